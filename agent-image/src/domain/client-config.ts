@@ -1,0 +1,192 @@
+import { z } from 'zod';
+import { CLIENT_ID_RULE } from './client-id.ts';
+
+/**
+ * The per-client agent configuration (one YAML file per client). Every field has a default so that a
+ * client provisioned "on embedded defaults" gets the spec's safe settings: draft-review-send for the
+ * first 28 days, 20 recipients an hour, 100 a day, approvals expiring after 72 hours, sending off.
+ */
+
+const capabilities = [
+  'mail.read',
+  'mail.draft',
+  'mail.send',
+  'mail.delete',
+  'mail.label',
+  'mail.move',
+  'calendar.read',
+  'calendar.write',
+  'files.read',
+  'files.write',
+  'files.share',
+  'files.delete',
+  'crm.read',
+  'crm.write',
+] as const;
+export const CAPABILITIES = capabilities;
+export type Capability = (typeof capabilities)[number];
+
+const emailTypes = [
+  'acknowledgement',
+  'scheduling_confirmation',
+  'follow_up',
+  'scheduling',
+  'question',
+  'routine',
+  'offer',
+  'negotiation',
+  'client_facing',
+  'sensitive',
+  'new_contact',
+  'complaint',
+  'legal',
+  'financial',
+  'spam',
+  'newsletter',
+  'other',
+] as const;
+export const EMAIL_TYPES = emailTypes;
+export type EmailType = (typeof emailTypes)[number];
+
+const timeOfDay = z
+  .string()
+  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM on a 24-hour clock, e.g. "09:00"');
+
+const emailAddress = z.string().trim().toLowerCase().email('must be an email address');
+
+/** `user@example.com`, `example.com` or `*.example.com`. */
+const blockListEntry = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine(
+    (entry) =>
+      /^[^\s@]+@[a-z0-9.-]+\.[a-z]{2,}$/.test(entry) ||
+      /^(\*\.)?([a-z0-9-]+\.)+[a-z]{2,}$/.test(entry),
+    'must be an address (user@example.com), a domain (example.com) or a subdomain pattern (*.example.com)',
+  );
+
+function isValidTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const clientConfigSchema = z
+  .object({
+    /** Client id (DNS-1123 label). Required. */
+    client: z.string().regex(/^[a-z][a-z0-9-]{0,30}[a-z0-9]$/, CLIENT_ID_RULE),
+    /** Display name used in summaries. Default: the client id. */
+    displayName: z.string().min(1).max(200).optional(),
+    /** Mail provider. Default: gmail. */
+    provider: z.enum(['gmail', 'outlook']).default('gmail'),
+    /** The mailbox the agent works in. Optional until the provider is connected. */
+    mailbox: emailAddress.optional(),
+    /** Client admins: who approve drafts, pull the kill switch and receive summaries and alerts. */
+    admins: z.array(emailAddress).max(50).default([]),
+    /** IANA time zone of the client, for working hours and the daily summary. Default: UTC. */
+    timezone: z.string().refine(isValidTimeZone, 'must be an IANA time zone such as "Europe/London"').default('UTC'),
+    /** Working hours in the client's time zone; actions outside them count as off-hours. */
+    workingHours: z
+      .object({
+        /** Start of the working day, HH:MM. Default 08:00. */
+        start: timeOfDay.default('08:00'),
+        /** End of the working day, HH:MM. Default 18:00. */
+        end: timeOfDay.default('18:00'),
+        /** Working days, 1 = Monday … 7 = Sunday. Default Monday to Friday. */
+        days: z.array(z.number().int().min(1).max(7)).min(1).default([1, 2, 3, 4, 5]),
+      })
+      .default({ start: '08:00', end: '18:00', days: [1, 2, 3, 4, 5] }),
+    /** Capabilities granted to the agent. Default: read, draft and label mail, read the calendar. */
+    permissions: z
+      .partialRecord(z.enum(capabilities), z.boolean())
+      .default({ 'mail.read': true, 'mail.draft': true, 'mail.label': true, 'calendar.read': true }),
+    /** Draft-review-send onboarding window. */
+    onboarding: z
+      .object({
+        /** When onboarding started (ISO 8601). Default: set at provisioning. */
+        startedAt: z.iso.datetime({ offset: true }).optional(),
+        /** Length of the window in days. Default 28 (weeks 1–4). */
+        days: z.number().int().min(0).max(365).default(28),
+      })
+      .default({ days: 28 }),
+    /** Email types that may be sent without approval after onboarding, to known contacts only. */
+    autoSendTypes: z
+      .array(z.enum(emailTypes))
+      .default(['acknowledgement', 'scheduling_confirmation', 'follow_up']),
+    /** Email types that always need approval, whatever else says. */
+    alwaysApprovalTypes: z
+      .array(z.enum(emailTypes))
+      .default(['offer', 'negotiation', 'client_facing', 'sensitive', 'new_contact', 'legal', 'financial']),
+    /** Addresses, domains and *.domain patterns the agent must never send to without approval. */
+    blockList: z.array(blockListEntry).max(10_000).default([]),
+    /** Outbound limits, counted per recipient over rolling windows. */
+    rateLimits: z
+      .object({
+        /** Recipients per rolling hour. Default 20. */
+        perHour: z.number().int().min(0).max(10_000).default(20),
+        /** Recipients per rolling 24 hours. Default 100. */
+        perDay: z.number().int().min(0).max(100_000).default(100),
+      })
+      .default({ perHour: 20, perDay: 100 }),
+    /** A message to more recipients than this is a bulk send and needs approval. Default 5. */
+    bulkThreshold: z.number().int().min(1).max(1000).default(5),
+    /** Hours before a pending approval expires. Default 72. */
+    approvalTimeoutHours: z.number().min(1).max(24 * 30).default(72),
+    /** Record every decision but never execute a provider write. Default false. */
+    dryRun: z.boolean().default(false),
+    /** Daily summary to the admins, at this local time. */
+    dailySummary: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** Local time (client time zone), HH:MM. Default 18:00. */
+        at: timeOfDay.default('18:00'),
+      })
+      .default({ enabled: true, at: '18:00' }),
+    /** Notes about the client's writing style, given to the model when drafting. */
+    styleNotes: z.string().max(4000).default(''),
+    /** Known contacts seeded at onboarding (more are learnt from sent mail and the calendar). */
+    knownContacts: z.array(emailAddress).max(100_000).default([]),
+    /** Model used for triage and drafting. */
+    model: z.string().min(1).max(100).default('claude-sonnet-4-5'),
+  })
+  .strict()
+  .superRefine((config, context) => {
+    if (config.rateLimits.perHour > config.rateLimits.perDay) {
+      context.addIssue({
+        code: 'custom',
+        path: ['rateLimits', 'perHour'],
+        message: 'cannot exceed rateLimits.perDay',
+      });
+    }
+    if (config.workingHours.start >= config.workingHours.end) {
+      context.addIssue({ code: 'custom', path: ['workingHours', 'end'], message: 'must be after workingHours.start' });
+    }
+    for (const type of config.autoSendTypes) {
+      if (config.alwaysApprovalTypes.includes(type)) {
+        context.addIssue({
+          code: 'custom',
+          path: ['autoSendTypes'],
+          message: `"${type}" is also in alwaysApprovalTypes; a type cannot be both`,
+        });
+      }
+    }
+  });
+
+export type ClientConfigInput = z.input<typeof clientConfigSchema>;
+export type ClientConfig = z.output<typeof clientConfigSchema>;
+
+export type ConfigParseResult = { ok: true; config: ClientConfig } | { ok: false; issues: string[] };
+
+/** Validates untrusted config data; every problem is reported at once, each naming its field. */
+export function parseClientConfig(data: unknown): ConfigParseResult {
+  const result = clientConfigSchema.safeParse(data);
+  if (result.success) return { ok: true, config: Object.freeze(result.data) };
+  return {
+    ok: false,
+    issues: result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
+  };
+}

@@ -1,0 +1,74 @@
+import type { ClientId } from '@agent-fleet/agent/domain/client-id.ts';
+
+/** What to run for one client; built by the provisioner, rendered by each runtime adapter. */
+export interface AgentWorkloadSpec {
+  clientId: ClientId;
+  image: string;
+  /** The client's config YAML, placed at /data/config.yaml before the agent starts. */
+  configYaml: string;
+  /** Non-secret environment only: anything here is visible to `docker inspect`. */
+  environment: Record<string, string>;
+  limits: {
+    memoryBytes: number;
+    nanoCpus: number;
+    pids: number;
+    tmpfsBytes: number;
+  };
+  /** Host ports (bound to 127.0.0.1 only) for the control API and the metrics exporter. */
+  hostPorts: { control: number; metrics: number };
+  /** OCI runtime name (runc, runsc, sysbox-runc); undefined means the engine's default. */
+  ociRuntime?: string | undefined;
+  /** Non-root uid:gid the agent runs as. */
+  user: string;
+}
+
+export interface NetworkInfo {
+  name: string;
+  subnet: string;
+  gateway: string;
+}
+
+/** What the runtime reports about a client's agent workload. */
+export interface AgentWorkloadState {
+  clientId: ClientId;
+  exists: true;
+  running: boolean;
+  /** e.g. 'running', 'exited', 'created', 'restarting', 'dead' */
+  status: string;
+  exitCode: number | null;
+  startedAt: string | null;
+  hostPorts: { control: number; metrics: number } | null;
+}
+
+/** A runtime resource carrying our managed label, for reconciliation and cleanup. */
+export interface ManagedResource {
+  kind: 'container' | 'volume' | 'network';
+  name: string;
+  clientId: string;
+}
+
+/**
+ * Where agents run: Docker on one host, or Kubernetes. Every method is idempotent: creating what exists
+ * or removing what is gone succeeds without change.
+ */
+export interface ContainerRuntime {
+  readonly kind: 'docker' | 'kubernetes';
+  /** Creates the client's private data volume. */
+  ensureVolume(clientId: ClientId): Promise<void>;
+  /** Removes the client's volume and everything in it. */
+  removeVolume(clientId: ClientId): Promise<void>;
+  /** Creates the client's isolated network on the given subnet. */
+  ensureNetwork(clientId: ClientId, subnet: string): Promise<NetworkInfo>;
+  removeNetwork(clientId: ClientId): Promise<void>;
+  /** Subnets already taken by any network on the host (ours or not), so allocation never overlaps. */
+  listSubnetsInUse(): Promise<string[]>;
+  /** Creates (does not start) the agent workload and places its config. */
+  createAgent(spec: AgentWorkloadSpec): Promise<void>;
+  startAgent(clientId: ClientId): Promise<void>;
+  /** Stops the agent; returns once it no longer runs. */
+  stopAgent(clientId: ClientId, graceSeconds: number): Promise<void>;
+  removeAgent(clientId: ClientId): Promise<void>;
+  inspectAgent(clientId: ClientId): Promise<AgentWorkloadState | null>;
+  /** Every resource carrying the managed label. */
+  listManaged(): Promise<ManagedResource[]>;
+}
