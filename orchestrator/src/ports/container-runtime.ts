@@ -53,12 +53,12 @@ export interface ManagedResource {
  */
 export interface ContainerRuntime {
   readonly kind: 'docker' | 'kubernetes';
-  /** Creates the client's private data volume. */
-  ensureVolume(clientId: ClientId): Promise<void>;
+  /** Creates the client's private data volume; `created` is false when it already existed. */
+  ensureVolume(clientId: ClientId): Promise<{ created: boolean }>;
   /** Removes the client's volume and everything in it. */
   removeVolume(clientId: ClientId): Promise<void>;
-  /** Creates the client's isolated network on the given subnet. */
-  ensureNetwork(clientId: ClientId, subnet: string): Promise<NetworkInfo>;
+  /** Creates the client's isolated network on the given subnet (an existing one is returned as is). */
+  ensureNetwork(clientId: ClientId, subnet: string): Promise<NetworkInfo & { created: boolean }>;
   removeNetwork(clientId: ClientId): Promise<void>;
   /** Subnets already taken by any network on the host (ours or not), so allocation never overlaps. */
   listSubnetsInUse(): Promise<string[]>;

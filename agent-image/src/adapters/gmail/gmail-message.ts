@@ -1,0 +1,57 @@
+import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
+import type { MailAddress, MailMessage } from '../../ports/mail-provider.ts';
+
+export interface GmailEnvelope {
+  id: string;
+  threadId: string;
+  internalDate: string | null;
+  labelIds: string[];
+}
+
+function addresses(value: AddressObject | AddressObject[] | undefined): MailAddress[] {
+  if (value === undefined) return [];
+  const objects = Array.isArray(value) ? value : [value];
+  return objects.flatMap((object) =>
+    object.value.flatMap((entry) =>
+      entry.address === undefined || entry.address === ''
+        ? []
+        : [{ address: entry.address.toLowerCase(), name: entry.name === '' ? null : entry.name }],
+    ),
+  );
+}
+
+/** The raw value of a header, unfolded (mailparser restructures some, e.g. List-Id). */
+function headerText(mail: ParsedMail, name: string): string | null {
+  const line = mail.headerLines.find((entry) => entry.key === name)?.line;
+  if (line === undefined) return null;
+  return line.slice(line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim();
+}
+
+export async function parseRaw(raw: Buffer): Promise<ParsedMail> {
+  return simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true });
+}
+
+/** Our message type from the raw RFC 822 bytes (mailparser decodes charsets and encoded words). */
+export function toMailMessage(mail: ParsedMail, envelope: GmailEnvelope): MailMessage {
+  const references = mail.references === undefined ? [] : Array.isArray(mail.references) ? mail.references : [mail.references];
+  const internalDate = envelope.internalDate === null ? NaN : Number(envelope.internalDate);
+  return {
+    id: envelope.id,
+    threadId: envelope.threadId,
+    from: addresses(mail.from)[0] ?? null,
+    to: addresses(mail.to),
+    cc: addresses(mail.cc),
+    subject: mail.subject ?? '',
+    date: mail.date ?? null,
+    messageId: mail.messageId ?? null,
+    inReplyTo: mail.inReplyTo ?? null,
+    references,
+    listId: headerText(mail, 'list-id'),
+    autoSubmitted: headerText(mail, 'auto-submitted'),
+    precedence: headerText(mail, 'precedence'),
+    idempotencyKey: headerText(mail, 'x-agent-fleet-idempotency-key'),
+    textBody: mail.text ?? '',
+    receivedAt: Number.isFinite(internalDate) ? new Date(internalDate) : (mail.date ?? new Date(0)),
+    labels: envelope.labelIds,
+  };
+}

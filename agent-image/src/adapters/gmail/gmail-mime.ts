@@ -1,0 +1,42 @@
+import { createHash } from 'node:crypto';
+import MailComposer from 'nodemailer/lib/mail-composer';
+import { IDEMPOTENCY_HEADER, assertIdempotencyKey } from '../../ports/mail-provider.ts';
+
+export interface OutgoingMime {
+  from: string;
+  to: string[];
+  cc: string[];
+  subject: string;
+  body: string;
+  /** Message-ID of the message answered, with angle brackets. */
+  inReplyTo: string | null;
+  references: string[];
+  idempotencyKey: string;
+}
+
+/** Deterministic Message-ID for a key, so a sent message can be searched for with `rfc822msgid:`. */
+export function messageIdFor(idempotencyKey: string, from: string): string {
+  const domain = /@([A-Za-z0-9.-]+)$/.exec(from)?.[1] ?? 'agent-fleet.invalid';
+  const digest = createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 32);
+  return `<af-${digest}@${domain}>`;
+}
+
+/** RFC 822 message as Gmail's `raw` field wants it: base64url, built by nodemailer's MailComposer. */
+export async function buildRawMessage(mime: OutgoingMime): Promise<string> {
+  assertIdempotencyKey(mime.idempotencyKey);
+  const message = await new MailComposer({
+    from: mime.from,
+    to: mime.to,
+    cc: mime.cc.length > 0 ? mime.cc : undefined,
+    // Model-written text: a line break in a header would start a new header.
+    subject: mime.subject.replace(/[\r\n]+/g, ' '),
+    text: mime.body,
+    messageId: messageIdFor(mime.idempotencyKey, mime.from),
+    inReplyTo: mime.inReplyTo ?? undefined,
+    references: mime.references.length > 0 ? mime.references : undefined,
+    headers: { [IDEMPOTENCY_HEADER]: mime.idempotencyKey },
+  })
+    .compile()
+    .build();
+  return message.toString('base64url');
+}

@@ -1,0 +1,272 @@
+import { Client, HTTPMessageHandler, type GraphRequest } from '@microsoft/microsoft-graph-client';
+import { FleetError } from '../../domain/fleet-error.ts';
+import type { Logger } from '../../observability/logger.ts';
+import {
+  IDEMPOTENCY_HEADER,
+  assertIdempotencyKey,
+  replySubject,
+  type Draft,
+  type DraftInput,
+  type DraftUpdate,
+  type MailChanges,
+  type MailCursor,
+  type MailMessage,
+  type MailProvider,
+  type SentMessage,
+} from '../../ports/mail-provider.ts';
+import { BearerTokenMiddleware, tokenFailure } from './graph-auth-middleware.ts';
+import { graphStatusOf, translateGraphError } from './graph-errors.ts';
+import { MESSAGE_FIELDS, graphMessageSchema, recipients, toDraft, toMailMessage, type GraphMessage } from './graph-message.ts';
+import type { GraphTokenSource } from './graph-token-source.ts';
+
+export interface GraphMailProviderConfig {
+  tokens: GraphTokenSource;
+  /** Graph origin without version. Default https://graph.microsoft.com. */
+  baseUrl?: string;
+  /** Whether `mail.send` is granted (Mail.Send is requested only then). */
+  canSend: boolean;
+  /** Messages per delta page asked for. Default 50. */
+  pageSize?: number;
+  /** Upper bound of message ids returned by a full resync. Default 500. */
+  maxResyncMessages?: number;
+  logger: Logger;
+}
+
+const VERSION = 'v1.0';
+const DELTA_PATH = '/me/mailFolders/inbox/messages/delta';
+// PS_INTERNET_HEADERS: how Exchange exposes internet headers as extended properties, which can be filtered on.
+const HEADER_PROPERTY = `String {00020386-0000-0000-C000-000000000046} Name ${IDEMPOTENCY_HEADER}`;
+const ADDRESS_RULE = /^[^\s@"'()<>,;:\\[\]]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/;
+
+const deltaPage = (value: unknown) => {
+  const page = value as { value?: unknown; '@odata.nextLink'?: unknown; '@odata.deltaLink'?: unknown };
+  if (!Array.isArray(page.value)) throw new FleetError('integrity', 'graph delta page without value');
+  return {
+    items: page.value as { id?: unknown; '@removed'?: unknown }[],
+    nextLink: typeof page['@odata.nextLink'] === 'string' ? page['@odata.nextLink'] : null,
+    deltaLink: typeof page['@odata.deltaLink'] === 'string' ? page['@odata.deltaLink'] : null,
+  };
+};
+
+/** MailProvider over Microsoft Graph (@microsoft/microsoft-graph-client). */
+export class GraphMailProvider implements MailProvider {
+  readonly #client: Client;
+  readonly #config: GraphMailProviderConfig;
+  readonly #logger: Logger;
+  readonly #root: string;
+
+  constructor(config: GraphMailProviderConfig) {
+    this.#config = config;
+    this.#logger = config.logger.child({ adapter: 'graph' });
+    const origin = new URL(config.baseUrl ?? 'https://graph.microsoft.com').origin;
+    this.#root = `${origin}/${VERSION}`;
+    // No RetryHandler: a blind retry of /send could send twice; throttling goes back to the caller typed.
+    this.#client = Client.initWithMiddleware({
+      middleware: [new BearerTokenMiddleware(config.tokens, origin), new HTTPMessageHandler()],
+      baseUrl: `${origin}/`,
+      defaultVersion: VERSION,
+    });
+  }
+
+  async listChangesSince(cursor: MailCursor | null): Promise<MailChanges> {
+    if (cursor !== null && !cursor.startsWith(`${this.#root}${DELTA_PATH}?`)) {
+      throw new FleetError('invalid_input', 'graph cursor must be a delta link of this mailbox');
+    }
+    if (cursor === null) {
+      const baseline = await this.#deltaRound(null, 0);
+      return { messageIds: [], nextCursor: baseline.deltaLink, fullResync: false };
+    }
+    try {
+      const round = await this.#deltaRound(cursor, Number.POSITIVE_INFINITY);
+      return { messageIds: round.ids, nextCursor: round.deltaLink, fullResync: false };
+    } catch (error) {
+      if (!(error instanceof FleetError && error.cause !== undefined && graphStatusOf(error.cause) === 410)) throw error;
+      this.#logger.info('graph delta token expired; full resync', { op: 'sync' });
+      const round = await this.#deltaRound(null, this.#config.maxResyncMessages ?? 500);
+      return { messageIds: round.ids, nextCursor: round.deltaLink, fullResync: true };
+    }
+  }
+
+  async getMessage(id: string): Promise<MailMessage> {
+    return toMailMessage(await this.#readMessage(id));
+  }
+
+  async getThread(threadId: string): Promise<MailMessage[]> {
+    const escaped = threadId.replaceAll("'", "''");
+    const response: unknown = await this.#call('messages.list', () =>
+      this.#request(`/me/messages`)
+        .filter(`conversationId eq '${escaped}'`)
+        .select(MESSAGE_FIELDS)
+        .top(50)
+        .get(),
+    );
+    const messages = this.#parseList(response).map(toMailMessage);
+    return messages.sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime());
+  }
+
+  async hasPreviousCommunicationWith(address: string): Promise<boolean> {
+    const normalised = address.trim().toLowerCase();
+    if (!ADDRESS_RULE.test(normalised)) throw new FleetError('invalid_input', 'not an email address');
+    const response: unknown = await this.#call('sentitems.search', () =>
+      this.#request('/me/mailFolders/sentitems/messages').search(`"to:${normalised}"`).select('id').top(1).get(),
+    );
+    return this.#parseList(response).length > 0;
+  }
+
+  async createDraft(input: DraftInput): Promise<Draft> {
+    assertIdempotencyKey(input.idempotencyKey);
+    const headers = [{ name: IDEMPOTENCY_HEADER, value: input.idempotencyKey }];
+    const content = {
+      toRecipients: recipients(input.to),
+      ccRecipients: recipients(input.cc ?? []),
+      body: { contentType: 'Text', content: input.body },
+    };
+    let created: unknown;
+    if (input.inReplyTo === undefined) {
+      created = await this.#call('messages.create', () =>
+        this.#request('/me/messages').post({ ...content, subject: input.subject.replace(/[\r\n]+/g, ' '), internetMessageHeaders: headers }),
+      );
+    } else {
+      const inReplyTo = input.inReplyTo;
+      // createReply threads the draft (conversation, In-Reply-To, References); the headers can only be
+      // set at creation, so they go with it and the content follows in a PATCH.
+      const reply = graphMessageSchema.parse(
+        await this.#call('messages.createReply', () =>
+          this.#request(`/me/messages/${encodeURIComponent(inReplyTo)}/createReply`).post({ message: { internetMessageHeaders: headers } }),
+        ),
+      );
+      created = await this.#call('messages.update', () =>
+        this.#request(`/me/messages/${encodeURIComponent(reply.id)}`).patch({ ...content, subject: replySubject(input.subject) }),
+      );
+    }
+    return this.getDraft(this.#parseMessage(created).id);
+  }
+
+  async updateDraft(draftId: string, update: DraftUpdate): Promise<Draft> {
+    const patch: Record<string, unknown> = {};
+    if (update.to !== undefined) patch['toRecipients'] = recipients(update.to);
+    if (update.cc !== undefined) patch['ccRecipients'] = recipients(update.cc);
+    if (update.subject !== undefined) patch['subject'] = update.subject.replace(/[\r\n]+/g, ' ');
+    if (update.body !== undefined) patch['body'] = { contentType: 'Text', content: update.body };
+    await this.#call('messages.update', () => this.#request(`/me/messages/${encodeURIComponent(draftId)}`).patch(patch));
+    return this.getDraft(draftId);
+  }
+
+  async getDraft(draftId: string): Promise<Draft> {
+    return toDraft(await this.#readMessage(draftId));
+  }
+
+  async deleteDraft(draftId: string): Promise<void> {
+    await this.#call('messages.delete', () => this.#request(`/me/messages/${encodeURIComponent(draftId)}`).delete());
+  }
+
+  async sendDraft(draftId: string): Promise<SentMessage> {
+    if (!this.#config.canSend) throw new FleetError('forbidden', 'sending is not granted (mail.send)');
+    const draft = await this.getDraft(draftId);
+    await this.#call('messages.send', () => this.#request(`/me/messages/${encodeURIComponent(draftId)}/send`).post({}));
+    this.#logger.info('graph draft sent', { op: 'send' });
+    // Graph answers 202 without the sent message; look it up by its key (it may take a moment to appear).
+    const found = draft.idempotencyKey === null ? null : await this.findSentByIdempotencyKey(draft.idempotencyKey);
+    return found ?? { id: null, threadId: draft.threadId, idempotencyKey: draft.idempotencyKey };
+  }
+
+  async findSentByIdempotencyKey(key: string): Promise<SentMessage | null> {
+    assertIdempotencyKey(key);
+    const response: unknown = await this.#call('sentitems.list', () =>
+      this.#request('/me/mailFolders/sentitems/messages')
+        .filter(`singleValueExtendedProperties/Any(ep: ep/id eq '${HEADER_PROPERTY}' and ep/value eq '${key}')`)
+        .select('id,conversationId')
+        .top(1)
+        .get(),
+    );
+    const [first] = this.#parseList(response);
+    return first === undefined ? null : { id: first.id, threadId: first.conversationId ?? null, idempotencyKey: key };
+  }
+
+  async label(id: string, label: string): Promise<void> {
+    const name = label.trim();
+    if (name === '' || name.length > 255) throw new FleetError('invalid_input', 'category name must be 1-255 characters');
+    const current = graphMessageSchema.parse(
+      await this.#call('messages.get', () => this.#request(`/me/messages/${encodeURIComponent(id)}`).select('id,categories').get()),
+    );
+    const categories = current.categories ?? [];
+    if (categories.some((c) => c.toLowerCase() === name.toLowerCase())) return;
+    await this.#call('messages.update', () =>
+      this.#request(`/me/messages/${encodeURIComponent(id)}`).patch({ categories: [...categories, name] }),
+    );
+  }
+
+  async archive(id: string): Promise<void> {
+    await this.#call('messages.move', () =>
+      this.#request(`/me/messages/${encodeURIComponent(id)}/move`).post({ destinationId: 'archive' }),
+    );
+  }
+
+  async markRead(id: string): Promise<void> {
+    await this.#call('messages.update', () => this.#request(`/me/messages/${encodeURIComponent(id)}`).patch({ isRead: true }));
+  }
+
+  // ---- internals -----------------------------------------------------------------------------------
+
+  /** A request with immutable ids (so a move does not change an id we stored) and text bodies. */
+  #request(path: string): GraphRequest {
+    return this.#client
+      .api(path)
+      .header('Prefer', `IdType="ImmutableId", outlook.body-content-type="text", odata.maxpagesize=${this.#config.pageSize ?? 50}`);
+  }
+
+  /** Follows nextLinks to the deltaLink; collects up to `limit` new message ids, each once. */
+  async #deltaRound(cursor: string | null, limit: number): Promise<{ ids: string[]; deltaLink: string }> {
+    const ids: string[] = [];
+    const seen = new Set<string>();
+    let link: string | null = cursor;
+    for (let pages = 0; pages < 10_000; pages++) {
+      // Links carry the query of the first request; only that one names the fields.
+      const request = link === null ? this.#request(`${DELTA_PATH}?changeType=created`).select('id') : this.#request(this.#relative(link));
+      const page = deltaPage(await this.#call('messages.delta', () => request.get()));
+      for (const item of page.items) {
+        if (typeof item.id !== 'string' || item['@removed'] !== undefined || seen.has(item.id) || ids.length >= limit) continue;
+        seen.add(item.id);
+        ids.push(item.id);
+      }
+      if (page.deltaLink !== null) return { ids, deltaLink: page.deltaLink };
+      if (page.nextLink === null) throw new FleetError('integrity', 'graph delta page without nextLink or deltaLink');
+      link = page.nextLink;
+    }
+    throw new FleetError('integrity', 'graph delta did not end');
+  }
+
+  /** A link from Graph as a path for the SDK; links to anywhere else are refused. */
+  #relative(link: string): string {
+    if (!link.startsWith(`${this.#root}/`)) throw new FleetError('integrity', 'graph link points outside the configured Graph root');
+    return link.slice(this.#root.length);
+  }
+
+  async #readMessage(id: string): Promise<GraphMessage> {
+    return this.#parseMessage(
+      await this.#call('messages.get', () => this.#request(`/me/messages/${encodeURIComponent(id)}`).select(MESSAGE_FIELDS).get()),
+    );
+  }
+
+  #parseMessage(value: unknown): GraphMessage {
+    const parsed = graphMessageSchema.safeParse(value);
+    if (!parsed.success) throw new FleetError('integrity', 'graph answered a message in an unexpected shape');
+    return parsed.data;
+  }
+
+  #parseList(value: unknown): GraphMessage[] {
+    const list = (value as { value?: unknown } | null)?.value;
+    if (!Array.isArray(list)) throw new FleetError('integrity', 'graph answered a list in an unexpected shape');
+    return list.map((item) => this.#parseMessage(item));
+  }
+
+  async #call<T>(operation: string, request: () => Promise<T>): Promise<T> {
+    this.#logger.debug('graph request', { op: operation });
+    const slot: { error: unknown } = { error: undefined };
+    try {
+      return await tokenFailure.run(slot, request);
+    } catch (error) {
+      throw translateGraphError(slot.error ?? error, operation);
+    }
+  }
+}

@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import type { Draft, MailAddress, MailMessage } from '../../ports/mail-provider.ts';
+
+/** The Graph message fields we read, validated: a provider answer is still untrusted input. */
+const recipient = z.object({ emailAddress: z.object({ address: z.string().optional(), name: z.string().nullish() }) });
+export const graphMessageSchema = z.object({
+  id: z.string().min(1),
+  conversationId: z.string().nullish(),
+  internetMessageId: z.string().nullish(),
+  subject: z.string().nullish(),
+  body: z.object({ contentType: z.string(), content: z.string() }).nullish(),
+  from: recipient.nullish(),
+  toRecipients: z.array(recipient).nullish(),
+  ccRecipients: z.array(recipient).nullish(),
+  receivedDateTime: z.string().nullish(),
+  sentDateTime: z.string().nullish(),
+  categories: z.array(z.string()).nullish(),
+  isRead: z.boolean().nullish(),
+  internetMessageHeaders: z.array(z.object({ name: z.string(), value: z.string() })).nullish(),
+});
+export type GraphMessage = z.infer<typeof graphMessageSchema>;
+
+/** The $select every read uses; internetMessageHeaders only come back when selected. */
+export const MESSAGE_FIELDS = [
+  'id',
+  'conversationId',
+  'internetMessageId',
+  'subject',
+  'body',
+  'from',
+  'toRecipients',
+  'ccRecipients',
+  'receivedDateTime',
+  'sentDateTime',
+  'categories',
+  'isRead',
+  'internetMessageHeaders',
+].join(',');
+
+function address(value: z.infer<typeof recipient> | null | undefined): MailAddress | null {
+  const raw = value?.emailAddress.address;
+  if (raw === undefined || raw === '') return null;
+  const name = value?.emailAddress.name;
+  return { address: raw.toLowerCase(), name: name === undefined || name === null || name === '' || name === raw ? null : name };
+}
+
+function addresses(values: z.infer<typeof recipient>[] | null | undefined): MailAddress[] {
+  return (values ?? []).flatMap((value) => {
+    const parsed = address(value);
+    return parsed === null ? [] : [parsed];
+  });
+}
+
+function header(message: GraphMessage, name: string): string | null {
+  const found = (message.internetMessageHeaders ?? []).find((h) => h.name.toLowerCase() === name);
+  return found === undefined ? null : found.value.trim();
+}
+
+function date(value: string | null | undefined): Date | null {
+  if (value === null || value === undefined) return null;
+  const parsed = new Date(value);
+  return Number.isNaN(parsed.getTime()) ? null : parsed;
+}
+
+function textOf(message: GraphMessage): string {
+  const body = message.body;
+  if (body === null || body === undefined) return '';
+  if (body.contentType.toLowerCase() === 'text') return body.content;
+  // Asked for text with the Prefer header; a server that ignored it still gets readable text.
+  return body.content.replace(/<br\s*\/?>/gi, '\n').replace(/<[^>]*>/g, '').replace(/&nbsp;/g, ' ').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+}
+
+export function toMailMessage(message: GraphMessage): MailMessage {
+  const references = (header(message, 'references') ?? '').split(/\s+/).filter((r) => r !== '');
+  return {
+    id: message.id,
+    threadId: message.conversationId ?? message.id,
+    from: address(message.from),
+    to: addresses(message.toRecipients),
+    cc: addresses(message.ccRecipients),
+    subject: message.subject ?? '',
+    date: date(message.sentDateTime),
+    messageId: message.internetMessageId ?? null,
+    inReplyTo: header(message, 'in-reply-to'),
+    references,
+    listId: header(message, 'list-id'),
+    autoSubmitted: header(message, 'auto-submitted'),
+    precedence: header(message, 'precedence'),
+    idempotencyKey: header(message, 'x-agent-fleet-idempotency-key'),
+    textBody: textOf(message),
+    receivedAt: date(message.receivedDateTime) ?? new Date(0),
+    labels: message.categories ?? [],
+  };
+}
+
+export function toDraft(message: GraphMessage): Draft {
+  const mail = toMailMessage(message);
+  return {
+    id: message.id,
+    messageId: message.id,
+    threadId: mail.threadId,
+    to: mail.to.map((a) => a.address),
+    cc: mail.cc.map((a) => a.address),
+    subject: mail.subject,
+    body: mail.textBody,
+    idempotencyKey: mail.idempotencyKey,
+  };
+}
+
+export function recipients(addressList: string[]): { emailAddress: { address: string } }[] {
+  return addressList.map((value) => ({ emailAddress: { address: value } }));
+}

@@ -1,0 +1,215 @@
+import type { ClientId } from '../../domain/client-id.ts';
+import { FleetError } from '../../domain/fleet-error.ts';
+import type { Logger } from '../../observability/logger.ts';
+import type { SecretSource } from '../../ports/secret-source.ts';
+import { createVaultClient, translateVaultError, vaultStatusOf, type VaultClient } from './vault-client.ts';
+import { readWrappedKey, writeWrappedKey } from './wrapped-key-file.ts';
+
+export interface VaultSecretSourceOptions {
+  clientId: ClientId;
+  /** VAULT_ADDR as seen from inside the agent's container. */
+  vaultAddr: string;
+  /** The single-use wrapping token of the introduction (never the agent's token itself). */
+  wrappingToken: string;
+  /** Where the wrapped data key lives in the client's volume, e.g. /data/keys/data-key.wrapped */
+  wrappedKeyFile: string;
+  logger: Logger;
+  timeoutMs?: number;
+}
+
+const KV_MOUNT = 'fleet';
+const TRANSIT_MOUNT = 'transit';
+
+/** The agent's SecretSource over the Vault HTTP API; the token lives only in this object's memory. */
+export class VaultSecretSource implements SecretSource {
+  private readonly options: VaultSecretSourceOptions;
+  private readonly client: VaultClient;
+  private readonly logger: Logger;
+  private readonly listeners = new Set<(reason: string) => void>();
+  private readonly keyName: string;
+  private wrappingToken: string | null;
+  private renewTimer: NodeJS.Timeout | null = null;
+  private key: Buffer | null = null;
+  private isRevoked = false;
+
+  constructor(options: VaultSecretSourceOptions) {
+    this.options = options;
+    this.wrappingToken = options.wrappingToken;
+    this.client = createVaultClient({ endpoint: options.vaultAddr, timeoutMs: options.timeoutMs ?? 10_000 });
+    this.logger = options.logger.child({ component: 'vault-secret-source' });
+    this.keyName = `fleet-${options.clientId}`;
+  }
+
+  /** The creation path the orchestrator's wrap must carry; anything else is a forged introduction. */
+  get expectedCreationPath(): string {
+    return `auth/token/create/${this.keyName}`;
+  }
+
+  get revoked(): boolean {
+    return this.isRevoked;
+  }
+
+  onRevoked(listener: (reason: string) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async start(): Promise<void> {
+    const wrappingToken = this.wrappingToken;
+    if (wrappingToken === null) throw new FleetError('conflict', 'the introduction was already redeemed');
+    this.wrappingToken = null;
+    const lookup = (await this.call('look up introduction', () =>
+      this.client.write('sys/wrapping/lookup', { token: wrappingToken }),
+    )) as {
+      data?: { creation_path?: unknown };
+    };
+    const creationPath = lookup.data?.creation_path;
+    if (creationPath !== this.expectedCreationPath) {
+      throw new FleetError(
+        'integrity',
+        `introduction was not created by ${this.expectedCreationPath} (got ${JSON.stringify(creationPath)}); refusing to unwrap`,
+      );
+    }
+    const unwrapped = (await this.call('unwrap introduction', () =>
+      this.client.write('sys/wrapping/unwrap', {}, { headers: { 'X-Vault-Token': wrappingToken } }),
+    )) as { auth?: { client_token?: unknown; lease_duration?: unknown } | null };
+    const token = unwrapped.auth?.client_token;
+    if (typeof token !== 'string' || token === '')
+      throw new FleetError('integrity', 'the introduction did not contain a token');
+    this.client.token = token;
+    this.scheduleRenewal(Number(unwrapped.auth?.lease_duration ?? 0));
+    await this.loadDataKey();
+    this.logger.info('secret source started', { client: this.options.clientId });
+  }
+
+  private scheduleRenewal(ttlSeconds: number): void {
+    if (this.renewTimer) clearTimeout(this.renewTimer);
+    if (!(ttlSeconds > 0) || this.isRevoked) return;
+    // A third of the TTL leaves two more chances before expiry if one renewal fails.
+    const delayMs = Math.max(1000, Math.floor((ttlSeconds * 1000) / 3));
+    this.renewTimer = setTimeout(() => {
+      this.renewNow().catch((error: unknown) => this.logger.warn('token renewal failed', { error }));
+    }, delayMs);
+    this.renewTimer.unref();
+  }
+
+  /** Renews the token now (also what the timer does); returns the new TTL in seconds. */
+  async renewNow(): Promise<number> {
+    const response = (await this.call('renew token', () =>
+      this.client.write('auth/token/renew-self', {}),
+    )) as { auth?: { lease_duration?: unknown } };
+    const ttl = Number(response.auth?.lease_duration ?? 0);
+    this.scheduleRenewal(ttl);
+    return ttl;
+  }
+
+  private async loadDataKey(): Promise<void> {
+    const file = this.options.wrappedKeyFile;
+    const wrapped = await readWrappedKey(file);
+    if (wrapped === null) {
+      const created = (await this.call('create data key', () =>
+        this.client.write(`${TRANSIT_MOUNT}/datakey/plaintext/${this.keyName}`, {}),
+      )) as {
+        data?: { plaintext?: unknown; ciphertext?: unknown };
+      };
+      if (typeof created.data?.plaintext !== 'string' || typeof created.data.ciphertext !== 'string')
+        throw new FleetError('internal', 'vault returned no data key');
+      await writeWrappedKey(file, created.data.ciphertext);
+      this.key = Buffer.from(created.data.plaintext, 'base64');
+      return;
+    }
+    const opened = (await this.call('decrypt data key', () =>
+      this.client.write(`${TRANSIT_MOUNT}/decrypt/${this.keyName}`, { ciphertext: wrapped }),
+    )) as {
+      data?: { plaintext?: unknown };
+    };
+    if (typeof opened.data?.plaintext !== 'string')
+      throw new FleetError('internal', 'vault returned no data key');
+    this.key = Buffer.from(opened.data.plaintext, 'base64');
+    // After a rotation the stored key is re-wrapped under the newest key version; the data key itself is unchanged.
+    const rewrapped = (await this.call('rewrap data key', () =>
+      this.client.write(`${TRANSIT_MOUNT}/rewrap/${this.keyName}`, { ciphertext: wrapped }),
+    )) as {
+      data?: { ciphertext?: unknown };
+    };
+    const ciphertext = rewrapped.data?.ciphertext;
+    if (typeof ciphertext === 'string' && ciphertext.split(':')[1] !== wrapped.split(':')[1])
+      await writeWrappedKey(file, ciphertext);
+  }
+
+  dataKey(): Buffer {
+    if (this.isRevoked) throw new FleetError('killed', 'the secret store revoked this agent');
+    if (!this.key) throw new FleetError('conflict', 'secret source not started');
+    return this.key;
+  }
+
+  async readSecrets(): Promise<ReadonlyMap<string, string>> {
+    const prefix = `${KV_MOUNT}/metadata/${this.options.clientId}/`;
+    const secrets = new Map<string, string>();
+    let listing: { data?: { keys?: unknown } };
+    try {
+      listing = (await this.call('list secrets', () => this.client.list(prefix))) as typeof listing;
+    } catch (error) {
+      if (error instanceof FleetError && error.code === 'not_found') return secrets;
+      throw error;
+    }
+    const keys = Array.isArray(listing.data?.keys) ? (listing.data.keys as unknown[]) : [];
+    for (const key of keys) {
+      if (typeof key !== 'string' || key.endsWith('/')) continue;
+      const secret = (await this.call('read secret', () =>
+        this.client.read(`${KV_MOUNT}/data/${this.options.clientId}/${key}`),
+      )) as {
+        data?: { data?: { value?: unknown } };
+      };
+      const value = secret.data?.data?.value;
+      if (typeof value === 'string') secrets.set(key, value);
+    }
+    return secrets;
+  }
+
+  async writeSecret(name: string, value: string): Promise<void> {
+    await this.call('write secret', () =>
+      this.client.write(`${KV_MOUNT}/data/${this.options.clientId}/${name}`, { data: { value } }),
+    );
+  }
+
+  async stop(): Promise<void> {
+    if (this.renewTimer) clearTimeout(this.renewTimer);
+    this.renewTimer = null;
+    if (!this.isRevoked && this.client.token)
+      await this.client.write('auth/token/revoke-self', {}).catch(() => undefined);
+    this.forget();
+  }
+
+  private forget(): void {
+    this.client.token = '';
+    this.key?.fill(0);
+    this.key = null;
+  }
+
+  private async call<T>(action: string, run: () => Promise<T>): Promise<T> {
+    if (this.isRevoked) throw new FleetError('killed', `${action}: the secret store revoked this agent`);
+    try {
+      return await run();
+    } catch (error) {
+      if (vaultStatusOf(error) === 403 && this.client.token)
+        this.markRevoked(`secret store answered 403 to ${action}`);
+      if (this.isRevoked)
+        throw new FleetError('killed', `${action}: the secret store revoked this agent`, { cause: error });
+      throw translateVaultError(error, action);
+    }
+  }
+
+  private markRevoked(reason: string): void {
+    if (this.isRevoked) return;
+    this.isRevoked = true;
+    if (this.renewTimer) clearTimeout(this.renewTimer);
+    this.renewTimer = null;
+    this.forget();
+    this.logger.error('agent token rejected by the secret store; stopping', {
+      client: this.options.clientId,
+      reason,
+    });
+    for (const listener of this.listeners) listener(reason);
+  }
+}

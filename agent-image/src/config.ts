@@ -1,0 +1,32 @@
+import { z } from 'zod';
+
+/** Process settings of the agent (not the client's policy config, which lives in the client's volume). */
+const agentEnvSchema = z.object({
+  /** Path of the client's config YAML. Default /data/config.yaml (in the client's own volume). */
+  AGENT_CONFIG_PATH: z.string().min(1).default('/data/config.yaml'),
+  /** Directory of the client's volume: audit log, outbox, state. Default /data. */
+  AGENT_DATA_DIR: z.string().min(1).default('/data'),
+  /** Port of the control API (/healthz, /readyz, /v1/...). Default 8080. */
+  AGENT_CONTROL_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
+  /** Port of the Prometheus exporter. Default 9464. */
+  AGENT_METRICS_PORT: z.coerce.number().int().min(1).max(65535).default(9464),
+  /** Address both servers bind to. Default 0.0.0.0 (inside the container; published on 127.0.0.1 only). */
+  AGENT_BIND_HOST: z.string().min(1).default('0.0.0.0'),
+  /** Version reported by fleet_agent_info. */
+  AGENT_VERSION: z.string().min(1).default('0.0.0'),
+  /** Log level: error, warn, info or debug. Default info. */
+  LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+  /** Vault API address (HashiCorp Vault, OpenBao or the orchestrator's embedded store). Optional. */
+  VAULT_ADDR: z.url().optional(),
+});
+
+export type AgentEnv = Readonly<z.output<typeof agentEnvSchema>>;
+
+export function loadAgentEnv(env: NodeJS.ProcessEnv = process.env): AgentEnv {
+  const result = agentEnvSchema.safeParse(env);
+  if (!result.success) {
+    const issues = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new Error(`invalid agent environment:\n  ${issues.join('\n  ')}`);
+  }
+  return Object.freeze(result.data);
+}

@@ -1,0 +1,236 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Approval records keep apart what was proposed, what a human approved and what finally runs. An action
+ * executes only if the arguments about to run hash to what was approved; a pending approval past its
+ * `expiresAt` is expired, never approved. Decisions come only from authenticated channels (the
+ * orchestrator's API on behalf of a client admin, the fleet CLI, the portal), never from email content.
+ * All functions are pure and return new records.
+ */
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** Lifecycle: pending → approved | edited (approved with changed arguments) | rejected | expired. */
+export type ApprovalStatus = 'pending' | 'approved' | 'edited' | 'rejected' | 'expired';
+
+/** Where a decision may come from. Email content is deliberately not a channel. */
+export const APPROVAL_CHANNELS = ['orchestrator-api', 'fleet-cli', 'portal'] as const;
+export type ApprovalChannel = (typeof APPROVAL_CHANNELS)[number];
+
+export type ApprovalDecision = {
+  outcome: 'approve' | 'edit' | 'reject';
+  /** Authenticated identity of the admin who decided. */
+  by: string;
+  via: ApprovalChannel;
+  /** ISO 8601. */
+  at: string;
+  /** Required for a rejection. */
+  reason?: string;
+};
+
+export type ApprovalRecord = Readonly<{
+  id: string;
+  /** The proposed action's kind, e.g. `mail.send`. */
+  actionKind: string;
+  /** Policy reasons that required the approval (for the approver and the audit log). */
+  policyReasons: readonly string[];
+  proposedArguments: JsonValue;
+  /** `sha256:<hex>` of the canonical JSON of `proposedArguments`. */
+  proposedHash: string;
+  status: ApprovalStatus;
+  decision?: ApprovalDecision;
+  /** What the human approved: the proposal, or the edited arguments. */
+  approvedArguments?: JsonValue;
+  approvedHash?: string;
+  /** ISO 8601. */
+  createdAt: string;
+  /** ISO 8601; after it a pending approval is expired. */
+  expiresAt: string;
+}>;
+
+export type ApprovalError =
+  | 'not_pending'
+  | 'expired'
+  | 'reason_required'
+  | 'untrusted_channel'
+  | 'decider_required'
+  | 'not_json'
+  | 'kind_changed';
+
+export type ApprovalResult = { ok: true; record: ApprovalRecord } | { ok: false; error: ApprovalError };
+
+const MAX_DEPTH = 64;
+
+/**
+ * Canonical JSON: object keys sorted, no whitespace, `undefined` object members omitted (as JSON does).
+ * Throws a TypeError on anything JSON cannot represent faithfully (non-finite numbers, bigints,
+ * functions, symbols, `undefined` in arrays, class instances, cycles), so two different values can never
+ * share a canonical form.
+ */
+export function canonicalJson(value: unknown): string {
+  return canonical(value, 0);
+}
+
+function canonical(value: unknown, depth: number): string {
+  if (depth > MAX_DEPTH) throw new TypeError('value nests too deeply (or is cyclic)');
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+      if (!Number.isFinite(value)) throw new TypeError('non-finite number');
+      return JSON.stringify(value);
+    case 'object': {
+      if (Array.isArray(value)) {
+        return `[${value.map((item) => {
+          if (item === undefined) throw new TypeError('undefined in an array');
+          return canonical(item, depth + 1);
+        }).join(',')}]`;
+      }
+      const prototype: unknown = Object.getPrototypeOf(value);
+      if (prototype !== Object.prototype && prototype !== null) throw new TypeError('not a plain object');
+      const entries = Object.keys(value)
+        .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
+        .sort()
+        .map((key) => `${JSON.stringify(key)}:${canonical((value as Record<string, unknown>)[key], depth + 1)}`);
+      return `{${entries.join(',')}}`;
+    }
+    default:
+      throw new TypeError(`${typeof value} is not JSON`);
+  }
+}
+
+/** `sha256:<hex>` of the canonical JSON of the arguments. */
+export function hashArguments(value: unknown): string {
+  return `sha256:${createHash('sha256').update(canonicalJson(value)).digest('hex')}`;
+}
+
+function toJson(value: unknown): JsonValue | undefined {
+  try {
+    return JSON.parse(canonicalJson(value)) as JsonValue;
+  } catch {
+    return undefined;
+  }
+}
+
+function kindOf(value: JsonValue): unknown {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? value['kind'] : undefined;
+}
+
+export type NewApproval = {
+  id: string;
+  actionKind: string;
+  /** The parsed, normalised action (what the gate evaluated). */
+  arguments: unknown;
+  policyReasons?: readonly string[];
+  now: Date;
+  /** From the client config's `approvalTimeoutHours`. */
+  timeoutHours: number;
+};
+
+export function createApproval(input: NewApproval): ApprovalResult {
+  const proposed = toJson(input.arguments);
+  if (proposed === undefined) return { ok: false, error: 'not_json' };
+  return {
+    ok: true,
+    record: {
+      id: input.id,
+      actionKind: input.actionKind,
+      policyReasons: [...(input.policyReasons ?? [])],
+      proposedArguments: proposed,
+      proposedHash: hashArguments(proposed),
+      status: 'pending',
+      createdAt: input.now.toISOString(),
+      expiresAt: new Date(input.now.getTime() + input.timeoutHours * 3_600_000).toISOString(),
+    },
+  };
+}
+
+/** The status as of `now`: a pending approval past its expiry is expired. */
+export function approvalStatusAt(record: ApprovalRecord, now: Date): ApprovalStatus {
+  if (record.status === 'pending' && now.getTime() >= Date.parse(record.expiresAt)) return 'expired';
+  return record.status;
+}
+
+/** Marks a pending approval expired when its time has come (for the audit log and the metric). */
+export function expireApproval(record: ApprovalRecord, now: Date): ApprovalResult {
+  if (approvalStatusAt(record, now) !== 'expired' || record.status === 'expired') return { ok: false, error: 'not_pending' };
+  return { ok: true, record: { ...record, status: 'expired' } };
+}
+
+export type DecisionInput = { by: string; via: string; now: Date };
+
+function checkDecidable(record: ApprovalRecord, input: DecisionInput): ApprovalError | undefined {
+  if (!(APPROVAL_CHANNELS as readonly string[]).includes(input.via)) return 'untrusted_channel';
+  if (input.by.trim().length === 0) return 'decider_required';
+  const status = approvalStatusAt(record, input.now);
+  if (status === 'expired') return 'expired';
+  if (status !== 'pending') return 'not_pending';
+  return undefined;
+}
+
+function decision(outcome: ApprovalDecision['outcome'], input: DecisionInput, reason?: string): ApprovalDecision {
+  const base = { outcome, by: input.by.trim(), via: input.via as ApprovalChannel, at: input.now.toISOString() };
+  return reason === undefined ? base : { ...base, reason };
+}
+
+export function approve(record: ApprovalRecord, input: DecisionInput): ApprovalResult {
+  const error = checkDecidable(record, input);
+  if (error !== undefined) return { ok: false, error };
+  return {
+    ok: true,
+    record: {
+      ...record,
+      status: 'approved',
+      decision: decision('approve', input),
+      approvedArguments: record.proposedArguments,
+      approvedHash: record.proposedHash,
+    },
+  };
+}
+
+/** Approves changed arguments (same action kind); what runs must then hash to the edited arguments. */
+export function approveEdited(record: ApprovalRecord, input: DecisionInput & { arguments: unknown }): ApprovalResult {
+  const error = checkDecidable(record, input);
+  if (error !== undefined) return { ok: false, error };
+  const edited = toJson(input.arguments);
+  if (edited === undefined) return { ok: false, error: 'not_json' };
+  if (kindOf(edited) !== kindOf(record.proposedArguments)) return { ok: false, error: 'kind_changed' };
+  return {
+    ok: true,
+    record: {
+      ...record,
+      status: 'edited',
+      decision: decision('edit', input),
+      approvedArguments: edited,
+      approvedHash: hashArguments(edited),
+    },
+  };
+}
+
+export function reject(record: ApprovalRecord, input: DecisionInput & { reason: string }): ApprovalResult {
+  const error = checkDecidable(record, input);
+  if (error !== undefined) return { ok: false, error };
+  const reason = input.reason.trim();
+  if (reason.length === 0) return { ok: false, error: 'reason_required' };
+  return { ok: true, record: { ...record, status: 'rejected', decision: decision('reject', input, reason) } };
+}
+
+export type ExecutionCheck =
+  | { ok: true }
+  | { ok: false; reason: 'pending' | 'rejected' | 'expired' | 'hash_mismatch' | 'not_json' };
+
+/** Whether these exact arguments may run under this approval. */
+export function authorizesExecution(record: ApprovalRecord, args: unknown, now: Date): ExecutionCheck {
+  const status = approvalStatusAt(record, now);
+  if (status === 'pending' || status === 'rejected' || status === 'expired') return { ok: false, reason: status };
+  let hash: string;
+  try {
+    hash = hashArguments(args);
+  } catch {
+    return { ok: false, reason: 'not_json' };
+  }
+  return hash === record.approvedHash ? { ok: true } : { ok: false, reason: 'hash_mismatch' };
+}

@@ -1,0 +1,347 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * The audit record shared by the agent (which writes it) and the orchestrator (which verifies and exports
+ * it). Fields follow the spec's "Required Log Format", plus `content_hash` (so message content itself is
+ * never stored in the log) and the hash chain (`seq`, `prev_hash`, `hash`). Pure: no I/O.
+ */
+
+export const AUDIT_ACTION_TYPES = [
+  'email_read',
+  'email_draft',
+  'email_send',
+  'email_label',
+  'email_delete',
+  'email_move',
+  'calendar_read',
+  'calendar_write',
+  'file_share',
+  'approval_requested',
+  'approval_decided',
+  'approval_expired',
+  'policy_denied',
+  'config_change',
+  'auth_failure',
+  'pause',
+  'resume',
+  'kill',
+  'quarantine',
+  'review_queued',
+  'send_released',
+] as const;
+export type AuditActionType = (typeof AUDIT_ACTION_TYPES)[number];
+
+/** Where the action stands with respect to human approval. */
+export const APPROVAL_STATUSES = [
+  'not_required',
+  'auto_approved',
+  'pending',
+  'approved',
+  'edited',
+  'rejected',
+  'expired',
+  'denied',
+] as const;
+export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
+
+/** `intended` is written before a side effect; the outcome follows in a later record. */
+export const AUDIT_RESULTS = ['intended', 'success', 'failure', 'denied', 'dry_run', 'pending', 'skipped'] as const;
+export type AuditResult = (typeof AUDIT_RESULTS)[number];
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** What a caller appends; the log adds the timestamp (when absent) and the chain fields. */
+export interface AuditEntry {
+  /** UTC ISO-8601 with milliseconds, e.g. 2026-01-07T10:30:00.000Z. */
+  timestamp: string;
+  action_type: AuditActionType;
+  /** Who acted: 'agent', 'claude_code', 'admin:<id>', 'system'. */
+  actor: string;
+  /** The object acted on (recipient, message id, config key); null when there is none. */
+  target: string | null;
+  /** Action parameters; never message bodies (those are represented by `content_hash`). */
+  parameters: { [key: string]: JsonValue };
+  approval_status: ApprovalStatus;
+  /** Who approved ('human', 'admin:<id>', 'policy'), null when nobody had to. */
+  approved_by: string | null;
+  result: AuditResult;
+  /** sha256 hex of the message content the action concerns, or null. */
+  content_hash: string | null;
+}
+
+export interface AuditRecord extends AuditEntry {
+  /** 1 for the first record of a client's log, then +1 per record, across day files. */
+  seq: number;
+  /** `hash` of the previous record; GENESIS_HASH for seq 1. */
+  prev_hash: string;
+  /** sha256 hex over the canonical JSON of every other field. */
+  hash: string;
+}
+
+/** A chain head, checkpointed outside the container so a rewritten or truncated log is detected. */
+export interface AuditCheckpoint {
+  seq: number;
+  hash: string;
+}
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+const HEX_64 = /^[0-9a-f]{64}$/;
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
+
+/** Canonical JSON: object keys sorted, no whitespace; rejects values JSON cannot represent exactly. */
+export function canonicalJson(value: unknown): string {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return JSON.stringify(value);
+    case 'number':
+      if (!Number.isFinite(value)) throw new TypeError('canonicalJson: non-finite number');
+      return JSON.stringify(value);
+    case 'object': {
+      if (Array.isArray(value)) {
+        let out = '[';
+        for (let index = 0; index < value.length; index++) out += (index === 0 ? '' : ',') + canonicalJson(value[index]);
+        return `${out}]`;
+      }
+      const object = value as Record<string, unknown>;
+      let out = '{';
+      let first = true;
+      for (const key of Object.keys(object).sort()) {
+        if (object[key] === undefined) continue;
+        out += `${first ? '' : ','}${JSON.stringify(key)}:${canonicalJson(object[key])}`;
+        first = false;
+      }
+      return `${out}}`;
+    }
+    default:
+      throw new TypeError(`canonicalJson: cannot encode a ${typeof value}`);
+  }
+}
+
+export function sha256Hex(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** Content hash of a message (or any content), so the log proves what was sent without storing it. */
+export function contentHash(content: string | Uint8Array): string {
+  return sha256Hex(content);
+}
+
+/** Hash of a record: sha256 over the canonical JSON of every field except `hash`. */
+export function hashRecord(record: Omit<AuditRecord, 'hash'> & { hash?: string }): string {
+  const { hash: _ignored, ...rest } = record;
+  return sha256Hex(canonicalJson(rest));
+}
+
+/** Builds the next record of the chain after `previous` (null for the first record). */
+export function chainRecord(entry: AuditEntry, previous: AuditCheckpoint | null): AuditRecord {
+  const unhashed = {
+    timestamp: entry.timestamp,
+    action_type: entry.action_type,
+    actor: entry.actor,
+    target: entry.target,
+    parameters: entry.parameters,
+    approval_status: entry.approval_status,
+    approved_by: entry.approved_by,
+    result: entry.result,
+    content_hash: entry.content_hash,
+    seq: previous === null ? 1 : previous.seq + 1,
+    prev_hash: previous === null ? GENESIS_HASH : previous.hash,
+  };
+  return { ...unhashed, hash: hashRecord(unhashed) };
+}
+
+/** Checks an entry a caller wants to append; returns the problems (empty when valid). */
+export function validateAuditEntry(entry: AuditEntry): string[] {
+  const problems: string[] = [];
+  if (typeof entry.timestamp !== 'string' || !ISO_UTC.test(entry.timestamp) || Number.isNaN(Date.parse(entry.timestamp))) {
+    problems.push('timestamp must be a UTC ISO-8601 string ending in Z');
+  }
+  if (!(AUDIT_ACTION_TYPES as readonly string[]).includes(entry.action_type)) {
+    problems.push(`action_type must be one of ${AUDIT_ACTION_TYPES.join(', ')}`);
+  }
+  if (typeof entry.actor !== 'string' || entry.actor.length === 0 || entry.actor.length > 200) {
+    problems.push('actor must be a non-empty string of at most 200 characters');
+  }
+  if (entry.target !== null && (typeof entry.target !== 'string' || entry.target.length > 2000)) {
+    problems.push('target must be null or a string of at most 2000 characters');
+  }
+  if (entry.parameters === null || typeof entry.parameters !== 'object' || Array.isArray(entry.parameters)) {
+    problems.push('parameters must be an object');
+  } else {
+    try {
+      canonicalJson(entry.parameters);
+    } catch (error) {
+      problems.push(`parameters must be plain JSON (${(error as Error).message})`);
+    }
+  }
+  if (!(APPROVAL_STATUSES as readonly string[]).includes(entry.approval_status)) {
+    problems.push(`approval_status must be one of ${APPROVAL_STATUSES.join(', ')}`);
+  }
+  if (entry.approved_by !== null && (typeof entry.approved_by !== 'string' || entry.approved_by.length > 200)) {
+    problems.push('approved_by must be null or a string of at most 200 characters');
+  }
+  if (!(AUDIT_RESULTS as readonly string[]).includes(entry.result)) {
+    problems.push(`result must be one of ${AUDIT_RESULTS.join(', ')}`);
+  }
+  if (entry.content_hash !== null && (typeof entry.content_hash !== 'string' || !HEX_64.test(entry.content_hash))) {
+    problems.push('content_hash must be null or 64 lowercase hex characters (sha256)');
+  }
+  return problems;
+}
+
+/** Parses a decrypted record from storage (untrusted: the file may have been edited). */
+export function parseAuditRecord(value: unknown): { ok: true; record: AuditRecord } | { ok: false; problems: string[] } {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return { ok: false, problems: ['record must be a JSON object'] };
+  }
+  const candidate = value as AuditRecord;
+  const problems = validateAuditEntry(candidate);
+  if (!Number.isSafeInteger(candidate.seq) || candidate.seq < 1) problems.push('seq must be a positive integer');
+  if (typeof candidate.prev_hash !== 'string' || !HEX_64.test(candidate.prev_hash)) problems.push('prev_hash must be sha256 hex');
+  if (typeof candidate.hash !== 'string' || !HEX_64.test(candidate.hash)) problems.push('hash must be sha256 hex');
+  const known = new Set([
+    'timestamp',
+    'action_type',
+    'actor',
+    'target',
+    'parameters',
+    'approval_status',
+    'approved_by',
+    'result',
+    'content_hash',
+    'seq',
+    'prev_hash',
+    'hash',
+  ]);
+  for (const key of Object.keys(candidate)) if (!known.has(key)) problems.push(`unknown field "${key}"`);
+  return problems.length === 0 ? { ok: true, record: candidate } : { ok: false, problems };
+}
+
+/**
+ * How a chain is broken. `seq` names the first record the break concerns:
+ * - `edited`: record `seq` no longer matches its own hash, or its successor's link to it;
+ * - `gap`: record `seq` is missing (deleted);
+ * - `reordered`: record `seq` appears after a later record;
+ * - `duplicate`: record `seq` appears twice;
+ * - `truncated`: the log ends before the checkpoint; `seq` is the first missing record;
+ * - `rewritten`: the record at the checkpoint's seq has a different hash;
+ * - `undecryptable`: ciphertext or envelope of record `seq` fails authentication (set by storage);
+ * - `malformed`: record `seq` decrypts but is not a valid record (set by storage).
+ */
+export type ChainBreakKind =
+  | 'edited'
+  | 'gap'
+  | 'reordered'
+  | 'duplicate'
+  | 'truncated'
+  | 'rewritten'
+  | 'undecryptable'
+  | 'malformed';
+
+export interface ChainBreak {
+  kind: ChainBreakKind;
+  seq: number;
+  message: string;
+}
+
+export type ChainVerification =
+  | { ok: true; count: number; head: AuditCheckpoint | null }
+  | { ok: false; count: number; break: ChainBreak };
+
+/**
+ * Verifies a chain record by record, so a whole log never has to be held in memory. After the first
+ * break it keeps reading only to tell a deleted record from one that was moved later.
+ */
+export class ChainVerifier {
+  private previous: AuditCheckpoint | null;
+  private expectedSeq: number;
+  private count = 0;
+  private firstBreak: ChainBreak | null = null;
+  private readonly seenHashes = new Map<number, string>();
+  private readonly expectedHead: AuditCheckpoint | null;
+  private hashAtCheckpoint: string | undefined;
+
+  /**
+   * `expectedHead`: the last checkpoint taken outside the container. `anchor`: the record before the
+   * first one pushed, when verifying from the middle of a log.
+   */
+  constructor(options: { expectedHead?: AuditCheckpoint | null; anchor?: AuditCheckpoint | null } = {}) {
+    this.previous = options.anchor ?? null;
+    this.expectedSeq = this.previous === null ? 1 : this.previous.seq + 1;
+    this.expectedHead = options.expectedHead ?? null;
+  }
+
+  /** Records a break found outside the chain logic (decryption or parsing), if it is the first. */
+  fail(kind: ChainBreakKind, seq: number, message: string): void {
+    this.firstBreak ??= { kind, seq, message };
+  }
+
+  push(record: AuditRecord): void {
+    this.count++;
+    if (this.firstBreak !== null) {
+      if (this.firstBreak.kind === 'gap' && record.seq === this.firstBreak.seq) {
+        this.firstBreak = {
+          kind: 'reordered',
+          seq: record.seq,
+          message: `record ${record.seq} appears after a later record`,
+        };
+      }
+      return;
+    }
+    if (hashRecord(record) !== record.hash) {
+      this.fail('edited', record.seq, `record ${record.seq} does not match its hash`);
+      return;
+    }
+    if (record.seq !== this.expectedSeq) {
+      if (record.seq > this.expectedSeq) {
+        this.fail('gap', this.expectedSeq, `record ${this.expectedSeq} is missing (found ${record.seq} after ${this.expectedSeq - 1})`);
+      } else if (this.seenHashes.get(record.seq) === record.hash) {
+        this.fail('duplicate', record.seq, `record ${record.seq} appears twice`);
+      } else {
+        this.fail('reordered', record.seq, `record ${record.seq} appears after record ${this.expectedSeq - 1}`);
+      }
+      return;
+    }
+    const expectedPrev = this.previous === null ? GENESIS_HASH : this.previous.hash;
+    if (record.prev_hash !== expectedPrev) {
+      const culprit = this.previous === null ? record.seq : this.previous.seq;
+      this.fail('edited', culprit, `record ${record.seq} does not chain to record ${culprit}: one of them was altered`);
+      return;
+    }
+    if (record.seq === this.expectedHead?.seq) this.hashAtCheckpoint = record.hash;
+    this.seenHashes.set(record.seq, record.hash);
+    // Only a recent window is kept: enough to tell a duplicated record from a reordered one.
+    if (this.seenHashes.size > 4096) this.seenHashes.delete(this.seenHashes.keys().next().value as number);
+    this.previous = { seq: record.seq, hash: record.hash };
+    this.expectedSeq = record.seq + 1;
+  }
+
+  /** The verdict, including the comparison with the checkpoint given to the constructor. */
+  finish(): ChainVerification {
+    const head = this.expectedHead;
+    if (this.firstBreak === null && head !== null) {
+      const lastSeq = this.previous?.seq ?? 0;
+      if (lastSeq < head.seq) {
+        this.fail('truncated', lastSeq + 1, `log ends at record ${lastSeq} but the checkpoint is at record ${head.seq}`);
+      } else if (this.hashAtCheckpoint !== undefined && this.hashAtCheckpoint !== head.hash) {
+        this.fail('rewritten', head.seq, `record ${head.seq} differs from the checkpoint`);
+      }
+    }
+    if (this.firstBreak !== null) return { ok: false, count: this.count, break: this.firstBreak };
+    return { ok: true, count: this.count, head: this.previous };
+  }
+}
+
+/** Verifies a whole chain held in memory. */
+export function verifyChain(
+  records: Iterable<AuditRecord>,
+  expectedHead?: AuditCheckpoint | null,
+  anchor: AuditCheckpoint | null = null,
+): ChainVerification {
+  const verifier = new ChainVerifier({ expectedHead, anchor });
+  for (const record of records) verifier.push(record);
+  return verifier.finish();
+}

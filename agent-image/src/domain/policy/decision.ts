@@ -1,0 +1,65 @@
+/**
+ * A policy decision is data, never an exception. `reasons` are stable machine-readable codes (metrics
+ * labels, audit records, the approval screen); `details` are human-readable and may name fields but never
+ * carry message content.
+ */
+
+export type Decision = 'allow' | 'needs_approval' | 'deny';
+
+export type ReasonCode =
+  // deny: stop here
+  | 'unparseable'
+  | 'killed'
+  | 'permission_denied'
+  | 'dry_run'
+  | 'paused'
+  | 'rate_limit_hour'
+  | 'rate_limit_day'
+  // needs approval: every one that applies is listed, in rule order
+  | 'blocked_recipient'
+  | 'onboarding'
+  | 'new_contact'
+  | 'type_requires_approval'
+  | 'type_not_auto_send'
+  | 'unclassified'
+  | 'bulk'
+  | 'url_shortener'
+  | 'public_share'
+  | 'deletion'
+  | 'move'
+  // allow
+  | 'read'
+  | 'permitted'
+  | 'auto_send'
+  | 'approved';
+
+export type PolicyFacts = {
+  /** Outbound recipients of the action (after de-duplication). */
+  recipients: number;
+  /** Of those, how many are not known contacts. */
+  newContacts: number;
+  /** Recipient domains no known contact belongs to. */
+  newDomains: number;
+  /** Age of the oldest data read, in seconds, when the read reported it. */
+  dataAgeSeconds?: number;
+};
+
+export type PolicyDecision = {
+  decision: Decision;
+  reasons: ReasonCode[];
+  details?: string[];
+  /**
+   * Set on `deny` for `paused` and rate limits: the action must stay queued and be evaluated again after
+   * `fleet resume` or when the window has room. Nothing is dropped.
+   */
+  retryable?: true;
+  /** Set when this decision hit a rate limit: the caller pauses sending and alerts the client admins. */
+  pauseSending?: true;
+  /**
+   * Set on a `dry_run` denial: what the gate would have decided with dry run off. Dry run records,
+   * never executes, so the decision itself is always `deny`.
+   */
+  dryRun?: { decision: Decision; reasons: ReasonCode[] };
+  /** Counts for metrics; no addresses. Absent when the action was unparseable. */
+  facts?: PolicyFacts;
+};

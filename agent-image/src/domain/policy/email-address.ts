@@ -1,0 +1,34 @@
+/**
+ * Email address normalisation shared by the policy rules. Addresses are compared lower-cased and trimmed;
+ * anything that is not a plain `local@domain` address (display names, comments, IP literals, trailing dots)
+ * is rejected rather than guessed at, because a guess is a way round the block list.
+ */
+
+const MAX_ADDRESS_LENGTH = 254;
+const LOCAL_PART = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
+const DOMAIN = /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+
+/** The canonical form of an address, or undefined when it is not a valid address. */
+export function normaliseAddress(raw: string): string | undefined {
+  const address = raw.trim().toLowerCase();
+  if (address.length === 0 || address.length > MAX_ADDRESS_LENGTH) return undefined;
+  const at = address.lastIndexOf('@');
+  if (at <= 0 || at > 64 || at === address.length - 1) return undefined;
+  const local = address.slice(0, at);
+  const domain = address.slice(at + 1);
+  if (!LOCAL_PART.test(local) || !DOMAIN.test(domain)) return undefined;
+  return address;
+}
+
+/** The domain of a normalised address. */
+export function domainOf(address: string): string {
+  return address.slice(address.lastIndexOf('@') + 1);
+}
+
+/** `user+tag@x.com` → `user@x.com`: most providers deliver both to one mailbox. */
+export function withoutSubaddress(address: string): string {
+  const at = address.lastIndexOf('@');
+  const plus = address.indexOf('+');
+  if (plus <= 0 || plus > at) return address;
+  return address.slice(0, plus) + address.slice(at);
+}

@@ -1,0 +1,277 @@
+import type { Capability, ClientConfig } from '../client-config.ts';
+import { authorizesExecution, type ApprovalRecord } from '../approval.ts';
+import { compileBlockList } from './block-list.ts';
+import type { Decision, PolicyDecision, PolicyFacts, ReasonCode } from './decision.ts';
+import { domainOf } from './email-address.ts';
+import { domainsOf } from './known-contacts.ts';
+import type { PolicyState } from './policy-state.ts';
+import {
+  isOutbound,
+  isRead,
+  outboundRecipients,
+  parseProposedAction,
+  type ActionKind,
+  type ProposedAction,
+} from './proposed-action.ts';
+import { recipientsInWindows } from './rate-window.ts';
+import { compileShortenerDetector } from './url-shortener.ts';
+
+/**
+ * The policy gate. Rules run in a fixed order:
+ *   1. unparseable input            → deny (fail closed)
+ *   2. persisted kill flag          → deny `killed`
+ *   3. permission for the kind      → deny `permission_denied`
+ *   (reads stop here: allowed, with the data age as a fact)
+ *   4. dry run                      → deny `dry_run`; `dryRun` carries what would have been decided
+ *   5. block list                   → needs approval `blocked_recipient`
+ *   6. onboarding window            → needs approval `onboarding` (every outbound action)
+ *   7. auto-send rules              → needs approval `new_contact`, `unclassified`, `type_requires_approval`,
+ *                                     `type_not_auto_send`, `bulk`, `url_shortener`, `public_share`
+ *   8. destructive actions          → needs approval `deletion`, `move` (always)
+ *   9. sending paused, rate limits  → deny `paused`, `rate_limit_hour`, `rate_limit_day`, with
+ *                                     `retryable` (keep it queued) and, for limits, `pauseSending`
+ * Deny rules stop at the first that applies; every approval rule that applies is listed, so the approver
+ * sees all of them. A valid approval for these exact arguments satisfies steps 5–8, never 1–4 or 9.
+ */
+
+export type EvaluateOptions = {
+  /** The approval the action runs under, if any; checked against the action's hash and expiry. */
+  approval?: ApprovalRecord;
+};
+
+export type PolicyEvaluator = {
+  readonly config: ClientConfig;
+  /** Parses untrusted input and decides. Never throws. */
+  evaluate(input: unknown, state: PolicyState, now: Date, options?: EvaluateOptions): PolicyDecision;
+  /** Decides an action that has already been parsed with `parseProposedAction`. */
+  evaluateParsed(action: ProposedAction, state: PolicyState, now: Date, options?: EvaluateOptions): PolicyDecision;
+};
+
+const PERMISSION: Record<ActionKind, Capability> = {
+  'mail.read': 'mail.read',
+  'calendar.read': 'calendar.read',
+  'files.read': 'files.read',
+  'crm.read': 'crm.read',
+  'mail.draft': 'mail.draft',
+  'mail.send': 'mail.send',
+  'mail.label': 'mail.label',
+  'mail.delete': 'mail.delete',
+  'mail.move': 'mail.move',
+  'calendar.write': 'calendar.write',
+  'files.share': 'files.share',
+  'files.write': 'files.write',
+  'files.delete': 'files.delete',
+  'crm.write': 'crm.write',
+};
+
+const DAY_MS = 86_400_000;
+
+function deny(reason: ReasonCode, details?: string[], facts?: PolicyFacts): PolicyDecision {
+  const decision: PolicyDecision = { decision: 'deny', reasons: [reason] };
+  if (details !== undefined) decision.details = details;
+  if (facts !== undefined) decision.facts = facts;
+  return decision;
+}
+
+/** Builds the evaluator for one config: block list, contacts and type sets are compiled once. */
+export function compilePolicy(config: ClientConfig): PolicyEvaluator {
+  const blockList = compileBlockList(config.blockList);
+  const shorteners = compileShortenerDetector();
+  // The client's own mailbox and its admins are never "new contacts".
+  const seededContacts = new Set([...config.knownContacts, ...config.admins, ...(config.mailbox === undefined ? [] : [config.mailbox])]);
+  const seededDomains = domainsOf(seededContacts);
+  const autoSendTypes = new Set<string>(config.autoSendTypes);
+  const alwaysApprovalTypes = new Set<string>(config.alwaysApprovalTypes);
+  const onboardingStart = config.onboarding.startedAt === undefined ? undefined : Date.parse(config.onboarding.startedAt);
+  const onboardingEnd = onboardingStart === undefined ? undefined : onboardingStart + config.onboarding.days * DAY_MS;
+  const { perHour, perDay } = config.rateLimits;
+
+  // Onboarding not yet started (no start date recorded) counts as onboarding: fail closed.
+  const inOnboarding = (now: number): boolean =>
+    onboardingStart === undefined || onboardingEnd === undefined || now < onboardingStart || now < onboardingEnd;
+
+  function factsOf(action: ProposedAction, recipients: readonly string[], state: PolicyState, now: number): PolicyFacts {
+    let newContacts = 0;
+    let newDomains = 0;
+    let seenDomains: Set<string> | undefined;
+    for (const address of recipients) {
+      if (!seededContacts.has(address) && !state.knownContacts.has(address)) newContacts++;
+      const domain = domainOf(address);
+      if (!seededDomains.has(domain) && !state.knownDomains.has(domain)) {
+        seenDomains ??= new Set();
+        if (!seenDomains.has(domain)) {
+          seenDomains.add(domain);
+          newDomains++;
+        }
+      }
+    }
+    const facts: PolicyFacts = { recipients: recipients.length, newContacts, newDomains };
+    if ('oldestDataAt' in action && action.oldestDataAt !== undefined) {
+      facts.dataAgeSeconds = Math.max(0, Math.floor((now - Date.parse(action.oldestDataAt)) / 1000));
+    }
+    return facts;
+  }
+
+  /** Steps 5–8: every approval reason that applies, in rule order. */
+  function approvalReasons(action: ProposedAction, recipients: readonly string[], facts: PolicyFacts, now: number, details: string[]): ReasonCode[] {
+    const reasons: ReasonCode[] = [];
+    const outbound = isOutbound(action);
+    if (recipients.length > 0) {
+      let blocked = 0;
+      for (const address of recipients) if (blockList.match(address) !== undefined) blocked++;
+      if (blocked > 0) {
+        reasons.push('blocked_recipient');
+        details.push(`${blocked} recipient(s) match the block list`);
+      }
+    }
+    if (outbound && inOnboarding(now)) reasons.push('onboarding');
+    if (outbound) {
+      if (facts.newContacts > 0) {
+        reasons.push('new_contact');
+        details.push(`${facts.newContacts} recipient(s) are not known contacts`);
+      }
+      if (action.kind === 'mail.send') {
+        if (action.emailType === undefined) reasons.push('unclassified');
+        else if (alwaysApprovalTypes.has(action.emailType)) reasons.push('type_requires_approval');
+        else if (!autoSendTypes.has(action.emailType)) reasons.push('type_not_auto_send');
+      }
+      if (recipients.length > config.bulkThreshold) {
+        reasons.push('bulk');
+        details.push(`${recipients.length} recipients exceed the bulk threshold of ${config.bulkThreshold}`);
+      }
+      if (shortenerIn(action)) reasons.push('url_shortener');
+      if (action.kind === 'files.share' && action.public) reasons.push('public_share');
+    }
+    if (
+      action.kind === 'mail.delete' ||
+      action.kind === 'files.delete' ||
+      (action.kind === 'calendar.write' && action.operation === 'cancel') ||
+      (action.kind === 'crm.write' && action.operation === 'delete')
+    ) {
+      reasons.push('deletion');
+    }
+    if (action.kind === 'mail.move') reasons.push('move');
+    return reasons;
+  }
+
+  function shortenerIn(action: ProposedAction): boolean {
+    if (action.kind === 'mail.send') {
+      return shorteners.find(action.links, action.subject) !== undefined || shorteners.find([], action.body) !== undefined;
+    }
+    if (action.kind === 'calendar.write') {
+      const text = `${action.title ?? ''}\n${action.location ?? ''}\n${action.description ?? ''}`;
+      return shorteners.find([], text) !== undefined;
+    }
+    return false;
+  }
+
+  /** Step 9, for an action that would otherwise execute. */
+  function sendingLimits(recipients: readonly string[], state: PolicyState, now: number): PolicyDecision | undefined {
+    if (state.paused) return { decision: 'deny', reasons: ['paused'], retryable: true };
+    const needed = Math.max(recipients.length, 1);
+    const usage = recipientsInWindows(state.sendHistory, now);
+    const reasons: ReasonCode[] = [];
+    const details: string[] = [];
+    if (usage.lastHour + needed > perHour) {
+      reasons.push('rate_limit_hour');
+      details.push(`${usage.lastHour} + ${needed} recipients exceed ${perHour} per hour`);
+    }
+    if (usage.lastDay + needed > perDay) {
+      reasons.push('rate_limit_day');
+      details.push(`${usage.lastDay} + ${needed} recipients exceed ${perDay} per day`);
+    }
+    if (reasons.length === 0) return undefined;
+    return { decision: 'deny', reasons, details, retryable: true, pauseSending: true };
+  }
+
+  function decide(action: ProposedAction, state: PolicyState, now: Date, options: EvaluateOptions | undefined): PolicyDecision {
+    if (state.killed) return deny('killed');
+    const permission = PERMISSION[action.kind];
+    if (config.permissions[permission] !== true) return deny('permission_denied', [`${permission} is not granted`]);
+
+    const nowMs = now.getTime();
+    const recipients = outboundRecipients(action);
+    const facts = factsOf(action, recipients, state, nowMs);
+    if (isRead(action)) return { decision: 'allow', reasons: ['read'], facts };
+
+    const details: string[] = [];
+    let outcome = decideWrite(action, recipients, facts, state, now, options, details);
+    if (details.length > 0) outcome = { ...outcome, details: [...(outcome.details ?? []), ...details] };
+    if (config.dryRun) {
+      return { decision: 'deny', reasons: ['dry_run'], dryRun: { decision: outcome.decision, reasons: outcome.reasons }, facts };
+    }
+    return outcome;
+  }
+
+  function decideWrite(
+    action: ProposedAction,
+    recipients: readonly string[],
+    facts: PolicyFacts,
+    state: PolicyState,
+    now: Date,
+    options: EvaluateOptions | undefined,
+    details: string[],
+  ): PolicyDecision {
+    const nowMs = now.getTime();
+    const holds = approvalReasons(action, recipients, facts, nowMs, details);
+    let allowReason: ReasonCode = isOutbound(action) ? 'auto_send' : 'permitted';
+    if (holds.length > 0 || options?.approval !== undefined) {
+      if (options?.approval === undefined) return { decision: 'needs_approval', reasons: holds, facts };
+      const check = authorizesExecution(options.approval, action, now);
+      if (!check.ok) {
+        details.push(`approval ${options.approval.id} does not authorise this action: ${check.reason}`);
+        if (holds.length > 0) return { decision: 'needs_approval', reasons: holds, facts };
+      } else {
+        allowReason = 'approved';
+      }
+    }
+    if (isOutbound(action)) {
+      const limited = sendingLimits(recipients, state, nowMs);
+      if (limited !== undefined) return { ...limited, facts };
+    }
+    return { decision: 'allow' satisfies Decision, reasons: [allowReason], facts };
+  }
+
+  return {
+    config,
+    evaluate(input, state, now, options) {
+      const parsed = parseProposedAction(input);
+      if (!parsed.ok) return deny('unparseable', parsed.issues);
+      return decideSafely(parsed.action, state, now, options);
+    },
+    evaluateParsed(action, state, now, options) {
+      return decideSafely(action, state, now, options);
+    },
+  };
+
+  function decideSafely(action: ProposedAction, state: PolicyState, now: Date, options: EvaluateOptions | undefined): PolicyDecision {
+    if (Number.isNaN(now.getTime())) return deny('unparseable', ['the clock gave an invalid time']);
+    try {
+      return decide(action, state, now, options);
+    } catch {
+      // A rule that throws must never turn into an allow.
+      return deny('unparseable', ['the action could not be evaluated']);
+    }
+  }
+}
+
+const compiled = new WeakMap<ClientConfig, PolicyEvaluator>();
+
+/**
+ * The gate as one pure function. The compiled form of each config object is cached, so calling this
+ * repeatedly with the same (frozen) config costs one lookup.
+ */
+export function evaluatePolicy(
+  input: unknown,
+  config: ClientConfig,
+  state: PolicyState,
+  now: Date,
+  options?: EvaluateOptions,
+): PolicyDecision {
+  let evaluator = compiled.get(config);
+  if (evaluator === undefined) {
+    evaluator = compilePolicy(config);
+    compiled.set(config, evaluator);
+  }
+  return evaluator.evaluate(input, state, now, options);
+}

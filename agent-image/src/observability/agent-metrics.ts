@@ -1,0 +1,230 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { ClientConfig } from '../domain/client-config.ts';
+import { parseClientId } from '../domain/client-id.ts';
+import { FleetError } from '../domain/fleet-error.ts';
+
+/**
+ * The agent's Prometheus metrics, on an injected registry. Every label is bounded and never carries an
+ * address, subject or domain: the client is a default label of the registry, reasons are policy codes,
+ * ages are buckets.
+ */
+
+export const POLICY_DECISIONS = ['allow', 'needs_approval', 'deny'] as const;
+export type PolicyDecisionLabel = (typeof POLICY_DECISIONS)[number];
+
+export const DATA_AGE_BUCKETS = ['<7d', '7-30d', '30-365d', '>365d'] as const;
+export type DataAgeBucket = (typeof DATA_AGE_BUCKETS)[number];
+
+export const LLM_TOKEN_KINDS = ['input', 'output', 'cache_read', 'cache_write'] as const;
+export type LlmTokenKind = (typeof LLM_TOKEN_KINDS)[number];
+
+const DAY_MS = 86_400_000;
+const REASON_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
+const MAX_REASONS = 64;
+const VERSION_PATTERN = /^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$/;
+
+/** Age bucket of data read, from its age in milliseconds (negative ages, clock skew, count as fresh). */
+export function dataAgeBucket(ageMs: number): DataAgeBucket {
+  if (!(ageMs >= 7 * DAY_MS)) return '<7d';
+  if (ageMs < 30 * DAY_MS) return '7-30d';
+  if (ageMs < 365 * DAY_MS) return '30-365d';
+  return '>365d';
+}
+
+export type WorkingHours = Pick<ClientConfig, 'timezone' | 'workingHours'>;
+
+const WEEKDAYS: Record<string, number> = { Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6, Sun: 7 };
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatterFor(timeZone: string): Intl.DateTimeFormat {
+  let formatter = formatters.get(timeZone);
+  if (formatter === undefined) {
+    formatter = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      weekday: 'short',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    });
+    if (formatters.size >= 64) formatters.clear();
+    formatters.set(timeZone, formatter);
+  }
+  return formatter;
+}
+
+function minutesOf(hhmm: string): number {
+  const [hours, minutes] = hhmm.split(':').map(Number);
+  return (hours ?? 0) * 60 + (minutes ?? 0);
+}
+
+/** Whether `at` falls outside the client's working hours (start inclusive, end exclusive) in its time zone. */
+export function isOffHours(at: Date, hours: WorkingHours): boolean {
+  const parts = formatterFor(hours.timezone).formatToParts(at);
+  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((candidate) => candidate.type === type)?.value ?? '';
+  const weekday = WEEKDAYS[part('weekday')];
+  const minutes = Number(part('hour')) * 60 + Number(part('minute'));
+  if (weekday === undefined || Number.isNaN(minutes)) return true;
+  if (!hours.workingHours.days.includes(weekday)) return true;
+  return minutes < minutesOf(hours.workingHours.start) || minutes >= minutesOf(hours.workingHours.end);
+}
+
+export interface AgentMetricsOptions {
+  /** Client id; set as the registry's default `client` label. */
+  client: string;
+  /** Agent version, exported in `fleet_agent_info`. */
+  version: string;
+}
+
+export class AgentMetrics {
+  private readonly emailsReadTotal: Counter;
+  private readonly draftsCreatedTotal: Counter;
+  private readonly emailsSentTotal: Counter;
+  private readonly recipientsTotal: Counter;
+  private readonly policyDecisionsTotal: Counter<'decision' | 'reason'>;
+  private readonly rateLimitHitsTotal: Counter;
+  private readonly newRecipientDomainsTotal: Counter;
+  private readonly offHoursActionsTotal: Counter;
+  private readonly dataReadsTotal: Counter<'age'>;
+  private readonly authFailuresTotal: Counter;
+  private readonly approvalsExpiredTotal: Counter;
+  private readonly llmTokensTotal: Counter<'kind'>;
+  private readonly approvalsPending: Gauge;
+  private readonly paused: Gauge;
+  private readonly killed: Gauge;
+  private readonly auditChainValid: Gauge;
+  private readonly lastSyncTimestampSeconds: Gauge;
+  private readonly seenReasons = new Set<string>();
+
+  /** Registers the agent's metrics on `registry` and sets its default `client` label. */
+  constructor(registry: Registry, options: AgentMetricsOptions) {
+    const client = parseClientId(options.client);
+    if (!VERSION_PATTERN.test(options.version)) {
+      throw new FleetError('invalid_input', 'agent version must be 1 to 64 of letters, digits, ".", "+", "_" or "-"');
+    }
+    registry.setDefaultLabels({ client });
+    const registers = [registry];
+    const counter = <T extends string>(name: string, help: string, labelNames: readonly T[] = []) =>
+      new Counter<T>({ name, help, labelNames, registers });
+    const gauge = (name: string, help: string) => new Gauge({ name, help, registers });
+
+    this.emailsReadTotal = counter('agent_emails_read_total', 'Emails read from the mailbox.');
+    this.draftsCreatedTotal = counter('agent_drafts_created_total', 'Drafts created.');
+    this.emailsSentTotal = counter('agent_emails_sent_total', 'Emails sent.');
+    this.recipientsTotal = counter('agent_recipients_total', 'Recipients of sent emails, invitations and shares.');
+    this.policyDecisionsTotal = counter('agent_policy_decisions_total', 'Policy gate decisions by outcome and first reason.', [
+      'decision',
+      'reason',
+    ]);
+    this.rateLimitHitsTotal = counter('agent_rate_limit_hits_total', 'Actions stopped by the hourly or daily send limit.');
+    this.newRecipientDomainsTotal = counter('agent_new_recipient_domains_total', 'Sends to domains never written to before.');
+    this.offHoursActionsTotal = counter('agent_offhours_actions_total', "Actions outside the client's working hours.");
+    this.dataReadsTotal = counter('agent_data_reads_total', 'Data read, by age bucket of the data.', ['age']);
+    this.authFailuresTotal = counter('agent_auth_failures_total', 'Failed authentications against providers.');
+    this.approvalsExpiredTotal = counter('agent_approvals_expired_total', 'Approval requests that expired undecided.');
+    this.llmTokensTotal = counter('agent_llm_tokens_total', 'Model tokens used, by kind.', ['kind']);
+    this.approvalsPending = gauge('agent_approvals_pending', 'Approval requests waiting for a human.');
+    this.paused = gauge('agent_paused', '1 while sending is paused (rate limit or authentication failure).');
+    this.killed = gauge('agent_killed', '1 once the kill switch is engaged.');
+    // Reads 0 until the agent's first verification (run at start) sets it.
+    this.auditChainValid = gauge('agent_audit_chain_valid', '1 when the last audit chain verification passed.');
+    this.lastSyncTimestampSeconds = gauge('agent_last_sync_timestamp_seconds', 'Unix time of the last successful mailbox sync.');
+    const info = new Gauge<'version'>({
+      name: 'fleet_agent_info',
+      help: 'Agent build information; always 1.',
+      labelNames: ['version'],
+      registers,
+    });
+    info.set({ version: options.version }, 1);
+
+    // Export every bounded series from the start, so rate() and absent() work before the first event.
+    for (const age of DATA_AGE_BUCKETS) this.dataReadsTotal.inc({ age }, 0);
+    for (const kind of LLM_TOKEN_KINDS) this.llmTokensTotal.inc({ kind }, 0);
+  }
+
+  emailsRead(count = 1): void {
+    this.emailsReadTotal.inc(count);
+  }
+
+  /** One read of data `ageMs` old (e.g. now minus the email's date). */
+  dataRead(ageMs: number): void {
+    this.dataReadsTotal.inc({ age: dataAgeBucket(ageMs) });
+  }
+
+  draftCreated(): void {
+    this.draftsCreatedTotal.inc();
+  }
+
+  /** One email sent to `recipients` recipients, `newDomains` of whose domains were never written to before. */
+  emailSent(recipients: number, newDomains = 0): void {
+    this.emailsSentTotal.inc();
+    this.recipientsTotal.inc(Math.max(0, recipients));
+    if (newDomains > 0) this.newRecipientDomainsTotal.inc(newDomains);
+  }
+
+  /** Outbound to participants that is not an email (calendar invitation, file share). */
+  recipientsReached(recipients: number, newDomains = 0): void {
+    this.recipientsTotal.inc(Math.max(0, recipients));
+    if (newDomains > 0) this.newRecipientDomainsTotal.inc(newDomains);
+  }
+
+  /**
+   * A policy decision. `reason` must be a policy reason code (lowercase snake case); anything else, or
+   * codes beyond the first 64 distinct ones, is counted as 'other' so labels stay bounded.
+   */
+  policyDecision(decision: PolicyDecisionLabel, reason: string): void {
+    if (!(POLICY_DECISIONS as readonly string[]).includes(decision)) throw new FleetError('invalid_input', `unknown policy decision "${decision}"`);
+    this.policyDecisionsTotal.inc({ decision, reason: this.boundedReason(reason) });
+  }
+
+  rateLimitHit(): void {
+    this.rateLimitHitsTotal.inc();
+  }
+
+  /** Counts an action taken at `at` when it falls outside the client's working hours. Returns whether it did. */
+  action(at: Date, hours: WorkingHours): boolean {
+    const offHours = isOffHours(at, hours);
+    if (offHours) this.offHoursActionsTotal.inc();
+    return offHours;
+  }
+
+  authFailure(): void {
+    this.authFailuresTotal.inc();
+  }
+
+  approvalExpired(): void {
+    this.approvalsExpiredTotal.inc();
+  }
+
+  llmTokens(kind: LlmTokenKind, count: number): void {
+    if (!(LLM_TOKEN_KINDS as readonly string[]).includes(kind)) throw new FleetError('invalid_input', `unknown token kind "${kind}"`);
+    if (count > 0) this.llmTokensTotal.inc({ kind }, count);
+  }
+
+  setApprovalsPending(count: number): void {
+    this.approvalsPending.set(Math.max(0, count));
+  }
+
+  setPaused(paused: boolean): void {
+    this.paused.set(paused ? 1 : 0);
+  }
+
+  setKilled(killed: boolean): void {
+    this.killed.set(killed ? 1 : 0);
+  }
+
+  setAuditChainValid(valid: boolean): void {
+    this.auditChainValid.set(valid ? 1 : 0);
+  }
+
+  setLastSync(at: Date): void {
+    this.lastSyncTimestampSeconds.set(at.getTime() / 1000);
+  }
+
+  private boundedReason(reason: string): string {
+    if (!REASON_PATTERN.test(reason)) return 'other';
+    if (this.seenReasons.has(reason)) return reason;
+    if (this.seenReasons.size >= MAX_REASONS) return 'other';
+    this.seenReasons.add(reason);
+    return reason;
+  }
+}

@@ -1,0 +1,286 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  ChainVerifier,
+  GENESIS_HASH,
+  chainRecord,
+  hashRecord,
+  validateAuditEntry,
+  type AuditCheckpoint,
+  type AuditEntry,
+  type AuditRecord,
+  type ChainVerification,
+} from '../../domain/audit-record.ts';
+import { FleetError } from '../../domain/fleet-error.ts';
+import { createSilentLogger, type Logger } from '../../observability/logger.ts';
+import { decodeAuditLine, decodeAuditLineOrThrow, encodeAuditLine } from './audit-codec.ts';
+import { formatExport, type AuditExportFormat } from './audit-export.ts';
+import { auditFileName, listAuditFiles, utcDay, type AuditFile } from './audit-files.ts';
+import { GroupCommitAppender } from './group-commit-appender.ts';
+import { KeyRing } from './key-ring.ts';
+import { completeTornLine, quarantineTornTail, readLineFile } from './line-file.ts';
+
+export interface AuditLogOptions {
+  /** Directory in the client's volume holding `audit-YYYY-MM-DD.log` files; created (0700) if missing. */
+  directory: string;
+  /** The client's data key (32 bytes, used as version 1) or a key ring after rotations. */
+  keys: Buffer | KeyRing;
+  /** Time source for timestamps the caller leaves out. Default: the system clock. */
+  now?: () => Date;
+  logger?: Logger;
+}
+
+/** An entry to append; the log fills in `timestamp` (now) and `content_hash` (null) when absent. */
+export type AuditAppend = Omit<AuditEntry, 'timestamp' | 'content_hash'> & {
+  timestamp?: string;
+  content_hash?: string | null;
+};
+
+/** What opening the log found after a crash: a write cut short in the newest file. */
+export interface TornTailReport {
+  file: string;
+  bytes: number;
+  /** The cut-short line was a whole record missing only its newline, so it was kept. */
+  kept: boolean;
+  /** Where the unreadable bytes were moved, when not kept. They were never acknowledged to a caller. */
+  quarantinedTo: string | null;
+}
+
+export interface AuditRange {
+  /** Inclusive lower bound on `timestamp`. */
+  since?: Date;
+  /** Inclusive upper bound on `timestamp`. */
+  until?: Date;
+}
+
+/**
+ * The client's tamper-evident audit log: hash-chained records, each encrypted with AES-256-GCM under the
+ * client's data key, one file per UTC day, appended durably (a promise resolves after fsync; concurrent
+ * appends share one write+fsync). Open with `AuditLog.open`, which resumes the chain from the last
+ * record and repairs a write torn by a crash. One process writes a given directory at a time.
+ */
+export class AuditLog {
+  private readonly directory: string;
+  private readonly keys: KeyRing;
+  private readonly now: () => Date;
+  private readonly logger: Logger;
+  private readonly appender: GroupCommitAppender;
+  private tip: AuditCheckpoint | null;
+  private durableHead: AuditCheckpoint | null;
+  private currentDay: string | null;
+  private failed: unknown = null;
+  /** Set when opening found and handled a torn write; null otherwise. */
+  readonly tornTail: TornTailReport | null;
+
+  private constructor(
+    options: AuditLogOptions,
+    keys: KeyRing,
+    head: AuditCheckpoint | null,
+    day: string | null,
+    torn: TornTailReport | null,
+  ) {
+    this.directory = options.directory;
+    this.keys = keys;
+    this.now = options.now ?? (() => new Date());
+    this.logger = options.logger ?? createSilentLogger();
+    this.appender = new GroupCommitAppender(options.directory);
+    this.tip = head;
+    this.durableHead = head;
+    this.currentDay = day;
+    this.tornTail = torn;
+  }
+
+  static async open(options: AuditLogOptions): Promise<AuditLog> {
+    const keys = KeyRing.from(options.keys);
+    const logger = options.logger ?? createSilentLogger();
+    await mkdir(options.directory, { recursive: true, mode: 0o700 });
+    const files = await listAuditFiles(options.directory);
+    const resumed = await resumeChain(options.directory, files, keys, (options.now ?? (() => new Date()))());
+    if (resumed.torn !== null) {
+      logger.warn('audit log: a write cut short by a crash was found on open', { ...resumed.torn });
+    }
+    return new AuditLog(options, keys, resumed.head, resumed.day, resumed.torn);
+  }
+
+  /**
+   * Appends a record and resolves once it is durable. Throws FleetError('invalid_input') for a bad entry
+   * and FleetError('unavailable') after a write failure (reopen the log to continue).
+   */
+  append(entry: AuditAppend): Promise<AuditRecord> {
+    if (this.failed !== null) {
+      return Promise.reject(new FleetError('unavailable', 'the audit log stopped after a write failure; reopen it', { cause: this.failed }));
+    }
+    const full: AuditEntry = {
+      ...entry,
+      timestamp: entry.timestamp ?? this.now().toISOString(),
+      content_hash: entry.content_hash ?? null,
+    };
+    const problems = validateAuditEntry(full);
+    if (problems.length > 0) {
+      return Promise.reject(new FleetError('invalid_input', `invalid audit entry: ${problems.join('; ')}`));
+    }
+    const record = chainRecord(full, this.tip);
+    const recordDay = utcDay(record.timestamp);
+    // Files are read in day order, so a record never goes to a file older than the newest one.
+    const day = this.currentDay !== null && this.currentDay > recordDay ? this.currentDay : recordDay;
+    let line: string;
+    try {
+      line = encodeAuditLine(this.keys, record);
+    } catch (error) {
+      return Promise.reject(new FleetError('internal', 'encrypting the audit record failed', { cause: error }));
+    }
+    this.tip = { seq: record.seq, hash: record.hash };
+    this.currentDay = day;
+    return this.appender.append(auditFileName(day), line).then(
+      () => {
+        if (this.durableHead === null || record.seq > this.durableHead.seq) this.durableHead = { seq: record.seq, hash: record.hash };
+        return record;
+      },
+      (error: unknown) => {
+        if (this.failed === null) {
+          this.failed = error;
+          this.logger.error('audit log: append failed; the log refuses further appends until reopened', { error });
+        }
+        throw error;
+      },
+    );
+  }
+
+  /** The last durable record, to checkpoint outside the container; null for an empty log. */
+  head(): AuditCheckpoint | null {
+    return this.durableHead === null ? null : { ...this.durableHead };
+  }
+
+  /** Records in chain order whose timestamp falls in the range. Throws FleetError('integrity') on a bad line. */
+  async *records(range: AuditRange = {}): AsyncGenerator<AuditRecord> {
+    const since = range.since?.toISOString();
+    const until = range.until?.toISOString();
+    const sinceDay = range.since === undefined ? null : utcDay(range.since);
+    for (const file of await listAuditFiles(this.directory)) {
+      // A record is never in a file older than its own day, so older files cannot hold matches.
+      if (sinceDay !== null && file.day < sinceDay) continue;
+      const content = await readLineFile(join(this.directory, file.name));
+      for (const line of content.lines) {
+        const record = decodeAuditLineOrThrow(this.keys, line, file.name);
+        if (since !== undefined && record.timestamp < since) continue;
+        if (until !== undefined && record.timestamp > until) continue;
+        yield record;
+      }
+    }
+  }
+
+  async read(range: AuditRange = {}): Promise<AuditRecord[]> {
+    const result: AuditRecord[] = [];
+    for await (const record of this.records(range)) result.push(record);
+    return result;
+  }
+
+  /**
+   * Verifies the whole chain across files: every record decrypts and authenticates, matches its hash,
+   * follows its predecessor; and, given the last external checkpoint, the log still reaches it with the
+   * same hash. The result names the first bad seq and the kind of break.
+   */
+  async verify(options: { checkpoint?: AuditCheckpoint | null } = {}): Promise<ChainVerification> {
+    const verifier = new ChainVerifier({ expectedHead: options.checkpoint ?? null });
+    let lastSeq = 0;
+    for (const file of await listAuditFiles(this.directory)) {
+      const content = await readLineFile(join(this.directory, file.name));
+      for (const line of content.lines) {
+        const decoded = decodeAuditLine(this.keys, line);
+        if (!decoded.ok) {
+          verifier.fail(decoded.kind, decoded.seq ?? lastSeq + 1, `${file.name}: ${decoded.message}`);
+          continue;
+        }
+        lastSeq = decoded.record.seq;
+        verifier.push(decoded.record);
+      }
+    }
+    return verifier.finish();
+  }
+
+  /**
+   * Writes the records in the range to `sink` as JSON lines or CSV, in plain text for the client.
+   * Returns the number of records written.
+   */
+  async exportTo(format: AuditExportFormat, sink: NodeJS.WritableStream, range: AuditRange = {}): Promise<number> {
+    let count = 0;
+    const counted = async function* (source: AsyncIterable<AuditRecord>): AsyncGenerator<AuditRecord> {
+      for await (const record of source) {
+        count++;
+        yield record;
+      }
+    };
+    for await (const chunk of formatExport(format, counted(this.records(range)))) {
+      if (!sink.write(chunk)) await new Promise<void>((resolve) => sink.once('drain', () => resolve()));
+    }
+    return count;
+  }
+
+  /** Waits for pending appends and closes the file. */
+  async close(): Promise<void> {
+    await this.appender.close();
+  }
+}
+
+async function resumeChain(
+  directory: string,
+  files: AuditFile[],
+  keys: KeyRing,
+  now: Date,
+): Promise<{ head: AuditCheckpoint | null; day: string | null; torn: TornTailReport | null }> {
+  let torn: TornTailReport | null = null;
+  let newestWritten: number | null = null;
+  for (let index = files.length - 1; index >= 0; index--) {
+    const file = files[index] as AuditFile;
+    const content = await readLineFile(join(directory, file.name));
+    if (content.lines.length > 0 || content.tail.length > 0) {
+      newestWritten = index;
+      break;
+    }
+  }
+  if (newestWritten === null) return { head: null, day: files.at(-1)?.day ?? null, torn: null };
+
+  const newest = files[newestWritten] as AuditFile;
+  const newestPath = join(directory, newest.name);
+  const content = await readLineFile(newestPath);
+  let head = await lastRecord(directory, files, newestWritten, keys);
+  if (content.tail.length > 0) {
+    const decoded = decodeAuditLine(keys, content.tail);
+    const expectedSeq = (head?.seq ?? 0) + 1;
+    const whole =
+      decoded.ok &&
+      decoded.record.seq === expectedSeq &&
+      decoded.record.prev_hash === (head?.hash ?? GENESIS_HASH) &&
+      hashRecord(decoded.record) === decoded.record.hash;
+    if (whole && decoded.ok) {
+      await completeTornLine(newestPath);
+      head = { seq: decoded.record.seq, hash: decoded.record.hash };
+      torn = { file: newest.name, bytes: content.tail.length, kept: true, quarantinedTo: null };
+    } else {
+      const quarantinedTo = await quarantineTornTail(newestPath, content, String(now.getTime()));
+      torn = { file: newest.name, bytes: content.tail.length, kept: false, quarantinedTo };
+    }
+  }
+  return { head, day: files.at(-1)?.day ?? null, torn };
+}
+
+/** The last complete record at or before file `fromIndex`; a bad last line stops the agent (fail closed). */
+async function lastRecord(
+  directory: string,
+  files: AuditFile[],
+  fromIndex: number,
+  keys: KeyRing,
+): Promise<AuditCheckpoint | null> {
+  for (let index = fromIndex; index >= 0; index--) {
+    const file = files[index] as AuditFile;
+    const { lines } = await readLineFile(join(directory, file.name));
+    const last = lines.at(-1);
+    if (last === undefined) continue;
+    const record = decodeAuditLineOrThrow(keys, last, file.name);
+    if (hashRecord(record) !== record.hash) {
+      throw new FleetError('integrity', `the last audit record (${record.seq}) in ${file.name} does not match its hash`);
+    }
+    return { seq: record.seq, hash: record.hash };
+  }
+  return null;
+}

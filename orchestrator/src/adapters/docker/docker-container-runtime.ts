@@ -1,0 +1,251 @@
+import Docker from 'dockerode';
+import { clientLabels, LABEL_CLIENT, LABEL_MANAGED, resourceNames, type ClientId } from '@agent-fleet/agent/domain/client-id.ts';
+import { FleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
+import { gatewayOf, parseIpv4Cidr } from '../../domain/ipv4-cidr.ts';
+import type {
+  AgentWorkloadSpec,
+  AgentWorkloadState,
+  ContainerRuntime,
+  ManagedResource,
+  NetworkInfo,
+} from '../../ports/container-runtime.ts';
+import { AGENT_CONTROL_PORT, AGENT_DATA_PATH, AGENT_METRICS_PORT, buildAgentContainerOptions } from './agent-container-options.ts';
+import { statusCodeOf, translateDockerError } from './docker-errors.ts';
+import { tarSingleFile } from './tar-single-file.ts';
+
+const MANAGED_FILTER = { label: [`${LABEL_MANAGED}=true`] };
+
+function ownedBy(labels: Record<string, string> | undefined, clientId: ClientId): boolean {
+  return labels?.[LABEL_MANAGED] === 'true' && labels[LABEL_CLIENT] === clientId;
+}
+
+function parseUserIds(user: string): { uid: number; gid: number } {
+  const [uid, gid] = user.split(':').map(Number);
+  return { uid: uid ?? 0, gid: gid ?? uid ?? 0 };
+}
+
+/** Runs agents as hardened containers on one Docker Engine; owns only what carries our labels. */
+export class DockerContainerRuntime implements ContainerRuntime {
+  readonly kind = 'docker' as const;
+  private readonly docker: Docker;
+
+  constructor(options: { socketPath?: string } = {}) {
+    this.docker = new Docker({ socketPath: options.socketPath ?? '/var/run/docker.sock' });
+  }
+
+  async ensureVolume(clientId: ClientId): Promise<{ created: boolean }> {
+    const name = resourceNames(clientId).volume;
+    try {
+      const existing = await this.docker.getVolume(name).inspect();
+      if (!ownedBy(existing.Labels ?? undefined, clientId)) {
+        throw new FleetError('conflict', `volume ${name} exists but is not managed by agent-fleet for ${clientId}; refusing to use it`);
+      }
+      return { created: false };
+    } catch (error) {
+      if (statusCodeOf(error) !== 404) throw translateDockerError(error, `inspect volume ${name}`);
+    }
+    try {
+      await this.docker.createVolume({ Name: name, Labels: clientLabels(clientId) });
+    } catch (error) {
+      throw translateDockerError(error, `create volume ${name}`);
+    }
+    return { created: true };
+  }
+
+  async removeVolume(clientId: ClientId): Promise<void> {
+    const name = resourceNames(clientId).volume;
+    try {
+      const existing = await this.docker.getVolume(name).inspect();
+      if (!ownedBy(existing.Labels ?? undefined, clientId)) return;
+      await this.docker.getVolume(name).remove({ force: true });
+    } catch (error) {
+      if (statusCodeOf(error) === 404) return;
+      throw translateDockerError(error, `remove volume ${name}`);
+    }
+  }
+
+  async ensureNetwork(clientId: ClientId, subnet: string): Promise<NetworkInfo & { created: boolean }> {
+    const name = resourceNames(clientId).network;
+    const existing = await this.inspectNetwork(name);
+    if (existing) {
+      if (!ownedBy(existing.Labels, clientId)) {
+        throw new FleetError('conflict', `network ${name} exists but is not managed by agent-fleet for ${clientId}`);
+      }
+      const config = existing.IPAM?.Config?.[0];
+      return {
+        name,
+        subnet: config?.Subnet ?? subnet,
+        gateway: config?.Gateway ?? gatewayOf(parseIpv4Cidr(subnet)),
+        created: false,
+      };
+    }
+    const gateway = gatewayOf(parseIpv4Cidr(subnet));
+    try {
+      await this.docker.createNetwork({
+        Name: name,
+        Driver: 'bridge',
+        CheckDuplicate: true,
+        Internal: false,
+        Attachable: false,
+        IPAM: { Driver: 'default', Config: [{ Subnet: subnet, Gateway: gateway }] },
+        Options: { 'com.docker.network.bridge.enable_icc': 'false' },
+        Labels: clientLabels(clientId),
+      });
+    } catch (error) {
+      throw translateDockerError(error, `create network ${name} on ${subnet}`);
+    }
+    return { name, subnet, gateway, created: true };
+  }
+
+  async removeNetwork(clientId: ClientId): Promise<void> {
+    const name = resourceNames(clientId).network;
+    const existing = await this.inspectNetwork(name);
+    if (!existing || !ownedBy(existing.Labels, clientId)) return;
+    try {
+      await this.docker.getNetwork(name).remove();
+    } catch (error) {
+      if (statusCodeOf(error) === 404) return;
+      throw translateDockerError(error, `remove network ${name}`);
+    }
+  }
+
+  async listSubnetsInUse(): Promise<string[]> {
+    try {
+      const networks = await this.docker.listNetworks();
+      return networks.flatMap((network) => (network.IPAM?.Config ?? []).map((config) => config.Subnet ?? '').filter(Boolean));
+    } catch (error) {
+      throw translateDockerError(error, 'list networks');
+    }
+  }
+
+  async createAgent(spec: AgentWorkloadSpec): Promise<void> {
+    const name = resourceNames(spec.clientId).container;
+    const existing = await this.inspectContainer(name);
+    if (existing && !ownedBy(existing.Config.Labels, spec.clientId)) {
+      throw new FleetError('conflict', `container ${name} exists but is not managed by agent-fleet for ${spec.clientId}`);
+    }
+    if (!existing) {
+      try {
+        await this.docker.createContainer(buildAgentContainerOptions(spec));
+      } catch (error) {
+        if (statusCodeOf(error) === 404) {
+          throw new FleetError('not_found', `image ${spec.image} is not present on this host: run \`make images\``, { cause: error });
+        }
+        throw translateDockerError(error, `create container ${name}`);
+      }
+    }
+    // Config goes into the client's own volume through the archive API: never an env var or a bind mount.
+    const archive = await tarSingleFile('config.yaml', spec.configYaml, { ...parseUserIds(spec.user), mode: 0o640 });
+    try {
+      await this.docker.getContainer(name).putArchive(archive, { path: AGENT_DATA_PATH });
+    } catch (error) {
+      throw translateDockerError(error, `write config into ${name}`);
+    }
+  }
+
+  async startAgent(clientId: ClientId): Promise<void> {
+    const name = resourceNames(clientId).container;
+    try {
+      await this.docker.getContainer(name).start();
+    } catch (error) {
+      if (statusCodeOf(error) === 304) return;
+      throw translateDockerError(error, `start container ${name}`);
+    }
+  }
+
+  async stopAgent(clientId: ClientId, graceSeconds: number): Promise<void> {
+    const name = resourceNames(clientId).container;
+    try {
+      await this.docker.getContainer(name).stop({ t: graceSeconds });
+    } catch (error) {
+      const status = statusCodeOf(error);
+      if (status === 304 || status === 404) return;
+      throw translateDockerError(error, `stop container ${name}`);
+    }
+  }
+
+  async removeAgent(clientId: ClientId): Promise<void> {
+    const name = resourceNames(clientId).container;
+    const existing = await this.inspectContainer(name);
+    if (!existing || !ownedBy(existing.Config.Labels, clientId)) return;
+    try {
+      await this.docker.getContainer(name).remove({ force: true, v: false });
+    } catch (error) {
+      if (statusCodeOf(error) === 404) return;
+      throw translateDockerError(error, `remove container ${name}`);
+    }
+  }
+
+  async inspectAgent(clientId: ClientId): Promise<AgentWorkloadState | null> {
+    const info = await this.inspectContainer(resourceNames(clientId).container);
+    if (!info || !ownedBy(info.Config.Labels, clientId)) return null;
+    const portOf = (port: number) => Number(info.NetworkSettings.Ports?.[`${port}/tcp`]?.[0]?.HostPort ?? 0);
+    const control = portOf(AGENT_CONTROL_PORT);
+    const metrics = portOf(AGENT_METRICS_PORT);
+    return {
+      clientId,
+      exists: true,
+      running: info.State.Running,
+      status: info.State.Status,
+      exitCode: info.State.Running ? null : info.State.ExitCode,
+      startedAt: info.State.StartedAt || null,
+      hostPorts: control && metrics ? { control, metrics } : null,
+    };
+  }
+
+  async listManaged(): Promise<ManagedResource[]> {
+    try {
+      const [containers, volumes, networks] = await Promise.all([
+        this.docker.listContainers({ all: true, filters: MANAGED_FILTER }),
+        this.docker.listVolumes({ filters: MANAGED_FILTER }),
+        this.docker.listNetworks({ filters: MANAGED_FILTER }),
+      ]);
+      return [
+        ...containers.map((container) => ({
+          kind: 'container' as const,
+          name: (container.Names[0] ?? '').replace(/^\//, ''),
+          clientId: container.Labels[LABEL_CLIENT] ?? '',
+        })),
+        ...(volumes.Volumes ?? []).map((volume) => ({
+          kind: 'volume' as const,
+          name: volume.Name,
+          clientId: volume.Labels?.[LABEL_CLIENT] ?? '',
+        })),
+        ...networks.map((network) => ({
+          kind: 'network' as const,
+          name: network.Name,
+          clientId: network.Labels?.[LABEL_CLIENT] ?? '',
+        })),
+      ];
+    } catch (error) {
+      throw translateDockerError(error, 'list managed resources');
+    }
+  }
+
+  /** Engine version, for the preflight warning about 127.0.0.1-published ports on engines before 28. */
+  async engineVersion(): Promise<string> {
+    try {
+      return (await this.docker.version()).Version;
+    } catch (error) {
+      throw translateDockerError(error, 'query engine version');
+    }
+  }
+
+  private async inspectContainer(name: string): Promise<Docker.ContainerInspectInfo | null> {
+    try {
+      return await this.docker.getContainer(name).inspect();
+    } catch (error) {
+      if (statusCodeOf(error) === 404) return null;
+      throw translateDockerError(error, `inspect container ${name}`);
+    }
+  }
+
+  private async inspectNetwork(name: string): Promise<Docker.NetworkInspectInfo | null> {
+    try {
+      return (await this.docker.getNetwork(name).inspect()) as Docker.NetworkInspectInfo;
+    } catch (error) {
+      if (statusCodeOf(error) === 404) return null;
+      throw translateDockerError(error, `inspect network ${name}`);
+    }
+  }
+}

@@ -1,0 +1,151 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { FleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
+import type { Logger } from '@agent-fleet/agent/observability/logger.ts';
+import { systemClock, type Clock } from '../../ports/clock.ts';
+import { EncryptedFileStore, loadOrCreateMasterKey } from './encrypted-file-store.ts';
+import { createHttpHandler } from './http-handler.ts';
+import { RequestLog } from './request-log.ts';
+import { TokenStore } from './token-store.ts';
+import { VaultCore } from './vault-core.ts';
+import { emptyState, type VaultState } from './vault-state.ts';
+
+export interface EmbeddedVaultOptions {
+  /** Directory for the master key (0600) and the encrypted store; created 0700 if missing. */
+  dataDir: string;
+  /** Addresses to serve on: loopback, plus the agent networks' gateways. Port 0 picks a free port. */
+  listen: { host: string; port: number }[];
+  logger: Logger;
+  clock?: Clock;
+}
+
+export interface EmbeddedVault {
+  /** Base URL of the first listener, e.g. http://127.0.0.1:8200 (what VAULT_ADDR would be). */
+  url: string;
+  /** The root token, stable across restarts. Hand it only to the orchestrator's VaultSecretStore. */
+  rootToken: string;
+  /** Serves on one more address (e.g. a new client network's gateway); returns its URL. */
+  addListener(host: string, port: number): Promise<string>;
+  requestLog: RequestLog;
+  close(): Promise<void>;
+}
+
+function isVaultState(value: unknown): value is VaultState {
+  const state = value as Partial<VaultState> | null;
+  return (
+    state !== null &&
+    typeof state === 'object' &&
+    state.formatVersion === 1 &&
+    typeof state.rootToken === 'string' &&
+    typeof state.tokens === 'object'
+  );
+}
+
+async function loadState(store: EncryptedFileStore, now: number): Promise<VaultState> {
+  const loaded = await store.load();
+  if (loaded !== null) {
+    if (!isVaultState(loaded))
+      throw new FleetError('integrity', 'embedded vault store has an unknown format');
+    return loaded;
+  }
+  const state = emptyState('');
+  const { token } = new TokenStore(state).create(
+    {
+      policies: ['root'],
+      creationTtl: 0,
+      expiresAt: null,
+      period: null,
+      explicitMaxTtl: 0,
+      renewable: false,
+      orphan: true,
+      parentAccessor: null,
+      displayName: 'root',
+      meta: {},
+      numUses: 0,
+      path: 'auth/token/root',
+      role: null,
+    },
+    now,
+  );
+  state.rootToken = token;
+  await store.save(state);
+  return state;
+}
+
+const WILDCARD_HOSTS = new Set(['', '0.0.0.0', '::', '[::]']);
+
+const urlOf = (server: Server, host: string): string => {
+  const { port } = server.address() as AddressInfo;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+};
+
+/** Starts the embedded Vault-API server backed by the AES-256-GCM encrypted file store. */
+export async function startEmbeddedVault(options: EmbeddedVaultOptions): Promise<EmbeddedVault> {
+  if (options.listen.length === 0)
+    throw new FleetError('invalid_input', 'embedded vault needs at least one listen address');
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger.child({ component: 'embedded-vault' });
+  const key = await loadOrCreateMasterKey(options.dataDir);
+  const store = new EncryptedFileStore(options.dataDir, key);
+  const state = await loadState(store, clock.now().getTime());
+  const core = new VaultCore(state);
+  const requestLog = new RequestLog();
+
+  let saving: Promise<void> = Promise.resolve();
+  const persist = (): Promise<void> => {
+    // Writes are chained so that a slow write never lands after a newer one.
+    const next = saving.then(() => store.save(state));
+    saving = next.catch(() => undefined);
+    return next;
+  };
+  const handler = createHttpHandler({ core, clock, requestLog, logger, persist });
+  const servers: Server[] = [];
+
+  const addListener = async (host: string, port: number): Promise<string> => {
+    // Reachable only from loopback and the agent networks' gateways, never from every interface.
+    if (WILDCARD_HOSTS.has(host)) {
+      throw new FleetError(
+        'invalid_input',
+        `embedded vault refuses to listen on ${host}: give loopback or a gateway address`,
+      );
+    }
+    const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, handler);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    servers.push(server);
+    const url = urlOf(server, host);
+    logger.info('embedded vault listening', { url });
+    return url;
+  };
+
+  try {
+    const urls: string[] = [];
+    for (const address of options.listen) urls.push(await addListener(address.host, address.port));
+    return {
+      url: urls[0] ?? '',
+      rootToken: state.rootToken,
+      addListener,
+      requestLog,
+      close: async () => {
+        await Promise.all(
+          servers.map(
+            (server) =>
+              new Promise<void>((resolve) => {
+                server.close(() => resolve());
+                server.closeAllConnections();
+              }),
+          ),
+        );
+        await saving;
+      },
+    };
+  } catch (error) {
+    for (const server of servers) server.close();
+    throw error;
+  }
+}

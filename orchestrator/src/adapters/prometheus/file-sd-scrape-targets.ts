@@ -1,0 +1,84 @@
+import { open, mkdir, readFile, rename } from 'node:fs/promises';
+import path from 'node:path';
+import type { ClientId } from '@agent-fleet/agent/domain/client-id.ts';
+import { FleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
+import type { ScrapeTarget, ScrapeTargets } from '../../ports/scrape-targets.ts';
+
+type FileSdGroup = { targets: string[]; labels: Record<string, string> };
+
+/**
+ * Prometheus `file_sd` JSON, one group per agent with its `client` label. Every change is written to a
+ * temporary file, fsynced and renamed over the old one, so Prometheus never reads a half-written file.
+ */
+export class FileSdScrapeTargets implements ScrapeTargets {
+  private readonly filePath: string;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(filePath: string) {
+    this.filePath = filePath;
+  }
+
+  register(target: ScrapeTarget): Promise<void> {
+    return this.update((targets) => [...targets.filter((t) => t.clientId !== target.clientId), target]);
+  }
+
+  unregister(clientId: ClientId): Promise<void> {
+    return this.update((targets) => targets.filter((t) => t.clientId !== clientId));
+  }
+
+  async list(): Promise<ScrapeTarget[]> {
+    let text: string;
+    try {
+      text = await readFile(this.filePath, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw new FleetError('unavailable', `cannot read scrape targets ${this.filePath}`, { cause: error });
+    }
+    let groups: FileSdGroup[];
+    try {
+      groups = JSON.parse(text) as FileSdGroup[];
+    } catch (error) {
+      throw new FleetError('integrity', `scrape targets file ${this.filePath} is not valid JSON`, { cause: error });
+    }
+    return groups.flatMap((group) =>
+      group.targets.map((address) => ({ clientId: (group.labels.client ?? '') as ClientId, address })),
+    );
+  }
+
+  /** Serialises read-modify-write cycles within this process. */
+  private update(change: (targets: ScrapeTarget[]) => ScrapeTarget[]): Promise<void> {
+    const next = this.queue.then(async () => {
+      const targets = change(await this.list()).sort((a, b) => a.clientId.localeCompare(b.clientId));
+      const groups: FileSdGroup[] = targets.map((t) => ({ targets: [t.address], labels: { client: t.clientId } }));
+      await this.writeAtomically(`${JSON.stringify(groups, null, 2)}\n`);
+    });
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async writeAtomically(content: string): Promise<void> {
+    const directory = path.dirname(this.filePath);
+    const temporary = path.join(directory, `.${path.basename(this.filePath)}.${process.pid}.tmp`);
+    try {
+      await mkdir(directory, { recursive: true });
+      const handle = await open(temporary, 'w', 0o644);
+      try {
+        await handle.writeFile(content);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temporary, this.filePath);
+      const directoryHandle = await open(directory, 'r');
+      try {
+        await directoryHandle.sync();
+      } finally {
+        await directoryHandle.close();
+      }
+    } catch (error) {
+      throw new FleetError('unavailable', `cannot write scrape targets ${this.filePath}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  }
+}

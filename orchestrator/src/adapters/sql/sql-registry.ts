@@ -1,0 +1,199 @@
+import { GENESIS_HASH } from '@agent-fleet/agent/domain/canonical-json.ts';
+import type { ClientId } from '@agent-fleet/agent/domain/client-id.ts';
+import type { ClientStatus } from '../../domain/client-status.ts';
+import { hashOpsLogEntry } from '../../domain/ops-log-chain.ts';
+import type { ClaimResult, ClientRecord, NewClient, NewOpsLogEntry, OpsLogEntry, Registry } from '../../ports/registry.ts';
+import type { SqlExecutor } from './sql-executor.ts';
+
+type ClientRow = {
+  id: string;
+  status: string;
+  provider: string;
+  admins: unknown;
+  config_yaml: string;
+  subnet: string | null;
+  onboarding_started_at: Date | string;
+  operation_id: string | null;
+  operation_heartbeat_at: Date | string | null;
+  status_reason: string | null;
+  created_at: Date | string;
+  updated_at: Date | string;
+};
+
+type OpsLogRow = {
+  seq: number | string;
+  at: Date | string;
+  actor: string;
+  action: string;
+  client_id: string | null;
+  reason: string | null;
+  outcome: string;
+  details: unknown;
+  prev_hash: string;
+  hash: string;
+};
+
+function iso(value: Date | string): string {
+  return (value instanceof Date ? value : new Date(value)).toISOString();
+}
+
+function parseJson(value: unknown): unknown {
+  return typeof value === 'string' ? JSON.parse(value) : value;
+}
+
+function toClient(row: ClientRow): ClientRecord {
+  return {
+    id: row.id as ClientId,
+    status: row.status as ClientStatus,
+    provider: row.provider as ClientRecord['provider'],
+    admins: parseJson(row.admins) as string[],
+    configYaml: row.config_yaml,
+    subnet: row.subnet,
+    onboardingStartedAt: iso(row.onboarding_started_at),
+    operationId: row.operation_id,
+    operationHeartbeatAt: row.operation_heartbeat_at ? iso(row.operation_heartbeat_at) : null,
+    statusReason: row.status_reason,
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
+  };
+}
+
+function toOpsLog(row: OpsLogRow): OpsLogEntry {
+  return {
+    seq: Number(row.seq),
+    at: iso(row.at),
+    actor: row.actor,
+    action: row.action,
+    clientId: row.client_id,
+    reason: row.reason,
+    outcome: row.outcome,
+    details: parseJson(row.details) as Record<string, unknown>,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+/** The registry over SQL; the same statements run on PostgreSQL and on PGlite. */
+export class SqlRegistry implements Registry {
+  private readonly sql: SqlExecutor;
+
+  constructor(sql: SqlExecutor) {
+    this.sql = sql;
+  }
+
+  async claimForProvisioning(client: NewClient, operationId: string, now: Date, staleAfterMs: number): Promise<ClaimResult> {
+    return this.sql.transaction(async (tx) => {
+      const inserted = await tx.query(
+        `INSERT INTO clients (id, status, provider, admins, config_yaml, onboarding_started_at, operation_id,
+                              operation_step, operation_heartbeat_at, created_at, updated_at)
+         VALUES ($1, 'provisioning', $2, $3, $4, $5, $6, 'claimed', $7, $7, $7)
+         ON CONFLICT (id) DO NOTHING RETURNING id`,
+        [client.id, client.provider, JSON.stringify(client.admins), client.configYaml, client.onboardingStartedAt, operationId, now],
+      );
+      if (inserted.length === 1) return { outcome: 'claimed', created: true, previousStatus: null };
+
+      const [row] = await tx.query<ClientRow>('SELECT * FROM clients WHERE id = $1 FOR UPDATE', [client.id]);
+      if (!row) throw new Error(`client ${client.id} vanished during claim`);
+      const status = row.status as ClientStatus;
+      if (status === 'active') return { outcome: 'already-active' };
+      if (status === 'killed') return { outcome: 'killed' };
+      const heartbeat = row.operation_heartbeat_at ? new Date(row.operation_heartbeat_at).getTime() : 0;
+      const inProgress = status === 'provisioning' || status === 'deprovisioning';
+      if (inProgress && now.getTime() - heartbeat < staleAfterMs) return { outcome: 'busy', operationId: row.operation_id };
+
+      await tx.query(
+        `UPDATE clients SET status = 'provisioning', provider = $2, admins = $3, config_yaml = $4, operation_id = $5,
+                operation_step = 'claimed', operation_heartbeat_at = $6, status_reason = NULL, updated_at = $6
+         WHERE id = $1`,
+        [client.id, client.provider, JSON.stringify(client.admins), client.configYaml, operationId, now],
+      );
+      return { outcome: 'claimed', created: false, previousStatus: status };
+    });
+  }
+
+  async getClient(id: ClientId): Promise<ClientRecord | null> {
+    const [row] = await this.sql.query<ClientRow>('SELECT * FROM clients WHERE id = $1', [id]);
+    return row ? toClient(row) : null;
+  }
+
+  async listClients(): Promise<ClientRecord[]> {
+    return (await this.sql.query<ClientRow>('SELECT * FROM clients ORDER BY id')).map(toClient);
+  }
+
+  async recordProgress(id: ClientId, operationId: string, step: string, now: Date): Promise<void> {
+    await this.sql.query(
+      'UPDATE clients SET operation_step = $3, operation_heartbeat_at = $4, updated_at = $4 WHERE id = $1 AND operation_id = $2',
+      [id, operationId, step, now],
+    );
+  }
+
+  async setSubnet(id: ClientId, subnet: string | null): Promise<void> {
+    await this.sql.query('UPDATE clients SET subnet = $2 WHERE id = $1', [id, subnet]);
+  }
+
+  async setStatus(id: ClientId, status: ClientStatus, reason: string | null, now: Date): Promise<void> {
+    await this.sql.query('UPDATE clients SET status = $2, status_reason = $3, updated_at = $4 WHERE id = $1', [
+      id,
+      status,
+      reason,
+      now,
+    ]);
+  }
+
+  async transition(id: ClientId, from: readonly ClientStatus[], to: ClientStatus, reason: string | null, now: Date): Promise<boolean> {
+    const rows = await this.sql.query(
+      `UPDATE clients SET status = $3, status_reason = $4, updated_at = $5
+       WHERE id = $1 AND status = ANY($2::text[]) RETURNING id`,
+      [id, [...from], to, reason, now],
+    );
+    return rows.length === 1;
+  }
+
+  async deleteClient(id: ClientId): Promise<void> {
+    await this.sql.query('DELETE FROM clients WHERE id = $1', [id]);
+  }
+
+  async allocatedSubnets(): Promise<string[]> {
+    const rows = await this.sql.query<{ subnet: string }>('SELECT subnet FROM clients WHERE subnet IS NOT NULL');
+    return rows.map((row) => row.subnet);
+  }
+
+  async appendOpsLog(entry: NewOpsLogEntry): Promise<OpsLogEntry> {
+    return this.sql.transaction(async (tx) => {
+      // One writer at a time extends the chain.
+      await tx.query('SELECT pg_advisory_xact_lock(727262)');
+      const [last] = await tx.query<{ seq: number | string; hash: string }>(
+        'SELECT seq, hash FROM ops_log ORDER BY seq DESC LIMIT 1',
+      );
+      const unhashed = {
+        seq: last ? Number(last.seq) + 1 : 1,
+        at: new Date(entry.at ?? Date.now()).toISOString(),
+        actor: entry.actor,
+        action: entry.action,
+        clientId: entry.clientId,
+        reason: entry.reason,
+        outcome: entry.outcome,
+        details: entry.details,
+        prevHash: last ? last.hash : GENESIS_HASH,
+      };
+      const full: OpsLogEntry = { ...unhashed, hash: hashOpsLogEntry(unhashed) };
+      await tx.query(
+        `INSERT INTO ops_log (seq, at, actor, action, client_id, reason, outcome, details, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+        [full.seq, full.at, full.actor, full.action, full.clientId, full.reason, full.outcome, JSON.stringify(full.details), full.prevHash, full.hash],
+      );
+      return full;
+    });
+  }
+
+  async listOpsLog(filter: { clientId?: string } = {}): Promise<OpsLogEntry[]> {
+    const rows = filter.clientId
+      ? await this.sql.query<OpsLogRow>('SELECT * FROM ops_log WHERE client_id = $1 ORDER BY seq', [filter.clientId])
+      : await this.sql.query<OpsLogRow>('SELECT * FROM ops_log ORDER BY seq');
+    return rows.map(toOpsLog);
+  }
+
+  async close(): Promise<void> {
+    await this.sql.close();
+  }
+}

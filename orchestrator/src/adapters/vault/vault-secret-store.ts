@@ -1,0 +1,364 @@
+import type { ClientId } from '@agent-fleet/agent/domain/client-id.ts';
+import { FleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
+import type { Logger } from '@agent-fleet/agent/observability/logger.ts';
+import type { AgentIntroduction, SecretMetadata, SecretStore } from '../../ports/secret-store.ts';
+import {
+  clientPolicy,
+  DENY_ALL_POLICY,
+  KV_MOUNT,
+  SYSTEM_MOUNT,
+  TRANSIT_MOUNT,
+  vaultNames,
+} from './client-policy.ts';
+import { translateVaultError, vaultStatusOf, type VaultClient } from './vault-client.ts';
+
+const SECRET_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+/** Above this many recorded accessors, dead ones are pruned when a new token is issued. */
+const ACCESSOR_PRUNE_THRESHOLD = 8;
+
+export interface VaultSecretStoreOptions {
+  /** node-vault client holding the orchestrator's own token (see createVaultClient). */
+  client: VaultClient;
+  logger: Logger;
+  /** TTL of the wrapping token handed to the agent, seconds (default 60, at most 60). */
+  wrapTtlSeconds?: number;
+  /** Period of the agent's token, seconds (default 3600): it expires unless renewed within this time. */
+  agentTokenPeriodSeconds?: number;
+}
+
+function checkSecretName(name: string): string {
+  if (!SECRET_NAME_PATTERN.test(name)) {
+    throw new FleetError(
+      'invalid_input',
+      `invalid secret name ${JSON.stringify(name.slice(0, 70))}: use 1-64 characters of a-z, 0-9, ".", "_" and "-", starting with a letter or digit`,
+    );
+  }
+  return name;
+}
+
+/**
+ * SecretStore over the Vault HTTP API (HashiCorp Vault, OpenBao or the embedded store). Only node-vault's
+ * raw read/write/list/delete are used: its token helpers replace the client's own token.
+ */
+export class VaultSecretStore implements SecretStore {
+  private readonly client: VaultClient;
+  private readonly logger: Logger;
+  private readonly wrapTtlSeconds: number;
+  private readonly periodSeconds: number;
+  private mounts: Promise<void> | null = null;
+
+  constructor(options: VaultSecretStoreOptions) {
+    this.client = options.client;
+    this.logger = options.logger.child({ component: 'vault-secret-store' });
+    this.wrapTtlSeconds = options.wrapTtlSeconds ?? 60;
+    if (!Number.isInteger(this.wrapTtlSeconds) || this.wrapTtlSeconds < 1 || this.wrapTtlSeconds > 60) {
+      throw new FleetError('invalid_input', 'wrapTtlSeconds must be an integer from 1 to 60');
+    }
+    this.periodSeconds = options.agentTokenPeriodSeconds ?? 3600;
+  }
+
+  private async call<T>(action: string, run: () => Promise<T>): Promise<T> {
+    this.logger.debug('vault call', { action });
+    try {
+      return await run();
+    } catch (error) {
+      throw translateVaultError(error, action);
+    }
+  }
+
+  /** Runs a call where "absent" is an answer: 404 (and the 400s Vault uses for missing things) give null. */
+  private async optional<T>(
+    action: string,
+    run: () => Promise<T>,
+    absentStatuses = [404],
+  ): Promise<T | null> {
+    try {
+      return await run();
+    } catch (error) {
+      if (absentStatuses.includes(vaultStatusOf(error) ?? 0)) return null;
+      throw translateVaultError(error, action);
+    }
+  }
+
+  /** Enables the mounts we need if they are missing (idempotent; checks types of existing ones). */
+  private ensureMounts(): Promise<void> {
+    this.mounts ??= this.doEnsureMounts().catch((error: unknown) => {
+      this.mounts = null;
+      throw error;
+    });
+    return this.mounts;
+  }
+
+  private async doEnsureMounts(): Promise<void> {
+    const wanted: { path: string; type: 'kv' | 'transit' }[] = [
+      { path: KV_MOUNT, type: 'kv' },
+      { path: SYSTEM_MOUNT, type: 'kv' },
+      { path: TRANSIT_MOUNT, type: 'transit' },
+    ];
+    const listing = (await this.call('list mounts', () => this.client.read('sys/mounts'))) as {
+      data?: Record<string, unknown>;
+    };
+    const mounts = (listing.data ?? listing) as Record<
+      string,
+      { type?: string; options?: { version?: string } | null } | undefined
+    >;
+    for (const { path, type } of wanted) {
+      const existing = mounts[`${path}/`];
+      if (existing) {
+        const version = existing.options?.version;
+        if (existing.type !== type || (type === 'kv' && version !== '2')) {
+          throw new FleetError(
+            'conflict',
+            `vault mount ${path}/ exists as ${existing.type}${version ? ` v${version}` : ''}; expected ${type === 'kv' ? 'kv v2' : type}`,
+          );
+        }
+        continue;
+      }
+      const body =
+        type === 'kv'
+          ? { type: 'kv', options: { version: '2' }, description: 'agent-fleet' }
+          : { type: 'transit', description: 'agent-fleet' };
+      await this.call(`enable ${path}/`, () => this.client.write(`sys/mounts/${path}`, body));
+      this.logger.info('vault mount enabled', { mount: path, type });
+    }
+  }
+
+  async ensureClient(clientId: ClientId): Promise<void> {
+    await this.ensureMounts();
+    const names = vaultNames(clientId);
+    const existing = await this.optional('read policy', () =>
+      this.client.read(`sys/policies/acl/${names.policy}`),
+    );
+    // A locked client stays locked: only unlockClient restores its policy.
+    const current = (existing as { data?: { policy?: string } } | null)?.data?.policy;
+    if (current !== DENY_ALL_POLICY) {
+      await this.call('write policy', () =>
+        this.client.write(`sys/policies/acl/${names.policy}`, { policy: clientPolicy(clientId) }),
+      );
+    }
+    await this.call('write token role', () =>
+      this.client.write(`auth/token/roles/${names.role}`, {
+        allowed_policies: [names.policy],
+        orphan: true,
+        renewable: true,
+        token_period: `${this.periodSeconds}s`,
+        token_no_default_policy: true,
+        token_type: 'service',
+      }),
+    );
+    const key = await this.optional('read transit key', () =>
+      this.client.read(`${TRANSIT_MOUNT}/keys/${names.transitKey}`),
+    );
+    if (!key)
+      await this.call('create transit key', () =>
+        this.client.write(`${TRANSIT_MOUNT}/keys/${names.transitKey}`, { type: 'aes256-gcm96' }),
+      );
+    this.logger.info('vault client ensured', { client: clientId });
+  }
+
+  async issueAgentIntroduction(clientId: ClientId): Promise<AgentIntroduction> {
+    const names = vaultNames(clientId);
+    const response = (await this.call('create wrapped agent token', () =>
+      this.client.write(
+        names.creationPath,
+        { display_name: `agent-${clientId}`, meta: { client: clientId } },
+        { headers: { 'X-Vault-Wrap-TTL': `${this.wrapTtlSeconds}s` } },
+      ),
+    )) as { wrap_info?: Record<string, unknown> | null; auth?: { accessor?: unknown } | null };
+    const wrap = response.wrap_info;
+    if (
+      !wrap ||
+      typeof wrap['token'] !== 'string' ||
+      typeof wrap['wrapped_accessor'] !== 'string' ||
+      wrap['creation_path'] !== names.creationPath
+    ) {
+      // An unwrapped token must not live on: revoke it before failing.
+      const leaked = response.auth?.accessor;
+      if (typeof leaked === 'string') await this.revokeAccessor(leaked).catch(() => undefined);
+      throw new FleetError(
+        'internal',
+        `vault did not return a response-wrapped token for ${names.creationPath}`,
+      );
+    }
+    const accessor = wrap['wrapped_accessor'];
+    try {
+      await this.recordAccessor(clientId, accessor);
+    } catch (error) {
+      await this.revokeAccessor(accessor).catch(() => undefined);
+      throw error;
+    }
+    this.logger.info('agent introduction issued', { client: clientId });
+    return {
+      wrappingToken: wrap['token'],
+      ttlSeconds: Number(wrap['ttl'] ?? this.wrapTtlSeconds),
+      creationPath: names.creationPath,
+      tokenAccessor: accessor,
+    };
+  }
+
+  private async readAccessors(clientId: ClientId): Promise<{ accessors: string[]; version: number }> {
+    const record = (await this.optional('read agent token accessors', () =>
+      this.client.read(vaultNames(clientId).accessorRecord),
+    )) as {
+      data?: { data?: { accessors?: unknown }; metadata?: { version?: number } };
+    } | null;
+    const accessors = record?.data?.data?.accessors;
+    return {
+      accessors: Array.isArray(accessors) ? accessors.filter((a): a is string => typeof a === 'string') : [],
+      version: record?.data?.metadata?.version ?? 0,
+    };
+  }
+
+  private async writeAccessors(clientId: ClientId, accessors: string[], cas: number): Promise<void> {
+    await this.call('record agent token accessors', () =>
+      this.client.write(vaultNames(clientId).accessorRecord, { data: { accessors }, options: { cas } }),
+    );
+  }
+
+  /** Read-modify-write with check-and-set, retried when another writer got there first. */
+  private async updateAccessors(
+    clientId: ClientId,
+    change: (accessors: string[]) => Promise<string[]>,
+  ): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const { accessors, version } = await this.readAccessors(clientId);
+      try {
+        await this.writeAccessors(clientId, await change(accessors), version);
+        return;
+      } catch (error) {
+        if (attempt >= 4 || !(error instanceof FleetError) || error.code !== 'invalid_input') throw error;
+      }
+    }
+  }
+
+  private async recordAccessor(clientId: ClientId, accessor: string): Promise<void> {
+    await this.updateAccessors(clientId, async (accessors) => {
+      let live = accessors;
+      if (accessors.length >= ACCESSOR_PRUNE_THRESHOLD) {
+        live = [];
+        for (const known of accessors) {
+          const found = await this.optional(
+            'look up accessor',
+            () => this.client.write('auth/token/lookup-accessor', { accessor: known }),
+            [400, 404],
+          );
+          if (found) live.push(known);
+        }
+      }
+      return [...live, accessor];
+    });
+  }
+
+  private async revokeAccessor(accessor: string): Promise<boolean> {
+    // Vault answers 400 "invalid accessor" for a token that is already gone.
+    const done = await this.optional(
+      'revoke agent token',
+      () => this.client.write('auth/token/revoke-accessor', { accessor }),
+      [400, 404],
+    );
+    return done !== null;
+  }
+
+  async revokeAgentTokens(clientId: ClientId): Promise<{ revoked: number }> {
+    let revoked = 0;
+    const { accessors } = await this.readAccessors(clientId);
+    if (accessors.length === 0) return { revoked: 0 };
+    for (const accessor of accessors) if (await this.revokeAccessor(accessor)) revoked++;
+    await this.updateAccessors(clientId, async (current) => current.filter((a) => !accessors.includes(a)));
+    this.logger.info('agent tokens revoked', { client: clientId, revoked });
+    return { revoked };
+  }
+
+  async writeSecret(clientId: ClientId, name: string, value: string): Promise<{ version: number }> {
+    const path = `${vaultNames(clientId).dataPrefix}${checkSecretName(name)}`;
+    const response = (await this.call('write secret', () =>
+      this.client.write(path, { data: { value } }),
+    )) as { data?: { version?: number } };
+    const version = response.data?.version;
+    if (typeof version !== 'number')
+      throw new FleetError('internal', 'vault did not return a secret version');
+    this.logger.info('secret written', { client: clientId, name, version });
+    return { version };
+  }
+
+  private async listKeys(prefix: string): Promise<string[]> {
+    const listing = (await this.optional('list secrets', () => this.client.list(prefix))) as {
+      data?: { keys?: unknown };
+    } | null;
+    const keys = listing?.data?.keys;
+    return Array.isArray(keys) ? keys.filter((k): k is string => typeof k === 'string') : [];
+  }
+
+  async listSecrets(clientId: ClientId): Promise<SecretMetadata[]> {
+    const { metadataPrefix } = vaultNames(clientId);
+    const result: SecretMetadata[] = [];
+    for (const key of await this.listKeys(metadataPrefix)) {
+      if (key.endsWith('/')) continue;
+      const metadata = (await this.optional('read secret metadata', () =>
+        this.client.read(`${metadataPrefix}${key}`),
+      )) as {
+        data?: { current_version?: number; updated_time?: string };
+      } | null;
+      if (metadata?.data)
+        result.push({
+          name: key,
+          version: metadata.data.current_version ?? 0,
+          updatedAt: metadata.data.updated_time ?? '',
+        });
+    }
+    return result.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async lockClient(clientId: ClientId): Promise<void> {
+    await this.call('lock client policy', () =>
+      this.client.write(`sys/policies/acl/${vaultNames(clientId).policy}`, { policy: DENY_ALL_POLICY }),
+    );
+    this.logger.info('client policy locked', { client: clientId });
+  }
+
+  async unlockClient(clientId: ClientId): Promise<void> {
+    await this.call('unlock client policy', () =>
+      this.client.write(`sys/policies/acl/${vaultNames(clientId).policy}`, {
+        policy: clientPolicy(clientId),
+      }),
+    );
+    this.logger.info('client policy unlocked', { client: clientId });
+  }
+
+  async rotateDataKey(clientId: ClientId): Promise<{ version: number }> {
+    const keyPath = `${TRANSIT_MOUNT}/keys/${vaultNames(clientId).transitKey}`;
+    await this.call('rotate data key', () => this.client.write(`${keyPath}/rotate`, {}));
+    const key = (await this.call('read data key', () => this.client.read(keyPath))) as {
+      data?: { latest_version?: number };
+    };
+    const version = key.data?.latest_version;
+    if (typeof version !== 'number')
+      throw new FleetError('internal', 'vault did not return the data key version');
+    this.logger.info('data key rotated', { client: clientId, version });
+    return { version };
+  }
+
+  async removeClient(clientId: ClientId): Promise<void> {
+    const names = vaultNames(clientId);
+    await this.revokeAgentTokens(clientId);
+    const pending: string[] = [names.metadataPrefix];
+    while (pending.length > 0) {
+      const prefix = pending.pop() ?? '';
+      for (const key of await this.listKeys(prefix)) {
+        if (key.endsWith('/')) pending.push(`${prefix}${key}`);
+        else await this.optional('delete secret', () => this.client.delete(`${prefix}${key}`));
+      }
+    }
+    await this.optional('delete policy', () => this.client.delete(`sys/policies/acl/${names.policy}`));
+    await this.optional('delete token role', () => this.client.delete(`auth/token/roles/${names.role}`));
+    const keyPath = `${TRANSIT_MOUNT}/keys/${names.transitKey}`;
+    if (await this.optional('read transit key', () => this.client.read(keyPath))) {
+      await this.call('allow data key deletion', () =>
+        this.client.write(`${keyPath}/config`, { deletion_allowed: true }),
+      );
+      await this.call('delete data key', () => this.client.delete(keyPath));
+    }
+    await this.optional('delete accessor record', () => this.client.delete(names.accessorMetadata));
+    this.logger.info('vault client removed', { client: clientId });
+  }
+}

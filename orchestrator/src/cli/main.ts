@@ -1,0 +1,168 @@
+#!/usr/bin/env node
+import os from 'node:os';
+import { readFile } from 'node:fs/promises';
+import { Command } from 'commander';
+import { parseClientId } from '@agent-fleet/agent/domain/client-id.ts';
+import { describeCauseChain, FleetError, isFleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
+import { loadConfig } from '../config.ts';
+import type { OpsLogVerification } from '../domain/ops-log-chain.ts';
+import type { ReconcileReport } from '../services/reconcile-fleet.ts';
+import type { ClientDescription } from '../services/describe-client.ts';
+import { EXIT_CODES } from './exit-codes.ts';
+import { OrchestratorClient } from './orchestrator-client.ts';
+import { provisionWithProgress } from './provision-progress.ts';
+
+const config = loadConfig();
+const client = new OrchestratorClient({ socketPath: config.api.socketPath, homeDir: config.homeDir });
+const actor = `${os.userInfo().username}@${os.hostname()}`.replace(/[^\w.@:+-]/g, '_').slice(0, 100);
+
+async function connected(): Promise<OrchestratorClient> {
+  await client.ensureRunning();
+  return client;
+}
+
+/** Client ids are checked here too, so a bad one is refused before the service is even started. */
+function clientPath(rawClientId: string, suffix = ''): string {
+  return `/v1/clients/${parseClientId(rawClientId)}${suffix}`;
+}
+
+function print(value: unknown, json: boolean, human: () => string): void {
+  process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${human()}\n`);
+}
+
+const program = new Command('fleet')
+  .description('agent-fleet: one isolated AI employee per client')
+  .option('--json', 'print machine-readable JSON')
+  .option('--verbose', 'on error, print the cause chain')
+  .showHelpAfterError();
+
+program
+  .command('provision')
+  .description('create (or converge) the client’s hardened agent container, network, volume and scrape target')
+  .argument('<client>', 'client id (DNS-1123 label, e.g. acme)')
+  .option('-c, --config <file>', 'client config YAML (default: safe defaults)')
+  .action(async (clientId: string, options: { config?: string }) => {
+    parseClientId(clientId);
+    const body: { config?: string; actor: string } = { actor };
+    if (options.config) {
+      try {
+        body.config = await readFile(options.config, 'utf8');
+      } catch (error) {
+        throw new FleetError('invalid_input', `cannot read config file ${options.config}: ${(error as Error).message}`);
+      }
+    }
+    const result = await provisionWithProgress(await connected(), clientId, body);
+    print(result, program.opts().json === true, () => {
+      if (result.outcome === 'already-active') return `${result.clientId} is already active: nothing to do.`;
+      const total = result.steps.reduce((sum, step) => sum + step.durationMs, 0);
+      return [
+        `${result.clientId} is active (${(total / 1000).toFixed(2)} s).`,
+        `  health:   curl -s http://${result.controlAddress}/healthz`,
+        `  metrics:  curl -s http://${result.metricsAddress}/metrics`,
+        `  status:   make status CLIENT=${result.clientId}   (or: npm run fleet -- status ${result.clientId})`,
+      ].join('\n');
+    });
+  });
+
+program
+  .command('status')
+  .description('registry state, container state and scrape target of one client')
+  .argument('<client>')
+  .action(async (clientId: string) => {
+    const status = await (await connected()).request<ClientDescription>('GET', clientPath(clientId));
+    print(status, program.opts().json === true, () =>
+      [
+        `client:   ${status.client.id}`,
+        `status:   ${status.client.status}${status.client.statusReason ? ` (${status.client.statusReason})` : ''}`,
+        `agent:    ${status.agent ? `${status.agent.status}${status.agent.hostPorts ? ` control 127.0.0.1:${status.agent.hostPorts.control} metrics 127.0.0.1:${status.agent.hostPorts.metrics}` : ''}` : 'no container'}`,
+        `subnet:   ${status.client.subnet ?? '-'}`,
+        `target:   ${status.scrapeTarget ?? '-'}`,
+      ].join('\n'),
+    );
+  });
+
+program
+  .command('list')
+  .description('every client with its status')
+  .action(async () => {
+    const { clients } = await (await connected()).request<{ clients: ClientDescription['client'][] }>('GET', '/v1/clients');
+    print(clients, program.opts().json === true, () =>
+      clients.length === 0
+        ? 'no clients yet: make provision CLIENT=<id>'
+        : clients.map((c) => `${c.id.padEnd(34)} ${c.status.padEnd(15)} ${c.subnet ?? '-'}`).join('\n'),
+    );
+  });
+
+program
+  .command('deprovision')
+  .description('stop and remove the client’s agent and network (the volume is kept unless --purge)')
+  .argument('<client>')
+  .option('--purge', 'also delete the client’s volume and data')
+  .option('--reason <text>', 'why, for the ops log')
+  .action(async (clientId: string, options: { purge?: boolean; reason?: string }) => {
+    const result = await (await connected()).request<{ clientId: string; purged: boolean }>(
+      'POST',
+      clientPath(clientId, '/deprovision'),
+      { purge: options.purge === true, reason: options.reason, actor },
+    );
+    print(result, program.opts().json === true, () =>
+      result.purged ? `${result.clientId} removed, data purged.` : `${result.clientId} removed; its volume is kept (--purge deletes it).`,
+    );
+  });
+
+program
+  .command('reconcile')
+  .description('make the runtime match the registry once: restart crashed agents, remove orphans, report drift')
+  .action(async () => {
+    const report = await (await connected()).request<ReconcileReport>('POST', '/v1/reconcile');
+    print(report, program.opts().json === true, () =>
+      [
+        ...report.actions.map((a) => `${a.kind.padEnd(15)} ${a.clientId}: ${a.detail}`),
+        ...report.drift.map((d) => `drift           ${d}`),
+        report.actions.length + report.drift.length === 0 ? 'in sync: nothing to do' : '',
+      ]
+        .filter(Boolean)
+        .join('\n'),
+    );
+  });
+
+const opsLog = program.command('ops-log').description('the append-only, hash-chained log of admin actions');
+opsLog
+  .command('show')
+  .option('--client <id>', 'only this client')
+  .action(async (options: { client?: string }) => {
+    const query = options.client ? `?client=${encodeURIComponent(options.client)}` : '';
+    const { entries } = await (await connected()).request<{ entries: Array<Record<string, unknown>> }>('GET', `/v1/ops-log${query}`);
+    print(entries, program.opts().json === true, () =>
+      entries.map((e) => `${e.seq} ${e.at} ${e.actor} ${e.action} ${e.clientId ?? '-'} ${e.outcome}${e.reason ? ` (${e.reason})` : ''}`).join('\n'),
+    );
+  });
+opsLog
+  .command('verify')
+  .action(async () => {
+    const result = await (await connected()).request<OpsLogVerification>('GET', '/v1/ops-log/verify');
+    print(result, program.opts().json === true, () =>
+      result.valid ? `ops log intact: ${result.entries} entries, head ${result.head.slice(0, 16)}…` : `OPS LOG TAMPERED: ${result.problem} at seq ${result.firstBadSeq}`,
+    );
+    if (!result.valid) process.exitCode = EXIT_CODES.integrity;
+  });
+
+const daemon = program.command('service').description('the orchestrator service that owns the registry, Docker and secrets');
+daemon.command('start').action(async () => {
+  await client.ensureRunning();
+  print({ running: true }, program.opts().json === true, () => `orchestrator running (socket ${config.api.socketPath})`);
+});
+daemon.command('status').action(async () => {
+  const running = await client.isRunning();
+  print({ running }, program.opts().json === true, () => (running ? 'orchestrator running' : 'orchestrator not running'));
+  if (!running) process.exitCode = EXIT_CODES.unavailable;
+});
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  const code = isFleetError(error) ? error.code : 'internal';
+  process.stderr.write(`fleet: ${(error as Error).message}\n`);
+  if (program.opts().verbose) for (const line of describeCauseChain(error).slice(1)) process.stderr.write(`  caused by ${line}\n`);
+  process.exitCode = EXIT_CODES[code];
+}

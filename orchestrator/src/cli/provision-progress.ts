@@ -1,0 +1,99 @@
+import { Listr } from 'listr2';
+import { FleetError, type FleetErrorCode } from '@agent-fleet/agent/domain/fleet-error.ts';
+import type { SagaEvent } from '../domain/saga.ts';
+import type { ProvisionResult } from '../services/provision-client.ts';
+import type { OrchestratorClient } from './orchestrator-client.ts';
+
+type StreamLine =
+  | { plan: string[] }
+  | { event: SagaEvent }
+  | { result: ProvisionResult }
+  | { error: { code: FleetErrorCode; message: string } };
+
+interface Deferred {
+  promise: Promise<number>;
+  resolve: (ms: number) => void;
+  reject: (error: Error) => void;
+}
+
+function deferred(): Deferred {
+  let resolve!: (ms: number) => void;
+  let reject!: (error: Error) => void;
+  const promise = new Promise<number>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
+/** Provisions through the service and shows each step with its timing as it happens. */
+export async function provisionWithProgress(
+  client: OrchestratorClient,
+  clientId: string,
+  body: { config?: string; actor: string },
+): Promise<ProvisionResult> {
+  const steps = new Map<string, Deferred>();
+  let planned: (steps: string[]) => void;
+  const plan = new Promise<string[]>((resolve) => (planned = resolve));
+  let sawStep = false;
+  let stepsBegan: () => void;
+  const firstEvent = new Promise<void>((resolve) => (stepsBegan = resolve));
+  let outcome: ProvisionResult | undefined;
+  let failure: FleetError | undefined;
+
+  const streaming = client
+    .stream(`/v1/clients/${encodeURIComponent(clientId)}/provision`, body, (raw) => {
+      const line = raw as StreamLine;
+      if ('plan' in line) {
+        for (const step of line.plan) steps.set(step, deferred());
+        planned(line.plan);
+      } else if ('event' in line) {
+        sawStep = true;
+        stepsBegan();
+        const step = steps.get(line.event.step);
+        if (line.event.type === 'step-succeeded') step?.resolve(line.event.durationMs);
+        if (line.event.type === 'step-failed') step?.reject(new Error(line.event.error));
+      } else if ('result' in line) {
+        outcome = line.result;
+      } else if ('error' in line) {
+        failure = new FleetError(line.error.code, line.error.message);
+      }
+    })
+    .finally(() => {
+      planned([]);
+      const ended = failure ?? new Error('provisioning ended');
+      for (const step of steps.values()) step.reject(ended);
+    });
+
+  const names = await plan;
+  // Refusals (bad id, busy, killed) and "already active" come before any step: no progress display then.
+  await Promise.race([firstEvent, streaming.catch(() => undefined)]);
+  if (!sawStep) {
+    await streaming.catch(() => undefined);
+    if (failure) throw failure;
+    if (outcome) return outcome;
+    throw new FleetError('internal', 'the orchestrator ended the provisioning stream without a result');
+  }
+  const tasks = new Listr(
+    names.map((name) => ({
+      title: name,
+      task: async (_context: unknown, task: { title: string }) => {
+        const ms = await Promise.race([steps.get(name)!.promise, streaming.then(() => steps.get(name)!.promise)]);
+        task.title = `${name.padEnd(10)} ${ms < 1 ? '<1' : Math.round(ms)} ms`;
+      },
+    })),
+    {
+      concurrent: false,
+      exitOnError: true,
+      renderer: process.stdout.isTTY ? 'default' : 'simple',
+      rendererOptions: { collapseErrors: false },
+    },
+  );
+  const rendering = tasks.run().catch(() => undefined);
+  await streaming.catch(() => undefined);
+  await rendering;
+  if (failure) throw failure;
+  if (!outcome) throw new FleetError('internal', 'the orchestrator ended the provisioning stream without a result');
+  return outcome;
+}

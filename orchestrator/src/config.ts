@@ -1,0 +1,124 @@
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { parseIpv4Cidr } from './domain/ipv4-cidr.ts';
+
+const MIB = 1024 * 1024;
+
+const orchestratorEnvSchema = z
+  .object({
+    /** State directory: embedded registry, secret store, scrape targets, socket, logs. Default ~/.agent-fleet. */
+    AGENT_FLEET_HOME: z.string().min(1).default(path.join(os.homedir(), '.agent-fleet')),
+    /** PostgreSQL URL for the registry. Default: none, i.e. embedded PGlite under AGENT_FLEET_HOME. */
+    DATABASE_URL: z.string().url().optional(),
+    /** Address of the HTTP API and /metrics. Default 127.0.0.1. */
+    ORCHESTRATOR_HOST: z.string().min(1).default('127.0.0.1'),
+    /** Port of the HTTP API and /metrics. Default 7400. */
+    ORCHESTRATOR_PORT: z.coerce.number().int().min(0).max(65535).default(7400),
+    /** SHA-256 (hex) of the admin bearer token for the TCP API; without it the TCP API serves only health and metrics. */
+    ORCHESTRATOR_ADMIN_TOKEN_SHA256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex characters (sha256 of the token)')
+      .optional(),
+    /** Docker Engine socket. Default /var/run/docker.sock. */
+    DOCKER_SOCKET: z.string().min(1).default('/var/run/docker.sock'),
+    /** Agent image. Default agent-fleet/agent:<this version>. */
+    AGENT_IMAGE: z.string().min(1).optional(),
+    /** Pool that per-client subnets are cut from. Default 10.213.0.0/16. */
+    FLEET_SUBNET_POOL: z
+      .string()
+      .default('10.213.0.0/16')
+      .refine((value) => {
+        try {
+          parseIpv4Cidr(value);
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'must be an IPv4 CIDR such as 10.213.0.0/16'),
+    /** Prefix length of each client's subnet. Default 28 (14 addresses: 4096 clients in a /16). */
+    FLEET_SUBNET_PREFIX: z.coerce.number().int().min(16).max(29).default(28),
+    /** Agent memory limit in MiB (swap is disabled). Default 128. */
+    AGENT_MEMORY_MIB: z.coerce.number().int().min(32).max(16_384).default(128),
+    /** Agent CPU limit in cores. Default 0.5. */
+    AGENT_CPUS: z.coerce.number().min(0.05).max(64).default(0.5),
+    /** Agent process limit. Default 128. */
+    AGENT_PIDS_LIMIT: z.coerce.number().int().min(16).max(4096).default(128),
+    /** Size of the agent's noexec /tmp in MiB. Default 16. */
+    AGENT_TMPFS_MIB: z.coerce.number().int().min(1).max(1024).default(16),
+    /** OCI runtime for agents (runsc, sysbox-runc); default: the engine's. */
+    AGENT_OCI_RUNTIME: z.string().min(1).optional(),
+    /** Seconds to wait for a new agent's /healthz. Default 30. */
+    AGENT_HEALTH_TIMEOUT_SECONDS: z.coerce.number().min(1).max(600).default(30),
+    /** Seconds between reconcile passes in the service; 0 turns the loop off. Default 15. */
+    RECONCILE_INTERVAL_SECONDS: z.coerce.number().min(0).max(3600).default(15),
+    /** Log level. Default info. */
+    LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+  })
+  .superRefine((env, context) => {
+    if (env.FLEET_SUBNET_PREFIX < parseIpv4Cidr(env.FLEET_SUBNET_POOL).prefix) {
+      context.addIssue({ code: 'custom', path: ['FLEET_SUBNET_PREFIX'], message: 'must be at least the pool prefix' });
+    }
+  });
+
+export interface OrchestratorConfig {
+  homeDir: string;
+  databaseUrl: string | undefined;
+  api: { host: string; port: number; adminTokenSha256: string | undefined; socketPath: string };
+  dockerSocket: string;
+  targetsFile: string;
+  subnetPool: string;
+  subnetPrefix: number;
+  agent: {
+    image: string;
+    memoryBytes: number;
+    nanoCpus: number;
+    pids: number;
+    tmpfsBytes: number;
+    ociRuntime: string | undefined;
+    healthTimeoutMs: number;
+    user: string;
+  };
+  reconcileIntervalMs: number;
+  logLevel: 'error' | 'warn' | 'info' | 'debug';
+  version: string;
+}
+
+export const FLEET_VERSION = '0.1.0';
+
+/** Reads and checks the orchestrator's settings; every problem is reported at once. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<OrchestratorConfig> {
+  const result = orchestratorEnvSchema.safeParse(env);
+  if (!result.success) {
+    const issues = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new Error(`invalid orchestrator configuration:\n  ${issues.join('\n  ')}`);
+  }
+  const e = result.data;
+  return Object.freeze({
+    homeDir: e.AGENT_FLEET_HOME,
+    databaseUrl: e.DATABASE_URL,
+    api: {
+      host: e.ORCHESTRATOR_HOST,
+      port: e.ORCHESTRATOR_PORT,
+      adminTokenSha256: e.ORCHESTRATOR_ADMIN_TOKEN_SHA256,
+      socketPath: path.join(e.AGENT_FLEET_HOME, 'orchestrator.sock'),
+    },
+    dockerSocket: e.DOCKER_SOCKET,
+    targetsFile: path.join(e.AGENT_FLEET_HOME, 'targets', 'agents.json'),
+    subnetPool: e.FLEET_SUBNET_POOL,
+    subnetPrefix: e.FLEET_SUBNET_PREFIX,
+    agent: {
+      image: e.AGENT_IMAGE ?? `agent-fleet/agent:${FLEET_VERSION}`,
+      memoryBytes: e.AGENT_MEMORY_MIB * MIB,
+      nanoCpus: Math.round(e.AGENT_CPUS * 1e9),
+      pids: e.AGENT_PIDS_LIMIT,
+      tmpfsBytes: e.AGENT_TMPFS_MIB * MIB,
+      ociRuntime: e.AGENT_OCI_RUNTIME,
+      healthTimeoutMs: e.AGENT_HEALTH_TIMEOUT_SECONDS * 1000,
+      user: '10001:10001',
+    },
+    reconcileIntervalMs: e.RECONCILE_INTERVAL_SECONDS * 1000,
+    logLevel: e.LOG_LEVEL,
+    version: FLEET_VERSION,
+  });
+}

@@ -1,0 +1,69 @@
+import express, { type Router } from 'express';
+import { isFleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
+import { verifyOpsLog } from '../domain/ops-log-chain.ts';
+import type { Orchestrator } from '../orchestrator.ts';
+import { describeClient } from '../services/describe-client.ts';
+import { parseBody } from './parse-body.ts';
+import { deprovisionBodySchema, provisionBodySchema } from './request-schemas.ts';
+
+/** The JSON API for the fleet's operations. No business logic here: parse, call a service, respond. */
+export function createApiRouter(orchestrator: Orchestrator): Router {
+  const router = express.Router();
+  router.use(express.json({ limit: '2mb' }));
+
+  router.get('/clients', async (_request, response) => {
+    const clients = await orchestrator.registry.listClients();
+    response.json({
+      clients: clients.map(({ configYaml: _c, operationId: _o, operationHeartbeatAt: _h, ...client }) => client),
+    });
+  });
+
+  router.get('/clients/:id', async (request, response) => {
+    response.json(await describeClient(orchestrator, request.params.id));
+  });
+
+  // Progress is streamed as JSON lines, one event per step, then one line with the result or the error.
+  router.post('/clients/:id/provision', async (request, response) => {
+    const body = parseBody(provisionBodySchema, request.body);
+    response.status(200).type('application/x-ndjson');
+    const send = (line: unknown) => response.write(`${JSON.stringify(line)}\n`);
+    send({ plan: orchestrator.provision.plannedSteps() });
+    try {
+      const result = await orchestrator.provision.provision(
+        { clientId: request.params.id, configYaml: body.config, actor: body.actor },
+        (event) => send({ event }),
+      );
+      send({ result });
+    } catch (error) {
+      send({ error: { code: isFleetError(error) ? error.code : 'internal', message: (error as Error).message } });
+    }
+    response.end();
+  });
+
+  router.post('/clients/:id/deprovision', async (request, response) => {
+    const body = parseBody(deprovisionBodySchema, request.body);
+    response.json(
+      await orchestrator.deprovision.deprovision({
+        clientId: request.params.id,
+        purge: body.purge,
+        reason: body.reason,
+        actor: body.actor,
+      }),
+    );
+  });
+
+  router.post('/reconcile', async (_request, response) => {
+    response.json(await orchestrator.reconcile.reconcile());
+  });
+
+  router.get('/ops-log', async (request, response) => {
+    const client = typeof request.query.client === 'string' ? request.query.client : undefined;
+    response.json({ entries: await orchestrator.registry.listOpsLog(client ? { clientId: client } : {}) });
+  });
+
+  router.get('/ops-log/verify', async (_request, response) => {
+    response.json(verifyOpsLog(await orchestrator.registry.listOpsLog()));
+  });
+
+  return router;
+}

@@ -1,0 +1,43 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Server } from 'node:http';
+import { createLogger } from '@agent-fleet/agent/observability/logger.ts';
+import { loadConfig } from './config.ts';
+import { createSocketApp, createTcpApp } from './http/create-apps.ts';
+import { listenTcp, listenUnixSocket } from './http/listen.ts';
+import { createOrchestrator } from './orchestrator.ts';
+
+// Composition root of the orchestrator service: build, start, stop on SIGTERM.
+const config = loadConfig();
+const logger = createLogger({ service: 'orchestrator', level: config.logLevel });
+await mkdir(config.homeDir, { recursive: true, mode: 0o700 });
+const orchestrator = await createOrchestrator(config, logger);
+
+const servers: Server[] = [
+  await listenUnixSocket(createSocketApp(orchestrator, logger), config.api.socketPath),
+  await listenTcp(createTcpApp(orchestrator, orchestrator.metrics, config.api.adminTokenSha256, logger), config.api.host, config.api.port),
+];
+const pidFile = path.join(config.homeDir, 'orchestrator.pid');
+await writeFile(pidFile, `${process.pid}\n`, { mode: 0o600 });
+logger.info('orchestrator started', { socket: config.api.socketPath, api: `${config.api.host}:${config.api.port}`, home: config.homeDir });
+
+const reconcileTimer =
+  config.reconcileIntervalMs > 0
+    ? setInterval(() => {
+        orchestrator.reconcile.reconcile().catch((error: unknown) => logger.error('reconcile pass failed', { error: String(error) }));
+      }, config.reconcileIntervalMs)
+    : undefined;
+
+let stopping = false;
+async function stop(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info('orchestrator stopping', { signal });
+  if (reconcileTimer) clearInterval(reconcileTimer);
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  await orchestrator.close();
+  await rm(pidFile, { force: true });
+  process.exit(0);
+}
+process.once('SIGTERM', () => void stop('SIGTERM'));
+process.once('SIGINT', () => void stop('SIGINT'));

@@ -1,0 +1,69 @@
+import type { ClientId } from '@agent-fleet/agent/domain/client-id.ts';
+import type { ClientStatus } from '../domain/client-status.ts';
+
+export interface ClientRecord {
+  id: ClientId;
+  status: ClientStatus;
+  provider: 'gmail' | 'outlook';
+  admins: string[];
+  /** The client's config YAML as last applied. */
+  configYaml: string;
+  subnet: string | null;
+  onboardingStartedAt: string;
+  operationId: string | null;
+  /** When the owning operation last showed progress; a stale one may be taken over. */
+  operationHeartbeatAt: string | null;
+  statusReason: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface NewClient {
+  id: ClientId;
+  provider: 'gmail' | 'outlook';
+  admins: string[];
+  configYaml: string;
+  onboardingStartedAt: string;
+}
+
+export type ClaimResult =
+  | { outcome: 'claimed'; created: boolean; previousStatus: ClientStatus | null }
+  | { outcome: 'already-active' }
+  | { outcome: 'busy'; operationId: string | null }
+  | { outcome: 'killed' };
+
+export interface OpsLogEntry {
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  clientId: string | null;
+  reason: string | null;
+  outcome: string;
+  details: Record<string, unknown>;
+  prevHash: string;
+  hash: string;
+}
+
+export type NewOpsLogEntry = Omit<OpsLogEntry, 'seq' | 'prevHash' | 'hash' | 'at'> & { at?: string };
+
+/** The orchestrator's own state: clients, their operations, and the append-only ops log. */
+export interface Registry {
+  /** Atomically takes ownership of a client for provisioning, creating its row when new. */
+  claimForProvisioning(client: NewClient, operationId: string, now: Date, staleAfterMs: number): Promise<ClaimResult>;
+  getClient(id: ClientId): Promise<ClientRecord | null>;
+  listClients(): Promise<ClientRecord[]>;
+  /** Records progress of the owning operation (and refreshes its heartbeat). */
+  recordProgress(id: ClientId, operationId: string, step: string, now: Date): Promise<void>;
+  setSubnet(id: ClientId, subnet: string | null): Promise<void>;
+  setStatus(id: ClientId, status: ClientStatus, reason: string | null, now: Date): Promise<void>;
+  /** Atomically moves a client from one of `from` to `to`; false when it was in another state. */
+  transition(id: ClientId, from: readonly ClientStatus[], to: ClientStatus, reason: string | null, now: Date): Promise<boolean>;
+  deleteClient(id: ClientId): Promise<void>;
+  /** Subnets recorded for every client, to keep allocations unique. */
+  allocatedSubnets(): Promise<string[]>;
+  /** Appends to the hash-chained ops log. */
+  appendOpsLog(entry: NewOpsLogEntry): Promise<OpsLogEntry>;
+  listOpsLog(filter?: { clientId?: string }): Promise<OpsLogEntry[]>;
+  close(): Promise<void>;
+}

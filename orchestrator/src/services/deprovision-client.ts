@@ -1,0 +1,77 @@
+import { parseClientId, type ClientId } from '@agent-fleet/agent/domain/client-id.ts';
+import { FleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
+import type { Logger } from '@agent-fleet/agent/observability/logger.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { ContainerRuntime } from '../ports/container-runtime.ts';
+import type { Registry } from '../ports/registry.ts';
+import type { ScrapeTargets } from '../ports/scrape-targets.ts';
+
+export interface DeprovisionRequest {
+  clientId: unknown;
+  /** Also delete the client's volume (its data) and its registry row. */
+  purge: boolean;
+  actor: string;
+  reason?: string | undefined;
+}
+
+/** Additional cleanup contributed by other modules (secrets on purge). */
+export interface DeprovisionExtension {
+  onPurge?: (clientId: ClientId) => Promise<void>;
+}
+
+export interface DeprovisionDependencies {
+  registry: Registry;
+  runtime: ContainerRuntime;
+  targets: ScrapeTargets;
+  clock: Clock;
+  logger: Logger;
+  extension?: DeprovisionExtension;
+}
+
+/**
+ * Stops and removes a client's agent and network and its scrape target. The volume (the client's data)
+ * stays unless `purge` is set. Safe to run again: each removal is idempotent.
+ */
+export class DeprovisionClientService {
+  private readonly deps: DeprovisionDependencies;
+
+  constructor(deps: DeprovisionDependencies) {
+    this.deps = deps;
+  }
+
+  async deprovision(request: DeprovisionRequest): Promise<{ clientId: ClientId; purged: boolean }> {
+    const clientId = parseClientId(request.clientId);
+    const { registry, runtime, targets, clock } = this.deps;
+    const record = await registry.getClient(clientId);
+    if (!record && !request.purge) {
+      throw new FleetError('not_found', `no client "${clientId}" in the registry; \`fleet list\` shows the clients`);
+    }
+    if (record?.status === 'provisioning') {
+      throw new FleetError('busy', `${clientId} is being provisioned; try again when it finishes`);
+    }
+    if (record) await registry.setStatus(clientId, 'deprovisioning', request.reason ?? null, clock.now());
+
+    await targets.unregister(clientId);
+    await runtime.stopAgent(clientId, 10);
+    await runtime.removeAgent(clientId);
+    await runtime.removeNetwork(clientId);
+    if (request.purge) {
+      await runtime.removeVolume(clientId);
+      await this.deps.extension?.onPurge?.(clientId);
+      await registry.deleteClient(clientId);
+    } else if (record) {
+      await registry.setSubnet(clientId, null);
+      await registry.setStatus(clientId, 'deprovisioned', request.reason ?? null, clock.now());
+    }
+    await registry.appendOpsLog({
+      actor: request.actor,
+      action: request.purge ? 'deprovision-purge' : 'deprovision',
+      clientId,
+      reason: request.reason ?? null,
+      outcome: 'success',
+      details: {},
+    });
+    this.deps.logger.info('client deprovisioned', { client: clientId, purged: request.purge });
+    return { clientId, purged: request.purge };
+  }
+}

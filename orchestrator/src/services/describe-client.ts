@@ -1,0 +1,24 @@
+import { parseClientId } from '@agent-fleet/agent/domain/client-id.ts';
+import { FleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
+import type { AgentWorkloadState, ContainerRuntime } from '../ports/container-runtime.ts';
+import type { ClientRecord, Registry } from '../ports/registry.ts';
+import type { ScrapeTargets } from '../ports/scrape-targets.ts';
+
+export interface ClientDescription {
+  client: Omit<ClientRecord, 'configYaml' | 'operationId' | 'operationHeartbeatAt'>;
+  agent: AgentWorkloadState | null;
+  scrapeTarget: string | null;
+}
+
+/** What ops see for `fleet status`: the registry's view next to the runtime's. */
+export async function describeClient(
+  deps: { registry: Registry; runtime: ContainerRuntime; targets: ScrapeTargets },
+  rawClientId: unknown,
+): Promise<ClientDescription> {
+  const clientId = parseClientId(rawClientId);
+  const record = await deps.registry.getClient(clientId);
+  if (!record) throw new FleetError('not_found', `no client "${clientId}" in the registry; \`fleet list\` shows the clients`);
+  const [agent, targets] = await Promise.all([deps.runtime.inspectAgent(clientId), deps.targets.list()]);
+  const { configYaml: _config, operationId: _op, operationHeartbeatAt: _beat, ...client } = record;
+  return { client, agent, scrapeTarget: targets.find((target) => target.clientId === clientId)?.address ?? null };
+}

@@ -1,0 +1,295 @@
+import { randomUUID } from 'node:crypto';
+import { parseClientConfigYaml, renderClientConfigYaml } from '@agent-fleet/agent/domain/client-config-file.ts';
+import { parseClientId, type ClientId } from '@agent-fleet/agent/domain/client-id.ts';
+import { FleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
+import type { Logger } from '@agent-fleet/agent/observability/logger.ts';
+import type { OrchestratorConfig } from '../config.ts';
+import { allocateSubnet } from '../domain/ipv4-cidr.ts';
+import { runSaga, type SagaEvent, type SagaStep } from '../domain/saga.ts';
+import type { AgentHealthProbe } from '../ports/agent-health.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { ContainerRuntime } from '../ports/container-runtime.ts';
+import type { ClientStatus } from '../domain/client-status.ts';
+import type { Registry } from '../ports/registry.ts';
+import type { ScrapeTargets } from '../ports/scrape-targets.ts';
+import type { OrchestratorMetrics } from '../observability/metrics.ts';
+import { agentWorkloadSpec } from './agent-workload.ts';
+import { Mutex } from './mutex.ts';
+import { waitForAgentHealth } from './wait-for-agent-health.ts';
+
+export interface ProvisionRequest {
+  /** Untrusted: validated before any side effect. */
+  clientId: unknown;
+  /** Untrusted client config YAML; defaults to the safe defaults for the client. */
+  configYaml?: string | undefined;
+  actor: string;
+  /** Extra non-secret environment for the agent (tests use it to inject faults). */
+  agentEnvironment?: Record<string, string>;
+}
+
+export type ProvisionResult =
+  | { outcome: 'already-active'; clientId: ClientId }
+  | {
+      outcome: 'provisioned';
+      clientId: ClientId;
+      controlAddress: string;
+      metricsAddress: string;
+      subnet: string;
+      steps: Array<{ step: string; durationMs: number }>;
+    };
+
+export type ProvisionEvent = SagaEvent;
+
+interface ProvisionContext {
+  clientId: ClientId;
+  operationId: string;
+  configYaml: string;
+  provider: 'gmail' | 'outlook';
+  admins: string[];
+  onboardingStartedAt: string;
+  agentEnvironment: Record<string, string>;
+  createdRow: boolean;
+  previousStatus: ClientStatus | null;
+  createdVolume: boolean;
+  createdNetwork: boolean;
+  subnet?: string;
+  hostPorts?: { control: number; metrics: number };
+}
+
+/** Extra steps other modules contribute (secrets), placed after the registry row and after health. */
+export interface ProvisionExtension {
+  beforeWorkload?: SagaStep<{ clientId: ClientId }>[];
+  afterHealth?: SagaStep<{ clientId: ClientId; controlAddress: string }>[];
+}
+
+export interface ProvisionDependencies {
+  config: Pick<OrchestratorConfig, 'agent' | 'version' | 'subnetPool' | 'subnetPrefix'>;
+  registry: Registry;
+  runtime: ContainerRuntime;
+  targets: ScrapeTargets;
+  health: AgentHealthProbe;
+  clock: Clock;
+  logger: Logger;
+  metrics?: OrchestratorMetrics;
+  extension?: ProvisionExtension;
+}
+
+/** A provisioning operation that crashed is taken over once its heartbeat is this old. */
+const STALE_OPERATION_MS = 5 * 60_000;
+
+/**
+ * Provisions a client's agent as a saga: registry row → volume → network → container → start → health →
+ * scrape target → active. Every step is idempotent; any failure rolls back what was done, in reverse.
+ */
+export class ProvisionClientService {
+  private readonly deps: ProvisionDependencies;
+  private readonly subnetLock = new Mutex();
+
+  constructor(deps: ProvisionDependencies) {
+    this.deps = deps;
+  }
+
+  async provision(request: ProvisionRequest, onEvent: (event: ProvisionEvent) => void = () => undefined): Promise<ProvisionResult> {
+    const { clientId, configYaml, config } = this.validate(request);
+    const now = this.deps.clock.now();
+    const claimStartedAt = performance.now();
+    const context: ProvisionContext = {
+      clientId,
+      operationId: randomUUID(),
+      configYaml,
+      provider: config.provider,
+      admins: config.admins,
+      onboardingStartedAt: config.onboarding.startedAt ?? now.toISOString(),
+      agentEnvironment: request.agentEnvironment ?? {},
+      createdRow: false,
+      previousStatus: null,
+      createdVolume: false,
+      createdNetwork: false,
+    };
+    const logger = this.deps.logger.child({ client: clientId, op: context.operationId });
+
+    const claim = await this.deps.registry.claimForProvisioning(
+      {
+        id: clientId,
+        provider: context.provider,
+        admins: context.admins,
+        configYaml,
+        onboardingStartedAt: context.onboardingStartedAt,
+      },
+      context.operationId,
+      now,
+      STALE_OPERATION_MS,
+    );
+    if (claim.outcome === 'already-active') return { outcome: 'already-active', clientId };
+    if (claim.outcome === 'busy') {
+      throw new FleetError('busy', `${clientId} is already being provisioned by another operation; check \`fleet status ${clientId}\``);
+    }
+    if (claim.outcome === 'killed') {
+      throw new FleetError('conflict', `${clientId} is killed; \`fleet revive ${clientId}\` brings it back`);
+    }
+    context.createdRow = claim.created;
+    context.previousStatus = claim.previousStatus;
+
+    const timings: Array<{ step: string; durationMs: number }> = [];
+    const record = (event: SagaEvent) => {
+      if (event.type === 'step-succeeded' || event.type === 'step-failed') {
+        const outcome = event.type === 'step-succeeded' ? 'success' : 'failure';
+        this.deps.metrics?.provisionStepDuration.observe({ step: event.step, outcome }, event.durationMs / 1000);
+      }
+      if (event.type === 'step-succeeded') timings.push({ step: event.step, durationMs: event.durationMs });
+      onEvent(event);
+    };
+    record({ type: 'step-succeeded', step: 'registry', durationMs: performance.now() - claimStartedAt });
+
+    try {
+      await runSaga(this.steps(), context, record);
+    } catch (error) {
+      await this.releaseClaim(context);
+      logger.error('provisioning failed and was rolled back', { error: (error as Error).message });
+      await this.deps.registry
+        .appendOpsLog({
+          actor: request.actor,
+          action: 'provision',
+          clientId,
+          reason: null,
+          outcome: 'failed',
+          details: { operationId: context.operationId, error: (error as Error).message },
+        })
+        .catch(() => undefined);
+      throw error;
+    }
+
+    await this.deps.registry.appendOpsLog({
+      actor: request.actor,
+      action: 'provision',
+      clientId,
+      reason: null,
+      outcome: 'success',
+      details: { operationId: context.operationId, subnet: context.subnet, image: this.deps.config.agent.image },
+    });
+    logger.info('client provisioned', { subnet: context.subnet });
+    const ports = context.hostPorts!;
+    return {
+      outcome: 'provisioned',
+      clientId,
+      controlAddress: `127.0.0.1:${ports.control}`,
+      metricsAddress: `127.0.0.1:${ports.metrics}`,
+      subnet: context.subnet!,
+      steps: timings,
+    };
+  }
+
+  /** Undoes the claim last, after the saga rolled back the runtime: a new client leaves no row behind. */
+  private async releaseClaim(context: ProvisionContext): Promise<void> {
+    const { registry, clock } = this.deps;
+    if (context.createdRow) await registry.deleteClient(context.clientId);
+    else await registry.setStatus(context.clientId, 'failed', 'provisioning failed and was rolled back', clock.now());
+  }
+
+  /** Step names in order, so progress displays can list them before they run. */
+  plannedSteps(): string[] {
+    return ['registry', ...this.steps().map((step) => step.name)];
+  }
+
+  private validate(request: ProvisionRequest) {
+    const clientId = parseClientId(request.clientId);
+    const configYaml = request.configYaml ?? renderClientConfigYaml({ client: clientId });
+    if (typeof configYaml !== 'string') throw new FleetError('invalid_input', 'config must be YAML text');
+    const config = parseClientConfigYaml(configYaml, `config of ${clientId}`);
+    if (config.client !== clientId) {
+      throw new FleetError('invalid_input', `config names client "${config.client}" but "${clientId}" is being provisioned`);
+    }
+    return { clientId, configYaml, config };
+  }
+
+  private steps(): SagaStep<ProvisionContext>[] {
+    const { registry, runtime, targets, health, clock, config, extension } = this.deps;
+    const progress = (context: ProvisionContext, step: string) =>
+      registry.recordProgress(context.clientId, context.operationId, step, clock.now());
+    const asClientSteps = (steps: SagaStep<{ clientId: ClientId }>[] = []): SagaStep<ProvisionContext>[] => steps;
+    return [
+      ...asClientSteps(extension?.beforeWorkload),
+      {
+        name: 'volume',
+        run: async (context) => {
+          await progress(context, 'volume');
+          context.createdVolume = (await runtime.ensureVolume(context.clientId)).created;
+        },
+        // A volume that existed before (a re-provisioned client's data) is never removed by a rollback.
+        compensate: async (context) => {
+          if (context.createdVolume) await runtime.removeVolume(context.clientId);
+        },
+      },
+      {
+        name: 'network',
+        run: async (context) => {
+          await progress(context, 'network');
+          await this.subnetLock.run(async () => {
+            const existing = (await registry.getClient(context.clientId))?.subnet;
+            const taken = [...(await runtime.listSubnetsInUse()), ...(await registry.allocatedSubnets())];
+            const subnet = existing ?? allocateSubnet(config.subnetPool, config.subnetPrefix, taken);
+            await registry.setSubnet(context.clientId, subnet);
+            const network = await runtime.ensureNetwork(context.clientId, subnet);
+            context.createdNetwork = network.created;
+            context.subnet = network.subnet;
+          });
+        },
+        compensate: async (context) => {
+          await runtime.removeNetwork(context.clientId);
+          await registry.setSubnet(context.clientId, null);
+        },
+      },
+      {
+        name: 'container',
+        run: async (context) => {
+          await progress(context, 'container');
+          await runtime.createAgent(agentWorkloadSpec(config, context.clientId, context.configYaml, context.agentEnvironment));
+        },
+        compensate: (context) => runtime.removeAgent(context.clientId),
+      },
+      {
+        name: 'start',
+        run: async (context) => {
+          await progress(context, 'start');
+          await runtime.startAgent(context.clientId);
+        },
+        compensate: (context) => runtime.stopAgent(context.clientId, 2),
+      },
+      {
+        name: 'health',
+        run: async (context) => {
+          await progress(context, 'health');
+          const state = await waitForAgentHealth(runtime, health, context.clientId, config.agent.healthTimeoutMs);
+          context.hostPorts = state.hostPorts;
+        },
+      },
+      ...(extension?.afterHealth ?? []).map(
+        (step): SagaStep<ProvisionContext> => ({
+          name: step.name,
+          run: (context) => step.run({ clientId: context.clientId, controlAddress: `127.0.0.1:${context.hostPorts!.control}` }),
+          ...(step.compensate
+            ? {
+                compensate: (context: ProvisionContext) =>
+                  step.compensate!({ clientId: context.clientId, controlAddress: `127.0.0.1:${context.hostPorts?.control ?? 0}` }),
+              }
+            : {}),
+        }),
+      ),
+      {
+        name: 'target',
+        run: async (context) => {
+          await progress(context, 'target');
+          await targets.register({ clientId: context.clientId, address: `127.0.0.1:${context.hostPorts!.metrics}` });
+        },
+        compensate: (context) => targets.unregister(context.clientId),
+      },
+      {
+        name: 'active',
+        run: async (context) => {
+          const moved = await registry.transition(context.clientId, ['provisioning'], 'active', null, clock.now());
+          if (!moved) throw new FleetError('conflict', `${context.clientId} changed state during provisioning`);
+        },
+      },
+    ];
+  }
+}

@@ -1,0 +1,183 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { GmailMailProvider } from '../../agent-image/src/adapters/gmail/gmail-mail-provider.ts';
+import { gmailScopesFor } from '../../agent-image/src/adapters/gmail/gmail-scopes.ts';
+import { createSilentLogger } from '../../agent-image/src/observability/logger.ts';
+import { GmailEmulator } from '../emulators/gmail-emulator.ts';
+import { mailProviderContract, type MailHarness } from './mail-provider.contract.ts';
+
+const FULL = { 'mail.read': true, 'mail.draft': true, 'mail.send': true, 'mail.label': true, 'mail.move': true };
+
+async function gmailHarness(): Promise<MailHarness> {
+  const emulator = new GmailEmulator();
+  await emulator.start();
+  const rotated: string[] = [];
+  const make = (canSend: boolean) =>
+    new GmailMailProvider({
+      oauth: {
+        clientId: emulator.clientId,
+        clientSecret: emulator.clientSecret,
+        refreshToken: emulator.issueRefreshToken(gmailScopesFor({ ...FULL, 'mail.send': canSend })),
+        tokenUrl: emulator.tokenUrl,
+      },
+      onRefreshTokenRotated: async (token) => {
+        if (canSend) rotated.push(token);
+      },
+      rootUrl: emulator.rootUrl,
+      canSend,
+      logger: createSilentLogger(),
+    });
+  const provider = make(true);
+  return {
+    mailbox: emulator.mailbox,
+    provider,
+    providerWithoutSend: make(false),
+    seedInbound: async (seed) =>
+      emulator.seedInbound({ from: seed.from, to: [emulator.mailbox], subject: seed.subject, text: seed.text, headers: seed.headers ?? {} }),
+    expireHistory: () => emulator.expireHistory(),
+    revokeConsent: () => emulator.revokeConsent(),
+    invalidateAccessTokens: () => emulator.invalidateAccessTokens(),
+    throttle: (count, seconds) => emulator.throttle(count, seconds),
+    sent: () =>
+      emulator.sent.map((record) => ({
+        to: record.parsed.to === undefined ? [] : [record.parsed.to].flat().flatMap((t) => t.value.map((a) => a.address ?? '')),
+        subject: record.parsed.subject ?? '',
+        body: record.parsed.text ?? '',
+        threadId: record.threadId,
+        inReplyTo: record.headers.get('in-reply-to') ?? null,
+        idempotencyKey: record.headers.get('x-agent-fleet-idempotency-key') ?? null,
+      })),
+    rotatedRefreshTokens: () => [...rotated],
+    cursorNotBefore: (later, earlier) => BigInt(later) >= BigInt(earlier),
+    labelsOf: (id) => emulator.labelNamesOf(id),
+    inInbox: (id) => emulator.labelNamesOf(id).includes('INBOX'),
+    isRead: (id) => !emulator.labelNamesOf(id).includes('UNREAD'),
+    stop: () => emulator.stop(),
+  };
+}
+
+mailProviderContract('GmailMailProvider', gmailHarness);
+
+describe('GmailMailProvider specifics', () => {
+  it('requests no send scope when sending is disabled', () => {
+    const scopes = gmailScopesFor({ 'mail.read': true, 'mail.draft': true });
+    assert.deepEqual(scopes, [
+      'https://www.googleapis.com/auth/gmail.compose',
+      'https://www.googleapis.com/auth/gmail.readonly',
+    ]);
+    assert.ok(gmailScopesFor({ ...FULL }).includes('https://www.googleapis.com/auth/gmail.send'));
+    assert.deepEqual(gmailScopesFor({}), []);
+  });
+
+  it('a reply is real MIME: base64url raw with In-Reply-To, References and a matching subject', async () => {
+    const h = await gmailHarness();
+    try {
+      const { id } = await h.seedInbound({ from: 'dana@customer.example', subject: 'Prices', text: 'What are your prices?' });
+      const original = await h.provider.getMessage(id);
+      const draft = await h.provider.createDraft({
+        to: ['dana@customer.example'],
+        subject: 'Prices\r\nBcc: attacker@evil.example',
+        body: 'Here they are.',
+        inReplyTo: id,
+        idempotencyKey: 'mime-1',
+      });
+      await h.provider.sendDraft(draft.id);
+      const [sent] = h.sent();
+      assert.equal(sent?.inReplyTo, original.messageId);
+      assert.equal(sent?.subject, 'Re: Prices Bcc: attacker@evil.example');
+      assert.deepEqual(sent?.to, ['dana@customer.example']);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('a failing rotation hook fails the call and is retried before the next request', async () => {
+    const emulator = new GmailEmulator();
+    await emulator.start();
+    try {
+      const stored: string[] = [];
+      let failNext = true;
+      const provider = new GmailMailProvider({
+        oauth: {
+          clientId: emulator.clientId,
+          clientSecret: emulator.clientSecret,
+          refreshToken: emulator.issueRefreshToken(gmailScopesFor(FULL)),
+          tokenUrl: emulator.tokenUrl,
+        },
+        onRefreshTokenRotated: async (token) => {
+          if (failNext) {
+            failNext = false;
+            throw new Error('vault unavailable');
+          }
+          stored.push(token);
+        },
+        rootUrl: emulator.rootUrl,
+        canSend: true,
+        logger: createSilentLogger(),
+      });
+      await assert.rejects(provider.listChangesSince(null), (e: unknown) => e instanceof Error && 'retryable' in e && e.retryable === true);
+      const next = await provider.listChangesSince(null);
+      assert.match(next.nextCursor, /^\d+$/);
+      // The token that failed to store is stored first, then the one its refresh rotated to.
+      assert.equal(stored.length, 2);
+      const restarted = new GmailMailProvider({
+        oauth: { clientId: emulator.clientId, clientSecret: emulator.clientSecret, refreshToken: stored.at(-1) ?? '', tokenUrl: emulator.tokenUrl },
+        onRefreshTokenRotated: async () => {},
+        rootUrl: emulator.rootUrl,
+        canSend: true,
+        logger: createSilentLogger(),
+      });
+      assert.match((await restarted.listChangesSince(null)).nextCursor, /^\d+$/);
+    } finally {
+      await emulator.stop();
+    }
+  });
+});
+
+describe('Gmail emulator strictness', () => {
+  it('rejects a missing bearer token, malformed base64url raw and an unknown draft like Gmail', async () => {
+    const emulator = new GmailEmulator();
+    await emulator.start();
+    try {
+      const base = `${emulator.rootUrl}gmail/v1/users/me`;
+      const anonymous = await fetch(`${base}/profile`);
+      assert.equal(anonymous.status, 401);
+      const body = (await anonymous.json()) as { error: { code: number; status: string; errors: { reason: string }[] } };
+      assert.equal(body.error.status, 'UNAUTHENTICATED');
+      assert.equal(body.error.errors[0]?.reason, 'authError');
+
+      const token = await fetch(emulator.tokenUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'refresh_token',
+          client_id: emulator.clientId,
+          client_secret: emulator.clientSecret,
+          refresh_token: emulator.issueRefreshToken(gmailScopesFor(FULL)),
+        }),
+      });
+      const { access_token: accessToken, refresh_token: rotated } = (await token.json()) as { access_token: string; refresh_token: string };
+      const auth = { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' };
+      const badRaw = await fetch(`${base}/drafts`, { method: 'POST', headers: auth, body: JSON.stringify({ message: { raw: 'not+base64/url' } }) });
+      assert.equal(badRaw.status, 400);
+      const unknown = await fetch(`${base}/drafts/r-nope`, { headers: auth });
+      assert.equal(unknown.status, 404);
+      const oldHistory = await fetch(`${base}/history?startHistoryId=1`, { headers: auth });
+      assert.equal(oldHistory.status, 200);
+      emulator.expireHistory();
+      const expired = await fetch(`${base}/history?startHistoryId=1`, { headers: auth });
+      assert.equal(expired.status, 404);
+
+      assert.ok(rotated.length > 0);
+      const reuse = await fetch(emulator.tokenUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'refresh_token', client_id: emulator.clientId, client_secret: emulator.clientSecret, refresh_token: 'already-used' }),
+      });
+      assert.equal(reuse.status, 400);
+      assert.equal(((await reuse.json()) as { error: string }).error, 'invalid_grant');
+    } finally {
+      await emulator.stop();
+    }
+  });
+});

@@ -1,0 +1,176 @@
+import { HttpEmulator, json, randomId, type EmulatorRequest, type EmulatorResponse } from './http-emulator.ts';
+
+/**
+ * The Anthropic Messages API (POST /v1/messages, non-streaming) on loopback. Validates the request the
+ * way the API does (x-api-key, anthropic-version, model, max_tokens, alternating roles starting with the
+ * user, tool definitions and tool_choice) and answers with scripted replies, counting tokens.
+ */
+
+export interface MessagesRequest {
+  model: string;
+  max_tokens: number;
+  system?: string | { type: 'text'; text: string }[];
+  messages: { role: 'user' | 'assistant'; content: string | { type: string; text?: string }[] }[];
+  tools?: { name: string; description?: string; input_schema: { type: string } }[];
+  tool_choice?: { type: string; name?: string };
+}
+
+export type ScriptedReply =
+  | { toolInput: unknown; toolName?: string }
+  | { text: string }
+  | { error: { status: number; type: string; message: string; retryAfterSeconds?: number } }
+  | { stopReason: 'max_tokens'; text: string };
+
+export type Script = (request: MessagesRequest) => ScriptedReply;
+
+const VERSION_RULE = /^\d{4}-\d{2}-\d{2}$/;
+
+export class AnthropicEmulator {
+  readonly apiKey: string;
+  /** Every valid request body, in order. */
+  readonly received: MessagesRequest[] = [];
+  readonly tokens = { input: 0, output: 0 };
+  readonly #http: HttpEmulator;
+  readonly #queue: ScriptedReply[] = [];
+  #script: Script | null = null;
+
+  constructor(options: { apiKey?: string } = {}) {
+    this.apiKey = options.apiKey ?? 'sk-ant-emulator-key-0000';
+    this.#http = new HttpEmulator((request) => this.#handle(request));
+  }
+
+  get requests() {
+    return this.#http.requests;
+  }
+
+  get url(): string {
+    return this.#http.url;
+  }
+
+  start(): Promise<string> {
+    return this.#http.start();
+  }
+
+  stop(): Promise<void> {
+    return this.#http.stop();
+  }
+
+  /** Replies used once each, in order, before the script function. */
+  enqueue(...replies: ScriptedReply[]): void {
+    this.#queue.push(...replies);
+  }
+
+  /** Answers every request not served from the queue. */
+  useScript(script: Script): void {
+    this.#script = script;
+  }
+
+  #handle(request: EmulatorRequest): EmulatorResponse {
+    if (request.method !== 'POST' || request.url.pathname !== '/v1/messages') {
+      return apiError(404, 'not_found_error', 'Not found');
+    }
+    // The API takes the key as x-api-key or, as this SDK version sends it, as a bearer token.
+    const bearer = /^Bearer (.+)$/.exec(String(request.headers.authorization ?? ''))?.[1];
+    if (request.headers['x-api-key'] !== this.apiKey && bearer !== this.apiKey) {
+      return apiError(401, 'authentication_error', 'invalid x-api-key');
+    }
+    const version = request.headers['anthropic-version'];
+    if (typeof version !== 'string' || !VERSION_RULE.test(version)) {
+      return apiError(400, 'invalid_request_error', 'anthropic-version: header is required');
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(request.body);
+    } catch {
+      return apiError(400, 'invalid_request_error', 'Request body is not valid JSON');
+    }
+    const problem = validate(body);
+    if (problem !== null) return apiError(400, 'invalid_request_error', problem);
+    const valid = body as MessagesRequest;
+    this.received.push(valid);
+
+    const reply = this.#queue.shift() ?? this.#script?.(valid);
+    if (reply === undefined) return apiError(500, 'api_error', 'emulator: no scripted reply left');
+    if ('error' in reply) {
+      const headers: Record<string, string> = {};
+      if (reply.error.retryAfterSeconds !== undefined) headers['retry-after'] = String(reply.error.retryAfterSeconds);
+      return { ...apiError(reply.error.status, reply.error.type, reply.error.message), headers };
+    }
+    const inputTokens = countTokens(JSON.stringify([valid.system ?? '', valid.messages, valid.tools ?? []]));
+    let content: unknown[];
+    let stopReason: string;
+    if ('toolInput' in reply) {
+      const name: string = reply.toolName ?? valid.tool_choice?.name ?? valid.tools?.[0]?.name ?? 'tool';
+      content = [{ type: 'tool_use', id: `toolu_${randomId()}`, name, input: reply.toolInput }];
+      stopReason = 'tool_use';
+    } else {
+      content = [{ type: 'text', text: reply.text }];
+      stopReason = 'stopReason' in reply && reply.stopReason === 'max_tokens' ? 'max_tokens' : 'end_turn';
+    }
+    const outputTokens = countTokens(JSON.stringify(content));
+    this.tokens.input += inputTokens;
+    this.tokens.output += outputTokens;
+    return json(200, {
+      id: `msg_${randomId()}`,
+      type: 'message',
+      role: 'assistant',
+      model: valid.model,
+      content,
+      stop_reason: stopReason,
+      stop_sequence: null,
+      usage: { input_tokens: inputTokens, output_tokens: outputTokens, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+    }, { 'request-id': `req_${randomId()}` });
+  }
+}
+
+/** Roughly four characters a token, as good as needed to count and cost calls. */
+function countTokens(text: string): number {
+  return Math.max(1, Math.ceil(text.length / 4));
+}
+
+function apiError(status: number, type: string, message: string): EmulatorResponse {
+  return json(status, { type: 'error', error: { type, message }, request_id: `req_${randomId()}` });
+}
+
+function validate(body: unknown): string | null {
+  if (typeof body !== 'object' || body === null) return 'body: must be an object';
+  const b = body as Record<string, unknown>;
+  if (typeof b['model'] !== 'string' || b['model'] === '') return 'model: Field required';
+  if (!Number.isInteger(b['max_tokens']) || (b['max_tokens'] as number) < 1) return 'max_tokens: must be a positive integer';
+  if (b['stream'] === true) return 'stream: not supported by the emulator';
+  const messages = b['messages'];
+  if (!Array.isArray(messages) || messages.length === 0) return 'messages: at least one message is required';
+  let expected = 'user';
+  for (const [index, message] of messages.entries()) {
+    const m = message as { role?: unknown; content?: unknown } | null;
+    if (m?.role !== 'user' && m?.role !== 'assistant') return `messages.${index}.role: must be user or assistant`;
+    if (m.role !== expected) return `messages: roles must alternate between "user" and "assistant", starting with "user"`;
+    expected = expected === 'user' ? 'assistant' : 'user';
+    const content = m.content;
+    const ok =
+      (typeof content === 'string' && content !== '') ||
+      (Array.isArray(content) && content.length > 0 && content.every((c) => typeof (c as { type?: unknown })?.type === 'string'));
+    if (!ok) return `messages.${index}.content: must be a non-empty string or list of content blocks`;
+  }
+  const system = b['system'];
+  if (system !== undefined && typeof system !== 'string' && !Array.isArray(system)) return 'system: must be a string or list of text blocks';
+  const tools = b['tools'];
+  const names = new Set<string>();
+  if (tools !== undefined) {
+    if (!Array.isArray(tools)) return 'tools: must be a list';
+    for (const [index, tool] of tools.entries()) {
+      const t = tool as { name?: unknown; input_schema?: { type?: unknown } } | null;
+      if (typeof t?.name !== 'string' || !/^[a-zA-Z0-9_-]{1,64}$/.test(t.name)) return `tools.${index}.name: invalid`;
+      if (t.input_schema?.type !== 'object') return `tools.${index}.input_schema.type: must be "object"`;
+      names.add(t.name);
+    }
+  }
+  const choice = b['tool_choice'] as { type?: unknown; name?: unknown } | undefined;
+  if (choice !== undefined) {
+    if (!['auto', 'any', 'tool', 'none'].includes(String(choice.type))) return 'tool_choice.type: invalid';
+    if (choice.type === 'tool' && (typeof choice.name !== 'string' || !names.has(choice.name))) {
+      return 'tool_choice.name: must name one of the tools';
+    }
+  }
+  return null;
+}

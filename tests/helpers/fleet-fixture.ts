@@ -1,0 +1,101 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import Docker from 'dockerode';
+import { createSilentLogger } from '../../agent-image/src/observability/logger.ts';
+import { parseClientId, type ClientId } from '../../agent-image/src/domain/client-id.ts';
+import { DockerContainerRuntime } from '../../orchestrator/src/adapters/docker/docker-container-runtime.ts';
+import { loadConfig, type OrchestratorConfig } from '../../orchestrator/src/config.ts';
+import { createOrchestrator, type Orchestrator, type OrchestratorOverrides } from '../../orchestrator/src/orchestrator.ts';
+
+export const docker = new Docker({ socketPath: '/var/run/docker.sock' });
+
+let counter = 0;
+/** A client id unique to this test process, so parallel test files never collide. */
+export function uniqueClientId(stem = 't'): ClientId {
+  counter += 1;
+  return parseClientId(`${stem}${process.pid.toString(36)}x${counter}`);
+}
+
+export interface FleetFixture {
+  orchestrator: Orchestrator;
+  config: Readonly<OrchestratorConfig>;
+  homeDir: string;
+  /** Removes every managed container, network and volume of the given clients, then the temp home. */
+  cleanup(clientIds: readonly string[]): Promise<void>;
+}
+
+export async function createFleetFixture(
+  env: Record<string, string> = {},
+  overrides: OrchestratorOverrides = {},
+): Promise<FleetFixture> {
+  const homeDir = await mkdtemp(path.join(os.tmpdir(), 'fleet-test-'));
+  const config = loadConfig({
+    AGENT_FLEET_HOME: homeDir,
+    AGENT_HEALTH_TIMEOUT_SECONDS: '20',
+    RECONCILE_INTERVAL_SECONDS: '0',
+    ...env,
+  });
+  const orchestrator = await createOrchestrator(config, createSilentLogger(), overrides);
+  return {
+    orchestrator,
+    config,
+    homeDir,
+    async cleanup(clientIds) {
+      await removeClientResources(clientIds);
+      await orchestrator.close().catch(() => undefined);
+      await rm(homeDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Cleanup by label, whatever state a failed test left behind. */
+export async function removeClientResources(clientIds: readonly string[]): Promise<void> {
+  const runtime = new DockerContainerRuntime();
+  for (const raw of clientIds) {
+    const clientId = parseClientId(raw);
+    await runtime.removeAgent(clientId).catch(() => undefined);
+    await runtime.removeNetwork(clientId).catch(() => undefined);
+    await runtime.removeVolume(clientId).catch(() => undefined);
+  }
+}
+
+/** Everything on the engine that carries the given client's label. */
+export async function resourcesOf(clientId: string): Promise<string[]> {
+  const filters = { label: [`io.agentfleet.client=${clientId}`] };
+  const [containers, networks, volumes] = await Promise.all([
+    docker.listContainers({ all: true, filters }),
+    docker.listNetworks({ filters }),
+    docker.listVolumes({ filters }),
+  ]);
+  return [
+    ...containers.map((c) => `container ${c.Names[0]}`),
+    ...networks.map((n) => `network ${n.Name}`),
+    ...(volumes.Volumes ?? []).map((v) => `volume ${v.Name}`),
+  ];
+}
+
+/** Runs a Node script inside a container (the agent image has node and no shell). */
+export async function execNode(containerName: string, script: string, timeoutMs = 120_000): Promise<string> {
+  const exec = await docker.getContainer(containerName).exec({
+    Cmd: ['/usr/local/bin/node', '-e', script],
+    AttachStdout: true,
+    AttachStderr: true,
+  });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  const stdout: Buffer[] = [];
+  const stderr: Buffer[] = [];
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`exec in ${containerName} timed out`)), timeoutMs);
+    const sink = (chunks: Buffer[]) => ({ write: (chunk: Buffer) => chunks.push(chunk) }) as unknown as NodeJS.WritableStream;
+    docker.modem.demuxStream(stream, sink(stdout), sink(stderr));
+    stream.on('end', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    stream.on('error', reject);
+  });
+  const { ExitCode } = await exec.inspect();
+  if (ExitCode !== 0) throw new Error(`exec failed (${ExitCode}): ${Buffer.concat(stderr).toString()}`);
+  return Buffer.concat(stdout).toString();
+}

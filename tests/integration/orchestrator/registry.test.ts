@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { parseClientId } from '../../../agent-image/src/domain/client-id.ts';
+import { verifyOpsLog } from '../../../orchestrator/src/domain/ops-log-chain.ts';
+import type { NewClient } from '../../../orchestrator/src/ports/registry.ts';
+import { registryBackends, type OpenedRegistry } from '../../helpers/registries.ts';
+
+const acme = parseClientId('acme');
+const newClient: NewClient = {
+  id: acme,
+  provider: 'gmail',
+  admins: ['ops@acme.example'],
+  configYaml: 'client: acme\n',
+  onboardingStartedAt: '2026-11-01T00:00:00.000Z',
+};
+
+for (const backend of registryBackends) {
+  describe(`registry on ${backend.name}`, () => {
+    let opened: OpenedRegistry;
+    before(async () => {
+      opened = await backend.open();
+    });
+    beforeEach(() => opened.reset());
+    after(() => opened.close());
+
+    test('a client is claimed once; a second claim while it is fresh is busy', async () => {
+      const { registry } = opened;
+      {
+        const now = new Date('2026-11-23T10:00:00Z');
+        const [first, second] = await Promise.all([
+          registry.claimForProvisioning(newClient, 'op-1', now, 60_000),
+          registry.claimForProvisioning(newClient, 'op-2', now, 60_000),
+        ]);
+        const outcomes = [first.outcome, second.outcome].sort();
+        assert.deepEqual(outcomes, ['busy', 'claimed']);
+        const record = await registry.getClient(acme);
+        assert.equal(record?.status, 'provisioning');
+        assert.deepEqual(record?.admins, ['ops@acme.example']);
+      }
+    });
+
+    test('a stale provisioning claim is taken over, an active client is not claimed again', async () => {
+      const { registry } = opened;
+      {
+        await registry.claimForProvisioning(newClient, 'op-1', new Date('2026-11-23T10:00:00Z'), 60_000);
+        const later = new Date('2026-11-23T10:05:00Z');
+        const takeover = await registry.claimForProvisioning(newClient, 'op-2', later, 60_000);
+        assert.deepEqual(takeover, { outcome: 'claimed', created: false, previousStatus: 'provisioning' });
+        assert.equal(await registry.transition(acme, ['provisioning'], 'active', null, later), true);
+        assert.equal(await registry.transition(acme, ['provisioning'], 'failed', null, later), false);
+        assert.deepEqual(await registry.claimForProvisioning(newClient, 'op-3', later, 60_000), {
+          outcome: 'already-active',
+        });
+      }
+    });
+
+    test('subnets are unique across clients', async () => {
+      const { registry } = opened;
+      {
+        await registry.claimForProvisioning(newClient, 'op-1', new Date(), 60_000);
+        await registry.claimForProvisioning(
+          { ...newClient, id: parseClientId('globex') },
+          'op-2',
+          new Date(),
+          60_000,
+        );
+        await registry.setSubnet(acme, '10.213.0.0/28');
+        await assert.rejects(registry.setSubnet(parseClientId('globex'), '10.213.0.0/28'));
+        assert.deepEqual(await registry.allocatedSubnets(), ['10.213.0.0/28']);
+      }
+    });
+
+    test('the ops log chains entries and detects an edited row', async () => {
+      const { registry } = opened;
+      {
+        for (const action of ['provision', 'kill', 'revive']) {
+          await registry.appendOpsLog({
+            actor: 'ops',
+            action,
+            clientId: 'acme',
+            reason: null,
+            outcome: 'success',
+            details: { n: 1 },
+          });
+        }
+        const entries = await registry.listOpsLog();
+        assert.deepEqual(verifyOpsLog(entries), { valid: true, entries: 3, head: entries[2]?.hash });
+        const edited = entries.map((entry) =>
+          entry.seq === 2 ? { ...entry, reason: 'nothing happened' } : entry,
+        );
+        assert.deepEqual(verifyOpsLog(edited), {
+          valid: false,
+          entries: 3,
+          firstBadSeq: 2,
+          problem: 'edited',
+        });
+        assert.equal(verifyOpsLog(entries.filter((entry) => entry.seq !== 2)).valid, false);
+        assert.equal(verifyOpsLog([entries[1]!, entries[0]!, entries[2]!]).valid, false);
+      }
+    });
+  });
+}

@@ -1,0 +1,30 @@
+import { parseClientConfig, type ClientConfig, type ClientConfigInput } from '../../../agent-image/src/domain/client-config.ts';
+import { emptyPolicyState, learnContacts, type PolicyState } from '../../../agent-image/src/domain/policy/policy-state.ts';
+
+export const NOW = new Date('2025-06-02T10:00:00Z');
+
+/** A post-onboarding client that may do everything; tests take away what they test. */
+export function config(overrides: Partial<ClientConfigInput> = {}): ClientConfig {
+  const result = parseClientConfig({
+    client: 'acme',
+    mailbox: 'owner@acme.com',
+    permissions: {
+      'mail.read': true, 'mail.draft': true, 'mail.send': true, 'mail.label': true, 'mail.delete': true, 'mail.move': true,
+      'calendar.read': true, 'calendar.write': true, 'files.read': true, 'files.write': true, 'files.share': true,
+      'files.delete': true, 'crm.read': true, 'crm.write': true,
+    },
+    onboarding: { startedAt: '2025-01-01T00:00:00Z', days: 28 },
+    knownContacts: ['bob@partner.com', 'carol@partner.com'],
+    ...overrides,
+  });
+  if (!result.ok) throw new Error(result.issues.join('\n'));
+  return result.config;
+}
+
+export function state(overrides: Partial<PolicyState> = {}): PolicyState {
+  return { ...learnContacts(emptyPolicyState(), ['dave@client.org']), ...overrides };
+}
+
+export function send(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return { kind: 'mail.send', to: ['bob@partner.com'], subject: 'Re: lunch', body: 'Thursday works.', emailType: 'follow_up', ...overrides };
+}
