@@ -4,7 +4,7 @@ CLIENT ?=
 NODE := node_modules/.bin/node
 FLEET := $(NODE) orchestrator/src/cli/main.ts
 
-.PHONY: help deps system images provision status list deprovision reconcile service-stop test test-unit bench lint typecheck check
+.PHONY: help deps system images provision status list deprovision reconcile service-stop test test-unit bench lint typecheck check monitoring-up monitoring-down
 
 help:
 	@echo "make provision CLIENT=acme   provision a client's isolated agent (installs and builds what it needs)"
@@ -15,6 +15,8 @@ help:
 	@echo "make test                    every test, against real Docker, PostgreSQL, Prometheus and Alertmanager"
 	@echo "make bench                   the benchmarks (JSON)"
 	@echo "make images                  build the base, agent and orchestrator images locally"
+	@echo "make monitoring-up           run Prometheus (127.0.0.1:9490) and Alertmanager (127.0.0.1:9493) for this host"
+	@echo "make monitoring-down         stop them"
 
 node_modules/.package-lock.json: package.json package-lock.json
 	@command -v npm >/dev/null || { echo "agent-fleet needs npm (Node.js 20 or newer) to bootstrap; the project pins Node 24 itself." >&2; exit 1; }
@@ -74,3 +76,10 @@ bench: images
 	@npm run --silent bench:density
 
 check: test lint
+
+monitoring-up: deps
+	@bash scripts/ensure-system.sh monitoring
+	@bash deploy/monitoring/monitoring-up.sh
+
+monitoring-down:
+	@bash deploy/monitoring/monitoring-down.sh
