@@ -4,13 +4,14 @@ CLIENT ?=
 NODE := node_modules/.bin/node
 FLEET := $(NODE) orchestrator/src/cli/main.ts
 
-.PHONY: help deps system images provision status list deprovision reconcile service-stop test test-unit bench lint typecheck check monitoring-up monitoring-down
+.PHONY: help deps system images provision status list deprovision kill reconcile service-stop test test-unit bench lint typecheck check monitoring-up monitoring-down
 
 help:
 	@echo "make provision CLIENT=acme   provision a client's isolated agent (installs and builds what it needs)"
 	@echo "make status CLIENT=acme      registry, container and scrape-target state of a client"
 	@echo "make list                    every client"
 	@echo "make deprovision CLIENT=acme remove a client's agent and network (PURGE=1 also deletes its data)"
+	@echo "make kill CLIENT=acme REASON=\"...\"  kill switch: revoke tokens, stop the agent at once"
 	@echo "make reconcile               restart crashed agents, remove orphans, report drift"
 	@echo "make test                    every test, against real Docker, PostgreSQL, Prometheus and Alertmanager"
 	@echo "make bench                   the benchmarks (JSON)"
@@ -49,6 +50,11 @@ list: deps
 deprovision: deps system
 	$(require_client)
 	@$(FLEET) deprovision '$(CLIENT)' $(if $(PURGE),--purge,)
+
+kill: deps system
+	$(require_client)
+	@if [ -z "$(REASON)" ]; then echo 'usage: make kill CLIENT=<id> REASON="why"' >&2; exit 2; fi
+	@$(FLEET) kill '$(CLIENT)' --reason '$(REASON)'
 
 reconcile: deps system
 	@$(FLEET) reconcile

@@ -52,10 +52,27 @@ const orchestratorEnvSchema = z
     AGENT_HEALTH_TIMEOUT_SECONDS: z.coerce.number().min(1).max(600).default(30),
     /** Seconds between reconcile passes in the service; 0 turns the loop off. Default 15. */
     RECONCILE_INTERVAL_SECONDS: z.coerce.number().min(0).max(3600).default(15),
+    /** HashiCorp Vault / OpenBao address; unset means the embedded Vault-API store (the default). */
+    VAULT_ADDR: z.string().url().optional(),
+    /** File holding the orchestrator's Vault token (with VAULT_ADDR). A file, never an env var. */
+    VAULT_TOKEN_FILE: z.string().min(1).optional(),
+    /** Vault address as agent containers reach it (with VAULT_ADDR). Default: VAULT_ADDR. */
+    VAULT_AGENT_ADDR: z.string().url().optional(),
+    /** Port of the embedded store, on 127.0.0.1 and on each client network's gateway. Default 7401. */
+    EMBEDDED_VAULT_PORT: z.coerce.number().int().min(0).max(65535).default(7401),
+    /** Seconds to wait for an introduced agent to become ready. Default 30. */
+    AGENT_READY_TIMEOUT_SECONDS: z.coerce.number().min(1).max(600).default(30),
+    /** Cron (UTC) for rotating every client's credentials; empty turns it off. Default monthly. */
+    ROTATION_SCHEDULE: z.string().default('0 3 1 * *'),
+    /** Seconds between audit chain-head checkpoints pulled from each agent. Default 60. */
+    AUDIT_CHECKPOINT_INTERVAL_SECONDS: z.coerce.number().min(0).max(3600).default(60),
     /** Log level. Default info. */
     LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
   })
   .superRefine((env, context) => {
+    if (env.VAULT_ADDR && !env.VAULT_TOKEN_FILE) {
+      context.addIssue({ code: 'custom', path: ['VAULT_TOKEN_FILE'], message: 'is required with VAULT_ADDR' });
+    }
     if (env.FLEET_SUBNET_PREFIX < parseIpv4Cidr(env.FLEET_SUBNET_POOL).prefix) {
       context.addIssue({ code: 'custom', path: ['FLEET_SUBNET_PREFIX'], message: 'must be at least the pool prefix' });
     }
@@ -80,6 +97,12 @@ export interface OrchestratorConfig {
     user: string;
   };
   reconcileIntervalMs: number;
+  vault:
+    | { kind: 'embedded'; port: number; dataDir: string }
+    | { kind: 'external'; address: string; tokenFile: string; agentAddress: string };
+  agentReadyTimeoutMs: number;
+  rotationSchedule: string;
+  auditCheckpointIntervalMs: number;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
   version: string;
 }
@@ -118,6 +141,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Orche
       user: '10001:10001',
     },
     reconcileIntervalMs: e.RECONCILE_INTERVAL_SECONDS * 1000,
+    vault: e.VAULT_ADDR
+      ? {
+          kind: 'external' as const,
+          address: e.VAULT_ADDR,
+          tokenFile: e.VAULT_TOKEN_FILE ?? '',
+          agentAddress: e.VAULT_AGENT_ADDR ?? e.VAULT_ADDR,
+        }
+      : { kind: 'embedded' as const, port: e.EMBEDDED_VAULT_PORT, dataDir: path.join(e.AGENT_FLEET_HOME, 'vault') },
+    agentReadyTimeoutMs: e.AGENT_READY_TIMEOUT_SECONDS * 1000,
+    rotationSchedule: e.ROTATION_SCHEDULE.trim(),
+    auditCheckpointIntervalMs: e.AUDIT_CHECKPOINT_INTERVAL_SECONDS * 1000,
     logLevel: e.LOG_LEVEL,
     version: FLEET_VERSION,
   });

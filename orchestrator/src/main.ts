@@ -6,6 +6,7 @@ import { loadConfig } from './config.ts';
 import { createSocketApp, createTcpApp } from './http/create-apps.ts';
 import { listenTcp, listenUnixSocket } from './http/listen.ts';
 import { createOrchestrator } from './orchestrator.ts';
+import { startSchedules } from './services/schedules.ts';
 
 // Composition root of the orchestrator service: build, start, stop on SIGTERM.
 const config = loadConfig();
@@ -21,19 +22,14 @@ const pidFile = path.join(config.homeDir, 'orchestrator.pid');
 await writeFile(pidFile, `${process.pid}\n`, { mode: 0o600 });
 logger.info('orchestrator started', { socket: config.api.socketPath, api: `${config.api.host}:${config.api.port}`, home: config.homeDir });
 
-const reconcileTimer =
-  config.reconcileIntervalMs > 0
-    ? setInterval(() => {
-        orchestrator.reconcile.reconcile().catch((error: unknown) => logger.error('reconcile pass failed', { error: String(error) }));
-      }, config.reconcileIntervalMs)
-    : undefined;
+const stopSchedules = startSchedules(orchestrator, logger);
 
 let stopping = false;
 async function stop(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   logger.info('orchestrator stopping', { signal });
-  if (reconcileTimer) clearInterval(reconcileTimer);
+  stopSchedules();
   await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
   await orchestrator.close();
   await rm(pidFile, { force: true });

@@ -1,20 +1,31 @@
 import { Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
+import type { ClientId } from '@agent-fleet/agent/domain/client-id.ts';
+import { FleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
 import type { Logger } from '@agent-fleet/agent/observability/logger.ts';
+import { HttpAgentControl } from './adapters/http/http-agent-control.ts';
 import { HttpAgentHealthProbe } from './adapters/http/http-agent-health-probe.ts';
 import { DockerContainerRuntime } from './adapters/docker/docker-container-runtime.ts';
 import { FileSdScrapeTargets } from './adapters/prometheus/file-sd-scrape-targets.ts';
 import { openRegistry } from './adapters/sql/open-registry.ts';
+import { openSecretBackend, type SecretBackend } from './adapters/vault/open-secret-backend.ts';
 import type { OrchestratorConfig } from './config.ts';
-import type { ClientStatus } from './domain/client-status.ts';
+import { gatewayOf, parseIpv4Cidr } from './domain/ipv4-cidr.ts';
 import { createOrchestratorMetrics } from './observability/metrics.ts';
+import type { AgentControl } from './ports/agent-control.ts';
 import type { AgentHealthProbe } from './ports/agent-health.ts';
 import { systemClock, type Clock } from './ports/clock.ts';
 import type { ContainerRuntime } from './ports/container-runtime.ts';
-import type { Registry } from './ports/registry.ts';
+import type { ClientRecord, Registry } from './ports/registry.ts';
 import type { ScrapeTargets } from './ports/scrape-targets.ts';
+import { AgentProxyService } from './services/agent-proxy.ts';
+import { ClientSecretsService } from './services/client-secrets.ts';
 import { DeprovisionClientService } from './services/deprovision-client.ts';
+import { introduceAgent } from './services/introduce-agent.ts';
+import { KillClientService } from './services/kill-client.ts';
 import { ProvisionClientService } from './services/provision-client.ts';
 import { ReconcileFleetService } from './services/reconcile-fleet.ts';
+import { ReviveClientService } from './services/revive-client.ts';
+import { RotateCredentialsService } from './services/rotate-credentials.ts';
 
 /** Everything the API, the CLI and the tests call: adapters wired into services. */
 export interface Orchestrator {
@@ -23,9 +34,16 @@ export interface Orchestrator {
   runtime: ContainerRuntime;
   targets: ScrapeTargets;
   health: AgentHealthProbe;
+  control: AgentControl;
+  secretBackend: SecretBackend;
   provision: ProvisionClientService;
   deprovision: DeprovisionClientService;
   reconcile: ReconcileFleetService;
+  kill: KillClientService;
+  revive: ReviveClientService;
+  rotate: RotateCredentialsService;
+  secrets: ClientSecretsService;
+  agents: AgentProxyService;
   metrics: MetricsRegistry;
   close(): Promise<void>;
 }
@@ -35,6 +53,8 @@ export interface OrchestratorOverrides {
   runtime?: ContainerRuntime;
   clock?: Clock;
 }
+
+const LIVE_STATUSES = new Set<ClientRecord['status']>(['active', 'killed', 'provisioning']);
 
 export async function createOrchestrator(
   config: Readonly<OrchestratorConfig>,
@@ -46,13 +66,30 @@ export async function createOrchestrator(
   const runtime = overrides.runtime ?? new DockerContainerRuntime({ socketPath: config.dockerSocket });
   const targets = new FileSdScrapeTargets(config.targetsFile);
   const health = new HttpAgentHealthProbe();
+  const control = new HttpAgentControl();
+  const secretBackend = await openSecretBackend(config, logger);
+  const secrets = secretBackend.store;
+
+  const vaultAddressFor = async (clientId: ClientId): Promise<string> => {
+    const subnet = (await registry.getClient(clientId))?.subnet;
+    if (!subnet) throw new FleetError('conflict', `${clientId} has no network`);
+    return secretBackend.vaultAddressForNetwork(clientId, { gateway: gatewayOf(parseIpv4Cidr(subnet)) });
+  };
+  const introduce = (clientId: ClientId, controlAddress: string) =>
+    introduceAgent({ secrets, control, vaultAddressFor, readyTimeoutMs: config.agentReadyTimeoutMs }, clientId, controlAddress);
+
+  // Agents already running (after an orchestrator restart) must reach the embedded store again at once.
+  for (const client of await registry.listClients()) {
+    if (client.subnet && LIVE_STATUSES.has(client.status)) {
+      await vaultAddressFor(client.id).catch((error: unknown) =>
+        logger.warn('vault not reachable from a client network', { client: client.id, error: String(error) }),
+      );
+    }
+  }
+
   const metricsRegistry = new MetricsRegistry();
   collectDefaultMetrics({ register: metricsRegistry });
-  const metrics = createOrchestratorMetrics(metricsRegistry, async () => {
-    const counts: Partial<Record<ClientStatus, number>> = {};
-    for (const client of await registry.listClients()) counts[client.status] = (counts[client.status] ?? 0) + 1;
-    return counts;
-  });
+  const metrics = createOrchestratorMetrics(metricsRegistry, () => registry.listClients());
 
   return {
     config,
@@ -60,10 +97,47 @@ export async function createOrchestrator(
     runtime,
     targets,
     health,
+    control,
+    secretBackend,
     metrics: metricsRegistry,
-    provision: new ProvisionClientService({ config, registry, runtime, targets, health, clock, logger, metrics }),
-    deprovision: new DeprovisionClientService({ registry, runtime, targets, clock, logger }),
-    reconcile: new ReconcileFleetService({ config, registry, runtime, targets, health, logger, metrics }),
-    close: () => registry.close(),
+    provision: new ProvisionClientService({
+      config,
+      registry,
+      runtime,
+      targets,
+      health,
+      clock,
+      logger,
+      metrics,
+      secrets: { store: secrets, vaultAddressForNetwork: secretBackend.vaultAddressForNetwork, introduce },
+    }),
+    deprovision: new DeprovisionClientService({
+      registry,
+      runtime,
+      targets,
+      clock,
+      logger,
+      extension: { onPurge: (clientId) => secrets.removeClient(clientId) },
+    }),
+    reconcile: new ReconcileFleetService({
+      config,
+      registry,
+      runtime,
+      targets,
+      health,
+      logger,
+      metrics,
+      afterAgentStart: introduce,
+      vaultAddressFor,
+    }),
+    kill: new KillClientService({ config, registry, runtime, targets, secrets, control, clock, logger }),
+    revive: new ReviveClientService({ config, registry, runtime, targets, secrets, control, health, clock, logger, vaultAddressFor, introduce }),
+    rotate: new RotateCredentialsService({ registry, runtime, secrets, logger, introduce }),
+    secrets: new ClientSecretsService({ registry, secrets }),
+    agents: new AgentProxyService({ registry, runtime, secrets, control, clock, logger }),
+    async close() {
+      await secretBackend.close();
+      await registry.close();
+    },
   };
 }

@@ -24,7 +24,7 @@ export interface RegistryBackend {
   open(): Promise<OpenedRegistry>;
 }
 
-const RESET_SQL = 'TRUNCATE clients, ops_log';
+const RESET_SQL = 'TRUNCATE clients, ops_log, audit_checkpoints';
 
 async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });

@@ -126,6 +126,153 @@ program
     );
   });
 
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) process.stderr.write('type the value, then press Ctrl-D (it is not echoed to any log)\n');
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+function requiredReason(reason: string | undefined): string {
+  if (!reason?.trim()) throw new FleetError('invalid_input', 'a reason is required (--reason "…"): it goes to the ops log');
+  return reason;
+}
+
+program
+  .command('kill')
+  .description('kill switch: revoke the agent’s tokens, deny its Vault policy, stop it; nothing it does gets out after this returns')
+  .argument('<client>')
+  .requiredOption('--reason <text>', 'why, for the ops log')
+  .action(async (clientId: string, options: { reason: string }) => {
+    const result = await (await connected()).request<{ revokedTokens: number; containerStopped: boolean; durationMs: number }>(
+      'POST',
+      clientPath(clientId, '/kill'),
+      { reason: requiredReason(options.reason), actor },
+    );
+    print(result, program.opts().json === true, () =>
+      `${clientId} KILLED in ${Math.round(result.durationMs)} ms: ${result.revokedTokens} token(s) revoked, container ${result.containerStopped ? 'stopped' : 'NOT confirmed stopped'}. Undo with: fleet revive ${clientId} --reason "…"`,
+    );
+    if (!result.containerStopped) process.exitCode = EXIT_CODES.unavailable;
+  });
+
+program
+  .command('revive')
+  .description('undo a kill: restore the policy, start the agent with a fresh secret introduction')
+  .argument('<client>')
+  .requiredOption('--reason <text>', 'why, for the ops log')
+  .action(async (clientId: string, options: { reason: string }) => {
+    await (await connected()).request('POST', clientPath(clientId, '/revive'), { reason: requiredReason(options.reason), actor });
+    print({ revived: clientId }, program.opts().json === true, () => `${clientId} revived and active.`);
+  });
+
+program
+  .command('rotate')
+  .description('rotate the agent’s Vault token, data key and control token (old data stays readable)')
+  .argument('<client>')
+  .option('--reason <text>', 'why, for the ops log', 'manual rotation')
+  .action(async (clientId: string, options: { reason: string }) => {
+    const result = await (await connected()).request<{ revokedTokens: number; dataKeyVersion: number }>(
+      'POST',
+      clientPath(clientId, '/rotate'),
+      { reason: requiredReason(options.reason), actor },
+    );
+    print(result, program.opts().json === true, () =>
+      `${clientId}: ${result.revokedTokens} old token(s) revoked, data key now version ${result.dataKeyVersion}, agent re-introduced.`,
+    );
+  });
+
+program
+  .command('resume')
+  .description('resume sending after a rate-limit or authentication pause')
+  .argument('<client>')
+  .action(async (clientId: string) => {
+    await (await connected()).request('POST', clientPath(clientId, '/resume'), { actor });
+    print({ resumed: clientId }, program.opts().json === true, () => `${clientId}: sending resumed.`);
+  });
+
+const secretsCommand = program.command('secrets').description('the client’s secrets in Vault (values are never shown)');
+secretsCommand
+  .command('set')
+  .description('store a secret; the value is read from standard input, never from the command line')
+  .argument('<client>')
+  .argument('<name>', 'e.g. gmail-oauth, outlook-oauth, anthropic')
+  .action(async (clientId: string, name: string) => {
+    const value = await readStdin();
+    const result = await (await connected()).request<{ version: number }>(
+      'PUT',
+      clientPath(clientId, `/secrets/${encodeURIComponent(name)}`),
+      { value, actor },
+    );
+    print(result, program.opts().json === true, () => `${clientId}/${name} stored (version ${result.version}).`);
+  });
+secretsCommand
+  .command('list')
+  .argument('<client>')
+  .action(async (clientId: string) => {
+    const { secrets } = await (await connected()).request<{ secrets: Array<{ name: string; version: number; updatedAt: string }> }>(
+      'GET',
+      clientPath(clientId, '/secrets'),
+    );
+    print(secrets, program.opts().json === true, () =>
+      secrets.length === 0 ? 'no secrets' : secrets.map((s) => `${s.name.padEnd(24)} v${s.version}  ${s.updatedAt}`).join('\n'),
+    );
+  });
+
+const approvals = program.command('approvals').description('drafts and actions waiting for a client admin');
+approvals
+  .command('list')
+  .argument('<client>')
+  .option('--status <status>', 'pending, approved, rejected, expired or all', 'pending')
+  .action(async (clientId: string, options: { status: string }) => {
+    const result = await (await connected()).request<unknown>('GET', clientPath(clientId, `/approvals?status=${encodeURIComponent(options.status)}`));
+    print(result, true, () => '');
+  });
+for (const decision of ['approve', 'reject'] as const) {
+  approvals
+    .command(decision)
+    .argument('<client>')
+    .argument('<approval-id>')
+    .requiredOption('--by <admin>', 'the client admin deciding')
+    .option('--reason <text>', decision === 'reject' ? 'required: why it is rejected' : 'optional note')
+    .action(async (clientId: string, approvalId: string, options: { by: string; reason?: string }) => {
+      const result = await (await connected()).request<unknown>(
+        'POST',
+        clientPath(clientId, `/approvals/${encodeURIComponent(approvalId)}/decision`),
+        { decision, by: options.by, reason: options.reason, actor },
+      );
+      print(result, program.opts().json === true, () => `${approvalId}: ${decision === 'approve' ? 'approved' : 'rejected'}.`);
+    });
+}
+
+const audit = program.command('audit').description('the agent’s tamper-evident, encrypted audit log');
+audit
+  .command('verify')
+  .argument('<client>')
+  .action(async (clientId: string) => {
+    const result = await (await connected()).request<{ verification: { ok: boolean; count?: number; break?: { kind: string; seq: number; message: string } }; checkpoint: unknown }>(
+      'GET',
+      clientPath(clientId, '/audit/verify'),
+    );
+    print(result, program.opts().json === true, () =>
+      result.verification.ok
+        ? `audit log of ${clientId} intact: ${result.verification.count} records${result.checkpoint ? ', consistent with the last checkpoint' : ''}.`
+        : `AUDIT LOG OF ${clientId} BROKEN: ${result.verification.break?.kind} at seq ${result.verification.break?.seq}: ${result.verification.break?.message}`,
+    );
+    if (!result.verification.ok) process.exitCode = EXIT_CODES.integrity;
+  });
+audit
+  .command('export')
+  .argument('<client>')
+  .option('--format <format>', 'jsonl or csv', 'jsonl')
+  .option('--since <iso>', 'from this time (ISO 8601)')
+  .option('--until <iso>', 'until this time (ISO 8601)')
+  .action(async (clientId: string, options: { format: string; since?: string; until?: string }) => {
+    const query = new URLSearchParams({ format: options.format });
+    if (options.since) query.set('since', options.since);
+    if (options.until) query.set('until', options.until);
+    await (await connected()).download(clientPath(clientId, `/audit/export?${query}`), process.stdout);
+  });
+
 const opsLog = program.command('ops-log').description('the append-only, hash-chained log of admin actions');
 opsLog
   .command('show')

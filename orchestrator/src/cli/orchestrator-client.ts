@@ -10,7 +10,7 @@ export interface ClientOptions {
   homeDir: string;
 }
 
-type Method = 'GET' | 'POST';
+type Method = 'GET' | 'POST' | 'PUT';
 
 /** Talks to the orchestrator service over its owner-only unix socket. */
 export class OrchestratorClient {
@@ -58,6 +58,29 @@ export class OrchestratorClient {
       );
       request.on('error', (error) => reject(this.unreachable(error)));
       request.end(JSON.stringify(body ?? {}));
+    });
+  }
+
+  /** A GET whose body is copied as it arrives to `sink` (audit export). */
+  download(urlPath: string, sink: NodeJS.WritableStream): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const request = http.request({ socketPath: this.options.socketPath, path: urlPath, method: 'GET' }, (response) => {
+        if ((response.statusCode ?? 500) >= 400) {
+          let text = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => (text += chunk));
+          response.on('end', () => {
+            const error = (text ? JSON.parse(text) : {}) as { code?: FleetErrorCode; message?: string };
+            reject(new FleetError(error.code ?? 'internal', error.message ?? `orchestrator answered ${response.statusCode}`));
+          });
+          return;
+        }
+        response.on('data', (chunk: Buffer) => sink.write(chunk));
+        response.on('end', () => resolve());
+        response.on('error', reject);
+      });
+      request.on('error', (error) => reject(this.unreachable(error)));
+      request.end();
     });
   }
 

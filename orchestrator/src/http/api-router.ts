@@ -4,7 +4,15 @@ import { verifyOpsLog } from '../domain/ops-log-chain.ts';
 import type { Orchestrator } from '../orchestrator.ts';
 import { describeClient } from '../services/describe-client.ts';
 import { parseBody } from './parse-body.ts';
-import { deprovisionBodySchema, provisionBodySchema } from './request-schemas.ts';
+import {
+  actorOnlySchema,
+  approvalDecisionSchema,
+  auditExportQuerySchema,
+  deprovisionBodySchema,
+  provisionBodySchema,
+  reasonedActionSchema,
+  secretBodySchema,
+} from './request-schemas.ts';
 
 /** The JSON API for the fleet's operations. No business logic here: parse, call a service, respond. */
 export function createApiRouter(orchestrator: Orchestrator): Router {
@@ -50,6 +58,59 @@ export function createApiRouter(orchestrator: Orchestrator): Router {
         actor: body.actor,
       }),
     );
+  });
+
+  router.post('/clients/:id/kill', async (request, response) => {
+    const body = parseBody(reasonedActionSchema, request.body);
+    response.json(await orchestrator.kill.kill({ clientId: request.params.id, reason: body.reason, actor: body.actor }));
+  });
+
+  router.post('/clients/:id/revive', async (request, response) => {
+    const body = parseBody(reasonedActionSchema, request.body);
+    response.json(await orchestrator.revive.revive({ clientId: request.params.id, reason: body.reason, actor: body.actor }));
+  });
+
+  router.post('/clients/:id/rotate', async (request, response) => {
+    const body = parseBody(reasonedActionSchema, request.body);
+    response.json(await orchestrator.rotate.rotate({ clientId: request.params.id, reason: body.reason, actor: body.actor }));
+  });
+
+  router.post('/clients/:id/resume', async (request, response) => {
+    const body = parseBody(actorOnlySchema, request.body);
+    await orchestrator.agents.resume(request.params.id, body.actor);
+    response.status(204).end();
+  });
+
+  router.get('/clients/:id/secrets', async (request, response) => {
+    response.json({ secrets: await orchestrator.secrets.list(request.params.id) });
+  });
+
+  router.put('/clients/:id/secrets/:name', async (request, response) => {
+    const body = parseBody(secretBodySchema, request.body);
+    response.json(
+      await orchestrator.secrets.set({ clientId: request.params.id, name: request.params.name, value: body.value, actor: body.actor }),
+    );
+  });
+
+  router.get('/clients/:id/approvals', async (request, response) => {
+    const status = typeof request.query.status === 'string' ? request.query.status : 'pending';
+    response.json(await orchestrator.agents.listApprovals(request.params.id, status));
+  });
+
+  router.post('/clients/:id/approvals/:approvalId/decision', async (request, response) => {
+    const { actor, ...decision } = parseBody(approvalDecisionSchema, request.body);
+    response.json(await orchestrator.agents.decide(request.params.id, request.params.approvalId, decision, actor));
+  });
+
+  router.get('/clients/:id/audit/verify', async (request, response) => {
+    response.json(await orchestrator.agents.verifyAudit(request.params.id));
+  });
+
+  router.get('/clients/:id/audit/export', async (request, response) => {
+    const query = parseBody(auditExportQuerySchema, request.query);
+    response.type(query.format === 'csv' ? 'text/csv' : 'application/x-ndjson');
+    await orchestrator.agents.exportAudit(request.params.id, query, response);
+    response.end();
   });
 
   router.post('/reconcile', async (_request, response) => {

@@ -23,3 +23,42 @@ export const deprovisionBodySchema = z
     actor: actorSchema.default('api'),
   })
   .strict();
+
+export const reasonedActionSchema = z
+  .object({
+    reason: z.string().trim().min(1, 'a reason is required').max(500),
+    actor: actorSchema.default('api'),
+  })
+  .strict();
+
+export const secretBodySchema = z
+  .object({
+    value: z.string().min(1).max(64 * 1024),
+    actor: actorSchema.default('api'),
+  })
+  .strict();
+
+export const approvalDecisionSchema = z
+  .object({
+    decision: z.enum(['approve', 'edit', 'reject']),
+    /** The client admin who decided (an authenticated principal of the caller, not free text from email). */
+    by: z.string().trim().min(1).max(200),
+    reason: z.string().trim().min(1).max(1000).optional(),
+    arguments: z.unknown().optional(),
+    actor: actorSchema.default('api'),
+  })
+  .strict()
+  .superRefine((body, context) => {
+    if (body.decision === 'reject' && !body.reason) context.addIssue({ code: 'custom', path: ['reason'], message: 'a rejection needs a reason' });
+    if (body.decision === 'edit' && body.arguments === undefined) {
+      context.addIssue({ code: 'custom', path: ['arguments'], message: 'an edit carries the edited arguments' });
+    }
+  });
+
+export const actorOnlySchema = z.object({ actor: actorSchema.default('api') }).strict();
+
+export const auditExportQuerySchema = z.object({
+  format: z.enum(['jsonl', 'csv']).default('jsonl'),
+  since: z.iso.datetime({ offset: true }).optional(),
+  until: z.iso.datetime({ offset: true }).optional(),
+});

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry as MetricsRegistry } from 'prom-client';
-import { CLIENT_STATUSES, type ClientStatus } from '../domain/client-status.ts';
+import { CLIENT_STATUSES } from '../domain/client-status.ts';
+import type { ClientRecord } from '../ports/registry.ts';
 
 export interface OrchestratorMetrics {
   provisionStepDuration: Histogram<'step' | 'outcome'>;
@@ -7,10 +8,10 @@ export interface OrchestratorMetrics {
   reconcileFailures: Counter;
 }
 
-/** Orchestrator metrics on an injected registry; `countClients` is asked at scrape time. */
+/** Orchestrator metrics on an injected registry; the clients are listed at scrape time. */
 export function createOrchestratorMetrics(
   registry: MetricsRegistry,
-  countClients: () => Promise<Partial<Record<ClientStatus, number>>>,
+  listClients: () => Promise<ClientRecord[]>,
 ): OrchestratorMetrics {
   new Gauge({
     name: 'fleet_clients',
@@ -18,8 +19,19 @@ export function createOrchestratorMetrics(
     labelNames: ['status'],
     registers: [registry],
     async collect() {
-      const counts = await countClients();
-      for (const status of CLIENT_STATUSES) this.set({ status }, counts[status] ?? 0);
+      const clients = await listClients();
+      for (const status of CLIENT_STATUSES) this.set({ status }, clients.filter((c) => c.status === status).length);
+    },
+  });
+  // Per client (bounded by the fleet's size): the kill notice must not depend on scraping a stopped agent.
+  new Gauge({
+    name: 'fleet_client_killed',
+    help: '1 while the client\'s kill switch is engaged.',
+    labelNames: ['client'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const client of await listClients()) this.set({ client: client.id }, client.status === 'killed' ? 1 : 0);
     },
   });
   return {

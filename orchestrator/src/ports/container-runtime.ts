@@ -65,6 +65,8 @@ export interface ContainerRuntime {
   /** Creates (does not start) the agent workload and places its config. */
   createAgent(spec: AgentWorkloadSpec): Promise<void>;
   startAgent(clientId: ClientId): Promise<void>;
+  /** Writes a file into the client's volume (owned by the agent user), whether the agent runs or not. */
+  placeFile(clientId: ClientId, fileName: string, content: string, user: string): Promise<void>;
   /** Stops the agent; returns once it no longer runs. */
   stopAgent(clientId: ClientId, graceSeconds: number): Promise<void>;
   removeAgent(clientId: ClientId): Promise<void>;

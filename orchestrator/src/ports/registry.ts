@@ -47,6 +47,13 @@ export interface OpsLogEntry {
 
 export type NewOpsLogEntry = Omit<OpsLogEntry, 'seq' | 'prevHash' | 'hash' | 'at'> & { at?: string };
 
+/** The last audit chain head seen for a client, kept outside its container. */
+export interface AuditCheckpoint {
+  seq: number;
+  hash: string;
+  at: string;
+}
+
 /** The orchestrator's own state: clients, their operations, and the append-only ops log. */
 export interface Registry {
   /** Atomically takes ownership of a client for provisioning, creating its row when new. */
@@ -65,5 +72,11 @@ export interface Registry {
   /** Appends to the hash-chained ops log. */
   appendOpsLog(entry: NewOpsLogEntry): Promise<OpsLogEntry>;
   listOpsLog(filter?: { clientId?: string }): Promise<OpsLogEntry[]>;
+  /**
+   * Records a client's audit chain head. It never moves backwards: a head behind the stored one is refused
+   * with outcome 'regressed' (the log was truncated or rewritten) and the stored checkpoint is kept.
+   */
+  saveAuditCheckpoint(clientId: ClientId, head: { seq: number; hash: string }, now: Date): Promise<'saved' | 'unchanged' | 'regressed'>;
+  getAuditCheckpoint(clientId: ClientId): Promise<AuditCheckpoint | null>;
   close(): Promise<void>;
 }

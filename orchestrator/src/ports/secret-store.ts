@@ -38,6 +38,13 @@ export interface SecretStore {
   unlockClient(clientId: ClientId): Promise<void>;
   /** Rotates the client's data key; old ciphertexts stay decryptable. */
   rotateDataKey(clientId: ClientId): Promise<{ version: number }>;
+  /**
+   * Mints a new control token for the orchestrator to call the agent's control API: the token stays in the
+   * orchestrator's own mount; only its SHA-256 goes to the client's path, for the agent to check against.
+   */
+  issueControlToken(clientId: ClientId): Promise<string>;
+  /** The current control token of a client, or null when none was issued. */
+  readControlToken(clientId: ClientId): Promise<string | null>;
   /** Deletes the client's secrets, policy, role and key (deprovision --purge). */
   removeClient(clientId: ClientId): Promise<void>;
 }

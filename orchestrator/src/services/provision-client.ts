@@ -8,7 +8,8 @@ import { allocateSubnet } from '../domain/ipv4-cidr.ts';
 import { runSaga, type SagaEvent, type SagaStep } from '../domain/saga.ts';
 import type { AgentHealthProbe } from '../ports/agent-health.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { ContainerRuntime } from '../ports/container-runtime.ts';
+import type { ContainerRuntime, NetworkInfo } from '../ports/container-runtime.ts';
+import type { SecretStore } from '../ports/secret-store.ts';
 import type { ClientStatus } from '../domain/client-status.ts';
 import type { Registry } from '../ports/registry.ts';
 import type { ScrapeTargets } from '../ports/scrape-targets.ts';
@@ -53,13 +54,17 @@ interface ProvisionContext {
   createdVolume: boolean;
   createdNetwork: boolean;
   subnet?: string;
+  vaultAddr?: string;
   hostPorts?: { control: number; metrics: number };
 }
 
-/** Extra steps other modules contribute (secrets), placed after the registry row and after health. */
-export interface ProvisionExtension {
-  beforeWorkload?: SagaStep<{ clientId: ClientId }>[];
-  afterHealth?: SagaStep<{ clientId: ClientId; controlAddress: string }>[];
+/** The secrets side of provisioning: the client's Vault objects and the agent's secure introduction. */
+export interface ProvisionSecrets {
+  store: SecretStore;
+  /** Makes Vault reachable from the client's network and returns the address the agent uses. */
+  vaultAddressForNetwork(clientId: ClientId, network: NetworkInfo): Promise<string>;
+  /** Hands the running agent a single-use wrapped token and waits until it is ready. */
+  introduce(clientId: ClientId, controlAddress: string): Promise<void>;
 }
 
 export interface ProvisionDependencies {
@@ -71,7 +76,7 @@ export interface ProvisionDependencies {
   clock: Clock;
   logger: Logger;
   metrics?: OrchestratorMetrics;
-  extension?: ProvisionExtension;
+  secrets: ProvisionSecrets;
 }
 
 /** A provisioning operation that crashed is taken over once its heartbeat is this old. */
@@ -203,12 +208,22 @@ export class ProvisionClientService {
   }
 
   private steps(): SagaStep<ProvisionContext>[] {
-    const { registry, runtime, targets, health, clock, config, extension } = this.deps;
+    const { registry, runtime, targets, health, clock, config, secrets } = this.deps;
     const progress = (context: ProvisionContext, step: string) =>
       registry.recordProgress(context.clientId, context.operationId, step, clock.now());
-    const asClientSteps = (steps: SagaStep<{ clientId: ClientId }>[] = []): SagaStep<ProvisionContext>[] => steps;
     return [
-      ...asClientSteps(extension?.beforeWorkload),
+      {
+        name: 'secrets',
+        run: async (context) => {
+          await progress(context, 'secrets');
+          await secrets.store.ensureClient(context.clientId);
+          await secrets.store.issueControlToken(context.clientId);
+        },
+        // A client that existed before keeps its secrets; a new one leaves nothing in Vault.
+        compensate: async (context) => {
+          if (context.createdRow) await secrets.store.removeClient(context.clientId);
+        },
+      },
       {
         name: 'volume',
         run: async (context) => {
@@ -232,6 +247,7 @@ export class ProvisionClientService {
             const network = await runtime.ensureNetwork(context.clientId, subnet);
             context.createdNetwork = network.created;
             context.subnet = network.subnet;
+            context.vaultAddr = await secrets.vaultAddressForNetwork(context.clientId, network);
           });
         },
         compensate: async (context) => {
@@ -243,7 +259,12 @@ export class ProvisionClientService {
         name: 'container',
         run: async (context) => {
           await progress(context, 'container');
-          await runtime.createAgent(agentWorkloadSpec(config, context.clientId, context.configYaml, context.agentEnvironment));
+          await runtime.createAgent(
+            agentWorkloadSpec(config, context.clientId, context.configYaml, {
+              VAULT_ADDR: context.vaultAddr!,
+              ...context.agentEnvironment,
+            }),
+          );
         },
         compensate: (context) => runtime.removeAgent(context.clientId),
       },
@@ -263,18 +284,16 @@ export class ProvisionClientService {
           context.hostPorts = state.hostPorts;
         },
       },
-      ...(extension?.afterHealth ?? []).map(
-        (step): SagaStep<ProvisionContext> => ({
-          name: step.name,
-          run: (context) => step.run({ clientId: context.clientId, controlAddress: `127.0.0.1:${context.hostPorts!.control}` }),
-          ...(step.compensate
-            ? {
-                compensate: (context: ProvisionContext) =>
-                  step.compensate!({ clientId: context.clientId, controlAddress: `127.0.0.1:${context.hostPorts?.control ?? 0}` }),
-              }
-            : {}),
-        }),
-      ),
+      {
+        name: 'introduce',
+        run: async (context) => {
+          await progress(context, 'introduce');
+          await secrets.introduce(context.clientId, `127.0.0.1:${context.hostPorts!.control}`);
+        },
+        compensate: async (context) => {
+          await secrets.store.revokeAgentTokens(context.clientId);
+        },
+      },
       {
         name: 'target',
         run: async (context) => {

@@ -41,7 +41,9 @@ export interface ReconcileDependencies {
   health: AgentHealthProbe;
   logger: Logger;
   metrics?: OrchestratorMetrics;
-  afterAgentStart?: AfterAgentStart;
+  /** A restarted agent gets a fresh secret introduction. */
+  afterAgentStart: AfterAgentStart;
+  vaultAddressFor: (clientId: ClientId) => Promise<string>;
 }
 
 /**
@@ -112,17 +114,19 @@ export class ReconcileFleetService {
 
     let current = state;
     if (!current) {
-      await runtime.createAgent(agentWorkloadSpec(config, client.id, client.configYaml));
+      await runtime.createAgent(
+        agentWorkloadSpec(config, client.id, client.configYaml, { VAULT_ADDR: await this.deps.vaultAddressFor(client.id) }),
+      );
       await runtime.startAgent(client.id);
       current = await waitForAgentHealth(runtime, health, client.id, config.agent.healthTimeoutMs);
       report.actions.push({ kind: 'recreated', clientId: client.id, detail: 'agent container was missing' });
-      await this.deps.afterAgentStart?.(client.id, `127.0.0.1:${current.hostPorts!.control}`);
+      await this.deps.afterAgentStart(client.id, `127.0.0.1:${current.hostPorts!.control}`);
     } else if (!current.running) {
       const exitCode = current.exitCode;
       await runtime.startAgent(client.id);
       current = await waitForAgentHealth(runtime, health, client.id, config.agent.healthTimeoutMs);
       report.actions.push({ kind: 'restarted', clientId: client.id, detail: `agent had stopped (exit code ${exitCode ?? 'unknown'})` });
-      await this.deps.afterAgentStart?.(client.id, `127.0.0.1:${current.hostPorts!.control}`);
+      await this.deps.afterAgentStart(client.id, `127.0.0.1:${current.hostPorts!.control}`);
     }
     const address = current.hostPorts ? `127.0.0.1:${current.hostPorts.metrics}` : undefined;
     if (address && address !== currentTarget) {

@@ -135,11 +135,16 @@ export class DockerContainerRuntime implements ContainerRuntime {
       }
     }
     // Config goes into the client's own volume through the archive API: never an env var or a bind mount.
-    const archive = await tarSingleFile('config.yaml', spec.configYaml, { ...parseUserIds(spec.user), mode: 0o640 });
+    await this.placeFile(spec.clientId, 'config.yaml', spec.configYaml, spec.user);
+  }
+
+  async placeFile(clientId: ClientId, fileName: string, content: string, user: string): Promise<void> {
+    const name = resourceNames(clientId).container;
+    const archive = await tarSingleFile(fileName, content, { ...parseUserIds(user), mode: 0o640 });
     try {
       await this.docker.getContainer(name).putArchive(archive, { path: AGENT_DATA_PATH });
     } catch (error) {
-      throw translateDockerError(error, `write config into ${name}`);
+      throw translateDockerError(error, `write ${fileName} into ${name}`);
     }
   }
 

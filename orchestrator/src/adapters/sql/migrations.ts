@@ -34,4 +34,16 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE INDEX ops_log_client ON ops_log (client_id, seq);
     `,
   },
+  {
+    version: 2,
+    name: 'audit chain-head checkpoints',
+    sql: `
+      CREATE TABLE audit_checkpoints (
+        client_id text PRIMARY KEY,
+        seq bigint NOT NULL,
+        hash text NOT NULL,
+        at timestamptz NOT NULL
+      );
+    `,
+  },
 ];

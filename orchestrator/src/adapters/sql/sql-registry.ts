@@ -2,7 +2,7 @@ import { GENESIS_HASH } from '@agent-fleet/agent/domain/canonical-json.ts';
 import type { ClientId } from '@agent-fleet/agent/domain/client-id.ts';
 import type { ClientStatus } from '../../domain/client-status.ts';
 import { hashOpsLogEntry } from '../../domain/ops-log-chain.ts';
-import type { ClaimResult, ClientRecord, NewClient, NewOpsLogEntry, OpsLogEntry, Registry } from '../../ports/registry.ts';
+import type { AuditCheckpoint, ClaimResult, ClientRecord, NewClient, NewOpsLogEntry, OpsLogEntry, Registry } from '../../ports/registry.ts';
 import type { SqlExecutor } from './sql-executor.ts';
 
 type ClientRow = {
@@ -191,6 +191,31 @@ export class SqlRegistry implements Registry {
       ? await this.sql.query<OpsLogRow>('SELECT * FROM ops_log WHERE client_id = $1 ORDER BY seq', [filter.clientId])
       : await this.sql.query<OpsLogRow>('SELECT * FROM ops_log ORDER BY seq');
     return rows.map(toOpsLog);
+  }
+
+  async saveAuditCheckpoint(clientId: ClientId, head: { seq: number; hash: string }, now: Date): Promise<'saved' | 'unchanged' | 'regressed'> {
+    return this.sql.transaction(async (tx) => {
+      const [current] = await tx.query<{ seq: number | string; hash: string }>(
+        'SELECT seq, hash FROM audit_checkpoints WHERE client_id = $1 FOR UPDATE',
+        [clientId],
+      );
+      if (current && head.seq < Number(current.seq)) return 'regressed';
+      if (current && head.seq === Number(current.seq)) return current.hash === head.hash ? 'unchanged' : 'regressed';
+      await tx.query(
+        `INSERT INTO audit_checkpoints (client_id, seq, hash, at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (client_id) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash, at = EXCLUDED.at`,
+        [clientId, head.seq, head.hash, now],
+      );
+      return 'saved';
+    });
+  }
+
+  async getAuditCheckpoint(clientId: ClientId): Promise<AuditCheckpoint | null> {
+    const [row] = await this.sql.query<{ seq: number | string; hash: string; at: Date | string }>(
+      'SELECT seq, hash, at FROM audit_checkpoints WHERE client_id = $1',
+      [clientId],
+    );
+    return row ? { seq: Number(row.seq), hash: row.hash, at: iso(row.at) } : null;
   }
 
   async close(): Promise<void> {

@@ -19,6 +19,9 @@ export function vaultNames(clientId: ClientId) {
     metadataPrefix: `${KV_MOUNT}/metadata/${clientId}/`,
     accessorRecord: `${SYSTEM_MOUNT}/data/agent-tokens/${clientId}`,
     accessorMetadata: `${SYSTEM_MOUNT}/metadata/agent-tokens/${clientId}`,
+    controlTokenRecord: `${SYSTEM_MOUNT}/data/control-tokens/${clientId}`,
+    controlTokenMetadata: `${SYSTEM_MOUNT}/metadata/control-tokens/${clientId}`,
+    controlTokenHash: `${KV_MOUNT}/data/${clientId}/control`,
   } as const;
 }
 

@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import type { ClientId } from '@agent-fleet/agent/domain/client-id.ts';
 import { FleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
 import type { Logger } from '@agent-fleet/agent/observability/logger.ts';
@@ -338,9 +339,29 @@ export class VaultSecretStore implements SecretStore {
     return { version };
   }
 
+  async issueControlToken(clientId: ClientId): Promise<string> {
+    const names = vaultNames(clientId);
+    const token = randomBytes(32).toString('base64url');
+    const tokenSha256 = createHash('sha256').update(token).digest('hex');
+    await this.call('store control token', () => this.client.write(names.controlTokenRecord, { data: { token } }));
+    await this.call('publish control token hash', () =>
+      this.client.write(names.controlTokenHash, { data: { token_sha256: tokenSha256 } }),
+    );
+    return token;
+  }
+
+  async readControlToken(clientId: ClientId): Promise<string | null> {
+    const record = (await this.optional('read control token', () =>
+      this.client.read(vaultNames(clientId).controlTokenRecord),
+    )) as { data?: { data?: { token?: unknown } } } | null;
+    const token = record?.data?.data?.token;
+    return typeof token === 'string' ? token : null;
+  }
+
   async removeClient(clientId: ClientId): Promise<void> {
     const names = vaultNames(clientId);
     await this.revokeAgentTokens(clientId);
+    await this.optional('delete control token', () => this.client.delete(names.controlTokenMetadata));
     const pending: string[] = [names.metadataPrefix];
     while (pending.length > 0) {
       const prefix = pending.pop() ?? '';

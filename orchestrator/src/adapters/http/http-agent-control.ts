@@ -1,0 +1,97 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { FleetError, type FleetErrorCode } from '@agent-fleet/agent/domain/fleet-error.ts';
+import type { AgentControl, IntroductionPayload } from '../../ports/agent-control.ts';
+
+const CODE_BY_STATUS: Record<number, FleetErrorCode> = {
+  400: 'invalid_input',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  409: 'conflict',
+  422: 'integrity',
+  503: 'unavailable',
+};
+
+async function failure(response: Response, what: string): Promise<FleetError> {
+  let message = `${what}: agent answered ${response.status}`;
+  try {
+    const body = (await response.json()) as { message?: string; reason?: string };
+    if (body.message ?? body.reason) message = `${what}: ${body.message ?? body.reason}`;
+  } catch {
+    // not JSON: keep the status line
+  }
+  return new FleetError(CODE_BY_STATUS[response.status] ?? 'unavailable', message, { retryable: response.status >= 500 });
+}
+
+function unreachable(error: unknown, what: string): FleetError {
+  return new FleetError('unavailable', `${what}: agent unreachable (${(error as Error).message})`, { cause: error, retryable: true });
+}
+
+/** The agent's control API over HTTP on its 127.0.0.1-published control port. */
+export class HttpAgentControl implements AgentControl {
+  async introduce(controlAddress: string, payload: IntroductionPayload): Promise<void> {
+    let response: Response;
+    try {
+      response = await fetch(`http://${controlAddress}/v1/introduce`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(payload),
+        signal: AbortSignal.timeout(15_000),
+      });
+    } catch (error) {
+      throw unreachable(error, 'introduce the agent to Vault');
+    }
+    if (!response.ok) throw await failure(response, 'introduce the agent to Vault');
+    await response.body?.cancel();
+  }
+
+  async waitReady(controlAddress: string, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let reason = 'no answer';
+    while (Date.now() < deadline) {
+      try {
+        const response = await fetch(`http://${controlAddress}/readyz`, { signal: AbortSignal.timeout(1000) });
+        if (response.status === 200) {
+          await response.body?.cancel();
+          return;
+        }
+        reason = ((await response.json()) as { reason?: string }).reason ?? `status ${response.status}`;
+      } catch (error) {
+        reason = (error as Error).message;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new FleetError('timeout', `agent at ${controlAddress} not ready within ${Math.round(timeoutMs / 1000)} s: ${reason}`, {
+      retryable: true,
+    });
+  }
+
+  async request<T>(controlAddress: string, controlToken: string, method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = 10_000): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetch(`http://${controlAddress}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${controlToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? null : JSON.stringify(body),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      throw unreachable(error, `${method} ${path}`);
+    }
+    if (!response.ok) throw await failure(response, `${method} ${path}`);
+    if (response.status === 204) return undefined as T;
+    return (await response.json()) as T;
+  }
+
+  async stream(controlAddress: string, controlToken: string, path: string, sink: NodeJS.WritableStream): Promise<void> {
+    let response: Response;
+    try {
+      response = await fetch(`http://${controlAddress}${path}`, { headers: { authorization: `Bearer ${controlToken}` } });
+    } catch (error) {
+      throw unreachable(error, `GET ${path}`);
+    }
+    if (!response.ok || !response.body) throw await failure(response, `GET ${path}`);
+    await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), sink, { end: false });
+  }
+}

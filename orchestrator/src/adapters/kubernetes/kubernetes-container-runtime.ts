@@ -1,0 +1,302 @@
+import { LABEL_CLIENT, LABEL_MANAGED, resourceNames, type ClientId } from '@agent-fleet/agent/domain/client-id.ts';
+import { FleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
+import type { Logger } from '@agent-fleet/agent/observability/logger.ts';
+import type {
+  AgentWorkloadSpec,
+  AgentWorkloadState,
+  ContainerRuntime,
+  ManagedResource,
+  NetworkInfo,
+} from '../../ports/container-runtime.ts';
+import {
+  clientNamespaceManifest,
+  clientVolumeClaimManifest,
+  DEFAULT_DENY_POLICY_NAME,
+  defaultDenyNetworkPolicyManifest,
+  manifestList,
+  placedFileManifest,
+} from './client-namespace-manifests.ts';
+import type { CommandResult, CommandRunner } from './command-runner.ts';
+import { parseJsonOutput, translateCommandFailure } from './kubernetes-errors.ts';
+import { renderAgentValues, type AgentValuesOptions } from './render-agent-values.ts';
+import { managedResourcesFromObjects, parseKubeList, workloadStateFromObjects } from './workload-state.ts';
+
+export interface KubernetesRuntimeOptions {
+  runner: CommandRunner;
+  /** Paths of the helm and kubectl binaries (scripts/k8s-tools.sh prints them in a checkout). */
+  helmPath: string;
+  kubectlPath: string;
+  /** Directory of charts/fleet-agent. */
+  chartPath: string;
+  /** Cluster facts for every client's values (Vault, monitoring and orchestrator namespaces, …). */
+  agent: Omit<AgentValuesOptions, 'replicas' | 'claimCreatedOutsideRelease'>;
+  /** kubeconfig context; undefined means the current context (or in-cluster config). */
+  kubeContext?: string;
+  /** Seconds for helm to install/uninstall a release. Default 300. */
+  helmTimeoutSeconds?: number;
+  /** Seconds startAgent waits for the agent to become ready (/readyz). Default 120. */
+  startTimeoutSeconds?: number;
+  /** Seconds deletions (pods, claims, namespaces) may take. Default 120. */
+  deleteTimeoutSeconds?: number;
+  logger: Logger;
+}
+
+const FIELD_MANAGER = 'agent-fleet-orchestrator';
+const MANAGED_SELECTOR = `${LABEL_MANAGED}=true`;
+/** Release records live in ConfigMaps: the orchestrator then needs no access to Secrets at all. */
+const HELM_ENV = { HELM_DRIVER: 'configmap' };
+
+function clientSelector(clientId: ClientId): string {
+  return `${LABEL_CLIENT}=${clientId},${MANAGED_SELECTOR}`;
+}
+
+interface LabelledObject {
+  metadata?: { labels?: Record<string, string> };
+  spec?: { replicas?: number };
+}
+
+function ownedBy(object: LabelledObject, clientId: ClientId): boolean {
+  return object.metadata?.labels?.[LABEL_MANAGED] === 'true' && object.metadata.labels[LABEL_CLIENT] === clientId;
+}
+
+/**
+ * Runs each client's agent as a Helm release of charts/fleet-agent in its own namespace fleet-<id>, through
+ * the helm and kubectl CLIs. The port maps onto Kubernetes as follows:
+ * - ensureVolume: the namespace and a labelled PersistentVolumeClaim, outside the release so that
+ *   removeAgent (helm uninstall) never deletes the client's data;
+ * - ensureNetwork: the namespace (restricted Pod Security) and a namespace-wide deny-all NetworkPolicy; the
+ *   subnet is ignored (the CNI assigns pod addresses) and NetworkInfo carries the namespace name;
+ * - createAgent: helm upgrade --install with replicas 0 (a running agent keeps running on re-create);
+ * - start/stop: kubectl scale 1/0, waiting for readiness / for the pod to be gone;
+ * - placeFile: a key of the labelled ConfigMap fleet-<id>-files, which the chart mounts read-only at
+ *   /etc/agent-fleet-files (AGENT_PLACED_FILES_DIR): the volume itself cannot be written without exec
+ *   rights or a helper pod, and the orchestrator has neither;
+ * - removeAgent: helm uninstall; inspect/list: kubectl get by our labels.
+ * The namespace itself goes once neither the volume nor the network is left in it.
+ */
+export class KubernetesContainerRuntime implements ContainerRuntime {
+  readonly kind = 'kubernetes' as const;
+  private readonly options: KubernetesRuntimeOptions;
+  private readonly logger: Logger;
+
+  constructor(options: KubernetesRuntimeOptions) {
+    this.options = options;
+    this.logger = options.logger.child({ runtime: 'kubernetes' });
+  }
+
+  async ensureVolume(clientId: ClientId): Promise<{ created: boolean }> {
+    const names = resourceNames(clientId);
+    await this.checkNamespaceOwnership(clientId);
+    const existing = await this.getOwned(clientId, 'persistentvolumeclaim', names.volume, `volume ${names.volume}`);
+    if (existing) return { created: false };
+    const claim = clientVolumeClaimManifest(clientId, this.options.agent.volumeSize ?? '1Gi', this.options.agent.storageClassName);
+    await this.apply([clientNamespaceManifest(clientId), claim], `create volume ${names.volume}`);
+    return { created: true };
+  }
+
+  async removeVolume(clientId: ClientId): Promise<void> {
+    const names = resourceNames(clientId);
+    await this.kubectl(
+      ['delete', 'persistentvolumeclaim', '-n', names.namespace, '-l', clientSelector(clientId), '--ignore-not-found', '--wait=true', `--timeout=${this.deleteTimeout()}s`],
+      `remove volume ${names.volume}`,
+    );
+    const policy = await this.getOwned(clientId, 'networkpolicy', DEFAULT_DENY_POLICY_NAME, `network of ${clientId}`);
+    if (!policy) await this.removeNamespaceIfUnused(clientId);
+  }
+
+  async ensureNetwork(clientId: ClientId, _subnet: string): Promise<NetworkInfo & { created: boolean }> {
+    const names = resourceNames(clientId);
+    await this.checkNamespaceOwnership(clientId);
+    const existing = await this.getOwned(clientId, 'networkpolicy', DEFAULT_DENY_POLICY_NAME, `network of ${clientId}`);
+    if (!existing) {
+      await this.apply([clientNamespaceManifest(clientId), defaultDenyNetworkPolicyManifest(clientId)], `create network of ${clientId}`);
+    }
+    return { name: names.namespace, subnet: '', gateway: '', created: !existing };
+  }
+
+  async removeNetwork(clientId: ClientId): Promise<void> {
+    const names = resourceNames(clientId);
+    const policy = await this.getOwned(clientId, 'networkpolicy', DEFAULT_DENY_POLICY_NAME, `network of ${clientId}`);
+    if (policy) {
+      await this.kubectl(
+        ['delete', 'networkpolicy', DEFAULT_DENY_POLICY_NAME, '-n', names.namespace, '--ignore-not-found', '--wait=true', `--timeout=${this.deleteTimeout()}s`],
+        `remove network of ${clientId}`,
+      );
+    }
+    await this.removeNamespaceIfUnused(clientId);
+  }
+
+  /** Pod addresses come from the cluster's CNI, not from our subnet pool: nothing here can overlap it. */
+  async listSubnetsInUse(): Promise<string[]> {
+    return [];
+  }
+
+  async createAgent(spec: AgentWorkloadSpec): Promise<void> {
+    const names = resourceNames(spec.clientId);
+    const existing = await this.getOwnedOrConflict(spec.clientId, 'deployment', names.container, `agent ${names.container}`);
+    const values = renderAgentValues(spec, {
+      ...this.options.agent,
+      replicas: existing?.spec?.replicas === 1 ? 1 : 0,
+      claimCreatedOutsideRelease: true,
+    });
+    await this.helm(
+      [
+        'upgrade', '--install', names.helmRelease, this.options.chartPath,
+        '--namespace', names.namespace, '--create-namespace',
+        '--values', '-',
+        '--wait=watcher', '--timeout', `${this.options.helmTimeoutSeconds ?? 300}s`,
+        '--history-max', '3',
+      ],
+      `install agent release ${names.helmRelease}`,
+      JSON.stringify(values),
+    );
+  }
+
+  async startAgent(clientId: ClientId): Promise<void> {
+    const names = resourceNames(clientId);
+    await this.kubectl(['scale', `deployment/${names.container}`, '-n', names.namespace, '--replicas=1'], `start agent ${names.container}`);
+    await this.kubectl(
+      ['rollout', 'status', `deployment/${names.container}`, '-n', names.namespace, `--timeout=${this.options.startTimeoutSeconds ?? 120}s`],
+      `wait for agent ${names.container} to become ready`,
+    );
+  }
+
+  /**
+   * Each file has its own server-side-apply field manager, so placing one file never drops another. The
+   * kubelet refreshes a mounted ConfigMap within its sync period; a file placed before a start is there
+   * when the agent starts. `user` does not apply: ConfigMap files are read-only, group-readable (fsGroup).
+   */
+  async placeFile(clientId: ClientId, fileName: string, content: string, _user: string): Promise<void> {
+    if (!/^[A-Za-z0-9._-]{1,253}$/.test(fileName) || fileName === '.' || fileName === '..') {
+      throw new FleetError('invalid_input', `cannot place ${JSON.stringify(fileName)}: a file name is letters, digits, ".", "_" and "-"`);
+    }
+    await this.kubectl(
+      ['apply', '--server-side', `--field-manager=${FIELD_MANAGER}-file-${fileName}`, '-f', '-'],
+      `place ${fileName} for ${clientId}`,
+      manifestList([placedFileManifest(clientId, fileName, content)]),
+    );
+  }
+
+  async stopAgent(clientId: ClientId, graceSeconds: number): Promise<void> {
+    const names = resourceNames(clientId);
+    const grace = Math.max(0, Math.floor(graceSeconds));
+    const scaled = await this.run(this.options.kubectlPath, this.withContext(['scale', `deployment/${names.container}`, '-n', names.namespace, '--replicas=0']));
+    if (scaled.code !== 0) {
+      const error = translateCommandFailure(scaled, `stop agent ${names.container}`);
+      if (error.code === 'not_found') return;
+      throw error;
+    }
+    // Scaling only asks; deleting the pods with the caller's grace period and waiting makes "stopped" true.
+    await this.kubectl(
+      ['delete', 'pod', '-n', names.namespace, '-l', clientSelector(clientId), `--grace-period=${grace}`, '--ignore-not-found', '--wait=true', `--timeout=${grace + 60}s`],
+      `wait for agent ${names.container} to stop`,
+    );
+  }
+
+  async removeAgent(clientId: ClientId): Promise<void> {
+    const names = resourceNames(clientId);
+    await this.helm(
+      ['uninstall', names.helmRelease, '--namespace', names.namespace, '--ignore-not-found', '--wait=watcher', '--timeout', `${this.options.helmTimeoutSeconds ?? 300}s`],
+      `uninstall agent release ${names.helmRelease}`,
+    );
+  }
+
+  async inspectAgent(clientId: ClientId): Promise<AgentWorkloadState | null> {
+    const names = resourceNames(clientId);
+    const what = `inspect agent ${names.container}`;
+    const result = await this.kubectl(['get', 'deployment,pod', '-n', names.namespace, '-l', clientSelector(clientId), '-o', 'json'], what);
+    return workloadStateFromObjects(clientId, parseKubeList(parseJsonOutput(result.stdout, what), what));
+  }
+
+  async listManaged(): Promise<ManagedResource[]> {
+    const what = 'list managed resources';
+    const result = await this.kubectl(
+      ['get', 'namespace,deployment,persistentvolumeclaim', '--all-namespaces', '-l', MANAGED_SELECTOR, '-o', 'json'],
+      what,
+    );
+    return managedResourcesFromObjects(parseKubeList(parseJsonOutput(result.stdout, what), what));
+  }
+
+  /** Refuses a namespace fleet-<id> that exists but is not ours: it may hold someone else's workloads. */
+  private async checkNamespaceOwnership(clientId: ClientId): Promise<void> {
+    const namespace = resourceNames(clientId).namespace;
+    await this.getOwnedOrConflict(clientId, 'namespace', namespace, `namespace ${namespace}`);
+  }
+
+  private async removeNamespaceIfUnused(clientId: ClientId): Promise<void> {
+    const names = resourceNames(clientId);
+    const namespace = await this.getOwned(clientId, 'namespace', names.namespace, `namespace ${names.namespace}`);
+    if (!namespace) return;
+    const what = `check what is left in ${names.namespace}`;
+    const left = await this.kubectl(
+      ['get', 'persistentvolumeclaim,deployment,networkpolicy', '-n', names.namespace, '-l', clientSelector(clientId), '-o', 'json'],
+      what,
+    );
+    const remaining = parseKubeList(parseJsonOutput(left.stdout, what), what).filter(
+      (object) => object.kind !== 'NetworkPolicy' || object.metadata.name === DEFAULT_DENY_POLICY_NAME,
+    );
+    if (remaining.length > 0) return;
+    await this.kubectl(
+      ['delete', 'namespace', names.namespace, '--ignore-not-found', '--wait=true', `--timeout=${this.deleteTimeout()}s`],
+      `remove namespace ${names.namespace}`,
+    );
+  }
+
+  /** The named object if it exists and carries this client's labels; null if absent or someone else's. */
+  private async getOwned(clientId: ClientId, kind: string, name: string, what: string): Promise<LabelledObject | null> {
+    const object = await this.getObject(clientId, kind, name, what);
+    return object && ownedBy(object, clientId) ? object : null;
+  }
+
+  /** The named object if it is ours, null if absent; a conflict if it exists without our labels. */
+  private async getOwnedOrConflict(clientId: ClientId, kind: string, name: string, what: string): Promise<LabelledObject | null> {
+    const object = await this.getObject(clientId, kind, name, what);
+    if (object && !ownedBy(object, clientId)) {
+      throw new FleetError('conflict', `${what} exists but is not managed by agent-fleet for ${clientId}; refusing to use it`);
+    }
+    return object;
+  }
+
+  private async getObject(clientId: ClientId, kind: string, name: string, what: string): Promise<LabelledObject | null> {
+    const namespaced = kind === 'namespace' ? [] : ['-n', resourceNames(clientId).namespace];
+    const result = await this.kubectl(['get', kind, name, ...namespaced, '-o', 'json', '--ignore-not-found'], `inspect ${what}`);
+    if (result.stdout.trim() === '') return null;
+    return parseJsonOutput(result.stdout, `inspect ${what}`) as LabelledObject;
+  }
+
+  private async apply(manifests: Parameters<typeof manifestList>[0], what: string): Promise<void> {
+    await this.kubectl(['apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, '-f', '-'], what, manifestList(manifests));
+  }
+
+  private deleteTimeout(): number {
+    return this.options.deleteTimeoutSeconds ?? 120;
+  }
+
+  private withContext(args: string[]): string[] {
+    return this.options.kubeContext ? ['--context', this.options.kubeContext, ...args] : args;
+  }
+
+  private async kubectl(args: string[], what: string, stdin?: string): Promise<CommandResult> {
+    const result = await this.run(this.options.kubectlPath, this.withContext(args), stdin);
+    if (result.code !== 0) throw translateCommandFailure(result, what);
+    return result;
+  }
+
+  private async helm(args: string[], what: string, stdin?: string): Promise<CommandResult> {
+    const context = this.options.kubeContext ? ['--kube-context', this.options.kubeContext] : [];
+    const result = await this.run(this.options.helmPath, [...args, ...context], stdin, HELM_ENV);
+    if (result.code !== 0) throw translateCommandFailure(result, what);
+    return result;
+  }
+
+  private async run(command: string, args: string[], stdin?: string, env?: Record<string, string>): Promise<CommandResult> {
+    this.logger.debug('running', { command, args });
+    const started = Date.now();
+    const result = await this.options.runner.run(command, args, {
+      ...(stdin === undefined ? {} : { stdin }),
+      ...(env === undefined ? {} : { env }),
+    });
+    this.logger.debug('ran', { command, args, exitCode: result.code, durationMs: Date.now() - started });
+    return result;
+  }
+}

@@ -1,0 +1,104 @@
+import { parseClientId, type ClientId } from '@agent-fleet/agent/domain/client-id.ts';
+import { FleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
+import type { Logger } from '@agent-fleet/agent/observability/logger.ts';
+import type { AgentControl } from '../ports/agent-control.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { ContainerRuntime } from '../ports/container-runtime.ts';
+import type { Registry } from '../ports/registry.ts';
+import type { SecretStore } from '../ports/secret-store.ts';
+
+export interface AgentProxyDependencies {
+  registry: Registry;
+  runtime: ContainerRuntime;
+  secrets: SecretStore;
+  control: AgentControl;
+  clock: Clock;
+  logger: Logger;
+}
+
+export type ApprovalDecisionInput = {
+  decision: 'approve' | 'edit' | 'reject';
+  by: string;
+  reason?: string | undefined;
+  arguments?: unknown;
+};
+
+/**
+ * Operations that happen inside a client's agent (approvals, audit verification and export), reached
+ * through its authenticated control API. Approval decisions only ever arrive this way, never by email.
+ */
+export class AgentProxyService {
+  private readonly deps: AgentProxyDependencies;
+
+  constructor(deps: AgentProxyDependencies) {
+    this.deps = deps;
+  }
+
+  async listApprovals(rawClientId: unknown, status = 'pending'): Promise<unknown> {
+    const { address, token } = await this.reach(rawClientId);
+    return this.deps.control.request(address, token, 'GET', `/v1/approvals?status=${encodeURIComponent(status)}`);
+  }
+
+  async decide(rawClientId: unknown, approvalId: string, input: ApprovalDecisionInput, actor: string): Promise<unknown> {
+    if (!/^[A-Za-z0-9_-]{1,100}$/.test(approvalId)) throw new FleetError('invalid_input', 'invalid approval id');
+    const { clientId, address, token } = await this.reach(rawClientId);
+    const result = await this.deps.control.request(address, token, 'POST', `/v1/approvals/${approvalId}/decision`, input);
+    await this.deps.registry.appendOpsLog({
+      actor,
+      action: `approval-${input.decision}`,
+      clientId,
+      reason: input.reason ?? null,
+      outcome: 'success',
+      details: { approvalId, decidedBy: input.by },
+    });
+    return result;
+  }
+
+  /** Pulls the agent's chain head into the registry, outside the container. */
+  async checkpoint(rawClientId: unknown): Promise<'saved' | 'unchanged' | 'regressed'> {
+    const { clientId, address, token } = await this.reach(rawClientId);
+    const head = await this.deps.control.request<{ seq: number; hash: string } | null>(address, token, 'GET', '/v1/audit/head');
+    if (!head) return 'unchanged';
+    const outcome = await this.deps.registry.saveAuditCheckpoint(clientId, head, this.deps.clock.now());
+    if (outcome === 'regressed') {
+      this.deps.logger.error('audit chain head moved backwards: log truncated or rewritten', { client: clientId, seq: head.seq });
+    }
+    return outcome;
+  }
+
+  /** Verifies the whole chain inside the agent, against the last checkpoint held outside it. */
+  async verifyAudit(rawClientId: unknown): Promise<{ verification: unknown; checkpoint: unknown }> {
+    const { clientId, address, token } = await this.reach(rawClientId);
+    const checkpoint = await this.deps.registry.getAuditCheckpoint(clientId);
+    const query = checkpoint ? `?seq=${checkpoint.seq}&hash=${checkpoint.hash}` : '';
+    const verification = await this.deps.control.request(address, token, 'GET', `/v1/audit/verify${query}`, undefined, 120_000);
+    return { verification, checkpoint };
+  }
+
+  async exportAudit(rawClientId: unknown, query: { format: 'jsonl' | 'csv'; since?: string; until?: string }, sink: NodeJS.WritableStream): Promise<void> {
+    const { address, token } = await this.reach(rawClientId);
+    const params = new URLSearchParams({ format: query.format });
+    if (query.since) params.set('since', query.since);
+    if (query.until) params.set('until', query.until);
+    await this.deps.control.stream(address, token, `/v1/audit/export?${params}`, sink);
+  }
+
+  async resume(rawClientId: unknown, actor: string): Promise<void> {
+    const { clientId, address, token } = await this.reach(rawClientId);
+    await this.deps.control.request(address, token, 'POST', '/v1/resume', { by: actor });
+    await this.deps.registry.appendOpsLog({ actor, action: 'resume', clientId, reason: null, outcome: 'success', details: {} });
+  }
+
+  private async reach(rawClientId: unknown): Promise<{ clientId: ClientId; address: string; token: string }> {
+    const clientId = parseClientId(rawClientId);
+    const record = await this.deps.registry.getClient(clientId);
+    if (!record) throw new FleetError('not_found', `no client "${clientId}" in the registry`);
+    const state = await this.deps.runtime.inspectAgent(clientId);
+    if (!state?.running || !state.hostPorts) {
+      throw new FleetError('unavailable', `the agent of ${clientId} is not running (${record.status}); its data stays in its volume`);
+    }
+    const token = await this.deps.secrets.readControlToken(clientId);
+    if (!token) throw new FleetError('internal', `${clientId} has no control token; provision it again`);
+    return { clientId, address: `127.0.0.1:${state.hostPorts.control}`, token };
+  }
+}

@@ -1,0 +1,44 @@
+import { parseClientId, type ClientId } from '@agent-fleet/agent/domain/client-id.ts';
+import { FleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
+import type { Registry } from '../ports/registry.ts';
+import type { SecretMetadata, SecretStore } from '../ports/secret-store.ts';
+
+const MAX_SECRET_BYTES = 64 * 1024;
+
+/** `fleet secrets set|list`: values go in, only names and versions ever come out. */
+export class ClientSecretsService {
+  private readonly deps: { registry: Registry; secrets: SecretStore };
+
+  constructor(deps: { registry: Registry; secrets: SecretStore }) {
+    this.deps = deps;
+  }
+
+  async set(request: { clientId: unknown; name: string; value: unknown; actor: string }): Promise<{ clientId: ClientId; name: string; version: number }> {
+    const clientId = await this.existing(request.clientId);
+    if (typeof request.value !== 'string' || request.value.length === 0) {
+      throw new FleetError('invalid_input', 'the secret value is empty: pipe it on standard input');
+    }
+    if (Buffer.byteLength(request.value) > MAX_SECRET_BYTES) throw new FleetError('invalid_input', 'the secret value is larger than 64 KiB');
+    if (request.name === 'control') throw new FleetError('invalid_input', '"control" is reserved for the orchestrator');
+    const { version } = await this.deps.secrets.writeSecret(clientId, request.name, request.value);
+    await this.deps.registry.appendOpsLog({
+      actor: request.actor,
+      action: 'secret-write',
+      clientId,
+      reason: null,
+      outcome: 'success',
+      details: { name: request.name, version },
+    });
+    return { clientId, name: request.name, version };
+  }
+
+  async list(rawClientId: unknown): Promise<SecretMetadata[]> {
+    return this.deps.secrets.listSecrets(await this.existing(rawClientId));
+  }
+
+  private async existing(rawClientId: unknown): Promise<ClientId> {
+    const clientId = parseClientId(rawClientId);
+    if (!(await this.deps.registry.getClient(clientId))) throw new FleetError('not_found', `no client "${clientId}" in the registry`);
+    return clientId;
+  }
+}

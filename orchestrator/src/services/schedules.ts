@@ -1,0 +1,48 @@
+import { Cron } from 'croner';
+import type { Logger } from '@agent-fleet/agent/observability/logger.ts';
+import type { Orchestrator } from '../orchestrator.ts';
+
+/** The service's background work: reconcile, audit checkpoints, monthly credential rotation. */
+export function startSchedules(orchestrator: Orchestrator, logger: Logger): () => void {
+  const { config } = orchestrator;
+  const timers: NodeJS.Timeout[] = [];
+  const jobs: Cron[] = [];
+
+  if (config.reconcileIntervalMs > 0) {
+    timers.push(
+      setInterval(() => {
+        orchestrator.reconcile.reconcile().catch((error: unknown) => logger.error('reconcile pass failed', { error: String(error) }));
+      }, config.reconcileIntervalMs),
+    );
+  }
+  if (config.auditCheckpointIntervalMs > 0) {
+    timers.push(
+      setInterval(() => {
+        void checkpointAll(orchestrator, logger);
+      }, config.auditCheckpointIntervalMs),
+    );
+  }
+  if (config.rotationSchedule) {
+    jobs.push(
+      new Cron(config.rotationSchedule, { timezone: 'UTC', protect: true }, async () => {
+        const results = await orchestrator.rotate.rotateAll('scheduler', 'scheduled monthly rotation');
+        logger.info('scheduled rotation done', { clients: results.length, failed: results.filter((r) => 'error' in r).length });
+      }),
+    );
+  }
+  return () => {
+    for (const timer of timers) clearInterval(timer);
+    for (const job of jobs) job.stop();
+  };
+}
+
+async function checkpointAll(orchestrator: Orchestrator, logger: Logger): Promise<void> {
+  for (const client of await orchestrator.registry.listClients()) {
+    if (client.status !== 'active') continue;
+    try {
+      await orchestrator.agents.checkpoint(client.id);
+    } catch (error) {
+      logger.warn('audit checkpoint failed', { client: client.id, error: (error as Error).message });
+    }
+  }
+}
