@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
-import { createSilentLogger } from '../../agent-image/src/observability/logger.ts';
+import { createSilentLogger, type Logger } from '../../agent-image/src/observability/logger.ts';
 import { parseClientId, type ClientId } from '../../agent-image/src/domain/client-id.ts';
 import { DockerContainerRuntime } from '../../orchestrator/src/adapters/docker/docker-container-runtime.ts';
 import { loadConfig, type OrchestratorConfig } from '../../orchestrator/src/config.ts';
@@ -28,15 +28,17 @@ export interface FleetFixture {
 export async function createFleetFixture(
   env: Record<string, string> = {},
   overrides: OrchestratorOverrides = {},
+  logger: Logger = createSilentLogger(),
 ): Promise<FleetFixture> {
   const homeDir = await mkdtemp(path.join(os.tmpdir(), 'fleet-test-'));
   const config = loadConfig({
     AGENT_FLEET_HOME: homeDir,
     AGENT_HEALTH_TIMEOUT_SECONDS: '20',
     RECONCILE_INTERVAL_SECONDS: '0',
+    EMBEDDED_VAULT_PORT: '0',
     ...env,
   });
-  const orchestrator = await createOrchestrator(config, createSilentLogger(), overrides);
+  const orchestrator = await createOrchestrator(config, logger, overrides);
   return {
     orchestrator,
     config,

@@ -27,7 +27,8 @@ describe('provisioning on the real Docker engine', () => {
       if (event.type === 'step-succeeded') events.push(event.step);
     });
     assert.equal(result.outcome, 'provisioned');
-    assert.deepEqual(events, ['registry', 'volume', 'network', 'container', 'start', 'health', 'target', 'active']);
+    assert.deepEqual(events, ['registry', 'secrets', 'volume', 'network', 'container', 'start', 'health', 'introduce', 'target', 'active']);
+    assert.equal((await fetch(`http://${result.outcome === 'provisioned' ? result.controlAddress : ''}/readyz`)).status, 200, 'introduced and ready');
     if (result.outcome !== 'provisioned') return;
 
     const names = resourceNames(clientId);
@@ -137,6 +138,8 @@ describe('a failure at any provisioning step leaves nothing behind, and a second
     assert.equal(await fleet.orchestrator.registry.getClient(clientId as never), null, 'no registry row');
     const targets = await fleet.orchestrator.targets.list();
     assert.ok(!targets.some((target) => target.clientId === clientId), 'no scrape target');
+    assert.deepEqual(await fleet.orchestrator.secretBackend.store.listSecrets(clientId as never), [], 'nothing left in Vault');
+    assert.equal(await fleet.orchestrator.secretBackend.store.readControlToken(clientId as never), null, 'no control token left');
   }
 
   async function expectFailureAt(fleet: FleetFixture, clientId: string, step: string, options: { agentEnvironment?: Record<string, string> } = {}) {

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { FleetError, type FleetErrorCode } from '@agent-fleet/agent/domain/fleet-error.ts';
 import type { AgentControl, IntroductionPayload } from '../../ports/agent-control.ts';
 
@@ -92,6 +93,6 @@ export class HttpAgentControl implements AgentControl {
       throw unreachable(error, `GET ${path}`);
     }
     if (!response.ok || !response.body) throw await failure(response, `GET ${path}`);
-    await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), sink, { end: false });
+    await pipeline(Readable.fromWeb(response.body as WebReadableStream), sink, { end: false });
   }
 }
