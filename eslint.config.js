@@ -1,7 +1,7 @@
 // Lint rules that protect the architecture: SDKs stay inside adapters, promises are awaited,
 // type-only imports are marked, and there are no import cycles.
 import tseslint from 'typescript-eslint';
-import importX from 'eslint-plugin-import-x';
+import importPlugin from 'eslint-plugin-import';
 
 const sdkPackages = [
   'dockerode',
@@ -22,7 +22,8 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
-    plugins: { 'import-x': importX },
+    plugins: { import: importPlugin },
+    settings: { 'import/resolver': { node: { extensions: ['.ts', '.js'] } } },
     rules: {
       '@typescript-eslint/no-floating-promises': [
         'error',
@@ -38,7 +39,7 @@ export default tseslint.config(
       ],
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      'import-x/no-cycle': 'error',
+      'import/no-cycle': 'error',
       'no-restricted-imports': [
         'error',
         { paths: sdkPackages.map((name) => ({ name, message: 'SDKs are imported only inside adapters/.' })) },
