@@ -47,8 +47,8 @@ export class AnthropicEmulator {
     return this.#http.url;
   }
 
-  start(): Promise<string> {
-    return this.#http.start();
+  start(options: { host?: string; port?: number } = {}): Promise<string> {
+    return this.#http.start(options);
   }
 
   stop(): Promise<void> {

@@ -129,8 +129,8 @@ export class GmailEmulator {
     return `${this.#http.url}/token`;
   }
 
-  start(): Promise<string> {
-    return this.#http.start();
+  start(options: { host?: string; port?: number } = {}): Promise<string> {
+    return this.#http.start(options);
   }
 
   stop(): Promise<void> {

@@ -110,8 +110,8 @@ export class GraphEmulator {
     return `${this.#http.url}/${this.tenant}/oauth2/v2.0/token`;
   }
 
-  start(): Promise<string> {
-    return this.#http.start();
+  start(options: { host?: string; port?: number } = {}): Promise<string> {
+    return this.#http.start(options);
   }
 
   stop(): Promise<void> {

@@ -47,17 +47,23 @@ export class HttpEmulator {
     return this.#url;
   }
 
-  async start(): Promise<string> {
+  /**
+   * Listens on loopback by default. A test may give the gateway of one of the project's own Docker
+   * networks instead, so an agent container can reach the emulator; never a wildcard or outside address.
+   */
+  async start(options: { host?: string; port?: number } = {}): Promise<string> {
+    const host = options.host ?? '127.0.0.1';
+    if (host === '0.0.0.0' || host === '::') throw new Error('emulators never listen on every interface');
     const server = createServer((request, response) => {
       void this.#serve(request, response);
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
+      server.listen(options.port ?? 0, host, () => resolve());
     });
     this.#server = server;
     const { port } = server.address() as AddressInfo;
-    this.#url = `http://127.0.0.1:${port}`;
+    this.#url = `http://${host}:${port}`;
     return this.#url;
   }
 

@@ -1,4 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { isWithinWorkingHours } from '../domain/policy/working-hours.ts';
 import type { ClientConfig } from '../domain/client-config.ts';
 import { parseClientId } from '../domain/client-id.ts';
 import { FleetError } from '../domain/fleet-error.ts';
@@ -33,40 +34,13 @@ export function dataAgeBucket(ageMs: number): DataAgeBucket {
 
 export type WorkingHours = Pick<ClientConfig, 'timezone' | 'workingHours'>;
 
-const WEEKDAYS: Record<string, number> = { Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6, Sun: 7 };
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatterFor(timeZone: string): Intl.DateTimeFormat {
-  let formatter = formatters.get(timeZone);
-  if (formatter === undefined) {
-    formatter = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      weekday: 'short',
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
-    });
-    if (formatters.size >= 64) formatters.clear();
-    formatters.set(timeZone, formatter);
-  }
-  return formatter;
-}
-
-function minutesOf(hhmm: string): number {
-  const [hours, minutes] = hhmm.split(':').map(Number);
-  return (hours ?? 0) * 60 + (minutes ?? 0);
-}
-
 /** Whether `at` falls outside the client's working hours (start inclusive, end exclusive) in its time zone. */
 export function isOffHours(at: Date, hours: WorkingHours): boolean {
-  const parts = formatterFor(hours.timezone).formatToParts(at);
-  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((candidate) => candidate.type === type)?.value ?? '';
-  const weekday = WEEKDAYS[part('weekday')];
-  const minutes = Number(part('hour')) * 60 + Number(part('minute'));
-  if (weekday === undefined || Number.isNaN(minutes)) return true;
-  if (!hours.workingHours.days.includes(weekday)) return true;
-  return minutes < minutesOf(hours.workingHours.start) || minutes >= minutesOf(hours.workingHours.end);
+  return !isWithinWorkingHours(at, hours.workingHours, hours.timezone);
 }
+
+export const AUTH_FAILURE_KINDS = ['transient', 'revoked'] as const;
+export type AuthFailureKind = (typeof AUTH_FAILURE_KINDS)[number];
 
 export interface AgentMetricsOptions {
   /** Client id; set as the registry's default `client` label. */
@@ -85,10 +59,12 @@ export class AgentMetrics {
   private readonly newRecipientDomainsTotal: Counter;
   private readonly offHoursActionsTotal: Counter;
   private readonly dataReadsTotal: Counter<'age'>;
-  private readonly authFailuresTotal: Counter;
+  private readonly authFailuresTotal: Counter<'kind'>;
   private readonly approvalsExpiredTotal: Counter;
   private readonly llmTokensTotal: Counter<'kind'>;
   private readonly approvalsPending: Gauge;
+  private readonly approvalsExpiringSoon: Gauge;
+  private readonly rateLimitPerHour: Gauge;
   private readonly paused: Gauge;
   private readonly killed: Gauge;
   private readonly auditChainValid: Gauge;
@@ -119,14 +95,17 @@ export class AgentMetrics {
     this.newRecipientDomainsTotal = counter('agent_new_recipient_domains_total', 'Sends to domains never written to before.');
     this.offHoursActionsTotal = counter('agent_offhours_actions_total', "Actions outside the client's working hours.");
     this.dataReadsTotal = counter('agent_data_reads_total', 'Data read, by age bucket of the data.', ['age']);
-    this.authFailuresTotal = counter('agent_auth_failures_total', 'Failed authentications against providers.');
+    this.authFailuresTotal = counter('agent_auth_failures_total', 'Failed authentications against providers, by kind.', ['kind']);
     this.approvalsExpiredTotal = counter('agent_approvals_expired_total', 'Approval requests that expired undecided.');
     this.llmTokensTotal = counter('agent_llm_tokens_total', 'Model tokens used, by kind.', ['kind']);
     this.approvalsPending = gauge('agent_approvals_pending', 'Approval requests waiting for a human.');
+    this.approvalsExpiringSoon = gauge('agent_approvals_expiring_soon', 'Pending approvals that expire within the next 12 hours.');
+    this.rateLimitPerHour = gauge('agent_rate_limit_per_hour', "The client's configured hourly recipient limit.");
     this.paused = gauge('agent_paused', '1 while sending is paused (rate limit or authentication failure).');
     this.killed = gauge('agent_killed', '1 once the kill switch is engaged.');
-    // Reads 0 until the agent's first verification (run at start) sets it.
-    this.auditChainValid = gauge('agent_audit_chain_valid', '1 when the last audit chain verification passed.');
+    this.auditChainValid = gauge('agent_audit_chain_valid', '1 when the last audit chain verification passed, 0 when it failed.');
+    // Unknown until the first verification: NaN compares false, so a starting agent never pages as broken.
+    this.auditChainValid.set(Number.NaN);
     this.lastSyncTimestampSeconds = gauge('agent_last_sync_timestamp_seconds', 'Unix time of the last successful mailbox sync.');
     const info = new Gauge<'version'>({
       name: 'fleet_agent_info',
@@ -139,6 +118,7 @@ export class AgentMetrics {
     // Export every bounded series from the start, so rate() and absent() work before the first event.
     for (const age of DATA_AGE_BUCKETS) this.dataReadsTotal.inc({ age }, 0);
     for (const kind of LLM_TOKEN_KINDS) this.llmTokensTotal.inc({ kind }, 0);
+    for (const kind of AUTH_FAILURE_KINDS) this.authFailuresTotal.inc({ kind }, 0);
   }
 
   emailsRead(count = 1): void {
@@ -187,8 +167,17 @@ export class AgentMetrics {
     return offHours;
   }
 
-  authFailure(): void {
-    this.authFailuresTotal.inc();
+  /** 'revoked' for consent revoked or `invalid_grant` (pages at once); 'transient' for a passing 401. */
+  authFailure(kind: AuthFailureKind = 'transient'): void {
+    this.authFailuresTotal.inc({ kind });
+  }
+
+  setApprovalsExpiringSoon(count: number): void {
+    this.approvalsExpiringSoon.set(Math.max(0, count));
+  }
+
+  setRateLimitPerHour(limit: number): void {
+    this.rateLimitPerHour.set(Math.max(0, limit));
   }
 
   approvalExpired(): void {

@@ -36,8 +36,9 @@ function parseExposition(text: string): { samples: Sample[]; types: Map<string, 
       consumed = labelPattern.lastIndex;
     }
     assert.equal(consumed, body.length, `bad labels in: ${line}`);
-    const value = Number(sample[3]);
-    assert.ok(!Number.isNaN(value), `bad value in: ${line}`);
+    // The exposition format allows NaN (any case, as Go's ParseFloat reads it): the unknown audit state.
+    const value = /^nan$/i.test(sample[3] as string) ? Number.NaN : Number(sample[3]);
+    assert.ok(!Number.isNaN(value) || /^nan$/i.test(sample[3] as string), `bad value in: ${line}`);
     samples.push({ name: sample[1] as string, labels, value });
   }
   return { samples, types };
