@@ -63,7 +63,7 @@ export async function createOrchestrator(
 ): Promise<Orchestrator> {
   const clock = overrides.clock ?? systemClock;
   const registry = overrides.registry ?? (await openRegistry({ databaseUrl: config.databaseUrl, homeDir: config.homeDir }));
-  const runtime = overrides.runtime ?? new DockerContainerRuntime({ socketPath: config.dockerSocket });
+  const runtime = overrides.runtime ?? new DockerContainerRuntime({ socketPath: config.dockerSocket, fleetId: await registry.fleetId() });
   const targets = new FileSdScrapeTargets(config.targetsFile);
   const health = new HttpAgentHealthProbe();
   const control = new HttpAgentControl();

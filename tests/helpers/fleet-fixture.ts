@@ -4,7 +4,6 @@ import path from 'node:path';
 import Docker from 'dockerode';
 import { createSilentLogger, type Logger } from '../../agent-image/src/observability/logger.ts';
 import { parseClientId, type ClientId } from '../../agent-image/src/domain/client-id.ts';
-import { DockerContainerRuntime } from '../../orchestrator/src/adapters/docker/docker-container-runtime.ts';
 import { loadConfig, type OrchestratorConfig } from '../../orchestrator/src/config.ts';
 import { createOrchestrator, type Orchestrator, type OrchestratorOverrides } from '../../orchestrator/src/orchestrator.ts';
 
@@ -51,14 +50,19 @@ export async function createFleetFixture(
   };
 }
 
-/** Cleanup by label, whatever state a failed test left behind. */
+/** Cleanup by client label (the ids are unique to this test process), whatever state a failed test left. */
 export async function removeClientResources(clientIds: readonly string[]): Promise<void> {
-  const runtime = new DockerContainerRuntime();
   for (const raw of clientIds) {
-    const clientId = parseClientId(raw);
-    await runtime.removeAgent(clientId).catch(() => undefined);
-    await runtime.removeNetwork(clientId).catch(() => undefined);
-    await runtime.removeVolume(clientId).catch(() => undefined);
+    const filters = { label: [`io.agentfleet.client=${parseClientId(raw)}`, 'io.agentfleet.managed=true'] };
+    for (const container of await docker.listContainers({ all: true, filters })) {
+      await docker.getContainer(container.Id).remove({ force: true }).catch(() => undefined);
+    }
+    for (const network of await docker.listNetworks({ filters })) {
+      await docker.getNetwork(network.Id).remove().catch(() => undefined);
+    }
+    for (const volume of (await docker.listVolumes({ filters })).Volumes ?? []) {
+      await docker.getVolume(volume.Name).remove({ force: true }).catch(() => undefined);
+    }
   }
 }
 

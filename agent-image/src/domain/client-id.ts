@@ -59,6 +59,8 @@ export function resourceNames(clientId: ClientId) {
 
 export const LABEL_CLIENT = 'io.agentfleet.client';
 export const LABEL_MANAGED = 'io.agentfleet.managed';
+/** Which fleet (orchestrator registry) owns a resource, so fleets sharing an engine never collide. */
+export const LABEL_FLEET = 'io.agentfleet.fleet';
 
 export function clientLabels(clientId: ClientId): Record<string, string> {
   return { [LABEL_CLIENT]: clientId, [LABEL_MANAGED]: 'true' };

@@ -78,5 +78,10 @@ export interface Registry {
    */
   saveAuditCheckpoint(clientId: ClientId, head: { seq: number; hash: string }, now: Date): Promise<'saved' | 'unchanged' | 'regressed'>;
   getAuditCheckpoint(clientId: ClientId): Promise<AuditCheckpoint | null>;
+  /**
+   * This fleet's identity, created with the registry. Runtime resources carry it, so that two fleets
+   * sharing one engine never treat each other's agents as orphans.
+   */
+  fleetId(): Promise<string>;
   close(): Promise<void>;
 }

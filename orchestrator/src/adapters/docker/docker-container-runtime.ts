@@ -1,5 +1,5 @@
 import Docker from 'dockerode';
-import { clientLabels, LABEL_CLIENT, LABEL_MANAGED, resourceNames, type ClientId } from '@agent-fleet/agent/domain/client-id.ts';
+import { clientLabels, LABEL_CLIENT, LABEL_FLEET, LABEL_MANAGED, resourceNames, type ClientId } from '@agent-fleet/agent/domain/client-id.ts';
 import { FleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
 import { gatewayOf, parseIpv4Cidr } from '../../domain/ipv4-cidr.ts';
 import type {
@@ -13,11 +13,6 @@ import { AGENT_CONTROL_PORT, AGENT_DATA_PATH, AGENT_METRICS_PORT, buildAgentCont
 import { statusCodeOf, translateDockerError } from './docker-errors.ts';
 import { tarSingleFile } from './tar-single-file.ts';
 
-const MANAGED_FILTER = { label: [`${LABEL_MANAGED}=true`] };
-
-function ownedBy(labels: Record<string, string> | undefined, clientId: ClientId): boolean {
-  return labels?.[LABEL_MANAGED] === 'true' && labels[LABEL_CLIENT] === clientId;
-}
 
 function parseUserIds(user: string): { uid: number; gid: number } {
   const [uid, gid] = user.split(':').map(Number);
@@ -28,16 +23,31 @@ function parseUserIds(user: string): { uid: number; gid: number } {
 export class DockerContainerRuntime implements ContainerRuntime {
   readonly kind = 'docker' as const;
   private readonly docker: Docker;
+  private readonly fleetId: string;
 
-  constructor(options: { socketPath?: string } = {}) {
+  constructor(options: { socketPath?: string; fleetId: string }) {
     this.docker = new Docker({ socketPath: options.socketPath ?? '/var/run/docker.sock' });
+    this.fleetId = options.fleetId;
+  }
+
+  private labels(clientId: ClientId): Record<string, string> {
+    return { ...clientLabels(clientId), [LABEL_FLEET]: this.fleetId };
+  }
+
+  private managedFilter() {
+    return { label: [`${LABEL_MANAGED}=true`, `${LABEL_FLEET}=${this.fleetId}`] };
+  }
+
+  /** Ours: managed, of this fleet, for this client. Anything else is never touched. */
+  private ownedBy(labels: Record<string, string> | undefined | null, clientId: ClientId): boolean {
+    return labels?.[LABEL_MANAGED] === 'true' && labels[LABEL_FLEET] === this.fleetId && labels[LABEL_CLIENT] === clientId;
   }
 
   async ensureVolume(clientId: ClientId): Promise<{ created: boolean }> {
     const name = resourceNames(clientId).volume;
     try {
       const existing = await this.docker.getVolume(name).inspect();
-      if (!ownedBy(existing.Labels ?? undefined, clientId)) {
+      if (!this.ownedBy(existing.Labels ?? undefined, clientId)) {
         throw new FleetError('conflict', `volume ${name} exists but is not managed by agent-fleet for ${clientId}; refusing to use it`);
       }
       return { created: false };
@@ -45,7 +55,7 @@ export class DockerContainerRuntime implements ContainerRuntime {
       if (statusCodeOf(error) !== 404) throw translateDockerError(error, `inspect volume ${name}`);
     }
     try {
-      await this.docker.createVolume({ Name: name, Labels: clientLabels(clientId) });
+      await this.docker.createVolume({ Name: name, Labels: this.labels(clientId) });
     } catch (error) {
       throw translateDockerError(error, `create volume ${name}`);
     }
@@ -56,7 +66,7 @@ export class DockerContainerRuntime implements ContainerRuntime {
     const name = resourceNames(clientId).volume;
     try {
       const existing = await this.docker.getVolume(name).inspect();
-      if (!ownedBy(existing.Labels ?? undefined, clientId)) return;
+      if (!this.ownedBy(existing.Labels ?? undefined, clientId)) return;
       await this.docker.getVolume(name).remove({ force: true });
     } catch (error) {
       if (statusCodeOf(error) === 404) return;
@@ -68,7 +78,7 @@ export class DockerContainerRuntime implements ContainerRuntime {
     const name = resourceNames(clientId).network;
     const existing = await this.inspectNetwork(name);
     if (existing) {
-      if (!ownedBy(existing.Labels, clientId)) {
+      if (!this.ownedBy(existing.Labels, clientId)) {
         throw new FleetError('conflict', `network ${name} exists but is not managed by agent-fleet for ${clientId}`);
       }
       const config = existing.IPAM?.Config?.[0];
@@ -89,7 +99,7 @@ export class DockerContainerRuntime implements ContainerRuntime {
         Attachable: false,
         IPAM: { Driver: 'default', Config: [{ Subnet: subnet, Gateway: gateway }] },
         Options: { 'com.docker.network.bridge.enable_icc': 'false' },
-        Labels: clientLabels(clientId),
+        Labels: this.labels(clientId),
       });
     } catch (error) {
       throw translateDockerError(error, `create network ${name} on ${subnet}`);
@@ -100,7 +110,7 @@ export class DockerContainerRuntime implements ContainerRuntime {
   async removeNetwork(clientId: ClientId): Promise<void> {
     const name = resourceNames(clientId).network;
     const existing = await this.inspectNetwork(name);
-    if (!existing || !ownedBy(existing.Labels, clientId)) return;
+    if (!existing || !this.ownedBy(existing.Labels, clientId)) return;
     try {
       await this.docker.getNetwork(name).remove();
     } catch (error) {
@@ -121,12 +131,13 @@ export class DockerContainerRuntime implements ContainerRuntime {
   async createAgent(spec: AgentWorkloadSpec): Promise<void> {
     const name = resourceNames(spec.clientId).container;
     const existing = await this.inspectContainer(name);
-    if (existing && !ownedBy(existing.Config.Labels, spec.clientId)) {
+    if (existing && !this.ownedBy(existing.Config.Labels, spec.clientId)) {
       throw new FleetError('conflict', `container ${name} exists but is not managed by agent-fleet for ${spec.clientId}`);
     }
     if (!existing) {
       try {
-        await this.docker.createContainer(buildAgentContainerOptions(spec));
+        const options = buildAgentContainerOptions(spec);
+        await this.docker.createContainer({ ...options, Labels: { ...options.Labels, [LABEL_FLEET]: this.fleetId } });
       } catch (error) {
         if (statusCodeOf(error) === 404) {
           throw new FleetError('not_found', `image ${spec.image} is not present on this host: run \`make images\``, { cause: error });
@@ -172,7 +183,7 @@ export class DockerContainerRuntime implements ContainerRuntime {
   async removeAgent(clientId: ClientId): Promise<void> {
     const name = resourceNames(clientId).container;
     const existing = await this.inspectContainer(name);
-    if (!existing || !ownedBy(existing.Config.Labels, clientId)) return;
+    if (!existing || !this.ownedBy(existing.Config.Labels, clientId)) return;
     try {
       await this.docker.getContainer(name).remove({ force: true, v: false });
     } catch (error) {
@@ -183,7 +194,7 @@ export class DockerContainerRuntime implements ContainerRuntime {
 
   async inspectAgent(clientId: ClientId): Promise<AgentWorkloadState | null> {
     const info = await this.inspectContainer(resourceNames(clientId).container);
-    if (!info || !ownedBy(info.Config.Labels, clientId)) return null;
+    if (!info || !this.ownedBy(info.Config.Labels, clientId)) return null;
     const portOf = (port: number) => Number(info.NetworkSettings.Ports?.[`${port}/tcp`]?.[0]?.HostPort ?? 0);
     const control = portOf(AGENT_CONTROL_PORT);
     const metrics = portOf(AGENT_METRICS_PORT);
@@ -201,9 +212,9 @@ export class DockerContainerRuntime implements ContainerRuntime {
   async listManaged(): Promise<ManagedResource[]> {
     try {
       const [containers, volumes, networks] = await Promise.all([
-        this.docker.listContainers({ all: true, filters: MANAGED_FILTER }),
-        this.docker.listVolumes({ filters: MANAGED_FILTER }),
-        this.docker.listNetworks({ filters: MANAGED_FILTER }),
+        this.docker.listContainers({ all: true, filters: this.managedFilter() }),
+        this.docker.listVolumes({ filters: this.managedFilter() }),
+        this.docker.listNetworks({ filters: this.managedFilter() }),
       ]);
       return [
         ...containers.map((container) => ({

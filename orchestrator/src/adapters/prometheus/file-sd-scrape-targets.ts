@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { open, mkdir, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { ClientId } from '@agent-fleet/agent/domain/client-id.ts';
@@ -6,16 +7,18 @@ import type { ScrapeTarget, ScrapeTargets } from '../../ports/scrape-targets.ts'
 
 type FileSdGroup = { targets: string[]; labels: Record<string, string> };
 
+/** One write queue per file for the whole process, however many instances point at it. */
+const queues = new Map<string, Promise<unknown>>();
+
 /**
  * Prometheus `file_sd` JSON, one group per agent with its `client` label. Every change is written to a
  * temporary file, fsynced and renamed over the old one, so Prometheus never reads a half-written file.
  */
 export class FileSdScrapeTargets implements ScrapeTargets {
   private readonly filePath: string;
-  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(filePath: string) {
-    this.filePath = filePath;
+    this.filePath = path.resolve(filePath);
   }
 
   register(target: ScrapeTarget): Promise<void> {
@@ -45,20 +48,24 @@ export class FileSdScrapeTargets implements ScrapeTargets {
     );
   }
 
-  /** Serialises read-modify-write cycles within this process. */
+  /**
+   * Serialises read-modify-write cycles on this file within the process. One orchestrator owns a fleet's
+   * home directory (its socket refuses a second one), so there is one writing process per file.
+   */
   private update(change: (targets: ScrapeTarget[]) => ScrapeTarget[]): Promise<void> {
-    const next = this.queue.then(async () => {
+    const previous = queues.get(this.filePath) ?? Promise.resolve();
+    const next = previous.then(async () => {
       const targets = change(await this.list()).sort((a, b) => a.clientId.localeCompare(b.clientId));
       const groups: FileSdGroup[] = targets.map((t) => ({ targets: [t.address], labels: { client: t.clientId } }));
       await this.writeAtomically(`${JSON.stringify(groups, null, 2)}\n`);
     });
-    this.queue = next.catch(() => undefined);
+    queues.set(this.filePath, next.catch(() => undefined));
     return next;
   }
 
   private async writeAtomically(content: string): Promise<void> {
     const directory = path.dirname(this.filePath);
-    const temporary = path.join(directory, `.${path.basename(this.filePath)}.${process.pid}.tmp`);
+    const temporary = path.join(directory, `.${path.basename(this.filePath)}.${process.pid}.${randomUUID()}.tmp`);
     try {
       await mkdir(directory, { recursive: true });
       const handle = await open(temporary, 'w', 0o644);

@@ -46,4 +46,15 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       );
     `,
   },
+  {
+    version: 3,
+    name: 'fleet identity',
+    sql: `
+      CREATE TABLE fleet_identity (
+        singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+        id text NOT NULL
+      );
+      INSERT INTO fleet_identity (id) VALUES (substr(md5(random()::text || clock_timestamp()::text), 1, 12));
+    `,
+  },
 ];

@@ -218,6 +218,12 @@ export class SqlRegistry implements Registry {
     return row ? { seq: Number(row.seq), hash: row.hash, at: iso(row.at) } : null;
   }
 
+  async fleetId(): Promise<string> {
+    const [row] = await this.sql.query<{ id: string }>('SELECT id FROM fleet_identity');
+    if (!row) throw new Error('the registry has no fleet identity: migrations incomplete');
+    return row.id;
+  }
+
   async close(): Promise<void> {
     await this.sql.close();
   }

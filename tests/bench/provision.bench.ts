@@ -1,0 +1,179 @@
+/**
+ * Provisioning latency through the orchestrator, per saga step and end to end (p50, p95), for one client
+ * at a time and for 20 at once, side by side in the same run with a bare `docker run -d` of the same image
+ * (default bridge, no hardening, config bind-mounted read-only) timed until its /healthz answers, polled
+ * like the orchestrator polls (every 100 ms, same probe). Prints one JSON document.
+ * Targets: end to end within 1.5× the bare run; 20 concurrent within 15 s.
+ * Env: PROVISION_BENCH_RUNS (default 5), PROVISION_BENCH_CONCURRENT (default 20).
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { ClientId } from '../../agent-image/src/domain/client-id.ts';
+import { HttpAgentHealthProbe } from '../../orchestrator/src/adapters/http/http-agent-health-probe.ts';
+import { createFleetFixture, docker, removeClientResources, uniqueClientId, type FleetFixture } from '../helpers/fleet-fixture.ts';
+
+const RUNS = Number(process.env['PROVISION_BENCH_RUNS'] ?? 5);
+const CONCURRENT = Number(process.env['PROVISION_BENCH_CONCURRENT'] ?? 20);
+const IMAGE = 'agent-fleet/agent:0.1.0';
+const BENCH_LABEL = 'io.agentfleet.bench';
+const RUN_ID = `provision-${process.pid}`;
+const HEALTH_TIMEOUT_MS = 60_000;
+
+const run = promisify(execFile);
+const probe = new HttpAgentHealthProbe();
+const clients: ClientId[] = [];
+let fleet: FleetFixture | undefined;
+let configDir: string | undefined;
+
+function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+}
+
+const round = (value: number) => Math.round(value * 10) / 10;
+
+function summary(values: readonly number[]) {
+  return { p50: round(percentile(values, 50)), p95: round(percentile(values, 95)), n: values.length };
+}
+
+function stepSummary(runs: ReadonlyArray<Array<{ step: string; durationMs: number }>>) {
+  const byStep = new Map<string, number[]>();
+  for (const steps of runs) for (const { step, durationMs } of steps) byStep.set(step, [...(byStep.get(step) ?? []), durationMs]);
+  return Object.fromEntries([...byStep].map(([step, values]) => [step, summary(values)]));
+}
+
+/** `docker run -d` of the agent image, then /healthz polled every 100 ms; returns milliseconds. */
+async function bareDockerRun(configFile: string): Promise<number> {
+  const started = performance.now();
+  const { stdout } = await run('docker', [
+    'run', '-d', '--label', `${BENCH_LABEL}=${RUN_ID}`, '-p', '127.0.0.1::8080',
+    '-v', `${configFile}:/data/config.yaml:ro`, IMAGE,
+  ]);
+  const id = stdout.trim();
+  for (;;) {
+    const info = await docker.getContainer(id).inspect();
+    const port = info.NetworkSettings.Ports?.['8080/tcp']?.[0]?.HostPort;
+    if (!info.State.Running && info.State.Status !== 'created') throw new Error(`bare container exited with ${info.State.ExitCode}`);
+    if (port && (await probe.isHealthy(`127.0.0.1:${port}`))) return performance.now() - started;
+    if (performance.now() - started > HEALTH_TIMEOUT_MS) throw new Error('bare container never became healthy');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function removeBareContainers(): Promise<void> {
+  const containers = await docker.listContainers({ all: true, filters: { label: [`${BENCH_LABEL}=${RUN_ID}`] } });
+  await Promise.all(containers.map((container) => docker.getContainer(container.Id).remove({ force: true }).catch(() => undefined)));
+}
+
+async function provisionOnce(clientId: ClientId) {
+  const started = performance.now();
+  const result = await fleet!.orchestrator.provision.provision({ clientId, actor: 'bench' });
+  const endToEndMs = performance.now() - started;
+  if (result.outcome !== 'provisioned') throw new Error(`${clientId}: ${result.outcome}`);
+  return { endToEndMs, steps: result.steps };
+}
+
+async function purge(ids: readonly ClientId[]): Promise<void> {
+  for (let index = 0; index < ids.length; index += 10) {
+    await Promise.all(
+      ids.slice(index, index + 10).map((clientId) =>
+        fleet!.orchestrator.deprovision.deprovision({ clientId, purge: true, actor: 'bench' }).catch(() => undefined),
+      ),
+    );
+  }
+}
+
+async function cleanup(): Promise<void> {
+  await removeBareContainers().catch(() => undefined);
+  await removeClientResources(clients).catch(() => undefined);
+  if (fleet) await fleet.cleanup(clients).catch(() => undefined);
+  if (configDir) await rm(configDir, { recursive: true, force: true });
+}
+
+process.once('SIGINT', () => {
+  process.stderr.write('interrupted: removing what this benchmark created\n');
+  void cleanup().finally(() => process.exit(130));
+});
+
+async function main() {
+  fleet = await createFleetFixture({ AGENT_HEALTH_TIMEOUT_SECONDS: String(HEALTH_TIMEOUT_MS / 1000) });
+  configDir = await mkdtemp(path.join(os.tmpdir(), 'provision-bench-'));
+  const configFile = path.join(configDir, 'config.yaml');
+  // Mode 0644: inside the container only the file's own mode matters, and the agent runs as uid 10001.
+  await writeFile(configFile, 'client: benchbare\n', { mode: 0o644 });
+
+  // Warm-up (page cache, image layers), not measured.
+  await bareDockerRun(configFile);
+  await removeBareContainers();
+
+  const single = { orchestrator: [] as number[], bare: [] as number[], steps: [] as Array<Array<{ step: string; durationMs: number }>> };
+  for (let index = 0; index < RUNS; index++) {
+    single.bare.push(await bareDockerRun(configFile));
+    await removeBareContainers();
+    const clientId = uniqueClientId('bp');
+    clients.push(clientId);
+    const measured = await provisionOnce(clientId);
+    single.orchestrator.push(measured.endToEndMs);
+    single.steps.push(measured.steps);
+    await purge([clientId]);
+  }
+
+  const batch = Array.from({ length: CONCURRENT }, () => uniqueClientId('bc'));
+  clients.push(...batch);
+  const batchStarted = performance.now();
+  const settled = await Promise.allSettled(batch.map(provisionOnce));
+  const batchWallMs = performance.now() - batchStarted;
+  const measured = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const failures = settled.flatMap((result) => (result.status === 'rejected' ? [String((result.reason as Error).message ?? result.reason)] : []));
+  await purge(batch);
+
+  const bareBatchStarted = performance.now();
+  const bareSettled = await Promise.allSettled(Array.from({ length: CONCURRENT }, () => bareDockerRun(configFile)));
+  const bareBatchWallMs = performance.now() - bareBatchStarted;
+  await removeBareContainers();
+
+  const ratioP50 = percentile(single.orchestrator, 50) / percentile(single.bare, 50);
+  const ratioP95 = percentile(single.orchestrator, 95) / percentile(single.bare, 95);
+  const engine = await docker.version();
+  console.log(
+    JSON.stringify(
+      {
+        bench: 'provision',
+        host: { cpus: os.cpus().length, engine: engine.Version, image: IMAGE },
+        single: {
+          runs: RUNS,
+          orchestratorEndToEndMs: summary(single.orchestrator),
+          orchestratorStepsMs: stepSummary(single.steps),
+          bareDockerRunToHealthyMs: summary(single.bare),
+          ratioToBare: { p50: round(ratioP50 * 100) / 100, p95: round(ratioP95 * 100) / 100 },
+          target: 'end to end within 1.5x the bare docker run',
+          meetsTarget: ratioP50 <= 1.5 && ratioP95 <= 1.5,
+        },
+        concurrent: {
+          clients: CONCURRENT,
+          succeeded: measured.length,
+          failures,
+          wallMs: round(batchWallMs),
+          perClientEndToEndMs: summary(measured.map((m) => m.endToEndMs)),
+          stepsMs: stepSummary(measured.map((m) => m.steps)),
+          bareDockerRunWallMs: round(bareBatchWallMs),
+          bareFailures: bareSettled.filter((result) => result.status === 'rejected').length,
+          ratioToBare: round((batchWallMs / bareBatchWallMs) * 100) / 100,
+          targetMs: 15_000,
+          meetsTarget: failures.length === 0 && batchWallMs <= 15_000,
+        },
+      },
+      null,
+      2,
+    ),
+  );
+}
+
+try {
+  await main();
+} finally {
+  await cleanup();
+}
