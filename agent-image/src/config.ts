@@ -16,8 +16,24 @@ const agentEnvSchema = z.object({
   AGENT_VERSION: z.string().min(1).default('0.0.0'),
   /** Log level: error, warn, info or debug. Default info. */
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
-  /** Vault API address (HashiCorp Vault, OpenBao or the orchestrator's embedded store). Optional. */
+  /** Vault API address (HashiCorp Vault, OpenBao or the orchestrator's embedded store). Optional: an introduction may carry it. */
   VAULT_ADDR: z.url().optional(),
+  /** Seconds between mailbox syncs. Default 60. */
+  AGENT_SYNC_INTERVAL_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
+  /** Seconds between approval-expiry sweeps. Default 60. */
+  AGENT_SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
+  /** Messages processed at once. Default 4. */
+  AGENT_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(4),
+  /** Gmail API root (with trailing slash). Default Google's; tests point it at the emulator. */
+  AGENT_GMAIL_ROOT_URL: z.url().optional(),
+  /** Google OAuth token endpoint. Default Google's. */
+  AGENT_GMAIL_TOKEN_URL: z.url().optional(),
+  /** Microsoft Graph origin. Default https://graph.microsoft.com. */
+  AGENT_GRAPH_BASE_URL: z.url().optional(),
+  /** Microsoft identity token endpoint. Default https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token. */
+  AGENT_GRAPH_TOKEN_URL: z.url().optional(),
+  /** Anthropic API base URL. Default https://api.anthropic.com. */
+  AGENT_ANTHROPIC_BASE_URL: z.url().optional(),
 });
 
 export type AgentEnv = Readonly<z.output<typeof agentEnvSchema>>;

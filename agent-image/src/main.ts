@@ -1,11 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
-import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { connectorsFromSecrets } from './adapters/connectors-from-secrets.ts';
+import { VaultSecretSource } from './adapters/vault/vault-secret-source.ts';
 import { loadAgentEnv } from './config.ts';
 import { parseClientConfigYaml } from './domain/client-config-file.ts';
+import { parseClientId } from './domain/client-id.ts';
 import { createControlApp, listen } from './http/control-server.ts';
 import { createMetricsApp } from './http/metrics-server.ts';
+import { AgentMetrics } from './observability/agent-metrics.ts';
 import { createLogger } from './observability/logger.ts';
+import { AgentRuntime } from './services/runtime/agent-runtime.ts';
 
 const EXIT_CONFIG_ERROR = 78;
 
@@ -13,46 +18,54 @@ async function main(): Promise<void> {
   const env = loadAgentEnv();
   const bootLogger = createLogger({ service: 'agent', level: env.LOG_LEVEL });
 
-  let configText: string;
-  try {
-    configText = await readFile(env.AGENT_CONFIG_PATH, 'utf8');
-  } catch (error) {
-    bootLogger.error('cannot read client config', { path: env.AGENT_CONFIG_PATH, reason: (error as Error).message });
-    process.exit(EXIT_CONFIG_ERROR);
-  }
   let config;
   try {
-    config = parseClientConfigYaml(configText, env.AGENT_CONFIG_PATH);
+    config = parseClientConfigYaml(await readFile(env.AGENT_CONFIG_PATH, 'utf8'), env.AGENT_CONFIG_PATH);
   } catch (error) {
-    bootLogger.error('client config is invalid; the agent will not start', { reason: (error as Error).message });
+    bootLogger.error('client config is missing or invalid; the agent will not start', { path: env.AGENT_CONFIG_PATH, reason: (error as Error).message });
     process.exit(EXIT_CONFIG_ERROR);
   }
-  const logger = bootLogger.child({ client: config.client });
+  const clientId = parseClientId(config.client);
+  const logger = bootLogger.child({ client: clientId });
 
   const registry = new Registry();
-  registry.setDefaultLabels({ client: config.client });
+  const metrics = new AgentMetrics(registry, { client: clientId, version: env.AGENT_VERSION });
   collectDefaultMetrics({ register: registry });
-  new Gauge({
-    name: 'fleet_agent_info',
-    help: 'Agent build and runtime information; always 1.',
-    labelNames: ['version'],
-    registers: [registry],
-  }).set({ version: env.AGENT_VERSION }, 1);
+
+  const runtime = new AgentRuntime({
+    config,
+    dataDir: env.AGENT_DATA_DIR,
+    logger,
+    metrics,
+    ...(env.VAULT_ADDR === undefined ? {} : { vaultAddr: env.VAULT_ADDR }),
+    secretSource: ({ vaultAddr, wrappingToken, wrappedKeyFile }) =>
+      new VaultSecretSource({ clientId, vaultAddr, wrappingToken, wrappedKeyFile, logger }),
+    connectors: connectorsFromSecrets({
+      ...(env.AGENT_GMAIL_ROOT_URL === undefined ? {} : { gmailRootUrl: env.AGENT_GMAIL_ROOT_URL }),
+      ...(env.AGENT_GMAIL_TOKEN_URL === undefined ? {} : { gmailTokenUrl: env.AGENT_GMAIL_TOKEN_URL }),
+      ...(env.AGENT_GRAPH_BASE_URL === undefined ? {} : { graphBaseUrl: env.AGENT_GRAPH_BASE_URL }),
+      ...(env.AGENT_GRAPH_TOKEN_URL === undefined ? {} : { graphTokenUrl: env.AGENT_GRAPH_TOKEN_URL }),
+      ...(env.AGENT_ANTHROPIC_BASE_URL === undefined ? {} : { anthropicBaseUrl: env.AGENT_ANTHROPIC_BASE_URL }),
+    }),
+    syncIntervalMs: env.AGENT_SYNC_INTERVAL_SECONDS * 1000,
+    sweepIntervalMs: env.AGENT_SWEEP_INTERVAL_SECONDS * 1000,
+    concurrency: env.AGENT_CONCURRENCY,
+  });
 
   const servers: Server[] = [
-    await listen(
-      createControlApp({ host: env.AGENT_BIND_HOST, port: env.AGENT_CONTROL_PORT, isReady: () => true, clientId: config.client }),
-      env.AGENT_BIND_HOST,
-      env.AGENT_CONTROL_PORT,
-    ),
+    await listen(createControlApp(runtime, logger), env.AGENT_BIND_HOST, env.AGENT_CONTROL_PORT),
     await listen(createMetricsApp(registry), env.AGENT_BIND_HOST, env.AGENT_METRICS_PORT),
   ];
-  logger.info('agent started', { controlPort: env.AGENT_CONTROL_PORT, metricsPort: env.AGENT_METRICS_PORT });
+  logger.info('agent started; waiting for the introduction', { controlPort: env.AGENT_CONTROL_PORT, metricsPort: env.AGENT_METRICS_PORT });
 
   const stop = (signal: string) => {
     logger.info('agent stopping', { signal });
     for (const server of servers) server.close();
-    setTimeout(() => process.exit(0), 2000).unref();
+    runtime
+      .stop()
+      .catch((error: unknown) => logger.error('stop failed', { error: String(error) }))
+      .finally(() => process.exit(0));
+    setTimeout(() => process.exit(0), 5000).unref();
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));

@@ -1,4 +1,6 @@
-import { createHash } from 'node:crypto';
+import { canonicalJson, sha256Hex } from './canonical-json.ts';
+
+export { canonicalJson };
 
 /**
  * Approval records keep apart what was proposed, what a human approved and what finally runs. An action
@@ -59,52 +61,9 @@ export type ApprovalError =
 
 export type ApprovalResult = { ok: true; record: ApprovalRecord } | { ok: false; error: ApprovalError };
 
-const MAX_DEPTH = 64;
-
-/**
- * Canonical JSON: object keys sorted, no whitespace, `undefined` object members omitted (as JSON does).
- * Throws a TypeError on anything JSON cannot represent faithfully (non-finite numbers, bigints,
- * functions, symbols, `undefined` in arrays, class instances, cycles), so two different values can never
- * share a canonical form.
- */
-export function canonicalJson(value: unknown): string {
-  return canonical(value, 0);
-}
-
-function canonical(value: unknown, depth: number): string {
-  if (depth > MAX_DEPTH) throw new TypeError('value nests too deeply (or is cyclic)');
-  if (value === null) return 'null';
-  switch (typeof value) {
-    case 'boolean':
-      return value ? 'true' : 'false';
-    case 'string':
-      return JSON.stringify(value);
-    case 'number':
-      if (!Number.isFinite(value)) throw new TypeError('non-finite number');
-      return JSON.stringify(value);
-    case 'object': {
-      if (Array.isArray(value)) {
-        return `[${value.map((item) => {
-          if (item === undefined) throw new TypeError('undefined in an array');
-          return canonical(item, depth + 1);
-        }).join(',')}]`;
-      }
-      const prototype: unknown = Object.getPrototypeOf(value);
-      if (prototype !== Object.prototype && prototype !== null) throw new TypeError('not a plain object');
-      const entries = Object.keys(value)
-        .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
-        .sort()
-        .map((key) => `${JSON.stringify(key)}:${canonical((value as Record<string, unknown>)[key], depth + 1)}`);
-      return `{${entries.join(',')}}`;
-    }
-    default:
-      throw new TypeError(`${typeof value} is not JSON`);
-  }
-}
-
 /** `sha256:<hex>` of the canonical JSON of the arguments. */
 export function hashArguments(value: unknown): string {
-  return `sha256:${createHash('sha256').update(canonicalJson(value)).digest('hex')}`;
+  return `sha256:${sha256Hex(canonicalJson(value))}`;
 }
 
 function toJson(value: unknown): JsonValue | undefined {

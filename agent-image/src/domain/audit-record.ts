@@ -1,4 +1,6 @@
-import { createHash } from 'node:crypto';
+import { GENESIS_HASH, canonicalJson, sha256Hex } from './canonical-json.ts';
+
+export { GENESIS_HASH, canonicalJson, sha256Hex };
 
 /**
  * The audit record shared by the agent (which writes it) and the orchestrator (which verifies and exports
@@ -28,6 +30,7 @@ export const AUDIT_ACTION_TYPES = [
   'quarantine',
   'review_queued',
   'send_released',
+  'llm_call',
 ] as const;
 export type AuditActionType = (typeof AUDIT_ACTION_TYPES)[number];
 
@@ -84,45 +87,9 @@ export interface AuditCheckpoint {
   hash: string;
 }
 
-export const GENESIS_HASH = '0'.repeat(64);
 
 const HEX_64 = /^[0-9a-f]{64}$/;
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
-
-/** Canonical JSON: object keys sorted, no whitespace; rejects values JSON cannot represent exactly. */
-export function canonicalJson(value: unknown): string {
-  if (value === null) return 'null';
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return JSON.stringify(value);
-    case 'number':
-      if (!Number.isFinite(value)) throw new TypeError('canonicalJson: non-finite number');
-      return JSON.stringify(value);
-    case 'object': {
-      if (Array.isArray(value)) {
-        let out = '[';
-        for (let index = 0; index < value.length; index++) out += (index === 0 ? '' : ',') + canonicalJson(value[index]);
-        return `${out}]`;
-      }
-      const object = value as Record<string, unknown>;
-      let out = '{';
-      let first = true;
-      for (const key of Object.keys(object).sort()) {
-        if (object[key] === undefined) continue;
-        out += `${first ? '' : ','}${JSON.stringify(key)}:${canonicalJson(object[key])}`;
-        first = false;
-      }
-      return `${out}}`;
-    }
-    default:
-      throw new TypeError(`canonicalJson: cannot encode a ${typeof value}`);
-  }
-}
-
-export function sha256Hex(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
-}
 
 /** Content hash of a message (or any content), so the log proves what was sent without storing it. */
 export function contentHash(content: string | Uint8Array): string {

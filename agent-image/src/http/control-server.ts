@@ -1,24 +1,222 @@
 import express from 'express';
 import type { Server } from 'node:http';
+import { z } from 'zod';
+import { FleetError, isFleetError, type FleetErrorCode } from '../domain/fleet-error.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { AgentRuntime } from '../services/runtime/agent-runtime.ts';
 
-export interface ControlServerOptions {
-  host: string;
-  port: number;
-  /** Readiness: the agent has its config and is able to work. */
-  isReady: () => boolean;
-  clientId: string;
+/** What the control API needs of the runtime (the AgentRuntime implements it). */
+export type ControlRuntime = Pick<
+  AgentRuntime,
+  | 'clientId'
+  | 'readiness'
+  | 'introduce'
+  | 'authenticate'
+  | 'killAgent'
+  | 'resume'
+  | 'listApprovals'
+  | 'decide'
+  | 'auditHead'
+  | 'verifyAudit'
+  | 'exportAudit'
+  | 'status'
+>;
+
+const STATUS_BY_CODE: Record<FleetErrorCode, number> = {
+  invalid_input: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  killed: 409,
+  busy: 429,
+  unavailable: 503,
+  timeout: 504,
+  integrity: 500,
+  internal: 500,
+};
+
+const who = z.string().trim().min(1).max(200);
+const introduceBody = z
+  .object({
+    wrappingToken: z.string().min(1).max(1000),
+    vaultAddr: z.url().max(1000).optional(),
+    creationPath: z.string().min(1).max(200),
+  })
+  .strict();
+const killBody = z.object({ reason: z.string().trim().min(1).max(1000), by: who }).strict();
+const resumeBody = z.object({ by: who }).strict();
+const decisionBody = z.discriminatedUnion('decision', [
+  z.object({ decision: z.literal('approve'), by: who, reason: z.string().max(1000).optional() }).strict(),
+  z.object({ decision: z.literal('reject'), by: who, reason: z.string().max(1000).optional() }).strict(),
+  z.object({ decision: z.literal('edit'), by: who, reason: z.string().max(1000).optional(), arguments: z.unknown() }).strict(),
+]);
+const approvalStatus = z.enum(['pending', 'approved', 'edited', 'rejected', 'expired']).optional();
+const approvalId = z.string().regex(/^[A-Za-z0-9_-]{1,100}$/);
+const checkpointQuery = z
+  .object({ seq: z.coerce.number().int().min(1).optional(), hash: z.string().regex(/^[0-9a-f]{64}$/).optional() })
+  .refine((query) => (query.seq === undefined) === (query.hash === undefined), 'seq and hash come together');
+const exportQuery = z.object({
+  format: z.enum(['jsonl', 'csv']).default('jsonl'),
+  since: z.iso.datetime({ offset: true }).optional(),
+  until: z.iso.datetime({ offset: true }).optional(),
+});
+
+function parse<T>(schema: z.ZodType<T>, value: unknown): T {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    throw new FleetError('invalid_input', result.error.issues.map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`).join('; '));
+  }
+  return result.data;
 }
 
-/** The agent's control API: liveness and readiness for the orchestrator and the runtime. */
-export function createControlApp(options: ControlServerOptions): express.Express {
+type Handler = (request: express.Request, response: express.Response) => Promise<void>;
+
+/**
+ * The agent's control API (agent-image/CONTROL-API.md): open /healthz, /readyz and /v1/introduce; every
+ * other route needs the orchestrator's control token as a bearer token. Approval decisions arrive only
+ * here, never from email content.
+ */
+export function createControlApp(runtime: ControlRuntime, logger: Logger): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  app.use(express.json({ limit: '256kb' }));
+  const wrap = (handler: Handler): express.RequestHandler => (request, response, next) => {
+    handler(request, response).catch(next);
+  };
+  const authenticated = (handler: Handler): express.RequestHandler =>
+    wrap(async (request, response) => {
+      const header = request.get('authorization') ?? '';
+      const match = /^Bearer ([^\s]{1,4096})$/.exec(header);
+      await runtime.authenticate(match?.[1] ?? null);
+      await handler(request, response);
+    });
+
   app.get('/healthz', (_request, response) => {
-    response.json({ status: 'ok', client: options.clientId });
+    response.json({ status: 'ok', client: runtime.clientId });
   });
   app.get('/readyz', (_request, response) => {
-    const ready = options.isReady();
-    response.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', client: options.clientId });
+    const readiness = runtime.readiness();
+    if (readiness.ready) response.json({ status: 'ready', client: runtime.clientId });
+    else response.status(503).json({ status: 'not_ready', reason: readiness.reason, client: runtime.clientId });
+  });
+  app.post(
+    '/v1/introduce',
+    wrap(async (request, response) => {
+      const body = parse(introduceBody, request.body);
+      try {
+        await runtime.introduce(body.vaultAddr === undefined ? { wrappingToken: body.wrappingToken, creationPath: body.creationPath } : body);
+      } catch (error) {
+        // A forged or foreign introduction is refused, whatever the underlying reason.
+        if (isFleetError(error) && (error.code === 'integrity' || error.code === 'forbidden' || error.code === 'killed')) {
+          throw new FleetError('forbidden', error.message, { cause: error });
+        }
+        if (isFleetError(error) && error.code === 'not_found') throw new FleetError('invalid_input', error.message, { cause: error });
+        throw error;
+      }
+      response.status(204).end();
+    }),
+  );
+  app.post(
+    '/v1/kill',
+    authenticated(async (request, response) => {
+      const body = parse(killBody, request.body);
+      await runtime.killAgent(body.reason, body.by);
+      response.status(204).end();
+    }),
+  );
+  app.post(
+    '/v1/resume',
+    authenticated(async (request, response) => {
+      const body = parse(resumeBody, request.body);
+      await runtime.resume(body.by);
+      response.status(204).end();
+    }),
+  );
+  app.get(
+    '/v1/approvals',
+    authenticated(async (request, response) => {
+      const status = parse(approvalStatus, request.query['status']);
+      const approvals = runtime.listApprovals(status).map((entry) => ({
+        id: entry.record.id,
+        status: entry.record.status,
+        action: entry.record.actionKind,
+        reasons: entry.record.policyReasons,
+        createdAt: entry.record.createdAt,
+        expiresAt: entry.record.expiresAt,
+        proposedHash: entry.record.proposedHash,
+        approvedHash: entry.record.approvedHash ?? null,
+        decision: entry.record.decision ?? null,
+        execution: entry.execution,
+        recipients: entry.preview.to,
+        cc: entry.preview.cc,
+        subject: entry.preview.subject,
+        bodyPreview: entry.preview.bodyPreview,
+        emailType: entry.preview.emailType,
+        arguments: entry.record.proposedArguments,
+      }));
+      response.json({ approvals });
+    }),
+  );
+  app.post(
+    '/v1/approvals/:id/decision',
+    authenticated(async (request, response) => {
+      const id = parse(approvalId, request.params['id']);
+      const body = parse(decisionBody, request.body);
+      const decided = await runtime.decide(id, body);
+      response.json({ id: decided.record.id, status: decided.record.status, execution: decided.execution });
+    }),
+  );
+  app.get(
+    '/v1/audit/head',
+    authenticated(async (_request, response) => {
+      const head = runtime.auditHead();
+      response.json(head ?? { seq: 0, hash: null });
+    }),
+  );
+  app.get(
+    '/v1/audit/verify',
+    authenticated(async (request, response) => {
+      const query = parse(checkpointQuery, request.query);
+      const checkpoint = query.seq !== undefined && query.hash !== undefined ? { seq: query.seq, hash: query.hash } : null;
+      const result = await runtime.verifyAudit(checkpoint);
+      response.json(result);
+    }),
+  );
+  app.get(
+    '/v1/audit/export',
+    authenticated(async (request, response) => {
+      const query = parse(exportQuery, request.query);
+      response.setHeader('Content-Type', query.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson');
+      await runtime.exportAudit(query.format, response, {
+        ...(query.since === undefined ? {} : { since: new Date(query.since) }),
+        ...(query.until === undefined ? {} : { until: new Date(query.until) }),
+      });
+      response.end();
+    }),
+  );
+  app.get(
+    '/v1/status',
+    authenticated(async (_request, response) => {
+      response.json(runtime.status());
+    }),
+  );
+  app.use((_request: express.Request, response: express.Response) => {
+    response.status(404).json({ code: 'not_found', message: 'no such route' });
+  });
+  app.use((error: unknown, _request: express.Request, response: express.Response, _next: express.NextFunction) => {
+    if ((error as { type?: unknown }).type === 'entity.parse.failed' || (error as { type?: unknown }).type === 'entity.too.large') {
+      response.status(400).json({ code: 'invalid_input', message: 'request body must be JSON of at most 256 kB' });
+      return;
+    }
+    const fleet = isFleetError(error) ? error : new FleetError('internal', 'internal error', { cause: error });
+    const status = STATUS_BY_CODE[fleet.code];
+    if (status >= 500 && fleet.code !== 'unavailable') logger.error('control request failed', { error: String(error) });
+    if (response.headersSent) {
+      response.destroy();
+      return;
+    }
+    response.status(status).json({ code: fleet.code, message: status === 500 ? 'internal error' : fleet.message });
   });
   return app;
 }

@@ -7,6 +7,11 @@ export interface SecretSource {
   start(): Promise<void>;
   /** Every secret of this client, read into memory. */
   readSecrets(): Promise<ReadonlyMap<string, string>>;
+  /**
+   * Every field of one KV secret (e.g. `control` → `{ token_sha256 }`), or null when it does not exist.
+   * Non-string field values are left out.
+   */
+  readSecretData(name: string): Promise<Readonly<Record<string, string>> | null>;
   /** Writes a secret back (e.g. a refreshed OAuth token). */
   writeSecret(name: string, value: string): Promise<void>;
   /** The client's data-encryption key; only its wrapped form ever touches disk. */

@@ -167,6 +167,24 @@ export class VaultSecretSource implements SecretSource {
     return secrets;
   }
 
+  async readSecretData(name: string): Promise<Readonly<Record<string, string>> | null> {
+    if (!/^[a-z0-9][a-z0-9._-]{0,63}$/.test(name)) throw new FleetError('invalid_input', 'invalid secret name');
+    let secret: { data?: { data?: unknown } };
+    try {
+      secret = (await this.call('read secret', () =>
+        this.client.read(`${KV_MOUNT}/data/${this.options.clientId}/${name}`),
+      )) as typeof secret;
+    } catch (error) {
+      if (error instanceof FleetError && error.code === 'not_found') return null;
+      throw error;
+    }
+    const data = secret.data?.data;
+    if (data === null || typeof data !== 'object') return null;
+    const fields: Record<string, string> = {};
+    for (const [key, value] of Object.entries(data)) if (typeof value === 'string') fields[key] = value;
+    return fields;
+  }
+
   async writeSecret(name: string, value: string): Promise<void> {
     await this.call('write secret', () =>
       this.client.write(`${KV_MOUNT}/data/${this.options.clientId}/${name}`, { data: { value } }),

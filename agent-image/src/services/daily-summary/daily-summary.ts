@@ -1,0 +1,86 @@
+import { Cron } from 'croner';
+import type { ClientConfig } from '../../domain/client-config.ts';
+import type { Logger } from '../../observability/logger.ts';
+import type { AuditLog } from '../audit-log/audit-log.ts';
+import type { AdminNotifier, NotifyOutcome } from '../runtime/admin-notifier.ts';
+import { renderSummaryHtml, renderSummaryText, summarySubject, type SummaryMeta } from './render-summary.ts';
+import { buildSummaryReport, type SummaryReport } from './summary-report.ts';
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+export interface DailySummaryOptions {
+  config: ClientConfig;
+  audit: AuditLog;
+  notifier: AdminNotifier;
+  logger: Logger;
+  now?: () => Date;
+}
+
+/**
+ * Emails the client's admins a summary rendered from the audit log at the configured local time, and
+ * during onboarding also a weekly digest (Mondays, same time). Each is sent at most once per local date.
+ */
+export class DailySummary {
+  private readonly options: DailySummaryOptions;
+  private readonly now: () => Date;
+  private readonly jobs: Cron[] = [];
+
+  constructor(options: DailySummaryOptions) {
+    this.options = options;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  start(): void {
+    const { config } = this.options;
+    if (!config.dailySummary.enabled || this.jobs.length > 0) return;
+    const [hours, minutes] = config.dailySummary.at.split(':');
+    const run = (period: 'day' | 'week') => () => {
+      this.send(period).catch((error: unknown) => this.options.logger.error('summary failed', { period, error: String(error) }));
+    };
+    this.jobs.push(new Cron(`${Number(minutes)} ${Number(hours)} * * *`, { timezone: config.timezone }, run('day')));
+    this.jobs.push(
+      new Cron(`${Number(minutes)} ${Number(hours)} * * 1`, { timezone: config.timezone }, () => {
+        if (this.inOnboarding(this.now())) run('week')();
+      }),
+    );
+  }
+
+  stop(): void {
+    for (const job of this.jobs.splice(0)) job.stop();
+  }
+
+  /** When the next daily summary is due, or null when disabled. */
+  nextRun(): Date | null {
+    return this.jobs[0]?.nextRun() ?? null;
+  }
+
+  /** The report of the period ending now, from the audit log only. */
+  async report(period: 'day' | 'week', at: Date = this.now()): Promise<SummaryReport> {
+    const { audit, config } = this.options;
+    const from = new Date(at.getTime() - (period === 'day' ? DAY_MS : 7 * DAY_MS));
+    const lookbackFrom = new Date(Math.min(from.getTime(), at.getTime() - config.approvalTimeoutHours * HOUR_MS - DAY_MS));
+    const lookback = await audit.read({ since: lookbackFrom, until: at });
+    const inPeriod = lookback.filter((record) => record.timestamp >= from.toISOString());
+    return buildSummaryReport(inPeriod, lookback, { from, to: at });
+  }
+
+  /** Renders and sends the summary of the period ending now; once per local date and period. */
+  async send(period: 'day' | 'week'): Promise<{ outcome: NotifyOutcome; report: SummaryReport; text: string; html: string }> {
+    const { config, notifier } = this.options;
+    const at = this.now();
+    const report = await this.report(period, at);
+    const meta: SummaryMeta = { client: config.client, displayName: config.displayName ?? config.client, period, timezone: config.timezone };
+    const text = renderSummaryText(report, meta);
+    const html = renderSummaryHtml(report, meta);
+    const localDate = new Intl.DateTimeFormat('en-CA', { timeZone: config.timezone }).format(at);
+    const outcome = await notifier.notify(period === 'day' ? 'daily_summary' : 'weekly_digest', localDate, summarySubject(report, meta), text, html);
+    return { outcome, report, text, html };
+  }
+
+  private inOnboarding(at: Date): boolean {
+    const started = this.options.config.onboarding.startedAt;
+    if (started === undefined) return true;
+    return at.getTime() < Date.parse(started) + this.options.config.onboarding.days * DAY_MS;
+  }
+}

@@ -1,0 +1,125 @@
+import type { AuditRecord } from '../../domain/audit-record.ts';
+
+/**
+ * The content of a daily summary or weekly digest, computed from audit records only (never from live
+ * state), so that what the admins read is what the tamper-evident log says.
+ */
+export interface SummaryReport {
+  from: string;
+  to: string;
+  read: number;
+  drafted: number;
+  /** Client mail sent by the agent (not its own alerts and summaries). */
+  sent: number;
+  /** Policy denials (blocked actions). */
+  blocked: number;
+  blockedReasons: Record<string, number>;
+  pendingApprovals: { id: string; recipients: string; subject: string; expiresAt: string }[];
+  expiredApprovals: { id: string; at: string }[];
+  decidedApprovals: number;
+  anomalies: { at: string; kind: string; detail: string }[];
+  reviewQueued: number;
+  llm: { calls: number; inputTokens: number; outputTokens: number; costUsd: number; costPerEmailUsd: number | null };
+}
+
+const ANOMALY_TYPES = new Set(['pause', 'resume', 'auth_failure', 'kill', 'quarantine']);
+
+/**
+ * `periodRecords`: the records of the period; `lookbackRecords`: records far enough back to hold every
+ * approval that can still be pending (the approval timeout), used only for the pending list.
+ */
+export function buildSummaryReport(
+  periodRecords: readonly AuditRecord[],
+  lookbackRecords: readonly AuditRecord[],
+  range: { from: Date; to: Date },
+): SummaryReport {
+  const report: SummaryReport = {
+    from: range.from.toISOString(),
+    to: range.to.toISOString(),
+    read: 0,
+    drafted: 0,
+    sent: 0,
+    blocked: 0,
+    blockedReasons: {},
+    pendingApprovals: [],
+    expiredApprovals: [],
+    decidedApprovals: 0,
+    anomalies: [],
+    reviewQueued: 0,
+    llm: { calls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, costPerEmailUsd: null },
+  };
+  for (const record of periodRecords) {
+    const parameters = record.parameters;
+    switch (record.action_type) {
+      case 'email_read':
+        if (record.result === 'success') report.read++;
+        break;
+      case 'email_draft':
+        if (record.result === 'success') report.drafted++;
+        break;
+      case 'email_send':
+        if (record.result === 'success' && record.actor !== 'system') report.sent++;
+        break;
+      case 'policy_denied': {
+        report.blocked++;
+        const reasons = Array.isArray(parameters['reasons']) ? parameters['reasons'] : [];
+        const first = typeof reasons[0] === 'string' ? reasons[0] : 'unknown';
+        report.blockedReasons[first] = (report.blockedReasons[first] ?? 0) + 1;
+        if (first === 'rate_limit_hour' || first === 'rate_limit_day') {
+          report.anomalies.push({ at: record.timestamp, kind: 'rate_limit', detail: first });
+        }
+        break;
+      }
+      case 'approval_expired':
+        report.expiredApprovals.push({ id: String(parameters['approval_id'] ?? record.target ?? '?'), at: record.timestamp });
+        break;
+      case 'approval_decided':
+        report.decidedApprovals++;
+        break;
+      case 'review_queued':
+        report.reviewQueued++;
+        break;
+      case 'llm_call':
+        report.llm.calls++;
+        report.llm.inputTokens += numberOf(parameters['input_tokens']);
+        report.llm.outputTokens += numberOf(parameters['output_tokens']);
+        report.llm.costUsd += numberOf(parameters['cost_usd']);
+        break;
+      default:
+        if (ANOMALY_TYPES.has(record.action_type)) {
+          const reason = parameters['reason'];
+          report.anomalies.push({
+            at: record.timestamp,
+            kind: record.action_type,
+            detail: typeof reason === 'string' ? reason : (record.target ?? ''),
+          });
+        }
+    }
+  }
+  report.llm.costUsd = Math.round(report.llm.costUsd * 1_000_000) / 1_000_000;
+  report.llm.costPerEmailUsd = report.read === 0 ? null : Math.round((report.llm.costUsd / report.read) * 1_000_000) / 1_000_000;
+
+  const requested = new Map<string, SummaryReport['pendingApprovals'][number]>();
+  const closed = new Set<string>();
+  for (const record of lookbackRecords) {
+    const id = record.parameters['approval_id'];
+    if (typeof id !== 'string') continue;
+    if (record.action_type === 'approval_requested') {
+      requested.set(id, {
+        id,
+        recipients: record.target ?? '',
+        subject: typeof record.parameters['subject'] === 'string' ? record.parameters['subject'] : '',
+        expiresAt: typeof record.parameters['expires_at'] === 'string' ? record.parameters['expires_at'] : '',
+      });
+    } else if (record.action_type === 'approval_decided' || record.action_type === 'approval_expired') {
+      closed.add(id);
+    }
+  }
+  const to = range.to.toISOString();
+  report.pendingApprovals = [...requested.values()].filter((entry) => !closed.has(entry.id) && entry.expiresAt > to);
+  return report;
+}
+
+function numberOf(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) ? value : 0;
+}

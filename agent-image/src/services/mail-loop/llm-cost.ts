@@ -1,0 +1,20 @@
+import type { TokenUsage } from '../../ports/llm-client.ts';
+
+/** USD per million tokens (input, output), by model family; the list price when this was written. */
+const PRICES: { prefix: string; input: number; output: number }[] = [
+  { prefix: 'claude-opus-4-5', input: 5, output: 25 },
+  { prefix: 'claude-opus', input: 15, output: 75 },
+  { prefix: 'claude-sonnet', input: 3, output: 15 },
+  { prefix: 'claude-haiku-4', input: 1, output: 5 },
+  { prefix: 'claude-3-5-haiku', input: 0.8, output: 4 },
+  { prefix: 'claude-3-haiku', input: 0.25, output: 1.25 },
+];
+// An unknown model is priced like the most expensive family, so a cost report never understates.
+const FALLBACK = { input: 15, output: 75 };
+
+/** Cost of one model call in USD (rounded to a millionth of a dollar). */
+export function llmCostUsd(usage: TokenUsage): number {
+  const price = PRICES.find((candidate) => usage.model.startsWith(candidate.prefix)) ?? FALLBACK;
+  const cost = (usage.inputTokens * price.input + usage.outputTokens * price.output) / 1_000_000;
+  return Math.round(cost * 1_000_000) / 1_000_000;
+}

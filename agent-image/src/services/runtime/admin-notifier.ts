@@ -1,0 +1,63 @@
+import { createHash } from 'node:crypto';
+import type { RuntimeContext } from './runtime-context.ts';
+
+export type SystemMailKind = 'alert' | 'daily_summary' | 'weekly_digest';
+
+export type NotifyOutcome = 'sent' | 'queued' | 'skipped';
+
+/**
+ * Mail from the agent to the client's own admins (alerts, summaries): fixed recipients from the config,
+ * sent through the client's provider and the outbox (exactly once per `dedupeKey`), audited, and not
+ * counted against the client's send limits. Never in dry run, never after a kill, and only when the
+ * client granted `mail.send`.
+ */
+export class AdminNotifier {
+  private readonly context: RuntimeContext;
+
+  constructor(context: RuntimeContext) {
+    this.context = context;
+  }
+
+  /** `dedupeKey`: the same key never sends twice (e.g. `summary:2026-01-07`, `pause:<since>`). */
+  async notify(kind: SystemMailKind, dedupeKey: string, subject: string, text: string, html: string | null = null): Promise<NotifyOutcome> {
+    const { context } = this;
+    const key = `sys-${createHash('sha256').update(`${kind}:${dedupeKey}`).digest('hex').slice(0, 40)}`;
+    const admins = context.config.admins;
+    const skipReason = context.kill.killed
+      ? 'killed'
+      : context.config.dryRun
+        ? 'dry_run'
+        : admins.length === 0
+          ? 'no_admins'
+          : context.config.permissions['mail.send'] !== true
+            ? 'mail.send_not_granted'
+            : null;
+    if (skipReason !== null) {
+      if (context.outbox.get(key) === undefined) {
+        await context.audit.append({
+          action_type: 'email_send',
+          actor: 'system',
+          target: admins.join(', ').slice(0, 2000) || null,
+          parameters: { kind, subject, idempotency_key: key, skipped: skipReason },
+          approval_status: 'not_required',
+          approved_by: null,
+          result: skipReason === 'dry_run' ? 'dry_run' : 'skipped',
+        });
+      }
+      context.logger.warn('admin mail not sent', { kind, reason: skipReason });
+      return 'skipped';
+    }
+    const entry = await context.outbox.enqueue({
+      message: { to: [...admins], subject, text, html },
+      idempotencyKey: key,
+      actor: 'system',
+      approvalStatus: 'not_required',
+      approvedBy: null,
+      auditParameters: { kind },
+    });
+    const receipts = context.receipts();
+    if (receipts === null) return 'queued';
+    const outcome = await context.outbox.dispatch(entry.idempotencyKey, receipts);
+    return outcome.status === 'sent' ? 'sent' : 'queued';
+  }
+}

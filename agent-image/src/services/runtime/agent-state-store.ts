@@ -1,0 +1,216 @@
+import { z } from 'zod';
+import { FleetError } from '../../domain/fleet-error.ts';
+import {
+  emptyPolicyState,
+  parsePolicyState,
+  serialisePolicyState,
+  type PolicyState,
+  type PolicyStateFile,
+} from '../../domain/policy/policy-state.ts';
+import type { KeyRing } from '../audit-log/key-ring.ts';
+import { EncryptedJournal } from './encrypted-journal.ts';
+
+/** Why sending (or everything, for `auth`) is paused; cleared by `/v1/resume` or, for rate limits, the next window. */
+export type PauseReason = 'rate_limit' | 'auth';
+export interface PauseState {
+  reason: PauseReason;
+  /** ISO 8601. */
+  since: string;
+}
+
+/**
+ * Where one inbound message stands. Lifecycle: queued → read → drafted → done, or → review (model
+ * confusion, a human looks) / skipped (bulk, list, our own mail) / waiting_send (the gate said wait:
+ * paused or rate-limited; re-evaluated on resume).
+ */
+export type MessageStage = 'queued' | 'read' | 'drafted' | 'waiting_send' | 'done' | 'review' | 'skipped';
+export const TERMINAL_STAGES: ReadonlySet<MessageStage> = new Set(['done', 'review', 'skipped']);
+
+export interface MessageProgress {
+  stage: MessageStage;
+  /** ISO 8601 of the last change. */
+  at: string;
+  draftId?: string;
+  /** Idempotency key of the reply (draft header and outbox key). */
+  key?: string;
+  /** The model's classification, kept so a restart does not ask again. */
+  emailType?: string;
+  /** The proposed send, kept while it waits for the gate. */
+  sendAction?: Record<string, unknown>;
+}
+
+const progressSchema = z
+  .object({
+    stage: z.enum(['queued', 'read', 'drafted', 'waiting_send', 'done', 'review', 'skipped']),
+    at: z.string().max(64),
+    draftId: z.string().max(2000).optional(),
+    key: z.string().max(200).optional(),
+    emailType: z.string().max(64).optional(),
+    sendAction: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
+
+const eventSchema = z.discriminatedUnion('t', [
+  z.object({ t: z.literal('policy'), state: z.unknown() }).strict(),
+  z
+    .object({
+      t: z.literal('pause'),
+      pause: z.object({ reason: z.enum(['rate_limit', 'auth']), since: z.string().max(64) }).strict().nullable(),
+    })
+    .strict(),
+  z.object({ t: z.literal('cursor'), provider: z.string().max(32), cursor: z.string().max(8192).nullable() }).strict(),
+  z.object({ t: z.literal('msg'), id: z.string().min(1).max(2000), progress: progressSchema }).strict(),
+]);
+type StateEvent = z.infer<typeof eventSchema>;
+
+const KEEP_FINISHED = 5000;
+
+/**
+ * The agent's own durable state, encrypted in the client's volume (`state/state.log`): the policy state
+ * (known contacts, send history), the pause, the sync cursor and each message's progress, so that a
+ * restart resumes where it stopped and never processes a message twice.
+ */
+export class AgentStateStore {
+  private readonly journal: EncryptedJournal<StateEvent>;
+  private policyState: PolicyState;
+  private pauseState: PauseState | null;
+  private cursorState: { provider: string; cursor: string | null } | null;
+  private readonly messages: Map<string, MessageProgress>;
+
+  private constructor(journal: EncryptedJournal<StateEvent>, events: StateEvent[]) {
+    this.journal = journal;
+    const folded = fold(events);
+    this.policyState = folded.policy;
+    this.pauseState = folded.pause;
+    this.cursorState = folded.cursor;
+    this.messages = folded.messages;
+  }
+
+  static async open(options: { directory: string; keys: KeyRing; now?: () => Date }): Promise<AgentStateStore> {
+    const { journal, events } = await EncryptedJournal.open<StateEvent>({
+      directory: options.directory,
+      file: 'state.log',
+      keys: options.keys,
+      parse: (value) => {
+        const parsed = eventSchema.safeParse(value);
+        if (!parsed.success) throw new FleetError('integrity', 'state.log holds an event of an unknown shape');
+        return parsed.data;
+      },
+      snapshot: (events) => snapshotOf(fold(events)),
+      ...(options.now === undefined ? {} : { now: options.now }),
+    });
+    return new AgentStateStore(journal, events);
+  }
+
+  get policy(): PolicyState {
+    return this.policyState;
+  }
+
+  get pause(): PauseState | null {
+    return this.pauseState;
+  }
+
+  /** The sync cursor of `provider`; null when never synced or the provider changed. */
+  cursor(provider: string): string | null {
+    return this.cursorState?.provider === provider ? this.cursorState.cursor : null;
+  }
+
+  progress(id: string): MessageProgress | undefined {
+    return this.messages.get(id);
+  }
+
+  /** Messages not finished yet, oldest first. */
+  unfinished(): { id: string; progress: MessageProgress }[] {
+    const result: { id: string; progress: MessageProgress }[] = [];
+    for (const [id, progress] of this.messages) if (!TERMINAL_STAGES.has(progress.stage)) result.push({ id, progress });
+    return result;
+  }
+
+  countByStage(): Record<MessageStage, number> {
+    const counts: Record<MessageStage, number> = { queued: 0, read: 0, drafted: 0, waiting_send: 0, done: 0, review: 0, skipped: 0 };
+    for (const progress of this.messages.values()) counts[progress.stage]++;
+    return counts;
+  }
+
+  /** Replaces the policy state in memory at once (so concurrent gate calls see it) and durably. */
+  setPolicy(state: PolicyState): Promise<void> {
+    this.policyState = state;
+    return this.journal.append({ t: 'policy', state: serialisePolicyState(state) });
+  }
+
+  setPause(pause: PauseState | null): Promise<void> {
+    this.pauseState = pause;
+    this.policyState = { ...this.policyState, paused: pause !== null };
+    return this.journal.append({ t: 'pause', pause });
+  }
+
+  setCursor(provider: string, cursor: string | null): Promise<void> {
+    this.cursorState = { provider, cursor };
+    return this.journal.append({ t: 'cursor', provider, cursor });
+  }
+
+  setProgress(id: string, progress: MessageProgress): Promise<void> {
+    this.messages.delete(id);
+    this.messages.set(id, progress);
+    return this.journal.append({ t: 'msg', id, progress });
+  }
+
+  close(): Promise<void> {
+    return this.journal.close();
+  }
+}
+
+function fold(events: StateEvent[]): {
+  policy: PolicyState;
+  pause: PauseState | null;
+  cursor: { provider: string; cursor: string | null } | null;
+  messages: Map<string, MessageProgress>;
+} {
+  let policy = emptyPolicyState();
+  let pause: PauseState | null = null;
+  let cursor: { provider: string; cursor: string | null } | null = null;
+  const messages = new Map<string, MessageProgress>();
+  for (const event of events) {
+    switch (event.t) {
+      case 'policy': {
+        const parsed = parsePolicyState(event.state);
+        if (!parsed.ok) throw new FleetError('integrity', `state.log: invalid policy state (${parsed.issues.slice(0, 3).join('; ')})`);
+        policy = parsed.state;
+        break;
+      }
+      case 'pause':
+        pause = event.pause;
+        break;
+      case 'cursor':
+        cursor = { provider: event.provider, cursor: event.cursor };
+        break;
+      case 'msg':
+        messages.delete(event.id);
+        messages.set(event.id, stripUndefined(event.progress));
+        break;
+    }
+  }
+  // The kill flag lives in its own file; the pause is the journal's own event.
+  policy = { ...policy, killed: false, paused: pause !== null };
+  return { policy, pause, cursor, messages };
+}
+
+function stripUndefined(progress: z.infer<typeof progressSchema>): MessageProgress {
+  const result: MessageProgress = { stage: progress.stage, at: progress.at };
+  if (progress.draftId !== undefined) result.draftId = progress.draftId;
+  if (progress.key !== undefined) result.key = progress.key;
+  if (progress.emailType !== undefined) result.emailType = progress.emailType;
+  if (progress.sendAction !== undefined) result.sendAction = progress.sendAction;
+  return result;
+}
+
+function snapshotOf(state: ReturnType<typeof fold>): StateEvent[] {
+  const events: StateEvent[] = [{ t: 'policy', state: serialisePolicyState(state.policy) satisfies PolicyStateFile }];
+  events.push({ t: 'pause', pause: state.pause });
+  if (state.cursor !== null) events.push({ t: 'cursor', ...state.cursor });
+  const entries = [...state.messages];
+  const finished = entries.filter(([, progress]) => TERMINAL_STAGES.has(progress.stage));
+  const dropped = new Set(finished.slice(0, Math.max(0, finished.length - KEEP_FINISHED)).map(([id]) => id));
+  for (const [id, progress] of entries) if (!dropped.has(id)) events.push({ t: 'msg', id, progress });
+  return events;
+}

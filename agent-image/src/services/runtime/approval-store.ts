@@ -1,0 +1,139 @@
+import { z } from 'zod';
+import { approvalStatusAt, type ApprovalRecord, type ApprovalStatus } from '../../domain/approval.ts';
+import { FleetError } from '../../domain/fleet-error.ts';
+import type { KeyRing } from '../audit-log/key-ring.ts';
+import { EncryptedJournal } from './encrypted-journal.ts';
+
+/** What the admin needs to decide, and no more of the email than that. */
+export interface ApprovalPreview {
+  to: string[];
+  cc: string[];
+  subject: string;
+  /** The first characters of the proposed body. */
+  bodyPreview: string;
+  emailType: string | null;
+}
+
+/**
+ * Execution of an approved action. `waiting`: approved, not yet run (gate said wait: paused or rate
+ * limit); `done`: ran (the outbox owns exactly-once); `blocked`: the gate refused it even with approval.
+ */
+export type ApprovalExecution = 'none' | 'waiting' | 'done' | 'blocked';
+
+export interface StoredApproval {
+  record: ApprovalRecord;
+  /** Idempotency key of the send (also on the draft in the mailbox). */
+  idempotencyKey: string;
+  /** Provider id of the message the reply answers, if any. */
+  messageId: string | null;
+  draftId: string | null;
+  preview: ApprovalPreview;
+  execution: ApprovalExecution;
+}
+
+const storedSchema = z
+  .object({
+    record: z.looseObject({ id: z.string().min(1).max(200), status: z.enum(['pending', 'approved', 'edited', 'rejected', 'expired']) }),
+    idempotencyKey: z.string().min(1).max(200),
+    messageId: z.string().max(2000).nullable(),
+    draftId: z.string().max(2000).nullable(),
+    preview: z
+      .object({
+        to: z.array(z.string().max(1000)).max(10_000),
+        cc: z.array(z.string().max(1000)).max(10_000),
+        subject: z.string().max(10_000),
+        bodyPreview: z.string().max(10_000),
+        emailType: z.string().max(64).nullable(),
+      })
+      .strict(),
+    execution: z.enum(['none', 'waiting', 'done', 'blocked']),
+  })
+  .strict();
+
+const DAY_MS = 86_400_000;
+const KEEP_DECIDED_MS = 30 * DAY_MS;
+
+/** Approval records with their context, persisted encrypted in the volume (`state/approvals.log`). */
+export class ApprovalStore {
+  private readonly journal: EncryptedJournal<StoredApproval>;
+  private readonly entries = new Map<string, StoredApproval>();
+
+  private constructor(journal: EncryptedJournal<StoredApproval>, events: StoredApproval[]) {
+    this.journal = journal;
+    for (const event of events) this.entries.set(event.record.id, event);
+  }
+
+  static async open(options: { directory: string; keys: KeyRing; now?: () => Date }): Promise<ApprovalStore> {
+    const now = options.now ?? (() => new Date());
+    const { journal, events } = await EncryptedJournal.open<StoredApproval>({
+      directory: options.directory,
+      file: 'approvals.log',
+      keys: options.keys,
+      parse: (value) => {
+        const parsed = storedSchema.safeParse(value);
+        if (!parsed.success) throw new FleetError('integrity', 'approvals.log holds a record of an unknown shape');
+        return value as StoredApproval;
+      },
+      snapshot: (events) => {
+        const latest = new Map<string, StoredApproval>();
+        for (const event of events) latest.set(event.record.id, event);
+        const cutoff = now().getTime() - KEEP_DECIDED_MS;
+        return [...latest.values()].filter(
+          (entry) => entry.record.status === 'pending' || entry.execution === 'waiting' || Date.parse(entry.record.createdAt) > cutoff,
+        );
+      },
+      now,
+    });
+    return new ApprovalStore(journal, events);
+  }
+
+  get(id: string): StoredApproval | undefined {
+    const entry = this.entries.get(id);
+    return entry === undefined ? undefined : structuredClone(entry);
+  }
+
+  /** Records as of `now` (a pending one past its expiry is reported expired), newest first. */
+  list(now: Date, status?: ApprovalStatus): StoredApproval[] {
+    const result: StoredApproval[] = [];
+    for (const entry of this.entries.values()) {
+      const current = approvalStatusAt(entry.record, now);
+      if (status !== undefined && current !== status) continue;
+      result.push(structuredClone({ ...entry, record: { ...entry.record, status: current } }));
+    }
+    return result.sort((a, b) => b.record.createdAt.localeCompare(a.record.createdAt));
+  }
+
+  /** Pending records whose expiry has come (still stored as pending). */
+  dueForExpiry(now: Date): StoredApproval[] {
+    return [...this.entries.values()]
+      .filter((entry) => entry.record.status === 'pending' && approvalStatusAt(entry.record, now) === 'expired')
+      .map((entry) => structuredClone(entry));
+  }
+
+  waitingExecution(): StoredApproval[] {
+    return [...this.entries.values()].filter((entry) => entry.execution === 'waiting').map((entry) => structuredClone(entry));
+  }
+
+  pendingCount(now: Date): number {
+    let count = 0;
+    for (const entry of this.entries.values()) if (approvalStatusAt(entry.record, now) === 'pending') count++;
+    return count;
+  }
+
+  /** True when a record for this idempotency key exists (a message is never put up for approval twice). */
+  hasKey(idempotencyKey: string): boolean {
+    for (const entry of this.entries.values()) if (entry.idempotencyKey === idempotencyKey) return true;
+    return false;
+  }
+
+  /** Stores a new or changed record durably. */
+  put(entry: StoredApproval): Promise<void> {
+    const copy = structuredClone(entry);
+    this.entries.set(copy.record.id, copy);
+    return this.journal.append(copy);
+  }
+
+  close(): Promise<void> {
+    return this.journal.close();
+  }
+}

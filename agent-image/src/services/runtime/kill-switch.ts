@@ -1,0 +1,51 @@
+import { existsSync } from 'node:fs';
+import { mkdir, open, rename } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { FleetError } from '../../domain/fleet-error.ts';
+import { syncDirectory } from '../audit-log/group-commit-appender.ts';
+
+/**
+ * The persisted kill flag: `/data/KILLED` in the client's volume (written by `/v1/kill` or by the
+ * orchestrator through the engine's archive API) plus an in-memory latch. Checked before every model
+ * call and every provider write; once set, only a new container with the file removed runs again.
+ */
+export class KillSwitch {
+  private readonly path: string;
+  private latched = false;
+
+  constructor(path: string) {
+    this.path = path;
+  }
+
+  /** Memory first; then the file, so a flag written from outside is seen at the next check. */
+  get killed(): boolean {
+    if (!this.latched && existsSync(this.path)) this.latched = true;
+    return this.latched;
+  }
+
+  /** Throws FleetError('killed') when the kill switch is engaged. */
+  assertAlive(what: string): void {
+    if (this.killed) throw new FleetError('killed', `${what}: the kill switch is engaged`);
+  }
+
+  /** Latches in memory at once (every later check fails), before anything slower happens. */
+  latch(): void {
+    this.latched = true;
+  }
+
+  /** Latches at once, then persists the flag durably (temp file, fsync, rename, fsync of the directory). */
+  async engage(details: { reason: string; by: string; at: Date }): Promise<void> {
+    this.latched = true;
+    await mkdir(dirname(this.path), { recursive: true });
+    const temporary = `${this.path}.tmp-${process.pid}`;
+    const handle = await open(temporary, 'w', 0o600);
+    try {
+      await handle.writeFile(`${JSON.stringify({ killedAt: details.at.toISOString(), by: details.by, reason: details.reason })}\n`);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temporary, this.path);
+    await syncDirectory(dirname(this.path));
+  }
+}

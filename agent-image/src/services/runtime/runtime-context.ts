@@ -1,0 +1,31 @@
+import type { ClientConfig } from '../../domain/client-config.ts';
+import type { PolicyEvaluator } from '../../domain/policy/evaluate-policy.ts';
+import type { PolicyState } from '../../domain/policy/policy-state.ts';
+import type { AgentMetrics } from '../../observability/agent-metrics.ts';
+import type { Logger } from '../../observability/logger.ts';
+import type { SendReceipts } from '../../ports/send-receipts.ts';
+import type { AuditLog } from '../audit-log/audit-log.ts';
+import type { Outbox } from '../outbox/outbox.ts';
+import type { AgentStateStore, PauseReason } from './agent-state-store.ts';
+import type { ApprovalStore } from './approval-store.ts';
+import type { KillSwitch } from './kill-switch.ts';
+
+/** What the runtime's services share once the agent is introduced: its config, gate, stores and log. */
+export interface RuntimeContext {
+  readonly config: ClientConfig;
+  readonly gate: PolicyEvaluator;
+  readonly state: AgentStateStore;
+  readonly approvals: ApprovalStore;
+  readonly audit: AuditLog;
+  readonly outbox: Outbox;
+  readonly metrics: AgentMetrics;
+  readonly kill: KillSwitch;
+  readonly logger: Logger;
+  now(): Date;
+  /** The policy state the gate sees: persisted state plus the kill flag. */
+  policyState(): PolicyState;
+  /** The connected mailbox's send side; null while no provider is connected. */
+  receipts(): SendReceipts | null;
+  /** Pauses (audited, gauge, admins alerted once per pause). */
+  pause(reason: PauseReason, detail: string): Promise<void>;
+}
