@@ -48,9 +48,11 @@ export interface Orchestrator {
   close(): Promise<void>;
 }
 
+/** Parts given from outside are used as they are and never closed by this orchestrator. */
 export interface OrchestratorOverrides {
   registry?: Registry;
   runtime?: ContainerRuntime;
+  secretBackend?: SecretBackend;
   clock?: Clock;
 }
 
@@ -67,7 +69,7 @@ export async function createOrchestrator(
   const targets = new FileSdScrapeTargets(config.targetsFile);
   const health = new HttpAgentHealthProbe();
   const control = new HttpAgentControl();
-  const secretBackend = await openSecretBackend(config, logger);
+  const secretBackend = overrides.secretBackend ?? (await openSecretBackend(config, logger));
   const secrets = secretBackend.store;
 
   const vaultAddressFor = async (clientId: ClientId): Promise<string> => {
@@ -136,8 +138,8 @@ export async function createOrchestrator(
     secrets: new ClientSecretsService({ registry, secrets }),
     agents: new AgentProxyService({ registry, runtime, secrets, control, clock, logger }),
     async close() {
-      await secretBackend.close();
-      await registry.close();
+      if (!overrides.secretBackend) await secretBackend.close();
+      if (!overrides.registry) await registry.close();
     },
   };
 }

@@ -40,9 +40,15 @@ const samples: number[] = [];
 let failures = 0;
 try {
   await orchestrator.provision.provision({ clientId, actor: 'bench' });
+  const own = ((await root.read('auth/token/lookup-self')) as { data: { accessor: string } }).data.accessor;
   for (let run = 0; run < KILLS; run++) {
     const accessors = [
-      ...new Set(vault.requestLog.entries().filter((e) => e.accessor && e.path.includes(`/${clientId}/`) && e.status < 400).map((e) => e.accessor!)),
+      ...new Set(
+        vault.requestLog
+          .entries()
+          .filter((e) => e.accessor && e.accessor !== own && e.path.includes(`/${clientId}/`) && e.status < 400)
+          .map((e) => e.accessor!),
+      ),
     ];
     const started = performance.now();
     await orchestrator.kill.kill({ clientId, reason: `bench kill ${run}`, actor: 'bench' });

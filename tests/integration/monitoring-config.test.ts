@@ -1,9 +1,8 @@
 // Monitoring config on the real engines: promtool, amtool, and a live Prometheus + Alertmanager pair
 // (the Debian binaries) scraping a fake agent and paging a local webhook.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,44 +17,28 @@ import {
   parseMonitoringConfigOptions,
   writeMonitoringConfig,
 } from '../../deploy/monitoring/render-config.ts';
+import {
+  MONITORING_DOWN,
+  MONITORING_UP,
+  assertSucceeded,
+  close,
+  exposition,
+  freePort,
+  getJson,
+  killLeftovers,
+  listen,
+  run,
+  waitFor,
+  type RunResult,
+  type WebhookCall,
+} from '../helpers/monitoring.ts';
 
 const RULES_FILE = path.join(RULES_DIR, 'agents.yml');
 const PROMTOOL_TESTS_DIR = path.join(REPO_ROOT, 'deploy/prometheus/tests');
 const DASHBOARD_FILE = path.join(REPO_ROOT, 'deploy/grafana/fleet-dashboard.json');
 const RUNBOOKS_FILE = path.join(REPO_ROOT, 'docs/runbooks.md');
-const MONITORING_UP = path.join(REPO_ROOT, 'deploy/monitoring/monitoring-up.sh');
-const MONITORING_DOWN = path.join(REPO_ROOT, 'deploy/monitoring/monitoring-down.sh');
 const RUNBOOK_BASE = 'https://github.com/agent-fleet/agent-fleet/blob/main/docs/runbooks.md#';
 const FLEET_LEVEL_ALERTS = new Set(['OrchestratorDown', 'AgentTargetsMissing', 'ReconcileFailures']);
-
-interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command to completion (bounded), never throwing on a non-zero exit. */
-function run(
-  file: string,
-  args: string[],
-  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
-): Promise<RunResult> {
-  return new Promise((resolve) => {
-    execFile(
-      file,
-      args,
-      { cwd: REPO_ROOT, env: options.env, timeout: options.timeoutMs ?? 60_000, maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
-
-function assertSucceeded(result: RunResult, what: string): void {
-  assert.equal(result.code, 0, `${what} failed:\n${result.stdout}\n${result.stderr}`);
-}
 
 interface AlertRule {
   alert: string;
@@ -484,83 +467,6 @@ void describe('grafana dashboard', () => {
 });
 
 // ---- live: real Prometheus and Alertmanager, a fake agent, a webhook receiver ----
-
-interface WebhookCall {
-  path: string;
-  body: {
-    receiver?: string;
-    status?: string;
-    groupLabels?: Record<string, string>;
-    alerts?: { status?: string; labels?: Record<string, string>; annotations?: Record<string, string> }[];
-  };
-}
-
-function listen(
-  handler: (request: IncomingMessage, response: ServerResponse) => void,
-): Promise<{ server: Server; port: number }> {
-  return new Promise((resolve, reject) => {
-    const server = createServer(handler);
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as AddressInfo).port }));
-  });
-}
-
-async function freePort(): Promise<number> {
-  const { server, port } = await listen(() => undefined);
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-function close(server: Server | undefined): Promise<void> {
-  if (server === undefined) return Promise.resolve();
-  server.closeAllConnections();
-  return new Promise((resolve) => server.close(() => resolve()));
-}
-
-function exposition(lines: [name: string, type: 'gauge' | 'counter', value: number][]): string {
-  return lines
-    .map(([name, type, value]) => `# HELP ${name} ${name}\n# TYPE ${name} ${type}\n${name} ${value}\n`)
-    .join('');
-}
-
-async function getJson<T>(url: string, init?: RequestInit): Promise<T> {
-  const response = await fetch(url, { ...init, signal: AbortSignal.timeout(5_000) });
-  assert.ok(response.ok, `${init?.method ?? 'GET'} ${url}: HTTP ${response.status}`);
-  return (await response.json()) as T;
-}
-
-/** Polls `probe` until it returns a value, or fails after `timeoutMs`. */
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    await sleep(250);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`, { cause: lastError });
-}
-
-/** Last resort if monitoring-down.sh failed: SIGKILL the pids in its pid files that still run our config. */
-async function killLeftovers(monitoringDir: string): Promise<void> {
-  for (const name of ['prometheus', 'alertmanager']) {
-    const pidFile = path.join(monitoringDir, name, `${name}.pid`);
-    const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
-    if (!Number.isInteger(pid) || pid <= 0) continue;
-    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    if (cmdline.includes(path.join(monitoringDir, 'config'))) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  }
-}
 
 void describe('live prometheus and alertmanager', () => {
   void it(

@@ -152,10 +152,11 @@ describe('a failure at any provisioning step leaves nothing behind, and a second
 
   test('a missing image fails at "container"', async () => {
     const broken = await createFleetFixture({ AGENT_IMAGE: 'agent-fleet/agent:does-not-exist' });
-    fixtures.push(broken);
     const clientId = uniqueClientId('f');
     used.push(clientId);
     await expectFailureAt(broken, clientId, 'container');
+    // The same fleet again, with the right image: one orchestrator at a time owns a home directory.
+    await broken.orchestrator.close();
     const good = await createFleetFixture({ AGENT_FLEET_HOME: broken.homeDir });
     fixtures.push(good);
     assert.equal((await good.orchestrator.provision.provision({ clientId, actor: 'test' })).outcome, 'provisioned');
@@ -191,7 +192,10 @@ describe('a failure at any provisioning step leaves nothing behind, and a second
     failing.transition = async () => {
       throw new Error('registry write failed (injected)');
     };
-    const fleet = await createFleetFixture({ AGENT_FLEET_HOME: base.homeDir }, { registry: failing });
+    const fleet = await createFleetFixture(
+      { AGENT_FLEET_HOME: base.homeDir },
+      { registry: failing, secretBackend: base.orchestrator.secretBackend, runtime: base.orchestrator.runtime },
+    );
     const clientId = uniqueClientId('f');
     used.push(clientId);
     await assert.rejects(

@@ -54,10 +54,17 @@ describe('secrets, the kill switch and rotation, on real containers and the embe
 
   const rootVault = () => createVaultClient({ endpoint: fleet.orchestrator.secretBackend.embedded!.url, token: fleet.orchestrator.secretBackend.embedded!.rootToken });
 
-  /** Accessors of tokens that talked to the store for this client's path, newest last. */
-  function agentAccessors(clientId: string): string[] {
+  /** Accessors of the agent's tokens: those that used this client's path, other than the orchestrator's own. */
+  async function agentAccessors(clientId: string): Promise<string[]> {
+    const own = ((await rootVault().read('auth/token/lookup-self')) as { data: { accessor: string } }).data.accessor;
     const entries = fleet.orchestrator.secretBackend.embedded!.requestLog.entries();
-    return [...new Set(entries.filter((e) => e.accessor && e.path.includes(`/${clientId}/`) && e.status < 400).map((e) => e.accessor!))];
+    return [
+      ...new Set(
+        entries
+          .filter((e) => e.accessor && e.accessor !== own && e.path.includes(`/${clientId}/`) && e.status < 400)
+          .map((e) => e.accessor!),
+      ),
+    ];
   }
 
   async function accessorAlive(accessor: string): Promise<boolean> {
@@ -101,7 +108,7 @@ describe('secrets, the kill switch and rotation, on real containers and the embe
     const result = await fleet.orchestrator.provision.provision({ clientId, actor: 'test' });
     assert.equal(result.outcome, 'provisioned');
     if (result.outcome !== 'provisioned') return;
-    const accessors = agentAccessors(clientId);
+    const accessors = await agentAccessors(clientId);
     assert.ok(accessors.length >= 1, 'the introduced agent used its own token');
 
     // Keep the agent busy while the kill lands.
@@ -144,7 +151,7 @@ describe('secrets, the kill switch and rotation, on real containers and the embe
     await fleet.orchestrator.provision.provision({ clientId, actor: 'test' });
     await fleet.orchestrator.agents.checkpoint(clientId);
     const before = await fleet.orchestrator.agents.verifyAudit(clientId);
-    const oldAccessors = agentAccessors(clientId);
+    const oldAccessors = await agentAccessors(clientId);
 
     const rotated = await fleet.orchestrator.rotate.rotate({ clientId, reason: 'test rotation', actor: 'test' });
     assert.ok(rotated.revokedTokens >= 1);

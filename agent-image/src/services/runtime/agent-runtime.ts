@@ -273,7 +273,9 @@ export class AgentRuntime {
     };
     this.opened = opened;
     this.metrics.setPaused(state.pause !== null);
+    this.metrics.setRateLimitPerHour(config.rateLimits.perHour);
     this.metrics.setApprovalsPending(approvals.pendingCount(this.now()));
+    this.metrics.setApprovalsExpiringSoon(approvals.expiringSoonCount(this.now()));
     await this.auditConfig(audit);
     await this.readControlHash();
     if (!this.kill.killed) await this.connect();
@@ -459,6 +461,7 @@ export class AgentRuntime {
       expired++;
     }
     this.metrics.setApprovalsPending(opened.approvals.pendingCount(now));
+    this.metrics.setApprovalsExpiringSoon(opened.approvals.expiringSoonCount(now));
     return expired;
   }
 
@@ -539,7 +542,7 @@ export class AgentRuntime {
     this.vaultRevoked = true;
     const opened = this.opened;
     if (opened === null) return;
-    this.metrics.authFailure();
+    this.metrics.authFailure('revoked');
     await opened.audit.append({
       action_type: 'auth_failure',
       actor: 'system',
@@ -567,7 +570,8 @@ export class AgentRuntime {
 
   private async onProviderAuthFailure(error: ProviderAuthError, where: string): Promise<void> {
     const opened = this.required();
-    this.metrics.authFailure();
+    // Revoked consent pages at once; an expired access token or a missing scope is a passing failure.
+    this.metrics.authFailure(error.kind === 'revoked' ? 'revoked' : 'transient');
     this.consecutiveAuthFailures++;
     await opened.audit.append({
       action_type: 'auth_failure',
@@ -636,6 +640,7 @@ export class AgentRuntime {
     const decided: StoredApproval = { ...entry, record, execution: record.status === 'rejected' ? 'none' : 'waiting' };
     await opened.approvals.put(decided);
     this.metrics.setApprovalsPending(opened.approvals.pendingCount(now));
+    this.metrics.setApprovalsExpiringSoon(opened.approvals.expiringSoonCount(now));
     if (decided.execution === 'waiting' && !this.kill.killed && opened.state.pause === null) await opened.pipeline.executeApproval(decided);
     return opened.approvals.get(id) as StoredApproval;
   }

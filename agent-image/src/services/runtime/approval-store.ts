@@ -120,6 +120,16 @@ export class ApprovalStore {
     return count;
   }
 
+  /** Pending approvals that expire within `withinMs` (default 12 hours): the admins should look now. */
+  expiringSoonCount(now: Date, withinMs = 12 * 3600_000): number {
+    let count = 0;
+    for (const entry of this.entries.values()) {
+      const expiresAt = Date.parse(entry.record.expiresAt);
+      if (approvalStatusAt(entry.record, now) === 'pending' && expiresAt - now.getTime() <= withinMs) count++;
+    }
+    return count;
+  }
+
   /** True when a record for this idempotency key exists (a message is never put up for approval twice). */
   hasKey(idempotencyKey: string): boolean {
     for (const entry of this.entries.values()) if (entry.idempotencyKey === idempotencyKey) return true;

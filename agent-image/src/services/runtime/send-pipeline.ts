@@ -146,6 +146,7 @@ export class SendPipeline {
       execution: 'none',
     });
     context.metrics.setApprovalsPending(context.approvals.pendingCount(now));
+    context.metrics.setApprovalsExpiringSoon(context.approvals.expiringSoonCount(now));
     return 'approval';
   }
 
