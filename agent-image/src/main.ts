@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry } from 'prom-client';
 import { connectorsFromSecrets } from './adapters/connectors-from-secrets.ts';
 import { VaultSecretSource } from './adapters/vault/vault-secret-source.ts';
 import { loadAgentEnv } from './config.ts';
@@ -30,7 +30,6 @@ async function main(): Promise<void> {
 
   const registry = new Registry();
   const metrics = new AgentMetrics(registry, { client: clientId, version: env.AGENT_VERSION });
-  collectDefaultMetrics({ register: registry });
 
   const runtime = new AgentRuntime({
     config,

@@ -27,6 +27,7 @@ export const AUDIT_ACTION_TYPES = [
   'pause',
   'resume',
   'kill',
+  'revive',
   'quarantine',
   'review_queued',
   'send_released',

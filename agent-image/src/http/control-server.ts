@@ -13,6 +13,7 @@ export type ControlRuntime = Pick<
   | 'introduce'
   | 'authenticate'
   | 'killAgent'
+  | 'revive'
   | 'resume'
   | 'listApprovals'
   | 'decide'
@@ -122,6 +123,14 @@ export function createControlApp(runtime: ControlRuntime, logger: Logger): expre
     authenticated(async (request, response) => {
       const body = parse(killBody, request.body);
       await runtime.killAgent(body.reason, body.by);
+      response.status(204).end();
+    }),
+  );
+  app.post(
+    '/v1/revive',
+    authenticated(async (request, response) => {
+      const body = parse(killBody, request.body);
+      await runtime.revive(body.reason, body.by);
       response.status(204).end();
     }),
   );

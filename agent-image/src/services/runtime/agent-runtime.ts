@@ -197,6 +197,8 @@ export class AgentRuntime {
       this.opened.source = source;
       this.vaultRevoked = false;
       await previous.stop();
+      // A rotation also mints a new control token: its hash is read with the new Vault token.
+      await this.readControlHash();
       this.logger.info('vault token rotated');
       return;
     }
@@ -515,6 +517,27 @@ export class AgentRuntime {
     if (outboxPaused) await opened.outbox.resume(by);
     if (pause?.reason === 'auth' || outboxPaused) await this.connect();
     else if (opened.receipts !== null) await opened.outbox.recover(opened.receipts);
+  }
+
+  /** Undoes a kill: audited, flag removed from the volume, work resumes with the current secrets. */
+  async revive(reason: string, by: string): Promise<void> {
+    const opened = this.required();
+    if (!this.kill.killed) return;
+    await opened.audit.append({
+      action_type: 'revive',
+      actor: `admin:${by}`,
+      target: 'agent',
+      parameters: { reason: reason.slice(0, 500) },
+      approval_status: 'not_required',
+      approved_by: by,
+      result: 'success',
+    });
+    await this.kill.release();
+    this.metrics.setKilled(false);
+    await this.connect();
+    this.stopTimers();
+    this.startTimers();
+    this.logger.warn('kill switch released', { by });
   }
 
   /** Engages the kill switch: latched at once, audited, persisted in the volume; all work stops. */

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, open, rename } from 'node:fs/promises';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { FleetError } from '../../domain/fleet-error.ts';
 import { syncDirectory } from '../audit-log/group-commit-appender.ts';
@@ -31,6 +31,16 @@ export class KillSwitch {
   /** Latches in memory at once (every later check fails), before anything slower happens. */
   latch(): void {
     this.latched = true;
+  }
+
+  /**
+   * Clears the kill (revive, only through the authenticated control API after the orchestrator restored
+   * the client's Vault policy): the flag file goes first, durably, then the latch.
+   */
+  async release(): Promise<void> {
+    await rm(this.path, { force: true });
+    await syncDirectory(dirname(this.path));
+    this.latched = false;
   }
 
   /** Latches at once, then persists the flag durably (temp file, fsync, rename, fsync of the directory). */
