@@ -34,9 +34,14 @@ export class AnthropicEmulator {
   readonly #queue: ScriptedReply[] = [];
   #script: Script | null = null;
 
-  constructor(options: { apiKey?: string } = {}) {
+  /** `latencyMs`: how long each answer takes, like a real model call (default 0). */
+  constructor(options: { apiKey?: string; latencyMs?: number } = {}) {
     this.apiKey = options.apiKey ?? 'sk-ant-emulator-key-0000';
-    this.#http = new HttpEmulator((request) => this.#handle(request));
+    const latencyMs = options.latencyMs ?? 0;
+    this.#http = new HttpEmulator(async (request) => {
+      if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
+      return this.#handle(request);
+    });
   }
 
   get requests() {
