@@ -33,7 +33,10 @@ export function run(
         resolve({ code, stdout, stderr });
       },
     );
-    child.stdin?.end(options.stdin ?? '');
+    // A command that exits without reading its input must not fail the caller with EPIPE.
+    child.stdin?.on('error', () => undefined);
+    if (options.stdin !== undefined) child.stdin?.end(options.stdin);
+    else child.stdin?.end();
   });
 }
 
