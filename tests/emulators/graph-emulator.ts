@@ -29,6 +29,8 @@ interface StoredMessage {
   internetMessageId: string;
   subject: string;
   text: string;
+  /** The body as sent when its content type was HTML. */
+  html?: string | null;
   from: Recipient | null;
   toRecipients: Recipient[];
   ccRecipients: Recipient[];
@@ -54,6 +56,7 @@ export interface GraphSentRecord {
   conversationId: string;
   subject: string;
   text: string;
+  html: string | null;
   to: string[];
   cc: string[];
   inReplyTo: string | null;
@@ -453,6 +456,7 @@ export class GraphEmulator {
       conversationId: message.conversationId,
       subject: message.subject,
       text: message.text,
+      html: message.html ?? null,
       to: message.toRecipients.map((r) => r.emailAddress.address),
       cc: message.ccRecipients.map((r) => r.emailAddress.address),
       inReplyTo: message.inReplyTo,
@@ -530,6 +534,7 @@ function applyProperties(message: StoredMessage, body: Record<string, unknown>, 
         const type = String((value as { contentType?: unknown } | null)?.contentType ?? '').toLowerCase();
         if (typeof content !== 'string' || (type !== 'text' && type !== 'html')) return invalidProperty(key);
         message.text = type === 'html' ? content.replace(/<[^>]*>/g, '') : content;
+        message.html = type === 'html' ? content : null;
         break;
       }
       case 'toRecipients':

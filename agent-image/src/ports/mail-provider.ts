@@ -63,6 +63,8 @@ export interface DraftInput {
   subject: string;
   /** Plain-text body. */
   body: string;
+  /** Optional HTML alternative of the same content (summaries); the plain text stays the reference. */
+  html?: string;
   /** Provider id of the message this draft answers; the adapter threads the reply on it. */
   inReplyTo?: string;
   /** Provider thread id (Gmail); implied by `inReplyTo` on Graph. */

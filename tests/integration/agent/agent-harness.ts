@@ -30,6 +30,8 @@ export interface SentMail {
   to: string[];
   subject: string;
   body: string;
+  /** The HTML alternative, where the provider keeps one apart from the text. */
+  html: string | null;
   idempotencyKey: string | null;
 }
 
@@ -60,6 +62,7 @@ async function gmailMailbox(): Promise<MailboxUnderTest> {
         to: record.parsed.to === undefined ? [] : [record.parsed.to].flat().flatMap((t) => t.value.map((a) => a.address ?? '')),
         subject: record.parsed.subject ?? '',
         body: (record.parsed.text ?? '').trimEnd(),
+        html: typeof record.parsed.html === 'string' ? record.parsed.html : null,
         idempotencyKey: record.headers.get('x-agent-fleet-idempotency-key') ?? null,
       })),
     draftCount: () => emulator.draftCount(),
@@ -88,6 +91,7 @@ async function outlookMailbox(): Promise<MailboxUnderTest> {
         to: record.to,
         subject: record.subject,
         body: record.text.trimEnd(),
+        html: record.html,
         idempotencyKey: record.internetMessageHeaders.find((h) => h.name.toLowerCase() === 'x-agent-fleet-idempotency-key')?.value ?? null,
       })),
     draftCount: () => 0,

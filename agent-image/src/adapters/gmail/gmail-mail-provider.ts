@@ -119,6 +119,7 @@ export class GmailMailProvider implements MailProvider {
       cc: input.cc ?? [],
       subject: input.inReplyTo === undefined ? input.subject : replySubject(input.subject),
       body: input.body,
+      html: input.html,
       inReplyTo,
       references,
       idempotencyKey: input.idempotencyKey,

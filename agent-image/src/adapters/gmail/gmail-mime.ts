@@ -8,6 +8,7 @@ export interface OutgoingMime {
   cc: string[];
   subject: string;
   body: string;
+  html?: string | undefined;
   /** Message-ID of the message answered, with angle brackets. */
   inReplyTo: string | null;
   references: string[];
@@ -31,6 +32,7 @@ export async function buildRawMessage(mime: OutgoingMime): Promise<string> {
     // Model-written text: a line break in a header would start a new header.
     subject: mime.subject.replace(/[\r\n]+/g, ' '),
     text: mime.body,
+    ...(mime.html === undefined ? {} : { html: mime.html }),
     messageId: messageIdFor(mime.idempotencyKey, mime.from),
     inReplyTo: mime.inReplyTo ?? undefined,
     references: mime.references.length > 0 ? mime.references : undefined,

@@ -119,7 +119,8 @@ export class GraphMailProvider implements MailProvider {
     const content = {
       toRecipients: recipients(input.to),
       ccRecipients: recipients(input.cc ?? []),
-      body: { contentType: 'Text', content: input.body },
+      // Graph keeps one body: the HTML alternative when there is one, otherwise the text.
+      body: input.html === undefined ? { contentType: 'Text', content: input.body } : { contentType: 'HTML', content: input.html },
     };
     let created: unknown;
     if (input.inReplyTo === undefined) {

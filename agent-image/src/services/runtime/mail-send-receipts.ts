@@ -79,6 +79,7 @@ export class MailSendReceipts implements SendReceipts {
       cc: message.cc,
       subject: message.subject,
       body: message.text,
+      ...(message.html === null ? {} : { html: message.html }),
       ...(message.threadId === null ? {} : { threadId: message.threadId }),
       idempotencyKey: key,
     });
