@@ -20,7 +20,8 @@ import { AgentRuntime } from '../../../agent-image/src/services/runtime/agent-ru
 import { startEmbeddedVault, type EmbeddedVault } from '../../../orchestrator/src/adapters/embedded-vault/start-embedded-vault.ts';
 import { createVaultClient, type VaultClient } from '../../../orchestrator/src/adapters/vault/vault-client.ts';
 import { VaultSecretStore } from '../../../orchestrator/src/adapters/vault/vault-secret-store.ts';
-import { AnthropicEmulator, type MessagesRequest, type ScriptedReply } from '../../emulators/anthropic-emulator.ts';
+import type { AnthropicEmulator} from '../../emulators/anthropic-emulator.ts';
+import { type MessagesRequest, type ScriptedReply } from '../../emulators/anthropic-emulator.ts';
 import { GmailEmulator } from '../../emulators/gmail-emulator.ts';
 import { GraphEmulator } from '../../emulators/graph-emulator.ts';
 

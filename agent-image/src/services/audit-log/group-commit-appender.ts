@@ -1,4 +1,5 @@
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { syncDirectory } from '../storage/atomic-file.ts';
 import { join } from 'node:path';
 import { FleetError } from '../../domain/fleet-error.ts';
 
@@ -116,12 +117,4 @@ export class GroupCommitAppender {
   }
 }
 
-/** fsyncs a directory so that created, renamed or removed entries in it are durable. */
-export async function syncDirectory(directory: string): Promise<void> {
-  const fd = await open(directory, 'r');
-  try {
-    await fd.sync();
-  } finally {
-    await fd.close();
-  }
-}
+export { syncDirectory };

@@ -10,7 +10,7 @@ import { parseProposedAction } from '../../domain/policy/proposed-action.ts';
 import { recipientsInWindows } from '../../domain/policy/rate-window.ts';
 import type { AgentMetrics } from '../../observability/agent-metrics.ts';
 import type { Logger } from '../../observability/logger.ts';
-import { ProviderAuthError } from '../../ports/mail-provider.ts';
+import type { ProviderAuthError } from '../../ports/mail-provider.ts';
 import type { SecretSource } from '../../ports/secret-source.ts';
 import type { SendReceipts } from '../../ports/send-receipts.ts';
 import { AuditLog, type AuditRange } from '../audit-log/audit-log.ts';

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { FleetError } from '../../domain/fleet-error.ts';
-import { syncDirectory } from '../audit-log/group-commit-appender.ts';
+import { syncDirectory, writeFileAtomically } from '../storage/atomic-file.ts';
 
 /**
  * The persisted kill flag: `/data/KILLED` in the client's volume (written by `/v1/kill` or by the
@@ -46,16 +46,6 @@ export class KillSwitch {
   /** Latches at once, then persists the flag durably (temp file, fsync, rename, fsync of the directory). */
   async engage(details: { reason: string; by: string; at: Date }): Promise<void> {
     this.latched = true;
-    await mkdir(dirname(this.path), { recursive: true });
-    const temporary = `${this.path}.tmp-${process.pid}`;
-    const handle = await open(temporary, 'w', 0o600);
-    try {
-      await handle.writeFile(`${JSON.stringify({ killedAt: details.at.toISOString(), by: details.by, reason: details.reason })}\n`);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temporary, this.path);
-    await syncDirectory(dirname(this.path));
+    await writeFileAtomically(this.path, `${JSON.stringify({ killedAt: details.at.toISOString(), by: details.by, reason: details.reason })}\n`);
   }
 }

@@ -1,8 +1,9 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
+import { writeFileAtomically } from '@agent-fleet/agent/services/storage/atomic-file.ts';
 
 const MAGIC = Buffer.from('AFV1');
 const NONCE_BYTES = 12;
@@ -11,29 +12,6 @@ const KEY_BYTES = 32;
 
 export const MASTER_KEY_FILE = 'master.key';
 export const STATE_FILE = 'vault-state.enc';
-
-async function writeFileAtomic(path: string, data: Buffer): Promise<void> {
-  const temp = `${path}.tmp-${randomBytes(6).toString('hex')}`;
-  const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await rename(temp, path);
-  } catch (error) {
-    await unlink(temp).catch(() => undefined);
-    throw error;
-  }
-  const dir = await open(join(path, '..'), constants.O_RDONLY);
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
-}
 
 /** Reads the master key, creating it (mode 0600) on first run. Refuses a key file others can read. */
 export async function loadOrCreateMasterKey(dataDir: string): Promise<Buffer> {
@@ -114,6 +92,6 @@ export class EncryptedFileStore {
     const cipher = createCipheriv('aes-256-gcm', this.key, nonce);
     cipher.setAAD(MAGIC);
     const body = Buffer.concat([cipher.update(JSON.stringify(document), 'utf8'), cipher.final()]);
-    await writeFileAtomic(this.path, Buffer.concat([MAGIC, nonce, cipher.getAuthTag(), body]));
+    await writeFileAtomically(this.path, Buffer.concat([MAGIC, nonce, cipher.getAuthTag(), body]));
   }
 }

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { open, mkdir, readFile, rename } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomically } from '@agent-fleet/agent/services/storage/atomic-file.ts';
 import path from 'node:path';
 import type { ClientId } from '@agent-fleet/agent/domain/client-id.ts';
 import { FleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
@@ -64,24 +64,8 @@ export class FileSdScrapeTargets implements ScrapeTargets {
   }
 
   private async writeAtomically(content: string): Promise<void> {
-    const directory = path.dirname(this.filePath);
-    const temporary = path.join(directory, `.${path.basename(this.filePath)}.${process.pid}.${randomUUID()}.tmp`);
     try {
-      await mkdir(directory, { recursive: true });
-      const handle = await open(temporary, 'w', 0o644);
-      try {
-        await handle.writeFile(content);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temporary, this.filePath);
-      const directoryHandle = await open(directory, 'r');
-      try {
-        await directoryHandle.sync();
-      } finally {
-        await directoryHandle.close();
-      }
+      await writeFileAtomically(this.filePath, content, { mode: 0o644 });
     } catch (error) {
       throw new FleetError('unavailable', `cannot write scrape targets ${this.filePath}: ${(error as Error).message}`, {
         cause: error,
