@@ -99,7 +99,11 @@ process.once('SIGINT', () => {
 });
 
 async function main() {
-  fleet = await createFleetFixture({ AGENT_HEALTH_TIMEOUT_SECONDS: String(HEALTH_TIMEOUT_MS / 1000) });
+  // AGENT_CPUS from the environment lets the quota's share of the gap to a bare (unlimited) run be measured.
+  fleet = await createFleetFixture({
+    AGENT_HEALTH_TIMEOUT_SECONDS: String(HEALTH_TIMEOUT_MS / 1000),
+    ...(process.env['AGENT_CPUS'] ? { AGENT_CPUS: process.env['AGENT_CPUS'] } : {}),
+  });
   configDir = await mkdtemp(path.join(os.tmpdir(), 'provision-bench-'));
   const configFile = path.join(configDir, 'config.yaml');
   // Mode 0644: inside the container only the file's own mode matters, and the agent runs as uid 10001.

@@ -63,41 +63,42 @@ export class KillClientService {
     const started = performance.now();
     const clientId = parseClientId(request.clientId);
     const reason = checkReason(request.reason);
-    const { registry, runtime, targets, secrets, control, clock, logger } = this.deps;
+    const { registry, runtime, targets, secrets, clock, logger } = this.deps;
     const record = await registry.getClient(clientId);
     if (!record) throw new FleetError('not_found', `no client "${clientId}" in the registry`);
 
     const alreadyKilled = record.status === 'killed';
     await registry.setStatus(clientId, 'killed', reason, clock.now());
-    await secrets.lockClient(clientId);
-    const { revoked } = await secrets.revokeAgentTokens(clientId);
-
     const state = await runtime.inspectAgent(clientId);
-    let agentNotified = false;
-    if (state?.running && state.hostPorts) {
-      const controlToken = await secrets.readControlToken(clientId);
-      if (controlToken) {
-        agentNotified = await control
-          .request(`127.0.0.1:${state.hostPorts.control}`, controlToken, 'POST', '/v1/kill', { reason, by: request.actor }, AGENT_NOTICE_TIMEOUT_MS)
-          .then(
-            () => true,
-            () => false,
-          );
-      }
-    }
-    if (state) {
-      const flag = JSON.stringify({ killed: true, at: clock.now().toISOString(), by: request.actor, reason });
-      await runtime.placeFile(clientId, 'KILLED', `${flag}\n`, this.deps.config.agent.user);
-    }
+
+    // Independent of each other, so at once: Vault denies and revokes; the agent hears of it (bounded);
+    // the kill flag lands in its volume. Each holds even if another fails.
+    const lockdown = (async () => {
+      await secrets.lockClient(clientId);
+      return (await secrets.revokeAgentTokens(clientId)).revoked;
+    })();
+    const notice = this.notifyAgent(clientId, state, reason, request.actor);
+    const flag = state
+      ? runtime.placeFile(
+          clientId,
+          'KILLED',
+          `${JSON.stringify({ killed: true, at: clock.now().toISOString(), by: request.actor, reason })}\n`,
+          this.deps.config.agent.user,
+        )
+      : Promise.resolve();
+    const [lockdownResult, agentNotified, flagResult] = await Promise.allSettled([lockdown, notice, flag]);
     await runtime.stopAgent(clientId, 0);
-    await targets.unregister(clientId);
-    const containerStopped = !(await runtime.inspectAgent(clientId))?.running;
+    const [afterStop] = await Promise.all([runtime.inspectAgent(clientId), targets.unregister(clientId)]);
+    if (lockdownResult.status === 'rejected') throw lockdownResult.reason;
+    if (flagResult.status === 'rejected') throw flagResult.reason;
+    const revoked = lockdownResult.value;
+    const containerStopped = !afterStop?.running;
 
     const result: KillResult = {
       clientId,
       alreadyKilled,
       revokedTokens: revoked,
-      agentNotified,
+      agentNotified: agentNotified.status === 'fulfilled' && agentNotified.value,
       containerStopped,
       durationMs: performance.now() - started,
     };
@@ -107,9 +108,27 @@ export class KillClientService {
       clientId,
       reason,
       outcome: containerStopped ? 'success' : 'partial',
-      details: { previousStatus: record.status, revokedTokens: revoked, agentNotified, containerStopped },
+      details: { previousStatus: record.status, revokedTokens: revoked, agentNotified: result.agentNotified, containerStopped },
     });
     logger.warn('kill switch engaged', { client: clientId, revokedTokens: revoked, containerStopped });
     return result;
+  }
+
+  /** Tells a running agent first-hand (it audits the kill); bounded, and never in the way of the stop. */
+  private async notifyAgent(
+    clientId: ClientId,
+    state: Awaited<ReturnType<ContainerRuntime['inspectAgent']>>,
+    reason: string,
+    by: string,
+  ): Promise<boolean> {
+    if (!state?.running || !state.hostPorts) return false;
+    const controlToken = await this.deps.secrets.readControlToken(clientId);
+    if (!controlToken) return false;
+    return this.deps.control
+      .request(`127.0.0.1:${state.hostPorts.control}`, controlToken, 'POST', '/v1/kill', { reason, by }, AGENT_NOTICE_TIMEOUT_MS)
+      .then(
+        () => true,
+        () => false,
+      );
   }
 }

@@ -239,16 +239,20 @@ export class ProvisionClientService {
         name: 'network',
         run: async (context) => {
           await progress(context, 'network');
-          await this.subnetLock.run(async () => {
+          // Only the allocation is serialised; the (slow) network creation runs in parallel, safely, since
+          // the registry already holds the subnet (unique) before the network exists.
+          const subnet = await this.subnetLock.run(async () => {
             const existing = (await registry.getClient(context.clientId))?.subnet;
+            if (existing) return existing;
             const taken = [...(await runtime.listSubnetsInUse()), ...(await registry.allocatedSubnets())];
-            const subnet = existing ?? allocateSubnet(config.subnetPool, config.subnetPrefix, taken);
-            await registry.setSubnet(context.clientId, subnet);
-            const network = await runtime.ensureNetwork(context.clientId, subnet);
-            context.createdNetwork = network.created;
-            context.subnet = network.subnet;
-            context.vaultAddr = await secrets.vaultAddressForNetwork(context.clientId, network);
+            const allocated = allocateSubnet(config.subnetPool, config.subnetPrefix, taken);
+            await registry.setSubnet(context.clientId, allocated);
+            return allocated;
           });
+          const network = await runtime.ensureNetwork(context.clientId, subnet);
+          context.createdNetwork = network.created;
+          context.subnet = network.subnet;
+          context.vaultAddr = await secrets.vaultAddressForNetwork(context.clientId, network);
         },
         compensate: async (context) => {
           await runtime.removeNetwork(context.clientId);
