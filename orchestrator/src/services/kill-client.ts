@@ -36,7 +36,7 @@ export interface KillDependencies {
 }
 
 /** How long the agent gets to hear about the kill itself; it is stopped regardless. */
-const AGENT_NOTICE_TIMEOUT_MS = 300;
+const AGENT_NOTICE_TIMEOUT_MS = 200;
 
 export function checkReason(reason: unknown): string {
   if (typeof reason !== 'string' || reason.trim().length === 0) {
