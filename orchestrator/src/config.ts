@@ -64,6 +64,8 @@ const orchestratorEnvSchema = z
     AGENT_READY_TIMEOUT_SECONDS: z.coerce.number().min(1).max(600).default(30),
     /** Cron (UTC) for rotating every client's credentials; empty turns it off. Default monthly. */
     ROTATION_SCHEDULE: z.string().default('0 3 1 * *'),
+    /** Days a deprovisioned client's data is kept before it is deleted for good. Default 90. */
+    RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
     /** Seconds between audit chain-head checkpoints pulled from each agent. Default 60. */
     AUDIT_CHECKPOINT_INTERVAL_SECONDS: z.coerce.number().min(0).max(3600).default(60),
     /** Log level. Default info. */
@@ -103,6 +105,7 @@ export interface OrchestratorConfig {
   agentReadyTimeoutMs: number;
   rotationSchedule: string;
   auditCheckpointIntervalMs: number;
+  retentionDays: number;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
   version: string;
 }
@@ -152,6 +155,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Orche
     agentReadyTimeoutMs: e.AGENT_READY_TIMEOUT_SECONDS * 1000,
     rotationSchedule: e.ROTATION_SCHEDULE.trim(),
     auditCheckpointIntervalMs: e.AUDIT_CHECKPOINT_INTERVAL_SECONDS * 1000,
+    retentionDays: e.RETENTION_DAYS,
     logLevel: e.LOG_LEVEL,
     version: FLEET_VERSION,
   });

@@ -20,6 +20,7 @@ import type { ScrapeTargets } from './ports/scrape-targets.ts';
 import { AgentProxyService } from './services/agent-proxy.ts';
 import { ClientSecretsService } from './services/client-secrets.ts';
 import { DeprovisionClientService } from './services/deprovision-client.ts';
+import { enforceRetention } from './services/enforce-retention.ts';
 import { introduceAgent } from './services/introduce-agent.ts';
 import { KillClientService } from './services/kill-client.ts';
 import { ProvisionClientService } from './services/provision-client.ts';
@@ -44,6 +45,8 @@ export interface Orchestrator {
   rotate: RotateCredentialsService;
   secrets: ClientSecretsService;
   agents: AgentProxyService;
+  /** Deletes the data of clients closed longer ago than the retention period; returns their ids. */
+  enforceRetention(): Promise<string[]>;
   metrics: MetricsRegistry;
   close(): Promise<void>;
 }
@@ -89,6 +92,15 @@ export async function createOrchestrator(
     }
   }
 
+  const deprovision = new DeprovisionClientService({
+    registry,
+    runtime,
+    targets,
+    clock,
+    logger,
+    extension: { onPurge: (clientId) => secrets.removeClient(clientId) },
+  });
+
   const metricsRegistry = new MetricsRegistry();
   collectDefaultMetrics({ register: metricsRegistry });
   const metrics = createOrchestratorMetrics(metricsRegistry, () => registry.listClients());
@@ -113,14 +125,8 @@ export async function createOrchestrator(
       metrics,
       secrets: { store: secrets, vaultAddressForNetwork: secretBackend.vaultAddressForNetwork, introduce },
     }),
-    deprovision: new DeprovisionClientService({
-      registry,
-      runtime,
-      targets,
-      clock,
-      logger,
-      extension: { onPurge: (clientId) => secrets.removeClient(clientId) },
-    }),
+    deprovision,
+    enforceRetention: () => enforceRetention({ registry, deprovision, clock, logger, retentionDays: config.retentionDays }),
     reconcile: new ReconcileFleetService({
       config,
       registry,

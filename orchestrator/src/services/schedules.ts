@@ -22,6 +22,13 @@ export function startSchedules(orchestrator: Orchestrator, logger: Logger): () =
       }, config.auditCheckpointIntervalMs),
     );
   }
+  // Daily: closed clients' data past the retention period is deleted for good.
+  jobs.push(
+    new Cron('30 2 * * *', { timezone: 'UTC', protect: true }, async () => {
+      const purged = await orchestrator.enforceRetention();
+      if (purged.length > 0) logger.info('retention purge done', { clients: purged.length });
+    }),
+  );
   if (config.rotationSchedule) {
     jobs.push(
       new Cron(config.rotationSchedule, { timezone: 'UTC', protect: true }, async () => {

@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { resourceNames } from '../../../agent-image/src/domain/client-id.ts';
+import { createFleetFixture, resourcesOf, uniqueClientId, type FleetFixture } from '../../helpers/fleet-fixture.ts';
+
+const DAY_MS = 86_400_000;
+
+describe('log retention after account closure', () => {
+  let now = new Date('2026-11-23T10:00:00Z');
+  let fleet: FleetFixture;
+  const used: string[] = [];
+  before(async () => {
+    fleet = await createFleetFixture({ RETENTION_DAYS: '90' }, { clock: { now: () => now } });
+  });
+  after(() => fleet.cleanup(used));
+
+  test("a closed client's data is kept for the retention period, then deleted for good", async () => {
+    const clientId = uniqueClientId('ret');
+    const kept = uniqueClientId('ret');
+    used.push(clientId, kept);
+    await fleet.orchestrator.provision.provision({ clientId, actor: 'test' });
+    await fleet.orchestrator.provision.provision({ clientId: kept, actor: 'test' });
+    await fleet.orchestrator.secrets.set({ clientId, name: 'anthropic', value: 'sk-test-retention', actor: 'test' });
+    await fleet.orchestrator.deprovision.deprovision({ clientId, purge: false, actor: 'test', reason: 'contract ended' });
+    assert.deepEqual(await resourcesOf(clientId), [`volume ${resourceNames(clientId).volume}`]);
+
+    now = new Date(now.getTime() + 89 * DAY_MS);
+    assert.deepEqual(await fleet.orchestrator.enforceRetention(), [], 'kept within the period: the client can still ask for an export');
+    assert.deepEqual(await resourcesOf(clientId), [`volume ${resourceNames(clientId).volume}`]);
+
+    now = new Date(now.getTime() + 2 * DAY_MS);
+    assert.deepEqual(await fleet.orchestrator.enforceRetention(), [clientId]);
+    assert.deepEqual(await resourcesOf(clientId), [], 'volume (audit log, state) deleted');
+    assert.equal(await fleet.orchestrator.registry.getClient(clientId), null);
+    assert.deepEqual(await fleet.orchestrator.secretBackend.store.listSecrets(clientId), [], 'secrets deleted');
+    const purge = (await fleet.orchestrator.registry.listOpsLog({ clientId })).at(-1);
+    assert.equal(purge?.action, 'deprovision-purge');
+    assert.equal(purge?.actor, 'retention');
+    assert.equal((await fleet.orchestrator.registry.getClient(kept))?.status, 'active', 'an active client is never touched');
+  });
+});
