@@ -138,6 +138,11 @@ describe('secrets, the kill switch and rotation, on real containers and the embe
     assert.equal(log.at(-1)?.action, 'kill');
     assert.equal(log.at(-1)?.reason, 'test: compromised');
 
+    // Killing a killed client again is safe: still killed, still stopped.
+    const again = await fleet.orchestrator.kill.kill({ clientId, reason: 'test: again', actor: 'test' });
+    assert.equal(again.alreadyKilled, true);
+    assert.equal(again.containerStopped, true);
+
     const revived = await fleet.orchestrator.revive.revive({ clientId, reason: 'test: cleared', actor: 'test' });
     assert.equal(revived.clientId, clientId);
     assert.equal((await fleet.orchestrator.registry.getClient(clientId))?.status, 'active');

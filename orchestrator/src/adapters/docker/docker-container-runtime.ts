@@ -171,11 +171,19 @@ export class DockerContainerRuntime implements ContainerRuntime {
 
   async stopAgent(clientId: ClientId, graceSeconds: number): Promise<void> {
     const name = resourceNames(clientId).container;
+    const container = this.docker.getContainer(name);
     try {
-      await this.docker.getContainer(name).stop({ t: graceSeconds });
+      if (graceSeconds === 0) {
+        // The kill switch: SIGKILL, then wait only until the process is gone (not for network teardown).
+        await container.kill({ signal: 'SIGKILL' });
+        await container.wait({ condition: 'not-running' });
+      } else {
+        await container.stop({ t: graceSeconds });
+      }
     } catch (error) {
       const status = statusCodeOf(error);
-      if (status === 304 || status === 404) return;
+      // 304: already stopped; 404: gone; 409 from kill: "is not running". Each means: not running.
+      if (status === 304 || status === 404 || (graceSeconds === 0 && status === 409)) return;
       throw translateDockerError(error, `stop container ${name}`);
     }
   }
