@@ -160,6 +160,22 @@ export function validateAuditEntry(entry: AuditEntry): string[] {
   return problems;
 }
 
+/** Every field of a stored record, in the order exports present them. */
+export const AUDIT_RECORD_FIELDS = [
+  'seq',
+  'timestamp',
+  'action_type',
+  'actor',
+  'target',
+  'parameters',
+  'approval_status',
+  'approved_by',
+  'result',
+  'content_hash',
+  'prev_hash',
+  'hash',
+] as const;
+
 /** Parses a decrypted record from storage (untrusted: the file may have been edited). */
 export function parseAuditRecord(value: unknown): { ok: true; record: AuditRecord } | { ok: false; problems: string[] } {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
@@ -170,20 +186,7 @@ export function parseAuditRecord(value: unknown): { ok: true; record: AuditRecor
   if (!Number.isSafeInteger(candidate.seq) || candidate.seq < 1) problems.push('seq must be a positive integer');
   if (typeof candidate.prev_hash !== 'string' || !HEX_64.test(candidate.prev_hash)) problems.push('prev_hash must be sha256 hex');
   if (typeof candidate.hash !== 'string' || !HEX_64.test(candidate.hash)) problems.push('hash must be sha256 hex');
-  const known = new Set([
-    'timestamp',
-    'action_type',
-    'actor',
-    'target',
-    'parameters',
-    'approval_status',
-    'approved_by',
-    'result',
-    'content_hash',
-    'seq',
-    'prev_hash',
-    'hash',
-  ]);
+  const known = new Set<string>(AUDIT_RECORD_FIELDS);
   for (const key of Object.keys(candidate)) if (!known.has(key)) problems.push(`unknown field "${key}"`);
   return problems.length === 0 ? { ok: true, record: candidate } : { ok: false, problems };
 }

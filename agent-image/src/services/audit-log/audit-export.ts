@@ -1,24 +1,11 @@
-import type { AuditRecord } from '../../domain/audit-record.ts';
+import { AUDIT_RECORD_FIELDS, type AuditRecord } from '../../domain/audit-record.ts';
 
 /** Formats a client can take away: JSON lines, or CSV for spreadsheets. */
 export type AuditExportFormat = 'jsonl' | 'csv';
 
 export const AUDIT_EXPORT_FORMATS: readonly AuditExportFormat[] = ['jsonl', 'csv'];
 
-export const AUDIT_CSV_COLUMNS = [
-  'seq',
-  'timestamp',
-  'action_type',
-  'actor',
-  'target',
-  'parameters',
-  'approval_status',
-  'approved_by',
-  'result',
-  'content_hash',
-  'prev_hash',
-  'hash',
-] as const;
+export const AUDIT_CSV_COLUMNS = AUDIT_RECORD_FIELDS;
 
 export function toJsonLine(record: AuditRecord): string {
   const ordered: Record<string, unknown> = {};
