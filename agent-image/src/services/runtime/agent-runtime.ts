@@ -519,12 +519,10 @@ export class AgentRuntime {
     else if (opened.receipts !== null) await opened.outbox.recover(opened.receipts);
   }
 
-  /** Undoes a kill: audited, flag removed from the volume, work resumes with the current secrets. */
-  async revive(reason: string, by: string): Promise<void> {
-    const opened = this.required();
-    if (!this.kill.killed) return;
-    await opened.audit.append({
-      action_type: 'revive',
+  /** The audit record of an admin pulling (kill) or releasing (revive) the kill switch. */
+  private async auditKillSwitch(audit: Opened['audit'], action: 'kill' | 'revive', reason: string, by: string): Promise<void> {
+    await audit.append({
+      action_type: action,
       actor: `admin:${by}`,
       target: 'agent',
       parameters: { reason: reason.slice(0, 500) },
@@ -532,6 +530,13 @@ export class AgentRuntime {
       approved_by: by,
       result: 'success',
     });
+  }
+
+  /** Undoes a kill: audited, flag removed from the volume, work resumes with the current secrets. */
+  async revive(reason: string, by: string): Promise<void> {
+    const opened = this.required();
+    if (!this.kill.killed) return;
+    await this.auditKillSwitch(opened.audit, 'revive', reason, by);
     await this.kill.release();
     this.metrics.setKilled(false);
     await this.connect();
@@ -546,17 +551,7 @@ export class AgentRuntime {
     this.metrics.setKilled(true);
     this.stopTimers();
     const opened = this.opened;
-    if (opened !== null) {
-      await opened.audit.append({
-        action_type: 'kill',
-        actor: `admin:${by}`,
-        target: 'agent',
-        parameters: { reason: reason.slice(0, 500) },
-        approval_status: 'not_required',
-        approved_by: by,
-        result: 'success',
-      });
-    }
+    if (opened !== null) await this.auditKillSwitch(opened.audit, 'kill', reason, by);
     await this.kill.engage({ reason, by, at: this.now() });
     this.logger.warn('kill switch engaged', { by });
   }
