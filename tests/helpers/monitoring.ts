@@ -121,3 +121,37 @@ export async function killLeftovers(monitoringDir: string): Promise<void> {
   }
 }
 
+
+/** A local receiver recording every Alertmanager webhook call (paths /page and /ops), in order. */
+export async function startWebhookReceiver(): Promise<{ server: Server; port: number; calls: WebhookCall[] }> {
+  const calls: WebhookCall[] = [];
+  const { server, port } = await listen((request, response) => {
+    let body = '';
+    request.setEncoding('utf8');
+    request.on('data', (chunk: string) => (body += chunk));
+    request.on('end', () => {
+      calls.push({ path: request.url ?? '', body: JSON.parse(body) as WebhookCall['body'] });
+      response.end('ok');
+    });
+  });
+  return { server, port, calls };
+}
+
+/** Environment for monitoring-up.sh: loopback ports, 1 s scrape and evaluation, both webhooks local. */
+export function monitoringEnv(
+  base: NodeJS.ProcessEnv,
+  ports: { prometheus: number; alertmanager: number; orchestrator: number; webhook: number },
+): NodeJS.ProcessEnv {
+  return {
+    ...base,
+    PROMETHEUS_PORT: String(ports.prometheus),
+    ALERTMANAGER_PORT: String(ports.alertmanager),
+    ORCHESTRATOR_ADDRESS: `127.0.0.1:${ports.orchestrator}`,
+    SCRAPE_INTERVAL: '1s',
+    EVALUATION_INTERVAL: '1s',
+    PAGER_WEBHOOK_URL: `http://127.0.0.1:${ports.webhook}/page`,
+    OPS_WEBHOOK_URL: `http://127.0.0.1:${ports.webhook}/ops`,
+    READY_TIMEOUT_SECONDS: '30',
+    NODE_BIN: process.execPath,
+  };
+}

@@ -27,7 +27,9 @@ import {
   getJson,
   killLeftovers,
   listen,
+  monitoringEnv,
   run,
+  startWebhookReceiver,
   waitFor,
   type RunResult,
   type WebhookCall,
@@ -475,7 +477,7 @@ void describe('live prometheus and alertmanager', () => {
     async () => {
       const home = await mkdtemp(path.join(tmpdir(), 'fleet-monitoring-live-'));
       const monitoringDir = path.join(home, 'monitoring');
-      const calls: WebhookCall[] = [];
+      let calls: WebhookCall[] = [];
       let chainValid = 1;
       let agent: Server | undefined;
       let orchestrator: Server | undefined;
@@ -507,16 +509,10 @@ void describe('live prometheus and alertmanager', () => {
           );
         }));
         const orchestratorPort = (orchestrator.address() as AddressInfo).port;
-        let webhookPort: number;
-        ({ server: webhook, port: webhookPort } = await listen((request, response) => {
-          let body = '';
-          request.setEncoding('utf8');
-          request.on('data', (chunk: string) => (body += chunk));
-          request.on('end', () => {
-            calls.push({ path: request.url ?? '', body: JSON.parse(body) as WebhookCall['body'] });
-            response.end('ok');
-          });
-        }));
+        const receiver = await startWebhookReceiver();
+        webhook = receiver.server;
+        const webhookPort = receiver.port;
+        calls = receiver.calls;
 
         await mkdir(path.join(home, 'targets'), { recursive: true });
         await writeFile(
@@ -525,18 +521,12 @@ void describe('live prometheus and alertmanager', () => {
         );
         const prometheusPort = await freePort();
         const alertmanagerPort = await freePort();
-        const upEnv = {
-          ...env,
-          PROMETHEUS_PORT: String(prometheusPort),
-          ALERTMANAGER_PORT: String(alertmanagerPort),
-          ORCHESTRATOR_ADDRESS: `127.0.0.1:${orchestratorPort}`,
-          SCRAPE_INTERVAL: '1s',
-          EVALUATION_INTERVAL: '1s',
-          PAGER_WEBHOOK_URL: `http://127.0.0.1:${webhookPort}/page`,
-          OPS_WEBHOOK_URL: `http://127.0.0.1:${webhookPort}/ops`,
-          READY_TIMEOUT_SECONDS: '30',
-          NODE_BIN: process.execPath,
-        };
+        const upEnv = monitoringEnv(env, {
+          prometheus: prometheusPort,
+          alertmanager: alertmanagerPort,
+          orchestrator: orchestratorPort,
+          webhook: webhookPort,
+        });
         assertSucceeded(
           await run('bash', [MONITORING_UP], { env: upEnv, timeoutMs: 90_000 }),
           'monitoring-up.sh',

@@ -24,10 +24,10 @@ import {
   freePort,
   getJson,
   killLeftovers,
-  listen,
+  monitoringEnv,
   run,
+  startWebhookReceiver,
   waitFor,
-  type WebhookCall,
 } from '../helpers/monitoring.ts';
 
 type Alert = { labels: Record<string, string>; status: { state: string; inhibitedBy: string[] } };
@@ -55,16 +55,7 @@ describe('anomaly alerting end to end', () => {
     cleanups.push(() => close(orchestratorServer));
     const orchestratorPort = (orchestratorServer.address() as AddressInfo).port;
 
-    const calls: WebhookCall[] = [];
-    const { server: webhook, port: webhookPort } = await listen((request, response) => {
-      let body = '';
-      request.setEncoding('utf8');
-      request.on('data', (chunk: string) => (body += chunk));
-      request.on('end', () => {
-        calls.push({ path: request.url ?? '', body: JSON.parse(body) as WebhookCall['body'] });
-        response.end('ok');
-      });
-    });
+    const { server: webhook, port: webhookPort, calls } = await startWebhookReceiver();
     cleanups.push(() => close(webhook));
 
     const gmailPort = await freePort();
@@ -119,24 +110,15 @@ describe('anomaly alerting end to end', () => {
 
     const prometheusPort = await freePort();
     const alertmanagerPort = await freePort();
-    const monitoringEnv = {
-      ...process.env,
-      AGENT_FLEET_HOME: fleet.homeDir,
-      PROMETHEUS_PORT: String(prometheusPort),
-      ALERTMANAGER_PORT: String(alertmanagerPort),
-      ORCHESTRATOR_ADDRESS: `127.0.0.1:${orchestratorPort}`,
-      SCRAPE_INTERVAL: '1s',
-      EVALUATION_INTERVAL: '1s',
-      PAGER_WEBHOOK_URL: `http://127.0.0.1:${webhookPort}/page`,
-      OPS_WEBHOOK_URL: `http://127.0.0.1:${webhookPort}/ops`,
-      READY_TIMEOUT_SECONDS: '30',
-      NODE_BIN: process.execPath,
-    };
+    const upEnv = monitoringEnv(
+      { ...process.env, AGENT_FLEET_HOME: fleet.homeDir },
+      { prometheus: prometheusPort, alertmanager: alertmanagerPort, orchestrator: orchestratorPort, webhook: webhookPort },
+    );
     cleanups.push(async () => {
-      await run('bash', [MONITORING_DOWN], { env: monitoringEnv, timeoutMs: 30_000 });
+      await run('bash', [MONITORING_DOWN], { env: upEnv, timeoutMs: 30_000 });
       await killLeftovers(path.join(fleet.homeDir, 'monitoring'));
     });
-    assertSucceeded(await run('bash', [MONITORING_UP], { env: monitoringEnv, timeoutMs: 90_000 }), 'monitoring-up.sh');
+    assertSucceeded(await run('bash', [MONITORING_UP], { env: upEnv, timeoutMs: 90_000 }), 'monitoring-up.sh');
     const prometheus = `http://127.0.0.1:${prometheusPort}`;
     const alertmanager = `http://127.0.0.1:${alertmanagerPort}`;
 

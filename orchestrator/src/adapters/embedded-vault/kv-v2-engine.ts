@@ -42,6 +42,11 @@ function versionList(body: Record<string, unknown>): number[] {
 }
 
 /** A KV version 2 secrets engine over one mount's slice of the state. */
+/** Metadata of a secret that has no version yet. */
+function emptySecret(now: KvSecret['createdAt']): KvSecret {
+  return { createdAt: now, updatedAt: now, currentVersion: 0, oldestVersion: 0, maxVersions: 0, casRequired: false, versions: {} };
+}
+
 export class KvV2Engine {
   private readonly secrets: Record<string, KvSecret>;
 
@@ -117,15 +122,7 @@ export class KvV2Engine {
       throw badRequest('check-and-set parameter required for this call');
     if (cas !== undefined && cas !== current)
       throw badRequest('check-and-set parameter did not match the current version');
-    const entry: KvSecret = secret ?? {
-      createdAt: ctx.now,
-      updatedAt: ctx.now,
-      currentVersion: 0,
-      oldestVersion: 0,
-      maxVersions: 0,
-      casRequired: false,
-      versions: {},
-    };
+    const entry: KvSecret = secret ?? emptySecret(ctx.now);
     const number = current + 1;
     const version: KvVersion = {
       createdAt: ctx.now,
@@ -178,15 +175,7 @@ export class KvV2Engine {
       return noContent();
     }
     this.only(ctx, 'create', 'update');
-    const entry: KvSecret = secret ?? {
-      createdAt: ctx.now,
-      updatedAt: ctx.now,
-      currentVersion: 0,
-      oldestVersion: 0,
-      maxVersions: 0,
-      casRequired: false,
-      versions: {},
-    };
+    const entry: KvSecret = secret ?? emptySecret(ctx.now);
     entry.maxVersions = optionalInt(ctx.body, 'max_versions') ?? entry.maxVersions;
     const casRequired = ctx.body['cas_required'];
     if (typeof casRequired === 'boolean') entry.casRequired = casRequired;
