@@ -18,6 +18,16 @@ const agentEnvSchema = z.object({
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
   /** Vault API address (HashiCorp Vault, OpenBao or the orchestrator's embedded store). Optional: an introduction may carry it. */
   VAULT_ADDR: z.url().optional(),
+  /**
+   * Read-only directory of files the orchestrator places for the agent (the kill switch's KILLED flag).
+   * Set on Kubernetes, where they arrive as a ConfigMap mount; unset on Docker, where they land in AGENT_DATA_DIR.
+   */
+  AGENT_PLACED_FILES_DIR: z.string().regex(/^\//, 'must be an absolute path').optional(),
+  /**
+   * File Vault Agent writes the agent's Vault token to (Kubernetes). When set, the agent introduces itself
+   * from it at start instead of waiting for a wrapped token. Default: none (wrapped-token introduction).
+   */
+  AGENT_VAULT_SINK_FILE: z.string().regex(/^\//, 'must be an absolute path').optional(),
   /** Seconds between mailbox syncs. Default 60. */
   AGENT_SYNC_INTERVAL_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
   /** Seconds between approval-expiry sweeps. Default 60. */

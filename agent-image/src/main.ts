@@ -37,8 +37,9 @@ async function main(): Promise<void> {
     logger,
     metrics,
     ...(env.VAULT_ADDR === undefined ? {} : { vaultAddr: env.VAULT_ADDR }),
-    secretSource: ({ vaultAddr, wrappingToken, wrappedKeyFile }) =>
-      new VaultSecretSource({ clientId, vaultAddr, wrappingToken, wrappedKeyFile, logger }),
+    placedFilesDir: env.AGENT_PLACED_FILES_DIR,
+    vaultSinkFile: env.AGENT_VAULT_SINK_FILE,
+    secretSource: (input) => new VaultSecretSource({ clientId, ...input, logger }),
     connectors: connectorsFromSecrets({
       ...(env.AGENT_GMAIL_ROOT_URL === undefined ? {} : { gmailRootUrl: env.AGENT_GMAIL_ROOT_URL }),
       ...(env.AGENT_GMAIL_TOKEN_URL === undefined ? {} : { gmailTokenUrl: env.AGENT_GMAIL_TOKEN_URL }),
@@ -56,6 +57,7 @@ async function main(): Promise<void> {
     await listen(createMetricsApp(registry), env.AGENT_BIND_HOST, env.AGENT_METRICS_PORT),
   ];
   logger.info('agent started; waiting for the introduction', { controlPort: env.AGENT_CONTROL_PORT, metricsPort: env.AGENT_METRICS_PORT });
+  runtime.introduceFromSinkWhenPresent();
 
   const stop = (signal: string) => {
     logger.info('agent stopping', { signal });

@@ -5,6 +5,11 @@ import { parseIpv4Cidr } from './domain/ipv4-cidr.ts';
 
 const MIB = 1024 * 1024;
 
+const dnsLabel = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a namespace name (DNS-1123 label)');
+
+/** Environment helm and kubectl need from the orchestrator's own, and nothing else (no secrets leak in). */
+const KUBE_COMMAND_ENV = ['PATH', 'HOME', 'KUBECONFIG', 'KUBERNETES_SERVICE_HOST', 'KUBERNETES_SERVICE_PORT'] as const;
+
 const orchestratorEnvSchema = z
   .object({
     /** State directory: embedded registry, secret store, scrape targets, socket, logs. Default ~/.agent-fleet. */
@@ -20,6 +25,30 @@ const orchestratorEnvSchema = z
       .string()
       .regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex characters (sha256 of the token)')
       .optional(),
+    /** Where agents run: docker (one host) or kubernetes (a Helm release per client). Default docker. */
+    FLEET_RUNTIME: z.enum(['docker', 'kubernetes'], { error: 'must be docker or kubernetes' }).default('docker'),
+    /** Kubeconfig file for helm and kubectl (kubernetes). Default: none, i.e. the in-cluster service account. */
+    KUBECONFIG: z.string().min(1).optional(),
+    /** Kubeconfig context (kubernetes). Default: the kubeconfig's current context. */
+    FLEET_KUBE_CONTEXT: z.string().min(1).optional(),
+    /** helm binary, a path or a name looked up in PATH (kubernetes). Default helm. */
+    FLEET_HELM_PATH: z.string().min(1).default('helm'),
+    /** kubectl binary, a path or a name looked up in PATH (kubernetes). Default kubectl. */
+    FLEET_KUBECTL_PATH: z.string().min(1).default('kubectl'),
+    /** Directory of the fleet-agent chart (kubernetes). Default /app/charts/fleet-agent (the orchestrator image's). */
+    FLEET_AGENT_CHART: z.string().min(1).default('/app/charts/fleet-agent'),
+    /** Namespace the orchestrator runs in, allowed through each agent's NetworkPolicy (kubernetes). Default agent-fleet. */
+    FLEET_ORCHESTRATOR_NAMESPACE: dnsLabel.default('agent-fleet'),
+    /** Namespace Prometheus runs in, allowed to scrape agents (kubernetes). Default monitoring. */
+    FLEET_MONITORING_NAMESPACE: dnsLabel.default('monitoring'),
+    /** Namespace of an in-cluster Vault agents may reach on port 8200 (kubernetes). Default: none (Vault outside, on 443). */
+    FLEET_VAULT_NAMESPACE: dnsLabel.optional(),
+    /** Storage class of each client's volume claim (kubernetes). Default: the cluster's default class. */
+    FLEET_AGENT_STORAGE_CLASS: z.string().min(1).optional(),
+    /** Size of each client's volume claim, a Kubernetes quantity (kubernetes). Default 1Gi. */
+    FLEET_AGENT_VOLUME_SIZE: z.string().regex(/^[1-9][0-9]*(Mi|Gi|Ti)$/, 'must be a size such as 512Mi or 1Gi').default('1Gi'),
+    /** DNS domain of the cluster, for the agents' Service names (kubernetes). Default cluster.local. */
+    FLEET_CLUSTER_DOMAIN: z.string().regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, 'must be a DNS domain such as cluster.local').default('cluster.local'),
     /** Docker Engine socket. Default /var/run/docker.sock. */
     DOCKER_SOCKET: z.string().min(1).default('/var/run/docker.sock'),
     /** Agent image. Default agent-fleet/agent:<this version>. */
@@ -75,13 +104,36 @@ const orchestratorEnvSchema = z
     if (env.VAULT_ADDR && !env.VAULT_TOKEN_FILE) {
       context.addIssue({ code: 'custom', path: ['VAULT_TOKEN_FILE'], message: 'is required with VAULT_ADDR' });
     }
+    if (env.FLEET_RUNTIME === 'kubernetes' && !env.VAULT_ADDR) {
+      // The embedded store listens on loopback and Docker gateways only: pods in the cluster cannot reach it.
+      context.addIssue({ code: 'custom', path: ['VAULT_ADDR'], message: 'is required with FLEET_RUNTIME=kubernetes (agents in the cluster cannot reach the embedded store)' });
+    }
     if (env.FLEET_SUBNET_PREFIX < parseIpv4Cidr(env.FLEET_SUBNET_POOL).prefix) {
       context.addIssue({ code: 'custom', path: ['FLEET_SUBNET_PREFIX'], message: 'must be at least the pool prefix' });
     }
   });
 
+export interface KubernetesRuntimeConfig {
+  kubeconfig: string | undefined;
+  context: string | undefined;
+  helmPath: string;
+  kubectlPath: string;
+  chartPath: string;
+  orchestratorNamespace: string;
+  monitoringNamespace: string;
+  vaultNamespace: string | undefined;
+  storageClassName: string | undefined;
+  volumeSize: string;
+  clusterDomain: string;
+  /** The whole environment helm and kubectl run with (PATH, HOME, KUBECONFIG, in-cluster API address). */
+  commandEnv: Record<string, string>;
+}
+
 export interface OrchestratorConfig {
   homeDir: string;
+  /** Where agents run; one runtime per orchestrator. */
+  runtime: 'docker' | 'kubernetes';
+  kubernetes: KubernetesRuntimeConfig;
   databaseUrl: string | undefined;
   api: { host: string; port: number; adminTokenSha256: string | undefined; socketPath: string };
   dockerSocket: string;
@@ -120,8 +172,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Orche
     throw new Error(`invalid orchestrator configuration:\n  ${issues.join('\n  ')}`);
   }
   const e = result.data;
+  const commandEnv: Record<string, string> = {};
+  for (const name of KUBE_COMMAND_ENV) {
+    const value = env[name];
+    if (value) commandEnv[name] = value;
+  }
   return Object.freeze({
     homeDir: e.AGENT_FLEET_HOME,
+    runtime: e.FLEET_RUNTIME,
+    kubernetes: {
+      kubeconfig: e.KUBECONFIG,
+      context: e.FLEET_KUBE_CONTEXT,
+      helmPath: e.FLEET_HELM_PATH,
+      kubectlPath: e.FLEET_KUBECTL_PATH,
+      chartPath: e.FLEET_AGENT_CHART,
+      orchestratorNamespace: e.FLEET_ORCHESTRATOR_NAMESPACE,
+      monitoringNamespace: e.FLEET_MONITORING_NAMESPACE,
+      vaultNamespace: e.FLEET_VAULT_NAMESPACE,
+      storageClassName: e.FLEET_AGENT_STORAGE_CLASS,
+      volumeSize: e.FLEET_AGENT_VOLUME_SIZE,
+      clusterDomain: e.FLEET_CLUSTER_DOMAIN,
+      commandEnv,
+    },
     databaseUrl: e.DATABASE_URL,
     api: {
       host: e.ORCHESTRATOR_HOST,

@@ -20,7 +20,7 @@ const servers: Server[] = [
 ];
 const pidFile = path.join(config.homeDir, 'orchestrator.pid');
 await writeFile(pidFile, `${process.pid}\n`, { mode: 0o600 });
-logger.info('orchestrator started', { socket: config.api.socketPath, api: `${config.api.host}:${config.api.port}`, home: config.homeDir });
+logger.info('orchestrator started', { runtime: orchestrator.runtime.kind, socket: config.api.socketPath, api: `${config.api.host}:${config.api.port}`, home: config.homeDir });
 
 const stopSchedules = startSchedules(orchestrator, logger);
 

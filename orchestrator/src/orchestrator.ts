@@ -5,6 +5,8 @@ import type { Logger } from '@agent-fleet/agent/observability/logger.ts';
 import { HttpAgentControl } from './adapters/http/http-agent-control.ts';
 import { HttpAgentHealthProbe } from './adapters/http/http-agent-health-probe.ts';
 import { DockerContainerRuntime } from './adapters/docker/docker-container-runtime.ts';
+import type { CommandRunner } from './adapters/kubernetes/command-runner.ts';
+import { kubernetesRuntimeFromConfig } from './adapters/kubernetes/kubernetes-runtime-from-config.ts';
 import { FileSdScrapeTargets } from './adapters/prometheus/file-sd-scrape-targets.ts';
 import { openRegistry } from './adapters/sql/open-registry.ts';
 import { openSecretBackend, type SecretBackend } from './adapters/vault/open-secret-backend.ts';
@@ -57,9 +59,25 @@ export interface OrchestratorOverrides {
   runtime?: ContainerRuntime;
   secretBackend?: SecretBackend;
   clock?: Clock;
+  /** Runs helm and kubectl for FLEET_RUNTIME=kubernetes (tests record the command lines instead). */
+  commandRunner?: CommandRunner;
+  /** How the orchestrator reaches agents' control APIs (tests observe the addresses asked for). */
+  control?: AgentControl;
+  health?: AgentHealthProbe;
 }
 
 const LIVE_STATUSES = new Set<ClientRecord['status']>(['active', 'killed', 'provisioning']);
+
+/** The one runtime this orchestrator runs agents on (FLEET_RUNTIME). */
+async function openContainerRuntime(
+  config: Readonly<OrchestratorConfig>,
+  registry: Registry,
+  logger: Logger,
+  commandRunner: CommandRunner | undefined,
+): Promise<ContainerRuntime> {
+  if (config.runtime === 'kubernetes') return kubernetesRuntimeFromConfig(config, logger, commandRunner);
+  return new DockerContainerRuntime({ socketPath: config.dockerSocket, fleetId: await registry.fleetId() });
+}
 
 export async function createOrchestrator(
   config: Readonly<OrchestratorConfig>,
@@ -68,10 +86,12 @@ export async function createOrchestrator(
 ): Promise<Orchestrator> {
   const clock = overrides.clock ?? systemClock;
   const registry = overrides.registry ?? (await openRegistry({ databaseUrl: config.databaseUrl, homeDir: config.homeDir }));
-  const runtime = overrides.runtime ?? new DockerContainerRuntime({ socketPath: config.dockerSocket, fleetId: await registry.fleetId() });
+  const runtime = overrides.runtime ?? (await openContainerRuntime(config, registry, logger, overrides.commandRunner));
+  // On Kubernetes Prometheus finds agents through their ServiceMonitor or scrape annotations; the file
+  // still records each agent's Service address, so status and reconcile work the same on both runtimes.
   const targets = new FileSdScrapeTargets(config.targetsFile);
-  const health = new HttpAgentHealthProbe();
-  const control = new HttpAgentControl();
+  const health = overrides.health ?? new HttpAgentHealthProbe();
+  const control = overrides.control ?? new HttpAgentControl();
   const secretBackend = overrides.secretBackend ?? (await openSecretBackend(config, logger));
   const secrets = secretBackend.store;
 

@@ -10,6 +10,9 @@ import {
   type EmulatorRequest,
   type EmulatorResponse,
 } from './http-emulator.ts';
+import { AuthorizationCodeFlow } from './oauth-authorization-code.ts';
+import { GmailPush } from './gmail-push.ts';
+import { GoogleCalendarRoutes } from './google-calendar-routes.ts';
 
 /**
  * Gmail API v1 + Google's OAuth token endpoint, on loopback, for googleapis pointed here with `rootUrl`
@@ -92,7 +95,13 @@ export class GmailEmulator {
   readonly mailbox: string;
   readonly clientId: string;
   readonly clientSecret: string;
+  /** Consent page at /o/oauth2/v2/auth and `grant_type=authorization_code`; tests set its behaviour. */
+  readonly authorizationCodes: AuthorizationCodeFlow;
   readonly sent: SentRecord[] = [];
+  /** users.watch / users.stop and the Pub/Sub push of new inbox mail (tests set its push endpoint). */
+  readonly push = new GmailPush(gmailError);
+  /** Google Calendar v3 under /calendar/v3, same tokens: `calendar.addBusy(...)`, `calendar.events()`. */
+  readonly calendar: GoogleCalendarRoutes;
   readonly #http: HttpEmulator;
   readonly #rotate: boolean;
   readonly #ttlSeconds: number;
@@ -108,12 +117,14 @@ export class GmailEmulator {
 
   constructor(options: GmailEmulatorOptions = {}) {
     this.mailbox = options.mailbox ?? 'agent@acme.example';
+    this.calendar = new GoogleCalendarRoutes(this.mailbox);
     this.clientId = options.clientId ?? 'emulator-client-id.apps.googleusercontent.com';
     this.clientSecret = options.clientSecret ?? 'emulator-client-secret';
     this.#rotate = options.rotateRefreshTokens ?? true;
     this.#ttlSeconds = options.accessTokenTtlSeconds ?? 3600;
     for (const name of SYSTEM_LABELS) this.#labels.set(name, { id: name, name, type: 'system' });
     this.#http = new HttpEmulator((request) => this.#handle(request));
+    this.authorizationCodes = new AuthorizationCodeFlow({ clientId: this.clientId, dialect: 'google' });
   }
 
   get requests() {
@@ -209,10 +220,12 @@ export class GmailEmulator {
   async #handle(request: EmulatorRequest): Promise<EmulatorResponse> {
     const path = request.url.pathname;
     if (path === '/token') return this.#token(request);
+    if (path === '/o/oauth2/v2/auth') return this.authorizationCodes.authorize(request);
+    const calendarPath = /^\/calendar\/v3(\/.*)$/.exec(path)?.[1] ?? null;
     const match = /^\/gmail\/v1\/users\/([^/]+)(\/.*)$/.exec(path);
-    if (match === null) return gmailError(404, 'Not Found', 'notFound', 'NOT_FOUND');
-    const user = decodeURIComponent(match[1] ?? '');
-    const rest = match[2] ?? '';
+    if (match === null && calendarPath === null) return gmailError(404, 'Not Found', 'notFound', 'NOT_FOUND');
+    const user = decodeURIComponent(match?.[1] ?? 'me');
+    const rest = match?.[2] ?? '';
     const token = bearerToken(request.headers);
     const access = token === null ? undefined : this.#accessTokens.get(token);
     if (access === undefined || access.expiresAt <= Date.now()) {
@@ -233,6 +246,7 @@ export class GmailEmulator {
         headers: { 'retry-after': String(this.#throttle.retryAfterSeconds) },
       };
     }
+    if (calendarPath !== null) return this.calendar.handle(request.method, calendarPath, request.url.searchParams, request.body, access.scopes);
     if (user !== 'me' && user !== this.mailbox) {
       return gmailError(403, 'Delegation denied for ' + this.mailbox, 'forbidden', 'PERMISSION_DENIED');
     }
@@ -243,6 +257,8 @@ export class GmailEmulator {
         : gmailError(403, 'Request had insufficient authentication scopes.', 'insufficientPermissions', 'PERMISSION_DENIED');
 
     let m: RegExpExecArray | null;
+    if (route === 'POST /watch') return need(READ_SCOPES) ?? this.push.handleWatch(request.body, this.#historyId);
+    if (route === 'POST /stop') return need(READ_SCOPES) ?? this.push.handleStop();
     if (route === 'GET /profile') return need(READ_SCOPES) ?? this.#profile();
     if (route === 'GET /messages') return need(READ_SCOPES) ?? this.#listMessages(request.url.searchParams);
     if ((m = /^GET \/messages\/([^/]+)$/.exec(route)))
@@ -273,6 +289,19 @@ export class GmailEmulator {
     const form = new URLSearchParams(request.body);
     if (form.get('client_id') !== this.clientId || form.get('client_secret') !== this.clientSecret) {
       return json(401, { error: 'invalid_client', error_description: 'The OAuth client was not found.' });
+    }
+    if (form.get('grant_type') === 'authorization_code') {
+      const grant = this.authorizationCodes.redeem(form);
+      if ('status' in grant) return grant;
+      const accessToken = `ya29.${randomId()}${randomId()}`;
+      this.#accessTokens.set(accessToken, { scopes: grant.scopes, expiresAt: Date.now() + this.#ttlSeconds * 1000 });
+      return json(200, {
+        access_token: accessToken,
+        expires_in: this.#ttlSeconds,
+        scope: grant.scopes.join(' '),
+        token_type: 'Bearer',
+        ...(grant.offline ? { refresh_token: this.issueRefreshToken(grant.scopes) } : {}),
+      });
     }
     if (form.get('grant_type') !== 'refresh_token') {
       return json(400, { error: 'unsupported_grant_type', error_description: 'Invalid grant_type.' });
@@ -503,6 +532,7 @@ export class GmailEmulator {
     this.#messages.set(stored.id, stored);
     if (!labelIds.includes('DRAFT')) {
       this.#history.push({ id: stored.historyId, messageId: stored.id, threadId, labelIds: [...labelIds] });
+      this.push.messageAdded(this.mailbox, stored.historyId, labelIds);
     }
     return stored;
   }

@@ -6,6 +6,9 @@ import {
   type EmulatorRequest,
   type EmulatorResponse,
 } from './http-emulator.ts';
+import { GraphSubscriptions } from './graph-subscriptions.ts';
+import { AuthorizationCodeFlow } from './oauth-authorization-code.ts';
+import { GraphCalendarRoutes } from './graph-calendar-routes.ts';
 
 /**
  * Microsoft Graph v1.0 (the mail part) + the Microsoft identity platform token endpoint, on loopback.
@@ -81,8 +84,14 @@ export class GraphEmulator {
   readonly mailbox: string;
   readonly clientId: string;
   readonly clientSecret: string;
+  /** Consent page at /{tenant}/oauth2/v2.0/authorize and `grant_type=authorization_code`; tests set its behaviour. */
+  readonly authorizationCodes: AuthorizationCodeFlow;
   readonly tenant: string;
   readonly sent: GraphSentRecord[] = [];
+  /** Calendar routes, same tokens: `calendar.addBusy(...)`, `calendar.events()`. */
+  readonly calendar = new GraphCalendarRoutes(() => this.#http.url);
+  /** Change-notification subscriptions: `subscriptions.list()`, `.sendLifecycle(...)`, `.deliveries`. */
+  readonly subscriptions: GraphSubscriptions;
   readonly #http: HttpEmulator;
   readonly #refreshTokens = new Map<string, { status: 'active' | 'rotated' | 'revoked'; scopes: string[] }>();
   readonly #accessTokens = new Map<string, { scopes: string[]; expiresAt: number }>();
@@ -97,7 +106,9 @@ export class GraphEmulator {
     this.tenant = options.tenant ?? 'acme-tenant';
     this.clientId = 'emulator-app-id';
     this.clientSecret = 'emulator-app-secret';
+    this.subscriptions = new GraphSubscriptions({ error: graphError, tenant: this.tenant, mailbox: this.mailbox });
     this.#http = new HttpEmulator((request) => this.#handle(request));
+    this.authorizationCodes = new AuthorizationCodeFlow({ clientId: this.clientId, dialect: 'microsoft' });
   }
 
   get requests() {
@@ -183,9 +194,10 @@ export class GraphEmulator {
 
   // ---- HTTP ----------------------------------------------------------------------------------------
 
-  #handle(request: EmulatorRequest): EmulatorResponse {
+  #handle(request: EmulatorRequest): EmulatorResponse | Promise<EmulatorResponse> {
     const path = request.url.pathname;
     if (path === `/${this.tenant}/oauth2/v2.0/token`) return this.#token(request);
+    if (path === `/${this.tenant}/oauth2/v2.0/authorize`) return this.authorizationCodes.authorize(request);
     const access = this.#authenticate(request);
     if ('status' in access) return access;
     if (this.#throttle.remaining > 0) {
@@ -203,6 +215,7 @@ export class GraphEmulator {
     const body = (): Record<string, unknown> | null => parseJson(request.body);
     let m: RegExpExecArray | null;
 
+    if (this.subscriptions.owns(path)) return need(READ) ?? this.subscriptions.handle(request.method, path, request.body);
     if (route === 'GET /v1.0/me/mailFolders/inbox/messages/delta') return need(READ) ?? this.#delta(query, prefer);
     if ((m = /^GET \/v1\.0\/me\/mailFolders\/(\w+)\/messages$/.exec(route))) return need(READ) ?? this.#list(m[1] ?? '', query, prefer);
     if (route === 'GET /v1.0/me/messages') return need(READ) ?? this.#conversation(query, prefer);
@@ -213,6 +226,7 @@ export class GraphEmulator {
     if ((m = /^POST \/v1\.0\/me\/messages\/([^/]+)\/createReply$/.exec(route))) return need(WRITE) ?? this.#createReply(m[1] ?? '', body(), prefer);
     if ((m = /^POST \/v1\.0\/me\/messages\/([^/]+)\/send$/.exec(route))) return need(SEND) ?? this.#send(m[1] ?? '');
     if ((m = /^POST \/v1\.0\/me\/messages\/([^/]+)\/move$/.exec(route))) return need(WRITE) ?? this.#move(m[1] ?? '', body(), prefer);
+    if (this.calendar.owns(path)) return this.calendar.handle(request.method, path, query, request.body, prefer, access.scopes);
     return graphError(400, 'BadRequest', `Resource not found for the segment '${path.split('/').at(-1) ?? ''}'.`);
   }
 
@@ -233,6 +247,22 @@ export class GraphEmulator {
     const form = new URLSearchParams(request.body);
     if (form.get('client_id') !== this.clientId || form.get('client_secret') !== this.clientSecret) {
       return json(401, { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.', error_codes: [7000215] });
+    }
+    if (form.get('grant_type') === 'authorization_code') {
+      const grant = this.authorizationCodes.redeem(form);
+      if ('status' in grant) return grant;
+      // Graph answers with resource-qualified scopes and leaves offline_access out; the refresh token is its sign.
+      const scopes = grant.scopes.filter((scope) => scope !== 'offline_access');
+      const accessToken = `eyJ0eXAi.${randomId()}${randomId()}`;
+      this.#accessTokens.set(accessToken, { scopes, expiresAt: Date.now() + 3600_000 });
+      return json(200, {
+        token_type: 'Bearer',
+        scope: scopes.map((scope) => `https://graph.microsoft.com/${scope}`).join(' '),
+        expires_in: 3600,
+        ext_expires_in: 3600,
+        access_token: accessToken,
+        ...(grant.offline ? { refresh_token: this.issueRefreshToken(scopes) } : {}),
+      });
     }
     if (form.get('grant_type') !== 'refresh_token') return json(400, { error: 'unsupported_grant_type' });
     const state = this.#refreshTokens.get(form.get('refresh_token') ?? '');
@@ -485,6 +515,7 @@ export class GraphEmulator {
 
   #event(messageId: string, type: InboxEvent['type']): void {
     this.#events.push({ seq: ++this.#seq, messageId, type });
+    if (type === 'created') this.subscriptions.messageCreated(messageId);
   }
 
   #render(message: StoredMessage, query: URLSearchParams, prefer: string): Record<string, unknown> {

@@ -1,11 +1,14 @@
 import { z } from 'zod';
 import type { ClientConfig } from '../domain/client-config.ts';
+import type { CalendarProvider } from '../ports/calendar-provider.ts';
 import type { ConnectorFactory, Connectors, NotConnected } from '../services/runtime/connectors.ts';
 
 /** Endpoint overrides (tests point these at the emulators); production uses the vendors' defaults. */
 export interface ConnectorEndpoints {
   gmailRootUrl?: string;
   gmailTokenUrl?: string;
+  /** Google Calendar API root. Default: `gmailRootUrl` when set (the test emulator serves both), else Google's. */
+  googleCalendarRootUrl?: string;
   graphBaseUrl?: string;
   graphTokenUrl?: string;
   anthropicBaseUrl?: string;
@@ -65,40 +68,59 @@ export function connectorsFromSecrets(endpoints: ConnectorEndpoints): ConnectorF
       logger,
     });
     const canSend = config.permissions['mail.send'] === true;
+    const wantsCalendar = config.permissions['calendar.read'] === true || config.permissions['calendar.write'] === true;
     if (config.provider === 'gmail') {
-      const { GmailMailProvider } = await import('./gmail/gmail-mail-provider.ts');
+      const googleOAuth = {
+        clientId: oauth.client_id,
+        clientSecret: oauth.client_secret,
+        refreshToken: oauth.refresh_token,
+        ...(endpoints.gmailTokenUrl === undefined ? {} : { tokenUrl: endpoints.gmailTokenUrl }),
+      };
+      const [{ GmailMailProvider }, { RotatingOAuth2Client }] = await Promise.all([
+        import('./gmail/gmail-mail-provider.ts'),
+        import('./gmail/gmail-auth.ts'),
+      ]);
+      // One grant, one refresh token: the mailbox and the calendar share one client, so a rotation is seen by both.
+      const googleClient = new RotatingOAuth2Client(googleOAuth, storeRotated);
       const provider = new GmailMailProvider({
-        oauth: {
-          clientId: oauth.client_id,
-          clientSecret: oauth.client_secret,
-          refreshToken: oauth.refresh_token,
-          ...(endpoints.gmailTokenUrl === undefined ? {} : { tokenUrl: endpoints.gmailTokenUrl }),
-        },
-        onRefreshTokenRotated: storeRotated,
+        client: googleClient,
         ...(endpoints.gmailRootUrl === undefined ? {} : { rootUrl: endpoints.gmailRootUrl }),
         canSend,
         logger,
       });
-      return { providerKind: 'gmail', provider, llm };
+      let calendar: CalendarProvider | null = null;
+      if (wantsCalendar) {
+        const { GoogleCalendarProvider } = await import('./google-calendar/google-calendar-provider.ts');
+        const calendarRootUrl = endpoints.googleCalendarRootUrl ?? endpoints.gmailRootUrl;
+        calendar = new GoogleCalendarProvider({
+          auth: { client: googleClient },
+          ...(calendarRootUrl === undefined ? {} : { rootUrl: calendarRootUrl }),
+          logger,
+        });
+      }
+      return { providerKind: 'gmail', provider, llm, calendar };
     }
     const [{ GraphMailProvider }, { RefreshTokenGraphTokenSource }, { graphScopesFor }] = await Promise.all([
       import('./graph/graph-mail-provider.ts'),
       import('./graph/graph-token-source.ts'),
       import('./graph/graph-scopes.ts'),
     ]);
-    const provider = new GraphMailProvider({
-      tokens: new RefreshTokenGraphTokenSource({
-        tokenUrl: endpoints.graphTokenUrl ?? `https://login.microsoftonline.com/${oauth.tenant ?? 'common'}/oauth2/v2.0/token`,
-        clientId: oauth.client_id,
-        clientSecret: oauth.client_secret,
-        refreshToken: oauth.refresh_token,
-        scopes: graphScopesFor(config.permissions satisfies ClientConfig['permissions']),
-        onRefreshTokenRotated: storeRotated,
-      }),
-      ...(endpoints.graphBaseUrl === undefined ? {} : { baseUrl: endpoints.graphBaseUrl }),
-      canSend,
-      logger,
+    const tokens = new RefreshTokenGraphTokenSource({
+      tokenUrl: endpoints.graphTokenUrl ?? `https://login.microsoftonline.com/${oauth.tenant ?? 'common'}/oauth2/v2.0/token`,
+      clientId: oauth.client_id,
+      clientSecret: oauth.client_secret,
+      refreshToken: oauth.refresh_token,
+      scopes: graphScopesFor(config.permissions satisfies ClientConfig['permissions']),
+      onRefreshTokenRotated: storeRotated,
     });
-    return { providerKind: 'outlook', provider, llm };
+    const baseUrl = endpoints.graphBaseUrl === undefined ? {} : { baseUrl: endpoints.graphBaseUrl };
+    // Mailbox and calendar share one token source: Microsoft rotates the refresh token on every refresh.
+    const provider = new GraphMailProvider({ tokens, ...baseUrl, canSend, logger });
+    let calendar: CalendarProvider | null = null;
+    if (wantsCalendar) {
+      const { GraphCalendarProvider } = await import('./graph/graph-calendar-provider.ts');
+      calendar = new GraphCalendarProvider({ tokens, ...baseUrl, logger });
+    }
+    return { providerKind: 'outlook', provider, llm, calendar };
   };
 }

@@ -32,6 +32,9 @@ export const AUDIT_ACTION_TYPES = [
   'review_queued',
   'send_released',
   'llm_call',
+  'mail_watch',
+  'mail_watch_renew',
+  'mail_unwatch',
 ] as const;
 export type AuditActionType = (typeof AUDIT_ACTION_TYPES)[number];
 

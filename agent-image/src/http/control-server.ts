@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import { z } from 'zod';
 import { FleetError, isFleetError, type FleetErrorCode } from '../domain/fleet-error.ts';
 import type { Logger } from '../observability/logger.ts';
+import { parseValidationToken } from '../services/mail-watch/mail-notification.ts';
 import type { AgentRuntime } from '../services/runtime/agent-runtime.ts';
 
 /** What the control API needs of the runtime (the AgentRuntime implements it). */
@@ -21,7 +22,12 @@ export type ControlRuntime = Pick<
   | 'verifyAudit'
   | 'exportAudit'
   | 'status'
+  | 'receiveMailNotification'
+  | 'acceptsGraphValidation'
 >;
+
+const NOTIFICATION_PATH = '/v1/mail-notifications';
+const NOTIFICATION_BODY_LIMIT = '64kb';
 
 const STATUS_BY_CODE: Record<FleetErrorCode, number> = {
   invalid_input: 400,
@@ -81,6 +87,7 @@ type Handler = (request: express.Request, response: express.Response) => Promise
 export function createControlApp(runtime: ControlRuntime, logger: Logger): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  mountMailNotifications(app, runtime);
   app.use(express.json({ limit: '256kb' }));
   const wrap = (handler: Handler): express.RequestHandler => (request, response, next) => {
     handler(request, response).catch(next);
@@ -228,6 +235,38 @@ export function createControlApp(runtime: ControlRuntime, logger: Logger): expre
     response.status(status).json({ code: fleet.code, message: status === 500 ? 'internal error' : fleet.message });
   });
   return app;
+}
+
+/**
+ * `POST /v1/mail-notifications`: the provider calls it, so no control token; each notification is
+ * authenticated by a secret only the provider has (Graph clientState, the Gmail push URL's `token`).
+ * Graph's validation handshake (`?validationToken=`) is answered with the token as text/plain.
+ */
+function mountMailNotifications(app: express.Express, runtime: ControlRuntime): void {
+  app.post(NOTIFICATION_PATH, express.json({ limit: NOTIFICATION_BODY_LIMIT }), (request, response, next) => {
+    const handle = async () => {
+      const validationToken = request.query['validationToken'];
+      if (validationToken !== undefined) {
+        if (!runtime.acceptsGraphValidation()) throw new FleetError('not_found', 'push notifications are not enabled for this agent');
+        response.status(200).type('text/plain').set('X-Content-Type-Options', 'nosniff').send(parseValidationToken(validationToken));
+        return;
+      }
+      const token = request.query['token'];
+      if (token !== undefined && (typeof token !== 'string' || token.length > 256)) throw new FleetError('invalid_input', 'token must be one string');
+      const notification = await runtime.receiveMailNotification({ body: request.body as unknown, token: token ?? null });
+      // Graph wants 202 within seconds; Pub/Sub acks any 2xx.
+      response.status(notification.kind === 'outlook' ? 202 : 204).end();
+    };
+    handle().catch(next);
+  });
+  app.use(NOTIFICATION_PATH, (error: unknown, _request: express.Request, response: express.Response, next: express.NextFunction) => {
+    const type = (error as { type?: unknown }).type;
+    if (type === 'entity.parse.failed' || type === 'entity.too.large') {
+      response.status(400).json({ code: 'invalid_input', message: `notification body must be JSON of at most ${NOTIFICATION_BODY_LIMIT}` });
+      return;
+    }
+    next(error);
+  });
 }
 
 export function listen(app: express.Express, host: string, port: number): Promise<Server> {

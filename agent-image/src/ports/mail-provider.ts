@@ -123,6 +123,56 @@ export interface MailProvider {
   /** Removes the message from the inbox without deleting it. */
   archive(id: string): Promise<void>;
   markRead(id: string): Promise<void>;
+
+  /**
+   * Starts push notifications for new inbox mail (Gmail `users.watch`, a Graph subscription). A
+   * notification only means "sync now": polling stays the safety net. Graph validates the
+   * notification URL before answering, so the endpoint must already serve.
+   */
+  watch(target: WatchTarget): Promise<MailWatch>;
+  /** Extends a watch before it expires. A watch the provider no longer knows → FleetError `not_found`. */
+  renewWatch(watch: MailWatch, target: WatchTarget): Promise<MailWatch>;
+  /** Stops a watch; one the provider no longer knows counts as stopped. */
+  unwatch(watch: MailWatch): Promise<void>;
+}
+
+/** Where the provider pushes change notifications. */
+export type WatchTarget =
+  | {
+      kind: 'gmail';
+      /** Cloud Pub/Sub topic, `projects/<project>/topics/<topic>`, publishable by Gmail's push account. */
+      topicName: string;
+    }
+  | {
+      kind: 'outlook';
+      /** Public HTTPS endpoint Graph posts change notifications to (validated by Graph at creation). */
+      notificationUrl: string;
+      /** Endpoint for lifecycle events (reauthorizationRequired, subscriptionRemoved, missed). */
+      lifecycleNotificationUrl: string;
+      /** Secret echoed in every notification; how the endpoint tells Graph from a forger. */
+      clientState: string;
+      /** Requested lifetime, minutes. Below Graph's 10080-minute maximum for messages. */
+      lifetimeMinutes: number;
+    };
+
+/** A running watch: enough to renew and stop it. Holds no secret (the clientState stays in the target). */
+export interface MailWatch {
+  /** Gmail: the history id the watch started at; Graph: the subscription id. */
+  id: string;
+  kind: 'gmail' | 'outlook';
+  /** When this watch (or its last renewal) was made, ISO 8601. */
+  createdAt: string;
+  /** When the provider stops notifying unless renewed, ISO 8601. */
+  expiresAt: string;
+}
+
+/** Graph's maximum subscription lifetime for Outlook messages, minutes. */
+export const GRAPH_MESSAGE_SUBSCRIPTION_MAX_MINUTES = 10_080;
+const GCP_TOPIC_RULE = /^projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/topics\/[A-Za-z][A-Za-z0-9._~+%-]{2,254}$/;
+
+/** True for a Pub/Sub topic name Gmail accepts (`projects/<project-id>/topics/<topic>`). */
+export function isPubSubTopicName(name: string): boolean {
+  return GCP_TOPIC_RULE.test(name) && !name.split('/')[3]?.startsWith('goog');
 }
 
 /** Why the provider refused our credentials. `revoked` pauses the agent; the others may not. */

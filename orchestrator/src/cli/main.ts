@@ -11,6 +11,7 @@ import type { ClientDescription } from '../services/describe-client.ts';
 import { EXIT_CODES } from './exit-codes.ts';
 import { OrchestratorClient } from './orchestrator-client.ts';
 import { provisionWithProgress } from './provision-progress.ts';
+import { registerConnectCommand } from './connect-command.ts';
 
 const config = loadConfig();
 const client = new OrchestratorClient({ socketPath: config.api.socketPath, homeDir: config.homeDir });
@@ -19,6 +20,27 @@ const actor = `${os.userInfo().username}@${os.hostname()}`.replace(/[^\w.@:+-]/g
 async function connected(): Promise<OrchestratorClient> {
   await client.ensureRunning();
   return client;
+}
+
+function runtimeOption(value: string): 'docker' | 'kubernetes' {
+  if (value !== 'docker' && value !== 'kubernetes') {
+    throw new FleetError('invalid_input', `--runtime must be docker or kubernetes (got ${JSON.stringify(value)})`);
+  }
+  return value;
+}
+
+/**
+ * The service the CLI is about to start runs agents on the requested runtime. Its settings are checked
+ * here first, so a missing one (VAULT_ADDR for kubernetes) is one clear line instead of a dead service.
+ */
+function useRuntimeForService(runtime: 'docker' | 'kubernetes'): void {
+  try {
+    loadConfig({ ...process.env, FLEET_RUNTIME: runtime });
+  } catch (error) {
+    throw new FleetError('invalid_input', (error as Error).message);
+  }
+  // The service is spawned with this process's environment (OrchestratorClient.ensureRunning).
+  process.env.FLEET_RUNTIME = runtime;
 }
 
 /** Client ids are checked here too, so a bad one is refused before the service is even started. */
@@ -41,9 +63,14 @@ program
   .description('create (or converge) the client’s hardened agent container, network, volume and scrape target')
   .argument('<client>', 'client id (DNS-1123 label, e.g. acme)')
   .option('-c, --config <file>', 'client config YAML (default: safe defaults)')
-  .action(async (clientId: string, options: { config?: string }) => {
+  .option('--runtime <runtime>', 'docker or kubernetes: the runtime the orchestrator must run (it picks FLEET_RUNTIME when the CLI starts it)')
+  .action(async (clientId: string, options: { config?: string; runtime?: string }) => {
     parseClientId(clientId);
-    const body: { config?: string; actor: string } = { actor };
+    const body: { config?: string; actor: string; runtime?: 'docker' | 'kubernetes' } = { actor };
+    if (options.runtime !== undefined) {
+      body.runtime = runtimeOption(options.runtime);
+      if (!(await client.isRunning())) useRuntimeForService(body.runtime);
+    }
     if (options.config) {
       try {
         body.config = await readFile(options.config, 'utf8');
@@ -56,7 +83,7 @@ program
       if (result.outcome === 'already-active') return `${result.clientId} is already active: nothing to do.`;
       const total = result.steps.reduce((sum, step) => sum + step.durationMs, 0);
       return [
-        `${result.clientId} is active (${(total / 1000).toFixed(2)} s).`,
+        `${result.clientId} is active on ${result.runtime} (${(total / 1000).toFixed(2)} s).`,
         `  health:   curl -s http://${result.controlAddress}/healthz`,
         `  metrics:  curl -s http://${result.metricsAddress}/metrics`,
         `  status:   make status CLIENT=${result.clientId}   (or: npm run fleet -- status ${result.clientId})`,
@@ -74,7 +101,8 @@ program
       [
         `client:   ${status.client.id}`,
         `status:   ${status.client.status}${status.client.statusReason ? ` (${status.client.statusReason})` : ''}`,
-        `agent:    ${status.agent ? `${status.agent.status}${status.agent.hostPorts ? ` control 127.0.0.1:${status.agent.hostPorts.control} metrics 127.0.0.1:${status.agent.hostPorts.metrics}` : ''}` : 'no container'}`,
+        `runtime:  ${status.runtime}`,
+        `agent:    ${status.agent ? `${status.agent.status}${status.agent.endpoints ? ` control ${status.agent.endpoints.control} metrics ${status.agent.endpoints.metrics}` : ''}` : 'no container'}`,
         `subnet:   ${status.client.subnet ?? '-'}`,
         `target:   ${status.scrapeTarget ?? '-'}`,
       ].join('\n'),
@@ -217,6 +245,8 @@ secretsCommand
       secrets.length === 0 ? 'no secrets' : secrets.map((s) => `${s.name.padEnd(24)} v${s.version}  ${s.updatedAt}`).join('\n'),
     );
   });
+
+registerConnectCommand(program, { connected, actor, json: () => program.opts().json === true });
 
 const approvals = program.command('approvals').description('drafts and actions waiting for a client admin');
 approvals

@@ -2,12 +2,14 @@ import express, { type Router } from 'express';
 import { isFleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
 import { verifyOpsLog } from '../domain/ops-log-chain.ts';
 import type { Orchestrator } from '../orchestrator.ts';
+import { planMailboxConsent } from '../services/connect-mailbox.ts';
 import { describeClient } from '../services/describe-client.ts';
 import { parseBody } from './parse-body.ts';
 import {
   actorOnlySchema,
   approvalDecisionSchema,
   auditExportQuerySchema,
+  mailboxConsentQuerySchema,
   deprovisionBodySchema,
   provisionBodySchema,
   reasonedActionSchema,
@@ -38,7 +40,7 @@ export function createApiRouter(orchestrator: Orchestrator): Router {
     send({ plan: orchestrator.provision.plannedSteps() });
     try {
       const result = await orchestrator.provision.provision(
-        { clientId: request.params.id, configYaml: body.config, actor: body.actor },
+        { clientId: request.params.id, configYaml: body.config, actor: body.actor, runtime: body.runtime },
         (event) => send({ event }),
       );
       send({ result });
@@ -90,6 +92,12 @@ export function createApiRouter(orchestrator: Orchestrator): Router {
     response.json(
       await orchestrator.secrets.set({ clientId: request.params.id, name: request.params.name, value: body.value, actor: body.actor }),
     );
+  });
+
+  // The scopes `fleet connect` asks for, from the client's config; the consent runs beside the operator.
+  router.get('/clients/:id/mailbox-consent', async (request, response) => {
+    const query = parseBody(mailboxConsentQuerySchema, request.query);
+    response.json(await planMailboxConsent(orchestrator, request.params.id, query.provider));
   });
 
   router.get('/clients/:id/approvals', async (request, response) => {

@@ -13,6 +13,8 @@ export const provisionBodySchema = z
     /** The client's config YAML; default: safe defaults for the client. */
     config: z.string().max(1024 * 1024).optional(),
     actor: actorSchema.default('api'),
+    /** The runtime the caller expects; the service refuses one that is not its own. */
+    runtime: z.enum(['docker', 'kubernetes']).optional(),
   })
   .strict();
 
@@ -56,6 +58,9 @@ export const approvalDecisionSchema = z
   });
 
 export const actorOnlySchema = z.object({ actor: actorSchema.default('api') }).strict();
+
+/** `GET /clients/:id/mailbox-consent`: which provider the consent is for. */
+export const mailboxConsentQuerySchema = z.object({ provider: z.enum(['gmail', 'outlook']) }).strict();
 
 export const auditExportQuerySchema = z.object({
   format: z.enum(['jsonl', 'csv']).default('jsonl'),

@@ -14,7 +14,10 @@ export interface AgentWorkloadSpec {
     pids: number;
     tmpfsBytes: number;
   };
-  /** Host ports (bound to 127.0.0.1 only) for the control API and the metrics exporter. */
+  /**
+   * Host ports (bound to 127.0.0.1 only) for the control API and the metrics exporter; 0 picks a free one.
+   * Docker only: on Kubernetes agents are reached through their Service and this is ignored.
+   */
   hostPorts: { control: number; metrics: number };
   /** OCI runtime name (runc, runsc, sysbox-runc); undefined means the engine's default. */
   ociRuntime?: string | undefined;
@@ -28,6 +31,14 @@ export interface NetworkInfo {
   gateway: string;
 }
 
+/** Where the orchestrator (and Prometheus) reach an agent, each as host:port. */
+export interface AgentEndpoints {
+  /** The control API (/healthz, /readyz, /v1/...). */
+  control: string;
+  /** The Prometheus exporter (/metrics). */
+  metrics: string;
+}
+
 /** What the runtime reports about a client's agent workload. */
 export interface AgentWorkloadState {
   clientId: ClientId;
@@ -37,7 +48,11 @@ export interface AgentWorkloadState {
   status: string;
   exitCode: number | null;
   startedAt: string | null;
-  hostPorts: { control: number; metrics: number } | null;
+  /**
+   * The agent's addresses as the orchestrator reaches them (Docker: 127.0.0.1 and the published ports;
+   * Kubernetes: the client's Service DNS name); null while there is nothing to reach.
+   */
+  endpoints: AgentEndpoints | null;
 }
 
 /** A runtime resource carrying our managed label, for reconciliation and cleanup. */
@@ -67,6 +82,11 @@ export interface ContainerRuntime {
   startAgent(clientId: ClientId): Promise<void>;
   /** Writes a file into the client's volume (owned by the agent user), whether the agent runs or not. */
   placeFile(clientId: ClientId, fileName: string, content: string, user: string): Promise<void>;
+  /**
+   * Takes back a file placed where the agent cannot delete it (Kubernetes: a key of the read-only files
+   * ConfigMap), so a revived agent does not find the orchestrator's old kill flag. Absent: nothing to do.
+   */
+  removePlacedFile(clientId: ClientId, fileName: string): Promise<void>;
   /** Stops the agent; returns once it no longer runs. */
   stopAgent(clientId: ClientId, graceSeconds: number): Promise<void>;
   removeAgent(clientId: ClientId): Promise<void>;

@@ -94,11 +94,11 @@ export class AgentProxyService {
     const record = await this.deps.registry.getClient(clientId);
     if (!record) throw new FleetError('not_found', `no client "${clientId}" in the registry`);
     const state = await this.deps.runtime.inspectAgent(clientId);
-    if (!state?.running || !state.hostPorts) {
+    if (!state?.running || !state.endpoints) {
       throw new FleetError('unavailable', `the agent of ${clientId} is not running (${record.status}); its data stays in its volume`);
     }
     const token = await this.deps.secrets.readControlToken(clientId);
     if (!token) throw new FleetError('internal', `${clientId} has no control token; provision it again`);
-    return { clientId, address: `127.0.0.1:${state.hostPorts.control}`, token };
+    return { clientId, address: state.endpoints.control, token };
   }
 }

@@ -5,6 +5,8 @@ import type { ClientRecord, Registry } from '../ports/registry.ts';
 import type { ScrapeTargets } from '../ports/scrape-targets.ts';
 
 export interface ClientDescription {
+  /** The runtime this orchestrator runs agents on (one per orchestrator). */
+  runtime: ContainerRuntime['kind'];
   client: Omit<ClientRecord, 'configYaml' | 'operationId' | 'operationHeartbeatAt'>;
   agent: AgentWorkloadState | null;
   scrapeTarget: string | null;
@@ -20,5 +22,5 @@ export async function describeClient(
   if (!record) throw new FleetError('not_found', `no client "${clientId}" in the registry; \`fleet list\` shows the clients`);
   const [agent, targets] = await Promise.all([deps.runtime.inspectAgent(clientId), deps.targets.list()]);
   const { configYaml: _config, operationId: _op, operationHeartbeatAt: _beat, ...client } = record;
-  return { client, agent, scrapeTarget: targets.find((target) => target.clientId === clientId)?.address ?? null };
+  return { runtime: deps.runtime.kind, client, agent, scrapeTarget: targets.find((target) => target.clientId === clientId)?.address ?? null };
 }

@@ -121,11 +121,11 @@ export class KillClientService {
     reason: string,
     by: string,
   ): Promise<boolean> {
-    if (!state?.running || !state.hostPorts) return false;
+    if (!state?.running || !state.endpoints) return false;
     const controlToken = await this.deps.secrets.readControlToken(clientId);
     if (!controlToken) return false;
     return this.deps.control
-      .request(`127.0.0.1:${state.hostPorts.control}`, controlToken, 'POST', '/v1/kill', { reason, by }, AGENT_NOTICE_TIMEOUT_MS)
+      .request(state.endpoints.control, controlToken, 'POST', '/v1/kill', { reason, by }, AGENT_NOTICE_TIMEOUT_MS)
       .then(
         () => true,
         () => false,

@@ -8,7 +8,7 @@ import { allocateSubnet } from '../domain/ipv4-cidr.ts';
 import { runSaga, type SagaEvent, type SagaStep } from '../domain/saga.ts';
 import type { AgentHealthProbe } from '../ports/agent-health.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { ContainerRuntime, NetworkInfo } from '../ports/container-runtime.ts';
+import type { AgentEndpoints, ContainerRuntime, NetworkInfo } from '../ports/container-runtime.ts';
 import type { SecretStore } from '../ports/secret-store.ts';
 import type { ClientStatus } from '../domain/client-status.ts';
 import type { Registry } from '../ports/registry.ts';
@@ -26,6 +26,8 @@ export interface ProvisionRequest {
   actor: string;
   /** Extra non-secret environment for the agent (tests use it to inject faults). */
   agentEnvironment?: Record<string, string>;
+  /** Untrusted: the runtime the caller expects (`fleet provision --runtime`); refused if it is not this one. */
+  runtime?: unknown;
 }
 
 export type ProvisionResult =
@@ -33,6 +35,7 @@ export type ProvisionResult =
   | {
       outcome: 'provisioned';
       clientId: ClientId;
+      runtime: ContainerRuntime['kind'];
       controlAddress: string;
       metricsAddress: string;
       subnet: string;
@@ -55,7 +58,7 @@ interface ProvisionContext {
   createdNetwork: boolean;
   subnet?: string;
   vaultAddr?: string;
-  hostPorts?: { control: number; metrics: number };
+  endpoints?: AgentEndpoints;
 }
 
 /** The secrets side of provisioning: the client's Vault objects and the agent's secure introduction. */
@@ -79,6 +82,22 @@ export interface ProvisionDependencies {
   secrets: ProvisionSecrets;
 }
 
+const RUNTIME_KINDS: ReadonlyArray<ContainerRuntime['kind']> = ['docker', 'kubernetes'];
+
+/**
+ * One runtime per orchestrator is the design: a provision asking for another one is refused before any
+ * side effect, with the way to get it.
+ */
+export function checkRequestedRuntime(requested: unknown, running: ContainerRuntime['kind']): void {
+  if (requested === undefined) return;
+  if (typeof requested !== 'string' || !RUNTIME_KINDS.includes(requested as ContainerRuntime['kind'])) {
+    throw new FleetError('invalid_input', `runtime must be ${RUNTIME_KINDS.join(' or ')} (got ${JSON.stringify(requested)})`);
+  }
+  if (requested !== running) {
+    throw new FleetError('conflict', `this orchestrator runs agents on ${running}; restart it with FLEET_RUNTIME=${requested}`);
+  }
+}
+
 /** A provisioning operation that crashed is taken over once its heartbeat is this old. */
 const STALE_OPERATION_MS = 5 * 60_000;
 
@@ -96,6 +115,7 @@ export class ProvisionClientService {
 
   async provision(request: ProvisionRequest, onEvent: (event: ProvisionEvent) => void = () => undefined): Promise<ProvisionResult> {
     const { clientId, configYaml, config } = this.validate(request);
+    checkRequestedRuntime(request.runtime, this.deps.runtime.kind);
     const now = this.deps.clock.now();
     const claimStartedAt = performance.now();
     const context: ProvisionContext = {
@@ -158,7 +178,7 @@ export class ProvisionClientService {
           clientId,
           reason: null,
           outcome: 'failed',
-          details: { operationId: context.operationId, error: (error as Error).message },
+          details: { operationId: context.operationId, runtime: this.deps.runtime.kind, error: (error as Error).message },
         })
         .catch(() => undefined);
       throw error;
@@ -170,15 +190,16 @@ export class ProvisionClientService {
       clientId,
       reason: null,
       outcome: 'success',
-      details: { operationId: context.operationId, subnet: context.subnet, image: this.deps.config.agent.image },
+      details: { operationId: context.operationId, runtime: this.deps.runtime.kind, subnet: context.subnet, image: this.deps.config.agent.image },
     });
     logger.info('client provisioned', { subnet: context.subnet });
-    const ports = context.hostPorts!;
+    const endpoints = context.endpoints!;
     return {
       outcome: 'provisioned',
       clientId,
-      controlAddress: `127.0.0.1:${ports.control}`,
-      metricsAddress: `127.0.0.1:${ports.metrics}`,
+      runtime: this.deps.runtime.kind,
+      controlAddress: endpoints.control,
+      metricsAddress: endpoints.metrics,
       subnet: context.subnet!,
       steps: timings,
     };
@@ -285,14 +306,14 @@ export class ProvisionClientService {
         run: async (context) => {
           await progress(context, 'health');
           const state = await waitForAgentHealth(runtime, health, context.clientId, config.agent.healthTimeoutMs);
-          context.hostPorts = state.hostPorts;
+          context.endpoints = state.endpoints;
         },
       },
       {
         name: 'introduce',
         run: async (context) => {
           await progress(context, 'introduce');
-          await secrets.introduce(context.clientId, `127.0.0.1:${context.hostPorts!.control}`);
+          await secrets.introduce(context.clientId, context.endpoints!.control);
         },
         compensate: async (context) => {
           await secrets.store.revokeAgentTokens(context.clientId);
@@ -302,7 +323,7 @@ export class ProvisionClientService {
         name: 'target',
         run: async (context) => {
           await progress(context, 'target');
-          await targets.register({ clientId: context.clientId, address: `127.0.0.1:${context.hostPorts!.metrics}` });
+          await targets.register({ clientId: context.clientId, address: context.endpoints!.metrics });
         },
         compensate: (context) => targets.unregister(context.clientId),
       },

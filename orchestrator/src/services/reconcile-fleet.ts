@@ -49,7 +49,7 @@ export interface ReconcileDependencies {
 /**
  * The watchdog: makes the runtime match the registry. Crashed agents of active clients are restarted (or
  * recreated), killed clients' agents are kept stopped, managed containers and networks of clients that no
- * longer exist are removed, and scrape targets follow the agents' current ports.
+ * longer exist are removed, and scrape targets follow the agents' current addresses.
  */
 export class ReconcileFleetService {
   private readonly deps: ReconcileDependencies;
@@ -118,17 +118,19 @@ export class ReconcileFleetService {
         agentWorkloadSpec(config, client.id, client.configYaml, { VAULT_ADDR: await this.deps.vaultAddressFor(client.id) }),
       );
       await runtime.startAgent(client.id);
-      current = await waitForAgentHealth(runtime, health, client.id, config.agent.healthTimeoutMs);
+      const healthy = await waitForAgentHealth(runtime, health, client.id, config.agent.healthTimeoutMs);
+      current = healthy;
       report.actions.push({ kind: 'recreated', clientId: client.id, detail: 'agent container was missing' });
-      await this.deps.afterAgentStart(client.id, `127.0.0.1:${current.hostPorts!.control}`);
+      await this.deps.afterAgentStart(client.id, healthy.endpoints.control);
     } else if (!current.running) {
       const exitCode = current.exitCode;
       await runtime.startAgent(client.id);
-      current = await waitForAgentHealth(runtime, health, client.id, config.agent.healthTimeoutMs);
+      const healthy = await waitForAgentHealth(runtime, health, client.id, config.agent.healthTimeoutMs);
+      current = healthy;
       report.actions.push({ kind: 'restarted', clientId: client.id, detail: `agent had stopped (exit code ${exitCode ?? 'unknown'})` });
-      await this.deps.afterAgentStart(client.id, `127.0.0.1:${current.hostPorts!.control}`);
+      await this.deps.afterAgentStart(client.id, healthy.endpoints.control);
     }
-    const address = current.hostPorts ? `127.0.0.1:${current.hostPorts.metrics}` : undefined;
+    const address = current.endpoints?.metrics;
     if (address && address !== currentTarget) {
       await this.deps.targets.register({ clientId: client.id, address });
       report.actions.push({ kind: 'target-updated', clientId: client.id, detail: `scrape target now ${address}` });

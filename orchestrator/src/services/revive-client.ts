@@ -51,14 +51,15 @@ export class ReviveClientService {
           agentWorkloadSpec(config, clientId, record!.configYaml, { VAULT_ADDR: await this.deps.vaultAddressFor(clientId) }),
         );
       }
+      await runtime.removePlacedFile(clientId, 'KILLED');
       await runtime.startAgent(clientId);
       const state = await waitForAgentHealth(runtime, health, clientId, config.agent.healthTimeoutMs);
-      const controlAddress = `127.0.0.1:${state.hostPorts.control}`;
+      const controlAddress = state.endpoints.control;
       await this.deps.introduce(clientId, controlAddress);
       const controlToken = await secrets.readControlToken(clientId);
       if (!controlToken) throw new FleetError('internal', `${clientId} has no control token`);
       await control.request(controlAddress, controlToken, 'POST', '/v1/revive', { by: request.actor, reason });
-      await targets.register({ clientId, address: `127.0.0.1:${state.hostPorts.metrics}` });
+      await targets.register({ clientId, address: state.endpoints.metrics });
       await registry.transition(clientId, ['provisioning'], 'active', null, clock.now());
     } catch (error) {
       // Fail closed: anything short of a full revive leaves the client killed.

@@ -41,12 +41,12 @@ export class RotateCredentialsService {
       throw new FleetError('conflict', `${clientId} is ${record?.status ?? 'unknown'}: only an active client's credentials rotate`);
     }
     const state = await runtime.inspectAgent(clientId);
-    if (!state?.running || !state.hostPorts) throw new FleetError('unavailable', `the agent of ${clientId} is not running`);
+    if (!state?.running || !state.endpoints) throw new FleetError('unavailable', `the agent of ${clientId} is not running`);
     try {
       const { revoked } = await secrets.revokeAgentTokens(clientId);
       const { version } = await secrets.rotateDataKey(clientId);
       await secrets.issueControlToken(clientId);
-      await this.deps.introduce(clientId, `127.0.0.1:${state.hostPorts.control}`);
+      await this.deps.introduce(clientId, state.endpoints.control);
       await registry.appendOpsLog({
         actor: request.actor,
         action: 'rotate-credentials',

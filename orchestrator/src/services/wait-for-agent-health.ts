@@ -1,12 +1,17 @@
-import type { ClientId } from '@agent-fleet/agent/domain/client-id.ts';
+import { resourceNames, type ClientId } from '@agent-fleet/agent/domain/client-id.ts';
 import { FleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
 import type { AgentHealthProbe } from '../ports/agent-health.ts';
-import type { AgentWorkloadState, ContainerRuntime } from '../ports/container-runtime.ts';
+import type { AgentEndpoints, AgentWorkloadState, ContainerRuntime } from '../ports/container-runtime.ts';
 
 const EXIT_CODE_HINTS: Record<number, string> = {
-  78: 'the agent rejected its config (see `docker logs`)',
+  78: 'the agent rejected its config',
   137: 'killed, possibly out of memory',
 };
+
+function logsCommand(runtime: ContainerRuntime, clientId: ClientId): string {
+  const names = resourceNames(clientId);
+  return runtime.kind === 'kubernetes' ? `kubectl logs -n ${names.namespace} deployment/${names.container}` : `docker logs ${names.container}`;
+}
 
 /** Polls the agent's /healthz until it answers, the agent exits, or the timeout passes. */
 export async function waitForAgentHealth(
@@ -15,17 +20,18 @@ export async function waitForAgentHealth(
   clientId: ClientId,
   timeoutMs: number,
   pollIntervalMs = 100,
-): Promise<AgentWorkloadState & { hostPorts: { control: number; metrics: number } }> {
+): Promise<AgentWorkloadState & { endpoints: AgentEndpoints }> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const state = await runtime.inspectAgent(clientId);
     if (!state) throw new FleetError('not_found', `agent of ${clientId} disappeared while starting`);
     if (!state.running && state.status !== 'created' && state.status !== 'restarting') {
-      const hint = state.exitCode === null ? '' : ` (${EXIT_CODE_HINTS[state.exitCode] ?? 'see `docker logs`'})`;
+      const known = state.exitCode === null ? undefined : EXIT_CODE_HINTS[state.exitCode];
+      const hint = state.exitCode === null ? '' : ` (${known ? `${known}; ` : ''}see \`${logsCommand(runtime, clientId)}\`)`;
       throw new FleetError('unavailable', `agent of ${clientId} exited with code ${state.exitCode ?? 'unknown'}${hint}`);
     }
-    if (state.hostPorts && (await probe.isHealthy(`127.0.0.1:${state.hostPorts.control}`))) {
-      return { ...state, hostPorts: state.hostPorts };
+    if (state.endpoints && (await probe.isHealthy(state.endpoints.control))) {
+      return { ...state, endpoints: state.endpoints };
     }
     if (Date.now() >= deadline) {
       throw new FleetError('timeout', `agent of ${clientId} did not answer /healthz within ${Math.round(timeoutMs / 1000)} s`, {

@@ -98,6 +98,17 @@ describe('agent control API against a real embedded Vault', () => {
     assert.equal((await a.call('GET', '/v1/status')).status, 200);
   });
 
+  test('an idle agent connects at its next round once the mailbox and model secrets are stored', async () => {
+    const a = await agent({ withoutSecrets: true });
+    assert.equal(await a.introduce(), 204);
+    await a.runtime.tick();
+    assert.equal(a.runtime.status().connection, 'not connected');
+    await vault.store.writeSecret(a.id, 'gmail', mailbox.secretValue(a.config));
+    await vault.store.writeSecret(a.id, 'anthropic', anthropic.apiKey);
+    await a.runtime.tick();
+    assert.equal(a.runtime.status().connection, 'gmail');
+  });
+
   test('authenticated routes reject a missing or wrong control token', async () => {
     const a = await agent({ withoutSecrets: true });
     assert.equal(await a.introduce(), 204);

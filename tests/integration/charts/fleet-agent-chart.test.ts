@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { parseClientId } from '@agent-fleet/agent/domain/client-id.ts';
 import { renderAgentValues } from '../../../orchestrator/src/adapters/kubernetes/render-agent-values.ts';
+import { agentServiceEndpoints } from '../../../orchestrator/src/adapters/kubernetes/workload-state.ts';
 import { sampleSpec, valuesOptions } from './fixtures.ts';
 import { AGENT_CHART, findObject, helm, helmTemplate, type KubeObject } from './helm.ts';
 import { validateKubeObject } from './kube-schemas.ts';
@@ -193,6 +195,19 @@ describe('charts/fleet-agent', () => {
       targetLabel: 'client',
       action: 'replace',
     });
+  });
+
+  test('the Service is the address the runtime reports: fleet-<id> in fleet-<id>, headless, reachable before the agent is ready', () => {
+    const objects = render(minimal);
+    const service = findObject(objects, 'Service');
+    const endpoints = agentServiceEndpoints(parseClientId('acme'));
+    assert.equal(`${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local`, endpoints.control.split(':')[0]);
+    const port = (name: string) => service.spec.ports.find((entry: KubeObject) => entry.name === name)?.port;
+    assert.equal(`${endpoints.control.split(':')[0]}:${port('control')}`, endpoints.control);
+    assert.equal(`${endpoints.metrics.split(':')[0]}:${port('metrics')}`, endpoints.metrics);
+    // The introduction is what makes the agent ready: its control API must answer before that.
+    assert.equal(service.spec.clusterIP, 'None');
+    assert.equal(service.spec.publishNotReadyAddresses, true);
   });
 
   test('installing into a namespace other than fleet-<clientId> fails', () => {

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { parse } from 'yaml';
+import { loadConfig } from '../../../orchestrator/src/config.ts';
 import { findObject, helm, helmTemplate, ORCHESTRATOR_CHART, REPO_ROOT, type KubeObject } from './helm.ts';
 import { validateKubeObject } from './kube-schemas.ts';
 
@@ -86,6 +87,30 @@ describe('charts/fleet-orchestrator', () => {
     assert.equal(config.data.FLEET_RUNTIME, 'kubernetes');
     assert.equal(config.data.HELM_DRIVER, 'configmap');
     assert.equal(config.data.DATABASE_URL, undefined);
+  });
+
+  test('the rendered settings load as the orchestrator config for FLEET_RUNTIME=kubernetes, the Vault token read from the mounted Secret', () => {
+    const objects = render();
+    const data = findObject(objects, 'ConfigMap').data as Record<string, string>;
+    const config = loadConfig({ ...data, HOME: '/tmp' });
+    assert.equal(config.runtime, 'kubernetes');
+    assert.equal(config.kubernetes.chartPath, '/app/charts/fleet-agent');
+    assert.equal(config.kubernetes.orchestratorNamespace, 'agent-fleet');
+    assert.equal(config.kubernetes.monitoringNamespace, 'monitoring');
+    assert.deepEqual(config.vault, {
+      kind: 'external',
+      address: 'https://vault.vault.svc:8200',
+      tokenFile: '/var/run/secrets/agent-fleet/vault/token',
+      agentAddress: 'https://vault.vault.svc:8200',
+    });
+    const pod = findObject(objects, 'Deployment').spec.template.spec;
+    const mount = pod.containers[0].volumeMounts.find((entry: KubeObject) => entry.name === 'vault-token');
+    assert.equal(path.join(mount.mountPath, 'token'), config.vault.kind === 'external' ? config.vault.tokenFile : '');
+    assert.equal(mount.readOnly, true);
+    const volume = pod.volumes.find((entry: KubeObject) => entry.name === 'vault-token');
+    assert.deepEqual(volume.secret.items, [{ key: 'token', path: 'token' }]);
+    assert.equal(volume.secret.defaultMode, 0o440);
+    assert.equal(pod.containers[0].env.some((entry: KubeObject) => /TOKEN/.test(entry.name) && entry.valueFrom?.secretKeyRef), false, 'the token is never an env var');
   });
 
   test('RBAC is least privilege: no Secrets, no wildcards, no RBAC or exec rights, no cluster-admin', () => {

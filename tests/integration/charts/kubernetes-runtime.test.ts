@@ -1,10 +1,20 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
 import { parseClientId } from '@agent-fleet/agent/domain/client-id.ts';
 import { createSilentLogger } from '@agent-fleet/agent/observability/logger.ts';
+import { startEmbeddedVault, type EmbeddedVault } from '../../../orchestrator/src/adapters/embedded-vault/start-embedded-vault.ts';
 import { KubernetesContainerRuntime } from '../../../orchestrator/src/adapters/kubernetes/kubernetes-container-runtime.ts';
+import { ProcessCommandRunner } from '../../../orchestrator/src/adapters/kubernetes/process-command-runner.ts';
+import { describeClient } from '../../../orchestrator/src/services/describe-client.ts';
+import { createFleetFixture, uniqueClientId, type FleetFixture } from '../../helpers/fleet-fixture.ts';
+import { FakeCluster } from './fake-cluster.ts';
 import { sampleSpec } from './fixtures.ts';
+import { AGENT_CHART, k8sTools } from './helm.ts';
 import { validateKubeObject } from './kube-schemas.ts';
+import { RecordingAgentControl } from './recording-agent-control.ts';
 import { notFound, RecordingCommandRunner } from './recording-runner.ts';
 
 const acme = parseClientId('acme');
@@ -105,14 +115,13 @@ describe('KubernetesContainerRuntime command lines', () => {
     assert.equal((JSON.parse(runner.calls[1]?.stdin ?? '{}') as { replicas: number }).replicas, 1);
   });
 
-  test('startAgent scales to one and waits for readiness; stopAgent scales to zero and waits for the pod to go', async () => {
+  test('startAgent scales to one without waiting for readiness (the introduction comes later); stopAgent scales to zero and waits for the pod to go', async () => {
     const runner = new RecordingCommandRunner();
     const runtime = runtimeWith(runner);
     await runtime.startAgent(acme);
     await runtime.stopAgent(acme, 7);
     assert.deepEqual(runner.lines, [
       'kubectl scale deployment/fleet-acme -n fleet-acme --replicas=1',
-      'kubectl rollout status deployment/fleet-acme -n fleet-acme --timeout=120s',
       'kubectl scale deployment/fleet-acme -n fleet-acme --replicas=0',
       `kubectl delete pod -n fleet-acme -l ${SELECTOR} --grace-period=7 --ignore-not-found --wait=true --timeout=67s`,
     ]);
@@ -124,12 +133,17 @@ describe('KubernetesContainerRuntime command lines', () => {
     assert.equal(runner.lines.length, 1);
   });
 
-  test('a timed-out start is a retryable timeout error naming the agent', async () => {
-    const runner = new RecordingCommandRunner().respond(/rollout status/, {
+  test('a timed-out helm install is a retryable timeout error naming the release', async () => {
+    const runner = new RecordingCommandRunner().respond(/helm upgrade/, {
       code: 1,
-      stderr: 'Waiting for deployment "fleet-acme" rollout to finish: 0 of 1 updated replicas are available...\nerror: timed out waiting for the condition\n',
+      stderr: 'Error: UPGRADE FAILED: context deadline exceeded: timed out waiting for the condition\n',
     });
-    await assert.rejects(runtimeWith(runner).startAgent(acme), { code: 'timeout', retryable: true, message: /fleet-acme.*timed out/ });
+    await assert.rejects(runtimeWith(runner).createAgent(sampleSpec()), { code: 'timeout', retryable: true, message: /fleet-acme.*timed out/ });
+  });
+
+  test('starting an agent whose release is gone is not_found', async () => {
+    const runner = new RecordingCommandRunner().respond(/scale/, notFound('deployments.apps "fleet-acme"'));
+    await assert.rejects(runtimeWith(runner).startAgent(acme), { code: 'not_found' });
   });
 
   test('placeFile applies the file as a key of the client files ConfigMap, with its own field manager', async () => {
@@ -205,9 +219,31 @@ describe('KubernetesContainerRuntime parsing of recorded kubectl output', () => 
     return state;
   }
 
-  test('a running, ready agent is running with its start time', async () => {
+  test('a running agent is running with its start time, reached at its Service DNS name', async () => {
     const state = await inspect(deployment(1), pod({ ready: true, state: { running: { startedAt: '2026-05-01T10:00:00Z' } } }));
-    assert.deepEqual(state, { clientId: 'acme', exists: true, running: true, status: 'running', exitCode: null, startedAt: '2026-05-01T10:00:00Z', hostPorts: null });
+    assert.deepEqual(state, {
+      clientId: 'acme',
+      exists: true,
+      running: true,
+      status: 'running',
+      exitCode: null,
+      startedAt: '2026-05-01T10:00:00Z',
+      endpoints: { control: 'fleet-acme.fleet-acme.svc.cluster.local:8080', metrics: 'fleet-acme.fleet-acme.svc.cluster.local:9464' },
+    });
+  });
+
+  test('the Service address follows the configured cluster domain', async () => {
+    const runner = new RecordingCommandRunner().respond(/get deployment,pod/, list(deployment(1)));
+    const runtime = new KubernetesContainerRuntime({
+      runner,
+      helmPath: 'helm',
+      kubectlPath: 'kubectl',
+      chartPath: '/app/charts/fleet-agent',
+      clusterDomain: 'fleet.example',
+      agent: { vault: { address: 'https://vault.example' }, monitoringNamespace: 'monitoring', orchestratorNamespace: 'agent-fleet' },
+      logger: createSilentLogger(),
+    });
+    assert.equal((await runtime.inspectAgent(acme))?.endpoints?.control, 'fleet-acme.fleet-acme.svc.fleet.example:8080');
   });
 
   test('an agent scaled to zero is stopped; one in a crash loop is restarting with its last exit code', async () => {
@@ -249,5 +285,200 @@ describe('KubernetesContainerRuntime parsing of recorded kubectl output', () => 
       { kind: 'container', name: 'fleet-acme', clientId: 'acme' },
       { kind: 'volume', name: 'fleet-acme-data', clientId: 'acme' },
     ]);
+  });
+});
+
+/**
+ * FLEET_K8S_REAL_CLUSTER=1 (with KUBECONFIG) runs this suite's command lines against that cluster through
+ * the real ProcessCommandRunner instead of the in-memory FakeCluster. The agents' control APIs are still
+ * stood in for (their Service names resolve only inside the cluster); the assertions are the same.
+ */
+const REAL_CLUSTER = process.env.FLEET_K8S_REAL_CLUSTER === '1';
+const AGENT_VAULT_ADDR = 'https://vault.vault.svc:8200';
+
+describe(`the composed orchestrator with FLEET_RUNTIME=kubernetes (${REAL_CLUSTER ? 'real cluster' : 'fake cluster'})`, () => {
+  const clientId = uniqueClientId('k');
+  const ns = `fleet-${clientId}`;
+  const selector = `io.agentfleet.client=${clientId},io.agentfleet.managed=true`;
+  const service = `fleet-${clientId}.${ns}.svc.cluster.local`;
+  const cluster = new FakeCluster();
+  let processRunner: ProcessCommandRunner | undefined;
+  let runner: RecordingCommandRunner;
+  let agents: RecordingAgentControl;
+  let vault: EmbeddedVault;
+  let vaultDir: string;
+  let fleet: FleetFixture;
+  let tools = { helm: '/opt/k8s/helm', kubectl: '/opt/k8s/kubectl' };
+
+  before(async () => {
+    if (REAL_CLUSTER) {
+      if (!process.env.KUBECONFIG) throw new Error('FLEET_K8S_REAL_CLUSTER=1 needs KUBECONFIG naming the cluster to use');
+      tools = k8sTools();
+      const env: Record<string, string> = {};
+      for (const name of ['PATH', 'HOME', 'KUBECONFIG'] as const) if (process.env[name]) env[name] = process.env[name];
+      processRunner = new ProcessCommandRunner(env);
+    }
+    runner = new RecordingCommandRunner(processRunner ?? cluster);
+    agents = new RecordingAgentControl();
+    vaultDir = await mkdtemp(path.join(os.tmpdir(), 'fleet-k8s-vault-'));
+    // Stands in for the cluster's Vault on the orchestrator's side; agents are told AGENT_VAULT_ADDR.
+    vault = await startEmbeddedVault({ dataDir: vaultDir, listen: [{ host: '127.0.0.1', port: 0 }], logger: createSilentLogger() });
+    const tokenFile = path.join(vaultDir, 'orchestrator.token');
+    await writeFile(tokenFile, vault.rootToken, { mode: 0o600 });
+    fleet = await createFleetFixture(
+      {
+        FLEET_RUNTIME: 'kubernetes',
+        VAULT_ADDR: vault.url,
+        VAULT_TOKEN_FILE: tokenFile,
+        VAULT_AGENT_ADDR: AGENT_VAULT_ADDR,
+        FLEET_HELM_PATH: tools.helm,
+        FLEET_KUBECTL_PATH: tools.kubectl,
+        FLEET_AGENT_CHART: REAL_CLUSTER ? AGENT_CHART : '/app/charts/fleet-agent',
+        AGENT_HEALTH_TIMEOUT_SECONDS: REAL_CLUSTER ? '300' : '5',
+        ...(process.env.AGENT_IMAGE ? { AGENT_IMAGE: process.env.AGENT_IMAGE } : {}),
+      },
+      { commandRunner: runner, control: agents, health: agents },
+    );
+  });
+
+  after(async () => {
+    await fleet?.orchestrator.close().catch(() => undefined);
+    if (processRunner) {
+      // Whatever a failed test left: the release, then the whole namespace (ours: fleet-<unique id>).
+      await processRunner.run(tools.helm, ['uninstall', ns, '--namespace', ns, '--ignore-not-found'], { env: { HELM_DRIVER: 'configmap' } });
+      await processRunner.run(tools.kubectl, ['delete', 'namespace', ns, '--ignore-not-found', '--wait=true', '--timeout=180s']);
+    }
+    await fleet?.cleanup([]);
+    await vault?.close();
+    await rm(vaultDir, { recursive: true, force: true });
+  });
+
+  test('the orchestrator runs agents on kubernetes and refuses a provision asking for docker, before any command', async () => {
+    assert.equal(fleet.orchestrator.runtime.kind, 'kubernetes');
+    await assert.rejects(fleet.orchestrator.provision.provision({ clientId, actor: 'ops', runtime: 'docker' }), {
+      code: 'conflict',
+      message: 'this orchestrator runs agents on kubernetes; restart it with FLEET_RUNTIME=docker',
+    });
+    assert.deepEqual(runner.lines, []);
+    assert.equal(await fleet.orchestrator.registry.getClient(clientId), null);
+  });
+
+  test('provision installs the release and reaches the agent at its Service address for health, introduction and scraping', async () => {
+    runner.calls.length = 0;
+    const result = await fleet.orchestrator.provision.provision({ clientId, actor: 'ops', runtime: 'kubernetes' });
+    assert.equal(result.outcome, 'provisioned');
+    assert.ok(result.outcome === 'provisioned');
+    assert.equal(result.runtime, 'kubernetes');
+    assert.equal(result.controlAddress, `${service}:8080`);
+    assert.equal(result.metricsAddress, `${service}:9464`);
+
+    const lines = runner.lines;
+    const healthChecks = lines.slice(9);
+    assert.deepEqual(lines.slice(0, 9), [
+      `kubectl get namespace ${ns} -o json --ignore-not-found`,
+      `kubectl get persistentvolumeclaim ${ns}-data -n ${ns} -o json --ignore-not-found`,
+      'kubectl apply --server-side --field-manager=agent-fleet-orchestrator -f -',
+      `kubectl get namespace ${ns} -o json --ignore-not-found`,
+      `kubectl get networkpolicy fleet-default-deny -n ${ns} -o json --ignore-not-found`,
+      'kubectl apply --server-side --field-manager=agent-fleet-orchestrator -f -',
+      `kubectl get deployment ${ns} -n ${ns} -o json --ignore-not-found`,
+      `helm upgrade --install ${ns} ${REAL_CLUSTER ? AGENT_CHART : '/app/charts/fleet-agent'} --namespace ${ns} --create-namespace --values - --wait=watcher --timeout 300s --history-max 3`,
+      `kubectl scale deployment/${ns} -n ${ns} --replicas=1`,
+    ]);
+    assert.ok(healthChecks.length >= 1);
+    for (const line of healthChecks) assert.equal(line, `kubectl get deployment,pod -n ${ns} -l ${selector} -o json`);
+
+    const values = JSON.parse(runner.calls[7]?.stdin ?? '{}') as { clientId: string; replicas: number; vault: { address: string }; env: Record<string, string> };
+    assert.equal(values.clientId, clientId);
+    assert.equal(values.replicas, 0, 'installed stopped, then scaled');
+    assert.equal(values.vault.address, AGENT_VAULT_ADDR);
+    assert.equal(values.env.VAULT_ADDR, undefined, 'the chart sets VAULT_ADDR from vault.address');
+
+    assert.deepEqual(agents.calls.at(-3), { call: 'healthz', address: `${service}:8080` });
+    assert.deepEqual(agents.calls.slice(-2), [
+      { call: 'introduce', address: `${service}:8080`, vaultAddr: AGENT_VAULT_ADDR },
+      { call: 'readyz', address: `${service}:8080` },
+    ]);
+    assert.deepEqual(await fleet.orchestrator.targets.list(), [{ clientId, address: `${service}:9464` }]);
+
+    const [entry] = await fleet.orchestrator.registry.listOpsLog({ clientId });
+    assert.equal(entry?.action, 'provision');
+    assert.equal((entry?.details as { runtime?: string }).runtime, 'kubernetes');
+    const status = await describeClient(fleet.orchestrator, clientId);
+    assert.equal(status.runtime, 'kubernetes');
+    assert.equal(status.client.status, 'active');
+    assert.deepEqual(status.agent?.endpoints, { control: `${service}:8080`, metrics: `${service}:9464` });
+    if (!REAL_CLUSTER) assert.equal(cluster.list('Deployment', ns)[0]?.spec?.replicas, 1);
+  });
+
+  test('kill tells the agent at its Service address, places the KILLED flag in the files ConfigMap and scales to zero', async () => {
+    runner.calls.length = 0;
+    agents.calls.length = 0;
+    const result = await fleet.orchestrator.kill.kill({ clientId, reason: 'k8s suite', actor: 'ops' });
+    assert.equal(result.containerStopped, true);
+    assert.deepEqual(agents.calls, [{ call: 'POST /v1/kill', address: `${service}:8080` }]);
+    assert.deepEqual(runner.lines.slice(0, 2), [
+      `kubectl get deployment,pod -n ${ns} -l ${selector} -o json`,
+      'kubectl apply --server-side --field-manager=agent-fleet-orchestrator-file-KILLED -f -',
+    ]);
+    assert.deepEqual(runner.lines.slice(2), [
+      `kubectl scale deployment/${ns} -n ${ns} --replicas=0`,
+      `kubectl delete pod -n ${ns} -l ${selector} --grace-period=0 --ignore-not-found --wait=true --timeout=60s`,
+      `kubectl get deployment,pod -n ${ns} -l ${selector} -o json`,
+    ]);
+    const flag = JSON.parse(runner.calls[1]?.stdin ?? '{}') as { items: Array<{ metadata: { name: string }; data: Record<string, string> }> };
+    assert.equal(flag.items[0]?.metadata.name, `${ns}-files`);
+    assert.match(flag.items[0]?.data.KILLED ?? '', /"killed":true/);
+    assert.deepEqual(await fleet.orchestrator.targets.list(), []);
+    assert.equal((await fleet.orchestrator.registry.getClient(clientId))?.status, 'killed');
+  });
+
+  test('revive takes the KILLED flag back out of the files ConfigMap before the agent starts again', async () => {
+    runner.calls.length = 0;
+    agents.calls.length = 0;
+    await fleet.orchestrator.revive.revive({ clientId, reason: 'k8s suite', actor: 'ops' });
+    assert.deepEqual(runner.lines.slice(0, 3), [
+      `kubectl get deployment,pod -n ${ns} -l ${selector} -o json`,
+      'kubectl apply --server-side --field-manager=agent-fleet-orchestrator-file-KILLED -f -',
+      `kubectl scale deployment/${ns} -n ${ns} --replicas=1`,
+    ]);
+    const applied = JSON.parse(runner.calls[1]?.stdin ?? '{}') as { items: Array<{ metadata: { name: string }; data: Record<string, string> }> };
+    assert.equal(applied.items[0]?.metadata.name, `${ns}-files`);
+    assert.deepEqual(applied.items[0]?.data, {}, 'the same field manager applies the ConfigMap without the key');
+    if (!REAL_CLUSTER) assert.equal(cluster.list('ConfigMap', ns).find((map) => map.metadata.name === `${ns}-files`)?.data?.KILLED, undefined);
+    assert.deepEqual(
+      agents.calls.filter((call) => call.call !== 'healthz').map((call) => [call.call, call.address]),
+      [
+        ['introduce', `${service}:8080`],
+        ['readyz', `${service}:8080`],
+        ['POST /v1/revive', `${service}:8080`],
+      ],
+    );
+    assert.equal((await fleet.orchestrator.registry.getClient(clientId))?.status, 'active');
+  });
+
+  test('deprovision with purge uninstalls the release and removes the policy, the claim and then the namespace', async () => {
+    runner.calls.length = 0;
+    await fleet.orchestrator.deprovision.deprovision({ clientId, purge: true, reason: 'k8s suite', actor: 'ops' });
+    assert.deepEqual(runner.lines, [
+      `kubectl scale deployment/${ns} -n ${ns} --replicas=0`,
+      `kubectl delete pod -n ${ns} -l ${selector} --grace-period=10 --ignore-not-found --wait=true --timeout=70s`,
+      `helm uninstall ${ns} --namespace ${ns} --ignore-not-found --wait=watcher --timeout 300s`,
+      `kubectl get networkpolicy fleet-default-deny -n ${ns} -o json --ignore-not-found`,
+      `kubectl delete networkpolicy fleet-default-deny -n ${ns} --ignore-not-found --wait=true --timeout=120s`,
+      `kubectl get namespace ${ns} -o json --ignore-not-found`,
+      `kubectl get persistentvolumeclaim,deployment,networkpolicy -n ${ns} -l ${selector} -o json`,
+      `kubectl delete persistentvolumeclaim -n ${ns} -l ${selector} --ignore-not-found --wait=true --timeout=120s`,
+      `kubectl get networkpolicy fleet-default-deny -n ${ns} -o json --ignore-not-found`,
+      `kubectl get namespace ${ns} -o json --ignore-not-found`,
+      `kubectl get persistentvolumeclaim,deployment,networkpolicy -n ${ns} -l ${selector} -o json`,
+      `kubectl delete namespace ${ns} --ignore-not-found --wait=true --timeout=120s`,
+    ]);
+    assert.equal(await fleet.orchestrator.registry.getClient(clientId), null);
+    if (!REAL_CLUSTER) {
+      for (const kind of ['Namespace', 'Deployment', 'PersistentVolumeClaim', 'NetworkPolicy', 'ConfigMap']) {
+        assert.deepEqual(cluster.list(kind).filter((object) => object.metadata.name.startsWith(ns)), [], `${kind} left behind`);
+      }
+    }
   });
 });

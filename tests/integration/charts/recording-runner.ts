@@ -8,12 +8,18 @@ export interface RecordedCall {
 }
 
 /**
- * Stands in for a cluster: records every command line and answers with recorded helm/kubectl output,
- * chosen by the first rule whose pattern matches the line. Unmatched lines succeed with no output.
+ * Records every command line and answers with recorded helm/kubectl output, chosen by the first rule whose
+ * pattern matches the line. Unmatched lines go to `delegate` (a fake cluster, or the real binaries against
+ * a real cluster) or, without one, succeed with no output.
  */
 export class RecordingCommandRunner implements CommandRunner {
   readonly calls: RecordedCall[] = [];
   private readonly rules: Array<{ pattern: RegExp; result: Partial<CommandResult> }> = [];
+  private readonly delegate: CommandRunner | undefined;
+
+  constructor(delegate?: CommandRunner) {
+    this.delegate = delegate;
+  }
 
   respond(pattern: RegExp, result: Partial<CommandResult>): this {
     this.rules.push({ pattern, result });
@@ -24,6 +30,7 @@ export class RecordingCommandRunner implements CommandRunner {
     const line = [command.split('/').at(-1), ...args].join(' ');
     this.calls.push({ line, stdin: options.stdin, env: options.env });
     const rule = this.rules.find((candidate) => candidate.pattern.test(line));
+    if (!rule && this.delegate) return this.delegate.run(command, args, options);
     return { code: 0, stdout: '', stderr: '', ...rule?.result };
   }
 

@@ -100,3 +100,98 @@ void test('a subnet prefix shorter than the pool prefix is refused', () => {
 void test('unrelated environment variables are ignored', () => {
   assert.equal(loadConfig({ PATH: '/usr/bin', HOME: '/root', SOMETHING_ELSE: 'x' }).api.port, 7400);
 });
+
+void test('FLEET_RUNTIME defaults to docker, with the documented kubernetes defaults', () => {
+  const config = loadConfig({});
+  assert.equal(config.runtime, 'docker');
+  assert.deepEqual(config.kubernetes, {
+    kubeconfig: undefined,
+    context: undefined,
+    helmPath: 'helm',
+    kubectlPath: 'kubectl',
+    chartPath: '/app/charts/fleet-agent',
+    orchestratorNamespace: 'agent-fleet',
+    monitoringNamespace: 'monitoring',
+    vaultNamespace: undefined,
+    storageClassName: undefined,
+    volumeSize: '1Gi',
+    clusterDomain: 'cluster.local',
+    commandEnv: {},
+  });
+});
+
+void test('FLEET_RUNTIME=kubernetes reads the cluster settings, and helm and kubectl get only the environment they need', () => {
+  const config = loadConfig({
+    FLEET_RUNTIME: 'kubernetes',
+    VAULT_ADDR: 'https://vault.vault.svc:8200',
+    VAULT_TOKEN_FILE: '/run/secrets/vault-token',
+    KUBECONFIG: '/etc/fleet/kubeconfig',
+    FLEET_KUBE_CONTEXT: 'prod-eu',
+    FLEET_HELM_PATH: '/opt/k8s/helm',
+    FLEET_KUBECTL_PATH: '/opt/k8s/kubectl',
+    FLEET_AGENT_CHART: '/srv/charts/fleet-agent',
+    FLEET_ORCHESTRATOR_NAMESPACE: 'fleet-system',
+    FLEET_MONITORING_NAMESPACE: 'observability',
+    FLEET_VAULT_NAMESPACE: 'vault',
+    FLEET_AGENT_STORAGE_CLASS: 'fast-ssd',
+    FLEET_AGENT_VOLUME_SIZE: '5Gi',
+    FLEET_CLUSTER_DOMAIN: 'fleet.internal',
+    PATH: '/usr/bin',
+    HOME: '/tmp',
+    KUBERNETES_SERVICE_HOST: '10.96.0.1',
+    KUBERNETES_SERVICE_PORT: '443',
+    AWS_SECRET_ACCESS_KEY: 'must-not-leak',
+  });
+  assert.equal(config.runtime, 'kubernetes');
+  assert.deepEqual(config.kubernetes, {
+    kubeconfig: '/etc/fleet/kubeconfig',
+    context: 'prod-eu',
+    helmPath: '/opt/k8s/helm',
+    kubectlPath: '/opt/k8s/kubectl',
+    chartPath: '/srv/charts/fleet-agent',
+    orchestratorNamespace: 'fleet-system',
+    monitoringNamespace: 'observability',
+    vaultNamespace: 'vault',
+    storageClassName: 'fast-ssd',
+    volumeSize: '5Gi',
+    clusterDomain: 'fleet.internal',
+    commandEnv: {
+      PATH: '/usr/bin',
+      HOME: '/tmp',
+      KUBECONFIG: '/etc/fleet/kubeconfig',
+      KUBERNETES_SERVICE_HOST: '10.96.0.1',
+      KUBERNETES_SERVICE_PORT: '443',
+    },
+  });
+});
+
+void test('an unknown FLEET_RUNTIME is refused with the allowed values', () => {
+  assert.throws(() => loadConfig({ FLEET_RUNTIME: 'podman' }), /FLEET_RUNTIME: must be docker or kubernetes/);
+});
+
+void test('FLEET_RUNTIME=kubernetes needs VAULT_ADDR: pods cannot reach the embedded store', () => {
+  assert.throws(() => loadConfig({ FLEET_RUNTIME: 'kubernetes' }), /VAULT_ADDR: is required with FLEET_RUNTIME=kubernetes/);
+});
+
+void test('invalid kubernetes settings are each reported', () => {
+  let message = '';
+  assert.throws(
+    () =>
+      loadConfig({
+        FLEET_RUNTIME: 'kubernetes',
+        VAULT_ADDR: 'https://vault.example',
+        VAULT_TOKEN_FILE: '/run/token',
+        FLEET_ORCHESTRATOR_NAMESPACE: 'Agent_Fleet',
+        FLEET_AGENT_VOLUME_SIZE: 'lots',
+        FLEET_CLUSTER_DOMAIN: '-bad-',
+        FLEET_HELM_PATH: '',
+      }),
+    (error: unknown) => {
+      message = (error as Error).message;
+      return true;
+    },
+  );
+  for (const name of ['FLEET_ORCHESTRATOR_NAMESPACE', 'FLEET_AGENT_VOLUME_SIZE', 'FLEET_CLUSTER_DOMAIN', 'FLEET_HELM_PATH']) {
+    assert.match(message, new RegExp(`^  ${name}: `, 'm'), `${name} is reported`);
+  }
+});

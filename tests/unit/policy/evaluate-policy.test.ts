@@ -140,12 +140,17 @@ describe('policy gate: each rule', () => {
     assert.deepEqual(decide({ kind: 'calendar.write', operation: 'create', participants: ['bob@partner.com'], description: 'join: https://t.co/x' }).reasons, ['url_shortener']);
   });
 
-  it('always holds deletes and moves, whoever they concern', () => {
+  it('always holds deletes and moves out of the mailbox, whoever they concern', () => {
     assert.deepEqual(decide({ kind: 'mail.delete', messageIds: 'm1' }).reasons, ['deletion']);
     assert.deepEqual(decide({ kind: 'files.delete', fileId: '13' }).reasons, ['deletion']);
     assert.deepEqual(decide({ kind: 'calendar.write', operation: 'cancel', eventId: 'e1' }).reasons, ['deletion']);
     assert.deepEqual(decide({ kind: 'crm.write', operation: 'delete', recordType: 'contact', recordId: 'c1' }).reasons, ['deletion']);
-    assert.deepEqual(decide({ kind: 'mail.move', messageIds: ['m1'], destination: 'Archive' }).reasons, ['move']);
+    assert.deepEqual(decide({ kind: 'mail.move', messageIds: ['m1'], destination: 'Shared/Finance' }).reasons, ['move']);
+  });
+
+  it('lets a permitted archive through: the message stays in the mailbox', () => {
+    assert.equal(decide({ kind: 'mail.move', messageIds: ['m1'], destination: 'Archive' }).decision, 'allow');
+    assert.equal(decide({ kind: 'mail.move', messageIds: ['m1'], destination: 'archive ' }).decision, 'allow');
   });
 
   it('allows permitted non-outbound writes: labels, drafts, file writes, crm updates', () => {

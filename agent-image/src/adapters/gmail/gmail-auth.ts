@@ -57,3 +57,13 @@ export class RotatingOAuth2Client extends auth.OAuth2 {
     }
   }
 }
+
+/**
+ * How a Google adapter gets its OAuth client: the mailbox and the calendar share one grant and one
+ * refresh token, so a rotation by one must be seen by the other (`client`); `oauth` builds a private one.
+ */
+export type GoogleAuth = { client: RotatingOAuth2Client } | { oauth: GmailOAuthConfig; onRefreshTokenRotated: RefreshTokenRotatedHook };
+
+export function googleClientFor(auth: GoogleAuth): RotatingOAuth2Client {
+  return 'client' in auth ? auth.client : new RotatingOAuth2Client(auth.oauth, auth.onRefreshTokenRotated);
+}

@@ -9,18 +9,18 @@ import type {
   MailCursor,
   MailMessage,
   MailProvider,
+  MailWatch,
   SentMessage,
+  WatchTarget,
 } from '../../ports/mail-provider.ts';
-import { assertIdempotencyKey, replySubject } from '../../ports/mail-provider.ts';
-import { RotatingOAuth2Client, type GmailOAuthConfig, type RefreshTokenRotatedHook } from './gmail-auth.ts';
+import { assertIdempotencyKey, isPubSubTopicName, replySubject } from '../../ports/mail-provider.ts';
+import { googleClientFor, type GoogleAuth, type RotatingOAuth2Client } from './gmail-auth.ts';
 import { isInvalidGrant, statusOf, translateGmailError } from './gmail-errors.ts';
 import { parseRaw, toMailMessage } from './gmail-message.ts';
 import { buildRawMessage, messageIdFor } from './gmail-mime.ts';
 
-export interface GmailMailProviderConfig {
-  oauth: GmailOAuthConfig;
-  /** Receives rotated refresh tokens (write them to Vault). */
-  onRefreshTokenRotated: RefreshTokenRotatedHook;
+/** `client` (shared with the calendar) or `oauth` + `onRefreshTokenRotated` (write rotated tokens to Vault). */
+export type GmailMailProviderConfig = GoogleAuth & {
   /** API root, with trailing slash. Default: https://gmail.googleapis.com/. */
   rootUrl?: string;
   /** Whether `mail.send` is granted; without it `sendDraft` refuses (gmail.compose alone could send). */
@@ -32,7 +32,7 @@ export interface GmailMailProviderConfig {
   /** Per-request timeout, ms. Default 30 000. */
   timeoutMs?: number;
   logger: Logger;
-}
+};
 
 const ADDRESS_RULE = /^[^\s@"'()<>,;:\\[\]]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/;
 
@@ -43,12 +43,13 @@ export class GmailMailProvider implements MailProvider {
   readonly #config: GmailMailProviderConfig;
   readonly #logger: Logger;
   readonly #labelIds = new Map<string, string>();
+  readonly #labelLookups = new Map<string, Promise<string>>();
   #mailbox: string | null = null;
 
   constructor(config: GmailMailProviderConfig) {
     this.#config = config;
     this.#logger = config.logger.child({ adapter: 'gmail' });
-    this.#auth = new RotatingOAuth2Client(config.oauth, config.onRefreshTokenRotated);
+    this.#auth = googleClientFor(config);
     this.#gmail = new gmail_v1.Gmail({
       auth: this.#auth,
       rootUrl: config.rootUrl ?? 'https://gmail.googleapis.com/',
@@ -211,6 +212,35 @@ export class GmailMailProvider implements MailProvider {
     );
   }
 
+  async watch(target: WatchTarget): Promise<MailWatch> {
+    if (target.kind !== 'gmail') throw new FleetError('invalid_input', 'a Gmail watch needs a Pub/Sub topic target');
+    if (!isPubSubTopicName(target.topicName)) throw new FleetError('invalid_input', 'topicName must be projects/<project>/topics/<topic>');
+    const topicName = target.topicName;
+    const createdAt = new Date();
+    const response = await this.#call('watch', () =>
+      this.#gmail.users.watch({ userId: 'me', requestBody: { topicName, labelIds: ['INBOX'], labelFilterBehavior: 'include' } }),
+    );
+    const expiration = Number(requireString(response.data.expiration, 'watch expiration'));
+    if (!Number.isSafeInteger(expiration)) throw new FleetError('integrity', 'gmail watch expiration is not epoch milliseconds');
+    this.#logger.info('gmail watch started', { op: 'watch' });
+    return {
+      id: requireString(response.data.historyId, 'watch history id'),
+      kind: 'gmail',
+      createdAt: createdAt.toISOString(),
+      expiresAt: new Date(expiration).toISOString(),
+    };
+  }
+
+  /** Google's advice: call watch again (at least daily); it replaces the previous one. */
+  async renewWatch(_watch: MailWatch, target: WatchTarget): Promise<MailWatch> {
+    return this.watch(target);
+  }
+
+  async unwatch(_watch: MailWatch): Promise<void> {
+    await this.#call('stop', () => this.#gmail.users.stop({ userId: 'me' }));
+    this.#logger.info('gmail watch stopped', { op: 'unwatch' });
+  }
+
   // ---- internals -----------------------------------------------------------------------------------
 
   async #history(cursor: string): Promise<MailChanges> {
@@ -335,11 +365,22 @@ export class GmailMailProvider implements MailProvider {
     return null;
   }
 
-  async #labelId(name: string): Promise<string> {
+  /** Concurrent callers asking for the same new label share one lookup, so it is created once. */
+  #labelId(name: string): Promise<string> {
     const trimmed = name.trim();
-    if (trimmed === '' || trimmed.length > 225) throw new FleetError('invalid_input', 'label name must be 1-225 characters');
-    const cached = this.#labelIds.get(trimmed.toLowerCase());
-    if (cached !== undefined) return cached;
+    if (trimmed === '' || trimmed.length > 225) return Promise.reject(new FleetError('invalid_input', 'label name must be 1-225 characters'));
+    const key = trimmed.toLowerCase();
+    const cached = this.#labelIds.get(key);
+    if (cached !== undefined) return Promise.resolve(cached);
+    let lookup = this.#labelLookups.get(key);
+    if (lookup === undefined) {
+      lookup = this.#findOrCreateLabel(trimmed).finally(() => this.#labelLookups.delete(key));
+      this.#labelLookups.set(key, lookup);
+    }
+    return lookup;
+  }
+
+  async #findOrCreateLabel(trimmed: string): Promise<string> {
     const list = await this.#call('labels.list', () => this.#gmail.users.labels.list({ userId: 'me' }));
     for (const label of list.data.labels ?? []) {
       if (typeof label.id === 'string' && typeof label.name === 'string') this.#labelIds.set(label.name.toLowerCase(), label.id);

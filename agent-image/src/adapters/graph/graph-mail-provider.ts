@@ -1,7 +1,9 @@
 import { Client, HTTPMessageHandler, type GraphRequest } from '@microsoft/microsoft-graph-client';
+import { z } from 'zod';
 import { FleetError } from '../../domain/fleet-error.ts';
 import type { Logger } from '../../observability/logger.ts';
 import {
+  GRAPH_MESSAGE_SUBSCRIPTION_MAX_MINUTES,
   IDEMPOTENCY_HEADER,
   assertIdempotencyKey,
   replySubject,
@@ -12,7 +14,9 @@ import {
   type MailCursor,
   type MailMessage,
   type MailProvider,
+  type MailWatch,
   type SentMessage,
+  type WatchTarget,
 } from '../../ports/mail-provider.ts';
 import { BearerTokenMiddleware, tokenFailure } from './graph-auth-middleware.ts';
 import { graphStatusOf, translateGraphError } from './graph-errors.ts';
@@ -37,6 +41,9 @@ const DELTA_PATH = '/me/mailFolders/inbox/messages/delta';
 // PS_INTERNET_HEADERS: how Exchange exposes internet headers as extended properties, which can be filtered on.
 const HEADER_PROPERTY = `String {00020386-0000-0000-C000-000000000046} Name ${IDEMPOTENCY_HEADER}`;
 const ADDRESS_RULE = /^[^\s@"'()<>,;:\\[\]]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/;
+const INBOX_RESOURCE = "me/mailFolders('inbox')/messages";
+const SUBSCRIPTION_ID_RULE = /^[A-Za-z0-9-]{1,200}$/;
+const subscriptionSchema = z.object({ id: z.string().regex(SUBSCRIPTION_ID_RULE), expirationDateTime: z.iso.datetime({ offset: true }) });
 
 const deltaPage = (value: unknown) => {
   const page = value as { value?: unknown; '@odata.nextLink'?: unknown; '@odata.deltaLink'?: unknown };
@@ -207,7 +214,53 @@ export class GraphMailProvider implements MailProvider {
     await this.#call('messages.update', () => this.#request(`/me/messages/${encodeURIComponent(id)}`).patch({ isRead: true }));
   }
 
+  async watch(target: WatchTarget): Promise<MailWatch> {
+    if (target.kind !== 'outlook') throw new FleetError('invalid_input', 'a Graph subscription needs a notification URL target');
+    const createdAt = new Date();
+    // Graph validates both URLs (validationToken echo) before it answers.
+    const created: unknown = await this.#call('subscriptions.create', () =>
+      this.#client.api('/subscriptions').post({
+        changeType: 'created',
+        notificationUrl: target.notificationUrl,
+        lifecycleNotificationUrl: target.lifecycleNotificationUrl,
+        resource: INBOX_RESOURCE,
+        expirationDateTime: subscriptionExpiry(createdAt, target.lifetimeMinutes),
+        clientState: target.clientState,
+      }),
+    );
+    const subscription = this.#parseSubscription(created);
+    this.#logger.info('graph subscription created', { op: 'watch' });
+    return { id: subscription.id, kind: 'outlook', createdAt: createdAt.toISOString(), expiresAt: subscription.expiresAt };
+  }
+
+  async renewWatch(watch: MailWatch, target: WatchTarget): Promise<MailWatch> {
+    if (target.kind !== 'outlook' || watch.kind !== 'outlook') throw new FleetError('invalid_input', 'not a Graph subscription');
+    if (!SUBSCRIPTION_ID_RULE.test(watch.id)) throw new FleetError('invalid_input', 'malformed subscription id');
+    const createdAt = new Date();
+    const renewed: unknown = await this.#call('subscriptions.renew', () =>
+      this.#client.api(`/subscriptions/${watch.id}`).patch({ expirationDateTime: subscriptionExpiry(createdAt, target.lifetimeMinutes) }),
+    );
+    const subscription = this.#parseSubscription(renewed);
+    return { id: watch.id, kind: 'outlook', createdAt: createdAt.toISOString(), expiresAt: subscription.expiresAt };
+  }
+
+  async unwatch(watch: MailWatch): Promise<void> {
+    if (!SUBSCRIPTION_ID_RULE.test(watch.id)) throw new FleetError('invalid_input', 'malformed subscription id');
+    try {
+      await this.#call('subscriptions.delete', () => this.#client.api(`/subscriptions/${watch.id}`).delete());
+    } catch (error) {
+      if (!(error instanceof FleetError && error.code === 'not_found')) throw error;
+    }
+    this.#logger.info('graph subscription deleted', { op: 'unwatch' });
+  }
+
   // ---- internals -----------------------------------------------------------------------------------
+
+  #parseSubscription(value: unknown): { id: string; expiresAt: string } {
+    const parsed = subscriptionSchema.safeParse(value);
+    if (!parsed.success) throw new FleetError('integrity', 'graph answered a subscription in an unexpected shape');
+    return { id: parsed.data.id, expiresAt: new Date(parsed.data.expirationDateTime).toISOString() };
+  }
 
   /** A request with immutable ids (so a move does not change an id we stored) and text bodies. */
   #request(path: string): GraphRequest {
@@ -270,4 +323,10 @@ export class GraphMailProvider implements MailProvider {
       throw translateGraphError(slot.error ?? error, operation);
     }
   }
+}
+
+/** The expiry to ask for: the requested lifetime, kept a few minutes under Graph's maximum. */
+function subscriptionExpiry(now: Date, lifetimeMinutes: number): string {
+  const minutes = Math.min(Math.max(lifetimeMinutes, 5), GRAPH_MESSAGE_SUBSCRIPTION_MAX_MINUTES - 10);
+  return new Date(now.getTime() + minutes * 60_000).toISOString();
 }

@@ -11,6 +11,7 @@ export function graphScopesFor(permissions: Partial<Record<Capability, boolean>>
   else if (permissions['mail.read']) scopes.add('Mail.Read');
   if (permissions['mail.send']) scopes.add('Mail.Send');
   if (permissions['calendar.write']) scopes.add('Calendars.ReadWrite');
-  else if (permissions['calendar.read']) scopes.add('Calendars.Read');
+  // ReadBasic is enough for free/busy (calendarView of showAs/start/end) and withholds event bodies.
+  else if (permissions['calendar.read']) scopes.add('Calendars.ReadBasic');
   return [...scopes].sort();
 }

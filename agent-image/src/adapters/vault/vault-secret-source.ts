@@ -1,3 +1,4 @@
+import { open } from 'node:fs/promises';
 import type { ClientId } from '../../domain/client-id.ts';
 import { FleetError } from '../../domain/fleet-error.ts';
 import type { Logger } from '../../observability/logger.ts';
@@ -5,17 +6,34 @@ import type { SecretSource } from '../../ports/secret-source.ts';
 import { createVaultClient, translateVaultError, vaultStatusOf, type VaultClient } from './vault-client.ts';
 import { readWrappedKey, writeWrappedKey } from './wrapped-key-file.ts';
 
-export interface VaultSecretSourceOptions {
+interface CommonOptions {
   clientId: ClientId;
   /** VAULT_ADDR as seen from inside the agent's container. */
   vaultAddr: string;
-  /** The single-use wrapping token of the introduction (never the agent's token itself). */
-  wrappingToken: string;
   /** Where the wrapped data key lives in the client's volume, e.g. /data/keys/data-key.wrapped */
   wrappedKeyFile: string;
   logger: Logger;
   timeoutMs?: number;
+  /** Token file only: how often the token is checked against Vault (a kill revokes it), ms. Default 15 000. */
+  tokenCheckIntervalMs?: number;
 }
+
+export type VaultSecretSourceOptions = CommonOptions &
+  (
+    | {
+        /** The single-use wrapping token of the introduction (never the agent's token itself). */
+        wrappingToken: string;
+      }
+    | {
+        /**
+         * Vault Agent's sink file (Kubernetes): Vault Agent authenticates, renews and rewrites the token;
+         * this source reads it, re-reads it when Vault refuses the one it holds, and never revokes it.
+         */
+        tokenFile: string;
+      }
+  );
+
+const MAX_TOKEN_FILE_BYTES = 4096;
 
 const KV_MOUNT = 'fleet';
 const TRANSIT_MOUNT = 'transit';
@@ -28,13 +46,15 @@ export class VaultSecretSource implements SecretSource {
   private readonly listeners = new Set<(reason: string) => void>();
   private readonly keyName: string;
   private wrappingToken: string | null;
+  private readonly tokenFile: string | null;
   private renewTimer: NodeJS.Timeout | null = null;
   private key: Buffer | null = null;
   private isRevoked = false;
 
   constructor(options: VaultSecretSourceOptions) {
     this.options = options;
-    this.wrappingToken = options.wrappingToken;
+    this.wrappingToken = 'wrappingToken' in options ? options.wrappingToken : null;
+    this.tokenFile = 'tokenFile' in options ? options.tokenFile : null;
     this.client = createVaultClient({ endpoint: options.vaultAddr, timeoutMs: options.timeoutMs ?? 10_000 });
     this.logger = options.logger.child({ component: 'vault-secret-source' });
     this.keyName = `fleet-${options.clientId}`;
@@ -55,6 +75,10 @@ export class VaultSecretSource implements SecretSource {
   }
 
   async start(): Promise<void> {
+    if (this.tokenFile !== null) {
+      await this.startFromTokenFile(this.tokenFile);
+      return;
+    }
     const wrappingToken = this.wrappingToken;
     if (wrappingToken === null) throw new FleetError('conflict', 'the introduction was already redeemed');
     this.wrappingToken = null;
@@ -80,6 +104,34 @@ export class VaultSecretSource implements SecretSource {
     this.scheduleRenewal(Number(unwrapped.auth?.lease_duration ?? 0));
     await this.loadDataKey();
     this.logger.info('secret source started', { client: this.options.clientId });
+  }
+
+  /**
+   * Vault Agent renews the token and rewrites the file, so no renewal here; a periodic lookup notices a
+   * revocation (the kill switch) as soon as the renewal timer of a wrapped introduction would.
+   */
+  private async startFromTokenFile(file: string): Promise<void> {
+    this.client.token = await readTokenFile(file);
+    await this.checkToken();
+    await this.loadDataKey();
+    this.renewTimer = setInterval(() => {
+      this.checkToken().catch((error: unknown) => this.logger.warn('token check failed', { error }));
+    }, this.options.tokenCheckIntervalMs ?? 15_000);
+    this.renewTimer.unref();
+    this.logger.info('secret source started from the Vault Agent token file', { client: this.options.clientId });
+  }
+
+  private async checkToken(): Promise<void> {
+    await this.call('look up token', () => this.client.read('auth/token/lookup-self'));
+  }
+
+  /** True when the token file holds a different token than the one refused: Vault Agent re-authenticated. */
+  private async tokenFileMoved(): Promise<boolean> {
+    if (this.tokenFile === null) return false;
+    const current = await readTokenFile(this.tokenFile).catch(() => null);
+    if (current === null || current === this.client.token) return false;
+    this.client.token = current;
+    return true;
   }
 
   private scheduleRenewal(ttlSeconds: number): void {
@@ -194,7 +246,8 @@ export class VaultSecretSource implements SecretSource {
   async stop(): Promise<void> {
     if (this.renewTimer) clearTimeout(this.renewTimer);
     this.renewTimer = null;
-    if (!this.isRevoked && this.client.token)
+    // A Vault Agent token belongs to Vault Agent: revoking it would only make it re-authenticate.
+    if (!this.isRevoked && this.client.token && this.tokenFile === null)
       await this.client.write('auth/token/revoke-self', {}).catch(() => undefined);
     this.forget();
   }
@@ -210,6 +263,7 @@ export class VaultSecretSource implements SecretSource {
     try {
       return await run();
     } catch (error) {
+      if (vaultStatusOf(error) === 403 && (await this.tokenFileMoved())) return this.call(action, run);
       if (vaultStatusOf(error) === 403 && this.client.token)
         this.markRevoked(`secret store answered 403 to ${action}`);
       if (this.isRevoked)
@@ -229,5 +283,18 @@ export class VaultSecretSource implements SecretSource {
       reason,
     });
     for (const listener of this.listeners) listener(reason);
+  }
+}
+
+async function readTokenFile(file: string): Promise<string> {
+  const handle = await open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    if (size > MAX_TOKEN_FILE_BYTES) throw new FleetError('invalid_input', `the Vault token file ${file} is larger than ${MAX_TOKEN_FILE_BYTES} bytes`);
+    const token = (await handle.readFile('utf8')).trim();
+    if (token === '' || /\s/.test(token)) throw new FleetError('invalid_input', `the Vault token file ${file} does not hold one token`);
+    return token;
+  } finally {
+    await handle.close();
   }
 }

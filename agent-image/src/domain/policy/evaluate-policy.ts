@@ -27,7 +27,7 @@ import { compileShortenerDetector } from './url-shortener.ts';
  *   6. onboarding window            → needs approval `onboarding` (every outbound action)
  *   7. auto-send rules              → needs approval `new_contact`, `unclassified`, `type_requires_approval`,
  *                                     `type_not_auto_send`, `bulk`, `url_shortener`, `public_share`
- *   8. destructive actions          → needs approval `deletion`, `move` (always)
+ *   8. destructive actions          → needs approval `deletion`, `move` (always; archiving is not a move)
  *   9. sending paused, rate limits  → deny `paused`, `rate_limit_hour`, `rate_limit_day`, with
  *                                     `retryable` (keep it queued) and, for limits, `pauseSending`
  * Deny rules stop at the first that applies; every approval rule that applies is listed, so the approver
@@ -150,7 +150,8 @@ export function compilePolicy(config: ClientConfig): PolicyEvaluator {
     ) {
       reasons.push('deletion');
     }
-    if (action.kind === 'mail.move') reasons.push('move');
+    // Archiving keeps the message in the client's own mailbox (the spec holds moves *outside* it).
+    if (action.kind === 'mail.move' && action.destination.trim().toLowerCase() !== 'archive') reasons.push('move');
     return reasons;
   }
 

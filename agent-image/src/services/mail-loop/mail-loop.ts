@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { contentHash, type JsonValue } from '../../domain/audit-record.ts';
+import { EMAIL_TYPES, type EmailType } from '../../domain/client-config.ts';
 import { FleetError } from '../../domain/fleet-error.ts';
 import { learnContacts } from '../../domain/policy/policy-state.ts';
 import { parseProposedAction, type MessageAction } from '../../domain/policy/proposed-action.ts';
+import type { CalendarProvider } from '../../ports/calendar-provider.ts';
 import { ModelOutputError, type EmailForModel, type LlmClient, type TokenUsage } from '../../ports/llm-client.ts';
 import { ProviderAuthError, replySubject, type Draft, type MailMessage, type MailProvider } from '../../ports/mail-provider.ts';
 import { DEFAULT_BACKOFF } from '../outbox/backoff.ts';
@@ -10,7 +12,9 @@ import type { MessageProgress } from '../runtime/agent-state-store.ts';
 import type { RuntimeContext } from '../runtime/runtime-context.ts';
 import type { SendPipeline } from '../runtime/send-pipeline.ts';
 import { noReplyReason } from './auto-reply-rules.ts';
+import { calendarNotes, SCHEDULING_TYPES } from './calendar-notes.ts';
 import { llmCostUsd } from './llm-cost.ts';
+import { fileMessage } from './message-filing.ts';
 import { withProviderRetry, type RetryOptions } from './provider-retry.ts';
 
 export interface MailLoopOptions {
@@ -18,6 +22,8 @@ export interface MailLoopOptions {
   pipeline: SendPipeline;
   provider: MailProvider;
   llm: LlmClient;
+  /** The client's calendar, read (never written here) for scheduling replies; null or absent: none. */
+  calendar?: CalendarProvider | null;
   /** 'gmail' | 'outlook': the cursor belongs to one provider. */
   providerKind: string;
   /** Called on a provider or model authentication failure; the runtime decides whether to pause. */
@@ -49,8 +55,9 @@ const THREAD_CONTEXT = 3;
 
 /**
  * The agent's work: sync the mailbox (durable cursor), and for each new message, exactly once: audit the
- * read → skip machine/list/own mail → classify → draft a reply as a real draft → propose the send to the
- * gate (through the SendPipeline). Email content is untrusted: the reply goes to the sender of the
+ * read → skip machine/list/own mail → classify → file it (label, and mark read / archive where the
+ * config asks) → draft a reply as a real draft, with the client's free/busy for scheduling mail →
+ * propose the send to the gate (through the SendPipeline). Email content is untrusted: the reply goes to the sender of the
  * message (never to an address the content or the model names), and only the gate decides.
  */
 export class MailLoop {
@@ -171,7 +178,7 @@ export class MailLoop {
     }
     if (progress.stage === 'read') {
       message ??= await this.fetch(id);
-      await this.triage(id, message);
+      await this.triage(id, message, progress);
       progress = context.state.progress(id) as MessageProgress;
     }
     if (progress.stage === 'drafted') {
@@ -211,27 +218,38 @@ export class MailLoop {
     return message;
   }
 
-  private async triage(id: string, message: MailMessage): Promise<void> {
+  private async triage(id: string, message: MailMessage, progress: MessageProgress): Promise<void> {
     const { context, options } = this;
     const sender = (message.from?.address ?? '').trim().toLowerCase();
     const email = forModel(message);
-    const classified = await this.model('classify', id, () => options.llm.classify(email));
-    if (classified === null) return;
-    const type = classified.value.type;
+    // Filed before a restart: the classification is kept, so neither the model nor the mailbox is asked twice.
+    let type = progress.filed === true ? asEmailType(progress.emailType) : undefined;
+    if (type === undefined) {
+      const classified = await this.model('classify', id, () => options.llm.classify(email));
+      if (classified === null) return;
+      type = classified.value.type;
+      if (classified.value.confidence < MIN_CONFIDENCE) {
+        if (NO_REPLY_TYPES.has(type)) await context.state.setProgress(id, { stage: 'done', at: context.now().toISOString(), emailType: type });
+        else await this.toReview(id, 'low_confidence', { email_type: type, confidence: classified.value.confidence });
+        return;
+      }
+      await fileMessage({ context, provider: options.provider, retry: this.retry }, id, type);
+      await context.state.setProgress(id, { stage: 'read', at: context.now().toISOString(), emailType: type, filed: true });
+    }
     if (NO_REPLY_TYPES.has(type)) {
       await context.state.setProgress(id, { stage: 'done', at: context.now().toISOString(), emailType: type });
       return;
     }
-    if (classified.value.confidence < MIN_CONFIDENCE) {
-      await this.toReview(id, 'low_confidence', { email_type: type, confidence: classified.value.confidence });
-      return;
-    }
     const thread = await this.threadContext(message);
+    const notes =
+      SCHEDULING_TYPES.has(type) && options.calendar !== undefined && options.calendar !== null
+        ? await calendarNotes({ context, calendar: options.calendar, retry: this.retry }, id)
+        : '';
     const drafted = await this.model('draft', id, () =>
       options.llm.draftReply(email, context.config.styleNotes, {
         senderName: context.config.displayName ?? context.config.client,
         thread,
-        notes: '',
+        notes,
       }),
     );
     if (drafted === null) return;
@@ -451,6 +469,10 @@ export class MailLoop {
 /** The idempotency key of the reply to a message: the draft's header and the outbox key. */
 export function replyKey(messageId: string): string {
   return `re-${createHash('sha256').update(messageId).digest('hex').slice(0, 40)}`;
+}
+
+function asEmailType(value: string | undefined): EmailType | undefined {
+  return (EMAIL_TYPES as readonly string[]).includes(value ?? '') ? (value as EmailType) : undefined;
 }
 
 function forModel(message: MailMessage): EmailForModel {

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { canonicalJson, sha256Hex } from '../../domain/canonical-json.ts';
 import type { AuditCheckpoint, ChainVerification } from '../../domain/audit-record.ts';
 import { approve, approveEdited, expireApproval, reject, type ApprovalResult } from '../../domain/approval.ts';
@@ -17,6 +18,9 @@ import { AuditLog, type AuditRange } from '../audit-log/audit-log.ts';
 import type { AuditExportFormat } from '../audit-log/audit-export.ts';
 import { KeyRing } from '../audit-log/key-ring.ts';
 import { DailySummary } from '../daily-summary/daily-summary.ts';
+import { parseGmailNotification, parseGraphNotification, type MailNotification } from '../mail-watch/mail-notification.ts';
+import { MailWatchKeeper } from '../mail-watch/mail-watch-keeper.ts';
+import { pushSettingsFor } from '../mail-watch/push-settings.ts';
 import { MailLoop, type LoopReport } from '../mail-loop/mail-loop.ts';
 import type { RetryOptions } from '../mail-loop/provider-retry.ts';
 import { Outbox } from '../outbox/outbox.ts';
@@ -49,6 +53,10 @@ export interface AgentRuntimeOptions {
   connectors: ConnectorFactory;
   /** VAULT_ADDR from the environment; an introduction may name another. */
   vaultAddr?: string;
+  /** AGENT_PLACED_FILES_DIR: read-only files the orchestrator placed (Kubernetes), e.g. its kill flag. */
+  placedFilesDir?: string | undefined;
+  /** AGENT_VAULT_SINK_FILE: the token file Vault Agent keeps current (Kubernetes); see `introduceFromSink`. */
+  vaultSinkFile?: string | undefined;
   now?: () => Date;
   /** Mailbox sync period, ms. Default 60 000. 0 disables the timer (tests call `tick`). */
   syncIntervalMs?: number;
@@ -62,6 +70,19 @@ export interface AgentRuntimeOptions {
   sendBackoff?: Partial<BackoffPolicy>;
   /** Schedule the daily summary. Default true. */
   scheduleSummary?: boolean;
+  /** How often the push watch is checked for renewal (and failed calls retried), ms. Default 60 000. 0 disables. */
+  watchCheckIntervalMs?: number;
+  /** Delay that coalesces a burst of push notifications into one sync, ms. Default 250. */
+  notificationDebounceMs?: number;
+  /** Backoff of failed watch calls, ms. Default 30 s doubling to one hour. */
+  watchBackoff?: { baseMs: number; maxMs: number };
+}
+
+/** A push notification as the control API received it (untrusted). */
+export interface MailNotificationInput {
+  body: unknown;
+  /** The `token` query parameter of the push URL (Gmail Pub/Sub push). */
+  token: string | null;
 }
 
 export interface IntroduceInput {
@@ -90,6 +111,8 @@ export interface RuntimeStatus {
   messages: Record<string, number>;
   outbox: { pending: number; held: number; sent: number };
   auditHead: AuditCheckpoint | null;
+  /** Push notifications: off, or the current watch's expiry (null while none is active). */
+  push: { enabled: boolean; expiresAt: string | null };
 }
 
 /** Everything that exists only after the introduction (the data key opens the volume). */
@@ -113,6 +136,8 @@ interface Opened {
 const CONTROL_SECRET = 'control';
 const CONTROL_REREAD_MS = 5000;
 const AUTH_FAILURES_BEFORE_PAUSE = 3;
+const PUSH_SECRET = 'push';
+const WATCH_STOP_TIMEOUT_MS = 5000;
 
 /**
  * The agent inside a client's container: redeems its Vault introduction, opens its encrypted volume
@@ -138,6 +163,8 @@ export class AgentRuntime {
   private lastSync: Date | null = null;
   private consecutiveAuthFailures = 0;
   private lastControlRead = 0;
+  private watchKeeper: MailWatchKeeper | null = null;
+  private pushSync: NodeJS.Timeout | null = null;
 
   constructor(options: AgentRuntimeOptions) {
     parseClientId(options.config.client);
@@ -145,8 +172,8 @@ export class AgentRuntime {
     this.now = options.now ?? (() => new Date());
     this.logger = options.logger.child({ component: 'agent-runtime' });
     this.metrics = options.metrics;
-    this.paths = runtimePaths(options.dataDir);
-    this.kill = new KillSwitch(this.paths.killFlag);
+    this.paths = runtimePaths(options.dataDir, { placedFilesDir: options.placedFilesDir, vaultSinkFile: options.vaultSinkFile });
+    this.kill = new KillSwitch(this.paths.killFlag, this.paths.placedKillFlag === null ? [] : [this.paths.placedKillFlag]);
     this.gate = compilePolicy(options.config);
     this.metrics.setKilled(this.kill.killed);
   }
@@ -187,7 +214,40 @@ export class AgentRuntime {
     }
     const vaultAddr = input.vaultAddr ?? this.options.vaultAddr;
     if (vaultAddr === undefined) throw new FleetError('invalid_input', 'no Vault address: set VAULT_ADDR or send vaultAddr');
-    const source = this.options.secretSource({ vaultAddr, wrappingToken: input.wrappingToken, wrappedKeyFile: this.paths.wrappedKey });
+    await this.adopt(this.options.secretSource({ vaultAddr, wrappingToken: input.wrappingToken, wrappedKeyFile: this.paths.wrappedKey }));
+  }
+
+  /**
+   * Kubernetes with Vault Agent: the token is in the sink file, so the agent introduces itself as soon as
+   * the file is there (checked every 2 s until then). A later wrapped introduction still works (rotation).
+   */
+  introduceFromSinkWhenPresent(retryMs = 2000): void {
+    const file = this.paths.vaultSinkFile;
+    const vaultAddr = this.options.vaultAddr;
+    if (file === null || vaultAddr === undefined) return;
+    const attempt = (): void => {
+      if (this.lifecycleState !== 'awaiting_introduction') return;
+      if (!existsSync(file)) {
+        setTimeout(attempt, retryMs).unref();
+        return;
+      }
+      const run = this.introductions.then(() =>
+        this.lifecycleState === 'awaiting_introduction'
+          ? this.adopt(this.options.secretSource({ vaultAddr, tokenFile: file, wrappedKeyFile: this.paths.wrappedKey }))
+          : undefined,
+      );
+      this.introductions = run.catch(() => undefined);
+      run.catch((error: unknown) => {
+        this.logger.warn('introduction from the Vault Agent token file failed; retrying', { error: String(error) });
+        if (this.lifecycleState === 'awaiting_introduction') setTimeout(attempt, retryMs).unref();
+      });
+    };
+    attempt();
+  }
+
+  /** Starts a secret source: the first one opens the volume; a later one replaces the previous (rotation). */
+  private async adopt(source: SecretSource): Promise<void> {
+    if (this.lifecycleState === 'stopped') throw new FleetError('conflict', 'the agent is stopping');
     await source.start();
     source.onRevoked((reason) => {
       this.onVaultRevoked(reason).catch((error: unknown) => this.logger.error('handling the vault revocation failed', { error: String(error) }));
@@ -372,12 +432,94 @@ export class AgentRuntime {
       pipeline: opened.pipeline,
       provider: built.provider,
       llm: built.llm,
+      calendar: built.calendar ?? null,
       providerKind: built.providerKind,
       onAuthFailure: (error, where) => this.onProviderAuthFailure(error, where),
       onDraftCreated: (draft) => receipts.remember(draft),
       concurrency: this.options.concurrency ?? 4,
       ...(this.options.retry === undefined ? {} : { retry: this.options.retry }),
     });
+    this.startWatch(built);
+  }
+
+  /** Push on top of polling, when the config asks for it: watched in the background, never blocking. */
+  private startWatch(built: Connectors): void {
+    const opened = this.required();
+    const settings = pushSettingsFor(this.options.config, built.providerKind);
+    if (settings === null) return;
+    const previous = this.watchKeeper;
+    const keeper = new MailWatchKeeper({
+      provider: built.provider,
+      settings,
+      store: {
+        load: async () => (await opened.source.readSecretData(PUSH_SECRET))?.['value'] ?? null,
+        save: (value) => opened.source.writeSecret(PUSH_SECRET, value),
+      },
+      audit: (entry) => opened.audit.append(entry),
+      logger: this.logger,
+      now: this.now,
+      ...(this.options.watchBackoff === undefined ? {} : { backoff: this.options.watchBackoff }),
+    });
+    this.watchKeeper = keeper;
+    // A reconnect (resume, revive) brings a new provider; the stored watch is renewed, not duplicated.
+    void (previous === null ? Promise.resolve() : previous.retire()).then(() => keeper.ensure());
+  }
+
+  /** Stops the push watch (kill, shutdown), bounded in time: polling never depended on it. */
+  private async stopWatch(reason: string): Promise<void> {
+    const keeper = this.watchKeeper;
+    this.watchKeeper = null;
+    if (this.pushSync !== null) clearTimeout(this.pushSync);
+    this.pushSync = null;
+    if (keeper === null) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([keeper.stop(reason), new Promise<void>((resolve) => (timer = setTimeout(resolve, WATCH_STOP_TIMEOUT_MS)))]);
+    clearTimeout(timer);
+  }
+
+  /** Whether the route should answer Graph's validation handshake (push configured for Outlook). */
+  acceptsGraphValidation(): boolean {
+    return this.options.config.provider === 'outlook' && this.options.config.push?.notificationUrl !== undefined;
+  }
+
+  /**
+   * Takes a push notification: authenticated by the secret only the provider knows (Graph clientState,
+   * Gmail push token), then trusted only as "something changed": it schedules a sync of the mailbox.
+   * Errors: not_found (push off), unavailable (no watch yet), unauthorized / forbidden, invalid_input.
+   */
+  async receiveMailNotification(input: MailNotificationInput): Promise<MailNotification> {
+    const keeper = this.watchKeeper;
+    if (keeper === null) throw new FleetError('not_found', 'push notifications are not enabled for this agent');
+    const token = keeper.token;
+    if (token === null) throw new FleetError('unavailable', 'no push watch yet');
+    const notification =
+      this.options.config.provider === 'outlook' ? parseGraphNotification(input.body, token) : parseGmailNotification(input.body, input.token, token);
+    if (notification.kind === 'outlook') {
+      const current = keeper.current?.id;
+      for (const { event, subscriptionId } of notification.lifecycle) {
+        this.logger.info('graph lifecycle event', { event });
+        // Events about an older subscription only mean "sync"; the current one is what we keep alive.
+        if (subscriptionId !== current) continue;
+        if (event === 'reauthorizationRequired') void keeper.renewNow();
+        if (event === 'subscriptionRemoved') void keeper.recreate();
+      }
+    }
+    this.requestSync();
+    return notification;
+  }
+
+  /** A debounced sync: a burst of notifications costs one round, run after the round in flight. */
+  private requestSync(): void {
+    if (this.pushSync !== null || this.lifecycleState === 'stopped') return;
+    this.pushSync = setTimeout(() => {
+      this.pushSync = null;
+      const inFlight = this.ticking ?? Promise.resolve();
+      inFlight
+        .catch(() => undefined)
+        .then(() => this.tick())
+        .catch((error: unknown) => this.logger.error('sync after a push notification failed', { error: String(error) }));
+    }, this.options.notificationDebounceMs ?? 250);
+    this.pushSync.unref();
   }
 
   private draftFor(key: string): string | null {
@@ -399,6 +541,7 @@ export class AgentRuntime {
     };
     every(this.options.syncIntervalMs, 60_000, () => this.tick());
     every(this.options.sweepIntervalMs, 60_000, () => this.sweepExpiredApprovals());
+    every(this.options.watchCheckIntervalMs, 60_000, () => this.watchKeeper?.ensure() ?? Promise.resolve());
     if (this.options.scheduleSummary !== false) this.opened?.summary.start();
     if (this.options.syncIntervalMs !== 0) setImmediate(() => void this.tick().catch(() => undefined));
   }
@@ -427,6 +570,8 @@ export class AgentRuntime {
       if (opened.outbox.list('pending').length > 0) await opened.outbox.recover(opened.receipts);
       if (opened.state.pause === null) for (const entry of opened.approvals.waitingExecution()) await opened.pipeline.executeApproval(entry);
     }
+    // Not connected yet: pick up secrets stored since (`fleet connect`, `fleet secrets set`) without a restart.
+    if (opened.loop === null && opened.missingSecrets.length > 0 && opened.state.pause === null) await this.connect();
     const report: LoopReport | null = opened.loop === null ? null : await opened.loop.tick();
     if (report !== null && this.opened?.state.pause?.reason !== 'auth') {
       this.lastSync = this.now();
@@ -553,6 +698,8 @@ export class AgentRuntime {
     const opened = this.opened;
     if (opened !== null) await this.auditKillSwitch(opened.audit, 'kill', reason, by);
     await this.kill.engage({ reason, by, at: this.now() });
+    // Stopping the watch stops the provider calling us; it finishes (or times out) before the kill returns.
+    await this.stopWatch('kill');
     this.logger.warn('kill switch engaged', { by });
   }
 
@@ -700,6 +847,7 @@ export class AgentRuntime {
         sent: outbox?.list('sent').length ?? 0,
       },
       auditHead: opened?.audit.head() ?? null,
+      push: { enabled: this.watchKeeper !== null, expiresAt: this.watchKeeper?.current?.expiresAt ?? null },
     };
   }
 
@@ -723,6 +871,7 @@ export class AgentRuntime {
     this.lifecycleState = 'stopped';
     this.stopTimers();
     await this.ticking?.catch(() => undefined);
+    await this.stopWatch('shutdown');
     const opened = this.opened;
     this.opened = null;
     if (opened === null) return;

@@ -37,6 +37,8 @@ export interface MessageProgress {
   emailType?: string;
   /** The proposed send, kept while it waits for the gate. */
   sendAction?: Record<string, unknown>;
+  /** Labelled / filed after classification, so a restart never files (or classifies) it again. */
+  filed?: boolean;
 }
 
 const progressSchema = z
@@ -47,6 +49,7 @@ const progressSchema = z
     key: z.string().max(200).optional(),
     emailType: z.string().max(64).optional(),
     sendAction: z.record(z.string(), z.unknown()).optional(),
+    filed: z.boolean().optional(),
   })
   .strict();
 
@@ -201,6 +204,7 @@ function stripUndefined(progress: z.infer<typeof progressSchema>): MessageProgre
   if (progress.key !== undefined) result.key = progress.key;
   if (progress.emailType !== undefined) result.emailType = progress.emailType;
   if (progress.sendAction !== undefined) result.sendAction = progress.sendAction;
+  if (progress.filed !== undefined) result.filed = progress.filed;
   return result;
 }
 

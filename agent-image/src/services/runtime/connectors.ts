@@ -1,14 +1,20 @@
 import type { ClientConfig } from '../../domain/client-config.ts';
 import type { Logger } from '../../observability/logger.ts';
+import type { CalendarProvider } from '../../ports/calendar-provider.ts';
 import type { LlmClient } from '../../ports/llm-client.ts';
 import type { MailProvider } from '../../ports/mail-provider.ts';
 import type { SecretSource } from '../../ports/secret-source.ts';
 
-/** The client's mailbox and model, built from its secrets. */
+/** The client's mailbox, calendar and model, built from its secrets. */
 export interface Connectors {
   providerKind: 'gmail' | 'outlook';
   provider: MailProvider;
   llm: LlmClient;
+  /**
+   * The mailbox owner's calendar, on the same account and OAuth grant as the mailbox; null (or absent)
+   * unless `calendar.read` or `calendar.write` is granted. Creating events is outbound: gate it.
+   */
+  calendar?: CalendarProvider | null;
 }
 
 /** Why the agent is idle: the secrets it would need are not stored yet. */
@@ -28,5 +34,10 @@ export type ConnectorFactory = (input: {
   logger: Logger;
 }) => Promise<Connectors | NotConnected>;
 
-/** Builds the agent's SecretSource from an introduction. */
-export type SecretSourceFactory = (input: { vaultAddr: string; wrappingToken: string; wrappedKeyFile: string }) => SecretSource;
+/**
+ * Builds the agent's SecretSource from an introduction: the orchestrator's single-use wrapped token, or
+ * (Kubernetes with Vault Agent) the token file Vault Agent keeps current.
+ */
+export type SecretSourceFactory = (
+  input: { vaultAddr: string; wrappedKeyFile: string } & ({ wrappingToken: string } | { tokenFile: string }),
+) => SecretSource;

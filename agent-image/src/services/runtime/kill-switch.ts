@@ -6,20 +6,23 @@ import { syncDirectory, writeFileAtomically } from '../storage/atomic-file.ts';
 
 /**
  * The persisted kill flag: `/data/KILLED` in the client's volume (written by `/v1/kill` or by the
- * orchestrator through the engine's archive API) plus an in-memory latch. Checked before every model
- * call and every provider write; once set, only a new container with the file removed runs again.
+ * orchestrator through the engine's archive API) plus an in-memory latch. On Kubernetes the orchestrator
+ * places its flag in a read-only ConfigMap mount instead (`placedFlags`): the agent obeys it but can
+ * never remove it. Checked before every model call and every provider write.
  */
 export class KillSwitch {
   private readonly path: string;
+  private readonly placedFlags: readonly string[];
   private latched = false;
 
-  constructor(path: string) {
+  constructor(path: string, placedFlags: readonly string[] = []) {
     this.path = path;
+    this.placedFlags = placedFlags;
   }
 
-  /** Memory first; then the file, so a flag written from outside is seen at the next check. */
+  /** Memory first; then the files, so a flag written from outside is seen at the next check. */
   get killed(): boolean {
-    if (!this.latched && existsSync(this.path)) this.latched = true;
+    if (!this.latched && (existsSync(this.path) || this.placedFlags.some((flag) => existsSync(flag)))) this.latched = true;
     return this.latched;
   }
 
@@ -38,6 +41,9 @@ export class KillSwitch {
    * the client's Vault policy): the flag file goes first, durably, then the latch.
    */
   async release(): Promise<void> {
+    if (this.placedFlags.some((flag) => existsSync(flag))) {
+      throw new FleetError('conflict', 'the orchestrator\'s kill flag is still placed; it must remove it before a revive');
+    }
     await rm(this.path, { force: true });
     await syncDirectory(dirname(this.path));
     this.latched = false;

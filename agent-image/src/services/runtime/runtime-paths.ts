@@ -1,9 +1,26 @@
 import { join } from 'node:path';
 
-/** The layout of the client's volume. */
-export function runtimePaths(dataDir: string) {
+/** Where the orchestrator's files and Vault Agent's token come from, when not from the client's volume. */
+export interface ExternalPaths {
+  /** AGENT_PLACED_FILES_DIR: read-only files placed by the orchestrator (Kubernetes ConfigMap mount). */
+  placedFilesDir?: string | undefined;
+  /** AGENT_VAULT_SINK_FILE: the token file Vault Agent writes (Kubernetes). */
+  vaultSinkFile?: string | undefined;
+}
+
+/**
+ * The layout of the client's volume, plus the read-only places the orchestrator may write to instead.
+ * `killFlags` lists every file whose presence means the kill switch is engaged: the agent's own flag in
+ * the volume, and on Kubernetes the one the orchestrator places in the read-only ConfigMap mount.
+ */
+export function runtimePaths(dataDir: string, external: ExternalPaths = {}) {
+  const killFlag = join(dataDir, 'KILLED');
+  const placedKillFlag = external.placedFilesDir === undefined ? null : join(external.placedFilesDir, 'KILLED');
   return {
-    killFlag: join(dataDir, 'KILLED'),
+    killFlag,
+    placedKillFlag,
+    killFlags: placedKillFlag === null ? [killFlag] : [killFlag, placedKillFlag],
+    vaultSinkFile: external.vaultSinkFile ?? null,
     wrappedKey: join(dataDir, 'keys', 'data-key.wrapped'),
     audit: join(dataDir, 'audit'),
     outbox: join(dataDir, 'outbox'),

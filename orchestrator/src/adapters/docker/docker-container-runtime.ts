@@ -159,6 +159,9 @@ export class DockerContainerRuntime implements ContainerRuntime {
     }
   }
 
+  /** On Docker a placed file lands in the agent's own volume, where the agent removes its flag on revive. */
+  async removePlacedFile(_clientId: ClientId, _fileName: string): Promise<void> {}
+
   async startAgent(clientId: ClientId): Promise<void> {
     const name = resourceNames(clientId).container;
     try {
@@ -213,7 +216,7 @@ export class DockerContainerRuntime implements ContainerRuntime {
       status: info.State.Status,
       exitCode: info.State.Running ? null : info.State.ExitCode,
       startedAt: info.State.StartedAt || null,
-      hostPorts: control && metrics ? { control, metrics } : null,
+      endpoints: control && metrics ? { control: `127.0.0.1:${control}`, metrics: `127.0.0.1:${metrics}` } : null,
     };
   }
 

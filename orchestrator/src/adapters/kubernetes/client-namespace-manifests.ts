@@ -16,14 +16,19 @@ export function placedFilesConfigMapName(clientId: ClientId): string {
   return `fleet-${clientId}-files`;
 }
 
-/** One placed file as a key of the client's files ConfigMap. */
-export function placedFileManifest(clientId: ClientId, fileName: string, content: string): Manifest {
+/** The client's files ConfigMap with the given keys (none: what a field manager applies to drop its key). */
+export function placedFilesManifest(clientId: ClientId, data: Record<string, string> = {}): Manifest {
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: { name: placedFilesConfigMapName(clientId), namespace: resourceNames(clientId).namespace, labels: clientLabels(clientId) },
-    data: { [fileName]: content },
+    data,
   };
+}
+
+/** One placed file as a key of the client's files ConfigMap. */
+export function placedFileManifest(clientId: ClientId, fileName: string, content: string): Manifest {
+  return placedFilesManifest(clientId, { [fileName]: content });
 }
 
 /** The client's namespace, held to the restricted Pod Security Standard. */

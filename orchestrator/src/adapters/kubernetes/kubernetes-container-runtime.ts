@@ -15,6 +15,7 @@ import {
   defaultDenyNetworkPolicyManifest,
   manifestList,
   placedFileManifest,
+  placedFilesManifest,
 } from './client-namespace-manifests.ts';
 import type { CommandResult, CommandRunner } from './command-runner.ts';
 import { parseJsonOutput, translateCommandFailure } from './kubernetes-errors.ts';
@@ -30,12 +31,12 @@ export interface KubernetesRuntimeOptions {
   chartPath: string;
   /** Cluster facts for every client's values (Vault, monitoring and orchestrator namespaces, …). */
   agent: Omit<AgentValuesOptions, 'replicas' | 'claimCreatedOutsideRelease'>;
+  /** DNS domain of the cluster, for the agents' Service names. Default cluster.local. */
+  clusterDomain?: string;
   /** kubeconfig context; undefined means the current context (or in-cluster config). */
   kubeContext?: string;
   /** Seconds for helm to install/uninstall a release. Default 300. */
   helmTimeoutSeconds?: number;
-  /** Seconds startAgent waits for the agent to become ready (/readyz). Default 120. */
-  startTimeoutSeconds?: number;
   /** Seconds deletions (pods, claims, namespaces) may take. Default 120. */
   deleteTimeoutSeconds?: number;
   logger: Logger;
@@ -67,13 +68,19 @@ function ownedBy(object: LabelledObject, clientId: ClientId): boolean {
  * - ensureNetwork: the namespace (restricted Pod Security) and a namespace-wide deny-all NetworkPolicy; the
  *   subnet is ignored (the CNI assigns pod addresses) and NetworkInfo carries the namespace name;
  * - createAgent: helm upgrade --install with replicas 0 (a running agent keeps running on re-create);
- * - start/stop: kubectl scale 1/0, waiting for readiness / for the pod to be gone;
+ * - start/stop: kubectl scale 1/0 (stop waits for the pod to be gone);
  * - placeFile: a key of the labelled ConfigMap fleet-<id>-files, which the chart mounts read-only at
  *   /etc/agent-fleet-files (AGENT_PLACED_FILES_DIR): the volume itself cannot be written without exec
  *   rights or a helper pod, and the orchestrator has neither;
  * - removeAgent: helm uninstall; inspect/list: kubectl get by our labels.
  * The namespace itself goes once neither the volume nor the network is left in it.
  */
+function checkPlacedFileName(fileName: string): void {
+  if (!/^[A-Za-z0-9._-]{1,253}$/.test(fileName) || fileName === '.' || fileName === '..') {
+    throw new FleetError('invalid_input', `cannot place ${JSON.stringify(fileName)}: a file name is letters, digits, ".", "_" and "-"`);
+  }
+}
+
 export class KubernetesContainerRuntime implements ContainerRuntime {
   readonly kind = 'kubernetes' as const;
   private readonly options: KubernetesRuntimeOptions;
@@ -152,13 +159,14 @@ export class KubernetesContainerRuntime implements ContainerRuntime {
     );
   }
 
+  /**
+   * Scales to one and returns, like `docker start`: the agent becomes ready only after its introduction,
+   * which needs it started first, so waiting for readiness here would wait for ever. The provisioner's
+   * health step polls inspectAgent and /healthz (through the headless Service) with its own timeout.
+   */
   async startAgent(clientId: ClientId): Promise<void> {
     const names = resourceNames(clientId);
     await this.kubectl(['scale', `deployment/${names.container}`, '-n', names.namespace, '--replicas=1'], `start agent ${names.container}`);
-    await this.kubectl(
-      ['rollout', 'status', `deployment/${names.container}`, '-n', names.namespace, `--timeout=${this.options.startTimeoutSeconds ?? 120}s`],
-      `wait for agent ${names.container} to become ready`,
-    );
   }
 
   /**
@@ -167,13 +175,21 @@ export class KubernetesContainerRuntime implements ContainerRuntime {
    * when the agent starts. `user` does not apply: ConfigMap files are read-only, group-readable (fsGroup).
    */
   async placeFile(clientId: ClientId, fileName: string, content: string, _user: string): Promise<void> {
-    if (!/^[A-Za-z0-9._-]{1,253}$/.test(fileName) || fileName === '.' || fileName === '..') {
-      throw new FleetError('invalid_input', `cannot place ${JSON.stringify(fileName)}: a file name is letters, digits, ".", "_" and "-"`);
-    }
+    checkPlacedFileName(fileName);
     await this.kubectl(
       ['apply', '--server-side', `--field-manager=${FIELD_MANAGER}-file-${fileName}`, '-f', '-'],
       `place ${fileName} for ${clientId}`,
       manifestList([placedFileManifest(clientId, fileName, content)]),
+    );
+  }
+
+  /** The same field manager applying the ConfigMap without the key: server-side apply drops just that key. */
+  async removePlacedFile(clientId: ClientId, fileName: string): Promise<void> {
+    checkPlacedFileName(fileName);
+    await this.kubectl(
+      ['apply', '--server-side', `--field-manager=${FIELD_MANAGER}-file-${fileName}`, '-f', '-'],
+      `remove ${fileName} for ${clientId}`,
+      manifestList([placedFilesManifest(clientId)]),
     );
   }
 
@@ -205,7 +221,7 @@ export class KubernetesContainerRuntime implements ContainerRuntime {
     const names = resourceNames(clientId);
     const what = `inspect agent ${names.container}`;
     const result = await this.kubectl(['get', 'deployment,pod', '-n', names.namespace, '-l', clientSelector(clientId), '-o', 'json'], what);
-    return workloadStateFromObjects(clientId, parseKubeList(parseJsonOutput(result.stdout, what), what));
+    return workloadStateFromObjects(clientId, parseKubeList(parseJsonOutput(result.stdout, what), what), this.options.clusterDomain);
   }
 
   async listManaged(): Promise<ManagedResource[]> {

@@ -96,6 +96,9 @@ function runtimeClassFor(ociRuntime: string | undefined, classes: Record<string,
 export function renderAgentValues(spec: AgentWorkloadSpec, options: AgentValuesOptions): FleetAgentValues {
   const names = resourceNames(spec.clientId);
   const image = parseImageReference(spec.image);
+  // The provisioner hands every runtime the agent's Vault address as VAULT_ADDR; the chart sets that
+  // variable itself, from vault.address (also the Vault Agent injector's address).
+  const { VAULT_ADDR: specVaultAddress, ...environment } = spec.environment;
   const cpuRequest = Math.min(options.cpuRequestNanoCpus ?? spec.limits.nanoCpus / 10, spec.limits.nanoCpus);
   const memoryRequest = Math.min(options.memoryRequestBytes ?? spec.limits.memoryBytes, spec.limits.memoryBytes);
   return {
@@ -117,7 +120,7 @@ export function renderAgentValues(spec: AgentWorkloadSpec, options: AgentValuesO
       storageClassName: options.storageClassName ?? '',
     },
     config: spec.configYaml,
-    env: checkEnvironment(spec.environment),
+    env: checkEnvironment(environment),
     terminationGracePeriodSeconds: options.terminationGracePeriodSeconds ?? 10,
     runtimeClassName: runtimeClassFor(spec.ociRuntime, options.runtimeClasses ?? {}),
     userNamespaces: { enabled: options.userNamespaces ?? false },
@@ -134,7 +137,7 @@ export function renderAgentValues(spec: AgentWorkloadSpec, options: AgentValuesO
       },
     },
     vault: {
-      address: options.vault.address,
+      address: specVaultAddress ?? options.vault.address,
       role: options.vault.role ?? names.vaultPolicy,
       authPath: options.vault.authPath ?? 'auth/kubernetes',
       prePopulateOnly: true,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { LABEL_CLIENT, LABEL_MANAGED, type ClientId } from '@agent-fleet/agent/domain/client-id.ts';
+import { LABEL_CLIENT, LABEL_MANAGED, resourceNames, type ClientId } from '@agent-fleet/agent/domain/client-id.ts';
 import { FleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
-import type { AgentWorkloadState, ManagedResource } from '../../ports/container-runtime.ts';
+import type { AgentEndpoints, AgentWorkloadState, ManagedResource } from '../../ports/container-runtime.ts';
 
 const containerStateSchema = z
   .object({
@@ -49,6 +49,20 @@ export function parseKubeList(json: unknown, what: string): KubeObject[] {
   return result.data.items;
 }
 
+export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
+/** The ports of the Service charts/fleet-agent creates (templates/service.yaml). */
+const SERVICE_PORTS = { control: 8080, metrics: 9464 } as const;
+
+/**
+ * The agent's Service as the in-cluster orchestrator reaches it: charts/fleet-agent names it fleet-<id> in
+ * the namespace fleet-<id>. The fully qualified name does not depend on the caller's DNS search path.
+ */
+export function agentServiceEndpoints(clientId: ClientId, clusterDomain = DEFAULT_CLUSTER_DOMAIN): AgentEndpoints {
+  const names = resourceNames(clientId);
+  const host = `${names.container}.${names.namespace}.svc.${clusterDomain}`;
+  return { control: `${host}:${SERVICE_PORTS.control}`, metrics: `${host}:${SERVICE_PORTS.metrics}` };
+}
+
 function ownedBy(object: KubeObject, clientId: ClientId): boolean {
   return object.metadata.labels?.[LABEL_MANAGED] === 'true' && object.metadata.labels[LABEL_CLIENT] === clientId;
 }
@@ -57,14 +71,14 @@ function ownedBy(object: KubeObject, clientId: ClientId): boolean {
  * The agent's state from its Deployment and pods (`kubectl get deployment,pod -l <client selector>`), in
  * the same vocabulary as the Docker runtime: 'running', 'created' (scaled up, pod not started yet),
  * 'restarting' (crash loop), 'exited' (its container ended), 'stopped' (scaled to zero). Kubernetes
- * publishes no host ports: agents are reached through their Service, so hostPorts is null.
+ * publishes no host ports: the orchestrator runs in-cluster and reaches agents through their Service.
  */
-export function workloadStateFromObjects(clientId: ClientId, objects: KubeObject[]): AgentWorkloadState | null {
+export function workloadStateFromObjects(clientId: ClientId, objects: KubeObject[], clusterDomain = DEFAULT_CLUSTER_DOMAIN): AgentWorkloadState | null {
   const deployment = objects.find((object) => object.kind === 'Deployment' && ownedBy(object, clientId));
   if (!deployment) return null;
   const pods = objects.filter((object) => object.kind === 'Pod' && ownedBy(object, clientId) && !object.metadata.deletionTimestamp);
   const agent = pods.flatMap((pod) => pod.status?.containerStatuses ?? []).find((status) => status.name === 'agent');
-  const base = { clientId, exists: true as const, hostPorts: null };
+  const base = { clientId, exists: true as const, endpoints: agentServiceEndpoints(clientId, clusterDomain) };
   if ((deployment.spec?.replicas ?? 1) === 0 && pods.length === 0) {
     return { ...base, running: false, status: 'stopped', exitCode: null, startedAt: null };
   }

@@ -1,0 +1,73 @@
+import { FleetError } from '../domain/fleet-error.ts';
+import type { BusyInterval, NewEvent } from '../ports/calendar-provider.ts';
+import { assertIdempotencyKey } from '../ports/mail-provider.ts';
+
+const ADDRESS_RULE = /^[^\s@"'()<>,;:\\[\]]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/;
+const MAX_ATTENDEES = 100;
+const MAX_TITLE = 500;
+const MAX_TEXT = 20_000;
+const MAX_WINDOW_MS = 62 * 86_400_000;
+
+/** A NewEvent after the checks both calendar adapters share: attendees trimmed, lower-cased, deduplicated. */
+export interface CheckedEvent extends NewEvent {
+  attendees: string[];
+}
+
+/** True for an IANA zone name the runtime knows (what both providers accept). */
+export function isTimeZone(zone: string): boolean {
+  if (zone.trim() === '' || zone.length > 100) return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Rejects what the provider would reject (or should never see) before any request leaves. */
+export function checkNewEvent(event: NewEvent): CheckedEvent {
+  assertIdempotencyKey(event.idempotencyKey);
+  const title = event.title.replace(/[\r\n]+/g, ' ').trim();
+  if (title === '' || title.length > MAX_TITLE) throw new FleetError('invalid_input', `event title must be 1-${MAX_TITLE} characters`);
+  if (!validDate(event.start) || !validDate(event.end)) throw new FleetError('invalid_input', 'event start and end must be valid dates');
+  if (event.end.getTime() <= event.start.getTime()) throw new FleetError('invalid_input', 'event end must be after its start');
+  if (!isTimeZone(event.timeZone)) throw new FleetError('invalid_input', 'event time zone must be an IANA zone name, e.g. Europe/Berlin');
+  if ((event.description?.length ?? 0) > MAX_TEXT || (event.location?.length ?? 0) > 1000) {
+    throw new FleetError('invalid_input', 'event description or location too long');
+  }
+  const attendees = [...new Set(event.attendees.map((a) => a.trim().toLowerCase()))];
+  if (attendees.length === 0) throw new FleetError('invalid_input', 'an event needs at least one attendee');
+  if (attendees.length > MAX_ATTENDEES) throw new FleetError('invalid_input', `at most ${MAX_ATTENDEES} attendees`);
+  const bad = attendees.filter((a) => !ADDRESS_RULE.test(a));
+  if (bad.length > 0) throw new FleetError('invalid_input', `${bad.length} attendee(s) are not email addresses`);
+  return { ...event, title, attendees };
+}
+
+/** A free/busy window the providers answer for: ordered, at most about two months. */
+export function checkWindow(from: Date, to: Date): void {
+  if (!validDate(from) || !validDate(to)) throw new FleetError('invalid_input', 'free/busy window must be valid dates');
+  if (to.getTime() <= from.getTime()) throw new FleetError('invalid_input', 'free/busy window must end after it starts');
+  if (to.getTime() - from.getTime() > MAX_WINDOW_MS) throw new FleetError('invalid_input', 'free/busy window must be at most 62 days');
+}
+
+/** Clips intervals to the window, drops empty ones, sorts by start (then end). */
+export function clipAndSort(intervals: BusyInterval[], from: Date, to: Date): BusyInterval[] {
+  const lo = from.getTime();
+  const hi = to.getTime();
+  return intervals
+    .map((i) => ({ start: Math.max(lo, i.start.getTime()), end: Math.min(hi, i.end.getTime()) }))
+    .filter((i) => i.end > i.start)
+    .sort((a, b) => a.start - b.start || a.end - b.end)
+    .map((i) => ({ start: new Date(i.start), end: new Date(i.end) }));
+}
+
+/** Parses a provider timestamp; a missing or malformed one is an integrity failure, not a silent gap. */
+export function parseProviderDate(value: string | null | undefined, what: string, provider: string): Date {
+  const date = typeof value === 'string' ? new Date(value) : new Date(Number.NaN);
+  if (!validDate(date)) throw new FleetError('integrity', `${provider} answered without a valid ${what}`);
+  return date;
+}
+
+function validDate(date: Date): boolean {
+  return date instanceof Date && !Number.isNaN(date.getTime());
+}

@@ -1,0 +1,133 @@
+import { calendar_v3 } from 'googleapis/build/src/apis/calendar/v3.js';
+import { FleetError } from '../../domain/fleet-error.ts';
+import type { Logger } from '../../observability/logger.ts';
+import type { BusyInterval, CalendarEvent, CalendarProvider, NewEvent } from '../../ports/calendar-provider.ts';
+import { assertIdempotencyKey } from '../../ports/mail-provider.ts';
+import { checkNewEvent, checkWindow, clipAndSort, parseProviderDate } from '../calendar-event-rules.ts';
+import { googleClientFor, type GoogleAuth, type RotatingOAuth2Client } from '../gmail/gmail-auth.ts';
+import { isInvalidGrant, statusOf, translateGmailError } from '../gmail/gmail-errors.ts';
+import { KEY_PROPERTY, eventIdFor } from './google-event-id.ts';
+
+export interface GoogleCalendarProviderConfig {
+  /** Pass the mailbox's client (`{ client }`): one grant, one refresh token. */
+  auth: GoogleAuth;
+  /** API root, with trailing slash. Default: https://www.googleapis.com/. */
+  rootUrl?: string;
+  /** Per-request timeout, ms. Default 30 000. */
+  timeoutMs?: number;
+  logger: Logger;
+}
+
+const CALENDAR = 'primary';
+
+/** CalendarProvider over the Google Calendar API v3 (googleapis). */
+export class GoogleCalendarProvider implements CalendarProvider {
+  readonly #calendar: calendar_v3.Calendar;
+  readonly #auth: RotatingOAuth2Client;
+  readonly #logger: Logger;
+
+  constructor(config: GoogleCalendarProviderConfig) {
+    this.#logger = config.logger.child({ adapter: 'google-calendar' });
+    this.#auth = googleClientFor(config.auth);
+    this.#calendar = new calendar_v3.Calendar({
+      auth: this.#auth,
+      rootUrl: config.rootUrl ?? 'https://www.googleapis.com/',
+      // Retries belong to the caller; a create is made safe to repeat by its derived id, not by blind retries.
+      retry: false,
+      timeout: config.timeoutMs ?? 30_000,
+    });
+  }
+
+  async freeBusy(from: Date, to: Date): Promise<BusyInterval[]> {
+    checkWindow(from, to);
+    const response = await this.#call('freebusy.query', () =>
+      this.#calendar.freebusy.query({
+        requestBody: { timeMin: from.toISOString(), timeMax: to.toISOString(), timeZone: 'UTC', items: [{ id: CALENDAR }] },
+      }),
+    );
+    const entry = response.data.calendars?.[CALENDAR];
+    if (entry === undefined) throw new FleetError('integrity', 'google calendar freebusy answered without the primary calendar');
+    const reason = entry.errors?.[0]?.reason;
+    if (typeof reason === 'string') throw new FleetError('unavailable', `google calendar freebusy: calendar error (${reason})`);
+    const busy = (entry.busy ?? []).map((period) => ({
+      start: parseProviderDate(period.start, 'busy start', 'google calendar'),
+      end: parseProviderDate(period.end, 'busy end', 'google calendar'),
+    }));
+    return clipAndSort(busy, from, to);
+  }
+
+  async createEvent(event: NewEvent): Promise<CalendarEvent> {
+    const checked = checkNewEvent(event);
+    const id = eventIdFor(checked.idempotencyKey);
+    const requestBody: calendar_v3.Schema$Event = {
+      id,
+      summary: checked.title,
+      // UTC instants with the zone named: unambiguous, and shown in the zone the event belongs to.
+      start: { dateTime: checked.start.toISOString(), timeZone: checked.timeZone },
+      end: { dateTime: checked.end.toISOString(), timeZone: checked.timeZone },
+      attendees: checked.attendees.map((email) => ({ email })),
+      extendedProperties: { private: { [KEY_PROPERTY]: checked.idempotencyKey } },
+      ...(checked.description === undefined ? {} : { description: checked.description }),
+      ...(checked.location === undefined ? {} : { location: checked.location }),
+    };
+    try {
+      const response = await this.#call('events.insert', () =>
+        this.#calendar.events.insert({ calendarId: CALENDAR, sendUpdates: 'all', requestBody }),
+      );
+      this.#logger.info('google calendar event created', { op: 'calendar.create', attendees: checked.attendees.length });
+      return toCalendarEvent(response.data);
+    } catch (error) {
+      if (!(error instanceof FleetError && error.code === 'conflict')) throw error;
+    }
+    // 409: an earlier attempt with this key got through; its invitations went out then.
+    const existing = await this.findEventByIdempotencyKey(checked.idempotencyKey);
+    if (existing === null) throw new FleetError('conflict', 'google calendar: event id taken but the event is not readable');
+    this.#logger.info('google calendar event already existed', { op: 'calendar.create' });
+    return existing;
+  }
+
+  async findEventByIdempotencyKey(key: string): Promise<CalendarEvent | null> {
+    assertIdempotencyKey(key);
+    let data: calendar_v3.Schema$Event;
+    try {
+      data = (await this.#call('events.get', () => this.#calendar.events.get({ calendarId: CALENDAR, eventId: eventIdFor(key) }))).data;
+    } catch (error) {
+      if (error instanceof FleetError && error.code === 'not_found') return null;
+      throw error;
+    }
+    const event = toCalendarEvent(data);
+    if (event.idempotencyKey !== key) throw new FleetError('integrity', 'google calendar event under a derived id carries another key');
+    return event;
+  }
+
+  /** One call with our error translation; a 401 refreshes once and repeats once (the server refused before acting). */
+  async #call<T>(operation: string, request: () => Promise<T>): Promise<T> {
+    const name = `calendar ${operation}`;
+    this.#logger.debug('google calendar request', { op: operation });
+    try {
+      await this.#auth.saveRotatedToken();
+      return await request();
+    } catch (error) {
+      if (statusOf(error) !== 401 || isInvalidGrant(error)) throw translateGmailError(error, name);
+    }
+    try {
+      await this.#auth.refreshAccessToken();
+      return await request();
+    } catch (error) {
+      throw translateGmailError(error, name);
+    }
+  }
+}
+
+function toCalendarEvent(data: calendar_v3.Schema$Event): CalendarEvent {
+  if (typeof data.id !== 'string' || data.id === '') throw new FleetError('integrity', 'google calendar answered an event without id');
+  const key = data.extendedProperties?.private?.[KEY_PROPERTY];
+  return {
+    id: data.id,
+    title: data.summary ?? '',
+    start: parseProviderDate(data.start?.dateTime ?? data.start?.date, 'event start', 'google calendar'),
+    end: parseProviderDate(data.end?.dateTime ?? data.end?.date, 'event end', 'google calendar'),
+    attendees: (data.attendees ?? []).flatMap((a) => (typeof a.email === 'string' ? [a.email.toLowerCase()] : [])),
+    idempotencyKey: typeof key === 'string' ? key : null,
+  };
+}

@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { FleetError } from '../../domain/fleet-error.ts';
+import type { BusyInterval, CalendarEvent } from '../../ports/calendar-provider.ts';
+
+/** Graph's dateTimeTimeZone. Every request asks for UTC (`Prefer: outlook.timezone="UTC"`), so answers come in UTC. */
+const dateTimeTimeZone = z.object({ dateTime: z.string().min(1), timeZone: z.string().nullish() });
+
+/** The event fields we read, validated: a provider answer is still untrusted input. */
+export const graphEventSchema = z.object({
+  id: z.string().min(1),
+  subject: z.string().nullish(),
+  start: dateTimeTimeZone,
+  end: dateTimeTimeZone,
+  showAs: z.string().nullish(),
+  isCancelled: z.boolean().nullish(),
+  attendees: z.array(z.object({ emailAddress: z.object({ address: z.string().nullish() }).nullish() })).nullish(),
+  transactionId: z.string().nullish(),
+});
+export type GraphEvent = z.infer<typeof graphEventSchema>;
+
+export const EVENT_FIELDS = 'id,subject,start,end,attendees,transactionId';
+/** Only what free/busy needs: no subjects, bodies or attendees of the owner's meetings reach the agent. */
+export const BUSY_FIELDS = 'showAs,start,end,isCancelled';
+export const UTC_PREFERENCE = 'outlook.timezone="UTC"';
+
+const BUSY_STATES = new Set(['busy', 'tentative', 'oof']);
+
+/** A Graph wall time in UTC ("2026-11-24T09:00:00.0000000") as a Date. */
+export function parseGraphUtc(value: z.infer<typeof dateTimeTimeZone>, what: string): Date {
+  if (value.timeZone !== undefined && value.timeZone !== null && value.timeZone.toUpperCase() !== 'UTC') {
+    throw new FleetError('integrity', `graph answered ${what} in ${value.timeZone}, not the UTC it was asked for`);
+  }
+  const text = /(Z|[+-]\d{2}:\d{2})$/i.test(value.dateTime) ? value.dateTime : `${value.dateTime}Z`;
+  const date = new Date(text);
+  if (Number.isNaN(date.getTime())) throw new FleetError('integrity', `graph answered an invalid ${what}`);
+  return date;
+}
+
+/** The wall-clock time of `instant` in `zone`, as Graph's dateTime wants it (no offset). */
+export function wallTimeIn(instant: Date, zone: string): string {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: zone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }).formatToParts(instant);
+  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '00';
+  return `${get('year')}-${get('month')}-${get('day')}T${get('hour')}:${get('minute')}:${get('second')}`;
+}
+
+export function toBusyInterval(event: GraphEvent): BusyInterval | null {
+  if (event.isCancelled === true || !BUSY_STATES.has(event.showAs ?? 'busy')) return null;
+  return { start: parseGraphUtc(event.start, 'a busy start'), end: parseGraphUtc(event.end, 'a busy end') };
+}
+
+export function toCalendarEvent(event: GraphEvent): CalendarEvent {
+  return {
+    id: event.id,
+    title: event.subject ?? '',
+    start: parseGraphUtc(event.start, 'an event start'),
+    end: parseGraphUtc(event.end, 'an event end'),
+    attendees: (event.attendees ?? []).flatMap((a) => {
+      const address = a.emailAddress?.address;
+      return typeof address === 'string' && address !== '' ? [address.toLowerCase()] : [];
+    }),
+    idempotencyKey: event.transactionId ?? null,
+  };
+}

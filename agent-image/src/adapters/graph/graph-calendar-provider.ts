@@ -1,0 +1,153 @@
+import { Client, GraphError, HTTPMessageHandler, type GraphRequest } from '@microsoft/microsoft-graph-client';
+import { FleetError } from '../../domain/fleet-error.ts';
+import type { Logger } from '../../observability/logger.ts';
+import type { BusyInterval, CalendarEvent, CalendarProvider, NewEvent } from '../../ports/calendar-provider.ts';
+import { assertIdempotencyKey } from '../../ports/mail-provider.ts';
+import { checkNewEvent, checkWindow, clipAndSort } from '../calendar-event-rules.ts';
+import { BearerTokenMiddleware, tokenFailure } from './graph-auth-middleware.ts';
+import {
+  BUSY_FIELDS,
+  EVENT_FIELDS,
+  UTC_PREFERENCE,
+  graphEventSchema,
+  toBusyInterval,
+  toCalendarEvent,
+  wallTimeIn,
+  type GraphEvent,
+} from './graph-calendar-event.ts';
+import { translateGraphError } from './graph-errors.ts';
+import type { GraphTokenSource } from './graph-token-source.ts';
+
+export interface GraphCalendarProviderConfig {
+  /** The same token source the mail provider uses: one refresh token for the whole mailbox. */
+  tokens: GraphTokenSource;
+  /** Graph origin without version. Default https://graph.microsoft.com. */
+  baseUrl?: string;
+  /** Events per calendarView page. Default 100. */
+  pageSize?: number;
+  logger: Logger;
+}
+
+const VERSION = 'v1.0';
+const MAX_PAGES = 50;
+
+/**
+ * CalendarProvider over Microsoft Graph. Free/busy reads `GET /me/calendarView` with `$select` of
+ * showAs/start/end only, rather than `POST /me/calendar/getSchedule`: both work under Calendars.Read (and
+ * calendarView under Calendars.ReadBasic), but getSchedule needs the mailbox's SMTP address, which only
+ * User.Read would tell us, and its schedule items carry subjects and locations we do not want.
+ * Creates carry the idempotency key as `transactionId`, Graph's own deduplication of retried creates.
+ */
+export class GraphCalendarProvider implements CalendarProvider {
+  readonly #client: Client;
+  readonly #logger: Logger;
+  readonly #root: string;
+  readonly #pageSize: number;
+
+  constructor(config: GraphCalendarProviderConfig) {
+    this.#logger = config.logger.child({ adapter: 'graph-calendar' });
+    const origin = new URL(config.baseUrl ?? 'https://graph.microsoft.com').origin;
+    this.#root = `${origin}/${VERSION}`;
+    this.#pageSize = config.pageSize ?? 100;
+    // No RetryHandler: a blind retry of a create could invite twice; throttling goes back to the caller typed.
+    this.#client = Client.initWithMiddleware({
+      middleware: [new BearerTokenMiddleware(config.tokens, origin), new HTTPMessageHandler()],
+      baseUrl: `${origin}/`,
+      defaultVersion: VERSION,
+    });
+  }
+
+  async freeBusy(from: Date, to: Date): Promise<BusyInterval[]> {
+    checkWindow(from, to);
+    const busy: BusyInterval[] = [];
+    let request: GraphRequest = this.#request('/me/calendarView')
+      .query({ startDateTime: from.toISOString(), endDateTime: to.toISOString() })
+      .select(BUSY_FIELDS)
+      .top(this.#pageSize);
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const current = request;
+      const answer = this.#parsePage(await this.#call('calendarView', () => current.get()));
+      for (const event of answer.events) {
+        const interval = toBusyInterval(event);
+        if (interval !== null) busy.push(interval);
+      }
+      if (answer.nextLink === null) return clipAndSort(busy, from, to);
+      request = this.#request(this.#relative(answer.nextLink));
+    }
+    throw new FleetError('integrity', `graph calendarView did not end within ${MAX_PAGES} pages`);
+  }
+
+  async createEvent(event: NewEvent): Promise<CalendarEvent> {
+    const checked = checkNewEvent(event);
+    const body = {
+      subject: checked.title,
+      start: { dateTime: wallTimeIn(checked.start, checked.timeZone), timeZone: checked.timeZone },
+      end: { dateTime: wallTimeIn(checked.end, checked.timeZone), timeZone: checked.timeZone },
+      attendees: checked.attendees.map((address) => ({ emailAddress: { address }, type: 'required' })),
+      transactionId: checked.idempotencyKey,
+      ...(checked.description === undefined ? {} : { body: { contentType: 'text', content: checked.description } }),
+      ...(checked.location === undefined ? {} : { location: { displayName: checked.location } }),
+    };
+    let created: unknown;
+    try {
+      created = await this.#call('events.create', () => this.#request('/me/events').post(body));
+    } catch (error) {
+      if (error instanceof FleetError && error.cause instanceof GraphError && error.cause.code === 'ErrorDuplicateTransactionId') {
+        throw new FleetError('conflict', 'graph events.create: this idempotency key was already used for a different event', { cause: error });
+      }
+      throw error;
+    }
+    this.#logger.info('graph calendar event created', { op: 'calendar.create', attendees: checked.attendees.length });
+    return toCalendarEvent(this.#parseEvent(created));
+  }
+
+  async findEventByIdempotencyKey(key: string): Promise<CalendarEvent | null> {
+    assertIdempotencyKey(key);
+    const answer = this.#parsePage(
+      await this.#call('events.list', () =>
+        this.#request('/me/events')
+          .filter(`transactionId eq '${key.replaceAll("'", "''")}'`)
+          .select(EVENT_FIELDS)
+          .top(1)
+          .get(),
+      ),
+    );
+    const [first] = answer.events;
+    return first === undefined ? null : toCalendarEvent(first);
+  }
+
+  #request(path: string): GraphRequest {
+    return this.#client.api(path).header('Prefer', UTC_PREFERENCE);
+  }
+
+  /** A link from Graph as a path for the SDK; links to anywhere else are refused. */
+  #relative(link: string): string {
+    if (!link.startsWith(`${this.#root}/`)) throw new FleetError('integrity', 'graph link points outside the configured Graph root');
+    return link.slice(this.#root.length);
+  }
+
+  #parseEvent(value: unknown): GraphEvent {
+    const parsed = graphEventSchema.safeParse(value);
+    if (!parsed.success) throw new FleetError('integrity', 'graph answered an event in an unexpected shape');
+    return parsed.data;
+  }
+
+  #parsePage(value: unknown): { events: GraphEvent[]; nextLink: string | null } {
+    const page = value as { value?: unknown; '@odata.nextLink'?: unknown } | null;
+    if (!Array.isArray(page?.value)) throw new FleetError('integrity', 'graph answered a list in an unexpected shape');
+    return {
+      events: page.value.map((item) => this.#parseEvent(item)),
+      nextLink: typeof page['@odata.nextLink'] === 'string' ? page['@odata.nextLink'] : null,
+    };
+  }
+
+  async #call<T>(operation: string, request: () => Promise<T>): Promise<T> {
+    this.#logger.debug('graph request', { op: operation });
+    const slot: { error: unknown } = { error: undefined };
+    try {
+      return await tokenFailure.run(slot, request);
+    } catch (error) {
+      throw translateGraphError(slot.error ?? error, `calendar ${operation}`);
+    }
+  }
+}

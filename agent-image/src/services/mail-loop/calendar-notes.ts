@@ -1,0 +1,62 @@
+import { FleetError } from '../../domain/fleet-error.ts';
+import { parseProposedAction } from '../../domain/policy/proposed-action.ts';
+import type { CalendarProvider } from '../../ports/calendar-provider.ts';
+import type { RuntimeContext } from '../runtime/runtime-context.ts';
+import { busyNotes } from './busy-notes.ts';
+import { withProviderRetry, type RetryOptions } from './provider-retry.ts';
+import { nextWorkingDays } from './working-days.ts';
+
+/** Email types whose reply is about a time: the drafter gets the client's free/busy. */
+export const SCHEDULING_TYPES: ReadonlySet<string> = new Set(['scheduling', 'scheduling_confirmation']);
+/** How many working days ahead the drafter may propose times in. */
+export const SCHEDULING_DAYS = 5;
+
+export interface CalendarNotesDeps {
+  context: RuntimeContext;
+  calendar: CalendarProvider;
+  retry: RetryOptions;
+}
+
+/**
+ * The client's free/busy over the next working days, as trusted notes for the drafter. Read through the
+ * gate (`calendar.read`) and audited. Any failure but the kill switch degrades to '' (drafting without
+ * the calendar), logged and audited.
+ */
+export async function calendarNotes(deps: CalendarNotesDeps, messageId: string): Promise<string> {
+  const { context, calendar, retry } = deps;
+  const { config } = context;
+  const now = context.now();
+  const spans = nextWorkingDays(now, config.workingHours, config.timezone, SCHEDULING_DAYS);
+  const first = spans[0];
+  const last = spans[spans.length - 1];
+  if (first === undefined || last === undefined) return '';
+  const action = parseProposedAction({ kind: 'calendar.read', query: 'free/busy' });
+  if (!action.ok) return '';
+  const decision = context.gate.evaluateParsed(action.action, context.policyState(), now);
+  context.metrics.policyDecision(decision.decision, decision.reasons[0] ?? 'none');
+  if (decision.decision !== 'allow') {
+    context.logger.debug('calendar not read for scheduling', { messageId, reasons: decision.reasons });
+    return '';
+  }
+  const window = { from: first.start.toISOString(), to: last.end.toISOString() };
+  const record = {
+    action_type: 'calendar_read',
+    actor: 'agent',
+    target: 'free/busy',
+    approval_status: 'not_required',
+    approved_by: null,
+    content_hash: null,
+  } as const;
+  try {
+    context.kill.assertAlive('calendar read');
+    const busy = await withProviderRetry(() => calendar.freeBusy(first.start, last.end), retry);
+    await context.audit.append({ ...record, parameters: { message_id: messageId, ...window, busy_intervals: busy.length }, result: 'success' });
+    return busyNotes(spans, busy, config.timezone);
+  } catch (error) {
+    if (error instanceof FleetError && error.code === 'killed') throw error;
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    context.logger.warn('calendar read failed; drafting without it', { messageId, error: reason });
+    await context.audit.append({ ...record, parameters: { message_id: messageId, ...window, error: reason.slice(0, 300) }, result: 'failure' });
+    return '';
+  }
+}

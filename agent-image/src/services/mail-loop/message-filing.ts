@@ -1,0 +1,138 @@
+import type { AuditActionType, JsonValue } from '../../domain/audit-record.ts';
+import type { ClientConfig, EmailType } from '../../domain/client-config.ts';
+import { FleetError } from '../../domain/fleet-error.ts';
+import { parseProposedAction, type ProposedAction } from '../../domain/policy/proposed-action.ts';
+import { ProviderAuthError, type MailProvider } from '../../ports/mail-provider.ts';
+import type { RuntimeContext } from '../runtime/runtime-context.ts';
+import { withProviderRetry, type RetryOptions } from './provider-retry.ts';
+
+/** One filing write on a classified message. */
+export type FilingOperation = 'label' | 'mark_read' | 'archive';
+
+export interface FilingStep {
+  operation: FilingOperation;
+  /** What the gate is asked about. */
+  action: ProposedAction;
+  /** The label or category name, for `label`. */
+  label?: string;
+}
+
+/** What became of one step: written, recorded in dry run, refused by the gate, or failed at the provider. */
+export type FilingOutcome = 'done' | 'dry_run' | 'refused' | 'failed';
+
+/** The flag a mark-read removes, in the gate's vocabulary (Gmail's UNREAD label, Graph's isRead). */
+export const UNREAD = 'UNREAD';
+
+/** The label / category a message of this type gets, e.g. "AgentFleet/scheduling". */
+export function labelFor(config: ClientConfig, emailType: EmailType): string {
+  return `${config.triage.labelPrefix}/${emailType}`;
+}
+
+function parsed(input: unknown): ProposedAction {
+  const result = parseProposedAction(input);
+  if (!result.ok) throw new FleetError('integrity', `filing action does not parse: ${result.issues.join('; ')}`);
+  return result.action;
+}
+
+/**
+ * The filing writes the client's config asks for, in order: label (when `mail.label` is granted: an
+ * ungranted capability means the client does not want it, not a refusal to record each time), then mark
+ * read and archive for the configured types. Pure.
+ */
+export function filingPlan(config: ClientConfig, messageId: string, emailType: EmailType): FilingStep[] {
+  const steps: FilingStep[] = [];
+  if (config.permissions['mail.label'] === true) {
+    const label = labelFor(config, emailType);
+    steps.push({ operation: 'label', label, action: parsed({ kind: 'mail.label', messageIds: [messageId], add: [label] }) });
+  }
+  if (config.triage.markReadTypes.includes(emailType)) {
+    steps.push({ operation: 'mark_read', action: parsed({ kind: 'mail.label', messageIds: [messageId], remove: [UNREAD] }) });
+  }
+  if (config.triage.archiveTypes.includes(emailType)) {
+    steps.push({ operation: 'archive', action: parsed({ kind: 'mail.move', messageIds: [messageId], destination: 'archive' }) });
+  }
+  return steps;
+}
+
+export interface FilingDeps {
+  context: RuntimeContext;
+  provider: MailProvider;
+  retry: RetryOptions;
+}
+
+/**
+ * Runs the filing plan of one message: each step through the gate, audited before the write and after,
+ * never in dry run or once killed. A provider failure is audited and logged and the next step still
+ * runs: filing must never hold up the reply. Killed and authentication failures go back to the caller.
+ */
+export async function fileMessage(deps: FilingDeps, messageId: string, emailType: EmailType): Promise<Map<FilingOperation, FilingOutcome>> {
+  const outcomes = new Map<FilingOperation, FilingOutcome>();
+  for (const step of filingPlan(deps.context.config, messageId, emailType)) {
+    outcomes.set(step.operation, await runStep(deps, step, messageId, emailType));
+  }
+  return outcomes;
+}
+
+async function runStep(deps: FilingDeps, step: FilingStep, messageId: string, emailType: EmailType): Promise<FilingOutcome> {
+  const { context, provider, retry } = deps;
+  const actionType: AuditActionType = step.action.kind === 'mail.move' ? 'email_move' : 'email_label';
+  const parameters: { [key: string]: JsonValue } = {
+    message_id: messageId,
+    operation: step.operation,
+    email_type: emailType,
+    ...(step.label === undefined ? {} : { label: step.label }),
+  };
+  const decision = context.gate.evaluateParsed(step.action, context.policyState(), context.now());
+  context.metrics.policyDecision(decision.decision, decision.reasons[0] ?? 'none');
+  if (decision.decision !== 'allow') {
+    const dryRun = decision.reasons.includes('dry_run');
+    await context.audit.append({
+      action_type: dryRun ? actionType : 'policy_denied',
+      actor: 'agent',
+      target: messageId,
+      parameters: {
+        ...parameters,
+        kind: step.action.kind,
+        reasons: decision.reasons,
+        ...(dryRun && decision.dryRun !== undefined ? { would_decide: decision.dryRun.decision } : { decision: decision.decision }),
+      },
+      approval_status: dryRun ? 'not_required' : 'denied',
+      approved_by: null,
+      result: dryRun ? 'dry_run' : 'denied',
+      content_hash: null,
+    });
+    return dryRun ? 'dry_run' : 'refused';
+  }
+  context.kill.assertAlive(step.operation);
+  const record = { action_type: actionType, actor: 'agent', target: messageId, parameters, approval_status: 'not_required', approved_by: 'policy', content_hash: null } as const;
+  await context.audit.append({ ...record, result: 'intended' });
+  try {
+    await withProviderRetry(() => write(provider, step, messageId), retry).catch((error: unknown) => {
+      // Two messages of one type filed at once may both create the missing label; the loser sees a
+      // conflict, and once more finds the label the winner created.
+      if (step.operation === 'label' && error instanceof FleetError && error.code === 'conflict') {
+        return withProviderRetry(() => write(provider, step, messageId), retry);
+      }
+      throw error;
+    });
+  } catch (error) {
+    if (error instanceof ProviderAuthError || (error instanceof FleetError && error.code === 'killed')) throw error;
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    context.logger.warn('filing a message failed; drafting goes on', { messageId, operation: step.operation, error: reason });
+    await context.audit.append({ ...record, parameters: { ...parameters, error: reason.slice(0, 300) }, result: 'failure' });
+    return 'failed';
+  }
+  await context.audit.append({ ...record, result: 'success' });
+  return 'done';
+}
+
+function write(provider: MailProvider, step: FilingStep, messageId: string): Promise<void> {
+  switch (step.operation) {
+    case 'label':
+      return provider.label(messageId, step.label ?? '');
+    case 'mark_read':
+      return provider.markRead(messageId);
+    case 'archive':
+      return provider.archive(messageId);
+  }
+}

@@ -1,0 +1,216 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { FleetError } from '../../domain/fleet-error.ts';
+import type { Logger } from '../../observability/logger.ts';
+import type { MailProvider, MailWatch } from '../../ports/mail-provider.ts';
+import type { AuditAppend } from '../audit-log/audit-log.ts';
+import type { PushSettings } from './push-settings.ts';
+import { isExpired, isRenewalDue, watchRetryDelayMs } from './renewal-schedule.ts';
+
+/** Where the push secret (and the current watch, to renew or stop it after a restart) is kept: Vault. */
+export interface PushSecretStore {
+  load(): Promise<string | null>;
+  save(value: string): Promise<void>;
+}
+
+export interface MailWatchKeeperOptions {
+  provider: MailProvider;
+  settings: PushSettings;
+  store: PushSecretStore;
+  audit: (entry: AuditAppend) => Promise<unknown>;
+  logger: Logger;
+  now: () => Date;
+  /** Backoff of failed watch calls, ms. Default 30 s doubling to one hour. */
+  backoff?: { baseMs: number; maxMs: number };
+}
+
+const watchSchema = z
+  .object({ id: z.string().min(1).max(200), kind: z.enum(['gmail', 'outlook']), createdAt: z.string().max(64), expiresAt: z.string().max(64) })
+  .strict();
+const pushSecretSchema = z.object({ token: z.string().regex(/^[A-Za-z0-9_-]{32,128}$/), watch: watchSchema.nullable().default(null) }).strict();
+type PushSecret = z.infer<typeof pushSecretSchema>;
+
+type WatchAction = 'mail_watch' | 'mail_watch_renew' | 'mail_unwatch';
+
+/**
+ * Keeps one push watch alive for the mailbox: creates it, renews it early, re-creates it when the
+ * provider dropped it, stops it on kill and shutdown. Every call is audited; a failure is logged once,
+ * retried with backoff, and never stops polling. Serialised: one provider call at a time.
+ */
+export class MailWatchKeeper {
+  private readonly options: MailWatchKeeperOptions;
+  private readonly logger: Logger;
+  private secret: PushSecret | null = null;
+  private failures = 0;
+  private nextAttempt = 0;
+  private chain: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(options: MailWatchKeeperOptions) {
+    this.options = options;
+    this.logger = options.logger.child({ component: 'mail-watch', provider: options.settings.kind });
+  }
+
+  /** The secret notifications must present (clientState / push token); null before the first load. */
+  get token(): string | null {
+    return this.secret?.token ?? null;
+  }
+
+  get current(): MailWatch | null {
+    return this.secret?.watch ?? null;
+  }
+
+  /** Creates or renews the watch when due (respecting the backoff after failures). Never throws. */
+  ensure(): Promise<void> {
+    return this.serialised(async () => {
+      if (this.options.now().getTime() < this.nextAttempt) return;
+      const secret = await this.loadSecret();
+      const watch = secret.watch;
+      if (watch === null || watch.kind !== this.options.settings.kind || isExpired(watch, this.options.now())) await this.create();
+      else if (isRenewalDue(watch, this.options.now(), this.options.settings.policy)) await this.renew(watch);
+    });
+  }
+
+  /** Graph asked for reauthorisation: renew now, whatever the schedule says. */
+  renewNow(): Promise<void> {
+    return this.serialised(async () => {
+      const watch = (await this.loadSecret()).watch;
+      if (watch === null) await this.create();
+      else await this.renew(watch);
+    });
+  }
+
+  /** The provider removed the watch: make a new one. */
+  recreate(): Promise<void> {
+    return this.serialised(async () => {
+      await this.loadSecret();
+      await this.create();
+    });
+  }
+
+  /** Stops the watch (kill, shutdown); later calls do nothing. Never throws. */
+  stop(reason: string): Promise<void> {
+    return this.serialised(async () => {
+      this.stopped = true;
+      const secret = this.secret ?? (await this.loadSecret());
+      const watch = secret.watch;
+      if (watch === null) return;
+      await this.audited('mail_unwatch', watch.id, { reason }, async () => {
+        await this.options.provider.unwatch(watch);
+        await this.saveSecret({ ...secret, watch: null });
+        return watch;
+      });
+    }, true);
+  }
+
+  /** Hands over to a successor (a reconnect): no more calls, the watch stays. Resolves when idle. */
+  retire(): Promise<void> {
+    this.stopped = true;
+    return this.chain;
+  }
+
+  private serialised(work: () => Promise<void>, evenWhenStopped = false): Promise<void> {
+    const run = this.chain.then(async () => {
+      if (this.stopped && !evenWhenStopped) return;
+      try {
+        await work();
+      } catch (error) {
+        this.failed(error);
+      }
+    });
+    this.chain = run;
+    return run;
+  }
+
+  private async create(): Promise<void> {
+    const secret = await this.loadSecret();
+    const target = this.options.settings.target(secret.token);
+    await this.audited('mail_watch', this.options.settings.kind, {}, async () => {
+      const watch = await this.options.provider.watch(target);
+      await this.saveSecret({ ...secret, watch });
+      return watch;
+    });
+  }
+
+  private async renew(watch: MailWatch): Promise<void> {
+    const secret = await this.loadSecret();
+    const target = this.options.settings.target(secret.token);
+    try {
+      await this.audited('mail_watch_renew', watch.id, {}, async () => {
+        const renewed = await this.options.provider.renewWatch(watch, target);
+        await this.saveSecret({ ...secret, watch: renewed });
+        return renewed;
+      });
+    } catch (error) {
+      if (!(error instanceof FleetError && error.code === 'not_found')) throw error;
+      this.logger.info('the provider no longer knows the watch; creating a new one');
+      await this.create();
+    }
+  }
+
+  private async audited(action: WatchAction, target: string, parameters: Record<string, string>, call: () => Promise<MailWatch>): Promise<void> {
+    let watch: MailWatch;
+    try {
+      watch = await call();
+    } catch (error) {
+      await this.options.audit({
+        action_type: action,
+        actor: 'system',
+        target,
+        parameters: { ...parameters, provider: this.options.settings.kind, error: error instanceof FleetError ? error.code : 'internal' },
+        approval_status: 'not_required',
+        approved_by: null,
+        result: 'failure',
+      });
+      throw error;
+    }
+    await this.options.audit({
+      action_type: action,
+      actor: 'system',
+      target: watch.id,
+      parameters: { ...parameters, provider: watch.kind, expires_at: watch.expiresAt },
+      approval_status: 'not_required',
+      approved_by: null,
+      result: 'success',
+    });
+    this.failures = 0;
+    this.nextAttempt = 0;
+    this.logger.info(action === 'mail_unwatch' ? 'push watch stopped' : 'push watch active', { op: action, expiresAt: watch.expiresAt });
+  }
+
+  private failed(error: unknown): void {
+    this.failures++;
+    const delay = watchRetryDelayMs(this.failures, this.options.backoff ?? { baseMs: 30_000, maxMs: 3_600_000 });
+    this.nextAttempt = this.options.now().getTime() + delay;
+    this.logger.warn('push watch call failed; polling continues, retrying later', {
+      error: error instanceof FleetError ? `${error.code}: ${error.message}` : String(error),
+      retryInMs: delay,
+    });
+  }
+
+  private async loadSecret(): Promise<PushSecret> {
+    if (this.secret !== null) return this.secret;
+    const raw = await this.options.store.load();
+    let parsed: PushSecret | null = null;
+    if (raw !== null) {
+      try {
+        const result = pushSecretSchema.safeParse(JSON.parse(raw));
+        if (result.success) parsed = result.data;
+      } catch {
+        parsed = null;
+      }
+      if (parsed === null) this.logger.warn('stored push secret is unreadable; generating a new one');
+    }
+    if (parsed === null) {
+      parsed = { token: randomBytes(32).toString('base64url'), watch: null };
+      await this.options.store.save(JSON.stringify(parsed));
+    }
+    this.secret = parsed;
+    return parsed;
+  }
+
+  private async saveSecret(secret: PushSecret): Promise<void> {
+    this.secret = secret;
+    await this.options.store.save(JSON.stringify(secret));
+  }
+}

@@ -1,0 +1,30 @@
+import type { MailboxProvider, OAuthConsent } from '../../ports/oauth-consent.ts';
+import type { OAuthClientCredentials } from '../../services/connect-mailbox.ts';
+import { GoogleOAuthConsent } from './google-oauth-consent.ts';
+import { MicrosoftOAuthConsent } from './microsoft-oauth-consent.ts';
+
+/** Endpoint overrides; production leaves them unset (tests point them at the emulators). */
+export interface OAuthEndpoints {
+  googleAuthorizationUrl?: string;
+  googleTokenUrl?: string;
+  /** e.g. https://login.microsoftonline.us for a national cloud. */
+  microsoftAuthorityHost?: string;
+}
+
+/** The consent adapter for a provider and an OAuth client. */
+export function consentForProvider(endpoints: OAuthEndpoints = {}) {
+  return (provider: MailboxProvider, oauthClient: OAuthClientCredentials): OAuthConsent =>
+    provider === 'gmail'
+      ? new GoogleOAuthConsent({
+          clientId: oauthClient.clientId,
+          clientSecret: oauthClient.clientSecret,
+          ...(endpoints.googleAuthorizationUrl === undefined ? {} : { authorizationUrl: endpoints.googleAuthorizationUrl }),
+          ...(endpoints.googleTokenUrl === undefined ? {} : { tokenUrl: endpoints.googleTokenUrl }),
+        })
+      : new MicrosoftOAuthConsent({
+          clientId: oauthClient.clientId,
+          clientSecret: oauthClient.clientSecret,
+          tenant: oauthClient.tenant ?? 'common',
+          ...(endpoints.microsoftAuthorityHost === undefined ? {} : { authorityHost: endpoints.microsoftAuthorityHost }),
+        });
+}

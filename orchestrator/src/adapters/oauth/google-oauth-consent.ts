@@ -1,0 +1,67 @@
+import { CodeChallengeMethod, OAuth2Client } from 'google-auth-library';
+import { FleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
+import type { AuthorizationRequest, ConsentGrant, OAuthConsent } from '../../ports/oauth-consent.ts';
+import { createState } from './pkce.ts';
+import { tokenEndpointError } from './token-errors.ts';
+
+export interface GoogleOAuthConsentOptions {
+  clientId: string;
+  clientSecret: string;
+  /** Default https://accounts.google.com/o/oauth2/v2/auth (tests: the Gmail emulator). */
+  authorizationUrl?: string;
+  /** Default https://oauth2.googleapis.com/token. */
+  tokenUrl?: string;
+}
+
+/** Google's authorization-code flow with PKCE, through google-auth-library's OAuth2Client. */
+export class GoogleOAuthConsent implements OAuthConsent {
+  readonly #options: GoogleOAuthConsentOptions;
+
+  constructor(options: GoogleOAuthConsentOptions) {
+    this.#options = options;
+  }
+
+  async createAuthorizationRequest(input: { scopes: readonly string[]; redirectUri: string }): Promise<AuthorizationRequest> {
+    const client = this.#client(input.redirectUri);
+    const { codeVerifier, codeChallenge } = await client.generateCodeVerifierAsync();
+    if (codeChallenge === undefined) throw new FleetError('internal', 'google-auth-library returned no PKCE challenge');
+    const state = createState();
+    const url = client.generateAuthUrl({
+      // offline + consent: Google returns a refresh token only then (and again on every re-connect).
+      access_type: 'offline',
+      prompt: 'consent',
+      scope: [...input.scopes],
+      state,
+      code_challenge: codeChallenge,
+      code_challenge_method: CodeChallengeMethod.S256,
+    });
+    return { url, state, codeVerifier };
+  }
+
+  async exchangeCode(input: { code: string; codeVerifier: string; redirectUri: string }): Promise<ConsentGrant> {
+    const client = this.#client(input.redirectUri);
+    let tokens: { refresh_token?: string | null; scope?: string | null };
+    try {
+      ({ tokens } = await client.getToken({ code: input.code, codeVerifier: input.codeVerifier, redirect_uri: input.redirectUri }));
+    } catch (error) {
+      const response = (error as { response?: { status?: number; data?: unknown } }).response;
+      throw tokenEndpointError('Google', response?.status, response?.data, error);
+    }
+    if (!tokens.refresh_token) {
+      throw new FleetError('unauthorized', 'Google returned no refresh token; revoke the app’s access in the Google account and connect again');
+    }
+    return { refreshToken: tokens.refresh_token, grantedScopes: (tokens.scope ?? '').split(' ').filter((s) => s !== '') };
+  }
+
+  #client(redirectUri: string): OAuth2Client {
+    return new OAuth2Client({
+      clientId: this.#options.clientId,
+      clientSecret: this.#options.clientSecret,
+      redirectUri,
+      endpoints: {
+        ...(this.#options.authorizationUrl === undefined ? {} : { oauth2AuthBaseUrl: this.#options.authorizationUrl }),
+        ...(this.#options.tokenUrl === undefined ? {} : { oauth2TokenUrl: this.#options.tokenUrl }),
+      },
+    });
+  }
+}

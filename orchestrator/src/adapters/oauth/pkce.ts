@@ -1,0 +1,16 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+/** RFC 7636 §4.1: 43–128 characters from the unreserved set; 32 random bytes give 43. */
+export function createCodeVerifier(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** RFC 7636 §4.2, method S256. */
+export function codeChallengeS256(verifier: string): string {
+  return createHash('sha256').update(verifier).digest('base64url');
+}
+
+/** The `state` parameter: 256 random bits. */
+export function createState(): string {
+  return randomBytes(32).toString('base64url');
+}

@@ -1,0 +1,37 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { RedirectOutcome } from '../../ports/oauth-consent.ts';
+
+const MAX_PARAM_LENGTH = 4096;
+
+/** Constant-time comparison; hashing first makes the lengths equal without leaking them. */
+export function statesMatch(received: string, expected: string): boolean {
+  const a = createHash('sha256').update(received).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b) && received.length === expected.length;
+}
+
+/**
+ * Reads the provider's redirect (RFC 6749 §4.1.2): the state is checked before anything else, so an
+ * error or a code from a forged request is never acted upon.
+ */
+export function interpretRedirect(query: URLSearchParams, expectedState: string): RedirectOutcome {
+  for (const [name, value] of query) {
+    if (value.length > MAX_PARAM_LENGTH) return { kind: 'malformed', reason: `parameter "${name.slice(0, 40)}" is too long` };
+  }
+  if (query.getAll('state').length === 0) return { kind: 'state-mismatch' };
+  if (['state', 'code', 'error'].some((name) => query.getAll(name).length > 1)) return { kind: 'malformed', reason: 'repeated parameters' };
+  if (!statesMatch(query.get('state') ?? '', expectedState)) return { kind: 'state-mismatch' };
+  const error = query.get('error');
+  if (error !== null) return { kind: 'denied', error: printable(error), description: nullablePrintable(query.get('error_description')) };
+  const code = query.get('code');
+  if (code === null || code === '') return { kind: 'malformed', reason: 'the redirect carries neither a code nor an error' };
+  return { kind: 'code', code };
+}
+
+function printable(value: string): string {
+  return value.replace(/[^\x20-\x7e]/g, '?').slice(0, 300);
+}
+
+function nullablePrintable(value: string | null): string | null {
+  return value === null ? null : printable(value);
+}

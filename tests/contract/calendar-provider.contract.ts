@@ -1,0 +1,178 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { FleetError } from '../../agent-image/src/domain/fleet-error.ts';
+import type { CalendarProvider, NewEvent } from '../../agent-image/src/ports/calendar-provider.ts';
+import { ProviderAuthError, ProviderThrottledError } from '../../agent-image/src/ports/mail-provider.ts';
+import type { SecretSource } from '../../agent-image/src/ports/secret-source.ts';
+
+/**
+ * One behaviour suite for the CalendarProvider port, run against every adapter pointed at its emulator,
+ * so adapters and emulators cannot drift apart.
+ */
+
+/** An event as the emulator recorded its creation. */
+export interface CreatedView {
+  id: string;
+  title: string;
+  start: Date;
+  end: Date;
+  attendees: string[];
+  /** Whether the provider was told to send invitations (Google `sendUpdates=all`; Graph always does). */
+  invitationsSent: boolean;
+}
+
+export interface CalendarHarness {
+  /** Granted calendar.read and calendar.write. */
+  provider: CalendarProvider;
+  /** Granted calendar.read only. */
+  providerWithoutWrite: CalendarProvider;
+  addBusy(start: Date, end: Date): void;
+  created(): CreatedView[];
+  revokeConsent(): void;
+  invalidateAccessTokens(): void;
+  throttle(count: number, retryAfterSeconds: number): void;
+  stop(): Promise<void>;
+}
+
+const at = (time: string) => new Date(`2030-03-04T${time}:00Z`);
+
+const meeting = (key: string, extra: Partial<NewEvent> = {}): NewEvent => ({
+  title: 'Contract review',
+  start: at('13:00'),
+  end: at('13:30'),
+  timeZone: 'America/New_York',
+  attendees: ['Dana@Customer.example', 'lee@partner.example'],
+  description: 'Agreed by email.',
+  location: 'Video call',
+  idempotencyKey: key,
+  ...extra,
+});
+
+export function calendarProviderContract(adapter: string, createHarness: () => Promise<CalendarHarness>): void {
+  describe(`CalendarProvider contract: ${adapter}`, () => {
+    let h: CalendarHarness;
+    beforeEach(async () => {
+      h = await createHarness();
+    });
+    afterEach(async () => {
+      await h.stop();
+    });
+
+    it('free/busy returns the busy blocks in the window, sorted and clipped to it', async () => {
+      h.addBusy(at('10:00'), at('11:00'));
+      h.addBusy(at('16:00'), at('18:00'));
+      h.addBusy(at('08:30'), at('09:30'));
+      h.addBusy(at('20:00'), at('21:00'));
+      const busy = await h.provider.freeBusy(at('09:00'), at('17:00'));
+      assert.deepEqual(
+        busy.map((b) => [b.start.toISOString(), b.end.toISOString()]),
+        [
+          [at('09:00').toISOString(), at('09:30').toISOString()],
+          [at('10:00').toISOString(), at('11:00').toISOString()],
+          [at('16:00').toISOString(), at('17:00').toISOString()],
+        ],
+      );
+      assert.deepEqual(await h.providerWithoutWrite.freeBusy(at('21:00'), at('22:00')), []);
+    });
+
+    it('createEvent invites every attendee at the right instant and the event then shows as busy', async () => {
+      const event = await h.provider.createEvent(meeting('cal-create-1'));
+      assert.ok(event.id.length > 0);
+      assert.equal(event.title, 'Contract review');
+      assert.equal(event.start.toISOString(), at('13:00').toISOString());
+      assert.equal(event.end.toISOString(), at('13:30').toISOString());
+      assert.deepEqual([...event.attendees].sort(), ['dana@customer.example', 'lee@partner.example']);
+      assert.equal(event.idempotencyKey, 'cal-create-1');
+      const [record, ...others] = h.created();
+      assert.deepEqual(others, []);
+      assert.equal(record?.id, event.id);
+      assert.deepEqual([...(record?.attendees ?? [])].sort(), ['dana@customer.example', 'lee@partner.example']);
+      assert.equal(record?.invitationsSent, true);
+      assert.equal(record?.start.toISOString(), at('13:00').toISOString());
+      const busy = await h.provider.freeBusy(at('12:00'), at('14:00'));
+      assert.deepEqual(busy.map((b) => b.start.toISOString()), [at('13:00').toISOString()]);
+    });
+
+    it('creating twice with the same idempotency key gives one event', async () => {
+      const first = await h.provider.createEvent(meeting('cal-twice'));
+      const second = await h.provider.createEvent(meeting('cal-twice'));
+      assert.equal(second.id, first.id);
+      assert.equal(h.created().length, 1);
+    });
+
+    it('findEventByIdempotencyKey finds the created event and returns null for an unknown key', async () => {
+      assert.equal(await h.provider.findEventByIdempotencyKey('cal-find'), null);
+      const created = await h.provider.createEvent(meeting('cal-find'));
+      const found = await h.provider.findEventByIdempotencyKey('cal-find');
+      assert.equal(found?.id, created.id);
+      assert.equal(found?.idempotencyKey, 'cal-find');
+      assert.equal(found?.start.toISOString(), at('13:00').toISOString());
+      assert.equal(await h.provider.findEventByIdempotencyKey('cal-other'), null);
+    });
+
+    it('without the write grant createEvent fails with a scope error and creates nothing', async () => {
+      await assert.rejects(
+        h.providerWithoutWrite.createEvent(meeting('cal-no-scope')),
+        (e: unknown) => e instanceof ProviderAuthError && e.kind === 'insufficient_scope' && /scope/.test(e.message),
+      );
+      assert.deepEqual(h.created(), []);
+    });
+
+    it('rejects invalid events before any request: end before start, bad attendee, unknown zone, bad key', async () => {
+      const invalid: NewEvent[] = [
+        meeting('cal-bad-1', { end: at('12:00') }),
+        meeting('cal-bad-2', { attendees: ['not an address'] }),
+        meeting('cal-bad-3', { attendees: [] }),
+        meeting('cal-bad-4', { timeZone: 'Mars/Olympus' }),
+        meeting("bad key'"),
+      ];
+      for (const event of invalid) {
+        await assert.rejects(h.provider.createEvent(event), (e: unknown) => e instanceof FleetError && e.code === 'invalid_input');
+      }
+      await assert.rejects(h.provider.freeBusy(at('12:00'), at('11:00')), (e: unknown) => e instanceof FleetError && e.code === 'invalid_input');
+      assert.deepEqual(h.created(), []);
+    });
+
+    it('revoked consent is a ProviderAuthError (revoked); an early-expired access token is refreshed once', async () => {
+      await h.provider.freeBusy(at('09:00'), at('10:00'));
+      h.invalidateAccessTokens();
+      assert.deepEqual(await h.provider.freeBusy(at('09:00'), at('10:00')), []);
+      h.revokeConsent();
+      await assert.rejects(
+        h.provider.createEvent(meeting('cal-revoked')),
+        (e: unknown) => e instanceof ProviderAuthError && e.kind === 'revoked' && e.retryable === false,
+      );
+      assert.deepEqual(h.created(), []);
+    });
+
+    it('429 is a ProviderThrottledError with retryAfterMs, creates nothing, and the next call succeeds', async () => {
+      await h.provider.freeBusy(at('09:00'), at('10:00'));
+      h.throttle(1, 7);
+      await assert.rejects(
+        h.provider.createEvent(meeting('cal-throttled')),
+        (e: unknown) => e instanceof ProviderThrottledError && e.status === 429 && e.retryAfterMs === 7000 && e.retryable,
+      );
+      assert.deepEqual(h.created(), []);
+      await h.provider.createEvent(meeting('cal-throttled'));
+      assert.equal(h.created().length, 1);
+    });
+  });
+}
+
+/** A SecretSource holding secrets in memory, for wiring tests of the connector factory. */
+export function memorySecretSource(initial: Record<string, string>): SecretSource & { secrets: Map<string, string> } {
+  const secrets = new Map(Object.entries(initial));
+  return {
+    secrets,
+    revoked: false,
+    start: async () => {},
+    readSecrets: async () => new Map(secrets),
+    readSecretData: async () => null,
+    writeSecret: async (name, value) => {
+      secrets.set(name, value);
+    },
+    dataKey: () => Buffer.alloc(32),
+    onRevoked: () => () => {},
+    stop: async () => {},
+  };
+}
