@@ -10,7 +10,10 @@ LABEL org.opencontainers.image.title="agent-fleet orchestrator" \
       org.opencontainers.image.source="agent-fleet" \
       io.agentfleet.component="orchestrator"
 COPY --chown=0:0 app/ /app/
-ENV AGENT_FLEET_HOME=/var/lib/agent-fleet
+ENV AGENT_FLEET_HOME=/var/lib/agent-fleet \
+    FLEET_HELM_PATH=/app/bin/helm \
+    FLEET_KUBECTL_PATH=/app/bin/kubectl \
+    FLEET_AGENT_CHART=/app/charts/fleet-agent
 USER 10001:10001
 EXPOSE 7400
 ENTRYPOINT ["/usr/local/bin/node", "/app/orchestrator.mjs"]

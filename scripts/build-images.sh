@@ -44,6 +44,12 @@ node_modules/.bin/node scripts/bundle.ts orchestrator >/dev/null
 rm -rf "$build_dir/orchestrator/app/node_modules" && mkdir -p "$build_dir/orchestrator/app/node_modules/@electric-sql"
 cp "$build_dir/orchestrator/orchestrator.mjs" "$build_dir/orchestrator/app/"
 cp -r node_modules/@electric-sql/pglite "$build_dir/orchestrator/app/node_modules/@electric-sql/"
+# The Kubernetes runtime (FLEET_RUNTIME=kubernetes) drives helm and kubectl with the agent chart, all from
+# this checkout and node_modules: nothing is downloaded at build or run time.
+eval "$(bash scripts/k8s-tools.sh)"
+rm -rf "$build_dir/orchestrator/app/bin" "$build_dir/orchestrator/app/charts" && mkdir -p "$build_dir/orchestrator/app/bin" "$build_dir/orchestrator/app/charts"
+cp "$HELM" "$KUBECTL" "$build_dir/orchestrator/app/bin/"
+cp -r charts/fleet-agent "$build_dir/orchestrator/app/charts/"
 cp Dockerfile "$build_dir/orchestrator/Dockerfile"
 docker build -q --build-arg BASE_IMAGE="$base_image" --build-arg VERSION="$version" --build-arg REVISION="$revision" \
   -t "agent-fleet/orchestrator:$version" -t agent-fleet/orchestrator:latest "$build_dir/orchestrator" >/dev/null

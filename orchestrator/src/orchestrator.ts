@@ -28,6 +28,7 @@ import { KillClientService } from './services/kill-client.ts';
 import { ProvisionClientService } from './services/provision-client.ts';
 import { ReconcileFleetService } from './services/reconcile-fleet.ts';
 import { ReviveClientService } from './services/revive-client.ts';
+import { SupportAccessService } from './services/support-access.ts';
 import { RotateCredentialsService } from './services/rotate-credentials.ts';
 
 /** Everything the API, the CLI and the tests call: adapters wired into services. */
@@ -47,6 +48,8 @@ export interface Orchestrator {
   rotate: RotateCredentialsService;
   secrets: ClientSecretsService;
   agents: AgentProxyService;
+  /** Per-incident, client-approved, time-limited access of the team to a client's data. */
+  support: SupportAccessService;
   /** Deletes the data of clients closed longer ago than the retention period; returns their ids. */
   enforceRetention(): Promise<string[]>;
   metrics: MetricsRegistry;
@@ -163,6 +166,7 @@ export async function createOrchestrator(
     rotate: new RotateCredentialsService({ registry, runtime, secrets, logger, introduce }),
     secrets: new ClientSecretsService({ registry, secrets }),
     agents: new AgentProxyService({ registry, runtime, secrets, control, clock, logger }),
+    support: new SupportAccessService({ registry, clock }),
     async close() {
       if (!overrides.secretBackend) await secretBackend.close();
       if (!overrides.registry) await registry.close();

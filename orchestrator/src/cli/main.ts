@@ -8,6 +8,7 @@ import { loadConfig } from '../config.ts';
 import type { OpsLogVerification } from '../domain/ops-log-chain.ts';
 import type { ReconcileReport } from '../services/reconcile-fleet.ts';
 import type { ClientDescription } from '../services/describe-client.ts';
+import type { SupportGrant as SupportGrantView } from '../services/support-access.ts';
 import { EXIT_CODES } from './exit-codes.ts';
 import { OrchestratorClient } from './orchestrator-client.ts';
 import { provisionWithProgress } from './provision-progress.ts';
@@ -79,6 +80,7 @@ program
       }
     }
     const result = await provisionWithProgress(await connected(), clientId, body);
+    if (result.outcome === 'provisioned') for (const warning of result.warnings) process.stderr.write(`warning: ${warning}\n`);
     print(result, program.opts().json === true, () => {
       if (result.outcome === 'already-active') return `${result.clientId} is already active: nothing to do.`;
       const total = result.steps.reduce((sum, step) => sum + step.durationMs, 0);
@@ -297,10 +299,61 @@ audit
   .option('--since <iso>', 'from this time (ISO 8601)')
   .option('--until <iso>', 'until this time (ISO 8601)')
   .action(async (clientId: string, options: { format: string; since?: string; until?: string }) => {
-    const query = new URLSearchParams({ format: options.format });
+    const query = new URLSearchParams({ format: options.format, actor });
     if (options.since) query.set('since', options.since);
     if (options.until) query.set('until', options.until);
     await (await connected()).download(clientPath(clientId, `/audit/export?${query}`), process.stdout);
+  });
+
+const support = program.command('support').description('per-incident, client-approved, time-limited access of the team to a client’s data');
+support
+  .command('request')
+  .argument('<client>')
+  .requiredOption('--incident <id>', 'the incident this access is for, e.g. INC-42')
+  .requiredOption('--reason <text>', 'why the team needs the client’s data')
+  .option('--hours <n>', 'how long the access lasts once approved (1-24)', '4')
+  .option('--member <identity>', 'the team member it is for (default: you)')
+  .action(async (clientId: string, options: { incident: string; reason: string; hours: string; member?: string }) => {
+    const hours = Number(options.hours);
+    if (!Number.isInteger(hours)) throw new FleetError('invalid_input', '--hours must be a whole number from 1 to 24');
+    const grant = await (await connected()).request<SupportGrantView>('POST', clientPath(clientId, '/support-grants'), {
+      incident: options.incident,
+      reason: options.reason,
+      hours,
+      ...(options.member === undefined ? {} : { member: options.member }),
+      actor,
+    });
+    print(grant, program.opts().json === true, () =>
+      [`${grant.id}: requested for ${grant.member} (${grant.incident}, ${grant.hours} h once approved).`, `  a client admin approves it: fleet support approve ${clientId} ${grant.id} --by <admin>`].join('\n'),
+    );
+  });
+support
+  .command('approve')
+  .argument('<client>')
+  .argument('<grant-id>')
+  .requiredOption('--by <admin>', 'the client admin approving (one of the admins in the client’s config)')
+  .action(async (clientId: string, grantId: string, options: { by: string }) => {
+    const grant = await (await connected()).request<SupportGrantView>('POST', clientPath(clientId, `/support-grants/${encodeURIComponent(grantId)}/approve`), { by: options.by, actor });
+    print(grant, program.opts().json === true, () => `${grant.id}: approved by ${grant.approvedBy}; ${grant.member} has access until ${grant.expiresAt}.`);
+  });
+support
+  .command('revoke')
+  .argument('<client>')
+  .argument('<grant-id>')
+  .action(async (clientId: string, grantId: string) => {
+    const grant = await (await connected()).request<SupportGrantView>('POST', clientPath(clientId, `/support-grants/${encodeURIComponent(grantId)}/revoke`), { actor });
+    print(grant, program.opts().json === true, () => `${grant.id}: ${grant.status}.`);
+  });
+support
+  .command('list')
+  .argument('<client>')
+  .action(async (clientId: string) => {
+    const { grants } = await (await connected()).request<{ grants: SupportGrantView[] }>('GET', clientPath(clientId, '/support-grants'));
+    print(grants, program.opts().json === true, () =>
+      grants.length === 0
+        ? 'no support grants'
+        : grants.map((g) => `${g.id}  ${g.status.padEnd(8)} ${g.member}  ${g.incident}  ${g.expiresAt ?? '-'}  ${g.reason}`).join('\n'),
+    );
   });
 
 const opsLog = program.command('ops-log').description('the append-only, hash-chained log of admin actions');

@@ -14,6 +14,8 @@ import {
   provisionBodySchema,
   reasonedActionSchema,
   secretBodySchema,
+  supportApproveBodySchema,
+  supportRequestBodySchema,
 } from './request-schemas.ts';
 
 /** The JSON API for the fleet's operations. No business logic here: parse, call a service, respond. */
@@ -115,10 +117,40 @@ export function createApiRouter(orchestrator: Orchestrator): Router {
   });
 
   router.get('/clients/:id/audit/export', async (request, response) => {
-    const query = parseBody(auditExportQuerySchema, request.query);
+    const { actor, ...query } = parseBody(auditExportQuerySchema, request.query);
+    // The audit log holds client data (recipients, subjects): the team reads it only under a grant.
+    await orchestrator.support.authorize(request.params.id, actor, 'audit export');
     response.type(query.format === 'csv' ? 'text/csv' : 'application/x-ndjson');
     await orchestrator.agents.exportAudit(request.params.id, query, response);
     response.end();
+  });
+
+  router.get('/clients/:id/support-grants', async (request, response) => {
+    response.json({ grants: await orchestrator.support.list(request.params.id) });
+  });
+
+  router.post('/clients/:id/support-grants', async (request, response) => {
+    const body = parseBody(supportRequestBodySchema, request.body);
+    response.status(201).json(
+      await orchestrator.support.request({
+        clientId: request.params.id,
+        member: body.member ?? body.actor,
+        incident: body.incident,
+        reason: body.reason,
+        ...(body.hours === undefined ? {} : { hours: body.hours }),
+        actor: body.actor,
+      }),
+    );
+  });
+
+  router.post('/clients/:id/support-grants/:grantId/approve', async (request, response) => {
+    const body = parseBody(supportApproveBodySchema, request.body);
+    response.json(await orchestrator.support.approve({ clientId: request.params.id, grantId: request.params.grantId, by: body.by, actor: body.actor }));
+  });
+
+  router.post('/clients/:id/support-grants/:grantId/revoke', async (request, response) => {
+    const body = parseBody(actorOnlySchema, request.body);
+    response.json(await orchestrator.support.revoke({ clientId: request.params.id, grantId: request.params.grantId, actor: body.actor }));
   });
 
   router.post('/reconcile', async (_request, response) => {

@@ -66,4 +66,25 @@ export const auditExportQuerySchema = z.object({
   format: z.enum(['jsonl', 'csv']).default('jsonl'),
   since: z.iso.datetime({ offset: true }).optional(),
   until: z.iso.datetime({ offset: true }).optional(),
+  /** The team member reading: needs an active support grant for the client. */
+  actor: actorSchema.default('api'),
 });
+
+export const supportRequestBodySchema = z
+  .object({
+    /** Who the access is for; default: the actor. */
+    member: actorSchema.optional(),
+    incident: z.string().trim().min(1).max(64),
+    reason: z.string().trim().min(1, 'a reason is required').max(500),
+    hours: z.number().int().min(1).max(24).optional(),
+    actor: actorSchema.default('api'),
+  })
+  .strict();
+
+export const supportApproveBodySchema = z
+  .object({
+    /** The client admin approving (must be one of the admins in the client's config). */
+    by: z.string().trim().min(3).max(254),
+    actor: actorSchema.default('api'),
+  })
+  .strict();

@@ -93,4 +93,6 @@ export interface ContainerRuntime {
   inspectAgent(clientId: ClientId): Promise<AgentWorkloadState | null>;
   /** Every resource carrying the managed label. */
   listManaged(): Promise<ManagedResource[]>;
+  /** What ops should know about this host before trusting it with agents (one line each); empty when fine. */
+  preflightWarnings(): Promise<string[]>;
 }

@@ -40,6 +40,8 @@ export type ProvisionResult =
       metricsAddress: string;
       subnet: string;
       steps: Array<{ step: string; durationMs: number }>;
+      /** Host problems ops should fix (e.g. an old Docker Engine); the agent runs regardless. */
+      warnings: string[];
     };
 
 export type ProvisionEvent = SagaEvent;
@@ -194,6 +196,8 @@ export class ProvisionClientService {
     });
     logger.info('client provisioned', { subnet: context.subnet });
     const endpoints = context.endpoints!;
+    const warnings = await this.deps.runtime.preflightWarnings().catch((error: unknown) => [`could not check the host: ${(error as Error).message}`]);
+    for (const warning of warnings) logger.warn(warning);
     return {
       outcome: 'provisioned',
       clientId,
@@ -202,6 +206,7 @@ export class ProvisionClientService {
       metricsAddress: endpoints.metrics,
       subnet: context.subnet!,
       steps: timings,
+      warnings,
     };
   }
 

@@ -30,6 +30,10 @@ describe('provisioning on the real Docker engine', () => {
     assert.deepEqual(events, ['registry', 'secrets', 'volume', 'network', 'container', 'start', 'health', 'introduce', 'target', 'active']);
     assert.equal((await fetch(`http://${result.outcome === 'provisioned' ? result.controlAddress : ''}/readyz`)).status, 200, 'introduced and ready');
     if (result.outcome !== 'provisioned') return;
+    const engine = (await docker.version()).Version;
+    const engineMajor = Number(engine.split('.')[0]);
+    assert.equal(result.warnings.length, engineMajor < 28 ? 1 : 0, `warnings on engine ${engine}: ${result.warnings.join('; ')}`);
+    if (engineMajor < 28) assert.ok(result.warnings[0]?.startsWith(`Docker Engine ${engine} exposes ports published on 127.0.0.1`), result.warnings[0]);
 
     const names = resourceNames(clientId);
     const info = await docker.getContainer(names.container).inspect();

@@ -108,8 +108,8 @@ async function runStep(deps: FilingDeps, step: FilingStep, messageId: string, em
   await context.audit.append({ ...record, result: 'intended' });
   try {
     await withProviderRetry(() => write(provider, step, messageId), retry).catch((error: unknown) => {
-      // Two messages of one type filed at once may both create the missing label; the loser sees a
-      // conflict, and once more finds the label the winner created.
+      // Someone else (the mailbox owner, another client of the mailbox) may create the missing label
+      // between our lookup and our create: the conflict means it exists now, and once more finds it.
       if (step.operation === 'label' && error instanceof FleetError && error.code === 'conflict') {
         return withProviderRetry(() => write(provider, step, messageId), retry);
       }

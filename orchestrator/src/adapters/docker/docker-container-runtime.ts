@@ -11,6 +11,7 @@ import type {
 } from '../../ports/container-runtime.ts';
 import { AGENT_CONTROL_PORT, AGENT_DATA_PATH, AGENT_METRICS_PORT, buildAgentContainerOptions } from './agent-container-options.ts';
 import { statusCodeOf, translateDockerError } from './docker-errors.ts';
+import { loopbackPublishingWarnings } from './engine-version.ts';
 import { tarSingleFile } from './tar-single-file.ts';
 
 
@@ -247,6 +248,10 @@ export class DockerContainerRuntime implements ContainerRuntime {
     } catch (error) {
       throw translateDockerError(error, 'list managed resources');
     }
+  }
+
+  async preflightWarnings(): Promise<string[]> {
+    return loopbackPublishingWarnings(await this.engineVersion());
   }
 
   /** Engine version, for the preflight warning about 127.0.0.1-published ports on engines before 28. */

@@ -183,6 +183,11 @@ export class KubernetesContainerRuntime implements ContainerRuntime {
     );
   }
 
+  /** Cluster policy (Pod Security, NetworkPolicy support) is checked by the chart tests, not per provision. */
+  async preflightWarnings(): Promise<string[]> {
+    return [];
+  }
+
   /** The same field manager applying the ConfigMap without the key: server-side apply drops just that key. */
   async removePlacedFile(clientId: ClientId, fileName: string): Promise<void> {
     checkPlacedFileName(fileName);

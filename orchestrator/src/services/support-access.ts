@@ -1,0 +1,219 @@
+import { randomBytes } from 'node:crypto';
+import { parseClientConfigYaml } from '@agent-fleet/agent/domain/client-config-file.ts';
+import { parseClientId, type ClientId } from '@agent-fleet/agent/domain/client-id.ts';
+import { FleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { OpsLogEntry, Registry } from '../ports/registry.ts';
+
+/**
+ * Support access to a client's data: no standing access, a grant per incident, approved by one of the
+ * client's own admins, time-limited, and every use logged with the time, the team member and the reason.
+ * Grants live in the hash-chained ops log (request, approve, revoke, access entries), so their whole
+ * history is as tamper-evident as every other admin action.
+ */
+
+export type SupportGrantStatus = 'pending' | 'active' | 'expired' | 'revoked';
+
+export interface SupportGrant {
+  id: string;
+  clientId: string;
+  /** The team member the access is for (the operator identity the CLI sends as actor). */
+  member: string;
+  incident: string;
+  reason: string;
+  hours: number;
+  requestedAt: string;
+  requestedBy: string;
+  approvedBy: string | null;
+  approvedAt: string | null;
+  expiresAt: string | null;
+  revokedAt: string | null;
+  status: SupportGrantStatus;
+}
+
+export const SUPPORT_ACTIONS = {
+  request: 'support-request',
+  approve: 'support-approve',
+  revoke: 'support-revoke',
+  access: 'support-access',
+} as const;
+
+const MAX_HOURS = 24;
+/** A request nobody approved within this time cannot be approved any more: ask again. */
+const PENDING_VALID_HOURS = 72;
+const HOUR_MS = 3_600_000;
+const INCIDENT_RULE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+const MEMBER_RULE = /^[\w.@:+-]{1,100}$/;
+const GRANT_ID_RULE = /^sg-[a-f0-9]{16}$/;
+
+export interface SupportAccessDependencies {
+  registry: Registry;
+  clock: Clock;
+}
+
+export class SupportAccessService {
+  private readonly deps: SupportAccessDependencies;
+
+  constructor(deps: SupportAccessDependencies) {
+    this.deps = deps;
+  }
+
+  async request(input: { clientId: unknown; member: string; incident: string; reason: string; hours?: number; actor: string }): Promise<SupportGrant> {
+    const clientId = await this.existingClient(input.clientId);
+    if (!MEMBER_RULE.test(input.member)) throw new FleetError('invalid_input', 'member must be an operator identity: letters, digits and . @ : + - _ (at most 100)');
+    if (!INCIDENT_RULE.test(input.incident)) throw new FleetError('invalid_input', 'incident must be an incident id such as INC-42 (letters, digits, . _ : -; at most 64)');
+    const reason = input.reason.trim();
+    if (reason === '' || reason.length > 500) throw new FleetError('invalid_input', 'a reason of 1-500 characters is required');
+    const hours = input.hours ?? 4;
+    if (!Number.isInteger(hours) || hours < 1 || hours > MAX_HOURS) throw new FleetError('invalid_input', `hours must be a whole number from 1 to ${MAX_HOURS}`);
+    const id = `sg-${randomBytes(8).toString('hex')}`;
+    await this.deps.registry.appendOpsLog({
+      at: this.deps.clock.now().toISOString(),
+      actor: input.actor,
+      action: SUPPORT_ACTIONS.request,
+      clientId,
+      reason,
+      outcome: 'pending',
+      details: { grantId: id, member: input.member, incident: input.incident, hours },
+    });
+    return this.find(clientId, id);
+  }
+
+  /** Only one of the client's admins (from its config) can approve; the access then runs for `hours`. */
+  async approve(input: { clientId: unknown; grantId: string; by: string; actor: string }): Promise<SupportGrant> {
+    const clientId = await this.existingClient(input.clientId);
+    const grant = await this.find(clientId, input.grantId);
+    if (grant.status !== 'pending') throw new FleetError('conflict', `grant ${grant.id} is ${grant.status}; only a pending grant can be approved`);
+    const requestedMs = Date.parse(grant.requestedAt);
+    const now = this.deps.clock.now();
+    if (now.getTime() - requestedMs > PENDING_VALID_HOURS * HOUR_MS) {
+      throw new FleetError('conflict', `grant ${grant.id} was requested more than ${PENDING_VALID_HOURS} h ago; request a new one`);
+    }
+    const by = input.by.trim().toLowerCase();
+    const admins = await this.adminsOf(clientId);
+    if (!admins.includes(by)) {
+      throw new FleetError('forbidden', `${input.by} is not an admin of ${clientId}; support access needs the approval of one of the client's admins`);
+    }
+    const expiresAt = new Date(now.getTime() + grant.hours * HOUR_MS).toISOString();
+    await this.deps.registry.appendOpsLog({
+      at: now.toISOString(),
+      actor: input.actor,
+      action: SUPPORT_ACTIONS.approve,
+      clientId,
+      reason: grant.reason,
+      outcome: 'success',
+      details: { grantId: grant.id, approvedBy: by, expiresAt },
+    });
+    return this.find(clientId, grant.id);
+  }
+
+  async revoke(input: { clientId: unknown; grantId: string; actor: string }): Promise<SupportGrant> {
+    const clientId = await this.existingClient(input.clientId);
+    const grant = await this.find(clientId, input.grantId);
+    if (grant.status === 'revoked' || grant.status === 'expired') return grant;
+    await this.deps.registry.appendOpsLog({
+      at: this.deps.clock.now().toISOString(),
+      actor: input.actor,
+      action: SUPPORT_ACTIONS.revoke,
+      clientId,
+      reason: grant.reason,
+      outcome: 'success',
+      details: { grantId: grant.id },
+    });
+    return this.find(clientId, grant.id);
+  }
+
+  async list(rawClientId: unknown): Promise<SupportGrant[]> {
+    const clientId = parseClientId(rawClientId);
+    return foldGrants(await this.deps.registry.listOpsLog({ clientId }), this.deps.clock.now());
+  }
+
+  /**
+   * The gate in front of every read of client data by the team: an active, client-approved grant for this
+   * member, or FleetError('forbidden'). Each use is logged with the time, the member and the reason.
+   */
+  async authorize(rawClientId: unknown, member: string, purpose: string): Promise<SupportGrant> {
+    const clientId = parseClientId(rawClientId);
+    const grants = await this.list(clientId);
+    const grant = grants.filter((candidate) => candidate.status === 'active' && candidate.member === member).at(-1);
+    if (grant === undefined) {
+      throw new FleetError(
+        'forbidden',
+        `${member} has no active support grant for ${clientId}: request one per incident (fleet support request ${clientId} --incident <id> --reason "…") and have a client admin approve it`,
+      );
+    }
+    await this.deps.registry.appendOpsLog({
+      at: this.deps.clock.now().toISOString(),
+      actor: member,
+      action: SUPPORT_ACTIONS.access,
+      clientId,
+      reason: grant.reason,
+      outcome: 'success',
+      details: { grantId: grant.id, incident: grant.incident, purpose },
+    });
+    return grant;
+  }
+
+  private async find(clientId: ClientId, grantId: string): Promise<SupportGrant> {
+    if (!GRANT_ID_RULE.test(grantId)) throw new FleetError('invalid_input', 'a grant id looks like sg-0123456789abcdef');
+    const grant = (await this.list(clientId)).find((candidate) => candidate.id === grantId);
+    if (grant === undefined) throw new FleetError('not_found', `no support grant ${grantId} for ${clientId}`);
+    return grant;
+  }
+
+  private async existingClient(rawClientId: unknown): Promise<ClientId> {
+    const clientId = parseClientId(rawClientId);
+    if (!(await this.deps.registry.getClient(clientId))) throw new FleetError('not_found', `no client "${clientId}" in the registry`);
+    return clientId;
+  }
+
+  private async adminsOf(clientId: ClientId): Promise<string[]> {
+    const record = await this.deps.registry.getClient(clientId);
+    if (!record) throw new FleetError('not_found', `no client "${clientId}" in the registry`);
+    return parseClientConfigYaml(record.configYaml, `the config of ${clientId}`).admins;
+  }
+}
+
+/** Grant states from the ops log entries of one client, oldest first. */
+export function foldGrants(entries: readonly OpsLogEntry[], now: Date): SupportGrant[] {
+  const grants = new Map<string, SupportGrant>();
+  for (const entry of entries) {
+    const grantId = typeof entry.details['grantId'] === 'string' ? entry.details['grantId'] : null;
+    if (grantId === null) continue;
+    if (entry.action === SUPPORT_ACTIONS.request && entry.clientId !== null) {
+      grants.set(grantId, {
+        id: grantId,
+        clientId: entry.clientId,
+        member: String(entry.details['member']),
+        incident: String(entry.details['incident']),
+        reason: entry.reason ?? '',
+        hours: Number(entry.details['hours']),
+        requestedAt: entry.at,
+        requestedBy: entry.actor,
+        approvedBy: null,
+        approvedAt: null,
+        expiresAt: null,
+        revokedAt: null,
+        status: 'pending',
+      });
+      continue;
+    }
+    const grant = grants.get(grantId);
+    if (grant === undefined) continue;
+    if (entry.action === SUPPORT_ACTIONS.approve && grant.approvedAt === null && grant.revokedAt === null) {
+      grant.approvedBy = String(entry.details['approvedBy']);
+      grant.approvedAt = entry.at;
+      grant.expiresAt = String(entry.details['expiresAt']);
+    } else if (entry.action === SUPPORT_ACTIONS.revoke && grant.revokedAt === null) {
+      grant.revokedAt = entry.at;
+    }
+  }
+  for (const grant of grants.values()) grant.status = statusOf(grant, now);
+  return [...grants.values()];
+}
+
+function statusOf(grant: SupportGrant, now: Date): SupportGrantStatus {
+  if (grant.revokedAt !== null) return 'revoked';
+  if (grant.expiresAt !== null) return Date.parse(grant.expiresAt) > now.getTime() ? 'active' : 'expired';
+  return now.getTime() - Date.parse(grant.requestedAt) > PENDING_VALID_HOURS * HOUR_MS ? 'expired' : 'pending';
+}
