@@ -61,19 +61,33 @@ export interface FilingDeps {
 }
 
 /**
- * Runs the filing plan of one message: each step through the gate, audited before the write and after,
- * never in dry run or once killed. A provider failure is audited and logged and the next step still
- * runs: filing must never hold up the reply. Killed and authentication failures go back to the caller.
+ * Runs the filing plan of one message: each step through the gate, never in dry run or once killed, each
+ * outcome audited. A provider failure is audited and logged and the next step still runs: filing must
+ * never hold up the reply. Killed and authentication failures go back to the caller.
+ *
+ * Filing writes are idempotent and the caller re-files a message until it has recorded it as filed, which
+ * it does only after this returns: so a write needs no intent record ahead of it (a crash before the
+ * outcome record means the write is done and recorded again), and the outcome records of all steps are
+ * appended together, one group commit instead of one per step.
  */
 export async function fileMessage(deps: FilingDeps, messageId: string, emailType: EmailType): Promise<Map<FilingOperation, FilingOutcome>> {
   const outcomes = new Map<FilingOperation, FilingOutcome>();
-  for (const step of filingPlan(deps.context.config, messageId, emailType)) {
-    outcomes.set(step.operation, await runStep(deps, step, messageId, emailType));
+  const records: AuditInput[] = [];
+  try {
+    for (const step of filingPlan(deps.context.config, messageId, emailType)) {
+      const { outcome, record } = await runStep(deps, step, messageId, emailType);
+      outcomes.set(step.operation, outcome);
+      records.push(record);
+    }
+  } finally {
+    await Promise.all(records.map((record) => deps.context.audit.append(record)));
   }
   return outcomes;
 }
 
-async function runStep(deps: FilingDeps, step: FilingStep, messageId: string, emailType: EmailType): Promise<FilingOutcome> {
+type AuditInput = Parameters<RuntimeContext['audit']['append']>[0];
+
+async function runStep(deps: FilingDeps, step: FilingStep, messageId: string, emailType: EmailType): Promise<{ outcome: FilingOutcome; record: AuditInput }> {
   const { context, provider, retry } = deps;
   const actionType: AuditActionType = step.action.kind === 'mail.move' ? 'email_move' : 'email_label';
   const parameters: { [key: string]: JsonValue } = {
@@ -86,7 +100,7 @@ async function runStep(deps: FilingDeps, step: FilingStep, messageId: string, em
   context.metrics.policyDecision(decision.decision, decision.reasons[0] ?? 'none');
   if (decision.decision !== 'allow') {
     const dryRun = decision.reasons.includes('dry_run');
-    await context.audit.append({
+    const record: AuditInput = {
       action_type: dryRun ? actionType : 'policy_denied',
       actor: 'agent',
       target: messageId,
@@ -100,12 +114,11 @@ async function runStep(deps: FilingDeps, step: FilingStep, messageId: string, em
       approved_by: null,
       result: dryRun ? 'dry_run' : 'denied',
       content_hash: null,
-    });
-    return dryRun ? 'dry_run' : 'refused';
+    };
+    return { outcome: dryRun ? 'dry_run' : 'refused', record };
   }
   context.kill.assertAlive(step.operation);
-  const record = { action_type: actionType, actor: 'agent', target: messageId, parameters, approval_status: 'not_required', approved_by: 'policy', content_hash: null } as const;
-  await context.audit.append({ ...record, result: 'intended' });
+  const base = { action_type: actionType, actor: 'agent', target: messageId, approval_status: 'not_required', approved_by: 'policy', content_hash: null } as const;
   try {
     await withProviderRetry(() => write(provider, step, messageId), retry).catch((error: unknown) => {
       // Someone else (the mailbox owner, another client of the mailbox) may create the missing label
@@ -119,11 +132,9 @@ async function runStep(deps: FilingDeps, step: FilingStep, messageId: string, em
     if (error instanceof ProviderAuthError || (error instanceof FleetError && error.code === 'killed')) throw error;
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     context.logger.warn('filing a message failed; drafting goes on', { messageId, operation: step.operation, error: reason });
-    await context.audit.append({ ...record, parameters: { ...parameters, error: reason.slice(0, 300) }, result: 'failure' });
-    return 'failed';
+    return { outcome: 'failed', record: { ...base, parameters: { ...parameters, error: reason.slice(0, 300) }, result: 'failure' } };
   }
-  await context.audit.append({ ...record, result: 'success' });
-  return 'done';
+  return { outcome: 'done', record: { ...base, parameters, result: 'success' } };
 }
 
 function write(provider: MailProvider, step: FilingStep, messageId: string): Promise<void> {
