@@ -1,4 +1,4 @@
-import { json, randomId, type EmulatorResponse } from './http-emulator.ts';
+import { deliverJson, json, randomId, type EmulatorResponse } from './http-emulator.ts';
 
 /**
  * Gmail's `users.watch` / `users.stop` and the Cloud Pub/Sub push that follows, for the Gmail emulator.
@@ -102,18 +102,6 @@ export class GmailPush {
     };
     const delivery: PushDelivery = { url: this.#endpoint, body, status: null };
     this.deliveries.push(delivery);
-    const sent = fetch(delivery.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(10_000),
-    })
-      .then(async (response) => {
-        delivery.status = response.status;
-        await response.arrayBuffer();
-      })
-      .catch(() => undefined)
-      .finally(() => this.#pending.delete(sent));
-    this.#pending.add(sent);
+    void deliverJson(delivery.url, body, delivery, this.#pending);
   }
 }

@@ -1,4 +1,4 @@
-import { json, type EmulatorResponse } from './http-emulator.ts';
+import { deliverJson, json, type EmulatorResponse } from './http-emulator.ts';
 
 /**
  * Microsoft Graph change-notification subscriptions (`/v1.0/subscriptions`) for the Graph emulator,
@@ -192,20 +192,7 @@ export class GraphSubscriptions {
   #deliver(subscription: GraphSubscription, url: string, kind: NotificationDelivery['kind'], item: Record<string, unknown>): Promise<void> {
     const delivery: NotificationDelivery = { subscriptionId: subscription.id, url, kind, body: { value: [item] }, status: null };
     this.deliveries.push(delivery);
-    const sent = fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(delivery.body),
-      signal: AbortSignal.timeout(10_000),
-    })
-      .then(async (response) => {
-        delivery.status = response.status;
-        await response.arrayBuffer();
-      })
-      .catch(() => undefined)
-      .finally(() => this.#pending.delete(sent));
-    this.#pending.add(sent);
-    return sent;
+    return deliverJson(url, delivery.body, delivery, this.#pending);
   }
 }
 

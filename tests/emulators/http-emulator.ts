@@ -140,3 +140,24 @@ export function bearerToken(headers: IncomingMessage['headers']): string | null 
 export function randomId(prefix = ''): string {
   return prefix + crypto.randomUUID().replaceAll('-', '').slice(0, 16);
 }
+
+/**
+ * POSTs a JSON notification the way a provider does (fire and forget, 10 s timeout), records the answer's
+ * status on `delivery`, and keeps the request in `pending` until it settles so tests can wait for it.
+ */
+export function deliverJson(url: string, body: unknown, delivery: { status: number | null }, pending: Set<Promise<void>>): Promise<void> {
+  const sent = fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(10_000),
+  })
+    .then(async (response) => {
+      delivery.status = response.status;
+      await response.arrayBuffer();
+    })
+    .catch(() => undefined)
+    .finally(() => pending.delete(sent));
+  pending.add(sent);
+  return sent;
+}

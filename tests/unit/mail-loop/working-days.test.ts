@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { nextWorkingDays, zonedTime } from '../../../agent-image/src/services/mail-loop/working-days.ts';
+import { zonedTime } from '../../../agent-image/src/domain/zoned-time.ts';
+import { nextWorkingDays } from '../../../agent-image/src/services/mail-loop/working-days.ts';
 
 const WEEK = { start: '09:00', end: '17:00', days: [1, 2, 3, 4, 5] };
 

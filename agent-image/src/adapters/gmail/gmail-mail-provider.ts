@@ -15,7 +15,7 @@ import type {
 } from '../../ports/mail-provider.ts';
 import { assertIdempotencyKey, isPubSubTopicName, replySubject } from '../../ports/mail-provider.ts';
 import { googleClientFor, type GoogleAuth, type RotatingOAuth2Client } from './gmail-auth.ts';
-import { isInvalidGrant, statusOf, translateGmailError } from './gmail-errors.ts';
+import { callGoogleApi } from './google-call.ts';
 import { parseRaw, toMailMessage } from './gmail-message.ts';
 import { buildRawMessage, messageIdFor } from './gmail-mime.ts';
 
@@ -398,25 +398,9 @@ export class GmailMailProvider implements MailProvider {
     return id;
   }
 
-  /**
-   * One API call with our error translation. A 401 (the access token died early) refreshes once and
-   * retries once: the server refused before acting, so even a send is safe to repeat. `invalid_grant`
-   * is never retried.
-   */
   async #call<T>(operation: string, request: () => Promise<T>): Promise<T> {
     this.#logger.debug('gmail request', { op: operation });
-    try {
-      await this.#auth.saveRotatedToken();
-      return await request();
-    } catch (error) {
-      if (statusOf(error) !== 401 || isInvalidGrant(error)) throw translateGmailError(error, operation);
-    }
-    try {
-      await this.#auth.refreshAccessToken();
-      return await request();
-    } catch (error) {
-      throw translateGmailError(error, operation);
-    }
+    return callGoogleApi(this.#auth, operation, request);
   }
 }
 

@@ -5,7 +5,7 @@ import type { BusyInterval, CalendarEvent, CalendarProvider, NewEvent } from '..
 import { assertIdempotencyKey } from '../../ports/mail-provider.ts';
 import { checkNewEvent, checkWindow, clipAndSort, parseProviderDate } from '../calendar-event-rules.ts';
 import { googleClientFor, type GoogleAuth, type RotatingOAuth2Client } from '../gmail/gmail-auth.ts';
-import { isInvalidGrant, statusOf, translateGmailError } from '../gmail/gmail-errors.ts';
+import { callGoogleApi } from '../gmail/google-call.ts';
 import { KEY_PROPERTY, eventIdFor } from './google-event-id.ts';
 
 export interface GoogleCalendarProviderConfig {
@@ -100,22 +100,9 @@ export class GoogleCalendarProvider implements CalendarProvider {
     return event;
   }
 
-  /** One call with our error translation; a 401 refreshes once and repeats once (the server refused before acting). */
   async #call<T>(operation: string, request: () => Promise<T>): Promise<T> {
-    const name = `calendar ${operation}`;
     this.#logger.debug('google calendar request', { op: operation });
-    try {
-      await this.#auth.saveRotatedToken();
-      return await request();
-    } catch (error) {
-      if (statusOf(error) !== 401 || isInvalidGrant(error)) throw translateGmailError(error, name);
-    }
-    try {
-      await this.#auth.refreshAccessToken();
-      return await request();
-    } catch (error) {
-      throw translateGmailError(error, name);
-    }
+    return callGoogleApi(this.#auth, `calendar ${operation}`, request);
   }
 }
 

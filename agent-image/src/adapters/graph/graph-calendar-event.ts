@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FleetError } from '../../domain/fleet-error.ts';
+import { localParts } from '../../domain/zoned-time.ts';
 import type { BusyInterval, CalendarEvent } from '../../ports/calendar-provider.ts';
 
 /** Graph's dateTimeTimeZone. Every request asks for UTC (`Prefer: outlook.timezone="UTC"`), so answers come in UTC. */
@@ -38,18 +39,9 @@ export function parseGraphUtc(value: z.infer<typeof dateTimeTimeZone>, what: str
 
 /** The wall-clock time of `instant` in `zone`, as Graph's dateTime wants it (no offset). */
 export function wallTimeIn(instant: Date, zone: string): string {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: zone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(instant);
-  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '00';
-  return `${get('year')}-${get('month')}-${get('day')}T${get('hour')}:${get('minute')}:${get('second')}`;
+  const local = localParts(instant, zone);
+  const two = (value: number) => String(value).padStart(2, '0');
+  return `${String(local.year).padStart(4, '0')}-${two(local.month)}-${two(local.day)}T${two(local.hour)}:${two(local.minute)}:${two(local.second)}`;
 }
 
 export function toBusyInterval(event: GraphEvent): BusyInterval | null {

@@ -4,7 +4,7 @@ import type { Logger } from '../../observability/logger.ts';
 import type { BusyInterval, CalendarEvent, CalendarProvider, NewEvent } from '../../ports/calendar-provider.ts';
 import { assertIdempotencyKey } from '../../ports/mail-provider.ts';
 import { checkNewEvent, checkWindow, clipAndSort } from '../calendar-event-rules.ts';
-import { BearerTokenMiddleware, tokenFailure } from './graph-auth-middleware.ts';
+import { BearerTokenMiddleware } from './graph-auth-middleware.ts';
 import {
   BUSY_FIELDS,
   EVENT_FIELDS,
@@ -15,7 +15,7 @@ import {
   wallTimeIn,
   type GraphEvent,
 } from './graph-calendar-event.ts';
-import { translateGraphError } from './graph-errors.ts';
+import { callGraphApi } from './graph-errors.ts';
 import type { GraphTokenSource } from './graph-token-source.ts';
 
 export interface GraphCalendarProviderConfig {
@@ -143,11 +143,6 @@ export class GraphCalendarProvider implements CalendarProvider {
 
   async #call<T>(operation: string, request: () => Promise<T>): Promise<T> {
     this.#logger.debug('graph request', { op: operation });
-    const slot: { error: unknown } = { error: undefined };
-    try {
-      return await tokenFailure.run(slot, request);
-    } catch (error) {
-      throw translateGraphError(slot.error ?? error, `calendar ${operation}`);
-    }
+    return callGraphApi(`calendar ${operation}`, request);
   }
 }

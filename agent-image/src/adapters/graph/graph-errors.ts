@@ -1,6 +1,7 @@
 import { GraphError } from '@microsoft/microsoft-graph-client';
 import { FleetError } from '../../domain/fleet-error.ts';
 import { ProviderAuthError, ProviderThrottledError, parseRetryAfter } from '../../ports/mail-provider.ts';
+import { tokenFailure } from './graph-auth-middleware.ts';
 
 export function graphStatusOf(error: unknown): number | null {
   return error instanceof GraphError ? error.statusCode : null;
@@ -28,4 +29,17 @@ export function translateGraphError(error: unknown, operation: string): FleetErr
   if (status === 410) return new FleetError('not_found', `graph ${operation}: sync state gone`, { cause: error });
   if (status === 400) return new FleetError('invalid_input', `graph ${operation}: rejected as invalid (${error.code ?? 'BadRequest'})`, { cause: error });
   return new FleetError('internal', `graph ${operation}: unexpected status ${status}`, { cause: error });
+}
+
+/**
+ * One Graph request with our error translation. The auth middleware parks a token failure (a revoked
+ * grant) in the slot, because the Graph client would turn it into a bare "no answer".
+ */
+export async function callGraphApi<T>(operation: string, request: () => Promise<T>): Promise<T> {
+  const slot: { error: unknown } = { error: undefined };
+  try {
+    return await tokenFailure.run(slot, request);
+  } catch (error) {
+    throw translateGraphError(slot.error ?? error, operation);
+  }
 }

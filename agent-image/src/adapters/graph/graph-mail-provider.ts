@@ -18,8 +18,8 @@ import {
   type SentMessage,
   type WatchTarget,
 } from '../../ports/mail-provider.ts';
-import { BearerTokenMiddleware, tokenFailure } from './graph-auth-middleware.ts';
-import { graphStatusOf, translateGraphError } from './graph-errors.ts';
+import { BearerTokenMiddleware } from './graph-auth-middleware.ts';
+import { callGraphApi, graphStatusOf } from './graph-errors.ts';
 import { MESSAGE_FIELDS, graphMessageSchema, recipients, toDraft, toMailMessage, type GraphMessage } from './graph-message.ts';
 import type { GraphTokenSource } from './graph-token-source.ts';
 
@@ -316,12 +316,7 @@ export class GraphMailProvider implements MailProvider {
 
   async #call<T>(operation: string, request: () => Promise<T>): Promise<T> {
     this.#logger.debug('graph request', { op: operation });
-    const slot: { error: unknown } = { error: undefined };
-    try {
-      return await tokenFailure.run(slot, request);
-    } catch (error) {
-      throw translateGraphError(slot.error ?? error, operation);
-    }
+    return callGraphApi(operation, request);
   }
 }
 
