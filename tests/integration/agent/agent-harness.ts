@@ -260,8 +260,9 @@ export interface AgentOptions {
   /** Kubernetes layout: the orchestrator's read-only placed files and Vault Agent's token file. */
   placedFilesDir?: string;
   vaultSinkFile?: string;
-  /** How often a token read from the sink file is checked against Vault, ms. */
+  /** How often a token read from the sink file is checked against Vault, and how long a refused one waits for a new one, ms. */
   vaultTokenCheckMs?: number;
+  vaultTokenGraceMs?: number;
   concurrency?: number;
 }
 
@@ -297,6 +298,7 @@ export async function startAgent(options: AgentOptions): Promise<AgentUnderTest>
         ...input,
         logger,
         ...(options.vaultTokenCheckMs === undefined ? {} : { tokenCheckIntervalMs: options.vaultTokenCheckMs }),
+        ...(options.vaultTokenGraceMs === undefined ? {} : { tokenFileGraceMs: options.vaultTokenGraceMs }),
       }),
     connectors: connectorsFromSecrets({
       ...(options.mailbox?.endpoints ?? {}),

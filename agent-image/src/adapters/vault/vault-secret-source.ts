@@ -16,6 +16,8 @@ interface CommonOptions {
   timeoutMs?: number;
   /** Token file only: how often the token is checked against Vault (a kill revokes it), ms. Default 15 000. */
   tokenCheckIntervalMs?: number;
+  /** Token file only: how long a refused token may wait for Vault Agent to write a new one, ms. Default 10 000. */
+  tokenFileGraceMs?: number;
 }
 
 export type VaultSecretSourceOptions = CommonOptions &
@@ -125,13 +127,24 @@ export class VaultSecretSource implements SecretSource {
     await this.call('look up token', () => this.client.read('auth/token/lookup-self'));
   }
 
-  /** True when the token file holds a different token than the one refused: Vault Agent re-authenticated. */
+  /**
+   * True when the token file holds a different token than the one refused: Vault Agent re-authenticated.
+   * Vault Agent may write the new token a moment after the old one stopped working (a rotation revokes
+   * first), so the file is watched for a short grace before the refusal counts as a revocation.
+   */
   private async tokenFileMoved(): Promise<boolean> {
-    if (this.tokenFile === null) return false;
-    const current = await readTokenFile(this.tokenFile).catch(() => null);
-    if (current === null || current === this.client.token) return false;
-    this.client.token = current;
-    return true;
+    const file = this.tokenFile;
+    if (file === null) return false;
+    const deadline = Date.now() + (this.options.tokenFileGraceMs ?? 10_000);
+    for (;;) {
+      const current = await readTokenFile(file).catch(() => null);
+      if (current !== null && current !== this.client.token) {
+        this.client.token = current;
+        return true;
+      }
+      if (Date.now() >= deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
   }
 
   private scheduleRenewal(ttlSeconds: number): void {
