@@ -26,6 +26,8 @@ interface GatewayMailbox {
   sentTo(): string[][];
   sentSubjects(): string[];
   labelsOf(id: string): string[];
+  /** The next `count` API requests are refused with 429 and Retry-After. */
+  throttle(count: number, retryAfterSeconds: number): void;
   secret(): string;
   env: Record<string, string>;
   stop(): Promise<void>;
@@ -43,6 +45,7 @@ async function gatewayMailbox(kind: ProviderKind, host: string, port: number): P
       sentTo: () => gmail.sent.map((record) => [record.parsed.to ?? []].flat().flatMap((to) => to.value.map((address) => address.address ?? ''))),
       sentSubjects: () => gmail.sent.map((record) => record.parsed.subject ?? ''),
       labelsOf: (id) => gmail.labelNamesOf(id).filter((name) => name !== name.toUpperCase()),
+      throttle: (count, retryAfterSeconds) => gmail.throttle(count, retryAfterSeconds),
       secret: () => JSON.stringify({ client_id: gmail.clientId, client_secret: gmail.clientSecret, refresh_token: gmail.issueRefreshToken(gmailScopesFor(PERMISSIONS)) }),
       env: { AGENT_GMAIL_ROOT_URL: `http://${host}:${port}/`, AGENT_GMAIL_TOKEN_URL: `http://${host}:${port}/token` },
       stop: () => gmail.stop(),
@@ -57,6 +60,7 @@ async function gatewayMailbox(kind: ProviderKind, host: string, port: number): P
     sentTo: () => graph.sent.map((record) => record.to),
     sentSubjects: () => graph.sent.map((record) => record.subject),
     labelsOf: (id) => [...(graph.message(id)?.categories ?? [])],
+    throttle: (count, retryAfterSeconds) => graph.throttle(count, retryAfterSeconds),
     secret: () => JSON.stringify({ client_id: graph.clientId, client_secret: graph.clientSecret, refresh_token: graph.issueRefreshToken(graphScopesFor(PERMISSIONS)) }),
     env: { AGENT_GRAPH_BASE_URL: graph.baseUrl, AGENT_GRAPH_TOKEN_URL: graph.tokenUrl },
     stop: () => graph.stop(),
@@ -138,10 +142,8 @@ for (const kind of ['gmail', 'outlook'] as ProviderKind[]) {
 
       await fleet.orchestrator.secrets.set({ clientId, name: kind, value: mailbox.secret(), actor: 'test' });
       await fleet.orchestrator.secrets.set({ clientId, name: 'anthropic', value: anthropic.apiKey, actor: 'test' });
-      // A restart with a fresh introduction makes the agent read the secrets it now has.
+      // No restart: the idle agent reads the secrets it now has at its next round (every 5 s here).
       const container = docker.getContainer(`fleet-${clientId}`);
-      await container.kill({ signal: 'SIGKILL' });
-      await fleet.orchestrator.reconcile.reconcile();
 
       const diagnose = async (error: unknown): Promise<never> => {
         const logs = (await container.logs({ stdout: true, stderr: true, tail: 40 })).toString();
@@ -190,6 +192,16 @@ for (const kind of ['gmail', 'outlook'] as ProviderKind[]) {
       }
       assert.deepEqual(mailbox.labelsOf(ids.list), []);
       assert.equal(count(final, 'email_label', 'success'), 5);
+
+      // A 429 storm: the next requests are refused with Retry-After. The agent backs off and retries; the
+      // two new acknowledgements each get exactly one reply, and nothing is lost.
+      mailbox.throttle(8, 1);
+      await mailbox.seed({ from: KNOWN, subject: 'Invoice 8', text: 'We received the invoice 8. Thanks!' });
+      await mailbox.seed({ from: KNOWN, subject: 'Invoice 9', text: 'We received the invoice 9. Thanks!' });
+      await waitFor('both replies after the storm', 120_000, async () => (mailbox.sentSubjects().length >= 3 ? true : undefined)).catch(diagnose);
+      await new Promise((resolve) => setTimeout(resolve, 6_000)); // one more sync: no second reply may follow
+      assert.deepEqual(mailbox.sentSubjects().map((subject) => subject.replace(/\s+/g, ' ')).sort(), ['Re: Invoice 7', 'Re: Invoice 8', 'Re: Invoice 9']);
+      assert.equal(count(await exportAudit(fleet, clientId), 'email_send', 'success'), 3);
 
       const { verification } = await fleet.orchestrator.agents.verifyAudit(clientId);
       assert.equal((verification as { ok: boolean }).ok, true, JSON.stringify(verification));
