@@ -1,4 +1,5 @@
 import express from 'express';
+import { rateLimit } from 'express-rate-limit';
 import type { Server } from 'node:http';
 import { z } from 'zod';
 import { FleetError, isFleetError, type FleetErrorCode } from '../domain/fleet-error.ts';
@@ -28,6 +29,11 @@ export type ControlRuntime = Pick<
 
 const NOTIFICATION_PATH = '/v1/mail-notifications';
 const NOTIFICATION_BODY_LIMIT = '64kb';
+/**
+ * One budget for every caller of the public notification route (behind a reverse proxy they all share an
+ * address): a flood is refused cheaply, and what a refusal costs is only latency, since polling backfills.
+ */
+const NOTIFICATIONS_PER_MINUTE = 600;
 
 const STATUS_BY_CODE: Record<FleetErrorCode, number> = {
   invalid_input: 400,
@@ -243,7 +249,15 @@ export function createControlApp(runtime: ControlRuntime, logger: Logger): expre
  * Graph's validation handshake (`?validationToken=`) is answered with the token as text/plain.
  */
 function mountMailNotifications(app: express.Express, runtime: ControlRuntime): void {
-  app.post(NOTIFICATION_PATH, express.json({ limit: NOTIFICATION_BODY_LIMIT }), (request, response, next) => {
+  const limiter = rateLimit({
+    windowMs: 60_000,
+    limit: NOTIFICATIONS_PER_MINUTE,
+    keyGenerator: () => 'notifications',
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    message: { code: 'busy', message: 'too many notifications; polling catches up' },
+  });
+  app.post(NOTIFICATION_PATH, limiter, express.json({ limit: NOTIFICATION_BODY_LIMIT }), (request, response, next) => {
     const handle = async () => {
       const validationToken = request.query['validationToken'];
       if (validationToken !== undefined) {

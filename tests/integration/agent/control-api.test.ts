@@ -109,6 +109,23 @@ describe('agent control API against a real embedded Vault', () => {
     assert.equal(a.runtime.status().connection, 'gmail');
   });
 
+  test('the public notification route refuses a flood with 429 after its per-minute budget', async () => {
+    const a = await agent();
+    const statuses: number[] = [];
+    for (let batch = 0; batch < 13; batch++) {
+      const answers = await Promise.all(
+        Array.from({ length: 50 }, () => a.call('POST', '/v1/mail-notifications', { value: [{ clientState: 'forged' }] }, null)),
+      );
+      statuses.push(...answers.map((answer) => answer.status));
+    }
+    const limited = statuses.filter((status) => status === 429).length;
+    assert.equal(statuses.length - limited, 600, 'exactly the budget reaches the handler');
+    assert.equal(limited, 50);
+    assert.ok(statuses.slice(0, 600).every((status) => status !== 429 && status >= 400), 'forged notifications are refused by the handler');
+    // The control API itself is not part of that budget.
+    assert.equal((await a.call('GET', '/healthz', undefined, null)).status, 200);
+  });
+
   test('authenticated routes reject a missing or wrong control token', async () => {
     const a = await agent({ withoutSecrets: true });
     assert.equal(await a.introduce(), 204);
