@@ -1,6 +1,8 @@
 import { z } from 'zod';
 
 /** Process settings of the agent (not the client's policy config, which lives in the client's volume). */
+const absolutePath = z.string().regex(/^\//, 'must be an absolute path');
+
 const agentEnvSchema = z.object({
   /** Path of the client's config YAML. Default /data/config.yaml (in the client's own volume). */
   AGENT_CONFIG_PATH: z.string().min(1).default('/data/config.yaml'),
@@ -22,12 +24,12 @@ const agentEnvSchema = z.object({
    * Read-only directory of files the orchestrator places for the agent (the kill switch's KILLED flag).
    * Set on Kubernetes, where they arrive as a ConfigMap mount; unset on Docker, where they land in AGENT_DATA_DIR.
    */
-  AGENT_PLACED_FILES_DIR: z.string().regex(/^\//, 'must be an absolute path').optional(),
+  AGENT_PLACED_FILES_DIR: absolutePath.optional(),
   /**
    * File Vault Agent writes the agent's Vault token to (Kubernetes). When set, the agent introduces itself
    * from it at start instead of waiting for a wrapped token. Default: none (wrapped-token introduction).
    */
-  AGENT_VAULT_SINK_FILE: z.string().regex(/^\//, 'must be an absolute path').optional(),
+  AGENT_VAULT_SINK_FILE: absolutePath.optional(),
   /** Seconds between mailbox syncs. Default 60. */
   AGENT_SYNC_INTERVAL_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
   /** Seconds between approval-expiry sweeps. Default 60. */

@@ -27,7 +27,7 @@ const orchestratorEnvSchema = z
       .optional(),
     /** Where agents run: docker (one host) or kubernetes (a Helm release per client). Default docker. */
     FLEET_RUNTIME: z.enum(['docker', 'kubernetes'], { error: 'must be docker or kubernetes' }).default('docker'),
-    /** Kubeconfig file for helm and kubectl (kubernetes). Default: none, i.e. the in-cluster service account. */
+    /** Kubeconfig file for helm and kubectl, passed on in their environment (kubernetes). Default: none, i.e. the in-cluster service account. */
     KUBECONFIG: z.string().min(1).optional(),
     /** Kubeconfig context (kubernetes). Default: the kubeconfig's current context. */
     FLEET_KUBE_CONTEXT: z.string().min(1).optional(),
@@ -114,7 +114,6 @@ const orchestratorEnvSchema = z
   });
 
 export interface KubernetesRuntimeConfig {
-  kubeconfig: string | undefined;
   context: string | undefined;
   helmPath: string;
   kubectlPath: string;
@@ -181,7 +180,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Orche
     homeDir: e.AGENT_FLEET_HOME,
     runtime: e.FLEET_RUNTIME,
     kubernetes: {
-      kubeconfig: e.KUBECONFIG,
       context: e.FLEET_KUBE_CONTEXT,
       helmPath: e.FLEET_HELM_PATH,
       kubectlPath: e.FLEET_KUBECTL_PATH,

@@ -1,8 +1,8 @@
 import { FleetError } from '../domain/fleet-error.ts';
-import type { BusyInterval, NewEvent } from '../ports/calendar-provider.ts';
-import { assertIdempotencyKey } from '../ports/mail-provider.ts';
+import { isTimeZone } from '../domain/zoned-time.ts';
+import type { NewEvent } from '../ports/calendar-provider.ts';
+import { assertIdempotencyKey, isEmailAddress } from '../ports/mail-provider.ts';
 
-const ADDRESS_RULE = /^[^\s@"'()<>,;:\\[\]]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/;
 const MAX_ATTENDEES = 100;
 const MAX_TITLE = 500;
 const MAX_TEXT = 20_000;
@@ -11,17 +11,6 @@ const MAX_WINDOW_MS = 62 * 86_400_000;
 /** A NewEvent after the checks both calendar adapters share: attendees trimmed, lower-cased, deduplicated. */
 export interface CheckedEvent extends NewEvent {
   attendees: string[];
-}
-
-/** True for an IANA zone name the runtime knows (what both providers accept). */
-export function isTimeZone(zone: string): boolean {
-  if (zone.trim() === '' || zone.length > 100) return false;
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Rejects what the provider would reject (or should never see) before any request leaves. */
@@ -38,7 +27,7 @@ export function checkNewEvent(event: NewEvent): CheckedEvent {
   const attendees = [...new Set(event.attendees.map((a) => a.trim().toLowerCase()))];
   if (attendees.length === 0) throw new FleetError('invalid_input', 'an event needs at least one attendee');
   if (attendees.length > MAX_ATTENDEES) throw new FleetError('invalid_input', `at most ${MAX_ATTENDEES} attendees`);
-  const bad = attendees.filter((a) => !ADDRESS_RULE.test(a));
+  const bad = attendees.filter((a) => !isEmailAddress(a));
   if (bad.length > 0) throw new FleetError('invalid_input', `${bad.length} attendee(s) are not email addresses`);
   return { ...event, title, attendees };
 }
@@ -48,17 +37,6 @@ export function checkWindow(from: Date, to: Date): void {
   if (!validDate(from) || !validDate(to)) throw new FleetError('invalid_input', 'free/busy window must be valid dates');
   if (to.getTime() <= from.getTime()) throw new FleetError('invalid_input', 'free/busy window must end after it starts');
   if (to.getTime() - from.getTime() > MAX_WINDOW_MS) throw new FleetError('invalid_input', 'free/busy window must be at most 62 days');
-}
-
-/** Clips intervals to the window, drops empty ones, sorts by start (then end). */
-export function clipAndSort(intervals: BusyInterval[], from: Date, to: Date): BusyInterval[] {
-  const lo = from.getTime();
-  const hi = to.getTime();
-  return intervals
-    .map((i) => ({ start: Math.max(lo, i.start.getTime()), end: Math.min(hi, i.end.getTime()) }))
-    .filter((i) => i.end > i.start)
-    .sort((a, b) => a.start - b.start || a.end - b.end)
-    .map((i) => ({ start: new Date(i.start), end: new Date(i.end) }));
 }
 
 /** Parses a provider timestamp; a missing or malformed one is an integrity failure, not a silent gap. */

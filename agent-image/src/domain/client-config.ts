@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { CLIENT_ID_RULE } from './client-id.ts';
+import { PUBSUB_TOPIC_RULE } from './pubsub-topic.ts';
+import { isTimeZone } from './zoned-time.ts';
 
 /**
  * The per-client agent configuration (one YAML file per client). Every field has a default so that a
@@ -66,14 +68,11 @@ const blockListEntry = z
     'must be an address (user@example.com), a domain (example.com) or a subdomain pattern (*.example.com)',
   );
 
-function isValidTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** Where a provider pushes notifications: https, or plain http on loopback only (tests). */
+const pushUrl = z
+  .url()
+  .max(2000)
+  .refine((url) => /^https:\/\//i.test(url) || /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\//i.test(url), 'must be an https:// URL');
 
 export const clientConfigSchema = z
   .object({
@@ -88,7 +87,7 @@ export const clientConfigSchema = z
     /** Client admins: who approve drafts, pull the kill switch and receive summaries and alerts. */
     admins: z.array(emailAddress).max(50).default([]),
     /** IANA time zone of the client, for working hours and the daily summary. Default: UTC. */
-    timezone: z.string().refine(isValidTimeZone, 'must be an IANA time zone such as "Europe/London"').default('UTC'),
+    timezone: z.string().refine(isTimeZone, 'must be an IANA time zone such as "Europe/London"').default('UTC'),
     /** Working hours in the client's time zone; actions outside them count as off-hours. */
     workingHours: z
       .object({
@@ -180,26 +179,15 @@ export const clientConfigSchema = z
         /** Gmail: Cloud Pub/Sub topic `projects/<project>/topics/<topic>` that Gmail publishes to. */
         gmailTopic: z
           .string()
-          .regex(
-            /^projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/topics\/[A-Za-z][A-Za-z0-9._~+%-]{2,254}$/,
-            'must be projects/<project-id>/topics/<topic>',
-          )
+          .regex(PUBSUB_TOPIC_RULE, 'must be projects/<project-id>/topics/<topic>')
           .optional(),
         /**
          * Outlook: the agent's public `POST /v1/mail-notifications` URL that Graph calls. HTTPS (plain
          * http only on loopback, for tests).
          */
-        notificationUrl: z
-          .url()
-          .max(2000)
-          .refine((url) => /^https:\/\//i.test(url) || /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\//i.test(url), 'must be an https:// URL')
-          .optional(),
+        notificationUrl: pushUrl.optional(),
         /** Outlook: where Graph sends lifecycle events. Default: notificationUrl. */
-        lifecycleNotificationUrl: z
-          .url()
-          .max(2000)
-          .refine((url) => /^https:\/\//i.test(url) || /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\//i.test(url), 'must be an https:// URL')
-          .optional(),
+        lifecycleNotificationUrl: pushUrl.optional(),
       })
       .strict()
       .optional(),

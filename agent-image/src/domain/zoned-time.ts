@@ -8,30 +8,44 @@ export interface LocalParts {
   second: number;
 }
 
+/** True for an IANA zone name the platform knows (what the providers accept too). */
+export function isTimeZone(zone: string): boolean {
+  if (zone.trim() === '' || zone.length > 100) return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-function formatterFor(timeZone: string): Intl.DateTimeFormat {
-  let formatter = formatters.get(timeZone);
+/** A formatter for `timeZone`, built once per zone, locale and options (building one is slow). */
+export function zonedFormatter(timeZone: string, locale: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `${timeZone}|${locale}|${JSON.stringify(options)}`;
+  let formatter = formatters.get(key);
   if (formatter === undefined) {
-    formatter = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-      hourCycle: 'h23',
-    });
-    formatters.set(timeZone, formatter);
+    formatter = new Intl.DateTimeFormat(locale, { ...options, timeZone });
+    formatters.set(key, formatter);
   }
   return formatter;
 }
 
+const PARTS: Intl.DateTimeFormatOptions = {
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hourCycle: 'h23',
+};
+
 /** The local date and time of `at` in `timeZone`. */
 export function localParts(at: Date, timeZone: string): LocalParts {
   const parts: Record<string, number> = {};
-  for (const part of formatterFor(timeZone).formatToParts(at)) {
+  for (const part of zonedFormatter(timeZone, 'en-US', PARTS).formatToParts(at)) {
     if (part.type !== 'literal') parts[part.type] = Number(part.value);
   }
   return {

@@ -39,3 +39,14 @@ export interface CalendarProvider {
   /** An event created earlier with this idempotency key, for recovery after a crash. */
   findEventByIdempotencyKey(key: string): Promise<CalendarEvent | null>;
 }
+
+/** Clips busy intervals to a window, drops the empty ones, sorts them by start (then end). */
+export function clipBusyIntervals(intervals: readonly BusyInterval[], from: Date, to: Date): BusyInterval[] {
+  const lo = from.getTime();
+  const hi = to.getTime();
+  return intervals
+    .map((interval) => ({ start: Math.max(lo, interval.start.getTime()), end: Math.min(hi, interval.end.getTime()) }))
+    .filter((interval) => interval.end > interval.start)
+    .sort((a, b) => a.start - b.start || a.end - b.end)
+    .map((interval) => ({ start: new Date(interval.start), end: new Date(interval.end) }));
+}

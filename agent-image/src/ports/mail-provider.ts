@@ -168,12 +168,6 @@ export interface MailWatch {
 
 /** Graph's maximum subscription lifetime for Outlook messages, minutes. */
 export const GRAPH_MESSAGE_SUBSCRIPTION_MAX_MINUTES = 10_080;
-const GCP_TOPIC_RULE = /^projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/topics\/[A-Za-z][A-Za-z0-9._~+%-]{2,254}$/;
-
-/** True for a Pub/Sub topic name Gmail accepts (`projects/<project-id>/topics/<topic>`). */
-export function isPubSubTopicName(name: string): boolean {
-  return GCP_TOPIC_RULE.test(name) && !name.split('/')[3]?.startsWith('goog');
-}
 
 /** Why the provider refused our credentials. `revoked` pauses the agent; the others may not. */
 export type AuthFailureKind = 'revoked' | 'invalid_token' | 'insufficient_scope';
@@ -210,6 +204,13 @@ export function parseRetryAfter(value: string | null | undefined, now: Date = ne
   const date = Date.parse(trimmed);
   if (Number.isNaN(date)) return null;
   return Math.max(0, date - now.getTime());
+}
+
+const ADDRESS_RULE = /^[^\s@"'()<>,;:\\[\]]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/;
+
+/** A plain `user@domain.tld` address: no display name, quoting or anything a header could be built from. */
+export function isEmailAddress(address: string): boolean {
+  return ADDRESS_RULE.test(address);
 }
 
 const IDEMPOTENCY_KEY_RULE = /^[A-Za-z0-9._:-]{1,200}$/;

@@ -8,6 +8,7 @@ import { OrchestratorApiConnectTarget } from '../adapters/oauth/orchestrator-api
 import type { MailboxProvider } from '../ports/oauth-consent.ts';
 import { ConnectMailboxService } from '../services/connect-mailbox.ts';
 import type { OrchestratorClient } from './orchestrator-client.ts';
+import { readSecretInput } from './secret-input.ts';
 
 export interface ConnectCommandDeps {
   connected: () => Promise<OrchestratorClient>;
@@ -51,45 +52,6 @@ function authorityHostOption(value: string): string {
   return url.origin;
 }
 
-/** Piped: the whole of standard input. Terminal: a prompt that echoes nothing. Never argv (ps shows it). */
-async function readClientSecret(): Promise<string> {
-  const stdin = process.stdin;
-  if (!stdin.isTTY) {
-    const chunks: Buffer[] = [];
-    for await (const chunk of stdin) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
-  }
-  process.stderr.write('OAuth client secret (not echoed): ');
-  stdin.setRawMode(true);
-  stdin.setEncoding('utf8');
-  stdin.resume();
-  return new Promise((resolve, reject) => {
-    let value = '';
-    const finish = () => {
-      stdin.off('data', onData);
-      stdin.setRawMode(false);
-      stdin.pause();
-      process.stderr.write('\n');
-    };
-    const onData = (chunk: string) => {
-      for (const character of chunk) {
-        if (character === '\r' || character === '\n' || character === '\u0004') {
-          finish();
-          resolve(value);
-          return;
-        }
-        if (character === '\u0003') {
-          finish();
-          reject(new FleetError('invalid_input', 'cancelled'));
-          return;
-        }
-        value = character === '\u007f' || character === '\b' ? value.slice(0, -1) : value + character;
-      }
-    };
-    stdin.on('data', onData);
-  });
-}
-
 /** `fleet connect <client> --provider gmail|outlook`: the OAuth consent flow, run beside the operator. */
 export function registerConnectCommand(program: Command, deps: ConnectCommandDeps): void {
   program
@@ -116,7 +78,7 @@ export function registerConnectCommand(program: Command, deps: ConnectCommandDep
       const target = new OrchestratorApiConnectTarget({ api, actor: deps.actor });
       // Checked before asking for the secret: a wrong client or provider fails at once.
       await target.consentScopes(clientId, provider);
-      const clientSecret = await readClientSecret();
+      const clientSecret = await readSecretInput('OAuth client secret (not echoed): ');
       const service = new ConnectMailboxService({
         target,
         consentFor: consentForProvider(authorityHost === undefined ? {} : { microsoftAuthorityHost: authorityHost }),

@@ -13,6 +13,7 @@ import { EXIT_CODES } from './exit-codes.ts';
 import { OrchestratorClient } from './orchestrator-client.ts';
 import { provisionWithProgress } from './provision-progress.ts';
 import { registerConnectCommand } from './connect-command.ts';
+import { readStandardInput } from './secret-input.ts';
 
 const config = loadConfig();
 const client = new OrchestratorClient({ socketPath: config.api.socketPath, homeDir: config.homeDir });
@@ -158,9 +159,7 @@ program
 
 async function readStdin(): Promise<string> {
   if (process.stdin.isTTY) process.stderr.write('type the value, then press Ctrl-D (it is not echoed to any log)\n');
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return readStandardInput();
 }
 
 function requiredReason(reason: string | undefined): string {

@@ -1,4 +1,4 @@
-// The Google Calendar adapter does not exist yet: the CalendarProvider port is implemented in this test.
+// The calendar read in isolation: a small in-test CalendarProvider, everything else real (gate, audit log, metrics, kill switch).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';

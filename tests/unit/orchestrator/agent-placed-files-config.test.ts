@@ -10,7 +10,6 @@ void test('without AGENT_PLACED_FILES_DIR and AGENT_VAULT_SINK_FILE the agent ke
   assert.equal(env.AGENT_PLACED_FILES_DIR, undefined);
   assert.equal(env.AGENT_VAULT_SINK_FILE, undefined);
   const paths = runtimePaths('/data', { placedFilesDir: env.AGENT_PLACED_FILES_DIR, vaultSinkFile: env.AGENT_VAULT_SINK_FILE });
-  assert.deepEqual(paths.killFlags, ['/data/KILLED']);
   assert.equal(paths.placedKillFlag, null);
   assert.equal(paths.vaultSinkFile, null);
   assert.equal(paths.wrappedKey, '/data/keys/data-key.wrapped');
@@ -23,7 +22,6 @@ void test('the chart values are read, and the placed KILLED flag counts as a kil
   const paths = runtimePaths('/data', { placedFilesDir: env.AGENT_PLACED_FILES_DIR, vaultSinkFile: env.AGENT_VAULT_SINK_FILE });
   assert.equal(paths.killFlag, '/data/KILLED', 'the agent still writes its own flag in its writable volume');
   assert.equal(paths.placedKillFlag, '/etc/agent-fleet-files/KILLED');
-  assert.deepEqual(paths.killFlags, ['/data/KILLED', '/etc/agent-fleet-files/KILLED']);
   assert.equal(paths.vaultSinkFile, '/vault/secrets/token');
 });
 

@@ -105,7 +105,6 @@ void test('FLEET_RUNTIME defaults to docker, with the documented kubernetes defa
   const config = loadConfig({});
   assert.equal(config.runtime, 'docker');
   assert.deepEqual(config.kubernetes, {
-    kubeconfig: undefined,
     context: undefined,
     helmPath: 'helm',
     kubectlPath: 'kubectl',
@@ -144,7 +143,6 @@ void test('FLEET_RUNTIME=kubernetes reads the cluster settings, and helm and kub
   });
   assert.equal(config.runtime, 'kubernetes');
   assert.deepEqual(config.kubernetes, {
-    kubeconfig: '/etc/fleet/kubeconfig',
     context: 'prod-eu',
     helmPath: '/opt/k8s/helm',
     kubectlPath: '/opt/k8s/kubectl',

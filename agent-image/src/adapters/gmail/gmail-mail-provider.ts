@@ -13,7 +13,8 @@ import type {
   SentMessage,
   WatchTarget,
 } from '../../ports/mail-provider.ts';
-import { assertIdempotencyKey, isPubSubTopicName, replySubject } from '../../ports/mail-provider.ts';
+import { assertIdempotencyKey, isEmailAddress, replySubject } from '../../ports/mail-provider.ts';
+import { isPubSubTopicName } from '../../domain/pubsub-topic.ts';
 import { googleClientFor, type GoogleAuth, type RotatingOAuth2Client } from './gmail-auth.ts';
 import { callGoogleApi } from './google-call.ts';
 import { parseRaw, toMailMessage } from './gmail-message.ts';
@@ -34,7 +35,6 @@ export type GmailMailProviderConfig = GoogleAuth & {
   logger: Logger;
 };
 
-const ADDRESS_RULE = /^[^\s@"'()<>,;:\\[\]]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/;
 
 /** MailProvider over the Gmail API (googleapis). */
 export class GmailMailProvider implements MailProvider {
@@ -96,7 +96,7 @@ export class GmailMailProvider implements MailProvider {
 
   async hasPreviousCommunicationWith(address: string): Promise<boolean> {
     const normalised = address.trim().toLowerCase();
-    if (!ADDRESS_RULE.test(normalised)) throw new FleetError('invalid_input', 'not an email address');
+    if (!isEmailAddress(normalised)) throw new FleetError('invalid_input', 'not an email address');
     const response = await this.#call('messages.list', () =>
       this.#gmail.users.messages.list({ userId: 'me', q: `in:sent to:${normalised}`, maxResults: 1 }),
     );

@@ -1,9 +1,9 @@
 import { calendar_v3 } from 'googleapis/build/src/apis/calendar/v3.js';
 import { FleetError } from '../../domain/fleet-error.ts';
 import type { Logger } from '../../observability/logger.ts';
-import type { BusyInterval, CalendarEvent, CalendarProvider, NewEvent } from '../../ports/calendar-provider.ts';
+import { clipBusyIntervals, type BusyInterval, type CalendarEvent, type CalendarProvider, type NewEvent } from '../../ports/calendar-provider.ts';
 import { assertIdempotencyKey } from '../../ports/mail-provider.ts';
-import { checkNewEvent, checkWindow, clipAndSort, parseProviderDate } from '../calendar-event-rules.ts';
+import { checkNewEvent, checkWindow, parseProviderDate } from '../calendar-event-rules.ts';
 import { googleClientFor, type GoogleAuth, type RotatingOAuth2Client } from '../gmail/gmail-auth.ts';
 import { callGoogleApi } from '../gmail/google-call.ts';
 import { KEY_PROPERTY, eventIdFor } from './google-event-id.ts';
@@ -53,7 +53,7 @@ export class GoogleCalendarProvider implements CalendarProvider {
       start: parseProviderDate(period.start, 'busy start', 'google calendar'),
       end: parseProviderDate(period.end, 'busy end', 'google calendar'),
     }));
-    return clipAndSort(busy, from, to);
+    return clipBusyIntervals(busy, from, to);
   }
 
   async createEvent(event: NewEvent): Promise<CalendarEvent> {

@@ -1,10 +1,9 @@
-import { Client, GraphError, HTTPMessageHandler, type GraphRequest } from '@microsoft/microsoft-graph-client';
+import { GraphError, type GraphRequest } from '@microsoft/microsoft-graph-client';
 import { FleetError } from '../../domain/fleet-error.ts';
 import type { Logger } from '../../observability/logger.ts';
-import type { BusyInterval, CalendarEvent, CalendarProvider, NewEvent } from '../../ports/calendar-provider.ts';
+import { clipBusyIntervals, type BusyInterval, type CalendarEvent, type CalendarProvider, type NewEvent } from '../../ports/calendar-provider.ts';
 import { assertIdempotencyKey } from '../../ports/mail-provider.ts';
-import { checkNewEvent, checkWindow, clipAndSort } from '../calendar-event-rules.ts';
-import { BearerTokenMiddleware } from './graph-auth-middleware.ts';
+import { checkNewEvent, checkWindow } from '../calendar-event-rules.ts';
 import {
   BUSY_FIELDS,
   EVENT_FIELDS,
@@ -15,6 +14,7 @@ import {
   wallTimeIn,
   type GraphEvent,
 } from './graph-calendar-event.ts';
+import { connectGraph, type GraphConnection } from './graph-client.ts';
 import { callGraphApi } from './graph-errors.ts';
 import type { GraphTokenSource } from './graph-token-source.ts';
 
@@ -28,7 +28,6 @@ export interface GraphCalendarProviderConfig {
   logger: Logger;
 }
 
-const VERSION = 'v1.0';
 const MAX_PAGES = 50;
 
 /**
@@ -39,22 +38,14 @@ const MAX_PAGES = 50;
  * Creates carry the idempotency key as `transactionId`, Graph's own deduplication of retried creates.
  */
 export class GraphCalendarProvider implements CalendarProvider {
-  readonly #client: Client;
+  readonly #graph: GraphConnection;
   readonly #logger: Logger;
-  readonly #root: string;
   readonly #pageSize: number;
 
   constructor(config: GraphCalendarProviderConfig) {
     this.#logger = config.logger.child({ adapter: 'graph-calendar' });
-    const origin = new URL(config.baseUrl ?? 'https://graph.microsoft.com').origin;
-    this.#root = `${origin}/${VERSION}`;
     this.#pageSize = config.pageSize ?? 100;
-    // No RetryHandler: a blind retry of a create could invite twice; throttling goes back to the caller typed.
-    this.#client = Client.initWithMiddleware({
-      middleware: [new BearerTokenMiddleware(config.tokens, origin), new HTTPMessageHandler()],
-      baseUrl: `${origin}/`,
-      defaultVersion: VERSION,
-    });
+    this.#graph = connectGraph(config.tokens, config.baseUrl);
   }
 
   async freeBusy(from: Date, to: Date): Promise<BusyInterval[]> {
@@ -71,8 +62,8 @@ export class GraphCalendarProvider implements CalendarProvider {
         const interval = toBusyInterval(event);
         if (interval !== null) busy.push(interval);
       }
-      if (answer.nextLink === null) return clipAndSort(busy, from, to);
-      request = this.#request(this.#relative(answer.nextLink));
+      if (answer.nextLink === null) return clipBusyIntervals(busy, from, to);
+      request = this.#request(this.#graph.relative(answer.nextLink));
     }
     throw new FleetError('integrity', `graph calendarView did not end within ${MAX_PAGES} pages`);
   }
@@ -117,13 +108,7 @@ export class GraphCalendarProvider implements CalendarProvider {
   }
 
   #request(path: string): GraphRequest {
-    return this.#client.api(path).header('Prefer', UTC_PREFERENCE);
-  }
-
-  /** A link from Graph as a path for the SDK; links to anywhere else are refused. */
-  #relative(link: string): string {
-    if (!link.startsWith(`${this.#root}/`)) throw new FleetError('integrity', 'graph link points outside the configured Graph root');
-    return link.slice(this.#root.length);
+    return this.#graph.client.api(path).header('Prefer', UTC_PREFERENCE);
   }
 
   #parseEvent(value: unknown): GraphEvent {

@@ -1,4 +1,4 @@
-import { Client, HTTPMessageHandler, type GraphRequest } from '@microsoft/microsoft-graph-client';
+import type { GraphRequest } from '@microsoft/microsoft-graph-client';
 import { z } from 'zod';
 import { FleetError } from '../../domain/fleet-error.ts';
 import type { Logger } from '../../observability/logger.ts';
@@ -6,6 +6,7 @@ import {
   GRAPH_MESSAGE_SUBSCRIPTION_MAX_MINUTES,
   IDEMPOTENCY_HEADER,
   assertIdempotencyKey,
+  isEmailAddress,
   replySubject,
   type Draft,
   type DraftInput,
@@ -18,7 +19,7 @@ import {
   type SentMessage,
   type WatchTarget,
 } from '../../ports/mail-provider.ts';
-import { BearerTokenMiddleware } from './graph-auth-middleware.ts';
+import { connectGraph, type GraphConnection } from './graph-client.ts';
 import { callGraphApi, graphStatusOf } from './graph-errors.ts';
 import { MESSAGE_FIELDS, graphMessageSchema, recipients, toDraft, toMailMessage, type GraphMessage } from './graph-message.ts';
 import type { GraphTokenSource } from './graph-token-source.ts';
@@ -36,11 +37,9 @@ export interface GraphMailProviderConfig {
   logger: Logger;
 }
 
-const VERSION = 'v1.0';
 const DELTA_PATH = '/me/mailFolders/inbox/messages/delta';
 // PS_INTERNET_HEADERS: how Exchange exposes internet headers as extended properties, which can be filtered on.
 const HEADER_PROPERTY = `String {00020386-0000-0000-C000-000000000046} Name ${IDEMPOTENCY_HEADER}`;
-const ADDRESS_RULE = /^[^\s@"'()<>,;:\\[\]]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/;
 const INBOX_RESOURCE = "me/mailFolders('inbox')/messages";
 const SUBSCRIPTION_ID_RULE = /^[A-Za-z0-9-]{1,200}$/;
 const subscriptionSchema = z.object({ id: z.string().regex(SUBSCRIPTION_ID_RULE), expirationDateTime: z.iso.datetime({ offset: true }) });
@@ -57,26 +56,18 @@ const deltaPage = (value: unknown) => {
 
 /** MailProvider over Microsoft Graph (@microsoft/microsoft-graph-client). */
 export class GraphMailProvider implements MailProvider {
-  readonly #client: Client;
+  readonly #graph: GraphConnection;
   readonly #config: GraphMailProviderConfig;
   readonly #logger: Logger;
-  readonly #root: string;
 
   constructor(config: GraphMailProviderConfig) {
     this.#config = config;
     this.#logger = config.logger.child({ adapter: 'graph' });
-    const origin = new URL(config.baseUrl ?? 'https://graph.microsoft.com').origin;
-    this.#root = `${origin}/${VERSION}`;
-    // No RetryHandler: a blind retry of /send could send twice; throttling goes back to the caller typed.
-    this.#client = Client.initWithMiddleware({
-      middleware: [new BearerTokenMiddleware(config.tokens, origin), new HTTPMessageHandler()],
-      baseUrl: `${origin}/`,
-      defaultVersion: VERSION,
-    });
+    this.#graph = connectGraph(config.tokens, config.baseUrl);
   }
 
   async listChangesSince(cursor: MailCursor | null): Promise<MailChanges> {
-    if (cursor !== null && !cursor.startsWith(`${this.#root}${DELTA_PATH}?`)) {
+    if (cursor !== null && !cursor.startsWith(`${this.#graph.root}${DELTA_PATH}?`)) {
       throw new FleetError('invalid_input', 'graph cursor must be a delta link of this mailbox');
     }
     if (cursor === null) {
@@ -113,7 +104,7 @@ export class GraphMailProvider implements MailProvider {
 
   async hasPreviousCommunicationWith(address: string): Promise<boolean> {
     const normalised = address.trim().toLowerCase();
-    if (!ADDRESS_RULE.test(normalised)) throw new FleetError('invalid_input', 'not an email address');
+    if (!isEmailAddress(normalised)) throw new FleetError('invalid_input', 'not an email address');
     const response: unknown = await this.#call('sentitems.search', () =>
       this.#request('/me/mailFolders/sentitems/messages').search(`"to:${normalised}"`).select('id').top(1).get(),
     );
@@ -219,7 +210,7 @@ export class GraphMailProvider implements MailProvider {
     const createdAt = new Date();
     // Graph validates both URLs (validationToken echo) before it answers.
     const created: unknown = await this.#call('subscriptions.create', () =>
-      this.#client.api('/subscriptions').post({
+      this.#graph.client.api('/subscriptions').post({
         changeType: 'created',
         notificationUrl: target.notificationUrl,
         lifecycleNotificationUrl: target.lifecycleNotificationUrl,
@@ -235,19 +226,19 @@ export class GraphMailProvider implements MailProvider {
 
   async renewWatch(watch: MailWatch, target: WatchTarget): Promise<MailWatch> {
     if (target.kind !== 'outlook' || watch.kind !== 'outlook') throw new FleetError('invalid_input', 'not a Graph subscription');
-    if (!SUBSCRIPTION_ID_RULE.test(watch.id)) throw new FleetError('invalid_input', 'malformed subscription id');
+    const path = subscriptionPath(watch);
     const createdAt = new Date();
     const renewed: unknown = await this.#call('subscriptions.renew', () =>
-      this.#client.api(`/subscriptions/${watch.id}`).patch({ expirationDateTime: subscriptionExpiry(createdAt, target.lifetimeMinutes) }),
+      this.#graph.client.api(path).patch({ expirationDateTime: subscriptionExpiry(createdAt, target.lifetimeMinutes) }),
     );
     const subscription = this.#parseSubscription(renewed);
     return { id: watch.id, kind: 'outlook', createdAt: createdAt.toISOString(), expiresAt: subscription.expiresAt };
   }
 
   async unwatch(watch: MailWatch): Promise<void> {
-    if (!SUBSCRIPTION_ID_RULE.test(watch.id)) throw new FleetError('invalid_input', 'malformed subscription id');
+    const path = subscriptionPath(watch);
     try {
-      await this.#call('subscriptions.delete', () => this.#client.api(`/subscriptions/${watch.id}`).delete());
+      await this.#call('subscriptions.delete', () => this.#graph.client.api(path).delete());
     } catch (error) {
       if (!(error instanceof FleetError && error.code === 'not_found')) throw error;
     }
@@ -264,7 +255,7 @@ export class GraphMailProvider implements MailProvider {
 
   /** A request with immutable ids (so a move does not change an id we stored) and text bodies. */
   #request(path: string): GraphRequest {
-    return this.#client
+    return this.#graph.client
       .api(path)
       .header('Prefer', `IdType="ImmutableId", outlook.body-content-type="text", odata.maxpagesize=${this.#config.pageSize ?? 50}`);
   }
@@ -276,7 +267,7 @@ export class GraphMailProvider implements MailProvider {
     let link: string | null = cursor;
     for (let pages = 0; pages < 10_000; pages++) {
       // Links carry the query of the first request; only that one names the fields.
-      const request = link === null ? this.#request(`${DELTA_PATH}?changeType=created`).select('id') : this.#request(this.#relative(link));
+      const request = link === null ? this.#request(`${DELTA_PATH}?changeType=created`).select('id') : this.#request(this.#graph.relative(link));
       const page = deltaPage(await this.#call('messages.delta', () => request.get()));
       for (const item of page.items) {
         if (typeof item.id !== 'string' || item['@removed'] !== undefined || seen.has(item.id) || ids.length >= limit) continue;
@@ -291,11 +282,6 @@ export class GraphMailProvider implements MailProvider {
   }
 
   /** A link from Graph as a path for the SDK; links to anywhere else are refused. */
-  #relative(link: string): string {
-    if (!link.startsWith(`${this.#root}/`)) throw new FleetError('integrity', 'graph link points outside the configured Graph root');
-    return link.slice(this.#root.length);
-  }
-
   async #readMessage(id: string): Promise<GraphMessage> {
     return this.#parseMessage(
       await this.#call('messages.get', () => this.#request(`/me/messages/${encodeURIComponent(id)}`).select(MESSAGE_FIELDS).get()),
@@ -318,6 +304,12 @@ export class GraphMailProvider implements MailProvider {
     this.#logger.debug('graph request', { op: operation });
     return callGraphApi(operation, request);
   }
+}
+
+/** The subscription's path, its id checked first: it came back from storage, so it is untrusted. */
+function subscriptionPath(watch: MailWatch): string {
+  if (!SUBSCRIPTION_ID_RULE.test(watch.id)) throw new FleetError('invalid_input', 'malformed subscription id');
+  return `/subscriptions/${watch.id}`;
 }
 
 /** The expiry to ask for: the requested lifetime, kept a few minutes under Graph's maximum. */

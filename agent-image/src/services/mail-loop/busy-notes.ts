@@ -1,4 +1,5 @@
-import type { BusyInterval } from '../../ports/calendar-provider.ts';
+import { zonedFormatter } from '../../domain/zoned-time.ts';
+import { clipBusyIntervals, type BusyInterval } from '../../ports/calendar-provider.ts';
 import type { WorkingSpan } from './working-days.ts';
 
 /**
@@ -6,44 +7,21 @@ import type { WorkingSpan } from './working-days.ts';
  * never event titles or attendees), in the client's time zone, clipped to the working days asked about.
  */
 
-const dayFormatters = new Map<string, Intl.DateTimeFormat>();
-const timeFormatters = new Map<string, Intl.DateTimeFormat>();
-
-function dayFormat(timeZone: string): Intl.DateTimeFormat {
-  let formatter = dayFormatters.get(timeZone);
-  if (formatter === undefined) {
-    formatter = new Intl.DateTimeFormat('en-GB', { timeZone, weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' });
-    dayFormatters.set(timeZone, formatter);
-  }
-  return formatter;
-}
-
-function timeFormat(timeZone: string): Intl.DateTimeFormat {
-  let formatter = timeFormatters.get(timeZone);
-  if (formatter === undefined) {
-    formatter = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
-    timeFormatters.set(timeZone, formatter);
-  }
-  return formatter;
-}
+const DAY: Intl.DateTimeFormatOptions = { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' };
+const TIME: Intl.DateTimeFormatOptions = { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' };
 
 /** Busy time per working day, e.g. "Tue, 24 Nov 2026: 10:00-11:00 busy; free otherwise 08:00-18:00". */
 export function busyNotes(spans: readonly WorkingSpan[], busy: readonly BusyInterval[], timeZone: string): string {
   if (spans.length === 0) return '';
-  const time = timeFormat(timeZone);
+  const time = zonedFormatter(timeZone, 'en-GB', TIME);
+  const day = zonedFormatter(timeZone, 'en-GB', DAY);
   const lines = spans.map((span) => {
-    const clipped = busy
-      .map((interval) => ({
-        start: Math.max(interval.start.getTime(), span.start.getTime()),
-        end: Math.min(interval.end.getTime(), span.end.getTime()),
-      }))
-      .filter((interval) => interval.end > interval.start)
-      .sort((a, b) => a.start - b.start);
+    const clipped = clipBusyIntervals(busy, span.start, span.end);
     const hours = `${time.format(span.start)}-${time.format(span.end)}`;
-    const day = dayFormat(timeZone).format(span.start);
-    if (clipped.length === 0) return `- ${day}: free ${hours}`;
-    const taken = clipped.map((interval) => `${time.format(new Date(interval.start))}-${time.format(new Date(interval.end))}`);
-    return `- ${day}: busy ${taken.join(', ')} (working hours ${hours})`;
+    const date = day.format(span.start);
+    if (clipped.length === 0) return `- ${date}: free ${hours}`;
+    const taken = clipped.map((interval) => `${time.format(interval.start)}-${time.format(interval.end)}`);
+    return `- ${date}: busy ${taken.join(', ')} (working hours ${hours})`;
   });
   return [
     `The client's calendar for the next ${spans.length} working day(s), times in ${timeZone}. Only propose times that are free:`,

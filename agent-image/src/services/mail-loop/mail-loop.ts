@@ -241,10 +241,8 @@ export class MailLoop {
       return;
     }
     const thread = await this.threadContext(message);
-    const notes =
-      SCHEDULING_TYPES.has(type) && options.calendar !== undefined && options.calendar !== null
-        ? await calendarNotes({ context, calendar: options.calendar, retry: this.retry }, id)
-        : '';
+    const calendar = options.calendar ?? null;
+    const notes = SCHEDULING_TYPES.has(type) && calendar !== null ? await calendarNotes({ context, calendar, retry: this.retry }, id) : '';
     const drafted = await this.model('draft', id, () =>
       options.llm.draftReply(email, context.config.styleNotes, {
         senderName: context.config.displayName ?? context.config.client,

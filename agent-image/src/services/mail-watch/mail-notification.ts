@@ -1,6 +1,6 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { FleetError } from '../../domain/fleet-error.ts';
+import { secretsEqual } from '../../domain/secret-compare.ts';
 
 /**
  * Push notifications as they arrive at the agent, validated. Their content is never trusted beyond
@@ -49,12 +49,10 @@ function invalid(error: z.ZodError, what: string): FleetError {
   return new FleetError('invalid_input', `not a ${what}: ${issues.join('; ')}`);
 }
 
-/** Constant-time comparison of a presented secret with ours (hashed first, so lengths do not leak). */
+/** A presented secret matches ours (constant time); nothing presented, or nothing of ours, never matches. */
 export function secretMatches(presented: string | null | undefined, expected: string): boolean {
   if (typeof presented !== 'string' || presented === '' || expected === '') return false;
-  const a = createHash('sha256').update(presented, 'utf8').digest();
-  const b = createHash('sha256').update(expected, 'utf8').digest();
-  return timingSafeEqual(a, b);
+  return secretsEqual(presented, expected);
 }
 
 /**

@@ -27,7 +27,7 @@ import { Outbox } from '../outbox/outbox.ts';
 import type { BackoffPolicy } from '../outbox/backoff.ts';
 import { AdminNotifier } from './admin-notifier.ts';
 import { AgentStateStore, type PauseReason } from './agent-state-store.ts';
-import { ApprovalStore, type StoredApproval } from './approval-store.ts';
+import { ApprovalStore, publishApprovalGauges, type StoredApproval } from './approval-store.ts';
 import type { ConnectorFactory, Connectors, SecretSourceFactory } from './connectors.ts';
 import { controlTokenMatches, isSha256Hex } from './control-token.ts';
 import { KillSwitch } from './kill-switch.ts';
@@ -55,7 +55,7 @@ export interface AgentRuntimeOptions {
   vaultAddr?: string;
   /** AGENT_PLACED_FILES_DIR: read-only files the orchestrator placed (Kubernetes), e.g. its kill flag. */
   placedFilesDir?: string | undefined;
-  /** AGENT_VAULT_SINK_FILE: the token file Vault Agent keeps current (Kubernetes); see `introduceFromSink`. */
+  /** AGENT_VAULT_SINK_FILE: the token file Vault Agent keeps current (Kubernetes); see `introduceFromSinkWhenPresent`. */
   vaultSinkFile?: string | undefined;
   now?: () => Date;
   /** Mailbox sync period, ms. Default 60 000. 0 disables the timer (tests call `tick`). */
@@ -336,8 +336,7 @@ export class AgentRuntime {
     this.opened = opened;
     this.metrics.setPaused(state.pause !== null);
     this.metrics.setRateLimitPerHour(config.rateLimits.perHour);
-    this.metrics.setApprovalsPending(approvals.pendingCount(this.now()));
-    this.metrics.setApprovalsExpiringSoon(approvals.expiringSoonCount(this.now()));
+    publishApprovalGauges(this.metrics, approvals, this.now());
     await this.auditConfig(audit);
     await this.readControlHash();
     if (!this.kill.killed) await this.connect();
@@ -432,7 +431,7 @@ export class AgentRuntime {
       pipeline: opened.pipeline,
       provider: built.provider,
       llm: built.llm,
-      calendar: built.calendar ?? null,
+      calendar: built.calendar,
       providerKind: built.providerKind,
       onAuthFailure: (error, where) => this.onProviderAuthFailure(error, where),
       onDraftCreated: (draft) => receipts.remember(draft),
@@ -607,8 +606,7 @@ export class AgentRuntime {
       this.metrics.approvalExpired();
       expired++;
     }
-    this.metrics.setApprovalsPending(opened.approvals.pendingCount(now));
-    this.metrics.setApprovalsExpiringSoon(opened.approvals.expiringSoonCount(now));
+    publishApprovalGauges(this.metrics, opened.approvals, now);
     return expired;
   }
 
@@ -804,8 +802,7 @@ export class AgentRuntime {
     });
     const decided: StoredApproval = { ...entry, record, execution: record.status === 'rejected' ? 'none' : 'waiting' };
     await opened.approvals.put(decided);
-    this.metrics.setApprovalsPending(opened.approvals.pendingCount(now));
-    this.metrics.setApprovalsExpiringSoon(opened.approvals.expiringSoonCount(now));
+    publishApprovalGauges(this.metrics, opened.approvals, now);
     if (decided.execution === 'waiting' && !this.kill.killed && opened.state.pause === null) await opened.pipeline.executeApproval(decided);
     return opened.approvals.get(id) as StoredApproval;
   }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { approvalStatusAt, type ApprovalRecord, type ApprovalStatus } from '../../domain/approval.ts';
 import { FleetError } from '../../domain/fleet-error.ts';
+import type { AgentMetrics } from '../../observability/agent-metrics.ts';
 import type { KeyRing } from '../audit-log/key-ring.ts';
 import { EncryptedJournal } from './encrypted-journal.ts';
 
@@ -146,4 +147,14 @@ export class ApprovalStore {
   close(): Promise<void> {
     return this.journal.close();
   }
+}
+
+/** Publishes the approval queue's gauges (pending, expiring soon) after anything changed it. */
+export function publishApprovalGauges(
+  metrics: Pick<AgentMetrics, 'setApprovalsPending' | 'setApprovalsExpiringSoon'>,
+  approvals: ApprovalStore,
+  now: Date,
+): void {
+  metrics.setApprovalsPending(approvals.pendingCount(now));
+  metrics.setApprovalsExpiringSoon(approvals.expiringSoonCount(now));
 }

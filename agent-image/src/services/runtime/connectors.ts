@@ -11,10 +11,10 @@ export interface Connectors {
   provider: MailProvider;
   llm: LlmClient;
   /**
-   * The mailbox owner's calendar, on the same account and OAuth grant as the mailbox; null (or absent)
-   * unless `calendar.read` or `calendar.write` is granted. Creating events is outbound: gate it.
+   * The mailbox owner's calendar, on the same account and OAuth grant as the mailbox; null unless
+   * `calendar.read` or `calendar.write` is granted. Creating events is outbound: gate it.
    */
-  calendar?: CalendarProvider | null;
+  calendar: CalendarProvider | null;
 }
 
 /** Why the agent is idle: the secrets it would need are not stored yet. */

@@ -9,9 +9,9 @@ export interface ExternalPaths {
 }
 
 /**
- * The layout of the client's volume, plus the read-only places the orchestrator may write to instead.
- * `killFlags` lists every file whose presence means the kill switch is engaged: the agent's own flag in
- * the volume, and on Kubernetes the one the orchestrator places in the read-only ConfigMap mount.
+ * The layout of the client's volume, plus the read-only places the orchestrator may write to instead:
+ * the kill switch is engaged by the agent's own flag in the volume (`killFlag`) and, on Kubernetes, by
+ * the one the orchestrator places in the read-only ConfigMap mount (`placedKillFlag`).
  */
 export function runtimePaths(dataDir: string, external: ExternalPaths = {}) {
   const killFlag = join(dataDir, 'KILLED');
@@ -19,7 +19,6 @@ export function runtimePaths(dataDir: string, external: ExternalPaths = {}) {
   return {
     killFlag,
     placedKillFlag,
-    killFlags: placedKillFlag === null ? [killFlag] : [killFlag, placedKillFlag],
     vaultSinkFile: external.vaultSinkFile ?? null,
     wrappedKey: join(dataDir, 'keys', 'data-key.wrapped'),
     audit: join(dataDir, 'audit'),

@@ -4,7 +4,7 @@ import type { PolicyDecision } from '../../domain/policy/decision.ts';
 import { recordSend } from '../../domain/policy/policy-state.ts';
 import { outboundRecipients, parseProposedAction, type MessageAction } from '../../domain/policy/proposed-action.ts';
 import type { SendOutcome } from '../outbox/outbox.ts';
-import type { StoredApproval } from './approval-store.ts';
+import { publishApprovalGauges, type StoredApproval } from './approval-store.ts';
 import type { RuntimeContext } from './runtime-context.ts';
 
 /** What became of a proposed send. `waiting`: paused or rate-limited, keep the action and try again. */
@@ -145,8 +145,7 @@ export class SendPipeline {
       },
       execution: 'none',
     });
-    context.metrics.setApprovalsPending(context.approvals.pendingCount(now));
-    context.metrics.setApprovalsExpiringSoon(context.approvals.expiringSoonCount(now));
+    publishApprovalGauges(context.metrics, context.approvals, now);
     return 'approval';
   }
 

@@ -25,6 +25,7 @@ export class DockerContainerRuntime implements ContainerRuntime {
   readonly kind = 'docker' as const;
   private readonly docker: Docker;
   private readonly fleetId: string;
+  private warnings: Promise<string[]> | null = null;
 
   constructor(options: { socketPath?: string; fleetId: string }) {
     this.docker = new Docker({ socketPath: options.socketPath ?? '/var/run/docker.sock' });
@@ -250,8 +251,14 @@ export class DockerContainerRuntime implements ContainerRuntime {
     }
   }
 
-  async preflightWarnings(): Promise<string[]> {
-    return loopbackPublishingWarnings(await this.engineVersion());
+  /** Asked of the engine once, not on every provision; an engine upgrade shows after the service restarts. */
+  preflightWarnings(): Promise<string[]> {
+    const warnings = (this.warnings ??= this.engineVersion().then(loopbackPublishingWarnings));
+    // A failed check is not remembered: the next provision asks again.
+    warnings.catch(() => {
+      if (this.warnings === warnings) this.warnings = null;
+    });
+    return warnings;
   }
 
   /** Engine version, for the preflight warning about 127.0.0.1-published ports on engines before 28. */

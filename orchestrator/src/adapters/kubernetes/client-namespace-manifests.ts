@@ -26,11 +26,6 @@ export function placedFilesManifest(clientId: ClientId, data: Record<string, str
   };
 }
 
-/** One placed file as a key of the client's files ConfigMap. */
-export function placedFileManifest(clientId: ClientId, fileName: string, content: string): Manifest {
-  return placedFilesManifest(clientId, { [fileName]: content });
-}
-
 /** The client's namespace, held to the restricted Pod Security Standard. */
 export function clientNamespaceManifest(clientId: ClientId): Manifest {
   return {

@@ -14,7 +14,6 @@ import {
   DEFAULT_DENY_POLICY_NAME,
   defaultDenyNetworkPolicyManifest,
   manifestList,
-  placedFileManifest,
   placedFilesManifest,
 } from './client-namespace-manifests.ts';
 import type { CommandResult, CommandRunner } from './command-runner.ts';
@@ -60,6 +59,12 @@ function ownedBy(object: LabelledObject, clientId: ClientId): boolean {
   return object.metadata?.labels?.[LABEL_MANAGED] === 'true' && object.metadata.labels[LABEL_CLIENT] === clientId;
 }
 
+function checkPlacedFileName(fileName: string): void {
+  if (!/^[A-Za-z0-9._-]{1,253}$/.test(fileName) || fileName === '.' || fileName === '..') {
+    throw new FleetError('invalid_input', `cannot place ${JSON.stringify(fileName)}: a file name is letters, digits, ".", "_" and "-"`);
+  }
+}
+
 /**
  * Runs each client's agent as a Helm release of charts/fleet-agent in its own namespace fleet-<id>, through
  * the helm and kubectl CLIs. The port maps onto Kubernetes as follows:
@@ -75,12 +80,6 @@ function ownedBy(object: LabelledObject, clientId: ClientId): boolean {
  * - removeAgent: helm uninstall; inspect/list: kubectl get by our labels.
  * The namespace itself goes once neither the volume nor the network is left in it.
  */
-function checkPlacedFileName(fileName: string): void {
-  if (!/^[A-Za-z0-9._-]{1,253}$/.test(fileName) || fileName === '.' || fileName === '..') {
-    throw new FleetError('invalid_input', `cannot place ${JSON.stringify(fileName)}: a file name is letters, digits, ".", "_" and "-"`);
-  }
-}
-
 export class KubernetesContainerRuntime implements ContainerRuntime {
   readonly kind = 'kubernetes' as const;
   private readonly options: KubernetesRuntimeOptions;
@@ -175,12 +174,7 @@ export class KubernetesContainerRuntime implements ContainerRuntime {
    * when the agent starts. `user` does not apply: ConfigMap files are read-only, group-readable (fsGroup).
    */
   async placeFile(clientId: ClientId, fileName: string, content: string, _user: string): Promise<void> {
-    checkPlacedFileName(fileName);
-    await this.kubectl(
-      ['apply', '--server-side', `--field-manager=${FIELD_MANAGER}-file-${fileName}`, '-f', '-'],
-      `place ${fileName} for ${clientId}`,
-      manifestList([placedFileManifest(clientId, fileName, content)]),
-    );
+    await this.applyPlacedFile(clientId, fileName, { [fileName]: content }, `place ${fileName} for ${clientId}`);
   }
 
   /** Cluster policy (Pod Security, NetworkPolicy support) is checked by the chart tests, not per provision. */
@@ -190,11 +184,16 @@ export class KubernetesContainerRuntime implements ContainerRuntime {
 
   /** The same field manager applying the ConfigMap without the key: server-side apply drops just that key. */
   async removePlacedFile(clientId: ClientId, fileName: string): Promise<void> {
+    await this.applyPlacedFile(clientId, fileName, {}, `remove ${fileName} for ${clientId}`);
+  }
+
+  /** Each file has its own server-side-apply field manager: what it applies is that file's key and only it. */
+  private async applyPlacedFile(clientId: ClientId, fileName: string, data: Record<string, string>, what: string): Promise<void> {
     checkPlacedFileName(fileName);
     await this.kubectl(
       ['apply', '--server-side', `--field-manager=${FIELD_MANAGER}-file-${fileName}`, '-f', '-'],
-      `remove ${fileName} for ${clientId}`,
-      manifestList([placedFilesManifest(clientId)]),
+      what,
+      manifestList([placedFilesManifest(clientId, data)]),
     );
   }
 

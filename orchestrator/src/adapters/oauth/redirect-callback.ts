@@ -1,14 +1,10 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { secretsEqual } from '@agent-fleet/agent/domain/secret-compare.ts';
 import type { RedirectOutcome } from '../../ports/oauth-consent.ts';
 
 const MAX_PARAM_LENGTH = 4096;
 
-/** Constant-time comparison; hashing first makes the lengths equal without leaking them. */
-export function statesMatch(received: string, expected: string): boolean {
-  const a = createHash('sha256').update(received).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b) && received.length === expected.length;
-}
+/** The `state` that came back is the one we sent (constant time). */
+export const statesMatch = secretsEqual;
 
 /**
  * Reads the provider's redirect (RFC 6749 §4.1.2): the state is checked before anything else, so an
