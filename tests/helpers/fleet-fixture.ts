@@ -81,6 +81,68 @@ export async function resourcesOf(clientId: string): Promise<string[]> {
   ];
 }
 
+/**
+ * Runs a Node script in a short-lived container of the agent image that joins `containerName`'s network
+ * namespace (`NetworkMode: container:<name>`): it sees exactly the interfaces, routes and firewall rules
+ * that container sees, but has its own memory cgroup, so a probe's sockets never count against (or get
+ * OOM-killed inside) the agent's limit. Hardened like an agent; removed when done, whatever happened.
+ */
+export async function runNodeInNetworkOf(
+  containerName: string,
+  script: string,
+  options: { image?: string; memoryMiB?: number; timeoutMs?: number } = {},
+): Promise<string> {
+  const target = await docker.getContainer(containerName).inspect();
+  const client = target.Config.Labels?.['io.agentfleet.client'] ?? 'none';
+  const memory = (options.memoryMiB ?? 512) * 1024 * 1024;
+  const probe = await docker.createContainer({
+    Image: options.image ?? target.Config.Image,
+    Entrypoint: ['/usr/local/bin/node', '-e', script],
+    Cmd: [],
+    User: '10001:10001',
+    Labels: { 'io.agentfleet.client': client, 'io.agentfleet.test-probe': 'true' },
+    HostConfig: {
+      NetworkMode: `container:${target.Id}`,
+      Memory: memory,
+      MemorySwap: memory,
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges'],
+      ReadonlyRootfs: true,
+      PidsLimit: 64,
+    },
+  });
+  try {
+    await probe.start();
+    const timeoutMs = options.timeoutMs ?? 120_000;
+    const outcome = await Promise.race([
+      probe.wait() as Promise<{ StatusCode: number }>,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`probe beside ${containerName} timed out`)), timeoutMs).unref()),
+    ]);
+    const { stdout, stderr } = demuxLogs(await probe.logs({ stdout: true, stderr: true, follow: false }));
+    const { State } = await probe.inspect();
+    if (State.OOMKilled) throw new Error(`probe beside ${containerName} ran out of its own ${options.memoryMiB ?? 512} MiB`);
+    if (outcome.StatusCode !== 0) throw new Error(`probe beside ${containerName} failed (${outcome.StatusCode}): ${stderr}`);
+    return stdout;
+  } finally {
+    await probe.remove({ force: true }).catch(() => undefined);
+  }
+}
+
+/** Splits a non-TTY container log (8-byte frame headers: stream, 0, 0, 0, big-endian length). */
+function demuxLogs(raw: Buffer): { stdout: string; stderr: string } {
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  let offset = 0;
+  while (offset + 8 <= raw.length) {
+    const stream = raw[offset];
+    const length = raw.readUInt32BE(offset + 4);
+    const frame = raw.subarray(offset + 8, offset + 8 + length);
+    (stream === 2 ? err : out).push(frame);
+    offset += 8 + length;
+  }
+  return { stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+}
+
 /** Runs a Node script inside a container (the agent image has node and no shell). */
 export async function execNode(containerName: string, script: string, timeoutMs = 120_000): Promise<string> {
   const exec = await docker.getContainer(containerName).exec({
