@@ -4,12 +4,12 @@ import { Registry } from 'prom-client';
 import { connectorsFromSecrets } from './adapters/connectors-from-secrets.ts';
 import { VaultSecretSource } from './adapters/vault/vault-secret-source.ts';
 import { loadAgentEnv } from './config.ts';
-import { parseClientConfigYaml } from './domain/client-config-file.ts';
-import { parseClientId } from './domain/client-id.ts';
+import { parseClientConfigYaml } from '@agent-fleet/kernel/client-config-yaml';
+import { parseClientId } from '@agent-fleet/kernel/client-id';
 import { createControlApp, listen } from './http/control-server.ts';
 import { createMetricsApp } from './http/metrics-server.ts';
 import { AgentMetrics } from './observability/agent-metrics.ts';
-import { createLogger } from './observability/logger.ts';
+import { createLogger } from '@agent-fleet/kernel/logger';
 import { AgentRuntime } from './services/runtime/agent-runtime.ts';
 
 const EXIT_CONFIG_ERROR = 78;

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { isMap, isSeq, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
-import { FleetError, isFleetError } from '../../agent-image/src/domain/fleet-error.ts';
+import { FleetError, isFleetError } from '@agent-fleet/kernel/fleet-error';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const PROMETHEUS_TEMPLATE = path.join(REPO_ROOT, 'deploy/prometheus/prometheus.yml');

@@ -1,7 +1,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Server } from 'node:http';
-import { createLogger } from '@agent-fleet/agent/observability/logger.ts';
+import { createLogger } from '@agent-fleet/kernel/logger';
 import { loadConfig } from './config.ts';
 import { createSocketApp, createTcpApp } from './http/create-apps.ts';
 import { listenTcp, listenUnixSocket } from './http/listen.ts';

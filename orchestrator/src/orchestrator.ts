@@ -1,7 +1,7 @@
 import { Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
-import type { ClientId } from '@agent-fleet/agent/domain/client-id.ts';
-import { FleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
-import type { Logger } from '@agent-fleet/agent/observability/logger.ts';
+import type { ClientId } from '@agent-fleet/kernel/client-id';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import type { Logger } from '@agent-fleet/kernel/logger';
 import { HttpAgentControl } from './adapters/http/http-agent-control.ts';
 import { HttpAgentHealthProbe } from './adapters/http/http-agent-health-probe.ts';
 import { DockerContainerRuntime } from './adapters/docker/docker-container-runtime.ts';

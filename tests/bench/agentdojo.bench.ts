@@ -7,9 +7,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { CAPABILITIES, parseClientConfig, type ClientConfig } from '../../agent-image/src/domain/client-config.ts';
+import { CAPABILITIES, parseClientConfig, type ClientConfig } from '@agent-fleet/kernel/client-config';
 import type { PolicyDecision, ReasonCode } from '../../agent-image/src/domain/policy/decision.ts';
-import { normaliseAddress } from '../../agent-image/src/domain/policy/email-address.ts';
+import { normaliseAddress } from '@agent-fleet/kernel/email-address';
 import { compilePolicy, type PolicyEvaluator } from '../../agent-image/src/domain/policy/evaluate-policy.ts';
 import { contactsFromCorrespondence } from '../../agent-image/src/domain/policy/known-contacts.ts';
 import { emptyPolicyState, recordSend, setPaused } from '../../agent-image/src/domain/policy/policy-state.ts';

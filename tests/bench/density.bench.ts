@@ -13,8 +13,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
-import type { ClientId } from '../../agent-image/src/domain/client-id.ts';
-import { resourceNames } from '../../agent-image/src/domain/client-id.ts';
+import type { ClientId } from '@agent-fleet/kernel/client-id';
+import { resourceNames } from '@agent-fleet/kernel/client-id';
 import { HttpAgentHealthProbe } from '../../orchestrator/src/adapters/http/http-agent-health-probe.ts';
 import { createFleetFixture, docker, removeClientResources, uniqueClientId, type FleetFixture } from '../helpers/fleet-fixture.ts';
 

@@ -11,7 +11,7 @@ import { VaultSecretSource } from '../../agent-image/src/adapters/vault/vault-se
 import type { LlmClient } from '../../agent-image/src/ports/llm-client.ts';
 import type { MailProvider } from '../../agent-image/src/ports/mail-provider.ts';
 import { AgentMetrics } from '../../agent-image/src/observability/agent-metrics.ts';
-import { createSilentLogger } from '../../agent-image/src/observability/logger.ts';
+import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { AgentRuntime } from '../../agent-image/src/services/runtime/agent-runtime.ts';
 import { AnthropicEmulator } from '../emulators/anthropic-emulator.ts';
 import { GmailEmulator } from '../emulators/gmail-emulator.ts';

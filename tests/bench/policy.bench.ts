@@ -4,7 +4,7 @@
  * always receives untrusted input. Prints JSON. Targets: > 100,000 decisions/s, p99 < 50 µs.
  */
 import os from 'node:os';
-import { parseClientConfig } from '../../agent-image/src/domain/client-config.ts';
+import { parseClientConfig } from '@agent-fleet/kernel/client-config';
 import { compilePolicy } from '../../agent-image/src/domain/policy/evaluate-policy.ts';
 import { emptyPolicyState, learnContacts, type PolicyState } from '../../agent-image/src/domain/policy/policy-state.ts';
 

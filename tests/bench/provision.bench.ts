@@ -11,7 +11,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { ClientId } from '../../agent-image/src/domain/client-id.ts';
+import type { ClientId } from '@agent-fleet/kernel/client-id';
 import { HttpAgentHealthProbe } from '../../orchestrator/src/adapters/http/http-agent-health-probe.ts';
 import { createFleetFixture, docker, removeClientResources, uniqueClientId, type FleetFixture } from '../helpers/fleet-fixture.ts';
 

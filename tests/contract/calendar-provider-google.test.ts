@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { connectorsFromSecrets } from '../../agent-image/src/adapters/connectors-from-secrets.ts';
 import { RotatingOAuth2Client } from '../../agent-image/src/adapters/gmail/gmail-auth.ts';
-import { gmailScopesFor } from '../../agent-image/src/adapters/gmail/gmail-scopes.ts';
+import { gmailScopesFor } from '@agent-fleet/kernel/provider-scopes';
 import { GoogleCalendarProvider } from '../../agent-image/src/adapters/google-calendar/google-calendar-provider.ts';
 import { KEY_PROPERTY, eventIdFor } from '../../agent-image/src/adapters/google-calendar/google-event-id.ts';
-import { parseClientConfig } from '../../agent-image/src/domain/client-config.ts';
-import { createSilentLogger } from '../../agent-image/src/observability/logger.ts';
+import { parseClientConfig } from '@agent-fleet/kernel/client-config';
+import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { GmailEmulator } from '../emulators/gmail-emulator.ts';
 import { calendarProviderContract, memorySecretSource, type CalendarHarness } from './calendar-provider.contract.ts';
 

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { connectorsFromSecrets } from '../../agent-image/src/adapters/connectors-from-secrets.ts';
 import { GraphCalendarProvider } from '../../agent-image/src/adapters/graph/graph-calendar-provider.ts';
-import { graphScopesFor } from '../../agent-image/src/adapters/graph/graph-scopes.ts';
+import { graphScopesFor } from '@agent-fleet/kernel/provider-scopes';
 import { RefreshTokenGraphTokenSource } from '../../agent-image/src/adapters/graph/graph-token-source.ts';
-import { parseClientConfig } from '../../agent-image/src/domain/client-config.ts';
-import { createSilentLogger } from '../../agent-image/src/observability/logger.ts';
+import { parseClientConfig } from '@agent-fleet/kernel/client-config';
+import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { GraphEmulator } from '../emulators/graph-emulator.ts';
 import { calendarProviderContract, memorySecretSource, type CalendarHarness } from './calendar-provider.contract.ts';
 

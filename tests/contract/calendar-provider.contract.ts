@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { FleetError } from '../../agent-image/src/domain/fleet-error.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { CalendarProvider, NewEvent } from '../../agent-image/src/ports/calendar-provider.ts';
 import { ProviderAuthError, ProviderThrottledError } from '../../agent-image/src/ports/mail-provider.ts';
 import type { SecretSource } from '../../agent-image/src/ports/secret-source.ts';

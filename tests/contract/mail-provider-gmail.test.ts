@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { GmailMailProvider } from '../../agent-image/src/adapters/gmail/gmail-mail-provider.ts';
-import { gmailScopesFor } from '../../agent-image/src/adapters/gmail/gmail-scopes.ts';
-import { createSilentLogger } from '../../agent-image/src/observability/logger.ts';
+import { gmailScopesFor } from '@agent-fleet/kernel/provider-scopes';
+import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { GmailEmulator } from '../emulators/gmail-emulator.ts';
 import { mailProviderContract, type MailHarness } from './mail-provider.contract.ts';
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { GraphMailProvider } from '../../agent-image/src/adapters/graph/graph-mail-provider.ts';
-import { graphScopesFor } from '../../agent-image/src/adapters/graph/graph-scopes.ts';
+import { graphScopesFor } from '@agent-fleet/kernel/provider-scopes';
 import { RefreshTokenGraphTokenSource } from '../../agent-image/src/adapters/graph/graph-token-source.ts';
-import { createSilentLogger } from '../../agent-image/src/observability/logger.ts';
+import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { GraphEmulator } from '../emulators/graph-emulator.ts';
 import { mailProviderContract, type MailHarness } from './mail-provider.contract.ts';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { FleetError } from '../../agent-image/src/domain/fleet-error.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import {
   ProviderAuthError,
   ProviderThrottledError,

@@ -3,8 +3,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { GmailMailProvider } from '../../agent-image/src/adapters/gmail/gmail-mail-provider.ts';
-import { gmailScopesFor } from '../../agent-image/src/adapters/gmail/gmail-scopes.ts';
-import { createSilentLogger } from '../../agent-image/src/observability/logger.ts';
+import { gmailScopesFor } from '@agent-fleet/kernel/provider-scopes';
+import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { GmailEmulator } from '../emulators/gmail-emulator.ts';
 import { mailWatchContract, type WatchHarness } from './mail-watch.contract.ts';
 

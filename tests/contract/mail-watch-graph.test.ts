@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { GraphMailProvider } from '../../agent-image/src/adapters/graph/graph-mail-provider.ts';
-import { graphScopesFor } from '../../agent-image/src/adapters/graph/graph-scopes.ts';
+import { graphScopesFor } from '@agent-fleet/kernel/provider-scopes';
 import { RefreshTokenGraphTokenSource } from '../../agent-image/src/adapters/graph/graph-token-source.ts';
-import { FleetError } from '../../agent-image/src/domain/fleet-error.ts';
-import { createSilentLogger } from '../../agent-image/src/observability/logger.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { ProviderAuthError, type WatchTarget } from '../../agent-image/src/ports/mail-provider.ts';
 import { GraphEmulator } from '../emulators/graph-emulator.ts';
 import { NotificationReceiver, mailWatchContract, type WatchHarness } from './mail-watch.contract.ts';

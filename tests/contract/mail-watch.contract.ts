@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { FleetError } from '../../agent-image/src/domain/fleet-error.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { MailProvider, MailWatch, WatchTarget } from '../../agent-image/src/ports/mail-provider.ts';
 import { isRenewalDue, renewalTime } from '../../agent-image/src/services/mail-watch/renewal-schedule.ts';
 

@@ -4,9 +4,9 @@ import { cp, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { parseClientId } from '@agent-fleet/agent/domain/client-id.ts';
-import { isFleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
-import { createSilentLogger } from '@agent-fleet/agent/observability/logger.ts';
+import { parseClientId } from '@agent-fleet/kernel/client-id';
+import { isFleetError } from '@agent-fleet/kernel/fleet-error';
+import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import {
   MASTER_KEY_FILE,
   STATE_FILE,

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createSilentLogger } from '@agent-fleet/agent/observability/logger.ts';
+import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { createVaultClient } from '../../orchestrator/src/adapters/vault/vault-client.ts';
 import { VaultSecretStore } from '../../orchestrator/src/adapters/vault/vault-secret-store.ts';
 import { describeSecretStoreContract } from './secret-store.contract.ts';

@@ -4,10 +4,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
-import { parseClientId, type ClientId } from '@agent-fleet/agent/domain/client-id.ts';
-import { isFleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
-import { createSilentLogger } from '@agent-fleet/agent/observability/logger.ts';
-import { VaultSecretSource } from '@agent-fleet/agent/adapters/vault/vault-secret-source.ts';
+import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
+import { isFleetError } from '@agent-fleet/kernel/fleet-error';
+import { createSilentLogger } from '@agent-fleet/kernel/logger';
+import { VaultSecretSource } from '../../agent-image/src/adapters/vault/vault-secret-source.ts';
 import type { AgentIntroduction, SecretStore } from '../../orchestrator/src/ports/secret-store.ts';
 import {
   createVaultClient,

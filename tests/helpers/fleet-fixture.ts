@@ -2,8 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
-import { createSilentLogger, type Logger } from '../../agent-image/src/observability/logger.ts';
-import { parseClientId, type ClientId } from '../../agent-image/src/domain/client-id.ts';
+import { createSilentLogger, type Logger } from '@agent-fleet/kernel/logger';
+import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
 import { loadConfig, type OrchestratorConfig } from '../../orchestrator/src/config.ts';
 import { createOrchestrator, type Orchestrator, type OrchestratorOverrides } from '../../orchestrator/src/orchestrator.ts';
 

@@ -3,7 +3,7 @@
 // secret introduction), every reply has been sent exactly once and the audit chain is intact.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { gmailScopesFor } from '../../agent-image/src/adapters/gmail/gmail-scopes.ts';
+import { gmailScopesFor } from '@agent-fleet/kernel/provider-scopes';
 import { gatewayOf, parseIpv4Cidr } from '../../orchestrator/src/domain/ipv4-cidr.ts';
 import { AnthropicEmulator } from '../emulators/anthropic-emulator.ts';
 import { GmailEmulator } from '../emulators/gmail-emulator.ts';

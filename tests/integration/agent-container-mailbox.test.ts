@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { after, describe, it } from 'node:test';
-import { gmailScopesFor } from '../../agent-image/src/adapters/gmail/gmail-scopes.ts';
-import { graphScopesFor } from '../../agent-image/src/adapters/graph/graph-scopes.ts';
+import { gmailScopesFor } from '@agent-fleet/kernel/provider-scopes';
+import { graphScopesFor } from '@agent-fleet/kernel/provider-scopes';
 import type { AuditRecord } from '../../agent-image/src/domain/audit-record.ts';
 import { gatewayOf, parseIpv4Cidr } from '../../orchestrator/src/domain/ipv4-cidr.ts';
 import { AnthropicEmulator } from '../emulators/anthropic-emulator.ts';

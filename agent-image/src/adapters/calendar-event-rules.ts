@@ -1,7 +1,8 @@
-import { FleetError } from '../domain/fleet-error.ts';
-import { isTimeZone } from '../domain/zoned-time.ts';
+import { assertIdempotencyKey } from '../domain/idempotency-key.ts';
+import { isEmailAddress } from '@agent-fleet/kernel/email-address';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { isTimeZone } from '@agent-fleet/kernel/time-zone';
 import type { NewEvent } from '../ports/calendar-provider.ts';
-import { assertIdempotencyKey, isEmailAddress } from '../ports/mail-provider.ts';
 
 const MAX_ATTENDEES = 100;
 const MAX_TITLE = 500;

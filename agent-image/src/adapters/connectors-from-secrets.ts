@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ClientConfig } from '../domain/client-config.ts';
+import type { ClientConfig } from '@agent-fleet/kernel/client-config';
 import type { CalendarProvider } from '../ports/calendar-provider.ts';
 import type { ConnectorFactory, Connectors, NotConnected } from '../services/runtime/connectors.ts';
 
@@ -103,7 +103,7 @@ export function connectorsFromSecrets(endpoints: ConnectorEndpoints): ConnectorF
     const [{ GraphMailProvider }, { RefreshTokenGraphTokenSource }, { graphScopesFor }] = await Promise.all([
       import('./graph/graph-mail-provider.ts'),
       import('./graph/graph-token-source.ts'),
-      import('./graph/graph-scopes.ts'),
+      import('@agent-fleet/kernel/provider-scopes'),
     ]);
     const tokens = new RefreshTokenGraphTokenSource({
       tokenUrl: endpoints.graphTokenUrl ?? `https://login.microsoftonline.com/${oauth.tenant ?? 'common'}/oauth2/v2.0/token`,

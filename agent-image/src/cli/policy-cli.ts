@@ -9,8 +9,8 @@
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { parseClientConfigYaml } from '../domain/client-config-file.ts';
-import { FleetError, isFleetError } from '../domain/fleet-error.ts';
+import { parseClientConfigYaml } from '@agent-fleet/kernel/client-config-yaml';
+import { FleetError, isFleetError } from '@agent-fleet/kernel/fleet-error';
 import { compilePolicy } from '../domain/policy/evaluate-policy.ts';
 import type { PolicyDecision } from '../domain/policy/decision.ts';
 import { emptyPolicyState, parsePolicyState, recordSend, setPaused, type PolicyState } from '../domain/policy/policy-state.ts';

@@ -1,4 +1,4 @@
-import { canonicalJson, sha256Hex } from './canonical-json.ts';
+import { canonicalJson, sha256Hex } from '@agent-fleet/kernel/canonical-json';
 
 export { canonicalJson };
 

@@ -1,4 +1,4 @@
-import { GENESIS_HASH, canonicalJson, sha256Hex } from './canonical-json.ts';
+import { GENESIS_HASH, canonicalJson, sha256Hex } from '@agent-fleet/kernel/canonical-json';
 
 export { GENESIS_HASH, canonicalJson, sha256Hex };
 

@@ -8,17 +8,6 @@ export interface LocalParts {
   second: number;
 }
 
-/** True for an IANA zone name the platform knows (what the providers accept too). */
-export function isTimeZone(zone: string): boolean {
-  if (zone.trim() === '' || zone.length > 100) return false;
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
 /** A formatter for `timeZone`, built once per zone, locale and options (building one is slow). */

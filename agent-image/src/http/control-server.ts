@@ -2,8 +2,9 @@ import express from 'express';
 import { rateLimit } from 'express-rate-limit';
 import type { Server } from 'node:http';
 import { z } from 'zod';
-import { FleetError, isFleetError, type FleetErrorCode } from '../domain/fleet-error.ts';
-import type { Logger } from '../observability/logger.ts';
+import { httpStatusOf } from '@agent-fleet/kernel/error-status';
+import { FleetError, isFleetError } from '@agent-fleet/kernel/fleet-error';
+import type { Logger } from '@agent-fleet/kernel/logger';
 import { parseValidationToken } from '../services/mail-watch/mail-notification.ts';
 import type { AgentRuntime } from '../services/runtime/agent-runtime.ts';
 
@@ -34,20 +35,6 @@ const NOTIFICATION_BODY_LIMIT = '64kb';
  * address): a flood is refused cheaply, and what a refusal costs is only latency, since polling backfills.
  */
 const NOTIFICATIONS_PER_MINUTE = 600;
-
-const STATUS_BY_CODE: Record<FleetErrorCode, number> = {
-  invalid_input: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  not_found: 404,
-  conflict: 409,
-  killed: 409,
-  busy: 429,
-  unavailable: 503,
-  timeout: 504,
-  integrity: 500,
-  internal: 500,
-};
 
 const who = z.string().trim().min(1).max(200);
 const introduceBody = z
@@ -232,7 +219,7 @@ export function createControlApp(runtime: ControlRuntime, logger: Logger): expre
       return;
     }
     const fleet = isFleetError(error) ? error : new FleetError('internal', 'internal error', { cause: error });
-    const status = STATUS_BY_CODE[fleet.code];
+    const status = httpStatusOf(fleet.code);
     if (status >= 500 && fleet.code !== 'unavailable') logger.error('control request failed', { error: String(error) });
     if (response.headersSent) {
       response.destroy();

@@ -1,8 +1,8 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { isWithinWorkingHours } from '../domain/policy/working-hours.ts';
-import type { ClientConfig } from '../domain/client-config.ts';
-import { parseClientId } from '../domain/client-id.ts';
-import { FleetError } from '../domain/fleet-error.ts';
+import type { ClientConfig } from '@agent-fleet/kernel/client-config';
+import { parseClientId } from '@agent-fleet/kernel/client-id';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 
 /**
  * The agent's Prometheus metrics, on an injected registry. Every label is bounded and never carries an

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { EMAIL_TYPES } from '../domain/client-config.ts';
-import { FleetError } from '../domain/fleet-error.ts';
+import { EMAIL_TYPES } from '@agent-fleet/kernel/client-config';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 
 /**
  * The model as the agent sees it. It only proposes (a classification, a draft); the policy gate decides.

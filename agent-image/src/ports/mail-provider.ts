@@ -1,4 +1,4 @@
-import { FleetError } from '../domain/fleet-error.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 
 /**
  * The mailbox as the agent sees it: our own small types, grouped by use case, so that no googleapis or
@@ -94,8 +94,6 @@ export interface SentMessage {
   threadId: string | null;
   idempotencyKey: string | null;
 }
-
-export const IDEMPOTENCY_HEADER = 'X-Agent-Fleet-Idempotency-Key';
 
 export interface MailProvider {
   /** Incremental sync. `null` starts from now (no backlog). History expired → full inbox listing. */
@@ -204,22 +202,6 @@ export function parseRetryAfter(value: string | null | undefined, now: Date = ne
   const date = Date.parse(trimmed);
   if (Number.isNaN(date)) return null;
   return Math.max(0, date - now.getTime());
-}
-
-const ADDRESS_RULE = /^[^\s@"'()<>,;:\\[\]]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/;
-
-/** A plain `user@domain.tld` address: no display name, quoting or anything a header could be built from. */
-export function isEmailAddress(address: string): boolean {
-  return ADDRESS_RULE.test(address);
-}
-
-const IDEMPOTENCY_KEY_RULE = /^[A-Za-z0-9._:-]{1,200}$/;
-
-/** Idempotency keys travel in a header: a narrow alphabet keeps them from injecting anything. */
-export function assertIdempotencyKey(key: string): void {
-  if (!IDEMPOTENCY_KEY_RULE.test(key)) {
-    throw new FleetError('invalid_input', 'idempotency key must be 1-200 characters of A-Z a-z 0-9 . _ : -');
-  }
 }
 
 /** The subject of a reply: "Re: " once, never "Re: Re: ". Line breaks are folded away. */

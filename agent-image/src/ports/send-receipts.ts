@@ -4,12 +4,6 @@
  * outbox uses it to reconcile intents left pending by a crash before sending anything new.
  */
 
-/** Header carrying the outbox's idempotency key in every message the agent sends. */
-export const IDEMPOTENCY_HEADER = 'X-Agent-Fleet-Idempotency-Key';
-
-/** An idempotency key: 16 to 128 characters of letters, digits, '-', '_' and '.'. */
-export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9._-]{16,128}$/;
-
 export interface OutboundMessage {
   to: string[];
   cc: string[];

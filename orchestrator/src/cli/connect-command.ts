@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { parseClientId } from '@agent-fleet/agent/domain/client-id.ts';
-import { FleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
-import { createSilentLogger } from '@agent-fleet/agent/observability/logger.ts';
+import { parseClientId } from '@agent-fleet/kernel/client-id';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { consentForProvider } from '../adapters/oauth/consent-for-provider.ts';
 import { listenForRedirect } from '../adapters/oauth/loopback-redirect-listener.ts';
 import { OrchestratorApiConnectTarget } from '../adapters/oauth/orchestrator-api-connect-target.ts';

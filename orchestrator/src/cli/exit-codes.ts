@@ -1,4 +1,4 @@
-import type { FleetErrorCode } from '@agent-fleet/agent/domain/fleet-error.ts';
+import type { FleetErrorCode } from '@agent-fleet/kernel/fleet-error';
 
 /** Exit status of `fleet` for each error code, so scripts can tell failures apart. */
 export const EXIT_CODES: Record<FleetErrorCode, number> = {

@@ -2,8 +2,8 @@
 import os from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import { parseClientId } from '@agent-fleet/agent/domain/client-id.ts';
-import { describeCauseChain, FleetError, isFleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
+import { parseClientId } from '@agent-fleet/kernel/client-id';
+import { describeCauseChain, FleetError, isFleetError } from '@agent-fleet/kernel/fleet-error';
 import { loadConfig } from '../config.ts';
 import type { OpsLogVerification } from '../domain/ops-log-chain.ts';
 import type { ReconcileReport } from '../services/reconcile-fleet.ts';

@@ -3,7 +3,7 @@ import { mkdir, open } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FleetError, type FleetErrorCode } from '@agent-fleet/agent/domain/fleet-error.ts';
+import { FleetError, type FleetErrorCode } from '@agent-fleet/kernel/fleet-error';
 
 export interface ClientOptions {
   socketPath: string;

@@ -1,5 +1,5 @@
 import { Listr } from 'listr2';
-import { FleetError, type FleetErrorCode } from '@agent-fleet/agent/domain/fleet-error.ts';
+import { FleetError, type FleetErrorCode } from '@agent-fleet/kernel/fleet-error';
 import type { SagaEvent } from '../domain/saga.ts';
 import type { ProvisionResult } from '../services/provision-client.ts';
 import type { OrchestratorClient } from './orchestrator-client.ts';

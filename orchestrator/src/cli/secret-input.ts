@@ -1,4 +1,4 @@
-import { FleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 
 /** All of standard input (a pipe or a redirected file), without the one trailing newline. */
 export async function readStandardInput(): Promise<string> {

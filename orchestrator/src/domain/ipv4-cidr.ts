@@ -1,4 +1,4 @@
-import { FleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 
 export interface Ipv4Cidr {
   /** Network address as an unsigned 32-bit integer. */

@@ -1,4 +1,4 @@
-import { canonicalJson, sha256Hex, GENESIS_HASH } from '@agent-fleet/agent/domain/canonical-json.ts';
+import { canonicalJson, sha256Hex, GENESIS_HASH } from '@agent-fleet/kernel/canonical-json';
 import type { OpsLogEntry } from '../ports/registry.ts';
 
 /** The hash of an ops-log entry covers every field but the hash itself, and chains to the previous one. */

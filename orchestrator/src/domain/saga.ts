@@ -1,4 +1,4 @@
-import { FleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 
 /** One idempotent step of a multi-step operation, with the compensation that undoes it. */
 export interface SagaStep<Context> {

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import { FleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 
 /**
  * Bearer-token check for the TCP API. Only the token's SHA-256 is configured, so no usable credential

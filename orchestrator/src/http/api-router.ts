@@ -1,5 +1,5 @@
 import express, { type Router } from 'express';
-import { isFleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
+import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import { verifyOpsLog } from '../domain/ops-log-chain.ts';
 import type { Orchestrator } from '../orchestrator.ts';
 import { planMailboxConsent } from '../services/connect-mailbox.ts';

@@ -2,7 +2,7 @@ import express from 'express';
 import helmet from 'helmet';
 import { rateLimit } from 'express-rate-limit';
 import type { Registry as MetricsRegistry } from 'prom-client';
-import type { Logger } from '@agent-fleet/agent/observability/logger.ts';
+import type { Logger } from '@agent-fleet/kernel/logger';
 import type { Orchestrator } from '../orchestrator.ts';
 import { requireAdminToken } from './admin-auth.ts';
 import { createApiRouter } from './api-router.ts';

@@ -3,7 +3,7 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import type express from 'express';
-import { FleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 
 export function listenTcp(app: express.Express, host: string, port: number): Promise<http.Server> {
   return new Promise((resolve, reject) => {

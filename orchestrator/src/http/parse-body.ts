@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { FleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 
 /** Validates an untrusted request body, naming every bad field at once. */
 export function parseBody<Schema extends z.ZodType>(schema: Schema, body: unknown): z.output<Schema> {

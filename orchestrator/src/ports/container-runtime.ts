@@ -1,4 +1,4 @@
-import type { ClientId } from '@agent-fleet/agent/domain/client-id.ts';
+import type { ClientId } from '@agent-fleet/kernel/client-id';
 
 /** What to run for one client; built by the provisioner, rendered by each runtime adapter. */
 export interface AgentWorkloadSpec {

@@ -1,4 +1,4 @@
-import type { ClientId } from '@agent-fleet/agent/domain/client-id.ts';
+import type { ClientId } from '@agent-fleet/kernel/client-id';
 
 /** The mail providers a client can connect; the secret holding the OAuth tokens has the same name. */
 export type MailboxProvider = 'gmail' | 'outlook';

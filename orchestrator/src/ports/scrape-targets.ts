@@ -1,4 +1,4 @@
-import type { ClientId } from '@agent-fleet/agent/domain/client-id.ts';
+import type { ClientId } from '@agent-fleet/kernel/client-id';
 
 export interface ScrapeTarget {
   clientId: ClientId;

@@ -1,4 +1,4 @@
-import type { ClientId } from '@agent-fleet/agent/domain/client-id.ts';
+import type { ClientId } from '@agent-fleet/kernel/client-id';
 
 /** The single-use handover an agent receives instead of any usable secret. */
 export interface AgentIntroduction {

@@ -1,4 +1,4 @@
-import type { ClientId } from '@agent-fleet/agent/domain/client-id.ts';
+import type { ClientId } from '@agent-fleet/kernel/client-id';
 import type { OrchestratorConfig } from '../config.ts';
 import type { AgentWorkloadSpec } from '../ports/container-runtime.ts';
 

@@ -1,5 +1,5 @@
-import { parseClientId, type ClientId } from '@agent-fleet/agent/domain/client-id.ts';
-import { FleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
+import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Registry } from '../ports/registry.ts';
 import type { SecretMetadata, SecretStore } from '../ports/secret-store.ts';
 

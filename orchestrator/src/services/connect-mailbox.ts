@@ -1,9 +1,9 @@
-import { gmailScopesFor } from '@agent-fleet/agent/adapters/gmail/gmail-scopes.ts';
-import { graphScopesFor } from '@agent-fleet/agent/adapters/graph/graph-scopes.ts';
-import { parseClientId, type ClientId } from '@agent-fleet/agent/domain/client-id.ts';
-import { parseClientConfigYaml } from '@agent-fleet/agent/domain/client-config-file.ts';
-import { FleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
-import type { Logger } from '@agent-fleet/agent/observability/logger.ts';
+import { gmailScopesFor } from '@agent-fleet/kernel/provider-scopes';
+import { graphScopesFor } from '@agent-fleet/kernel/provider-scopes';
+import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
+import { parseClientConfigYaml } from '@agent-fleet/kernel/client-config-yaml';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import type { Logger } from '@agent-fleet/kernel/logger';
 import type {
   AuthorizationRequest,
   MailboxConnectTarget,

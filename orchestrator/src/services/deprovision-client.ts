@@ -1,6 +1,6 @@
-import { parseClientId, type ClientId } from '@agent-fleet/agent/domain/client-id.ts';
-import { FleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
-import type { Logger } from '@agent-fleet/agent/observability/logger.ts';
+import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import type { Logger } from '@agent-fleet/kernel/logger';
 import type { Clock } from '../ports/clock.ts';
 import type { ContainerRuntime } from '../ports/container-runtime.ts';
 import type { Registry } from '../ports/registry.ts';

@@ -1,4 +1,4 @@
-import type { Logger } from '@agent-fleet/agent/observability/logger.ts';
+import type { Logger } from '@agent-fleet/kernel/logger';
 import type { Clock } from '../ports/clock.ts';
 import type { Registry } from '../ports/registry.ts';
 import type { DeprovisionClientService } from './deprovision-client.ts';

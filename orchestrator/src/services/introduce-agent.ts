@@ -1,4 +1,4 @@
-import type { ClientId } from '@agent-fleet/agent/domain/client-id.ts';
+import type { ClientId } from '@agent-fleet/kernel/client-id';
 import type { AgentControl } from '../ports/agent-control.ts';
 import type { SecretStore } from '../ports/secret-store.ts';
 

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { parseClientConfigYaml, renderClientConfigYaml } from '@agent-fleet/agent/domain/client-config-file.ts';
-import { parseClientId, type ClientId } from '@agent-fleet/agent/domain/client-id.ts';
-import { FleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
-import type { Logger } from '@agent-fleet/agent/observability/logger.ts';
+import { parseClientConfigYaml, renderClientConfigYaml } from '@agent-fleet/kernel/client-config-yaml';
+import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import type { Logger } from '@agent-fleet/kernel/logger';
 import type { OrchestratorConfig } from '../config.ts';
 import { allocateSubnet } from '../domain/ipv4-cidr.ts';
 import { runSaga, type SagaEvent, type SagaStep } from '../domain/saga.ts';

@@ -1,5 +1,5 @@
-import { parseClientId, type ClientId } from '@agent-fleet/agent/domain/client-id.ts';
-import type { Logger } from '@agent-fleet/agent/observability/logger.ts';
+import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
+import type { Logger } from '@agent-fleet/kernel/logger';
 import type { OrchestratorConfig } from '../config.ts';
 import type { AgentHealthProbe } from '../ports/agent-health.ts';
 import type { ContainerRuntime } from '../ports/container-runtime.ts';

@@ -1,6 +1,6 @@
-import { parseClientId, type ClientId } from '@agent-fleet/agent/domain/client-id.ts';
-import { FleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
-import type { Logger } from '@agent-fleet/agent/observability/logger.ts';
+import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import type { Logger } from '@agent-fleet/kernel/logger';
 import type { OrchestratorConfig } from '../config.ts';
 import type { AgentControl } from '../ports/agent-control.ts';
 import type { AgentHealthProbe } from '../ports/agent-health.ts';

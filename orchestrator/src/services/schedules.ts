@@ -1,5 +1,5 @@
 import { Cron } from 'croner';
-import type { Logger } from '@agent-fleet/agent/observability/logger.ts';
+import type { Logger } from '@agent-fleet/kernel/logger';
 import type { Orchestrator } from '../orchestrator.ts';
 
 /** The service's background work: reconcile, audit checkpoints, monthly credential rotation. */

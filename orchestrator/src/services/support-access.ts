@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { parseClientConfigYaml } from '@agent-fleet/agent/domain/client-config-file.ts';
-import { parseClientId, type ClientId } from '@agent-fleet/agent/domain/client-id.ts';
-import { FleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
+import { parseClientConfigYaml } from '@agent-fleet/kernel/client-config-yaml';
+import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Clock } from '../ports/clock.ts';
 import type { OpsLogEntry, Registry } from '../ports/registry.ts';
 

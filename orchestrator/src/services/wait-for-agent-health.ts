@@ -1,5 +1,5 @@
-import { resourceNames, type ClientId } from '@agent-fleet/agent/domain/client-id.ts';
-import { FleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
+import { resourceNames, type ClientId } from '@agent-fleet/kernel/client-id';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { AgentHealthProbe } from '../ports/agent-health.ts';
 import type { AgentEndpoints, AgentWorkloadState, ContainerRuntime } from '../ports/container-runtime.ts';
 

@@ -1,4 +1,4 @@
-import { parseClientId } from '@agent-fleet/agent/domain/client-id.ts';
+import { parseClientId } from '@agent-fleet/kernel/client-id';
 import type { AgentWorkloadSpec } from '../../../orchestrator/src/ports/container-runtime.ts';
 import type { AgentValuesOptions } from '../../../orchestrator/src/adapters/kubernetes/render-agent-values.ts';
 

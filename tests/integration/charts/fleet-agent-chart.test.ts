@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseClientId } from '@agent-fleet/agent/domain/client-id.ts';
+import { parseClientId } from '@agent-fleet/kernel/client-id';
 import { renderAgentValues } from '../../../orchestrator/src/adapters/kubernetes/render-agent-values.ts';
 import { agentServiceEndpoints } from '../../../orchestrator/src/adapters/kubernetes/workload-state.ts';
 import { sampleSpec, valuesOptions } from './fixtures.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { clientLabels, parseClientId, resourceNames } from '@agent-fleet/agent/domain/client-id.ts';
+import { clientLabels, parseClientId, resourceNames } from '@agent-fleet/kernel/client-id';
 import { buildAgentContainerOptions } from '../../../orchestrator/src/adapters/docker/agent-container-options.ts';
 import { defaultDenyNetworkPolicyManifest, clientNamespaceManifest } from '../../../orchestrator/src/adapters/kubernetes/client-namespace-manifests.ts';
 import { renderAgentValues, SECRET_LIKE_ENV_NAME } from '../../../orchestrator/src/adapters/kubernetes/render-agent-values.ts';

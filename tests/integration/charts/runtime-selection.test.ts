@@ -6,7 +6,7 @@ import type { Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createSilentLogger } from '@agent-fleet/agent/observability/logger.ts';
+import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { EXIT_CODES } from '../../../orchestrator/src/cli/exit-codes.ts';
 import { createSocketApp } from '../../../orchestrator/src/http/create-apps.ts';
 import { listenUnixSocket } from '../../../orchestrator/src/http/listen.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { resourceNames, type ClientId } from '../../../agent-image/src/domain/client-id.ts';
+import { resourceNames, type ClientId } from '@agent-fleet/kernel/client-id';
 import { createFleetFixture, docker, execNode, runNodeInNetworkOf, uniqueClientId, type FleetFixture } from '../../helpers/fleet-fixture.ts';
 
 type ProbeOutcome = 'connected' | 'refused' | 'timeout' | string;

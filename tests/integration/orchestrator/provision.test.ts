@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
-import { resourceNames } from '../../../agent-image/src/domain/client-id.ts';
-import { isFleetError } from '../../../agent-image/src/domain/fleet-error.ts';
+import { resourceNames } from '@agent-fleet/kernel/client-id';
+import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import { SagaFailedError } from '../../../orchestrator/src/domain/saga.ts';
 import { createFleetFixture, docker, resourcesOf, uniqueClientId, type FleetFixture } from '../../helpers/fleet-fixture.ts';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { resourceNames, type ClientId } from '../../../agent-image/src/domain/client-id.ts';
-import { isFleetError } from '../../../agent-image/src/domain/fleet-error.ts';
+import { resourceNames, type ClientId } from '@agent-fleet/kernel/client-id';
+import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import type { ReconcileReport } from '../../../orchestrator/src/services/reconcile-fleet.ts';
 import { createFleetFixture, docker, execNode, resourcesOf, uniqueClientId, type FleetFixture } from '../../helpers/fleet-fixture.ts';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { parseClientId } from '../../../agent-image/src/domain/client-id.ts';
+import { parseClientId } from '@agent-fleet/kernel/client-id';
 import { verifyOpsLog } from '../../../orchestrator/src/domain/ops-log-chain.ts';
 import type { NewClient } from '../../../orchestrator/src/ports/registry.ts';
 import { registryBackends, type OpenedRegistry } from '../../helpers/registries.ts';

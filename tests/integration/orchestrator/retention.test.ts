@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { resourceNames } from '../../../agent-image/src/domain/client-id.ts';
+import { resourceNames } from '@agent-fleet/kernel/client-id';
 import { createFleetFixture, resourcesOf, uniqueClientId, type FleetFixture } from '../../helpers/fleet-fixture.ts';
 
 const DAY_MS = 86_400_000;

@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import type { ClientId } from '../../../agent-image/src/domain/client-id.ts';
-import { isFleetError } from '../../../agent-image/src/domain/fleet-error.ts';
-import { createSilentLogger } from '../../../agent-image/src/observability/logger.ts';
+import type { ClientId } from '@agent-fleet/kernel/client-id';
+import { isFleetError } from '@agent-fleet/kernel/fleet-error';
+import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { OrchestratorClient } from '../../../orchestrator/src/cli/orchestrator-client.ts';
 import { verifyOpsLog } from '../../../orchestrator/src/domain/ops-log-chain.ts';
 import { createSocketApp } from '../../../orchestrator/src/http/create-apps.ts';

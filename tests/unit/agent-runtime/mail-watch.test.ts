@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseClientConfig } from '../../../agent-image/src/domain/client-config.ts';
-import { FleetError } from '../../../agent-image/src/domain/fleet-error.ts';
-import { createSilentLogger } from '../../../agent-image/src/observability/logger.ts';
+import { parseClientConfig } from '@agent-fleet/kernel/client-config';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import type { MailProvider, MailWatch, WatchTarget } from '../../../agent-image/src/ports/mail-provider.ts';
 import type { AuditAppend } from '../../../agent-image/src/services/audit-log/audit-log.ts';
 import {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { after, describe, it } from 'node:test';
 import { hashRecord, type AuditRecord } from '../../../agent-image/src/domain/audit-record.ts';
-import { FleetError } from '../../../agent-image/src/domain/fleet-error.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { decodeAuditLine, encodeAuditLine } from '../../../agent-image/src/services/audit-log/audit-codec.ts';
 import { AuditLog } from '../../../agent-image/src/services/audit-log/audit-log.ts';
 import { KeyRing } from '../../../agent-image/src/services/audit-log/key-ring.ts';

@@ -3,7 +3,7 @@ import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { isFleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
+import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import {
   EncryptedFileStore,
   loadOrCreateMasterKey,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseClientConfig, type ClientConfig, type ClientConfigInput } from '../../../agent-image/src/domain/client-config.ts';
+import { parseClientConfig, type ClientConfig, type ClientConfigInput } from '@agent-fleet/kernel/client-config';
 import { compilePolicy } from '../../../agent-image/src/domain/policy/evaluate-policy.ts';
 import { emptyPolicyState } from '../../../agent-image/src/domain/policy/policy-state.ts';
 import { filingPlan, labelFor } from '../../../agent-image/src/services/mail-loop/message-filing.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseClientId } from '../../../agent-image/src/domain/client-id.ts';
+import { parseClientId } from '@agent-fleet/kernel/client-id';
 import { buildAgentContainerOptions } from '../../../orchestrator/src/adapters/docker/agent-container-options.ts';
 import type { AgentWorkloadSpec } from '../../../orchestrator/src/ports/container-runtime.ts';
 

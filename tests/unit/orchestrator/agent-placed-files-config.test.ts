@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { loadAgentEnv } from '@agent-fleet/agent/config.ts';
-import { runtimePaths } from '@agent-fleet/agent/services/runtime/runtime-paths.ts';
+import { loadAgentEnv } from '../../../agent-image/src/config.ts';
+import { runtimePaths } from '../../../agent-image/src/services/runtime/runtime-paths.ts';
 
 // The agent side of the Kubernetes runtime: the chart sets these two variables (charts/fleet-agent).
 

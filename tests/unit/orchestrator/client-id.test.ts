@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CLIENT_ID_RULE, clientLabels, parseClientId, resourceNames } from '../../../agent-image/src/domain/client-id.ts';
-import { isFleetError } from '../../../agent-image/src/domain/fleet-error.ts';
+import { CLIENT_ID_RULE, clientLabels, parseClientId, resourceNames } from '@agent-fleet/kernel/client-id';
+import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 
 function refused(raw: unknown): string {
   try {

@@ -3,8 +3,8 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { parseClientId, type ClientId } from '../../../agent-image/src/domain/client-id.ts';
-import { isFleetError } from '../../../agent-image/src/domain/fleet-error.ts';
+import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
+import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import { FileSdScrapeTargets } from '../../../orchestrator/src/adapters/prometheus/file-sd-scrape-targets.ts';
 
 let directory: string;

@@ -4,8 +4,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import express from 'express';
-import { FleetError, type FleetErrorCode } from '../../../agent-image/src/domain/fleet-error.ts';
-import { createSilentLogger } from '../../../agent-image/src/observability/logger.ts';
+import { FleetError, type FleetErrorCode } from '@agent-fleet/kernel/fleet-error';
+import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { requireAdminToken } from '../../../orchestrator/src/http/admin-auth.ts';
 import { errorMiddleware } from '../../../orchestrator/src/http/error-middleware.ts';
 

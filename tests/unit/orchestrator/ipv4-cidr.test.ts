@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isFleetError } from '../../../agent-image/src/domain/fleet-error.ts';
+import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import { allocateSubnet, cidrsOverlap, gatewayOf, parseIpv4Cidr } from '../../../orchestrator/src/domain/ipv4-cidr.ts';
 
 const POOL = '10.213.0.0/16';

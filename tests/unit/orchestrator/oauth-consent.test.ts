@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { isFleetError } from '../../../agent-image/src/domain/fleet-error.ts';
+import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import { GoogleOAuthConsent } from '../../../orchestrator/src/adapters/oauth/google-oauth-consent.ts';
 import { MicrosoftOAuthConsent, normaliseGraphScope } from '../../../orchestrator/src/adapters/oauth/microsoft-oauth-consent.ts';
 import { codeChallengeS256, createCodeVerifier, createState } from '../../../orchestrator/src/adapters/oauth/pkce.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { GENESIS_HASH } from '../../../agent-image/src/domain/canonical-json.ts';
+import { GENESIS_HASH } from '@agent-fleet/kernel/canonical-json';
 import { hashOpsLogEntry, verifyOpsLog } from '../../../orchestrator/src/domain/ops-log-chain.ts';
 import type { OpsLogEntry } from '../../../orchestrator/src/ports/registry.ts';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FleetError } from '../../../agent-image/src/domain/fleet-error.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { runSaga, SagaFailedError, type SagaEvent, type SagaStep } from '../../../orchestrator/src/domain/saga.ts';
 
 interface Trace {

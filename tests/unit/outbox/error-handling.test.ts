@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FleetError } from '../../../agent-image/src/domain/fleet-error.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { DEFAULT_BACKOFF, fullJitterDelay } from '../../../agent-image/src/services/outbox/backoff.ts';
 import { classifyProviderError } from '../../../agent-image/src/services/outbox/classify-provider-error.ts';
 

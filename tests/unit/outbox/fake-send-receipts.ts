@@ -1,4 +1,5 @@
-import { IDEMPOTENCY_HEADER, type OutboundMessage, type SendReceipt, type SendReceipts } from '../../../agent-image/src/ports/send-receipts.ts';
+import { IDEMPOTENCY_HEADER } from '../../../agent-image/src/domain/idempotency-key.ts';
+import { type OutboundMessage, type SendReceipt, type SendReceipts } from '../../../agent-image/src/ports/send-receipts.ts';
 
 type Script = { error: unknown; afterSending: boolean } | { hang: true };
 

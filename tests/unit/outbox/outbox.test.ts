@@ -1,10 +1,11 @@
+import { IDEMPOTENCY_HEADER } from '../../../agent-image/src/domain/idempotency-key.ts';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { FleetError } from '../../../agent-image/src/domain/fleet-error.ts';
-import { IDEMPOTENCY_HEADER } from '../../../agent-image/src/ports/send-receipts.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+
 import { AuditLog } from '../../../agent-image/src/services/audit-log/audit-log.ts';
 import { Outbox, type SendRequest } from '../../../agent-image/src/services/outbox/outbox.ts';
 import { temporaryDirectory } from '../audit/helpers.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { compileBlockList } from '../../../agent-image/src/domain/policy/block-list.ts';
-import { normaliseAddress } from '../../../agent-image/src/domain/policy/email-address.ts';
+import { normaliseAddress } from '@agent-fleet/kernel/email-address';
 import { contactsFromCorrespondence } from '../../../agent-image/src/domain/policy/known-contacts.ts';
 import { emptyPolicyState, parsePolicyState, recordSend, serialisePolicyState } from '../../../agent-image/src/domain/policy/policy-state.ts';
 import { parseProposedAction } from '../../../agent-image/src/domain/policy/proposed-action.ts';

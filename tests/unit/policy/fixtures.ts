@@ -1,4 +1,4 @@
-import { parseClientConfig, type ClientConfig, type ClientConfigInput } from '../../../agent-image/src/domain/client-config.ts';
+import { parseClientConfig, type ClientConfig, type ClientConfigInput } from '@agent-fleet/kernel/client-config';
 import { emptyPolicyState, learnContacts, type PolicyState } from '../../../agent-image/src/domain/policy/policy-state.ts';
 
 export const NOW = new Date('2025-06-02T10:00:00Z');

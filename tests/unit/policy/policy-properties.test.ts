@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { CAPABILITIES, EMAIL_TYPES, parseClientConfig, type ClientConfig, type ClientConfigInput } from '../../../agent-image/src/domain/client-config.ts';
+import { CAPABILITIES, EMAIL_TYPES, parseClientConfig, type ClientConfig, type ClientConfigInput } from '@agent-fleet/kernel/client-config';
 import { evaluatePolicy } from '../../../agent-image/src/domain/policy/evaluate-policy.ts';
 import { emptyPolicyState, learnContacts, recordSend, type PolicyState } from '../../../agent-image/src/domain/policy/policy-state.ts';
 import { ACTION_KINDS, parseProposedAction } from '../../../agent-image/src/domain/policy/proposed-action.ts';

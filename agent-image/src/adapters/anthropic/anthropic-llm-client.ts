@@ -1,7 +1,7 @@
 import Anthropic, { APIConnectionError, APIError } from '@anthropic-ai/sdk';
 import type { z } from 'zod';
-import { FleetError } from '../../domain/fleet-error.ts';
-import type { Logger } from '../../observability/logger.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import type { Logger } from '@agent-fleet/kernel/logger';
 import {
   ModelOutputError,
   classificationSchema,

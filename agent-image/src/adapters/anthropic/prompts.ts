@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EMAIL_TYPES } from '../../domain/client-config.ts';
+import { EMAIL_TYPES } from '@agent-fleet/kernel/client-config';
 import { classificationSchema, draftReplySchema, type DraftContext, type EmailForModel } from '../../ports/llm-client.ts';
 
 /**

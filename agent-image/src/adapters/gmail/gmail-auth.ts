@@ -1,5 +1,5 @@
 import { auth } from 'googleapis/build/src/apis/gmail/index.js';
-import { FleetError } from '../../domain/fleet-error.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 
 export interface GmailOAuthConfig {
   clientId: string;

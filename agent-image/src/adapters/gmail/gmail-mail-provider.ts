@@ -1,6 +1,8 @@
+import { assertIdempotencyKey } from '../../domain/idempotency-key.ts';
+import { isEmailAddress } from '@agent-fleet/kernel/email-address';
 import { gmail_v1 } from 'googleapis/build/src/apis/gmail/v1.js';
-import { FleetError } from '../../domain/fleet-error.ts';
-import type { Logger } from '../../observability/logger.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import type { Logger } from '@agent-fleet/kernel/logger';
 import type {
   Draft,
   DraftInput,
@@ -13,8 +15,8 @@ import type {
   SentMessage,
   WatchTarget,
 } from '../../ports/mail-provider.ts';
-import { assertIdempotencyKey, isEmailAddress, replySubject } from '../../ports/mail-provider.ts';
-import { isPubSubTopicName } from '../../domain/pubsub-topic.ts';
+import { replySubject } from '../../ports/mail-provider.ts';
+import { isPubSubTopicName } from '@agent-fleet/kernel/pubsub-topic';
 import { googleClientFor, type GoogleAuth, type RotatingOAuth2Client } from './gmail-auth.ts';
 import { callGoogleApi } from './google-call.ts';
 import { parseRaw, toMailMessage } from './gmail-message.ts';
@@ -34,7 +36,6 @@ export type GmailMailProviderConfig = GoogleAuth & {
   timeoutMs?: number;
   logger: Logger;
 };
-
 
 /** MailProvider over the Gmail API (googleapis). */
 export class GmailMailProvider implements MailProvider {

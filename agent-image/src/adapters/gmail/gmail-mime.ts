@@ -1,6 +1,6 @@
+import { IDEMPOTENCY_HEADER, assertIdempotencyKey } from '../../domain/idempotency-key.ts';
 import { createHash } from 'node:crypto';
 import MailComposer from 'nodemailer/lib/mail-composer';
-import { IDEMPOTENCY_HEADER, assertIdempotencyKey } from '../../ports/mail-provider.ts';
 
 export interface OutgoingMime {
   from: string;

@@ -1,8 +1,9 @@
+import { assertIdempotencyKey } from '../../domain/idempotency-key.ts';
 import { calendar_v3 } from 'googleapis/build/src/apis/calendar/v3.js';
-import { FleetError } from '../../domain/fleet-error.ts';
-import type { Logger } from '../../observability/logger.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import type { Logger } from '@agent-fleet/kernel/logger';
 import { clipBusyIntervals, type BusyInterval, type CalendarEvent, type CalendarProvider, type NewEvent } from '../../ports/calendar-provider.ts';
-import { assertIdempotencyKey } from '../../ports/mail-provider.ts';
+
 import { checkNewEvent, checkWindow, parseProviderDate } from '../calendar-event-rules.ts';
 import { googleClientFor, type GoogleAuth, type RotatingOAuth2Client } from '../gmail/gmail-auth.ts';
 import { callGoogleApi } from '../gmail/google-call.ts';

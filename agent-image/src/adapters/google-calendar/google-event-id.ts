@@ -1,5 +1,5 @@
+import { assertIdempotencyKey } from '../../domain/idempotency-key.ts';
 import { createHash } from 'node:crypto';
-import { assertIdempotencyKey } from '../../ports/mail-provider.ts';
 
 /** The extended property that carries the idempotency key on the event itself. */
 export const KEY_PROPERTY = 'agentFleetIdempotencyKey';

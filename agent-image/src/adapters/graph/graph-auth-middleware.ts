@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Context, Middleware } from '@microsoft/microsoft-graph-client';
-import { FleetError } from '../../domain/fleet-error.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { GraphTokenSource } from './graph-token-source.ts';
 
 /**

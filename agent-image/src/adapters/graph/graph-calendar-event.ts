@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FleetError } from '../../domain/fleet-error.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { localParts } from '../../domain/zoned-time.ts';
 import type { BusyInterval, CalendarEvent } from '../../ports/calendar-provider.ts';
 

@@ -1,8 +1,9 @@
+import { assertIdempotencyKey } from '../../domain/idempotency-key.ts';
 import { GraphError, type GraphRequest } from '@microsoft/microsoft-graph-client';
-import { FleetError } from '../../domain/fleet-error.ts';
-import type { Logger } from '../../observability/logger.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import type { Logger } from '@agent-fleet/kernel/logger';
 import { clipBusyIntervals, type BusyInterval, type CalendarEvent, type CalendarProvider, type NewEvent } from '../../ports/calendar-provider.ts';
-import { assertIdempotencyKey } from '../../ports/mail-provider.ts';
+
 import { checkNewEvent, checkWindow } from '../calendar-event-rules.ts';
 import {
   BUSY_FIELDS,

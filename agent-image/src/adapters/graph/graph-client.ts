@@ -1,5 +1,5 @@
 import { Client, HTTPMessageHandler } from '@microsoft/microsoft-graph-client';
-import { FleetError } from '../../domain/fleet-error.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { BearerTokenMiddleware } from './graph-auth-middleware.ts';
 import type { GraphTokenSource } from './graph-token-source.ts';
 

@@ -1,5 +1,5 @@
 import { GraphError } from '@microsoft/microsoft-graph-client';
-import { FleetError } from '../../domain/fleet-error.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { ProviderAuthError, ProviderThrottledError, parseRetryAfter } from '../../ports/mail-provider.ts';
 import { tokenFailure } from './graph-auth-middleware.ts';
 

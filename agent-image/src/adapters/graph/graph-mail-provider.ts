@@ -1,24 +1,10 @@
+import { IDEMPOTENCY_HEADER, assertIdempotencyKey } from '../../domain/idempotency-key.ts';
+import { isEmailAddress } from '@agent-fleet/kernel/email-address';
 import type { GraphRequest } from '@microsoft/microsoft-graph-client';
 import { z } from 'zod';
-import { FleetError } from '../../domain/fleet-error.ts';
-import type { Logger } from '../../observability/logger.ts';
-import {
-  GRAPH_MESSAGE_SUBSCRIPTION_MAX_MINUTES,
-  IDEMPOTENCY_HEADER,
-  assertIdempotencyKey,
-  isEmailAddress,
-  replySubject,
-  type Draft,
-  type DraftInput,
-  type DraftUpdate,
-  type MailChanges,
-  type MailCursor,
-  type MailMessage,
-  type MailProvider,
-  type MailWatch,
-  type SentMessage,
-  type WatchTarget,
-} from '../../ports/mail-provider.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import type { Logger } from '@agent-fleet/kernel/logger';
+import { GRAPH_MESSAGE_SUBSCRIPTION_MAX_MINUTES, replySubject, type Draft, type DraftInput, type DraftUpdate, type MailChanges, type MailCursor, type MailMessage, type MailProvider, type MailWatch, type SentMessage, type WatchTarget } from '../../ports/mail-provider.ts';
 import { connectGraph, type GraphConnection } from './graph-client.ts';
 import { callGraphApi, graphStatusOf } from './graph-errors.ts';
 import { MESSAGE_FIELDS, graphMessageSchema, recipients, toDraft, toMailMessage, type GraphMessage } from './graph-message.ts';

@@ -1,9 +1,9 @@
 import { open } from 'node:fs/promises';
-import type { ClientId } from '../../domain/client-id.ts';
-import { FleetError } from '../../domain/fleet-error.ts';
-import type { Logger } from '../../observability/logger.ts';
+import type { ClientId } from '@agent-fleet/kernel/client-id';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import type { Logger } from '@agent-fleet/kernel/logger';
 import type { SecretSource } from '../../ports/secret-source.ts';
-import { createVaultClient, translateVaultError, vaultStatusOf, type VaultClient } from './vault-client.ts';
+import { createVaultClient, translateVaultError, vaultStatusOf, type VaultClient } from '@agent-fleet/kernel/vault-client';
 import { readWrappedKey, writeWrappedKey } from './wrapped-key-file.ts';
 
 interface CommonOptions {

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { writeFileAtomically } from '../../services/storage/atomic-file.ts';
+import { writeFileAtomically } from '@agent-fleet/kernel/atomic-file';
 
 /** Reads the wrapped data key (a transit ciphertext), or null when none was stored yet. */
 export async function readWrappedKey(path: string): Promise<string | null> {

@@ -1,4 +1,4 @@
-import { domainOf, withoutSubaddress } from './email-address.ts';
+import { domainOf, withoutSubaddress } from '@agent-fleet/kernel/email-address';
 
 /**
  * Block-list matching. Entries are `user@x.com` (one address, also matching `user+tag@x.com`), `x.com`

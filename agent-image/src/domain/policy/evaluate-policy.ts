@@ -1,8 +1,8 @@
-import type { Capability, ClientConfig } from '../client-config.ts';
+import type { Capability, ClientConfig } from '@agent-fleet/kernel/client-config';
 import { authorizesExecution, type ApprovalRecord } from '../approval.ts';
 import { compileBlockList } from './block-list.ts';
 import type { Decision, PolicyDecision, PolicyFacts, ReasonCode } from './decision.ts';
-import { domainOf } from './email-address.ts';
+import { domainOf } from '@agent-fleet/kernel/email-address';
 import { domainsOf } from './known-contacts.ts';
 import type { PolicyState } from './policy-state.ts';
 import {

@@ -1,4 +1,4 @@
-import { normaliseAddress } from './email-address.ts';
+import { normaliseAddress } from '@agent-fleet/kernel/email-address';
 
 /**
  * Who the client has corresponded with. Receiving mail is not correspondence: a phishing sender or a

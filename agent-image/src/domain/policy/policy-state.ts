@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { domainOf, normaliseAddress } from './email-address.ts';
+import { domainOf, normaliseAddress } from '@agent-fleet/kernel/email-address';
 
 /**
  * The agent's policy state: what the gate needs beyond the config. Persisted by the runtime in the

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { EMAIL_TYPES } from '../client-config.ts';
-import { normaliseAddress } from './email-address.ts';
+import { EMAIL_TYPES } from '@agent-fleet/kernel/client-config';
+import { normaliseAddress } from '@agent-fleet/kernel/email-address';
 
 /**
  * What the model may propose. Every action is checked against this schema before any rule runs; an

@@ -1,5 +1,5 @@
 import { parseAuditRecord, type AuditRecord } from '../../domain/audit-record.ts';
-import { FleetError } from '../../domain/fleet-error.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { openEnvelope, peekEnvelopeSeq, sealEnvelope } from './envelope.ts';
 import type { KeyRing } from './key-ring.ts';
 

@@ -11,8 +11,8 @@ import {
   type AuditRecord,
   type ChainVerification,
 } from '../../domain/audit-record.ts';
-import { FleetError } from '../../domain/fleet-error.ts';
-import { createSilentLogger, type Logger } from '../../observability/logger.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { createSilentLogger, type Logger } from '@agent-fleet/kernel/logger';
 import { decodeAuditLine, decodeAuditLineOrThrow, encodeAuditLine } from './audit-codec.ts';
 import { formatExport, type AuditExportFormat } from './audit-export.ts';
 import { auditFileName, listAuditFiles, utcDay, type AuditFile } from './audit-files.ts';

@@ -1,7 +1,7 @@
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
-import { syncDirectory } from '../storage/atomic-file.ts';
+import { syncDirectory } from '@agent-fleet/kernel/atomic-file';
 import { join } from 'node:path';
-import { FleetError } from '../../domain/fleet-error.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 
 interface PendingLine {
   file: string;

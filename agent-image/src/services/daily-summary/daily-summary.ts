@@ -1,6 +1,6 @@
 import { Cron } from 'croner';
-import type { ClientConfig } from '../../domain/client-config.ts';
-import type { Logger } from '../../observability/logger.ts';
+import type { ClientConfig } from '@agent-fleet/kernel/client-config';
+import type { Logger } from '@agent-fleet/kernel/logger';
 import type { AuditLog } from '../audit-log/audit-log.ts';
 import type { AdminNotifier, NotifyOutcome } from '../runtime/admin-notifier.ts';
 import { renderSummaryHtml, renderSummaryText, summarySubject, type SummaryMeta } from './render-summary.ts';

@@ -1,4 +1,4 @@
-import { FleetError } from '../../domain/fleet-error.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { parseProposedAction } from '../../domain/policy/proposed-action.ts';
 import type { CalendarProvider } from '../../ports/calendar-provider.ts';
 import type { RuntimeContext } from '../runtime/runtime-context.ts';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { contentHash, type JsonValue } from '../../domain/audit-record.ts';
-import { EMAIL_TYPES, type EmailType } from '../../domain/client-config.ts';
-import { FleetError } from '../../domain/fleet-error.ts';
+import { EMAIL_TYPES, type EmailType } from '@agent-fleet/kernel/client-config';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { learnContacts } from '../../domain/policy/policy-state.ts';
 import { parseProposedAction, type MessageAction } from '../../domain/policy/proposed-action.ts';
 import type { CalendarProvider } from '../../ports/calendar-provider.ts';

@@ -1,6 +1,6 @@
 import type { AuditActionType, JsonValue } from '../../domain/audit-record.ts';
-import type { ClientConfig, EmailType } from '../../domain/client-config.ts';
-import { FleetError } from '../../domain/fleet-error.ts';
+import type { ClientConfig, EmailType } from '@agent-fleet/kernel/client-config';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { parseProposedAction, type ProposedAction } from '../../domain/policy/proposed-action.ts';
 import { ProviderAuthError, type MailProvider } from '../../ports/mail-provider.ts';
 import type { RuntimeContext } from '../runtime/runtime-context.ts';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { FleetError } from '../../domain/fleet-error.ts';
-import { secretsEqual } from '../../domain/secret-compare.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { secretsEqual } from '@agent-fleet/kernel/secret-compare';
 
 /**
  * Push notifications as they arrive at the agent, validated. Their content is never trusted beyond

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { FleetError } from '../../domain/fleet-error.ts';
-import type { Logger } from '../../observability/logger.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import type { Logger } from '@agent-fleet/kernel/logger';
 import type { MailProvider, MailWatch } from '../../ports/mail-provider.ts';
 import type { AuditAppend } from '../audit-log/audit-log.ts';
 import type { PushSettings } from './push-settings.ts';

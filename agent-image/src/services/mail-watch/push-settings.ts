@@ -1,4 +1,4 @@
-import type { ClientConfig } from '../../domain/client-config.ts';
+import type { ClientConfig } from '@agent-fleet/kernel/client-config';
 import type { WatchTarget } from '../../ports/mail-provider.ts';
 import { DEFAULT_RENEWAL_POLICY, GMAIL_RENEWAL_POLICY, type RenewalPolicy } from './renewal-schedule.ts';
 

@@ -1,4 +1,4 @@
-import { isFleetError } from '../../domain/fleet-error.ts';
+import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 
 /**
  * The spec's error categories for a provider call:

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ApprovalStatus } from '../../domain/audit-record.ts';
-import { FleetError } from '../../domain/fleet-error.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { OutboundMessage, SendReceipt } from '../../ports/send-receipts.ts';
 import { openEnvelope, sealEnvelope } from '../audit-log/envelope.ts';
 import { GroupCommitAppender } from '../audit-log/group-commit-appender.ts';

@@ -1,14 +1,9 @@
+import { IDEMPOTENCY_HEADER, assertIdempotencyKey } from '../../domain/idempotency-key.ts';
 import { randomUUID } from 'node:crypto';
 import { canonicalJson, contentHash, type ApprovalStatus, type JsonValue } from '../../domain/audit-record.ts';
-import { FleetError } from '../../domain/fleet-error.ts';
-import { createSilentLogger, type Logger } from '../../observability/logger.ts';
-import {
-  IDEMPOTENCY_HEADER,
-  IDEMPOTENCY_KEY_PATTERN,
-  type OutboundMessage,
-  type SendReceipt,
-  type SendReceipts,
-} from '../../ports/send-receipts.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { createSilentLogger, type Logger } from '@agent-fleet/kernel/logger';
+import { type OutboundMessage, type SendReceipt, type SendReceipts } from '../../ports/send-receipts.ts';
 import type { AuditLog } from '../audit-log/audit-log.ts';
 import { KeyRing } from '../audit-log/key-ring.ts';
 import { DEFAULT_BACKOFF, fullJitterDelay, type BackoffPolicy } from './backoff.ts';
@@ -201,9 +196,7 @@ export class Outbox {
   async enqueue(request: SendRequest): Promise<OutboxEntry> {
     this.assertRecovered();
     const key = request.idempotencyKey ?? `af-${randomUUID()}`;
-    if (!IDEMPOTENCY_KEY_PATTERN.test(key)) {
-      throw new FleetError('invalid_input', 'idempotency key must be 16 to 128 letters, digits, ".", "_" or "-"');
-    }
+    assertIdempotencyKey(key);
     const message: OutboundMessage = {
       to: request.message.to,
       cc: request.message.cc ?? [],

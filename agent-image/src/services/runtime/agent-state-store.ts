@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FleetError } from '../../domain/fleet-error.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import {
   emptyPolicyState,
   parsePolicyState,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { approvalStatusAt, type ApprovalRecord, type ApprovalStatus } from '../../domain/approval.ts';
-import { FleetError } from '../../domain/fleet-error.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { AgentMetrics } from '../../observability/agent-metrics.ts';
 import type { KeyRing } from '../audit-log/key-ring.ts';
 import { EncryptedJournal } from './encrypted-journal.ts';

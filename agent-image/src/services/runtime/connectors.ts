@@ -1,5 +1,5 @@
-import type { ClientConfig } from '../../domain/client-config.ts';
-import type { Logger } from '../../observability/logger.ts';
+import type { ClientConfig } from '@agent-fleet/kernel/client-config';
+import type { Logger } from '@agent-fleet/kernel/logger';
 import type { CalendarProvider } from '../../ports/calendar-provider.ts';
 import type { LlmClient } from '../../ports/llm-client.ts';
 import type { MailProvider } from '../../ports/mail-provider.ts';

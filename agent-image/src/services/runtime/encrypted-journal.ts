@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FleetError } from '../../domain/fleet-error.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { openEnvelope, sealEnvelope } from '../audit-log/envelope.ts';
 import { GroupCommitAppender, syncDirectory } from '../audit-log/group-commit-appender.ts';
 import type { KeyRing } from '../audit-log/key-ring.ts';

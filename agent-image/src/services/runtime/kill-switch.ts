@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { FleetError } from '../../domain/fleet-error.ts';
-import { syncDirectory, writeFileAtomically } from '../storage/atomic-file.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { syncDirectory, writeFileAtomically } from '@agent-fleet/kernel/atomic-file';
 
 /**
  * The persisted kill flag: `/data/KILLED` in the client's volume (written by `/v1/kill` or by the

@@ -1,6 +1,7 @@
-import { FleetError } from '../../domain/fleet-error.ts';
+import { IDEMPOTENCY_HEADER } from '../../domain/idempotency-key.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Draft, MailProvider } from '../../ports/mail-provider.ts';
-import { IDEMPOTENCY_HEADER, type OutboundMessage, type SendReceipt, type SendReceipts } from '../../ports/send-receipts.ts';
+import { type OutboundMessage, type SendReceipt, type SendReceipts } from '../../ports/send-receipts.ts';
 
 /**
  * The outbox's provider side over a MailProvider, whose only send path is "send a draft". A reply the

@@ -1,8 +1,8 @@
-import type { ClientConfig } from '../../domain/client-config.ts';
+import type { ClientConfig } from '@agent-fleet/kernel/client-config';
 import type { PolicyEvaluator } from '../../domain/policy/evaluate-policy.ts';
 import type { PolicyState } from '../../domain/policy/policy-state.ts';
 import type { AgentMetrics } from '../../observability/agent-metrics.ts';
-import type { Logger } from '../../observability/logger.ts';
+import type { Logger } from '@agent-fleet/kernel/logger';
 import type { SendReceipts } from '../../ports/send-receipts.ts';
 import type { AuditLog } from '../audit-log/audit-log.ts';
 import type { Outbox } from '../outbox/outbox.ts';

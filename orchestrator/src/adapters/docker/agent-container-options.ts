@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { clientLabels, resourceNames } from '@agent-fleet/agent/domain/client-id.ts';
+import { clientLabels, resourceNames } from '@agent-fleet/kernel/client-id';
 import type { AgentWorkloadSpec } from '../../ports/container-runtime.ts';
 
 export const AGENT_CONTROL_PORT = 8080;

@@ -1,6 +1,6 @@
 import Docker from 'dockerode';
-import { clientLabels, LABEL_CLIENT, LABEL_FLEET, LABEL_MANAGED, resourceNames, type ClientId } from '@agent-fleet/agent/domain/client-id.ts';
-import { FleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
+import { clientLabels, LABEL_CLIENT, LABEL_FLEET, LABEL_MANAGED, resourceNames, type ClientId } from '@agent-fleet/kernel/client-id';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { gatewayOf, parseIpv4Cidr } from '../../domain/ipv4-cidr.ts';
 import type {
   AgentWorkloadSpec,

@@ -1,4 +1,4 @@
-import { FleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 
 interface DockerApiError {
   statusCode?: number;

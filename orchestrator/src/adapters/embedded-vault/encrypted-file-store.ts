@@ -2,8 +2,8 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { mkdir, open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
-import { writeFileAtomically } from '@agent-fleet/agent/services/storage/atomic-file.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { writeFileAtomically } from '@agent-fleet/kernel/atomic-file';
 
 const MAGIC = Buffer.from('AFV1');
 const NONCE_BYTES = 12;

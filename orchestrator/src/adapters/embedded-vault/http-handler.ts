@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../ports/clock.ts';
-import type { Logger } from '@agent-fleet/agent/observability/logger.ts';
+import type { Logger } from '@agent-fleet/kernel/logger';
 import type { RequestLog } from './request-log.ts';
 import type { VaultCore } from './vault-core.ts';
 import { VaultHttpError } from './vault-http-error.ts';

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { FleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
-import type { Logger } from '@agent-fleet/agent/observability/logger.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import type { Logger } from '@agent-fleet/kernel/logger';
 import { systemClock, type Clock } from '../../ports/clock.ts';
 import { EncryptedFileStore, loadOrCreateMasterKey } from './encrypted-file-store.ts';
 import { createHttpHandler } from './http-handler.ts';

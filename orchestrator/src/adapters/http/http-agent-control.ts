@@ -1,28 +1,19 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { FleetError, type FleetErrorCode } from '@agent-fleet/agent/domain/fleet-error.ts';
+import { fleetErrorFromResponse } from '@agent-fleet/kernel/error-status';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { AgentControl, IntroductionPayload } from '../../ports/agent-control.ts';
 
-const CODE_BY_STATUS: Record<number, FleetErrorCode> = {
-  400: 'invalid_input',
-  401: 'unauthorized',
-  403: 'forbidden',
-  404: 'not_found',
-  409: 'conflict',
-  422: 'integrity',
-  503: 'unavailable',
-};
-
+/** The agent's `{ code, message }` error turned back into the FleetError it raised, code and all. */
 async function failure(response: Response, what: string): Promise<FleetError> {
-  let message = `${what}: agent answered ${response.status}`;
+  let body: unknown = null;
   try {
-    const body = (await response.json()) as { message?: string; reason?: string };
-    if (body.message ?? body.reason) message = `${what}: ${body.message ?? body.reason}`;
+    body = await response.json();
   } catch {
-    // not JSON: keep the status line
+    // not JSON: the status decides the code
   }
-  return new FleetError(CODE_BY_STATUS[response.status] ?? 'unavailable', message, { retryable: response.status >= 500 });
+  return fleetErrorFromResponse(response.status, body, what);
 }
 
 function unreachable(error: unknown, what: string): FleetError {

@@ -1,4 +1,4 @@
-import { clientLabels, resourceNames, type ClientId } from '@agent-fleet/agent/domain/client-id.ts';
+import { clientLabels, resourceNames, type ClientId } from '@agent-fleet/kernel/client-id';
 
 /** Name of the namespace-wide deny-all policy ensureNetwork applies before any workload exists. */
 export const DEFAULT_DENY_POLICY_NAME = 'fleet-default-deny';

@@ -1,4 +1,4 @@
-import { FleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { CommandResult } from './command-runner.ts';
 
 /** Last meaningful line of helm/kubectl stderr, cut short: it goes into error messages and logs. */

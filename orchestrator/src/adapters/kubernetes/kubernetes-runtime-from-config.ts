@@ -1,4 +1,4 @@
-import type { Logger } from '@agent-fleet/agent/observability/logger.ts';
+import type { Logger } from '@agent-fleet/kernel/logger';
 import type { OrchestratorConfig } from '../../config.ts';
 import type { CommandRunner } from './command-runner.ts';
 import { KubernetesContainerRuntime } from './kubernetes-container-runtime.ts';

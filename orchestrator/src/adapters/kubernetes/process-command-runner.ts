@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { FleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { CommandResult, CommandRunner, CommandRunOptions } from './command-runner.ts';
 
 /** Output beyond this is cut: kubectl lists of thousands of objects stay well below it. */

@@ -1,5 +1,5 @@
-import { resourceNames } from '@agent-fleet/agent/domain/client-id.ts';
-import { FleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
+import { resourceNames } from '@agent-fleet/kernel/client-id';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { AgentWorkloadSpec } from '../../ports/container-runtime.ts';
 import type { FleetAgentValues } from './agent-values.ts';
 import { bytesToQuantity, nanoCpusToQuantity } from './quantities.ts';

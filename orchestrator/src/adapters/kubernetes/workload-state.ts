@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { LABEL_CLIENT, LABEL_MANAGED, resourceNames, type ClientId } from '@agent-fleet/agent/domain/client-id.ts';
-import { FleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
+import { LABEL_CLIENT, LABEL_MANAGED, resourceNames, type ClientId } from '@agent-fleet/kernel/client-id';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { AgentEndpoints, AgentWorkloadState, ManagedResource } from '../../ports/container-runtime.ts';
 
 const containerStateSchema = z

@@ -1,5 +1,5 @@
 import { CodeChallengeMethod, OAuth2Client } from 'google-auth-library';
-import { FleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { AuthorizationRequest, ConsentGrant, OAuthConsent } from '../../ports/oauth-consent.ts';
 import { createState } from './pkce.ts';
 import { tokenEndpointError } from './token-errors.ts';

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { FleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { RedirectListener, RedirectOutcome } from '../../ports/oauth-consent.ts';
 import { interpretRedirect } from './redirect-callback.ts';
 

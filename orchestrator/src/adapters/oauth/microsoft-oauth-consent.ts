@@ -1,4 +1,4 @@
-import { FleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { AuthorizationRequest, ConsentGrant, OAuthConsent } from '../../ports/oauth-consent.ts';
 import { codeChallengeS256, createCodeVerifier, createState } from './pkce.ts';
 import { tokenEndpointError } from './token-errors.ts';

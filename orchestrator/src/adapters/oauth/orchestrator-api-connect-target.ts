@@ -1,4 +1,4 @@
-import type { ClientId } from '@agent-fleet/agent/domain/client-id.ts';
+import type { ClientId } from '@agent-fleet/kernel/client-id';
 import type { MailboxConnectTarget, MailboxProvider } from '../../ports/oauth-consent.ts';
 
 /** The part of the orchestrator's API client this target uses (OrchestratorClient in the CLI). */

@@ -1,4 +1,4 @@
-import { secretsEqual } from '@agent-fleet/agent/domain/secret-compare.ts';
+import { secretsEqual } from '@agent-fleet/kernel/secret-compare';
 import type { RedirectOutcome } from '../../ports/oauth-consent.ts';
 
 const MAX_PARAM_LENGTH = 4096;

@@ -1,4 +1,4 @@
-import { FleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 
 /** Turns an OAuth token endpoint error (RFC 6749 §5.2) into a FleetError that says what to check. */
 export function tokenEndpointError(provider: string, status: number | undefined, body: unknown, cause?: unknown): FleetError {

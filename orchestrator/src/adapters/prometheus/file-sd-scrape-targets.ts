@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { writeFileAtomically } from '@agent-fleet/agent/services/storage/atomic-file.ts';
+import { writeFileAtomically } from '@agent-fleet/kernel/atomic-file';
 import path from 'node:path';
-import type { ClientId } from '@agent-fleet/agent/domain/client-id.ts';
-import { FleetError } from '@agent-fleet/agent/domain/fleet-error.ts';
+import type { ClientId } from '@agent-fleet/kernel/client-id';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { ScrapeTarget, ScrapeTargets } from '../../ports/scrape-targets.ts';
 
 type FileSdGroup = { targets: string[]; labels: Record<string, string> };

@@ -1,5 +1,5 @@
-import { GENESIS_HASH } from '@agent-fleet/agent/domain/canonical-json.ts';
-import type { ClientId } from '@agent-fleet/agent/domain/client-id.ts';
+import { GENESIS_HASH } from '@agent-fleet/kernel/canonical-json';
+import type { ClientId } from '@agent-fleet/kernel/client-id';
 import type { ClientStatus } from '../../domain/client-status.ts';
 import { hashOpsLogEntry } from '../../domain/ops-log-chain.ts';
 import type { AuditCheckpoint, ClaimResult, ClientRecord, NewClient, NewOpsLogEntry, OpsLogEntry, Registry } from '../../ports/registry.ts';

@@ -1,4 +1,4 @@
-import type { ClientId } from '@agent-fleet/agent/domain/client-id.ts';
+import type { ClientId } from '@agent-fleet/kernel/client-id';
 
 /** Mount of the clients' KV v2 secrets: `fleet/data/<id>/<name>`. */
 export const KV_MOUNT = 'fleet';

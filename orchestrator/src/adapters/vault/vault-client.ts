@@ -3,5 +3,5 @@ export {
   createVaultClient,
   translateVaultError,
   vaultStatusOf,
-} from '@agent-fleet/agent/adapters/vault/vault-client.ts';
-export type { VaultClient, VaultClientOptions } from '@agent-fleet/agent/adapters/vault/vault-client.ts';
+} from '@agent-fleet/kernel/vault-client';
+export type { VaultClient, VaultClientOptions } from '@agent-fleet/kernel/vault-client';

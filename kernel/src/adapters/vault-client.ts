@@ -1,5 +1,5 @@
 import nodeVault from 'node-vault';
-import { FleetError } from '../../domain/fleet-error.ts';
+import { FleetError } from '../domain/fleet-error.ts';
 
 export type VaultClient = nodeVault.client;
 

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { CLIENT_ID_RULE } from './client-id.ts';
+import { normaliseAddress } from './email-address.ts';
 import { PUBSUB_TOPIC_RULE } from './pubsub-topic.ts';
-import { isTimeZone } from './zoned-time.ts';
+import { isTimeZone } from './time-zone.ts';
 
 /**
  * The per-client agent configuration (one YAML file per client). Every field has a default so that a
@@ -54,7 +55,11 @@ const timeOfDay = z
   .string()
   .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM on a 24-hour clock, e.g. "09:00"');
 
-const emailAddress = z.string().trim().toLowerCase().email('must be an email address');
+const emailAddress = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((address) => normaliseAddress(address) !== undefined, 'must be an email address');
 
 /** `user@example.com`, `example.com` or `*.example.com`. */
 const blockListEntry = z
@@ -63,7 +68,7 @@ const blockListEntry = z
   .toLowerCase()
   .refine(
     (entry) =>
-      /^[^\s@]+@[a-z0-9.-]+\.[a-z]{2,}$/.test(entry) ||
+      normaliseAddress(entry) !== undefined ||
       /^(\*\.)?([a-z0-9-]+\.)+[a-z]{2,}$/.test(entry),
     'must be an address (user@example.com), a domain (example.com) or a subdomain pattern (*.example.com)',
   );

@@ -1,5 +1,5 @@
 /**
- * Email address normalisation shared by the policy rules. Addresses are compared lower-cased and trimmed;
+ * The one email-address rule of the code base (policy, config, adapters). Addresses are compared lower-cased and trimmed;
  * anything that is not a plain `local@domain` address (display names, comments, IP literals, trailing dots)
  * is rejected rather than guessed at, because a guess is a way round the block list.
  */
@@ -31,4 +31,12 @@ export function withoutSubaddress(address: string): string {
   const plus = address.indexOf('+');
   if (plus <= 0 || plus > at) return address;
   return address.slice(0, plus) + address.slice(at);
+}
+
+/**
+ * A plain `user@domain.tld` address exactly as given (no surrounding space, display name, quoting or
+ * anything a header could be built from): what adapters accept before putting an address in a message.
+ */
+export function isEmailAddress(address: string): boolean {
+  return address === address.trim() && normaliseAddress(address) !== undefined;
 }
