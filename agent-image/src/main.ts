@@ -64,7 +64,7 @@ async function main(): Promise<void> {
     for (const server of servers) server.close();
     runtime
       .stop()
-      .catch((error: unknown) => logger.error('stop failed', { error: String(error) }))
+      .catch((error: unknown) => logger.error('stop failed', { error }))
       .finally(() => process.exit(0));
     setTimeout(() => process.exit(0), 5000).unref();
   };

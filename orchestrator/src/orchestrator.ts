@@ -110,7 +110,7 @@ export async function createOrchestrator(
   for (const client of await registry.listClients()) {
     if (client.subnet && LIVE_STATUSES.has(client.status)) {
       await vaultAddressFor(client.id).catch((error: unknown) =>
-        logger.warn('vault not reachable from a client network', { client: client.id, error: String(error) }),
+        logger.warn('vault not reachable from a client network', { client: client.id, error }),
       );
     }
   }

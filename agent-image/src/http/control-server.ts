@@ -220,7 +220,7 @@ export function createControlApp(runtime: ControlRuntime, logger: Logger): expre
     }
     const fleet = isFleetError(error) ? error : new FleetError('internal', 'internal error', { cause: error });
     const status = httpStatusOf(fleet.code);
-    if (status >= 500 && fleet.code !== 'unavailable') logger.error('control request failed', { error: String(error) });
+    if (status >= 500 && fleet.code !== 'unavailable') logger.error('control request failed', { error });
     if (response.headersSent) {
       response.destroy();
       return;

@@ -28,7 +28,7 @@ export function redact(value: unknown, depth = 0): unknown {
   if (depth > 8) return REDACTED;
   if (typeof value === 'string') return redactString(value);
   if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1));
-  if (value instanceof Error) return { name: value.name, message: redactString(value.message) };
+  if (value instanceof Error) return describeError(value, depth);
   if (value !== null && typeof value === 'object') {
     const result: Record<string, unknown> = {};
     for (const [key, inner] of Object.entries(value)) {
@@ -37,6 +37,17 @@ export function redact(value: unknown, depth = 0): unknown {
     return result;
   }
   return value;
+}
+
+/** An error as a log field: its message and the chain of its causes, each redacted. */
+function describeError(error: Error, depth: number): Record<string, unknown> {
+  const described: Record<string, unknown> = { name: error.name, message: redactString(error.message) };
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') described['code'] = code;
+  if (error.cause !== undefined && error.cause !== null && depth < 8) {
+    described['cause'] = error.cause instanceof Error ? describeError(error.cause, depth + 1) : redact(error.cause, depth + 1);
+  }
+  return described;
 }
 
 const redactionFormat = winston.format((info) => {

@@ -16,7 +16,7 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
       response.status(status).json({ code: 'invalid_input', message: (error as Error).message });
       return;
     }
-    logger.error('unhandled API error', { error: (error as Error).message });
+    logger.error('unhandled API error', { error });
     response.status(500).json({ code: 'internal', message: 'internal error' });
   };
 }

@@ -33,7 +33,7 @@ export async function enforceRetention(deps: RetentionDependencies): Promise<str
       });
       purged.push(client.id);
     } catch (error) {
-      deps.logger.error('retention purge failed', { client: client.id, error: (error as Error).message });
+      deps.logger.error('retention purge failed', { client: client.id, error });
     }
   }
   return purged;

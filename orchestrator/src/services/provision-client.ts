@@ -172,7 +172,7 @@ export class ProvisionClientService {
       await runSaga(this.steps(), context, record);
     } catch (error) {
       await this.releaseClaim(context);
-      logger.error('provisioning failed and was rolled back', { error: (error as Error).message });
+      logger.error('provisioning failed and was rolled back', { error });
       await this.deps.registry
         .appendOpsLog({
           actor: request.actor,

@@ -72,7 +72,7 @@ export class RotateCredentialsService {
       try {
         results.push(await this.rotate({ clientId: client.id, reason, actor }));
       } catch (error) {
-        this.deps.logger.error('scheduled rotation failed', { client: client.id, error: (error as Error).message });
+        this.deps.logger.error('scheduled rotation failed', { client: client.id, error });
         results.push({ clientId: client.id, error: (error as Error).message });
       }
     }

@@ -11,7 +11,7 @@ export function startSchedules(orchestrator: Orchestrator, logger: Logger): () =
   if (config.reconcileIntervalMs > 0) {
     timers.push(
       setInterval(() => {
-        orchestrator.reconcile.reconcile().catch((error: unknown) => logger.error('reconcile pass failed', { error: String(error) }));
+        orchestrator.reconcile.reconcile().catch((error: unknown) => logger.error('reconcile pass failed', { error }));
       }, config.reconcileIntervalMs),
     );
   }
@@ -49,7 +49,7 @@ async function checkpointAll(orchestrator: Orchestrator, logger: Logger): Promis
     try {
       await orchestrator.agents.checkpoint(client.id);
     } catch (error) {
-      logger.warn('audit checkpoint failed', { client: client.id, error: (error as Error).message });
+      logger.warn('audit checkpoint failed', { client: client.id, error });
     }
   }
 }

@@ -36,7 +36,7 @@ export class DailySummary {
     if (!config.dailySummary.enabled || this.jobs.length > 0) return;
     const [hours, minutes] = config.dailySummary.at.split(':');
     const run = (period: 'day' | 'week') => () => {
-      this.send(period).catch((error: unknown) => this.options.logger.error('summary failed', { period, error: String(error) }));
+      this.send(period).catch((error: unknown) => this.options.logger.error('summary failed', { period, error }));
     };
     this.jobs.push(new Cron(`${Number(minutes)} ${Number(hours)} * * *`, { timezone: config.timezone }, run('day')));
     this.jobs.push(

@@ -440,7 +440,7 @@ export class MailLoop {
       approved_by: null,
       result,
     });
-    appended.catch((error: unknown) => context.logger.error('audit append failed', { error: String(error) }));
+    appended.catch((error: unknown) => context.logger.error('audit append failed', { error }));
   }
 
   private async toReview(id: string, reason: string, parameters: { [key: string]: JsonValue }): Promise<void> {

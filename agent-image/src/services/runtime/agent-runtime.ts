@@ -238,7 +238,7 @@ export class AgentRuntime {
       );
       this.introductions = run.catch(() => undefined);
       run.catch((error: unknown) => {
-        this.logger.warn('introduction from the Vault Agent token file failed; retrying', { error: String(error) });
+        this.logger.warn('introduction from the Vault Agent token file failed; retrying', { error });
         if (this.lifecycleState === 'awaiting_introduction') setTimeout(attempt, retryMs).unref();
       });
     };
@@ -250,7 +250,7 @@ export class AgentRuntime {
     if (this.lifecycleState === 'stopped') throw new FleetError('conflict', 'the agent is stopping');
     await source.start();
     source.onRevoked((reason) => {
-      this.onVaultRevoked(reason).catch((error: unknown) => this.logger.error('handling the vault revocation failed', { error: String(error) }));
+      this.onVaultRevoked(reason).catch((error: unknown) => this.logger.error('handling the vault revocation failed', { error }));
     });
     if (this.opened !== null) {
       const previous = this.opened.source;
@@ -268,7 +268,7 @@ export class AgentRuntime {
     } catch (error) {
       this.lifecycleState = 'failed';
       this.failure = error instanceof FleetError && error.code === 'integrity' ? 'audit_chain_broken' : 'open_failed';
-      this.logger.error('the agent could not open its volume', { error: String(error) });
+      this.logger.error('the agent could not open its volume', { error });
       throw error;
     }
   }
@@ -297,7 +297,7 @@ export class AgentRuntime {
       ...(this.options.sendBackoff === undefined ? {} : { backoff: this.options.sendBackoff }),
       onPause: (reason) => {
         this.metrics.authFailure();
-        this.pause('auth', `send refused: ${reason}`).catch((error: unknown) => this.logger.error('pause failed', { error: String(error) }));
+        this.pause('auth', `send refused: ${reason}`).catch((error: unknown) => this.logger.error('pause failed', { error }));
       },
     });
     let opened: Opened | null = null;
@@ -395,7 +395,7 @@ export class AgentRuntime {
     const opened = this.opened;
     if (opened === null) throw new FleetError('unavailable', 'the agent is not introduced yet');
     if (opened.controlHash === null && Date.now() - this.lastControlRead > CONTROL_REREAD_MS) {
-      await this.readControlHash().catch((error: unknown) => this.logger.warn('reading the control token hash failed', { error: String(error) }));
+      await this.readControlHash().catch((error: unknown) => this.logger.warn('reading the control token hash failed', { error }));
     }
     if (bearer === null || opened.controlHash === null || !controlTokenMatches(bearer, opened.controlHash)) {
       throw new FleetError('unauthorized', 'missing or wrong control token');
@@ -516,7 +516,7 @@ export class AgentRuntime {
       inFlight
         .catch(() => undefined)
         .then(() => this.tick())
-        .catch((error: unknown) => this.logger.error('sync after a push notification failed', { error: String(error) }));
+        .catch((error: unknown) => this.logger.error('sync after a push notification failed', { error }));
     }, this.options.notificationDebounceMs ?? 250);
     this.pushSync.unref();
   }
@@ -533,7 +533,7 @@ export class AgentRuntime {
       const period = ms ?? fallback;
       if (period <= 0) return;
       const timer = setInterval(() => {
-        run().catch((error: unknown) => this.logger.error('periodic task failed', { error: String(error) }));
+        run().catch((error: unknown) => this.logger.error('periodic task failed', { error }));
       }, period);
       timer.unref();
       this.timers.push(timer);
@@ -634,7 +634,7 @@ export class AgentRuntime {
         ? `The mailbox refused the assistant's credentials (${detail}). Nothing is sent or read until an operator reconnects the mailbox and resumes: fleet resume ${this.clientId}\n`
         : `The assistant reached the configured limit of recipients (${this.options.config.rateLimits.perHour} per hour, ${this.options.config.rateLimits.perDay} per day). Pending emails wait; sending resumes when the window has room again or on: fleet resume ${this.clientId}\n`;
     await opened.notifier.notify('alert', `pause:${reason}:${since}`, subject, text).catch((error: unknown) => {
-      this.logger.warn('pause alert not sent now; it waits in the outbox', { error: String(error) });
+      this.logger.warn('pause alert not sent now; it waits in the outbox', { error });
     });
   }
 
