@@ -17,6 +17,8 @@ export const AUDIT_ACTION_TYPES = [
   'email_move',
   'calendar_read',
   'calendar_write',
+  'crm_read',
+  'crm_write',
   'file_share',
   'approval_requested',
   'approval_decided',
