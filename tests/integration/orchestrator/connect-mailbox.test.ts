@@ -9,7 +9,7 @@ import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { consentForProvider } from '../../../orchestrator/src/adapters/oauth/consent-for-provider.ts';
 import { listenForRedirect } from '../../../orchestrator/src/adapters/oauth/loopback-redirect-listener.ts';
-import { OrchestratorApiConnectTarget } from '../../../orchestrator/src/adapters/oauth/orchestrator-api-connect-target.ts';
+import { FleetApiClient, mailboxConnectTarget } from '../../../orchestrator/src/cli/fleet-api-client.ts';
 import { vaultNames } from '../../../orchestrator/src/adapters/vault/client-policy.ts';
 import { createVaultClient } from '../../../orchestrator/src/adapters/vault/vault-client.ts';
 import { OrchestratorClient } from '../../../orchestrator/src/cli/orchestrator-client.ts';
@@ -66,7 +66,7 @@ describe('fleet connect: OAuth consent stores the mailbox tokens', () => {
 
   function service(): ConnectMailboxService {
     return new ConnectMailboxService({
-      target: new OrchestratorApiConnectTarget({ api, actor: 'ops@test' }),
+      target: mailboxConnectTarget(new FleetApiClient(api, 'ops@test')),
       consentFor: consentForProvider({
         googleAuthorizationUrl: `${new URL(gmail.tokenUrl).origin}/o/oauth2/v2/auth`,
         googleTokenUrl: gmail.tokenUrl,
