@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   try {
     config = parseClientConfigYaml(await readFile(env.AGENT_CONFIG_PATH, 'utf8'), env.AGENT_CONFIG_PATH);
   } catch (error) {
-    bootLogger.error('client config is missing or invalid; the agent will not start', { path: env.AGENT_CONFIG_PATH, reason: (error as Error).message });
+    bootLogger.error('client config is missing or invalid; the agent will not start', { path: env.AGENT_CONFIG_PATH, error });
     process.exit(EXIT_CONFIG_ERROR);
   }
   const clientId = parseClientId(config.client);
@@ -52,6 +52,7 @@ async function main(): Promise<void> {
     concurrency: env.AGENT_CONCURRENCY,
   });
 
+  // The runtime implements every interface the control API depends on (ControlApi).
   const servers: Server[] = [
     await listen(createControlApp(runtime, logger), env.AGENT_BIND_HOST, env.AGENT_CONTROL_PORT),
     await listen(createMetricsApp(registry), env.AGENT_BIND_HOST, env.AGENT_METRICS_PORT),
@@ -73,6 +74,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`${JSON.stringify({ level: 'error', message: 'agent failed', reason: String(error) })}\n`);
+  // Before the environment is loaded there is no configured logger yet: this one writes to stderr.
+  createLogger({ service: 'agent', stream: process.stderr }).error('agent failed', { error });
   process.exit(1);
 });

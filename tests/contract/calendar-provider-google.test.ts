@@ -8,6 +8,7 @@ import { KEY_PROPERTY, eventIdFor } from '../../agent-image/src/adapters/google-
 import { parseClientConfig } from '@agent-fleet/kernel/client-config';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { GmailEmulator } from '../emulators/gmail-emulator.ts';
+import { accessTokenFor, googleOAuth, providerSecret } from '../helpers/oauth-tokens.ts';
 import { calendarProviderContract, memorySecretSource, type CalendarHarness } from './calendar-provider.contract.ts';
 
 const READ_WRITE = { 'calendar.read': true, 'calendar.write': true };
@@ -15,12 +16,7 @@ const READ_WRITE = { 'calendar.read': true, 'calendar.write': true };
 function provider(emulator: GmailEmulator, permissions: Record<string, boolean>, rotated: string[] = []): GoogleCalendarProvider {
   return new GoogleCalendarProvider({
     auth: {
-      oauth: {
-        clientId: emulator.clientId,
-        clientSecret: emulator.clientSecret,
-        refreshToken: emulator.issueRefreshToken(gmailScopesFor(permissions)),
-        tokenUrl: emulator.tokenUrl,
-      },
+      oauth: googleOAuth(emulator, emulator.issueRefreshToken(gmailScopesFor(permissions))),
       onRefreshTokenRotated: async (token) => {
         rotated.push(token);
       },
@@ -93,12 +89,7 @@ describe('GoogleCalendarProvider specifics', () => {
     try {
       const stored: string[] = [];
       const client = new RotatingOAuth2Client(
-        {
-          clientId: emulator.clientId,
-          clientSecret: emulator.clientSecret,
-          refreshToken: emulator.issueRefreshToken(gmailScopesFor({ 'mail.read': true, ...READ_WRITE })),
-          tokenUrl: emulator.tokenUrl,
-        },
+        googleOAuth(emulator, emulator.issueRefreshToken(gmailScopesFor({ 'mail.read': true, ...READ_WRITE }))),
         async (token) => {
           stored.push(token);
         },
@@ -123,19 +114,7 @@ describe('Google Calendar emulator strictness', () => {
     const emulator = new GmailEmulator();
     await emulator.start();
     try {
-      const tokenFor = async (permissions: Record<string, boolean>) => {
-        const answer = await fetch(emulator.tokenUrl, {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams({
-            grant_type: 'refresh_token',
-            client_id: emulator.clientId,
-            client_secret: emulator.clientSecret,
-            refresh_token: emulator.issueRefreshToken(gmailScopesFor(permissions)),
-          }),
-        });
-        return ((await answer.json()) as { access_token: string }).access_token;
-      };
+      const tokenFor = async (permissions: Record<string, boolean>) => (await accessTokenFor(emulator, gmailScopesFor(permissions))).accessToken;
       const url = `${emulator.rootUrl}calendar/v3/calendars/primary/events?sendUpdates=all`;
       const post = async (token: string, body: unknown) => {
         const answer = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -177,11 +156,7 @@ describe('connectorsFromSecrets (gmail)', () => {
         const parsed = parseClientConfig({ client: 'acme', provider: 'gmail', mailbox: emulator.mailbox, admins: ['ops@acme.example'], permissions });
         if (!parsed.ok) throw new Error(parsed.issues.join('; '));
         const source = memorySecretSource({
-          gmail: JSON.stringify({
-            client_id: emulator.clientId,
-            client_secret: emulator.clientSecret,
-            refresh_token: emulator.issueRefreshToken(gmailScopesFor(permissions)),
-          }),
+          gmail: providerSecret(emulator, gmailScopesFor(permissions)),
           anthropic: 'sk-ant-test',
         });
         const built = await connectorsFromSecrets({ gmailRootUrl: emulator.rootUrl, gmailTokenUrl: emulator.tokenUrl })({

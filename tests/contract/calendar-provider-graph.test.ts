@@ -3,25 +3,17 @@ import { describe, it } from 'node:test';
 import { connectorsFromSecrets } from '../../agent-image/src/adapters/connectors-from-secrets.ts';
 import { GraphCalendarProvider } from '../../agent-image/src/adapters/graph/graph-calendar-provider.ts';
 import { graphScopesFor } from '@agent-fleet/kernel/provider-scopes';
-import { RefreshTokenGraphTokenSource } from '../../agent-image/src/adapters/graph/graph-token-source.ts';
 import { parseClientConfig } from '@agent-fleet/kernel/client-config';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { GraphEmulator } from '../emulators/graph-emulator.ts';
+import { accessTokenFor, graphTokenSource, providerSecret } from '../helpers/oauth-tokens.ts';
 import { calendarProviderContract, memorySecretSource, type CalendarHarness } from './calendar-provider.contract.ts';
 
 const READ_WRITE = { 'calendar.read': true, 'calendar.write': true };
 
 function provider(emulator: GraphEmulator, permissions: Record<string, boolean>, pageSize?: number): GraphCalendarProvider {
-  const scopes = graphScopesFor(permissions);
   return new GraphCalendarProvider({
-    tokens: new RefreshTokenGraphTokenSource({
-      tokenUrl: emulator.tokenUrl,
-      clientId: emulator.clientId,
-      clientSecret: emulator.clientSecret,
-      refreshToken: emulator.issueRefreshToken(scopes),
-      scopes,
-      onRefreshTokenRotated: async () => {},
-    }),
+    tokens: graphTokenSource(emulator, graphScopesFor(permissions)),
     baseUrl: emulator.baseUrl,
     ...(pageSize === undefined ? {} : { pageSize }),
     logger: createSilentLogger(),
@@ -111,20 +103,8 @@ describe('Graph calendar emulator strictness', () => {
     const emulator = new GraphEmulator();
     await emulator.start();
     try {
-      const tokenFor = async (permissions: Record<string, boolean>) => {
-        const answer = await fetch(emulator.tokenUrl, {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams({
-            grant_type: 'refresh_token',
-            client_id: emulator.clientId,
-            client_secret: emulator.clientSecret,
-            refresh_token: emulator.issueRefreshToken(graphScopesFor(permissions)),
-            scope: graphScopesFor(permissions).join(' '),
-          }),
-        });
-        return ((await answer.json()) as { access_token: string }).access_token;
-      };
+      const tokenFor = async (permissions: Record<string, boolean>) =>
+        (await accessTokenFor(emulator, graphScopesFor(permissions), { askScopes: true })).accessToken;
       const call = async (token: string | null, method: string, path: string, body?: unknown) => {
         const answer = await fetch(`${emulator.baseUrl}/v1.0${path}`, {
           method,
@@ -172,7 +152,7 @@ describe('connectorsFromSecrets (outlook)', () => {
       const parsed = parseClientConfig({ client: 'acme', provider: 'outlook', mailbox: emulator.mailbox, admins: ['ops@acme.example'], permissions });
       if (!parsed.ok) throw new Error(parsed.issues.join('; '));
       const source = memorySecretSource({
-        outlook: JSON.stringify({ client_id: emulator.clientId, client_secret: emulator.clientSecret, refresh_token: emulator.issueRefreshToken(graphScopesFor(permissions)) }),
+        outlook: providerSecret(emulator, graphScopesFor(permissions)),
         anthropic: 'sk-ant-test',
       });
       const built = await connectorsFromSecrets({ graphBaseUrl: emulator.baseUrl, graphTokenUrl: emulator.tokenUrl })({

@@ -4,6 +4,7 @@ import { GmailMailProvider } from '../../agent-image/src/adapters/gmail/gmail-ma
 import { gmailScopesFor } from '@agent-fleet/kernel/provider-scopes';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { GmailEmulator } from '../emulators/gmail-emulator.ts';
+import { accessTokenFor, googleOAuth, refreshTokenGrant } from '../helpers/oauth-tokens.ts';
 import { mailProviderContract, type MailHarness } from './mail-provider.contract.ts';
 
 const FULL = { 'mail.read': true, 'mail.draft': true, 'mail.send': true, 'mail.label': true, 'mail.move': true };
@@ -14,12 +15,7 @@ async function gmailHarness(): Promise<MailHarness> {
   const rotated: string[] = [];
   const make = (canSend: boolean) =>
     new GmailMailProvider({
-      oauth: {
-        clientId: emulator.clientId,
-        clientSecret: emulator.clientSecret,
-        refreshToken: emulator.issueRefreshToken(gmailScopesFor({ ...FULL, 'mail.send': canSend })),
-        tokenUrl: emulator.tokenUrl,
-      },
+      oauth: googleOAuth(emulator, emulator.issueRefreshToken(gmailScopesFor({ ...FULL, 'mail.send': canSend }))),
       onRefreshTokenRotated: async (token) => {
         if (canSend) rotated.push(token);
       },
@@ -98,12 +94,7 @@ describe('GmailMailProvider specifics', () => {
       const stored: string[] = [];
       let failNext = true;
       const provider = new GmailMailProvider({
-        oauth: {
-          clientId: emulator.clientId,
-          clientSecret: emulator.clientSecret,
-          refreshToken: emulator.issueRefreshToken(gmailScopesFor(FULL)),
-          tokenUrl: emulator.tokenUrl,
-        },
+        oauth: googleOAuth(emulator, emulator.issueRefreshToken(gmailScopesFor(FULL))),
         onRefreshTokenRotated: async (token) => {
           if (failNext) {
             failNext = false;
@@ -121,7 +112,7 @@ describe('GmailMailProvider specifics', () => {
       // The token that failed to store is stored first, then the one its refresh rotated to.
       assert.equal(stored.length, 2);
       const restarted = new GmailMailProvider({
-        oauth: { clientId: emulator.clientId, clientSecret: emulator.clientSecret, refreshToken: stored.at(-1) ?? '', tokenUrl: emulator.tokenUrl },
+        oauth: googleOAuth(emulator, stored.at(-1) ?? ''),
         onRefreshTokenRotated: async () => {},
         rootUrl: emulator.rootUrl,
         canSend: true,
@@ -146,17 +137,7 @@ describe('Gmail emulator strictness', () => {
       assert.equal(body.error.status, 'UNAUTHENTICATED');
       assert.equal(body.error.errors[0]?.reason, 'authError');
 
-      const token = await fetch(emulator.tokenUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({
-          grant_type: 'refresh_token',
-          client_id: emulator.clientId,
-          client_secret: emulator.clientSecret,
-          refresh_token: emulator.issueRefreshToken(gmailScopesFor(FULL)),
-        }),
-      });
-      const { access_token: accessToken, refresh_token: rotated } = (await token.json()) as { access_token: string; refresh_token: string };
+      const { accessToken, refreshToken: rotated } = await accessTokenFor(emulator, gmailScopesFor(FULL));
       const auth = { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' };
       const badRaw = await fetch(`${base}/drafts`, { method: 'POST', headers: auth, body: JSON.stringify({ message: { raw: 'not+base64/url' } }) });
       assert.equal(badRaw.status, 400);
@@ -169,11 +150,7 @@ describe('Gmail emulator strictness', () => {
       assert.equal(expired.status, 404);
 
       assert.ok(rotated.length > 0);
-      const reuse = await fetch(emulator.tokenUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ grant_type: 'refresh_token', client_id: emulator.clientId, client_secret: emulator.clientSecret, refresh_token: 'already-used' }),
-      });
+      const reuse = await refreshTokenGrant(emulator, 'already-used');
       assert.equal(reuse.status, 400);
       assert.equal(((await reuse.json()) as { error: string }).error, 'invalid_grant');
     } finally {

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { GraphMailProvider } from '../../agent-image/src/adapters/graph/graph-mail-provider.ts';
 import { graphScopesFor } from '@agent-fleet/kernel/provider-scopes';
-import { RefreshTokenGraphTokenSource } from '../../agent-image/src/adapters/graph/graph-token-source.ts';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { GraphEmulator } from '../emulators/graph-emulator.ts';
+import { accessTokenFor, graphTokenSource } from '../helpers/oauth-tokens.ts';
 import { mailProviderContract, type MailHarness } from './mail-provider.contract.ts';
 
 const FULL = { 'mail.read': true, 'mail.draft': true, 'mail.send': true, 'mail.label': true, 'mail.move': true };
@@ -16,15 +16,8 @@ async function graphHarness(): Promise<MailHarness> {
   const make = (canSend: boolean) => {
     const scopes = graphScopesFor({ ...FULL, 'mail.send': canSend });
     return new GraphMailProvider({
-      tokens: new RefreshTokenGraphTokenSource({
-        tokenUrl: emulator.tokenUrl,
-        clientId: emulator.clientId,
-        clientSecret: emulator.clientSecret,
-        refreshToken: emulator.issueRefreshToken(scopes),
-        scopes,
-        onRefreshTokenRotated: async (token) => {
-          if (canSend) rotated.push(token);
-        },
+      tokens: graphTokenSource(emulator, scopes, async (token) => {
+        if (canSend) rotated.push(token);
       }),
       baseUrl: emulator.baseUrl,
       canSend,
@@ -83,16 +76,8 @@ describe('GraphMailProvider specifics', () => {
     const emulator = new GraphEmulator();
     await emulator.start();
     try {
-      const scopes = graphScopesFor(FULL);
       const provider = new GraphMailProvider({
-        tokens: new RefreshTokenGraphTokenSource({
-          tokenUrl: emulator.tokenUrl,
-          clientId: emulator.clientId,
-          clientSecret: emulator.clientSecret,
-          refreshToken: emulator.issueRefreshToken(scopes),
-          scopes,
-          onRefreshTokenRotated: async () => {},
-        }),
+        tokens: graphTokenSource(emulator, graphScopesFor(FULL)),
         baseUrl: emulator.baseUrl,
         canSend: true,
         logger: createSilentLogger(),
@@ -123,17 +108,7 @@ describe('Graph emulator strictness', () => {
       const anonymous = await fetch(`${base}/messages/x`);
       assert.equal(anonymous.status, 401);
       assert.equal(((await anonymous.json()) as { error: { code: string } }).error.code, 'InvalidAuthenticationToken');
-      const token = await fetch(emulator.tokenUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({
-          grant_type: 'refresh_token',
-          client_id: emulator.clientId,
-          client_secret: emulator.clientSecret,
-          refresh_token: emulator.issueRefreshToken(graphScopesFor(FULL)),
-        }),
-      });
-      const { access_token: accessToken } = (await token.json()) as { access_token: string };
+      const { accessToken } = await accessTokenFor(emulator, graphScopesFor(FULL));
       const auth = { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' };
       const badHeader = await fetch(`${base}/messages`, {
         method: 'POST',

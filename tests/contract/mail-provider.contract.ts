@@ -125,6 +125,18 @@ export function mailProviderContract(adapter: string, createHarness: () => Promi
       assert.ok(message.receivedAt instanceof Date && !Number.isNaN(message.receivedAt.getTime()));
     });
 
+    it('getMessage returns Reply-To, Cc and the Authentication-Results header the sender rule reads', async () => {
+      const verdict = 'mx.google.com; spf=pass smtp.mailfrom=customer.example; dmarc=pass (p=REJECT) header.from=customer.example';
+      const { id } = await seed('Routing', {
+        headers: { 'Reply-To': 'Billing Desk <billing@other.example>', Cc: 'lee@partner.example', 'Authentication-Results': verdict },
+      });
+      const message = await h.provider.getMessage(id);
+      assert.deepEqual(message.replyTo, [{ address: 'billing@other.example', name: 'Billing Desk' }]);
+      assert.deepEqual(message.cc.map((a) => a.address), ['lee@partner.example']);
+      assert.deepEqual(message.authenticationResults, [verdict]);
+      assert.deepEqual((await h.provider.getMessage((await seed('plain')).id)).authenticationResults, []);
+    });
+
     it('an unknown message id is not_found', async () => {
       await assert.rejects(h.provider.getMessage('does-not-exist'), (e: unknown) => e instanceof FleetError && e.code === 'not_found');
     });

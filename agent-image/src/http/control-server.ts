@@ -1,40 +1,19 @@
 import express from 'express';
-import { rateLimit } from 'express-rate-limit';
 import type { Server } from 'node:http';
 import { z } from 'zod';
 import { httpStatusOf } from '@agent-fleet/kernel/error-status';
 import { FleetError, isFleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
-import { parseValidationToken } from '../services/mail-watch/mail-notification.ts';
-import type { AgentRuntime } from '../services/runtime/agent-runtime.ts';
-
-/** What the control API needs of the runtime (the AgentRuntime implements it). */
-export type ControlRuntime = Pick<
-  AgentRuntime,
-  | 'clientId'
-  | 'readiness'
-  | 'introduce'
-  | 'authenticate'
-  | 'killAgent'
-  | 'revive'
-  | 'resume'
-  | 'listApprovals'
-  | 'decide'
-  | 'auditHead'
-  | 'verifyAudit'
-  | 'exportAudit'
-  | 'status'
-  | 'receiveMailNotification'
-  | 'acceptsGraphValidation'
->;
-
-const NOTIFICATION_PATH = '/v1/mail-notifications';
-const NOTIFICATION_BODY_LIMIT = '64kb';
-/**
- * One budget for every caller of the public notification route (behind a reverse proxy they all share an
- * address): a flood is refused cheaply, and what a refusal costs is only latency, since polling backfills.
- */
-const NOTIFICATIONS_PER_MINUTE = 600;
+import type {
+  ApprovalDesk,
+  AuditAccess,
+  ControlApi,
+  ControlAuth,
+  IntroductionDesk,
+  KillControl,
+  StatusSource,
+} from '../services/runtime/control-api.ts';
+import { mountMailNotifications } from './mail-notification-route.ts';
 
 const who = z.string().trim().min(1).max(200);
 const introduceBody = z
@@ -71,42 +50,74 @@ function parse<T>(schema: z.ZodType<T>, value: unknown): T {
 }
 
 type Handler = (request: express.Request, response: express.Response) => Promise<void>;
+type Route = (handler: Handler) => express.RequestHandler;
+
+const wrap: Route = (handler) => (request, response, next) => {
+  handler(request, response).catch(next);
+};
+
+/** Runs `handler` only for a request bearing the control token (see ControlAuth). */
+function authenticatedBy(auth: ControlAuth): Route {
+  return (handler) =>
+    wrap(async (request, response) => {
+      const header = request.get('authorization') ?? '';
+      const match = /^Bearer ([^\s]{1,4096})$/.exec(header);
+      await auth.authenticate(match?.[1] ?? null);
+      await handler(request, response);
+    });
+}
 
 /**
  * The agent's control API (agent-image/CONTROL-API.md): open /healthz, /readyz and /v1/introduce; every
  * other route needs the orchestrator's control token as a bearer token. Approval decisions arrive only
- * here, never from email content.
+ * here, never from email content. Each group of routes depends only on its own interface of `api`.
  */
-export function createControlApp(runtime: ControlRuntime, logger: Logger): express.Express {
+export function createControlApp(api: ControlApi, logger: Logger): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  mountMailNotifications(app, runtime);
+  mountMailNotifications(app, api);
   app.use(express.json({ limit: '256kb' }));
-  const wrap = (handler: Handler): express.RequestHandler => (request, response, next) => {
-    handler(request, response).catch(next);
-  };
-  const authenticated = (handler: Handler): express.RequestHandler =>
-    wrap(async (request, response) => {
-      const header = request.get('authorization') ?? '';
-      const match = /^Bearer ([^\s]{1,4096})$/.exec(header);
-      await runtime.authenticate(match?.[1] ?? null);
-      await handler(request, response);
-    });
+  mountOpenRoutes(app, api);
+  const authenticated = authenticatedBy(api);
+  mountKillRoutes(app, authenticated, api);
+  mountApprovalRoutes(app, authenticated, api);
+  mountAuditRoutes(app, authenticated, api);
+  mountStatusRoute(app, authenticated, api);
+  app.use((_request: express.Request, response: express.Response) => {
+    response.status(404).json({ code: 'not_found', message: 'no such route' });
+  });
+  app.use((error: unknown, _request: express.Request, response: express.Response, _next: express.NextFunction) => {
+    if ((error as { type?: unknown }).type === 'entity.parse.failed' || (error as { type?: unknown }).type === 'entity.too.large') {
+      response.status(400).json({ code: 'invalid_input', message: 'request body must be JSON of at most 256 kB' });
+      return;
+    }
+    const fleet = isFleetError(error) ? error : new FleetError('internal', 'internal error', { cause: error });
+    const status = httpStatusOf(fleet.code);
+    if (status >= 500 && fleet.code !== 'unavailable') logger.error('control request failed', { error });
+    if (response.headersSent) {
+      response.destroy();
+      return;
+    }
+    response.status(status).json({ code: fleet.code, message: status === 500 ? 'internal error' : fleet.message });
+  });
+  return app;
+}
 
+function mountOpenRoutes(app: express.Express, desk: IntroductionDesk): void {
   app.get('/healthz', (_request, response) => {
-    response.json({ status: 'ok', client: runtime.clientId });
+    response.json({ status: 'ok', client: desk.clientId });
   });
   app.get('/readyz', (_request, response) => {
-    const readiness = runtime.readiness();
-    if (readiness.ready) response.json({ status: 'ready', client: runtime.clientId });
-    else response.status(503).json({ status: 'not_ready', reason: readiness.reason, client: runtime.clientId });
+    const readiness = desk.readiness();
+    if (readiness.ready) response.json({ status: 'ready', client: desk.clientId });
+    else response.status(503).json({ status: 'not_ready', reason: readiness.reason, client: desk.clientId });
   });
   app.post(
     '/v1/introduce',
     wrap(async (request, response) => {
       const body = parse(introduceBody, request.body);
       try {
-        await runtime.introduce(body.vaultAddr === undefined ? { wrappingToken: body.wrappingToken, creationPath: body.creationPath } : body);
+        await desk.introduce(body.vaultAddr === undefined ? { wrappingToken: body.wrappingToken, creationPath: body.creationPath } : body);
       } catch (error) {
         // A forged or foreign introduction is refused, whatever the underlying reason.
         if (isFleetError(error) && (error.code === 'integrity' || error.code === 'forbidden' || error.code === 'killed')) {
@@ -118,11 +129,14 @@ export function createControlApp(runtime: ControlRuntime, logger: Logger): expre
       response.status(204).end();
     }),
   );
+}
+
+function mountKillRoutes(app: express.Express, authenticated: Route, control: KillControl): void {
   app.post(
     '/v1/kill',
     authenticated(async (request, response) => {
       const body = parse(killBody, request.body);
-      await runtime.killAgent(body.reason, body.by);
+      await control.killAgent(body.reason, body.by);
       response.status(204).end();
     }),
   );
@@ -130,7 +144,7 @@ export function createControlApp(runtime: ControlRuntime, logger: Logger): expre
     '/v1/revive',
     authenticated(async (request, response) => {
       const body = parse(killBody, request.body);
-      await runtime.revive(body.reason, body.by);
+      await control.revive(body.reason, body.by);
       response.status(204).end();
     }),
   );
@@ -138,15 +152,18 @@ export function createControlApp(runtime: ControlRuntime, logger: Logger): expre
     '/v1/resume',
     authenticated(async (request, response) => {
       const body = parse(resumeBody, request.body);
-      await runtime.resume(body.by);
+      await control.resume(body.by);
       response.status(204).end();
     }),
   );
+}
+
+function mountApprovalRoutes(app: express.Express, authenticated: Route, desk: ApprovalDesk): void {
   app.get(
     '/v1/approvals',
     authenticated(async (request, response) => {
       const status = parse(approvalStatus, request.query['status']);
-      const approvals = runtime.listApprovals(status).map((entry) => ({
+      const approvals = desk.listApprovals(status).map((entry) => ({
         id: entry.record.id,
         status: entry.record.status,
         action: entry.record.actionKind,
@@ -172,14 +189,17 @@ export function createControlApp(runtime: ControlRuntime, logger: Logger): expre
     authenticated(async (request, response) => {
       const id = parse(approvalId, request.params['id']);
       const body = parse(decisionBody, request.body);
-      const decided = await runtime.decide(id, body);
+      const decided = await desk.decide(id, body);
       response.json({ id: decided.record.id, status: decided.record.status, execution: decided.execution });
     }),
   );
+}
+
+function mountAuditRoutes(app: express.Express, authenticated: Route, audit: AuditAccess): void {
   app.get(
     '/v1/audit/head',
     authenticated(async (_request, response) => {
-      const head = runtime.auditHead();
+      const head = audit.auditHead();
       response.json(head ?? { seq: 0, hash: null });
     }),
   );
@@ -188,8 +208,7 @@ export function createControlApp(runtime: ControlRuntime, logger: Logger): expre
     authenticated(async (request, response) => {
       const query = parse(checkpointQuery, request.query);
       const checkpoint = query.seq !== undefined && query.hash !== undefined ? { seq: query.seq, hash: query.hash } : null;
-      const result = await runtime.verifyAudit(checkpoint);
-      response.json(result);
+      response.json(await audit.verifyAudit(checkpoint));
     }),
   );
   app.get(
@@ -197,77 +216,22 @@ export function createControlApp(runtime: ControlRuntime, logger: Logger): expre
     authenticated(async (request, response) => {
       const query = parse(exportQuery, request.query);
       response.setHeader('Content-Type', query.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson');
-      await runtime.exportAudit(query.format, response, {
+      await audit.exportAudit(query.format, response, {
         ...(query.since === undefined ? {} : { since: new Date(query.since) }),
         ...(query.until === undefined ? {} : { until: new Date(query.until) }),
       });
       response.end();
     }),
   );
+}
+
+function mountStatusRoute(app: express.Express, authenticated: Route, source: StatusSource): void {
   app.get(
     '/v1/status',
     authenticated(async (_request, response) => {
-      response.json(runtime.status());
+      response.json(source.status());
     }),
   );
-  app.use((_request: express.Request, response: express.Response) => {
-    response.status(404).json({ code: 'not_found', message: 'no such route' });
-  });
-  app.use((error: unknown, _request: express.Request, response: express.Response, _next: express.NextFunction) => {
-    if ((error as { type?: unknown }).type === 'entity.parse.failed' || (error as { type?: unknown }).type === 'entity.too.large') {
-      response.status(400).json({ code: 'invalid_input', message: 'request body must be JSON of at most 256 kB' });
-      return;
-    }
-    const fleet = isFleetError(error) ? error : new FleetError('internal', 'internal error', { cause: error });
-    const status = httpStatusOf(fleet.code);
-    if (status >= 500 && fleet.code !== 'unavailable') logger.error('control request failed', { error });
-    if (response.headersSent) {
-      response.destroy();
-      return;
-    }
-    response.status(status).json({ code: fleet.code, message: status === 500 ? 'internal error' : fleet.message });
-  });
-  return app;
-}
-
-/**
- * `POST /v1/mail-notifications`: the provider calls it, so no control token; each notification is
- * authenticated by a secret only the provider has (Graph clientState, the Gmail push URL's `token`).
- * Graph's validation handshake (`?validationToken=`) is answered with the token as text/plain.
- */
-function mountMailNotifications(app: express.Express, runtime: ControlRuntime): void {
-  const limiter = rateLimit({
-    windowMs: 60_000,
-    limit: NOTIFICATIONS_PER_MINUTE,
-    keyGenerator: () => 'notifications',
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    message: { code: 'busy', message: 'too many notifications; polling catches up' },
-  });
-  app.post(NOTIFICATION_PATH, limiter, express.json({ limit: NOTIFICATION_BODY_LIMIT }), (request, response, next) => {
-    const handle = async () => {
-      const validationToken = request.query['validationToken'];
-      if (validationToken !== undefined) {
-        if (!runtime.acceptsGraphValidation()) throw new FleetError('not_found', 'push notifications are not enabled for this agent');
-        response.status(200).type('text/plain').set('X-Content-Type-Options', 'nosniff').send(parseValidationToken(validationToken));
-        return;
-      }
-      const token = request.query['token'];
-      if (token !== undefined && (typeof token !== 'string' || token.length > 256)) throw new FleetError('invalid_input', 'token must be one string');
-      const notification = await runtime.receiveMailNotification({ body: request.body as unknown, token: token ?? null });
-      // Graph wants 202 within seconds; Pub/Sub acks any 2xx.
-      response.status(notification.kind === 'outlook' ? 202 : 204).end();
-    };
-    handle().catch(next);
-  });
-  app.use(NOTIFICATION_PATH, (error: unknown, _request: express.Request, response: express.Response, next: express.NextFunction) => {
-    const type = (error as { type?: unknown }).type;
-    if (type === 'entity.parse.failed' || type === 'entity.too.large') {
-      response.status(400).json({ code: 'invalid_input', message: `notification body must be JSON of at most ${NOTIFICATION_BODY_LIMIT}` });
-      return;
-    }
-    next(error);
-  });
 }
 
 export function listen(app: express.Express, host: string, port: number): Promise<Server> {

@@ -34,6 +34,8 @@ export interface MailMessage {
   from: MailAddress | null;
   to: MailAddress[];
   cc: MailAddress[];
+  /** Reply-To addresses. A reply never goes there on its own: only to the authenticated From address. */
+  replyTo: MailAddress[];
   subject: string;
   /** The Date header, if it parsed. */
   date: Date | null;
@@ -49,6 +51,11 @@ export interface MailMessage {
   precedence: string | null;
   /** Our idempotency header, present on messages the agent sent. */
   idempotencyKey: string | null;
+  /**
+   * Every Authentication-Results header value, topmost first, unfolded. Senders can write this header
+   * too: only the receiving provider's own one counts (see domain/sender-authentication).
+   */
+  authenticationResults: string[];
   /** Plain-text body (converted from HTML when the message has no text part). */
   textBody: string;
   /** When the provider received the message. */
@@ -204,8 +211,5 @@ export function parseRetryAfter(value: string | null | undefined, now: Date = ne
   return Math.max(0, date - now.getTime());
 }
 
-/** The subject of a reply: "Re: " once, never "Re: Re: ". Line breaks are folded away. */
-export function replySubject(subject: string): string {
-  const flat = subject.replace(/[\r\n]+/g, ' ').trim();
-  return /^re\s*:/i.test(flat) ? flat : `Re: ${flat}`;
-}
+// A domain rule the adapters and services reach through the port they already import.
+export { replySubject } from '../domain/reply-subject.ts';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { autoReplyConfigSchema } from './auto-reply-config.ts';
 import { CLIENT_ID_RULE } from './client-id.ts';
 import { normaliseAddress } from './email-address.ts';
 import { PUBSUB_TOPIC_RULE } from './pubsub-topic.ts';
@@ -121,6 +122,11 @@ export const clientConfigSchema = z
     autoSendTypes: z
       .array(z.enum(emailTypes))
       .default(['acknowledgement', 'scheduling_confirmation', 'follow_up']),
+    /**
+     * Auto-sent replies: templates per auto-send type (built-in defaults in the client's language), the
+     * signature, and the explicit free-text opt-in per type (none by default). See auto-reply-config.ts.
+     */
+    autoReply: autoReplyConfigSchema,
     /** Email types that always need approval, whatever else says. */
     alwaysApprovalTypes: z
       .array(z.enum(emailTypes))
@@ -209,6 +215,15 @@ export const clientConfigSchema = z
     if (config.workingHours.start >= config.workingHours.end) {
       context.addIssue({ code: 'custom', path: ['workingHours', 'end'], message: 'must be after workingHours.start' });
     }
+    config.autoReply.freeTextAutoSend.forEach((entry, index) => {
+      if (!config.autoSendTypes.includes(entry.type)) {
+        context.addIssue({
+          code: 'custom',
+          path: ['autoReply', 'freeTextAutoSend', index, 'type'],
+          message: `"${entry.type}" is not in autoSendTypes; only an auto-send type can be opted in to free text`,
+        });
+      }
+    });
     for (const type of config.autoSendTypes) {
       if (config.alwaysApprovalTypes.includes(type)) {
         context.addIssue({
@@ -219,6 +234,19 @@ export const clientConfigSchema = z
       }
     }
   });
+
+export {
+  FREE_TEXT_AUTO_SEND_RISK,
+  REPLY_LANGUAGES,
+  TEMPLATE_ID_RULE,
+  TEMPLATE_SLOTS,
+  TEMPLATE_TYPES,
+  templatePlaceholders,
+  type AutoReplyConfig,
+  type ReplyLanguage,
+  type TemplateSlot,
+  type TemplateType,
+} from './auto-reply-config.ts';
 
 export type ClientConfigInput = z.input<typeof clientConfigSchema>;
 export type ClientConfig = z.output<typeof clientConfigSchema>;

@@ -3,14 +3,41 @@ import { mkdir, open } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FleetError, type FleetErrorCode } from '@agent-fleet/kernel/fleet-error';
+import { errorCodeOfResponse, isRetryableCode } from '@agent-fleet/kernel/error-status';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 
 export interface ClientOptions {
   socketPath: string;
   homeDir: string;
+  /** Environment of a service this client starts. Default: this process's (what `spawn` inherits). */
+  serviceEnv?: NodeJS.ProcessEnv;
 }
 
+/** Where agents run: the runtime a service started by the CLI is told to use. */
+export type AgentRuntimeKind = 'docker' | 'kubernetes';
+
 type Method = 'GET' | 'POST' | 'PUT';
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * An error answer of the service turned back into the FleetError it raised: the code from the kernel's
+ * one table (the body's code when it is one of ours, else by status), the message as the service wrote it.
+ */
+export function errorFromAnswer(status: number, text: string): FleetError {
+  const body = text ? parseJson(text) : null;
+  const code = errorCodeOfResponse(status, body);
+  const message = (body as { message?: unknown } | null)?.message;
+  return new FleetError(code, typeof message === 'string' ? message : `orchestrator answered ${status}`, {
+    retryable: isRetryableCode(code),
+  });
+}
 
 /** Talks to the orchestrator service over its owner-only unix socket. */
 export class OrchestratorClient {
@@ -22,24 +49,27 @@ export class OrchestratorClient {
 
   async request<T>(method: Method, urlPath: string, body?: unknown): Promise<T> {
     const { status, text } = await this.send(method, urlPath, body);
-    const parsed = text ? (JSON.parse(text) as unknown) : undefined;
-    if (status >= 400) {
-      const error = parsed as { code?: FleetErrorCode; message?: string } | undefined;
-      throw new FleetError(error?.code ?? 'internal', error?.message ?? `orchestrator answered ${status}`);
-    }
-    return parsed as T;
+    if (status >= 400) throw errorFromAnswer(status, text);
+    return (text ? JSON.parse(text) : undefined) as T;
   }
 
   /** A request whose response is JSON lines, delivered one by one as they arrive. */
   async stream(urlPath: string, body: unknown, onLine: (line: unknown) => void): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       const request = http.request(
-        { socketPath: this.options.socketPath, path: urlPath, method: 'POST', headers: { 'content-type': 'application/json' } },
+        {
+          socketPath: this.options.socketPath,
+          path: urlPath,
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+        },
         (response) => {
+          const status = response.statusCode ?? 500;
           let buffer = '';
           response.setEncoding('utf8');
           response.on('data', (chunk: string) => {
             buffer += chunk;
+            if (status >= 400) return;
             let newline: number;
             while ((newline = buffer.indexOf('\n')) >= 0) {
               const line = buffer.slice(0, newline);
@@ -47,12 +77,7 @@ export class OrchestratorClient {
               if (line.trim()) onLine(JSON.parse(line));
             }
           });
-          response.on('end', () => {
-            if ((response.statusCode ?? 500) >= 400) {
-              const error = (buffer ? JSON.parse(buffer) : {}) as { code?: FleetErrorCode; message?: string };
-              reject(new FleetError(error.code ?? 'internal', error.message ?? `orchestrator answered ${response.statusCode}`));
-            } else resolve();
-          });
+          response.on('end', () => (status >= 400 ? reject(errorFromAnswer(status, buffer)) : resolve()));
           response.on('error', reject);
         },
       );
@@ -64,21 +89,22 @@ export class OrchestratorClient {
   /** A GET whose body is copied as it arrives to `sink` (audit export). */
   download(urlPath: string, sink: NodeJS.WritableStream): Promise<void> {
     return new Promise((resolve, reject) => {
-      const request = http.request({ socketPath: this.options.socketPath, path: urlPath, method: 'GET' }, (response) => {
-        if ((response.statusCode ?? 500) >= 400) {
-          let text = '';
-          response.setEncoding('utf8');
-          response.on('data', (chunk: string) => (text += chunk));
-          response.on('end', () => {
-            const error = (text ? JSON.parse(text) : {}) as { code?: FleetErrorCode; message?: string };
-            reject(new FleetError(error.code ?? 'internal', error.message ?? `orchestrator answered ${response.statusCode}`));
-          });
-          return;
-        }
-        response.on('data', (chunk: Buffer) => sink.write(chunk));
-        response.on('end', () => resolve());
-        response.on('error', reject);
-      });
+      const request = http.request(
+        { socketPath: this.options.socketPath, path: urlPath, method: 'GET' },
+        (response) => {
+          const status = response.statusCode ?? 500;
+          if (status >= 400) {
+            let text = '';
+            response.setEncoding('utf8');
+            response.on('data', (chunk: string) => (text += chunk));
+            response.on('end', () => reject(errorFromAnswer(status, text)));
+            return;
+          }
+          response.on('data', (chunk: Buffer) => sink.write(chunk));
+          response.on('end', () => resolve());
+          response.on('error', reject);
+        },
+      );
       request.on('error', (error) => reject(this.unreachable(error)));
       request.end();
     });
@@ -92,17 +118,28 @@ export class OrchestratorClient {
     }
   }
 
-  /** Starts the orchestrator service in the background when it is not running, and waits for it. */
-  async ensureRunning(timeoutMs = 120_000): Promise<void> {
+  /**
+   * Starts the orchestrator service in the background when it is not running, and waits for it. A
+   * service started here runs agents on `runtime` when given (else on its configured default).
+   */
+  async ensureRunning(options: { runtime?: AgentRuntimeKind; timeoutMs?: number } = {}): Promise<void> {
     if (await this.isRunning()) return;
     await mkdir(this.options.homeDir, { recursive: true, mode: 0o700 });
     const logPath = path.join(this.options.homeDir, 'orchestrator.log');
     const log = await open(logPath, 'a', 0o600);
     const entry = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'main.ts');
-    const child = spawn(process.execPath, [entry], { detached: true, stdio: ['ignore', log.fd, log.fd], env: process.env });
+    const env =
+      options.runtime === undefined
+        ? this.options.serviceEnv
+        : { ...(this.options.serviceEnv ?? process.env), FLEET_RUNTIME: options.runtime };
+    const child = spawn(process.execPath, [entry], {
+      detached: true,
+      stdio: ['ignore', log.fd, log.fd],
+      ...(env === undefined ? {} : { env }),
+    });
     child.unref();
     await log.close();
-    const deadline = Date.now() + timeoutMs;
+    const deadline = Date.now() + (options.timeoutMs ?? 120_000);
     while (Date.now() < deadline) {
       if (await this.isRunning()) return;
       if (child.exitCode !== null) break;
@@ -114,7 +151,12 @@ export class OrchestratorClient {
   private send(method: Method, urlPath: string, body?: unknown): Promise<{ status: number; text: string }> {
     return new Promise((resolve, reject) => {
       const request = http.request(
-        { socketPath: this.options.socketPath, path: urlPath, method, headers: { 'content-type': 'application/json' } },
+        {
+          socketPath: this.options.socketPath,
+          path: urlPath,
+          method,
+          headers: { 'content-type': 'application/json' },
+        },
         (response) => {
           let text = '';
           response.setEncoding('utf8');
@@ -129,9 +171,13 @@ export class OrchestratorClient {
   }
 
   private unreachable(error: Error): FleetError {
-    return new FleetError('unavailable', `cannot reach the orchestrator at ${this.options.socketPath}: ${error.message}`, {
-      cause: error,
-      retryable: true,
-    });
+    return new FleetError(
+      'unavailable',
+      `cannot reach the orchestrator at ${this.options.socketPath}: ${error.message}`,
+      {
+        cause: error,
+        retryable: true,
+      },
+    );
   }
 }

@@ -1,14 +1,9 @@
 import { Listr } from 'listr2';
-import { FleetError, type FleetErrorCode } from '@agent-fleet/kernel/fleet-error';
-import type { SagaEvent } from '../domain/saga.ts';
+import type { ClientId } from '@agent-fleet/kernel/client-id';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { ProvisionResult } from '../services/provision-client.ts';
-import type { OrchestratorClient } from './orchestrator-client.ts';
-
-type StreamLine =
-  | { plan: string[] }
-  | { event: SagaEvent }
-  | { result: ProvisionResult }
-  | { error: { code: FleetErrorCode; message: string } };
+import type { FleetApiClient } from './fleet-api-client.ts';
+import type { AgentRuntimeKind } from './orchestrator-client.ts';
 
 interface Deferred {
   promise: Promise<number>;
@@ -29,9 +24,9 @@ function deferred(): Deferred {
 
 /** Provisions through the service and shows each step with its timing as it happens. */
 export async function provisionWithProgress(
-  client: OrchestratorClient,
-  clientId: string,
-  body: { config?: string; actor: string },
+  api: FleetApiClient,
+  clientId: ClientId,
+  body: { config?: string; runtime?: AgentRuntimeKind },
 ): Promise<ProvisionResult> {
   const steps = new Map<string, Deferred>();
   let planned: (steps: string[]) => void;
@@ -42,9 +37,8 @@ export async function provisionWithProgress(
   let outcome: ProvisionResult | undefined;
   let failure: FleetError | undefined;
 
-  const streaming = client
-    .stream(`/v1/clients/${encodeURIComponent(clientId)}/provision`, body, (raw) => {
-      const line = raw as StreamLine;
+  const streaming = api
+    .provision(clientId, body, (line) => {
       if ('plan' in line) {
         for (const step of line.plan) steps.set(step, deferred());
         planned(line.plan);
@@ -57,7 +51,7 @@ export async function provisionWithProgress(
       } else if ('result' in line) {
         outcome = line.result;
       } else if ('error' in line) {
-        failure = new FleetError(line.error.code, line.error.message);
+        failure = line.error;
       }
     })
     .finally(() => {
@@ -79,7 +73,10 @@ export async function provisionWithProgress(
     names.map((name) => ({
       title: name,
       task: async (_context: unknown, task: { title: string }) => {
-        const ms = await Promise.race([steps.get(name)!.promise, streaming.then(() => steps.get(name)!.promise)]);
+        const ms = await Promise.race([
+          steps.get(name)!.promise,
+          streaming.then(() => steps.get(name)!.promise),
+        ]);
         task.title = `${name.padEnd(10)} ${ms < 1 ? '<1' : Math.round(ms)} ms`;
       },
     })),
@@ -94,6 +91,7 @@ export async function provisionWithProgress(
   await streaming.catch(() => undefined);
   await rendering;
   if (failure) throw failure;
-  if (!outcome) throw new FleetError('internal', 'the orchestrator ended the provisioning stream without a result');
+  if (!outcome)
+    throw new FleetError('internal', 'the orchestrator ended the provisioning stream without a result');
   return outcome;
 }

@@ -1,5 +1,5 @@
 import { canonicalJson, sha256Hex, GENESIS_HASH } from '@agent-fleet/kernel/canonical-json';
-import type { OpsLogEntry } from '../ports/registry.ts';
+import type { OpsLogEntry } from './ops-log-entry.ts';
 
 /** The hash of an ops-log entry covers every field but the hash itself, and chains to the previous one. */
 export function hashOpsLogEntry(entry: Omit<OpsLogEntry, 'hash'>): string {

@@ -6,6 +6,8 @@ import type { Logger } from '@agent-fleet/kernel/logger';
 /** The one place that turns errors into `{ code, message }` responses. */
 export function errorMiddleware(logger: Logger): ErrorRequestHandler {
   return (error: unknown, _request, response, _next) => {
+    // A route that had set another type (a streamed export) still answers its error as JSON.
+    response.type('application/json');
     if (isFleetError(error)) {
       response.status(httpStatusOf(error.code)).json({ code: error.code, message: error.message });
       return;

@@ -1,5 +1,6 @@
 import type { ClientId } from '@agent-fleet/kernel/client-id';
 import type { ClientStatus } from '../domain/client-status.ts';
+import type { OpsLogEntry } from '../domain/ops-log-entry.ts';
 
 export interface ClientRecord {
   id: ClientId;
@@ -32,18 +33,7 @@ export type ClaimResult =
   | { outcome: 'busy'; operationId: string | null }
   | { outcome: 'killed' };
 
-export interface OpsLogEntry {
-  seq: number;
-  at: string;
-  actor: string;
-  action: string;
-  clientId: string | null;
-  reason: string | null;
-  outcome: string;
-  details: Record<string, unknown>;
-  prevHash: string;
-  hash: string;
-}
+export type { OpsLogEntry };
 
 export type NewOpsLogEntry = Omit<OpsLogEntry, 'seq' | 'prevHash' | 'hash' | 'at'> & { at?: string };
 

@@ -1,64 +1,34 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { AnthropicEmulator } from '../../emulators/anthropic-emulator.ts';
-import {
-  clientConfig,
-  inboxScript,
-  removeDir,
-  startAgent,
-  startMailbox,
-  startVault,
-  uniqueClient,
-  type AgentUnderTest,
-  type MailboxUnderTest,
-  type VaultFixture,
-} from './agent-harness.ts';
+import { before, describe, test } from 'node:test';
+import type { AnthropicEmulator } from '../../emulators/anthropic-emulator.ts';
+import { agentBed } from '../../helpers/agent-bed.ts';
+import { clientConfig, uniqueClient, type AgentUnderTest, type MailboxUnderTest, type VaultFixture } from './agent-harness.ts';
 
 describe('agent control API against a real embedded Vault', () => {
+  const bed = agentBed({ mailbox: 'gmail' });
   let vault: VaultFixture;
   let mailbox: MailboxUnderTest;
   let anthropic: AnthropicEmulator;
-  const cleanups: (() => Promise<void>)[] = [];
-
-  before(async () => {
-    vault = await startVault();
-    mailbox = await startMailbox('gmail');
-    anthropic = new AnthropicEmulator();
-    await anthropic.start();
-    anthropic.useScript(inboxScript);
-  });
-  after(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
-    await anthropic.stop();
-    await mailbox.stop();
-    await vault.close();
-  });
+  before(() => ({ vault, mailbox, anthropic } = bed)); // the bed's fixtures, by the names the tests use
 
   async function agent(options: { withoutSecrets?: boolean; config?: Parameters<typeof clientConfig>[3] } = {}): Promise<AgentUnderTest> {
     const id = uniqueClient();
-    let current = await startAgent({
-      vault,
+    let current = await bed.startAgent({
       config: clientConfig(id, mailbox.mailbox, 'gmail', options.config),
-      mailbox,
-      anthropic,
       ...(options.withoutSecrets === true ? { withoutSecrets: true } : {}),
     });
     const handle: AgentUnderTest = new Proxy({} as AgentUnderTest, {
       get: (_target, property) => {
         if (property === 'restart') {
           return async () => {
-            current = await current.restart();
+            current = bed.track(await current.restart());
             return handle;
           };
         }
         return Reflect.get(current, property) as unknown;
       },
-    });
-    cleanups.push(async () => {
-      await current.stop();
-      await removeDir(current.dataDir);
     });
     return handle;
   }

@@ -5,47 +5,23 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { AnthropicEmulator } from '../../emulators/anthropic-emulator.ts';
+import { before, describe, test } from 'node:test';
+import type { AnthropicEmulator } from '../../emulators/anthropic-emulator.ts';
+import { agentBed } from '../../helpers/agent-bed.ts';
 import { waitFor } from '../../helpers/monitoring.ts';
-import {
-  KNOWN,
-  clientConfig,
-  inboxScript,
-  removeDir,
-  startAgent,
-  startMailbox,
-  startVault,
-  uniqueClient,
-  type AgentUnderTest,
-  type MailboxUnderTest,
-  type VaultFixture,
-} from './agent-harness.ts';
+import { KNOWN, clientConfig, uniqueClient, type AgentUnderTest, type MailboxUnderTest, type VaultFixture } from './agent-harness.ts';
 
 describe('the agent with the Kubernetes layout', () => {
+  const bed = agentBed({ mailbox: 'gmail' });
   let vault: VaultFixture;
   let mailbox: MailboxUnderTest;
   let anthropic: AnthropicEmulator;
   let scratch: string;
-  const started: AgentUnderTest[] = [];
 
   before(async () => {
-    vault = await startVault();
-    mailbox = await startMailbox('gmail');
-    anthropic = new AnthropicEmulator();
-    await anthropic.start();
-    anthropic.useScript(inboxScript);
+    ({ vault, mailbox, anthropic } = bed); // the bed's fixtures, by the names the tests use
     scratch = await mkdtemp(join(tmpdir(), 'agent-k8s-layout-'));
-  });
-  after(async () => {
-    for (const agent of started) {
-      await agent.stop().catch(() => undefined);
-      await removeDir(agent.dataDir);
-    }
-    await mailbox.stop();
-    await anthropic.stop();
-    await vault.close();
-    await rm(scratch, { recursive: true, force: true });
+    bed.onTeardown(() => rm(scratch, { recursive: true, force: true }));
   });
 
   /** What Vault Agent does after its Kubernetes login: a token for the client, written to the sink. */
@@ -64,18 +40,14 @@ describe('the agent with the Kubernetes layout', () => {
     const vaultSinkFile = join(scratch, name, 'vault', 'token');
     await mkdir(placedFilesDir, { recursive: true });
     await mkdir(join(scratch, name, 'vault'), { recursive: true });
-    const agent = await startAgent({
-      vault,
+    const agent = await bed.startAgent({
       config: clientConfig(id, mailbox.mailbox, 'gmail'),
-      mailbox,
-      anthropic,
       placedFilesDir,
       vaultSinkFile,
       vaultTokenCheckMs: 100,
       vaultTokenGraceMs: 1500,
       ...(options.withoutSecrets === true ? { withoutSecrets: true } : {}),
     });
-    started.push(agent);
     return { agent, placedFilesDir, vaultSinkFile };
   }
 

@@ -1,19 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import type { AuditRecord } from '../../../agent-image/src/domain/audit-record.ts';
 import { nextWorkingDays } from '../../../agent-image/src/services/mail-loop/working-days.ts';
-import { AnthropicEmulator } from '../../emulators/anthropic-emulator.ts';
+import type { AnthropicEmulator } from '../../emulators/anthropic-emulator.ts';
+import { agentBed } from '../../helpers/agent-bed.ts';
 import {
   ADMIN,
   KNOWN,
   clientConfig,
   inboxScript,
   SEEDED_TYPES,
-  removeDir,
   seedInbox,
-  startAgent,
-  startMailbox,
-  startVault,
   uniqueClient,
   type AgentUnderTest,
   type MailboxUnderTest,
@@ -30,33 +27,15 @@ async function seedInboxOf(mailbox: MailboxUnderTest) {
 
 for (const kind of ['gmail', 'outlook'] as ProviderKind[]) {
   describe(`the mail loop on ${kind}`, () => {
+    const bed = agentBed();
     let vault: VaultFixture;
     let mailbox: MailboxUnderTest;
     let anthropic: AnthropicEmulator;
-    const started: AgentUnderTest[] = [];
-    const mailboxes: MailboxUnderTest[] = [];
-
-    before(async () => {
-      vault = await startVault();
-      anthropic = new AnthropicEmulator();
-      await anthropic.start();
-      anthropic.useScript(inboxScript);
-    });
-    after(async () => {
-      for (const agent of started) {
-        await agent.stop().catch(() => undefined);
-        await removeDir(agent.dataDir);
-      }
-      for (const box of mailboxes) await box.stop().catch(() => undefined);
-      await anthropic.stop();
-      await vault.close();
-    });
+    before(() => ({ vault, anthropic } = bed)); // the bed's fixtures, by the names the tests use
 
     async function fresh(overrides: Parameters<typeof clientConfig>[3] = {}): Promise<AgentUnderTest> {
-      mailbox = await startMailbox(kind);
-      mailboxes.push(mailbox);
-      const agent = await startAgent({ vault, config: clientConfig(uniqueClient(), mailbox.mailbox, kind, overrides), mailbox, anthropic });
-      started.push(agent);
+      mailbox = await bed.newMailbox(kind);
+      const agent = await bed.startAgent({ config: clientConfig(uniqueClient(), mailbox.mailbox, kind, overrides) });
       assert.equal(await agent.introduce(), 204);
       await agent.runtime.tick(); // the first sync only takes the cursor
       return agent;
@@ -172,7 +151,7 @@ for (const kind of ['gmail', 'outlook'] as ProviderKind[]) {
       assert.deepEqual(mailbox.labelsOf(second), ['AgentFleet/acknowledgement']);
       assert.equal(mailbox.sent().length, 0);
       const restarted = await agent.restart();
-      started.push(restarted);
+      bed.track(restarted);
       assert.equal(await restarted.introduce(), 204);
       await restarted.runtime.tick();
       assert.equal(mailbox.sent().length, 2, 'both replies went out after the restart');
@@ -273,7 +252,7 @@ for (const kind of ['gmail', 'outlook'] as ProviderKind[]) {
       assert.ok(sentBefore >= 1 && sentBefore < 4, `part of the batch was sent (${sentBefore})`);
       anthropic.useScript(inboxScript);
       const restarted = await agent.restart();
-      started.push(restarted);
+      bed.track(restarted);
       assert.equal(await restarted.introduce(), 204);
       await restarted.runtime.tick();
       const sent = mailbox.sent();

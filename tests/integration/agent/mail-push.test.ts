@@ -1,25 +1,15 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { gmailScopesFor } from '@agent-fleet/kernel/provider-scopes';
 import { graphScopesFor } from '@agent-fleet/kernel/provider-scopes';
 import type { AuditRecord } from '../../../agent-image/src/domain/audit-record.ts';
-import { AnthropicEmulator } from '../../emulators/anthropic-emulator.ts';
 import { GmailEmulator } from '../../emulators/gmail-emulator.ts';
 import { GraphEmulator } from '../../emulators/graph-emulator.ts';
-import {
-  KNOWN,
-  clientConfig,
-  inboxScript,
-  removeDir,
-  startAgent,
-  startVault,
-  uniqueClient,
-  type AgentUnderTest,
-  type MailboxUnderTest,
-  type VaultFixture,
-} from './agent-harness.ts';
+import { agentBed } from '../../helpers/agent-bed.ts';
+import { providerSecret } from '../../helpers/oauth-tokens.ts';
+import { KNOWN, clientConfig, uniqueClient, type AgentUnderTest, type MailboxUnderTest, type VaultFixture } from './agent-harness.ts';
 
 /**
  * Push on top of polling, end to end in-process: the harness runs the agent with its poll timer off, so
@@ -42,8 +32,7 @@ function gmailBox(emulator: GmailEmulator): PushMailbox {
     kind: 'gmail',
     mailbox: emulator.mailbox,
     seed: async (seed) => (await emulator.seedInbound({ ...seed, to: [emulator.mailbox] })).id,
-    secretValue: (config) =>
-      JSON.stringify({ client_id: emulator.clientId, client_secret: emulator.clientSecret, refresh_token: emulator.issueRefreshToken(gmailScopesFor(config.permissions)) }),
+    secretValue: (config) => providerSecret(emulator, gmailScopesFor(config.permissions)),
     endpoints: { gmailRootUrl: emulator.rootUrl, gmailTokenUrl: emulator.tokenUrl },
   };
 }
@@ -53,8 +42,7 @@ function outlookBox(emulator: GraphEmulator): PushMailbox {
     kind: 'outlook',
     mailbox: emulator.mailbox,
     seed: async (seed) => emulator.seedInbound({ ...seed, to: [emulator.mailbox] }).id,
-    secretValue: (config) =>
-      JSON.stringify({ client_id: emulator.clientId, client_secret: emulator.clientSecret, refresh_token: emulator.issueRefreshToken(graphScopesFor(config.permissions)) }),
+    secretValue: (config) => providerSecret(emulator, graphScopesFor(config.permissions)),
     endpoints: { graphBaseUrl: emulator.baseUrl, graphTokenUrl: emulator.tokenUrl },
   };
 }
@@ -121,21 +109,9 @@ async function notify(agent: AgentUnderTest, query: string, body: unknown): Prom
 }
 
 describe('push notifications into the agent', () => {
+  const bed = agentBed();
   let vault: VaultFixture;
-  let anthropic: AnthropicEmulator;
-  const cleanups: (() => Promise<void>)[] = [];
-
-  before(async () => {
-    vault = await startVault();
-    anthropic = new AnthropicEmulator();
-    await anthropic.start();
-    anthropic.useScript(inboxScript);
-  });
-  after(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
-    await anthropic.stop();
-    await vault.close();
-  });
+  before(() => ({ vault } = bed)); // the bed's fixture, by the name the tests use
 
   test('outlook: a new message arrives by notification, forgeries are refused, missed → backfill, kill → unwatch', async () => {
     const emulator = new GraphEmulator();
@@ -144,11 +120,9 @@ describe('push notifications into the agent', () => {
     await relay.start();
     const mailbox = outlookBox(emulator);
     const config = clientConfig(uniqueClient(), mailbox.mailbox, 'outlook', { push: { notificationUrl: `${relay.url}${NOTIFY}` } });
-    const agent = await startAgent({ vault, config, mailbox: mailbox as MailboxUnderTest, anthropic });
-    cleanups.push(() => emulator.stop(), () => relay.stop(), async () => {
-      await agent.stop();
-      await removeDir(agent.dataDir);
-    });
+    bed.onTeardown(() => emulator.stop());
+    bed.onTeardown(() => relay.stop());
+    const agent = await bed.startAgent({ config, mailbox: mailbox as MailboxUnderTest });
     relay.target = agent.url;
     assert.equal(await agent.introduce(), 204);
     const [subscription] = await eventually('the subscription', async () => (emulator.subscriptions.list().length === 1 ? emulator.subscriptions.list() : null));
@@ -194,11 +168,8 @@ describe('push notifications into the agent', () => {
     await emulator.start();
     const mailbox = gmailBox(emulator);
     const config = clientConfig(uniqueClient(), mailbox.mailbox, 'gmail', { push: { gmailTopic: TOPIC } });
-    const agent = await startAgent({ vault, config, mailbox: mailbox as MailboxUnderTest, anthropic });
-    cleanups.push(() => emulator.stop(), async () => {
-      await agent.stop();
-      await removeDir(agent.dataDir);
-    });
+    bed.onTeardown(() => emulator.stop());
+    const agent = await bed.startAgent({ config, mailbox: mailbox as MailboxUnderTest });
     assert.equal(await agent.introduce(), 204);
     const watch = await eventually('the gmail watch', async () => emulator.push.watch);
     assert.equal(watch.topicName, TOPIC);
@@ -236,11 +207,8 @@ describe('push notifications into the agent', () => {
     const mailbox = outlookBox(emulator);
     const config = clientConfig(uniqueClient(), mailbox.mailbox, 'outlook', { push: { notificationUrl: 'https://agent.acme.example/v1/mail-notifications' } });
     // Not introduced: the handshake needs no secret and no volume.
-    const agent = await startAgent({ vault, config, mailbox: mailbox as MailboxUnderTest, anthropic });
-    cleanups.push(() => emulator.stop(), async () => {
-      await agent.stop();
-      await removeDir(agent.dataDir);
-    });
+    bed.onTeardown(() => emulator.stop());
+    const agent = await bed.startAgent({ config, mailbox: mailbox as MailboxUnderTest });
     const response = await fetch(`${agent.url}${NOTIFY}?validationToken=${encodeURIComponent('Validation: Testing 42')}`, { method: 'POST', headers: { 'content-type': 'text/plain' } });
     assert.equal(response.status, 200);
     assert.match(response.headers.get('content-type') ?? '', /^text\/plain/);

@@ -9,6 +9,7 @@ import { AuditLog } from '../../../agent-image/src/services/audit-log/audit-log.
 import { Outbox } from '../../../agent-image/src/services/outbox/outbox.ts';
 import { temporaryDirectory } from '../audit/helpers.ts';
 import { FakeSendReceipts } from './fake-send-receipts.ts';
+import { volumePause } from './volume-pause.ts';
 
 const script = fileURLToPath(new URL('./fixtures/send-until-killed.ts', import.meta.url));
 const cleanups: Array<() => Promise<void>> = [];
@@ -76,7 +77,7 @@ describe('outbox crash safety', () => {
     }
 
     const audit = await AuditLog.open({ directory: join(dir.path, 'audit'), keys: key });
-    const outbox = await Outbox.open({ directory: join(dir.path, 'outbox'), keys: key, audit });
+    const outbox = await Outbox.open({ directory: join(dir.path, 'outbox'), keys: key, audit, pause: await volumePause(dir.path, key) });
     const report = await outbox.recover(provider);
     assert.ok(report.reconciled.length >= 1, 'the send cut off by the last kill is reconciled, not repeated');
 

@@ -10,6 +10,7 @@ import { AuditLog } from '../../../agent-image/src/services/audit-log/audit-log.
 import { Outbox, type SendRequest } from '../../../agent-image/src/services/outbox/outbox.ts';
 import { temporaryDirectory } from '../audit/helpers.ts';
 import { FakeSendReceipts } from './fake-send-receipts.ts';
+import { volumePause } from './volume-pause.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
 after(async () => {
@@ -41,7 +42,7 @@ async function start(v: Volume, backoff = { maxAttempts: 4, baseDelayMs: 100, ma
     sleep: async (milliseconds) => {
       v.delays.push(milliseconds);
     },
-    onPause: (reason) => v.paused.push(reason),
+    pause: await volumePause(v.dir, v.key, v.paused),
   });
   return { audit, outbox };
 }

@@ -1,9 +1,22 @@
-import { parseClientConfig, type ClientConfig, type ClientConfigInput } from '@agent-fleet/kernel/client-config';
+import { FREE_TEXT_AUTO_SEND_RISK, parseClientConfig, type ClientConfig, type ClientConfigInput } from '@agent-fleet/kernel/client-config';
 import { emptyPolicyState, learnContacts, type PolicyState } from '../../../agent-image/src/domain/policy/policy-state.ts';
 
 export const NOW = new Date('2025-06-02T10:00:00Z');
 
-/** A post-onboarding client that may do everything; tests take away what they test. */
+/** The explicit opt-in of the three default auto-send types to free-text auto-send. */
+export const FREE_TEXT_OPT_IN: NonNullable<ClientConfigInput['autoReply']> = {
+  freeTextAutoSend: (['acknowledgement', 'scheduling_confirmation', 'follow_up'] as const).map((type) => ({
+    type,
+    acceptedRisk: FREE_TEXT_AUTO_SEND_RISK,
+    acceptedBy: 'owner@acme.com',
+    acceptedAt: '2025-01-02T00:00:00Z',
+  })),
+};
+
+/**
+ * A post-onboarding client that may do everything, free-text auto-send included (so the rules before
+ * the template rule can be tested alone); tests take away what they test.
+ */
 export function config(overrides: Partial<ClientConfigInput> = {}): ClientConfig {
   const result = parseClientConfig({
     client: 'acme',
@@ -15,6 +28,7 @@ export function config(overrides: Partial<ClientConfigInput> = {}): ClientConfig
     },
     onboarding: { startedAt: '2025-01-01T00:00:00Z', days: 28 },
     knownContacts: ['bob@partner.com', 'carol@partner.com'],
+    autoReply: FREE_TEXT_OPT_IN,
     ...overrides,
   });
   if (!result.ok) throw new Error(result.issues.join('\n'));

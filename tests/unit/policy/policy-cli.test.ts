@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import { FREE_TEXT_AUTO_SEND_RISK } from '@agent-fleet/kernel/client-config';
 import { runPolicyCli } from '../../../agent-image/src/cli/policy-cli.ts';
 
 let dir: string;
@@ -22,6 +23,10 @@ before(async () => {
       'knownContacts: [bob@partner.com]',
       'rateLimits: { perHour: 2, perDay: 10 }',
       'blockList: [rival.com]',
+      // Free-text sends auto-send only for a type the client opted in, restating the risk.
+      'autoReply:',
+      '  freeTextAutoSend:',
+      `    - { type: follow_up, acceptedRisk: ${JSON.stringify(FREE_TEXT_AUTO_SEND_RISK)}, acceptedBy: owner@acme.com, acceptedAt: "2025-01-02T00:00:00Z" }`,
     ].join('\n'),
   );
 });

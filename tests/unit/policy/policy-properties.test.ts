@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { CAPABILITIES, EMAIL_TYPES, parseClientConfig, type ClientConfig, type ClientConfigInput } from '@agent-fleet/kernel/client-config';
+import { CAPABILITIES, EMAIL_TYPES, FREE_TEXT_AUTO_SEND_RISK, TEMPLATE_TYPES, parseClientConfig, type ClientConfig, type ClientConfigInput } from '@agent-fleet/kernel/client-config';
 import { evaluatePolicy } from '../../../agent-image/src/domain/policy/evaluate-policy.ts';
 import { emptyPolicyState, learnContacts, recordSend, type PolicyState } from '../../../agent-image/src/domain/policy/policy-state.ts';
 import { ACTION_KINDS, parseProposedAction } from '../../../agent-image/src/domain/policy/proposed-action.ts';
@@ -47,6 +47,8 @@ type Knobs = {
   bulkThreshold: number;
   dryRun: boolean;
   onboardingStartDaysAgo: number | undefined;
+  /** Auto-send types opted in to free text (a subset of autoSendTypes). */
+  freeText?: string[];
 };
 
 const knobs: fc.Arbitrary<Knobs> = fc
@@ -61,12 +63,12 @@ const knobs: fc.Arbitrary<Knobs> = fc
     bulkThreshold: fc.integer({ min: 1, max: 6 }),
     dryRun: fc.boolean(),
     onboardingStartDaysAgo: fc.option(fc.integer({ min: 0, max: 60 }), { nil: undefined }),
+    freeText: fc.subarray([...TEMPLATE_TYPES] as string[]),
   })
-  .map(({ extraPerDay, ...rest }) => ({
-    ...rest,
-    perDay: rest.perHour + extraPerDay,
-    autoSendTypes: rest.autoSendTypes.filter((type) => !rest.alwaysApprovalTypes.includes(type)),
-  }));
+  .map(({ extraPerDay, ...rest }) => {
+    const autoSendTypes = rest.autoSendTypes.filter((type) => !rest.alwaysApprovalTypes.includes(type));
+    return { ...rest, perDay: rest.perHour + extraPerDay, autoSendTypes, freeText: rest.freeText.filter((type) => (autoSendTypes as string[]).includes(type)) };
+  });
 
 /** A config at least as strict as `loose` in every dimension, chosen by `choices`. */
 const stricter = (loose: Knobs) =>
@@ -82,15 +84,18 @@ const stricter = (loose: Knobs) =>
       bulkThreshold: fc.integer({ min: 1, max: loose.bulkThreshold }),
       dryRun: fc.boolean(),
       restartOnboarding: fc.boolean(),
+      fewerFreeText: fc.subarray(loose.freeText ?? []),
     })
     .map((choice): Knobs => {
       const alwaysApprovalTypes = [...new Set([...loose.alwaysApprovalTypes, ...choice.moreAlways])];
       const perDay = Math.max(choice.perHour, loose.perDay - choice.perDayCut);
+      const autoSendTypes = choice.fewerAuto.filter((type) => !alwaysApprovalTypes.includes(type));
       return {
         permissions: loose.permissions.map((granted, index) => granted && !choice.dropPermissions[index]),
         blockList: [...new Set([...loose.blockList, ...choice.moreBlocked])],
-        autoSendTypes: choice.fewerAuto.filter((type) => !alwaysApprovalTypes.includes(type)),
+        autoSendTypes,
         alwaysApprovalTypes,
+        freeText: choice.fewerFreeText.filter((type) => autoSendTypes.includes(type)),
         knownContacts: choice.fewerContacts,
         perHour: choice.perHour,
         perDay,
@@ -112,6 +117,14 @@ function toConfig(k: Knobs): ClientConfig {
     rateLimits: { perHour: k.perHour, perDay: k.perDay },
     bulkThreshold: k.bulkThreshold,
     dryRun: k.dryRun,
+    autoReply: {
+      freeTextAutoSend: (k.freeText ?? []).map((type) => ({
+        type: type as (typeof TEMPLATE_TYPES)[number],
+        acceptedRisk: FREE_TEXT_AUTO_SEND_RISK,
+        acceptedBy: 'owner@prop.example',
+        acceptedAt: '2025-01-01T00:00:00Z',
+      })),
+    },
     onboarding:
       k.onboardingStartDaysAgo === undefined
         ? { days: 28 }

@@ -3,24 +3,16 @@ import { isEmailAddress } from '@agent-fleet/kernel/email-address';
 import { gmail_v1 } from 'googleapis/build/src/apis/gmail/v1.js';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
-import type {
-  Draft,
-  DraftInput,
-  DraftUpdate,
-  MailChanges,
-  MailCursor,
-  MailMessage,
-  MailProvider,
-  MailWatch,
-  SentMessage,
-  WatchTarget,
-} from '../../ports/mail-provider.ts';
-import { replySubject } from '../../ports/mail-provider.ts';
+import { replySubject, type Draft, type DraftInput, type DraftUpdate, type MailChanges, type MailCursor, type MailMessage, type MailProvider, type MailWatch, type SentMessage, type WatchTarget } from '../../ports/mail-provider.ts';
 import { isPubSubTopicName } from '@agent-fleet/kernel/pubsub-topic';
 import { googleClientFor, type GoogleAuth, type RotatingOAuth2Client } from './gmail-auth.ts';
 import { callGoogleApi } from './google-call.ts';
 import { parseRaw, toMailMessage } from './gmail-message.ts';
 import { buildRawMessage, messageIdFor } from './gmail-mime.ts';
+import { requireString, type GmailApi } from './gmail-api.ts';
+import { GmailLabels } from './gmail-labels.ts';
+import { firstWithKey } from './gmail-sent-lookup.ts';
+import { fullInboxListing, historySince } from './gmail-sync.ts';
 
 /** `client` (shared with the calendar) or `oauth` + `onRefreshTokenRotated` (write rotated tokens to Vault). */
 export type GmailMailProviderConfig = GoogleAuth & {
@@ -43,8 +35,8 @@ export class GmailMailProvider implements MailProvider {
   readonly #auth: RotatingOAuth2Client;
   readonly #config: GmailMailProviderConfig;
   readonly #logger: Logger;
-  readonly #labelIds = new Map<string, string>();
-  readonly #labelLookups = new Map<string, Promise<string>>();
+  readonly #api: GmailApi;
+  readonly #labels: GmailLabels;
   #mailbox: string | null = null;
 
   constructor(config: GmailMailProviderConfig) {
@@ -58,6 +50,8 @@ export class GmailMailProvider implements MailProvider {
       retry: false,
       timeout: config.timeoutMs ?? 30_000,
     });
+    this.#api = { gmail: this.#gmail, call: (operation, request) => this.#call(operation, request) };
+    this.#labels = new GmailLabels(this.#api);
   }
 
   async listChangesSince(cursor: MailCursor | null): Promise<MailChanges> {
@@ -67,11 +61,11 @@ export class GmailMailProvider implements MailProvider {
     }
     if (!/^\d{1,30}$/.test(cursor)) throw new FleetError('invalid_input', 'gmail cursor must be a history id');
     try {
-      return await this.#history(cursor);
+      return await historySince(this.#api, cursor);
     } catch (error) {
       if (error instanceof FleetError && error.code === 'not_found') {
         this.#logger.info('gmail history expired; full resync', { op: 'sync' });
-        return this.#fullResync(cursor);
+        return fullInboxListing(this.#api, cursor, await this.#currentHistoryId(), this.#config.maxResyncMessages ?? 500);
       }
       throw error;
     }
@@ -184,18 +178,18 @@ export class GmailMailProvider implements MailProvider {
       this.#gmail.users.messages.list({ userId: 'me', q: `in:sent rfc822msgid:${messageId}`, maxResults: 5 }),
     );
     const candidates = (byId.data.messages ?? []).map((m) => m.id).filter((id): id is string => typeof id === 'string');
-    const found = await this.#firstWithKey(candidates, key);
+    const found = await firstWithKey(this.#api, candidates, key);
     if (found !== null) return found;
     // Gmail may replace a Message-ID it does not like; the header travels regardless.
     const recent = await this.#call('messages.list', () =>
       this.#gmail.users.messages.list({ userId: 'me', q: 'in:sent newer_than:7d', maxResults: this.#config.sentScanLimit ?? 100 }),
     );
     const recentIds = (recent.data.messages ?? []).map((m) => m.id).filter((id): id is string => typeof id === 'string');
-    return this.#firstWithKey(recentIds.filter((id) => !candidates.includes(id)), key);
+    return firstWithKey(this.#api, recentIds.filter((id) => !candidates.includes(id)), key);
   }
 
   async label(id: string, label: string): Promise<void> {
-    const labelId = await this.#labelId(label);
+    const labelId = await this.#labels.idOf(label);
     await this.#call('messages.modify', () =>
       this.#gmail.users.messages.modify({ userId: 'me', id, requestBody: { addLabelIds: [labelId] } }),
     );
@@ -244,62 +238,6 @@ export class GmailMailProvider implements MailProvider {
 
   // ---- internals -----------------------------------------------------------------------------------
 
-  async #history(cursor: string): Promise<MailChanges> {
-    const ids: string[] = [];
-    const seen = new Set<string>();
-    let pageToken: string | undefined;
-    let latest = cursor;
-    do {
-      const token = pageToken;
-      const response = await this.#call('history.list', () =>
-        this.#gmail.users.history.list({
-          userId: 'me',
-          startHistoryId: cursor,
-          historyTypes: ['messageAdded'],
-          labelId: 'INBOX',
-          maxResults: 500,
-          ...(token === undefined ? {} : { pageToken: token }),
-        }),
-      );
-      for (const record of response.data.history ?? []) {
-        for (const added of record.messagesAdded ?? []) {
-          const id = added.message?.id;
-          const labels = added.message?.labelIds ?? [];
-          if (typeof id !== 'string' || seen.has(id) || !labels.includes('INBOX') || labels.includes('DRAFT')) continue;
-          seen.add(id);
-          ids.push(id);
-        }
-      }
-      if (typeof response.data.historyId === 'string') latest = maxHistoryId(latest, response.data.historyId);
-      pageToken = response.data.nextPageToken ?? undefined;
-    } while (pageToken !== undefined);
-    return { messageIds: ids, nextCursor: latest, fullResync: false };
-  }
-
-  async #fullResync(cursor: string): Promise<MailChanges> {
-    // Taken before listing, so a message arriving during the listing is in the next history instead of lost.
-    const historyId = await this.#currentHistoryId();
-    const limit = this.#config.maxResyncMessages ?? 500;
-    const ids: string[] = [];
-    let pageToken: string | undefined;
-    do {
-      const token = pageToken;
-      const response = await this.#call('messages.list', () =>
-        this.#gmail.users.messages.list({
-          userId: 'me',
-          labelIds: ['INBOX'],
-          maxResults: Math.min(500, limit - ids.length),
-          ...(token === undefined ? {} : { pageToken: token }),
-        }),
-      );
-      for (const message of response.data.messages ?? []) {
-        if (typeof message.id === 'string' && !ids.includes(message.id)) ids.push(message.id);
-      }
-      pageToken = response.data.nextPageToken ?? undefined;
-    } while (pageToken !== undefined && ids.length < limit);
-    return { messageIds: ids.reverse(), nextCursor: maxHistoryId(cursor, historyId), fullResync: true };
-  }
-
   async #currentHistoryId(): Promise<string> {
     const profile = await this.#call('getProfile', () => this.#gmail.users.getProfile({ userId: 'me' }));
     if (typeof profile.data.emailAddress === 'string') this.#mailbox = profile.data.emailAddress;
@@ -346,71 +284,8 @@ export class GmailMailProvider implements MailProvider {
     };
   }
 
-  async #firstWithKey(ids: string[], key: string): Promise<SentMessage | null> {
-    for (const id of ids) {
-      const response = await this.#call('messages.get', () =>
-        this.#gmail.users.messages.get({
-          userId: 'me',
-          id,
-          format: 'metadata',
-          metadataHeaders: ['X-Agent-Fleet-Idempotency-Key'],
-        }),
-      );
-      const header = (response.data.payload?.headers ?? []).find(
-        (h) => h.name?.toLowerCase() === 'x-agent-fleet-idempotency-key',
-      );
-      if (header?.value?.trim() === key) {
-        return { id, threadId: response.data.threadId ?? null, idempotencyKey: key };
-      }
-    }
-    return null;
-  }
-
-  /** Concurrent callers asking for the same new label share one lookup, so it is created once. */
-  #labelId(name: string): Promise<string> {
-    const trimmed = name.trim();
-    if (trimmed === '' || trimmed.length > 225) return Promise.reject(new FleetError('invalid_input', 'label name must be 1-225 characters'));
-    const key = trimmed.toLowerCase();
-    const cached = this.#labelIds.get(key);
-    if (cached !== undefined) return Promise.resolve(cached);
-    let lookup = this.#labelLookups.get(key);
-    if (lookup === undefined) {
-      lookup = this.#findOrCreateLabel(trimmed).finally(() => this.#labelLookups.delete(key));
-      this.#labelLookups.set(key, lookup);
-    }
-    return lookup;
-  }
-
-  async #findOrCreateLabel(trimmed: string): Promise<string> {
-    const list = await this.#call('labels.list', () => this.#gmail.users.labels.list({ userId: 'me' }));
-    for (const label of list.data.labels ?? []) {
-      if (typeof label.id === 'string' && typeof label.name === 'string') this.#labelIds.set(label.name.toLowerCase(), label.id);
-    }
-    const existing = this.#labelIds.get(trimmed.toLowerCase());
-    if (existing !== undefined) return existing;
-    const created = await this.#call('labels.create', () =>
-      this.#gmail.users.labels.create({
-        userId: 'me',
-        requestBody: { name: trimmed, labelListVisibility: 'labelShow', messageListVisibility: 'show' },
-      }),
-    );
-    const id = requireString(created.data.id, 'label id');
-    this.#labelIds.set(trimmed.toLowerCase(), id);
-    return id;
-  }
-
   async #call<T>(operation: string, request: () => Promise<T>): Promise<T> {
     this.#logger.debug('gmail request', { op: operation });
     return callGoogleApi(this.#auth, operation, request);
   }
-}
-
-function requireString(value: string | null | undefined, what: string): string {
-  if (typeof value !== 'string' || value === '') throw new FleetError('integrity', `gmail answer without ${what}`);
-  return value;
-}
-
-/** History ids are decimal uint64 strings; compare as BigInt so the cursor never moves backwards. */
-function maxHistoryId(a: string, b: string): string {
-  return BigInt(b) > BigInt(a) ? b : a;
 }

@@ -20,11 +20,15 @@ function addresses(value: AddressObject | AddressObject[] | undefined): MailAddr
   );
 }
 
-/** The raw value of a header, unfolded (mailparser restructures some, e.g. List-Id). */
+/** Every raw value of a header, top first, unfolded (mailparser restructures some, e.g. List-Id). */
+function headerTexts(mail: ParsedMail, name: string): string[] {
+  return mail.headerLines
+    .filter((entry) => entry.key === name)
+    .map((entry) => entry.line.slice(entry.line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim());
+}
+
 function headerText(mail: ParsedMail, name: string): string | null {
-  const line = mail.headerLines.find((entry) => entry.key === name)?.line;
-  if (line === undefined) return null;
-  return line.slice(line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim();
+  return headerTexts(mail, name)[0] ?? null;
 }
 
 export async function parseRaw(raw: Buffer): Promise<ParsedMail> {
@@ -41,6 +45,7 @@ export function toMailMessage(mail: ParsedMail, envelope: GmailEnvelope): MailMe
     from: addresses(mail.from)[0] ?? null,
     to: addresses(mail.to),
     cc: addresses(mail.cc),
+    replyTo: addresses(mail.replyTo),
     subject: mail.subject ?? '',
     date: mail.date ?? null,
     messageId: mail.messageId ?? null,
@@ -50,6 +55,7 @@ export function toMailMessage(mail: ParsedMail, envelope: GmailEnvelope): MailMe
     autoSubmitted: headerText(mail, 'auto-submitted'),
     precedence: headerText(mail, 'precedence'),
     idempotencyKey: headerText(mail, 'x-agent-fleet-idempotency-key'),
+    authenticationResults: headerTexts(mail, 'authentication-results'),
     textBody: mail.text ?? '',
     receivedAt: Number.isFinite(internalDate) ? new Date(internalDate) : (mail.date ?? new Date(0)),
     labels: envelope.labelIds,

@@ -1,13 +1,13 @@
 import { IDEMPOTENCY_HEADER, assertIdempotencyKey } from '../../domain/idempotency-key.ts';
 import { isEmailAddress } from '@agent-fleet/kernel/email-address';
 import type { GraphRequest } from '@microsoft/microsoft-graph-client';
-import { z } from 'zod';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
-import { GRAPH_MESSAGE_SUBSCRIPTION_MAX_MINUTES, replySubject, type Draft, type DraftInput, type DraftUpdate, type MailChanges, type MailCursor, type MailMessage, type MailProvider, type MailWatch, type SentMessage, type WatchTarget } from '../../ports/mail-provider.ts';
+import { replySubject, type Draft, type DraftInput, type DraftUpdate, type MailChanges, type MailCursor, type MailMessage, type MailProvider, type MailWatch, type SentMessage, type WatchTarget } from '../../ports/mail-provider.ts';
 import { connectGraph, type GraphConnection } from './graph-client.ts';
 import { callGraphApi, graphStatusOf } from './graph-errors.ts';
 import { MESSAGE_FIELDS, graphMessageSchema, recipients, toDraft, toMailMessage, type GraphMessage } from './graph-message.ts';
+import { parseSubscription, subscriptionExpiry, subscriptionPath } from './graph-subscription.ts';
 import type { GraphTokenSource } from './graph-token-source.ts';
 
 export interface GraphMailProviderConfig {
@@ -27,8 +27,6 @@ const DELTA_PATH = '/me/mailFolders/inbox/messages/delta';
 // PS_INTERNET_HEADERS: how Exchange exposes internet headers as extended properties, which can be filtered on.
 const HEADER_PROPERTY = `String {00020386-0000-0000-C000-000000000046} Name ${IDEMPOTENCY_HEADER}`;
 const INBOX_RESOURCE = "me/mailFolders('inbox')/messages";
-const SUBSCRIPTION_ID_RULE = /^[A-Za-z0-9-]{1,200}$/;
-const subscriptionSchema = z.object({ id: z.string().regex(SUBSCRIPTION_ID_RULE), expirationDateTime: z.iso.datetime({ offset: true }) });
 
 const deltaPage = (value: unknown) => {
   const page = value as { value?: unknown; '@odata.nextLink'?: unknown; '@odata.deltaLink'?: unknown };
@@ -205,7 +203,7 @@ export class GraphMailProvider implements MailProvider {
         clientState: target.clientState,
       }),
     );
-    const subscription = this.#parseSubscription(created);
+    const subscription = parseSubscription(created);
     this.#logger.info('graph subscription created', { op: 'watch' });
     return { id: subscription.id, kind: 'outlook', createdAt: createdAt.toISOString(), expiresAt: subscription.expiresAt };
   }
@@ -217,7 +215,7 @@ export class GraphMailProvider implements MailProvider {
     const renewed: unknown = await this.#call('subscriptions.renew', () =>
       this.#graph.client.api(path).patch({ expirationDateTime: subscriptionExpiry(createdAt, target.lifetimeMinutes) }),
     );
-    const subscription = this.#parseSubscription(renewed);
+    const subscription = parseSubscription(renewed);
     return { id: watch.id, kind: 'outlook', createdAt: createdAt.toISOString(), expiresAt: subscription.expiresAt };
   }
 
@@ -232,12 +230,6 @@ export class GraphMailProvider implements MailProvider {
   }
 
   // ---- internals -----------------------------------------------------------------------------------
-
-  #parseSubscription(value: unknown): { id: string; expiresAt: string } {
-    const parsed = subscriptionSchema.safeParse(value);
-    if (!parsed.success) throw new FleetError('integrity', 'graph answered a subscription in an unexpected shape');
-    return { id: parsed.data.id, expiresAt: new Date(parsed.data.expirationDateTime).toISOString() };
-  }
 
   /** A request with immutable ids (so a move does not change an id we stored) and text bodies. */
   #request(path: string): GraphRequest {
@@ -290,16 +282,4 @@ export class GraphMailProvider implements MailProvider {
     this.#logger.debug('graph request', { op: operation });
     return callGraphApi(operation, request);
   }
-}
-
-/** The subscription's path, its id checked first: it came back from storage, so it is untrusted. */
-function subscriptionPath(watch: MailWatch): string {
-  if (!SUBSCRIPTION_ID_RULE.test(watch.id)) throw new FleetError('invalid_input', 'malformed subscription id');
-  return `/subscriptions/${watch.id}`;
-}
-
-/** The expiry to ask for: the requested lifetime, kept a few minutes under Graph's maximum. */
-function subscriptionExpiry(now: Date, lifetimeMinutes: number): string {
-  const minutes = Math.min(Math.max(lifetimeMinutes, 5), GRAPH_MESSAGE_SUBSCRIPTION_MAX_MINUTES - 10);
-  return new Date(now.getTime() + minutes * 60_000).toISOString();
 }

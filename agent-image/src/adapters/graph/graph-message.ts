@@ -12,6 +12,7 @@ export const graphMessageSchema = z.object({
   from: recipient.nullish(),
   toRecipients: z.array(recipient).nullish(),
   ccRecipients: z.array(recipient).nullish(),
+  replyTo: z.array(recipient).nullish(),
   receivedDateTime: z.string().nullish(),
   sentDateTime: z.string().nullish(),
   categories: z.array(z.string()).nullish(),
@@ -30,6 +31,7 @@ export const MESSAGE_FIELDS = [
   'from',
   'toRecipients',
   'ccRecipients',
+  'replyTo',
   'receivedDateTime',
   'sentDateTime',
   'categories',
@@ -51,9 +53,13 @@ function addresses(values: z.infer<typeof recipient>[] | null | undefined): Mail
   });
 }
 
+/** Every value of a header, in message order (top first), as Graph lists internetMessageHeaders. */
+function headers(message: GraphMessage, name: string): string[] {
+  return (message.internetMessageHeaders ?? []).filter((h) => h.name.toLowerCase() === name).map((h) => h.value.replace(/\r?\n[ \t]+/g, ' ').trim());
+}
+
 function header(message: GraphMessage, name: string): string | null {
-  const found = (message.internetMessageHeaders ?? []).find((h) => h.name.toLowerCase() === name);
-  return found === undefined ? null : found.value.trim();
+  return headers(message, name)[0] ?? null;
 }
 
 function date(value: string | null | undefined): Date | null {
@@ -78,6 +84,7 @@ export function toMailMessage(message: GraphMessage): MailMessage {
     from: address(message.from),
     to: addresses(message.toRecipients),
     cc: addresses(message.ccRecipients),
+    replyTo: addresses(message.replyTo),
     subject: message.subject ?? '',
     date: date(message.sentDateTime),
     messageId: message.internetMessageId ?? null,
@@ -87,6 +94,7 @@ export function toMailMessage(message: GraphMessage): MailMessage {
     autoSubmitted: header(message, 'auto-submitted'),
     precedence: header(message, 'precedence'),
     idempotencyKey: header(message, 'x-agent-fleet-idempotency-key'),
+    authenticationResults: headers(message, 'authentication-results'),
     textBody: textOf(message),
     receivedAt: date(message.receivedDateTime) ?? new Date(0),
     labels: message.categories ?? [],

@@ -22,6 +22,10 @@ export type ReasonCode =
   | 'type_requires_approval'
   | 'type_not_auto_send'
   | 'unclassified'
+  | 'free_text'
+  | 'sender_unauthenticated'
+  | 'recipient_not_sender'
+  | 'injection_signal'
   | 'bulk'
   | 'url_shortener'
   | 'public_share'
@@ -42,6 +46,12 @@ export type PolicyFacts = {
   newDomains: number;
   /** Age of the oldest data read, in seconds, when the read reported it. */
   dataAgeSeconds?: number;
+  /** For a send of an auto-send type: whether it is a validated template reply. */
+  templateReply?: boolean;
+  /** For a reply: whether the sender of the message answered is authenticated. */
+  senderAuthenticated?: boolean;
+  /** For a reply: how many injection signals the message answered showed. */
+  injectionSignals?: number;
 };
 
 export type PolicyDecision = {

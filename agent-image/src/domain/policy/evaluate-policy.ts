@@ -1,5 +1,6 @@
 import type { Capability, ClientConfig } from '@agent-fleet/kernel/client-config';
 import { authorizesExecution, type ApprovalRecord } from '../approval.ts';
+import { compileAutoSend, sendHolds, type AutoSendContext } from './auto-send-rules.ts';
 import { compileBlockList } from './block-list.ts';
 import type { Decision, PolicyDecision, PolicyFacts, ReasonCode } from './decision.ts';
 import { domainOf } from '@agent-fleet/kernel/email-address';
@@ -26,7 +27,9 @@ import { compileShortenerDetector } from './url-shortener.ts';
  *   5. block list                   → needs approval `blocked_recipient`
  *   6. onboarding window            → needs approval `onboarding` (every outbound action)
  *   7. auto-send rules              → needs approval `new_contact`, `unclassified`, `type_requires_approval`,
- *                                     `type_not_auto_send`, `bulk`, `url_shortener`, `public_share`
+ *                                     `type_not_auto_send`, `free_text`, `sender_unauthenticated`,
+ *                                     `recipient_not_sender`, `injection_signal` (auto-send-rules.ts),
+ *                                     `bulk`, `url_shortener`, `public_share`
  *   8. destructive actions          → needs approval `deletion`, `move` (always; archiving is not a move)
  *   9. sending paused, rate limits  → deny `paused`, `rate_limit_hour`, `rate_limit_day`, with
  *                                     `retryable` (keep it queued) and, for limits, `pauseSending`
@@ -37,6 +40,11 @@ import { compileShortenerDetector } from './url-shortener.ts';
 export type EvaluateOptions = {
   /** The approval the action runs under, if any; checked against the action's hash and expiry. */
   approval?: ApprovalRecord;
+  /**
+   * For a send answering a message: what code established about that message and, for a template
+   * reply, the model's choice. Without it a reply never auto-sends (auto-send-rules.ts).
+   */
+  autoSend?: AutoSendContext;
 };
 
 export type PolicyEvaluator = {
@@ -80,8 +88,7 @@ export function compilePolicy(config: ClientConfig): PolicyEvaluator {
   // The client's own mailbox and its admins are never "new contacts".
   const seededContacts = new Set([...config.knownContacts, ...config.admins, ...(config.mailbox === undefined ? [] : [config.mailbox])]);
   const seededDomains = domainsOf(seededContacts);
-  const autoSendTypes = new Set<string>(config.autoSendTypes);
-  const alwaysApprovalTypes = new Set<string>(config.alwaysApprovalTypes);
+  const autoSend = compileAutoSend(config);
   const onboardingStart = config.onboarding.startedAt === undefined ? undefined : Date.parse(config.onboarding.startedAt);
   const onboardingEnd = onboardingStart === undefined ? undefined : onboardingStart + config.onboarding.days * DAY_MS;
   const { perHour, perDay } = config.rateLimits;
@@ -113,7 +120,14 @@ export function compilePolicy(config: ClientConfig): PolicyEvaluator {
   }
 
   /** Steps 5–8: every approval reason that applies, in rule order. */
-  function approvalReasons(action: ProposedAction, recipients: readonly string[], facts: PolicyFacts, now: number, details: string[]): ReasonCode[] {
+  function approvalReasons(
+    action: ProposedAction,
+    recipients: readonly string[],
+    facts: PolicyFacts,
+    now: Date,
+    context: AutoSendContext | undefined,
+    details: string[],
+  ): ReasonCode[] {
     const reasons: ReasonCode[] = [];
     const outbound = isOutbound(action);
     if (recipients.length > 0) {
@@ -124,16 +138,16 @@ export function compilePolicy(config: ClientConfig): PolicyEvaluator {
         details.push(`${blocked} recipient(s) match the block list`);
       }
     }
-    if (outbound && inOnboarding(now)) reasons.push('onboarding');
+    if (outbound && inOnboarding(now.getTime())) reasons.push('onboarding');
     if (outbound) {
       if (facts.newContacts > 0) {
         reasons.push('new_contact');
         details.push(`${facts.newContacts} recipient(s) are not known contacts`);
       }
       if (action.kind === 'mail.send') {
-        if (action.emailType === undefined) reasons.push('unclassified');
-        else if (alwaysApprovalTypes.has(action.emailType)) reasons.push('type_requires_approval');
-        else if (!autoSendTypes.has(action.emailType)) reasons.push('type_not_auto_send');
+        const held = sendHolds(action, recipients, autoSend, context, now, details);
+        reasons.push(...held.reasons);
+        Object.assign(facts, held.facts);
       }
       if (recipients.length > config.bulkThreshold) {
         reasons.push('bulk');
@@ -214,7 +228,7 @@ export function compilePolicy(config: ClientConfig): PolicyEvaluator {
     details: string[],
   ): PolicyDecision {
     const nowMs = now.getTime();
-    const holds = approvalReasons(action, recipients, facts, nowMs, details);
+    const holds = approvalReasons(action, recipients, facts, now, options?.autoSend, details);
     let allowReason: ReasonCode = isOutbound(action) ? 'auto_send' : 'permitted';
     if (holds.length > 0 || options?.approval !== undefined) {
       if (options?.approval === undefined) return { decision: 'needs_approval', reasons: holds, facts };

@@ -11,6 +11,7 @@ import {
   type AuditRecord,
   type ChainVerification,
 } from '../../domain/audit-record.ts';
+import type { AuditEvent } from '../../domain/audit-events.ts';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { createSilentLogger, type Logger } from '@agent-fleet/kernel/logger';
 import { decodeAuditLine, decodeAuditLineOrThrow, encodeAuditLine } from './audit-codec.ts';
@@ -30,11 +31,8 @@ export interface AuditLogOptions {
   logger?: Logger;
 }
 
-/** An entry to append; the log fills in `timestamp` (now) and `content_hash` (null) when absent. */
-export type AuditAppend = Omit<AuditEntry, 'timestamp' | 'content_hash'> & {
-  timestamp?: string;
-  content_hash?: string | null;
-};
+/** An entry to append (one of the events built in domain/audit-events.ts); the log fills in `timestamp` and `content_hash` when absent. */
+export type AuditAppend = AuditEvent;
 
 /** What opening the log found after a crash: a write cut short in the newest file. */
 export interface TornTailReport {

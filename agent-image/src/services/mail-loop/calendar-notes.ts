@@ -1,8 +1,10 @@
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { calendarRead } from '../../domain/audit-events.ts';
 import { parseProposedAction } from '../../domain/policy/proposed-action.ts';
 import type { CalendarProvider } from '../../ports/calendar-provider.ts';
 import type { RuntimeContext } from '../runtime/runtime-context.ts';
 import { busyNotes } from './busy-notes.ts';
+import { errorSummary } from './error-summary.ts';
 import { withProviderRetry, type RetryOptions } from './provider-retry.ts';
 import { nextWorkingDays } from './working-days.ts';
 
@@ -39,24 +41,15 @@ export async function calendarNotes(deps: CalendarNotesDeps, messageId: string):
     return '';
   }
   const window = { from: first.start.toISOString(), to: last.end.toISOString() };
-  const record = {
-    action_type: 'calendar_read',
-    actor: 'agent',
-    target: 'free/busy',
-    approval_status: 'not_required',
-    approved_by: null,
-    content_hash: null,
-  } as const;
   try {
     context.kill.assertAlive('calendar read');
     const busy = await withProviderRetry(() => calendar.freeBusy(first.start, last.end), retry);
-    await context.audit.append({ ...record, parameters: { message_id: messageId, ...window, busy_intervals: busy.length }, result: 'success' });
+    await context.audit.append(calendarRead({ message_id: messageId, ...window, busy_intervals: busy.length }, 'success'));
     return busyNotes(spans, busy, config.timezone);
   } catch (error) {
     if (error instanceof FleetError && error.code === 'killed') throw error;
-    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    context.logger.warn('calendar read failed; drafting without it', { messageId, error: reason });
-    await context.audit.append({ ...record, parameters: { message_id: messageId, ...window, error: reason.slice(0, 300) }, result: 'failure' });
+    context.logger.warn('calendar read failed; drafting without it', { messageId, error });
+    await context.audit.append(calendarRead({ message_id: messageId, ...window, error: errorSummary(error) }, 'failure'));
     return '';
   }
 }

@@ -1,9 +1,11 @@
-import type { AuditActionType, JsonValue } from '../../domain/audit-record.ts';
+import { filed, gateRefused, type AuditEvent } from '../../domain/audit-events.ts';
+import type { JsonValue } from '../../domain/audit-record.ts';
 import type { ClientConfig, EmailType } from '@agent-fleet/kernel/client-config';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { parseProposedAction, type ProposedAction } from '../../domain/policy/proposed-action.ts';
 import { ProviderAuthError, type MailProvider } from '../../ports/mail-provider.ts';
 import type { RuntimeContext } from '../runtime/runtime-context.ts';
+import { errorSummary } from './error-summary.ts';
 import { withProviderRetry, type RetryOptions } from './provider-retry.ts';
 
 /** One filing write on a classified message. */
@@ -72,7 +74,7 @@ export interface FilingDeps {
  */
 export async function fileMessage(deps: FilingDeps, messageId: string, emailType: EmailType): Promise<Map<FilingOperation, FilingOutcome>> {
   const outcomes = new Map<FilingOperation, FilingOutcome>();
-  const records: AuditInput[] = [];
+  const records: AuditEvent[] = [];
   try {
     for (const step of filingPlan(deps.context.config, messageId, emailType)) {
       const { outcome, record } = await runStep(deps, step, messageId, emailType);
@@ -85,11 +87,9 @@ export async function fileMessage(deps: FilingDeps, messageId: string, emailType
   return outcomes;
 }
 
-type AuditInput = Parameters<RuntimeContext['audit']['append']>[0];
-
-async function runStep(deps: FilingDeps, step: FilingStep, messageId: string, emailType: EmailType): Promise<{ outcome: FilingOutcome; record: AuditInput }> {
+async function runStep(deps: FilingDeps, step: FilingStep, messageId: string, emailType: EmailType): Promise<{ outcome: FilingOutcome; record: AuditEvent }> {
   const { context, provider, retry } = deps;
-  const actionType: AuditActionType = step.action.kind === 'mail.move' ? 'email_move' : 'email_label';
+  const action = step.action.kind === 'mail.move' ? 'email_move' : 'email_label';
   const parameters: { [key: string]: JsonValue } = {
     message_id: messageId,
     operation: step.operation,
@@ -100,9 +100,9 @@ async function runStep(deps: FilingDeps, step: FilingStep, messageId: string, em
   context.metrics.policyDecision(decision.decision, decision.reasons[0] ?? 'none');
   if (decision.decision !== 'allow') {
     const dryRun = decision.reasons.includes('dry_run');
-    const record: AuditInput = {
-      action_type: dryRun ? actionType : 'policy_denied',
-      actor: 'agent',
+    const record = gateRefused({
+      action,
+      dryRun,
       target: messageId,
       parameters: {
         ...parameters,
@@ -110,15 +110,11 @@ async function runStep(deps: FilingDeps, step: FilingStep, messageId: string, em
         reasons: decision.reasons,
         ...(dryRun && decision.dryRun !== undefined ? { would_decide: decision.dryRun.decision } : { decision: decision.decision }),
       },
-      approval_status: dryRun ? 'not_required' : 'denied',
-      approved_by: null,
-      result: dryRun ? 'dry_run' : 'denied',
-      content_hash: null,
-    };
+      contentHash: null,
+    });
     return { outcome: dryRun ? 'dry_run' : 'refused', record };
   }
   context.kill.assertAlive(step.operation);
-  const base = { action_type: actionType, actor: 'agent', target: messageId, approval_status: 'not_required', approved_by: 'policy', content_hash: null } as const;
   try {
     await withProviderRetry(() => write(provider, step, messageId), retry).catch((error: unknown) => {
       // Someone else (the mailbox owner, another client of the mailbox) may create the missing label
@@ -130,11 +126,10 @@ async function runStep(deps: FilingDeps, step: FilingStep, messageId: string, em
     });
   } catch (error) {
     if (error instanceof ProviderAuthError || (error instanceof FleetError && error.code === 'killed')) throw error;
-    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    context.logger.warn('filing a message failed; drafting goes on', { messageId, operation: step.operation, error: reason });
-    return { outcome: 'failed', record: { ...base, parameters: { ...parameters, error: reason.slice(0, 300) }, result: 'failure' } };
+    context.logger.warn('filing a message failed; drafting goes on', { messageId, operation: step.operation, error });
+    return { outcome: 'failed', record: filed({ action, messageId, parameters: { ...parameters, error: errorSummary(error) }, result: 'failure' }) };
   }
-  return { outcome: 'done', record: { ...base, parameters, result: 'success' } };
+  return { outcome: 'done', record: filed({ action, messageId, parameters, result: 'success' }) };
 }
 
 function write(provider: MailProvider, step: FilingStep, messageId: string): Promise<void> {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import type { MailProvider, MailWatch } from '../../ports/mail-provider.ts';
-import type { AuditAppend } from '../audit-log/audit-log.ts';
+import { mailWatch, type AuditEvent } from '../../domain/audit-events.ts';
 import type { PushSettings } from './push-settings.ts';
 import { isExpired, isRenewalDue, watchRetryDelayMs } from './renewal-schedule.ts';
 
@@ -17,7 +17,7 @@ export interface MailWatchKeeperOptions {
   provider: MailProvider;
   settings: PushSettings;
   store: PushSecretStore;
-  audit: (entry: AuditAppend) => Promise<unknown>;
+  audit: (event: AuditEvent) => Promise<unknown>;
   logger: Logger;
   now: () => Date;
   /** Backoff of failed watch calls, ms. Default 30 s doubling to one hour. */
@@ -153,26 +153,11 @@ export class MailWatchKeeper {
     try {
       watch = await call();
     } catch (error) {
-      await this.options.audit({
-        action_type: action,
-        actor: 'system',
-        target,
-        parameters: { ...parameters, provider: this.options.settings.kind, error: error instanceof FleetError ? error.code : 'internal' },
-        approval_status: 'not_required',
-        approved_by: null,
-        result: 'failure',
-      });
+      const code = error instanceof FleetError ? error.code : 'internal';
+      await this.options.audit(mailWatch(action, target, { ...parameters, provider: this.options.settings.kind, error: code }, 'failure'));
       throw error;
     }
-    await this.options.audit({
-      action_type: action,
-      actor: 'system',
-      target: watch.id,
-      parameters: { ...parameters, provider: watch.kind, expires_at: watch.expiresAt },
-      approval_status: 'not_required',
-      approved_by: null,
-      result: 'success',
-    });
+    await this.options.audit(mailWatch(action, watch.id, { ...parameters, provider: watch.kind, expires_at: watch.expiresAt }, 'success'));
     this.failures = 0;
     this.nextAttempt = 0;
     this.logger.info(action === 'mail_unwatch' ? 'push watch stopped' : 'push watch active', { op: action, expiresAt: watch.expiresAt });
@@ -182,10 +167,7 @@ export class MailWatchKeeper {
     this.failures++;
     const delay = watchRetryDelayMs(this.failures, this.options.backoff ?? { baseMs: 30_000, maxMs: 3_600_000 });
     this.nextAttempt = this.options.now().getTime() + delay;
-    this.logger.warn('push watch call failed; polling continues, retrying later', {
-      error: error instanceof FleetError ? `${error.code}: ${error.message}` : String(error),
-      retryInMs: delay,
-    });
+    this.logger.warn('push watch call failed; polling continues, retrying later', { error, retryInMs: delay });
   }
 
   private async loadSecret(): Promise<PushSecret> {

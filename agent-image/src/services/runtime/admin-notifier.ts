@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { adminMailSkipped } from '../../domain/audit-events.ts';
 import type { RuntimeContext } from './runtime-context.ts';
 
 export type SystemMailKind = 'alert' | 'daily_summary' | 'weekly_digest';
@@ -34,15 +35,9 @@ export class AdminNotifier {
             : null;
     if (skipReason !== null) {
       if (context.outbox.get(key) === undefined) {
-        await context.audit.append({
-          action_type: 'email_send',
-          actor: 'system',
-          target: admins.join(', ').slice(0, 2000) || null,
-          parameters: { kind, subject, idempotency_key: key, skipped: skipReason },
-          approval_status: 'not_required',
-          approved_by: null,
-          result: skipReason === 'dry_run' ? 'dry_run' : 'skipped',
-        });
+        await context.audit.append(
+          adminMailSkipped({ admins, parameters: { kind, subject, idempotency_key: key, skipped: skipReason }, dryRun: skipReason === 'dry_run' }),
+        );
       }
       context.logger.warn('admin mail not sent', { kind, reason: skipReason });
       return 'skipped';

@@ -16,6 +16,8 @@ export interface PauseState {
   reason: PauseReason;
   /** ISO 8601. */
   since: string;
+  /** What caused it (e.g. `send refused: token revoked`); absent in pauses written before it was kept. */
+  detail?: string;
 }
 
 /**
@@ -58,7 +60,7 @@ const eventSchema = z.discriminatedUnion('t', [
   z
     .object({
       t: z.literal('pause'),
-      pause: z.object({ reason: z.enum(['rate_limit', 'auth']), since: z.string().max(64) }).strict().nullable(),
+      pause: z.object({ reason: z.enum(['rate_limit', 'auth']), since: z.string().max(64), detail: z.string().max(300).optional() }).strict().nullable(),
     })
     .strict(),
   z.object({ t: z.literal('cursor'), provider: z.string().max(32), cursor: z.string().max(8192).nullable() }).strict(),
@@ -93,6 +95,7 @@ export class AgentStateStore {
     const { journal, events } = await EncryptedJournal.open<StateEvent>({
       directory: options.directory,
       file: 'state.log',
+      purpose: 'state',
       keys: options.keys,
       parse: (value) => {
         const parsed = eventSchema.safeParse(value);

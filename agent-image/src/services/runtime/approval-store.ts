@@ -69,6 +69,7 @@ export class ApprovalStore {
     const { journal, events } = await EncryptedJournal.open<StoredApproval>({
       directory: options.directory,
       file: 'approvals.log',
+      purpose: 'state',
       keys: options.keys,
       parse: (value) => {
         const parsed = storedSchema.safeParse(value);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createApproval, type JsonValue } from '../../domain/approval.ts';
+import { approvalRequested, gateRefused, recipientsTarget } from '../../domain/audit-events.ts';
 import type { PolicyDecision } from '../../domain/policy/decision.ts';
 import { recordSend } from '../../domain/policy/policy-state.ts';
 import { outboundRecipients, parseProposedAction, type MessageAction } from '../../domain/policy/proposed-action.ts';
@@ -117,20 +118,17 @@ export class SendPipeline {
     });
     if (!created.ok) return this.refuse(action, send, { decision: 'deny', reasons: ['unparseable'] });
     const record = created.record;
-    await context.audit.append({
-      action_type: 'approval_requested',
-      actor: 'agent',
-      target: outboundRecipients(action).join(', ').slice(0, 2000),
-      parameters: {
-        ...auditParameters(send, decision, record.id, action.emailType ?? null),
-        subject: action.subject,
-        expires_at: record.expiresAt,
-        arguments_hash: record.proposedHash,
-      },
-      approval_status: 'pending',
-      approved_by: null,
-      result: 'pending',
-    });
+    await context.audit.append(
+      approvalRequested({
+        to: outboundRecipients(action),
+        parameters: {
+          ...auditParameters(send, decision, record.id, action.emailType ?? null),
+          subject: action.subject,
+          expires_at: record.expiresAt,
+          arguments_hash: record.proposedHash,
+        },
+      }),
+    );
     await context.approvals.put({
       record,
       idempotencyKey: send.key,
@@ -157,19 +155,18 @@ export class SendPipeline {
   ): Promise<ProposeOutcome> {
     const { context } = this;
     const dryRun = decision.reasons.includes('dry_run');
-    await context.audit.append({
-      action_type: dryRun ? 'email_send' : 'policy_denied',
-      actor: 'agent',
-      target: outboundRecipients(action).join(', ').slice(0, 2000),
-      parameters: {
-        ...auditParameters(send, decision, approvalId, action.emailType ?? null),
-        subject: action.subject,
-        ...(decision.dryRun === undefined ? {} : { would_decide: decision.dryRun.decision, would_reasons: decision.dryRun.reasons }),
-      },
-      approval_status: dryRun ? 'not_required' : 'denied',
-      approved_by: null,
-      result: dryRun ? 'dry_run' : 'denied',
-    });
+    await context.audit.append(
+      gateRefused({
+        action: 'email_send',
+        dryRun,
+        target: recipientsTarget(outboundRecipients(action)),
+        parameters: {
+          ...auditParameters(send, decision, approvalId, action.emailType ?? null),
+          subject: action.subject,
+          ...(decision.dryRun === undefined ? {} : { would_decide: decision.dryRun.decision, would_reasons: decision.dryRun.reasons }),
+        },
+      }),
+    );
     if (dryRun) return 'dry_run';
     if (decision.pauseSending === true) {
       context.metrics.rateLimitHit();

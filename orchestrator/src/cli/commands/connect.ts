@@ -2,20 +2,14 @@ import type { Command } from 'commander';
 import { parseClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
-import { consentForProvider } from '../adapters/oauth/consent-for-provider.ts';
-import { listenForRedirect } from '../adapters/oauth/loopback-redirect-listener.ts';
-import { OrchestratorApiConnectTarget } from '../adapters/oauth/orchestrator-api-connect-target.ts';
-import type { MailboxProvider } from '../ports/oauth-consent.ts';
-import { ConnectMailboxService } from '../services/connect-mailbox.ts';
-import type { OrchestratorClient } from './orchestrator-client.ts';
-import { readSecretInput } from './secret-input.ts';
-
-export interface ConnectCommandDeps {
-  connected: () => Promise<OrchestratorClient>;
-  actor: string;
-  /** True when `--json` was given. */
-  json: () => boolean;
-}
+import { consentForProvider } from '../../adapters/oauth/consent-for-provider.ts';
+import { listenForRedirect } from '../../adapters/oauth/loopback-redirect-listener.ts';
+import type { MailboxProvider } from '../../ports/oauth-consent.ts';
+import { ConnectMailboxService } from '../../services/connect-mailbox.ts';
+import type { CliContext } from '../cli-context.ts';
+import { mailboxConnectTarget } from '../fleet-api-client.ts';
+import { formatMailboxConnected } from '../format/secrets.ts';
+import { readSecretInput } from '../secret-input.ts';
 
 interface ConnectOptions {
   provider: string;
@@ -27,13 +21,18 @@ interface ConnectOptions {
 }
 
 function providerOption(value: string): MailboxProvider {
-  if (value !== 'gmail' && value !== 'outlook') throw new FleetError('invalid_input', `--provider must be gmail or outlook (got ${JSON.stringify(value)})`);
+  if (value !== 'gmail' && value !== 'outlook')
+    throw new FleetError(
+      'invalid_input',
+      `--provider must be gmail or outlook (got ${JSON.stringify(value)})`,
+    );
   return value;
 }
 
 function integerOption(name: string, value: string, min: number, max: number): number {
   const number = /^\d{1,6}$/.test(value) ? Number(value) : Number.NaN;
-  if (!(number >= min && number <= max)) throw new FleetError('invalid_input', `${name} must be a whole number from ${min} to ${max}`);
+  if (!(number >= min && number <= max))
+    throw new FleetError('invalid_input', `${name} must be a whole number from ${min} to ${max}`);
   return number;
 }
 
@@ -46,42 +45,61 @@ function authorityHostOption(value: string): string {
     url = null;
   }
   const loopback = url !== null && ['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname);
-  if (url === null || !(url.protocol === 'https:' || (url.protocol === 'http:' && loopback)) || url.pathname !== '/' || url.search !== '') {
-    throw new FleetError('invalid_input', '--authority-host must be an https origin such as https://login.microsoftonline.us');
+  if (
+    url === null ||
+    !(url.protocol === 'https:' || (url.protocol === 'http:' && loopback)) ||
+    url.pathname !== '/' ||
+    url.search !== ''
+  ) {
+    throw new FleetError(
+      'invalid_input',
+      '--authority-host must be an https origin such as https://login.microsoftonline.us',
+    );
   }
   return url.origin;
 }
 
 /** `fleet connect <client> --provider gmail|outlook`: the OAuth consent flow, run beside the operator. */
-export function registerConnectCommand(program: Command, deps: ConnectCommandDeps): void {
+export function registerConnectCommand(program: Command, context: CliContext): void {
   program
     .command('connect')
-    .description('connect the client’s mailbox: OAuth consent in a browser, tokens stored in the client’s secrets')
+    .description(
+      'connect the client’s mailbox: OAuth consent in a browser, tokens stored in the client’s secrets',
+    )
     .argument('<client>', 'client id')
     .requiredOption('--provider <provider>', 'gmail or outlook (must match the client’s config)')
-    .requiredOption('--oauth-client-id <id>', 'the OAuth client (Google) or application (Entra) id; its secret is read from standard input')
+    .requiredOption(
+      '--oauth-client-id <id>',
+      'the OAuth client (Google) or application (Entra) id; its secret is read from standard input',
+    )
     .option('--tenant <tenant>', 'outlook: the Entra tenant id or domain (default common)')
     .option('--port <port>', 'port of the redirect listener on 127.0.0.1; 0 picks a free one', '0')
     .option('--timeout <seconds>', 'how long to wait for the browser', '300')
-    .option('--authority-host <url>', 'outlook: identity platform host for a national cloud (default https://login.microsoftonline.com)')
+    .option(
+      '--authority-host <url>',
+      'outlook: identity platform host for a national cloud (default https://login.microsoftonline.com)',
+    )
     .action(async (rawClientId: string, options: ConnectOptions) => {
       const clientId = parseClientId(rawClientId);
       const provider = providerOption(options.provider);
-      if (options.tenant !== undefined && provider !== 'outlook') throw new FleetError('invalid_input', '--tenant applies to --provider outlook only');
+      if (options.tenant !== undefined && provider !== 'outlook')
+        throw new FleetError('invalid_input', '--tenant applies to --provider outlook only');
       if (options.authorityHost !== undefined && provider !== 'outlook') {
         throw new FleetError('invalid_input', '--authority-host applies to --provider outlook only');
       }
-      const authorityHost = options.authorityHost === undefined ? undefined : authorityHostOption(options.authorityHost);
+      const authorityHost =
+        options.authorityHost === undefined ? undefined : authorityHostOption(options.authorityHost);
       const port = integerOption('--port', options.port, 0, 65535);
       const timeoutMs = integerOption('--timeout', options.timeout, 10, 3600) * 1000;
-      const api = await deps.connected();
-      const target = new OrchestratorApiConnectTarget({ api, actor: deps.actor });
+      const target = mailboxConnectTarget(await context.api());
       // Checked before asking for the secret: a wrong client or provider fails at once.
       await target.consentScopes(clientId, provider);
       const clientSecret = await readSecretInput('OAuth client secret (not echoed): ');
       const service = new ConnectMailboxService({
         target,
-        consentFor: consentForProvider(authorityHost === undefined ? {} : { microsoftAuthorityHost: authorityHost }),
+        consentFor: consentForProvider(
+          authorityHost === undefined ? {} : { microsoftAuthorityHost: authorityHost },
+        ),
         listen: (listenPort) => listenForRedirect(listenPort === undefined ? {} : { port: listenPort }),
         logger: createSilentLogger(),
       });
@@ -89,19 +107,22 @@ export function registerConnectCommand(program: Command, deps: ConnectCommandDep
         {
           clientId,
           provider,
-          oauthClient: { clientId: options.oauthClientId, clientSecret, ...(options.tenant === undefined ? {} : { tenant: options.tenant }) },
+          oauthClient: {
+            clientId: options.oauthClientId,
+            clientSecret,
+            ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
+          },
           port,
           timeoutMs,
         },
         {
           authorizationUrl: (url, redirectUri) =>
-            process.stderr.write(
+            context.io.stderr.write(
               `Open this address in a browser on this machine and consent as the mailbox owner (waiting ${timeoutMs / 1000} s for ${redirectUri}):\n\n${url}\n\n`,
             ),
-          warning: (message) => process.stderr.write(`warning: ${message}\n`),
+          warning: (message) => context.warn(message),
         },
       );
-      const human = `${clientId}: ${provider} connected, tokens stored as secret "${provider}" (version ${result.version}); scopes: ${result.grantedScopes.join(' ')}`;
-      process.stdout.write(deps.json() ? `${JSON.stringify(result, null, 2)}\n` : `${human}\n`);
+      context.print(result, () => formatMailboxConnected(clientId, provider, result));
     });
 }

@@ -1,0 +1,115 @@
+/**
+ * Validators for the values a template's slots may take. The model proposes a value; each validator
+ * accepts it only when it is well formed AND comes from a trusted source code was given: the contact
+ * record or the parsed From display name for the name, the client's own free calendar slots for a time.
+ * The subject comes from the inbound message and is normalised and bounded here. Pure.
+ */
+
+export type SlotCheck<T = string> = { ok: true; value: T } | { ok: false; issue: string };
+
+export const MAX_NAME_LENGTH = 60;
+export const MAX_NAME_WORDS = 4;
+export const MAX_SUBJECT_LENGTH = 100;
+
+/** Words of letters (any script, with their combining marks) joined by one space, hyphen or apostrophe. */
+const NAME_SHAPE = /^[\p{L}\p{M}]+(?:[ '’-][\p{L}\p{M}]+)*$/u;
+/** Scripts a homoglyph attack mixes: a name in one of them must not also use another. */
+const CONFUSABLE_SCRIPTS = [/\p{Script=Latin}/u, /\p{Script=Greek}/u, /\p{Script=Cyrillic}/u];
+const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufe00-\ufe0f\ufeff]/gu;
+
+function tidy(text: string): string {
+  return text.normalize('NFC').replace(/\s+/g, ' ').replace(INVISIBLE, '').replace(/ {2,}/g, ' ').trim();
+}
+
+/** The shape rule of a correspondent name, without its source. */
+export function nameShapeIssue(name: string): string | null {
+  if (name === '') return 'is empty';
+  if ([...name].length > MAX_NAME_LENGTH) return `is longer than ${MAX_NAME_LENGTH} characters`;
+  if (!NAME_SHAPE.test(name)) return 'may hold only letters, single spaces, hyphens and apostrophes';
+  if (name.split(/[ '’-]/).length > MAX_NAME_WORDS) return `has more than ${MAX_NAME_WORDS} parts`;
+  if (CONFUSABLE_SCRIPTS.filter((script) => script.test(name)).length > 1) return 'mixes Latin, Greek or Cyrillic letters';
+  return null;
+}
+
+/**
+ * The names a reply may greet with: each source (contact record name, From display name) in full and
+ * its first word, where they pass the shape rule. Sources come from code, never from the model.
+ */
+export function correspondentNameCandidates(sources: readonly (string | null | undefined)[]): string[] {
+  const candidates = new Set<string>();
+  for (const source of sources) {
+    if (source === null || source === undefined) continue;
+    const name = tidy(source).replace(/^["']+|["']+$/g, '');
+    for (const candidate of [name, name.split(' ')[0] ?? '']) if (nameShapeIssue(candidate) === null) candidates.add(candidate);
+  }
+  return [...candidates];
+}
+
+/** The model's name for the correspondent: valid only when it is one of the candidates. */
+export function validateCorrespondentName(value: string, candidates: readonly string[]): SlotCheck {
+  const name = tidy(value);
+  const issue = nameShapeIssue(name);
+  if (issue !== null) return { ok: false, issue: `correspondentName ${issue}` };
+  if (!candidates.includes(name)) return { ok: false, issue: 'correspondentName is neither the contact record name nor the sender’s display name' };
+  return { ok: true, value: name };
+}
+
+/** A free interval of the client's own calendar, as code computed it from free/busy. */
+export type FreeSlot = { start: string; end: string };
+
+/** The model's proposed time: valid only when it is the start of one of the given future free slots. */
+export function validateProposedTime(value: string, freeSlots: readonly FreeSlot[], now: Date): SlotCheck<FreeSlot> {
+  const trimmed = value.trim();
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/.test(trimmed)) {
+    return { ok: false, issue: 'proposedTime must be an ISO 8601 date-time with an offset' };
+  }
+  const at = Date.parse(trimmed);
+  const slot = freeSlots.find((candidate) => Date.parse(candidate.start) === at && Date.parse(candidate.end) > at);
+  if (slot === undefined) return { ok: false, issue: 'proposedTime is not the start of a free slot of the client’s calendar' };
+  if (at <= now.getTime()) return { ok: false, issue: 'proposedTime is in the past' };
+  return { ok: true, value: slot };
+}
+
+const LOCALES: Record<string, string> = { en: 'en-GB', de: 'de-DE', fr: 'fr-FR', es: 'es-ES', it: 'it-IT', nl: 'nl-NL' };
+
+/** A slot's start as the reply says it: weekday, date and time in the client's time zone and language. */
+export function formatSlotTime(slot: FreeSlot, language: string, timeZone: string): string {
+  return new Intl.DateTimeFormat(LOCALES[language] ?? 'en-GB', {
+    weekday: 'long',
+    day: 'numeric',
+    month: 'long',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    timeZone,
+    timeZoneName: 'short',
+  }).format(new Date(slot.start));
+}
+
+const REPLY_PREFIX = /^\s*(re|fwd?|aw|wg|sv|vs|tr|rv|antw|ref|r)\s*(\[\d+\])?\s*:\s*/i;
+const LINK = /(\b[a-z][a-z0-9+.-]*:\/\/|\bwww\.|\b[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}\/)/i;
+const ADDRESS = /[^\s@]+@[^\s@]+\.[^\s@]+/;
+
+/**
+ * The original subject as a reply quotes it: reply/forward prefixes, control, invisible and
+ * bidirectional-override characters removed, white space collapsed, cut to 100 characters at a word.
+ * Refused when nothing is left or it holds a link or an address (the reply must not carry either).
+ */
+export function normaliseOriginalSubject(subject: string): SlotCheck {
+  let text = tidy(subject);
+  for (let previous = ''; previous !== text; ) {
+    previous = text;
+    text = text.replace(REPLY_PREFIX, '');
+  }
+  if (text === '') return { ok: false, issue: 'originalSubject is empty' };
+  if (LINK.test(text)) return { ok: false, issue: 'originalSubject holds a link' };
+  if (ADDRESS.test(text)) return { ok: false, issue: 'originalSubject holds an email address' };
+  if (/[{}]/.test(text)) return { ok: false, issue: 'originalSubject holds braces' };
+  const characters = [...text];
+  if (characters.length > MAX_SUBJECT_LENGTH) {
+    const cut = characters.slice(0, MAX_SUBJECT_LENGTH - 1).join('');
+    const space = cut.lastIndexOf(' ');
+    text = `${(space > MAX_SUBJECT_LENGTH / 2 ? cut.slice(0, space) : cut).trimEnd()}…`;
+  }
+  return { ok: true, value: text };
+}

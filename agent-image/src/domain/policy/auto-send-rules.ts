@@ -1,0 +1,132 @@
+import type { ClientConfig } from '@agent-fleet/kernel/client-config';
+import { normaliseAddress } from '@agent-fleet/kernel/email-address';
+import type { InjectionSignal } from '../auto-reply/injection-signals.ts';
+import { compileTemplates, renderTemplateReply, sameReplyText, sameSubject, type TemplateSet } from '../auto-reply/render-reply.ts';
+import type { FreeSlot } from '../auto-reply/slot-validators.ts';
+import type { PolicyFacts, ReasonCode } from './decision.ts';
+import type { ProposedAction } from './proposed-action.ts';
+
+/**
+ * The auto-send rules of a `mail.send` (step 7 of the gate). A send goes out without approval only when
+ *   - its type is an auto-send type, and
+ *   - its text is a template reply the gate renders again from the model's choice and the trusted
+ *     facts below, every slot validated, and finds identical (no attachment, no link field) — or the
+ *     client opted the type in to free text explicitly (autoReply.freeTextAutoSend), and
+ *   - when it answers a message: the sender is authenticated (sender-verdict.ts), the recipients are
+ *     exactly that sender, and the message showed no injection signal.
+ * Each failing condition is an approval reason, so the approver sees them all.
+ */
+
+/** What code (never the model) established about the message a send answers. */
+export type InboundFacts = {
+  /** The From address of the message answered. */
+  senderAddress: string;
+  /** Whether the receiving provider's verdict authenticates that address (authenticateSender). */
+  senderAuthenticated: boolean;
+  /** injectionSignals() of the message. */
+  injectionSignals: readonly InjectionSignal[];
+};
+
+/** The trusted inputs of a template's slots; the client's language, signature and zone come from its config. */
+export type TemplateFacts = {
+  /** Subject of the message answered, as received. */
+  originalSubject: string;
+  /** The contact record's name and the From display name, where known. */
+  nameSources: readonly (string | null | undefined)[];
+  /** Free slots of the client's own calendar that the reply may offer. */
+  freeSlots: readonly FreeSlot[];
+};
+
+export type AutoSendContext = {
+  inbound: InboundFacts;
+  /** Present when the model chose a template: its choice (untrusted) and the facts it is checked against. */
+  templateReply?: { choice: unknown; facts: TemplateFacts };
+};
+
+export type CompiledAutoSend = {
+  readonly templates: TemplateSet;
+  readonly autoSendTypes: ReadonlySet<string>;
+  readonly alwaysApprovalTypes: ReadonlySet<string>;
+  readonly freeTextTypes: ReadonlySet<string>;
+  readonly config: ClientConfig;
+};
+
+export function compileAutoSend(config: ClientConfig): CompiledAutoSend {
+  return {
+    templates: compileTemplates(config.autoReply),
+    autoSendTypes: new Set<string>(config.autoSendTypes),
+    alwaysApprovalTypes: new Set<string>(config.alwaysApprovalTypes),
+    freeTextTypes: new Set<string>(config.autoReply.freeTextAutoSend.map((entry) => entry.type)),
+    config,
+  };
+}
+
+type Send = Extract<ProposedAction, { kind: 'mail.send' }>;
+
+/** Why the send is not the template reply the model chose; empty when it is. */
+function templateIssues(send: Send, compiled: CompiledAutoSend, context: AutoSendContext, now: Date): string[] {
+  const chosen = context.templateReply;
+  if (chosen === undefined) return ['no template was chosen'];
+  const { config } = compiled;
+  const rendered = renderTemplateReply(chosen.choice, compiled.templates, {
+    language: config.autoReply.language,
+    timeZone: config.timezone,
+    signature: config.autoReply.signature,
+    ...chosen.facts,
+    now,
+  });
+  if (!rendered.ok) return rendered.issues;
+  const issues: string[] = [];
+  if (rendered.reply.type !== send.emailType) issues.push(`the template answers ${rendered.reply.type}, the send is classified ${send.emailType ?? 'unclassified'}`);
+  if (!sameSubject(rendered.reply.subject, send.subject) || !sameReplyText(rendered.reply.body, send.body)) {
+    issues.push('the subject or body differs from the rendered template');
+  }
+  if (send.attachments.length > 0 || send.links.length > 0) issues.push('a template reply carries no attachment or link');
+  return issues;
+}
+
+/** Step 7 for a send: the reasons to hold it, with details and the facts for metrics and audit. */
+export function sendHolds(
+  send: Send,
+  recipients: readonly string[],
+  compiled: CompiledAutoSend,
+  context: AutoSendContext | undefined,
+  now: Date,
+  details: string[],
+): { reasons: ReasonCode[]; facts: Partial<PolicyFacts> } {
+  const reasons: ReasonCode[] = [];
+  const facts: Partial<PolicyFacts> = {};
+  const type = send.emailType;
+  if (type === undefined) reasons.push('unclassified');
+  else if (compiled.alwaysApprovalTypes.has(type)) reasons.push('type_requires_approval');
+  else if (!compiled.autoSendTypes.has(type)) reasons.push('type_not_auto_send');
+  else {
+    const issues = context === undefined ? ['no template was chosen'] : templateIssues(send, compiled, context, now);
+    facts.templateReply = issues.length === 0;
+    if (issues.length > 0 && !compiled.freeTextTypes.has(type)) {
+      reasons.push('free_text');
+      details.push(`not a validated template reply: ${issues.slice(0, 3).join('; ')}`);
+    }
+  }
+  // A reply: only to its authenticated sender, and only when the message did not try to steer us.
+  if (send.inReplyTo !== undefined || context !== undefined) {
+    const inbound = context?.inbound;
+    const sender = inbound === undefined ? undefined : normaliseAddress(inbound.senderAddress);
+    facts.senderAuthenticated = inbound?.senderAuthenticated === true && sender !== undefined;
+    if (!facts.senderAuthenticated) {
+      reasons.push('sender_unauthenticated');
+      details.push(inbound === undefined ? 'no verdict on the sender of the message answered' : 'the sender of the message answered is not authenticated (SPF/DKIM/DMARC)');
+    }
+    if (sender === undefined || recipients.length !== 1 || recipients[0] !== sender) {
+      reasons.push('recipient_not_sender');
+      details.push('a reply goes to the sender of the message answered and no one else');
+    }
+    const signals = inbound?.injectionSignals ?? [];
+    facts.injectionSignals = signals.length;
+    if (signals.length > 0) {
+      reasons.push('injection_signal');
+      details.push(`the message answered shows: ${signals.join(', ')}`);
+    }
+  }
+  return { reasons, facts };
+}

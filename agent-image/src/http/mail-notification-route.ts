@@ -1,0 +1,53 @@
+import express from 'express';
+import { rateLimit } from 'express-rate-limit';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { parseValidationToken } from '../services/mail-watch/mail-notification.ts';
+import type { MailNotificationSink } from '../services/runtime/control-api.ts';
+
+const NOTIFICATION_PATH = '/v1/mail-notifications';
+const NOTIFICATION_BODY_LIMIT = '64kb';
+/**
+ * One budget for every caller of the public notification route (behind a reverse proxy they all share an
+ * address): a flood is refused cheaply, and what a refusal costs is only latency, since polling backfills.
+ */
+const NOTIFICATIONS_PER_MINUTE = 600;
+
+/**
+ * `POST /v1/mail-notifications`: the provider calls it, so no control token; each notification is
+ * authenticated by a secret only the provider has (Graph clientState, the Gmail push URL's `token`).
+ * Graph's validation handshake (`?validationToken=`) is answered with the token as text/plain.
+ */
+export function mountMailNotifications(app: express.Express, sink: MailNotificationSink): void {
+  const limiter = rateLimit({
+    windowMs: 60_000,
+    limit: NOTIFICATIONS_PER_MINUTE,
+    keyGenerator: () => 'notifications',
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    message: { code: 'busy', message: 'too many notifications; polling catches up' },
+  });
+  app.post(NOTIFICATION_PATH, limiter, express.json({ limit: NOTIFICATION_BODY_LIMIT }), (request, response, next) => {
+    const handle = async () => {
+      const validationToken = request.query['validationToken'];
+      if (validationToken !== undefined) {
+        if (!sink.acceptsGraphValidation()) throw new FleetError('not_found', 'push notifications are not enabled for this agent');
+        response.status(200).type('text/plain').set('X-Content-Type-Options', 'nosniff').send(parseValidationToken(validationToken));
+        return;
+      }
+      const token = request.query['token'];
+      if (token !== undefined && (typeof token !== 'string' || token.length > 256)) throw new FleetError('invalid_input', 'token must be one string');
+      const notification = await sink.receiveMailNotification({ body: request.body as unknown, token: token ?? null });
+      // Graph wants 202 within seconds; Pub/Sub acks any 2xx.
+      response.status(notification.kind === 'outlook' ? 202 : 204).end();
+    };
+    handle().catch(next);
+  });
+  app.use(NOTIFICATION_PATH, (error: unknown, _request: express.Request, response: express.Response, next: express.NextFunction) => {
+    const type = (error as { type?: unknown }).type;
+    if (type === 'entity.parse.failed' || type === 'entity.too.large') {
+      response.status(400).json({ code: 'invalid_input', message: `notification body must be JSON of at most ${NOTIFICATION_BODY_LIMIT}` });
+      return;
+    }
+    next(error);
+  });
+}

@@ -1,0 +1,20 @@
+import type { CalendarProvider } from '../../ports/calendar-provider.ts';
+import type { LlmClient } from '../../ports/llm-client.ts';
+import type { Draft, MailProvider } from '../../ports/mail-provider.ts';
+import type { RuntimeContext } from '../runtime/runtime-context.ts';
+import type { SendPipeline } from '../runtime/send-pipeline.ts';
+import type { RetryOptions } from './provider-retry.ts';
+
+/** What the stages of the mail loop work with: built once by the loop, shared by every stage. */
+export interface LoopDeps {
+  readonly context: RuntimeContext;
+  readonly pipeline: SendPipeline;
+  readonly provider: MailProvider;
+  readonly llm: LlmClient;
+  /** The client's calendar, read for scheduling replies; null: none. */
+  readonly calendar: CalendarProvider | null;
+  /** Backoff for throttled or transient reads, drafts and model calls. */
+  readonly retry: RetryOptions;
+  /** Called with each draft created, once it is recorded. */
+  readonly onDraftCreated: (messageId: string, draft: Draft) => void;
+}

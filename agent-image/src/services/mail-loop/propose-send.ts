@@ -1,0 +1,88 @@
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { learnContacts } from '../../domain/policy/policy-state.ts';
+import { parseProposedAction, type MessageAction } from '../../domain/policy/proposed-action.ts';
+import type { Draft } from '../../ports/mail-provider.ts';
+import type { MessageProgress } from '../runtime/agent-state-store.ts';
+import type { LoopDeps } from './loop-deps.ts';
+import { withProviderRetry } from './provider-retry.ts';
+import { replyKey } from './reply-key.ts';
+import { toReview } from './review-queue.ts';
+
+/** The send of a draft as proposed to the gate: exactly the draft's recipients and content. Pure. */
+export function draftSendInput(draft: Draft, emailType: string | undefined, inReplyTo: string): Record<string, unknown> {
+  return {
+    kind: 'mail.send',
+    to: draft.to,
+    cc: draft.cc,
+    subject: draft.subject,
+    body: draft.body,
+    ...(emailType === undefined ? {} : { emailType }),
+    inReplyTo,
+  };
+}
+
+/**
+ * The send stage of a drafted message: the draft (the one just created, else read back from the
+ * mailbox) proposed to the gate through the send pipeline. Returns the new progress: `waiting_send`
+ * (keeping the action) while the pipeline is paused or rate-limited, else `done`; `review` when the
+ * draft no longer makes a valid send.
+ */
+export async function proposeSend(deps: LoopDeps, messageId: string, progress: MessageProgress, created?: Draft): Promise<MessageProgress> {
+  const { context } = deps;
+  const draftId = progress.draftId;
+  const key = progress.key ?? replyKey(messageId);
+  if (draftId === undefined) throw new FleetError('integrity', `message ${messageId} is drafted without a draft id`);
+  const draft = created ?? (await withProviderRetry(() => deps.provider.getDraft(draftId), deps.retry));
+  const parsed = parseProposedAction(draftSendInput(draft, progress.emailType, messageId));
+  if (!parsed.ok || parsed.action.kind !== 'mail.send') {
+    return toReview(context, messageId, 'unusable_draft', { issues: parsed.ok ? [] : parsed.issues.slice(0, 3) });
+  }
+  await learnFromSentMail(deps, parsed.action.to);
+  const outcome = await deps.pipeline.propose(parsed.action, { key, messageId, draftId });
+  const at = context.now().toISOString();
+  const next: MessageProgress =
+    outcome === 'waiting'
+      ? { ...progress, stage: 'waiting_send', at, sendAction: parsed.action as unknown as Record<string, unknown> }
+      : { stage: 'done', at, draftId, key, ...(progress.emailType === undefined ? {} : { emailType: progress.emailType }) };
+  await context.state.setProgress(messageId, next);
+  return next;
+}
+
+/** A send kept while it waited (paused, rate-limited) proposed again; `done` once it no longer waits. */
+export async function retryWaitingSend(deps: LoopDeps, messageId: string, progress: MessageProgress): Promise<MessageProgress> {
+  const { context } = deps;
+  const parsed = parseProposedAction(progress.sendAction);
+  if (!parsed.ok || parsed.action.kind !== 'mail.send') return toReview(context, messageId, 'unusable_draft', {});
+  const outcome = await deps.pipeline.propose(parsed.action, {
+    key: progress.key ?? replyKey(messageId),
+    messageId,
+    draftId: progress.draftId ?? null,
+  });
+  if (outcome === 'waiting') return progress;
+  const { sendAction: _dropped, ...rest } = progress;
+  const next: MessageProgress = { ...rest, stage: 'done', at: context.now().toISOString() };
+  await context.state.setProgress(messageId, next);
+  return next;
+}
+
+/** Dry run: the reply's send proposed (and so recorded) though no draft exists; the message is then done. */
+export async function proposeDryRunSend(deps: LoopDeps, messageId: string, key: string, draft: MessageAction, emailType: string): Promise<MessageProgress> {
+  const parsed = parseProposedAction({ ...draft, kind: 'mail.send' });
+  if (parsed.ok && parsed.action.kind === 'mail.send') {
+    await deps.pipeline.propose(parsed.action, { key, messageId, draftId: null });
+  }
+  const next: MessageProgress = { stage: 'done', at: deps.context.now().toISOString(), emailType };
+  await deps.context.state.setProgress(messageId, next);
+  return next;
+}
+
+/** Known contacts are those the client wrote to before: asked of the mailbox's sent mail once each. */
+async function learnFromSentMail(deps: LoopDeps, addresses: readonly string[]): Promise<void> {
+  const { context } = deps;
+  const unknown = addresses.filter((address) => !context.policyState().knownContacts.has(address));
+  const learnt: string[] = [];
+  for (const address of unknown) {
+    if (await withProviderRetry(() => deps.provider.hasPreviousCommunicationWith(address), deps.retry)) learnt.push(address);
+  }
+  if (learnt.length > 0) await context.state.setPolicy(learnContacts(context.policyState(), learnt));
+}

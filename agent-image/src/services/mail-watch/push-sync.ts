@@ -1,0 +1,129 @@
+import type { ClientConfig } from '@agent-fleet/kernel/client-config';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import type { Logger } from '@agent-fleet/kernel/logger';
+import type { AuditEvent } from '../../domain/audit-events.ts';
+import type { MailProvider } from '../../ports/mail-provider.ts';
+import type { SecretSource } from '../../ports/secret-source.ts';
+import type { MailNotificationInput, MailNotificationSink } from '../runtime/control-api.ts';
+import { parseGmailNotification, parseGraphNotification, type MailNotification } from './mail-notification.ts';
+import { MailWatchKeeper } from './mail-watch-keeper.ts';
+import { pushSettingsFor } from './push-settings.ts';
+
+export interface PushSyncOptions {
+  config: ClientConfig;
+  logger: Logger;
+  now: () => Date;
+  /** Runs one sync round after the round in flight. */
+  sync: () => Promise<void>;
+  /** True once the agent is stopping: no more syncs are scheduled. */
+  stopped: () => boolean;
+  /** Delay that coalesces a burst of notifications into one sync, ms. Default 250. */
+  notificationDebounceMs?: number | undefined;
+  /** Backoff of failed watch calls, ms. Default 30 s doubling to one hour. */
+  watchBackoff?: { baseMs: number; maxMs: number } | undefined;
+}
+
+/** The connected mailbox a watch is kept on, and where its secret and audit records go. */
+export interface WatchedMailbox {
+  provider: MailProvider;
+  providerKind: 'gmail' | 'outlook';
+  /** The secret source in use (a rotation replaces it). */
+  source: () => SecretSource;
+  audit: (event: AuditEvent) => Promise<unknown>;
+}
+
+const PUSH_SECRET = 'push';
+const STOP_TIMEOUT_MS = 5000;
+
+/**
+ * Push on top of polling, when the config asks for it: keeps the provider's watch (in the background,
+ * never blocking), authenticates the notifications it sends and turns them into debounced syncs.
+ */
+export class PushSync implements MailNotificationSink {
+  private readonly options: PushSyncOptions;
+  private keeper: MailWatchKeeper | null = null;
+  private pendingSync: NodeJS.Timeout | null = null;
+
+  constructor(options: PushSyncOptions) {
+    this.options = options;
+  }
+
+  /** Push on, and the current watch's expiry (null while none is active). */
+  get status(): { enabled: boolean; expiresAt: string | null } {
+    return { enabled: this.keeper !== null, expiresAt: this.keeper?.current?.expiresAt ?? null };
+  }
+
+  /** Starts keeping a watch on a (newly) connected mailbox; nothing when push is off for it. */
+  start(mailbox: WatchedMailbox): void {
+    const settings = pushSettingsFor(this.options.config, mailbox.providerKind);
+    if (settings === null) return;
+    const previous = this.keeper;
+    const keeper = new MailWatchKeeper({
+      provider: mailbox.provider,
+      settings,
+      store: {
+        load: async () => (await mailbox.source().readSecretData(PUSH_SECRET))?.['value'] ?? null,
+        save: (value) => mailbox.source().writeSecret(PUSH_SECRET, value),
+      },
+      audit: mailbox.audit,
+      logger: this.options.logger,
+      now: this.options.now,
+      ...(this.options.watchBackoff === undefined ? {} : { backoff: this.options.watchBackoff }),
+    });
+    this.keeper = keeper;
+    // A reconnect (resume, revive) brings a new provider; the stored watch is renewed, not duplicated.
+    void (previous === null ? Promise.resolve() : previous.retire()).then(() => keeper.ensure());
+  }
+
+  /** Creates or renews the watch when due (the periodic check). Never throws. */
+  ensure(): Promise<void> {
+    return this.keeper?.ensure() ?? Promise.resolve();
+  }
+
+  /** Stops the watch (kill, shutdown), bounded in time: polling never depended on it. */
+  async stop(reason: string): Promise<void> {
+    const keeper = this.keeper;
+    this.keeper = null;
+    if (this.pendingSync !== null) clearTimeout(this.pendingSync);
+    this.pendingSync = null;
+    if (keeper === null) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([keeper.stop(reason), new Promise<void>((resolve) => (timer = setTimeout(resolve, STOP_TIMEOUT_MS)))]);
+    clearTimeout(timer);
+  }
+
+  acceptsGraphValidation(): boolean {
+    return this.options.config.provider === 'outlook' && this.options.config.push?.notificationUrl !== undefined;
+  }
+
+  async receiveMailNotification(input: MailNotificationInput): Promise<MailNotification> {
+    const keeper = this.keeper;
+    if (keeper === null) throw new FleetError('not_found', 'push notifications are not enabled for this agent');
+    const token = keeper.token;
+    if (token === null) throw new FleetError('unavailable', 'no push watch yet');
+    const notification =
+      this.options.config.provider === 'outlook' ? parseGraphNotification(input.body, token) : parseGmailNotification(input.body, input.token, token);
+    if (notification.kind === 'outlook') {
+      const current = keeper.current?.id;
+      for (const { event, subscriptionId } of notification.lifecycle) {
+        this.options.logger.info('graph lifecycle event', { event });
+        // Events about an older subscription only mean "sync"; the current one is what we keep alive.
+        if (subscriptionId !== current) continue;
+        if (event === 'reauthorizationRequired') void keeper.renewNow();
+        if (event === 'subscriptionRemoved') void keeper.recreate();
+      }
+    }
+    this.requestSync();
+    return notification;
+  }
+
+  /** A debounced sync: a burst of notifications costs one round, run after the round in flight. */
+  private requestSync(): void {
+    if (this.pendingSync !== null || this.options.stopped()) return;
+    this.pendingSync = setTimeout(() => {
+      this.pendingSync = null;
+      this.options.sync().catch((error: unknown) => this.options.logger.error('sync after a push notification failed', { error }));
+    }, this.options.notificationDebounceMs ?? 250);
+    this.pendingSync.unref();
+  }
+}

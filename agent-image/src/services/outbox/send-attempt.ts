@@ -1,0 +1,88 @@
+import type { OutboundMessage, SendReceipt, SendReceipts } from '../../ports/send-receipts.ts';
+import { fullJitterDelay, type BackoffPolicy } from './backoff.ts';
+import { classifyProviderError, type ProviderErrorCategory } from './classify-provider-error.ts';
+import type { SendError } from './outbox-types.ts';
+
+/** How a send attempt ended; the outbox records it. */
+export type AttemptResult =
+  | { kind: 'sent'; receipt: SendReceipt; reconciled: boolean }
+  | { kind: 'paused'; reason: string }
+  /** Transient errors outlasted the retry budget: the send stays pending. */
+  | { kind: 'deferred'; error: SendError }
+  /** The provider refused our credentials. */
+  | { kind: 'auth'; error: SendError }
+  | { kind: 'held'; status: 'quarantined' | 'review'; category: ProviderErrorCategory; error: SendError };
+
+export interface SendAttemptOptions {
+  backoff: BackoffPolicy;
+  random: () => number;
+  sleep: (milliseconds: number) => Promise<void>;
+  /** Checked before every provider call: why sending is paused, or null. */
+  paused: () => string | null;
+  /** Told of every provider error as it happens (the entry's `lastError`). */
+  onError: (error: { category: ProviderErrorCategory } & SendError) => void;
+}
+
+const MAX_ERROR_MESSAGE = 500;
+
+function errorSummary(error: unknown): SendError {
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: typeof code === 'string' ? code : null, message: message.slice(0, MAX_ERROR_MESSAGE) };
+}
+
+/** A provider call failed; distinguishes provider errors from our own, which must propagate. */
+class ProviderCallFailed {
+  readonly error: unknown;
+  constructor(error: unknown) {
+    this.error = error;
+  }
+}
+
+async function callProvider<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw new ProviderCallFailed(error);
+  }
+}
+
+/**
+ * One send of `message` through the provider: transient errors are retried with full-jitter backoff,
+ * and a call that failed (or a crash before it, `lookUpFirst`) may still have sent the message, so the
+ * provider is asked by idempotency key before any retry. Records nothing: the caller does.
+ */
+export async function attemptSend(
+  key: string,
+  message: OutboundMessage,
+  provider: SendReceipts,
+  lookUpFirst: boolean,
+  options: SendAttemptOptions,
+): Promise<AttemptResult> {
+  let mayHaveReachedProvider = lookUpFirst;
+  for (let attempt = 0; ; attempt++) {
+    const paused = options.paused();
+    if (paused !== null) return { kind: 'paused', reason: paused };
+    try {
+      if (mayHaveReachedProvider) {
+        const found = await callProvider(() => provider.findSentByIdempotencyKey(key));
+        if (found !== null) return { kind: 'sent', receipt: found, reconciled: true };
+      }
+      mayHaveReachedProvider = true;
+      const receipt = await callProvider(() => provider.send(structuredClone(message)));
+      return { kind: 'sent', receipt, reconciled: false };
+    } catch (thrown) {
+      if (!(thrown instanceof ProviderCallFailed)) throw thrown;
+      const category = classifyProviderError(thrown.error);
+      const error = errorSummary(thrown.error);
+      options.onError({ category, ...error });
+      if (category === 'transient') {
+        if (attempt + 1 >= options.backoff.maxAttempts) return { kind: 'deferred', error };
+        await options.sleep(fullJitterDelay(attempt, options.backoff, options.random));
+        continue;
+      }
+      if (category === 'auth') return { kind: 'auth', error };
+      return { kind: 'held', status: category === 'data' ? 'quarantined' : 'review', category, error };
+    }
+  }
+}

@@ -1,0 +1,109 @@
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { approve, approveEdited, expireApproval, reject, type ApprovalResult, type ApprovalStatus } from '../../domain/approval.ts';
+import { approvalDecided, approvalExpired } from '../../domain/audit-events.ts';
+import { parseProposedAction } from '../../domain/policy/proposed-action.ts';
+import type { AgentMetrics } from '../../observability/agent-metrics.ts';
+import type { AuditLog } from '../audit-log/audit-log.ts';
+import type { AgentStateStore } from './agent-state-store.ts';
+import { publishApprovalGauges, type ApprovalStore, type StoredApproval } from './approval-store.ts';
+import type { ApprovalDesk, DecisionInput } from './control-api.ts';
+import type { KillSwitch } from './kill-switch.ts';
+import type { SendPipeline } from './send-pipeline.ts';
+
+export interface RuntimeApprovalDeskOptions {
+  approvals: ApprovalStore;
+  audit: AuditLog;
+  metrics: AgentMetrics;
+  state: AgentStateStore;
+  kill: KillSwitch;
+  pipeline: SendPipeline;
+  now: () => Date;
+}
+
+/**
+ * The approval queue as the admins work it: list, decide (audited; an approved send runs at once when
+ * the gate allows it), and the expiry sweep. Keeps the approval gauges current after every change.
+ */
+export class RuntimeApprovalDesk implements ApprovalDesk {
+  private readonly options: RuntimeApprovalDeskOptions;
+
+  constructor(options: RuntimeApprovalDeskOptions) {
+    this.options = options;
+  }
+
+  listApprovals(status?: ApprovalStatus): StoredApproval[] {
+    return this.options.approvals.list(this.options.now(), status);
+  }
+
+  async decide(id: string, input: DecisionInput): Promise<StoredApproval> {
+    const { approvals, audit, state, kill, pipeline } = this.options;
+    const entry = approvals.get(id);
+    if (entry === undefined) throw new FleetError('not_found', `no approval ${id}`);
+    const now = this.options.now();
+    const result = decided(entry, input, now);
+    if (!result.ok) {
+      switch (result.error) {
+        case 'not_pending':
+        case 'expired':
+          throw new FleetError('conflict', `approval ${id} is ${result.error === 'expired' ? 'expired' : 'already decided'}`);
+        default:
+          throw new FleetError('invalid_input', `cannot decide approval ${id}: ${result.error}`);
+      }
+    }
+    const record = result.record;
+    await audit.append(
+      approvalDecided({
+        by: input.by,
+        to: entry.preview.to,
+        status: record.status === 'edited' ? 'edited' : record.status === 'rejected' ? 'rejected' : 'approved',
+        parameters: {
+          approval_id: id,
+          decision: input.decision,
+          reason: record.decision?.reason ?? null,
+          proposed_hash: record.proposedHash,
+          approved_hash: record.approvedHash ?? null,
+          idempotency_key: entry.idempotencyKey,
+        },
+      }),
+    );
+    const next: StoredApproval = { ...entry, record, execution: record.status === 'rejected' ? 'none' : 'waiting' };
+    await approvals.put(next);
+    this.publishGauges(now);
+    // Executed at once when the gate allows it; otherwise it waits (pause, rate limit) for a later round.
+    if (next.execution === 'waiting' && !kill.killed && state.pause === null) await pipeline.executeApproval(next);
+    return approvals.get(id) as StoredApproval;
+  }
+
+  /** Marks pending approvals past their expiry as expired: audited, counted, never executed. */
+  async sweepExpired(): Promise<number> {
+    const { approvals, audit, metrics } = this.options;
+    const now = this.options.now();
+    let expired = 0;
+    for (const entry of approvals.dueForExpiry(now)) {
+      const result = expireApproval(entry.record, now);
+      if (!result.ok) continue;
+      await audit.append(
+        approvalExpired({ to: entry.preview.to, approvalId: entry.record.id, expiresAt: entry.record.expiresAt, idempotencyKey: entry.idempotencyKey }),
+      );
+      await approvals.put({ ...entry, record: result.record });
+      metrics.approvalExpired();
+      expired++;
+    }
+    this.publishGauges(now);
+    return expired;
+  }
+
+  /** Publishes the pending and expiring-soon gauges. */
+  publishGauges(now = this.options.now()): void {
+    publishApprovalGauges(this.options.metrics, this.options.approvals, now);
+  }
+}
+
+function decided(entry: StoredApproval, input: DecisionInput, now: Date): ApprovalResult {
+  const base = { by: input.by, via: 'orchestrator-api', now };
+  if (input.decision === 'approve') return approve(entry.record, base);
+  if (input.decision === 'reject') return reject(entry.record, { ...base, reason: input.reason ?? '' });
+  const parsed = parseProposedAction(input.arguments);
+  if (!parsed.ok) throw new FleetError('invalid_input', `edited arguments are not a valid action: ${parsed.issues.join('; ')}`);
+  return approveEdited(entry.record, { ...base, arguments: parsed.action });
+}

@@ -1,0 +1,119 @@
+import type { ApprovalStatus } from '../../domain/approval.ts';
+import type { AuditCheckpoint, ChainVerification } from '../../domain/audit-record.ts';
+import type { AuditExportFormat } from '../audit-log/audit-export.ts';
+import type { AuditRange } from '../audit-log/audit-log.ts';
+import type { MailNotification } from '../mail-watch/mail-notification.ts';
+import type { PauseReason } from './agent-state-store.ts';
+import type { StoredApproval } from './approval-store.ts';
+
+/**
+ * What the control API (http/control-server.ts) needs of the agent, one small interface per concern.
+ * The AgentRuntime implements them all; each route depends only on its own.
+ */
+
+/**
+ * Lifecycle: awaiting_introduction (serves /healthz only) → starting (introduction redeemed, opening the
+ * volume) → ready (audit chain verified; working, or idle when no provider is connected) | failed (the
+ * audit chain is broken or the volume cannot be opened: nothing runs) → stopped.
+ */
+export type RuntimeLifecycle = 'awaiting_introduction' | 'starting' | 'ready' | 'failed' | 'stopped';
+
+export interface IntroduceInput {
+  wrappingToken: string;
+  vaultAddr?: string;
+  creationPath: string;
+}
+
+export type DecisionInput =
+  | { decision: 'approve'; by: string }
+  | { decision: 'edit'; by: string; arguments: unknown }
+  | { decision: 'reject'; by: string; reason?: string };
+
+/** A push notification as the control API received it (untrusted). */
+export interface MailNotificationInput {
+  body: unknown;
+  /** The `token` query parameter of the push URL (Gmail Pub/Sub push). */
+  token: string | null;
+}
+
+export interface RuntimeStatus {
+  client: string;
+  lifecycle: RuntimeLifecycle;
+  ready: boolean;
+  killed: boolean;
+  paused: PauseReason | null;
+  pausedSince: string | null;
+  dryRun: boolean;
+  connection: string;
+  vault: 'not_introduced' | 'ok' | 'revoked';
+  pendingApprovals: number;
+  lastSync: string | null;
+  messages: Record<string, number>;
+  outbox: { pending: number; held: number; sent: number };
+  auditHead: AuditCheckpoint | null;
+  /** Push notifications: off, or the current watch's expiry (null while none is active). */
+  push: { enabled: boolean; expiresAt: string | null };
+}
+
+/** The open routes: health, readiness and the Vault introduction. */
+export interface IntroductionDesk {
+  readonly clientId: string;
+  readiness(): { ready: true } | { ready: false; reason: string };
+  /** Redeems an introduction. Errors: forbidden (wrong creation path), conflict (stopping), invalid_input. */
+  introduce(input: IntroduceInput): Promise<void>;
+}
+
+export interface ControlAuth {
+  /**
+   * Checks a bearer token against the control token's SHA-256 from the secret store. Before
+   * introduction: FleetError('unavailable'). Wrong or missing: FleetError('unauthorized').
+   */
+  authenticate(bearer: string | null): Promise<void>;
+}
+
+export interface KillControl {
+  /** Engages the kill switch: latched at once, audited, persisted in the volume; all work stops. */
+  killAgent(reason: string, by: string): Promise<void>;
+  /** Undoes a kill: audited, flag removed from the volume, work resumes with the current secrets. */
+  revive(reason: string, by: string): Promise<void>;
+  /** Clears a pause (not a kill: FleetError 'conflict'): audited; catches up on the work that waited. */
+  resume(by: string): Promise<void>;
+}
+
+export interface ApprovalDesk {
+  /** Approvals as of now (a pending one past its expiry is reported expired), newest first. */
+  listApprovals(status?: ApprovalStatus): StoredApproval[];
+  /**
+   * Decides an approval (only ever called from the authenticated control API). Errors: not_found,
+   * conflict (already decided or expired), invalid_input (reject without reason, bad edited arguments).
+   */
+  decide(id: string, input: DecisionInput): Promise<StoredApproval>;
+}
+
+export interface AuditAccess {
+  /** The audit chain's head (null while the log is empty). */
+  auditHead(): AuditCheckpoint | null;
+  /** Verifies the chain, from a checkpoint the orchestrator kept when given one. */
+  verifyAudit(checkpoint: AuditCheckpoint | null): Promise<ChainVerification>;
+  /** Writes the records in `range` to `sink` as JSON lines or CSV; resolves with how many. */
+  exportAudit(format: AuditExportFormat, sink: NodeJS.WritableStream, range: AuditRange): Promise<number>;
+}
+
+export interface StatusSource {
+  /** What the agent is doing now (no email content). */
+  status(): RuntimeStatus;
+}
+
+export interface MailNotificationSink {
+  /** Whether the route should answer Graph's validation handshake (push configured for Outlook). */
+  acceptsGraphValidation(): boolean;
+  /**
+   * Takes a push notification: authenticated by the secret only the provider knows, then trusted only
+   * as "something changed". Errors: not_found (push off), unavailable (no watch yet), unauthorized /
+   * forbidden, invalid_input.
+   */
+  receiveMailNotification(input: MailNotificationInput): Promise<MailNotification>;
+}
+
+/** Everything the control API serves. */
+export type ControlApi = IntroductionDesk & ControlAuth & KillControl & ApprovalDesk & AuditAccess & StatusSource & MailNotificationSink;

@@ -1,0 +1,118 @@
+import type { ClientConfig } from '@agent-fleet/kernel/client-config';
+import type { Logger } from '@agent-fleet/kernel/logger';
+import type { ProviderAuthError } from '../../ports/mail-provider.ts';
+import type { SecretSource } from '../../ports/secret-source.ts';
+import { MailLoop } from '../mail-loop/mail-loop.ts';
+import type { RetryOptions } from '../mail-loop/provider-retry.ts';
+import type { Outbox } from '../outbox/outbox.ts';
+import type { AgentStateStore } from './agent-state-store.ts';
+import type { ApprovalStore } from './approval-store.ts';
+import type { ConnectorFactory, Connectors } from './connectors.ts';
+import type { KillSwitch } from './kill-switch.ts';
+import { MailSendReceipts } from './mail-send-receipts.ts';
+import type { RuntimeContext } from './runtime-context.ts';
+import type { SendPipeline } from './send-pipeline.ts';
+
+export interface MailboxConnectionOptions {
+  config: ClientConfig;
+  factory: ConnectorFactory;
+  /** The secret source in use (a rotation replaces it). */
+  source: () => SecretSource;
+  context: RuntimeContext;
+  pipeline: SendPipeline;
+  outbox: Outbox;
+  approvals: ApprovalStore;
+  state: AgentStateStore;
+  kill: KillSwitch;
+  logger: Logger;
+  now: () => Date;
+  /** Messages processed at once. Default 4. */
+  concurrency?: number;
+  retry?: Partial<RetryOptions>;
+  onAuthFailure: (error: ProviderAuthError, where: string) => Promise<void>;
+  /** Told of each new connection (push watches follow the provider). */
+  onConnected: (connectors: Connectors) => void;
+}
+
+/**
+ * The client's mailbox and model as the agent's secrets allow: built on `connect` (and again after a
+ * resume or revive), with the send side the outbox uses and the mail loop that works the inbox. Idle,
+ * naming the missing secrets, while they are not stored yet.
+ */
+export class MailboxConnection {
+  private readonly options: MailboxConnectionOptions;
+  private connected: Connectors | null = null;
+  private sendSide: MailSendReceipts | null = null;
+  private mailLoop: MailLoop | null = null;
+  private missing: string[] = [];
+
+  constructor(options: MailboxConnectionOptions) {
+    this.options = options;
+  }
+
+  get connectors(): Connectors | null {
+    return this.connected;
+  }
+
+  /** The outbox's provider side; null while nothing is connected. */
+  get receipts(): MailSendReceipts | null {
+    return this.sendSide;
+  }
+
+  get loop(): MailLoop | null {
+    return this.mailLoop;
+  }
+
+  /** Secrets the last attempt found missing (empty once connected). */
+  get missingSecrets(): readonly string[] {
+    return this.missing;
+  }
+
+  /** (Re)reads the secrets and builds the mailbox and model connectors; idle when secrets are missing. */
+  async connect(): Promise<void> {
+    const { options } = this;
+    const source = options.source();
+    const secrets = await source.readSecrets();
+    const built = await options.factory({ config: options.config, secrets, source, logger: options.logger });
+    if ('missing' in built) {
+      this.connected = null;
+      this.sendSide = null;
+      this.mailLoop = null;
+      this.missing = built.missing;
+      options.logger.info('no provider connected; the agent is idle', { missing: built.missing });
+      return;
+    }
+    this.missing = [];
+    this.connected = built;
+    const receipts = new MailSendReceipts({
+      provider: built.provider,
+      draftFor: (key) => this.draftFor(key),
+      beforeWrite: (what) => options.kill.assertAlive(what),
+      now: options.now,
+    });
+    // Intents left pending by a crash are reconciled with the provider before anything new is sent.
+    await options.outbox.recover(receipts);
+    this.sendSide = receipts;
+    this.mailLoop = new MailLoop({
+      context: options.context,
+      pipeline: options.pipeline,
+      provider: built.provider,
+      llm: built.llm,
+      calendar: built.calendar,
+      providerKind: built.providerKind,
+      onAuthFailure: options.onAuthFailure,
+      onDraftCreated: (draft) => receipts.remember(draft),
+      concurrency: options.concurrency ?? 4,
+      ...(options.retry === undefined ? {} : { retry: options.retry }),
+    });
+    options.onConnected(built);
+  }
+
+  /** The draft already in the mailbox for an idempotency key (an approval's or a message's reply). */
+  private draftFor(key: string): string | null {
+    const { approvals, state, now } = this.options;
+    for (const entry of approvals.list(now())) if (entry.idempotencyKey === key && entry.draftId !== null) return entry.draftId;
+    for (const { progress } of state.unfinished()) if (progress.key === key && progress.draftId !== undefined) return progress.draftId;
+    return null;
+  }
+}

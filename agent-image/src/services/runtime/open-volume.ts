@@ -1,0 +1,156 @@
+import { canonicalJson, sha256Hex } from '@agent-fleet/kernel/canonical-json';
+import type { ClientConfig } from '@agent-fleet/kernel/client-config';
+import type { Logger } from '@agent-fleet/kernel/logger';
+import { configChanged } from '../../domain/audit-events.ts';
+import type { ChainBreak } from '../../domain/audit-record.ts';
+import type { PolicyEvaluator } from '../../domain/policy/evaluate-policy.ts';
+import type { AgentMetrics } from '../../observability/agent-metrics.ts';
+import type { SecretSource } from '../../ports/secret-source.ts';
+import { AuditLog } from '../audit-log/audit-log.ts';
+import { KeyRing } from '../audit-log/key-ring.ts';
+import { DailySummary } from '../daily-summary/daily-summary.ts';
+import type { RetryOptions } from '../mail-loop/provider-retry.ts';
+import type { WatchedMailbox } from '../mail-watch/push-sync.ts';
+import type { BackoffPolicy } from '../outbox/backoff.ts';
+import { Outbox } from '../outbox/outbox.ts';
+import { AdminNotifier } from './admin-notifier.ts';
+import { AgentStateStore } from './agent-state-store.ts';
+import { ApprovalStore } from './approval-store.ts';
+import { RuntimeApprovalDesk } from './approval-desk.ts';
+import type { ConnectorFactory } from './connectors.ts';
+import type { KillSwitch } from './kill-switch.ts';
+import { MailboxConnection } from './mailbox-connection.ts';
+import { PauseControl } from './pause-control.ts';
+import type { RuntimeContext } from './runtime-context.ts';
+import type { runtimePaths } from './runtime-paths.ts';
+import { SendPipeline } from './send-pipeline.ts';
+
+export interface OpenVolumeInput {
+  /** The introduced secret source: its data key opens the volume. */
+  source: SecretSource;
+  config: ClientConfig;
+  paths: ReturnType<typeof runtimePaths>;
+  gate: PolicyEvaluator;
+  kill: KillSwitch;
+  metrics: AgentMetrics;
+  logger: Logger;
+  now: () => Date;
+  connectors: ConnectorFactory;
+  sendBackoff?: Partial<BackoffPolicy> | undefined;
+  concurrency?: number | undefined;
+  retry?: Partial<RetryOptions> | undefined;
+  /** Told of each mailbox connection (push watches follow it). */
+  onConnected: (mailbox: WatchedMailbox) => void;
+}
+
+/** Everything that exists only once the introduction's data key opened the volume. */
+export interface OpenedAgent {
+  /** The secret source in use; a rotation replaces `current`. */
+  readonly secrets: { current: SecretSource };
+  readonly audit: AuditLog;
+  readonly state: AgentStateStore;
+  readonly approvals: ApprovalStore;
+  readonly outbox: Outbox;
+  readonly pipeline: SendPipeline;
+  readonly summary: DailySummary;
+  readonly pauses: PauseControl;
+  readonly desk: RuntimeApprovalDesk;
+  readonly connection: MailboxConnection;
+}
+
+export type OpenOutcome = { ok: true; agent: OpenedAgent } | { ok: false; break: ChainBreak };
+
+/**
+ * Opens the client's volume with the introduction's data key: the audit log (its chain verified first:
+ * a broken chain opens nothing else), the state and approval stores, the outbox, and the services built
+ * on them. Publishes the pause, rate-limit and approval gauges. Connects nothing yet.
+ */
+export async function openVolume(input: OpenVolumeInput): Promise<OpenOutcome> {
+  const { config, paths, gate, kill, metrics, logger, now } = input;
+  const keys = KeyRing.single(input.source.dataKey());
+  const audit = await AuditLog.open({ directory: paths.audit, keys, now, logger });
+  const verification = await audit.verify();
+  metrics.setAuditChainValid(verification.ok);
+  if (!verification.ok) {
+    await audit.close();
+    return { ok: false, break: verification.break };
+  }
+  const state = await AgentStateStore.open({ directory: paths.state, keys, now });
+  const approvals = await ApprovalStore.open({ directory: paths.state, keys, now });
+  const secrets = { current: input.source };
+  // A pause alerts the admins through the outbox, and the outbox raises the pause: bound once both exist.
+  let notifier: AdminNotifier | null = null;
+  let connection: MailboxConnection | null = null;
+  const pauses = new PauseControl({
+    config,
+    state,
+    audit,
+    metrics,
+    kill,
+    logger,
+    now,
+    alert: (key, notice) => notifier?.notify('alert', key, notice.subject, notice.text) ?? Promise.resolve('skipped'),
+    providerKind: () => connection?.connectors?.providerKind ?? null,
+  });
+  const outbox = await Outbox.open({
+    directory: paths.outbox,
+    keys,
+    audit,
+    pause: pauses.sendPause(),
+    now,
+    logger,
+    ...(input.sendBackoff === undefined ? {} : { backoff: input.sendBackoff }),
+  });
+  const context: RuntimeContext = {
+    config,
+    gate,
+    state,
+    approvals,
+    audit,
+    outbox,
+    metrics,
+    kill,
+    logger,
+    now,
+    policyState: () => ({ ...state.policy, killed: kill.killed }),
+    receipts: () => connection?.receipts ?? null,
+    pause: (reason, detail) => pauses.pause(reason, detail),
+  };
+  notifier = new AdminNotifier(context);
+  const pipeline = new SendPipeline(context);
+  connection = new MailboxConnection({
+    config,
+    factory: input.connectors,
+    source: () => secrets.current,
+    context,
+    pipeline,
+    outbox,
+    approvals,
+    state,
+    kill,
+    logger,
+    now,
+    ...(input.concurrency === undefined ? {} : { concurrency: input.concurrency }),
+    ...(input.retry === undefined ? {} : { retry: input.retry }),
+    onAuthFailure: (error, where) => pauses.onProviderAuthFailure(error, where),
+    onConnected: (built) =>
+      input.onConnected({ provider: built.provider, providerKind: built.providerKind, source: () => secrets.current, audit: (event) => audit.append(event) }),
+  });
+  const desk = new RuntimeApprovalDesk({ approvals, audit, metrics, state, kill, pipeline, now });
+  const summary = new DailySummary({ config, audit, notifier, logger, now });
+  metrics.setPaused(state.pause !== null);
+  metrics.setRateLimitPerHour(config.rateLimits.perHour);
+  desk.publishGauges();
+  return { ok: true, agent: { secrets, audit, state, approvals, outbox, pipeline, summary, pauses, desk, connection } };
+}
+
+/** A config different from the last one the log saw is recorded as a config change. */
+export async function auditConfigChange(audit: AuditLog, config: ClientConfig): Promise<void> {
+  const hash = sha256Hex(canonicalJson(JSON.parse(JSON.stringify(config)) as unknown));
+  let last: string | null = null;
+  for await (const record of audit.records()) {
+    if (record.action_type === 'config_change' && typeof record.parameters['config_hash'] === 'string') last = record.parameters['config_hash'];
+  }
+  if (last === hash) return;
+  await audit.append(configChanged({ configHash: hash, previousHash: last, dryRun: config.dryRun }));
+}

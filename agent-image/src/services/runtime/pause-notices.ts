@@ -1,0 +1,24 @@
+import type { PauseReason } from './agent-state-store.ts';
+
+/** The alert a pause sends to the client's admins. */
+export interface PauseNotice {
+  subject: string;
+  text: string;
+}
+
+/** The admins' alert for a pause (pure): what stopped, why, and how an operator resumes it. */
+export function pauseNotice(
+  reason: PauseReason,
+  input: { client: string; detail: string; rateLimits: { perHour: number; perDay: number } },
+): PauseNotice {
+  if (reason === 'auth') {
+    return {
+      subject: 'Your AI assistant lost access to the mailbox and is paused',
+      text: `The mailbox refused the assistant's credentials (${input.detail}). Nothing is sent or read until an operator reconnects the mailbox and resumes: fleet resume ${input.client}\n`,
+    };
+  }
+  return {
+    subject: 'Your AI assistant reached its sending limit and paused sending',
+    text: `The assistant reached the configured limit of recipients (${input.rateLimits.perHour} per hour, ${input.rateLimits.perDay} per day). Pending emails wait; sending resumes when the window has room again or on: fleet resume ${input.client}\n`,
+  };
+}

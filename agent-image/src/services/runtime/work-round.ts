@@ -1,0 +1,22 @@
+import type { OpenedAgent } from './open-volume.ts';
+
+/**
+ * One round of work: resume a rate-limit pause whose window has room, finish sends left pending, run
+ * approved sends that waited, then sync and process the mailbox. Returns whether the mailbox was synced
+ * without the round ending in an authentication pause.
+ */
+export async function runWorkRound(agent: OpenedAgent, resume: (by: string, why: string) => Promise<void>): Promise<boolean> {
+  const { state, outbox, approvals, pipeline, connection, pauses } = agent;
+  if (state.pause?.reason === 'rate_limit' && pauses.rateWindowHasRoom()) await resume('system', 'rate limit window has room again');
+  const receipts = connection.receipts;
+  if (receipts !== null && state.pause?.reason !== 'auth') {
+    if (outbox.list('pending').length > 0) await outbox.recover(receipts);
+    if (state.pause === null) for (const entry of approvals.waitingExecution()) await pipeline.executeApproval(entry);
+  }
+  // Not connected yet: pick up secrets stored since (`fleet connect`, `fleet secrets set`) without a restart.
+  if (connection.loop === null && connection.missingSecrets.length > 0 && state.pause === null) await connection.connect();
+  const loop = connection.loop;
+  if (loop === null) return false;
+  await loop.tick();
+  return state.pause?.reason !== 'auth';
+}

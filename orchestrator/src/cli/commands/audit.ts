@@ -1,0 +1,28 @@
+import type { Command } from 'commander';
+import { parseClientId } from '@agent-fleet/kernel/client-id';
+import type { CliContext } from '../cli-context.ts';
+import { formatAuditVerification } from '../format/audit.ts';
+
+/** audit verify, audit export: the agent's tamper-evident, encrypted audit log. */
+export function registerAuditCommands(program: Command, context: CliContext): void {
+  const audit = program.command('audit').description('the agent’s tamper-evident, encrypted audit log');
+  audit
+    .command('verify')
+    .argument('<client>')
+    .action(async (rawClientId: string) => {
+      const clientId = parseClientId(rawClientId);
+      const result = await (await context.api()).verifyAudit(clientId);
+      context.print(result, () => formatAuditVerification(clientId, result));
+      if (!result.verification.ok) context.failWith('integrity');
+    });
+  audit
+    .command('export')
+    .argument('<client>')
+    .option('--format <format>', 'jsonl or csv', 'jsonl')
+    .option('--since <iso>', 'from this time (ISO 8601)')
+    .option('--until <iso>', 'until this time (ISO 8601)')
+    .action(async (rawClientId: string, options: { format: string; since?: string; until?: string }) => {
+      const clientId = parseClientId(rawClientId);
+      await (await context.api()).exportAudit(clientId, options, context.io.stdout);
+    });
+}

@@ -1,0 +1,83 @@
+import type { Command } from 'commander';
+import { parseClientId } from '@agent-fleet/kernel/client-id';
+import type { CliContext } from '../cli-context.ts';
+import {
+  formatClientList,
+  formatClientStatus,
+  formatDeprovisioned,
+  formatProvisionResult,
+  formatReconcileReport,
+} from '../format/clients.ts';
+import type { AgentRuntimeKind } from '../orchestrator-client.ts';
+import { readConfigFile, runtimeOption } from '../options.ts';
+import { provisionWithProgress } from '../provision-progress.ts';
+
+/** provision, status, list, deprovision, reconcile: a client's agent from creation to removal. */
+export function registerLifecycleCommands(program: Command, context: CliContext): void {
+  program
+    .command('provision')
+    .description(
+      'create (or converge) the client’s hardened agent container, network, volume and scrape target',
+    )
+    .argument('<client>', 'client id (DNS-1123 label, e.g. acme)')
+    .option('-c, --config <file>', 'client config YAML (default: safe defaults)')
+    .option(
+      '--runtime <runtime>',
+      'docker or kubernetes: the runtime the orchestrator must run (it picks FLEET_RUNTIME when the CLI starts it)',
+    )
+    .action(async (rawClientId: string, options: { config?: string; runtime?: string }) => {
+      const clientId = parseClientId(rawClientId);
+      const body: { config?: string; runtime?: AgentRuntimeKind } = {};
+      if (options.runtime !== undefined) {
+        body.runtime = runtimeOption(options.runtime);
+        await context.checkRuntimeForNewService(body.runtime);
+      }
+      if (options.config) body.config = await readConfigFile(options.config);
+      const api = await context.api(body.runtime === undefined ? {} : { runtime: body.runtime });
+      const result = await provisionWithProgress(api, clientId, body);
+      if (result.outcome === 'provisioned') for (const warning of result.warnings) context.warn(warning);
+      context.print(result, () => formatProvisionResult(result));
+    });
+
+  program
+    .command('status')
+    .description('registry state, container state and scrape target of one client')
+    .argument('<client>')
+    .action(async (rawClientId: string) => {
+      const clientId = parseClientId(rawClientId);
+      const status = await (await context.api()).describeClient(clientId);
+      context.print(status, () => formatClientStatus(status));
+    });
+
+  program
+    .command('list')
+    .description('every client with its status')
+    .action(async () => {
+      const clients = await (await context.api()).listClients();
+      context.print(clients, () => formatClientList(clients));
+    });
+
+  program
+    .command('deprovision')
+    .description('stop and remove the client’s agent and network (the volume is kept unless --purge)')
+    .argument('<client>')
+    .option('--purge', 'also delete the client’s volume and data')
+    .option('--reason <text>', 'why, for the ops log')
+    .action(async (rawClientId: string, options: { purge?: boolean; reason?: string }) => {
+      const clientId = parseClientId(rawClientId);
+      const result = await (
+        await context.api()
+      ).deprovision(clientId, { purge: options.purge === true, reason: options.reason });
+      context.print(result, () => formatDeprovisioned(result));
+    });
+
+  program
+    .command('reconcile')
+    .description(
+      'make the runtime match the registry once: restart crashed agents, remove orphans, report drift',
+    )
+    .action(async () => {
+      const report = await (await context.api()).reconcile();
+      context.print(report, () => formatReconcileReport(report));
+    });
+}

@@ -1,0 +1,227 @@
+import type { ClientId } from '@agent-fleet/kernel/client-id';
+import { errorCodeOfResponse, isRetryableCode } from '@agent-fleet/kernel/error-status';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import type { OpsLogVerification } from '../domain/ops-log-chain.ts';
+import type { SagaEvent } from '../domain/saga.ts';
+import type { MailboxConnectTarget, MailboxProvider } from '../ports/oauth-consent.ts';
+import type { OpsLogEntry } from '../ports/registry.ts';
+import type { SecretMetadata } from '../ports/secret-store.ts';
+import type { ClientDescription } from '../services/describe-client.ts';
+import type { KillResult } from '../services/kill-client.ts';
+import type { ProvisionResult } from '../services/provision-client.ts';
+import type { ReconcileReport } from '../services/reconcile-fleet.ts';
+import type { RotationResult } from '../services/rotate-credentials.ts';
+import type { SupportGrant } from '../services/support-access.ts';
+import type { AgentRuntimeKind, OrchestratorClient } from './orchestrator-client.ts';
+
+export type ClientSummary = ClientDescription['client'];
+
+/** One line of the provisioning stream; an error line arrives as the FleetError it was. */
+export type ProvisionLine =
+  { plan: string[] } | { event: SagaEvent } | { result: ProvisionResult } | { error: FleetError };
+
+/** `GET …/audit/verify`: the agent's verification of its chain, beside the checkpoint held outside it. */
+export interface AuditVerifyResult {
+  verification: { ok: boolean; count?: number; break?: { kind: string; seq: number; message: string } };
+  checkpoint: unknown;
+}
+
+export interface AuditExportQuery {
+  format: string;
+  since?: string | undefined;
+  until?: string | undefined;
+}
+
+export interface SupportRequest {
+  incident: string;
+  reason: string;
+  hours: number;
+  member?: string | undefined;
+}
+
+export interface ApprovalDecision {
+  decision: 'approve' | 'reject';
+  by: string;
+  reason?: string | undefined;
+}
+
+const clientPath = (clientId: ClientId, suffix = '') => `/v1/clients/${clientId}${suffix}`;
+const segment = encodeURIComponent;
+
+/**
+ * The orchestrator's ops API as typed calls: every URL the CLI uses is here. Writes carry `actor`, the
+ * operator identity that goes to the ops log. Errors are FleetErrors with the code the service raised.
+ */
+export class FleetApiClient {
+  readonly #transport: OrchestratorClient;
+  readonly #actor: string;
+
+  constructor(transport: OrchestratorClient, actor: string) {
+    this.#transport = transport;
+    this.#actor = actor;
+  }
+
+  async listClients(): Promise<ClientSummary[]> {
+    return (await this.#transport.request<{ clients: ClientSummary[] }>('GET', '/v1/clients')).clients;
+  }
+
+  describeClient(clientId: ClientId): Promise<ClientDescription> {
+    return this.#transport.request('GET', clientPath(clientId));
+  }
+
+  /** Provisions, delivering the plan, each step's event and then the result or the error as they happen. */
+  provision(
+    clientId: ClientId,
+    body: { config?: string; runtime?: AgentRuntimeKind },
+    onLine: (line: ProvisionLine) => void,
+  ): Promise<void> {
+    return this.#transport.stream(
+      clientPath(clientId, '/provision'),
+      { ...body, actor: this.#actor },
+      (raw) => {
+        const line = raw as ProvisionLine | { error: { code?: unknown; message?: unknown } };
+        if (!('error' in line)) return onLine(line);
+        const code = errorCodeOfResponse(500, line.error);
+        const message = typeof line.error.message === 'string' ? line.error.message : 'provisioning failed';
+        onLine({ error: new FleetError(code, message, { retryable: isRetryableCode(code) }) });
+      },
+    );
+  }
+
+  deprovision(
+    clientId: ClientId,
+    options: { purge: boolean; reason?: string | undefined },
+  ): Promise<{ clientId: ClientId; purged: boolean }> {
+    return this.#transport.request('POST', clientPath(clientId, '/deprovision'), {
+      purge: options.purge,
+      reason: options.reason,
+      actor: this.#actor,
+    });
+  }
+
+  reconcile(): Promise<ReconcileReport> {
+    return this.#transport.request('POST', '/v1/reconcile');
+  }
+
+  kill(clientId: ClientId, reason: string): Promise<KillResult> {
+    return this.#transport.request('POST', clientPath(clientId, '/kill'), { reason, actor: this.#actor });
+  }
+
+  revive(clientId: ClientId, reason: string): Promise<{ clientId: ClientId }> {
+    return this.#transport.request('POST', clientPath(clientId, '/revive'), { reason, actor: this.#actor });
+  }
+
+  rotate(clientId: ClientId, reason: string): Promise<RotationResult> {
+    return this.#transport.request('POST', clientPath(clientId, '/rotate'), { reason, actor: this.#actor });
+  }
+
+  async resume(clientId: ClientId): Promise<void> {
+    await this.#transport.request('POST', clientPath(clientId, '/resume'), { actor: this.#actor });
+  }
+
+  setSecret(
+    clientId: ClientId,
+    name: string,
+    value: string,
+  ): Promise<{ clientId: ClientId; name: string; version: number }> {
+    return this.#transport.request('PUT', clientPath(clientId, `/secrets/${segment(name)}`), {
+      value,
+      actor: this.#actor,
+    });
+  }
+
+  async listSecrets(clientId: ClientId): Promise<SecretMetadata[]> {
+    return (
+      await this.#transport.request<{ secrets: SecretMetadata[] }>('GET', clientPath(clientId, '/secrets'))
+    ).secrets;
+  }
+
+  /** The scopes the client's config asks of `provider`; refuses a provider the config does not use. */
+  mailboxConsent(
+    clientId: ClientId,
+    provider: MailboxProvider,
+  ): Promise<{ clientId: ClientId; provider: MailboxProvider; scopes: string[] }> {
+    return this.#transport.request(
+      'GET',
+      clientPath(clientId, `/mailbox-consent?provider=${segment(provider)}`),
+    );
+  }
+
+  listApprovals(clientId: ClientId, status: string): Promise<unknown> {
+    return this.#transport.request('GET', clientPath(clientId, `/approvals?status=${segment(status)}`));
+  }
+
+  decideApproval(clientId: ClientId, approvalId: string, decision: ApprovalDecision): Promise<unknown> {
+    return this.#transport.request(
+      'POST',
+      clientPath(clientId, `/approvals/${segment(approvalId)}/decision`),
+      { ...decision, actor: this.#actor },
+    );
+  }
+
+  verifyAudit(clientId: ClientId): Promise<AuditVerifyResult> {
+    return this.#transport.request('GET', clientPath(clientId, '/audit/verify'));
+  }
+
+  /** Copies the export to `sink` as it arrives; the actor needs an active support grant. */
+  exportAudit(clientId: ClientId, query: AuditExportQuery, sink: NodeJS.WritableStream): Promise<void> {
+    const params = new URLSearchParams({ format: query.format, actor: this.#actor });
+    if (query.since) params.set('since', query.since);
+    if (query.until) params.set('until', query.until);
+    return this.#transport.download(clientPath(clientId, `/audit/export?${params}`), sink);
+  }
+
+  requestSupport(clientId: ClientId, request: SupportRequest): Promise<SupportGrant> {
+    const { member, ...rest } = request;
+    return this.#transport.request('POST', clientPath(clientId, '/support-grants'), {
+      ...rest,
+      ...(member === undefined ? {} : { member }),
+      actor: this.#actor,
+    });
+  }
+
+  approveSupport(clientId: ClientId, grantId: string, by: string): Promise<SupportGrant> {
+    return this.#transport.request(
+      'POST',
+      clientPath(clientId, `/support-grants/${segment(grantId)}/approve`),
+      { by, actor: this.#actor },
+    );
+  }
+
+  revokeSupport(clientId: ClientId, grantId: string): Promise<SupportGrant> {
+    return this.#transport.request(
+      'POST',
+      clientPath(clientId, `/support-grants/${segment(grantId)}/revoke`),
+      { actor: this.#actor },
+    );
+  }
+
+  async listSupportGrants(clientId: ClientId): Promise<SupportGrant[]> {
+    return (
+      await this.#transport.request<{ grants: SupportGrant[] }>(
+        'GET',
+        clientPath(clientId, '/support-grants'),
+      )
+    ).grants;
+  }
+
+  /** The ops log, or only the entries of one client. */
+  async opsLog(client?: string): Promise<OpsLogEntry[]> {
+    const query = client ? `?client=${segment(client)}` : '';
+    return (await this.#transport.request<{ entries: OpsLogEntry[] }>('GET', `/v1/ops-log${query}`)).entries;
+  }
+
+  verifyOpsLog(): Promise<OpsLogVerification> {
+    return this.#transport.request('GET', '/v1/ops-log/verify');
+  }
+}
+
+/** The API as the target of the mailbox consent flow: scopes from the client's config, tokens stored as a secret. */
+export function mailboxConnectTarget(api: FleetApiClient): MailboxConnectTarget {
+  return {
+    consentScopes: async (clientId, provider) => (await api.mailboxConsent(clientId, provider)).scopes,
+    storeSecret: async (clientId, name, value) => ({
+      version: (await api.setSecret(clientId, name, value)).version,
+    }),
+  };
+}

@@ -1,0 +1,57 @@
+import type { ReconcileReport } from '../../services/reconcile-fleet.ts';
+import type { ProvisionResult } from '../../services/provision-client.ts';
+import type { ClientDescription } from '../../services/describe-client.ts';
+import type { ClientSummary } from '../fleet-api-client.ts';
+
+/** `fleet provision`: where the new agent answers, or that there was nothing to do. */
+export function formatProvisionResult(result: ProvisionResult): string {
+  if (result.outcome === 'already-active') return `${result.clientId} is already active: nothing to do.`;
+  const total = result.steps.reduce((sum, step) => sum + step.durationMs, 0);
+  return [
+    `${result.clientId} is active on ${result.runtime} (${(total / 1000).toFixed(2)} s).`,
+    `  health:   curl -s http://${result.controlAddress}/healthz`,
+    `  metrics:  curl -s http://${result.metricsAddress}/metrics`,
+    `  status:   make status CLIENT=${result.clientId}   (or: npm run fleet -- status ${result.clientId})`,
+  ].join('\n');
+}
+
+/** `fleet status`: the registry's view beside the runtime's. */
+export function formatClientStatus(status: ClientDescription): string {
+  const { client, agent } = status;
+  const endpoints = agent?.endpoints
+    ? ` control ${agent.endpoints.control} metrics ${agent.endpoints.metrics}`
+    : '';
+  return [
+    `client:   ${client.id}`,
+    `status:   ${client.status}${client.statusReason ? ` (${client.statusReason})` : ''}`,
+    `runtime:  ${status.runtime}`,
+    `agent:    ${agent ? `${agent.status}${endpoints}` : 'no container'}`,
+    `subnet:   ${client.subnet ?? '-'}`,
+    `target:   ${status.scrapeTarget ?? '-'}`,
+  ].join('\n');
+}
+
+/** `fleet list`: one line per client. */
+export function formatClientList(
+  clients: readonly Pick<ClientSummary, 'id' | 'status' | 'subnet'>[],
+): string {
+  if (clients.length === 0) return 'no clients yet: make provision CLIENT=<id>';
+  return clients.map((c) => `${c.id.padEnd(34)} ${c.status.padEnd(15)} ${c.subnet ?? '-'}`).join('\n');
+}
+
+export function formatDeprovisioned(result: { clientId: string; purged: boolean }): string {
+  return result.purged
+    ? `${result.clientId} removed, data purged.`
+    : `${result.clientId} removed; its volume is kept (--purge deletes it).`;
+}
+
+/** `fleet reconcile`: what was done, what was left alone, or that all is in sync. */
+export function formatReconcileReport(report: ReconcileReport): string {
+  return [
+    ...report.actions.map((a) => `${a.kind.padEnd(15)} ${a.clientId}: ${a.detail}`),
+    ...report.drift.map((d) => `drift           ${d}`),
+    report.actions.length + report.drift.length === 0 ? 'in sync: nothing to do' : '',
+  ]
+    .filter(Boolean)
+    .join('\n');
+}

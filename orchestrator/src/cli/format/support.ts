@@ -1,0 +1,26 @@
+import type { SupportGrant } from '../../services/support-access.ts';
+
+/** `fleet support request`: the pending grant and the command a client admin runs to approve it. */
+export function formatSupportRequested(clientId: string, grant: SupportGrant): string {
+  return [
+    `${grant.id}: requested for ${grant.member} (${grant.incident}, ${grant.hours} h once approved).`,
+    `  a client admin approves it: fleet support approve ${clientId} ${grant.id} --by <admin>`,
+  ].join('\n');
+}
+
+export function formatSupportApproved(grant: SupportGrant): string {
+  return `${grant.id}: approved by ${grant.approvedBy}; ${grant.member} has access until ${grant.expiresAt}.`;
+}
+
+export function formatSupportRevoked(grant: SupportGrant): string {
+  return `${grant.id}: ${grant.status}.`;
+}
+
+export function formatSupportGrants(grants: readonly SupportGrant[]): string {
+  if (grants.length === 0) return 'no support grants';
+  return grants
+    .map(
+      (g) => `${g.id}  ${g.status.padEnd(8)} ${g.member}  ${g.incident}  ${g.expiresAt ?? '-'}  ${g.reason}`,
+    )
+    .join('\n');
+}

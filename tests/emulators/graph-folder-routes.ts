@@ -1,0 +1,112 @@
+import { json, type EmulatorResponse } from './http-emulator.ts';
+import { decodeToken, encodeToken, graphError, renderGraphMessage, syncStateGone } from './graph-emulator-support.ts';
+import type { StoredMessage } from './graph-message-types.ts';
+
+/** What the inbox's delta tokens count: its changes in order, and the generation that expiry bumps. */
+export interface InboxEvent {
+  seq: number;
+  messageId: string;
+  type: 'created' | 'updated' | 'deleted';
+}
+
+export interface InboxLog {
+  events: InboxEvent[];
+  seq: number;
+  /** Bumped to expire every delta token issued so far (410 SyncStateNotFound). */
+  generation: number;
+}
+
+const EXT_HEADER_PROPERTY = /^singleValueExtendedProperties\/Any\(ep: ?ep\/id eq 'String \{00020386-0000-0000-C000-000000000046\} Name ([A-Za-z0-9-]+)' and ep\/value eq '((?:[^']|'')*)'\)$/i;
+
+/** Graph's folder reads: the inbox delta (pages, skip and delta tokens) and folder listings with filters. */
+export class GraphFolderRoutes {
+  readonly #messages: Map<string, StoredMessage>;
+  readonly #log: InboxLog;
+  readonly #baseUrl: () => string;
+
+  constructor(messages: Map<string, StoredMessage>, log: InboxLog, baseUrl: () => string) {
+    this.#messages = messages;
+    this.#log = log;
+    this.#baseUrl = baseUrl;
+  }
+
+  delta(query: URLSearchParams, prefer: string): EmulatorResponse {
+    const changeType = query.get('changeType');
+    if (changeType !== null && !['created', 'updated', 'deleted'].includes(changeType)) {
+      return graphError(400, 'ErrorInvalidUrlQuery', `Invalid changeType '${changeType}'.`);
+    }
+    const pageSize = Number(/odata\.maxpagesize=(\d+)/.exec(prefer)?.[1] ?? '10');
+    let from: number;
+    let to: number;
+    let offset = 0;
+    let initial: boolean;
+    const skip = query.get('$skiptoken');
+    const delta = query.get('$deltatoken');
+    try {
+      if (skip !== null) {
+        const state = decodeToken(skip) as { from: number; to: number; offset: number; initial: boolean; gen: number; changeType: string | null };
+        if (state.gen !== this.#log.generation) return syncStateGone();
+        ({ from, to, offset, initial } = state);
+      } else if (delta !== null) {
+        const state = decodeToken(delta) as { seq: number; gen: number };
+        if (state.gen !== this.#log.generation) return syncStateGone();
+        from = state.seq;
+        to = this.#log.seq;
+        initial = false;
+      } else {
+        from = 0;
+        to = this.#log.seq;
+        initial = true;
+      }
+    } catch {
+      return graphError(400, 'ErrorInvalidUrlQuery', 'The delta token is malformed.');
+    }
+    const items: { id: string; removed: boolean }[] = initial
+      ? [...this.#messages.values()].filter((msg) => msg.folder === 'inbox').map((msg) => ({ id: msg.id, removed: false }))
+      : this.#log.events
+          .filter((e) => e.seq > from && e.seq <= to && (changeType === null || e.type === changeType))
+          .map((e) => ({ id: e.messageId, removed: e.type === 'deleted' }));
+    const page = items.slice(offset, offset + pageSize);
+    const value = page.map((item) => {
+      const message = this.#messages.get(item.id);
+      return item.removed || message === undefined
+        ? { id: item.id, '@removed': { reason: 'deleted' } }
+        : renderGraphMessage(message, query, prefer);
+    });
+    const base = `${this.#baseUrl()}/v1.0/me/mailFolders/inbox/messages/delta`;
+    if (offset + pageSize < items.length) {
+      const next = encodeToken({ from, to, offset: offset + pageSize, initial, gen: this.#log.generation, changeType });
+      const suffix = changeType === null ? '' : `&changeType=${changeType}`;
+      return json(200, { '@odata.context': 'emulator', '@odata.nextLink': `${base}?$skiptoken=${next}${suffix}`, value });
+    }
+    const token = encodeToken({ seq: to, gen: this.#log.generation });
+    const suffix = changeType === null ? '' : `&changeType=${changeType}`;
+    return json(200, { '@odata.context': 'emulator', '@odata.deltaLink': `${base}?$deltatoken=${token}${suffix}`, value });
+  }
+  list(folder: string, query: URLSearchParams, prefer: string): EmulatorResponse {
+    if (!['inbox', 'drafts', 'sentitems', 'archive'].includes(folder.toLowerCase())) {
+      return graphError(404, 'ErrorInvalidIdMalformed', 'Id is malformed.');
+    }
+    let messages = [...this.#messages.values()].filter((msg) => msg.folder === folder.toLowerCase());
+    const filter = query.get('$filter');
+    if (filter !== null) {
+      const match = EXT_HEADER_PROPERTY.exec(filter);
+      if (match === null) return graphError(400, 'ErrorInvalidUrlQueryFilter', 'The query filter contains one or more invalid nodes.');
+      const header = (match[1] ?? '').toLowerCase();
+      const value = (match[2] ?? '').replaceAll("''", "'");
+      messages = messages.filter((msg) => msg.internetMessageHeaders.some((h) => h.name.toLowerCase() === header && h.value === value));
+    }
+    const search = query.get('$search');
+    if (search !== null) {
+      const match = /^"to:([^"\s]+)"$/.exec(search);
+      if (match === null) return graphError(400, 'ErrorInvalidUrlQuery', 'Unsupported $search in the emulator.');
+      const address = (match[1] ?? '').toLowerCase();
+      messages = messages.filter((msg) =>
+        [...msg.toRecipients, ...msg.ccRecipients].some((r) => r.emailAddress.address.toLowerCase() === address),
+      );
+    }
+    const top = Number(query.get('$top') ?? '10');
+    messages.sort((a, b) => b.receivedDateTime.localeCompare(a.receivedDateTime));
+    return json(200, { value: messages.slice(0, top).map((msg) => renderGraphMessage(msg, query, prefer)) });
+  }
+}

@@ -1,0 +1,91 @@
+import { bearerToken, json, randomId, type EmulatorRequest, type EmulatorResponse } from './http-emulator.ts';
+import { graphError } from './graph-emulator-support.ts';
+import type { AuthorizationCodeFlow } from './oauth-authorization-code.ts';
+
+/** The Microsoft identity platform token endpoint: rotating refresh tokens, access tokens, scopes. */
+export class MicrosoftTokenEndpoint {
+  readonly #clientId: string;
+  readonly #clientSecret: string;
+  readonly #codes: AuthorizationCodeFlow;
+  readonly #refreshTokens = new Map<string, { status: 'active' | 'rotated' | 'revoked'; scopes: string[] }>();
+  readonly #accessTokens = new Map<string, { scopes: string[]; expiresAt: number }>();
+
+  constructor(options: { clientId: string; clientSecret: string; codes: AuthorizationCodeFlow }) {
+    this.#clientId = options.clientId;
+    this.#clientSecret = options.clientSecret;
+    this.#codes = options.codes;
+  }
+
+  issueRefreshToken(scopes: string[]): string {
+    const token = `M.R3_${randomId()}`;
+    this.#refreshTokens.set(token, { status: 'active', scopes });
+    return token;
+  }
+
+  revokeAll(): void {
+    for (const state of this.#refreshTokens.values()) state.status = 'revoked';
+    this.#accessTokens.clear();
+  }
+
+  invalidateAccessTokens(): void {
+    this.#accessTokens.clear();
+  }
+
+  authenticate(request: EmulatorRequest): { scopes: string[] } | EmulatorResponse {
+    const token = bearerToken(request.headers);
+    if (token === null) return graphError(401, 'InvalidAuthenticationToken', 'Access token is empty.');
+    const access = this.#accessTokens.get(token);
+    if (access === undefined || access.expiresAt <= Date.now()) {
+      return graphError(401, 'InvalidAuthenticationToken', 'Lifetime validation failed, the token is expired.');
+    }
+    return access;
+  }
+
+  handle(request: EmulatorRequest): EmulatorResponse {
+    if (request.method !== 'POST' || !String(request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
+      return json(400, { error: 'invalid_request', error_description: "AADSTS900144: The request body must contain the following parameter: 'grant_type'." });
+    }
+    const form = new URLSearchParams(request.body);
+    if (form.get('client_id') !== this.#clientId || form.get('client_secret') !== this.#clientSecret) {
+      return json(401, { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.', error_codes: [7000215] });
+    }
+    if (form.get('grant_type') === 'authorization_code') {
+      const grant = this.#codes.redeem(form);
+      if ('status' in grant) return grant;
+      // Graph answers with resource-qualified scopes and leaves offline_access out; the refresh token is its sign.
+      const scopes = grant.scopes.filter((scope) => scope !== 'offline_access');
+      const accessToken = `eyJ0eXAi.${randomId()}${randomId()}`;
+      this.#accessTokens.set(accessToken, { scopes, expiresAt: Date.now() + 3600_000 });
+      return json(200, {
+        token_type: 'Bearer',
+        scope: scopes.map((scope) => `https://graph.microsoft.com/${scope}`).join(' '),
+        expires_in: 3600,
+        ext_expires_in: 3600,
+        access_token: accessToken,
+        ...(grant.offline ? { refresh_token: this.issueRefreshToken(scopes) } : {}),
+      });
+    }
+    if (form.get('grant_type') !== 'refresh_token') return json(400, { error: 'unsupported_grant_type' });
+    const state = this.#refreshTokens.get(form.get('refresh_token') ?? '');
+    if (state === undefined || state.status !== 'active') {
+      return json(400, {
+        error: 'invalid_grant',
+        error_description: 'AADSTS70000: The provided grant has expired due to it being revoked.',
+        error_codes: [70000],
+      });
+    }
+    const requested = (form.get('scope') ?? '').split(' ').filter((s) => s !== '' && s !== 'offline_access');
+    const scopes = requested.length === 0 ? state.scopes : requested.filter((s) => state.scopes.includes(s));
+    const accessToken = `eyJ0eXAi.${randomId()}${randomId()}`;
+    this.#accessTokens.set(accessToken, { scopes, expiresAt: Date.now() + 3600_000 });
+    state.status = 'rotated';
+    return json(200, {
+      token_type: 'Bearer',
+      scope: scopes.join(' '),
+      expires_in: 3600,
+      ext_expires_in: 3600,
+      access_token: accessToken,
+      refresh_token: this.issueRefreshToken(state.scopes),
+    });
+  }
+}

@@ -1,0 +1,170 @@
+// Model-call accounting with everything real but the model: audit log, state store, metrics, kill switch.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { Registry } from 'prom-client';
+import { parseClientConfig } from '@agent-fleet/kernel/client-config';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { createSilentLogger } from '@agent-fleet/kernel/logger';
+import { emptyPolicyState } from '../../../agent-image/src/domain/policy/policy-state.ts';
+import { AgentMetrics } from '../../../agent-image/src/observability/agent-metrics.ts';
+import { ModelOutputError, type TokenUsage } from '../../../agent-image/src/ports/llm-client.ts';
+import { AuditLog } from '../../../agent-image/src/services/audit-log/audit-log.ts';
+import { KeyRing } from '../../../agent-image/src/services/audit-log/key-ring.ts';
+import { llmCostUsd } from '../../../agent-image/src/services/mail-loop/llm-cost.ts';
+import { callModel } from '../../../agent-image/src/services/mail-loop/model-call.ts';
+import { classificationFacts } from '../../../agent-image/src/services/mail-loop/triage-message.ts';
+import { AgentStateStore } from '../../../agent-image/src/services/runtime/agent-state-store.ts';
+import { KillSwitch } from '../../../agent-image/src/services/runtime/kill-switch.ts';
+import type { RuntimeContext } from '../../../agent-image/src/services/runtime/runtime-context.ts';
+
+const NOW = new Date('2026-03-02T10:00:00Z');
+const USAGE: TokenUsage = { model: 'claude-sonnet-4-5', inputTokens: 1200, outputTokens: 80 };
+const retry = { baseDelayMs: 1, maxDelayMs: 2, maxAttempts: 3, sleep: async () => undefined };
+
+const directories: string[] = [];
+const opened: { close(): Promise<void> }[] = [];
+after(async () => {
+  for (const store of opened) await store.close();
+  for (const directory of directories) await rm(directory, { recursive: true, force: true });
+});
+
+async function setup() {
+  const directory = await mkdtemp(join(tmpdir(), 'model-call-'));
+  directories.push(directory);
+  const keys = KeyRing.single(randomBytes(32));
+  const audit = await AuditLog.open({ directory: join(directory, 'audit'), keys, now: () => NOW });
+  const state = await AgentStateStore.open({ directory: join(directory, 'state'), keys, now: () => NOW });
+  opened.push(state);
+  const kill = new KillSwitch(join(directory, 'killed.json'));
+  const registry = new Registry();
+  const parsed = parseClientConfig({ client: 'acme' });
+  if (!parsed.ok) throw new Error(parsed.issues.join('; '));
+  const partial = {
+    config: parsed.config,
+    audit,
+    state,
+    kill,
+    metrics: new AgentMetrics(registry, { client: 'acme', version: '1.0.0' }),
+    logger: createSilentLogger(),
+    now: () => NOW,
+    policyState: () => ({ ...emptyPolicyState(), killed: kill.killed }),
+  };
+  return { context: partial as unknown as RuntimeContext, audit, state, kill, registry };
+}
+
+/** The records once `count` are durable: a successful call's record is written without being awaited. */
+async function durableRecords(audit: AuditLog, count: number) {
+  for (let waited = 0; (audit.head()?.seq ?? 0) < count && waited < 200; waited++) await new Promise((resolve) => setTimeout(resolve, 10));
+  return audit.read();
+}
+
+/** The input and output token counters (the cache kinds are never touched here). */
+async function tokens(registry: Registry): Promise<Record<string, number>> {
+  const metric = registry.getSingleMetric('agent_llm_tokens_total');
+  assert.ok(metric !== undefined);
+  const counted: Record<string, number> = {};
+  for (const sample of (await metric.get()).values) {
+    const kind = String(sample.labels['kind']);
+    if (kind === 'input' || kind === 'output') counted[kind] = sample.value;
+  }
+  return counted;
+}
+
+describe('a model call about a message', () => {
+  test('its answer is returned, its tokens counted, and the call audited with its cost and facts', async () => {
+    const { context, audit, registry } = await setup();
+    const result = await callModel(
+      { context, retry },
+      'classify',
+      'm-1',
+      async () => ({ value: { type: 'routine', confidence: 0.9, reasons: ['a question'] }, usage: USAGE }),
+      classificationFacts,
+    );
+    assert.equal(result.ok, true);
+    assert.deepEqual(result.ok && result.value.type, 'routine');
+    assert.deepEqual(await tokens(registry), { input: 1200, output: 80 });
+    const records = await durableRecords(audit, 1);
+    assert.equal(records.length, 1);
+    assert.equal(records[0]?.action_type, 'llm_call');
+    assert.equal(records[0]?.actor, 'agent');
+    assert.equal(records[0]?.target, 'm-1');
+    assert.equal(records[0]?.result, 'success');
+    assert.deepEqual(records[0]?.parameters, {
+      purpose: 'classify',
+      message_id: 'm-1',
+      model: 'claude-sonnet-4-5',
+      input_tokens: 1200,
+      output_tokens: 80,
+      cost_usd: llmCostUsd(USAGE),
+      email_type: 'routine',
+      confidence: 0.9,
+    });
+  });
+
+  test('a throttled call is retried, and only the answer that came is counted', async () => {
+    const { context, audit, registry } = await setup();
+    let calls = 0;
+    const result = await callModel({ context, retry }, 'draft', 'm-2', async () => {
+      calls++;
+      if (calls === 1) throw new FleetError('unavailable', 'overloaded', { retryable: true });
+      return { value: { subject: 'Re: hi', body: 'Hello' }, usage: USAGE };
+    });
+    assert.equal(result.ok, true);
+    assert.equal(calls, 2);
+    assert.deepEqual(await tokens(registry), { input: 1200, output: 80 });
+    assert.equal((await durableRecords(audit, 1)).length, 1);
+  });
+
+  test('malformed output is audited as a failed call, and the message goes to review', async () => {
+    const { context, audit, state, registry } = await setup();
+    const result = await callModel({ context, retry }, 'draft', 'm-3', async () => {
+      throw new ModelOutputError('not the agreed shape', USAGE, ['body: required', 'subject: required', 'x', 'y']);
+    });
+    assert.equal(result.ok, false);
+    assert.deepEqual(!result.ok && result.progress, { stage: 'review', at: NOW.toISOString() });
+    assert.deepEqual(state.progress('m-3'), { stage: 'review', at: NOW.toISOString() });
+    assert.deepEqual(await tokens(registry), { input: 1200, output: 80 }, 'tokens spent on an unusable answer still count');
+    const records = await audit.read();
+    assert.deepEqual(
+      records.map((record) => [record.action_type, record.result]),
+      [
+        ['llm_call', 'failure'],
+        ['review_queued', 'pending'],
+      ],
+    );
+    assert.deepEqual(records[0]?.parameters['issues'], ['body: required', 'subject: required', 'x']);
+    assert.deepEqual(records[1]?.parameters, { message_id: 'm-3', reason: 'malformed_model_output', purpose: 'draft' });
+    assert.equal(records[1]?.approval_status, 'pending');
+  });
+
+  test('any other error goes back to the caller, with nothing counted or audited', async () => {
+    const { context, audit, state, registry } = await setup();
+    await assert.rejects(
+      callModel({ context, retry }, 'classify', 'm-4', async () => {
+        throw new FleetError('unauthorized', 'key revoked');
+      }),
+      /key revoked/,
+    );
+    assert.deepEqual(await tokens(registry), { input: 0, output: 0 });
+    assert.equal((await audit.read()).length, 0);
+    assert.equal(state.progress('m-4'), undefined);
+  });
+
+  test('once killed the model is not asked at all', async () => {
+    const { context, kill } = await setup();
+    await kill.engage({ reason: 'test', by: 'ops', at: NOW });
+    let asked = false;
+    await assert.rejects(
+      callModel({ context, retry }, 'classify', 'm-5', async () => {
+        asked = true;
+        return { value: {}, usage: USAGE };
+      }),
+      (error: unknown) => error instanceof FleetError && error.code === 'killed',
+    );
+    assert.equal(asked, false);
+  });
+});

@@ -1,0 +1,151 @@
+import assert from 'node:assert/strict';
+import http, { type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { PassThrough } from 'node:stream';
+import { after, before, describe, test } from 'node:test';
+import { isFleetError, type FleetErrorCode } from '@agent-fleet/kernel/fleet-error';
+import { HttpAgentControl } from '../../../orchestrator/src/adapters/http/http-agent-control.ts';
+
+/**
+ * The orchestrator's client of an agent's control API against a tiny local server that answers each
+ * path the way an agent, or a proxy in front of it, could: the agent's `{ code, message }` body must keep
+ * its code across the hop; a page without one is decoded from the status.
+ */
+describe('HttpAgentControl decodes the agent’s error answers with the kernel’s one table', () => {
+  let server: Server;
+  let address: string;
+  const seen: Array<{ method: string; url: string; authorization: string | undefined }> = [];
+
+  before(async () => {
+    server = http.createServer((request, response) => {
+      seen.push({
+        method: request.method ?? '',
+        url: request.url ?? '',
+        authorization: request.headers.authorization,
+      });
+      const json = (status: number, body: unknown) =>
+        response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      const path = (request.url ?? '').split('?')[0];
+      if (path === '/v1/audit/export' && request.url?.includes('broken'))
+        return json(422, {
+          code: 'integrity',
+          message: 'audit record 1 in audit-2026-01-01.log is undecryptable',
+        });
+      if (path === '/v1/audit/export')
+        return response
+          .writeHead(200, { 'content-type': 'application/x-ndjson' })
+          .end('{"seq":1}\n{"seq":2}\n');
+      if (path === '/v1/audit/verify')
+        return json(422, { code: 'integrity', message: 'the last audit record (3) does not match its hash' });
+      if (path === '/v1/status')
+        return response
+          .writeHead(502, { 'content-type': 'text/html' })
+          .end('<html><body>502 Bad Gateway</body></html>');
+      if (path === '/v1/resume') return json(409, { code: 'killed', message: 'the agent is killed' });
+      if (path === '/v1/approvals') return json(503, { code: 'not-one-of-ours', message: 'warming up' });
+      if (path === '/v1/introduce') return json(403, { code: 'forbidden', message: 'foreign introduction' });
+      if (path === '/v1/audit/head') return json(200, { seq: 3, hash: 'ab' });
+      return json(404, { code: 'not_found', message: 'no such route' });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    address = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  const control = new HttpAgentControl();
+
+  async function failure(
+    call: Promise<unknown>,
+  ): Promise<{ code: FleetErrorCode; retryable: boolean; message: string }> {
+    const error = await call.then(
+      () => assert.fail('expected the call to fail'),
+      (caught: unknown) => caught,
+    );
+    assert.ok(isFleetError(error), `a FleetError, not ${String(error)}`);
+    return { code: error.code, retryable: error.retryable, message: error.message };
+  }
+
+  test('a 422 { code: integrity } stays integrity and is not retryable', async () => {
+    const error = await failure(control.request(address, 'token-1', 'GET', '/v1/audit/verify'));
+    assert.deepEqual(
+      { code: error.code, retryable: error.retryable },
+      { code: 'integrity', retryable: false },
+    );
+    assert.match(
+      error.message,
+      /GET \/v1\/audit\/verify: the last audit record \(3\) does not match its hash/,
+    );
+    assert.equal(seen.at(-1)?.authorization, 'Bearer token-1', 'the control token goes as a bearer token');
+  });
+
+  test('a non-JSON 502 from a proxy is unavailable and retryable', async () => {
+    const error = await failure(control.request(address, 'token-1', 'GET', '/v1/status'));
+    assert.deepEqual(
+      { code: error.code, retryable: error.retryable },
+      { code: 'unavailable', retryable: true },
+    );
+    assert.match(error.message, /answered HTTP 502/);
+  });
+
+  test('the body’s code wins over the status, and a code that is not ours falls back to the status', async () => {
+    const killed = await failure(control.request(address, 'token-1', 'POST', '/v1/resume', { by: 'ops' }));
+    assert.deepEqual(
+      { code: killed.code, retryable: killed.retryable },
+      { code: 'killed', retryable: false },
+    );
+    const foreign = await failure(control.request(address, 'token-1', 'GET', '/v1/approvals'));
+    assert.deepEqual(
+      { code: foreign.code, retryable: foreign.retryable },
+      { code: 'unavailable', retryable: true },
+    );
+  });
+
+  test('a streamed export that fails before its first byte is integrity; a good one reaches the sink', async () => {
+    const error = await failure(
+      control.stream(address, 'token-1', '/v1/audit/export?format=jsonl&broken=1', new PassThrough()),
+    );
+    assert.deepEqual(
+      { code: error.code, retryable: error.retryable },
+      { code: 'integrity', retryable: false },
+    );
+    const sink = new PassThrough();
+    let written = '';
+    sink.on('data', (chunk: Buffer) => (written += chunk.toString()));
+    await control.stream(address, 'token-1', '/v1/audit/export?format=jsonl', sink);
+    assert.equal(written, '{"seq":1}\n{"seq":2}\n');
+  });
+
+  test('introduction errors keep their code too', async () => {
+    const error = await failure(
+      control.introduce(address, {
+        wrappingToken: 'w',
+        vaultAddr: 'http://vault:8200',
+        creationPath: 'auth/token/create',
+      }),
+    );
+    assert.deepEqual(
+      { code: error.code, retryable: error.retryable },
+      { code: 'forbidden', retryable: false },
+    );
+  });
+
+  test('a successful JSON answer is returned as is', async () => {
+    assert.deepEqual(await control.request(address, 'token-1', 'GET', '/v1/audit/head'), {
+      seq: 3,
+      hash: 'ab',
+    });
+  });
+
+  test('an agent that does not answer at all is unavailable and retryable', async () => {
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const error = await failure(control.request(`127.0.0.1:${port}`, 'token-1', 'GET', '/v1/status'));
+    assert.deepEqual(
+      { code: error.code, retryable: error.retryable },
+      { code: 'unavailable', retryable: true },
+    );
+    assert.match(error.message, /agent unreachable/);
+  });
+});
