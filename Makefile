@@ -73,7 +73,7 @@ test-unit: deps
 	@npm run --silent test:unit
 
 test: deps
-	@bash scripts/ensure-system.sh docker postgres monitoring
+	@bash scripts/ensure-system.sh docker postgres monitoring chromium
 	@bash scripts/build-images.sh
 	@npm run --silent test
 

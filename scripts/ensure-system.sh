@@ -21,6 +21,8 @@ missing=()
 ((want_monitoring)) && ! command -v promtool >/dev/null 2>&1 && missing+=(prometheus)
 ((want_monitoring)) && ! command -v prometheus-alertmanager >/dev/null 2>&1 && missing+=(prometheus-alertmanager)
 ((want_chromium)) && ! command -v chromium >/dev/null 2>&1 && missing+=(chromium)
+# certutil: the portal's browser tests trust the fleet CA through a throw-away NSS database.
+((want_chromium)) && ! command -v certutil >/dev/null 2>&1 && missing+=(libnss3-tools)
 
 if ((${#missing[@]})); then
   if [ "$(id -u)" -ne 0 ] || [ ! -f /etc/debian_version ]; then

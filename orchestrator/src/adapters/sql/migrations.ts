@@ -57,4 +57,60 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       INSERT INTO fleet_identity (id) VALUES (substr(md5(random()::text || clock_timestamp()::text), 1, 12));
     `,
   },
+  {
+    version: 4,
+    name: 'client portal',
+    sql: `
+      CREATE TABLE portal_enrolments (
+        token_hash text PRIMARY KEY,
+        client_id text NOT NULL,
+        admin_email text NOT NULL,
+        created_at timestamptz NOT NULL,
+        expires_at timestamptz NOT NULL,
+        used_at timestamptz
+      );
+      CREATE INDEX portal_enrolments_admin ON portal_enrolments (client_id, admin_email);
+      CREATE TABLE portal_credentials (
+        id text PRIMARY KEY,
+        client_id text NOT NULL,
+        admin_email text NOT NULL,
+        kind text NOT NULL CHECK (kind IN ('passkey', 'totp')),
+        lookup_hash text UNIQUE,
+        sealed text NOT NULL,
+        counter bigint NOT NULL DEFAULT 0,
+        last_time_step bigint,
+        confirmed boolean NOT NULL,
+        enrolment_hash text NOT NULL,
+        created_at timestamptz NOT NULL,
+        last_used_at timestamptz
+      );
+      CREATE INDEX portal_credentials_admin ON portal_credentials (client_id, admin_email);
+      CREATE INDEX portal_credentials_email ON portal_credentials (admin_email, kind);
+      CREATE TABLE portal_sessions (
+        id_hash text PRIMARY KEY,
+        stage text NOT NULL CHECK (stage IN ('anonymous', 'enrolling', 'active')),
+        client_id text,
+        admin_email text,
+        enrolment_hash text,
+        challenge_hash text,
+        challenge_expires_at timestamptz,
+        created_at timestamptz NOT NULL,
+        last_seen_at timestamptz NOT NULL,
+        expires_at timestamptz NOT NULL
+      );
+      CREATE INDEX portal_sessions_admin ON portal_sessions (client_id, admin_email);
+      CREATE TABLE portal_login_failures (
+        subject text PRIMARY KEY,
+        failures int NOT NULL,
+        window_started_at timestamptz NOT NULL,
+        locked_until timestamptz
+      );
+      CREATE TABLE portal_used_links (
+        nonce_hash text PRIMARY KEY,
+        client_id text NOT NULL,
+        used_at timestamptz NOT NULL,
+        expires_at timestamptz NOT NULL
+      );
+    `,
+  },
 ];

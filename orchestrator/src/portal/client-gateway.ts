@@ -1,0 +1,156 @@
+/**
+ * The one port through which the portal reaches everything outside it: the client's admins and status,
+ * its agent (approvals, audit, summary), the kill switch and support grants. Every method takes the
+ * client of the signed-in admin's session, never one from the request, and answers only about that
+ * client: an id of another client is simply not found. `by` is always the authenticated admin.
+ * Client content (drafts, audit records) passes through and is never stored by the portal.
+ */
+
+export type ApprovalState = 'pending' | 'approved' | 'edited' | 'rejected' | 'expired';
+
+export interface DraftMessage {
+  to: string[];
+  cc: string[];
+  bcc: string[];
+  subject: string;
+  body: string;
+}
+
+/** A message of the thread the draft answers, oldest first. */
+export interface ThreadMessage {
+  from: string;
+  at: string;
+  subject: string;
+  body: string;
+}
+
+export interface ApprovalSummary {
+  id: string;
+  state: ApprovalState;
+  /** The action kind, e.g. `mail.send`. */
+  action: string;
+  recipients: string[];
+  subject: string;
+  /** The gate's reasons for asking a human. */
+  reasons: string[];
+  createdAt: string;
+  expiresAt: string;
+}
+
+export interface ApprovalDetail extends ApprovalSummary {
+  /** The whole draft, for message actions; null for other kinds (then `arguments` is all there is). */
+  draft: DraftMessage | null;
+  /** The proposed arguments as the gate saw them. */
+  arguments: unknown;
+  /** Context: the thread the draft replies to (empty when the agent gives none). */
+  thread: ThreadMessage[];
+  decision: {
+    outcome: 'approve' | 'edit' | 'reject';
+    by: string;
+    at: string | null;
+    reason: string | null;
+  } | null;
+}
+
+export type ApprovalDecision =
+  | { decision: 'approve' }
+  | { decision: 'reject'; reason: string }
+  | { decision: 'edit'; draft: Pick<DraftMessage, 'to' | 'cc' | 'subject' | 'body'> };
+
+/** What came of a decision: `blocked` when the gate refused the edited (or approved) action. */
+export interface DecisionOutcome {
+  state: ApprovalState;
+  execution: 'none' | 'waiting' | 'done' | 'blocked';
+}
+
+export interface ClientStatusView {
+  killed: boolean;
+  /** Why it was killed, when it is. */
+  reason: string | null;
+}
+
+export type SupportState = 'pending' | 'active' | 'expired' | 'revoked';
+
+export interface SupportRequest {
+  id: string;
+  member: string;
+  incident: string;
+  reason: string;
+  hours: number;
+  requestedAt: string;
+  state: SupportState;
+  approvedBy: string | null;
+  expiresAt: string | null;
+}
+
+export interface AuditFilter {
+  /** Action types to show (audit `action_type`); empty or absent: all. */
+  types?: string[];
+  since?: Date;
+  until?: Date;
+  /** At most this many, newest first. */
+  limit: number;
+}
+
+export interface AuditEvent {
+  seq: number;
+  at: string;
+  type: string;
+  actor: string;
+  target: string | null;
+  result: string;
+  approval: string;
+}
+
+export interface DailySummary {
+  date: string;
+  read: number;
+  drafted: number;
+  sent: number;
+  blocked: number;
+  pendingApprovals: number;
+  decidedApprovals: number;
+  expiredApprovals: number;
+  anomalies: { at: string; kind: string; detail: string }[];
+}
+
+export interface ClientGateway {
+  /** The client's admins (lower-case addresses) from its config; empty for an unknown client. */
+  admins(clientId: string): Promise<string[]>;
+  status(clientId: string): Promise<ClientStatusView>;
+  /** Pending approvals, oldest first (expired ones a while after). */
+  listApprovals(clientId: string): Promise<ApprovalSummary[]>;
+  /** One approval with the whole draft and its context; null when the client has no such approval. */
+  getApproval(clientId: string, approvalId: string): Promise<ApprovalDetail | null>;
+  /** Decides; an edit is re-checked by the gate and hashed anew by the agent. not_found / conflict as FleetError. */
+  decide(
+    clientId: string,
+    approvalId: string,
+    decision: ApprovalDecision,
+    by: string,
+  ): Promise<DecisionOutcome>;
+  /** The kill switch, with the guarantees of `fleet kill` (token rejected, container stopped, persisted). */
+  kill(clientId: string, reason: string, by: string): Promise<void>;
+  revive(clientId: string, reason: string, by: string): Promise<void>;
+  supportRequests(clientId: string): Promise<SupportRequest[]>;
+  /** Approves or denies a pending support request. */
+  decideSupport(
+    clientId: string,
+    grantId: string,
+    decision: 'approve' | 'deny',
+    by: string,
+  ): Promise<SupportRequest>;
+  auditTimeline(clientId: string, filter: AuditFilter): Promise<AuditEvent[]>;
+  /** Streams the client's whole audit log (or the range) to `sink`, without ending it. */
+  exportAudit(
+    clientId: string,
+    format: 'csv' | 'jsonl',
+    sink: NodeJS.WritableStream,
+    range: { since?: Date; until?: Date },
+    by: string,
+  ): Promise<void>;
+  /** The summary of one UTC day (`YYYY-MM-DD`). */
+  dailySummary(clientId: string, date: string): Promise<DailySummary>;
+  /** Records a portal event of the admin (sign-in, enrolment, sign-out) in the ops log. */
+  recordAdminEvent(clientId: string, by: string, event: string): Promise<void>;
+}

@@ -1,0 +1,244 @@
+import { parseClientConfigYaml } from '@agent-fleet/kernel/client-config-yaml';
+import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import type { Registry } from '../../ports/registry.ts';
+import type { AgentProxyService } from '../../services/agent-proxy.ts';
+import type { KillClientService } from '../../services/kill-client.ts';
+import type { ReviveClientService } from '../../services/revive-client.ts';
+import type { SupportAccessService, SupportGrant } from '../../services/support-access.ts';
+import type {
+  ApprovalDecision,
+  ApprovalDetail,
+  ApprovalSummary,
+  AuditEvent,
+  AuditFilter,
+  ClientGateway,
+  ClientStatusView,
+  DailySummary,
+  DecisionOutcome,
+  SupportRequest,
+} from '../client-gateway.ts';
+import { editedArguments, toApprovalDetail, type AgentApproval } from './approval-mapping.ts';
+import { AuditTail } from './audit-tail.ts';
+
+export interface ServicesGatewayDependencies {
+  registry: Registry;
+  agents: Pick<AgentProxyService, 'listApprovals' | 'decide' | 'exportAudit'>;
+  killer: Pick<KillClientService, 'kill'>;
+  reviver: Pick<ReviveClientService, 'revive'>;
+  support: Pick<SupportAccessService, 'list' | 'approve' | 'revoke'>;
+}
+
+const STATUSES = ['pending', 'approved', 'edited', 'rejected', 'expired'] as const;
+const DAY_MS = 86_400_000;
+const ANOMALIES = new Set(['pause', 'resume', 'auth_failure', 'kill', 'revive', 'quarantine']);
+/** How the ops log names a client admin acting through the portal (never a self-declared name). */
+const actorOf = (by: string) => `client-admin:${by}`;
+
+function toSupportRequest(grant: SupportGrant): SupportRequest {
+  return {
+    id: grant.id,
+    member: grant.member,
+    incident: grant.incident,
+    reason: grant.reason,
+    hours: grant.hours,
+    requestedAt: grant.requestedAt,
+    state: grant.status,
+    approvedBy: grant.approvedBy,
+    expiresAt: grant.expiresAt,
+  };
+}
+
+/**
+ * The portal's gateway over the orchestrator's own services: the registry (admins, status, ops log), the
+ * agent proxy (approvals, audit), the kill and revive services and support access. Each action is in the
+ * ops log as `client-admin:<address>`, and reaches the agent with the admin as `by`.
+ */
+export class ServicesClientGateway implements ClientGateway {
+  private readonly deps: ServicesGatewayDependencies;
+
+  constructor(deps: ServicesGatewayDependencies) {
+    this.deps = deps;
+  }
+
+  async admins(clientId: string): Promise<string[]> {
+    let id: ClientId;
+    try {
+      id = parseClientId(clientId);
+    } catch {
+      return [];
+    }
+    const record = await this.deps.registry.getClient(id);
+    if (!record) return [];
+    return parseClientConfigYaml(record.configYaml, `the config of ${id}`).admins.map((admin) =>
+      admin.toLowerCase(),
+    );
+  }
+
+  async status(clientId: string): Promise<ClientStatusView> {
+    const record = await this.deps.registry.getClient(parseClientId(clientId));
+    if (!record) throw new FleetError('not_found', `no client "${clientId}"`);
+    return {
+      killed: record.status === 'killed',
+      reason: record.status === 'killed' ? record.statusReason : null,
+    };
+  }
+
+  async listApprovals(clientId: string): Promise<ApprovalSummary[]> {
+    const answer = (await this.deps.agents.listApprovals(clientId, 'pending')) as {
+      approvals: AgentApproval[];
+    };
+    return answer.approvals.map(toApprovalDetail);
+  }
+
+  async getApproval(clientId: string, approvalId: string): Promise<ApprovalDetail | null> {
+    // The agent lists by status only (no single-approval route yet): look through each list.
+    for (const status of STATUSES) {
+      const answer = (await this.deps.agents.listApprovals(clientId, status)) as {
+        approvals: AgentApproval[];
+      };
+      const found = answer.approvals.find((entry) => entry.id === approvalId);
+      if (found) return toApprovalDetail(found);
+    }
+    return null;
+  }
+
+  async decide(
+    clientId: string,
+    approvalId: string,
+    decision: ApprovalDecision,
+    by: string,
+  ): Promise<DecisionOutcome> {
+    let input: Parameters<AgentProxyService['decide']>[2];
+    if (decision.decision === 'edit') {
+      const current = await this.getApproval(clientId, approvalId);
+      if (!current) throw new FleetError('not_found', `no approval ${approvalId}`);
+      input = { decision: 'edit', by, arguments: editedArguments(current.arguments, decision.draft) };
+    } else {
+      input =
+        decision.decision === 'reject'
+          ? { decision: 'reject', by, reason: decision.reason }
+          : { decision: 'approve', by };
+    }
+    const result = (await this.deps.agents.decide(clientId, approvalId, input, actorOf(by))) as {
+      status: DecisionOutcome['state'];
+      execution: DecisionOutcome['execution'];
+    };
+    return { state: result.status, execution: result.execution };
+  }
+
+  async kill(clientId: string, reason: string, by: string): Promise<void> {
+    await this.deps.killer.kill({ clientId, reason, actor: actorOf(by) });
+  }
+
+  async revive(clientId: string, reason: string, by: string): Promise<void> {
+    await this.deps.reviver.revive({ clientId, reason, actor: actorOf(by) });
+  }
+
+  async supportRequests(clientId: string): Promise<SupportRequest[]> {
+    return (await this.deps.support.list(clientId)).map(toSupportRequest);
+  }
+
+  async decideSupport(
+    clientId: string,
+    grantId: string,
+    decision: 'approve' | 'deny',
+    by: string,
+  ): Promise<SupportRequest> {
+    const grant = (await this.deps.support.list(clientId)).find((candidate) => candidate.id === grantId);
+    if (!grant) throw new FleetError('not_found', `no support grant ${grantId}`);
+    if (grant.status !== 'pending')
+      throw new FleetError(
+        'conflict',
+        `this request is ${grant.status}; only a pending request can be decided`,
+      );
+    const decided =
+      decision === 'approve'
+        ? await this.deps.support.approve({ clientId, grantId, by, actor: actorOf(by) })
+        : await this.deps.support.revoke({ clientId, grantId, actor: actorOf(by) });
+    return toSupportRequest(decided);
+  }
+
+  async auditTimeline(clientId: string, filter: AuditFilter): Promise<AuditEvent[]> {
+    const types = filter.types && filter.types.length > 0 ? new Set(filter.types) : null;
+    const tail = new AuditTail(filter.limit, (event) => types === null || types.has(event.type));
+    await this.deps.agents.exportAudit(
+      clientId,
+      {
+        format: 'jsonl',
+        ...(filter.since ? { since: filter.since.toISOString() } : {}),
+        ...(filter.until ? { until: filter.until.toISOString() } : {}),
+      },
+      tail,
+    );
+    return tail.events();
+  }
+
+  async exportAudit(
+    clientId: string,
+    format: 'csv' | 'jsonl',
+    sink: NodeJS.WritableStream,
+    range: { since?: Date; until?: Date },
+    by: string,
+  ): Promise<void> {
+    await this.deps.registry.appendOpsLog({
+      actor: actorOf(by),
+      action: 'audit-export',
+      clientId,
+      reason: null,
+      outcome: 'success',
+      details: { format, via: 'portal' },
+    });
+    await this.deps.agents.exportAudit(
+      clientId,
+      {
+        format,
+        ...(range.since ? { since: range.since.toISOString() } : {}),
+        ...(range.until ? { until: range.until.toISOString() } : {}),
+      },
+      sink,
+    );
+  }
+
+  /** Counted from the day's audit records, as the agent's own summary is (one record per line, bounded). */
+  async dailySummary(clientId: string, date: string): Promise<DailySummary> {
+    const since = new Date(`${date}T00:00:00Z`);
+    const events = await this.auditTimeline(clientId, {
+      since,
+      until: new Date(since.getTime() + DAY_MS),
+      limit: 100_000,
+    });
+    const count = (type: string, result = 'success') =>
+      events.filter((event) => event.type === type && event.result === result).length;
+    const pending = await this.listApprovals(clientId).catch(() => []);
+    return {
+      date,
+      read: count('email_read'),
+      drafted: count('email_draft'),
+      sent: count('email_send'),
+      blocked: events.filter((event) => event.type === 'policy_denied').length,
+      pendingApprovals: pending.length,
+      decidedApprovals: events.filter((event) => event.type === 'approval_decided').length,
+      expiredApprovals: events.filter((event) => event.type === 'approval_expired').length,
+      anomalies: events
+        .filter((event) => ANOMALIES.has(event.type))
+        .reverse()
+        .map((event) => ({
+          at: event.at,
+          kind: event.type.replace(/_/g, ' '),
+          detail: `by ${event.actor}${event.target ? ` (${event.target})` : ''}`,
+        })),
+    };
+  }
+
+  async recordAdminEvent(clientId: string, by: string, event: string): Promise<void> {
+    await this.deps.registry.appendOpsLog({
+      actor: actorOf(by),
+      action: event,
+      clientId,
+      reason: null,
+      outcome: 'success',
+      details: { via: 'portal' },
+    });
+  }
+}

@@ -1,0 +1,133 @@
+import express from 'express';
+import helmet from 'helmet';
+import { rateLimit } from 'express-rate-limit';
+import { fileURLToPath } from 'node:url';
+import { isFleetError } from '@agent-fleet/kernel/fleet-error';
+import type { PortalContext } from '../portal-context.ts';
+import { PageError, notFound } from './page-error.ts';
+import { renderPage } from './render.ts';
+import { loadSessions } from './request-state.ts';
+import { activityRoutes } from './routes-activity.ts';
+import { approvalRoutes } from './routes-approvals.ts';
+import { controlRoutes } from './routes-controls.ts';
+import { identityRoutes } from './routes-identity.ts';
+
+const STATIC = fileURLToPath(new URL('../static/', import.meta.url));
+/** Big enough for an edited email body (each field has its own, smaller limit that names it). */
+const FORM_LIMIT = '256kb';
+
+/** Body-parser refusals as the portal's 400 (the form as a whole: no single field is to blame). */
+function bodyError(error: unknown): PageError | null {
+  const type = (error as { type?: unknown }).type;
+  if (type === 'entity.too.large')
+    return new PageError(
+      400,
+      'The form is too large',
+      `form: larger than ${FORM_LIMIT}; nothing was changed.`,
+      'form',
+    );
+  if (
+    type === 'entity.parse.failed' ||
+    type === 'parameters.too.many' ||
+    type === 'charset.unsupported' ||
+    type === 'encoding.unsupported'
+  ) {
+    return new PageError(
+      400,
+      'The form could not be read',
+      'form: it is malformed; nothing was changed.',
+      'form',
+    );
+  }
+  return null;
+}
+
+function toPageError(error: unknown): PageError | null {
+  if (error instanceof PageError) return error;
+  const body = bodyError(error);
+  if (body) return body;
+  if (isFleetError(error) && (error.code === 'unavailable' || error.code === 'timeout')) {
+    return new PageError(
+      503,
+      'The agent cannot be reached',
+      'The agent did not answer just now (it may be stopped or restarting). Nothing was changed; try again in a minute.',
+    );
+  }
+  if (isFleetError(error) && error.code === 'not_found') return notFound();
+  return null;
+}
+
+/**
+ * The portal's express app: strict CSP (scripts and styles from this origin only, no inline script), no
+ * framing, no referrer to other sites, sessions resolved on every page, and one error handler that renders pages.
+ */
+export function createPortalApp(context: PortalContext, options: { behindProxy: boolean }): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  if (options.behindProxy) app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'none'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'"],
+          connectSrc: ["'self'"],
+          formAction: ["'self'"],
+          frameAncestors: ["'none'"],
+          baseUri: ["'none'"],
+          objectSrc: ["'none'"],
+        },
+      },
+      // same-origin, not no-referrer: with no-referrer browsers send `Origin: null` on form posts, which the CSRF check refuses.
+      referrerPolicy: { policy: 'same-origin' },
+      strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: false },
+    }),
+  );
+  app.get('/healthz', (_request, response) => {
+    response.json({ status: 'ok' });
+  });
+  app.get('/favicon.ico', (_request, response) => {
+    response.status(204).end();
+  });
+  app.use('/static', express.static(STATIC, { index: false, maxAge: '1h', fallthrough: false }));
+  app.use(rateLimit({ windowMs: 60_000, limit: 600, standardHeaders: 'draft-8', legacyHeaders: false }));
+  app.use(express.urlencoded({ extended: false, limit: FORM_LIMIT, parameterLimit: 20 }));
+  app.use(loadSessions(context));
+  app.use(identityRoutes(context));
+  app.use(approvalRoutes(context));
+  app.use(controlRoutes(context));
+  app.use(activityRoutes(context));
+  app.use((_request, _response, next) => next(notFound()));
+  app.use(
+    (error: unknown, request: express.Request, response: express.Response, _next: express.NextFunction) => {
+      if (response.headersSent) {
+        context.logger.error('portal response failed after it began', { error, path: request.path });
+        response.destroy();
+        return;
+      }
+      const page = toPageError(error);
+      if (!page) context.logger.error('portal request failed', { error, path: request.path });
+      const status = page?.status ?? 500;
+      const title = page?.title ?? 'Something went wrong';
+      const message =
+        page?.message ??
+        'The portal could not do that. Nothing was changed; try again, and tell the agency if it persists.';
+      if (request.path.startsWith('/webauthn/')) {
+        response.status(status).json({ error: message });
+        return;
+      }
+      if (response.locals['portal'] === undefined)
+        response.locals['portal'] = { active: null, admin: null, pre: null };
+      renderPage(context, response, 'error', { title, message, status }, status).catch(
+        (renderError: unknown) => {
+          context.logger.error('portal error page failed', { error: renderError });
+          response.status(500).type('text').send('internal error');
+        },
+      );
+    },
+  );
+  return app;
+}

@@ -1,0 +1,70 @@
+import { Eta } from 'eta';
+import type express from 'express';
+import { fileURLToPath } from 'node:url';
+import type { ClientStatusView } from '../client-gateway.ts';
+import type { PortalContext } from '../portal-context.ts';
+import { stateOf } from './request-state.ts';
+
+const VIEWS = fileURLToPath(new URL('../views/', import.meta.url));
+
+/** Auto-escaping templates: `<%= %>` escapes; `<%~ %>` is used only for layout bodies and includes. */
+const eta = new Eta({ views: VIEWS, cache: true, autoEscape: true });
+
+const WHEN = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'UTC',
+  weekday: 'short',
+  day: 'numeric',
+  month: 'short',
+  year: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+});
+
+/** Formatting helpers the templates use. */
+export const formatters = {
+  when(iso: string | null | undefined): string {
+    if (!iso) return '';
+    const date = new Date(iso);
+    return Number.isNaN(date.getTime()) ? iso : `${WHEN.format(date)} UTC`;
+  },
+  list(values: readonly string[]): string {
+    return values.length === 0 ? '(none)' : values.join(', ');
+  },
+};
+
+export interface PageModel {
+  title: string;
+  [key: string]: unknown;
+}
+
+/** Renders a page inside the layout, with the admin, the CSRF token and the kill-switch state. */
+export async function renderPage(
+  context: PortalContext,
+  response: express.Response,
+  view: string,
+  page: PageModel,
+  status = 200,
+): Promise<void> {
+  const state = stateOf(response);
+  let clientStatus: ClientStatusView | null = null;
+  if (state.admin) {
+    clientStatus = await context.gateway.status(state.admin.clientId).catch((error: unknown) => {
+      context.logger.error('portal could not read the client status', {
+        error,
+        client: state.admin?.clientId,
+      });
+      return null;
+    });
+  }
+  const session = state.active ?? state.pre;
+  const html = eta.render(view, {
+    ...page,
+    admin: state.admin,
+    csrf: session ? context.sessions.csrfToken(session) : null,
+    clientStatus,
+    path: response.req.path,
+    fmt: formatters,
+  });
+  response.status(status).type('html').send(html);
+}

@@ -1,0 +1,119 @@
+import type express from 'express';
+import type { AdminRef } from '../../ports/portal-store.ts';
+import type { LiveSession } from '../identity/sessions.ts';
+import type { PortalContext } from '../portal-context.ts';
+import { PRE_COOKIE, SESSION_COOKIE, clearSessionCookie, parseCookies, setSessionCookie } from './cookies.ts';
+import { PageError } from './page-error.ts';
+
+/** What the portal knows about the person behind a request. */
+export interface RequestState {
+  /** The signed-in session, if any. */
+  active: LiveSession | null;
+  admin: AdminRef | null;
+  /** The anonymous or enrolling session, if any. */
+  pre: LiveSession | null;
+}
+
+export function stateOf(response: express.Response): RequestState {
+  return response.locals['portal'] as RequestState;
+}
+
+type Handler = (request: express.Request, response: express.Response) => Promise<void>;
+
+/** An async route whose failures reach the error middleware. */
+export function route(handler: Handler): express.RequestHandler {
+  return (request, response, next) => {
+    handler(request, response).catch(next);
+  };
+}
+
+/**
+ * Resolves both session cookies. A signed-in admin no longer in the client's config loses every session
+ * and credential here, on their next request.
+ */
+export function loadSessions(context: PortalContext): express.RequestHandler {
+  return (request, response, next) => {
+    resolveSessions(context, request, response).then(() => next(), next);
+  };
+}
+
+async function resolveSessions(
+  context: PortalContext,
+  request: express.Request,
+  response: express.Response,
+): Promise<void> {
+  {
+    const cookies = parseCookies(request.headers.cookie);
+    const state: RequestState = { active: null, admin: null, pre: null };
+    const active = await context.sessions.resolve(cookies.get(SESSION_COOKIE));
+    if (active?.record.stage === 'active' && active.record.clientId && active.record.email) {
+      const admin = { clientId: active.record.clientId, email: active.record.email };
+      if ((await context.gateway.admins(admin.clientId)).includes(admin.email)) {
+        state.active = active;
+        state.admin = admin;
+      } else {
+        await context.store.forgetAdmin(admin);
+        context.logger.warn('portal admin no longer in the client config: sessions and credentials removed', {
+          client: admin.clientId,
+        });
+      }
+    }
+    if (!state.active && cookies.has(SESSION_COOKIE)) clearSessionCookie(response, SESSION_COOKIE);
+    const pre = await context.sessions.resolve(cookies.get(PRE_COOKIE));
+    state.pre = pre && pre.record.stage !== 'active' ? pre : null;
+    response.locals['portal'] = state;
+    response.setHeader('Cache-Control', 'no-store');
+  }
+}
+
+/** The anonymous session a sign-in or enrolment page needs (for its CSRF token and WebAuthn challenge). */
+export async function ensurePre(context: PortalContext, response: express.Response): Promise<LiveSession> {
+  const state = stateOf(response);
+  if (state.pre) return state.pre;
+  const pre = await context.sessions.start('anonymous', null);
+  setSessionCookie(response, PRE_COOKIE, pre.token);
+  state.pre = pre;
+  return pre;
+}
+
+/** Pages and actions of a signed-in admin: others go to the sign-in page, and nothing happens. */
+export function requireActive(
+  request: express.Request,
+  response: express.Response,
+  next: express.NextFunction,
+): void {
+  if (stateOf(response).active) {
+    next();
+    return;
+  }
+  const next_ =
+    request.method === 'GET' && request.originalUrl.length < 700
+      ? `?next=${encodeURIComponent(request.originalUrl)}`
+      : '';
+  response.redirect(303, `/sign-in${next_}`);
+}
+
+/**
+ * Every state change carries the session's CSRF token (form field `_csrf`, or header `x-csrf-token` for
+ * the WebAuthn calls), and must come from the portal's own origin when the browser says where it came from.
+ */
+export function requireCsrf(context: PortalContext, which: 'active' | 'pre'): express.RequestHandler {
+  return (request, response, next) => {
+    const state = stateOf(response);
+    const session = which === 'active' ? state.active : state.pre;
+    const origin = request.headers.origin;
+    const presented =
+      (request.body as Record<string, unknown> | undefined)?.['_csrf'] ?? request.headers['x-csrf-token'];
+    if (
+      !session ||
+      (origin !== undefined && origin !== context.publicUrl()) ||
+      !context.sessions.csrfValid(session, presented)
+    ) {
+      next(
+        new PageError(403, 'This form has expired', 'Nothing was changed. Reload the page and try again.'),
+      );
+      return;
+    }
+    next();
+  };
+}

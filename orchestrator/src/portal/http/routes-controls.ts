@@ -1,0 +1,109 @@
+import express from 'express';
+import { z } from 'zod';
+import { isFleetError } from '@agent-fleet/kernel/fleet-error';
+import type { PortalContext } from '../portal-context.ts';
+import { csrfField, parseForm, requiredText } from './forms.ts';
+import { PageError, notFound } from './page-error.ts';
+import { renderPage } from './render.ts';
+import { requireActive, requireCsrf, route, stateOf } from './request-state.ts';
+
+const reasonForm = z.object({ _csrf: csrfField, reason: requiredText(500) }).strict();
+const supportForm = z
+  .object({ _csrf: csrfField, decision: z.enum(['approve', 'deny'], { error: 'must be approve or deny' }) })
+  .strict();
+const GRANT_ID = /^sg-[a-f0-9]{16}$/;
+
+function adminOf(response: express.Response): { clientId: string; email: string } {
+  const admin = stateOf(response).admin;
+  if (!admin) throw notFound();
+  return admin;
+}
+
+/** Expected refusals (already killed, not killed, grant no longer pending) as a page saying nothing changed. */
+function refusal(error: unknown): never {
+  if (isFleetError(error) && error.code === 'not_found') throw notFound();
+  if (isFleetError(error) && (error.code === 'conflict' || error.code === 'forbidden')) {
+    throw new PageError(409, 'Nothing was changed', error.message);
+  }
+  throw error;
+}
+
+/** The kill switch, revive, and support-access decisions. */
+export function controlRoutes(context: PortalContext): express.Router {
+  const router = express.Router();
+  router.use(['/kill', '/revive', '/support'], requireActive);
+  router.get(
+    '/kill',
+    route(async (_request, response) => renderPage(context, response, 'kill', { title: 'Stop the agent' })),
+  );
+  router.post(
+    '/kill',
+    requireCsrf(context, 'active'),
+    route(async (request, response) => {
+      const form = parseForm(reasonForm, request.body);
+      const admin = adminOf(response);
+      await context.gateway.kill(admin.clientId, form.reason, admin.email).catch(refusal);
+      await renderPage(context, response, 'done', {
+        title: 'The agent is stopped',
+        message:
+          'The agent is stopped: its access is revoked and its container is stopped. The agency has been notified.',
+        detail: 'It stays stopped until someone revives it.',
+        tone: 'blocked',
+      });
+    }),
+  );
+  router.get(
+    '/revive',
+    route(async (_request, response) =>
+      renderPage(context, response, 'revive', { title: 'Revive the agent' }),
+    ),
+  );
+  router.post(
+    '/revive',
+    requireCsrf(context, 'active'),
+    route(async (request, response) => {
+      const form = parseForm(reasonForm, request.body);
+      const admin = adminOf(response);
+      await context.gateway.revive(admin.clientId, form.reason, admin.email).catch(refusal);
+      await renderPage(context, response, 'done', {
+        title: 'The agent is running again',
+        message: 'The agent is running again with fresh access. The agency has been notified.',
+      });
+    }),
+  );
+  router.get(
+    '/support',
+    route(async (_request, response) => {
+      const admin = adminOf(response);
+      const requests = await context.gateway.supportRequests(admin.clientId);
+      await renderPage(context, response, 'support', {
+        title: 'Support access',
+        requests: [...requests].reverse(),
+      });
+    }),
+  );
+  router.post(
+    '/support/:grantId',
+    requireCsrf(context, 'active'),
+    route(async (request, response) => {
+      const grantId = String(request.params['grantId']);
+      if (!GRANT_ID.test(grantId)) throw notFound();
+      const form = parseForm(supportForm, request.body);
+      const admin = adminOf(response);
+      const grant = await context.gateway
+        .decideSupport(admin.clientId, grantId, form.decision, admin.email)
+        .catch(refusal);
+      const message =
+        form.decision === 'approve'
+          ? `${grant.member} can read your data until ${grant.expiresAt ?? 'the grant ends'} (UTC), for incident ${grant.incident}. Each use is logged.`
+          : `Denied: ${grant.member} has no access.`;
+      await renderPage(context, response, 'done', {
+        title: form.decision === 'approve' ? 'Access approved' : 'Access denied',
+        message,
+        back: '/support',
+        backText: 'Back to support access',
+      });
+    }),
+  );
+  return router;
+}

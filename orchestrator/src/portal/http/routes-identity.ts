@@ -1,0 +1,157 @@
+import express from 'express';
+import { rateLimit } from 'express-rate-limit';
+import { z } from 'zod';
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
+import type { PortalContext } from '../portal-context.ts';
+import { SESSION_COOKIE, clearSessionCookie } from './cookies.ts';
+import { csrfField, nextPath, parseForm } from './forms.ts';
+import { PageError } from './page-error.ts';
+import { renderPage } from './render.ts';
+import { ensurePre, requireActive, requireCsrf, route, stateOf } from './request-state.ts';
+import { enrolmentRoutes } from './routes-enrolment.ts';
+import { signIn } from './sign-in.ts';
+
+const codeForm = z
+  .object({
+    _csrf: csrfField,
+    email: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .min(3, 'is required')
+      .max(254, 'is limited to 254 characters')
+      .email('must be an email address'),
+    code: z
+      .string()
+      .trim()
+      .regex(/^[0-9]{6}$/, 'must be the 6 digits your app shows'),
+    next: nextPath,
+  })
+  .strict();
+const passkeyBody = z
+  .object({ response: z.looseObject({ id: z.string().max(1000) }), next: nextPath })
+  .strict();
+const signOutForm = z.object({ _csrf: csrfField }).strict();
+
+const NOTICES: Record<string, string> = {
+  'signed-out': 'You are signed out.',
+  ended: 'Your session ended. Sign in again to continue.',
+};
+
+/** Sign-in (passkey, or a TOTP code), sign-out and enrolment. */
+export function identityRoutes(context: PortalContext): express.Router {
+  const router = express.Router();
+  // Per address, on top of the per-admin TOTP lockout: slows down guessing across many addresses.
+  const limiter = rateLimit({
+    windowMs: 60_000,
+    limit: 30,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+  });
+  const json = express.json({ limit: '64kb' });
+
+  router.get(
+    '/',
+    route(async (_request, response) => {
+      response.redirect(303, stateOf(response).active ? '/approvals' : '/sign-in');
+    }),
+  );
+  router.get(
+    '/sign-in',
+    route(async (request, response) => {
+      if (stateOf(response).active) {
+        response.redirect(303, '/approvals');
+        return;
+      }
+      await ensurePre(context, response);
+      const next = nextPath.safeParse(request.query['next']);
+      const notice =
+        typeof request.query['notice'] === 'string' ? NOTICES[request.query['notice']] : undefined;
+      await renderPage(context, response, 'sign-in', {
+        title: 'Sign in',
+        webauthn: true,
+        next: next.success ? next.data : undefined,
+        message: notice,
+      });
+    }),
+  );
+  router.post(
+    '/sign-in/code',
+    limiter,
+    requireCsrf(context, 'pre'),
+    route(async (request, response) => {
+      const form = parseForm(codeForm, request.body);
+      const outcome = await context.totp.signIn(form.email, form.code);
+      const stillAdmin =
+        outcome.ok && (await context.gateway.admins(outcome.admin.clientId)).includes(outcome.admin.email);
+      if (outcome.ok && stillAdmin) {
+        await signIn(context, response, outcome.admin, 'portal-sign-in-code');
+        response.redirect(303, form.next ?? '/approvals');
+        return;
+      }
+      const lockedUntil = outcome.ok ? null : outcome.lockedUntil;
+      const error = lockedUntil
+        ? `Too many wrong codes for this address: codes are refused until ${lockedUntil.toISOString().slice(11, 16)} UTC. Your passkey still works.`
+        : 'That code did not work. Check the address and enter the code your app shows now.';
+      await renderPage(
+        context,
+        response,
+        'sign-in',
+        { title: 'Sign in', webauthn: true, next: form.next, email: form.email, error },
+        lockedUntil ? 429 : 401,
+      );
+    }),
+  );
+  router.post(
+    '/webauthn/sign-in/options',
+    limiter,
+    json,
+    requireCsrf(context, 'pre'),
+    route(async (_request, response) => {
+      const pre = stateOf(response).pre;
+      if (!pre) throw new PageError(403, 'Session ended', 'Reload the page.');
+      response.json(await context.passkeys.authenticationOptions(pre));
+    }),
+  );
+  router.post(
+    '/webauthn/sign-in',
+    limiter,
+    json,
+    requireCsrf(context, 'pre'),
+    route(async (request, response) => {
+      const body = passkeyBody.safeParse(request.body);
+      const pre = stateOf(response).pre;
+      if (!body.success || !pre)
+        throw new PageError(400, 'Bad request', 'The passkey answer was not understood.', 'response');
+      const admin = await context.passkeys.authenticate(
+        pre,
+        body.data.response as unknown as AuthenticationResponseJSON,
+      );
+      if (!admin || !(await context.gateway.admins(admin.clientId)).includes(admin.email)) {
+        throw new PageError(
+          401,
+          'Not signed in',
+          'This passkey is not known here, or no longer valid. Use another one or a code from your app.',
+        );
+      }
+      await signIn(context, response, admin, 'portal-sign-in-passkey');
+      response.json({ redirect: body.data.next ?? '/approvals' });
+    }),
+  );
+  router.post(
+    '/sign-out',
+    requireActive,
+    requireCsrf(context, 'active'),
+    route(async (request, response) => {
+      parseForm(signOutForm, request.body);
+      const state = stateOf(response);
+      if (state.active) await context.sessions.end(state.active);
+      if (state.admin)
+        await context.gateway.recordAdminEvent(state.admin.clientId, state.admin.email, 'portal-sign-out');
+      clearSessionCookie(response, SESSION_COOKIE);
+      response.redirect(303, '/sign-in?notice=signed-out');
+    }),
+  );
+  router.use(enrolmentRoutes(context, limiter, json));
+  return router;
+}

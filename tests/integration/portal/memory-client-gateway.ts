@@ -1,0 +1,233 @@
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import type {
+  ApprovalDecision,
+  ApprovalDetail,
+  AuditEvent,
+  AuditFilter,
+  ClientGateway,
+  ClientStatusView,
+  DailySummary,
+  DecisionOutcome,
+  DraftMessage,
+  SupportRequest,
+} from '../../../orchestrator/src/portal/client-gateway.ts';
+
+interface ClientState {
+  admins: string[];
+  killed: boolean;
+  reason: string | null;
+  approvals: Map<string, ApprovalDetail>;
+  support: SupportRequest[];
+  audit: AuditEvent[];
+}
+
+/**
+ * The portal's gateway as a test double (phase 1: the real agent comes later). It keeps what the portal
+ * did (decisions, sent drafts, kills, exports, admin events) so that tests can assert the effects, and
+ * follows the agent's rules: unknown id → not_found, decided or expired → conflict, an edit to a blocked
+ * recipient → executed as `blocked`.
+ */
+export class MemoryClientGateway implements ClientGateway {
+  readonly clients = new Map<string, ClientState>();
+  readonly sent: {
+    clientId: string;
+    approvalId: string;
+    draft: Pick<DraftMessage, 'to' | 'cc' | 'subject' | 'body'>;
+    by: string;
+  }[] = [];
+  readonly events: { clientId: string; by: string; event: string }[] = [];
+  readonly exports: { clientId: string; format: string; by: string }[] = [];
+  readonly blockedRecipients = new Set<string>(['attacker@evil.example']);
+  now: () => Date = () => new Date();
+
+  addClient(clientId: string, admins: string[]): ClientState {
+    const state: ClientState = {
+      admins: admins.map((a) => a.toLowerCase()),
+      killed: false,
+      reason: null,
+      approvals: new Map(),
+      support: [],
+      audit: [],
+    };
+    this.clients.set(clientId, state);
+    return state;
+  }
+
+  addApproval(
+    clientId: string,
+    approval: Partial<ApprovalDetail> & { id: string; draft: DraftMessage },
+  ): ApprovalDetail {
+    const now = this.now();
+    const full: ApprovalDetail = {
+      state: 'pending',
+      action: 'mail.send',
+      recipients: approval.draft.to,
+      subject: approval.draft.subject,
+      reasons: ['new recipient outside the allow-list'],
+      createdAt: new Date(now.getTime() - 3_600_000).toISOString(),
+      expiresAt: new Date(now.getTime() + 47 * 3_600_000).toISOString(),
+      arguments: { kind: 'mail.send', ...approval.draft },
+      thread: [],
+      decision: null,
+      ...approval,
+    };
+    this.client(clientId).approvals.set(full.id, full);
+    return full;
+  }
+
+  private client(clientId: string): ClientState {
+    const state = this.clients.get(clientId);
+    if (!state) throw new FleetError('not_found', `no client ${clientId}`);
+    return state;
+  }
+
+  async admins(clientId: string): Promise<string[]> {
+    return [...(this.clients.get(clientId)?.admins ?? [])];
+  }
+
+  async status(clientId: string): Promise<ClientStatusView> {
+    const state = this.client(clientId);
+    return { killed: state.killed, reason: state.reason };
+  }
+
+  async listApprovals(clientId: string) {
+    return [...this.client(clientId).approvals.values()].filter(
+      (a) => a.state === 'pending' || a.state === 'expired',
+    );
+  }
+
+  async getApproval(clientId: string, approvalId: string): Promise<ApprovalDetail | null> {
+    return this.clients.get(clientId)?.approvals.get(approvalId) ?? null;
+  }
+
+  async decide(
+    clientId: string,
+    approvalId: string,
+    decision: ApprovalDecision,
+    by: string,
+  ): Promise<DecisionOutcome> {
+    const approval = this.client(clientId).approvals.get(approvalId);
+    if (!approval) throw new FleetError('not_found', `no approval ${approvalId}`);
+    if (approval.state !== 'pending' || Date.parse(approval.expiresAt) <= this.now().getTime()) {
+      throw new FleetError(
+        'conflict',
+        `approval ${approvalId} is ${approval.state === 'pending' ? 'expired' : approval.state}`,
+      );
+    }
+    const at = this.now().toISOString();
+    if (decision.decision === 'reject') {
+      approval.state = 'rejected';
+      approval.decision = { outcome: 'reject', by, at, reason: decision.reason };
+      return { state: 'rejected', execution: 'none' };
+    }
+    const draft = decision.decision === 'edit' ? decision.draft : approval.draft!;
+    approval.state = decision.decision === 'edit' ? 'edited' : 'approved';
+    approval.decision = { outcome: decision.decision, by, at, reason: null };
+    if ([...draft.to, ...draft.cc].some((address) => this.blockedRecipients.has(address)))
+      return { state: approval.state, execution: 'blocked' };
+    this.sent.push({
+      clientId,
+      approvalId,
+      draft: { to: draft.to, cc: draft.cc, subject: draft.subject, body: draft.body },
+      by,
+    });
+    return { state: approval.state, execution: 'done' };
+  }
+
+  async kill(clientId: string, reason: string, by: string): Promise<void> {
+    const state = this.client(clientId);
+    state.killed = true;
+    state.reason = reason;
+    this.events.push({ clientId, by, event: 'kill' });
+  }
+
+  async revive(clientId: string, reason: string, by: string): Promise<void> {
+    const state = this.client(clientId);
+    if (!state.killed) throw new FleetError('conflict', `${clientId} is not killed; nothing to revive`);
+    state.killed = false;
+    state.reason = null;
+    this.events.push({ clientId, by, event: `revive: ${reason}` });
+  }
+
+  async supportRequests(clientId: string): Promise<SupportRequest[]> {
+    return this.client(clientId).support.map((request) => ({ ...request }));
+  }
+
+  async decideSupport(
+    clientId: string,
+    grantId: string,
+    decision: 'approve' | 'deny',
+    by: string,
+  ): Promise<SupportRequest> {
+    const request = this.clients.get(clientId)?.support.find((candidate) => candidate.id === grantId);
+    if (!request) throw new FleetError('not_found', `no support grant ${grantId}`);
+    if (request.state !== 'pending')
+      throw new FleetError(
+        'conflict',
+        `grant ${grantId} is ${request.state}; only a pending grant can be decided`,
+      );
+    if (decision === 'approve') {
+      request.state = 'active';
+      request.approvedBy = by;
+      request.expiresAt = new Date(this.now().getTime() + request.hours * 3_600_000).toISOString();
+    } else {
+      request.state = 'revoked';
+    }
+    return { ...request };
+  }
+
+  async auditTimeline(clientId: string, filter: AuditFilter): Promise<AuditEvent[]> {
+    return this.client(clientId)
+      .audit.filter((event) => !filter.types?.length || filter.types.includes(event.type))
+      .filter(
+        (event) =>
+          (!filter.since || Date.parse(event.at) >= filter.since.getTime()) &&
+          (!filter.until || Date.parse(event.at) < filter.until.getTime()),
+      )
+      .sort((a, b) => b.seq - a.seq)
+      .slice(0, filter.limit);
+  }
+
+  async exportAudit(
+    clientId: string,
+    format: 'csv' | 'jsonl',
+    sink: NodeJS.WritableStream,
+    _range: { since?: Date; until?: Date },
+    by: string,
+  ): Promise<void> {
+    const events = this.client(clientId).audit;
+    this.exports.push({ clientId, format, by });
+    if (format === 'csv') {
+      sink.write('seq,timestamp,action_type,actor,target,result\n');
+      for (const e of events)
+        sink.write(`${e.seq},${e.at},${e.type},${e.actor},${e.target ?? ''},${e.result}\n`);
+    } else {
+      for (const e of events)
+        sink.write(
+          `${JSON.stringify({ seq: e.seq, timestamp: e.at, action_type: e.type, actor: e.actor, target: e.target, result: e.result })}\n`,
+        );
+    }
+  }
+
+  async dailySummary(clientId: string, date: string): Promise<DailySummary> {
+    const events = this.client(clientId).audit.filter((event) => event.at.startsWith(date));
+    const count = (type: string) => events.filter((event) => event.type === type).length;
+    return {
+      date,
+      read: count('email_read'),
+      drafted: count('email_draft'),
+      sent: count('email_send'),
+      blocked: count('policy_denied'),
+      pendingApprovals: (await this.listApprovals(clientId)).filter((a) => a.state === 'pending').length,
+      decidedApprovals: count('approval_decided'),
+      expiredApprovals: count('approval_expired'),
+      anomalies: events
+        .filter((event) => event.type === 'kill')
+        .map((event) => ({ at: event.at, kind: 'kill', detail: `by ${event.actor}` })),
+    };
+  }
+
+  async recordAdminEvent(clientId: string, by: string, event: string): Promise<void> {
+    this.events.push({ clientId, by, event });
+  }
+}

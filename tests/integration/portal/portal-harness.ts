@@ -1,0 +1,71 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { createSilentLogger } from '@agent-fleet/kernel/logger';
+import { openPgliteExecutor } from '../../../orchestrator/src/adapters/pglite/pglite-sql-executor.ts';
+import { migrate } from '../../../orchestrator/src/adapters/sql/migrate.ts';
+import type { SqlExecutor } from '../../../orchestrator/src/adapters/sql/sql-executor.ts';
+import { SqlPortalStore } from '../../../orchestrator/src/adapters/sql/sql-portal-store.ts';
+import { loadConfig, type PortalConfig } from '../../../orchestrator/src/config.ts';
+import { startPortal, type PortalHandle } from '../../../orchestrator/src/portal/start-portal.ts';
+import { MemoryClientGateway } from './memory-client-gateway.ts';
+
+/** A clock the test moves forward (sessions, lockouts, links and TOTP steps all read it). */
+export class TestClock {
+  private offsetMs = 0;
+  now(): Date {
+    return new Date(Date.now() + this.offsetMs);
+  }
+  advance(ms: number): void {
+    this.offsetMs += ms;
+  }
+}
+
+export interface PortalHarness {
+  portal: PortalHandle;
+  gateway: MemoryClientGateway;
+  store: SqlPortalStore;
+  sql: SqlExecutor;
+  clock: TestClock;
+  home: string;
+  config: PortalConfig;
+  close(): Promise<void>;
+}
+
+/**
+ * The real portal (TLS 1.3 from the fleet CA, PGlite store, real sessions, passkeys and TOTP) over the test
+ * gateway with two clients: acme (two admins) and beta (one).
+ */
+export async function startPortalHarness(
+  overrides: Partial<PortalConfig> = {},
+  home?: string,
+): Promise<PortalHarness> {
+  const dir = home ?? (await mkdtemp(path.join(os.tmpdir(), 'fleet-portal-')));
+  const sql = await openPgliteExecutor(path.join(dir, 'registry'));
+  await migrate(sql);
+  const store = new SqlPortalStore(sql);
+  const clock = new TestClock();
+  const gateway = new MemoryClientGateway();
+  gateway.now = () => clock.now();
+  gateway.addClient('acme', ['admin@acme.com', 'second@acme.com']);
+  gateway.addClient('beta', ['boss@beta.com']);
+  const config: PortalConfig = {
+    ...loadConfig({ AGENT_FLEET_HOME: dir, PORTAL_PORT: '0' }).portal,
+    ...overrides,
+  };
+  const portal = await startPortal({ config, store, gateway, clock, logger: createSilentLogger() });
+  return {
+    portal,
+    gateway,
+    store,
+    sql,
+    clock,
+    home: dir,
+    config,
+    async close() {
+      await portal.close();
+      await sql.close();
+      if (!home) await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
