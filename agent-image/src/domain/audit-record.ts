@@ -1,6 +1,7 @@
+import { AUDIT_RECORD_FIELDS } from '@agent-fleet/kernel/audit-export-format';
 import { GENESIS_HASH, canonicalJson, sha256Hex } from '@agent-fleet/kernel/canonical-json';
 
-export { GENESIS_HASH, canonicalJson, sha256Hex };
+export { AUDIT_RECORD_FIELDS, GENESIS_HASH, canonicalJson, sha256Hex };
 
 /**
  * The audit record shared by the agent (which writes it) and the orchestrator (which verifies and exports
@@ -165,21 +166,6 @@ export function validateAuditEntry(entry: AuditEntry): string[] {
   return problems;
 }
 
-/** Every field of a stored record, in the order exports present them. */
-export const AUDIT_RECORD_FIELDS = [
-  'seq',
-  'timestamp',
-  'action_type',
-  'actor',
-  'target',
-  'parameters',
-  'approval_status',
-  'approved_by',
-  'result',
-  'content_hash',
-  'prev_hash',
-  'hash',
-] as const;
 
 /** Parses a decrypted record from storage (untrusted: the file may have been edited). */
 export function parseAuditRecord(value: unknown): { ok: true; record: AuditRecord } | { ok: false; problems: string[] } {
@@ -194,130 +180,4 @@ export function parseAuditRecord(value: unknown): { ok: true; record: AuditRecor
   const known = new Set<string>(AUDIT_RECORD_FIELDS);
   for (const key of Object.keys(candidate)) if (!known.has(key)) problems.push(`unknown field "${key}"`);
   return problems.length === 0 ? { ok: true, record: candidate } : { ok: false, problems };
-}
-
-/**
- * How a chain is broken. `seq` names the first record the break concerns:
- * - `edited`: record `seq` no longer matches its own hash, or its successor's link to it;
- * - `gap`: record `seq` is missing (deleted);
- * - `reordered`: record `seq` appears after a later record;
- * - `duplicate`: record `seq` appears twice;
- * - `truncated`: the log ends before the checkpoint; `seq` is the first missing record;
- * - `rewritten`: the record at the checkpoint's seq has a different hash;
- * - `undecryptable`: ciphertext or envelope of record `seq` fails authentication (set by storage);
- * - `malformed`: record `seq` decrypts but is not a valid record (set by storage).
- */
-export type ChainBreakKind =
-  | 'edited'
-  | 'gap'
-  | 'reordered'
-  | 'duplicate'
-  | 'truncated'
-  | 'rewritten'
-  | 'undecryptable'
-  | 'malformed';
-
-export interface ChainBreak {
-  kind: ChainBreakKind;
-  seq: number;
-  message: string;
-}
-
-export type ChainVerification =
-  | { ok: true; count: number; head: AuditCheckpoint | null }
-  | { ok: false; count: number; break: ChainBreak };
-
-/**
- * Verifies a chain record by record, so a whole log never has to be held in memory. After the first
- * break it keeps reading only to tell a deleted record from one that was moved later.
- */
-export class ChainVerifier {
-  private previous: AuditCheckpoint | null;
-  private expectedSeq: number;
-  private count = 0;
-  private firstBreak: ChainBreak | null = null;
-  private readonly seenHashes = new Map<number, string>();
-  private readonly expectedHead: AuditCheckpoint | null;
-  private hashAtCheckpoint: string | undefined;
-
-  /**
-   * `expectedHead`: the last checkpoint taken outside the container. `anchor`: the record before the
-   * first one pushed, when verifying from the middle of a log.
-   */
-  constructor(options: { expectedHead?: AuditCheckpoint | null; anchor?: AuditCheckpoint | null } = {}) {
-    this.previous = options.anchor ?? null;
-    this.expectedSeq = this.previous === null ? 1 : this.previous.seq + 1;
-    this.expectedHead = options.expectedHead ?? null;
-  }
-
-  /** Records a break found outside the chain logic (decryption or parsing), if it is the first. */
-  fail(kind: ChainBreakKind, seq: number, message: string): void {
-    this.firstBreak ??= { kind, seq, message };
-  }
-
-  push(record: AuditRecord): void {
-    this.count++;
-    if (this.firstBreak !== null) {
-      if (this.firstBreak.kind === 'gap' && record.seq === this.firstBreak.seq) {
-        this.firstBreak = {
-          kind: 'reordered',
-          seq: record.seq,
-          message: `record ${record.seq} appears after a later record`,
-        };
-      }
-      return;
-    }
-    if (hashRecord(record) !== record.hash) {
-      this.fail('edited', record.seq, `record ${record.seq} does not match its hash`);
-      return;
-    }
-    if (record.seq !== this.expectedSeq) {
-      if (record.seq > this.expectedSeq) {
-        this.fail('gap', this.expectedSeq, `record ${this.expectedSeq} is missing (found ${record.seq} after ${this.expectedSeq - 1})`);
-      } else if (this.seenHashes.get(record.seq) === record.hash) {
-        this.fail('duplicate', record.seq, `record ${record.seq} appears twice`);
-      } else {
-        this.fail('reordered', record.seq, `record ${record.seq} appears after record ${this.expectedSeq - 1}`);
-      }
-      return;
-    }
-    const expectedPrev = this.previous === null ? GENESIS_HASH : this.previous.hash;
-    if (record.prev_hash !== expectedPrev) {
-      const culprit = this.previous === null ? record.seq : this.previous.seq;
-      this.fail('edited', culprit, `record ${record.seq} does not chain to record ${culprit}: one of them was altered`);
-      return;
-    }
-    if (record.seq === this.expectedHead?.seq) this.hashAtCheckpoint = record.hash;
-    this.seenHashes.set(record.seq, record.hash);
-    // Only a recent window is kept: enough to tell a duplicated record from a reordered one.
-    if (this.seenHashes.size > 4096) this.seenHashes.delete(this.seenHashes.keys().next().value as number);
-    this.previous = { seq: record.seq, hash: record.hash };
-    this.expectedSeq = record.seq + 1;
-  }
-
-  /** The verdict, including the comparison with the checkpoint given to the constructor. */
-  finish(): ChainVerification {
-    const head = this.expectedHead;
-    if (this.firstBreak === null && head !== null) {
-      const lastSeq = this.previous?.seq ?? 0;
-      if (lastSeq < head.seq) {
-        this.fail('truncated', lastSeq + 1, `log ends at record ${lastSeq} but the checkpoint is at record ${head.seq}`);
-      } else if (this.hashAtCheckpoint !== undefined && this.hashAtCheckpoint !== head.hash) {
-        this.fail('rewritten', head.seq, `record ${head.seq} differs from the checkpoint`);
-      }
-    }
-    if (this.firstBreak !== null) return { ok: false, count: this.count, break: this.firstBreak };
-    return { ok: true, count: this.count, head: this.previous };
-  }
-}
-
-/** Verifies a whole chain held in memory. */
-export function verifyChain(
-  records: Iterable<AuditRecord>,
-  expectedHead?: AuditCheckpoint | null,
-  anchor: AuditCheckpoint | null = null,
-): ChainVerification {
-  const verifier = new ChainVerifier({ expectedHead, anchor });
-  for (const record of records) verifier.push(record);
-  return verifier.finish();
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import type { AuditRecord } from '../../../agent-image/src/domain/audit-record.ts';
-import { AUDIT_CSV_COLUMNS, csvCell } from '../../../agent-image/src/services/audit-log/audit-export.ts';
+import { AUDIT_CSV_COLUMNS, csvCell } from '@agent-fleet/kernel/audit-export-format';
 import { AuditLog } from '../../../agent-image/src/services/audit-log/audit-log.ts';
 import { dataKey, temporaryDirectory } from './helpers.ts';
 

@@ -1,16 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  GENESIS_HASH,
-  canonicalJson,
-  chainRecord,
-  hashRecord,
-  parseAuditRecord,
-  validateAuditEntry,
-  verifyChain,
-  type AuditEntry,
-  type AuditRecord,
-} from '../../../agent-image/src/domain/audit-record.ts';
+import { GENESIS_HASH, canonicalJson, chainRecord, hashRecord, parseAuditRecord, validateAuditEntry, type AuditEntry, type AuditRecord } from '../../../agent-image/src/domain/audit-record.ts';
+import { verifyChain } from '../../../agent-image/src/domain/audit-chain.ts';
 
 function entry(index: number): AuditEntry {
   return {

@@ -1,21 +1,12 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  ChainVerifier,
-  GENESIS_HASH,
-  chainRecord,
-  hashRecord,
-  validateAuditEntry,
-  type AuditCheckpoint,
-  type AuditEntry,
-  type AuditRecord,
-  type ChainVerification,
-} from '../../domain/audit-record.ts';
+import { GENESIS_HASH, chainRecord, hashRecord, validateAuditEntry, type AuditCheckpoint, type AuditEntry, type AuditRecord } from '../../domain/audit-record.ts';
+import { ChainVerifier, type ChainVerification } from '../../domain/audit-chain.ts';
 import type { AuditEvent } from '../../domain/audit-events.ts';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { createSilentLogger, type Logger } from '@agent-fleet/kernel/logger';
 import { decodeAuditLine, decodeAuditLineOrThrow, encodeAuditLine } from './audit-codec.ts';
-import { formatExport, type AuditExportFormat } from './audit-export.ts';
+import { formatAuditExport, type AuditExportFormat } from '@agent-fleet/kernel/audit-export-format';
 import { auditFileName, listAuditFiles, utcDay, type AuditFile } from './audit-files.ts';
 import { GroupCommitAppender } from './group-commit-appender.ts';
 import { KeyRing } from './key-ring.ts';
@@ -208,7 +199,7 @@ export class AuditLog {
         yield record;
       }
     };
-    for await (const chunk of formatExport(format, counted(this.records(range)))) {
+    for await (const chunk of formatAuditExport(format, counted(this.records(range)))) {
       if (!sink.write(chunk)) await new Promise<void>((resolve) => sink.once('drain', () => resolve()));
     }
     return count;

@@ -1,6 +1,7 @@
 import type { ApprovalStatus } from '../../domain/approval.ts';
-import type { AuditCheckpoint, ChainVerification } from '../../domain/audit-record.ts';
-import type { AuditExportFormat } from '../audit-log/audit-export.ts';
+import type { AuditCheckpoint } from '../../domain/audit-record.ts';
+import type { ChainVerification } from '../../domain/audit-chain.ts';
+import type { AuditExportFormat } from '@agent-fleet/kernel/audit-export-format';
 import type { AuditRange } from '../audit-log/audit-log.ts';
 import type { MailNotification } from '../mail-watch/mail-notification.ts';
 import type { PauseReason } from './agent-state-store.ts';

@@ -2,7 +2,7 @@ import { canonicalJson, sha256Hex } from '@agent-fleet/kernel/canonical-json';
 import type { ClientConfig } from '@agent-fleet/kernel/client-config';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import { configChanged } from '../../domain/audit-events.ts';
-import type { ChainBreak } from '../../domain/audit-record.ts';
+import type { ChainBreak } from '../../domain/audit-chain.ts';
 import type { PolicyEvaluator } from '../../domain/policy/evaluate-policy.ts';
 import type { AgentMetrics } from '../../observability/agent-metrics.ts';
 import type { SecretSource } from '../../ports/secret-source.ts';
