@@ -4,9 +4,10 @@ CLIENT ?=
 NODE := node_modules/.bin/node
 FLEET := $(NODE) orchestrator/src/cli/main.ts
 
-.PHONY: help deps system images provision status list deprovision kill reconcile service-stop test test-unit bench lint typecheck check monitoring-up monitoring-down
+.PHONY: help demo deps system images provision status list deprovision kill reconcile service-stop test test-unit bench lint typecheck check monitoring-up monitoring-down
 
 help:
+	@echo "make demo                    see the product: client demo on an emulated Gmail and model; prints the portal and an enrolment link"
 	@echo "make provision CLIENT=acme   provision a client's isolated agent (installs and builds what it needs)"
 	@echo "make status CLIENT=acme      registry, container and scrape-target state of a client"
 	@echo "make list                    every client"
@@ -35,6 +36,9 @@ images: deps system
 define require_client
 	@if [ -z "$(CLIENT)" ]; then echo "usage: make $@ CLIENT=<id>   (a DNS-1123 label such as acme)" >&2; exit 2; fi
 endef
+
+demo: images
+	@$(NODE) scripts/demo.ts
 
 provision: images
 	$(require_client)

@@ -46,6 +46,12 @@ const agentEnvSchema = z.object({
   AGENT_GRAPH_TOKEN_URL: z.url().optional(),
   /** Anthropic API base URL. Default https://api.anthropic.com. */
   AGENT_ANTHROPIC_BASE_URL: z.url().optional(),
+  /** Bullhorn OAuth server root. Default: the client's data center's (auth.bullhornstaffing.com for east). */
+  AGENT_BULLHORN_AUTH_URL: z.url().optional(),
+  /** Bullhorn REST login URL (…/rest-services/login). Default: the client's data center's. */
+  AGENT_BULLHORN_LOGIN_URL: z.url().optional(),
+  /** The client portal's origin (https), set by the orchestrator: the admins' mail links approvals there. Default: none. */
+  AGENT_PORTAL_URL: z.url().refine((value) => value.startsWith('https://'), 'must be an https:// URL').optional(),
 });
 
 export type AgentEnv = Readonly<z.output<typeof agentEnvSchema>>;

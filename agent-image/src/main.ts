@@ -46,10 +46,13 @@ async function main(): Promise<void> {
       ...(env.AGENT_GRAPH_BASE_URL === undefined ? {} : { graphBaseUrl: env.AGENT_GRAPH_BASE_URL }),
       ...(env.AGENT_GRAPH_TOKEN_URL === undefined ? {} : { graphTokenUrl: env.AGENT_GRAPH_TOKEN_URL }),
       ...(env.AGENT_ANTHROPIC_BASE_URL === undefined ? {} : { anthropicBaseUrl: env.AGENT_ANTHROPIC_BASE_URL }),
+      ...(env.AGENT_BULLHORN_AUTH_URL === undefined ? {} : { bullhornAuthUrl: env.AGENT_BULLHORN_AUTH_URL }),
+      ...(env.AGENT_BULLHORN_LOGIN_URL === undefined ? {} : { bullhornLoginUrl: env.AGENT_BULLHORN_LOGIN_URL }),
     }),
     syncIntervalMs: env.AGENT_SYNC_INTERVAL_SECONDS * 1000,
     sweepIntervalMs: env.AGENT_SWEEP_INTERVAL_SECONDS * 1000,
     concurrency: env.AGENT_CONCURRENCY,
+    portalUrl: env.AGENT_PORTAL_URL,
   });
 
   // The runtime implements every interface the control API depends on (ControlApi).

@@ -1,6 +1,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { egressConfigOf, egressEnvShape, egressSettingsIssues, type EgressConfig } from './config-egress.ts';
+import { agentPortalUrlOf, portalConfigOf, portalEnvShape, type PortalConfig } from './config-portal.ts';
 import { parseIpv4Cidr } from './domain/ipv4-cidr.ts';
 
 const MIB = 1024 * 1024;
@@ -97,39 +99,13 @@ const orchestratorEnvSchema = z
     RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
     /** Seconds between audit chain-head checkpoints pulled from each agent. Default 60. */
     AUDIT_CHECKPOINT_INTERVAL_SECONDS: z.coerce.number().min(0).max(3600).default(60),
-    /** Address of the client portal's listener. Default 127.0.0.1. */
-    PORTAL_HOST: z.string().min(1).default('127.0.0.1'),
-    /** Port of the client portal's listener. Default 7443. */
-    PORTAL_PORT: z.coerce.number().int().min(0).max(65535).default(7443),
-    /**
-     * The portal's address as browsers reach it, when a TLS-terminating proxy is in front (https only):
-     * the portal then serves plain HTTP to the proxy. Default: none, i.e. the portal serves TLS 1.3 itself
-     * with a certificate from the fleet CA, at https://<first of PORTAL_TLS_NAMES>:<PORTAL_PORT>.
-     */
-    PORTAL_PUBLIC_URL: z
-      .url()
-      .refine((value) => value.startsWith('https://'), 'must be an https:// URL (the portal\'s cookies are Secure)')
-      .optional(),
-    /** Names (DNS or IP) on the portal's certificate, comma-separated; the first is its host name. Default localhost. */
-    PORTAL_TLS_NAMES: z
-      .string()
-      .default('localhost')
-      .transform((value) => value.split(',').map((name) => name.trim()).filter((name) => name !== ''))
-      .refine((names) => names.length > 0 && names.every((name) => /^[A-Za-z0-9.:-]{1,253}$/.test(name)), 'must be host names or IP addresses, comma-separated'),
-    /** Minutes without a request after which a portal session ends. Default 30. */
-    PORTAL_SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
-    /** Hours after sign-in after which a portal session ends whatever its use. Default 12. */
-    PORTAL_SESSION_MAX_HOURS: z.coerce.number().int().min(1).max(24 * 7).default(12),
-    /** Failed one-time codes for one address within the lockout period before its codes are refused. Default 5. */
-    PORTAL_LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
-    /** Minutes for which an address's one-time codes are refused after too many failures. Default 15. */
-    PORTAL_LOCKOUT_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
-    /** Hours a one-tap approval link in an email stays valid (never past the approval's own expiry). Default 24. */
-    PORTAL_LINK_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 7).default(24),
+    ...portalEnvShape,
     /** Log level. Default info. */
     LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+    ...egressEnvShape,
   })
   .superRefine((env, context) => {
+    for (const issue of egressSettingsIssues(env)) context.addIssue({ code: 'custom', ...issue });
     if (env.VAULT_ADDR && !env.VAULT_TOKEN_FILE) {
       context.addIssue({ code: 'custom', path: ['VAULT_TOKEN_FILE'], message: 'is required with VAULT_ADDR' });
     }
@@ -177,6 +153,8 @@ export interface OrchestratorConfig {
     ociRuntime: string | undefined;
     healthTimeoutMs: number;
     user: string;
+    /** The portal origin agents link to in their mail (AGENT_PORTAL_URL); unknown with PORTAL_PORT=0. */
+    portalUrl: string | undefined;
   };
   reconcileIntervalMs: number;
   vault:
@@ -189,27 +167,11 @@ export interface OrchestratorConfig {
   logLevel: 'error' | 'warn' | 'info' | 'debug';
   version: string;
   portal: PortalConfig;
+  /** Agents' way out (Docker): internal networks and the allow-listing egress proxy, or open networks. */
+  egress: EgressConfig;
 }
 
-/** The client portal's settings (orchestrator/src/portal/README.md). */
-export interface PortalConfig {
-  host: string;
-  port: number;
-  /** Set when a TLS-terminating proxy is in front: the origin browsers use. Otherwise derived at listen. */
-  publicUrl: string | undefined;
-  /** 'self': TLS 1.3 with a fleet-CA certificate; 'proxy': plain HTTP behind a TLS-terminating proxy. */
-  tls: 'self' | 'proxy';
-  tlsNames: string[];
-  /** Key file and fleet CA: <AGENT_FLEET_HOME>/portal. */
-  dataDir: string;
-  sessionIdleMs: number;
-  sessionAbsoluteMs: number;
-  maxLoginFailures: number;
-  lockoutMs: number;
-  linkTtlMs: number;
-  /** Enrolment links are valid for 24 h. */
-  enrolmentTtlMs: number;
-}
+export type { PortalConfig } from './config-portal.ts';
 
 export const FLEET_VERSION = '0.1.0';
 
@@ -262,6 +224,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Orche
       ociRuntime: e.AGENT_OCI_RUNTIME,
       healthTimeoutMs: e.AGENT_HEALTH_TIMEOUT_SECONDS * 1000,
       user: '10001:10001',
+      portalUrl: agentPortalUrlOf(e),
     },
     reconcileIntervalMs: e.RECONCILE_INTERVAL_SECONDS * 1000,
     vault: e.VAULT_ADDR
@@ -278,19 +241,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Orche
     retentionDays: e.RETENTION_DAYS,
     logLevel: e.LOG_LEVEL,
     version: FLEET_VERSION,
-    portal: {
-      host: e.PORTAL_HOST,
-      port: e.PORTAL_PORT,
-      publicUrl: e.PORTAL_PUBLIC_URL === undefined ? undefined : new URL(e.PORTAL_PUBLIC_URL).origin,
-      tls: e.PORTAL_PUBLIC_URL === undefined ? ('self' as const) : ('proxy' as const),
-      tlsNames: e.PORTAL_TLS_NAMES,
-      dataDir: path.join(e.AGENT_FLEET_HOME, 'portal'),
-      sessionIdleMs: e.PORTAL_SESSION_IDLE_MINUTES * 60_000,
-      sessionAbsoluteMs: e.PORTAL_SESSION_MAX_HOURS * 3_600_000,
-      maxLoginFailures: e.PORTAL_LOGIN_MAX_FAILURES,
-      lockoutMs: e.PORTAL_LOCKOUT_MINUTES * 60_000,
-      linkTtlMs: e.PORTAL_LINK_TTL_HOURS * 3_600_000,
-      enrolmentTtlMs: 24 * 3_600_000,
-    },
+    egress: egressConfigOf(e),
+    portal: portalConfigOf(e),
   });
 }

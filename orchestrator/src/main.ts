@@ -12,7 +12,7 @@ import { startSchedules } from './services/schedules.ts';
 const config = loadConfig();
 const logger = createLogger({ service: 'orchestrator', level: config.logLevel });
 await mkdir(config.homeDir, { recursive: true, mode: 0o700 });
-const orchestrator = await createOrchestrator(config, logger);
+const orchestrator = await createOrchestrator(config, logger, { portal: true });
 
 const servers: Server[] = [
   await listenUnixSocket(createSocketApp(orchestrator, logger), config.api.socketPath),
@@ -20,7 +20,7 @@ const servers: Server[] = [
 ];
 const pidFile = path.join(config.homeDir, 'orchestrator.pid');
 await writeFile(pidFile, `${process.pid}\n`, { mode: 0o600 });
-logger.info('orchestrator started', { runtime: orchestrator.runtime.kind, socket: config.api.socketPath, api: `${config.api.host}:${config.api.port}`, home: config.homeDir });
+logger.info('orchestrator started', { runtime: orchestrator.runtime.kind, socket: config.api.socketPath, api: `${config.api.host}:${config.api.port}`, portal: orchestrator.portal?.handle.url, home: config.homeDir });
 
 const stopSchedules = startSchedules(orchestrator, logger);
 

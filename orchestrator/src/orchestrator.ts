@@ -10,13 +10,15 @@ import { kubernetesRuntimeFromConfig } from './adapters/kubernetes/kubernetes-ru
 import { FileSdScrapeTargets } from './adapters/prometheus/file-sd-scrape-targets.ts';
 import { openRegistry } from './adapters/sql/open-registry.ts';
 import { openSecretBackend, type SecretBackend } from './adapters/vault/open-secret-backend.ts';
+import type { EgressProxies } from './adapters/egress-proxy/egress-proxies.ts';
+import { composeEgress } from './compose-egress.ts';
 import type { OrchestratorConfig } from './config.ts';
 import { gatewayOf, parseIpv4Cidr } from './domain/ipv4-cidr.ts';
 import { createOrchestratorMetrics } from './observability/metrics.ts';
 import type { AgentControl } from './ports/agent-control.ts';
 import type { AgentHealthProbe } from './ports/agent-health.ts';
 import { systemClock, type Clock } from './ports/clock.ts';
-import type { ContainerRuntime } from './ports/container-runtime.ts';
+import type { ContainerRuntime, NetworkInfo } from './ports/container-runtime.ts';
 import type { ClientRecord, Registry } from './ports/registry.ts';
 import type { ScrapeTargets } from './ports/scrape-targets.ts';
 import { AgentProxyService } from './services/agent-proxy.ts';
@@ -29,7 +31,17 @@ import { ProvisionClientService } from './services/provision-client.ts';
 import { ReconcileFleetService } from './services/reconcile-fleet.ts';
 import { ReviveClientService } from './services/revive-client.ts';
 import { SupportAccessService } from './services/support-access.ts';
+import { AgentViewsService } from './services/agent-views.ts';
+import { ApprovalNoticeService } from './services/approval-notices.ts';
+import { PortalInviteService } from './services/portal-invites.ts';
+import { ServicesClientGateway } from './portal/gateway/services-client-gateway.ts';
+import { startPortal, type PortalHandle } from './portal/start-portal.ts';
 import { RotateCredentialsService } from './services/rotate-credentials.ts';
+import { composeDataLifecycle, registerDataLifecycleGauges, type DataLifecycle } from './compose-data-lifecycle.ts';
+import { composeIncidentResponse } from './compose-incidents.ts';
+import type { IncidentStore } from './ports/incident-store.ts';
+import type { IncidentResponse } from './services/incidents/incident-response.ts';
+import { unavailableIncidentStore } from './services/incidents/unavailable-incident-store.ts';
 
 /** Everything the API, the CLI and the tests call: adapters wired into services. */
 export interface Orchestrator {
@@ -50,6 +62,12 @@ export interface Orchestrator {
   agents: AgentProxyService;
   /** Per-incident, client-approved, time-limited access of the team to a client's data. */
   support: SupportAccessService;
+  /** The client portal on its own listener, its invitations and one-tap approval notices; null unless started. */
+  portal: FleetPortal | null;
+  /** Exports, encrypted backups, restores and erasures of clients' data. */
+  dataLifecycle: DataLifecycle;
+  /** The incident process: its clocks, containment, sealed evidence and the post-incident report. */
+  incidents: IncidentResponse;
   /** Deletes the data of clients closed longer ago than the retention period; returns their ids. */
   enforceRetention(): Promise<string[]>;
   metrics: MetricsRegistry;
@@ -67,6 +85,19 @@ export interface OrchestratorOverrides {
   /** How the orchestrator reaches agents' control APIs (tests observe the addresses asked for). */
   control?: AgentControl;
   health?: AgentHealthProbe;
+  /** Google's OAuth token revocation endpoint used by erasure (tests: the Gmail emulator's). */
+  googleRevokeUrl?: string;
+  /** Start the client portal on its own listener (the service does; tests ask for it). Needs the own registry. */
+  portal?: boolean;
+  /** Where incidents are kept (the registry's database). */
+  incidentStore?: IncidentStore;
+}
+
+/** The started portal with what uses its keys: enrolment invitations and one-tap approval notices. */
+export interface FleetPortal {
+  handle: PortalHandle;
+  invites: PortalInviteService;
+  notices: ApprovalNoticeService;
 }
 
 const LIVE_STATUSES = new Set<ClientRecord['status']>(['active', 'killed', 'provisioning']);
@@ -77,9 +108,11 @@ async function openContainerRuntime(
   registry: Registry,
   logger: Logger,
   commandRunner: CommandRunner | undefined,
+  egress: EgressProxies | null,
 ): Promise<ContainerRuntime> {
   if (config.runtime === 'kubernetes') return kubernetesRuntimeFromConfig(config, logger, commandRunner);
-  return new DockerContainerRuntime({ socketPath: config.dockerSocket, fleetId: await registry.fleetId() });
+  const egressProxy = egress && ((clientId: ClientId, network: Pick<NetworkInfo, 'gateway' | 'subnet'>) => egress.listen(clientId, network));
+  return new DockerContainerRuntime({ socketPath: config.dockerSocket, fleetId: await registry.fleetId(), egressProxy });
 }
 
 export async function createOrchestrator(
@@ -88,8 +121,13 @@ export async function createOrchestrator(
   overrides: OrchestratorOverrides = {},
 ): Promise<Orchestrator> {
   const clock = overrides.clock ?? systemClock;
-  const registry = overrides.registry ?? (await openRegistry({ databaseUrl: config.databaseUrl, homeDir: config.homeDir }));
-  const runtime = overrides.runtime ?? (await openContainerRuntime(config, registry, logger, overrides.commandRunner));
+  const opened = overrides.registry ? null : await openRegistry({ databaseUrl: config.databaseUrl, homeDir: config.homeDir });
+  const registry = overrides.registry ?? opened!.registry;
+  const metricsRegistry = new MetricsRegistry();
+  collectDefaultMetrics({ register: metricsRegistry });
+  // The egress proxies go with the runtime that names them to its agents: none for a runtime given from outside.
+  const egress = overrides.runtime ? null : composeEgress({ config, registry, metrics: metricsRegistry, logger });
+  const runtime = overrides.runtime ?? (await openContainerRuntime(config, registry, logger, overrides.commandRunner, egress));
   // On Kubernetes Prometheus finds agents through their ServiceMonitor or scrape annotations; the file
   // still records each agent's Service address, so status and reconcile work the same on both runtimes.
   const targets = new FileSdScrapeTargets(config.targetsFile);
@@ -97,11 +135,16 @@ export async function createOrchestrator(
   const control = overrides.control ?? new HttpAgentControl();
   const secretBackend = overrides.secretBackend ?? (await openSecretBackend(config, logger));
   const secrets = secretBackend.store;
+  // The orchestrator's listeners on a client network's gateway: the embedded Vault and the egress proxy.
+  const gatewayListeners = async (clientId: ClientId, network: Pick<NetworkInfo, 'gateway' | 'subnet'>): Promise<string> => {
+    await egress?.listen(clientId, network);
+    return secretBackend.vaultAddressForNetwork(clientId, network);
+  };
 
   const vaultAddressFor = async (clientId: ClientId): Promise<string> => {
     const subnet = (await registry.getClient(clientId))?.subnet;
     if (!subnet) throw new FleetError('conflict', `${clientId} has no network`);
-    return secretBackend.vaultAddressForNetwork(clientId, { gateway: gatewayOf(parseIpv4Cidr(subnet)) });
+    return gatewayListeners(clientId, { gateway: gatewayOf(parseIpv4Cidr(subnet)), subnet });
   };
   const introduce = (clientId: ClientId, controlAddress: string) =>
     introduceAgent({ secrets, control, vaultAddressFor, readyTimeoutMs: config.agentReadyTimeoutMs }, clientId, controlAddress);
@@ -121,12 +164,42 @@ export async function createOrchestrator(
     targets,
     clock,
     logger,
-    extension: { onPurge: (clientId) => secrets.removeClient(clientId) },
+    // Closure after the retention period: the client's backups go with its secrets and key.
+    extension: { onPurge: async (clientId) => { await lifecycle.backupStore.deleteAll(clientId); await secrets.removeClient(clientId); } },
   });
 
-  const metricsRegistry = new MetricsRegistry();
-  collectDefaultMetrics({ register: metricsRegistry });
+  const kill = new KillClientService({ config, registry, runtime, targets, secrets, control, clock, logger });
+  const revive = new ReviveClientService({ config, registry, runtime, targets, secrets, control, health, clock, logger, vaultAddressFor, introduce });
+  const agents = new AgentProxyService({ registry, runtime, secrets, control, clock, logger });
+  const support = new SupportAccessService({ registry, clock, linkIncident: (incident, clientId) => incidents.incidents.checkSupportLink(incident, clientId) });
+  const rotate = new RotateCredentialsService({ registry, runtime, secrets, logger, introduce });
+  const lifecycle = await composeDataLifecycle({
+    config, registry, runtime, targets, health, control, secretBackend, clock, logger, kill, support, vaultAddressFor, introduce,
+    portalStore: opened?.portalStore,
+    googleRevokeUrl: overrides.googleRevokeUrl,
+  });
+  // An orchestrator that stopped in the middle of a backup left that agent frozen.
+  await lifecycle.backups.thawAll();
+  let portal: FleetPortal | null = null;
+  if (overrides.portal === true) {
+    if (opened === null) throw new FleetError('invalid_input', 'the client portal needs the orchestrator’s own registry');
+    const views = new AgentViewsService({ agents, control });
+    const gateway = new ServicesClientGateway({ registry, agents, views, killer: kill, reviver: revive, support });
+    const handle = await startPortal({ config: config.portal, store: opened.portalStore, gateway, clock, logger });
+    portal = {
+      handle,
+      invites: new PortalInviteService({ registry, views, issue: (clientId, email) => handle.inviteAdmin(clientId, email) }),
+      notices: new ApprovalNoticeService({ registry, agents, views, approvalLink: handle.approvalLink, logger }),
+    };
+  }
+
   const metrics = createOrchestratorMetrics(metricsRegistry, () => registry.listClients());
+  registerDataLifecycleGauges(metricsRegistry, registry, lifecycle);
+  const incidents = await composeIncidentResponse({
+    ...{ config, registry, runtime, secretBackend, agents, support, kill, rotate, metrics: metricsRegistry, clock, logger },
+    store: overrides.incidentStore ?? opened?.incidentStore ?? unavailableIncidentStore,
+    googleRevokeUrl: overrides.googleRevokeUrl,
+  });
 
   return {
     config,
@@ -146,7 +219,7 @@ export async function createOrchestrator(
       clock,
       logger,
       metrics,
-      secrets: { store: secrets, vaultAddressForNetwork: secretBackend.vaultAddressForNetwork, introduce },
+      secrets: { store: secrets, vaultAddressForNetwork: gatewayListeners, introduce },
     }),
     deprovision,
     enforceRetention: () => enforceRetention({ registry, deprovision, clock, logger, retentionDays: config.retentionDays }),
@@ -161,13 +234,18 @@ export async function createOrchestrator(
       afterAgentStart: introduce,
       vaultAddressFor,
     }),
-    kill: new KillClientService({ config, registry, runtime, targets, secrets, control, clock, logger }),
-    revive: new ReviveClientService({ config, registry, runtime, targets, secrets, control, health, clock, logger, vaultAddressFor, introduce }),
-    rotate: new RotateCredentialsService({ registry, runtime, secrets, logger, introduce }),
+    kill,
+    revive,
+    rotate,
     secrets: new ClientSecretsService({ registry, secrets }),
-    agents: new AgentProxyService({ registry, runtime, secrets, control, clock, logger }),
-    support: new SupportAccessService({ registry, clock }),
+    agents,
+    support,
+    dataLifecycle: lifecycle,
+    incidents,
+    portal,
     async close() {
+      await portal?.handle.close();
+      await egress?.close();
       if (!overrides.secretBackend) await secretBackend.close();
       if (!overrides.registry) await registry.close();
     },

@@ -23,6 +23,20 @@ export type ScriptedReply =
 
 export type Script = (request: MessagesRequest) => ScriptedReply;
 
+/** The system prompt of a request as one string. */
+export function systemText(request: MessagesRequest): string {
+  const system = request.system;
+  if (system === undefined) return '';
+  return typeof system === 'string' ? system : system.map((block) => block.text).join('\n');
+}
+
+/** The text of a request's first (user) message. */
+export function userText(request: MessagesRequest): string {
+  const first = request.messages[0]?.content;
+  if (typeof first === 'string') return first;
+  return (first ?? []).map((block) => block.text ?? '').join('\n');
+}
+
 const VERSION_RULE = /^\d{4}-\d{2}-\d{2}$/;
 
 export class AnthropicEmulator {

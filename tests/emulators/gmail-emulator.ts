@@ -108,6 +108,16 @@ export class GmailEmulator {
     return `${this.#http.url}/token`;
   }
 
+  /** Google's token revocation endpoint (erasure revokes the grant here). */
+  get revokeUrl(): string {
+    return `${this.#http.url}/revoke`;
+  }
+
+  /** Whether a refresh token still works at the token endpoint (a revoked grant's do not). */
+  refreshTokenActive(token: string): boolean {
+    return this.#tokens.isActive(token);
+  }
+
   start(options: { host?: string; port?: number } = {}): Promise<string> {
     return this.#http.start(options);
   }
@@ -203,6 +213,7 @@ export class GmailEmulator {
   async #handle(request: EmulatorRequest): Promise<EmulatorResponse> {
     const path = request.url.pathname;
     if (path === '/token') return this.#tokens.handle(request);
+    if (path === '/revoke') return this.#tokens.revoke(request);
     if (path === '/o/oauth2/v2/auth') return this.authorizationCodes.authorize(request);
     const calendarPath = /^\/calendar\/v3(\/.*)$/.exec(path)?.[1] ?? null;
     const match = /^\/gmail\/v1\/users\/([^/]+)(\/.*)$/.exec(path);

@@ -35,6 +35,7 @@ export async function createFleetFixture(
     AGENT_HEALTH_TIMEOUT_SECONDS: '20',
     RECONCILE_INTERVAL_SECONDS: '0',
     EMBEDDED_VAULT_PORT: '0',
+    PORTAL_PORT: '0',
     ...env,
   });
   const orchestrator = await createOrchestrator(config, logger, overrides);

@@ -7,7 +7,7 @@ import { gmailScopesFor } from '@agent-fleet/kernel/provider-scopes';
 import { gatewayOf, parseIpv4Cidr } from '../../orchestrator/src/domain/ipv4-cidr.ts';
 import { AnthropicEmulator } from '../emulators/anthropic-emulator.ts';
 import { GmailEmulator } from '../emulators/gmail-emulator.ts';
-import { KNOWN, inboxScript } from './agent/agent-harness.ts';
+import { KNOWN, inboxScript, withProviderVerdict } from './agent/agent-harness.ts';
 import { createFleetFixture, docker, uniqueClientId } from '../helpers/fleet-fixture.ts';
 import { freePort, waitFor } from '../helpers/monitoring.ts';
 
@@ -84,6 +84,7 @@ describe('exactly-once sends across a SIGKILL of the agent container', () => {
         to: ['agent@acme.example'],
         subject: `Invoice ${index}`,
         text: 'Hi, we received the invoice. Thanks!',
+        headers: withProviderVerdict('gmail', { from: KNOWN }),
       });
       seeded.push(message.messageId);
     }

@@ -11,7 +11,7 @@ import { gatewayOf, parseIpv4Cidr } from '../../orchestrator/src/domain/ipv4-cid
 import { AnthropicEmulator } from '../emulators/anthropic-emulator.ts';
 import { GmailEmulator } from '../emulators/gmail-emulator.ts';
 import { GraphEmulator } from '../emulators/graph-emulator.ts';
-import { ADMIN, KNOWN, SEEDED_TYPES, inboxScript, seedInbox, type ProviderKind, type SeedMail } from './agent/agent-harness.ts';
+import { ADMIN, KNOWN, SEEDED_TYPES, inboxScript, seedInbox, withProviderVerdict, type ProviderKind, type SeedMail } from './agent/agent-harness.ts';
 import { createFleetFixture, docker, uniqueClientId, type FleetFixture } from '../helpers/fleet-fixture.ts';
 import { freePort, waitFor } from '../helpers/monitoring.ts';
 
@@ -40,7 +40,7 @@ async function gatewayMailbox(kind: ProviderKind, host: string, port: number): P
     const gmail = new GmailEmulator({ mailbox: MAILBOX });
     await gmail.start({ host, port });
     return {
-      seed: async (seed) => (await gmail.seedInbound({ ...seed, to: [MAILBOX] })).id,
+      seed: async (seed) => (await gmail.seedInbound({ ...seed, to: [MAILBOX], headers: withProviderVerdict('gmail', seed) })).id,
       watching: () => gmail.requests.some((request) => request.path.endsWith('/history') && request.status === 200),
       sentTo: () => gmail.sent.map((record) => [record.parsed.to ?? []].flat().flatMap((to) => to.value.map((address) => address.address ?? ''))),
       sentSubjects: () => gmail.sent.map((record) => record.parsed.subject ?? ''),
@@ -55,7 +55,7 @@ async function gatewayMailbox(kind: ProviderKind, host: string, port: number): P
   const graph = new GraphEmulator({ mailbox: MAILBOX });
   await graph.start({ host, port });
   return {
-    seed: async (seed) => graph.seedInbound({ ...seed, to: [MAILBOX] }).id,
+    seed: async (seed) => graph.seedInbound({ ...seed, to: [MAILBOX], headers: withProviderVerdict('outlook', seed) }).id,
     watching: () => graph.requests.some((request) => request.path.includes('/delta') && request.status === 200),
     sentTo: () => graph.sent.map((record) => record.to),
     sentSubjects: () => graph.sent.map((record) => record.subject),

@@ -1,7 +1,11 @@
 import { z } from 'zod';
 import type { ClientConfig } from '@agent-fleet/kernel/client-config';
+import type { Logger } from '@agent-fleet/kernel/logger';
 import type { CalendarProvider } from '../ports/calendar-provider.ts';
-import type { ConnectorFactory, Connectors, NotConnected } from '../services/runtime/connectors.ts';
+import type { SecretSource } from '../ports/secret-source.ts';
+import type { ConnectorFactory, Connectors, CrmConnector, NotConnected } from '../services/runtime/connectors.ts';
+import { BULLHORN_SECRET } from './bullhorn/bullhorn-credentials.ts';
+import { bullhornCrmProviderFromSecret } from './bullhorn/bullhorn-from-secret.ts';
 
 /** Endpoint overrides (tests point these at the emulators); production uses the vendors' defaults. */
 export interface ConnectorEndpoints {
@@ -12,6 +16,10 @@ export interface ConnectorEndpoints {
   graphBaseUrl?: string;
   graphTokenUrl?: string;
   anthropicBaseUrl?: string;
+  /** Bullhorn OAuth server root (`/oauth/token` under it). Default: the data center's. */
+  bullhornAuthUrl?: string;
+  /** Bullhorn REST login (`…/rest-services/login`). Default: the data center's. */
+  bullhornLoginUrl?: string;
 }
 
 /** Secret `gmail` / `outlook`: the OAuth client and the refresh token from the consent flow, as JSON. */
@@ -98,7 +106,7 @@ export function connectorsFromSecrets(endpoints: ConnectorEndpoints): ConnectorF
           logger,
         });
       }
-      return { providerKind: 'gmail', provider, llm, calendar };
+      return { providerKind: 'gmail', provider, llm, calendar, crm: crmConnector(config, secrets, source, endpoints, logger) };
     }
     const [{ GraphMailProvider }, { RefreshTokenGraphTokenSource }, { graphScopesFor }] = await Promise.all([
       import('./graph/graph-mail-provider.ts'),
@@ -121,6 +129,34 @@ export function connectorsFromSecrets(endpoints: ConnectorEndpoints): ConnectorF
       const { GraphCalendarProvider } = await import('./graph/graph-calendar-provider.ts');
       calendar = new GraphCalendarProvider({ tokens, ...baseUrl, logger });
     }
-    return { providerKind: 'outlook', provider, llm, calendar };
+    return { providerKind: 'outlook', provider, llm, calendar, crm: crmConnector(config, secrets, source, endpoints, logger) };
   };
+}
+
+/**
+ * The client's CRM when `crm.read` or `crm.write` is granted and the `bullhorn` secret is stored; null
+ * otherwise. A malformed secret is logged and leaves CRM work off: the CRM never holds up mail.
+ */
+function crmConnector(
+  config: ClientConfig,
+  secrets: ReadonlyMap<string, string>,
+  source: SecretSource,
+  endpoints: ConnectorEndpoints,
+  logger: Logger,
+): CrmConnector | null {
+  if (config.permissions['crm.read'] !== true && config.permissions['crm.write'] !== true) return null;
+  const raw = secrets.get(BULLHORN_SECRET);
+  if (raw === undefined) return null;
+  const overrides = {
+    ...(endpoints.bullhornAuthUrl === undefined ? {} : { authUrl: endpoints.bullhornAuthUrl }),
+    ...(endpoints.bullhornLoginUrl === undefined ? {} : { loginUrl: endpoints.bullhornLoginUrl }),
+  };
+  const build = (value: string) =>
+    bullhornCrmProviderFromSecret({ raw: value, writeSecret: (name, next) => source.writeSecret(name, next), endpoints: overrides, logger });
+  try {
+    return { name: 'bullhorn', provider: build(raw), secret: BULLHORN_SECRET, rebuild: build };
+  } catch (error) {
+    logger.error('the bullhorn secret is unusable; CRM work is off until it is stored again', { error });
+    return null;
+  }
 }

@@ -48,7 +48,15 @@ export type ApprovalRecord = Readonly<{
   createdAt: string;
   /** ISO 8601; after it a pending approval is expired. */
   expiresAt: string;
+  /**
+   * Actions approved together with this one, shown with it and run with it (a scheduling reply's calendar
+   * event): approving the record approves them as proposed; rejecting it, or its expiry, runs none.
+   */
+  companions?: readonly ApprovalCompanion[];
 }>;
+
+/** An action that rides on an approval: its arguments and their hash, fixed when the approval was created. */
+export type ApprovalCompanion = Readonly<{ arguments: JsonValue; hash: string }>;
 
 export type ApprovalError =
   | 'not_pending'
@@ -87,11 +95,19 @@ export type NewApproval = {
   now: Date;
   /** From the client config's `approvalTimeoutHours`. */
   timeoutHours: number;
+  /** Parsed, normalised actions approved together with this one (see ApprovalRecord.companions). */
+  companions?: readonly unknown[];
 };
 
 export function createApproval(input: NewApproval): ApprovalResult {
   const proposed = toJson(input.arguments);
   if (proposed === undefined) return { ok: false, error: 'not_json' };
+  const companions: ApprovalCompanion[] = [];
+  for (const companion of input.companions ?? []) {
+    const json = toJson(companion);
+    if (json === undefined) return { ok: false, error: 'not_json' };
+    companions.push({ arguments: json, hash: hashArguments(json) });
+  }
   return {
     ok: true,
     record: {
@@ -103,8 +119,21 @@ export function createApproval(input: NewApproval): ApprovalResult {
       status: 'pending',
       createdAt: input.now.toISOString(),
       expiresAt: new Date(input.now.getTime() + input.timeoutHours * 3_600_000).toISOString(),
+      ...(companions.length === 0 ? {} : { companions }),
     },
   };
+}
+
+/**
+ * The approval as it applies to its `index`th companion: the same decision, with the companion's
+ * arguments and hash as the approved ones (so `authorizesExecution` checks what runs against what was
+ * shown). Undefined when there is no such companion or the record is not approved.
+ */
+export function companionApproval(record: ApprovalRecord, index: number): ApprovalRecord | undefined {
+  const companion = record.companions?.[index];
+  if (companion === undefined || (record.status !== 'approved' && record.status !== 'edited')) return undefined;
+  const { companions: _all, ...rest } = record;
+  return { ...rest, approvedArguments: companion.arguments, approvedHash: companion.hash };
 }
 
 /** The status as of `now`: a pending approval past its expiry is expired. */

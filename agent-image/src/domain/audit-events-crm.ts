@@ -82,9 +82,11 @@ export function crmNoteWritten(input: {
   noteId?: string;
   created?: boolean;
   authority?: SendAuthority;
+  /** What the note follows (the send's key, the email type) and, for a failure, why; never content. */
+  details?: Parameters;
 }): AuditEvent {
   const authority = input.authority ?? POLICY;
-  const parameters: Parameters = { provider: input.provider, operation: 'append_note', idempotency_key: input.idempotencyKey };
+  const parameters: Parameters = { ...input.details, provider: input.provider, operation: 'append_note', idempotency_key: input.idempotencyKey };
   if (input.noteId !== undefined) parameters['note_id'] = input.noteId;
   if (input.created !== undefined) parameters['created'] = input.created;
   return {
@@ -96,6 +98,32 @@ export function crmNoteWritten(input: {
     approved_by: authority.approvedBy,
     result: input.result,
     content_hash: contentHash(input.noteText),
+  };
+}
+
+/**
+ * A note owed for a sent email whose recipient's record is not known yet (CRM work paused or backing off,
+ * the lookup failed): `pending` when it is owed, `skipped` once the CRM turned out to hold no record of
+ * the recipient. The target is the recipient's address until the record is known.
+ */
+export function crmNoteOwed(input: {
+  provider: CrmProviderName;
+  recipient: string;
+  idempotencyKey: string;
+  result: 'pending' | 'skipped';
+  details?: Parameters;
+  authority?: SendAuthority;
+}): AuditEvent {
+  const authority = input.authority ?? POLICY;
+  return {
+    action_type: 'crm_write',
+    actor: authority.actor,
+    target: input.recipient.slice(0, 320),
+    parameters: { ...input.details, provider: input.provider, operation: 'append_note', idempotency_key: input.idempotencyKey },
+    approval_status: authority.approvalStatus,
+    approved_by: authority.approvedBy,
+    result: input.result,
+    content_hash: null,
   };
 }
 
@@ -122,9 +150,11 @@ export function crmLastContactUpdated(input: {
 }
 
 /** CRM work paused (a revoked or refused CRM credential) while mail work goes on. */
-export function crmPaused(input: { provider: CrmProviderName; reason: string; detail?: string }): AuditEvent {
+export function crmPaused(input: { provider: CrmProviderName; reason: string; detail?: string; credential?: string }): AuditEvent {
   const parameters: Parameters = { provider: input.provider, reason: input.reason };
   if (input.detail !== undefined) parameters['detail'] = input.detail.slice(0, 300);
+  // A fingerprint (never the value) of the stored credential that was refused: a new one lifts the pause.
+  if (input.credential !== undefined) parameters['credential'] = input.credential.slice(0, 64);
   return { action_type: 'pause', actor: 'system', target: 'crm', parameters, approval_status: 'not_required', approved_by: null, result: 'success' };
 }
 

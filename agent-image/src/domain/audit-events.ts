@@ -1,3 +1,4 @@
+import type { InboundFacts } from './auto-reply/inbound-facts.ts';
 import type { ApprovalStatus, AuditActionType, AuditEntry, AuditResult, JsonValue } from './audit-record.ts';
 
 /**
@@ -87,12 +88,23 @@ export function authFailure(target: string, parameters: Parameters): AuditEvent 
 
 // ── reading and drafting ─────────────────────────────────────────────────────
 
-export function emailRead(input: { messageId: string; parameters: Parameters; contentHash: string }): AuditEvent {
+/** The sender verdict and injection signals of an inbound message, as its read and draft records carry them. */
+export function inboundParameters(facts: InboundFacts, withSender = true): Parameters {
+  return {
+    ...(withSender ? { sender: facts.sender } : {}),
+    sender_authenticated: facts.senderAuthenticated,
+    sender_auth_reason: facts.authReason,
+    known_contact: facts.knownContact,
+    injection_signals: [...facts.injectionSignals],
+  };
+}
+
+export function emailRead(input: { messageId: string; parameters: Parameters; contentHash: string; inbound?: InboundFacts }): AuditEvent {
   return {
     action_type: 'email_read',
     actor: 'agent',
     target: input.messageId,
-    parameters: input.parameters,
+    parameters: input.inbound === undefined ? input.parameters : { ...input.parameters, ...inboundParameters(input.inbound) },
     approval_status: 'not_required',
     approved_by: null,
     result: 'success',
@@ -118,13 +130,22 @@ export function reviewQueued(messageId: string, reason: string, parameters: Para
   };
 }
 
-/** A draft the gate allowed: `intended` before the provider call, `success` after it. */
-export function draftWritten(input: { to: string; parameters: Parameters; contentHash: string; result: 'intended' | 'success' }): AuditEvent {
+/**
+ * A draft the gate allowed: `intended` before the provider call, `success` after it; with the facts of
+ * the message it answers (the target is its sender).
+ */
+export function draftWritten(input: {
+  to: string;
+  parameters: Parameters;
+  contentHash: string;
+  result: 'intended' | 'success';
+  inbound?: InboundFacts;
+}): AuditEvent {
   return {
     action_type: 'email_draft',
     actor: 'agent',
     target: input.to,
-    parameters: input.parameters,
+    parameters: input.inbound === undefined ? input.parameters : { ...input.parameters, ...inboundParameters(input.inbound, false) },
     approval_status: 'not_required',
     approved_by: 'policy',
     result: input.result,

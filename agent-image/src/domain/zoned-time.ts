@@ -61,3 +61,13 @@ export function zonedTime(date: { year: number; month: number; day: number }, mi
   const second = guess - offsetAt(first, timeZone);
   return new Date(second);
 }
+
+/** `at` as ISO 8601 local time with the zone's offset at that instant, e.g. 2026-01-13T10:00:00+01:00. */
+export function zonedIso(at: Date, timeZone: string): string {
+  const local = localParts(at, timeZone);
+  const offsetMinutes = Math.round(offsetAt(at.getTime(), timeZone) / 60_000);
+  const pad = (value: number, length = 2) => String(value).padStart(length, '0');
+  const sign = offsetMinutes < 0 ? '-' : '+';
+  const offset = `${sign}${pad(Math.floor(Math.abs(offsetMinutes) / 60))}:${pad(Math.abs(offsetMinutes) % 60)}`;
+  return `${pad(local.year, 4)}-${pad(local.month)}-${pad(local.day)}T${pad(local.hour)}:${pad(local.minute)}:${pad(local.second)}${offset}`;
+}

@@ -13,7 +13,13 @@ import type {
   KillControl,
   StatusSource,
 } from '../services/runtime/control-api.ts';
+import { mountDataExportRoutes } from './data-export-routes.ts';
+import { mountAdminNoticesRoute } from './admin-notices-route.ts';
+import { mountApprovalDetailRoute } from './approval-detail-route.ts';
+import { mountAuditRecordsRoute } from './audit-records-route.ts';
 import { mountMailNotifications } from './mail-notification-route.ts';
+import { mountReviewRoute } from './review-route.ts';
+import { mountSummaryRoute } from './summary-route.ts';
 
 const who = z.string().trim().min(1).max(200);
 const introduceBody = z
@@ -25,10 +31,11 @@ const introduceBody = z
   .strict();
 const killBody = z.object({ reason: z.string().trim().min(1).max(1000), by: who }).strict();
 const resumeBody = z.object({ by: who }).strict();
+const via = z.enum(['orchestrator-api', 'portal']).optional();
 const decisionBody = z.discriminatedUnion('decision', [
-  z.object({ decision: z.literal('approve'), by: who, reason: z.string().max(1000).optional() }).strict(),
-  z.object({ decision: z.literal('reject'), by: who, reason: z.string().max(1000).optional() }).strict(),
-  z.object({ decision: z.literal('edit'), by: who, reason: z.string().max(1000).optional(), arguments: z.unknown() }).strict(),
+  z.object({ decision: z.literal('approve'), by: who, via, reason: z.string().max(1000).optional() }).strict(),
+  z.object({ decision: z.literal('reject'), by: who, via, reason: z.string().max(1000).optional() }).strict(),
+  z.object({ decision: z.literal('edit'), by: who, via, reason: z.string().max(1000).optional(), arguments: z.unknown() }).strict(),
 ]);
 const approvalStatus = z.enum(['pending', 'approved', 'edited', 'rejected', 'expired']).optional();
 const approvalId = z.string().regex(/^[A-Za-z0-9_-]{1,100}$/);
@@ -83,6 +90,12 @@ export function createControlApp(api: ControlApi, logger: Logger): express.Expre
   mountApprovalRoutes(app, authenticated, api);
   mountAuditRoutes(app, authenticated, api);
   mountStatusRoute(app, authenticated, api);
+  mountReviewRoute(app, authenticated, api);
+  mountApprovalDetailRoute(app, authenticated, api);
+  mountSummaryRoute(app, authenticated, api);
+  mountAuditRecordsRoute(app, authenticated, api);
+  mountAdminNoticesRoute(app, authenticated, api);
+  mountDataExportRoutes(app, api, logger);
   app.use((_request: express.Request, response: express.Response) => {
     response.status(404).json({ code: 'not_found', message: 'no such route' });
   });
@@ -179,6 +192,10 @@ function mountApprovalRoutes(app: express.Express, authenticated: Route, desk: A
         subject: entry.preview.subject,
         bodyPreview: entry.preview.bodyPreview,
         emailType: entry.preview.emailType,
+        sender: entry.preview.inbound?.sender ?? null,
+        senderAuthenticated: entry.preview.inbound?.senderAuthenticated ?? null,
+        injectionSignals: entry.preview.inbound?.injectionSignals ?? [],
+        event: entry.preview.event ?? null,
         arguments: entry.record.proposedArguments,
       }));
       response.json({ approvals });

@@ -39,6 +39,10 @@ export function isOffHours(at: Date, hours: WorkingHours): boolean {
   return !isWithinWorkingHours(at, hours.workingHours, hours.timezone);
 }
 
+/** Why a known contact's mail was not authenticated (the failing SenderAuthReason codes). */
+export const SENDER_AUTH_FAILURES = ['no_trusted_header', 'dmarc_fail', 'dmarc_error', 'dmarc_other_domain', 'not_aligned'] as const;
+export type SenderAuthFailure = (typeof SENDER_AUTH_FAILURES)[number];
+
 export const AUTH_FAILURE_KINDS = ['transient', 'revoked'] as const;
 export type AuthFailureKind = (typeof AUTH_FAILURE_KINDS)[number];
 
@@ -62,6 +66,7 @@ export class AgentMetrics {
   private readonly authFailuresTotal: Counter<'kind'>;
   private readonly approvalsExpiredTotal: Counter;
   private readonly llmTokensTotal: Counter<'kind'>;
+  private readonly knownSenderUnauthenticatedTotal: Counter<'reason'>;
   private readonly approvalsPending: Gauge;
   private readonly approvalsExpiringSoon: Gauge;
   private readonly rateLimitPerHour: Gauge;
@@ -98,6 +103,11 @@ export class AgentMetrics {
     this.authFailuresTotal = counter('agent_auth_failures_total', 'Failed authentications against providers, by kind.', ['kind']);
     this.approvalsExpiredTotal = counter('agent_approvals_expired_total', 'Approval requests that expired undecided.');
     this.llmTokensTotal = counter('agent_llm_tokens_total', 'Model tokens used, by kind.', ['kind']);
+    this.knownSenderUnauthenticatedTotal = counter(
+      'agent_known_sender_unauthenticated_total',
+      "Mail from a known contact's address that the provider did not authenticate (SPF/DKIM/DMARC), by reason.",
+      ['reason'],
+    );
     this.approvalsPending = gauge('agent_approvals_pending', 'Approval requests waiting for a human.');
     this.approvalsExpiringSoon = gauge('agent_approvals_expiring_soon', 'Pending approvals that expire within the next 12 hours.');
     this.rateLimitPerHour = gauge('agent_rate_limit_per_hour', "The client's configured hourly recipient limit.");
@@ -119,6 +129,7 @@ export class AgentMetrics {
     for (const age of DATA_AGE_BUCKETS) this.dataReadsTotal.inc({ age }, 0);
     for (const kind of LLM_TOKEN_KINDS) this.llmTokensTotal.inc({ kind }, 0);
     for (const kind of AUTH_FAILURE_KINDS) this.authFailuresTotal.inc({ kind }, 0);
+    for (const reason of SENDER_AUTH_FAILURES) this.knownSenderUnauthenticatedTotal.inc({ reason }, 0);
   }
 
   emailsRead(count = 1): void {
@@ -170,6 +181,15 @@ export class AgentMetrics {
   /** 'revoked' for consent revoked or `invalid_grant` (pages at once); 'transient' for a passing 401. */
   authFailure(kind: AuthFailureKind = 'transient'): void {
     this.authFailuresTotal.inc({ kind });
+  }
+
+  /**
+   * Mail claiming a known contact's address that the provider did not authenticate: a forged sender, or a
+   * contact's broken mail setup. A reason outside SENDER_AUTH_FAILURES counts as `not_aligned`.
+   */
+  knownSenderUnauthenticated(reason: string): void {
+    const label = (SENDER_AUTH_FAILURES as readonly string[]).includes(reason) ? reason : 'not_aligned';
+    this.knownSenderUnauthenticatedTotal.inc({ reason: label });
   }
 
   setApprovalsExpiringSoon(count: number): void {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EMAIL_TYPES } from '@agent-fleet/kernel/client-config';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { templateReplyChoiceSchema } from '../domain/auto-reply/template-choice.ts';
 
 /**
  * The model as the agent sees it. It only proposes (a classification, a draft); the policy gate decides.
@@ -16,6 +17,11 @@ export interface EmailForModel {
   subject: string;
   date: string | null;
   body: string;
+  /**
+   * History quoted inside the body (lines after "On … wrote:", "> …"), split off so the model sees it is
+   * earlier text, possibly written by other senders. As untrusted as the body.
+   */
+  quoted?: string;
 }
 
 export const classificationSchema = z
@@ -27,22 +33,43 @@ export const classificationSchema = z
   .strict();
 export type Classification = z.infer<typeof classificationSchema>;
 
-export const draftReplySchema = z
-  .object({
-    subject: z.string().min(1).max(998),
-    body: z.string().min(1).max(100_000),
-  })
-  .strict();
+/**
+ * The drafter's answer: a template reply (the model chooses the type, the template and the slot values,
+ * nothing else; code renders and validates it) or a free-form reply, which always needs approval.
+ */
+export const draftReplySchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('template'), choice: templateReplyChoiceSchema }).strict(),
+  z
+    .object({
+      kind: z.literal('free_form'),
+      subject: z.string().min(1).max(998),
+      body: z.string().min(1).max(100_000),
+    })
+    .strict(),
+]);
 export type DraftReply = z.infer<typeof draftReplySchema>;
+
+/** A template the drafter may choose, as the client's config defines it (trusted). */
+export interface OfferedTemplate {
+  id: string;
+  type: string;
+  body: string;
+}
 
 /** What the drafter may know beyond the email: earlier messages of the thread, facts from memory. */
 export interface DraftContext {
   /** Name the reply is signed with. */
   senderName: string;
-  /** Earlier messages of the thread, oldest first (untrusted, delimited like the email). */
+  /** Earlier messages between the client and this sender, oldest first (untrusted, delimited like the email). */
   thread: EmailForModel[];
   /** Trusted notes from the client's config or memory. */
   notes: string;
+  /** The client's reply templates of its auto-send types (trusted); empty: free form only. */
+  templates?: OfferedTemplate[];
+  /** The names a template may greet the correspondent with (from the contact record and the From header). */
+  nameCandidates?: string[];
+  /** Start times (ISO 8601) of free slots of the client's own calendar a template may propose. */
+  freeSlotStarts?: string[];
 }
 
 export interface TokenUsage {
@@ -59,7 +86,10 @@ export interface LlmResult<T> {
 export interface LlmClient {
   /** Classifies one email. Malformed model output → ModelOutputError. */
   classify(email: EmailForModel): Promise<LlmResult<Classification>>;
-  /** Drafts a reply in the client's style. Malformed model output → ModelOutputError. */
+  /**
+   * Drafts a reply in the client's style: a template choice or a free-form reply. Malformed model output
+   * → ModelOutputError.
+   */
   draftReply(email: EmailForModel, styleNotes: string, context: DraftContext): Promise<LlmResult<DraftReply>>;
 }
 

@@ -6,6 +6,9 @@ the same, fleet-<clientId>; object names derive from clientId either way). */}}
 {{- if ne .Release.Namespace $expected -}}
 {{- fail (printf "namespace must be %s for clientId %s (got %s): install with -n %s" $expected $id .Release.Namespace $expected) -}}
 {{- end -}}
+{{- if and (eq .Values.networkPolicy.egress.mode "proxy") (not .Values.networkPolicy.vault.enabled) -}}
+{{- fail "networkPolicy.egress.mode proxy needs an in-cluster Vault (networkPolicy.vault.enabled): the agent's Vault client cannot tunnel through the proxy" -}}
+{{- end -}}
 {{- end -}}
 
 {{- define "fleet-agent.name" -}}

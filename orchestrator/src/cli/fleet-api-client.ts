@@ -3,15 +3,23 @@ import { errorCodeOfResponse, isRetryableCode } from '@agent-fleet/kernel/error-
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { OpsLogVerification } from '../domain/ops-log-chain.ts';
 import type { SagaEvent } from '../domain/saga.ts';
-import type { MailboxConnectTarget, MailboxProvider } from '../ports/oauth-consent.ts';
+import type { ConnectProvider, MailboxConnectTarget } from '../ports/oauth-consent.ts';
 import type { OpsLogEntry } from '../ports/registry.ts';
 import type { SecretMetadata } from '../ports/secret-store.ts';
 import type { ClientDescription } from '../services/describe-client.ts';
 import type { KillResult } from '../services/kill-client.ts';
 import type { ProvisionResult } from '../services/provision-client.ts';
 import type { ReconcileReport } from '../services/reconcile-fleet.ts';
+import type { ReviewQueueEntry } from '../services/review-queue.ts';
 import type { RotationResult } from '../services/rotate-credentials.ts';
+import type { OperatorApprovals } from '../services/operator-approvals.ts';
+import type { InviteResult } from '../services/portal-invites.ts';
 import type { SupportGrant } from '../services/support-access.ts';
+import type { BackupInfo } from '../ports/backup-store.ts';
+import type { RestoreResult } from '../services/backup/restore-client.ts';
+import type { EraseOutcome } from '../services/erasure/erase-client.ts';
+import type { ErasureRequest } from '../services/erasure/erasure-records.ts';
+import { IncidentApiClient } from './incident-api-client.ts';
 import type { AgentRuntimeKind, OrchestratorClient } from './orchestrator-client.ts';
 
 export type ClientSummary = ClientDescription['client'];
@@ -45,6 +53,9 @@ export interface ApprovalDecision {
   reason?: string | undefined;
 }
 
+const erasureBody = (request: { requestId: string; receivedAt?: string | undefined }) =>
+  request.receivedAt === undefined ? { requestId: request.requestId } : { requestId: request.requestId, receivedAt: request.receivedAt };
+
 const clientPath = (clientId: ClientId, suffix = '') => `/v1/clients/${clientId}${suffix}`;
 const segment = encodeURIComponent;
 
@@ -59,6 +70,11 @@ export class FleetApiClient {
   constructor(transport: OrchestratorClient, actor: string) {
     this.#transport = transport;
     this.#actor = actor;
+  }
+
+  /** The incident process (`/v1/incidents`). */
+  get incidents(): IncidentApiClient {
+    return new IncidentApiClient(this.#transport, this.#actor);
   }
 
   async listClients(): Promise<ClientSummary[]> {
@@ -136,19 +152,26 @@ export class FleetApiClient {
     ).secrets;
   }
 
-  /** The scopes the client's config asks of `provider`; refuses a provider the config does not use. */
+  /** The scopes the client's config asks of `provider`; refuses a provider the config does not use (or grant). */
   mailboxConsent(
     clientId: ClientId,
-    provider: MailboxProvider,
-  ): Promise<{ clientId: ClientId; provider: MailboxProvider; scopes: string[] }> {
+    provider: ConnectProvider,
+  ): Promise<{ clientId: ClientId; provider: ConnectProvider; scopes: string[] }> {
     return this.#transport.request(
       'GET',
       clientPath(clientId, `/mailbox-consent?provider=${segment(provider)}`),
     );
   }
 
-  listApprovals(clientId: ClientId, status: string): Promise<unknown> {
-    return this.#transport.request('GET', clientPath(clientId, `/approvals?status=${segment(status)}`));
+  /** Counts and ages only, unless this operator holds an active support grant of the client. */
+  listApprovals(clientId: ClientId, status: string): Promise<OperatorApprovals> {
+    const params = new URLSearchParams({ status, actor: this.#actor });
+    return this.#transport.request('GET', clientPath(clientId, `/approvals?${params}`));
+  }
+
+  /** The messages the client's agent parked for a human: reason and since when, no content. */
+  listReview(clientId: ClientId): Promise<{ clientId: string; review: ReviewQueueEntry[] }> {
+    return this.#transport.request('GET', clientPath(clientId, '/review'));
   }
 
   decideApproval(clientId: ClientId, approvalId: string, decision: ApprovalDecision): Promise<unknown> {
@@ -180,20 +203,21 @@ export class FleetApiClient {
     });
   }
 
-  approveSupport(clientId: ClientId, grantId: string, by: string): Promise<SupportGrant> {
-    return this.#transport.request(
-      'POST',
-      clientPath(clientId, `/support-grants/${segment(grantId)}/approve`),
-      { by, actor: this.#actor },
-    );
-  }
-
   revokeSupport(clientId: ClientId, grantId: string): Promise<SupportGrant> {
     return this.#transport.request(
       'POST',
       clientPath(clientId, `/support-grants/${segment(grantId)}/revoke`),
       { actor: this.#actor },
     );
+  }
+
+  /** An enrolment link for a client admin: mailed through the client's mailbox, or shown (`print`, ops-logged). */
+  invitePortalAdmin(clientId: ClientId, email: string, print: boolean): Promise<InviteResult> {
+    return this.#transport.request('POST', clientPath(clientId, '/portal-invites'), {
+      email,
+      print,
+      actor: this.#actor,
+    });
   }
 
   async listSupportGrants(clientId: ClientId): Promise<SupportGrant[]> {
@@ -203,6 +227,40 @@ export class FleetApiClient {
         clientPath(clientId, '/support-grants'),
       )
     ).grants;
+  }
+
+  /** The fleet's public export key (Ed25519, SPKI PEM) and its id. */
+  exportKey(): Promise<{ keyId: string; publicKeyPem: string }> {
+    return this.#transport.request('GET', '/v1/export-key');
+  }
+
+  /** Copies the client's complete export (a signed tar) to `sink`; the actor needs an active support grant. */
+  downloadExport(clientId: ClientId, sink: NodeJS.WritableStream): Promise<void> {
+    return this.#transport.download(clientPath(clientId, `/export?actor=${segment(this.#actor)}`), sink);
+  }
+
+  backup(clientId: ClientId): Promise<BackupInfo & { frozen: boolean }> {
+    return this.#transport.request('POST', clientPath(clientId, '/backups'), { actor: this.#actor });
+  }
+
+  async listBackups(clientId: ClientId): Promise<BackupInfo[]> {
+    return (await this.#transport.request<{ backups: BackupInfo[] }>('GET', clientPath(clientId, '/backups'))).backups;
+  }
+
+  restore(clientId: ClientId, backupId: string): Promise<RestoreResult> {
+    return this.#transport.request('POST', clientPath(clientId, '/restore'), { backupId, actor: this.#actor });
+  }
+
+  recordErasureRequest(clientId: ClientId, request: { requestId: string; receivedAt?: string | undefined }): Promise<ErasureRequest> {
+    return this.#transport.request('POST', clientPath(clientId, '/erasure-requests'), { ...erasureBody(request), actor: this.#actor });
+  }
+
+  erase(clientId: ClientId, request: { requestId: string; receivedAt?: string | undefined }): Promise<EraseOutcome> {
+    return this.#transport.request('POST', clientPath(clientId, '/erase'), { ...erasureBody(request), actor: this.#actor });
+  }
+
+  async erasureRequests(): Promise<ErasureRequest[]> {
+    return (await this.#transport.request<{ requests: ErasureRequest[] }>('GET', '/v1/erasure-requests')).requests;
   }
 
   /** The ops log, or only the entries of one client. */

@@ -1,12 +1,18 @@
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { describeCauseChain, isFleetError } from '@agent-fleet/kernel/fleet-error';
 import { CliContext, type CliIo } from './cli-context.ts';
 import { registerApprovalCommands } from './commands/approvals.ts';
 import { registerAuditCommands } from './commands/audit.ts';
+import { registerBackupCommands } from './commands/backup.ts';
 import { registerConnectCommand } from './commands/connect.ts';
+import { registerEraseCommands } from './commands/erase.ts';
+import { registerExportCommands } from './commands/export.ts';
+import { registerIncidentCommands } from './commands/incident.ts';
 import { registerKillSwitchCommands } from './commands/kill-switch.ts';
 import { registerLifecycleCommands } from './commands/lifecycle.ts';
 import { registerOpsLogCommands } from './commands/ops-log.ts';
+import { registerPortalCommands } from './commands/portal.ts';
+import { registerReviewCommands } from './commands/review.ts';
 import { registerSecretsCommands } from './commands/secrets.ts';
 import { registerServiceCommands } from './commands/service.ts';
 import { registerSupportCommands } from './commands/support.ts';
@@ -18,15 +24,24 @@ export function buildProgram(context: CliContext): Command {
     .description('agent-fleet: one isolated AI employee per client')
     .option('--json', 'print machine-readable JSON')
     .option('--verbose', 'on error, print the cause chain')
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // Usage errors and --help come back as a CommanderError instead of ending the process, so an in-process
+    // caller (tests, the service's own use) keeps running; subcommands inherit this when created below.
+    .exitOverride();
   program.hook('preAction', () => context.useOptions(program.opts<{ json?: boolean }>()));
   registerLifecycleCommands(program, context);
   registerKillSwitchCommands(program, context);
   registerSecretsCommands(program, context);
   registerConnectCommand(program, context);
   registerApprovalCommands(program, context);
+  registerReviewCommands(program, context);
   registerAuditCommands(program, context);
   registerSupportCommands(program, context);
+  registerIncidentCommands(program, context);
+  registerPortalCommands(program, context);
+  registerExportCommands(program, context);
+  registerBackupCommands(program, context);
+  registerEraseCommands(program, context);
   registerOpsLogCommands(program, context);
   registerServiceCommands(program, context);
   return program;
@@ -43,6 +58,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     await program.parseAsync(argv);
     return context.exitCode;
   } catch (error) {
+    // commander has already printed its own message (usage error) or the help text.
+    if (error instanceof CommanderError) return error.exitCode;
     io.stderr.write(`fleet: ${(error as Error).message}\n`);
     if (program.opts<{ verbose?: boolean }>().verbose) {
       for (const line of describeCauseChain(error).slice(1)) io.stderr.write(`  caused by ${line}\n`);

@@ -4,6 +4,11 @@ import { verifyOpsLog } from '../domain/ops-log-chain.ts';
 import type { Orchestrator } from '../orchestrator.ts';
 import { planMailboxConsent } from '../services/connect-mailbox.ts';
 import { describeClient } from '../services/describe-client.ts';
+import { listApprovalsForOperator } from '../services/operator-approvals.ts';
+import { createPortalRouter } from './portal-router.ts';
+import { listReviewQueue } from '../services/review-queue.ts';
+import { createDataLifecycleRouter } from './data-lifecycle-router.ts';
+import { createIncidentRouter } from './incident-router.ts';
 import { parseBody } from './parse-body.ts';
 import {
   actorOnlySchema,
@@ -14,7 +19,6 @@ import {
   provisionBodySchema,
   reasonedActionSchema,
   secretBodySchema,
-  supportApproveBodySchema,
   supportRequestBodySchema,
 } from './request-schemas.ts';
 
@@ -104,12 +108,19 @@ export function createApiRouter(orchestrator: Orchestrator): Router {
 
   router.get('/clients/:id/approvals', async (request, response) => {
     const status = typeof request.query.status === 'string' ? request.query.status : 'pending';
-    response.json(await orchestrator.agents.listApprovals(request.params.id, status));
+    const actor = typeof request.query.actor === 'string' ? request.query.actor : null;
+    response.json(await listApprovalsForOperator(orchestrator, request.params.id, status, actor, new Date()));
   });
 
   router.post('/clients/:id/approvals/:approvalId/decision', async (request, response) => {
     const { actor, ...decision } = parseBody(approvalDecisionSchema, request.body);
     response.json(await orchestrator.agents.decide(request.params.id, request.params.approvalId, decision, actor));
+  });
+
+  // The agent's review queue: message ids, reasons and ages, never content (no support grant needed).
+  router.get('/clients/:id/review', async (request, response) => {
+    const { registry, runtime, control, secretBackend } = orchestrator;
+    response.json(await listReviewQueue({ registry, runtime, control, secrets: secretBackend.store }, request.params.id));
   });
 
   router.get('/clients/:id/audit/verify', async (request, response) => {
@@ -143,11 +154,6 @@ export function createApiRouter(orchestrator: Orchestrator): Router {
     );
   });
 
-  router.post('/clients/:id/support-grants/:grantId/approve', async (request, response) => {
-    const body = parseBody(supportApproveBodySchema, request.body);
-    response.json(await orchestrator.support.approve({ clientId: request.params.id, grantId: request.params.grantId, by: body.by, actor: body.actor }));
-  });
-
   router.post('/clients/:id/support-grants/:grantId/revoke', async (request, response) => {
     const body = parseBody(actorOnlySchema, request.body);
     response.json(await orchestrator.support.revoke({ clientId: request.params.id, grantId: request.params.grantId, actor: body.actor }));
@@ -156,6 +162,8 @@ export function createApiRouter(orchestrator: Orchestrator): Router {
   router.post('/reconcile', async (_request, response) => {
     response.json(await orchestrator.reconcile.reconcile());
   });
+
+  router.use(createPortalRouter(orchestrator));
 
   router.get('/ops-log', async (request, response) => {
     const client = typeof request.query.client === 'string' ? request.query.client : undefined;
@@ -166,5 +174,7 @@ export function createApiRouter(orchestrator: Orchestrator): Router {
     response.json(verifyOpsLog(await orchestrator.registry.listOpsLog()));
   });
 
+  router.use(createDataLifecycleRouter(orchestrator));
+  router.use('/incidents', createIncidentRouter(orchestrator.incidents));
   return router;
 }

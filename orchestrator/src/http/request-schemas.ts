@@ -59,8 +59,8 @@ export const approvalDecisionSchema = z
 
 export const actorOnlySchema = z.object({ actor: actorSchema.default('api') }).strict();
 
-/** `GET /clients/:id/mailbox-consent`: which provider the consent is for. */
-export const mailboxConsentQuerySchema = z.object({ provider: z.enum(['gmail', 'outlook']) }).strict();
+/** `GET /clients/:id/mailbox-consent`: which provider the consent is for (the mailbox's, or the CRM). */
+export const mailboxConsentQuerySchema = z.object({ provider: z.enum(['gmail', 'outlook', 'bullhorn']) }).strict();
 
 export const auditExportQuerySchema = z.object({
   format: z.enum(['jsonl', 'csv']).default('jsonl'),
@@ -77,14 +77,6 @@ export const supportRequestBodySchema = z
     incident: z.string().trim().min(1).max(64),
     reason: z.string().trim().min(1, 'a reason is required').max(500),
     hours: z.number().int().min(1).max(24).optional(),
-    actor: actorSchema.default('api'),
-  })
-  .strict();
-
-export const supportApproveBodySchema = z
-  .object({
-    /** The client admin approving (must be one of the admins in the client's config). */
-    by: z.string().trim().min(3).max(254),
     actor: actorSchema.default('api'),
   })
   .strict();

@@ -55,3 +55,56 @@ export function createOrchestratorMetrics(
     }),
   };
 }
+
+/** One running incident clock (services/incidents/incident-clocks.ts). */
+export interface IncidentClockMetric {
+  incident: string;
+  severity: string;
+  clock: string;
+  secondsLeft: number;
+}
+
+/**
+ * Incident clocks, read at scrape time: seconds to each running deadline (negative once overdue), one
+ * series per open incident and clock (bounded by the incidents not yet closed and reported), so alert
+ * rules can page before a deadline lapses. A met clock's series disappears. The incident's own severity is
+ * `incident_severity`: `severity` is the alerts' routing label.
+ */
+export function createIncidentMetrics(registry: MetricsRegistry, clocks: () => Promise<IncidentClockMetric[]>): void {
+  new Gauge({
+    name: 'fleet_incident_deadline_seconds',
+    help: 'Seconds until an incident clock (response, assessment, notification, report) lapses; negative when overdue.',
+    labelNames: ['incident', 'clock', 'incident_severity'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const sample of await clocks()) this.set({ incident: sample.incident, clock: sample.clock, incident_severity: sample.severity }, sample.secondsLeft);
+    },
+  });
+}
+
+export interface EgressMetrics {
+  refused: Counter<'client'>;
+  tunnels: Counter<'client'>;
+}
+
+/**
+ * The egress proxies' counters, per client (bounded by the fleet; `unknown` for a source on no client
+ * network). Never a host label: what an agent asked for is in the refusal log, not in the time series.
+ */
+export function createEgressMetrics(registry: MetricsRegistry): EgressMetrics {
+  return {
+    refused: new Counter({
+      name: 'fleet_egress_refused_total',
+      help: 'Requests the egress proxy refused (host off the allow-list, IP literal, plain HTTP, foreign source, inactive client, busy).',
+      labelNames: ['client'],
+      registers: [registry],
+    }),
+    tunnels: new Counter({
+      name: 'fleet_egress_tunnels_total',
+      help: 'Tunnels the egress proxy opened to allow-listed hosts.',
+      labelNames: ['client'],
+      registers: [registry],
+    }),
+  };
+}

@@ -16,12 +16,14 @@ export interface DraftMessage {
   body: string;
 }
 
-/** A message of the thread the draft answers, oldest first. */
+/** A message of the thread the draft answers, oldest first, minimised by the agent. */
 export interface ThreadMessage {
   from: string;
   at: string;
   subject: string;
   body: string;
+  /** Written by the correspondent (not the client's mailbox): untrusted content, shown as such. */
+  fromCorrespondent: boolean;
 }
 
 export interface ApprovalSummary {
@@ -44,6 +46,14 @@ export interface ApprovalDetail extends ApprovalSummary {
   arguments: unknown;
   /** Context: the thread the draft replies to (empty when the agent gives none). */
   thread: ThreadMessage[];
+  /** False when the agent could not read the thread (mailbox not connected, provider error). */
+  threadAvailable: boolean;
+  /** Injection signals of the answered message, established by code when it was read. */
+  signals: string[];
+  /** The calendar event that goes out with the email when approved (a scheduling confirmation's). */
+  event?: { title: string; start: string; end: string | null; timeZone: string; attendees: string[] } | null;
+  /** What code established about the answered message's sender; null when unknown. */
+  sender: { address: string; authenticated: boolean; knownContact: boolean | null } | null;
   decision: {
     outcome: 'approve' | 'edit' | 'reject';
     by: string;
@@ -104,6 +114,11 @@ export interface AuditEvent {
 
 export interface DailySummary {
   date: string;
+  /** The client's time zone: the day is its local day. */
+  timezone: string;
+  /** Pending approvals of the day's report, each linked to its page. */
+  pending: { id: string; subject: string; recipients: string; expiresAt: string }[];
+  reviewQueued: number;
   read: number;
   drafted: number;
   sent: number;

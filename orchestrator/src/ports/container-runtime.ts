@@ -95,4 +95,60 @@ export interface ContainerRuntime {
   listManaged(): Promise<ManagedResource[]>;
   /** What ops should know about this host before trusting it with agents (one line each); empty when fine. */
   preflightWarnings(): Promise<string[]>;
+  /** The client's volume as data (backups, restores, exports of stopped agents). */
+  readonly volumes: AgentVolumes;
+}
+
+/** A helper container of the agent image on a client's volume (see AgentVolumes.startReader). */
+export interface VolumeReaderSpec {
+  clientId: ClientId;
+  image: string;
+  /** Non-root uid:gid, as the agent. */
+  user: string;
+  /** Non-secret environment only (VAULT_ADDR). */
+  environment: Record<string, string>;
+  limits: AgentWorkloadSpec['limits'];
+  ociRuntime?: string | undefined;
+}
+
+/** How a restore's staged tree replaced the volume's content, or what recovery found. */
+export type VolumeSwapOutcome = 'swapped' | 'clean' | 'rolled-back' | 'completed';
+
+/**
+ * The client's volume as data: snapshots for backups, staged restores, and a read-only reader for the
+ * export of an agent that does not run. Docker only for now; on Kubernetes every method fails with
+ * `unavailable`.
+ */
+export interface AgentVolumes {
+  /** Freezes the agent's processes (their files stop changing); false when the agent was not running. */
+  freezeAgent(clientId: ClientId): Promise<boolean>;
+  /** Undoes freezeAgent; nothing to do when the agent is not frozen. */
+  thawAgent(clientId: ClientId): Promise<void>;
+  /**
+   * The volume's whole content as a tar stream (entries `./…`, owners and modes kept). Works whether the
+   * agent runs, is frozen, stopped or gone; `not_found` when there is no volume. `image` runs the helper
+   * container when the agent's own container is gone.
+   */
+  snapshot(clientId: ClientId, image: string): Promise<NodeJS.ReadableStream>;
+  /**
+   * Extracts a tar of entries `./…` into the fresh staging directory `name` at the volume's root (made;
+   * nothing else in the volume is touched). Refuses entries that are not plain files or directories.
+   */
+  stage(clientId: ClientId, image: string, name: string, tar: AsyncIterable<Uint8Array>): Promise<void>;
+  /**
+   * Makes the staged directory `name` the volume's content, journaled so that an interruption at any
+   * point is rolled back by the next `swap` or `recover`: before the swap completes, the previous content
+   * is what the volume holds. Runs a short-lived helper (no network) as `user`.
+   */
+  swap(clientId: ClientId, image: string, user: string, name: string): Promise<VolumeSwapOutcome>;
+  /** Rolls back an interrupted swap and removes leftover staging directories. */
+  recover(clientId: ClientId, image: string, user: string): Promise<VolumeSwapOutcome>;
+  /**
+   * Starts a reader: the agent image on the client's volume mounted read-only, on its network, hardened
+   * like the agent, never introduced as the agent (it only serves the data export session). Returns its
+   * control address. An older reader of the client is replaced.
+   */
+  startReader(spec: VolumeReaderSpec): Promise<string>;
+  /** Removes the client's reader (and any helper container left behind); nothing to do when none. */
+  removeHelpers(clientId: ClientId): Promise<void>;
 }

@@ -3,6 +3,12 @@ import type { ClientId } from '@agent-fleet/kernel/client-id';
 /** The mail providers a client can connect; the secret holding the OAuth tokens has the same name. */
 export type MailboxProvider = 'gmail' | 'outlook';
 
+/** The CRMs a client can connect (`crm.read` / `crm.write`); the secret has the same name. */
+export type CrmConnectProvider = 'bullhorn';
+
+/** What `fleet connect` connects: the mailbox, or the CRM. */
+export type ConnectProvider = MailboxProvider | CrmConnectProvider;
+
 /** One authorization request (RFC 6749 §4.1 with PKCE S256, RFC 7636), ready for the user's browser. */
 export interface AuthorizationRequest {
   /** The consent page to open, carrying client id, scopes, redirect URI, state and code challenge. */
@@ -58,10 +64,11 @@ export interface RedirectListener {
 /** What the consent flow needs from the orchestrator: the client's scopes, and where the tokens go. */
 export interface MailboxConnectTarget {
   /**
-   * The scopes the client's config asks for with this provider. Throws FleetError `not_found` for an
-   * unknown client and `invalid_input` when the client's config uses the other provider.
+   * The scopes the client's config asks for with this provider (none for a CRM without scopes). Throws
+   * FleetError `not_found` for an unknown client, `invalid_input` when the client's config uses the
+   * other mail provider or grants no CRM capability.
    */
-  consentScopes(clientId: ClientId, provider: MailboxProvider): Promise<string[]>;
+  consentScopes(clientId: ClientId, provider: ConnectProvider): Promise<string[]>;
   /** Stores the secret through the audited secrets path; returns the new version. */
-  storeSecret(clientId: ClientId, name: MailboxProvider, value: string): Promise<{ version: number }>;
+  storeSecret(clientId: ClientId, name: ConnectProvider, value: string): Promise<{ version: number }>;
 }

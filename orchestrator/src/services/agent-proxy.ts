@@ -21,6 +21,8 @@ export type ApprovalDecisionInput = {
   by: string;
   reason?: string | undefined;
   arguments?: unknown;
+  /** The channel the admin decided through (the agent records it); default orchestrator-api. */
+  via?: 'portal' | undefined;
 };
 
 /**
@@ -89,7 +91,8 @@ export class AgentProxyService {
     await this.deps.registry.appendOpsLog({ actor, action: 'resume', clientId, reason: null, outcome: 'success', details: {} });
   }
 
-  private async reach(rawClientId: unknown): Promise<{ clientId: ClientId; address: string; token: string }> {
+  /** The running agent's control address and token; not_found / unavailable otherwise. */
+  async reach(rawClientId: unknown): Promise<{ clientId: ClientId; address: string; token: string }> {
     const clientId = parseClientId(rawClientId);
     const record = await this.deps.registry.getClient(clientId);
     if (!record) throw new FleetError('not_found', `no client "${clientId}" in the registry`);

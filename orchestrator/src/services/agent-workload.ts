@@ -13,7 +13,12 @@ export function agentWorkloadSpec(
     clientId,
     image: config.agent.image,
     configYaml,
-    environment: { AGENT_VERSION: config.version, LOG_LEVEL: 'info', ...extraEnvironment },
+    environment: {
+      AGENT_VERSION: config.version,
+      LOG_LEVEL: 'info',
+      ...(config.agent.portalUrl === undefined ? {} : { AGENT_PORTAL_URL: config.agent.portalUrl }),
+      ...extraEnvironment,
+    },
     limits: {
       memoryBytes: config.agent.memoryBytes,
       nanoCpus: config.agent.nanoCpus,

@@ -6,6 +6,7 @@ import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import type {
   AuthorizationRequest,
+  ConnectProvider,
   MailboxConnectTarget,
   MailboxProvider,
   OAuthConsent,
@@ -14,17 +15,19 @@ import type {
 } from '../ports/oauth-consent.ts';
 import type { Registry } from '../ports/registry.ts';
 
-/** The OAuth client ops registered with Google or Microsoft; the secret never leaves memory. */
+/** The OAuth client ops registered with Google or Microsoft (or the client's Bullhorn API key); the secret never leaves memory. */
 export interface OAuthClientCredentials {
   clientId: string;
   clientSecret: string;
   /** Outlook only: the Entra tenant (default `common`). */
   tenant?: string;
+  /** Bullhorn only: the client's data center (default `east`), stored with the tokens for the agent. */
+  dataCenter?: string;
 }
 
 export interface ConnectMailboxRequest {
   clientId: ClientId;
-  provider: MailboxProvider;
+  provider: ConnectProvider;
   oauthClient: OAuthClientCredentials;
   /** Port of the loopback redirect listener; 0 (default) picks a free one. */
   port?: number;
@@ -34,8 +37,8 @@ export interface ConnectMailboxRequest {
 
 export interface ConnectMailboxResult {
   clientId: ClientId;
-  provider: MailboxProvider;
-  /** Version of the stored `gmail` / `outlook` secret. */
+  provider: ConnectProvider;
+  /** Version of the stored `gmail` / `outlook` / `bullhorn` secret. */
   version: number;
   grantedScopes: string[];
   /** Granted beyond what was asked (stored anyway, but worth a look). */
@@ -48,8 +51,19 @@ export interface ConnectMailboxEvents {
   warning(message: string): void;
 }
 
-/** The scopes one provider needs for what the client's config permits, least privilege. */
-export function consentScopesFromConfig(client: { provider: MailboxProvider; configYaml: string }, provider: MailboxProvider): string[] {
+/**
+ * The scopes one provider needs for what the client's config permits, least privilege. A CRM has no
+ * scopes (Bullhorn bounds the integration by its API user's entitlements): it needs `crm.read` or
+ * `crm.write` granted, and asks for nothing.
+ */
+export function consentScopesFromConfig(client: { provider: MailboxProvider; configYaml: string }, provider: ConnectProvider): string[] {
+  if (provider === 'bullhorn') {
+    const { permissions } = parseClientConfigYaml(client.configYaml, 'the client config');
+    if (permissions['crm.read'] !== true && permissions['crm.write'] !== true) {
+      throw new FleetError('invalid_input', 'the client config grants neither crm.read nor crm.write: nothing to connect the CRM for');
+    }
+    return [];
+  }
   if (client.provider !== provider) {
     throw new FleetError('invalid_input', `the client's config uses ${client.provider}, not ${provider}: use --provider ${client.provider}`);
   }
@@ -64,8 +78,8 @@ export function consentScopesFromConfig(client: { provider: MailboxProvider; con
 export async function planMailboxConsent(
   deps: { registry: Registry },
   rawClientId: unknown,
-  provider: MailboxProvider,
-): Promise<{ clientId: ClientId; provider: MailboxProvider; scopes: string[] }> {
+  provider: ConnectProvider,
+): Promise<{ clientId: ClientId; provider: ConnectProvider; scopes: string[] }> {
   const clientId = parseClientId(rawClientId);
   const record = await deps.registry.getClient(clientId);
   if (!record) throw new FleetError('not_found', `no client "${clientId}" in the registry; \`fleet list\` shows the clients`);
@@ -82,28 +96,31 @@ export function compareScopes(requested: readonly string[], granted: readonly st
   };
 }
 
-/** The stored secret, in the shape the agent reads (connectors-from-secrets.ts). */
+/** The stored secret, in the shape the agent reads (connectors-from-secrets.ts, bullhorn-credentials.ts). */
 export function providerSecretValue(request: ConnectMailboxRequest, refreshToken: string): string {
+  const { oauthClient, provider } = request;
   return JSON.stringify({
-    client_id: request.oauthClient.clientId,
-    client_secret: request.oauthClient.clientSecret,
+    client_id: oauthClient.clientId,
+    client_secret: oauthClient.clientSecret,
     refresh_token: refreshToken,
-    ...(request.provider === 'outlook' && request.oauthClient.tenant !== undefined ? { tenant: request.oauthClient.tenant } : {}),
+    ...(provider === 'outlook' && oauthClient.tenant !== undefined ? { tenant: oauthClient.tenant } : {}),
+    ...(provider === 'bullhorn' && oauthClient.dataCenter !== undefined ? { data_center: oauthClient.dataCenter } : {}),
   });
 }
 
 export interface ConnectMailboxDeps {
   target: MailboxConnectTarget;
   /** The provider's flow for this OAuth client (endpoints are the adapter's business). */
-  consentFor: (provider: MailboxProvider, oauthClient: OAuthClientCredentials) => OAuthConsent;
+  consentFor: (provider: ConnectProvider, oauthClient: OAuthClientCredentials) => OAuthConsent;
   /** Opens the loopback redirect listener. */
   listen: (port: number | undefined) => Promise<RedirectListener>;
   logger: Logger;
 }
 
 /**
- * `fleet connect`: the OAuth authorization-code flow with PKCE for ops. Scopes come from the client's
- * config; the tokens go to the client's provider secret only when every requested scope was granted.
+ * `fleet connect`: the OAuth authorization-code flow (with PKCE where the provider has it) for ops, for
+ * the mailbox or the CRM. Scopes come from the client's config; the tokens go to the client's provider
+ * secret (`gmail`, `outlook`, `bullhorn`) only when every requested scope was granted.
  */
 export class ConnectMailboxService {
   readonly #deps: ConnectMailboxDeps;
@@ -151,7 +168,7 @@ export class ConnectMailboxService {
       events.warning(`the provider granted more than was asked: ${extra.join(', ')} (earlier grants to this OAuth client are included; revoke them in the account if unwanted)`);
     }
     const { version } = await this.#deps.target.storeSecret(clientId, provider, providerSecretValue(request, grant.refreshToken));
-    logger.info('mailbox connected', { provider, version, scopes: grant.grantedScopes });
+    logger.info(provider === 'bullhorn' ? 'crm connected' : 'mailbox connected', { provider, version, scopes: grant.grantedScopes });
     return { clientId, provider, version, grantedScopes: grant.grantedScopes, extraScopes: extra };
   }
 }

@@ -1,22 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { parseClientConfigYaml, renderClientConfigYaml } from '@agent-fleet/kernel/client-config-yaml';
+import { recordFreeTextOptIns } from './free-text-opt-ins.ts';
 import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
-import type { OrchestratorConfig } from '../config.ts';
-import { allocateSubnet } from '../domain/ipv4-cidr.ts';
 import { runSaga, type SagaEvent, type SagaStep } from '../domain/saga.ts';
-import type { AgentHealthProbe } from '../ports/agent-health.ts';
-import type { Clock } from '../ports/clock.ts';
-import type { AgentEndpoints, ContainerRuntime, NetworkInfo } from '../ports/container-runtime.ts';
-import type { SecretStore } from '../ports/secret-store.ts';
-import type { ClientStatus } from '../domain/client-status.ts';
-import type { Registry } from '../ports/registry.ts';
-import type { ScrapeTargets } from '../ports/scrape-targets.ts';
+import type { ContainerRuntime } from '../ports/container-runtime.ts';
 import type { OrchestratorMetrics } from '../observability/metrics.ts';
-import { agentWorkloadSpec } from './agent-workload.ts';
 import { Mutex } from './mutex.ts';
-import { waitForAgentHealth } from './wait-for-agent-health.ts';
+import { provisionSteps, type ProvisionContext, type ProvisionStepDependencies } from './provision-steps.ts';
+
+export type { ProvisionSecrets } from './provision-steps.ts';
 
 export interface ProvisionRequest {
   /** Untrusted: validated before any side effect. */
@@ -46,42 +40,9 @@ export type ProvisionResult =
 
 export type ProvisionEvent = SagaEvent;
 
-interface ProvisionContext {
-  clientId: ClientId;
-  operationId: string;
-  configYaml: string;
-  provider: 'gmail' | 'outlook';
-  admins: string[];
-  onboardingStartedAt: string;
-  agentEnvironment: Record<string, string>;
-  createdRow: boolean;
-  previousStatus: ClientStatus | null;
-  createdVolume: boolean;
-  createdNetwork: boolean;
-  subnet?: string;
-  vaultAddr?: string;
-  endpoints?: AgentEndpoints;
-}
-
-/** The secrets side of provisioning: the client's Vault objects and the agent's secure introduction. */
-export interface ProvisionSecrets {
-  store: SecretStore;
-  /** Makes Vault reachable from the client's network and returns the address the agent uses. */
-  vaultAddressForNetwork(clientId: ClientId, network: NetworkInfo): Promise<string>;
-  /** Hands the running agent a single-use wrapped token and waits until it is ready. */
-  introduce(clientId: ClientId, controlAddress: string): Promise<void>;
-}
-
-export interface ProvisionDependencies {
-  config: Pick<OrchestratorConfig, 'agent' | 'version' | 'subnetPool' | 'subnetPrefix'>;
-  registry: Registry;
-  runtime: ContainerRuntime;
-  targets: ScrapeTargets;
-  health: AgentHealthProbe;
-  clock: Clock;
+export interface ProvisionDependencies extends ProvisionStepDependencies {
   logger: Logger;
   metrics?: OrchestratorMetrics;
-  secrets: ProvisionSecrets;
 }
 
 const RUNTIME_KINDS: ReadonlyArray<ContainerRuntime['kind']> = ['docker', 'kubernetes'];
@@ -194,6 +155,7 @@ export class ProvisionClientService {
       outcome: 'success',
       details: { operationId: context.operationId, runtime: this.deps.runtime.kind, subnet: context.subnet, image: this.deps.config.agent.image },
     });
+    await recordFreeTextOptIns(this.deps.registry, { actor: request.actor, clientId, config });
     logger.info('client provisioned', { subnet: context.subnet });
     const endpoints = context.endpoints!;
     const warnings = await this.deps.runtime.preflightWarnings().catch((error: unknown) => [`could not check the host: ${(error as Error).message}`]);
@@ -222,6 +184,10 @@ export class ProvisionClientService {
     return ['registry', ...this.steps().map((step) => step.name)];
   }
 
+  private steps(): SagaStep<ProvisionContext>[] {
+    return provisionSteps(this.deps, this.subnetLock);
+  }
+
   private validate(request: ProvisionRequest) {
     const clientId = parseClientId(request.clientId);
     const configYaml = request.configYaml ?? renderClientConfigYaml({ client: clientId });
@@ -231,114 +197,5 @@ export class ProvisionClientService {
       throw new FleetError('invalid_input', `config names client "${config.client}" but "${clientId}" is being provisioned`);
     }
     return { clientId, configYaml, config };
-  }
-
-  private steps(): SagaStep<ProvisionContext>[] {
-    const { registry, runtime, targets, health, clock, config, secrets } = this.deps;
-    const progress = (context: ProvisionContext, step: string) =>
-      registry.recordProgress(context.clientId, context.operationId, step, clock.now());
-    return [
-      {
-        name: 'secrets',
-        run: async (context) => {
-          await progress(context, 'secrets');
-          await secrets.store.ensureClient(context.clientId);
-          await secrets.store.issueControlToken(context.clientId);
-        },
-        // A client that existed before keeps its secrets; a new one leaves nothing in Vault.
-        compensate: async (context) => {
-          if (context.createdRow) await secrets.store.removeClient(context.clientId);
-        },
-      },
-      {
-        name: 'volume',
-        run: async (context) => {
-          await progress(context, 'volume');
-          context.createdVolume = (await runtime.ensureVolume(context.clientId)).created;
-        },
-        // A volume that existed before (a re-provisioned client's data) is never removed by a rollback.
-        compensate: async (context) => {
-          if (context.createdVolume) await runtime.removeVolume(context.clientId);
-        },
-      },
-      {
-        name: 'network',
-        run: async (context) => {
-          await progress(context, 'network');
-          // Only the allocation is serialised; the (slow) network creation runs in parallel, safely, since
-          // the registry already holds the subnet (unique) before the network exists.
-          const subnet = await this.subnetLock.run(async () => {
-            const existing = (await registry.getClient(context.clientId))?.subnet;
-            if (existing) return existing;
-            const taken = [...(await runtime.listSubnetsInUse()), ...(await registry.allocatedSubnets())];
-            const allocated = allocateSubnet(config.subnetPool, config.subnetPrefix, taken);
-            await registry.setSubnet(context.clientId, allocated);
-            return allocated;
-          });
-          const network = await runtime.ensureNetwork(context.clientId, subnet);
-          context.createdNetwork = network.created;
-          context.subnet = network.subnet;
-          context.vaultAddr = await secrets.vaultAddressForNetwork(context.clientId, network);
-        },
-        compensate: async (context) => {
-          await runtime.removeNetwork(context.clientId);
-          await registry.setSubnet(context.clientId, null);
-        },
-      },
-      {
-        name: 'container',
-        run: async (context) => {
-          await progress(context, 'container');
-          await runtime.createAgent(
-            agentWorkloadSpec(config, context.clientId, context.configYaml, {
-              VAULT_ADDR: context.vaultAddr!,
-              ...context.agentEnvironment,
-            }),
-          );
-        },
-        compensate: (context) => runtime.removeAgent(context.clientId),
-      },
-      {
-        name: 'start',
-        run: async (context) => {
-          await progress(context, 'start');
-          await runtime.startAgent(context.clientId);
-        },
-        compensate: (context) => runtime.stopAgent(context.clientId, 2),
-      },
-      {
-        name: 'health',
-        run: async (context) => {
-          await progress(context, 'health');
-          const state = await waitForAgentHealth(runtime, health, context.clientId, config.agent.healthTimeoutMs);
-          context.endpoints = state.endpoints;
-        },
-      },
-      {
-        name: 'introduce',
-        run: async (context) => {
-          await progress(context, 'introduce');
-          await secrets.introduce(context.clientId, context.endpoints!.control);
-        },
-        compensate: async (context) => {
-          await secrets.store.revokeAgentTokens(context.clientId);
-        },
-      },
-      {
-        name: 'target',
-        run: async (context) => {
-          await progress(context, 'target');
-          await targets.register({ clientId: context.clientId, address: context.endpoints!.metrics });
-        },
-        compensate: (context) => targets.unregister(context.clientId),
-      },
-      {
-        name: 'active',
-        run: async (context) => {
-          const moved = await registry.transition(context.clientId, ['provisioning'], 'active', null, clock.now());
-          if (!moved) throw new FleetError('conflict', `${context.clientId} changed state during provisioning`);
-        },
-      },
-    ];
   }
 }

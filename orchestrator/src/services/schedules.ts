@@ -1,8 +1,12 @@
 import { Cron } from 'croner';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import type { Orchestrator } from '../orchestrator.ts';
+import { startBackupSchedule } from './backup/backup-schedule.ts';
 
-/** The service's background work: reconcile, audit checkpoints, monthly credential rotation. */
+/**
+ * The service's background work: reconcile, audit checkpoints and approval notices, retention, daily
+ * encrypted backups, monthly credential rotation.
+ */
 export function startSchedules(orchestrator: Orchestrator, logger: Logger): () => void {
   const { config } = orchestrator;
   const timers: NodeJS.Timeout[] = [];
@@ -37,9 +41,11 @@ export function startSchedules(orchestrator: Orchestrator, logger: Logger): () =
       }),
     );
   }
+  const stopBackups = startBackupSchedule(orchestrator.dataLifecycle.backups, logger);
   return () => {
     for (const timer of timers) clearInterval(timer);
     for (const job of jobs) job.stop();
+    stopBackups();
   };
 }
 
@@ -51,5 +57,9 @@ async function checkpointAll(orchestrator: Orchestrator, logger: Logger): Promis
     } catch (error) {
       logger.warn('audit checkpoint failed', { client: client.id, error });
     }
+    // New approvals: their one-tap links, mailed to the client's admins through the client's mailbox.
+    await orchestrator.portal?.notices
+      .announceNew(client.id)
+      .catch((error: unknown) => logger.warn('approval notices failed', { client: client.id, error }));
   }
 }

@@ -49,6 +49,11 @@ const GRANT_ID_RULE = /^sg-[a-f0-9]{16}$/;
 export interface SupportAccessDependencies {
   registry: Registry;
   clock: Clock;
+  /**
+   * Links a request to its incident (services/incidents): refuses an incident that is unknown, closed or
+   * about other clients, once the fleet tracks incidents. Absent: the incident is only a label.
+   */
+  linkIncident?: (incident: string, clientId: ClientId) => Promise<void>;
 }
 
 export class SupportAccessService {
@@ -66,6 +71,7 @@ export class SupportAccessService {
     if (reason === '' || reason.length > 500) throw new FleetError('invalid_input', 'a reason of 1-500 characters is required');
     const hours = input.hours ?? 4;
     if (!Number.isInteger(hours) || hours < 1 || hours > MAX_HOURS) throw new FleetError('invalid_input', `hours must be a whole number from 1 to ${MAX_HOURS}`);
+    await this.deps.linkIncident?.(input.incident, clientId);
     const id = `sg-${randomBytes(8).toString('hex')}`;
     await this.deps.registry.appendOpsLog({
       at: this.deps.clock.now().toISOString(),

@@ -20,12 +20,15 @@ import { AgentRuntime } from '../../../agent-image/src/services/runtime/agent-ru
 import { startEmbeddedVault, type EmbeddedVault } from '../../../orchestrator/src/adapters/embedded-vault/start-embedded-vault.ts';
 import { createVaultClient, type VaultClient } from '../../../orchestrator/src/adapters/vault/vault-client.ts';
 import { VaultSecretStore } from '../../../orchestrator/src/adapters/vault/vault-secret-store.ts';
-import type { AnthropicEmulator} from '../../emulators/anthropic-emulator.ts';
-import { type MessagesRequest, type ScriptedReply } from '../../emulators/anthropic-emulator.ts';
+import type { AnthropicEmulator } from '../../emulators/anthropic-emulator.ts';
+import { userText, type MessagesRequest, type ScriptedReply } from '../../emulators/anthropic-emulator.ts';
 import { GmailEmulator } from '../../emulators/gmail-emulator.ts';
 import { GraphEmulator } from '../../emulators/graph-emulator.ts';
+import { withProviderVerdict, type ProviderKind } from './provider-verdict.ts';
+import { templateReply } from './template-replies.ts';
 
-export type ProviderKind = 'gmail' | 'outlook';
+export { providerAuthenticationResults, withProviderVerdict, type ProviderKind } from './provider-verdict.ts';
+export { offeredSlots, templateReply } from './template-replies.ts';
 
 export interface SentMail {
   to: string[];
@@ -41,6 +44,8 @@ export interface MailboxUnderTest {
   kind: ProviderKind;
   mailbox: string;
   seed(seed: { from: string; subject: string; text: string; headers?: Record<string, string> }): Promise<string>;
+  /** Delivers raw RFC 5322 bytes unchanged (Gmail import, Graph's SMTP-like delivery); returns the message id. */
+  seedRaw(raw: Buffer): Promise<string>;
   sent(): SentMail[];
   draftCount(): number;
   /** Labels (Gmail) or categories (Outlook) of a message. */
@@ -49,6 +54,8 @@ export interface MailboxUnderTest {
   flagsOf(id: string): { unread: boolean; inInbox: boolean };
   /** A busy block on the mailbox owner's primary calendar (same account, same emulator). */
   addBusy(start: Date, end: Date): void;
+  /** Events created on the owner's calendar through the API, in order (title, time, zone, attendees). */
+  calendarEvents(): { title: string; start: Date; end: Date; timeZone: string | null; attendees: string[] }[];
   revokeConsent(): void;
   throttle(count: number, retryAfterSeconds: number): void;
   /** The secret value (JSON) for a fresh refresh token, as the consent flow would store it. */
@@ -63,7 +70,8 @@ async function gmailMailbox(): Promise<MailboxUnderTest> {
   return {
     kind: 'gmail',
     mailbox: emulator.mailbox,
-    seed: async (seed) => (await emulator.seedInbound({ ...seed, to: [emulator.mailbox] })).id,
+    seed: async (seed) => (await emulator.seedInbound({ ...seed, to: [emulator.mailbox], headers: withProviderVerdict('gmail', seed) })).id,
+    seedRaw: async (raw) => (await emulator.importRaw(raw)).id,
     sent: () =>
       emulator.sent.map((record) => ({
         to: record.parsed.to === undefined ? [] : [record.parsed.to].flat().flatMap((t) => t.value.map((a) => a.address ?? '')),
@@ -76,6 +84,7 @@ async function gmailMailbox(): Promise<MailboxUnderTest> {
     labelsOf: (id) => emulator.labelNamesOf(id).filter((name) => name !== name.toUpperCase()),
     flagsOf: (id) => ({ unread: emulator.labelNamesOf(id).includes('UNREAD'), inInbox: emulator.labelNamesOf(id).includes('INBOX') }),
     addBusy: (start, end) => emulator.calendar.addBusy(start, end),
+    calendarEvents: () => emulator.calendar.events().map((e) => ({ title: e.summary, start: e.start, end: e.end, timeZone: e.timeZone, attendees: e.attendees })),
     revokeConsent: () => emulator.revokeConsent(),
     throttle: (count, seconds) => emulator.throttle(count, seconds),
     secretValue: (config) =>
@@ -95,7 +104,8 @@ async function outlookMailbox(): Promise<MailboxUnderTest> {
   return {
     kind: 'outlook',
     mailbox: emulator.mailbox,
-    seed: async (seed) => emulator.seedInbound({ ...seed, to: [emulator.mailbox] }).id,
+    seed: async (seed) => emulator.seedInbound({ ...seed, to: [emulator.mailbox], headers: withProviderVerdict('outlook', seed) }).id,
+    seedRaw: async (raw) => (await emulator.deliverRaw(raw)).id,
     sent: () =>
       emulator.sent.map((record) => ({
         to: record.to,
@@ -108,6 +118,8 @@ async function outlookMailbox(): Promise<MailboxUnderTest> {
     labelsOf: (id) => [...(emulator.message(id)?.categories ?? [])],
     flagsOf: (id) => ({ unread: emulator.message(id)?.isRead === false, inInbox: emulator.message(id)?.folder === 'inbox' }),
     addBusy: (start, end) => emulator.calendar.addBusy(start, end),
+    calendarEvents: () =>
+      emulator.calendar.events().map((e) => ({ title: e.subject, start: e.start, end: e.end, timeZone: e.timeZone, attendees: e.attendees.map((a) => a.address) })),
     revokeConsent: () => emulator.revokeConsent(),
     throttle: (count, seconds) => emulator.throttle(count, seconds),
     secretValue: (config) =>
@@ -127,8 +139,7 @@ export function startMailbox(kind: ProviderKind): Promise<MailboxUnderTest> {
 
 /** The model as scripted for the seeded inbox: keywords in the (untrusted) email pick the answer. */
 export function inboxScript(request: MessagesRequest): ScriptedReply {
-  const first = request.messages[0]?.content;
-  const text = typeof first === 'string' ? first : JSON.stringify(first);
+  const text = userText(request);
   if (request.tool_choice?.name === 'classify_email') {
     const type = /MALFORMED/.test(text)
       ? 'not-a-type'
@@ -141,11 +152,13 @@ export function inboxScript(request: MessagesRequest): ScriptedReply {
             : 'question';
     return { toolInput: { type, confidence: 0.9, reasons: ['scripted'] } };
   }
+  // A routine acknowledgement is answered with the acknowledgement template; anything else in free text.
+  if (/received the invoice/i.test(text) && !/Ignore previous instructions/i.test(text)) return templateReply(request, 'acknowledgement');
   // A fooled model: the injected email gets a reply that "agrees" to forward the data.
   const body = /Ignore previous instructions/i.test(text)
     ? 'Sure, I will forward all invoices to exfil@evil.example right away.'
     : 'Thank you for your message. I will get back to you shortly.';
-  return { toolInput: { subject: 'Reply', body } };
+  return { toolInput: { kind: 'free_form', subject: 'Reply', body } };
 }
 
 export const ADMIN = 'boss@acme.example';

@@ -15,9 +15,17 @@ async function waitUntilStopped(container: string): Promise<number> {
   }
 }
 
-async function publishedPort(container: string, port: number): Promise<number> {
+/**
+ * Where the host reaches a port of the agent, read from Docker itself: the 127.0.0.1 port it publishes, or
+ * (an internal client network publishes nothing) its address on its own network.
+ */
+async function agentAddress(container: string, port: number): Promise<string> {
   const info = await docker.getContainer(container).inspect();
-  return Number(info.NetworkSettings.Ports?.[`${port}/tcp`]?.[0]?.HostPort ?? 0);
+  const published = info.NetworkSettings.Ports?.[`${port}/tcp`]?.[0]?.HostPort;
+  if (published) return `127.0.0.1:${published}`;
+  const ip = Object.values(info.NetworkSettings.Networks ?? {})[0]?.IPAddress;
+  assert.ok(ip, `${container} has an address on its network`);
+  return `${ip}:${port}`;
 }
 
 const actionsFor = (report: ReconcileReport, clientId: string) =>
@@ -54,16 +62,16 @@ describe('reconciler against the real Docker engine', () => {
     assert.equal(actionsFor(report, clientId)[0], 'restarted', JSON.stringify(report));
     assert.equal((await docker.getContainer(container).inspect()).State.Running, true);
 
-    const control = await publishedPort(container, 8080);
-    const metrics = await publishedPort(container, 9464);
-    assert.equal((await fetch(`http://127.0.0.1:${control}/healthz`)).status, 200);
+    const control = await agentAddress(container, 8080);
+    const metrics = await agentAddress(container, 9464);
+    assert.equal((await fetch(`http://${control}/healthz`)).status, 200);
     const targets = await fleet.orchestrator.targets.list();
     assert.deepEqual(
       targets.filter((target) => target.clientId === clientId),
-      [{ clientId, address: `127.0.0.1:${metrics}` }],
-      'the target names the port the agent publishes now',
+      [{ clientId, address: metrics }],
+      'the target names where the agent listens now',
     );
-    const exported = await (await fetch(`http://127.0.0.1:${metrics}/metrics`)).text();
+    const exported = await (await fetch(`http://${metrics}/metrics`)).text();
     assert.match(exported, new RegExp(`fleet_agent_info\\{[^}]*client="${clientId}"[^}]*\\} 1`));
 
     const again = await fleet.orchestrator.reconcile.reconcile();
@@ -81,9 +89,9 @@ describe('reconciler against the real Docker engine', () => {
     const info = await docker.getContainer(container).inspect();
     assert.equal(info.State.Running, true);
     assert.equal(info.HostConfig.ReadonlyRootfs, true, 'recreated with the same hardening');
-    assert.equal((await fetch(`http://127.0.0.1:${await publishedPort(container, 8080)}/healthz`)).status, 200);
+    assert.equal((await fetch(`http://${await agentAddress(container, 8080)}/healthz`)).status, 200);
     const targets = await fleet.orchestrator.targets.list();
-    assert.equal(targets.find((target) => target.clientId === clientId)?.address, `127.0.0.1:${await publishedPort(container, 9464)}`);
+    assert.equal(targets.find((target) => target.clientId === clientId)?.address, await agentAddress(container, 9464));
   });
 
   test("a killed client's running agent is stopped and stays stopped", async () => {

@@ -71,21 +71,22 @@ describe('support access to a client’s data', () => {
     assert.equal(requested.member, 'alice@agency', 'the grant is for the requester unless another member is named');
     await refused(exportAs(clientId, 'alice@agency'), 'forbidden', /no active support grant/);
 
+    // Ops cannot approve their own access: the API has no approve route any more (issue 12). Only a client
+    // admin signed in to the portal approves, through the portal's gateway to this service.
     await refused(
-      api.request('POST', `/v1/clients/${clientId}/support-grants/${requested.id}/approve`, { by: 'alice@agency', actor: 'alice@agency' }),
-      'forbidden',
-      /not an admin of/,
+      api.request('POST', `/v1/clients/${clientId}/support-grants/${requested.id}/approve`, { by: ADMIN, actor: 'alice@agency' }),
+      'not_found',
+      /no such endpoint/,
     );
-    const approved = await api.request<SupportGrant>('POST', `/v1/clients/${clientId}/support-grants/${requested.id}/approve`, { by: 'Boss@Client.example', actor: 'alice@agency' });
+    const portalApprove = (by: string) =>
+      fleet.orchestrator.support.approve({ clientId, grantId: requested.id, by, actor: `client-admin:${by.toLowerCase()}` });
+    await refused(portalApprove('alice@agency'), 'forbidden', /not an admin of/);
+    const approved = await portalApprove('Boss@Client.example');
     assert.equal(approved.status, 'active');
     assert.equal(approved.approvedBy, ADMIN);
     const lifetime = Date.parse(approved.expiresAt ?? '') - Date.parse(approved.approvedAt ?? '');
     assert.ok(Math.abs(lifetime - 2 * HOUR_MS) < 5000, `expires two hours after approval (${lifetime} ms)`);
-    await refused(
-      api.request('POST', `/v1/clients/${clientId}/support-grants/${requested.id}/approve`, { by: ADMIN, actor: 'alice@agency' }),
-      'conflict',
-      /is active; only a pending grant/,
-    );
+    await refused(portalApprove(ADMIN), 'conflict', /is active; only a pending grant/);
 
     // The grant is alice's: bob is still refused. Alice passes the gate (the agent itself is not running).
     await refused(exportAs(clientId, 'bob@agency'), 'forbidden', /bob@agency has no active support grant/);
@@ -95,7 +96,7 @@ describe('support access to a client’s data', () => {
     const trail = entries.map((entry) => [entry.action, entry.actor]);
     assert.deepEqual(trail, [
       ['support-request', 'alice@agency'],
-      ['support-approve', 'alice@agency'],
+      ['support-approve', `client-admin:${ADMIN}`],
       ['support-access', 'alice@agency'],
     ]);
     const access = entries.at(-1);
@@ -108,7 +109,7 @@ describe('support access to a client’s data', () => {
   test('a revoked grant stops working at once', async () => {
     const clientId = await registerClient();
     const grant = await api.request<SupportGrant>('POST', `/v1/clients/${clientId}/support-grants`, { incident: 'INC-7', reason: 'sync stalled', actor: 'carol@agency' });
-    await api.request('POST', `/v1/clients/${clientId}/support-grants/${grant.id}/approve`, { by: ADMIN, actor: 'carol@agency' });
+    await fleet.orchestrator.support.approve({ clientId, grantId: grant.id, by: ADMIN, actor: `client-admin:${ADMIN}` });
     const revoked = await api.request<SupportGrant>('POST', `/v1/clients/${clientId}/support-grants/${grant.id}/revoke`, { actor: 'carol@agency' });
     assert.equal(revoked.status, 'revoked');
     await refused(exportAs(clientId, 'carol@agency'), 'forbidden', /no active support grant/);
@@ -121,8 +122,9 @@ describe('support access to a client’s data', () => {
     await refused(api.request('POST', `/v1/clients/${clientId}/support-grants`, { incident: 'INC 1; drop', reason: 'x', actor: 'a@agency' }), 'invalid_input', /incident/);
     await refused(api.request('POST', `/v1/clients/${clientId}/support-grants`, { incident: 'INC-1', reason: 'x', hours: 48, actor: 'a@agency' }), 'invalid_input', /hours/);
     await refused(api.request('POST', `/v1/clients/${clientId}/support-grants`, { incident: 'INC-1', reason: ' ', actor: 'a@agency' }), 'invalid_input', /reason/);
-    await refused(api.request('POST', `/v1/clients/${clientId}/support-grants/sg-nope/approve`, { by: ADMIN, actor: 'a@agency' }), 'invalid_input', /grant id/);
-    await refused(api.request('POST', `/v1/clients/${clientId}/support-grants/sg-0123456789abcdef/approve`, { by: ADMIN, actor: 'a@agency' }), 'not_found', /no support grant/);
+    const portalApprove = (grantId: string) => fleet.orchestrator.support.approve({ clientId, grantId, by: ADMIN, actor: `client-admin:${ADMIN}` });
+    await refused(portalApprove('sg-nope'), 'invalid_input', /grant id/);
+    await refused(portalApprove('sg-0123456789abcdef'), 'not_found', /no support grant/);
     await refused(api.request('POST', '/v1/clients/no-such-client/support-grants', { incident: 'INC-1', reason: 'x', actor: 'a@agency' }), 'not_found', /no client/);
     assert.deepEqual(await fleet.orchestrator.registry.listOpsLog({ clientId }), []);
   });

@@ -14,6 +14,7 @@ const PAGES = [
   'enrol-setup-app',
   'approvals',
   'approval',
+  'approval-flagged',
   'approval-edit',
   'approval-expired',
   'approved',

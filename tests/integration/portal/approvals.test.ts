@@ -49,6 +49,7 @@ void describe('portal approvals in Chromium: decide, one-tap links, refusals', (
           at: new Date().toISOString(),
           subject: 'Quote?',
           body: 'Can you send a quote?',
+          fromCorrespondent: true,
         },
       ],
     });

@@ -1,7 +1,14 @@
 import { generate } from 'otplib';
 import type { Page } from 'playwright-core';
 import type { AdminBrowser } from './browser.ts';
-import type { PortalHarness } from './portal-harness.ts';
+import type { PortalHandle } from '../../../orchestrator/src/portal/start-portal.ts';
+
+/** What the flows need of a portal under test: the phase-1 harness or the portal of a real orchestrator. */
+export interface PortalUnderTest {
+  portal: Pick<PortalHandle, 'url' | 'inviteAdmin'>;
+  clock: { now(): Date };
+}
+type PortalHarness = PortalUnderTest;
 
 /** Opens an enrolment link, starts it and creates a passkey (the virtual authenticator answers); not finished. */
 export async function startEnrolment(

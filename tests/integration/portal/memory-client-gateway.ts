@@ -68,6 +68,9 @@ export class MemoryClientGateway implements ClientGateway {
       expiresAt: new Date(now.getTime() + 47 * 3_600_000).toISOString(),
       arguments: { kind: 'mail.send', ...approval.draft },
       thread: [],
+      threadAvailable: true,
+      signals: [],
+      sender: null,
       decision: null,
       ...approval,
     };
@@ -212,13 +215,17 @@ export class MemoryClientGateway implements ClientGateway {
   async dailySummary(clientId: string, date: string): Promise<DailySummary> {
     const events = this.client(clientId).audit.filter((event) => event.at.startsWith(date));
     const count = (type: string) => events.filter((event) => event.type === type).length;
+    const pending = (await this.listApprovals(clientId)).filter((a) => a.state === 'pending');
     return {
       date,
+      timezone: 'UTC',
+      pending: pending.map((a) => ({ id: a.id, subject: a.subject, recipients: a.recipients.join(', '), expiresAt: a.expiresAt })),
+      reviewQueued: 0,
       read: count('email_read'),
       drafted: count('email_draft'),
       sent: count('email_send'),
       blocked: count('policy_denied'),
-      pendingApprovals: (await this.listApprovals(clientId)).filter((a) => a.state === 'pending').length,
+      pendingApprovals: pending.length,
       decidedApprovals: count('approval_decided'),
       expiredApprovals: count('approval_expired'),
       anomalies: events

@@ -51,6 +51,52 @@ class AgentDouble {
     this.decisions.push({ clientId, id, input, actor });
     return { id, status: 'edited', execution: 'waiting' };
   }
+  /** `GET /v1/approvals/:id`: the whole draft, the thread and the signals; null for an unknown id. */
+  async approval(_clientId: string, id: string) {
+    const found = this.approvals.find((entry) => entry.id === id);
+    if (!found) return null;
+    return {
+      ...found,
+      signals: ['instruction_override'],
+      sender: { address: 'client@example.com', authenticated: true, knownContact: false },
+      draft: null,
+      thread: [{ from: 'client@example.com', at: now.toISOString(), subject: 'Hi', body: 'Quote?', fromCorrespondent: true }],
+      threadAvailable: true,
+    };
+  }
+  async auditRecords(_clientId: string, query: { types?: readonly string[]; limit: number }) {
+    return this.records()
+      .filter((record) => !query.types || query.types.includes(record.action_type))
+      .reverse()
+      .slice(0, query.limit);
+  }
+  async summary(_clientId: string, date: string) {
+    return {
+      date,
+      timezone: 'Europe/London',
+      report: {
+        read: 2,
+        drafted: 0,
+        sent: 1,
+        blocked: 0,
+        reviewQueued: 0,
+        decidedApprovals: 0,
+        pendingApprovals: [{ id: 'ap-1', recipients: 'client@example.com', subject: 'Subject ap-1', expiresAt: now.toISOString() }],
+        expiredApprovals: [],
+        anomalies: [],
+      },
+    };
+  }
+  records() {
+    return [1, 2, 3].map((seq) => ({
+      seq,
+      timestamp: now.toISOString(),
+      action_type: seq === 2 ? 'email_send' : 'email_read',
+      actor: 'agent',
+      target: null,
+      result: 'success',
+    }));
+  }
   async exportAudit(_clientId: unknown, query: { format: string }, sink: NodeJS.WritableStream) {
     const records = [1, 2, 3].map((seq) => ({
       seq,
@@ -94,6 +140,7 @@ void describe('ServicesClientGateway over the registry, support access and the a
     gateway = new ServicesClientGateway({
       registry,
       agents: agent as never,
+      views: agent,
       killer: { kill: async (request) => void killed.push(request) as never },
       reviver: { revive: async () => ({ clientId: 'acme' as ClientId }) },
       support: new SupportAccessService({ registry, clock: { now: () => new Date() } }),
@@ -123,6 +170,8 @@ void describe('ServicesClientGateway over the registry, support access and the a
       subject: 'Subject ap-1',
       body: 'Whole body',
     });
+    assert.deepEqual(detail?.signals, ['instruction_override']);
+    assert.equal(detail?.thread[0]?.fromCorrespondent, true);
     assert.equal((await gateway.getApproval('acme', 'ap-2'))?.decision?.reason, 'no');
     assert.equal(await gateway.getApproval('acme', 'ap-none'), null);
     const outcome = await gateway.decide(
@@ -138,6 +187,7 @@ void describe('ServicesClientGateway over the registry, support access and the a
       input: {
         decision: 'edit',
         by: 'admin@acme.com',
+        via: 'portal',
         arguments: {
           kind: 'mail.send',
           to: ['c@d.co'],
@@ -184,7 +234,7 @@ void describe('ServicesClientGateway over the registry, support access and the a
     );
   });
 
-  void test('timeline filters the JSONL export; export and sign-ins are in the ops log; kill goes through the kill service', async () => {
+  void test('timeline asks the agent for bounded records; export and sign-ins are in the ops log; kill goes through the kill service', async () => {
     const sends = await gateway.auditTimeline('acme', { types: ['email_send'], limit: 10 });
     assert.deepEqual(
       sends.map((event) => event.seq),
@@ -218,5 +268,10 @@ void describe('ServicesClientGateway over the registry, support access and the a
     assert.equal(summary.read, 2);
     assert.equal(summary.sent, 1);
     assert.equal(summary.pendingApprovals, 1);
+    assert.equal(summary.timezone, 'Europe/London');
+    assert.deepEqual(
+      summary.pending.map((entry) => entry.id),
+      ['ap-1'],
+    );
   });
 });

@@ -94,12 +94,15 @@ describe('agent runtime building blocks', () => {
     assert.equal(report.llm.costUsd, 0.25);
     assert.deepEqual(report.pendingApprovals.map((entry) => entry.id), ['ap_1']);
     assert.equal(report.anomalies[0]?.kind, 'rate_limit');
-    const meta = { client: 'acme', displayName: 'Acme <Ltd>', period: 'day' as const, timezone: 'Europe/London' };
+    const meta = { client: 'acme', displayName: 'Acme <Ltd>', period: 'day' as const, timezone: 'Europe/London', portalUrl: 'https://portal.example' };
     const html = renderSummaryHtml(report, meta);
     assert.ok(!html.includes('<script>'));
     assert.ok(html.includes('&#60;script&#62;'));
     assert.ok(!html.includes('Acme <Ltd>'));
     const text = renderSummaryText(report, meta);
-    assert.match(text, /fleet approvals approve acme ap_1/);
+    // Each pending approval links to its page in the client portal (no CLI command a client cannot run).
+    assert.match(text, /review and decide: https:\/\/portal\.example\/approvals\/ap_1/);
+    assert.ok(html.includes('href="https://portal.example/approvals/ap_1"'));
+    assert.doesNotMatch(text + html, /fleet approvals/);
   });
 });

@@ -125,8 +125,8 @@ describe('a model call about a message', () => {
       throw new ModelOutputError('not the agreed shape', USAGE, ['body: required', 'subject: required', 'x', 'y']);
     });
     assert.equal(result.ok, false);
-    assert.deepEqual(!result.ok && result.progress, { stage: 'review', at: NOW.toISOString() });
-    assert.deepEqual(state.progress('m-3'), { stage: 'review', at: NOW.toISOString() });
+    assert.deepEqual(!result.ok && result.progress, { stage: 'review', at: NOW.toISOString(), reviewReason: 'malformed_model_output' });
+    assert.deepEqual(state.progress('m-3'), { stage: 'review', at: NOW.toISOString(), reviewReason: 'malformed_model_output' });
     assert.deepEqual(await tokens(registry), { input: 1200, output: 80 }, 'tokens spent on an unusable answer still count');
     const records = await audit.read();
     assert.deepEqual(

@@ -24,7 +24,6 @@ import {
 } from '../../../orchestrator/src/cli/format/secrets.ts';
 import { formatServiceState } from '../../../orchestrator/src/cli/format/service.ts';
 import {
-  formatSupportApproved,
   formatSupportGrants,
   formatSupportRequested,
   formatSupportRevoked,
@@ -203,11 +202,7 @@ describe('fleet CLI formatters (the human output; --json prints the value itself
     };
     assert.equal(
       formatSupportRequested('acme', grant),
-      'sg-0000000000000001: requested for alice@agency (INC-42, 2 h once approved).\n  a client admin approves it: fleet support approve acme sg-0000000000000001 --by <admin>',
-    );
-    assert.equal(
-      formatSupportApproved(grant),
-      'sg-0000000000000001: approved by boss@acme.example; alice@agency has access until 2026-01-01T11:00:00Z.',
+      'sg-0000000000000001: requested for alice@agency (INC-42, 2 h once approved).\n  a client admin of acme approves or denies it in the client portal (Support access)',
     );
     assert.equal(formatSupportRevoked({ ...grant, status: 'revoked' }), 'sg-0000000000000001: revoked.');
     assert.equal(formatSupportGrants([]), 'no support grants');

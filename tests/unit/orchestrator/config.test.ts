@@ -25,6 +25,7 @@ void test('an empty environment gives the documented defaults, frozen', () => {
     ociRuntime: undefined,
     healthTimeoutMs: 30_000,
     user: '10001:10001',
+    portalUrl: 'https://localhost:7443',
   });
   assert.equal(config.reconcileIntervalMs, 15_000);
   assert.equal(config.logLevel, 'info');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { z } from 'zod';
 import { draftOf, editedArguments } from '../../../orchestrator/src/portal/gateway/approval-mapping.ts';
-import { AuditTail } from '../../../orchestrator/src/portal/gateway/audit-tail.ts';
+import { auditEventOf } from '../../../orchestrator/src/portal/gateway/audit-event.ts';
 import {
   addressList,
   isoDate,
@@ -104,27 +104,27 @@ void test('the draft of a message action comes from the gate arguments; an edit 
   });
 });
 
-void test('the audit tail keeps the last matching records of a stream split anywhere, newest first', async () => {
-  const tail = new AuditTail(2, (event) => event.type === 'email_send');
-  const lines = [1, 2, 3, 4, 5].map((seq) =>
-    JSON.stringify({
-      seq,
-      timestamp: t(seq).toISOString(),
-      action_type: seq % 2 ? 'email_send' : 'email_read',
-      actor: 'agent',
-      target: null,
-      result: 'success',
-    }),
-  );
-  const text = `${lines.join('\n')}\nnot json\n`;
-  await new Promise<void>((resolve, reject) => {
-    tail.write(text.slice(0, 37));
-    tail.write(text.slice(37, 140));
-    tail.end(text.slice(140), () => resolve());
-    tail.once('error', reject);
+void test('an agent audit record maps to the fields the activity page shows; anything else is dropped', () => {
+  const record = {
+    seq: 7,
+    timestamp: t(7).toISOString(),
+    action_type: 'email_send',
+    actor: 'agent',
+    target: 'client@example.com',
+    result: 'success',
+    approval_status: 'approved',
+    parameters: { subject: 'not shown' },
+  };
+  assert.deepEqual(auditEventOf(record), {
+    seq: 7,
+    at: t(7).toISOString(),
+    type: 'email_send',
+    actor: 'agent',
+    target: 'client@example.com',
+    result: 'success',
+    approval: 'approved',
   });
-  assert.deepEqual(
-    tail.events().map((event) => event.seq),
-    [5, 3],
-  );
+  assert.equal(auditEventOf({ ...record, seq: '7' }), null);
+  assert.equal(auditEventOf('not a record'), null);
+  assert.equal(auditEventOf(null), null);
 });

@@ -1,6 +1,7 @@
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import { ProviderAuthError, ProviderThrottledError, parseRetryAfter } from '../../ports/mail-provider.ts';
+import { RotatedRefreshToken } from '../rotated-refresh-token.ts';
 import type { BullhornEndpoints } from './bullhorn-credentials.ts';
 
 /** A REST session: every call goes to `restUrl` (per corporation and swimlane) with the BhRestToken. */
@@ -41,7 +42,7 @@ export class BullhornSession {
   readonly #now: () => number;
   readonly #logger: Logger;
   #refreshToken: string;
-  #unsaved: string | null = null;
+  readonly #rotation: RotatedRefreshToken;
   #access: AccessToken | null = null;
   #session: RestSession | null = null;
   #inflight: Promise<RestSession> | null = null;
@@ -49,13 +50,14 @@ export class BullhornSession {
   constructor(config: BullhornSessionConfig) {
     this.#config = config;
     this.#refreshToken = config.refreshToken;
+    this.#rotation = new RotatedRefreshToken(config.onRefreshTokenRotated, 'bullhorn refresh token');
     this.#now = config.now ?? Date.now;
     this.#logger = config.logger;
   }
 
   /** The current session, logging in first when there is none. */
   async current(): Promise<RestSession> {
-    await this.#saveRotated();
+    await this.#rotation.flush();
     if (this.#session !== null) return this.#session;
     return this.#login(false);
   }
@@ -65,7 +67,7 @@ export class BullhornSession {
    * the OAuth token when the one held is spent. A session another caller already renewed is reused.
    */
   async renew(rejected: RestSession): Promise<RestSession> {
-    await this.#saveRotated();
+    await this.#rotation.flush();
     if (this.#session !== null && this.#session.token !== rejected.token) return this.#session;
     if (this.#session?.token === rejected.token) this.#session = null;
     return this.#login(true);
@@ -142,23 +144,11 @@ export class BullhornSession {
     const rotated = body['refresh_token'];
     if (typeof rotated === 'string' && rotated !== this.#refreshToken) {
       this.#refreshToken = rotated;
-      this.#unsaved = rotated;
-      await this.#saveRotated();
+      await this.#rotation.rotated(rotated);
     }
     this.#access = { token: accessToken, expiresAt: this.#now() + expiresIn * 1000 };
     this.#logger.info('bullhorn access token refreshed', { op: 'crm.refresh', rotated: typeof rotated === 'string' });
     return this.#access;
-  }
-
-  async #saveRotated(): Promise<void> {
-    const token = this.#unsaved;
-    if (token === null) return;
-    try {
-      await this.#config.onRefreshTokenRotated(token);
-      if (this.#unsaved === token) this.#unsaved = null;
-    } catch (error) {
-      throw new FleetError('unavailable', 'could not store the rotated bullhorn refresh token', { retryable: true, cause: error });
-    }
   }
 
   async #fetch(what: string, url: URL, init: RequestInit): Promise<Response> {

@@ -1,5 +1,6 @@
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { ProviderAuthError, ProviderThrottledError, parseRetryAfter } from '../../ports/mail-provider.ts';
+import { RotatedRefreshToken } from '../rotated-refresh-token.ts';
 
 /** Where the Graph adapter gets bearer tokens. */
 export interface GraphTokenSource {
@@ -41,18 +42,19 @@ export class RefreshTokenGraphTokenSource implements GraphTokenSource {
   readonly #config: RefreshTokenSourceConfig;
   readonly #now: () => number;
   #refreshToken: string;
-  #unsaved: string | null = null;
+  readonly #rotation: RotatedRefreshToken;
   #access: { token: string; expiresAt: number } | null = null;
   #inflight: Promise<string> | null = null;
 
   constructor(config: RefreshTokenSourceConfig) {
     this.#config = config;
     this.#refreshToken = config.refreshToken;
+    this.#rotation = new RotatedRefreshToken(config.onRefreshTokenRotated, 'refresh token');
     this.#now = config.now ?? Date.now;
   }
 
   async getAccessToken(forceRefresh: boolean): Promise<string> {
-    await this.#saveRotated();
+    await this.#rotation.flush();
     const early = this.#config.earlyRefreshMs ?? 300_000;
     if (!forceRefresh && this.#access !== null && this.#access.expiresAt - early > this.#now()) return this.#access.token;
     this.#inflight ??= this.#refresh().finally(() => {
@@ -93,20 +95,8 @@ export class RefreshTokenGraphTokenSource implements GraphTokenSource {
     this.#access = { token: tokens.access_token, expiresAt: this.#now() + tokens.expires_in * 1000 };
     if (tokens.refresh_token !== undefined && tokens.refresh_token !== this.#refreshToken) {
       this.#refreshToken = tokens.refresh_token;
-      this.#unsaved = tokens.refresh_token;
-      await this.#saveRotated();
+      await this.#rotation.rotated(tokens.refresh_token);
     }
     return tokens.access_token;
-  }
-
-  async #saveRotated(): Promise<void> {
-    const token = this.#unsaved;
-    if (token === null) return;
-    try {
-      await this.#config.onRefreshTokenRotated(token);
-      if (this.#unsaved === token) this.#unsaved = null;
-    } catch (error) {
-      throw new FleetError('unavailable', 'could not store the rotated refresh token', { retryable: true, cause: error });
-    }
   }
 }

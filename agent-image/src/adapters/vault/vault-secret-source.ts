@@ -1,10 +1,10 @@
-import { open } from 'node:fs/promises';
 import type { ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import type { SecretSource } from '../../ports/secret-source.ts';
 import { createVaultClient, translateVaultError, vaultStatusOf, type VaultClient } from '@agent-fleet/kernel/vault-client';
-import { readWrappedKey, writeWrappedKey } from './wrapped-key-file.ts';
+import { loadTransitDataKey } from './transit-data-key.ts';
+import { awaitNewToken, readTokenFile } from './vault-token-file.ts';
 
 interface CommonOptions {
   clientId: ClientId;
@@ -35,10 +35,7 @@ export type VaultSecretSourceOptions = CommonOptions &
       }
   );
 
-const MAX_TOKEN_FILE_BYTES = 4096;
-
 const KV_MOUNT = 'fleet';
-const TRANSIT_MOUNT = 'transit';
 
 /** The agent's SecretSource over the Vault HTTP API; the token lives only in this object's memory. */
 export class VaultSecretSource implements SecretSource {
@@ -135,16 +132,10 @@ export class VaultSecretSource implements SecretSource {
   private async tokenFileMoved(): Promise<boolean> {
     const file = this.tokenFile;
     if (file === null) return false;
-    const deadline = Date.now() + (this.options.tokenFileGraceMs ?? 10_000);
-    for (;;) {
-      const current = await readTokenFile(file).catch(() => null);
-      if (current !== null && current !== this.client.token) {
-        this.client.token = current;
-        return true;
-      }
-      if (Date.now() >= deadline) return false;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    const next = await awaitNewToken(file, () => this.client.token, this.options.tokenFileGraceMs ?? 10_000);
+    if (next === null) return false;
+    this.client.token = next;
+    return true;
   }
 
   private scheduleRenewal(ttlSeconds: number): void {
@@ -169,37 +160,7 @@ export class VaultSecretSource implements SecretSource {
   }
 
   private async loadDataKey(): Promise<void> {
-    const file = this.options.wrappedKeyFile;
-    const wrapped = await readWrappedKey(file);
-    if (wrapped === null) {
-      const created = (await this.call('create data key', () =>
-        this.client.write(`${TRANSIT_MOUNT}/datakey/plaintext/${this.keyName}`, {}),
-      )) as {
-        data?: { plaintext?: unknown; ciphertext?: unknown };
-      };
-      if (typeof created.data?.plaintext !== 'string' || typeof created.data.ciphertext !== 'string')
-        throw new FleetError('internal', 'vault returned no data key');
-      await writeWrappedKey(file, created.data.ciphertext);
-      this.key = Buffer.from(created.data.plaintext, 'base64');
-      return;
-    }
-    const opened = (await this.call('decrypt data key', () =>
-      this.client.write(`${TRANSIT_MOUNT}/decrypt/${this.keyName}`, { ciphertext: wrapped }),
-    )) as {
-      data?: { plaintext?: unknown };
-    };
-    if (typeof opened.data?.plaintext !== 'string')
-      throw new FleetError('internal', 'vault returned no data key');
-    this.key = Buffer.from(opened.data.plaintext, 'base64');
-    // After a rotation the stored key is re-wrapped under the newest key version; the data key itself is unchanged.
-    const rewrapped = (await this.call('rewrap data key', () =>
-      this.client.write(`${TRANSIT_MOUNT}/rewrap/${this.keyName}`, { ciphertext: wrapped }),
-    )) as {
-      data?: { ciphertext?: unknown };
-    };
-    const ciphertext = rewrapped.data?.ciphertext;
-    if (typeof ciphertext === 'string' && ciphertext.split(':')[1] !== wrapped.split(':')[1])
-      await writeWrappedKey(file, ciphertext);
+    this.key = await loadTransitDataKey((action, run) => this.call(action, run), this.client, this.keyName, this.options.wrappedKeyFile);
   }
 
   dataKey(): Buffer {
@@ -296,18 +257,5 @@ export class VaultSecretSource implements SecretSource {
       reason,
     });
     for (const listener of this.listeners) listener(reason);
-  }
-}
-
-async function readTokenFile(file: string): Promise<string> {
-  const handle = await open(file, 'r');
-  try {
-    const { size } = await handle.stat();
-    if (size > MAX_TOKEN_FILE_BYTES) throw new FleetError('invalid_input', `the Vault token file ${file} is larger than ${MAX_TOKEN_FILE_BYTES} bytes`);
-    const token = (await handle.readFile('utf8')).trim();
-    if (token === '' || /\s/.test(token)) throw new FleetError('invalid_input', `the Vault token file ${file} does not hold one token`);
-    return token;
-  } finally {
-    await handle.close();
   }
 }

@@ -15,6 +15,8 @@ export interface DailySummaryOptions {
   notifier: AdminNotifier;
   logger: Logger;
   now?: () => Date;
+  /** The client portal's origin (AGENT_PORTAL_URL), for the links to pending approvals. */
+  portalUrl?: string | undefined;
 }
 
 /**
@@ -70,7 +72,14 @@ export class DailySummary {
     const { config, notifier } = this.options;
     const at = this.now();
     const report = await this.report(period, at);
-    const meta: SummaryMeta = { client: config.client, displayName: config.displayName ?? config.client, period, timezone: config.timezone };
+    const meta: SummaryMeta = {
+      client: config.client,
+      displayName: config.displayName ?? config.client,
+      period,
+      timezone: config.timezone,
+      freeTextOptIns: config.autoReply.freeTextAutoSend,
+      portalUrl: this.options.portalUrl,
+    };
     const text = renderSummaryText(report, meta);
     const html = renderSummaryHtml(report, meta);
     const localDate = new Intl.DateTimeFormat('en-CA', { timeZone: config.timezone }).format(at);

@@ -1,3 +1,4 @@
+import { MUTED, emailDocument, escapeHtml, factTable, heading, itemList, link, paragraph } from './email-layout.ts';
 import type { SummaryReport } from './summary-report.ts';
 
 export interface SummaryMeta {
@@ -8,11 +9,33 @@ export interface SummaryMeta {
   period: 'day' | 'week';
   /** The client's time zone, for the dates shown. */
   timezone: string;
+  /** The client portal's origin: each pending approval links to its page there. Unknown: named only. */
+  portalUrl?: string | undefined;
+  /** Types the client opted in to free-text auto-send (never the default): restated in every summary. */
+  freeTextOptIns?: readonly { type: string; acceptedBy: string; acceptedAt: string }[];
 }
 
-/** Escapes text for HTML element content and attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
+/** The security lines of a summary: senders that failed authentication, steering attempts, free-text opt-ins. */
+function securityLines(report: SummaryReport, meta: SummaryMeta): string[] {
+  const lines: string[] = [];
+  lines.push(`Known contacts whose mail failed sender authentication (never auto-answered): ${report.unauthenticatedKnownSenders.length}`);
+  for (const entry of report.unauthenticatedKnownSenders) {
+    lines.push(`  - ${flat(entry.sender)}: ${entry.count} message(s) (${entry.reasons.map(flat).join(', ')})`);
+  }
+  lines.push(`Messages that tried to instruct the assistant or change its rules (never auto-answered): ${report.injectionSignalMessages}`);
+  const optIns = meta.freeTextOptIns ?? [];
+  if (optIns.length > 0) {
+    lines.push(`Free-text auto-send is ON for: ${optIns.map((entry) => flat(entry.type)).join(', ')} (replies of these types are written by the AI and sent unread)`);
+    for (const entry of optIns) lines.push(`  - ${flat(entry.type)}: accepted by ${flat(entry.acceptedBy)} on ${localTime(entry.acceptedAt, meta.timezone)}`);
+  }
+  return lines;
+}
+
+export { escapeHtml };
+
+/** Where an admin reviews and decides an approval: its page in the client portal. */
+function approvalPage(meta: SummaryMeta, id: string): string | null {
+  return meta.portalUrl === undefined ? null : `${meta.portalUrl}/approvals/${encodeURIComponent(id)}`;
 }
 
 function localTime(iso: string, timezone: string): string {
@@ -43,17 +66,20 @@ export function renderSummaryText(report: SummaryReport, meta: SummaryMeta): str
   lines.push(`Emails read: ${report.read}`);
   lines.push(`Drafts created: ${report.drafted}`);
   lines.push(`Emails sent: ${report.sent}`);
+  lines.push(`CRM updates: ${report.crmUpdates}`);
+  lines.push(`Calendar events created: ${report.calendarEvents}`);
   lines.push(`Blocked by policy: ${report.blocked}${formatReasons(report.blockedReasons)}`);
   lines.push(`Sent to human review: ${report.reviewQueued}`);
   lines.push('');
   lines.push(`Waiting for your approval: ${report.pendingApprovals.length}`);
   for (const entry of report.pendingApprovals) {
     lines.push(`  - ${entry.id}: "${flat(entry.subject)}" to ${flat(entry.recipients)} (expires ${localTime(entry.expiresAt, meta.timezone)})`);
-    lines.push(`    approve: fleet approvals approve ${meta.client} ${entry.id}`);
-    lines.push(`    reject:  fleet approvals reject ${meta.client} ${entry.id} --reason "..."`);
+    lines.push(`    review and decide: ${approvalPage(meta, entry.id) ?? 'in the client portal, under Approvals'}`);
   }
   lines.push(`Expired approvals (never sent): ${report.expiredApprovals.length}`);
   for (const entry of report.expiredApprovals) lines.push(`  - ${entry.id} (${localTime(entry.at, meta.timezone)})`);
+  lines.push('');
+  lines.push(...securityLines(report, meta));
   lines.push('');
   lines.push(`Anomalies and pauses: ${report.anomalies.length}`);
   for (const entry of report.anomalies) lines.push(`  - ${localTime(entry.at, meta.timezone)} ${entry.kind}${entry.detail ? `: ${flat(entry.detail)}` : ''}`);
@@ -65,38 +91,43 @@ export function renderSummaryText(report: SummaryReport, meta: SummaryMeta): str
 
 export function renderSummaryHtml(report: SummaryReport, meta: SummaryMeta): string {
   const e = escapeHtml;
-  const title = `${meta.period === 'day' ? 'Daily summary' : 'Weekly onboarding digest'} for ${meta.displayName}`;
-  const row = (label: string, value: string) => `<tr><th align="left">${e(label)}</th><td>${e(value)}</td></tr>`;
-  const pending = report.pendingApprovals
-    .map(
-      (entry) =>
-        `<li><strong>${e(entry.id)}</strong>: &quot;${e(flat(entry.subject))}&quot; to ${e(flat(entry.recipients))} (expires ${e(localTime(entry.expiresAt, meta.timezone))})<br><code>fleet approvals approve ${e(meta.client)} ${e(entry.id)}</code></li>`,
-    )
-    .join('');
-  const expired = report.expiredApprovals.map((entry) => `<li>${e(entry.id)} (${e(localTime(entry.at, meta.timezone))})</li>`).join('');
-  const anomalies = report.anomalies
-    .map((entry) => `<li>${e(localTime(entry.at, meta.timezone))} ${e(entry.kind)}${entry.detail ? `: ${e(flat(entry.detail))}` : ''}</li>`)
-    .join('');
-  return [
-    '<!doctype html><html><body>',
-    `<h1>${e(title)}</h1>`,
-    `<p>${e(localTime(report.from, meta.timezone))} to ${e(localTime(report.to, meta.timezone))} (${e(meta.timezone)})</p>`,
-    '<table>',
-    row('Emails read', String(report.read)),
-    row('Drafts created', String(report.drafted)),
-    row('Emails sent', String(report.sent)),
-    row('Blocked by policy', `${report.blocked}${formatReasons(report.blockedReasons)}`),
-    row('Sent to human review', String(report.reviewQueued)),
-    row('AI cost', `${usd(report.llm.costUsd)} (${report.llm.calls} calls)`),
-    '</table>',
-    `<h2>Waiting for your approval (${report.pendingApprovals.length})</h2>`,
-    pending === '' ? '<p>None.</p>' : `<ul>${pending}</ul>`,
-    `<h2>Expired approvals (${report.expiredApprovals.length})</h2>`,
-    expired === '' ? '<p>None.</p>' : `<ul>${expired}</ul>`,
-    `<h2>Anomalies and pauses (${report.anomalies.length})</h2>`,
-    anomalies === '' ? '<p>None.</p>' : `<ul>${anomalies}</ul>`,
-    '</body></html>',
+  const title = `${meta.period === 'day' ? 'Daily summary' : 'Weekly onboarding digest'} for ${flat(meta.displayName)}`;
+  const when = (iso: string) => localTime(iso, meta.timezone);
+  const pending = report.pendingApprovals.map((entry) => {
+    const page = approvalPage(meta, entry.id);
+    const action = page === null ? e('Review and decide in the client portal, under Approvals.') : link(page, 'Review and decide');
+    return `<strong>${e(flat(entry.subject) || '(no subject)')}</strong><br>to ${e(flat(entry.recipients))}<br><span style="color:${MUTED};font-size:14px;">expires ${e(when(entry.expiresAt))}</span><br>${action}`;
+  });
+  const expired = report.expiredApprovals.map((entry) => `${e(entry.id)} (${e(when(entry.at))})`);
+  const anomalies = report.anomalies.map((entry) => `${e(when(entry.at))} ${e(entry.kind)}${entry.detail ? `: ${e(flat(entry.detail))}` : ''}`);
+  const list = (items: string[]) => (items.length === 0 ? paragraph('None.') : itemList(items));
+  const content = [
+    paragraph(`${when(report.from)} to ${when(report.to)} (${meta.timezone})`, true),
+    factTable([
+      ['Emails read', String(report.read)],
+      ['Drafts created', String(report.drafted)],
+      ['Emails sent', String(report.sent)],
+      ['CRM updates', String(report.crmUpdates)],
+      ['Calendar events created', String(report.calendarEvents)],
+      ['Blocked by policy', `${report.blocked}${formatReasons(report.blockedReasons)}`],
+      ['Sent to human review', String(report.reviewQueued)],
+      ['AI cost', `${usd(report.llm.costUsd)} (${report.llm.calls} calls)`],
+    ]),
+    heading(`Waiting for your approval (${report.pendingApprovals.length})`),
+    list(pending),
+    heading(`Expired approvals (${report.expiredApprovals.length})`),
+    list(expired),
+    heading('Sender authentication and auto-send'),
+    itemList(securityLines(report, meta).map((line) => e(line.replace(/^ {2}- /, '— ')))),
+    heading(`Anomalies and pauses (${report.anomalies.length})`),
+    list(anomalies),
   ].join('\n');
+  return emailDocument({
+    title,
+    preheader: `${report.read} read, ${report.sent} sent, ${report.pendingApprovals.length} awaiting your approval`,
+    content,
+    footer: `Sent by the AI assistant of ${flat(meta.displayName)} from its own mailbox, from its audit log.`,
+  });
 }
 
 function formatReasons(reasons: Record<string, number>): string {

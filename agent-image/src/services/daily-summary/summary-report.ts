@@ -11,6 +11,10 @@ export interface SummaryReport {
   drafted: number;
   /** Client mail sent by the agent (not its own alerts and summaries). */
   sent: number;
+  /** Writes to the client's CRM that changed it (notes of sent emails, last-contact dates). */
+  crmUpdates: number;
+  /** Calendar events the agent created (scheduling confirmations). */
+  calendarEvents: number;
   /** Policy denials (blocked actions). */
   blocked: number;
   blockedReasons: Record<string, number>;
@@ -19,6 +23,13 @@ export interface SummaryReport {
   decidedApprovals: number;
   anomalies: { at: string; kind: string; detail: string }[];
   reviewQueued: number;
+  /**
+   * Known contacts' addresses on mail the provider did not authenticate (SPF/DKIM/DMARC): forged, or the
+   * contact's mail setup is broken. Never auto-answered. One entry per address, with how often and why.
+   */
+  unauthenticatedKnownSenders: { sender: string; count: number; reasons: string[] }[];
+  /** Messages read that tried to steer the assistant (injection signals); never auto-answered. */
+  injectionSignalMessages: number;
   llm: { calls: number; inputTokens: number; outputTokens: number; costUsd: number; costPerEmailUsd: number | null };
 }
 
@@ -39,6 +50,8 @@ export function buildSummaryReport(
     read: 0,
     drafted: 0,
     sent: 0,
+    crmUpdates: 0,
+    calendarEvents: 0,
     blocked: 0,
     blockedReasons: {},
     pendingApprovals: [],
@@ -46,19 +59,30 @@ export function buildSummaryReport(
     decidedApprovals: 0,
     anomalies: [],
     reviewQueued: 0,
+    unauthenticatedKnownSenders: [],
+    injectionSignalMessages: 0,
     llm: { calls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, costPerEmailUsd: null },
   };
   for (const record of periodRecords) {
     const parameters = record.parameters;
     switch (record.action_type) {
       case 'email_read':
-        if (record.result === 'success') report.read++;
+        if (record.result !== 'success') break;
+        report.read++;
+        noteInbound(report, parameters);
         break;
       case 'email_draft':
         if (record.result === 'success') report.drafted++;
         break;
       case 'email_send':
         if (record.result === 'success' && record.actor !== 'system') report.sent++;
+        break;
+      case 'crm_write':
+        // A last-contact date the CRM already showed (or derives itself) changed nothing.
+        if (record.result === 'success' && !(parameters['operation'] === 'update_last_contact' && parameters['written'] !== true)) report.crmUpdates++;
+        break;
+      case 'calendar_write':
+        if (record.result === 'success' && parameters['existing'] !== true) report.calendarEvents++;
         break;
       case 'policy_denied': {
         report.blocked++;
@@ -118,6 +142,22 @@ export function buildSummaryReport(
   const to = range.to.toISOString();
   report.pendingApprovals = [...requested.values()].filter((entry) => !closed.has(entry.id) && entry.expiresAt > to);
   return report;
+}
+
+/** Counts what the read record says about its sender and content (inbound-facts.ts). */
+function noteInbound(report: SummaryReport, parameters: AuditRecord['parameters']): void {
+  const signals = parameters['injection_signals'];
+  if (Array.isArray(signals) && signals.length > 0) report.injectionSignalMessages++;
+  const answerable = parameters['no_reply'] === null || parameters['no_reply'] === undefined;
+  if (!answerable || parameters['known_contact'] !== true || parameters['sender_authenticated'] !== false) return;
+  const sender = typeof parameters['sender'] === 'string' ? parameters['sender'] : '?';
+  const reason = typeof parameters['sender_auth_reason'] === 'string' ? parameters['sender_auth_reason'] : 'unknown';
+  const entry = report.unauthenticatedKnownSenders.find((candidate) => candidate.sender === sender);
+  if (entry === undefined) report.unauthenticatedKnownSenders.push({ sender, count: 1, reasons: [reason] });
+  else {
+    entry.count++;
+    if (!entry.reasons.includes(reason)) entry.reasons.push(reason);
+  }
 }
 
 function numberOf(value: unknown): number {

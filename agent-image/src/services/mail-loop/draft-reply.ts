@@ -1,28 +1,33 @@
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import type { InboundFacts } from '../../domain/auto-reply/inbound-facts.ts';
 import { draftWritten, gateRefused } from '../../domain/audit-events.ts';
-import { contentHash } from '../../domain/audit-record.ts';
+import { contentHash, type JsonValue } from '../../domain/audit-record.ts';
 import { parseProposedAction } from '../../domain/policy/proposed-action.ts';
-import type { EmailForModel } from '../../ports/llm-client.ts';
+import type { CrmPerson } from '../../ports/crm-provider.ts';
+import type { DraftReply, EmailForModel } from '../../ports/llm-client.ts';
 import { replySubject, type MailMessage } from '../../ports/mail-provider.ts';
 import type { MessageProgress } from '../runtime/agent-state-store.ts';
-import { calendarNotes, SCHEDULING_TYPES } from './calendar-notes.ts';
-import { forModel, hasThread, threadForModel } from './email-for-model.ts';
+import { readCalendar, SCHEDULING_TYPES, type CalendarView } from './calendar-notes.ts';
+import { composeReply, nameCandidatesOf, offeredTemplates, templateFacts, type ComposedReply } from './compose-reply.ts';
+import { forDrafter, hasThread, threadForModel } from './email-for-model.ts';
 import type { LoopDeps } from './loop-deps.ts';
 import { callModel } from './model-call.ts';
-import { proposeDryRunSend } from './propose-send.ts';
+import { autoSendContext, proposeDryRunSend } from './propose-send.ts';
 import { withProviderRetry } from './provider-retry.ts';
+import { messageFacts } from './read-message.ts';
 import { replyKey } from './reply-key.ts';
 import { toReview } from './review-queue.ts';
 
 /**
  * The reply's draft as proposed to the gate. It goes to the sender of the message, never to an address
- * the content or the model names. Pure.
+ * the content or the model names. The subject is the message's, as a reply (a template's rendered one
+ * when given). Pure.
  */
-export function replyDraftInput(message: MailMessage, body: string, emailType: string, inReplyTo: string): Record<string, unknown> {
+export function replyDraftInput(message: MailMessage, body: string, emailType: string, inReplyTo: string, subject?: string): Record<string, unknown> {
   return {
     kind: 'mail.draft',
     to: [replyRecipient(message)],
-    subject: replySubject(message.subject),
+    subject: subject ?? replySubject(message.subject),
     body,
     emailType,
     inReplyTo,
@@ -34,30 +39,67 @@ export function replyRecipient(message: MailMessage): string {
   return (message.from?.address ?? '').trim().toLowerCase();
 }
 
+/** The drafter's trusted note on the correspondent from the client's CRM (name, role, company); '' when none. Pure. */
+export function correspondentNotes(person: Pick<CrmPerson, 'name' | 'role' | 'company'> | null): string {
+  if (person === null) return '';
+  const line = (text: string) => text.replace(/[\r\n]+/g, ' ').trim().slice(0, 200);
+  const role = person.role === null ? '' : `, ${line(person.role)}`;
+  const company = person.company === null ? '' : ` at ${line(person.company)}`;
+  return `The correspondent, per the client's CRM: ${line(person.name)}${role}${company}.`;
+}
+
+/** What the `llm_call` record of a draft says about its answer. Pure. */
+export function draftFacts(value: DraftReply): { [key: string]: JsonValue } {
+  return value.kind === 'template' ? { reply_kind: 'template', template_id: value.choice.templateId, template_type: value.choice.type } : { reply_kind: 'free_form' };
+}
+
 /**
- * The draft stage of a triaged message: the model drafts a reply (with the thread, and the client's
- * free/busy for scheduling mail), the gate decides, and an allowed draft is written to the mailbox with
- * intent and outcome audited. Returns the new progress: `drafted`; `done` when the gate refused (in dry
+ * The draft stage of a triaged message: the model drafts a reply (a template choice or free text; with
+ * the minimised thread, and the client's free/busy for scheduling mail), code composes it, the gate
+ * decides, and an allowed draft is written to the mailbox with intent and outcome audited. Returns the
+ * new progress: `drafted` (keeping the facts the send is judged on); `done` when the gate refused (in dry
  * run, after proposing the send); `review` when the model's answer or the draft is unusable.
  */
 export async function draftReply(deps: LoopDeps, messageId: string, message: MailMessage, progress: MessageProgress): Promise<MessageProgress> {
   const { context } = deps;
+  const { config } = context;
   const type = progress.emailType;
   if (type === undefined) throw new FleetError('integrity', `message ${messageId} is triaged without an email type`);
+  const inbound = progress.inbound ?? messageFacts(deps, message);
   const sender = replyRecipient(message);
   const thread = await threadContext(deps, message);
-  const notes = SCHEDULING_TYPES.has(type) && deps.calendar !== null ? await calendarNotes({ context, calendar: deps.calendar, retry: deps.retry }, messageId) : '';
-  const email = forModel(message);
-  const drafted = await callModel(deps, 'draft', messageId, () =>
-    deps.llm.draftReply(email, context.config.styleNotes, {
-      senderName: context.config.displayName ?? context.config.client,
-      thread,
-      notes,
-    }),
+  const calendar: CalendarView =
+    SCHEDULING_TYPES.has(type) && deps.calendar !== null ? await readCalendar({ context, calendar: deps.calendar, retry: deps.retry }, messageId) : { notes: '', freeSlots: [] };
+  // Who the correspondent is, from the client's CRM: name, role and company only, never notes or pay.
+  const person = deps.crm === null || sender === '' ? null : await deps.crm.work.lookUp(sender);
+  const facts = templateFacts(message, calendar.freeSlots, person?.name ?? null);
+  const notes = [calendar.notes, correspondentNotes(person)].filter((part) => part !== '').join('\n\n');
+  const email = forDrafter(message);
+  const drafted = await callModel(
+    deps,
+    'draft',
+    messageId,
+    () =>
+      deps.llm.draftReply(email, config.styleNotes, {
+        senderName: config.displayName ?? config.client,
+        thread,
+        notes,
+        templates: offeredTemplates(config),
+        nameCandidates: nameCandidatesOf(facts),
+        freeSlotStarts: calendar.freeSlots.map((slot) => slot.start),
+      }),
+    draftFacts,
   );
   if (!drafted.ok) return drafted.progress;
+  const reply = composeReply(drafted.value, { message, triageType: type, config, facts, now: context.now() });
+  if ('unusable' in reply) return toReview(context, messageId, 'unusable_draft', { issues: reply.unusable.slice(0, 3) });
+  return writeDraft(deps, messageId, message, reply, inbound, sender);
+}
+
+async function writeDraft(deps: LoopDeps, messageId: string, message: MailMessage, reply: ComposedReply, inbound: InboundFacts, sender: string): Promise<MessageProgress> {
+  const { context } = deps;
   const key = replyKey(messageId);
-  const parsed = parseProposedAction(replyDraftInput(message, drafted.value.body, type, messageId));
+  const parsed = parseProposedAction(replyDraftInput(message, reply.body, reply.emailType, messageId, reply.subject));
   if (!parsed.ok || parsed.action.kind !== 'mail.draft') {
     return toReview(context, messageId, 'unusable_draft', { issues: parsed.ok ? [] : parsed.issues.slice(0, 3) });
   }
@@ -65,7 +107,16 @@ export async function draftReply(deps: LoopDeps, messageId: string, message: Mai
   const hash = contentHash(action.body);
   const decision = context.gate.evaluateParsed(action, context.policyState(), context.now());
   context.metrics.policyDecision(decision.decision, decision.reasons[0] ?? 'none');
-  const base = { message_id: messageId, idempotency_key: key, email_type: type, subject: action.subject };
+  const base = {
+    message_id: messageId,
+    idempotency_key: key,
+    email_type: reply.emailType,
+    subject: action.subject,
+    reply_kind: reply.kind,
+    ...(reply.templateId === undefined ? {} : { template_id: reply.templateId, template_valid: reply.issues.length === 0 }),
+    ...(reply.issues.length === 0 ? {} : { template_issues: reply.issues.slice(0, 3) }),
+  };
+  const kept: Pick<MessageProgress, 'inbound' | 'template'> = { inbound, ...(reply.template === undefined ? {} : { template: reply.template }) };
   if (decision.decision !== 'allow') {
     const dryRun = decision.reasons.includes('dry_run');
     await context.audit.append(
@@ -73,20 +124,20 @@ export async function draftReply(deps: LoopDeps, messageId: string, message: Mai
     );
     if (dryRun) {
       // Dry run: the whole loop runs, nothing is written to the mailbox; the send is proposed and recorded too.
-      return proposeDryRunSend(deps, messageId, key, action, type);
+      return proposeDryRunSend(deps, messageId, key, action, reply.emailType, autoSendContext(kept), kept);
     }
-    const refused: MessageProgress = { stage: 'done', at: context.now().toISOString(), emailType: type };
+    const refused: MessageProgress = { stage: 'done', at: context.now().toISOString(), emailType: reply.emailType };
     await context.state.setProgress(messageId, refused);
     return refused;
   }
   context.kill.assertAlive('draft');
-  await context.audit.append(draftWritten({ to: sender, parameters: base, contentHash: hash, result: 'intended' }));
+  await context.audit.append(draftWritten({ to: sender, parameters: base, contentHash: hash, result: 'intended', inbound }));
   const draft = await withProviderRetry(
     () => deps.provider.createDraft({ to: action.to, subject: action.subject, body: action.body, inReplyTo: messageId, idempotencyKey: key }),
     deps.retry,
   );
-  const recorded = context.audit.append(draftWritten({ to: sender, parameters: { ...base, draft_id: draft.id }, contentHash: hash, result: 'success' }));
-  const next: MessageProgress = { stage: 'drafted', at: context.now().toISOString(), draftId: draft.id, key, emailType: type };
+  const recorded = context.audit.append(draftWritten({ to: sender, parameters: { ...base, draft_id: draft.id }, contentHash: hash, result: 'success', inbound }));
+  const next: MessageProgress = { stage: 'drafted', at: context.now().toISOString(), draftId: draft.id, key, emailType: reply.emailType, ...kept };
   // Two files, two fsyncs: in parallel.
   await Promise.all([recorded, context.state.setProgress(messageId, next)]);
   context.metrics.draftCreated();
@@ -97,5 +148,5 @@ export async function draftReply(deps: LoopDeps, messageId: string, message: Mai
 async function threadContext(deps: LoopDeps, message: MailMessage): Promise<EmailForModel[]> {
   if (!hasThread(message)) return [];
   const thread = await withProviderRetry(() => deps.provider.getThread(message.threadId), deps.retry);
-  return threadForModel(thread, message);
+  return threadForModel(thread, message, deps.context.config.mailbox);
 }

@@ -1,10 +1,17 @@
+import { bounded, splitQuotedHistory } from '../../domain/auto-reply/quoted-history.ts';
 import type { EmailForModel } from '../../ports/llm-client.ts';
 import type { MailMessage } from '../../ports/mail-provider.ts';
 
 /** How many earlier messages of the thread the drafter sees. */
 export const THREAD_CONTEXT = 3;
+/** How much of an earlier message's own text the drafter sees. */
+export const THREAD_TEXT_LIMIT = 2000;
+/** How much quoted history of the message answered the drafter sees. */
+export const QUOTED_LIMIT = 2000;
+/** How much of a body the model sees at all: an oversized message is cut, saying so. */
+export const MODEL_BODY_LIMIT = 50_000;
 
-/** A message as the model sees it: addresses, subject, date and text body, nothing else. Pure. */
+/** A message as the model sees it: addresses, subject, date and text body (bounded), nothing else. Pure. */
 export function forModel(message: MailMessage): EmailForModel {
   return {
     from: message.from?.address ?? '',
@@ -12,16 +19,35 @@ export function forModel(message: MailMessage): EmailForModel {
     cc: message.cc.map((address) => address.address),
     subject: message.subject,
     date: (message.date ?? message.receivedAt).toISOString(),
-    body: message.textBody,
+    body: bounded(message.textBody, MODEL_BODY_LIMIT),
   };
 }
 
-/** The thread's last messages before this one, oldest first, as the drafter's context. Pure. */
-export function threadForModel(thread: readonly MailMessage[], message: MailMessage): EmailForModel[] {
+/**
+ * The message answered as the drafter sees it: the sender's own text, and the history it quotes apart
+ * (bounded, and marked as possibly written by others). Pure.
+ */
+export function forDrafter(message: MailMessage): EmailForModel {
+  const { text, quoted } = splitQuotedHistory(bounded(message.textBody, MODEL_BODY_LIMIT));
+  const email = { ...forModel(message), body: text };
+  return quoted === '' ? email : { ...email, quoted: bounded(quoted, QUOTED_LIMIT) };
+}
+
+const sameAddress = (a: string | undefined, b: string | undefined): boolean =>
+  a !== undefined && b !== undefined && a.trim().toLowerCase() === b.trim().toLowerCase();
+
+/**
+ * The thread context of the drafter, minimised to what a reply needs: the last earlier messages between
+ * the client (`ownAddress`) and this sender, oldest first, each only its own text (its quotes are earlier
+ * messages or other people's words) and bounded. Messages by anyone else in the thread are left out. Pure.
+ */
+export function threadForModel(thread: readonly MailMessage[], message: MailMessage, ownAddress?: string): EmailForModel[] {
+  const sender = message.from?.address;
   return thread
     .filter((entry) => entry.id !== message.id)
+    .filter((entry) => sameAddress(entry.from?.address, sender) || sameAddress(entry.from?.address, ownAddress))
     .slice(-THREAD_CONTEXT)
-    .map(forModel);
+    .map((entry) => ({ ...forModel(entry), body: bounded(splitQuotedHistory(entry.textBody).text, THREAD_TEXT_LIMIT) }));
 }
 
 /** Whether the message answers another, so its thread is worth reading. Pure. */

@@ -1,4 +1,5 @@
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import type { MailProviderKind } from '../../domain/sender-authentication/sender-verdict.ts';
 import type { CalendarProvider } from '../../ports/calendar-provider.ts';
 import type { LlmClient } from '../../ports/llm-client.ts';
 import { ProviderAuthError, type Draft, type MailMessage, type MailProvider } from '../../ports/mail-provider.ts';
@@ -6,6 +7,7 @@ import { DEFAULT_BACKOFF } from '../outbox/backoff.ts';
 import type { MessageProgress } from '../runtime/agent-state-store.ts';
 import type { RuntimeContext } from '../runtime/runtime-context.ts';
 import type { SendPipeline } from '../runtime/send-pipeline.ts';
+import { crmRound, type CrmLink } from './crm-link.ts';
 import { syncMailbox } from './cursor-sync.ts';
 import { draftReply } from './draft-reply.ts';
 import { errorSummary } from './error-summary.ts';
@@ -26,8 +28,10 @@ export interface MailLoopOptions {
   llm: LlmClient;
   /** The client's calendar, read (never written here) for scheduling replies; null or absent: none. */
   calendar?: CalendarProvider | null;
-  /** 'gmail' | 'outlook': the cursor belongs to one provider. */
-  providerKind: string;
+  /** The client's CRM (lookups for the drafter, notes after sends); null or absent: none. */
+  crm?: CrmLink | null;
+  /** The cursor belongs to one provider, and only its Authentication-Results header is trusted. */
+  providerKind: MailProviderKind;
   /** Called on a provider or model authentication failure; the runtime decides whether to pause. */
   onAuthFailure: (error: ProviderAuthError, where: string) => Promise<void>;
   /** Called with each draft created (the send side remembers it). */
@@ -54,7 +58,9 @@ const MAX_FAILURES = 3;
  * The agent's work: sync the mailbox (durable cursor), and for each new message, exactly once: audit the
  * read → skip machine/list/own mail → classify → file it (label, and mark read / archive where the
  * config asks) → draft a reply as a real draft, with the client's free/busy for scheduling mail →
- * propose the send to the gate (through the SendPipeline). Email content is untrusted: the reply goes to
+ * propose the send to the gate (through the SendPipeline), with the calendar event a scheduling
+ * confirmation agrees to; the CRM names the correspondent to the drafter and gets a note after each send
+ * (crm-link.ts). Email content is untrusted: the reply goes to
  * the sender of the message (never to an address the content or the model names), and only the gate
  * decides. Each stage is its own module taking and returning the message's progress; this class runs
  * them over the unfinished messages and decides what an error means.
@@ -82,8 +88,10 @@ export class MailLoop {
       context: options.context,
       pipeline: options.pipeline,
       provider: options.provider,
+      providerKind: options.providerKind,
       llm: options.llm,
       calendar: options.calendar ?? null,
+      crm: options.crm ?? null,
       retry,
       onDraftCreated: (messageId, draft) => {
         this.drafts.set(messageId, draft);
@@ -104,6 +112,8 @@ export class MailLoop {
     const { context, deps, options } = this;
     const report: LoopReport = { found: 0, finished: 0, failed: 0 };
     if (context.kill.killed || context.state.pause?.reason === 'auth') return report;
+    // CRM work first: a reconnect lifts its pause, and notes owed for mail sent since are written.
+    if (deps.crm !== null) await crmRound(deps.crm, context);
     if (context.config.permissions['mail.read'] !== true) return report;
     try {
       report.found = await syncMailbox({ context, provider: deps.provider, providerKind: options.providerKind, retry: deps.retry });

@@ -1,6 +1,9 @@
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import type { AutoSendContext } from '../../domain/policy/auto-send-rules.ts';
 import { learnContacts } from '../../domain/policy/policy-state.ts';
 import { parseProposedAction, type MessageAction } from '../../domain/policy/proposed-action.ts';
+import { confirmedSlot, schedulingEventInput } from '../../domain/scheduling/confirmed-slot.ts';
+import type { CalendarWrite } from '../runtime/calendar-writes.ts';
 import type { Draft } from '../../ports/mail-provider.ts';
 import type { MessageProgress } from '../runtime/agent-state-store.ts';
 import type { LoopDeps } from './loop-deps.ts';
@@ -22,6 +25,46 @@ export function draftSendInput(draft: Draft, emailType: string | undefined, inRe
 }
 
 /**
+ * What the gate's auto-send rules are told about the message a send answers: the facts code established
+ * when it was read and, for a template reply, the model's choice with the facts it is rendered from.
+ * None (so no auto-send) when the message's facts were never established. Pure.
+ */
+export function autoSendContext(progress: Pick<MessageProgress, 'inbound' | 'template'>): AutoSendContext | undefined {
+  const { inbound, template } = progress;
+  if (inbound === undefined) return undefined;
+  return {
+    inbound: { senderAddress: inbound.sender, senderAuthenticated: inbound.senderAuthenticated, injectionSignals: inbound.injectionSignals },
+    ...(template === undefined ? {} : { templateReply: template }),
+  };
+}
+
+/**
+ * The calendar event a scheduling confirmation agrees to, proposed with its reply: the validated slot of
+ * a `scheduling_confirmation` template reply, the authenticated sender and the client's mailbox as
+ * attendees, the client's zone. None without `calendar.write`, a connected calendar, or such a reply.
+ */
+export function schedulingEvent(deps: LoopDeps, progress: Pick<MessageProgress, 'inbound' | 'template'>): CalendarWrite | undefined {
+  const { context } = deps;
+  const { config } = context;
+  const { inbound, template } = progress;
+  if (template === undefined || inbound === undefined || !inbound.senderAuthenticated) return undefined;
+  if (config.permissions['calendar.write'] !== true || deps.calendar === null) return undefined;
+  const slot = confirmedSlot(template, config, context.now());
+  if (slot === null) return undefined;
+  const parsed = parseProposedAction(
+    schedulingEventInput({
+      slot,
+      sender: inbound.sender,
+      mailbox: config.mailbox,
+      clientName: config.displayName ?? config.client,
+      nameSources: template.facts.nameSources,
+      timeZone: config.timezone,
+    }),
+  );
+  return parsed.ok && parsed.action.kind === 'calendar.write' ? parsed.action : undefined;
+}
+
+/**
  * The send stage of a drafted message: the draft (the one just created, else read back from the
  * mailbox) proposed to the gate through the send pipeline. Returns the new progress: `waiting_send`
  * (keeping the action) while the pipeline is paused or rate-limited, else `done`; `review` when the
@@ -38,7 +81,7 @@ export async function proposeSend(deps: LoopDeps, messageId: string, progress: M
     return toReview(context, messageId, 'unusable_draft', { issues: parsed.ok ? [] : parsed.issues.slice(0, 3) });
   }
   await learnFromSentMail(deps, parsed.action.to);
-  const outcome = await deps.pipeline.propose(parsed.action, { key, messageId, draftId });
+  const outcome = await deps.pipeline.propose(parsed.action, { key, messageId, draftId, autoSend: autoSendContext(progress) }, schedulingEvent(deps, progress));
   const at = context.now().toISOString();
   const next: MessageProgress =
     outcome === 'waiting'
@@ -57,7 +100,8 @@ export async function retryWaitingSend(deps: LoopDeps, messageId: string, progre
     key: progress.key ?? replyKey(messageId),
     messageId,
     draftId: progress.draftId ?? null,
-  });
+    autoSend: autoSendContext(progress),
+  }, schedulingEvent(deps, progress));
   if (outcome === 'waiting') return progress;
   const { sendAction: _dropped, ...rest } = progress;
   const next: MessageProgress = { ...rest, stage: 'done', at: context.now().toISOString() };
@@ -66,10 +110,18 @@ export async function retryWaitingSend(deps: LoopDeps, messageId: string, progre
 }
 
 /** Dry run: the reply's send proposed (and so recorded) though no draft exists; the message is then done. */
-export async function proposeDryRunSend(deps: LoopDeps, messageId: string, key: string, draft: MessageAction, emailType: string): Promise<MessageProgress> {
+export async function proposeDryRunSend(
+  deps: LoopDeps,
+  messageId: string,
+  key: string,
+  draft: MessageAction,
+  emailType: string,
+  autoSend: AutoSendContext | undefined,
+  kept: Pick<MessageProgress, 'inbound' | 'template'> = {},
+): Promise<MessageProgress> {
   const parsed = parseProposedAction({ ...draft, kind: 'mail.send' });
   if (parsed.ok && parsed.action.kind === 'mail.send') {
-    await deps.pipeline.propose(parsed.action, { key, messageId, draftId: null });
+    await deps.pipeline.propose(parsed.action, { key, messageId, draftId: null, autoSend }, schedulingEvent(deps, kept));
   }
   const next: MessageProgress = { stage: 'done', at: deps.context.now().toISOString(), emailType };
   await deps.context.state.setProgress(messageId, next);

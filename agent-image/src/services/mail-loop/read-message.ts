@@ -1,3 +1,4 @@
+import { inboundFacts, isUnauthenticatedKnownSender, type InboundFacts } from '../../domain/auto-reply/inbound-facts.ts';
 import { contentHash } from '../../domain/audit-record.ts';
 import { emailRead } from '../../domain/audit-events.ts';
 import type { MailMessage } from '../../ports/mail-provider.ts';
@@ -7,6 +8,8 @@ import { noReplyReason } from './auto-reply-rules.ts';
 import type { LoopDeps } from './loop-deps.ts';
 import { withProviderRetry } from './provider-retry.ts';
 
+type ReadDeps = Pick<LoopDeps, 'context' | 'provider' | 'providerKind' | 'retry'>;
+
 /** One message from the mailbox (kill check first, retried when throttled). */
 export function fetchMessage(deps: Pick<LoopDeps, 'context' | 'provider' | 'retry'>, messageId: string): Promise<MailMessage> {
   deps.context.kill.assertAlive('read');
@@ -14,31 +17,56 @@ export function fetchMessage(deps: Pick<LoopDeps, 'context' | 'provider' | 'retr
 }
 
 /**
- * The read stage of a queued message: fetched, its read audited and counted, then `read`, or `skipped`
- * when it must never be answered (machine, list or own mail). Returns the message and its new progress.
+ * The read stage of a queued message: fetched, its sender verdict and injection signals established
+ * (inbound-facts.ts), its read audited with them and counted, then `read` (keeping the facts for the
+ * gate), or `skipped` when it must never be answered (machine, list or own mail). A known contact's
+ * address the provider did not authenticate is counted for the alert. Returns the message and its new
+ * progress.
  */
-export async function readMessage(
-  deps: Pick<LoopDeps, 'context' | 'provider' | 'retry'>,
-  messageId: string,
-): Promise<{ message: MailMessage; progress: MessageProgress }> {
+export async function readMessage(deps: ReadDeps, messageId: string): Promise<{ message: MailMessage; progress: MessageProgress }> {
   const { context } = deps;
   const message = await fetchMessage(deps, messageId);
   const now = context.now();
   const ageMs = messageAgeMs(message, now);
   const skip = noReplyReason(message, ownAddresses(context));
+  const inbound = messageFacts(deps, message);
   await context.audit.append(
     emailRead({
       messageId,
       parameters: { message_id: messageId, thread_id: message.threadId, age_seconds: Math.floor(ageMs / 1000), no_reply: skip },
       contentHash: contentHash(`${message.subject}\n${message.textBody}`),
+      inbound,
     }),
   );
   context.metrics.emailsRead();
   context.metrics.dataRead(ageMs);
   context.metrics.action(now, context.config);
-  const progress: MessageProgress = { stage: skip === null ? 'read' : 'skipped', at: now.toISOString() };
+  // Mail never answered (lists, auto-replies) often fails DMARC after list rewriting: not an anomaly.
+  if (skip === null && isUnauthenticatedKnownSender(inbound)) context.metrics.knownSenderUnauthenticated(inbound.authReason);
+  const progress: MessageProgress = skip === null ? { stage: 'read', at: now.toISOString(), inbound } : { stage: 'skipped', at: now.toISOString() };
   await context.state.setProgress(messageId, progress);
   return { message, progress };
+}
+
+/** What code establishes about a message: sender verdict, known contact, injection signals. */
+export function messageFacts(deps: Pick<LoopDeps, 'context' | 'providerKind'>, message: MailMessage): InboundFacts {
+  return inboundFacts(
+    deps.providerKind,
+    {
+      fromAddress: message.from?.address ?? null,
+      replyTo: message.replyTo.map((entry) => entry.address),
+      subject: message.subject,
+      textBody: message.textBody,
+      authenticationResults: message.authenticationResults,
+    },
+    knownContacts(deps.context),
+  );
+}
+
+/** The client's known contacts: its config's, its admins, its own mailbox, and those learnt from sent mail. */
+function knownContacts(context: RuntimeContext): Set<string> {
+  const { config } = context;
+  return new Set([...config.knownContacts, ...config.admins, ...(config.mailbox === undefined ? [] : [config.mailbox]), ...context.policyState().knownContacts]);
 }
 
 /** How old the message was when read (its Date header, else its arrival), never negative. Pure. */

@@ -62,7 +62,7 @@ export async function triageMessage(deps: LoopDeps, messageId: string, message: 
     if (verdict === 'close') return done(deps, messageId, type);
     if (verdict === 'review') return toReview(context, messageId, 'low_confidence', { email_type: type, confidence });
     await fileMessage({ context, provider: deps.provider, retry: deps.retry }, messageId, type);
-    triaged = { stage: 'read', at: context.now().toISOString(), emailType: type, filed: true };
+    triaged = { stage: 'read', at: context.now().toISOString(), emailType: type, filed: true, ...(progress.inbound === undefined ? {} : { inbound: progress.inbound }) };
     await context.state.setProgress(messageId, triaged);
   }
   if (!needsReply(type)) return done(deps, messageId, type);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { adminMailSkipped } from '../../domain/audit-events.ts';
 import type { RuntimeContext } from './runtime-context.ts';
 
-export type SystemMailKind = 'alert' | 'daily_summary' | 'weekly_digest';
+export type SystemMailKind = 'alert' | 'daily_summary' | 'weekly_digest' | 'approval_request' | 'portal_enrolment';
 
 export type NotifyOutcome = 'sent' | 'queued' | 'skipped';
 
@@ -19,11 +19,14 @@ export class AdminNotifier {
     this.context = context;
   }
 
-  /** `dedupeKey`: the same key never sends twice (e.g. `summary:2026-01-07`, `pause:<since>`). */
-  async notify(kind: SystemMailKind, dedupeKey: string, subject: string, text: string, html: string | null = null): Promise<NotifyOutcome> {
+  /**
+   * `dedupeKey`: the same key never sends twice (e.g. `summary:2026-01-07`, `pause:<since>`). `only`: a
+   * subset of the admins (e.g. the one being enrolled); never anyone outside the config's admins.
+   */
+  async notify(kind: SystemMailKind, dedupeKey: string, subject: string, text: string, html: string | null = null, only: readonly string[] | null = null): Promise<NotifyOutcome> {
     const { context } = this;
     const key = `sys-${createHash('sha256').update(`${kind}:${dedupeKey}`).digest('hex').slice(0, 40)}`;
-    const admins = context.config.admins;
+    const admins = only === null ? context.config.admins : context.config.admins.filter((admin) => only.includes(admin.toLowerCase()));
     const skipReason = context.kill.killed
       ? 'killed'
       : context.config.dryRun

@@ -13,7 +13,8 @@ import type { DailySummary } from '../daily-summary/daily-summary.ts';
 import type { MailNotification } from '../mail-watch/mail-notification.ts';
 import { PushSync } from '../mail-watch/push-sync.ts';
 import type { StoredApproval } from './approval-store.ts';
-import type { ControlApi, DecisionInput, IntroduceInput, MailNotificationInput, RuntimeLifecycle, RuntimeStatus } from './control-api.ts';
+import type { ClientViews, ControlApi, DecisionInput, IntroduceInput, MailNotificationInput, RuntimeLifecycle, RuntimeStatus } from './control-api.ts';
+import { closeVolume } from './close-volume.ts';
 import { ControlTokenAuth } from './control-auth.ts';
 import { Introductions } from './introductions.ts';
 import { KillSwitch } from './kill-switch.ts';
@@ -48,6 +49,8 @@ export class AgentRuntime implements ControlApi {
   private vaultRevoked = false;
   private readonly introductions: Introductions;
   private lastSync: Date | null = null;
+  readonly reviewQueue: ControlApi['reviewQueue'] = () => this.agent.state.inReview();
+  readonly clientViews = (): ClientViews => this.agent.views;
 
   constructor(options: AgentRuntimeOptions) {
     parseClientId(options.config.client);
@@ -289,11 +292,6 @@ export class AgentRuntime implements ControlApi {
     await this.push.stop('shutdown');
     const agent = this.opened;
     this.opened = null;
-    if (agent === null) return;
-    await agent.outbox.close();
-    await agent.state.close();
-    await agent.approvals.close();
-    await agent.audit.close();
-    await agent.secrets.current.stop();
+    if (agent !== null) await closeVolume(agent);
   }
 }

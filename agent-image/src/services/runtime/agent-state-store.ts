@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import type { InboundFacts } from '../../domain/auto-reply/inbound-facts.ts';
+import type { FreeSlot } from '../../domain/auto-reply/slot-validators.ts';
 import {
   emptyPolicyState,
   parsePolicyState,
@@ -41,6 +43,32 @@ export interface MessageProgress {
   sendAction?: Record<string, unknown>;
   /** Labelled / filed after classification, so a restart never files (or classifies) it again. */
   filed?: boolean;
+  /** What code established when the message was read (sender verdict, injection signals); kept for the gate. */
+  inbound?: InboundFacts;
+  /** The drafter's template choice (untrusted) and the trusted facts the gate renders it again from. */
+  template?: StoredTemplateReply;
+  /** Why a message in `review` was parked there (malformed_model_output, unusable_draft, low_confidence, …). */
+  reviewReason?: string;
+}
+
+/** A template choice as kept for the gate: the model's choice and the facts (TemplateFacts) it is checked against. */
+export interface StoredTemplateReply {
+  choice: unknown;
+  facts: { originalSubject: string; nameSources: (string | null)[]; freeSlots: FreeSlot[] };
+}
+
+/** A message parked for a human, as the control API lists it: no content. */
+export interface ReviewEntry {
+  messageId: string;
+  reason: string;
+  /** ISO 8601: when it was parked. */
+  since: string;
+}
+
+/** The review queue as the control API serves it (`GET /v1/review`). */
+export interface ReviewQueueSource {
+  /** Messages the agent parked for a human, oldest first, with the reason; never their content. */
+  reviewQueue(): ReviewEntry[];
 }
 
 const progressSchema = z
@@ -52,6 +80,30 @@ const progressSchema = z
     emailType: z.string().max(64).optional(),
     sendAction: z.record(z.string(), z.unknown()).optional(),
     filed: z.boolean().optional(),
+    inbound: z
+      .object({
+        sender: z.string().max(1000),
+        senderAuthenticated: z.boolean(),
+        authReason: z.string().max(64),
+        knownContact: z.boolean(),
+        injectionSignals: z.array(z.string().max(64)).max(32),
+      })
+      .strict()
+      .optional(),
+    template: z
+      .object({
+        choice: z.unknown(),
+        facts: z
+          .object({
+            originalSubject: z.string().max(10_000),
+            nameSources: z.array(z.string().max(1000).nullable()).max(8),
+            freeSlots: z.array(z.object({ start: z.string().max(64), end: z.string().max(64) }).strict()).max(64),
+          })
+          .strict(),
+      })
+      .strict()
+      .optional(),
+    reviewReason: z.string().max(64).optional(),
   })
   .strict();
 
@@ -132,6 +184,15 @@ export class AgentStateStore {
     return result;
   }
 
+  /** Messages parked for a human, oldest first. */
+  inReview(): ReviewEntry[] {
+    const result: ReviewEntry[] = [];
+    for (const [id, progress] of this.messages) {
+      if (progress.stage === 'review') result.push({ messageId: id, reason: progress.reviewReason ?? 'unknown', since: progress.at });
+    }
+    return result.sort((a, b) => a.since.localeCompare(b.since));
+  }
+
   countByStage(): Record<MessageStage, number> {
     const counts: Record<MessageStage, number> = { queued: 0, read: 0, drafted: 0, waiting_send: 0, done: 0, review: 0, skipped: 0 };
     for (const progress of this.messages.values()) counts[progress.stage]++;
@@ -208,6 +269,9 @@ function stripUndefined(progress: z.infer<typeof progressSchema>): MessageProgre
   if (progress.emailType !== undefined) result.emailType = progress.emailType;
   if (progress.sendAction !== undefined) result.sendAction = progress.sendAction;
   if (progress.filed !== undefined) result.filed = progress.filed;
+  if (progress.inbound !== undefined) result.inbound = progress.inbound as InboundFacts;
+  if (progress.template !== undefined) result.template = progress.template;
+  if (progress.reviewReason !== undefined) result.reviewReason = progress.reviewReason;
   return result;
 }
 
@@ -216,7 +280,8 @@ function snapshotOf(state: ReturnType<typeof fold>): StateEvent[] {
   events.push({ t: 'pause', pause: state.pause });
   if (state.cursor !== null) events.push({ t: 'cursor', ...state.cursor });
   const entries = [...state.messages];
-  const finished = entries.filter(([, progress]) => TERMINAL_STAGES.has(progress.stage));
+  // Messages in review stay until a human has seen them: only the other finished ones are dropped.
+  const finished = entries.filter(([, progress]) => TERMINAL_STAGES.has(progress.stage) && progress.stage !== 'review');
   const dropped = new Set(finished.slice(0, Math.max(0, finished.length - KEEP_FINISHED)).map(([id]) => id));
   for (const [id, progress] of entries) if (!dropped.has(id)) events.push({ t: 'msg', id, progress });
   return events;

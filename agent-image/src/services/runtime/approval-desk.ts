@@ -1,5 +1,5 @@
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
-import { approve, approveEdited, expireApproval, reject, type ApprovalResult, type ApprovalStatus } from '../../domain/approval.ts';
+import { approvalStatusAt, approve, approveEdited, expireApproval, reject, type ApprovalResult, type ApprovalStatus } from '../../domain/approval.ts';
 import { approvalDecided, approvalExpired } from '../../domain/audit-events.ts';
 import { parseProposedAction } from '../../domain/policy/proposed-action.ts';
 import type { AgentMetrics } from '../../observability/agent-metrics.ts';
@@ -35,6 +35,12 @@ export class RuntimeApprovalDesk implements ApprovalDesk {
     return this.options.approvals.list(this.options.now(), status);
   }
 
+  /** One approval with its status as of now (a pending one past its expiry is expired); undefined when unknown. */
+  approvalAsOf(id: string): StoredApproval | undefined {
+    const entry = this.options.approvals.get(id);
+    return entry === undefined ? undefined : { ...entry, record: { ...entry.record, status: approvalStatusAt(entry.record, this.options.now()) } };
+  }
+
   async decide(id: string, input: DecisionInput): Promise<StoredApproval> {
     const { approvals, audit, state, kill, pipeline } = this.options;
     const entry = approvals.get(id);
@@ -59,6 +65,7 @@ export class RuntimeApprovalDesk implements ApprovalDesk {
         parameters: {
           approval_id: id,
           decision: input.decision,
+          via: input.via ?? 'orchestrator-api',
           reason: record.decision?.reason ?? null,
           proposed_hash: record.proposedHash,
           approved_hash: record.approvedHash ?? null,
@@ -100,7 +107,7 @@ export class RuntimeApprovalDesk implements ApprovalDesk {
 }
 
 function decided(entry: StoredApproval, input: DecisionInput, now: Date): ApprovalResult {
-  const base = { by: input.by, via: 'orchestrator-api', now };
+  const base = { by: input.by, via: input.via ?? 'orchestrator-api', now };
   if (input.decision === 'approve') return approve(entry.record, base);
   if (input.decision === 'reject') return reject(entry.record, { ...base, reason: input.reason ?? '' });
   const parsed = parseProposedAction(input.arguments);

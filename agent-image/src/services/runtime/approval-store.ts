@@ -13,6 +13,16 @@ export interface ApprovalPreview {
   /** The first characters of the proposed body. */
   bodyPreview: string;
   emailType: string | null;
+  /**
+   * For a reply: the message answered as code judged it. Its injection signals are shown to the approver;
+   * absent on records written before they were kept.
+   */
+  inbound?: { sender: string; senderAuthenticated: boolean; injectionSignals: string[] };
+  /**
+   * The calendar event approved together with the email (a scheduling confirmation's): title, start and
+   * end (ISO 8601 in the client's zone), the zone, and the attendees it invites. Absent for a plain email.
+   */
+  event?: { title: string; start: string; end: string | null; timeZone: string; attendees: string[] };
 }
 
 /**
@@ -45,6 +55,20 @@ const storedSchema = z
         subject: z.string().max(10_000),
         bodyPreview: z.string().max(10_000),
         emailType: z.string().max(64).nullable(),
+        inbound: z
+          .object({ sender: z.string().max(1000), senderAuthenticated: z.boolean(), injectionSignals: z.array(z.string().max(64)).max(32) })
+          .strict()
+          .optional(),
+        event: z
+          .object({
+            title: z.string().max(10_000),
+            start: z.string().max(64),
+            end: z.string().max(64).nullable(),
+            timeZone: z.string().max(100),
+            attendees: z.array(z.string().max(1000)).max(10_000),
+          })
+          .strict()
+          .optional(),
       })
       .strict(),
     execution: z.enum(['none', 'waiting', 'done', 'blocked']),

@@ -1,11 +1,23 @@
 import type { ClientConfig } from '@agent-fleet/kernel/client-config';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import type { CalendarProvider } from '../../ports/calendar-provider.ts';
+import type { CrmProvider } from '../../ports/crm-provider.ts';
 import type { LlmClient } from '../../ports/llm-client.ts';
 import type { MailProvider } from '../../ports/mail-provider.ts';
 import type { SecretSource } from '../../ports/secret-source.ts';
 
-/** The client's mailbox, calendar and model, built from its secrets. */
+/** The client's CRM as built from its own secret: the provider, and how to build it again from a newer secret. */
+export interface CrmConnector {
+  /** Which CRM, as the audit log names it: `bullhorn`. */
+  name: string;
+  provider: CrmProvider;
+  /** The secret it was built from (re-read while CRM work is paused: a reconnect replaces it). */
+  secret: string;
+  /** A provider built from a newer value of that secret. Throws FleetError `invalid_input` on a malformed one. */
+  rebuild(raw: string): CrmProvider;
+}
+
+/** The client's mailbox, calendar, CRM and model, built from its secrets. */
 export interface Connectors {
   providerKind: 'gmail' | 'outlook';
   provider: MailProvider;
@@ -15,6 +27,11 @@ export interface Connectors {
    * `calendar.read` or `calendar.write` is granted. Creating events is outbound: gate it.
    */
   calendar: CalendarProvider | null;
+  /**
+   * The client's CRM; null unless `crm.read` or `crm.write` is granted and its secret is stored (a
+   * missing or malformed CRM secret leaves CRM work off and never holds up mail).
+   */
+  crm: CrmConnector | null;
 }
 
 /** Why the agent is idle: the secrets it would need are not stored yet. */

@@ -4,8 +4,11 @@ import type { ChainVerification } from '../../domain/audit-chain.ts';
 import type { AuditExportFormat } from '@agent-fleet/kernel/audit-export-format';
 import type { AuditRange } from '../audit-log/audit-log.ts';
 import type { MailNotification } from '../mail-watch/mail-notification.ts';
-import type { PauseReason } from './agent-state-store.ts';
+import type { PauseReason, ReviewQueueSource } from './agent-state-store.ts';
 import type { StoredApproval } from './approval-store.ts';
+import type { ClientViewsSource } from './client-views.ts';
+
+export type { ClientViews } from './client-views.ts';
 
 /**
  * What the control API (http/control-server.ts) needs of the agent, one small interface per concern.
@@ -25,10 +28,12 @@ export interface IntroduceInput {
   creationPath: string;
 }
 
-export type DecisionInput =
+/** `via`: the channel the admin decided through (recorded in the audit); default orchestrator-api. */
+export type DecisionInput = (
   | { decision: 'approve'; by: string }
   | { decision: 'edit'; by: string; arguments: unknown }
-  | { decision: 'reject'; by: string; reason?: string };
+  | { decision: 'reject'; by: string; reason?: string }
+) & { via?: 'orchestrator-api' | 'portal' };
 
 /** A push notification as the control API received it (untrusted). */
 export interface MailNotificationInput {
@@ -117,4 +122,4 @@ export interface MailNotificationSink {
 }
 
 /** Everything the control API serves. */
-export type ControlApi = IntroductionDesk & ControlAuth & KillControl & ApprovalDesk & AuditAccess & StatusSource & MailNotificationSink;
+export type ControlApi = IntroductionDesk & ControlAuth & KillControl & ApprovalDesk & AuditAccess & StatusSource & MailNotificationSink & ClientViewsSource & ReviewQueueSource;

@@ -2,6 +2,7 @@ import type { ClientConfig } from '@agent-fleet/kernel/client-config';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import type { ProviderAuthError } from '../../ports/mail-provider.ts';
 import type { SecretSource } from '../../ports/secret-source.ts';
+import { openCrmLink } from '../mail-loop/crm-link.ts';
 import { MailLoop } from '../mail-loop/mail-loop.ts';
 import type { RetryOptions } from '../mail-loop/provider-retry.ts';
 import type { Outbox } from '../outbox/outbox.ts';
@@ -78,6 +79,7 @@ export class MailboxConnection {
       this.connected = null;
       this.sendSide = null;
       this.mailLoop = null;
+      options.pipeline.attach(null);
       this.missing = built.missing;
       options.logger.info('no provider connected; the agent is idle', { missing: built.missing });
       return;
@@ -93,12 +95,16 @@ export class MailboxConnection {
     // Intents left pending by a crash are reconciled with the provider before anything new is sent.
     await options.outbox.recover(receipts);
     this.sendSide = receipts;
+    // The CRM never holds up mail: without its secret (or grant) CRM work is simply off.
+    const crm = built.crm === null ? null : await openCrmLink({ context: options.context, connector: built.crm, source: options.source });
+    options.pipeline.attach({ mail: built.provider, calendar: built.calendar, crm });
     this.mailLoop = new MailLoop({
       context: options.context,
       pipeline: options.pipeline,
       provider: built.provider,
       llm: built.llm,
       calendar: built.calendar,
+      crm,
       providerKind: built.providerKind,
       onAuthFailure: options.onAuthFailure,
       onDraftCreated: (draft) => receipts.remember(draft),

@@ -15,6 +15,7 @@ import type { BackoffPolicy } from '../outbox/backoff.ts';
 import { Outbox } from '../outbox/outbox.ts';
 import { AdminNotifier } from './admin-notifier.ts';
 import { AgentStateStore } from './agent-state-store.ts';
+import { RuntimeClientViews, type ClientViews } from './client-views.ts';
 import { ApprovalStore } from './approval-store.ts';
 import { RuntimeApprovalDesk } from './approval-desk.ts';
 import type { ConnectorFactory } from './connectors.ts';
@@ -41,6 +42,8 @@ export interface OpenVolumeInput {
   retry?: Partial<RetryOptions> | undefined;
   /** Told of each mailbox connection (push watches follow it). */
   onConnected: (mailbox: WatchedMailbox) => void;
+  /** The client portal's origin (AGENT_PORTAL_URL): summaries link each pending approval to its page. */
+  portalUrl?: string | undefined;
 }
 
 /** Everything that exists only once the introduction's data key opened the volume. */
@@ -56,6 +59,8 @@ export interface OpenedAgent {
   readonly pauses: PauseControl;
   readonly desk: RuntimeApprovalDesk;
   readonly connection: MailboxConnection;
+  /** What the client's admins see and receive through the portal (client-views.ts). */
+  readonly views: ClientViews;
 }
 
 export type OpenOutcome = { ok: true; agent: OpenedAgent } | { ok: false; break: ChainBreak };
@@ -137,11 +142,12 @@ export async function openVolume(input: OpenVolumeInput): Promise<OpenOutcome> {
       input.onConnected({ provider: built.provider, providerKind: built.providerKind, source: () => secrets.current, audit: (event) => audit.append(event) }),
   });
   const desk = new RuntimeApprovalDesk({ approvals, audit, metrics, state, kill, pipeline, now });
-  const summary = new DailySummary({ config, audit, notifier, logger, now });
+  const summary = new DailySummary({ config, audit, notifier, logger, now, portalUrl: input.portalUrl });
   metrics.setPaused(state.pause !== null);
   metrics.setRateLimitPerHour(config.rateLimits.perHour);
   desk.publishGauges();
-  return { ok: true, agent: { secrets, audit, state, approvals, outbox, pipeline, summary, pauses, desk, connection } };
+  const views = new RuntimeClientViews({ desk, connection, state, audit, notifier }, config, { now, logger, portalUrl: input.portalUrl });
+  return { ok: true, agent: { secrets, audit, state, approvals, outbox, pipeline, summary, pauses, desk, connection, views } };
 }
 
 /** A config different from the last one the log saw is recorded as a config change. */

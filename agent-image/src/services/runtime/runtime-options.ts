@@ -36,6 +36,8 @@ export interface AgentRuntimeOptions {
   watchCheckIntervalMs?: number;
   /** Delay that coalesces a burst of push notifications into one sync, ms. Default 250. */
   notificationDebounceMs?: number;
+  /** AGENT_PORTAL_URL: the client portal's origin, for the links in the admins' mail. Default: none. */
+  portalUrl?: string | undefined;
   /** Backoff of failed watch calls, ms. Default 30 s doubling to one hour. */
   watchBackoff?: { baseMs: number; maxMs: number };
 }

@@ -3,17 +3,19 @@ import { clientLabels, LABEL_CLIENT, LABEL_FLEET, LABEL_MANAGED, resourceNames, 
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { gatewayOf, parseIpv4Cidr } from '../../domain/ipv4-cidr.ts';
 import type {
+  AgentVolumes,
   AgentWorkloadSpec,
   AgentWorkloadState,
   ContainerRuntime,
   ManagedResource,
   NetworkInfo,
 } from '../../ports/container-runtime.ts';
-import { AGENT_CONTROL_PORT, AGENT_DATA_PATH, AGENT_METRICS_PORT, buildAgentContainerOptions } from './agent-container-options.ts';
+import { DockerAgentVolumes } from './docker-agent-volumes.ts';
+import { agentEgressFor, internalNetworkEndpoints } from './docker-agent-egress.ts';
+import { AGENT_CONTROL_PORT, AGENT_DATA_PATH, AGENT_METRICS_PORT, buildAgentContainerOptions, type AgentEgressProxy } from './agent-container-options.ts';
 import { statusCodeOf, translateDockerError } from './docker-errors.ts';
 import { loopbackPublishingWarnings } from './engine-version.ts';
 import { tarSingleFile } from './tar-single-file.ts';
-
 
 function parseUserIds(user: string): { uid: number; gid: number } {
   const [uid, gid] = user.split(':').map(Number);
@@ -26,10 +28,16 @@ export class DockerContainerRuntime implements ContainerRuntime {
   private readonly docker: Docker;
   private readonly fleetId: string;
   private warnings: Promise<string[]> | null = null;
+  readonly volumes: AgentVolumes;
 
-  constructor(options: { socketPath?: string; fleetId: string }) {
+  /** Set: client networks are internal and agents reach out only through this proxy (FLEET_AGENT_EGRESS=proxy). */
+  private readonly egressProxy: AgentEgressProxy | null;
+
+  constructor(options: { socketPath?: string; fleetId: string; egressProxy?: AgentEgressProxy | null }) {
     this.docker = new Docker({ socketPath: options.socketPath ?? '/var/run/docker.sock' });
     this.fleetId = options.fleetId;
+    this.egressProxy = options.egressProxy ?? null;
+    this.volumes = new DockerAgentVolumes(this.docker, this.fleetId);
   }
 
   private labels(clientId: ClientId): Record<string, string> {
@@ -97,7 +105,8 @@ export class DockerContainerRuntime implements ContainerRuntime {
         Name: name,
         Driver: 'bridge',
         CheckDuplicate: true,
-        Internal: false,
+        // Internal: no route off the bridge; the gateway (Vault, egress proxy) stays reachable.
+        Internal: this.egressProxy !== null,
         Attachable: false,
         IPAM: { Driver: 'default', Config: [{ Subnet: subnet, Gateway: gateway }] },
         Options: { 'com.docker.network.bridge.enable_icc': 'false' },
@@ -138,7 +147,8 @@ export class DockerContainerRuntime implements ContainerRuntime {
     }
     if (!existing) {
       try {
-        const options = buildAgentContainerOptions(spec);
+        const network = this.egressProxy && (await this.inspectNetwork(resourceNames(spec.clientId).network));
+        const options = buildAgentContainerOptions(spec, await agentEgressFor(this.egressProxy, spec.clientId, network || null));
         await this.docker.createContainer({ ...options, Labels: { ...options.Labels, [LABEL_FLEET]: this.fleetId } });
       } catch (error) {
         if (statusCodeOf(error) === 404) {
@@ -218,7 +228,7 @@ export class DockerContainerRuntime implements ContainerRuntime {
       status: info.State.Status,
       exitCode: info.State.Running ? null : info.State.ExitCode,
       startedAt: info.State.StartedAt || null,
-      endpoints: control && metrics ? { control: `127.0.0.1:${control}`, metrics: `127.0.0.1:${metrics}` } : null,
+      endpoints: control && metrics ? { control: `127.0.0.1:${control}`, metrics: `127.0.0.1:${metrics}` } : this.egressProxy ? internalNetworkEndpoints(info, resourceNames(clientId).network) : null,
     };
   }
 

@@ -16,8 +16,11 @@ import {
   manifestList,
   placedFilesManifest,
 } from './client-namespace-manifests.ts';
-import type { CommandResult, CommandRunner } from './command-runner.ts';
+import type { CommandRunner } from './command-runner.ts';
+import { KubeCommands } from './kube-commands.ts';
 import { parseJsonOutput, translateCommandFailure } from './kubernetes-errors.ts';
+import { getOwned, getOwnedOrConflict } from './owned-objects.ts';
+import { unsupportedAgentVolumes } from './unsupported-agent-volumes.ts';
 import { renderAgentValues, type AgentValuesOptions } from './render-agent-values.ts';
 import { managedResourcesFromObjects, parseKubeList, workloadStateFromObjects } from './workload-state.ts';
 
@@ -43,20 +46,9 @@ export interface KubernetesRuntimeOptions {
 
 const FIELD_MANAGER = 'agent-fleet-orchestrator';
 const MANAGED_SELECTOR = `${LABEL_MANAGED}=true`;
-/** Release records live in ConfigMaps: the orchestrator then needs no access to Secrets at all. */
-const HELM_ENV = { HELM_DRIVER: 'configmap' };
 
 function clientSelector(clientId: ClientId): string {
   return `${LABEL_CLIENT}=${clientId},${MANAGED_SELECTOR}`;
-}
-
-interface LabelledObject {
-  metadata?: { labels?: Record<string, string> };
-  spec?: { replicas?: number };
-}
-
-function ownedBy(object: LabelledObject, clientId: ClientId): boolean {
-  return object.metadata?.labels?.[LABEL_MANAGED] === 'true' && object.metadata.labels[LABEL_CLIENT] === clientId;
 }
 
 function checkPlacedFileName(fileName: string): void {
@@ -82,18 +74,20 @@ function checkPlacedFileName(fileName: string): void {
  */
 export class KubernetesContainerRuntime implements ContainerRuntime {
   readonly kind = 'kubernetes' as const;
+  readonly volumes = unsupportedAgentVolumes;
   private readonly options: KubernetesRuntimeOptions;
-  private readonly logger: Logger;
+  private readonly kube: KubeCommands;
 
   constructor(options: KubernetesRuntimeOptions) {
     this.options = options;
-    this.logger = options.logger.child({ runtime: 'kubernetes' });
+    const { runner, helmPath, kubectlPath, kubeContext } = options;
+    this.kube = new KubeCommands({ runner, helmPath, kubectlPath, kubeContext, logger: options.logger.child({ runtime: 'kubernetes' }) });
   }
 
   async ensureVolume(clientId: ClientId): Promise<{ created: boolean }> {
     const names = resourceNames(clientId);
     await this.checkNamespaceOwnership(clientId);
-    const existing = await this.getOwned(clientId, 'persistentvolumeclaim', names.volume, `volume ${names.volume}`);
+    const existing = await getOwned(this.kube, clientId, 'persistentvolumeclaim', names.volume, `volume ${names.volume}`);
     if (existing) return { created: false };
     const claim = clientVolumeClaimManifest(clientId, this.options.agent.volumeSize ?? '1Gi', this.options.agent.storageClassName);
     await this.apply([clientNamespaceManifest(clientId), claim], `create volume ${names.volume}`);
@@ -102,18 +96,18 @@ export class KubernetesContainerRuntime implements ContainerRuntime {
 
   async removeVolume(clientId: ClientId): Promise<void> {
     const names = resourceNames(clientId);
-    await this.kubectl(
+    await this.kube.kubectl(
       ['delete', 'persistentvolumeclaim', '-n', names.namespace, '-l', clientSelector(clientId), '--ignore-not-found', '--wait=true', `--timeout=${this.deleteTimeout()}s`],
       `remove volume ${names.volume}`,
     );
-    const policy = await this.getOwned(clientId, 'networkpolicy', DEFAULT_DENY_POLICY_NAME, `network of ${clientId}`);
+    const policy = await getOwned(this.kube, clientId, 'networkpolicy', DEFAULT_DENY_POLICY_NAME, `network of ${clientId}`);
     if (!policy) await this.removeNamespaceIfUnused(clientId);
   }
 
   async ensureNetwork(clientId: ClientId, _subnet: string): Promise<NetworkInfo & { created: boolean }> {
     const names = resourceNames(clientId);
     await this.checkNamespaceOwnership(clientId);
-    const existing = await this.getOwned(clientId, 'networkpolicy', DEFAULT_DENY_POLICY_NAME, `network of ${clientId}`);
+    const existing = await getOwned(this.kube, clientId, 'networkpolicy', DEFAULT_DENY_POLICY_NAME, `network of ${clientId}`);
     if (!existing) {
       await this.apply([clientNamespaceManifest(clientId), defaultDenyNetworkPolicyManifest(clientId)], `create network of ${clientId}`);
     }
@@ -122,9 +116,9 @@ export class KubernetesContainerRuntime implements ContainerRuntime {
 
   async removeNetwork(clientId: ClientId): Promise<void> {
     const names = resourceNames(clientId);
-    const policy = await this.getOwned(clientId, 'networkpolicy', DEFAULT_DENY_POLICY_NAME, `network of ${clientId}`);
+    const policy = await getOwned(this.kube, clientId, 'networkpolicy', DEFAULT_DENY_POLICY_NAME, `network of ${clientId}`);
     if (policy) {
-      await this.kubectl(
+      await this.kube.kubectl(
         ['delete', 'networkpolicy', DEFAULT_DENY_POLICY_NAME, '-n', names.namespace, '--ignore-not-found', '--wait=true', `--timeout=${this.deleteTimeout()}s`],
         `remove network of ${clientId}`,
       );
@@ -139,13 +133,13 @@ export class KubernetesContainerRuntime implements ContainerRuntime {
 
   async createAgent(spec: AgentWorkloadSpec): Promise<void> {
     const names = resourceNames(spec.clientId);
-    const existing = await this.getOwnedOrConflict(spec.clientId, 'deployment', names.container, `agent ${names.container}`);
+    const existing = await getOwnedOrConflict(this.kube, spec.clientId, 'deployment', names.container, `agent ${names.container}`);
     const values = renderAgentValues(spec, {
       ...this.options.agent,
       replicas: existing?.spec?.replicas === 1 ? 1 : 0,
       claimCreatedOutsideRelease: true,
     });
-    await this.helm(
+    await this.kube.helm(
       [
         'upgrade', '--install', names.helmRelease, this.options.chartPath,
         '--namespace', names.namespace, '--create-namespace',
@@ -165,7 +159,7 @@ export class KubernetesContainerRuntime implements ContainerRuntime {
    */
   async startAgent(clientId: ClientId): Promise<void> {
     const names = resourceNames(clientId);
-    await this.kubectl(['scale', `deployment/${names.container}`, '-n', names.namespace, '--replicas=1'], `start agent ${names.container}`);
+    await this.kube.kubectl(['scale', `deployment/${names.container}`, '-n', names.namespace, '--replicas=1'], `start agent ${names.container}`);
   }
 
   /**
@@ -190,7 +184,7 @@ export class KubernetesContainerRuntime implements ContainerRuntime {
   /** Each file has its own server-side-apply field manager: what it applies is that file's key and only it. */
   private async applyPlacedFile(clientId: ClientId, fileName: string, data: Record<string, string>, what: string): Promise<void> {
     checkPlacedFileName(fileName);
-    await this.kubectl(
+    await this.kube.kubectl(
       ['apply', '--server-side', `--field-manager=${FIELD_MANAGER}-file-${fileName}`, '-f', '-'],
       what,
       manifestList([placedFilesManifest(clientId, data)]),
@@ -200,14 +194,14 @@ export class KubernetesContainerRuntime implements ContainerRuntime {
   async stopAgent(clientId: ClientId, graceSeconds: number): Promise<void> {
     const names = resourceNames(clientId);
     const grace = Math.max(0, Math.floor(graceSeconds));
-    const scaled = await this.run(this.options.kubectlPath, this.withContext(['scale', `deployment/${names.container}`, '-n', names.namespace, '--replicas=0']));
+    const scaled = await this.kube.kubectlResult(['scale', `deployment/${names.container}`, '-n', names.namespace, '--replicas=0']);
     if (scaled.code !== 0) {
       const error = translateCommandFailure(scaled, `stop agent ${names.container}`);
       if (error.code === 'not_found') return;
       throw error;
     }
     // Scaling only asks; deleting the pods with the caller's grace period and waiting makes "stopped" true.
-    await this.kubectl(
+    await this.kube.kubectl(
       ['delete', 'pod', '-n', names.namespace, '-l', clientSelector(clientId), `--grace-period=${grace}`, '--ignore-not-found', '--wait=true', `--timeout=${grace + 60}s`],
       `wait for agent ${names.container} to stop`,
     );
@@ -215,7 +209,7 @@ export class KubernetesContainerRuntime implements ContainerRuntime {
 
   async removeAgent(clientId: ClientId): Promise<void> {
     const names = resourceNames(clientId);
-    await this.helm(
+    await this.kube.helm(
       ['uninstall', names.helmRelease, '--namespace', names.namespace, '--ignore-not-found', '--wait=watcher', '--timeout', `${this.options.helmTimeoutSeconds ?? 300}s`],
       `uninstall agent release ${names.helmRelease}`,
     );
@@ -224,13 +218,13 @@ export class KubernetesContainerRuntime implements ContainerRuntime {
   async inspectAgent(clientId: ClientId): Promise<AgentWorkloadState | null> {
     const names = resourceNames(clientId);
     const what = `inspect agent ${names.container}`;
-    const result = await this.kubectl(['get', 'deployment,pod', '-n', names.namespace, '-l', clientSelector(clientId), '-o', 'json'], what);
+    const result = await this.kube.kubectl(['get', 'deployment,pod', '-n', names.namespace, '-l', clientSelector(clientId), '-o', 'json'], what);
     return workloadStateFromObjects(clientId, parseKubeList(parseJsonOutput(result.stdout, what), what), this.options.clusterDomain);
   }
 
   async listManaged(): Promise<ManagedResource[]> {
     const what = 'list managed resources';
-    const result = await this.kubectl(
+    const result = await this.kube.kubectl(
       ['get', 'namespace,deployment,persistentvolumeclaim', '--all-namespaces', '-l', MANAGED_SELECTOR, '-o', 'json'],
       what,
     );
@@ -240,15 +234,15 @@ export class KubernetesContainerRuntime implements ContainerRuntime {
   /** Refuses a namespace fleet-<id> that exists but is not ours: it may hold someone else's workloads. */
   private async checkNamespaceOwnership(clientId: ClientId): Promise<void> {
     const namespace = resourceNames(clientId).namespace;
-    await this.getOwnedOrConflict(clientId, 'namespace', namespace, `namespace ${namespace}`);
+    await getOwnedOrConflict(this.kube, clientId, 'namespace', namespace, `namespace ${namespace}`);
   }
 
   private async removeNamespaceIfUnused(clientId: ClientId): Promise<void> {
     const names = resourceNames(clientId);
-    const namespace = await this.getOwned(clientId, 'namespace', names.namespace, `namespace ${names.namespace}`);
+    const namespace = await getOwned(this.kube, clientId, 'namespace', names.namespace, `namespace ${names.namespace}`);
     if (!namespace) return;
     const what = `check what is left in ${names.namespace}`;
-    const left = await this.kubectl(
+    const left = await this.kube.kubectl(
       ['get', 'persistentvolumeclaim,deployment,networkpolicy', '-n', names.namespace, '-l', clientSelector(clientId), '-o', 'json'],
       what,
     );
@@ -256,67 +250,17 @@ export class KubernetesContainerRuntime implements ContainerRuntime {
       (object) => object.kind !== 'NetworkPolicy' || object.metadata.name === DEFAULT_DENY_POLICY_NAME,
     );
     if (remaining.length > 0) return;
-    await this.kubectl(
+    await this.kube.kubectl(
       ['delete', 'namespace', names.namespace, '--ignore-not-found', '--wait=true', `--timeout=${this.deleteTimeout()}s`],
       `remove namespace ${names.namespace}`,
     );
   }
 
-  /** The named object if it exists and carries this client's labels; null if absent or someone else's. */
-  private async getOwned(clientId: ClientId, kind: string, name: string, what: string): Promise<LabelledObject | null> {
-    const object = await this.getObject(clientId, kind, name, what);
-    return object && ownedBy(object, clientId) ? object : null;
-  }
-
-  /** The named object if it is ours, null if absent; a conflict if it exists without our labels. */
-  private async getOwnedOrConflict(clientId: ClientId, kind: string, name: string, what: string): Promise<LabelledObject | null> {
-    const object = await this.getObject(clientId, kind, name, what);
-    if (object && !ownedBy(object, clientId)) {
-      throw new FleetError('conflict', `${what} exists but is not managed by agent-fleet for ${clientId}; refusing to use it`);
-    }
-    return object;
-  }
-
-  private async getObject(clientId: ClientId, kind: string, name: string, what: string): Promise<LabelledObject | null> {
-    const namespaced = kind === 'namespace' ? [] : ['-n', resourceNames(clientId).namespace];
-    const result = await this.kubectl(['get', kind, name, ...namespaced, '-o', 'json', '--ignore-not-found'], `inspect ${what}`);
-    if (result.stdout.trim() === '') return null;
-    return parseJsonOutput(result.stdout, `inspect ${what}`) as LabelledObject;
-  }
-
   private async apply(manifests: Parameters<typeof manifestList>[0], what: string): Promise<void> {
-    await this.kubectl(['apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, '-f', '-'], what, manifestList(manifests));
+    await this.kube.kubectl(['apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, '-f', '-'], what, manifestList(manifests));
   }
 
   private deleteTimeout(): number {
     return this.options.deleteTimeoutSeconds ?? 120;
-  }
-
-  private withContext(args: string[]): string[] {
-    return this.options.kubeContext ? ['--context', this.options.kubeContext, ...args] : args;
-  }
-
-  private async kubectl(args: string[], what: string, stdin?: string): Promise<CommandResult> {
-    const result = await this.run(this.options.kubectlPath, this.withContext(args), stdin);
-    if (result.code !== 0) throw translateCommandFailure(result, what);
-    return result;
-  }
-
-  private async helm(args: string[], what: string, stdin?: string): Promise<CommandResult> {
-    const context = this.options.kubeContext ? ['--kube-context', this.options.kubeContext] : [];
-    const result = await this.run(this.options.helmPath, [...args, ...context], stdin, HELM_ENV);
-    if (result.code !== 0) throw translateCommandFailure(result, what);
-    return result;
-  }
-
-  private async run(command: string, args: string[], stdin?: string, env?: Record<string, string>): Promise<CommandResult> {
-    this.logger.debug('running', { command, args });
-    const started = Date.now();
-    const result = await this.options.runner.run(command, args, {
-      ...(stdin === undefined ? {} : { stdin }),
-      ...(env === undefined ? {} : { env }),
-    });
-    this.logger.debug('ran', { command, args, exitCode: result.code, durationMs: Date.now() - started });
-    return result;
   }
 }

@@ -1,5 +1,6 @@
-import type { MailboxProvider, OAuthConsent } from '../../ports/oauth-consent.ts';
+import type { ConnectProvider, OAuthConsent } from '../../ports/oauth-consent.ts';
 import type { OAuthClientCredentials } from '../../services/connect-mailbox.ts';
+import { BullhornOAuthConsent, bullhornAuthUrl, parseBullhornDataCenter } from './bullhorn-oauth-consent.ts';
 import { GoogleOAuthConsent } from './google-oauth-consent.ts';
 import { MicrosoftOAuthConsent } from './microsoft-oauth-consent.ts';
 
@@ -9,12 +10,21 @@ export interface OAuthEndpoints {
   googleTokenUrl?: string;
   /** e.g. https://login.microsoftonline.us for a national cloud. */
   microsoftAuthorityHost?: string;
+  /** Bullhorn's OAuth server root. Default: the data center's (`--data-center`). */
+  bullhornAuthUrl?: string;
 }
 
 /** The consent adapter for a provider and an OAuth client. */
 export function consentForProvider(endpoints: OAuthEndpoints = {}) {
-  return (provider: MailboxProvider, oauthClient: OAuthClientCredentials): OAuthConsent =>
-    provider === 'gmail'
+  return (provider: ConnectProvider, oauthClient: OAuthClientCredentials): OAuthConsent => {
+    if (provider === 'bullhorn') {
+      return new BullhornOAuthConsent({
+        clientId: oauthClient.clientId,
+        clientSecret: oauthClient.clientSecret,
+        authUrl: endpoints.bullhornAuthUrl ?? bullhornAuthUrl(parseBullhornDataCenter(oauthClient.dataCenter ?? 'east')),
+      });
+    }
+    return provider === 'gmail'
       ? new GoogleOAuthConsent({
           clientId: oauthClient.clientId,
           clientSecret: oauthClient.clientSecret,
@@ -27,4 +37,5 @@ export function consentForProvider(endpoints: OAuthEndpoints = {}) {
           tenant: oauthClient.tenant ?? 'common',
           ...(endpoints.microsoftAuthorityHost === undefined ? {} : { authorityHost: endpoints.microsoftAuthorityHost }),
         });
+  };
 }

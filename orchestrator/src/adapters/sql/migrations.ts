@@ -113,4 +113,36 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       );
     `,
   },
+  {
+    version: 5,
+    name: 'incidents',
+    sql: `
+      CREATE SEQUENCE incident_numbers;
+      CREATE TABLE incidents (
+        id text PRIMARY KEY,
+        number bigint NOT NULL UNIQUE,
+        severity text NOT NULL CHECK (severity IN ('critical', 'high', 'medium', 'low')),
+        summary text NOT NULL,
+        clients jsonb NOT NULL DEFAULT '[]',
+        status text NOT NULL CHECK (status IN ('open', 'contained', 'closed')),
+        opened_at timestamptz NOT NULL,
+        opened_by text NOT NULL,
+        responded_at timestamptz,
+        assessed_at timestamptz,
+        confirmed_at timestamptz,
+        confirmed_scope text,
+        contained_at timestamptz,
+        closed_at timestamptz,
+        report_issued_at timestamptz,
+        root_cause text,
+        lessons text,
+        remediation text,
+        notifications jsonb NOT NULL DEFAULT '[]',
+        containment jsonb NOT NULL DEFAULT '[]',
+        evidence jsonb NOT NULL DEFAULT '[]',
+        updated_at timestamptz NOT NULL
+      );
+      CREATE INDEX incidents_status ON incidents (status, number);
+    `,
+  },
 ];

@@ -1,15 +1,25 @@
 import path from 'node:path';
+import type { IncidentStore } from '../../ports/incident-store.ts';
+import type { PortalStore } from '../../ports/portal-store.ts';
 import type { Registry } from '../../ports/registry.ts';
 import { openPgliteExecutor } from '../pglite/pglite-sql-executor.ts';
 import { openPostgresExecutor } from '../postgres/postgres-sql-executor.ts';
 import { migrate } from './migrate.ts';
+import { SqlIncidentStore } from './sql-incident-store.ts';
+import { SqlPortalStore } from './sql-portal-store.ts';
 import { SqlRegistry } from './sql-registry.ts';
 
-/** PostgreSQL when a URL is given, otherwise PGlite under the fleet's home directory; migrated. */
-export async function openRegistry(options: { databaseUrl?: string | undefined; homeDir: string }): Promise<Registry> {
+/**
+ * PostgreSQL when a URL is given, otherwise PGlite under the fleet's home directory; migrated. The client
+ * portal's store and the incident records live in the same database (closing the registry closes both).
+ */
+export async function openRegistry(options: {
+  databaseUrl?: string | undefined;
+  homeDir: string;
+}): Promise<{ registry: Registry; portalStore: PortalStore; incidentStore: IncidentStore }> {
   const executor = options.databaseUrl
     ? openPostgresExecutor(options.databaseUrl)
     : await openPgliteExecutor(path.join(options.homeDir, 'registry'));
   await migrate(executor);
-  return new SqlRegistry(executor);
+  return { registry: new SqlRegistry(executor), portalStore: new SqlPortalStore(executor), incidentStore: new SqlIncidentStore(executor) };
 }

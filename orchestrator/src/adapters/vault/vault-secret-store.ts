@@ -3,19 +3,13 @@ import type { ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import type { AgentIntroduction, SecretMetadata, SecretStore } from '../../ports/secret-store.ts';
-import {
-  clientPolicy,
-  DENY_ALL_POLICY,
-  KV_MOUNT,
-  SYSTEM_MOUNT,
-  TRANSIT_MOUNT,
-  vaultNames,
-} from './client-policy.ts';
-import { translateVaultError, vaultStatusOf, type VaultClient } from './vault-client.ts';
+import { AgentTokenLedger } from './agent-token-ledger.ts';
+import { clientPolicy, DENY_ALL_POLICY, TRANSIT_MOUNT, vaultNames } from './client-policy.ts';
+import { vaultCalls, type VaultCalls } from './vault-calls.ts';
+import type { VaultClient } from './vault-client.ts';
+import { VaultMounts } from './vault-mounts.ts';
 
 const SECRET_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
-/** Above this many recorded accessors, dead ones are pruned when a new token is issued. */
-const ACCESSOR_PRUNE_THRESHOLD = 8;
 
 export interface VaultSecretStoreOptions {
   /** node-vault client holding the orchestrator's own token (see createVaultClient). */
@@ -46,7 +40,9 @@ export class VaultSecretStore implements SecretStore {
   private readonly logger: Logger;
   private readonly wrapTtlSeconds: number;
   private readonly periodSeconds: number;
-  private mounts: Promise<void> | null = null;
+  private readonly calls: VaultCalls;
+  private readonly mounts: VaultMounts;
+  private readonly ledger: AgentTokenLedger;
 
   constructor(options: VaultSecretStoreOptions) {
     this.client = options.client;
@@ -56,88 +52,25 @@ export class VaultSecretStore implements SecretStore {
       throw new FleetError('invalid_input', 'wrapTtlSeconds must be an integer from 1 to 60');
     }
     this.periodSeconds = options.agentTokenPeriodSeconds ?? 3600;
-  }
-
-  private async call<T>(action: string, run: () => Promise<T>): Promise<T> {
-    this.logger.debug('vault call', { action });
-    try {
-      return await run();
-    } catch (error) {
-      throw translateVaultError(error, action);
-    }
-  }
-
-  /** Runs a call where "absent" is an answer: 404 (and the 400s Vault uses for missing things) give null. */
-  private async optional<T>(
-    action: string,
-    run: () => Promise<T>,
-    absentStatuses = [404],
-  ): Promise<T | null> {
-    try {
-      return await run();
-    } catch (error) {
-      if (absentStatuses.includes(vaultStatusOf(error) ?? 0)) return null;
-      throw translateVaultError(error, action);
-    }
-  }
-
-  /** Enables the mounts we need if they are missing (idempotent; checks types of existing ones). */
-  private ensureMounts(): Promise<void> {
-    this.mounts ??= this.doEnsureMounts().catch((error: unknown) => {
-      this.mounts = null;
-      throw error;
-    });
-    return this.mounts;
-  }
-
-  private async doEnsureMounts(): Promise<void> {
-    const wanted: { path: string; type: 'kv' | 'transit' }[] = [
-      { path: KV_MOUNT, type: 'kv' },
-      { path: SYSTEM_MOUNT, type: 'kv' },
-      { path: TRANSIT_MOUNT, type: 'transit' },
-    ];
-    const listing = (await this.call('list mounts', () => this.client.read('sys/mounts'))) as {
-      data?: Record<string, unknown>;
-    };
-    const mounts = (listing.data ?? listing) as Record<
-      string,
-      { type?: string; options?: { version?: string } | null } | undefined
-    >;
-    for (const { path, type } of wanted) {
-      const existing = mounts[`${path}/`];
-      if (existing) {
-        const version = existing.options?.version;
-        if (existing.type !== type || (type === 'kv' && version !== '2')) {
-          throw new FleetError(
-            'conflict',
-            `vault mount ${path}/ exists as ${existing.type}${version ? ` v${version}` : ''}; expected ${type === 'kv' ? 'kv v2' : type}`,
-          );
-        }
-        continue;
-      }
-      const body =
-        type === 'kv'
-          ? { type: 'kv', options: { version: '2' }, description: 'agent-fleet' }
-          : { type: 'transit', description: 'agent-fleet' };
-      await this.call(`enable ${path}/`, () => this.client.write(`sys/mounts/${path}`, body));
-      this.logger.info('vault mount enabled', { mount: path, type });
-    }
+    this.calls = vaultCalls(this.logger);
+    this.mounts = new VaultMounts(this.client, this.calls, this.logger);
+    this.ledger = new AgentTokenLedger(this.client, this.calls, this.logger);
   }
 
   async ensureClient(clientId: ClientId): Promise<void> {
-    await this.ensureMounts();
+    await this.mounts.ensure();
     const names = vaultNames(clientId);
-    const existing = await this.optional('read policy', () =>
+    const existing = await this.calls.optional('read policy', () =>
       this.client.read(`sys/policies/acl/${names.policy}`),
     );
     // A locked client stays locked: only unlockClient restores its policy.
     const current = (existing as { data?: { policy?: string } } | null)?.data?.policy;
     if (current !== DENY_ALL_POLICY) {
-      await this.call('write policy', () =>
+      await this.calls.call('write policy', () =>
         this.client.write(`sys/policies/acl/${names.policy}`, { policy: clientPolicy(clientId) }),
       );
     }
-    await this.call('write token role', () =>
+    await this.calls.call('write token role', () =>
       this.client.write(`auth/token/roles/${names.role}`, {
         allowed_policies: [names.policy],
         orphan: true,
@@ -147,11 +80,11 @@ export class VaultSecretStore implements SecretStore {
         token_type: 'service',
       }),
     );
-    const key = await this.optional('read transit key', () =>
+    const key = await this.calls.optional('read transit key', () =>
       this.client.read(`${TRANSIT_MOUNT}/keys/${names.transitKey}`),
     );
     if (!key)
-      await this.call('create transit key', () =>
+      await this.calls.call('create transit key', () =>
         this.client.write(`${TRANSIT_MOUNT}/keys/${names.transitKey}`, { type: 'aes256-gcm96' }),
       );
     this.logger.info('vault client ensured', { client: clientId });
@@ -159,7 +92,7 @@ export class VaultSecretStore implements SecretStore {
 
   async issueAgentIntroduction(clientId: ClientId): Promise<AgentIntroduction> {
     const names = vaultNames(clientId);
-    const response = (await this.call('create wrapped agent token', () =>
+    const response = (await this.calls.call('create wrapped agent token', () =>
       this.client.write(
         names.creationPath,
         { display_name: `agent-${clientId}`, meta: { client: clientId } },
@@ -175,7 +108,7 @@ export class VaultSecretStore implements SecretStore {
     ) {
       // An unwrapped token must not live on: revoke it before failing.
       const leaked = response.auth?.accessor;
-      if (typeof leaked === 'string') await this.revokeAccessor(leaked).catch(() => undefined);
+      if (typeof leaked === 'string') await this.ledger.revoke(leaked).catch(() => undefined);
       throw new FleetError(
         'internal',
         `vault did not return a response-wrapped token for ${names.creationPath}`,
@@ -183,9 +116,9 @@ export class VaultSecretStore implements SecretStore {
     }
     const accessor = wrap['wrapped_accessor'];
     try {
-      await this.recordAccessor(clientId, accessor);
+      await this.ledger.record(clientId, accessor);
     } catch (error) {
-      await this.revokeAccessor(accessor).catch(() => undefined);
+      await this.ledger.revoke(accessor).catch(() => undefined);
       throw error;
     }
     this.logger.info('agent introduction issued', { client: clientId });
@@ -197,82 +130,13 @@ export class VaultSecretStore implements SecretStore {
     };
   }
 
-  private async readAccessors(clientId: ClientId): Promise<{ accessors: string[]; version: number }> {
-    const record = (await this.optional('read agent token accessors', () =>
-      this.client.read(vaultNames(clientId).accessorRecord),
-    )) as {
-      data?: { data?: { accessors?: unknown }; metadata?: { version?: number } };
-    } | null;
-    const accessors = record?.data?.data?.accessors;
-    return {
-      accessors: Array.isArray(accessors) ? accessors.filter((a): a is string => typeof a === 'string') : [],
-      version: record?.data?.metadata?.version ?? 0,
-    };
-  }
-
-  private async writeAccessors(clientId: ClientId, accessors: string[], cas: number): Promise<void> {
-    await this.call('record agent token accessors', () =>
-      this.client.write(vaultNames(clientId).accessorRecord, { data: { accessors }, options: { cas } }),
-    );
-  }
-
-  /** Read-modify-write with check-and-set, retried when another writer got there first. */
-  private async updateAccessors(
-    clientId: ClientId,
-    change: (accessors: string[]) => Promise<string[]>,
-  ): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      const { accessors, version } = await this.readAccessors(clientId);
-      try {
-        await this.writeAccessors(clientId, await change(accessors), version);
-        return;
-      } catch (error) {
-        if (attempt >= 4 || !(error instanceof FleetError) || error.code !== 'invalid_input') throw error;
-      }
-    }
-  }
-
-  private async recordAccessor(clientId: ClientId, accessor: string): Promise<void> {
-    await this.updateAccessors(clientId, async (accessors) => {
-      let live = accessors;
-      if (accessors.length >= ACCESSOR_PRUNE_THRESHOLD) {
-        live = [];
-        for (const known of accessors) {
-          const found = await this.optional(
-            'look up accessor',
-            () => this.client.write('auth/token/lookup-accessor', { accessor: known }),
-            [400, 404],
-          );
-          if (found) live.push(known);
-        }
-      }
-      return [...live, accessor];
-    });
-  }
-
-  private async revokeAccessor(accessor: string): Promise<boolean> {
-    // Vault answers 400 "invalid accessor" for a token that is already gone.
-    const done = await this.optional(
-      'revoke agent token',
-      () => this.client.write('auth/token/revoke-accessor', { accessor }),
-      [400, 404],
-    );
-    return done !== null;
-  }
-
   async revokeAgentTokens(clientId: ClientId): Promise<{ revoked: number }> {
-    let revoked = 0;
-    const { accessors } = await this.readAccessors(clientId);
-    if (accessors.length === 0) return { revoked: 0 };
-    for (const accessor of accessors) if (await this.revokeAccessor(accessor)) revoked++;
-    await this.updateAccessors(clientId, async (current) => current.filter((a) => !accessors.includes(a)));
-    this.logger.info('agent tokens revoked', { client: clientId, revoked });
-    return { revoked };
+    return this.ledger.revokeAll(clientId);
   }
 
   async writeSecret(clientId: ClientId, name: string, value: string): Promise<{ version: number }> {
     const path = `${vaultNames(clientId).dataPrefix}${checkSecretName(name)}`;
-    const response = (await this.call('write secret', () =>
+    const response = (await this.calls.call('write secret', () =>
       this.client.write(path, { data: { value } }),
     )) as { data?: { version?: number } };
     const version = response.data?.version;
@@ -283,7 +147,7 @@ export class VaultSecretStore implements SecretStore {
   }
 
   private async listKeys(prefix: string): Promise<string[]> {
-    const listing = (await this.optional('list secrets', () => this.client.list(prefix))) as {
+    const listing = (await this.calls.optional('list secrets', () => this.client.list(prefix))) as {
       data?: { keys?: unknown };
     } | null;
     const keys = listing?.data?.keys;
@@ -295,7 +159,7 @@ export class VaultSecretStore implements SecretStore {
     const result: SecretMetadata[] = [];
     for (const key of await this.listKeys(metadataPrefix)) {
       if (key.endsWith('/')) continue;
-      const metadata = (await this.optional('read secret metadata', () =>
+      const metadata = (await this.calls.optional('read secret metadata', () =>
         this.client.read(`${metadataPrefix}${key}`),
       )) as {
         data?: { current_version?: number; updated_time?: string };
@@ -311,14 +175,14 @@ export class VaultSecretStore implements SecretStore {
   }
 
   async lockClient(clientId: ClientId): Promise<void> {
-    await this.call('lock client policy', () =>
+    await this.calls.call('lock client policy', () =>
       this.client.write(`sys/policies/acl/${vaultNames(clientId).policy}`, { policy: DENY_ALL_POLICY }),
     );
     this.logger.info('client policy locked', { client: clientId });
   }
 
   async unlockClient(clientId: ClientId): Promise<void> {
-    await this.call('unlock client policy', () =>
+    await this.calls.call('unlock client policy', () =>
       this.client.write(`sys/policies/acl/${vaultNames(clientId).policy}`, {
         policy: clientPolicy(clientId),
       }),
@@ -328,8 +192,8 @@ export class VaultSecretStore implements SecretStore {
 
   async rotateDataKey(clientId: ClientId): Promise<{ version: number }> {
     const keyPath = `${TRANSIT_MOUNT}/keys/${vaultNames(clientId).transitKey}`;
-    await this.call('rotate data key', () => this.client.write(`${keyPath}/rotate`, {}));
-    const key = (await this.call('read data key', () => this.client.read(keyPath))) as {
+    await this.calls.call('rotate data key', () => this.client.write(`${keyPath}/rotate`, {}));
+    const key = (await this.calls.call('read data key', () => this.client.read(keyPath))) as {
       data?: { latest_version?: number };
     };
     const version = key.data?.latest_version;
@@ -343,15 +207,15 @@ export class VaultSecretStore implements SecretStore {
     const names = vaultNames(clientId);
     const token = randomBytes(32).toString('base64url');
     const tokenSha256 = createHash('sha256').update(token).digest('hex');
-    await this.call('store control token', () => this.client.write(names.controlTokenRecord, { data: { token } }));
-    await this.call('publish control token hash', () =>
+    await this.calls.call('store control token', () => this.client.write(names.controlTokenRecord, { data: { token } }));
+    await this.calls.call('publish control token hash', () =>
       this.client.write(names.controlTokenHash, { data: { token_sha256: tokenSha256 } }),
     );
     return token;
   }
 
   async readControlToken(clientId: ClientId): Promise<string | null> {
-    const record = (await this.optional('read control token', () =>
+    const record = (await this.calls.optional('read control token', () =>
       this.client.read(vaultNames(clientId).controlTokenRecord),
     )) as { data?: { data?: { token?: unknown } } } | null;
     const token = record?.data?.data?.token;
@@ -361,25 +225,25 @@ export class VaultSecretStore implements SecretStore {
   async removeClient(clientId: ClientId): Promise<void> {
     const names = vaultNames(clientId);
     await this.revokeAgentTokens(clientId);
-    await this.optional('delete control token', () => this.client.delete(names.controlTokenMetadata));
+    await this.calls.optional('delete control token', () => this.client.delete(names.controlTokenMetadata));
     const pending: string[] = [names.metadataPrefix];
     while (pending.length > 0) {
       const prefix = pending.pop() ?? '';
       for (const key of await this.listKeys(prefix)) {
         if (key.endsWith('/')) pending.push(`${prefix}${key}`);
-        else await this.optional('delete secret', () => this.client.delete(`${prefix}${key}`));
+        else await this.calls.optional('delete secret', () => this.client.delete(`${prefix}${key}`));
       }
     }
-    await this.optional('delete policy', () => this.client.delete(`sys/policies/acl/${names.policy}`));
-    await this.optional('delete token role', () => this.client.delete(`auth/token/roles/${names.role}`));
+    await this.calls.optional('delete policy', () => this.client.delete(`sys/policies/acl/${names.policy}`));
+    await this.calls.optional('delete token role', () => this.client.delete(`auth/token/roles/${names.role}`));
     const keyPath = `${TRANSIT_MOUNT}/keys/${names.transitKey}`;
-    if (await this.optional('read transit key', () => this.client.read(keyPath))) {
-      await this.call('allow data key deletion', () =>
+    if (await this.calls.optional('read transit key', () => this.client.read(keyPath))) {
+      await this.calls.call('allow data key deletion', () =>
         this.client.write(`${keyPath}/config`, { deletion_allowed: true }),
       );
-      await this.call('delete data key', () => this.client.delete(keyPath));
+      await this.calls.call('delete data key', () => this.client.delete(keyPath));
     }
-    await this.optional('delete accessor record', () => this.client.delete(names.accessorMetadata));
+    await this.calls.optional('delete accessor record', () => this.client.delete(names.accessorMetadata));
     this.logger.info('vault client removed', { client: clientId });
   }
 }

@@ -2,9 +2,10 @@ import type { Command } from 'commander';
 import { parseClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
+import { BULLHORN_DATA_CENTERS, parseBullhornDataCenter } from '../../adapters/oauth/bullhorn-oauth-consent.ts';
 import { consentForProvider } from '../../adapters/oauth/consent-for-provider.ts';
 import { listenForRedirect } from '../../adapters/oauth/loopback-redirect-listener.ts';
-import type { MailboxProvider } from '../../ports/oauth-consent.ts';
+import type { ConnectProvider } from '../../ports/oauth-consent.ts';
 import { ConnectMailboxService } from '../../services/connect-mailbox.ts';
 import type { CliContext } from '../cli-context.ts';
 import { mailboxConnectTarget } from '../fleet-api-client.ts';
@@ -18,13 +19,14 @@ interface ConnectOptions {
   port: string;
   timeout: string;
   authorityHost?: string;
+  dataCenter?: string;
 }
 
-function providerOption(value: string): MailboxProvider {
-  if (value !== 'gmail' && value !== 'outlook')
+function providerOption(value: string): ConnectProvider {
+  if (value !== 'gmail' && value !== 'outlook' && value !== 'bullhorn')
     throw new FleetError(
       'invalid_input',
-      `--provider must be gmail or outlook (got ${JSON.stringify(value)})`,
+      `--provider must be gmail, outlook or bullhorn (got ${JSON.stringify(value)})`,
     );
   return value;
 }
@@ -36,7 +38,7 @@ function integerOption(name: string, value: string, min: number, max: number): n
   return number;
 }
 
-/** https, or http on loopback only (a local identity-platform emulator). */
+/** https, or http on loopback only (a local identity-platform or Bullhorn emulator). */
 function authorityHostOption(value: string): string {
   let url: URL | null = null;
   try {
@@ -59,34 +61,41 @@ function authorityHostOption(value: string): string {
   return url.origin;
 }
 
-/** `fleet connect <client> --provider gmail|outlook`: the OAuth consent flow, run beside the operator. */
+/** `fleet connect <client> --provider gmail|outlook|bullhorn`: the OAuth consent flow, run beside the operator. */
 export function registerConnectCommand(program: Command, context: CliContext): void {
   program
     .command('connect')
     .description(
-      'connect the client’s mailbox: OAuth consent in a browser, tokens stored in the client’s secrets',
+      'connect the client’s mailbox or CRM (bullhorn): OAuth consent in a browser, tokens stored in the client’s secrets',
     )
     .argument('<client>', 'client id')
-    .requiredOption('--provider <provider>', 'gmail or outlook (must match the client’s config)')
+    .requiredOption(
+      '--provider <provider>',
+      'gmail or outlook (must match the client’s config), or bullhorn (needs crm.read or crm.write)',
+    )
     .requiredOption(
       '--oauth-client-id <id>',
-      'the OAuth client (Google) or application (Entra) id; its secret is read from standard input',
+      'the OAuth client (Google), application (Entra) or API key (Bullhorn) id; its secret is read from standard input',
     )
     .option('--tenant <tenant>', 'outlook: the Entra tenant id or domain (default common)')
     .option('--port <port>', 'port of the redirect listener on 127.0.0.1; 0 picks a free one', '0')
     .option('--timeout <seconds>', 'how long to wait for the browser', '300')
     .option(
       '--authority-host <url>',
-      'outlook: identity platform host for a national cloud (default https://login.microsoftonline.com)',
+      'outlook: identity platform host for a national cloud (default https://login.microsoftonline.com); bullhorn: the OAuth server (default: the data center’s)',
     )
+    .option('--data-center <dc>', `bullhorn: the client’s data center, one of ${BULLHORN_DATA_CENTERS.join(', ')} (default east)`)
     .action(async (rawClientId: string, options: ConnectOptions) => {
       const clientId = parseClientId(rawClientId);
       const provider = providerOption(options.provider);
       if (options.tenant !== undefined && provider !== 'outlook')
         throw new FleetError('invalid_input', '--tenant applies to --provider outlook only');
-      if (options.authorityHost !== undefined && provider !== 'outlook') {
-        throw new FleetError('invalid_input', '--authority-host applies to --provider outlook only');
+      if (options.authorityHost !== undefined && provider === 'gmail') {
+        throw new FleetError('invalid_input', '--authority-host applies to --provider outlook or bullhorn only');
       }
+      if (options.dataCenter !== undefined && provider !== 'bullhorn')
+        throw new FleetError('invalid_input', '--data-center applies to --provider bullhorn only');
+      const dataCenter = options.dataCenter === undefined ? undefined : parseBullhornDataCenter(options.dataCenter);
       const authorityHost =
         options.authorityHost === undefined ? undefined : authorityHostOption(options.authorityHost);
       const port = integerOption('--port', options.port, 0, 65535);
@@ -98,7 +107,11 @@ export function registerConnectCommand(program: Command, context: CliContext): v
       const service = new ConnectMailboxService({
         target,
         consentFor: consentForProvider(
-          authorityHost === undefined ? {} : { microsoftAuthorityHost: authorityHost },
+          authorityHost === undefined
+            ? {}
+            : provider === 'bullhorn'
+              ? { bullhornAuthUrl: authorityHost }
+              : { microsoftAuthorityHost: authorityHost },
         ),
         listen: (listenPort) => listenForRedirect(listenPort === undefined ? {} : { port: listenPort }),
         logger: createSilentLogger(),
@@ -111,6 +124,7 @@ export function registerConnectCommand(program: Command, context: CliContext): v
             clientId: options.oauthClientId,
             clientSecret,
             ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
+            ...(dataCenter === undefined ? {} : { dataCenter }),
           },
           port,
           timeoutMs,

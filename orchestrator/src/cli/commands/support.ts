@@ -2,14 +2,16 @@ import type { Command } from 'commander';
 import { parseClientId } from '@agent-fleet/kernel/client-id';
 import type { CliContext } from '../cli-context.ts';
 import {
-  formatSupportApproved,
   formatSupportGrants,
   formatSupportRequested,
   formatSupportRevoked,
 } from '../format/support.ts';
 import { wholeHoursOption } from '../options.ts';
 
-/** support request, approve, revoke, list: per-incident, client-approved, time-limited access to a client's data. */
+/**
+ * support request, revoke, list: per-incident, client-approved, time-limited access to a client's data.
+ * Only a client admin approves or denies a request, signed in to the client portal.
+ */
 export function registerSupportCommands(program: Command, context: CliContext): void {
   const support = program
     .command('support')
@@ -39,16 +41,6 @@ export function registerSupportCommands(program: Command, context: CliContext): 
         context.print(grant, () => formatSupportRequested(clientId, grant));
       },
     );
-  support
-    .command('approve')
-    .argument('<client>')
-    .argument('<grant-id>')
-    .requiredOption('--by <admin>', 'the client admin approving (one of the admins in the client’s config)')
-    .action(async (rawClientId: string, grantId: string, options: { by: string }) => {
-      const clientId = parseClientId(rawClientId);
-      const grant = await (await context.api()).approveSupport(clientId, grantId, options.by);
-      context.print(grant, () => formatSupportApproved(grant));
-    });
   support
     .command('revoke')
     .argument('<client>')

@@ -1,15 +1,11 @@
 import type { SupportGrant } from '../../services/support-access.ts';
 
-/** `fleet support request`: the pending grant and the command a client admin runs to approve it. */
+/** `fleet support request`: the pending grant, and where a client admin approves it. */
 export function formatSupportRequested(clientId: string, grant: SupportGrant): string {
   return [
     `${grant.id}: requested for ${grant.member} (${grant.incident}, ${grant.hours} h once approved).`,
-    `  a client admin approves it: fleet support approve ${clientId} ${grant.id} --by <admin>`,
+    `  a client admin of ${clientId} approves or denies it in the client portal (Support access)`,
   ].join('\n');
-}
-
-export function formatSupportApproved(grant: SupportGrant): string {
-  return `${grant.id}: approved by ${grant.approvedBy}; ${grant.member} has access until ${grant.expiresAt}.`;
 }
 
 export function formatSupportRevoked(grant: SupportGrant): string {

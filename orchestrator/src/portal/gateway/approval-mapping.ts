@@ -1,4 +1,10 @@
-import type { ApprovalDetail, ApprovalState, DraftMessage } from '../client-gateway.ts';
+import type {
+  ApprovalDetail,
+  ApprovalState,
+  ApprovalSummary,
+  DraftMessage,
+  ThreadMessage,
+} from '../client-gateway.ts';
 
 /** One approval as the agent's control API lists it (`GET /v1/approvals`, agent-image/CONTROL-API.md). */
 export interface AgentApproval {
@@ -35,7 +41,8 @@ export function draftOf(action: string, args: unknown): DraftMessage | null {
   };
 }
 
-export function toApprovalDetail(entry: AgentApproval): ApprovalDetail {
+/** A listed approval (`GET /v1/approvals`), for the approvals page. */
+export function toApprovalSummary(entry: AgentApproval): ApprovalSummary {
   return {
     id: entry.id,
     state: entry.status,
@@ -45,16 +52,57 @@ export function toApprovalDetail(entry: AgentApproval): ApprovalDetail {
     reasons: entry.reasons,
     createdAt: entry.createdAt,
     expiresAt: entry.expiresAt,
-    draft: draftOf(entry.action, entry.arguments),
-    arguments: entry.arguments,
-    // The agent's API does not give the thread yet (see the portal README, "agent side").
-    thread: [],
-    decision: entry.decision
+  };
+}
+
+/** One approval as the agent's `GET /v1/approvals/:id` answers (agent-image/CONTROL-API.md). */
+export interface AgentApprovalView {
+  id: string;
+  status: ApprovalState;
+  action: string;
+  reasons: string[];
+  signals: string[];
+  sender: { address: string; authenticated: boolean; knownContact: boolean | null } | null;
+  createdAt: string;
+  expiresAt: string;
+  decision: { outcome: 'approve' | 'edit' | 'reject'; by: string; at?: string; reason?: string } | null;
+  draft: DraftMessage | null;
+  arguments: unknown;
+  thread: ThreadMessage[];
+  threadAvailable: boolean;
+  event?: { title: string; start: string; end: string | null; timeZone: string; attendees: string[] } | null;
+}
+
+export function toApprovalDetail(view: AgentApprovalView): ApprovalDetail {
+  const draft = view.draft ?? draftOf(view.action, view.arguments);
+  return {
+    id: view.id,
+    state: view.status,
+    action: view.action,
+    recipients: draft?.to ?? [],
+    subject: draft?.subject ?? '',
+    reasons: view.reasons,
+    signals: view.signals,
+    sender: view.sender,
+    createdAt: view.createdAt,
+    expiresAt: view.expiresAt,
+    draft,
+    arguments: view.arguments,
+    thread: view.thread.map((message) => ({
+      from: message.from,
+      at: message.at,
+      subject: message.subject,
+      body: message.body,
+      fromCorrespondent: message.fromCorrespondent,
+    })),
+    threadAvailable: view.threadAvailable,
+    event: view.event ?? null,
+    decision: view.decision
       ? {
-          outcome: entry.decision.outcome,
-          by: entry.decision.by,
-          at: entry.decision.at ?? null,
-          reason: entry.decision.reason ?? null,
+          outcome: view.decision.outcome,
+          by: view.decision.by,
+          at: view.decision.at ?? null,
+          reason: view.decision.reason ?? null,
         }
       : null,
   };

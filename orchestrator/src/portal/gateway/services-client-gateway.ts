@@ -3,6 +3,7 @@ import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Registry } from '../../ports/registry.ts';
 import type { AgentProxyService } from '../../services/agent-proxy.ts';
+import type { AgentViewsService } from '../../services/agent-views.ts';
 import type { KillClientService } from '../../services/kill-client.ts';
 import type { ReviveClientService } from '../../services/revive-client.ts';
 import type { SupportAccessService, SupportGrant } from '../../services/support-access.ts';
@@ -18,20 +19,43 @@ import type {
   DecisionOutcome,
   SupportRequest,
 } from '../client-gateway.ts';
-import { editedArguments, toApprovalDetail, type AgentApproval } from './approval-mapping.ts';
-import { AuditTail } from './audit-tail.ts';
+import {
+  editedArguments,
+  toApprovalDetail,
+  toApprovalSummary,
+  type AgentApproval,
+  type AgentApprovalView,
+} from './approval-mapping.ts';
+import { auditEventOf } from './audit-event.ts';
 
 export interface ServicesGatewayDependencies {
   registry: Registry;
   agents: Pick<AgentProxyService, 'listApprovals' | 'decide' | 'exportAudit'>;
+  views: Pick<AgentViewsService, 'approval' | 'summary' | 'auditRecords'>;
   killer: Pick<KillClientService, 'kill'>;
   reviver: Pick<ReviveClientService, 'revive'>;
   support: Pick<SupportAccessService, 'list' | 'approve' | 'revoke'>;
 }
 
-const STATUSES = ['pending', 'approved', 'edited', 'rejected', 'expired'] as const;
-const DAY_MS = 86_400_000;
-const ANOMALIES = new Set(['pause', 'resume', 'auth_failure', 'kill', 'revive', 'quarantine']);
+/** The agent answers at most this many audit records per request. */
+const MAX_RECORDS = 500;
+
+/** The agent's summary of a day (`GET /v1/summary`), the fields shown. */
+interface AgentDaySummary {
+  date: string;
+  timezone: string;
+  report: {
+    read: number;
+    drafted: number;
+    sent: number;
+    blocked: number;
+    reviewQueued: number;
+    decidedApprovals: number;
+    pendingApprovals: { id: string; recipients: string; subject: string; expiresAt: string }[];
+    expiredApprovals: unknown[];
+    anomalies: { at: string; kind: string; detail: string }[];
+  };
+}
 /** How the ops log names a client admin acting through the portal (never a self-declared name). */
 const actorOf = (by: string) => `client-admin:${by}`;
 
@@ -88,19 +112,12 @@ export class ServicesClientGateway implements ClientGateway {
     const answer = (await this.deps.agents.listApprovals(clientId, 'pending')) as {
       approvals: AgentApproval[];
     };
-    return answer.approvals.map(toApprovalDetail);
+    return answer.approvals.map(toApprovalSummary);
   }
 
   async getApproval(clientId: string, approvalId: string): Promise<ApprovalDetail | null> {
-    // The agent lists by status only (no single-approval route yet): look through each list.
-    for (const status of STATUSES) {
-      const answer = (await this.deps.agents.listApprovals(clientId, status)) as {
-        approvals: AgentApproval[];
-      };
-      const found = answer.approvals.find((entry) => entry.id === approvalId);
-      if (found) return toApprovalDetail(found);
-    }
-    return null;
+    const view = (await this.deps.views.approval(clientId, approvalId)) as AgentApprovalView | null;
+    return view === null ? null : toApprovalDetail(view);
   }
 
   async decide(
@@ -113,12 +130,12 @@ export class ServicesClientGateway implements ClientGateway {
     if (decision.decision === 'edit') {
       const current = await this.getApproval(clientId, approvalId);
       if (!current) throw new FleetError('not_found', `no approval ${approvalId}`);
-      input = { decision: 'edit', by, arguments: editedArguments(current.arguments, decision.draft) };
+      input = { decision: 'edit', by, via: 'portal', arguments: editedArguments(current.arguments, decision.draft) };
     } else {
       input =
         decision.decision === 'reject'
-          ? { decision: 'reject', by, reason: decision.reason }
-          : { decision: 'approve', by };
+          ? { decision: 'reject', by, via: 'portal', reason: decision.reason }
+          : { decision: 'approve', by, via: 'portal' };
     }
     const result = (await this.deps.agents.decide(clientId, approvalId, input, actorOf(by))) as {
       status: DecisionOutcome['state'];
@@ -160,18 +177,13 @@ export class ServicesClientGateway implements ClientGateway {
   }
 
   async auditTimeline(clientId: string, filter: AuditFilter): Promise<AuditEvent[]> {
-    const types = filter.types && filter.types.length > 0 ? new Set(filter.types) : null;
-    const tail = new AuditTail(filter.limit, (event) => types === null || types.has(event.type));
-    await this.deps.agents.exportAudit(
-      clientId,
-      {
-        format: 'jsonl',
-        ...(filter.since ? { since: filter.since.toISOString() } : {}),
-        ...(filter.until ? { until: filter.until.toISOString() } : {}),
-      },
-      tail,
-    );
-    return tail.events();
+    const records = await this.deps.views.auditRecords(clientId, {
+      limit: Math.min(filter.limit, MAX_RECORDS),
+      ...(filter.types ? { types: filter.types } : {}),
+      ...(filter.since ? { since: filter.since } : {}),
+      ...(filter.until ? { until: filter.until } : {}),
+    });
+    return records.map(auditEventOf).filter((event): event is AuditEvent => event !== null);
   }
 
   async exportAudit(
@@ -200,34 +212,22 @@ export class ServicesClientGateway implements ClientGateway {
     );
   }
 
-  /** Counted from the day's audit records, as the agent's own summary is (one record per line, bounded). */
+  /** The agent's own summary of the client's local day, as the emailed summary counts it. */
   async dailySummary(clientId: string, date: string): Promise<DailySummary> {
-    const since = new Date(`${date}T00:00:00Z`);
-    const events = await this.auditTimeline(clientId, {
-      since,
-      until: new Date(since.getTime() + DAY_MS),
-      limit: 100_000,
-    });
-    const count = (type: string, result = 'success') =>
-      events.filter((event) => event.type === type && event.result === result).length;
-    const pending = await this.listApprovals(clientId).catch(() => []);
+    const { timezone, report } = (await this.deps.views.summary(clientId, date)) as AgentDaySummary;
     return {
       date,
-      read: count('email_read'),
-      drafted: count('email_draft'),
-      sent: count('email_send'),
-      blocked: events.filter((event) => event.type === 'policy_denied').length,
-      pendingApprovals: pending.length,
-      decidedApprovals: events.filter((event) => event.type === 'approval_decided').length,
-      expiredApprovals: events.filter((event) => event.type === 'approval_expired').length,
-      anomalies: events
-        .filter((event) => ANOMALIES.has(event.type))
-        .reverse()
-        .map((event) => ({
-          at: event.at,
-          kind: event.type.replace(/_/g, ' '),
-          detail: `by ${event.actor}${event.target ? ` (${event.target})` : ''}`,
-        })),
+      timezone,
+      read: report.read,
+      drafted: report.drafted,
+      sent: report.sent,
+      blocked: report.blocked,
+      reviewQueued: report.reviewQueued,
+      pendingApprovals: report.pendingApprovals.length,
+      pending: report.pendingApprovals,
+      decidedApprovals: report.decidedApprovals,
+      expiredApprovals: report.expiredApprovals.length,
+      anomalies: report.anomalies,
     };
   }
 

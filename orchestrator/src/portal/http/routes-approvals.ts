@@ -111,8 +111,17 @@ export function approvalRoutes(context: PortalContext): express.Router {
     });
   }
 
-  async function decide(response: express.Response, id: string, decision: ApprovalDecision): Promise<void> {
+  async function decide(
+    response: express.Response,
+    approval: ApprovalDetail,
+    decision: ApprovalDecision,
+  ): Promise<void> {
     const { clientId, email } = stateOf(response).admin ?? { clientId: '', email: '' };
+    const id = approval.id;
+    // Past its expiry nothing may be decided, whatever the agent's own sweep has done yet.
+    if (isExpired(approval, context.clock.now())) {
+      throw new PageError(409, 'Not decided', 'Nothing was changed: this approval has expired.');
+    }
     let outcome;
     try {
       outcome = await context.gateway.decide(clientId, id, decision, email);
@@ -211,10 +220,10 @@ export function approvalRoutes(context: PortalContext): express.Router {
     requireCsrf(context, 'active'),
     route(async (request, response) => {
       const id = String(request.params['id']);
-      await load(response, id);
+      const { approval } = await load(response, id);
       const form = parseForm(approveForm, request.body);
       await useLink(response, form.link, id);
-      await decide(response, id, { decision: 'approve' });
+      await decide(response, approval, { decision: 'approve' });
     }),
   );
   router.post(
@@ -222,10 +231,10 @@ export function approvalRoutes(context: PortalContext): express.Router {
     requireCsrf(context, 'active'),
     route(async (request, response) => {
       const id = String(request.params['id']);
-      await load(response, id);
+      const { approval } = await load(response, id);
       const form = parseForm(rejectForm, request.body);
       await useLink(response, form.link, id);
-      await decide(response, id, { decision: 'reject', reason: form.reason });
+      await decide(response, approval, { decision: 'reject', reason: form.reason });
     }),
   );
   router.post(
@@ -233,10 +242,10 @@ export function approvalRoutes(context: PortalContext): express.Router {
     requireCsrf(context, 'active'),
     route(async (request, response) => {
       const id = String(request.params['id']);
-      await load(response, id);
+      const { approval } = await load(response, id);
       const form = parseForm(editForm, request.body);
       await useLink(response, form.link, id);
-      await decide(response, id, {
+      await decide(response, approval, {
         decision: 'edit',
         draft: { to: form.to, cc: form.cc, subject: form.subject, body: form.body },
       });

@@ -1,0 +1,54 @@
+import { normaliseAddress } from '@agent-fleet/kernel/email-address';
+import { domainsOf } from '../policy/known-contacts.ts';
+import { authenticateSender, type MailProviderKind, type SenderAuthReason } from '../sender-authentication/sender-verdict.ts';
+import { injectionSignals, type InjectionSignal } from './injection-signals.ts';
+
+/**
+ * What code (never the model) establishes about an inbound message when it is read: whether the
+ * receiving provider authenticated its sender, whether the sender is a known contact, and the injection
+ * signals it shows. Kept with the message's progress, so a send that waits is judged again on the same
+ * facts; recorded in the audit; the gate's auto-send rules read them. Pure.
+ */
+export type InboundFacts = {
+  /** The From address, normalised; as given when it does not normalise (a homoglyph domain); '' when none. */
+  sender: string;
+  /** Whether the provider's verdict authenticates the From domain (sender-verdict.ts). */
+  senderAuthenticated: boolean;
+  /** Why (or why not). */
+  authReason: SenderAuthReason;
+  /** Whether the sender is a known contact (the client's config or learnt from its sent mail). */
+  knownContact: boolean;
+  /** injectionSignals() of the message; any one of them rules out an auto-send. */
+  injectionSignals: InjectionSignal[];
+};
+
+export type InboundMessage = {
+  fromAddress: string | null;
+  replyTo: readonly string[];
+  subject: string;
+  textBody: string;
+  /** Every Authentication-Results header value, topmost first. */
+  authenticationResults: readonly string[];
+};
+
+/** The facts of one message; `knownContacts`: normalised addresses of the client's known contacts. */
+export function inboundFacts(provider: MailProviderKind, message: InboundMessage, knownContacts: ReadonlySet<string>): InboundFacts {
+  const raw = (message.fromAddress ?? '').trim();
+  const sender = normaliseAddress(raw) ?? raw.toLowerCase();
+  const verdict = authenticateSender({ provider, fromAddress: message.fromAddress, authenticationResults: message.authenticationResults });
+  return {
+    sender,
+    senderAuthenticated: verdict.authenticated,
+    authReason: verdict.reason,
+    knownContact: sender !== '' && knownContacts.has(sender),
+    injectionSignals: injectionSignals(
+      { subject: message.subject, textBody: message.textBody, fromAddress: message.fromAddress, replyTo: message.replyTo },
+      domainsOf(knownContacts),
+    ),
+  };
+}
+
+/** A known contact whose address the provider could not authenticate: forged, or misconfigured. */
+export function isUnauthenticatedKnownSender(facts: InboundFacts): boolean {
+  return facts.knownContact && !facts.senderAuthenticated;
+}

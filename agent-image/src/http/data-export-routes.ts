@@ -1,0 +1,113 @@
+import { tmpdir } from 'node:os';
+import type express from 'express';
+import { z } from 'zod';
+import type { Logger } from '@agent-fleet/kernel/logger';
+import { parseClientId } from '@agent-fleet/kernel/client-id';
+import { FleetError, isFleetError } from '@agent-fleet/kernel/fleet-error';
+import { VaultSecretSource } from '../adapters/vault/vault-secret-source.ts';
+import { loadAgentEnv } from '../config.ts';
+import { DataExportSessions } from '../services/data-export/export-session.ts';
+import { exportPart, isExportPart } from '../services/data-export/export-parts.ts';
+
+const introduction = z
+  .object({
+    wrappingToken: z.string().min(1).max(1000),
+    vaultAddr: z.url().max(1000).optional(),
+    creationPath: z.string().min(1).max(200),
+  })
+  .strict();
+
+type Handler = (request: express.Request, response: express.Response) => Promise<void>;
+const wrap =
+  (handler: Handler): express.RequestHandler =>
+  (request, response, next) => {
+    handler(request, response).catch(next);
+  };
+
+function bearerOf(request: express.Request): string | null {
+  return /^Bearer ([^\s]{1,4096})$/.exec(request.get('authorization') ?? '')?.[1] ?? null;
+}
+
+/** Sessions over this process's volume, built on first use from the agent's environment. */
+function sessionsFor(desk: { readonly clientId: string }, logger: Logger): () => DataExportSessions {
+  let sessions: DataExportSessions | null = null;
+  return () => {
+    if (sessions !== null) return sessions;
+    const env = loadAgentEnv();
+    const clientId = parseClientId(desk.clientId);
+    sessions = new DataExportSessions({
+      clientId,
+      dataDir: env.AGENT_DATA_DIR,
+      tmpDir: tmpdir(),
+      vaultAddr: env.VAULT_ADDR,
+      logger: logger.child({ component: 'data-export' }),
+      secretSource: (input) => new VaultSecretSource({ clientId, ...input, logger }),
+    });
+    return sessions;
+  };
+}
+
+/**
+ * The complete export's read side (see DataExportSessions): POST /v1/data-export/session redeems a
+ * wrapped introduction (open, like /v1/introduce: the wrap is the credential); GET /v1/data-export/<part>
+ * streams one part of the client's data and POST /v1/data-export/session/close ends the session, both
+ * with the control token.
+ */
+export function mountDataExportRoutes(app: express.Express, desk: { readonly clientId: string }, logger: Logger): void {
+  const sessions = sessionsFor(desk, logger);
+  app.post(
+    '/v1/data-export/session',
+    wrap(async (request, response) => {
+      const parsed = introduction.safeParse(request.body);
+      if (!parsed.success) throw new FleetError('invalid_input', parsed.error.issues.map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`).join('; '));
+      try {
+        await sessions().open(parsed.data.vaultAddr === undefined ? { wrappingToken: parsed.data.wrappingToken, creationPath: parsed.data.creationPath } : parsed.data);
+      } catch (error) {
+        // A forged or foreign introduction is refused, whatever the underlying reason.
+        if (isFleetError(error) && (error.code === 'integrity' || error.code === 'killed')) throw new FleetError('forbidden', error.message, { cause: error });
+        throw error;
+      }
+      response.status(204).end();
+    }),
+  );
+  app.post(
+    '/v1/data-export/session/close',
+    wrap(async (request, response) => {
+      await sessions().authenticate(bearerOf(request));
+      await sessions().close();
+      response.status(204).end();
+    }),
+  );
+  app.get(
+    '/v1/data-export/:part',
+    wrap(async (request, response) => {
+      await sessions().authenticate(bearerOf(request));
+      const part = String(request.params['part'] ?? '');
+      if (!isExportPart(part)) throw new FleetError('not_found', `no export part ${JSON.stringify(part.slice(0, 60))}`);
+      const chunks = exportPart(part, sessions().reader(), new Date());
+      // The first chunk is read before the headers go out, so an unreadable volume is still a clean error.
+      const first = await chunks.next();
+      response.status(200).type(part.endsWith('.yaml') ? 'application/yaml' : 'application/x-ndjson');
+      if (!first.done) await write(response, first.value);
+      for await (const chunk of chunks) await write(response, chunk);
+      response.end();
+    }),
+  );
+}
+
+/** Writes with backpressure; rejects when the reader went away (the stream then stops reading the volume). */
+async function write(response: express.Response, chunk: string): Promise<void> {
+  if (response.write(chunk)) return;
+  await new Promise<void>((resolve, reject) => {
+    const done = (error?: Error) => {
+      response.off('drain', onDrain);
+      response.off('close', onClose);
+      if (error) reject(error);
+      else resolve();
+    };
+    const onDrain = () => done();
+    const onClose = () => done(new FleetError('unavailable', 'the reader went away'));
+    response.on('drain', onDrain);
+    response.on('close', onClose);
+  });
+}

@@ -1,0 +1,60 @@
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import type { AuditLog } from '../audit-log/audit-log.ts';
+import { buildSummaryReport, type SummaryReport } from './summary-report.ts';
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** The offset of `zone` from UTC at `instant`, in ms (positive east of Greenwich). */
+function offsetMs(instant: number, zone: string): number {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: zone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }).formatToParts(new Date(instant));
+  const part = (type: string) => Number(parts.find((entry) => entry.type === type)?.value ?? 0);
+  const local = Date.UTC(part('year'), part('month') - 1, part('day'), part('hour'), part('minute'), part('second'));
+  return local - Math.floor(instant / 1000) * 1000;
+}
+
+/** The instant local midnight begins `date` (YYYY-MM-DD) in `zone` (DST-aware). */
+export function localMidnight(date: string, zone: string): Date {
+  const match = DATE.exec(date);
+  const naive = match ? Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) : Number.NaN;
+  if (!match || Number.isNaN(naive) || new Date(naive).toISOString().slice(0, 10) !== date) {
+    throw new FleetError('invalid_input', 'date must be a calendar date YYYY-MM-DD');
+  }
+  const first = naive - offsetMs(naive, zone);
+  return new Date(naive - offsetMs(first, zone));
+}
+
+export interface DaySummary {
+  date: string;
+  timezone: string;
+  report: SummaryReport;
+}
+
+/**
+ * The summary of one local calendar day of the client (up to now for today), from the audit log only,
+ * with the same report builder as the emailed summary. A day in the future is invalid_input.
+ */
+export async function summaryForDate(
+  input: { audit: AuditLog; timezone: string; approvalTimeoutHours: number; now: Date },
+  date: string,
+): Promise<DaySummary> {
+  const from = localMidnight(date, input.timezone);
+  if (from.getTime() > input.now.getTime()) throw new FleetError('invalid_input', 'date is in the future');
+  const nextDay = new Date(Date.parse(`${date}T00:00:00Z`) + DAY_MS).toISOString().slice(0, 10);
+  const to = new Date(Math.min(localMidnight(nextDay, input.timezone).getTime() - 1, input.now.getTime()));
+  const lookbackFrom = new Date(Math.min(from.getTime(), to.getTime() - input.approvalTimeoutHours * HOUR_MS - DAY_MS));
+  const lookback = await input.audit.read({ since: lookbackFrom, until: to });
+  const fromIso = from.toISOString();
+  const inPeriod = lookback.filter((record) => record.timestamp >= fromIso);
+  return { date, timezone: input.timezone, report: buildSummaryReport(inPeriod, lookback, { from, to }) };
+}

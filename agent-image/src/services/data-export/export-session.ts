@@ -1,0 +1,131 @@
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import type { Logger } from '@agent-fleet/kernel/logger';
+import type { SecretSource } from '../../ports/secret-source.ts';
+import { KeyRing } from '../audit-log/key-ring.ts';
+import type { SecretSourceFactory } from '../runtime/connectors.ts';
+import type { IntroduceInput } from '../runtime/control-api.ts';
+import { ControlTokenAuth } from '../runtime/control-auth.ts';
+import { runtimePaths } from '../runtime/runtime-paths.ts';
+import { VolumeReader } from './volume-reader.ts';
+
+export interface DataExportSessionsOptions {
+  clientId: string;
+  /** The client's volume (read only here; it may be mounted read-only). */
+  dataDir: string;
+  /** Where the session keeps its copy of the wrapped data key (a private temp directory is made in it). */
+  tmpDir: string;
+  /** VAULT_ADDR of the process, used when an introduction names none. */
+  vaultAddr?: string | undefined;
+  secretSource: SecretSourceFactory;
+  logger: Logger;
+  /** A session nobody used for this long is closed and its Vault token revoked. Default 10 minutes. */
+  idleMs?: number;
+}
+
+interface Session {
+  source: SecretSource;
+  auth: ControlTokenAuth;
+  reader: VolumeReader;
+  keyDir: string;
+  timer: NodeJS.Timeout | null;
+}
+
+/**
+ * Read-only access to the client's volume for the complete export, opened by its own introduction: the
+ * orchestrator hands over a fresh single-use wrapped token (as for the agent itself), the session unwraps
+ * it, decrypts the data key and checks the control token on every read. It never starts the agent's work
+ * and never writes to the volume, so it serves both a running agent and a one-shot reader container on a
+ * read-only mount (the export of a stopped or killed client). One session at a time; a new one replaces it.
+ */
+export class DataExportSessions {
+  private readonly options: DataExportSessionsOptions;
+  private session: Session | null = null;
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(options: DataExportSessionsOptions) {
+    this.options = options;
+  }
+
+  get expectedCreationPath(): string {
+    return `auth/token/create/fleet-${this.options.clientId}`;
+  }
+
+  /** Redeems an introduction for a new session. Errors: forbidden (foreign creation path), not_found (no data key), and the secret store's. */
+  open(input: IntroduceInput): Promise<void> {
+    return this.serialised(async () => {
+      if (input.creationPath !== this.expectedCreationPath) {
+        throw new FleetError('forbidden', `an export session must be introduced from ${this.expectedCreationPath}`);
+      }
+      const vaultAddr = input.vaultAddr ?? this.options.vaultAddr;
+      if (vaultAddr === undefined) throw new FleetError('invalid_input', 'no Vault address: set VAULT_ADDR or send vaultAddr');
+      await this.closeNow();
+      // The session's own copy: the secret source may rewrap the key file, and the volume may be read-only.
+      const keyDir = await mkdtemp(join(this.options.tmpDir, 'data-export-'));
+      try {
+        const wrappedKeyFile = join(keyDir, 'data-key.wrapped');
+        await copyFile(runtimePaths(this.options.dataDir).wrappedKey, wrappedKeyFile).catch((error: unknown) => {
+          if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new FleetError('not_found', 'the volume holds no data key: the agent never opened it');
+          throw error;
+        });
+        const source = this.options.secretSource({ vaultAddr, wrappingToken: input.wrappingToken, wrappedKeyFile });
+        await source.start();
+        const auth = new ControlTokenAuth({ source: () => source, revoked: () => source.revoked, logger: this.options.logger });
+        await auth.refresh();
+        this.session = { source, auth, reader: new VolumeReader(this.options.dataDir, KeyRing.single(source.dataKey())), keyDir, timer: null };
+        this.touch();
+        this.options.logger.info('data export session opened');
+      } catch (error) {
+        await rm(keyDir, { recursive: true, force: true });
+        throw error;
+      }
+    });
+  }
+
+  /** Checks the control token against the session's; unavailable without a session. */
+  async authenticate(bearer: string | null): Promise<void> {
+    const session = this.session;
+    if (session === null) throw new FleetError('unavailable', 'no data export session: introduce one first');
+    await session.auth.authenticate(bearer);
+    this.touch();
+  }
+
+  /** The volume reader of the open session. */
+  reader(): VolumeReader {
+    if (this.session === null) throw new FleetError('unavailable', 'no data export session: introduce one first');
+    this.touch();
+    return this.session.reader;
+  }
+
+  /** Ends the session: its Vault token is revoked and its key forgotten. */
+  close(): Promise<void> {
+    return this.serialised(() => this.closeNow());
+  }
+
+  private async closeNow(): Promise<void> {
+    const session = this.session;
+    this.session = null;
+    if (session === null) return;
+    if (session.timer !== null) clearTimeout(session.timer);
+    await session.source.stop().catch((error: unknown) => this.options.logger.warn('stopping the export session failed', { error }));
+    await rm(session.keyDir, { recursive: true, force: true });
+    this.options.logger.info('data export session closed');
+  }
+
+  private touch(): void {
+    const session = this.session;
+    if (session === null) return;
+    if (session.timer !== null) clearTimeout(session.timer);
+    session.timer = setTimeout(() => {
+      this.close().catch((error: unknown) => this.options.logger.warn('closing an idle export session failed', { error }));
+    }, this.options.idleMs ?? 600_000);
+    session.timer.unref();
+  }
+
+  private serialised(work: () => Promise<void>): Promise<void> {
+    const run = this.queue.then(work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}

@@ -1,0 +1,95 @@
+import type { ClientConfig } from '@agent-fleet/kernel/client-config';
+import { compileTemplates, renderTemplateReply, type TemplateSet } from '../../domain/auto-reply/render-reply.ts';
+import { correspondentNameCandidates } from '../../domain/auto-reply/slot-validators.ts';
+import type { FreeSlot } from '../../domain/auto-reply/slot-validators.ts';
+import type { StoredTemplateReply } from '../runtime/agent-state-store.ts';
+import type { DraftReply, OfferedTemplate } from '../../ports/llm-client.ts';
+import { replySubject, type MailMessage } from '../../ports/mail-provider.ts';
+
+/**
+ * Turns the drafter's answer into the reply that is drafted. A template choice is rendered by code from
+ * the client's templates and the trusted facts, every slot validated (render-reply.ts); the gate renders
+ * it again before any auto-send. A choice that does not validate becomes a free-form draft that needs
+ * approval: the template with the model's unvalidated values shown as they are, so the approver sees what
+ * was proposed. A free-form answer keeps its body; the subject is always derived from the message, never
+ * the model's. Pure.
+ */
+
+export type ComposedReply = {
+  kind: 'template' | 'free_form';
+  subject: string;
+  body: string;
+  /** The type the send is proposed with: the template's, unless the triage found a type that always needs approval. */
+  emailType: string;
+  /** For a template answer: the model's choice and the facts the gate checks it against. */
+  template?: StoredTemplateReply;
+  templateId?: string;
+  /** Why a template choice did not validate (empty when it did, or for free form). */
+  issues: string[];
+};
+
+/** The trusted facts of a template reply (TemplateFacts), in the form they are kept in. */
+export type TemplateFacts = StoredTemplateReply['facts'];
+
+export type ComposeInput = {
+  message: MailMessage;
+  /** The triage's classification of the message. */
+  triageType: string;
+  config: ClientConfig;
+  facts: TemplateFacts;
+  now: Date;
+};
+
+/**
+ * The trusted facts a template reply to this message is rendered from: the name may come from the
+ * client's CRM record of the sender (`contactName`) or the From display name. Pure.
+ */
+export function templateFacts(message: MailMessage, freeSlots: FreeSlot[], contactName: string | null = null): TemplateFacts {
+  return { originalSubject: message.subject, nameSources: [contactName, message.from?.name ?? null], freeSlots };
+}
+
+/** The templates the drafter is offered: those of the client's auto-send types (others would only be held). */
+export function offeredTemplates(config: ClientConfig, templates: TemplateSet = compileTemplates(config.autoReply)): OfferedTemplate[] {
+  return [...templates.values()].filter((template) => (config.autoSendTypes as readonly string[]).includes(template.type));
+}
+
+/** The names a template may greet with, for the drafter's prompt. */
+export function nameCandidatesOf(facts: TemplateFacts): string[] {
+  return correspondentNameCandidates(facts.nameSources);
+}
+
+/** The reply; `unusable` with the issues when a template answer names no template of the client. */
+export function composeReply(answer: DraftReply, input: ComposeInput): ComposedReply | { unusable: string[] } {
+  const { message, triageType, config, facts, now } = input;
+  if (answer.kind === 'free_form') {
+    return { kind: 'free_form', subject: replySubject(message.subject), body: answer.body, emailType: triageType, issues: [] };
+  }
+  const templates = compileTemplates(config.autoReply);
+  const rendered = renderTemplateReply(answer.choice, templates, {
+    language: config.autoReply.language,
+    timeZone: config.timezone,
+    signature: config.autoReply.signature,
+    ...facts,
+    now,
+  });
+  const template = { choice: answer.choice, facts };
+  if (rendered.ok) {
+    const alwaysApproval = (config.alwaysApprovalTypes as readonly string[]).includes(triageType);
+    const { reply } = rendered;
+    return { kind: 'template', subject: reply.subject, body: reply.body, emailType: alwaysApproval ? triageType : reply.type, template, templateId: reply.templateId, issues: [] };
+  }
+  const chosen = templates.get(answer.choice.templateId);
+  if (chosen === undefined) return { unusable: rendered.issues };
+  const values: Record<string, string> = {
+    correspondentName: oneLine(answer.choice.slots.correspondentName ?? '[name]'),
+    proposedTime: oneLine(answer.choice.slots.proposedTime ?? '[time]'),
+    originalSubject: oneLine(message.subject),
+    signature: config.autoReply.signature,
+  };
+  const body = chosen.body.replace(/\{\{\s*([A-Za-z]+)\s*\}\}/g, (_match, name: string) => values[name] ?? '').trim();
+  return { kind: 'template', subject: replySubject(message.subject), body, emailType: triageType, template, templateId: chosen.id, issues: rendered.issues };
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim().slice(0, 200);
+}

@@ -1,0 +1,161 @@
+import type { AddressInfo } from 'node:net';
+import type { ClientId } from '@agent-fleet/kernel/client-id';
+import { parseClientConfigYaml } from '@agent-fleet/kernel/client-config-yaml';
+import type { Logger } from '@agent-fleet/kernel/logger';
+import type { ClientStatus } from '../../domain/client-status.ts';
+import { decideEgress, egressAllowListFor, type EgressAllowList, type EgressDecision } from '../../domain/egress-allow-list.ts';
+import { parseIpv4Cidr, type Ipv4Cidr } from '../../domain/ipv4-cidr.ts';
+import { systemClock, type Clock } from '../../ports/clock.ts';
+import type { ConnectTarget } from './connect-target.ts';
+import { createEgressProxyServer, type EgressOutcome, type EgressProxyLimits, type EgressProxyServer } from './egress-proxy-server.ts';
+import type { EgressRefusalLog } from './egress-refusal-log.ts';
+
+export interface EgressProxiesOptions {
+  /** Port of every client's proxy, on that client's network gateway. */
+  port: number;
+  /** Hosts every client may reach besides its provider hosts (the fleet's FLEET_EGRESS_EXTRA_HOSTS). */
+  extraRules: EgressAllowList;
+  /** The client as the registry has it now (asked at every CONNECT, so a config change applies at once). */
+  lookupClient(clientId: ClientId): Promise<{ status: ClientStatus; configYaml: string } | null>;
+  refusals: EgressRefusalLog;
+  /** `serving` starts a client's series at 0 when its proxy starts, so that its first refusal is an increase. */
+  metrics: { serving(client: string): void; refused(client: string): void; tunnelled(client: string): void };
+  logger: Logger;
+  clock?: Clock;
+  limits?: Partial<EgressProxyLimits>;
+}
+
+/** Every client's egress proxy, one listener per client network gateway. */
+export interface EgressProxies {
+  /** Serves the client's proxy on its network's gateway (once per gateway); returns its URL, e.g. http://10.213.0.1:7402. */
+  listen(clientId: ClientId, network: { gateway: string; subnet: string }): Promise<string>;
+  /** Stops every listener and cuts every open tunnel. */
+  close(): Promise<void>;
+}
+
+/** Only an agent that is running or coming up may reach out; a killed client's stragglers are refused. */
+const MAY_CONNECT = new Set<ClientStatus>(['active', 'provisioning']);
+
+interface Listener {
+  clientId: ClientId;
+  subnet: Ipv4Cidr;
+  url: Promise<string>;
+  proxy: EgressProxyServer | null;
+}
+
+function contains(cidr: Ipv4Cidr, address: string): boolean {
+  const plain = address.replace(/^::ffff:/, '');
+  try {
+    const { base } = parseIpv4Cidr(`${plain}/32`);
+    return base >= cidr.base && base < cidr.base + 2 ** (32 - cidr.prefix);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Starts no listener yet: `listen` adds one per client network. A CONNECT is decided by the network it
+ * arrives from (its source address), never by the gateway address it was sent to: every gateway is a
+ * local address of the host, so client A can reach B's gateway too, and must not get B's list.
+ */
+export function createEgressProxies(options: EgressProxiesOptions): EgressProxies {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger.child({ component: 'egress-proxy' });
+  const listeners = new Map<string, Listener>();
+  const lists = new Map<ClientId, { yaml: string; list: EgressAllowList }>();
+
+  const ownerOf = (source: string): Listener | undefined => [...listeners.values()].find((entry) => contains(entry.subnet, source));
+
+  const allowListOf = (clientId: ClientId, configYaml: string): EgressAllowList => {
+    const cached = lists.get(clientId);
+    if (cached?.yaml === configYaml) return cached.list;
+    let list: EgressAllowList;
+    try {
+      list = egressAllowListFor(parseClientConfigYaml(configYaml, `config of ${clientId}`), options.extraRules);
+    } catch (error) {
+      logger.error('client config unreadable: its agent may reach only the extra hosts', { client: clientId, error });
+      list = options.extraRules;
+    }
+    lists.set(clientId, { yaml: configYaml, list });
+    return list;
+  };
+
+  const authorize = async (gateway: string, source: string, target: ConnectTarget): Promise<EgressDecision> => {
+    const listener = listeners.get(gateway);
+    if (listener === undefined || ownerOf(source) !== listener) return { allow: false, reason: 'foreign_source' };
+    const client = await options.lookupClient(listener.clientId);
+    if (client === null || !MAY_CONNECT.has(client.status)) return { allow: false, reason: 'client_inactive' };
+    return decideEgress(allowListOf(listener.clientId, client.configYaml), target);
+  };
+
+  const record = (outcome: EgressOutcome): void => {
+    const client = ownerOf(outcome.source)?.clientId ?? 'unknown';
+    const target = outcome.target;
+    if (outcome.kind === 'tunnel') {
+      options.metrics.tunnelled(client);
+      logger.debug('egress tunnel opened', { client, host: outcome.target.host, port: outcome.target.port });
+      return;
+    }
+    options.metrics.refused(client);
+    const entry = { at: clock.now().toISOString(), client, host: target?.host ?? null, port: target?.port ?? null, reason: outcome.reason, source: outcome.source };
+    options.refusals.append(entry).catch((error: unknown) => logger.error('egress refusal not written to its log', { client, error }));
+  };
+
+  const bind = (proxy: EgressProxyServer, gateway: string, port: number) =>
+    new Promise<void>((resolve, reject) => {
+      proxy.server.once('error', reject);
+      proxy.server.listen(port, gateway, () => {
+        proxy.server.off('error', reject);
+        resolve();
+      });
+    });
+
+  const start = async (gateway: string): Promise<EgressProxyServer> => {
+    const proxy = createEgressProxyServer({
+      authorize: (source, target) => authorize(gateway, source, target),
+      onOutcome: record,
+      ...(options.limits ? { limits: options.limits } : {}),
+    });
+    try {
+      await bind(proxy, gateway, options.port);
+    } catch (error) {
+      // Something else holds the port on this address (in tests: another orchestrator of the same process
+      // whose client had this subnet before): any free port does, since the agent gets the URL returned.
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+      logger.warn('egress proxy port taken on this gateway; using a free one', { gateway, port: options.port });
+      await bind(proxy, gateway, 0);
+    }
+    // Never what keeps a process alive on its own (the orchestrator's API does; a test may forget to close).
+    proxy.server.unref();
+    return proxy;
+  };
+
+  return {
+    listen(clientId, network) {
+      options.metrics.serving(clientId);
+      const existing = listeners.get(network.gateway);
+      const subnet = parseIpv4Cidr(network.subnet);
+      if (existing) {
+        // A network (and so its gateway) can pass to another client after a deprovision.
+        existing.clientId = clientId;
+        existing.subnet = subnet;
+        return existing.url;
+      }
+      const listener: Listener = { clientId, subnet, url: Promise.resolve(''), proxy: null };
+      listener.url = start(network.gateway).then((proxy) => {
+        listener.proxy = proxy;
+        const url = `http://${network.gateway}:${(proxy.server.address() as AddressInfo).port}`;
+        logger.info('egress proxy listening', { client: clientId, url });
+        return url;
+      });
+      listener.url.catch(() => listeners.delete(network.gateway));
+      listeners.set(network.gateway, listener);
+      return listener.url;
+    },
+    async close() {
+      const all = [...listeners.values()];
+      listeners.clear();
+      await Promise.all(all.map((listener) => listener.url.then(() => listener.proxy?.close(), () => undefined)));
+    },
+  };
+}

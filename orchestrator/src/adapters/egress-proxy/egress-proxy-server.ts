@@ -1,0 +1,154 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { EgressDecision, EgressRefusal } from '../../domain/egress-allow-list.ts';
+import { parseConnectTarget, type ConnectTarget } from './connect-target.ts';
+
+/** Bounds of one listener. Every value has a default; tests shorten them. */
+export interface EgressProxyLimits {
+  /** Tunnels open at once on this listener; more are answered 503. Default 64. */
+  maxTunnels: number;
+  /** Milliseconds to reach the upstream host before answering 504. Default 10 000. */
+  connectTimeoutMs: number;
+  /** Milliseconds a tunnel may sit without a byte either way before both ends are closed. Default 300 000. */
+  idleTimeoutMs: number;
+  /** Milliseconds for the CONNECT request's headers to arrive. Default 10 000. */
+  headersTimeoutMs: number;
+}
+
+export const DEFAULT_EGRESS_LIMITS: EgressProxyLimits = {
+  maxTunnels: 64,
+  connectTimeoutMs: 10_000,
+  idleTimeoutMs: 300_000,
+  headersTimeoutMs: 10_000,
+};
+
+/** What happened to one request; the payload of a tunnel is never seen, let alone recorded. */
+export type EgressOutcome =
+  | { kind: 'tunnel'; source: string; target: ConnectTarget }
+  | { kind: 'refused'; source: string; target: ConnectTarget | null; reason: EgressRefusal };
+
+export interface EgressProxyServerOptions {
+  /** Decides one CONNECT from `source` (the peer's address); called before any upstream connection. */
+  authorize(source: string, target: ConnectTarget): Promise<EgressDecision>;
+  /** Told of every tunnel opened and every request refused. */
+  onOutcome(outcome: EgressOutcome): void;
+  limits?: Partial<EgressProxyLimits>;
+}
+
+const STATUS: Record<EgressRefusal | 'unreachable' | 'timeout', string> = {
+  not_allowed: '403 Forbidden',
+  ip_literal: '403 Forbidden',
+  foreign_source: '403 Forbidden',
+  client_inactive: '403 Forbidden',
+  plain_http: '403 Forbidden',
+  bad_request: '400 Bad Request',
+  busy: '503 Service Unavailable',
+  unreachable: '502 Bad Gateway',
+  timeout: '504 Gateway Timeout',
+};
+
+/** A short answer on a raw socket, then close: the client learns why, and nothing else is said. */
+function answer(socket: Duplex, why: keyof typeof STATUS): void {
+  if (socket.destroyed) return;
+  socket.end(`HTTP/1.1 ${STATUS[why]}\r\nContent-Type: text/plain\r\nContent-Length: ${why.length + 1}\r\nConnection: close\r\n\r\n${why}\n`);
+  setTimeout(() => socket.destroy(), 1000).unref();
+}
+
+/** One listening proxy and the way to stop it, tunnels included. */
+export interface EgressProxyServer {
+  server: Server;
+  /** Stops listening and cuts every open tunnel. */
+  close(): Promise<void>;
+}
+
+/**
+ * An HTTP proxy that only tunnels (CONNECT by host name, no TLS interception): each CONNECT is authorised,
+ * then bytes are copied both ways until either side closes or the tunnel idles out. Plain-HTTP proxying
+ * (absolute-form requests) is refused: every client the agent uses tunnels, even to http:// URLs.
+ */
+export function createEgressProxyServer(options: EgressProxyServerOptions): EgressProxyServer {
+  const limits = { ...DEFAULT_EGRESS_LIMITS, ...options.limits };
+  let tunnels = 0;
+  // A socket handed to the 'connect' event is no longer the HTTP server's to close: it is tracked here.
+  const hijacked = new Set<Duplex>();
+  const refuse = (socket: Duplex, source: string, target: ConnectTarget | null, reason: EgressRefusal) => {
+    options.onOutcome({ kind: 'refused', source, target, reason });
+    answer(socket, reason);
+  };
+
+  const server = createServer(
+    { headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.headersTimeoutMs, maxHeaderSize: 8192 },
+    (request: IncomingMessage, response: ServerResponse) => {
+      const source = request.socket.remoteAddress ?? '';
+      let target: ConnectTarget | null = null;
+      try {
+        const url = new URL(request.url ?? '');
+        target = parseConnectTarget(`${url.hostname}:${url.port || (url.protocol === 'https:' ? '443' : '80')}`);
+      } catch {
+        // Not absolute-form: not a proxy request at all.
+      }
+      options.onOutcome({ kind: 'refused', source, target, reason: 'plain_http' });
+      response.writeHead(403, { 'content-type': 'text/plain', connection: 'close' }).end('plain_http\n');
+    },
+  );
+  // Tunnels beyond the limit still get an answer (503); sockets beyond this hard cap are dropped unread.
+  server.maxConnections = limits.maxTunnels + 16;
+  server.on('clientError', (_error, socket) => socket.destroy());
+
+  server.on('connect', (request: IncomingMessage, client: Duplex, head: Buffer) => {
+    const source = request.socket.remoteAddress ?? '';
+    hijacked.add(client);
+    client.on('close', () => hijacked.delete(client));
+    client.on('error', () => client.destroy());
+    const target = parseConnectTarget(request.url ?? '');
+    if (target === null) return refuse(client, source, null, 'bad_request');
+    void options.authorize(source, target).then(
+      (decision) => {
+        if (!decision.allow) return refuse(client, source, target, decision.reason);
+        if (tunnels >= limits.maxTunnels) return refuse(client, source, target, 'busy');
+        if (client.destroyed) return;
+        tunnels += 1;
+        open(client, target, head, () => (tunnels -= 1), () => options.onOutcome({ kind: 'tunnel', source, target }));
+      },
+      () => answer(client, 'unreachable'),
+    );
+  });
+
+  function open(client: Duplex, target: ConnectTarget, head: Buffer, release: () => void, opened: () => void): void {
+    let state: 'connecting' | 'open' | 'closed' = 'connecting';
+    const upstream = net.connect({ host: target.host, port: target.port, timeout: limits.connectTimeoutMs });
+    const finish = (failure: 'timeout' | 'unreachable' | null) => {
+      if (state === 'closed') return;
+      // Before the tunnel opened the client is told why (and closed by answer); after, both ends just close.
+      if (state === 'connecting' && failure !== null) answer(client, failure);
+      else client.destroy();
+      state = 'closed';
+      release();
+      upstream.destroy();
+    };
+    upstream.once('connect', () => {
+      state = 'open';
+      upstream.setTimeout(limits.idleTimeoutMs);
+      opened();
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      if (head.length > 0) upstream.write(head);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    upstream.on('timeout', () => finish('timeout'));
+    upstream.on('error', () => finish('unreachable'));
+    upstream.on('close', () => finish('unreachable'));
+    client.on('close', () => finish(null));
+  }
+
+  return {
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of hijacked) socket.destroy();
+        server.closeAllConnections();
+      }),
+  };
+}

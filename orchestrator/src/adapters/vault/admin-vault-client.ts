@@ -1,0 +1,21 @@
+import { readFile } from 'node:fs/promises';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import type { OrchestratorConfig } from '../../config.ts';
+import type { SecretBackend } from './open-secret-backend.ts';
+import { createVaultClient, type VaultClient } from './vault-client.ts';
+
+/**
+ * A Vault client with the orchestrator's own token, for the adapters beside the secret store (the backup
+ * key wrapper, the mailbox grants): the embedded store's root token, or the token file of an external Vault.
+ */
+export async function adminVaultClient(config: Pick<OrchestratorConfig, 'vault'>, backend: Pick<SecretBackend, 'embedded'>): Promise<VaultClient> {
+  if (backend.embedded !== null) return createVaultClient({ endpoint: backend.embedded.url, token: backend.embedded.rootToken });
+  if (config.vault.kind !== 'external') throw new FleetError('internal', 'the embedded Vault store is not running');
+  let token: string;
+  try {
+    token = (await readFile(config.vault.tokenFile, 'utf8')).trim();
+  } catch (error) {
+    throw new FleetError('unavailable', `cannot read the Vault token file ${config.vault.tokenFile}`, { cause: error });
+  }
+  return createVaultClient({ endpoint: config.vault.address, token });
+}

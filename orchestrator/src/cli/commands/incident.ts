@@ -1,0 +1,156 @@
+import { writeFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { parseClientId } from '@agent-fleet/kernel/client-id';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { INCIDENT_SEVERITIES, type IncidentSeverity } from '../../ports/incident-store.ts';
+import { NOTIFICATION_CHANNELS, type NotificationChannel } from '../../services/incidents/incident-transitions.ts';
+import type { CliContext } from '../cli-context.ts';
+import { formatContained, formatEvidence, formatIncident, formatIncidentList } from '../format/incident.ts';
+
+function severityOption(value: string): IncidentSeverity {
+  if (!INCIDENT_SEVERITIES.includes(value as IncidentSeverity)) {
+    throw new FleetError('invalid_input', `--severity must be one of ${INCIDENT_SEVERITIES.join(', ')} (got ${JSON.stringify(value)})`);
+  }
+  return value as IncidentSeverity;
+}
+
+function channelOption(value: string): NotificationChannel {
+  if (!NOTIFICATION_CHANNELS.includes(value as NotificationChannel)) {
+    throw new FleetError('invalid_input', `--channel must be one of ${NOTIFICATION_CHANNELS.join(', ')} (got ${JSON.stringify(value)})`);
+  }
+  return value as NotificationChannel;
+}
+
+function incidentId(value: string): string {
+  if (!/^INC-[1-9][0-9]{0,17}$/.test(value)) throw new FleetError('invalid_input', `an incident id looks like INC-7 (got ${JSON.stringify(value)})`);
+  return value;
+}
+
+/** `--format` of the report, or the one its `--out` file name implies. */
+function reportFormat(format: string | undefined, out: string | undefined): 'markdown' | 'html' {
+  const chosen = format ?? (out?.toLowerCase().endsWith('.html') ? 'html' : 'markdown');
+  if (chosen !== 'markdown' && chosen !== 'html') throw new FleetError('invalid_input', '--format must be markdown or html');
+  return chosen;
+}
+
+/** incident open, list, show, contain, evidence, note, confirm, notify, close, report: the spec's incident response. */
+export function registerIncidentCommands(program: Command, context: CliContext): void {
+  const incident = program.command('incident').description('incident response: clocks by severity, containment, sealed evidence, client notification, post-incident report');
+  const api = async () => (await context.api()).incidents;
+  incident
+    .command('open')
+    .description('open an incident; its clocks start now (response by severity, assessment 4 h, report 7 days)')
+    .requiredOption('--severity <level>', `${INCIDENT_SEVERITIES.join(' | ')}`)
+    .requiredOption('--summary <text>', 'what was detected, one line')
+    .option('--client <id...>', 'the affected clients')
+    .action(async (options: { severity: string; summary: string; client?: string[] }) => {
+      const severity = severityOption(options.severity);
+      const clients = (options.client ?? []).map((client) => parseClientId(client));
+      const view = await (await api()).open({ severity, summary: options.summary, clients });
+      context.print(view, () => formatIncident(view));
+    });
+  incident
+    .command('list')
+    .description('the incidents not closed (with --all: every incident)')
+    .option('--all', 'closed incidents too')
+    .action(async (options: { all?: boolean }) => {
+      const views = await (await api()).list(options.all === true);
+      context.print(views, () => formatIncidentList(views));
+    });
+  incident
+    .command('show')
+    .argument('<id>')
+    .action(async (id: string) => {
+      const view = await (await api()).show(incidentId(id));
+      context.print(view, () => formatIncident(view));
+    });
+  incident
+    .command('contain')
+    .description('run the chosen containment steps for the incident’s clients (rotate, then revoke the OAuth grant, then kill), each recorded')
+    .argument('<id>')
+    .option('--kill', 'the kill switch: revoke the agent’s tokens, deny its policy, stop it')
+    .option('--rotate', 'rotate the agent’s Vault token, data key and control token')
+    .option('--revoke-oauth', 'revoke the mailbox grant at the provider where possible and delete the stored grant')
+    .option('--client <id>', 'only this client of the incident')
+    .option('--reason <text>', 'why, for the ops log (default: the incident’s summary)')
+    .action(async (id: string, options: { kill?: boolean; rotate?: boolean; revokeOauth?: boolean; client?: string; reason?: string }) => {
+      const chosen = { kill: options.kill === true, rotate: options.rotate === true, revokeOauth: options.revokeOauth === true };
+      if (!chosen.kill && !chosen.rotate && !chosen.revokeOauth) throw new FleetError('invalid_input', 'choose at least one step: --kill, --rotate, --revoke-oauth');
+      const client = options.client === undefined ? undefined : parseClientId(options.client);
+      const result = await (await api()).contain(incidentId(id), { ...chosen, client, reason: options.reason });
+      context.print(result, () => formatContained(result));
+      if (result.steps.some((step) => step.outcome === 'failed')) context.failWith('unavailable');
+    });
+  incident
+    .command('evidence')
+    .description('seal an evidence bundle per client (signed manifest, SHA-256 in the ops log)')
+    .argument('<id>')
+    .option('--client <id>', 'only this client of the incident')
+    .action(async (id: string, options: { client?: string }) => {
+      const client = options.client === undefined ? undefined : parseClientId(options.client);
+      const result = await (await api()).evidence(incidentId(id), client);
+      context.print(result, () => formatEvidence(result));
+    });
+  incident
+    .command('note')
+    .argument('<id>')
+    .requiredOption('--text <text>', 'what was found or done')
+    .option('--assessment', 'this note is the assessment: scope and severity determined (stops the 4 h clock)')
+    .action(async (id: string, options: { text: string; assessment?: boolean }) => {
+      const view = await (await api()).note(incidentId(id), options.text, options.assessment === true);
+      context.print(view, () => formatIncident(view));
+    });
+  incident
+    .command('confirm')
+    .description('confirm a breach: the 24 h client notification clock starts')
+    .argument('<id>')
+    .requiredOption('--scope <text>', 'what was breached (data, clients, period)')
+    .action(async (id: string, options: { scope: string }) => {
+      const view = await (await api()).confirm(incidentId(id), options.scope);
+      context.print(view, () => formatIncident(view));
+    });
+  incident
+    .command('notify')
+    .description('record that (and when, by whom, how) a client was told')
+    .argument('<id>')
+    .requiredOption('--channel <how>', NOTIFICATION_CHANNELS.join(' | '))
+    .option('--client <id>', 'the client told (needed when the incident names several)')
+    .option('--at <time>', 'when they were told (ISO date-time; default now)')
+    .option('--by <member>', 'who told them (default you)')
+    .option('--recipient <who>', 'who at the client was told')
+    .action(async (id: string, options: { channel: string; client?: string; at?: string; by?: string; recipient?: string }) => {
+      const channel = channelOption(options.channel);
+      const client = options.client === undefined ? undefined : parseClientId(options.client);
+      const view = await (await api()).notify(incidentId(id), { channel, client, at: options.at, by: options.by, recipient: options.recipient });
+      context.print(view, () => formatIncident(view));
+    });
+  incident
+    .command('close')
+    .argument('<id>')
+    .requiredOption('--root-cause <text>', 'what caused it')
+    .requiredOption('--lessons <text>', 'lessons learned: what changes in the procedures')
+    .option('--remediation <text>', 'what was fixed, restored from clean state')
+    .action(async (id: string, options: { rootCause: string; lessons: string; remediation?: string }) => {
+      const view = await (await api()).close(incidentId(id), options);
+      context.print(view, () => formatIncident(view));
+    });
+  incident
+    .command('report')
+    .description('render the post-incident report (final once closed): Markdown or HTML')
+    .argument('<id>')
+    .option('--format <format>', 'markdown | html (default: from --out, else markdown)')
+    .option('--out <file>', 'write the report to this file instead of printing it')
+    .action(async (id: string, options: { format?: string; out?: string }) => {
+      const format = reportFormat(options.format, options.out);
+      const report = await (await api()).report(incidentId(id));
+      const body = format === 'html' ? report.html : report.markdown;
+      if (options.out !== undefined) {
+        await writeFile(options.out, body, { mode: 0o600, flag: 'wx' }).catch((error: unknown) => {
+          throw new FleetError('invalid_input', `cannot write ${options.out}: ${(error as Error).message}`, { cause: error });
+        });
+      }
+      const summary = `${report.final ? 'final' : 'draft'} report of ${report.incident.id}${options.out === undefined ? '' : ` written to ${options.out}`}`;
+      if (context.json) context.print({ final: report.final, format, out: options.out ?? null, report: options.out === undefined ? body : undefined }, () => summary);
+      else context.io.stdout.write(options.out === undefined ? body : `${summary}\n`);
+    });
+}

@@ -1,0 +1,86 @@
+import type { IncidentClock } from '../../services/incidents/incident-clocks.ts';
+import type { ContainResult } from '../../services/incidents/incident-containment.ts';
+import type { EvidenceResult } from '../../services/incidents/incident-evidence.ts';
+import type { IncidentView } from '../../services/incidents/incident-service.ts';
+
+/** `1 h 5 min`, `3 d 4 h`, `45 s`: a duration at the precision a deadline needs. */
+export function formatDuration(seconds: number): string {
+  const s = Math.abs(Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  const minutes = Math.floor(s / 60);
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours} h${minutes % 60 ? ` ${minutes % 60} min` : ''}`;
+  return `${Math.floor(hours / 24)} d${hours % 24 ? ` ${hours % 24} h` : ''}`;
+}
+
+export function formatClock(clock: IncidentClock): string {
+  const name = clock.name.padEnd(13);
+  switch (clock.state) {
+    case 'running':
+      return `${name}running   due ${clock.deadline} (in ${formatDuration(clock.secondsLeft ?? 0)})`;
+    case 'overdue':
+      return `${name}OVERDUE   was due ${clock.deadline} (${formatDuration(clock.secondsLeft ?? 0)} ago)`;
+    case 'met':
+      return `${name}met       at ${clock.stoppedAt} (due ${clock.deadline})`;
+    case 'met-late':
+      return `${name}met late  at ${clock.stoppedAt} (was due ${clock.deadline})`;
+    case 'waiting':
+      return `${name}waiting   starts when a breach is confirmed`;
+    case 'not-needed':
+      return `${name}not needed`;
+  }
+}
+
+/** One line per incident: id, severity, status, the nearest running deadline, the summary. */
+export function formatIncidentList(views: readonly IncidentView[]): string {
+  if (views.length === 0) return 'no incidents';
+  return views
+    .map(({ incident, clocks }) => {
+      const next = clocks.filter((c) => c.secondsLeft !== null).sort((a, b) => (a.secondsLeft ?? 0) - (b.secondsLeft ?? 0))[0];
+      const due = next === undefined ? '-' : `${next.name} ${next.state === 'overdue' ? 'OVERDUE' : `in ${formatDuration(next.secondsLeft ?? 0)}`}`;
+      return `${incident.id.padEnd(8)} ${incident.severity.padEnd(8)} ${incident.status.padEnd(9)} ${due.padEnd(24)} ${incident.summary}`;
+    })
+    .join('\n');
+}
+
+export function formatIncident(view: IncidentView): string {
+  const { incident } = view;
+  const lines = [
+    `${incident.id}  ${incident.severity}  ${incident.status}${incident.confirmedAt ? '  BREACH CONFIRMED' : ''}`,
+    `  ${incident.summary}`,
+    `  opened ${incident.openedAt} by ${incident.openedBy}; clients: ${incident.clients.length > 0 ? incident.clients.join(', ') : 'none named'}`,
+    '  clocks:',
+    ...view.clocks.map((clock) => `    ${formatClock(clock)}`),
+  ];
+  if (incident.containment.length > 0) {
+    lines.push('  containment:', ...incident.containment.map((s) => `    ${s.at}  ${s.clientId}  ${s.step}  ${s.outcome}: ${s.detail}`));
+  }
+  if (incident.evidence.length > 0) {
+    lines.push('  evidence:', ...incident.evidence.map((e) => `    ${e.at}  ${e.clientId}  ${e.file}  sha256:${e.sha256}`));
+  }
+  if (incident.notifications.length > 0) {
+    lines.push('  notified:', ...incident.notifications.map((n) => `    ${n.at}  ${n.clientId ?? '-'}  by ${n.by} via ${n.channel}${n.recipient ? ` to ${n.recipient}` : ''}`));
+  }
+  if (view.grants.length > 0) {
+    lines.push('  support grants:', ...view.grants.map((g) => `    ${g.id}  ${g.clientId}  ${g.member}  ${g.status}`));
+  }
+  if (incident.closedAt) lines.push(`  closed ${incident.closedAt}; root cause: ${incident.rootCause ?? ''}`);
+  return lines.join('\n');
+}
+
+export function formatContained(result: ContainResult): string {
+  const lines = result.steps.map((s) => `${s.outcome === 'success' ? '✔' : '✖'} ${s.clientId} ${s.step}: ${s.detail}`);
+  lines.push(result.incident.status === 'contained' ? `${result.incident.id} is contained.` : `${result.incident.id} is not contained: a step failed.`);
+  return lines.join('\n');
+}
+
+export function formatEvidence(result: EvidenceResult): string {
+  return result.bundles
+    .flatMap((bundle) => [
+      `${bundle.clientId}: sealed ${bundle.file} (${bundle.bytes} bytes)`,
+      `  sha256:${bundle.sha256}  signed by ${bundle.signingKeyId}`,
+      ...bundle.parts.map((p) => `  ${p.file === null ? '–' : '✔'} ${p.part}${p.file === null ? `: ${p.note}` : ''}`),
+    ])
+    .join('\n');
+}

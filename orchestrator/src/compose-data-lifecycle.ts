@@ -1,0 +1,121 @@
+import path from 'node:path';
+import type { Registry as MetricsRegistry } from 'prom-client';
+import type { ClientId } from '@agent-fleet/kernel/client-id';
+import type { Logger } from '@agent-fleet/kernel/logger';
+import { DirectoryBackupStore } from './adapters/backup-directory/directory-backup-store.ts';
+import { EncryptedFileStore, loadOrCreateMasterKey } from './adapters/embedded-vault/encrypted-file-store.ts';
+import { adminVaultClient } from './adapters/vault/admin-vault-client.ts';
+import type { SecretBackend } from './adapters/vault/open-secret-backend.ts';
+import { VaultKeyWrapper } from './adapters/vault/vault-key-wrapper.ts';
+import { VaultMailboxGrants } from './adapters/vault/vault-mailbox-grants.ts';
+import type { OrchestratorConfig } from './config.ts';
+import { registerDataLifecycleMetrics } from './observability/data-lifecycle-metrics.ts';
+import type { AgentControl } from './ports/agent-control.ts';
+import type { AgentHealthProbe } from './ports/agent-health.ts';
+import type { Clock } from './ports/clock.ts';
+import type { ContainerRuntime } from './ports/container-runtime.ts';
+import type { PortalStore } from './ports/portal-store.ts';
+import type { Registry } from './ports/registry.ts';
+import type { ScrapeTargets } from './ports/scrape-targets.ts';
+import { BackupService } from './services/backup/backup-service.ts';
+import { ClientBackups } from './services/backup/client-backups.ts';
+import { RestoreClientService } from './services/backup/restore-client.ts';
+import { checkRestoredChain } from './services/backup/restored-chain.ts';
+import { EraseClientService } from './services/erasure/erase-client.ts';
+import { ClientExportService } from './services/export/client-export-service.ts';
+import { loadOrCreateExportSigner } from './services/export/export-signing-key.ts';
+import type { KillClientService } from './services/kill-client.ts';
+import type { SupportAccessService } from './services/support-access.ts';
+
+/** The client's data from export to erasure: exports, encrypted backups, restores, erasures. */
+export interface DataLifecycle {
+  exports: ClientExportService;
+  /** Encrypted backup storage (create, verify, prune, deleteAll) under the client's key. */
+  backupStore: BackupService;
+  backups: ClientBackups;
+  restore: RestoreClientService;
+  erasure: EraseClientService;
+}
+
+export interface DataLifecycleParts {
+  config: Readonly<OrchestratorConfig>;
+  registry: Registry;
+  runtime: ContainerRuntime;
+  targets: ScrapeTargets;
+  health: AgentHealthProbe;
+  control: AgentControl;
+  secretBackend: SecretBackend;
+  clock: Clock;
+  logger: Logger;
+  kill: KillClientService;
+  support: SupportAccessService;
+  vaultAddressFor: (clientId: ClientId) => Promise<string>;
+  introduce: (clientId: ClientId, controlAddress: string) => Promise<void>;
+  /** The client portal's store, whose admins an erasure forgets; absent with an outside registry. */
+  portalStore?: Pick<PortalStore, 'knownAdmins' | 'forgetAdmin'> | undefined;
+  /** Google's token revocation endpoint (tests: the Gmail emulator's). */
+  googleRevokeUrl?: string | undefined;
+}
+
+/** Wires the data-lifecycle services from the orchestrator's parts (a composition root, like orchestrator.ts). */
+export async function composeDataLifecycle(parts: DataLifecycleParts): Promise<DataLifecycle> {
+  const { config, registry, runtime, targets, health, control, clock, logger } = parts;
+  const secrets = parts.secretBackend.store;
+  const adminVault = await adminVaultClient(config, parts.secretBackend);
+  const keys = new VaultKeyWrapper({ client: adminVault, logger });
+  const backupStore = new BackupService({
+    store: new DirectoryBackupStore({ root: path.join(config.homeDir, 'backups'), logger }),
+    keys,
+    clock,
+    logger,
+  });
+  const keyDir = path.join(config.homeDir, 'export-key');
+  const signer = await loadOrCreateExportSigner(new EncryptedFileStore(keyDir, await loadOrCreateMasterKey(keyDir)), clock.now());
+  const exports = new ClientExportService({
+    registry,
+    secrets,
+    support: parts.support,
+    agentData: { config, runtime, secrets, control, health, vaultAddressFor: parts.vaultAddressFor, logger },
+    signer,
+    clock,
+    spoolDir: path.join(config.homeDir, 'spool'),
+    logger,
+  });
+  const erasure = new EraseClientService({
+    registry,
+    runtime,
+    targets,
+    secrets,
+    keys,
+    grants: new VaultMailboxGrants({ client: adminVault, logger, ...(parts.googleRevokeUrl === undefined ? {} : { googleRevokeUrl: parts.googleRevokeUrl }) }),
+    backups: backupStore,
+    kill: parts.kill,
+    portal: parts.portalStore,
+    clock,
+    logger,
+  });
+  const restore = new RestoreClientService({
+    config,
+    registry,
+    runtime,
+    targets,
+    health,
+    backups: backupStore,
+    clock,
+    logger,
+    vaultAddressFor: parts.vaultAddressFor,
+    introduce: parts.introduce,
+    verifyChain: (clientId, address, restoredAt) => checkRestoredChain({ registry, secrets, control }, clientId, address, restoredAt),
+  });
+  const backups = new ClientBackups({ config, registry, runtime, backups: backupStore, logger });
+  return { exports, backupStore, backups, restore, erasure };
+}
+
+/** The data-lifecycle gauges (erasure deadlines, newest backups) on the orchestrator's metrics registry. */
+export function registerDataLifecycleGauges(metrics: MetricsRegistry, registry: Registry, lifecycle: DataLifecycle): void {
+  registerDataLifecycleMetrics(metrics, {
+    listClients: () => registry.listClients(),
+    listBackups: (clientId) => lifecycle.backupStore.list(clientId),
+    openErasureRequests: () => lifecycle.erasure.openRequests(),
+  });
+}

@@ -1,0 +1,37 @@
+import type { Registry as MetricsRegistry } from 'prom-client';
+import type { Logger } from '@agent-fleet/kernel/logger';
+import { createEgressProxies, type EgressProxies } from './adapters/egress-proxy/egress-proxies.ts';
+import { EgressRefusalLog } from './adapters/egress-proxy/egress-refusal-log.ts';
+import type { OrchestratorConfig } from './config.ts';
+import { createEgressMetrics } from './observability/metrics.ts';
+import type { Registry } from './ports/registry.ts';
+
+/**
+ * The allow-listing egress proxies of Docker agents on internal networks; null when agents' networks are
+ * open or agents run on Kubernetes (where the fleet-agent chart's egress policy is the control).
+ */
+export function composeEgress(deps: {
+  config: Readonly<Pick<OrchestratorConfig, 'runtime' | 'egress'>>;
+  registry: Registry;
+  metrics: MetricsRegistry;
+  logger: Logger;
+}): EgressProxies | null {
+  const { config, registry, logger } = deps;
+  if (config.runtime !== 'docker' || config.egress.mode !== 'proxy') return null;
+  const counters = createEgressMetrics(deps.metrics);
+  return createEgressProxies({
+    port: config.egress.proxyPort,
+    extraRules: config.egress.extraRules,
+    lookupClient: (clientId) => registry.getClient(clientId),
+    refusals: new EgressRefusalLog(config.egress.refusalLogFile),
+    metrics: {
+      serving: (client) => {
+        counters.refused.inc({ client }, 0);
+        counters.tunnels.inc({ client }, 0);
+      },
+      refused: (client) => counters.refused.inc({ client }),
+      tunnelled: (client) => counters.tunnels.inc({ client }),
+    },
+    logger,
+  });
+}

@@ -1,0 +1,82 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { portalOrigin } from './domain/portal-origin.ts';
+
+// The client portal's part of the orchestrator's environment schema, kept beside config.ts (which merges
+// it in and alone reads the environment) like config-egress.ts.
+
+export const portalEnvShape = {
+  /** Address of the client portal's listener. Default 127.0.0.1. */
+  PORTAL_HOST: z.string().min(1).default('127.0.0.1'),
+  /** Port of the client portal's listener. Default 7443. */
+  PORTAL_PORT: z.coerce.number().int().min(0).max(65535).default(7443),
+  /**
+   * The portal's address as browsers reach it, when a TLS-terminating proxy is in front (https only):
+   * the portal then serves plain HTTP to the proxy. Default: none, i.e. the portal serves TLS 1.3 itself
+   * with a certificate from the fleet CA, at https://<first of PORTAL_TLS_NAMES>:<PORTAL_PORT>.
+   */
+  PORTAL_PUBLIC_URL: z
+    .url()
+    .refine((value) => value.startsWith('https://'), 'must be an https:// URL (the portal\'s cookies are Secure)')
+    .optional(),
+  /** Names (DNS or IP) on the portal's certificate, comma-separated; the first is its host name. Default localhost. */
+  PORTAL_TLS_NAMES: z
+    .string()
+    .default('localhost')
+    .transform((value) => value.split(',').map((name) => name.trim()).filter((name) => name !== ''))
+    .refine((names) => names.length > 0 && names.every((name) => /^[A-Za-z0-9.:-]{1,253}$/.test(name)), 'must be host names or IP addresses, comma-separated'),
+  /** Minutes without a request after which a portal session ends. Default 30. */
+  PORTAL_SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
+  /** Hours after sign-in after which a portal session ends whatever its use. Default 12. */
+  PORTAL_SESSION_MAX_HOURS: z.coerce.number().int().min(1).max(24 * 7).default(12),
+  /** Failed one-time codes for one address within the lockout period before its codes are refused. Default 5. */
+  PORTAL_LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
+  /** Minutes for which an address's one-time codes are refused after too many failures. Default 15. */
+  PORTAL_LOCKOUT_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
+  /** Hours a one-tap approval link in an email stays valid (never past the approval's own expiry). Default 24. */
+  PORTAL_LINK_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 7).default(24),
+} as const;
+
+type PortalEnv = z.output<z.ZodObject<typeof portalEnvShape>>;
+
+/** The client portal's settings (orchestrator/src/portal/README.md). */
+export interface PortalConfig {
+  host: string;
+  port: number;
+  /** Set when a TLS-terminating proxy is in front: the origin browsers use. Otherwise derived at listen. */
+  publicUrl: string | undefined;
+  /** 'self': TLS 1.3 with a fleet-CA certificate; 'proxy': plain HTTP behind a TLS-terminating proxy. */
+  tls: 'self' | 'proxy';
+  tlsNames: string[];
+  /** Key file and fleet CA: <AGENT_FLEET_HOME>/portal. */
+  dataDir: string;
+  sessionIdleMs: number;
+  sessionAbsoluteMs: number;
+  maxLoginFailures: number;
+  lockoutMs: number;
+  linkTtlMs: number;
+  /** Enrolment links are valid for 24 h. */
+  enrolmentTtlMs: number;
+}
+
+export function portalConfigOf(env: PortalEnv & { AGENT_FLEET_HOME: string }): PortalConfig {
+  return {
+    host: env.PORTAL_HOST,
+    port: env.PORTAL_PORT,
+    publicUrl: env.PORTAL_PUBLIC_URL === undefined ? undefined : new URL(env.PORTAL_PUBLIC_URL).origin,
+    tls: env.PORTAL_PUBLIC_URL === undefined ? 'self' : 'proxy',
+    tlsNames: env.PORTAL_TLS_NAMES,
+    dataDir: path.join(env.AGENT_FLEET_HOME, 'portal'),
+    sessionIdleMs: env.PORTAL_SESSION_IDLE_MINUTES * 60_000,
+    sessionAbsoluteMs: env.PORTAL_SESSION_MAX_HOURS * 3_600_000,
+    maxLoginFailures: env.PORTAL_LOGIN_MAX_FAILURES,
+    lockoutMs: env.PORTAL_LOCKOUT_MINUTES * 60_000,
+    linkTtlMs: env.PORTAL_LINK_TTL_HOURS * 3_600_000,
+    enrolmentTtlMs: 24 * 3_600_000,
+  };
+}
+
+/** The portal origin agents link to in their mail (AGENT_PORTAL_URL); unknown with PORTAL_PORT=0. */
+export function agentPortalUrlOf(env: PortalEnv): string | undefined {
+  return portalOrigin({ publicUrl: env.PORTAL_PUBLIC_URL, tlsNames: env.PORTAL_TLS_NAMES, port: env.PORTAL_PORT });
+}

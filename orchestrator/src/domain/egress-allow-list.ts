@@ -1,0 +1,131 @@
+import { isIP } from 'node:net';
+import type { ClientConfig } from '@agent-fleet/kernel/client-config';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+
+/**
+ * Where one client's agent may open connections through the egress proxy: host names (exact, or
+ * `*.suffix` for any name below a domain) or IP literals, each on one port. Pure: derived from the
+ * client's config, so the Docker proxy and the Kubernetes FQDN policy enforce the same list.
+ */
+export interface EgressRule {
+  /** Lower-case name without a trailing dot, `*.` + a domain, or an IPv4/IPv6 literal (no brackets). */
+  host: string;
+  port: number;
+}
+
+export type EgressAllowList = readonly EgressRule[];
+
+const HTTPS = 443;
+
+/** Google: the token endpoint and the Gmail API; the Calendar API lives on www.googleapis.com. */
+const GOOGLE_MAIL = ['oauth2.googleapis.com', 'gmail.googleapis.com'];
+const GOOGLE_CALENDAR = ['www.googleapis.com'];
+/** Microsoft: the identity platform's token endpoint and Graph (mail and calendar alike). */
+const MICROSOFT = ['login.microsoftonline.com', 'graph.microsoft.com'];
+const ANTHROPIC = ['api.anthropic.com'];
+/**
+ * Bullhorn: OAuth (auth*.bullhornstaffing.com), REST login (rest*.bullhornstaffing.com) and the
+ * per-corporation restUrl its login answers with (rest<N>.bullhornstaffing.com), for every data center.
+ */
+const BULLHORN = ['*.bullhornstaffing.com'];
+
+const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** True for an IPv4 or IPv6 literal (IPv6 without brackets). */
+export function isIpLiteral(host: string): boolean {
+  return isIP(host) !== 0;
+}
+
+/** A host name of DNS labels (at least two), or an IP literal; lower-cased, trailing dot dropped. */
+export function normaliseEgressHost(raw: string): string | null {
+  const host = raw.trim().toLowerCase().replace(/\.$/, '');
+  if (host === '' || host.length > 253) return null;
+  if (isIpLiteral(host)) return host;
+  const labels = host.split('.');
+  return labels.length >= 2 && labels.every((label) => LABEL.test(label)) ? host : host === 'localhost' ? host : null;
+}
+
+/**
+ * Parses `host`, `host:port`, `*.domain[:port]`, `10.0.0.1:8080` or `[::1]:8443` (the operator's extra
+ * hosts). Without a port the rule is for 443. Throws `invalid_input` naming the entry.
+ */
+export function parseEgressRule(text: string): EgressRule {
+  const entry = text.trim();
+  const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(entry);
+  const plain = /^([^:[\]]+)(?::(\d{1,5}))?$/.exec(entry);
+  const [hostPart, portPart] = bracketed ? [bracketed[1], bracketed[2]] : plain ? [plain[1], plain[2]] : [undefined, undefined];
+  const port = portPart === undefined ? HTTPS : Number(portPart);
+  const wildcard = hostPart?.startsWith('*.') ?? false;
+  const host = hostPart === undefined ? null : normaliseEgressHost(wildcard ? hostPart.slice(2) : hostPart);
+  if (host === null || port < 1 || port > 65_535 || (bracketed !== null && !host.includes(':')) || (wildcard && isIpLiteral(host))) {
+    throw new FleetError('invalid_input', `egress host ${JSON.stringify(entry)} must be host[:port], *.domain[:port] or an IP literal`);
+  }
+  return { host: wildcard ? `*.${host}` : host, port };
+}
+
+const httpsRules = (hosts: readonly string[]): EgressRule[] => hosts.map((host) => ({ host, port: HTTPS }));
+
+/** The provider hosts a client's settings need, on 443: its mailbox provider, the model, and the CRM when granted. */
+export function providerEgressRules(config: Pick<ClientConfig, 'provider' | 'permissions'>): EgressRule[] {
+  const granted = (capability: keyof ClientConfig['permissions']) => config.permissions[capability] === true;
+  const calendar = granted('calendar.read') || granted('calendar.write');
+  const mailbox = config.provider === 'gmail' ? [...GOOGLE_MAIL, ...(calendar ? GOOGLE_CALENDAR : [])] : MICROSOFT;
+  const crm = granted('crm.read') || granted('crm.write') ? BULLHORN : [];
+  return httpsRules([...mailbox, ...ANTHROPIC, ...crm]);
+}
+
+/** The client's whole list: its provider hosts, then the fleet's extra hosts; duplicates dropped. */
+export function egressAllowListFor(config: Pick<ClientConfig, 'provider' | 'permissions'>, extra: EgressAllowList = []): EgressAllowList {
+  const seen = new Set<string>();
+  return [...providerEgressRules(config), ...extra].filter((rule) => {
+    const key = `${rule.host}|${rule.port}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/**
+ * The rule that admits `host:port`, or null. A name matches its exact rule or a `*.` rule of a domain it
+ * lies strictly below; an IP literal only an identical literal (never a wildcard).
+ */
+export function findEgressRule(list: EgressAllowList, host: string, port: number): EgressRule | null {
+  const name = normaliseEgressHost(host);
+  if (name === null) return null;
+  const literal = isIpLiteral(name);
+  return (
+    list.find((rule) => {
+      if (rule.port !== port) return false;
+      if (rule.host.startsWith('*.')) return !literal && name.endsWith(rule.host.slice(1));
+      return rule.host === name;
+    }) ?? null
+  );
+}
+
+/** Why the proxy turned a request away; a bounded set, so it can be a log field (never a metric label per host). */
+export type EgressRefusal =
+  | 'not_allowed'
+  | 'ip_literal'
+  | 'bad_request'
+  | 'plain_http'
+  | 'foreign_source'
+  | 'client_inactive'
+  | 'busy';
+
+export type EgressDecision = { allow: true; rule: EgressRule } | { allow: false; reason: EgressRefusal };
+
+/** Allow when a rule admits the target; an IP literal off the list is refused as such (it bypasses names). */
+export function decideEgress(list: EgressAllowList, target: { host: string; port: number }): EgressDecision {
+  const rule = findEgressRule(list, target.host, target.port);
+  if (rule !== null) return { allow: true, rule };
+  return { allow: false, reason: isIpLiteral(target.host) ? 'ip_literal' : 'not_allowed' };
+}
+
+/**
+ * The names of a list that an FQDN network policy can express (the fleet-agent chart's
+ * networkPolicy.egress.allowHosts): host names and `*.` patterns on 443; IP literals and other ports are
+ * left to the proxy.
+ */
+export function fqdnAllowHosts(list: EgressAllowList): string[] {
+  return [...new Set(list.filter((rule) => rule.port === HTTPS && !isIpLiteral(rule.host) && rule.host !== 'localhost').map((rule) => rule.host))];
+}

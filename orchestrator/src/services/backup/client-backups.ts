@@ -1,0 +1,95 @@
+import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import type { Logger } from '@agent-fleet/kernel/logger';
+import type { OrchestratorConfig } from '../../config.ts';
+import type { BackupInfo } from '../../ports/backup-store.ts';
+import type { ContainerRuntime } from '../../ports/container-runtime.ts';
+import type { ClientStatus } from '../../domain/client-status.ts';
+import type { Registry } from '../../ports/registry.ts';
+import type { BackupService } from './backup-service.ts';
+
+/** Clients whose volume holds data worth a scheduled backup. */
+const BACKED_UP: ReadonlySet<ClientStatus> = new Set(['active', 'killed']);
+
+export interface ClientBackupsDependencies {
+  config: Pick<OrchestratorConfig, 'agent'>;
+  registry: Registry;
+  runtime: ContainerRuntime;
+  backups: BackupService;
+  logger: Logger;
+  /** Told of each backup made (metrics). */
+  onBackup?: (clientId: ClientId, info: BackupInfo) => void;
+}
+
+export interface ScheduledBackupReport {
+  backedUp: string[];
+  pruned: number;
+  failed: { clientId: string; error: string }[];
+}
+
+/**
+ * Backups of clients' volumes: a consistent snapshot (the agent is frozen while its volume is read, so
+ * no journal changes under the copy; a write cut short by the freeze is repaired on open like a crash),
+ * encrypted under the client's key by the BackupService, pruned by the retention policy.
+ */
+export class ClientBackups {
+  private readonly deps: ClientBackupsDependencies;
+
+  constructor(deps: ClientBackupsDependencies) {
+    this.deps = deps;
+  }
+
+  async backup(request: { clientId: unknown; actor: string }): Promise<BackupInfo & { frozen: boolean }> {
+    const clientId = parseClientId(request.clientId);
+    const { registry, runtime, backups } = this.deps;
+    const client = await registry.getClient(clientId);
+    if (!client) throw new FleetError('not_found', `no client "${clientId}" in the registry`);
+    if (client.status === 'provisioning' || client.status === 'deprovisioning') throw new FleetError('busy', `${clientId} is ${client.status}; back it up when that finishes`);
+    const frozen = await runtime.volumes.freezeAgent(clientId);
+    let info: BackupInfo;
+    try {
+      const snapshot = await runtime.volumes.snapshot(clientId, this.deps.config.agent.image);
+      info = await backups.create(clientId, snapshot as AsyncIterable<Buffer>);
+    } finally {
+      if (frozen) await runtime.volumes.thawAgent(clientId);
+    }
+    await registry.appendOpsLog({
+      actor: request.actor,
+      action: 'backup',
+      clientId,
+      reason: null,
+      outcome: 'success',
+      details: { backupId: info.backupId, bytes: info.sizeBytes, agentFrozen: frozen },
+    });
+    this.deps.onBackup?.(clientId, info);
+    return { ...info, frozen };
+  }
+
+  list(clientId: unknown): Promise<BackupInfo[]> {
+    return this.deps.backups.list(parseClientId(clientId));
+  }
+
+  /** The daily job: a backup of every active or killed client, then the retention policy applied. */
+  async runScheduled(actor = 'scheduler'): Promise<ScheduledBackupReport> {
+    const report: ScheduledBackupReport = { backedUp: [], pruned: 0, failed: [] };
+    for (const client of await this.deps.registry.listClients()) {
+      if (!BACKED_UP.has(client.status)) continue;
+      try {
+        await this.backup({ clientId: client.id, actor });
+        report.backedUp.push(client.id);
+        report.pruned += (await this.deps.backups.prune(client.id)).deleted.length;
+      } catch (error) {
+        this.deps.logger.error('scheduled backup failed', { client: client.id, error });
+        report.failed.push({ clientId: client.id, error: (error as Error).message });
+      }
+    }
+    return report;
+  }
+
+  /** Unfreezes every agent (after a crash of the orchestrator in the middle of a backup). */
+  async thawAll(): Promise<void> {
+    for (const client of await this.deps.registry.listClients()) {
+      await this.deps.runtime.volumes.thawAgent(client.id).catch((error: unknown) => this.deps.logger.warn('thawing an agent failed', { client: client.id, error }));
+    }
+  }
+}

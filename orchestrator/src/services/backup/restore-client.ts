@@ -1,0 +1,151 @@
+import { randomBytes } from 'node:crypto';
+import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import type { Logger } from '@agent-fleet/kernel/logger';
+import type { OrchestratorConfig } from '../../config.ts';
+import type { ClientStatus } from '../../domain/client-status.ts';
+import type { AgentHealthProbe } from '../../ports/agent-health.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { ContainerRuntime } from '../../ports/container-runtime.ts';
+import type { ClientRecord, Registry } from '../../ports/registry.ts';
+import type { ScrapeTargets } from '../../ports/scrape-targets.ts';
+import { agentWorkloadSpec } from '../agent-workload.ts';
+import { waitForAgentHealth } from '../wait-for-agent-health.ts';
+import { parseBackupId } from './backup-id.ts';
+import type { BackupService } from './backup-service.ts';
+import type { RestoredChain } from './restored-chain.ts';
+import { inspectVolumeSnapshot, type SnapshotSummary } from './snapshot-tar.ts';
+
+const RESTORABLE: readonly ClientStatus[] = ['active', 'killed', 'failed'];
+
+export interface RestoreDependencies {
+  config: Pick<OrchestratorConfig, 'agent' | 'version'>;
+  registry: Registry;
+  runtime: ContainerRuntime;
+  targets: ScrapeTargets;
+  health: AgentHealthProbe;
+  backups: BackupService;
+  clock: Clock;
+  logger: Logger;
+  vaultAddressFor: (clientId: ClientId) => Promise<string>;
+  /** Fresh secret introduction of a started agent (and wait until it is ready). */
+  introduce: (clientId: ClientId, controlAddress: string) => Promise<void>;
+  /** The restored agent's chain, verified against the orchestrator's checkpoint. */
+  verifyChain: (clientId: ClientId, controlAddress: string, restoredAt: Date) => Promise<RestoredChain>;
+}
+
+export interface RestoreRequest {
+  clientId: unknown;
+  backupId: unknown;
+  actor: string;
+  /** Extra non-secret environment of the new agent container (as for provisioning; tests point it at emulators). */
+  agentEnvironment?: Record<string, string>;
+}
+
+export interface RestoreResult {
+  clientId: ClientId;
+  backupId: string;
+  snapshot: SnapshotSummary;
+  /** The agent was started with a fresh introduction (false for a killed client: restored, kept stopped). */
+  started: boolean;
+  chain: RestoredChain | null;
+}
+
+/**
+ * Restores a client's volume from a backup. Nothing is touched until the whole backup decrypted and
+ * proved a usable snapshot (a corrupt, truncated, foreign-client or wrong-key backup is refused first).
+ * The snapshot is staged inside the volume beside the live data and swapped in by a journaled helper,
+ * so an interruption at any step leaves the previous content (a later restore or `recover` rolls an
+ * interrupted swap back). The agent then starts in a fresh container with a new secret introduction,
+ * and its audit chain is checked against the checkpoint the orchestrator kept outside it.
+ */
+export class RestoreClientService {
+  private readonly deps: RestoreDependencies;
+
+  constructor(deps: RestoreDependencies) {
+    this.deps = deps;
+  }
+
+  async restore(request: RestoreRequest): Promise<RestoreResult> {
+    const clientId = parseClientId(request.clientId);
+    const backupId = parseBackupId(request.backupId);
+    const { registry, backups, clock } = this.deps;
+    const client = await registry.getClient(clientId);
+    if (!client) throw new FleetError('not_found', `no client "${clientId}" in the registry`);
+    if (!RESTORABLE.includes(client.status)) throw new FleetError('conflict', `${clientId} is ${client.status}: only an active, killed or failed client can be restored`);
+    // Refused here, before anything is touched: the whole backup decrypts and is a usable snapshot.
+    await backups.verify(clientId, backupId);
+    const snapshot = await inspectVolumeSnapshot((await backups.open(clientId, backupId)).plaintext);
+    // 'provisioning' keeps the reconciler's hands off until the restored agent runs.
+    if (!(await registry.transition(clientId, [client.status], 'provisioning', `restoring ${backupId}`, clock.now()))) {
+      throw new FleetError('busy', `${clientId} changed state; try again`);
+    }
+    let result: RestoreResult;
+    try {
+      result = await this.swapIn(client, backupId, snapshot, request.agentEnvironment ?? {});
+    } catch (error) {
+      await registry.setStatus(clientId, client.status, `restore of ${backupId} failed`, clock.now());
+      await registry
+        .appendOpsLog({ actor: request.actor, action: 'restore', clientId, reason: null, outcome: 'failed', details: { backupId, error: (error as Error).message } })
+        .catch(() => undefined);
+      throw error;
+    }
+    await registry.setStatus(clientId, client.status, null, clock.now());
+    await registry.appendOpsLog({
+      actor: request.actor,
+      action: 'restore',
+      clientId,
+      reason: null,
+      outcome: result.chain === null || result.chain.missingRecords === 0 ? 'success' : 'partial',
+      details: { backupId, files: snapshot.files, bytes: snapshot.bytes, started: result.started, chain: result.chain },
+    });
+    this.deps.logger.warn('client restored from a backup', { client: clientId, backupId, missingRecords: result.chain?.missingRecords ?? null });
+    return result;
+  }
+
+  private async swapIn(client: ClientRecord, backupId: string, snapshot: SnapshotSummary, environment: Record<string, string>): Promise<RestoreResult> {
+    const { runtime, backups, config } = this.deps;
+    const clientId = client.id;
+    const { image, user } = config.agent;
+    const staging = `.restore-staging-${backupId.toLowerCase()}-${randomBytes(3).toString('hex')}`;
+    await runtime.ensureVolume(clientId);
+    await runtime.volumes.recover(clientId, image, user);
+    const wasRunning = (await runtime.inspectAgent(clientId))?.running === true;
+    let swapped = false;
+    let restoredAt = this.deps.clock.now();
+    try {
+      const opened = await backups.open(clientId, backupId);
+      await runtime.volumes.stage(clientId, image, staging, opened.plaintext);
+      await runtime.stopAgent(clientId, 10);
+      await runtime.volumes.swap(clientId, image, user, staging);
+      swapped = true;
+      restoredAt = this.deps.clock.now();
+    } catch (error) {
+      await runtime.volumes.recover(clientId, image, user).catch((recoverError: unknown) => this.deps.logger.error('rolling back a restore failed', { client: clientId, error: recoverError }));
+      if (wasRunning) await this.startIntroduced(clientId).catch((startError: unknown) => this.deps.logger.error('restarting the agent after a failed restore failed', { client: clientId, error: startError }));
+      throw error;
+    } finally {
+      if (!swapped) this.deps.logger.warn('restore stopped before the swap; the previous volume content is kept', { client: clientId, backupId });
+    }
+    if (client.status === 'killed') {
+      // Restored, but the kill switch stays engaged: the agent starts again only through `fleet revive`.
+      await runtime.placeFile(clientId, 'KILLED', `${JSON.stringify({ killed: true, at: this.deps.clock.now().toISOString(), by: 'restore', reason: `restored from ${backupId} while killed` })}\n`, user).catch(() => undefined);
+      return { clientId, backupId, snapshot, started: false, chain: null };
+    }
+    await runtime.removeAgent(clientId);
+    await runtime.createAgent(agentWorkloadSpec(config, clientId, client.configYaml, { ...environment, VAULT_ADDR: await this.deps.vaultAddressFor(clientId) }));
+    const control = await this.startIntroduced(clientId);
+    const chain = await this.deps.verifyChain(clientId, control, restoredAt);
+    return { clientId, backupId, snapshot, started: true, chain };
+  }
+
+  /** Starts the agent's container, introduces it afresh and registers its scrape target; returns its control address. */
+  private async startIntroduced(clientId: ClientId): Promise<string> {
+    const { runtime, config } = this.deps;
+    await runtime.startAgent(clientId);
+    const state = await waitForAgentHealth(runtime, this.deps.health, clientId, config.agent.healthTimeoutMs);
+    await this.deps.introduce(clientId, state.endpoints.control);
+    await this.deps.targets.register({ clientId, address: state.endpoints.metrics });
+    return state.endpoints.control;
+  }
+}

@@ -1,0 +1,67 @@
+import { PassThrough } from 'node:stream';
+import type { ClientId } from '@agent-fleet/kernel/client-id';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import type { AgentControl } from '../../ports/agent-control.ts';
+import type { AuditCheckpoint, Registry } from '../../ports/registry.ts';
+import type { SecretStore } from '../../ports/secret-store.ts';
+
+/** A restored agent's audit chain, against the checkpoint the orchestrator kept outside its volume. */
+export interface RestoredChain {
+  /** The whole chain verifies (every record authenticates, hashes and links). */
+  ok: boolean;
+  /** The last record that came from the backup (records the agent wrote since the restore excluded). */
+  restoredHead: { seq: number } | null;
+  checkpoint: AuditCheckpoint | null;
+  /** Records the checkpoint proves existed but the backup lacks: the backup is older than the checkpoint. */
+  missingRecords: number;
+  message: string;
+}
+
+interface Verification {
+  ok: boolean;
+  count: number;
+  head?: { seq: number; hash: string } | null;
+  break?: { kind: string; seq: number; message: string };
+}
+
+export interface RestoredChainDependencies {
+  registry: Registry;
+  secrets: SecretStore;
+  control: AgentControl;
+}
+
+/**
+ * Verifies the restored agent's chain (inside the agent) and says exactly how many records are missing
+ * against the checkpoint. Records the agent appended after `restoredAt` (its config check, its first
+ * work) are counted out, so the restored head is the backup's own.
+ */
+export async function checkRestoredChain(deps: RestoredChainDependencies, clientId: ClientId, address: string, restoredAt: Date): Promise<RestoredChain> {
+  const token = await deps.secrets.readControlToken(clientId);
+  if (!token) throw new FleetError('internal', `${clientId} has no control token`);
+  const verification = await deps.control.request<Verification>(address, token, 'GET', '/v1/audit/verify', undefined, 120_000);
+  const checkpoint = await deps.registry.getAuditCheckpoint(clientId);
+  if (!verification.ok) {
+    return { ok: false, restoredHead: null, checkpoint, missingRecords: 0, message: `the restored audit chain is broken: ${verification.break?.message ?? 'unknown'}` };
+  }
+  const newer = await countSince(deps.control, address, token, restoredAt);
+  const headSeq = Math.max(0, (verification.head?.seq ?? 0) - newer);
+  const restoredHead = headSeq === 0 ? null : { seq: headSeq };
+  const missingRecords = checkpoint === null ? 0 : Math.max(0, checkpoint.seq - headSeq);
+  const message =
+    checkpoint === null
+      ? `the restored chain verifies (${headSeq} records); no checkpoint was kept to compare with`
+      : missingRecords > 0
+        ? `the backup is older than the checkpoint: ${missingRecords} audit records (${headSeq + 1}..${checkpoint.seq}) are missing`
+        : `the restored chain verifies and reaches the checkpoint (record ${checkpoint.seq})`;
+  return { ok: true, restoredHead, checkpoint, missingRecords, message };
+}
+
+async function countSince(control: AgentControl, address: string, token: string, since: Date): Promise<number> {
+  const sink = new PassThrough();
+  let lines = 0;
+  sink.on('data', (chunk: Buffer) => {
+    for (const byte of chunk) if (byte === 0x0a) lines++;
+  });
+  await control.stream(address, token, `/v1/audit/export?format=jsonl&since=${encodeURIComponent(since.toISOString())}`, sink);
+  return lines;
+}

@@ -1,0 +1,59 @@
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import tar from 'tar-stream';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+
+/** The file a volume must hold to be opened by the agent again: its wrapped data key. */
+export const REQUIRED_SNAPSHOT_FILE = 'keys/data-key.wrapped';
+
+export interface SnapshotSummary {
+  files: number;
+  directories: number;
+  /** Bytes of file content. */
+  bytes: number;
+}
+
+/** `./a/b` → `a/b` (null for the root itself); an absolute path or a `..` segment is an integrity error. */
+export function snapshotEntryName(name: string): string | null {
+  const trimmed = name.replace(/^\.\/?/, '').replace(/\/+$/, '');
+  if (trimmed === '') return null;
+  if (name.startsWith('/') || trimmed.split('/').some((segment) => segment === '..' || segment === '.' || segment === '')) {
+    throw new FleetError('integrity', `the backup holds an unsafe path ${JSON.stringify(name.slice(0, 120))}: refused`);
+  }
+  return trimmed;
+}
+
+/**
+ * Reads a decrypted volume snapshot to its end and checks that it is one a restore can use: a readable
+ * tar of plain files and directories under `./`, holding the agent's wrapped data key. Memory stays
+ * bounded (file contents are counted, not kept). Throws FleetError('integrity') otherwise.
+ */
+export async function inspectVolumeSnapshot(source: AsyncIterable<Uint8Array>): Promise<SnapshotSummary> {
+  const summary: SnapshotSummary = { files: 0, directories: 0, bytes: 0 };
+  let hasDataKey = false;
+  const extract = tar.extract();
+  extract.on('entry', (header: tar.Headers, stream: Readable, next: (error?: unknown) => void) => {
+    let problem: unknown = null;
+    try {
+      const name = snapshotEntryName(header.name);
+      if (header.type === 'directory') summary.directories++;
+      else if (header.type === 'file') {
+        summary.files++;
+        if (name === REQUIRED_SNAPSHOT_FILE) hasDataKey = true;
+      } else throw new FleetError('integrity', `the backup holds a ${header.type ?? 'special'} entry ${JSON.stringify(header.name.slice(0, 120))}: only files and directories are restored`);
+    } catch (error) {
+      problem = error;
+    }
+    stream.on('data', (chunk: Buffer) => (summary.bytes += chunk.length));
+    stream.once('end', () => (problem === null ? next() : next(problem)));
+    stream.resume();
+  });
+  try {
+    await pipeline(source, extract);
+  } catch (error) {
+    if (error instanceof FleetError) throw error;
+    throw new FleetError('integrity', `the backup's content is not a readable volume snapshot: ${(error as Error).message}`, { cause: error });
+  }
+  if (!hasDataKey) throw new FleetError('integrity', `the backup holds no ${REQUIRED_SNAPSHOT_FILE}: it is not a snapshot of an agent's volume`);
+  return summary;
+}

@@ -1,0 +1,58 @@
+import { canonicalJson, sha256Hex } from '@agent-fleet/kernel/canonical-json';
+
+/** What is left of an erased client in the registry: who it was, when, and at whose request. */
+export interface Tombstone {
+  clientId: string;
+  createdAt: string | null;
+  erasedAt: string;
+  requestId: string;
+  requestReceivedAt: string;
+}
+
+/** One thing the erasure did, in order. */
+export interface ErasureStep {
+  what: 'kill' | 'oauth-grant' | 'runtime' | 'backups' | 'vault' | 'data-key' | 'portal' | 'registry';
+  outcome: string;
+  detail: string;
+}
+
+export interface DeletionCertificate {
+  format: 'agent-fleet-deletion-certificate';
+  version: 1;
+  clientId: string;
+  requestId: string;
+  /** The operator (or portal flow) that carried out the erasure. */
+  erasedBy: string;
+  requestReceivedAt: string;
+  deadline: string;
+  erasedAt: string;
+  withinDeadline: boolean;
+  steps: ErasureStep[];
+  tombstone: Tombstone;
+  /** SHA-256 of the tombstone's canonical JSON: the registry keeps the tombstone, this proves it unchanged. */
+  tombstoneSha256: string;
+}
+
+/** The certificate of an erasure. Pure. */
+export function deletionCertificate(input: {
+  tombstone: Tombstone;
+  erasedBy: string;
+  deadline: string;
+  steps: ErasureStep[];
+}): DeletionCertificate {
+  const { tombstone } = input;
+  return {
+    format: 'agent-fleet-deletion-certificate',
+    version: 1,
+    clientId: tombstone.clientId,
+    requestId: tombstone.requestId,
+    erasedBy: input.erasedBy,
+    requestReceivedAt: tombstone.requestReceivedAt,
+    deadline: input.deadline,
+    erasedAt: tombstone.erasedAt,
+    withinDeadline: tombstone.erasedAt <= input.deadline,
+    steps: input.steps,
+    tombstone,
+    tombstoneSha256: sha256Hex(canonicalJson(tombstone)),
+  };
+}

@@ -1,0 +1,148 @@
+import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
+import { FleetError, isFleetError } from '@agent-fleet/kernel/fleet-error';
+import type { Logger } from '@agent-fleet/kernel/logger';
+import type { Clock } from '../../ports/clock.ts';
+import type { ContainerRuntime } from '../../ports/container-runtime.ts';
+import type { KeyWrapper } from '../../ports/key-wrapper.ts';
+import type { MailboxGrants } from '../../ports/mailbox-grants.ts';
+import type { PortalStore } from '../../ports/portal-store.ts';
+import type { ClientRecord, Registry } from '../../ports/registry.ts';
+import type { ScrapeTargets } from '../../ports/scrape-targets.ts';
+import type { SecretStore } from '../../ports/secret-store.ts';
+import type { BackupService } from '../backup/backup-service.ts';
+import type { KillClientService } from '../kill-client.ts';
+import { deletionCertificate, type DeletionCertificate, type ErasureStep } from './deletion-certificate.ts';
+import { deadlineOf, ERASE_ACTION, ERASURE_REQUEST_ACTION, foldErasureRequests, parseRequestId, type ErasureRequest } from './erasure-records.ts';
+
+export interface EraseDependencies {
+  registry: Registry;
+  runtime: ContainerRuntime;
+  targets: ScrapeTargets;
+  secrets: SecretStore;
+  keys: KeyWrapper;
+  grants: MailboxGrants;
+  backups: Pick<BackupService, 'deleteAll'>;
+  kill: Pick<KillClientService, 'kill'>;
+  /** The client portal's store (admins' credentials, sessions, enrolment links); absent without a portal store. */
+  portal?: Pick<PortalStore, 'knownAdmins' | 'forgetAdmin'> | undefined;
+  clock: Clock;
+  logger: Logger;
+}
+
+export type EraseOutcome =
+  | { outcome: 'erased'; certificate: DeletionCertificate }
+  | { outcome: 'already-erased'; certificate: DeletionCertificate | null; erasedAt: string }
+  | { outcome: 'unknown-client'; clientId: string };
+
+/**
+ * Erasure on request (right to deletion), in an order that never leaves data readable: the agent is
+ * killed, the OAuth grant revoked at the provider (read from the secrets, so first), the container,
+ * network, scrape target and volume removed, every backup deleted, then the client's Vault objects and
+ * its key destroyed (crypto-shredding: any copy of a backup anywhere stays unreadable), and the registry
+ * row deleted. What stays is a tombstone and the deletion certificate in the ops log. Every step is
+ * idempotent: a failed erasure is run again. An unknown client, or one erased before, is a no-op.
+ */
+export class EraseClientService {
+  private readonly deps: EraseDependencies;
+
+  constructor(deps: EraseDependencies) {
+    this.deps = deps;
+  }
+
+  /** Records a request (idempotent per request id); the 30-day deadline runs from `receivedAt`. */
+  async recordRequest(input: { clientId: unknown; requestId: unknown; receivedAt?: Date; actor: string }): Promise<ErasureRequest> {
+    const clientId = parseClientId(input.clientId);
+    const requestId = parseRequestId(input.requestId);
+    const { registry, clock } = this.deps;
+    const existing = foldErasureRequests(await registry.listOpsLog({ clientId })).find((request) => request.requestId === requestId);
+    if (existing) return existing;
+    if (!(await registry.getClient(clientId))) throw new FleetError('not_found', `no client "${clientId}" in the registry`);
+    const receivedAt = input.receivedAt ?? clock.now();
+    if (receivedAt.getTime() > clock.now().getTime() + 60_000) throw new FleetError('invalid_input', 'a request cannot be received in the future');
+    await registry.appendOpsLog({
+      actor: input.actor,
+      action: ERASURE_REQUEST_ACTION,
+      clientId,
+      reason: null,
+      outcome: 'pending',
+      details: { requestId, receivedAt: receivedAt.toISOString(), deadline: deadlineOf(receivedAt).toISOString() },
+    });
+    return foldErasureRequests(await registry.listOpsLog({ clientId })).find((request) => request.requestId === requestId) as ErasureRequest;
+  }
+
+  /** Every open request (not yet carried out), for the deadline metric and `fleet erase --list`. */
+  async openRequests(): Promise<ErasureRequest[]> {
+    return foldErasureRequests(await this.deps.registry.listOpsLog()).filter((request) => request.erasedAt === null);
+  }
+
+  async erase(input: { clientId: unknown; requestId: unknown; receivedAt?: Date; actor: string }): Promise<EraseOutcome> {
+    const clientId = parseClientId(input.clientId);
+    const requestId = parseRequestId(input.requestId);
+    const { registry } = this.deps;
+    const log = await registry.listOpsLog({ clientId });
+    const client = await registry.getClient(clientId);
+    if (client === null) {
+      const done = log.findLast((entry) => entry.action === ERASE_ACTION && entry.outcome === 'success');
+      if (done) return { outcome: 'already-erased', erasedAt: done.at, certificate: (done.details['certificate'] as DeletionCertificate | undefined) ?? null };
+      return { outcome: 'unknown-client', clientId };
+    }
+    if (client.status === 'provisioning' || client.status === 'deprovisioning') throw new FleetError('busy', `${clientId} is ${client.status}; erase it when that finishes`);
+    const request = await this.recordRequest({ clientId, requestId, actor: input.actor, ...(input.receivedAt === undefined ? {} : { receivedAt: input.receivedAt }) });
+    const steps = await this.removeEverything(client, requestId, input.actor);
+    const erasedAt = this.deps.clock.now().toISOString();
+    const certificate = deletionCertificate({
+      tombstone: { clientId, createdAt: client.createdAt, erasedAt, requestId, requestReceivedAt: request.receivedAt },
+      erasedBy: input.actor,
+      deadline: request.deadline,
+      steps,
+    });
+    await registry.appendOpsLog({ actor: input.actor, action: ERASE_ACTION, clientId, reason: null, outcome: 'success', details: { requestId, certificate } });
+    this.deps.logger.warn('client erased', { client: clientId, requestId });
+    return { outcome: 'erased', certificate };
+  }
+
+  private async removeEverything(client: ClientRecord, requestId: string, actor: string): Promise<ErasureStep[]> {
+    const { runtime, targets, secrets, registry, keys } = this.deps;
+    const clientId = client.id;
+    const steps: ErasureStep[] = [];
+    if (client.status === 'active' || client.status === 'failed') {
+      const killed = await this.deps.kill.kill({ clientId, reason: `erasure ${requestId}`, actor });
+      steps.push({ what: 'kill', outcome: 'killed', detail: `${killed.revokedTokens} agent tokens revoked; container stopped: ${killed.containerStopped}` });
+    } else steps.push({ what: 'kill', outcome: 'not-running', detail: `the client was ${client.status}` });
+    const grant = await this.deps.grants.revoke(clientId, client.provider);
+    steps.push({ what: 'oauth-grant', outcome: grant.outcome, detail: grant.detail });
+    await runtime.volumes.removeHelpers(clientId);
+    await targets.unregister(clientId);
+    await runtime.stopAgent(clientId, 0);
+    await runtime.removeAgent(clientId);
+    await runtime.removeNetwork(clientId);
+    await runtime.removeVolume(clientId);
+    steps.push({ what: 'runtime', outcome: 'removed', detail: 'agent container, network, scrape target and volume' });
+    const backups = await this.deps.backups.deleteAll(clientId);
+    steps.push({ what: 'backups', outcome: 'deleted', detail: `${backups} backups deleted` });
+    await secrets.removeClient(clientId);
+    steps.push({ what: 'vault', outcome: 'deleted', detail: 'secrets, policy, token role, control token and the client key' });
+    if (!(await keyGone(keys, clientId))) throw new FleetError('internal', `the key of ${clientId} still exists after its removal: erasure not certified`);
+    steps.push({ what: 'data-key', outcome: 'destroyed', detail: 'every ciphertext under the client key (volume data key, backups) is unreadable' });
+    const portal = this.deps.portal;
+    if (portal) {
+      const admins = (await portal.knownAdmins()).filter((admin) => admin.clientId === clientId);
+      for (const admin of admins) await portal.forgetAdmin(admin);
+      steps.push({ what: 'portal', outcome: 'deleted', detail: `${admins.length} admins' passkeys, sessions and enrolment links` });
+    }
+    await registry.deleteClient(clientId);
+    steps.push({ what: 'registry', outcome: 'deleted', detail: 'client row deleted; the tombstone and this certificate stay in the ops log' });
+    return steps;
+  }
+}
+
+/** Proof of the shredding: the secret store refuses to use the client's key because it no longer exists. */
+async function keyGone(keys: KeyWrapper, clientId: ClientId): Promise<boolean> {
+  try {
+    await keys.wrapKey(clientId, Buffer.alloc(32));
+    return false;
+  } catch (error) {
+    if (isFleetError(error) && error.code === 'not_found') return true;
+    throw error;
+  }
+}

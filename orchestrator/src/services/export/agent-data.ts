@@ -1,0 +1,120 @@
+import { PassThrough } from 'node:stream';
+import type { ClientId } from '@agent-fleet/kernel/client-id';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import type { Logger } from '@agent-fleet/kernel/logger';
+import type { OrchestratorConfig } from '../../config.ts';
+import type { AgentControl } from '../../ports/agent-control.ts';
+import type { AgentHealthProbe } from '../../ports/agent-health.ts';
+import type { ContainerRuntime } from '../../ports/container-runtime.ts';
+import type { ClientRecord } from '../../ports/registry.ts';
+import type { SecretStore } from '../../ports/secret-store.ts';
+
+/** What the agent hands out for an export (agent-image/src/services/data-export/export-parts.ts). */
+export type AgentDataPart = 'audit.jsonl' | 'approvals.jsonl' | 'outbox.jsonl' | 'summaries.jsonl' | 'config.yaml';
+
+/** An open read of the client's volume through agent code; close it when the export is done. */
+export interface AgentData {
+  /** `running-agent` or `volume-reader` (a one-shot reader container for an agent that does not run). */
+  readonly via: 'running-agent' | 'volume-reader';
+  part(name: AgentDataPart): AsyncGenerator<Buffer>;
+  close(): Promise<void>;
+}
+
+export interface AgentDataDependencies {
+  config: Pick<OrchestratorConfig, 'agent' | 'version'>;
+  runtime: ContainerRuntime;
+  secrets: SecretStore;
+  control: AgentControl;
+  health: AgentHealthProbe;
+  vaultAddressFor: (clientId: ClientId) => Promise<string>;
+  logger: Logger;
+  /** How long a reader container may take to answer /healthz. Default 30 s. */
+  readerStartTimeoutMs?: number;
+}
+
+/**
+ * Opens the client's data for an export. A running agent serves it itself; otherwise (stopped, crashed,
+ * killed) a reader container of the agent image mounts the volume read-only. Either way the data is
+ * decrypted by agent code under a fresh introduction, never by the orchestrator. A killed client's
+ * policy is restored only for the reader's session and locked again (its tokens revoked) on close.
+ */
+export async function openAgentData(deps: AgentDataDependencies, client: ClientRecord): Promise<AgentData> {
+  const clientId = client.id;
+  const token = await deps.secrets.readControlToken(clientId);
+  if (!token) throw new FleetError('internal', `${clientId} has no control token; provision it again`);
+  if (client.subnet === null) {
+    throw new FleetError('unavailable', `${clientId} is ${client.status} and its network is gone: its volume cannot be read by an agent; provision it again to export`);
+  }
+  const vaultAddr = await deps.vaultAddressFor(clientId);
+  const state = await deps.runtime.inspectAgent(clientId);
+  const running = client.status === 'active' && state?.running === true && state.endpoints !== null;
+  const killed = client.status === 'killed';
+  let address: string;
+  if (running && state?.endpoints) address = state.endpoints.control;
+  else {
+    address = await deps.runtime.volumes.startReader({
+      clientId,
+      image: deps.config.agent.image,
+      user: deps.config.agent.user,
+      environment: { AGENT_VERSION: deps.config.version, LOG_LEVEL: 'warn', VAULT_ADDR: vaultAddr },
+      limits: {
+        memoryBytes: deps.config.agent.memoryBytes,
+        nanoCpus: deps.config.agent.nanoCpus,
+        pids: deps.config.agent.pids,
+        tmpfsBytes: deps.config.agent.tmpfsBytes,
+      },
+      ociRuntime: deps.config.agent.ociRuntime,
+    });
+  }
+  const via = running ? 'running-agent' : 'volume-reader';
+  let unlocked = false;
+  const close = async (): Promise<void> => {
+    await deps.control.request(address, token, 'POST', '/v1/data-export/session/close').catch(() => undefined);
+    if (via === 'volume-reader') await deps.runtime.volumes.removeHelpers(clientId);
+    if (unlocked) {
+      await deps.secrets.lockClient(clientId);
+      await deps.secrets.revokeAgentTokens(clientId);
+    }
+  };
+  try {
+    if (via === 'volume-reader') await waitHealthy(deps.health, address, deps.readerStartTimeoutMs ?? 30_000);
+    if (killed) {
+      await deps.secrets.unlockClient(clientId);
+      unlocked = true;
+    }
+    const introduction = await deps.secrets.issueAgentIntroduction(clientId);
+    await deps.control.request(address, token, 'POST', '/v1/data-export/session', {
+      wrappingToken: introduction.wrappingToken,
+      vaultAddr,
+      creationPath: introduction.creationPath,
+    }, 30_000);
+  } catch (error) {
+    await close().catch((closeError: unknown) => deps.logger.error('closing a failed export session failed', { client: clientId, error: closeError }));
+    throw error;
+  }
+  deps.logger.info('agent data opened for export', { client: clientId, via });
+  return {
+    via,
+    part: (name) => streamPart(deps.control, address, token, `/v1/data-export/${name}`),
+    close,
+  };
+}
+
+async function* streamPart(control: AgentControl, address: string, token: string, path: string): AsyncGenerator<Buffer> {
+  const sink = new PassThrough();
+  const copied = control.stream(address, token, path, sink).then(
+    () => sink.end(),
+    (error: unknown) => sink.destroy(error as Error),
+  );
+  for await (const chunk of sink) yield chunk as Buffer;
+  await copied;
+}
+
+async function waitHealthy(health: AgentHealthProbe, address: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await health.isHealthy(address)) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new FleetError('timeout', `the volume reader at ${address} did not answer within ${Math.round(timeoutMs / 1000)} s`, { retryable: true });
+}

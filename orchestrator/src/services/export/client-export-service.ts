@@ -1,0 +1,125 @@
+import { createHash } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
+import { parseClientConfigYaml } from '@agent-fleet/kernel/client-config-yaml';
+import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import type { Logger } from '@agent-fleet/kernel/logger';
+import type { Clock } from '../../ports/clock.ts';
+import type { ClientRecord, Registry } from '../../ports/registry.ts';
+import type { SecretStore } from '../../ports/secret-store.ts';
+import { ERASE_ACTION } from '../erasure/erasure-records.ts';
+import type { SupportAccessService } from '../support-access.ts';
+import { openAgentData, type AgentData, type AgentDataDependencies } from './agent-data.ts';
+import { clientExportEntries, erasedClientEntries } from './client-export-entries.ts';
+import { writeExportArchive, type ExportEntry, type ExportProgress } from './export-archive-writer.ts';
+import { manifestBytes, type ExportManifest } from './export-manifest.ts';
+import type { ExportSigner } from './export-signing-key.ts';
+
+/** Who asks: one of the client's own admins (the data is theirs), or an operator (needs a support grant). */
+export type ExportRequester = { kind: 'client'; admin: string } | { kind: 'operator'; member: string };
+
+export interface ClientExportDependencies {
+  registry: Registry;
+  secrets: SecretStore;
+  support: Pick<SupportAccessService, 'authorize'>;
+  agentData: AgentDataDependencies;
+  signer: ExportSigner;
+  clock: Clock;
+  /** Directory for entries spooled while the archive is written (a private subdirectory per export). */
+  spoolDir: string;
+  logger: Logger;
+}
+
+export interface ExportRequest {
+  clientId: unknown;
+  requester: ExportRequester;
+  onProgress?: (progress: ExportProgress) => void;
+}
+
+/**
+ * The complete export of a client (right of access and portability): everything the fleet holds about
+ * it, streamed as a signed tar archive (see writeExportArchive) to `output`, memory bounded whatever the
+ * size. Works whether the agent runs, stopped or was killed; an erased client's export is its deletion
+ * certificate and ops log. Each export is ops-logged with the manifest's digest.
+ */
+export class ClientExportService {
+  private readonly deps: ClientExportDependencies;
+
+  constructor(deps: ClientExportDependencies) {
+    this.deps = deps;
+  }
+
+  /** The fleet's public export key, for verifying exports offline. */
+  get exportKey(): { keyId: string; publicKeyPem: string } {
+    return { keyId: this.deps.signer.keyId, publicKeyPem: this.deps.signer.publicKeyPem };
+  }
+
+  async export(request: ExportRequest, output: Writable): Promise<ExportManifest> {
+    const clientId = parseClientId(request.clientId);
+    const { registry } = this.deps;
+    const client = await registry.getClient(clientId);
+    const opsLog = await registry.listOpsLog({ clientId });
+    let entries: ExportEntry[];
+    let agent: AgentData | null = null;
+    if (client === null) {
+      const erasure = opsLog.findLast((entry) => entry.action === ERASE_ACTION && entry.outcome === 'success');
+      if (erasure === undefined) throw new FleetError('not_found', `no client "${clientId}" in the registry`);
+      entries = erasedClientEntries(opsLog, erasure.details['certificate'] ?? null);
+    } else {
+      await this.authorize(client, request.requester);
+      // Opened before the first byte, so a client whose volume cannot be read is a clean error.
+      const opened = await openAgentData(this.deps.agentData, client);
+      agent = opened;
+      const after = await registry.listOpsLog({ clientId });
+      entries = clientExportEntries({ client, secrets: await this.deps.secrets.listSecrets(clientId), opsLog: after, agent: () => Promise.resolve(opened) });
+    }
+    await mkdir(this.deps.spoolDir, { recursive: true, mode: 0o700 });
+    let manifest: ExportManifest;
+    try {
+      manifest = await writeExportArchive(
+        {
+          clientId,
+          createdAt: this.deps.clock.now(),
+          entries,
+          signer: this.deps.signer,
+          spoolDir: this.deps.spoolDir,
+          ...(request.onProgress === undefined ? {} : { onProgress: request.onProgress }),
+        },
+        output,
+      );
+    } finally {
+      await agent?.close().catch((error: unknown) => this.deps.logger.error('closing the export session failed', { client: clientId, error }));
+    }
+    await this.logExport(clientId, request.requester, manifest, agent?.via ?? 'tombstone');
+    return manifest;
+  }
+
+  private async authorize(client: ClientRecord, requester: ExportRequester): Promise<void> {
+    if (requester.kind === 'operator') {
+      await this.deps.support.authorize(client.id, requester.member, 'complete export');
+      return;
+    }
+    const admins = parseClientConfigYaml(client.configYaml, `the config of ${client.id}`).admins;
+    if (!admins.includes(requester.admin.trim().toLowerCase())) throw new FleetError('forbidden', `${requester.admin} is not an admin of ${client.id}`);
+  }
+
+  private async logExport(clientId: ClientId, requester: ExportRequester, manifest: ExportManifest, via: string): Promise<void> {
+    await this.deps.registry.appendOpsLog({
+      actor: requester.kind === 'operator' ? requester.member : `client-admin:${createHash('sha256').update(requester.admin).digest('hex').slice(0, 16)}`,
+      action: 'export',
+      clientId,
+      reason: requester.kind === 'client' ? 'requested by a client admin' : 'operator export under a support grant',
+      outcome: 'success',
+      details: {
+        requestedBy: requester.kind,
+        via,
+        files: manifest.files.length,
+        bytes: manifest.files.reduce((sum, file) => sum + file.size, 0),
+        manifestSha256: createHash('sha256').update(manifestBytes(manifest)).digest('hex'),
+        signingKeyId: manifest.signingKeyId,
+      },
+    });
+    this.deps.logger.info('client export written', { client: clientId, via, files: manifest.files.length });
+  }
+}

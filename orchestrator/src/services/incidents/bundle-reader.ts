@@ -1,0 +1,59 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import tar from 'tar-stream';
+import type { IncidentEvidence } from '../../ports/incident-store.ts';
+import { verifyExportArchive } from '../export/export-archive-verifier.ts';
+
+/** Largest entry read whole for a report (an audit log beyond this is left to the bundle). */
+const MAX_READ_BYTES = 256 * 1024 * 1024;
+
+export type BundleCheck = { ok: true } | { ok: false; problem: string };
+
+/** SHA-256 of a whole file, streamed. */
+export async function sha256Of(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/**
+ * A sealed bundle is trusted only when the file's SHA-256 is still the one recorded in the ops log and
+ * its signed manifest verifies with the fleet's export key, for the client it was sealed for.
+ */
+export async function checkBundle(evidence: IncidentEvidence, publicKeyPem: string): Promise<BundleCheck> {
+  let digest: string;
+  try {
+    digest = await sha256Of(evidence.file);
+  } catch (error) {
+    return { ok: false, problem: `${path.basename(evidence.file)} cannot be read (${(error as Error).message})` };
+  }
+  if (digest !== evidence.sha256) return { ok: false, problem: `${path.basename(evidence.file)} changed since it was sealed (SHA-256 ${digest}, recorded ${evidence.sha256})` };
+  const verification = await verifyExportArchive(createReadStream(evidence.file), publicKeyPem, { clientId: evidence.clientId });
+  if (!verification.ok) return { ok: false, problem: verification.problems.map((p) => p.message).join('; ') };
+  return { ok: true };
+}
+
+/** One entry of a bundle, whole; null when the bundle has no such entry (or it is too large to read). */
+export async function readBundleEntry(file: string, name: string): Promise<Buffer | null> {
+  let found: Buffer | null = null;
+  const extract = tar.extract();
+  extract.on('entry', (header: tar.Headers, stream: Readable, next: (error?: unknown) => void) => {
+    if (header.name !== name || found !== null || (header.size ?? 0) > MAX_READ_BYTES) {
+      stream.on('end', () => next());
+      stream.resume();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('end', () => {
+      found = Buffer.concat(chunks);
+      next();
+    });
+    stream.on('error', next);
+  });
+  await pipeline(createReadStream(file), extract);
+  return found;
+}

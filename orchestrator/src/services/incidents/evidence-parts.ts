@@ -1,0 +1,162 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { finished } from 'node:stream/promises';
+import type { ClientId } from '@agent-fleet/kernel/client-id';
+import { isFleetError } from '@agent-fleet/kernel/fleet-error';
+import { redact } from '@agent-fleet/kernel/logger';
+import { verifyOpsLog } from '../../domain/ops-log-chain.ts';
+import type { AgentForensics } from '../../ports/agent-forensics.ts';
+import type { ContainerRuntime } from '../../ports/container-runtime.ts';
+import type { OpsLogEntry, Registry } from '../../ports/registry.ts';
+import type { ExportEntry } from '../export/export-archive-writer.ts';
+
+/** How many of the agent's last log lines go into a bundle. */
+export const AGENT_LOG_LINES = 5000;
+
+/** One part of an evidence bundle: in it, or why not. */
+export interface EvidencePart {
+  part: string;
+  /** The file in the bundle; null when the part could not be collected. */
+  file: string | null;
+  note: string;
+}
+
+export interface EvidenceSources {
+  registry: Registry;
+  runtime: Pick<ContainerRuntime, 'inspectAgent'>;
+  agents: {
+    verifyAudit(clientId: unknown): Promise<{ verification: unknown; checkpoint: unknown }>;
+    exportAudit(clientId: unknown, query: { format: 'jsonl' }, sink: NodeJS.WritableStream): Promise<void>;
+  };
+  /** The support gate: throws `forbidden` unless `member` holds an active grant for the client. */
+  authorize(clientId: string, member: string, purpose: string): Promise<unknown>;
+  /** Null where the runtime offers none (Kubernetes for now). */
+  forensics: AgentForensics | null;
+  /** The orchestrator's own metrics, as Prometheus scrapes them. */
+  metricsSnapshot(): Promise<string>;
+}
+
+export interface CollectedEvidence {
+  entries: ExportEntry[];
+  parts: EvidencePart[];
+}
+
+const jsonEntry = (name: string, description: string, value: unknown): ExportEntry => {
+  const bytes = Buffer.from(`${JSON.stringify(value, null, 2)}\n`);
+  return { name, description, size: bytes.length, open: () => [bytes] };
+};
+
+const textEntry = (name: string, description: string, text: string): ExportEntry => {
+  const bytes = Buffer.from(text);
+  return { name, description, size: bytes.length, open: () => [bytes] };
+};
+
+function reasonOf(error: unknown): string {
+  return `${isFleetError(error) ? `${error.code}: ` : ''}${(error as Error).message}`.slice(0, 500);
+}
+
+/** An agent log line (`<time> <json or text>`), with secrets and message content masked. */
+export function redactLogLine(line: string): string {
+  const space = line.indexOf(' ');
+  const time = space > 0 ? line.slice(0, space) : null;
+  const rest = space > 0 ? line.slice(space + 1) : line;
+  let record: unknown;
+  try {
+    record = JSON.parse(rest);
+  } catch {
+    record = { text: rest };
+  }
+  const fields = record !== null && typeof record === 'object' && !Array.isArray(record) ? record : { value: record };
+  return JSON.stringify({ logged_at: time, ...(redact(fields) as Record<string, unknown>) });
+}
+
+/** The slice of the ops log an incident's evidence holds: the client's entries and the incident's own. */
+export function opsLogSlice(entries: readonly OpsLogEntry[], clientId: string, incidentId: string): OpsLogEntry[] {
+  return entries.filter((entry) => entry.clientId === clientId || entry.details['incident'] === incidentId);
+}
+
+/**
+ * Collects the parts of one client's evidence bundle. A part that cannot be had (the agent stopped, no
+ * support grant for the audit records) is recorded with the reason instead: evidence is sealed as it is.
+ * `workDir` is a private directory for the audit export, removed by the caller.
+ */
+export async function collectEvidence(
+  sources: EvidenceSources,
+  input: { clientId: ClientId; incidentId: string; actor: string; workDir: string; incidentView: unknown },
+): Promise<CollectedEvidence> {
+  const { clientId, incidentId, actor } = input;
+  const entries: ExportEntry[] = [jsonEntry('incident/incident.json', 'The incident: its record, its clocks and the support grants naming it, when the bundle was sealed.', input.incidentView)];
+  const parts: EvidencePart[] = [];
+  const attempt = async (part: string, collect: () => Promise<ExportEntry | string>): Promise<void> => {
+    try {
+      const result = await collect();
+      if (typeof result === 'string') {
+        parts.push({ part, file: null, note: result });
+        return;
+      }
+      entries.push(result);
+      parts.push({ part, file: result.name, note: result.description });
+    } catch (error) {
+      parts.push({ part, file: null, note: `not collected: ${reasonOf(error)}` });
+    }
+  };
+
+  await attempt('audit chain verification', async () =>
+    jsonEntry('audit/verification.json', "The agent's verification of its whole audit chain against the checkpoint kept outside it.", await sources.agents.verifyAudit(clientId)),
+  );
+  await attempt('audit export', async () => {
+    try {
+      await sources.authorize(clientId, actor, `incident evidence ${incidentId}`);
+    } catch (error) {
+      if (isFleetError(error) && error.code === 'forbidden') {
+        return `left out: the audit records are client data, read only under an active support grant (fleet support request ${clientId} --incident ${incidentId} …); ${error.message}`;
+      }
+      throw error;
+    }
+    const file = path.join(input.workDir, 'audit-log.jsonl');
+    const sink = createWriteStream(file, { mode: 0o600 });
+    const exported = await sources.agents.exportAudit(clientId, { format: 'jsonl' }, sink).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    sink.end();
+    await finished(sink);
+    if (exported !== null) throw exported;
+    const size = (await stat(file)).size;
+    return { name: 'audit/audit-log.jsonl', description: "The client's audit log as the agent exported it (JSON lines, hash-chained).", size, open: () => createReadStream(file) };
+  });
+  const everything = await sources.registry.listOpsLog();
+  const slice = opsLogSlice(everything, clientId, incidentId);
+  entries.push(textEntry('ops-log/entries.jsonl', `The ops-log entries of ${clientId} and of ${incidentId} (JSON lines, part of the fleet's hash chain).`, slice.map((e) => `${JSON.stringify(e)}\n`).join('')));
+  parts.push({ part: 'ops-log slice', file: 'ops-log/entries.jsonl', note: `${slice.length} entries` });
+  const head = everything.at(-1);
+  entries.push(jsonEntry('ops-log/verification.json', "Verification of the fleet's whole ops-log chain, and its head.", { verification: verifyOpsLog(everything), head: head ? { seq: head.seq, hash: head.hash } : null }));
+  parts.push({ part: 'ops-log verification', file: 'ops-log/verification.json', note: `${everything.length} entries verified` });
+
+  const state = await sources.runtime.inspectAgent(clientId);
+  entries.push(jsonEntry('runtime/state.json', "The agent workload's state as the orchestrator's runtime reports it.", state));
+  parts.push({ part: 'runtime state', file: 'runtime/state.json', note: state ? state.status : 'no workload' });
+  const forensics = sources.forensics;
+  await attempt('runtime inspect', async () => {
+    if (forensics === null) return 'left out: this runtime offers no inspect for evidence';
+    const described = await forensics.describe(clientId);
+    if (described === null) return 'left out: the client has no agent container';
+    return jsonEntry('runtime/inspect.json', "The runtime's full description of the agent container (image, hardening, mounts, state), secrets masked.", redact(described));
+  });
+  await attempt('agent logs', async () => {
+    if (forensics === null) return 'left out: this runtime offers no logs for evidence';
+    const lines = await forensics.logs(clientId, AGENT_LOG_LINES);
+    return textEntry('runtime/agent-logs.jsonl', `The agent's last ${AGENT_LOG_LINES} log lines at most, secrets and message content masked (JSON lines).`, lines.map((line) => `${redactLogLine(line)}\n`).join(''));
+  });
+  await attempt('orchestrator metrics', async () =>
+    textEntry('metrics/orchestrator.prom', "The orchestrator's metrics at sealing time (Prometheus text format).", await sources.metricsSnapshot()),
+  );
+  await attempt('agent metrics', async () => {
+    if (forensics === null) return 'left out: this runtime offers no metrics for evidence';
+    if (!state?.running || !state.endpoints) return 'left out: the agent is not running';
+    return textEntry('metrics/agent.prom', "The agent's own metrics at sealing time (Prometheus text format).", await forensics.scrapeMetrics(state.endpoints.metrics));
+  });
+  entries.push(jsonEntry('incident/collection.json', 'Every part of this bundle, or why it is left out.', parts));
+  return { entries, parts };
+}

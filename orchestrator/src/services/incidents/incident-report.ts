@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import type { Clock } from '../../ports/clock.ts';
+import type { IncidentRecord } from '../../ports/incident-store.ts';
+import type { Registry } from '../../ports/registry.ts';
+import type { ExportSigner } from '../export/export-signing-key.ts';
+import { checkBundle, readBundleEntry } from './bundle-reader.ts';
+import { incidentClocks, type ClockSettings } from './incident-clocks.ts';
+import { INCIDENT_ACTIONS, type IncidentService, type IncidentView } from './incident-service.ts';
+import { issueReport } from './incident-transitions.ts';
+import { auditEventsFrom, buildTimeline, type AuditEvent, type ReportModel } from './report-model.ts';
+import { renderReportHtml, renderReportMarkdown } from './report-render.ts';
+
+export interface ReportDependencies {
+  incidents: IncidentService;
+  registry: Registry;
+  signer(): Promise<ExportSigner>;
+  clock: Clock;
+  clocks: ClockSettings;
+}
+
+export interface RenderedReport extends IncidentView {
+  final: boolean;
+  markdown: string;
+  html: string;
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/**
+ * `fleet incident report`: the post-incident report (timeline, actions, root cause, lessons) as Markdown
+ * and HTML. The client's audit events come from the latest evidence bundle sealed for it, used only when
+ * its digest and signature still verify. Rendered after `close`, it is the final report and stops the
+ * report clock; before, it is a draft. Either way its digests go to the ops log.
+ */
+export class IncidentReportService {
+  private readonly deps: ReportDependencies;
+
+  constructor(deps: ReportDependencies) {
+    this.deps = deps;
+  }
+
+  async render(request: { id: unknown; actor: string }): Promise<RenderedReport> {
+    const current = await this.deps.incidents.require(request.id);
+    const { events, sources } = await this.auditOf(current);
+    const now = this.deps.clock.now();
+    const { incident: issued, final } = issueReport(current, now);
+    const view = await this.deps.incidents.view(issued);
+    const model: ReportModel = {
+      incident: issued,
+      clocks: incidentClocks(issued, now, this.deps.clocks),
+      timeline: buildTimeline(issued, await this.deps.registry.listOpsLog(), events, now),
+      auditSources: sources,
+      grants: view.grants,
+      generatedAt: now.toISOString(),
+      final,
+    };
+    const markdown = renderReportMarkdown(model);
+    const html = renderReportHtml(model);
+    const stored = final ? await this.deps.incidents.change(current.id, (record, at) => issueReport(record, at).incident) : current;
+    await this.deps.incidents.log(stored, INCIDENT_ACTIONS.report, request.actor, null, {
+      final,
+      markdownSha256: sha256(markdown),
+      htmlSha256: sha256(html),
+    });
+    return { ...(await this.deps.incidents.view(stored)), final, markdown, html };
+  }
+
+  private async auditOf(incident: IncidentRecord): Promise<{ events: AuditEvent[]; sources: ReportModel['auditSources'] }> {
+    const events: AuditEvent[] = [];
+    const sources: ReportModel['auditSources'] = [];
+    const publicKeyPem = incident.evidence.length > 0 ? (await this.deps.signer()).publicKeyPem : '';
+    for (const clientId of incident.clients) {
+      const bundle = incident.evidence.filter((e) => e.clientId === clientId).at(-1);
+      if (bundle === undefined) {
+        sources.push({ clientId, note: 'no evidence bundle was sealed, so none are shown (fleet incident evidence).' });
+        continue;
+      }
+      const name = path.basename(bundle.file);
+      const check = await checkBundle(bundle, publicKeyPem);
+      if (!check.ok) {
+        sources.push({ clientId, note: `left out: the evidence bundle ${name} does not verify (${check.problem}).` });
+        continue;
+      }
+      const audit = await readBundleEntry(bundle.file, 'audit/audit-log.jsonl');
+      if (audit === null) {
+        sources.push({ clientId, note: `the evidence bundle ${name} holds no audit export (see its incident/collection.json).` });
+        continue;
+      }
+      const found = auditEventsFrom(clientId, audit.toString('utf8'));
+      events.push(...found);
+      sources.push({ clientId, note: `from the evidence bundle ${name} (SHA-256 ${bundle.sha256}, digest and signature verified), ${found.length} records.` });
+    }
+    return { events, sources };
+  }
+}

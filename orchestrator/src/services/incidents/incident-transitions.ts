@@ -1,0 +1,114 @@
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import type {
+  IncidentContainmentStep,
+  IncidentEvidence,
+  IncidentNotification,
+  IncidentRecord,
+} from '../../ports/incident-store.ts';
+import { notificationComplete } from './incident-clocks.ts';
+
+/**
+ * What each incident command does to the record, as pure functions: (record, input, now) → next record,
+ * or a FleetError when the step is not allowed in the incident's state. The service runs them inside the
+ * store's locked update and writes the ops-log entry after.
+ */
+
+export const NOTIFICATION_CHANNELS = ['email', 'phone', 'video-call', 'in-person', 'portal', 'letter'] as const;
+export type NotificationChannel = (typeof NOTIFICATION_CHANNELS)[number];
+
+/** Allowed drift of a stated notification time ahead of the orchestrator's clock. */
+const CLOCK_SKEW_MS = 60_000;
+
+/** A trimmed text of 1..max characters, or FleetError invalid_input naming the field. */
+export function checkText(value: unknown, field: string, max: number): string {
+  const text = typeof value === 'string' ? value.trim() : '';
+  if (text.length === 0 || text.length > max) throw new FleetError('invalid_input', `${field} must be 1-${max} characters`);
+  return text;
+}
+
+function stillOpen(incident: IncidentRecord, what: string): void {
+  if (incident.status === 'closed') throw new FleetError('conflict', `${incident.id} is closed (${incident.closedAt}): it takes no more ${what}`);
+}
+
+function stamp(incident: IncidentRecord, now: Date, fields: Partial<IncidentRecord>): IncidentRecord {
+  return { ...incident, ...fields, updatedAt: now.toISOString() };
+}
+
+/** The first response action stops the response clock; later ones leave it. */
+function responded(incident: IncidentRecord, now: Date): Pick<IncidentRecord, 'respondedAt'> {
+  return { respondedAt: incident.respondedAt ?? now.toISOString() };
+}
+
+export function addNote(incident: IncidentRecord, input: { assessment: boolean }, now: Date): IncidentRecord {
+  stillOpen(incident, 'notes');
+  if (!input.assessment) return stamp(incident, now, {});
+  return stamp(incident, now, { ...responded(incident, now), assessedAt: incident.assessedAt ?? now.toISOString() });
+}
+
+export function confirmBreach(incident: IncidentRecord, scope: string, now: Date): IncidentRecord {
+  stillOpen(incident, 'confirmation');
+  if (incident.confirmedAt !== null) throw new FleetError('conflict', `${incident.id} was already confirmed at ${incident.confirmedAt}`);
+  const at = now.toISOString();
+  return stamp(incident, now, { ...responded(incident, now), assessedAt: incident.assessedAt ?? at, confirmedAt: at, confirmedScope: scope });
+}
+
+/** Which client a notification is about: the one named, else the incident's only client. */
+export function notifiedClient(incident: IncidentRecord, clientId: string | undefined): string | null {
+  if (incident.clients.length === 0) {
+    if (clientId !== undefined) throw new FleetError('invalid_input', `${incident.id} names no client; leave out --client`);
+    return null;
+  }
+  if (clientId === undefined) {
+    if (incident.clients.length === 1) return incident.clients[0] ?? null;
+    throw new FleetError('invalid_input', `${incident.id} concerns ${incident.clients.join(', ')}: say which was told (--client)`);
+  }
+  if (!incident.clients.includes(clientId)) throw new FleetError('invalid_input', `${incident.id} does not concern ${clientId}`);
+  return clientId;
+}
+
+export function recordNotification(incident: IncidentRecord, notification: IncidentNotification, now: Date): IncidentRecord {
+  stillOpen(incident, 'notifications');
+  const at = Date.parse(notification.at);
+  if (!Number.isFinite(at)) throw new FleetError('invalid_input', 'the time the client was told must be an ISO date-time');
+  if (at > now.getTime() + CLOCK_SKEW_MS) throw new FleetError('invalid_input', 'the time the client was told is in the future');
+  if (at < Date.parse(incident.openedAt)) throw new FleetError('invalid_input', `the time the client was told is before ${incident.id} was opened`);
+  return stamp(incident, now, { notifications: [...incident.notifications, notification] });
+}
+
+export function recordContainment(incident: IncidentRecord, steps: readonly IncidentContainmentStep[], now: Date): IncidentRecord {
+  stillOpen(incident, 'containment');
+  const held = steps.length > 0 && steps.every((step) => step.outcome === 'success');
+  return stamp(incident, now, {
+    ...responded(incident, now),
+    containment: [...incident.containment, ...steps],
+    ...(held ? { status: 'contained' as const, containedAt: incident.containedAt ?? now.toISOString() } : {}),
+  });
+}
+
+export function recordEvidence(incident: IncidentRecord, evidence: IncidentEvidence, now: Date): IncidentRecord {
+  return stamp(incident, now, { ...responded(incident, now), evidence: [...incident.evidence, evidence] });
+}
+
+export interface Closure {
+  rootCause: string;
+  lessons: string;
+  remediation: string | null;
+}
+
+export function closeIncident(incident: IncidentRecord, closure: Closure, now: Date): IncidentRecord {
+  stillOpen(incident, 'closing');
+  if (incident.confirmedAt !== null && notificationComplete(incident) === null) {
+    const untold = incident.clients.filter((client) => !incident.notifications.some((n) => n.clientId === client));
+    throw new FleetError(
+      'conflict',
+      `${incident.id} is a confirmed breach: record that ${untold.length > 0 ? untold.join(', ') : 'the client'} was told (fleet incident notify) before closing it`,
+    );
+  }
+  return stamp(incident, now, { status: 'closed', closedAt: now.toISOString(), ...closure });
+}
+
+/** A report rendered after closing is the final one: the report clock stops at the first. */
+export function issueReport(incident: IncidentRecord, now: Date): { incident: IncidentRecord; final: boolean } {
+  if (incident.status !== 'closed') return { incident, final: false };
+  return { incident: stamp(incident, now, { reportIssuedAt: incident.reportIssuedAt ?? now.toISOString() }), final: true };
+}

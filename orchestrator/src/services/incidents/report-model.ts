@@ -1,0 +1,117 @@
+import type { IncidentRecord } from '../../ports/incident-store.ts';
+import type { OpsLogEntry } from '../../ports/registry.ts';
+import type { IncidentClock } from './incident-clocks.ts';
+import { INCIDENT_ACTIONS } from './incident-service.ts';
+
+/** One line of the post-incident timeline. */
+export interface TimelineEvent {
+  at: string;
+  /** `ops-log` (the fleet's admin actions) or `audit:<client>` (what the client's agent recorded). */
+  source: string;
+  actor: string;
+  what: string;
+  outcome: string;
+}
+
+/** An audit record as the report shows it: what, who, when, how it ended; never its target or content. */
+export interface AuditEvent {
+  clientId: string;
+  seq: number;
+  timestamp: string;
+  actionType: string;
+  actor: string;
+  result: string;
+}
+
+export interface ReportModel {
+  incident: IncidentRecord;
+  clocks: IncidentClock[];
+  timeline: TimelineEvent[];
+  /** Where the audit part of the timeline came from, per client (the bundle, or why there is none). */
+  auditSources: { clientId: string; note: string }[];
+  grants: { id: string; clientId: string; member: string; status: string }[];
+  generatedAt: string;
+  final: boolean;
+}
+
+/** How far before the opening the timeline looks, for what led up to the detection. */
+export const LOOKBACK_MS = 24 * 3_600_000;
+/** Audit events per client in the timeline at most, the latest kept: the evidence bundle holds them all. */
+export const MAX_AUDIT_EVENTS = 200;
+
+function text(value: unknown): string {
+  return typeof value === 'string' ? value : value === undefined || value === null ? '' : JSON.stringify(value);
+}
+
+/** What an ops-log entry means, in one line. */
+export function describeOpsEntry(entry: OpsLogEntry): string {
+  const d = entry.details;
+  switch (entry.action) {
+    case INCIDENT_ACTIONS.open:
+      return `Incident opened (${text(d['severity'])}): ${entry.reason ?? ''}`;
+    case INCIDENT_ACTIONS.note:
+      return `${d['assessment'] === true ? 'Assessment' : 'Note'}: ${entry.reason ?? ''}`;
+    case INCIDENT_ACTIONS.confirm:
+      return `Breach confirmed: ${entry.reason ?? ''}`;
+    case INCIDENT_ACTIONS.notify:
+      return `Client ${text(d['clientId']) || ''} told by ${text(d['by'])} via ${text(d['channel'])} at ${text(d['at'])}${d['recipient'] ? ` (to ${text(d['recipient'])})` : ''}`;
+    case INCIDENT_ACTIONS.contain:
+      return `Containment, ${text(d['step'])}: ${text(d['detail'])}`;
+    case INCIDENT_ACTIONS.evidence:
+      return `Evidence sealed (SHA-256 ${text(d['sha256'])})`;
+    case INCIDENT_ACTIONS.close:
+      return `Closed. Root cause: ${entry.reason ?? ''}`;
+    case INCIDENT_ACTIONS.report:
+      return `${d['final'] === true ? 'Final' : 'Draft'} post-incident report rendered`;
+    default:
+      return `${entry.action}${entry.reason ? `: ${entry.reason}` : ''}`;
+  }
+}
+
+/**
+ * The timeline: the incident's own ops-log entries, the other admin actions on its clients from a day
+ * before it opened until it closed, and the clients' audit events of that window. Oldest first.
+ */
+export function buildTimeline(incident: IncidentRecord, opsLog: readonly OpsLogEntry[], audit: readonly AuditEvent[], now: Date): TimelineEvent[] {
+  const from = Date.parse(incident.openedAt) - LOOKBACK_MS;
+  const until = incident.closedAt === null ? now.getTime() : Date.parse(incident.closedAt);
+  const inWindow = (at: string) => {
+    const time = Date.parse(at);
+    return time >= from && time <= until;
+  };
+  const ops = opsLog.filter(
+    (entry) =>
+      entry.details['incident'] === incident.id ||
+      (entry.clientId !== null && incident.clients.includes(entry.clientId) && inWindow(entry.at)),
+  );
+  const events: TimelineEvent[] = ops.map((entry) => ({ at: entry.at, source: 'ops-log', actor: entry.actor, what: describeOpsEntry(entry), outcome: entry.outcome }));
+  const windowed = audit.filter((event) => inWindow(event.timestamp));
+  const kept = incident.clients.flatMap((client) => windowed.filter((event) => event.clientId === client).slice(-MAX_AUDIT_EVENTS));
+  for (const record of kept) {
+    events.push({ at: record.timestamp, source: `audit:${record.clientId}`, actor: record.actor, what: `${record.actionType} (audit #${record.seq})`, outcome: record.result });
+  }
+  return events.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+}
+
+/** Audit events from an exported audit log (JSON lines). */
+export function auditEventsFrom(clientId: string, jsonLines: string): AuditEvent[] {
+  const events: AuditEvent[] = [];
+  for (const line of jsonLines.split('\n')) {
+    if (line.trim() === '') continue;
+    let record: Record<string, unknown>;
+    try {
+      record = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      continue;
+    }
+    events.push({
+      clientId,
+      seq: Number(record['seq']),
+      timestamp: text(record['timestamp']),
+      actionType: text(record['action_type']),
+      actor: text(record['actor']),
+      result: text(record['result']) || text(record['approval_status']),
+    });
+  }
+  return events;
+}

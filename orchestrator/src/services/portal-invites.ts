@@ -1,0 +1,67 @@
+import { parseClientConfigYaml } from '@agent-fleet/kernel/client-config-yaml';
+import { parseClientId } from '@agent-fleet/kernel/client-id';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import type { Registry } from '../ports/registry.ts';
+import type { AgentViewsService } from './agent-views.ts';
+
+export type InviteResult =
+  | { delivery: 'mailed'; clientId: string; email: string; expiresAt: string; outcome: 'sent' | 'queued' }
+  | { delivery: 'shown'; clientId: string; email: string; expiresAt: string; url: string };
+
+export interface PortalInviteDependencies {
+  registry: Pick<Registry, 'getClient' | 'appendOpsLog'>;
+  views: Pick<AgentViewsService, 'notice'>;
+  /** Issues a single-use 24 h enrolment link (the portal). */
+  issue(clientId: string, email: string): Promise<{ url: string; expiresAt: Date }>;
+}
+
+/**
+ * `fleet portal invite`: an enrolment link for one of the client's admins. By default it is mailed
+ * through the client's own mailbox (the agent's admin-notice path), so nobody at the agency sees it; with
+ * `print` (a mailbox not connected yet) it is shown to the operator, and the ops log says so.
+ */
+export class PortalInviteService {
+  private readonly deps: PortalInviteDependencies;
+
+  constructor(deps: PortalInviteDependencies) {
+    this.deps = deps;
+  }
+
+  async invite(input: { clientId: unknown; email: string; print: boolean; actor: string }): Promise<InviteResult> {
+    const clientId = parseClientId(input.clientId);
+    const record = await this.deps.registry.getClient(clientId);
+    if (!record) throw new FleetError('not_found', `no client "${clientId}" in the registry`);
+    const email = input.email.trim().toLowerCase();
+    const admins = parseClientConfigYaml(record.configYaml, `the config of ${clientId}`).admins.map((admin) => admin.toLowerCase());
+    if (!admins.includes(email)) throw new FleetError('invalid_input', `${input.email} is not an admin in the config of ${clientId}`);
+    const issued = await this.deps.issue(clientId, email);
+    const expiresAt = issued.expiresAt.toISOString();
+    if (input.print) {
+      await this.deps.registry.appendOpsLog({
+        actor: input.actor,
+        action: 'portal-invite',
+        clientId,
+        reason: `enrollment link shown to ${input.actor}`,
+        outcome: 'success',
+        details: { admin: email, delivery: 'shown', expiresAt },
+      });
+      return { delivery: 'shown', clientId, email, expiresAt, url: issued.url };
+    }
+    const outcome = await this.deps.views.notice(clientId, { kind: 'enrolment', email, url: issued.url, expiresAt });
+    await this.deps.registry.appendOpsLog({
+      actor: input.actor,
+      action: 'portal-invite',
+      clientId,
+      reason: `enrollment link mailed to ${email} through the client's mailbox`,
+      outcome: outcome === 'skipped' ? 'failure' : 'success',
+      details: { admin: email, delivery: 'mailed', outcome, expiresAt },
+    });
+    if (outcome === 'skipped') {
+      throw new FleetError(
+        'conflict',
+        `the agent of ${clientId} cannot mail yet (dry run, killed, or mail.send not granted): run again with --print to see the link yourself (ops-logged)`,
+      );
+    }
+    return { delivery: 'mailed', clientId, email, expiresAt, outcome };
+  }
+}

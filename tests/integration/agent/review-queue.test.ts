@@ -1,0 +1,53 @@
+// The review queue through the agent's control API: messages parked for a human (malformed model
+// output, low confidence) are listed with their reason and since when, never their content, and stay
+// listed across a restart. Needs the control token like every other non-health route.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { agentBed } from '../../helpers/agent-bed.ts';
+import { KNOWN, clientConfig, inboxScript, uniqueClient } from './agent-harness.ts';
+
+describe('the review queue on the control API', () => {
+  const bed = agentBed({ mailbox: 'gmail' });
+
+  test('lists parked messages with reason and age only, behind the control token, across a restart', async () => {
+    const agent = await bed.startAgent({ config: clientConfig(uniqueClient(), bed.mailbox.mailbox, 'gmail') });
+    assert.equal(await agent.introduce(), 204);
+    await agent.runtime.tick();
+    const malformed = await bed.mailbox.seed({ from: KNOWN, subject: 'MALFORMED please', text: 'The model will not know what this is.' });
+    const unsure = await bed.mailbox.seed({ from: KNOWN, subject: 'Hmm', text: 'Something the model is unsure about.' });
+    const routine = await bed.mailbox.seed({ from: KNOWN, subject: 'Invoice 3', text: 'We received the invoice, thanks.' });
+    bed.anthropic.useScript((request) => {
+      if (request.tool_choice?.name === 'classify_email' && JSON.stringify(request.messages).includes('unsure about')) {
+        return { toolInput: { type: 'question', confidence: 0.2, reasons: ['unclear'] } };
+      }
+      return inboxScript(request);
+    });
+    try {
+      await agent.runtime.tick();
+    } finally {
+      bed.anthropic.useScript(inboxScript);
+    }
+    const listed = await agent.call('GET', '/v1/review');
+    assert.equal(listed.status, 200);
+    const { review } = listed.json as { review: { messageId: string; reason: string; since: string }[] };
+    assert.deepEqual(
+      review.map((entry) => [entry.messageId, entry.reason]).sort(),
+      [
+        [malformed, 'malformed_model_output'],
+        [unsure, 'low_confidence'],
+      ].sort(),
+    );
+    for (const entry of review) {
+      assert.deepEqual(Object.keys(entry).sort(), ['messageId', 'reason', 'since']);
+      assert.ok(Date.parse(entry.since) <= agent.clock.now.getTime());
+    }
+    assert.ok(!review.some((entry) => entry.messageId === routine), 'an answered message is not in review');
+    assert.equal(listed.text.includes('Something the model is unsure about'), false, 'no content');
+    assert.equal((await agent.call('GET', '/v1/review', undefined, null)).status, 401);
+
+    const restarted = bed.track(await agent.restart());
+    assert.equal(await restarted.introduce(), 204);
+    const again = (await restarted.call('GET', '/v1/review')).json as { review: unknown[] };
+    assert.deepEqual(again.review, review);
+  });
+});

@@ -1,0 +1,35 @@
+import type { IncidentRecord } from '../../../orchestrator/src/ports/incident-store.ts';
+
+const HOUR = 3_600_000;
+/** Wednesday 2026-12-02, 10:00 UTC. */
+export const OPENED = new Date('2026-12-02T10:00:00.000Z');
+/** `hours` after the incident opened. */
+export const at = (hours: number) => new Date(OPENED.getTime() + hours * HOUR);
+
+/** An open critical incident of acme, opened at OPENED, with the given fields changed. */
+export function incident(overrides: Partial<IncidentRecord> = {}): IncidentRecord {
+  return {
+    id: 'INC-1',
+    severity: 'critical',
+    summary: 'unexpected sends',
+    clients: ['acme'],
+    status: 'open',
+    openedAt: OPENED.toISOString(),
+    openedBy: 'ops@host',
+    respondedAt: null,
+    assessedAt: null,
+    confirmedAt: null,
+    confirmedScope: null,
+    containedAt: null,
+    closedAt: null,
+    reportIssuedAt: null,
+    rootCause: null,
+    lessons: null,
+    remediation: null,
+    notifications: [],
+    containment: [],
+    evidence: [],
+    updatedAt: OPENED.toISOString(),
+    ...overrides,
+  };
+}
