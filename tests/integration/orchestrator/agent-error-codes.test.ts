@@ -133,8 +133,9 @@ describe('an agent’s integrity error reaches the ops API and the CLI as integr
     ]);
     assert.equal(requested.code, 0, requested.stderr);
     const grant = JSON.parse(requested.stdout) as SupportGrant;
-    const approved = await fleetCli(['support', 'approve', clientId, grant.id, '--by', ADMIN]);
-    assert.equal(approved.code, 0, approved.stderr);
+    // Only a client admin approves (in the portal, through its gateway to the support service).
+    const approved = await fleet.orchestrator.support.approve({ clientId, grantId: grant.id, by: ADMIN, actor: `client-admin:${ADMIN}` });
+    assert.equal(approved.status, 'active');
     const exportPath = `/v1/clients/${clientId}/audit/export?format=jsonl&actor=${encodeURIComponent(grant.member)}`;
 
     const intact = await fleetCli(['audit', 'export', clientId]);
