@@ -6,7 +6,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DESKTOP, PHONE, launchPortalBrowser } from '../tests/integration/portal/browser.ts';
 import { tourPortal } from '../tests/integration/portal/page-tour.ts';
+import { MemorySettingsGateway } from '../tests/integration/portal/memory-settings-gateway.ts';
 import { startPortalHarness } from '../tests/integration/portal/portal-harness.ts';
+import { tourSettings } from '../tests/integration/portal/settings-tour.ts';
 
 const OUT = fileURLToPath(new URL('../docs/portal/', import.meta.url));
 
@@ -18,14 +20,18 @@ for (const [device, viewport] of [
   ['desktop', DESKTOP],
 ] as const) {
   // A fresh portal per device, so that each set shows the same data.
-  const harness = await startPortalHarness();
+  const settings = new MemorySettingsGateway();
+  const harness = await startPortalHarness({}, undefined, settings);
+  settings.now = () => harness.clock.now();
   const chromium = await launchPortalBrowser(harness.portal.caCertificatePem ?? '');
   try {
-    await tourPortal(harness, chromium, viewport, device, async (name, page) => {
+    const shoot = async (name: string, page: Parameters<Parameters<typeof tourPortal>[4]>[1]) => {
       const file = path.join(OUT, `${device}-${name}.png`);
       await page.screenshot({ path: file, fullPage: true });
       process.stdout.write(`${path.relative(process.cwd(), file)}\n`);
-    });
+    };
+    await tourPortal(harness, chromium, viewport, device, shoot);
+    await tourSettings(harness, settings, chromium, viewport, shoot);
   } finally {
     await chromium.close();
     await harness.close();

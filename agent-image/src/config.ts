@@ -8,9 +8,9 @@ const agentEnvSchema = z.object({
   AGENT_CONFIG_PATH: z.string().min(1).default('/data/config.yaml'),
   /** Directory of the client's volume: audit log, outbox, state. Default /data. */
   AGENT_DATA_DIR: z.string().min(1).default('/data'),
-  /** Port of the control API (/healthz, /readyz, /v1/...). Default 8080. */
+  /** Port of the control API (/healthz, /readyz, /v1/...; HTTPS, TLS 1.3 only). Default 8080. */
   AGENT_CONTROL_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
-  /** Port of the Prometheus exporter. Default 9464. */
+  /** Port of the Prometheus exporter (plain HTTP: metrics only, no secrets, no control). Default 9464. */
   AGENT_METRICS_PORT: z.coerce.number().int().min(1).max(65535).default(9464),
   /** Address both servers bind to. Default 0.0.0.0 (inside the container; published on 127.0.0.1 only). */
   AGENT_BIND_HOST: z.string().min(1).default('0.0.0.0'),
@@ -20,6 +20,17 @@ const agentEnvSchema = z.object({
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
   /** Vault API address (HashiCorp Vault, OpenBao or the orchestrator's embedded store). Optional: an introduction may carry it. */
   VAULT_ADDR: z.url().optional(),
+  /**
+   * PEM file of the CA Vault's TLS certificate chains to: the fleet CA (embedded store; placed in the
+   * volume by the orchestrator) or a real Vault's own. Default: Node's root store.
+   */
+  VAULT_CACERT: absolutePath.optional(),
+  /**
+   * Directory holding the agent's TLS identity as tls.crt, tls.key and ca.crt (Kubernetes: rendered from
+   * Vault into the pod's in-memory /vault/secrets by Vault Agent). Unset (Docker): the agent redeems the
+   * single-use handover the orchestrator placed in AGENT_DATA_DIR (tls.wrap) at Vault.
+   */
+  AGENT_TLS_DIR: absolutePath.optional(),
   /**
    * Read-only directory of files the orchestrator places for the agent (the kill switch's KILLED flag).
    * Set on Kubernetes, where they arrive as a ConfigMap mount; unset on Docker, where they land in AGENT_DATA_DIR.

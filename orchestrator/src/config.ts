@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { doctorConfigOf, doctorEnvShape, type DoctorConfig } from './config-doctor.ts';
 import { egressConfigOf, egressEnvShape, egressSettingsIssues, type EgressConfig } from './config-egress.ts';
 import { agentPortalUrlOf, portalConfigOf, portalEnvShape, type PortalConfig } from './config-portal.ts';
 import { parseIpv4Cidr } from './domain/ipv4-cidr.ts';
@@ -89,6 +90,8 @@ const orchestratorEnvSchema = z
     VAULT_TOKEN_FILE: z.string().min(1).optional(),
     /** Vault address as agent containers reach it (with VAULT_ADDR). Default: VAULT_ADDR. */
     VAULT_AGENT_ADDR: z.string().url().optional(),
+    /** PEM file of the CA a real Vault's TLS certificate chains to (with VAULT_ADDR); agents get it too. Default: Node's root store. */
+    VAULT_CACERT: z.string().min(1).optional(),
     /** Port of the embedded store, on 127.0.0.1 and on each client network's gateway. Default 7401. */
     EMBEDDED_VAULT_PORT: z.coerce.number().int().min(0).max(65535).default(7401),
     /** Seconds to wait for an introduced agent to become ready. Default 30. */
@@ -103,6 +106,7 @@ const orchestratorEnvSchema = z
     /** Log level. Default info. */
     LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
     ...egressEnvShape,
+    ...doctorEnvShape,
   })
   .superRefine((env, context) => {
     for (const issue of egressSettingsIssues(env)) context.addIssue({ code: 'custom', ...issue });
@@ -159,7 +163,7 @@ export interface OrchestratorConfig {
   reconcileIntervalMs: number;
   vault:
     | { kind: 'embedded'; port: number; dataDir: string }
-    | { kind: 'external'; address: string; tokenFile: string; agentAddress: string };
+    | { kind: 'external'; address: string; tokenFile: string; agentAddress: string; caCertFile?: string };
   agentReadyTimeoutMs: number;
   rotationSchedule: string;
   auditCheckpointIntervalMs: number;
@@ -169,6 +173,8 @@ export interface OrchestratorConfig {
   portal: PortalConfig;
   /** Agents' way out (Docker): internal networks and the allow-listing egress proxy, or open networks. */
   egress: EgressConfig;
+  /** What `fleet doctor` asks beyond the fleet itself (Prometheus). */
+  doctor: DoctorConfig;
 }
 
 export type { PortalConfig } from './config-portal.ts';
@@ -233,6 +239,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Orche
           address: e.VAULT_ADDR,
           tokenFile: e.VAULT_TOKEN_FILE ?? '',
           agentAddress: e.VAULT_AGENT_ADDR ?? e.VAULT_ADDR,
+          ...(e.VAULT_CACERT === undefined ? {} : { caCertFile: e.VAULT_CACERT }),
         }
       : { kind: 'embedded' as const, port: e.EMBEDDED_VAULT_PORT, dataDir: path.join(e.AGENT_FLEET_HOME, 'vault') },
     agentReadyTimeoutMs: e.AGENT_READY_TIMEOUT_SECONDS * 1000,
@@ -242,6 +249,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Orche
     logLevel: e.LOG_LEVEL,
     version: FLEET_VERSION,
     egress: egressConfigOf(e),
+    doctor: doctorConfigOf(e),
     portal: portalConfigOf(e),
   });
 }

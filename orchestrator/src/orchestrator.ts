@@ -4,12 +4,13 @@ import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import { HttpAgentControl } from './adapters/http/http-agent-control.ts';
 import { HttpAgentHealthProbe } from './adapters/http/http-agent-health-probe.ts';
+import { openFleetCa, type FleetCa } from './adapters/fleet-ca/fleet-ca.ts';
 import { DockerContainerRuntime } from './adapters/docker/docker-container-runtime.ts';
 import type { CommandRunner } from './adapters/kubernetes/command-runner.ts';
 import { kubernetesRuntimeFromConfig } from './adapters/kubernetes/kubernetes-runtime-from-config.ts';
 import { FileSdScrapeTargets } from './adapters/prometheus/file-sd-scrape-targets.ts';
 import { openRegistry } from './adapters/sql/open-registry.ts';
-import { openSecretBackend, type SecretBackend } from './adapters/vault/open-secret-backend.ts';
+import { externalVaultCaPem, openSecretBackend, type SecretBackend } from './adapters/vault/open-secret-backend.ts';
 import type { EgressProxies } from './adapters/egress-proxy/egress-proxies.ts';
 import { composeEgress } from './compose-egress.ts';
 import type { OrchestratorConfig } from './config.ts';
@@ -35,10 +36,20 @@ import { AgentViewsService } from './services/agent-views.ts';
 import { ApprovalNoticeService } from './services/approval-notices.ts';
 import { PortalInviteService } from './services/portal-invites.ts';
 import { ServicesClientGateway } from './portal/gateway/services-client-gateway.ts';
+import { ServicesSettingsGateway } from './portal/gateway/services-settings-gateway.ts';
+import { ClientSettingsService } from './services/settings/client-settings.ts';
 import { startPortal, type PortalHandle } from './portal/start-portal.ts';
 import { RotateCredentialsService } from './services/rotate-credentials.ts';
+import { AgentTlsService } from './services/agent-tls/agent-tls.ts';
+import { TlsArmedRuntime } from './services/agent-tls/tls-armed-runtime.ts';
 import { composeDataLifecycle, registerDataLifecycleGauges, type DataLifecycle } from './compose-data-lifecycle.ts';
 import { composeIncidentResponse } from './compose-incidents.ts';
+import { composeDoctor } from './compose-doctor.ts';
+import { composeTeam, type TeamAccess } from './compose-team.ts';
+import type { OnboardingCheckStore } from './ports/onboarding-probes.ts';
+import type { PortalStore } from './ports/portal-store.ts';
+import type { TeamStore } from './ports/team-store.ts';
+import type { OnboardingDoctor } from './services/doctor/onboarding-doctor.ts';
 import type { IncidentStore } from './ports/incident-store.ts';
 import type { IncidentResponse } from './services/incidents/incident-response.ts';
 import { unavailableIncidentStore } from './services/incidents/unavailable-incident-store.ts';
@@ -52,6 +63,8 @@ export interface Orchestrator {
   health: AgentHealthProbe;
   control: AgentControl;
   secretBackend: SecretBackend;
+  /** The fleet CA (portal, embedded Vault and agent certificates) and the agents' certificates it issues. */
+  tls: { ca: FleetCa; agents: AgentTlsService };
   provision: ProvisionClientService;
   deprovision: DeprovisionClientService;
   reconcile: ReconcileFleetService;
@@ -60,6 +73,8 @@ export interface Orchestrator {
   rotate: RotateCredentialsService;
   secrets: ClientSecretsService;
   agents: AgentProxyService;
+  /** Each client's versioned settings, kept by its agent: show, change, history, rollback, checkpoint. */
+  settings: ClientSettingsService;
   /** Per-incident, client-approved, time-limited access of the team to a client's data. */
   support: SupportAccessService;
   /** The client portal on its own listener, its invitations and one-tap approval notices; null unless started. */
@@ -68,6 +83,10 @@ export interface Orchestrator {
   dataLifecycle: DataLifecycle;
   /** The incident process: its clocks, containment, sealed evidence and the post-incident report. */
   incidents: IncidentResponse;
+  /** The agency's team members and their sessions on the ops API. */
+  team: TeamAccess;
+  /** `fleet doctor`: the onboarding checklist against the live system. */
+  doctor: OnboardingDoctor;
   /** Deletes the data of clients closed longer ago than the retention period; returns their ids. */
   enforceRetention(): Promise<string[]>;
   metrics: MetricsRegistry;
@@ -91,6 +110,12 @@ export interface OrchestratorOverrides {
   portal?: boolean;
   /** Where incidents are kept (the registry's database). */
   incidentStore?: IncidentStore;
+  /** Where team identities and sessions are kept (the registry's database). */
+  teamStore?: TeamStore;
+  /** Where the last onboarding check of each client is kept (the registry's database). */
+  onboardingStore?: OnboardingCheckStore;
+  /** The client portal's store as the doctor reads it (admins' enrolment), when the registry is given from outside. */
+  portalStore?: PortalStore;
 }
 
 /** The started portal with what uses its keys: enrolment invitations and one-tap approval notices. */
@@ -110,7 +135,7 @@ async function openContainerRuntime(
   commandRunner: CommandRunner | undefined,
   egress: EgressProxies | null,
 ): Promise<ContainerRuntime> {
-  if (config.runtime === 'kubernetes') return kubernetesRuntimeFromConfig(config, logger, commandRunner);
+  if (config.runtime === 'kubernetes') return kubernetesRuntimeFromConfig(config, logger, commandRunner, await externalVaultCaPem(config));
   const egressProxy = egress && ((clientId: ClientId, network: Pick<NetworkInfo, 'gateway' | 'subnet'>) => egress.listen(clientId, network));
   return new DockerContainerRuntime({ socketPath: config.dockerSocket, fleetId: await registry.fleetId(), egressProxy });
 }
@@ -127,14 +152,18 @@ export async function createOrchestrator(
   collectDefaultMetrics({ register: metricsRegistry });
   // The egress proxies go with the runtime that names them to its agents: none for a runtime given from outside.
   const egress = overrides.runtime ? null : composeEgress({ config, registry, metrics: metricsRegistry, logger });
-  const runtime = overrides.runtime ?? (await openContainerRuntime(config, registry, logger, overrides.commandRunner, egress));
+  const engine = overrides.runtime ?? (await openContainerRuntime(config, registry, logger, overrides.commandRunner, egress));
   // On Kubernetes Prometheus finds agents through their ServiceMonitor or scrape annotations; the file
   // still records each agent's Service address, so status and reconcile work the same on both runtimes.
   const targets = new FileSdScrapeTargets(config.targetsFile);
-  const health = overrides.health ?? new HttpAgentHealthProbe();
-  const control = overrides.control ?? new HttpAgentControl();
-  const secretBackend = overrides.secretBackend ?? (await openSecretBackend(config, logger));
+  // Certificates are dated by the wall clock their peers check them against, never a shifted test clock.
+  const ca = await openFleetCa(config.portal.dataDir, systemClock.now());
+  const health = overrides.health ?? new HttpAgentHealthProbe({ caPem: ca.certificatePem });
+  const control = overrides.control ?? new HttpAgentControl({ caPem: ca.certificatePem });
+  const secretBackend = overrides.secretBackend ?? (await openSecretBackend(config, logger, ca));
   const secrets = secretBackend.store;
+  const agentTls = new AgentTlsService({ issuer: ca, vault: secretBackend.agentTls, clock: systemClock, logger });
+  const runtime = new TlsArmedRuntime(engine, { tls: agentTls, vaultCaPem: secretBackend.vaultCaPem, agentUser: config.agent.user });
   // The orchestrator's listeners on a client network's gateway: the embedded Vault and the egress proxy.
   const gatewayListeners = async (clientId: ClientId, network: Pick<NetworkInfo, 'gateway' | 'subnet'>): Promise<string> => {
     await egress?.listen(clientId, network);
@@ -171,8 +200,9 @@ export async function createOrchestrator(
   const kill = new KillClientService({ config, registry, runtime, targets, secrets, control, clock, logger });
   const revive = new ReviveClientService({ config, registry, runtime, targets, secrets, control, health, clock, logger, vaultAddressFor, introduce });
   const agents = new AgentProxyService({ registry, runtime, secrets, control, clock, logger });
+  const settings = new ClientSettingsService({ registry, agents, control, clock, logger });
   const support = new SupportAccessService({ registry, clock, linkIncident: (incident, clientId) => incidents.incidents.checkSupportLink(incident, clientId) });
-  const rotate = new RotateCredentialsService({ registry, runtime, secrets, logger, introduce });
+  const rotate = new RotateCredentialsService({ registry, runtime, secrets, logger, introduce, renewTls: (clientId) => agentTls.renew(clientId) });
   const lifecycle = await composeDataLifecycle({
     config, registry, runtime, targets, health, control, secretBackend, clock, logger, kill, support, vaultAddressFor, introduce,
     portalStore: opened?.portalStore,
@@ -185,7 +215,8 @@ export async function createOrchestrator(
     if (opened === null) throw new FleetError('invalid_input', 'the client portal needs the orchestrator’s own registry');
     const views = new AgentViewsService({ agents, control });
     const gateway = new ServicesClientGateway({ registry, agents, views, killer: kill, reviver: revive, support });
-    const handle = await startPortal({ config: config.portal, store: opened.portalStore, gateway, clock, logger });
+    const settingsGateway = new ServicesSettingsGateway({ settings, registry });
+    const handle = await startPortal({ config: config.portal, store: opened.portalStore, gateway, settings: settingsGateway, clock, logger, ca });
     portal = {
       handle,
       invites: new PortalInviteService({ registry, views, issue: (clientId, email) => handle.inviteAdmin(clientId, email) }),
@@ -200,6 +231,13 @@ export async function createOrchestrator(
     store: overrides.incidentStore ?? opened?.incidentStore ?? unavailableIncidentStore,
     googleRevokeUrl: overrides.googleRevokeUrl,
   });
+  const team = await composeTeam({ homeDir: config.homeDir, store: overrides.teamStore ?? opened?.teamStore, registry, clock });
+  const doctor = await composeDoctor({
+    ...{ config, registry, runtime, secretBackend, agents, control, support, clock, metrics: metricsRegistry },
+    portalStore: overrides.portalStore ?? opened?.portalStore,
+    store: overrides.onboardingStore ?? opened?.onboardingStore,
+    internalNetwork: egress !== null,
+  });
 
   return {
     config,
@@ -209,6 +247,7 @@ export async function createOrchestrator(
     health,
     control,
     secretBackend,
+    tls: { ca, agents: agentTls },
     metrics: metricsRegistry,
     provision: new ProvisionClientService({
       config,
@@ -239,9 +278,12 @@ export async function createOrchestrator(
     rotate,
     secrets: new ClientSecretsService({ registry, secrets }),
     agents,
+    settings,
     support,
     dataLifecycle: lifecycle,
     incidents,
+    team,
+    doctor,
     portal,
     async close() {
       await portal?.handle.close();

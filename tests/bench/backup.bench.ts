@@ -112,7 +112,7 @@ try {
   const wrapped = entries.find((entry) => entry.header.name === './keys/data-key.wrapped')?.content.toString('utf8').trim() ?? '';
   const embedded = orchestrator.secretBackend.embedded;
   if (!embedded) throw new Error('the bench needs the embedded Vault store');
-  const admin = createVaultClient({ endpoint: embedded.url, token: embedded.rootToken });
+  const admin = createVaultClient({ endpoint: embedded.url, token: embedded.rootToken, caPem: embedded.caCertificatePem });
   const key = Buffer.from(((await admin.write(`transit/decrypt/fleet-${clientId}`, { ciphertext: wrapped })) as { data: { plaintext: string } }).data.plaintext, 'base64');
   const generateStarted = performance.now();
   const audit = await generatedAuditLog(join(scratch, `audit-${randomBytes(4).toString('hex')}`), key, RECORDS);

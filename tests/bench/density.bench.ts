@@ -24,7 +24,7 @@ const DEADLINE_MS = Number(process.env['DENSITY_BENCH_DEADLINE_SECONDS'] ?? 900)
 const BATCH = 10;
 const MIB = 1024 * 1024;
 
-const probe = new HttpAgentHealthProbe(2000);
+let probe: HttpAgentHealthProbe;
 const clients: ClientId[] = [];
 const controlAddresses = new Map<ClientId, string>();
 let fleet: FleetFixture | undefined;
@@ -106,7 +106,7 @@ async function provisionUpTo(total: number): Promise<{ ms: number; failures: str
 
 async function measure(count: number, provisioning: { ms: number; failures: string[] }) {
   await new Promise((resolve) => setTimeout(resolve, SETTLE_MS)); // idle: boot garbage collected, nothing to do
-  const healthy = await Promise.all([...controlAddresses.values()].map((address) => probe.isHealthy(address)));
+  const healthy = await Promise.all([...controlAddresses].map(([clientId, address]) => probe.isHealthy(clientId, address)));
   const memories: AgentMemory[] = [];
   for (const clientId of controlAddresses.keys()) {
     const info = await docker.getContainer(resourceNames(clientId).container).inspect();
@@ -153,6 +153,7 @@ process.once('SIGINT', () => {
 
 async function main() {
   fleet = await createFleetFixture({ AGENT_HEALTH_TIMEOUT_SECONDS: '120' });
+  probe = new HttpAgentHealthProbe({ caPem: fleet.orchestrator.tls.ca.certificatePem, timeoutMs: 2000 });
   const results = [];
   for (const count of STEPS) {
     const provisioning = await provisionUpTo(count);

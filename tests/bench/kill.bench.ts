@@ -18,7 +18,7 @@ const clientId = parseClientId(`kb${process.pid.toString(36)}`);
 const config = loadConfig({ AGENT_FLEET_HOME: homeDir, EMBEDDED_VAULT_PORT: '0', RECONCILE_INTERVAL_SECONDS: '0' });
 const orchestrator = await createOrchestrator(config, createSilentLogger());
 const vault = orchestrator.secretBackend.embedded!;
-const root = createVaultClient({ endpoint: vault.url, token: vault.rootToken });
+const root = createVaultClient({ endpoint: vault.url, token: vault.rootToken, caPem: vault.caCertificatePem });
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;

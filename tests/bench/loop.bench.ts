@@ -82,7 +82,7 @@ async function run(concurrency: number) {
     logger,
     metrics: new AgentMetrics(new Registry(), { client: id, version: '1.0.0' }),
     vaultAddr: vault.vault.url,
-    secretSource: (input) => new VaultSecretSource({ clientId: id, ...input, logger }),
+    secretSource: (input) => new VaultSecretSource({ clientId: id, ...input, logger, caPem: vault.vault.caCertificatePem }),
     connectors: async (input) => {
       const built = await base(input);
       return 'missing' in built ? built : { ...built, llm: delayed(built.llm, modelTime), provider: timed(built.provider, providerTime) };

@@ -1,18 +1,19 @@
 /**
  * Provisioning latency through the orchestrator, per saga step and end to end (p50, p95), for one client
  * at a time and for 20 at once, side by side in the same run with a bare `docker run -d` of the same image
- * (default bridge, no hardening, config bind-mounted read-only) timed until its /healthz answers, polled
+ * (default bridge, no hardening, config and a TLS identity bind-mounted read-only) timed until its /healthz answers, polled
  * like the orchestrator polls (every 100 ms, same probe). Prints one JSON document.
  * Targets: end to end within 1.5× the bare run; 20 concurrent within 15 s.
  * Env: PROVISION_BENCH_RUNS (default 5), PROVISION_BENCH_CONCURRENT (default 20).
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { ClientId } from '@agent-fleet/kernel/client-id';
+import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
 import { HttpAgentHealthProbe } from '../../orchestrator/src/adapters/http/http-agent-health-probe.ts';
+import { agentBundle, testFleetCa } from '../helpers/agent-tls.ts';
 import { createFleetFixture, docker, removeClientResources, uniqueClientId, type FleetFixture } from '../helpers/fleet-fixture.ts';
 
 const RUNS = Number(process.env['PROVISION_BENCH_RUNS'] ?? 5);
@@ -23,7 +24,8 @@ const RUN_ID = `provision-${process.pid}`;
 const HEALTH_TIMEOUT_MS = 60_000;
 
 const run = promisify(execFile);
-const probe = new HttpAgentHealthProbe();
+const BARE_CLIENT = parseClientId('benchbare');
+let probe: HttpAgentHealthProbe;
 const clients: ClientId[] = [];
 let fleet: FleetFixture | undefined;
 let configDir: string | undefined;
@@ -50,14 +52,14 @@ async function bareDockerRun(configFile: string): Promise<number> {
   const started = performance.now();
   const { stdout } = await run('docker', [
     'run', '-d', '--label', `${BENCH_LABEL}=${RUN_ID}`, '-p', '127.0.0.1::8080',
-    '-v', `${configFile}:/data/config.yaml:ro`, IMAGE,
+    '-v', `${configFile}:/data/config.yaml:ro`, '-v', `${path.dirname(configFile)}/tls:/tls:ro`, '-e', 'AGENT_TLS_DIR=/tls', IMAGE,
   ]);
   const id = stdout.trim();
   for (;;) {
     const info = await docker.getContainer(id).inspect();
     const port = info.NetworkSettings.Ports?.['8080/tcp']?.[0]?.HostPort;
     if (!info.State.Running && info.State.Status !== 'created') throw new Error(`bare container exited with ${info.State.ExitCode}`);
-    if (port && (await probe.isHealthy(`127.0.0.1:${port}`))) return performance.now() - started;
+    if (port && (await probe.isHealthy(BARE_CLIENT, `127.0.0.1:${port}`))) return performance.now() - started;
     if (performance.now() - started > HEALTH_TIMEOUT_MS) throw new Error('bare container never became healthy');
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -108,6 +110,14 @@ async function main() {
   const configFile = path.join(configDir, 'config.yaml');
   // Mode 0644: inside the container only the file's own mode matters, and the agent runs as uid 10001.
   await writeFile(configFile, 'client: benchbare\n', { mode: 0o644 });
+  // The bare agent serves TLS too (its identity from a directory, as on Kubernetes), so the probes compare.
+  const ca = await testFleetCa();
+  const bundle = await agentBundle(BARE_CLIENT, ca);
+  await mkdir(path.join(configDir, 'tls'), { mode: 0o755 });
+  await writeFile(path.join(configDir, 'tls', 'tls.crt'), bundle.certificatePem, { mode: 0o644 });
+  await writeFile(path.join(configDir, 'tls', 'tls.key'), bundle.privateKeyPem, { mode: 0o644 });
+  await writeFile(path.join(configDir, 'tls', 'ca.crt'), bundle.caCertificatePem, { mode: 0o644 });
+  probe = new HttpAgentHealthProbe({ caPem: ca.certificatePem });
 
   // Warm-up (page cache, image layers), not measured.
   await bareDockerRun(configFile);

@@ -18,6 +18,7 @@ import {
 } from '../../orchestrator/src/adapters/embedded-vault/start-embedded-vault.ts';
 import { createVaultClient, type VaultClient } from '../../orchestrator/src/adapters/vault/vault-client.ts';
 import { VaultSecretStore } from '../../orchestrator/src/adapters/vault/vault-secret-store.ts';
+import { caFetch, testFleetCa } from '../helpers/agent-tls.ts';
 import { describeSecretStoreContract } from './secret-store.contract.ts';
 
 describeSecretStoreContract('embedded Vault-API store', async () => {
@@ -28,10 +29,12 @@ describeSecretStoreContract('embedded Vault-API store', async () => {
     listen: [{ host: '127.0.0.1', port: 0 }],
     logger: createSilentLogger(),
     clock: { now: () => new Date(nowMs) },
+    certificates: await testFleetCa(),
   });
-  const adminClient = createVaultClient({ endpoint: vault.url, token: vault.rootToken });
+  const adminClient = createVaultClient({ endpoint: vault.url, token: vault.rootToken, caPem: vault.caCertificatePem });
   return {
     vaultAddr: vault.url,
+    caPem: vault.caCertificatePem,
     adminClient,
     store: new VaultSecretStore({ client: adminClient, logger: createSilentLogger() }),
     elapse: async (seconds) => {
@@ -55,15 +58,17 @@ void describe('embedded Vault-API store: storage and HTTP edges', () => {
       dataDir,
       listen: [{ host: '127.0.0.1', port: 0 }],
       logger: createSilentLogger(),
+      certificates: await testFleetCa(),
     });
-    admin = createVaultClient({ endpoint: vault.url, token: vault.rootToken });
+    admin = createVaultClient({ endpoint: vault.url, token: vault.rootToken, caPem: vault.caCertificatePem });
   });
   after(async () => {
     await vault?.close();
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  const raw = (path: string, init: RequestInit = {}) => fetch(`${vault.url}/v1/${path}`, init);
+  const raw = (path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}) =>
+    caFetch(`${vault.url}/v1/${path}`, vault.caCertificatePem, init);
 
   void test('the master key file is 0600 and the store file holds none of the secret values or tokens', async () => {
     const store = new VaultSecretStore({ client: admin, logger: createSilentLogger() });
@@ -73,7 +78,7 @@ void describe('embedded Vault-API store: storage and HTTP edges', () => {
     await store.writeSecret(id, 'api-key', secretValue);
     const intro = await store.issueAgentIntroduction(id);
     const agentToken = (
-      (await createVaultClient({ endpoint: vault.url }).write(
+      (await createVaultClient({ endpoint: vault.url, caPem: vault.caCertificatePem }).write(
         'sys/wrapping/unwrap',
         {},
         { headers: { 'X-Vault-Token': intro.wrappingToken } },
@@ -105,8 +110,9 @@ void describe('embedded Vault-API store: storage and HTTP edges', () => {
       dataDir,
       listen: [{ host: '127.0.0.1', port: 0 }],
       logger: createSilentLogger(),
+      certificates: await testFleetCa(),
     });
-    admin = createVaultClient({ endpoint: vault.url, token: vault.rootToken });
+    admin = createVaultClient({ endpoint: vault.url, token: vault.rootToken, caPem: vault.caCertificatePem });
     assert.equal(vault.rootToken, admin.token);
     assert.equal(
       ((await admin.read('restart-kv/data/x')) as { data: { data: { value: string } } }).data.data.value,
@@ -124,6 +130,7 @@ void describe('embedded Vault-API store: storage and HTTP edges', () => {
           dataDir: copyDir,
           listen: [{ host: '127.0.0.1', port: 0 }],
           logger: createSilentLogger(),
+          certificates: await testFleetCa(),
         }),
         (error: unknown) => isFleetError(error) && error.code === 'integrity',
       );
@@ -140,7 +147,7 @@ void describe('embedded Vault-API store: storage and HTTP edges', () => {
   });
 
   void test('requests without a token or with an unknown token get 403 permission denied', async () => {
-    for (const headers of [{}, { 'X-Vault-Token': 'hvs.not-a-real-token-at-all-xxxxxxxx' }]) {
+    for (const headers of [{}, { 'X-Vault-Token': 'hvs.not-a-real-token-at-all-xxxxxxxx' }] as Record<string, string>[]) {
       const response = await raw('sys/policies/acl', { method: 'GET', headers });
       assert.equal(response.status, 403);
       assert.deepEqual(await response.json(), { errors: ['permission denied'] });
@@ -177,7 +184,7 @@ void describe('embedded Vault-API store: storage and HTTP edges', () => {
     const id = parseClientId('log-check');
     await store.ensureClient(id);
     const intro = await store.issueAgentIntroduction(id);
-    const agent = createVaultClient({ endpoint: vault.url });
+    const agent = createVaultClient({ endpoint: vault.url, caPem: vault.caCertificatePem });
     agent.token = (
       (await agent.write(
         'sys/wrapping/unwrap',

@@ -18,6 +18,8 @@ import {
 /** One secret store under test, reachable over the Vault HTTP API. */
 export interface SecretStoreTarget {
   vaultAddr: string;
+  /** PEM of the CA the store's TLS certificate chains to (the fleet CA for the embedded store). */
+  caPem?: string;
   /** The node-vault client the store uses; it holds the orchestrator's own token. */
   adminClient: VaultClient;
   store: SecretStore;
@@ -38,8 +40,8 @@ async function expectStatus(promise: Promise<unknown>, status: number, what: str
 }
 
 /** Redeems an introduction the way the agent does, returning the agent's token (tests only). */
-async function redeem(vaultAddr: string, intro: AgentIntroduction): Promise<string> {
-  const client = createVaultClient({ endpoint: vaultAddr });
+async function redeem(target: Pick<SecretStoreTarget, 'vaultAddr' | 'caPem'>, intro: AgentIntroduction): Promise<string> {
+  const client = createVaultClient({ endpoint: target.vaultAddr, caPem: target.caPem });
   const response = (await client.write(
     'sys/wrapping/unwrap',
     {},
@@ -75,7 +77,7 @@ export function describeSecretStoreContract(
     }
 
     const agentClient = (token: string): VaultClient =>
-      createVaultClient({ endpoint: target.vaultAddr, token });
+      createVaultClient({ endpoint: target.vaultAddr, token, caPem: target.caPem });
 
     void test("client A's token gets 403 on every path of client B, on policy writes, token creation and sys/mounts", async (t) => {
       const a = await newClient(t);
@@ -83,7 +85,7 @@ export function describeSecretStoreContract(
       await target.store.writeSecret(a, 'api-key', 'value-of-a');
       await target.store.writeSecret(b, 'api-key', 'value-of-b');
       const introB = await target.store.issueAgentIntroduction(b);
-      const tokenA = await redeem(target.vaultAddr, await target.store.issueAgentIntroduction(a));
+      const tokenA = await redeem(target, await target.store.issueAgentIntroduction(a));
       const asA = agentClient(tokenA);
 
       // Control: the same token can read its own client's secret, so the 403s below are about B.
@@ -94,7 +96,7 @@ export function describeSecretStoreContract(
       );
 
       const ciphertextB = (
-        (await agentClient(await redeem(target.vaultAddr, introB)).write(`transit/encrypt/fleet-${b}`, {
+        (await agentClient(await redeem(target, introB)).write(`transit/encrypt/fleet-${b}`, {
           plaintext: Buffer.from('x').toString('base64'),
         })) as {
           data: { ciphertext: string };
@@ -163,32 +165,32 @@ export function describeSecretStoreContract(
       const intro = await target.store.issueAgentIntroduction(id);
       assert.equal(intro.creationPath, `auth/token/create/fleet-${id}`);
       assert.ok(intro.ttlSeconds > 0 && intro.ttlSeconds <= 60);
-      const lookup = (await createVaultClient({ endpoint: target.vaultAddr }).write('sys/wrapping/lookup', {
+      const lookup = (await createVaultClient({ endpoint: target.vaultAddr, caPem: target.caPem }).write('sys/wrapping/lookup', {
         token: intro.wrappingToken,
       })) as {
         data: { creation_path: string };
       };
       assert.equal(lookup.data.creation_path, intro.creationPath);
-      const token = await redeem(target.vaultAddr, intro);
+      const token = await redeem(target, intro);
       const self = (await agentClient(token).read('auth/token/lookup-self')) as {
         data: { accessor: string; policies: string[]; period?: number };
       };
       assert.equal(self.data.accessor, intro.tokenAccessor);
       assert.deepEqual(self.data.policies, [`fleet-${id}`]);
       assert.ok((self.data.period ?? 0) > 0, 'the agent token is periodic');
-      await expectStatus(redeem(target.vaultAddr, intro), 400, 'second unwrap');
+      await expectStatus(redeem(target, intro), 400, 'second unwrap');
     });
 
     void test('a wrapping token fails after its TTL', async (t) => {
       const id = await newClient(t);
       const intro = await target.store.issueAgentIntroduction(id);
       await target.elapse(intro.ttlSeconds + 1);
-      await expectStatus(redeem(target.vaultAddr, intro), 400, 'unwrap after TTL');
+      await expectStatus(redeem(target, intro), 400, 'unwrap after TTL');
     });
 
     void test('revoking by accessor makes the agent token 403 immediately', async (t) => {
       const id = await newClient(t);
-      const token = await redeem(target.vaultAddr, await target.store.issueAgentIntroduction(id));
+      const token = await redeem(target, await target.store.issueAgentIntroduction(id));
       await agentClient(token).read('auth/token/lookup-self');
       assert.deepEqual(await target.store.revokeAgentTokens(id), { revoked: 1 });
       await expectStatus(
@@ -207,7 +209,7 @@ export function describeSecretStoreContract(
     void test('lockClient makes an existing token 403; unlockClient and a new introduction work again', async (t) => {
       const id = await newClient(t);
       await target.store.writeSecret(id, 'api-key', 'locked-value');
-      const token = await redeem(target.vaultAddr, await target.store.issueAgentIntroduction(id));
+      const token = await redeem(target, await target.store.issueAgentIntroduction(id));
       await agentClient(token).read(`fleet/data/${id}/api-key`);
       await target.store.lockClient(id);
       await expectStatus(agentClient(token).read(`fleet/data/${id}/api-key`), 403, 'read while locked');
@@ -225,7 +227,7 @@ export function describeSecretStoreContract(
         403,
         'revoked token after unlock',
       );
-      const fresh = await redeem(target.vaultAddr, await target.store.issueAgentIntroduction(id));
+      const fresh = await redeem(target, await target.store.issueAgentIntroduction(id));
       const secret = (await agentClient(fresh).read(`fleet/data/${id}/api-key`)) as {
         data: { data: { value: string } };
       };
@@ -235,7 +237,7 @@ export function describeSecretStoreContract(
     void test('rotateDataKey keeps old ciphertexts decryptable and new encryptions use the new version', async (t) => {
       const id = await newClient(t);
       const agent = agentClient(
-        await redeem(target.vaultAddr, await target.store.issueAgentIntroduction(id)),
+        await redeem(target, await target.store.issueAgentIntroduction(id)),
       );
       const plaintext = Buffer.from('client data').toString('base64');
       const before = (await agent.write(`transit/encrypt/fleet-${id}`, { plaintext })) as {
@@ -306,6 +308,7 @@ export function describeSecretStoreContract(
         const source = new VaultSecretSource({
           clientId: id,
           vaultAddr: target.vaultAddr,
+          caPem: target.caPem,
           wrappingToken: intro.wrappingToken,
           wrappedKeyFile: keyFile,
           logger: createSilentLogger(),
@@ -342,6 +345,7 @@ export function describeSecretStoreContract(
       const source = new VaultSecretSource({
         clientId: a,
         vaultAddr: target.vaultAddr,
+        caPem: target.caPem,
         wrappingToken: introB.wrappingToken,
         wrappedKeyFile: join(workDir, `${a}.wrapped`),
         logger: createSilentLogger(),
@@ -350,7 +354,7 @@ export function describeSecretStoreContract(
         source.start(),
         (error: unknown) => isFleetError(error) && error.code === 'integrity',
       );
-      assert.ok((await redeem(target.vaultAddr, introB)).length > 0, 'the wrap is still unused');
+      assert.ok((await redeem(target, introB)).length > 0, 'the wrap is still unused');
     });
 
     void test('the agent secret source signals revocation when the store answers 403', async (t) => {
@@ -359,6 +363,7 @@ export function describeSecretStoreContract(
       const source = new VaultSecretSource({
         clientId: id,
         vaultAddr: target.vaultAddr,
+        caPem: target.caPem,
         wrappingToken: intro.wrappingToken,
         wrappedKeyFile: join(workDir, `${id}.wrapped`),
         logger: createSilentLogger(),

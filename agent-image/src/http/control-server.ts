@@ -19,6 +19,7 @@ import { mountApprovalDetailRoute } from './approval-detail-route.ts';
 import { mountAuditRecordsRoute } from './audit-records-route.ts';
 import { mountMailNotifications } from './mail-notification-route.ts';
 import { mountReviewRoute } from './review-route.ts';
+import { mountSettingsRoutes } from './settings-routes.ts';
 import { mountSummaryRoute } from './summary-route.ts';
 
 const who = z.string().trim().min(1).max(200);
@@ -83,6 +84,7 @@ export function createControlApp(api: ControlApi, logger: Logger): express.Expre
   const app = express();
   app.disable('x-powered-by');
   mountMailNotifications(app, api);
+  mountSettingsRoutes(app, authenticatedBy(api), api);
   app.use(express.json({ limit: '256kb' }));
   mountOpenRoutes(app, api);
   const authenticated = authenticatedBy(api);

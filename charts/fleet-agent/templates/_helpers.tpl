@@ -19,6 +19,11 @@ the same, fleet-<clientId>; object names derive from clientId either way). */}}
 {{- default (printf "fleet-%s-data" .Values.clientId) .Values.persistence.claimName -}}
 {{- end -}}
 
+{{/* The agent's TLS bundle in Vault KV v2 (written by the orchestrator; see kernel agent-identity). */}}
+{{- define "fleet-agent.tlsSecretPath" -}}
+{{- printf "%s/data/%s/tls/agent" .Values.vault.kvMount .Values.clientId -}}
+{{- end -}}
+
 {{- define "fleet-agent.serviceAccountName" -}}
 {{- printf "fleet-%s-agent" .Values.clientId -}}
 {{- end -}}

@@ -8,18 +8,28 @@ export interface VaultClientOptions {
   /** Empty for a client that authenticates per request (the agent before unwrapping). */
   token?: string;
   timeoutMs?: number;
+  /**
+   * PEM of the CA(s) Vault's TLS certificate must chain to: the fleet CA for the embedded store, a real
+   * Vault's own CA (VAULT_CACERT). Undefined trusts Node's root store. Verification is never switched off.
+   */
+  caPem?: string;
 }
 
 /**
- * A node-vault client that never falls back to VAULT_ADDR/VAULT_TOKEN from the environment, never
- * logs request bodies through `debug`, and lists with `GET ?list=true` (Node's HTTP parser has no LIST).
+ * A node-vault client that never falls back to VAULT_ADDR/VAULT_TOKEN from the environment (nor skips TLS
+ * verification for VAULT_SKIP_VERIFY), never logs request bodies through `debug`, verifies Vault against
+ * `caPem` when given, and lists with `GET ?list=true` (Node's HTTP parser has no LIST).
  */
 export function createVaultClient(options: VaultClientOptions): VaultClient {
   const client = nodeVault({
     endpoint: options.endpoint,
     noCustomHTTPVerbs: true,
     debug: () => undefined,
-    requestOptions: { timeout: options.timeoutMs ?? 10_000 },
+    requestOptions: {
+      timeout: options.timeoutMs ?? 10_000,
+      strictSSL: true,
+      ...(options.caPem === undefined ? {} : { ca: options.caPem }),
+    },
   });
   client.token = options.token ?? '';
   return client;

@@ -1,9 +1,10 @@
-import os from 'node:os';
 import { FleetError, type FleetErrorCode } from '@agent-fleet/kernel/fleet-error';
 import { loadConfig, type OrchestratorConfig } from '../config.ts';
 import { EXIT_CODES } from './exit-codes.ts';
 import { FleetApiClient } from './fleet-api-client.ts';
 import { OrchestratorClient, type AgentRuntimeKind } from './orchestrator-client.ts';
+import { readCliSession, removeCliSession, writeCliSession, type CliSession } from './session-file.ts';
+import { TeamApiClient } from './team-api-client.ts';
 
 /** What the CLI touches of its process, passed in once by main.ts. */
 export interface CliIo {
@@ -12,32 +13,35 @@ export interface CliIo {
   stderr: NodeJS.WritableStream;
 }
 
-/** The operator identity sent as `actor` to the ops log: user@host, reduced to what the API accepts. */
-export function operatorIdentity(): string {
-  return `${os.userInfo().username}@${os.hostname()}`.replace(/[^\w.@:+-]/g, '_').slice(0, 100);
-}
+/** The actor the typed API client names before anyone signed in (the API takes the member from the session). */
+const NOT_SIGNED_IN = 'not-signed-in';
 
 /**
- * What every command uses: the API (the service started on first use), output in the mode `--json`
- * chose, and the exit status of a command whose result is itself a failure. The orchestrator's config is
- * read when a command first needs it, never at import.
+ * What every command uses: the API (the service started on first use) as the member signed in here
+ * (`fleet login` keeps the session owner-only under the fleet home), output in the mode `--json` chose,
+ * and the exit status of a command whose result is itself a failure. The orchestrator's config is read
+ * when a command first needs it, never at import.
  */
 export class CliContext {
   readonly io: CliIo;
-  readonly actor: string;
+  /** A fixed actor label (tests); else the signed-in member. The ops API never trusts it either way. */
+  readonly #actor: string | undefined;
+  #setupWarned = false;
   #json = false;
+  #code: string | undefined;
   #exitCode = 0;
   #config: Readonly<OrchestratorConfig> | undefined;
-  #transport: OrchestratorClient | undefined;
+  #transport: Promise<{ client: OrchestratorClient; session: CliSession | null }> | undefined;
 
-  constructor(io: CliIo, actor: string = operatorIdentity()) {
+  constructor(io: CliIo, actor?: string) {
     this.io = io;
-    this.actor = actor;
+    this.#actor = actor;
   }
 
   /** Set from the global options before a command runs. */
-  useOptions(options: { json?: boolean }): void {
+  useOptions(options: { json?: boolean; code?: string }): void {
     this.#json = options.json === true;
+    this.#code = options.code;
   }
 
   get json(): boolean {
@@ -48,19 +52,50 @@ export class CliContext {
     return this.#exitCode;
   }
 
+  /** The `--code` given on the command line, once: `fleet login` signs in with it instead of refreshing. */
+  takeCode(): string | undefined {
+    const code = this.#code;
+    this.#code = undefined;
+    return code;
+  }
+
   config(): Readonly<OrchestratorConfig> {
     this.#config ??= loadConfig(this.io.env);
     return this.#config;
   }
 
-  /** The API of the running service; starts it (on `runtime` when given) when it is not running. */
+  /**
+   * The API of the running service as the signed-in member; starts the service (on `runtime` when given)
+   * when it is not running. A `--code` on the command is entered first: client data opens for 15 minutes.
+   */
   async api(options: { runtime?: AgentRuntimeKind } = {}): Promise<FleetApiClient> {
-    await this.transport().ensureRunning(options.runtime === undefined ? {} : { runtime: options.runtime });
-    return new FleetApiClient(this.transport(), this.actor);
+    const { client, session } = await this.connected(options);
+    if (session === null) await this.warnWhileTeamIsEmpty(client);
+    return new FleetApiClient(client, this.#actor ?? session?.member ?? NOT_SIGNED_IN);
+  }
+
+  /** The team, session and doctor routes, as the signed-in member (if any). */
+  async teamApi(): Promise<TeamApiClient> {
+    return new TeamApiClient((await this.connected({})).client);
+  }
+
+  /** The member signed in here, or null. */
+  async session(): Promise<CliSession | null> {
+    return readCliSession(this.config().homeDir);
+  }
+
+  async saveSession(session: CliSession): Promise<void> {
+    await writeCliSession(this.config().homeDir, session);
+    this.#transport = undefined;
+  }
+
+  async forgetSession(): Promise<void> {
+    await removeCliSession(this.config().homeDir);
+    this.#transport = undefined;
   }
 
   serviceRunning(): Promise<boolean> {
-    return this.transport().isRunning();
+    return this.bareClient().isRunning();
   }
 
   /**
@@ -94,13 +129,38 @@ export class CliContext {
     this.#exitCode = EXIT_CODES[code];
   }
 
-  private transport(): OrchestratorClient {
+  private async connected(options: {
+    runtime?: AgentRuntimeKind;
+  }): Promise<{ client: OrchestratorClient; session: CliSession | null }> {
+    this.#transport ??= this.session().then((session) => ({
+      client: this.bareClient(session?.token),
+      session,
+    }));
+    const connection = await this.#transport;
+    await connection.client.ensureRunning(options.runtime === undefined ? {} : { runtime: options.runtime });
+    const code = this.takeCode();
+    if (code !== undefined) await new TeamApiClient(connection.client).refreshSecondFactor(code);
+    return connection;
+  }
+
+  /** A fresh install: changes go through as setup@socket until the first member is added; say so once. */
+  private async warnWhileTeamIsEmpty(client: OrchestratorClient): Promise<void> {
+    if (this.#setupWarned) return;
+    this.#setupWarned = true;
+    const members = await new TeamApiClient(client).listMembers().catch(() => null);
+    if (members?.length === 0)
+      this.warn(
+        'no team member yet: changes are logged as setup@socket. Add yourself (fleet team add <name> --email <address>); from then on every change needs fleet login',
+      );
+  }
+
+  private bareClient(sessionToken?: string): OrchestratorClient {
     const config = this.config();
-    this.#transport ??= new OrchestratorClient({
+    return new OrchestratorClient({
       socketPath: config.api.socketPath,
       homeDir: config.homeDir,
       serviceEnv: this.io.env,
+      sessionToken,
     });
-    return this.#transport;
   }
 }

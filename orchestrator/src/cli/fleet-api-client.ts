@@ -20,6 +20,7 @@ import type { RestoreResult } from '../services/backup/restore-client.ts';
 import type { EraseOutcome } from '../services/erasure/erase-client.ts';
 import type { ErasureRequest } from '../services/erasure/erasure-records.ts';
 import { IncidentApiClient } from './incident-api-client.ts';
+import { SettingsApiClient } from './settings-api-client.ts';
 import type { AgentRuntimeKind, OrchestratorClient } from './orchestrator-client.ts';
 
 export type ClientSummary = ClientDescription['client'];
@@ -75,6 +76,11 @@ export class FleetApiClient {
   /** The incident process (`/v1/incidents`). */
   get incidents(): IncidentApiClient {
     return new IncidentApiClient(this.#transport, this.#actor);
+  }
+
+  /** Each client's versioned settings (`/v1/clients/:id/settings`). */
+  get settings(): SettingsApiClient {
+    return new SettingsApiClient(this.#transport, this.#actor);
   }
 
   async listClients(): Promise<ClientSummary[]> {

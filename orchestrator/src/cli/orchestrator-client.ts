@@ -11,12 +11,14 @@ export interface ClientOptions {
   homeDir: string;
   /** Environment of a service this client starts. Default: this process's (what `spawn` inherits). */
   serviceEnv?: NodeJS.ProcessEnv;
+  /** A team member's session token (`fleet login`), sent as the bearer of every request. */
+  sessionToken?: string | undefined;
 }
 
 /** Where agents run: the runtime a service started by the CLI is told to use. */
 export type AgentRuntimeKind = 'docker' | 'kubernetes';
 
-type Method = 'GET' | 'POST' | 'PUT';
+type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 function parseJson(text: string): unknown {
   try {
@@ -39,12 +41,20 @@ export function errorFromAnswer(status: number, text: string): FleetError {
   });
 }
 
-/** Talks to the orchestrator service over its owner-only unix socket. */
+/** Talks to the orchestrator service over its owner-only unix socket, as the signed-in member when there is one. */
 export class OrchestratorClient {
   private readonly options: ClientOptions;
 
   constructor(options: ClientOptions) {
     this.options = options;
+  }
+
+  /** The request headers: JSON, and the member's session as bearer. */
+  private headers(json: boolean): Record<string, string> {
+    return {
+      ...(json ? { 'content-type': 'application/json' } : {}),
+      ...(this.options.sessionToken === undefined ? {} : { authorization: `Bearer ${this.options.sessionToken}` }),
+    };
   }
 
   async request<T>(method: Method, urlPath: string, body?: unknown): Promise<T> {
@@ -61,7 +71,7 @@ export class OrchestratorClient {
           socketPath: this.options.socketPath,
           path: urlPath,
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: this.headers(true),
         },
         (response) => {
           const status = response.statusCode ?? 500;
@@ -90,7 +100,7 @@ export class OrchestratorClient {
   download(urlPath: string, sink: NodeJS.WritableStream): Promise<void> {
     return new Promise((resolve, reject) => {
       const request = http.request(
-        { socketPath: this.options.socketPath, path: urlPath, method: 'GET' },
+        { socketPath: this.options.socketPath, path: urlPath, method: 'GET', headers: this.headers(false) },
         (response) => {
           const status = response.statusCode ?? 500;
           if (status >= 400) {
@@ -155,7 +165,7 @@ export class OrchestratorClient {
           socketPath: this.options.socketPath,
           path: urlPath,
           method,
-          headers: { 'content-type': 'application/json' },
+          headers: this.headers(true),
         },
         (response) => {
           let text = '';

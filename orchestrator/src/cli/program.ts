@@ -4,18 +4,22 @@ import { CliContext, type CliIo } from './cli-context.ts';
 import { registerApprovalCommands } from './commands/approvals.ts';
 import { registerAuditCommands } from './commands/audit.ts';
 import { registerBackupCommands } from './commands/backup.ts';
+import { registerConfigCommands } from './commands/config.ts';
 import { registerConnectCommand } from './commands/connect.ts';
+import { registerDoctorCommands } from './commands/doctor.ts';
 import { registerEraseCommands } from './commands/erase.ts';
 import { registerExportCommands } from './commands/export.ts';
 import { registerIncidentCommands } from './commands/incident.ts';
 import { registerKillSwitchCommands } from './commands/kill-switch.ts';
 import { registerLifecycleCommands } from './commands/lifecycle.ts';
+import { registerLoginCommands } from './commands/login.ts';
 import { registerOpsLogCommands } from './commands/ops-log.ts';
 import { registerPortalCommands } from './commands/portal.ts';
 import { registerReviewCommands } from './commands/review.ts';
 import { registerSecretsCommands } from './commands/secrets.ts';
 import { registerServiceCommands } from './commands/service.ts';
 import { registerSupportCommands } from './commands/support.ts';
+import { registerTeamCommands } from './commands/team.ts';
 import { EXIT_CODES } from './exit-codes.ts';
 
 /** The `fleet` program with every command group; nothing runs (and no config is read) until it parses. */
@@ -24,11 +28,12 @@ export function buildProgram(context: CliContext): Command {
     .description('agent-fleet: one isolated AI employee per client')
     .option('--json', 'print machine-readable JSON')
     .option('--verbose', 'on error, print the cause chain')
+    .option('--code <code>', 'a code from your authenticator app, entered before the command: client data opens for 15 minutes')
     .showHelpAfterError()
     // Usage errors and --help come back as a CommanderError instead of ending the process, so an in-process
     // caller (tests, the service's own use) keeps running; subcommands inherit this when created below.
     .exitOverride();
-  program.hook('preAction', () => context.useOptions(program.opts<{ json?: boolean }>()));
+  program.hook('preAction', () => context.useOptions(program.opts<{ json?: boolean; code?: string }>()));
   registerLifecycleCommands(program, context);
   registerKillSwitchCommands(program, context);
   registerSecretsCommands(program, context);
@@ -39,11 +44,15 @@ export function buildProgram(context: CliContext): Command {
   registerSupportCommands(program, context);
   registerIncidentCommands(program, context);
   registerPortalCommands(program, context);
+  registerConfigCommands(program, context);
   registerExportCommands(program, context);
   registerBackupCommands(program, context);
   registerEraseCommands(program, context);
   registerOpsLogCommands(program, context);
   registerServiceCommands(program, context);
+  registerTeamCommands(program, context);
+  registerLoginCommands(program, context);
+  registerDoctorCommands(program, context);
   return program;
 }
 

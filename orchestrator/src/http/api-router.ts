@@ -9,6 +9,7 @@ import { createPortalRouter } from './portal-router.ts';
 import { listReviewQueue } from '../services/review-queue.ts';
 import { createDataLifecycleRouter } from './data-lifecycle-router.ts';
 import { createIncidentRouter } from './incident-router.ts';
+import { createSettingsRouter } from './settings-router.ts';
 import { parseBody } from './parse-body.ts';
 import {
   actorOnlySchema,
@@ -35,7 +36,8 @@ export function createApiRouter(orchestrator: Orchestrator): Router {
   });
 
   router.get('/clients/:id', async (request, response) => {
-    response.json(await describeClient(orchestrator, request.params.id));
+    const description = await describeClient(orchestrator, request.params.id);
+    response.json({ ...description, onboarding: await orchestrator.doctor.summaryOf(description.client.id) });
   });
 
   // Progress is streamed as JSON lines, one event per step, then one line with the result or the error.
@@ -164,6 +166,7 @@ export function createApiRouter(orchestrator: Orchestrator): Router {
   });
 
   router.use(createPortalRouter(orchestrator));
+  router.use(createSettingsRouter(orchestrator));
 
   router.get('/ops-log', async (request, response) => {
     const client = typeof request.query.client === 'string' ? request.query.client : undefined;

@@ -4,9 +4,12 @@ import { rateLimit } from 'express-rate-limit';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import type { Orchestrator } from '../orchestrator.ts';
-import { requireAdminToken } from './admin-auth.ts';
+import { authenticateOps, type OpsTransport } from './admin-auth.ts';
 import { createApiRouter } from './api-router.ts';
+import { createDoctorRouter } from './doctor-router.ts';
 import { errorMiddleware } from './error-middleware.ts';
+import { logOpsRefusals } from './ops-refusals.ts';
+import { createTeamRouter } from './team-router.ts';
 
 function notFound(_request: express.Request, response: express.Response): void {
   response.status(404).json({ code: 'not_found', message: 'no such endpoint' });
@@ -21,26 +24,70 @@ function baseApp(): express.Express {
   return app;
 }
 
-/** The TCP app: health and metrics open (for Prometheus on loopback), the API behind the admin token. */
-export function createTcpApp(orchestrator: Orchestrator, metrics: MetricsRegistry, adminTokenSha256: string | undefined, logger: Logger) {
+/**
+ * The ops API below `/v1`, on either listener: the body parsed, the caller authenticated (a member's
+ * session; see admin-auth.ts), then the team, doctor and fleet routes.
+ */
+function opsApi(
+  orchestrator: Orchestrator,
+  transport: OpsTransport,
+  adminTokenSha256?: string,
+): express.RequestHandler[] {
+  const hasActiveGrant = async (clientId: string, member: string) =>
+    (await orchestrator.support.list(clientId).catch(() => [])).some(
+      (grant) => grant.status === 'active' && grant.member === member,
+    );
+  return [
+    express.json({ limit: '2mb' }),
+    authenticateOps({
+      transport,
+      sessions: orchestrator.team.sessions,
+      hasActiveGrant,
+      teamIsEmpty: async () => (await orchestrator.team.members.count()) === 0,
+      adminTokenSha256,
+    }),
+    createTeamRouter(orchestrator.team),
+    createDoctorRouter(orchestrator.doctor),
+    createApiRouter(orchestrator),
+  ];
+}
+
+/**
+ * The TCP app: health and metrics open (for Prometheus on loopback), the API behind members' sessions
+ * (ORCHESTRATOR_ADMIN_TOKEN_SHA256, when set, is a read-only token for reads without client content).
+ */
+export function createTcpApp(
+  orchestrator: Orchestrator,
+  metrics: MetricsRegistry,
+  adminTokenSha256: string | undefined,
+  logger: Logger,
+) {
   const app = baseApp();
   app.use(helmet());
   app.get('/metrics', async (_request, response) => {
     response.set('Content-Type', metrics.contentType);
     response.send(await metrics.metrics());
   });
-  app.use('/v1', rateLimit({ windowMs: 60_000, limit: 300, standardHeaders: 'draft-8', legacyHeaders: false }));
-  app.use('/v1', requireAdminToken(adminTokenSha256), createApiRouter(orchestrator));
+  app.use(
+    '/v1',
+    rateLimit({ windowMs: 60_000, limit: 300, standardHeaders: 'draft-8', legacyHeaders: false }),
+  );
+  app.use('/v1', ...opsApi(orchestrator, 'tcp', adminTokenSha256));
   app.use(notFound);
+  app.use(logOpsRefusals(orchestrator.registry, logger));
   app.use(errorMiddleware(logger));
   return app;
 }
 
-/** The local socket app: file permissions (0600, owner only) authenticate the caller, as with Docker's. */
+/**
+ * The local socket app: its file permissions (0600, owner only) let the machine's operator read and add the
+ * first team member; every change is made by a signed-in member, as on TCP.
+ */
 export function createSocketApp(orchestrator: Orchestrator, logger: Logger) {
   const app = baseApp();
-  app.use('/v1', createApiRouter(orchestrator));
+  app.use('/v1', ...opsApi(orchestrator, 'socket'));
   app.use(notFound);
+  app.use(logOpsRefusals(orchestrator.registry, logger));
   app.use(errorMiddleware(logger));
   return app;
 }

@@ -8,10 +8,13 @@ import type { Passkeys } from './identity/passkeys.ts';
 import type { SessionManager } from './identity/sessions.ts';
 import type { TotpFactor } from './identity/totp.ts';
 import type { ApprovalLinks } from './approval-links.ts';
+import type { SettingsGateway } from './settings-gateway.ts';
 
 /** Everything the portal's routes use, built once by startPortal. */
 export interface PortalContext {
   gateway: ClientGateway;
+  /** The client's settings and dashboards (settings-gateway.ts). */
+  settings: SettingsGateway;
   store: PortalStore;
   sessions: SessionManager;
   passkeys: Passkeys;

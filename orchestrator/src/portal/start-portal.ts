@@ -3,11 +3,14 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Logger } from '@agent-fleet/kernel/logger';
+import { loadOrCreateFleetCa, type FleetCa } from '../adapters/fleet-ca/fleet-ca.ts';
 import type { PortalConfig } from '../config.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { PortalStore } from '../ports/portal-store.ts';
 import { ApprovalLinks } from './approval-links.ts';
 import type { ClientGateway } from './client-gateway.ts';
+import type { SettingsGateway } from './settings-gateway.ts';
+import { unavailableSettings } from './settings/unavailable-settings.ts';
 import { loadPortalKeys } from './crypto/portal-keys.ts';
 import { createPortalApp } from './http/portal-app.ts';
 import { Enrolment } from './identity/enrolment.ts';
@@ -15,14 +18,17 @@ import { Passkeys } from './identity/passkeys.ts';
 import { SessionManager } from './identity/sessions.ts';
 import { TotpFactor } from './identity/totp.ts';
 import type { PortalContext } from './portal-context.ts';
-import { loadOrCreateFleetCa } from './tls/fleet-ca.ts';
 
 export interface PortalDependencies {
   config: PortalConfig;
   store: PortalStore;
   gateway: ClientGateway;
+  /** The clients' settings and dashboards; without it the settings pages answer "cannot be reached". */
+  settings?: SettingsGateway;
   clock: Clock;
   logger: Logger;
+  /** The fleet CA (the orchestrator's); when absent the portal opens it from its data directory itself. */
+  ca?: FleetCa;
 }
 
 export interface PortalHandle {
@@ -67,6 +73,7 @@ export async function startPortal(deps: PortalDependencies): Promise<PortalHandl
   });
   const context: PortalContext = {
     gateway,
+    settings: deps.settings ?? unavailableSettings,
     store,
     sessions,
     passkeys: new Passkeys({
@@ -100,7 +107,7 @@ export async function startPortal(deps: PortalDependencies): Promise<PortalHandl
   let caCertificatePem: string | null = null;
   let renewTimer: NodeJS.Timeout | undefined;
   if (config.tls === 'self') {
-    const ca = await loadOrCreateFleetCa(path.join(config.dataDir, 'fleet-ca'), keys.caKey, clock.now());
+    const ca = deps.ca ?? (await loadOrCreateFleetCa(path.join(config.dataDir, 'fleet-ca'), keys.caKey, clock.now()));
     caCertificatePem = ca.certificatePem;
     let certificate = await ca.issueServerCertificate(config.tlsNames, clock.now());
     const tlsServer = https.createServer(

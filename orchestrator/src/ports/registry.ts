@@ -53,6 +53,8 @@ export interface Registry {
   /** Records progress of the owning operation (and refreshes its heartbeat). */
   recordProgress(id: ClientId, operationId: string, step: string, now: Date): Promise<void>;
   setSubnet(id: ClientId, subnet: string | null): Promise<void>;
+  /** Records a client's config as its agent now applies it (a new settings version): YAML, admins, provider. */
+  updateConfig(id: ClientId, config: { configYaml: string; admins: string[]; provider: 'gmail' | 'outlook' }, now: Date): Promise<void>;
   setStatus(id: ClientId, status: ClientStatus, reason: string | null, now: Date): Promise<void>;
   /** Atomically moves a client from one of `from` to `to`; false when it was in another state. */
   transition(id: ClientId, from: readonly ClientStatus[], to: ClientStatus, reason: string | null, now: Date): Promise<boolean>;

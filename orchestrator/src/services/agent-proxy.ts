@@ -37,14 +37,14 @@ export class AgentProxyService {
   }
 
   async listApprovals(rawClientId: unknown, status = 'pending'): Promise<unknown> {
-    const { address, token } = await this.reach(rawClientId);
-    return this.deps.control.request(address, token, 'GET', `/v1/approvals?status=${encodeURIComponent(status)}`);
+    const { clientId, address, token } = await this.reach(rawClientId);
+    return this.deps.control.request(clientId, address, token, 'GET', `/v1/approvals?status=${encodeURIComponent(status)}`);
   }
 
   async decide(rawClientId: unknown, approvalId: string, input: ApprovalDecisionInput, actor: string): Promise<unknown> {
     if (!/^[A-Za-z0-9_-]{1,100}$/.test(approvalId)) throw new FleetError('invalid_input', 'invalid approval id');
     const { clientId, address, token } = await this.reach(rawClientId);
-    const result = await this.deps.control.request(address, token, 'POST', `/v1/approvals/${approvalId}/decision`, input);
+    const result = await this.deps.control.request(clientId, address, token, 'POST', `/v1/approvals/${approvalId}/decision`, input);
     await this.deps.registry.appendOpsLog({
       actor,
       action: `approval-${input.decision}`,
@@ -59,7 +59,7 @@ export class AgentProxyService {
   /** Pulls the agent's chain head into the registry, outside the container. */
   async checkpoint(rawClientId: unknown): Promise<'saved' | 'unchanged' | 'regressed'> {
     const { clientId, address, token } = await this.reach(rawClientId);
-    const head = await this.deps.control.request<{ seq: number; hash: string } | null>(address, token, 'GET', '/v1/audit/head');
+    const head = await this.deps.control.request<{ seq: number; hash: string } | null>(clientId, address, token, 'GET', '/v1/audit/head');
     if (!head) return 'unchanged';
     const outcome = await this.deps.registry.saveAuditCheckpoint(clientId, head, this.deps.clock.now());
     if (outcome === 'regressed') {
@@ -73,21 +73,21 @@ export class AgentProxyService {
     const { clientId, address, token } = await this.reach(rawClientId);
     const checkpoint = await this.deps.registry.getAuditCheckpoint(clientId);
     const query = checkpoint ? `?seq=${checkpoint.seq}&hash=${checkpoint.hash}` : '';
-    const verification = await this.deps.control.request(address, token, 'GET', `/v1/audit/verify${query}`, undefined, 120_000);
+    const verification = await this.deps.control.request(clientId, address, token, 'GET', `/v1/audit/verify${query}`, undefined, 120_000);
     return { verification, checkpoint };
   }
 
   async exportAudit(rawClientId: unknown, query: { format: 'jsonl' | 'csv'; since?: string; until?: string }, sink: NodeJS.WritableStream): Promise<void> {
-    const { address, token } = await this.reach(rawClientId);
+    const { clientId, address, token } = await this.reach(rawClientId);
     const params = new URLSearchParams({ format: query.format });
     if (query.since) params.set('since', query.since);
     if (query.until) params.set('until', query.until);
-    await this.deps.control.stream(address, token, `/v1/audit/export?${params}`, sink);
+    await this.deps.control.stream(clientId, address, token, `/v1/audit/export?${params}`, sink);
   }
 
   async resume(rawClientId: unknown, actor: string): Promise<void> {
     const { clientId, address, token } = await this.reach(rawClientId);
-    await this.deps.control.request(address, token, 'POST', '/v1/resume', { by: actor });
+    await this.deps.control.request(clientId, address, token, 'POST', '/v1/resume', { by: actor });
     await this.deps.registry.appendOpsLog({ actor, action: 'resume', clientId, reason: null, outcome: 'success', details: {} });
   }
 

@@ -60,7 +60,7 @@ export class AgentViewsService {
   }
 
   private async call<T>(clientId: string, method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs?: number): Promise<T> {
-    const { address, token } = await this.deps.agents.reach(clientId);
-    return this.deps.control.request<T>(address, token, method, path, body, timeoutMs);
+    const reached = await this.deps.agents.reach(clientId);
+    return this.deps.control.request<T>(reached.clientId, reached.address, reached.token, method, path, body, timeoutMs);
   }
 }

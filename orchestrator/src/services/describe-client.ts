@@ -10,6 +10,8 @@ export interface ClientDescription {
   client: Omit<ClientRecord, 'configYaml' | 'operationId' | 'operationHeartbeatAt'>;
   agent: AgentWorkloadState | null;
   scrapeTarget: string | null;
+  /** The onboarding checklist's open items at the last `fleet doctor` (all while never checked); the API adds it. */
+  onboarding?: { openRequired: number; openTotal: number; checkedAt: string | null };
 }
 
 /** What ops see for `fleet status`: the registry's view next to the runtime's. */

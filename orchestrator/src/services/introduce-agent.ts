@@ -16,10 +16,10 @@ export interface IntroduceAgentDependencies {
  */
 export async function introduceAgent(deps: IntroduceAgentDependencies, clientId: ClientId, controlAddress: string): Promise<void> {
   const introduction = await deps.secrets.issueAgentIntroduction(clientId);
-  await deps.control.introduce(controlAddress, {
+  await deps.control.introduce(clientId, controlAddress, {
     wrappingToken: introduction.wrappingToken,
     vaultAddr: await deps.vaultAddressFor(clientId),
     creationPath: introduction.creationPath,
   });
-  await deps.control.waitReady(controlAddress, deps.readyTimeoutMs);
+  await deps.control.waitReady(clientId, controlAddress, deps.readyTimeoutMs);
 }

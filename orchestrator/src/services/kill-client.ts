@@ -125,7 +125,7 @@ export class KillClientService {
     const controlToken = await this.deps.secrets.readControlToken(clientId);
     if (!controlToken) return false;
     return this.deps.control
-      .request(state.endpoints.control, controlToken, 'POST', '/v1/kill', { reason, by }, AGENT_NOTICE_TIMEOUT_MS)
+      .request(clientId, state.endpoints.control, controlToken, 'POST', '/v1/kill', { reason, by }, AGENT_NOTICE_TIMEOUT_MS)
       .then(
         () => true,
         () => false,

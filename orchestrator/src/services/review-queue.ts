@@ -42,7 +42,7 @@ export async function listReviewQueue(deps: ReviewQueueDependencies, rawClientId
   }
   const token = await deps.secrets.readControlToken(clientId);
   if (!token) throw new FleetError('internal', `${clientId} has no control token; provision it again`);
-  const answer = answerSchema.safeParse(await deps.control.request<unknown>(state.endpoints.control, token, 'GET', '/v1/review'));
+  const answer = answerSchema.safeParse(await deps.control.request<unknown>(clientId, state.endpoints.control, token, 'GET', '/v1/review'));
   if (!answer.success) throw new FleetError('integrity', `the agent of ${clientId} answered /v1/review with an unexpected shape`);
   return { clientId, review: answer.data.review };
 }

@@ -58,7 +58,7 @@ export class ReviveClientService {
       await this.deps.introduce(clientId, controlAddress);
       const controlToken = await secrets.readControlToken(clientId);
       if (!controlToken) throw new FleetError('internal', `${clientId} has no control token`);
-      await control.request(controlAddress, controlToken, 'POST', '/v1/revive', { by: request.actor, reason });
+      await control.request(clientId, controlAddress, controlToken, 'POST', '/v1/revive', { by: request.actor, reason });
       await targets.register({ clientId, address: state.endpoints.metrics });
       await registry.transition(clientId, ['provisioning'], 'active', null, clock.now());
     } catch (error) {

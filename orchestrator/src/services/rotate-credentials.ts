@@ -12,6 +12,8 @@ export interface RotateDependencies {
   secrets: SecretStore;
   logger: Logger;
   introduce: (clientId: ClientId, controlAddress: string) => Promise<void>;
+  /** Issues the agent a new TLS certificate where it reads it after its next introduction. */
+  renewTls: (clientId: ClientId) => Promise<unknown>;
 }
 
 export interface RotationResult {
@@ -22,8 +24,8 @@ export interface RotationResult {
 
 /**
  * Credential rotation: revoke the agent's tokens, rotate its data key (old data stays decryptable: the
- * wrapped key is rewrapped to the new version), mint a new control token, and introduce the running agent
- * again. Logged to the ops log as a credential change with who, when and why.
+ * wrapped key is rewrapped to the new version), mint a new control token, issue a new TLS certificate,
+ * and introduce the running agent again. Logged to the ops log as a credential change with who, when and why.
  */
 export class RotateCredentialsService {
   private readonly deps: RotateDependencies;
@@ -46,6 +48,8 @@ export class RotateCredentialsService {
       const { revoked } = await secrets.revokeAgentTokens(clientId);
       const { version } = await secrets.rotateDataKey(clientId);
       await secrets.issueControlToken(clientId);
+      // The agent reads its new certificate right after unwrapping its new token, and serves with it.
+      await this.deps.renewTls(clientId);
       await this.deps.introduce(clientId, state.endpoints.control);
       await registry.appendOpsLog({
         actor: request.actor,

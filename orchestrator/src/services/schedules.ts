@@ -2,6 +2,7 @@ import { Cron } from 'croner';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import type { Orchestrator } from '../orchestrator.ts';
 import { startBackupSchedule } from './backup/backup-schedule.ts';
+import { checkpointSettings } from './settings/settings-checkpoint.ts';
 
 /**
  * The service's background work: reconcile, audit checkpoints and approval notices, retention, daily
@@ -57,6 +58,9 @@ async function checkpointAll(orchestrator: Orchestrator, logger: Logger): Promis
     } catch (error) {
       logger.warn('audit checkpoint failed', { client: client.id, error });
     }
+    await checkpointSettings({ registry: orchestrator.registry, settings: orchestrator.settings, logger }, client.id).catch((error: unknown) =>
+      logger.warn('settings checkpoint failed', { client: client.id, error }),
+    );
     // New approvals: their one-tap links, mailed to the client's admins through the client's mailbox.
     await orchestrator.portal?.notices
       .announceNew(client.id)

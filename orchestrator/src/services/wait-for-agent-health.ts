@@ -30,7 +30,7 @@ export async function waitForAgentHealth(
       const hint = state.exitCode === null ? '' : ` (${known ? `${known}; ` : ''}see \`${logsCommand(runtime, clientId)}\`)`;
       throw new FleetError('unavailable', `agent of ${clientId} exited with code ${state.exitCode ?? 'unknown'}${hint}`);
     }
-    if (state.endpoints && (await probe.isHealthy(state.endpoints.control))) {
+    if (state.endpoints && (await probe.isHealthy(clientId, state.endpoints.control))) {
       return { ...state, endpoints: state.endpoints };
     }
     if (Date.now() >= deadline) {

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import type { Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,8 @@ import { VaultSecretSource } from '../../../agent-image/src/adapters/vault/vault
 import type { AuditRecord } from '../../../agent-image/src/domain/audit-record.ts';
 import { parseClientConfig, type ClientConfig, type ClientConfigInput } from '@agent-fleet/kernel/client-config';
 import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
-import { createControlApp, listen } from '../../../agent-image/src/http/control-server.ts';
+import { createControlApp } from '../../../agent-image/src/http/control-server.ts';
+import { ControlTls, listenTls } from '../../../agent-image/src/http/control-tls.ts';
 import { AgentMetrics } from '../../../agent-image/src/observability/agent-metrics.ts';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { AuditLog } from '../../../agent-image/src/services/audit-log/audit-log.ts';
@@ -24,6 +25,7 @@ import type { AnthropicEmulator } from '../../emulators/anthropic-emulator.ts';
 import { userText, type MessagesRequest, type ScriptedReply } from '../../emulators/anthropic-emulator.ts';
 import { GmailEmulator } from '../../emulators/gmail-emulator.ts';
 import { GraphEmulator } from '../../emulators/graph-emulator.ts';
+import { agentBundle, agentFetch, testFleetCa, type CaResponse } from '../../helpers/agent-tls.ts';
 import { withProviderVerdict, type ProviderKind } from './provider-verdict.ts';
 import { templateReply } from './template-replies.ts';
 
@@ -228,8 +230,8 @@ export interface VaultFixture {
 
 export async function startVault(): Promise<VaultFixture> {
   const dataDir = await mkdtemp(join(tmpdir(), 'agent-vault-'));
-  const vault = await startEmbeddedVault({ dataDir, listen: [{ host: '127.0.0.1', port: 0 }], logger: createSilentLogger() });
-  const admin = createVaultClient({ endpoint: vault.url, token: vault.rootToken });
+  const vault = await startEmbeddedVault({ dataDir, listen: [{ host: '127.0.0.1', port: 0 }], logger: createSilentLogger(), certificates: await testFleetCa() });
+  const admin = createVaultClient({ endpoint: vault.url, token: vault.rootToken, caPem: vault.caCertificatePem });
   return {
     vault,
     admin,
@@ -248,8 +250,15 @@ export interface AgentUnderTest {
   controlToken: string;
   runtime: AgentRuntime;
   registry: Registry;
+  /** https://127.0.0.1:<port>: the control API, TLS 1.3 with a fleet-CA certificate naming this client. */
   url: string;
+  /** The CA the control API's certificate chains to. */
+  caPem: string;
+  /** The control API's TLS identity (a renewal arrives through it). */
+  tls: ControlTls;
   clock: { now: Date };
+  /** A raw request to the control API, verified as the orchestrator verifies it (CA and client id). */
+  send(path: string, init?: { method?: string; headers?: Record<string, string>; body?: string | Buffer }): Promise<CaResponse>;
   call(method: string, path: string, body?: unknown, token?: string | null): Promise<{ status: number; json: unknown; text: string }>;
   /** A fresh introduction from the store, redeemed through the control API. */
   introduce(): Promise<number>;
@@ -297,6 +306,7 @@ export async function startAgent(options: AgentOptions): Promise<AgentUnderTest>
   const registry = new Registry();
   const metrics = new AgentMetrics(registry, { client: id, version: '1.0.0' });
   const logger = createSilentLogger();
+  const tls = new ControlTls(await agentBundle(id), { clientId: id, logger });
   const runtime = new AgentRuntime({
     config,
     dataDir,
@@ -310,6 +320,8 @@ export async function startAgent(options: AgentOptions): Promise<AgentUnderTest>
         clientId: id,
         ...input,
         logger,
+        caPem: vault.vault.caCertificatePem,
+        onTlsBundle: (bundle) => tls.offer(bundle),
         ...(options.vaultTokenCheckMs === undefined ? {} : { tokenCheckIntervalMs: options.vaultTokenCheckMs }),
         ...(options.vaultTokenGraceMs === undefined ? {} : { tokenFileGraceMs: options.vaultTokenGraceMs }),
       }),
@@ -325,13 +337,16 @@ export async function startAgent(options: AgentOptions): Promise<AgentUnderTest>
     retry: { baseDelayMs: 5, maxDelayMs: 50, maxAttempts: 8 },
     sendBackoff: { baseDelayMs: 5, maxDelayMs: 50, maxAttempts: 8 },
   });
-  const server: Server = await listen(createControlApp(runtime, logger), '127.0.0.1', 0);
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server: Server = await listenTls(createControlApp(runtime, logger), '127.0.0.1', 0, tls);
+  const address = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const url = `https://${address}`;
+  const caPem = (await testFleetCa()).certificatePem;
+  const send: AgentUnderTest['send'] = (path, init = {}) => agentFetch(caPem, id, address, path, init);
   const call: AgentUnderTest['call'] = async (method, path, body, token = controlToken) => {
     const headers: Record<string, string> = {};
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (token !== null) headers['authorization'] = `Bearer ${token}`;
-    const response = await fetch(`${url}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const response = await send(path, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
     const text = await response.text();
     let json: unknown = null;
     try {
@@ -353,7 +368,10 @@ export async function startAgent(options: AgentOptions): Promise<AgentUnderTest>
     runtime,
     registry,
     url,
+    caPem,
+    tls,
     clock,
+    send,
     call,
     introduce: async () => {
       const intro = await vault.store.issueAgentIntroduction(id);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import type { AnthropicEmulator } from '../../emulators/anthropic-emulator.ts';
 import { agentBed } from '../../helpers/agent-bed.ts';
+import { caFetch } from '../../helpers/agent-tls.ts';
 import { waitFor } from '../../helpers/monitoring.ts';
 import { KNOWN, clientConfig, uniqueClient, type AgentUnderTest, type MailboxUnderTest, type VaultFixture } from './agent-harness.ts';
 
@@ -27,7 +28,7 @@ describe('the agent with the Kubernetes layout', () => {
   /** What Vault Agent does after its Kubernetes login: a token for the client, written to the sink. */
   async function vaultAgentToken(clientId: AgentUnderTest['id']): Promise<string> {
     const intro = await vault.store.issueAgentIntroduction(clientId);
-    const response = await fetch(`${vault.vault.url}/v1/sys/wrapping/unwrap`, { method: 'POST', headers: { 'X-Vault-Token': intro.wrappingToken } });
+    const response = await caFetch(`${vault.vault.url}/v1/sys/wrapping/unwrap`, vault.vault.caCertificatePem, { method: 'POST', headers: { 'X-Vault-Token': intro.wrappingToken } });
     assert.equal(response.status, 200);
     const token = ((await response.json()) as { auth: { client_token: string } }).auth.client_token;
     assert.ok(token.length > 0);

@@ -52,7 +52,8 @@ function outlookBox(emulator: GraphEmulator): PushMailbox {
  * loopback relay stands in for the reverse proxy in front of the agent.
  */
 class Relay {
-  target = '';
+  /** The agent behind the relay (the proxy trusts the fleet CA and checks it is this client's agent). */
+  target: AgentUnderTest | null = null;
   #server: Server | null = null;
   url = '';
 
@@ -63,10 +64,14 @@ class Relay {
       request.on('end', () => {
         const headers: Record<string, string> = {};
         if (typeof request.headers['content-type'] === 'string') headers['content-type'] = request.headers['content-type'];
-        fetch(`${this.target}${request.url ?? '/'}`, { method: request.method ?? 'GET', headers, ...(chunks.length === 0 ? {} : { body: Buffer.concat(chunks) }) })
+        Promise.resolve(this.target)
+          .then((agent) => {
+            if (agent === null) throw new Error('no agent behind the relay');
+            return agent.send(request.url ?? '/', { method: request.method ?? 'GET', headers, ...(chunks.length === 0 ? {} : { body: Buffer.concat(chunks) }) });
+          })
           .then(async (upstream) => {
-            const body = Buffer.from(await upstream.arrayBuffer());
-            response.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/octet-stream' });
+            const body = Buffer.from(await upstream.text());
+            response.writeHead(upstream.status, { 'content-type': String(upstream.headers['content-type'] ?? 'application/octet-stream') });
             response.end(body);
           })
           .catch(() => {
@@ -103,8 +108,7 @@ const readOf = (records: AuditRecord[], id: string) => records.some((r) => r.act
 const watchRecords = (records: AuditRecord[], type: string) => records.filter((r) => r.action_type === type && r.result === 'success');
 
 async function notify(agent: AgentUnderTest, query: string, body: unknown): Promise<number> {
-  const response = await fetch(`${agent.url}${NOTIFY}${query}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  await response.arrayBuffer();
+  const response = await agent.send(`${NOTIFY}${query}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   return response.status;
 }
 
@@ -123,7 +127,7 @@ describe('push notifications into the agent', () => {
     bed.onTeardown(() => emulator.stop());
     bed.onTeardown(() => relay.stop());
     const agent = await bed.startAgent({ config, mailbox: mailbox as MailboxUnderTest });
-    relay.target = agent.url;
+    relay.target = agent;
     assert.equal(await agent.introduce(), 204);
     const [subscription] = await eventually('the subscription', async () => (emulator.subscriptions.list().length === 1 ? emulator.subscriptions.list() : null));
     assert.ok(subscription !== undefined);
@@ -169,14 +173,19 @@ describe('push notifications into the agent', () => {
     const mailbox = gmailBox(emulator);
     const config = clientConfig(uniqueClient(), mailbox.mailbox, 'gmail', { push: { gmailTopic: TOPIC } });
     bed.onTeardown(() => emulator.stop());
+    // Pub/Sub pushes to a public HTTPS endpoint: the reverse proxy in front of the agent's TLS control port.
+    const relay = new Relay();
+    await relay.start();
+    bed.onTeardown(() => relay.stop());
     const agent = await bed.startAgent({ config, mailbox: mailbox as MailboxUnderTest });
+    relay.target = agent;
     assert.equal(await agent.introduce(), 204);
     const watch = await eventually('the gmail watch', async () => emulator.push.watch);
     assert.equal(watch.topicName, TOPIC);
     // Ops reads the push token from Vault to configure the Pub/Sub push subscription.
     const stored = (await vault.admin.read(`fleet/data/${agent.id}/push`)) as { data: { data: { value: string } } };
     const token = (JSON.parse(stored.data.data.value) as { token: string }).token;
-    emulator.push.setPushEndpoint(`${agent.url}${NOTIFY}?token=${token}`);
+    emulator.push.setPushEndpoint(`${relay.url}${NOTIFY}?token=${token}`);
     await agent.runtime.tick();
 
     const pushed = await mailbox.seed({ from: KNOWN, subject: 'Invoice 10', text: 'Hi, we received the invoice. Thanks!' });
@@ -191,7 +200,7 @@ describe('push notifications into the agent', () => {
     await sleep(700);
     assert.equal(readOf(await agent.auditRecords(), quiet), false, 'a forged push caused no sync');
 
-    const validation = await fetch(`${agent.url}${NOTIFY}?validationToken=abc`, { method: 'POST' });
+    const validation = await agent.send(`${NOTIFY}?validationToken=abc`, { method: 'POST' });
     assert.equal(validation.status, 404, 'no Graph handshake for a Gmail agent');
 
     assert.equal((await agent.call('POST', '/v1/kill', { reason: 'test', by: 'ops' })).status, 204);
@@ -209,9 +218,9 @@ describe('push notifications into the agent', () => {
     // Not introduced: the handshake needs no secret and no volume.
     bed.onTeardown(() => emulator.stop());
     const agent = await bed.startAgent({ config, mailbox: mailbox as MailboxUnderTest });
-    const response = await fetch(`${agent.url}${NOTIFY}?validationToken=${encodeURIComponent('Validation: Testing 42')}`, { method: 'POST', headers: { 'content-type': 'text/plain' } });
+    const response = await agent.send(`${NOTIFY}?validationToken=${encodeURIComponent('Validation: Testing 42')}`, { method: 'POST', headers: { 'content-type': 'text/plain' } });
     assert.equal(response.status, 200);
-    assert.match(response.headers.get('content-type') ?? '', /^text\/plain/);
+    assert.match(String(response.headers['content-type'] ?? ''), /^text\/plain/);
     assert.equal(await response.text(), 'Validation: Testing 42');
     const early = await notify(agent, '', { value: [{ subscriptionId: 's', clientState: 'x' }] });
     assert.equal(early, 404, 'no notification is taken before a watch exists');

@@ -19,6 +19,7 @@ import {
 import { VaultKeyWrapper } from '../../../orchestrator/src/adapters/vault/vault-key-wrapper.ts';
 import { VaultSecretStore } from '../../../orchestrator/src/adapters/vault/vault-secret-store.ts';
 import { BackupService } from '../../../orchestrator/src/services/backup/backup-service.ts';
+import { testFleetCa } from '../../helpers/agent-tls.ts';
 
 const acme = parseClientId('acme');
 const abcd = parseClientId('abcd');
@@ -65,8 +66,9 @@ void describe('encrypted backups with the embedded secret store', () => {
       dataDir: join(home, 'vault'),
       listen: [{ host: '127.0.0.1', port: 0 }],
       logger: createSilentLogger(),
+      certificates: await testFleetCa(),
     });
-    admin = createVaultClient({ endpoint: vault.url, token: vault.rootToken });
+    admin = createVaultClient({ endpoint: vault.url, token: vault.rootToken, caPem: vault.caCertificatePem });
     secrets = new VaultSecretStore({ client: admin, logger: createSilentLogger() });
     await secrets.ensureClient(acme);
     await secrets.ensureClient(abcd);
@@ -198,8 +200,9 @@ void describe('encrypted backups when the secret store is down', () => {
         dataDir: join(home, 'vault'),
         listen: [{ host: '127.0.0.1', port: 0 }],
         logger: createSilentLogger(),
+        certificates: await testFleetCa(),
       });
-      const admin = createVaultClient({ endpoint: vault.url, token: vault.rootToken, timeoutMs: 2_000 });
+      const admin = createVaultClient({ endpoint: vault.url, token: vault.rootToken, timeoutMs: 2_000, caPem: vault.caCertificatePem });
       await new VaultSecretStore({ client: admin, logger: createSilentLogger() }).ensureClient(acme);
       await vault.close();
       const backups = new BackupService({

@@ -118,9 +118,10 @@ describe('charts/fleet-agent', () => {
     assert.ok(container.resources.requests.memory && container.resources.requests.cpu);
     assert.equal(deployment.metadata.annotations['io.agentfleet.pids-limit'], '128');
     assert.equal(deployment.spec.strategy.type, 'Recreate');
-    assert.deepEqual(container.livenessProbe.httpGet, { path: '/healthz', port: 'control' });
-    assert.deepEqual(container.startupProbe.httpGet, { path: '/healthz', port: 'control' });
-    assert.deepEqual(container.readinessProbe.httpGet, { path: '/readyz', port: 'control' });
+    // The control port speaks TLS only: the kubelet probes it over HTTPS.
+    assert.deepEqual(container.livenessProbe.httpGet, { path: '/healthz', port: 'control', scheme: 'HTTPS' });
+    assert.deepEqual(container.startupProbe.httpGet, { path: '/healthz', port: 'control', scheme: 'HTTPS' });
+    assert.deepEqual(container.readinessProbe.httpGet, { path: '/readyz', port: 'control', scheme: 'HTTPS' });
     const ports = Object.fromEntries(container.ports.map((port: KubeObject) => [port.name, port.containerPort]));
     assert.deepEqual(ports, { control: 8080, metrics: 9464 });
     const env = Object.fromEntries(container.env.map((entry: KubeObject) => [entry.name, entry.value]));
@@ -155,6 +156,35 @@ describe('charts/fleet-agent', () => {
       assert.equal(entry.valueFrom, undefined, `${entry.name} is not read from a Secret`);
       assert.doesNotMatch(entry.name, /^(VAULT_TOKEN|.*PASSWORD|.*SECRET)$/);
     }
+  });
+
+  test('the agent’s TLS identity is rendered from its client’s Vault path by Vault Agent into memory, never a Secret or a value', () => {
+    const objects = render(minimal);
+    const pod = findObject(objects, 'Deployment').spec.template;
+    const annotations = pod.metadata.annotations;
+    const path = 'fleet/data/acme/tls/agent';
+    for (const [file, field] of [['tls.crt', 'certificate'], ['tls.key', 'private_key'], ['ca.crt', 'ca_certificate']]) {
+      assert.equal(annotations[`vault.hashicorp.com/agent-inject-secret-${file}`], path);
+      assert.equal(annotations[`vault.hashicorp.com/agent-inject-template-${file}`], `{{- with secret "${path}" -}}{{ .Data.data.${field} }}{{- end -}}`);
+      assert.equal(annotations[`vault.hashicorp.com/agent-inject-perms-${file}`], '0400');
+    }
+    const env = Object.fromEntries(agentContainer(objects).env.map((entry: KubeObject) => [entry.name, entry.value]));
+    assert.equal(env.AGENT_TLS_DIR, '/vault/secrets', 'Vault Agent’s in-memory secrets volume');
+    assert.equal(env.VAULT_CACERT, undefined, 'no CA given: the image’s trust store');
+    assert.equal(objects.some((object) => object.kind === 'Secret'), false);
+    assert.ok(!JSON.stringify(objects).includes('PRIVATE KEY'));
+
+    const caPem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    const withCa = render({ ...minimal, vault: { address: 'https://vault.vault.svc:8200', caCertificate: caPem } });
+    const config = findObject(withCa, 'ConfigMap', 'fleet-acme-config');
+    assert.equal(config.data['vault-ca.crt'], caPem);
+    const withCaEnv = Object.fromEntries(agentContainer(withCa).env.map((entry: KubeObject) => [entry.name, entry.value]));
+    assert.equal(withCaEnv.VAULT_CACERT, '/etc/agent-fleet/vault-ca.crt');
+    const volume = findObject(withCa, 'Deployment').spec.template.spec.volumes.find((entry: KubeObject) => entry.name === 'config');
+    assert.deepEqual(volume.configMap.items.map((item: KubeObject) => item.path), ['config.yaml', 'vault-ca.crt']);
+    const rendered = renderAgentValues(sampleSpec(), { ...valuesOptions, vault: { ...valuesOptions.vault, caCertificatePem: caPem } });
+    assert.equal(rendered.vault.caCertificate, caPem, 'the runtime adapter hands VAULT_CACERT on');
+    assert.equal(rendered.vault.kvMount, 'fleet');
   });
 
   test('the network policy denies everything but DNS, egress on 443, Vault, and ingress from monitoring (9464) and the orchestrator (8080)', () => {

@@ -3,13 +3,16 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { X509Certificate } from 'node:crypto';
 import { parseClientId } from '@agent-fleet/kernel/client-id';
+import { createVaultClient } from '@agent-fleet/kernel/vault-client';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { startEmbeddedVault, type EmbeddedVault } from '../../../orchestrator/src/adapters/embedded-vault/start-embedded-vault.ts';
 import { KubernetesContainerRuntime } from '../../../orchestrator/src/adapters/kubernetes/kubernetes-container-runtime.ts';
 import { ProcessCommandRunner } from '../../../orchestrator/src/adapters/kubernetes/process-command-runner.ts';
 import { describeClient } from '../../../orchestrator/src/services/describe-client.ts';
 import { createFleetFixture, uniqueClientId, type FleetFixture } from '../../helpers/fleet-fixture.ts';
+import { testFleetCa } from '../../helpers/agent-tls.ts';
 import { FakeCluster } from './fake-cluster.ts';
 import { sampleSpec } from './fixtures.ts';
 import { AGENT_CHART, k8sTools } from './helm.ts';
@@ -322,14 +325,17 @@ describe(`the composed orchestrator with FLEET_RUNTIME=kubernetes (${REAL_CLUSTE
     agents = new RecordingAgentControl();
     vaultDir = await mkdtemp(path.join(os.tmpdir(), 'fleet-k8s-vault-'));
     // Stands in for the cluster's Vault on the orchestrator's side; agents are told AGENT_VAULT_ADDR.
-    vault = await startEmbeddedVault({ dataDir: vaultDir, listen: [{ host: '127.0.0.1', port: 0 }], logger: createSilentLogger() });
+    vault = await startEmbeddedVault({ dataDir: vaultDir, listen: [{ host: '127.0.0.1', port: 0 }], logger: createSilentLogger(), certificates: await testFleetCa() });
     const tokenFile = path.join(vaultDir, 'orchestrator.token');
     await writeFile(tokenFile, vault.rootToken, { mode: 0o600 });
+    const caFile = path.join(vaultDir, 'vault-ca.pem');
+    await writeFile(caFile, vault.caCertificatePem);
     fleet = await createFleetFixture(
       {
         FLEET_RUNTIME: 'kubernetes',
         VAULT_ADDR: vault.url,
         VAULT_TOKEN_FILE: tokenFile,
+        VAULT_CACERT: caFile,
         VAULT_AGENT_ADDR: AGENT_VAULT_ADDR,
         FLEET_HELM_PATH: tools.helm,
         FLEET_KUBECTL_PATH: tools.kubectl,
@@ -455,6 +461,20 @@ describe(`the composed orchestrator with FLEET_RUNTIME=kubernetes (${REAL_CLUSTE
       ],
     );
     assert.equal((await fleet.orchestrator.registry.getClient(clientId))?.status, 'active');
+  });
+
+  test('every start leaves a fresh certificate naming the client in its Vault path, where the chart’s Vault Agent renders it from', async () => {
+    const vaultClient = createVaultClient({ endpoint: vault.url, token: vault.rootToken, caPem: vault.caCertificatePem });
+    const read = async () => ((await vaultClient.read(`fleet/data/${clientId}/tls/agent`)) as { data: { data: Record<string, string> } }).data.data;
+    const stored = await read();
+    const certificate = new X509Certificate(stored['certificate'] ?? '');
+    assert.equal(certificate.subjectAltName, `URI:spiffe://agent-fleet/client/${clientId}, DNS:${clientId}.agents.fleet.internal`);
+    assert.equal(stored['ca_certificate'], fleet.orchestrator.tls.ca.certificatePem);
+    assert.match(stored['private_key'] ?? '', /BEGIN PRIVATE KEY/);
+    runner.calls.length = 0;
+    await fleet.orchestrator.rotate.rotate({ clientId, reason: 'k8s suite', actor: 'ops' });
+    assert.ok(!JSON.stringify(runner.calls).includes('PRIVATE KEY'), 'the key is in no command or manifest');
+    assert.notEqual((await read())['certificate'], stored['certificate'], 'rotation stores a renewed certificate');
   });
 
   test('deprovision with purge uninstalls the release and removes the policy, the claim and then the namespace', async () => {

@@ -1,3 +1,4 @@
+import type { ClientId } from '@agent-fleet/kernel/client-id';
 import type { AgentControl, IntroductionPayload } from '../../../orchestrator/src/ports/agent-control.ts';
 import type { AgentHealthProbe } from '../../../orchestrator/src/ports/agent-health.ts';
 
@@ -16,25 +17,25 @@ export interface ControlCall {
 export class RecordingAgentControl implements AgentControl, AgentHealthProbe {
   readonly calls: ControlCall[] = [];
 
-  async isHealthy(controlAddress: string): Promise<boolean> {
+  async isHealthy(_clientId: ClientId, controlAddress: string): Promise<boolean> {
     this.calls.push({ call: 'healthz', address: controlAddress });
     return true;
   }
 
-  async introduce(controlAddress: string, payload: IntroductionPayload): Promise<void> {
+  async introduce(_clientId: ClientId, controlAddress: string, payload: IntroductionPayload): Promise<void> {
     this.calls.push({ call: 'introduce', address: controlAddress, vaultAddr: payload.vaultAddr });
   }
 
-  async waitReady(controlAddress: string): Promise<void> {
+  async waitReady(_clientId: ClientId, controlAddress: string): Promise<void> {
     this.calls.push({ call: 'readyz', address: controlAddress });
   }
 
-  async request<T>(controlAddress: string, _token: string, method: 'GET' | 'POST', path: string): Promise<T> {
+  async request<T>(_clientId: ClientId, controlAddress: string, _token: string, method: 'GET' | 'POST', path: string): Promise<T> {
     this.calls.push({ call: `${method} ${path}`, address: controlAddress });
     return {} as T;
   }
 
-  async stream(controlAddress: string, _token: string, path: string): Promise<void> {
+  async stream(_clientId: ClientId, controlAddress: string, _token: string, path: string): Promise<void> {
     this.calls.push({ call: `GET ${path}`, address: controlAddress });
   }
 }

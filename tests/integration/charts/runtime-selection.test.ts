@@ -11,6 +11,7 @@ import { EXIT_CODES } from '../../../orchestrator/src/cli/exit-codes.ts';
 import { createSocketApp } from '../../../orchestrator/src/http/create-apps.ts';
 import { listenUnixSocket } from '../../../orchestrator/src/http/listen.ts';
 import { createFleetFixture, uniqueClientId, type FleetFixture } from '../../helpers/fleet-fixture.ts';
+import { signInForCli } from '../../helpers/team-session.ts';
 import { REPO_ROOT } from './helm.ts';
 
 const CLI = path.join(REPO_ROOT, 'orchestrator/src/cli/main.ts');
@@ -47,6 +48,7 @@ describe('fleet provision --runtime against an orchestrator running docker', () 
   before(async () => {
     fleet = await createFleetFixture();
     server = await listenUnixSocket(createSocketApp(fleet.orchestrator, createSilentLogger()), fleet.config.api.socketPath);
+    await signInForCli(fleet.orchestrator, fleet.homeDir);
   });
 
   after(async () => {

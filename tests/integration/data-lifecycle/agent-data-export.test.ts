@@ -50,7 +50,7 @@ describe('the data export session on an agent volume', () => {
       dataDir: agent.dataDir,
       tmpDir: tmpdir(),
       vaultAddr: bed.vault.vault.url,
-      secretSource: (input) => new VaultSecretSource({ clientId: agent.id, ...input, logger }),
+      secretSource: (input) => new VaultSecretSource({ clientId: agent.id, ...input, logger, caPem: bed.vault.vault.caCertificatePem }),
       logger,
     });
     bed.onTeardown(() => sessions.close());

@@ -12,7 +12,6 @@ import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { DirectoryBackupStore } from '../../../orchestrator/src/adapters/backup-directory/directory-backup-store.ts';
 import { createVaultClient } from '../../../orchestrator/src/adapters/vault/vault-client.ts';
 import { VaultKeyWrapper } from '../../../orchestrator/src/adapters/vault/vault-key-wrapper.ts';
-import { operatorIdentity } from '../../../orchestrator/src/cli/cli-context.ts';
 import { BackupService } from '../../../orchestrator/src/services/backup/backup-service.ts';
 import { docker, resourcesOf } from '../../helpers/fleet-fixture.ts';
 import { KNOWN } from '../agent/agent-harness.ts';
@@ -47,7 +46,7 @@ describe('erasure of a client on a real agent container', () => {
     const backup = JSON.parse((await bed.cli(['--json', 'backup', clientId])).stdout) as { backupId: string };
     await mkdir(path.join(outside, 'backups', clientId), { recursive: true });
     await copyFile(path.join(bed.fleet.homeDir, 'backups', clientId, `${backup.backupId}.afbk`), path.join(outside, 'backups', clientId, `${backup.backupId}.afbk`));
-    await bed.grantSupport(operatorIdentity());
+    await bed.grantSupport(bed.member.name);
     const archive = path.join(outside, 'export.tar');
     assert.equal((await bed.cli(['export', clientId, '--out', archive])).code, 0);
     // The scan finds plaintext where it is: the subject and the address are in the client's own export
@@ -60,7 +59,7 @@ describe('erasure of a client on a real agent container', () => {
     assert.equal((await bed.cli(['erase', 'request', clientId, '--request-id', 'DSR-7', '--received', received])).code, 0);
     const deadline = Date.parse(received) / 1000 + 30 * 86_400;
     assert.match(await orchestrator.metrics.metrics(), new RegExp(`fleet_erasure_request_deadline_timestamp_seconds\\{client="${clientId}",request="DSR-7"\\} ${deadline}`));
-    const grant = (await createVaultClient({ endpoint: orchestrator.secretBackend.embedded?.url ?? '', token: orchestrator.secretBackend.embedded?.rootToken ?? '' }).read(`fleet/data/${clientId}/gmail`)) as { data: { data: { value: string } } };
+    const grant = (await createVaultClient({ endpoint: orchestrator.secretBackend.embedded?.url ?? '', token: orchestrator.secretBackend.embedded?.rootToken ?? '', caPem: orchestrator.secretBackend.embedded?.caCertificatePem }).read(`fleet/data/${clientId}/gmail`)) as { data: { data: { value: string } } };
     const refreshToken = (JSON.parse(grant.data.data.value) as { refresh_token: string }).refresh_token;
     assert.equal(bed.gmail.refreshTokenActive(refreshToken), true, 'the stored grant works before the erasure');
 
@@ -86,7 +85,7 @@ describe('erasure of a client on a real agent container', () => {
     assert.deepEqual(await orchestrator.dataLifecycle.backupStore.list(clientId), []);
     const oldBackups = new BackupService({
       store: new DirectoryBackupStore({ root: path.join(outside, 'backups'), logger: createSilentLogger() }),
-      keys: new VaultKeyWrapper({ client: createVaultClient({ endpoint: orchestrator.secretBackend.embedded?.url ?? '', token: orchestrator.secretBackend.embedded?.rootToken ?? '' }), logger: createSilentLogger() }),
+      keys: new VaultKeyWrapper({ client: createVaultClient({ endpoint: orchestrator.secretBackend.embedded?.url ?? '', token: orchestrator.secretBackend.embedded?.rootToken ?? '', caPem: orchestrator.secretBackend.embedded?.caCertificatePem }), logger: createSilentLogger() }),
       clock: { now: () => new Date() },
       logger: createSilentLogger(),
     });

@@ -6,7 +6,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createVaultClient } from '../../../orchestrator/src/adapters/vault/vault-client.ts';
-import { operatorIdentity } from '../../../orchestrator/src/cli/cli-context.ts';
 import { docker } from '../../helpers/fleet-fixture.ts';
 import { ADMIN, KNOWN } from '../agent/agent-harness.ts';
 import { jsonLines, readArchive } from './archive-files.ts';
@@ -39,7 +38,7 @@ describe('the complete export of a client on a real agent container', () => {
   });
 
   it('export, verify offline, tamper one byte, verify fails naming the file', { timeout: 300_000 }, async () => {
-    await bed.grantSupport(operatorIdentity());
+    await bed.grantSupport(bed.member.name);
     const out = path.join(dir, `${bed.clientId}.tar`);
     const run = await bed.cli(['export', bed.clientId, '--out', out]);
     assert.equal(run.code, 0, run.stderr);
@@ -105,9 +104,9 @@ describe('the complete export of a client on a real agent container', () => {
     const embedded = bed.fleet.orchestrator.secretBackend.embedded;
     assert.ok(embedded);
     const introduction = await bed.fleet.orchestrator.secretBackend.store.issueAgentIntroduction(bed.clientId);
-    const vault = createVaultClient({ endpoint: embedded.url, token: introduction.wrappingToken });
+    const vault = createVaultClient({ endpoint: embedded.url, token: introduction.wrappingToken, caPem: embedded.caCertificatePem });
     const unwrapped = (await vault.write('sys/wrapping/unwrap', {})) as { auth: { client_token: string } };
-    const agentVault = createVaultClient({ endpoint: embedded.url, token: unwrapped.auth.client_token });
+    const agentVault = createVaultClient({ endpoint: embedded.url, token: unwrapped.auth.client_token, caPem: embedded.caCertificatePem });
     await assert.rejects(agentVault.read(`fleet/data/${bed.clientId}/control`), /403|denied/i);
   });
 });

@@ -18,6 +18,7 @@ import { AnthropicEmulator } from '../../emulators/anthropic-emulator.ts';
 import { GmailEmulator } from '../../emulators/gmail-emulator.ts';
 import { createFleetFixture, docker, uniqueClientId, type FleetFixture } from '../../helpers/fleet-fixture.ts';
 import { freePort, waitFor } from '../../helpers/monitoring.ts';
+import { signInForCli, type TestMember } from '../../helpers/team-session.ts';
 import { ADMIN, KNOWN, inboxScript, seedInbox } from '../agent/agent-harness.ts';
 
 export const MAILBOX = 'agent@acme.example';
@@ -34,6 +35,8 @@ export interface AuditLine {
 
 export interface LifecycleClient {
   fleet: FleetFixture;
+  /** The team member signed in for the CLI (every change on the ops API is a member's). */
+  member: TestMember;
   clientId: ClientId;
   gmail: GmailEmulator;
   /** The agent's emulator endpoints (a restored agent's new container needs them too). */
@@ -103,6 +106,7 @@ export async function lifecycleClient(options: { octet: number; stem: string; lo
     cleanups.push(() => anthropic.stop());
     const server: Server = await listenUnixSocket(createSocketApp(fleet.orchestrator, logger), fleet.config.api.socketPath);
     cleanups.push(() => new Promise((resolve) => server.close(resolve)));
+    const member = await signInForCli(fleet.orchestrator, fleet.homeDir);
     const secret = JSON.stringify({ client_id: gmail.clientId, client_secret: gmail.clientSecret, refresh_token: gmail.issueRefreshToken(gmailScopesFor(PERMISSIONS)) });
     await fleet.orchestrator.secrets.set({ clientId, name: 'gmail', value: secret, actor: 'test' });
     await fleet.orchestrator.secrets.set({ clientId, name: 'anthropic', value: anthropic.apiKey, actor: 'test' });
@@ -131,7 +135,12 @@ export async function lifecycleClient(options: { octet: number; stem: string; lo
         const records = await audit();
         return done(records) ? records : undefined;
       }),
-      cli: (args) => runFleetCli(fleet.homeDir, args),
+      member,
+      cli: async (args) => {
+        // Client data needs a code within the last 15 minutes: sign in again when the last one is older.
+        await member.keepFresh();
+        return runFleetCli(fleet.homeDir, args);
+      },
       processInboxAndSendOne: async () => {
         await seedInbox(async (seed) => (await gmail.seedInbound({ ...seed, to: [MAILBOX] })).id);
         await waitFor('the seeded inbox to be held for approval', 120_000, async () => (count(await audit(), 'approval_requested') >= 4 ? true : undefined));

@@ -60,7 +60,7 @@ describe('restores that must not happen, and restores cut off half way', () => {
     // Another client's backup under the same id, and one that claims this client under another's key.
     const other = parseClientId(`${clientId}-o`);
     await orchestrator.secretBackend.store.ensureClient(other);
-    const admin = createVaultClient({ endpoint: orchestrator.secretBackend.embedded?.url ?? '', token: orchestrator.secretBackend.embedded?.rootToken ?? '' });
+    const admin = createVaultClient({ endpoint: orchestrator.secretBackend.embedded?.url ?? '', token: orchestrator.secretBackend.embedded?.rootToken ?? '', caPem: orchestrator.secretBackend.embedded?.caCertificatePem });
     const keys = new VaultKeyWrapper({ client: admin, logger: createSilentLogger() });
     const foreign = newBackupId(new Date(Date.now() + 3000));
     const content = await tarOf({ './keys/data-key.wrapped': 'vault:v1:AAAA' });

@@ -15,6 +15,7 @@ import { listenTcp } from '../../../orchestrator/src/http/listen.ts';
 import { createFleetFixture, docker, runNodeInNetworkOf, uniqueClientId, type FleetFixture } from '../../helpers/fleet-fixture.ts';
 import { close, waitFor } from '../../helpers/monitoring.ts';
 import { connectProbeScript, runNodeOnDefaultBridge, startOutsideServer, tcpProbeScript } from './egress-probes.ts';
+import { agentCall } from '../../helpers/agent-tls.ts';
 
 describe('an agent on its internal network reaches out only through the egress proxy', () => {
   const pool = `10.217.${100 + (process.pid % 100)}.0/28`;
@@ -52,12 +53,12 @@ describe('an agent on its internal network reaches out only through the egress p
     const proxyUrl = `http://${gateway}:${fleet.config.egress.proxyPort}`;
     assert.deepEqual(
       [env['HTTPS_PROXY'], env['HTTP_PROXY'], env['NO_PROXY'], env['NODE_USE_ENV_PROXY'], env['VAULT_ADDR']],
-      [proxyUrl, proxyUrl, gateway, '1', `http://${gateway}:${vaultPort()}`],
+      [proxyUrl, proxyUrl, gateway, '1', `https://${gateway}:${vaultPort()}`],
     );
     const address = info.NetworkSettings.Networks[resourceNames(clientId).network]?.IPAddress;
     const state = await fleet.orchestrator.runtime.inspectAgent(clientId);
     assert.deepEqual(state?.endpoints, { control: `${address}:8080`, metrics: `${address}:9464` });
-    assert.equal((await fetch(`http://${address}:8080/healthz`)).status, 200, 'the host reaches the agent on the bridge');
+    assert.equal((await agentCall(fleet.orchestrator.tls.ca.certificatePem, clientId, `${address}:8080`, '/healthz')).status, 200, 'the host reaches the agent on the bridge');
   });
 
   test('a TCP connection from inside the agent to any address but the proxy and Vault on its gateway fails', async () => {

@@ -14,12 +14,14 @@ import { migrate } from '../../../orchestrator/src/adapters/sql/migrate.ts';
 import type { SqlExecutor } from '../../../orchestrator/src/adapters/sql/sql-executor.ts';
 import { SqlIncidentStore } from '../../../orchestrator/src/adapters/sql/sql-incident-store.ts';
 import { SqlRegistry } from '../../../orchestrator/src/adapters/sql/sql-registry.ts';
+import { sqlTeamStore } from '../../../orchestrator/src/adapters/sql/sql-team-store.ts';
 import { createVaultClient } from '../../../orchestrator/src/adapters/vault/vault-client.ts';
 import { runCli } from '../../../orchestrator/src/cli/program.ts';
 import { createSocketApp, createTcpApp } from '../../../orchestrator/src/http/create-apps.ts';
 import { listenTcp, listenUnixSocket } from '../../../orchestrator/src/http/listen.ts';
 import { loadOrCreateExportSigner } from '../../../orchestrator/src/services/export/export-signing-key.ts';
 import { createFleetFixture, type FleetFixture } from '../../helpers/fleet-fixture.ts';
+import { signInForCli } from '../../helpers/team-session.ts';
 
 export interface CliResult {
   code: number;
@@ -71,16 +73,19 @@ export async function startIncidentBed(): Promise<IncidentBed> {
   const googlePort = await listen(google);
   const fleet = await createFleetFixture(
     { EMBEDDED_VAULT_PORT: '0' },
-    { registry: new SqlRegistry(sql), incidentStore: new SqlIncidentStore(sql), googleRevokeUrl: `http://127.0.0.1:${googlePort}/revoke` },
+    { registry: new SqlRegistry(sql), incidentStore: new SqlIncidentStore(sql), teamStore: sqlTeamStore(sql), googleRevokeUrl: `http://127.0.0.1:${googlePort}/revoke` },
   );
   const logger = createSilentLogger();
   const socket = await listenUnixSocket(createSocketApp(fleet.orchestrator, logger), fleet.config.api.socketPath);
+  // Every change on the ops API is a signed-in member's; evidence (client data) needs a code within 15 minutes.
+  const member = await signInForCli(fleet.orchestrator, fleet.homeDir);
   const tcp = await listenTcp(createTcpApp(fleet.orchestrator, fleet.orchestrator.metrics, undefined, logger), '127.0.0.1', 0);
   const metricsUrl = `http://127.0.0.1:${(tcp.address() as AddressInfo).port}/metrics`;
   const vault = fleet.orchestrator.secretBackend.embedded!;
-  const rootVault = () => createVaultClient({ endpoint: vault.url, token: vault.rootToken });
+  const rootVault = () => createVaultClient({ endpoint: vault.url, token: vault.rootToken, caPem: vault.caCertificatePem });
 
   const cli = async (...args: string[]): Promise<CliResult> => {
+    await member.keepFresh();
     const stdout = new PassThrough();
     const stderr = new PassThrough();
     let out = '';

@@ -22,6 +22,7 @@ import {
   uniqueClientId,
   type FleetFixture,
 } from '../../helpers/fleet-fixture.ts';
+import { signInForCli, type TestMember } from '../../helpers/team-session.ts';
 
 const CLI = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -57,6 +58,7 @@ describe('an agent’s integrity error reaches the ops API and the CLI as integr
   let fleet: FleetFixture;
   let socketServer: Server;
   let clientId: ClientId;
+  let member: TestMember;
   const used: string[] = [];
 
   before(async () => {
@@ -65,6 +67,8 @@ describe('an agent’s integrity error reaches the ops API and the CLI as integr
       createSocketApp(fleet.orchestrator, createSilentLogger()),
       fleet.config.api.socketPath,
     );
+    // Every change on the ops API is a signed-in member's; the CLI uses the session kept in the fleet home.
+    member = await signInForCli(fleet.orchestrator, fleet.homeDir);
     clientId = uniqueClientId('ie');
     used.push(clientId);
     const result = await fleet.orchestrator.provision.provision({
@@ -103,7 +107,7 @@ describe('an agent’s integrity error reaches the ops API and the CLI as integr
   function apiGet(urlPath: string): Promise<{ status: number; body: string }> {
     return new Promise((resolve, reject) => {
       const request = http.request(
-        { socketPath: fleet.config.api.socketPath, path: urlPath, method: 'GET' },
+        { socketPath: fleet.config.api.socketPath, path: urlPath, method: 'GET', headers: { authorization: `Bearer ${member.token}` } },
         (response) => {
           let body = '';
           response.setEncoding('utf8');

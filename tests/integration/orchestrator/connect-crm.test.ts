@@ -15,6 +15,7 @@ import { listenUnixSocket } from '../../../orchestrator/src/http/listen.ts';
 import { ConnectMailboxService, type ConnectMailboxResult } from '../../../orchestrator/src/services/connect-mailbox.ts';
 import { BullhornEmulator } from '../../emulators/bullhorn-emulator.ts';
 import { createFleetFixture, uniqueClientId, type FleetFixture } from '../../helpers/fleet-fixture.ts';
+import { enrolMember } from '../../helpers/team-session.ts';
 
 /**
  * `fleet connect acme --provider bullhorn` end to end without a browser: the orchestrator's API on its
@@ -30,7 +31,9 @@ describe('fleet connect --provider bullhorn: OAuth consent stores the CRM tokens
   before(async () => {
     fleet = await createFleetFixture();
     socketServer = await listenUnixSocket(createSocketApp(fleet.orchestrator, createSilentLogger()), fleet.config.api.socketPath);
-    api = new OrchestratorClient({ socketPath: fleet.config.api.socketPath, homeDir: fleet.homeDir });
+    // The operator signed in as the team member the ops log names.
+    const member = await enrolMember(fleet.orchestrator, 'ops@test');
+    api = new OrchestratorClient({ socketPath: fleet.config.api.socketPath, homeDir: fleet.homeDir, sessionToken: member.token });
     await bullhorn.start();
   });
   after(async () => {
@@ -78,7 +81,7 @@ describe('fleet connect --provider bullhorn: OAuth consent stores the CRM tokens
 
   async function storedSecret(clientId: ClientId): Promise<Record<string, string> | null> {
     const embedded = fleet.orchestrator.secretBackend.embedded!;
-    const vault = createVaultClient({ endpoint: embedded.url, token: embedded.rootToken });
+    const vault = createVaultClient({ endpoint: embedded.url, token: embedded.rootToken, caPem: embedded.caCertificatePem });
     try {
       const response = (await vault.read(`${vaultNames(clientId).dataPrefix}bullhorn`)) as { data: { data: { value: string } } };
       return JSON.parse(response.data.data.value) as Record<string, string>;

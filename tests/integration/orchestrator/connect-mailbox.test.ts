@@ -20,6 +20,7 @@ import { ConnectMailboxService, type ConnectMailboxResult } from '../../../orche
 import { GmailEmulator } from '../../emulators/gmail-emulator.ts';
 import { GraphEmulator } from '../../emulators/graph-emulator.ts';
 import { createFleetFixture, uniqueClientId, type FleetFixture } from '../../helpers/fleet-fixture.ts';
+import { enrolMember } from '../../helpers/team-session.ts';
 
 const G = 'https://www.googleapis.com/auth/';
 
@@ -39,7 +40,10 @@ describe('fleet connect: OAuth consent stores the mailbox tokens', () => {
     fleet = await createFleetFixture();
     const socketPath = fleet.config.api.socketPath;
     socketServer = await listenUnixSocket(createSocketApp(fleet.orchestrator, createSilentLogger()), socketPath);
-    api = new OrchestratorClient({ socketPath, homeDir: fleet.homeDir });
+    // The operator signed in as the team member the ops log names.
+    const member = await enrolMember(fleet.orchestrator, 'ops@test');
+    await member.useForCli(fleet.homeDir);
+    api = new OrchestratorClient({ socketPath, homeDir: fleet.homeDir, sessionToken: member.token });
     await Promise.all([gmail.start(), graph.start()]);
   });
 
@@ -116,7 +120,7 @@ describe('fleet connect: OAuth consent stores the mailbox tokens', () => {
 
   async function storedSecret(clientId: ClientId, name: string): Promise<Record<string, string> | null> {
     const embedded = fleet.orchestrator.secretBackend.embedded!;
-    const vault = createVaultClient({ endpoint: embedded.url, token: embedded.rootToken });
+    const vault = createVaultClient({ endpoint: embedded.url, token: embedded.rootToken, caPem: embedded.caCertificatePem });
     try {
       const response = (await vault.read(`${vaultNames(clientId).dataPrefix}${name}`)) as { data: { data: { value: string } } };
       return JSON.parse(response.data.data.value) as Record<string, string>;

@@ -7,6 +7,7 @@ import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import { verifyOpsLog } from '../../../orchestrator/src/domain/ops-log-chain.ts';
 import { createFleetFixture, docker, uniqueClientId, type FleetFixture } from '../../helpers/fleet-fixture.ts';
 import { TEST_DATABASE_URL } from '../../helpers/registries.ts';
+import { agentCall } from '../../helpers/agent-tls.ts';
 
 async function onDatabase<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
@@ -40,7 +41,7 @@ describe('provisioning with the registry on PostgreSQL', () => {
     assert.equal(result.outcome, 'provisioned');
     if (result.outcome !== 'provisioned') return;
 
-    assert.equal((await fetch(`http://${result.controlAddress}/healthz`)).status, 200);
+    assert.equal((await agentCall(fleet.orchestrator.tls.ca.certificatePem, clientId, result.controlAddress, '/healthz')).status, 200);
     const info = await docker.getContainer(resourceNames(clientId).container).inspect();
     assert.equal(info.State.Running, true);
     const targets = JSON.parse(await readFile(fleet.config.targetsFile, 'utf8')) as Array<{ labels: { client: string } }>;

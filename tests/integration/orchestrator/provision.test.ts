@@ -5,6 +5,7 @@ import { resourceNames } from '@agent-fleet/kernel/client-id';
 import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import { SagaFailedError } from '../../../orchestrator/src/domain/saga.ts';
 import { createFleetFixture, docker, resourcesOf, uniqueClientId, type FleetFixture } from '../../helpers/fleet-fixture.ts';
+import { agentCall } from '../../helpers/agent-tls.ts';
 
 describe('provisioning on the real Docker engine', () => {
   let fleet: FleetFixture;
@@ -28,7 +29,7 @@ describe('provisioning on the real Docker engine', () => {
     });
     assert.equal(result.outcome, 'provisioned');
     assert.deepEqual(events, ['registry', 'secrets', 'volume', 'network', 'container', 'start', 'health', 'introduce', 'target', 'active']);
-    assert.equal((await fetch(`http://${result.outcome === 'provisioned' ? result.controlAddress : ''}/readyz`)).status, 200, 'introduced and ready');
+    assert.equal((await agentCall(fleet.orchestrator.tls.ca.certificatePem, clientId, result.outcome === 'provisioned' ? result.controlAddress : '', '/readyz')).status, 200, 'introduced and ready');
     if (result.outcome !== 'provisioned') return;
     const engine = (await docker.version()).Version;
     const engineMajor = Number(engine.split('.')[0]);
@@ -70,7 +71,7 @@ describe('provisioning on the real Docker engine', () => {
     assert.equal(network.IPAM?.Config?.[0]?.Subnet, result.subnet);
     assert.match(result.subnet, /^10\.213\.\d+\.\d+\/28$/);
 
-    const health = await fetch(`http://${result.controlAddress}/healthz`);
+    const health = await agentCall(fleet.orchestrator.tls.ca.certificatePem, clientId, result.controlAddress, '/healthz');
     assert.equal(health.status, 200);
     const metrics = await (await fetch(`http://${result.metricsAddress}/metrics`)).text();
     assert.match(metrics, new RegExp(`fleet_agent_info\\{version="[^"]+",client="${clientId}"\\} 1`));

@@ -4,6 +4,7 @@ import { resourceNames, type ClientId } from '@agent-fleet/kernel/client-id';
 import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import type { ReconcileReport } from '../../../orchestrator/src/services/reconcile-fleet.ts';
 import { createFleetFixture, docker, execNode, resourcesOf, uniqueClientId, type FleetFixture } from '../../helpers/fleet-fixture.ts';
+import { agentCall } from '../../helpers/agent-tls.ts';
 
 async function waitUntilStopped(container: string): Promise<number> {
   const deadline = Date.now() + 15_000;
@@ -64,7 +65,7 @@ describe('reconciler against the real Docker engine', () => {
 
     const control = await agentAddress(container, 8080);
     const metrics = await agentAddress(container, 9464);
-    assert.equal((await fetch(`http://${control}/healthz`)).status, 200);
+    assert.equal((await agentCall(fleet.orchestrator.tls.ca.certificatePem, clientId, control, '/healthz')).status, 200);
     const targets = await fleet.orchestrator.targets.list();
     assert.deepEqual(
       targets.filter((target) => target.clientId === clientId),
@@ -89,7 +90,7 @@ describe('reconciler against the real Docker engine', () => {
     const info = await docker.getContainer(container).inspect();
     assert.equal(info.State.Running, true);
     assert.equal(info.HostConfig.ReadonlyRootfs, true, 'recreated with the same hardening');
-    assert.equal((await fetch(`http://${await agentAddress(container, 8080)}/healthz`)).status, 200);
+    assert.equal((await agentCall(fleet.orchestrator.tls.ca.certificatePem, clientId, await agentAddress(container, 8080), '/healthz')).status, 200);
     const targets = await fleet.orchestrator.targets.list();
     assert.equal(targets.find((target) => target.clientId === clientId)?.address, await agentAddress(container, 9464));
   });

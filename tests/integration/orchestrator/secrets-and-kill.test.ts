@@ -9,6 +9,7 @@ import { createLogger } from '@agent-fleet/kernel/logger';
 import { createVaultClient } from '../../../orchestrator/src/adapters/vault/vault-client.ts';
 import { verifyOpsLog } from '../../../orchestrator/src/domain/ops-log-chain.ts';
 import { createFleetFixture, docker, uniqueClientId, type FleetFixture } from '../../helpers/fleet-fixture.ts';
+import { agentCall } from '../../helpers/agent-tls.ts';
 
 async function readAllFiles(directory: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -52,7 +53,7 @@ describe('secrets, the kill switch and rotation, on real containers and the embe
   });
   after(() => fleet.cleanup(used));
 
-  const rootVault = () => createVaultClient({ endpoint: fleet.orchestrator.secretBackend.embedded!.url, token: fleet.orchestrator.secretBackend.embedded!.rootToken });
+  const rootVault = () => createVaultClient({ endpoint: fleet.orchestrator.secretBackend.embedded!.url, token: fleet.orchestrator.secretBackend.embedded!.rootToken, caPem: fleet.orchestrator.secretBackend.embedded!.caCertificatePem });
 
   /** Accessors of the agent's tokens: those that used this client's path, other than the orchestrator's own. */
   async function agentAccessors(clientId: string): Promise<string[]> {
@@ -114,7 +115,7 @@ describe('secrets, the kill switch and rotation, on real containers and the embe
     // Keep the agent busy while the kill lands.
     let busy = true;
     const load = (async () => {
-      while (busy) await fetch(`http://${result.controlAddress}/healthz`).catch(() => undefined);
+      while (busy) await agentCall(fleet.orchestrator.tls.ca.certificatePem, clientId, result.controlAddress, '/healthz').catch(() => undefined);
     })();
     const killed = await fleet.orchestrator.kill.kill({ clientId, reason: 'test: compromised', actor: 'test' });
     const returnedAt = new Date().toISOString();

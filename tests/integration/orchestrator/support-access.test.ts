@@ -14,6 +14,7 @@ import { createSocketApp } from '../../../orchestrator/src/http/create-apps.ts';
 import { listenUnixSocket } from '../../../orchestrator/src/http/listen.ts';
 import { foldGrants, type SupportGrant } from '../../../orchestrator/src/services/support-access.ts';
 import { createFleetFixture, uniqueClientId, type FleetFixture } from '../../helpers/fleet-fixture.ts';
+import { enrolMember, type TestMember } from '../../helpers/team-session.ts';
 
 const ADMIN = 'boss@client.example';
 const HOUR_MS = 3_600_000;
@@ -22,11 +23,16 @@ describe('support access to a client’s data', () => {
   let fleet: FleetFixture;
   let socketServer: Server;
   let api: OrchestratorClient;
+  const members = new Map<string, TestMember>();
+  /** The ops API as this signed-in member. */
+  const as = (name: string): OrchestratorClient => members.get(name)!.api(fleet.config.api.socketPath, fleet.homeDir);
 
   before(async () => {
     fleet = await createFleetFixture();
     socketServer = await listenUnixSocket(createSocketApp(fleet.orchestrator, createSilentLogger()), fleet.config.api.socketPath);
     api = new OrchestratorClient({ socketPath: fleet.config.api.socketPath, homeDir: fleet.homeDir });
+    // Every change on the ops API is made by a signed-in team member (the actor the ops log names).
+    for (const name of ['alice@agency', 'bob@agency', 'carol@agency', 'a@agency']) members.set(name, await enrolMember(fleet.orchestrator, name));
   });
   after(async () => {
     await new Promise<void>((resolve) => socketServer.close(() => resolve()));
@@ -52,7 +58,7 @@ describe('support access to a client’s data', () => {
   }
 
   const exportAs = (clientId: string, member: string) =>
-    api.request<unknown>('GET', `/v1/clients/${clientId}/audit/export?format=jsonl&actor=${encodeURIComponent(member)}`);
+    as(member).request<unknown>('GET', `/v1/clients/${clientId}/audit/export?format=jsonl&actor=${encodeURIComponent(member)}`);
 
   test('without a grant the team cannot export a client’s audit log', async () => {
     const clientId = await registerClient();
@@ -61,7 +67,7 @@ describe('support access to a client’s data', () => {
 
   test('a grant is requested per incident, approved only by a client admin, and then used, each step logged', async () => {
     const clientId = await registerClient();
-    const requested = await api.request<SupportGrant>('POST', `/v1/clients/${clientId}/support-grants`, {
+    const requested = await as('alice@agency').request<SupportGrant>('POST', `/v1/clients/${clientId}/support-grants`, {
       incident: 'INC-42',
       reason: 'bounced replies since Monday',
       hours: 2,
@@ -74,7 +80,7 @@ describe('support access to a client’s data', () => {
     // Ops cannot approve their own access: the API has no approve route any more (issue 12). Only a client
     // admin signed in to the portal approves, through the portal's gateway to this service.
     await refused(
-      api.request('POST', `/v1/clients/${clientId}/support-grants/${requested.id}/approve`, { by: ADMIN, actor: 'alice@agency' }),
+      as('alice@agency').request('POST', `/v1/clients/${clientId}/support-grants/${requested.id}/approve`, { by: ADMIN, actor: 'alice@agency' }),
       'not_found',
       /no such endpoint/,
     );
@@ -108,9 +114,9 @@ describe('support access to a client’s data', () => {
 
   test('a revoked grant stops working at once', async () => {
     const clientId = await registerClient();
-    const grant = await api.request<SupportGrant>('POST', `/v1/clients/${clientId}/support-grants`, { incident: 'INC-7', reason: 'sync stalled', actor: 'carol@agency' });
+    const grant = await as('carol@agency').request<SupportGrant>('POST', `/v1/clients/${clientId}/support-grants`, { incident: 'INC-7', reason: 'sync stalled', actor: 'carol@agency' });
     await fleet.orchestrator.support.approve({ clientId, grantId: grant.id, by: ADMIN, actor: `client-admin:${ADMIN}` });
-    const revoked = await api.request<SupportGrant>('POST', `/v1/clients/${clientId}/support-grants/${grant.id}/revoke`, { actor: 'carol@agency' });
+    const revoked = await as('carol@agency').request<SupportGrant>('POST', `/v1/clients/${clientId}/support-grants/${grant.id}/revoke`, { actor: 'carol@agency' });
     assert.equal(revoked.status, 'revoked');
     await refused(exportAs(clientId, 'carol@agency'), 'forbidden', /no active support grant/);
     const { grants } = await api.request<{ grants: SupportGrant[] }>('GET', `/v1/clients/${clientId}/support-grants`);
@@ -119,13 +125,13 @@ describe('support access to a client’s data', () => {
 
   test('bad requests are refused with a clear error and log nothing', async () => {
     const clientId = await registerClient();
-    await refused(api.request('POST', `/v1/clients/${clientId}/support-grants`, { incident: 'INC 1; drop', reason: 'x', actor: 'a@agency' }), 'invalid_input', /incident/);
-    await refused(api.request('POST', `/v1/clients/${clientId}/support-grants`, { incident: 'INC-1', reason: 'x', hours: 48, actor: 'a@agency' }), 'invalid_input', /hours/);
-    await refused(api.request('POST', `/v1/clients/${clientId}/support-grants`, { incident: 'INC-1', reason: ' ', actor: 'a@agency' }), 'invalid_input', /reason/);
+    await refused(as('a@agency').request('POST', `/v1/clients/${clientId}/support-grants`, { incident: 'INC 1; drop', reason: 'x', actor: 'a@agency' }), 'invalid_input', /incident/);
+    await refused(as('a@agency').request('POST', `/v1/clients/${clientId}/support-grants`, { incident: 'INC-1', reason: 'x', hours: 48, actor: 'a@agency' }), 'invalid_input', /hours/);
+    await refused(as('a@agency').request('POST', `/v1/clients/${clientId}/support-grants`, { incident: 'INC-1', reason: ' ', actor: 'a@agency' }), 'invalid_input', /reason/);
     const portalApprove = (grantId: string) => fleet.orchestrator.support.approve({ clientId, grantId, by: ADMIN, actor: `client-admin:${ADMIN}` });
     await refused(portalApprove('sg-nope'), 'invalid_input', /grant id/);
     await refused(portalApprove('sg-0123456789abcdef'), 'not_found', /no support grant/);
-    await refused(api.request('POST', '/v1/clients/no-such-client/support-grants', { incident: 'INC-1', reason: 'x', actor: 'a@agency' }), 'not_found', /no client/);
+    await refused(as('a@agency').request('POST', '/v1/clients/no-such-client/support-grants', { incident: 'INC-1', reason: 'x', actor: 'a@agency' }), 'not_found', /no client/);
     assert.deepEqual(await fleet.orchestrator.registry.listOpsLog({ clientId }), []);
   });
 });

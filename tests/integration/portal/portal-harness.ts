@@ -8,6 +8,7 @@ import type { SqlExecutor } from '../../../orchestrator/src/adapters/sql/sql-exe
 import { SqlPortalStore } from '../../../orchestrator/src/adapters/sql/sql-portal-store.ts';
 import { loadConfig, type PortalConfig } from '../../../orchestrator/src/config.ts';
 import { startPortal, type PortalHandle } from '../../../orchestrator/src/portal/start-portal.ts';
+import type { SettingsGateway } from '../../../orchestrator/src/portal/settings-gateway.ts';
 import { MemoryClientGateway } from './memory-client-gateway.ts';
 
 /** A clock the test moves forward (sessions, lockouts, links and TOTP steps all read it). */
@@ -39,6 +40,7 @@ export interface PortalHarness {
 export async function startPortalHarness(
   overrides: Partial<PortalConfig> = {},
   home?: string,
+  settings?: SettingsGateway,
 ): Promise<PortalHarness> {
   const dir = home ?? (await mkdtemp(path.join(os.tmpdir(), 'fleet-portal-')));
   const sql = await openPgliteExecutor(path.join(dir, 'registry'));
@@ -53,7 +55,7 @@ export async function startPortalHarness(
     ...loadConfig({ AGENT_FLEET_HOME: dir, PORTAL_PORT: '0' }).portal,
     ...overrides,
   };
-  const portal = await startPortal({ config, store, gateway, clock, logger: createSilentLogger() });
+  const portal = await startPortal({ config, store, gateway, clock, logger: createSilentLogger(), ...(settings === undefined ? {} : { settings }) });
   return {
     portal,
     gateway,

@@ -9,13 +9,13 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { FleetApiClient } from '../../../orchestrator/src/cli/fleet-api-client.ts';
-import { OrchestratorClient } from '../../../orchestrator/src/cli/orchestrator-client.ts';
 import { createSocketApp } from '../../../orchestrator/src/http/create-apps.ts';
 import { listenUnixSocket } from '../../../orchestrator/src/http/listen.ts';
 import { createVaultClient } from '@agent-fleet/kernel/vault-client';
 import { launchPortalBrowser, type AdminBrowser, type PortalBrowser } from './browser.ts';
 import { createPasskey, finishEnrolment, postForm, setUpApp, signInWithCode, signInWithPasskey, totpCode } from './flows.ts';
 import { containerRunning, newContactWrites, startRealPortal, type RealClient, type RealPortal } from './real-agent-harness.ts';
+import { enrolMember, type TestMember } from '../../helpers/team-session.ts';
 
 const MINUTE = 60_000;
 
@@ -26,6 +26,7 @@ void describe('the client’s own controls over a real agent', { timeout: 900_00
   let admin: AdminBrowser;
   let socket: Server;
   let ops: FleetApiClient;
+  let alice: TestMember;
   const h = () => ({ portal: r.portal.handle, clock: r.clock });
   const url = (path: string) => `${r.portal.handle.url}${path}`;
 
@@ -41,7 +42,9 @@ void describe('the client’s own controls over a real agent', { timeout: 900_00
     r = await startRealPortal(223, [{ stem: 'pc', admins: ['admin@pc.example', 'app@pc.example'] }]);
     client = r.clients[0] as RealClient;
     socket = await listenUnixSocket(createSocketApp(r.fleet.orchestrator, createSilentLogger()), r.fleet.config.api.socketPath);
-    ops = new FleetApiClient(new OrchestratorClient({ socketPath: r.fleet.config.api.socketPath, homeDir: r.fleet.homeDir }), 'alice@agency');
+    // The operator signs in as the team member the ops log names.
+    alice = await enrolMember(r.fleet.orchestrator, 'alice@agency', { now: () => r.clock.now() });
+    ops = new FleetApiClient(alice.api(r.fleet.config.api.socketPath, r.fleet.homeDir), 'alice@agency');
     chromium = await launchPortalBrowser(r.portal.handle.caCertificatePem ?? '');
     admin = await chromium.newAdmin();
     await enrol(admin, 'admin@pc.example');
@@ -149,7 +152,7 @@ void describe('the client’s own controls over a real agent', { timeout: 900_00
 
   void test('kill switch from the portal: container stopped, Vault token rejected; revive brings the agent back', async () => {
     const embedded = r.fleet.orchestrator.secretBackend.embedded!;
-    const root = createVaultClient({ endpoint: embedded.url, token: embedded.rootToken });
+    const root = createVaultClient({ endpoint: embedded.url, token: embedded.rootToken, caPem: embedded.caCertificatePem });
     const own = ((await root.read('auth/token/lookup-self')) as { data: { accessor: string } }).data.accessor;
     const accessors = [
       ...new Set(
@@ -189,7 +192,7 @@ void describe('the client’s own controls over a real agent', { timeout: 900_00
 
   /** A POST through the ops API's unix socket (as the CLI sends it). */
   function fetchSocketPost(path: string): Promise<unknown> {
-    return new OrchestratorClient({ socketPath: r.fleet.config.api.socketPath, homeDir: r.fleet.homeDir }).request('POST', path, {
+    return alice.api(r.fleet.config.api.socketPath, r.fleet.homeDir).request('POST', path, {
       by: 'admin@pc.example',
       actor: 'alice@agency',
     });

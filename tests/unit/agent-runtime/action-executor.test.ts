@@ -12,6 +12,7 @@ import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { bullhornCrmProviderFromSecret } from '../../../agent-image/src/adapters/bullhorn/bullhorn-from-secret.ts';
 import { approve, createApproval } from '../../../agent-image/src/domain/approval.ts';
 import { compilePolicy } from '../../../agent-image/src/domain/policy/evaluate-policy.ts';
+import { fixedSettings } from '../../../agent-image/src/services/settings/settings-source.ts';
 import { parseProposedAction } from '../../../agent-image/src/domain/policy/proposed-action.ts';
 import { AgentMetrics } from '../../../agent-image/src/observability/agent-metrics.ts';
 import type { CalendarEvent, CalendarProvider, NewEvent } from '../../../agent-image/src/ports/calendar-provider.ts';
@@ -80,6 +81,7 @@ describe('the approvals executor beyond mail.send', () => {
     const partial = {
       config,
       gate: compilePolicy(config),
+      settings: fixedSettings(config),
       state,
       approvals,
       audit,

@@ -36,30 +36,33 @@ const acme = parseClientId('acme');
 
 describe('fleet CLI formatters (the human output; --json prints the value itself)', () => {
   test('provision: the addresses and total time, or that the client is already active', () => {
-    const text = formatProvisionResult({
-      outcome: 'provisioned',
-      clientId: acme,
-      runtime: 'docker',
-      controlAddress: '127.0.0.1:4001',
-      metricsAddress: '127.0.0.1:4002',
-      subnet: '10.213.0.0/28',
-      steps: [
-        { step: 'network', durationMs: 120 },
-        { step: 'container', durationMs: 1130.4 },
-      ],
-      warnings: [],
-    });
+    const text = formatProvisionResult(
+      {
+        outcome: 'provisioned',
+        clientId: acme,
+        runtime: 'docker',
+        controlAddress: '127.0.0.1:4001',
+        metricsAddress: '127.0.0.1:4002',
+        subnet: '10.213.0.0/28',
+        steps: [
+          { step: 'network', durationMs: 120 },
+          { step: 'container', durationMs: 1130.4 },
+        ],
+        warnings: [],
+      },
+      '/home/ops/.agent-fleet/portal/fleet-ca/ca.crt',
+    );
     assert.equal(
       text,
       [
         'acme is active on docker (1.25 s).',
-        '  health:   curl -s http://127.0.0.1:4001/healthz',
+        '  health:   curl -s --cacert /home/ops/.agent-fleet/portal/fleet-ca/ca.crt --resolve acme.agents.fleet.internal:4001:127.0.0.1 https://acme.agents.fleet.internal:4001/healthz',
         '  metrics:  curl -s http://127.0.0.1:4002/metrics',
         '  status:   make status CLIENT=acme   (or: npm run fleet -- status acme)',
       ].join('\n'),
     );
     assert.equal(
-      formatProvisionResult({ outcome: 'already-active', clientId: acme }),
+      formatProvisionResult({ outcome: 'already-active', clientId: acme }, 'ca.crt'),
       'acme is already active: nothing to do.',
     );
   });

@@ -79,6 +79,11 @@ describe('the fleet program', () => {
       'incident report',
       'portal',
       'portal invite',
+      'config',
+      'config show',
+      'config set',
+      'config history',
+      'config rollback',
       'export',
       'export verify',
       'export public-key',
@@ -94,6 +99,14 @@ describe('the fleet program', () => {
       'service',
       'service start',
       'service status',
+      'team',
+      'team add',
+      'team list',
+      'team remove',
+      'team reissue',
+      'login',
+      'logout',
+      'doctor',
     ]);
     const provision = program.commands.find((command) => command.name() === 'provision');
     assert.deepEqual(

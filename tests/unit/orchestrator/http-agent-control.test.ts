@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
-import http, { type Server } from 'node:http';
+import http from 'node:http';
+import type { Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
+import { parseClientId } from '@agent-fleet/kernel/client-id';
 import { isFleetError, type FleetErrorCode } from '@agent-fleet/kernel/fleet-error';
 import { HttpAgentControl } from '../../../orchestrator/src/adapters/http/http-agent-control.ts';
+import { agentTlsServer, testFleetCa } from '../../helpers/agent-tls.ts';
 
 /**
  * The orchestrator's client of an agent's control API against a tiny local server that answers each
@@ -14,10 +17,12 @@ import { HttpAgentControl } from '../../../orchestrator/src/adapters/http/http-a
 describe('HttpAgentControl decodes the agentâ€™s error answers with the kernelâ€™s one table', () => {
   let server: Server;
   let address: string;
+  let control: HttpAgentControl;
+  const acme = parseClientId('acme');
   const seen: Array<{ method: string; url: string; authorization: string | undefined }> = [];
 
   before(async () => {
-    server = http.createServer((request, response) => {
+    ({ server, address } = await agentTlsServer(acme, (request, response) => {
       seen.push({
         method: request.method ?? '',
         url: request.url ?? '',
@@ -46,13 +51,10 @@ describe('HttpAgentControl decodes the agentâ€™s error answers with the kernelâ€
       if (path === '/v1/introduce') return json(403, { code: 'forbidden', message: 'foreign introduction' });
       if (path === '/v1/audit/head') return json(200, { seq: 3, hash: 'ab' });
       return json(404, { code: 'not_found', message: 'no such route' });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    address = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    }));
+    control = new HttpAgentControl({ caPem: (await testFleetCa()).certificatePem });
   });
   after(() => new Promise<void>((resolve) => server.close(() => resolve())));
-
-  const control = new HttpAgentControl();
 
   async function failure(
     call: Promise<unknown>,
@@ -66,7 +68,7 @@ describe('HttpAgentControl decodes the agentâ€™s error answers with the kernelâ€
   }
 
   test('a 422 { code: integrity } stays integrity and is not retryable', async () => {
-    const error = await failure(control.request(address, 'token-1', 'GET', '/v1/audit/verify'));
+    const error = await failure(control.request(acme, address, 'token-1', 'GET', '/v1/audit/verify'));
     assert.deepEqual(
       { code: error.code, retryable: error.retryable },
       { code: 'integrity', retryable: false },
@@ -79,7 +81,7 @@ describe('HttpAgentControl decodes the agentâ€™s error answers with the kernelâ€
   });
 
   test('a non-JSON 502 from a proxy is unavailable and retryable', async () => {
-    const error = await failure(control.request(address, 'token-1', 'GET', '/v1/status'));
+    const error = await failure(control.request(acme, address, 'token-1', 'GET', '/v1/status'));
     assert.deepEqual(
       { code: error.code, retryable: error.retryable },
       { code: 'unavailable', retryable: true },
@@ -88,12 +90,12 @@ describe('HttpAgentControl decodes the agentâ€™s error answers with the kernelâ€
   });
 
   test('the bodyâ€™s code wins over the status, and a code that is not ours falls back to the status', async () => {
-    const killed = await failure(control.request(address, 'token-1', 'POST', '/v1/resume', { by: 'ops' }));
+    const killed = await failure(control.request(acme, address, 'token-1', 'POST', '/v1/resume', { by: 'ops' }));
     assert.deepEqual(
       { code: killed.code, retryable: killed.retryable },
       { code: 'killed', retryable: false },
     );
-    const foreign = await failure(control.request(address, 'token-1', 'GET', '/v1/approvals'));
+    const foreign = await failure(control.request(acme, address, 'token-1', 'GET', '/v1/approvals'));
     assert.deepEqual(
       { code: foreign.code, retryable: foreign.retryable },
       { code: 'unavailable', retryable: true },
@@ -102,7 +104,7 @@ describe('HttpAgentControl decodes the agentâ€™s error answers with the kernelâ€
 
   test('a streamed export that fails before its first byte is integrity; a good one reaches the sink', async () => {
     const error = await failure(
-      control.stream(address, 'token-1', '/v1/audit/export?format=jsonl&broken=1', new PassThrough()),
+      control.stream(acme, address, 'token-1', '/v1/audit/export?format=jsonl&broken=1', new PassThrough()),
     );
     assert.deepEqual(
       { code: error.code, retryable: error.retryable },
@@ -111,13 +113,13 @@ describe('HttpAgentControl decodes the agentâ€™s error answers with the kernelâ€
     const sink = new PassThrough();
     let written = '';
     sink.on('data', (chunk: Buffer) => (written += chunk.toString()));
-    await control.stream(address, 'token-1', '/v1/audit/export?format=jsonl', sink);
+    await control.stream(acme, address, 'token-1', '/v1/audit/export?format=jsonl', sink);
     assert.equal(written, '{"seq":1}\n{"seq":2}\n');
   });
 
   test('introduction errors keep their code too', async () => {
     const error = await failure(
-      control.introduce(address, {
+      control.introduce(acme, address, {
         wrappingToken: 'w',
         vaultAddr: 'http://vault:8200',
         creationPath: 'auth/token/create',
@@ -130,7 +132,7 @@ describe('HttpAgentControl decodes the agentâ€™s error answers with the kernelâ€
   });
 
   test('a successful JSON answer is returned as is', async () => {
-    assert.deepEqual(await control.request(address, 'token-1', 'GET', '/v1/audit/head'), {
+    assert.deepEqual(await control.request(acme, address, 'token-1', 'GET', '/v1/audit/head'), {
       seq: 3,
       hash: 'ab',
     });
@@ -141,7 +143,7 @@ describe('HttpAgentControl decodes the agentâ€™s error answers with the kernelâ€
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const error = await failure(control.request(`127.0.0.1:${port}`, 'token-1', 'GET', '/v1/status'));
+    const error = await failure(control.request(acme, `127.0.0.1:${port}`, 'token-1', 'GET', '/v1/status'));
     assert.deepEqual(
       { code: error.code, retryable: error.retryable },
       { code: 'unavailable', retryable: true },

@@ -3,10 +3,10 @@
 // age, never content; a provisioned config's free-text opt-ins become ops-log entries.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
-import http, { type Server } from 'node:http';
+import http from 'node:http';
+import type { Server } from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import express from 'express';
 import { FREE_TEXT_AUTO_SEND_RISK, parseClientConfig } from '@agent-fleet/kernel/client-config';
@@ -21,6 +21,7 @@ import { formatAge, formatReviewQueue } from '../../../orchestrator/src/cli/form
 import type { NewOpsLogEntry } from '../../../orchestrator/src/ports/registry.ts';
 import { FREE_TEXT_OPT_IN_ACTION, freeTextOptInEntries, recordFreeTextOptIns } from '../../../orchestrator/src/services/free-text-opt-ins.ts';
 import { listReviewQueue, type ReviewQueueDependencies } from '../../../orchestrator/src/services/review-queue.ts';
+import { agentTlsServer, testFleetCa } from '../../helpers/agent-tls.ts';
 
 const TOKEN = 'control-token-of-acme';
 const acme = parseClientId('acme');
@@ -28,6 +29,7 @@ const acme = parseClientId('acme');
 describe('the review queue through the orchestrator', () => {
   let server: Server;
   let address: string;
+  let caPem: string;
   let queue: ReviewEntry[] = [];
 
   before(async () => {
@@ -41,10 +43,8 @@ describe('the review queue through the orchestrator', () => {
       handler(request, response).catch(next);
     };
     mountReviewRoute(app, authenticated, { reviewQueue: () => queue });
-    server = await new Promise<Server>((resolve) => {
-      const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
-    });
-    address = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    ({ server, address } = await agentTlsServer(acme, app));
+    caPem = (await testFleetCa()).certificatePem;
   });
   after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
@@ -62,7 +62,7 @@ describe('the review queue through the orchestrator', () => {
           endpoints: { control: address, metrics: address },
         }),
       },
-      control: new HttpAgentControl(),
+      control: new HttpAgentControl({ caPem }),
       secrets: { readControlToken: async () => (overrides.token === undefined ? TOKEN : overrides.token) },
     };
   }

@@ -3,6 +3,8 @@ import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import type { SecretSource } from '../../ports/secret-source.ts';
 import { createVaultClient, translateVaultError, vaultStatusOf, type VaultClient } from '@agent-fleet/kernel/vault-client';
+import type { AgentTlsBundle } from '@agent-fleet/kernel/agent-identity';
+import { readStoredTlsBundle } from './agent-tls-bundle.ts';
 import { loadTransitDataKey } from './transit-data-key.ts';
 import { awaitNewToken, readTokenFile } from './vault-token-file.ts';
 
@@ -18,6 +20,13 @@ interface CommonOptions {
   tokenCheckIntervalMs?: number;
   /** Token file only: how long a refused token may wait for Vault Agent to write a new one, ms. Default 10 000. */
   tokenFileGraceMs?: number;
+  /** PEM of the CA Vault's TLS certificate chains to (VAULT_CACERT); undefined trusts Node's root store. */
+  caPem?: string | undefined;
+  /**
+   * Called once started with the TLS bundle the orchestrator stored for this agent (a renewal after a
+   * credential rotation reaches the agent this way); not called when none is stored.
+   */
+  onTlsBundle?: (bundle: AgentTlsBundle) => void;
 }
 
 export type VaultSecretSourceOptions = CommonOptions &
@@ -54,7 +63,11 @@ export class VaultSecretSource implements SecretSource {
     this.options = options;
     this.wrappingToken = 'wrappingToken' in options ? options.wrappingToken : null;
     this.tokenFile = 'tokenFile' in options ? options.tokenFile : null;
-    this.client = createVaultClient({ endpoint: options.vaultAddr, timeoutMs: options.timeoutMs ?? 10_000 });
+    this.client = createVaultClient({
+      endpoint: options.vaultAddr,
+      timeoutMs: options.timeoutMs ?? 10_000,
+      ...(options.caPem === undefined ? {} : { caPem: options.caPem }),
+    });
     this.logger = options.logger.child({ component: 'vault-secret-source' });
     this.keyName = `fleet-${options.clientId}`;
   }
@@ -102,6 +115,7 @@ export class VaultSecretSource implements SecretSource {
     this.client.token = token;
     this.scheduleRenewal(Number(unwrapped.auth?.lease_duration ?? 0));
     await this.loadDataKey();
+    await this.offerTlsBundle();
     this.logger.info('secret source started', { client: this.options.clientId });
   }
 
@@ -117,7 +131,21 @@ export class VaultSecretSource implements SecretSource {
       this.checkToken().catch((error: unknown) => this.logger.warn('token check failed', { error }));
     }, this.options.tokenCheckIntervalMs ?? 15_000);
     this.renewTimer.unref();
+    await this.offerTlsBundle();
     this.logger.info('secret source started from the Vault Agent token file', { client: this.options.clientId });
+  }
+
+  /** A failure here never fails the introduction: the agent keeps serving with the identity it has. */
+  private async offerTlsBundle(): Promise<void> {
+    const listener = this.options.onTlsBundle;
+    if (listener === undefined) return;
+    try {
+      const bundle = await this.call('read the TLS bundle', () => readStoredTlsBundle(this.client, this.options.clientId));
+      if (bundle !== null) listener(bundle);
+    } catch (error) {
+      if (error instanceof FleetError && error.code === 'not_found') return;
+      this.logger.warn('reading the stored TLS bundle failed; keeping the current certificate', { error });
+    }
   }
 
   private async checkToken(): Promise<void> {

@@ -72,4 +72,6 @@ export type PolicyDecision = {
   dryRun?: { decision: Decision; reasons: ReasonCode[] };
   /** Counts for metrics; no addresses. Absent when the action was unparseable. */
   facts?: PolicyFacts;
+  /** The settings version the decision was made under (stamped by the runtime, recorded in the audit). */
+  settingsVersion?: number;
 };

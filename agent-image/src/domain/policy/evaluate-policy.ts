@@ -1,5 +1,6 @@
 import type { Capability, ClientConfig } from '@agent-fleet/kernel/client-config';
 import { authorizesExecution, type ApprovalRecord } from '../approval.ts';
+import { uncoveredHolds } from './approval-coverage.ts';
 import { compileAutoSend, sendHolds, type AutoSendContext } from './auto-send-rules.ts';
 import { compileBlockList } from './block-list.ts';
 import type { Decision, PolicyDecision, PolicyFacts, ReasonCode } from './decision.ts';
@@ -34,7 +35,8 @@ import { compileShortenerDetector } from './url-shortener.ts';
  *   9. sending paused, rate limits  → deny `paused`, `rate_limit_hour`, `rate_limit_day`, with
  *                                     `retryable` (keep it queued) and, for limits, `pauseSending`
  * Deny rules stop at the first that applies; every approval rule that applies is listed, so the approver
- * sees all of them. A valid approval for these exact arguments satisfies steps 5–8, never 1–4 or 9.
+ * sees all of them. A valid approval for these exact arguments satisfies steps 5–8 (a block it was not
+ * granted under excepted: approval-coverage.ts), never 1–4 or 9.
  */
 
 export type EvaluateOptions = {
@@ -236,6 +238,9 @@ export function compilePolicy(config: ClientConfig): PolicyEvaluator {
       if (!check.ok) {
         details.push(`approval ${options.approval.id} does not authorise this action: ${check.reason}`);
         if (holds.length > 0) return { decision: 'needs_approval', reasons: holds, facts };
+      } else if (uncoveredHolds(options.approval, holds).length > 0) {
+        details.push(`approval ${options.approval.id} was granted before ${uncoveredHolds(options.approval, holds).join(', ')}: ask again`);
+        return { decision: 'needs_approval', reasons: holds, facts };
       } else {
         allowReason = 'approved';
       }

@@ -8,9 +8,9 @@ import type { KeyRing } from './key-ring.ts';
  * The first 14 bytes are authenticated as associated data, so the seq and key version shown in the clear
  * cannot be altered, and an outbox record cannot be passed off as an audit record (the purpose byte).
  */
-export type EnvelopePurpose = 'audit' | 'outbox' | 'state';
+export type EnvelopePurpose = 'audit' | 'outbox' | 'state' | 'settings';
 
-const PURPOSE_BYTE: Record<EnvelopePurpose, number> = { audit: 0x41, outbox: 0x4f, state: 0x53 };
+const PURPOSE_BYTE: Record<EnvelopePurpose, number> = { audit: 0x41, outbox: 0x4f, state: 0x53, settings: 0x43 };
 const FORMAT = 1;
 const HEADER_BYTES = 14;
 const NONCE_BYTES = 12;

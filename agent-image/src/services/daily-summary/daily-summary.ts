@@ -27,6 +27,7 @@ export class DailySummary {
   private readonly options: DailySummaryOptions;
   private readonly now: () => Date;
   private readonly jobs: Cron[] = [];
+  private started = false;
 
   constructor(options: DailySummaryOptions) {
     this.options = options;
@@ -34,6 +35,7 @@ export class DailySummary {
   }
 
   start(): void {
+    this.started = true;
     const { config } = this.options;
     if (!config.dailySummary.enabled || this.jobs.length > 0) return;
     const [hours, minutes] = config.dailySummary.at.split(':');
@@ -49,7 +51,15 @@ export class DailySummary {
   }
 
   stop(): void {
+    this.started = false;
     for (const job of this.jobs.splice(0)) job.stop();
+  }
+
+  /** After a settings change (time, zone, on/off): a started schedule starts again from the new settings. */
+  reschedule(): void {
+    if (!this.started) return;
+    this.stop();
+    this.start();
   }
 
   /** When the next daily summary is due, or null when disabled. */

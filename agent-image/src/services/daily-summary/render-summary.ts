@@ -23,6 +23,11 @@ function securityLines(report: SummaryReport, meta: SummaryMeta): string[] {
     lines.push(`  - ${flat(entry.sender)}: ${entry.count} message(s) (${entry.reasons.map(flat).join(', ')})`);
   }
   lines.push(`Messages that tried to instruct the assistant or change its rules (never auto-answered): ${report.injectionSignalMessages}`);
+  const flagged = report.settingsChanges.filter((change) => change.guardRails.length > 0);
+  lines.push(`Settings changes: ${report.settingsChanges.length}, of which past a guard rail: ${flagged.length}`);
+  for (const change of flagged) {
+    lines.push(`  - version ${change.version} by ${flat(change.by)} on ${localTime(change.at, meta.timezone)}: ${change.guardRails.map(flat).join(', ')}`);
+  }
   const optIns = meta.freeTextOptIns ?? [];
   if (optIns.length > 0) {
     lines.push(`Free-text auto-send is ON for: ${optIns.map((entry) => flat(entry.type)).join(', ')} (replies of these types are written by the AI and sent unread)`);

@@ -30,6 +30,12 @@ export interface SummaryReport {
   unauthenticatedKnownSenders: { sender: string; count: number; reasons: string[] }[];
   /** Messages read that tried to steer the assistant (injection signals); never auto-answered. */
   injectionSignalMessages: number;
+  /**
+   * Settings versions made in the period: by whom, and the guard rails each crossed (ending
+   * draft-review-send early, limits above the defaults, approval turned off for a sensitive type, a
+   * free-text opt-in), which the summary flags.
+   */
+  settingsChanges: { at: string; version: number; by: string; guardRails: string[] }[];
   llm: { calls: number; inputTokens: number; outputTokens: number; costUsd: number; costPerEmailUsd: number | null };
 }
 
@@ -61,6 +67,7 @@ export function buildSummaryReport(
     reviewQueued: 0,
     unauthenticatedKnownSenders: [],
     injectionSignalMessages: 0,
+    settingsChanges: [],
     llm: { calls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, costPerEmailUsd: null },
   };
   for (const record of periodRecords) {
@@ -102,6 +109,12 @@ export function buildSummaryReport(
         break;
       case 'review_queued':
         report.reviewQueued++;
+        break;
+      case 'config_change':
+        if (typeof parameters['settings_version'] === 'number') {
+          const rails = Array.isArray(parameters['guard_rails']) ? parameters['guard_rails'].filter((rail) => typeof rail === 'string') : [];
+          report.settingsChanges.push({ at: record.timestamp, version: parameters['settings_version'], by: record.actor, guardRails: rails });
+        }
         break;
       case 'llm_call':
         report.llm.calls++;

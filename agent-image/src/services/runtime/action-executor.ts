@@ -20,7 +20,10 @@ type MailWrite = Extract<ProposedAction, { kind: 'mail.move' | 'mail.delete' }>;
  * through the outbox with the event and CRM note that go with it, a calendar event, a mail move, a CRM
  * write. Idempotent per record: each run repeats nothing already done. Returns the record's execution.
  */
-export async function executeApproval(context: RuntimeContext, links: ActionLinks, entry: StoredApproval): Promise<ApprovalExecution> {
+/** Holds a send again for a human (the approval did not cover a hold the current settings add). */
+export type Rehold = (action: Extract<ProposedAction, { kind: 'mail.send' }>, send: SendContext, decision: PolicyDecision, event: CalendarWrite | undefined) => Promise<unknown>;
+
+export async function executeApproval(context: RuntimeContext, links: ActionLinks, entry: StoredApproval, rehold?: Rehold): Promise<ApprovalExecution> {
   const parsed = parseProposedAction(entry.record.approvedArguments);
   const finish = async (execution: ApprovalExecution): Promise<ApprovalExecution> => {
     await context.approvals.put({ ...entry, execution });
@@ -30,18 +33,27 @@ export async function executeApproval(context: RuntimeContext, links: ActionLink
   const action = parsed.action;
   const autoSend = autoSendOfPreview(entry);
   const send: SendContext = { key: entry.idempotencyKey, messageId: entry.messageId, draftId: entry.draftId, ...(autoSend === undefined ? {} : { autoSend }) };
+  // Checked under the settings in force now, not those the approval was granted under.
+  const applied = context.settings.current();
   const gate = (candidate: ProposedAction, approval: ApprovalRecord | undefined): PolicyDecision => {
-    const decision = context.gate.evaluateParsed(candidate, context.policyState(), context.now(), { ...(approval === undefined ? {} : { approval }), autoSend });
+    const decision = applied.gate.evaluateParsed(candidate, context.policyState(), context.now(), { ...(approval === undefined ? {} : { approval }), autoSend });
     context.metrics.policyDecision(decision.decision, decision.reasons[0] ?? 'none');
     return decision;
   };
   const companions = companionsOf(entry.record);
   if (companions === null) return finish('blocked');
-  const decision = bundleDecision(
-    gate(action, entry.record),
-    companions.map((companion) => gate(companion.action, companion.approval)),
-  );
+  const decision: PolicyDecision = {
+    ...bundleDecision(
+      gate(action, entry.record),
+      companions.map((companion) => gate(companion.action, companion.approval)),
+    ),
+    settingsVersion: applied.version,
+  };
   const actions = [action, ...companions.map((companion) => companion.action)];
+  if (decision.decision === 'needs_approval' && action.kind === 'mail.send' && rehold !== undefined) {
+    await rehold(action, send, decision, companions[0]?.action);
+    return finish('blocked');
+  }
   if (decision.decision !== 'allow') {
     const refused = await refuseActions({ context, actions, send, decision, approvalId: entry.record.id });
     return finish(refused === 'waiting' ? 'waiting' : 'blocked');

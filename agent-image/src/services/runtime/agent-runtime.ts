@@ -5,7 +5,7 @@ import type { ApprovalStatus } from '../../domain/approval.ts';
 import { killSwitch } from '../../domain/audit-events.ts';
 import type { AuditCheckpoint } from '../../domain/audit-record.ts';
 import type { ChainVerification } from '../../domain/audit-chain.ts';
-import { compilePolicy, type PolicyEvaluator } from '../../domain/policy/evaluate-policy.ts';
+import { LiveSettings } from '../settings/settings-source.ts';
 import type { SecretSource } from '../../ports/secret-source.ts';
 import type { AuditExportFormat } from '@agent-fleet/kernel/audit-export-format';
 import type { AuditRange } from '../audit-log/audit-log.ts';
@@ -18,7 +18,7 @@ import { closeVolume } from './close-volume.ts';
 import { ControlTokenAuth } from './control-auth.ts';
 import { Introductions } from './introductions.ts';
 import { KillSwitch } from './kill-switch.ts';
-import { auditConfigChange, openVolume, type OpenedAgent } from './open-volume.ts';
+import { openVolume, type OpenedAgent } from './open-volume.ts';
 import type { AgentRuntimeOptions } from './runtime-options.ts';
 import { runtimePaths } from './runtime-paths.ts';
 import { runtimeStatus } from './runtime-status.ts';
@@ -38,7 +38,7 @@ export class AgentRuntime implements ControlApi {
   private readonly now: () => Date;
   private readonly logger: Logger;
   private readonly kill: KillSwitch;
-  private readonly gate: PolicyEvaluator;
+  private readonly settings: LiveSettings;
   private readonly paths: ReturnType<typeof runtimePaths>;
   private readonly auth: ControlTokenAuth;
   private readonly push: PushSync;
@@ -51,6 +51,9 @@ export class AgentRuntime implements ControlApi {
   private lastSync: Date | null = null;
   readonly reviewQueue: ControlApi['reviewQueue'] = () => this.agent.state.inReview();
   readonly clientViews = (): ClientViews => this.agent.views;
+  readonly settingsAccess: ControlApi['settingsAccess'] = () => this.agent.settings;
+  readonly dailySeries: ControlApi['dailySeries'] = (days) => this.agent.dashboards.dailySeries(days);
+  readonly graduation: ControlApi['graduation'] = () => this.agent.dashboards.graduation();
 
   constructor(options: AgentRuntimeOptions) {
     parseClientId(options.config.client);
@@ -59,7 +62,7 @@ export class AgentRuntime implements ControlApi {
     this.logger = options.logger.child({ component: 'agent-runtime' });
     this.paths = runtimePaths(options.dataDir, { placedFilesDir: options.placedFilesDir, vaultSinkFile: options.vaultSinkFile });
     this.kill = new KillSwitch(this.paths.killFlag, this.paths.placedKillFlag === null ? [] : [this.paths.placedKillFlag]);
-    this.gate = compilePolicy(options.config);
+    this.settings = new LiveSettings(options.config);
     this.introductions = new Introductions({
       ...options,
       paths: this.paths,
@@ -148,7 +151,7 @@ export class AgentRuntime implements ControlApi {
       ...this.options,
       source,
       paths: this.paths,
-      gate: this.gate,
+      settings: this.settings,
       kill: this.kill,
       logger: this.logger,
       now: this.now,
@@ -162,7 +165,6 @@ export class AgentRuntime implements ControlApi {
     }
     const agent = outcome.agent;
     this.opened = agent;
-    await auditConfigChange(agent.audit, this.options.config);
     await this.auth.refresh();
     if (!this.kill.killed) await agent.connection.connect();
     this.lifecycleState = 'ready';
@@ -264,7 +266,7 @@ export class AgentRuntime implements ControlApi {
       client: this.clientId,
       lifecycle: this.lifecycleState,
       killed: this.kill.killed,
-      dryRun: this.options.config.dryRun,
+      dryRun: this.settings.current().config.dryRun,
       agent: this.opened,
       vaultRevoked: this.vaultRevoked,
       lastSync: this.lastSync,

@@ -9,6 +9,7 @@ import { publishApprovalGauges, type ApprovalStore, type StoredApproval } from '
 import type { ApprovalDesk, DecisionInput } from './control-api.ts';
 import type { KillSwitch } from './kill-switch.ts';
 import type { SendPipeline } from './send-pipeline.ts';
+import type { SettingsSource } from '../settings/settings-source.ts';
 
 export interface RuntimeApprovalDeskOptions {
   approvals: ApprovalStore;
@@ -17,6 +18,8 @@ export interface RuntimeApprovalDeskOptions {
   state: AgentStateStore;
   kill: KillSwitch;
   pipeline: SendPipeline;
+  /** The settings in force: the decision records the version it was made under. */
+  settings: SettingsSource;
   now: () => Date;
 }
 
@@ -70,6 +73,7 @@ export class RuntimeApprovalDesk implements ApprovalDesk {
           proposed_hash: record.proposedHash,
           approved_hash: record.approvedHash ?? null,
           idempotency_key: entry.idempotencyKey,
+          settings_version: this.options.settings.current().version,
         },
       }),
     );

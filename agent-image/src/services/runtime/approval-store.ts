@@ -40,6 +40,8 @@ export interface StoredApproval {
   draftId: string | null;
   preview: ApprovalPreview;
   execution: ApprovalExecution;
+  /** The settings version the approval was asked under (absent on records made before versions). */
+  settingsVersion?: number;
 }
 
 const storedSchema = z
@@ -72,6 +74,7 @@ const storedSchema = z
       })
       .strict(),
     execution: z.enum(['none', 'waiting', 'done', 'blocked']),
+    settingsVersion: z.number().int().min(0).optional(),
   })
   .strict();
 

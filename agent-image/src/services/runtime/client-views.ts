@@ -51,12 +51,13 @@ export interface ClientViewsSource {
 
 export class RuntimeClientViews implements ClientViews {
   private readonly agent: ClientViewParts;
-  private readonly config: ClientConfig;
+  private readonly settings: () => ClientConfig;
   private readonly options: { now: () => Date; logger: Logger; portalUrl: string | undefined };
 
-  constructor(agent: ClientViewParts, config: ClientConfig, options: { now: () => Date; logger: Logger; portalUrl: string | undefined }) {
+  /** `settings`: the current settings' document, read at each call. */
+  constructor(agent: ClientViewParts, settings: () => ClientConfig, options: { now: () => Date; logger: Logger; portalUrl: string | undefined }) {
     this.agent = agent;
-    this.config = config;
+    this.settings = settings;
     this.options = options;
   }
 
@@ -64,13 +65,14 @@ export class RuntimeClientViews implements ClientViews {
     const entry = this.agent.desk.approvalAsOf(id);
     if (entry === undefined) throw new FleetError('not_found', `no approval ${id}`);
     const provider = this.agent.connection.connectors?.provider ?? null;
-    const thread = await threadOf(provider, entry.messageId, this.config.mailbox, this.options.logger);
+    const thread = await threadOf(provider, entry.messageId, this.settings().mailbox, this.options.logger);
     return approvalView(entry, entry.messageId === null ? undefined : this.agent.state.progress(entry.messageId), thread);
   }
 
   summary(date: string): Promise<DaySummary> {
+    const { timezone, approvalTimeoutHours } = this.settings();
     return summaryForDate(
-      { audit: this.agent.audit, timezone: this.config.timezone, approvalTimeoutHours: this.config.approvalTimeoutHours, now: this.options.now() },
+      { audit: this.agent.audit, timezone, approvalTimeoutHours, now: this.options.now() },
       date,
     );
   }
@@ -90,7 +92,7 @@ export class RuntimeClientViews implements ClientViews {
   sendAdminNotice(notice: AdminNotice): Promise<NotifyOutcome> {
     return sendAdminNotice(
       {
-        config: this.config,
+        config: this.settings(),
         notifier: this.agent.notifier,
         approval: (id) => this.agent.desk.approvalAsOf(id),
         portalUrl: this.options.portalUrl,

@@ -5,6 +5,7 @@ export async function closeVolume(agent: OpenedAgent): Promise<void> {
   await agent.outbox.close();
   await agent.state.close();
   await agent.approvals.close();
+  await agent.settings.close();
   await agent.audit.close();
   await agent.secrets.current.stop();
 }

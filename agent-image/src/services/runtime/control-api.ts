@@ -7,6 +7,8 @@ import type { MailNotification } from '../mail-watch/mail-notification.ts';
 import type { PauseReason, ReviewQueueSource } from './agent-state-store.ts';
 import type { StoredApproval } from './approval-store.ts';
 import type { ClientViewsSource } from './client-views.ts';
+import type { DashboardsAccess } from '../daily-summary/dashboards.ts';
+import type { SettingsAccess } from '../settings/settings-desk.ts';
 
 export type { ClientViews } from './client-views.ts';
 
@@ -122,4 +124,4 @@ export interface MailNotificationSink {
 }
 
 /** Everything the control API serves. */
-export type ControlApi = IntroductionDesk & ControlAuth & KillControl & ApprovalDesk & AuditAccess & StatusSource & MailNotificationSink & ClientViewsSource & ReviewQueueSource;
+export type ControlApi = IntroductionDesk & ControlAuth & KillControl & ApprovalDesk & AuditAccess & StatusSource & MailNotificationSink & ClientViewsSource & ReviewQueueSource & SettingsAccess & DashboardsAccess;

@@ -1,13 +1,13 @@
-import { canonicalJson, sha256Hex } from '@agent-fleet/kernel/canonical-json';
+import { canonicalJson } from '@agent-fleet/kernel/canonical-json';
 import type { ClientConfig } from '@agent-fleet/kernel/client-config';
 import type { Logger } from '@agent-fleet/kernel/logger';
-import { configChanged } from '../../domain/audit-events.ts';
 import type { ChainBreak } from '../../domain/audit-chain.ts';
-import type { PolicyEvaluator } from '../../domain/policy/evaluate-policy.ts';
+import { graduationRows } from '../../domain/graduation.ts';
 import type { AgentMetrics } from '../../observability/agent-metrics.ts';
 import type { SecretSource } from '../../ports/secret-source.ts';
 import { AuditLog } from '../audit-log/audit-log.ts';
 import { KeyRing } from '../audit-log/key-ring.ts';
+import { approvalDecisionsByType, dailySeries, type DashboardsAccess } from '../daily-summary/dashboards.ts';
 import { DailySummary } from '../daily-summary/daily-summary.ts';
 import type { RetryOptions } from '../mail-loop/provider-retry.ts';
 import type { WatchedMailbox } from '../mail-watch/push-sync.ts';
@@ -25,13 +25,18 @@ import { PauseControl } from './pause-control.ts';
 import type { RuntimeContext } from './runtime-context.ts';
 import type { runtimePaths } from './runtime-paths.ts';
 import { SendPipeline } from './send-pipeline.ts';
+import { SettingsDesk } from '../settings/settings-desk.ts';
+import { SettingsHistory } from '../settings/settings-history.ts';
+import type { LiveSettings } from '../settings/settings-source.ts';
 
 export interface OpenVolumeInput {
   /** The introduced secret source: its data key opens the volume. */
   source: SecretSource;
+  /** The config file read at start: the first settings version, or a new one when ops changed it. */
   config: ClientConfig;
   paths: ReturnType<typeof runtimePaths>;
-  gate: PolicyEvaluator;
+  /** The settings in force, applied live as versions are made. */
+  settings: LiveSettings;
   kill: KillSwitch;
   metrics: AgentMetrics;
   logger: Logger;
@@ -61,6 +66,12 @@ export interface OpenedAgent {
   readonly connection: MailboxConnection;
   /** What the client's admins see and receive through the portal (client-views.ts). */
   readonly views: ClientViews;
+  /** The client's settings as versions (settings-desk.ts). */
+  readonly settings: SettingsDesk;
+  /** The per-day series and graduation the portal shows. */
+  readonly dashboards: DashboardsAccess;
+  /** Set when a new settings version changes what the connectors are built from: the next round reconnects. */
+  readonly reconnect: { pending: boolean };
 }
 
 export type OpenOutcome = { ok: true; agent: OpenedAgent } | { ok: false; break: ChainBreak };
@@ -71,7 +82,8 @@ export type OpenOutcome = { ok: true; agent: OpenedAgent } | { ok: false; break:
  * on them. Publishes the pause, rate-limit and approval gauges. Connects nothing yet.
  */
 export async function openVolume(input: OpenVolumeInput): Promise<OpenOutcome> {
-  const { config, paths, gate, kill, metrics, logger, now } = input;
+  const { config, paths, settings, kill, metrics, logger, now } = input;
+  const live = () => settings.current().config;
   const keys = KeyRing.single(input.source.dataKey());
   const audit = await AuditLog.open({ directory: paths.audit, keys, now, logger });
   const verification = await audit.verify();
@@ -82,12 +94,17 @@ export async function openVolume(input: OpenVolumeInput): Promise<OpenOutcome> {
   }
   const state = await AgentStateStore.open({ directory: paths.state, keys, now });
   const approvals = await ApprovalStore.open({ directory: paths.state, keys, now });
+  const history = await SettingsHistory.open({ directory: paths.state, keys, now });
+  const settingsDesk = new SettingsDesk({ history, live: settings, audit, now, logger });
+  await settingsDesk.adoptFile(config);
   const secrets = { current: input.source };
   // A pause alerts the admins through the outbox, and the outbox raises the pause: bound once both exist.
   let notifier: AdminNotifier | null = null;
   let connection: MailboxConnection | null = null;
   const pauses = new PauseControl({
-    config,
+    get config() {
+      return live();
+    },
     state,
     audit,
     metrics,
@@ -97,18 +114,25 @@ export async function openVolume(input: OpenVolumeInput): Promise<OpenOutcome> {
     alert: (key, notice) => notifier?.notify('alert', key, notice.subject, notice.text) ?? Promise.resolve('skipped'),
     providerKind: () => connection?.connectors?.providerKind ?? null,
   });
+  const sendPause = pauses.sendPause();
   const outbox = await Outbox.open({
     directory: paths.outbox,
     keys,
     audit,
-    pause: pauses.sendPause(),
+    // Turning `mail.send` off takes effect at once: sends already past the gate wait in the outbox, unsent.
+    pause: { ...sendPause, authPause: () => sendPause.authPause() ?? (live().permissions['mail.send'] === true ? null : 'mail.send is not granted') },
     now,
     logger,
     ...(input.sendBackoff === undefined ? {} : { backoff: input.sendBackoff }),
   });
   const context: RuntimeContext = {
-    config,
-    gate,
+    settings,
+    get config() {
+      return live();
+    },
+    get gate() {
+      return settings.current().gate;
+    },
     state,
     approvals,
     audit,
@@ -124,7 +148,9 @@ export async function openVolume(input: OpenVolumeInput): Promise<OpenOutcome> {
   notifier = new AdminNotifier(context);
   const pipeline = new SendPipeline(context);
   connection = new MailboxConnection({
-    config,
+    get config() {
+      return live();
+    },
     factory: input.connectors,
     source: () => secrets.current,
     context,
@@ -141,22 +167,33 @@ export async function openVolume(input: OpenVolumeInput): Promise<OpenOutcome> {
     onConnected: (built) =>
       input.onConnected({ provider: built.provider, providerKind: built.providerKind, source: () => secrets.current, audit: (event) => audit.append(event) }),
   });
-  const desk = new RuntimeApprovalDesk({ approvals, audit, metrics, state, kill, pipeline, now });
-  const summary = new DailySummary({ config, audit, notifier, logger, now, portalUrl: input.portalUrl });
+  const desk = new RuntimeApprovalDesk({ approvals, audit, metrics, state, kill, pipeline, settings, now });
+  const summary = new DailySummary({
+    get config() {
+      return live();
+    },
+    ...{ audit, notifier, logger, now, portalUrl: input.portalUrl },
+  });
   metrics.setPaused(state.pause !== null);
-  metrics.setRateLimitPerHour(config.rateLimits.perHour);
+  metrics.setRateLimitPerHour(live().rateLimits.perHour);
   desk.publishGauges();
-  const views = new RuntimeClientViews({ desk, connection, state, audit, notifier }, config, { now, logger, portalUrl: input.portalUrl });
-  return { ok: true, agent: { secrets, audit, state, approvals, outbox, pipeline, summary, pauses, desk, connection, views } };
+  const views = new RuntimeClientViews({ desk, connection, state, audit, notifier }, live, { now, logger, portalUrl: input.portalUrl });
+  const reconnect = { pending: false };
+  settings.onChange((next, previous) => {
+    metrics.setRateLimitPerHour(next.config.rateLimits.perHour);
+    if (changedAny(next.config, previous.config, ['dailySummary', 'timezone', 'onboarding'])) summary.reschedule();
+    if (changedAny(next.config, previous.config, ['provider', 'mailbox', 'model', 'permissions'])) reconnect.pending = true;
+  });
+  const dashboards: DashboardsAccess = {
+    dailySeries: (days) => dailySeries(audit, { timezone: live().timezone, now: now(), days }),
+    graduation: async () => graduationRows(await approvalDecisionsByType(audit), live()),
+  };
+  return {
+    ok: true,
+    agent: { secrets, audit, state, approvals, outbox, pipeline, summary, pauses, desk, connection, views, settings: settingsDesk, dashboards, reconnect },
+  };
 }
 
-/** A config different from the last one the log saw is recorded as a config change. */
-export async function auditConfigChange(audit: AuditLog, config: ClientConfig): Promise<void> {
-  const hash = sha256Hex(canonicalJson(JSON.parse(JSON.stringify(config)) as unknown));
-  let last: string | null = null;
-  for await (const record of audit.records()) {
-    if (record.action_type === 'config_change' && typeof record.parameters['config_hash'] === 'string') last = record.parameters['config_hash'];
-  }
-  if (last === hash) return;
-  await audit.append(configChanged({ configHash: hash, previousHash: last, dryRun: config.dryRun }));
+function changedAny(next: ClientConfig, previous: ClientConfig, fields: readonly (keyof ClientConfig)[]): boolean {
+  return fields.some((field) => canonicalJson(JSON.parse(JSON.stringify(next[field] ?? null)) as unknown) !== canonicalJson(JSON.parse(JSON.stringify(previous[field] ?? null)) as unknown));
 }

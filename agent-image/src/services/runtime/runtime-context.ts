@@ -9,10 +9,15 @@ import type { Outbox } from '../outbox/outbox.ts';
 import type { AgentStateStore, PauseReason } from './agent-state-store.ts';
 import type { ApprovalStore } from './approval-store.ts';
 import type { KillSwitch } from './kill-switch.ts';
+import type { SettingsSource } from '../settings/settings-source.ts';
 
-/** What the runtime's services share once the agent is introduced: its config, gate, stores and log. */
+/** What the runtime's services share once the agent is introduced: its settings, stores and log. */
 export interface RuntimeContext {
+  /** The settings in force; a decision reads it once (`current()`) and records the version it used. */
+  readonly settings: SettingsSource;
+  /** The current settings' document (`settings.current().config`). */
   readonly config: ClientConfig;
+  /** The gate compiled from the current settings (`settings.current().gate`). */
   readonly gate: PolicyEvaluator;
   readonly state: AgentStateStore;
   readonly approvals: ApprovalStore;

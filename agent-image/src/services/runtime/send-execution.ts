@@ -172,5 +172,6 @@ export function auditParameters(send: SendContext, decision: PolicyDecision, app
     recipients: decision.facts?.recipients ?? null,
     new_contacts: decision.facts?.newContacts ?? null,
     template_reply: decision.facts?.templateReply ?? null,
+    settings_version: decision.settingsVersion ?? null,
   };
 }

@@ -40,12 +40,15 @@ export class SendPipeline {
   async propose(action: MailSend, send: SendContext, event?: CalendarWrite): Promise<ProposeOutcome> {
     const { context } = this;
     const now = context.now();
+    // One read of the settings: the whole decision is made, and recorded, under one version.
+    const applied = context.settings.current();
     const evaluate = (candidate: MailSend | CalendarWrite, options: { autoSend?: AutoSendContext | undefined }) => {
-      const decision = context.gate.evaluateParsed(candidate, context.policyState(), now, options);
+      const decision = applied.gate.evaluateParsed(candidate, context.policyState(), now, options);
       context.metrics.policyDecision(decision.decision, decision.reasons[0] ?? 'none');
       return decision;
     };
-    const decision = bundleDecision(evaluate(action, { autoSend: send.autoSend }), event === undefined ? [] : [evaluate(event, {})]);
+    const bundled = bundleDecision(evaluate(action, { autoSend: send.autoSend }), event === undefined ? [] : [evaluate(event, {})]);
+    const decision: PolicyDecision = { ...bundled, settingsVersion: applied.version };
     if (decision.decision === 'allow') return executeSend({ context, links: this.links, action, send, decision, approval: null, event });
     if (decision.decision === 'needs_approval') {
       if (context.approvals.hasKey(send.key)) return 'approval';
@@ -56,12 +59,14 @@ export class SendPipeline {
 
   /** Runs an approved (or edited) record of any kind; returns its execution. Idempotent per record. */
   executeApproval(entry: StoredApproval): Promise<ApprovalExecution> {
-    return executeApproval(this.context, this.links, entry);
+    return executeApproval(this.context, this.links, entry, (action, send, decision, event) => this.hold(action, send, decision, event, entry.record.id));
   }
 
-  private async hold(action: MailSend, send: SendContext, decision: PolicyDecision, event: CalendarWrite | undefined): Promise<ProposeOutcome> {
+  /** Holds a send for a human; `supersedes`: the approval it replaces (granted before the settings held it). */
+  private async hold(action: MailSend, send: SendContext, decision: PolicyDecision, event: CalendarWrite | undefined, supersedes?: string): Promise<ProposeOutcome> {
     const { context } = this;
     const now = context.now();
+    const { config } = context;
     const created = createApproval({
       id: `ap_${randomUUID().replaceAll('-', '').slice(0, 20)}`,
       actionKind: action.kind,
@@ -69,11 +74,11 @@ export class SendPipeline {
       ...(event === undefined ? {} : { companions: [event] }),
       policyReasons: decision.reasons,
       now,
-      timeoutHours: context.config.approvalTimeoutHours,
+      timeoutHours: config.approvalTimeoutHours,
     });
     if (!created.ok) return refuseActions({ context, actions: [action], send, decision: { decision: 'deny', reasons: ['unparseable'] } });
     const record = created.record;
-    const eventPreview = event === undefined ? undefined : previewEvent(event, context.config.timezone);
+    const eventPreview = event === undefined ? undefined : previewEvent(event, config.timezone);
     await context.audit.append(
       approvalRequested({
         to: outboundRecipients(action),
@@ -83,6 +88,7 @@ export class SendPipeline {
           expires_at: record.expiresAt,
           arguments_hash: record.proposedHash,
           ...(eventPreview === undefined ? {} : { event: { ...eventPreview, attendees: [...eventPreview.attendees] }, event_hash: record.companions?.[0]?.hash ?? null }),
+          ...(supersedes === undefined ? {} : { supersedes }),
           ...(send.autoSend === undefined
             ? {}
             : { sender_authenticated: send.autoSend.inbound.senderAuthenticated, injection_signals: [...send.autoSend.inbound.injectionSignals] }),
@@ -104,6 +110,7 @@ export class SendPipeline {
         ...(eventPreview === undefined ? {} : { event: eventPreview }),
       },
       execution: 'none',
+      ...(decision.settingsVersion === undefined ? {} : { settingsVersion: decision.settingsVersion }),
     });
     publishApprovalGauges(context.metrics, context.approvals, now);
     return 'approval';

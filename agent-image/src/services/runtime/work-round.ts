@@ -8,6 +8,11 @@ import type { OpenedAgent } from './open-volume.ts';
 export async function runWorkRound(agent: OpenedAgent, resume: (by: string, why: string) => Promise<void>): Promise<boolean> {
   const { state, outbox, approvals, pipeline, connection, pauses } = agent;
   if (state.pause?.reason === 'rate_limit' && pauses.rateWindowHasRoom()) await resume('system', 'rate limit window has room again');
+  // A settings version changed what the connectors are built from (permissions, provider, model): rebuilt between rounds.
+  if (agent.reconnect.pending && state.pause?.reason !== 'auth') {
+    agent.reconnect.pending = false;
+    await connection.connect();
+  }
   const receipts = connection.receipts;
   if (receipts !== null && state.pause?.reason !== 'auth') {
     if (outbox.list('pending').length > 0) await outbox.recover(receipts);

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
@@ -6,6 +6,7 @@ import { systemClock, type Clock } from '../../ports/clock.ts';
 import { EncryptedFileStore, loadOrCreateMasterKey } from './encrypted-file-store.ts';
 import { createHttpHandler } from './http-handler.ts';
 import { RequestLog } from './request-log.ts';
+import { createTlsListener, type ServerCertificateSource, type TlsListener } from './tls-listener.ts';
 import { TokenStore } from './token-store.ts';
 import { VaultCore } from './vault-core.ts';
 import { emptyState, type VaultState } from './vault-state.ts';
@@ -17,11 +18,18 @@ export interface EmbeddedVaultOptions {
   listen: { host: string; port: number }[];
   logger: Logger;
   clock?: Clock;
+  /**
+   * The fleet CA: every listener serves TLS 1.3 only, with a certificate naming its address (renewed
+   * before it runs out). There is no plain-HTTP listener.
+   */
+  certificates: ServerCertificateSource;
 }
 
 export interface EmbeddedVault {
-  /** Base URL of the first listener, e.g. http://127.0.0.1:8200 (what VAULT_ADDR would be). */
+  /** Base URL of the first listener, e.g. https://127.0.0.1:8200 (what VAULT_ADDR would be). */
   url: string;
+  /** The CA certificate (PEM) clients verify the store's TLS against (VAULT_CACERT). */
+  caCertificatePem: string;
   /** The root token, stable across restarts. Hand it only to the orchestrator's VaultSecretStore. */
   rootToken: string;
   /** Serves on one more address (e.g. a new client network's gateway); returns its URL. */
@@ -76,10 +84,13 @@ const WILDCARD_HOSTS = new Set(['', '0.0.0.0', '::', '[::]']);
 
 const urlOf = (server: Server, host: string): string => {
   const { port } = server.address() as AddressInfo;
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
 };
 
-/** Starts the embedded Vault-API server backed by the AES-256-GCM encrypted file store. */
+/** How often the listeners' certificates are checked for renewal. */
+const RENEWAL_CHECK_MS = 12 * 3_600_000;
+
+/** Starts the embedded Vault-API server (TLS 1.3 only) backed by the AES-256-GCM encrypted file store. */
 export async function startEmbeddedVault(options: EmbeddedVaultOptions): Promise<EmbeddedVault> {
   if (options.listen.length === 0)
     throw new FleetError('invalid_input', 'embedded vault needs at least one listen address');
@@ -100,6 +111,7 @@ export async function startEmbeddedVault(options: EmbeddedVaultOptions): Promise
   };
   const handler = createHttpHandler({ core, clock, requestLog, logger, persist });
   const servers: Server[] = [];
+  const listeners: TlsListener[] = [];
 
   const addListener = async (host: string, port: number): Promise<string> => {
     // Reachable only from loopback and the agent networks' gateways, never from every interface.
@@ -109,7 +121,9 @@ export async function startEmbeddedVault(options: EmbeddedVaultOptions): Promise
         `embedded vault refuses to listen on ${host}: give loopback or a gateway address`,
       );
     }
-    const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, handler);
+    // Certificates are dated by the wall clock clients check them against (the store's clock may be a test's).
+    const listener = await createTlsListener(handler, host, options.certificates, systemClock.now());
+    const server = listener.server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => {
@@ -118,20 +132,33 @@ export async function startEmbeddedVault(options: EmbeddedVaultOptions): Promise
       });
     });
     servers.push(server);
+    listeners.push(listener);
     const url = urlOf(server, host);
     logger.info('embedded vault listening', { url });
     return url;
   };
+
+  const renewal = setInterval(() => {
+    for (const listener of listeners) {
+      listener.renewIfDue(systemClock.now()).then(
+        (renewed) => renewed && logger.info('embedded vault certificate renewed', { address: listener.server.address() }),
+        (error: unknown) => logger.error('embedded vault certificate renewal failed', { error }),
+      );
+    }
+  }, RENEWAL_CHECK_MS);
+  renewal.unref();
 
   try {
     const urls: string[] = [];
     for (const address of options.listen) urls.push(await addListener(address.host, address.port));
     return {
       url: urls[0] ?? '',
+      caCertificatePem: options.certificates.certificatePem,
       rootToken: state.rootToken,
       addListener,
       requestLog,
       close: async () => {
+        clearInterval(renewal);
         await Promise.all(
           servers.map(
             (server) =>
@@ -145,6 +172,7 @@ export async function startEmbeddedVault(options: EmbeddedVaultOptions): Promise
       },
     };
   } catch (error) {
+    clearInterval(renewal);
     for (const server of servers) server.close();
     throw error;
   }

@@ -1,55 +1,72 @@
-import { Readable } from 'node:stream';
+import type { Agent } from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import { pipeline } from 'node:stream/promises';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import type { ClientId } from '@agent-fleet/kernel/client-id';
 import { fleetErrorFromResponse } from '@agent-fleet/kernel/error-status';
-import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { FleetError, isFleetError } from '@agent-fleet/kernel/fleet-error';
 import type { AgentControl, IntroductionPayload } from '../../ports/agent-control.ts';
+import { agentRequest, fleetCaAgent, readText, type AgentRequest } from './agent-https.ts';
 
 /** The agent's `{ code, message }` error turned back into the FleetError it raised, code and all. */
-async function failure(response: Response, what: string): Promise<FleetError> {
+async function failure(response: IncomingMessage, what: string): Promise<FleetError> {
   let body: unknown = null;
   try {
-    body = await response.json();
+    body = JSON.parse(await readText(response));
   } catch {
     // not JSON: the status decides the code
   }
-  return fleetErrorFromResponse(response.status, body, what);
+  return fleetErrorFromResponse(response.statusCode ?? 500, body, what);
 }
 
 function unreachable(error: unknown, what: string): FleetError {
+  // An agent whose certificate names another client is not "unreachable": that refusal stands as it is.
+  if (isFleetError(error)) return error;
   return new FleetError('unavailable', `${what}: agent unreachable (${(error as Error).message})`, { cause: error, retryable: true });
 }
 
-/** The agent's control API over HTTP on its 127.0.0.1-published control port. */
+/**
+ * The agent's control API over HTTPS (TLS 1.3) on its control port, verified against the fleet CA and
+ * against the client the caller means (see agentRequest).
+ */
 export class HttpAgentControl implements AgentControl {
-  async introduce(controlAddress: string, payload: IntroductionPayload): Promise<void> {
-    let response: Response;
-    try {
-      response = await fetch(`http://${controlAddress}/v1/introduce`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(payload),
-        signal: AbortSignal.timeout(15_000),
-      });
-    } catch (error) {
-      throw unreachable(error, 'introduce the agent to Vault');
-    }
-    if (!response.ok) throw await failure(response, 'introduce the agent to Vault');
-    await response.body?.cancel();
+  private readonly agent: Agent;
+
+  constructor(options: { caPem: string }) {
+    this.agent = fleetCaAgent(options.caPem);
   }
 
-  async waitReady(controlAddress: string, timeoutMs: number): Promise<void> {
+  private async send(clientId: ClientId, address: string, init: AgentRequest, what: string): Promise<IncomingMessage> {
+    let response: IncomingMessage;
+    try {
+      response = await agentRequest(this.agent, clientId, address, init);
+    } catch (error) {
+      throw unreachable(error, what);
+    }
+    if ((response.statusCode ?? 500) >= 400) throw await failure(response, what);
+    return response;
+  }
+
+  async introduce(clientId: ClientId, controlAddress: string, payload: IntroductionPayload): Promise<void> {
+    const response = await this.send(
+      clientId,
+      controlAddress,
+      { method: 'POST', path: '/v1/introduce', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload), timeoutMs: 15_000 },
+      'introduce the agent to Vault',
+    );
+    response.resume();
+  }
+
+  async waitReady(clientId: ClientId, controlAddress: string, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let reason = 'no answer';
     while (Date.now() < deadline) {
       try {
-        const response = await fetch(`http://${controlAddress}/readyz`, { signal: AbortSignal.timeout(1000) });
-        if (response.status === 200) {
-          await response.body?.cancel();
-          return;
-        }
-        reason = ((await response.json()) as { reason?: string }).reason ?? `status ${response.status}`;
+        const response = await agentRequest(this.agent, clientId, controlAddress, { method: 'GET', path: '/readyz', timeoutMs: 1000 });
+        const text = await readText(response);
+        if (response.statusCode === 200) return;
+        reason = (JSON.parse(text) as { reason?: string }).reason ?? `status ${response.statusCode}`;
       } catch (error) {
+        if (isFleetError(error) && error.code === 'integrity') throw error;
         reason = (error as Error).message;
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -59,31 +76,31 @@ export class HttpAgentControl implements AgentControl {
     });
   }
 
-  async request<T>(controlAddress: string, controlToken: string, method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = 10_000): Promise<T> {
-    let response: Response;
+  async request<T>(
+    clientId: ClientId,
+    controlAddress: string,
+    controlToken: string,
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    timeoutMs = 10_000,
+  ): Promise<T> {
+    const headers: Record<string, string> = { authorization: `Bearer ${controlToken}` };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const init: AgentRequest = { method, path, headers, timeoutMs, ...(body === undefined ? {} : { body: JSON.stringify(body) }) };
+    const response = await this.send(clientId, controlAddress, init, `${method} ${path}`);
+    let text: string;
     try {
-      response = await fetch(`http://${controlAddress}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${controlToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        body: body === undefined ? null : JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
+      text = await readText(response);
     } catch (error) {
       throw unreachable(error, `${method} ${path}`);
     }
-    if (!response.ok) throw await failure(response, `${method} ${path}`);
-    if (response.status === 204) return undefined as T;
-    return (await response.json()) as T;
+    if (response.statusCode === 204) return undefined as T;
+    return JSON.parse(text) as T;
   }
 
-  async stream(controlAddress: string, controlToken: string, path: string, sink: NodeJS.WritableStream): Promise<void> {
-    let response: Response;
-    try {
-      response = await fetch(`http://${controlAddress}${path}`, { headers: { authorization: `Bearer ${controlToken}` } });
-    } catch (error) {
-      throw unreachable(error, `GET ${path}`);
-    }
-    if (!response.ok || !response.body) throw await failure(response, `GET ${path}`);
-    await pipeline(Readable.fromWeb(response.body as WebReadableStream), sink, { end: false });
+  async stream(clientId: ClientId, controlAddress: string, controlToken: string, path: string, sink: NodeJS.WritableStream): Promise<void> {
+    const response = await this.send(clientId, controlAddress, { method: 'GET', path, headers: { authorization: `Bearer ${controlToken}` } }, `GET ${path}`);
+    await pipeline(response, sink, { end: false });
   }
 }

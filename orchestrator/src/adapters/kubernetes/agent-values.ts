@@ -27,6 +27,10 @@ export interface FleetAgentValues {
   };
   vault: {
     address: string;
+    /** PEM of the CA Vault's TLS chains to; empty: the image's trust store. */
+    caCertificate: string;
+    /** KV v2 mount of the clients' paths (the agent's TLS bundle is read from it). */
+    kvMount: string;
     role: string;
     authPath: string;
     prePopulateOnly: boolean;

@@ -12,6 +12,8 @@ export interface AgentValuesOptions {
     address: string;
     /** Vault Kubernetes-auth role; default fleet-<id>. */
     role?: string;
+    /** PEM of the CA Vault's TLS certificate chains to (VAULT_CACERT); default none: the image's trust store. */
+    caCertificatePem?: string;
     authPath?: string;
     /** Namespace of an in-cluster Vault the agent may reach; undefined when Vault is outside (reached on 443). */
     namespace?: string;
@@ -37,7 +39,7 @@ export interface AgentValuesOptions {
 }
 
 /** Variables the chart sets itself; the spec may not override them. */
-const CHART_OWNED_ENV = new Set(['AGENT_CONFIG_PATH', 'AGENT_DATA_DIR', 'VAULT_ADDR', 'AGENT_VAULT_SINK_FILE', 'AGENT_PLACED_FILES_DIR']);
+const CHART_OWNED_ENV = new Set(['AGENT_CONFIG_PATH', 'AGENT_DATA_DIR', 'VAULT_ADDR', 'AGENT_VAULT_SINK_FILE', 'AGENT_PLACED_FILES_DIR', 'AGENT_TLS_DIR', 'VAULT_CACERT']);
 /** Same rule as the chart's values.schema.json: secrets come from Vault, never from the environment. */
 export const SECRET_LIKE_ENV_NAME = /(token|secret|passw(or)?d|api_?key|private_?key|credential)/i;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -138,6 +140,8 @@ export function renderAgentValues(spec: AgentWorkloadSpec, options: AgentValuesO
     },
     vault: {
       address: specVaultAddress ?? options.vault.address,
+      caCertificate: options.vault.caCertificatePem ?? '',
+      kvMount: 'fleet',
       role: options.vault.role ?? names.vaultPolicy,
       authPath: options.vault.authPath ?? 'auth/kubernetes',
       prePopulateOnly: true,

@@ -145,4 +145,47 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE INDEX incidents_status ON incidents (status, number);
     `,
   },
+  {
+    version: 6,
+    name: 'team identities and onboarding checks',
+    sql: `
+      CREATE TABLE team_members (
+        name text PRIMARY KEY,
+        email text NOT NULL,
+        status text NOT NULL CHECK (status IN ('enrolling', 'active')),
+        totp_sealed text,
+        last_time_step bigint,
+        added_at timestamptz NOT NULL,
+        added_by text NOT NULL,
+        enrolled_at timestamptz,
+        last_login_at timestamptz,
+        failures int NOT NULL DEFAULT 0,
+        failure_window_started_at timestamptz,
+        locked_until timestamptz
+      );
+      CREATE TABLE team_enrolments (
+        code_hash text PRIMARY KEY,
+        member text NOT NULL REFERENCES team_members (name) ON DELETE CASCADE,
+        expires_at timestamptz NOT NULL,
+        used_at timestamptz
+      );
+      CREATE TABLE team_sessions (
+        token_hash text PRIMARY KEY,
+        member text NOT NULL REFERENCES team_members (name) ON DELETE CASCADE,
+        created_at timestamptz NOT NULL,
+        last_seen_at timestamptz NOT NULL,
+        expires_at timestamptz NOT NULL,
+        second_factor_at timestamptz NOT NULL
+      );
+      CREATE INDEX team_sessions_member ON team_sessions (member);
+      CREATE TABLE onboarding_checks (
+        client_id text PRIMARY KEY,
+        checked_at timestamptz NOT NULL,
+        checked_by text NOT NULL,
+        open_required int NOT NULL,
+        open_total int NOT NULL,
+        items jsonb NOT NULL
+      );
+    `,
+  },
 ];

@@ -1,25 +1,36 @@
 import path from 'node:path';
 import type { IncidentStore } from '../../ports/incident-store.ts';
+import type { OnboardingCheckStore } from '../../ports/onboarding-probes.ts';
 import type { PortalStore } from '../../ports/portal-store.ts';
 import type { Registry } from '../../ports/registry.ts';
+import type { TeamStore } from '../../ports/team-store.ts';
 import { openPgliteExecutor } from '../pglite/pglite-sql-executor.ts';
 import { openPostgresExecutor } from '../postgres/postgres-sql-executor.ts';
 import { migrate } from './migrate.ts';
 import { SqlIncidentStore } from './sql-incident-store.ts';
+import { SqlOnboardingStore } from './sql-onboarding-store.ts';
 import { SqlPortalStore } from './sql-portal-store.ts';
 import { SqlRegistry } from './sql-registry.ts';
+import { sqlTeamStore } from './sql-team-store.ts';
 
 /**
  * PostgreSQL when a URL is given, otherwise PGlite under the fleet's home directory; migrated. The client
- * portal's store and the incident records live in the same database (closing the registry closes both).
+ * portal's store, the incident records, the team's identities and the onboarding checks live in the same
+ * database (closing the registry closes them all).
  */
 export async function openRegistry(options: {
   databaseUrl?: string | undefined;
   homeDir: string;
-}): Promise<{ registry: Registry; portalStore: PortalStore; incidentStore: IncidentStore }> {
+}): Promise<{ registry: Registry; portalStore: PortalStore; incidentStore: IncidentStore; teamStore: TeamStore; onboardingStore: OnboardingCheckStore }> {
   const executor = options.databaseUrl
     ? openPostgresExecutor(options.databaseUrl)
     : await openPgliteExecutor(path.join(options.homeDir, 'registry'));
   await migrate(executor);
-  return { registry: new SqlRegistry(executor), portalStore: new SqlPortalStore(executor), incidentStore: new SqlIncidentStore(executor) };
+  return {
+    registry: new SqlRegistry(executor),
+    portalStore: new SqlPortalStore(executor),
+    incidentStore: new SqlIncidentStore(executor),
+    teamStore: sqlTeamStore(executor),
+    onboardingStore: new SqlOnboardingStore(executor),
+  };
 }

@@ -131,6 +131,16 @@ export class SqlRegistry implements Registry {
     await this.sql.query('UPDATE clients SET subnet = $2 WHERE id = $1', [id, subnet]);
   }
 
+  async updateConfig(id: ClientId, config: { configYaml: string; admins: string[]; provider: 'gmail' | 'outlook' }, now: Date): Promise<void> {
+    await this.sql.query('UPDATE clients SET config_yaml = $2, admins = $3, provider = $4, updated_at = $5 WHERE id = $1', [
+      id,
+      config.configYaml,
+      JSON.stringify(config.admins),
+      config.provider,
+      now,
+    ]);
+  }
+
   async setStatus(id: ClientId, status: ClientStatus, reason: string | null, now: Date): Promise<void> {
     await this.sql.query('UPDATE clients SET status = $2, status_reason = $3, updated_at = $4 WHERE id = $1', [
       id,

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { OrchestratorConfig } from '../../config.ts';
-import type { SecretBackend } from './open-secret-backend.ts';
+import { externalVaultCaPem, type SecretBackend } from './open-secret-backend.ts';
 import { createVaultClient, type VaultClient } from './vault-client.ts';
 
 /**
@@ -9,7 +9,9 @@ import { createVaultClient, type VaultClient } from './vault-client.ts';
  * key wrapper, the mailbox grants): the embedded store's root token, or the token file of an external Vault.
  */
 export async function adminVaultClient(config: Pick<OrchestratorConfig, 'vault'>, backend: Pick<SecretBackend, 'embedded'>): Promise<VaultClient> {
-  if (backend.embedded !== null) return createVaultClient({ endpoint: backend.embedded.url, token: backend.embedded.rootToken });
+  if (backend.embedded !== null) {
+    return createVaultClient({ endpoint: backend.embedded.url, token: backend.embedded.rootToken, caPem: backend.embedded.caCertificatePem });
+  }
   if (config.vault.kind !== 'external') throw new FleetError('internal', 'the embedded Vault store is not running');
   let token: string;
   try {
@@ -17,5 +19,6 @@ export async function adminVaultClient(config: Pick<OrchestratorConfig, 'vault'>
   } catch (error) {
     throw new FleetError('unavailable', `cannot read the Vault token file ${config.vault.tokenFile}`, { cause: error });
   }
-  return createVaultClient({ endpoint: config.vault.address, token });
+  const caPem = await externalVaultCaPem(config);
+  return createVaultClient({ endpoint: config.vault.address, token, ...(caPem === null ? {} : { caPem }) });
 }

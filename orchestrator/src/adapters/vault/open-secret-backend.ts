@@ -4,8 +4,11 @@ import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import type { OrchestratorConfig } from '../../config.ts';
 import type { NetworkInfo } from '../../ports/container-runtime.ts';
+import type { AgentTlsVault } from '../../ports/agent-tls.ts';
 import type { SecretStore } from '../../ports/secret-store.ts';
 import { startEmbeddedVault, type EmbeddedVault } from '../embedded-vault/start-embedded-vault.ts';
+import type { ServerCertificateSource } from '../embedded-vault/tls-listener.ts';
+import { VaultAgentTls } from './vault-agent-tls.ts';
 import { createVaultClient } from './vault-client.ts';
 import { VaultSecretStore } from './vault-secret-store.ts';
 
@@ -15,14 +18,34 @@ export interface SecretBackend {
   vaultAddressForNetwork(clientId: ClientId, network: Pick<NetworkInfo, 'gateway'>): Promise<string>;
   /** The embedded store, when that is the backend (tests read its request log). */
   embedded: EmbeddedVault | null;
+  /** Where agents' TLS bundles are kept and handed over from. */
+  agentTls: AgentTlsVault;
+  /** PEM of the CA agents verify Vault's TLS against (the fleet CA, or VAULT_CACERT); null: Node's root store. */
+  vaultCaPem: string | null;
   close(): Promise<void>;
 }
 
+/** The CA of a real Vault's TLS (VAULT_CACERT), or null when it has a publicly trusted certificate. */
+export async function externalVaultCaPem(config: Pick<OrchestratorConfig, 'vault'>): Promise<string | null> {
+  const vault = config.vault;
+  if (vault.kind !== 'external' || vault.caCertFile === undefined) return null;
+  try {
+    return await readFile(vault.caCertFile, 'utf8');
+  } catch (error) {
+    throw new FleetError('unavailable', `cannot read Vault's CA certificate ${vault.caCertFile} (VAULT_CACERT)`, { cause: error });
+  }
+}
+
 /**
- * HashiCorp Vault/OpenBao when configured; otherwise the embedded Vault-API store, served on loopback and
- * on each client network's gateway only (never on every interface).
+ * HashiCorp Vault/OpenBao when configured (its own TLS, VAULT_CACERT); otherwise the embedded Vault-API
+ * store, served over TLS 1.3 with fleet-CA certificates on loopback and on each client network's gateway
+ * only (never on every interface).
  */
-export async function openSecretBackend(config: Pick<OrchestratorConfig, 'vault'>, logger: Logger): Promise<SecretBackend> {
+export async function openSecretBackend(
+  config: Pick<OrchestratorConfig, 'vault'>,
+  logger: Logger,
+  certificates: ServerCertificateSource,
+): Promise<SecretBackend> {
   const vault = config.vault;
   if (vault.kind === 'external') {
     let token: string;
@@ -31,17 +54,23 @@ export async function openSecretBackend(config: Pick<OrchestratorConfig, 'vault'
     } catch (error) {
       throw new FleetError('unavailable', `cannot read the Vault token file ${vault.tokenFile}`, { cause: error });
     }
-    const store = new VaultSecretStore({ client: createVaultClient({ endpoint: vault.address, token }), logger });
-    return { store, embedded: null, vaultAddressForNetwork: async () => vault.agentAddress, close: async () => undefined };
+    const caPem = await externalVaultCaPem(config);
+    const client = createVaultClient({ endpoint: vault.address, token, ...(caPem === null ? {} : { caPem }) });
+    const store = new VaultSecretStore({ client, logger });
+    const agentTls = new VaultAgentTls({ client, logger });
+    return { store, embedded: null, agentTls, vaultCaPem: caPem, vaultAddressForNetwork: async () => vault.agentAddress, close: async () => undefined };
   }
 
-  const embedded = await startEmbeddedVault({ dataDir: vault.dataDir, listen: [{ host: '127.0.0.1', port: vault.port }], logger });
+  const embedded = await startEmbeddedVault({ dataDir: vault.dataDir, listen: [{ host: '127.0.0.1', port: vault.port }], logger, certificates });
   const port = Number(new URL(embedded.url).port);
-  const store = new VaultSecretStore({ client: createVaultClient({ endpoint: embedded.url, token: embedded.rootToken }), logger });
+  const client = createVaultClient({ endpoint: embedded.url, token: embedded.rootToken, caPem: embedded.caCertificatePem });
+  const store = new VaultSecretStore({ client, logger });
   const listening = new Map<string, Promise<string>>();
   return {
     store,
     embedded,
+    agentTls: new VaultAgentTls({ client, logger }),
+    vaultCaPem: embedded.caCertificatePem,
     vaultAddressForNetwork(_clientId, network) {
       let address = listening.get(network.gateway);
       if (!address) {

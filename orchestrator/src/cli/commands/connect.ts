@@ -137,6 +137,8 @@ export function registerConnectCommand(program: Command, context: CliContext): v
           warning: (message) => context.warn(message),
         },
       );
+      // The scopes granted are recorded: the settings compare them with what their capabilities need.
+      if (provider !== 'bullhorn') await (await context.api()).settings.recordGrant(clientId, { provider, scopes: result.grantedScopes, secretVersion: result.version });
       context.print(result, () => formatMailboxConnected(clientId, provider, result));
     });
 }

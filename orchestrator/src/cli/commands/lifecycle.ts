@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Command } from 'commander';
 import { parseClientId } from '@agent-fleet/kernel/client-id';
 import type { CliContext } from '../cli-context.ts';
@@ -11,6 +12,11 @@ import {
 import type { AgentRuntimeKind } from '../orchestrator-client.ts';
 import { readConfigFile, runtimeOption } from '../options.ts';
 import { provisionWithProgress } from '../provision-progress.ts';
+
+/** The fleet CA certificate the agents' control APIs are verified against (docs/tls.md). */
+function fleetCaCertificateOf(context: CliContext): string {
+  return path.join(context.config().portal.dataDir, 'fleet-ca', 'ca.crt');
+}
 
 /** provision, status, list, deprovision, reconcile: a client's agent from creation to removal. */
 export function registerLifecycleCommands(program: Command, context: CliContext): void {
@@ -36,7 +42,7 @@ export function registerLifecycleCommands(program: Command, context: CliContext)
       const api = await context.api(body.runtime === undefined ? {} : { runtime: body.runtime });
       const result = await provisionWithProgress(api, clientId, body);
       if (result.outcome === 'provisioned') for (const warning of result.warnings) context.warn(warning);
-      context.print(result, () => formatProvisionResult(result));
+      context.print(result, () => formatProvisionResult(result, fleetCaCertificateOf(context)));
     });
 
   program

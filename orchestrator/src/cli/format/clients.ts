@@ -3,16 +3,27 @@ import type { ProvisionResult } from '../../services/provision-client.ts';
 import type { ClientDescription } from '../../services/describe-client.ts';
 import type { ClientSummary } from '../fleet-api-client.ts';
 
-/** `fleet provision`: where the new agent answers, or that there was nothing to do. */
-export function formatProvisionResult(result: ProvisionResult): string {
+/**
+ * `fleet provision`: where the new agent answers, or that there was nothing to do. The control API speaks
+ * TLS 1.3 with the agent's own certificate (named `<id>.agents.fleet.internal`, from the fleet CA).
+ */
+export function formatProvisionResult(result: ProvisionResult, fleetCaCertificate: string): string {
   if (result.outcome === 'already-active') return `${result.clientId} is already active: nothing to do.`;
   const total = result.steps.reduce((sum, step) => sum + step.durationMs, 0);
   return [
     `${result.clientId} is active on ${result.runtime} (${(total / 1000).toFixed(2)} s).`,
-    `  health:   curl -s http://${result.controlAddress}/healthz`,
+    `  health:   ${healthCommand(result.clientId, result.controlAddress, fleetCaCertificate)}`,
     `  metrics:  curl -s http://${result.metricsAddress}/metrics`,
     `  status:   make status CLIENT=${result.clientId}   (or: npm run fleet -- status ${result.clientId})`,
   ].join('\n');
+}
+
+function healthCommand(clientId: string, controlAddress: string, fleetCaCertificate: string): string {
+  const separator = controlAddress.lastIndexOf(':');
+  const host = controlAddress.slice(0, separator);
+  const port = controlAddress.slice(separator + 1);
+  const name = `${clientId}.agents.fleet.internal`;
+  return `curl -s --cacert ${fleetCaCertificate} --resolve ${name}:${port}:${host} https://${name}:${port}/healthz`;
 }
 
 /** `fleet status`: the registry's view beside the runtime's. */
@@ -28,7 +39,15 @@ export function formatClientStatus(status: ClientDescription): string {
     `agent:    ${agent ? `${agent.status}${endpoints}` : 'no container'}`,
     `subnet:   ${client.subnet ?? '-'}`,
     `target:   ${status.scrapeTarget ?? '-'}`,
+    ...(status.onboarding ? [`onboarding: ${onboardingLine(client.id, status.onboarding)}`] : []),
   ].join('\n');
+}
+
+function onboardingLine(clientId: string, onboarding: NonNullable<ClientDescription['onboarding']>): string {
+  if (onboarding.checkedAt === null) return `not checked yet (fleet doctor ${clientId})`;
+  const open =
+    onboarding.openRequired === 0 ? 'checklist complete' : `${onboarding.openRequired} required item(s) open`;
+  return `${open} at ${onboarding.checkedAt} (fleet doctor ${clientId})`;
 }
 
 /** `fleet list`: one line per client. */

@@ -11,6 +11,8 @@ import { activityRoutes } from './routes-activity.ts';
 import { approvalRoutes } from './routes-approvals.ts';
 import { controlRoutes } from './routes-controls.ts';
 import { identityRoutes } from './routes-identity.ts';
+import { settingsRoutes } from './routes-settings.ts';
+import { settingsHistoryRoutes } from './routes-settings-history.ts';
 
 const STATIC = fileURLToPath(new URL('../static/', import.meta.url));
 /** Big enough for an edited email body (each field has its own, smaller limit that names it). */
@@ -100,6 +102,8 @@ export function createPortalApp(context: PortalContext, options: { behindProxy: 
   app.use(approvalRoutes(context));
   app.use(controlRoutes(context));
   app.use(activityRoutes(context));
+  app.use(settingsRoutes(context));
+  app.use(settingsHistoryRoutes(context));
   app.use((_request, _response, next) => next(notFound()));
   app.use(
     (error: unknown, request: express.Request, response: express.Response, _next: express.NextFunction) => {

@@ -4,6 +4,7 @@ import type { PortalContext } from '../portal-context.ts';
 import { csrfField, isoDate, parseForm } from './forms.ts';
 import { notFound } from './page-error.ts';
 import { renderPage } from './render.ts';
+import { summaryCharts } from '../settings/charts.ts';
 import { requireActive, requireCsrf, route, stateOf } from './request-state.ts';
 
 const DAY_MS = 86_400_000;
@@ -43,6 +44,8 @@ const exportForm = z
   })
   .strict();
 
+/** A denial reason as a short legend label: `rate_limit_hour` → "Rate limit hour". */
+const reasonLabel = (code: string) => code.charAt(0).toUpperCase() + code.slice(1).replace(/_/g, ' ');
 const startOf = (date: string | undefined) => (date ? new Date(`${date}T00:00:00Z`) : undefined);
 const endOf = (date: string | undefined) =>
   date ? new Date(Date.parse(`${date}T00:00:00Z`) + DAY_MS) : undefined;
@@ -93,8 +96,13 @@ export function activityRoutes(context: PortalContext): express.Router {
       const query = parseForm(summaryQuery, request.query);
       const admin = adminOf(response);
       const date = query.date ?? new Date(context.clock.now().getTime() - DAY_MS).toISOString().slice(0, 10);
-      const summary = await context.gateway.dailySummary(admin.clientId, date);
-      await renderPage(context, response, 'summary', { title: `Daily summary, ${date}`, date, summary });
+      const [summary, series, settingsHistory] = await Promise.all([
+        context.gateway.dailySummary(admin.clientId, date),
+        context.settings.series(admin.clientId, 30).catch(() => null),
+        context.settings.history(admin.clientId, 5).catch(() => null),
+      ]);
+      const charts = series === null ? null : summaryCharts(series, (code) => reasonLabel(code));
+      await renderPage(context, response, 'summary', { title: `Daily summary, ${date}`, date, summary, charts, settingsHistory });
     }),
   );
   router.get(

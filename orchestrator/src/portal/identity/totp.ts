@@ -1,11 +1,10 @@
-import { generateSecret, generateURI, verify } from 'otplib';
+import { generateSecret, generateURI } from 'otplib';
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../ports/clock.ts';
 import type { AdminRef, LockoutPolicy, PortalStore, StoredCredential } from '../../ports/portal-store.ts';
 import { seal, unseal } from '../crypto/sealed-box.ts';
+import { acceptedTotpStep } from '../crypto/totp-code.ts';
 
-/** One step either side of now: a phone's clock a little off still works. */
-const EPOCH_TOLERANCE_SECONDS = 30;
 const purposeOf = (admin: AdminRef) => `totp:${admin.clientId}:${admin.email}`;
 
 export type CodeSignIn = { ok: true; admin: AdminRef } | { ok: false; lockedUntil: Date | null };
@@ -88,17 +87,11 @@ export class TotpFactor {
   }
 
   private async accept(credential: StoredCredential, code: string): Promise<boolean> {
-    if (!/^[0-9]{6}$/.test(code)) return false;
     const admin = { clientId: credential.clientId, email: credential.email };
     const secret = unseal(this.sealingKey, credential.sealed, purposeOf(admin)).toString('utf8');
     const now = this.clock.now();
-    const result = await verify({
-      secret,
-      token: code,
-      epoch: Math.floor(now.getTime() / 1000),
-      epochTolerance: EPOCH_TOLERANCE_SECONDS,
-    }).catch(() => null);
-    if (!result?.valid || !('timeStep' in result)) return false;
-    return this.store.credentials.recordUse(credential.id, { at: now, timeStep: result.timeStep });
+    const step = await acceptedTotpStep(secret, code, now);
+    if (step === null) return false;
+    return this.store.credentials.recordUse(credential.id, { at: now, timeStep: step });
   }
 }

@@ -38,12 +38,12 @@ export interface RestoredChainDependencies {
 export async function checkRestoredChain(deps: RestoredChainDependencies, clientId: ClientId, address: string, restoredAt: Date): Promise<RestoredChain> {
   const token = await deps.secrets.readControlToken(clientId);
   if (!token) throw new FleetError('internal', `${clientId} has no control token`);
-  const verification = await deps.control.request<Verification>(address, token, 'GET', '/v1/audit/verify', undefined, 120_000);
+  const verification = await deps.control.request<Verification>(clientId, address, token, 'GET', '/v1/audit/verify', undefined, 120_000);
   const checkpoint = await deps.registry.getAuditCheckpoint(clientId);
   if (!verification.ok) {
     return { ok: false, restoredHead: null, checkpoint, missingRecords: 0, message: `the restored audit chain is broken: ${verification.break?.message ?? 'unknown'}` };
   }
-  const newer = await countSince(deps.control, address, token, restoredAt);
+  const newer = await countSince(deps.control, clientId, address, token, restoredAt);
   const headSeq = Math.max(0, (verification.head?.seq ?? 0) - newer);
   const restoredHead = headSeq === 0 ? null : { seq: headSeq };
   const missingRecords = checkpoint === null ? 0 : Math.max(0, checkpoint.seq - headSeq);
@@ -56,12 +56,12 @@ export async function checkRestoredChain(deps: RestoredChainDependencies, client
   return { ok: true, restoredHead, checkpoint, missingRecords, message };
 }
 
-async function countSince(control: AgentControl, address: string, token: string, since: Date): Promise<number> {
+async function countSince(control: AgentControl, clientId: ClientId, address: string, token: string, since: Date): Promise<number> {
   const sink = new PassThrough();
   let lines = 0;
   sink.on('data', (chunk: Buffer) => {
     for (const byte of chunk) if (byte === 0x0a) lines++;
   });
-  await control.stream(address, token, `/v1/audit/export?format=jsonl&since=${encodeURIComponent(since.toISOString())}`, sink);
+  await control.stream(clientId, address, token, `/v1/audit/export?format=jsonl&since=${encodeURIComponent(since.toISOString())}`, sink);
   return lines;
 }

@@ -69,7 +69,7 @@ export async function openAgentData(deps: AgentDataDependencies, client: ClientR
   const via = running ? 'running-agent' : 'volume-reader';
   let unlocked = false;
   const close = async (): Promise<void> => {
-    await deps.control.request(address, token, 'POST', '/v1/data-export/session/close').catch(() => undefined);
+    await deps.control.request(clientId, address, token, 'POST', '/v1/data-export/session/close').catch(() => undefined);
     if (via === 'volume-reader') await deps.runtime.volumes.removeHelpers(clientId);
     if (unlocked) {
       await deps.secrets.lockClient(clientId);
@@ -77,13 +77,13 @@ export async function openAgentData(deps: AgentDataDependencies, client: ClientR
     }
   };
   try {
-    if (via === 'volume-reader') await waitHealthy(deps.health, address, deps.readerStartTimeoutMs ?? 30_000);
+    if (via === 'volume-reader') await waitHealthy(deps.health, clientId, address, deps.readerStartTimeoutMs ?? 30_000);
     if (killed) {
       await deps.secrets.unlockClient(clientId);
       unlocked = true;
     }
     const introduction = await deps.secrets.issueAgentIntroduction(clientId);
-    await deps.control.request(address, token, 'POST', '/v1/data-export/session', {
+    await deps.control.request(clientId, address, token, 'POST', '/v1/data-export/session', {
       wrappingToken: introduction.wrappingToken,
       vaultAddr,
       creationPath: introduction.creationPath,
@@ -95,14 +95,14 @@ export async function openAgentData(deps: AgentDataDependencies, client: ClientR
   deps.logger.info('agent data opened for export', { client: clientId, via });
   return {
     via,
-    part: (name) => streamPart(deps.control, address, token, `/v1/data-export/${name}`),
+    part: (name) => streamPart(deps.control, clientId, address, token, `/v1/data-export/${name}`),
     close,
   };
 }
 
-async function* streamPart(control: AgentControl, address: string, token: string, path: string): AsyncGenerator<Buffer> {
+async function* streamPart(control: AgentControl, clientId: ClientId, address: string, token: string, path: string): AsyncGenerator<Buffer> {
   const sink = new PassThrough();
-  const copied = control.stream(address, token, path, sink).then(
+  const copied = control.stream(clientId, address, token, path, sink).then(
     () => sink.end(),
     (error: unknown) => sink.destroy(error as Error),
   );
@@ -110,10 +110,10 @@ async function* streamPart(control: AgentControl, address: string, token: string
   await copied;
 }
 
-async function waitHealthy(health: AgentHealthProbe, address: string, timeoutMs: number): Promise<void> {
+async function waitHealthy(health: AgentHealthProbe, clientId: ClientId, address: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (await health.isHealthy(address)) return;
+    if (await health.isHealthy(clientId, address)) return;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   throw new FleetError('timeout', `the volume reader at ${address} did not answer within ${Math.round(timeoutMs / 1000)} s`, { retryable: true });

@@ -1,0 +1,258 @@
+import type { MemberStatus } from '../../domain/team-member.ts';
+import { nextFailureState } from '../../portal/identity/lockout.ts';
+import type {
+  MemberStore,
+  NewMember,
+  StoredMember,
+  StoredTeamSession,
+  TeamSessionStore,
+  TeamStore,
+} from '../../ports/team-store.ts';
+import type { SqlExecutor } from './sql-executor.ts';
+import { isoOf } from './sql-portal-sessions.ts';
+
+type Timestamp = Date | string;
+
+type MemberRow = {
+  name: string;
+  email: string;
+  status: string;
+  totp_sealed: string | null;
+  last_time_step: number | string | null;
+  added_at: Timestamp;
+  added_by: string;
+  enrolled_at: Timestamp | null;
+  last_login_at: Timestamp | null;
+};
+
+type SessionRow = {
+  token_hash: string;
+  member: string;
+  created_at: Timestamp;
+  last_seen_at: Timestamp;
+  expires_at: Timestamp;
+  second_factor_at: Timestamp;
+};
+
+const MEMBER_COLUMNS =
+  'name, email, status, totp_sealed, last_time_step, added_at, added_by, enrolled_at, last_login_at';
+
+function toMember(row: MemberRow): StoredMember {
+  return {
+    name: row.name,
+    email: row.email,
+    status: row.status as MemberStatus,
+    totpSealed: row.totp_sealed,
+    lastTimeStep: row.last_time_step === null ? null : Number(row.last_time_step),
+    addedAt: isoOf(row.added_at),
+    addedBy: row.added_by,
+    enrolledAt: row.enrolled_at === null ? null : isoOf(row.enrolled_at),
+    lastLoginAt: row.last_login_at === null ? null : isoOf(row.last_login_at),
+  };
+}
+
+function toSession(row: SessionRow): StoredTeamSession {
+  return {
+    tokenHash: row.token_hash,
+    member: row.member,
+    createdAt: isoOf(row.created_at),
+    lastSeenAt: isoOf(row.last_seen_at),
+    expiresAt: isoOf(row.expires_at),
+    secondFactorAt: isoOf(row.second_factor_at),
+  };
+}
+
+/** Team members, enrolment codes and failed sign-ins in the registry database (PostgreSQL or PGlite). */
+class SqlMemberStore implements MemberStore {
+  private readonly sql: SqlExecutor;
+
+  constructor(sql: SqlExecutor) {
+    this.sql = sql;
+  }
+
+  async addMember(
+    member: NewMember,
+    options: { onlyIfEmpty: boolean },
+  ): Promise<'added' | 'exists' | 'not-empty'> {
+    return this.sql.transaction(async (tx) => {
+      // The bootstrap decides on an empty team: no concurrent add may slip in between the check and the insert.
+      await tx.query('LOCK TABLE team_members IN SHARE ROW EXCLUSIVE MODE', []);
+      if (options.onlyIfEmpty && (await tx.query('SELECT 1 FROM team_members LIMIT 1', [])).length > 0)
+        return 'not-empty';
+      const inserted = await tx.query(
+        `INSERT INTO team_members (name, email, status, added_at, added_by) VALUES ($1, $2, 'enrolling', $3::timestamptz, $4)
+         ON CONFLICT (name) DO NOTHING RETURNING name`,
+        [member.name, member.email, member.addedAt.toISOString(), member.addedBy],
+      );
+      return inserted.length === 1 ? 'added' : 'exists';
+    });
+  }
+
+  async getMember(name: string): Promise<StoredMember | null> {
+    const [row] = await this.sql.query<MemberRow>(
+      `SELECT ${MEMBER_COLUMNS} FROM team_members WHERE name = $1`,
+      [name],
+    );
+    return row ? toMember(row) : null;
+  }
+
+  async listMembers(): Promise<StoredMember[]> {
+    return (
+      await this.sql.query<MemberRow>(`SELECT ${MEMBER_COLUMNS} FROM team_members ORDER BY name`, [])
+    ).map(toMember);
+  }
+
+  async removeMember(name: string): Promise<boolean> {
+    return this.sql.transaction(async (tx) => {
+      await tx.query('DELETE FROM team_sessions WHERE member = $1', [name]);
+      await tx.query('DELETE FROM team_enrolments WHERE member = $1', [name]);
+      return (await tx.query('DELETE FROM team_members WHERE name = $1 RETURNING name', [name])).length === 1;
+    });
+  }
+
+  async createEnrolment(member: string, codeHash: string, expiresAt: Date): Promise<void> {
+    await this.sql.transaction(async (tx) => {
+      await tx.query('DELETE FROM team_enrolments WHERE member = $1', [member]);
+      await tx.query(
+        'INSERT INTO team_enrolments (code_hash, member, expires_at) VALUES ($1, $2, $3::timestamptz)',
+        [codeHash, member, expiresAt.toISOString()],
+      );
+    });
+  }
+
+  async consumeEnrolment(codeHash: string, now: Date): Promise<string | null> {
+    const [row] = await this.sql.query<{ member: string }>(
+      'UPDATE team_enrolments SET used_at = $2::timestamptz WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $2::timestamptz RETURNING member',
+      [codeHash, now.toISOString()],
+    );
+    return row?.member ?? null;
+  }
+
+  async setTotpSecret(member: string, sealed: string): Promise<void> {
+    await this.sql.query(
+      "UPDATE team_members SET totp_sealed = $2, last_time_step = NULL, status = 'enrolling' WHERE name = $1",
+      [member, sealed],
+    );
+  }
+
+  async recordTotpUse(member: string, timeStep: number, at: Date): Promise<boolean> {
+    // One conditional UPDATE: two requests replaying the same code cannot both pass.
+    const rows = await this.sql.query(
+      `UPDATE team_members
+          SET last_time_step = $2::bigint, last_login_at = $3::timestamptz, status = 'active',
+              enrolled_at = COALESCE(enrolled_at, $3::timestamptz)
+        WHERE name = $1 AND totp_sealed IS NOT NULL AND (last_time_step IS NULL OR last_time_step < $2::bigint)
+        RETURNING name`,
+      [member, timeStep, at.toISOString()],
+    );
+    return rows.length === 1;
+  }
+
+  async lockedUntil(member: string, now: Date): Promise<Date | null> {
+    const [row] = await this.sql.query<{ locked_until: Timestamp | null }>(
+      'SELECT locked_until FROM team_members WHERE name = $1',
+      [member],
+    );
+    const until = row?.locked_until ? new Date(isoOf(row.locked_until)) : null;
+    return until !== null && until.getTime() > now.getTime() ? until : null;
+  }
+
+  async recordFailure(
+    member: string,
+    now: Date,
+    policy: { maxFailures: number; windowMs: number },
+  ): Promise<Date | null> {
+    return this.sql.transaction(async (tx) => {
+      const [row] = await tx.query<{
+        failures: number;
+        failure_window_started_at: Timestamp | null;
+        locked_until: Timestamp | null;
+      }>(
+        'SELECT failures, failure_window_started_at, locked_until FROM team_members WHERE name = $1 FOR UPDATE',
+        [member],
+      );
+      if (!row) return null;
+      const previous =
+        row.failure_window_started_at === null
+          ? null
+          : {
+              failures: Number(row.failures),
+              windowStartedAt: new Date(isoOf(row.failure_window_started_at)),
+              lockedUntil: row.locked_until ? new Date(isoOf(row.locked_until)) : null,
+            };
+      const next = nextFailureState(previous, now, policy);
+      await tx.query(
+        'UPDATE team_members SET failures = $2, failure_window_started_at = $3::timestamptz, locked_until = $4::timestamptz WHERE name = $1',
+        [member, next.failures, next.windowStartedAt.toISOString(), next.lockedUntil?.toISOString() ?? null],
+      );
+      return next.lockedUntil;
+    });
+  }
+
+  async clearFailures(member: string): Promise<void> {
+    await this.sql.query(
+      'UPDATE team_members SET failures = 0, failure_window_started_at = NULL, locked_until = NULL WHERE name = $1',
+      [member],
+    );
+  }
+}
+
+/** Sessions of team members on the ops API, by the sha256 of their token. */
+class SqlTeamSessionStore implements TeamSessionStore {
+  private readonly sql: SqlExecutor;
+
+  constructor(sql: SqlExecutor) {
+    this.sql = sql;
+  }
+
+  async createSession(session: StoredTeamSession): Promise<void> {
+    await this.sql.query(
+      `INSERT INTO team_sessions (token_hash, member, created_at, last_seen_at, expires_at, second_factor_at)
+       VALUES ($1, $2, $3::timestamptz, $4::timestamptz, $5::timestamptz, $6::timestamptz)`,
+      [
+        session.tokenHash,
+        session.member,
+        session.createdAt,
+        session.lastSeenAt,
+        session.expiresAt,
+        session.secondFactorAt,
+      ],
+    );
+  }
+
+  async getSession(tokenHash: string): Promise<StoredTeamSession | null> {
+    const [row] = await this.sql.query<SessionRow>(
+      'SELECT token_hash, member, created_at, last_seen_at, expires_at, second_factor_at FROM team_sessions WHERE token_hash = $1',
+      [tokenHash],
+    );
+    return row ? toSession(row) : null;
+  }
+
+  async touchSession(tokenHash: string, at: Date): Promise<void> {
+    await this.sql.query('UPDATE team_sessions SET last_seen_at = $2::timestamptz WHERE token_hash = $1', [
+      tokenHash,
+      at.toISOString(),
+    ]);
+  }
+
+  async markSecondFactor(tokenHash: string, at: Date): Promise<void> {
+    await this.sql.query(
+      'UPDATE team_sessions SET second_factor_at = $2::timestamptz, last_seen_at = $2::timestamptz WHERE token_hash = $1',
+      [tokenHash, at.toISOString()],
+    );
+  }
+
+  async deleteSession(tokenHash: string): Promise<void> {
+    await this.sql.query('DELETE FROM team_sessions WHERE token_hash = $1', [tokenHash]);
+  }
+
+  async endSessions(member: string): Promise<number> {
+    return (
+      await this.sql.query('DELETE FROM team_sessions WHERE member = $1 RETURNING token_hash', [member])
+    ).length;
+  }
+}
+
+export function sqlTeamStore(sql: SqlExecutor): TeamStore {
+  return { members: new SqlMemberStore(sql), sessions: new SqlTeamSessionStore(sql) };
+}

@@ -1,0 +1,83 @@
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { parseClientId } from '@agent-fleet/kernel/client-id';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import type { CliContext } from '../cli-context.ts';
+import { VERSION_LINE, formatSettingsChanged, formatSettingsHistory, formatSettingsView } from '../format/config.ts';
+import { readStandardInput } from '../secret-input.ts';
+
+function wholeNumber(name: string, value: string): number {
+  if (!/^\d{1,9}$/.test(value)) throw new FleetError('invalid_input', `${name} must be a whole number (got ${JSON.stringify(value)})`);
+  return Number(value);
+}
+
+/** The base version: `--base`, else the `# settings-version: N` line `fleet config show` printed. */
+function baseVersionOf(option: string | undefined, text: string): number {
+  if (option !== undefined) return wholeNumber('--base', option);
+  const line = VERSION_LINE.exec(text);
+  if (line?.[1] === undefined) {
+    throw new FleetError('invalid_input', 'which version did you edit? Keep the "# settings-version: N" line from `fleet config show`, or pass --base N');
+  }
+  return Number(line[1]);
+}
+
+/** config show, set, history, rollback: the client's versioned settings, kept by its agent. */
+export function registerConfigCommands(program: Command, context: CliContext): void {
+  const config = program.command('config').description('the client’s settings: one versioned document, applied live by its agent');
+  config
+    .command('show')
+    .argument('<client>')
+    .option('--version <n>', 'an older version instead of the one in force')
+    .description('print the settings as YAML (with the version line `config set` needs)')
+    .action(async (rawClientId: string, options: { version?: string }) => {
+      const clientId = parseClientId(rawClientId);
+      const settings = (await context.api()).settings;
+      if (options.version === undefined) {
+        const view = await settings.show(clientId);
+        context.print(view, () => formatSettingsView(view));
+        return;
+      }
+      const version = await settings.version(clientId, wholeNumber('--version', options.version));
+      context.print(version, () => JSON.stringify(version.config, null, 2));
+    });
+  config
+    .command('set')
+    .argument('<client>')
+    .argument('<file>', 'the edited YAML document, or - for standard input')
+    .requiredOption('--reason <text>', 'why (recorded with the version, in the audit and ops logs)')
+    .option('--base <n>', 'the version the edit started from (default: the "# settings-version" line of the file)')
+    .option('--confirm <rail...>', 'guard rails you accept, by id (the refusal names them with their risk)')
+    .action(async (rawClientId: string, file: string, options: { reason: string; base?: string; confirm?: string[] }) => {
+      const clientId = parseClientId(rawClientId);
+      const yaml = file === '-' ? await readStandardInput() : await readFile(file, 'utf8');
+      const baseVersion = baseVersionOf(options.base, yaml);
+      const outcome = await (await context.api()).settings.set(clientId, { yaml, baseVersion, reason: options.reason, confirm: options.confirm ?? [] });
+      context.print(outcome, () => formatSettingsChanged(outcome));
+    });
+  config
+    .command('history')
+    .argument('<client>')
+    .option('--limit <n>', 'at most this many versions, newest first', '20')
+    .action(async (rawClientId: string, options: { limit: string }) => {
+      const clientId = parseClientId(rawClientId);
+      const versions = await (await context.api()).settings.history(clientId, wholeNumber('--limit', options.limit));
+      context.print(versions, () => formatSettingsHistory(clientId, versions));
+    });
+  config
+    .command('rollback')
+    .argument('<client>')
+    .requiredOption('--to <n>', 'the version whose settings to restore (as a new version)')
+    .requiredOption('--reason <text>', 'why')
+    .option('--base <n>', 'refuse if the settings moved past this version')
+    .option('--confirm <rail...>', 'guard rails you accept, by id')
+    .action(async (rawClientId: string, options: { to: string; reason: string; base?: string; confirm?: string[] }) => {
+      const clientId = parseClientId(rawClientId);
+      const outcome = await (await context.api()).settings.rollback(clientId, {
+        toVersion: wholeNumber('--to', options.to),
+        baseVersion: options.base === undefined ? undefined : wholeNumber('--base', options.base),
+        reason: options.reason,
+        confirm: options.confirm ?? [],
+      });
+      context.print(outcome, () => formatSettingsChanged(outcome));
+    });
+}

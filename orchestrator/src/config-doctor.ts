@@ -1,0 +1,26 @@
+import { z } from 'zod';
+
+// The onboarding doctor's part of the orchestrator's environment schema, kept beside config.ts (which
+// merges it in and alone reads the environment) like config-egress.ts.
+
+export const doctorEnvShape = {
+  /**
+   * Prometheus that scrapes the fleet (its HTTP API, e.g. http://127.0.0.1:9090), asked by `fleet doctor`
+   * whether a client's target is up and the anomaly rules are loaded. Default: none (that item stays pending).
+   */
+  FLEET_PROMETHEUS_URL: z
+    .url()
+    .refine((value) => /^https?:\/\//.test(value), 'must be an http(s) URL')
+    .optional(),
+} as const;
+
+type DoctorEnv = z.output<z.ZodObject<typeof doctorEnvShape>>;
+
+export interface DoctorConfig {
+  /** Where `fleet doctor` asks about targets and loaded rules; undefined: not configured. */
+  prometheusUrl: string | undefined;
+}
+
+export function doctorConfigOf(env: DoctorEnv): DoctorConfig {
+  return { prometheusUrl: env.FLEET_PROMETHEUS_URL };
+}

@@ -1,0 +1,57 @@
+import type { Capability, EmailType } from '@agent-fleet/kernel/client-config';
+
+/** What each capability lets the agent do, as the client reads it. */
+export const CAPABILITY_LABELS: Record<Capability, string> = {
+  'mail.read': 'Read your email',
+  'mail.draft': 'Write drafts in your mailbox',
+  'mail.send': 'Send email',
+  'mail.delete': 'Delete email',
+  'mail.label': 'Label (categorise) email',
+  'mail.move': 'Archive email',
+  'calendar.read': 'See when you are busy',
+  'calendar.write': 'Create calendar events',
+  'files.read': 'Read files',
+  'files.write': 'Write files',
+  'files.share': 'Share files',
+  'files.delete': 'Delete files',
+  'crm.read': 'Read your CRM',
+  'crm.write': 'Write notes to your CRM',
+};
+
+export const EMAIL_TYPE_LABELS: Record<EmailType, string> = {
+  acknowledgement: 'Acknowledgements',
+  scheduling_confirmation: 'Scheduling confirmations',
+  follow_up: 'Follow-ups',
+  scheduling: 'Scheduling requests',
+  question: 'Questions',
+  routine: 'Routine mail',
+  offer: 'Offers',
+  negotiation: 'Negotiations',
+  client_facing: 'Client-facing mail',
+  sensitive: 'Sensitive mail',
+  new_contact: 'New contacts',
+  complaint: 'Complaints',
+  legal: 'Legal mail',
+  financial: 'Financial mail',
+  spam: 'Spam',
+  newsletter: 'Newsletters',
+  other: 'Other mail',
+};
+
+/** The types the approval-rules form offers (spam and newsletters are never answered). */
+export const RULE_TYPES: readonly EmailType[] = (Object.keys(EMAIL_TYPE_LABELS) as EmailType[]).filter((type) => type !== 'spam' && type !== 'newsletter');
+
+export const GUARD_RAIL_TITLES: Record<string, string> = {
+  'onboarding.ended_early': 'Ending draft-review-send early',
+  'rateLimits.perHour': 'Raising the hourly limit above 20',
+  'rateLimits.perDay': 'Raising the daily limit above 100',
+};
+
+export function guardRailTitle(id: string): string {
+  if (GUARD_RAIL_TITLES[id] !== undefined) return GUARD_RAIL_TITLES[id];
+  const [kind, type] = id.split('.');
+  const label = EMAIL_TYPE_LABELS[type as EmailType] ?? type ?? id;
+  if (kind === 'approval') return `${label}: approval no longer required`;
+  if (kind === 'freeText') return `${label}: free-text replies sent without approval`;
+  return id;
+}

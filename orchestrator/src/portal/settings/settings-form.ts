@@ -1,0 +1,158 @@
+import { z } from 'zod';
+import {
+  CAPABILITIES,
+  EMAIL_TYPES,
+  FREE_TEXT_AUTO_SEND_RISK,
+  TEMPLATE_TYPES,
+  clientConfigSchema,
+  type ClientConfig,
+} from '@agent-fleet/kernel/client-config';
+import { RULE_TYPES } from './labels.ts';
+
+/**
+ * The settings forms of the portal, one per section, as pure functions: a submitted form becomes a patch
+ * of the settings document (or errors by field); a patch applied to the head gives the new document,
+ * which the config schema judges, its issues mapped back to the form field that shows them.
+ */
+
+export const SECTIONS = ['permissions', 'rules', 'blocklist', 'limits', 'freetext'] as const;
+export type Section = (typeof SECTIONS)[number];
+
+/** Field errors by form field id; a field not named is fine. */
+export type FieldErrors = Record<string, string>;
+
+export class FormProblems extends Error {
+  readonly errors: FieldErrors;
+  constructor(errors: FieldErrors) {
+    super(Object.entries(errors).map(([field, message]) => `${field}: ${message}`).join('; '));
+    this.errors = errors;
+  }
+}
+
+const intField = z.number().int();
+/** What a section changes; the confirmation step carries it back as JSON (so it is checked again). */
+export const patchSchema = z
+  .object({
+    permissions: z.partialRecord(z.enum(CAPABILITIES), z.boolean()).optional(),
+    autoSendTypes: z.array(z.enum(EMAIL_TYPES)).max(EMAIL_TYPES.length).optional(),
+    alwaysApprovalTypes: z.array(z.enum(EMAIL_TYPES)).max(EMAIL_TYPES.length).optional(),
+    blockList: z.array(z.string().max(500)).max(20_000).optional(),
+    rateLimits: z.object({ perHour: intField, perDay: intField }).strict().optional(),
+    bulkThreshold: intField.optional(),
+    approvalTimeoutHours: intField.optional(),
+    onboardingDays: intField.optional(),
+    freeText: z.array(z.enum(TEMPLATE_TYPES)).max(TEMPLATE_TYPES.length).optional(),
+  })
+  .strict();
+export type SettingsPatch = z.output<typeof patchSchema>;
+
+type Form = Record<string, unknown>;
+const text = (form: Form, name: string) => (typeof form[name] === 'string' ? (form[name] as string) : '');
+const checked = (form: Form, name: string) => form[name] === 'on';
+
+function whole(form: Form, name: string, errors: FieldErrors): number {
+  const value = text(form, name).trim();
+  if (!/^\d{1,7}$/.test(value)) {
+    errors[name] = 'must be a whole number';
+    return 0;
+  }
+  return Number(value);
+}
+
+/** The patch a section's form asks for; FormProblems naming the fields it cannot read. */
+export function patchOfForm(section: Section, form: Form): SettingsPatch {
+  const errors: FieldErrors = {};
+  let patch: SettingsPatch;
+  switch (section) {
+    case 'permissions':
+      patch = { permissions: Object.fromEntries(CAPABILITIES.map((capability) => [capability, checked(form, capability)])) };
+      break;
+    case 'rules': {
+      const autoSendTypes: (typeof EMAIL_TYPES)[number][] = [];
+      const alwaysApprovalTypes: (typeof EMAIL_TYPES)[number][] = [];
+      for (const type of RULE_TYPES) {
+        const choice = text(form, `type.${type}`);
+        if (choice === 'auto') autoSendTypes.push(type);
+        else if (choice === 'always') alwaysApprovalTypes.push(type);
+        else if (choice !== 'ask') errors['rules'] = `${type}: choose one of the three rules`;
+      }
+      patch = { autoSendTypes, alwaysApprovalTypes };
+      break;
+    }
+    case 'blocklist': {
+      const raw = text(form, 'blockList');
+      if (raw.length > 250_000) errors['blockList'] = 'is longer than 250 000 characters';
+      patch = { blockList: raw.split(/[\n,;]/).map((entry) => entry.trim()).filter((entry) => entry !== '') };
+      break;
+    }
+    case 'limits':
+      patch = {
+        rateLimits: { perHour: whole(form, 'perHour', errors), perDay: whole(form, 'perDay', errors) },
+        bulkThreshold: whole(form, 'bulkThreshold', errors),
+        approvalTimeoutHours: whole(form, 'approvalTimeoutHours', errors),
+        onboardingDays: whole(form, 'onboardingDays', errors),
+      };
+      break;
+    case 'freetext':
+      patch = { freeText: TEMPLATE_TYPES.filter((type) => checked(form, `freeText.${type}`)) };
+      break;
+  }
+  if (Object.keys(errors).length > 0) throw new FormProblems(errors);
+  return patch;
+}
+
+/** The head's document with the patch applied (not yet validated). Free-text opt-ins record who accepted. */
+export function applyPatch(head: ClientConfig, patch: SettingsPatch, admin: string, now: Date): unknown {
+  const document = JSON.parse(JSON.stringify(head)) as Record<string, unknown> & ClientConfig;
+  if (patch.permissions !== undefined) document.permissions = patch.permissions;
+  if (patch.autoSendTypes !== undefined) {
+    // Spam and newsletters are not offered by the form: their rule is kept as it was.
+    const kept = (list: readonly string[]) => list.filter((type) => !(RULE_TYPES as readonly string[]).includes(type));
+    document.autoSendTypes = [...patch.autoSendTypes, ...kept(head.autoSendTypes)] as ClientConfig['autoSendTypes'];
+    document.alwaysApprovalTypes = [...(patch.alwaysApprovalTypes ?? []), ...kept(head.alwaysApprovalTypes)] as ClientConfig['alwaysApprovalTypes'];
+  }
+  if (patch.blockList !== undefined) document.blockList = patch.blockList;
+  if (patch.rateLimits !== undefined) document.rateLimits = patch.rateLimits;
+  if (patch.bulkThreshold !== undefined) document.bulkThreshold = patch.bulkThreshold;
+  if (patch.approvalTimeoutHours !== undefined) document.approvalTimeoutHours = patch.approvalTimeoutHours;
+  if (patch.onboardingDays !== undefined) {
+    document.onboarding = { ...head.onboarding, days: patch.onboardingDays, startedAt: head.onboarding.startedAt ?? now.toISOString() };
+  }
+  if (patch.freeText !== undefined) {
+    const existing = new Map(head.autoReply.freeTextAutoSend.map((entry) => [entry.type, entry]));
+    document.autoReply = {
+      ...head.autoReply,
+      freeTextAutoSend: patch.freeText.map(
+        (type) => existing.get(type) ?? { type, acceptedRisk: FREE_TEXT_AUTO_SEND_RISK, acceptedBy: admin, acceptedAt: now.toISOString() },
+      ),
+    };
+  }
+  return document;
+}
+
+/** The form field that shows a schema issue at `path`. */
+export function fieldOf(path: readonly PropertyKey[]): string {
+  const [head, second] = path;
+  if (head === 'permissions') return 'permissions';
+  if (head === 'autoSendTypes' || head === 'alwaysApprovalTypes') return 'rules';
+  if (head === 'blockList') return 'blockList';
+  if (head === 'rateLimits') return second === 'perDay' ? 'perDay' : 'perHour';
+  if (head === 'onboarding') return 'onboardingDays';
+  if (head === 'autoReply') return 'freeText';
+  return typeof head === 'string' ? head : 'form';
+}
+
+/** Validates the new document with the config schema: the config, or FormProblems by field. */
+export function validatedDocument(document: unknown, patch: SettingsPatch): ClientConfig {
+  const result = clientConfigSchema.safeParse(document);
+  if (result.success) return result.data;
+  const errors: FieldErrors = {};
+  for (const issue of result.error.issues) {
+    const field = fieldOf(issue.path);
+    if (errors[field] !== undefined) continue;
+    const line = issue.path[0] === 'blockList' && typeof issue.path[1] === 'number' ? issue.path[1] : null;
+    const entry = line === null ? undefined : patch.blockList?.[line];
+    errors[field] = line === null ? issue.message : `line ${line + 1} (“${(entry ?? '').slice(0, 60)}”): ${issue.message}`;
+  }
+  throw new FormProblems(errors);
+}

@@ -1,0 +1,79 @@
+import type { TeamMember } from '../domain/team-member.ts';
+
+/**
+ * Where the team's identities live: members with their sealed TOTP secret, single-use enrolment codes and
+ * sign-in sessions. Callers hand it only hashes of tokens (sha256 hex) and sealed secrets: the store never
+ * sees a session token, an enrolment code or a TOTP secret in the clear.
+ */
+
+export interface StoredMember extends TeamMember {
+  /** The TOTP secret sealed by the team key; null until the member runs their enrolment. */
+  totpSealed: string | null;
+  /** Last TOTP time step accepted: a code of that step or before is a replay. */
+  lastTimeStep: number | null;
+}
+
+export interface NewMember {
+  name: string;
+  email: string;
+  addedAt: Date;
+  addedBy: string;
+}
+
+export interface StoredTeamSession {
+  tokenHash: string;
+  member: string;
+  createdAt: string;
+  lastSeenAt: string;
+  expiresAt: string;
+  /** When this session last proved a code (sign-in or refresh). */
+  secondFactorAt: string;
+}
+
+export interface MemberStore {
+  /**
+   * Adds a member. `onlyIfEmpty` (the bootstrap over the owner-only socket) adds only while the team has
+   * no member, atomically: two first adds cannot both succeed.
+   */
+  addMember(member: NewMember, options: { onlyIfEmpty: boolean }): Promise<'added' | 'exists' | 'not-empty'>;
+  getMember(name: string): Promise<StoredMember | null>;
+  listMembers(): Promise<StoredMember[]>;
+  /** Removes the member with their sessions and enrolment codes; false when there was none. */
+  removeMember(name: string): Promise<boolean>;
+  /** Keeps a new single-use enrolment code (hashed) for the member, replacing any earlier one. */
+  createEnrolment(member: string, codeHash: string, expiresAt: Date): Promise<void>;
+  /** Uses an enrolment code once: the member's name on the first call for an unused, unexpired code. */
+  consumeEnrolment(codeHash: string, now: Date): Promise<string | null>;
+  /** Stores the member's sealed TOTP secret (their enrolment); the member stays enrolling until a first code. */
+  setTotpSecret(member: string, sealed: string): Promise<void>;
+  /**
+   * Records an accepted code: its time step must be later than the last one (false, nothing recorded,
+   * otherwise, so a replayed code is refused). The first accepted code makes the member active.
+   */
+  recordTotpUse(member: string, timeStep: number, at: Date): Promise<boolean>;
+  /** When sign-in of this member is refused after too many wrong codes; null when it is not. */
+  lockedUntil(member: string, now: Date): Promise<Date | null>;
+  /** Counts a wrong code; returns the lockout end when this failure reached the limit. */
+  recordFailure(
+    member: string,
+    now: Date,
+    policy: { maxFailures: number; windowMs: number },
+  ): Promise<Date | null>;
+  clearFailures(member: string): Promise<void>;
+}
+
+export interface TeamSessionStore {
+  createSession(session: StoredTeamSession): Promise<void>;
+  getSession(tokenHash: string): Promise<StoredTeamSession | null>;
+  touchSession(tokenHash: string, at: Date): Promise<void>;
+  /** Records that the session's member entered a code now. */
+  markSecondFactor(tokenHash: string, at: Date): Promise<void>;
+  deleteSession(tokenHash: string): Promise<void>;
+  /** Ends every session of the member; returns how many. */
+  endSessions(member: string): Promise<number>;
+}
+
+export interface TeamStore {
+  members: MemberStore;
+  sessions: TeamSessionStore;
+}

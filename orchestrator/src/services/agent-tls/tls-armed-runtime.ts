@@ -1,0 +1,133 @@
+import { AGENT_TLS_HANDOVER_FILE, AGENT_VAULT_CA_FILE } from '@agent-fleet/kernel/agent-identity';
+import type { ClientId } from '@agent-fleet/kernel/client-id';
+import type {
+  AgentVolumes,
+  AgentWorkloadSpec,
+  ContainerRuntime,
+  ManagedResource,
+  NetworkInfo,
+  VolumeReaderSpec,
+} from '../../ports/container-runtime.ts';
+import type { AgentTlsService } from './agent-tls.ts';
+
+/** Where the Docker agent's volume is mounted: placed files land there. */
+const AGENT_DATA_DIR = '/data';
+
+export interface TlsArmingOptions {
+  tls: Pick<AgentTlsService, 'renew' | 'handover'>;
+  /** PEM the agent verifies Vault's TLS against (the fleet CA or VAULT_CACERT); null: Node's root store. */
+  vaultCaPem: string | null;
+  /** The agent's uid:gid, owner of the files placed in its volume. */
+  agentUser: string;
+}
+
+/**
+ * The runtime with every agent start armed with a fresh TLS identity, so that no start (provision,
+ * reconcile, revive, restore, an export's volume reader) can skip it:
+ * - Docker: right before the start, the CA the agent verifies Vault against (public) and the single-use
+ *   wrapping token of its new bundle are placed in its volume; the agent deletes the token and unwraps it.
+ * - Kubernetes: the new bundle is stored in the client's Vault path before the pod starts; the chart's
+ *   Vault Agent renders it into the pod's in-memory /vault/secrets (no Kubernetes Secret, no helm value).
+ */
+export class TlsArmedRuntime implements ContainerRuntime {
+  readonly kind: ContainerRuntime['kind'];
+  readonly volumes: AgentVolumes;
+  private readonly inner: ContainerRuntime;
+  private readonly options: TlsArmingOptions;
+
+  constructor(inner: ContainerRuntime, options: TlsArmingOptions) {
+    this.inner = inner;
+    this.options = options;
+    this.kind = inner.kind;
+    const volumes = inner.volumes;
+    this.volumes = {
+      freezeAgent: (clientId) => volumes.freezeAgent(clientId),
+      thawAgent: (clientId) => volumes.thawAgent(clientId),
+      snapshot: (clientId, image) => volumes.snapshot(clientId, image),
+      stage: (clientId, image, name, tar) => volumes.stage(clientId, image, name, tar),
+      swap: (clientId, image, user, name) => volumes.swap(clientId, image, user, name),
+      recover: (clientId, image, user) => volumes.recover(clientId, image, user),
+      startReader: (spec) => this.startReader(spec),
+      removeHelpers: (clientId) => volumes.removeHelpers(clientId),
+    };
+  }
+
+  /** VAULT_CACERT as the Docker agent finds it (Kubernetes: the chart sets it). */
+  private vaultCaEnvironment(): Record<string, string> {
+    return this.kind === 'docker' && this.options.vaultCaPem !== null ? { VAULT_CACERT: `${AGENT_DATA_DIR}/${AGENT_VAULT_CA_FILE}` } : {};
+  }
+
+  private async arm(clientId: ClientId): Promise<void> {
+    if (this.kind === 'kubernetes') {
+      await this.options.tls.renew(clientId);
+      return;
+    }
+    const { vaultCaPem, agentUser } = this.options;
+    if (vaultCaPem !== null) await this.inner.placeFile(clientId, AGENT_VAULT_CA_FILE, vaultCaPem, agentUser);
+    await this.inner.placeFile(clientId, AGENT_TLS_HANDOVER_FILE, await this.options.tls.handover(clientId), agentUser);
+  }
+
+  async createAgent(spec: AgentWorkloadSpec): Promise<void> {
+    await this.inner.createAgent({ ...spec, environment: { ...spec.environment, ...this.vaultCaEnvironment() } });
+  }
+
+  async startAgent(clientId: ClientId): Promise<void> {
+    // Docker: a start of a running container does nothing, so no handover is left unredeemed in its volume.
+    const running = this.kind === 'docker' && (await this.inner.inspectAgent(clientId))?.running === true;
+    if (!running) await this.arm(clientId);
+    await this.inner.startAgent(clientId);
+  }
+
+  private async startReader(spec: VolumeReaderSpec): Promise<string> {
+    await this.arm(spec.clientId);
+    return this.inner.volumes.startReader({ ...spec, environment: { ...spec.environment, ...this.vaultCaEnvironment() } });
+  }
+
+  ensureVolume(clientId: ClientId): Promise<{ created: boolean }> {
+    return this.inner.ensureVolume(clientId);
+  }
+
+  removeVolume(clientId: ClientId): Promise<void> {
+    return this.inner.removeVolume(clientId);
+  }
+
+  ensureNetwork(clientId: ClientId, subnet: string): Promise<NetworkInfo & { created: boolean }> {
+    return this.inner.ensureNetwork(clientId, subnet);
+  }
+
+  removeNetwork(clientId: ClientId): Promise<void> {
+    return this.inner.removeNetwork(clientId);
+  }
+
+  listSubnetsInUse(): Promise<string[]> {
+    return this.inner.listSubnetsInUse();
+  }
+
+  placeFile(clientId: ClientId, fileName: string, content: string, user: string): Promise<void> {
+    return this.inner.placeFile(clientId, fileName, content, user);
+  }
+
+  removePlacedFile(clientId: ClientId, fileName: string): Promise<void> {
+    return this.inner.removePlacedFile(clientId, fileName);
+  }
+
+  stopAgent(clientId: ClientId, graceSeconds: number): Promise<void> {
+    return this.inner.stopAgent(clientId, graceSeconds);
+  }
+
+  removeAgent(clientId: ClientId): Promise<void> {
+    return this.inner.removeAgent(clientId);
+  }
+
+  inspectAgent(clientId: ClientId) {
+    return this.inner.inspectAgent(clientId);
+  }
+
+  listManaged(): Promise<ManagedResource[]> {
+    return this.inner.listManaged();
+  }
+
+  preflightWarnings(): Promise<string[]> {
+    return this.inner.preflightWarnings();
+  }
+}

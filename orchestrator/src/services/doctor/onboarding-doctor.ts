@@ -1,0 +1,269 @@
+import { Writable } from 'node:stream';
+import { parseClientConfigYaml } from '@agent-fleet/kernel/client-config-yaml';
+import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
+import { FleetError, isFleetError } from '@agent-fleet/kernel/fleet-error';
+import { checkDraftReviewSend, checkRateLimits } from '../../domain/onboarding-config-checks.ts';
+import {
+  HUMAN_ITEMS,
+  ONBOARDING_ITEMS,
+  onboardingReport,
+  parseHumanItem,
+  type ItemOutcome,
+  type OnboardingItemId,
+  type OnboardingReport,
+} from '../../domain/onboarding-checklist.ts';
+import type { AgentControl } from '../../ports/agent-control.ts';
+import type { AgentIsolationInspector } from '../../ports/agent-isolation.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { AgentVolumes } from '../../ports/container-runtime.ts';
+import type { AlertingProbe, GrantScopeReader, OnboardingCheckStore } from '../../ports/onboarding-probes.ts';
+import type { CredentialStore } from '../../ports/portal-store.ts';
+import type { Registry } from '../../ports/registry.ts';
+import type { AgentProxyService } from '../agent-proxy.ts';
+import type { SupportAccessService } from '../support-access.ts';
+import { attestedOutcome, foldAttestations, lastSandboxPass, ONBOARDING_ACTIONS } from './doctor-records.ts';
+import { checkEncryptionAtRest } from './encryption-check.ts';
+import { checkAlerting, checkAudit, checkClientAdmin, checkIsolation, checkScopes } from './live-checks.ts';
+import { sandboxEvidence, verifySandboxRound } from './sandbox-round.ts';
+
+export interface DoctorDependencies {
+  registry: Registry;
+  volumes: Pick<AgentVolumes, 'snapshot'>;
+  agentImage: string;
+  /** Null where the runtime cannot report a workload's hardening (Kubernetes). */
+  isolation: AgentIsolationInspector | null;
+  /** The fleet keeps agents on internal networks (egress through the proxy). */
+  internalNetwork: boolean;
+  grants: GrantScopeReader;
+  agents: Pick<AgentProxyService, 'checkpoint' | 'verifyAudit' | 'exportAudit' | 'reach'>;
+  control: Pick<AgentControl, 'request'>;
+  support: Pick<SupportAccessService, 'list' | 'authorize'>;
+  /** The portal's admin credentials; null when this orchestrator has no portal store. */
+  portalCredentials: Pick<CredentialStore, 'listCredentials'> | null;
+  /** Null when no Prometheus is configured. */
+  alerting: AlertingProbe | null;
+  store: OnboardingCheckStore;
+  clock: Clock;
+}
+
+export interface DoctorRun {
+  clientId: unknown;
+  /** The signed-in member running it (the ops log's actor, and whose support grant may add markers). */
+  member: string;
+  /** Plaintext canaries to look for in the volume besides the client's own addresses. */
+  markers?: readonly string[];
+  /** Check and record a sandbox round against this mail emulator. */
+  sandboxEmulator?: string | undefined;
+}
+
+/** What `fleet status` and the gauge show: the last run's open items, or every item when never checked. */
+export interface OnboardingSummary {
+  openRequired: number;
+  openTotal: number;
+  checkedAt: string | null;
+}
+
+const SUBJECT_WINDOW_MS = 14 * 86_400_000;
+const SUBJECT_BYTES = 4 * 1024 * 1024;
+
+/**
+ * `fleet doctor`: the spec's onboarding checklist against the live system. Machine items are checked now
+ * (runtime, Vault, the agent, the portal store, Prometheus, the volume); human items come from the
+ * members' attestations in the ops log. The last run of each client is kept for status and the gauge.
+ */
+export class OnboardingDoctor {
+  private readonly deps: DoctorDependencies;
+
+  constructor(deps: DoctorDependencies) {
+    this.deps = deps;
+  }
+
+  async check(run: DoctorRun): Promise<OnboardingReport> {
+    const clientId = parseClientId(run.clientId);
+    const record = await this.deps.registry.getClient(clientId);
+    if (!record) throw new FleetError('not_found', `no client "${clientId}" in the registry`);
+    const config = parseClientConfigYaml(record.configYaml, `the config of ${clientId}`);
+    const entries = await this.deps.registry.listOpsLog({ clientId });
+    const { subjects, note } = await this.recentSubjects(clientId, run.member);
+    const [isolation, scopes, audit, admin, alerting, encryption, sandboxRound] = await Promise.all([
+      settle(checkIsolation(clientId, this.deps.isolation, this.deps.internalNetwork)),
+      settle(checkScopes(clientId, config, this.deps.grants)),
+      settle(checkAudit(clientId, this.deps.agents)),
+      settle(checkClientAdmin(clientId, config, this.deps.portalCredentials)),
+      settle(checkAlerting(clientId, this.deps.alerting)),
+      settle(
+        checkEncryptionAtRest({
+          clientId,
+          config,
+          volumes: this.deps.volumes,
+          image: this.deps.agentImage,
+          subjects,
+          extraMarkers: run.markers ?? [],
+          subjectsNote: note,
+        }),
+      ),
+      // Not settled: a malformed emulator URL is the caller's mistake, answered as such.
+      run.sandboxEmulator === undefined
+        ? this.recordedSandbox(clientId, entries)
+        : verifySandboxRound(this.deps, clientId, run.sandboxEmulator, run.member),
+    ]);
+    const attestations = foldAttestations(entries);
+    const outcomes: Partial<Record<OnboardingItemId, ItemOutcome>> = {
+      'isolated-instance': isolation,
+      'oauth-scopes': scopes,
+      'draft-review-send': checkDraftReviewSend(config, record.onboardingStartedAt, this.deps.clock.now()),
+      'rate-limits': checkRateLimits(config),
+      'audit-logging': audit,
+      'client-admin': admin,
+      'sandbox-round': sandboxRound,
+      'encryption-at-rest': encryption,
+      'anomaly-alerts': alerting,
+    };
+    for (const item of HUMAN_ITEMS) outcomes[item] = attestedOutcome(clientId, item, attestations.get(item));
+    const report = onboardingReport(clientId, this.deps.clock.now(), run.member, outcomes);
+    await this.deps.store.save(report);
+    return report;
+  }
+
+  /**
+   * A member's attestation of a human item (with a note saying what was done, e.g. where the signed DPA
+   * is filed), in the ops log; the last report is updated with it (a full run when there is none).
+   */
+  async attest(input: {
+    clientId: unknown;
+    item: unknown;
+    note: string;
+    notApplicable: boolean;
+    member: string;
+  }): Promise<OnboardingReport> {
+    const clientId = parseClientId(input.clientId);
+    const item = parseHumanItem(input.item);
+    const note = input.note.trim();
+    if (note === '' || note.length > 1000)
+      throw new FleetError(
+        'invalid_input',
+        'an attestation needs a note of 1-1000 characters (--note "…"): what was done, where it is recorded',
+      );
+    if (input.notApplicable && item !== 'dpa')
+      throw new FleetError('invalid_input', 'only dpa can be attested as not applicable');
+    if (!(await this.deps.registry.getClient(clientId)))
+      throw new FleetError('not_found', `no client "${clientId}" in the registry`);
+    await this.deps.registry.appendOpsLog({
+      actor: input.member,
+      action: ONBOARDING_ACTIONS.attest,
+      clientId,
+      reason: note,
+      outcome: 'success',
+      details: { item, notApplicable: input.notApplicable },
+    });
+    const last = await this.deps.store.latestOf(clientId);
+    if (last === null) return this.check({ clientId, member: input.member });
+    const attestation = foldAttestations(await this.deps.registry.listOpsLog({ clientId })).get(item);
+    const outcomes = Object.fromEntries(
+      last.items.map((entry) => [entry.id, { status: entry.status, evidence: entry.evidence }]),
+    ) as Record<OnboardingItemId, ItemOutcome>;
+    outcomes[item] = attestedOutcome(clientId, item, attestation);
+    const report = onboardingReport(clientId, this.deps.clock.now(), input.member, outcomes);
+    await this.deps.store.save(report);
+    return report;
+  }
+
+  async summaryOf(rawClientId: unknown): Promise<OnboardingSummary> {
+    const report = await this.deps.store.latestOf(parseClientId(rawClientId));
+    return report === null
+      ? { openRequired: ONBOARDING_ITEMS.length, openTotal: ONBOARDING_ITEMS.length, checkedAt: null }
+      : { openRequired: report.open.required, openTotal: report.open.total, checkedAt: report.checkedAt };
+  }
+
+  /** Per active client: required items open (all, when never checked) and when its onboarding started. */
+  async gaugeSamples(): Promise<{ clientId: string; openRequired: number; onboardingStartedAt: string }[]> {
+    const reports = new Map((await this.deps.store.latest()).map((report) => [report.clientId, report]));
+    return (await this.deps.registry.listClients())
+      .filter((client) => client.status === 'active')
+      .map((client) => ({
+        clientId: client.id,
+        openRequired: reports.get(client.id)?.open.required ?? ONBOARDING_ITEMS.length,
+        onboardingStartedAt: client.onboardingStartedAt,
+      }));
+  }
+
+  private async recordedSandbox(
+    clientId: ClientId,
+    entries: Awaited<ReturnType<Registry['listOpsLog']>>,
+  ): Promise<ItemOutcome> {
+    const pass = lastSandboxPass(entries);
+    if (pass !== undefined) return { status: 'pass', evidence: [sandboxEvidence(pass)] };
+    return {
+      status: 'pending',
+      evidence: [
+        `no sandbox round yet: run the agent in dry run against the mail emulator, then fleet doctor ${clientId} --sandbox --emulator <url>`,
+      ],
+    };
+  }
+
+  /** Subjects of the last two weeks' mail, only under the member's active support grant (a logged use of it). */
+  private async recentSubjects(
+    clientId: ClientId,
+    member: string,
+  ): Promise<{ subjects: string[]; note: string }> {
+    const grant = (await this.deps.support.list(clientId)).some(
+      (candidate) => candidate.status === 'active' && candidate.member === member,
+    );
+    if (!grant) return { subjects: [], note: 'recent subjects not among them (no support grant of yours)' };
+    await this.deps.support.authorize(
+      clientId,
+      member,
+      'onboarding doctor: recent subjects as encryption markers',
+    );
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        if (size < SUBJECT_BYTES) chunks.push(chunk);
+        size += chunk.length;
+        callback();
+      },
+    });
+    const since = new Date(this.deps.clock.now().getTime() - SUBJECT_WINDOW_MS).toISOString();
+    try {
+      await this.deps.agents.exportAudit(clientId, { format: 'jsonl', since }, sink);
+    } catch (error) {
+      return {
+        subjects: [],
+        note: `recent subjects not among them (${isFleetError(error) ? error.message : 'the audit export failed'})`,
+      };
+    }
+    const subjects = new Set<string>();
+    for (const line of Buffer.concat(chunks).toString('utf8').split('\n')) {
+      const subject = (safeJson(line) as { parameters?: { subject?: unknown } } | null)?.parameters?.subject;
+      if (typeof subject === 'string' && subject.trim().length >= 8) subjects.add(subject.trim());
+      if (subjects.size >= 50) break;
+    }
+    return {
+      subjects: [...subjects],
+      note: `${subjects.size} recent subject(s) among them (read under your support grant)`,
+    };
+  }
+}
+
+function safeJson(line: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch {
+    return null;
+  }
+}
+
+/** A check that failed unexpectedly is a failed item with the reason, never a failed report. */
+async function settle(check: Promise<ItemOutcome>): Promise<ItemOutcome> {
+  try {
+    return await check;
+  } catch (error) {
+    return {
+      status: 'fail',
+      evidence: [
+        `the check could not run: ${isFleetError(error) ? error.message : (error as Error).message}`,
+      ],
+    };
+  }
+}

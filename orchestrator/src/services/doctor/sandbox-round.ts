@@ -1,0 +1,118 @@
+import type { ClientId } from '@agent-fleet/kernel/client-id';
+import { FleetError, isFleetError } from '@agent-fleet/kernel/fleet-error';
+import type { ItemOutcome } from '../../domain/onboarding-checklist.ts';
+import type { AgentControl } from '../../ports/agent-control.ts';
+import type { AgentIsolationInspector } from '../../ports/agent-isolation.ts';
+import type { OpsLogEntry, Registry } from '../../ports/registry.ts';
+import type { AgentProxyService } from '../agent-proxy.ts';
+import { ONBOARDING_ACTIONS } from './doctor-records.ts';
+
+/** The providers' own mail hosts: a round against them is not a sandbox. */
+const PROVIDER_HOSTS =
+  /(^|\.)(googleapis\.com|google\.com|graph\.microsoft\.com|outlook\.office(365)?\.com|microsoftonline\.com)$/i;
+
+/** What the agent's control API reports (`GET /v1/status`), as far as the sandbox round reads it. */
+interface AgentStatus {
+  dryRun?: boolean;
+  connection?: string;
+  messages?: Record<string, number>;
+  outbox?: { sent?: number };
+}
+
+export interface SandboxDependencies {
+  registry: Registry;
+  agents: Pick<AgentProxyService, 'reach'>;
+  control: Pick<AgentControl, 'request'>;
+  isolation: AgentIsolationInspector | null;
+}
+
+function emulatorOrigin(raw: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new FleetError(
+      'invalid_input',
+      `--emulator must be the mail emulator's URL (got ${JSON.stringify(raw)})`,
+    );
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new FleetError('invalid_input', '--emulator must be an http(s) URL');
+  if (PROVIDER_HOSTS.test(url.hostname))
+    throw new FleetError('invalid_input', `${url.hostname} is the provider's own service, not a sandbox`);
+  return url;
+}
+
+/**
+ * A sandbox round, checked on the live agent and recorded: the agent runs in dry run (nothing is ever
+ * written to a mailbox), its mail endpoint is the given emulator (read back from the runtime), it is
+ * connected, at least one message went through the whole loop, and nothing was sent. A pass is recorded in
+ * the ops log, so the item stays passed after the client goes live on its real mailbox.
+ */
+export async function verifySandboxRound(
+  deps: SandboxDependencies,
+  clientId: ClientId,
+  emulator: string,
+  member: string,
+): Promise<ItemOutcome> {
+  const origin = emulatorOrigin(emulator);
+  const facts = deps.isolation === null ? null : await deps.isolation.inspectIsolation(clientId);
+  if (facts === null)
+    return {
+      status: 'fail',
+      evidence: [
+        'the agent’s mail endpoint cannot be read back from this runtime: no sandbox round can be confirmed',
+      ],
+    };
+  const endpoint = facts.mailEndpoint === null ? null : new URL(facts.mailEndpoint);
+  if (endpoint === null || endpoint.origin !== origin.origin) {
+    return {
+      status: 'fail',
+      evidence: [
+        `the agent works against ${endpoint?.origin ?? 'the provider’s own service'}, not the emulator at ${origin.origin}`,
+      ],
+    };
+  }
+  let status: AgentStatus;
+  try {
+    const { address, token } = await deps.agents.reach(clientId);
+    status = await deps.control.request<AgentStatus>(clientId, address, token, 'GET', '/v1/status');
+  } catch (error) {
+    return {
+      status: 'fail',
+      evidence: [
+        `the agent could not be asked: ${isFleetError(error) ? error.message : (error as Error).message}`,
+      ],
+    };
+  }
+  const done = status.messages?.['done'] ?? 0;
+  const sent = status.outbox?.sent ?? 0;
+  const problems = [
+    ...(status.dryRun === true ? [] : ['the agent is not in dry run (dryRun: true in its config)']),
+    ...(status.connection && status.connection !== 'not connected'
+      ? []
+      : ['the agent is not connected to the emulator’s mailbox']),
+    ...(done >= 1 ? [] : ['no message has gone through the whole loop yet']),
+    ...(sent === 0 ? [] : [`${sent} email(s) were sent`]),
+  ];
+  if (problems.length > 0) return { status: 'fail', evidence: problems };
+  const recorded = await deps.registry.appendOpsLog({
+    actor: member,
+    action: ONBOARDING_ACTIONS.sandbox,
+    clientId,
+    reason: null,
+    outcome: 'success',
+    details: {
+      emulator: origin.origin,
+      messagesDone: done,
+      connection: status.connection ?? '',
+      dryRun: true,
+    },
+  });
+  return { status: 'pass', evidence: [sandboxEvidence(recorded)] };
+}
+
+/** The evidence line of a recorded pass. */
+export function sandboxEvidence(entry: Pick<OpsLogEntry, 'actor' | 'at' | 'details'>): string {
+  return `dry-run round against ${String(entry.details['emulator'])} passed: ${String(entry.details['messagesDone'])} message(s) through the loop, nothing sent (recorded by ${entry.actor} at ${entry.at})`;
+}

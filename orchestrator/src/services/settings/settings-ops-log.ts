@@ -1,0 +1,77 @@
+import { FREE_TEXT_AUTO_SEND_RISK, type ClientConfig } from '@agent-fleet/kernel/client-config';
+import { describeChange } from '@agent-fleet/kernel/settings-diff';
+import { crossedGuardRails } from '@agent-fleet/kernel/settings-guard-rails';
+import { describeAuthor, type SettingsVersion } from '@agent-fleet/kernel/settings-version';
+import type { NewOpsLogEntry } from '../../ports/registry.ts';
+import { FREE_TEXT_OPT_IN_ACTION } from '../free-text-opt-ins.ts';
+
+/** The ops-log action of a new settings version, and of a head taken by the checkpoint. */
+export const CONFIG_CHANGE_ACTION = 'config-change';
+export const CONFIG_CHECKPOINT_ACTION = 'config-checkpoint';
+/** One entry per guard rail a version crossed: the flag ops see. */
+export const GUARD_RAIL_ACTION = 'settings-guard-rail';
+
+const MAX_LINES = 50;
+
+/** A version as the agent reports it (history leaves the document out). */
+export type VersionSummary = Omit<SettingsVersion, 'config'>;
+
+/**
+ * The ops-log entries of a new settings version: the change (who, why, which fields, version and hash),
+ * one flag per guard rail it crossed (with the risk confirmed), and a free-text opt-in entry per type
+ * newly opted in. Pure.
+ */
+export function settingsChangeEntries(input: {
+  actor: string;
+  clientId: string;
+  version: VersionSummary;
+  previous: ClientConfig;
+  next: ClientConfig;
+  via: string;
+  action?: string;
+}): NewOpsLogEntry[] {
+  const { actor, clientId, version, previous, next } = input;
+  const lines = version.changes.map((change) => describeChange(change));
+  const entries: NewOpsLogEntry[] = [
+    {
+      actor,
+      action: input.action ?? CONFIG_CHANGE_ACTION,
+      clientId,
+      reason: version.reason,
+      outcome: 'success',
+      details: {
+        version: version.version,
+        hash: version.hash,
+        author: describeAuthor(version.author),
+        via: input.via,
+        fields: [...new Set(version.changes.map((change) => change.path))].slice(0, MAX_LINES),
+        changes: lines.slice(0, MAX_LINES),
+        guardRails: version.guardRails,
+        rollbackOf: version.rollbackOf,
+      },
+    },
+  ];
+  const risks = new Map(crossedGuardRails(previous, next, new Date(version.at)).map((rail) => [rail.id, rail.risk]));
+  for (const rail of version.guardRails) {
+    entries.push({
+      actor,
+      action: GUARD_RAIL_ACTION,
+      clientId,
+      reason: risks.get(rail) ?? rail,
+      outcome: version.source === 'api' ? 'confirmed' : 'made-by-config-file',
+      details: { rail, version: version.version, author: describeAuthor(version.author) },
+    });
+  }
+  const before = new Set(previous.autoReply.freeTextAutoSend.map((entry) => entry.type));
+  for (const entry of next.autoReply.freeTextAutoSend.filter((candidate) => !before.has(candidate.type))) {
+    entries.push({
+      actor,
+      action: FREE_TEXT_OPT_IN_ACTION,
+      clientId,
+      reason: FREE_TEXT_AUTO_SEND_RISK,
+      outcome: 'recorded',
+      details: { type: entry.type, acceptedBy: entry.acceptedBy, acceptedAt: entry.acceptedAt, version: version.version },
+    });
+  }
+  return entries;
+}
