@@ -1,4 +1,5 @@
 import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import type express from 'express';
 import { z } from 'zod';
 import type { Logger } from '@agent-fleet/kernel/logger';
@@ -35,13 +36,16 @@ function sessionsFor(desk: { readonly clientId: string }, logger: Logger): () =>
     if (sessions !== null) return sessions;
     const env = loadAgentEnv();
     const clientId = parseClientId(desk.clientId);
+    // The fleet CA the embedded Vault's certificate is checked against (docs/tls.md); read once, on first use.
+    const caPem = env.VAULT_CACERT === undefined ? undefined : readFileSync(env.VAULT_CACERT, 'utf8');
     sessions = new DataExportSessions({
       clientId,
       dataDir: env.AGENT_DATA_DIR,
       tmpDir: tmpdir(),
       vaultAddr: env.VAULT_ADDR,
       logger: logger.child({ component: 'data-export' }),
-      secretSource: (input) => new VaultSecretSource({ clientId, ...input, logger }),
+      secretSource: (input) =>
+        new VaultSecretSource({ clientId, ...input, logger, ...(caPem === undefined ? {} : { caPem }) }),
     });
     return sessions;
   };
