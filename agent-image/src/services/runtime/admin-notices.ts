@@ -4,6 +4,7 @@ import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { button, emailDocument, factTable, paragraph } from '../daily-summary/email-layout.ts';
 import type { AdminNotifier, NotifyOutcome } from './admin-notifier.ts';
 import type { StoredApproval } from './approval-store.ts';
+import { gateReasonText } from '@agent-fleet/kernel/gate-reason-text';
 
 /**
  * A notice the orchestrator asks the agent to mail to the client's admins through the client's own
@@ -70,7 +71,7 @@ function approvalMail(entry: StoredApproval, url: string, name: string, timezone
   const subject = `Approval needed: ${flat(preview.subject) || '(no subject)'}`;
   const to = preview.to.join(', ');
   const expires = localTime(record.expiresAt, timezone);
-  const reasons = record.policyReasons.join(', ') || 'policy';
+  const reasons = record.policyReasons.map(gateReasonText).join(' ') || 'Your settings ask for approval.';
   const text = [
     `The AI assistant of ${flat(name)} wrote an email that waits for your approval.`,
     '',

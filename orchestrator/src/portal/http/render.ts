@@ -3,7 +3,7 @@ import type express from 'express';
 import { fileURLToPath } from 'node:url';
 import type { ClientStatusView } from '../client-gateway.ts';
 import type { PortalContext } from '../portal-context.ts';
-import { reasonText } from './reason-text.ts';
+import { gateReasonText } from '@agent-fleet/kernel/gate-reason-text';
 import { stateOf } from './request-state.ts';
 
 const VIEWS = fileURLToPath(new URL('../views/', import.meta.url));
@@ -32,7 +32,7 @@ export const formatters = {
   list(values: readonly string[]): string {
     return values.length === 0 ? '(none)' : values.join(', ');
   },
-  reason: reasonText,
+  reason: gateReasonText,
 };
 
 export interface PageModel {

@@ -1,4 +1,7 @@
-/** The gate's reason codes as a client admin reads them; an unknown code is shown as it is. */
+/**
+ * The policy gate's reason codes as a client admin reads them (the portal, the approval mail): plain
+ * words, no codes. An unknown code is shown with its underscores as spaces rather than hidden.
+ */
 const REASONS: Record<string, string> = {
   new_contact: 'It goes to someone you have not written to before.',
   type_requires_approval: 'This kind of email always needs your approval (your settings).',
@@ -13,8 +16,21 @@ const REASONS: Record<string, string> = {
   url_shortener: 'It contains a shortened link.',
   public_share: 'It shares a document publicly.',
   blocked_recipient: 'It goes to an address your settings block.',
+  deletion: 'It deletes email, which always needs your approval.',
+  move: 'It moves email to another folder.',
+  rate_limit_hour: 'The assistant reached its hourly sending limit.',
+  rate_limit_day: 'The assistant reached its daily sending limit.',
+  permission_denied: 'Your settings do not allow the assistant to do this.',
+  killed: 'The assistant is switched off (kill switch).',
+  paused: 'Sending is paused.',
+  dry_run: 'The assistant is in a trial run and sends nothing.',
+  unparseable: 'The assistant’s proposal could not be read, so nothing was done.',
+  read: 'It only reads.',
+  permitted: 'Your settings allow it.',
+  auto_send: 'A routine reply from an approved template, sent on its own.',
+  approved: 'You approved it.',
 };
 
-export function reasonText(code: string): string {
+export function gateReasonText(code: string): string {
   return REASONS[code] ?? code.replace(/_/g, ' ');
 }
