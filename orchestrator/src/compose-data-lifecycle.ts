@@ -23,7 +23,7 @@ import { RestoreClientService } from './services/backup/restore-client.ts';
 import { checkRestoredChain } from './services/backup/restored-chain.ts';
 import { EraseClientService } from './services/erasure/erase-client.ts';
 import { ClientExportService } from './services/export/client-export-service.ts';
-import { loadOrCreateExportSigner } from './services/export/export-signing-key.ts';
+import { loadOrCreateExportSigner, type ExportSigner } from './services/export/export-signing-key.ts';
 import type { KillClientService } from './services/kill-client.ts';
 import type { SupportAccessService } from './services/support-access.ts';
 
@@ -35,6 +35,8 @@ export interface DataLifecycle {
   backups: ClientBackups;
   restore: RestoreClientService;
   erasure: EraseClientService;
+  /** The fleet's export key (`<home>/export-key`): signs client exports and incident evidence. */
+  signer: ExportSigner;
 }
 
 export interface DataLifecycleParts {
@@ -108,7 +110,7 @@ export async function composeDataLifecycle(parts: DataLifecycleParts): Promise<D
     verifyChain: (clientId, address, restoredAt) => checkRestoredChain({ registry, secrets, control }, clientId, address, restoredAt),
   });
   const backups = new ClientBackups({ config, registry, runtime, backups: backupStore, logger });
-  return { exports, backupStore, backups, restore, erasure };
+  return { exports, backupStore, backups, restore, erasure, signer };
 }
 
 /** The data-lifecycle gauges (erasure deadlines, newest backups) on the orchestrator's metrics registry. */

@@ -2,7 +2,6 @@ import path from 'node:path';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import { DockerAgentForensics } from './adapters/docker/docker-agent-forensics.ts';
-import { EncryptedFileStore, loadOrCreateMasterKey } from './adapters/embedded-vault/encrypted-file-store.ts';
 import { VaultOAuthGrantRevoker } from './adapters/oauth/vault-oauth-grant-revoker.ts';
 import { adminVaultClient } from './adapters/vault/admin-vault-client.ts';
 import type { SecretBackend } from './adapters/vault/open-secret-backend.ts';
@@ -14,7 +13,7 @@ import type { ContainerRuntime } from './ports/container-runtime.ts';
 import type { IncidentStore } from './ports/incident-store.ts';
 import type { Registry } from './ports/registry.ts';
 import type { AgentProxyService } from './services/agent-proxy.ts';
-import { loadOrCreateExportSigner, type ExportSigner } from './services/export/export-signing-key.ts';
+import type { ExportSigner } from './services/export/export-signing-key.ts';
 import { createIncidentResponse, type IncidentResponse } from './services/incidents/incident-response.ts';
 import type { KillClientService } from './services/kill-client.ts';
 import type { RotateCredentialsService } from './services/rotate-credentials.ts';
@@ -33,6 +32,8 @@ export interface IncidentParts {
   metrics: MetricsRegistry;
   clock: Clock;
   logger: Logger;
+  /** The fleet's export key (the data lifecycle's): it signs evidence bundles as it signs client exports. */
+  signer: ExportSigner;
   /** Google's token revocation endpoint (tests: a local one). */
   googleRevokeUrl?: string | undefined;
 }
@@ -45,13 +46,6 @@ export interface IncidentParts {
 export async function composeIncidentResponse(parts: IncidentParts): Promise<IncidentResponse> {
   const { config, registry, runtime, clock, logger } = parts;
   const vault = await adminVaultClient(config, parts.secretBackend);
-  const keyDir = path.join(config.homeDir, 'export-key');
-  let signer: Promise<ExportSigner> | null = null;
-  const loadSigner = (): Promise<ExportSigner> => {
-    signer ??= loadOrCreateMasterKey(keyDir).then((key) => loadOrCreateExportSigner(new EncryptedFileStore(keyDir, key), clock.now()));
-    signer.catch(() => (signer = null));
-    return signer;
-  };
   const forensics = runtime.kind === 'docker' ? new DockerAgentForensics({ socketPath: config.dockerSocket, fleetId: await registry.fleetId() }) : null;
   const response = createIncidentResponse({
     store: parts.store,
@@ -68,7 +62,7 @@ export async function composeIncidentResponse(parts: IncidentParts): Promise<Inc
       vault,
     }),
     sources: { runtime, agents: parts.agents, forensics, metricsSnapshot: () => parts.metrics.metrics() },
-    signer: loadSigner,
+    signer: () => Promise.resolve(parts.signer),
     evidenceDir: path.join(config.homeDir, 'incidents'),
   });
   createIncidentMetrics(parts.metrics, () => response.clockSamples());

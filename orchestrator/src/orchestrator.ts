@@ -229,6 +229,7 @@ export async function createOrchestrator(
   const incidents = await composeIncidentResponse({
     ...{ config, registry, runtime, secretBackend, agents, support, kill, rotate, metrics: metricsRegistry, clock, logger },
     store: overrides.incidentStore ?? opened?.incidentStore ?? unavailableIncidentStore,
+    signer: lifecycle.signer,
     googleRevokeUrl: overrides.googleRevokeUrl,
   });
   const team = await composeTeam({ homeDir: config.homeDir, store: overrides.teamStore ?? opened?.teamStore, registry, clock });
