@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BULLHORN_DATA_CENTERS } from '@agent-fleet/kernel/bullhorn-data-centers';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 
 /**
@@ -7,13 +8,6 @@ import { FleetError } from '@agent-fleet/kernel/fleet-error';
  * entitlements in Bullhorn and, on our side, by the `crm.read` / `crm.write` capabilities and the gate.
  */
 export const BULLHORN_SECRET = 'bullhorn';
-
-/**
- * Bullhorn's data centers (their "swimlanes"), each with its own OAuth and REST hosts. A client on the
- * wrong one gets 307 redirects on login; naming it in the secret saves the round trip.
- */
-export const BULLHORN_DATA_CENTERS = ['east', 'west', 'west50', 'emea', 'ger', 'bhnext', 'west9'] as const;
-export type BullhornDataCenter = (typeof BULLHORN_DATA_CENTERS)[number];
 
 const bullhornSecret = z.object({
   client_id: z.string().min(1).max(1000),
@@ -45,18 +39,3 @@ export function withRotatedRefreshToken(secret: BullhornSecret, refreshToken: st
   return JSON.stringify({ ...secret, refresh_token: refreshToken });
 }
 
-export interface BullhornEndpoints {
-  /** OAuth server root: `/oauth/authorize` and `/oauth/token` live under it. */
-  authUrl: string;
-  /** REST login: `?version=*&access_token=…` answers with the BhRestToken and the restUrl. */
-  loginUrl: string;
-}
-
-/** The OAuth and login endpoints of a data center (Bullhorn's published data-center URLs). */
-export function bullhornEndpoints(dataCenter: BullhornDataCenter = 'east'): BullhornEndpoints {
-  const suffix = dataCenter === 'east' ? '' : dataCenter === 'bhnext' ? '9' : `-${dataCenter}`;
-  return {
-    authUrl: `https://auth${suffix}.bullhornstaffing.com`,
-    loginUrl: `https://rest${suffix}.bullhornstaffing.com/rest-services/login`,
-  };
-}

@@ -1,7 +1,8 @@
 import type { Logger } from '@agent-fleet/kernel/logger';
 import type { CrmProvider } from '../../ports/crm-provider.ts';
 import { BullhornCrmProvider } from './bullhorn-crm-provider.ts';
-import { BULLHORN_SECRET, bullhornEndpoints, parseBullhornSecret, withRotatedRefreshToken, type BullhornEndpoints } from './bullhorn-credentials.ts';
+import { bullhornEndpoints, type BullhornEndpoints } from '@agent-fleet/kernel/bullhorn-data-centers';
+import { BULLHORN_SECRET, parseBullhornSecret, withRotatedRefreshToken } from './bullhorn-credentials.ts';
 import { BullhornRest } from './bullhorn-rest.ts';
 import { BullhornSession } from './bullhorn-session.ts';
 

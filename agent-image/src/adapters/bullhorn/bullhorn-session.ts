@@ -2,7 +2,7 @@ import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import { ProviderAuthError, ProviderThrottledError, parseRetryAfter } from '../../ports/mail-provider.ts';
 import { RotatedRefreshToken } from '../rotated-refresh-token.ts';
-import type { BullhornEndpoints } from './bullhorn-credentials.ts';
+import type { BullhornEndpoints } from '@agent-fleet/kernel/bullhorn-data-centers';
 
 /** A REST session: every call goes to `restUrl` (per corporation and swimlane) with the BhRestToken. */
 export interface RestSession {

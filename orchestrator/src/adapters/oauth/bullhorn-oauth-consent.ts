@@ -3,27 +3,6 @@ import type { AuthorizationRequest, ConsentGrant, OAuthConsent } from '../../por
 import { createState } from './pkce.ts';
 import { tokenEndpointError } from './token-errors.ts';
 
-/**
- * Bullhorn's data centers ("swimlanes"), each with its own OAuth server. The same table as the agent's
- * bullhorn-credentials.ts (`bullhornEndpoints`): the agent logs in where the secret's `data_center` says.
- */
-export const BULLHORN_DATA_CENTERS = ['east', 'west', 'west50', 'emea', 'ger', 'bhnext', 'west9'] as const;
-export type BullhornDataCenter = (typeof BULLHORN_DATA_CENTERS)[number];
-
-/** A data center's name as given (`--data-center`); FleetError `invalid_input` for an unknown one. */
-export function parseBullhornDataCenter(value: string): BullhornDataCenter {
-  if (!(BULLHORN_DATA_CENTERS as readonly string[]).includes(value)) {
-    throw new FleetError('invalid_input', `the Bullhorn data center must be one of ${BULLHORN_DATA_CENTERS.join(', ')}`);
-  }
-  return value as BullhornDataCenter;
-}
-
-/** The OAuth server root of a data center (`/oauth/authorize` and `/oauth/token` live under it). */
-export function bullhornAuthUrl(dataCenter: BullhornDataCenter = 'east'): string {
-  const suffix = dataCenter === 'east' ? '' : dataCenter === 'bhnext' ? '9' : `-${dataCenter}`;
-  return `https://auth${suffix}.bullhornstaffing.com`;
-}
-
 export interface BullhornOAuthConsentOptions {
   clientId: string;
   clientSecret: string;

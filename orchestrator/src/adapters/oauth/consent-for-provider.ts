@@ -1,6 +1,7 @@
 import type { ConnectProvider, OAuthConsent } from '../../ports/oauth-consent.ts';
 import type { OAuthClientCredentials } from '../../services/connect-mailbox.ts';
-import { BullhornOAuthConsent, bullhornAuthUrl, parseBullhornDataCenter } from './bullhorn-oauth-consent.ts';
+import { bullhornEndpoints, parseBullhornDataCenter } from '@agent-fleet/kernel/bullhorn-data-centers';
+import { BullhornOAuthConsent } from './bullhorn-oauth-consent.ts';
 import { GoogleOAuthConsent } from './google-oauth-consent.ts';
 import { MicrosoftOAuthConsent } from './microsoft-oauth-consent.ts';
 
@@ -21,7 +22,7 @@ export function consentForProvider(endpoints: OAuthEndpoints = {}) {
       return new BullhornOAuthConsent({
         clientId: oauthClient.clientId,
         clientSecret: oauthClient.clientSecret,
-        authUrl: endpoints.bullhornAuthUrl ?? bullhornAuthUrl(parseBullhornDataCenter(oauthClient.dataCenter ?? 'east')),
+        authUrl: endpoints.bullhornAuthUrl ?? bullhornEndpoints(parseBullhornDataCenter(oauthClient.dataCenter ?? 'east')).authUrl,
       });
     }
     return provider === 'gmail'

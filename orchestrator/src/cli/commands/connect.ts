@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { parseClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
-import { BULLHORN_DATA_CENTERS, parseBullhornDataCenter } from '../../adapters/oauth/bullhorn-oauth-consent.ts';
+import { BULLHORN_DATA_CENTERS, parseBullhornDataCenter } from '@agent-fleet/kernel/bullhorn-data-centers';
 import { consentForProvider } from '../../adapters/oauth/consent-for-provider.ts';
 import { listenForRedirect } from '../../adapters/oauth/loopback-redirect-listener.ts';
 import type { ConnectProvider } from '../../ports/oauth-consent.ts';
