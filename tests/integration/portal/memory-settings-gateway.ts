@@ -1,7 +1,8 @@
 import { parseClientConfig, type ClientConfig, type ClientConfigInput } from '@agent-fleet/kernel/client-config';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
-import { describeChange, diffSettings } from '@agent-fleet/kernel/settings-diff';
+import { diffSettings } from '@agent-fleet/kernel/settings-diff';
 import { crossedGuardRails, unconfirmedGuardRails } from '@agent-fleet/kernel/settings-guard-rails';
+import { plainChange } from '../../../orchestrator/src/portal/settings/change-text.ts';
 import type {
   PortalDailySeries,
   PortalGrant,
@@ -109,7 +110,7 @@ export class MemorySettingsGateway implements SettingsGateway {
       at: this.now().toISOString(),
       author,
       reason,
-      changes: changes.map((change) => describeChange(change)),
+      changes: changes.map(plainChange),
       guardRails: rails.map((rail) => rail.id),
       rollbackOf,
       config: parsed.config,

@@ -58,7 +58,7 @@ void describe('settings pages', () => {
     await older.getByLabel(/Why restore/).fill('Back to 40 an hour');
     await older.getByRole('button', { name: `Restore version ${quieter - 1}` }).click();
     await admin.page.getByRole('heading', { name: 'Raising the hourly limit above 20' }).waitFor();
-    await admin.page.getByText('rateLimits.perHour: 10 → 40').waitFor();
+    await admin.page.getByText('Recipients per hour: 10 → 40').waitFor();
     assert.equal((await head()).version, quieter, 'nothing changes before the confirmation');
     await admin.page.getByLabel(/I have read the risks/).check();
     await admin.page.getByRole('button', { name: 'Make the change' }).click();

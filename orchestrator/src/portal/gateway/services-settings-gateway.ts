@@ -1,9 +1,9 @@
 import { parseClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
-import { describeChange } from '@agent-fleet/kernel/settings-diff';
 import { describeAuthor } from '@agent-fleet/kernel/settings-version';
 import type { Registry } from '../../ports/registry.ts';
 import type { ClientSettingsService } from '../../services/settings/client-settings.ts';
+import { plainChange } from '../settings/change-text.ts';
 import { NARROW_REQUEST_ACTION, type GrantStatus } from '../../services/settings/grant-status.ts';
 import type { PortalDailySeries, PortalGrant, PortalGraduationRow, PortalSettingsHead, PortalSettingsVersion, SettingsGateway } from '../settings-gateway.ts';
 
@@ -36,7 +36,7 @@ export class ServicesSettingsGateway implements SettingsGateway {
       at: version.at,
       author: describeAuthor(version.author),
       reason: version.reason,
-      changes: version.changes.map((change) => describeChange(change)),
+      changes: version.changes.map(plainChange),
       guardRails: version.guardRails,
       rollbackOf: version.rollbackOf,
     }));

@@ -1,7 +1,8 @@
 import express from 'express';
 import { z } from 'zod';
 import { isFleetError } from '@agent-fleet/kernel/fleet-error';
-import { describeChange, diffSettings } from '@agent-fleet/kernel/settings-diff';
+import { diffSettings } from '@agent-fleet/kernel/settings-diff';
+import { plainChange } from '../settings/change-text.ts';
 import { crossedGuardRails } from '@agent-fleet/kernel/settings-guard-rails';
 import type { PortalContext } from '../portal-context.ts';
 import { guardRailTitle } from '../settings/labels.ts';
@@ -47,7 +48,7 @@ export function settingsHistoryRoutes(context: PortalContext): express.Router {
       const target = await context.settings.versionConfig(admin.clientId, form.version);
       const rails = crossedGuardRails(head.config, target, context.clock.now());
       if (rails.length > 0 && form.confirm !== 'yes') {
-        const changes = diffSettings(head.config, target).map((change) => describeChange(change));
+        const changes = diffSettings(head.config, target).map(plainChange);
         const hidden = { base: String(form.base), version: String(form.version), reason: form.reason };
         await renderPage(context, response, 'settings-confirm', confirmPageModel({ rails, changes, action: '/settings/rollback', hidden }));
         return;

@@ -2,7 +2,8 @@ import express from 'express';
 import { z } from 'zod';
 import { CAPABILITIES, TEMPLATE_TYPES, type ClientConfig, type EmailType } from '@agent-fleet/kernel/client-config';
 import { isFleetError } from '@agent-fleet/kernel/fleet-error';
-import { describeChange, diffSettings } from '@agent-fleet/kernel/settings-diff';
+import { diffSettings } from '@agent-fleet/kernel/settings-diff';
+import { plainChange } from '../settings/change-text.ts';
 import { crossedGuardRails } from '@agent-fleet/kernel/settings-guard-rails';
 import type { PortalContext } from '../portal-context.ts';
 import { RULE_TYPES } from '../settings/labels.ts';
@@ -67,7 +68,7 @@ export async function submitChange(
   }
   const rails = crossedGuardRails(head.config, document, now);
   if (rails.length > 0 && !input.confirmed) {
-    const changes = diffSettings(head.config, document).map((change) => describeChange(change));
+    const changes = diffSettings(head.config, document).map(plainChange);
     const hidden = { base: String(base), reason, section, patch: JSON.stringify(patch) };
     await renderPage(context, response, 'settings-confirm', confirmPageModel({ rails, changes, action: '/settings/confirm', hidden }));
     return;
