@@ -42,6 +42,21 @@ async function googleHarness(): Promise<CalendarHarness> {
         attendees: e.attendees,
         invitationsSent: e.sendUpdates === 'all',
       })),
+    addForeignEvent: (organizer, start, end) => emulator.calendar.addForeignEvent({ organizer, summary: 'Their meeting', start, end }),
+    changes: () =>
+      emulator.calendar.changes().map((c) => ({
+        id: c.id,
+        operation: c.method === 'PATCH' ? 'update' : 'cancel',
+        attendees: c.attendees,
+        added: c.added,
+        notified: c.sendUpdates === 'all' && c.byOrganizer,
+      })),
+    eventNow: (id) => {
+      const e = emulator.calendar.event(id);
+      if (e === undefined || e.status === 'cancelled') return null;
+      return { title: e.summary, start: e.start, end: e.end, attendees: e.attendees, description: e.description, location: e.location };
+    },
+    unknownEventId: 'abcdef0123456789',
     revokeConsent: () => emulator.revokeConsent(),
     invalidateAccessTokens: () => emulator.invalidateAccessTokens(),
     throttle: (count, seconds) => emulator.throttle(count, seconds),

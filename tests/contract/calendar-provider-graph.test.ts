@@ -38,6 +38,22 @@ async function graphHarness(): Promise<CalendarHarness> {
         // Graph invites every attendee of a created event; required attendees are what we ask for.
         invitationsSent: e.attendees.every((a) => a.type === 'required'),
       })),
+    addForeignEvent: (organizer, start, end) => emulator.calendar.addForeignEvent({ organizer, subject: 'Their meeting', start, end, attendees: [emulator.mailbox] }),
+    changes: () =>
+      emulator.calendar.changes().map((c) => ({
+        id: c.id,
+        operation: c.method === 'PATCH' ? 'update' : 'cancel',
+        attendees: c.attendees,
+        added: c.added,
+        // Graph notifies the attendees of every change the organizer makes.
+        notified: c.byOrganizer,
+      })),
+    eventNow: (id) => {
+      const e = emulator.calendar.event(id);
+      if (e === undefined) return null;
+      return { title: e.subject, start: e.start, end: e.end, attendees: e.attendees.map((a) => a.address), description: e.body, location: e.location };
+    },
+    unknownEventId: 'AAMkAGI2TG93AAA=',
     revokeConsent: () => emulator.revokeConsent(),
     invalidateAccessTokens: () => emulator.invalidateAccessTokens(),
     throttle: (count, seconds) => emulator.throttle(count, seconds),

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
-import type { CalendarProvider, NewEvent } from '../../agent-image/src/ports/calendar-provider.ts';
+import type { CalendarProvider, EventEditingCalendar, NewEvent } from '../../agent-image/src/ports/calendar-provider.ts';
 import { ProviderAuthError, ProviderThrottledError } from '../../agent-image/src/ports/mail-provider.ts';
 import type { SecretSource } from '../../agent-image/src/ports/secret-source.ts';
 
@@ -21,13 +21,42 @@ export interface CreatedView {
   invitationsSent: boolean;
 }
 
+/** An update or cancel as the emulator recorded it. */
+export interface ChangeView {
+  id: string;
+  operation: 'update' | 'cancel';
+  /** Attendees after the change, and those it added. */
+  attendees: string[];
+  added: string[];
+  /** Whether the provider notified the attendees (and invited the added ones). */
+  notified: boolean;
+}
+
+/** An event as it stands on the emulated calendar now. */
+export interface EventNow {
+  title: string;
+  start: Date;
+  end: Date;
+  attendees: string[];
+  description: string | null;
+  location: string | null;
+}
+
 export interface CalendarHarness {
   /** Granted calendar.read and calendar.write. */
-  provider: CalendarProvider;
+  provider: EventEditingCalendar;
   /** Granted calendar.read only. */
   providerWithoutWrite: CalendarProvider;
   addBusy(start: Date, end: Date): void;
   created(): CreatedView[];
+  /** An invitation organised by `organizer` on the owner's calendar; returns its id. */
+  addForeignEvent(organizer: string, start: Date, end: Date): string;
+  /** Every update and cancel the emulator accepted, in order. */
+  changes(): ChangeView[];
+  /** The event now, or null when it is cancelled or gone. */
+  eventNow(id: string): EventNow | null;
+  /** A well-formed id the calendar does not hold. */
+  unknownEventId: string;
   revokeConsent(): void;
   invalidateAccessTokens(): void;
   throttle(count: number, retryAfterSeconds: number): void;
@@ -131,6 +160,94 @@ export function calendarProviderContract(adapter: string, createHarness: () => P
       }
       await assert.rejects(h.provider.freeBusy(at('12:00'), at('11:00')), (e: unknown) => e instanceof FleetError && e.code === 'invalid_input');
       assert.deepEqual(h.created(), []);
+    });
+
+    it('updateEvent changes time, title, text and place, and invites the added attendee only once', async () => {
+      const created = await h.provider.createEvent(meeting('cal-update-1'));
+      const updated = await h.provider.updateEvent(created.id, {
+        title: 'Contract review (moved)',
+        start: at('15:00'),
+        end: at('15:45'),
+        timeZone: 'Europe/Berlin',
+        description: 'Moved by email.',
+        location: 'Room 4',
+        addAttendees: [' New@Third.example ', 'dana@customer.example'],
+      });
+      assert.equal(updated.id, created.id);
+      assert.equal(updated.title, 'Contract review (moved)');
+      assert.equal(updated.start.toISOString(), at('15:00').toISOString());
+      assert.equal(updated.end.toISOString(), at('15:45').toISOString());
+      assert.deepEqual([...updated.attendees].sort(), ['dana@customer.example', 'lee@partner.example', 'new@third.example']);
+      const now = h.eventNow(created.id);
+      assert.equal(now?.title, 'Contract review (moved)');
+      assert.equal(now?.start.toISOString(), at('15:00').toISOString());
+      assert.equal(now?.description, 'Moved by email.');
+      assert.equal(now?.location, 'Room 4');
+      assert.deepEqual(h.changes(), [
+        { id: created.id, operation: 'update', attendees: now?.attendees ?? [], added: ['new@third.example'], notified: true },
+      ]);
+      assert.equal(h.created().length, 1, 'an update creates nothing');
+      const busy = await h.provider.freeBusy(at('12:00'), at('17:00'));
+      assert.deepEqual(busy.map((b) => b.start.toISOString()), [at('15:00').toISOString()]);
+      const read = await h.provider.getEvent(created.id);
+      assert.equal(read?.organizedByOwner, true);
+      assert.equal(read?.cancelled, false);
+    });
+
+    it('cancelEvent cancels and notifies once; a repeat never notifies again and the event is gone from free/busy', async () => {
+      const created = await h.provider.createEvent(meeting('cal-cancel-1'));
+      assert.deepEqual(await h.provider.cancelEvent(created.id, 'Cancelled by email.'), { alreadyCancelled: false });
+      assert.equal(h.eventNow(created.id), null);
+      // Google still shows the cancelled event; Graph has moved it to Deleted Items (not found).
+      await h.provider.cancelEvent(created.id).then(
+        (result) => assert.deepEqual(result, { alreadyCancelled: true }),
+        (error: unknown) => assert.ok(error instanceof FleetError && error.code === 'not_found', String(error)),
+      );
+      assert.deepEqual(h.changes().map((c) => [c.id, c.operation, c.notified]), [[created.id, 'cancel', true]]);
+      assert.deepEqual(await h.provider.freeBusy(at('12:00'), at('14:00')), []);
+      const read = await h.provider.getEvent(created.id);
+      assert.ok(read === null || read.cancelled);
+      await assert.rejects(h.provider.updateEvent(created.id, { title: 'Back' }), (e: unknown) => e instanceof FleetError && e.code === 'not_found');
+    });
+
+    it('an unknown event is null to read and not_found to update or cancel', async () => {
+      assert.equal(await h.provider.getEvent(h.unknownEventId), null);
+      for (const attempt of [h.provider.updateEvent(h.unknownEventId, { title: 'x' }), h.provider.cancelEvent(h.unknownEventId)]) {
+        await assert.rejects(attempt, (e: unknown) => e instanceof FleetError && e.code === 'not_found');
+      }
+      assert.deepEqual(h.changes(), []);
+    });
+
+    it('an event someone else organised is never updated or cancelled', async () => {
+      const id = h.addForeignEvent('boss@elsewhere.example', at('10:00'), at('11:00'));
+      const read = await h.provider.getEvent(id);
+      assert.equal(read?.organizedByOwner, false);
+      await assert.rejects(h.provider.cancelEvent(id), (e: unknown) => e instanceof FleetError && e.code === 'forbidden');
+      await assert.rejects(h.provider.updateEvent(id, { addAttendees: ['x@y.example'] }), (e: unknown) => e instanceof FleetError && e.code === 'forbidden');
+      assert.deepEqual(h.changes(), []);
+      assert.equal(h.eventNow(id)?.start.toISOString(), at('10:00').toISOString());
+    });
+
+    it('rejects empty or half changes and malformed ids before any request', async () => {
+      const created = await h.provider.createEvent(meeting('cal-update-bad'));
+      const bad = [
+        h.provider.updateEvent(created.id, {}),
+        h.provider.updateEvent(created.id, { start: at('15:00') }),
+        h.provider.updateEvent(created.id, { start: at('15:00'), end: at('14:00'), timeZone: 'UTC' }),
+        h.provider.updateEvent(created.id, { start: at('15:00'), end: at('16:00') }),
+        h.provider.updateEvent(created.id, { addAttendees: ['not an address'] }),
+        h.provider.updateEvent('../primary', { title: 'x' }),
+        h.provider.cancelEvent('a/b'),
+      ];
+      for (const attempt of bad) await assert.rejects(attempt, (e: unknown) => e instanceof FleetError && e.code === 'invalid_input');
+      assert.deepEqual(h.changes(), []);
+    });
+
+    it('without the write grant an update or cancel is a scope error and changes nothing', async () => {
+      const created = await h.provider.createEvent(meeting('cal-update-scope'));
+      const reader = h.providerWithoutWrite as EventEditingCalendar;
+      await assert.rejects(reader.cancelEvent(created.id), (e: unknown) => e instanceof ProviderAuthError && e.kind === 'insufficient_scope');
+      assert.deepEqual(h.changes(), []);
     });
 
     it('revoked consent is a ProviderAuthError (revoked); an early-expired access token is refreshed once', async () => {

@@ -1,11 +1,16 @@
 import { json, randomId, type EmulatorResponse } from './http-emulator.ts';
-import { isZone, zonedWallTimeToUtc } from './graph-calendar-routes.ts';
+import { attendeeList, eventTime, googleError, parseObject, rfc3339, stringRecord, unknownName } from './google-calendar-wire.ts';
+import type { GoogleCreatedEvent, GoogleEventChange, GoogleEventView, StoredEvent } from './google-calendar-wire.ts';
+
+export type { GoogleCreatedEvent, GoogleEventChange, GoogleEventView } from './google-calendar-wire.ts';
 
 /**
- * Google Calendar API v3 (the part the agent uses: freeBusy, events.insert, events.get on the primary
- * calendar), served by the Gmail emulator under /calendar/v3 with the same access tokens. Strict where
- * Google is strict: client-chosen ids must be base32hex (5-1024), a reused id is 409 duplicate, dateTime
- * without an offset needs a timeZone, an empty time range is refused, scopes are checked per method.
+ * Google Calendar API v3 (the part the agent uses: freeBusy, events.insert, events.get, events.patch and
+ * events.delete on the primary calendar), served by the Gmail emulator under /calendar/v3 with the same
+ * access tokens. Strict where Google is strict: client-chosen ids must be base32hex (5-1024), a reused id
+ * is 409 duplicate, dateTime without an offset needs a timeZone, an empty time range is refused, unknown
+ * JSON names are refused, scopes are checked per method, a deleted event is 410 to patch or delete again
+ * (and reads back with status cancelled), and only the organizer may change the time, title or guests.
  */
 
 const SCOPE = 'https://www.googleapis.com/auth/';
@@ -13,38 +18,18 @@ const FREEBUSY_SCOPES = ['calendar', 'calendar.readonly', 'calendar.freebusy', '
 const READ_EVENT_SCOPES = ['calendar', 'calendar.readonly', 'calendar.events', 'calendar.events.readonly'].map((s) => SCOPE + s);
 const WRITE_EVENT_SCOPES = ['calendar', 'calendar.events'].map((s) => SCOPE + s);
 const EVENT_ID = /^[0-9a-v]{5,1024}$/;
-const ADDRESS = /^[^\s@]+@[^\s@]+\.[A-Za-z]{2,}$/;
-
-interface StoredEvent {
-  id: string;
-  summary: string;
-  start: { instant: number; timeZone: string | null };
-  end: { instant: number; timeZone: string | null };
-  attendees: string[];
-  description: string | null;
-  location: string | null;
-  privateProperties: Record<string, string>;
-  created: string;
-}
-
-/** An events.insert the emulator accepted, as a test sees it. */
-export interface GoogleCreatedEvent {
-  id: string;
-  summary: string;
-  start: Date;
-  end: Date;
-  timeZone: string | null;
-  attendees: string[];
-  /** The `sendUpdates` query parameter: 'all' means every attendee got an invitation. */
-  sendUpdates: string | null;
-  privateProperties: Record<string, string>;
-}
+const SEND_UPDATES = ['all', 'externalOnly', 'none'];
+/** The Event fields the emulator accepts in a write (a subset of Google's writable ones); anything else is refused. */
+const WRITABLE = new Set(['id', 'summary', 'description', 'location', 'start', 'end', 'attendees', 'extendedProperties']);
+/** Fields only the organizer may change. */
+const ORGANIZER_ONLY = ['summary', 'description', 'location', 'start', 'end', 'attendees'];
 
 export class GoogleCalendarRoutes {
   readonly #mailbox: string;
   readonly #events = new Map<string, StoredEvent>();
   readonly #busy: { start: number; end: number }[] = [];
   readonly #created: GoogleCreatedEvent[] = [];
+  readonly #changes: GoogleEventChange[] = [];
 
   constructor(mailbox: string) {
     this.#mailbox = mailbox;
@@ -58,6 +43,49 @@ export class GoogleCalendarRoutes {
   /** Every event created through the API, in order, with its attendees. */
   events(): GoogleCreatedEvent[] {
     return this.#created.map((e) => ({ ...e, attendees: [...e.attendees] }));
+  }
+
+  /** An invitation someone else organised, on the owner's primary calendar (the owner is an attendee). Returns its id. */
+  addForeignEvent(input: { organizer: string; summary: string; start: Date; end: Date; attendees?: string[] }): string {
+    const id = randomId('f').replace(/[^0-9a-v]/g, '0');
+    this.#events.set(id, {
+      id,
+      summary: input.summary,
+      start: { instant: input.start.getTime(), timeZone: 'UTC' },
+      end: { instant: input.end.getTime(), timeZone: 'UTC' },
+      attendees: [...new Set([input.organizer, this.#mailbox, ...(input.attendees ?? [])].map((a) => a.toLowerCase()))],
+      description: null,
+      location: null,
+      privateProperties: {},
+      created: new Date().toISOString(),
+      status: 'confirmed',
+      organizer: input.organizer.toLowerCase(),
+      sequence: 0,
+    });
+    return id;
+  }
+
+  /** The event with this id as it stands now (cancelled ones included), or undefined. */
+  event(id: string): GoogleEventView | undefined {
+    const e = this.#events.get(id);
+    if (e === undefined) return undefined;
+    return {
+      id,
+      summary: e.summary,
+      start: new Date(e.start.instant),
+      end: new Date(e.end.instant),
+      timeZone: e.start.timeZone,
+      attendees: [...e.attendees],
+      description: e.description,
+      location: e.location,
+      status: e.status,
+      organizer: e.organizer,
+    };
+  }
+
+  /** Every accepted patch and delete, in order. */
+  changes(): GoogleEventChange[] {
+    return this.#changes.map((c) => ({ ...c, attendees: [...c.attendees], added: [...c.added] }));
   }
 
   /** `path` is what follows /calendar/v3, e.g. /freeBusy. */
@@ -75,6 +103,12 @@ export class GoogleCalendarRoutes {
     if ((m = /^GET \/calendars\/([^/]+)\/events\/([^/]+)$/.exec(route))) {
       return need(READ_EVENT_SCOPES) ?? this.#calendarOr404(m[1] ?? '') ?? this.#get(decodeURIComponent(m[2] ?? ''));
     }
+    if ((m = /^(PATCH|DELETE) \/calendars\/([^/]+)\/events\/([^/]+)$/.exec(route))) {
+      const id = decodeURIComponent(m[3] ?? '');
+      const write = m[1] === 'PATCH' ? () => this.#patch(id, query, body) : () => this.#delete(id, query);
+      return need(WRITE_EVENT_SCOPES) ?? this.#calendarOr404(m[2] ?? '') ?? write();
+    }
+    if (/^\/calendars\/[^/]+\/events(\/[^/]+)?$/.test(path)) return googleError(405, 'Method Not Allowed', 'httpMethodNotAllowed', 'INVALID_ARGUMENT');
     return googleError(404, 'Not Found', 'notFound', 'NOT_FOUND');
   }
 
@@ -101,7 +135,7 @@ export class GoogleCalendarRoutes {
         continue;
       }
       // In stored order and not clipped: ordering and clipping are the adapter's job.
-      const blocks = [...this.#busy, ...[...this.#events.values()].map((e) => ({ start: e.start.instant, end: e.end.instant }))];
+      const blocks = [...this.#busy, ...[...this.#events.values()].filter((e) => e.status === 'confirmed').map((e) => ({ start: e.start.instant, end: e.end.instant }))];
       calendars[id] = {
         busy: blocks
           .filter((b) => b.start < timeMax && b.end > timeMin)
@@ -118,11 +152,11 @@ export class GoogleCalendarRoutes {
 
   #insert(query: URLSearchParams, body: string): EmulatorResponse {
     const sendUpdates = query.get('sendUpdates');
-    if (sendUpdates !== null && !['all', 'externalOnly', 'none'].includes(sendUpdates)) {
-      return googleError(400, 'Invalid value for: sendUpdates', 'invalidParameter', 'INVALID_ARGUMENT');
-    }
+    if (sendUpdates !== null && !SEND_UPDATES.includes(sendUpdates)) return invalidSendUpdates();
     const request = parseObject(body);
     if (request === null) return googleError(400, 'Invalid JSON payload received.', 'parseError', 'INVALID_ARGUMENT');
+    const unknown = Object.keys(request).find((key) => !WRITABLE.has(key));
+    if (unknown !== undefined) return unknownName(unknown);
     const rawId = request['id'];
     if (rawId !== undefined && (typeof rawId !== 'string' || !EVENT_ID.test(rawId))) {
       return googleError(400, 'Invalid resource id value.', 'invalid', 'INVALID_ARGUMENT');
@@ -132,14 +166,8 @@ export class GoogleCalendarRoutes {
     const end = eventTime(request['end'], 'end');
     if ('error' in end) return end.error;
     if (end.instant <= start.instant) return googleError(400, 'The specified time range is empty.', 'timeRangeEmpty', 'INVALID_ARGUMENT');
-    const attendees = request['attendees'] ?? [];
-    if (!Array.isArray(attendees)) return googleError(400, 'Invalid attendees.', 'invalid', 'INVALID_ARGUMENT');
-    const emails: string[] = [];
-    for (const attendee of attendees as { email?: unknown }[]) {
-      const email = attendee?.email;
-      if (typeof email !== 'string' || !ADDRESS.test(email)) return googleError(400, 'Invalid attendee email.', 'invalid', 'INVALID_ARGUMENT');
-      emails.push(email.toLowerCase());
-    }
+    const emails = attendeeList(request['attendees'] ?? []);
+    if ('error' in emails) return emails.error;
     const id = typeof rawId === 'string' ? rawId : randomId('e').replace(/[^0-9a-v]/g, '0');
     if (this.#events.has(id)) return googleError(409, 'The requested identifier already exists.', 'duplicate', 'ALREADY_EXISTS');
     const extended = request['extendedProperties'] as { private?: unknown } | undefined;
@@ -155,6 +183,9 @@ export class GoogleCalendarRoutes {
       location: typeof request['location'] === 'string' ? request['location'] : null,
       privateProperties,
       created: new Date().toISOString(),
+      status: 'confirmed',
+      organizer: this.#mailbox.toLowerCase(),
+      sequence: 0,
     };
     this.#events.set(id, stored);
     this.#created.push({
@@ -175,6 +206,55 @@ export class GoogleCalendarRoutes {
     return event === undefined ? googleError(404, 'Not Found', 'notFound', 'NOT_FOUND') : json(200, this.#render(event));
   }
 
+  #patch(id: string, query: URLSearchParams, body: string): EmulatorResponse {
+    const sendUpdates = query.get('sendUpdates');
+    if (sendUpdates !== null && !SEND_UPDATES.includes(sendUpdates)) return invalidSendUpdates();
+    const event = this.#events.get(id);
+    if (event === undefined) return googleError(404, 'Not Found', 'notFound', 'NOT_FOUND');
+    if (event.status === 'cancelled') return googleError(410, 'Resource has been deleted', 'deleted', 'NOT_FOUND');
+    const request = parseObject(body);
+    if (request === null) return googleError(400, 'Invalid JSON payload received.', 'parseError', 'INVALID_ARGUMENT');
+    const unknown = Object.keys(request).find((key) => !WRITABLE.has(key) || key === 'id');
+    if (unknown !== undefined) return unknownName(unknown);
+    if (event.organizer !== this.#mailbox.toLowerCase() && ORGANIZER_ONLY.some((key) => key in request)) {
+      return googleError(403, 'The operation can only be performed by the event organizer.', 'forbiddenForNonOrganizer', 'PERMISSION_DENIED');
+    }
+    const start = request['start'] === undefined ? event.start : eventTime(request['start'], 'start');
+    if ('error' in start) return start.error;
+    const end = request['end'] === undefined ? event.end : eventTime(request['end'], 'end');
+    if ('error' in end) return end.error;
+    if (end.instant <= start.instant) return googleError(400, 'The specified time range is empty.', 'timeRangeEmpty', 'INVALID_ARGUMENT');
+    const attendees = request['attendees'] === undefined ? event.attendees : attendeeList(request['attendees']);
+    if ('error' in attendees) return attendees.error;
+    for (const key of ['summary', 'description', 'location'] as const) {
+      if (request[key] !== undefined && typeof request[key] !== 'string') return googleError(400, `Invalid value for ${key}.`, 'invalid', 'INVALID_ARGUMENT');
+    }
+    const added = attendees.filter((a) => !event.attendees.includes(a));
+    Object.assign(event, {
+      start,
+      end,
+      attendees: [...new Set(attendees)],
+      summary: (request['summary'] as string | undefined) ?? event.summary,
+      description: (request['description'] as string | undefined) ?? event.description,
+      location: (request['location'] as string | undefined) ?? event.location,
+      sequence: event.sequence + 1,
+    });
+    this.#changes.push({ id, method: 'PATCH', sendUpdates, attendees: [...event.attendees], added, byOrganizer: true });
+    return json(200, this.#render(event));
+  }
+
+  #delete(id: string, query: URLSearchParams): EmulatorResponse {
+    const sendUpdates = query.get('sendUpdates');
+    if (sendUpdates !== null && !SEND_UPDATES.includes(sendUpdates)) return invalidSendUpdates();
+    const event = this.#events.get(id);
+    if (event === undefined) return googleError(404, 'Not Found', 'notFound', 'NOT_FOUND');
+    if (event.status === 'cancelled') return googleError(410, 'Resource has been deleted', 'deleted', 'NOT_FOUND');
+    // An attendee's delete only takes the event off their own calendar; the organizer's cancels the meeting.
+    event.status = 'cancelled';
+    this.#changes.push({ id, method: 'DELETE', sendUpdates, attendees: [...event.attendees], added: [], byOrganizer: event.organizer === this.#mailbox.toLowerCase() });
+    return { status: 204 };
+  }
+
   #render(event: StoredEvent): Record<string, unknown> {
     const time = (t: StoredEvent['start']) => ({
       dateTime: new Date(t.instant).toISOString().replace('.000Z', 'Z'),
@@ -184,20 +264,20 @@ export class GoogleCalendarRoutes {
       kind: 'calendar#event',
       etag: `"${event.created.length}${event.id.length}"`,
       id: event.id,
-      status: 'confirmed',
+      status: event.status,
       htmlLink: `https://www.google.com/calendar/event?eid=${event.id}`,
       created: event.created,
       updated: event.created,
       summary: event.summary,
       ...(event.description === null ? {} : { description: event.description }),
       ...(event.location === null ? {} : { location: event.location }),
-      creator: { email: this.#mailbox, self: true },
-      organizer: { email: this.#mailbox, self: true },
+      creator: { email: event.organizer, ...(event.organizer === this.#mailbox.toLowerCase() ? { self: true } : {}) },
+      organizer: { email: event.organizer, ...(event.organizer === this.#mailbox.toLowerCase() ? { self: true } : {}) },
       start: time(event.start),
       end: time(event.end),
       iCalUID: `${event.id}@google.com`,
-      sequence: 0,
-      attendees: event.attendees.map((email) => ({ email, responseStatus: 'needsAction' })),
+      sequence: event.sequence,
+      attendees: event.attendees.map((email) => ({ email, responseStatus: 'needsAction', ...(email === this.#mailbox.toLowerCase() ? { self: true } : {}) })),
       extendedProperties: { private: event.privateProperties },
       reminders: { useDefault: true },
       eventType: 'default',
@@ -205,50 +285,6 @@ export class GoogleCalendarRoutes {
   }
 }
 
-function googleError(code: number, message: string, reason: string, status: string): EmulatorResponse {
-  return json(code, { error: { code, message, errors: [{ message, domain: 'global', reason }], status } });
-}
-
-function parseObject(body: string): Record<string, unknown> | null {
-  try {
-    const value: unknown = JSON.parse(body);
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
-}
-
-function stringRecord(value: unknown): Record<string, string> | null {
-  if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
-  const entries = Object.entries(value as Record<string, unknown>);
-  return entries.every(([, v]) => typeof v === 'string') ? (Object.fromEntries(entries) as Record<string, string>) : null;
-}
-
-const OFFSET = /(Z|[+-]\d{2}:\d{2})$/i;
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
-
-function rfc3339(value: unknown): number | null {
-  if (typeof value !== 'string' || !RFC3339.test(value)) return null;
-  const instant = Date.parse(value);
-  return Number.isNaN(instant) ? null : instant;
-}
-
-/** Google's EventDateTime rules for a timed event. */
-function eventTime(value: unknown, which: 'start' | 'end'): { instant: number; timeZone: string | null } | { error: EmulatorResponse } {
-  const fail = (message: string, reason: string) => ({ error: googleError(400, message, reason, 'INVALID_ARGUMENT') });
-  if (typeof value !== 'object' || value === null) return fail(`Missing ${which} time.`, 'required');
-  const { dateTime, timeZone } = value as { dateTime?: unknown; timeZone?: unknown };
-  if (typeof dateTime !== 'string') return fail(`Missing ${which} time.`, 'required');
-  if (timeZone !== undefined && (typeof timeZone !== 'string' || !isZone(timeZone))) {
-    return fail(`Invalid time zone definition for ${which} time.`, 'invalid');
-  }
-  const zone = typeof timeZone === 'string' ? timeZone : null;
-  if (OFFSET.test(dateTime)) {
-    const instant = rfc3339(dateTime);
-    return instant === null ? fail(`Invalid ${which} time.`, 'invalid') : { instant, timeZone: zone };
-  }
-  if (zone === null) return fail(`Missing time zone definition for ${which} time.`, 'required');
-  const instant = zonedWallTimeToUtc(dateTime, zone);
-  return instant === null ? fail(`Invalid ${which} time.`, 'invalid') : { instant, timeZone: zone };
+function invalidSendUpdates(): EmulatorResponse {
+  return googleError(400, 'Invalid value for: sendUpdates', 'invalidParameter', 'INVALID_ARGUMENT');
 }

@@ -1,95 +1,51 @@
 import { json, randomId, type EmulatorResponse } from './http-emulator.ts';
+import { dateTimeTimeZone, graphError, isZone, parseObject, selection, viewTime, wallTimeIn } from './graph-calendar-wire.ts';
+import type { GraphCreatedEvent, GraphEventChange, ShowAs, StoredEvent } from './graph-calendar-wire.ts';
+import { GraphEventRoutes } from './graph-calendar-event-routes.ts';
+
+export { isZone, zonedWallTimeToUtc } from './graph-calendar-wire.ts';
+export type { GraphCreatedEvent, GraphEventChange } from './graph-calendar-wire.ts';
 
 /**
  * Microsoft Graph v1.0 calendar (the part the agent uses: calendarView, POST /me/events with
- * transactionId, GET /me/events?$filter=transactionId), served by the Graph emulator with its tokens.
- * Strict where Graph is strict: start and end need a timeZone, POST needs Calendars.ReadWrite, only the
- * $filter shapes Graph supports here, a transactionId reused for a different event is refused.
+ * transactionId, GET /me/events?$filter=transactionId; GET, PATCH and POST cancel of one event in
+ * graph-calendar-event-routes.ts), served by the Graph emulator with its tokens. Strict where Graph is
+ * strict: start and end need a timeZone, POST needs Calendars.ReadWrite, only the $filter shapes Graph
+ * supports here, a transactionId reused for a different event is refused.
  */
 
 const READ = ['Calendars.ReadBasic', 'Calendars.Read', 'Calendars.ReadWrite'];
 const WRITE = ['Calendars.ReadWrite'];
 const ADDRESS = /^[^\s@]+@[^\s@]+\.[A-Za-z]{2,}$/;
 const TRANSACTION_FILTER = /^transactionId eq '((?:[^']|'')*)'$/;
-const WALL_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,7}))?)?$/;
-
-type ShowAs = 'free' | 'tentative' | 'busy' | 'oof' | 'workingElsewhere';
-
-interface StoredEvent {
-  id: string;
-  subject: string;
-  start: number;
-  end: number;
-  timeZone: string;
-  showAs: ShowAs;
-  attendees: { address: string; type: string }[];
-  transactionId: string | null;
-  /** Busy blocks seeded by tests are other people's meetings, not created through the API. */
-  seeded: boolean;
-}
-
-/** A POST /me/events the emulator accepted, as a test sees it. */
-export interface GraphCreatedEvent {
-  id: string;
-  subject: string;
-  start: Date;
-  end: Date;
-  timeZone: string;
-  attendees: { address: string; type: string }[];
-  transactionId: string | null;
-}
-
-/** True for a zone name Graph would accept here (IANA names, and UTC). */
-export function isZone(zone: string): boolean {
-  if (zone === '' || zone.length > 100) return false;
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function offsetOf(instant: number, zone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: zone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(instant);
-  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? '0');
-  const wall = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
-  return wall - Math.floor(instant / 1000) * 1000;
-}
-
-/** A wall-clock time without offset, read in `zone`, as a UTC instant (ms); null when malformed. */
-export function zonedWallTimeToUtc(wallTime: string, zone: string): number | null {
-  const m = WALL_TIME.exec(wallTime);
-  if (m === null || !isZone(zone)) return null;
-  const ms = Number((m[7] ?? '0').padEnd(3, '0').slice(0, 3));
-  const guess = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? '0'), ms);
-  if (Number.isNaN(guess)) return null;
-  const first = guess - offsetOf(guess, zone);
-  return guess - offsetOf(first, zone);
-}
-
-/** Graph's rendering of an instant in a zone: wall time with seven fraction digits. */
-function wallTimeIn(instant: number, zone: string): string {
-  const local = new Date(instant + offsetOf(instant, zone));
-  return local.toISOString().replace(/\.(\d{3})Z$/, '.$10000');
-}
 
 export class GraphCalendarRoutes {
   readonly #baseUrl: () => string;
   readonly #events: StoredEvent[] = [];
   readonly #created: GraphCreatedEvent[] = [];
+  readonly #one: GraphEventRoutes;
 
   constructor(baseUrl: () => string) {
     this.#baseUrl = baseUrl;
+    this.#one = new GraphEventRoutes(this.#events, (event, zone, select) => this.#render(event, zone, select));
+  }
+
+  /** An invitation someone else organised, on the owner's calendar (the owner is an attendee). Returns its id. */
+  addForeignEvent(input: { organizer: string; subject: string; start: Date; end: Date; attendees?: string[] }): string {
+    return this.#one.addForeign(input);
+  }
+
+  /** The event with this id as it stands now (cancelled ones are gone, as from Graph's calendar), or undefined. */
+  event(id: string): (GraphCreatedEvent & { organizer: string | null; body: string | null; location: string | null }) | undefined {
+    const e = this.#events.find((candidate) => candidate.id === id);
+    if (e === undefined) return undefined;
+    const { start, end, attendees } = e;
+    return { ...e, start: new Date(start), end: new Date(end), attendees: attendees.map((a) => ({ ...a })), organizer: e.organizer ?? null, body: e.body ?? null, location: e.location ?? null };
+  }
+
+  /** Every accepted PATCH and cancel, in order. */
+  changes(): GraphEventChange[] {
+    return this.#one.changes();
   }
 
   /** A busy block on the mailbox's calendar (someone else's meeting), for free/busy. */
@@ -126,6 +82,8 @@ export class GraphCalendarRoutes {
     if (route === 'GET /v1.0/me/calendarView') return need(READ) ?? this.#calendarView(path, query, prefer, zone);
     if (route === 'POST /v1.0/me/events') return need(WRITE) ?? this.#create(body, zone);
     if (route === 'GET /v1.0/me/events') return need(READ) ?? this.#list(query, zone);
+    const one = /^(\w+) \/v1\.0\/me\/events\/([^/]+)(\/cancel)?$/.exec(route);
+    if (one !== null) return need(one[1] === 'GET' ? READ : WRITE) ?? this.#one.handle(one[1] ?? '', decodeURIComponent(one[2] ?? ''), one[3] !== undefined, query, body, zone);
     return graphError(400, 'BadRequest', `Resource not found for the segment '${path.split('/').at(-1) ?? ''}'.`);
   }
 
@@ -197,6 +155,8 @@ export class GraphCalendarRoutes {
       attendees,
       transactionId: typeof transactionId === 'string' ? transactionId : null,
       seeded: false,
+      body: typeof (request['body'] as { content?: unknown } | undefined)?.content === 'string' ? (request['body'] as { content: string }).content : null,
+      location: typeof (request['location'] as { displayName?: unknown } | undefined)?.displayName === 'string' ? (request['location'] as { displayName: string }).displayName : null,
     };
     this.#events.push(event);
     this.#created.push({
@@ -232,6 +192,7 @@ export class GraphCalendarRoutes {
       id: event.id,
       subject: event.subject,
       isCancelled: false,
+      isOrganizer: (event.organizer ?? null) === null,
       showAs: event.showAs,
       start: { dateTime: wallTimeIn(event.start, zone), timeZone: zone },
       end: { dateTime: wallTimeIn(event.end, zone), timeZone: zone },
@@ -243,55 +204,11 @@ export class GraphCalendarRoutes {
         emailAddress: { address: a.address, name: a.address },
       })),
       transactionId: event.transactionId,
-      organizer: { emailAddress: { address: 'organizer@mailbox.example' } },
+      organizer: { emailAddress: { address: event.organizer ?? 'organizer@mailbox.example' } },
+      body: { contentType: 'text', content: event.body ?? '' },
+      location: { displayName: event.location ?? '' },
     };
     if (select === undefined) return full;
     return Object.fromEntries(Object.entries(full).filter(([key]) => key === 'id' || select.includes(key)));
-  }
-}
-
-const SELECTABLE = ['id', 'subject', 'isCancelled', 'showAs', 'start', 'end', 'originalStartTimeZone', 'originalEndTimeZone', 'attendees', 'transactionId', 'organizer'];
-
-function selection(query: URLSearchParams): string[] | null | undefined {
-  const raw = query.get('$select');
-  if (raw === null) return undefined;
-  const fields = raw.split(',').map((f) => f.trim());
-  return fields.every((f) => SELECTABLE.includes(f)) ? fields : null;
-}
-
-/** calendarView's window: ISO 8601, read as UTC when it has no offset. */
-function viewTime(value: string | null): number | null {
-  if (value === null) return null;
-  if (/(Z|[+-]\d{2}:\d{2})$/i.test(value)) {
-    const instant = Date.parse(value);
-    return Number.isNaN(instant) ? null : instant;
-  }
-  return zonedWallTimeToUtc(value, 'UTC');
-}
-
-/** Graph's dateTimeTimeZone: a wall time and a zone, both required. Returns the instant, or the error. */
-function dateTimeTimeZone(value: unknown, which: string): number | EmulatorResponse {
-  if (typeof value !== 'object' || value === null) return graphError(400, 'ErrorInvalidRequest', `The ${which} of the event is required.`);
-  const { dateTime, timeZone } = value as { dateTime?: unknown; timeZone?: unknown };
-  if (typeof timeZone !== 'string' || !isZone(timeZone)) {
-    return graphError(400, 'TimeZoneNotSupportedException', `A valid TimeZone value must be specified. The following TimeZone value is not supported: '${String(timeZone ?? '')}'.`);
-  }
-  const instant = typeof dateTime === 'string' ? zonedWallTimeToUtc(dateTime, timeZone) : null;
-  return instant ?? graphError(400, 'ErrorInvalidRequest', `Cannot convert the literal '${String(dateTime)}' to the expected type 'Edm.DateTimeOffset'.`);
-}
-
-function graphError(status: number, code: string, message: string): EmulatorResponse {
-  return json(status, {
-    error: { code, message, innerError: { date: new Date().toISOString(), 'request-id': crypto.randomUUID(), 'client-request-id': crypto.randomUUID() } },
-  });
-}
-
-function parseObject(body: string): Record<string, unknown> | null {
-  if (body === '') return null;
-  try {
-    const value: unknown = JSON.parse(body);
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
-  } catch {
-    return null;
   }
 }

@@ -2,7 +2,7 @@ import { assertIdempotencyKey } from '../domain/idempotency-key.ts';
 import { isEmailAddress } from '@agent-fleet/kernel/email-address';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { isTimeZone } from '@agent-fleet/kernel/time-zone';
-import type { NewEvent } from '../ports/calendar-provider.ts';
+import type { EventChanges, NewEvent } from '../ports/calendar-provider.ts';
 
 const MAX_ATTENDEES = 100;
 const MAX_TITLE = 500;
@@ -31,6 +31,52 @@ export function checkNewEvent(event: NewEvent): CheckedEvent {
   const bad = attendees.filter((a) => !isEmailAddress(a));
   if (bad.length > 0) throw new FleetError('invalid_input', `${bad.length} attendee(s) are not email addresses`);
   return { ...event, title, attendees };
+}
+
+/** EventChanges after the shared checks: title trimmed, added attendees normalised like a new event's. */
+export interface CheckedChanges extends EventChanges {
+  addAttendees: string[];
+}
+
+/** Rejects changes the provider would refuse, or that say nothing, before any request leaves. */
+export function checkChanges(changes: EventChanges): CheckedChanges {
+  const checked: CheckedChanges = { ...changes, addAttendees: [] };
+  if (changes.title !== undefined) {
+    checked.title = changes.title.replace(/[\r\n]+/g, ' ').trim();
+    if (checked.title === '' || checked.title.length > MAX_TITLE) throw new FleetError('invalid_input', `event title must be 1-${MAX_TITLE} characters`);
+  }
+  if ((changes.start === undefined) !== (changes.end === undefined)) throw new FleetError('invalid_input', 'a new time needs both start and end');
+  if (changes.start !== undefined && changes.end !== undefined) {
+    if (!validDate(changes.start) || !validDate(changes.end)) throw new FleetError('invalid_input', 'event start and end must be valid dates');
+    if (changes.end.getTime() <= changes.start.getTime()) throw new FleetError('invalid_input', 'event end must be after its start');
+    if (changes.timeZone === undefined || !isTimeZone(changes.timeZone)) {
+      throw new FleetError('invalid_input', 'a new time needs an IANA time zone, e.g. Europe/Berlin');
+    }
+  }
+  if ((changes.description?.length ?? 0) > MAX_TEXT || (changes.location?.length ?? 0) > 1000) {
+    throw new FleetError('invalid_input', 'event description or location too long');
+  }
+  checked.addAttendees = [...new Set((changes.addAttendees ?? []).map((a) => a.trim().toLowerCase()))];
+  if (checked.addAttendees.length > MAX_ATTENDEES) throw new FleetError('invalid_input', `at most ${MAX_ATTENDEES} attendees`);
+  const bad = checked.addAttendees.filter((a) => !isEmailAddress(a));
+  if (bad.length > 0) throw new FleetError('invalid_input', `${bad.length} attendee(s) are not email addresses`);
+  const fields = [checked.title, checked.start, checked.description, checked.location].filter((field) => field !== undefined);
+  if (fields.length === 0 && checked.addAttendees.length === 0) throw new FleetError('invalid_input', 'an update needs at least one change');
+  return checked;
+}
+
+/** The attendees after adding `added` to `current` (both lower-cased), at most the provider limit. */
+export function mergeAttendees(current: readonly string[], added: readonly string[]): { all: string[]; added: string[] } {
+  const known = new Set(current.map((a) => a.toLowerCase()));
+  const fresh = added.filter((a) => !known.has(a));
+  if (known.size + fresh.length > MAX_ATTENDEES) throw new FleetError('invalid_input', `at most ${MAX_ATTENDEES} attendees`);
+  return { all: [...current, ...fresh], added: fresh };
+}
+
+/** A provider event id as the agent may pass it on: printable, no path characters, bounded. */
+export function checkEventId(eventId: string): string {
+  if (!/^[A-Za-z0-9_=+\-]{1,1024}$/.test(eventId)) throw new FleetError('invalid_input', 'not a calendar event id');
+  return eventId;
 }
 
 /** A free/busy window the providers answer for: ordered, at most about two months. */

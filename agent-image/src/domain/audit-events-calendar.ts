@@ -41,3 +41,35 @@ export function calendarEventWritten(input: {
     content_hash: null,
   };
 }
+
+/**
+ * An update or cancel of an existing event: `intended` before the provider call, then `success` (with
+ * `existing` when it had been done before: a retry after a crash, or an event already cancelled) or
+ * `failure` (with the reason, e.g. someone else organised it). The target is the attendees the change
+ * invites, else the event itself; a cancel notifies the invited but reaches no one new.
+ */
+export function calendarEventChanged(input: {
+  operation: 'update' | 'cancel';
+  idempotencyKey: string;
+  eventId: string;
+  /** Attendees the update adds (each receives an invitation); none for a cancel. */
+  addedAttendees: readonly string[];
+  parameters: Parameters;
+  result: 'intended' | 'success' | 'failure';
+  existing?: boolean;
+  authority?: SendAuthority;
+}): AuditEvent {
+  const authority = input.authority ?? POLICY;
+  const parameters: Parameters = { operation: input.operation, idempotency_key: input.idempotencyKey, ...input.parameters, event_id: input.eventId };
+  if (input.existing !== undefined) parameters['existing'] = input.existing;
+  return {
+    action_type: 'calendar_write',
+    actor: authority.actor,
+    target: input.addedAttendees.length > 0 ? recipientsTarget(input.addedAttendees) : recipientsTarget([`calendar_event:${input.eventId}`]),
+    parameters,
+    approval_status: authority.approvalStatus,
+    approved_by: authority.approvedBy,
+    result: input.result,
+    content_hash: null,
+  };
+}

@@ -40,6 +40,63 @@ export interface CalendarProvider {
   findEventByIdempotencyKey(key: string): Promise<CalendarEvent | null>;
 }
 
+/** An event read back from the mailbox owner's primary calendar, with what decides whether the agent may change it. */
+export interface EventDetails extends CalendarEvent {
+  /** True when the mailbox owner organised it: only then may the agent update or cancel it. */
+  organizedByOwner: boolean;
+  /** True when it was cancelled (or deleted) already. */
+  cancelled: boolean;
+}
+
+/** Changes to an existing event; absent fields stay as they are. */
+export interface EventChanges {
+  title?: string;
+  /** New start and end: both or neither. */
+  start?: Date;
+  end?: Date;
+  /** IANA zone the new times are shown in; required with start and end. */
+  timeZone?: string;
+  description?: string;
+  location?: string;
+  /** Invitees added to those already invited; each new one receives an invitation from the provider. */
+  addAttendees?: string[];
+}
+
+/** What a cancel found: cancelled now (attendees notified), or cancelled before (nothing sent now). */
+export interface CancelResult {
+  alreadyCancelled: boolean;
+}
+
+/**
+ * A calendar that can also change and cancel events the mailbox owner organised in the primary calendar.
+ * Updating an event with attendees and cancelling it notify people, so the gate treats both as outbound.
+ * Events organised by someone else are refused with a FleetError `forbidden`: an invitation received is
+ * never the agent's to move or call off, whatever the model was led to propose.
+ */
+export interface EventEditingCalendar extends CalendarProvider {
+  /** The event with this id in the owner's primary calendar, or null when there is none. */
+  getEvent(eventId: string): Promise<EventDetails | null>;
+  /**
+   * Applies the changes and notifies every attendee, inviting the added ones. FleetError `not_found` when
+   * the event is missing or cancelled, `forbidden` when someone else organised it, `invalid_input` for bad changes.
+   */
+  updateEvent(eventId: string, changes: EventChanges): Promise<CalendarEvent>;
+  /**
+   * Cancels the event and notifies its attendees (with `comment` where the provider carries one). Never
+   * notifies twice: an event the calendar still shows as cancelled is `alreadyCancelled`. FleetError
+   * `not_found` when the calendar holds no such event, which is also what a repeat finds where the
+   * provider removes a cancelled meeting from the calendar (Graph moves it to Deleted Items): a caller
+   * that knows it asked before counts that as done. `forbidden` when someone else organised it.
+   */
+  cancelEvent(eventId: string, comment?: string): Promise<CancelResult>;
+}
+
+/** Whether this calendar can change and cancel events (both adapters can; a read-only double cannot). */
+export function canEditEvents(calendar: CalendarProvider): calendar is EventEditingCalendar {
+  const candidate = calendar as Partial<EventEditingCalendar>;
+  return typeof candidate.getEvent === 'function' && typeof candidate.updateEvent === 'function' && typeof candidate.cancelEvent === 'function';
+}
+
 /** Clips busy intervals to a window, drops the empty ones, sorts them by start (then end). */
 export function clipBusyIntervals(intervals: readonly BusyInterval[], from: Date, to: Date): BusyInterval[] {
   const lo = from.getTime();

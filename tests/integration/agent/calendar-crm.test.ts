@@ -1,7 +1,8 @@
 // The agent's calendar and CRM work in-process, on Gmail and Outlook: a scheduling confirmation and its
 // event as ONE approval (exactly one event after approval, none when rejected or killed); a Bullhorn note
 // per sent email, exactly once; a revoked Bullhorn grant pauses CRM work only, alerts the admins, and a
-// newly stored secret resumes it.
+// newly stored secret resumes it; an approved update and an approved cancel of the agent's event run on the
+// emulated calendar once, and a cancel of a meeting someone else organised is refused and audited.
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import type { AuditRecord } from '../../../agent-image/src/domain/audit-record.ts';
@@ -9,8 +10,10 @@ import { BullhornEmulator } from '../../emulators/bullhorn-emulator.ts';
 import { agentBed } from '../../helpers/agent-bed.ts';
 import { ADMIN, KNOWN, clientConfig, uniqueClient, type AgentUnderTest, type MailboxUnderTest, type ProviderKind } from './agent-harness.ts';
 import { CALENDAR_CRM_PERMISSIONS as PERMISSIONS, calendarCrmScript } from './calendar-crm-script.ts';
+import { calendarMailbox, holdCalendarWrite, type CalendarMailbox } from './calendar-edit-bed.ts';
 
 const NEWCOMER = 'dana@newco.example';
+const OTHER = 'lee@newco.example';
 const ZONE = 'Europe/Berlin';
 const count = (records: AuditRecord[], type: string, result?: string, operation?: string) =>
   records.filter((r) => r.action_type === type && (result === undefined || r.result === result) && (operation === undefined || r.parameters['operation'] === operation)).length;
@@ -38,8 +41,8 @@ for (const kind of ['gmail', 'outlook'] as ProviderKind[]) {
     });
 
     /** An agent with calendar and CRM granted, its mailbox and the Bullhorn secret stored, first sync taken. */
-    async function fresh(): Promise<{ agent: AgentUnderTest; mailbox: MailboxUnderTest }> {
-      const box = await bed.newMailbox(kind);
+    async function fresh(own?: CalendarMailbox): Promise<{ agent: AgentUnderTest; mailbox: MailboxUnderTest }> {
+      const box = own ?? (await bed.newMailbox(kind));
       const mailbox: MailboxUnderTest = { ...box, endpoints: { ...box.endpoints, bullhornAuthUrl: bullhorn.authUrl, bullhornLoginUrl: bullhorn.loginUrl } };
       const config = clientConfig(uniqueClient(), mailbox.mailbox, kind, { permissions: PERMISSIONS, timezone: ZONE });
       const agent = await bed.startAgent({ config, mailbox });
@@ -96,6 +99,58 @@ for (const kind of ['gmail', 'outlook'] as ProviderKind[]) {
       assert.equal(created.length, 1);
       assert.equal(created[0]?.approved_by, 'boss');
       assert.equal(created[0]?.approval_status, 'approved');
+    });
+
+    test('an approved update and an approved cancel of the agent’s event run once; a cancel of someone else’s meeting is refused and audited', async () => {
+      const calendar = await calendarMailbox(kind);
+      bed.onTeardown(() => calendar.stop());
+      const { agent, mailbox } = await fresh(calendar);
+      const confirmation = await schedulingApproval(agent, mailbox, 'Interview');
+      assert.equal((await agent.call('POST', `/v1/approvals/${confirmation.id}/decision`, { decision: 'approve', by: 'boss' })).status, 200);
+      const [eventId] = calendar.createdIds();
+      assert.ok(eventId !== undefined);
+      const created = calendar.eventNow(eventId);
+      assert.ok(created !== null);
+      const decide = async (args: Record<string, unknown>) => {
+        const id = await holdCalendarWrite(agent, { kind: 'calendar.write', eventId, ...args });
+        const decided = await agent.call('POST', `/v1/approvals/${id}/decision`, { decision: 'approve', by: 'boss' });
+        assert.equal(decided.status, 200, decided.text);
+      };
+
+      const later = new Date(created.start.getTime() + 86_400_000);
+      await decide({ operation: 'update', title: 'Interview (moved)', start: later.toISOString(), participants: [OTHER] });
+      await agent.runtime.tick();
+      const moved = calendar.eventNow(eventId);
+      assert.equal(moved?.title, 'Interview (moved)');
+      assert.equal(moved?.start.getTime(), later.getTime());
+      assert.equal(moved?.end.getTime(), later.getTime() + (created.end.getTime() - created.start.getTime()), 'the length is kept');
+      assert.deepEqual([...(moved?.attendees ?? [])].sort(), [...created.attendees, OTHER].sort());
+      assert.deepEqual(calendar.changes(), [{ id: eventId, operation: 'update', added: [OTHER], notified: true }]);
+
+      await decide({ operation: 'cancel', description: 'Sorry, we have to cancel.' });
+      await agent.runtime.tick();
+      assert.equal(calendar.eventNow(eventId), null);
+      assert.deepEqual(calendar.changes().map((c) => [c.operation, c.notified]), [['update', true], ['cancel', true]]);
+
+      const foreign = calendar.addForeignEvent('ceo@elsewhere.example', later, new Date(later.getTime() + 3_600_000));
+      const refusedId = await holdCalendarWrite(agent, { kind: 'calendar.write', operation: 'cancel', eventId: foreign });
+      assert.equal((await agent.call('POST', `/v1/approvals/${refusedId}/decision`, { decision: 'approve', by: 'boss' })).status, 200);
+      await agent.runtime.tick();
+      assert.ok(calendar.eventNow(foreign) !== null, 'someone else’s meeting stands');
+      assert.equal(calendar.changes().length, 2, 'nothing was sent for it');
+
+      const records = (await agent.auditRecords()).filter((r) => r.action_type === 'calendar_write');
+      const of = (id: string) => records.filter((r) => r.parameters['event_id'] === id).map((r) => [r.parameters['operation'], r.result, r.approved_by]);
+      // The create's intent is written before the event has an id.
+      assert.deepEqual(of(eventId), [
+        ['create', 'success', 'boss'],
+        ['update', 'intended', 'boss'],
+        ['update', 'success', 'boss'],
+        ['cancel', 'intended', 'boss'],
+        ['cancel', 'success', 'boss'],
+      ]);
+      assert.deepEqual(of(foreign), [['cancel', 'failure', 'boss']]);
+      assert.match(String(records.find((r) => r.parameters['event_id'] === foreign)?.parameters['error']), /organised by someone else/);
     });
 
     test('a rejected confirmation sends nothing and creates no event', async () => {

@@ -138,7 +138,7 @@ describe('the approvals executor beyond mail.send', () => {
     assert.deepEqual(writes.map((record) => [record.approved_by, record.parameters['existing']]), [['boss', false], ['boss', true]]);
   });
 
-  test('a cancel or update is not something the calendar port does: blocked, audited, nothing created', async () => {
+  test('a cancel on a calendar that cannot edit events is blocked, audited, nothing created', async () => {
     const entry = await approved({ kind: 'calendar.write', operation: 'cancel', eventId: 'ev-1' });
     assert.equal(await executeApproval(context, links, entry), 'blocked');
     assert.equal(calendar.created.length, 1);

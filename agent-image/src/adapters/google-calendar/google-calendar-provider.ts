@@ -2,10 +2,20 @@ import { assertIdempotencyKey } from '../../domain/idempotency-key.ts';
 import { calendar_v3 } from 'googleapis/build/src/apis/calendar/v3.js';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
-import { clipBusyIntervals, type BusyInterval, type CalendarEvent, type CalendarProvider, type NewEvent } from '../../ports/calendar-provider.ts';
+import {
+  clipBusyIntervals,
+  type BusyInterval,
+  type CalendarEvent,
+  type CancelResult,
+  type EventChanges,
+  type EventDetails,
+  type EventEditingCalendar,
+  type NewEvent,
+} from '../../ports/calendar-provider.ts';
 
-import { checkNewEvent, checkWindow, parseProviderDate } from '../calendar-event-rules.ts';
+import { checkChanges, checkEventId, checkNewEvent, checkWindow, mergeAttendees, parseProviderDate } from '../calendar-event-rules.ts';
 import { googleClientFor, type GoogleAuth, type RotatingOAuth2Client } from '../gmail/gmail-auth.ts';
+import { statusOf } from '../gmail/gmail-errors.ts';
 import { callGoogleApi } from '../gmail/google-call.ts';
 import { KEY_PROPERTY, eventIdFor } from './google-event-id.ts';
 
@@ -21,8 +31,11 @@ export interface GoogleCalendarProviderConfig {
 
 const CALENDAR = 'primary';
 
-/** CalendarProvider over the Google Calendar API v3 (googleapis). */
-export class GoogleCalendarProvider implements CalendarProvider {
+/**
+ * CalendarProvider over the Google Calendar API v3 (googleapis). Updates and cancels touch only events of
+ * the primary calendar whose organizer is the owner (`organizer.self`), and always with `sendUpdates=all`.
+ */
+export class GoogleCalendarProvider implements EventEditingCalendar {
   readonly #calendar: calendar_v3.Calendar;
   readonly #auth: RotatingOAuth2Client;
   readonly #logger: Logger;
@@ -101,6 +114,63 @@ export class GoogleCalendarProvider implements CalendarProvider {
     return event;
   }
 
+  async getEvent(eventId: string): Promise<EventDetails | null> {
+    const id = checkEventId(eventId);
+    try {
+      const response = await this.#call('events.get', () => this.#calendar.events.get({ calendarId: CALENDAR, eventId: id }));
+      return toEventDetails(response.data);
+    } catch (error) {
+      if (error instanceof FleetError && error.code === 'not_found') return null;
+      throw error;
+    }
+  }
+
+  async updateEvent(eventId: string, changes: EventChanges): Promise<CalendarEvent> {
+    const checked = checkChanges(changes);
+    const current = await this.#ownEvent(eventId, 'update');
+    if (current.details.cancelled) throw new FleetError('not_found', 'google calendar: the event to update was cancelled');
+    const attendees = mergeAttendees(current.details.attendees, checked.addAttendees);
+    const zone = checked.timeZone ?? '';
+    const requestBody: calendar_v3.Schema$Event = {
+      ...(checked.title === undefined ? {} : { summary: checked.title }),
+      ...(checked.start === undefined ? {} : { start: { dateTime: checked.start.toISOString(), timeZone: zone } }),
+      ...(checked.end === undefined ? {} : { end: { dateTime: checked.end.toISOString(), timeZone: zone } }),
+      ...(checked.description === undefined ? {} : { description: checked.description }),
+      ...(checked.location === undefined ? {} : { location: checked.location }),
+      // A patch replaces the whole list: the invited keep their entries (and answers), the added join them.
+      ...(attendees.added.length === 0 ? {} : { attendees: [...(current.data.attendees ?? []), ...attendees.added.map((email) => ({ email }))] }),
+    };
+    const response = await this.#call('events.patch', () =>
+      this.#calendar.events.patch({ calendarId: CALENDAR, eventId: current.details.id, sendUpdates: 'all', requestBody }),
+    );
+    this.#logger.info('google calendar event updated', { op: 'calendar.update', added: attendees.added.length });
+    return toCalendarEvent(response.data);
+  }
+
+  async cancelEvent(eventId: string): Promise<CancelResult> {
+    const current = await this.#ownEvent(eventId, 'cancel');
+    if (current.details.cancelled) return { alreadyCancelled: true };
+    try {
+      await this.#call('events.delete', () => this.#calendar.events.delete({ calendarId: CALENDAR, eventId: current.details.id, sendUpdates: 'all' }));
+    } catch (error) {
+      // 410: deleted between our read and the delete (an earlier attempt got through): cancelled all the same.
+      if (error instanceof FleetError && statusOf(error.cause) === 410) return { alreadyCancelled: true };
+      throw error;
+    }
+    this.#logger.info('google calendar event cancelled', { op: 'calendar.cancel' });
+    return { alreadyCancelled: false };
+  }
+
+  /** The event, if it exists and is cancelled or the owner organised it; not_found or forbidden otherwise. */
+  async #ownEvent(eventId: string, operation: string): Promise<{ data: calendar_v3.Schema$Event; details: EventDetails }> {
+    const id = checkEventId(eventId);
+    const data = (await this.#call('events.get', () => this.#calendar.events.get({ calendarId: CALENDAR, eventId: id }))).data;
+    const details = toEventDetails(data);
+    // A cancelled event changes nothing whoever organised it (and a deleted one may not say).
+    if (!details.cancelled && !details.organizedByOwner) throw new FleetError('forbidden', `google calendar: the agent may not ${operation} an event someone else organised`);
+    return { data, details };
+  }
+
   async #call<T>(operation: string, request: () => Promise<T>): Promise<T> {
     this.#logger.debug('google calendar request', { op: operation });
     return callGoogleApi(this.#auth, `calendar ${operation}`, request);
@@ -118,4 +188,11 @@ function toCalendarEvent(data: calendar_v3.Schema$Event): CalendarEvent {
     attendees: (data.attendees ?? []).flatMap((a) => (typeof a.email === 'string' ? [a.email.toLowerCase()] : [])),
     idempotencyKey: typeof key === 'string' ? key : null,
   };
+}
+
+function toEventDetails(data: calendar_v3.Schema$Event): EventDetails {
+  const cancelled = data.status === 'cancelled';
+  // A deleted event may come back with its id and status only.
+  const base = cancelled && data.start == null ? { id: data.id ?? '', title: '', start: new Date(0), end: new Date(0), attendees: [], idempotencyKey: null } : toCalendarEvent(data);
+  return { ...base, organizedByOwner: data.organizer?.self === true, cancelled };
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { localParts } from '../../domain/zoned-time.ts';
-import type { BusyInterval, CalendarEvent } from '../../ports/calendar-provider.ts';
+import type { BusyInterval, CalendarEvent, EventDetails } from '../../ports/calendar-provider.ts';
 
 /** Graph's dateTimeTimeZone. Every request asks for UTC (`Prefer: outlook.timezone="UTC"`), so answers come in UTC. */
 const dateTimeTimeZone = z.object({ dateTime: z.string().min(1), timeZone: z.string().nullish() });
@@ -14,12 +14,15 @@ export const graphEventSchema = z.object({
   end: dateTimeTimeZone,
   showAs: z.string().nullish(),
   isCancelled: z.boolean().nullish(),
-  attendees: z.array(z.object({ emailAddress: z.object({ address: z.string().nullish() }).nullish() })).nullish(),
+  isOrganizer: z.boolean().nullish(),
+  attendees: z.array(z.object({ type: z.string().nullish(), emailAddress: z.object({ address: z.string().nullish() }).nullish() })).nullish(),
   transactionId: z.string().nullish(),
 });
 export type GraphEvent = z.infer<typeof graphEventSchema>;
 
 export const EVENT_FIELDS = 'id,subject,start,end,attendees,transactionId';
+/** What deciding on an update or cancel needs besides the event itself. */
+export const EDIT_FIELDS = `${EVENT_FIELDS},isOrganizer,isCancelled`;
 /** Only what free/busy needs: no subjects, bodies or attendees of the owner's meetings reach the agent. */
 export const BUSY_FIELDS = 'showAs,start,end,isCancelled';
 export const UTC_PREFERENCE = 'outlook.timezone="UTC"';
@@ -61,4 +64,17 @@ export function toCalendarEvent(event: GraphEvent): CalendarEvent {
     }),
     idempotencyKey: event.transactionId ?? null,
   };
+}
+
+export function toEventDetails(event: GraphEvent): EventDetails {
+  return { ...toCalendarEvent(event), organizedByOwner: event.isOrganizer === true, cancelled: event.isCancelled === true };
+}
+
+/** The attendee list of a PATCH: Graph replaces the collection, so the invited keep their type and the added are required. */
+export function patchedAttendees(event: GraphEvent, added: readonly string[]): { emailAddress: { address: string }; type: string }[] {
+  const kept = (event.attendees ?? []).flatMap((a) => {
+    const address = a.emailAddress?.address;
+    return typeof address === 'string' && address !== '' ? [{ emailAddress: { address }, type: a.type ?? 'required' }] : [];
+  });
+  return [...kept, ...added.map((address) => ({ emailAddress: { address }, type: 'required' }))];
 }

@@ -2,16 +2,28 @@ import { assertIdempotencyKey } from '../../domain/idempotency-key.ts';
 import { GraphError, type GraphRequest } from '@microsoft/microsoft-graph-client';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
-import { clipBusyIntervals, type BusyInterval, type CalendarEvent, type CalendarProvider, type NewEvent } from '../../ports/calendar-provider.ts';
+import {
+  clipBusyIntervals,
+  type BusyInterval,
+  type CalendarEvent,
+  type CancelResult,
+  type EventChanges,
+  type EventDetails,
+  type EventEditingCalendar,
+  type NewEvent,
+} from '../../ports/calendar-provider.ts';
 
-import { checkNewEvent, checkWindow } from '../calendar-event-rules.ts';
+import { checkChanges, checkEventId, checkNewEvent, checkWindow, mergeAttendees } from '../calendar-event-rules.ts';
 import {
   BUSY_FIELDS,
+  EDIT_FIELDS,
   EVENT_FIELDS,
   UTC_PREFERENCE,
   graphEventSchema,
   toBusyInterval,
+  patchedAttendees,
   toCalendarEvent,
+  toEventDetails,
   wallTimeIn,
   type GraphEvent,
 } from './graph-calendar-event.ts';
@@ -37,8 +49,10 @@ const MAX_PAGES = 50;
  * calendarView under Calendars.ReadBasic), but getSchedule needs the mailbox's SMTP address, which only
  * User.Read would tell us, and its schedule items carry subjects and locations we do not want.
  * Creates carry the idempotency key as `transactionId`, Graph's own deduplication of retried creates.
+ * Updates and cancels go through `/me/calendar/events/{id}` (the primary calendar only) and touch only
+ * events the owner organised (`isOrganizer`); Graph notifies the attendees of an organizer's change itself.
  */
-export class GraphCalendarProvider implements CalendarProvider {
+export class GraphCalendarProvider implements EventEditingCalendar {
   readonly #graph: GraphConnection;
   readonly #logger: Logger;
   readonly #pageSize: number;
@@ -108,6 +122,54 @@ export class GraphCalendarProvider implements CalendarProvider {
     return first === undefined ? null : toCalendarEvent(first);
   }
 
+  async getEvent(eventId: string): Promise<EventDetails | null> {
+    const path = eventPath(eventId);
+    try {
+      return toEventDetails(this.#parseEvent(await this.#call('events.get', () => this.#request(path).select(EDIT_FIELDS).get())));
+    } catch (error) {
+      if (error instanceof FleetError && error.code === 'not_found') return null;
+      throw error;
+    }
+  }
+
+  async updateEvent(eventId: string, changes: EventChanges): Promise<CalendarEvent> {
+    const checked = checkChanges(changes);
+    const current = await this.#ownEvent(eventId, 'update');
+    if (current.isCancelled === true) throw new FleetError('not_found', 'graph calendar: the event to update was cancelled');
+    const attendees = mergeAttendees(toCalendarEvent(current).attendees, checked.addAttendees);
+    const zone = checked.timeZone ?? '';
+    const body = {
+      ...(checked.title === undefined ? {} : { subject: checked.title }),
+      ...(checked.start === undefined ? {} : { start: { dateTime: wallTimeIn(checked.start, zone), timeZone: zone } }),
+      ...(checked.end === undefined ? {} : { end: { dateTime: wallTimeIn(checked.end, zone), timeZone: zone } }),
+      ...(checked.description === undefined ? {} : { body: { contentType: 'text', content: checked.description } }),
+      ...(checked.location === undefined ? {} : { location: { displayName: checked.location } }),
+      ...(attendees.added.length === 0 ? {} : { attendees: patchedAttendees(current, attendees.added) }),
+    };
+    const updated = await this.#call('events.update', () => this.#request(eventPath(current.id)).patch(body));
+    this.#logger.info('graph calendar event updated', { op: 'calendar.update', added: attendees.added.length });
+    return toCalendarEvent(this.#parseEvent(updated));
+  }
+
+  async cancelEvent(eventId: string, comment?: string): Promise<CancelResult> {
+    // Graph moves a cancelled meeting to Deleted Items, where this path no longer finds it: not_found then.
+    const current = await this.#ownEvent(eventId, 'cancel');
+    if (current.isCancelled === true) return { alreadyCancelled: true };
+    await this.#call('events.cancel', () => this.#request(`${eventPath(current.id)}/cancel`).post(comment === undefined ? {} : { comment: comment.slice(0, 2000) }));
+    this.#logger.info('graph calendar event cancelled', { op: 'calendar.cancel' });
+    return { alreadyCancelled: false };
+  }
+
+  /** The event, if it exists in the primary calendar and is cancelled or the owner organised it. */
+  async #ownEvent(eventId: string, operation: string): Promise<GraphEvent> {
+    const path = eventPath(eventId);
+    const event = this.#parseEvent(await this.#call('events.get', () => this.#request(path).select(EDIT_FIELDS).get()));
+    if (event.isCancelled !== true && event.isOrganizer !== true) {
+      throw new FleetError('forbidden', `graph calendar: the agent may not ${operation} an event someone else organised`);
+    }
+    return event;
+  }
+
   #request(path: string): GraphRequest {
     return this.#graph.client.api(path).header('Prefer', UTC_PREFERENCE);
   }
@@ -131,4 +193,8 @@ export class GraphCalendarProvider implements CalendarProvider {
     this.#logger.debug('graph request', { op: operation });
     return callGraphApi(`calendar ${operation}`, request);
   }
+}
+
+function eventPath(eventId: string): string {
+  return `/me/calendar/events/${encodeURIComponent(checkEventId(eventId))}`;
 }

@@ -6,6 +6,7 @@ import type { PolicyDecision } from '../../domain/policy/decision.ts';
 import { parseProposedAction, type ProposedAction } from '../../domain/policy/proposed-action.ts';
 import { CRM_ENTITIES, type CrmEntity } from '../../ports/crm-provider.ts';
 import type { ApprovalExecution, StoredApproval } from './approval-store.ts';
+import { editEventOnce } from './calendar-edits.ts';
 import { createEventOnce, type CalendarWrite } from './calendar-writes.ts';
 import type { RuntimeContext } from './runtime-context.ts';
 import { authorityOf, executeSend, refuseActions, type ActionLinks, type SendContext } from './send-execution.ts';
@@ -67,7 +68,8 @@ export async function executeApproval(context: RuntimeContext, links: ActionLink
       return finish(outcome === 'waiting' ? 'waiting' : 'done');
     }
     case 'calendar.write': {
-      const outcome = await createEventOnce({ context, calendar: links.calendar, action, key: entry.idempotencyKey, authority, parameters });
+      const write = { context, calendar: links.calendar, action, key: entry.idempotencyKey, authority, parameters };
+      const outcome = action.operation === 'create' ? await createEventOnce(write) : await editEventOnce({ ...write, since: new Date(entry.record.createdAt) });
       return finish(outcome === 'failed' ? 'blocked' : outcome);
     }
     case 'mail.move':

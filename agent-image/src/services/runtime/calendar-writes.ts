@@ -25,8 +25,8 @@ const DEFAULT_MINUTES = 60;
  * Creates the event of an allowed `calendar.write` create exactly once: an event found with the key
  * (an earlier attempt that got through before a crash) is the event; otherwise intent audited, created
  * in the client's time zone with the attendees invited, outcome audited, and the invitations counted
- * against the send limits like any outbound message. Update and cancel are not supported by the
- * calendar port: `failed`, audited.
+ * against the send limits like any outbound message. Updates and cancels are calendar-edits.ts's
+ * (`editEventOnce`); handed one here, `failed`, audited.
  */
 export async function createEventOnce(input: {
   context: RuntimeContext;
@@ -54,7 +54,7 @@ export async function createEventOnce(input: {
     );
   const start = action.start === undefined ? Number.NaN : Date.parse(action.start);
   if (action.operation !== 'create' || action.title === undefined || Number.isNaN(start)) {
-    await record('failure', { error: action.operation === 'create' ? 'an event needs a title and a start' : `calendar ${action.operation} is not supported` });
+    await record('failure', { error: action.operation === 'create' ? 'an event needs a title and a start' : `calendar ${action.operation} is run by editEventOnce, not here` });
     return 'failed';
   }
   // Not connected (yet): the write waits for the calendar.

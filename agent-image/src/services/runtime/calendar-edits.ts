@@ -1,0 +1,175 @@
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import type { SendAuthority } from '../../domain/audit-events.ts';
+import { calendarEventChanged } from '../../domain/audit-events-calendar.ts';
+import type { JsonValue } from '../../domain/audit-record.ts';
+import { recordSend } from '../../domain/policy/policy-state.ts';
+import { outboundRecipients } from '../../domain/policy/proposed-action.ts';
+import { canEditEvents, type CalendarProvider, type EventChanges, type EventDetails, type EventEditingCalendar } from '../../ports/calendar-provider.ts';
+import { ProviderAuthError, ProviderThrottledError } from '../../ports/mail-provider.ts';
+import type { CalendarOutcome, CalendarWrite } from './calendar-writes.ts';
+import type { RuntimeContext } from './runtime-context.ts';
+
+type Parameters = { [key: string]: JsonValue };
+
+interface EditInput {
+  context: RuntimeContext;
+  calendar: CalendarProvider | null;
+  action: CalendarWrite;
+  key: string;
+  authority: SendAuthority;
+  parameters: Parameters;
+  /** When the approval was asked: an earlier attempt's audited intent cannot be older. */
+  since: Date;
+}
+
+/**
+ * Runs an allowed `calendar.write` update or cancel exactly once. Only events of the owner's primary
+ * calendar that the owner organised are touched: one organised by someone else is refused and audited
+ * (a model fooled into proposing it changes nothing). An event that already looks as asked (an update
+ * that got through before a crash) or is cancelled already is done without a second notice; a cancel
+ * whose intent was audited before and whose event is gone (Graph moves cancelled meetings out of the
+ * calendar) is done too. Attendees an update adds count against the send limits like invitations.
+ */
+export async function editEventOnce(input: EditInput): Promise<CalendarOutcome> {
+  const { context, calendar, action, key, authority } = input;
+  const operation = action.operation === 'cancel' ? 'cancel' : 'update';
+  const eventId = action.eventId ?? '';
+  const participants = [...outboundRecipients(action)];
+  const record = (result: 'intended' | 'success' | 'failure', extra: { added?: string[]; existing?: boolean; error?: string } = {}) =>
+    context.audit.append(
+      calendarEventChanged({
+        operation,
+        idempotencyKey: key,
+        eventId,
+        addedAttendees: extra.added ?? [],
+        parameters: { ...input.parameters, ...changedFields(action), ...(extra.error === undefined ? {} : { error: extra.error }) },
+        result,
+        authority,
+        ...(extra.existing === undefined ? {} : { existing: extra.existing }),
+      }),
+    );
+  if (eventId === '') {
+    await record('failure', { error: `a calendar ${operation} needs the event id` });
+    return 'failed';
+  }
+  if (calendar === null) return 'waiting';
+  if (!canEditEvents(calendar)) {
+    await record('failure', { error: `this calendar cannot ${operation} events` });
+    return 'failed';
+  }
+  context.kill.assertAlive('calendar write');
+  try {
+    const current = await calendar.getEvent(eventId);
+    if (current !== null && !current.cancelled && !current.organizedByOwner) {
+      context.logger.warn('refused a calendar change to an event someone else organised', { op: `calendar.${operation}` });
+      await record('failure', { error: 'the event was organised by someone else: only the owner’s own events are changed' });
+      return 'failed';
+    }
+    return operation === 'cancel'
+      ? await cancel(input, calendar, current, record)
+      : await update(input, calendar, current, participants, record);
+  } catch (error) {
+    if (error instanceof FleetError && error.code === 'killed') throw error;
+    const retry = error instanceof ProviderThrottledError || error instanceof ProviderAuthError || (error instanceof FleetError && error.retryable);
+    context.logger.warn('calendar write failed', { op: `calendar.${operation}`, retry, error });
+    await record('failure', { error: error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 300) : 'unknown error' });
+    return retry ? 'waiting' : 'failed';
+  }
+}
+
+type Recorder = (result: 'intended' | 'success' | 'failure', extra?: { added?: string[]; existing?: boolean; error?: string }) => Promise<unknown>;
+
+async function cancel(input: EditInput, calendar: EventEditingCalendar, current: EventDetails | null, record: Recorder): Promise<CalendarOutcome> {
+  const eventId = input.action.eventId ?? '';
+  if (current?.cancelled === true || (current === null && (await intendedBefore(input, 'cancel')))) {
+    await record('success', { existing: true });
+    return 'done';
+  }
+  if (current === null) {
+    await record('failure', { error: 'no such event in the calendar' });
+    return 'failed';
+  }
+  await record('intended');
+  try {
+    const result = await calendar.cancelEvent(eventId, input.action.description ?? undefined);
+    await record('success', { existing: result.alreadyCancelled });
+  } catch (error) {
+    // Gone between the read and the cancel: an earlier attempt's cancel got through.
+    if (!(error instanceof FleetError && error.code === 'not_found')) throw error;
+    await record('success', { existing: true });
+  }
+  input.context.logger.info('calendar event cancelled', { op: 'calendar.cancel' });
+  return 'done';
+}
+
+async function update(input: EditInput, calendar: EventEditingCalendar, current: EventDetails | null, participants: string[], record: Recorder): Promise<CalendarOutcome> {
+  const { context, action } = input;
+  if (current === null || current.cancelled) {
+    await record('failure', { error: 'no such event in the calendar (or it was cancelled)' });
+    return 'failed';
+  }
+  const changes = changesFor(action, current, context.config.timezone);
+  if (changes === null) {
+    await record('failure', { error: 'an update needs a valid start (and an end after it) or another change' });
+    return 'failed';
+  }
+  const known = new Set(current.attendees.map((a) => a.toLowerCase()));
+  const added = participants.filter((a) => !known.has(a.toLowerCase()));
+  // Already as asked: an earlier attempt got through before its outcome was written; nothing is sent again.
+  // Text the port does not read back counts as applied only when an earlier attempt was audited.
+  const textChanged = changes.description !== undefined || changes.location !== undefined;
+  if (added.length === 0 && applied(changes, current) && (!textChanged || (await intendedBefore(input, 'update')))) {
+    await record('success', { existing: true });
+    return 'done';
+  }
+  await record('intended', { added });
+  if (added.length > 0) await context.state.setPolicy(recordSend(context.policyState(), context.now(), added));
+  await calendar.updateEvent(current.id, { ...changes, addAttendees: added });
+  await record('success', { added, existing: false });
+  context.logger.info('calendar event updated', { op: 'calendar.update', added: added.length });
+  return 'done';
+}
+
+/** The changes an update asks for; a new start without an end keeps the event's length. Null when unusable. */
+function changesFor(action: CalendarWrite, current: EventDetails, timeZone: string): Omit<EventChanges, 'addAttendees'> | null {
+  const changes: Omit<EventChanges, 'addAttendees'> = {};
+  if (action.title !== undefined) changes.title = action.title;
+  if (action.description !== undefined && action.description !== null) changes.description = action.description;
+  if (action.location !== undefined && action.location !== null) changes.location = action.location;
+  if (action.start !== undefined) {
+    const start = Date.parse(action.start);
+    const end = action.end === undefined || action.end === null ? start + (current.end.getTime() - current.start.getTime()) : Date.parse(action.end);
+    if (Number.isNaN(start) || Number.isNaN(end) || end <= start) return null;
+    Object.assign(changes, { start: new Date(start), end: new Date(end), timeZone });
+  } else if (action.end !== undefined && action.end !== null) {
+    return null;
+  }
+  return changes;
+}
+
+/** Whether the event already shows the title and time the changes ask for. */
+function applied(changes: Omit<EventChanges, 'addAttendees'>, current: EventDetails): boolean {
+  if (changes.title !== undefined && changes.title.trim() !== current.title) return false;
+  if (changes.start !== undefined && changes.start.getTime() !== current.start.getTime()) return false;
+  return changes.end === undefined || changes.end.getTime() === current.end.getTime();
+}
+
+/** Whether an earlier attempt audited its intent under this key (it may have got through). */
+async function intendedBefore(input: EditInput, operation: 'update' | 'cancel'): Promise<boolean> {
+  for await (const entry of input.context.audit.records({ since: input.since })) {
+    const p = entry.parameters;
+    if (entry.action_type === 'calendar_write' && entry.result === 'intended' && p['idempotency_key'] === input.key && p['operation'] === operation) return true;
+  }
+  return false;
+}
+
+/** What the audit record shows of the change (never the description text). */
+function changedFields(action: CalendarWrite): Parameters {
+  return {
+    title: action.title ?? null,
+    start: action.start ?? null,
+    end: action.end ?? null,
+    location_changed: action.location !== undefined && action.location !== null,
+    description_changed: action.description !== undefined && action.description !== null,
+  };
+}

@@ -1,0 +1,153 @@
+import { json, type EmulatorResponse } from './http-emulator.ts';
+
+/** Microsoft Graph calendar wire details shared by the emulator's routes: zones and wall times, $select, errors, the event records. */
+
+const WALL_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,7}))?)?$/;
+export type ShowAs = 'free' | 'tentative' | 'busy' | 'oof' | 'workingElsewhere';
+
+export interface StoredEvent {
+  id: string;
+  subject: string;
+  start: number;
+  end: number;
+  timeZone: string;
+  showAs: ShowAs;
+  attendees: { address: string; type: string }[];
+  transactionId: string | null;
+  /** Busy blocks seeded by tests are other people's meetings, not created through the API. */
+  seeded: boolean;
+  /** Who organised it: null for the mailbox owner, else the organizer's address (an invitation received). */
+  organizer?: string | null;
+  body?: string | null;
+  location?: string | null;
+}
+
+/** A PATCH or cancel the emulator accepted, as a test sees it. */
+export interface GraphEventChange {
+  id: string;
+  method: 'PATCH' | 'cancel';
+  /** The attendees after the change; Graph notifies them of an organizer's change (and invites the added). */
+  attendees: string[];
+  added: string[];
+  /** The cancellation message to the attendees, if any. */
+  comment: string | null;
+  /** False for an attendee's change to their own copy, which notifies nobody. */
+  byOrganizer: boolean;
+}
+
+/** A POST /me/events the emulator accepted, as a test sees it. */
+export interface GraphCreatedEvent {
+  id: string;
+  subject: string;
+  start: Date;
+  end: Date;
+  timeZone: string;
+  attendees: { address: string; type: string }[];
+  transactionId: string | null;
+}
+
+/** True for a zone name Graph would accept here (IANA names, and UTC). */
+export function isZone(zone: string): boolean {
+  if (zone === '' || zone.length > 100) return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function offsetOf(instant: number, zone: string): number {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: zone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }).formatToParts(instant);
+  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? '0');
+  const wall = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+  return wall - Math.floor(instant / 1000) * 1000;
+}
+
+/** A wall-clock time without offset, read in `zone`, as a UTC instant (ms); null when malformed. */
+export function zonedWallTimeToUtc(wallTime: string, zone: string): number | null {
+  const m = WALL_TIME.exec(wallTime);
+  if (m === null || !isZone(zone)) return null;
+  const ms = Number((m[7] ?? '0').padEnd(3, '0').slice(0, 3));
+  const guess = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? '0'), ms);
+  if (Number.isNaN(guess)) return null;
+  const first = guess - offsetOf(guess, zone);
+  return guess - offsetOf(first, zone);
+}
+
+/** Graph's rendering of an instant in a zone: wall time with seven fraction digits. */
+export function wallTimeIn(instant: number, zone: string): string {
+  const local = new Date(instant + offsetOf(instant, zone));
+  return local.toISOString().replace(/\.(\d{3})Z$/, '.$10000');
+}
+
+
+export const SELECTABLE = [
+  'id',
+  'subject',
+  'body',
+  'location',
+  'isCancelled',
+  'isOrganizer',
+  'showAs',
+  'start',
+  'end',
+  'originalStartTimeZone',
+  'originalEndTimeZone',
+  'attendees',
+  'transactionId',
+  'organizer',
+];
+
+export function selection(query: URLSearchParams): string[] | null | undefined {
+  const raw = query.get('$select');
+  if (raw === null) return undefined;
+  const fields = raw.split(',').map((f) => f.trim());
+  return fields.every((f) => SELECTABLE.includes(f)) ? fields : null;
+}
+
+/** calendarView's window: ISO 8601, read as UTC when it has no offset. */
+export function viewTime(value: string | null): number | null {
+  if (value === null) return null;
+  if (/(Z|[+-]\d{2}:\d{2})$/i.test(value)) {
+    const instant = Date.parse(value);
+    return Number.isNaN(instant) ? null : instant;
+  }
+  return zonedWallTimeToUtc(value, 'UTC');
+}
+
+/** Graph's dateTimeTimeZone: a wall time and a zone, both required. Returns the instant, or the error. */
+export function dateTimeTimeZone(value: unknown, which: string): number | EmulatorResponse {
+  if (typeof value !== 'object' || value === null) return graphError(400, 'ErrorInvalidRequest', `The ${which} of the event is required.`);
+  const { dateTime, timeZone } = value as { dateTime?: unknown; timeZone?: unknown };
+  if (typeof timeZone !== 'string' || !isZone(timeZone)) {
+    return graphError(400, 'TimeZoneNotSupportedException', `A valid TimeZone value must be specified. The following TimeZone value is not supported: '${String(timeZone ?? '')}'.`);
+  }
+  const instant = typeof dateTime === 'string' ? zonedWallTimeToUtc(dateTime, timeZone) : null;
+  return instant ?? graphError(400, 'ErrorInvalidRequest', `Cannot convert the literal '${String(dateTime)}' to the expected type 'Edm.DateTimeOffset'.`);
+}
+
+export function graphError(status: number, code: string, message: string): EmulatorResponse {
+  return json(status, {
+    error: { code, message, innerError: { date: new Date().toISOString(), 'request-id': crypto.randomUUID(), 'client-request-id': crypto.randomUUID() } },
+  });
+}
+
+export function parseObject(body: string): Record<string, unknown> | null {
+  if (body === '') return null;
+  try {
+    const value: unknown = JSON.parse(body);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,214 @@
+// Approved calendar updates and cancels through the approvals executor: real gate, audit log, stores and
+// kill switch; the real Google and Graph calendar adapters against their strict emulators.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Registry } from 'prom-client';
+import { parseClientConfig } from '@agent-fleet/kernel/client-config';
+import { createSilentLogger } from '@agent-fleet/kernel/logger';
+import { gmailScopesFor, graphScopesFor } from '@agent-fleet/kernel/provider-scopes';
+import { GoogleCalendarProvider } from '../../../agent-image/src/adapters/google-calendar/google-calendar-provider.ts';
+import { GraphCalendarProvider } from '../../../agent-image/src/adapters/graph/graph-calendar-provider.ts';
+import { approve, createApproval } from '../../../agent-image/src/domain/approval.ts';
+import type { AuditRecord } from '../../../agent-image/src/domain/audit-record.ts';
+import { compilePolicy } from '../../../agent-image/src/domain/policy/evaluate-policy.ts';
+import { parseProposedAction } from '../../../agent-image/src/domain/policy/proposed-action.ts';
+import { AgentMetrics } from '../../../agent-image/src/observability/agent-metrics.ts';
+import type { EventEditingCalendar } from '../../../agent-image/src/ports/calendar-provider.ts';
+import { AuditLog } from '../../../agent-image/src/services/audit-log/audit-log.ts';
+import { KeyRing } from '../../../agent-image/src/services/audit-log/key-ring.ts';
+import { executeApproval } from '../../../agent-image/src/services/runtime/action-executor.ts';
+import { AgentStateStore } from '../../../agent-image/src/services/runtime/agent-state-store.ts';
+import { ApprovalStore, type StoredApproval } from '../../../agent-image/src/services/runtime/approval-store.ts';
+import { KillSwitch } from '../../../agent-image/src/services/runtime/kill-switch.ts';
+import type { RuntimeContext } from '../../../agent-image/src/services/runtime/runtime-context.ts';
+import type { ActionLinks } from '../../../agent-image/src/services/runtime/send-execution.ts';
+import { fixedSettings } from '../../../agent-image/src/services/settings/settings-source.ts';
+import { GmailEmulator } from '../../emulators/gmail-emulator.ts';
+import { GraphEmulator } from '../../emulators/graph-emulator.ts';
+import { googleOAuth, graphTokenSource } from '../../helpers/oauth-tokens.ts';
+
+const NOW = new Date('2026-06-01T08:00:00Z');
+const PERMISSIONS = { 'calendar.read': true, 'calendar.write': true };
+const at = (time: string) => new Date(`2026-06-03T${time}:00Z`);
+const calendarWrites = (records: AuditRecord[], result?: string) =>
+  records.filter((r) => r.action_type === 'calendar_write' && (result === undefined || r.result === result));
+
+/** One provider under test: the adapter, and what its emulator saw. */
+interface Side {
+  calendar: EventEditingCalendar;
+  changes(): { id: string; operation: 'update' | 'cancel'; added: string[]; notified: boolean }[];
+  foreign(): string;
+  stop(): Promise<void>;
+}
+
+async function googleSide(): Promise<Side> {
+  const emulator = new GmailEmulator();
+  await emulator.start();
+  const calendar = new GoogleCalendarProvider({
+    auth: { oauth: googleOAuth(emulator, emulator.issueRefreshToken(gmailScopesFor(PERMISSIONS))), onRefreshTokenRotated: async () => undefined },
+    rootUrl: emulator.rootUrl,
+    logger: createSilentLogger(),
+  });
+  return {
+    calendar,
+    changes: () =>
+      emulator.calendar.changes().map((c) => ({ id: c.id, operation: c.method === 'PATCH' ? 'update' : 'cancel', added: c.added, notified: c.sendUpdates === 'all' })),
+    foreign: () => emulator.calendar.addForeignEvent({ organizer: 'boss@elsewhere.example', summary: 'Board', start: at('10:00'), end: at('11:00') }),
+    stop: () => emulator.stop(),
+  };
+}
+
+async function graphSide(): Promise<Side> {
+  const emulator = new GraphEmulator();
+  await emulator.start();
+  const calendar = new GraphCalendarProvider({ tokens: graphTokenSource(emulator, graphScopesFor(PERMISSIONS)), baseUrl: emulator.baseUrl, logger: createSilentLogger() });
+  return {
+    calendar,
+    changes: () => emulator.calendar.changes().map((c) => ({ id: c.id, operation: c.method === 'PATCH' ? 'update' : 'cancel', added: c.added, notified: c.byOrganizer })),
+    foreign: () => emulator.calendar.addForeignEvent({ organizer: 'boss@elsewhere.example', subject: 'Board', start: at('10:00'), end: at('11:00'), attendees: [emulator.mailbox] }),
+    stop: () => emulator.stop(),
+  };
+}
+
+for (const [name, open] of [['google', googleSide], ['graph', graphSide]] as const) {
+  describe(`approved calendar updates and cancels (${name})`, () => {
+    let side: Side;
+    let directory: string;
+    let context: RuntimeContext;
+    let links: ActionLinks;
+    let audit: AuditLog;
+    let state: AgentStateStore;
+
+    before(async () => {
+      side = await open();
+      const parsed = parseClientConfig({ client: 'acme', mailbox: 'agent@acme.example', timezone: 'Europe/Berlin', onboarding: { startedAt: '2026-01-01T00:00:00Z', days: 28 }, permissions: PERMISSIONS });
+      if (!parsed.ok) throw new Error(parsed.issues.join('; '));
+      const config = parsed.config;
+      directory = await mkdtemp(join(tmpdir(), 'calendar-edits-'));
+      const keys = KeyRing.single(randomBytes(32));
+      audit = await AuditLog.open({ directory: join(directory, 'audit'), keys, now: () => NOW });
+      state = await AgentStateStore.open({ directory: join(directory, 'state'), keys, now: () => NOW });
+      const approvals = await ApprovalStore.open({ directory: join(directory, 'state'), keys, now: () => NOW });
+      const kill = new KillSwitch(join(directory, 'KILLED'));
+      const partial = {
+        config,
+        gate: compilePolicy(config),
+        settings: fixedSettings(config),
+        state,
+        approvals,
+        audit,
+        kill,
+        metrics: new AgentMetrics(new Registry(), { client: 'acme', version: '1.0.0' }),
+        logger: createSilentLogger(),
+        now: () => NOW,
+        policyState: () => ({ ...state.policy, killed: kill.killed }),
+        receipts: () => null,
+        pause: async () => undefined,
+      };
+      context = partial as unknown as RuntimeContext;
+      links = { mail: null, calendar: side.calendar, crm: null } as unknown as ActionLinks;
+    });
+    after(async () => {
+      await side.stop();
+      await audit.close();
+      await rm(directory, { recursive: true, force: true });
+    });
+
+    let counter = 0;
+    async function approved(args: Record<string, unknown>): Promise<StoredApproval> {
+      const parsed = parseProposedAction(args);
+      assert.ok(parsed.ok, JSON.stringify(parsed));
+      const created = createApproval({ id: `ap_${++counter}`, actionKind: parsed.action.kind, arguments: parsed.action, now: NOW, timeoutHours: 72 });
+      assert.ok(created.ok);
+      const decided = approve(created.record, { by: 'boss', via: 'orchestrator-api', now: NOW });
+      assert.ok(decided.ok);
+      const entry: StoredApproval = {
+        record: decided.record,
+        idempotencyKey: `edit-key-${counter}`,
+        messageId: null,
+        draftId: null,
+        preview: { to: [], cc: [], subject: '', bodyPreview: '', emailType: null },
+        execution: 'waiting',
+      };
+      await context.approvals.put(entry);
+      return entry;
+    }
+
+    async function ownEvent(key: string): Promise<string> {
+      const event = await side.calendar.createEvent({ title: 'Intro', start: at('13:00'), end: at('13:30'), timeZone: 'Europe/Berlin', attendees: ['kim@partner.example'], idempotencyKey: key });
+      return event.id;
+    }
+
+    test('an approved update moves the event and invites the added attendee once, counted against the send limits', async () => {
+      const id = await ownEvent(`${name}-update`);
+      const sentBefore = state.policy.sendHistory.length;
+      const entry = await approved({ kind: 'calendar.write', operation: 'update', eventId: id, title: 'Intro (moved)', start: '2026-06-03T17:00:00+02:00', participants: ['new@third.example'] });
+      assert.equal(await executeApproval(context, links, entry), 'done');
+      assert.equal(await executeApproval(context, links, entry), 'done', 'a second run finds it done');
+      const event = await side.calendar.getEvent(id);
+      assert.equal(event?.title, 'Intro (moved)');
+      assert.equal(event?.start.toISOString(), at('15:00').toISOString());
+      assert.equal(event?.end.toISOString(), at('15:30').toISOString(), 'a new start without an end keeps the length');
+      assert.deepEqual([...(event?.attendees ?? [])].sort(), ['kim@partner.example', 'new@third.example']);
+      assert.deepEqual(side.changes().filter((c) => c.id === id), [{ id, operation: 'update', added: ['new@third.example'], notified: true }]);
+      assert.equal(state.policy.sendHistory.length - sentBefore, 1, 'the invitation counts as a send');
+      const writes = calendarWrites(await audit.read()).filter((r) => r.parameters['event_id'] === id);
+      assert.deepEqual(writes.map((r) => [r.result, r.target, r.approved_by, r.parameters['existing'] ?? null]), [
+        ['intended', 'new@third.example', 'boss', null],
+        ['success', 'new@third.example', 'boss', false],
+        ['success', `calendar_event:${id}`, 'boss', true],
+      ]);
+    });
+
+    test('an approved cancel cancels once; a retry after a crash (intent audited, outcome not) is done', async () => {
+      const id = await ownEvent(`${name}-cancel`);
+      const entry = await approved({ kind: 'calendar.write', operation: 'cancel', eventId: id, description: 'Sorry, cancelled.' });
+      assert.equal(await executeApproval(context, links, entry), 'done');
+      const after = await side.calendar.getEvent(id);
+      assert.ok(after === null || after.cancelled);
+      // The record is run again as after a crash before its execution was stored.
+      await context.approvals.put({ ...entry, execution: 'waiting' });
+      assert.equal(await executeApproval(context, links, entry), 'done');
+      assert.deepEqual(side.changes().filter((c) => c.id === id).map((c) => [c.operation, c.notified]), [['cancel', true]]);
+      const writes = calendarWrites(await audit.read()).filter((r) => r.parameters['event_id'] === id);
+      assert.deepEqual(writes.map((r) => [r.result, r.parameters['operation'], r.parameters['existing'] ?? null]), [
+        ['intended', 'cancel', null],
+        ['success', 'cancel', false],
+        ['success', 'cancel', true],
+      ]);
+    });
+
+    test('a cancel or update of an event someone else organised is refused and audited; nothing changes', async () => {
+      const id = side.foreign();
+      for (const args of [
+        { kind: 'calendar.write', operation: 'cancel', eventId: id },
+        { kind: 'calendar.write', operation: 'update', eventId: id, start: '2026-06-03T18:00:00+02:00' },
+      ]) {
+        const entry = await approved(args);
+        assert.equal(await executeApproval(context, links, entry), 'blocked');
+        assert.equal(context.approvals.get(entry.record.id)?.execution, 'blocked');
+      }
+      assert.deepEqual(side.changes().filter((c) => c.id === id), []);
+      const event = await side.calendar.getEvent(id);
+      assert.equal(event?.cancelled, false);
+      assert.equal(event?.start.toISOString(), at('10:00').toISOString());
+      const refused = calendarWrites(await audit.read(), 'failure').filter((r) => r.parameters['event_id'] === id);
+      assert.equal(refused.length, 2);
+      assert.ok(refused.every((r) => /organised by someone else/.test(String(r.parameters['error']))));
+      assert.equal(calendarWrites(await audit.read(), 'intended').filter((r) => r.parameters['event_id'] === id).length, 0);
+    });
+
+    test('an unknown event, or a cancel without an event id, is blocked and audited', async () => {
+      const unknown = name === 'google' ? 'abcdef0123456789' : 'AAMkAGI2TG93AAA=';
+      assert.equal(await executeApproval(context, links, await approved({ kind: 'calendar.write', operation: 'cancel', eventId: unknown })), 'blocked');
+      assert.equal(await executeApproval(context, links, await approved({ kind: 'calendar.write', operation: 'cancel' })), 'blocked');
+      const failures = calendarWrites(await audit.read(), 'failure').map((r) => String(r.parameters['error']));
+      assert.ok(failures.some((error) => /no such event/.test(error)));
+      assert.ok(failures.some((error) => /needs the event id/.test(error)));
+    });
+  });
+}
