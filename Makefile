@@ -79,6 +79,7 @@ test-unit: deps
 test: deps
 	@bash scripts/ensure-system.sh docker postgres monitoring chromium
 	@bash scripts/build-images.sh
+	@npm run --silent size:check -- --images
 	@npm run --silent test
 
 bench: images

@@ -8,7 +8,13 @@ version=$(node_modules/.bin/node -p "require('./package.json').version")
 revision=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 node_bin=$(readlink -f node_modules/.bin/node)
 node_version=$("$node_bin" -p 'process.versions.node')
-build_dir=.build
+# AGENT_FLEET_IMAGE_TAG: build under another tag (experiments, benchmarks) without touching the version's
+# and `latest`, in a build directory of its own; unset, the images are tagged with the version and `latest`.
+build_dir=.build${AGENT_FLEET_IMAGE_TAG:+/tag-$AGENT_FLEET_IMAGE_TAG}
+image_tag=${AGENT_FLEET_IMAGE_TAG:-$version}
+extra_tags=()
+[ -z "${AGENT_FLEET_IMAGE_TAG:-}" ] && extra_tags=(latest)
+tag_args() { local args=(-t "agent-fleet/$1:$image_tag"); for tag in "${extra_tags[@]}"; do args+=(-t "agent-fleet/$1:$tag"); done; echo "${args[@]}"; }
 
 base_image=${BASE_IMAGE:-}
 if [ -z "$base_image" ]; then
@@ -33,14 +39,17 @@ if [ -z "$base_image" ]; then
   fi
 fi
 
-node_modules/.bin/node scripts/bundle.ts agent >/dev/null
+# The agent's bundle lands in $build_dir/agent/app (agent.mjs and its chunks/).
+node_modules/.bin/node scripts/bundle.ts agent --outdir "$build_dir/agent/app" >/dev/null
+rm -f "$build_dir/agent/agent.mjs"
 mkdir -p "$build_dir/agent/data"
 cp agent-image/Dockerfile "$build_dir/agent/Dockerfile"
+# shellcheck disable=SC2046 # tag_args prints separate words on purpose
 docker build -q --build-arg BASE_IMAGE="$base_image" --build-arg VERSION="$version" --build-arg REVISION="$revision" \
-  -t "agent-fleet/agent:$version" -t agent-fleet/agent:latest "$build_dir/agent" >/dev/null
-echo "built agent-fleet/agent:$version"
+  $(tag_args agent) "$build_dir/agent" >/dev/null
+echo "built agent-fleet/agent:$image_tag"
 
-node_modules/.bin/node scripts/bundle.ts orchestrator >/dev/null
+node_modules/.bin/node scripts/bundle.ts orchestrator --outdir "$build_dir/orchestrator" >/dev/null
 rm -rf "$build_dir/orchestrator/app/node_modules" && mkdir -p "$build_dir/orchestrator/app/node_modules/@electric-sql"
 cp "$build_dir/orchestrator/orchestrator.mjs" "$build_dir/orchestrator/app/"
 cp -r node_modules/@electric-sql/pglite "$build_dir/orchestrator/app/node_modules/@electric-sql/"
@@ -52,5 +61,5 @@ cp "$HELM" "$KUBECTL" "$build_dir/orchestrator/app/bin/"
 cp -r charts/fleet-agent "$build_dir/orchestrator/app/charts/"
 cp Dockerfile "$build_dir/orchestrator/Dockerfile"
 docker build -q --build-arg BASE_IMAGE="$base_image" --build-arg VERSION="$version" --build-arg REVISION="$revision" \
-  -t "agent-fleet/orchestrator:$version" -t agent-fleet/orchestrator:latest "$build_dir/orchestrator" >/dev/null
-echo "built agent-fleet/orchestrator:$version"
+  $(tag_args orchestrator) "$build_dir/orchestrator" >/dev/null
+echo "built agent-fleet/orchestrator:$image_tag"

@@ -1,40 +1,87 @@
-// Bundles an entry point into one ESM file for an image, so images carry no node_modules and no sources.
-import { build } from 'esbuild';
+// Bundles an entry point for an image, so images carry no node_modules and no sources.
+// Usage: bundle.ts <agent|orchestrator> [--outdir <dir>]. bundle() serves the size-budget check too.
+import { build, type BuildOptions, type Metafile } from 'esbuild';
+import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const entries: Record<string, { entry: string; out: string; external: string[] }> = {
-  agent: { entry: 'agent-image/src/main.ts', out: '.build/agent/agent.mjs', external: [] },
+const requireBanner = {
+  js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+};
+
+export type BundleTarget = 'agent' | 'orchestrator';
+
+interface Target {
+  /** Default output directory (relative to the repository root); emptied before each build. */
+  outdir: string;
+  options: BuildOptions;
+}
+
+const targets: Record<BundleTarget, Target> = {
+  // The agent starts under a 0.5-CPU quota, so its start is mostly V8 compiling code: the provider SDKs
+  // (googleapis, Graph, Anthropic, mail parsing) go to chunks loaded only when the introduction connects
+  // the client's provider (their `import()` in connectors-from-secrets.ts), and everything is minified.
+  // keepNames: class and function names stay readable in logged errors. The entry `agent.mjs` runs the
+  // agent; `prime-compile-cache.mjs` is run once at image build to fill V8's compile cache (Dockerfile).
+  agent: {
+    outdir: '.build/agent/app',
+    options: {
+      entryPoints: { agent: 'agent-image/src/main.ts', 'prime-compile-cache': 'agent-image/src/startup/prime-compile-cache.ts' },
+      splitting: true,
+      chunkNames: 'chunks/[name]-[hash]',
+      outExtension: { '.js': '.mjs' },
+      minify: true,
+      keepNames: true,
+      external: [],
+    },
+  },
   orchestrator: {
-    entry: 'orchestrator/src/main.ts',
-    out: '.build/orchestrator/orchestrator.mjs',
-    // PGlite loads its WebAssembly and data files next to its own module: shipped as a package instead.
-    external: ['@electric-sql/pglite', 'cpu-features', 'ssh2'],
+    outdir: '.build/orchestrator',
+    options: {
+      entryPoints: { orchestrator: 'orchestrator/src/main.ts' },
+      outExtension: { '.js': '.mjs' },
+      minify: false,
+      // PGlite loads its WebAssembly and data files next to its own module: shipped as a package instead.
+      external: ['@electric-sql/pglite', 'cpu-features', 'ssh2'],
+    },
   },
 };
 
-const target = process.argv[2] ?? '';
-const selected = entries[target];
-if (!selected) {
-  console.error(`usage: bundle.ts <${Object.keys(entries).join('|')}>`);
-  process.exit(2);
+export const BUNDLE_TARGETS = Object.keys(targets) as BundleTarget[];
+
+/** Builds `name` into `outdir` (default: its directory under .build) and returns esbuild's metafile. */
+export async function bundle(name: BundleTarget, outdir?: string): Promise<{ outdir: string; metafile: Metafile }> {
+  const selected = targets[name];
+  const resolved = path.resolve(root, outdir ?? selected.outdir);
+  // Chunk names carry content hashes: stale chunks of an earlier build must not ship. The orchestrator's
+  // directory also holds its image context, so only the agent's (a directory of its own) is emptied.
+  if (name === 'agent') await rm(resolved, { recursive: true, force: true });
+  const { metafile } = await build({
+    absWorkingDir: root,
+    outdir: resolved,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    sourcemap: false,
+    legalComments: 'none',
+    logLevel: 'warning',
+    banner: requireBanner,
+    metafile: true,
+    ...selected.options,
+  });
+  if (!metafile) throw new Error('esbuild returned no metafile');
+  return { outdir: resolved, metafile };
 }
-await build({
-  absWorkingDir: root,
-  entryPoints: [selected.entry],
-  outfile: selected.out,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node24',
-  minify: false,
-  sourcemap: false,
-  legalComments: 'none',
-  external: selected.external,
-  logLevel: 'warning',
-  banner: {
-    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-  },
-});
-console.log(selected.out);
+
+if (import.meta.main) {
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { outdir: { type: 'string' } } });
+  const name = positionals[0] ?? '';
+  if (!(BUNDLE_TARGETS as string[]).includes(name)) {
+    console.error(`usage: bundle.ts <${BUNDLE_TARGETS.join('|')}> [--outdir <dir>]`);
+    process.exit(2);
+  }
+  console.log((await bundle(name as BundleTarget, values.outdir)).outdir);
+}

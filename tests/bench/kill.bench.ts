@@ -1,5 +1,10 @@
 // Kill-switch latency: from the kill command to the moment the agent's token is rejected by the store
-// and its container is stopped, over repeated kills of real agents (revived between kills).
+// and its container is stopped, over repeated kills of real agents (revived between kills), first on a
+// quiet machine, then with every core saturated by busy-loop processes this benchmark starts and stops
+// itself (each bounded in time as well). Prints one JSON document. Target (issue 18): p99 ≤ 250 ms in both.
+// Env: BENCH_KILLS (default 50 per phase), AGENT_IMAGE (default agent-fleet/agent:<version>).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,10 +17,18 @@ import { createOrchestrator } from '../../orchestrator/src/orchestrator.ts';
 import { removeClientResources } from '../helpers/fleet-fixture.ts';
 
 const KILLS = Number(process.env.BENCH_KILLS ?? 50);
+const TARGET_P99_MS = 250;
+/** A load generator never outlives this, whatever happens to the benchmark. */
+const LOAD_MAX_SECONDS = 600;
 const docker = new Docker();
 const homeDir = await mkdtemp(path.join(os.tmpdir(), 'fleet-bench-kill-'));
 const clientId = parseClientId(`kb${process.pid.toString(36)}`);
-const config = loadConfig({ AGENT_FLEET_HOME: homeDir, EMBEDDED_VAULT_PORT: '0', RECONCILE_INTERVAL_SECONDS: '0' });
+const config = loadConfig({
+  AGENT_FLEET_HOME: homeDir,
+  EMBEDDED_VAULT_PORT: '0',
+  RECONCILE_INTERVAL_SECONDS: '0',
+  ...(process.env.AGENT_IMAGE ? { AGENT_IMAGE: process.env.AGENT_IMAGE } : {}),
+});
 const orchestrator = await createOrchestrator(config, createSilentLogger());
 const vault = orchestrator.secretBackend.embedded!;
 const root = createVaultClient({ endpoint: vault.url, token: vault.rootToken, caPem: vault.caCertificatePem });
@@ -36,11 +49,30 @@ async function tokenRejected(accessors: string[]): Promise<boolean> {
   return true;
 }
 
-const samples: number[] = [];
-let failures = 0;
-try {
-  await orchestrator.provision.provision({ clientId, actor: 'bench' });
-  const own = ((await root.read('auth/token/lookup-self')) as { data: { accessor: string } }).data.accessor;
+/** One busy-loop process per core, each ending by itself after LOAD_MAX_SECONDS. */
+function startLoad(): ChildProcess[] {
+  const loop = `const end = Date.now() + ${LOAD_MAX_SECONDS * 1000}; let x = 0; while (Date.now() < end) x = (x + Math.sqrt(x + 1)) % 1e9;`;
+  return os.cpus().map(() => {
+    const child = spawn(process.execPath, ['-e', loop], { stdio: 'ignore' });
+    // A generator that cannot start leaves the phase unsaturated: reported, and the cleanup below still runs.
+    child.on('error', (error) => loadErrors.push(error.message));
+    return child;
+  });
+}
+
+async function stopLoad(load: ChildProcess[]): Promise<void> {
+  await Promise.all(
+    load.map(async (child) => {
+      if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+    }),
+  );
+}
+
+async function killRuns(own: string): Promise<{ samples: number[]; failures: number }> {
+  const samples: number[] = [];
+  let failures = 0;
   for (let run = 0; run < KILLS; run++) {
     const accessors = [
       ...new Set(
@@ -58,24 +90,56 @@ try {
     samples.push(elapsed);
     await orchestrator.revive.revive({ clientId, reason: 'bench revive', actor: 'bench' });
   }
+  return { samples, failures };
+}
+
+function report(phase: { samples: number[]; failures: number }) {
+  const sorted = [...phase.samples].sort((a, b) => a - b);
+  const p99 = percentile(sorted, 99);
+  return {
+    kills: sorted.length,
+    failures: phase.failures,
+    latencyMs: { p50: +percentile(sorted, 50).toFixed(1), p99: +p99.toFixed(1), max: +sorted.at(-1)!.toFixed(1) },
+    meetsTarget: p99 <= TARGET_P99_MS && phase.failures === 0,
+  };
+}
+
+let load: ChildProcess[] = [];
+const loadErrors: string[] = [];
+process.once('SIGINT', () => {
+  void stopLoad(load).finally(() => process.exit(130));
+});
+let quiet;
+let loaded;
+const loadAverage: Record<string, number[]> = {};
+try {
+  await orchestrator.provision.provision({ clientId, actor: 'bench' });
+  const own = ((await root.read('auth/token/lookup-self')) as { data: { accessor: string } }).data.accessor;
+  loadAverage['beforeQuiet'] = os.loadavg();
+  quiet = report(await killRuns(own));
+  load = startLoad();
+  // Let the busy loops get going (and the load average show them) before measuring.
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  loaded = report(await killRuns(own));
+  loadAverage['endOfSaturated'] = os.loadavg();
 } finally {
+  await stopLoad(load);
   await removeClientResources([clientId]);
   await orchestrator.close();
   await rm(homeDir, { recursive: true, force: true });
 }
 
-const sorted = [...samples].sort((a, b) => a - b);
-const p99 = percentile(sorted, 99);
 console.log(
   JSON.stringify(
     {
       bench: 'kill',
-      kills: samples.length,
-      failures,
-      latencyMs: { p50: +percentile(sorted, 50).toFixed(1), p99: +p99.toFixed(1), max: +sorted.at(-1)!.toFixed(1) },
+      image: config.agent.image,
+      host: { cpus: os.cpus().length, loadAverage: Object.fromEntries(Object.entries(loadAverage).map(([key, value]) => [key, value.map((v) => +v.toFixed(2))])) },
       definition: 'kill command start → returned with the token revoked (checked by accessor lookup) and the container stopped (checked by inspect)',
-      targetP99Ms: 500,
-      meetsTarget: p99 < 500 && failures === 0,
+      quiet,
+      saturated: { ...loaded, loadGeneratorErrors: loadErrors, load: `${os.cpus().length} busy-loop processes (one per core), started by this benchmark and killed after the phase (each ends by itself within ${LOAD_MAX_SECONDS} s)` },
+      targetP99Ms: TARGET_P99_MS,
+      meetsTarget: Boolean(quiet?.meetsTarget && loaded?.meetsTarget) && loadErrors.length === 0,
     },
     null,
     2,

@@ -1,5 +1,4 @@
-import { readFile, unlink } from 'node:fs/promises';
-import path from 'node:path';
+import { unlink } from 'node:fs/promises';
 import { AGENT_TLS_SECRET, type AgentTlsBundle } from '@agent-fleet/kernel/agent-identity';
 import type { ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
@@ -29,15 +28,7 @@ export async function readStoredTlsBundle(client: VaultClient, clientId: ClientI
   return bundleFromSecretData(secret.data?.data);
 }
 
-/** Kubernetes: tls.crt, tls.key and ca.crt in `dir`. */
-export async function readTlsDirectory(dir: string): Promise<AgentTlsBundle> {
-  const [certificatePem, privateKeyPem, caCertificatePem] = await Promise.all(
-    ['tls.crt', 'tls.key', 'ca.crt'].map((name) => readFile(path.join(dir, name), 'utf8')),
-  ).catch((error: unknown) => {
-    throw new FleetError('unavailable', `the TLS identity in ${dir} is incomplete (tls.crt, tls.key, ca.crt)`, { cause: error });
-  });
-  return { certificatePem: certificatePem ?? '', privateKeyPem: privateKeyPem ?? '', caCertificatePem: caCertificatePem ?? '' };
-}
+export { readTlsDirectory } from './agent-tls-directory.ts';
 
 export interface HandoverOptions {
   clientId: ClientId;
