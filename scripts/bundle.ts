@@ -1,7 +1,8 @@
 // Bundles an entry point for an image, so images carry no node_modules and no sources.
 // Usage: bundle.ts <agent|orchestrator> [--outdir <dir>]. bundle() serves the size-budget check too.
-import { build, type BuildOptions, type Metafile } from 'esbuild';
-import { rm } from 'node:fs/promises';
+import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
+import { readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -9,6 +10,46 @@ import { parseArgs } from 'node:util';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const requireBanner = {
   js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+};
+
+/** Whether Node loads `file` as CommonJS: `.cjs`, or `.js` whose nearest package.json is not `"type": "module"`. */
+async function isCommonJsFile(file: string): Promise<boolean> {
+  if (file.endsWith('.cjs')) return true;
+  for (let dir = path.dirname(file); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const manifest = await readFile(path.join(dir, 'package.json'), 'utf8').catch(() => null);
+    if (manifest !== null) return (JSON.parse(manifest) as { type?: string }).type !== 'module';
+  }
+  return true;
+}
+
+/**
+ * With code splitting, esbuild turns a package that is CommonJS into a chunk exporting only `default`, so a
+ * dependency's `(await import('pkg')).Named` (gaxios does this for https-proxy-agent) gets undefined. A
+ * dynamic import of a CommonJS package is routed through a small ES module that re-exports its named
+ * exports, read from the package itself at build time.
+ */
+const cjsNamedExportsOfDynamicImports: Plugin = {
+  name: 'cjs-named-exports-of-dynamic-imports',
+  setup(build) {
+    build.onResolve({ filter: /^[^./]/ }, async (args) => {
+      if (args.kind !== 'dynamic-import' || args.pluginData === 'real') return undefined;
+      const real = await build.resolve(args.path, { kind: 'import-statement', resolveDir: args.resolveDir, importer: args.importer, pluginData: 'real' });
+      if (real.errors.length > 0 || real.external || !/\.c?js$/.test(real.path)) return undefined;
+      if (!(await isCommonJsFile(real.path))) return undefined;
+      const loaded = createRequire(real.path)(real.path) as object;
+      const names = Object.keys(loaded).filter((name) => /^[A-Za-z_$][\w$]*$/.test(name) && name !== 'default');
+      return { path: real.path, namespace: 'cjs-named', pluginData: names };
+    });
+    build.onLoad({ filter: /.*/, namespace: 'cjs-named' }, (args) => {
+      const names = args.pluginData as string[];
+      const source = JSON.stringify(args.path);
+      return {
+        contents: `import * as m from ${source};\nexport default m.default;\n${names.map((name) => `export const ${name} = m.${name};`).join('\n')}\n`,
+        resolveDir: path.dirname(args.path),
+        loader: 'js',
+      };
+    });
+  },
 };
 
 export type BundleTarget = 'agent' | 'orchestrator';
@@ -35,6 +76,7 @@ const targets: Record<BundleTarget, Target> = {
       minify: true,
       keepNames: true,
       external: [],
+      plugins: [cjsNamedExportsOfDynamicImports],
     },
   },
   orchestrator: {
