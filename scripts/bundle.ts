@@ -44,7 +44,8 @@ const cjsNamedExportsOfDynamicImports: Plugin = {
       const names = args.pluginData as string[];
       const source = JSON.stringify(args.path);
       return {
-        contents: `import * as m from ${source};\nexport default m.default;\n${names.map((name) => `export const ${name} = m.${name};`).join('\n')}\n`,
+        // `export { local as name }`: a package may export a reserved word (express's `static`).
+        contents: `import * as m from ${source};\nexport default m.default;\n${names.map((name, index) => `const n${index} = m[${JSON.stringify(name)}];\nexport { n${index} as ${name} };`).join('\n')}\n`,
         resolveDir: path.dirname(args.path),
         loader: 'js',
       };

@@ -8,69 +8,85 @@ import { parseClientConfigYaml } from '@agent-fleet/kernel/client-config-yaml';
 import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { ControlTls, listenTls } from './http/control-tls.ts';
-import { createLogger, type Logger } from '@agent-fleet/kernel/logger';
+import { HealthFrontDoor } from './http/health-front-door.ts';
+import type { Logger } from '@agent-fleet/kernel/logger';
+import { preloadRuntime } from './startup/runtime-preload.ts';
 import { StartupClock } from './startup/startup-clock.ts';
 
-// Startup order (issue 18): config and TLS identity first, from statically imported modules; the runtime,
-// its adapters, express and the metrics exporter (startup/compose-agent.ts) load with `import()`, started
-// before the TLS identity is redeemed at Vault so that loading them overlaps the round trips (the Vault
-// client itself loads only for that redemption); then both servers listen.
+// Startup order (issue 18): config and TLS identity from statically imported modules; then the control
+// server listens and answers /healthz; only then do the logger (winston), the runtime, its adapters,
+// express and the metrics exporter load (startup/runtime-preload.ts, startup/compose-agent.ts, with
+// `import()`). Requests other than /healthz wait for them.
 
 const EXIT_CONFIG_ERROR = 78;
+
+/** The agent's logger, loaded on first use: after /healthz answers, or earlier only to report a failed start. */
+function lazyLogger(env: AgentEnv | null): () => Promise<Logger> {
+  let loading: Promise<Logger> | undefined;
+  return () =>
+    (loading ??= import('@agent-fleet/kernel/logger').then(({ createLogger }) =>
+      // Without a loaded environment there is no level to honour: errors go to stderr.
+      env === null ? createLogger({ service: 'agent', stream: process.stderr }) : createLogger({ service: 'agent', level: env.LOG_LEVEL }),
+    ));
+}
 
 /**
  * The control API's first TLS identity, before any introduction: Kubernetes reads what Vault Agent
  * rendered into AGENT_TLS_DIR; Docker redeems the handover the orchestrator placed in the volume.
  */
-async function bootTlsBundle(env: AgentEnv, clientId: ClientId, vaultCaPem: string | undefined, logger: Logger): Promise<AgentTlsBundle> {
+async function bootTlsBundle(env: AgentEnv, clientId: ClientId, vaultCaPem: string | undefined, logger: () => Promise<Logger>): Promise<AgentTlsBundle> {
   if (env.AGENT_TLS_DIR !== undefined) return readTlsDirectory(env.AGENT_TLS_DIR);
   const { redeemTlsHandover } = await import('./adapters/vault/agent-tls-bundle.ts');
   if (env.VAULT_ADDR === undefined) throw new FleetError('invalid_input', 'no TLS identity: set AGENT_TLS_DIR, or VAULT_ADDR for the orchestrator’s handover');
   const file = path.join(env.AGENT_DATA_DIR, AGENT_TLS_HANDOVER_FILE);
-  return redeemTlsHandover({ clientId, file, vaultAddr: env.VAULT_ADDR, caPem: vaultCaPem, logger });
+  return redeemTlsHandover({ clientId, file, vaultAddr: env.VAULT_ADDR, caPem: vaultCaPem, logger: await logger() });
 }
 
 async function main(): Promise<void> {
   const clock = new StartupClock();
   const env = loadAgentEnv();
-  const loadComposer = () => import('./startup/compose-agent.ts');
-  // With a TLS directory nothing is waited for: loaded after it, so the timings tell the phases apart.
-  const early = env.AGENT_TLS_DIR === undefined ? loadComposer() : null;
-  // Awaited below, after the config and TLS steps that may end the process first.
-  early?.catch(() => undefined);
-  const bootLogger = createLogger({ service: 'agent', level: env.LOG_LEVEL });
+  const agentLogger = lazyLogger(env);
 
   let config;
   try {
     config = parseClientConfigYaml(await readFile(env.AGENT_CONFIG_PATH, 'utf8'), env.AGENT_CONFIG_PATH);
   } catch (error) {
-    bootLogger.error('client config is missing or invalid; the agent will not start', { path: env.AGENT_CONFIG_PATH, error });
+    (await agentLogger()).error('client config is missing or invalid; the agent will not start', { path: env.AGENT_CONFIG_PATH, error });
     process.exit(EXIT_CONFIG_ERROR);
   }
   const clientId = parseClientId(config.client);
-  const logger = bootLogger.child({ client: clientId });
+  const clientLogger = async () => (await agentLogger()).child({ client: clientId });
   const vaultCaPem = env.VAULT_CACERT === undefined ? undefined : await readFile(env.VAULT_CACERT, 'utf8');
   let controlTls: ControlTls;
   try {
-    controlTls = new ControlTls(await bootTlsBundle(env, clientId, vaultCaPem, logger), { clientId, logger });
+    controlTls = new ControlTls(await bootTlsBundle(env, clientId, vaultCaPem, clientLogger), { clientId });
   } catch (error) {
     // Never serve the control API without this client's certificate (nor fall back to plain HTTP).
-    logger.error('no TLS identity for the control API; the agent will not start', { error });
+    (await clientLogger()).error('no TLS identity for the control API; the agent will not start', { error });
     process.exit(1);
   }
   clock.end('configAndTls');
 
+  const frontDoor = new HealthFrontDoor(clientId);
+  const controlServer = await listenTls(frontDoor.listener, env.AGENT_BIND_HOST, env.AGENT_CONTROL_PORT, controlTls);
+  frontDoor.watch(controlServer);
+  clock.end('listen');
+
+  await frontDoor.settled();
+  const logger = await clientLogger();
   let composed;
   try {
-    const { composeAgent } = await (early ?? loadComposer());
-    clock.end('composeLoad');
+    await frontDoor.settled();
+    await preloadRuntime(() => frontDoor.settled());
+    const { composeAgent } = await import('./startup/compose-agent.ts');
+    clock.end('runtimeLoad');
     composed = await composeAgent({ env, config, clientId, vaultCaPem, controlTls, logger });
   } catch (error) {
     logger.error('the agent could not be composed; it will not start', { error });
     process.exit(1);
   }
-  const controlServer = await listenTls(composed.controlApp, env.AGENT_BIND_HOST, env.AGENT_CONTROL_PORT, controlTls);
-  clock.end('listen');
+  frontDoor.open(composed.controlApp);
+  clock.end('compose');
   const { runtime } = composed;
   const servers: Server[] = [controlServer, composed.metricsServer];
   logger.info('agent started; waiting for the introduction', {
@@ -96,9 +112,8 @@ async function main(): Promise<void> {
 // Only as the process's main module: the image build imports the bundle to fill V8's compile cache
 // (startup/prime-compile-cache.ts) without starting an agent.
 if (import.meta.main) {
-  main().catch((error: unknown) => {
-    // Before the environment is loaded there is no configured logger yet: this one writes to stderr.
-    createLogger({ service: 'agent', stream: process.stderr }).error('agent failed', { error });
+  main().catch(async (error: unknown) => {
+    (await lazyLogger(null)()).error('agent failed', { error });
     process.exit(1);
   });
 }

@@ -14,6 +14,7 @@ import type {
   StatusSource,
 } from '../services/runtime/control-api.ts';
 import { mountDataExportRoutes } from './data-export-routes.ts';
+import { healthBody } from './health-front-door.ts';
 import { mountAdminNoticesRoute } from './admin-notices-route.ts';
 import { mountApprovalDetailRoute } from './approval-detail-route.ts';
 import { mountAuditRecordsRoute } from './audit-records-route.ts';
@@ -120,7 +121,7 @@ export function createControlApp(api: ControlApi, logger: Logger): express.Expre
 
 function mountOpenRoutes(app: express.Express, desk: IntroductionDesk): void {
   app.get('/healthz', (_request, response) => {
-    response.json({ status: 'ok', client: desk.clientId });
+    response.json(healthBody(desk.clientId));
   });
   app.get('/readyz', (_request, response) => {
     const readiness = desk.readiness();

@@ -14,15 +14,13 @@ export const TLS_13_ONLY = { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3' } as c
  */
 export class ControlTls {
   private readonly clientId: ClientId;
-  private readonly logger: Logger;
   private readonly now: () => Date;
   private current: AgentTlsBundle;
   private server: Server | null = null;
 
   /** Throws `integrity` when the bundle is not this client's (another client's certificate, another CA, a foreign key). */
-  constructor(bundle: AgentTlsBundle, options: { clientId: ClientId; logger: Logger; now?: () => Date }) {
+  constructor(bundle: AgentTlsBundle, options: { clientId: ClientId; now?: () => Date }) {
     this.clientId = options.clientId;
-    this.logger = options.logger;
     this.now = options.now ?? (() => new Date());
     checkAgentTlsBundle(bundle, this.clientId, this.now());
     this.current = bundle;
@@ -39,19 +37,19 @@ export class ControlTls {
 
   /**
    * A bundle read from Vault (after an introduction): served from the next connection on when it is new
-   * and this client's; refused (logged, the current one kept) when it is not. Returns whether it was taken.
+   * and this client's; refused (logged to `logger`, the current one kept) when it is not. Returns whether it was taken.
    */
-  offer(bundle: AgentTlsBundle): boolean {
+  offer(bundle: AgentTlsBundle, logger: Logger): boolean {
     if (bundle.certificatePem === this.current.certificatePem) return false;
     try {
       checkAgentTlsBundle(bundle, this.clientId, this.now());
     } catch (error) {
-      this.logger.error('refusing a TLS certificate that is not this agent’s; keeping the current one', { error });
+      logger.error('refusing a TLS certificate that is not this agent’s; keeping the current one', { error });
       return false;
     }
     this.current = bundle;
     this.server?.setSecureContext(this.serverOptions());
-    this.logger.info('control API certificate renewed');
+    logger.info('control API certificate renewed');
     return true;
   }
 }

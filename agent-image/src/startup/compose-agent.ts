@@ -46,7 +46,7 @@ export async function composeAgent({ env, config, clientId, vaultCaPem, controlT
     placedFilesDir: env.AGENT_PLACED_FILES_DIR,
     vaultSinkFile: env.AGENT_VAULT_SINK_FILE,
     secretSource: (input) =>
-      new VaultSecretSource({ clientId, ...input, logger, caPem: vaultCaPem, onTlsBundle: (bundle) => controlTls.offer(bundle) }),
+      new VaultSecretSource({ clientId, ...input, logger, caPem: vaultCaPem, onTlsBundle: (bundle) => controlTls.offer(bundle, logger) }),
     connectors: connectorsFromSecrets({
       ...(env.AGENT_GMAIL_ROOT_URL === undefined ? {} : { gmailRootUrl: env.AGENT_GMAIL_ROOT_URL }),
       ...(env.AGENT_GMAIL_TOKEN_URL === undefined ? {} : { gmailTokenUrl: env.AGENT_GMAIL_TOKEN_URL }),

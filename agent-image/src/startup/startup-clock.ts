@@ -1,24 +1,27 @@
 import { performance } from 'node:perf_hooks';
 
 /**
- * Where the agent's start went, in milliseconds. `runtimeStartMs`: Node's own bootstrap (from the process's
- * time origin). `moduleLoadMs`: loading, compiling and evaluating the modules `main` imports statically,
- * plus the wait for the runtime's modules (startup/compose-agent.ts) after the TLS step (`composeLoadMs`;
- * near zero when they loaded while the TLS identity was redeemed at Vault). `configAndTlsMs`: the
- * environment, the client's config and the TLS identity (its directory, or the handover in the volume
- * redeemed at Vault). `listenMs`: building the runtime and both servers until they listen; /healthz answers
- * from `totalMs` after the time origin. The volume's stores open later, at the introduction.
+ * Where the agent's start went, in milliseconds, in the order it happens. `runtimeStartMs`: Node's own
+ * bootstrap (from the process's time origin). `moduleLoadMs`: loading, compiling and evaluating the
+ * modules `main` imports statically. `configAndTlsMs`: the environment, the client's config and the TLS
+ * identity (its directory, or the handover in the volume redeemed at Vault). `listenMs`: until the control
+ * server listens; /healthz answers from `healthzMs` after the time origin. Then, with /healthz already
+ * answering: `runtimeLoadMs` loads the runtime's modules (startup/compose-agent.ts), `composeMs` builds the
+ * runtime, the control app and the metrics exporter; every route serves from `composedMs`. The volume's
+ * stores open later, at the introduction.
  */
 export interface StartupTimings {
   runtimeStartMs: number;
   moduleLoadMs: number;
-  composeLoadMs: number;
   configAndTlsMs: number;
   listenMs: number;
-  totalMs: number;
+  healthzMs: number;
+  runtimeLoadMs: number;
+  composeMs: number;
+  composedMs: number;
 }
 
-type Phase = 'configAndTls' | 'composeLoad' | 'listen';
+type Phase = 'configAndTls' | 'listen' | 'runtimeLoad' | 'compose';
 
 /** Marks the phases of one start; made first thing in `main`, when its static imports are loaded. */
 export class StartupClock {
@@ -33,7 +36,7 @@ export class StartupClock {
     this.mainStarted = now();
   }
 
-  /** Records the end of `phase` (in order: configAndTls, composeLoad, listen). */
+  /** Records the end of `phase` (in order: configAndTls, listen, runtimeLoad, compose). */
   end(phase: Phase): void {
     this.ended.set(phase, this.now());
   }
@@ -41,15 +44,18 @@ export class StartupClock {
   timings(): StartupTimings {
     const round = (value: number) => Math.round(value * 10) / 10;
     const configured = this.ended.get('configAndTls') ?? this.mainStarted;
-    const loaded = this.ended.get('composeLoad') ?? configured;
-    const listening = this.ended.get('listen') ?? loaded;
+    const listening = this.ended.get('listen') ?? configured;
+    const loaded = this.ended.get('runtimeLoad') ?? listening;
+    const composed = this.ended.get('compose') ?? loaded;
     return {
       runtimeStartMs: round(this.bootstrapped),
-      moduleLoadMs: round(this.mainStarted - this.bootstrapped + (loaded - configured)),
-      composeLoadMs: round(loaded - configured),
+      moduleLoadMs: round(this.mainStarted - this.bootstrapped),
       configAndTlsMs: round(configured - this.mainStarted),
-      listenMs: round(listening - loaded),
-      totalMs: round(listening),
+      listenMs: round(listening - configured),
+      healthzMs: round(listening),
+      runtimeLoadMs: round(loaded - listening),
+      composeMs: round(composed - loaded),
+      composedMs: round(composed),
     };
   }
 }

@@ -306,7 +306,7 @@ export async function startAgent(options: AgentOptions): Promise<AgentUnderTest>
   const registry = new Registry();
   const metrics = new AgentMetrics(registry, { client: id, version: '1.0.0' });
   const logger = createSilentLogger();
-  const tls = new ControlTls(await agentBundle(id), { clientId: id, logger });
+  const tls = new ControlTls(await agentBundle(id), { clientId: id });
   const runtime = new AgentRuntime({
     config,
     dataDir,
@@ -321,7 +321,7 @@ export async function startAgent(options: AgentOptions): Promise<AgentUnderTest>
         ...input,
         logger,
         caPem: vault.vault.caCertificatePem,
-        onTlsBundle: (bundle) => tls.offer(bundle),
+        onTlsBundle: (bundle) => tls.offer(bundle, logger),
         ...(options.vaultTokenCheckMs === undefined ? {} : { tokenCheckIntervalMs: options.vaultTokenCheckMs }),
         ...(options.vaultTokenGraceMs === undefined ? {} : { tokenFileGraceMs: options.vaultTokenGraceMs }),
       }),

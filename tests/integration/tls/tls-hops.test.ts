@@ -87,13 +87,13 @@ describe('TLS 1.3 only, with certificates from the fleet CA', () => {
   test('an agent refuses a certificate for another client’s id: at start, and as a renewal (it keeps its own)', async () => {
     const other = parseClientId('someone-else');
     const foreign = await agentBundle(other);
-    assert.throws(() => new ControlTls(foreign, { clientId: agent.id, logger: createSilentLogger() }), {
+    assert.throws(() => new ControlTls(foreign, { clientId: agent.id }), {
       code: 'integrity',
       message: /names the agent of someone-else/,
     });
     const served = async () => (await handshake(portOf(agent.url), { ca: caPem, checkServerIdentity: () => undefined })).peer.serialNumber;
     const before = await served();
-    assert.equal(agent.tls.offer(foreign), false);
+    assert.equal(agent.tls.offer(foreign, createSilentLogger()), false);
     assert.equal(await served(), before, 'still its own certificate');
     // A renewal from Vault (what a rotation stores, read after the next introduction) is taken.
     const renewal = await agentBundle(agent.id);
@@ -155,6 +155,6 @@ describe('the Docker handover of an agent’s TLS bundle', () => {
     await store.store(acme, await agentBundle(globex));
     const { wrappingToken } = await store.wrapRead(acme, 60);
     const bundle = await redeem(await place(wrappingToken));
-    assert.throws(() => new ControlTls(bundle, { clientId: acme, logger: createSilentLogger() }), { code: 'integrity', message: /names the agent of handover-globex, not handover-acme/ });
+    assert.throws(() => new ControlTls(bundle, { clientId: acme }), { code: 'integrity', message: /names the agent of handover-globex, not handover-acme/ });
   });
 });
