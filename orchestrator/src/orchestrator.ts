@@ -26,7 +26,7 @@ import { AgentProxyService } from './services/agent-proxy.ts';
 import { ClientSecretsService } from './services/client-secrets.ts';
 import { DeprovisionClientService } from './services/deprovision-client.ts';
 import { enforceRetention } from './services/enforce-retention.ts';
-import { introduceAgent } from './services/introduce-agent.ts';
+import { introduceAgent, prepareIntroduction } from './services/introduce-agent.ts';
 import { KillClientService } from './services/kill-client.ts';
 import { ProvisionClientService } from './services/provision-client.ts';
 import { ReconcileFleetService } from './services/reconcile-fleet.ts';
@@ -175,8 +175,8 @@ export async function createOrchestrator(
     if (!subnet) throw new FleetError('conflict', `${clientId} has no network`);
     return gatewayListeners(clientId, { gateway: gatewayOf(parseIpv4Cidr(subnet)), subnet });
   };
-  const introduce = (clientId: ClientId, controlAddress: string) =>
-    introduceAgent({ secrets, control, vaultAddressFor, readyTimeoutMs: config.agentReadyTimeoutMs }, clientId, controlAddress);
+  const introduction = { secrets, control, vaultAddressFor, readyTimeoutMs: config.agentReadyTimeoutMs };
+  const introduce = (clientId: ClientId, controlAddress: string) => introduceAgent(introduction, clientId, controlAddress);
 
   // Agents already running (after an orchestrator restart) must reach the embedded store again at once.
   for (const client of await registry.listClients()) {
@@ -259,7 +259,7 @@ export async function createOrchestrator(
       clock,
       logger,
       metrics,
-      secrets: { store: secrets, vaultAddressForNetwork: gatewayListeners, introduce },
+      secrets: { store: secrets, vaultAddressForNetwork: gatewayListeners, prepareIntroduction: (clientId) => prepareIntroduction(introduction, clientId) },
     }),
     deprovision,
     enforceRetention: () => enforceRetention({ registry, deprovision, clock, logger, retentionDays: config.retentionDays }),

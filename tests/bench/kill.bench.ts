@@ -2,6 +2,9 @@
 // and its container is stopped, over repeated kills of real agents (revived between kills), first on a
 // quiet machine, then with every core saturated by busy-loop processes this benchmark starts and stops
 // itself (each bounded in time as well). Prints one JSON document. Target (issue 18): p99 ≤ 250 ms in both.
+// Each phase also reports where the time went (`steps`), from the orchestrator's own runtime, secret store
+// and agent control, timed while a kill runs: the notice, when the SIGKILL was sent and how long the
+// engine took to report the container stopped, the Vault lockdown, and flags the orchestrator had to place.
 // Env: BENCH_KILLS (default 50 per phase), AGENT_IMAGE (default agent-fleet/agent:<version>).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -37,6 +40,59 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
+interface StepCall {
+  name: string;
+  start: number;
+  end: number;
+}
+
+/** The calls of the kill in progress, in ms from its start; null between kills (revives are not timed). */
+let timing: { started: number; calls: StepCall[] } | null = null;
+
+/** Times the named methods of one of the orchestrator's own parts, in place, while a kill runs. */
+function observe(target: object, names: string[]): void {
+  const methods = target as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  for (const name of names) {
+    const original = methods[name]!.bind(target);
+    methods[name] = async (...args: unknown[]) => {
+      const run = timing;
+      const start = performance.now();
+      try {
+        return await original(...args);
+      } finally {
+        run?.calls.push({ name, start: start - run.started, end: performance.now() - run.started });
+      }
+    };
+  }
+}
+observe(orchestrator.runtime, ['stopAgent', 'placeFile']);
+observe(orchestrator.secretBackend.store, ['lockClient', 'revokeAgentTokens']);
+observe(orchestrator.control, ['request']);
+
+interface KillSteps {
+  agentNotified: boolean;
+  noticeMs: number | null;
+  sigkillSentAtMs: number | null;
+  stopMs: number | null;
+  lockdownMs: number | null;
+  flagPlaced: boolean;
+}
+
+function stepsOf(calls: StepCall[], agentNotified: boolean): KillSteps {
+  const named = (name: string) => calls.filter((call) => call.name === name);
+  const notice = named('request')[0];
+  const stop = named('stopAgent')[0];
+  const lockdown = [...named('lockClient'), ...named('revokeAgentTokens')];
+  return {
+    agentNotified,
+    noticeMs: notice ? notice.end - notice.start : null,
+    sigkillSentAtMs: stop?.start ?? null,
+    stopMs: stop ? stop.end - stop.start : null,
+    lockdownMs: lockdown.length > 0 ? Math.max(...lockdown.map((call) => call.end)) - Math.min(...lockdown.map((call) => call.start)) : null,
+    flagPlaced: named('placeFile').length > 0,
+  };
+}
+
 async function tokenRejected(accessors: string[]): Promise<boolean> {
   for (const accessor of accessors) {
     try {
@@ -70,8 +126,9 @@ async function stopLoad(load: ChildProcess[]): Promise<void> {
   );
 }
 
-async function killRuns(own: string): Promise<{ samples: number[]; failures: number }> {
+async function killRuns(own: string): Promise<{ samples: number[]; failures: number; steps: KillSteps[] }> {
   const samples: number[] = [];
+  const steps: KillSteps[] = [];
   let failures = 0;
   for (let run = 0; run < KILLS; run++) {
     const accessors = [
@@ -83,17 +140,25 @@ async function killRuns(own: string): Promise<{ samples: number[]; failures: num
       ),
     ];
     const started = performance.now();
-    await orchestrator.kill.kill({ clientId, reason: `bench kill ${run}`, actor: 'bench' });
+    timing = { started, calls: [] };
+    const result = await orchestrator.kill.kill({ clientId, reason: `bench kill ${run}`, actor: 'bench' });
     const elapsed = performance.now() - started;
+    steps.push(stepsOf(timing.calls, result.agentNotified));
+    timing = null;
     const stopped = !(await docker.getContainer(`fleet-${clientId}`).inspect()).State.Running;
     if (!stopped || !(await tokenRejected(accessors))) failures += 1;
     samples.push(elapsed);
     await orchestrator.revive.revive({ clientId, reason: 'bench revive', actor: 'bench' });
   }
-  return { samples, failures };
+  return { samples, failures, steps };
 }
 
-function report(phase: { samples: number[]; failures: number }) {
+function spread(values: Array<number | null>): { p50: number; p99: number } | null {
+  const sorted = values.filter((value): value is number => value !== null).sort((a, b) => a - b);
+  return sorted.length === 0 ? null : { p50: +percentile(sorted, 50).toFixed(1), p99: +percentile(sorted, 99).toFixed(1) };
+}
+
+function report(phase: { samples: number[]; failures: number; steps: KillSteps[] }) {
   const sorted = [...phase.samples].sort((a, b) => a - b);
   const p99 = percentile(sorted, 99);
   return {
@@ -101,6 +166,14 @@ function report(phase: { samples: number[]; failures: number }) {
     failures: phase.failures,
     latencyMs: { p50: +percentile(sorted, 50).toFixed(1), p99: +p99.toFixed(1), max: +sorted.at(-1)!.toFixed(1) },
     meetsTarget: p99 <= TARGET_P99_MS && phase.failures === 0,
+    steps: {
+      agentNotified: phase.steps.filter((step) => step.agentNotified).length,
+      noticeMs: spread(phase.steps.map((step) => step.noticeMs)),
+      sigkillSentAtMs: spread(phase.steps.map((step) => step.sigkillSentAtMs)),
+      engineStopMs: spread(phase.steps.map((step) => step.stopMs)),
+      vaultLockdownMs: spread(phase.steps.map((step) => step.lockdownMs)),
+      flagsPlacedByOrchestrator: phase.steps.filter((step) => step.flagPlaced).length,
+    },
   };
 }
 

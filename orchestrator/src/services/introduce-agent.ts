@@ -8,6 +8,35 @@ export interface IntroduceAgentDependencies {
   /** The Vault address as the client's agent reaches it (gateway of its network, or real Vault). */
   vaultAddressFor: (clientId: ClientId) => Promise<string>;
   readyTimeoutMs: number;
+  /** Milliseconds, for the age of a prepared introduction; defaults to Date.now. */
+  now?: () => number;
+}
+
+/** Hands a prepared introduction to the agent at `controlAddress` and waits until the agent is ready. */
+export type HandOverIntroduction = (controlAddress: string) => Promise<void>;
+
+/**
+ * Mints the agent's introduction now, while its agent may still be starting, and returns the hand-over.
+ * A wrap older than half its TTL at hand-over is replaced by a fresh one, so a slow start never hands over
+ * a dying wrap (the unused token stays in the client's token ledger, which revokeAgentTokens clears).
+ */
+export async function prepareIntroduction(deps: IntroduceAgentDependencies, clientId: ClientId): Promise<HandOverIntroduction> {
+  const now = deps.now ?? Date.now;
+  const issue = async () => {
+    const issuedAt = now();
+    const [introduction, vaultAddr] = await Promise.all([deps.secrets.issueAgentIntroduction(clientId), deps.vaultAddressFor(clientId)]);
+    return { introduction, vaultAddr, issuedAt };
+  };
+  const prepared = await issue();
+  return async (controlAddress) => {
+    const fresh = now() - prepared.issuedAt < (prepared.introduction.ttlSeconds * 1000) / 2 ? prepared : await issue();
+    await deps.control.introduce(clientId, controlAddress, {
+      wrappingToken: fresh.introduction.wrappingToken,
+      vaultAddr: fresh.vaultAddr,
+      creationPath: fresh.introduction.creationPath,
+    });
+    await deps.control.waitReady(clientId, controlAddress, deps.readyTimeoutMs);
+  };
 }
 
 /**
@@ -15,11 +44,6 @@ export interface IntroduceAgentDependencies {
  * agent only the wrapping token, and wait until it has unwrapped it and read its secrets.
  */
 export async function introduceAgent(deps: IntroduceAgentDependencies, clientId: ClientId, controlAddress: string): Promise<void> {
-  const introduction = await deps.secrets.issueAgentIntroduction(clientId);
-  await deps.control.introduce(clientId, controlAddress, {
-    wrappingToken: introduction.wrappingToken,
-    vaultAddr: await deps.vaultAddressFor(clientId),
-    creationPath: introduction.creationPath,
-  });
-  await deps.control.waitReady(clientId, controlAddress, deps.readyTimeoutMs);
+  const handOver = await prepareIntroduction(deps, clientId);
+  await handOver(controlAddress);
 }

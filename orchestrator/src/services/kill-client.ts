@@ -4,7 +4,7 @@ import type { Logger } from '@agent-fleet/kernel/logger';
 import type { OrchestratorConfig } from '../config.ts';
 import type { AgentControl } from '../ports/agent-control.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { ContainerRuntime } from '../ports/container-runtime.ts';
+import type { AgentWorkloadState, ContainerRuntime } from '../ports/container-runtime.ts';
 import type { Registry } from '../ports/registry.ts';
 import type { ScrapeTargets } from '../ports/scrape-targets.ts';
 import type { SecretStore } from '../ports/secret-store.ts';
@@ -35,8 +35,31 @@ export interface KillDependencies {
   logger: Logger;
 }
 
-/** How long the agent gets to hear about the kill itself; it is stopped regardless. */
-const AGENT_NOTICE_TIMEOUT_MS = 200;
+/**
+ * How long the agent gets to hear about the kill (reading its control token included), counted from the
+ * moment it can be told: it is stopped regardless. An answer means it has audited the kill and written its
+ * flag; a slow agent is stopped rather than waited for.
+ */
+const AGENT_NOTICE_TIMEOUT_MS = 150;
+
+/** The outcome of `work` as a value: a step that fails never keeps the next one from running. */
+async function settle<T>(work: Promise<T>): Promise<PromiseSettledResult<T>> {
+  const [outcome] = await Promise.allSettled([work]);
+  return outcome;
+}
+
+/** `work`'s value, or null when it fails or is not there by `deadline` (a performance.now() time). */
+async function byDeadline<T>(work: Promise<T>, deadline: number): Promise<T | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), Math.max(0, deadline - performance.now()));
+  });
+  try {
+    return await Promise.race([work.catch(() => null), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 export function checkReason(reason: unknown): string {
   if (typeof reason !== 'string' || reason.trim().length === 0) {
@@ -48,9 +71,14 @@ export function checkReason(reason: unknown): string {
 
 /**
  * The kill switch. In this order, each step holding even if a later one fails: the registry says killed;
- * Vault denies the client's policy and revokes its tokens; the agent is told (best effort); a kill flag is
- * written into its volume; the container is stopped at once (SIGKILL: the outbox is crash-safe). When this
- * returns, the agent's token is rejected and its process is gone.
+ * then at once, Vault denies the client's policy and revokes its tokens, while the agent is told (bounded,
+ * best effort: it audits the kill and writes its kill flag before it answers); as soon as it has answered
+ * or its time is up, the container is stopped (SIGKILL: the outbox is crash-safe). The kill flag: on
+ * Docker its place is the agent's own volume, where the agent that answered has already written it, so
+ * the orchestrator writes it only for an agent that did not answer, once its process is gone (nothing can
+ * remove it any more, and the engine's archive API does not hold up the SIGKILL); on Kubernetes it is the
+ * orchestrator's own read-only key, placed while the agent is told, before the stop. When this returns,
+ * the agent's token is rejected, its policy denies everything, its process is gone and the flag is there.
  */
 export class KillClientService {
   private readonly deps: KillDependencies;
@@ -69,63 +97,96 @@ export class KillClientService {
 
     const alreadyKilled = record.status === 'killed';
     await registry.setStatus(clientId, 'killed', reason, clock.now());
-    const state = await runtime.inspectAgent(clientId);
+    // The notice is on the way to the SIGKILL, so its token is asked for first. The lockdown is not (it
+    // takes less time than the stop); both of its halves at once, as neither needs the other.
+    const controlToken = secrets.readControlToken(clientId).catch(() => null);
+    const lockdown = Promise.allSettled([secrets.lockClient(clientId), secrets.revokeAgentTokens(clientId)]);
+    const state = await settle(runtime.inspectAgent(clientId));
+    const agent = state.status === 'fulfilled' ? state.value : null;
+    // An engine that could not say whether the agent exists gets the flag all the same.
+    const mayExist = state.status === 'rejected' || agent !== null;
 
-    // Independent of each other, so at once: Vault denies and revokes; the agent hears of it (bounded);
-    // the kill flag lands in its volume. Each holds even if another fails.
-    const lockdown = (async () => {
-      await secrets.lockClient(clientId);
-      return (await secrets.revokeAgentTokens(clientId)).revoked;
-    })();
-    const notice = this.notifyAgent(clientId, state, reason, request.actor);
-    const flag = state
-      ? runtime.placeFile(
-          clientId,
-          'KILLED',
-          `${JSON.stringify({ killed: true, at: clock.now().toISOString(), by: request.actor, reason })}\n`,
-          this.deps.config.agent.user,
-        )
-      : Promise.resolve();
-    const [lockdownResult, agentNotified, flagResult] = await Promise.allSettled([lockdown, notice, flag]);
-    await runtime.stopAgent(clientId, 0);
-    const [afterStop] = await Promise.all([runtime.inspectAgent(clientId), targets.unregister(clientId)]);
-    if (lockdownResult.status === 'rejected') throw lockdownResult.reason;
-    if (flagResult.status === 'rejected') throw flagResult.reason;
-    const revoked = lockdownResult.value;
-    const containerStopped = !afterStop?.running;
+    const { agentNotified, stopped, flag } = await this.stopAndFlag(clientId, mayExist, agent, controlToken, reason, request.actor);
+    const unregistered = settle(targets.unregister(clientId));
+    const [[locked, revocation], afterStop] = await Promise.all([lockdown, settle(runtime.inspectAgent(clientId))]);
+    if (state.status === 'rejected') throw state.reason;
+    if (locked.status === 'rejected') throw locked.reason;
+    if (revocation.status === 'rejected') throw revocation.reason;
+    if (stopped.status === 'rejected') throw stopped.reason;
+    if (flag?.status === 'rejected') throw flag.reason;
+    if (afterStop.status === 'rejected') throw afterStop.reason;
+    const revoked = revocation.value.revoked;
+    const containerStopped = !afterStop.value?.running;
 
     const result: KillResult = {
       clientId,
       alreadyKilled,
       revokedTokens: revoked,
-      agentNotified: agentNotified.status === 'fulfilled' && agentNotified.value,
+      agentNotified,
       containerStopped,
       durationMs: performance.now() - started,
     };
-    await registry.appendOpsLog({
-      actor: request.actor,
-      action: 'kill',
-      clientId,
-      reason,
-      outcome: containerStopped ? 'success' : 'partial',
-      details: { previousStatus: record.status, revokedTokens: revoked, agentNotified: result.agentNotified, containerStopped },
-    });
+    const [logged, unregister] = await Promise.all([
+      settle(
+        registry.appendOpsLog({
+          actor: request.actor,
+          action: 'kill',
+          clientId,
+          reason,
+          outcome: containerStopped ? 'success' : 'partial',
+          details: { previousStatus: record.status, revokedTokens: revoked, agentNotified, containerStopped },
+        }),
+      ),
+      unregistered,
+    ]);
+    if (logged.status === 'rejected') throw logged.reason;
+    if (unregister.status === 'rejected') throw unregister.reason;
     logger.warn('kill switch engaged', { client: clientId, revokedTokens: revoked, containerStopped });
     return result;
   }
 
-  /** Tells a running agent first-hand (it audits the kill); bounded, and never in the way of the stop. */
+  /**
+   * The agent is told, then stopped; the kill flag as its runtime wants it (see the class comment). Every
+   * step runs whatever became of the one before; the caller decides what a failure means.
+   */
+  private async stopAndFlag(
+    clientId: ClientId,
+    mayExist: boolean,
+    agent: AgentWorkloadState | null,
+    controlToken: Promise<string | null>,
+    reason: string,
+    by: string,
+  ): Promise<{ agentNotified: boolean; stopped: PromiseSettledResult<void>; flag: PromiseSettledResult<void> | null }> {
+    const { runtime, clock, config } = this.deps;
+    const content = `${JSON.stringify({ killed: true, at: clock.now().toISOString(), by, reason })}\n`;
+    const placeFlag = () => settle(runtime.placeFile(clientId, 'KILLED', content, config.agent.user));
+    const ownFlag = runtime.kind === 'kubernetes';
+    const flagBeforeStop = mayExist && ownFlag ? placeFlag() : null;
+    const agentNotified = await this.notifyAgent(clientId, agent, controlToken, reason, by);
+    const flagBefore = flagBeforeStop && (await flagBeforeStop);
+    const stopped = await settle(runtime.stopAgent(clientId, 0));
+    const flag = mayExist && !ownFlag && !agentNotified ? await placeFlag() : flagBefore;
+    return { agentNotified, stopped, flag };
+  }
+
+  /**
+   * Tells a running agent first-hand (it audits the kill); bounded, and never in the way of the stop. True
+   * only when the agent answered: it has then written its own kill flag.
+   */
   private async notifyAgent(
     clientId: ClientId,
-    state: Awaited<ReturnType<ContainerRuntime['inspectAgent']>>,
+    state: AgentWorkloadState | null,
+    controlToken: Promise<string | null>,
     reason: string,
     by: string,
   ): Promise<boolean> {
     if (!state?.running || !state.endpoints) return false;
-    const controlToken = await this.deps.secrets.readControlToken(clientId);
-    if (!controlToken) return false;
+    const deadline = performance.now() + AGENT_NOTICE_TIMEOUT_MS;
+    const token = await byDeadline(controlToken, deadline);
+    const remainingMs = Math.floor(deadline - performance.now());
+    if (!token || remainingMs <= 0) return false;
     return this.deps.control
-      .request(clientId, state.endpoints.control, controlToken, 'POST', '/v1/kill', { reason, by }, AGENT_NOTICE_TIMEOUT_MS)
+      .request(clientId, state.endpoints.control, token, 'POST', '/v1/kill', { reason, by }, remainingMs)
       .then(
         () => true,
         () => false,

@@ -4,7 +4,7 @@ import { recordFreeTextOptIns } from './free-text-opt-ins.ts';
 import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
-import { runSaga, type SagaEvent, type SagaStep } from '../domain/saga.ts';
+import { runSaga, sagaStepsOf, type SagaEntry, type SagaEvent } from '../domain/saga.ts';
 import type { ContainerRuntime } from '../ports/container-runtime.ts';
 import type { OrchestratorMetrics } from '../observability/metrics.ts';
 import { Mutex } from './mutex.ts';
@@ -65,8 +65,9 @@ export function checkRequestedRuntime(requested: unknown, running: ContainerRunt
 const STALE_OPERATION_MS = 5 * 60_000;
 
 /**
- * Provisions a client's agent as a saga: registry row → volume → network → container → start → health →
- * scrape target → active. Every step is idempotent; any failure rolls back what was done, in reverse.
+ * Provisions a client's agent as a saga (see provisionSteps): registry row → secrets, volume and network →
+ * container → start → health → introduction and scrape target → active. Every step is idempotent; any
+ * failure rolls back what was done, in reverse.
  */
 export class ProvisionClientService {
   private readonly deps: ProvisionDependencies;
@@ -93,6 +94,7 @@ export class ProvisionClientService {
       previousStatus: null,
       createdVolume: false,
       createdNetwork: false,
+      progressWrites: Promise.resolve(),
     };
     const logger = this.deps.logger.child({ client: clientId, op: context.operationId });
 
@@ -130,7 +132,7 @@ export class ProvisionClientService {
     record({ type: 'step-succeeded', step: 'registry', durationMs: performance.now() - claimStartedAt });
 
     try {
-      await runSaga(this.steps(), context, record);
+      await runSaga(this.steps(), context, record).finally(() => this.settleProgress(context, logger));
     } catch (error) {
       await this.releaseClaim(context);
       logger.error('provisioning failed and was rolled back', { error });
@@ -172,6 +174,12 @@ export class ProvisionClientService {
     };
   }
 
+  /** Waits for the saga's progress writes, so none is left in flight; one that failed is only logged. */
+  private async settleProgress(context: ProvisionContext, logger: Logger): Promise<void> {
+    await context.progressWrites;
+    if (context.progressError !== undefined) logger.warn('could not record provisioning progress', { error: context.progressError });
+  }
+
   /** Undoes the claim last, after the saga rolled back the runtime: a new client leaves no row behind. */
   private async releaseClaim(context: ProvisionContext): Promise<void> {
     const { registry, clock } = this.deps;
@@ -181,10 +189,10 @@ export class ProvisionClientService {
 
   /** Step names in order, so progress displays can list them before they run. */
   plannedSteps(): string[] {
-    return ['registry', ...this.steps().map((step) => step.name)];
+    return ['registry', ...this.steps().flatMap((entry) => sagaStepsOf(entry).map((step) => step.name))];
   }
 
-  private steps(): SagaStep<ProvisionContext>[] {
+  private steps(): SagaEntry<ProvisionContext>[] {
     return provisionSteps(this.deps, this.subnetLock);
   }
 

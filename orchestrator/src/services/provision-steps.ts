@@ -3,7 +3,7 @@ import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { OrchestratorConfig } from '../config.ts';
 import type { ClientStatus } from '../domain/client-status.ts';
 import { allocateSubnet } from '../domain/ipv4-cidr.ts';
-import type { SagaStep } from '../domain/saga.ts';
+import type { SagaEntry } from '../domain/saga.ts';
 import type { AgentHealthProbe } from '../ports/agent-health.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { AgentEndpoints, ContainerRuntime, NetworkInfo } from '../ports/container-runtime.ts';
@@ -30,6 +30,12 @@ export interface ProvisionContext {
   subnet?: string;
   vaultAddr?: string;
   endpoints?: AgentEndpoints;
+  /** The progress writes made so far, in order; provisioning awaits them before it returns. */
+  progressWrites: Promise<void>;
+  /** The first progress write that failed, for the log (progress is not worth failing a provision for). */
+  progressError?: unknown;
+  /** The agent's introduction, minted while it starts (ProvisionSecrets.prepareIntroduction). */
+  introduction?: Promise<(controlAddress: string) => Promise<void>>;
 }
 
 /** The secrets side of provisioning: the client's Vault objects and the agent's secure introduction. */
@@ -37,8 +43,11 @@ export interface ProvisionSecrets {
   store: SecretStore;
   /** Makes Vault reachable from the client's network and returns the address the agent uses. */
   vaultAddressForNetwork(clientId: ClientId, network: NetworkInfo): Promise<string>;
-  /** Hands the running agent a single-use wrapped token and waits until it is ready. */
-  introduce(clientId: ClientId, controlAddress: string): Promise<void>;
+  /**
+   * The secure introduction in two halves: mints the single-use wrapped token now (while the agent
+   * starts) and resolves to the hand-over, which gives it to the running agent and waits until it is ready.
+   */
+  prepareIntroduction(clientId: ClientId): Promise<(controlAddress: string) => Promise<void>>;
 }
 
 /** What the steps act on (ProvisionDependencies without the logging and metrics). */
@@ -53,66 +62,78 @@ export interface ProvisionStepDependencies {
 }
 
 /**
- * The saga's steps after the registry claim, in order: secrets → volume → network → container → start →
- * health → introduce → scrape target → active. Each is idempotent and says how to undo what it did;
- * `subnetLock` serialises subnet allocation across concurrent provisions.
+ * The saga's steps after the registry claim, in order: secrets, volume and network at once → container →
+ * start → health (the introduction minted meanwhile) → introduce and scrape target at once → active.
+ * Each is idempotent and says how to undo what it did; `subnetLock` serialises subnet allocation across
+ * concurrent provisions.
  */
-export function provisionSteps(deps: ProvisionStepDependencies, subnetLock: Mutex): SagaStep<ProvisionContext>[] {
+export function provisionSteps(deps: ProvisionStepDependencies, subnetLock: Mutex): SagaEntry<ProvisionContext>[] {
   const { registry, runtime, targets, health, clock, config, secrets } = deps;
-  const progress = (context: ProvisionContext, step: string) =>
-    registry.recordProgress(context.clientId, context.operationId, step, clock.now());
+  // Off the critical path but in order: a progress write shows where the operation is and keeps its heartbeat.
+  const progress = (context: ProvisionContext, step: string): void => {
+    const at = clock.now();
+    context.progressWrites = context.progressWrites
+      .then(() => registry.recordProgress(context.clientId, context.operationId, step, at))
+      .catch((error: unknown) => void (context.progressError ??= error));
+  };
   return [
+    // Independent of one another; each compensation is safe on a half-run step, so a failure of any of
+    // them (once all three have ended) undoes all three.
     {
-      name: 'secrets',
-      run: async (context) => {
-        await progress(context, 'secrets');
-        await secrets.store.ensureClient(context.clientId);
-        await secrets.store.issueControlToken(context.clientId);
-      },
-      // A client that existed before keeps its secrets; a new one leaves nothing in Vault.
-      compensate: async (context) => {
-        if (context.createdRow) await secrets.store.removeClient(context.clientId);
-      },
-    },
-    {
-      name: 'volume',
-      run: async (context) => {
-        await progress(context, 'volume');
-        context.createdVolume = (await runtime.ensureVolume(context.clientId)).created;
-      },
-      // A volume that existed before (a re-provisioned client's data) is never removed by a rollback.
-      compensate: async (context) => {
-        if (context.createdVolume) await runtime.removeVolume(context.clientId);
-      },
-    },
-    {
-      name: 'network',
-      run: async (context) => {
-        await progress(context, 'network');
-        // Only the allocation is serialised; the (slow) network creation runs in parallel, safely, since
-        // the registry already holds the subnet (unique) before the network exists.
-        const subnet = await subnetLock.run(async () => {
-          const existing = (await registry.getClient(context.clientId))?.subnet;
-          if (existing) return existing;
-          const taken = [...(await runtime.listSubnetsInUse()), ...(await registry.allocatedSubnets())];
-          const allocated = allocateSubnet(config.subnetPool, config.subnetPrefix, taken);
-          await registry.setSubnet(context.clientId, allocated);
-          return allocated;
-        });
-        const network = await runtime.ensureNetwork(context.clientId, subnet);
-        context.createdNetwork = network.created;
-        context.subnet = network.subnet;
-        context.vaultAddr = await secrets.vaultAddressForNetwork(context.clientId, network);
-      },
-      compensate: async (context) => {
-        await runtime.removeNetwork(context.clientId);
-        await registry.setSubnet(context.clientId, null);
-      },
+      parallel: [
+        {
+          name: 'secrets',
+          run: async (context) => {
+            progress(context, 'secrets');
+            await secrets.store.ensureClient(context.clientId);
+            await secrets.store.issueControlToken(context.clientId);
+          },
+          // A client that existed before keeps its secrets; a new one leaves nothing in Vault.
+          compensate: async (context) => {
+            if (context.createdRow) await secrets.store.removeClient(context.clientId);
+          },
+        },
+        {
+          name: 'volume',
+          run: async (context) => {
+            progress(context, 'volume');
+            context.createdVolume = (await runtime.ensureVolume(context.clientId)).created;
+          },
+          // A volume that existed before (a re-provisioned client's data) is never removed by a rollback.
+          compensate: async (context) => {
+            if (context.createdVolume) await runtime.removeVolume(context.clientId);
+          },
+        },
+        {
+          name: 'network',
+          run: async (context) => {
+            progress(context, 'network');
+            // Only the allocation is serialised; the (slow) network creation runs in parallel, safely, since
+            // the registry already holds the subnet (unique) before the network exists.
+            const subnet = await subnetLock.run(async () => {
+              const existing = (await registry.getClient(context.clientId))?.subnet;
+              if (existing) return existing;
+              const taken = [...(await runtime.listSubnetsInUse()), ...(await registry.allocatedSubnets())];
+              const allocated = allocateSubnet(config.subnetPool, config.subnetPrefix, taken);
+              await registry.setSubnet(context.clientId, allocated);
+              return allocated;
+            });
+            const network = await runtime.ensureNetwork(context.clientId, subnet);
+            context.createdNetwork = network.created;
+            context.subnet = network.subnet;
+            context.vaultAddr = await secrets.vaultAddressForNetwork(context.clientId, network);
+          },
+          compensate: async (context) => {
+            await runtime.removeNetwork(context.clientId);
+            await registry.setSubnet(context.clientId, null);
+          },
+        },
+      ],
     },
     {
       name: 'container',
       run: async (context) => {
-        await progress(context, 'container');
+        progress(context, 'container');
         await runtime.createAgent(
           agentWorkloadSpec(config, context.clientId, context.configYaml, {
             VAULT_ADDR: context.vaultAddr!,
@@ -125,7 +146,7 @@ export function provisionSteps(deps: ProvisionStepDependencies, subnetLock: Mute
     {
       name: 'start',
       run: async (context) => {
-        await progress(context, 'start');
+        progress(context, 'start');
         await runtime.startAgent(context.clientId);
       },
       compensate: (context) => runtime.stopAgent(context.clientId, 2),
@@ -133,28 +154,43 @@ export function provisionSteps(deps: ProvisionStepDependencies, subnetLock: Mute
     {
       name: 'health',
       run: async (context) => {
-        await progress(context, 'health');
+        progress(context, 'health');
+        context.introduction = secrets.prepareIntroduction(context.clientId);
+        // Its failure is the introduce step's, reported there; meanwhile it must not go unhandled.
+        context.introduction.catch(() => undefined);
         const state = await waitForAgentHealth(runtime, health, context.clientId, config.agent.healthTimeoutMs);
         context.endpoints = state.endpoints;
       },
-    },
-    {
-      name: 'introduce',
-      run: async (context) => {
-        await progress(context, 'introduce');
-        await secrets.introduce(context.clientId, context.endpoints!.control);
-      },
+      // An introduction minted for an agent that never became healthy is revoked with it.
       compensate: async (context) => {
+        if (!context.introduction) return;
+        await context.introduction.catch(() => undefined);
         await secrets.store.revokeAgentTokens(context.clientId);
       },
     },
+    // The scrape target needs only the endpoints: it is listed while the agent is being introduced.
     {
-      name: 'target',
-      run: async (context) => {
-        await progress(context, 'target');
-        await targets.register({ clientId: context.clientId, address: context.endpoints!.metrics });
-      },
-      compensate: (context) => targets.unregister(context.clientId),
+      parallel: [
+        {
+          name: 'introduce',
+          run: async (context) => {
+            progress(context, 'introduce');
+            const handOver = await context.introduction!;
+            await handOver(context.endpoints!.control);
+          },
+          compensate: async (context) => {
+            await secrets.store.revokeAgentTokens(context.clientId);
+          },
+        },
+        {
+          name: 'target',
+          run: async (context) => {
+            progress(context, 'target');
+            await targets.register({ clientId: context.clientId, address: context.endpoints!.metrics });
+          },
+          compensate: (context) => targets.unregister(context.clientId),
+        },
+      ],
     },
     {
       name: 'active',

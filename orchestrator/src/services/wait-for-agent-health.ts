@@ -13,22 +13,46 @@ function logsCommand(runtime: ContainerRuntime, clientId: ClientId): string {
   return runtime.kind === 'kubernetes' ? `kubectl logs -n ${names.namespace} deployment/${names.container}` : `docker logs ${names.container}`;
 }
 
-/** Polls the agent's /healthz until it answers, the agent exits, or the timeout passes. */
+/** How often the health wait asks: backoff from `firstIntervalMs` (×1.5 a poll) up to `maxIntervalMs`. */
+export interface HealthPolling {
+  firstIntervalMs: number;
+  maxIntervalMs: number;
+  /** Between two inspections of the workload (has it exited?) while /healthz does not answer. */
+  inspectEveryMs: number;
+}
+
+// Probes before the agent listens fail at once (connection refused or reset), so polling often is cheap.
+export const DEFAULT_HEALTH_POLLING: Readonly<HealthPolling> = { firstIntervalMs: 10, maxIntervalMs: 50, inspectEveryMs: 250 };
+
+function exitedError(runtime: ContainerRuntime, clientId: ClientId, state: AgentWorkloadState): FleetError {
+  const known = state.exitCode === null ? undefined : EXIT_CODE_HINTS[state.exitCode];
+  const hint = state.exitCode === null ? '' : ` (${known ? `${known}; ` : ''}see \`${logsCommand(runtime, clientId)}\`)`;
+  return new FleetError('unavailable', `agent of ${clientId} exited with code ${state.exitCode ?? 'unknown'}${hint}`);
+}
+
+/**
+ * Polls the agent's /healthz with backoff from the call (right after the workload's start) until it
+ * answers, the agent exits, or the timeout passes. The workload is inspected until its endpoints are
+ * known, then only every `inspectEveryMs` while /healthz does not answer, to notice an agent that exited.
+ */
 export async function waitForAgentHealth(
   runtime: ContainerRuntime,
   probe: AgentHealthProbe,
   clientId: ClientId,
   timeoutMs: number,
-  pollIntervalMs = 100,
+  polling: Partial<HealthPolling> = {},
 ): Promise<AgentWorkloadState & { endpoints: AgentEndpoints }> {
+  const { firstIntervalMs, maxIntervalMs, inspectEveryMs } = { ...DEFAULT_HEALTH_POLLING, ...polling };
   const deadline = Date.now() + timeoutMs;
+  let intervalMs = firstIntervalMs;
+  let state: AgentWorkloadState | null = null;
+  let inspectedAt = Number.NEGATIVE_INFINITY;
   for (;;) {
-    const state = await runtime.inspectAgent(clientId);
-    if (!state) throw new FleetError('not_found', `agent of ${clientId} disappeared while starting`);
-    if (!state.running && state.status !== 'created' && state.status !== 'restarting') {
-      const known = state.exitCode === null ? undefined : EXIT_CODE_HINTS[state.exitCode];
-      const hint = state.exitCode === null ? '' : ` (${known ? `${known}; ` : ''}see \`${logsCommand(runtime, clientId)}\`)`;
-      throw new FleetError('unavailable', `agent of ${clientId} exited with code ${state.exitCode ?? 'unknown'}${hint}`);
+    if (!state?.endpoints || Date.now() - inspectedAt >= inspectEveryMs) {
+      inspectedAt = Date.now();
+      state = await runtime.inspectAgent(clientId);
+      if (!state) throw new FleetError('not_found', `agent of ${clientId} disappeared while starting`);
+      if (!state.running && state.status !== 'created' && state.status !== 'restarting') throw exitedError(runtime, clientId, state);
     }
     if (state.endpoints && (await probe.isHealthy(clientId, state.endpoints.control))) {
       return { ...state, endpoints: state.endpoints };
@@ -38,6 +62,7 @@ export async function waitForAgentHealth(
         retryable: true,
       });
     }
-    await new Promise((resolve) => setTimeout(resolve, pollIntervalMs));
+    await new Promise((resolve) => setTimeout(resolve, Math.min(intervalMs, Math.max(0, deadline - Date.now()))));
+    intervalMs = Math.min(maxIntervalMs, intervalMs * 1.5);
   }
 }

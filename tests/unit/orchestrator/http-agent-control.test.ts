@@ -151,3 +151,44 @@ describe('HttpAgentControl decodes the agent’s error answers with the kernel�
     assert.match(error.message, /agent unreachable/);
   });
 });
+
+describe('HttpAgentControl.waitReady asks again soon after a not-ready answer', () => {
+  const acme = parseClientId('acme');
+  let server: Server;
+  let address: string;
+  let readyAfter = 0;
+  let asked = 0;
+
+  before(async () => {
+    ({ server, address } = await agentTlsServer(acme, (_request, response) => {
+      asked += 1;
+      const ready = asked > readyAfter;
+      response
+        .writeHead(ready ? 200 : 503, { 'content-type': 'application/json' })
+        .end(ready ? '{"ready":true}' : '{"ready":false,"reason":"introducing"}');
+    }));
+  });
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  test('ready at the fifth ask: well before four fixed 100 ms sleeps', async () => {
+    const control = new HttpAgentControl({ caPem: (await testFleetCa()).certificatePem });
+    readyAfter = 4;
+    asked = 0;
+    const started = Date.now();
+    await control.waitReady(acme, address, 5000);
+    const elapsed = Date.now() - started;
+    assert.equal(asked, 5);
+    assert.ok(elapsed < 400, `backoff from 10 ms: ${elapsed} ms (a fixed 100 ms sleep takes at least 400)`);
+  });
+
+  test('never ready: times out with the agent’s last reason, retryably', async () => {
+    const control = new HttpAgentControl({ caPem: (await testFleetCa()).certificatePem });
+    readyAfter = Number.POSITIVE_INFINITY;
+    asked = 0;
+    await assert.rejects(
+      control.waitReady(acme, address, 1000),
+      (error: unknown) => isFleetError(error) && error.code === 'timeout' && error.retryable && /not ready within 1 s: introducing$/.test(error.message),
+    );
+    assert.ok(asked >= 5 && asked <= 20, `${asked} asks in 1 s: backoff up to 100 ms between them`);
+  });
+});

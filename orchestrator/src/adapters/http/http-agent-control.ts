@@ -7,6 +7,9 @@ import { FleetError, isFleetError } from '@agent-fleet/kernel/fleet-error';
 import type { AgentControl, IntroductionPayload } from '../../ports/agent-control.ts';
 import { agentRequest, fleetCaAgent, readText, type AgentRequest } from './agent-https.ts';
 
+const READY_POLL_FIRST_MS = 10;
+const READY_POLL_MAX_MS = 100;
+
 /** The agent's `{ code, message }` error turned back into the FleetError it raised, code and all. */
 async function failure(response: IncomingMessage, what: string): Promise<FleetError> {
   let body: unknown = null;
@@ -59,6 +62,8 @@ export class HttpAgentControl implements AgentControl {
   async waitReady(clientId: ClientId, controlAddress: string, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let reason = 'no answer';
+    // Readiness follows the introduction closely: ask again soon, then less and less often.
+    let intervalMs = READY_POLL_FIRST_MS;
     while (Date.now() < deadline) {
       try {
         const response = await agentRequest(this.agent, clientId, controlAddress, { method: 'GET', path: '/readyz', timeoutMs: 1000 });
@@ -69,7 +74,8 @@ export class HttpAgentControl implements AgentControl {
         if (isFleetError(error) && error.code === 'integrity') throw error;
         reason = (error as Error).message;
       }
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+      intervalMs = Math.min(READY_POLL_MAX_MS, intervalMs * 1.5);
     }
     throw new FleetError('timeout', `agent at ${controlAddress} not ready within ${Math.round(timeoutMs / 1000)} s: ${reason}`, {
       retryable: true,

@@ -63,8 +63,11 @@ export class TlsArmedRuntime implements ContainerRuntime {
       return;
     }
     const { vaultCaPem, agentUser } = this.options;
-    if (vaultCaPem !== null) await this.inner.placeFile(clientId, AGENT_VAULT_CA_FILE, vaultCaPem, agentUser);
-    await this.inner.placeFile(clientId, AGENT_TLS_HANDOVER_FILE, await this.options.tls.handover(clientId), agentUser);
+    // The handover is minted at Vault while the CA file is copied (an unplaced wrap expires unredeemed).
+    await Promise.all([
+      vaultCaPem === null ? undefined : this.inner.placeFile(clientId, AGENT_VAULT_CA_FILE, vaultCaPem, agentUser),
+      this.options.tls.handover(clientId).then((handover) => this.inner.placeFile(clientId, AGENT_TLS_HANDOVER_FILE, handover, agentUser)),
+    ]);
   }
 
   async createAgent(spec: AgentWorkloadSpec): Promise<void> {
