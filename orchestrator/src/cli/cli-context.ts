@@ -70,7 +70,6 @@ export class CliContext {
    */
   async api(options: { runtime?: AgentRuntimeKind } = {}): Promise<FleetApiClient> {
     const { client, session } = await this.connected(options);
-    if (session === null) await this.warnWhileTeamIsEmpty(client);
     return new FleetApiClient(client, this.#actor ?? session?.member ?? NOT_SIGNED_IN);
   }
 
@@ -143,15 +142,13 @@ export class CliContext {
     return connection;
   }
 
-  /** A fresh install: changes go through as setup@socket until the first member is added; say so once. */
-  private async warnWhileTeamIsEmpty(client: OrchestratorClient): Promise<void> {
+  /** A fresh install: a change went through as setup@socket (no member yet); say so once per command. */
+  private warnSetupChange(actor: string): void {
     if (this.#setupWarned) return;
     this.#setupWarned = true;
-    const members = await new TeamApiClient(client).listMembers().catch(() => null);
-    if (members?.length === 0)
-      this.warn(
-        'no team member yet: changes are logged as setup@socket. Add yourself (fleet team add <name> --email <address>); from then on every change needs fleet login',
-      );
+    this.warn(
+      `no team member yet: this change is logged as ${actor}. Add yourself (fleet team add <name> --email <address>); from then on every change needs fleet login`,
+    );
   }
 
   private bareClient(sessionToken?: string): OrchestratorClient {
@@ -161,6 +158,7 @@ export class CliContext {
       homeDir: config.homeDir,
       serviceEnv: this.io.env,
       sessionToken,
+      onActingAs: (actor) => this.warnSetupChange(actor),
     });
   }
 }

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { errorCodeOfResponse, isRetryableCode } from '@agent-fleet/kernel/error-status';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { ACTING_AS_HEADER } from '../http/admin-auth.ts';
 
 export interface ClientOptions {
   socketPath: string;
@@ -13,7 +14,10 @@ export interface ClientOptions {
   serviceEnv?: NodeJS.ProcessEnv;
   /** A team member's session token (`fleet login`), sent as the bearer of every request. */
   sessionToken?: string | undefined;
+  /** Told the actor the service made a change as when it was not a signed-in member (setup mode: setup@socket). */
+  onActingAs?: ((actor: string) => void) | undefined;
 }
+
 
 /** Where agents run: the runtime a service started by the CLI is told to use. */
 export type AgentRuntimeKind = 'docker' | 'kubernetes';
@@ -74,6 +78,7 @@ export class OrchestratorClient {
           headers: this.headers(true),
         },
         (response) => {
+          this.noticeActor(response);
           const status = response.statusCode ?? 500;
           let buffer = '';
           response.setEncoding('utf8');
@@ -168,6 +173,7 @@ export class OrchestratorClient {
           headers: this.headers(true),
         },
         (response) => {
+          this.noticeActor(response);
           let text = '';
           response.setEncoding('utf8');
           response.on('data', (chunk: string) => (text += chunk));
@@ -178,6 +184,11 @@ export class OrchestratorClient {
       request.on('error', (error) => reject(this.unreachable(error)));
       request.end(body === undefined ? undefined : JSON.stringify(body));
     });
+  }
+
+  private noticeActor(response: http.IncomingMessage): void {
+    const actor = response.headers[ACTING_AS_HEADER];
+    if (typeof actor === 'string' && actor.length > 0) this.options.onActingAs?.(actor);
   }
 
   private unreachable(error: Error): FleetError {

@@ -62,6 +62,9 @@ export interface OpsCaller {
  */
 export const SETUP_ACTOR = 'setup@socket';
 
+/** The response header naming the actor a change was made as when no member signed in (setup mode). */
+export const ACTING_AS_HEADER = 'x-fleet-acting-as';
+
 export interface OpsAuthOptions {
   transport: OpsTransport;
   sessions: Pick<TeamSessions, 'authenticate'>;
@@ -132,6 +135,8 @@ export function authenticateOps(options: OpsAuthOptions): RequestHandler {
       ) {
         caller.setup = true;
         actAs(request, route, SETUP_ACTOR);
+        // The CLI warns once that a change went through without a team member (cli-context.ts).
+        response.setHeader(ACTING_AS_HEADER, SETUP_ACTOR);
         return;
       }
       if (machine) throw new FleetError('forbidden', `the admin token only reads: ${SIGN_IN}`);

@@ -281,7 +281,7 @@ void describe('client settings over a real agent: applied live, versioned, guard
     await limits.getByLabel(/^Recipients per hour/).fill('500');
     await limits.getByLabel(/^Recipients per day/).fill('100');
     await limits.getByRole('button', { name: 'Save limits' }).click();
-    assert.match(await admin.page.locator('#err-perHour').innerText(), /cannot exceed rateLimits\.perDay/);
+    assert.match(await admin.page.locator('#err-perHour').innerText(), /cannot exceed “Recipients per day”/);
     const huge = await edit((document) => (document['knownContacts'] = Array.from({ length: 60_000 }, (_, index) => `person${index}@example.com`)), 'import').catch((error: Error) => error);
     assert.match((huge as Error).message, /larger than 1048576 bytes/);
     assert.equal((await head()).version, before, 'nothing was applied');

@@ -80,6 +80,7 @@ describe('authentication of the ops API', () => {
     });
     return {
       status: response.status,
+      actingAs: response.headers.get('x-fleet-acting-as'),
       body: (await response.json()) as { body?: unknown; actor?: unknown; code?: string; message?: string },
     };
   };
@@ -90,6 +91,7 @@ describe('authentication of the ops API', () => {
       actor: 'mallory',
     });
     assert.deepEqual(change.body.body, { reason: 'x', actor: 'alice' });
+    assert.equal(change.actingAs, null, 'a signed-in member is no setup actor');
     const noBody = await call(socket.base, 'POST', '/clients/acme/resume', FRESH);
     assert.deepEqual(noBody.body.body, { actor: 'alice' });
     const read = await call(socket.base, 'GET', '/clients/acme/export?actor=mallory', FRESH);
@@ -119,6 +121,8 @@ describe('authentication of the ops API', () => {
     });
     assert.equal(change.status, 200);
     assert.deepEqual(change.body.body, { actor: 'setup@socket' });
+    assert.equal(change.actingAs, 'setup@socket', 'the CLI is told, so it can warn that no member made the change');
+    assert.equal((await call(freshInstall.base, 'GET', '/clients')).actingAs, null, 'a read made nothing as anyone');
     assert.equal((await call(freshInstall.base, 'GET', '/clients/acme/export')).status, 401);
     assert.equal((await call(freshInstall.base, 'GET', '/clients/acme/audit/export')).status, 401);
     assert.equal(

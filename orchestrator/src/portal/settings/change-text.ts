@@ -26,6 +26,19 @@ const FIELD_LABELS: Record<string, string> = {
 
 const TYPE_LISTS = new Set(['autoSendTypes', 'alwaysApprovalTypes']);
 
+const DOCUMENT_PATHS = new RegExp(
+  `(?<![\\w.])(${Object.keys(FIELD_LABELS)
+    .sort((a, b) => b.length - a.length)
+    .map((path) => path.replace(/\./g, '\\.'))
+    .join('|')})(?![\\w.])`,
+  'g',
+);
+
+/** A schema message as a client admin reads it: the settings' document paths named as the portal names them. */
+export function inPlainWords(message: string): string {
+  return message.replace(DOCUMENT_PATHS, (path) => `“${FIELD_LABELS[path]!}”`);
+}
+
 function fieldLabel(path: string): string | null {
   if (FIELD_LABELS[path] !== undefined) return FIELD_LABELS[path];
   if (path.startsWith('permissions.')) {

@@ -7,6 +7,7 @@ import {
   clientConfigSchema,
   type ClientConfig,
 } from '@agent-fleet/kernel/client-config';
+import { inPlainWords } from './change-text.ts';
 import { RULE_TYPES } from './labels.ts';
 
 /**
@@ -152,7 +153,8 @@ export function validatedDocument(document: unknown, patch: SettingsPatch): Clie
     if (errors[field] !== undefined) continue;
     const line = issue.path[0] === 'blockList' && typeof issue.path[1] === 'number' ? issue.path[1] : null;
     const entry = line === null ? undefined : patch.blockList?.[line];
-    errors[field] = line === null ? issue.message : `line ${line + 1} (“${(entry ?? '').slice(0, 60)}”): ${issue.message}`;
+    const message = inPlainWords(issue.message);
+    errors[field] = line === null ? message : `line ${line + 1} (“${(entry ?? '').slice(0, 60)}”): ${message}`;
   }
   throw new FormProblems(errors);
 }
