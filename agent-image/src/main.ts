@@ -72,17 +72,17 @@ async function main(): Promise<void> {
   frontDoor.watch(controlServer);
   clock.end('listen');
 
-  await frontDoor.settled();
-  const logger = await clientLogger();
+  let logger: Logger | undefined;
   let composed;
   try {
     await frontDoor.settled();
     await preloadRuntime(() => frontDoor.settled());
+    logger = await clientLogger();
     const { composeAgent } = await import('./startup/compose-agent.ts');
     clock.end('runtimeLoad');
     composed = await composeAgent({ env, config, clientId, vaultCaPem, controlTls, logger });
   } catch (error) {
-    logger.error('the agent could not be composed; it will not start', { error });
+    (logger ?? (await clientLogger())).error('the agent could not be composed; it will not start', { error });
     process.exit(1);
   }
   frontDoor.open(composed.controlApp);
