@@ -277,6 +277,10 @@ void describe('client settings over a real agent: applied live, versioned, guard
     await limits.getByLabel(/^Why are you changing this/).fill('typo');
     await limits.getByRole('button', { name: 'Save limits' }).click();
     assert.equal(await admin.page.locator('#err-perHour').innerText(), 'must be a whole number');
+    const summary = admin.page.getByRole('alert').filter({ hasText: 'Not saved' });
+    assert.equal(await summary.innerText(), 'Not saved. Please check: Recipients per hour. Nothing was changed.', 'the page’s own words, not the field’s name');
+    await summary.getByRole('link', { name: 'Recipients per hour' }).click();
+    assert.match(admin.page.url(), /#err-perHour$/);
     assert.equal(await limits.getByLabel(/^Recipients per hour/).getAttribute('aria-describedby'), 'err-perHour');
     await limits.getByLabel(/^Recipients per hour/).fill('500');
     await limits.getByLabel(/^Recipients per day/).fill('100');

@@ -55,3 +55,17 @@ export function guardRailTitle(id: string): string {
   if (kind === 'freeText') return `${label}: free-text replies sent without approval`;
   return id;
 }
+
+/** The settings form's fields as the page names them, for the summary of what to check above the form. */
+export const FORM_FIELD_LABELS: Record<string, string> = {
+  permissions: 'What the assistant may do',
+  rules: 'Which emails wait for your approval',
+  blockList: 'Block list',
+  perHour: 'Recipients per hour',
+  perDay: 'Recipients per day',
+  bulkThreshold: 'Recipients that make a bulk email',
+  approvalTimeoutHours: 'Hours before an approval expires',
+  onboardingDays: 'Days of draft-review-send',
+  freeText: 'Free-text replies sent without approval',
+  reason: 'Why are you changing this?',
+};

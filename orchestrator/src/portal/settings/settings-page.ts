@@ -1,7 +1,7 @@
 import { CAPABILITIES, FREE_TEXT_AUTO_SEND_RISK, TEMPLATE_TYPES, type ClientConfig } from '@agent-fleet/kernel/client-config';
 import type { GuardRail } from '@agent-fleet/kernel/settings-guard-rails';
 import type { PortalGraduationRow, PortalSettingsHead } from '../settings-gateway.ts';
-import { CAPABILITY_LABELS, EMAIL_TYPE_LABELS, RULE_TYPES, guardRailTitle } from './labels.ts';
+import { CAPABILITY_LABELS, EMAIL_TYPE_LABELS, FORM_FIELD_LABELS, RULE_TYPES, guardRailTitle } from './labels.ts';
 import type { FieldErrors, Section } from './settings-form.ts';
 
 const DAY_MS = 86_400_000;
@@ -36,6 +36,13 @@ export function settingsPageModel(input: {
     title: 'Settings',
     head,
     errors: failed?.errors ?? {},
+    // What to check, named as the page names it and linked to its message (never a field's internal name).
+    // A field the page has no place for (a problem with the whole form) shows its message here instead.
+    errorSummary: Object.entries(failed?.errors ?? {}).map(([field, message]) =>
+      FORM_FIELD_LABELS[field] === undefined
+        ? { label: message, anchor: null }
+        : { label: FORM_FIELD_LABELS[field], anchor: field === 'reason' ? `err-reason-${failed?.section ?? ''}` : `err-${field}` },
+    ),
     failedSection: failed?.section ?? null,
     reason: typeof failed?.form['reason'] === 'string' ? failed.form['reason'] : '',
     banner: input.banner ?? null,
