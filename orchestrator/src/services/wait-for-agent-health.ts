@@ -24,10 +24,24 @@ export interface HealthPolling {
 // Probes before the agent listens fail at once (connection refused or reset), so polling often is cheap.
 export const DEFAULT_HEALTH_POLLING: Readonly<HealthPolling> = { firstIntervalMs: 10, maxIntervalMs: 50, inspectEveryMs: 250 };
 
-function exitedError(runtime: ContainerRuntime, clientId: ClientId, state: AgentWorkloadState): FleetError {
+function hasExited(state: AgentWorkloadState): boolean {
+  return !state.running && state.status !== 'created' && state.status !== 'restarting';
+}
+
+function exitedError(runtime: ContainerRuntime, clientId: ClientId, state: AgentWorkloadState, cause?: unknown): FleetError {
   const known = state.exitCode === null ? undefined : EXIT_CODE_HINTS[state.exitCode];
   const hint = state.exitCode === null ? '' : ` (${known ? `${known}; ` : ''}see \`${logsCommand(runtime, clientId)}\`)`;
-  return new FleetError('unavailable', `agent of ${clientId} exited with code ${state.exitCode ?? 'unknown'}${hint}`);
+  return new FleetError('unavailable', `agent of ${clientId} exited with code ${state.exitCode ?? 'unknown'}${hint}`, cause === undefined ? {} : { cause });
+}
+
+/**
+ * What a failed request to a healthy, starting agent means: the agent answers /healthz before its runtime
+ * has loaded, so an agent that then fails to start shows up as a broken request. When it has exited, the
+ * error says so, with its exit code and where its logs are (`error` as the cause); otherwise `error`.
+ */
+export async function explainedByExit(runtime: ContainerRuntime, clientId: ClientId, error: unknown): Promise<unknown> {
+  const state = await runtime.inspectAgent(clientId).catch(() => null);
+  return state !== null && hasExited(state) ? exitedError(runtime, clientId, state, error) : error;
 }
 
 /**
@@ -52,7 +66,7 @@ export async function waitForAgentHealth(
       inspectedAt = Date.now();
       state = await runtime.inspectAgent(clientId);
       if (!state) throw new FleetError('not_found', `agent of ${clientId} disappeared while starting`);
-      if (!state.running && state.status !== 'created' && state.status !== 'restarting') throw exitedError(runtime, clientId, state);
+      if (hasExited(state)) throw exitedError(runtime, clientId, state);
     }
     if (state.endpoints && (await probe.isHealthy(clientId, state.endpoints.control))) {
       return { ...state, endpoints: state.endpoints };

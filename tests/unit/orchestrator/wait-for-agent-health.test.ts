@@ -7,7 +7,7 @@ import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
 import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import type { AgentHealthProbe } from '../../../orchestrator/src/ports/agent-health.ts';
 import type { AgentWorkloadState, ContainerRuntime } from '../../../orchestrator/src/ports/container-runtime.ts';
-import { waitForAgentHealth } from '../../../orchestrator/src/services/wait-for-agent-health.ts';
+import { explainedByExit, waitForAgentHealth } from '../../../orchestrator/src/services/wait-for-agent-health.ts';
 
 const acme = parseClientId('acme');
 const ENDPOINTS = { control: '127.0.0.1:41000', metrics: '127.0.0.1:41001' };
@@ -90,4 +90,17 @@ void test('a workload that disappears is not_found; one that never answers times
   await assert.rejects(waitForAgentHealth(silent.runtime, silent.probe, acme, 300), (error: unknown) => isFleetError(error) && error.code === 'timeout' && error.retryable);
   const elapsed = Date.now() - started;
   assert.ok(elapsed >= 300 && elapsed < 1000, `timed out after ${elapsed} ms`);
+});
+
+void test('a request that failed because the starting agent exited says so, with the exit code and the logs command', async () => {
+  const refused = new Error('connect ECONNREFUSED 127.0.0.1:41000');
+  const exited = standIns({ healthyAfterProbes: 0, stateAt: () => ({ running: false, status: 'exited', exitCode: 1 }) });
+  const explained = await explainedByExit(exited.runtime, acme, refused);
+  assert.ok(isFleetError(explained) && explained.code === 'unavailable');
+  assert.equal((explained as Error).message, 'agent of acme exited with code 1 (see `docker logs fleet-acme`)');
+  assert.equal((explained as Error).cause, refused);
+  const running = standIns({ healthyAfterProbes: 0 });
+  assert.equal(await explainedByExit(running.runtime, acme, refused), refused, 'a running agent: the error as it was');
+  const gone = standIns({ healthyAfterProbes: 0, stateAt: () => null });
+  assert.equal(await explainedByExit(gone.runtime, acme, refused), refused);
 });
