@@ -55,7 +55,8 @@ async function main(): Promise<void> {
     process.exit(EXIT_CONFIG_ERROR);
   }
   const clientId = parseClientId(config.client);
-  const clientLogger = async () => (await agentLogger()).child({ client: clientId });
+  let clientChild: Promise<Logger> | undefined;
+  const clientLogger = () => (clientChild ??= agentLogger().then((logger) => logger.child({ client: clientId })));
   const vaultCaPem = env.VAULT_CACERT === undefined ? undefined : await readFile(env.VAULT_CACERT, 'utf8');
   let controlTls: ControlTls;
   try {

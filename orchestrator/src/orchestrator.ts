@@ -27,7 +27,6 @@ import { ClientSecretsService } from './services/client-secrets.ts';
 import { DeprovisionClientService } from './services/deprovision-client.ts';
 import { enforceRetention } from './services/enforce-retention.ts';
 import { introduceAgent, prepareIntroduction } from './services/introduce-agent.ts';
-import { explainedByExit } from './services/wait-for-agent-health.ts';
 import { KillClientService } from './services/kill-client.ts';
 import { ProvisionClientService } from './services/provision-client.ts';
 import { ReconcileFleetService } from './services/reconcile-fleet.ts';
@@ -176,12 +175,8 @@ export async function createOrchestrator(
     if (!subnet) throw new FleetError('conflict', `${clientId} has no network`);
     return gatewayListeners(clientId, { gateway: gatewayOf(parseIpv4Cidr(subnet)), subnet });
   };
-  const introduction = { secrets, control, vaultAddressFor, readyTimeoutMs: config.agentReadyTimeoutMs };
-  // Revive, restore, reconcile and rotation introduce an agent that may have failed to start after /healthz.
-  const introduce = (clientId: ClientId, controlAddress: string) =>
-    introduceAgent(introduction, clientId, controlAddress).catch(async (error: unknown) => {
-      throw await explainedByExit(runtime, clientId, error);
-    });
+  const introduction = { secrets, control, vaultAddressFor, readyTimeoutMs: config.agentReadyTimeoutMs, runtime };
+  const introduce = (clientId: ClientId, controlAddress: string) => introduceAgent(introduction, clientId, controlAddress);
 
   // Agents already running (after an orchestrator restart) must reach the embedded store again at once.
   for (const client of await registry.listClients()) {

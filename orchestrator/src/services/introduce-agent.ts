@@ -1,6 +1,8 @@
 import type { ClientId } from '@agent-fleet/kernel/client-id';
 import type { AgentControl } from '../ports/agent-control.ts';
+import type { ContainerRuntime } from '../ports/container-runtime.ts';
 import type { SecretStore } from '../ports/secret-store.ts';
+import { explainedByExit } from './wait-for-agent-health.ts';
 
 export interface IntroduceAgentDependencies {
   secrets: SecretStore;
@@ -8,6 +10,8 @@ export interface IntroduceAgentDependencies {
   /** The Vault address as the client's agent reaches it (gateway of its network, or real Vault). */
   vaultAddressFor: (clientId: ClientId) => Promise<string>;
   readyTimeoutMs: number;
+  /** Where the agent runs: a hand-over that fails because the agent exited says so (explainedByExit). */
+  runtime: ContainerRuntime;
   /** Milliseconds, for the age of a prepared introduction; defaults to Date.now. */
   now?: () => number;
 }
@@ -30,12 +34,17 @@ export async function prepareIntroduction(deps: IntroduceAgentDependencies, clie
   const prepared = await issue();
   return async (controlAddress) => {
     const fresh = now() - prepared.issuedAt < (prepared.introduction.ttlSeconds * 1000) / 2 ? prepared : await issue();
-    await deps.control.introduce(clientId, controlAddress, {
-      wrappingToken: fresh.introduction.wrappingToken,
-      vaultAddr: fresh.vaultAddr,
-      creationPath: fresh.introduction.creationPath,
-    });
-    await deps.control.waitReady(clientId, controlAddress, deps.readyTimeoutMs);
+    try {
+      await deps.control.introduce(clientId, controlAddress, {
+        wrappingToken: fresh.introduction.wrappingToken,
+        vaultAddr: fresh.vaultAddr,
+        creationPath: fresh.introduction.creationPath,
+      });
+      await deps.control.waitReady(clientId, controlAddress, deps.readyTimeoutMs);
+    } catch (error) {
+      // The agent answers /healthz before its runtime has loaded: one that failed to start after it shows up here.
+      throw await explainedByExit(deps.runtime, clientId, error);
+    }
   };
 }
 

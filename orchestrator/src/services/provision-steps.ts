@@ -12,7 +12,7 @@ import type { ScrapeTargets } from '../ports/scrape-targets.ts';
 import type { SecretStore } from '../ports/secret-store.ts';
 import { agentWorkloadSpec } from './agent-workload.ts';
 import type { Mutex } from './mutex.ts';
-import { explainedByExit, waitForAgentHealth } from './wait-for-agent-health.ts';
+import { waitForAgentHealth } from './wait-for-agent-health.ts';
 
 /** What the provisioning saga's steps share: the request's facts, and what each step made or found. */
 export interface ProvisionContext {
@@ -176,11 +176,7 @@ export function provisionSteps(deps: ProvisionStepDependencies, subnetLock: Mute
           run: async (context) => {
             progress(context, 'introduce');
             const handOver = await context.introduction!;
-            try {
-              await handOver(context.endpoints!.control);
-            } catch (error) {
-              throw await explainedByExit(runtime, context.clientId, error);
-            }
+            await handOver(context.endpoints!.control);
           },
           compensate: async (context) => {
             await secrets.store.revokeAgentTokens(context.clientId);

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
 import type { AgentControl, IntroductionPayload } from '../../../orchestrator/src/ports/agent-control.ts';
+import type { ContainerRuntime } from '../../../orchestrator/src/ports/container-runtime.ts';
 import type { AgentIntroduction, SecretStore } from '../../../orchestrator/src/ports/secret-store.ts';
 import { introduceAgent, prepareIntroduction, type IntroduceAgentDependencies } from '../../../orchestrator/src/services/introduce-agent.ts';
 
@@ -33,6 +34,7 @@ function standIns() {
     control,
     vaultAddressFor: async (clientId) => `https://gateway-of-${clientId}:8200`,
     readyTimeoutMs: 30_000,
+    runtime: { kind: 'docker', inspectAgent: async () => null } as Partial<ContainerRuntime> as ContainerRuntime,
     now: () => clock,
   };
   return { deps, log, advance: (ms: number) => (clock += ms) };
@@ -71,4 +73,19 @@ void test('introduceAgent mints and hands over in one go', async () => {
     'introduce acme at 127.0.0.1:41000 with wrap-1 for https://gateway-of-acme:8200 (auth/token/create/agent-acme)',
     'waitReady acme at 127.0.0.1:41000 within 30000',
   ]);
+});
+
+void test('a hand-over refused because the agent exited after /healthz reports the exit, its code and logs', async () => {
+  const { deps } = standIns();
+  const refused = new Error('connect ECONNREFUSED 127.0.0.1:41000');
+  deps.control = { ...deps.control, introduce: async () => Promise.reject(refused) } as AgentControl;
+  deps.runtime = {
+    kind: 'docker',
+    inspectAgent: async (clientId: ClientId) => ({ clientId, exists: true, running: false, status: 'exited', exitCode: 1, startedAt: null, endpoints: null }),
+  } as Partial<ContainerRuntime> as ContainerRuntime;
+  await assert.rejects(introduceAgent(deps, acme, '127.0.0.1:41000'), (error: Error) => {
+    assert.equal(error.message, 'agent of acme exited with code 1 (see `docker logs fleet-acme`)');
+    assert.equal(error.cause, refused);
+    return true;
+  });
 });
