@@ -25,15 +25,16 @@ interface Verification {
 }
 
 export interface RestoredChainDependencies {
-  registry: Registry;
-  secrets: SecretStore;
-  control: AgentControl;
+  registry: Pick<Registry, 'getAuditCheckpoint'>;
+  secrets: Pick<SecretStore, 'readControlToken'>;
+  control: Pick<AgentControl, 'request' | 'stream'>;
 }
 
 /**
  * Verifies the restored agent's chain (inside the agent) and says exactly how many records are missing
- * against the checkpoint. Records the agent appended after `restoredAt` (its config check, its first
- * work) are counted out, so the restored head is the backup's own.
+ * against the checkpoint. The restored head is the record before the first one the agent appended after
+ * `restoredAt` (its config check, its first work): the agent keeps working while this runs, so counting
+ * the newer records and subtracting them from an earlier head would come out short.
  */
 export async function checkRestoredChain(deps: RestoredChainDependencies, clientId: ClientId, address: string, restoredAt: Date): Promise<RestoredChain> {
   const token = await deps.secrets.readControlToken(clientId);
@@ -43,8 +44,8 @@ export async function checkRestoredChain(deps: RestoredChainDependencies, client
   if (!verification.ok) {
     return { ok: false, restoredHead: null, checkpoint, missingRecords: 0, message: `the restored audit chain is broken: ${verification.break?.message ?? 'unknown'}` };
   }
-  const newer = await countSince(deps.control, clientId, address, token, restoredAt);
-  const headSeq = Math.max(0, (verification.head?.seq ?? 0) - newer);
+  const firstNewer = await firstSeqSince(deps.control, clientId, address, token, restoredAt);
+  const headSeq = firstNewer === null ? (verification.head?.seq ?? 0) : Math.max(0, firstNewer - 1);
   const restoredHead = headSeq === 0 ? null : { seq: headSeq };
   const missingRecords = checkpoint === null ? 0 : Math.max(0, checkpoint.seq - headSeq);
   const message =
@@ -56,12 +57,31 @@ export async function checkRestoredChain(deps: RestoredChainDependencies, client
   return { ok: true, restoredHead, checkpoint, missingRecords, message };
 }
 
-async function countSince(control: AgentControl, clientId: ClientId, address: string, token: string, since: Date): Promise<number> {
+async function firstSeqSince(control: RestoredChainDependencies['control'], clientId: ClientId, address: string, token: string, since: Date): Promise<number | null> {
   const sink = new PassThrough();
-  let lines = 0;
+  const firstLine: Buffer[] = [];
+  let complete = false;
   sink.on('data', (chunk: Buffer) => {
-    for (const byte of chunk) if (byte === 0x0a) lines++;
+    if (complete) return;
+    const end = chunk.indexOf(0x0a);
+    firstLine.push(end === -1 ? chunk : chunk.subarray(0, end));
+    complete = end !== -1;
   });
   await control.stream(clientId, address, token, `/v1/audit/export?format=jsonl&since=${encodeURIComponent(since.toISOString())}`, sink);
-  return lines;
+  const line = Buffer.concat(firstLine).toString('utf8');
+  if (line.trim() === '') return null;
+  const seq = parseSeq(line);
+  if (seq === null) throw new FleetError('integrity', 'the restored agent exported an audit record without a sequence number');
+  return seq;
+}
+
+function parseSeq(line: string): number | null {
+  try {
+    const record: unknown = JSON.parse(line);
+    if (typeof record !== 'object' || record === null) return null;
+    const seq = (record as { seq?: unknown }).seq;
+    return Number.isSafeInteger(seq) && (seq as number) > 0 ? (seq as number) : null;
+  } catch {
+    return null;
+  }
 }
