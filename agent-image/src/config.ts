@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Process settings of the agent (not the client's policy config, which lives in the client's volume). */
 const absolutePath = z.string().regex(/^\//, 'must be an absolute path');

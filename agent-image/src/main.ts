@@ -4,7 +4,7 @@ import path from 'node:path';
 import { AGENT_TLS_HANDOVER_FILE, type AgentTlsBundle } from '@agent-fleet/kernel/agent-identity';
 import { readTlsDirectory } from './adapters/vault/agent-tls-directory.ts';
 import { loadAgentEnv, type AgentEnv } from './config.ts';
-import { parseClientConfigYaml } from '@agent-fleet/kernel/client-config-yaml';
+import { parseAgentConfigDocument } from '@agent-fleet/kernel/client-config-document';
 import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { ControlTls, listenTls } from './http/control-tls.ts';
@@ -49,7 +49,7 @@ async function main(): Promise<void> {
 
   let config;
   try {
-    config = parseClientConfigYaml(await readFile(env.AGENT_CONFIG_PATH, 'utf8'), env.AGENT_CONFIG_PATH);
+    config = await parseAgentConfigDocument(await readFile(env.AGENT_CONFIG_PATH, 'utf8'), env.AGENT_CONFIG_PATH);
   } catch (error) {
     (await agentLogger()).error('client config is missing or invalid; the agent will not start', { path: env.AGENT_CONFIG_PATH, error });
     process.exit(EXIT_CONFIG_ERROR);

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 // The onboarding doctor's part of the orchestrator's environment schema, kept beside config.ts (which
 // merges it in and alone reads the environment) like config-egress.ts.

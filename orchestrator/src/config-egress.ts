@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseEgressRule, type EgressRule } from './domain/egress-allow-list.ts';
 
 // The egress settings' part of the orchestrator's environment schema, kept beside config.ts (which merges

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { portalOrigin } from './domain/portal-origin.ts';
 
 // The client portal's part of the orchestrator's environment schema, kept beside config.ts (which merges

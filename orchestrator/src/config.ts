@@ -1,6 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { doctorConfigOf, doctorEnvShape, type DoctorConfig } from './config-doctor.ts';
 import { egressConfigOf, egressEnvShape, egressSettingsIssues, type EgressConfig } from './config-egress.ts';
 import { agentPortalUrlOf, portalConfigOf, portalEnvShape, type PortalConfig } from './config-portal.ts';

@@ -17,6 +17,7 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { agentConfigDocument } from '@agent-fleet/kernel/client-config-yaml';
 import { parseClientId } from '@agent-fleet/kernel/client-id';
 import { HttpAgentHealthProbe } from '../../orchestrator/src/adapters/http/http-agent-health-probe.ts';
 import { agentBundle, testFleetCa } from '../helpers/agent-tls.ts';
@@ -125,7 +126,8 @@ async function main(): Promise<void> {
     await writeFile(path.join(tls, 'tls.crt'), bundle.certificatePem);
     await writeFile(path.join(tls, 'tls.key'), bundle.privateKeyPem);
     await writeFile(path.join(tls, 'ca.crt'), bundle.caCertificatePem);
-    await writeFile(path.join(data, 'config.yaml'), `client: ${CLIENT}\n`);
+    // As the orchestrator places it (agent-workload.ts): the config YAML as JSON.
+    await writeFile(path.join(data, 'config.yaml'), agentConfigDocument(`client: ${CLIENT}\n`));
     const env: NodeJS.ProcessEnv = {
       PATH: process.env['PATH'],
       AGENT_TLS_DIR: tls,
@@ -154,7 +156,7 @@ async function main(): Promise<void> {
           bench: 'coldstart',
           host: { cpus: os.cpus().length, node: process.versions.node, loadAverage: os.loadavg().map(round) },
           bundle: { entry: GIVEN_BUNDLE ?? 'scripts/bundle.ts agent (built now)', bytes: bundleFiles, nodeFlags: flags, compileCache: COMPILE_CACHE },
-          definition: `spawn of the agent process → first 200 from https /healthz (TLS 1.3, polled every ${POLL_MS} ms); unthrottled; identity from AGENT_TLS_DIR`,
+          definition: `spawn of the agent process → first 200 from https /healthz (TLS 1.3, polled every ${POLL_MS} ms); unthrottled; identity from AGENT_TLS_DIR; config as the orchestrator places it (JSON)`,
           processStartToHealthyMs: summary(healthy),
           breakdownMs: {
             runtimeStart: breakdown('runtimeStartMs'),

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ClientConfig } from '@agent-fleet/kernel/client-config';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import type { CalendarProvider } from '../ports/calendar-provider.ts';

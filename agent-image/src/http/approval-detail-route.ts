@@ -1,5 +1,5 @@
 import type express from 'express';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ClientViewsSource } from '../services/runtime/client-views.ts';
 import { parseInput, type Route } from './route-kit.ts';
 

@@ -1,6 +1,6 @@
 import express from 'express';
 import type { Server } from 'node:http';
-import { z } from 'zod';
+import * as z from 'zod';
 import { httpStatusOf } from '@agent-fleet/kernel/error-status';
 import { FleetError, isFleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';

@@ -1,7 +1,7 @@
 import { tmpdir } from 'node:os';
 import { readFileSync } from 'node:fs';
 import type express from 'express';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import { parseClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError, isFleetError } from '@agent-fleet/kernel/fleet-error';

@@ -1,5 +1,5 @@
 import type express from 'express';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 
 /** An async handler of the control API. */

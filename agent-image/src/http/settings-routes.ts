@@ -1,5 +1,5 @@
 import express from 'express';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SettingsVersion } from '@agent-fleet/kernel/settings-version';
 import type { DashboardsAccess } from '../services/daily-summary/dashboards.ts';
 import type { SettingsAccess } from '../services/settings/settings-desk.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { EMAIL_TYPES } from '@agent-fleet/kernel/client-config';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { templateReplyChoiceSchema } from '../domain/auto-reply/template-choice.ts';

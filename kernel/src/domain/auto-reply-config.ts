@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The client's settings for replies the agent may send without approval (part of the client config).

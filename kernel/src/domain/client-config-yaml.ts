@@ -1,27 +1,42 @@
+import { isDeepStrictEqual } from 'node:util';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { FleetError } from './fleet-error.ts';
-import { parseClientConfig, type ClientConfig, type ClientConfigInput } from './client-config.ts';
-
-const MAX_CONFIG_BYTES = 1024 * 1024;
+import { clientConfigFromData, type ClientConfig, type ClientConfigInput } from './client-config.ts';
+import { MAX_CONFIG_BYTES, renderAgentConfigJson } from './client-config-document.ts';
 
 /** Parses a client config YAML document, throwing one FleetError that lists every problem. */
 export function parseClientConfigYaml(text: string, source = 'client config'): ClientConfig {
-  if (Buffer.byteLength(text) > MAX_CONFIG_BYTES) {
-    throw new FleetError('invalid_input', `${source}: larger than ${MAX_CONFIG_BYTES} bytes`);
-  }
-  let data: unknown;
-  try {
-    data = parseYaml(text, { maxAliasCount: 100, uniqueKeys: true });
-  } catch (error) {
-    throw new FleetError('invalid_input', `${source}: not valid YAML: ${(error as Error).message}`, { cause: error });
-  }
-  const result = parseClientConfig(data ?? {});
-  if (!result.ok) {
-    throw new FleetError('invalid_input', `${source} is invalid:\n  ${result.issues.join('\n  ')}`);
-  }
-  return result.config;
+  return clientConfigFromData(parseYamlData(text, source), source);
 }
 
 export function renderClientConfigYaml(config: ClientConfigInput): string {
   return stringifyYaml(config);
+}
+
+/**
+ * The config document placed for the agent: the same data as `configYaml` written as JSON (which is YAML
+ * 1.2 as well), which the agent reads without loading a YAML parser before it answers /healthz. The YAML
+ * text itself when JSON cannot carry its data unchanged (`.inf`, for one) or it does not parse: the agent
+ * then parses and rejects it as YAML, as it always did.
+ */
+export function agentConfigDocument(configYaml: string): string {
+  let data: unknown;
+  try {
+    data = parseYamlData(configYaml, 'client config');
+  } catch {
+    return configYaml;
+  }
+  const json = renderAgentConfigJson(data ?? {});
+  return json !== null && isDeepStrictEqual(JSON.parse(json), data ?? {}) ? json : configYaml;
+}
+
+function parseYamlData(text: string, source: string): unknown {
+  if (Buffer.byteLength(text) > MAX_CONFIG_BYTES) {
+    throw new FleetError('invalid_input', `${source}: larger than ${MAX_CONFIG_BYTES} bytes`);
+  }
+  try {
+    return parseYaml(text, { maxAliasCount: 100, uniqueKeys: true });
+  } catch (error) {
+    throw new FleetError('invalid_input', `${source}: not valid YAML: ${(error as Error).message}`, { cause: error });
+  }
 }

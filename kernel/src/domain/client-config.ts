@@ -1,9 +1,10 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { autoReplyConfigSchema } from './auto-reply-config.ts';
 import { CLIENT_ID_RULE } from './client-id.ts';
 import { normaliseAddress } from './email-address.ts';
 import { PUBSUB_TOPIC_RULE } from './pubsub-topic.ts';
 import { isTimeZone } from './time-zone.ts';
+import { FleetError } from './fleet-error.ts';
 
 /**
  * The per-client agent configuration (one YAML file per client). Every field has a default so that a
@@ -255,10 +256,18 @@ export type ConfigParseResult = { ok: true; config: ClientConfig } | { ok: false
 
 /** Validates untrusted config data; every problem is reported at once, each naming its field. */
 export function parseClientConfig(data: unknown): ConfigParseResult {
-  const result = clientConfigSchema.safeParse(data);
+  // A config is validated a few times per process at most: compiling zod's fast path would cost more than it saves.
+  const result = clientConfigSchema.safeParse(data, { jitless: true });
   if (result.success) return { ok: true, config: Object.freeze(result.data) };
   return {
     ok: false,
     issues: result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
   };
+}
+
+/** Validated config from untrusted data, or one FleetError listing every problem. */
+export function clientConfigFromData(data: unknown, source: string): ClientConfig {
+  const result = parseClientConfig(data ?? {});
+  if (!result.ok) throw new FleetError('invalid_input', `${source} is invalid:\n  ${result.issues.join('\n  ')}`);
+  return result.config;
 }

@@ -1,5 +1,5 @@
 import express, { type Router } from 'express';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { IncidentResponse } from '../services/incidents/incident-response.ts';
 import { parseBody } from './parse-body.ts';
 import { actorSchema } from './request-schemas.ts';

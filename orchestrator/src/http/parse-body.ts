@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 
 /** Validates an untrusted request body, naming every bad field at once. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Who did it, for the ops log: a short printable name, never free text from an email. */
 export const actorSchema = z

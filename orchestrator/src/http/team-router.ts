@@ -1,5 +1,5 @@
 import express, { type Router } from 'express';
-import { z } from 'zod';
+import * as z from 'zod';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { TeamAccess } from '../compose-team.ts';
 import { opsCallerOf, type OpsCaller } from './admin-auth.ts';

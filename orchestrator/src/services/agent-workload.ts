@@ -1,3 +1,4 @@
+import { agentConfigDocument } from '@agent-fleet/kernel/client-config-yaml';
 import type { ClientId } from '@agent-fleet/kernel/client-id';
 import type { OrchestratorConfig } from '../config.ts';
 import type { AgentWorkloadSpec } from '../ports/container-runtime.ts';
@@ -12,7 +13,7 @@ export function agentWorkloadSpec(
   return {
     clientId,
     image: config.agent.image,
-    configYaml,
+    configYaml: agentConfigDocument(configYaml),
     environment: {
       AGENT_VERSION: config.version,
       LOG_LEVEL: 'info',

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { z } from 'zod';
+import * as z from 'zod';
 import { draftOf, editedArguments } from '../../../orchestrator/src/portal/gateway/approval-mapping.ts';
 import { auditEventOf } from '../../../orchestrator/src/portal/gateway/audit-event.ts';
 import {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { EMAIL_TYPES } from '@agent-fleet/kernel/client-config';
 import { templateReplyChoiceSchema } from '../../domain/auto-reply/template-choice.ts';
 import { classificationSchema, type DraftContext, type EmailForModel } from '../../ports/llm-client.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { BULLHORN_DATA_CENTERS } from '@agent-fleet/kernel/bullhorn-data-centers';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 

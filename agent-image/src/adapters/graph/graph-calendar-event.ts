@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { localParts } from '../../domain/zoned-time.ts';
 import type { BusyInterval, CalendarEvent, EventDetails } from '../../ports/calendar-provider.ts';

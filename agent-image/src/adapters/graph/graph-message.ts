@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Draft, MailAddress, MailMessage } from '../../ports/mail-provider.ts';
 
 /** The Graph message fields we read, validated: a provider answer is still untrusted input. */

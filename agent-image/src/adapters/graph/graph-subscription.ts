@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { GRAPH_MESSAGE_SUBSCRIPTION_MAX_MINUTES, type MailWatch } from '../../ports/mail-provider.ts';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { TEMPLATE_ID_RULE, TEMPLATE_TYPES } from '@agent-fleet/kernel/client-config';
 
 /**

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { domainOf, normaliseAddress } from '@agent-fleet/kernel/email-address';
 
 /**

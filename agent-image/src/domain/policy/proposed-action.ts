@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { EMAIL_TYPES } from '@agent-fleet/kernel/client-config';
 import { normaliseAddress } from '@agent-fleet/kernel/email-address';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { secretsEqual } from '@agent-fleet/kernel/secret-compare';
 

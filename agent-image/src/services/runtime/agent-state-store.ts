@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { InboundFacts } from '../../domain/auto-reply/inbound-facts.ts';
 import type { FreeSlot } from '../../domain/auto-reply/slot-validators.ts';

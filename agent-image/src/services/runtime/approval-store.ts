@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { approvalStatusAt, type ApprovalRecord, type ApprovalStatus } from '../../domain/approval.ts';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { AgentMetrics } from '../../observability/agent-metrics.ts';

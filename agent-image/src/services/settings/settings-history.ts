@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseClientConfig, type ClientConfig } from '@agent-fleet/kernel/client-config';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import {

@@ -1,5 +1,5 @@
 import express from 'express';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { PortalContext } from '../portal-context.ts';
 import { csrfField, isoDate, parseForm } from './forms.ts';
 import { notFound } from './page-error.ts';

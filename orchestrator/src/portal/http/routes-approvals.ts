@@ -1,5 +1,5 @@
 import express from 'express';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import type { ApprovalDecision, ApprovalDetail, ApprovalState } from '../client-gateway.ts';
 import type { LinkState } from '../approval-links.ts';

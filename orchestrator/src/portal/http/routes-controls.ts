@@ -1,5 +1,5 @@
 import express from 'express';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import type { PortalContext } from '../portal-context.ts';
 import { csrfField, parseForm, requiredText } from './forms.ts';

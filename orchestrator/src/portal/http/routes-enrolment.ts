@@ -1,5 +1,5 @@
 import express from 'express';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { AdminRef } from '../../ports/portal-store.ts';
 import type { PortalContext } from '../portal-context.ts';

@@ -1,6 +1,6 @@
 import express from 'express';
 import { rateLimit } from 'express-rate-limit';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import type { PortalContext } from '../portal-context.ts';
 import { SESSION_COOKIE, clearSessionCookie } from './cookies.ts';

@@ -1,5 +1,5 @@
 import express from 'express';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import { diffSettings } from '@agent-fleet/kernel/settings-diff';
 import { plainChange } from '../settings/change-text.ts';

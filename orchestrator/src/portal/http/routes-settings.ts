@@ -1,5 +1,5 @@
 import express from 'express';
-import { z } from 'zod';
+import * as z from 'zod';
 import { CAPABILITIES, TEMPLATE_TYPES, type ClientConfig, type EmailType } from '@agent-fleet/kernel/client-config';
 import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import { diffSettings } from '@agent-fleet/kernel/settings-diff';

@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
 import { canonicalJson } from '@agent-fleet/kernel/canonical-json';
 import type { ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The clear-text front of an encrypted backup:

@@ -58,7 +58,7 @@ export function clientExportEntries(inputs: ClientExportInputs): ExportEntry[] {
   return [
     { name: 'client/client.json', description: 'The client record: id, status, provider, admins, dates.', open: () => [json(record)] },
     { name: 'settings/config.yaml', description: 'The client configuration the fleet currently applies (YAML).', open: () => [client.configYaml] },
-    { name: 'settings/agent-config.yaml', description: "The configuration in the agent's own volume, as the agent last started with it (YAML).", open: () => part('config.yaml') },
+    { name: 'settings/agent-config.yaml', description: "The configuration in the agent's own volume, as the agent last started with it (YAML; the fleet writes it in JSON, which YAML readers read as well).", open: () => part('config.yaml') },
     { name: 'mailbox/connection.json', description: 'The mailbox connection: provider, address, OAuth scopes, stored secret names, versions and dates (never a token).', open: () => [json(mailboxConnection(client, inputs.secrets))] },
     {
       name: 'audit/audit-log.jsonl',

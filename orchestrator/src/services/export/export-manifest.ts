@@ -1,5 +1,5 @@
 import { canonicalJson } from '@agent-fleet/kernel/canonical-json';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The manifest of a client export: every file with its size and SHA-256, who it is for, when it was

@@ -8,7 +8,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Where the export key pair is kept: one sealed document. The embedded Vault's `EncryptedFileStore`
