@@ -65,7 +65,7 @@ function observe(target: object, names: string[]): void {
     };
   }
 }
-observe(orchestrator.runtime, ['stopAgent', 'placeFile']);
+observe(orchestrator.runtime, ['stopAgent', 'placeFiles']);
 observe(orchestrator.secretBackend.store, ['lockClient', 'revokeAgentTokens']);
 observe(orchestrator.control, ['request']);
 
@@ -89,7 +89,7 @@ function stepsOf(calls: StepCall[], agentNotified: boolean): KillSteps {
     sigkillSentAtMs: stop?.start ?? null,
     stopMs: stop ? stop.end - stop.start : null,
     lockdownMs: lockdown.length > 0 ? Math.max(...lockdown.map((call) => call.end)) - Math.min(...lockdown.map((call) => call.start)) : null,
-    flagPlaced: named('placeFile').length > 0,
+    flagPlaced: named('placeFiles').length > 0,
   };
 }
 

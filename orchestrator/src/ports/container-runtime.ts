@@ -80,8 +80,11 @@ export interface ContainerRuntime {
   /** Creates (does not start) the agent workload and places its config. */
   createAgent(spec: AgentWorkloadSpec): Promise<void>;
   startAgent(clientId: ClientId): Promise<void>;
-  /** Writes a file into the client's volume (owned by the agent user), whether the agent runs or not. */
-  placeFile(clientId: ClientId, fileName: string, content: string, user: string): Promise<void>;
+  /**
+   * Writes files (name → content) into the client's volume (owned by the agent user), whether the agent
+   * runs or not. Files needed together go in one call: on Docker each call is one copy into the container.
+   */
+  placeFiles(clientId: ClientId, files: Readonly<Record<string, string>>, user: string): Promise<void>;
   /**
    * Takes back a file placed where the agent cannot delete it (Kubernetes: a key of the read-only files
    * ConfigMap), so a revived agent does not find the orchestrator's old kill flag. Absent: nothing to do.

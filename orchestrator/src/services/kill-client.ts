@@ -159,7 +159,7 @@ export class KillClientService {
   ): Promise<{ agentNotified: boolean; stopped: PromiseSettledResult<void>; flag: PromiseSettledResult<void> | null }> {
     const { runtime, clock, config } = this.deps;
     const content = `${JSON.stringify({ killed: true, at: clock.now().toISOString(), by, reason })}\n`;
-    const placeFlag = () => settle(runtime.placeFile(clientId, 'KILLED', content, config.agent.user));
+    const placeFlag = () => settle(runtime.placeFiles(clientId, { KILLED: content }, config.agent.user));
     const ownFlag = runtime.kind === 'kubernetes';
     const flagBeforeStop = mayExist && ownFlag ? placeFlag() : null;
     const agentNotified = await this.notifyAgent(clientId, agent, controlToken, reason, by);

@@ -149,16 +149,23 @@ describe('KubernetesContainerRuntime command lines', () => {
     await assert.rejects(runtimeWith(runner).startAgent(acme), { code: 'not_found' });
   });
 
-  test('placeFile applies the file as a key of the client files ConfigMap, with its own field manager', async () => {
+  test('placeFiles applies each file as a key of the client files ConfigMap, with its own field manager', async () => {
     const runner = new RecordingCommandRunner();
-    await runtimeWith(runner).placeFile(acme, 'KILLED', '{"killed":true}\n', '10001:10001');
+    await runtimeWith(runner).placeFiles(acme, { KILLED: '{"killed":true}\n' }, '10001:10001');
     assert.deepEqual(runner.lines, ['kubectl apply --server-side --field-manager=agent-fleet-orchestrator-file-KILLED -f -']);
     const applied = JSON.parse(runner.calls[0]?.stdin ?? '{}') as { items: Array<{ metadata: { name: string; labels: object }; data: object }> };
     for (const item of applied.items) validateKubeObject(item);
     assert.equal(applied.items[0]?.metadata.name, 'fleet-acme-files');
     assert.deepEqual(applied.items[0]?.metadata.labels, labels);
     assert.deepEqual(applied.items[0]?.data, { KILLED: '{"killed":true}\n' });
-    await assert.rejects(runtimeWith(runner).placeFile(acme, '../etc/passwd', 'x', '10001'), { code: 'invalid_input' });
+    await assert.rejects(runtimeWith(runner).placeFiles(acme, { '../etc/passwd': 'x' }, '10001'), { code: 'invalid_input' });
+    const two = new RecordingCommandRunner();
+    await runtimeWith(two).placeFiles(acme, { 'a.txt': 'a', 'b.txt': 'b' }, '10001:10001');
+    assert.deepEqual(
+      [...two.lines].sort(),
+      ['kubectl apply --server-side --field-manager=agent-fleet-orchestrator-file-a.txt -f -', 'kubectl apply --server-side --field-manager=agent-fleet-orchestrator-file-b.txt -f -'],
+      'placing one file never takes another one’s key',
+    );
   });
 
   test('removeAgent uninstalls the release, tolerating one that is gone', async () => {

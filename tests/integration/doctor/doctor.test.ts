@@ -263,12 +263,7 @@ describe('fleet doctor on a live client', { timeout: 900_000 }, () => {
   });
 
   test('a plaintext file in the client’s volume fails encryption at rest, naming the file', async () => {
-    await bed.fleet.orchestrator.runtime.placeFile(
-      clientId,
-      'leak.txt',
-      `notes for ${CANARY}\n`,
-      bed.fleet.config.agent.user,
-    );
+    await bed.fleet.orchestrator.runtime.placeFiles(clientId, { 'leak.txt': `notes for ${CANARY}\n` }, bed.fleet.config.agent.user);
     const { code, report } = await doctor('--marker', CANARY);
     assert.equal(code, EXIT_CODES.conflict);
     const item = report.items.find((entry) => entry.id === 'encryption-at-rest');

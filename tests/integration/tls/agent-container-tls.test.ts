@@ -127,7 +127,7 @@ describe('TLS on the hops of a provisioned agent (real Docker)', () => {
     const foreign = await fleet.orchestrator.tls.ca.issueAgentCertificate(a, new Date());
     await fleet.orchestrator.secretBackend.agentTls.store(b, foreign);
     const { wrappingToken } = await fleet.orchestrator.secretBackend.agentTls.wrapRead(b, 60);
-    await fleet.orchestrator.runtime.placeFile(b, AGENT_TLS_HANDOVER_FILE, wrappingToken, fleet.config.agent.user);
+    await fleet.orchestrator.runtime.placeFiles(b, { [AGENT_TLS_HANDOVER_FILE]: wrappingToken }, fleet.config.agent.user);
     await docker.getContainer(container).start(); // the engine directly: no fresh handover of its own
     assert.equal(await waitForExit(container), 1);
     const logs = (await docker.getContainer(container).logs({ stdout: true, stderr: true })).toString();

@@ -85,9 +85,11 @@ function standIns(script: Script, opened: OpenedRegistry, started: () => number)
         endpoints: running ? { control: '127.0.0.1:1', metrics: '127.0.0.1:2' } : null,
       };
     },
-    placeFile: async (_clientId: ClientId, name: string, content: string, user: string) => {
-      await step(`placeFile ${name}`, 5);
-      recording.placed.push({ name, content, user });
+    placeFiles: async (_clientId: ClientId, files: Readonly<Record<string, string>>, user: string) => {
+      for (const [name, content] of Object.entries(files)) {
+        await step(`placeFile ${name}`, 5);
+        recording.placed.push({ name, content, user });
+      }
     },
     stopAgent: async (_clientId: ClientId, graceSeconds: number) => {
       await step(`stopAgent ${graceSeconds}`, 20, script.stopFails);

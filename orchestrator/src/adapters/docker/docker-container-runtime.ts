@@ -15,7 +15,8 @@ import { agentEgressFor, internalNetworkEndpoints } from './docker-agent-egress.
 import { AGENT_CONTROL_PORT, AGENT_DATA_PATH, AGENT_METRICS_PORT, buildAgentContainerOptions, type AgentEgressProxy } from './agent-container-options.ts';
 import { statusCodeOf, translateDockerError } from './docker-errors.ts';
 import { loopbackPublishingWarnings } from './engine-version.ts';
-import { tarSingleFile } from './tar-single-file.ts';
+import { checkPlacedFileName } from '../placed-file-name.ts';
+import { tarFiles } from './tar-files.ts';
 
 function parseUserIds(user: string): { uid: number; gid: number } {
   const [uid, gid] = user.split(':').map(Number);
@@ -158,16 +159,19 @@ export class DockerContainerRuntime implements ContainerRuntime {
       }
     }
     // Config goes into the client's own volume through the archive API: never an env var or a bind mount.
-    await this.placeFile(spec.clientId, 'config.yaml', spec.configYaml, spec.user);
+    await this.placeFiles(spec.clientId, { 'config.yaml': spec.configYaml }, spec.user);
   }
 
-  async placeFile(clientId: ClientId, fileName: string, content: string, user: string): Promise<void> {
+  async placeFiles(clientId: ClientId, files: Readonly<Record<string, string>>, user: string): Promise<void> {
     const name = resourceNames(clientId).container;
-    const archive = await tarSingleFile(fileName, content, { ...parseUserIds(user), mode: 0o640 });
+    const fileNames = Object.keys(files);
+    fileNames.forEach(checkPlacedFileName);
+    if (fileNames.length === 0) return;
+    const archive = await tarFiles(files, { ...parseUserIds(user), mode: 0o640 });
     try {
       await this.docker.getContainer(name).putArchive(archive, { path: AGENT_DATA_PATH });
     } catch (error) {
-      throw translateDockerError(error, `write ${fileName} into ${name}`);
+      throw translateDockerError(error, `write ${fileNames.join(', ')} into ${name}`);
     }
   }
 

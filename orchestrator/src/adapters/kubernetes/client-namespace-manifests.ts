@@ -11,7 +11,7 @@ interface Manifest {
   data?: Record<string, string>;
 }
 
-/** ConfigMap the orchestrator places files in (placeFile); the chart mounts it at /etc/agent-fleet-files. */
+/** ConfigMap the orchestrator places files in (placeFiles); the chart mounts it at /etc/agent-fleet-files. */
 export function placedFilesConfigMapName(clientId: ClientId): string {
   return `fleet-${clientId}-files`;
 }

@@ -1,5 +1,4 @@
 import { LABEL_CLIENT, LABEL_MANAGED, resourceNames, type ClientId } from '@agent-fleet/kernel/client-id';
-import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import type {
   AgentWorkloadSpec,
@@ -23,6 +22,7 @@ import { getOwned, getOwnedOrConflict } from './owned-objects.ts';
 import { unsupportedAgentVolumes } from './unsupported-agent-volumes.ts';
 import { renderAgentValues, type AgentValuesOptions } from './render-agent-values.ts';
 import { managedResourcesFromObjects, parseKubeList, workloadStateFromObjects } from './workload-state.ts';
+import { checkPlacedFileName } from '../placed-file-name.ts';
 
 export interface KubernetesRuntimeOptions {
   runner: CommandRunner;
@@ -51,12 +51,6 @@ function clientSelector(clientId: ClientId): string {
   return `${LABEL_CLIENT}=${clientId},${MANAGED_SELECTOR}`;
 }
 
-function checkPlacedFileName(fileName: string): void {
-  if (!/^[A-Za-z0-9._-]{1,253}$/.test(fileName) || fileName === '.' || fileName === '..') {
-    throw new FleetError('invalid_input', `cannot place ${JSON.stringify(fileName)}: a file name is letters, digits, ".", "_" and "-"`);
-  }
-}
-
 /**
  * Runs each client's agent as a Helm release of charts/fleet-agent in its own namespace fleet-<id>, through
  * the helm and kubectl CLIs. The port maps onto Kubernetes as follows:
@@ -66,7 +60,7 @@ function checkPlacedFileName(fileName: string): void {
  *   subnet is ignored (the CNI assigns pod addresses) and NetworkInfo carries the namespace name;
  * - createAgent: helm upgrade --install with replicas 0 (a running agent keeps running on re-create);
  * - start/stop: kubectl scale 1/0 (stop waits for the pod to be gone);
- * - placeFile: a key of the labelled ConfigMap fleet-<id>-files, which the chart mounts read-only at
+ * - placeFiles: each a key of the labelled ConfigMap fleet-<id>-files, which the chart mounts read-only at
  *   /etc/agent-fleet-files (AGENT_PLACED_FILES_DIR): the volume itself cannot be written without exec
  *   rights or a helper pod, and the orchestrator has neither;
  * - removeAgent: helm uninstall; inspect/list: kubectl get by our labels.
@@ -167,8 +161,8 @@ export class KubernetesContainerRuntime implements ContainerRuntime {
    * kubelet refreshes a mounted ConfigMap within its sync period; a file placed before a start is there
    * when the agent starts. `user` does not apply: ConfigMap files are read-only, group-readable (fsGroup).
    */
-  async placeFile(clientId: ClientId, fileName: string, content: string, _user: string): Promise<void> {
-    await this.applyPlacedFile(clientId, fileName, { [fileName]: content }, `place ${fileName} for ${clientId}`);
+  async placeFiles(clientId: ClientId, files: Readonly<Record<string, string>>, _user: string): Promise<void> {
+    await Promise.all(Object.entries(files).map(([fileName, content]) => this.applyPlacedFile(clientId, fileName, { [fileName]: content }, `place ${fileName} for ${clientId}`)));
   }
 
   /** Cluster policy (Pod Security, NetworkPolicy support) is checked by the chart tests, not per provision. */

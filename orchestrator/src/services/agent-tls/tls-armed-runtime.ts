@@ -63,11 +63,9 @@ export class TlsArmedRuntime implements ContainerRuntime {
       return;
     }
     const { vaultCaPem, agentUser } = this.options;
-    // The handover is minted at Vault while the CA file is copied (an unplaced wrap expires unredeemed).
-    await Promise.all([
-      vaultCaPem === null ? undefined : this.inner.placeFile(clientId, AGENT_VAULT_CA_FILE, vaultCaPem, agentUser),
-      this.options.tls.handover(clientId).then((handover) => this.inner.placeFile(clientId, AGENT_TLS_HANDOVER_FILE, handover, agentUser)),
-    ]);
+    // One copy into the container for both files (each copy costs the Engine a mount of the container's filesystem).
+    const handover = await this.options.tls.handover(clientId);
+    await this.inner.placeFiles(clientId, { ...(vaultCaPem === null ? {} : { [AGENT_VAULT_CA_FILE]: vaultCaPem }), [AGENT_TLS_HANDOVER_FILE]: handover }, agentUser);
   }
 
   async createAgent(spec: AgentWorkloadSpec): Promise<void> {
@@ -106,8 +104,8 @@ export class TlsArmedRuntime implements ContainerRuntime {
     return this.inner.listSubnetsInUse();
   }
 
-  placeFile(clientId: ClientId, fileName: string, content: string, user: string): Promise<void> {
-    return this.inner.placeFile(clientId, fileName, content, user);
+  placeFiles(clientId: ClientId, files: Readonly<Record<string, string>>, user: string): Promise<void> {
+    return this.inner.placeFiles(clientId, files, user);
   }
 
   removePlacedFile(clientId: ClientId, fileName: string): Promise<void> {

@@ -129,7 +129,7 @@ export class RestoreClientService {
     }
     if (client.status === 'killed') {
       // Restored, but the kill switch stays engaged: the agent starts again only through `fleet revive`.
-      await runtime.placeFile(clientId, 'KILLED', `${JSON.stringify({ killed: true, at: this.deps.clock.now().toISOString(), by: 'restore', reason: `restored from ${backupId} while killed` })}\n`, user).catch(() => undefined);
+      await runtime.placeFiles(clientId, { KILLED: `${JSON.stringify({ killed: true, at: this.deps.clock.now().toISOString(), by: 'restore', reason: `restored from ${backupId} while killed` })}\n` }, user).catch(() => undefined);
       return { clientId, backupId, snapshot, started: false, chain: null };
     }
     await runtime.removeAgent(clientId);
