@@ -39,7 +39,7 @@ async function bootTlsBundle(env: AgentEnv, clientId: ClientId, vaultCaPem: stri
   const { redeemTlsHandover } = await import('./adapters/vault/agent-tls-bundle.ts');
   if (env.VAULT_ADDR === undefined) throw new FleetError('invalid_input', 'no TLS identity: set AGENT_TLS_DIR, or VAULT_ADDR for the orchestrator’s handover');
   const file = path.join(env.AGENT_DATA_DIR, AGENT_TLS_HANDOVER_FILE);
-  return redeemTlsHandover({ clientId, file, vaultAddr: env.VAULT_ADDR, caPem: vaultCaPem, logger: await logger() });
+  return redeemTlsHandover({ clientId, file, vaultAddr: env.VAULT_ADDR, caPem: vaultCaPem, logger });
 }
 
 async function main(): Promise<void> {

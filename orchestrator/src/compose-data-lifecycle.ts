@@ -24,6 +24,7 @@ import { checkRestoredChain } from './services/backup/restored-chain.ts';
 import { EraseClientService } from './services/erasure/erase-client.ts';
 import { ClientExportService } from './services/export/client-export-service.ts';
 import { loadOrCreateExportSigner, type ExportSigner } from './services/export/export-signing-key.ts';
+import type { ClientOperationGuard } from './services/client-operation-guard.ts';
 import type { KillClientService } from './services/kill-client.ts';
 import type { SupportAccessService } from './services/support-access.ts';
 
@@ -53,6 +54,8 @@ export interface DataLifecycleParts {
   support: SupportAccessService;
   vaultAddressFor: (clientId: ClientId) => Promise<string>;
   introduce: (clientId: ClientId, controlAddress: string) => Promise<void>;
+  /** One operation on a client's volume at a time, shared with deprovisioning. */
+  guard: ClientOperationGuard;
   /** The client portal's store, whose admins an erasure forgets; absent with an outside registry. */
   portalStore?: Pick<PortalStore, 'knownAdmins' | 'forgetAdmin'> | undefined;
   /** Google's token revocation endpoint (tests: the Gmail emulator's). */
@@ -92,6 +95,7 @@ export async function composeDataLifecycle(parts: DataLifecycleParts): Promise<D
     grants: new VaultMailboxGrants({ client: adminVault, logger, ...(parts.googleRevokeUrl === undefined ? {} : { googleRevokeUrl: parts.googleRevokeUrl }) }),
     backups: backupStore,
     kill: parts.kill,
+    guard: parts.guard,
     portal: parts.portalStore,
     clock,
     logger,
@@ -103,13 +107,14 @@ export async function composeDataLifecycle(parts: DataLifecycleParts): Promise<D
     targets,
     health,
     backups: backupStore,
+    guard: parts.guard,
     clock,
     logger,
     vaultAddressFor: parts.vaultAddressFor,
     introduce: parts.introduce,
     verifyChain: (clientId, address, restoredAt) => checkRestoredChain({ registry, secrets, control }, clientId, address, restoredAt),
   });
-  const backups = new ClientBackups({ config, registry, runtime, backups: backupStore, logger });
+  const backups = new ClientBackups({ config, registry, runtime, backups: backupStore, guard: parts.guard, logger });
   return { exports, backupStore, backups, restore, erasure, signer };
 }
 

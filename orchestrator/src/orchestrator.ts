@@ -53,6 +53,7 @@ import type { OnboardingDoctor } from './services/doctor/onboarding-doctor.ts';
 import type { IncidentStore } from './ports/incident-store.ts';
 import type { IncidentResponse } from './services/incidents/incident-response.ts';
 import { unavailableIncidentStore } from './services/incidents/unavailable-incident-store.ts';
+import { ClientOperationGuard } from './services/client-operation-guard.ts';
 
 /** Everything the API, the CLI and the tests call: adapters wired into services. */
 export interface Orchestrator {
@@ -187,10 +188,13 @@ export async function createOrchestrator(
     }
   }
 
+  // Backup, restore, erasure and deprovisioning of one client never overlap (client-operation-guard.ts).
+  const clientOperations = new ClientOperationGuard();
   const deprovision = new DeprovisionClientService({
     registry,
     runtime,
     targets,
+    guard: clientOperations,
     clock,
     logger,
     // Closure after the retention period: the client's backups go with its secrets and key.
@@ -205,6 +209,7 @@ export async function createOrchestrator(
   const rotate = new RotateCredentialsService({ registry, runtime, secrets, logger, introduce, renewTls: (clientId) => agentTls.renew(clientId) });
   const lifecycle = await composeDataLifecycle({
     config, registry, runtime, targets, health, control, secretBackend, clock, logger, kill, support, vaultAddressFor, introduce,
+    guard: clientOperations,
     portalStore: opened?.portalStore,
     googleRevokeUrl: overrides.googleRevokeUrl,
   });

@@ -4,13 +4,15 @@
 // itself (each bounded in time as well). Prints one JSON document. Target (issue 18): p99 ≤ 250 ms in both.
 // Each phase also reports where the time went (`steps`), from the orchestrator's own runtime, secret store
 // and agent control, timed while a kill runs: the notice, when the SIGKILL was sent and how long the
-// engine took to report the container stopped, the Vault lockdown, and flags the orchestrator had to place.
+// engine took to report the container stopped, the Vault lockdown, and flags the orchestrator had to place;
+// and when the engine reported the agent's process gone (`die`), which comes before its own cleanup ends.
 // Env: BENCH_KILLS (default 50 per phase), AGENT_IMAGE (default agent-fleet/agent:<version>).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { parseClientId } from '@agent-fleet/kernel/client-id';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
@@ -71,6 +73,8 @@ observe(orchestrator.control, ['request']);
 
 interface KillSteps {
   agentNotified: boolean;
+  /** When the engine reported the agent's process gone (its `die` event), before its own cleanup ends. */
+  processExitedAtMs: number | null;
   noticeMs: number | null;
   sigkillSentAtMs: number | null;
   stopMs: number | null;
@@ -78,13 +82,14 @@ interface KillSteps {
   flagPlaced: boolean;
 }
 
-function stepsOf(calls: StepCall[], agentNotified: boolean): KillSteps {
+function stepsOf(calls: StepCall[], agentNotified: boolean, processExitedAtMs: number | null): KillSteps {
   const named = (name: string) => calls.filter((call) => call.name === name);
   const notice = named('request')[0];
   const stop = named('stopAgent')[0];
   const lockdown = [...named('lockClient'), ...named('revokeAgentTokens')];
   return {
     agentNotified,
+    processExitedAtMs,
     noticeMs: notice ? notice.end - notice.start : null,
     sigkillSentAtMs: stop?.start ?? null,
     stopMs: stop ? stop.end - stop.start : null,
@@ -139,11 +144,17 @@ async function killRuns(own: string): Promise<{ samples: number[]; failures: num
           .map((e) => e.accessor!),
       ),
     ];
+    const deaths = (await docker.getEvents({ filters: { container: [`fleet-${clientId}`], event: ['die'] } })) as Readable;
+    const death: { at: number | null } = { at: null };
+    deaths.on('data', () => (death.at ??= performance.now()));
     const started = performance.now();
     timing = { started, calls: [] };
     const result = await orchestrator.kill.kill({ clientId, reason: `bench kill ${run}`, actor: 'bench' });
     const elapsed = performance.now() - started;
-    steps.push(stepsOf(timing.calls, result.agentNotified));
+    // The event may trail the kill's return by a little: it comes on its own stream.
+    for (let waited = 0; death.at === null && waited < 1000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+    deaths.destroy();
+    steps.push(stepsOf(timing.calls, result.agentNotified, death.at === null ? null : death.at - started));
     timing = null;
     const stopped = !(await docker.getContainer(`fleet-${clientId}`).inspect()).State.Running;
     if (!stopped || !(await tokenRejected(accessors))) failures += 1;
@@ -168,6 +179,7 @@ function report(phase: { samples: number[]; failures: number; steps: KillSteps[]
     meetsTarget: p99 <= TARGET_P99_MS && phase.failures === 0,
     steps: {
       agentNotified: phase.steps.filter((step) => step.agentNotified).length,
+      processExitedAtMs: spread(phase.steps.map((step) => step.processExitedAtMs)),
       noticeMs: spread(phase.steps.map((step) => step.noticeMs)),
       sigkillSentAtMs: spread(phase.steps.map((step) => step.sigkillSentAtMs)),
       engineStopMs: spread(phase.steps.map((step) => step.stopMs)),

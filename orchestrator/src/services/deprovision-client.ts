@@ -5,6 +5,7 @@ import type { Clock } from '../ports/clock.ts';
 import type { ContainerRuntime } from '../ports/container-runtime.ts';
 import type { Registry } from '../ports/registry.ts';
 import type { ScrapeTargets } from '../ports/scrape-targets.ts';
+import type { ClientOperationGuard } from './client-operation-guard.ts';
 
 export interface DeprovisionRequest {
   clientId: unknown;
@@ -23,6 +24,8 @@ export interface DeprovisionDependencies {
   registry: Registry;
   runtime: ContainerRuntime;
   targets: ScrapeTargets;
+  /** One operation on a client's volume at a time (shared with backup, restore and erasure). */
+  guard: ClientOperationGuard;
   clock: Clock;
   logger: Logger;
   extension?: DeprovisionExtension;
@@ -41,6 +44,10 @@ export class DeprovisionClientService {
 
   async deprovision(request: DeprovisionRequest): Promise<{ clientId: ClientId; purged: boolean }> {
     const clientId = parseClientId(request.clientId);
+    return this.deps.guard.exclusive(clientId, 'deprovisioning', () => this.deprovisionNow(clientId, request));
+  }
+
+  private async deprovisionNow(clientId: ClientId, request: DeprovisionRequest): Promise<{ clientId: ClientId; purged: boolean }> {
     const { registry, runtime, targets, clock } = this.deps;
     const record = await registry.getClient(clientId);
     if (!record && !request.purge) {

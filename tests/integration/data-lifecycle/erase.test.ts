@@ -63,6 +63,11 @@ describe('erasure of a client on a real agent container', () => {
     const refreshToken = (JSON.parse(grant.data.data.value) as { refresh_token: string }).refresh_token;
     assert.equal(bed.gmail.refreshTokenActive(refreshToken), true, 'the stored grant works before the erasure');
 
+    // An erasure never overlaps a backup of the same client, which would keep what the erasure removes.
+    const backingUp = orchestrator.dataLifecycle.backups.backup({ clientId, actor: 'test' });
+    await assert.rejects(orchestrator.dataLifecycle.erasure.erase({ clientId, requestId: 'DSR-7', actor: 'test' }), (error) => isFleetError(error) && error.code === 'busy' && /a backup is in progress/.test(error.message));
+    assert.equal((await backingUp).frozen, true);
+
     const run = await bed.cli(['--json', 'erase', clientId, '--request-id', 'DSR-7']);
     assert.equal(run.code, 0, run.stderr);
     const erased = JSON.parse(run.stdout) as { outcome: string; certificate: { withinDeadline: boolean; tombstoneSha256: string; steps: { what: string; outcome: string }[] } };

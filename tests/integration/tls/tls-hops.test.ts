@@ -128,7 +128,7 @@ describe('the Docker handover of an agent’s TLS bundle', () => {
     return file;
   };
   const redeem = (file: string, clientId = acme) =>
-    redeemTlsHandover({ clientId, file, vaultAddr: bed.vault.vault.url, caPem: bed.vault.vault.caCertificatePem, logger: createSilentLogger(), waitMs: 0 });
+    redeemTlsHandover({ clientId, file, vaultAddr: bed.vault.vault.url, caPem: bed.vault.vault.caCertificatePem, logger: async () => createSilentLogger(), waitMs: 0 });
 
   test('a handover is redeemed once: the file is gone from the volume and the same token does not unwrap again', async () => {
     const bundle = await agentBundle(acme);

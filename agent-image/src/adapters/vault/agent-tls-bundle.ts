@@ -37,7 +37,8 @@ export interface HandoverOptions {
   vaultAddr: string;
   /** VAULT_CACERT's content; undefined trusts Node's root store. */
   caPem?: string | undefined;
-  logger: Logger;
+  /** Loaded only to warn: the handover is redeemed before the agent listens, where no logger is loaded yet. */
+  logger: () => Promise<Logger>;
   /** How long to wait for the file to appear, ms. Default 10 000. */
   waitMs?: number;
 }
@@ -48,8 +49,8 @@ async function takeHandoverToken(options: HandoverOptions): Promise<string> {
     try {
       const token = await readTokenFile(options.file);
       // Gone from the volume before it is used: a copy of the volume never holds a redeemable token.
-      await unlink(options.file).catch((error: unknown) =>
-        options.logger.warn('could not remove the TLS handover file (read-only volume?); it is single-use', { error }),
+      await unlink(options.file).catch(async (error: unknown) =>
+        (await options.logger()).warn('could not remove the TLS handover file (read-only volume?); it is single-use', { error }),
       );
       return token;
     } catch (error) {

@@ -7,6 +7,7 @@ import type { ContainerRuntime } from '../../ports/container-runtime.ts';
 import type { ClientStatus } from '../../domain/client-status.ts';
 import type { Registry } from '../../ports/registry.ts';
 import type { BackupService } from './backup-service.ts';
+import type { ClientOperationGuard } from '../client-operation-guard.ts';
 
 /** Clients whose volume holds data worth a scheduled backup. */
 const BACKED_UP: ReadonlySet<ClientStatus> = new Set(['active', 'killed']);
@@ -16,6 +17,8 @@ export interface ClientBackupsDependencies {
   registry: Registry;
   runtime: ContainerRuntime;
   backups: BackupService;
+  /** One operation on a client's volume at a time (shared with restore, erasure and deprovisioning). */
+  guard: ClientOperationGuard;
   logger: Logger;
   /** Told of each backup made (metrics). */
   onBackup?: (clientId: ClientId, info: BackupInfo) => void;
@@ -41,6 +44,10 @@ export class ClientBackups {
 
   async backup(request: { clientId: unknown; actor: string }): Promise<BackupInfo & { frozen: boolean }> {
     const clientId = parseClientId(request.clientId);
+    return this.deps.guard.exclusive(clientId, 'backup', () => this.backUp(clientId, request.actor));
+  }
+
+  private async backUp(clientId: ClientId, actor: string): Promise<BackupInfo & { frozen: boolean }> {
     const { registry, runtime, backups } = this.deps;
     const client = await registry.getClient(clientId);
     if (!client) throw new FleetError('not_found', `no client "${clientId}" in the registry`);
@@ -54,7 +61,7 @@ export class ClientBackups {
       if (frozen) await runtime.volumes.thawAgent(clientId);
     }
     await registry.appendOpsLog({
-      actor: request.actor,
+      actor,
       action: 'backup',
       clientId,
       reason: null,

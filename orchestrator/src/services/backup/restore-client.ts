@@ -15,6 +15,7 @@ import { parseBackupId } from './backup-id.ts';
 import type { BackupService } from './backup-service.ts';
 import type { RestoredChain } from './restored-chain.ts';
 import { inspectVolumeSnapshot, type SnapshotSummary } from './snapshot-tar.ts';
+import type { ClientOperationGuard } from '../client-operation-guard.ts';
 
 const RESTORABLE: readonly ClientStatus[] = ['active', 'killed', 'failed'];
 
@@ -25,6 +26,8 @@ export interface RestoreDependencies {
   targets: ScrapeTargets;
   health: AgentHealthProbe;
   backups: BackupService;
+  /** One operation on a client's volume at a time (shared with backup, erasure and deprovisioning). */
+  guard: ClientOperationGuard;
   clock: Clock;
   logger: Logger;
   vaultAddressFor: (clientId: ClientId) => Promise<string>;
@@ -69,6 +72,10 @@ export class RestoreClientService {
   async restore(request: RestoreRequest): Promise<RestoreResult> {
     const clientId = parseClientId(request.clientId);
     const backupId = parseBackupId(request.backupId);
+    return this.deps.guard.exclusive(clientId, 'restore', () => this.restoreNow(clientId, backupId, request));
+  }
+
+  private async restoreNow(clientId: ClientId, backupId: string, request: RestoreRequest): Promise<RestoreResult> {
     const { registry, backups, clock } = this.deps;
     const client = await registry.getClient(clientId);
     if (!client) throw new FleetError('not_found', `no client "${clientId}" in the registry`);

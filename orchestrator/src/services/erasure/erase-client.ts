@@ -13,6 +13,7 @@ import type { BackupService } from '../backup/backup-service.ts';
 import type { KillClientService } from '../kill-client.ts';
 import { deletionCertificate, type DeletionCertificate, type ErasureStep } from './deletion-certificate.ts';
 import { deadlineOf, ERASE_ACTION, ERASURE_REQUEST_ACTION, foldErasureRequests, parseRequestId, type ErasureRequest } from './erasure-records.ts';
+import type { ClientOperationGuard } from '../client-operation-guard.ts';
 
 export interface EraseDependencies {
   registry: Registry;
@@ -23,6 +24,8 @@ export interface EraseDependencies {
   grants: MailboxGrants;
   backups: Pick<BackupService, 'deleteAll'>;
   kill: Pick<KillClientService, 'kill'>;
+  /** One operation on a client's volume at a time (shared with backup, restore and deprovisioning). */
+  guard: ClientOperationGuard;
   /** The client portal's store (admins' credentials, sessions, enrolment links); absent without a portal store. */
   portal?: Pick<PortalStore, 'knownAdmins' | 'forgetAdmin'> | undefined;
   clock: Clock;
@@ -78,6 +81,10 @@ export class EraseClientService {
   async erase(input: { clientId: unknown; requestId: unknown; receivedAt?: Date; actor: string }): Promise<EraseOutcome> {
     const clientId = parseClientId(input.clientId);
     const requestId = parseRequestId(input.requestId);
+    return this.deps.guard.exclusive(clientId, 'erasure', () => this.eraseNow(clientId, requestId, input));
+  }
+
+  private async eraseNow(clientId: ClientId, requestId: string, input: { receivedAt?: Date; actor: string }): Promise<EraseOutcome> {
     const { registry } = this.deps;
     const log = await registry.listOpsLog({ clientId });
     const client = await registry.getClient(clientId);
