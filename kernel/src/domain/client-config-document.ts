@@ -1,7 +1,14 @@
 import { FleetError } from './fleet-error.ts';
 import { clientConfigFromData, type ClientConfig } from './client-config.ts';
 
-export const MAX_CONFIG_BYTES = 1024 * 1024;
+const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/** Refuses a config document over 1 MiB before anything parses it (JSON or YAML). */
+export function checkConfigSize(text: string, source: string): void {
+  if (Buffer.byteLength(text) > MAX_CONFIG_BYTES) {
+    throw new FleetError('invalid_input', `${source}: larger than ${MAX_CONFIG_BYTES} bytes`);
+  }
+}
 
 /** The JSON form of config data the agent reads without a YAML parser; null for data JSON cannot hold. */
 export function renderAgentConfigJson(data: unknown): string | null {
@@ -18,9 +25,7 @@ export function renderAgentConfigJson(data: unknown): string | null {
  * Kubernetes ConfigMap, JSON with a repeated key) goes through the YAML parser, loaded only then.
  */
 export async function parseAgentConfigDocument(text: string, source: string): Promise<ClientConfig> {
-  if (Buffer.byteLength(text) > MAX_CONFIG_BYTES) {
-    throw new FleetError('invalid_input', `${source}: larger than ${MAX_CONFIG_BYTES} bytes`);
-  }
+  checkConfigSize(text, source);
   const data = renderedJsonData(text);
   if (data !== undefined) return clientConfigFromData(data, source);
   const { parseClientConfigYaml } = await import('./client-config-yaml.ts');

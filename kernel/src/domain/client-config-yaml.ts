@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { FleetError } from './fleet-error.ts';
 import { clientConfigFromData, type ClientConfig, type ClientConfigInput } from './client-config.ts';
-import { MAX_CONFIG_BYTES, renderAgentConfigJson } from './client-config-document.ts';
+import { checkConfigSize, renderAgentConfigJson } from './client-config-document.ts';
 
 /** Parses a client config YAML document, throwing one FleetError that lists every problem. */
 export function parseClientConfigYaml(text: string, source = 'client config'): ClientConfig {
@@ -22,18 +22,16 @@ export function renderClientConfigYaml(config: ClientConfigInput): string {
 export function agentConfigDocument(configYaml: string): string {
   let data: unknown;
   try {
-    data = parseYamlData(configYaml, 'client config');
+    data = parseYamlData(configYaml, 'client config') ?? {};
   } catch {
     return configYaml;
   }
-  const json = renderAgentConfigJson(data ?? {});
-  return json !== null && isDeepStrictEqual(JSON.parse(json), data ?? {}) ? json : configYaml;
+  const json = renderAgentConfigJson(data);
+  return json !== null && isDeepStrictEqual(JSON.parse(json), data) ? json : configYaml;
 }
 
 function parseYamlData(text: string, source: string): unknown {
-  if (Buffer.byteLength(text) > MAX_CONFIG_BYTES) {
-    throw new FleetError('invalid_input', `${source}: larger than ${MAX_CONFIG_BYTES} bytes`);
-  }
+  checkConfigSize(text, source);
   try {
     return parseYaml(text, { maxAliasCount: 100, uniqueKeys: true });
   } catch (error) {
