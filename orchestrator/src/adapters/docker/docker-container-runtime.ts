@@ -16,6 +16,7 @@ import { AGENT_CONTROL_PORT, AGENT_DATA_PATH, AGENT_METRICS_PORT, buildAgentCont
 import { statusCodeOf, translateDockerError } from './docker-errors.ts';
 import { loopbackPublishingWarnings } from './engine-version.ts';
 import { checkPlacedFileName } from '../placed-file-name.ts';
+import { killContainer } from './kill-container.ts';
 import { tarFiles } from './tar-files.ts';
 
 function parseUserIds(user: string): { uid: number; gid: number } {
@@ -194,8 +195,7 @@ export class DockerContainerRuntime implements ContainerRuntime {
     try {
       if (graceSeconds === 0) {
         // The kill switch: SIGKILL, then wait only until the process is gone (not for network teardown).
-        await container.kill({ signal: 'SIGKILL' });
-        await container.wait({ condition: 'not-running' });
+        await killContainer(this.docker, name);
       } else {
         await container.stop({ t: graceSeconds });
       }

@@ -1,0 +1,48 @@
+import type { Readable } from 'node:stream';
+import type Docker from 'dockerode';
+
+/** True once `chunk` (with what came before it) holds a `die` event: the engine streams one JSON object per line. */
+function dieEventReader(): (chunk: Buffer) => boolean {
+  let pending = '';
+  return (chunk) => {
+    pending += chunk.toString('utf8');
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    return lines.some((line) => {
+      try {
+        return (JSON.parse(line) as { Action?: unknown }).Action === 'die';
+      } catch {
+        return false;
+      }
+    });
+  };
+}
+
+/**
+ * SIGKILLs the container and returns once the engine reports its process gone: its `die` event, or the
+ * kill call's answer, whichever comes first. The Engine (20.10 here) answers a SIGKILL, and any other
+ * call on that container, only once it has also torn down the container's network and mounts, ~60 ms
+ * after the process has been reaped; `die` is sent after the reaping and before that teardown. The kill's
+ * answer stays the fallback should the event stream fail, and its refusal (409: not running; 404) is
+ * this call's.
+ */
+export async function killContainer(docker: Docker, name: string): Promise<void> {
+  const abort = new AbortController();
+  try {
+    // Subscribed before the SIGKILL, so the event cannot pass unseen.
+    const events = (await docker.getEvents({ filters: { container: [name], event: ['die'] }, abortSignal: abort.signal })) as Readable;
+    const died = new Promise<void>((resolve) => {
+      const holdsDie = dieEventReader();
+      events.on('data', (chunk: Buffer) => {
+        if (holdsDie(chunk)) resolve();
+      });
+      // A broken stream leaves the kill's own answer to decide.
+      events.on('error', () => undefined);
+    });
+    // Not aborted once `died` wins: the engine finishes its teardown and answers; the answer is not needed.
+    const killed = docker.getContainer(name).kill({ signal: 'SIGKILL' }) as Promise<unknown>;
+    await Promise.race([died, killed]);
+  } finally {
+    abort.abort();
+  }
+}
