@@ -1,5 +1,6 @@
 import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { KILL_FLAG_FILE, killFlagContent } from '@agent-fleet/kernel/kill-flag';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import type { OrchestratorConfig } from '../config.ts';
 import type { AgentControl } from '../ports/agent-control.ts';
@@ -159,8 +160,8 @@ export class KillClientService {
     by: string,
   ): Promise<{ agentNotified: boolean; stopped: PromiseSettledResult<void>; flag: PromiseSettledResult<void> | null }> {
     const { runtime, clock, config } = this.deps;
-    const content = `${JSON.stringify({ killed: true, at: clock.now().toISOString(), by, reason })}\n`;
-    const placeFlag = () => settle(runtime.placeFiles(clientId, { KILLED: content }, config.agent.user));
+    const content = killFlagContent({ at: clock.now(), by, reason });
+    const placeFlag = () => settle(runtime.placeFiles(clientId, { [KILL_FLAG_FILE]: content }, config.agent.user));
     const ownFlag = runtime.kind === 'kubernetes';
     const flagBeforeStop = mayExist && ownFlag ? placeFlag() : null;
     const agentNotified = await this.notifyAgent(clientId, agent, controlToken, reason, by);

@@ -1,5 +1,6 @@
 import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { KILL_FLAG_FILE } from '@agent-fleet/kernel/kill-flag';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import type { OrchestratorConfig } from '../config.ts';
 import type { AgentControl } from '../ports/agent-control.ts';
@@ -51,7 +52,7 @@ export class ReviveClientService {
           agentWorkloadSpec(config, clientId, record!.configYaml, { VAULT_ADDR: await this.deps.vaultAddressFor(clientId) }),
         );
       }
-      await runtime.removePlacedFile(clientId, 'KILLED');
+      await runtime.removePlacedFile(clientId, KILL_FLAG_FILE);
       await runtime.startAgent(clientId);
       const state = await waitForAgentHealth(runtime, health, clientId, config.agent.healthTimeoutMs);
       const controlAddress = state.endpoints.control;

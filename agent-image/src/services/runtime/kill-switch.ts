@@ -3,6 +3,7 @@ import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { syncDirectory, writeFileAtomically } from '@agent-fleet/kernel/atomic-file';
+import { killFlagContent } from '@agent-fleet/kernel/kill-flag';
 
 /**
  * The persisted kill flag: `/data/KILLED` in the client's volume (written by `/v1/kill` or by the
@@ -52,6 +53,6 @@ export class KillSwitch {
   /** Latches at once, then persists the flag durably (temp file, fsync, rename, fsync of the directory). */
   async engage(details: { reason: string; by: string; at: Date }): Promise<void> {
     this.latched = true;
-    await writeFileAtomically(this.path, `${JSON.stringify({ killedAt: details.at.toISOString(), by: details.by, reason: details.reason })}\n`);
+    await writeFileAtomically(this.path, killFlagContent(details));
   }
 }

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { KILL_FLAG_FILE } from '@agent-fleet/kernel/kill-flag';
 
 /** Where the orchestrator's files and Vault Agent's token come from, when not from the client's volume. */
 export interface ExternalPaths {
@@ -14,8 +15,8 @@ export interface ExternalPaths {
  * the one the orchestrator places in the read-only ConfigMap mount (`placedKillFlag`).
  */
 export function runtimePaths(dataDir: string, external: ExternalPaths = {}) {
-  const killFlag = join(dataDir, 'KILLED');
-  const placedKillFlag = external.placedFilesDir === undefined ? null : join(external.placedFilesDir, 'KILLED');
+  const killFlag = join(dataDir, KILL_FLAG_FILE);
+  const placedKillFlag = external.placedFilesDir === undefined ? null : join(external.placedFilesDir, KILL_FLAG_FILE);
   return {
     killFlag,
     placedKillFlag,

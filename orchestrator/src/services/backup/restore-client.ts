@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { KILL_FLAG_FILE, killFlagContent } from '@agent-fleet/kernel/kill-flag';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import type { OrchestratorConfig } from '../../config.ts';
 import type { ClientStatus } from '../../domain/client-status.ts';
@@ -136,7 +137,7 @@ export class RestoreClientService {
     }
     if (client.status === 'killed') {
       // Restored, but the kill switch stays engaged: the agent starts again only through `fleet revive`.
-      await runtime.placeFiles(clientId, { KILLED: `${JSON.stringify({ killed: true, at: this.deps.clock.now().toISOString(), by: 'restore', reason: `restored from ${backupId} while killed` })}\n` }, user).catch(() => undefined);
+      await runtime.placeFiles(clientId, { [KILL_FLAG_FILE]: killFlagContent({ at: this.deps.clock.now(), by: 'restore', reason: `restored from ${backupId} while killed` }) }, user).catch(() => undefined);
       return { clientId, backupId, snapshot, started: false, chain: null };
     }
     await runtime.removeAgent(clientId);
