@@ -437,7 +437,6 @@ describe(`the composed orchestrator with FLEET_RUNTIME=kubernetes (${REAL_CLUSTE
     assert.deepEqual(runner.lines.slice(2), [
       `kubectl scale deployment/${ns} -n ${ns} --replicas=0`,
       `kubectl delete pod -n ${ns} -l ${selector} --grace-period=0 --ignore-not-found --wait=true --timeout=60s`,
-      `kubectl get deployment,pod -n ${ns} -l ${selector} -o json`,
     ]);
     const flag = JSON.parse(runner.calls[1]?.stdin ?? '{}') as { items: Array<{ metadata: { name: string }; data: Record<string, string> }> };
     assert.equal(flag.items[0]?.metadata.name, `${ns}-files`);
