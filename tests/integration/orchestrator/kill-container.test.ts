@@ -1,5 +1,5 @@
 // The kill switch's SIGKILL on Docker: it returns once the engine reports the process gone (its `die`
-// event, or the kill call's own answer when the event stream fails) and the container is then stopped
+// event, or the kill call's own answer when the event stream fails or is refused) and the container is then stopped
 // with the SIGKILL's status; a container that is not running or does not exist is refused as the engine
 // refuses it, so stopAgent can read "not running" from it.
 import assert from 'node:assert/strict';
@@ -30,10 +30,11 @@ async function runningContainer(stem: string): Promise<string> {
   return name;
 }
 
-/** The engine, except that its event stream says nothing (`silent`) or breaks at once (`broken`). */
-function withEvents(kind: 'silent' | 'broken'): Docker {
+/** The engine, except that its event stream says nothing (`silent`), breaks at once (`broken`) or is refused. */
+function withEvents(kind: 'silent' | 'broken' | 'refused'): Docker {
   const engine = Object.create(docker) as Docker;
   engine.getEvents = (async () => {
+    if (kind === 'refused') throw new Error('events refused (injected)');
     const stream = new PassThrough();
     if (kind === 'broken') setImmediate(() => stream.destroy(new Error('event stream broken (injected)')));
     return stream;
@@ -58,7 +59,7 @@ describe('killContainer (Docker Engine)', () => {
     await assertKilled(name);
   });
 
-  for (const kind of ['silent', 'broken'] as const) {
+  for (const kind of ['silent', 'broken', 'refused'] as const) {
     test(`with a ${kind} event stream, the kill's own answer decides`, async () => {
       const name = await runningContainer(kind);
       await killContainer(withEvents(kind), name);

@@ -29,20 +29,25 @@ function dieEventReader(): (chunk: Buffer) => boolean {
 export async function killContainer(docker: Docker, name: string): Promise<void> {
   const abort = new AbortController();
   try {
-    // Subscribed before the SIGKILL, so the event cannot pass unseen.
-    const events = (await docker.getEvents({ filters: { container: [name], event: ['die'] }, abortSignal: abort.signal })) as Readable;
-    const died = new Promise<void>((resolve) => {
-      const holdsDie = dieEventReader();
-      events.on('data', (chunk: Buffer) => {
-        if (holdsDie(chunk)) resolve();
-      });
-      // A broken stream leaves the kill's own answer to decide.
-      events.on('error', () => undefined);
-    });
+    // Subscribed before the SIGKILL, so the event cannot pass unseen; an engine that refuses the
+    // subscription still gets the SIGKILL, and its answer decides.
+    const events = await (docker.getEvents({ filters: { container: [name], event: ['die'] }, abortSignal: abort.signal }) as Promise<Readable>).catch(() => null);
+    const died = events === null ? new Promise<never>(() => undefined) : dieOf(events);
     // Not aborted once `died` wins: the engine finishes its teardown and answers; the answer is not needed.
     const killed = docker.getContainer(name).kill({ signal: 'SIGKILL' }) as Promise<unknown>;
     await Promise.race([died, killed]);
   } finally {
     abort.abort();
   }
+}
+
+/** Resolves at the first `die` event on `events`; never, should the stream break first. */
+function dieOf(events: Readable): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const holdsDie = dieEventReader();
+    events.on('data', (chunk: Buffer) => {
+      if (holdsDie(chunk)) resolve();
+    });
+    events.on('error', () => undefined);
+  });
 }
