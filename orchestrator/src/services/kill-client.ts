@@ -116,9 +116,10 @@ export class KillClientService {
     if (stopped.status === 'rejected') throw stopped.reason;
     if (flag?.status === 'rejected') throw flag.reason;
     const revoked = revocation.value.revoked;
-    // The runtime's stop returns only once the engine reports the process gone. Asking the engine again
-    // would not say more: on Docker it answers only after its own network and mount teardown (~100 ms).
-    const containerStopped = stopped.status === 'fulfilled';
+    // Reached only when the stop succeeded, and the runtime's stop returns only once the engine reports
+    // the process gone. Asking the engine again would not say more: on Docker it answers only after its own
+    // network and mount teardown (~100 ms). The field stays in the result for the API's callers.
+    const containerStopped = true;
 
     const result: KillResult = {
       clientId,
@@ -135,7 +136,7 @@ export class KillClientService {
           action: 'kill',
           clientId,
           reason,
-          outcome: containerStopped ? 'success' : 'partial',
+          outcome: 'success',
           details: { previousStatus: record.status, revokedTokens: revoked, agentNotified, containerStopped },
         }),
       ),

@@ -27,7 +27,7 @@ describe('the kill flag, whoever writes it', () => {
     assert.equal(killSwitch.killed, true);
   });
 
-  test('a flag the orchestrator placed is obeyed by a fresh agent, and released only by a revive', async () => {
+  test('a flag the orchestrator placed is obeyed by a fresh agent until released', async () => {
     const path = join(dir, KILL_FLAG_FILE);
     await writeFile(path, killFlagContent({ at: new Date(), by: 'restore', reason: 'restored while killed' }));
     const killSwitch = new KillSwitch(path);
