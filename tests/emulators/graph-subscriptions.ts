@@ -44,6 +44,8 @@ export class GraphSubscriptions {
   readonly #mailbox: string;
   #pending = new Set<Promise<void>>();
   #suspended = false;
+  #deletesHeld: Promise<void> | null = null;
+  readonly #heldDeleteIds = new Set<string>();
 
   constructor(options: { error: GraphError; tenant: string; mailbox: string }) {
     this.#error = options.error;
@@ -65,6 +67,19 @@ export class GraphSubscriptions {
     while (this.#pending.size > 0) await Promise.all([...this.#pending]);
   }
 
+  /** Holds every DELETE (a slow provider) until `release`; `waiting` lists the ids of those being held. */
+  holdDeletes(): { waiting: () => string[]; release: () => void } {
+    let release!: () => void;
+    this.#deletesHeld = new Promise<void>((resolve) => (release = resolve));
+    return {
+      waiting: () => [...this.#heldDeleteIds],
+      release: () => {
+        this.#deletesHeld = null;
+        release();
+      },
+    };
+  }
+
   owns(path: string): boolean {
     return path === '/v1.0/subscriptions' || path.startsWith('/v1.0/subscriptions/');
   }
@@ -74,7 +89,14 @@ export class GraphSubscriptions {
     if (id === null && method === 'POST') return this.#create(body);
     if (id === null && method === 'GET') return json(200, { value: this.list() });
     if (id !== null && method === 'PATCH') return this.#renew(id, body);
-    if (id !== null && method === 'DELETE') return this.#delete(id);
+    if (id !== null && method === 'DELETE') {
+      if (this.#deletesHeld !== null) {
+        this.#heldDeleteIds.add(id);
+        await this.#deletesHeld;
+        this.#heldDeleteIds.delete(id);
+      }
+      return this.#delete(id);
+    }
     if (id !== null && method === 'GET') {
       const found = this.list().find((s) => s.id === id);
       return found === undefined ? this.#notFound(id) : json(200, found);

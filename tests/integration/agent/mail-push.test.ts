@@ -158,10 +158,22 @@ describe('push notifications into the agent', () => {
     });
     assert.ok(recreated !== undefined);
 
-    const killed = await agent.call('POST', '/v1/kill', { reason: 'test', by: 'ops' });
-    assert.equal(killed.status, 204);
-    assert.equal(emulator.subscriptions.list().length, 0, 'unwatched before the kill returned');
-    const records = await agent.auditRecords();
+    // A slow provider does not hold up the kill: it answers while the unsubscribe is still held.
+    const slowProvider = emulator.subscriptions.holdDeletes();
+    const answer = agent.call('POST', '/v1/kill', { reason: 'test', by: 'ops' });
+    await eventually('the unsubscribe to be asked for', async () => slowProvider.waiting().includes(recreated.id) || null);
+    // The agent bounds an unwatch at 5 s: an answer that waited for the held provider would come only then.
+    const first = await Promise.race([answer.then(() => 'answered'), sleep(2500).then(() => 'still waiting')]);
+    assert.equal(first, 'answered', 'the kill answered while the provider still held the unsubscribe');
+    assert.equal((await answer).status, 204);
+    assert.equal(emulator.subscriptions.list().length, 1);
+    assert.equal(await notify(agent, '', { value: [{ subscriptionId: recreated.id, changeType: 'created', clientState: recreated.clientState, resource: 'x' }] }), 404, 'the notification route closed with the kill');
+    slowProvider.release();
+    await eventually('the subscription to be gone', async () => emulator.subscriptions.list().length === 0 || null);
+    const records = await eventually('the unwatch audited', async () => {
+      const all = await agent.auditRecords();
+      return watchRecords(all, 'mail_unwatch').length > 0 ? all : null;
+    });
     assert.equal(watchRecords(records, 'mail_watch').length, 2);
     assert.deepEqual(watchRecords(records, 'mail_unwatch').map((r) => r.target), [recreated.id]);
     assert.ok(!JSON.stringify(records).includes(recreated.clientState ?? 'no-state'), 'the clientState is never audited');
@@ -204,8 +216,11 @@ describe('push notifications into the agent', () => {
     assert.equal(validation.status, 404, 'no Graph handshake for a Gmail agent');
 
     assert.equal((await agent.call('POST', '/v1/kill', { reason: 'test', by: 'ops' })).status, 204);
-    assert.equal(emulator.push.watch, null, 'users.stop called before the kill returned');
-    const records = await agent.auditRecords();
+    await eventually('users.stop after the kill', async () => emulator.push.watch === null || null);
+    const records = await eventually('the unwatch audited', async () => {
+      const all = await agent.auditRecords();
+      return watchRecords(all, 'mail_unwatch').length > 0 ? all : null;
+    });
     assert.equal(watchRecords(records, 'mail_unwatch').length, 1);
     assert.ok(!JSON.stringify(records).includes(token), 'the push token is never audited');
   });

@@ -199,9 +199,11 @@ export class AgentRuntime implements ControlApi {
     this.schedule.stop();
     // Both durable (each its own fsync), neither needs the other: at once, so the answer comes sooner.
     await Promise.all([this.opened?.audit.append(killSwitch('kill', { by, reason })), this.kill.engage({ reason, by, at: this.now() })]);
-    // Stopping the watch stops the provider calling us; it finishes (or times out) before the kill returns.
-    await this.push.stop('kill');
     this.logger.warn('kill switch engaged', { by });
+    // Not awaited: unwatching is a provider round trip the kill's answer must not wait for (the notification
+    // route closes as it begins; a notification meanwhile finds the latch). The orchestrator's SIGKILL may cut
+    // it short: a watch left behind only notifies a stopped agent until it expires, and revive renews it.
+    void this.push.stop('kill');
   }
 
   /** One round of work (see runWorkRound); concurrent calls share one round. */
