@@ -15,6 +15,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import type Docker from 'dockerode';
 import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
 import { agentRequest, fleetCaAgent } from '../../orchestrator/src/adapters/http/agent-https.ts';
 import { HttpAgentHealthProbe } from '../../orchestrator/src/adapters/http/http-agent-health-probe.ts';
@@ -30,6 +31,8 @@ const CONCURRENT_TARGET = 1.3;
 const BENCH_LABEL = 'io.agentfleet.bench';
 const RUN_ID = `provision-${process.pid}`;
 const HEALTH_TIMEOUT_MS = 60_000;
+/** The bare runs' own networks: 10.252.<n>.0/28, away from the fleet's pools. */
+const OWN_NETWORK_PREFIX = '10.252';
 
 const run = promisify(execFile);
 const BARE_CLIENT = parseClientId('benchbare');
@@ -62,8 +65,8 @@ function stepSummary(runs: ReadonlyArray<Array<{ step: string; durationMs: numbe
  * loaded; every other route answers once they have. The first answer of /readyz (a 503 "not introduced"
  * for a bare run) marks that moment: a bare agent serving every route, still without an introduction.
  */
-async function firstReadyzAnswer(port: string): Promise<void> {
-  const response = await agentRequest(readyzAgent, BARE_CLIENT, `127.0.0.1:${port}`, { method: 'GET', path: '/readyz', timeoutMs: HEALTH_TIMEOUT_MS });
+async function firstReadyzAnswer(address: string): Promise<void> {
+  const response = await agentRequest(readyzAgent, BARE_CLIENT, address, { method: 'GET', path: '/readyz', timeoutMs: HEALTH_TIMEOUT_MS });
   response.resume();
 }
 
@@ -77,7 +80,6 @@ async function bareDockerRun(configFile: string, cpus?: number): Promise<number>
  * when `docker run -d` returned (the container created and started, the agent's process running).
  */
 async function timedBareRun(configFile: string, cpus: number | undefined, serving: boolean): Promise<{ startedMs: number; healthyMs: number; servingMs: number }> {
-  const { firstIntervalMs, maxIntervalMs, inspectEveryMs } = DEFAULT_HEALTH_POLLING;
   const started = performance.now();
   const { stdout } = await run('docker', [
     'run', '-d', '--label', `${BENCH_LABEL}=${RUN_ID}`, '-p', '127.0.0.1::8080', ...(cpus === undefined ? [] : [`--cpus=${cpus}`]),
@@ -85,25 +87,63 @@ async function timedBareRun(configFile: string, cpus: number | undefined, servin
   ]);
   const id = stdout.trim();
   const startedMs = performance.now() - started;
-  let port: string | undefined;
+  const address = await untilHealthy(id, started, (info) => {
+    const port = info.NetworkSettings.Ports?.['8080/tcp']?.[0]?.HostPort;
+    return port === undefined ? undefined : `127.0.0.1:${port}`;
+  });
+  const healthyMs = performance.now() - started;
+  if (serving) await firstReadyzAnswer(address);
+  return { startedMs, healthyMs, servingMs: performance.now() - started };
+}
+
+/** Polls the container's /healthz as the orchestrator polls it (same backoff, same probe); returns the address. */
+async function untilHealthy(id: string, started: number, addressOf: (info: Docker.ContainerInspectInfo) => string | undefined): Promise<string> {
+  const { firstIntervalMs, maxIntervalMs, inspectEveryMs } = DEFAULT_HEALTH_POLLING;
+  let address: string | undefined;
   let inspectedAt = Number.NEGATIVE_INFINITY;
   let intervalMs = firstIntervalMs;
   for (;;) {
-    if (!port || performance.now() - inspectedAt >= inspectEveryMs) {
+    if (!address || performance.now() - inspectedAt >= inspectEveryMs) {
       inspectedAt = performance.now();
       const info = await docker.getContainer(id).inspect();
-      port = info.NetworkSettings.Ports?.['8080/tcp']?.[0]?.HostPort;
+      address = addressOf(info);
       if (!info.State.Running && info.State.Status !== 'created') throw new Error(`bare container exited with ${info.State.ExitCode}`);
     }
-    if (port && (await probe.isHealthy(BARE_CLIENT, `127.0.0.1:${port}`))) {
-      const healthyMs = performance.now() - started;
-      if (serving) await firstReadyzAnswer(port);
-      return { startedMs, healthyMs, servingMs: performance.now() - started };
-    }
+    if (address && (await probe.isHealthy(BARE_CLIENT, address))) return address;
     if (performance.now() - started > HEALTH_TIMEOUT_MS) throw new Error('bare container never became healthy');
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
     intervalMs = Math.min(maxIntervalMs, intervalMs * 1.5);
   }
+}
+
+/**
+ * The bare run on a network of its own, as every client has one: an internal bridge without inter-container
+ * traffic created first, then `docker run -d` on it, healthy on the container's address. No hardening,
+ * secrets or introduction: what the per-client network alone costs the engine. Returns milliseconds.
+ */
+async function bareOwnNetworkRun(configFile: string, index: number): Promise<number> {
+  const started = performance.now();
+  const network = `${RUN_ID}-${index}`;
+  await docker.createNetwork({
+    Name: network,
+    Driver: 'bridge',
+    Internal: true,
+    IPAM: { Driver: 'default', Config: [{ Subnet: `${OWN_NETWORK_PREFIX}.${index}.0/28`, Gateway: `${OWN_NETWORK_PREFIX}.${index}.1` }] },
+    Options: { 'com.docker.network.bridge.enable_icc': 'false' },
+    Labels: { [BENCH_LABEL]: RUN_ID },
+  });
+  const { stdout } = await run('docker', [
+    'run', '-d', '--label', `${BENCH_LABEL}=${RUN_ID}`, '--network', network,
+    '-v', `${configFile}:/data/config.yaml:ro`, '-v', `${path.dirname(configFile)}/tls:/tls:ro`, '-e', 'AGENT_TLS_DIR=/tls', IMAGE,
+  ]);
+  const ip = (info: Docker.ContainerInspectInfo) => info.NetworkSettings.Networks[network]?.IPAddress || undefined;
+  await untilHealthy(stdout.trim(), started, (info) => (ip(info) === undefined ? undefined : `${ip(info)}:8080`));
+  return performance.now() - started;
+}
+
+async function removeBareNetworks(): Promise<void> {
+  const networks = await docker.listNetworks({ filters: { label: [`${BENCH_LABEL}=${RUN_ID}`] } });
+  await Promise.all(networks.map((network) => docker.getNetwork(network.Id).remove().catch(() => undefined)));
 }
 
 const AT_ONCE_BEFORE_CONTAINER = ['secrets', 'volume', 'network'];
@@ -139,6 +179,7 @@ async function purge(ids: readonly ClientId[]): Promise<void> {
 
 async function cleanup(): Promise<void> {
   await removeBareContainers().catch(() => undefined);
+  await removeBareNetworks().catch(() => undefined);
   await removeClientResources(clients).catch(() => undefined);
   if (fleet) await fleet.cleanup(clients).catch(() => undefined);
   if (configDir) await rm(configDir, { recursive: true, force: true });
@@ -213,6 +254,12 @@ async function main() {
   const bareBatchWallMs = performance.now() - bareBatchStarted;
   await removeBareContainers();
 
+  const ownNetworksStarted = performance.now();
+  const ownNetworksSettled = await Promise.allSettled(Array.from({ length: CONCURRENT }, (_, index) => bareOwnNetworkRun(configFile, index)));
+  const ownNetworksWallMs = performance.now() - ownNetworksStarted;
+  await removeBareContainers();
+  await removeBareNetworks();
+
   const ratioP50 = percentile(single.orchestrator, 50) / percentile(single.bare, 50);
   const ratioP95 = percentile(single.orchestrator, 95) / percentile(single.bare, 95);
   const ratioAtQuotaP50 = percentile(single.orchestrator, 50) / percentile(single.bareQuota, 50);
@@ -265,6 +312,12 @@ async function main() {
           bareDockerRunWallMs: round(bareBatchWallMs),
           bareFailures: bareSettled.filter((result) => result.status === 'rejected').length,
           ratioToBare: ratio(batchWallMs / bareBatchWallMs),
+          bareOnOwnNetworks: {
+            note: 'the same bare runs started at once, each on an internal network of its own created first (every client has one): what per-client networks alone cost the engine',
+            wallMs: round(ownNetworksWallMs),
+            failures: ownNetworksSettled.filter((result) => result.status === 'rejected').length,
+            ratioToBare: ratio(ownNetworksWallMs / bareBatchWallMs),
+          },
           target: `wall time within ${CONCURRENT_TARGET}x that of ${CONCURRENT} bare runs started at once, all succeeded`,
           meetsTarget: failures.length === 0 && batchWallMs <= CONCURRENT_TARGET * bareBatchWallMs,
         },
