@@ -25,6 +25,8 @@ import { EraseClientService } from './services/erasure/erase-client.ts';
 import { ClientExportService } from './services/export/client-export-service.ts';
 import { loadOrCreateExportSigner, type ExportSigner } from './services/export/export-signing-key.ts';
 import type { ClientOperationGuard } from './services/client-operation-guard.ts';
+import type { ClientSubnets } from './services/client-subnets.ts';
+import { reopenClosedClientNetwork } from './services/export/closed-client-network.ts';
 import type { KillClientService } from './services/kill-client.ts';
 import type { SupportAccessService } from './services/support-access.ts';
 
@@ -56,6 +58,8 @@ export interface DataLifecycleParts {
   introduce: (clientId: ClientId, controlAddress: string) => Promise<void>;
   /** One operation on a client's volume at a time, shared with deprovisioning. */
   guard: ClientOperationGuard;
+  /** Subnet allocation, shared with provisioning: a closed client's export makes its network again. */
+  subnets: ClientSubnets;
   /** The client portal's store, whose admins an erasure forgets; absent with an outside registry. */
   portalStore?: Pick<PortalStore, 'knownAdmins' | 'forgetAdmin'> | undefined;
   /** Google's token revocation endpoint (tests: the Gmail emulator's). */
@@ -80,7 +84,18 @@ export async function composeDataLifecycle(parts: DataLifecycleParts): Promise<D
     registry,
     secrets,
     support: parts.support,
-    agentData: { config, runtime, secrets, control, health, vaultAddressFor: parts.vaultAddressFor, logger },
+    agentData: {
+      config,
+      runtime,
+      secrets,
+      control,
+      health,
+      vaultAddressFor: parts.vaultAddressFor,
+      logger,
+      reopenNetwork: (clientId) =>
+        reopenClosedClientNetwork({ subnets: parts.subnets, runtime, registry, vaultAddressFor: parts.vaultAddressFor }, clientId),
+    },
+    guard: parts.guard,
     signer,
     clock,
     spoolDir: path.join(config.homeDir, 'spool'),

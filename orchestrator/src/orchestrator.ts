@@ -54,6 +54,7 @@ import type { IncidentStore } from './ports/incident-store.ts';
 import type { IncidentResponse } from './services/incidents/incident-response.ts';
 import { unavailableIncidentStore } from './services/incidents/unavailable-incident-store.ts';
 import { ClientOperationGuard } from './services/client-operation-guard.ts';
+import { ClientSubnets } from './services/client-subnets.ts';
 
 /** Everything the API, the CLI and the tests call: adapters wired into services. */
 export interface Orchestrator {
@@ -188,8 +189,10 @@ export async function createOrchestrator(
     }
   }
 
-  // Backup, restore, erasure and deprovisioning of one client never overlap (client-operation-guard.ts).
+  // Backup, restore, erasure, deprovisioning and a closed client's export never overlap (client-operation-guard.ts).
   const clientOperations = new ClientOperationGuard();
+  // One subnet allocation at a time: provisioning and the export of a closed client both make networks.
+  const subnets = new ClientSubnets({ config, registry, runtime });
   const deprovision = new DeprovisionClientService({
     registry,
     runtime,
@@ -210,6 +213,7 @@ export async function createOrchestrator(
   const lifecycle = await composeDataLifecycle({
     config, registry, runtime, targets, health, control, secretBackend, clock, logger, kill, support, vaultAddressFor, introduce,
     guard: clientOperations,
+    subnets,
     portalStore: opened?.portalStore,
     googleRevokeUrl: overrides.googleRevokeUrl,
   });
@@ -265,6 +269,8 @@ export async function createOrchestrator(
       logger,
       metrics,
       secrets: { store: secrets, vaultAddressForNetwork: gatewayListeners, prepareIntroduction: (clientId) => prepareIntroduction(introduction, clientId) },
+      subnets,
+      guard: clientOperations,
     }),
     deprovision,
     enforceRetention: () => enforceRetention({ registry, deprovision, clock, logger, retentionDays: config.retentionDays }),
@@ -278,6 +284,7 @@ export async function createOrchestrator(
       metrics,
       afterAgentStart: introduce,
       vaultAddressFor,
+      operations: clientOperations,
     }),
     kill,
     revive,

@@ -146,6 +146,8 @@ export interface AgentVolumes {
   swap(clientId: ClientId, image: string, user: string, name: string): Promise<VolumeSwapOutcome>;
   /** Rolls back an interrupted swap and removes leftover staging directories. */
   recover(clientId: ClientId, image: string, user: string): Promise<VolumeSwapOutcome>;
+  /** Writes small files (owned by `user`, 0640) at the volume's root, whether or not the agent's container exists. */
+  writeFiles(clientId: ClientId, image: string, user: string, files: Readonly<Record<string, string>>): Promise<void>;
   /**
    * Starts a reader: the agent image on the client's volume mounted read-only, on its network, hardened
    * like the agent, never introduced as the agent (it only serves the data export session). Returns its

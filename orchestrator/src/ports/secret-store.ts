@@ -36,6 +36,8 @@ export interface SecretStore {
   lockClient(clientId: ClientId): Promise<void>;
   /** Restores the client's normal policy (revive). */
   unlockClient(clientId: ClientId): Promise<void>;
+  /** True while the client's policy denies everything (killed, and not revived since). */
+  isLocked(clientId: ClientId): Promise<boolean>;
   /** Rotates the client's data key; old ciphertexts stay decryptable. */
   rotateDataKey(clientId: ClientId): Promise<{ version: number }>;
   /**

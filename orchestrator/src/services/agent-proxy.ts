@@ -98,7 +98,7 @@ export class AgentProxyService {
     if (!record) throw new FleetError('not_found', `no client "${clientId}" in the registry`);
     const state = await this.deps.runtime.inspectAgent(clientId);
     if (!state?.running || !state.endpoints) {
-      throw new FleetError('unavailable', `the agent of ${clientId} is not running (${record.status}); its data stays in its volume`);
+      throw new FleetError('unavailable', `the agent of ${clientId} is not running (${record.status}); its data stays in its volume: \`fleet export ${clientId}\` reads it`);
     }
     const token = await this.deps.secrets.readControlToken(clientId);
     if (!token) throw new FleetError('internal', `${clientId} has no control token; provision it again`);

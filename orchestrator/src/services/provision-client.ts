@@ -7,7 +7,8 @@ import type { Logger } from '@agent-fleet/kernel/logger';
 import { runSaga, sagaStepsOf, type SagaEntry, type SagaEvent } from '../domain/saga.ts';
 import type { ContainerRuntime } from '../ports/container-runtime.ts';
 import type { OrchestratorMetrics } from '../observability/metrics.ts';
-import { Mutex } from './mutex.ts';
+import type { ClientOperationGuard } from './client-operation-guard.ts';
+import { ClientSubnets } from './client-subnets.ts';
 import { provisionSteps, type ProvisionContext, type ProvisionStepDependencies } from './provision-steps.ts';
 
 export type { ProvisionSecrets } from './provision-steps.ts';
@@ -43,6 +44,10 @@ export type ProvisionEvent = SagaEvent;
 export interface ProvisionDependencies extends ProvisionStepDependencies {
   logger: Logger;
   metrics?: OrchestratorMetrics;
+  /** Shared with the reads of closed clients' volumes, which need a network too. Default: this service's own. */
+  subnets?: ClientSubnets;
+  /** The claim waits for no operation on the client's volume (an export of a closed client reopens its network). */
+  guard?: Pick<ClientOperationGuard, 'exclusive'>;
 }
 
 const RUNTIME_KINDS: ReadonlyArray<ContainerRuntime['kind']> = ['docker', 'kubernetes'];
@@ -71,10 +76,11 @@ const STALE_OPERATION_MS = 5 * 60_000;
  */
 export class ProvisionClientService {
   private readonly deps: ProvisionDependencies;
-  private readonly subnetLock = new Mutex();
+  private readonly subnets: ClientSubnets;
 
   constructor(deps: ProvisionDependencies) {
     this.deps = deps;
+    this.subnets = deps.subnets ?? new ClientSubnets(deps);
   }
 
   async provision(request: ProvisionRequest, onEvent: (event: ProvisionEvent) => void = () => undefined): Promise<ProvisionResult> {
@@ -98,18 +104,21 @@ export class ProvisionClientService {
     };
     const logger = this.deps.logger.child({ client: clientId, op: context.operationId });
 
-    const claim = await this.deps.registry.claimForProvisioning(
-      {
-        id: clientId,
-        provider: context.provider,
-        admins: context.admins,
-        configYaml,
-        onboardingStartedAt: context.onboardingStartedAt,
-      },
-      context.operationId,
-      now,
-      STALE_OPERATION_MS,
-    );
+    const claimRow = () =>
+      this.deps.registry.claimForProvisioning(
+        {
+          id: clientId,
+          provider: context.provider,
+          admins: context.admins,
+          configYaml,
+          onboardingStartedAt: context.onboardingStartedAt,
+        },
+        context.operationId,
+        now,
+        STALE_OPERATION_MS,
+      );
+    // Refused (busy) while an operation on the volume runs; once claimed, such an operation sees the claim.
+    const claim = await (this.deps.guard === undefined ? claimRow() : this.deps.guard.exclusive(clientId, 'provisioning', claimRow));
     if (claim.outcome === 'already-active') return { outcome: 'already-active', clientId };
     if (claim.outcome === 'busy') {
       throw new FleetError('busy', `${clientId} is already being provisioned by another operation; check \`fleet status ${clientId}\``);
@@ -193,7 +202,7 @@ export class ProvisionClientService {
   }
 
   private steps(): SagaEntry<ProvisionContext>[] {
-    return provisionSteps(this.deps, this.subnetLock);
+    return provisionSteps(this.deps, this.subnets);
   }
 
   private validate(request: ProvisionRequest) {

@@ -2,7 +2,6 @@ import type { ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { OrchestratorConfig } from '../config.ts';
 import type { ClientStatus } from '../domain/client-status.ts';
-import { allocateSubnet } from '../domain/ipv4-cidr.ts';
 import type { SagaEntry } from '../domain/saga.ts';
 import type { AgentHealthProbe } from '../ports/agent-health.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -11,7 +10,7 @@ import type { Registry } from '../ports/registry.ts';
 import type { ScrapeTargets } from '../ports/scrape-targets.ts';
 import type { SecretStore } from '../ports/secret-store.ts';
 import { agentWorkloadSpec } from './agent-workload.ts';
-import type { Mutex } from './mutex.ts';
+import type { ClientSubnets } from './client-subnets.ts';
 import { waitForAgentHealth } from './wait-for-agent-health.ts';
 
 /** What the provisioning saga's steps share: the request's facts, and what each step made or found. */
@@ -64,10 +63,10 @@ export interface ProvisionStepDependencies {
 /**
  * The saga's steps after the registry claim, in order: secrets, volume and network at once → container →
  * start → health (the introduction minted meanwhile) → introduce and scrape target at once → active.
- * Each is idempotent and says how to undo what it did; `subnetLock` serialises subnet allocation across
- * concurrent provisions.
+ * Each is idempotent and says how to undo what it did; `subnets` serialises subnet allocation across
+ * concurrent provisions (and reads of closed clients' volumes).
  */
-export function provisionSteps(deps: ProvisionStepDependencies, subnetLock: Mutex): SagaEntry<ProvisionContext>[] {
+export function provisionSteps(deps: ProvisionStepDependencies, subnets: ClientSubnets): SagaEntry<ProvisionContext>[] {
   const { registry, runtime, targets, health, clock, config, secrets } = deps;
   // Off the critical path but in order: a progress write shows where the operation is and keeps its heartbeat.
   const progress = (context: ProvisionContext, step: string): void => {
@@ -108,16 +107,7 @@ export function provisionSteps(deps: ProvisionStepDependencies, subnetLock: Mute
           name: 'network',
           run: async (context) => {
             progress(context, 'network');
-            // Only the allocation is serialised; the (slow) network creation runs in parallel, safely, since
-            // the registry already holds the subnet (unique) before the network exists.
-            const subnet = await subnetLock.run(async () => {
-              const existing = (await registry.getClient(context.clientId))?.subnet;
-              if (existing) return existing;
-              const taken = [...(await runtime.listSubnetsInUse()), ...(await registry.allocatedSubnets())];
-              const allocated = allocateSubnet(config.subnetPool, config.subnetPrefix, taken);
-              await registry.setSubnet(context.clientId, allocated);
-              return allocated;
-            });
+            const subnet = await subnets.allocate(context.clientId);
             const network = await runtime.ensureNetwork(context.clientId, subnet);
             context.createdNetwork = network.created;
             context.subnet = network.subnet;

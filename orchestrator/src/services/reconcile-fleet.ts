@@ -8,6 +8,7 @@ import type { ScrapeTargets } from '../ports/scrape-targets.ts';
 import type { OrchestratorMetrics } from '../observability/metrics.ts';
 import { agentWorkloadSpec } from './agent-workload.ts';
 import { waitForAgentHealth } from './wait-for-agent-health.ts';
+import type { ClientOperationGuard } from './client-operation-guard.ts';
 
 export type ReconcileActionKind =
   | 'restarted'
@@ -44,6 +45,8 @@ export interface ReconcileDependencies {
   /** A restarted agent gets a fresh secret introduction. */
   afterAgentStart: AfterAgentStart;
   vaultAddressFor: (clientId: ClientId) => Promise<string>;
+  /** An operation on a client's volume: its resources are left alone meanwhile (a closed client's export reopens its network). */
+  operations?: Pick<ClientOperationGuard, 'runningOn'>;
 }
 
 /**
@@ -149,6 +152,7 @@ export class ReconcileFleetService {
         report.drift.push(`${resource.kind} ${resource.name} carries an invalid client label`);
         continue;
       }
+      if (this.deps.operations?.runningOn(clientId) !== undefined) continue;
       if (resource.kind === 'container') {
         await this.deps.runtime.removeAgent(clientId);
         report.actions.push({ kind: 'orphan-removed', clientId, detail: `container ${resource.name}` });

@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import { resourceNames } from '@agent-fleet/kernel/client-id';
 import { createVaultClient } from '../../../orchestrator/src/adapters/vault/vault-client.ts';
 import { docker } from '../../helpers/fleet-fixture.ts';
 import { ADMIN, KNOWN } from '../agent/agent-harness.ts';
@@ -108,5 +110,56 @@ describe('the complete export of a client on a real agent container', () => {
     const unwrapped = (await vault.write('sys/wrapping/unwrap', {})) as { auth: { client_token: string } };
     const agentVault = createVaultClient({ endpoint: embedded.url, token: unwrapped.auth.client_token, caPem: embedded.caCertificatePem });
     await assert.rejects(agentVault.read(`fleet/data/${bed.clientId}/control`), /403|denied/i);
+  });
+
+  it('a closed client is exported from the volume kept for its retention; its network is back only for the read', { timeout: 300_000 }, async () => {
+    const orchestrator = bed.fleet.orchestrator;
+    const whileKilled = jsonLines((await readArchive(path.join(dir, 'killed.tar'))).get('audit/audit-log.jsonl'));
+    await orchestrator.deprovision.deprovision({ clientId: bed.clientId, purge: false, actor: 'test', reason: 'contract ended' });
+    const network = resourceNames(bed.clientId).network;
+    const networkExists = () => docker.getNetwork(network).inspect().then(() => true, () => false);
+    assert.equal(await networkExists(), false, 'closure removed the network');
+    assert.equal((await orchestrator.registry.getClient(bed.clientId))?.subnet, null);
+
+    // The archive's first bytes wait here, so the read can be looked at while it is open.
+    let releaseOutput!: () => void;
+    const outputHeld = new Promise<void>((resolve) => (releaseOutput = resolve));
+    let firstWrite!: () => void;
+    const writing = new Promise<void>((resolve) => (firstWrite = resolve));
+    const chunks: Buffer[] = [];
+    const output = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        chunks.push(chunk);
+        firstWrite();
+        void outputHeld.then(() => done());
+      },
+    });
+    const exported = orchestrator.dataLifecycle.exports.export({ clientId: bed.clientId, requester: { kind: 'operator', member: bed.member.name } }, output);
+    await writing;
+    assert.equal(await networkExists(), true, 'the network is back for the read');
+    assert.equal((await docker.listContainers({ filters: { name: [`fleet-${bed.clientId}-reader`] } })).length, 1, 'its reader runs');
+    await orchestrator.reconcile.reconcile();
+    assert.equal(await networkExists(), true, 'the reconciler leaves a network in use by the export alone');
+    await assert.rejects(orchestrator.provision.provision({ clientId: bed.clientId, actor: 'test' }), /a data export is in progress/);
+    releaseOutput();
+    const manifest = await exported;
+    assert.ok(manifest.files.some((entry) => entry.name === 'audit/audit-log.jsonl'));
+
+    const file = path.join(dir, 'closed.tar');
+    await writeFile(file, Buffer.concat(chunks));
+    const files = await readArchive(file);
+    const audit = jsonLines(files.get('audit/audit-log.jsonl'));
+    assert.deepEqual(audit.map((record) => record['seq']), whileKilled.map((record) => record['seq']), 'the whole log, as it was at closure');
+    assert.ok(jsonLines(files.get('ops-log/ops-log.jsonl')).some((entry) => entry['action'] === 'deprovision'));
+    assert.equal((await bed.cli(['export', 'verify', file, '--public-key', publicKey, '--client', bed.clientId])).code, 0);
+
+    // Closed as before: no network, no subnet, no reader, still deprovisioned, and the killed client's policy still locked.
+    assert.equal(await networkExists(), false);
+    const after = await orchestrator.registry.getClient(bed.clientId);
+    assert.deepEqual([after?.status, after?.subnet], ['deprovisioned', null]);
+    assert.equal((await docker.listContainers({ all: true, filters: { name: [`fleet-${bed.clientId}-reader`] } })).length, 0);
+    assert.equal(await orchestrator.secretBackend.store.isLocked(bed.clientId), true);
+    const logged = (await orchestrator.registry.listOpsLog({ clientId: bed.clientId })).filter((entry) => entry.action === 'export').at(-1);
+    assert.equal(logged?.details['via'], 'volume-reader');
   });
 });

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { ClientId } from '@agent-fleet/kernel/client-id';
+import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { loadConfig } from '../../../orchestrator/src/config.ts';
@@ -16,6 +16,7 @@ import type { ContainerRuntime, NetworkInfo } from '../../../orchestrator/src/po
 import type { ScrapeTargets } from '../../../orchestrator/src/ports/scrape-targets.ts';
 import type { SecretStore } from '../../../orchestrator/src/ports/secret-store.ts';
 import { systemClock } from '../../../orchestrator/src/ports/clock.ts';
+import { ClientOperationGuard } from '../../../orchestrator/src/services/client-operation-guard.ts';
 import { ProvisionClientService } from '../../../orchestrator/src/services/provision-client.ts';
 import { registryBackends, type OpenedRegistry } from '../../helpers/registries.ts';
 
@@ -67,24 +68,28 @@ for (const backend of registryBackends.filter((each) => each.name === 'pglite'))
       await rm(homeDir, { recursive: true, force: true });
     });
 
+    /** The service over the stand-ins, the real registry; no introduction is ever reached. */
+    const serviceOver = ({ store, runtime }: ReturnType<typeof standIns>, guard?: ClientOperationGuard) =>
+      new ProvisionClientService({
+        config: loadConfig({ AGENT_FLEET_HOME: homeDir }),
+        registry: opened.registry,
+        runtime,
+        targets: {} as ScrapeTargets,
+        health: {} as AgentHealthProbe,
+        clock: systemClock,
+        logger: createSilentLogger(),
+        secrets: {
+          store,
+          vaultAddressForNetwork: async (_clientId, network) => `https://${network.gateway}:8200`,
+          prepareIntroduction: async () => assert.fail('no introduction after a failed first step'),
+        },
+        ...(guard === undefined ? {} : { guard }),
+      });
+
     for (const failing of ['secrets', 'volume', 'network'] as const) {
       test(`a failure of "${failing}" undoes the other two, runs nothing later and leaves no registry row`, async () => {
         const calls: string[] = [];
-        const { store, runtime } = standIns(failing, calls);
-        const service = new ProvisionClientService({
-          config: loadConfig({ AGENT_FLEET_HOME: homeDir }),
-          registry: opened.registry,
-          runtime,
-          targets: {} as ScrapeTargets,
-          health: {} as AgentHealthProbe,
-          clock: systemClock,
-          logger: createSilentLogger(),
-          secrets: {
-            store,
-            vaultAddressForNetwork: async (_clientId, network) => `https://${network.gateway}:8200`,
-            prepareIntroduction: async () => assert.fail('no introduction after a failed first step'),
-          },
-        });
+        const service = serviceOver(standIns(failing, calls));
         const clientId = `ps${failing}`;
         const started: string[] = [];
         await assert.rejects(
@@ -108,5 +113,21 @@ for (const backend of registryBackends.filter((each) => each.name === 'pglite'))
         assert.deepEqual(await opened.registry.allocatedSubnets(), [], 'nor a subnet');
       });
     }
+
+    test('while an operation holds the client (a closed client’s export has its network back) provisioning is refused before the claim', async () => {
+      const calls: string[] = [];
+      const guard = new ClientOperationGuard();
+      const service = serviceOver(standIns('secrets', calls), guard);
+      const clientId = parseClientId('psguarded');
+      let release!: () => void;
+      const held = guard.exclusive(clientId, 'data export', () => new Promise<void>((resolve) => (release = resolve)));
+      await assert.rejects(service.provision({ clientId, actor: 'test' }), (error: unknown) => error instanceof FleetError && error.code === 'busy' && /a data export is in progress/.test(error.message));
+      assert.equal(await opened.registry.getClient(clientId), null, 'not claimed');
+      assert.deepEqual(calls, [], 'nothing touched');
+      release();
+      await held;
+      // Once the operation is over, the same request goes ahead (here to the injected secrets failure).
+      await assert.rejects(service.provision({ clientId, actor: 'test' }), (error: unknown) => error instanceof SagaFailedError && error.failedStep === 'secrets');
+    });
   });
 }

@@ -17,12 +17,7 @@ import { statusCodeOf, translateDockerError } from './docker-errors.ts';
 import { loopbackPublishingWarnings } from './engine-version.ts';
 import { checkPlacedFileName } from '../placed-file-name.ts';
 import { killContainer } from './kill-container.ts';
-import { tarFiles } from './tar-files.ts';
-
-function parseUserIds(user: string): { uid: number; gid: number } {
-  const [uid, gid] = user.split(':').map(Number);
-  return { uid: uid ?? 0, gid: gid ?? uid ?? 0 };
-}
+import { parseUserIds, tarFiles } from './tar-files.ts';
 
 /** Runs agents as hardened containers on one Docker Engine; owns only what carries our labels. */
 export class DockerContainerRuntime implements ContainerRuntime {

@@ -1,5 +1,11 @@
 import tar from 'tar-stream';
 
+/** `uid:gid` (as a container's user) as numbers; a lone uid is its own gid. */
+export function parseUserIds(user: string): { uid: number; gid: number } {
+  const [uid, gid] = user.split(':').map(Number);
+  return { uid: uid ?? 0, gid: gid ?? uid ?? 0 };
+}
+
 /**
  * A tar archive of files, for the Engine's archive API (how config and the TLS handover reach a volume).
  * One archive per call: the Engine mounts the container's filesystem for each copy (~60 ms here), so

@@ -14,6 +14,7 @@ export const unsupportedAgentVolumes: AgentVolumes = {
   stage: refuse('a volume restore (fleet restore)'),
   swap: refuse('a volume restore (fleet restore)'),
   recover: () => Promise.resolve('clean'),
+  writeFiles: refuse('writing into the volume of a stopped agent (fleet export)'),
   startReader: refuse('reading the volume of a stopped agent (fleet export)'),
   removeHelpers: () => Promise.resolve(),
 };

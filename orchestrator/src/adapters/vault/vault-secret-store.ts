@@ -181,6 +181,11 @@ export class VaultSecretStore implements SecretStore {
     this.logger.info('client policy locked', { client: clientId });
   }
 
+  async isLocked(clientId: ClientId): Promise<boolean> {
+    const existing = await this.calls.optional('read policy', () => this.client.read(`sys/policies/acl/${vaultNames(clientId).policy}`));
+    return (existing as { data?: { policy?: string } } | null)?.data?.policy === DENY_ALL_POLICY;
+  }
+
   async unlockClient(clientId: ClientId): Promise<void> {
     await this.calls.call('unlock client policy', () =>
       this.client.write(`sys/policies/acl/${vaultNames(clientId).policy}`, {

@@ -47,6 +47,7 @@ export class TlsArmedRuntime implements ContainerRuntime {
       stage: (clientId, image, name, tar) => volumes.stage(clientId, image, name, tar),
       swap: (clientId, image, user, name) => volumes.swap(clientId, image, user, name),
       recover: (clientId, image, user) => volumes.recover(clientId, image, user),
+      writeFiles: (clientId, image, user, files) => volumes.writeFiles(clientId, image, user, files),
       startReader: (spec) => this.startReader(spec),
       removeHelpers: (clientId) => volumes.removeHelpers(clientId),
     };
@@ -62,10 +63,15 @@ export class TlsArmedRuntime implements ContainerRuntime {
       await this.options.tls.renew(clientId);
       return;
     }
-    const { vaultCaPem, agentUser } = this.options;
     // One copy into the container for both files (each copy costs the Engine a mount of the container's filesystem).
+    await this.inner.placeFiles(clientId, await this.handoverFiles(clientId), this.options.agentUser);
+  }
+
+  /** The Vault CA and a fresh TLS handover, as the agent (or a reader) finds them in its volume. */
+  private async handoverFiles(clientId: ClientId): Promise<Record<string, string>> {
+    const { vaultCaPem } = this.options;
     const handover = await this.options.tls.handover(clientId);
-    await this.inner.placeFiles(clientId, { ...(vaultCaPem === null ? {} : { [AGENT_VAULT_CA_FILE]: vaultCaPem }), [AGENT_TLS_HANDOVER_FILE]: handover }, agentUser);
+    return { ...(vaultCaPem === null ? {} : { [AGENT_VAULT_CA_FILE]: vaultCaPem }), [AGENT_TLS_HANDOVER_FILE]: handover };
   }
 
   async createAgent(spec: AgentWorkloadSpec): Promise<void> {
@@ -80,7 +86,9 @@ export class TlsArmedRuntime implements ContainerRuntime {
   }
 
   private async startReader(spec: VolumeReaderSpec): Promise<string> {
-    await this.arm(spec.clientId);
+    // Through the volume itself: the reader mounts it read-only, and a closed client's agent container is gone.
+    if (this.kind === 'kubernetes') await this.arm(spec.clientId);
+    else await this.inner.volumes.writeFiles(spec.clientId, spec.image, spec.user, await this.handoverFiles(spec.clientId));
     return this.inner.volumes.startReader({ ...spec, environment: { ...spec.environment, ...this.vaultCaEnvironment() } });
   }
 

@@ -8,6 +8,7 @@ import type { AgentHealthProbe } from '../../ports/agent-health.ts';
 import type { ContainerRuntime } from '../../ports/container-runtime.ts';
 import type { ClientRecord } from '../../ports/registry.ts';
 import type { SecretStore } from '../../ports/secret-store.ts';
+import type { ReopenedNetwork } from './closed-client-network.ts';
 
 /** What the agent hands out for an export (agent-image/src/services/data-export/export-parts.ts). */
 export type AgentDataPart = 'audit.jsonl' | 'approvals.jsonl' | 'outbox.jsonl' | 'summaries.jsonl' | 'config.yaml';
@@ -30,59 +31,56 @@ export interface AgentDataDependencies {
   logger: Logger;
   /** How long a reader container may take to answer /healthz. Default 30 s. */
   readerStartTimeoutMs?: number;
+  /** Brings a deprovisioned client's network back for the reader (closed-client-network.ts); without it, refused. */
+  reopenNetwork?: (clientId: ClientId) => Promise<ReopenedNetwork>;
 }
 
 /**
  * Opens the client's data for an export. A running agent serves it itself; otherwise (stopped, crashed,
- * killed) a reader container of the agent image mounts the volume read-only. Either way the data is
- * decrypted by agent code under a fresh introduction, never by the orchestrator. A killed client's
- * policy is restored only for the reader's session and locked again (its tokens revoked) on close.
+ * killed, deprovisioned within its retention) a reader container of the agent image mounts the volume
+ * read-only. Either way the data is decrypted by agent code under a fresh introduction, never by the
+ * orchestrator. A locked client's policy (killed) is restored only for the reader's session and locked
+ * again on close; a reader's tokens are revoked on close. A deprovisioned client's network comes back for
+ * the read and goes again on close.
  */
 export async function openAgentData(deps: AgentDataDependencies, client: ClientRecord): Promise<AgentData> {
   const clientId = client.id;
   const token = await deps.secrets.readControlToken(clientId);
   if (!token) throw new FleetError('internal', `${clientId} has no control token; provision it again`);
-  if (client.subnet === null) {
+  const closed = client.status === 'deprovisioned';
+  if (client.subnet === null && !(closed && deps.reopenNetwork)) {
     throw new FleetError('unavailable', `${clientId} is ${client.status} and its network is gone: its volume cannot be read by an agent; provision it again to export`);
   }
-  const vaultAddr = await deps.vaultAddressFor(clientId);
-  const state = await deps.runtime.inspectAgent(clientId);
-  const running = client.status === 'active' && state?.running === true && state.endpoints !== null;
-  const killed = client.status === 'killed';
-  let address: string;
-  if (running && state?.endpoints) address = state.endpoints.control;
-  else {
-    address = await deps.runtime.volumes.startReader({
-      clientId,
-      image: deps.config.agent.image,
-      user: deps.config.agent.user,
-      environment: { AGENT_VERSION: deps.config.version, LOG_LEVEL: 'warn', VAULT_ADDR: vaultAddr },
-      limits: {
-        memoryBytes: deps.config.agent.memoryBytes,
-        nanoCpus: deps.config.agent.nanoCpus,
-        pids: deps.config.agent.pids,
-        tmpfsBytes: deps.config.agent.tmpfsBytes,
-      },
-      ociRuntime: deps.config.agent.ociRuntime,
-    });
-  }
-  const via = running ? 'running-agent' : 'volume-reader';
+  const reopened = closed && deps.reopenNetwork ? await deps.reopenNetwork(clientId) : null;
+  let address = '';
+  let via: AgentData['via'] = 'volume-reader';
   let unlocked = false;
+  let readerIntroduced = false;
   const close = async (): Promise<void> => {
-    await deps.control.request(clientId, address, token, 'POST', '/v1/data-export/session/close').catch(() => undefined);
+    if (address !== '') await deps.control.request(clientId, address, token, 'POST', '/v1/data-export/session/close').catch(() => undefined);
     if (via === 'volume-reader') await deps.runtime.volumes.removeHelpers(clientId);
-    if (unlocked) {
-      await deps.secrets.lockClient(clientId);
-      await deps.secrets.revokeAgentTokens(clientId);
-    }
+    if (unlocked) await deps.secrets.lockClient(clientId);
+    if (unlocked || (readerIntroduced && closed)) await deps.secrets.revokeAgentTokens(clientId);
+    await reopened?.close();
   };
   try {
-    if (via === 'volume-reader') await waitHealthy(deps.health, clientId, address, deps.readerStartTimeoutMs ?? 30_000);
-    if (killed) {
+    const vaultAddr = reopened?.vaultAddr ?? (await deps.vaultAddressFor(clientId));
+    const state = await deps.runtime.inspectAgent(clientId);
+    const running = client.status === 'active' && state?.running === true && state.endpoints !== null;
+    const locked = client.status === 'killed' || (closed && (await deps.secrets.isLocked(clientId)));
+    if (running && state?.endpoints) {
+      via = 'running-agent';
+      address = state.endpoints.control;
+    } else {
+      address = await startReader(deps, clientId, vaultAddr);
+      await waitHealthy(deps.health, clientId, address, deps.readerStartTimeoutMs ?? 30_000);
+    }
+    if (locked) {
       await deps.secrets.unlockClient(clientId);
       unlocked = true;
     }
     const introduction = await deps.secrets.issueAgentIntroduction(clientId);
+    readerIntroduced = via === 'volume-reader';
     await deps.control.request(clientId, address, token, 'POST', '/v1/data-export/session', {
       wrappingToken: introduction.wrappingToken,
       vaultAddr,
@@ -92,12 +90,28 @@ export async function openAgentData(deps: AgentDataDependencies, client: ClientR
     await close().catch((closeError: unknown) => deps.logger.error('closing a failed export session failed', { client: clientId, error: closeError }));
     throw error;
   }
-  deps.logger.info('agent data opened for export', { client: clientId, via });
+  deps.logger.info('agent data opened for export', { client: clientId, via, closed });
   return {
     via,
     part: (name) => streamPart(deps.control, clientId, address, token, `/v1/data-export/${name}`),
     close,
   };
+}
+
+function startReader(deps: AgentDataDependencies, clientId: ClientId, vaultAddr: string): Promise<string> {
+  return deps.runtime.volumes.startReader({
+    clientId,
+    image: deps.config.agent.image,
+    user: deps.config.agent.user,
+    environment: { AGENT_VERSION: deps.config.version, LOG_LEVEL: 'warn', VAULT_ADDR: vaultAddr },
+    limits: {
+      memoryBytes: deps.config.agent.memoryBytes,
+      nanoCpus: deps.config.agent.nanoCpus,
+      pids: deps.config.agent.pids,
+      tmpfsBytes: deps.config.agent.tmpfsBytes,
+    },
+    ociRuntime: deps.config.agent.ociRuntime,
+  });
 }
 
 async function* streamPart(control: AgentControl, clientId: ClientId, address: string, token: string, path: string): AsyncGenerator<Buffer> {

@@ -8,6 +8,7 @@ import type { Logger } from '@agent-fleet/kernel/logger';
 import type { Clock } from '../../ports/clock.ts';
 import type { ClientRecord, Registry } from '../../ports/registry.ts';
 import type { SecretStore } from '../../ports/secret-store.ts';
+import type { ClientOperationGuard } from '../client-operation-guard.ts';
 import { ERASE_ACTION } from '../erasure/erasure-records.ts';
 import type { SupportAccessService } from '../support-access.ts';
 import { openAgentData, type AgentData, type AgentDataDependencies } from './agent-data.ts';
@@ -29,6 +30,8 @@ export interface ClientExportDependencies {
   /** Directory for entries spooled while the archive is written (a private subdirectory per export). */
   spoolDir: string;
   logger: Logger;
+  /** Held while a closed client's volume is read: its network is back meanwhile (no provisioning, erasure or purge). */
+  guard?: Pick<ClientOperationGuard, 'exclusive'>;
 }
 
 export interface ExportRequest {
@@ -40,8 +43,9 @@ export interface ExportRequest {
 /**
  * The complete export of a client (right of access and portability): everything the fleet holds about
  * it, streamed as a signed tar archive (see writeExportArchive) to `output`, memory bounded whatever the
- * size. Works whether the agent runs, stopped or was killed; an erased client's export is its deletion
- * certificate and ops log. Each export is ops-logged with the manifest's digest.
+ * size. Works whether the agent runs, stopped, was killed or the client was closed (deprovisioned, its
+ * volume kept for the retention period: "log export before deletion"); an erased client's export is its
+ * deletion certificate and ops log. Each export is ops-logged with the manifest's digest.
  */
 export class ClientExportService {
   private readonly deps: ClientExportDependencies;
@@ -57,6 +61,14 @@ export class ClientExportService {
 
   async export(request: ExportRequest, output: Writable): Promise<ExportManifest> {
     const clientId = parseClientId(request.clientId);
+    const { guard } = this.deps;
+    if (guard !== undefined && (await this.deps.registry.getClient(clientId))?.status === 'deprovisioned') {
+      return guard.exclusive(clientId, 'data export', () => this.exportNow(clientId, request, output));
+    }
+    return this.exportNow(clientId, request, output);
+  }
+
+  private async exportNow(clientId: ClientId, request: ExportRequest, output: Writable): Promise<ExportManifest> {
     const { registry } = this.deps;
     const client = await registry.getClient(clientId);
     const opsLog = await registry.listOpsLog({ clientId });
