@@ -8,16 +8,17 @@ import { FleetError } from '@agent-fleet/kernel/fleet-error';
  * than queued, so that nobody waits behind a long backup without being told.
  */
 export class ClientOperationGuard {
-  private readonly running = new Map<ClientId, string>();
+  private readonly running = new Map<ClientId, { operation: string; done: Promise<unknown> }>();
 
   async exclusive<T>(clientId: ClientId, operation: string, work: () => Promise<T>): Promise<T> {
     const current = this.running.get(clientId);
     if (current !== undefined) {
-      throw new FleetError('busy', `${clientId}: a ${current} is in progress; try again when it has finished`, { retryable: true });
+      throw new FleetError('busy', `${clientId}: a ${current.operation} is in progress; try again when it has finished`, { retryable: true });
     }
-    this.running.set(clientId, operation);
+    const done = Promise.resolve().then(work);
+    this.running.set(clientId, { operation, done });
     try {
-      return await work();
+      return await done;
     } finally {
       this.running.delete(clientId);
     }
@@ -25,6 +26,11 @@ export class ClientOperationGuard {
 
   /** The operation running on the client's volume, if any. */
   runningOn(clientId: ClientId): string | undefined {
-    return this.running.get(clientId);
+    return this.running.get(clientId)?.operation;
+  }
+
+  /** Resolves once the operation running on the client (if any) has ended, however it ended. */
+  async ended(clientId: ClientId): Promise<void> {
+    await this.running.get(clientId)?.done.catch(() => undefined);
   }
 }

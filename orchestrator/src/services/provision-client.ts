@@ -46,8 +46,8 @@ export interface ProvisionDependencies extends ProvisionStepDependencies {
   metrics?: OrchestratorMetrics;
   /** Shared with the reads of closed clients' volumes, which need a network too. Default: this service's own. */
   subnets?: ClientSubnets;
-  /** The claim waits for no operation on the client's volume (an export of a closed client reopens its network). */
-  guard?: Pick<ClientOperationGuard, 'exclusive'>;
+  /** The claim is refused while an operation runs on the client's volume (an export of a closed client reopens its network). */
+  guard?: Pick<ClientOperationGuard, 'exclusive' | 'runningOn' | 'ended'>;
 }
 
 const RUNTIME_KINDS: ReadonlyArray<ContainerRuntime['kind']> = ['docker', 'kubernetes'];
@@ -117,8 +117,7 @@ export class ProvisionClientService {
         now,
         STALE_OPERATION_MS,
       );
-    // Refused (busy) while an operation on the volume runs; once claimed, such an operation sees the claim.
-    const claim = await (this.deps.guard === undefined ? claimRow() : this.deps.guard.exclusive(clientId, 'provisioning', claimRow));
+    const claim = await this.claimGuarded(clientId, claimRow);
     if (claim.outcome === 'already-active') return { outcome: 'already-active', clientId };
     if (claim.outcome === 'busy') {
       throw new FleetError('busy', `${clientId} is already being provisioned by another operation; check \`fleet status ${clientId}\``);
@@ -181,6 +180,18 @@ export class ProvisionClientService {
       steps: timings,
       warnings,
     };
+  }
+
+  /**
+   * The registry claim, refused (busy) while an operation runs on the client's volume; once claimed, such an
+   * operation sees the claim. Concurrent provisions of one client wait for each other's claim (milliseconds),
+   * so the registry still tells the later one what it always did (busy, or already active).
+   */
+  private async claimGuarded<T>(clientId: ClientId, claimRow: () => Promise<T>): Promise<T> {
+    const { guard } = this.deps;
+    if (guard === undefined) return claimRow();
+    while (guard.runningOn(clientId) === 'provisioning') await guard.ended(clientId);
+    return guard.exclusive(clientId, 'provisioning', claimRow);
   }
 
   /** Waits for the saga's progress writes, so none is left in flight; one that failed is only logged. */

@@ -57,3 +57,19 @@ void test('a failed operation frees the client for the next one', async () => {
   assert.equal(guard.runningOn(acme), undefined);
   assert.equal(await guard.exclusive(acme, 'backup', async () => 'ok'), 'ok');
 });
+
+void test('ended resolves once the running operation is over, whether it succeeded or failed; at once when none runs', async () => {
+  const guard = new ClientOperationGuard();
+  await guard.ended(acme);
+  const first = deferred();
+  const failing = guard.exclusive(acme, 'restore', () => first.promise.then(() => Promise.reject(new Error('disk full'))));
+  let over = false;
+  const waiting = guard.ended(acme).then(() => (over = true));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(over, false, 'still running');
+  first.resolve();
+  await assert.rejects(failing, /disk full/);
+  await waiting;
+  assert.equal(over, true);
+  assert.equal(guard.runningOn(acme), undefined);
+});
