@@ -42,8 +42,14 @@ const decisionBody = z.discriminatedUnion('decision', [
 const approvalStatus = z.enum(['pending', 'approved', 'edited', 'rejected', 'expired']).optional();
 const approvalId = z.string().regex(/^[A-Za-z0-9_-]{1,100}$/);
 const checkpointQuery = z
-  .object({ seq: z.coerce.number().int().min(1).optional(), hash: z.string().regex(/^[0-9a-f]{64}$/).optional() })
-  .refine((query) => (query.seq === undefined) === (query.hash === undefined), 'seq and hash come together');
+  .object({
+    seq: z.coerce.number().int().min(1).optional(),
+    hash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+    /** `extension`: only whether the chain still extends the checkpoint (from its record on); default the whole chain. */
+    scope: z.enum(['chain', 'extension']).default('chain'),
+  })
+  .refine((query) => (query.seq === undefined) === (query.hash === undefined), 'seq and hash come together')
+  .refine((query) => query.scope === 'chain' || query.seq !== undefined, 'an extension check needs the checkpoint (seq and hash)');
 const exportQuery = z.object({
   format: z.enum(['jsonl', 'csv']).default('jsonl'),
   since: z.iso.datetime({ offset: true }).optional(),
@@ -228,7 +234,7 @@ function mountAuditRoutes(app: express.Express, authenticated: Route, audit: Aud
     authenticated(async (request, response) => {
       const query = parse(checkpointQuery, request.query);
       const checkpoint = query.seq !== undefined && query.hash !== undefined ? { seq: query.seq, hash: query.hash } : null;
-      response.json(await audit.verifyAudit(checkpoint));
+      response.json(query.scope === 'extension' && checkpoint !== null ? await audit.verifyAuditExtension(checkpoint) : await audit.verifyAudit(checkpoint));
     }),
   );
   app.get(

@@ -57,10 +57,24 @@ export class AgentProxyService {
   }
 
   /** Pulls the agent's chain head into the registry, outside the container. */
+  /**
+   * Moves the checkpoint held outside the agent to its chain's head, only along the same chain: a head
+   * behind the checkpoint, or ahead of it on a chain that no longer holds the checkpoint's record (history
+   * rewritten, then extended), is `regressed` and the checkpoint stays where it was.
+   */
   async checkpoint(rawClientId: unknown): Promise<'saved' | 'unchanged' | 'regressed'> {
     const { clientId, address, token } = await this.reach(rawClientId);
     const head = await this.deps.control.request<{ seq: number; hash: string } | null>(clientId, address, token, 'GET', '/v1/audit/head');
     if (!head) return 'unchanged';
+    const stored = await this.deps.registry.getAuditCheckpoint(clientId);
+    if (stored !== null && head.seq > stored.seq) {
+      const query = new URLSearchParams({ seq: String(stored.seq), hash: stored.hash, scope: 'extension' });
+      const extension = await this.deps.control.request<{ ok: boolean; break?: { kind: string; seq: number } }>(clientId, address, token, 'GET', `/v1/audit/verify?${query}`, undefined, 120_000);
+      if (!extension.ok) {
+        this.deps.logger.error('audit chain no longer holds its checkpoint: log rewritten', { client: clientId, checkpointSeq: stored.seq, seq: head.seq, break: extension.break });
+        return 'regressed';
+      }
+    }
     const outcome = await this.deps.registry.saveAuditCheckpoint(clientId, head, this.deps.clock.now());
     if (outcome === 'regressed') {
       this.deps.logger.error('audit chain head moved backwards: log truncated or rewritten', { client: clientId, seq: head.seq });

@@ -111,6 +111,12 @@ describe('agent control API against a real embedded Vault', () => {
     assert.equal((verified.json as { ok: boolean }).ok, true);
     const mismatch = await a.call('GET', `/v1/audit/verify?seq=${head.seq}&hash=${'0'.repeat(64)}`);
     assert.equal((mismatch.json as { ok: boolean }).ok, false);
+    // Before the orchestrator moves its checkpoint: does the chain still hold the one it has?
+    const holds = (await a.call('GET', `/v1/audit/verify?seq=${head.seq}&hash=${head.hash}&scope=extension`)).json as { ok: boolean };
+    assert.equal(holds.ok, true);
+    const rewritten = (await a.call('GET', `/v1/audit/verify?seq=${head.seq}&hash=${'0'.repeat(64)}&scope=extension`)).json as { ok: boolean; break?: { kind: string } };
+    assert.deepEqual([rewritten.ok, rewritten.break?.kind], [false, 'rewritten']);
+    assert.equal((await a.call('GET', '/v1/audit/verify?scope=extension')).status, 400, 'an extension check needs the checkpoint');
   });
 
   test('kill persists across a restart, is audited and blocks every model call and send', async () => {

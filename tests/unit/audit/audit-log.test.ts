@@ -246,3 +246,57 @@ describe('audit log', () => {
     assert.throws(() => KeyRing.single(Buffer.alloc(16)), /32 bytes/);
   });
 });
+
+describe('audit log: does the chain still extend a checkpoint?', () => {
+  const checkpointOf = (record: AuditRecord | undefined) => ({ seq: record?.seq ?? 0, hash: record?.hash ?? '' });
+
+  it('an honest log extends every earlier head, and its own head', async () => {
+    const { log, records } = await logWith(5);
+    assert.deepEqual(await log.verifyExtension(checkpointOf(records[2])), { ok: true, count: 2, head: checkpointOf(records[4]) });
+    assert.deepEqual(await log.verifyExtension(checkpointOf(records[4])), { ok: true, count: 0, head: checkpointOf(records[4]) });
+  });
+
+  it('a history rewritten and then made longer verifies on its own, but no longer extends the old checkpoint', async () => {
+    const { records, key } = await logWith(5);
+    const checkpoint = checkpointOf(records[2]);
+    // Whoever holds the key writes a new chain from record 1, different content, longer than the checkpoint.
+    const dir = await temporaryDirectory('audit-rewrite');
+    cleanups.push(dir.remove);
+    const forged = await AuditLog.open({ directory: dir.path, keys: key, now: fixedNow });
+    for (let index = 1; index <= 7; index++) await forged.append(sendEntry(100 + index));
+    assert.equal((await forged.verify()).ok, true, 'a consistent chain by itself');
+    assert.deepEqual(await breakOfExtension(forged, checkpoint), { kind: 'rewritten', seq: 3 });
+  });
+
+  it('a log shorter than the checkpoint is truncated; an edit after the checkpoint is found', async () => {
+    const { log, records, file, key } = await logWith(5);
+    assert.deepEqual(await breakOfExtension(log, { seq: 9, hash: records[4]?.hash ?? '' }), { kind: 'truncated', seq: 9 });
+    const lines = await readLines(file);
+    const edited = { ...(decodeAuditLine(KeyRing.single(key), lines[3] ?? '') as { record: AuditRecord }).record, target: 'someone-else@example.com' };
+    await writeLines(file, [...lines.slice(0, 3), encodeAuditLine(KeyRing.single(key), edited), ...lines.slice(4)]);
+    assert.deepEqual(await breakOfExtension(log, checkpointOf(records[1])), { kind: 'edited', seq: 4 });
+  });
+
+  it('reads from the day file holding the checkpoint on: damage to older days is left to the full verification', async () => {
+    const dir = await temporaryDirectory('audit-days');
+    cleanups.push(dir.remove);
+    let day = '2026-01-05';
+    const log = await AuditLog.open({ directory: dir.path, keys: dataKey(), now: () => new Date(`${day}T12:00:00.000Z`) });
+    const records: AuditRecord[] = [];
+    for (const next of ['2026-01-05', '2026-01-06', '2026-01-07']) {
+      day = next;
+      for (let index = 0; index < 3; index++) records.push(await log.append(sendEntry(records.length + 1)));
+    }
+    assert.deepEqual((await readdir(dir.path)).filter((name) => name.startsWith('audit-')).sort(), ['audit-2026-01-05.log', 'audit-2026-01-06.log', 'audit-2026-01-07.log']);
+    await appendFile(join(dir.path, 'audit-2026-01-05.log'), 'not-a-record\n');
+    assert.equal((await log.verify()).ok, false, 'the full verification sees the damage');
+    assert.deepEqual(await log.verifyExtension(checkpointOf(records[4])), { ok: true, count: 4, head: checkpointOf(records[8]) });
+    assert.deepEqual(await log.verifyExtension(checkpointOf(records[3])), { ok: true, count: 5, head: checkpointOf(records[8]) }, 'the first record of a day');
+  });
+});
+
+async function breakOfExtension(log: AuditLog, checkpoint: { seq: number; hash: string }) {
+  const result = await log.verifyExtension(checkpoint);
+  assert.equal(result.ok, false, 'the extension check should fail');
+  return result.ok ? undefined : { kind: result.break.kind, seq: result.break.seq };
+}

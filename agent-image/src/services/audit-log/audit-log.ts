@@ -188,6 +188,57 @@ export class AuditLog {
   }
 
   /**
+   * Verifies that the log still extends `anchor`, an earlier checkpoint: record `anchor.seq` still has that
+   * hash, and every later record chains from it. Reads only from the file holding the anchor on, so it is
+   * cheap enough to ask before every checkpoint moves (a full `verify` reads the whole log).
+   */
+  async verifyExtension(anchor: AuditCheckpoint): Promise<ChainVerification> {
+    const files = await listAuditFiles(this.directory);
+    const verifier = new ChainVerifier({ anchor });
+    let reached = false;
+    let lastSeq = anchor.seq;
+    for (const file of files.slice(await this.fileHolding(files, anchor.seq))) {
+      const content = await readLineFile(join(this.directory, file.name));
+      for (const line of content.lines) {
+        const decoded = decodeAuditLine(this.keys, line);
+        if (!decoded.ok) {
+          if (reached || (decoded.seq ?? 0) >= anchor.seq) verifier.fail(decoded.kind, decoded.seq ?? lastSeq + 1, `${file.name}: ${decoded.message}`);
+          reached ||= (decoded.seq ?? 0) >= anchor.seq;
+          continue;
+        }
+        const { record } = decoded;
+        if (!reached) {
+          if (record.seq < anchor.seq) continue;
+          reached = true;
+          if (record.seq > anchor.seq) {
+            verifier.fail('rewritten', anchor.seq, `record ${anchor.seq} of the checkpoint is no longer in the log`);
+          } else if (record.hash !== anchor.hash || hashRecord(record) !== record.hash) {
+            verifier.fail('rewritten', anchor.seq, `record ${anchor.seq} differs from the checkpoint`);
+          }
+          continue;
+        }
+        lastSeq = record.seq;
+        verifier.push(record);
+      }
+    }
+    if (!reached) verifier.fail('truncated', anchor.seq, `the log ends before record ${anchor.seq} of the checkpoint`);
+    return verifier.finish();
+  }
+
+  /** Index of the last file whose first record is at or before `seq` (0 when none can be told). */
+  private async fileHolding(files: readonly AuditFile[], seq: number): Promise<number> {
+    for (let index = files.length - 1; index > 0; index--) {
+      const content = await readLineFile(join(this.directory, (files[index] as AuditFile).name));
+      const first = content.lines[0];
+      if (first === undefined) continue;
+      const decoded = decodeAuditLine(this.keys, first);
+      const firstSeq = decoded.ok ? decoded.record.seq : decoded.seq;
+      if (firstSeq !== null && firstSeq <= seq) return index;
+    }
+    return 0;
+  }
+
+  /**
    * Writes the records in the range to `sink` as JSON lines or CSV, in plain text for the client.
    * Returns the number of records written.
    */

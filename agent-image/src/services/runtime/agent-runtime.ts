@@ -259,6 +259,12 @@ export class AgentRuntime implements ControlApi {
     return result;
   }
 
+  async verifyAuditExtension(anchor: AuditCheckpoint): Promise<ChainVerification> {
+    const result = await this.agent.audit.verifyExtension(anchor);
+    if (!result.ok) this.options.metrics.setAuditChainValid(false);
+    return result;
+  }
+
   exportAudit(format: AuditExportFormat, sink: NodeJS.WritableStream, range: AuditRange): Promise<number> {
     return this.agent.audit.exportTo(format, sink, range);
   }

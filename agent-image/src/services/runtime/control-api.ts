@@ -103,6 +103,8 @@ export interface AuditAccess {
   auditHead(): AuditCheckpoint | null;
   /** Verifies the chain, from a checkpoint the orchestrator kept when given one. */
   verifyAudit(checkpoint: AuditCheckpoint | null): Promise<ChainVerification>;
+  /** Verifies only that the chain still extends `anchor` (an earlier checkpoint): before a checkpoint moves. */
+  verifyAuditExtension(anchor: AuditCheckpoint): Promise<ChainVerification>;
   /** Writes the records in `range` to `sink` as JSON lines or CSV; resolves with how many. */
   exportAudit(format: AuditExportFormat, sink: NodeJS.WritableStream, range: AuditRange): Promise<number>;
 }
