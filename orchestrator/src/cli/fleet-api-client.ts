@@ -35,6 +35,12 @@ export interface AuditVerifyResult {
   checkpoint: unknown;
 }
 
+/** `POST …/audit/reanchor`: the checkpoint now, and the one it replaced. */
+export interface AuditReanchorResult {
+  previous: { seq: number; hash: string; at: string } | null;
+  checkpoint: { seq: number; hash: string };
+}
+
 export interface AuditExportQuery {
   format: string;
   since?: string | undefined;
@@ -190,6 +196,11 @@ export class FleetApiClient {
 
   verifyAudit(clientId: ClientId): Promise<AuditVerifyResult> {
     return this.#transport.request('GET', clientPath(clientId, '/audit/verify'));
+  }
+
+  /** Re-anchors the checkpoint on the agent's current chain (a fresh session); the ops log keeps the old one. */
+  reanchorAudit(clientId: ClientId, reason: string): Promise<AuditReanchorResult> {
+    return this.#transport.request('POST', clientPath(clientId, '/audit/reanchor'), { reason, actor: this.#actor });
   }
 
   /** Copies the export to `sink` as it arrives; the actor needs an active support grant. */

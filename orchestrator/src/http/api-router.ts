@@ -129,6 +129,11 @@ export function createApiRouter(orchestrator: Orchestrator): Router {
     response.json(await orchestrator.agents.verifyAudit(request.params.id));
   });
 
+  router.post('/clients/:id/audit/reanchor', async (request, response) => {
+    const body = parseBody(reasonedActionSchema, request.body);
+    response.json(await orchestrator.agents.reanchorAudit(request.params.id, body.reason, body.actor));
+  });
+
   router.get('/clients/:id/audit/export', async (request, response) => {
     const { actor, ...query } = parseBody(auditExportQuerySchema, request.query);
     // The audit log holds client data (recipients, subjects): the team reads it only under a grant.

@@ -69,6 +69,8 @@ export interface Registry {
    * with outcome 'regressed' (the log was truncated or rewritten) and the stored checkpoint is kept.
    */
   saveAuditCheckpoint(clientId: ClientId, head: { seq: number; hash: string }, now: Date): Promise<'saved' | 'unchanged' | 'regressed'>;
+  /** Replaces the client's checkpoint whatever it was (an operator's re-anchoring); returns the one it replaced. */
+  replaceAuditCheckpoint(clientId: ClientId, head: { seq: number; hash: string }, now: Date): Promise<AuditCheckpoint | null>;
   getAuditCheckpoint(clientId: ClientId): Promise<AuditCheckpoint | null>;
   /**
    * This fleet's identity, created with the registry. Runtime resources carry it, so that two fleets

@@ -4,7 +4,7 @@ import type { Logger } from '@agent-fleet/kernel/logger';
 import type { AgentControl } from '../ports/agent-control.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { ContainerRuntime } from '../ports/container-runtime.ts';
-import type { Registry } from '../ports/registry.ts';
+import type { AuditCheckpoint, Registry } from '../ports/registry.ts';
 import type { SecretStore } from '../ports/secret-store.ts';
 
 export interface AgentProxyDependencies {
@@ -80,6 +80,34 @@ export class AgentProxyService {
       this.deps.logger.error('audit chain head moved backwards: log truncated or rewritten', { client: clientId, seq: head.seq });
     }
     return outcome;
+  }
+
+  /**
+   * Accepts the agent's current chain as the new anchor after a known discontinuity (a restore from a
+   * backup older than the checkpoint): only a chain that verifies by itself, and only with a reason. The
+   * ops log keeps the checkpoint it replaced, so the discontinuity stays on record.
+   */
+  async reanchorAudit(rawClientId: unknown, reason: string, actor: string): Promise<{ previous: AuditCheckpoint | null; checkpoint: { seq: number; hash: string } }> {
+    const { clientId, address, token } = await this.reach(rawClientId);
+    const verification = await this.deps.control.request<{ ok: boolean; head?: { seq: number; hash: string } | null; break?: { kind: string; seq: number; message: string } }>(
+      clientId, address, token, 'GET', '/v1/audit/verify', undefined, 120_000,
+    );
+    if (!verification.ok) {
+      throw new FleetError('integrity', `the audit chain of ${clientId} is broken by itself (${verification.break?.kind} at seq ${verification.break?.seq}); nothing was re-anchored`);
+    }
+    const head = verification.head;
+    if (!head) throw new FleetError('conflict', `${clientId} has no audit record yet: nothing to anchor`);
+    const previous = await this.deps.registry.replaceAuditCheckpoint(clientId, head, this.deps.clock.now());
+    await this.deps.registry.appendOpsLog({
+      actor,
+      action: 'audit-reanchor',
+      clientId,
+      reason,
+      outcome: 'success',
+      details: { previous: previous === null ? null : { seq: previous.seq, hash: previous.hash, at: previous.at }, checkpoint: head },
+    });
+    this.deps.logger.warn('audit checkpoint re-anchored', { client: clientId, previousSeq: previous?.seq ?? null, seq: head.seq });
+    return { previous, checkpoint: head };
   }
 
   /** Verifies the whole chain inside the agent, against the last checkpoint held outside it. */

@@ -65,6 +65,18 @@ describe('backup and restore of a client on a real agent container', () => {
     assert.ok(['truncated', 'rewritten'].includes(verification.break?.kind ?? ''), JSON.stringify(verification));
     const entry = (await orchestrator.registry.listOpsLog({ clientId })).findLast((candidate) => candidate.action === 'restore');
     assert.equal(entry?.outcome, 'partial');
+
+    // The checkpoint does not follow the restored chain by itself; an operator accepts it, with a reason,
+    // and the ops log keeps the checkpoint it replaced. Then checkpoints move on again.
+    assert.equal(await orchestrator.agents.checkpoint(clientId), 'regressed');
+    const reason = `restored from ${backup.backupId}: records after it are lost`;
+    const reanchored = await orchestrator.agents.reanchorAudit(clientId, reason, 'test');
+    assert.deepEqual([reanchored.previous?.seq, reanchored.previous?.hash], [checkpoint.seq, checkpoint.hash]);
+    assert.equal(((await orchestrator.agents.verifyAudit(clientId)).verification as { ok: boolean }).ok, true);
+    assert.notEqual(await orchestrator.agents.checkpoint(clientId), 'regressed');
+    const accepted = (await orchestrator.registry.listOpsLog({ clientId })).findLast((candidate) => candidate.action === 'audit-reanchor');
+    assert.equal(accepted?.reason, reason);
+    assert.equal((accepted?.details['previous'] as { seq: number } | undefined)?.seq, checkpoint.seq);
     await waitFor('the restored agent to answer', 10_000, async () => ((await orchestrator.runtime.inspectAgent(clientId))?.running ? true : undefined));
   });
 });

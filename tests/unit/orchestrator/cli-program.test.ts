@@ -61,6 +61,7 @@ describe('the fleet program', () => {
       'review list',
       'audit',
       'audit verify',
+      'audit reanchor',
       'audit export',
       'support',
       'support request',

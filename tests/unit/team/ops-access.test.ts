@@ -39,6 +39,7 @@ describe('what each ops API route asks of its caller', () => {
       actorInQuery: false,
       clientId: 'acme',
     });
+    assert.deepEqual(opsAccessOf('POST', '/clients/acme/audit/reanchor'), { access: 'fresh', actorInQuery: false, clientId: 'acme' }, 'accepting a break in the audit anchor');
   });
 
   test('anything else: GET reads, every other method is a change by a member', () => {

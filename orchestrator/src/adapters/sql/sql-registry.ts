@@ -220,6 +220,21 @@ export class SqlRegistry implements Registry {
     });
   }
 
+  async replaceAuditCheckpoint(clientId: ClientId, head: { seq: number; hash: string }, now: Date): Promise<AuditCheckpoint | null> {
+    return this.sql.transaction(async (tx) => {
+      const [previous] = await tx.query<{ seq: number | string; hash: string; at: Date | string }>(
+        'SELECT seq, hash, at FROM audit_checkpoints WHERE client_id = $1 FOR UPDATE',
+        [clientId],
+      );
+      await tx.query(
+        `INSERT INTO audit_checkpoints (client_id, seq, hash, at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (client_id) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash, at = EXCLUDED.at`,
+        [clientId, head.seq, head.hash, now],
+      );
+      return previous ? { seq: Number(previous.seq), hash: previous.hash, at: iso(previous.at) } : null;
+    });
+  }
+
   async getAuditCheckpoint(clientId: ClientId): Promise<AuditCheckpoint | null> {
     const [row] = await this.sql.query<{ seq: number | string; hash: string; at: Date | string }>(
       'SELECT seq, hash, at FROM audit_checkpoints WHERE client_id = $1',

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { parseClientId } from '@agent-fleet/kernel/client-id';
 import type { CliContext } from '../cli-context.ts';
-import { formatAuditVerification } from '../format/audit.ts';
+import { formatAuditReanchor, formatAuditVerification } from '../format/audit.ts';
+import { requiredReason } from '../options.ts';
 
 /** audit verify, audit export: the agent's tamper-evident, encrypted audit log. */
 export function registerAuditCommands(program: Command, context: CliContext): void {
@@ -14,6 +15,16 @@ export function registerAuditCommands(program: Command, context: CliContext): vo
       const result = await (await context.api()).verifyAudit(clientId);
       context.print(result, () => formatAuditVerification(clientId, result));
       if (!result.verification.ok) context.failWith('integrity');
+    });
+  audit
+    .command('reanchor')
+    .description('accept the agent’s current chain as the new checkpoint after a known break (a restore from an older backup); the ops log keeps the old one')
+    .argument('<client>')
+    .requiredOption('--reason <text>', 'why, for the ops log')
+    .action(async (rawClientId: string, options: { reason: string }) => {
+      const clientId = parseClientId(rawClientId);
+      const result = await (await context.api()).reanchorAudit(clientId, requiredReason(options.reason));
+      context.print(result, () => formatAuditReanchor(clientId, result));
     });
   audit
     .command('export')

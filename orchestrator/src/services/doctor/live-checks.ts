@@ -92,7 +92,9 @@ export async function checkAudit(
       `chain broken${verification.break ? `: ${verification.break.kind} at seq ${verification.break.seq}` : ''}`,
     );
   if (saved === 'regressed')
-    evidence.push('the chain does not extend the checkpoint held outside it: the log was truncated or rewritten');
+    evidence.push(
+      'the chain does not extend the checkpoint held outside it: the log was truncated or rewritten (after a restore from an older backup, `fleet audit reanchor <client> --reason …` accepts the restored chain)',
+    );
   if ((verification.count ?? 0) < 1) evidence.push('no audit record yet');
   if (checkpoint === null) evidence.push('no checkpoint held outside the agent');
   if (evidence.length > 0) return { status: 'fail', evidence };
