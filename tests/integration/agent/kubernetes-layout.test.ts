@@ -6,6 +6,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
+import { createSilentLogger } from '@agent-fleet/kernel/logger';
+import { VaultSecretSource } from '../../../agent-image/src/adapters/vault/vault-secret-source.ts';
 import type { AnthropicEmulator } from '../../emulators/anthropic-emulator.ts';
 import { agentBed } from '../../helpers/agent-bed.ts';
 import { caFetch } from '../../helpers/agent-tls.ts';
@@ -85,6 +87,40 @@ describe('the agent with the Kubernetes layout', () => {
     // The kill switch locks the client's policy: the file's token is refused too.
     await vault.store.lockClient(agent.id);
     await waitFor('the agent to see the revocation', 5000, async () => (agent.runtime.status().vault === 'revoked' ? true : undefined));
+  });
+
+  test('calls refused at once during a rotation all follow the new token: none counts as a revocation', async () => {
+    const id = uniqueClient();
+    await vault.store.ensureClient(id);
+    const dir = join(scratch, 'concurrent');
+    await mkdir(dir, { recursive: true });
+    const tokenFile = join(dir, 'token');
+    await writeFile(tokenFile, await vaultAgentToken(id), { mode: 0o600 });
+    const source = new VaultSecretSource({
+      clientId: id,
+      vaultAddr: vault.vault.url,
+      caPem: vault.vault.caCertificatePem,
+      wrappedKeyFile: join(dir, 'data-key.wrapped'),
+      logger: createSilentLogger(),
+      tokenFile,
+      tokenCheckIntervalMs: 60_000,
+      tokenFileGraceMs: 1500,
+    });
+    await source.start();
+    let revoked = false;
+    source.onRevoked(() => (revoked = true));
+    try {
+      // A rotation revokes first; three reads meet the refusal before Vault Agent writes the new token.
+      await vault.store.revokeAgentTokens(id);
+      const reads = [source.readSecrets(), source.readSecrets(), source.readSecrets()];
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await writeFile(tokenFile, await vaultAgentToken(id), { mode: 0o600 });
+      const outcomes = await Promise.allSettled(reads);
+      assert.deepEqual(outcomes.map((outcome) => (outcome.status === 'rejected' ? String(outcome.reason) : 'read')), ['read', 'read', 'read']);
+      assert.equal(revoked, false);
+    } finally {
+      await source.stop();
+    }
   });
 
   test('obeys a kill flag placed by the orchestrator and refuses a revive while it is there', async () => {

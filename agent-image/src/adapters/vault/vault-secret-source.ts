@@ -155,14 +155,16 @@ export class VaultSecretSource implements SecretSource {
   /**
    * True when the token file holds a different token than the one refused: Vault Agent re-authenticated.
    * Vault Agent may write the new token a moment after the old one stopped working (a rotation revokes
-   * first), so the file is watched for a short grace before the refusal counts as a revocation.
+   * first), so the file is watched for a short grace before the refusal counts as a revocation. Calls
+   * refused at once all wait for a token other than theirs: one that another call already took counts.
    */
-  private async tokenFileMoved(): Promise<boolean> {
+  private async tokenFileMoved(refused: string): Promise<boolean> {
     const file = this.tokenFile;
     if (file === null) return false;
-    const next = await awaitNewToken(file, () => this.client.token, this.options.tokenFileGraceMs ?? 10_000);
+    if (this.client.token !== refused) return true;
+    const next = await awaitNewToken(file, () => refused, this.options.tokenFileGraceMs ?? 10_000);
     if (next === null) return false;
-    this.client.token = next;
+    if (this.client.token === refused) this.client.token = next;
     return true;
   }
 
@@ -262,10 +264,11 @@ export class VaultSecretSource implements SecretSource {
 
   private async call<T>(action: string, run: () => Promise<T>): Promise<T> {
     if (this.isRevoked) throw new FleetError('killed', `${action}: the secret store revoked this agent`);
+    const used = this.client.token;
     try {
       return await run();
     } catch (error) {
-      if (vaultStatusOf(error) === 403 && (await this.tokenFileMoved())) return this.call(action, run);
+      if (vaultStatusOf(error) === 403 && (await this.tokenFileMoved(used))) return this.call(action, run);
       if (vaultStatusOf(error) === 403 && this.client.token)
         this.markRevoked(`secret store answered 403 to ${action}`);
       if (this.isRevoked)
