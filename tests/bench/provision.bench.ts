@@ -70,6 +70,11 @@ async function firstReadyzAnswer(address: string): Promise<void> {
   response.resume();
 }
 
+/** The end of a bare run's `docker run`: config and TLS identity bind-mounted read-only, then the image. */
+function bareAgent(configFile: string): string[] {
+  return ['-v', `${configFile}:/data/config.yaml:ro`, '-v', `${path.dirname(configFile)}/tls:/tls:ro`, '-e', 'AGENT_TLS_DIR=/tls', IMAGE];
+}
+
 /** `docker run -d` of the agent image, then /healthz polled as the orchestrator polls; returns milliseconds. */
 async function bareDockerRun(configFile: string, cpus?: number): Promise<number> {
   return (await timedBareRun(configFile, cpus, false)).healthyMs;
@@ -83,7 +88,7 @@ async function timedBareRun(configFile: string, cpus: number | undefined, servin
   const started = performance.now();
   const { stdout } = await run('docker', [
     'run', '-d', '--label', `${BENCH_LABEL}=${RUN_ID}`, '-p', '127.0.0.1::8080', ...(cpus === undefined ? [] : [`--cpus=${cpus}`]),
-    '-v', `${configFile}:/data/config.yaml:ro`, '-v', `${path.dirname(configFile)}/tls:/tls:ro`, '-e', 'AGENT_TLS_DIR=/tls', IMAGE,
+    ...bareAgent(configFile),
   ]);
   const id = stdout.trim();
   const startedMs = performance.now() - started;
@@ -134,10 +139,12 @@ async function bareOwnNetworkRun(configFile: string, index: number): Promise<num
   });
   const { stdout } = await run('docker', [
     'run', '-d', '--label', `${BENCH_LABEL}=${RUN_ID}`, '--network', network,
-    '-v', `${configFile}:/data/config.yaml:ro`, '-v', `${path.dirname(configFile)}/tls:/tls:ro`, '-e', 'AGENT_TLS_DIR=/tls', IMAGE,
+    ...bareAgent(configFile),
   ]);
-  const ip = (info: Docker.ContainerInspectInfo) => info.NetworkSettings.Networks[network]?.IPAddress || undefined;
-  await untilHealthy(stdout.trim(), started, (info) => (ip(info) === undefined ? undefined : `${ip(info)}:8080`));
+  await untilHealthy(stdout.trim(), started, (info) => {
+    const ip = info.NetworkSettings.Networks[network]?.IPAddress;
+    return ip ? `${ip}:8080` : undefined;
+  });
   return performance.now() - started;
 }
 

@@ -56,9 +56,8 @@ export class AgentProxyService {
     return result;
   }
 
-  /** Pulls the agent's chain head into the registry, outside the container. */
   /**
-   * Moves the checkpoint held outside the agent to its chain's head, only along the same chain: a head
+   * Pulls the agent's chain head into the registry, outside the container. Moves the checkpoint held outside the agent to its chain's head, only along the same chain: a head
    * behind the checkpoint, or ahead of it on a chain that no longer holds the checkpoint's record (history
    * rewritten, then extended), is `regressed` and the checkpoint stays where it was.
    */

@@ -193,17 +193,16 @@ export class AuditLog {
    * cheap enough to ask before every checkpoint moves (a full `verify` reads the whole log).
    */
   async verifyExtension(anchor: AuditCheckpoint): Promise<ChainVerification> {
-    const files = await listAuditFiles(this.directory);
     const verifier = new ChainVerifier({ anchor });
     let reached = false;
     let lastSeq = anchor.seq;
-    for (const file of files.slice(await this.fileHolding(files, anchor.seq))) {
-      const content = await readLineFile(join(this.directory, file.name));
-      for (const line of content.lines) {
+    for (const { name, lines } of await this.filesFrom(anchor.seq)) {
+      for (const line of lines) {
         const decoded = decodeAuditLine(this.keys, line);
         if (!decoded.ok) {
-          if (reached || (decoded.seq ?? 0) >= anchor.seq) verifier.fail(decoded.kind, decoded.seq ?? lastSeq + 1, `${file.name}: ${decoded.message}`);
-          reached ||= (decoded.seq ?? 0) >= anchor.seq;
+          if (!reached && (decoded.seq ?? 0) < anchor.seq) continue;
+          reached = true;
+          verifier.fail(decoded.kind, decoded.seq ?? lastSeq + 1, `${name}: ${decoded.message}`);
           continue;
         }
         const { record } = decoded;
@@ -225,17 +224,22 @@ export class AuditLog {
     return verifier.finish();
   }
 
-  /** Index of the last file whose first record is at or before `seq` (0 when none can be told). */
-  private async fileHolding(files: readonly AuditFile[], seq: number): Promise<number> {
-    for (let index = files.length - 1; index > 0; index--) {
-      const content = await readLineFile(join(this.directory, (files[index] as AuditFile).name));
-      const first = content.lines[0];
-      if (first === undefined) continue;
-      const decoded = decodeAuditLine(this.keys, first);
-      const firstSeq = decoded.ok ? decoded.record.seq : decoded.seq;
-      if (firstSeq !== null && firstSeq <= seq) return index;
+  /**
+   * The lines of the files from the one holding record `seq` on, oldest first, each file read once: newest
+   * back until one starts at or before `seq` (all of them when none can be told).
+   */
+  private async filesFrom(seq: number): Promise<Array<{ name: string; lines: readonly string[] }>> {
+    const files = await listAuditFiles(this.directory);
+    const read: Array<{ name: string; lines: readonly string[] }> = [];
+    for (let index = files.length - 1; index >= 0; index--) {
+      const { name } = files[index] as AuditFile;
+      const { lines } = await readLineFile(join(this.directory, name));
+      read.unshift({ name, lines });
+      const first = lines[0] === undefined ? null : decodeAuditLine(this.keys, lines[0]);
+      const firstSeq = first === null ? null : first.ok ? first.record.seq : first.seq;
+      if (firstSeq !== null && firstSeq <= seq) break;
     }
-    return 0;
+    return read;
   }
 
   /**

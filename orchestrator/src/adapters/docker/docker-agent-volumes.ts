@@ -7,9 +7,8 @@ import { AGENT_CONTROL_PORT, AGENT_DATA_PATH, buildAgentContainerOptions } from 
 import { internalNetworkEndpoints } from './docker-agent-egress.ts';
 import { statusCodeOf, translateDockerError } from './docker-errors.ts';
 import { HELPER_COMPONENTS, LABEL_COMPONENT, runHelper, volumeHelperOptions } from './helper-containers.ts';
-import { checkPlacedFileName } from '../placed-file-name.ts';
 import { restageTar } from './restage-tar.ts';
-import { parseUserIds, tarFiles } from './tar-files.ts';
+import { placedFilesArchive } from './tar-files.ts';
 import { VOLUME_SWAP_SCRIPT } from './volume-swap-script.ts';
 
 const SWAP_OUTCOMES: readonly VolumeSwapOutcome[] = ['swapped', 'clean', 'rolled-back', 'completed'];
@@ -116,16 +115,14 @@ export class DockerAgentVolumes implements AgentVolumes {
   }
 
   async writeFiles(clientId: ClientId, image: string, user: string, files: Readonly<Record<string, string>>): Promise<void> {
-    const names = Object.keys(files);
-    names.forEach(checkPlacedFileName);
+    const archive = await placedFilesArchive(files, user);
     await this.requireVolume(clientId);
-    const archive = await tarFiles(files, { ...parseUserIds(user), mode: 0o640 });
     // A never-started helper: the agent's own container may be gone (a closed client), and a reader mounts read-only.
     const helper = await this.createHelper(clientId, image, user, false);
     try {
       await helper.putArchive(archive, { path: AGENT_DATA_PATH });
     } catch (error) {
-      throw translateDockerError(error, `write ${names.join(', ')} into the volume of ${clientId}`);
+      throw translateDockerError(error, `write ${Object.keys(files).join(', ')} into the volume of ${clientId}`);
     } finally {
       await helper.remove({ force: true }).catch(() => undefined);
     }

@@ -15,9 +15,8 @@ import { agentEgressFor, internalNetworkEndpoints } from './docker-agent-egress.
 import { AGENT_CONTROL_PORT, AGENT_DATA_PATH, AGENT_METRICS_PORT, buildAgentContainerOptions, type AgentEgressProxy } from './agent-container-options.ts';
 import { statusCodeOf, translateDockerError } from './docker-errors.ts';
 import { loopbackPublishingWarnings } from './engine-version.ts';
-import { checkPlacedFileName } from '../placed-file-name.ts';
 import { killContainer } from './kill-container.ts';
-import { parseUserIds, tarFiles } from './tar-files.ts';
+import { placedFilesArchive } from './tar-files.ts';
 
 /** Runs agents as hardened containers on one Docker Engine; owns only what carries our labels. */
 export class DockerContainerRuntime implements ContainerRuntime {
@@ -161,9 +160,8 @@ export class DockerContainerRuntime implements ContainerRuntime {
   async placeFiles(clientId: ClientId, files: Readonly<Record<string, string>>, user: string): Promise<void> {
     const name = resourceNames(clientId).container;
     const fileNames = Object.keys(files);
-    fileNames.forEach(checkPlacedFileName);
     if (fileNames.length === 0) return;
-    const archive = await tarFiles(files, { ...parseUserIds(user), mode: 0o640 });
+    const archive = await placedFilesArchive(files, user);
     try {
       await this.docker.getContainer(name).putArchive(archive, { path: AGENT_DATA_PATH });
     } catch (error) {

@@ -1,9 +1,16 @@
 import tar from 'tar-stream';
+import { checkPlacedFileName } from '../placed-file-name.ts';
 
 /** `uid:gid` (as a container's user) as numbers; a lone uid is its own gid. */
-export function parseUserIds(user: string): { uid: number; gid: number } {
+function parseUserIds(user: string): { uid: number; gid: number } {
   const [uid, gid] = user.split(':').map(Number);
   return { uid: uid ?? 0, gid: gid ?? uid ?? 0 };
+}
+
+/** Files placed at the root of an agent's volume: names checked, owned by `user` (`uid:gid`), mode 0640. */
+export function placedFilesArchive(files: Readonly<Record<string, string>>, user: string): Promise<Buffer> {
+  Object.keys(files).forEach(checkPlacedFileName);
+  return tarFiles(files, { ...parseUserIds(user), mode: 0o640 });
 }
 
 /**

@@ -205,42 +205,24 @@ export class SqlRegistry implements Registry {
 
   async saveAuditCheckpoint(clientId: ClientId, head: { seq: number; hash: string }, now: Date): Promise<'saved' | 'unchanged' | 'regressed'> {
     return this.sql.transaction(async (tx) => {
-      const [current] = await tx.query<{ seq: number | string; hash: string }>(
-        'SELECT seq, hash FROM audit_checkpoints WHERE client_id = $1 FOR UPDATE',
-        [clientId],
-      );
-      if (current && head.seq < Number(current.seq)) return 'regressed';
-      if (current && head.seq === Number(current.seq)) return current.hash === head.hash ? 'unchanged' : 'regressed';
-      await tx.query(
-        `INSERT INTO audit_checkpoints (client_id, seq, hash, at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (client_id) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash, at = EXCLUDED.at`,
-        [clientId, head.seq, head.hash, now],
-      );
+      const current = await readAuditCheckpoint(tx, clientId, 'FOR UPDATE');
+      if (current && head.seq < current.seq) return 'regressed';
+      if (current && head.seq === current.seq) return current.hash === head.hash ? 'unchanged' : 'regressed';
+      await writeAuditCheckpoint(tx, clientId, head, now);
       return 'saved';
     });
   }
 
   async replaceAuditCheckpoint(clientId: ClientId, head: { seq: number; hash: string }, now: Date): Promise<AuditCheckpoint | null> {
     return this.sql.transaction(async (tx) => {
-      const [previous] = await tx.query<{ seq: number | string; hash: string; at: Date | string }>(
-        'SELECT seq, hash, at FROM audit_checkpoints WHERE client_id = $1 FOR UPDATE',
-        [clientId],
-      );
-      await tx.query(
-        `INSERT INTO audit_checkpoints (client_id, seq, hash, at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (client_id) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash, at = EXCLUDED.at`,
-        [clientId, head.seq, head.hash, now],
-      );
-      return previous ? { seq: Number(previous.seq), hash: previous.hash, at: iso(previous.at) } : null;
+      const previous = await readAuditCheckpoint(tx, clientId, 'FOR UPDATE');
+      await writeAuditCheckpoint(tx, clientId, head, now);
+      return previous;
     });
   }
 
-  async getAuditCheckpoint(clientId: ClientId): Promise<AuditCheckpoint | null> {
-    const [row] = await this.sql.query<{ seq: number | string; hash: string; at: Date | string }>(
-      'SELECT seq, hash, at FROM audit_checkpoints WHERE client_id = $1',
-      [clientId],
-    );
-    return row ? { seq: Number(row.seq), hash: row.hash, at: iso(row.at) } : null;
+  getAuditCheckpoint(clientId: ClientId): Promise<AuditCheckpoint | null> {
+    return readAuditCheckpoint(this.sql, clientId);
   }
 
   async fleetId(): Promise<string> {
@@ -252,4 +234,20 @@ export class SqlRegistry implements Registry {
   async close(): Promise<void> {
     await this.sql.close();
   }
+}
+
+async function readAuditCheckpoint(sql: SqlExecutor, clientId: ClientId, lock: '' | 'FOR UPDATE' = ''): Promise<AuditCheckpoint | null> {
+  const [row] = await sql.query<{ seq: number | string; hash: string; at: Date | string }>(
+    `SELECT seq, hash, at FROM audit_checkpoints WHERE client_id = $1 ${lock}`,
+    [clientId],
+  );
+  return row ? { seq: Number(row.seq), hash: row.hash, at: iso(row.at) } : null;
+}
+
+async function writeAuditCheckpoint(sql: SqlExecutor, clientId: ClientId, head: { seq: number; hash: string }, now: Date): Promise<void> {
+  await sql.query(
+    `INSERT INTO audit_checkpoints (client_id, seq, hash, at) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (client_id) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash, at = EXCLUDED.at`,
+    [clientId, head.seq, head.hash, now],
+  );
 }

@@ -60,12 +60,8 @@ export class VaultSecretStore implements SecretStore {
   async ensureClient(clientId: ClientId): Promise<void> {
     await this.mounts.ensure();
     const names = vaultNames(clientId);
-    const existing = await this.calls.optional('read policy', () =>
-      this.client.read(`sys/policies/acl/${names.policy}`),
-    );
     // A locked client stays locked: only unlockClient restores its policy.
-    const current = (existing as { data?: { policy?: string } } | null)?.data?.policy;
-    if (current !== DENY_ALL_POLICY) {
+    if (!(await this.isLocked(clientId))) {
       await this.calls.call('write policy', () =>
         this.client.write(`sys/policies/acl/${names.policy}`, { policy: clientPolicy(clientId) }),
       );
