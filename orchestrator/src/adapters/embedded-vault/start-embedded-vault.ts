@@ -4,6 +4,7 @@ import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import { systemClock, type Clock } from '../../ports/clock.ts';
 import { EncryptedFileStore, loadOrCreateMasterKey } from './encrypted-file-store.ts';
+import { groupCommit } from './group-commit.ts';
 import { createHttpHandler } from './http-handler.ts';
 import { RequestLog } from './request-log.ts';
 import { createTlsListener, type ServerCertificateSource, type TlsListener } from './tls-listener.ts';
@@ -102,14 +103,9 @@ export async function startEmbeddedVault(options: EmbeddedVaultOptions): Promise
   const core = new VaultCore(state);
   const requestLog = new RequestLog();
 
-  let saving: Promise<void> = Promise.resolve();
-  const persist = (): Promise<void> => {
-    // Writes are chained so that a slow write never lands after a newer one.
-    const next = saving.then(() => store.save(state));
-    saving = next.catch(() => undefined);
-    return next;
-  };
-  const handler = createHttpHandler({ core, clock, requestLog, logger, persist });
+  // Writes are answered once saved; saves run one at a time and writes made meanwhile share the next one.
+  const saves = groupCommit(() => store.save(state));
+  const handler = createHttpHandler({ core, clock, requestLog, logger, persist: () => saves.commit() });
   const servers: Server[] = [];
   const listeners: TlsListener[] = [];
 
@@ -168,7 +164,7 @@ export async function startEmbeddedVault(options: EmbeddedVaultOptions): Promise
               }),
           ),
         );
-        await saving;
+        await saves.idle();
       },
     };
   } catch (error) {

@@ -11,6 +11,8 @@ export interface ServerCertificateSource {
 
 /** Nothing older than TLS 1.3 is spoken: a 1.2 client (or plain HTTP) fails the handshake. */
 export const TLS_13_ONLY = { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3' } as const;
+/** How long an idle client connection is kept, as Vault's listener does by default. */
+const VAULT_IDLE_TIMEOUT_MS = 300_000;
 /** A listener's certificate is made anew when it has less than this left. */
 export const RENEW_BEFORE_MS = 7 * 86_400_000;
 
@@ -39,7 +41,12 @@ export async function createTlsListener(
   const names = certificateNamesFor(host);
   let current = await certificates.issueServerCertificate(names, now);
   const context = (certificate: ServerCertificate) => ({ key: certificate.privateKeyPem, cert: certificate.certificateChainPem, ...TLS_13_ONLY });
-  const server = createServer({ ...context(current), requestTimeout: 30_000, headersTimeout: 10_000 }, handler);
+  // Idle connections stay open as long as Vault's own listener keeps them (http_idle_timeout, 5 minutes):
+  // clients close theirs sooner (createVaultClient), so a call never lands on a connection being closed.
+  const server = createServer(
+    { ...context(current), requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: VAULT_IDLE_TIMEOUT_MS },
+    handler,
+  );
   return {
     server,
     async renewIfDue(at) {

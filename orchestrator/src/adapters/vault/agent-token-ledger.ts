@@ -10,7 +10,9 @@ const ACCESSOR_PRUNE_THRESHOLD = 8;
 
 /**
  * The accessors of each client's agent tokens, kept in a kv record so that every token issued can be
- * revoked (the kill switch) without the orchestrator ever holding the tokens themselves.
+ * revoked (the kill switch) without the orchestrator ever holding the tokens themselves. Revoking leaves
+ * the record as it is: a revoked accessor only costs a refused revocation at a later kill, and is pruned
+ * once the record reaches ACCESSOR_PRUNE_THRESHOLD, so the kill waits on no bookkeeping write.
  */
 export class AgentTokenLedger {
   private readonly client: VaultClient;
@@ -28,15 +30,16 @@ export class AgentTokenLedger {
     await this.update(clientId, async (accessors) => {
       let live = accessors;
       if (accessors.length >= ACCESSOR_PRUNE_THRESHOLD) {
-        live = [];
-        for (const known of accessors) {
-          const found = await this.calls.optional(
-            'look up accessor',
-            () => this.client.write('auth/token/lookup-accessor', { accessor: known }),
-            [400, 404],
-          );
-          if (found) live.push(known);
-        }
+        const found = await Promise.all(
+          accessors.map((known) =>
+            this.calls.optional(
+              'look up accessor',
+              () => this.client.write('auth/token/lookup-accessor', { accessor: known }),
+              [400, 404],
+            ),
+          ),
+        );
+        live = accessors.filter((_, index) => found[index] !== null);
       }
       return [...live, accessor];
     });
@@ -53,13 +56,15 @@ export class AgentTokenLedger {
     return done !== null;
   }
 
-  /** Revokes every recorded token of the client and forgets their accessors. */
+  /** Revokes every recorded token of the client, all at once; the count is of those that were still live. */
   async revokeAll(clientId: ClientId): Promise<{ revoked: number }> {
-    let revoked = 0;
     const { accessors } = await this.read(clientId);
     if (accessors.length === 0) return { revoked: 0 };
-    for (const accessor of accessors) if (await this.revoke(accessor)) revoked++;
-    await this.update(clientId, async (current) => current.filter((a) => !accessors.includes(a)));
+    const outcomes = await Promise.allSettled(accessors.map((accessor) => this.revoke(accessor)));
+    const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+    // Every revocation is tried before one failure is reported: a kill retried after it has less to do.
+    if (failed) throw failed.reason;
+    const revoked = outcomes.filter((outcome) => outcome.status === 'fulfilled' && outcome.value).length;
     this.logger.info('agent tokens revoked', { client: clientId, revoked });
     return { revoked };
   }
