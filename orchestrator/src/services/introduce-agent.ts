@@ -22,7 +22,7 @@ export type HandOverIntroduction = (controlAddress: string) => Promise<void>;
 /**
  * Mints the agent's introduction now, while its agent may still be starting, and returns the hand-over.
  * A wrap older than half its TTL at hand-over is replaced by a fresh one, so a slow start never hands over
- * a dying wrap (the unused token stays in the client's token ledger, which revokeAgentTokens clears).
+ * a dying wrap (the unused token stays in the client's token ledger, and revokeAgentTokens revokes it).
  */
 export async function prepareIntroduction(deps: IntroduceAgentDependencies, clientId: ClientId): Promise<HandOverIntroduction> {
   const now = deps.now ?? Date.now;
