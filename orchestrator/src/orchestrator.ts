@@ -189,7 +189,7 @@ export async function createOrchestrator(
     }
   }
 
-  // Backup, restore, erasure, deprovisioning and a closed client's export never overlap (client-operation-guard.ts).
+  // Backup, restore, erasure, deprovisioning, revive and the export of a client whose agent is not active never overlap (client-operation-guard.ts).
   const clientOperations = new ClientOperationGuard();
   // One subnet allocation at a time: provisioning and the export of a closed client both make networks.
   const subnets = new ClientSubnets({ config, registry, runtime });
@@ -205,7 +205,7 @@ export async function createOrchestrator(
   });
 
   const kill = new KillClientService({ config, registry, runtime, targets, secrets, control, clock, logger });
-  const revive = new ReviveClientService({ config, registry, runtime, targets, secrets, control, health, clock, logger, vaultAddressFor, introduce });
+  const revive = new ReviveClientService({ config, registry, runtime, targets, secrets, control, health, clock, logger, vaultAddressFor, introduce, guard: clientOperations });
   const agents = new AgentProxyService({ registry, runtime, secrets, control, clock, logger });
   const settings = new ClientSettingsService({ registry, agents, control, clock, logger });
   const support = new SupportAccessService({ registry, clock, linkIncident: (incident, clientId) => incidents.incidents.checkSupportLink(incident, clientId) });

@@ -16,6 +16,8 @@ export interface OpenedRegistry {
   registry: Registry;
   /** Empties every table, so tests sharing one backend start clean. */
   reset(): Promise<void>;
+  /** The database's own files (PGlite), or null for a server's. */
+  dataDir: string | null;
   close(): Promise<void>;
 }
 
@@ -46,6 +48,7 @@ export const registryBackends: RegistryBackend[] = [
       return {
         registry,
         reset: async () => void (await executor.query(RESET_SQL)),
+        dataDir: path.join(homeDir, 'registry'),
         close: async () => {
           await registry.close();
           await rm(homeDir, { recursive: true, force: true });
@@ -63,6 +66,7 @@ export const registryBackends: RegistryBackend[] = [
       return {
         registry,
         reset: async () => void (await executor.query(RESET_SQL)),
+        dataDir: null,
         close: async () => {
           await registry.close();
           await withClient(TEST_DATABASE_URL, (client) => client.query(`DROP SCHEMA ${schema} CASCADE`));

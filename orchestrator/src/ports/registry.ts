@@ -58,7 +58,16 @@ export interface Registry {
   setStatus(id: ClientId, status: ClientStatus, reason: string | null, now: Date): Promise<void>;
   /** Atomically moves a client from one of `from` to `to`; false when it was in another state. */
   transition(id: ClientId, from: readonly ClientStatus[], to: ClientStatus, reason: string | null, now: Date): Promise<boolean>;
+  /**
+   * Deletes the client's row with everything the registry keeps per client but the ops log (its audit
+   * checkpoint, its onboarding check): a client made again under the same id starts clean.
+   */
   deleteClient(id: ClientId): Promise<void>;
+  /**
+   * Makes rows deleted from the per-client tables gone from the registry's files too (erasure), not only
+   * invisible; `writeAheadLog` says whether the database's write-ahead log was moved past them as well.
+   */
+  reclaimDeletedRows(): Promise<{ writeAheadLog: boolean }>;
   /** Subnets recorded for every client, to keep allocations unique. */
   allocatedSubnets(): Promise<string[]>;
   /** Appends to the hash-chained ops log. */

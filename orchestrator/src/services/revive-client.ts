@@ -11,6 +11,7 @@ import type { Registry } from '../ports/registry.ts';
 import type { ScrapeTargets } from '../ports/scrape-targets.ts';
 import type { SecretStore } from '../ports/secret-store.ts';
 import { agentWorkloadSpec } from './agent-workload.ts';
+import type { ClientOperationGuard } from './client-operation-guard.ts';
 import { checkReason } from './kill-client.ts';
 import { waitForAgentHealth } from './wait-for-agent-health.ts';
 
@@ -26,6 +27,12 @@ export interface ReviveDependencies {
   logger: Logger;
   vaultAddressFor: (clientId: ClientId) => Promise<string>;
   introduce: (clientId: ClientId, controlAddress: string) => Promise<void>;
+  /**
+   * Held while the agent comes back: a killed client's export unlocks its policy for a reader and locks it
+   * again after, which would lock out an agent revived meanwhile; a backup, restore or erasure must not see
+   * the agent start under it either.
+   */
+  guard: Pick<ClientOperationGuard, 'exclusive'>;
 }
 
 /** Undoes a kill: restores the policy, starts the agent with a fresh introduction, clears its kill flag. */
@@ -39,6 +46,10 @@ export class ReviveClientService {
   async revive(request: { clientId: unknown; reason: string; actor: string }): Promise<{ clientId: ClientId }> {
     const clientId = parseClientId(request.clientId);
     const reason = checkReason(request.reason);
+    return this.deps.guard.exclusive(clientId, 'revive', () => this.reviveNow(clientId, reason, request.actor));
+  }
+
+  private async reviveNow(clientId: ClientId, reason: string, actor: string): Promise<{ clientId: ClientId }> {
     const { registry, runtime, targets, secrets, control, health, clock, config } = this.deps;
     // 'provisioning' keeps the reconciler's hands off while the agent comes back.
     if (!(await registry.transition(clientId, ['killed'], 'provisioning', 'reviving', clock.now()))) {
@@ -59,7 +70,7 @@ export class ReviveClientService {
       await this.deps.introduce(clientId, controlAddress);
       const controlToken = await secrets.readControlToken(clientId);
       if (!controlToken) throw new FleetError('internal', `${clientId} has no control token`);
-      await control.request(clientId, controlAddress, controlToken, 'POST', '/v1/revive', { by: request.actor, reason });
+      await control.request(clientId, controlAddress, controlToken, 'POST', '/v1/revive', { by: actor, reason });
       await targets.register({ clientId, address: state.endpoints.metrics });
       await registry.transition(clientId, ['provisioning'], 'active', null, clock.now());
     } catch (error) {
@@ -69,11 +80,11 @@ export class ReviveClientService {
       await runtime.stopAgent(clientId, 0).catch(() => undefined);
       await registry.setStatus(clientId, 'killed', `revive failed: ${(error as Error).message}`, clock.now());
       await registry
-        .appendOpsLog({ actor: request.actor, action: 'revive', clientId, reason, outcome: 'failed', details: { error: (error as Error).message } })
+        .appendOpsLog({ actor, action: 'revive', clientId, reason, outcome: 'failed', details: { error: (error as Error).message } })
         .catch(() => undefined);
       throw error;
     }
-    await registry.appendOpsLog({ actor: request.actor, action: 'revive', clientId, reason, outcome: 'success', details: {} });
+    await registry.appendOpsLog({ actor, action: 'revive', clientId, reason, outcome: 'success', details: {} });
     this.deps.logger.warn('client revived', { client: clientId });
     return { clientId };
   }

@@ -20,14 +20,16 @@ import { lifecycleClient, type LifecycleClient } from './lifecycle-bed.ts';
 import { filesContaining } from './marker-scan.ts';
 
 const tag = `zq${randomBytes(5).toString('hex')}`;
-const MARKERS = [`Quarterly ${tag} forecast`, `review the ${tag} numbers before Friday`, `cfo-${tag}@${tag}.example`];
+// The mail's words and sender, and an address only the client's config holds (in the registry's row of it).
+const BLOCKED = `spam-${tag}@${tag}-list.example`;
+const MARKERS = [`Quarterly ${tag} forecast`, `review the ${tag} numbers before Friday`, `cfo-${tag}@${tag}.example`, BLOCKED];
 
 describe('erasure of a client on a real agent container', () => {
   let bed: LifecycleClient;
   let outside: string;
   before(async () => {
     outside = await mkdtemp(path.join(os.tmpdir(), 'fleet-erase-outside-'));
-    bed = await lifecycleClient({ octet: 233, stem: 'er', logToFile: true });
+    bed = await lifecycleClient({ octet: 233, stem: 'er', logToFile: true, config: { blockList: [BLOCKED] } });
   });
   after(async () => {
     await bed?.cleanup();
@@ -70,13 +72,14 @@ describe('erasure of a client on a real agent container', () => {
 
     const run = await bed.cli(['--json', 'erase', clientId, '--request-id', 'DSR-7']);
     assert.equal(run.code, 0, run.stderr);
-    const erased = JSON.parse(run.stdout) as { outcome: string; certificate: { withinDeadline: boolean; tombstoneSha256: string; steps: { what: string; outcome: string }[] } };
+    const erased = JSON.parse(run.stdout) as { outcome: string; certificate: { withinDeadline: boolean; tombstoneSha256: string; steps: { what: string; outcome: string; detail: string }[] } };
     assert.equal(erased.outcome, 'erased');
     assert.equal(erased.certificate.withinDeadline, true);
     const step = (what: string) => erased.certificate.steps.find((candidate) => candidate.what === what)?.outcome;
     assert.equal(step('kill'), 'killed');
     assert.equal(step('oauth-grant'), 'revoked');
     assert.equal(step('data-key'), 'destroyed');
+    assert.match(erased.certificate.steps.find((candidate) => candidate.what === 'registry')?.detail ?? '', /gone from the database files and its write-ahead log/);
     assert.match(await orchestrator.metrics.metrics(), /fleet_erasure_requests_open 0/);
     assert.doesNotMatch(await orchestrator.metrics.metrics(), new RegExp(`request="DSR-7"`));
 

@@ -13,6 +13,23 @@ import { ADMIN, KNOWN } from '../agent/agent-harness.ts';
 import { jsonLines, readArchive } from './archive-files.ts';
 import { count, lifecycleClient, type LifecycleClient } from './lifecycle-bed.ts';
 
+/** An export's destination whose first write waits until released, so the read can be looked at while it is open. */
+function heldOutput() {
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  let firstWrite!: () => void;
+  const writing = new Promise<void>((resolve) => (firstWrite = resolve));
+  const chunks: Buffer[] = [];
+  const output = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      chunks.push(chunk);
+      firstWrite();
+      void held.then(() => done());
+    },
+  });
+  return { output, writing, release, chunks };
+}
+
 describe('the complete export of a client on a real agent container', () => {
   let bed: LifecycleClient;
   let dir: string;
@@ -100,6 +117,17 @@ describe('the complete export of a client on a real agent container', () => {
     // The kill is in the log when the agent heard of it before it was stopped.
     if (killed.agentNotified) assert.ok(audit.some((record) => record['action_type'] === 'kill'));
     assert.equal((await bed.cli(['export', 'verify', out, '--public-key', publicKey])).code, 0);
+
+    // A revive while such a read is open is refused: the export locks the policy again when it ends, which
+    // would lock out an agent revived meanwhile.
+    const held = heldOutput();
+    const exported = bed.fleet.orchestrator.dataLifecycle.exports.export({ clientId: bed.clientId, requester: { kind: 'operator', member: bed.member.name } }, held.output);
+    await held.writing;
+    await assert.rejects(bed.fleet.orchestrator.revive.revive({ clientId: bed.clientId, reason: 'incident over', actor: 'test' }), /a data export is in progress/);
+    assert.equal((await bed.fleet.orchestrator.registry.getClient(bed.clientId))?.status, 'killed', 'the refused revive changed nothing');
+    held.release();
+    await exported;
+
     // The reader is gone, the client stays killed, and its policy is locked again.
     assert.deepEqual((await docker.listContainers({ all: true, filters: { name: [`fleet-${bed.clientId}-reader`] } })).length, 0);
     assert.equal((await bed.fleet.orchestrator.registry.getClient(bed.clientId))?.status, 'killed');
@@ -121,19 +149,7 @@ describe('the complete export of a client on a real agent container', () => {
     assert.equal(await networkExists(), false, 'closure removed the network');
     assert.equal((await orchestrator.registry.getClient(bed.clientId))?.subnet, null);
 
-    // The archive's first bytes wait here, so the read can be looked at while it is open.
-    let releaseOutput!: () => void;
-    const outputHeld = new Promise<void>((resolve) => (releaseOutput = resolve));
-    let firstWrite!: () => void;
-    const writing = new Promise<void>((resolve) => (firstWrite = resolve));
-    const chunks: Buffer[] = [];
-    const output = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        chunks.push(chunk);
-        firstWrite();
-        void outputHeld.then(() => done());
-      },
-    });
+    const { output, writing, release: releaseOutput, chunks } = heldOutput();
     const exported = orchestrator.dataLifecycle.exports.export({ clientId: bed.clientId, requester: { kind: 'operator', member: bed.member.name } }, output);
     await writing;
     assert.equal(await networkExists(), true, 'the network is back for the read');

@@ -61,8 +61,8 @@ export interface LifecycleClient {
   cleanup(): Promise<void>;
 }
 
-/** Provisions a client and waits until its agent watches the mailbox. `octet` keeps subnets apart per file. */
-export async function lifecycleClient(options: { octet: number; stem: string; logToFile?: boolean }): Promise<LifecycleClient> {
+/** Provisions a client (its config: the bed's, with `config`'s fields over it) and waits until its agent watches the mailbox. `octet` keeps subnets apart per file. */
+export async function lifecycleClient(options: { octet: number; stem: string; logToFile?: boolean; config?: Record<string, unknown> }): Promise<LifecycleClient> {
   const pool = `10.${options.octet}.${100 + (process.pid % 100)}.0/28`;
   const gateway = gatewayOf(parseIpv4Cidr(pool));
   const gmailPort = await freePort();
@@ -88,6 +88,7 @@ export async function lifecycleClient(options: { octet: number; stem: string; lo
       knownContacts: [KNOWN],
       dailySummary: { enabled: false, at: '18:00' },
       model: 'claude-haiku-4-5',
+      ...options.config,
     };
     const agentEnvironment = {
       AGENT_GMAIL_ROOT_URL: `http://${gateway}:${gmailPort}/`,

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { parseClientId } from '@agent-fleet/kernel/client-id';
 import { verifyOpsLog } from '../../../orchestrator/src/domain/ops-log-chain.ts';
+import { filesContaining } from '../data-lifecycle/marker-scan.ts';
 import type { NewClient } from '../../../orchestrator/src/ports/registry.ts';
 import { registryBackends, type OpenedRegistry } from '../../helpers/registries.ts';
 
@@ -68,6 +70,22 @@ for (const backend of registryBackends) {
         await assert.rejects(registry.setSubnet(parseClientId('globex'), '10.213.0.0/28'));
         assert.deepEqual(await registry.allocatedSubnets(), ['10.213.0.0/28']);
       }
+    });
+
+    test('a deleted client takes its checkpoint with it, and once reclaimed its row is in no file of the database', async () => {
+      const { registry } = opened;
+      const marker = `erased-${randomBytes(6).toString('hex')}@client.example`;
+      const now = new Date('2026-11-23T10:00:00Z');
+      await registry.claimForProvisioning({ ...newClient, admins: [marker], configYaml: `client: acme\nadmins: [${marker}]\n` }, 'op-1', now, 60_000);
+      await registry.saveAuditCheckpoint(acme, { seq: 40, hash: 'a'.repeat(64) }, now);
+      await registry.deleteClient(acme);
+      const reclaimed = await registry.reclaimDeletedRows();
+      assert.equal(reclaimed.writeAheadLog, opened.dataDir !== null, 'only the database of our own process has its log moved on');
+      assert.equal(await registry.getClient(acme), null);
+      assert.equal(await registry.getAuditCheckpoint(acme), null, 'a client made again under this id starts without the old checkpoint');
+      await registry.claimForProvisioning(newClient, 'op-2', now, 60_000);
+      assert.equal(await registry.saveAuditCheckpoint(acme, { seq: 1, hash: 'b'.repeat(64) }, now), 'saved', 'its new chain is not taken for a regression');
+      if (opened.dataDir !== null) assert.deepEqual(await filesContaining([opened.dataDir], [marker]), [], 'the erased admin is in no file');
     });
 
     test('the ops log chains entries and detects an edited row', async () => {

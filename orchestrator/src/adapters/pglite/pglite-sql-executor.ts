@@ -1,6 +1,7 @@
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { mkdir } from 'node:fs/promises';
-import type { SqlExecutor } from '../sql/sql-executor.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { quotedIdentifier, type SqlExecutor } from '../sql/sql-executor.ts';
 
 type Queryable = Pick<PGlite, 'query' | 'exec'> | Transaction;
 
@@ -15,6 +16,19 @@ function executorFor(target: Queryable, root: PGlite): SqlExecutor {
     transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
       if (target !== root) return work(executorFor(target, root));
       return root.transaction((tx) => work(executorFor(tx, root)));
+    },
+    async reclaim(tables: readonly string[]): Promise<{ writeAheadLog: boolean }> {
+      if (target !== root) throw new FleetError('internal', 'reclaim runs outside a transaction');
+      for (const table of tables) await root.exec(`VACUUM FULL ${quotedIdentifier(table)}`);
+      // The deleted rows are still in the write-ahead log: a checkpoint, a switch to a new segment and a second
+      // checkpoint leave the old segments unneeded, and without recycling they are removed, not renamed for reuse.
+      await root.exec('SET wal_recycle = off');
+      try {
+        for (const statement of ['CHECKPOINT', 'SELECT pg_switch_wal()', 'CHECKPOINT']) await root.exec(statement);
+      } finally {
+        await root.exec('RESET wal_recycle');
+      }
+      return { writeAheadLog: true };
     },
     async close(): Promise<void> {
       await root.close();

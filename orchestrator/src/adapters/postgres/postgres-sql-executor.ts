@@ -1,5 +1,6 @@
 import pg from 'pg';
-import type { SqlExecutor } from '../sql/sql-executor.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { quotedIdentifier, type SqlExecutor } from '../sql/sql-executor.ts';
 
 type Queryable = pg.Pool | pg.PoolClient;
 
@@ -25,6 +26,12 @@ function executorFor(target: Queryable, pool: pg.Pool): SqlExecutor {
       } finally {
         client.release();
       }
+    },
+    async reclaim(tables: readonly string[]): Promise<{ writeAheadLog: boolean }> {
+      if (target !== pool) throw new FleetError('internal', 'reclaim runs outside a transaction');
+      for (const table of tables) await pool.query(`VACUUM FULL ${quotedIdentifier(table)}`);
+      // A server of its own: its write-ahead log, replicas and backups are its operator's to age out.
+      return { writeAheadLog: false };
     },
     async close(): Promise<void> {
       await pool.end();

@@ -3,7 +3,20 @@ import type { ClientId } from '@agent-fleet/kernel/client-id';
 import type { ClientStatus } from '../../domain/client-status.ts';
 import { hashOpsLogEntry } from '../../domain/ops-log-chain.ts';
 import type { AuditCheckpoint, ClaimResult, ClientRecord, NewClient, NewOpsLogEntry, OpsLogEntry, Registry } from '../../ports/registry.ts';
-import type { SqlExecutor } from './sql-executor.ts';
+import { quotedIdentifier, type SqlExecutor } from './sql-executor.ts';
+
+/**
+ * The tables that hold rows of one client. Not the ops log, which keeps its history by design, nor the portal's
+ * used links: a nonce hash, kept until the link expires so that it cannot be used twice.
+ */
+const PER_CLIENT_TABLES = [
+  { name: 'clients', clientColumn: 'id' },
+  { name: 'audit_checkpoints', clientColumn: 'client_id' },
+  { name: 'onboarding_checks', clientColumn: 'client_id' },
+] as const;
+
+/** Where the portal keeps a client's admins (their passkeys, sessions, enrolment links): erasure deletes them first. */
+const PORTAL_ADMIN_TABLES = ['portal_enrolments', 'portal_credentials', 'portal_sessions'] as const;
 
 type ClientRow = {
   id: string;
@@ -160,7 +173,15 @@ export class SqlRegistry implements Registry {
   }
 
   async deleteClient(id: ClientId): Promise<void> {
-    await this.sql.query('DELETE FROM clients WHERE id = $1', [id]);
+    await this.sql.transaction(async (tx) => {
+      for (const table of PER_CLIENT_TABLES) {
+        await tx.query(`DELETE FROM ${quotedIdentifier(table.name)} WHERE ${quotedIdentifier(table.clientColumn)} = $1`, [id]);
+      }
+    });
+  }
+
+  async reclaimDeletedRows(): Promise<{ writeAheadLog: boolean }> {
+    return this.sql.reclaim([...PER_CLIENT_TABLES.map((table) => table.name), ...PORTAL_ADMIN_TABLES]);
   }
 
   async allocatedSubnets(): Promise<string[]> {

@@ -30,7 +30,11 @@ export interface ClientExportDependencies {
   /** Directory for entries spooled while the archive is written (a private subdirectory per export). */
   spoolDir: string;
   logger: Logger;
-  /** Held while a closed client's volume is read: its network is back meanwhile (no provisioning, erasure or purge). */
+  /**
+   * Held while the volume of a client that is not active is read by a reader container: a killed client's
+   * policy is unlocked meanwhile (no revive, which it would lock out when it locks again), a closed client's
+   * network is back (no provisioning, erasure or purge), and no restore swaps the volume under the reader.
+   */
   guard?: Pick<ClientOperationGuard, 'exclusive'>;
 }
 
@@ -62,7 +66,9 @@ export class ClientExportService {
   async export(request: ExportRequest, output: Writable): Promise<ExportManifest> {
     const clientId = parseClientId(request.clientId);
     const { guard } = this.deps;
-    if (guard !== undefined && (await this.deps.registry.getClient(clientId))?.status === 'deprovisioned') {
+    const status = (await this.deps.registry.getClient(clientId))?.status;
+    // An active client's running agent serves its own export; a restore or erasure stops the agent, and the export with it.
+    if (guard !== undefined && status !== undefined && status !== 'active') {
       return guard.exclusive(clientId, 'data export', () => this.exportNow(clientId, request, output));
     }
     return this.exportNow(clientId, request, output);
