@@ -21,7 +21,8 @@ const IDLE_CONNECTION_MS = 60_000;
 /**
  * A node-vault client that never falls back to VAULT_ADDR/VAULT_TOKEN from the environment (nor skips TLS
  * verification for VAULT_SKIP_VERIFY), never logs request bodies through `debug`, verifies Vault against
- * `caPem` when given, keeps its connections alive between calls, and lists with `GET ?list=true` (Node's HTTP parser has no LIST).
+ * `caPem` when given, keeps its connections alive between calls, and lists with `GET ?list=true` (Node's
+ * HTTP parser has no LIST).
  */
 export function createVaultClient(options: VaultClientOptions): VaultClient {
   const client = nodeVault({

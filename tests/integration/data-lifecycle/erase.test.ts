@@ -14,10 +14,10 @@ import { createVaultClient } from '../../../orchestrator/src/adapters/vault/vaul
 import { VaultKeyWrapper } from '../../../orchestrator/src/adapters/vault/vault-key-wrapper.ts';
 import { BackupService } from '../../../orchestrator/src/services/backup/backup-service.ts';
 import { docker, resourcesOf } from '../../helpers/fleet-fixture.ts';
+import { filesContaining } from '../../helpers/marker-scan.ts';
 import { KNOWN } from '../agent/agent-harness.ts';
 import { jsonLines, readArchive } from './archive-files.ts';
 import { lifecycleClient, type LifecycleClient } from './lifecycle-bed.ts';
-import { filesContaining } from './marker-scan.ts';
 
 const tag = `zq${randomBytes(5).toString('hex')}`;
 // The mail's words and sender, and an address only the client's config holds (in the registry's row of it).

@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { parseClientId } from '@agent-fleet/kernel/client-id';
 import { verifyOpsLog } from '../../../orchestrator/src/domain/ops-log-chain.ts';
-import { filesContaining } from '../data-lifecycle/marker-scan.ts';
 import type { NewClient } from '../../../orchestrator/src/ports/registry.ts';
+import { filesContaining } from '../../helpers/marker-scan.ts';
 import { registryBackends, type OpenedRegistry } from '../../helpers/registries.ts';
 
 const acme = parseClientId('acme');

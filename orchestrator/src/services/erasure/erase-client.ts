@@ -138,13 +138,14 @@ export class EraseClientService {
       steps.push({ what: 'portal', outcome: 'deleted', detail: `${admins.length} admins' passkeys, sessions and enrolment links` });
     }
     await registry.deleteClient(clientId);
-    const reclaimed = await registry.reclaimDeletedRows();
+    const { writeAheadLog } = await registry.reclaimDeletedRows();
+    const goneFrom = writeAheadLog
+      ? 'the database files and its write-ahead log'
+      : "the database files (the PostgreSQL server's write-ahead log, replicas and backups age them out)";
     steps.push({
       what: 'registry',
       outcome: 'deleted',
-      detail: `client row, audit checkpoint and onboarding check deleted and their tables rewritten, so the rows are gone from the database files${
-        reclaimed.writeAheadLog ? ' and its write-ahead log' : " (the PostgreSQL server's write-ahead log, replicas and backups age them out)"
-      }; the tombstone and this certificate stay in the ops log`,
+      detail: `client row, audit checkpoint and onboarding check deleted and their tables rewritten, so the rows are gone from ${goneFrom}; the tombstone and this certificate stay in the ops log`,
     });
     return steps;
   }
