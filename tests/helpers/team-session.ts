@@ -9,6 +9,11 @@ import { writeCliSession } from '../../orchestrator/src/cli/session-file.ts';
 import type { Orchestrator } from '../../orchestrator/src/orchestrator.ts';
 
 const STEP_SECONDS = 30;
+/** How long a code must stay valid after it is made: the sign-in checks it later on a loaded machine. */
+const CODE_MARGIN_MS = 10_000;
+
+/** The end of the time during which the orchestrator accepts the code of `step` (one step either side). */
+const acceptedUntilMs = (step: number): number => (step + 2) * STEP_SECONDS * 1000;
 
 export interface TestMember {
   name: string;
@@ -49,12 +54,16 @@ export async function enrolMember(
   let cliHome: string | null = null;
   const nextCode = async (): Promise<string> => {
     for (;;) {
-      const current = Math.floor(now().getTime() / 1000 / STEP_SECONDS);
-      // The orchestrator accepts one step either side of now; each step once.
-      const step = Math.max(current - 1, lastStep + 1);
-      if (step <= current + 1) {
-        lastStep = step;
-        return generate({ secret, epoch: step * STEP_SECONDS });
+      const nowMs = now().getTime();
+      const current = Math.floor(nowMs / 1000 / STEP_SECONDS);
+      // The orchestrator accepts one step either side of its now, each step once. A step is taken only
+      // when it is still accepted a margin later: the previous step chosen just before a step boundary was
+      // refused when the sign-in reached the check after it (a failing CI run).
+      for (let step = Math.max(current - 1, lastStep + 1); step <= current + 1; step += 1) {
+        if (acceptedUntilMs(step) - nowMs >= CODE_MARGIN_MS) {
+          lastStep = step;
+          return generate({ secret, epoch: step * STEP_SECONDS });
+        }
       }
       await sleep(1000);
     }
