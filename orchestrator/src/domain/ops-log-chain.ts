@@ -1,28 +1,74 @@
 import { canonicalJson, sha256Hex, GENESIS_HASH } from '@agent-fleet/kernel/canonical-json';
-import type { OpsLogEntry } from './ops-log-entry.ts';
+import { ERASABLE_FIELDS, type ErasableField, type FieldSeal, type OpsLogEntry } from './ops-log-entry.ts';
 
-/** The hash of an ops-log entry covers every field but the hash itself, and chains to the previous one. */
+/** The actions after which a client's entries may carry erased fields. */
+export const CLIENT_DELETION_ACTIONS: ReadonlySet<string> = new Set(['erase', 'deprovision-purge']);
+
+const fieldDigest = (salt: string, value: unknown): string => sha256Hex(canonicalJson({ salt, value }));
+
+/** A seal read back from storage is untrusted: a malformed one gives a digest no entry hashes to. */
+const MALFORMED = 'malformed seal';
+
+function digestOf(seal: FieldSeal | undefined, value: unknown): string {
+  if (typeof seal !== 'object' || seal === null) return MALFORMED;
+  if ('digest' in seal) return typeof seal.digest === 'string' ? seal.digest : MALFORMED;
+  return typeof seal.salt === 'string' ? fieldDigest(seal.salt, value) : MALFORMED;
+}
+
+/** Whether a field was erased (its seal holds the digest alone). */
+export const isErased = (seal: FieldSeal | undefined): boolean => typeof seal === 'object' && seal !== null && 'digest' in seal;
+
+/**
+ * The hash of an ops-log entry covers every field but the hash itself, and chains to the previous one.
+ * With seals, it covers the erasable fields through their salted digests (which survive an erasure).
+ */
 export function hashOpsLogEntry(entry: Omit<OpsLogEntry, 'hash'>): string {
-  return sha256Hex(
-    canonicalJson({
-      seq: entry.seq,
-      at: entry.at,
-      actor: entry.actor,
-      action: entry.action,
-      clientId: entry.clientId,
-      reason: entry.reason,
-      outcome: entry.outcome,
-      details: entry.details,
-      prevHash: entry.prevHash,
-    }),
-  );
+  const { seq, at, action, clientId, outcome, prevHash, seals } = entry;
+  if (seals === undefined) {
+    return sha256Hex(canonicalJson({ seq, at, actor: entry.actor, action, clientId, reason: entry.reason, outcome, details: entry.details, prevHash }));
+  }
+  const digests = Object.fromEntries(ERASABLE_FIELDS.map((field) => [field, digestOf(seals[field], entry[field])]));
+  return sha256Hex(canonicalJson({ format: 2, seq, at, action, clientId, outcome, digests, prevHash }));
+}
+
+/** Fresh seals for a new entry; `salt` gives random salts (one per field: an erased field's digest then has no known salt). */
+export function newSeals(salt: () => string): Record<ErasableField, FieldSeal> {
+  return { actor: { salt: salt() }, reason: { salt: salt() }, details: { salt: salt() } };
+}
+
+/** What an erased field reads as. */
+const ERASED_VALUES = { actor: 'erased', reason: null, details: {} } as const satisfies { [F in ErasableField]: OpsLogEntry[F] };
+
+/**
+ * The entry with `fields` erased: each value replaced by a placeholder and its salt by the digest the hash
+ * covers, so the entry still hashes to the same value and nothing can be recomputed from it. Entries without
+ * seals are returned unchanged (their hash covers the values).
+ */
+export function eraseFields(entry: OpsLogEntry, fields: readonly ErasableField[], at: Date): OpsLogEntry {
+  const { seals } = entry;
+  if (seals === undefined || fields.length === 0) return entry;
+  const erasedSeals = { ...seals };
+  const erased: OpsLogEntry = { ...entry, seals: erasedSeals, erasedAt: entry.erasedAt ?? at.toISOString() };
+  for (const field of fields) {
+    erasedSeals[field] = { digest: digestOf(seals[field], entry[field]) };
+    Object.assign(erased, { [field]: ERASED_VALUES[field] });
+  }
+  return erased;
 }
 
 export type OpsLogVerification =
   | { valid: true; entries: number; head: string }
-  | { valid: false; entries: number; firstBadSeq: number; problem: 'edited' | 'gap' | 'reordered' | 'broken-link' };
+  | {
+      valid: false;
+      entries: number;
+      firstBadSeq: number;
+      problem: 'edited' | 'gap' | 'reordered' | 'broken-link' | 'erased-without-deletion';
+    };
 
-/** Detects any edited, deleted or reordered entry of the (whole) ops log. */
+/**
+ * Detects any edited, deleted or reordered entry of the (whole) ops log, and erased fields in an entry whose
+ * client was not deleted after it (erasure is the deletion's, not a way to hide what someone did).
+ */
 export function verifyOpsLog(entries: readonly OpsLogEntry[]): OpsLogVerification {
   let previousHash = GENESIS_HASH;
   let expectedSeq = 1;
@@ -30,7 +76,7 @@ export function verifyOpsLog(entries: readonly OpsLogEntry[]): OpsLogVerificatio
     if (entry.seq !== expectedSeq) {
       return { valid: false, entries: entries.length, firstBadSeq: expectedSeq, problem: entry.seq < expectedSeq ? 'reordered' : 'gap' };
     }
-    if (hashOpsLogEntry(entry) !== entry.hash) {
+    if (hashOpsLogEntry(entry) !== entry.hash || !erasedFieldsEmpty(entry)) {
       return { valid: false, entries: entries.length, firstBadSeq: entry.seq, problem: 'edited' };
     }
     if (entry.prevHash !== previousHash) {
@@ -39,5 +85,29 @@ export function verifyOpsLog(entries: readonly OpsLogEntry[]): OpsLogVerificatio
     previousHash = entry.hash;
     expectedSeq += 1;
   }
+  const unexplained = firstErasureWithoutDeletion(entries);
+  if (unexplained !== null) return { valid: false, entries: entries.length, firstBadSeq: unexplained, problem: 'erased-without-deletion' };
   return { valid: true, entries: entries.length, head: previousHash };
+}
+
+/** An erased field's value is no longer covered by the hash, so it must read as erased: nothing can be written there. */
+function erasedFieldsEmpty(entry: OpsLogEntry): boolean {
+  const { seals } = entry;
+  if (seals === undefined) return true;
+  return ERASABLE_FIELDS.every((field) => !isErased(seals[field]) || canonicalJson(entry[field]) === canonicalJson(ERASED_VALUES[field]));
+}
+
+/** The first entry with an erased field whose client has no deletion later in the log (one pass from the end). */
+function firstErasureWithoutDeletion(entries: readonly OpsLogEntry[]): number | null {
+  const deletedAfter = new Set<string>();
+  let first: number | null = null;
+  for (let index = entries.length - 1; index >= 0; index -= 1) {
+    const entry = entries[index];
+    if (entry === undefined) continue;
+    const seals = entry.seals;
+    const erased = seals !== undefined && ERASABLE_FIELDS.some((field) => isErased(seals[field]));
+    if (erased && (entry.clientId === null || !deletedAfter.has(entry.clientId))) first = entry.seq;
+    if (entry.clientId !== null && CLIENT_DELETION_ACTIONS.has(entry.action) && entry.outcome === 'success') deletedAfter.add(entry.clientId);
+  }
+  return first;
 }

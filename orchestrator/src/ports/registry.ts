@@ -35,7 +35,7 @@ export type ClaimResult =
 
 export type { OpsLogEntry };
 
-export type NewOpsLogEntry = Omit<OpsLogEntry, 'seq' | 'prevHash' | 'hash' | 'at'> & { at?: string };
+export type NewOpsLogEntry = Omit<OpsLogEntry, 'seq' | 'prevHash' | 'hash' | 'at' | 'seals' | 'erasedAt'> & { at?: string };
 
 /** The last audit chain head seen for a client, kept outside its container. */
 export interface AuditCheckpoint {
@@ -64,8 +64,9 @@ export interface Registry {
    */
   deleteClient(id: ClientId): Promise<void>;
   /**
-   * Makes rows deleted from the per-client tables gone from the registry's files too (erasure), not only
-   * invisible; `writeAheadLog` says whether the database's write-ahead log was moved past them as well.
+   * Makes rows deleted from the per-client tables, and ops-log values erased, gone from the registry's
+   * files too (erasure, purge), not only invisible; `writeAheadLog` says whether the database's
+   * write-ahead log was moved past them as well.
    */
   reclaimDeletedRows(): Promise<{ writeAheadLog: boolean }>;
   /** Subnets recorded for every client, to keep allocations unique. */
@@ -73,6 +74,11 @@ export interface Registry {
   /** Appends to the hash-chained ops log. */
   appendOpsLog(entry: NewOpsLogEntry): Promise<OpsLogEntry>;
   listOpsLog(filter?: { clientId?: string }): Promise<OpsLogEntry[]>;
+  /**
+   * Stores ops-log entries whose fields were erased (`eraseFields`), in one transaction. Refuses every
+   * entry that would not hash to its stored hash: no other change to the log can go through here.
+   */
+  saveErasedOpsLogEntries(entries: readonly OpsLogEntry[]): Promise<void>;
   /**
    * Records a client's audit chain head. It never moves backwards: a head behind the stored one is refused
    * with outcome 'regressed' (the log was truncated or rewritten) and the stored checkpoint is kept.

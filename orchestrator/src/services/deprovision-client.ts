@@ -6,10 +6,14 @@ import type { ContainerRuntime } from '../ports/container-runtime.ts';
 import type { Registry } from '../ports/registry.ts';
 import type { ScrapeTargets } from '../ports/scrape-targets.ts';
 import type { ClientOperationGuard } from './client-operation-guard.ts';
+import { eraseClientOpsLog, type OpsLogErasure } from './erasure/ops-log-erasure.ts';
 
 export interface DeprovisionRequest {
   clientId: unknown;
-  /** Also delete the client's volume (its data) and its registry row. */
+  /**
+   * Also delete the client's volume (its data) and its registry row, and erase the personal fields of its
+   * ops-log entries (the end of the retention period: the logs are deleted, the record of them stays).
+   */
   purge: boolean;
   actor: string;
   reason?: string | undefined;
@@ -62,10 +66,13 @@ export class DeprovisionClientService {
     await runtime.stopAgent(clientId, 10);
     await runtime.removeAgent(clientId);
     await runtime.removeNetwork(clientId);
+    let opsLog: OpsLogErasure | null = null;
     if (request.purge) {
       await runtime.removeVolume(clientId);
       await this.deps.extension?.onPurge?.(clientId);
+      opsLog = await eraseClientOpsLog(registry, clientId, clock.now());
       await registry.deleteClient(clientId);
+      await registry.reclaimDeletedRows();
     } else if (record) {
       await registry.setSubnet(clientId, null);
       await registry.setStatus(clientId, 'deprovisioned', request.reason ?? null, clock.now());
@@ -76,7 +83,7 @@ export class DeprovisionClientService {
       clientId,
       reason: request.reason ?? null,
       outcome: 'success',
-      details: {},
+      details: opsLog === null ? {} : { opsLogEntriesErased: opsLog.erased, opsLogEntriesUnerasable: opsLog.unerasable },
     });
     this.deps.logger.info('client deprovisioned', { client: clientId, purged: request.purge });
     return { clientId, purged: request.purge };

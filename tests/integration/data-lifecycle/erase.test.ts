@@ -12,6 +12,8 @@ import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { DirectoryBackupStore } from '../../../orchestrator/src/adapters/backup-directory/directory-backup-store.ts';
 import { createVaultClient } from '../../../orchestrator/src/adapters/vault/vault-client.ts';
 import { VaultKeyWrapper } from '../../../orchestrator/src/adapters/vault/vault-key-wrapper.ts';
+import { verifyOpsLog } from '../../../orchestrator/src/domain/ops-log-chain.ts';
+import { ServicesSettingsGateway } from '../../../orchestrator/src/portal/gateway/services-settings-gateway.ts';
 import { BackupService } from '../../../orchestrator/src/services/backup/backup-service.ts';
 import { docker, resourcesOf } from '../../helpers/fleet-fixture.ts';
 import { filesContaining } from '../../helpers/marker-scan.ts';
@@ -22,7 +24,10 @@ import { lifecycleClient, type LifecycleClient } from './lifecycle-bed.ts';
 const tag = `zq${randomBytes(5).toString('hex')}`;
 // The mail's words and sender, and an address only the client's config holds (in the registry's row of it).
 const BLOCKED = `spam-${tag}@${tag}-list.example`;
-const MARKERS = [`Quarterly ${tag} forecast`, `review the ${tag} numbers before Friday`, `cfo-${tag}@${tag}.example`, BLOCKED];
+// A client admin's address and a sender they block in the portal: the ops log names them until the erasure.
+const ADMIN = `admin-${tag}@${tag}-client.example`;
+const BLOCKED_IN_PORTAL = `pest-${tag}@${tag}-list.example`;
+const MARKERS = [`Quarterly ${tag} forecast`, `review the ${tag} numbers before Friday`, `cfo-${tag}@${tag}.example`, BLOCKED, ADMIN, BLOCKED_IN_PORTAL];
 
 describe('erasure of a client on a real agent container', () => {
   let bed: LifecycleClient;
@@ -43,6 +48,14 @@ describe('erasure of a client on a real agent container', () => {
     await bed.seed({ from: KNOWN, subject: `Re: ${MARKERS[0]}`, text: `Also cc cfo-${tag}@${tag}.example and ${MARKERS[1]}.` });
     await bed.processInboxAndSendOne();
     await bed.auditUntil('the marked mail to be read', (records) => records.filter((record) => record.action_type === 'approval_requested').length >= 6);
+
+    // A client admin blocks a sender in the portal: the ops log records who did it and what changed.
+    const portalSettings = new ServicesSettingsGateway({ settings: orchestrator.settings, registry: orchestrator.registry });
+    const current = await portalSettings.current(clientId);
+    const blockList = [...(current.config.blockList ?? []), BLOCKED_IN_PORTAL];
+    await portalSettings.change(clientId, { baseVersion: current.version, document: { ...current.config, blockList }, reason: `${ADMIN} asked for it`, confirm: [] }, ADMIN);
+    const named = (await orchestrator.registry.listOpsLog({ clientId })).filter((entry) => JSON.stringify(entry).includes(ADMIN));
+    assert.ok(named.some((entry) => entry.actor === `client-admin:${ADMIN}` && JSON.stringify(entry.details).includes(BLOCKED_IN_PORTAL)), 'the change is logged with its admin and values');
 
     // A backup (a copy kept aside, as an attacker or a stale disk might) and an export, both before the erasure.
     const backup = JSON.parse((await bed.cli(['--json', 'backup', clientId])).stdout) as { backupId: string };
@@ -80,6 +93,13 @@ describe('erasure of a client on a real agent container', () => {
     assert.equal(step('oauth-grant'), 'revoked');
     assert.equal(step('data-key'), 'destroyed');
     assert.match(erased.certificate.steps.find((candidate) => candidate.what === 'registry')?.detail ?? '', /gone from the database files and its write-ahead log/);
+    assert.equal(step('ops-log'), 'erased');
+    // The ops log keeps what happened (every entry, its time and outcome) and still verifies; not who on the client's side, nor the values.
+    const opsLog = await orchestrator.registry.listOpsLog();
+    assert.equal(verifyOpsLog(opsLog).valid, true);
+    const clientEntries = opsLog.filter((entry) => entry.clientId === clientId);
+    assert.ok(clientEntries.some((entry) => entry.action === 'config-change' && entry.actor === 'erased' && entry.erasedAt !== undefined));
+    assert.doesNotMatch(JSON.stringify(clientEntries), new RegExp(`${ADMIN}|${BLOCKED_IN_PORTAL}`));
     assert.match(await orchestrator.metrics.metrics(), /fleet_erasure_requests_open 0/);
     assert.doesNotMatch(await orchestrator.metrics.metrics(), new RegExp(`request="DSR-7"`));
 

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { parseClientId } from '@agent-fleet/kernel/client-id';
-import { verifyOpsLog } from '../../../orchestrator/src/domain/ops-log-chain.ts';
+import { eraseFields, verifyOpsLog } from '../../../orchestrator/src/domain/ops-log-chain.ts';
+import { eraseClientOpsLog } from '../../../orchestrator/src/services/erasure/ops-log-erasure.ts';
 import type { NewClient } from '../../../orchestrator/src/ports/registry.ts';
 import { filesContaining } from '../../helpers/marker-scan.ts';
 import { registryBackends, type OpenedRegistry } from '../../helpers/registries.ts';
@@ -86,6 +87,31 @@ for (const backend of registryBackends) {
       await registry.claimForProvisioning(newClient, 'op-2', now, 60_000);
       assert.equal(await registry.saveAuditCheckpoint(acme, { seq: 1, hash: 'b'.repeat(64) }, now), 'saved', 'its new chain is not taken for a regression');
       if (opened.dataDir !== null) assert.deepEqual(await filesContaining([opened.dataDir], [marker]), [], 'the erased admin is in no file');
+    });
+
+    test("a deleted client's ops-log entries lose their personal fields, the chain still verifies and the values are in no file", async () => {
+      const { registry } = opened;
+      const admin = `admin-${randomBytes(6).toString('hex')}@client.example`;
+      const blocked = `blocked-${randomBytes(6).toString('hex')}@spam.example`;
+      await registry.appendOpsLog({ actor: 'ops', action: 'provision', clientId: acme, reason: null, outcome: 'success', details: {} });
+      await registry.appendOpsLog({ actor: `client-admin:${admin}`, action: 'config-change', clientId: acme, reason: `asked by ${admin}`, outcome: 'success', details: { blockList: `+${blocked}` } });
+      await registry.appendOpsLog({ actor: 'ops', action: 'kill', clientId: 'globex', reason: 'kept', outcome: 'success', details: { n: 1 } });
+      const before = await registry.listOpsLog();
+
+      const tampered = { ...before[1]!, actor: 'erased', reason: null, details: {}, erasedAt: new Date().toISOString() };
+      await assert.rejects(registry.saveErasedOpsLogEntries([tampered]), /not an erasure of the stored entry/, 'values cannot be replaced without their digests');
+      await assert.rejects(registry.saveErasedOpsLogEntries([{ ...eraseFields(before[2]!, ['reason'], new Date()), clientId: acme }]), /not an erasure/);
+
+      assert.deepEqual(await eraseClientOpsLog(registry, acme, new Date()), { erased: 1, unerasable: 0 });
+      await registry.appendOpsLog({ actor: 'ops', action: 'deprovision-purge', clientId: acme, reason: null, outcome: 'success', details: {} });
+      await registry.reclaimDeletedRows();
+      const after = await registry.listOpsLog();
+      assert.equal(verifyOpsLog(after).valid, true);
+      assert.deepEqual(after.slice(0, 3).map((entry) => entry.hash), before.map((entry) => entry.hash), 'no hash changed');
+      assert.deepEqual([after[1]?.actor, after[1]?.reason, after[1]?.details], ['erased', null, {}]);
+      assert.ok(after[1]?.erasedAt);
+      assert.deepEqual([after[2]?.reason, after[2]?.details], ['kept', { n: 1 }], "another client's entry is untouched");
+      if (opened.dataDir !== null) assert.deepEqual(await filesContaining([opened.dataDir], [admin, blocked]), [], 'the erased values are in no file');
     });
 
     test('the ops log chains entries and detects an edited row', async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { resourceNames } from '@agent-fleet/kernel/client-id';
+import { verifyOpsLog } from '../../../orchestrator/src/domain/ops-log-chain.ts';
 import { createFleetFixture, resourcesOf, uniqueClientId, type FleetFixture } from '../../helpers/fleet-fixture.ts';
 
 const DAY_MS = 86_400_000;
@@ -21,6 +22,9 @@ describe('log retention after account closure', () => {
     await fleet.orchestrator.provision.provision({ clientId, actor: 'test' });
     await fleet.orchestrator.provision.provision({ clientId: kept, actor: 'test' });
     await fleet.orchestrator.secrets.set({ clientId, name: 'anthropic', value: 'sk-test-retention', actor: 'test' });
+    // What a client admin did is in the ops log while the client is kept (the portal names them by address).
+    const admin = `admin-${clientId}@client.example`;
+    await fleet.orchestrator.registry.appendOpsLog({ actor: `client-admin:${admin}`, action: 'kill', clientId, reason: `${admin}: odd sends`, outcome: 'success', details: { by: admin } });
     await fleet.orchestrator.deprovision.deprovision({ clientId, purge: false, actor: 'test', reason: 'contract ended' });
     assert.deepEqual(await resourcesOf(clientId), [`volume ${resourceNames(clientId).volume}`]);
 
@@ -36,6 +40,12 @@ describe('log retention after account closure', () => {
     const purge = (await fleet.orchestrator.registry.listOpsLog({ clientId })).at(-1);
     assert.equal(purge?.action, 'deprovision-purge');
     assert.equal(purge?.actor, 'retention');
+    // The logs are deleted at the end of the period: the entries stay (what, when, outcome), their personal fields go.
+    const entries = await fleet.orchestrator.registry.listOpsLog({ clientId });
+    assert.ok(entries.some((entry) => entry.action === 'kill' && entry.actor === 'erased' && entry.reason === null && entry.erasedAt !== undefined));
+    assert.doesNotMatch(JSON.stringify(entries), new RegExp(admin));
+    assert.ok(Number(purge?.details['opsLogEntriesErased']) >= 2, 'at least the kill and the closure with its reason');
+    assert.equal(verifyOpsLog(await fleet.orchestrator.registry.listOpsLog()).valid, true);
     assert.equal((await fleet.orchestrator.registry.getClient(kept))?.status, 'active', 'an active client is never touched');
   });
 });

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { AUDIT_RECORD_FIELDS } from '@agent-fleet/kernel/audit-export-format';
 import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import { chainRecord, type AuditRecord } from '../../../agent-image/src/domain/audit-record.ts';
-import { hashOpsLogEntry } from '../../../orchestrator/src/domain/ops-log-chain.ts';
+import { eraseFields, hashOpsLogEntry, newSeals } from '../../../orchestrator/src/domain/ops-log-chain.ts';
 import type { OpsLogEntry } from '../../../orchestrator/src/domain/ops-log-entry.ts';
 import {
   auditRecordsToCsv,
@@ -116,5 +116,13 @@ void describe('export converters', () => {
       `{"seq":1,"at":"2026-12-04T10:00:00.000Z","actor":"ops:bob","action":"kill","clientId":"acme","reason":"incident 42","outcome":"ok","details":{"revoked":2},"prevHash":"${'0'.repeat(64)}","hash":"${entry.hash}"}\n`,
     );
     assert.equal(hashOpsLogEntry(JSON.parse(jsonl) as OpsLogEntry), entry.hash);
+
+    // An entry with seals, one field erased: the line carries the seals, so its hash can still be checked.
+    const sealedUnhashed = { ...unhashed, seals: newSeals(() => 'salt') };
+    const erased = eraseFields({ ...sealedUnhashed, hash: hashOpsLogEntry(sealedUnhashed) }, ['reason'], new Date('2026-12-05T00:00:00Z'));
+    const line = JSON.parse(await text(opsLogToJsonl([erased]))) as OpsLogEntry;
+    assert.equal(line.reason, null);
+    assert.equal(line.erasedAt, '2026-12-05T00:00:00.000Z');
+    assert.equal(hashOpsLogEntry(line), erased.hash);
   });
 });

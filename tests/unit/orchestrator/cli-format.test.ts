@@ -233,12 +233,20 @@ describe('fleet CLI formatters (the human output; --json prints the value itself
       '1 2026-01-01T00:00:00Z ops@host kill acme success (compromised)\n2 2026-01-01T00:00:00Z ops@host kill - success',
     );
     assert.equal(
+      formatOpsLog([{ ...entry, actor: 'erased', reason: null, erasedAt: '2026-03-04T05:06:07.000Z' }]),
+      '1 2026-01-01T00:00:00Z erased kill acme success [personal fields erased 2026-03-04]',
+    );
+    assert.equal(
       formatOpsLogVerification({ valid: true, entries: 3, head: 'ab'.repeat(32) }),
       `ops log intact: 3 entries, head ${'ab'.repeat(8)}…`,
     );
     assert.equal(
       formatOpsLogVerification({ valid: false, entries: 3, firstBadSeq: 2, problem: 'edited' }),
       'OPS LOG TAMPERED: edited at seq 2',
+    );
+    assert.equal(
+      formatOpsLogVerification({ valid: false, entries: 3, firstBadSeq: 1, problem: 'erased-without-deletion' }),
+      'OPS LOG TAMPERED: fields erased although the client was not deleted after the entry at seq 1',
     );
     assert.equal(
       formatServiceState(true, '/home/ops/.agent-fleet/orchestrator.sock'),

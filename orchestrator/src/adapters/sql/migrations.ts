@@ -188,4 +188,12 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       );
     `,
   },
+  {
+    version: 7,
+    name: 'erasable ops-log fields',
+    sql: `
+      ALTER TABLE ops_log ADD COLUMN seals jsonb;
+      ALTER TABLE ops_log ADD COLUMN erased_at timestamptz;
+    `,
+  },
 ];

@@ -1,12 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import { GENESIS_HASH } from '@agent-fleet/kernel/canonical-json';
 import type { ClientId } from '@agent-fleet/kernel/client-id';
 import type { ClientStatus } from '../../domain/client-status.ts';
-import { hashOpsLogEntry } from '../../domain/ops-log-chain.ts';
+import { hashOpsLogEntry, newSeals } from '../../domain/ops-log-chain.ts';
 import type { AuditCheckpoint, ClaimResult, ClientRecord, NewClient, NewOpsLogEntry, OpsLogEntry, Registry } from '../../ports/registry.ts';
 import { quotedIdentifier, type SqlExecutor } from './sql-executor.ts';
 
 /**
- * The tables that hold rows of one client. Not the ops log, which keeps its history by design, nor the portal's
+ * The tables that hold rows of one client. Not the ops log, which keeps its history by design (a deletion
+ * erases the personal fields of the client's entries, not the entries), nor the portal's
  * used links: a nonce hash, kept until the link expires so that it cannot be used twice.
  */
 const PER_CLIENT_TABLES = [
@@ -44,6 +46,8 @@ type OpsLogRow = {
   details: unknown;
   prev_hash: string;
   hash: string;
+  seals: unknown;
+  erased_at: Date | string | null;
 };
 
 function iso(value: Date | string): string {
@@ -83,8 +87,12 @@ function toOpsLog(row: OpsLogRow): OpsLogEntry {
     details: parseJson(row.details) as Record<string, unknown>,
     prevHash: row.prev_hash,
     hash: row.hash,
+    ...(row.seals === null || parseJson(row.seals) === null ? {} : { seals: parseJson(row.seals) as OpsLogEntry['seals'] }),
+    ...(row.erased_at === null ? {} : { erasedAt: iso(row.erased_at) }),
   };
 }
+
+const newSalt = (): string => randomBytes(16).toString('base64url');
 
 /** The registry over SQL; the same statements run on PostgreSQL and on PGlite. */
 export class SqlRegistry implements Registry {
@@ -181,7 +189,7 @@ export class SqlRegistry implements Registry {
   }
 
   async reclaimDeletedRows(): Promise<{ writeAheadLog: boolean }> {
-    return this.sql.reclaim([...PER_CLIENT_TABLES.map((table) => table.name), ...PORTAL_ADMIN_TABLES]);
+    return this.sql.reclaim([...PER_CLIENT_TABLES.map((table) => table.name), ...PORTAL_ADMIN_TABLES, 'ops_log']);
   }
 
   async allocatedSubnets(): Promise<string[]> {
@@ -206,14 +214,34 @@ export class SqlRegistry implements Registry {
         outcome: entry.outcome,
         details: entry.details,
         prevHash: last ? last.hash : GENESIS_HASH,
+        seals: newSeals(newSalt),
       };
       const full: OpsLogEntry = { ...unhashed, hash: hashOpsLogEntry(unhashed) };
       await tx.query(
-        `INSERT INTO ops_log (seq, at, actor, action, client_id, reason, outcome, details, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-        [full.seq, full.at, full.actor, full.action, full.clientId, full.reason, full.outcome, JSON.stringify(full.details), full.prevHash, full.hash],
+        `INSERT INTO ops_log (seq, at, actor, action, client_id, reason, outcome, details, prev_hash, hash, seals)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+        [full.seq, full.at, full.actor, full.action, full.clientId, full.reason, full.outcome, JSON.stringify(full.details), full.prevHash, full.hash, JSON.stringify(full.seals)],
       );
       return full;
+    });
+  }
+
+  async saveErasedOpsLogEntries(entries: readonly OpsLogEntry[]): Promise<void> {
+    await this.sql.transaction(async (tx) => {
+      for (const entry of entries) {
+        const [stored] = await tx.query<{ hash: string }>('SELECT hash FROM ops_log WHERE seq = $1 FOR UPDATE', [entry.seq]);
+        if (entry.seals === undefined || entry.erasedAt === undefined || stored?.hash !== entry.hash || hashOpsLogEntry(entry) !== entry.hash) {
+          throw new Error(`ops-log entry ${entry.seq}: not an erasure of the stored entry (its hash would change)`);
+        }
+        await tx.query('UPDATE ops_log SET actor = $2, reason = $3, details = $4, seals = $5, erased_at = $6 WHERE seq = $1', [
+          entry.seq,
+          entry.actor,
+          entry.reason,
+          JSON.stringify(entry.details),
+          JSON.stringify(entry.seals),
+          entry.erasedAt,
+        ]);
+      }
     });
   }
 

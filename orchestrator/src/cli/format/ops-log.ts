@@ -6,13 +6,23 @@ export function formatOpsLog(entries: readonly OpsLogEntry[]): string {
   return entries
     .map(
       (e) =>
-        `${e.seq} ${e.at} ${e.actor} ${e.action} ${e.clientId ?? '-'} ${e.outcome}${e.reason ? ` (${e.reason})` : ''}`,
+        `${e.seq} ${e.at} ${e.actor} ${e.action} ${e.clientId ?? '-'} ${e.outcome}${e.reason ? ` (${e.reason})` : ''}${
+          e.erasedAt ? ` [personal fields erased ${e.erasedAt.slice(0, 10)}]` : ''
+        }`,
     )
     .join('\n');
 }
 
+const PROBLEMS: Record<Extract<OpsLogVerification, { valid: false }>['problem'], string> = {
+  edited: 'edited',
+  gap: 'gap',
+  reordered: 'reordered',
+  'broken-link': 'broken-link',
+  'erased-without-deletion': 'fields erased although the client was not deleted after the entry',
+};
+
 export function formatOpsLogVerification(result: OpsLogVerification): string {
   return result.valid
     ? `ops log intact: ${result.entries} entries, head ${result.head.slice(0, 16)}…`
-    : `OPS LOG TAMPERED: ${result.problem} at seq ${result.firstBadSeq}`;
+    : `OPS LOG TAMPERED: ${PROBLEMS[result.problem]} at seq ${result.firstBadSeq}`;
 }

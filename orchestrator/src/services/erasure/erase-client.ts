@@ -14,6 +14,7 @@ import type { KillClientService } from '../kill-client.ts';
 import { deletionCertificate, type DeletionCertificate, type ErasureStep } from './deletion-certificate.ts';
 import { deadlineOf, ERASE_ACTION, ERASURE_REQUEST_ACTION, foldErasureRequests, parseRequestId, type ErasureRequest } from './erasure-records.ts';
 import type { ClientOperationGuard } from '../client-operation-guard.ts';
+import { eraseClientOpsLog, type OpsLogErasure } from './ops-log-erasure.ts';
 
 export interface EraseDependencies {
   registry: Registry;
@@ -42,8 +43,10 @@ export type EraseOutcome =
  * killed, the OAuth grant revoked at the provider (read from the secrets, so first), the container,
  * network, scrape target and volume removed, every backup deleted, then the client's Vault objects and
  * its key destroyed (crypto-shredding: any copy of a backup anywhere stays unreadable), and the registry
- * row deleted. What stays is a tombstone and the deletion certificate in the ops log. Every step is
- * idempotent: a failed erasure is run again. An unknown client, or one erased before, is a no-op.
+ * row deleted. What stays is a tombstone and the deletion certificate in the ops log, whose entries of the
+ * client keep their actions, times and outcomes but no longer its admins' addresses, reasons or details.
+ * Every step is idempotent: a failed erasure is run again. An unknown client, or one erased before, is a
+ * no-op.
  */
 export class EraseClientService {
   private readonly deps: EraseDependencies;
@@ -137,6 +140,8 @@ export class EraseClientService {
       for (const admin of admins) await portal.forgetAdmin(admin);
       steps.push({ what: 'portal', outcome: 'deleted', detail: `${admins.length} admins' passkeys, sessions and enrolment links` });
     }
+    const opsLog = await eraseClientOpsLog(registry, clientId, this.deps.clock.now());
+    steps.push({ what: 'ops-log', outcome: 'erased', detail: opsLogDetail(opsLog) });
     await registry.deleteClient(clientId);
     const { writeAheadLog } = await registry.reclaimDeletedRows();
     const goneFrom = writeAheadLog
@@ -149,6 +154,11 @@ export class EraseClientService {
     });
     return steps;
   }
+}
+
+function opsLogDetail({ erased, unerasable }: OpsLogErasure): string {
+  const kept = unerasable === 0 ? '' : `; ${unerasable} entries written before ops-log fields could be erased keep theirs`;
+  return `${erased} entries: client admins named as actors, reasons and details erased (the entries, their times and outcomes stay, and the chain still verifies)${kept}`;
 }
 
 /** Proof of the shredding: the secret store refuses to use the client's key because it no longer exists. */

@@ -36,6 +36,8 @@ export const OPS_LOG_FIELDS = [
   'details',
   'prevHash',
   'hash',
+  'seals',
+  'erasedAt',
 ] as const satisfies readonly (keyof OpsLogEntry)[];
 
 /** Ops-log entries as JSON lines, with their chain fields so the export can be checked against the log. */
