@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { isCollection, isMap, isSeq, parseDocument, stringify as stringifyYaml } from 'yaml';
 import { FleetError } from './fleet-error.ts';
 import { clientConfigFromData, type ClientConfig, type ClientConfigInput } from './client-config.ts';
 import { checkConfigSize, renderAgentConfigJson } from './client-config-document.ts';
@@ -30,11 +30,26 @@ export function agentConfigDocument(configYaml: string): string {
   return json !== null && isDeepStrictEqual(JSON.parse(json), data) ? json : configYaml;
 }
 
+/**
+ * The document's data. What the YAML library would only warn about on stderr (an unknown tag, an
+ * unsupported YAML version, a collection used as a key) is refused here: a config means one thing or
+ * is rejected with the reason.
+ */
 function parseYamlData(text: string, source: string): unknown {
   checkConfigSize(text, source);
   try {
-    return parseYaml(text, { maxAliasCount: 100, uniqueKeys: true });
+    const document = parseDocument(text, { uniqueKeys: true, logLevel: 'silent' });
+    const problem = document.errors[0] ?? document.warnings[0];
+    if (problem !== undefined) throw problem;
+    if (hasCollectionKey(document.contents)) throw new Error('a key is a list or a map; keys must be plain names');
+    return document.toJS({ maxAliasCount: 100 });
   } catch (error) {
     throw new FleetError('invalid_input', `${source}: not valid YAML: ${(error as Error).message}`, { cause: error });
   }
+}
+
+function hasCollectionKey(node: unknown): boolean {
+  if (isMap(node)) return node.items.some((pair) => isCollection(pair.key) || hasCollectionKey(pair.value));
+  if (isSeq(node)) return node.items.some(hasCollectionKey);
+  return false;
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseAgentConfigDocument } from '@agent-fleet/kernel/client-config-document';
 import { agentConfigDocument, parseClientConfigYaml } from '@agent-fleet/kernel/client-config-yaml';
-import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { FleetError, isFleetError } from '@agent-fleet/kernel/fleet-error';
 
 const OPS_YAML = `# acme: reviewed by ops on 2026-12-01
 client: acme
@@ -56,6 +56,19 @@ void describe('the config document placed for the agent', () => {
     assert.equal(agentConfigDocument(broken), broken);
     const error = await rejection(broken);
     assert.match(error.message, /config\.yaml: not valid YAML/);
+  });
+
+  test('what YAML would only warn about is refused with the reason: an unknown tag, an unsupported version, a list as a key', async () => {
+    const cases: Array<[string, RegExp]> = [
+      ['client: acme\nadmins: !!js/function "f"\n', /not valid YAML: .*tag/i],
+      ['%YAML 9.9\n---\nclient: acme\n', /not valid YAML: .*version/i],
+      ['client: acme\n? [a, b]\n: c\n', /not valid YAML: a key is a list or a map/],
+      ['client: acme\nrateLimits: { ? { a: 1 } : 2 }\n', /not valid YAML: a key is a list or a map/],
+    ];
+    for (const [yaml, reason] of cases) {
+      assert.throws(() => parseClientConfigYaml(yaml, 'config.yaml'), (error: unknown) => isFleetError(error) && error.code === 'invalid_input' && reason.test(error.message), yaml);
+      assert.match((await rejection(yaml)).message, reason, 'the agent refuses it the same way');
+    }
   });
 
   test('an invalid config in JSON names every bad field, as the YAML path does', async () => {
