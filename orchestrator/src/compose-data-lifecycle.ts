@@ -29,6 +29,7 @@ import type { ClientSubnets } from './services/client-subnets.ts';
 import { reopenClosedClientNetwork } from './services/export/closed-client-network.ts';
 import type { KillClientService } from './services/kill-client.ts';
 import type { SupportAccessService } from './services/support-access.ts';
+import { deleteClientEvidence, evidenceDirectory } from './services/incidents/evidence-files.ts';
 
 /** The client's data from export to erasure: exports, encrypted backups, restores, erasures. */
 export interface DataLifecycle {
@@ -109,6 +110,7 @@ export async function composeDataLifecycle(parts: DataLifecycleParts): Promise<D
     keys,
     grants: new VaultMailboxGrants({ client: adminVault, logger, ...(parts.googleRevokeUrl === undefined ? {} : { googleRevokeUrl: parts.googleRevokeUrl }) }),
     backups: backupStore,
+    evidence: { deleteClientBundles: (clientId) => deleteClientEvidence(evidenceDirectory(config.homeDir), clientId) },
     kill: parts.kill,
     guard: parts.guard,
     portal: parts.portalStore,

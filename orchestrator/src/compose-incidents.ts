@@ -1,4 +1,3 @@
-import path from 'node:path';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import { DockerAgentForensics } from './adapters/docker/docker-agent-forensics.ts';
@@ -14,6 +13,7 @@ import type { IncidentStore } from './ports/incident-store.ts';
 import type { Registry } from './ports/registry.ts';
 import type { AgentProxyService } from './services/agent-proxy.ts';
 import type { ExportSigner } from './services/export/export-signing-key.ts';
+import { evidenceDirectory } from './services/incidents/evidence-files.ts';
 import { createIncidentResponse, type IncidentResponse } from './services/incidents/incident-response.ts';
 import type { KillClientService } from './services/kill-client.ts';
 import type { RotateCredentialsService } from './services/rotate-credentials.ts';
@@ -63,7 +63,7 @@ export async function composeIncidentResponse(parts: IncidentParts): Promise<Inc
     }),
     sources: { runtime, agents: parts.agents, forensics, metricsSnapshot: () => parts.metrics.metrics() },
     signer: () => Promise.resolve(parts.signer),
-    evidenceDir: path.join(config.homeDir, 'incidents'),
+    evidenceDir: evidenceDirectory(config.homeDir),
   });
   createIncidentMetrics(parts.metrics, () => response.clockSamples());
   return response;

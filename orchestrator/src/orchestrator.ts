@@ -51,6 +51,7 @@ import type { PortalStore } from './ports/portal-store.ts';
 import type { TeamStore } from './ports/team-store.ts';
 import type { OnboardingDoctor } from './services/doctor/onboarding-doctor.ts';
 import type { IncidentStore } from './ports/incident-store.ts';
+import { deleteClientEvidence, evidenceDirectory } from './services/incidents/evidence-files.ts';
 import type { IncidentResponse } from './services/incidents/incident-response.ts';
 import { unavailableIncidentStore } from './services/incidents/unavailable-incident-store.ts';
 import { ClientOperationGuard } from './services/client-operation-guard.ts';
@@ -200,8 +201,14 @@ export async function createOrchestrator(
     guard: clientOperations,
     clock,
     logger,
-    // Closure after the retention period: the client's backups go with its secrets and key.
-    extension: { onPurge: async (clientId) => { await lifecycle.backupStore.deleteAll(clientId); await secrets.removeClient(clientId); } },
+    // Closure after the retention period: the client's backups and incident evidence go with its secrets and key.
+    extension: {
+      onPurge: async (clientId) => {
+        await lifecycle.backupStore.deleteAll(clientId);
+        await deleteClientEvidence(evidenceDirectory(config.homeDir), clientId);
+        await secrets.removeClient(clientId);
+      },
+    },
   });
 
   const kill = new KillClientService({ config, registry, runtime, targets, secrets, control, clock, logger });

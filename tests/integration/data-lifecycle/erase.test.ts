@@ -3,7 +3,7 @@
 // its mail is left in the fleet home, any Docker volume, the registry, the Vault store, the logs or backups.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -69,6 +69,12 @@ describe('erasure of a client on a real agent container', () => {
     const inExport = (await filesContaining([outside], MARKERS)).filter((hit) => hit.file === archive).map((hit) => hit.marker);
     assert.ok(inExport.includes(MARKERS[0] ?? '') && inExport.includes(MARKERS[2] ?? ''), JSON.stringify(inExport));
 
+    // An incident concerning the client, with its evidence sealed: the bundle holds the ops-log slice (the admin, the values).
+    const { incident } = await orchestrator.incidents.incidents.open({ severity: 'low', summary: 'odd block-list change', clients: [clientId], actor: 'test' });
+    const sealed = await orchestrator.incidents.evidence.seal({ id: incident.id, clientId, actor: 'test' });
+    const bundleFile = sealed.bundles[0]?.file ?? '';
+    assert.ok((await filesContaining([path.dirname(bundleFile)], [ADMIN])).some((hit) => hit.file === bundleFile), 'the bundle names the admin');
+
     // The request arrived 28 days ago: its deadline is tracked until the erasure.
     const received = new Date(Date.now() - 28 * 86_400_000).toISOString();
     assert.equal((await bed.cli(['erase', 'request', clientId, '--request-id', 'DSR-7', '--received', received])).code, 0);
@@ -94,6 +100,9 @@ describe('erasure of a client on a real agent container', () => {
     assert.equal(step('data-key'), 'destroyed');
     assert.match(erased.certificate.steps.find((candidate) => candidate.what === 'registry')?.detail ?? '', /gone from the database files and its write-ahead log/);
     assert.equal(step('ops-log'), 'erased');
+    assert.match(erased.certificate.steps.find((candidate) => candidate.what === 'incident-evidence')?.detail ?? '', /^1 sealed evidence bundles deleted/);
+    await assert.rejects(stat(bundleFile), { code: 'ENOENT' });
+    assert.equal((await orchestrator.incidents.incidents.require(incident.id)).evidence[0]?.sha256, sealed.bundles[0]?.sha256, 'the incident keeps the digest');
     // The ops log keeps what happened (every entry, its time and outcome) and still verifies; not who on the client's side, nor the values.
     const opsLog = await orchestrator.registry.listOpsLog();
     assert.equal(verifyOpsLog(opsLog).valid, true);

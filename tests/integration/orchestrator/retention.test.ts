@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { resourceNames } from '@agent-fleet/kernel/client-id';
 import { verifyOpsLog } from '../../../orchestrator/src/domain/ops-log-chain.ts';
+import { evidenceDirectory, evidenceFileName } from '../../../orchestrator/src/services/incidents/evidence-files.ts';
 import { createFleetFixture, resourcesOf, uniqueClientId, type FleetFixture } from '../../helpers/fleet-fixture.ts';
 
 const DAY_MS = 86_400_000;
@@ -28,6 +31,13 @@ describe('log retention after account closure', () => {
     await fleet.orchestrator.deprovision.deprovision({ clientId, purge: false, actor: 'test', reason: 'contract ended' });
     assert.deepEqual(await resourcesOf(clientId), [`volume ${resourceNames(clientId).volume}`]);
 
+    // A sealed incident evidence bundle of the client (what `fleet incident evidence` writes), and one of the kept client.
+    const bundle = path.join(evidenceDirectory(fleet.homeDir), 'INC-1', evidenceFileName(clientId, '20261123T100000Z', 'abc123'));
+    const keptBundle = path.join(path.dirname(bundle), evidenceFileName(kept, '20261123T100000Z', 'abc123'));
+    await mkdir(path.dirname(bundle), { recursive: true });
+    await writeFile(bundle, 'evidence');
+    await writeFile(keptBundle, 'evidence');
+
     now = new Date(now.getTime() + 89 * DAY_MS);
     assert.deepEqual(await fleet.orchestrator.enforceRetention(), [], 'kept within the period: the client can still ask for an export');
     assert.deepEqual(await resourcesOf(clientId), [`volume ${resourceNames(clientId).volume}`]);
@@ -37,6 +47,8 @@ describe('log retention after account closure', () => {
     assert.deepEqual(await resourcesOf(clientId), [], 'volume (audit log, state) deleted');
     assert.equal(await fleet.orchestrator.registry.getClient(clientId), null);
     assert.deepEqual(await fleet.orchestrator.secretBackend.store.listSecrets(clientId), [], 'secrets deleted');
+    await assert.rejects(stat(bundle), { code: 'ENOENT' }, 'incident evidence deleted');
+    assert.ok((await stat(keptBundle)).isFile(), "the kept client's evidence stays");
     const purge = (await fleet.orchestrator.registry.listOpsLog({ clientId })).at(-1);
     assert.equal(purge?.action, 'deprovision-purge');
     assert.equal(purge?.actor, 'retention');

@@ -27,6 +27,8 @@ export interface EraseDependencies {
   kill: Pick<KillClientService, 'kill'>;
   /** One operation on a client's volume at a time (shared with backup, restore and deprovisioning). */
   guard: ClientOperationGuard;
+  /** Deletes the client's sealed incident evidence bundles; returns how many. */
+  evidence: { deleteClientBundles(clientId: ClientId): Promise<number> };
   /** The client portal's store (admins' credentials, sessions, enrolment links); absent without a portal store. */
   portal?: Pick<PortalStore, 'knownAdmins' | 'forgetAdmin'> | undefined;
   clock: Clock;
@@ -41,9 +43,9 @@ export type EraseOutcome =
 /**
  * Erasure on request (right to deletion), in an order that never leaves data readable: the agent is
  * killed, the OAuth grant revoked at the provider (read from the secrets, so first), the container,
- * network, scrape target and volume removed, every backup deleted, then the client's Vault objects and
- * its key destroyed (crypto-shredding: any copy of a backup anywhere stays unreadable), and the registry
- * row deleted. What stays is a tombstone and the deletion certificate in the ops log, whose entries of the
+ * network, scrape target and volume removed, every backup and sealed incident evidence bundle deleted,
+ * then the client's Vault objects and its key destroyed (crypto-shredding: any copy of a backup anywhere
+ * stays unreadable), and the registry row deleted. What stays is a tombstone and the deletion certificate in the ops log, whose entries of the
  * client keep their actions, times and outcomes but no longer its admins' addresses, reasons or details.
  * Every step is idempotent: a failed erasure is run again. An unknown client, or one erased before, is a
  * no-op.
@@ -130,6 +132,8 @@ export class EraseClientService {
     steps.push({ what: 'runtime', outcome: 'removed', detail: 'agent container, network, scrape target and volume' });
     const backups = await this.deps.backups.deleteAll(clientId);
     steps.push({ what: 'backups', outcome: 'deleted', detail: `${backups} backups deleted` });
+    const bundles = await this.deps.evidence.deleteClientBundles(clientId);
+    steps.push({ what: 'incident-evidence', outcome: 'deleted', detail: `${bundles} sealed evidence bundles deleted (their incidents keep each bundle's SHA-256)` });
     await secrets.removeClient(clientId);
     steps.push({ what: 'vault', outcome: 'deleted', detail: 'secrets, policy, token role, control token and the client key' });
     if (!(await keyGone(keys, clientId))) throw new FleetError('internal', `the key of ${clientId} still exists after its removal: erasure not certified`);

@@ -11,6 +11,7 @@ import { writeExportArchiveToFile } from '../export/export-archive-file.ts';
 import { verifyExportArchive } from '../export/export-archive-verifier.ts';
 import type { ExportSigner } from '../export/export-signing-key.ts';
 import { sha256Of } from './bundle-reader.ts';
+import { evidenceFileName } from './evidence-files.ts';
 import { collectEvidence, type EvidencePart, type EvidenceSources } from './evidence-parts.ts';
 import { INCIDENT_ACTIONS, type IncidentService, type IncidentView } from './incident-service.ts';
 import { recordEvidence } from './incident-transitions.ts';
@@ -76,7 +77,7 @@ export class IncidentEvidenceService {
       const createdAt = this.deps.clock.now();
       const view = await this.deps.incidents.view(await this.deps.incidents.require(incidentId));
       const { entries, parts } = await collectEvidence(this.deps.sources, { clientId, incidentId, actor, workDir, incidentView: view });
-      const file = path.join(directory, `${clientId}-${compactTime(createdAt)}-${randomBytes(3).toString('hex')}.tar`);
+      const file = path.join(directory, evidenceFileName(clientId, compactTime(createdAt), randomBytes(3).toString('hex')));
       await writeExportArchiveToFile(file, { clientId, createdAt, entries, signer, spoolDir: workDir });
       const sha256 = await sha256Of(file);
       const verification = await verifyExportArchive(createReadStream(file), signer.publicKeyPem, { clientId });

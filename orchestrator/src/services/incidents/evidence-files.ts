@@ -1,0 +1,37 @@
+import { readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { ClientId } from '@agent-fleet/kernel/client-id';
+
+/** Where sealed evidence bundles are kept in the fleet home: `<dir>/<incident>/<client>-<time>-<random>.tar`. */
+export const evidenceDirectory = (homeDir: string): string => path.join(homeDir, 'incidents');
+
+/** The name of one bundle of the client (its id, the sealing time, a random suffix), so `acme` never matches `acme-eu`'s. */
+export const evidenceFileName = (clientId: ClientId, compactTime: string, suffix: string): string => `${clientId}-${compactTime}-${suffix}.tar`;
+
+const isBundleOf = (clientId: ClientId, name: string): boolean =>
+  name.startsWith(`${clientId}-`) && /^\d{8}T\d{6}Z-[0-9a-f]{6}\.tar$/.test(name.slice(clientId.length + 1));
+
+/**
+ * Deletes every sealed evidence bundle of a client, in every incident (the client's erasure or purge: a
+ * bundle holds its audit export, ops-log entries and agent logs). The incidents keep each bundle's SHA-256
+ * and the ops log its sealing. Returns how many were deleted.
+ */
+export async function deleteClientEvidence(evidenceDir: string, clientId: ClientId): Promise<number> {
+  let incidents: string[];
+  try {
+    incidents = await readdir(evidenceDir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw error;
+  }
+  let deleted = 0;
+  for (const incident of incidents) {
+    const directory = path.join(evidenceDir, incident);
+    const names = await readdir(directory).catch(() => [] as string[]);
+    for (const name of names.filter((candidate) => isBundleOf(clientId, candidate))) {
+      await rm(path.join(directory, name), { force: true });
+      deleted += 1;
+    }
+  }
+  return deleted;
+}
