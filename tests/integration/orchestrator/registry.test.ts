@@ -1,8 +1,16 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
+import { GENESIS_HASH } from '@agent-fleet/kernel/canonical-json';
 import { parseClientId } from '@agent-fleet/kernel/client-id';
-import { eraseFields, verifyOpsLog } from '../../../orchestrator/src/domain/ops-log-chain.ts';
+import { openPgliteExecutor } from '../../../orchestrator/src/adapters/pglite/pglite-sql-executor.ts';
+import { migrate } from '../../../orchestrator/src/adapters/sql/migrate.ts';
+import { MIGRATIONS } from '../../../orchestrator/src/adapters/sql/migrations.ts';
+import { SqlRegistry } from '../../../orchestrator/src/adapters/sql/sql-registry.ts';
+import { eraseFields, hashOpsLogEntry, verifyOpsLog } from '../../../orchestrator/src/domain/ops-log-chain.ts';
 import { eraseClientOpsLog } from '../../../orchestrator/src/services/erasure/ops-log-erasure.ts';
 import type { NewClient } from '../../../orchestrator/src/ports/registry.ts';
 import { filesContaining } from '../../helpers/marker-scan.ts';
@@ -144,3 +152,42 @@ for (const backend of registryBackends) {
     });
   });
 }
+
+describe('a registry made before ops-log fields could be erased', () => {
+  test('migrates: its entries keep verifying, new ones are sealed, and only those can be erased', async () => {
+    const homeDir = await mkdtemp(path.join(os.tmpdir(), 'fleet-registry-upgrade-'));
+    const executor = await openPgliteExecutor(path.join(homeDir, 'registry'));
+    try {
+      // The schema as the previous release left it, with one entry written the way it wrote them.
+      await executor.transaction(async (tx) => {
+        await tx.query('CREATE TABLE schema_migrations (version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
+        for (const migration of MIGRATIONS.filter((candidate) => candidate.version < 7)) {
+          await tx.query(migration.sql);
+          await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
+        }
+      });
+      const old = { seq: 1, at: '2026-11-01T00:00:00.000Z', actor: 'client-admin:jane@acme.example', action: 'kill', clientId: 'acme', reason: 'old', outcome: 'success', details: { by: 'jane' }, prevHash: GENESIS_HASH };
+      await executor.query('INSERT INTO ops_log (seq, at, actor, action, client_id, reason, outcome, details, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)', [
+        old.seq, old.at, old.actor, old.action, old.clientId, old.reason, old.outcome, JSON.stringify(old.details), old.prevHash, hashOpsLogEntry(old),
+      ]);
+
+      assert.deepEqual(await migrate(executor), [7]);
+      const registry = new SqlRegistry(executor);
+      await registry.appendOpsLog({ actor: 'client-admin:jane@acme.example', action: 'config-change', clientId: acme, reason: 'new', outcome: 'success', details: { blockList: '+x@y.example' } });
+      const [first, second] = await registry.listOpsLog();
+      assert.equal(first?.seals, undefined);
+      assert.ok(second?.seals);
+      assert.equal(verifyOpsLog(await registry.listOpsLog()).valid, true);
+
+      assert.deepEqual(await eraseClientOpsLog(registry, acme, new Date()), { erased: 1, unerasable: 1 });
+      await registry.appendOpsLog({ actor: 'ops', action: 'deprovision-purge', clientId: acme, reason: null, outcome: 'success', details: {} });
+      const after = await registry.listOpsLog();
+      assert.equal(verifyOpsLog(after).valid, true);
+      assert.equal(after[0]?.actor, 'client-admin:jane@acme.example', 'an entry hashed over its values cannot lose them');
+      assert.equal(after[1]?.actor, 'erased');
+    } finally {
+      await executor.close();
+      await rm(homeDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -154,3 +154,12 @@ void test('a malformed seal read back from storage fails verification instead of
     assert.equal(verifyOpsLog([{ ...entry!, seals: seals as unknown as OpsLogEntry['seals'] }]).valid, false, JSON.stringify(seals));
   }
 });
+
+void test('a log begun before seals goes on with sealed entries: the mixed chain verifies, and only the sealed part can be erased', () => {
+  const old = chain(2);
+  const unhashed = { seq: 3, at: '2026-12-01T00:00:00.000Z', actor: 'client-admin:jane@acme.example', action: 'kill', clientId: 'acme', reason: 'x', outcome: 'success', details: {}, prevHash: old[1]!.hash, seals: newSeals(testSalt) };
+  const sealed: OpsLogEntry = { ...unhashed, hash: hashOpsLogEntry(unhashed) };
+  const purge = ((body) => ({ ...body, hash: hashOpsLogEntry(body) }))({ seq: 4, at: '2026-12-02T00:00:00.000Z', actor: 'retention', action: 'deprovision-purge', clientId: 'acme', reason: null, outcome: 'success', details: {}, prevHash: sealed.hash, seals: newSeals(testSalt) });
+  assert.equal(verifyOpsLog([...old, sealed, purge]).valid, true);
+  assert.deepEqual(verifyOpsLog([...old, eraseFields(sealed, ['actor', 'reason'], new Date()), purge]), { valid: true, entries: 4, head: purge.hash });
+});
