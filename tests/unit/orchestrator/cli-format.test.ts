@@ -233,8 +233,8 @@ describe('fleet CLI formatters (the human output; --json prints the value itself
       '1 2026-01-01T00:00:00Z ops@host kill acme success (compromised)\n2 2026-01-01T00:00:00Z ops@host kill - success',
     );
     assert.equal(
-      formatOpsLog([{ ...entry, actor: 'erased', reason: null, erasedAt: '2026-03-04T05:06:07.000Z' }]),
-      '1 2026-01-01T00:00:00Z erased kill acme success [personal fields erased 2026-03-04]',
+      formatOpsLog([{ ...entry, actor: 'erased', reason: null, erasedAt: '2026-03-04T05:06:07.000Z', seals: { actor: { digest: 'a' }, reason: { digest: 'b' }, details: { salt: 'c' } } }]),
+      '1 2026-01-01T00:00:00Z erased kill acme success [actor, reason erased 2026-03-04]',
     );
     assert.equal(
       formatOpsLogVerification({ valid: true, entries: 3, head: 'ab'.repeat(32) }),

@@ -1,14 +1,19 @@
-import type { OpsLogVerification } from '../../domain/ops-log-chain.ts';
+import { isErased, type OpsLogVerification } from '../../domain/ops-log-chain.ts';
+import { ERASABLE_FIELDS } from '../../domain/ops-log-entry.ts';
 import type { OpsLogEntry } from '../../ports/registry.ts';
+
+/** Which fields of the entry its client's deletion erased, and when. */
+function erasure(entry: OpsLogEntry): string {
+  const fields = ERASABLE_FIELDS.filter((field) => isErased(entry.seals?.[field]));
+  return entry.erasedAt === undefined || fields.length === 0 ? '' : ` [${fields.join(', ')} erased ${entry.erasedAt.slice(0, 10)}]`;
+}
 
 /** `fleet ops-log show`: one line per entry, oldest first. */
 export function formatOpsLog(entries: readonly OpsLogEntry[]): string {
   return entries
     .map(
       (e) =>
-        `${e.seq} ${e.at} ${e.actor} ${e.action} ${e.clientId ?? '-'} ${e.outcome}${e.reason ? ` (${e.reason})` : ''}${
-          e.erasedAt ? ` [personal fields erased ${e.erasedAt.slice(0, 10)}]` : ''
-        }`,
+        `${e.seq} ${e.at} ${e.actor} ${e.action} ${e.clientId ?? '-'} ${e.outcome}${e.reason ? ` (${e.reason})` : ''}${erasure(e)}`,
     )
     .join('\n');
 }
