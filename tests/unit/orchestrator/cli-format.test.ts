@@ -242,11 +242,11 @@ describe('fleet CLI formatters (the human output; --json prints the value itself
     );
     assert.equal(
       formatOpsLogVerification({ valid: false, entries: 3, firstBadSeq: 2, problem: 'edited' }),
-      'OPS LOG TAMPERED: edited at seq 2',
+      'OPS LOG TAMPERED at seq 2: edited',
     );
     assert.equal(
       formatOpsLogVerification({ valid: false, entries: 3, firstBadSeq: 1, problem: 'erased-without-deletion' }),
-      'OPS LOG TAMPERED: fields erased although the client was not deleted after the entry at seq 1',
+      "OPS LOG TAMPERED at seq 1: fields erased although the entry's client was not deleted after it (an erasure or purge that did not finish? run it again)",
     );
     assert.equal(
       formatServiceState(true, '/home/ops/.agent-fleet/orchestrator.sock'),

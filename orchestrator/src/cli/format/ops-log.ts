@@ -23,11 +23,12 @@ const PROBLEMS: Record<Extract<OpsLogVerification, { valid: false }>['problem'],
   gap: 'gap',
   reordered: 'reordered',
   'broken-link': 'broken-link',
-  'erased-without-deletion': 'fields erased although the client was not deleted after the entry',
+  'erased-without-deletion':
+    "fields erased although the entry's client was not deleted after it (an erasure or purge that did not finish? run it again)",
 };
 
 export function formatOpsLogVerification(result: OpsLogVerification): string {
   return result.valid
     ? `ops log intact: ${result.entries} entries, head ${result.head.slice(0, 16)}…`
-    : `OPS LOG TAMPERED: ${PROBLEMS[result.problem]} at seq ${result.firstBadSeq}`;
+    : `OPS LOG TAMPERED at seq ${result.firstBadSeq}: ${PROBLEMS[result.problem]}`;
 }
