@@ -3,8 +3,10 @@ import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { resourceNames } from '@agent-fleet/kernel/client-id';
+import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { verifyOpsLog } from '../../../orchestrator/src/domain/ops-log-chain.ts';
 import { evidenceDirectory, evidenceFileName } from '../../../orchestrator/src/services/incidents/evidence-files.ts';
+import { checkpointSettings } from '../../../orchestrator/src/services/settings/settings-checkpoint.ts';
 import { createFleetFixture, resourcesOf, uniqueClientId, type FleetFixture } from '../../helpers/fleet-fixture.ts';
 
 const DAY_MS = 86_400_000;
@@ -60,4 +62,26 @@ describe('log retention after account closure', () => {
     assert.equal(verifyOpsLog(await fleet.orchestrator.registry.listOpsLog()).valid, true);
     assert.equal((await fleet.orchestrator.registry.getClient(kept))?.status, 'active', 'an active client is never touched');
   });
+
+  test('a client purged and made again under the same id starts a new settings history, not a "rewritten" one', async () => {
+    const clientId = uniqueClientId('ret');
+    used.push(clientId);
+    const { orchestrator } = fleet;
+    await orchestrator.provision.provision({ clientId, actor: 'test' });
+    const checkpoint = () => checkpointSettings({ registry: orchestrator.registry, settings: orchestrator.settings, logger: createSilentLogger() }, clientId);
+    assert.equal(await checkpoint(), 'saved');
+    const shown = await orchestrator.settings.show(clientId);
+    const blockList = [...(shown.version.config.blockList ?? []), 'pest@old-life.example'];
+    await orchestrator.settings.change({ clientId, baseVersion: shown.version.version, document: { json: { ...shown.version.config, blockList } }, reason: 'first life', confirm: [], author: { kind: 'operator', id: 'ops' }, actor: 'ops', via: 'api' });
+    assert.equal(await checkpoint(), 'unchanged', 'the change is recorded as it is made');
+
+    await orchestrator.deprovision.deprovision({ clientId, purge: true, actor: 'test' });
+    await orchestrator.provision.provision({ clientId, actor: 'test' });
+    // The new agent's history starts at version 1 again: the old life's head, erased with its details, is not taken for this one's.
+    assert.equal(await checkpoint(), 'saved');
+    const log = await orchestrator.registry.listOpsLog({ clientId });
+    assert.ok(!log.some((entry) => entry.action === 'config-checkpoint' && entry.outcome === 'failed'), 'no "rewritten history" recorded');
+    assert.equal(verifyOpsLog(await orchestrator.registry.listOpsLog()).valid, true);
+  });
 });
+
