@@ -1,8 +1,12 @@
 import { canonicalJson, sha256Hex, GENESIS_HASH } from '@agent-fleet/kernel/canonical-json';
 import { ERASABLE_FIELDS, type ErasableField, type FieldSeal, type OpsLogEntry } from './ops-log-entry.ts';
 
+/** The ops-log actions of a client's deletion: erasure on request, and a purge (the retention period's end). */
+export const ERASE_ACTION = 'erase';
+export const PURGE_ACTION = 'deprovision-purge';
+
 /** The actions after which a client's entries may carry erased fields. */
-export const CLIENT_DELETION_ACTIONS: ReadonlySet<string> = new Set(['erase', 'deprovision-purge']);
+export const CLIENT_DELETION_ACTIONS: ReadonlySet<string> = new Set([ERASE_ACTION, PURGE_ACTION]);
 
 const fieldDigest = (salt: string, value: unknown): string => sha256Hex(canonicalJson({ salt, value }));
 

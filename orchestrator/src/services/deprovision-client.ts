@@ -6,6 +6,7 @@ import type { ContainerRuntime } from '../ports/container-runtime.ts';
 import type { Registry } from '../ports/registry.ts';
 import type { ScrapeTargets } from '../ports/scrape-targets.ts';
 import type { ClientOperationGuard } from './client-operation-guard.ts';
+import { PURGE_ACTION } from '../domain/ops-log-chain.ts';
 import { eraseClientOpsLog, type OpsLogErasure } from './erasure/ops-log-erasure.ts';
 
 export interface DeprovisionRequest {
@@ -79,7 +80,7 @@ export class DeprovisionClientService {
     }
     await registry.appendOpsLog({
       actor: request.actor,
-      action: request.purge ? 'deprovision-purge' : 'deprovision',
+      action: request.purge ? PURGE_ACTION : 'deprovision',
       clientId,
       reason: request.reason ?? null,
       outcome: 'success',

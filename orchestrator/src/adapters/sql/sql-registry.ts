@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { GENESIS_HASH } from '@agent-fleet/kernel/canonical-json';
 import type { ClientId } from '@agent-fleet/kernel/client-id';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { ClientStatus } from '../../domain/client-status.ts';
 import { hashOpsLogEntry, newSeals } from '../../domain/ops-log-chain.ts';
 import type { AuditCheckpoint, ClaimResult, ClientRecord, NewClient, NewOpsLogEntry, OpsLogEntry, Registry } from '../../ports/registry.ts';
@@ -76,6 +77,7 @@ function toClient(row: ClientRow): ClientRecord {
 }
 
 function toOpsLog(row: OpsLogRow): OpsLogEntry {
+  const seals = row.seals === null ? null : (parseJson(row.seals) as OpsLogEntry['seals'] | null);
   return {
     seq: Number(row.seq),
     at: iso(row.at),
@@ -87,7 +89,7 @@ function toOpsLog(row: OpsLogRow): OpsLogEntry {
     details: parseJson(row.details) as Record<string, unknown>,
     prevHash: row.prev_hash,
     hash: row.hash,
-    ...(row.seals === null || parseJson(row.seals) === null ? {} : { seals: parseJson(row.seals) as OpsLogEntry['seals'] }),
+    ...(seals === null ? {} : { seals }),
     ...(row.erased_at === null ? {} : { erasedAt: iso(row.erased_at) }),
   };
 }
@@ -231,7 +233,7 @@ export class SqlRegistry implements Registry {
       for (const entry of entries) {
         const [stored] = await tx.query<{ hash: string }>('SELECT hash FROM ops_log WHERE seq = $1 FOR UPDATE', [entry.seq]);
         if (entry.seals === undefined || entry.erasedAt === undefined || stored?.hash !== entry.hash || hashOpsLogEntry(entry) !== entry.hash) {
-          throw new Error(`ops-log entry ${entry.seq}: not an erasure of the stored entry (its hash would change)`);
+          throw new FleetError('integrity', `ops-log entry ${entry.seq}: not an erasure of the stored entry (its hash would change)`);
         }
         await tx.query('UPDATE ops_log SET actor = $2, reason = $3, details = $4, seals = $5, erased_at = $6 WHERE seq = $1', [
           entry.seq,

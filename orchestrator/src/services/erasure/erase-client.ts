@@ -45,8 +45,9 @@ export type EraseOutcome =
  * killed, the OAuth grant revoked at the provider (read from the secrets, so first), the container,
  * network, scrape target and volume removed, every backup and sealed incident evidence bundle deleted,
  * then the client's Vault objects and its key destroyed (crypto-shredding: any copy of a backup anywhere
- * stays unreadable), and the registry row deleted. What stays is a tombstone and the deletion certificate in the ops log, whose entries of the
- * client keep their actions, times and outcomes but no longer its admins' addresses, reasons or details.
+ * stays unreadable), and the registry row deleted. What stays is a tombstone and the deletion certificate
+ * in the ops log, whose entries of the client keep their actions, times and outcomes but no longer its
+ * admins' addresses, reasons or details.
  * Every step is idempotent: a failed erasure is run again. An unknown client, or one erased before, is a
  * no-op.
  */

@@ -1,4 +1,5 @@
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { ERASE_ACTION } from '../../domain/ops-log-chain.ts';
 import type { OpsLogEntry } from '../../domain/ops-log-entry.ts';
 
 /**
@@ -7,7 +8,8 @@ import type { OpsLogEntry } from '../../domain/ops-log-entry.ts';
  * A request without an `erase` after it is open. Pure.
  */
 export const ERASURE_REQUEST_ACTION = 'erasure-request';
-export const ERASE_ACTION = 'erase';
+export { ERASE_ACTION };
+
 /** The law's deadline: erase within 30 days of receiving the request. */
 export const ERASURE_DEADLINE_DAYS = 30;
 const DAY_MS = 86_400_000;

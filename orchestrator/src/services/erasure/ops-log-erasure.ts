@@ -1,14 +1,14 @@
 import type { ClientId } from '@agent-fleet/kernel/client-id';
-import { eraseFields, isErased } from '../../domain/ops-log-chain.ts';
+import { CLIENT_DELETION_ACTIONS, eraseFields, isErased } from '../../domain/ops-log-chain.ts';
 import type { ErasableField, OpsLogEntry } from '../../domain/ops-log-entry.ts';
 import type { Registry } from '../../ports/registry.ts';
-import { ERASE_ACTION, ERASURE_REQUEST_ACTION } from './erasure-records.ts';
+import { ERASURE_REQUEST_ACTION } from './erasure-records.ts';
 
 /** How the ops log names a person on the client's side (a client admin in the portal, by address or digest). */
 const CLIENT_PERSON_PREFIX = 'client-admin:';
 
 /** Records of the deletion itself: kept whole, they prove when it was asked for and when it was done. */
-const DELETION_RECORDS: ReadonlySet<string> = new Set([ERASURE_REQUEST_ACTION, ERASE_ACTION, 'deprovision-purge']);
+const DELETION_RECORDS: ReadonlySet<string> = new Set([ERASURE_REQUEST_ACTION, ...CLIENT_DELETION_ACTIONS]);
 
 /**
  * The fields of a deleted client's entry that can hold personal data: an actor on the client's side (team

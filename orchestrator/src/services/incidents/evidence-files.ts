@@ -1,3 +1,4 @@
+import type { Dirent } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { ClientId } from '@agent-fleet/kernel/client-id';
@@ -17,18 +18,17 @@ const isBundleOf = (clientId: ClientId, name: string): boolean =>
  * and the ops log its sealing. Returns how many were deleted.
  */
 export async function deleteClientEvidence(evidenceDir: string, clientId: ClientId): Promise<number> {
-  let incidents: string[];
+  let incidents: Dirent[];
   try {
-    incidents = await readdir(evidenceDir);
+    incidents = await readdir(evidenceDir, { withFileTypes: true });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
     throw error;
   }
   let deleted = 0;
-  for (const incident of incidents) {
-    const directory = path.join(evidenceDir, incident);
-    const names = await readdir(directory).catch(() => [] as string[]);
-    for (const name of names.filter((candidate) => isBundleOf(clientId, candidate))) {
+  for (const incident of incidents.filter((entry) => entry.isDirectory())) {
+    const directory = path.join(evidenceDir, incident.name);
+    for (const name of (await readdir(directory)).filter((candidate) => isBundleOf(clientId, candidate))) {
       await rm(path.join(directory, name), { force: true });
       deleted += 1;
     }
