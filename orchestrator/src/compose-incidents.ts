@@ -4,6 +4,7 @@ import { DockerAgentForensics } from './adapters/docker/docker-agent-forensics.t
 import { VaultOAuthGrantRevoker } from './adapters/oauth/vault-oauth-grant-revoker.ts';
 import { adminVaultClient } from './adapters/vault/admin-vault-client.ts';
 import type { SecretBackend } from './adapters/vault/open-secret-backend.ts';
+import { VaultKeyWrapper } from './adapters/vault/vault-key-wrapper.ts';
 import { VaultMailboxGrants } from './adapters/vault/vault-mailbox-grants.ts';
 import type { OrchestratorConfig } from './config.ts';
 import { createIncidentMetrics } from './observability/metrics.ts';
@@ -41,6 +42,7 @@ export interface IncidentParts {
 /**
  * Wires the incident process from the orchestrator's parts (a composition root, like orchestrator.ts):
  * the fleet's export key signs evidence bundles (the same key as client exports, `<home>/export-key`),
+ * each client's transit key encrypts its bundles at rest,
  * Docker agents give their inspect and logs, and the clocks become `fleet_incident_deadline_seconds`.
  */
 export async function composeIncidentResponse(parts: IncidentParts): Promise<IncidentResponse> {
@@ -63,6 +65,7 @@ export async function composeIncidentResponse(parts: IncidentParts): Promise<Inc
     }),
     sources: { runtime, agents: parts.agents, forensics, metricsSnapshot: () => parts.metrics.metrics() },
     signer: () => Promise.resolve(parts.signer),
+    keys: new VaultKeyWrapper({ client: vault, logger }),
     evidenceDir: evidenceDirectory(config.homeDir),
   });
   createIncidentMetrics(parts.metrics, () => response.clockSamples());

@@ -59,6 +59,11 @@ export class IncidentApiClient {
     return this.#transport.request('POST', incidentPath(id, '/evidence'), { ...given({ client }), actor: this.#actor });
   }
 
+  /** Copies the plaintext archive of one sealed bundle to `sink`; the actor needs a fresh sign-in code. */
+  downloadEvidence(id: string, bundle: string, sink: NodeJS.WritableStream): Promise<void> {
+    return this.#transport.download(incidentPath(id, `/evidence/${encodeURIComponent(bundle)}?actor=${encodeURIComponent(this.#actor)}`), sink);
+  }
+
   note(id: string, text: string, assessment: boolean): Promise<IncidentView> {
     return this.#transport.request('POST', incidentPath(id, '/notes'), { text, assessment, actor: this.#actor });
   }

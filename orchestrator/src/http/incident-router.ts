@@ -27,6 +27,7 @@ export const containSchema = z
   .strict();
 
 export const evidenceSchema = z.object({ client: z.string().max(64).optional(), actor: actorSchema.default('api') }).strict();
+export const evidenceCopyQuerySchema = z.object({ actor: actorSchema.default('api') }).strict();
 
 export const noteSchema = z.object({ text: text(4000), assessment: z.boolean().default(false), actor: actorSchema.default('api') }).strict();
 
@@ -78,6 +79,22 @@ export function createIncidentRouter(response: IncidentResponse): Router {
   router.post('/:id/evidence', async (request, reply) => {
     const body = parseBody(evidenceSchema, request.body);
     reply.status(201).json(await response.evidence.seal({ id: request.params.id, clientId: body.client, actor: body.actor }));
+  });
+
+  router.get('/:id/evidence/:bundle', async (request, reply) => {
+    const query = parseBody(evidenceCopyQuerySchema, request.query);
+    reply.type('application/x-tar');
+    reply.setHeader('content-disposition', `attachment; filename="${request.params.bundle.replace(/[^A-Za-z0-9._-]/g, '_').replace(/\.enc$/, '')}"`);
+    try {
+      await response.evidence.copy({ id: request.params.id, bundle: request.params.bundle, actor: query.actor }, reply);
+    } catch (error) {
+      // Once bytes went out the status is sent: a cut-off archive fails verification instead.
+      if (reply.headersSent) {
+        reply.destroy(error as Error);
+        return;
+      }
+      throw error;
+    }
   });
 
   router.post('/:id/notes', async (request, reply) => {

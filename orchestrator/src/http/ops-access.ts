@@ -37,6 +37,7 @@ const RULES: readonly Rule[] = [
   { method: 'GET', pattern: new RegExp(`^${CLIENT}/approvals$`), access: 'grant-read', actorInQuery: true },
   { method: 'POST', pattern: new RegExp(`^${CLIENT}/doctor$`), access: 'grant-read' },
   { method: 'POST', pattern: /^\/incidents\/[^/]+\/evidence$/, access: 'fresh' },
+  { method: 'GET', pattern: /^\/incidents\/[^/]+\/evidence\/[^/]+$/, access: 'fresh', actorInQuery: true },
   { method: 'GET', pattern: /^\/sessions\/current$/, access: 'member' },
 ];
 

@@ -42,8 +42,10 @@ export interface IncidentContainmentStep {
 export interface IncidentEvidence {
   clientId: string;
   file: string;
-  /** SHA-256 of the whole archive file. */
+  /** SHA-256 of the whole file kept (encrypted at rest). */
   sha256: string;
+  /** SHA-256 of the signed archive inside, what `fleet incident evidence-copy` hands out; absent on bundles sealed before encryption (the file is the archive). */
+  archiveSha256?: string;
   bytes: number;
   signingKeyId: string;
   at: string;

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
@@ -69,11 +70,15 @@ describe('erasure of a client on a real agent container', () => {
     const inExport = (await filesContaining([outside], MARKERS)).filter((hit) => hit.file === archive).map((hit) => hit.marker);
     assert.ok(inExport.includes(MARKERS[0] ?? '') && inExport.includes(MARKERS[2] ?? ''), JSON.stringify(inExport));
 
-    // An incident concerning the client, with its evidence sealed: the bundle holds the ops-log slice (the admin, the values).
+    // An incident concerning the client, with its evidence sealed: the archive inside holds the ops-log slice (the admin,
+    // the values); the file kept is encrypted under the client's key.
     const { incident } = await orchestrator.incidents.incidents.open({ severity: 'low', summary: 'odd block-list change', clients: [clientId], actor: 'test' });
     const sealed = await orchestrator.incidents.evidence.seal({ id: incident.id, clientId, actor: 'test' });
     const bundleFile = sealed.bundles[0]?.file ?? '';
-    assert.ok((await filesContaining([path.dirname(bundleFile)], [ADMIN])).some((hit) => hit.file === bundleFile), 'the bundle names the admin');
+    const copied: Buffer[] = [];
+    await orchestrator.incidents.evidence.copy({ id: incident.id, bundle: path.basename(bundleFile), actor: 'test' }, new Writable({ write: (chunk: Buffer, _encoding, done) => { copied.push(chunk); done(); } }));
+    assert.ok(Buffer.concat(copied).includes(ADMIN), 'the archive inside names the admin');
+    assert.deepEqual(await filesContaining([path.dirname(bundleFile)], [ADMIN]), [], 'the bundle kept does not');
 
     // The request arrived 28 days ago: its deadline is tracked until the erasure.
     const received = new Date(Date.now() - 28 * 86_400_000).toISOString();

@@ -1,8 +1,11 @@
 // The incident process at its edges, through the `fleet` CLI on a real fleet: evidence without a support
-// grant and after a kill, a containment step that fails, the link of support grants to open incidents,
+// grant and after a kill, copies of it refused when the bundle is unknown, altered or gone, a containment step that fails, the link of support grants to open incidents,
 // and refused input.
 import assert from 'node:assert/strict';
 import { createReadStream } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { ClientId } from '@agent-fleet/kernel/client-id';
 import { verifyExportArchive } from '../../../orchestrator/src/services/export/export-archive-verifier.ts';
@@ -61,11 +64,42 @@ describe('incidents at their edges', () => {
     assert.match(second['agent metrics']?.note ?? '', /not running/);
     assert.ok(second['agent logs']?.file, 'a stopped container still has its logs');
     assert.ok(second['runtime inspect']?.file);
-    for (const bundle of [...running.bundles, ...stopped.bundles]) {
-      const verification = await verifyExportArchive(createReadStream(bundle.file), await bed.publicKeyPem(), { clientId });
-      assert.equal(verification.ok, true, JSON.stringify(verification.problems));
+    const work = await mkdtemp(path.join(os.tmpdir(), 'fleet-incident-edges-'));
+    try {
+      for (const bundle of [...running.bundles, ...stopped.bundles]) {
+        const copy = path.join(work, `${path.basename(bundle.file)}.tar`);
+        await bed.cliJson('incident', 'evidence-copy', incident.id, '--bundle', path.basename(bundle.file), '--out', copy);
+        const verification = await verifyExportArchive(createReadStream(copy), await bed.publicKeyPem(), { clientId });
+        assert.equal(verification.ok, true, JSON.stringify(verification.problems));
+      }
+      assert.equal((await bed.cliJson<IncidentView>('incident', 'show', incident.id)).incident.evidence.length, 2);
+
+      // A copy is refused, and nothing is written, for a bundle that is not the incident's, one changed since it was sealed, one gone.
+      const copies = () => bed.fleet.orchestrator.registry.listOpsLog({ clientId }).then((log) => log.filter((e) => e.action === 'incident-evidence-copy').length);
+      const copiedBefore = await copies();
+      const [olderBundle, latestBundle] = [running.bundles[0]!, stopped.bundles[0]!];
+      const refusals: [string[], number, RegExp][] = [
+        [['--bundle', 'someone-20261201T000000Z-abcdef.tar.enc'], 3, /has no bundle "someone-20261201T000000Z-abcdef.tar.enc"; its bundles: /],
+        [['--client', 'someone-else'], 3, /has no bundle of someone-else/],
+      ];
+      const bytes = await readFile(latestBundle.file);
+      bytes[bytes.length - 100] = (bytes[bytes.length - 100] ?? 0) ^ 1;
+      await writeFile(latestBundle.file, bytes);
+      refusals.push([[], 7, /changed since it was sealed/]);
+      await rm(olderBundle.file);
+      refusals.push([['--bundle', path.basename(olderBundle.file)], 3, /is no longer kept/]);
+      for (const [args, code, message] of refusals) {
+        const out = path.join(work, 'refused.tar');
+        const result = await bed.cli('incident', 'evidence-copy', incident.id, ...args, '--out', out);
+        assert.equal(result.code, code, `${args.join(' ')}: ${result.err}`);
+        assert.match(result.err, message);
+        await assert.rejects(stat(out), { code: 'ENOENT' });
+      }
+      assert.equal(await copies(), copiedBefore, 'a refused copy is not logged as taken');
+      assert.deepEqual((await readdir(work)).filter((name) => name.startsWith('.')), [], 'no partial file left');
+    } finally {
+      await rm(work, { recursive: true, force: true });
     }
-    assert.equal((await bed.cliJson<IncidentView>('incident', 'show', incident.id)).incident.evidence.length, 2);
 
     // Rotation needs a running agent: the step fails, is recorded, and the command says so (exit 6).
     const failed = await bed.cli('--json', 'incident', 'contain', incident.id, '--rotate');

@@ -17,7 +17,7 @@ import type { ContainResult } from '../../../orchestrator/src/services/incidents
 import type { EvidenceResult } from '../../../orchestrator/src/services/incidents/incident-evidence.ts';
 import type { IncidentView } from '../../../orchestrator/src/services/incidents/incident-service.ts';
 import { verifyExportArchive } from '../../../orchestrator/src/services/export/export-archive-verifier.ts';
-import { readBundleEntry } from '../../../orchestrator/src/services/incidents/bundle-reader.ts';
+import { readTarEntry } from '../../../orchestrator/src/services/incidents/bundle-reader.ts';
 import { docker, uniqueClientId } from '../../helpers/fleet-fixture.ts';
 import { seriesValue, startIncidentBed, type IncidentBed } from './incident-harness.ts';
 import { writeLiveRuleTest, type LiveClock } from './live-rule-test.ts';
@@ -71,28 +71,48 @@ describe('an incident from open to report, on a real agent', () => {
     await fleet.orchestrator.support.approve({ clientId, grantId: grant.id, by: ADMIN, actor: ADMIN });
     assert.deepEqual((await bed.cliJson<IncidentView>('incident', 'show', id)).grants.map((g) => [g.id, g.status]), [[grant.id, 'active']]);
 
-    // Evidence: a signed export-format bundle whose digest is in the ops log and verifies offline.
+    // Evidence: a signed export-format bundle, encrypted at rest under the client's key, whose digests are in the ops log.
     const sealed = await bed.cliJson<EvidenceResult>('incident', 'evidence', id);
     const bundle = sealed.bundles[0];
-    assert.ok(bundle);
-    assert.equal(createHash('sha256').update(await readFile(bundle.file)).digest('hex'), bundle.sha256);
-    const verification = await verifyExportArchive(createReadStream(bundle.file), await bed.publicKeyPem(), { clientId });
-    assert.equal(verification.ok, true, JSON.stringify(verification.problems));
+    assert.ok(bundle?.archiveSha256);
+    const atRest = await readFile(bundle.file);
+    assert.equal(createHash('sha256').update(atRest).digest('hex'), bundle.sha256);
+    assert.equal(atRest.subarray(0, 4).toString(), 'AFBK', 'the bundle at rest is the encrypted envelope');
+    for (const plain of ['ustar', 'audit/audit-log.jsonl', 'runtime/inspect.json', ADMIN]) {
+      assert.ok(!atRest.includes(plain), `no ${plain} in the file at rest`);
+    }
+    assert.equal((await verifyExportArchive(createReadStream(bundle.file), await bed.publicKeyPem(), { clientId })).ok, false, 'the file kept is not a readable archive');
     const included = Object.fromEntries(bundle.parts.map((p) => [p.part, p.file]));
     for (const part of ['audit chain verification', 'audit export', 'ops-log slice', 'ops-log verification', 'runtime state', 'runtime inspect', 'agent logs', 'orchestrator metrics', 'agent metrics']) {
       assert.ok(included[part], `${part} is in the bundle: ${JSON.stringify(bundle.parts)}`);
     }
-    const auditLines = (await readBundleEntry(bundle.file, 'audit/audit-log.jsonl'))!.toString().trim().split('\n');
+    // An investigator's copy: decrypted by the orchestrator, checked by the CLI (signature, recorded SHA-256), never over a file.
+    const copy = path.join(work, 'evidence.tar');
+    const copied = await bed.cliJson<{ bundle: string; sha256: string }>('incident', 'evidence-copy', id, '--out', copy);
+    assert.equal(copied.bundle, path.basename(bundle.file));
+    assert.equal(createHash('sha256').update(await readFile(copy)).digest('hex'), bundle.archiveSha256);
+    const verification = await verifyExportArchive(createReadStream(copy), await bed.publicKeyPem(), { clientId });
+    assert.equal(verification.ok, true, JSON.stringify(verification.problems));
+    assert.ok((await readFile(copy)).includes(ADMIN), 'the archive inside names the admin (its ops-log slice)');
+    const again = await bed.cli('incident', 'evidence-copy', id, '--out', copy);
+    assert.notEqual(again.code, 0);
+    assert.match(again.err, /already exists/);
+    const entry = async (name: string) => (await readTarEntry(createReadStream(copy), name))!.toString();
+    const auditLines = (await entry('audit/audit-log.jsonl')).trim().split('\n');
     assert.ok(auditLines.length >= 1 && JSON.parse(auditLines[0]!).seq === 1, 'the audit export starts at the chain’s first record');
-    const inspect = JSON.parse((await readBundleEntry(bundle.file, 'runtime/inspect.json'))!.toString()) as { HostConfig: { ReadonlyRootfs: boolean } };
+    const inspect = JSON.parse(await entry('runtime/inspect.json')) as { HostConfig: { ReadonlyRootfs: boolean } };
     assert.equal(inspect.HostConfig.ReadonlyRootfs, true);
-    const logs = (await readBundleEntry(bundle.file, 'runtime/agent-logs.jsonl'))!.toString();
+    const logs = await entry('runtime/agent-logs.jsonl');
     assert.ok(logs.split('\n').filter(Boolean).length > 0);
     for (const secret of [refreshToken, controlToken, fleet.orchestrator.secretBackend.embedded!.rootToken]) {
       for (const name of ['runtime/agent-logs.jsonl', 'runtime/inspect.json', 'ops-log/entries.jsonl', 'metrics/agent.prom']) {
-        assert.ok(!(await readBundleEntry(bundle.file, name))!.toString().includes(secret), `no secret in ${name}`);
+        assert.ok(!(await entry(name)).includes(secret), `no secret in ${name}`);
       }
     }
+    const copyEntry = (await fleet.orchestrator.registry.listOpsLog({ clientId })).find((e) => e.action === 'incident-evidence-copy');
+    assert.deepEqual(copyEntry?.details, { incident: id, bundle: path.basename(bundle.file), sha256: bundle.sha256, archiveSha256: bundle.archiveSha256 });
+    const sealedBy = (await fleet.orchestrator.registry.listOpsLog({ clientId })).find((e) => e.action === 'incident-evidence')?.actor;
+    assert.ok(sealedBy !== undefined && sealedBy !== 'api' && copyEntry?.actor === sealedBy, 'the copy names the signed-in member who took it');
     const sealedEntry = (await fleet.orchestrator.registry.listOpsLog({ clientId })).find((e) => e.action === 'incident-evidence');
     assert.equal(sealedEntry?.details['sha256'], bundle.sha256);
     const access = (await fleet.orchestrator.registry.listOpsLog({ clientId })).find((e) => e.action === 'support-access');
@@ -141,7 +161,7 @@ describe('an incident from open to report, on a real agent', () => {
     for (const needle of ['Incident opened (critical)', 'Containment, rotate', 'Containment, revoke-oauth', 'Containment, kill', 'Breach confirmed', `Client ${clientId} told by jake via phone`, '(audit #1)', 'Rotate monthly; alert on new domains']) {
       assert.ok(markdown.includes(needle), `the report mentions ${needle}:\n${markdown}`);
     }
-    assert.match(markdown, /digest and signature verified/);
+    assert.match(markdown, /digest, decryption and signature verified/);
     const html = await readFile(htmlFile, 'utf8');
     assert.ok(html.includes('A &lt;b&gt;leaked&lt;/b&gt; token') && !html.includes('<b>leaked'), 'the HTML escapes what people wrote');
     const afterReport = await bed.scrape();
@@ -149,7 +169,7 @@ describe('an incident from open to report, on a real agent', () => {
 
     // Every step is in the hash-chained ops log, which still verifies.
     const trail = (await fleet.orchestrator.registry.listOpsLog()).filter((e) => e.details['incident'] === id).map((e) => e.action);
-    assert.deepEqual(trail, ['incident-open', 'support-request', 'support-access', 'incident-evidence', 'incident-contain', 'incident-contain', 'incident-contain', 'incident-note', 'incident-confirm', 'incident-notify', 'incident-close', 'incident-report', 'incident-report']);
+    assert.deepEqual(trail, ['incident-open', 'support-request', 'support-access', 'incident-evidence', 'incident-evidence-copy', 'incident-contain', 'incident-contain', 'incident-contain', 'incident-note', 'incident-confirm', 'incident-notify', 'incident-close', 'incident-report', 'incident-report']);
     assert.equal(verifyOpsLog(await fleet.orchestrator.registry.listOpsLog()).valid, true);
 
     // The deadline alerts, fed the clocks exactly as /metrics showed them: each quiet until it should page.

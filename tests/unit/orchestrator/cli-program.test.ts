@@ -73,6 +73,7 @@ describe('the fleet program', () => {
       'incident show',
       'incident contain',
       'incident evidence',
+      'incident evidence-copy',
       'incident note',
       'incident confirm',
       'incident notify',

@@ -25,6 +25,11 @@ describe('what each ops API route asks of its caller', () => {
       actorInQuery: false,
       clientId: null,
     });
+    assert.deepEqual(opsAccessOf('GET', '/incidents/INC-4/evidence/acme-20261201T100000Z-a1b2c3.tar.enc'), {
+      access: 'fresh',
+      actorInQuery: true,
+      clientId: null,
+    });
     assert.equal(opsAccessOf('POST', '/team/members/bob/remove').access, 'fresh');
   });
 

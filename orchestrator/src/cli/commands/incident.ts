@@ -1,11 +1,14 @@
 import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { parseClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { INCIDENT_SEVERITIES, type IncidentSeverity } from '../../ports/incident-store.ts';
 import { NOTIFICATION_CHANNELS, type NotificationChannel } from '../../services/incidents/incident-transitions.ts';
 import type { CliContext } from '../cli-context.ts';
-import { formatContained, formatEvidence, formatIncident, formatIncidentList } from '../format/incident.ts';
+import { chooseEvidence } from '../evidence-choice.ts';
+import { downloadVerifiedArchive } from '../export-download.ts';
+import { formatContained, formatEvidence, formatEvidenceCopied, formatIncident, formatIncidentList } from '../format/incident.ts';
 
 function severityOption(value: string): IncidentSeverity {
   if (!INCIDENT_SEVERITIES.includes(value as IncidentSeverity)) {
@@ -33,7 +36,7 @@ function reportFormat(format: string | undefined, out: string | undefined): 'mar
   return chosen;
 }
 
-/** incident open, list, show, contain, evidence, note, confirm, notify, close, report: the spec's incident response. */
+/** incident open, list, show, contain, evidence, evidence-copy, note, confirm, notify, close, report: the spec's incident response. */
 export function registerIncidentCommands(program: Command, context: CliContext): void {
   const incident = program.command('incident').description('incident response: clocks by severity, containment, sealed evidence, client notification, post-incident report');
   const api = async () => (await context.api()).incidents;
@@ -90,6 +93,34 @@ export function registerIncidentCommands(program: Command, context: CliContext):
       const client = options.client === undefined ? undefined : parseClientId(options.client);
       const result = await (await api()).evidence(incidentId(id), client);
       context.print(result, () => formatEvidence(result));
+    });
+  incident
+    .command('evidence-copy')
+    .description('write a sealed bundle, decrypted, for investigators: a signed archive checked before it is kept (the copy is in the ops log)')
+    .argument('<id>')
+    .requiredOption('--out <file>', 'the archive to write (never replaced if it exists)')
+    .option('--client <id>', 'the latest bundle of this client (needed when the incident names several)')
+    .option('--bundle <name>', 'this bundle (its file name, as `fleet incident show` lists it)')
+    .action(async (id: string, options: { out: string; client?: string; bundle?: string }) => {
+      const client = options.client === undefined ? undefined : parseClientId(options.client);
+      const fleet = await context.api();
+      const incidents = fleet.incidents;
+      const view = await incidents.show(incidentId(id));
+      const chosen = chooseEvidence(view.incident.id, view.incident.evidence, { client, bundle: options.bundle });
+      const bundle = path.basename(chosen.file);
+      const result = await downloadVerifiedArchive({
+        title: `evidence ${bundle}`,
+        clientId: parseClientId(chosen.clientId),
+        out: options.out,
+        showProgress: !context.json,
+        publicKeyPem: (await fleet.exportKey()).publicKeyPem,
+        sha256: chosen.archiveSha256,
+        download: (sink) => incidents.downloadEvidence(view.incident.id, bundle, sink),
+      });
+      context.print(
+        { file: options.out, bundle, bytes: result.bytes, sha256: chosen.archiveSha256 ?? chosen.sha256, manifest: result.verification.manifest },
+        () => formatEvidenceCopied(options.out, bundle, result.verification, result.bytes),
+      );
     });
   incident
     .command('note')

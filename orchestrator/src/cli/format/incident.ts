@@ -1,3 +1,4 @@
+import type { ExportVerification } from '../../services/export/export-archive-verifier.ts';
 import type { IncidentClock } from '../../services/incidents/incident-clocks.ts';
 import type { ContainResult } from '../../services/incidents/incident-containment.ts';
 import type { EvidenceResult } from '../../services/incidents/incident-evidence.ts';
@@ -78,9 +79,20 @@ export function formatContained(result: ContainResult): string {
 export function formatEvidence(result: EvidenceResult): string {
   return result.bundles
     .flatMap((bundle) => [
-      `${bundle.clientId}: sealed ${bundle.file} (${bundle.bytes} bytes)`,
-      `  sha256:${bundle.sha256}  signed by ${bundle.signingKeyId}`,
+      `${bundle.clientId}: sealed ${bundle.file} (${bundle.bytes} bytes, encrypted under the client's key)`,
+      `  sha256:${bundle.sha256}  signed by ${bundle.signingKeyId}${bundle.archiveSha256 === undefined ? '' : `; archive inside sha256:${bundle.archiveSha256}`}`,
       ...bundle.parts.map((p) => `  ${p.file === null ? '–' : '✔'} ${p.part}${p.file === null ? `: ${p.note}` : ''}`),
     ])
+    .concat(result.bundles.length > 0 ? [`a decrypted copy for investigators: fleet incident evidence-copy ${result.incident.id} --client <id> --out <file>`] : [])
     .join('\n');
+}
+
+/** What `fleet incident evidence-copy` wrote and what was checked before it was kept. */
+export function formatEvidenceCopied(out: string, bundle: string, verification: ExportVerification, bytes: number): string {
+  const manifest = verification.manifest;
+  return [
+    `${out}: evidence bundle ${bundle} of ${manifest?.clientId ?? '?'} (${manifest?.files.length ?? 0} files, ${(bytes / 1024 / 1024).toFixed(1)} MiB), decrypted`,
+    `  signed by ${manifest?.signingKeyId ?? '?'}; checked against the fleet's public key and the SHA-256 recorded when it was sealed`,
+    '  the copy is in the ops log; keep it where client data may be kept, and delete it when the investigation ends',
+  ].join('\n');
 }

@@ -4,8 +4,12 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
+import { parseClientId } from '@agent-fleet/kernel/client-id';
+import type { KeyWrapper } from '../../ports/key-wrapper.ts';
 import type { IncidentEvidence } from '../../ports/incident-store.ts';
 import { verifyExportArchive } from '../export/export-archive-verifier.ts';
+import { openEvidence } from './evidence-cipher.ts';
+import { evidenceBundleId } from './evidence-files.ts';
 
 /** Largest entry read whole for a report (an audit log beyond this is left to the bundle). */
 const MAX_READ_BYTES = 256 * 1024 * 1024;
@@ -19,11 +23,8 @@ export async function sha256Of(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-/**
- * A sealed bundle is trusted only when the file's SHA-256 is still the one recorded in the ops log and
- * its signed manifest verifies with the fleet's export key, for the client it was sealed for.
- */
-export async function checkBundle(evidence: IncidentEvidence, publicKeyPem: string): Promise<BundleCheck> {
+/** The file's SHA-256 against the one recorded at sealing; a problem when it changed or cannot be read. */
+export async function checkBundleDigest(evidence: IncidentEvidence): Promise<BundleCheck> {
   let digest: string;
   try {
     digest = await sha256Of(evidence.file);
@@ -31,13 +32,34 @@ export async function checkBundle(evidence: IncidentEvidence, publicKeyPem: stri
     return { ok: false, problem: `${path.basename(evidence.file)} cannot be read (${(error as Error).message})` };
   }
   if (digest !== evidence.sha256) return { ok: false, problem: `${path.basename(evidence.file)} changed since it was sealed (SHA-256 ${digest}, recorded ${evidence.sha256})` };
-  const verification = await verifyExportArchive(createReadStream(evidence.file), publicKeyPem, { clientId: evidence.clientId });
-  if (!verification.ok) return { ok: false, problem: verification.problems.map((p) => p.message).join('; ') };
   return { ok: true };
 }
 
-/** One entry of a bundle, whole; null when the bundle has no such entry (or it is too large to read). */
-export async function readBundleEntry(file: string, name: string): Promise<Buffer | null> {
+/** The bundle's plaintext archive, decrypted under its client's key (check its digest first). */
+export function openBundle(evidence: IncidentEvidence, keys: KeyWrapper): Promise<Readable> {
+  const clientId = parseClientId(evidence.clientId);
+  return openEvidence(evidence.file, { clientId, bundleId: evidenceBundleId(evidence.file) }, keys);
+}
+
+/**
+ * A sealed bundle is trusted only when the file's SHA-256 is still the one recorded in the ops log, it
+ * decrypts under its client's key, and its signed manifest verifies with the fleet's export key for the
+ * client it was sealed for.
+ */
+export async function checkBundle(evidence: IncidentEvidence, publicKeyPem: string, keys: KeyWrapper): Promise<BundleCheck> {
+  const digest = await checkBundleDigest(evidence);
+  if (!digest.ok) return digest;
+  try {
+    const verification = await verifyExportArchive(await openBundle(evidence, keys), publicKeyPem, { clientId: evidence.clientId });
+    if (!verification.ok) return { ok: false, problem: verification.problems.map((p) => p.message).join('; ') };
+  } catch (error) {
+    return { ok: false, problem: `${path.basename(evidence.file)} cannot be decrypted (${(error as Error).message})` };
+  }
+  return { ok: true };
+}
+
+/** One entry of a plain tar archive, whole; null when it has no such entry (or it is too large to read). */
+export async function readTarEntry(archive: Readable, name: string): Promise<Buffer | null> {
   let found: Buffer | null = null;
   const extract = tar.extract();
   extract.on('entry', (header: tar.Headers, stream: Readable, next: (error?: unknown) => void) => {
@@ -54,6 +76,11 @@ export async function readBundleEntry(file: string, name: string): Promise<Buffe
     });
     stream.on('error', next);
   });
-  await pipeline(createReadStream(file), extract);
+  await pipeline(archive, extract);
   return found;
+}
+
+/** One entry of a sealed bundle, decrypted; null when the bundle has no such entry. */
+export async function readBundleEntry(evidence: IncidentEvidence, name: string, keys: KeyWrapper): Promise<Buffer | null> {
+  return readTarEntry(await openBundle(evidence, keys), name);
 }

@@ -3,14 +3,20 @@ import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { ClientId } from '@agent-fleet/kernel/client-id';
 
-/** Where sealed evidence bundles are kept in the fleet home: `<dir>/<incident>/<client>-<time>-<random>.tar`. */
+/** Where sealed evidence bundles are kept in the fleet home: `<dir>/<incident>/<client>-<time>-<random>.tar.enc`. */
 export const evidenceDirectory = (homeDir: string): string => path.join(homeDir, 'incidents');
 
-/** The name of one bundle of the client (its id, the sealing time, a random suffix), so `acme` never matches `acme-eu`'s. */
-export const evidenceFileName = (clientId: ClientId, compactTime: string, suffix: string): string => `${clientId}-${compactTime}-${suffix}.tar`;
+/**
+ * The name of one encrypted bundle of the client (its id, the sealing time, a random suffix), so `acme`
+ * never matches `acme-eu`'s. Bundles sealed before evidence was encrypted end in `.tar`.
+ */
+export const evidenceFileName = (clientId: ClientId, compactTime: string, suffix: string): string => `${clientId}-${compactTime}-${suffix}.tar.enc`;
+
+/** A bundle's name without its extension: the id its encryption header is bound to. */
+export const evidenceBundleId = (fileName: string): string => path.basename(fileName).replace(/\.tar(\.enc)?$/, '');
 
 const isBundleOf = (clientId: ClientId, name: string): boolean =>
-  name.startsWith(`${clientId}-`) && /^\d{8}T\d{6}Z-[0-9a-f]{6}\.tar$/.test(name.slice(clientId.length + 1));
+  name.startsWith(`${clientId}-`) && /^\d{8}T\d{6}Z-[0-9a-f]{6}\.tar(\.enc)?$/.test(name.slice(clientId.length + 1));
 
 /**
  * Deletes every sealed evidence bundle of a client, in every incident (the client's erasure or purge: a

@@ -2,16 +2,20 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import type { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import type { Clock } from '../../ports/clock.ts';
 import type { IncidentEvidence } from '../../ports/incident-store.ts';
+import type { KeyWrapper } from '../../ports/key-wrapper.ts';
 import { writeExportArchiveToFile } from '../export/export-archive-file.ts';
 import { verifyExportArchive } from '../export/export-archive-verifier.ts';
 import type { ExportSigner } from '../export/export-signing-key.ts';
-import { sha256Of } from './bundle-reader.ts';
-import { evidenceFileName } from './evidence-files.ts';
+import { checkBundleDigest, openBundle, sha256Of } from './bundle-reader.ts';
+import { encryptEvidence } from './evidence-cipher.ts';
+import { evidenceBundleId, evidenceFileName } from './evidence-files.ts';
 import { collectEvidence, type EvidencePart, type EvidenceSources } from './evidence-parts.ts';
 import { INCIDENT_ACTIONS, type IncidentService, type IncidentView } from './incident-service.ts';
 import { recordEvidence } from './incident-transitions.ts';
@@ -21,7 +25,9 @@ export interface EvidenceDependencies {
   sources: EvidenceSources;
   /** The fleet's export signer: a bundle is an export archive with a signed manifest. */
   signer(): Promise<ExportSigner>;
-  /** Where bundles are kept: `<dir>/<incident>/<client>-<time>.tar`, owner-only. */
+  /** Wraps each bundle's data key under its client's key (encryption at rest). */
+  keys: KeyWrapper;
+  /** Where bundles are kept: `<dir>/<incident>/<client>-<time>-<random>.tar.enc`, owner-only. */
   evidenceDir: string;
   clock: Clock;
   logger: Logger;
@@ -39,8 +45,9 @@ const compactTime = (date: Date) => date.toISOString().replace(/[-:]/g, '').repl
 
 /**
  * `fleet incident evidence`: seals what the fleet knows of a client's side of an incident into an
- * export-format archive (signed manifest of SHA-256 digests), checks it with the offline verifier, and
- * records the archive's own digest in the incident and the hash-chained ops log.
+ * export-format archive (signed manifest of SHA-256 digests), checks it with the offline verifier,
+ * encrypts it at rest under the client's key, and records both digests (of the file kept and of the
+ * archive inside) in the incident and the hash-chained ops log. `copy` hands investigators the archive.
  */
 export class IncidentEvidenceService {
   private readonly deps: EvidenceDependencies;
@@ -69,6 +76,33 @@ export class IncidentEvidenceService {
     return { ...(await this.deps.incidents.view(updated)), bundles };
   }
 
+  /**
+   * Writes the plaintext archive of one bundle (named by its file name) to `sink`, for investigators: the
+   * file must still hash to its recorded SHA-256 and decrypt under its client's key, and the copy is in the
+   * ops log (who, which bundle) before a byte goes out. The archive verifies offline with the export key.
+   */
+  async copy(request: { id: unknown; bundle: unknown; actor: string }, sink: Writable): Promise<void> {
+    const incident = await this.deps.incidents.require(request.id);
+    const evidence = incident.evidence.find((candidate) => typeof request.bundle === 'string' && path.basename(candidate.file) === request.bundle);
+    if (evidence === undefined) {
+      const names = incident.evidence.map((candidate) => path.basename(candidate.file));
+      throw new FleetError('not_found', `${incident.id} has no evidence bundle ${JSON.stringify(request.bundle)}${names.length === 0 ? ' (none sealed yet)' : `; its bundles: ${names.join(', ')}`}`);
+    }
+    const name = path.basename(evidence.file);
+    const exists = await stat(evidence.file).then(() => true, (error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? false : Promise.reject(error)));
+    if (!exists) throw new FleetError('not_found', `${name} is no longer kept: a client's evidence is deleted at its erasure or purge`);
+    const digest = await checkBundleDigest(evidence);
+    if (!digest.ok) throw new FleetError('integrity', `${digest.problem}: not copied`);
+    const plaintext = await openBundle(evidence, this.deps.keys);
+    await this.deps.incidents.log(incident, INCIDENT_ACTIONS.evidenceCopy, request.actor, null, {
+      bundle: name,
+      sha256: evidence.sha256,
+      ...(evidence.archiveSha256 === undefined ? {} : { archiveSha256: evidence.archiveSha256 }),
+    }, evidence.clientId);
+    this.deps.logger.info('incident evidence copied', { incident: incident.id, client: evidence.clientId, bundle: name });
+    await pipeline(plaintext, sink);
+  }
+
   private async sealOne(incidentId: string, clientId: ClientId, signer: ExportSigner, actor: string): Promise<SealedBundle> {
     const directory = path.join(this.deps.evidenceDir, incidentId);
     await mkdir(directory, { recursive: true, mode: 0o700 });
@@ -78,16 +112,20 @@ export class IncidentEvidenceService {
       const view = await this.deps.incidents.view(await this.deps.incidents.require(incidentId));
       const { entries, parts } = await collectEvidence(this.deps.sources, { clientId, incidentId, actor, workDir, incidentView: view });
       const file = path.join(directory, evidenceFileName(clientId, compactTime(createdAt), randomBytes(3).toString('hex')));
-      await writeExportArchiveToFile(file, { clientId, createdAt, entries, signer, spoolDir: workDir });
-      const sha256 = await sha256Of(file);
-      const verification = await verifyExportArchive(createReadStream(file), signer.publicKeyPem, { clientId });
+      const archive = path.join(workDir, 'bundle.tar');
+      await writeExportArchiveToFile(archive, { clientId, createdAt, entries, signer, spoolDir: workDir });
+      const verification = await verifyExportArchive(createReadStream(archive), signer.publicKeyPem, { clientId });
       if (!verification.ok) {
         throw new FleetError('integrity', `the sealed bundle ${file} does not verify: ${verification.problems.map((p) => p.message).join('; ')}`);
       }
+      const archiveSha256 = await sha256Of(archive);
+      await encryptEvidence(archive, file, { clientId, bundleId: evidenceBundleId(file), createdAt, keys: this.deps.keys });
+      const sha256 = await sha256Of(file);
       const bundle: SealedBundle = {
         clientId,
         file,
         sha256,
+        archiveSha256,
         bytes: (await stat(file)).size,
         signingKeyId: signer.keyId,
         at: createdAt.toISOString(),
@@ -98,6 +136,7 @@ export class IncidentEvidenceService {
       await this.deps.incidents.log(incident, INCIDENT_ACTIONS.evidence, actor, null, {
         file,
         sha256,
+        archiveSha256,
         bytes: bundle.bytes,
         signingKeyId: signer.keyId,
         parts: parts.map((part) => ({ part: part.part, included: part.file !== null })),

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Clock } from '../../ports/clock.ts';
 import type { IncidentRecord } from '../../ports/incident-store.ts';
+import type { KeyWrapper } from '../../ports/key-wrapper.ts';
 import type { Registry } from '../../ports/registry.ts';
 import type { ExportSigner } from '../export/export-signing-key.ts';
 import { checkBundle, readBundleEntry } from './bundle-reader.ts';
@@ -15,6 +16,8 @@ export interface ReportDependencies {
   incidents: IncidentService;
   registry: Registry;
   signer(): Promise<ExportSigner>;
+  /** Unwraps a bundle's data key under its client's key. */
+  keys: KeyWrapper;
   clock: Clock;
   clocks: ClockSettings;
 }
@@ -77,19 +80,19 @@ export class IncidentReportService {
         continue;
       }
       const name = path.basename(bundle.file);
-      const check = await checkBundle(bundle, publicKeyPem);
+      const check = await checkBundle(bundle, publicKeyPem, this.deps.keys);
       if (!check.ok) {
         sources.push({ clientId, note: `left out: the evidence bundle ${name} does not verify (${check.problem}).` });
         continue;
       }
-      const audit = await readBundleEntry(bundle.file, 'audit/audit-log.jsonl');
+      const audit = await readBundleEntry(bundle, 'audit/audit-log.jsonl', this.deps.keys);
       if (audit === null) {
         sources.push({ clientId, note: `the evidence bundle ${name} holds no audit export (see its incident/collection.json).` });
         continue;
       }
       const found = auditEventsFrom(clientId, audit.toString('utf8'));
       events.push(...found);
-      sources.push({ clientId, note: `from the evidence bundle ${name} (SHA-256 ${bundle.sha256}, digest and signature verified), ${found.length} records.` });
+      sources.push({ clientId, note: `from the evidence bundle ${name} (SHA-256 ${bundle.sha256}, digest, decryption and signature verified), ${found.length} records.` });
     }
     return { events, sources };
   }

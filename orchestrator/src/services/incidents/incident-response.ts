@@ -1,6 +1,7 @@
 import type { Logger } from '@agent-fleet/kernel/logger';
 import type { Clock } from '../../ports/clock.ts';
 import type { IncidentStore } from '../../ports/incident-store.ts';
+import type { KeyWrapper } from '../../ports/key-wrapper.ts';
 import type { OAuthGrantRevoker } from '../../ports/oauth-grant-revoker.ts';
 import type { Registry } from '../../ports/registry.ts';
 import type { ExportSigner } from '../export/export-signing-key.ts';
@@ -28,6 +29,8 @@ export interface IncidentResponseDependencies {
   oauth: OAuthGrantRevoker;
   sources: Omit<EvidenceSources, 'registry' | 'authorize'>;
   signer(): Promise<ExportSigner>;
+  /** Encrypts evidence bundles under each client's key. */
+  keys: KeyWrapper;
   /** Where evidence bundles are kept (owner-only). */
   evidenceDir: string;
 }
@@ -68,11 +71,12 @@ export function createIncidentResponse(deps: IncidentResponseDependencies): Inci
       incidents,
       sources: { ...deps.sources, registry: deps.registry, authorize: (clientId, member, purpose) => deps.support.authorize(clientId, member, purpose) },
       signer: deps.signer,
+      keys: deps.keys,
       evidenceDir: deps.evidenceDir,
       clock: deps.clock,
       logger,
     }),
-    reports: new IncidentReportService({ incidents, registry: deps.registry, signer: deps.signer, clock: deps.clock, clocks: deps.clocks }),
+    reports: new IncidentReportService({ incidents, registry: deps.registry, signer: deps.signer, keys: deps.keys, clock: deps.clock, clocks: deps.clocks }),
     async clockSamples() {
       const live = (await deps.store.list()).filter((incident) => incident.status !== 'closed' || incident.reportIssuedAt === null);
       return runningClockSamples(live, deps.clock.now(), deps.clocks);

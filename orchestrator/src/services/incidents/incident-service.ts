@@ -25,6 +25,7 @@ export const INCIDENT_ACTIONS = {
   notify: 'incident-notify',
   contain: 'incident-contain',
   evidence: 'incident-evidence',
+  evidenceCopy: 'incident-evidence-copy',
   close: 'incident-close',
   report: 'incident-report',
 } as const;

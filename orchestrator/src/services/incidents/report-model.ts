@@ -59,6 +59,8 @@ export function describeOpsEntry(entry: OpsLogEntry): string {
       return `Containment, ${text(d['step'])}: ${text(d['detail'])}`;
     case INCIDENT_ACTIONS.evidence:
       return `Evidence sealed (SHA-256 ${text(d['sha256'])})`;
+    case INCIDENT_ACTIONS.evidenceCopy:
+      return `Evidence ${text(d['bundle'])} copied out for investigation`;
     case INCIDENT_ACTIONS.close:
       return `Closed. Root cause: ${entry.reason ?? ''}`;
     case INCIDENT_ACTIONS.report:
