@@ -4,8 +4,8 @@ import path from 'node:path';
 import pg from 'pg';
 import { openPgliteExecutor } from '../../orchestrator/src/adapters/pglite/pglite-sql-executor.ts';
 import { openPostgresExecutor } from '../../orchestrator/src/adapters/postgres/postgres-sql-executor.ts';
-import { migrate } from '../../orchestrator/src/adapters/sql/migrate.ts';
-import { SqlRegistry } from '../../orchestrator/src/adapters/sql/sql-registry.ts';
+import { registryOn } from '../../orchestrator/src/adapters/sql/open-registry.ts';
+import type { SqlExecutor } from '../../orchestrator/src/adapters/sql/sql-executor.ts';
 import type { Registry } from '../../orchestrator/src/ports/registry.ts';
 
 /** PostgreSQL for tests: `make test` starts the server and creates this database (peer auth, no password). */
@@ -18,6 +18,8 @@ export interface OpenedRegistry {
   reset(): Promise<void>;
   /** The database's own files (PGlite), or null for a server's. */
   dataDir: string | null;
+  /** The database itself, for what a test reads below the registry (the stored form of a row). */
+  sql: SqlExecutor;
   close(): Promise<void>;
 }
 
@@ -49,6 +51,7 @@ export const registryBackends: RegistryBackend[] = [
         registry,
         reset: async () => void (await executor.query(RESET_SQL)),
         dataDir: path.join(homeDir, 'registry'),
+        sql: executor,
         close: async () => {
           await registry.close();
           await rm(homeDir, { recursive: true, force: true });
@@ -62,14 +65,17 @@ export const registryBackends: RegistryBackend[] = [
       const schema = `t_${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
       await withClient(TEST_DATABASE_URL, (client) => client.query(`CREATE SCHEMA ${schema}`));
       const url = `${TEST_DATABASE_URL}&options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-      const { registry, executor } = await openRegistryWithExecutor({ databaseUrl: url, homeDir: os.tmpdir() });
+      const homeDir = await mkdtemp(path.join(os.tmpdir(), 'fleet-registry-pg-'));
+      const { registry, executor } = await openRegistryWithExecutor({ databaseUrl: url, homeDir });
       return {
         registry,
         reset: async () => void (await executor.query(RESET_SQL)),
         dataDir: null,
+        sql: executor,
         close: async () => {
           await registry.close();
           await withClient(TEST_DATABASE_URL, (client) => client.query(`DROP SCHEMA ${schema} CASCADE`));
+          await rm(homeDir, { recursive: true, force: true });
         },
       };
     },
@@ -80,6 +86,5 @@ async function openRegistryWithExecutor(options: { databaseUrl?: string; homeDir
   const executor = options.databaseUrl
     ? openPostgresExecutor(options.databaseUrl)
     : await openPgliteExecutor(path.join(options.homeDir, 'registry'));
-  await migrate(executor);
-  return { registry: new SqlRegistry(executor) as Registry, executor };
+  return { registry: (await registryOn(executor, options.homeDir)) as Registry, executor };
 }

@@ -2,6 +2,7 @@
 // PGlite database shared with the portal's, team's and doctor's stores, its API on the unix socket the
 // `fleet` CLI uses and its /metrics on loopback TCP, a signed-in team member, and a gmail client whose
 // agent runs in dry run against the Gmail and Anthropic emulators on its network's gateway.
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,6 +17,7 @@ import type { SqlExecutor } from '../../../orchestrator/src/adapters/sql/sql-exe
 import { SqlIncidentStore } from '../../../orchestrator/src/adapters/sql/sql-incident-store.ts';
 import { SqlOnboardingStore } from '../../../orchestrator/src/adapters/sql/sql-onboarding-store.ts';
 import { SqlPortalStore } from '../../../orchestrator/src/adapters/sql/sql-portal-store.ts';
+import { clientFieldSealer } from '../../../orchestrator/src/adapters/sql/client-field-sealer.ts';
 import { SqlRegistry } from '../../../orchestrator/src/adapters/sql/sql-registry.ts';
 import { sqlTeamStore } from '../../../orchestrator/src/adapters/sql/sql-team-store.ts';
 import { runCli } from '../../../orchestrator/src/cli/program.ts';
@@ -62,7 +64,7 @@ export async function startDoctorBed(options: { pool?: string } = {}): Promise<D
       FLEET_PROMETHEUS_URL: `http://127.0.0.1:${prometheusPort}`,
     },
     {
-      registry: new SqlRegistry(sql),
+      registry: new SqlRegistry(sql, clientFieldSealer(randomBytes(32))),
       incidentStore: new SqlIncidentStore(sql),
       teamStore: sqlTeamStore(sql),
       onboardingStore: new SqlOnboardingStore(sql),

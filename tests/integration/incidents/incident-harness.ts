@@ -1,6 +1,7 @@
 // A fleet for the incident tests: the real orchestrator (Docker agents, embedded Vault) with its registry
 // and incident store on one PGlite database, its API on the unix socket the CLI uses, its /metrics on
 // loopback TCP, and a stand-in for Google's token revocation endpoint that records what it was sent.
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http, { type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +14,7 @@ import { openPgliteExecutor } from '../../../orchestrator/src/adapters/pglite/pg
 import { migrate } from '../../../orchestrator/src/adapters/sql/migrate.ts';
 import type { SqlExecutor } from '../../../orchestrator/src/adapters/sql/sql-executor.ts';
 import { SqlIncidentStore } from '../../../orchestrator/src/adapters/sql/sql-incident-store.ts';
+import { clientFieldSealer } from '../../../orchestrator/src/adapters/sql/client-field-sealer.ts';
 import { SqlRegistry } from '../../../orchestrator/src/adapters/sql/sql-registry.ts';
 import { sqlTeamStore } from '../../../orchestrator/src/adapters/sql/sql-team-store.ts';
 import { createVaultClient } from '../../../orchestrator/src/adapters/vault/vault-client.ts';
@@ -73,7 +75,7 @@ export async function startIncidentBed(): Promise<IncidentBed> {
   const googlePort = await listen(google);
   const fleet = await createFleetFixture(
     { EMBEDDED_VAULT_PORT: '0' },
-    { registry: new SqlRegistry(sql), incidentStore: new SqlIncidentStore(sql), teamStore: sqlTeamStore(sql), googleRevokeUrl: `http://127.0.0.1:${googlePort}/revoke` },
+    { registry: new SqlRegistry(sql, clientFieldSealer(randomBytes(32))), incidentStore: new SqlIncidentStore(sql), teamStore: sqlTeamStore(sql), googleRevokeUrl: `http://127.0.0.1:${googlePort}/revoke` },
   );
   const logger = createSilentLogger();
   const socket = await listenUnixSocket(createSocketApp(fleet.orchestrator, logger), fleet.config.api.socketPath);

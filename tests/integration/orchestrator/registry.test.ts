@@ -9,6 +9,7 @@ import { parseClientId } from '@agent-fleet/kernel/client-id';
 import { openPgliteExecutor } from '../../../orchestrator/src/adapters/pglite/pglite-sql-executor.ts';
 import { migrate } from '../../../orchestrator/src/adapters/sql/migrate.ts';
 import { MIGRATIONS } from '../../../orchestrator/src/adapters/sql/migrations.ts';
+import { clientFieldSealer } from '../../../orchestrator/src/adapters/sql/client-field-sealer.ts';
 import { SqlRegistry } from '../../../orchestrator/src/adapters/sql/sql-registry.ts';
 import { eraseFields, hashOpsLogEntry, verifyOpsLog } from '../../../orchestrator/src/domain/ops-log-chain.ts';
 import { eraseClientOpsLog } from '../../../orchestrator/src/services/erasure/ops-log-erasure.ts';
@@ -33,6 +34,32 @@ for (const backend of registryBackends) {
     });
     beforeEach(() => opened.reset());
     after(() => opened.close());
+
+    test("a client's configuration and admins are stored sealed, bound to the client, and read back whole", async () => {
+      const { registry, sql } = opened;
+      const config = { ...newClient, admins: ['sealed-admin-marker@acme.example'], configYaml: 'client: acme\nblock_list: [sealed-config-marker@rival.example]\n' };
+      await registry.claimForProvisioning(config, 'op-1', new Date('2026-11-23T10:00:00Z'), 60_000);
+      await registry.claimForProvisioning({ ...newClient, id: parseClientId('beta') }, 'op-2', new Date('2026-11-23T10:00:00Z'), 60_000);
+      const stored = async (id: string) => (await sql.query<{ config_yaml: string; admins: unknown }>('SELECT config_yaml, admins FROM clients WHERE id = $1', [id]))[0]!;
+      const raw = await stored('acme');
+      assert.match(raw.config_yaml, /^ps1\./);
+      assert.doesNotMatch(JSON.stringify(raw), /marker/);
+      const record = await registry.getClient(acme);
+      assert.equal(record?.configYaml, config.configYaml);
+      assert.deepEqual(record?.admins, config.admins);
+
+      await registry.updateConfig(acme, { configYaml: 'client: acme\nblock_list: [updated-config-marker@rival.example]\n', admins: ['a@acme.example', 'b@acme.example'], provider: 'outlook' }, new Date());
+      assert.doesNotMatch(JSON.stringify(await stored('acme')), /marker|acme\.example/);
+      assert.deepEqual((await registry.listClients()).find((client) => client.id === acme)?.admins, ['a@acme.example', 'b@acme.example']);
+
+      // A sealed value moved into another client's row does not open there.
+      await sql.query('UPDATE clients SET config_yaml = $1 WHERE id = $2', [(await stored('acme')).config_yaml, 'beta']);
+      await assert.rejects(registry.getClient(parseClientId('beta')), { code: 'integrity' });
+      if (opened.dataDir !== null) {
+        await sql.query('CHECKPOINT');
+        assert.deepEqual(await filesContaining([opened.dataDir], ['sealed-config-marker', 'sealed-admin-marker', 'updated-config-marker']), [], 'no plaintext in the database files');
+      }
+    });
 
     test('a client is claimed once; a second claim while it is fresh is busy', async () => {
       const { registry } = opened;
@@ -153,8 +180,8 @@ for (const backend of registryBackends) {
   });
 }
 
-describe('a registry made before ops-log fields could be erased', () => {
-  test('migrates: its entries keep verifying, new ones are sealed, and only those can be erased', async () => {
+describe('a registry made before ops-log fields could be erased and configurations sealed', () => {
+  test('migrates: its entries keep verifying, new ones are sealed, and only those can be erased; its configurations are sealed', async () => {
     const homeDir = await mkdtemp(path.join(os.tmpdir(), 'fleet-registry-upgrade-'));
     const executor = await openPgliteExecutor(path.join(homeDir, 'registry'));
     try {
@@ -171,8 +198,19 @@ describe('a registry made before ops-log fields could be erased', () => {
         old.seq, old.at, old.actor, old.action, old.clientId, old.reason, old.outcome, JSON.stringify(old.details), old.prevHash, hashOpsLogEntry(old),
       ]);
 
+      const oldConfig = 'client: acme\nblock_list: [leaked-config-marker@rival.example]\n';
+      await executor.query(`INSERT INTO clients (id, status, provider, admins, config_yaml, onboarding_started_at, created_at, updated_at)
+         VALUES ('acme', 'active', 'gmail', '["old-admin-marker@acme.example"]', $1, now(), now(), now())`, [oldConfig]);
+
       assert.deepEqual(await migrate(executor), [7]);
-      const registry = new SqlRegistry(executor);
+      const registry = new SqlRegistry(executor, clientFieldSealer(randomBytes(32)));
+      // Its client configuration, written in plaintext, is sealed and leaves the database's files.
+      assert.equal(await registry.sealPlaintextConfigs(), 1);
+      assert.equal(await registry.sealPlaintextConfigs(), 0, 'once');
+      const client = await registry.getClient(acme);
+      assert.equal(client?.configYaml, oldConfig);
+      assert.deepEqual(client?.admins, ['old-admin-marker@acme.example']);
+      assert.deepEqual(await filesContaining([path.join(homeDir, 'registry')], ['leaked-config-marker', 'old-admin-marker']), []);
       await registry.appendOpsLog({ actor: 'client-admin:jane@acme.example', action: 'config-change', clientId: acme, reason: 'new', outcome: 'success', details: { blockList: '+x@y.example' } });
       const [first, second] = await registry.listOpsLog();
       assert.equal(first?.seals, undefined);

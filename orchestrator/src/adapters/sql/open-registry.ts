@@ -4,17 +4,32 @@ import type { OnboardingCheckStore } from '../../ports/onboarding-probes.ts';
 import type { PortalStore } from '../../ports/portal-store.ts';
 import type { Registry } from '../../ports/registry.ts';
 import type { TeamStore } from '../../ports/team-store.ts';
+import { loadOrCreateMasterKey } from '../embedded-vault/encrypted-file-store.ts';
 import { openPgliteExecutor } from '../pglite/pglite-sql-executor.ts';
 import { openPostgresExecutor } from '../postgres/postgres-sql-executor.ts';
 import { migrate } from './migrate.ts';
 import { SqlIncidentStore } from './sql-incident-store.ts';
 import { SqlOnboardingStore } from './sql-onboarding-store.ts';
 import { SqlPortalStore } from './sql-portal-store.ts';
+import { clientFieldSealer } from './client-field-sealer.ts';
+import type { SqlExecutor } from './sql-executor.ts';
 import { SqlRegistry } from './sql-registry.ts';
 import { sqlTeamStore } from './sql-team-store.ts';
 
+/** Where the key that seals client configurations in the registry is kept: apart from the database. */
+export const registryKeyDirectory = (homeDir: string): string => path.join(homeDir, 'registry-key');
+
+/** The registry over an opened database: migrated, its key loaded (or made), every client configuration sealed. */
+export async function registryOn(executor: SqlExecutor, homeDir: string): Promise<SqlRegistry> {
+  await migrate(executor);
+  const registry = new SqlRegistry(executor, clientFieldSealer(await loadOrCreateMasterKey(registryKeyDirectory(homeDir))));
+  await registry.sealPlaintextConfigs();
+  return registry;
+}
+
 /**
- * PostgreSQL when a URL is given, otherwise PGlite under the fleet's home directory; migrated. The client
+ * PostgreSQL when a URL is given, otherwise PGlite under the fleet's home directory; migrated, and every
+ * client configuration sealed (those an earlier release wrote in plaintext are sealed now). The client
  * portal's store, the incident records, the team's identities and the onboarding checks live in the same
  * database (closing the registry closes them all).
  */
@@ -25,9 +40,15 @@ export async function openRegistry(options: {
   const executor = options.databaseUrl
     ? openPostgresExecutor(options.databaseUrl)
     : await openPgliteExecutor(path.join(options.homeDir, 'registry'));
-  await migrate(executor);
+  let registry: SqlRegistry;
+  try {
+    registry = await registryOn(executor, options.homeDir);
+  } catch (error) {
+    await executor.close();
+    throw error;
+  }
   return {
-    registry: new SqlRegistry(executor),
+    registry,
     portalStore: new SqlPortalStore(executor),
     incidentStore: new SqlIncidentStore(executor),
     teamStore: sqlTeamStore(executor),

@@ -5,6 +5,7 @@ import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { ClientStatus } from '../../domain/client-status.ts';
 import { hashOpsLogEntry, newSeals } from '../../domain/ops-log-chain.ts';
 import type { AuditCheckpoint, ClaimResult, ClientRecord, NewClient, NewOpsLogEntry, OpsLogEntry, Registry } from '../../ports/registry.ts';
+import type { ClientFieldSealer } from './client-field-sealer.ts';
 import { quotedIdentifier, type SqlExecutor } from './sql-executor.ts';
 
 /**
@@ -59,13 +60,20 @@ function parseJson(value: unknown): unknown {
   return typeof value === 'string' ? JSON.parse(value) : value;
 }
 
-function toClient(row: ClientRow): ClientRecord {
+/** The admins column: a sealed JSON array (a JSON string in the jsonb column), or an array written before sealing. */
+function openAdmins(sealer: ClientFieldSealer, clientId: string, stored: unknown): string[] {
+  // The drivers hand a jsonb string back decoded; an array may come as JSON text.
+  const value = typeof stored === 'string' && sealer.isSealed(stored) ? stored : parseJson(stored);
+  return (typeof value === 'string' ? JSON.parse(sealer.open(clientId, 'admins', value)) : value) as string[];
+}
+
+function toClient(row: ClientRow, sealer: ClientFieldSealer): ClientRecord {
   return {
     id: row.id as ClientId,
     status: row.status as ClientStatus,
     provider: row.provider as ClientRecord['provider'],
-    admins: parseJson(row.admins) as string[],
-    configYaml: row.config_yaml,
+    admins: openAdmins(sealer, row.id, row.admins),
+    configYaml: sealer.open(row.id, 'config_yaml', row.config_yaml),
     subnet: row.subnet,
     onboardingStartedAt: iso(row.onboarding_started_at),
     operationId: row.operation_id,
@@ -96,22 +104,56 @@ function toOpsLog(row: OpsLogRow): OpsLogEntry {
 
 const newSalt = (): string => randomBytes(16).toString('base64url');
 
-/** The registry over SQL; the same statements run on PostgreSQL and on PGlite. */
+/**
+ * The registry over SQL; the same statements run on PostgreSQL and on PGlite. A client's configuration
+ * and admins are sealed by `sealer` before they reach the database.
+ */
 export class SqlRegistry implements Registry {
   private readonly sql: SqlExecutor;
+  private readonly sealer: ClientFieldSealer;
 
-  constructor(sql: SqlExecutor) {
+  constructor(sql: SqlExecutor, sealer: ClientFieldSealer) {
     this.sql = sql;
+    this.sealer = sealer;
+  }
+
+  /** The sealed column values of a client's configuration. */
+  private sealedConfig(clientId: string, config: { configYaml: string; admins: readonly string[] }): { configYaml: string; admins: string } {
+    return {
+      configYaml: this.sealer.seal(clientId, 'config_yaml', config.configYaml),
+      admins: JSON.stringify(this.sealer.seal(clientId, 'admins', JSON.stringify(config.admins))),
+    };
+  }
+
+  /**
+   * Seals the configurations written before sealing (a registry made by an earlier release), then rewrites
+   * the table so that their plaintext leaves the database files. Returns how many rows were sealed.
+   */
+  async sealPlaintextConfigs(): Promise<number> {
+    const sealed = await this.sql.transaction(async (tx) => {
+      const rows = await tx.query<Pick<ClientRow, 'id' | 'admins' | 'config_yaml'>>('SELECT id, admins, config_yaml FROM clients FOR UPDATE');
+      let count = 0;
+      for (const row of rows) {
+        if (this.sealer.isSealed(row.config_yaml) && typeof row.admins === 'string' && this.sealer.isSealed(row.admins)) continue;
+        const config = this.sealedConfig(row.id, { configYaml: this.sealer.open(row.id, 'config_yaml', row.config_yaml), admins: openAdmins(this.sealer, row.id, row.admins) });
+        await tx.query('UPDATE clients SET config_yaml = $2, admins = $3 WHERE id = $1', [row.id, config.configYaml, config.admins]);
+        count += 1;
+      }
+      return count;
+    });
+    if (sealed > 0) await this.sql.reclaim(['clients']);
+    return sealed;
   }
 
   async claimForProvisioning(client: NewClient, operationId: string, now: Date, staleAfterMs: number): Promise<ClaimResult> {
+    const sealed = this.sealedConfig(client.id, client);
     return this.sql.transaction(async (tx) => {
       const inserted = await tx.query(
         `INSERT INTO clients (id, status, provider, admins, config_yaml, onboarding_started_at, operation_id,
                               operation_step, operation_heartbeat_at, created_at, updated_at)
          VALUES ($1, 'provisioning', $2, $3, $4, $5, $6, 'claimed', $7, $7, $7)
          ON CONFLICT (id) DO NOTHING RETURNING id`,
-        [client.id, client.provider, JSON.stringify(client.admins), client.configYaml, client.onboardingStartedAt, operationId, now],
+        [client.id, client.provider, sealed.admins, sealed.configYaml, client.onboardingStartedAt, operationId, now],
       );
       if (inserted.length === 1) return { outcome: 'claimed', created: true, previousStatus: null };
 
@@ -128,7 +170,7 @@ export class SqlRegistry implements Registry {
         `UPDATE clients SET status = 'provisioning', provider = $2, admins = $3, config_yaml = $4, operation_id = $5,
                 operation_step = 'claimed', operation_heartbeat_at = $6, status_reason = NULL, updated_at = $6
          WHERE id = $1`,
-        [client.id, client.provider, JSON.stringify(client.admins), client.configYaml, operationId, now],
+        [client.id, client.provider, sealed.admins, sealed.configYaml, operationId, now],
       );
       return { outcome: 'claimed', created: false, previousStatus: status };
     });
@@ -136,11 +178,11 @@ export class SqlRegistry implements Registry {
 
   async getClient(id: ClientId): Promise<ClientRecord | null> {
     const [row] = await this.sql.query<ClientRow>('SELECT * FROM clients WHERE id = $1', [id]);
-    return row ? toClient(row) : null;
+    return row ? toClient(row, this.sealer) : null;
   }
 
   async listClients(): Promise<ClientRecord[]> {
-    return (await this.sql.query<ClientRow>('SELECT * FROM clients ORDER BY id')).map(toClient);
+    return (await this.sql.query<ClientRow>('SELECT * FROM clients ORDER BY id')).map((row) => toClient(row, this.sealer));
   }
 
   async recordProgress(id: ClientId, operationId: string, step: string, now: Date): Promise<void> {
@@ -155,10 +197,11 @@ export class SqlRegistry implements Registry {
   }
 
   async updateConfig(id: ClientId, config: { configYaml: string; admins: string[]; provider: 'gmail' | 'outlook' }, now: Date): Promise<void> {
+    const sealed = this.sealedConfig(id, config);
     await this.sql.query('UPDATE clients SET config_yaml = $2, admins = $3, provider = $4, updated_at = $5 WHERE id = $1', [
       id,
-      config.configYaml,
-      JSON.stringify(config.admins),
+      sealed.configYaml,
+      sealed.admins,
       config.provider,
       now,
     ]);
