@@ -3,7 +3,7 @@ import { constants, createReadStream } from 'node:fs';
 import { access, link, open, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
-import { Listr } from 'listr2';
+import { Listr, ListrLogger, ProcessOutput } from 'listr2';
 import type { ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { verifyExportArchive, type ExportVerification } from '../services/export/export-archive-verifier.ts';
@@ -14,12 +14,25 @@ export interface DownloadedExport {
   bytes: number;
 }
 
+/** The progress display on the CLI's own stdout: live on a terminal, line by line otherwise, none for `--json`. */
+function progressOptions(to: NodeJS.WritableStream | null) {
+  if (to === null) return { concurrent: false, exitOnError: true, renderer: 'silent' as const };
+  const stream = to as NodeJS.WriteStream;
+  return {
+    concurrent: false,
+    exitOnError: true,
+    renderer: stream.isTTY === true ? ('default' as const) : ('simple' as const),
+    rendererOptions: { collapseErrors: false, logger: new ListrLogger({ processOutput: new ProcessOutput(stream, stream) }) },
+  };
+}
+
 export interface VerifiedDownload {
   /** What the progress line says, e.g. `export acme`. */
   title: string;
   clientId: ClientId;
   out: string;
-  showProgress: boolean;
+  /** Where the progress goes (the CLI's stdout), or null for none (`--json`). */
+  progressTo: NodeJS.WritableStream | null;
   publicKeyPem: string;
   /** Copies the archive to `sink` as it arrives. */
   download(sink: NodeJS.WritableStream): Promise<void>;
@@ -78,7 +91,7 @@ export async function downloadVerifiedArchive(request: VerifiedDownload): Promis
           },
         },
       ],
-      { concurrent: false, exitOnError: true, renderer: request.showProgress ? (process.stdout.isTTY ? 'default' : 'simple') : 'silent', rendererOptions: { collapseErrors: false } },
+      progressOptions(request.progressTo),
     );
     await steps.run();
     await link(temporary, out).catch((error: unknown) => {
@@ -92,13 +105,13 @@ export async function downloadVerifiedArchive(request: VerifiedDownload): Promis
 }
 
 /** A client's complete export, downloaded and verified (see `downloadVerifiedArchive`). */
-export async function downloadExport(api: FleetApiClient, clientId: ClientId, out: string, showProgress: boolean): Promise<DownloadedExport> {
+export async function downloadExport(api: FleetApiClient, clientId: ClientId, out: string, progressTo: NodeJS.WritableStream | null): Promise<DownloadedExport> {
   const { publicKeyPem } = await api.exportKey();
   return downloadVerifiedArchive({
     title: `export ${clientId}`,
     clientId,
     out,
-    showProgress,
+    progressTo,
     publicKeyPem,
     download: (sink) => api.downloadExport(clientId, sink),
   });

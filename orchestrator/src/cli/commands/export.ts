@@ -27,7 +27,7 @@ export function registerExportCommands(program: Command, context: CliContext): v
       if (rawClientId === undefined) throw new FleetError('invalid_input', 'usage: fleet export <client> --out <file>');
       const clientId = parseClientId(rawClientId);
       if (!options.out) throw new FleetError('invalid_input', '--out <file> is required');
-      const result = await downloadExport(await context.api(), clientId, options.out, !context.json);
+      const result = await downloadExport(await context.api(), clientId, options.out, context.json ? null : context.io.stdout);
       context.print({ file: options.out, bytes: result.bytes, manifest: result.verification.manifest }, () => formatExportWritten(options.out ?? '', result.verification, result.bytes));
     });
   exporting

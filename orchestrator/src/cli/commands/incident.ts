@@ -112,7 +112,7 @@ export function registerIncidentCommands(program: Command, context: CliContext):
         title: `evidence ${bundle}`,
         clientId: parseClientId(chosen.clientId),
         out: options.out,
-        showProgress: !context.json,
+        progressTo: context.json ? null : context.io.stdout,
         publicKeyPem: (await fleet.exportKey()).publicKeyPem,
         sha256: chosen.archiveSha256,
         download: (sink) => incidents.downloadEvidence(view.incident.id, bundle, sink),
