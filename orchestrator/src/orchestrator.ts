@@ -151,6 +151,7 @@ export async function createOrchestrator(
   const clock = overrides.clock ?? systemClock;
   const opened = overrides.registry ? null : await openRegistry({ databaseUrl: config.databaseUrl, homeDir: config.homeDir });
   const registry = overrides.registry ?? opened!.registry;
+  if (opened !== null && opened.sealedNow > 0) logger.info('client configurations written before sealing are sealed now', { clients: opened.sealedNow });
   const metricsRegistry = new MetricsRegistry();
   collectDefaultMetrics({ register: metricsRegistry });
   // The egress proxies go with the runtime that names them to its agents: none for a runtime given from outside.

@@ -86,5 +86,5 @@ async function openRegistryWithExecutor(options: { databaseUrl?: string; homeDir
   const executor = options.databaseUrl
     ? openPostgresExecutor(options.databaseUrl)
     : await openPgliteExecutor(path.join(options.homeDir, 'registry'));
-  return { registry: (await registryOn(executor, options.homeDir)) as Registry, executor };
+  return { registry: (await registryOn(executor, options.homeDir)).registry as Registry, executor };
 }

@@ -19,12 +19,14 @@ import { sqlTeamStore } from './sql-team-store.ts';
 /** Where the key that seals client configurations in the registry is kept: apart from the database. */
 export const registryKeyDirectory = (homeDir: string): string => path.join(homeDir, 'registry-key');
 
-/** The registry over an opened database: migrated, its key loaded (or made), every client configuration sealed. */
-export async function registryOn(executor: SqlExecutor, homeDir: string): Promise<SqlRegistry> {
+/**
+ * The registry over an opened database: migrated, its key loaded (or made), every client configuration
+ * sealed; `sealedNow` counts those an earlier release had written in plaintext.
+ */
+export async function registryOn(executor: SqlExecutor, homeDir: string): Promise<{ registry: SqlRegistry; sealedNow: number }> {
   await migrate(executor);
   const registry = new SqlRegistry(executor, clientFieldSealer(await loadOrCreateMasterKey(registryKeyDirectory(homeDir))));
-  await registry.sealPlaintextConfigs();
-  return registry;
+  return { registry, sealedNow: await registry.sealPlaintextConfigs() };
 }
 
 /**
@@ -36,19 +38,19 @@ export async function registryOn(executor: SqlExecutor, homeDir: string): Promis
 export async function openRegistry(options: {
   databaseUrl?: string | undefined;
   homeDir: string;
-}): Promise<{ registry: Registry; portalStore: PortalStore; incidentStore: IncidentStore; teamStore: TeamStore; onboardingStore: OnboardingCheckStore }> {
+}): Promise<{ registry: Registry; sealedNow: number; portalStore: PortalStore; incidentStore: IncidentStore; teamStore: TeamStore; onboardingStore: OnboardingCheckStore }> {
   const executor = options.databaseUrl
     ? openPostgresExecutor(options.databaseUrl)
     : await openPgliteExecutor(path.join(options.homeDir, 'registry'));
-  let registry: SqlRegistry;
+  let opened: Awaited<ReturnType<typeof registryOn>>;
   try {
-    registry = await registryOn(executor, options.homeDir);
+    opened = await registryOn(executor, options.homeDir);
   } catch (error) {
     await executor.close();
     throw error;
   }
   return {
-    registry,
+    ...opened,
     portalStore: new SqlPortalStore(executor),
     incidentStore: new SqlIncidentStore(executor),
     teamStore: sqlTeamStore(executor),
