@@ -73,7 +73,11 @@ export interface Registry {
   allocatedSubnets(): Promise<string[]>;
   /** Appends to the hash-chained ops log. */
   appendOpsLog(entry: NewOpsLogEntry): Promise<OpsLogEntry>;
-  listOpsLog(filter?: { clientId?: string }): Promise<OpsLogEntry[]>;
+  /**
+   * Ops-log entries in sequence order: all, one client's, or only the given actions (what a fold that runs
+   * on every metrics scrape reads, instead of the whole log).
+   */
+  listOpsLog(filter?: { clientId?: string; actions?: readonly string[] }): Promise<OpsLogEntry[]>;
   /**
    * Stores ops-log entries whose fields were erased (`eraseFields`), in one transaction. Refuses every
    * entry that would not hash to its stored hash: no other change to the log can go through here.

@@ -149,6 +149,20 @@ for (const backend of registryBackends) {
       if (opened.dataDir !== null) assert.deepEqual(await filesContaining([opened.dataDir], [admin, blocked]), [], 'the erased values are in no file');
     });
 
+    test('the ops log is read whole, by client, by action, or both, always in sequence order', async () => {
+      const { registry } = opened;
+      const beta = parseClientId('beta');
+      for (const [action, clientId] of [['erasure-request', acme], ['kill', acme], ['erasure-request', beta], ['erase', acme], ['provision', null]] as const) {
+        await registry.appendOpsLog({ actor: 'ops', action, clientId, reason: null, outcome: 'success', details: {} });
+      }
+      const seqsOf = async (filter?: Parameters<typeof registry.listOpsLog>[0]) => (await registry.listOpsLog(filter)).map((entry) => `${entry.seq}:${entry.action}`);
+      assert.deepEqual(await seqsOf(), ['1:erasure-request', '2:kill', '3:erasure-request', '4:erase', '5:provision']);
+      assert.deepEqual(await seqsOf({ actions: ['erasure-request', 'erase'] }), ['1:erasure-request', '3:erasure-request', '4:erase']);
+      assert.deepEqual(await seqsOf({ clientId: acme, actions: ['erasure-request'] }), ['1:erasure-request']);
+      assert.deepEqual(await seqsOf({ clientId: beta }), ['3:erasure-request']);
+      assert.deepEqual(await seqsOf({ actions: [] }), [], 'no action asked, none read');
+    });
+
     test('the ops log chains entries and detects an edited row', async () => {
       const { registry } = opened;
       {

@@ -290,11 +290,19 @@ export class SqlRegistry implements Registry {
     });
   }
 
-  async listOpsLog(filter: { clientId?: string } = {}): Promise<OpsLogEntry[]> {
-    const rows = filter.clientId
-      ? await this.sql.query<OpsLogRow>('SELECT * FROM ops_log WHERE client_id = $1 ORDER BY seq', [filter.clientId])
-      : await this.sql.query<OpsLogRow>('SELECT * FROM ops_log ORDER BY seq');
-    return rows.map(toOpsLog);
+  async listOpsLog(filter: { clientId?: string; actions?: readonly string[] } = {}): Promise<OpsLogEntry[]> {
+    const conditions: string[] = [];
+    const parameters: unknown[] = [];
+    if (filter.clientId !== undefined) {
+      parameters.push(filter.clientId);
+      conditions.push(`client_id = $${parameters.length}`);
+    }
+    if (filter.actions !== undefined) {
+      parameters.push([...filter.actions]);
+      conditions.push(`action = ANY($${parameters.length}::text[])`);
+    }
+    const where = conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`;
+    return (await this.sql.query<OpsLogRow>(`SELECT * FROM ops_log${where} ORDER BY seq`, parameters)).map(toOpsLog);
   }
 
   async saveAuditCheckpoint(clientId: ClientId, head: { seq: number; hash: string }, now: Date): Promise<'saved' | 'unchanged' | 'regressed'> {

@@ -81,7 +81,8 @@ export class EraseClientService {
 
   /** Every open request (not yet carried out), for the deadline metric and `fleet erase --list`. */
   async openRequests(): Promise<ErasureRequest[]> {
-    return foldErasureRequests(await this.deps.registry.listOpsLog()).filter((request) => request.erasedAt === null);
+    // Read on every metrics scrape: the two actions the fold needs, not the whole log.
+    return foldErasureRequests(await this.deps.registry.listOpsLog({ actions: [ERASURE_REQUEST_ACTION, ERASE_ACTION] })).filter((request) => request.erasedAt === null);
   }
 
   async erase(input: { clientId: unknown; requestId: unknown; receivedAt?: Date; actor: string }): Promise<EraseOutcome> {
