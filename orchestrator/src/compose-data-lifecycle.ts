@@ -25,11 +25,13 @@ import { EraseClientService } from './services/erasure/erase-client.ts';
 import { ClientExportService } from './services/export/client-export-service.ts';
 import { loadOrCreateExportSigner, type ExportSigner } from './services/export/export-signing-key.ts';
 import type { ClientOperationGuard } from './services/client-operation-guard.ts';
+import type { IncidentStore } from './ports/incident-store.ts';
 import type { ClientSubnets } from './services/client-subnets.ts';
 import { reopenClosedClientNetwork } from './services/export/closed-client-network.ts';
 import type { KillClientService } from './services/kill-client.ts';
 import type { SupportAccessService } from './services/support-access.ts';
 import { deleteClientEvidence, evidenceDirectory } from './services/incidents/evidence-files.ts';
+import { forgetIncidentRecipients } from './services/erasure/incident-recipients.ts';
 
 /** The client's data from export to erasure: exports, encrypted backups, restores, erasures. */
 export interface DataLifecycle {
@@ -63,6 +65,8 @@ export interface DataLifecycleParts {
   subnets: ClientSubnets;
   /** The client portal's store, whose admins an erasure forgets; absent with an outside registry. */
   portalStore?: Pick<PortalStore, 'knownAdmins' | 'forgetAdmin'> | undefined;
+  /** The incident records, whose notifications an erasure strips of the client's people. */
+  incidentStore: IncidentStore;
   /** Google's token revocation endpoint (tests: the Gmail emulator's). */
   googleRevokeUrl?: string | undefined;
 }
@@ -111,6 +115,7 @@ export async function composeDataLifecycle(parts: DataLifecycleParts): Promise<D
     grants: new VaultMailboxGrants({ client: adminVault, logger, ...(parts.googleRevokeUrl === undefined ? {} : { googleRevokeUrl: parts.googleRevokeUrl }) }),
     backups: backupStore,
     evidence: { deleteClientBundles: (clientId) => deleteClientEvidence(evidenceDirectory(config.homeDir), clientId) },
+    incidents: { forgetClientRecipients: (clientId) => forgetIncidentRecipients(parts.incidentStore, clientId) },
     kill: parts.kill,
     guard: parts.guard,
     portal: parts.portalStore,

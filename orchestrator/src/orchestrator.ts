@@ -44,6 +44,7 @@ import { AgentTlsService } from './services/agent-tls/agent-tls.ts';
 import { TlsArmedRuntime } from './services/agent-tls/tls-armed-runtime.ts';
 import { composeDataLifecycle, registerDataLifecycleGauges, type DataLifecycle } from './compose-data-lifecycle.ts';
 import { composeIncidentResponse } from './compose-incidents.ts';
+import { forgetIncidentRecipients } from './services/erasure/incident-recipients.ts';
 import { composeDoctor } from './compose-doctor.ts';
 import { composeTeam, type TeamAccess } from './compose-team.ts';
 import type { OnboardingCheckStore } from './ports/onboarding-probes.ts';
@@ -151,6 +152,7 @@ export async function createOrchestrator(
   const clock = overrides.clock ?? systemClock;
   const opened = overrides.registry ? null : await openRegistry({ databaseUrl: config.databaseUrl, homeDir: config.homeDir });
   const registry = overrides.registry ?? opened!.registry;
+  const incidentStore = overrides.incidentStore ?? opened?.incidentStore ?? unavailableIncidentStore;
   if (opened !== null && opened.sealedNow > 0) logger.info('client configurations written before sealing are sealed now', { clients: opened.sealedNow });
   const metricsRegistry = new MetricsRegistry();
   collectDefaultMetrics({ register: metricsRegistry });
@@ -202,11 +204,13 @@ export async function createOrchestrator(
     guard: clientOperations,
     clock,
     logger,
-    // Closure after the retention period: the client's backups and incident evidence go with its secrets and key.
+    // Closure after the retention period: the client's backups, incident evidence and the names of its people told of
+    // an incident go with its secrets and key.
     extension: {
       onPurge: async (clientId) => {
         await lifecycle.backupStore.deleteAll(clientId);
         await deleteClientEvidence(evidenceDirectory(config.homeDir), clientId);
+        await forgetIncidentRecipients(incidentStore, clientId);
         await secrets.removeClient(clientId);
       },
     },
@@ -222,6 +226,7 @@ export async function createOrchestrator(
     config, registry, runtime, targets, health, control, secretBackend, clock, logger, kill, support, vaultAddressFor, introduce,
     guard: clientOperations,
     subnets,
+    incidentStore,
     portalStore: opened?.portalStore,
     googleRevokeUrl: overrides.googleRevokeUrl,
   });
@@ -245,7 +250,7 @@ export async function createOrchestrator(
   registerDataLifecycleGauges(metricsRegistry, registry, lifecycle);
   const incidents = await composeIncidentResponse({
     ...{ config, registry, runtime, secretBackend, agents, support, kill, rotate, metrics: metricsRegistry, clock, logger },
-    store: overrides.incidentStore ?? opened?.incidentStore ?? unavailableIncidentStore,
+    store: incidentStore,
     signer: lifecycle.signer,
     googleRevokeUrl: overrides.googleRevokeUrl,
   });

@@ -64,9 +64,9 @@ export interface Registry {
    */
   deleteClient(id: ClientId): Promise<void>;
   /**
-   * Makes rows deleted from the per-client tables, and ops-log values erased, gone from the registry's
-   * files too (erasure, purge), not only invisible; `writeAheadLog` says whether the database's
-   * write-ahead log was moved past them as well.
+   * Makes rows deleted from the per-client tables, ops-log values erased and incident notifications
+   * rewritten (erasure, purge) gone from the registry's files too, not only invisible; `writeAheadLog`
+   * says whether the database's write-ahead log was moved past them as well.
    */
   reclaimDeletedRows(): Promise<{ writeAheadLog: boolean }>;
   /** Subnets recorded for every client, to keep allocations unique. */

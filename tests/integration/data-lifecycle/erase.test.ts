@@ -28,7 +28,9 @@ const BLOCKED = `spam-${tag}@${tag}-list.example`;
 // A client admin's address and a sender they block in the portal: the ops log names them until the erasure.
 const ADMIN = `admin-${tag}@${tag}-client.example`;
 const BLOCKED_IN_PORTAL = `pest-${tag}@${tag}-list.example`;
-const MARKERS = [`Quarterly ${tag} forecast`, `review the ${tag} numbers before Friday`, `cfo-${tag}@${tag}.example`, BLOCKED, ADMIN, BLOCKED_IN_PORTAL];
+// Who at the client was told of an incident (its notification, and the ops-log entry of it).
+const TOLD = `Dana ${tag}, head of IT`;
+const MARKERS = [`Quarterly ${tag} forecast`, `review the ${tag} numbers before Friday`, `cfo-${tag}@${tag}.example`, BLOCKED, ADMIN, BLOCKED_IN_PORTAL, TOLD];
 
 describe('erasure of a client on a real agent container', () => {
   let bed: LifecycleClient;
@@ -79,6 +81,7 @@ describe('erasure of a client on a real agent container', () => {
     await orchestrator.incidents.evidence.copy({ id: incident.id, bundle: path.basename(bundleFile), actor: 'test' }, new Writable({ write: (chunk: Buffer, _encoding, done) => { copied.push(chunk); done(); } }));
     assert.ok(Buffer.concat(copied).includes(ADMIN), 'the archive inside names the admin');
     assert.deepEqual(await filesContaining([path.dirname(bundleFile)], [ADMIN]), [], 'the bundle kept does not');
+    await orchestrator.incidents.incidents.notify({ id: incident.id, clientId, channel: 'phone', recipient: TOLD, actor: 'test' });
 
     // The request arrived 28 days ago: its deadline is tracked until the erasure.
     const received = new Date(Date.now() - 28 * 86_400_000).toISOString();
@@ -108,6 +111,8 @@ describe('erasure of a client on a real agent container', () => {
     assert.match(erased.certificate.steps.find((candidate) => candidate.what === 'incident-evidence')?.detail ?? '', /^1 sealed evidence bundles deleted/);
     await assert.rejects(stat(bundleFile), { code: 'ENOENT' });
     assert.equal((await orchestrator.incidents.incidents.require(incident.id)).evidence[0]?.sha256, sealed.bundles[0]?.sha256, 'the incident keeps the digest');
+    assert.match(erased.certificate.steps.find((candidate) => candidate.what === 'incident-records')?.detail ?? '', /^1 notification recipients forgotten/);
+    assert.deepEqual((await orchestrator.incidents.incidents.require(incident.id)).notifications.map((n) => [n.clientId, n.channel, n.recipient]), [[clientId, 'phone', '(erased)']], 'the incident keeps that and how the client was told, not whom');
     // The ops log keeps what happened (every entry, its time and outcome) and still verifies; not who on the client's side, nor the values.
     const opsLog = await orchestrator.registry.listOpsLog();
     assert.equal(verifyOpsLog(opsLog).valid, true);

@@ -39,6 +39,9 @@ describe('log retention after account closure', () => {
     await mkdir(path.dirname(bundle), { recursive: true });
     await writeFile(bundle, 'evidence');
     await writeFile(keptBundle, 'evidence');
+    // An incident of both clients, each told of it: the purged client's person leaves the record, the kept client's stays.
+    const { incident } = await fleet.orchestrator.incidents.incidents.open({ severity: 'low', summary: 'odd sends', clients: [clientId, kept], actor: 'test' });
+    for (const told of [clientId, kept]) await fleet.orchestrator.incidents.incidents.notify({ id: incident.id, clientId: told, channel: 'email', recipient: `it-lead@${told}.example`, actor: 'test' });
 
     now = new Date(now.getTime() + 89 * DAY_MS);
     assert.deepEqual(await fleet.orchestrator.enforceRetention(), [], 'kept within the period: the client can still ask for an export');
@@ -51,6 +54,7 @@ describe('log retention after account closure', () => {
     assert.deepEqual(await fleet.orchestrator.secretBackend.store.listSecrets(clientId), [], 'secrets deleted');
     await assert.rejects(stat(bundle), { code: 'ENOENT' }, 'incident evidence deleted');
     assert.ok((await stat(keptBundle)).isFile(), "the kept client's evidence stays");
+    assert.deepEqual((await fleet.orchestrator.incidents.incidents.require(incident.id)).notifications.map((n) => [n.clientId, n.recipient]), [[clientId, '(erased)'], [kept, `it-lead@${kept}.example`]]);
     const purge = (await fleet.orchestrator.registry.listOpsLog({ clientId })).at(-1);
     assert.equal(purge?.action, 'deprovision-purge');
     assert.equal(purge?.actor, 'retention');

@@ -234,7 +234,8 @@ export class SqlRegistry implements Registry {
   }
 
   async reclaimDeletedRows(): Promise<{ writeAheadLog: boolean }> {
-    return this.sql.reclaim([...PER_CLIENT_TABLES.map((table) => table.name), ...PORTAL_ADMIN_TABLES, 'ops_log']);
+    // Erasure rewrites ops-log entries and incident notifications in place: their old versions go too.
+    return this.sql.reclaim([...PER_CLIENT_TABLES.map((table) => table.name), ...PORTAL_ADMIN_TABLES, 'ops_log', 'incidents']);
   }
 
   async allocatedSubnets(): Promise<string[]> {

@@ -29,6 +29,8 @@ export interface EraseDependencies {
   guard: ClientOperationGuard;
   /** Deletes the client's sealed incident evidence bundles; returns how many. */
   evidence: { deleteClientBundles(clientId: ClientId): Promise<number> };
+  /** Forgets who at the client was told of an incident; returns how many notifications named someone. */
+  incidents: { forgetClientRecipients(clientId: ClientId): Promise<number> };
   /** The client portal's store (admins' credentials, sessions, enrolment links); absent without a portal store. */
   portal?: Pick<PortalStore, 'knownAdmins' | 'forgetAdmin'> | undefined;
   clock: Clock;
@@ -136,6 +138,8 @@ export class EraseClientService {
     steps.push({ what: 'backups', outcome: 'deleted', detail: `${backups} backups deleted` });
     const bundles = await this.deps.evidence.deleteClientBundles(clientId);
     steps.push({ what: 'incident-evidence', outcome: 'deleted', detail: `${bundles} sealed evidence bundles deleted (their incidents keep each bundle's SHA-256)` });
+    const recipients = await this.deps.incidents.forgetClientRecipients(clientId);
+    steps.push({ what: 'incident-records', outcome: 'erased', detail: `${recipients} notification recipients forgotten (the incidents keep when, how and by whom the client was told)` });
     await secrets.removeClient(clientId);
     steps.push({ what: 'vault', outcome: 'deleted', detail: 'secrets, policy, token role, control token and the client key' });
     if (!(await keyGone(keys, clientId))) throw new FleetError('internal', `the key of ${clientId} still exists after its removal: erasure not certified`);

@@ -16,6 +16,28 @@ import { notificationComplete } from './incident-clocks.ts';
 export const NOTIFICATION_CHANNELS = ['email', 'phone', 'video-call', 'in-person', 'portal', 'letter'] as const;
 export type NotificationChannel = (typeof NOTIFICATION_CHANNELS)[number];
 
+/** What a notification's recipient becomes once its client's data is erased or purged. */
+export const ERASED_RECIPIENT = '(erased)';
+
+const namesRecipientOf = (notification: IncidentNotification, clientId: string): boolean =>
+  notification.clientId === clientId && notification.recipient !== '' && notification.recipient !== ERASED_RECIPIENT;
+
+/** How many of the incident's notifications name who at the client was told. */
+export function recipientsOf(incident: IncidentRecord, clientId: string): number {
+  return incident.notifications.filter((notification) => namesRecipientOf(notification, clientId)).length;
+}
+
+/**
+ * The client's erasure or purge: its notifications keep when, how and by whom the client was told, not
+ * who at the client was (a person of the client's). Not an incident event: the record is not re-stamped.
+ */
+export function forgetClientRecipients(incident: IncidentRecord, clientId: string): IncidentRecord {
+  return {
+    ...incident,
+    notifications: incident.notifications.map((notification) => (namesRecipientOf(notification, clientId) ? { ...notification, recipient: ERASED_RECIPIENT } : notification)),
+  };
+}
+
 /** Allowed drift of a stated notification time ahead of the orchestrator's clock. */
 const CLOCK_SKEW_MS = 60_000;
 
