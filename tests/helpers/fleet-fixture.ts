@@ -29,7 +29,9 @@ export async function createFleetFixture(
   overrides: OrchestratorOverrides = {},
   logger: Logger = createSilentLogger(),
 ): Promise<FleetFixture> {
-  const homeDir = await mkdtemp(path.join(os.tmpdir(), 'fleet-test-'));
+  // A test that restarts a fleet on an earlier fixture's home passes it; the last cleanup removes it.
+  const reusedHome = env['AGENT_FLEET_HOME'];
+  const homeDir = reusedHome ?? (await mkdtemp(path.join(os.tmpdir(), 'fleet-test-')));
   const config = loadConfig({
     AGENT_FLEET_HOME: homeDir,
     AGENT_HEALTH_TIMEOUT_SECONDS: '20',
@@ -38,7 +40,14 @@ export async function createFleetFixture(
     PORTAL_PORT: '0',
     ...env,
   });
-  const orchestrator = await createOrchestrator(config, logger, overrides);
+  let orchestrator: Orchestrator;
+  try {
+    orchestrator = await createOrchestrator(config, logger, overrides);
+  } catch (error) {
+    // A test that expects the start to be refused gets its refusal; a home made for it goes.
+    if (reusedHome === undefined) await rm(homeDir, { recursive: true, force: true });
+    throw error;
+  }
   return {
     orchestrator,
     config,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readFile, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import tls from 'node:tls';
 import { after, describe, test } from 'node:test';
@@ -22,8 +22,11 @@ function handshake(
 
 void describe('portal TLS: TLS 1.3 only, a fleet-CA certificate, the CA key sealed at rest', () => {
   const open: PortalHarness[] = [];
+  /** Homes a restarted harness reused: not its own, so it leaves them; removed here. */
+  const reusedHomes: string[] = [];
   after(async () => {
     for (const harness of open) await harness.close().catch(() => undefined);
+    for (const home of reusedHomes) await rm(home, { recursive: true, force: true });
   });
 
   void test('the listener speaks TLS 1.3 with a certificate for its name from the fleet CA, and refuses TLS 1.2', async () => {
@@ -63,6 +66,7 @@ void describe('portal TLS: TLS 1.3 only, a fleet-CA certificate, the CA key seal
     await h.sql.close();
     const again = await startPortalHarness({}, h.home);
     open.push(again);
+    reusedHomes.push(h.home);
     assert.equal(again.portal.caCertificatePem, caPem);
   });
 
