@@ -4,7 +4,8 @@ import { seal, unseal } from '../../portal/crypto/sealed-box.ts';
 /** The columns of a client's row that hold its configuration and its people. */
 export type SealedClientField = 'config_yaml' | 'admins';
 
-const SEALED_PREFIX = 'ps1.';
+/** How every sealed value starts (the sealed-box format), for SQL that tells sealed rows from plaintext ones. */
+export const SEALED_PREFIX = 'ps1.';
 
 /**
  * AES-256-GCM for the client's configuration in the registry (the YAML with its block lists and contacts,

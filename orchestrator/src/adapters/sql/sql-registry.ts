@@ -5,7 +5,7 @@ import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { ClientStatus } from '../../domain/client-status.ts';
 import { hashOpsLogEntry, newSeals } from '../../domain/ops-log-chain.ts';
 import type { AuditCheckpoint, ClaimResult, ClientRecord, NewClient, NewOpsLogEntry, OpsLogEntry, Registry } from '../../ports/registry.ts';
-import type { ClientFieldSealer } from './client-field-sealer.ts';
+import { SEALED_PREFIX, type ClientFieldSealer } from './client-field-sealer.ts';
 import { quotedIdentifier, type SqlExecutor } from './sql-executor.ts';
 
 /**
@@ -131,15 +131,18 @@ export class SqlRegistry implements Registry {
    */
   async sealPlaintextConfigs(): Promise<number> {
     const sealed = await this.sql.transaction(async (tx) => {
-      const rows = await tx.query<Pick<ClientRow, 'id' | 'admins' | 'config_yaml'>>('SELECT id, admins, config_yaml FROM clients FOR UPDATE');
-      let count = 0;
+      // Runs at every start: only the rows an earlier release wrote are read (none, once they are sealed).
+      const rows = await tx.query<Pick<ClientRow, 'id' | 'admins' | 'config_yaml'>>(
+        `SELECT id, admins, config_yaml FROM clients
+         WHERE NOT (starts_with(config_yaml, $1) AND jsonb_typeof(admins) = 'string' AND starts_with(admins #>> '{}', $1))
+         FOR UPDATE`,
+        [SEALED_PREFIX],
+      );
       for (const row of rows) {
-        if (this.sealer.isSealed(row.config_yaml) && typeof row.admins === 'string' && this.sealer.isSealed(row.admins)) continue;
         const config = this.sealedConfig(row.id, { configYaml: this.sealer.open(row.id, 'config_yaml', row.config_yaml), admins: openAdmins(this.sealer, row.id, row.admins) });
         await tx.query('UPDATE clients SET config_yaml = $2, admins = $3 WHERE id = $1', [row.id, config.configYaml, config.admins]);
-        count += 1;
       }
-      return count;
+      return rows.length;
     });
     if (sealed > 0) await this.sql.reclaim(['clients']);
     return sealed;

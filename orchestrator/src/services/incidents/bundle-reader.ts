@@ -14,7 +14,8 @@ import { evidenceBundleId } from './evidence-files.ts';
 /** Largest entry read whole for a report (an audit log beyond this is left to the bundle). */
 const MAX_READ_BYTES = 256 * 1024 * 1024;
 
-export type BundleCheck = { ok: true } | { ok: false; problem: string };
+/** `gone`: the file is no longer there (a client's bundles are deleted at its erasure or purge). */
+export type BundleCheck = { ok: true } | { ok: false; problem: string; gone?: true };
 
 /** SHA-256 of a whole file, streamed. */
 export async function sha256Of(file: string): Promise<string> {
@@ -29,7 +30,8 @@ export async function checkBundleDigest(evidence: IncidentEvidence): Promise<Bun
   try {
     digest = await sha256Of(evidence.file);
   } catch (error) {
-    return { ok: false, problem: `${path.basename(evidence.file)} cannot be read (${(error as Error).message})` };
+    const problem = `${path.basename(evidence.file)} cannot be read (${(error as Error).message})`;
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? { ok: false, problem, gone: true } : { ok: false, problem };
   }
   if (digest !== evidence.sha256) return { ok: false, problem: `${path.basename(evidence.file)} changed since it was sealed (SHA-256 ${digest}, recorded ${evidence.sha256})` };
   return { ok: true };

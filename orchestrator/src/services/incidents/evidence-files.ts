@@ -2,6 +2,7 @@ import type { Dirent } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { ClientId } from '@agent-fleet/kernel/client-id';
+import type { IncidentEvidence } from '../../ports/incident-store.ts';
 
 /** Where sealed evidence bundles are kept in the fleet home: `<dir>/<incident>/<client>-<time>-<random>.tar.enc`. */
 export const evidenceDirectory = (homeDir: string): string => path.join(homeDir, 'incidents');
@@ -11,6 +12,13 @@ export const evidenceDirectory = (homeDir: string): string => path.join(homeDir,
  * never matches `acme-eu`'s. Bundles sealed before evidence was encrypted end in `.tar`.
  */
 export const evidenceFileName = (clientId: ClientId, compactTime: string, suffix: string): string => `${clientId}-${compactTime}-${suffix}.tar.enc`;
+
+/** The bundles of an incident by file name (what `fleet incident show` lists and `evidence-copy` takes). */
+export const evidenceNames = (evidence: readonly IncidentEvidence[]): string[] => evidence.map((bundle) => path.basename(bundle.file));
+
+/** The incident's bundle with this file name, if any. */
+export const evidenceNamed = (evidence: readonly IncidentEvidence[], name: unknown): IncidentEvidence | undefined =>
+  evidence.find((bundle) => path.basename(bundle.file) === name);
 
 /** A bundle's name without its extension: the id its encryption header is bound to. */
 export const evidenceBundleId = (fileName: string): string => path.basename(fileName).replace(/\.tar(\.enc)?$/, '');

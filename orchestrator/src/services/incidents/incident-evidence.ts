@@ -15,7 +15,7 @@ import { verifyExportArchive } from '../export/export-archive-verifier.ts';
 import type { ExportSigner } from '../export/export-signing-key.ts';
 import { checkBundleDigest, openBundle, sha256Of } from './bundle-reader.ts';
 import { encryptEvidence } from './evidence-cipher.ts';
-import { evidenceBundleId, evidenceFileName } from './evidence-files.ts';
+import { evidenceBundleId, evidenceFileName, evidenceNamed, evidenceNames } from './evidence-files.ts';
 import { collectEvidence, type EvidencePart, type EvidenceSources } from './evidence-parts.ts';
 import { INCIDENT_ACTIONS, type IncidentService, type IncidentView } from './incident-service.ts';
 import { recordEvidence } from './incident-transitions.ts';
@@ -83,15 +83,14 @@ export class IncidentEvidenceService {
    */
   async copy(request: { id: unknown; bundle: unknown; actor: string }, sink: Writable): Promise<void> {
     const incident = await this.deps.incidents.require(request.id);
-    const evidence = incident.evidence.find((candidate) => typeof request.bundle === 'string' && path.basename(candidate.file) === request.bundle);
+    const evidence = evidenceNamed(incident.evidence, request.bundle);
     if (evidence === undefined) {
-      const names = incident.evidence.map((candidate) => path.basename(candidate.file));
+      const names = evidenceNames(incident.evidence);
       throw new FleetError('not_found', `${incident.id} has no evidence bundle ${JSON.stringify(request.bundle)}${names.length === 0 ? ' (none sealed yet)' : `; its bundles: ${names.join(', ')}`}`);
     }
     const name = path.basename(evidence.file);
-    const exists = await stat(evidence.file).then(() => true, (error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? false : Promise.reject(error)));
-    if (!exists) throw new FleetError('not_found', `${name} is no longer kept: a client's evidence is deleted at its erasure or purge`);
     const digest = await checkBundleDigest(evidence);
+    if (!digest.ok && digest.gone) throw new FleetError('not_found', `${name} is no longer kept: a client's evidence is deleted at its erasure or purge`);
     if (!digest.ok) throw new FleetError('integrity', `${digest.problem}: not copied`);
     const plaintext = await openBundle(evidence, this.deps.keys);
     await this.deps.incidents.log(incident, INCIDENT_ACTIONS.evidenceCopy, request.actor, null, {
