@@ -153,7 +153,9 @@ export async function createOrchestrator(
   const opened = overrides.registry ? null : await openRegistry({ databaseUrl: config.databaseUrl, homeDir: config.homeDir });
   const registry = overrides.registry ?? opened!.registry;
   const incidentStore = overrides.incidentStore ?? opened?.incidentStore ?? unavailableIncidentStore;
-  if (opened !== null && opened.sealedNow > 0) logger.info('client configurations written before sealing are sealed now', { clients: opened.sealedNow });
+  if (opened !== null && opened.sealedNow.clients + opened.sealedNow.opsLogEntries > 0) {
+    logger.info('registry rows written before sealing are sealed now', opened.sealedNow);
+  }
   const metricsRegistry = new MetricsRegistry();
   collectDefaultMetrics({ register: metricsRegistry });
   // The egress proxies go with the runtime that names them to its agents: none for a runtime given from outside.

@@ -131,7 +131,7 @@ export class SupportAccessService {
 
   async list(rawClientId: unknown): Promise<SupportGrant[]> {
     const clientId = parseClientId(rawClientId);
-    return foldGrants(await this.deps.registry.listOpsLog({ clientId }), this.deps.clock.now());
+    return foldGrants(await this.deps.registry.listOpsLog({ clientId, actions: Object.values(SUPPORT_ACTIONS) }), this.deps.clock.now());
   }
 
   /**

@@ -17,7 +17,7 @@ import type { SqlExecutor } from '../../../orchestrator/src/adapters/sql/sql-exe
 import { SqlIncidentStore } from '../../../orchestrator/src/adapters/sql/sql-incident-store.ts';
 import { SqlOnboardingStore } from '../../../orchestrator/src/adapters/sql/sql-onboarding-store.ts';
 import { SqlPortalStore } from '../../../orchestrator/src/adapters/sql/sql-portal-store.ts';
-import { clientFieldSealer } from '../../../orchestrator/src/adapters/sql/client-field-sealer.ts';
+import { registrySealer } from '../../../orchestrator/src/adapters/sql/registry-sealer.ts';
 import { SqlRegistry } from '../../../orchestrator/src/adapters/sql/sql-registry.ts';
 import { sqlTeamStore } from '../../../orchestrator/src/adapters/sql/sql-team-store.ts';
 import { runCli } from '../../../orchestrator/src/cli/program.ts';
@@ -64,7 +64,7 @@ export async function startDoctorBed(options: { pool?: string } = {}): Promise<D
       FLEET_PROMETHEUS_URL: `http://127.0.0.1:${prometheusPort}`,
     },
     {
-      registry: new SqlRegistry(sql, clientFieldSealer(randomBytes(32))),
+      registry: new SqlRegistry(sql, registrySealer(randomBytes(32))),
       incidentStore: new SqlIncidentStore(sql),
       teamStore: sqlTeamStore(sql),
       onboardingStore: new SqlOnboardingStore(sql),

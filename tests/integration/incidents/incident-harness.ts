@@ -14,7 +14,7 @@ import { openPgliteExecutor } from '../../../orchestrator/src/adapters/pglite/pg
 import { migrate } from '../../../orchestrator/src/adapters/sql/migrate.ts';
 import type { SqlExecutor } from '../../../orchestrator/src/adapters/sql/sql-executor.ts';
 import { SqlIncidentStore } from '../../../orchestrator/src/adapters/sql/sql-incident-store.ts';
-import { clientFieldSealer } from '../../../orchestrator/src/adapters/sql/client-field-sealer.ts';
+import { registrySealer } from '../../../orchestrator/src/adapters/sql/registry-sealer.ts';
 import { SqlRegistry } from '../../../orchestrator/src/adapters/sql/sql-registry.ts';
 import { sqlTeamStore } from '../../../orchestrator/src/adapters/sql/sql-team-store.ts';
 import { createVaultClient } from '../../../orchestrator/src/adapters/vault/vault-client.ts';
@@ -75,7 +75,7 @@ export async function startIncidentBed(): Promise<IncidentBed> {
   const googlePort = await listen(google);
   const fleet = await createFleetFixture(
     { EMBEDDED_VAULT_PORT: '0' },
-    { registry: new SqlRegistry(sql, clientFieldSealer(randomBytes(32))), incidentStore: new SqlIncidentStore(sql), teamStore: sqlTeamStore(sql), googleRevokeUrl: `http://127.0.0.1:${googlePort}/revoke` },
+    { registry: new SqlRegistry(sql, registrySealer(randomBytes(32))), incidentStore: new SqlIncidentStore(sql), teamStore: sqlTeamStore(sql), googleRevokeUrl: `http://127.0.0.1:${googlePort}/revoke` },
   );
   const logger = createSilentLogger();
   const socket = await listenUnixSocket(createSocketApp(fleet.orchestrator, logger), fleet.config.api.socketPath);

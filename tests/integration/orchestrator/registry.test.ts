@@ -9,7 +9,7 @@ import { parseClientId } from '@agent-fleet/kernel/client-id';
 import { openPgliteExecutor } from '../../../orchestrator/src/adapters/pglite/pglite-sql-executor.ts';
 import { migrate } from '../../../orchestrator/src/adapters/sql/migrate.ts';
 import { MIGRATIONS } from '../../../orchestrator/src/adapters/sql/migrations.ts';
-import { clientFieldSealer } from '../../../orchestrator/src/adapters/sql/client-field-sealer.ts';
+import { registrySealer } from '../../../orchestrator/src/adapters/sql/registry-sealer.ts';
 import { SqlRegistry } from '../../../orchestrator/src/adapters/sql/sql-registry.ts';
 import { eraseFields, hashOpsLogEntry, verifyOpsLog } from '../../../orchestrator/src/domain/ops-log-chain.ts';
 import { eraseClientOpsLog } from '../../../orchestrator/src/services/erasure/ops-log-erasure.ts';
@@ -59,6 +59,34 @@ for (const backend of registryBackends) {
         await sql.query('CHECKPOINT');
         assert.deepEqual(await filesContaining([opened.dataDir], ['sealed-config-marker', 'sealed-admin-marker', 'updated-config-marker']), [], 'no plaintext in the database files');
       }
+    });
+
+    test("an ops-log entry's actor, reason and details are stored sealed, bound to the entry, and read back whole", async () => {
+      const { registry, sql } = opened;
+      const marker = `ops-marker-${randomBytes(6).toString('hex')}`;
+      const entry = { actor: `client-admin:${marker}-actor@acme.example`, action: 'config-change', clientId: acme, reason: `${marker}-reason`, outcome: 'success', details: { blockList: `+${marker}-blocked@spam.example` } };
+      await registry.appendOpsLog(entry);
+      await registry.appendOpsLog({ actor: 'ops', action: 'kill', clientId: acme, reason: null, outcome: 'success', details: {} });
+      const stored = async () => sql.query<{ seq: number | string; actor: string | null; reason: string | null; details: unknown; sealed_fields: string | null }>(
+        'SELECT seq, actor, reason, details, sealed_fields FROM ops_log ORDER BY seq',
+      );
+      const rows = await stored();
+      assert.deepEqual(rows.map((row) => [row.actor, row.reason, row.details]), [[null, null, null], [null, null, null]], 'nothing in the plaintext columns');
+      assert.ok(rows.every((row) => row.sealed_fields?.startsWith('ps1.')));
+      assert.doesNotMatch(JSON.stringify(rows), new RegExp(marker));
+      const [first] = await registry.listOpsLog();
+      assert.deepEqual([first?.actor, first?.reason, first?.details], [entry.actor, entry.reason, entry.details]);
+      assert.equal(verifyOpsLog(await registry.listOpsLog()).valid, true);
+      if (opened.dataDir !== null) {
+        await sql.query('CHECKPOINT');
+        assert.deepEqual(await filesContaining([opened.dataDir], [marker]), [], 'no plaintext in the database files');
+      }
+
+      // One entry's sealed fields moved onto another entry do not open there: its actor cannot be swapped quietly.
+      await sql.query('UPDATE ops_log SET sealed_fields = $1 WHERE seq = 2', [rows[0]!.sealed_fields]);
+      await assert.rejects(registry.listOpsLog(), { code: 'integrity' });
+      // Plaintext put back beside the sealed value is refused by the table itself.
+      await assert.rejects(sql.query("UPDATE ops_log SET actor = 'ops' WHERE seq = 1"), /ops_log_fields_in_one_place/);
     });
 
     test('a client is claimed once; a second claim while it is fresh is busy', async () => {
@@ -146,6 +174,9 @@ for (const backend of registryBackends) {
       assert.deepEqual([after[1]?.actor, after[1]?.reason, after[1]?.details], ['erased', null, {}]);
       assert.ok(after[1]?.erasedAt);
       assert.deepEqual([after[2]?.reason, after[2]?.details], ['kept', { n: 1 }], "another client's entry is untouched");
+      const [erasedRow] = await opened.sql.query<{ actor: string | null; sealed_fields: string | null }>('SELECT actor, sealed_fields FROM ops_log WHERE seq = 2');
+      assert.equal(erasedRow?.actor, null, 'an erased entry stays sealed');
+      assert.match(erasedRow?.sealed_fields ?? '', /^ps1\./);
       if (opened.dataDir !== null) assert.deepEqual(await filesContaining([opened.dataDir], [admin, blocked]), [], 'the erased values are in no file');
     });
 
@@ -194,8 +225,8 @@ for (const backend of registryBackends) {
   });
 }
 
-describe('a registry made before ops-log fields could be erased and configurations sealed', () => {
-  test('migrates: its entries keep verifying, new ones are sealed, and only those can be erased; its configurations are sealed', async () => {
+describe('a registry made before ops-log fields could be erased and anything was sealed', () => {
+  test('migrates: its entries keep verifying, new ones are sealed, and only those can be erased; its configurations and entries are sealed at rest', async () => {
     const homeDir = await mkdtemp(path.join(os.tmpdir(), 'fleet-registry-upgrade-'));
     const executor = await openPgliteExecutor(path.join(homeDir, 'registry'));
     try {
@@ -207,7 +238,7 @@ describe('a registry made before ops-log fields could be erased and configuratio
           await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
         }
       });
-      const old = { seq: 1, at: '2026-11-01T00:00:00.000Z', actor: 'client-admin:jane@acme.example', action: 'kill', clientId: 'acme', reason: 'old', outcome: 'success', details: { by: 'jane' }, prevHash: GENESIS_HASH };
+      const old = { seq: 1, at: '2026-11-01T00:00:00.000Z', actor: 'client-admin:jane@acme.example', action: 'kill', clientId: 'acme', reason: 'old-reason-marker', outcome: 'success', details: { by: 'old-details-marker' }, prevHash: GENESIS_HASH };
       await executor.query('INSERT INTO ops_log (seq, at, actor, action, client_id, reason, outcome, details, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)', [
         old.seq, old.at, old.actor, old.action, old.clientId, old.reason, old.outcome, JSON.stringify(old.details), old.prevHash, hashOpsLogEntry(old),
       ]);
@@ -216,15 +247,18 @@ describe('a registry made before ops-log fields could be erased and configuratio
       await executor.query(`INSERT INTO clients (id, status, provider, admins, config_yaml, onboarding_started_at, created_at, updated_at)
          VALUES ('acme', 'active', 'gmail', '["old-admin-marker@acme.example"]', $1, now(), now(), now())`, [oldConfig]);
 
-      assert.deepEqual(await migrate(executor), [7]);
-      const registry = new SqlRegistry(executor, clientFieldSealer(randomBytes(32)));
-      // Its client configuration, written in plaintext, is sealed and leaves the database's files.
-      assert.equal(await registry.sealPlaintextConfigs(), 1);
-      assert.equal(await registry.sealPlaintextConfigs(), 0, 'once');
+      assert.deepEqual(await migrate(executor), [7, 8]);
+      const registry = new SqlRegistry(executor, registrySealer(randomBytes(32)));
+      // Its client configuration and its ops-log entry, written in plaintext, are sealed and leave the database's files.
+      assert.deepEqual(await registry.sealPlaintext(), { clients: 1, opsLogEntries: 1 });
+      assert.deepEqual(await registry.sealPlaintext(), { clients: 0, opsLogEntries: 0 }, 'once');
       const client = await registry.getClient(acme);
       assert.equal(client?.configYaml, oldConfig);
       assert.deepEqual(client?.admins, ['old-admin-marker@acme.example']);
-      assert.deepEqual(await filesContaining([path.join(homeDir, 'registry')], ['leaked-config-marker', 'old-admin-marker']), []);
+      const [oldRead] = await registry.listOpsLog();
+      assert.deepEqual([oldRead?.actor, oldRead?.reason, oldRead?.details, oldRead?.hash], [old.actor, old.reason, old.details, hashOpsLogEntry(old)]);
+      await executor.query('CHECKPOINT');
+      assert.deepEqual(await filesContaining([path.join(homeDir, 'registry')], ['leaked-config-marker', 'old-admin-marker', 'old-reason-marker', 'old-details-marker']), []);
       await registry.appendOpsLog({ actor: 'client-admin:jane@acme.example', action: 'config-change', clientId: acme, reason: 'new', outcome: 'success', details: { blockList: '+x@y.example' } });
       const [first, second] = await registry.listOpsLog();
       assert.equal(first?.seals, undefined);

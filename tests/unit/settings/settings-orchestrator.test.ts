@@ -13,7 +13,7 @@ import type { OpsLogEntry } from '../../../orchestrator/src/ports/registry.ts';
 import { barChart, summaryCharts } from '../../../orchestrator/src/portal/settings/charts.ts';
 import { RULE_TYPES } from '../../../orchestrator/src/portal/settings/labels.ts';
 import { FormProblems, applyPatch, patchOfForm } from '../../../orchestrator/src/portal/settings/settings-form.ts';
-import { grantStatusOf } from '../../../orchestrator/src/services/settings/grant-status.ts';
+import { GRANT_STATUS_ACTIONS, grantStatusOf } from '../../../orchestrator/src/services/settings/grant-status.ts';
 import { continuesFrom } from '../../../orchestrator/src/services/settings/settings-checkpoint.ts';
 import { settingsChangeEntries, type VersionSummary } from '../../../orchestrator/src/services/settings/settings-ops-log.ts';
 
@@ -62,6 +62,20 @@ describe('the mailbox grant against what the settings need', () => {
     const consent = entry('mailbox-consent', { provider: 'gmail', scopes: gmailScopesFor(read), secretVersion: 1 });
     assert.equal(grantStatusOf('acme', config({ permissions: read }), [consent, entry('secret-write', { name: 'gmail', version: 2 })]).state, 'unknown');
     assert.equal(grantStatusOf('acme', config({ permissions: read }), [consent, entry('secret-write', { name: 'anthropic', version: 2 })]).state, 'ok');
+  });
+  test('the status is the same from the actions it names alone (its caller reads only those from the ops log)', () => {
+    const consent = entry('mailbox-consent', { provider: 'gmail', scopes: gmailScopesFor(read), secretVersion: 1 });
+    const histories = [
+      [consent, entry('kill', {}), entry('grant-narrow-requested', {})],
+      [consent, entry('config-change', { version: 2 }), entry('secret-write', { name: 'gmail', version: 2 })],
+      [entry('grant-narrow-requested', {}), consent, entry('revive', {})],
+    ];
+    const readOnly = (entries: OpsLogEntry[]) => entries.filter((candidate) => (GRANT_STATUS_ACTIONS as readonly string[]).includes(candidate.action));
+    for (const permissions of [read, { 'mail.read': true }, { ...read, 'mail.send': true }]) {
+      for (const history of histories) {
+        assert.deepEqual(grantStatusOf('acme', config({ permissions }), readOnly(history)), grantStatusOf('acme', config({ permissions }), history));
+      }
+    }
   });
 });
 

@@ -196,4 +196,19 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       ALTER TABLE ops_log ADD COLUMN erased_at timestamptz;
     `,
   },
+  {
+    version: 8,
+    name: 'sealed ops-log fields',
+    // An entry's actor, reason and details are sealed together into sealed_fields; entries written before
+    // keep them in their columns until the start-up sealing moves them (then the columns are null).
+    sql: `
+      ALTER TABLE ops_log ADD COLUMN sealed_fields text;
+      ALTER TABLE ops_log ALTER COLUMN actor DROP NOT NULL;
+      ALTER TABLE ops_log ALTER COLUMN details DROP NOT NULL;
+      ALTER TABLE ops_log ALTER COLUMN details DROP DEFAULT;
+      ALTER TABLE ops_log ADD CONSTRAINT ops_log_fields_in_one_place
+        CHECK (CASE WHEN sealed_fields IS NULL THEN actor IS NOT NULL AND details IS NOT NULL
+                    ELSE actor IS NULL AND reason IS NULL AND details IS NULL END);
+    `,
+  },
 ];

@@ -11,34 +11,37 @@ import { migrate } from './migrate.ts';
 import { SqlIncidentStore } from './sql-incident-store.ts';
 import { SqlOnboardingStore } from './sql-onboarding-store.ts';
 import { SqlPortalStore } from './sql-portal-store.ts';
-import { clientFieldSealer } from './client-field-sealer.ts';
+import { registrySealer } from './registry-sealer.ts';
 import type { SqlExecutor } from './sql-executor.ts';
 import { SqlRegistry } from './sql-registry.ts';
 import { sqlTeamStore } from './sql-team-store.ts';
 
-/** Where the key that seals client configurations in the registry is kept: apart from the database. */
+/** Where the key that seals client configurations and ops-log fields in the registry is kept: apart from the database. */
 export const registryKeyDirectory = (homeDir: string): string => path.join(homeDir, 'registry-key');
 
 /**
  * The registry over an opened database: migrated, its key loaded (or made), every client configuration
- * sealed; `sealedNow` counts those an earlier release had written in plaintext.
+ * and ops-log entry sealed; `sealedNow` counts those an earlier release had written in plaintext.
  */
-export async function registryOn(executor: SqlExecutor, homeDir: string): Promise<{ registry: SqlRegistry; sealedNow: number }> {
+export async function registryOn(executor: SqlExecutor, homeDir: string): Promise<{ registry: SqlRegistry; sealedNow: SealedNow }> {
   await migrate(executor);
-  const registry = new SqlRegistry(executor, clientFieldSealer(await loadOrCreateMasterKey(registryKeyDirectory(homeDir))));
-  return { registry, sealedNow: await registry.sealPlaintextConfigs() };
+  const registry = new SqlRegistry(executor, registrySealer(await loadOrCreateMasterKey(registryKeyDirectory(homeDir))));
+  return { registry, sealedNow: await registry.sealPlaintext() };
 }
+
+/** How many rows an earlier release had written in plaintext were sealed at this start. */
+export type SealedNow = { clients: number; opsLogEntries: number };
 
 /**
  * PostgreSQL when a URL is given, otherwise PGlite under the fleet's home directory; migrated, and every
- * client configuration sealed (those an earlier release wrote in plaintext are sealed now). The client
+ * client configuration and ops-log entry sealed (those an earlier release wrote in plaintext are sealed now). The client
  * portal's store, the incident records, the team's identities and the onboarding checks live in the same
  * database (closing the registry closes them all).
  */
 export async function openRegistry(options: {
   databaseUrl?: string | undefined;
   homeDir: string;
-}): Promise<{ registry: Registry; sealedNow: number; portalStore: PortalStore; incidentStore: IncidentStore; teamStore: TeamStore; onboardingStore: OnboardingCheckStore }> {
+}): Promise<{ registry: Registry; sealedNow: SealedNow; portalStore: PortalStore; incidentStore: IncidentStore; teamStore: TeamStore; onboardingStore: OnboardingCheckStore }> {
   const executor = options.databaseUrl
     ? openPostgresExecutor(options.databaseUrl)
     : await openPgliteExecutor(path.join(options.homeDir, 'registry'));

@@ -5,7 +5,7 @@ import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { ClientStatus } from '../../domain/client-status.ts';
 import { hashOpsLogEntry, newSeals } from '../../domain/ops-log-chain.ts';
 import type { AuditCheckpoint, ClaimResult, ClientRecord, NewClient, NewOpsLogEntry, OpsLogEntry, Registry } from '../../ports/registry.ts';
-import { SEALED_PREFIX, type ClientFieldSealer } from './client-field-sealer.ts';
+import { SEALED_PREFIX, type RegistrySealer, type SealedOpsLogFields } from './registry-sealer.ts';
 import { quotedIdentifier, type SqlExecutor } from './sql-executor.ts';
 
 /**
@@ -40,7 +40,8 @@ type ClientRow = {
 type OpsLogRow = {
   seq: number | string;
   at: Date | string;
-  actor: string;
+  /** Null once sealed (in `sealed_fields`, with `reason` and `details`). */
+  actor: string | null;
   action: string;
   client_id: string | null;
   reason: string | null;
@@ -50,6 +51,7 @@ type OpsLogRow = {
   hash: string;
   seals: unknown;
   erased_at: Date | string | null;
+  sealed_fields: string | null;
 };
 
 function iso(value: Date | string): string {
@@ -61,13 +63,13 @@ function parseJson(value: unknown): unknown {
 }
 
 /** The admins column: a sealed JSON array (a JSON string in the jsonb column), or an array written before sealing. */
-function openAdmins(sealer: ClientFieldSealer, clientId: string, stored: unknown): string[] {
+function openAdmins(sealer: RegistrySealer, clientId: string, stored: unknown): string[] {
   // The drivers hand a jsonb string back decoded; an array may come as JSON text.
   const value = typeof stored === 'string' && sealer.isSealed(stored) ? stored : parseJson(stored);
   return (typeof value === 'string' ? JSON.parse(sealer.open(clientId, 'admins', value)) : value) as string[];
 }
 
-function toClient(row: ClientRow, sealer: ClientFieldSealer): ClientRecord {
+function toClient(row: ClientRow, sealer: RegistrySealer): ClientRecord {
   return {
     id: row.id as ClientId,
     status: row.status as ClientStatus,
@@ -84,17 +86,24 @@ function toClient(row: ClientRow, sealer: ClientFieldSealer): ClientRecord {
   };
 }
 
-function toOpsLog(row: OpsLogRow): OpsLogEntry {
+/** An entry's actor, reason and details: sealed together, or (written before sealing) in their own columns. */
+function opsLogFields(row: OpsLogRow, sealer: RegistrySealer): SealedOpsLogFields {
+  if (row.sealed_fields !== null) return sealer.openOpsLogFields(Number(row.seq), row.sealed_fields);
+  return { actor: row.actor ?? '', reason: row.reason, details: parseJson(row.details) as Record<string, unknown> };
+}
+
+function toOpsLog(row: OpsLogRow, sealer: RegistrySealer): OpsLogEntry {
   const seals = row.seals === null ? null : (parseJson(row.seals) as OpsLogEntry['seals'] | null);
+  const { actor, reason, details } = opsLogFields(row, sealer);
   return {
     seq: Number(row.seq),
     at: iso(row.at),
-    actor: row.actor,
+    actor,
     action: row.action,
     clientId: row.client_id,
-    reason: row.reason,
+    reason,
     outcome: row.outcome,
-    details: parseJson(row.details) as Record<string, unknown>,
+    details,
     prevHash: row.prev_hash,
     hash: row.hash,
     ...(seals === null ? {} : { seals }),
@@ -104,15 +113,18 @@ function toOpsLog(row: OpsLogRow): OpsLogEntry {
 
 const newSalt = (): string => randomBytes(16).toString('base64url');
 
+const OPS_LOG_SEALING_BATCH = 1000;
+
 /**
  * The registry over SQL; the same statements run on PostgreSQL and on PGlite. A client's configuration
- * and admins are sealed by `sealer` before they reach the database.
+ * and admins, and each ops-log entry's actor, reason and details, are sealed by `sealer` before they reach
+ * the database.
  */
 export class SqlRegistry implements Registry {
   private readonly sql: SqlExecutor;
-  private readonly sealer: ClientFieldSealer;
+  private readonly sealer: RegistrySealer;
 
-  constructor(sql: SqlExecutor, sealer: ClientFieldSealer) {
+  constructor(sql: SqlExecutor, sealer: RegistrySealer) {
     this.sql = sql;
     this.sealer = sealer;
   }
@@ -126,11 +138,18 @@ export class SqlRegistry implements Registry {
   }
 
   /**
-   * Seals the configurations written before sealing (a registry made by an earlier release), then rewrites
-   * the table so that their plaintext leaves the database files. Returns how many rows were sealed.
+   * Seals what an earlier release wrote in plaintext (client configurations, ops-log entries), then rewrites
+   * those tables so that the plaintext leaves the database files. Returns how many rows were sealed.
    */
-  async sealPlaintextConfigs(): Promise<number> {
-    const sealed = await this.sql.transaction(async (tx) => {
+  async sealPlaintext(): Promise<{ clients: number; opsLogEntries: number }> {
+    const sealed = { clients: await this.sealPlaintextConfigs(), opsLogEntries: await this.sealPlaintextOpsLog() };
+    const tables = [...(sealed.clients > 0 ? ['clients'] : []), ...(sealed.opsLogEntries > 0 ? ['ops_log'] : [])];
+    if (tables.length > 0) await this.sql.reclaim(tables);
+    return sealed;
+  }
+
+  private async sealPlaintextConfigs(): Promise<number> {
+    return this.sql.transaction(async (tx) => {
       // Runs at every start: only the rows an earlier release wrote are read (none, once they are sealed).
       const rows = await tx.query<Pick<ClientRow, 'id' | 'admins' | 'config_yaml'>>(
         `SELECT id, admins, config_yaml FROM clients
@@ -144,8 +163,29 @@ export class SqlRegistry implements Registry {
       }
       return rows.length;
     });
-    if (sealed > 0) await this.sql.reclaim(['clients']);
-    return sealed;
+  }
+
+  /** In batches, each its own transaction: a long log written by an earlier release does not hold one lock for all of it. */
+  private async sealPlaintextOpsLog(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const sealed = await this.sql.transaction(async (tx) => {
+        const rows = await tx.query<OpsLogRow>(
+          'SELECT * FROM ops_log WHERE sealed_fields IS NULL ORDER BY seq LIMIT $1 FOR UPDATE',
+          [OPS_LOG_SEALING_BATCH],
+        );
+        const seqs = rows.map((row) => Number(row.seq));
+        const sealedFields = rows.map((row, index) => this.sealer.sealOpsLogFields(seqs[index]!, opsLogFields(row, this.sealer)));
+        await tx.query(
+          `UPDATE ops_log SET actor = NULL, reason = NULL, details = NULL, sealed_fields = batch.sealed_fields
+           FROM unnest($1::bigint[], $2::text[]) AS batch(seq, sealed_fields) WHERE ops_log.seq = batch.seq`,
+          [seqs, sealedFields],
+        );
+        return rows.length;
+      });
+      total += sealed;
+      if (sealed < OPS_LOG_SEALING_BATCH) return total;
+    }
   }
 
   async claimForProvisioning(client: NewClient, operationId: string, now: Date, staleAfterMs: number): Promise<ClaimResult> {
@@ -267,9 +307,9 @@ export class SqlRegistry implements Registry {
       };
       const full: OpsLogEntry = { ...unhashed, hash: hashOpsLogEntry(unhashed) };
       await tx.query(
-        `INSERT INTO ops_log (seq, at, actor, action, client_id, reason, outcome, details, prev_hash, hash, seals)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-        [full.seq, full.at, full.actor, full.action, full.clientId, full.reason, full.outcome, JSON.stringify(full.details), full.prevHash, full.hash, JSON.stringify(full.seals)],
+        `INSERT INTO ops_log (seq, at, action, client_id, outcome, prev_hash, hash, seals, sealed_fields)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [full.seq, full.at, full.action, full.clientId, full.outcome, full.prevHash, full.hash, JSON.stringify(full.seals), this.sealer.sealOpsLogFields(full.seq, full)],
       );
       return full;
     });
@@ -282,14 +322,10 @@ export class SqlRegistry implements Registry {
         if (entry.seals === undefined || entry.erasedAt === undefined || stored?.hash !== entry.hash || hashOpsLogEntry(entry) !== entry.hash) {
           throw new FleetError('integrity', `ops-log entry ${entry.seq}: not an erasure of the stored entry (its hash would change)`);
         }
-        await tx.query('UPDATE ops_log SET actor = $2, reason = $3, details = $4, seals = $5, erased_at = $6 WHERE seq = $1', [
-          entry.seq,
-          entry.actor,
-          entry.reason,
-          JSON.stringify(entry.details),
-          JSON.stringify(entry.seals),
-          entry.erasedAt,
-        ]);
+        await tx.query(
+          'UPDATE ops_log SET actor = NULL, reason = NULL, details = NULL, sealed_fields = $2, seals = $3, erased_at = $4 WHERE seq = $1',
+          [entry.seq, this.sealer.sealOpsLogFields(entry.seq, entry), JSON.stringify(entry.seals), entry.erasedAt],
+        );
       }
     });
   }
@@ -306,7 +342,7 @@ export class SqlRegistry implements Registry {
       conditions.push(`action = ANY($${parameters.length}::text[])`);
     }
     const where = conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`;
-    return (await this.sql.query<OpsLogRow>(`SELECT * FROM ops_log${where} ORDER BY seq`, parameters)).map(toOpsLog);
+    return (await this.sql.query<OpsLogRow>(`SELECT * FROM ops_log${where} ORDER BY seq`, parameters)).map((row) => toOpsLog(row, this.sealer));
   }
 
   async saveAuditCheckpoint(clientId: ClientId, head: { seq: number; hash: string }, now: Date): Promise<'saved' | 'unchanged' | 'regressed'> {

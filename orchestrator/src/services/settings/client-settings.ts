@@ -9,7 +9,7 @@ import type { Clock } from '../../ports/clock.ts';
 import type { Registry } from '../../ports/registry.ts';
 import type { AgentProxyService } from '../agent-proxy.ts';
 import { Mutex } from '../mutex.ts';
-import { grantStatusOf, type GrantStatus } from './grant-status.ts';
+import { GRANT_STATUS_ACTIONS, grantStatusOf, type GrantStatus } from './grant-status.ts';
 import { settingsChangeEntries, type VersionSummary } from './settings-ops-log.ts';
 
 export interface ClientSettingsDependencies {
@@ -84,7 +84,7 @@ export class ClientSettingsService {
   }
 
   async grant(clientId: ClientId, config: Pick<ClientConfig, 'provider' | 'permissions'>): Promise<GrantStatus> {
-    return grantStatusOf(clientId, config, await this.deps.registry.listOpsLog({ clientId }));
+    return grantStatusOf(clientId, config, await this.deps.registry.listOpsLog({ clientId, actions: GRANT_STATUS_ACTIONS }));
   }
 
   async change(input: SettingsChangeInput): Promise<SettingsChangeOutcome> {

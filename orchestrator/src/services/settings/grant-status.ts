@@ -10,6 +10,9 @@ export const MAILBOX_CONSENT_ACTION = 'mailbox-consent';
 /** The ops-log action of a client admin asking for a narrower grant at the next consent. */
 export const NARROW_REQUEST_ACTION = 'grant-narrow-requested';
 
+/** Every ops-log action `grantStatusOf` reads (its caller asks the registry for these only). */
+export const GRANT_STATUS_ACTIONS = [MAILBOX_CONSENT_ACTION, 'secret-write', NARROW_REQUEST_ACTION] as const;
+
 /**
  * How the stored OAuth grant compares with what the settings need: `ok`; `needs_reconsent` (a capability
  * was enabled whose scope the grant lacks: the consent must run again); `narrowable` (the grant holds

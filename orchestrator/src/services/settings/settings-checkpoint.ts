@@ -7,13 +7,18 @@ import { CONFIG_CHANGE_ACTION, CONFIG_CHECKPOINT_ACTION, type VersionSummary } f
 
 export type SettingsCheckpointOutcome = 'saved' | 'unchanged' | 'regressed';
 
+const RESTORE_ACTION = 'restore';
+
+/** The ops-log actions a checkpoint reads (every few minutes per client: not the client's whole log). */
+const SETTINGS_HEAD_ACTIONS = [RESTORE_ACTION, CONFIG_CHANGE_ACTION, CONFIG_CHECKPOINT_ACTION] as const;
+
 /**
  * The last settings head the ops log holds for a client (a change made through here, or a checkpoint),
  * and whether a restore of the client's volume came after it (the restored history is the new baseline).
  */
 function lastKnownHead(entries: readonly { action: string; outcome: string; details: Record<string, unknown> }[]): { head: SettingsHead | null; restored: boolean } {
   for (const entry of [...entries].reverse()) {
-    if (entry.action === 'restore' && entry.outcome === 'success') return { head: null, restored: true };
+    if (entry.action === RESTORE_ACTION && entry.outcome === 'success') return { head: null, restored: true };
     if ((entry.action !== CONFIG_CHANGE_ACTION && entry.action !== CONFIG_CHECKPOINT_ACTION) || entry.outcome === 'failed') continue;
     const { version, hash } = entry.details;
     if (typeof version === 'number' && typeof hash === 'string') return { head: { version, hash }, restored: false };
@@ -53,7 +58,7 @@ export function checkpointSettings(
 async function checkpointNow(deps: { registry: Registry; settings: ClientSettingsService; logger: Logger }, clientId: ClientId): Promise<SettingsCheckpointOutcome> {
   const { registry, settings, logger } = deps;
   const head = await settings.call<SettingsHead>(clientId, 'GET', '/v1/settings/head');
-  const entries = await registry.listOpsLog({ clientId });
+  const entries = await registry.listOpsLog({ clientId, actions: SETTINGS_HEAD_ACTIONS });
   const { head: known, restored } = lastKnownHead(entries);
   if (known !== null && known.version === head.version && known.hash === head.hash) return 'unchanged';
   if (restored) {

@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { test } from 'node:test';
+import { registrySealer } from '../../../orchestrator/src/adapters/sql/registry-sealer.ts';
+
+void test('a client field is sealed under the registry key, bound to its client and column, and opens whole', () => {
+  const master = randomBytes(32);
+  const sealer = registrySealer(master);
+  const config = 'client: acme\nblock_list: [rival@example.com]\n';
+  const sealed = sealer.seal('acme', 'config_yaml', config);
+  assert.ok(sealer.isSealed(sealed) && !sealed.includes('rival'));
+  assert.notEqual(sealer.seal('acme', 'config_yaml', config), sealed, 'a fresh nonce each time');
+  assert.equal(sealer.open('acme', 'config_yaml', sealed), config);
+  assert.equal(registrySealer(master).open('acme', 'config_yaml', sealed), config, 'the same master key opens it after a restart');
+
+  const refused = (open: () => string) => assert.throws(open, { code: 'integrity' });
+  refused(() => sealer.open('beta', 'config_yaml', sealed));
+  refused(() => sealer.open('acme', 'admins', sealed));
+  refused(() => registrySealer(randomBytes(32)).open('acme', 'config_yaml', sealed));
+  refused(() => sealer.open('acme', 'config_yaml', `${sealed.slice(0, -2)}${sealed.endsWith('A') ? 'B' : 'A'}A`));
+  assert.equal(sealer.open('acme', 'config_yaml', config), config, 'a value written before sealing reads as it is (and is sealed at the next open)');
+});
+
+void test("an ops-log entry's fields are sealed together, bound to the entry's sequence number", () => {
+  const sealer = registrySealer(randomBytes(32));
+  const fields = { actor: 'client-admin:jane@acme.example', reason: 'asked by jane', details: { blockList: '+rival@example.com' } };
+  const sealed = sealer.sealOpsLogFields(7, fields);
+  assert.ok(sealer.isSealed(sealed));
+  assert.doesNotMatch(sealed, /jane|rival/);
+  assert.deepEqual(sealer.openOpsLogFields(7, sealed), fields);
+  assert.deepEqual(sealer.openOpsLogFields(7, sealer.sealOpsLogFields(7, { actor: 'ops', reason: null, details: {} })), { actor: 'ops', reason: null, details: {} });
+
+  const refused = (open: () => unknown) => assert.throws(open, { code: 'integrity' });
+  refused(() => sealer.openOpsLogFields(8, sealed));
+  refused(() => sealer.openOpsLogFields(7, sealer.seal('7', 'config_yaml', JSON.stringify(fields))));
+  refused(() => sealer.open('7', 'config_yaml', sealed));
+});
