@@ -52,12 +52,20 @@ for (const backend of registryBackends) {
       assert.doesNotMatch(JSON.stringify(await stored('acme')), /marker|acme\.example/);
       assert.deepEqual((await registry.listClients()).find((client) => client.id === acme)?.admins, ['a@acme.example', 'b@acme.example']);
 
+      // Why ops changed its state (free text, as typed with a kill) is sealed too.
+      await registry.setStatus(acme, 'killed', 'sealed-reason-marker: a suspicious forward', new Date());
+      const [reasonRow] = await sql.query<{ status_reason: string }>('SELECT status_reason FROM clients WHERE id = $1', ['acme']);
+      assert.match(reasonRow?.status_reason ?? '', /^ps1\./);
+      assert.equal((await registry.getClient(acme))?.statusReason, 'sealed-reason-marker: a suspicious forward');
+      assert.equal(await registry.transition(acme, ['killed'], 'active', null, new Date()), true);
+      assert.equal((await registry.getClient(acme))?.statusReason, null);
+
       // A sealed value moved into another client's row does not open there.
       await sql.query('UPDATE clients SET config_yaml = $1 WHERE id = $2', [(await stored('acme')).config_yaml, 'beta']);
       await assert.rejects(registry.getClient(parseClientId('beta')), { code: 'integrity' });
       if (opened.dataDir !== null) {
         await sql.query('CHECKPOINT');
-        assert.deepEqual(await filesContaining([opened.dataDir], ['sealed-config-marker', 'sealed-admin-marker', 'updated-config-marker']), [], 'no plaintext in the database files');
+        assert.deepEqual(await filesContaining([opened.dataDir], ['sealed-config-marker', 'sealed-admin-marker', 'updated-config-marker', 'sealed-reason-marker']), [], 'no plaintext in the database files');
       }
     });
 
@@ -244,8 +252,8 @@ describe('a registry made before ops-log fields could be erased and anything was
       ]);
 
       const oldConfig = 'client: acme\nblock_list: [leaked-config-marker@rival.example]\n';
-      await executor.query(`INSERT INTO clients (id, status, provider, admins, config_yaml, onboarding_started_at, created_at, updated_at)
-         VALUES ('acme', 'active', 'gmail', '["old-admin-marker@acme.example"]', $1, now(), now(), now())`, [oldConfig]);
+      await executor.query(`INSERT INTO clients (id, status, provider, admins, config_yaml, status_reason, onboarding_started_at, created_at, updated_at)
+         VALUES ('acme', 'killed', 'gmail', '["old-admin-marker@acme.example"]', $1, 'old-status-marker', now(), now(), now())`, [oldConfig]);
 
       assert.deepEqual(await migrate(executor), [7, 8]);
       const registry = new SqlRegistry(executor, registrySealer(randomBytes(32)));
@@ -255,10 +263,11 @@ describe('a registry made before ops-log fields could be erased and anything was
       const client = await registry.getClient(acme);
       assert.equal(client?.configYaml, oldConfig);
       assert.deepEqual(client?.admins, ['old-admin-marker@acme.example']);
+      assert.equal(client?.statusReason, 'old-status-marker');
       const [oldRead] = await registry.listOpsLog();
       assert.deepEqual([oldRead?.actor, oldRead?.reason, oldRead?.details, oldRead?.hash], [old.actor, old.reason, old.details, hashOpsLogEntry(old)]);
       await executor.query('CHECKPOINT');
-      assert.deepEqual(await filesContaining([path.join(homeDir, 'registry')], ['leaked-config-marker', 'old-admin-marker', 'old-reason-marker', 'old-details-marker']), []);
+      assert.deepEqual(await filesContaining([path.join(homeDir, 'registry')], ['leaked-config-marker', 'old-admin-marker', 'old-status-marker', 'old-reason-marker', 'old-details-marker']), []);
       await registry.appendOpsLog({ actor: 'client-admin:jane@acme.example', action: 'config-change', clientId: acme, reason: 'new', outcome: 'success', details: { blockList: '+x@y.example' } });
       const [first, second] = await registry.listOpsLog();
       assert.equal(first?.seals, undefined);

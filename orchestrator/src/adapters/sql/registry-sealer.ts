@@ -2,8 +2,8 @@ import { hkdfSync } from 'node:crypto';
 import type { ErasableField, OpsLogEntry } from '../../domain/ops-log-entry.ts';
 import { seal, unseal } from '../../portal/crypto/sealed-box.ts';
 
-/** The columns of a client's row that hold its configuration and its people. */
-export type SealedClientField = 'config_yaml' | 'admins';
+/** The columns of a client's row that hold its configuration, its people, and why ops last changed its state (free text). */
+export type SealedClientField = 'config_yaml' | 'admins' | 'status_reason';
 
 /** The fields of an ops-log entry that name people or say what they set: sealed together, in one value per entry. */
 export type SealedOpsLogFields = Pick<OpsLogEntry, ErasableField>;

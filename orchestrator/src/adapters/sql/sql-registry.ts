@@ -80,7 +80,7 @@ function toClient(row: ClientRow, sealer: RegistrySealer): ClientRecord {
     onboardingStartedAt: iso(row.onboarding_started_at),
     operationId: row.operation_id,
     operationHeartbeatAt: row.operation_heartbeat_at ? iso(row.operation_heartbeat_at) : null,
-    statusReason: row.status_reason,
+    statusReason: row.status_reason === null ? null : sealer.open(row.id, 'status_reason', row.status_reason),
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
   };
@@ -137,6 +137,10 @@ export class SqlRegistry implements Registry {
     };
   }
 
+  private sealedStatusReason(clientId: string, reason: string | null): string | null {
+    return reason === null ? null : this.sealer.seal(clientId, 'status_reason', reason);
+  }
+
   /**
    * Seals what an earlier release wrote in plaintext (client configurations, ops-log entries), then rewrites
    * those tables so that the plaintext leaves the database files. Returns how many rows were sealed.
@@ -151,15 +155,17 @@ export class SqlRegistry implements Registry {
   private async sealPlaintextConfigs(): Promise<number> {
     return this.sql.transaction(async (tx) => {
       // Runs at every start: only the rows an earlier release wrote are read (none, once they are sealed).
-      const rows = await tx.query<Pick<ClientRow, 'id' | 'admins' | 'config_yaml'>>(
-        `SELECT id, admins, config_yaml FROM clients
-         WHERE NOT (starts_with(config_yaml, $1) AND jsonb_typeof(admins) = 'string' AND starts_with(admins #>> '{}', $1))
+      const rows = await tx.query<Pick<ClientRow, 'id' | 'admins' | 'config_yaml' | 'status_reason'>>(
+        `SELECT id, admins, config_yaml, status_reason FROM clients
+         WHERE NOT (starts_with(config_yaml, $1) AND jsonb_typeof(admins) = 'string' AND starts_with(admins #>> '{}', $1)
+                    AND (status_reason IS NULL OR starts_with(status_reason, $1)))
          FOR UPDATE`,
         [SEALED_PREFIX],
       );
       for (const row of rows) {
         const config = this.sealedConfig(row.id, { configYaml: this.sealer.open(row.id, 'config_yaml', row.config_yaml), admins: openAdmins(this.sealer, row.id, row.admins) });
-        await tx.query('UPDATE clients SET config_yaml = $2, admins = $3 WHERE id = $1', [row.id, config.configYaml, config.admins]);
+        const reason = row.status_reason === null ? null : this.sealedStatusReason(row.id, this.sealer.open(row.id, 'status_reason', row.status_reason));
+        await tx.query('UPDATE clients SET config_yaml = $2, admins = $3, status_reason = $4 WHERE id = $1', [row.id, config.configYaml, config.admins, reason]);
       }
       return rows.length;
     });
@@ -254,7 +260,7 @@ export class SqlRegistry implements Registry {
     await this.sql.query('UPDATE clients SET status = $2, status_reason = $3, updated_at = $4 WHERE id = $1', [
       id,
       status,
-      reason,
+      this.sealedStatusReason(id, reason),
       now,
     ]);
   }
@@ -263,7 +269,7 @@ export class SqlRegistry implements Registry {
     const rows = await this.sql.query(
       `UPDATE clients SET status = $3, status_reason = $4, updated_at = $5
        WHERE id = $1 AND status = ANY($2::text[]) RETURNING id`,
-      [id, [...from], to, reason, now],
+      [id, [...from], to, this.sealedStatusReason(id, reason), now],
     );
     return rows.length === 1;
   }
