@@ -153,7 +153,7 @@ export async function createOrchestrator(
   const opened = overrides.registry ? null : await openRegistry({ databaseUrl: config.databaseUrl, homeDir: config.homeDir });
   const registry = overrides.registry ?? opened!.registry;
   const incidentStore = overrides.incidentStore ?? opened?.incidentStore ?? unavailableIncidentStore;
-  if (opened !== null && opened.sealedNow.clients + opened.sealedNow.opsLogEntries > 0) {
+  if (opened !== null && Object.values(opened.sealedNow).some((count) => count > 0)) {
     logger.info('registry rows written before sealing are sealed now', opened.sealedNow);
   }
   const metricsRegistry = new MetricsRegistry();

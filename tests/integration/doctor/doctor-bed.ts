@@ -57,6 +57,7 @@ export async function startDoctorBed(options: { pool?: string } = {}): Promise<D
   const portalStore = new SqlPortalStore(sql);
   const prometheusPort = await freePort();
   const pool = options.pool ?? '10.213.0.0/16';
+  const sealer = registrySealer(randomBytes(32));
   const fleet = await createFleetFixture(
     {
       FLEET_SUBNET_POOL: pool,
@@ -64,8 +65,8 @@ export async function startDoctorBed(options: { pool?: string } = {}): Promise<D
       FLEET_PROMETHEUS_URL: `http://127.0.0.1:${prometheusPort}`,
     },
     {
-      registry: new SqlRegistry(sql, registrySealer(randomBytes(32))),
-      incidentStore: new SqlIncidentStore(sql),
+      registry: new SqlRegistry(sql, sealer),
+      incidentStore: new SqlIncidentStore(sql, sealer),
       teamStore: sqlTeamStore(sql),
       onboardingStore: new SqlOnboardingStore(sql),
       portalStore,

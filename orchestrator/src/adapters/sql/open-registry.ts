@@ -20,23 +20,28 @@ import { sqlTeamStore } from './sql-team-store.ts';
 export const registryKeyDirectory = (homeDir: string): string => path.join(homeDir, 'registry-key');
 
 /**
- * The registry over an opened database: migrated, its key loaded (or made), every client configuration
- * and ops-log entry sealed; `sealedNow` counts those an earlier release had written in plaintext.
+ * The registry and the incident records over an opened database: migrated, the registry key loaded (or
+ * made), and everything they seal sealed; `sealedNow` counts the rows an earlier release had written in
+ * plaintext (sealed now, their tables rewritten so that the plaintext leaves the database files).
  */
-export async function registryOn(executor: SqlExecutor, homeDir: string): Promise<{ registry: SqlRegistry; sealedNow: SealedNow }> {
+export async function registryOn(executor: SqlExecutor, homeDir: string): Promise<{ registry: SqlRegistry; incidentStore: SqlIncidentStore; sealedNow: SealedNow }> {
   await migrate(executor);
-  const registry = new SqlRegistry(executor, registrySealer(await loadOrCreateMasterKey(registryKeyDirectory(homeDir))));
-  return { registry, sealedNow: await registry.sealPlaintext() };
+  const sealer = registrySealer(await loadOrCreateMasterKey(registryKeyDirectory(homeDir)));
+  const registry = new SqlRegistry(executor, sealer);
+  const incidentStore = new SqlIncidentStore(executor, sealer);
+  const sealedNow = { ...(await registry.sealPlaintext()), incidents: await incidentStore.sealPlaintext() };
+  if (sealedNow.incidents > 0) await executor.reclaim(['incidents']);
+  return { registry, incidentStore, sealedNow };
 }
 
 /** How many rows an earlier release had written in plaintext were sealed at this start. */
-export type SealedNow = { clients: number; opsLogEntries: number };
+export type SealedNow = { clients: number; opsLogEntries: number; incidents: number };
 
 /**
- * PostgreSQL when a URL is given, otherwise PGlite under the fleet's home directory; migrated, and every
- * client configuration and ops-log entry sealed (those an earlier release wrote in plaintext are sealed now). The client
- * portal's store, the incident records, the team's identities and the onboarding checks live in the same
- * database (closing the registry closes them all).
+ * PostgreSQL when a URL is given, otherwise PGlite under the fleet's home directory; migrated, and what
+ * the registry and incident records seal sealed (see `registryOn`). The client portal's store, the
+ * incident records, the team's identities and the onboarding checks live in the same database (closing the
+ * registry closes them all).
  */
 export async function openRegistry(options: {
   databaseUrl?: string | undefined;
@@ -55,7 +60,6 @@ export async function openRegistry(options: {
   return {
     ...opened,
     portalStore: new SqlPortalStore(executor),
-    incidentStore: new SqlIncidentStore(executor),
     teamStore: sqlTeamStore(executor),
     onboardingStore: new SqlOnboardingStore(executor),
   };
