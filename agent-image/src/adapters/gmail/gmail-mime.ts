@@ -1,5 +1,7 @@
 import { IDEMPOTENCY_HEADER, assertIdempotencyKey } from '../../domain/idempotency-key.ts';
 import { createHash } from 'node:crypto';
+import { isEmailAddress } from '@agent-fleet/kernel/email-address';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import MailComposer from 'nodemailer/lib/mail-composer';
 
 export interface OutgoingMime {
@@ -25,6 +27,9 @@ export function messageIdFor(idempotencyKey: string, from: string): string {
 /** RFC 822 message as Gmail's `raw` field wants it: base64url, built by nodemailer's MailComposer. */
 export async function buildRawMessage(mime: OutgoingMime): Promise<string> {
   assertIdempotencyKey(mime.idempotencyKey);
+  // MailComposer parses recipient strings: `a,b@x.com` or `"x" <y@evil.com>` would become recipients
+  // nobody checked. Only plain addresses go in.
+  if (![...mime.to, ...mime.cc].every(isEmailAddress)) throw new FleetError('invalid_input', 'recipients must be plain email addresses');
   const message = await new MailComposer({
     from: mime.from,
     to: mime.to,

@@ -155,9 +155,12 @@ export function compilePolicy(config: ClientConfig): PolicyEvaluator {
         reasons.push('bulk');
         details.push(`${recipients.length} recipients exceed the bulk threshold of ${config.bulkThreshold}`);
       }
-      if (shortenerIn(action)) reasons.push('url_shortener');
+      if (action.kind === 'mail.send' && shortenerIn(action)) reasons.push('url_shortener');
       if (action.kind === 'files.share' && action.public) reasons.push('public_share');
     }
+    // An update reaches the event's attendees through the provider's notices (sendUpdates=all) even
+    // when it names none, so a calendar write's text is checked whoever it invites.
+    if (action.kind === 'calendar.write' && action.operation !== 'cancel' && shortenerIn(action)) reasons.push('url_shortener');
     if (
       action.kind === 'mail.delete' ||
       action.kind === 'files.delete' ||

@@ -1,7 +1,9 @@
 /**
  * URL-shortener detection: a shortened link hides where it leads, so a message carrying one never sends
  * without approval. Hosts are matched exactly or as subdomains (`www.bit.ly`), never by suffix
- * (`habit.ly` is not `bit.ly`).
+ * (`habit.ly` is not `bit.ly`). Text is read the way a browser reads a host: full-width letters and
+ * ideographic full stops (`ｂｉｔ。ｌｙ`) and percent-encoded characters (`bit%2Ely`) are folded first, and
+ * the host after a URL's user info (`https://trusted.example@bit.ly/x`) is a host, not an email domain.
  */
 export const URL_SHORTENER_DOMAINS: readonly string[] = [
   'bit.ly', 'bitly.com', 'j.mp', 'tinyurl.com', 'tiny.cc', 'tiny.one', 't.co', 'goo.gl', 'g.co', 'ow.ly',
@@ -35,18 +37,66 @@ function trimDots(host: string): string {
   return start === 0 && end === host.length ? host : host.slice(start, end);
 }
 
+/** Characters a local part of an email address may hold (RFC 5322 atext and the dot, `/` aside). */
+function isLocalPartChar(code: number): boolean {
+  return isHostChar(code) || (code >= 33 && code <= 126 && "!#$%&'*+=?^_`{|}~".includes(String.fromCharCode(code)));
+}
+
+/** The longest local part an address may have (RFC 5321). */
+const MAX_LOCAL_PART = 64;
+
+/**
+ * Whether the `@` at `at` ends the local part of an email address (`mail me at x@bit.ly`, `mailto:x@…`)
+ * rather than the user info of a URL (`https://x@bit.ly/`, `https://user:pass@bit.ly/`). Reads at most
+ * one local part back, so the scan stays linear; anything else is taken for a URL (fail closed).
+ */
+function endsEmailLocalPart(text: string, at: number): boolean {
+  let index = at - 1;
+  while (index >= 0 && isLocalPartChar(text.charCodeAt(index))) {
+    if (at - index > MAX_LOCAL_PART) return false;
+    index--;
+  }
+  if (index === at - 1) return false;
+  if (index < 0) return true;
+  const before = text.charCodeAt(index);
+  if (before === 58 /* : */) return text.slice(Math.max(0, index - 6), index).toLowerCase() === 'mailto';
+  return /[\s<("',;[]/.test(text.charAt(index));
+}
+
+const NON_ASCII_OR_PERCENT = /[^\x00-\x7f]|%/;
+
+/**
+ * The text as a browser would read the hosts in it: NFKC (full-width letters and dots), the
+ * ideographic full stops IDNA treats as dots, and percent-encoded host characters decoded.
+ */
+function foldForHosts(text: string): string {
+  if (!NON_ASCII_OR_PERCENT.test(text)) return text;
+  return text
+    .normalize('NFKC')
+    .replace(/[\u3002\uff0e\uff61]/g, '.')
+    .replace(/%([0-9a-f]{2})/gi, (match, hex: string) => {
+      const code = parseInt(hex, 16);
+      return isHostChar(code) ? String.fromCharCode(code) : match;
+    });
+}
+
 export function compileShortenerDetector(extraDomains: readonly string[] = []): ShortenerDetector {
   const domains = new Set([...URL_SHORTENER_DOMAINS, ...extraDomains.map((domain) => domain.toLowerCase())]);
+  // Only the last labels of a host can name a shortener: looking further back than the longest one
+  // would only make hostile input (a 16 KB run of "a.a.a…") cost quadratic time.
+  const longest = Math.max(...[...domains].map((domain) => domain.length));
   const isShortener = (host: string): boolean => {
     if (domains.has(host)) return true;
-    for (let dot = host.indexOf('.'); dot !== -1; dot = host.indexOf('.', dot + 1)) {
+    const from = Math.max(0, host.length - longest - 1);
+    for (let dot = host.indexOf('.', from); dot !== -1; dot = host.indexOf('.', dot + 1)) {
       if (domains.has(host.slice(dot + 1))) return true;
     }
     return false;
   };
   // One linear pass: every run of host characters that contains a dot is a candidate host. (A regex
   // for host names backtracks badly on ordinary prose.)
-  const scan = (text: string): string | undefined => {
+  const scan = (raw: string): string | undefined => {
+    const text = foldForHosts(raw);
     let dot = text.indexOf('.');
     while (dot !== -1) {
       let start = dot;
@@ -54,7 +104,7 @@ export function compileShortenerDetector(extraDomains: readonly string[] = []): 
       let end = dot + 1;
       while (end < text.length && isHostChar(text.charCodeAt(end))) end++;
       // Skip the domain of an email address: that is a recipient, not a link.
-      if (start === 0 || text.charCodeAt(start - 1) !== 64 /* @ */) {
+      if (start === 0 || text.charCodeAt(start - 1) !== 64 /* @ */ || !endsEmailLocalPart(text, start - 1)) {
         const host = trimDots(text.slice(start, end).toLowerCase());
         if (host.includes('.') && isShortener(host)) return host;
       }

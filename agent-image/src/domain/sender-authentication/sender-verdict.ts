@@ -18,7 +18,7 @@ import { asciiDomain, relaxedAligned } from './organisational-domain.ts';
  * The rule (RFC 7489): DMARC pass for the From domain; or, when the domain publishes no DMARC policy
  * (`dmarc=none`, Microsoft's `bestguesspass`, or no DMARC result), an SPF or DKIM pass whose domain is
  * relaxed-aligned (same organisational domain) with the From domain. Anything else (fail, temperror,
- * permerror, a DMARC pass for another domain, no trusted header) is not authenticated. Pure.
+ * permerror, a DMARC result of any kind for another domain, no trusted header) is not authenticated. Pure.
  */
 
 export type MailProviderKind = 'gmail' | 'outlook';
@@ -49,12 +49,28 @@ export type SenderAuthentication = {
 
 const GOOGLE_AUTHSERV_ID = 'mx.google.com';
 
-/** The provider's own header among the values given (topmost first), parsed; null when there is none. */
+/**
+ * The form a header value is written in, read from its start alone, so that a value which does not parse
+ * still has one: Google's starts with its authserv-id and ";", Microsoft's with a `method=` result.
+ */
+function formOf(value: string): MailProviderKind | null {
+  const head = value.replace(/\r?\n[ \t]+/g, ' ').trimStart();
+  if (/^mx\.google\.com\s*(?:[;(]|1\b)/i.test(head)) return 'gmail';
+  if (/^[a-z0-9][a-z0-9_.-]*(?:\/\d+)?\s*=/i.test(head)) return 'outlook';
+  return null;
+}
+
+/**
+ * The provider's own header among the values given (topmost first), parsed; null when there is none, or
+ * when the topmost one in the provider's form does not parse. Skipping that one would hand the verdict
+ * to a copy the sender forged lower down, and the sender can make the provider's header unparseable
+ * (a quote or parenthesis in a DKIM `i=` or envelope address, dozens of signatures): fail closed.
+ */
 export function trustedAuthenticationResults(values: readonly string[], provider: MailProviderKind): AuthenticationResults | null {
   for (const value of values) {
     const parsed = parseAuthenticationResults(value);
-    if (parsed === null) continue;
-    if (provider === 'gmail' ? parsed.authservId === GOOGLE_AUTHSERV_ID : parsed.authservId === null) return parsed;
+    const form = parsed === null ? formOf(value) : parsed.authservId === GOOGLE_AUTHSERV_ID ? 'gmail' : parsed.authservId === null ? 'outlook' : null;
+    if (form === provider) return parsed;
   }
   return null;
 }
@@ -104,6 +120,9 @@ export function authenticateSender(input: {
   // Every DMARC result must agree: one failing or erring result outweighs a passing one.
   if (dmarc.some((entry) => entry.result === 'fail')) return verdict(false, 'dmarc_fail');
   if (dmarc.some((entry) => entry.result !== 'pass' && !NO_POLICY.has(entry.result))) return verdict(false, 'dmarc_error');
+  // A DMARC result about another From domain, even "no policy", means the provider read the From header
+  // differently (`<a@victim> <b@attacker>`): its verdict is not about the address answered here.
+  if (dmarc.some((entry) => entry.domain !== null && entry.domain !== fromDomain)) return verdict(false, 'dmarc_other_domain');
   if (dmarc.length > 0 && dmarc.every((entry) => entry.result === 'pass')) {
     return dmarc.every((entry) => entry.domain === fromDomain) ? verdict(true, 'dmarc_pass') : verdict(false, 'dmarc_other_domain');
   }

@@ -1,3 +1,4 @@
+import { isEmailAddress } from '@agent-fleet/kernel/email-address';
 import type { OutboundMessage } from '../../ports/send-receipts.ts';
 
 const LINE_BREAK = /[\r\n]/;
@@ -22,7 +23,9 @@ export function validateOutboundMessage(message: OutboundMessage): string[] {
       continue;
     }
     for (const address of list) {
-      if (address.length > 320 || LINE_BREAK.test(address) || !/^[^\s@]+@[^\s@]+$/.test(address)) {
+      // The one address rule of the code base: a looser shape (`a,b@x.com`, `"x" <y@z.com>`) is read by
+      // the MIME builder as other recipients than the ones checked.
+      if (!isEmailAddress(address)) {
         problems.push(`${field} holds something that is not a single email address`);
         break;
       }

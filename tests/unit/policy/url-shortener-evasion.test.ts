@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { evaluatePolicy } from '../../../agent-image/src/domain/policy/evaluate-policy.ts';
+import { compileShortenerDetector } from '../../../agent-image/src/domain/policy/url-shortener.ts';
+import { config, NOW, send, state } from './fixtures.ts';
+
+const detector = compileShortenerDetector();
+const reasons = (action: Record<string, unknown>) => evaluatePolicy(action, config(), state(), NOW).reasons;
+
+describe('URL shorteners: hosts written the way a browser still reads them', () => {
+  it('finds a shortener behind the user info of a URL', () => {
+    assert.equal(detector.find([], 'see https://partner.com@bit.ly/x'), 'bit.ly');
+    assert.equal(detector.find(['https://user:secret@tinyurl.com/abc'], ''), 'tinyurl.com');
+    assert.deepEqual(reasons(send({ body: 'Details: https://docs.partner.com@bit.ly/3xYz' })), ['url_shortener']);
+  });
+
+  it('finds a shortener written with full-width letters, ideographic full stops or percent-encoding', () => {
+    for (const body of ['see https://ｂｉｔ.ｌｙ/abc', 'see https://bit。ly/abc', 'see https://bit｡ly/abc', 'see https://bit%2Ely/abc', 'see https://%62it.ly/abc']) {
+      assert.notEqual(detector.find([], body), undefined, body);
+      assert.deepEqual(reasons(send({ body })), ['url_shortener'], body);
+    }
+  });
+
+  it('still passes over the domain of an email address, plain or as mailto:', () => {
+    assert.equal(detector.find([], 'mail me at someone@bit.ly. Or mailto:someone@t.co, <x.y@bit.ly>'), undefined);
+    assert.deepEqual(reasons(send({ body: 'Write to ｆｒｅｄ@partner.com, 100% sure.' })), ['auto_send']);
+  });
+
+  it('decides hostile runs of host characters in bounded time', () => {
+    const started = performance.now();
+    const links = Array.from({ length: 1000 }, () => 'a.'.repeat(4096));
+    assert.deepEqual(reasons(send({ links })), ['auto_send']);
+    assert.deepEqual(reasons(send({ body: `${'a.'.repeat(8000)} `.repeat(600) })), ['auto_send']);
+    assert.ok(performance.now() - started < 5_000, `took ${Math.round(performance.now() - started)} ms`);
+  });
+});
