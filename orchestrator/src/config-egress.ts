@@ -1,5 +1,6 @@
 import path from 'node:path';
 import * as z from 'zod';
+import { envNumber } from './config-env-number.ts';
 import { parseEgressRule, type EgressRule } from './domain/egress-allow-list.ts';
 
 // The egress settings' part of the orchestrator's environment schema, kept beside config.ts (which merges
@@ -25,7 +26,7 @@ export const egressEnvShape = {
    */
   FLEET_AGENT_EGRESS: z.enum(['proxy', 'open'], { error: 'must be proxy or open' }).default('proxy'),
   /** Port of the egress proxy on each client network's gateway. Default 7402. */
-  FLEET_EGRESS_PROXY_PORT: z.coerce.number().int().min(1).max(65535).default(7402),
+  FLEET_EGRESS_PROXY_PORT: envNumber(z.number().int().min(1).max(65535)).default(7402),
   /**
    * Hosts every agent may reach besides the provider hosts its config needs, comma-separated:
    * `host[:port]`, `*.domain[:port]` or an IP literal (`[v6]:port`); the port defaults to 443. Default none.

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import * as z from 'zod';
+import { envNumber } from './config-env-number.ts';
 import { portalOrigin } from './domain/portal-origin.ts';
 
 // The client portal's part of the orchestrator's environment schema, kept beside config.ts (which merges
@@ -9,7 +10,7 @@ export const portalEnvShape = {
   /** Address of the client portal's listener. Default 127.0.0.1. */
   PORTAL_HOST: z.string().min(1).default('127.0.0.1'),
   /** Port of the client portal's listener. Default 7443. */
-  PORTAL_PORT: z.coerce.number().int().min(0).max(65535).default(7443),
+  PORTAL_PORT: envNumber(z.number().int().min(0).max(65535)).default(7443),
   /**
    * The portal's address as browsers reach it, when a TLS-terminating proxy is in front (https only):
    * the portal then serves plain HTTP to the proxy. Default: none, i.e. the portal serves TLS 1.3 itself
@@ -26,15 +27,15 @@ export const portalEnvShape = {
     .transform((value) => value.split(',').map((name) => name.trim()).filter((name) => name !== ''))
     .refine((names) => names.length > 0 && names.every((name) => /^[A-Za-z0-9.:-]{1,253}$/.test(name)), 'must be host names or IP addresses, comma-separated'),
   /** Minutes without a request after which a portal session ends. Default 30. */
-  PORTAL_SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
+  PORTAL_SESSION_IDLE_MINUTES: envNumber(z.number().int().min(1).max(24 * 60)).default(30),
   /** Hours after sign-in after which a portal session ends whatever its use. Default 12. */
-  PORTAL_SESSION_MAX_HOURS: z.coerce.number().int().min(1).max(24 * 7).default(12),
+  PORTAL_SESSION_MAX_HOURS: envNumber(z.number().int().min(1).max(24 * 7)).default(12),
   /** Failed one-time codes for one address within the lockout period before its codes are refused. Default 5. */
-  PORTAL_LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
+  PORTAL_LOGIN_MAX_FAILURES: envNumber(z.number().int().min(1).max(100)).default(5),
   /** Minutes for which an address's one-time codes are refused after too many failures. Default 15. */
-  PORTAL_LOCKOUT_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
+  PORTAL_LOCKOUT_MINUTES: envNumber(z.number().int().min(1).max(24 * 60)).default(15),
   /** Hours a one-tap approval link in an email stays valid (never past the approval's own expiry). Default 24. */
-  PORTAL_LINK_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 7).default(24),
+  PORTAL_LINK_TTL_HOURS: envNumber(z.number().int().min(1).max(24 * 7)).default(24),
 } as const;
 
 type PortalEnv = z.output<z.ZodObject<typeof portalEnvShape>>;

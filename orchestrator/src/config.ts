@@ -1,6 +1,8 @@
 import os from 'node:os';
 import path from 'node:path';
+import { Cron } from 'croner';
 import * as z from 'zod';
+import { envNumber } from './config-env-number.ts';
 import { doctorConfigOf, doctorEnvShape, type DoctorConfig } from './config-doctor.ts';
 import { egressConfigOf, egressEnvShape, egressSettingsIssues, type EgressConfig } from './config-egress.ts';
 import { agentPortalUrlOf, portalConfigOf, portalEnvShape, type PortalConfig } from './config-portal.ts';
@@ -13,16 +15,34 @@ const dnsLabel = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must 
 /** Environment helm and kubectl need from the orchestrator's own, and nothing else (no secrets leak in). */
 const KUBE_COMMAND_ENV = ['PATH', 'HOME', 'KUBECONFIG', 'KUBERNETES_SERVICE_HOST', 'KUBERNETES_SERVICE_PORT'] as const;
 
+const isHttpUrl = (value: string): boolean => /^https?:\/\//i.test(value);
+
+/** Checked here so that a bad pattern is one line at start-up, not a scheduler throwing once the service runs. */
+function isCronPatternOrEmpty(value: string): boolean {
+  if (value.trim() === '') return true;
+  try {
+    // Without a function to run, croner only parses the pattern: nothing is scheduled.
+    new Cron(value.trim(), { timezone: 'UTC' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const orchestratorEnvSchema = z
   .object({
     /** State directory: embedded registry, secret store, scrape targets, socket, logs. Default ~/.agent-fleet. */
     AGENT_FLEET_HOME: z.string().min(1).default(path.join(os.homedir(), '.agent-fleet')),
     /** PostgreSQL URL for the registry. Default: none, i.e. embedded PGlite under AGENT_FLEET_HOME. */
-    DATABASE_URL: z.string().url().optional(),
+    DATABASE_URL: z
+      .string()
+      .url()
+      .refine((value) => /^postgres(ql)?:\/\//i.test(value), 'must be a postgres:// or postgresql:// URL')
+      .optional(),
     /** Address of the HTTP API and /metrics. Default 127.0.0.1. */
     ORCHESTRATOR_HOST: z.string().min(1).default('127.0.0.1'),
     /** Port of the HTTP API and /metrics. Default 7400. */
-    ORCHESTRATOR_PORT: z.coerce.number().int().min(0).max(65535).default(7400),
+    ORCHESTRATOR_PORT: envNumber(z.number().int().min(0).max(65535)).default(7400),
     /** SHA-256 (hex) of the admin bearer token for the TCP API; without it the TCP API serves only health and metrics. */
     ORCHESTRATOR_ADMIN_TOKEN_SHA256: z
       .string()
@@ -69,39 +89,42 @@ const orchestratorEnvSchema = z
         }
       }, 'must be an IPv4 CIDR such as 10.213.0.0/16'),
     /** Prefix length of each client's subnet. Default 28 (14 addresses: 4096 clients in a /16). */
-    FLEET_SUBNET_PREFIX: z.coerce.number().int().min(16).max(29).default(28),
+    FLEET_SUBNET_PREFIX: envNumber(z.number().int().min(16).max(29)).default(28),
     /** Agent memory limit in MiB (swap is disabled). Default 128. */
-    AGENT_MEMORY_MIB: z.coerce.number().int().min(32).max(16_384).default(128),
+    AGENT_MEMORY_MIB: envNumber(z.number().int().min(32).max(16_384)).default(128),
     /** Agent CPU limit in cores. Default 0.5. */
-    AGENT_CPUS: z.coerce.number().min(0.05).max(64).default(0.5),
+    AGENT_CPUS: envNumber(z.number().min(0.05).max(64)).default(0.5),
     /** Agent process limit. Default 128. */
-    AGENT_PIDS_LIMIT: z.coerce.number().int().min(16).max(4096).default(128),
+    AGENT_PIDS_LIMIT: envNumber(z.number().int().min(16).max(4096)).default(128),
     /** Size of the agent's noexec /tmp in MiB. Default 16. */
-    AGENT_TMPFS_MIB: z.coerce.number().int().min(1).max(1024).default(16),
+    AGENT_TMPFS_MIB: envNumber(z.number().int().min(1).max(1024)).default(16),
     /** OCI runtime for agents (runsc, sysbox-runc); default: the engine's. */
     AGENT_OCI_RUNTIME: z.string().min(1).optional(),
     /** Seconds to wait for a new agent's /healthz. Default 30. */
-    AGENT_HEALTH_TIMEOUT_SECONDS: z.coerce.number().min(1).max(600).default(30),
+    AGENT_HEALTH_TIMEOUT_SECONDS: envNumber(z.number().min(1).max(600)).default(30),
     /** Seconds between reconcile passes in the service; 0 turns the loop off. Default 15. */
-    RECONCILE_INTERVAL_SECONDS: z.coerce.number().min(0).max(3600).default(15),
+    RECONCILE_INTERVAL_SECONDS: envNumber(z.number().min(0).max(3600)).default(15),
     /** HashiCorp Vault / OpenBao address; unset means the embedded Vault-API store (the default). */
-    VAULT_ADDR: z.string().url().optional(),
+    VAULT_ADDR: z.string().url().refine(isHttpUrl, 'must be an http(s):// URL').optional(),
     /** File holding the orchestrator's Vault token (with VAULT_ADDR). A file, never an env var. */
     VAULT_TOKEN_FILE: z.string().min(1).optional(),
     /** Vault address as agent containers reach it (with VAULT_ADDR). Default: VAULT_ADDR. */
-    VAULT_AGENT_ADDR: z.string().url().optional(),
+    VAULT_AGENT_ADDR: z.string().url().refine(isHttpUrl, 'must be an http(s):// URL').optional(),
     /** PEM file of the CA a real Vault's TLS certificate chains to (with VAULT_ADDR); agents get it too. Default: Node's root store. */
     VAULT_CACERT: z.string().min(1).optional(),
     /** Port of the embedded store, on 127.0.0.1 and on each client network's gateway. Default 7401. */
-    EMBEDDED_VAULT_PORT: z.coerce.number().int().min(0).max(65535).default(7401),
+    EMBEDDED_VAULT_PORT: envNumber(z.number().int().min(0).max(65535)).default(7401),
     /** Seconds to wait for an introduced agent to become ready. Default 30. */
-    AGENT_READY_TIMEOUT_SECONDS: z.coerce.number().min(1).max(600).default(30),
+    AGENT_READY_TIMEOUT_SECONDS: envNumber(z.number().min(1).max(600)).default(30),
     /** Cron (UTC) for rotating every client's credentials; empty turns it off. Default monthly. */
-    ROTATION_SCHEDULE: z.string().default('0 3 1 * *'),
+    ROTATION_SCHEDULE: z
+      .string()
+      .default('0 3 1 * *')
+      .refine(isCronPatternOrEmpty, 'must be a cron pattern such as "0 3 1 * *" (minute hour day month weekday), or empty to turn rotation off'),
     /** Days a deprovisioned client's data is kept before it is deleted for good. Default 90. */
-    RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+    RETENTION_DAYS: envNumber(z.number().int().min(1).max(3650)).default(90),
     /** Seconds between audit chain-head checkpoints pulled from each agent. Default 60. */
-    AUDIT_CHECKPOINT_INTERVAL_SECONDS: z.coerce.number().min(0).max(3600).default(60),
+    AUDIT_CHECKPOINT_INTERVAL_SECONDS: envNumber(z.number().min(0).max(3600)).default(60),
     ...portalEnvShape,
     /** Log level. Default info. */
     LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),

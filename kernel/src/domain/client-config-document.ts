@@ -1,7 +1,8 @@
 import { FleetError } from './fleet-error.ts';
 import { clientConfigFromData, type ClientConfig } from './client-config.ts';
 
-const MAX_CONFIG_BYTES = 1024 * 1024;
+/** The largest config document accepted anywhere (CLI, API, agent), in bytes: 1 MiB. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
 
 /** Refuses a config document over 1 MiB before anything parses it (JSON or YAML). */
 export function checkConfigSize(text: string, source: string): void {

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { isCollection, isMap, isSeq, parseDocument, stringify as stringifyYaml } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, stringify as stringifyYaml } from 'yaml';
 import { FleetError } from './fleet-error.ts';
 import { clientConfigFromData, type ClientConfig, type ClientConfigInput } from './client-config.ts';
 import { checkConfigSize, renderAgentConfigJson } from './client-config-document.ts';
@@ -32,24 +32,54 @@ export function agentConfigDocument(configYaml: string): string {
 
 /**
  * The document's data. What the YAML library would only warn about on stderr (an unknown tag, an
- * unsupported YAML version, a collection used as a key) is refused here: a config means one thing or
- * is rejected with the reason.
+ * unsupported YAML version, a collection used as a key) is refused here, and so is a second document
+ * after `---`, which the library drops without a word when it is silent: a config means one thing or is
+ * rejected with the reason.
  */
 function parseYamlData(text: string, source: string): unknown {
   checkConfigSize(text, source);
   try {
-    const document = parseDocument(text, { uniqueKeys: true, logLevel: 'silent' });
+    const lineCounter = new LineCounter();
+    // Repeated keys are found below in one pass: the library's own check compares every key with every
+    // other, which takes minutes on a 1 MiB map of distinct keys.
+    const documents = parseAllDocuments(text, { uniqueKeys: false, logLevel: 'silent', lineCounter });
+    if (documents.length > 1) {
+      throw new Error(`it holds ${documents.length} YAML documents (separated by "---"); a config is one document`);
+    }
+    const document = documents[0];
+    if (document === undefined) {
+      const problem = 'empty' in documents ? documents.errors[0] : undefined;
+      if (problem !== undefined) throw problem;
+      return null;
+    }
     const problem = document.errors[0] ?? document.warnings[0];
     if (problem !== undefined) throw problem;
-    if (hasCollectionKey(document.contents)) throw new Error('a key is a list or a map; keys must be plain names');
+    checkKeys(document.contents, lineCounter);
     return document.toJS({ maxAliasCount: 100 });
   } catch (error) {
     throw new FleetError('invalid_input', `${source}: not valid YAML: ${(error as Error).message}`, { cause: error });
   }
 }
 
-function hasCollectionKey(node: unknown): boolean {
-  if (isMap(node)) return node.items.some((pair) => isCollection(pair.key) || hasCollectionKey(pair.value));
-  if (isSeq(node)) return node.items.some(hasCollectionKey);
-  return false;
+/** Every map key is a plain scalar, once per map (as the property it becomes: `1` and `"1"` are one key). */
+function checkKeys(node: unknown, lines: LineCounter): void {
+  if (isSeq(node)) {
+    for (const item of node.items) checkKeys(item, lines);
+    return;
+  }
+  if (!isMap(node)) return;
+  const seen = new Map<string, number>();
+  for (const pair of node.items) {
+    const key: unknown = pair.key;
+    if (!isScalar(key)) throw new Error('a key is a list or a map (or an alias to one); keys must be plain names');
+    const line = lines.linePos(key.range?.[0] ?? 0).line;
+    const name = key.value === null || key.value === undefined ? '' : String(key.value);
+    const first = seen.get(name);
+    if (first !== undefined) {
+      const shown = JSON.stringify(name.length > 40 ? `${name.slice(0, 40)}…` : name);
+      throw new Error(`map keys must be unique: ${shown} appears twice (lines ${first} and ${line})`);
+    }
+    seen.set(name, line);
+    checkKeys(pair.value, lines);
+  }
 }

@@ -105,6 +105,7 @@ export const clientConfigSchema = z
         /** Working days, 1 = Monday … 7 = Sunday. Default Monday to Friday. */
         days: z.array(z.number().int().min(1).max(7)).min(1).default([1, 2, 3, 4, 5]),
       })
+      .strict()
       .default({ start: '08:00', end: '18:00', days: [1, 2, 3, 4, 5] }),
     /** Capabilities granted to the agent. Default: read, draft and label mail, read the calendar. */
     permissions: z
@@ -118,6 +119,7 @@ export const clientConfigSchema = z
         /** Length of the window in days. Default 28 (weeks 1–4). */
         days: z.number().int().min(0).max(365).default(28),
       })
+      .strict()
       .default({ days: 28 }),
     /** Email types that may be sent without approval after onboarding, to known contacts only. */
     autoSendTypes: z
@@ -142,6 +144,7 @@ export const clientConfigSchema = z
         /** Recipients per rolling 24 hours. Default 100. */
         perDay: z.number().int().min(0).max(100_000).default(100),
       })
+      .strict()
       .default({ perHour: 20, perDay: 100 }),
     /** A message to more recipients than this is a bulk send and needs approval. Default 5. */
     bulkThreshold: z.number().int().min(1).max(1000).default(5),
@@ -156,6 +159,7 @@ export const clientConfigSchema = z
         /** Local time (client time zone), HH:MM. Default 18:00. */
         at: timeOfDay.default('18:00'),
       })
+      .strict()
       .default({ enabled: true, at: '18:00' }),
     /** Notes about the client's writing style, given to the model when drafting. */
     styleNotes: z.string().max(4000).default(''),

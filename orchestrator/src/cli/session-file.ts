@@ -32,8 +32,15 @@ export async function readCliSession(homeDir: string): Promise<CliSession | null
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw error;
   }
-  const session = JSON.parse(text) as Partial<CliSession>;
+  let session: Partial<CliSession> | null = null;
+  try {
+    session = JSON.parse(text) as Partial<CliSession> | null;
+  } catch {
+    // Handled below with the other shapes that are not a session.
+  }
   if (
+    typeof session !== 'object' ||
+    session === null ||
     typeof session.member !== 'string' ||
     typeof session.token !== 'string' ||
     typeof session.expiresAt !== 'string'

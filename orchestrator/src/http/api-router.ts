@@ -10,6 +10,7 @@ import { listReviewQueue } from '../services/review-queue.ts';
 import { createDataLifecycleRouter } from './data-lifecycle-router.ts';
 import { createIncidentRouter } from './incident-router.ts';
 import { createSettingsRouter } from './settings-router.ts';
+import { jsonBody } from './json-body.ts';
 import { parseBody } from './parse-body.ts';
 import {
   actorOnlySchema,
@@ -26,7 +27,7 @@ import {
 /** The JSON API for the fleet's operations. No business logic here: parse, call a service, respond. */
 export function createApiRouter(orchestrator: Orchestrator): Router {
   const router = express.Router();
-  router.use(express.json({ limit: '2mb' }));
+  router.use(jsonBody('2mb'));
 
   router.get('/clients', async (_request, response) => {
     const clients = await orchestrator.registry.listClients();

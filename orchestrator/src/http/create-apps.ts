@@ -8,6 +8,7 @@ import { authenticateOps, type OpsTransport } from './admin-auth.ts';
 import { createApiRouter } from './api-router.ts';
 import { createDoctorRouter } from './doctor-router.ts';
 import { errorMiddleware } from './error-middleware.ts';
+import { jsonBody } from './json-body.ts';
 import { logOpsRefusals } from './ops-refusals.ts';
 import { createTeamRouter } from './team-router.ts';
 
@@ -38,7 +39,7 @@ function opsApi(
       (grant) => grant.status === 'active' && grant.member === member,
     );
   return [
-    express.json({ limit: '2mb' }),
+    ...jsonBody('2mb'),
     authenticateOps({
       transport,
       sessions: orchestrator.team.sessions,

@@ -1,5 +1,6 @@
 import express, { type Router } from 'express';
 import * as z from 'zod';
+import { parseClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Orchestrator } from '../orchestrator.ts';
 import { parseBody } from './parse-body.ts';
@@ -37,10 +38,12 @@ export function createDataLifecycleRouter(orchestrator: Orchestrator): Router {
 
   router.get('/clients/:id/export', async (request, response) => {
     const query = parseBody(exportQuerySchema, request.query);
+    // Checked before it goes into a header: a quote or a line break in the path must be a 400, not a 500.
+    const clientId = parseClientId(request.params.id);
     response.type('application/x-tar');
-    response.setHeader('content-disposition', `attachment; filename="${request.params.id}-export.tar"`);
+    response.setHeader('content-disposition', `attachment; filename="${clientId}-export.tar"`);
     try {
-      await lifecycle.exports.export({ clientId: request.params.id, requester: { kind: 'operator', member: query.actor } }, response);
+      await lifecycle.exports.export({ clientId, requester: { kind: 'operator', member: query.actor } }, response);
     } catch (error) {
       // Once bytes went out the status is sent: a cut-off archive fails verification instead.
       if (response.headersSent) {

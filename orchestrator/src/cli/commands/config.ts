@@ -1,10 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { parseClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { CliContext } from '../cli-context.ts';
 import { VERSION_LINE, formatSettingsChanged, formatSettingsHistory, formatSettingsView } from '../format/config.ts';
-import { readStandardInput } from '../secret-input.ts';
+import { readConfigFile } from '../options.ts';
 
 function wholeNumber(name: string, value: string): number {
   if (!/^\d{1,9}$/.test(value)) throw new FleetError('invalid_input', `${name} must be a whole number (got ${JSON.stringify(value)})`);
@@ -31,13 +30,15 @@ export function registerConfigCommands(program: Command, context: CliContext): v
     .description('print the settings as YAML (with the version line `config set` needs)')
     .action(async (rawClientId: string, options: { version?: string }) => {
       const clientId = parseClientId(rawClientId);
+      // Every argument is checked before the service is reached (or started).
+      const wanted = options.version === undefined ? undefined : wholeNumber('--version', options.version);
       const settings = (await context.api()).settings;
-      if (options.version === undefined) {
+      if (wanted === undefined) {
         const view = await settings.show(clientId);
         context.print(view, () => formatSettingsView(view));
         return;
       }
-      const version = await settings.version(clientId, wholeNumber('--version', options.version));
+      const version = await settings.version(clientId, wanted);
       context.print(version, () => JSON.stringify(version.config, null, 2));
     });
   config
@@ -49,7 +50,7 @@ export function registerConfigCommands(program: Command, context: CliContext): v
     .option('--confirm <rail...>', 'guard rails you accept, by id (the refusal names them with their risk)')
     .action(async (rawClientId: string, file: string, options: { reason: string; base?: string; confirm?: string[] }) => {
       const clientId = parseClientId(rawClientId);
-      const yaml = file === '-' ? await readStandardInput() : await readFile(file, 'utf8');
+      const yaml = await readConfigFile(file);
       const baseVersion = baseVersionOf(options.base, yaml);
       const outcome = await (await context.api()).settings.set(clientId, { yaml, baseVersion, reason: options.reason, confirm: options.confirm ?? [] });
       context.print(outcome, () => formatSettingsChanged(outcome));
@@ -60,7 +61,8 @@ export function registerConfigCommands(program: Command, context: CliContext): v
     .option('--limit <n>', 'at most this many versions, newest first', '20')
     .action(async (rawClientId: string, options: { limit: string }) => {
       const clientId = parseClientId(rawClientId);
-      const versions = await (await context.api()).settings.history(clientId, wholeNumber('--limit', options.limit));
+      const limit = wholeNumber('--limit', options.limit);
+      const versions = await (await context.api()).settings.history(clientId, limit);
       context.print(versions, () => formatSettingsHistory(clientId, versions));
     });
   config
@@ -72,12 +74,13 @@ export function registerConfigCommands(program: Command, context: CliContext): v
     .option('--confirm <rail...>', 'guard rails you accept, by id')
     .action(async (rawClientId: string, options: { to: string; reason: string; base?: string; confirm?: string[] }) => {
       const clientId = parseClientId(rawClientId);
-      const outcome = await (await context.api()).settings.rollback(clientId, {
+      const change = {
         toVersion: wholeNumber('--to', options.to),
         baseVersion: options.base === undefined ? undefined : wholeNumber('--base', options.base),
         reason: options.reason,
         confirm: options.confirm ?? [],
-      });
+      };
+      const outcome = await (await context.api()).settings.rollback(clientId, change);
       context.print(outcome, () => formatSettingsChanged(outcome));
     });
 }

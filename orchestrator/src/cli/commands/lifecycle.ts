@@ -38,7 +38,8 @@ export function registerLifecycleCommands(program: Command, context: CliContext)
         body.runtime = runtimeOption(options.runtime);
         await context.checkRuntimeForNewService(body.runtime);
       }
-      if (options.config) body.config = await readConfigFile(options.config);
+      // `--config ""` (an unset shell variable) is an error, not a quiet fall-back to the defaults.
+      if (options.config !== undefined) body.config = await readConfigFile(options.config);
       const api = await context.api(body.runtime === undefined ? {} : { runtime: body.runtime });
       const result = await provisionWithProgress(api, clientId, body);
       if (result.outcome === 'provisioned') for (const warning of result.warnings) context.warn(warning);
