@@ -54,10 +54,10 @@ export async function startDoctorBed(options: { pool?: string } = {}): Promise<D
   const dbDir = await mkdtemp(path.join(os.tmpdir(), 'fleet-doctor-db-'));
   const sql: SqlExecutor = await openPgliteExecutor(path.join(dbDir, 'registry'));
   await migrate(sql);
-  const portalStore = new SqlPortalStore(sql);
+  const sealer = registrySealer(randomBytes(32));
+  const portalStore = new SqlPortalStore(sql, sealer);
   const prometheusPort = await freePort();
   const pool = options.pool ?? '10.213.0.0/16';
-  const sealer = registrySealer(randomBytes(32));
   const fleet = await createFleetFixture(
     {
       FLEET_SUBNET_POOL: pool,

@@ -2,8 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
+import { loadOrCreateMasterKey } from '../../../orchestrator/src/adapters/embedded-vault/encrypted-file-store.ts';
 import { openPgliteExecutor } from '../../../orchestrator/src/adapters/pglite/pglite-sql-executor.ts';
 import { migrate } from '../../../orchestrator/src/adapters/sql/migrate.ts';
+import { registryKeyDirectory } from '../../../orchestrator/src/adapters/sql/open-registry.ts';
+import { registrySealer } from '../../../orchestrator/src/adapters/sql/registry-sealer.ts';
 import type { SqlExecutor } from '../../../orchestrator/src/adapters/sql/sql-executor.ts';
 import { SqlPortalStore } from '../../../orchestrator/src/adapters/sql/sql-portal-store.ts';
 import { loadConfig, type PortalConfig } from '../../../orchestrator/src/config.ts';
@@ -45,7 +48,8 @@ export async function startPortalHarness(
   const dir = home ?? (await mkdtemp(path.join(os.tmpdir(), 'fleet-portal-')));
   const sql = await openPgliteExecutor(path.join(dir, 'registry'));
   await migrate(sql);
-  const store = new SqlPortalStore(sql);
+  // The key kept with the home, as the orchestrator keeps it: a harness restarted on the same home reads its admins.
+  const store = new SqlPortalStore(sql, registrySealer(await loadOrCreateMasterKey(registryKeyDirectory(dir))));
   const clock = new TestClock();
   const gateway = new MemoryClientGateway();
   gateway.now = () => clock.now();

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,6 +9,7 @@ import { openPgliteExecutor } from '../../../orchestrator/src/adapters/pglite/pg
 import { openPostgresExecutor } from '../../../orchestrator/src/adapters/postgres/postgres-sql-executor.ts';
 import { migrate } from '../../../orchestrator/src/adapters/sql/migrate.ts';
 import type { SqlExecutor } from '../../../orchestrator/src/adapters/sql/sql-executor.ts';
+import { registrySealer } from '../../../orchestrator/src/adapters/sql/registry-sealer.ts';
 import { SqlPortalStore } from '../../../orchestrator/src/adapters/sql/sql-portal-store.ts';
 import { TEST_DATABASE_URL } from '../../helpers/registries.ts';
 
@@ -58,7 +60,7 @@ for (const backend of backends) {
     before(async () => {
       ({ sql, cleanup } = await backend.open());
       await migrate(sql);
-      store = new SqlPortalStore(sql);
+      store = new SqlPortalStore(sql, registrySealer(randomBytes(32)));
     });
     after(async () => {
       await sql?.close();
@@ -218,6 +220,44 @@ for (const backend of backends) {
       await store.purgeExpired(at(120_000));
       assert.equal(await store.links.isLinkNonceUsed(hex(40)), false);
       assert.equal(await store.sessions.getSession(hex(30)), null);
+    });
+
+    void test("admins' addresses are stored sealed yet found by address; sign-in subjects as one-way keys; an earlier release's plaintext sealed once", async () => {
+      const marker = 'sealed-admin-marker@gamma.com';
+      const gamma = { clientId: 'gamma', email: marker };
+      await store.enrolments.createEnrolment({ tokenHash: hex(70), clientId: 'gamma', email: marker, createdAt: T0, expiresAt: at(60_000) });
+      await store.credentials.addCredential({ ...gamma, id: 'g1', kind: 'totp', lookupHash: null, sealed: 'ps1.z', confirmed: true, enrolmentHash: hex(71), createdAt: T0 });
+      await store.sessions.createSession({ idHash: hex(72), stage: 'active', clientId: 'gamma', email: marker, enrolmentHash: null, now: T0, expiresAt: at(60_000) });
+      await store.throttle.recordFailure(`totp:${marker}`, T0, { maxFailures: 5, windowMs: 60_000 });
+      const raw = async () =>
+        JSON.stringify([
+          await sql.query("SELECT * FROM portal_enrolments WHERE client_id = 'gamma'"),
+          await sql.query("SELECT * FROM portal_credentials WHERE client_id = 'gamma'"),
+          await sql.query("SELECT * FROM portal_sessions WHERE client_id = 'gamma'"),
+          await sql.query('SELECT * FROM portal_login_failures'),
+        ]);
+      assert.doesNotMatch(await raw(), /sealed-admin-marker/, 'no address in any row');
+      assert.equal((await store.enrolments.peekEnrolment(hex(70), T0))?.email, marker);
+      assert.deepEqual((await store.credentials.listCredentials(gamma)).map((credential) => credential.email), [marker]);
+      assert.deepEqual((await store.credentials.listTotpByEmail(marker)).map((credential) => credential.id), ['g1']);
+      assert.equal((await store.sessions.getSession(hex(72)))?.email, marker);
+      assert.ok((await store.knownAdmins()).some((admin) => admin.clientId === 'gamma' && admin.email === marker));
+      assert.equal(await store.sealPlaintext(), 0, 'nothing written in plaintext');
+
+      // Rows as an earlier release wrote them: sealed at the next start, and found as before.
+      await sql.query("UPDATE portal_credentials SET admin_email = $1 WHERE client_id = 'gamma'", [marker]);
+      await sql.query("UPDATE portal_sessions SET admin_email = $1 WHERE client_id = 'gamma'", [marker]);
+      const locked = 'totp:locked-sealed-admin-marker@gamma.com';
+      await sql.query('INSERT INTO portal_login_failures (subject, failures, window_started_at, locked_until) VALUES ($1, 5, $2, $3)', [locked, T0.toISOString(), at(60_000).toISOString()]);
+      assert.equal(await store.sealPlaintext(), 3);
+      assert.equal(await store.sealPlaintext(), 0, 'once');
+      assert.doesNotMatch(await raw(), /sealed-admin-marker/);
+      assert.deepEqual((await store.credentials.listTotpByEmail(marker)).map((credential) => credential.id), ['g1']);
+      assert.ok(await store.throttle.lockedUntil(locked, T0), 'the lockout an earlier release recorded still holds');
+
+      await store.forgetAdmin(gamma);
+      assert.ok(!(await store.knownAdmins()).some((admin) => admin.clientId === 'gamma'));
+      assert.equal(await store.sessions.getSession(hex(72)), null);
     });
   });
 }

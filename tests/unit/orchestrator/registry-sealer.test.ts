@@ -35,3 +35,23 @@ void test("an ops-log entry's fields are sealed together, bound to the entry's s
   refused(() => sealer.openOpsLogFields(7, sealer.seal('7', 'config_yaml', JSON.stringify(fields))));
   refused(() => sealer.open('7', 'config_yaml', sealed));
 });
+
+void test('an address seals to the same value each time (rows are found by it), opens whole, and shows nothing of itself', () => {
+  const master = randomBytes(32);
+  const sealer = registrySealer(master);
+  const sealed = sealer.sealAddress('jane@acme.example');
+  assert.ok(sealer.isSealedAddress(sealed));
+  assert.doesNotMatch(sealed, /jane|acme/);
+  assert.equal(sealer.sealAddress('jane@acme.example'), sealed, 'deterministic');
+  assert.equal(registrySealer(master).sealAddress('jane@acme.example'), sealed, 'and after a restart');
+  assert.notEqual(sealer.sealAddress('john@acme.example'), sealed);
+  assert.notEqual(registrySealer(randomBytes(32)).sealAddress('jane@acme.example'), sealed, 'another fleet, another value');
+  assert.equal(sealer.openAddress(sealed), 'jane@acme.example');
+  assert.equal(sealer.openAddress('jane@acme.example'), 'jane@acme.example', 'written before sealing: as it is');
+  assert.throws(() => registrySealer(randomBytes(32)).openAddress(sealed), { code: 'integrity' });
+
+  const key = sealer.lookupKey('totp:jane@acme.example');
+  assert.equal(sealer.lookupKey('totp:jane@acme.example'), key);
+  assert.doesNotMatch(key, /jane/);
+  assert.notEqual(key, sealer.lookupKey('totp:john@acme.example'));
+});

@@ -20,22 +20,27 @@ import { sqlTeamStore } from './sql-team-store.ts';
 export const registryKeyDirectory = (homeDir: string): string => path.join(homeDir, 'registry-key');
 
 /**
- * The registry and the incident records over an opened database: migrated, the registry key loaded (or
- * made), and everything they seal sealed; `sealedNow` counts the rows an earlier release had written in
- * plaintext (sealed now, their tables rewritten so that the plaintext leaves the database files).
+ * The registry, the incident records and the portal's store over an opened database: migrated, the
+ * registry key loaded (or made), and everything they seal sealed; `sealedNow` counts the rows an earlier
+ * release had written in plaintext (sealed now, their tables rewritten so that the plaintext leaves the
+ * database files).
  */
-export async function registryOn(executor: SqlExecutor, homeDir: string): Promise<{ registry: SqlRegistry; incidentStore: SqlIncidentStore; sealedNow: SealedNow }> {
+export async function registryOn(
+  executor: SqlExecutor,
+  homeDir: string,
+): Promise<{ registry: SqlRegistry; incidentStore: SqlIncidentStore; portalStore: SqlPortalStore; sealedNow: SealedNow }> {
   await migrate(executor);
   const sealer = registrySealer(await loadOrCreateMasterKey(registryKeyDirectory(homeDir)));
   const registry = new SqlRegistry(executor, sealer);
   const incidentStore = new SqlIncidentStore(executor, sealer);
-  const sealedNow = { ...(await registry.sealPlaintext()), incidents: await incidentStore.sealPlaintext() };
+  const portalStore = new SqlPortalStore(executor, sealer);
+  const sealedNow = { ...(await registry.sealPlaintext()), incidents: await incidentStore.sealPlaintext(), portalRows: await portalStore.sealPlaintext() };
   if (sealedNow.incidents > 0) await executor.reclaim(['incidents']);
-  return { registry, incidentStore, sealedNow };
+  return { registry, incidentStore, portalStore, sealedNow };
 }
 
 /** How many rows an earlier release had written in plaintext were sealed at this start. */
-export type SealedNow = { clients: number; opsLogEntries: number; incidents: number };
+export type SealedNow = { clients: number; opsLogEntries: number; incidents: number; portalRows: number };
 
 /**
  * PostgreSQL when a URL is given, otherwise PGlite under the fleet's home directory; migrated, and what
@@ -59,7 +64,6 @@ export async function openRegistry(options: {
   }
   return {
     ...opened,
-    portalStore: new SqlPortalStore(executor),
     teamStore: sqlTeamStore(executor),
     onboardingStore: new SqlOnboardingStore(executor),
   };

@@ -1,4 +1,4 @@
-import { hkdfSync } from 'node:crypto';
+import { createHmac, hkdfSync } from 'node:crypto';
 import type { ErasableField, OpsLogEntry } from '../../domain/ops-log-entry.ts';
 import { seal, unseal } from '../../portal/crypto/sealed-box.ts';
 
@@ -13,6 +13,14 @@ export type SealedOpsLogFields = Pick<OpsLogEntry, ErasableField>;
 
 /** How every sealed value starts (the sealed-box format), for SQL that tells sealed rows from plaintext ones. */
 export const SEALED_PREFIX = 'ps1.';
+
+/** How a sealed address starts: the same address always seals to the same value (see `sealAddress`). */
+export const SEALED_ADDRESS_PREFIX = 'pa1.';
+
+/** How a lookup key starts (see `lookupKey`). */
+export const LOOKUP_KEY_PREFIX = 'pk1.';
+
+const ADDRESS_PURPOSE = 'registry:portal:address';
 
 /**
  * AES-256-GCM for what the registry holds about people and configuration: a client's configuration (the
@@ -33,12 +41,26 @@ export interface RegistrySealer {
   sealIncidentField(incidentId: string, field: SealedIncidentField, value: string): string;
   /** As `open`: a value written before sealing is returned as it is. */
   openIncidentField(incidentId: string, field: SealedIncidentField, stored: string): string;
+  /**
+   * An admin's address where the portal looks rows up by it: sealed deterministically (the nonce is a MAC
+   * of the address), so equal addresses give equal values and SQL still finds them; what it shows is that
+   * two rows name the same address, never which.
+   */
+  sealAddress(address: string): string;
+  /** As `open`: an address written before sealing is returned as it is. */
+  openAddress(stored: string): string;
+  isSealedAddress(stored: string): boolean;
+  /** A one-way key for a value only ever compared, never read back (a login throttle's subject). */
+  lookupKey(value: string): string;
 }
 
 /** A sealer under a key derived from the master key (`<home>/registry-key/master.key`, kept apart from the database). */
 export function registrySealer(masterKey: Buffer): RegistrySealer {
   // The derivation's label predates the ops-log fields; the purposes below keep the two kinds of value apart.
   const key = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'agent-fleet registry client fields', 32));
+  const addressKey = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'agent-fleet registry addresses', 32));
+  const indexKey = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'agent-fleet registry lookup keys', 32));
+  const isSealedAddress = (stored: string) => stored.startsWith(SEALED_ADDRESS_PREFIX);
   const clientPurpose = (clientId: string, field: SealedClientField) => `registry:clients:${clientId}:${field}`;
   const opsLogPurpose = (seq: number) => `registry:ops_log:${seq}`;
   const incidentPurpose = (incidentId: string, field: SealedIncidentField) => `registry:incidents:${incidentId}:${field}`;
@@ -52,5 +74,19 @@ export function registrySealer(masterKey: Buffer): RegistrySealer {
     sealIncidentField: (incidentId, field, value) => seal(key, value, incidentPurpose(incidentId, field)),
     openIncidentField: (incidentId, field, stored) =>
       isSealed(stored) ? unseal(key, stored, incidentPurpose(incidentId, field)).toString('utf8') : stored,
+    sealAddress: (address) => sealDeterministically(addressKey, indexKey, address),
+    openAddress: (stored) =>
+      isSealedAddress(stored) ? unseal(addressKey, `${SEALED_PREFIX}${stored.slice(SEALED_ADDRESS_PREFIX.length)}`, ADDRESS_PURPOSE).toString('utf8') : stored,
+    isSealedAddress,
+    lookupKey: (value) => `${LOOKUP_KEY_PREFIX}${createHmac('sha256', indexKey).update(`lookup\0${value}`).digest('base64url')}`,
   };
+}
+
+/**
+ * The sealed-box format with a synthetic nonce (an HMAC of the plaintext under a second key): deterministic,
+ * so usable as an equality key, and distinct plaintexts never share a nonce (short of an HMAC collision).
+ */
+function sealDeterministically(key: Buffer, nonceKey: Buffer, plaintext: string): string {
+  const nonce = createHmac('sha256', nonceKey).update(`address\0${plaintext}`).digest().subarray(0, 12);
+  return `${SEALED_ADDRESS_PREFIX}${seal(key, plaintext, ADDRESS_PURPOSE, nonce).slice(SEALED_PREFIX.length)}`;
 }

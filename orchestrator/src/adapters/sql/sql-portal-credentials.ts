@@ -5,6 +5,7 @@ import type {
   NewCredential,
   StoredCredential,
 } from '../../ports/portal-store.ts';
+import type { RegistrySealer } from './registry-sealer.ts';
 import type { SqlExecutor } from './sql-executor.ts';
 import { isoOf } from './sql-portal-sessions.ts';
 
@@ -26,11 +27,11 @@ type CredentialRow = {
 const COLUMNS =
   'id, client_id, admin_email, kind, lookup_hash, sealed, counter, last_time_step, confirmed, enrolment_hash, created_at, last_used_at';
 
-function toCredential(row: CredentialRow): StoredCredential {
+function toCredential(row: CredentialRow, sealer: RegistrySealer): StoredCredential {
   return {
     id: row.id,
     clientId: row.client_id,
-    email: row.admin_email,
+    email: sealer.openAddress(row.admin_email),
     kind: row.kind as CredentialKind,
     lookupHash: row.lookup_hash,
     sealed: row.sealed,
@@ -43,12 +44,14 @@ function toCredential(row: CredentialRow): StoredCredential {
   };
 }
 
-/** Admin credentials (sealed by the portal before they get here) in the registry database. */
+/** Admin credentials (sealed by the portal before they get here) in the registry database; the admin's address sealed here. */
 export class SqlPortalCredentials implements CredentialStore {
   private readonly sql: SqlExecutor;
+  private readonly sealer: RegistrySealer;
 
-  constructor(sql: SqlExecutor) {
+  constructor(sql: SqlExecutor, sealer: RegistrySealer) {
     this.sql = sql;
+    this.sealer = sealer;
   }
 
   async addCredential(credential: NewCredential): Promise<void> {
@@ -58,7 +61,7 @@ export class SqlPortalCredentials implements CredentialStore {
       [
         credential.id,
         credential.clientId,
-        credential.email,
+        this.sealer.sealAddress(credential.email),
         credential.kind,
         credential.lookupHash,
         credential.sealed,
@@ -72,9 +75,9 @@ export class SqlPortalCredentials implements CredentialStore {
   async listCredentials(admin: AdminRef): Promise<StoredCredential[]> {
     const rows = await this.sql.query<CredentialRow>(
       `SELECT ${COLUMNS} FROM portal_credentials WHERE client_id = $1 AND admin_email = $2 ORDER BY created_at, id`,
-      [admin.clientId, admin.email],
+      [admin.clientId, this.sealer.sealAddress(admin.email)],
     );
-    return rows.map(toCredential);
+    return rows.map((row) => toCredential(row, this.sealer));
   }
 
   async findPasskey(lookupHash: string): Promise<StoredCredential | null> {
@@ -82,15 +85,15 @@ export class SqlPortalCredentials implements CredentialStore {
       `SELECT ${COLUMNS} FROM portal_credentials WHERE lookup_hash = $1 AND kind = 'passkey'`,
       [lookupHash],
     );
-    return rows[0] ? toCredential(rows[0]) : null;
+    return rows[0] ? toCredential(rows[0], this.sealer) : null;
   }
 
   async listTotpByEmail(email: string): Promise<StoredCredential[]> {
     const rows = await this.sql.query<CredentialRow>(
       `SELECT ${COLUMNS} FROM portal_credentials WHERE admin_email = $1 AND kind = 'totp' AND confirmed ORDER BY created_at, id`,
-      [email],
+      [this.sealer.sealAddress(email)],
     );
-    return rows.map(toCredential);
+    return rows.map((row) => toCredential(row, this.sealer));
   }
 
   async confirmCredential(id: string): Promise<void> {
@@ -116,7 +119,7 @@ export class SqlPortalCredentials implements CredentialStore {
   async replaceCredentials(admin: AdminRef, keepEnrolmentHash: string): Promise<void> {
     await this.sql.query(
       'DELETE FROM portal_credentials WHERE client_id = $1 AND admin_email = $2 AND (enrolment_hash <> $3 OR NOT confirmed)',
-      [admin.clientId, admin.email, keepEnrolmentHash],
+      [admin.clientId, this.sealer.sealAddress(admin.email), keepEnrolmentHash],
     );
   }
 }

@@ -5,6 +5,7 @@ import type {
   SessionStore,
   StoredSession,
 } from '../../ports/portal-store.ts';
+import type { RegistrySealer } from './registry-sealer.ts';
 import type { SqlExecutor } from './sql-executor.ts';
 
 type SessionRow = {
@@ -22,12 +23,12 @@ export function isoOf(value: Date | string): string {
   return (value instanceof Date ? value : new Date(value)).toISOString();
 }
 
-function toSession(row: SessionRow): StoredSession {
+function toSession(row: SessionRow, sealer: RegistrySealer): StoredSession {
   return {
     idHash: row.id_hash,
     stage: row.stage as SessionStage,
     clientId: row.client_id,
-    email: row.admin_email,
+    email: row.admin_email === null ? null : sealer.openAddress(row.admin_email),
     enrolmentHash: row.enrolment_hash,
     createdAt: isoOf(row.created_at),
     lastSeenAt: isoOf(row.last_seen_at),
@@ -35,12 +36,14 @@ function toSession(row: SessionRow): StoredSession {
   };
 }
 
-/** Portal sessions in the registry database, keyed by the sha256 of the session cookie. */
+/** Portal sessions in the registry database, keyed by the sha256 of the session cookie; the admin's address sealed. */
 export class SqlPortalSessions implements SessionStore {
   private readonly sql: SqlExecutor;
+  private readonly sealer: RegistrySealer;
 
-  constructor(sql: SqlExecutor) {
+  constructor(sql: SqlExecutor, sealer: RegistrySealer) {
     this.sql = sql;
+    this.sealer = sealer;
   }
 
   async createSession(session: NewSession): Promise<void> {
@@ -51,7 +54,7 @@ export class SqlPortalSessions implements SessionStore {
         session.idHash,
         session.stage,
         session.clientId,
-        session.email,
+        session.email === null ? null : this.sealer.sealAddress(session.email),
         session.enrolmentHash,
         session.now.toISOString(),
         session.expiresAt.toISOString(),
@@ -64,7 +67,7 @@ export class SqlPortalSessions implements SessionStore {
       'SELECT id_hash, stage, client_id, admin_email, enrolment_hash, created_at, last_seen_at, expires_at FROM portal_sessions WHERE id_hash = $1',
       [idHash],
     );
-    return rows[0] ? toSession(rows[0]) : null;
+    return rows[0] ? toSession(rows[0], this.sealer) : null;
   }
 
   async touchSession(idHash: string, at: Date): Promise<void> {
@@ -81,7 +84,7 @@ export class SqlPortalSessions implements SessionStore {
   async endSessions(admin: AdminRef): Promise<number> {
     const rows = await this.sql.query(
       'DELETE FROM portal_sessions WHERE client_id = $1 AND admin_email = $2 RETURNING id_hash',
-      [admin.clientId, admin.email],
+      [admin.clientId, this.sealer.sealAddress(admin.email)],
     );
     return rows.length;
   }

@@ -8,15 +8,18 @@ import type {
   PortalStore,
 } from '../../ports/portal-store.ts';
 import { nextFailureState } from '../../portal/identity/lockout.ts';
+import { LOOKUP_KEY_PREFIX, SEALED_ADDRESS_PREFIX, type RegistrySealer } from './registry-sealer.ts';
 import type { SqlExecutor } from './sql-executor.ts';
 import { SqlPortalCredentials } from './sql-portal-credentials.ts';
 import { SqlPortalSessions, isoOf } from './sql-portal-sessions.ts';
 
 class SqlEnrolments implements EnrolmentStore {
   private readonly sql: SqlExecutor;
+  private readonly sealer: RegistrySealer;
 
-  constructor(sql: SqlExecutor) {
+  constructor(sql: SqlExecutor, sealer: RegistrySealer) {
     this.sql = sql;
+    this.sealer = sealer;
   }
 
   async createEnrolment(enrolment: NewEnrolment): Promise<void> {
@@ -25,7 +28,7 @@ class SqlEnrolments implements EnrolmentStore {
       [
         enrolment.tokenHash,
         enrolment.clientId,
-        enrolment.email,
+        this.sealer.sealAddress(enrolment.email),
         enrolment.createdAt.toISOString(),
         enrolment.expiresAt.toISOString(),
       ],
@@ -39,7 +42,7 @@ class SqlEnrolments implements EnrolmentStore {
     );
     const row = rows[0];
     return row
-      ? { clientId: row.client_id, email: row.admin_email, expiresAt: new Date(isoOf(row.expires_at)) }
+      ? { clientId: row.client_id, email: this.sealer.openAddress(row.admin_email), expiresAt: new Date(isoOf(row.expires_at)) }
       : null;
   }
 
@@ -50,21 +53,24 @@ class SqlEnrolments implements EnrolmentStore {
         RETURNING client_id, admin_email`,
       [tokenHash, now.toISOString()],
     );
-    return rows[0] ? { clientId: rows[0].client_id, email: rows[0].admin_email } : null;
+    return rows[0] ? { clientId: rows[0].client_id, email: this.sealer.openAddress(rows[0].admin_email) } : null;
   }
 }
 
+/** Failed sign-ins by subject (an address typed at sign-in): stored under a one-way lookup key. */
 class SqlLoginThrottle implements LoginThrottleStore {
   private readonly sql: SqlExecutor;
+  private readonly sealer: RegistrySealer;
 
-  constructor(sql: SqlExecutor) {
+  constructor(sql: SqlExecutor, sealer: RegistrySealer) {
     this.sql = sql;
+    this.sealer = sealer;
   }
 
   async lockedUntil(subject: string, now: Date): Promise<Date | null> {
     const rows = await this.sql.query<{ locked_until: Date | string | null }>(
       'SELECT locked_until FROM portal_login_failures WHERE subject = $1',
-      [subject],
+      [this.sealer.lookupKey(subject)],
     );
     const until = rows[0]?.locked_until;
     if (!until) return null;
@@ -72,7 +78,8 @@ class SqlLoginThrottle implements LoginThrottleStore {
     return end.getTime() > now.getTime() ? end : null;
   }
 
-  async recordFailure(subject: string, now: Date, policy: LockoutPolicy): Promise<Date | null> {
+  async recordFailure(typedSubject: string, now: Date, policy: LockoutPolicy): Promise<Date | null> {
+    const subject = this.sealer.lookupKey(typedSubject);
     return this.sql.transaction(async (tx) => {
       const rows = await tx.query<{
         failures: number;
@@ -103,7 +110,7 @@ class SqlLoginThrottle implements LoginThrottleStore {
   }
 
   async clearFailures(subject: string): Promise<void> {
-    await this.sql.query('DELETE FROM portal_login_failures WHERE subject = $1', [subject]);
+    await this.sql.query('DELETE FROM portal_login_failures WHERE subject = $1', [this.sealer.lookupKey(subject)]);
   }
 }
 
@@ -131,7 +138,14 @@ class SqlLinkNonces implements LinkNonceStore {
   }
 }
 
-/** The portal's state in the registry database (PostgreSQL or PGlite), tables of migration 4. */
+/** The tables that name an admin by address. */
+const ADMIN_ADDRESS_TABLES = ['portal_enrolments', 'portal_credentials', 'portal_sessions'] as const;
+
+/**
+ * The portal's state in the registry database (PostgreSQL or PGlite), tables of migration 4. Admins'
+ * addresses are sealed by `sealer` (deterministically: rows are still found by address), sign-in subjects
+ * kept as one-way lookup keys.
+ */
 export class SqlPortalStore implements PortalStore {
   readonly enrolments: EnrolmentStore;
   readonly credentials: SqlPortalCredentials;
@@ -139,13 +153,15 @@ export class SqlPortalStore implements PortalStore {
   readonly throttle: LoginThrottleStore;
   readonly links: LinkNonceStore;
   private readonly sql: SqlExecutor;
+  private readonly sealer: RegistrySealer;
 
-  constructor(sql: SqlExecutor) {
+  constructor(sql: SqlExecutor, sealer: RegistrySealer) {
     this.sql = sql;
-    this.enrolments = new SqlEnrolments(sql);
-    this.credentials = new SqlPortalCredentials(sql);
-    this.sessions = new SqlPortalSessions(sql);
-    this.throttle = new SqlLoginThrottle(sql);
+    this.sealer = sealer;
+    this.enrolments = new SqlEnrolments(sql, sealer);
+    this.credentials = new SqlPortalCredentials(sql, sealer);
+    this.sessions = new SqlPortalSessions(sql, sealer);
+    this.throttle = new SqlLoginThrottle(sql, sealer);
     this.links = new SqlLinkNonces(sql);
   }
 
@@ -153,15 +169,47 @@ export class SqlPortalStore implements PortalStore {
     const rows = await this.sql.query<{ client_id: string; admin_email: string }>(
       `SELECT client_id, admin_email FROM portal_credentials
        UNION SELECT client_id, admin_email FROM portal_sessions WHERE client_id IS NOT NULL AND admin_email IS NOT NULL
-       UNION SELECT client_id, admin_email FROM portal_enrolments WHERE used_at IS NULL
-       ORDER BY client_id, admin_email`,
+       UNION SELECT client_id, admin_email FROM portal_enrolments WHERE used_at IS NULL`,
     );
-    return rows.map((row) => ({ clientId: row.client_id, email: row.admin_email }));
+    return rows
+      .map((row) => ({ clientId: row.client_id, email: this.sealer.openAddress(row.admin_email) }))
+      .sort((a, b) => a.clientId.localeCompare(b.clientId) || a.email.localeCompare(b.email));
+  }
+
+  /**
+   * Seals the addresses and sign-in subjects an earlier release wrote in plaintext, then rewrites those
+   * tables so that the plaintext leaves the database files. Returns how many rows were sealed.
+   */
+  async sealPlaintext(): Promise<number> {
+    const sealed = await this.sql.transaction(async (tx) => {
+      let rows = 0;
+      for (const table of ADMIN_ADDRESS_TABLES) {
+        const plain = await tx.query<{ admin_email: string }>(
+          `SELECT DISTINCT admin_email FROM ${table} WHERE admin_email IS NOT NULL AND NOT starts_with(admin_email, $1)`,
+          [SEALED_ADDRESS_PREFIX],
+        );
+        for (const { admin_email: address } of plain) {
+          rows += (await tx.query(`UPDATE ${table} SET admin_email = $2 WHERE admin_email = $1 RETURNING 1`, [address, this.sealer.sealAddress(address)])).length;
+        }
+      }
+      const subjects = await tx.query<{ subject: string }>('SELECT subject FROM portal_login_failures WHERE NOT starts_with(subject, $1)', [LOOKUP_KEY_PREFIX]);
+      for (const { subject } of subjects) {
+        // A subject already counted under its key keeps that count.
+        await tx.query(
+          'UPDATE portal_login_failures SET subject = $2 WHERE subject = $1 AND NOT EXISTS (SELECT 1 FROM portal_login_failures WHERE subject = $2)',
+          [subject, this.sealer.lookupKey(subject)],
+        );
+        await tx.query('DELETE FROM portal_login_failures WHERE subject = $1', [subject]);
+      }
+      return rows + subjects.length;
+    });
+    if (sealed > 0) await this.sql.reclaim([...ADMIN_ADDRESS_TABLES, 'portal_login_failures']);
+    return sealed;
   }
 
   async forgetAdmin(admin: AdminRef): Promise<void> {
     await this.sql.transaction(async (tx) => {
-      const parameters = [admin.clientId, admin.email];
+      const parameters = [admin.clientId, this.sealer.sealAddress(admin.email)];
       await tx.query('DELETE FROM portal_sessions WHERE client_id = $1 AND admin_email = $2', parameters);
       await tx.query('DELETE FROM portal_credentials WHERE client_id = $1 AND admin_email = $2', parameters);
       await tx.query('DELETE FROM portal_enrolments WHERE client_id = $1 AND admin_email = $2', parameters);

@@ -8,9 +8,10 @@ const TAG_BYTES = 16;
 /**
  * AES-256-GCM under a 32-byte key, with a purpose string as associated data (a value sealed for one
  * purpose, or one admin, does not open as another). Format: `ps1.<base64url(nonce | tag | ciphertext)>`.
+ * The nonce is random unless given: a caller that gives one derives it from the plaintext (a synthetic
+ * nonce), so that no two plaintexts share one under a key.
  */
-export function seal(key: Buffer, plaintext: string | Buffer, purpose: string): string {
-  const nonce = randomBytes(NONCE_BYTES);
+export function seal(key: Buffer, plaintext: string | Buffer, purpose: string, nonce: Buffer = randomBytes(NONCE_BYTES)): string {
   const cipher = createCipheriv('aes-256-gcm', key, nonce);
   cipher.setAAD(Buffer.from(purpose, 'utf8'));
   const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
