@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { hasNoUserInfo, NO_USER_INFO } from './config-url.ts';
 
 // The onboarding doctor's part of the orchestrator's environment schema, kept beside config.ts (which
 // merges it in and alone reads the environment) like config-egress.ts.
@@ -11,6 +12,7 @@ export const doctorEnvShape = {
   FLEET_PROMETHEUS_URL: z
     .url()
     .refine((value) => /^https?:\/\//.test(value), 'must be an http(s) URL')
+    .refine(hasNoUserInfo, NO_USER_INFO)
     .optional(),
 } as const;
 

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import * as z from 'zod';
 import { envNumber } from './config-env-number.ts';
+import { hasNoUserInfo, NO_USER_INFO } from './config-url.ts';
 import { portalOrigin } from './domain/portal-origin.ts';
 
 // The client portal's part of the orchestrator's environment schema, kept beside config.ts (which merges
@@ -19,6 +20,7 @@ export const portalEnvShape = {
   PORTAL_PUBLIC_URL: z
     .url()
     .refine((value) => value.startsWith('https://'), 'must be an https:// URL (the portal\'s cookies are Secure)')
+    .refine(hasNoUserInfo, NO_USER_INFO)
     .optional(),
   /** Names (DNS or IP) on the portal's certificate, comma-separated; the first is its host name. Default localhost. */
   PORTAL_TLS_NAMES: z

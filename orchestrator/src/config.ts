@@ -6,7 +6,8 @@ import { envNumber } from './config-env-number.ts';
 import { doctorConfigOf, doctorEnvShape, type DoctorConfig } from './config-doctor.ts';
 import { egressConfigOf, egressEnvShape, egressSettingsIssues, type EgressConfig } from './config-egress.ts';
 import { agentPortalUrlOf, portalConfigOf, portalEnvShape, type PortalConfig } from './config-portal.ts';
-import { parseIpv4Cidr } from './domain/ipv4-cidr.ts';
+import { hasNoUserInfo, NO_USER_INFO } from './config-url.ts';
+import { parseIpv4Cidr, type Ipv4Cidr } from './domain/ipv4-cidr.ts';
 
 const MIB = 1024 * 1024;
 
@@ -16,6 +17,29 @@ const dnsLabel = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must 
 const KUBE_COMMAND_ENV = ['PATH', 'HOME', 'KUBECONFIG', 'KUBERNETES_SERVICE_HOST', 'KUBERNETES_SERVICE_PORT'] as const;
 
 const isHttpUrl = (value: string): boolean => /^https?:\/\//i.test(value);
+
+/**
+ * Address space client networks may be cut from: RFC 1918 private ranges, and RFC 6598 shared space
+ * (100.64.0.0/10), which is not routed on the internet either and is the usual fallback where a site's
+ * RFC 1918 space is taken (mind a Tailscale tailnet, which lives there). A pool anywhere else would put
+ * agents' bridges over public hosts (their traffic to those addresses stays on the host), over loopback
+ * (127/8) or over everything (0.0.0.0/0).
+ */
+const SUBNET_POOL_RANGES = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10'] as const;
+
+const within = (inner: Ipv4Cidr, outer: Ipv4Cidr): boolean =>
+  inner.prefix >= outer.prefix && inner.base >= outer.base && inner.base + 2 ** (32 - inner.prefix) <= outer.base + 2 ** (32 - outer.prefix);
+
+function subnetPoolIssue(value: string): string | undefined {
+  let pool: Ipv4Cidr;
+  try {
+    pool = parseIpv4Cidr(value);
+  } catch {
+    return 'must be an IPv4 CIDR such as 10.213.0.0/16';
+  }
+  if (SUBNET_POOL_RANGES.some((range) => within(pool, parseIpv4Cidr(range)))) return undefined;
+  return `must lie inside private address space (${SUBNET_POOL_RANGES.slice(0, 3).join(', ')}, or ${SUBNET_POOL_RANGES[3]} shared space), such as 10.213.0.0/16`;
+}
 
 /** Checked here so that a bad pattern is one line at start-up, not a scheduler throwing once the service runs. */
 function isCronPatternOrEmpty(value: string): boolean {
@@ -31,8 +55,14 @@ function isCronPatternOrEmpty(value: string): boolean {
 
 const orchestratorEnvSchema = z
   .object({
-    /** State directory: embedded registry, secret store, scrape targets, socket, logs. Default ~/.agent-fleet. */
-    AGENT_FLEET_HOME: z.string().min(1).default(path.join(os.homedir(), '.agent-fleet')),
+    /** State directory, an absolute path: embedded registry, secret store, scrape targets, socket, logs. Default ~/.agent-fleet. */
+    AGENT_FLEET_HOME: z
+      .string()
+      .min(1)
+      // A relative home would be a different directory for each place a service or command starts from
+      // (the service and the CLI would not find each other's socket, registry or keys); "~" is not expanded.
+      .refine((value) => path.isAbsolute(value), 'must be an absolute path such as /var/lib/agent-fleet ("~" and relative paths are not expanded)')
+      .default(path.join(os.homedir(), '.agent-fleet')),
     /** PostgreSQL URL for the registry. Default: none, i.e. embedded PGlite under AGENT_FLEET_HOME. */
     DATABASE_URL: z
       .string()
@@ -76,18 +106,14 @@ const orchestratorEnvSchema = z
     DOCKER_SOCKET: z.string().min(1).default('/var/run/docker.sock'),
     /** Agent image. Default agent-fleet/agent:<this version>. */
     AGENT_IMAGE: z.string().min(1).optional(),
-    /** Pool that per-client subnets are cut from. Default 10.213.0.0/16. */
+    /** Pool that per-client subnets are cut from, inside private address space (SUBNET_POOL_RANGES). Default 10.213.0.0/16. */
     FLEET_SUBNET_POOL: z
       .string()
       .default('10.213.0.0/16')
-      .refine((value) => {
-        try {
-          parseIpv4Cidr(value);
-          return true;
-        } catch {
-          return false;
-        }
-      }, 'must be an IPv4 CIDR such as 10.213.0.0/16'),
+      .superRefine((value, context) => {
+        const issue = subnetPoolIssue(value);
+        if (issue !== undefined) context.addIssue({ code: 'custom', message: issue });
+      }),
     /** Prefix length of each client's subnet. Default 28 (14 addresses: 4096 clients in a /16). */
     FLEET_SUBNET_PREFIX: envNumber(z.number().int().min(16).max(29)).default(28),
     /** Agent memory limit in MiB (swap is disabled). Default 128. */
@@ -105,11 +131,11 @@ const orchestratorEnvSchema = z
     /** Seconds between reconcile passes in the service; 0 turns the loop off. Default 15. */
     RECONCILE_INTERVAL_SECONDS: envNumber(z.number().min(0).max(3600)).default(15),
     /** HashiCorp Vault / OpenBao address; unset means the embedded Vault-API store (the default). */
-    VAULT_ADDR: z.string().url().refine(isHttpUrl, 'must be an http(s):// URL').optional(),
+    VAULT_ADDR: z.string().url().refine(isHttpUrl, 'must be an http(s):// URL').refine(hasNoUserInfo, NO_USER_INFO).optional(),
     /** File holding the orchestrator's Vault token (with VAULT_ADDR). A file, never an env var. */
     VAULT_TOKEN_FILE: z.string().min(1).optional(),
     /** Vault address as agent containers reach it (with VAULT_ADDR). Default: VAULT_ADDR. */
-    VAULT_AGENT_ADDR: z.string().url().refine(isHttpUrl, 'must be an http(s):// URL').optional(),
+    VAULT_AGENT_ADDR: z.string().url().refine(isHttpUrl, 'must be an http(s):// URL').refine(hasNoUserInfo, NO_USER_INFO).optional(),
     /** PEM file of the CA a real Vault's TLS certificate chains to (with VAULT_ADDR); agents get it too. Default: Node's root store. */
     VAULT_CACERT: z.string().min(1).optional(),
     /** Port of the embedded store, on 127.0.0.1 and on each client network's gateway. Default 7401. */
@@ -140,7 +166,8 @@ const orchestratorEnvSchema = z
       // The embedded store listens on loopback and Docker gateways only: pods in the cluster cannot reach it.
       context.addIssue({ code: 'custom', path: ['VAULT_ADDR'], message: 'is required with FLEET_RUNTIME=kubernetes (agents in the cluster cannot reach the embedded store)' });
     }
-    if (env.FLEET_SUBNET_PREFIX < parseIpv4Cidr(env.FLEET_SUBNET_POOL).prefix) {
+    // A pool that is not a CIDR has its own issue already (field refinements do not stop this one running).
+    if (subnetPoolIssue(env.FLEET_SUBNET_POOL) === undefined && env.FLEET_SUBNET_PREFIX < parseIpv4Cidr(env.FLEET_SUBNET_POOL).prefix) {
       context.addIssue({ code: 'custom', path: ['FLEET_SUBNET_PREFIX'], message: 'must be at least the pool prefix' });
     }
   });

@@ -33,7 +33,61 @@ export const FREE_TEXT_AUTO_SEND_RISK =
 
 const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
 
-/** Problems with a template body: unknown placeholders, stray braces, control characters. */
+/**
+ * Characters refused in config text that people read or a model is given (names, notes, templates,
+ * signatures), each with what it is:
+ * - C0 and C1 control characters and DEL: they end a mail header line, drive a terminal, or hide text;
+ *   a multi-line field may hold line feed and tab, and nothing else of them (no carriage return);
+ * - line and paragraph separators (U+2028, U+2029): line breaks a one-line field must not hold either;
+ * - bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) and the deprecated
+ *   format controls after them (U+206A–U+206F): they make text display in another order than it is
+ *   stored ("Trojan Source"), e.g. a name that reads as someone else's;
+ * - invisible characters with no place in text (zero-width space U+200B, word joiner and invisible
+ *   operators U+2060–U+2064, byte-order mark U+FEFF, tag characters U+E0000–U+E007F): they hide words
+ *   from the reader that a model still reads, or make two names look alike.
+ * Letters of every script are fine, and so are the zero-width joiner and non-joiner (U+200C, U+200D),
+ * which Persian, Indic scripts and emoji need, and the left-to-right / right-to-left marks (U+200E,
+ * U+200F, U+061C), which mixed Arabic or Hebrew text needs and which reorder nothing by themselves.
+ */
+const UNSAFE_CHARACTER =
+  /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u206f\u200b\u2060-\u2064\ufeff\u{e0000}-\u{e007f}]|\p{Surrogate}/u;
+
+function unsafeCharacterKind(character: string): string {
+  const code = character.codePointAt(0) ?? 0;
+  if (code === 0x0a || code === 0x2028 || code === 0x2029) return 'a line break';
+  if (code === 0x0d) return 'a carriage return; end lines with \\n alone';
+  if (code === 0x09) return 'a tab';
+  if (code <= 0x9f) return 'a control character';
+  if ((code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x206f)) return 'a bidirectional override';
+  if (code >= 0xd800 && code <= 0xdfff) return 'half of a surrogate pair, i.e. not valid Unicode';
+  return 'an invisible character';
+}
+
+/**
+ * Why `text` may not be shown to people or given to a model (the first character refused, by code point
+ * and position, so it can be found), or undefined when it is fine. `multiLine` fields may hold \n and \t.
+ */
+export function unsafeTextIssue(text: string, options: { multiLine: boolean }): string | undefined {
+  let position = 0;
+  for (const character of text) {
+    position += 1;
+    if (options.multiLine && (character === '\n' || character === '\t')) continue;
+    if (!UNSAFE_CHARACTER.test(character)) continue;
+    const code = (character.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0');
+    return `must not contain U+${code} (${unsafeCharacterKind(character)}), found at character ${position}`;
+  }
+  return undefined;
+}
+
+/** A zod string check: the field's text passes unsafeTextIssue (its message names the field by path). */
+export function safeText(options: { multiLine: boolean }) {
+  return (text: string, context: z.core.$RefinementCtx<string>): void => {
+    const issue = unsafeTextIssue(text, options);
+    if (issue !== undefined) context.addIssue({ code: 'custom', message: issue });
+  };
+}
+
+/** Problems with a template body: unknown placeholders, stray braces, unsafe characters. */
 export function templateBodyIssues(body: string): string[] {
   const issues: string[] = [];
   for (const match of body.matchAll(PLACEHOLDER)) {
@@ -42,7 +96,8 @@ export function templateBodyIssues(body: string): string[] {
   }
   if (/[{}]/.test(body.replace(PLACEHOLDER, ''))) issues.push('braces are only allowed around a placeholder, e.g. {{correspondentName}}');
   // Tab and line feed are the only control characters a plain-text reply needs.
-  if (/[\u0000-\u0008\u000b-\u001f\u007f\u202a-\u202e\u2066-\u2069]/.test(body)) issues.push('must not contain control or bidirectional-override characters');
+  const unsafe = unsafeTextIssue(body, { multiLine: true });
+  if (unsafe !== undefined) issues.push(unsafe);
   return issues;
 }
 
@@ -80,7 +135,7 @@ const freeTextOptInSchema = z
     /** FREE_TEXT_AUTO_SEND_RISK, word for word. */
     acceptedRisk: z.literal(FREE_TEXT_AUTO_SEND_RISK, { message: 'must restate FREE_TEXT_AUTO_SEND_RISK word for word' }),
     /** Who opted in (a client admin). */
-    acceptedBy: z.string().trim().min(1).max(320),
+    acceptedBy: z.string().trim().min(1).max(320).superRefine(safeText({ multiLine: false })),
     /** When (ISO 8601). */
     acceptedAt: z.iso.datetime({ offset: true }),
   })
@@ -94,7 +149,11 @@ export const autoReplyConfigSchema = z
     signature: z
       .string()
       .max(300)
-      .refine((text) => templateBodyIssues(text).length === 0 && !text.includes('{{'), 'must be plain text without braces or control characters')
+      .superRefine((text, context) => {
+        const unsafe = unsafeTextIssue(text, { multiLine: true });
+        if (unsafe !== undefined) context.addIssue({ code: 'custom', message: unsafe });
+        else if (/[{}]/.test(text)) context.addIssue({ code: 'custom', message: 'must be plain text without braces' });
+      })
       .default(''),
     /** Client-edited templates; built-in ones remain for every type unless overridden by id. Default none. */
     templates: z

@@ -1,6 +1,7 @@
 // Orchestrator settings that used to be read as something other than what they say: an empty number as 0
 // (a random port, reconciling off), "0x1F" as 31, a cron pattern that only failed once the service ran,
-// database and Vault addresses of any scheme.
+// database and Vault addresses of any scheme, a subnet pool over public or loopback space, a relative
+// home directory, credentials in URLs.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { loadConfig } from '../../../orchestrator/src/config.ts';
@@ -48,5 +49,47 @@ describe('orchestrator settings from the environment', () => {
       /VAULT_ADDR: must be an http\(s\):\/\/ URL/,
     );
     assert.equal(loadConfig({ DATABASE_URL: 'postgres://fleet@db/fleet' }).databaseUrl, 'postgres://fleet@db/fleet');
+  });
+
+  test('the subnet pool must lie inside private address space; the defaults, the demo and test pools still do', () => {
+    for (const pool of ['0.0.0.0/0', '127.0.0.0/16', '8.8.8.0/24', '172.32.0.0/16', '192.169.0.0/16', '10.0.0.0/7', '172.0.0.0/8', '100.128.0.0/16', '169.254.0.0/16', '224.0.0.0/4']) {
+      const message = refusal({ FLEET_SUBNET_POOL: pool });
+      assert.match(message, /FLEET_SUBNET_POOL: must lie inside private address space \(10\.0\.0\.0\/8, 172\.16\.0\.0\/12, 192\.168\.0\.0\/16, or 100\.64\.0\.0\/10/, pool);
+    }
+    for (const pool of ['10.213.0.0/16', '10.215.0.0/28', '10.236.150.0/28', '10.0.0.0/8', '172.16.0.0/12', '172.31.255.240/28', '192.168.0.0/16', '192.168.10.0/24', '100.64.0.0/10', '100.127.255.0/24']) {
+      assert.equal(loadConfig({ AGENT_FLEET_HOME: '/srv/fleet', FLEET_SUBNET_POOL: pool, FLEET_SUBNET_PREFIX: '28' }).subnetPool, pool);
+    }
+    assert.equal(loadConfig({ AGENT_FLEET_HOME: '/srv/fleet' }).subnetPool, '10.213.0.0/16');
+  });
+
+  test('a subnet pool that is not a CIDR is one issue naming the variable, listed with the others', () => {
+    const message = refusal({ FLEET_SUBNET_POOL: '10.213.0.0', ORCHESTRATOR_PORT: 'x' });
+    assert.match(message, /FLEET_SUBNET_POOL: must be an IPv4 CIDR such as 10\.213\.0\.0\/16/);
+    assert.match(message, /ORCHESTRATOR_PORT: must be a decimal number/);
+  });
+
+  test('a relative or "~" home directory is refused: the service and the CLI would each resolve it elsewhere', () => {
+    for (const home of ['fleet', './fleet', '../fleet', '~/.agent-fleet', '.']) {
+      assert.match(refusal({ AGENT_FLEET_HOME: home }), /AGENT_FLEET_HOME: must be an absolute path/, home);
+    }
+    assert.equal(loadConfig({ AGENT_FLEET_HOME: '/srv/fleet' }).homeDir, '/srv/fleet');
+    assert.ok(loadConfig({}).homeDir.endsWith('/.agent-fleet'), 'the default stays ~/.agent-fleet, expanded');
+  });
+
+  test('a URL with user:pass@ is refused by name: secrets belong in the secret store', () => {
+    const cases: Array<[string, NodeJS.ProcessEnv]> = [
+      ['PORTAL_PUBLIC_URL', { PORTAL_PUBLIC_URL: 'https://admin:s3cret@portal.example' }],
+      ['FLEET_PROMETHEUS_URL', { FLEET_PROMETHEUS_URL: 'http://prom:s3cret@127.0.0.1:9090' }],
+      ['VAULT_ADDR', { VAULT_ADDR: 'https://root:s3cret@vault.example', VAULT_TOKEN_FILE: '/run/token', FLEET_AGENT_EGRESS: 'open' }],
+      ['VAULT_AGENT_ADDR', { VAULT_ADDR: 'https://vault.example', VAULT_AGENT_ADDR: 'https://s3cret@vault.example', VAULT_TOKEN_FILE: '/run/token', FLEET_AGENT_EGRESS: 'open' }],
+    ];
+    for (const [name, env] of cases) {
+      const message = refusal(env);
+      assert.match(message, new RegExp(`${name}: must not contain a user name or password`), name);
+      assert.doesNotMatch(message, /s3cret/, 'the refusal does not repeat the secret');
+    }
+    const config = loadConfig({ PORTAL_PUBLIC_URL: 'https://portal.example', FLEET_PROMETHEUS_URL: 'http://127.0.0.1:9090' });
+    assert.equal(config.portal.publicUrl, 'https://portal.example');
+    assert.equal(config.doctor.prometheusUrl, 'http://127.0.0.1:9090');
   });
 });

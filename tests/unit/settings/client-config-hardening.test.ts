@@ -1,8 +1,10 @@
 // Client config YAML that used to be read as something other than what it says: a second document dropped,
-// nested typos ignored, a map of many keys taking minutes, time zones no calendar provider takes.
+// nested typos ignored, a map of many keys taking minutes, time zones no calendar provider takes, names and
+// notes with control, bidirectional-override or invisible characters, a working day listed twice, push URLs
+// carrying user:pass@.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseClientConfig } from '@agent-fleet/kernel/client-config';
+import { FREE_TEXT_AUTO_SEND_RISK, parseClientConfig } from '@agent-fleet/kernel/client-config';
 import { parseClientConfigYaml } from '@agent-fleet/kernel/client-config-yaml';
 import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import { isTimeZone } from '@agent-fleet/kernel/time-zone';
@@ -62,5 +64,113 @@ describe('client config fields', () => {
       assert.equal(isTimeZone(zone), false, zone);
     }
     assert.match(refusal('client: acme\ntimezone: "+05:00"\n'), /timezone: must be an IANA time zone/);
+  });
+});
+
+/** The issues `data` is refused with (it must be refused). */
+function issuesOf(data: Record<string, unknown>): string[] {
+  const result = parseClientConfig({ client: 'acme', ...data });
+  assert.equal(result.ok, false, `accepted: ${JSON.stringify(data)}`);
+  return result.ok ? [] : result.issues;
+}
+
+describe('client config text people read or a model is given', () => {
+  const template = (body: string) => ({ autoReply: { templates: [{ id: 'mine', type: 'acknowledgement', body }] } });
+  const optIn = (acceptedBy: string) => ({
+    autoReply: { freeTextAutoSend: [{ type: 'follow_up', acceptedRisk: FREE_TEXT_AUTO_SEND_RISK, acceptedBy, acceptedAt: '2026-01-01T00:00:00Z' }] },
+  });
+  // Each field with a way to set it, and whether it may hold line feed and tab.
+  const fields: Array<{ path: RegExp; set: (text: string) => Record<string, unknown>; multiLine: boolean }> = [
+    { path: /^displayName: /, set: (text) => ({ displayName: text }), multiLine: false },
+    { path: /^model: /, set: (text) => ({ model: text }), multiLine: false },
+    { path: /^styleNotes: /, set: (text) => ({ styleNotes: text }), multiLine: true },
+    { path: /^autoReply\.signature: /, set: (text) => ({ autoReply: { signature: text } }), multiLine: true },
+    { path: /^autoReply\.templates\.0\.body: /, set: (text) => template(`Hi ${text}`), multiLine: true },
+    { path: /^autoReply\.freeTextAutoSend\.0\.acceptedBy: /, set: (text) => optIn(text), multiLine: false },
+  ];
+
+  test('control, bidirectional-override and invisible characters are refused, naming the field and the character', () => {
+    const refused: Array<[string, string]> = [
+      ['Acme\u0000Ltd', 'U+0000'],
+      ['Acme\u001bLtd', 'U+001B'],
+      ['Acme\u007fLtd', 'U+007F'],
+      ['Acme\u0085Ltd', 'U+0085'], // C1 next line
+      ['Acme\u009bLtd', 'U+009B'], // C1 control sequence introducer
+      ['Acme\rLtd', 'U+000D'],
+      ['Acme\u2028Ltd', 'U+2028'],
+      ['Acme \u202eLtd', 'U+202E'], // right-to-left override: "Acme dtL"
+      ['Acme \u202aLtd', 'U+202A'],
+      ['Acme \u2066Ltd\u2069', 'U+2066'], // left-to-right isolate
+      ['Acme \u2067Ltd', 'U+2067'],
+      ['Ac\u200bme', 'U+200B'], // zero-width space
+      ['Ac\u2060me', 'U+2060'], // word joiner
+      ['Acme\ufeffLtd', 'U+FEFF'], // byte-order mark (zero-width no-break space)
+      ['Acme\u{e0049}\u{e0067}\u{e006e}', 'U+E0049'], // tag characters: text a reader cannot see
+      ['Acme \ud800', 'U+D800'], // half a surrogate pair
+    ];
+    for (const field of fields) {
+      for (const [text, code] of refused) {
+        const issues = issuesOf(field.set(text));
+        assert.ok(
+          issues.some((issue) => field.path.test(issue) && issue.includes(`must not contain ${code} `)),
+          `${field.path.source} ${JSON.stringify(text)}: ${issues.join('; ')}`,
+        );
+      }
+    }
+  });
+
+  test('line feed and tab only in multi-line fields (notes, signature, templates), never in a name', () => {
+    for (const field of fields) {
+      for (const text of ['Dana Smith\nAcme Ltd', 'Dana\tSmith']) {
+        const result = parseClientConfig({ client: 'acme', ...field.set(text) });
+        if (field.multiLine) assert.ok(result.ok, `${field.path.source} ${JSON.stringify(text)}: ${result.ok ? '' : result.issues.join('; ')}`);
+        else assert.ok(!result.ok && result.issues.some((issue) => field.path.test(issue) && /must not contain U\+000[A9] \(a (line break|tab)\)/.test(issue)), field.path.source);
+      }
+    }
+  });
+
+  test('letters of every script, emoji and the marks real text needs are still fine', () => {
+    for (const text of [
+      'Müller & Søn — Café Ñandú',
+      '株式会社アクメ',
+      'شركة أكمي',
+      'חברת אקמי',
+      'می\u200cخواهم', // Persian: zero-width non-joiner is part of the word
+      'क्\u200dष', // Devanagari: zero-width joiner
+      '👨\u200d👩\u200d👧 ❤\ufe0f',
+      'Acme \u200fשלום\u200e Ltd', // right-to-left and left-to-right marks reorder nothing by themselves
+      'Ἀκμή Ακμή Акме',
+    ]) {
+      for (const field of fields) {
+        const result = parseClientConfig({ client: 'acme', ...field.set(text) });
+        assert.ok(result.ok, `${field.path.source} ${JSON.stringify(text)}: ${result.ok ? '' : result.issues.join('; ')}`);
+      }
+    }
+  });
+});
+
+describe('working days', () => {
+  test('a day listed twice is refused naming the field and the day; distinct days in any order are fine', () => {
+    assert.ok(issuesOf({ workingHours: { days: [1, 1, 2] } }).includes('workingHours.days: must not repeat a day (repeated: 1)'));
+    assert.match(refusal('client: acme\nworkingHours:\n  days: [5, 3, 5, 3, 1]\n'), /workingHours\.days: must not repeat a day \(repeated: 5, 3\)/);
+    const parsed = parseClientConfig({ client: 'acme', workingHours: { days: [7, 1, 3] } });
+    assert.ok(parsed.ok && parsed.config.workingHours.days.join() === '7,1,3');
+  });
+});
+
+describe('push notification URLs', () => {
+  test('a URL with user:pass@ is refused naming the field: credentials belong in Vault, not in the config', () => {
+    for (const field of ['notificationUrl', 'lifecycleNotificationUrl']) {
+      for (const url of ['https://hook:s3cret@agent.example/v1/mail-notifications', 'https://token@agent.example/v1/mail-notifications', 'https://:s3cret@agent.example/']) {
+        const issues = issuesOf({ provider: 'outlook', push: { [field]: url } });
+        assert.ok(
+          issues.some((issue) => issue.startsWith(`push.${field}: must not contain a user name or password`) && issue.includes('Vault')),
+          `${field} ${url}: ${issues.join('; ')}`,
+        );
+        assert.ok(issues.every((issue) => !issue.includes('s3cret')), 'the refusal does not repeat the secret');
+      }
+    }
+    const parsed = parseClientConfig({ client: 'acme', provider: 'outlook', push: { notificationUrl: 'https://agent.example/v1/mail-notifications', lifecycleNotificationUrl: 'http://127.0.0.1:7480/v1/mail-notifications' } });
+    assert.ok(parsed.ok, parsed.ok ? '' : parsed.issues.join('; '));
   });
 });
