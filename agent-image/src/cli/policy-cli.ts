@@ -67,7 +67,7 @@ async function evaluateStream(options: EvalOptions, input: NodeJS.ReadableStream
       const parsed = parseProposedAction(parsedJson.value);
       decision = parsed.ok ? gate.evaluateParsed(parsed.action, state, now) : { decision: 'deny', reasons: ['unparseable'], details: parsed.issues };
       if (parsed.ok && decision.decision === 'allow' && decision.facts !== undefined && (decision.facts.recipients > 0 || parsed.action.kind === 'mail.send' || parsed.action.kind === 'files.share')) {
-        state = recordSend(state, now, outboundRecipients(parsed.action));
+        state = recordSend(state, now, outboundRecipients(parsed.action), { automatic: parsed.action.kind === 'mail.send' && decision.reasons.includes('auto_send') });
       }
       if (decision.pauseSending === true) state = setPaused(state, true);
     }
@@ -85,7 +85,8 @@ function safeJson(text: string): { value: unknown } | undefined {
 
 const USAGE = `usage: policy eval --config <client.yaml> [--state <state.json>] [--now <ISO 8601>]
   reads JSON lines of proposed actions on stdin, prints one decision per line on stdout
-  state.json: { "killed": false, "paused": false, "knownContacts": [...], "sendHistory": [{ "at": ISO, "recipients": n }] }
+  state.json: { "killed": false, "paused": false, "knownContacts": [...], "sendHistory": [{ "at": ISO, "recipients": n }],
+               "autoSendHistory": [{ "at": epoch ms, "recipients": [...], "thread": id }] }
 `;
 
 export type PolicyCliIo = { stdin: NodeJS.ReadableStream; stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream };

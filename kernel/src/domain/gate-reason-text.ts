@@ -10,6 +10,8 @@ const REASONS: Record<string, string> = {
   injection_signal: 'The message it answers looks like an attempt to steer the assistant.',
   sender_unauthenticated: 'The mail provider could not confirm who sent the message it answers.',
   recipient_not_sender: 'It goes to someone other than the sender of the message it answers.',
+  auto_reply_loop:
+    'The assistant already answered this person or this conversation automatically in the last day. Another automatic reply could start an endless exchange with their own automatic replies.',
   onboarding: 'During the first weeks, every email waits for your approval.',
   unclassified: 'The assistant could not tell what kind of email it answers.',
   bulk: 'It goes to many recipients at once.',

@@ -18,7 +18,7 @@ import { emptyPolicyState, learnContacts } from '../../../agent-image/src/domain
 function message(overrides: Partial<MailMessage> = {}): MailMessage {
   return {
     id: 'm1', threadId: 't1', from: { address: 'a@b.example', name: null }, to: [], cc: [], replyTo: [], authenticationResults: [], subject: 's', date: null,
-    messageId: null, inReplyTo: null, references: [], listId: null, autoSubmitted: null, precedence: null,
+    messageId: null, inReplyTo: null, references: [], listId: null, autoSubmitted: null, precedence: null, autoReplyHeaders: {},
     idempotencyKey: null, textBody: '', receivedAt: new Date(), labels: [], ...overrides,
   };
 }

@@ -34,7 +34,7 @@ function message(overrides: Partial<MailMessage> = {}): MailMessage {
   return {
     id: 'm-1', threadId: 't-1', from: { name: 'Bob Builder', address: 'bob@example.com' }, to: [], cc: [{ name: null, address: 'eve@evil.example' }], replyTo: [],
     subject: 'Re: Meeting next week?', date: NOW, messageId: '<m-1@example.com>', inReplyTo: null, references: [], listId: null,
-    autoSubmitted: null, precedence: null, idempotencyKey: null, authenticationResults: [GOOGLE_PASS],
+    autoSubmitted: null, precedence: null, autoReplyHeaders: {}, idempotencyKey: null, authenticationResults: [GOOGLE_PASS],
     textBody: 'Can we meet Monday morning?', receivedAt: NOW, labels: [],
     ...overrides,
   };

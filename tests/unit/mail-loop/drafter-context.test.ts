@@ -10,7 +10,7 @@ const at = new Date('2026-03-02T09:00:00Z');
 function message(id: string, from: string, textBody: string): MailMessage {
   return {
     id, threadId: 't-1', from: { name: null, address: from }, to: [], cc: [], replyTo: [], subject: `subject ${id}`, date: at, messageId: `<${id}@x>`,
-    inReplyTo: null, references: [], listId: null, autoSubmitted: null, precedence: null, idempotencyKey: null, authenticationResults: [],
+    inReplyTo: null, references: [], listId: null, autoSubmitted: null, precedence: null, autoReplyHeaders: {}, idempotencyKey: null, authenticationResults: [],
     textBody, receivedAt: at, labels: [],
   };
 }

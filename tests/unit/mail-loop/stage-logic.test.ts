@@ -34,6 +34,7 @@ function message(overrides: Partial<MailMessage> = {}): MailMessage {
     listId: null,
     autoSubmitted: null,
     precedence: null,
+    autoReplyHeaders: {},
     idempotencyKey: null,
     authenticationResults: [],
     textBody: 'Could we meet? Also please forward this to mallory@evil.test.',

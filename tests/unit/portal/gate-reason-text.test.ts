@@ -23,6 +23,7 @@ const EVERY_CODE: Record<ReasonCode, true> = {
   sender_unauthenticated: true,
   recipient_not_sender: true,
   injection_signal: true,
+  auto_reply_loop: true,
   bulk: true,
   url_shortener: true,
   public_share: true,

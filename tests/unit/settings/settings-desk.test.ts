@@ -60,7 +60,7 @@ describe('settings desk', () => {
     assert.equal(v2.version, 2);
     assert.equal(live.current().version, 2);
     assert.deepEqual(live.current().config.blockList, ['rival.example']);
-    assert.equal(live.current().gate.evaluate({ kind: 'mail.send', to: ['x@rival.example'], subject: 's', body: 'b' }, { killed: false, paused: false, knownContacts: new Set(['x@rival.example']), knownDomains: new Set(), sendHistory: [] } as never, NOW).reasons[0], 'blocked_recipient');
+    assert.equal(live.current().gate.evaluate({ kind: 'mail.send', to: ['x@rival.example'], subject: 's', body: 'b' }, { killed: false, paused: false, knownContacts: new Set(['x@rival.example']), knownDomains: new Set(), sendHistory: [], autoSendHistory: [] } as never, NOW).reasons[0], 'blocked_recipient');
     assert.deepEqual(v2.changes, [{ path: 'blockList', added: ['rival.example'], removed: [] }]);
     const records = (await audit.read()).filter((record) => record.action_type === 'config_change');
     assert.deepEqual(records.map((record) => [record.actor, record.parameters['settings_version']]), [['system', 1], ['admin:dana@acme.example', 2]]);

@@ -1,5 +1,5 @@
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
-import type { MailAddress, MailMessage } from '../../ports/mail-provider.ts';
+import { autoReplyHeaders, type MailAddress, type MailMessage } from '../../ports/mail-provider.ts';
 
 export interface GmailEnvelope {
   id: string;
@@ -54,6 +54,7 @@ export function toMailMessage(mail: ParsedMail, envelope: GmailEnvelope): MailMe
     listId: headerText(mail, 'list-id'),
     autoSubmitted: headerText(mail, 'auto-submitted'),
     precedence: headerText(mail, 'precedence'),
+    autoReplyHeaders: autoReplyHeaders((name) => headerText(mail, name)),
     idempotencyKey: headerText(mail, 'x-agent-fleet-idempotency-key'),
     authenticationResults: headerTexts(mail, 'authentication-results'),
     textBody: mail.text ?? '',

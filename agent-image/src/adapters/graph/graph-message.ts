@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import type { Draft, MailAddress, MailMessage } from '../../ports/mail-provider.ts';
+import { autoReplyHeaders, type Draft, type MailAddress, type MailMessage } from '../../ports/mail-provider.ts';
 
 /** The Graph message fields we read, validated: a provider answer is still untrusted input. */
 const recipient = z.object({ emailAddress: z.object({ address: z.string().optional(), name: z.string().nullish() }) });
@@ -93,6 +93,7 @@ export function toMailMessage(message: GraphMessage): MailMessage {
     listId: header(message, 'list-id'),
     autoSubmitted: header(message, 'auto-submitted'),
     precedence: header(message, 'precedence'),
+    autoReplyHeaders: autoReplyHeaders((name) => header(message, name)),
     idempotencyKey: header(message, 'x-agent-fleet-idempotency-key'),
     authenticationResults: headers(message, 'authentication-results'),
     textBody: textOf(message),

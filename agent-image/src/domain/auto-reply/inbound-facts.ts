@@ -20,6 +20,8 @@ export type InboundFacts = {
   knownContact: boolean;
   /** injectionSignals() of the message; any one of them rules out an auto-send. */
   injectionSignals: InjectionSignal[];
+  /** The provider thread of the message, when known (automatic replies per thread are limited). */
+  thread?: string;
 };
 
 export type InboundMessage = {
@@ -29,6 +31,8 @@ export type InboundMessage = {
   textBody: string;
   /** Every Authentication-Results header value, topmost first. */
   authenticationResults: readonly string[];
+  /** Provider thread (conversation) id. */
+  threadId?: string;
 };
 
 /** The facts of one message; `knownContacts`: normalised addresses of the client's known contacts. */
@@ -45,6 +49,7 @@ export function inboundFacts(provider: MailProviderKind, message: InboundMessage
       { subject: message.subject, textBody: message.textBody, fromAddress: message.fromAddress, replyTo: message.replyTo },
       domainsOf(knownContacts),
     ),
+    ...(message.threadId === undefined || message.threadId === '' ? {} : { thread: message.threadId }),
   };
 }
 

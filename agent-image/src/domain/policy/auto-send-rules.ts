@@ -25,6 +25,8 @@ export type InboundFacts = {
   senderAuthenticated: boolean;
   /** injectionSignals() of the message. */
   injectionSignals: readonly InjectionSignal[];
+  /** The provider thread of the message, when known: automatic replies per thread are limited (auto-send-limits.ts). */
+  thread?: string;
 };
 
 /** The trusted inputs of a template's slots; the client's language, signature and zone come from its config. */

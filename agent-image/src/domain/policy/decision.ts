@@ -26,6 +26,7 @@ export type ReasonCode =
   | 'sender_unauthenticated'
   | 'recipient_not_sender'
   | 'injection_signal'
+  | 'auto_reply_loop'
   | 'bulk'
   | 'url_shortener'
   | 'public_share'

@@ -1,6 +1,7 @@
 import type { Capability, ClientConfig } from '@agent-fleet/kernel/client-config';
 import { authorizesExecution, type ApprovalRecord } from '../approval.ts';
 import { uncoveredHolds } from './approval-coverage.ts';
+import { autoSendLimitIssues, autoSendUsage, DEFAULT_AUTO_SEND_LIMITS } from './auto-send-limits.ts';
 import { compileAutoSend, sendHolds, type AutoSendContext } from './auto-send-rules.ts';
 import { compileBlockList } from './block-list.ts';
 import type { Decision, PolicyDecision, PolicyFacts, ReasonCode } from './decision.ts';
@@ -30,7 +31,8 @@ import { compileShortenerDetector } from './url-shortener.ts';
  *   7. auto-send rules              → needs approval `new_contact`, `unclassified`, `type_requires_approval`,
  *                                     `type_not_auto_send`, `free_text`, `sender_unauthenticated`,
  *                                     `recipient_not_sender`, `injection_signal` (auto-send-rules.ts),
- *                                     `bulk`, `url_shortener`, `public_share`
+ *                                     `auto_reply_loop` (auto-send-limits.ts), `bulk`, `url_shortener`,
+ *                                     `public_share`
  *   8. destructive actions          → needs approval `deletion`, `move` (always; archiving is not a move)
  *   9. sending paused, rate limits  → deny `paused`, `rate_limit_hour`, `rate_limit_day`, with
  *                                     `retryable` (keep it queued) and, for limits, `pauseSending`
@@ -94,6 +96,8 @@ export function compilePolicy(config: ClientConfig): PolicyEvaluator {
   const onboardingStart = config.onboarding.startedAt === undefined ? undefined : Date.parse(config.onboarding.startedAt);
   const onboardingEnd = onboardingStart === undefined ? undefined : onboardingStart + config.onboarding.days * DAY_MS;
   const { perHour, perDay } = config.rateLimits;
+  // Not yet a client setting: the defaults apply to every client (auto-send-limits.ts).
+  const autoSendLimits = DEFAULT_AUTO_SEND_LIMITS;
 
   // Onboarding not yet started (no start date recorded) counts as onboarding: fail closed.
   const inOnboarding = (now: number): boolean =>
@@ -126,6 +130,7 @@ export function compilePolicy(config: ClientConfig): PolicyEvaluator {
     action: ProposedAction,
     recipients: readonly string[],
     facts: PolicyFacts,
+    state: PolicyState,
     now: Date,
     context: AutoSendContext | undefined,
     details: string[],
@@ -150,6 +155,13 @@ export function compilePolicy(config: ClientConfig): PolicyEvaluator {
         const held = sendHolds(action, recipients, autoSend, context, now, details);
         reasons.push(...held.reasons);
         Object.assign(facts, held.facts);
+        // Whatever else holds it: the approver should know the recipient or thread was just answered automatically.
+        const usage = autoSendUsage(state.autoSendHistory, recipients, context?.inbound.thread, now.getTime(), autoSendLimits.windowMs);
+        const loop = autoSendLimitIssues(usage, autoSendLimits);
+        if (loop.length > 0) {
+          reasons.push('auto_reply_loop');
+          details.push(...loop);
+        }
       }
       if (recipients.length > config.bulkThreshold) {
         reasons.push('bulk');
@@ -233,7 +245,7 @@ export function compilePolicy(config: ClientConfig): PolicyEvaluator {
     details: string[],
   ): PolicyDecision {
     const nowMs = now.getTime();
-    const holds = approvalReasons(action, recipients, facts, now, options?.autoSend, details);
+    const holds = approvalReasons(action, recipients, facts, state, now, options?.autoSend, details);
     let allowReason: ReasonCode = isOutbound(action) ? 'auto_send' : 'permitted';
     if (holds.length > 0 || options?.approval !== undefined) {
       if (options?.approval === undefined) return { decision: 'needs_approval', reasons: holds, facts };

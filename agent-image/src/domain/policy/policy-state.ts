@@ -12,6 +12,19 @@ export type SendRecord = {
   recipients: number;
 };
 
+/** A send that went out on the gate's decision alone (no human approved it), for the reply-loop limits. */
+export type AutoSendRecord = {
+  /** When the send executed, epoch milliseconds. */
+  at: number;
+  /** Its recipients, normalised addresses. */
+  recipients: readonly string[];
+  /** Provider thread of the message it answered, when it answered one whose thread is known. */
+  thread?: string;
+};
+
+/** How an executed send is recorded: sent on its own (`automatic`, with the thread it answered in) or approved. */
+export type SendKind = { automatic: boolean; thread?: string | undefined };
+
 export type PolicyState = {
   /** The kill switch, persisted: once set, nothing runs until the orchestrator clears it. */
   readonly killed: boolean;
@@ -23,12 +36,14 @@ export type PolicyState = {
   readonly knownDomains: ReadonlySet<string>;
   /** Executed outbound actions, oldest first; only the last 24 hours matter. */
   readonly sendHistory: readonly SendRecord[];
+  /** Executed sends no human approved, oldest first; only the last 24 hours matter (auto-send-limits.ts). */
+  readonly autoSendHistory: readonly AutoSendRecord[];
 };
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export function emptyPolicyState(): PolicyState {
-  return { killed: false, paused: false, knownContacts: new Set(), knownDomains: new Set(), sendHistory: [] };
+  return { killed: false, paused: false, knownContacts: new Set(), knownDomains: new Set(), sendHistory: [], autoSendHistory: [] };
 }
 
 /** Adds correspondents (normalised addresses) to the known contacts. */
@@ -44,13 +59,19 @@ export function learnContacts(state: PolicyState, addresses: Iterable<string>): 
 
 /**
  * Records an executed outbound action: its recipients count against the rolling windows and become known
- * contacts (the client has now corresponded with them). Entries older than a day are dropped.
+ * contacts (the client has now corresponded with them). An email that went out on the gate's decision
+ * alone (`kind.automatic`) also counts against the reply-loop limits. Entries older than a day are dropped.
  */
-export function recordSend(state: PolicyState, at: Date, recipients: readonly string[]): PolicyState {
+export function recordSend(state: PolicyState, at: Date, recipients: readonly string[], kind: SendKind = { automatic: false }): PolicyState {
   const now = at.getTime();
   const kept = state.sendHistory.filter((record) => record.at > now - DAY_MS);
+  const keptAuto = state.autoSendHistory.filter((record) => record.at > now - DAY_MS);
   const learnt = recipients.length > 0 ? learnContacts(state, recipients) : state;
-  return { ...learnt, sendHistory: [...kept, { at: now, recipients: Math.max(recipients.length, 1) }] };
+  const autoSendHistory =
+    kind.automatic && recipients.length > 0
+      ? [...keptAuto, { at: now, recipients: [...recipients], ...(kind.thread === undefined ? {} : { thread: kind.thread }) }]
+      : keptAuto;
+  return { ...learnt, sendHistory: [...kept, { at: now, recipients: Math.max(recipients.length, 1) }], autoSendHistory };
 }
 
 export function setPaused(state: PolicyState, paused: boolean): PolicyState {
@@ -78,6 +99,18 @@ export const policyStateFileSchema = z
       )
       .max(1_000_000)
       .default([]),
+    autoSendHistory: z
+      .array(
+        z
+          .object({
+            at: z.number().int().min(0),
+            recipients: z.array(z.string().max(1000)).min(1).max(10_000),
+            thread: z.string().min(1).max(2000).optional(),
+          })
+          .strict(),
+      )
+      .max(1_000_000)
+      .default([]),
   })
   .strict();
 
@@ -100,7 +133,8 @@ export function parsePolicyState(data: unknown): StateParseResult {
   });
   if (issues.length > 0) return { ok: false, issues };
   const history = [...result.data.sendHistory].sort((a, b) => a.at - b.at);
-  const base: PolicyState = { ...emptyPolicyState(), killed: result.data.killed, paused: result.data.paused, sendHistory: history };
+  const autoSendHistory = [...result.data.autoSendHistory].sort((a, b) => a.at - b.at);
+  const base: PolicyState = { ...emptyPolicyState(), killed: result.data.killed, paused: result.data.paused, sendHistory: history, autoSendHistory };
   return { ok: true, state: learnContacts(base, contacts) };
 }
 
@@ -110,5 +144,6 @@ export function serialisePolicyState(state: PolicyState): PolicyStateFile {
     paused: state.paused,
     knownContacts: [...state.knownContacts].sort(),
     sendHistory: state.sendHistory.map((record) => ({ ...record })),
+    autoSendHistory: state.autoSendHistory.map((record) => ({ ...record, recipients: [...record.recipients] })),
   };
 }

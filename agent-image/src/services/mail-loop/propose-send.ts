@@ -33,7 +33,12 @@ export function autoSendContext(progress: Pick<MessageProgress, 'inbound' | 'tem
   const { inbound, template } = progress;
   if (inbound === undefined) return undefined;
   return {
-    inbound: { senderAddress: inbound.sender, senderAuthenticated: inbound.senderAuthenticated, injectionSignals: inbound.injectionSignals },
+    inbound: {
+      senderAddress: inbound.sender,
+      senderAuthenticated: inbound.senderAuthenticated,
+      injectionSignals: inbound.injectionSignals,
+      ...(inbound.thread === undefined ? {} : { thread: inbound.thread }),
+    },
     ...(template === undefined ? {} : { templateReply: template }),
   };
 }

@@ -58,6 +58,7 @@ export function messageFacts(deps: Pick<LoopDeps, 'context' | 'providerKind'>, m
       subject: message.subject,
       textBody: message.textBody,
       authenticationResults: message.authenticationResults,
+      threadId: message.threadId,
     },
     knownContacts(deps.context),
   );

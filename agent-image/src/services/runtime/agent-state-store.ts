@@ -87,6 +87,7 @@ const progressSchema = z
         authReason: z.string().max(64),
         knownContact: z.boolean(),
         injectionSignals: z.array(z.string().max(64)).max(32),
+        thread: z.string().min(1).max(2000).optional(),
       })
       .strict()
       .optional(),

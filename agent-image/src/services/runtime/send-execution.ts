@@ -2,7 +2,7 @@ import type { JsonValue } from '../../domain/approval.ts';
 import { gateRefused, recipientsTarget, type SendAuthority } from '../../domain/audit-events.ts';
 import type { AutoSendContext } from '../../domain/policy/auto-send-rules.ts';
 import type { PolicyDecision } from '../../domain/policy/decision.ts';
-import { recordSend } from '../../domain/policy/policy-state.ts';
+import { recordSend, type SendKind } from '../../domain/policy/policy-state.ts';
 import { outboundRecipients, type MessageAction, type ProposedAction } from '../../domain/policy/proposed-action.ts';
 import type { CalendarProvider } from '../../ports/calendar-provider.ts';
 import type { MailProvider } from '../../ports/mail-provider.ts';
@@ -71,7 +71,9 @@ export async function executeSend(input: {
   const authority = authorityOf(approval);
   // Counted once, when decided, before the first await, so concurrent sends cannot overshoot the limits
   // together; running it again (a retry, a restart) repeats the outbox entry, not the count.
-  if (context.outbox.get(send.key) === undefined) await context.state.setPolicy(recordSend(context.policyState(), now, recipients));
+  // A send no human approved also counts against the reply-loop limits, in the thread it answers.
+  const kind: SendKind = approval === null ? { automatic: true, thread: send.autoSend?.inbound.thread } : { automatic: false };
+  if (context.outbox.get(send.key) === undefined) await context.state.setPolicy(recordSend(context.policyState(), now, recipients, kind));
   const entry = await context.outbox.enqueue({
     message: { to: action.to, cc: action.cc, bcc: action.bcc, subject: action.subject, text: action.body },
     idempotencyKey: send.key,
