@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { parseClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Orchestrator } from '../orchestrator.ts';
+import { sendDownload } from './download.ts';
 import { parseBody } from './parse-body.ts';
 import { actorSchema } from './request-schemas.ts';
 
@@ -40,18 +41,9 @@ export function createDataLifecycleRouter(orchestrator: Orchestrator): Router {
     const query = parseBody(exportQuerySchema, request.query);
     // Checked before it goes into a header: a quote or a line break in the path must be a 400, not a 500.
     const clientId = parseClientId(request.params.id);
-    response.type('application/x-tar');
-    response.setHeader('content-disposition', `attachment; filename="${clientId}-export.tar"`);
-    try {
-      await lifecycle.exports.export({ clientId, requester: { kind: 'operator', member: query.actor } }, response);
-    } catch (error) {
-      // Once bytes went out the status is sent: a cut-off archive fails verification instead.
-      if (response.headersSent) {
-        response.destroy(error as Error);
-        return;
-      }
-      throw error;
-    }
+    await sendDownload(response, `${clientId}-export.tar`, (output) =>
+      lifecycle.exports.export({ clientId, requester: { kind: 'operator', member: query.actor } }, output),
+    );
   });
 
   router.get('/clients/:id/backups', async (request, response) => {

@@ -1,6 +1,7 @@
 import express, { type Router } from 'express';
 import * as z from 'zod';
 import type { IncidentResponse } from '../services/incidents/incident-response.ts';
+import { sendDownload } from './download.ts';
 import { parseBody } from './parse-body.ts';
 import { actorSchema } from './request-schemas.ts';
 
@@ -83,18 +84,8 @@ export function createIncidentRouter(response: IncidentResponse): Router {
 
   router.get('/:id/evidence/:bundle', async (request, reply) => {
     const query = parseBody(evidenceCopyQuerySchema, request.query);
-    reply.type('application/x-tar');
-    reply.setHeader('content-disposition', `attachment; filename="${request.params.bundle.replace(/[^A-Za-z0-9._-]/g, '_').replace(/\.enc$/, '')}"`);
-    try {
-      await response.evidence.copy({ id: request.params.id, bundle: request.params.bundle, actor: query.actor }, reply);
-    } catch (error) {
-      // Once bytes went out the status is sent: a cut-off archive fails verification instead.
-      if (reply.headersSent) {
-        reply.destroy(error as Error);
-        return;
-      }
-      throw error;
-    }
+    const fileName = request.params.bundle.replace(/[^A-Za-z0-9._-]/g, '_').replace(/\.enc$/, '');
+    await sendDownload(reply, fileName, (output) => response.evidence.copy({ id: request.params.id, bundle: request.params.bundle, actor: query.actor }, output));
   });
 
   router.post('/:id/notes', async (request, reply) => {

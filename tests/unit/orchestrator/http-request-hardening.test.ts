@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import express from 'express';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { createApiRouter } from '../../../orchestrator/src/http/api-router.ts';
 import { errorMiddleware } from '../../../orchestrator/src/http/error-middleware.ts';
@@ -30,6 +31,7 @@ describe('ops API request bodies and paths', () => {
         exports: {
           export: (request: { clientId: string }) => {
             calls.push(`export ${request.clientId}`);
+            if (request.clientId === 'gone') return Promise.reject(new FleetError('not_found', 'no client "gone" in the registry'));
             return Promise.resolve();
           },
         },
@@ -76,5 +78,13 @@ describe('ops API request bodies and paths', () => {
       assert.equal(((await response.json()) as { code: string }).code, 'invalid_input');
     }
     assert.deepEqual(calls, []);
+  });
+
+  test('a refused download is the JSON error, without the attachment name that would save it as the archive', async () => {
+    const response = await fetch(`${base}/clients/gone/export?actor=ops`);
+    assert.equal(response.status, 404);
+    assert.equal(response.headers.get('content-disposition'), null);
+    assert.match(response.headers.get('content-type') ?? '', /^application\/json/);
+    assert.equal(((await response.json()) as { code: string }).code, 'not_found');
   });
 });
