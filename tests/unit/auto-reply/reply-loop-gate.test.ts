@@ -134,8 +134,18 @@ describe('reply-loop limits: a few automatic sends per recipient a day', () => {
     let state = known();
     state = recordSend(state, at(-3 * MINUTE), [SENDER, OTHER], { automatic: true, thread: 'a' });
     state = recordSend(state, at(-2 * MINUTE), [OTHER], { automatic: true, thread: 'b' });
-    assert.deepEqual(autoSendUsage(state.autoSendHistory, [SENDER, OTHER], 'b', NOW.getTime(), DAY), { toRecipient: 2, inThread: 1 });
-    assert.deepEqual(autoSendUsage(state.autoSendHistory, ['x@else.example'], undefined, NOW.getTime(), DAY), { toRecipient: 0, inThread: 0 });
+    assert.deepEqual(autoSendUsage(state.autoSendHistory, [SENDER, OTHER], { thread: 'b' }, NOW.getTime(), DAY), { toRecipient: 2, inThread: 1 });
+    assert.deepEqual(autoSendUsage(state.autoSendHistory, ['x@else.example'], {}, NOW.getTime(), DAY), { toRecipient: 0, inThread: 0 });
+  });
+
+  it('only sends made before the answered message arrived count: those may have prompted it, later ones cannot have', () => {
+    let state = known();
+    state = recordSend(state, at(-3 * MINUTE), [SENDER], { automatic: true, thread: 'a' });
+    state = recordSend(state, at(-2 * MINUTE), [SENDER], { automatic: true, thread: 'a' });
+    const usage = (receivedAt: number) => autoSendUsage(state.autoSendHistory, [SENDER], { thread: 'a', receivedAt }, NOW.getTime(), DAY);
+    assert.deepEqual(usage(at(-MINUTE).getTime()), { toRecipient: 2, inThread: 2 }, 'arrived after both');
+    assert.deepEqual(usage(at(-2 * MINUTE).getTime()), { toRecipient: 1, inThread: 1 }, 'arrived with the second: only the first may have prompted it');
+    assert.deepEqual(usage(at(-10 * MINUTE).getTime()), { toRecipient: 0, inThread: 0 }, 'already there before either was sent');
   });
 });
 

@@ -109,7 +109,7 @@ async function bed(): Promise<Bed> {
 }
 
 /** The contact's auto-reply as our mailbox reads it: a plain message, none of the usual markers. */
-function autoResponderMessage(turn: number, thread: string, subject: string): MailMessage {
+function autoResponderMessage(turn: number, thread: string, subject: string, receivedAt: Date): MailMessage {
   return {
     id: `in-${turn}`,
     threadId: thread,
@@ -128,7 +128,7 @@ function autoResponderMessage(turn: number, thread: string, subject: string): Ma
     idempotencyKey: null,
     authenticationResults: [],
     textBody: 'Thank you for your email. I am out of the office and will reply on my return.',
-    receivedAt: START,
+    receivedAt,
     labels: [],
     autoReplyHeaders: {},
   };
@@ -158,7 +158,7 @@ function acknowledgement(message: MailMessage): { action: Parameters<SendPipelin
   return {
     action: parsed.action,
     autoSend: {
-      inbound: { senderAddress: CONTACT, senderAuthenticated: true, injectionSignals: [], thread: message.threadId },
+      inbound: { senderAddress: CONTACT, senderAuthenticated: true, injectionSignals: [], thread: message.threadId, receivedAt: message.receivedAt.getTime() },
       templateReply: { choice, facts },
     },
   };
@@ -172,7 +172,7 @@ async function pingPong(b: Bed, turns: number, threadOf: (turn: number) => strin
   const outcomes: ProposeOutcome[] = [];
   let subject = 'Invoice 42';
   for (let turn = 0; turn < turns; turn++) {
-    const message = autoResponderMessage(turn, threadOf(turn), subject);
+    const message = autoResponderMessage(turn, threadOf(turn), subject, new Date(START.getTime() + turn * TURN_MS));
     assert.equal(noReplyReason(message, new Set(['me@acme.example'])), null, 'nothing in the headers says it is machine mail');
     const { action, autoSend } = acknowledgement(message);
     const outcome = await b.pipeline.propose(action, { key: `re-${turn}`, messageId: message.id, draftId: null, autoSend });
@@ -210,9 +210,22 @@ describe('auto-reply loop with a contact whose auto-responder sets no markers', 
   it('after a day without automatic replies the contact gets an automatic acknowledgement again', async () => {
     const b = await bed();
     assert.deepEqual(await pingPong(b, 30, () => 'thread-1'), ['sent', 'approval']);
-    b.advance(24 * 60 * 60_000);
-    const later = autoResponderMessage(100, 'thread-2', 'New order');
+    const arrived = b.advance(24 * 60 * 60_000);
+    const later = autoResponderMessage(100, 'thread-2', 'New order', arrived);
     const { action, autoSend } = acknowledgement(later);
     assert.equal(await b.pipeline.propose(action, { key: 're-100', messageId: later.id, draftId: null, autoSend }), 'sent');
+  });
+
+  it('a burst the contact sent before any answer (a dozen invoices) is acknowledged in full: none of it answers an answer', async () => {
+    const b = await bed();
+    const outcomes: ProposeOutcome[] = [];
+    for (let index = 0; index < 12; index++) {
+      const message = autoResponderMessage(200 + index, `invoice-${index}`, `Invoice ${index}`, START);
+      const { action, autoSend } = acknowledgement(message);
+      outcomes.push(await b.pipeline.propose(action, { key: `re-invoice-${index}`, messageId: message.id, draftId: null, autoSend }));
+      b.advance(1_000);
+    }
+    assert.deepEqual(outcomes, Array.from({ length: 12 }, () => 'sent'));
+    assert.deepEqual(b.pauses, []);
   });
 });

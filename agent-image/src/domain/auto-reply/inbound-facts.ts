@@ -22,6 +22,8 @@ export type InboundFacts = {
   injectionSignals: InjectionSignal[];
   /** The provider thread of the message, when known (automatic replies per thread are limited). */
   thread?: string;
+  /** When the provider received it, epoch milliseconds: automatic sends before it may have prompted it. */
+  receivedAt?: number;
 };
 
 export type InboundMessage = {
@@ -33,6 +35,8 @@ export type InboundMessage = {
   authenticationResults: readonly string[];
   /** Provider thread (conversation) id. */
   threadId?: string;
+  /** When the provider received it. */
+  receivedAt?: Date;
 };
 
 /** The facts of one message; `knownContacts`: normalised addresses of the client's known contacts. */
@@ -50,6 +54,7 @@ export function inboundFacts(provider: MailProviderKind, message: InboundMessage
       domainsOf(knownContacts),
     ),
     ...(message.threadId === undefined || message.threadId === '' ? {} : { thread: message.threadId }),
+    ...(message.receivedAt === undefined || Number.isNaN(message.receivedAt.getTime()) ? {} : { receivedAt: message.receivedAt.getTime() }),
   };
 }
 

@@ -3,11 +3,13 @@ import { DAY_MS } from './rate-window.ts';
 
 /**
  * Reply-loop limits: how many sends may go out on their own (the gate alone, no human) to one recipient
- * and into one thread in a rolling window. A correspondent's auto-responder that marks nothing
+ * and into one thread in a rolling window, counting only those that went out before the message being
+ * answered arrived (they may have prompted it). A correspondent's auto-responder that marks nothing
  * (no Auto-Submitted, no Precedence) answers each automatic reply with a new message, which the agent
  * would answer again until the client's hourly limit paused all of its sending. Past these limits the
  * next send waits for a human (`auto_reply_loop`): held, never dropped. Sends a human approved are not
- * counted; they are how a loop ends.
+ * counted; they are how a loop ends. Messages that were already there when the agent answered the
+ * others (a contact's burst of invoices, each acknowledged) are not answers to those answers: not counted.
  */
 export type AutoSendLimits = {
   /** Automatic sends one recipient may get in the window. */
@@ -34,23 +36,26 @@ export type AutoSendUsage = {
 };
 
 /**
- * Automatic sends in the window before `now` to the busiest of `recipients` and into `thread`. History
- * is oldest first, so the scan walks back from the newest and stops at the window's start. Records
- * dated after `now` (the clock moved back) count: fail closed. Pure.
+ * Automatic sends in the window before `now` to the busiest of `recipients` and into `thread` that went
+ * out before the answered message arrived (`inboundAt`; every one in the window when it is not known).
+ * History is oldest first, so the scan walks back from the newest and stops at the window's start.
+ * Records dated after `now` (the clock moved back) count when the arrival is unknown: fail closed. Pure.
  */
 export function autoSendUsage(
   history: readonly AutoSendRecord[],
   recipients: readonly string[],
-  thread: string | undefined,
+  inbound: { thread?: string | undefined; receivedAt?: number | undefined },
   now: number,
   windowMs: number,
 ): AutoSendUsage {
   const start = now - windowMs;
+  const { thread, receivedAt } = inbound;
   const perRecipient = new Map<string, number>(recipients.map((address) => [address, 0]));
   let inThread = 0;
   for (let index = history.length - 1; index >= 0; index--) {
     const record = history[index]!;
     if (record.at <= start) break;
+    if (receivedAt !== undefined && record.at >= receivedAt) continue;
     if (thread !== undefined && record.thread === thread) inThread++;
     for (const address of record.recipients) {
       const count = perRecipient.get(address);

@@ -27,6 +27,8 @@ export type InboundFacts = {
   injectionSignals: readonly InjectionSignal[];
   /** The provider thread of the message, when known: automatic replies per thread are limited (auto-send-limits.ts). */
   thread?: string;
+  /** When the provider received the message, epoch milliseconds, when known (auto-send-limits.ts). */
+  receivedAt?: number;
 };
 
 /** The trusted inputs of a template's slots; the client's language, signature and zone come from its config. */

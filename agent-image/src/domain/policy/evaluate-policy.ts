@@ -156,7 +156,7 @@ export function compilePolicy(config: ClientConfig): PolicyEvaluator {
         reasons.push(...held.reasons);
         Object.assign(facts, held.facts);
         // Whatever else holds it: the approver should know the recipient or thread was just answered automatically.
-        const usage = autoSendUsage(state.autoSendHistory, recipients, context?.inbound.thread, now.getTime(), autoSendLimits.windowMs);
+        const usage = autoSendUsage(state.autoSendHistory, recipients, context?.inbound ?? {}, now.getTime(), autoSendLimits.windowMs);
         const loop = autoSendLimitIssues(usage, autoSendLimits);
         if (loop.length > 0) {
           reasons.push('auto_reply_loop');

@@ -38,6 +38,7 @@ export function autoSendContext(progress: Pick<MessageProgress, 'inbound' | 'tem
       senderAuthenticated: inbound.senderAuthenticated,
       injectionSignals: inbound.injectionSignals,
       ...(inbound.thread === undefined ? {} : { thread: inbound.thread }),
+      ...(inbound.receivedAt === undefined ? {} : { receivedAt: inbound.receivedAt }),
     },
     ...(template === undefined ? {} : { templateReply: template }),
   };

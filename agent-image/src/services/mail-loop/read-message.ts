@@ -59,6 +59,7 @@ export function messageFacts(deps: Pick<LoopDeps, 'context' | 'providerKind'>, m
       textBody: message.textBody,
       authenticationResults: message.authenticationResults,
       threadId: message.threadId,
+      receivedAt: message.receivedAt,
     },
     knownContacts(deps.context),
   );

@@ -88,6 +88,7 @@ const progressSchema = z
         knownContact: z.boolean(),
         injectionSignals: z.array(z.string().max(64)).max(32),
         thread: z.string().min(1).max(2000).optional(),
+        receivedAt: z.number().int().min(0).optional(),
       })
       .strict()
       .optional(),
