@@ -92,7 +92,7 @@ describe('reply-loop limits: a few automatic sends per recipient a day', () => {
   const replies = (count: number, to = SENDER) => Array.from({ length: count }, (_, index) => ({ offsetMs: -(index + 1) * 10 * MINUTE, thread: `t-${index}`, to }));
 
   it(`defaults: one per thread, ${limit} per recipient, over a rolling day`, () => {
-    assert.deepEqual(DEFAULT_AUTO_SEND_LIMITS, { perRecipient: 3, perThread: 1, windowMs: DAY });
+    assert.deepEqual(DEFAULT_AUTO_SEND_LIMITS, { perRecipient: 10, perThread: 1, windowMs: DAY });
   });
 
   it('up to the limit, each in a new thread, they auto-send; the next one waits for a human', () => {

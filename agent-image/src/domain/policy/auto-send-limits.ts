@@ -22,11 +22,13 @@ export type AutoSendLimits = {
 
 /**
  * One automatic reply per conversation a day (a second one there is almost always an answer to an
- * answer), and three automatic sends per correspondent a day (several separate requests from one
- * person in a day are rare enough for a human to look, and a loop that opens a new thread each time
- * stops after three). A constant until the client config carries it.
+ * answer: most auto-responders reply in the thread), and ten automatic sends per correspondent a day
+ * (a contact who writes again and again after each answer, as a supplier sending one invoice after
+ * another does, is answered on its own up to ten times; a loop with an auto-responder that opens a new
+ * thread each time stops there, below the client's hourly limit, so it never pauses the client's other
+ * mail). A constant until the client config carries it.
  */
-export const DEFAULT_AUTO_SEND_LIMITS: AutoSendLimits = { perRecipient: 3, perThread: 1, windowMs: DAY_MS };
+export const DEFAULT_AUTO_SEND_LIMITS: AutoSendLimits = { perRecipient: 10, perThread: 1, windowMs: DAY_MS };
 
 export type AutoSendUsage = {
   /** The most automatic sends any one of the recipients got in the window. */
