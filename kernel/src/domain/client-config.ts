@@ -94,7 +94,7 @@ export const clientConfigSchema = z
     /** Client id (DNS-1123 label). Required. */
     client: z.string().regex(/^[a-z][a-z0-9-]{0,30}[a-z0-9]$/, CLIENT_ID_RULE),
     /** Display name used in summaries. Default: the client id. */
-    displayName: z.string().min(1).max(200).superRefine(safeText({ multiLine: false })).optional(),
+    displayName: z.string().min(1).max(200).refine((name) => name.trim() !== '', 'must not be blank').superRefine(safeText({ multiLine: false })).optional(),
     /** Mail provider. Default: gmail. */
     provider: z.enum(['gmail', 'outlook']).default('gmail'),
     /** The mailbox the agent works in. Optional until the provider is connected. */
@@ -199,7 +199,7 @@ export const clientConfigSchema = z
       .strict()
       .default({ labelPrefix: 'AgentFleet', archiveTypes: [], markReadTypes: [] }),
     /** Model used for triage and drafting. */
-    model: z.string().min(1).max(100).superRefine(safeText({ multiLine: false })).default('claude-sonnet-4-5'),
+    model: z.string().min(1).max(100).refine((name) => name.trim() !== '', 'must not be blank').superRefine(safeText({ multiLine: false })).default('claude-sonnet-4-5'),
     /**
      * Push notifications on top of polling (which stays the safety net and backfill). Default: off. Push is
      * on when the field for the client's provider is set. The secret notifications must present (Graph

@@ -149,6 +149,15 @@ describe('client config text people read or a model is given', () => {
   });
 });
 
+describe('names', () => {
+  test('a display name or model of spaces alone is refused as blank, naming the field', () => {
+    for (const field of ['displayName', 'model']) {
+      assert.ok(issuesOf({ [field]: '   ' }).some((issue) => issue.startsWith(`${field}: must not be blank`)), field);
+    }
+    assert.equal(parseClientConfig({ client: 'acme', displayName: ' Acme Ltd ' }).ok, true);
+  });
+});
+
 describe('working days', () => {
   test('a day listed twice is refused naming the field and the day; distinct days in any order are fine', () => {
     assert.ok(issuesOf({ workingHours: { days: [1, 1, 2] } }).includes('workingHours.days: must not repeat a day (repeated: 1)'));
