@@ -100,7 +100,24 @@ describe('reply-loop limits: a few automatic sends per recipient a day', () => {
     const held = decide(acknowledgement(), afterAutomatic(replies(limit)), { autoSend: context('t-new') });
     assert.equal(held.decision, 'needs_approval');
     assert.deepEqual(held.reasons, ['auto_reply_loop']);
-    assert.match(held.details?.join(' ') ?? '', new RegExp(`${limit} automatic email`));
+    assert.match(held.details?.join(' ') ?? '', new RegExp(`wrote back after an automatic email ${limit} time`));
+  });
+
+  it('a correspondent writing again after each automatic answer is an exchange a turn; a burst already there before any answer is one', () => {
+    const base = NOW.getTime() - DAY / 2;
+    // Twelve messages that arrived at `base`, answered one a second later each: none arrived after an answer.
+    let burst = known();
+    for (let index = 0; index < 12; index++) burst = recordSend(burst, new Date(base + (index + 1) * 1000), [SENDER], { automatic: true, thread: `b-${index}`, answeredAt: base });
+    assert.deepEqual(autoSendUsage(burst.autoSendHistory, [SENDER], { thread: 'next', receivedAt: base + 60_000 }, NOW.getTime(), DAY), { toRecipient: 1, inThread: 0 });
+    assert.deepEqual(decide(acknowledgement(), burst, { autoSend: { ...context('next'), inbound: { ...context('next').inbound, receivedAt: base + 60_000 } } }).reasons, ['auto_send']);
+    // A loop: each of their messages arrives two minutes after our answer to the one before.
+    let loop = known();
+    for (let turn = 0; turn < limit; turn++) {
+      loop = recordSend(loop, new Date(base + turn * 4 * MINUTE + MINUTE), [SENDER], { automatic: true, thread: `l-${turn}`, answeredAt: base + turn * 4 * MINUTE });
+    }
+    const arrival = base + limit * 4 * MINUTE;
+    assert.equal(autoSendUsage(loop.autoSendHistory, [SENDER], { thread: 'l-next', receivedAt: arrival }, NOW.getTime(), DAY).toRecipient, limit);
+    assert.deepEqual(decide(acknowledgement(), loop, { autoSend: { ...context('l-next'), inbound: { ...context('l-next').inbound, receivedAt: arrival } } }).reasons, ['auto_reply_loop']);
   });
 
   it('the limit is per recipient: another contact still gets an automatic reply', () => {

@@ -226,6 +226,10 @@ describe('auto-reply loop with a contact whose auto-responder sets no markers', 
       b.advance(1_000);
     }
     assert.deepEqual(outcomes, Array.from({ length: 12 }, () => 'sent'));
+    // The contact then writes again, after all those answers: one exchange, answered on its own too.
+    const next = autoResponderMessage(300, 'order', 'Order 1', b.advance(60_000));
+    const { action, autoSend } = acknowledgement(next);
+    assert.equal(await b.pipeline.propose(action, { key: 're-order', messageId: next.id, draftId: null, autoSend }), 'sent');
     assert.deepEqual(b.pauses, []);
   });
 });

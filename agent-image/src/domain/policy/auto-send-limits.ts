@@ -31,17 +31,23 @@ export type AutoSendLimits = {
 export const DEFAULT_AUTO_SEND_LIMITS: AutoSendLimits = { perRecipient: 10, perThread: 1, windowMs: DAY_MS };
 
 export type AutoSendUsage = {
-  /** The most automatic sends any one of the recipients got in the window. */
+  /**
+   * For the busiest of the recipients: how many times in the window they wrote again after an automatic
+   * send of ours (each automatic answer to a message that arrived after the previous automatic send to
+   * them, and the message answered now if it did too). A burst of messages that were all there before
+   * any answer is one exchange; an auto-responder in a loop adds one each turn.
+   */
   toRecipient: number;
-  /** Automatic sends into the thread in the window; 0 when the thread is not known. */
+  /** Automatic sends into the thread in the window before the message arrived; 0 when the thread is not known. */
   inThread: number;
 };
 
 /**
- * Automatic sends in the window before `now` to the busiest of `recipients` and into `thread` that went
- * out before the answered message arrived (`inboundAt`; every one in the window when it is not known).
- * History is oldest first, so the scan walks back from the newest and stops at the window's start.
- * Records dated after `now` (the clock moved back) count when the arrival is unknown: fail closed. Pure.
+ * The reply-loop usage for answering a message (`inbound`: its thread and arrival, when known) to
+ * `recipients` at `now`. Only automatic sends made before the message arrived count (they may have
+ * prompted it); with its arrival unknown, every one in the window counts and each as an exchange (fail
+ * closed), as do records without the arrival of what they answered. History is oldest first; records
+ * dated after `now` (the clock moved back) count unless the arrival says they came after it. Pure.
  */
 export function autoSendUsage(
   history: readonly AutoSendRecord[],
@@ -52,19 +58,22 @@ export function autoSendUsage(
 ): AutoSendUsage {
   const start = now - windowMs;
   const { thread, receivedAt } = inbound;
-  const perRecipient = new Map<string, number>(recipients.map((address) => [address, 0]));
-  let inThread = 0;
-  for (let index = history.length - 1; index >= 0; index--) {
-    const record = history[index]!;
-    if (record.at <= start) break;
-    if (receivedAt !== undefined && record.at >= receivedAt) continue;
-    if (thread !== undefined && record.thread === thread) inThread++;
-    for (const address of record.recipients) {
-      const count = perRecipient.get(address);
-      if (count !== undefined) perRecipient.set(address, count + 1);
-    }
+  const earlier = history.filter((record) => record.at > start && (receivedAt === undefined || record.at < receivedAt));
+  const inThread = thread === undefined ? 0 : earlier.filter((record) => record.thread === thread).length;
+  const exchanges = recipients.map((address) => exchangesWith(earlier.filter((record) => record.recipients.includes(address)), receivedAt));
+  return { toRecipient: Math.max(0, ...exchanges), inThread };
+}
+
+/** Exchanges with one correspondent: `sends` (oldest first) each a turn when what it answered arrived after the send before it. */
+function exchangesWith(sends: readonly AutoSendRecord[], receivedAt: number | undefined): number {
+  let turns = 0;
+  for (let index = 1; index < sends.length; index++) {
+    const answeredAt = sends[index]!.answeredAt;
+    if (answeredAt === undefined || answeredAt > sends[index - 1]!.at) turns++;
   }
-  return { toRecipient: Math.max(0, ...perRecipient.values()), inThread };
+  const last = sends.at(-1);
+  if (last !== undefined && (receivedAt === undefined || receivedAt > last.at)) turns++;
+  return turns;
 }
 
 /** Why one more automatic send would exceed the limits (human-readable, no addresses); empty when it would not. Pure. */
@@ -75,7 +84,7 @@ export function autoSendLimitIssues(usage: AutoSendUsage, limits: AutoSendLimits
     issues.push(`${usage.inThread} automatic reply(ies) already went into this thread in the last ${hours} h (limit ${limits.perThread})`);
   }
   if (usage.toRecipient >= limits.perRecipient) {
-    issues.push(`a recipient already got ${usage.toRecipient} automatic email(s) in the last ${hours} h (limit ${limits.perRecipient})`);
+    issues.push(`a recipient wrote back after an automatic email ${usage.toRecipient} time(s) in the last ${hours} h (limit ${limits.perRecipient})`);
   }
   return issues;
 }

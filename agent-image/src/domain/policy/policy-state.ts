@@ -20,10 +20,12 @@ export type AutoSendRecord = {
   recipients: readonly string[];
   /** Provider thread of the message it answered, when it answered one whose thread is known. */
   thread?: string;
+  /** When the message it answered arrived (provider time, epoch milliseconds), when known. */
+  answeredAt?: number;
 };
 
-/** How an executed send is recorded: sent on its own (`automatic`, with the thread it answered in) or approved. */
-export type SendKind = { automatic: boolean; thread?: string | undefined };
+/** How an executed send is recorded: sent on its own (`automatic`, with the thread and arrival of what it answered) or approved. */
+export type SendKind = { automatic: boolean; thread?: string | undefined; answeredAt?: number | undefined };
 
 export type PolicyState = {
   /** The kill switch, persisted: once set, nothing runs until the orchestrator clears it. */
@@ -69,7 +71,15 @@ export function recordSend(state: PolicyState, at: Date, recipients: readonly st
   const learnt = recipients.length > 0 ? learnContacts(state, recipients) : state;
   const autoSendHistory =
     kind.automatic && recipients.length > 0
-      ? [...keptAuto, { at: now, recipients: [...recipients], ...(kind.thread === undefined ? {} : { thread: kind.thread }) }]
+      ? [
+          ...keptAuto,
+          {
+            at: now,
+            recipients: [...recipients],
+            ...(kind.thread === undefined ? {} : { thread: kind.thread }),
+            ...(kind.answeredAt === undefined ? {} : { answeredAt: kind.answeredAt }),
+          },
+        ]
       : keptAuto;
   return { ...learnt, sendHistory: [...kept, { at: now, recipients: Math.max(recipients.length, 1) }], autoSendHistory };
 }
@@ -106,6 +116,7 @@ export const policyStateFileSchema = z
             at: z.number().int().min(0),
             recipients: z.array(z.string().max(1000)).min(1).max(10_000),
             thread: z.string().min(1).max(2000).optional(),
+            answeredAt: z.number().int().min(0).optional(),
           })
           .strict(),
       )

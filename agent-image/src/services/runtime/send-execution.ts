@@ -72,7 +72,8 @@ export async function executeSend(input: {
   // Counted once, when decided, before the first await, so concurrent sends cannot overshoot the limits
   // together; running it again (a retry, a restart) repeats the outbox entry, not the count.
   // A send no human approved also counts against the reply-loop limits, in the thread it answers.
-  const kind: SendKind = approval === null ? { automatic: true, thread: send.autoSend?.inbound.thread } : { automatic: false };
+  const inbound = send.autoSend?.inbound;
+  const kind: SendKind = approval === null ? { automatic: true, thread: inbound?.thread, answeredAt: inbound?.receivedAt } : { automatic: false };
   if (context.outbox.get(send.key) === undefined) await context.state.setPolicy(recordSend(context.policyState(), now, recipients, kind));
   const entry = await context.outbox.enqueue({
     message: { to: action.to, cc: action.cc, bcc: action.bcc, subject: action.subject, text: action.body },
