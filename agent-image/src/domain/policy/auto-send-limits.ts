@@ -2,17 +2,17 @@ import type { AutoSendRecord } from './policy-state.ts';
 import { DAY_MS } from './rate-window.ts';
 
 /**
- * Reply-loop limits: how many sends may go out on their own (the gate alone, no human) to one recipient
- * and into one thread in a rolling window, counting only those that went out before the message being
- * answered arrived (they may have prompted it). A correspondent's auto-responder that marks nothing
- * (no Auto-Submitted, no Precedence) answers each automatic reply with a new message, which the agent
- * would answer again until the client's hourly limit paused all of its sending. Past these limits the
- * next send waits for a human (`auto_reply_loop`): held, never dropped. Sends a human approved are not
- * counted; they are how a loop ends. Messages that were already there when the agent answered the
- * others (a contact's burst of invoices, each acknowledged) are not answers to those answers: not counted.
+ * Reply-loop limits on what goes out on its own (the gate alone, no human) in a rolling window: automatic
+ * replies into one thread, and exchanges with one correspondent (they wrote again after an automatic
+ * answer; see AutoSendUsage). Only sends made before the answered message arrived count (they may have
+ * prompted it). A correspondent's auto-responder that marks nothing (no Auto-Submitted, no Precedence)
+ * answers each automatic reply with a new message, which the agent would answer again until the client's
+ * hourly limit paused all of its sending. Past these limits the next send waits for a human
+ * (`auto_reply_loop`): held, never dropped. Sends a human approved are not counted; they are how a loop
+ * ends. A burst of messages that were all there before any answer is one exchange.
  */
 export type AutoSendLimits = {
-  /** Automatic sends one recipient may get in the window. */
+  /** Exchanges with one correspondent in the window (see AutoSendUsage.toRecipient). */
   readonly perRecipient: number;
   /** Automatic replies one thread may get in the window. */
   readonly perThread: number;
@@ -22,11 +22,10 @@ export type AutoSendLimits = {
 
 /**
  * One automatic reply per conversation a day (a second one there is almost always an answer to an
- * answer: most auto-responders reply in the thread), and ten automatic sends per correspondent a day
- * (a contact who writes again and again after each answer, as a supplier sending one invoice after
- * another does, is answered on its own up to ten times; a loop with an auto-responder that opens a new
- * thread each time stops there, below the client's hourly limit, so it never pauses the client's other
- * mail). A constant until the client config carries it.
+ * answer: most auto-responders reply in the thread), and ten exchanges per correspondent a day (a
+ * supplier answering each acknowledgement with its next invoice is answered on its own up to ten times; a
+ * loop with an auto-responder that opens a new thread each time stops there, below the client's hourly
+ * limit, so it never pauses the client's other mail). A constant until the client config carries it.
  */
 export const DEFAULT_AUTO_SEND_LIMITS: AutoSendLimits = { perRecipient: 10, perThread: 1, windowMs: DAY_MS };
 

@@ -24,11 +24,12 @@ const ADDRESS_PURPOSE = 'registry:portal:address';
 
 /**
  * AES-256-GCM for what the registry holds about people and configuration: a client's configuration (the
- * YAML with its block lists and contacts) and admins' addresses, each ops-log entry's actor, reason and
- * details (who did what, the settings values they set), and an incident's free text and whom it told. The spec wants configuration and logs encrypted at
+ * YAML with its block lists and contacts), admins' addresses and status reason, each ops-log entry's
+ * actor, reason and details (who did what, the settings values they set), an incident's free text and
+ * whom it told, and the portal's admin addresses. The spec wants configuration and logs encrypted at
  * rest, and the registry may be an outside PostgreSQL whose dumps and backups leave our hands. Each value
- * is bound to its place (a client, an incident and column, an entry's sequence number): copied elsewhere, it does not
- * open. The key is not in the database.
+ * is bound to its place (a client, an incident and column, an entry's sequence number): copied elsewhere,
+ * it does not open. The key is not in the database.
  */
 export interface RegistrySealer {
   seal(clientId: string, field: SealedClientField, value: string): string;
