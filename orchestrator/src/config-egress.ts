@@ -35,6 +35,12 @@ export const egressEnvShape = {
     .string()
     .default('')
     .refine((value) => entries(value).every(validRule), 'must be host[:port], *.domain[:port] or IP literals, comma-separated'),
+  /**
+   * `on`: the orchestrator keeps an iptables chain (AGENT-FLEET-INPUT) by which a client network reaches on
+   * the host only the orchestrator's listeners on its own gateway (needs root). `off`: the host's services
+   * on non-loopback addresses are for the operator to keep from the bridges. Default on. Docker only.
+   */
+  FLEET_HOST_FIREWALL: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
 } as const;
 
 type EgressEnv = { [K in keyof typeof egressEnvShape]: z.output<(typeof egressEnvShape)[K]> };
@@ -47,6 +53,8 @@ export interface EgressConfig {
   extraRules: EgressRule[];
   /** JSON lines of refused requests (client, host, time, reason): <AGENT_FLEET_HOME>/egress/refused.jsonl. */
   refusalLogFile: string;
+  /** Client networks reach only the orchestrator's listeners on their gateway of the host's own addresses (Docker). */
+  hostFirewall: boolean;
 }
 
 /** Cross-field problems of the egress settings, each with the variable it concerns. */
@@ -70,5 +78,6 @@ export function egressConfigOf(env: EgressEnv & { AGENT_FLEET_HOME: string }): E
     proxyPort: env.FLEET_EGRESS_PROXY_PORT,
     extraRules: entries(env.FLEET_EGRESS_EXTRA_HOSTS).map(parseEgressRule),
     refusalLogFile: path.join(env.AGENT_FLEET_HOME, 'egress', 'refused.jsonl'),
+    hostFirewall: env.FLEET_HOST_FIREWALL === 'on',
   };
 }

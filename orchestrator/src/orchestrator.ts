@@ -6,7 +6,7 @@ import { HttpAgentControl } from './adapters/http/http-agent-control.ts';
 import { HttpAgentHealthProbe } from './adapters/http/http-agent-health-probe.ts';
 import { openFleetCa, type FleetCa } from './adapters/fleet-ca/fleet-ca.ts';
 import { DockerContainerRuntime } from './adapters/docker/docker-container-runtime.ts';
-import type { CommandRunner } from './adapters/kubernetes/command-runner.ts';
+import type { CommandRunner } from './adapters/process/command-runner.ts';
 import { kubernetesRuntimeFromConfig } from './adapters/kubernetes/kubernetes-runtime-from-config.ts';
 import { FileSdScrapeTargets } from './adapters/prometheus/file-sd-scrape-targets.ts';
 import { openRegistry } from './adapters/sql/open-registry.ts';
@@ -42,6 +42,7 @@ import { startPortal, type PortalHandle } from './portal/start-portal.ts';
 import { RotateCredentialsService } from './services/rotate-credentials.ts';
 import { AgentTlsService } from './services/agent-tls/agent-tls.ts';
 import { TlsArmedRuntime } from './services/agent-tls/tls-armed-runtime.ts';
+import { composeHostFirewall, hostEndpointsOf } from './compose-host-firewall.ts';
 import { composeDataLifecycle, registerDataLifecycleGauges, type DataLifecycle } from './compose-data-lifecycle.ts';
 import { composeIncidentResponse } from './compose-incidents.ts';
 import { forgetIncidentRecipients } from './services/erasure/incident-recipients.ts';
@@ -172,10 +173,14 @@ export async function createOrchestrator(
   const secrets = secretBackend.store;
   const agentTls = new AgentTlsService({ issuer: ca, vault: secretBackend.agentTls, clock: systemClock, logger });
   const runtime = new TlsArmedRuntime(engine, { tls: agentTls, vaultCaPem: secretBackend.vaultCaPem, agentUser: config.agent.user });
-  // The orchestrator's listeners on a client network's gateway: the embedded Vault and the egress proxy.
+  const hostFirewall = overrides.runtime ? null : composeHostFirewall(config);
+  // The orchestrator's listeners on a client network's gateway (the embedded Vault and the egress proxy),
+  // and of the host's own addresses only they are reachable from that network.
   const gatewayListeners = async (clientId: ClientId, network: Pick<NetworkInfo, 'gateway' | 'subnet'>): Promise<string> => {
-    await egress?.listen(clientId, network);
-    return secretBackend.vaultAddressForNetwork(clientId, network);
+    const proxyUrl = await egress?.listen(clientId, network);
+    const vaultUrl = await secretBackend.vaultAddressForNetwork(clientId, network);
+    await hostFirewall?.confine(clientId, { gateway: network.gateway, endpoints: hostEndpointsOf([proxyUrl, vaultUrl]) });
+    return vaultUrl;
   };
 
   const vaultAddressFor = async (clientId: ClientId): Promise<string> => {
@@ -190,7 +195,7 @@ export async function createOrchestrator(
   for (const client of await registry.listClients()) {
     if (client.subnet && LIVE_STATUSES.has(client.status)) {
       await vaultAddressFor(client.id).catch((error: unknown) =>
-        logger.warn('vault not reachable from a client network', { client: client.id, error }),
+        logger.warn('vault, egress proxy or host firewall not set up for a client network', { client: client.id, error }),
       );
     }
   }

@@ -9,7 +9,7 @@ import { createVaultClient } from '@agent-fleet/kernel/vault-client';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { startEmbeddedVault, type EmbeddedVault } from '../../../orchestrator/src/adapters/embedded-vault/start-embedded-vault.ts';
 import { KubernetesContainerRuntime } from '../../../orchestrator/src/adapters/kubernetes/kubernetes-container-runtime.ts';
-import { ProcessCommandRunner } from '../../../orchestrator/src/adapters/kubernetes/process-command-runner.ts';
+import { ProcessCommandRunner } from '../../../orchestrator/src/adapters/process/process-command-runner.ts';
 import { describeClient } from '../../../orchestrator/src/services/describe-client.ts';
 import { createFleetFixture, uniqueClientId, type FleetFixture } from '../../helpers/fleet-fixture.ts';
 import { testFleetCa } from '../../helpers/agent-tls.ts';

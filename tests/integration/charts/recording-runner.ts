@@ -1,4 +1,4 @@
-import type { CommandResult, CommandRunner, CommandRunOptions } from '../../../orchestrator/src/adapters/kubernetes/command-runner.ts';
+import type { CommandResult, CommandRunner, CommandRunOptions } from '../../../orchestrator/src/adapters/process/command-runner.ts';
 
 export interface RecordedCall {
   /** The command line as a shell would show it: binary name (not path) and arguments. */

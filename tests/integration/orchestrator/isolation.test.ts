@@ -97,6 +97,27 @@ function connectFromHost(host: string, port: number): Promise<boolean> {
   });
 }
 
+async function listenOnHost(host: string): Promise<{ host: string; port: number; server: net.Server }> {
+  const server = net.createServer((socket) => {
+    socket.on('error', () => undefined); // the probes close at once
+    socket.end('host service\n');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, host, resolve);
+  });
+  return { host, port: (server.address() as net.AddressInfo).port, server };
+}
+
+/** The egress proxy and the Vault the agent was given (its environment holds their addresses, no secret). */
+function listenerEndpoints(info: { Config: { Env?: string[] | null } }): Array<{ host: string; port: number }> {
+  const env = new Map((info.Config.Env ?? []).map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]));
+  return ['HTTPS_PROXY', 'VAULT_ADDR'].map((name) => {
+    const url = new URL(env.get(name) ?? assert.fail(`${name} is in the agent's environment`));
+    return { host: url.hostname, port: Number(url.port) };
+  });
+}
+
 interface ClientInfo {
   id: ClientId;
   container: string;
@@ -162,6 +183,28 @@ describe('isolation between clients, seen from inside client A', () => {
     assert.equal(Object.keys(outcomes).length, endpoints.length, 'every gateway endpoint was probed');
     const connected = Object.entries(outcomes).filter(([, outcome]) => outcome === 'connected');
     assert.deepEqual(connected, [], `an agent port answers on a gateway address: ${JSON.stringify(outcomes)}`);
+  });
+
+  test("of the host's own addresses A reaches only the orchestrator's listeners on its own gateway", async (t) => {
+    // A host service on a non-loopback address (here each client's gateway, the host's side of its
+    // network), which Docker's isolation rules (FORWARD only) would let every agent reach.
+    const servers = await Promise.all([a.gateway, b.gateway].map(listenOnHost));
+    try {
+      for (const { host, port } of servers) assert.equal(await connectFromHost(host, port), true, `the host service listens on ${host}:${port}`);
+      const ownListeners = listenerEndpoints(await docker.getContainer(a.container).inspect());
+      const othersListeners = listenerEndpoints(await docker.getContainer(b.container).inspect());
+      assert.deepEqual(ownListeners.map((endpoint) => endpoint.host), [a.gateway, a.gateway], "A's egress proxy and Vault are on its gateway");
+      const endpoints = [...servers, ...ownListeners, ...othersListeners];
+      const outcomes = await probeFrom(a.container, endpoints);
+      t.diagnostic(`outcomes from A: ${JSON.stringify(outcomes)}`);
+      const at = ({ host, port }: { host: string; port: number }) => outcomes[`${host}:${port}`];
+      for (const listener of ownListeners) assert.equal(at(listener), 'connected', `A reaches its own ${listener.host}:${listener.port}`);
+      for (const endpoint of [...servers, ...othersListeners]) {
+        assert.equal(at(endpoint), 'timeout', `A's connection to ${endpoint.host}:${endpoint.port} is dropped`);
+      }
+    } finally {
+      await Promise.all(servers.map(({ server }) => new Promise((resolve) => server.close(resolve))));
+    }
   });
 
   test("B's volume is not mounted in A, and A cannot see a file B writes to its volume", async () => {

@@ -118,9 +118,11 @@ void test('an agent on an internal network gets the proxy in both spellings, its
   assert.deepEqual(buildAgentContainerOptions(spec).Env, ['LOG_LEVEL=info', 'HTTPS_PROXY=http://elsewhere.example:3128'], 'open networks: no proxy added');
 });
 
-void test('the egress settings: proxy by default on port 7402, extra hosts checked, an external Vault needs open networks', () => {
+void test('the egress settings: proxy by default on port 7402, the host firewall on, extra hosts checked, an external Vault needs open networks', () => {
   const defaults = loadConfig({ AGENT_FLEET_HOME: '/tmp/fleet-egress' }).egress;
-  assert.deepEqual(defaults, { mode: 'proxy', proxyPort: 7402, extraRules: [], refusalLogFile: '/tmp/fleet-egress/egress/refused.jsonl' });
+  assert.deepEqual(defaults, { mode: 'proxy', proxyPort: 7402, extraRules: [], refusalLogFile: '/tmp/fleet-egress/egress/refused.jsonl', hostFirewall: true });
+  assert.equal(loadConfig({ FLEET_HOST_FIREWALL: 'off' }).egress.hostFirewall, false);
+  assert.throws(() => loadConfig({ FLEET_HOST_FIREWALL: 'yes' }), /FLEET_HOST_FIREWALL: must be on or off/);
   const set = loadConfig({ AGENT_FLEET_HOME: '/h', FLEET_EGRESS_EXTRA_HOSTS: 'localhost:8025, *.example.com', FLEET_EGRESS_PROXY_PORT: '7500' }).egress;
   assert.deepEqual(set.extraRules, [{ host: 'localhost', port: 8025 }, { host: '*.example.com', port: 443 }]);
   assert.equal(set.proxyPort, 7500);

@@ -1,5 +1,5 @@
 import type { Logger } from '@agent-fleet/kernel/logger';
-import type { CommandResult, CommandRunner } from './command-runner.ts';
+import type { CommandResult, CommandRunner } from '../process/command-runner.ts';
 import { translateCommandFailure } from './kubernetes-errors.ts';
 
 export interface KubeCommandsOptions {

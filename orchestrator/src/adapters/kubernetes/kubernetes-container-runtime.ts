@@ -15,7 +15,7 @@ import {
   manifestList,
   placedFilesManifest,
 } from './client-namespace-manifests.ts';
-import type { CommandRunner } from './command-runner.ts';
+import type { CommandRunner } from '../process/command-runner.ts';
 import { KubeCommands } from './kube-commands.ts';
 import { parseJsonOutput, translateCommandFailure } from './kubernetes-errors.ts';
 import { getOwned, getOwnedOrConflict } from './owned-objects.ts';

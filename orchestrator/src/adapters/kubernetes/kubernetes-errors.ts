@@ -1,5 +1,5 @@
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
-import type { CommandResult } from './command-runner.ts';
+import type { CommandResult } from '../process/command-runner.ts';
 
 /** Last meaningful line of helm/kubectl stderr, cut short: it goes into error messages and logs. */
 function detailOf(result: CommandResult): string {

@@ -1,8 +1,8 @@
 import type { Logger } from '@agent-fleet/kernel/logger';
 import type { OrchestratorConfig } from '../../config.ts';
-import type { CommandRunner } from './command-runner.ts';
+import type { CommandRunner } from '../process/command-runner.ts';
 import { KubernetesContainerRuntime } from './kubernetes-container-runtime.ts';
-import { ProcessCommandRunner } from './process-command-runner.ts';
+import { ProcessCommandRunner } from '../process/process-command-runner.ts';
 
 /**
  * The Kubernetes runtime from the orchestrator's settings. `runner` replaces the real helm/kubectl

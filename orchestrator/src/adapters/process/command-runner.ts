@@ -13,8 +13,9 @@ export interface CommandRunOptions {
 }
 
 /**
- * Runs helm and kubectl for the Kubernetes runtime. A port of the adapter, so tests record the exact command
- * lines and replay recorded output, and a real run spawns the binaries.
+ * Runs external commands: helm and kubectl for the Kubernetes runtime, iptables for the client networks'
+ * host firewall. A port, so tests record the exact command lines and replay recorded output, and a real run
+ * spawns the binaries.
  */
 export interface CommandRunner {
   run(command: string, args: readonly string[], options?: CommandRunOptions): Promise<CommandResult>;

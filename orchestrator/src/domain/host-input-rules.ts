@@ -1,0 +1,100 @@
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+
+/**
+ * The host firewall of Docker client networks, as iptables lines. A packet from an agent to any of the
+ * host's own addresses (its network's gateway, another client's gateway, docker0, the host's LAN address)
+ * is INPUT traffic, which Docker's isolation rules (all in FORWARD) never see: without these rules, every
+ * host service listening on a non-loopback address answers every agent. One chain, jumped to first from
+ * INPUT, shared by every fleet on the host: each client's rules name its bridge interface, which is unique
+ * to one network (`br-` and the network's id), so fleets never touch each other's rules and the rules of a
+ * removed network match nothing. Pure.
+ */
+export const CLIENT_INPUT_CHAIN = 'AGENT-FLEET-INPUT';
+
+/** An address and port on the host that a client network may open connections to. */
+export interface HostEndpoint {
+  address: string;
+  port: number;
+}
+
+/** A client bridge and everything it may reach on the host. */
+export interface BridgeAdmission {
+  bridge: string;
+  endpoints: readonly HostEndpoint[];
+}
+
+/**
+ * Answers to connections the host opened (the orchestrator's control calls, Prometheus's scrapes) pass
+ * untouched; first in the chain, so the usual packet costs one rule whatever the number of clients.
+ */
+export const CHAIN_HEAD_RULE = `-A ${CLIENT_INPUT_CHAIN} -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN`;
+
+// Linux interface names: at most 15 bytes; `+` would be an iptables wildcard.
+const INTERFACE_NAME = /^[A-Za-z0-9_.-]{1,15}$/;
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+// iptables' multiport match takes at most 15 ports.
+const MAX_PORTS_PER_RULE = 15;
+
+function checkedEndpoints(endpoints: readonly HostEndpoint[]): Map<string, number[]> {
+  const portsByAddress = new Map<string, Set<number>>();
+  for (const { address, port } of endpoints) {
+    if (!IPV4.test(address)) throw new FleetError('invalid_input', `host firewall: ${JSON.stringify(address)} is not an IPv4 address`);
+    if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new FleetError('invalid_input', `host firewall: ${port} is not a TCP port`);
+    portsByAddress.set(address, (portsByAddress.get(address) ?? new Set()).add(port));
+  }
+  return new Map([...portsByAddress].map(([address, ports]) => {
+    if (ports.size > MAX_PORTS_PER_RULE) throw new FleetError('invalid_input', `host firewall: more than ${MAX_PORTS_PER_RULE} ports on ${address}`);
+    return [address, [...ports].sort((a, b) => a - b)];
+  }));
+}
+
+/**
+ * One client bridge's rules, exactly as `iptables -S` prints them (so that a listing compares equal): its
+ * endpoints on the host pass on to the rest of INPUT, anything else it sends the host is dropped.
+ */
+export function bridgeInputRules({ bridge, endpoints }: BridgeAdmission): string[] {
+  if (!INTERFACE_NAME.test(bridge)) throw new FleetError('invalid_input', `host firewall: ${JSON.stringify(bridge)} is not an interface name`);
+  const allowed = [...checkedEndpoints(endpoints)].map(
+    ([address, ports]) => `-A ${CLIENT_INPUT_CHAIN} -d ${address}/32 -i ${bridge} -p tcp -m multiport --dports ${ports.join(',')} -j RETURN`,
+  );
+  return [...allowed, `-A ${CLIENT_INPUT_CHAIN} -i ${bridge} -j DROP`];
+}
+
+/** The chain's rules in a `iptables -S <chain>` listing, in order (the `-N` line left out). */
+export function chainRules(listing: string): string[] {
+  return listing.split('\n').map((line) => line.trim()).filter((line) => line.startsWith(`-A ${CLIENT_INPUT_CHAIN} `));
+}
+
+const bridgeOfRule = (rule: string): string | undefined => / -i (\S+)/.exec(rule)?.[1];
+
+/**
+ * The `iptables-restore --noflush` script that brings the chain from `listing` to: the head rule first,
+ * each admitted bridge with exactly its rules, and no rules left for bridges that no longer exist on the
+ * host (`liveBridges`). Null when the chain is already so. Deletions name whole rules, so a script made
+ * from a listing another process changed since fails as a whole and changes nothing (iptables-restore
+ * commits a table at once): read again and retry.
+ */
+export function chainUpdateScript(listing: string, admissions: readonly BridgeAdmission[], liveBridges: ReadonlySet<string>): string | null {
+  const current = chainRules(listing);
+  const wanted = new Map(admissions.map((admission) => [admission.bridge, bridgeInputRules(admission)]));
+  const deletions: string[] = [];
+  const insertions: string[] = [];
+  if (current[0] !== CHAIN_HEAD_RULE) {
+    if (current.includes(CHAIN_HEAD_RULE)) deletions.push(CHAIN_HEAD_RULE);
+    insertions.push(CHAIN_HEAD_RULE.replace(/^-A (\S+)/, '-I $1 1'));
+  }
+  const appended: string[] = [];
+  for (const [bridge, rules] of wanted) {
+    const present = current.filter((rule) => bridgeOfRule(rule) === bridge);
+    if (present.length === rules.length && present.every((rule, index) => rule === rules[index])) continue;
+    deletions.push(...present);
+    appended.push(...rules);
+  }
+  for (const rule of current) {
+    const bridge = bridgeOfRule(rule);
+    if (bridge !== undefined && !wanted.has(bridge) && !liveBridges.has(bridge)) deletions.push(rule);
+  }
+  if (deletions.length === 0 && insertions.length === 0 && appended.length === 0) return null;
+  const lines = deletions.map((rule) => rule.replace(/^-A /, '-D '));
+  return ['*filter', ...lines, ...insertions, ...appended, 'COMMIT', ''].join('\n');
+}

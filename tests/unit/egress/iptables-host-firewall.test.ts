@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { ClientId } from '@agent-fleet/kernel/client-id';
+import { IptablesHostFirewall, systemInterfaces, type HostInterfaces } from '../../../orchestrator/src/adapters/iptables/iptables-host-firewall.ts';
+import type { CommandResult, CommandRunner, CommandRunOptions } from '../../../orchestrator/src/adapters/process/command-runner.ts';
+import { CHAIN_HEAD_RULE } from '../../../orchestrator/src/domain/host-input-rules.ts';
+
+const ok = (stdout = ''): CommandResult => ({ code: 0, stdout, stderr: '' });
+const failed = (stderr: string): CommandResult => ({ code: 1, stdout: '', stderr });
+
+/**
+ * The filter table as iptables keeps it, for the commands the firewall runs: `-N`, `-C`/`-I` on INPUT,
+ * `-S`, and `iptables-restore --noflush` scripts applied all or nothing (a `-D` of a rule that is not
+ * there fails the whole script, as the real one does).
+ */
+class FakeIptables implements CommandRunner {
+  chains = new Map<string, string[]>([['INPUT', []]]);
+  calls: string[] = [];
+  /** Runs once between the next listing and the script after it: another process changing the chain. */
+  interleave: (() => void) | null = null;
+  denied = false;
+
+  run(command: string, args: readonly string[], options: CommandRunOptions = {}): Promise<CommandResult> {
+    this.calls.push([command, ...args].join(' '));
+    if (this.denied) return Promise.resolve({ code: 4, stdout: '', stderr: 'iptables v1.8.9 (nf_tables): Could not fetch rule set generation id: Permission denied (you must be root)\n' });
+    if (command === 'iptables-restore') return Promise.resolve(this.restore(options.stdin ?? ''));
+    const [, flag, chain, ...rest] = args;
+    if (flag === '-N') {
+      if (this.chains.has(chain!)) return Promise.resolve(failed('iptables: Chain already exists.\n'));
+      this.chains.set(chain!, []);
+      return Promise.resolve(ok());
+    }
+    if (flag === '-C') return Promise.resolve(this.chains.get(chain!)!.includes(`-A ${chain} ${rest.join(' ')}`) ? ok() : failed('iptables: Bad rule.\n'));
+    if (flag === '-I') {
+      this.chains.get(chain!)!.splice(Number(rest[0]) - 1, 0, `-A ${chain} ${rest.slice(1).join(' ')}`);
+      return Promise.resolve(ok());
+    }
+    if (flag === '-S') {
+      const listing = [`-N ${chain}`, ...this.chains.get(chain!)!].join('\n') + '\n';
+      const interleave = this.interleave;
+      this.interleave = null;
+      interleave?.();
+      return Promise.resolve(ok(listing));
+    }
+    return Promise.resolve(failed(`unexpected ${args.join(' ')}`));
+  }
+
+  private restore(script: string): CommandResult {
+    const copy = new Map([...this.chains].map(([name, rules]) => [name, [...rules]]));
+    for (const line of script.split('\n').filter((entry) => entry.startsWith('-'))) {
+      const [flag, chain, ...rest] = line.split(' ');
+      const rules = copy.get(chain!)!;
+      if (flag === '-D') {
+        const at = rules.indexOf(`-A ${chain} ${rest.join(' ')}`);
+        if (at < 0) return failed('iptables-restore: line 2 failed: Bad rule (does a matching rule exist in that chain?).\n');
+        rules.splice(at, 1);
+      } else if (flag === '-I') rules.splice(Number(rest[0]) - 1, 0, `-A ${chain} ${rest.slice(1).join(' ')}`);
+      else rules.push(line);
+    }
+    this.chains = copy;
+    return ok();
+  }
+
+  count(command: string): number {
+    return this.calls.filter((call) => call.startsWith(`${command} `)).length;
+  }
+}
+
+function interfaces(bridges: Record<string, string>): HostInterfaces {
+  return { holding: (address) => Promise.resolve(bridges[address]), names: () => Promise.resolve(new Set(Object.values(bridges))) };
+}
+
+const acme = 'acme' as ClientId;
+
+void test('the first confinement makes the chain, jumps to it first from INPUT and writes the head and the bridge', async () => {
+  const iptables = new FakeIptables();
+  iptables.chains.get('INPUT')!.push('-A INPUT -i lo -j ACCEPT');
+  const firewall = new IptablesHostFirewall(iptables, interfaces({ '10.213.0.1': 'br-0123456789ab' }));
+  await firewall.confine(acme, { gateway: '10.213.0.1', endpoints: [{ address: '10.213.0.1', port: 7402 }] });
+  assert.deepEqual(iptables.chains.get('INPUT'), ['-A INPUT -j AGENT-FLEET-INPUT', '-A INPUT -i lo -j ACCEPT']);
+  assert.deepEqual(iptables.chains.get('AGENT-FLEET-INPUT'), [
+    CHAIN_HEAD_RULE,
+    '-A AGENT-FLEET-INPUT -d 10.213.0.1/32 -i br-0123456789ab -p tcp -m multiport --dports 7402 -j RETURN',
+    '-A AGENT-FLEET-INPUT -i br-0123456789ab -j DROP',
+  ]);
+  // Again (an orchestrator restart re-confines every live client): nothing is written twice.
+  await new IptablesHostFirewall(iptables, interfaces({ '10.213.0.1': 'br-0123456789ab' })).confine(acme, { gateway: '10.213.0.1', endpoints: [{ address: '10.213.0.1', port: 7402 }] });
+  assert.equal(iptables.chains.get('INPUT')!.length, 2);
+  assert.equal(iptables.chains.get('AGENT-FLEET-INPUT')!.length, 3);
+  assert.equal(iptables.count('iptables-restore'), 1, 'the second time the listing already matched');
+});
+
+void test('twenty clients confined at once share a few writes, and each gets its own rules', async () => {
+  const iptables = new FakeIptables();
+  const bridges = Object.fromEntries(Array.from({ length: 20 }, (_, index) => [`10.213.${index}.1`, `br-${String(index).padStart(12, '0')}`]));
+  const firewall = new IptablesHostFirewall(iptables, interfaces(bridges));
+  await Promise.all(Object.keys(bridges).map((gateway, index) =>
+    firewall.confine(`c${index}` as ClientId, { gateway, endpoints: [{ address: gateway, port: 7402 }, { address: gateway, port: 8201 }] }),
+  ));
+  assert.ok(iptables.count('iptables-restore') <= 2, `${iptables.count('iptables-restore')} writes`);
+  const rules = iptables.chains.get('AGENT-FLEET-INPUT')!;
+  assert.equal(rules.length, 1 + 20 * 2);
+  for (const [gateway, bridge] of Object.entries(bridges)) {
+    assert.ok(rules.includes(`-A AGENT-FLEET-INPUT -d ${gateway}/32 -i ${bridge} -p tcp -m multiport --dports 7402,8201 -j RETURN`));
+    assert.ok(rules.includes(`-A AGENT-FLEET-INPUT -i ${bridge} -j DROP`));
+  }
+});
+
+void test('a chain another process changed between the listing and the write is read again, and nothing of its change is lost', async () => {
+  const iptables = new FakeIptables();
+  const bridges = { '10.213.0.1': 'br-aaaaaaaaaaaa', '10.213.1.1': 'br-bbbbbbbbbbbb', '10.99.0.1': 'br-cccccccccccc' };
+  const firewall = new IptablesHostFirewall(iptables, interfaces(bridges));
+  await firewall.confine(acme, { gateway: '10.213.0.1', endpoints: [{ address: '10.213.0.1', port: 7402 }] });
+  // acme's proxy moved to another port; meanwhile another fleet replaces acme's rules and adds its own.
+  iptables.interleave = () => {
+    const rules = iptables.chains.get('AGENT-FLEET-INPUT')!;
+    rules.splice(1, 1);
+    rules.push('-A AGENT-FLEET-INPUT -i br-cccccccccccc -j DROP');
+  };
+  await firewall.confine(acme, { gateway: '10.213.0.1', endpoints: [{ address: '10.213.0.1', port: 40_000 }] });
+  assert.deepEqual(iptables.chains.get('AGENT-FLEET-INPUT'), [
+    CHAIN_HEAD_RULE,
+    '-A AGENT-FLEET-INPUT -i br-cccccccccccc -j DROP',
+    '-A AGENT-FLEET-INPUT -d 10.213.0.1/32 -i br-aaaaaaaaaaaa -p tcp -m multiport --dports 40000 -j RETURN',
+    '-A AGENT-FLEET-INPUT -i br-aaaaaaaaaaaa -j DROP',
+  ]);
+  assert.equal(iptables.count('iptables-restore'), 3, 'the write from the stale listing failed and was made again');
+});
+
+void test('without the right to change the firewall, or without a bridge holding the gateway, confining fails and says what to do', async () => {
+  const iptables = new FakeIptables();
+  iptables.denied = true;
+  const firewall = new IptablesHostFirewall(iptables, interfaces({ '10.213.0.1': 'br-aaaaaaaaaaaa' }));
+  await assert.rejects(
+    firewall.confine(acme, { gateway: '10.213.0.1', endpoints: [] }),
+    (error: Error & { code?: string }) =>
+      error.code === 'unavailable' && /Permission denied/.test(error.message) && /run the orchestrator as root/.test(error.message) && /FLEET_HOST_FIREWALL=off/.test(error.message),
+  );
+  iptables.denied = false;
+  await firewall.confine(acme, { gateway: '10.213.0.1', endpoints: [] });
+  assert.deepEqual(iptables.chains.get('INPUT'), ['-A INPUT -j AGENT-FLEET-INPUT'], 'the chain is made once allowed (the failure is not remembered)');
+  await assert.rejects(firewall.confine(acme, { gateway: '10.77.0.1', endpoints: [] }), /no interface of this host holds its gateway 10\.77\.0\.1/);
+});
+
+void test('iptables not installed: a clear error', async () => {
+  const missing: CommandRunner = { run: () => Promise.reject(Object.assign(new Error('spawn iptables ENOENT'), { code: 'ENOENT' })) };
+  const firewall = new IptablesHostFirewall(missing, interfaces({ '10.213.0.1': 'br-aaaaaaaaaaaa' }));
+  await assert.rejects(firewall.confine(acme, { gateway: '10.213.0.1', endpoints: [] }), /cannot run iptables: spawn iptables ENOENT/);
+});
+
+void test("the bridge holding a gateway is read from the kernel's address list (a bridge with no container yet is down)", async () => {
+  const output: Record<string, string> = {
+    '10.213.0.1': '7: br-0123456789ab    inet 10.213.0.1/24 brd 10.213.0.255 scope global br-0123456789ab\\       valid_lft forever preferred_lft forever\n',
+    '10.213.1.1': '',
+  };
+  const runner: CommandRunner = { run: (_command, args) => Promise.resolve(ok(output[args.at(-1)!] ?? '')) };
+  const host = systemInterfaces(runner);
+  assert.equal(await host.holding('10.213.0.1'), 'br-0123456789ab');
+  assert.equal(await host.holding('10.213.1.1'), undefined);
+  assert.ok((await host.names()).has('lo'));
+});
