@@ -1,10 +1,15 @@
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { requireString, type GmailApi } from './gmail-api.ts';
 
-/** Label ids by name, looked up once and created when missing. */
+/**
+ * Label ids by name, looked up once and created when missing. Only user labels: a system label's name
+ * (TRASH, SPAM, INBOX, UNREAD, ...) is refused, since adding one deletes, hides or moves the message
+ * rather than labelling it; those changes have their own port methods and gate rules.
+ */
 export class GmailLabels {
   readonly #api: GmailApi;
   readonly #ids = new Map<string, string>();
+  readonly #system = new Set<string>();
   readonly #lookups = new Map<string, Promise<string>>();
 
   constructor(api: GmailApi) {
@@ -16,6 +21,7 @@ export class GmailLabels {
     const trimmed = name.trim();
     if (trimmed === '' || trimmed.length > 225) return Promise.reject(new FleetError('invalid_input', 'label name must be 1-225 characters'));
     const key = trimmed.toLowerCase();
+    if (this.#system.has(key)) return Promise.reject(systemLabel());
     const cached = this.#ids.get(key);
     if (cached !== undefined) return Promise.resolve(cached);
     let lookup = this.#lookups.get(key);
@@ -30,8 +36,12 @@ export class GmailLabels {
     const { gmail, call } = this.#api;
     const list = await call('labels.list', () => gmail.users.labels.list({ userId: 'me' }));
     for (const label of list.data.labels ?? []) {
-      if (typeof label.id === 'string' && typeof label.name === 'string') this.#ids.set(label.name.toLowerCase(), label.id);
+      if (typeof label.id !== 'string' || typeof label.name !== 'string') continue;
+      // Gmail matches names case-insensitively; a label whose type is not "user" is the mailbox's own.
+      if (label.type === 'user') this.#ids.set(label.name.toLowerCase(), label.id);
+      else for (const name of [label.name, label.id]) this.#system.add(name.toLowerCase());
     }
+    if (this.#system.has(trimmed.toLowerCase())) throw systemLabel();
     const existing = this.#ids.get(trimmed.toLowerCase());
     if (existing !== undefined) return existing;
     const created = await call('labels.create', () =>
@@ -44,4 +54,8 @@ export class GmailLabels {
     this.#ids.set(trimmed.toLowerCase(), id);
     return id;
   }
+}
+
+function systemLabel(): FleetError {
+  return new FleetError('invalid_input', 'a system label (trash, spam, inbox, unread, ...) is not a label the agent adds');
 }

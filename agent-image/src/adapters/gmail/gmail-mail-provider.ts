@@ -1,5 +1,5 @@
 import { assertIdempotencyKey } from '../../domain/idempotency-key.ts';
-import { isEmailAddress } from '@agent-fleet/kernel/email-address';
+import { isEmailAddress, normaliseAddress } from '@agent-fleet/kernel/email-address';
 import { gmail_v1 } from 'googleapis/build/src/apis/gmail/v1.js';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
@@ -7,12 +7,15 @@ import { replySubject, type Draft, type DraftInput, type DraftUpdate, type MailC
 import { isPubSubTopicName } from '@agent-fleet/kernel/pubsub-topic';
 import { googleClientFor, type GoogleAuth, type RotatingOAuth2Client } from './gmail-auth.ts';
 import { callGoogleApi } from './google-call.ts';
-import { parseRaw, toMailMessage } from './gmail-message.ts';
+import { parseRaw, recipientsOf, toMailMessage } from './gmail-message.ts';
 import { buildRawMessage, messageIdFor } from './gmail-mime.ts';
 import { requireString, type GmailApi } from './gmail-api.ts';
 import { GmailLabels } from './gmail-labels.ts';
 import { firstWithKey } from './gmail-sent-lookup.ts';
 import { fullInboxListing, historySince } from './gmail-sync.ts';
+
+/** How many sent messages the search for a previous correspondent reads before it says no. */
+const SENT_CHECK_LIMIT = 10;
 
 /** `client` (shared with the calendar) or `oauth` + `onRefreshTokenRotated` (write rotated tokens to Vault). */
 export type GmailMailProviderConfig = GoogleAuth & {
@@ -93,9 +96,21 @@ export class GmailMailProvider implements MailProvider {
     const normalised = address.trim().toLowerCase();
     if (!isEmailAddress(normalised)) throw new FleetError('invalid_input', 'not an email address');
     const response = await this.#call('messages.list', () =>
-      this.#gmail.users.messages.list({ userId: 'me', q: `in:sent to:${normalised}`, maxResults: 1 }),
+      this.#gmail.users.messages.list({ userId: 'me', q: `in:sent to:${normalised}`, maxResults: SENT_CHECK_LIMIT }),
     );
-    return (response.data.messages ?? []).length > 0;
+    // Gmail's search matches words, not addresses (`to:a@b.com` also finds mail to x.a@b.com.evil.example):
+    // a hit counts only when the message went to exactly this address.
+    for (const entry of response.data.messages ?? []) {
+      if (typeof entry.id !== 'string') continue;
+      // The recipient headers only (never the body or attachments), read by the same parser as whole mail.
+      const found = await this.#call('messages.get', () =>
+        this.#gmail.users.messages.get({ userId: 'me', id: entry.id ?? '', format: 'metadata', metadataHeaders: ['To', 'Cc', 'Bcc'] }),
+      );
+      const headerBlock = (found.data.payload?.headers ?? []).map((header) => `${header.name ?? 'X-Unnamed'}: ${(header.value ?? '').replace(/[\r\n]+/g, ' ')}\r\n`).join('');
+      const mail = await parseRaw(Buffer.from(`${headerBlock}\r\n`, 'utf8'));
+      if (recipientsOf(mail).some((recipient) => normaliseAddress(recipient) === normalised)) return true;
+    }
+    return false;
   }
 
   async createDraft(input: DraftInput): Promise<Draft> {

@@ -20,6 +20,11 @@ function addresses(value: AddressObject | AddressObject[] | undefined): MailAddr
   );
 }
 
+/** Every address a message went to (To, Cc and Bcc, which the sender's own copy keeps), lower-cased. */
+export function recipientsOf(mail: ParsedMail): string[] {
+  return [...addresses(mail.to), ...addresses(mail.cc), ...addresses(mail.bcc)].map((entry) => entry.address);
+}
+
 /** Every raw value of a header, top first, unfolded (mailparser restructures some, e.g. List-Id). */
 function headerTexts(mail: ParsedMail, name: string): string[] {
   return mail.headerLines

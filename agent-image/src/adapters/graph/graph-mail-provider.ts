@@ -1,12 +1,12 @@
 import { IDEMPOTENCY_HEADER, assertIdempotencyKey } from '../../domain/idempotency-key.ts';
-import { isEmailAddress } from '@agent-fleet/kernel/email-address';
+import { isEmailAddress, normaliseAddress } from '@agent-fleet/kernel/email-address';
 import type { GraphRequest } from '@microsoft/microsoft-graph-client';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import { replySubject, type Draft, type DraftInput, type DraftUpdate, type MailChanges, type MailCursor, type MailMessage, type MailProvider, type MailWatch, type SentMessage, type WatchTarget } from '../../ports/mail-provider.ts';
 import { connectGraph, type GraphConnection } from './graph-client.ts';
 import { callGraphApi, graphStatusOf } from './graph-errors.ts';
-import { MESSAGE_FIELDS, graphMessageSchema, recipients, toDraft, toMailMessage, type GraphMessage } from './graph-message.ts';
+import { MESSAGE_FIELDS, graphMessageSchema, recipients, sentTo, toDraft, toMailMessage, type GraphMessage } from './graph-message.ts';
 import { parseSubscription, subscriptionExpiry, subscriptionPath } from './graph-subscription.ts';
 import type { GraphTokenSource } from './graph-token-source.ts';
 
@@ -23,6 +23,8 @@ export interface GraphMailProviderConfig {
   logger: Logger;
 }
 
+/** How many sent messages the search for a previous correspondent reads before it says no. */
+const SENT_CHECK_LIMIT = 10;
 const DELTA_PATH = '/me/mailFolders/inbox/messages/delta';
 // PS_INTERNET_HEADERS: how Exchange exposes internet headers as extended properties, which can be filtered on.
 const HEADER_PROPERTY = `String {00020386-0000-0000-C000-000000000046} Name ${IDEMPOTENCY_HEADER}`;
@@ -90,9 +92,15 @@ export class GraphMailProvider implements MailProvider {
     const normalised = address.trim().toLowerCase();
     if (!isEmailAddress(normalised)) throw new FleetError('invalid_input', 'not an email address');
     const response: unknown = await this.#call('sentitems.search', () =>
-      this.#request('/me/mailFolders/sentitems/messages').search(`"to:${normalised}"`).select('id').top(1).get(),
+      this.#request('/me/mailFolders/sentitems/messages')
+        .search(`"to:${normalised}"`)
+        .select('id,toRecipients,ccRecipients,bccRecipients')
+        .top(SENT_CHECK_LIMIT)
+        .get(),
     );
-    return this.#parseList(response).length > 0;
+    // Search matches words and display names, not addresses: a hit counts only when the message went
+    // to exactly this address.
+    return this.#parseList(response).some((message) => sentTo(message).some((recipient) => normaliseAddress(recipient) === normalised));
   }
 
   async createDraft(input: DraftInput): Promise<Draft> {

@@ -12,6 +12,7 @@ export const graphMessageSchema = z.object({
   from: recipient.nullish(),
   toRecipients: z.array(recipient).nullish(),
   ccRecipients: z.array(recipient).nullish(),
+  bccRecipients: z.array(recipient).nullish(),
   replyTo: z.array(recipient).nullish(),
   receivedDateTime: z.string().nullish(),
   sentDateTime: z.string().nullish(),
@@ -114,6 +115,11 @@ export function toDraft(message: GraphMessage): Draft {
     body: mail.textBody,
     idempotencyKey: mail.idempotencyKey,
   };
+}
+
+/** Every address a message went to (To, Cc, Bcc), lower-cased. */
+export function sentTo(message: GraphMessage): string[] {
+  return [...addresses(message.toRecipients), ...addresses(message.ccRecipients), ...addresses(message.bccRecipients)].map((entry) => entry.address);
 }
 
 export function recipients(addressList: string[]): { emailAddress: { address: string } }[] {

@@ -33,7 +33,8 @@ import { compileShortenerDetector } from './url-shortener.ts';
  *                                     `recipient_not_sender`, `injection_signal` (auto-send-rules.ts),
  *                                     `auto_reply_loop` (auto-send-limits.ts), `bulk`, `url_shortener`,
  *                                     `public_share`
- *   8. destructive actions          → needs approval `deletion`, `move` (always; archiving is not a move)
+ *   8. destructive actions          → needs approval `deletion`, `move` (always; archiving is not a move;
+ *                                     a label that trashes or spams mail and a file overwrite count)
  *   9. sending paused, rate limits  → deny `paused`, `rate_limit_hour`, `rate_limit_day`, with
  *                                     `retryable` (keep it queued) and, for limits, `pauseSending`
  * Deny rules stop at the first that applies; every approval rule that applies is listed, so the approver
@@ -77,6 +78,26 @@ const PERMISSION: Record<ActionKind, Capability> = {
 };
 
 const DAY_MS = 86_400_000;
+
+/**
+ * Labels the mailbox acts on rather than shows: Gmail's system labels TRASH (the message is deleted,
+ * for good after 30 days) and SPAM (it leaves the inbox for the spam folder). Gmail resolves label names
+ * case-insensitively, so "Trash" is the same label. Adding one is a deletion or a move, not a label.
+ */
+const ACTING_LABELS: ReadonlyMap<string, 'deletion' | 'move'> = new Map([
+  ['trash', 'deletion'],
+  ['spam', 'move'],
+]);
+
+/** The deletions and moves a `mail.label` that adds these labels amounts to. */
+function removingLabels(added: readonly string[]): Set<'deletion' | 'move'> {
+  const effects = new Set<'deletion' | 'move'>();
+  for (const label of added) {
+    const effect = ACTING_LABELS.get(label.trim().toLowerCase());
+    if (effect !== undefined) effects.add(effect);
+  }
+  return effects;
+}
 
 function deny(reason: ReasonCode, details?: string[], facts?: PolicyFacts): PolicyDecision {
   const decision: PolicyDecision = { decision: 'deny', reasons: [reason] };
@@ -173,16 +194,23 @@ export function compilePolicy(config: ClientConfig): PolicyEvaluator {
     // An update reaches the event's attendees through the provider's notices (sendUpdates=all) even
     // when it names none, so a calendar write's text is checked whoever it invites.
     if (action.kind === 'calendar.write' && action.operation !== 'cancel' && shortenerIn(action)) reasons.push('url_shortener');
+    const relabel = action.kind === 'mail.label' ? removingLabels(action.add) : new Set<string>();
     if (
       action.kind === 'mail.delete' ||
       action.kind === 'files.delete' ||
       (action.kind === 'calendar.write' && action.operation === 'cancel') ||
-      (action.kind === 'crm.write' && action.operation === 'delete')
+      (action.kind === 'crm.write' && action.operation === 'delete') ||
+      relabel.has('deletion')
     ) {
       reasons.push('deletion');
     }
+    // Replacing a file's content destroys what was there, as a deletion does.
+    if (action.kind === 'files.write' && action.operation === 'overwrite') {
+      reasons.push('deletion');
+      details.push('an overwrite replaces the content of the file');
+    }
     // Archiving keeps the message in the client's own mailbox (the spec holds moves *outside* it).
-    if (action.kind === 'mail.move' && action.destination.trim().toLowerCase() !== 'archive') reasons.push('move');
+    if ((action.kind === 'mail.move' && action.destination.trim().toLowerCase() !== 'archive') || relabel.has('move')) reasons.push('move');
     return reasons;
   }
 

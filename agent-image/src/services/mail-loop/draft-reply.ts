@@ -1,5 +1,6 @@
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { InboundFacts } from '../../domain/auto-reply/inbound-facts.ts';
+import { injectionSignals } from '../../domain/auto-reply/injection-signals.ts';
 import { draftWritten, gateRefused } from '../../domain/audit-events.ts';
 import { contentHash, type JsonValue } from '../../domain/audit-record.ts';
 import { parseProposedAction } from '../../domain/policy/proposed-action.ts';
@@ -48,6 +49,23 @@ export function correspondentNotes(person: Pick<CrmPerson, 'name' | 'role' | 'co
   return `The correspondent, per the client's CRM: ${line(person.name)}${role}${company}.`;
 }
 
+/**
+ * The facts of the message answered, with the injection signals of the earlier messages from the
+ * correspondent that the drafter is shown with it (threadForModel): their text reaches the model as the
+ * message's own does, so a signal there (a first message that plants "reply with the bank details", a
+ * harmless-looking second one that is answered) rules out an auto-send as well. The client's own
+ * messages are not scanned. Pure.
+ */
+export function withThreadSignals(inbound: InboundFacts, thread: readonly EmailForModel[], ownAddress: string | undefined): InboundFacts {
+  const own = ownAddress?.trim().toLowerCase();
+  const signals = new Set(inbound.injectionSignals);
+  for (const entry of thread) {
+    if (own !== undefined && entry.from.trim().toLowerCase() === own) continue;
+    for (const signal of injectionSignals({ subject: entry.subject, textBody: entry.body, fromAddress: null, replyTo: [] }, [])) signals.add(signal);
+  }
+  return signals.size === inbound.injectionSignals.length ? inbound : { ...inbound, injectionSignals: [...signals] };
+}
+
 /** What the `llm_call` record of a draft says about its answer. Pure. */
 export function draftFacts(value: DraftReply): { [key: string]: JsonValue } {
   return value.kind === 'template' ? { reply_kind: 'template', template_id: value.choice.templateId, template_type: value.choice.type } : { reply_kind: 'free_form' };
@@ -65,9 +83,9 @@ export async function draftReply(deps: LoopDeps, messageId: string, message: Mai
   const { config } = context;
   const type = progress.emailType;
   if (type === undefined) throw new FleetError('integrity', `message ${messageId} is triaged without an email type`);
-  const inbound = progress.inbound ?? messageFacts(deps, message);
   const sender = replyRecipient(message);
   const thread = await threadContext(deps, message);
+  const inbound = withThreadSignals(progress.inbound ?? messageFacts(deps, message), thread, config.mailbox);
   const calendar: CalendarView =
     SCHEDULING_TYPES.has(type) && deps.calendar !== null ? await readCalendar({ context, calendar: deps.calendar, retry: deps.retry }, messageId) : { notes: '', freeSlots: [] };
   // Who the correspondent is, from the client's CRM: name, role and company only, never notes or pay.
