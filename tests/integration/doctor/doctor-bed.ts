@@ -67,7 +67,7 @@ export async function startDoctorBed(options: { pool?: string } = {}): Promise<D
     {
       registry: new SqlRegistry(sql, sealer),
       incidentStore: new SqlIncidentStore(sql, sealer),
-      teamStore: sqlTeamStore(sql),
+      teamStore: sqlTeamStore(sql, sealer),
       onboardingStore: new SqlOnboardingStore(sql),
       portalStore,
     },

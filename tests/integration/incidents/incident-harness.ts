@@ -76,7 +76,7 @@ export async function startIncidentBed(): Promise<IncidentBed> {
   const sealer = registrySealer(randomBytes(32));
   const fleet = await createFleetFixture(
     { EMBEDDED_VAULT_PORT: '0' },
-    { registry: new SqlRegistry(sql, sealer), incidentStore: new SqlIncidentStore(sql, sealer), teamStore: sqlTeamStore(sql), googleRevokeUrl: `http://127.0.0.1:${googlePort}/revoke` },
+    { registry: new SqlRegistry(sql, sealer), incidentStore: new SqlIncidentStore(sql, sealer), teamStore: sqlTeamStore(sql, sealer), googleRevokeUrl: `http://127.0.0.1:${googlePort}/revoke` },
   );
   const logger = createSilentLogger();
   const socket = await listenUnixSocket(createSocketApp(fleet.orchestrator, logger), fleet.config.api.socketPath);

@@ -55,3 +55,30 @@ void test('an address seals to the same value each time (rows are found by it), 
   assert.doesNotMatch(key, /jane/);
   assert.notEqual(key, sealer.lookupKey('totp:john@acme.example'));
 });
+
+void test("a team member's address is sealed bound to the member's name, afresh each time, and opens whole", () => {
+  const master = randomBytes(32);
+  const sealer = registrySealer(master);
+  const sealed = sealer.sealMemberEmail('jake', 'jake@agency.example');
+  assert.ok(sealer.isSealed(sealed));
+  assert.doesNotMatch(sealed, /jake|agency/);
+  assert.notEqual(sealer.sealMemberEmail('jake', 'jake@agency.example'), sealed, 'a fresh nonce each time: nothing looks members up by address');
+  assert.equal(sealer.openMemberEmail('jake', sealed), 'jake@agency.example');
+  assert.equal(registrySealer(master).openMemberEmail('jake', sealed), 'jake@agency.example', 'and after a restart');
+  assert.equal(sealer.openMemberEmail('jake', 'jake@agency.example'), 'jake@agency.example', 'written before sealing: as it is');
+
+  const refused = (open: () => string) => assert.throws(open, { code: 'integrity' });
+  refused(() => sealer.openMemberEmail('mia', sealed));
+  refused(() => registrySealer(randomBytes(32)).openMemberEmail('jake', sealed));
+  refused(() => sealer.open('jake', 'config_yaml', sealed));
+});
+
+void test('an incident field opens only for its incident and column; one written before sealing reads as it is', () => {
+  const sealer = registrySealer(randomBytes(32));
+  const sealed = sealer.sealIncidentField('INC-1', 'summary', "jane's payroll mail forwarded");
+  assert.ok(sealer.isSealed(sealed));
+  assert.equal(sealer.openIncidentField('INC-1', 'summary', sealed), "jane's payroll mail forwarded");
+  assert.equal(sealer.openIncidentField('INC-1', 'summary', 'plain summary'), 'plain summary');
+  assert.throws(() => sealer.openIncidentField('INC-2', 'summary', sealed), { code: 'integrity' });
+  assert.throws(() => sealer.openIncidentField('INC-1', 'lessons', sealed), { code: 'integrity' });
+});

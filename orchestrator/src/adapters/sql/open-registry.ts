@@ -14,37 +14,43 @@ import { SqlPortalStore } from './sql-portal-store.ts';
 import { registrySealer } from './registry-sealer.ts';
 import type { SqlExecutor } from './sql-executor.ts';
 import { SqlRegistry } from './sql-registry.ts';
-import { sqlTeamStore } from './sql-team-store.ts';
+import { SqlTeamStore } from './sql-team-store.ts';
 
 /** Where the key that seals client configurations and ops-log fields in the registry is kept: apart from the database. */
 export const registryKeyDirectory = (homeDir: string): string => path.join(homeDir, 'registry-key');
 
 /**
- * The registry, the incident records and the portal's store over an opened database: migrated, the
- * registry key loaded (or made), and everything they seal sealed; `sealedNow` counts the rows an earlier
- * release had written in plaintext (sealed now, their tables rewritten so that the plaintext leaves the
- * database files).
+ * The registry, the incident records, the portal's store and the team's store over an opened database:
+ * migrated, the registry key loaded (or made), and everything they seal sealed; `sealedNow` counts the
+ * rows an earlier release had written in plaintext (sealed now, their tables rewritten so that the
+ * plaintext leaves the database files).
  */
 export async function registryOn(
   executor: SqlExecutor,
   homeDir: string,
-): Promise<{ registry: SqlRegistry; incidentStore: SqlIncidentStore; portalStore: SqlPortalStore; sealedNow: SealedNow }> {
+): Promise<{ registry: SqlRegistry; incidentStore: SqlIncidentStore; portalStore: SqlPortalStore; teamStore: SqlTeamStore; sealedNow: SealedNow }> {
   await migrate(executor);
   const sealer = registrySealer(await loadOrCreateMasterKey(registryKeyDirectory(homeDir)));
   const registry = new SqlRegistry(executor, sealer);
   const incidentStore = new SqlIncidentStore(executor, sealer);
   const portalStore = new SqlPortalStore(executor, sealer);
-  const sealedNow = { ...(await registry.sealPlaintext()), incidents: await incidentStore.sealPlaintext(), portalRows: await portalStore.sealPlaintext() };
+  const teamStore = new SqlTeamStore(executor, sealer);
+  const sealedNow = {
+    ...(await registry.sealPlaintext()),
+    incidents: await incidentStore.sealPlaintext(),
+    portalRows: await portalStore.sealPlaintext(),
+    teamMembers: await teamStore.sealPlaintext(),
+  };
   if (sealedNow.incidents > 0) await executor.reclaim(['incidents']);
-  return { registry, incidentStore, portalStore, sealedNow };
+  return { registry, incidentStore, portalStore, teamStore, sealedNow };
 }
 
 /** How many rows an earlier release had written in plaintext were sealed at this start. */
-export type SealedNow = { clients: number; opsLogEntries: number; incidents: number; portalRows: number };
+export type SealedNow = { clients: number; opsLogEntries: number; incidents: number; portalRows: number; teamMembers: number };
 
 /**
  * PostgreSQL when a URL is given, otherwise PGlite under the fleet's home directory; migrated, and what
- * the registry and incident records seal sealed (see `registryOn`). The client portal's store, the
+ * the registry and the stores beside it seal sealed (see `registryOn`). The client portal's store, the
  * incident records, the team's identities and the onboarding checks live in the same database (closing the
  * registry closes them all).
  */
@@ -64,7 +70,6 @@ export async function openRegistry(options: {
   }
   return {
     ...opened,
-    teamStore: sqlTeamStore(executor),
     onboardingStore: new SqlOnboardingStore(executor),
   };
 }

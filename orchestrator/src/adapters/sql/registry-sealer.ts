@@ -26,10 +26,10 @@ const ADDRESS_PURPOSE = 'registry:portal:address';
  * AES-256-GCM for what the registry holds about people and configuration: a client's configuration (the
  * YAML with its block lists and contacts), admins' addresses and status reason, each ops-log entry's
  * actor, reason and details (who did what, the settings values they set), an incident's free text and
- * whom it told, and the portal's admin addresses. The spec wants configuration and logs encrypted at
- * rest, and the registry may be an outside PostgreSQL whose dumps and backups leave our hands. Each value
- * is bound to its place (a client, an incident and column, an entry's sequence number): copied elsewhere,
- * it does not open. The key is not in the database.
+ * whom it told, the portal's admin addresses and the team members' addresses. The spec wants
+ * configuration and logs encrypted at rest, and the registry may be an outside PostgreSQL whose dumps and
+ * backups leave our hands. Each value is bound to its place (a client, an incident and column, an entry's
+ * sequence number, a member): copied elsewhere, it does not open. The key is not in the database.
  */
 export interface RegistrySealer {
   seal(clientId: string, field: SealedClientField, value: string): string;
@@ -51,6 +51,13 @@ export interface RegistrySealer {
   /** As `open`: an address written before sealing is returned as it is. */
   openAddress(stored: string): string;
   isSealedAddress(stored: string): boolean;
+  /**
+   * A team member's address, bound to the member's name. Nothing looks a member up by address, so it is
+   * sealed like a client field (a fresh nonce each time), not deterministically.
+   */
+  sealMemberEmail(member: string, email: string): string;
+  /** As `open`: an address written before sealing is returned as it is. */
+  openMemberEmail(member: string, stored: string): string;
   /** A one-way key for a value only ever compared, never read back (a login throttle's subject). */
   lookupKey(value: string): string;
 }
@@ -61,26 +68,35 @@ export function registrySealer(masterKey: Buffer): RegistrySealer {
   const key = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'agent-fleet registry client fields', 32));
   const addressKey = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'agent-fleet registry addresses', 32));
   const indexKey = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'agent-fleet registry lookup keys', 32));
-  const isSealedAddress = (stored: string) => stored.startsWith(SEALED_ADDRESS_PREFIX);
   const clientPurpose = (clientId: string, field: SealedClientField) => `registry:clients:${clientId}:${field}`;
   const opsLogPurpose = (seq: number) => `registry:ops_log:${seq}`;
   const incidentPurpose = (incidentId: string, field: SealedIncidentField) => `registry:incidents:${incidentId}:${field}`;
-  const isSealed = (stored: string) => stored.startsWith(SEALED_PREFIX);
+  const memberPurpose = (member: string) => `registry:team_members:${member}:email`;
   return {
     seal: (clientId, field, value) => seal(key, value, clientPurpose(clientId, field)),
-    open: (clientId, field, stored) => (isSealed(stored) ? unseal(key, stored, clientPurpose(clientId, field)).toString('utf8') : stored),
-    isSealed,
+    open: (clientId, field, stored) => openIfSealed(key, SEALED_PREFIX, stored, clientPurpose(clientId, field)),
+    isSealed: (stored) => stored.startsWith(SEALED_PREFIX),
     sealOpsLogFields: (seq, { actor, reason, details }) => seal(key, JSON.stringify({ actor, reason, details }), opsLogPurpose(seq)),
     openOpsLogFields: (seq, sealed) => JSON.parse(unseal(key, sealed, opsLogPurpose(seq)).toString('utf8')) as SealedOpsLogFields,
     sealIncidentField: (incidentId, field, value) => seal(key, value, incidentPurpose(incidentId, field)),
-    openIncidentField: (incidentId, field, stored) =>
-      isSealed(stored) ? unseal(key, stored, incidentPurpose(incidentId, field)).toString('utf8') : stored,
+    openIncidentField: (incidentId, field, stored) => openIfSealed(key, SEALED_PREFIX, stored, incidentPurpose(incidentId, field)),
     sealAddress: (address) => sealDeterministically(addressKey, indexKey, address),
-    openAddress: (stored) =>
-      isSealedAddress(stored) ? unseal(addressKey, `${SEALED_PREFIX}${stored.slice(SEALED_ADDRESS_PREFIX.length)}`, ADDRESS_PURPOSE).toString('utf8') : stored,
-    isSealedAddress,
+    openAddress: (stored) => openIfSealed(addressKey, SEALED_ADDRESS_PREFIX, stored, ADDRESS_PURPOSE),
+    isSealedAddress: (stored) => stored.startsWith(SEALED_ADDRESS_PREFIX),
+    sealMemberEmail: (member, email) => seal(key, email, memberPurpose(member)),
+    openMemberEmail: (member, stored) => openIfSealed(key, SEALED_PREFIX, stored, memberPurpose(member)),
     lookupKey: (value) => `${LOOKUP_KEY_PREFIX}${createHmac('sha256', indexKey).update(`lookup\0${value}`).digest('base64url')}`,
   };
+}
+
+/**
+ * The plaintext of a value sealed under `prefix` (the sealed-box format with its `ps1.` swapped for
+ * `prefix`); a value without it was written before sealing and is returned as it is (sealed at the next
+ * start).
+ */
+function openIfSealed(key: Buffer, prefix: string, stored: string, purpose: string): string {
+  if (!stored.startsWith(prefix)) return stored;
+  return unseal(key, `${SEALED_PREFIX}${stored.slice(prefix.length)}`, purpose).toString('utf8');
 }
 
 /**

@@ -8,6 +8,7 @@ import type {
   TeamSessionStore,
   TeamStore,
 } from '../../ports/team-store.ts';
+import { SEALED_PREFIX, type RegistrySealer } from './registry-sealer.ts';
 import type { SqlExecutor } from './sql-executor.ts';
 import { isoOf } from './sql-portal-sessions.ts';
 
@@ -37,10 +38,10 @@ type SessionRow = {
 const MEMBER_COLUMNS =
   'name, email, status, totp_sealed, last_time_step, added_at, added_by, enrolled_at, last_login_at';
 
-function toMember(row: MemberRow): StoredMember {
+function toMember(row: MemberRow, sealer: RegistrySealer): StoredMember {
   return {
     name: row.name,
-    email: row.email,
+    email: sealer.openMemberEmail(row.name, row.email),
     status: row.status as MemberStatus,
     totpSealed: row.totp_sealed,
     lastTimeStep: row.last_time_step === null ? null : Number(row.last_time_step),
@@ -62,12 +63,17 @@ function toSession(row: SessionRow): StoredTeamSession {
   };
 }
 
-/** Team members, enrolment codes and failed sign-ins in the registry database (PostgreSQL or PGlite). */
+/**
+ * Team members, enrolment codes and failed sign-ins in the registry database (PostgreSQL or PGlite). A
+ * member's address is sealed by `sealer`, bound to their name.
+ */
 class SqlMemberStore implements MemberStore {
   private readonly sql: SqlExecutor;
+  private readonly sealer: RegistrySealer;
 
-  constructor(sql: SqlExecutor) {
+  constructor(sql: SqlExecutor, sealer: RegistrySealer) {
     this.sql = sql;
+    this.sealer = sealer;
   }
 
   async addMember(
@@ -82,7 +88,12 @@ class SqlMemberStore implements MemberStore {
       const inserted = await tx.query(
         `INSERT INTO team_members (name, email, status, added_at, added_by) VALUES ($1, $2, 'enrolling', $3::timestamptz, $4)
          ON CONFLICT (name) DO NOTHING RETURNING name`,
-        [member.name, member.email, member.addedAt.toISOString(), member.addedBy],
+        [
+          member.name,
+          this.sealer.sealMemberEmail(member.name, member.email),
+          member.addedAt.toISOString(),
+          member.addedBy,
+        ],
       );
       return inserted.length === 1 ? 'added' : 'exists';
     });
@@ -93,13 +104,13 @@ class SqlMemberStore implements MemberStore {
       `SELECT ${MEMBER_COLUMNS} FROM team_members WHERE name = $1`,
       [name],
     );
-    return row ? toMember(row) : null;
+    return row ? toMember(row, this.sealer) : null;
   }
 
   async listMembers(): Promise<StoredMember[]> {
     return (
       await this.sql.query<MemberRow>(`SELECT ${MEMBER_COLUMNS} FROM team_members ORDER BY name`, [])
-    ).map(toMember);
+    ).map((row) => toMember(row, this.sealer));
   }
 
   async removeMember(name: string): Promise<boolean> {
@@ -195,6 +206,24 @@ class SqlMemberStore implements MemberStore {
       [member],
     );
   }
+
+  /** Seals the addresses an earlier release wrote in plaintext; returns how many. */
+  async sealPlaintext(): Promise<number> {
+    return this.sql.transaction(async (tx) => {
+      // Runs at every start: only the rows an earlier release wrote are read (none, once they are sealed).
+      const rows = await tx.query<{ name: string; email: string }>(
+        'SELECT name, email FROM team_members WHERE NOT starts_with(email, $1) FOR UPDATE',
+        [SEALED_PREFIX],
+      );
+      for (const row of rows) {
+        await tx.query('UPDATE team_members SET email = $2 WHERE name = $1', [
+          row.name,
+          this.sealer.sealMemberEmail(row.name, row.email),
+        ]);
+      }
+      return rows.length;
+    });
+  }
 }
 
 /** Sessions of team members on the ops API, by the sha256 of their token. */
@@ -253,6 +282,34 @@ class SqlTeamSessionStore implements TeamSessionStore {
   }
 }
 
-export function sqlTeamStore(sql: SqlExecutor): TeamStore {
-  return { members: new SqlMemberStore(sql), sessions: new SqlTeamSessionStore(sql) };
+/**
+ * The team's identities in the registry database, tables of migration 6. Members' addresses are sealed by
+ * `sealer` (the registry key); enrolment codes and session tokens are kept only as hashes.
+ */
+export class SqlTeamStore implements TeamStore {
+  readonly members: MemberStore;
+  readonly sessions: TeamSessionStore;
+  private readonly sql: SqlExecutor;
+  private readonly memberRows: SqlMemberStore;
+
+  constructor(sql: SqlExecutor, sealer: RegistrySealer) {
+    this.sql = sql;
+    this.memberRows = new SqlMemberStore(sql, sealer);
+    this.members = this.memberRows;
+    this.sessions = new SqlTeamSessionStore(sql);
+  }
+
+  /**
+   * Seals the members' addresses an earlier release wrote in plaintext, then rewrites their table so that
+   * the plaintext leaves the database files. Returns how many rows were sealed.
+   */
+  async sealPlaintext(): Promise<number> {
+    const sealed = await this.memberRows.sealPlaintext();
+    if (sealed > 0) await this.sql.reclaim(['team_members']);
+    return sealed;
+  }
+}
+
+export function sqlTeamStore(sql: SqlExecutor, sealer: RegistrySealer): SqlTeamStore {
+  return new SqlTeamStore(sql, sealer);
 }
