@@ -262,6 +262,7 @@ export {
   TEMPLATE_SLOTS,
   TEMPLATE_TYPES,
   templatePlaceholders,
+  unsafeTextIssue,
   type AutoReplyConfig,
   type ReplyLanguage,
   type TemplateSlot,

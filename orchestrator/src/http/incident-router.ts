@@ -3,14 +3,16 @@ import * as z from 'zod';
 import type { IncidentResponse } from '../services/incidents/incident-response.ts';
 import { sendDownload } from './download.ts';
 import { parseBody } from './parse-body.ts';
-import { actorSchema } from './request-schemas.ts';
+import { actorSchema, freeText } from './request-schemas.ts';
 
-const text = (max: number) => z.string().trim().min(1).max(max);
+/** One line (a summary, a name) or several (a note, a root cause), in the rule of request-schemas.ts. */
+const line = (max: number) => freeText(max);
+const text = (max: number) => freeText(max, { multiLine: true });
 
 export const openIncidentSchema = z
   .object({
     severity: z.enum(['critical', 'high', 'medium', 'low']),
-    summary: text(500),
+    summary: line(500),
     clients: z.array(z.string().max(64)).max(100).default([]),
     actor: actorSchema.default('api'),
   })
@@ -40,9 +42,9 @@ export const notifySchema = z
     /** When the client was told; default: now. */
     at: z.iso.datetime({ offset: true }).optional(),
     /** Who told them; default: the actor. */
-    by: text(200).optional(),
+    by: line(200).optional(),
     channel: z.enum(['email', 'phone', 'video-call', 'in-person', 'portal', 'letter']),
-    recipient: text(300).optional(),
+    recipient: line(300).optional(),
     actor: actorSchema.default('api'),
   })
   .strict();

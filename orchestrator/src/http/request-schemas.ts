@@ -1,4 +1,29 @@
 import * as z from 'zod';
+import { unsafeTextIssue } from '@agent-fleet/kernel/client-config';
+
+/**
+ * Free text a person typed (a reason, a note, a summary): trimmed, 1..max characters, and no character a
+ * terminal, log or report would act on or that hides what the text says (control characters,
+ * bidirectional overrides, invisible characters: the kernel's rule for free text). Line breaks and tabs
+ * only where `multiLine`. It is printed back in `fleet` output, the ops log, alerts and the client portal.
+ */
+export function freeText(max: number, options: { multiLine?: boolean; required?: string } = {}) {
+  return z
+    .string()
+    .trim()
+    .min(1, options.required ?? 'is required')
+    .max(max)
+    .superRefine((text, context) => {
+      const issue = unsafeTextIssue(text, { multiLine: options.multiLine === true });
+      if (issue !== undefined) context.addIssue({ code: 'custom', message: issue });
+    });
+}
+
+/** A whole number in plain decimal digits (a path segment or query value): not `1e3`, `0x10`, ` 2` or `2.0`. */
+export const decimalNumber = z
+  .string()
+  .regex(/^\d{1,15}$/, 'must be a whole number in digits, such as 3')
+  .transform(Number);
 
 /** Who did it, for the ops log: a short printable name, never free text from an email. */
 export const actorSchema = z
@@ -21,14 +46,14 @@ export const provisionBodySchema = z
 export const deprovisionBodySchema = z
   .object({
     purge: z.boolean().default(false),
-    reason: z.string().trim().min(1).max(500).optional(),
+    reason: freeText(500, { multiLine: true }).optional(),
     actor: actorSchema.default('api'),
   })
   .strict();
 
 export const reasonedActionSchema = z
   .object({
-    reason: z.string().trim().min(1, 'a reason is required').max(500),
+    reason: freeText(500, { multiLine: true, required: 'a reason is required' }),
     actor: actorSchema.default('api'),
   })
   .strict();
@@ -44,8 +69,8 @@ export const approvalDecisionSchema = z
   .object({
     decision: z.enum(['approve', 'edit', 'reject']),
     /** The client admin who decided (an authenticated principal of the caller, not free text from email). */
-    by: z.string().trim().min(1).max(200),
-    reason: z.string().trim().min(1).max(1000).optional(),
+    by: freeText(200),
+    reason: freeText(1000, { multiLine: true }).optional(),
     arguments: z.unknown().optional(),
     actor: actorSchema.default('api'),
   })
@@ -74,8 +99,8 @@ export const supportRequestBodySchema = z
   .object({
     /** Who the access is for; default: the actor. */
     member: actorSchema.optional(),
-    incident: z.string().trim().min(1).max(64),
-    reason: z.string().trim().min(1, 'a reason is required').max(500),
+    incident: freeText(64),
+    reason: freeText(500, { multiLine: true, required: 'a reason is required' }),
     hours: z.number().int().min(1).max(24).optional(),
     actor: actorSchema.default('api'),
   })

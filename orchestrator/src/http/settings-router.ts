@@ -5,10 +5,10 @@ import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Orchestrator } from '../orchestrator.ts';
 import { recordMailboxConsent } from '../services/settings/grant-status.ts';
 import { parseBody } from './parse-body.ts';
-import { actorSchema } from './request-schemas.ts';
+import { actorSchema, decimalNumber, freeText } from './request-schemas.ts';
 
 const confirm = z.array(z.string().min(1).max(100)).max(50).default([]);
-const reason = z.string().trim().min(1, 'a reason is required').max(1000);
+const reason = freeText(1000, { multiLine: true, required: 'a reason is required' });
 const changeBody = z
   .object({
     baseVersion: z.number().int().min(0),
@@ -22,7 +22,8 @@ const changeBody = z
 const rollbackBody = z
   .object({ toVersion: z.number().int().min(1), baseVersion: z.number().int().min(0).optional(), reason, confirm, actor: actorSchema.default('api') })
   .strict();
-const historyQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }).strict();
+const historyQuery = z.object({ limit: decimalNumber.pipe(z.number().min(1).max(1000)).default(100) }).strict();
+const versionPath = z.object({ version: decimalNumber.pipe(z.number().min(1)) });
 const grantBody = z
   .object({
     provider: z.enum(['gmail', 'outlook']),
@@ -50,7 +51,8 @@ export function createSettingsRouter(orchestrator: Orchestrator): Router {
   });
 
   router.get('/clients/:id/settings/versions/:version', async (request, response) => {
-    response.json(await orchestrator.settings.version(request.params.id, Number(request.params.version)));
+    const path = parseBody(versionPath, { version: request.params.version });
+    response.json(await orchestrator.settings.version(request.params.id, path.version));
   });
 
   router.put('/clients/:id/settings', async (request, response) => {

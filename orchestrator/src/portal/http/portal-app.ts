@@ -4,6 +4,7 @@ import { rateLimit } from 'express-rate-limit';
 import { fileURLToPath } from 'node:url';
 import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import type { PortalContext } from '../portal-context.ts';
+import { refuseRepeatedFields } from './forms.ts';
 import { PageError, notFound } from './page-error.ts';
 import { renderPage } from './render.ts';
 import { loadSessions } from './request-state.ts';
@@ -48,6 +49,13 @@ function toPageError(error: unknown): PageError | null {
   if (error instanceof PageError) return error;
   const body = bodyError(error);
   if (body) return body;
+  // Other refusals raised before any route (a static file that is not there, a path that does not decode,
+  // a body that does not decompress): the person's request, not the portal, is at fault.
+  const status = (error as { status?: unknown }).status;
+  if (!isFleetError(error) && typeof status === 'number' && status >= 400 && status < 500) {
+    if (status === 403 || status === 404) return notFound();
+    return new PageError(400, 'The request could not be read', 'Nothing was changed. Check the address, or go back and send the form again.');
+  }
   if (isFleetError(error) && (error.code === 'unavailable' || error.code === 'timeout')) {
     return new PageError(
       503,
@@ -98,6 +106,7 @@ export function createPortalApp(context: PortalContext, options: { behindProxy: 
   app.use(rateLimit({ windowMs: 60_000, limit: 600, standardHeaders: 'draft-8', legacyHeaders: false }));
   app.use(express.urlencoded({ extended: false, limit: FORM_LIMIT, parameterLimit: 20 }));
   app.use(loadSessions(context));
+  app.use(refuseRepeatedFields);
   app.use(identityRoutes(context));
   app.use(approvalRoutes(context));
   app.use(controlRoutes(context));

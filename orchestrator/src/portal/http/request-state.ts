@@ -94,14 +94,25 @@ export function requireActive(
 }
 
 /**
+ * Where the browser says a request came from: the `Origin` header, else the origin of the `Referer` (the
+ * portal's pages send it only to the portal itself); undefined when it says neither.
+ */
+export function claimedOrigin(headers: { origin?: string | undefined; referer?: string | undefined }): string | undefined {
+  if (headers.origin !== undefined) return headers.origin;
+  if (headers.referer === undefined) return undefined;
+  return URL.canParse(headers.referer) ? new URL(headers.referer).origin : 'invalid';
+}
+
+/**
  * Every state change carries the session's CSRF token (form field `_csrf`, or header `x-csrf-token` for
- * the WebAuthn calls), and must come from the portal's own origin when the browser says where it came from.
+ * the WebAuthn calls), and must come from the portal's own origin when the browser says where it came
+ * from (by `Origin`, or failing that by `Referer`).
  */
 export function requireCsrf(context: PortalContext, which: 'active' | 'pre'): express.RequestHandler {
   return (request, response, next) => {
     const state = stateOf(response);
     const session = which === 'active' ? state.active : state.pre;
-    const origin = request.headers.origin;
+    const origin = claimedOrigin(request.headers);
     const presented =
       (request.body as Record<string, unknown> | undefined)?.['_csrf'] ?? request.headers['x-csrf-token'];
     if (

@@ -24,6 +24,8 @@ export const ACTIVITY_TYPES: ReadonlyArray<{ value: string; label: string; one: 
 ];
 const LABELS = new Map(ACTIVITY_TYPES.map((type) => [type.value, type.one]));
 
+/** A range whose end is not before its start (an empty end or start is open). */
+const inOrder = (range: { from?: string | undefined; to?: string | undefined }) => !range.from || !range.to || range.from <= range.to;
 const activityQuery = z
   .object({
     type: z
@@ -33,7 +35,8 @@ const activityQuery = z
     from: z.union([z.literal(''), isoDate]).optional(),
     to: z.union([z.literal(''), isoDate]).optional(),
   })
-  .strict();
+  .strict()
+  .refine(inOrder, { path: ['to'], message: 'is before the "from" date' });
 const summaryQuery = z.object({ date: isoDate.optional() }).strict();
 const exportForm = z
   .object({
@@ -42,7 +45,8 @@ const exportForm = z
     from: z.union([z.literal(''), isoDate]).optional(),
     to: z.union([z.literal(''), isoDate]).optional(),
   })
-  .strict();
+  .strict()
+  .refine(inOrder, { path: ['to'], message: 'is before the "from" date' });
 
 /** A denial reason as a short legend label: `rate_limit_hour` → "Rate limit hour". */
 const reasonLabel = (code: string) => code.charAt(0).toUpperCase() + code.slice(1).replace(/_/g, ' ');

@@ -12,7 +12,7 @@ import { ensurePre, requireActive, requireCsrf, route, stateOf } from './request
 const APPROVAL_ID = /^[A-Za-z0-9_-]{1,100}$/;
 const linkField = z.string().max(600, 'is not valid').optional();
 const approveForm = z.object({ _csrf: csrfField, link: linkField }).strict();
-const rejectForm = z.object({ _csrf: csrfField, link: linkField, reason: requiredText(1000) }).strict();
+const rejectForm = z.object({ _csrf: csrfField, link: linkField, reason: requiredText(1000, { multiLine: true }) }).strict();
 const editForm = z
   .object({
     _csrf: csrfField,
@@ -21,9 +21,9 @@ const editForm = z
     cc: addressList(100)
       .optional()
       .transform((list) => list ?? []),
+    // A header once sent: one line.
     subject: optionalText(1000).transform((value) => value ?? ''),
-    // Browsers submit textarea line breaks as CRLF.
-    body: optionalText(100_000).transform((value) => (value ?? '').replace(/\r\n/g, '\n')),
+    body: optionalText(100_000, { multiLine: true }).transform((value) => value ?? ''),
   })
   .strict();
 

@@ -7,7 +7,7 @@ import { PageError, notFound } from './page-error.ts';
 import { renderPage } from './render.ts';
 import { requireActive, requireCsrf, route, stateOf } from './request-state.ts';
 
-const reasonForm = z.object({ _csrf: csrfField, reason: requiredText(500) }).strict();
+const reasonForm = z.object({ _csrf: csrfField, reason: requiredText(500, { multiLine: true }) }).strict();
 const supportForm = z
   .object({ _csrf: csrfField, decision: z.enum(['approve', 'deny'], { error: 'must be approve or deny' }) })
   .strict();

@@ -6,6 +6,7 @@ import { plainChange } from '../settings/change-text.ts';
 import { crossedGuardRails } from '@agent-fleet/kernel/settings-guard-rails';
 import type { PortalContext } from '../portal-context.ts';
 import { guardRailTitle } from '../settings/labels.ts';
+import { agencyOnlyPaths } from '../settings/settings-form.ts';
 import { confirmPageModel } from '../settings/settings-page.ts';
 import { csrfField, parseForm, requiredText } from './forms.ts';
 import { renderPage } from './render.ts';
@@ -46,6 +47,13 @@ export function settingsHistoryRoutes(context: PortalContext): express.Router {
         return showSettings(context, response, admin, { banner: { tone: 'blocked', text: `Not restored: changed by ${head.author} at ${head.at}, reload`, reload: true } }, 409);
       }
       const target = await context.settings.versionConfig(admin.clientId, form.version);
+      // A restore is the whole document: it may not carry back what only the agency changes (an admin list, the mailbox).
+      const agencyOnly = agencyOnlyPaths(diffSettings(head.config, target).map((change) => change.path));
+      if (agencyOnly.length > 0) {
+        const fields = [...new Set(agencyOnly.map((path) => path.split('.')[0]))].join(', ');
+        const text = `Not restored: version ${form.version} also differs in settings only the agency changes (${fields}), and restoring it would change those too. Change the sections below instead, or ask the agency to restore it.`;
+        return showSettings(context, response, admin, { banner: { tone: 'blocked', text } }, 409);
+      }
       const rails = crossedGuardRails(head.config, target, context.clock.now());
       if (rails.length > 0 && form.confirm !== 'yes') {
         const changes = diffSettings(head.config, target).map(plainChange);

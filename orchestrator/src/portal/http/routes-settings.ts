@@ -30,7 +30,7 @@ const confirmForm = z
   .object({ _csrf: csrfField, base: baseField, reason: reasonField, section: z.enum(SECTIONS), patch: z.string().max(300_000), confirm: z.literal('yes', { error: 'tick the box to confirm' }) })
   .strict();
 const graduateForm = z.object({ _csrf: csrfField, base: baseField, type: z.string().max(64) }).strict();
-const savedQuery = z.object({ saved: z.string().regex(/^\d{1,9}$/).optional() }).strict();
+const savedQuery = z.object({ saved: z.string().regex(/^\d{1,9}$/, 'is not a version').optional() }).strict();
 
 export function adminOf(response: express.Response): Admin {
   const admin = stateOf(response).admin;
@@ -110,7 +110,10 @@ export function settingsRoutes(context: PortalContext): express.Router {
       let patch: SettingsPatch;
       try {
         patch = patchOfForm(section, form);
-        if (!reason.success) throw new FormProblems({ reason: 'is required: say why (it is kept with the version)' });
+        if (!reason.success) {
+          const given = typeof form['reason'] === 'string' && form['reason'].trim() !== '';
+          throw new FormProblems({ reason: given ? (reason.error.issues[0]?.message ?? 'is not valid') : 'is required: say why (it is kept with the version)' });
+        }
       } catch (error) {
         if (!(error instanceof FormProblems)) throw error;
         return showSettings(context, response, admin, { failed: { section, form, errors: error.errors } }, 400);

@@ -1,11 +1,12 @@
 import * as z from 'zod';
 import {
   CAPABILITIES,
-  EMAIL_TYPES,
   FREE_TEXT_AUTO_SEND_RISK,
   TEMPLATE_TYPES,
   clientConfigSchema,
+  type Capability,
   type ClientConfig,
+  type EmailType,
 } from '@agent-fleet/kernel/client-config';
 import { inPlainWords } from './change-text.ts';
 import { RULE_TYPES } from './labels.ts';
@@ -31,18 +32,27 @@ export class FormProblems extends Error {
 }
 
 const intField = z.number().int();
-/** What a section changes; the confirmation step carries it back as JSON (so it is checked again). */
+/** A list of the types a form offers, each at most once. */
+const typeList = <T extends string>(types: readonly T[]) =>
+  z
+    .array(z.string().refine((type) => (types as readonly string[]).includes(type)))
+    .refine((list) => new Set(list).size === list.length)
+    .transform((list) => list as T[]);
+/**
+ * What a section changes; the confirmation step carries it back as JSON (so it is checked again), and it
+ * may hold no more than the forms offer: every capability, the rule types (never spam or newsletters).
+ */
 export const patchSchema = z
   .object({
-    permissions: z.partialRecord(z.enum(CAPABILITIES), z.boolean()).optional(),
-    autoSendTypes: z.array(z.enum(EMAIL_TYPES)).max(EMAIL_TYPES.length).optional(),
-    alwaysApprovalTypes: z.array(z.enum(EMAIL_TYPES)).max(EMAIL_TYPES.length).optional(),
+    permissions: z.record(z.enum(CAPABILITIES), z.boolean()).optional(),
+    autoSendTypes: typeList(RULE_TYPES).optional(),
+    alwaysApprovalTypes: typeList(RULE_TYPES).optional(),
     blockList: z.array(z.string().max(500)).max(20_000).optional(),
     rateLimits: z.object({ perHour: intField, perDay: intField }).strict().optional(),
     bulkThreshold: intField.optional(),
     approvalTimeoutHours: intField.optional(),
     onboardingDays: intField.optional(),
-    freeText: z.array(z.enum(TEMPLATE_TYPES)).max(TEMPLATE_TYPES.length).optional(),
+    freeText: typeList(TEMPLATE_TYPES).optional(),
   })
   .strict();
 export type SettingsPatch = z.output<typeof patchSchema>;
@@ -66,11 +76,11 @@ export function patchOfForm(section: Section, form: Form): SettingsPatch {
   let patch: SettingsPatch;
   switch (section) {
     case 'permissions':
-      patch = { permissions: Object.fromEntries(CAPABILITIES.map((capability) => [capability, checked(form, capability)])) };
+      patch = { permissions: Object.fromEntries(CAPABILITIES.map((capability) => [capability, checked(form, capability)])) as Record<Capability, boolean> };
       break;
     case 'rules': {
-      const autoSendTypes: (typeof EMAIL_TYPES)[number][] = [];
-      const alwaysApprovalTypes: (typeof EMAIL_TYPES)[number][] = [];
+      const autoSendTypes: EmailType[] = [];
+      const alwaysApprovalTypes: EmailType[] = [];
       for (const type of RULE_TYPES) {
         const choice = text(form, `type.${type}`);
         if (choice === 'auto') autoSendTypes.push(type);
@@ -129,6 +139,17 @@ export function applyPatch(head: ClientConfig, patch: SettingsPatch, admin: stri
     };
   }
   return document;
+}
+
+/**
+ * The settings the portal's sections edit, as diffSettings names their paths; everything else in the
+ * document (admins, mailbox, provider, time zone, model, dry run, push, …) is the agency's to change.
+ */
+const PORTAL_FIELDS = ['permissions', 'autoSendTypes', 'alwaysApprovalTypes', 'blockList', 'rateLimits', 'bulkThreshold', 'approvalTimeoutHours', 'onboarding', 'autoReply.freeTextAutoSend'];
+
+/** The changed paths (`diffSettings`) that no section of the portal edits: a client admin may not make them. */
+export function agencyOnlyPaths(paths: readonly string[]): string[] {
+  return paths.filter((path) => !PORTAL_FIELDS.some((field) => path === field || path.startsWith(`${field}.`)));
 }
 
 /** The form field that shows a schema issue at `path`. */
