@@ -37,8 +37,8 @@ export const egressEnvShape = {
     .refine((value) => entries(value).every(validRule), 'must be host[:port], *.domain[:port] or IP literals, comma-separated'),
   /**
    * `on`: the orchestrator keeps an iptables chain (AGENT-FLEET-INPUT) by which a client network reaches on
-   * the host only the orchestrator's listeners on its own gateway (needs root). `off`: the host's services
-   * on non-loopback addresses are for the operator to keep from the bridges. Default on. Docker only.
+   * the host only what is bound to its own gateway address (needs root). `off`: the host's services on
+   * non-loopback addresses are for the operator to keep from the bridges. Default on. Docker only.
    */
   FLEET_HOST_FIREWALL: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
 } as const;
@@ -53,7 +53,7 @@ export interface EgressConfig {
   extraRules: EgressRule[];
   /** JSON lines of refused requests (client, host, time, reason): <AGENT_FLEET_HOME>/egress/refused.jsonl. */
   refusalLogFile: string;
-  /** Client networks reach only the orchestrator's listeners on their gateway of the host's own addresses (Docker). */
+  /** Of the host, client networks reach only what is bound to their own gateway address (Docker). */
   hostFirewall: boolean;
 }
 

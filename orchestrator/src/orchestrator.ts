@@ -42,7 +42,7 @@ import { startPortal, type PortalHandle } from './portal/start-portal.ts';
 import { RotateCredentialsService } from './services/rotate-credentials.ts';
 import { AgentTlsService } from './services/agent-tls/agent-tls.ts';
 import { TlsArmedRuntime } from './services/agent-tls/tls-armed-runtime.ts';
-import { composeHostFirewall, hostEndpointsOf } from './compose-host-firewall.ts';
+import { composeHostFirewall } from './compose-host-firewall.ts';
 import { composeDataLifecycle, registerDataLifecycleGauges, type DataLifecycle } from './compose-data-lifecycle.ts';
 import { composeIncidentResponse } from './compose-incidents.ts';
 import { forgetIncidentRecipients } from './services/erasure/incident-recipients.ts';
@@ -175,11 +175,11 @@ export async function createOrchestrator(
   const runtime = new TlsArmedRuntime(engine, { tls: agentTls, vaultCaPem: secretBackend.vaultCaPem, agentUser: config.agent.user });
   const hostFirewall = overrides.runtime ? null : composeHostFirewall(config);
   // The orchestrator's listeners on a client network's gateway (the embedded Vault and the egress proxy),
-  // and of the host's own addresses only they are reachable from that network.
+  // and of the host only what is bound to that gateway is reachable from the network.
   const gatewayListeners = async (clientId: ClientId, network: Pick<NetworkInfo, 'gateway' | 'subnet'>): Promise<string> => {
-    const proxyUrl = await egress?.listen(clientId, network);
+    await egress?.listen(clientId, network);
     const vaultUrl = await secretBackend.vaultAddressForNetwork(clientId, network);
-    await hostFirewall?.confine(clientId, { gateway: network.gateway, endpoints: hostEndpointsOf([proxyUrl, vaultUrl]) });
+    await hostFirewall?.confine(clientId, network);
     return vaultUrl;
   };
 

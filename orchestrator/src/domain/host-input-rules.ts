@@ -11,16 +11,10 @@ import { FleetError } from '@agent-fleet/kernel/fleet-error';
  */
 export const CLIENT_INPUT_CHAIN = 'AGENT-FLEET-INPUT';
 
-/** An address and port on the host that a client network may open connections to. */
-export interface HostEndpoint {
-  address: string;
-  port: number;
-}
-
-/** A client bridge and everything it may reach on the host. */
+/** A client bridge and its network's gateway (the bridge's own address on the host). */
 export interface BridgeAdmission {
   bridge: string;
-  endpoints: readonly HostEndpoint[];
+  gateway: string;
 }
 
 /**
@@ -32,32 +26,22 @@ export const CHAIN_HEAD_RULE = `-A ${CLIENT_INPUT_CHAIN} -m conntrack --ctstate 
 // Linux interface names: at most 15 bytes; `+` would be an iptables wildcard.
 const INTERFACE_NAME = /^[A-Za-z0-9_.-]{1,15}$/;
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-// iptables' multiport match takes at most 15 ports.
-const MAX_PORTS_PER_RULE = 15;
-
-function checkedEndpoints(endpoints: readonly HostEndpoint[]): Map<string, number[]> {
-  const portsByAddress = new Map<string, Set<number>>();
-  for (const { address, port } of endpoints) {
-    if (!IPV4.test(address)) throw new FleetError('invalid_input', `host firewall: ${JSON.stringify(address)} is not an IPv4 address`);
-    if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new FleetError('invalid_input', `host firewall: ${port} is not a TCP port`);
-    portsByAddress.set(address, (portsByAddress.get(address) ?? new Set()).add(port));
-  }
-  return new Map([...portsByAddress].map(([address, ports]) => {
-    if (ports.size > MAX_PORTS_PER_RULE) throw new FleetError('invalid_input', `host firewall: more than ${MAX_PORTS_PER_RULE} ports on ${address}`);
-    return [address, [...ports].sort((a, b) => a - b)];
-  }));
-}
 
 /**
- * One client bridge's rules, exactly as `iptables -S` prints them (so that a listing compares equal): its
- * endpoints on the host pass on to the rest of INPUT, anything else it sends the host is dropped.
+ * One client bridge's rules, exactly as `iptables -S` prints them (so that a listing compares equal). A
+ * connection to its gateway passes on to the rest of INPUT when a socket is bound to that very address
+ * (`-m socket` leaves out sockets bound to every address): the orchestrator binds the client's egress
+ * proxy and Vault there, and nothing else on the host is meant for one client's network. Services bound to
+ * every address (sshd, a database on 0.0.0.0), to other addresses (the LAN, docker0, another client's
+ * gateway) and anything else the bridge sends the host are dropped.
  */
-export function bridgeInputRules({ bridge, endpoints }: BridgeAdmission): string[] {
+export function bridgeInputRules({ bridge, gateway }: BridgeAdmission): string[] {
   if (!INTERFACE_NAME.test(bridge)) throw new FleetError('invalid_input', `host firewall: ${JSON.stringify(bridge)} is not an interface name`);
-  const allowed = [...checkedEndpoints(endpoints)].map(
-    ([address, ports]) => `-A ${CLIENT_INPUT_CHAIN} -d ${address}/32 -i ${bridge} -p tcp -m multiport --dports ${ports.join(',')} -j RETURN`,
-  );
-  return [...allowed, `-A ${CLIENT_INPUT_CHAIN} -i ${bridge} -j DROP`];
+  if (!IPV4.test(gateway)) throw new FleetError('invalid_input', `host firewall: ${JSON.stringify(gateway)} is not an IPv4 address`);
+  return [
+    `-A ${CLIENT_INPUT_CHAIN} -d ${gateway}/32 -i ${bridge} -p tcp -m socket -j RETURN`,
+    `-A ${CLIENT_INPUT_CHAIN} -i ${bridge} -j DROP`,
+  ];
 }
 
 /** The chain's rules in a `iptables -S <chain>` listing, in order (the `-N` line left out). */

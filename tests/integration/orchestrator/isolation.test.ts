@@ -185,25 +185,27 @@ describe('isolation between clients, seen from inside client A', () => {
     assert.deepEqual(connected, [], `an agent port answers on a gateway address: ${JSON.stringify(outcomes)}`);
   });
 
-  test("of the host's own addresses A reaches only the orchestrator's listeners on its own gateway", async (t) => {
-    // A host service on a non-loopback address (here each client's gateway, the host's side of its
-    // network), which Docker's isolation rules (FORWARD only) would let every agent reach.
-    const servers = await Promise.all([a.gateway, b.gateway].map(listenOnHost));
+  test("of the host A reaches only what is bound to its own gateway: its egress proxy and Vault", async (t) => {
+    // Host services as an operator's host has them: one bound to every address (as sshd is), reached from
+    // A at any of the host's addresses, and one bound to B's gateway. Docker's isolation rules (FORWARD
+    // only) would let A reach both.
+    const everywhere = await listenOnHost('0.0.0.0');
+    const onB = await listenOnHost(b.gateway);
     try {
-      for (const { host, port } of servers) assert.equal(await connectFromHost(host, port), true, `the host service listens on ${host}:${port}`);
+      const hostServices = [a.gateway, b.gateway, '172.17.0.1'].map((host) => ({ host, port: everywhere.port })).concat([{ host: b.gateway, port: onB.port }]);
+      for (const { host, port } of hostServices) assert.equal(await connectFromHost(host, port), true, `the host service answers on ${host}:${port}`);
       const ownListeners = listenerEndpoints(await docker.getContainer(a.container).inspect());
       const othersListeners = listenerEndpoints(await docker.getContainer(b.container).inspect());
       assert.deepEqual(ownListeners.map((endpoint) => endpoint.host), [a.gateway, a.gateway], "A's egress proxy and Vault are on its gateway");
-      const endpoints = [...servers, ...ownListeners, ...othersListeners];
-      const outcomes = await probeFrom(a.container, endpoints);
+      const outcomes = await probeFrom(a.container, [...hostServices, ...ownListeners, ...othersListeners]);
       t.diagnostic(`outcomes from A: ${JSON.stringify(outcomes)}`);
       const at = ({ host, port }: { host: string; port: number }) => outcomes[`${host}:${port}`];
       for (const listener of ownListeners) assert.equal(at(listener), 'connected', `A reaches its own ${listener.host}:${listener.port}`);
-      for (const endpoint of [...servers, ...othersListeners]) {
+      for (const endpoint of [...hostServices, ...othersListeners]) {
         assert.equal(at(endpoint), 'timeout', `A's connection to ${endpoint.host}:${endpoint.port} is dropped`);
       }
     } finally {
-      await Promise.all(servers.map(({ server }) => new Promise((resolve) => server.close(resolve))));
+      await Promise.all([everywhere, onB].map(({ server }) => new Promise((resolve) => server.close(resolve))));
     }
   });
 

@@ -76,15 +76,15 @@ void test('the first confinement makes the chain, jumps to it first from INPUT a
   const iptables = new FakeIptables();
   iptables.chains.get('INPUT')!.push('-A INPUT -i lo -j ACCEPT');
   const firewall = new IptablesHostFirewall(iptables, interfaces({ '10.213.0.1': 'br-0123456789ab' }));
-  await firewall.confine(acme, { gateway: '10.213.0.1', endpoints: [{ address: '10.213.0.1', port: 7402 }] });
+  await firewall.confine(acme, { gateway: '10.213.0.1' });
   assert.deepEqual(iptables.chains.get('INPUT'), ['-A INPUT -j AGENT-FLEET-INPUT', '-A INPUT -i lo -j ACCEPT']);
   assert.deepEqual(iptables.chains.get('AGENT-FLEET-INPUT'), [
     CHAIN_HEAD_RULE,
-    '-A AGENT-FLEET-INPUT -d 10.213.0.1/32 -i br-0123456789ab -p tcp -m multiport --dports 7402 -j RETURN',
+    '-A AGENT-FLEET-INPUT -d 10.213.0.1/32 -i br-0123456789ab -p tcp -m socket -j RETURN',
     '-A AGENT-FLEET-INPUT -i br-0123456789ab -j DROP',
   ]);
   // Again (an orchestrator restart re-confines every live client): nothing is written twice.
-  await new IptablesHostFirewall(iptables, interfaces({ '10.213.0.1': 'br-0123456789ab' })).confine(acme, { gateway: '10.213.0.1', endpoints: [{ address: '10.213.0.1', port: 7402 }] });
+  await new IptablesHostFirewall(iptables, interfaces({ '10.213.0.1': 'br-0123456789ab' })).confine(acme, { gateway: '10.213.0.1' });
   assert.equal(iptables.chains.get('INPUT')!.length, 2);
   assert.equal(iptables.chains.get('AGENT-FLEET-INPUT')!.length, 3);
   assert.equal(iptables.count('iptables-restore'), 1, 'the second time the listing already matched');
@@ -95,13 +95,13 @@ void test('twenty clients confined at once share a few writes, and each gets its
   const bridges = Object.fromEntries(Array.from({ length: 20 }, (_, index) => [`10.213.${index}.1`, `br-${String(index).padStart(12, '0')}`]));
   const firewall = new IptablesHostFirewall(iptables, interfaces(bridges));
   await Promise.all(Object.keys(bridges).map((gateway, index) =>
-    firewall.confine(`c${index}` as ClientId, { gateway, endpoints: [{ address: gateway, port: 7402 }, { address: gateway, port: 8201 }] }),
+    firewall.confine(`c${index}` as ClientId, { gateway }),
   ));
   assert.ok(iptables.count('iptables-restore') <= 2, `${iptables.count('iptables-restore')} writes`);
   const rules = iptables.chains.get('AGENT-FLEET-INPUT')!;
   assert.equal(rules.length, 1 + 20 * 2);
   for (const [gateway, bridge] of Object.entries(bridges)) {
-    assert.ok(rules.includes(`-A AGENT-FLEET-INPUT -d ${gateway}/32 -i ${bridge} -p tcp -m multiport --dports 7402,8201 -j RETURN`));
+    assert.ok(rules.includes(`-A AGENT-FLEET-INPUT -d ${gateway}/32 -i ${bridge} -p tcp -m socket -j RETURN`));
     assert.ok(rules.includes(`-A AGENT-FLEET-INPUT -i ${bridge} -j DROP`));
   }
 });
@@ -110,18 +110,18 @@ void test('a chain another process changed between the listing and the write is 
   const iptables = new FakeIptables();
   const bridges = { '10.213.0.1': 'br-aaaaaaaaaaaa', '10.213.1.1': 'br-bbbbbbbbbbbb', '10.99.0.1': 'br-cccccccccccc' };
   const firewall = new IptablesHostFirewall(iptables, interfaces(bridges));
-  await firewall.confine(acme, { gateway: '10.213.0.1', endpoints: [{ address: '10.213.0.1', port: 7402 }] });
-  // acme's proxy moved to another port; meanwhile another fleet replaces acme's rules and adds its own.
+  await firewall.confine(acme, { gateway: '10.213.0.1' });
+  // Someone removed acme's DROP rule; meanwhile (after our listing) another fleet adds its own bridge.
+  iptables.chains.get('AGENT-FLEET-INPUT')!.splice(2, 1);
   iptables.interleave = () => {
-    const rules = iptables.chains.get('AGENT-FLEET-INPUT')!;
-    rules.splice(1, 1);
-    rules.push('-A AGENT-FLEET-INPUT -i br-cccccccccccc -j DROP');
+    iptables.chains.get('AGENT-FLEET-INPUT')!.push('-A AGENT-FLEET-INPUT -i br-cccccccccccc -j DROP');
+    iptables.chains.get('AGENT-FLEET-INPUT')!.splice(1, 1);
   };
-  await firewall.confine(acme, { gateway: '10.213.0.1', endpoints: [{ address: '10.213.0.1', port: 40_000 }] });
+  await firewall.confine(acme, { gateway: '10.213.0.1' });
   assert.deepEqual(iptables.chains.get('AGENT-FLEET-INPUT'), [
     CHAIN_HEAD_RULE,
     '-A AGENT-FLEET-INPUT -i br-cccccccccccc -j DROP',
-    '-A AGENT-FLEET-INPUT -d 10.213.0.1/32 -i br-aaaaaaaaaaaa -p tcp -m multiport --dports 40000 -j RETURN',
+    '-A AGENT-FLEET-INPUT -d 10.213.0.1/32 -i br-aaaaaaaaaaaa -p tcp -m socket -j RETURN',
     '-A AGENT-FLEET-INPUT -i br-aaaaaaaaaaaa -j DROP',
   ]);
   assert.equal(iptables.count('iptables-restore'), 3, 'the write from the stale listing failed and was made again');
@@ -132,20 +132,20 @@ void test('without the right to change the firewall, or without a bridge holding
   iptables.denied = true;
   const firewall = new IptablesHostFirewall(iptables, interfaces({ '10.213.0.1': 'br-aaaaaaaaaaaa' }));
   await assert.rejects(
-    firewall.confine(acme, { gateway: '10.213.0.1', endpoints: [] }),
+    firewall.confine(acme, { gateway: '10.213.0.1' }),
     (error: Error & { code?: string }) =>
       error.code === 'unavailable' && /Permission denied/.test(error.message) && /run the orchestrator as root/.test(error.message) && /FLEET_HOST_FIREWALL=off/.test(error.message),
   );
   iptables.denied = false;
-  await firewall.confine(acme, { gateway: '10.213.0.1', endpoints: [] });
+  await firewall.confine(acme, { gateway: '10.213.0.1' });
   assert.deepEqual(iptables.chains.get('INPUT'), ['-A INPUT -j AGENT-FLEET-INPUT'], 'the chain is made once allowed (the failure is not remembered)');
-  await assert.rejects(firewall.confine(acme, { gateway: '10.77.0.1', endpoints: [] }), /no interface of this host holds its gateway 10\.77\.0\.1/);
+  await assert.rejects(firewall.confine(acme, { gateway: '10.77.0.1' }), /no interface of this host holds its gateway 10\.77\.0\.1/);
 });
 
 void test('iptables not installed: a clear error', async () => {
   const missing: CommandRunner = { run: () => Promise.reject(Object.assign(new Error('spawn iptables ENOENT'), { code: 'ENOENT' })) };
   const firewall = new IptablesHostFirewall(missing, interfaces({ '10.213.0.1': 'br-aaaaaaaaaaaa' }));
-  await assert.rejects(firewall.confine(acme, { gateway: '10.213.0.1', endpoints: [] }), /cannot run iptables: spawn iptables ENOENT/);
+  await assert.rejects(firewall.confine(acme, { gateway: '10.213.0.1' }), /cannot run iptables: spawn iptables ENOENT/);
 });
 
 void test("the bridge holding a gateway is read from the kernel's address list (a bridge with no container yet is down)", async () => {

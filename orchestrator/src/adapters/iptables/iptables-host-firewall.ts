@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import type { ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
-import { CLIENT_INPUT_CHAIN, chainUpdateScript, type BridgeAdmission, type HostEndpoint } from '../../domain/host-input-rules.ts';
+import { CLIENT_INPUT_CHAIN, chainUpdateScript, type BridgeAdmission } from '../../domain/host-input-rules.ts';
 import type { HostFirewall } from '../../ports/host-firewall.ts';
 import type { CommandResult, CommandRunner } from '../process/command-runner.ts';
 
@@ -56,13 +56,13 @@ export class IptablesHostFirewall implements HostFirewall {
     this.interfaces = interfaces;
   }
 
-  async confine(clientId: ClientId, network: { gateway: string; endpoints: readonly HostEndpoint[] }): Promise<void> {
+  async confine(clientId: ClientId, network: { gateway: string }): Promise<void> {
     const bridge = await this.interfaces.holding(network.gateway);
     if (bridge === undefined) {
       throw new FleetError('conflict', `the network of ${clientId}: no interface of this host holds its gateway ${network.gateway}`);
     }
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ admission: { bridge, endpoints: network.endpoints }, resolve, reject });
+      this.pending.push({ admission: { bridge, gateway: network.gateway }, resolve, reject });
       this.writing ??= this.writeWhilePending();
     });
   }
