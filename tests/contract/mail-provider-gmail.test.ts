@@ -6,6 +6,10 @@ import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { GmailEmulator } from '../emulators/gmail-emulator.ts';
 import { accessTokenFor, googleOAuth, refreshTokenGrant } from '../helpers/oauth-tokens.ts';
 import { mailProviderContract, type MailHarness } from './mail-provider.contract.ts';
+import { sendExactlyApprovedContract } from './send-exactly-approved.contract.ts';
+import { simpleParser, type AddressObject } from 'mailparser';
+import MailComposer from 'nodemailer/lib/mail-composer';
+import type Mail from 'nodemailer/lib/mailer';
 
 const FULL = { 'mail.read': true, 'mail.draft': true, 'mail.send': true, 'mail.label': true, 'mail.move': true };
 
@@ -36,13 +40,23 @@ async function gmailHarness(): Promise<MailHarness> {
     throttle: (count, seconds) => emulator.throttle(count, seconds),
     sent: () =>
       emulator.sent.map((record) => ({
-        to: record.parsed.to === undefined ? [] : [record.parsed.to].flat().flatMap((t) => t.value.map((a) => a.address ?? '')),
+        to: addressesOf(record.parsed.to),
+        bcc: addressesOf(record.parsed.bcc),
         subject: record.parsed.subject ?? '',
         body: record.parsed.text ?? '',
+        html: record.parsed.html === false ? null : (record.parsed.html ?? null),
+        attachments: record.parsed.attachments.map((attachment) => attachment.filename ?? ''),
         threadId: record.threadId,
         inReplyTo: record.headers.get('in-reply-to') ?? null,
         idempotencyKey: record.headers.get('x-agent-fleet-idempotency-key') ?? null,
       })),
+    draftCount: () => emulator.draftCount(),
+    editDraftInMailbox: {
+      addBcc: (draftId, address) => editGmailDraft(emulator, draftId, (options) => ({ ...options, bcc: [...[options.bcc ?? []].flat(), address] })),
+      attach: (draftId, file) =>
+        editGmailDraft(emulator, draftId, (options) => ({ ...options, attachments: [...(options.attachments ?? []), { filename: file.name, content: file.content }] })),
+      setHtml: (draftId, html) => editGmailDraft(emulator, draftId, (options) => ({ ...options, html })),
+    },
     rotatedRefreshTokens: () => [...rotated],
     cursorNotBefore: (later, earlier) => BigInt(later) >= BigInt(earlier),
     labelsOf: (id) => emulator.labelNamesOf(id),
@@ -52,7 +66,45 @@ async function gmailHarness(): Promise<MailHarness> {
   };
 }
 
+function addressesOf(value: AddressObject | AddressObject[] | undefined): string[] {
+  return value === undefined ? [] : [value].flat().flatMap((object) => object.value.map((entry) => entry.address ?? ''));
+}
+
+/**
+ * What Gmail's web client does to a draft someone edits: it reads the draft and stores a whole new MIME
+ * message in its place (drafts.update), here with one change applied and everything else kept.
+ */
+async function editGmailDraft(emulator: GmailEmulator, draftId: string, edit: (options: Mail.Options) => Mail.Options): Promise<void> {
+  const { accessToken } = await accessTokenFor(emulator, gmailScopesFor(FULL));
+  const auth = { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' };
+  const url = `${emulator.rootUrl}gmail/v1/users/me/drafts/${encodeURIComponent(draftId)}`;
+  const current = (await (await fetch(`${url}?format=raw`, { headers: auth })).json()) as { message: { raw: string; threadId: string } };
+  const mail = await simpleParser(Buffer.from(current.message.raw, 'base64url'));
+  const key = mail.headers.get('x-agent-fleet-idempotency-key');
+  const options = edit({
+    from: mail.from?.text,
+    to: addressesOf(mail.to),
+    cc: addressesOf(mail.cc),
+    bcc: addressesOf(mail.bcc),
+    subject: mail.subject,
+    text: mail.text,
+    ...(mail.html === false ? {} : { html: mail.html }),
+    ...(mail.messageId === undefined ? {} : { messageId: mail.messageId }),
+    ...(mail.inReplyTo === undefined ? {} : { inReplyTo: mail.inReplyTo }),
+    ...(mail.references === undefined ? {} : { references: mail.references }),
+    headers: typeof key === 'string' ? { 'X-Agent-Fleet-Idempotency-Key': key } : {},
+    attachments: mail.attachments.map((attachment) => ({ filename: attachment.filename ?? 'attachment', content: attachment.content, contentType: attachment.contentType })),
+  });
+  const node = new MailComposer(options).compile();
+  // A draft keeps its Bcc header (Gmail strips it only from what it delivers).
+  node.keepBcc = true;
+  const raw = (await node.build()).toString('base64url');
+  const response = await fetch(url, { method: 'PUT', headers: auth, body: JSON.stringify({ id: draftId, message: { raw, threadId: current.message.threadId } }) });
+  assert.equal(response.status, 200, await response.text());
+}
+
 mailProviderContract('GmailMailProvider', gmailHarness);
+sendExactlyApprovedContract('GmailMailProvider', gmailHarness);
 
 describe('GmailMailProvider specifics', () => {
   it('requests no send scope when sending is disabled', () => {

@@ -6,6 +6,7 @@ import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { GraphEmulator } from '../emulators/graph-emulator.ts';
 import { accessTokenFor, graphTokenSource } from '../helpers/oauth-tokens.ts';
 import { mailProviderContract, type MailHarness } from './mail-provider.contract.ts';
+import { sendExactlyApprovedContract } from './send-exactly-approved.contract.ts';
 
 const FULL = { 'mail.read': true, 'mail.draft': true, 'mail.send': true, 'mail.label': true, 'mail.move': true };
 
@@ -47,13 +48,27 @@ async function graphHarness(): Promise<MailHarness> {
     sent: () =>
       emulator.sent.map((record) => ({
         to: record.to,
+        bcc: record.bcc,
         subject: record.subject,
         body: record.text,
+        html: record.html,
+        attachments: record.attachments.map((attachment) => attachment.name),
         threadId: record.conversationId,
         inReplyTo: record.inReplyTo,
         idempotencyKey:
           record.internetMessageHeaders.find((h) => h.name.toLowerCase() === 'x-agent-fleet-idempotency-key')?.value ?? null,
       })),
+    draftCount: () => emulator.draftCount(),
+    editDraftInMailbox: {
+      addBcc: (draftId, address) => editGraphDraft(emulator, 'PATCH', draftId, '', { bccRecipients: [{ emailAddress: { address } }] }),
+      attach: (draftId, file) =>
+        editGraphDraft(emulator, 'POST', draftId, '/attachments', {
+          '@odata.type': '#microsoft.graph.fileAttachment',
+          name: file.name,
+          contentBytes: file.content.toString('base64'),
+        }),
+      setHtml: (draftId, html) => editGraphDraft(emulator, 'PATCH', draftId, '', { body: { contentType: 'HTML', content: html } }),
+    },
     rotatedRefreshTokens: () => [...rotated],
     cursorNotBefore: (later, earlier) => GraphEmulator.deltaSequenceOf(later) >= GraphEmulator.deltaSequenceOf(earlier),
     labelsOf: (id) => emulator.message(id)?.categories ?? [],
@@ -63,7 +78,19 @@ async function graphHarness(): Promise<MailHarness> {
   };
 }
 
+/** A change to a draft as Outlook (or any Graph client holding Mail.ReadWrite) makes it. */
+async function editGraphDraft(emulator: GraphEmulator, method: 'PATCH' | 'POST', draftId: string, segment: string, body: unknown): Promise<void> {
+  const { accessToken } = await accessTokenFor(emulator, graphScopesFor(FULL));
+  const response = await fetch(`${emulator.baseUrl}/v1.0/me/messages/${encodeURIComponent(draftId)}${segment}`, {
+    method,
+    headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  assert.ok(response.ok, await response.text());
+}
+
 mailProviderContract('GraphMailProvider', graphHarness);
+sendExactlyApprovedContract('GraphMailProvider', graphHarness);
 
 describe('GraphMailProvider specifics', () => {
   it('requests Mail.Send only when sending is granted', () => {
@@ -100,6 +127,38 @@ describe('GraphMailProvider specifics', () => {
 });
 
 describe('Graph emulator strictness', () => {
+  it('adds file attachments like Graph: typed, base64, under 3 MB; hasAttachments leaves inline ones out', async () => {
+    const emulator = new GraphEmulator();
+    await emulator.start();
+    try {
+      const base = `${emulator.baseUrl}/v1.0/me/messages`;
+      const { accessToken } = await accessTokenFor(emulator, graphScopesFor(FULL));
+      const auth = { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' };
+      const post = (path: string, body: unknown) => fetch(`${base}${path}`, { method: 'POST', headers: auth, body: JSON.stringify(body) });
+      const { id } = (await (await post('', { subject: 's', bccRecipients: [{ emailAddress: { address: 'b@x.example' } }] })).json()) as { id: string };
+      const file = { '@odata.type': '#microsoft.graph.fileAttachment', name: 'a.txt', contentBytes: Buffer.from('hello').toString('base64') };
+      assert.equal((await post(`/${id}/attachments`, { name: 'a.txt', contentBytes: file.contentBytes })).status, 400);
+      assert.equal((await post(`/${id}/attachments`, { ...file, contentBytes: 'not base64!' })).status, 400);
+      assert.equal((await post(`/${id}/attachments`, { ...file, color: 'red' })).status, 400);
+      assert.equal((await post(`/${id}/attachments`, { ...file, contentBytes: Buffer.alloc(3 * 1024 * 1024).toString('base64') })).status, 413);
+      assert.equal((await post('/AAMknope/attachments', file)).status, 404);
+      const inline = await post(`/${id}/attachments`, { ...file, name: 'logo.png', isInline: true, contentId: 'logo' });
+      assert.equal(inline.status, 201);
+      const read = async () => (await (await fetch(`${base}/${id}?$select=hasAttachments,bccRecipients`, { headers: auth })).json()) as Record<string, unknown>;
+      assert.equal((await read())['hasAttachments'], false);
+      assert.equal((await post(`/${id}/attachments`, file)).status, 201);
+      assert.equal((await read())['hasAttachments'], true);
+      assert.deepEqual((await read())['bccRecipients'], [{ emailAddress: { address: 'b@x.example' } }]);
+      const listed = (await (await fetch(`${base}/${id}/attachments?$select=id`, { headers: auth })).json()) as { value: Record<string, unknown>[] };
+      assert.equal(listed.value.length, 2);
+      assert.deepEqual(Object.keys(listed.value[0] ?? {}).sort(), ['@odata.type', 'id']);
+      const unsupported = await fetch(`${base}/${id}?$expand=attachments`, { headers: auth });
+      assert.equal(unsupported.status, 400);
+    } finally {
+      await emulator.stop();
+    }
+  });
+
   it('refuses a missing token, non x- internet headers, header edits after creation and sends a 429 with Retry-After', async () => {
     const emulator = new GraphEmulator();
     await emulator.start();

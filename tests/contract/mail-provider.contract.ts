@@ -22,8 +22,14 @@ export interface InboundSeed {
 /** A message as the emulator's sent log recorded it. */
 export interface SentView {
   to: string[];
+  /** Bcc addresses it went to. */
+  bcc: string[];
   subject: string;
   body: string;
+  /** The HTML part (Graph: the body, when it is HTML); null when it had none. */
+  html: string | null;
+  /** File names of what was attached, inline parts included. */
+  attachments: string[];
   threadId: string;
   inReplyTo: string | null;
   idempotencyKey: string | null;
@@ -40,6 +46,17 @@ export interface MailHarness {
   invalidateAccessTokens(): void;
   throttle(count: number, retryAfterSeconds: number): void;
   sent(): SentView[];
+  /** Drafts in the mailbox now. */
+  draftCount(): number;
+  /**
+   * Edits a draft the way anyone with access to the mailbox can (Gmail, Outlook), through the provider's
+   * own API: the agent has no say in it.
+   */
+  editDraftInMailbox: {
+    addBcc(draftId: string, address: string): Promise<void>;
+    attach(draftId: string, file: { name: string; content: Buffer }): Promise<void>;
+    setHtml(draftId: string, html: string): Promise<void>;
+  };
   /** Refresh tokens handed to the rotation hook, in order. */
   rotatedRefreshTokens(): string[];
   /** True when cursor `later` is at or after `earlier`. */
@@ -202,6 +219,20 @@ export function mailProviderContract(adapter: string, createHarness: () => Promi
       await h.provider.deleteDraft(draft.id);
       await assert.rejects(h.provider.getDraft(draft.id), (e: unknown) => e instanceof FleetError && e.code === 'not_found');
       assert.equal(h.sent().length, 0);
+    });
+
+    it('getDraft shows a Bcc, an attachment and an HTML part added to the draft in the mailbox', async () => {
+      const draft = await h.provider.createDraft({ to: ['dana@customer.example'], subject: 'Invoice', body: 'Attached.', idempotencyKey: 'seen-1' });
+      assert.deepEqual([draft.bcc, draft.attachments, draft.html], [[], 0, null]);
+      await h.editDraftInMailbox.addBcc(draft.id, 'eve@attacker.example');
+      await h.editDraftInMailbox.attach(draft.id, { name: 'invoice.pdf', content: Buffer.from('%PDF-1.4 fake') });
+      await h.editDraftInMailbox.setHtml(draft.id, '<p>Attached. <a href="https://pay.attacker.example">Pay here</a></p>');
+      const read = await h.provider.getDraft(draft.id);
+      assert.deepEqual(read.bcc, ['eve@attacker.example']);
+      assert.equal(read.attachments, 1);
+      assert.match(read.html ?? '', /pay\.attacker\.example/);
+      assert.deepEqual(read.to, ['dana@customer.example']);
+      assert.equal(read.idempotencyKey, 'seen-1');
     });
 
     it('sending an unknown draft is not_found and sends nothing', async () => {

@@ -3,6 +3,13 @@ import type { GraphHeader, Recipient, StoredMessage } from './graph-message-type
 
 /** What the Graph emulator's parts share: errors, payload rules, tokens in links, and rendering. */
 
+/**
+ * PidTagNativeBody, the one property that tells how a body is stored (1 text, 3 HTML): Graph serves every
+ * body as HTML unless asked for text. Readable through `$expand=singleValueExtendedProperties(...)`.
+ */
+export const NATIVE_BODY_PROPERTY = 'Integer 0x1016';
+
+/** A message as Graph renders it: `$select`, the body-content-type preference and the one `$expand` we serve. */
 export function renderGraphMessage(message: StoredMessage, query: URLSearchParams, prefer: string): Record<string, unknown> {
   const asText = /outlook\.body-content-type="?text"?/.test(prefer);
   const full: Record<string, unknown> = {
@@ -12,12 +19,15 @@ export function renderGraphMessage(message: StoredMessage, query: URLSearchParam
     subject: message.subject,
     body: asText
       ? { contentType: 'text', content: message.text }
-      : { contentType: 'html', content: `<html><body><p>${escapeHtml(message.text)}</p></body></html>` },
+      : { contentType: 'html', content: message.html ?? `<html><body><p>${escapeHtml(message.text)}</p></body></html>` },
     bodyPreview: message.text.slice(0, 255),
     from: message.from,
     sender: message.from,
     toRecipients: message.toRecipients,
     ccRecipients: message.ccRecipients,
+    bccRecipients: message.bccRecipients,
+    // Inline attachments (images in the HTML body) do not count.
+    hasAttachments: message.attachments.some((attachment) => !attachment.isInline),
     replyTo: message.replyTo,
     receivedDateTime: message.receivedDateTime,
     sentDateTime: message.sentDateTime,
@@ -26,16 +36,33 @@ export function renderGraphMessage(message: StoredMessage, query: URLSearchParam
     categories: message.categories,
     parentFolderId: message.folder,
   };
+  const expanded = expandedProperties(message, query.get('$expand'));
   const select = query.get('$select');
-  if (select === null) return full;
+  if (select === null) return { ...full, ...expanded };
   const fields = select.split(',').map((f) => f.trim());
   const selected: Record<string, unknown> = { id: message.id };
   for (const field of fields) {
     if (field === 'internetMessageHeaders') selected[field] = message.internetMessageHeaders;
     else if (field in full) selected[field] = full[field];
   }
-  return selected;
+  return { ...selected, ...expanded };
 }
+
+/**
+ * `$expand=singleValueExtendedProperties($filter=id eq '...')` for the native body property: Graph lists
+ * the property when the item has it, and leaves the collection out when none matches. Other expansions
+ * are not emulated (their answer would be silently wrong), so they throw.
+ */
+function expandedProperties(message: StoredMessage, expand: string | null): Record<string, unknown> {
+  if (expand === null) return {};
+  const match = /^singleValueExtendedProperties\(\$filter=id eq '([^']+)'\)$/.exec(expand.trim());
+  if (match === null) throw new UnsupportedQuery(`$expand=${expand} is not emulated`);
+  if ((match[1] ?? '').toLowerCase() !== NATIVE_BODY_PROPERTY.toLowerCase()) return {};
+  return { singleValueExtendedProperties: [{ id: NATIVE_BODY_PROPERTY, value: message.html === null || message.html === undefined ? '1' : '3' }] };
+}
+
+/** A query option the emulator does not serve; the emulator answers 400 rather than guess. */
+export class UnsupportedQuery extends Error {}
 
 /** Applies a message payload the way Graph does; unknown or read-only properties are refused. */
 export function applyProperties(message: StoredMessage, body: Record<string, unknown>, creating: boolean): EmulatorResponse | null {
@@ -55,6 +82,7 @@ export function applyProperties(message: StoredMessage, body: Record<string, unk
       }
       case 'toRecipients':
       case 'ccRecipients':
+      case 'bccRecipients':
       case 'replyTo': {
         if (!Array.isArray(value) || !value.every(isRecipient)) return invalidProperty(key);
         message[key] = value.map((r) => ({ emailAddress: { address: r.emailAddress.address } }));

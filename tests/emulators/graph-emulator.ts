@@ -8,7 +8,8 @@ import {
 import { GraphSubscriptions } from './graph-subscriptions.ts';
 import { AuthorizationCodeFlow } from './oauth-authorization-code.ts';
 import { GraphCalendarRoutes } from './graph-calendar-routes.ts';
-import { graphError, notFound, parseJson, renderGraphMessage } from './graph-emulator-support.ts';
+import { UnsupportedQuery, graphError, notFound, parseJson, renderGraphMessage } from './graph-emulator-support.ts';
+import { GraphAttachmentRoutes } from './graph-attachment-routes.ts';
 import type { GraphHeader, StoredMessage } from './graph-message-types.ts';
 import { GraphFolderRoutes, type InboxEvent, type InboxLog } from './graph-folder-routes.ts';
 import { GraphWriteRoutes } from './graph-write-routes.ts';
@@ -31,6 +32,9 @@ export interface GraphSentRecord {
   html: string | null;
   to: string[];
   cc: string[];
+  bcc: string[];
+  /** The attachments that went with it (content aside). */
+  attachments: { name: string; contentType: string; size: number; isInline: boolean }[];
   inReplyTo: string | null;
   internetMessageHeaders: GraphHeader[];
 }
@@ -64,6 +68,7 @@ export class GraphEmulator {
   readonly #http: HttpEmulator;
   readonly #tokens: MicrosoftTokenEndpoint;
   readonly #writes: GraphWriteRoutes;
+  readonly #attachments: GraphAttachmentRoutes;
   readonly #messages = new Map<string, StoredMessage>();
   readonly #log: InboxLog = { events: [], seq: 0, generation: 1 };
   readonly #folders: GraphFolderRoutes;
@@ -79,6 +84,7 @@ export class GraphEmulator {
     this.authorizationCodes = new AuthorizationCodeFlow({ clientId: this.clientId, dialect: 'microsoft' });
     this.#folders = new GraphFolderRoutes(this.#messages, this.#log, () => this.#http.url);
     this.#tokens = new MicrosoftTokenEndpoint({ clientId: this.clientId, clientSecret: this.clientSecret, codes: this.authorizationCodes });
+    this.#attachments = new GraphAttachmentRoutes(this.#messages);
     this.#writes = new GraphWriteRoutes({ messages: this.#messages, mailbox: this.mailbox, sent: this.sent, event: (id, type) => this.#event(id, type) });
   }
 
@@ -132,6 +138,11 @@ export class GraphEmulator {
     return (JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { seq: number }).seq;
   }
 
+  /** Drafts in the mailbox now. */
+  draftCount(): number {
+    return [...this.#messages.values()].filter((message) => message.isDraft).length;
+  }
+
   message(id: string): Readonly<StoredMessage> | undefined {
     return this.#messages.get(id);
   }
@@ -147,6 +158,7 @@ export class GraphEmulator {
       from: { emailAddress: { address: seed.from, ...(seed.fromName === undefined ? {} : { name: seed.fromName }) } },
       toRecipients: seed.to.map((address) => ({ emailAddress: { address } })),
       ccRecipients: addressList(headerValue('cc') ?? ''),
+      bccRecipients: [],
       replyTo: addressList(headerValue('reply-to') ?? ''),
       receivedDateTime: new Date().toISOString(),
       sentDateTime: new Date().toISOString(),
@@ -156,6 +168,7 @@ export class GraphEmulator {
       folder: 'inbox',
       internetMessageHeaders: Object.entries(seed.headers ?? {}).map(([name, value]) => ({ name, value })),
       inReplyTo: null,
+      attachments: [],
     };
     this.#messages.set(message.id, message);
     this.#event(message.id, 'created');
@@ -179,7 +192,16 @@ export class GraphEmulator {
 
   // ---- HTTP ----------------------------------------------------------------------------------------
 
-  #handle(request: EmulatorRequest): EmulatorResponse | Promise<EmulatorResponse> {
+  async #handle(request: EmulatorRequest): Promise<EmulatorResponse> {
+    try {
+      return await this.#route(request);
+    } catch (error) {
+      if (error instanceof UnsupportedQuery) return graphError(400, 'BadRequest', error.message);
+      throw error;
+    }
+  }
+
+  #route(request: EmulatorRequest): EmulatorResponse | Promise<EmulatorResponse> {
     const path = request.url.pathname;
     if (path === `/${this.tenant}/oauth2/v2.0/token`) return this.#tokens.handle(request);
     if (path === `/${this.tenant}/oauth2/v2.0/authorize`) return this.authorizationCodes.authorize(request);
@@ -212,6 +234,9 @@ export class GraphEmulator {
     if ((m = /^POST \/v1\.0\/me\/messages\/([^/]+)\/createReply$/.exec(route))) return need(WRITE) ?? this.#writes.createReply(m[1] ?? '', body(), prefer);
     if ((m = /^POST \/v1\.0\/me\/messages\/([^/]+)\/send$/.exec(route))) return need(SEND) ?? this.#writes.send(m[1] ?? '');
     if ((m = /^POST \/v1\.0\/me\/messages\/([^/]+)\/move$/.exec(route))) return need(WRITE) ?? this.#writes.move(m[1] ?? '', body(), prefer);
+    if ((m = /^POST \/v1\.0\/me\/messages\/([^/]+)\/attachments$/.exec(route))) return need(WRITE) ?? this.#attachments.add(m[1] ?? '', body());
+    if ((m = /^GET \/v1\.0\/me\/messages\/([^/]+)\/attachments$/.exec(route))) return need(READ) ?? this.#attachments.list(m[1] ?? '', query);
+    if ((m = /^DELETE \/v1\.0\/me\/messages\/([^/]+)\/attachments\/([^/]+)$/.exec(route))) return need(WRITE) ?? this.#attachments.delete(m[1] ?? '', m[2] ?? '');
     if (this.calendar.owns(path)) return this.calendar.handle(request.method, path, query, request.body, prefer, access.scopes);
     return graphError(400, 'BadRequest', `Resource not found for the segment '${path.split('/').at(-1) ?? ''}'.`);
   }

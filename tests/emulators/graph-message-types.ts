@@ -9,6 +9,21 @@ export interface GraphHeader {
   value: string;
 }
 
+/** A file attachment as Exchange stores it (`#microsoft.graph.fileAttachment`). */
+export interface StoredAttachment {
+  id: string;
+  name: string;
+  contentType: string;
+  /** Bytes of the content. */
+  size: number;
+  /** Inline (shown in the HTML body) rather than listed; hasAttachments leaves these out. */
+  isInline: boolean;
+  contentId: string | null;
+  /** The content, base64. */
+  contentBytes: string;
+  lastModifiedDateTime: string;
+}
+
 export interface StoredMessage {
   id: string;
   conversationId: string;
@@ -20,6 +35,7 @@ export interface StoredMessage {
   from: Recipient | null;
   toRecipients: Recipient[];
   ccRecipients: Recipient[];
+  bccRecipients: Recipient[];
   replyTo: Recipient[];
   receivedDateTime: string;
   sentDateTime: string | null;
@@ -30,4 +46,5 @@ export interface StoredMessage {
   internetMessageHeaders: GraphHeader[];
   /** internetMessageId of the message a createReply draft answers. */
   inReplyTo: string | null;
+  attachments: StoredAttachment[];
 }

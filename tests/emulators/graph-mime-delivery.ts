@@ -67,6 +67,7 @@ export async function storedFromMime(
     from: recipients(mail.from)[0] ?? null,
     toRecipients: recipients(mail.to),
     ccRecipients: recipients(mail.cc),
+    bccRecipients: recipients(mail.bcc),
     replyTo: recipients(mail.replyTo),
     receivedDateTime: now,
     sentDateTime: mail.date?.toISOString() ?? null,
@@ -76,5 +77,15 @@ export async function storedFromMime(
     folder: 'inbox',
     internetMessageHeaders: headers,
     inReplyTo: null,
+    attachments: mail.attachments.map((attachment) => ({
+      id: `AAMkatt${randomId()}`,
+      name: attachment.filename ?? 'attachment',
+      contentType: attachment.contentType,
+      size: attachment.size,
+      isInline: attachment.contentDisposition === 'inline',
+      contentId: attachment.cid ?? null,
+      contentBytes: attachment.content.toString('base64'),
+      lastModifiedDateTime: now,
+    })),
   };
 }

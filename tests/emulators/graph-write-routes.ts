@@ -33,6 +33,7 @@ export class GraphWriteRoutes {
       from: { emailAddress: { address: this.#mailbox } },
       toRecipients: [],
       ccRecipients: [],
+      bccRecipients: [],
       replyTo: [],
       receivedDateTime: new Date().toISOString(),
       sentDateTime: null,
@@ -42,6 +43,7 @@ export class GraphWriteRoutes {
       folder: 'drafts',
       internetMessageHeaders: [],
       inReplyTo: null,
+      attachments: [],
     };
     const error = applyProperties(message, body, true);
     if (error !== null) return error;
@@ -61,6 +63,7 @@ export class GraphWriteRoutes {
       // Like Outlook, a reply goes to the Reply-To addresses when the original has them.
       toRecipients: original.replyTo.length > 0 ? [...original.replyTo] : original.from === null ? [] : [original.from],
       ccRecipients: [],
+      bccRecipients: [],
       replyTo: [],
       receivedDateTime: new Date().toISOString(),
       sentDateTime: null,
@@ -70,6 +73,7 @@ export class GraphWriteRoutes {
       folder: 'drafts',
       internetMessageHeaders: [],
       inReplyTo: original.internetMessageId,
+      attachments: [],
     };
     const payload = body ?? {};
     for (const key of Object.keys(payload)) {
@@ -89,7 +93,7 @@ export class GraphWriteRoutes {
     const message = this.#messages.get(id);
     if (message === undefined) return notFound();
     if (body === null) return graphError(400, 'RequestBodyRead', 'Invalid JSON in the request body.');
-    const editsContent = ['subject', 'body', 'toRecipients', 'ccRecipients'].some((k) => k in body);
+    const editsContent = ['subject', 'body', 'toRecipients', 'ccRecipients', 'bccRecipients'].some((k) => k in body);
     if (editsContent && !message.isDraft) {
       return graphError(400, 'ErrorInvalidPropertyUpdateSentMessage', 'Update operation is invalid for property of a sent message.');
     }
@@ -109,7 +113,7 @@ export class GraphWriteRoutes {
     const message = this.#messages.get(id);
     if (message === undefined) return notFound();
     if (!message.isDraft) return graphError(400, 'ErrorInvalidOperation', 'Only draft messages can be sent.');
-    if (message.toRecipients.length + message.ccRecipients.length === 0) {
+    if (message.toRecipients.length + message.ccRecipients.length + message.bccRecipients.length === 0) {
       return graphError(400, 'ErrorInvalidRecipients', 'At least one recipient is not valid., Recipient is missing.');
     }
     message.isDraft = false;
@@ -124,6 +128,8 @@ export class GraphWriteRoutes {
       html: message.html ?? null,
       to: message.toRecipients.map((r) => r.emailAddress.address),
       cc: message.ccRecipients.map((r) => r.emailAddress.address),
+      bcc: message.bccRecipients.map((r) => r.emailAddress.address),
+      attachments: message.attachments.map(({ name, contentType, size, isInline }) => ({ name, contentType, size, isInline })),
       inReplyTo: message.inReplyTo,
       internetMessageHeaders: [...message.internetMessageHeaders],
     });

@@ -124,8 +124,18 @@ export interface Draft {
   threadId: string;
   to: string[];
   cc: string[];
+  /**
+   * Bcc addresses, lower-cased. The agent never writes any: one here was added in the mailbox (Gmail,
+   * Outlook) after the draft was made, and sending the draft would deliver to it.
+   */
+  bcc: string[];
   subject: string;
+  /** Plain-text body (converted from the HTML part when the draft has no text part). */
   body: string;
+  /** The HTML part as stored, or null for a text-only draft. */
+  html: string | null;
+  /** How many attachments the draft carries, inline ones included. The agent never attaches anything. */
+  attachments: number;
   idempotencyKey: string | null;
 }
 
@@ -150,6 +160,7 @@ export interface MailProvider {
   createDraft(input: DraftInput): Promise<Draft>;
   /** Edits a draft; its threading and idempotency key stay as they were. */
   updateDraft(draftId: string, update: DraftUpdate): Promise<Draft>;
+  /** The draft as the mailbox holds it now, with whatever was added there (Bcc, attachments, an HTML part). */
   getDraft(draftId: string): Promise<Draft>;
   deleteDraft(draftId: string): Promise<void>;
   /** The ONLY send path. Never retried blindly: after a failure use `findSentByIdempotencyKey`. */

@@ -150,8 +150,11 @@ describe('what is proposed to the gate', () => {
       threadId: 't-1',
       to: ['ada@example.com'],
       cc: ['cc@acme.test'],
+      bcc: [],
       subject: 'Re: Meeting next week?',
       body: 'Tuesday works.',
+      html: null,
+      attachments: 0,
       idempotencyKey: replyKey('m-1'),
     };
     const parsed = parseProposedAction(draftSendInput(draft, 'scheduling', 'm-1'));

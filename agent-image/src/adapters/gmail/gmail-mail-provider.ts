@@ -1,13 +1,14 @@
 import { assertIdempotencyKey } from '../../domain/idempotency-key.ts';
 import { isEmailAddress, normaliseAddress } from '@agent-fleet/kernel/email-address';
 import { gmail_v1 } from 'googleapis/build/src/apis/gmail/v1.js';
+import type { ParsedMail } from 'mailparser';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import { replySubject, type Draft, type DraftInput, type DraftUpdate, type MailChanges, type MailCursor, type MailMessage, type MailProvider, type MailWatch, type SentMessage, type WatchTarget } from '../../ports/mail-provider.ts';
 import { isPubSubTopicName } from '@agent-fleet/kernel/pubsub-topic';
 import { googleClientFor, type GoogleAuth, type RotatingOAuth2Client } from './gmail-auth.ts';
 import { callGoogleApi } from './google-call.ts';
-import { parseRaw, recipientsOf, toMailMessage } from './gmail-message.ts';
+import { draftExtras, parseRaw, recipientsOf, toMailMessage } from './gmail-message.ts';
 import { buildRawMessage, messageIdFor } from './gmail-mime.ts';
 import { requireString, type GmailApi } from './gmail-api.ts';
 import { GmailLabels } from './gmail-labels.ts';
@@ -154,6 +155,8 @@ export class GmailMailProvider implements MailProvider {
       cc: update.cc ?? current.draft.cc,
       subject: update.subject ?? current.draft.subject,
       body: update.body ?? current.draft.body,
+      // The HTML alternative stays while the text it renders does; a new text drops it.
+      html: update.body === undefined ? (current.draft.html ?? undefined) : undefined,
       inReplyTo: current.inReplyTo,
       references: current.references,
       idempotencyKey: key,
@@ -265,14 +268,19 @@ export class GmailMailProvider implements MailProvider {
   }
 
   async #toMessage(data: gmail_v1.Schema$Message): Promise<MailMessage> {
+    return (await this.#parse(data)).message;
+  }
+
+  async #parse(data: gmail_v1.Schema$Message): Promise<{ mail: ParsedMail; message: MailMessage }> {
     const raw = requireString(data.raw, 'raw message');
     const mail = await parseRaw(Buffer.from(raw, 'base64url'));
-    return toMailMessage(mail, {
+    const message = toMailMessage(mail, {
       id: requireString(data.id, 'message id'),
       threadId: requireString(data.threadId, 'thread id'),
       internalDate: data.internalDate ?? null,
       labelIds: data.labelIds ?? [],
     });
+    return { mail, message };
   }
 
   async #draftMail(draftId: string): Promise<{ draft: Draft; inReplyTo: string | null; references: string[] }> {
@@ -282,7 +290,7 @@ export class GmailMailProvider implements MailProvider {
     if (response.data.message === undefined || response.data.message === null) {
       throw new FleetError('integrity', 'gmail draft without a message');
     }
-    const message = await this.#toMessage(response.data.message);
+    const { mail, message } = await this.#parse(response.data.message);
     return {
       draft: {
         id: draftId,
@@ -290,6 +298,7 @@ export class GmailMailProvider implements MailProvider {
         threadId: message.threadId,
         to: message.to.map((a) => a.address),
         cc: message.cc.map((a) => a.address),
+        ...draftExtras(mail),
         subject: message.subject,
         body: message.textBody.replace(/\n$/, ''),
         idempotencyKey: message.idempotencyKey,

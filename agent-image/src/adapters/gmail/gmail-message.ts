@@ -36,6 +36,18 @@ function headerText(mail: ParsedMail, name: string): string | null {
   return headerTexts(mail, name)[0] ?? null;
 }
 
+/**
+ * What a draft carries beside To, Cc, subject and text: the Bcc a draft's raw keeps, the HTML part, and
+ * every attachment mailparser finds (inline images and attached messages included).
+ */
+export function draftExtras(mail: ParsedMail): { bcc: string[]; html: string | null; attachments: number } {
+  return {
+    bcc: addresses(mail.bcc).map((entry) => entry.address),
+    html: mail.html === false ? null : (mail.html ?? null),
+    attachments: mail.attachments.length,
+  };
+}
+
 export async function parseRaw(raw: Buffer): Promise<ParsedMail> {
   return simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true });
 }

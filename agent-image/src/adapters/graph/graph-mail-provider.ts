@@ -6,7 +6,18 @@ import type { Logger } from '@agent-fleet/kernel/logger';
 import { replySubject, type Draft, type DraftInput, type DraftUpdate, type MailChanges, type MailCursor, type MailMessage, type MailProvider, type MailWatch, type SentMessage, type WatchTarget } from '../../ports/mail-provider.ts';
 import { connectGraph, type GraphConnection } from './graph-client.ts';
 import { callGraphApi, graphStatusOf } from './graph-errors.ts';
-import { MESSAGE_FIELDS, graphMessageSchema, recipients, sentTo, toDraft, toMailMessage, type GraphMessage } from './graph-message.ts';
+import {
+  MESSAGE_FIELDS,
+  NATIVE_BODY_PROPERTY,
+  attachmentCount,
+  graphMessageSchema,
+  nativeBodyOf,
+  recipients,
+  sentTo,
+  toDraft,
+  toMailMessage,
+  type GraphMessage,
+} from './graph-message.ts';
 import { parseSubscription, subscriptionExpiry, subscriptionPath } from './graph-subscription.ts';
 import type { GraphTokenSource } from './graph-token-source.ts';
 
@@ -144,7 +155,22 @@ export class GraphMailProvider implements MailProvider {
   }
 
   async getDraft(draftId: string): Promise<Draft> {
-    return toDraft(await this.#readMessage(draftId));
+    const path = `/me/messages/${encodeURIComponent(draftId)}`;
+    const message = this.#parseMessage(
+      await this.#call('messages.get', () =>
+        this.#request(path).select(`${MESSAGE_FIELDS},bccRecipients`).expand(`singleValueExtendedProperties($filter=id eq '${NATIVE_BODY_PROPERTY}')`).get(),
+      ),
+    );
+    // Graph serves any body as HTML unless asked for text, so how the body is stored comes from the
+    // native body property: a text body has no HTML part; an HTML (or RTF, or unknown) one is read as HTML.
+    let html: string | null = null;
+    if (nativeBodyOf(message) !== 'text') {
+      const rendered = this.#parseMessage(await this.#call('messages.get', () => this.#request(path, 'html').select('id,body').get()));
+      html = rendered.body?.content ?? '';
+    }
+    // hasAttachments leaves inline attachments out: the collection lists them all.
+    const attachments = attachmentCount(await this.#call('attachments.list', () => this.#request(`${path}/attachments`).select('id').get()));
+    return toDraft(message, { html, attachments });
   }
 
   async deleteDraft(draftId: string): Promise<void> {
@@ -239,11 +265,11 @@ export class GraphMailProvider implements MailProvider {
 
   // ---- internals -----------------------------------------------------------------------------------
 
-  /** A request with immutable ids (so a move does not change an id we stored) and text bodies. */
-  #request(path: string): GraphRequest {
+  /** A request with immutable ids (so a move does not change an id we stored) and text bodies (or HTML ones). */
+  #request(path: string, body: 'text' | 'html' = 'text'): GraphRequest {
     return this.#graph.client
       .api(path)
-      .header('Prefer', `IdType="ImmutableId", outlook.body-content-type="text", odata.maxpagesize=${this.#config.pageSize ?? 50}`);
+      .header('Prefer', `IdType="ImmutableId", outlook.body-content-type="${body}", odata.maxpagesize=${this.#config.pageSize ?? 50}`);
   }
 
   /** Follows nextLinks to the deltaLink; collects up to `limit` new message ids, each once. */

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { autoReplyHeaders, type Draft, type MailAddress, type MailMessage } from '../../ports/mail-provider.ts';
 
 /** The Graph message fields we read, validated: a provider answer is still untrusted input. */
@@ -19,6 +20,7 @@ export const graphMessageSchema = z.object({
   categories: z.array(z.string()).nullish(),
   isRead: z.boolean().nullish(),
   internetMessageHeaders: z.array(z.object({ name: z.string(), value: z.string() })).nullish(),
+  singleValueExtendedProperties: z.array(z.object({ id: z.string(), value: z.string().nullish() })).nullish(),
 });
 export type GraphMessage = z.infer<typeof graphMessageSchema>;
 
@@ -103,7 +105,23 @@ export function toMailMessage(message: GraphMessage): MailMessage {
   };
 }
 
-export function toDraft(message: GraphMessage): Draft {
+/**
+ * PidTagNativeBody (MS-OXPROPS 0x1016): how Exchange stores a body, 1 plain text, 2 RTF, 3 HTML. Graph
+ * renders every body as HTML unless asked for text, so only this tells a text body from an HTML one.
+ */
+export const NATIVE_BODY_PROPERTY = 'Integer 0x1016';
+
+/** How the message's body is stored, from the expanded native body property; unknown when absent. */
+export function nativeBodyOf(message: GraphMessage): 'text' | 'rtf' | 'html' | 'unknown' {
+  const value = (message.singleValueExtendedProperties ?? []).find((property) => property.id.toLowerCase() === NATIVE_BODY_PROPERTY.toLowerCase())?.value;
+  return value === '1' ? 'text' : value === '2' ? 'rtf' : value === '3' ? 'html' : 'unknown';
+}
+
+/**
+ * A draft read with its text body; `html` is its body as HTML when it is not stored as text (null when
+ * it is), `attachments` the size of its attachments collection.
+ */
+export function toDraft(message: GraphMessage, extra: { html: string | null; attachments: number }): Draft {
   const mail = toMailMessage(message);
   return {
     id: message.id,
@@ -111,10 +129,24 @@ export function toDraft(message: GraphMessage): Draft {
     threadId: mail.threadId,
     to: mail.to.map((a) => a.address),
     cc: mail.cc.map((a) => a.address),
+    bcc: addresses(message.bccRecipients).map((a) => a.address),
     subject: mail.subject,
     body: mail.textBody,
+    html: extra.html,
+    attachments: extra.attachments,
     idempotencyKey: mail.idempotencyKey,
   };
+}
+
+/**
+ * How many attachments a collection page lists; a next page makes it one more (a lower bound, which is
+ * all a caller that wants none needs). Any other shape is an integrity error.
+ */
+export function attachmentCount(page: unknown): number {
+  const list = (page as { value?: unknown } | null)?.value;
+  if (!Array.isArray(list)) throw new FleetError('integrity', 'graph answered an attachment list in an unexpected shape');
+  if ((page as { '@odata.nextLink'?: unknown })['@odata.nextLink'] !== undefined) return list.length + 1;
+  return list.length;
 }
 
 /** Every address a message went to (To, Cc, Bcc), lower-cased. */

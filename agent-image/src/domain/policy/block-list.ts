@@ -1,11 +1,14 @@
 import { domainOf, withoutSubaddress } from '@agent-fleet/kernel/email-address';
+import { gmailDomain, gmailMailbox } from './gmail-address.ts';
 
 /**
  * Block-list matching. Entries are `user@x.com` (one address, also matching `user+tag@x.com`), `x.com`
  * (that domain exactly: `evilx.com` and `a.x.com` do not match) and `*.x.com` (every subdomain of x.com,
  * not x.com itself). Compiled once into sets so a lookup is a few hash probes. A local part that routes
  * on to another host (`x%rival.com@relay.com`, `rival.com!x@relay.com`, still honoured by some relays)
- * is matched by the hosts it names as well.
+ * is matched by the hosts it names as well. Gmail addresses match by the mailbox they reach: dots in the
+ * local part and a `+tag` aside, googlemail.com as gmail.com (`c.e.o@googlemail.com` matches an entry
+ * `ceo@gmail.com`, and the domain entry `gmail.com` covers googlemail.com); only for those two domains.
  */
 export type BlockListMatcher = {
   /** The matching entry for a normalised address, or undefined. */
@@ -14,16 +17,23 @@ export type BlockListMatcher = {
 
 export function compileBlockList(entries: readonly string[]): BlockListMatcher {
   const addresses = new Set<string>();
-  const domains = new Set<string>();
+  /** Gmail mailbox → the entry that names it. */
+  const gmailMailboxes = new Map<string, string>();
+  /** Domain as Gmail delivers it → the entry that names it. */
+  const domains = new Map<string, string>();
   const subdomainsOf = new Set<string>();
   for (const raw of entries) {
     const entry = raw.trim().toLowerCase();
-    if (entry.includes('@')) addresses.add(entry);
-    else if (entry.startsWith('*.')) subdomainsOf.add(entry.slice(2));
-    else domains.add(entry);
+    if (entry.includes('@')) {
+      addresses.add(entry);
+      const mailbox = gmailMailbox(entry);
+      if (mailbox !== null && !gmailMailboxes.has(mailbox)) gmailMailboxes.set(mailbox, entry);
+    } else if (entry.startsWith('*.')) subdomainsOf.add(entry.slice(2));
+    else if (!domains.has(gmailDomain(entry))) domains.set(gmailDomain(entry), entry);
   }
   const matchDomain = (domain: string): string | undefined => {
-    if (domains.has(domain)) return domain;
+    const exact = domains.get(gmailDomain(domain));
+    if (exact !== undefined) return exact;
     if (subdomainsOf.size === 0) return undefined;
     for (let dot = domain.indexOf('.'); dot !== -1; dot = domain.indexOf('.', dot + 1)) {
       const parent = domain.slice(dot + 1);
@@ -36,6 +46,9 @@ export function compileBlockList(entries: readonly string[]): BlockListMatcher {
       if (addresses.has(address)) return address;
       const base = withoutSubaddress(address);
       if (base !== address && addresses.has(base)) return base;
+      const mailbox = gmailMailbox(address);
+      const sameMailbox = mailbox === null ? undefined : gmailMailboxes.get(mailbox);
+      if (sameMailbox !== undefined) return sameMailbox;
       const found = matchDomain(domainOf(address));
       if (found !== undefined) return found;
       const local = address.slice(0, address.lastIndexOf('@'));

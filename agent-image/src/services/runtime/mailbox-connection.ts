@@ -10,7 +10,7 @@ import type { AgentStateStore } from './agent-state-store.ts';
 import type { ApprovalStore } from './approval-store.ts';
 import type { ConnectorFactory, Connectors } from './connectors.ts';
 import type { KillSwitch } from './kill-switch.ts';
-import { MailSendReceipts } from './mail-send-receipts.ts';
+import { MailSendReceipts, type KnownDraft } from './mail-send-receipts.ts';
 import type { RuntimeContext } from './runtime-context.ts';
 import type { SendPipeline } from './send-pipeline.ts';
 
@@ -107,18 +107,21 @@ export class MailboxConnection {
       crm,
       providerKind: built.providerKind,
       onAuthFailure: options.onAuthFailure,
-      onDraftCreated: (draft) => receipts.remember(draft),
       concurrency: options.concurrency ?? 4,
       ...(options.retry === undefined ? {} : { retry: options.retry }),
     });
     options.onConnected(built);
   }
 
-  /** The draft already in the mailbox for an idempotency key (an approval's or a message's reply). */
-  private draftFor(key: string): string | null {
+  /** The draft already in the mailbox for an idempotency key (an approval's or a message's reply), with the message it answers. */
+  private draftFor(key: string): KnownDraft | null {
     const { approvals, state, now } = this.options;
-    for (const entry of approvals.list(now())) if (entry.idempotencyKey === key && entry.draftId !== null) return entry.draftId;
-    for (const { progress } of state.unfinished()) if (progress.key === key && progress.draftId !== undefined) return progress.draftId;
+    for (const entry of approvals.list(now())) {
+      if (entry.idempotencyKey === key && entry.draftId !== null) return { draftId: entry.draftId, inReplyTo: entry.messageId };
+    }
+    for (const { id, progress } of state.unfinished()) {
+      if (progress.key === key && progress.draftId !== undefined) return { draftId: progress.draftId, inReplyTo: id };
+    }
     return null;
   }
 }
