@@ -1,5 +1,6 @@
 import type { Registry as MetricsRegistry } from 'prom-client';
 import { DockerAgentIsolation } from './adapters/docker/docker-agent-isolation.ts';
+import { composeHostFirewall } from './compose-host-firewall.ts';
 import { PrometheusAlertingProbe } from './adapters/prometheus/prometheus-alerting-probe.ts';
 import { adminVaultClient } from './adapters/vault/admin-vault-client.ts';
 import type { SecretBackend } from './adapters/vault/open-secret-backend.ts';
@@ -50,7 +51,7 @@ export async function composeDoctor(parts: DoctorParts): Promise<OnboardingDocto
   const { config } = parts;
   const isolation =
     parts.runtime.kind === 'docker'
-      ? new DockerAgentIsolation({ socketPath: config.dockerSocket, fleetId: await parts.registry.fleetId() })
+      ? new DockerAgentIsolation({ socketPath: config.dockerSocket, fleetId: await parts.registry.fleetId(), hostFirewall: composeHostFirewall(config) })
       : null;
   let vault: Promise<VaultGrantScopes> | null = null;
   const grants = {

@@ -44,9 +44,28 @@ export function bridgeInputRules({ bridge, gateway }: BridgeAdmission): string[]
   ];
 }
 
+/** The rule of INPUT that sends every packet through the chain; it must come before any other. */
+export const INPUT_JUMP_RULE = `-A INPUT -j ${CLIENT_INPUT_CHAIN}`;
+
+const rulesOf = (chain: string, listing: string): string[] =>
+  listing.split('\n').map((line) => line.trim()).filter((line) => line.startsWith(`-A ${chain} `));
+
 /** The chain's rules in a `iptables -S <chain>` listing, in order (the `-N` line left out). */
 export function chainRules(listing: string): string[] {
-  return listing.split('\n').map((line) => line.trim()).filter((line) => line.startsWith(`-A ${CLIENT_INPUT_CHAIN} `));
+  return rulesOf(CLIENT_INPUT_CHAIN, listing);
+}
+
+/** Whether an `iptables -S INPUT` listing sends every packet through the chain before any other rule. */
+export function jumpsFirst(inputListing: string): boolean {
+  return rulesOf('INPUT', inputListing)[0] === INPUT_JUMP_RULE;
+}
+
+/** Whether the chain's listing holds its head rule first and exactly the bridge's rules, in order. */
+export function holdsBridge(listing: string, admission: BridgeAdmission): boolean {
+  const rules = chainRules(listing);
+  const own = rules.filter((rule) => bridgeOfRule(rule) === admission.bridge);
+  const wanted = bridgeInputRules(admission);
+  return rules[0] === CHAIN_HEAD_RULE && own.length === wanted.length && own.every((rule, index) => rule === wanted[index]);
 }
 
 const bridgeOfRule = (rule: string): string | undefined => / -i (\S+)/.exec(rule)?.[1];

@@ -15,6 +15,11 @@ export interface NetworkFact {
   iccDisabled: boolean;
   /** Other containers on the network than the agent (and its own helpers). */
   strangers: string[];
+  /**
+   * The host firewall holds the network's rules (of the host only what is bound to its gateway is
+   * reachable); null when the fleet runs without it (FLEET_HOST_FIREWALL=off, or not on Docker).
+   */
+  hostFenced: boolean | null;
 }
 
 /** How a client's agent actually runs, read back from the runtime (never from what was asked for). */
@@ -141,5 +146,14 @@ export function evaluateIsolation(facts: IsolationFacts, expected: IsolationExpe
       'no other container on its network',
       `other containers on its network: ${network.strangers.join(', ')}`,
     ),
+    ...(network.hostFenced === null
+      ? []
+      : [
+          check(
+            network.hostFenced,
+            "of the host only what is bound to its gateway is reachable (the host firewall's rules for its bridge)",
+            'the host firewall has no rules for its bridge: services on the host are reachable from it (restart the orchestrator)',
+          ),
+        ]),
   ];
 }

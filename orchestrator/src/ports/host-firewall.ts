@@ -8,4 +8,6 @@ export interface HostFirewall {
    * connections still pass. Idempotent.
    */
   confine(clientId: ClientId, network: { gateway: string }): Promise<void>;
+  /** Whether the rules `confine` writes for this network are in place now (first in INPUT, the bridge's in order). */
+  confines(network: { gateway: string }): Promise<boolean>;
 }

@@ -1,13 +1,17 @@
-// The doctor's "isolated instance" item reads the agent's hardening back from the Docker Engine, not from
-// what the orchestrator asked for: a client's container re-created directly through the Docker API with
-// one hardening flag missing fails the item, naming that flag.
+// The doctor's "isolated instance" item reads the agent's hardening back from the Docker Engine (and the
+// host firewall from iptables), not from what the orchestrator asked for: a client's container re-created
+// directly through the Docker API with one hardening flag missing fails the item, naming that flag.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import type { ClientId } from '@agent-fleet/kernel/client-id';
 import { EXIT_CODES } from '../../../orchestrator/src/cli/exit-codes.ts';
 import type { OnboardingReport } from '../../../orchestrator/src/domain/onboarding-checklist.ts';
 import { docker, uniqueClientId } from '../../helpers/fleet-fixture.ts';
 import { startDoctorBed, type DoctorBed } from './doctor-bed.ts';
+
+const execFileAsync = promisify(execFile);
 
 describe('fleet doctor: isolation read back from the runtime', { timeout: 300_000 }, () => {
   let bed: DoctorBed;
@@ -42,12 +46,29 @@ describe('fleet doctor: isolation read back from the runtime', { timeout: 300_00
       /^no-new-privileges$/,
       /^read-only root filesystem$/,
       /^network internal/,
+      /^of the host only what is bound to its gateway is reachable/,
     ]) {
       assert.ok(
         item?.evidence.some((line) => expected.test(line)),
         `${expected}: ${JSON.stringify(item?.evidence)}`,
       );
     }
+  });
+
+  test("the client's bridge without its host firewall rule fails the item, naming that; with it back it passes", async () => {
+    const network = await docker.getNetwork(`fleet-${clientId}`).inspect();
+    const drop = ['AGENT-FLEET-INPUT', '-i', `br-${String(network.Id).slice(0, 12)}`, '-j', 'DROP'];
+    await execFileAsync('iptables', ['-w', '-D', ...drop]);
+    try {
+      const item = await isolationItem();
+      assert.equal(item?.status, 'fail');
+      assert.deepEqual(item?.evidence.filter((line) => line.includes('host firewall')), [
+        'the host firewall has no rules for its bridge: services on the host are reachable from it (restart the orchestrator)',
+      ]);
+    } finally {
+      await execFileAsync('iptables', ['-w', '-A', ...drop]);
+    }
+    assert.equal((await isolationItem())?.status, 'pass');
   });
 
   test('the same container started without a read-only root fails the item, naming just that', async () => {

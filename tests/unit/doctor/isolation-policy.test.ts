@@ -19,7 +19,7 @@ const HARDENED: IsolationFacts = {
   mounts: [{ type: 'volume', source: 'fleet-acme-data', target: '/data', readOnly: false }],
   publishedHostIps: ['127.0.0.1', '127.0.0.1'],
   networks: ['fleet-acme'],
-  network: { name: 'fleet-acme', internal: true, iccDisabled: true, strangers: [] },
+  network: { name: 'fleet-acme', internal: true, iccDisabled: true, strangers: [], hostFenced: true },
   mailEndpoint: null,
 };
 const EXPECTED = { volume: 'fleet-acme-data', internalNetwork: true };
@@ -70,15 +70,19 @@ describe('isolation judged from what the runtime reports', () => {
     );
     assert.deepEqual(
       failures({
-        network: { name: 'fleet-acme', internal: false, iccDisabled: false, strangers: ['intruder'] },
+        network: { name: 'fleet-acme', internal: false, iccDisabled: false, strangers: ['intruder'], hostFenced: false },
       }),
       [
         'network not internal: routes anywhere',
         'inter-container traffic allowed on its network',
         'other containers on its network: intruder',
+        'the host firewall has no rules for its bridge: services on the host are reachable from it (restart the orchestrator)',
       ],
     );
     assert.deepEqual(failures({ network: null }), ['no network of its own']);
+    const unfenced = evaluateIsolation({ ...HARDENED, network: { ...HARDENED.network!, hostFenced: null } }, EXPECTED);
+    assert.ok(unfenced.every((finding) => finding.ok && !finding.text.includes('host firewall')), 'a fleet without the host firewall (FLEET_HOST_FIREWALL=off) is not judged on it');
+    assert.ok(evaluateIsolation(HARDENED, EXPECTED).some((finding) => finding.ok && finding.text.includes("the host firewall's rules for its bridge")));
     assert.deepEqual(
       evaluateIsolation(
         { ...HARDENED, network: { ...HARDENED.network!, internal: false } },

@@ -87,7 +87,7 @@ void test('the first confinement makes the chain, jumps to it first from INPUT a
   await new IptablesHostFirewall(iptables, interfaces({ '10.213.0.1': 'br-0123456789ab' })).confine(acme, { gateway: '10.213.0.1' });
   assert.equal(iptables.chains.get('INPUT')!.length, 2);
   assert.equal(iptables.chains.get('AGENT-FLEET-INPUT')!.length, 3);
-  assert.equal(iptables.count('iptables-restore'), 1, 'the second time the listing already matched');
+  assert.equal(iptables.count('iptables-restore'), 2, 'the jump and the chain once; the second time both already matched');
 });
 
 void test('twenty clients confined at once share a few writes, and each gets its own rules', async () => {
@@ -97,7 +97,7 @@ void test('twenty clients confined at once share a few writes, and each gets its
   await Promise.all(Object.keys(bridges).map((gateway, index) =>
     firewall.confine(`c${index}` as ClientId, { gateway }),
   ));
-  assert.ok(iptables.count('iptables-restore') <= 2, `${iptables.count('iptables-restore')} writes`);
+  assert.ok(iptables.count('iptables-restore') <= 3, `${iptables.count('iptables-restore')} writes (one of them the jump)`);
   const rules = iptables.chains.get('AGENT-FLEET-INPUT')!;
   assert.equal(rules.length, 1 + 20 * 2);
   for (const [gateway, bridge] of Object.entries(bridges)) {
@@ -124,7 +124,23 @@ void test('a chain another process changed between the listing and the write is 
     '-A AGENT-FLEET-INPUT -d 10.213.0.1/32 -i br-aaaaaaaaaaaa -p tcp -m socket -j RETURN',
     '-A AGENT-FLEET-INPUT -i br-aaaaaaaaaaaa -j DROP',
   ]);
-  assert.equal(iptables.count('iptables-restore'), 3, 'the write from the stale listing failed and was made again');
+  assert.equal(iptables.count('iptables-restore'), 4, 'the jump, the first confinement, and the write from the stale listing made again');
+});
+
+void test('a rule put before the jump is moved behind it at the next start, and `confines` tells a confined network from one that is not', async () => {
+  const iptables = new FakeIptables();
+  const bridges = { '10.213.0.1': 'br-aaaaaaaaaaaa', '10.213.1.1': 'br-bbbbbbbbbbbb' };
+  await new IptablesHostFirewall(iptables, interfaces(bridges)).confine(acme, { gateway: '10.213.0.1' });
+  iptables.chains.get('INPUT')!.unshift('-A INPUT -i br-aaaaaaaaaaaa -j ACCEPT');
+  const restarted = new IptablesHostFirewall(iptables, interfaces(bridges));
+  assert.equal(await restarted.confines({ gateway: '10.213.0.1' }), false, 'an ACCEPT before the chain would let everything through');
+  await restarted.confine(acme, { gateway: '10.213.0.1' });
+  assert.deepEqual(iptables.chains.get('INPUT'), ['-A INPUT -j AGENT-FLEET-INPUT', '-A INPUT -i br-aaaaaaaaaaaa -j ACCEPT']);
+  assert.equal(await restarted.confines({ gateway: '10.213.0.1' }), true);
+  assert.equal(await restarted.confines({ gateway: '10.213.1.1' }), false, 'a bridge never confined');
+  assert.equal(await restarted.confines({ gateway: '10.77.0.1' }), false, 'no bridge holds that gateway');
+  iptables.chains.get('AGENT-FLEET-INPUT')!.pop();
+  assert.equal(await restarted.confines({ gateway: '10.213.0.1' }), false, 'its DROP rule removed');
 });
 
 void test('without the right to change the firewall, or without a bridge holding the gateway, confining fails and says what to do', async () => {

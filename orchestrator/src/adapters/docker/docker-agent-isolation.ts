@@ -7,6 +7,7 @@ import {
   type ClientId,
 } from '@agent-fleet/kernel/client-id';
 import type { AgentIsolationInspector, IsolationFacts, NetworkFact } from '../../ports/agent-isolation.ts';
+import type { HostFirewall } from '../../ports/host-firewall.ts';
 import { statusCodeOf, translateDockerError } from './docker-errors.ts';
 
 const MAIL_ENDPOINT_VARIABLES = ['AGENT_GMAIL_ROOT_URL', 'AGENT_GRAPH_BASE_URL'];
@@ -15,10 +16,13 @@ const MAIL_ENDPOINT_VARIABLES = ['AGENT_GMAIL_ROOT_URL', 'AGENT_GRAPH_BASE_URL']
 export class DockerAgentIsolation implements AgentIsolationInspector {
   private readonly docker: Docker;
   private readonly fleetId: string;
+  /** Null: the fleet runs without the host firewall, which is then not checked. */
+  private readonly hostFirewall: Pick<HostFirewall, 'confines'> | null;
 
-  constructor(options: { socketPath?: string; fleetId: string }) {
+  constructor(options: { socketPath?: string; fleetId: string; hostFirewall?: Pick<HostFirewall, 'confines'> | null }) {
     this.docker = new Docker({ socketPath: options.socketPath ?? '/var/run/docker.sock' });
     this.fleetId = options.fleetId;
+    this.hostFirewall = options.hostFirewall ?? null;
   }
 
   async inspectIsolation(clientId: ClientId): Promise<IsolationFacts | null> {
@@ -85,6 +89,7 @@ export class DockerAgentIsolation implements AgentIsolationInspector {
       throw translateDockerError(error, `inspect network ${name}`);
     }
     const containers = (network as { Containers?: Record<string, { Name?: string }> }).Containers ?? {};
+    const gateway = network.IPAM?.Config?.[0]?.Gateway;
     return {
       name,
       internal: network.Internal === true,
@@ -94,6 +99,7 @@ export class DockerAgentIsolation implements AgentIsolationInspector {
         .filter(([id]) => id !== containerId)
         .map(([, container]) => container.Name ?? '?')
         .filter((other) => !other.startsWith(`${name}-`)),
+      hostFenced: this.hostFirewall === null ? null : gateway !== undefined && (await this.hostFirewall.confines({ gateway })),
     };
   }
 }

@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import type { ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
-import { CLIENT_INPUT_CHAIN, chainUpdateScript, type BridgeAdmission } from '../../domain/host-input-rules.ts';
+import { CLIENT_INPUT_CHAIN, INPUT_JUMP_RULE, chainUpdateScript, holdsBridge, jumpsFirst, type BridgeAdmission } from '../../domain/host-input-rules.ts';
 import type { HostFirewall } from '../../ports/host-firewall.ts';
 import type { CommandResult, CommandRunner } from '../process/command-runner.ts';
 
@@ -67,6 +67,14 @@ export class IptablesHostFirewall implements HostFirewall {
     });
   }
 
+  async confines(network: { gateway: string }): Promise<boolean> {
+    const bridge = await this.interfaces.holding(network.gateway);
+    if (bridge === undefined) return false;
+    if (!jumpsFirst((await this.iptables(['-w', '-S', 'INPUT'])).stdout)) return false;
+    const listing = await this.runner.run('iptables', ['-w', '-S', CLIENT_INPUT_CHAIN]).catch(cannotRun('iptables'));
+    return listing.code === 0 && holdsBridge(listing.stdout, { bridge, gateway: network.gateway });
+  }
+
   private async writeWhilePending(): Promise<void> {
     while (this.pending.length > 0) {
       const batch = this.pending.splice(0);
@@ -92,13 +100,19 @@ export class IptablesHostFirewall implements HostFirewall {
     }
   }
 
-  /** The chain, jumped to first from INPUT; made once per process (again after a failure). */
+  /**
+   * The chain, jumped to first from INPUT (moved back to the top if a rule was put before it, which could
+   * accept what the chain drops); made once per process (again after a failure).
+   */
   private ensureChain(): Promise<void> {
     this.chainReady ??= (async () => {
       const created = await this.runner.run('iptables', ['-w', '-N', CLIENT_INPUT_CHAIN]).catch(cannotRun('iptables'));
       if (created.code !== 0 && !/already exists/i.test(created.stderr)) throw refused('iptables -N', created);
-      const jump = ['INPUT', '-j', CLIENT_INPUT_CHAIN];
-      if ((await this.runner.run('iptables', ['-w', '-C', ...jump])).code !== 0) await this.iptables(['-w', '-I', 'INPUT', '1', '-j', CLIENT_INPUT_CHAIN]);
+      const input = (await this.iptables(['-w', '-S', 'INPUT'])).stdout;
+      if (jumpsFirst(input)) return;
+      const script = ['*filter', ...(input.split('\n').some((line) => line.trim() === INPUT_JUMP_RULE) ? [INPUT_JUMP_RULE.replace('-A ', '-D ')] : []), INPUT_JUMP_RULE.replace('-A INPUT', '-I INPUT 1'), 'COMMIT', ''];
+      const result = await this.runner.run('iptables-restore', ['-w', '--noflush'], { stdin: script.join('\n') });
+      if (result.code !== 0) throw refused('iptables-restore', result);
     })();
     this.chainReady.catch(() => {
       this.chainReady = null;
