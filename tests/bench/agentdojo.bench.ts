@@ -165,7 +165,7 @@ function evaluate(knownContacts: readonly string[], classification: Classificati
   for (const run of successfulAttacks) {
     const outcomes = replay(run, gate, classification);
     const task = run.injection_task === null ? undefined : injectionTasks.get(run.injection_task);
-    const targets = task === undefined ? { addresses: new Set<string>(), ids: new Set<string>(), deletesMail: false } : goalTargets(task);
+    const targets = goalTargets(task ?? { id: 'none', goal: '' });
     const goalCalls = outcomes.filter((outcome) => isGoalCall(outcome.call, outcome.sideEffect, targets));
     if (goalCalls.length === 0) goalRunsWithoutGoalCall++;
     if (goalCalls.every(stopped)) goalAllStopped++;

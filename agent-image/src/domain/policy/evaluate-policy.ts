@@ -17,6 +17,7 @@ import {
   type ProposedAction,
 } from './proposed-action.ts';
 import { recipientsInWindows } from './rate-window.ts';
+import { linkIn } from './link-host.ts';
 import { compileShortenerDetector } from './url-shortener.ts';
 
 /**
@@ -32,7 +33,7 @@ import { compileShortenerDetector } from './url-shortener.ts';
  *                                     `type_not_auto_send`, `free_text`, `sender_unauthenticated`,
  *                                     `recipient_not_sender`, `injection_signal` (auto-send-rules.ts),
  *                                     `auto_reply_loop` (auto-send-limits.ts), `bulk`, `url_shortener`,
- *                                     `public_share`
+ *                                     `public_share`, `free_text` (a link in a calendar write's text)
  *   8. destructive actions          → needs approval `deletion`, `move` (always; archiving is not a move;
  *                                     a label that trashes or spams mail and a file overwrite count)
  *   9. sending paused, rate limits  → deny `paused`, `rate_limit_hour`, `rate_limit_day`, with
@@ -88,6 +89,11 @@ const ACTING_LABELS: ReadonlyMap<string, 'deletion' | 'move'> = new Map([
   ['trash', 'deletion'],
   ['spam', 'move'],
 ]);
+
+/** The text of a calendar write its attendees see. */
+function calendarText(action: Extract<ProposedAction, { kind: 'calendar.write' }>): string {
+  return `${action.title ?? ''}\n${action.location ?? ''}\n${action.description ?? ''}`;
+}
 
 /** The deletions and moves a `mail.label` that adds these labels amounts to. */
 function removingLabels(added: readonly string[]): Set<'deletion' | 'move'> {
@@ -193,7 +199,17 @@ export function compilePolicy(config: ClientConfig): PolicyEvaluator {
     }
     // An update reaches the event's attendees through the provider's notices (sendUpdates=all) even
     // when it names none, so a calendar write's text is checked whoever it invites.
-    if (action.kind === 'calendar.write' && action.operation !== 'cancel' && shortenerIn(action)) reasons.push('url_shortener');
+    if (action.kind === 'calendar.write' && action.operation !== 'cancel') {
+      if (shortenerIn(action)) reasons.push('url_shortener');
+      // An invitation is mail the provider sends in the client's name, with text the model wrote and no
+      // template rule behind it: a link in it is how injected text phishes the client's own contacts. An
+      // event created without participants is held too: adding them later (an update naming no text)
+      // sends the same text, and the gate never sees it again.
+      else if (linkIn(calendarText(action)) !== undefined) {
+        reasons.push('free_text');
+        details.push('the event\'s title, location or description carries a link, which reaches every attendee');
+      }
+    }
     const relabel = action.kind === 'mail.label' ? removingLabels(action.add) : new Set<string>();
     if (
       action.kind === 'mail.delete' ||
@@ -218,10 +234,7 @@ export function compilePolicy(config: ClientConfig): PolicyEvaluator {
     if (action.kind === 'mail.send') {
       return shorteners.find(action.links, action.subject) !== undefined || shorteners.find([], action.body) !== undefined;
     }
-    if (action.kind === 'calendar.write') {
-      const text = `${action.title ?? ''}\n${action.location ?? ''}\n${action.description ?? ''}`;
-      return shorteners.find([], text) !== undefined;
-    }
+    if (action.kind === 'calendar.write') return shorteners.find([], calendarText(action)) !== undefined;
     return false;
   }
 

@@ -80,6 +80,29 @@ function foldForHosts(text: string): string {
     });
 }
 
+/**
+ * The first host in the text that `accept` takes (lower case, outer dots and hyphens trimmed). One linear
+ * pass: every run of host characters that contains a dot is a candidate host (a regex for host names
+ * backtracks badly on ordinary prose). The domain of an email address is a recipient, not a link, and is
+ * skipped; the host after a URL's user info is a host.
+ */
+export function firstHost(raw: string, accept: (host: string) => boolean): string | undefined {
+  const text = foldForHosts(raw);
+  let dot = text.indexOf('.');
+  while (dot !== -1) {
+    let start = dot;
+    while (start > 0 && isHostChar(text.charCodeAt(start - 1))) start--;
+    let end = dot + 1;
+    while (end < text.length && isHostChar(text.charCodeAt(end))) end++;
+    if (start === 0 || text.charCodeAt(start - 1) !== 64 /* @ */ || !endsEmailLocalPart(text, start - 1)) {
+      const host = trimDots(text.slice(start, end).toLowerCase());
+      if (host.includes('.') && accept(host)) return host;
+    }
+    dot = text.indexOf('.', end);
+  }
+  return undefined;
+}
+
 export function compileShortenerDetector(extraDomains: readonly string[] = []): ShortenerDetector {
   const domains = new Set([...URL_SHORTENER_DOMAINS, ...extraDomains.map((domain) => domain.toLowerCase())]);
   // Only the last labels of a host can name a shortener: looking further back than the longest one
@@ -93,25 +116,7 @@ export function compileShortenerDetector(extraDomains: readonly string[] = []): 
     }
     return false;
   };
-  // One linear pass: every run of host characters that contains a dot is a candidate host. (A regex
-  // for host names backtracks badly on ordinary prose.)
-  const scan = (raw: string): string | undefined => {
-    const text = foldForHosts(raw);
-    let dot = text.indexOf('.');
-    while (dot !== -1) {
-      let start = dot;
-      while (start > 0 && isHostChar(text.charCodeAt(start - 1))) start--;
-      let end = dot + 1;
-      while (end < text.length && isHostChar(text.charCodeAt(end))) end++;
-      // Skip the domain of an email address: that is a recipient, not a link.
-      if (start === 0 || text.charCodeAt(start - 1) !== 64 /* @ */ || !endsEmailLocalPart(text, start - 1)) {
-        const host = trimDots(text.slice(start, end).toLowerCase());
-        if (host.includes('.') && isShortener(host)) return host;
-      }
-      dot = text.indexOf('.', end);
-    }
-    return undefined;
-  };
+  const scan = (raw: string): string | undefined => firstHost(raw, isShortener);
   return {
     find(links, text) {
       for (const link of links) {
