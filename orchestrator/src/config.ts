@@ -166,6 +166,16 @@ const orchestratorEnvSchema = z
       // The embedded store listens on loopback and Docker gateways only: pods in the cluster cannot reach it.
       context.addIssue({ code: 'custom', path: ['VAULT_ADDR'], message: 'is required with FLEET_RUNTIME=kubernetes (agents in the cluster cannot reach the embedded store)' });
     }
+    // Each listener needs a port of its own (the embedded store listens on 127.0.0.1 as well as on the
+    // gateways): two on one port pass here and then fail at start with EADDRINUSE. 0, any free port, never collides.
+    const listeners: Array<[string, number]> = [['ORCHESTRATOR_PORT', env.ORCHESTRATOR_PORT], ['PORTAL_PORT', env.PORTAL_PORT]];
+    if (!env.VAULT_ADDR) listeners.push(['EMBEDDED_VAULT_PORT', env.EMBEDDED_VAULT_PORT]);
+    listeners.forEach(([name, port], index) => {
+      const taken = listeners.slice(0, index).find(([, other]) => other === port && port !== 0);
+      if (taken !== undefined) {
+        context.addIssue({ code: 'custom', path: [name], message: `must differ from ${taken[0]} (both are ${port}): each listener of the orchestrator needs a port of its own` });
+      }
+    });
     // A pool that is not a CIDR has its own issue already (field refinements do not stop this one running).
     if (subnetPoolIssue(env.FLEET_SUBNET_POOL) === undefined && env.FLEET_SUBNET_PREFIX < parseIpv4Cidr(env.FLEET_SUBNET_POOL).prefix) {
       context.addIssue({ code: 'custom', path: ['FLEET_SUBNET_PREFIX'], message: 'must be at least the pool prefix' });

@@ -33,8 +33,8 @@ export function agentConfigDocument(configYaml: string): string {
 /**
  * The document's data. What the YAML library would only warn about on stderr (an unknown tag, an
  * unsupported YAML version, a collection used as a key) is refused here, and so is a second document
- * after `---`, which the library drops without a word when it is silent: a config means one thing or is
- * rejected with the reason.
+ * after `---`, which the library drops without a word when it is silent, and a `%YAML 1.1` directive,
+ * which the library honours: a config means one thing or is rejected with the reason.
  */
 function parseYamlData(text: string, source: string): unknown {
   checkConfigSize(text, source);
@@ -54,6 +54,12 @@ function parseYamlData(text: string, source: string): unknown {
     }
     const problem = document.errors[0] ?? document.warnings[0];
     if (problem !== undefined) throw problem;
+    // YAML 1.1 reads the same text otherwise: `010` is 8, `1:30` is 90, `yes`/`no`/`on`/`off` are booleans.
+    // The API, the portal and the agent's JSON copy all read 1.2, so a config is 1.2 whatever it declares.
+    const version = document.directives?.yaml.version ?? '1.2';
+    if (version !== '1.2') {
+      throw new Error(`it declares %YAML ${version}, which reads numbers such as 010 and 1:30 and words such as yes and no otherwise; remove the directive (a config is YAML 1.2)`);
+    }
     checkKeys(document.contents, lineCounter);
     return document.toJS({ maxAliasCount: 100 });
   } catch (error) {

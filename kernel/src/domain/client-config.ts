@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { autoReplyConfigSchema, safeText } from './auto-reply-config.ts';
-import { CLIENT_ID_RULE } from './client-id.ts';
+import { clientIdIssue } from './client-id.ts';
 import { normaliseAddress } from './email-address.ts';
 import { PUBSUB_TOPIC_RULE } from './pubsub-topic.ts';
 import { isTimeZone } from './time-zone.ts';
@@ -57,11 +57,33 @@ const timeOfDay = z
   .string()
   .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM on a 24-hour clock, e.g. "09:00"');
 
+/**
+ * A zod array check: no item twice, as the items compare once parsed (addresses lower-cased). A repeat
+ * changes nothing the agent does, but says the list is not what its writer thinks it is (an admin written
+ * twice in two cases, a type meant to be another).
+ */
+function noRepeats(what: string) {
+  return (list: readonly (string | number)[], context: z.core.$RefinementCtx<(string | number)[]>): void => {
+    const repeated = [...new Set(list.filter((item, index) => list.indexOf(item) !== index))];
+    if (repeated.length > 0) context.addIssue({ code: 'custom', message: `must not repeat ${what} (repeated: ${repeated.join(', ')})` });
+  };
+}
+
+/** A list of email types, each at most once. */
+const emailTypeList = z.array(z.enum(emailTypes)).superRefine(noRepeats('a type'));
+
 const emailAddress = z
   .string()
   .trim()
   .toLowerCase()
   .refine((address) => normaliseAddress(address) !== undefined, 'must be an email address');
+
+/**
+ * A domain as it can follow "@" in an address (email-address.ts): at least two labels of 1-63 letters,
+ * digits and "-", none starting or ending with "-". A block-list domain spelt otherwise (`-x.com`, a
+ * 64-character label) would never match any recipient, so the entry would block nothing.
+ */
+const isMailDomain = (name: string): boolean => normaliseAddress(`postmaster@${name}`) !== undefined;
 
 /** `user@example.com`, `example.com` or `*.example.com`. */
 const blockListEntry = z
@@ -69,11 +91,16 @@ const blockListEntry = z
   .trim()
   .toLowerCase()
   .refine(
-    (entry) =>
-      normaliseAddress(entry) !== undefined ||
-      /^(\*\.)?([a-z0-9-]+\.)+[a-z]{2,}$/.test(entry),
-    'must be an address (user@example.com), a domain (example.com) or a subdomain pattern (*.example.com)',
+    (entry) => normaliseAddress(entry) !== undefined || isMailDomain(entry.startsWith('*.') ? entry.slice(2) : entry),
+    'must be an address (user@example.com), a domain (example.com) or a subdomain pattern (*.example.com); each part of a domain is 1-63 letters, digits or "-", not starting or ending with "-"',
   );
+
+/**
+ * Earliest and latest onboarding start accepted. A start before 2020 (before this software) is a typo such
+ * as 0026 or 2006 for 2026, and would end draft-review-send before the agent sent anything; one from 2100
+ * on (2620 for 2026) would hold it for centuries.
+ */
+const ONBOARDING_START_RANGE = { from: Date.parse('2020-01-01T00:00:00Z'), until: Date.parse('2100-01-01T00:00:00Z') } as const;
 
 /**
  * Where a provider pushes notifications: https, or plain http on loopback only (tests). No `user:pass@`:
@@ -92,7 +119,10 @@ const pushUrl = z
 export const clientConfigSchema = z
   .object({
     /** Client id (DNS-1123 label). Required. */
-    client: z.string().regex(/^[a-z][a-z0-9-]{0,30}[a-z0-9]$/, CLIENT_ID_RULE),
+    client: z.string().superRefine((raw, context) => {
+      const issue = clientIdIssue(raw);
+      if (issue !== undefined) context.addIssue({ code: 'custom', message: issue });
+    }),
     /** Display name used in summaries. Default: the client id. */
     displayName: z.string().min(1).max(200).refine((name) => name.trim() !== '', 'must not be blank').superRefine(safeText({ multiLine: false })).optional(),
     /** Mail provider. Default: gmail. */
@@ -100,7 +130,7 @@ export const clientConfigSchema = z
     /** The mailbox the agent works in. Optional until the provider is connected. */
     mailbox: emailAddress.optional(),
     /** Client admins: who approve drafts, pull the kill switch and receive summaries and alerts. */
-    admins: z.array(emailAddress).max(50).default([]),
+    admins: z.array(emailAddress).max(50).superRefine(noRepeats('an admin')).default([]),
     /** IANA time zone of the client, for working hours and the daily summary. Default: UTC. */
     timezone: z.string().refine(isTimeZone, 'must be an IANA time zone such as "Europe/London"').default('UTC'),
     /** Working hours in the client's time zone; actions outside them count as off-hours. */
@@ -114,31 +144,40 @@ export const clientConfigSchema = z
         days: z
           .array(z.number().int().min(1).max(7))
           .min(1)
-          .superRefine((days, context) => {
-            const repeated = [...new Set(days.filter((day, index) => days.indexOf(day) !== index))];
-            if (repeated.length > 0) context.addIssue({ code: 'custom', message: `must not repeat a day (repeated: ${repeated.join(', ')})` });
-          })
+          .superRefine(noRepeats('a day'))
           .default([1, 2, 3, 4, 5]),
       })
       .strict()
       .default({ start: '08:00', end: '18:00', days: [1, 2, 3, 4, 5] }),
     /** Capabilities granted to the agent. Default: read, draft and label mail, read the calendar. */
     permissions: z
-      .partialRecord(z.enum(capabilities), z.boolean())
+      // zod drops an own "__proto__" key of a record without a word (`permissions: { __proto__: true }`
+      // took every default permission away and said nothing); it is an unknown key like any other.
+      .preprocess((value: Partial<Record<Capability, boolean>>, context) => {
+        if (typeof value === 'object' && value !== null && Object.hasOwn(value, '__proto__')) {
+          context.addIssue({ code: 'custom', message: 'Unrecognized key: "__proto__"' });
+        }
+        return value;
+      }, z.partialRecord(z.enum(capabilities), z.boolean()))
       .default({ 'mail.read': true, 'mail.draft': true, 'mail.label': true, 'calendar.read': true }),
     /** Draft-review-send onboarding window. */
     onboarding: z
       .object({
         /** When onboarding started (ISO 8601). Default: set at provisioning. */
-        startedAt: z.iso.datetime({ offset: true }).optional(),
+        startedAt: z.iso
+          .datetime({ offset: true })
+          .refine(
+            (at) => Date.parse(at) >= ONBOARDING_START_RANGE.from && Date.parse(at) < ONBOARDING_START_RANGE.until,
+            'must be a date from 2020 to 2099, e.g. "2026-03-01T00:00:00Z" (a typo in the year would end or prolong draft-review-send)',
+          )
+          .optional(),
         /** Length of the window in days. Default 28 (weeks 1–4). */
         days: z.number().int().min(0).max(365).default(28),
       })
       .strict()
       .default({ days: 28 }),
     /** Email types that may be sent without approval after onboarding, to known contacts only. */
-    autoSendTypes: z
-      .array(z.enum(emailTypes))
+    autoSendTypes: emailTypeList
       .default(['acknowledgement', 'scheduling_confirmation', 'follow_up']),
     /**
      * Auto-sent replies: templates per auto-send type (built-in defaults in the client's language), the
@@ -146,8 +185,7 @@ export const clientConfigSchema = z
      */
     autoReply: autoReplyConfigSchema,
     /** Email types that always need approval, whatever else says. */
-    alwaysApprovalTypes: z
-      .array(z.enum(emailTypes))
+    alwaysApprovalTypes: emailTypeList
       .default(['offer', 'negotiation', 'client_facing', 'sensitive', 'new_contact', 'legal', 'financial']),
     /** Addresses, domains and *.domain patterns the agent must never send to without approval. */
     blockList: z.array(blockListEntry).max(10_000).default([]),
@@ -192,9 +230,9 @@ export const clientConfigSchema = z
           .regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,39}$/, 'must be 1-40 letters, digits, spaces, ".", "_" or "-", starting with a letter or digit')
           .default('AgentFleet'),
         /** Email types moved out of the inbox (archived, never deleted); needs `mail.move`. Default none. */
-        archiveTypes: z.array(z.enum(emailTypes)).default([]),
+        archiveTypes: emailTypeList.default([]),
         /** Email types marked read once labelled (a flag change, gated as `mail.label`). Default none. */
-        markReadTypes: z.array(z.enum(emailTypes)).default([]),
+        markReadTypes: emailTypeList.default([]),
       })
       .strict()
       .default({ labelPrefix: 'AgentFleet', archiveTypes: [], markReadTypes: [] }),

@@ -54,6 +54,13 @@ void test('reserved names are refused with a reason of their own', () => {
   }
 });
 
+void test('an id ending like the helper containers of another client is reserved, naming that client', () => {
+  // fleet-acme-reader is acme's volume reader; fleet-acme-helper-<8 hex> one of its volume helpers.
+  assert.match(refused('acme-reader'), /^client id "acme-reader" is reserved: it ends in "-reader", which names the helper containers of client "acme"/);
+  assert.match(refused('acme-helper-0a1b2c3d'), /is reserved: it ends in "-helper-0a1b2c3d"/);
+  for (const id of ['reader', 'acme-readers', 'mind-reader1', 'acme-helper', 'acme-helper-x', 'acme-helpers-0a1b2c3d']) assert.equal(parseClientId(id), id);
+});
+
 void test('resource names derive from the id and carry the fleet prefix', () => {
   const id = parseClientId('acme');
   assert.deepEqual(resourceNames(id), {

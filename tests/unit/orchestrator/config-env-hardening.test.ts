@@ -1,7 +1,7 @@
 // Orchestrator settings that used to be read as something other than what they say: an empty number as 0
 // (a random port, reconciling off), "0x1F" as 31, a cron pattern that only failed once the service ran,
 // database and Vault addresses of any scheme, a subnet pool over public or loopback space, a relative
-// home directory, credentials in URLs.
+// home directory, credentials in URLs, two listeners on one port.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { loadConfig } from '../../../orchestrator/src/config.ts';
@@ -91,5 +91,14 @@ describe('orchestrator settings from the environment', () => {
     const config = loadConfig({ PORTAL_PUBLIC_URL: 'https://portal.example', FLEET_PROMETHEUS_URL: 'http://127.0.0.1:9090' });
     assert.equal(config.portal.publicUrl, 'https://portal.example');
     assert.equal(config.doctor.prometheusUrl, 'http://127.0.0.1:9090');
+  });
+
+  test('the API, the portal and the embedded store each need a port of their own; 0 (any free port) may repeat', () => {
+    assert.match(refusal({ ORCHESTRATOR_PORT: '7401' }), /EMBEDDED_VAULT_PORT: must differ from ORCHESTRATOR_PORT \(both are 7401\): each listener/);
+    assert.match(refusal({ PORTAL_PORT: '7400' }), /PORTAL_PORT: must differ from ORCHESTRATOR_PORT \(both are 7400\)/);
+    assert.match(refusal({ PORTAL_PORT: '8443', EMBEDDED_VAULT_PORT: '8443' }), /EMBEDDED_VAULT_PORT: must differ from PORTAL_PORT \(both are 8443\)/);
+    assert.equal(loadConfig({ ORCHESTRATOR_PORT: '0', PORTAL_PORT: '0', EMBEDDED_VAULT_PORT: '0' }).api.port, 0);
+    const external = { VAULT_ADDR: 'https://vault.example', VAULT_TOKEN_FILE: '/run/token', FLEET_AGENT_EGRESS: 'open' };
+    assert.equal(loadConfig({ ...external, ORCHESTRATOR_PORT: '7401' }).api.port, 7401, 'no embedded store listens with an external Vault');
   });
 });

@@ -1,7 +1,8 @@
 // Client config YAML that used to be read as something other than what it says: a second document dropped,
 // nested typos ignored, a map of many keys taking minutes, time zones no calendar provider takes, names and
 // notes with control, bidirectional-override or invisible characters, a working day listed twice, push URLs
-// carrying user:pass@.
+// carrying user:pass@; block-list domains no address can have, lists naming an entry twice, a client id
+// the command line refuses, an onboarding year typo, `permissions: { __proto__: … }`, `%YAML 1.1`.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { FREE_TEXT_AUTO_SEND_RISK, parseClientConfig } from '@agent-fleet/kernel/client-config';
@@ -181,5 +182,84 @@ describe('push notification URLs', () => {
     }
     const parsed = parseClientConfig({ client: 'acme', provider: 'outlook', push: { notificationUrl: 'https://agent.example/v1/mail-notifications', lifecycleNotificationUrl: 'http://127.0.0.1:7480/v1/mail-notifications' } });
     assert.ok(parsed.ok, parsed.ok ? '' : parsed.issues.join('; '));
+  });
+});
+
+/** The config `data` parses to (it must parse). */
+function accepted(data: Record<string, unknown>) {
+  const result = parseClientConfig({ client: 'acme', ...data });
+  assert.ok(result.ok, `${JSON.stringify(data)}: ${result.ok ? '' : result.issues.join('; ')}`);
+  return result.config;
+}
+
+describe('block list', () => {
+  test('a domain no address can have (a part starting or ending with "-", longer than 63) is refused: it would block nothing', () => {
+    const long = 'a'.repeat(64);
+    for (const entry of ['-rival.com', 'rival-.com', '*.-rival.com', 'mail.rival-.com', `${long}.com`, `*.${long}.com`, `rival.${long}`, 'rival.c-m']) {
+      assert.ok(
+        issuesOf({ blockList: ['fine.example', entry] }).some((issue) => issue.startsWith('blockList.1: must be an address') && issue.includes('1-63 letters, digits or "-"')),
+        entry,
+      );
+    }
+    const config = accepted({ blockList: ['rival.com', '*.rival.com', 'a-b.co.uk', `${'a'.repeat(63)}.com`, 'xn--bcher-kva.example', 'Ceo@Rival.com', ' spam.example '] });
+    assert.deepEqual(config.blockList.slice(-2), ['ceo@rival.com', 'spam.example']);
+  });
+});
+
+describe('lists that name an entry twice', () => {
+  test('an admin or an email type listed twice is refused naming the field and the entry, whatever its case', () => {
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ admins: ['dana@acme.com', 'Dana@ACME.com'] }, 'admins: must not repeat an admin (repeated: dana@acme.com)'],
+      [{ autoSendTypes: ['acknowledgement', 'follow_up', 'acknowledgement'] }, 'autoSendTypes: must not repeat a type (repeated: acknowledgement)'],
+      [{ alwaysApprovalTypes: ['offer', 'legal', 'offer'] }, 'alwaysApprovalTypes: must not repeat a type (repeated: offer)'],
+      [{ triage: { archiveTypes: ['spam', 'spam'] } }, 'triage.archiveTypes: must not repeat a type (repeated: spam)'],
+      [{ triage: { markReadTypes: ['newsletter', 'spam', 'newsletter'] } }, 'triage.markReadTypes: must not repeat a type (repeated: newsletter)'],
+    ];
+    for (const [data, issue] of cases) assert.ok(issuesOf(data).includes(issue), `${JSON.stringify(data)}: ${issuesOf(data).join('; ')}`);
+    accepted({ admins: ['dana@acme.com', 'sam@acme.com'], autoSendTypes: ['follow_up'], alwaysApprovalTypes: ['offer', 'legal'], triage: { archiveTypes: ['spam'], markReadTypes: ['spam'] } });
+  });
+});
+
+describe('client id in the config', () => {
+  test('the client field follows the client id rule of the command line: reserved names, double hyphens and helper names are refused', () => {
+    for (const [client, reason] of [
+      ['admin', /^client: client id "admin" is reserved/],
+      ['vault', /^client: client id "vault" is reserved/],
+      ['a--b', /^client: invalid client id "a--b": a client id is 2-32 characters/],
+      ['xn--acme', /^client: invalid client id "xn--acme"/],
+      ['acme-reader', /^client: client id "acme-reader" is reserved: it ends in "-reader"/],
+      ['Acme', /^client: invalid client id "Acme"/],
+    ] as const) {
+      const result = parseClientConfig({ client });
+      assert.ok(!result.ok && result.issues.some((issue) => reason.test(issue)), `${client}: ${result.ok ? 'accepted' : result.issues.join('; ')}`);
+    }
+    assert.equal(accepted({ client: 'acme-corp' }).client, 'acme-corp');
+  });
+});
+
+describe('onboarding start', () => {
+  test('a start before 2020 or from 2100 on is refused as a typo in the year: it would end or prolong draft-review-send', () => {
+    for (const startedAt of ['0026-03-01T00:00:00Z', '1026-03-01T00:00:00Z', '2006-03-01T00:00:00Z', '2019-12-31T23:59:59Z', '2100-01-01T00:00:00Z', '2620-03-01T00:00:00Z', '9999-12-31T23:59:59Z']) {
+      assert.ok(
+        issuesOf({ onboarding: { startedAt } }).some((issue) => issue.startsWith('onboarding.startedAt: must be a date from 2020 to 2099')),
+        startedAt,
+      );
+    }
+    for (const startedAt of ['2020-01-01T00:00:00Z', '2026-03-01T00:00:00+01:00', '2099-12-31T23:59:59Z']) accepted({ onboarding: { startedAt } });
+  });
+});
+
+describe('keys that are not what they look like', () => {
+  test('permissions: { __proto__: … } is refused as an unknown key, not dropped with every default permission', () => {
+    assert.match(refusal('client: acme\npermissions: { __proto__: { mail.send: true } }\n'), /permissions: Unrecognized key: "__proto__"/);
+    assert.match(refusal('client: acme\npermissions:\n  mail.read: true\n  __proto__: true\n'), /permissions: Unrecognized key: "__proto__"/);
+    const fromJson = parseClientConfig(JSON.parse('{"client":"acme","permissions":{"mail.read":true,"__proto__":{"mail.send":true}}}'));
+    assert.ok(!fromJson.ok && fromJson.issues.includes('permissions: Unrecognized key: "__proto__"'), 'the API reads JSON the same way');
+    assert.deepEqual(parseClientConfigYaml('client: acme\npermissions: { mail.read: true }\n').permissions, { 'mail.read': true });
+  });
+
+  test('a %YAML 1.1 directive is refused: 1.1 reads 010 as 8, 1:30 as 90 and yes as true', () => {
+    assert.match(refusal('%YAML 1.1\n---\nclient: acme\nrateLimits: { perHour: 010, perDay: 100 }\n'), /config\.yaml: not valid YAML: it declares %YAML 1\.1.*remove the directive/);
+    assert.equal(parseClientConfigYaml('%YAML 1.2\n---\nclient: acme\nrateLimits: { perHour: 010, perDay: 100 }\n').rateLimits.perHour, 10);
   });
 });
