@@ -17,8 +17,6 @@ done
 
 missing=()
 ((want_docker)) && ! command -v dockerd >/dev/null 2>&1 && missing+=(docker.io)
-# The orchestrator's host firewall of client networks: iptables (a dependency of docker.io) and ip.
-((want_docker)) && ! command -v ip >/dev/null 2>&1 && ! [ -x /usr/sbin/ip ] && ! [ -x /sbin/ip ] && missing+=(iproute2)
 ((want_postgres)) && ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 && missing+=(postgresql)
 ((want_monitoring)) && ! command -v promtool >/dev/null 2>&1 && missing+=(prometheus)
 ((want_monitoring)) && ! command -v prometheus-alertmanager >/dev/null 2>&1 && missing+=(prometheus-alertmanager)
