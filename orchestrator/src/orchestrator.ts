@@ -177,9 +177,11 @@ export async function createOrchestrator(
   // The orchestrator's listeners on a client network's gateway (the embedded Vault and the egress proxy),
   // and of the host only what is bound to that gateway is reachable from the network.
   const gatewayListeners = async (clientId: ClientId, network: Pick<NetworkInfo, 'gateway' | 'subnet'>): Promise<string> => {
-    await egress?.listen(clientId, network);
-    const vaultUrl = await secretBackend.vaultAddressForNetwork(clientId, network);
-    await hostFirewall?.confine(clientId, network);
+    const [, vaultUrl] = await Promise.all([
+      egress?.listen(clientId, network),
+      secretBackend.vaultAddressForNetwork(clientId, network),
+      hostFirewall?.confine(clientId, network),
+    ]);
     return vaultUrl;
   };
 

@@ -203,6 +203,8 @@ async function main() {
     AGENT_IMAGE: IMAGE,
     AGENT_HEALTH_TIMEOUT_SECONDS: String(HEALTH_TIMEOUT_MS / 1000),
     ...(process.env['AGENT_CPUS'] ? { AGENT_CPUS: process.env['AGENT_CPUS'] } : {}),
+    // FLEET_HOST_FIREWALL=off measures what the client networks' host firewall costs provisioning.
+    ...(process.env['FLEET_HOST_FIREWALL'] ? { FLEET_HOST_FIREWALL: process.env['FLEET_HOST_FIREWALL'] } : {}),
   });
   configDir = await mkdtemp(path.join(os.tmpdir(), 'provision-bench-'));
   const configFile = path.join(configDir, 'config.yaml');

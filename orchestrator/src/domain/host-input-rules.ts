@@ -68,7 +68,8 @@ export function holdsBridge(listing: string, admission: BridgeAdmission): boolea
   return rules[0] === CHAIN_HEAD_RULE && own.length === wanted.length && own.every((rule, index) => rule === wanted[index]);
 }
 
-const bridgeOfRule = (rule: string): string | undefined => / -i (\S+)/.exec(rule)?.[1];
+/** The bridge a rule of the chain names, if any. */
+export const bridgeOfRule = (rule: string): string | undefined => / -i (\S+)/.exec(rule)?.[1];
 
 /**
  * The `iptables-restore --noflush` script that brings the chain from `listing` to: the head rule first,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ClientId } from '@agent-fleet/kernel/client-id';
-import { IptablesHostFirewall, systemInterfaces, type HostInterfaces } from '../../../orchestrator/src/adapters/iptables/iptables-host-firewall.ts';
+import { IptablesHostFirewall, connectedInterface, systemInterfaces, type HostInterfaces } from '../../../orchestrator/src/adapters/iptables/iptables-host-firewall.ts';
 import type { CommandResult, CommandRunner, CommandRunOptions } from '../../../orchestrator/src/adapters/process/command-runner.ts';
 import { CHAIN_HEAD_RULE } from '../../../orchestrator/src/domain/host-input-rules.ts';
 
@@ -16,7 +16,7 @@ const failed = (stderr: string): CommandResult => ({ code: 1, stdout: '', stderr
 class FakeIptables implements CommandRunner {
   chains = new Map<string, string[]>([['INPUT', []]]);
   calls: string[] = [];
-  /** Runs once between the next listing and the script after it: another process changing the chain. */
+  /** Runs once between the chain's next listing and the script after it: another process changing the chain. */
   interleave: (() => void) | null = null;
   denied = false;
 
@@ -37,8 +37,8 @@ class FakeIptables implements CommandRunner {
     }
     if (flag === '-S') {
       const listing = [`-N ${chain}`, ...this.chains.get(chain!)!].join('\n') + '\n';
-      const interleave = this.interleave;
-      this.interleave = null;
+      const interleave = chain === 'AGENT-FLEET-INPUT' ? this.interleave : null;
+      if (interleave !== null) this.interleave = null;
       interleave?.();
       return Promise.resolve(ok(listing));
     }
@@ -111,13 +111,15 @@ void test('a chain another process changed between the listing and the write is 
   const bridges = { '10.213.0.1': 'br-aaaaaaaaaaaa', '10.213.1.1': 'br-bbbbbbbbbbbb', '10.99.0.1': 'br-cccccccccccc' };
   const firewall = new IptablesHostFirewall(iptables, interfaces(bridges));
   await firewall.confine(acme, { gateway: '10.213.0.1' });
-  // Someone removed acme's DROP rule; meanwhile (after our listing) another fleet adds its own bridge.
+  // Someone removed acme's DROP rule; the orchestrator restarts; meanwhile (after its listing) another
+  // fleet adds its own bridge and takes acme's other rule away.
   iptables.chains.get('AGENT-FLEET-INPUT')!.splice(2, 1);
+  const restarted = new IptablesHostFirewall(iptables, interfaces(bridges));
   iptables.interleave = () => {
     iptables.chains.get('AGENT-FLEET-INPUT')!.push('-A AGENT-FLEET-INPUT -i br-cccccccccccc -j DROP');
     iptables.chains.get('AGENT-FLEET-INPUT')!.splice(1, 1);
   };
-  await firewall.confine(acme, { gateway: '10.213.0.1' });
+  await restarted.confine(acme, { gateway: '10.213.0.1' });
   assert.deepEqual(iptables.chains.get('AGENT-FLEET-INPUT'), [
     CHAIN_HEAD_RULE,
     '-A AGENT-FLEET-INPUT -i br-cccccccccccc -j DROP',
@@ -125,6 +127,22 @@ void test('a chain another process changed between the listing and the write is 
     '-A AGENT-FLEET-INPUT -i br-aaaaaaaaaaaa -j DROP',
   ]);
   assert.equal(iptables.count('iptables-restore'), 4, 'the jump, the first confinement, and the write from the stale listing made again');
+});
+
+void test('a network made after the chain was read costs one command: its rules appended; one already so costs none', async () => {
+  const iptables = new FakeIptables();
+  const bridges = { '10.213.0.1': 'br-aaaaaaaaaaaa', '10.213.1.1': 'br-bbbbbbbbbbbb' };
+  const firewall = new IptablesHostFirewall(iptables, interfaces(bridges));
+  await firewall.confine(acme, { gateway: '10.213.0.1' });
+  const before = iptables.calls.length;
+  await firewall.confine('beta' as ClientId, { gateway: '10.213.1.1' });
+  assert.deepEqual(iptables.calls.slice(before), ['iptables-restore -w --noflush']);
+  await firewall.confine(acme, { gateway: '10.213.0.1' });
+  assert.equal(iptables.calls.length, before + 1, 'confined again (a reconcile): nothing run');
+  assert.deepEqual(iptables.chains.get('AGENT-FLEET-INPUT')!.slice(-2), [
+    '-A AGENT-FLEET-INPUT -d 10.213.1.1/32 -i br-bbbbbbbbbbbb -p tcp -m socket -j RETURN',
+    '-A AGENT-FLEET-INPUT -i br-bbbbbbbbbbbb -j DROP',
+  ]);
 });
 
 void test('a rule put before the jump is moved behind it at the next start, and `confines` tells a confined network from one that is not', async () => {
@@ -164,14 +182,21 @@ void test('iptables not installed: a clear error', async () => {
   await assert.rejects(firewall.confine(acme, { gateway: '10.213.0.1' }), /cannot run iptables: spawn iptables ENOENT/);
 });
 
-void test("the bridge holding a gateway is read from the kernel's address list (a bridge with no container yet is down)", async () => {
-  const output: Record<string, string> = {
-    '10.213.0.1': '7: br-0123456789ab    inet 10.213.0.1/24 brd 10.213.0.255 scope global br-0123456789ab\\       valid_lft forever preferred_lft forever\n',
-    '10.213.1.1': '',
-  };
-  const runner: CommandRunner = { run: (_command, args) => Promise.resolve(ok(output[args.at(-1)!] ?? '')) };
-  const host = systemInterfaces(runner);
-  assert.equal(await host.holding('10.213.0.1'), 'br-0123456789ab');
-  assert.equal(await host.holding('10.213.1.1'), undefined);
+void test("the bridge holding a gateway is the interface of the connected route to its subnet (a bridge with no container yet is down, and still routed)", async () => {
+  const routes = [
+    'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT',
+    'eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0',
+    'br-4d5e1d6c4d54\t0009FA0A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0',
+    'br-0123456789ab\t0000FA0A\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0',
+    'docker0\t000011AC\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0',
+    'eth0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0',
+  ].join('\n');
+  assert.equal(connectedInterface(routes, '10.250.9.1'), 'br-4d5e1d6c4d54', 'the most specific route');
+  assert.equal(connectedInterface(routes, '10.250.10.1'), 'br-0123456789ab');
+  assert.equal(connectedInterface(routes, '172.17.0.1'), 'docker0');
+  assert.equal(connectedInterface(routes, '8.8.8.8'), undefined, 'the default route is not a connected network');
+  assert.equal(connectedInterface(routes, 'not-an-address'), undefined);
+  const host = systemInterfaces(() => Promise.resolve(routes));
+  assert.equal(await host.holding('10.250.9.1'), 'br-4d5e1d6c4d54');
   assert.ok((await host.names()).has('lo'));
 });

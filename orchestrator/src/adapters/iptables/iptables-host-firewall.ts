@@ -1,7 +1,7 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import type { ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
-import { CLIENT_INPUT_CHAIN, INPUT_JUMP_RULE, chainUpdateScript, holdsBridge, jumpsFirst, type BridgeAdmission } from '../../domain/host-input-rules.ts';
+import { CLIENT_INPUT_CHAIN, INPUT_JUMP_RULE, bridgeInputRules, bridgeOfRule, chainRules, chainUpdateScript, holdsBridge, jumpsFirst, type BridgeAdmission } from '../../domain/host-input-rules.ts';
 import type { HostFirewall } from '../../ports/host-firewall.ts';
 import type { CommandResult, CommandRunner } from '../process/command-runner.ts';
 
@@ -13,21 +13,60 @@ export interface HostInterfaces {
 }
 
 /**
- * The host's interfaces as the kernel has them, down or up: `os.networkInterfaces()` leaves out an
- * interface that is not running, which a new bridge is until its first container starts.
+ * The host's interfaces as the kernel has them, down or up (`os.networkInterfaces()` leaves out one that
+ * is not running, which a new bridge is until its first container starts): a gateway's bridge is the
+ * interface of the directly connected route to the gateway's subnet, read from `/proc/net/route` (a file
+ * read on the provisioning path, where `ip address show` cost a process).
  */
-export function systemInterfaces(runner: CommandRunner): HostInterfaces {
+export function systemInterfaces(readRoutes: () => Promise<string> = () => readFile('/proc/net/route', 'utf8')): HostInterfaces {
   return {
     async holding(address) {
-      const result = await runner.run('ip', ['-o', '-4', 'address', 'show', 'to', address]).catch(cannotRun('ip'));
-      if (result.code !== 0) throw refused('ip address show', result);
-      // "5: br-0123456789ab    inet 10.213.0.1/24 brd … scope global br-0123456789ab\ …"
-      return /^\d+:\s+([^\s@:]+)/.exec(result.stdout)?.[1];
+      return connectedInterface(await readRoutes(), address);
     },
     async names() {
       return new Set(await readdir('/sys/class/net'));
     },
   };
+}
+
+/**
+ * The interface of the most specific directly connected (gateway 0) route whose network holds `address`,
+ * from the kernel's IPv4 routing table as `/proc/net/route` prints it (addresses in host byte order hex,
+ * which is little-endian here). Pure.
+ */
+export function connectedInterface(routes: string, address: string): string | undefined {
+  const target = ipv4Number(address);
+  if (target === undefined) return undefined;
+  let best: { name: string; prefix: number } | undefined;
+  for (const line of routes.split('\n').slice(1)) {
+    const [name, destination, gateway, , , , , mask] = line.trim().split(/\s+/);
+    if (name === undefined || destination === undefined || gateway === undefined || mask === undefined) continue;
+    const network = littleEndianHex(destination);
+    const netmask = littleEndianHex(mask);
+    if (network === undefined || netmask === undefined || littleEndianHex(gateway) !== 0 || netmask === 0) continue;
+    if (((target & netmask) >>> 0) !== network) continue;
+    const prefix = countBits(netmask);
+    if (best === undefined || prefix > best.prefix) best = { name, prefix };
+  }
+  return best?.name;
+}
+
+function ipv4Number(address: string): number | undefined {
+  const parts = address.split('.').map(Number);
+  if (parts.length !== 4 || parts.some((part) => !Number.isInteger(part) || part < 0 || part > 255)) return undefined;
+  return ((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0;
+}
+
+function littleEndianHex(hex: string): number | undefined {
+  if (!/^[0-9A-Fa-f]{8}$/.test(hex)) return undefined;
+  const bytes = hex.match(/../g)!.map((byte) => parseInt(byte, 16));
+  return ((bytes[3]! << 24) | (bytes[2]! << 16) | (bytes[1]! << 8) | bytes[0]!) >>> 0;
+}
+
+function countBits(value: number): number {
+  let count = 0;
+  for (let rest = value >>> 0; rest !== 0; rest = (rest & (rest - 1)) >>> 0) count++;
+  return count;
 }
 
 interface Pending {
@@ -50,8 +89,14 @@ export class IptablesHostFirewall implements HostFirewall {
   private pending: Pending[] = [];
   private writing: Promise<void> | null = null;
   private chainReady: Promise<void> | null = null;
+  /**
+   * The chain's rules per bridge as this process last read or wrote them; null until it first read them.
+   * A bridge missing from it is a network made since (its name is new), whose rules are appended without
+   * reading the chain again: one command on the provisioning path instead of three.
+   */
+  private known: Map<string, string[]> | null = null;
 
-  constructor(runner: CommandRunner, interfaces: HostInterfaces = systemInterfaces(runner)) {
+  constructor(runner: CommandRunner, interfaces: HostInterfaces = systemInterfaces()) {
     this.runner = runner;
     this.interfaces = interfaces;
   }
@@ -90,12 +135,26 @@ export class IptablesHostFirewall implements HostFirewall {
 
   private async write(admissions: BridgeAdmission[]): Promise<void> {
     await this.ensureChain();
+    const known = this.known;
+    const wanted = admissions.map((admission) => ({ bridge: admission.bridge, rules: bridgeInputRules(admission) }));
+    const changed = wanted.filter(({ bridge, rules }) => !sameRules(known?.get(bridge), rules));
+    if (changed.length === 0) return;
+    if (known !== null && changed.every(({ bridge }) => !known.has(bridge))) {
+      const appended = await this.runner.run('iptables-restore', ['-w', '--noflush'], { stdin: ['*filter', ...changed.flatMap(({ rules }) => rules), 'COMMIT', ''].join('\n') });
+      if (appended.code === 0) {
+        for (const { bridge, rules } of changed) known.set(bridge, rules);
+        return;
+      }
+    }
     for (let attempt = 1; ; attempt++) {
       const listing = await this.iptables(['-w', '-S', CLIENT_INPUT_CHAIN]);
       const script = chainUpdateScript(listing.stdout, admissions, await this.interfaces.names());
-      if (script === null) return;
-      const result = await this.runner.run('iptables-restore', ['-w', '--noflush'], { stdin: script });
-      if (result.code === 0) return;
+      const result = script === null ? null : await this.runner.run('iptables-restore', ['-w', '--noflush'], { stdin: script });
+      if (result === null || result.code === 0) {
+        this.known = rulesByBridge(chainRules(listing.stdout));
+        for (const { bridge, rules } of wanted) this.known.set(bridge, rules);
+        return;
+      }
       if (attempt === ATTEMPTS) throw refused('iptables-restore', result);
     }
   }
@@ -125,6 +184,19 @@ export class IptablesHostFirewall implements HostFirewall {
     if (result.code !== 0) throw refused(`iptables ${args.filter((arg) => arg !== '-w').slice(0, 2).join(' ')}`, result);
     return result;
   }
+}
+
+function sameRules(a: readonly string[] | undefined, b: readonly string[]): boolean {
+  return a !== undefined && a.length === b.length && a.every((rule, index) => rule === b[index]);
+}
+
+function rulesByBridge(rules: readonly string[]): Map<string, string[]> {
+  const byBridge = new Map<string, string[]>();
+  for (const rule of rules) {
+    const bridge = bridgeOfRule(rule);
+    if (bridge !== undefined) byBridge.set(bridge, [...(byBridge.get(bridge) ?? []), rule]);
+  }
+  return byBridge;
 }
 
 const REMEDY =
