@@ -7,11 +7,9 @@
 // agent in its container: from the admin's click on "Approve and send" to the mail arriving in the Gmail
 // emulator.
 import https from 'node:https';
-import { loadPortalKeys } from '../../orchestrator/src/portal/crypto/portal-keys.ts';
-import { SessionManager } from '../../orchestrator/src/portal/identity/sessions.ts';
 import { launchPortalBrowser } from '../integration/portal/browser.ts';
 import { createPasskey, finishEnrolment } from '../integration/portal/flows.ts';
-import { startPortalHarness } from '../integration/portal/portal-harness.ts';
+import { portalSessions, startPortalHarness } from '../integration/portal/portal-harness.ts';
 import { mailTo, newContactWrites, startRealPortal, type RealClient } from '../integration/portal/real-agent-harness.ts';
 
 const CLIENTS = Number(process.env['BENCH_PORTAL_CLIENTS'] ?? 20);
@@ -31,13 +29,7 @@ const paragraph =
 
 async function portalServerTime() {
   const h = await startPortalHarness();
-  const keys = await loadPortalKeys(h.config.dataDir);
-  const sessions = new SessionManager({
-    store: h.store.sessions,
-    clock: h.clock,
-    csrfKey: keys.csrf,
-    policy: { idleMs: h.config.sessionIdleMs, absoluteMs: h.config.sessionAbsoluteMs },
-  });
+  const sessions = await portalSessions(h);
   // The portal allows 600 requests a minute per address: each phase comes from its own loopback address.
   const agents = [2, 3, 4].map(
     (host) => new https.Agent({ keepAlive: true, maxSockets: 1, ca: h.portal.caCertificatePem ?? '', localAddress: `127.0.0.${host}` }),

@@ -7,10 +7,8 @@ import assert from 'node:assert/strict';
 import https from 'node:https';
 import { after, before, describe, test } from 'node:test';
 import type { ClientConfig } from '@agent-fleet/kernel/client-config';
-import { loadPortalKeys } from '../../../orchestrator/src/portal/crypto/portal-keys.ts';
-import { SessionManager } from '../../../orchestrator/src/portal/identity/sessions.ts';
 import { MemorySettingsGateway } from './memory-settings-gateway.ts';
-import { startPortalHarness, type PortalHarness } from './portal-harness.ts';
+import { portalSessions, startPortalHarness, type PortalHarness } from './portal-harness.ts';
 import { seedSettings } from './settings-tour.ts';
 
 interface Answer {
@@ -31,14 +29,7 @@ void describe('portal form input', () => {
     h = await startPortalHarness({}, undefined, settings);
     settings.now = () => h.clock.now();
     seedSettings(settings, h.clock.now());
-    // A signed-in admin's session as sign-in makes it (the sign-in ceremonies have their own browser tests).
-    const keys = await loadPortalKeys(h.config.dataDir);
-    const sessions = new SessionManager({
-      store: h.store.sessions,
-      clock: h.clock,
-      csrfKey: keys.csrf,
-      policy: { idleMs: h.config.sessionIdleMs, absoluteMs: h.config.sessionAbsoluteMs },
-    });
+    const sessions = await portalSessions(h);
     const session = await sessions.start('active', { clientId: 'acme', email: 'admin@acme.com' });
     cookie = `__Host-fleet-session=${session.token}`;
     csrf = sessions.csrfToken(session);

@@ -10,6 +10,8 @@ import { registrySealer } from '../../../orchestrator/src/adapters/sql/registry-
 import type { SqlExecutor } from '../../../orchestrator/src/adapters/sql/sql-executor.ts';
 import { SqlPortalStore } from '../../../orchestrator/src/adapters/sql/sql-portal-store.ts';
 import { loadConfig, type PortalConfig } from '../../../orchestrator/src/config.ts';
+import { loadPortalKeys } from '../../../orchestrator/src/portal/crypto/portal-keys.ts';
+import { SessionManager } from '../../../orchestrator/src/portal/identity/sessions.ts';
 import { startPortal, type PortalHandle } from '../../../orchestrator/src/portal/start-portal.ts';
 import type { SettingsGateway } from '../../../orchestrator/src/portal/settings-gateway.ts';
 import { MemoryClientGateway } from './memory-client-gateway.ts';
@@ -74,4 +76,18 @@ export async function startPortalHarness(
       if (!home) await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The harness portal's own session manager, to make a signed-in admin's session as sign-in makes it
+ * (the sign-in ceremonies have their own browser tests).
+ */
+export async function portalSessions(h: PortalHarness): Promise<SessionManager> {
+  const keys = await loadPortalKeys(h.config.dataDir);
+  return new SessionManager({
+    store: h.store.sessions,
+    clock: h.clock,
+    csrfKey: keys.csrf,
+    policy: { idleMs: h.config.sessionIdleMs, absoluteMs: h.config.sessionAbsoluteMs },
+  });
 }

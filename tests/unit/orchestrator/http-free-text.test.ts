@@ -3,13 +3,9 @@
 // written `1e3` or `0x10` in the path read another version than the one named.
 import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import express from 'express';
-import { createSilentLogger } from '@agent-fleet/kernel/logger';
-import { createApiRouter } from '../../../orchestrator/src/http/api-router.ts';
-import { errorMiddleware } from '../../../orchestrator/src/http/error-middleware.ts';
 import type { Orchestrator } from '../../../orchestrator/src/orchestrator.ts';
+import { serveApiRouter } from './api-router-server.ts';
 
 describe('ops API free text and version numbers', () => {
   const calls: string[] = [];
@@ -30,13 +26,7 @@ describe('ops API free text and version numbers', () => {
         containment: { contain: record('contain') },
       },
     } as unknown as Orchestrator;
-    const app = express();
-    app.use('/v1', createApiRouter(orchestrator));
-    app.use(errorMiddleware(createSilentLogger()));
-    server = await new Promise<Server>((resolve) => {
-      const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
-    });
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+    ({ server, base } = await serveApiRouter(orchestrator));
   });
   after(() => server.close());
 

@@ -3,14 +3,10 @@
 // into a header and came back as a 500.
 import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import express from 'express';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
-import { createSilentLogger } from '@agent-fleet/kernel/logger';
-import { createApiRouter } from '../../../orchestrator/src/http/api-router.ts';
-import { errorMiddleware } from '../../../orchestrator/src/http/error-middleware.ts';
 import type { Orchestrator } from '../../../orchestrator/src/orchestrator.ts';
+import { serveApiRouter } from './api-router-server.ts';
 
 describe('ops API request bodies and paths', () => {
   const calls: string[] = [];
@@ -37,13 +33,7 @@ describe('ops API request bodies and paths', () => {
         },
       },
     } as unknown as Orchestrator;
-    const app = express();
-    app.use('/v1', createApiRouter(orchestrator));
-    app.use(errorMiddleware(createSilentLogger()));
-    server = await new Promise<Server>((resolve) => {
-      const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
-    });
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+    ({ server, base } = await serveApiRouter(orchestrator));
   });
   after(() => server.close());
 
