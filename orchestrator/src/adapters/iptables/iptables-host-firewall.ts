@@ -77,6 +77,7 @@ interface Pending {
 
 // iptables-restore fails as a whole when another process changed the chain since it was read.
 const ATTEMPTS = 3;
+const RESTORE_ARGS = ['-w', '--noflush'];
 
 /**
  * The client networks' host firewall with iptables (`host-input-rules.ts` says what it holds). Confinements
@@ -140,7 +141,7 @@ export class IptablesHostFirewall implements HostFirewall {
     const changed = wanted.filter(({ bridge, rules }) => !sameRules(known?.get(bridge), rules));
     if (changed.length === 0) return;
     if (known !== null && changed.every(({ bridge }) => !known.has(bridge))) {
-      const appended = await this.runner.run('iptables-restore', ['-w', '--noflush'], { stdin: ['*filter', ...changed.flatMap(({ rules }) => rules), 'COMMIT', ''].join('\n') });
+      const appended = await this.restore(changed.flatMap(({ rules }) => rules));
       if (appended.code === 0) {
         for (const { bridge, rules } of changed) known.set(bridge, rules);
         return;
@@ -149,7 +150,7 @@ export class IptablesHostFirewall implements HostFirewall {
     for (let attempt = 1; ; attempt++) {
       const listing = await this.iptables(['-w', '-S', CLIENT_INPUT_CHAIN]);
       const script = chainUpdateScript(listing.stdout, admissions, await this.interfaces.names());
-      const result = script === null ? null : await this.runner.run('iptables-restore', ['-w', '--noflush'], { stdin: script });
+      const result = script === null ? null : await this.runner.run('iptables-restore', RESTORE_ARGS, { stdin: script });
       if (result === null || result.code === 0) {
         this.known = rulesByBridge(chainRules(listing.stdout));
         for (const { bridge, rules } of wanted) this.known.set(bridge, rules);
@@ -169,14 +170,22 @@ export class IptablesHostFirewall implements HostFirewall {
       if (created.code !== 0 && !/already exists/i.test(created.stderr)) throw refused('iptables -N', created);
       const input = (await this.iptables(['-w', '-S', 'INPUT'])).stdout;
       if (jumpsFirst(input)) return;
-      const script = ['*filter', ...(input.split('\n').some((line) => line.trim() === INPUT_JUMP_RULE) ? [INPUT_JUMP_RULE.replace('-A ', '-D ')] : []), INPUT_JUMP_RULE.replace('-A INPUT', '-I INPUT 1'), 'COMMIT', ''];
-      const result = await this.runner.run('iptables-restore', ['-w', '--noflush'], { stdin: script.join('\n') });
+      const jumpElsewhere = input.split('\n').some((line) => line.trim() === INPUT_JUMP_RULE);
+      const result = await this.restore([
+        ...(jumpElsewhere ? [INPUT_JUMP_RULE.replace('-A ', '-D ')] : []),
+        INPUT_JUMP_RULE.replace('-A INPUT', '-I INPUT 1'),
+      ]);
       if (result.code !== 0) throw refused('iptables-restore', result);
     })();
     this.chainReady.catch(() => {
       this.chainReady = null;
     });
     return this.chainReady;
+  }
+
+  /** Applies rule lines to the filter table in one transaction, leaving every other rule as it is. */
+  private restore(lines: readonly string[]): Promise<CommandResult> {
+    return this.runner.run('iptables-restore', RESTORE_ARGS, { stdin: ['*filter', ...lines, 'COMMIT', ''].join('\n') });
   }
 
   private async iptables(args: string[]): Promise<CommandResult> {
