@@ -116,6 +116,12 @@ export interface DraftInput {
 
 export type DraftUpdate = Partial<Pick<DraftInput, 'to' | 'cc' | 'subject' | 'body'>>;
 
+/**
+ * How many sent messages `hasPreviousCommunicationWith` reads before it says no: the providers' search
+ * matches words, so each hit is checked for the exact address, and a miss beyond these costs an approval.
+ */
+export const PREVIOUS_CORRESPONDENCE_READS = 10;
+
 export interface Draft {
   /** Draft id for update/get/delete/send. */
   id: string;

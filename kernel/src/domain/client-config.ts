@@ -69,6 +69,8 @@ function noRepeats(what: string) {
   };
 }
 
+const notBlank = (text: string): boolean => text.trim() !== '';
+
 /** A list of email types, each at most once. */
 const emailTypeList = z.array(z.enum(emailTypes)).superRefine(noRepeats('a type'));
 
@@ -124,7 +126,7 @@ export const clientConfigSchema = z
       if (issue !== undefined) context.addIssue({ code: 'custom', message: issue });
     }),
     /** Display name used in summaries. Default: the client id. */
-    displayName: z.string().min(1).max(200).refine((name) => name.trim() !== '', 'must not be blank').superRefine(safeText({ multiLine: false })).optional(),
+    displayName: z.string().min(1).max(200).refine(notBlank, 'must not be blank').superRefine(safeText({ multiLine: false })).optional(),
     /** Mail provider. Default: gmail. */
     provider: z.enum(['gmail', 'outlook']).default('gmail'),
     /** The mailbox the agent works in. Optional until the provider is connected. */
@@ -237,7 +239,7 @@ export const clientConfigSchema = z
       .strict()
       .default({ labelPrefix: 'AgentFleet', archiveTypes: [], markReadTypes: [] }),
     /** Model used for triage and drafting. */
-    model: z.string().min(1).max(100).refine((name) => name.trim() !== '', 'must not be blank').superRefine(safeText({ multiLine: false })).default('claude-sonnet-4-5'),
+    model: z.string().min(1).max(100).refine(notBlank, 'must not be blank').superRefine(safeText({ multiLine: false })).default('claude-sonnet-4-5'),
     /**
      * Push notifications on top of polling (which stays the safety net and backfill). Default: off. Push is
      * on when the field for the client's provider is set. The secret notifications must present (Graph
@@ -300,6 +302,7 @@ export {
   TEMPLATE_SLOTS,
   TEMPLATE_TYPES,
   templatePlaceholders,
+  safeText,
   unsafeTextIssue,
   type AutoReplyConfig,
   type ReplyLanguage,

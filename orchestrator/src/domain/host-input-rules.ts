@@ -55,21 +55,47 @@ export function chainRules(listing: string): string[] {
   return rulesOf(CLIENT_INPUT_CHAIN, listing);
 }
 
+/** A listed rule (`-A <chain> …`) as the restore line that deletes it. */
+const deleting = (rule: string): string => rule.replace(/^-A /, '-D ');
+
+/** A listed rule (`-A <chain> …`) as the restore line that inserts it first in its chain. */
+const insertingFirst = (rule: string): string => rule.replace(/^-A (\S+)/, '-I $1 1');
+
 /** Whether an `iptables -S INPUT` listing sends every packet through the chain before any other rule. */
 export function jumpsFirst(inputListing: string): boolean {
   return rulesOf('INPUT', inputListing)[0] === INPUT_JUMP_RULE;
 }
 
-/** Whether the chain's listing holds its head rule first and exactly the bridge's rules, in order. */
-export function holdsBridge(listing: string, admission: BridgeAdmission): boolean {
-  const rules = chainRules(listing);
-  const own = rules.filter((rule) => bridgeOfRule(rule) === admission.bridge);
-  const wanted = bridgeInputRules(admission);
-  return rules[0] === CHAIN_HEAD_RULE && own.length === wanted.length && own.every((rule, index) => rule === wanted[index]);
+/** The restore lines that put the jump first in INPUT (taking it from where it is), or none when it is. */
+export function jumpFirstLines(inputListing: string): string[] {
+  if (jumpsFirst(inputListing)) return [];
+  const elsewhere = rulesOf('INPUT', inputListing).includes(INPUT_JUMP_RULE);
+  return [...(elsewhere ? [deleting(INPUT_JUMP_RULE)] : []), insertingFirst(INPUT_JUMP_RULE)];
 }
 
 /** The bridge a rule of the chain names, if any. */
-export const bridgeOfRule = (rule: string): string | undefined => / -i (\S+)/.exec(rule)?.[1];
+const bridgeOfRule = (rule: string): string | undefined => / -i (\S+)/.exec(rule)?.[1];
+
+/** Rules per bridge they name, each bridge's in their order (the head rule names none). */
+export function rulesByBridge(rules: readonly string[]): Map<string, string[]> {
+  const byBridge = new Map<string, string[]>();
+  for (const rule of rules) {
+    const bridge = bridgeOfRule(rule);
+    if (bridge !== undefined) byBridge.set(bridge, [...(byBridge.get(bridge) ?? []), rule]);
+  }
+  return byBridge;
+}
+
+/** The same rules in the same order; false when `present` is absent. */
+export function sameRules(present: readonly string[] | undefined, wanted: readonly string[]): boolean {
+  return present !== undefined && present.length === wanted.length && present.every((rule, index) => rule === wanted[index]);
+}
+
+/** Whether the chain's listing holds its head rule first and exactly the bridge's rules, in order. */
+export function holdsBridge(listing: string, admission: BridgeAdmission): boolean {
+  const rules = chainRules(listing);
+  return rules[0] === CHAIN_HEAD_RULE && sameRules(rulesByBridge(rules).get(admission.bridge), bridgeInputRules(admission));
+}
 
 /**
  * The `iptables-restore --noflush` script that brings the chain from `listing` to: the head rule first,
@@ -80,25 +106,24 @@ export const bridgeOfRule = (rule: string): string | undefined => / -i (\S+)/.ex
  */
 export function chainUpdateScript(listing: string, admissions: readonly BridgeAdmission[], liveBridges: ReadonlySet<string>): string | null {
   const current = chainRules(listing);
+  const byBridge = rulesByBridge(current);
   const wanted = new Map(admissions.map((admission) => [admission.bridge, bridgeInputRules(admission)]));
   const deletions: string[] = [];
   const insertions: string[] = [];
   if (current[0] !== CHAIN_HEAD_RULE) {
     if (current.includes(CHAIN_HEAD_RULE)) deletions.push(CHAIN_HEAD_RULE);
-    insertions.push(CHAIN_HEAD_RULE.replace(/^-A (\S+)/, '-I $1 1'));
+    insertions.push(insertingFirst(CHAIN_HEAD_RULE));
   }
   const appended: string[] = [];
   for (const [bridge, rules] of wanted) {
-    const present = current.filter((rule) => bridgeOfRule(rule) === bridge);
-    if (present.length === rules.length && present.every((rule, index) => rule === rules[index])) continue;
+    const present = byBridge.get(bridge) ?? [];
+    if (sameRules(present, rules)) continue;
     deletions.push(...present);
     appended.push(...rules);
   }
-  for (const rule of current) {
-    const bridge = bridgeOfRule(rule);
-    if (bridge !== undefined && !wanted.has(bridge) && !liveBridges.has(bridge)) deletions.push(rule);
+  for (const [bridge, present] of byBridge) {
+    if (!wanted.has(bridge) && !liveBridges.has(bridge)) deletions.push(...present);
   }
   if (deletions.length === 0 && insertions.length === 0 && appended.length === 0) return null;
-  const lines = deletions.map((rule) => rule.replace(/^-A /, '-D '));
-  return ['*filter', ...lines, ...insertions, ...appended, 'COMMIT', ''].join('\n');
+  return ['*filter', ...deletions.map(deleting), ...insertions, ...appended, 'COMMIT', ''].join('\n');
 }

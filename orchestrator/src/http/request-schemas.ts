@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { unsafeTextIssue } from '@agent-fleet/kernel/client-config';
+import { safeText } from '@agent-fleet/kernel/client-config';
 
 /**
  * Free text a person typed (a reason, a note, a summary): trimmed, 1..max characters, and no character a
@@ -13,10 +13,7 @@ export function freeText(max: number, options: { multiLine?: boolean; required?:
     .trim()
     .min(1, options.required ?? 'is required')
     .max(max)
-    .superRefine((text, context) => {
-      const issue = unsafeTextIssue(text, { multiLine: options.multiLine === true });
-      if (issue !== undefined) context.addIssue({ code: 'custom', message: issue });
-    });
+    .superRefine(safeText({ multiLine: options.multiLine === true }));
 }
 
 /** A whole number in plain decimal digits (a path segment or query value): not `1e3`, `0x10`, ` 2` or `2.0`. */

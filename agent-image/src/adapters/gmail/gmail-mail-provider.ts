@@ -4,7 +4,7 @@ import { gmail_v1 } from 'googleapis/build/src/apis/gmail/v1.js';
 import type { ParsedMail } from 'mailparser';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
-import { replySubject, type Draft, type DraftInput, type DraftUpdate, type MailChanges, type MailCursor, type MailMessage, type MailProvider, type MailWatch, type SentMessage, type WatchTarget } from '../../ports/mail-provider.ts';
+import { PREVIOUS_CORRESPONDENCE_READS, replySubject, type Draft, type DraftInput, type DraftUpdate, type MailChanges, type MailCursor, type MailMessage, type MailProvider, type MailWatch, type SentMessage, type WatchTarget } from '../../ports/mail-provider.ts';
 import { isPubSubTopicName } from '@agent-fleet/kernel/pubsub-topic';
 import { googleClientFor, type GoogleAuth, type RotatingOAuth2Client } from './gmail-auth.ts';
 import { callGoogleApi } from './google-call.ts';
@@ -15,8 +15,6 @@ import { GmailLabels } from './gmail-labels.ts';
 import { firstWithKey } from './gmail-sent-lookup.ts';
 import { fullInboxListing, historySince } from './gmail-sync.ts';
 
-/** How many sent messages the search for a previous correspondent reads before it says no. */
-const SENT_CHECK_LIMIT = 10;
 
 /** `client` (shared with the calendar) or `oauth` + `onRefreshTokenRotated` (write rotated tokens to Vault). */
 export type GmailMailProviderConfig = GoogleAuth & {
@@ -97,7 +95,7 @@ export class GmailMailProvider implements MailProvider {
     const normalised = address.trim().toLowerCase();
     if (!isEmailAddress(normalised)) throw new FleetError('invalid_input', 'not an email address');
     const response = await this.#call('messages.list', () =>
-      this.#gmail.users.messages.list({ userId: 'me', q: `in:sent to:${normalised}`, maxResults: SENT_CHECK_LIMIT }),
+      this.#gmail.users.messages.list({ userId: 'me', q: `in:sent to:${normalised}`, maxResults: PREVIOUS_CORRESPONDENCE_READS }),
     );
     // Gmail's search matches words, not addresses (`to:a@b.com` also finds mail to x.a@b.com.evil.example):
     // a hit counts only when the message went to exactly this address.

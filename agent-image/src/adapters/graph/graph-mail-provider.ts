@@ -3,7 +3,7 @@ import { isEmailAddress, normaliseAddress } from '@agent-fleet/kernel/email-addr
 import type { GraphRequest } from '@microsoft/microsoft-graph-client';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
-import { replySubject, type Draft, type DraftInput, type DraftUpdate, type MailChanges, type MailCursor, type MailMessage, type MailProvider, type MailWatch, type SentMessage, type WatchTarget } from '../../ports/mail-provider.ts';
+import { PREVIOUS_CORRESPONDENCE_READS, replySubject, type Draft, type DraftInput, type DraftUpdate, type MailChanges, type MailCursor, type MailMessage, type MailProvider, type MailWatch, type SentMessage, type WatchTarget } from '../../ports/mail-provider.ts';
 import { connectGraph, type GraphConnection } from './graph-client.ts';
 import { callGraphApi, graphStatusOf } from './graph-errors.ts';
 import {
@@ -34,8 +34,6 @@ export interface GraphMailProviderConfig {
   logger: Logger;
 }
 
-/** How many sent messages the search for a previous correspondent reads before it says no. */
-const SENT_CHECK_LIMIT = 10;
 const DELTA_PATH = '/me/mailFolders/inbox/messages/delta';
 // PS_INTERNET_HEADERS: how Exchange exposes internet headers as extended properties, which can be filtered on.
 const HEADER_PROPERTY = `String {00020386-0000-0000-C000-000000000046} Name ${IDEMPOTENCY_HEADER}`;
@@ -106,7 +104,7 @@ export class GraphMailProvider implements MailProvider {
       this.#request('/me/mailFolders/sentitems/messages')
         .search(`"to:${normalised}"`)
         .select('id,toRecipients,ccRecipients,bccRecipients')
-        .top(SENT_CHECK_LIMIT)
+        .top(PREVIOUS_CORRESPONDENCE_READS)
         .get(),
     );
     // Search matches words and display names, not addresses: a hit counts only when the message went

@@ -1,7 +1,18 @@
 import { readdir, readFile } from 'node:fs/promises';
 import type { ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
-import { CLIENT_INPUT_CHAIN, INPUT_JUMP_RULE, bridgeInputRules, bridgeOfRule, chainRules, chainUpdateScript, holdsBridge, jumpsFirst, type BridgeAdmission } from '../../domain/host-input-rules.ts';
+import {
+  CLIENT_INPUT_CHAIN,
+  bridgeInputRules,
+  chainRules,
+  chainUpdateScript,
+  holdsBridge,
+  jumpFirstLines,
+  jumpsFirst,
+  rulesByBridge,
+  sameRules,
+  type BridgeAdmission,
+} from '../../domain/host-input-rules.ts';
 import type { HostFirewall } from '../../ports/host-firewall.ts';
 import type { CommandResult, CommandRunner } from '../process/command-runner.ts';
 
@@ -168,13 +179,9 @@ export class IptablesHostFirewall implements HostFirewall {
     this.chainReady ??= (async () => {
       const created = await this.runner.run('iptables', ['-w', '-N', CLIENT_INPUT_CHAIN]).catch(cannotRun('iptables'));
       if (created.code !== 0 && !/already exists/i.test(created.stderr)) throw refused('iptables -N', created);
-      const input = (await this.iptables(['-w', '-S', 'INPUT'])).stdout;
-      if (jumpsFirst(input)) return;
-      const jumpElsewhere = input.split('\n').some((line) => line.trim() === INPUT_JUMP_RULE);
-      const result = await this.restore([
-        ...(jumpElsewhere ? [INPUT_JUMP_RULE.replace('-A ', '-D ')] : []),
-        INPUT_JUMP_RULE.replace('-A INPUT', '-I INPUT 1'),
-      ]);
+      const lines = jumpFirstLines((await this.iptables(['-w', '-S', 'INPUT'])).stdout);
+      if (lines.length === 0) return;
+      const result = await this.restore(lines);
       if (result.code !== 0) throw refused('iptables-restore', result);
     })();
     this.chainReady.catch(() => {
@@ -193,19 +200,6 @@ export class IptablesHostFirewall implements HostFirewall {
     if (result.code !== 0) throw refused(`iptables ${args.filter((arg) => arg !== '-w').slice(0, 2).join(' ')}`, result);
     return result;
   }
-}
-
-function sameRules(a: readonly string[] | undefined, b: readonly string[]): boolean {
-  return a !== undefined && a.length === b.length && a.every((rule, index) => rule === b[index]);
-}
-
-function rulesByBridge(rules: readonly string[]): Map<string, string[]> {
-  const byBridge = new Map<string, string[]>();
-  for (const rule of rules) {
-    const bridge = bridgeOfRule(rule);
-    if (bridge !== undefined) byBridge.set(bridge, [...(byBridge.get(bridge) ?? []), rule]);
-  }
-  return byBridge;
 }
 
 const REMEDY =

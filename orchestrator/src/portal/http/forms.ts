@@ -1,6 +1,6 @@
 import type express from 'express';
 import * as z from 'zod';
-import { unsafeTextIssue } from '@agent-fleet/kernel/client-config';
+import { safeText } from '@agent-fleet/kernel/client-config';
 import { normaliseAddress } from '@agent-fleet/kernel/email-address';
 import { badField } from './page-error.ts';
 
@@ -70,10 +70,7 @@ export const requiredText = (max: number, options: { multiLine?: boolean } = {})
     .trim()
     .min(1, 'is required')
     .max(max, `is limited to ${max} characters`)
-    .superRefine((value, context) => {
-      const issue = unsafeTextIssue(value, { multiLine: options.multiLine === true });
-      if (issue !== undefined) context.addIssue({ code: 'custom', message: issue });
-    });
+    .superRefine(safeText({ multiLine: options.multiLine === true }));
 
 /** Control characters (C0, DEL, C1) and the Unicode line and paragraph separators. */
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/u;
