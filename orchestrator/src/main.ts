@@ -2,6 +2,8 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Server } from 'node:http';
 import { createLogger } from '@agent-fleet/kernel/logger';
+import { isFleetError } from '@agent-fleet/kernel/fleet-error';
+import { holdHome, HOME_HELD_EXIT_CODE } from './adapters/process/home-lock.ts';
 import { loadConfig } from './config.ts';
 import { createSocketApp, createTcpApp } from './http/create-apps.ts';
 import { listenTcp, listenUnixSocket } from './http/listen.ts';
@@ -12,6 +14,10 @@ import { startSchedules } from './services/schedules.ts';
 const config = loadConfig();
 const logger = createLogger({ service: 'orchestrator', level: config.logLevel });
 await mkdir(config.homeDir, { recursive: true, mode: 0o700 });
+const homeLock = await holdHome(config.homeDir).catch((error: unknown) => {
+  logger.error('the orchestrator service will not start', { home: config.homeDir, error });
+  process.exit(isFleetError(error) && error.code === 'conflict' ? HOME_HELD_EXIT_CODE : 1);
+});
 const orchestrator = await createOrchestrator(config, logger, { portal: true });
 
 const servers: Server[] = [
@@ -33,6 +39,7 @@ async function stop(signal: string): Promise<void> {
   await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
   await orchestrator.close();
   await rm(pidFile, { force: true });
+  await homeLock.release();
   process.exit(0);
 }
 process.once('SIGTERM', () => void stop('SIGTERM'));

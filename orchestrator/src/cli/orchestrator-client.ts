@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { errorCodeOfResponse, isRetryableCode } from '@agent-fleet/kernel/error-status';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { HOME_HELD_EXIT_CODE } from '../adapters/process/home-lock.ts';
 import { ACTING_AS_HEADER } from '../http/admin-auth.ts';
 
 export interface ClientOptions {
@@ -157,7 +158,8 @@ export class OrchestratorClient {
     const deadline = Date.now() + (options.timeoutMs ?? 120_000);
     while (Date.now() < deadline) {
       if (await this.isRunning()) return;
-      if (child.exitCode !== null) break;
+      // A service that found the home held lost a race with another CLI's: that one is starting, wait for it.
+      if (child.exitCode !== null && child.exitCode !== HOME_HELD_EXIT_CODE) break;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     throw new FleetError('unavailable', `the orchestrator service did not start; see ${logPath}`);
