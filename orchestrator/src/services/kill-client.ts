@@ -110,11 +110,25 @@ export class KillClientService {
     const { agentNotified, stopped, flag } = await this.stopAndFlag(clientId, mayExist, agent, controlToken, reason, request.actor);
     const unregistered = settle(targets.unregister(clientId));
     const [locked, revocation] = await lockdown;
-    if (state.status === 'rejected') throw state.reason;
-    if (locked.status === 'rejected') throw locked.reason;
+    const steps: Array<[string, PromiseSettledResult<unknown> | null]> = [
+      ['inspect the agent', state],
+      ['lock the policy', locked],
+      ['revoke the agent tokens', revocation],
+      ['stop the agent', stopped],
+      ['place the kill flag', flag],
+    ];
+    const failed = steps.flatMap(([step, outcome]) => (outcome?.status === 'rejected' ? [{ step, reason: outcome.reason as unknown }] : []));
+    if (failed.length > 0) {
+      // A kill that did not fully hold is an admin action all the same: the ops log says what failed.
+      const details = { previousStatus: record.status, agentNotified, failed: failed.map(({ step, reason }) => `${step}: ${(reason as Error).message}`) };
+      const [logged] = await Promise.all([
+        settle(registry.appendOpsLog({ actor: request.actor, action: 'kill', clientId, reason, outcome: 'failed', details })),
+        unregistered,
+      ]);
+      if (logged.status === 'rejected') logger.error('the failed kill could not be ops-logged', { client: clientId, error: logged.reason });
+      throw failed[0]!.reason;
+    }
     if (revocation.status === 'rejected') throw revocation.reason;
-    if (stopped.status === 'rejected') throw stopped.reason;
-    if (flag?.status === 'rejected') throw flag.reason;
     const revoked = revocation.value.revoked;
     // Reached only when the stop succeeded, and the runtime's stop returns only once the engine reports
     // the process gone. Asking the engine again would not say more: on Docker it answers only after its own

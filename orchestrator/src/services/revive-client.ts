@@ -1,6 +1,6 @@
 import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
-import { KILL_FLAG_FILE } from '@agent-fleet/kernel/kill-flag';
+import { KILL_FLAG_FILE, killFlagContent } from '@agent-fleet/kernel/kill-flag';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import type { OrchestratorConfig } from '../config.ts';
 import type { AgentControl } from '../ports/agent-control.ts';
@@ -35,7 +35,10 @@ export interface ReviveDependencies {
   guard: Pick<ClientOperationGuard, 'exclusive'>;
 }
 
-/** Undoes a kill: restores the policy, starts the agent with a fresh introduction, clears its kill flag. */
+/**
+ * Undoes a kill: revokes any agent token left, restores the policy, starts the agent with a fresh
+ * introduction, clears its kill flag. A kill that lands meanwhile wins (see reviveNow).
+ */
 export class ReviveClientService {
   private readonly deps: ReviveDependencies;
 
@@ -55,8 +58,21 @@ export class ReviveClientService {
     if (!(await registry.transition(clientId, ['killed'], 'provisioning', 'reviving', clock.now()))) {
       throw new FleetError('conflict', `${clientId} is not killed; nothing to revive`);
     }
+    // The kill switch never waits for a revive: it marks the client killed first, then locks, revokes and
+    // stops. So after each step that brings the agent nearer to life, the revive checks that no kill came
+    // meanwhile: a kill seen later than a step was engaged after it, and its own lock, revocation and stop
+    // undo that step; a kill seen here is honoured by failing closed below.
+    const stillReviving = async () => {
+      if ((await registry.getClient(clientId))?.status !== 'provisioning') {
+        throw new FleetError('conflict', `${clientId} was killed while it was being revived; it stays killed`);
+      }
+    };
     try {
+      // A token minted after the kill's revocation (by an introduction that raced it) is powerless only
+      // while the policy is locked: none may outlive the unlock but the one this revive introduces.
+      await secrets.revokeAgentTokens(clientId);
       await secrets.unlockClient(clientId);
+      await stillReviving();
       const record = await registry.getClient(clientId);
       if (!(await runtime.inspectAgent(clientId))) {
         await runtime.createAgent(
@@ -65,27 +81,61 @@ export class ReviveClientService {
       }
       await runtime.removePlacedFile(clientId, KILL_FLAG_FILE);
       await runtime.startAgent(clientId);
+      await stillReviving();
       const state = await waitForAgentHealth(runtime, health, clientId, config.agent.healthTimeoutMs);
       const controlAddress = state.endpoints.control;
       await this.deps.introduce(clientId, controlAddress);
+      await stillReviving();
       const controlToken = await secrets.readControlToken(clientId);
       if (!controlToken) throw new FleetError('internal', `${clientId} has no control token`);
       await control.request(clientId, controlAddress, controlToken, 'POST', '/v1/revive', { by: actor, reason });
+      await stillReviving();
       await targets.register({ clientId, address: state.endpoints.metrics });
-      await registry.transition(clientId, ['provisioning'], 'active', null, clock.now());
+      if (!(await registry.transition(clientId, ['provisioning'], 'active', null, clock.now()))) {
+        throw new FleetError('conflict', `${clientId} was killed while it was being revived; it stays killed`);
+      }
     } catch (error) {
-      // Fail closed: anything short of a full revive leaves the client killed.
-      await secrets.lockClient(clientId).catch(() => undefined);
-      await secrets.revokeAgentTokens(clientId).catch(() => undefined);
-      await runtime.stopAgent(clientId, 0).catch(() => undefined);
-      await registry.setStatus(clientId, 'killed', `revive failed: ${(error as Error).message}`, clock.now());
-      await registry
-        .appendOpsLog({ actor, action: 'revive', clientId, reason, outcome: 'failed', details: { error: (error as Error).message } })
-        .catch(() => undefined);
+      await this.failClosed(clientId, reason, actor, error as Error);
       throw error;
     }
     await registry.appendOpsLog({ actor, action: 'revive', clientId, reason, outcome: 'success', details: {} });
     this.deps.logger.warn('client revived', { client: clientId });
     return { clientId };
+  }
+
+  /**
+   * Anything short of a full revive leaves the client killed, as a kill leaves it: policy locked, tokens
+   * revoked, agent stopped, its kill flag back in place (the revive removed it, and an agent told to
+   * revive released its own), no scrape target. A kill that came meanwhile keeps its own status reason.
+   * Every step runs whatever became of the one before; the ones that failed are logged and ops-logged.
+   */
+  private async failClosed(clientId: ClientId, reason: string, actor: string, error: Error): Promise<void> {
+    const { registry, runtime, targets, secrets, clock, config, logger } = this.deps;
+    const flag = killFlagContent({ at: clock.now(), by: actor, reason: `revive failed: ${error.message}`.slice(0, 500) });
+    const steps: Array<[string, () => Promise<unknown>]> = [
+      ['lock the policy', () => secrets.lockClient(clientId)],
+      ['revoke the agent tokens', () => secrets.revokeAgentTokens(clientId)],
+      ['stop the agent', () => runtime.stopAgent(clientId, 0)],
+      ['place the kill flag', () => runtime.placeFiles(clientId, { [KILL_FLAG_FILE]: flag }, config.agent.user)],
+      ['remove the scrape target', () => targets.unregister(clientId)],
+      ['mark the client killed', () => registry.transition(clientId, ['provisioning'], 'killed', `revive failed: ${error.message}`, clock.now())],
+    ];
+    const cleanupFailures: string[] = [];
+    for (const [what, step] of steps) {
+      await step().catch((cleanupError: unknown) => {
+        cleanupFailures.push(`${what}: ${(cleanupError as Error).message}`);
+        logger.error(`a failed revive could not ${what}`, { client: clientId, error: cleanupError });
+      });
+    }
+    await registry
+      .appendOpsLog({
+        actor,
+        action: 'revive',
+        clientId,
+        reason,
+        outcome: 'failed',
+        details: { error: error.message, ...(cleanupFailures.length > 0 ? { cleanupFailures } : {}) },
+      })
+      .catch((logError: unknown) => logger.error('the failed revive could not be ops-logged', { client: clientId, error: logError }));
   }
 }

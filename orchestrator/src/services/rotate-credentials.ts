@@ -26,9 +26,16 @@ export interface RotationResult {
  * Credential rotation: revoke the agent's tokens, rotate its data key (old data stays decryptable: the
  * wrapped key is rewrapped to the new version), mint a new control token, issue a new TLS certificate,
  * and introduce the running agent again. Logged to the ops log as a credential change with who, when and why.
+ *
+ * Once the old tokens are revoked the agent has none, so a rotation that fails after that point still
+ * gives the agent a fresh introduction (while its client is active) before it reports the failure. The
+ * kill switch never waits for a rotation: a kill that lands meanwhile may have revoked the tokens before
+ * the rotation minted its own, so a rotation that finds its client killed revokes them again and fails.
+ * One rotation per client at a time (another one meanwhile is refused as busy).
  */
 export class RotateCredentialsService {
   private readonly deps: RotateDependencies;
+  private readonly rotating = new Set<ClientId>();
 
   constructor(deps: RotateDependencies) {
     this.deps = deps;
@@ -37,22 +44,35 @@ export class RotateCredentialsService {
   async rotate(request: { clientId: unknown; reason: string; actor: string }): Promise<RotationResult> {
     const clientId = parseClientId(request.clientId);
     const reason = checkReason(request.reason);
-    const { registry, runtime, secrets } = this.deps;
-    const record = await registry.getClient(clientId);
-    if (record?.status !== 'active') {
-      throw new FleetError('conflict', `${clientId} is ${record?.status ?? 'unknown'}: only an active client's credentials rotate`);
+    if (this.rotating.has(clientId)) {
+      throw new FleetError('busy', `the credentials of ${clientId} are being rotated already; try again when that has finished`, { retryable: true });
     }
+    this.rotating.add(clientId);
+    try {
+      return await this.rotateNow(clientId, reason, request.actor);
+    } finally {
+      this.rotating.delete(clientId);
+    }
+  }
+
+  private async rotateNow(clientId: ClientId, reason: string, actor: string): Promise<RotationResult> {
+    const { registry, runtime, secrets } = this.deps;
+    await this.requireActive(clientId);
     const state = await runtime.inspectAgent(clientId);
     if (!state?.running || !state.endpoints) throw new FleetError('unavailable', `the agent of ${clientId} is not running`);
+    const controlAddress = state.endpoints.control;
+    let revoked: number | null = null;
     try {
-      const { revoked } = await secrets.revokeAgentTokens(clientId);
+      revoked = (await secrets.revokeAgentTokens(clientId)).revoked;
       const { version } = await secrets.rotateDataKey(clientId);
       await secrets.issueControlToken(clientId);
       // The agent reads its new certificate right after unwrapping its new token, and serves with it.
       await this.deps.renewTls(clientId);
-      await this.deps.introduce(clientId, state.endpoints.control);
+      await this.deps.introduce(clientId, controlAddress);
+      // Seen active now: a kill after this point revokes the token just introduced.
+      await this.requireActive(clientId);
       await registry.appendOpsLog({
-        actor: request.actor,
+        actor,
         action: 'rotate-credentials',
         clientId,
         reason,
@@ -61,10 +81,38 @@ export class RotateCredentialsService {
       });
       return { clientId, revokedTokens: revoked, dataKeyVersion: version };
     } catch (error) {
+      const agent = revoked === null ? 'untouched' : await this.afterFailure(clientId, controlAddress);
       await registry
-        .appendOpsLog({ actor: request.actor, action: 'rotate-credentials', clientId, reason, outcome: 'failed', details: { error: (error as Error).message } })
-        .catch(() => undefined);
+        .appendOpsLog({ actor, action: 'rotate-credentials', clientId, reason, outcome: 'failed', details: { error: (error as Error).message, agent } })
+        .catch((logError: unknown) => this.deps.logger.error('the failed rotation could not be ops-logged', { client: clientId, error: logError }));
       throw error;
+    }
+  }
+
+  /**
+   * After a failure past the revocation: an active client's agent gets a fresh introduction (it has no
+   * working token otherwise); any other client's tokens are revoked again (a kill may have come between
+   * its own revocation and the rotation's new token). Says what became of the agent, for the ops log.
+   */
+  private async afterFailure(clientId: ClientId, controlAddress: string): Promise<'reintroduced' | 'without-token' | 'tokens-revoked'> {
+    const { registry, secrets, logger } = this.deps;
+    try {
+      if ((await registry.getClient(clientId))?.status === 'active') {
+        await this.deps.introduce(clientId, controlAddress);
+        if ((await registry.getClient(clientId))?.status === 'active') return 'reintroduced';
+      }
+      await secrets.revokeAgentTokens(clientId);
+      return 'tokens-revoked';
+    } catch (error) {
+      logger.error('after a failed rotation the agent could not be given a working token', { client: clientId, error });
+      return 'without-token';
+    }
+  }
+
+  private async requireActive(clientId: ClientId): Promise<void> {
+    const record = await this.deps.registry.getClient(clientId);
+    if (record?.status !== 'active') {
+      throw new FleetError('conflict', `${clientId} is ${record?.status ?? 'unknown'}: only an active client's credentials rotate`);
     }
   }
 

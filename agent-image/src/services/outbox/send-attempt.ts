@@ -1,3 +1,4 @@
+import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import type { OutboundMessage, SendReceipt, SendReceipts } from '../../ports/send-receipts.ts';
 import { fullJitterDelay, type BackoffPolicy } from './backoff.ts';
 import { classifyProviderError, type ProviderErrorCategory } from './classify-provider-error.ts';
@@ -39,10 +40,16 @@ class ProviderCallFailed {
   }
 }
 
+/**
+ * A kill (the agent's kill switch, or the secret store revoking its token) is our own stop, not the
+ * provider's answer: it propagates with the send still pending, never retried or read as refused
+ * credentials (an authentication pause would outlive the revive, and the audit would record an auth failure).
+ */
 async function callProvider<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
+    if (isFleetError(error) && error.code === 'killed') throw error;
     throw new ProviderCallFailed(error);
   }
 }

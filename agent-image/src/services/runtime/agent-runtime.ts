@@ -133,6 +133,9 @@ export class AgentRuntime implements ControlApi {
       // A rotation also mints a new control token: its hash is read with the new Vault token.
       await this.auth.refresh();
       this.logger.info('vault token rotated');
+      // The rotation revoked the old token before handing over this one: a pause that revocation raised
+      // is over (the connectors store through the new token), and the next round catches up.
+      await this.opened.pauses.onVaultRestored();
       return;
     }
     this.lifecycleState = 'starting';

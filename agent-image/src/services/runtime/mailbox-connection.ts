@@ -72,8 +72,10 @@ export class MailboxConnection {
   /** (Re)reads the secrets and builds the mailbox and model connectors; idle when secrets are missing. */
   async connect(): Promise<void> {
     const { options } = this;
-    const source = options.source();
-    const secrets = await source.readSecrets();
+    const secrets = await options.source().readSecrets();
+    // The connectors outlive a rotation: what they store (a refreshed OAuth token) goes through the token
+    // in use when they store it, never the one they were built with, which the rotation revoked.
+    const source = currentSource(options.source);
     const built = await options.factory({ config: options.config, secrets, source, logger: options.logger });
     if ('missing' in built) {
       this.connected = null;
@@ -124,4 +126,20 @@ export class MailboxConnection {
     }
     return null;
   }
+}
+
+/** A SecretSource that is always the one `current` returns now (the agent's, which a rotation replaces). */
+function currentSource(current: () => SecretSource): SecretSource {
+  return {
+    start: () => current().start(),
+    readSecrets: () => current().readSecrets(),
+    readSecretData: (name) => current().readSecretData(name),
+    writeSecret: (name, value) => current().writeSecret(name, value),
+    dataKey: () => current().dataKey(),
+    get revoked() {
+      return current().revoked;
+    },
+    onRevoked: (listener) => current().onRevoked(listener),
+    stop: () => current().stop(),
+  };
 }

@@ -27,6 +27,8 @@ export interface PauseControlOptions {
 }
 
 const AUTH_FAILURES_BEFORE_PAUSE = 3;
+/** The detail of the pause a revoked Vault token raises: only a new token lifts it (onVaultRestored). */
+const VAULT_REVOKED_DETAIL = 'secret store revoked the agent token';
 const DETAIL_LIMIT = 300;
 
 /** Why sending is paused for refused credentials, from the state store's pause; null otherwise. */
@@ -114,11 +116,23 @@ export class PauseControl {
     await audit.append(authFailure('secret-store', { source: 'vault', reason: reason.slice(0, DETAIL_LIMIT) }));
     // A revoked Vault token is how the orchestrator's kill arrives: stop, but do not mail anyone.
     if (state.pause?.reason !== 'auth') {
-      const detail = 'secret store revoked the agent token';
+      const detail = VAULT_REVOKED_DETAIL;
       await audit.append(paused('agent', { reason: 'auth', detail }));
       await state.setPause({ reason: 'auth', since: this.options.now().toISOString(), detail });
     }
     metrics.setPaused(true);
+  }
+
+  /**
+   * The agent adopted a new Vault token (a rotation revokes the old one first, and the agent may have
+   * noticed in between): the pause that revocation raised is over. Any other pause stays (refused mailbox
+   * credentials, a rate limit), and a kill is never lifted. Returns whether a pause was lifted.
+   */
+  async onVaultRestored(): Promise<boolean> {
+    const { state, kill } = this.options;
+    if (kill.killed || state.pause?.reason !== 'auth' || state.pause.detail !== VAULT_REVOKED_DETAIL) return false;
+    await this.resume('system', 'a new secret store token was adopted');
+    return true;
   }
 
   /** The flag as the outbox sees it: paused while credentials are refused; a refused send pauses the agent. */
