@@ -11,7 +11,7 @@ help:
 	@echo "make provision CLIENT=acme   provision a client's isolated agent (installs and builds what it needs)"
 	@echo "make status CLIENT=acme      registry, container and scrape-target state of a client"
 	@echo "make list                    every client"
-	@echo "make deprovision CLIENT=acme remove a client's agent and network (PURGE=1 also deletes its data)"
+	@echo "make deprovision CLIENT=acme remove a client's agent and network (PURGE=1 also deletes its data; REASON=\"...\" for the ops log)"
 	@echo "make kill CLIENT=acme REASON=\"...\"  kill switch: revoke tokens, stop the agent at once"
 	@echo "make reconcile               restart crashed agents, remove orphans, report drift"
 	@echo "make test                    every test, against real Docker, PostgreSQL, Prometheus and Alertmanager"
@@ -33,8 +33,22 @@ system:
 images: deps system
 	@bash scripts/build-images.sh
 
+# The operator's values reach the CLI byte for byte, and the CLI refuses a bad one by name. make never expands
+# them (`$(value …)`: REASON='costs $5' stays `costs $5`, and a `$(shell …)` in a value runs nothing) and
+# does not export them to the recipes' environment (exporting expands them); each is passed as one
+# single-quoted bash word, a ' inside written '\'' and a line break $'\n', after `--` so that a value
+# starting with - is the argument (refused by the CLI as a client id) and never an option.
+unexport CLIENT REASON PURGE
+define newline
+
+
+endef
+shell_word = '$(subst $(newline),'$$'\n'',$(subst ','\'',$(1)))'
+client_arg = $(call shell_word,$(value CLIENT))
+reason_arg = $(call shell_word,$(value REASON))
+
 define require_client
-	@if [ -z "$(CLIENT)" ]; then echo "usage: make $@ CLIENT=<id>   (a DNS-1123 label such as acme)" >&2; exit 2; fi
+	@if [ -z $(client_arg) ]; then echo "usage: make $@ CLIENT=<id>   (a DNS-1123 label such as acme)" >&2; exit 2; fi
 endef
 
 demo: images
@@ -42,23 +56,24 @@ demo: images
 
 provision: images
 	$(require_client)
-	@$(FLEET) provision '$(CLIENT)'
+	@$(FLEET) provision -- $(client_arg)
 
 status: deps
 	$(require_client)
-	@$(FLEET) status '$(CLIENT)'
+	@$(FLEET) status -- $(client_arg)
 
 list: deps
 	@$(FLEET) list
 
 deprovision: deps system
 	$(require_client)
-	@$(FLEET) deprovision '$(CLIENT)' $(if $(PURGE),--purge,)
+	@case $(call shell_word,$(value PURGE)) in ''|1) ;; *) echo 'usage: make deprovision CLIENT=<id> [PURGE=1] [REASON="why"]   (PURGE=1 deletes the data; any other value is refused)' >&2; exit 2;; esac
+	@$(FLEET) deprovision $(if $(value PURGE),--purge,) $(if $(value REASON),--reason $(reason_arg),) -- $(client_arg)
 
 kill: deps system
 	$(require_client)
-	@if [ -z "$(REASON)" ]; then echo 'usage: make kill CLIENT=<id> REASON="why"' >&2; exit 2; fi
-	@$(FLEET) kill '$(CLIENT)' --reason '$(REASON)'
+	@if [ -z $(reason_arg) ]; then echo 'usage: make kill CLIENT=<id> REASON="why"' >&2; exit 2; fi
+	@$(FLEET) kill --reason $(reason_arg) -- $(client_arg)
 
 reconcile: deps system
 	@$(FLEET) reconcile

@@ -5,6 +5,7 @@ import { FleetApiClient } from './fleet-api-client.ts';
 import { OrchestratorClient, type AgentRuntimeKind } from './orchestrator-client.ts';
 import { readCliSession, removeCliSession, writeCliSession, type CliSession } from './session-file.ts';
 import { TeamApiClient } from './team-api-client.ts';
+import { terminalSafe, terminalSafeJson } from './terminal-text.ts';
 
 /** What the CLI touches of its process, passed in once by main.ts. */
 export interface CliIo {
@@ -115,12 +116,18 @@ export class CliContext {
     this.printAs(this.#json, value, human);
   }
 
+  /** Text from the service or client mail cannot drive the terminal: see terminal-text.ts. */
   printAs(json: boolean, value: unknown, human: () => string): void {
-    this.io.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${human()}\n`);
+    this.io.stdout.write(json ? `${terminalSafeJson(JSON.stringify(value, null, 2))}\n` : `${terminalSafe(human())}\n`);
+  }
+
+  /** Text printed as it is (a report body), made as inert as the rest. */
+  printText(text: string): void {
+    this.io.stdout.write(terminalSafe(text));
   }
 
   warn(message: string): void {
-    this.io.stderr.write(`warning: ${message}\n`);
+    this.io.stderr.write(`warning: ${terminalSafe(message)}\n`);
   }
 
   /** The command printed its result, and that result is a failure of this kind (a broken chain, a kill not confirmed). */

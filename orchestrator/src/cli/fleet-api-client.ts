@@ -206,8 +206,8 @@ export class FleetApiClient {
   /** Copies the export to `sink` as it arrives; the actor needs an active support grant. */
   exportAudit(clientId: ClientId, query: AuditExportQuery, sink: NodeJS.WritableStream): Promise<void> {
     const params = new URLSearchParams({ format: query.format, actor: this.#actor });
-    if (query.since) params.set('since', query.since);
-    if (query.until) params.set('until', query.until);
+    if (query.since !== undefined) params.set('since', query.since);
+    if (query.until !== undefined) params.set('until', query.until);
     return this.#transport.download(clientPath(clientId, `/audit/export?${params}`), sink);
   }
 
@@ -282,7 +282,7 @@ export class FleetApiClient {
 
   /** The ops log, or only the entries of one client. */
   async opsLog(client?: string): Promise<OpsLogEntry[]> {
-    const query = client ? `?client=${segment(client)}` : '';
+    const query = client === undefined ? '' : `?client=${segment(client)}`;
     return (await this.#transport.request<{ entries: OpsLogEntry[] }>('GET', `/v1/ops-log${query}`)).entries;
   }
 

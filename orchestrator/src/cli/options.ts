@@ -20,11 +20,39 @@ export function requiredReason(reason: string | undefined): string {
   return reason;
 }
 
+/** Decimal digits only: `Number` would also take `1e1`, `0x10`, `' 4 '` and `''` (as 0). */
 export function wholeHoursOption(value: string): number {
-  const hours = Number(value);
-  if (!Number.isInteger(hours))
-    throw new FleetError('invalid_input', '--hours must be a whole number from 1 to 24');
+  const hours = /^\d{1,2}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(hours >= 1 && hours <= 24))
+    throw new FleetError('invalid_input', `--hours must be a whole number from 1 to 24 (got ${JSON.stringify(value)})`);
   return hours;
+}
+
+const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-](\d{2}):(\d{2})))?$/;
+
+/**
+ * An ISO 8601 time as the API takes it (UTC, `Z`): a date-time with its zone (`Z` or an offset), or a
+ * date alone for midnight UTC. Refused: a day the month does not have (`Date` would roll 2026-02-30 over
+ * to 2 March), a time without a zone (read in whatever zone this machine has), and anything else `Date`
+ * guesses at (`1`, `Dec 1`).
+ */
+export function isoTimeOption(name: string, value: string): string {
+  const match = ISO_TIME.exec(value);
+  if (match === null || !isRealTime(match.slice(1, 10).map((part) => Number(part ?? 0)))) {
+    throw new FleetError(
+      'invalid_input',
+      `${name} must be an ISO 8601 time with its zone, e.g. 2026-12-01T09:00:00Z or 2026-12-01T10:00:00+01:00, or a date such as 2026-12-01 (midnight UTC) (got ${JSON.stringify(value)})`,
+    );
+  }
+  return new Date(match[4] === undefined ? `${value}T00:00:00Z` : value).toISOString();
+}
+
+/** Year, month, day, hour, minute, second, (zone), offset hours and minutes: a day the month has, a real clock time. */
+function isRealTime([year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, , offsetHours = 0, offsetMinutes = 0]: number[]): boolean {
+  const date = new Date(Date.UTC(2000, month - 1, day));
+  date.setUTCFullYear(year);
+  const sameDay = date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+  return sameDay && hour <= 23 && minute <= 59 && second <= 59 && offsetHours <= 23 && offsetMinutes <= 59;
 }
 
 /**

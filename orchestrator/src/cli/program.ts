@@ -21,6 +21,8 @@ import { registerServiceCommands } from './commands/service.ts';
 import { registerSupportCommands } from './commands/support.ts';
 import { registerTeamCommands } from './commands/team.ts';
 import { EXIT_CODES } from './exit-codes.ts';
+import { refuseRepeatedOptions } from './single-valued-options.ts';
+import { terminalSafe } from './terminal-text.ts';
 
 /** The `fleet` program with every command group; nothing runs (and no config is read) until it parses. */
 export function buildProgram(context: CliContext): Command {
@@ -32,7 +34,12 @@ export function buildProgram(context: CliContext): Command {
     .showHelpAfterError()
     // Usage errors and --help come back as a CommanderError instead of ending the process, so an in-process
     // caller (tests, the service's own use) keeps running; subcommands inherit this when created below.
-    .exitOverride();
+    .exitOverride()
+    // Help and usage errors go to the streams given, inert like all output (they echo the arguments).
+    .configureOutput({
+      writeOut: (text) => context.io.stdout.write(terminalSafe(text)),
+      writeErr: (text) => context.io.stderr.write(terminalSafe(text)),
+    });
   program.hook('preAction', () => context.useOptions(program.opts<{ json?: boolean; code?: string }>()));
   registerLifecycleCommands(program, context);
   registerKillSwitchCommands(program, context);
@@ -53,6 +60,7 @@ export function buildProgram(context: CliContext): Command {
   registerTeamCommands(program, context);
   registerLoginCommands(program, context);
   registerDoctorCommands(program, context);
+  refuseRepeatedOptions(program);
   return program;
 }
 
@@ -67,11 +75,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     await program.parseAsync(argv);
     return context.exitCode;
   } catch (error) {
-    // commander has already printed its own message (usage error) or the help text.
-    if (error instanceof CommanderError) return error.exitCode;
-    io.stderr.write(`fleet: ${(error as Error).message}\n`);
+    // commander has already printed its own message (usage error) or the help text; a usage error (an
+    // unknown command or option, a missing argument) exits with the usage status like every other refusal.
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_CODES.invalid_input;
+    // The message may quote the service or client data: inert on the terminal (terminal-text.ts).
+    io.stderr.write(`fleet: ${terminalSafe((error as Error).message)}\n`);
     if (program.opts<{ verbose?: boolean }>().verbose) {
-      for (const line of describeCauseChain(error).slice(1)) io.stderr.write(`  caused by ${line}\n`);
+      for (const line of describeCauseChain(error).slice(1)) io.stderr.write(`  caused by ${terminalSafe(line)}\n`);
     }
     return EXIT_CODES[isFleetError(error) ? error.code : 'internal'];
   }

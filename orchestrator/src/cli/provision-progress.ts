@@ -4,6 +4,7 @@ import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { ProvisionResult } from '../services/provision-client.ts';
 import type { FleetApiClient } from './fleet-api-client.ts';
 import type { AgentRuntimeKind } from './orchestrator-client.ts';
+import { terminalSafe } from './terminal-text.ts';
 
 interface Deferred {
   promise: Promise<number>;
@@ -47,7 +48,8 @@ export async function provisionWithProgress(
         stepsBegan();
         const step = steps.get(line.event.step);
         if (line.event.type === 'step-succeeded') step?.resolve(line.event.durationMs);
-        if (line.event.type === 'step-failed') step?.reject(new Error(line.event.error));
+        // The progress display prints the step's error as it is: inert like all output (terminal-text.ts).
+        if (line.event.type === 'step-failed') step?.reject(new Error(terminalSafe(line.event.error)));
       } else if ('result' in line) {
         outcome = line.result;
       } else if ('error' in line) {

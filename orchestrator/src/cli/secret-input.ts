@@ -1,10 +1,19 @@
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { readBoundedText } from './options.ts';
 
-/** All of standard input (a pipe or a redirected file), without the one trailing newline. */
-export async function readStandardInput(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+/** Four times the 64 Ki characters the API takes for a secret (UTF-8 needs up to 4 bytes a character). */
+export const MAX_STANDARD_INPUT_BYTES = 256 * 1024;
+
+/**
+ * All of standard input (a pipe or a redirected file), without the one trailing newline. Refused by name
+ * when it passes the bound (read no further: `< /dev/zero` cannot fill the memory) or is not UTF-8 (a
+ * secret would otherwise be stored with U+FFFD in place of its bytes, unseen).
+ */
+export async function readStandardInput(
+  what = 'standard input',
+  stdin: AsyncIterable<Buffer | string> = process.stdin,
+): Promise<string> {
+  return (await readBoundedText(stdin, what, MAX_STANDARD_INPUT_BYTES)).replace(/\r?\n$/, '');
 }
 
 /**

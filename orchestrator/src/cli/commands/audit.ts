@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { parseClientId } from '@agent-fleet/kernel/client-id';
 import type { CliContext } from '../cli-context.ts';
 import { formatAuditReanchor, formatAuditVerification } from '../format/audit.ts';
-import { requiredReason } from '../options.ts';
+import { isoTimeOption, requiredReason } from '../options.ts';
+import { terminalSink } from '../terminal-sink.ts';
 
 /** audit verify, audit export: the agent's tamper-evident, encrypted audit log. */
 export function registerAuditCommands(program: Command, context: CliContext): void {
@@ -34,6 +35,14 @@ export function registerAuditCommands(program: Command, context: CliContext): vo
     .option('--until <iso>', 'until this time (ISO 8601)')
     .action(async (rawClientId: string, options: { format: string; since?: string; until?: string }) => {
       const clientId = parseClientId(rawClientId);
-      await (await context.api()).exportAudit(clientId, options, context.io.stdout);
+      // `--since ""` (an unset shell variable) is refused, not read as "from the start".
+      const query = {
+        format: options.format,
+        ...(options.since === undefined ? {} : { since: isoTimeOption('--since', options.since) }),
+        ...(options.until === undefined ? {} : { until: isoTimeOption('--until', options.until) }),
+      };
+      const sink = terminalSink(context.io.stdout);
+      await (await context.api()).exportAudit(clientId, query, sink);
+      if (sink !== context.io.stdout) sink.end();
     });
 }

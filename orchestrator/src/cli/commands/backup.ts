@@ -12,14 +12,17 @@ export function registerBackupCommands(program: Command, context: CliContext): v
     .argument('[client]')
     .action(async (rawClientId: string | undefined) => {
       if (rawClientId === undefined) throw new FleetError('invalid_input', 'usage: fleet backup <client>');
-      const created = await (await context.api()).backup(parseClientId(rawClientId));
+      // Every argument is checked before the service is reached (or started).
+      const clientId = parseClientId(rawClientId);
+      const created = await (await context.api()).backup(clientId);
       context.print(created, () => formatBackupCreated(created));
     });
   backup
     .command('list')
     .argument('<client>')
     .action(async (rawClientId: string) => {
-      const backups = await (await context.api()).listBackups(parseClientId(rawClientId));
+      const clientId = parseClientId(rawClientId);
+      const backups = await (await context.api()).listBackups(clientId);
       context.print(backups, () => formatBackupList(backups));
     });
   program
@@ -28,7 +31,8 @@ export function registerBackupCommands(program: Command, context: CliContext): v
     .argument('<client>')
     .requiredOption('--from <backup-id>', 'the backup to restore (`fleet backup list <client>`)')
     .action(async (rawClientId: string, options: { from: string }) => {
-      const result = await (await context.api()).restore(parseClientId(rawClientId), options.from);
+      const clientId = parseClientId(rawClientId);
+      const result = await (await context.api()).restore(clientId, options.from);
       context.print(result, () => formatRestored(result));
       if (result.chain !== null && !result.chain.ok) context.failWith('integrity');
     });

@@ -3,16 +3,16 @@ import { parseClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { CliContext } from '../cli-context.ts';
 import { formatErased, formatErasureRequest, formatErasureRequests } from '../format/data-lifecycle.ts';
+import { isoTimeOption } from '../options.ts';
 
 interface ErasureOptions {
   requestId: string;
   received?: string;
 }
 
+/** The 30-day deadline counts from it: a day that does not exist is refused, never rolled over to another. */
 function receivedOption(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  if (Number.isNaN(Date.parse(value))) throw new FleetError('invalid_input', '--received must be an ISO 8601 time, e.g. 2026-12-01T09:00:00Z');
-  return new Date(value).toISOString();
+  return value === undefined ? undefined : isoTimeOption('--received', value);
 }
 
 /** erase, erase request, erase list: the right to deletion, with its 30-day deadline tracked. */
@@ -25,7 +25,10 @@ export function registerEraseCommands(program: Command, context: CliContext): vo
     .option('--received <iso>', 'when the request was received (default now; the 30-day deadline counts from it)')
     .action(async (rawClientId: string | undefined, options: Partial<ErasureOptions>) => {
       if (rawClientId === undefined || options.requestId === undefined) throw new FleetError('invalid_input', 'usage: fleet erase <client> --request-id <id>');
-      const outcome = await (await context.api()).erase(parseClientId(rawClientId), { requestId: options.requestId, receivedAt: receivedOption(options.received) });
+      // Every argument is checked before the service is reached (or started).
+      const clientId = parseClientId(rawClientId);
+      const receivedAt = receivedOption(options.received);
+      const outcome = await (await context.api()).erase(clientId, { requestId: options.requestId, receivedAt });
       context.print(outcome, () => formatErased(outcome));
     });
   erase
@@ -38,7 +41,9 @@ export function registerEraseCommands(program: Command, context: CliContext): vo
       // Both options are also options of `erase`, which takes them: read them from the merged options.
       const options = command.optsWithGlobals<Partial<ErasureOptions>>();
       if (options.requestId === undefined) throw new FleetError('invalid_input', '--request-id <id> is required');
-      const request = await (await context.api()).recordErasureRequest(parseClientId(rawClientId), { requestId: options.requestId, receivedAt: receivedOption(options.received) });
+      const clientId = parseClientId(rawClientId);
+      const receivedAt = receivedOption(options.received);
+      const request = await (await context.api()).recordErasureRequest(clientId, { requestId: options.requestId, receivedAt });
       context.print(request, () => formatErasureRequest(request));
     });
   erase

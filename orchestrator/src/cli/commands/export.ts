@@ -1,5 +1,5 @@
-import { createReadStream } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { createReadStream, type ReadStream } from 'node:fs';
+import { open, writeFile, type FileHandle } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { parseClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
@@ -7,12 +7,35 @@ import { verifyExportArchive } from '../../services/export/export-archive-verifi
 import type { CliContext } from '../cli-context.ts';
 import { downloadExport } from '../export-download.ts';
 import { formatExportVerification, formatExportWritten } from '../format/data-lifecycle.ts';
+import { readBoundedText } from '../options.ts';
+
+/** A PEM public key is a few hundred bytes: more is not a key (and `/dev/zero` is read no further). */
+const MAX_PUBLIC_KEY_BYTES = 64 * 1024;
 
 async function readKey(file: string): Promise<string> {
+  if (file.trim() === '') throw new FleetError('invalid_input', '--public-key names no file: give the PEM file, or leave the option out to ask the running orchestrator');
   try {
-    return await readFile(file, 'utf8');
+    return await readBoundedText(createReadStream(file), `the public key ${file}`, MAX_PUBLIC_KEY_BYTES);
   } catch (error) {
+    if (error instanceof FleetError) throw error;
     throw new FleetError('invalid_input', `cannot read the public key ${file}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/**
+ * The archive to verify, opened before it is read: a missing file, a directory or an empty path is a
+ * usage error naming it, not an unhandled stream error that ends the process with a stack trace.
+ */
+async function openArchive(file: string): Promise<ReadStream> {
+  if (file.trim() === '') throw new FleetError('invalid_input', 'the archive path is empty: name the export file to verify');
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(file, 'r');
+    if ((await handle.stat()).isDirectory()) throw new Error('it is a directory');
+    return handle.createReadStream();
+  } catch (error) {
+    await handle?.close();
+    throw new FleetError('invalid_input', `cannot read the archive ${file}: ${(error as Error).message}`, { cause: error });
   }
 }
 
@@ -37,8 +60,10 @@ export function registerExportCommands(program: Command, context: CliContext): v
     .option('--public-key <pem>', 'the fleet’s public export key (default: ask the running orchestrator)')
     .option('--client <id>', 'also require the export to be of this client')
     .action(async (file: string, options: { publicKey?: string; client?: string }) => {
-      const key = options.publicKey ? await readKey(options.publicKey) : (await (await context.api()).exportKey()).publicKeyPem;
-      const verification = await verifyExportArchive(createReadStream(file), key, options.client ? { clientId: parseClientId(options.client) } : {});
+      const expect = options.client === undefined ? {} : { clientId: parseClientId(options.client) };
+      const key = options.publicKey !== undefined ? await readKey(options.publicKey) : (await (await context.api()).exportKey()).publicKeyPem;
+      const archive = await openArchive(file);
+      const verification = await verifyExportArchive(archive, key, expect).finally(() => archive.destroy());
       context.print(verification, () => formatExportVerification(file, verification));
       if (!verification.ok) context.failWith('integrity');
     });

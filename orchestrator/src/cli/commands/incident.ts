@@ -9,6 +9,7 @@ import type { CliContext } from '../cli-context.ts';
 import { chooseEvidence } from '../evidence-choice.ts';
 import { downloadVerifiedArchive } from '../export-download.ts';
 import { formatContained, formatEvidence, formatEvidenceCopied, formatIncident, formatIncidentList } from '../format/incident.ts';
+import { isoTimeOption } from '../options.ts';
 
 function severityOption(value: string): IncidentSeverity {
   if (!INCIDENT_SEVERITIES.includes(value as IncidentSeverity)) {
@@ -152,7 +153,8 @@ export function registerIncidentCommands(program: Command, context: CliContext):
     .action(async (id: string, options: { channel: string; client?: string; at?: string; by?: string; recipient?: string }) => {
       const channel = channelOption(options.channel);
       const client = options.client === undefined ? undefined : parseClientId(options.client);
-      const view = await (await api()).notify(incidentId(id), { channel, client, at: options.at, by: options.by, recipient: options.recipient });
+      const at = options.at === undefined ? undefined : isoTimeOption('--at', options.at);
+      const view = await (await api()).notify(incidentId(id), { channel, client, at, by: options.by, recipient: options.recipient });
       context.print(view, () => formatIncident(view));
     });
   incident
@@ -182,6 +184,6 @@ export function registerIncidentCommands(program: Command, context: CliContext):
       }
       const summary = `${report.final ? 'final' : 'draft'} report of ${report.incident.id}${options.out === undefined ? '' : ` written to ${options.out}`}`;
       if (context.json) context.print({ final: report.final, format, out: options.out ?? null, report: options.out === undefined ? body : undefined }, () => summary);
-      else context.io.stdout.write(options.out === undefined ? body : `${summary}\n`);
+      else context.printText(options.out === undefined ? body : `${summary}\n`);
     });
 }

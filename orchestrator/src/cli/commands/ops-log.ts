@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { parseClientId } from '@agent-fleet/kernel/client-id';
 import type { CliContext } from '../cli-context.ts';
 import { formatOpsLog, formatOpsLogVerification } from '../format/ops-log.ts';
 
@@ -9,7 +10,9 @@ export function registerOpsLogCommands(program: Command, context: CliContext): v
     .command('show')
     .option('--client <id>', 'only this client')
     .action(async (options: { client?: string }) => {
-      const entries = await (await context.api()).opsLog(options.client);
+      // `--client ""` (an unset shell variable) is refused, not read as "every client".
+      const client = options.client === undefined ? undefined : parseClientId(options.client);
+      const entries = await (await context.api()).opsLog(client);
       context.print(entries, () => formatOpsLog(entries));
     });
   opsLog.command('verify').action(async () => {

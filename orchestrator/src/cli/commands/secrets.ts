@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { parseClientId } from '@agent-fleet/kernel/client-id';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { CliContext } from '../cli-context.ts';
 import { formatSecretList, formatSecretStored } from '../format/secrets.ts';
 import { readStandardInput } from '../secret-input.ts';
@@ -18,7 +19,8 @@ export function registerSecretsCommands(program: Command, context: CliContext): 
       const clientId = parseClientId(rawClientId);
       if (process.stdin.isTTY)
         context.io.stderr.write('type the value, then press Ctrl-D (it is not echoed to any log)\n');
-      const value = await readStandardInput();
+      const value = await readStandardInput('the secret on standard input');
+      if (value === '') throw new FleetError('invalid_input', 'the secret on standard input is empty: pipe the value in, e.g. fleet secrets set <client> <name> < file');
       const result = await (await context.api()).setSecret(clientId, name, value);
       context.print(result, () => formatSecretStored(clientId, name, result.version));
     });
