@@ -4,7 +4,7 @@ CLIENT ?=
 NODE := node_modules/.bin/node
 FLEET := $(NODE) orchestrator/src/cli/main.ts
 
-.PHONY: help demo deps system images provision status list deprovision kill reconcile service-stop test test-unit bench lint typecheck check monitoring-up monitoring-down
+.PHONY: help demo deps system images provision status list deprovision kill reconcile service-install service-stop test test-unit bench lint typecheck check monitoring-up monitoring-down
 
 help:
 	@echo "make demo                    see the product: client demo on an emulated Gmail and model; prints the portal and an enrolment link"
@@ -14,6 +14,7 @@ help:
 	@echo "make deprovision CLIENT=acme remove a client's agent and network (PURGE=1 also deletes its data; REASON=\"...\" for the ops log)"
 	@echo "make kill CLIENT=acme REASON=\"...\"  kill switch: revoke tokens, stop the agent at once"
 	@echo "make reconcile               restart crashed agents, remove orphans, report drift"
+	@echo "make service-install         start the orchestrator service at boot (systemd; root)"
 	@echo "make test                    every test, against real Docker, PostgreSQL, Prometheus and Alertmanager"
 	@echo "make bench                   the benchmarks (JSON)"
 	@echo "make images                  build the base, agent and orchestrator images locally"
@@ -77,6 +78,9 @@ kill: deps system
 
 reconcile: deps system
 	@$(FLEET) reconcile
+
+service-install: deps system
+	@bash scripts/install-service.sh
 
 service-stop:
 	@pidfile="$${AGENT_FLEET_HOME:-$$HOME/.agent-fleet}/orchestrator.pid"; \

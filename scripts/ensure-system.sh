@@ -20,6 +20,8 @@ missing=()
 ((want_postgres)) && ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 && missing+=(postgresql)
 ((want_monitoring)) && ! command -v promtool >/dev/null 2>&1 && missing+=(prometheus)
 ((want_monitoring)) && ! command -v prometheus-alertmanager >/dev/null 2>&1 && missing+=(prometheus-alertmanager)
+# systemd-analyze: the tests verify the orchestrator's systemd unit as systemd reads it.
+((want_monitoring)) && ! command -v systemd-analyze >/dev/null 2>&1 && missing+=(systemd)
 ((want_chromium)) && ! command -v chromium >/dev/null 2>&1 && missing+=(chromium)
 # certutil: the portal's browser tests trust the fleet CA through a throw-away NSS database.
 ((want_chromium)) && ! command -v certutil >/dev/null 2>&1 && missing+=(libnss3-tools)
