@@ -1,9 +1,18 @@
 import type { Logger } from '@agent-fleet/kernel/logger';
+import { CLIENT_DELETION_ACTIONS, PURGE_ACTION, ERASE_ACTION } from '../domain/ops-log-chain.ts';
+import type { ClientStatus } from '../domain/client-status.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { Registry } from '../ports/registry.ts';
+import type { ClientRecord, OpsLogEntry, Registry } from '../ports/registry.ts';
 import type { DeprovisionClientService } from './deprovision-client.ts';
 
 const DAY_MS = 86_400_000;
+
+/** The ops-log actions that open and close a client's life: what the closure date is read from. */
+const PROVISION_ACTION = 'provision';
+const CLOSURE_ACTION = 'deprovision';
+
+/** Closed, or a closure that stopped half way (its deprovisioning failed or was cut off): both are kept, then purged. */
+const CLOSED: ReadonlySet<ClientStatus> = new Set(['deprovisioned', 'deprovisioning']);
 
 export interface RetentionDependencies {
   registry: Registry;
@@ -15,6 +24,28 @@ export interface RetentionDependencies {
 }
 
 /**
+ * When each client was closed: the first closure (`deprovision`) since it was last provisioned or deleted.
+ * Closing an already closed client again (or anything else that touches its row) does not move the date,
+ * so the retention period cannot be extended by accident. Pure.
+ */
+export function closureDates(entries: readonly OpsLogEntry[]): Map<string, string> {
+  const closed = new Map<string, string>();
+  for (const entry of entries) {
+    if (entry.clientId === null || entry.outcome !== 'success') continue;
+    if (entry.action === PROVISION_ACTION || CLIENT_DELETION_ACTIONS.has(entry.action)) closed.delete(entry.clientId);
+    else if (entry.action === CLOSURE_ACTION && !closed.has(entry.clientId)) closed.set(entry.clientId, entry.at);
+  }
+  return closed;
+}
+
+/** When the client's retention period started: its closure in the ops log, else the last change of its row. */
+function closedAt(client: ClientRecord, closures: ReadonlyMap<string, string>): string {
+  const logged = closures.get(client.id);
+  if (logged === undefined) return client.updatedAt;
+  return Date.parse(logged) <= Date.parse(client.updatedAt) ? logged : client.updatedAt;
+}
+
+/**
  * Log retention after account closure: a deprovisioned client's volume (audit log included) and its
  * secrets are kept for the retention period, so the client can still ask for an export, then deleted
  * permanently. Each deletion is ops-logged under the actor "retention".
@@ -22,14 +53,18 @@ export interface RetentionDependencies {
 export async function enforceRetention(deps: RetentionDependencies): Promise<string[]> {
   const cutoff = deps.clock.now().getTime() - deps.retentionDays * DAY_MS;
   const purged: string[] = [];
-  for (const client of await deps.registry.listClients()) {
-    if (client.status !== 'deprovisioned' || Date.parse(client.updatedAt) > cutoff) continue;
+  const closed = (await deps.registry.listClients()).filter((client) => CLOSED.has(client.status));
+  if (closed.length === 0) return purged;
+  const closures = closureDates(await deps.registry.listOpsLog({ actions: [PROVISION_ACTION, CLOSURE_ACTION, PURGE_ACTION, ERASE_ACTION] }));
+  for (const client of closed) {
+    const since = closedAt(client, closures);
+    if (Date.parse(since) > cutoff) continue;
     try {
       await deps.deprovision.deprovision({
         clientId: client.id,
         purge: true,
         actor: 'retention',
-        reason: `retention: closed ${client.updatedAt.slice(0, 10)}, kept ${deps.retentionDays} days`,
+        reason: `retention: closed ${since.slice(0, 10)}, kept ${deps.retentionDays} days`,
       });
       purged.push(client.id);
     } catch (error) {

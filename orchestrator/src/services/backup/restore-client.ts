@@ -137,7 +137,11 @@ export class RestoreClientService {
     }
     if (client.status === 'killed') {
       // Restored, but the kill switch stays engaged: the agent starts again only through `fleet revive`.
-      await runtime.placeFiles(clientId, { [KILL_FLAG_FILE]: killFlagContent({ at: this.deps.clock.now(), by: 'restore', reason: `restored from ${backupId} while killed` }) }, user).catch(() => undefined);
+      // The backup may predate the kill: without the flag the restored volume would hold an agent free to run.
+      const flag = killFlagContent({ at: this.deps.clock.now(), by: 'restore', reason: `restored from ${backupId} while killed` });
+      await runtime.placeFiles(clientId, { [KILL_FLAG_FILE]: flag }, user).catch((error: unknown) => {
+        throw new FleetError('unavailable', `${clientId}: ${backupId} was swapped in, but the kill flag could not be placed in it (${(error as Error).message}); the client stays killed in the registry and its agent stopped: run the restore again`, { cause: error, retryable: true });
+      });
       return { clientId, backupId, snapshot, started: false, chain: null };
     }
     await runtime.removeAgent(clientId);

@@ -27,6 +27,12 @@ export interface DeletionCertificate {
   deadline: string;
   erasedAt: string;
   withinDeadline: boolean;
+  /**
+   * True when an earlier run of this erasure stopped half way: each step then says what this run found and
+   * did (what the earlier run already removed is not counted again), and the tombstone's `createdAt` is
+   * null when the registry row was gone before this run and no earlier run recorded it.
+   */
+  resumed: boolean;
   steps: ErasureStep[];
   tombstone: Tombstone;
   /** SHA-256 of the tombstone's canonical JSON: the registry keeps the tombstone, this proves it unchanged. */
@@ -39,6 +45,7 @@ export function deletionCertificate(input: {
   erasedBy: string;
   deadline: string;
   steps: ErasureStep[];
+  resumed?: boolean;
 }): DeletionCertificate {
   const { tombstone } = input;
   return {
@@ -51,6 +58,7 @@ export function deletionCertificate(input: {
     deadline: input.deadline,
     erasedAt: tombstone.erasedAt,
     withinDeadline: tombstone.erasedAt <= input.deadline,
+    resumed: input.resumed ?? false,
     steps: input.steps,
     tombstone,
     tombstoneSha256: sha256Hex(canonicalJson(tombstone)),

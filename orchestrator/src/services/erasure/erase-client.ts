@@ -6,13 +6,13 @@ import type { ContainerRuntime } from '../../ports/container-runtime.ts';
 import type { KeyWrapper } from '../../ports/key-wrapper.ts';
 import type { MailboxGrants } from '../../ports/mailbox-grants.ts';
 import type { PortalStore } from '../../ports/portal-store.ts';
-import type { ClientRecord, Registry } from '../../ports/registry.ts';
+import type { ClientRecord, OpsLogEntry, Registry } from '../../ports/registry.ts';
 import type { ScrapeTargets } from '../../ports/scrape-targets.ts';
 import type { SecretStore } from '../../ports/secret-store.ts';
 import type { BackupService } from '../backup/backup-service.ts';
 import type { KillClientService } from '../kill-client.ts';
 import { deletionCertificate, type DeletionCertificate, type ErasureStep } from './deletion-certificate.ts';
-import { deadlineOf, ERASE_ACTION, ERASURE_REQUEST_ACTION, foldErasureRequests, parseRequestId, type ErasureRequest } from './erasure-records.ts';
+import { deadlineOf, ERASE_ACTION, ERASE_STARTED, ERASURE_REQUEST_ACTION, foldErasureRequests, parseRequestId, unfinishedErasure, type ErasureRequest } from './erasure-records.ts';
 import type { ClientOperationGuard } from '../client-operation-guard.ts';
 import { eraseClientOpsLog, type OpsLogErasure } from './ops-log-erasure.ts';
 
@@ -50,8 +50,9 @@ export type EraseOutcome =
  * stays unreadable), and the registry row deleted. What stays is a tombstone and the deletion certificate
  * in the ops log, whose entries of the client keep their actions, times and outcomes but no longer its
  * admins' addresses, reasons or details.
- * Every step is idempotent: a failed erasure is run again. An unknown client, or one erased before, is a
- * no-op.
+ * Every step is idempotent: a failed erasure is run again, and finishes the job even when the run before
+ * was cut off after the registry row was deleted; its certificate then says it was resumed. An unknown
+ * client, or one erased before, is a no-op.
  */
 export class EraseClientService {
   private readonly deps: EraseDependencies;
@@ -65,9 +66,15 @@ export class EraseClientService {
     const clientId = parseClientId(input.clientId);
     const requestId = parseRequestId(input.requestId);
     const { registry, clock } = this.deps;
-    const existing = foldErasureRequests(await registry.listOpsLog({ clientId })).find((request) => request.requestId === requestId);
-    if (existing) return existing;
-    if (!(await registry.getClient(clientId))) throw new FleetError('not_found', `no client "${clientId}" in the registry`);
+    const recorded = foldErasureRequests(await registry.listOpsLog({ clientId })).filter((request) => request.requestId === requestId);
+    const open = recorded.find((request) => request.erasedAt === null);
+    if (open) return open;
+    if (!(await registry.getClient(clientId))) {
+      // The request was carried out (the client is gone): asking again shows it, erased.
+      const settled = recorded.at(-1);
+      if (settled) return settled;
+      throw new FleetError('not_found', `no client "${clientId}" in the registry`);
+    }
     const receivedAt = input.receivedAt ?? clock.now();
     if (receivedAt.getTime() > clock.now().getTime() + 60_000) throw new FleetError('invalid_input', 'a request cannot be received in the future');
     await registry.appendOpsLog({
@@ -78,7 +85,7 @@ export class EraseClientService {
       outcome: 'pending',
       details: { requestId, receivedAt: receivedAt.toISOString(), deadline: deadlineOf(receivedAt).toISOString() },
     });
-    return foldErasureRequests(await registry.listOpsLog({ clientId })).find((request) => request.requestId === requestId) as ErasureRequest;
+    return foldErasureRequests(await registry.listOpsLog({ clientId })).find((request) => request.requestId === requestId && request.erasedAt === null) as ErasureRequest;
   }
 
   /** Every open request (not yet carried out), for the deadline metric and `fleet erase --list`. */
@@ -97,36 +104,74 @@ export class EraseClientService {
     const { registry } = this.deps;
     const log = await registry.listOpsLog({ clientId });
     const client = await registry.getClient(clientId);
-    if (client === null) {
+    if (client === null) return this.eraseWithoutRow(clientId, requestId, log, input.actor);
+    // A client still 'deprovisioning' here is a closure that stopped half way: one running now would hold the guard.
+    if (client.status === 'provisioning') throw new FleetError('busy', `${clientId} is ${client.status}; erase it when that finishes`);
+    const request = await this.recordRequest({ clientId, requestId, actor: input.actor, ...(input.receivedAt === undefined ? {} : { receivedAt: input.receivedAt }) });
+    const resumed = unfinishedErasure(log, clientId) !== null;
+    await registry.appendOpsLog({ actor: input.actor, action: ERASE_ACTION, clientId, reason: null, outcome: ERASE_STARTED, details: { requestId, clientCreatedAt: client.createdAt } });
+    const steps = [...(await this.stopAgentAndGrant(client, requestId, input.actor)), ...(await this.removeStoredData(clientId))];
+    return this.certify({ clientId, createdAt: client.createdAt, request, actor: input.actor, steps, resumed });
+  }
+
+  /**
+   * No registry row: erased before (a no-op), never known, or an erasure cut off after it deleted the row
+   * (or a purge that came first) with its request still open, which this run finishes and certifies.
+   */
+  private async eraseWithoutRow(clientId: ClientId, requestId: string, log: readonly OpsLogEntry[], actor: string): Promise<EraseOutcome> {
+    const open = foldErasureRequests(log).filter((request) => request.erasedAt === null);
+    if (open.length === 0) {
       const done = log.findLast((entry) => entry.action === ERASE_ACTION && entry.outcome === 'success');
       if (done) return { outcome: 'already-erased', erasedAt: done.at, certificate: (done.details['certificate'] as DeletionCertificate | undefined) ?? null };
       return { outcome: 'unknown-client', clientId };
     }
-    if (client.status === 'provisioning' || client.status === 'deprovisioning') throw new FleetError('busy', `${clientId} is ${client.status}; erase it when that finishes`);
-    const request = await this.recordRequest({ clientId, requestId, actor: input.actor, ...(input.receivedAt === undefined ? {} : { receivedAt: input.receivedAt }) });
-    const steps = await this.removeEverything(client, requestId, input.actor);
+    const request = open.find((candidate) => candidate.requestId === requestId);
+    if (request === undefined) {
+      throw new FleetError('conflict', `${clientId} is no longer in the registry but its erasure request ${open.map((candidate) => candidate.requestId).join(', ')} is open: run the erasure again with that request id to finish it`);
+    }
+    const started = unfinishedErasure(log, clientId);
+    const createdAt = typeof started?.details['clientCreatedAt'] === 'string' ? started.details['clientCreatedAt'] : null;
+    const gone = 'the registry row was already deleted (by an erasure cut off after it, or by a purge)';
+    const steps: ErasureStep[] = [
+      { what: 'kill', outcome: 'not-running', detail: `${gone}: the agent had been removed before it` },
+      { what: 'oauth-grant', outcome: 'none-stored', detail: `${gone}, after the client's secrets: no stored grant was left to revoke` },
+      ...(await this.removeStoredData(clientId)),
+    ];
+    return this.certify({ clientId, createdAt, request, actor, steps, resumed: true });
+  }
+
+  private async certify(input: { clientId: ClientId; createdAt: string | null; request: ErasureRequest; actor: string; steps: ErasureStep[]; resumed: boolean }): Promise<EraseOutcome> {
+    const { clientId, request } = input;
     const erasedAt = this.deps.clock.now().toISOString();
     const certificate = deletionCertificate({
-      tombstone: { clientId, createdAt: client.createdAt, erasedAt, requestId, requestReceivedAt: request.receivedAt },
+      tombstone: { clientId, createdAt: input.createdAt, erasedAt, requestId: request.requestId, requestReceivedAt: request.receivedAt },
       erasedBy: input.actor,
       deadline: request.deadline,
-      steps,
+      steps: input.steps,
+      resumed: input.resumed,
     });
-    await registry.appendOpsLog({ actor: input.actor, action: ERASE_ACTION, clientId, reason: null, outcome: 'success', details: { requestId, certificate } });
-    this.deps.logger.warn('client erased', { client: clientId, requestId });
+    await this.deps.registry.appendOpsLog({ actor: input.actor, action: ERASE_ACTION, clientId, reason: null, outcome: 'success', details: { requestId: request.requestId, certificate } });
+    this.deps.logger.warn('client erased', { client: clientId, requestId: request.requestId, resumed: input.resumed });
     return { outcome: 'erased', certificate };
   }
 
-  private async removeEverything(client: ClientRecord, requestId: string, actor: string): Promise<ErasureStep[]> {
-    const { runtime, targets, secrets, registry, keys } = this.deps;
+  /** The agent killed (its tokens revoked, its policy locked), then the OAuth grant revoked while the secrets hold it. */
+  private async stopAgentAndGrant(client: ClientRecord, requestId: string, actor: string): Promise<ErasureStep[]> {
     const clientId = client.id;
     const steps: ErasureStep[] = [];
-    if (client.status === 'active' || client.status === 'failed') {
+    if (client.status === 'active' || client.status === 'failed' || client.status === 'deprovisioning') {
       const killed = await this.deps.kill.kill({ clientId, reason: `erasure ${requestId}`, actor });
       steps.push({ what: 'kill', outcome: 'killed', detail: `${killed.revokedTokens} agent tokens revoked; container stopped: ${killed.containerStopped}` });
     } else steps.push({ what: 'kill', outcome: 'not-running', detail: `the client was ${client.status}` });
     const grant = await this.deps.grants.revoke(clientId, client.provider);
     steps.push({ what: 'oauth-grant', outcome: grant.outcome, detail: grant.detail });
+    return steps;
+  }
+
+  /** Everything stored of the client, each removal idempotent; needs nothing from its registry row. */
+  private async removeStoredData(clientId: ClientId): Promise<ErasureStep[]> {
+    const { runtime, targets, secrets, registry, keys } = this.deps;
+    const steps: ErasureStep[] = [];
     await runtime.volumes.removeHelpers(clientId);
     await targets.unregister(clientId);
     await runtime.stopAgent(clientId, 0);

@@ -11,7 +11,7 @@ import type { SecretStore } from '../../ports/secret-store.ts';
 import type { ReopenedNetwork } from './closed-client-network.ts';
 
 /** What the agent hands out for an export (agent-image/src/services/data-export/export-parts.ts). */
-export type AgentDataPart = 'audit.jsonl' | 'approvals.jsonl' | 'outbox.jsonl' | 'summaries.jsonl' | 'config.yaml';
+export type AgentDataPart = 'audit.jsonl' | 'approvals.jsonl' | 'outbox.jsonl' | 'summaries.jsonl' | 'settings.jsonl' | 'state.jsonl' | 'config.yaml';
 
 /** An open read of the client's volume through agent code; close it when the export is done. */
 export interface AgentData {

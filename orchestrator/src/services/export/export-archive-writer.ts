@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -130,7 +129,7 @@ export async function writeExportArchive(
       const spooled = await spool.spool(entry.open(), position + 1);
       if (spooled.size > MAX_ENTRY_BYTES)
         throw new FleetError('invalid_input', `export entry ${entry.name} is too large`);
-      files.push(await add(position + 1, entry.name, spooled.size, createReadStream(spooled.path)));
+      files.push(await add(position + 1, entry.name, spooled.size, spool.read(spooled)));
       await spool.release(spooled.path);
     }
     const readme = Buffer.from(

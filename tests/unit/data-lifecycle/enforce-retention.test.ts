@@ -1,0 +1,65 @@
+// Retention after account closure, against an in-memory registry: the period runs from the closure the ops
+// log recorded, so closing a closed client again does not extend it; a closure that stopped half way is
+// purged too; the edges of the period.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { parseClientId } from '@agent-fleet/kernel/client-id';
+import { createSilentLogger } from '@agent-fleet/kernel/logger';
+import type { ClientStatus } from '../../../orchestrator/src/domain/client-status.ts';
+import type { ClientRecord, OpsLogEntry, Registry } from '../../../orchestrator/src/ports/registry.ts';
+import type { DeprovisionClientService } from '../../../orchestrator/src/services/deprovision-client.ts';
+import { closureDates, enforceRetention } from '../../../orchestrator/src/services/enforce-retention.ts';
+
+const DAY_MS = 86_400_000;
+const NOW = new Date('2026-12-10T02:30:00.000Z');
+const daysAgo = (days: number) => new Date(NOW.getTime() - days * DAY_MS).toISOString();
+
+function client(id: string, status: ClientStatus, updatedAt: string): ClientRecord {
+  return { id: parseClientId(id), status, provider: 'gmail', admins: [], configYaml: '', subnet: null, onboardingStartedAt: daysAgo(400), operationId: null, operationHeartbeatAt: null, statusReason: null, createdAt: daysAgo(400), updatedAt };
+}
+
+let seq = 0;
+function entry(action: string, clientId: string, at: string, outcome = 'success'): OpsLogEntry {
+  seq += 1;
+  return { seq, at, actor: 'ops', action, clientId, reason: null, outcome, details: {}, prevHash: '', hash: '' };
+}
+
+async function run(clients: ClientRecord[], log: OpsLogEntry[], retentionDays = 90) {
+  const purged: Array<{ clientId: unknown; reason: string | undefined }> = [];
+  const registry = {
+    listClients: async () => clients,
+    listOpsLog: async (filter: { actions?: readonly string[] } = {}) => log.filter((each) => filter.actions === undefined || filter.actions.includes(each.action)),
+  } as Partial<Registry> as Registry;
+  const deprovision = {
+    deprovision: async (request: { clientId: unknown; reason?: string | undefined }) => {
+      purged.push({ clientId: request.clientId, reason: request.reason });
+      return { clientId: parseClientId(request.clientId), purged: true };
+    },
+  } as Partial<DeprovisionClientService> as DeprovisionClientService;
+  const returned = await enforceRetention({ registry, deprovision, clock: { now: () => NOW }, logger: createSilentLogger(), retentionDays });
+  return { returned, purged };
+}
+
+describe('retention after account closure', () => {
+  test('closing a closed client again (its row changed since) does not restart the period', async () => {
+    const log = [entry('provision', 'acme', daysAgo(300)), entry('deprovision', 'acme', daysAgo(91)), entry('deprovision', 'acme', daysAgo(5))];
+    const { returned, purged } = await run([client('acme', 'deprovisioned', daysAgo(5))], log);
+    assert.deepEqual(returned, ['acme']);
+    assert.match(purged[0]?.reason ?? '', new RegExp(`closed ${daysAgo(91).slice(0, 10)}, kept 90 days`));
+  });
+
+  test('a closure that stopped half way ("deprovisioning") is kept for the period, then purged like any other', async () => {
+    assert.deepEqual((await run([client('stuck', 'deprovisioning', daysAgo(89))], [])).returned, []);
+    assert.deepEqual((await run([client('stuck', 'deprovisioning', daysAgo(91))], [])).returned, ['stuck']);
+  });
+
+  test('the edges: a day before the end is kept, the end itself is purged; active and killed clients never are', async () => {
+    const clients = [client('before', 'deprovisioned', new Date(NOW.getTime() - 90 * DAY_MS + 1000).toISOString()), client('at', 'deprovisioned', daysAgo(90)), client('live', 'active', daysAgo(500)), client('stopped', 'killed', daysAgo(500))];
+    assert.deepEqual((await run(clients, [])).returned, ['at']);
+  });
+
+  test('a client provisioned again after a closure counts from its new closure', () => {
+    const log = [entry('deprovision', 'acme', daysAgo(200)), entry('provision', 'acme', daysAgo(100)), entry('provision', 'acme', daysAgo(99), 'failed'), entry('deprovision', 'acme', daysAgo(20)), entry('deprovision', 'beta', daysAgo(50)), entry('deprovision-purge', 'beta', daysAgo(10))];
+    assert.deepEqual([...closureDates(log)], [['acme', daysAgo(20)]]);
+  });
+});
