@@ -55,8 +55,16 @@ function memoryStore(): BackupStore {
   };
 }
 
-async function restoreKilled(placeFails: boolean) {
-  let status: ClientStatus = 'killed';
+/** A kill that lands while the restore runs: in the swap, or in the agent's introduction. */
+type KillDuring = 'swap' | 'introduce' | null;
+
+async function restoreKilled(placeFails: boolean, initial: ClientStatus = 'killed', killDuring: KillDuring = null) {
+  let status: ClientStatus = initial;
+  const stops: number[] = [];
+  let unregistered = 0;
+  const kill = (phase: KillDuring) => {
+    if (killDuring === phase) status = 'killed';
+  };
   const log: NewOpsLogEntry[] = [];
   const placed: string[] = [];
   let started = 0;
@@ -78,8 +86,13 @@ async function restoreKilled(placeFails: boolean) {
   } as Partial<Registry> as Registry;
   const runtime = {
     ensureVolume: async () => ({ created: false }),
-    inspectAgent: async () => null,
-    stopAgent: async () => undefined,
+    inspectAgent: async () =>
+      started === 0
+        ? null
+        : { clientId: ACME, exists: true, running: true, status: 'running', exitCode: null, startedAt: now().toISOString(), endpoints: { control: '127.0.0.1:1', metrics: '127.0.0.1:2' } },
+    stopAgent: async (_clientId: ClientId, grace: number) => void stops.push(grace),
+    removeAgent: async () => undefined,
+    createAgent: async () => undefined,
     startAgent: async () => void (started += 1),
     placeFiles: async (_clientId: ClientId, files: Readonly<Record<string, string>>) => {
       if (placeFails) throw new Error('engine refused the copy (injected)');
@@ -90,7 +103,10 @@ async function restoreKilled(placeFails: boolean) {
       stage: async (_clientId: ClientId, _image: string, _name: string, content: AsyncIterable<Uint8Array>) => {
         for await (const _chunk of content);
       },
-      swap: async (): Promise<VolumeSwapOutcome> => 'swapped',
+      swap: async (): Promise<VolumeSwapOutcome> => {
+        kill('swap');
+        return 'swapped';
+      },
     } as Partial<ContainerRuntime['volumes']> as ContainerRuntime['volumes'],
   } as Partial<ContainerRuntime> as ContainerRuntime;
   const backups = new BackupService({ store: memoryStore(), keys: new MemoryKeyWrapper([ACME]), clock: { now }, logger: createSilentLogger() });
@@ -102,21 +118,21 @@ async function restoreKilled(placeFails: boolean) {
     config: loadConfig({ AGENT_FLEET_HOME: '/nonexistent-home' }),
     registry,
     runtime,
-    targets: { register: async () => undefined } as Partial<ScrapeTargets> as ScrapeTargets,
-    health: {} as AgentHealthProbe,
+    targets: { register: async () => undefined, unregister: async () => void (unregistered += 1) } as Partial<ScrapeTargets> as ScrapeTargets,
+    health: { isHealthy: async () => true } as AgentHealthProbe,
     backups,
     guard: new ClientOperationGuard(),
     clock: { now },
     logger: createSilentLogger(),
     vaultAddressFor: async () => 'https://10.9.0.1:8200',
-    introduce: async () => undefined,
+    introduce: async () => kill('introduce'),
     verifyChain: async () => ({ ok: true, restoredHead: null, checkpoint: null, missingRecords: 0, message: '' }),
   });
   const outcome = await service.restore({ clientId: ACME, backupId: info.backupId, actor: 'ops' }).then(
     (result) => ({ result, error: null as unknown }),
     (error: unknown) => ({ result: null, error }),
   );
-  return { ...outcome, status: () => status, log, placed, started: () => started };
+  return { ...outcome, status: () => status, log, placed, started: () => started, stops, unregistered: () => unregistered };
 }
 
 describe('restoring a killed client', () => {
@@ -136,5 +152,35 @@ describe('restoring a killed client', () => {
     assert.equal(run.status(), 'killed');
     assert.equal(run.started(), 0);
     assert.equal(run.log.at(-1)?.outcome, 'failed');
+  });
+});
+
+describe('a kill that lands while an active client is being restored', () => {
+  test('during the swap: the agent is not started, the kill flag is in the restored volume, the client stays killed', async () => {
+    const run = await restoreKilled(false, 'active', 'swap');
+    assert.match(String((run.error as Error | null)?.message), /was killed while it was being restored/);
+    assert.equal(run.status(), 'killed');
+    assert.equal(run.started(), 0);
+    assert.ok(run.placed.includes(KILL_FLAG_FILE));
+    assert.equal(run.log.at(-1)?.outcome, 'failed');
+  });
+
+  test('during the introduction: the agent started is stopped at once and flagged, its target removed, the kill stands', async () => {
+    const run = await restoreKilled(false, 'active', 'introduce');
+    assert.match(String((run.error as Error | null)?.message), /was killed while it was being restored/);
+    assert.equal(run.status(), 'killed', 'the restore does not set the client back to active');
+    assert.equal(run.started(), 1);
+    assert.equal(run.stops.at(-1), 0, 'stopped without grace, as the kill stops');
+    assert.ok(run.placed.includes(KILL_FLAG_FILE));
+    assert.equal(run.unregistered(), 1);
+    assert.equal(run.log.at(-1)?.outcome, 'failed');
+  });
+
+  test('no kill: an active client is restored and active again', async () => {
+    const run = await restoreKilled(false, 'active', null);
+    assert.equal(run.error, null, String(run.error));
+    assert.equal(run.status(), 'active');
+    assert.equal(run.started(), 1);
+    assert.equal(run.log.at(-1)?.outcome, 'success');
   });
 });

@@ -92,13 +92,23 @@ export class RestoreClientService {
     try {
       result = await this.swapIn(client, backupId, snapshot, request.agentEnvironment ?? {});
     } catch (error) {
-      await registry.setStatus(clientId, client.status, `restore of ${backupId} failed`, clock.now());
+      // Only from 'provisioning': a kill that came meanwhile keeps the client killed, with its own reason.
+      await registry.transition(clientId, ['provisioning'], client.status, `restore of ${backupId} failed`, clock.now());
       await registry
         .appendOpsLog({ actor: request.actor, action: 'restore', clientId, reason: null, outcome: 'failed', details: { backupId, error: (error as Error).message } })
         .catch(() => undefined);
       throw error;
     }
-    await registry.setStatus(clientId, client.status, null, clock.now());
+    if (!(await registry.transition(clientId, ['provisioning'], client.status, null, clock.now()))) {
+      // The kill switch never waits for a restore: it came while this one ran. The agent this restore may
+      // have started (with an introduction after the kill's revocation) stops, and its flag is put back.
+      await this.containKilled(clientId, backupId);
+      const error = new FleetError('conflict', `${clientId} was killed while it was being restored from ${backupId}; it stays killed (the backup is in its volume)`);
+      await registry
+        .appendOpsLog({ actor: request.actor, action: 'restore', clientId, reason: null, outcome: 'failed', details: { backupId, error: error.message } })
+        .catch(() => undefined);
+      throw error;
+    }
     await registry.appendOpsLog({
       actor: request.actor,
       action: 'restore',
@@ -135,13 +145,10 @@ export class RestoreClientService {
     } finally {
       if (!swapped) this.deps.logger.warn('restore stopped before the swap; the previous volume content is kept', { client: clientId, backupId });
     }
-    if (client.status === 'killed') {
+    if (client.status === 'killed' || (await this.killedMeanwhile(clientId))) {
       // Restored, but the kill switch stays engaged: the agent starts again only through `fleet revive`.
       // The backup may predate the kill: without the flag the restored volume would hold an agent free to run.
-      const flag = killFlagContent({ at: this.deps.clock.now(), by: 'restore', reason: `restored from ${backupId} while killed` });
-      await runtime.placeFiles(clientId, { [KILL_FLAG_FILE]: flag }, user).catch((error: unknown) => {
-        throw new FleetError('unavailable', `${clientId}: ${backupId} was swapped in, but the kill flag could not be placed in it (${(error as Error).message}); the client stays killed in the registry and its agent stopped: run the restore again`, { cause: error, retryable: true });
-      });
+      await this.placeKillFlag(clientId, backupId);
       return { clientId, backupId, snapshot, started: false, chain: null };
     }
     await runtime.removeAgent(clientId);
@@ -149,6 +156,31 @@ export class RestoreClientService {
     const control = await this.startIntroduced(clientId);
     const chain = await this.deps.verifyChain(clientId, control, restoredAt);
     return { clientId, backupId, snapshot, started: true, chain };
+  }
+
+  private async placeKillFlag(clientId: ClientId, backupId: string): Promise<void> {
+    const flag = killFlagContent({ at: this.deps.clock.now(), by: 'restore', reason: `restored from ${backupId} while killed` });
+    await this.deps.runtime.placeFiles(clientId, { [KILL_FLAG_FILE]: flag }, this.deps.config.agent.user).catch((error: unknown) => {
+      throw new FleetError('unavailable', `${clientId}: ${backupId} was swapped in, but the kill flag could not be placed in it (${(error as Error).message}); the client stays killed in the registry and its agent stopped: run the restore again`, { cause: error, retryable: true });
+    });
+  }
+
+  /** Whether a kill came while this restore held the client in 'provisioning'. */
+  private async killedMeanwhile(clientId: ClientId): Promise<boolean> {
+    return (await this.deps.registry.getClient(clientId))?.status !== 'provisioning';
+  }
+
+  /** A kill came during the restore: what the restore started is stopped, flagged and no longer scraped. */
+  private async containKilled(clientId: ClientId, backupId: string): Promise<void> {
+    const { runtime, targets, logger } = this.deps;
+    const steps: Array<[string, () => Promise<unknown>]> = [
+      ['stop the agent', () => runtime.stopAgent(clientId, 0)],
+      ['place the kill flag', () => this.placeKillFlag(clientId, backupId)],
+      ['remove the scrape target', () => targets.unregister(clientId)],
+    ];
+    for (const [what, step] of steps) {
+      await step().catch((error: unknown) => logger.error(`a restore interrupted by a kill could not ${what}`, { client: clientId, error }));
+    }
   }
 
   /** Starts the agent's container, introduces it afresh and registers its scrape target; returns its control address. */
