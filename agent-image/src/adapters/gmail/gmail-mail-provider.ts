@@ -8,7 +8,7 @@ import { PREVIOUS_CORRESPONDENCE_READS, replySubject, type Draft, type DraftInpu
 import { isPubSubTopicName } from '@agent-fleet/kernel/pubsub-topic';
 import { googleClientFor, type GoogleAuth, type RotatingOAuth2Client } from './gmail-auth.ts';
 import { callGoogleApi } from './google-call.ts';
-import { draftExtras, parseRaw, recipientsOf, toMailMessage } from './gmail-message.ts';
+import { draftExtras, parseRaw, recipientsOf, toInboundMessage, toMailMessage, type GmailEnvelope } from './gmail-message.ts';
 import { buildRawMessage, messageIdFor } from './gmail-mime.ts';
 import { requireString, type GmailApi } from './gmail-api.ts';
 import { GmailLabels } from './gmail-labels.ts';
@@ -265,20 +265,25 @@ export class GmailMailProvider implements MailProvider {
     return requireString(this.#mailbox, 'mailbox address');
   }
 
+  /** An inbound message (getMessage, getThread) as shown: drafts are read as written. */
   async #toMessage(data: gmail_v1.Schema$Message): Promise<MailMessage> {
-    return (await this.#parse(data)).message;
+    const raw = requireString(data.raw, 'raw message');
+    return toInboundMessage(await parseRaw(Buffer.from(raw, 'base64url')), this.#envelopeOf(data));
+  }
+
+  #envelopeOf(data: gmail_v1.Schema$Message): GmailEnvelope {
+    return {
+      id: requireString(data.id, 'message id'),
+      threadId: requireString(data.threadId, 'thread id'),
+      internalDate: data.internalDate ?? null,
+      labelIds: data.labelIds ?? [],
+    };
   }
 
   async #parse(data: gmail_v1.Schema$Message): Promise<{ mail: ParsedMail; message: MailMessage }> {
     const raw = requireString(data.raw, 'raw message');
     const mail = await parseRaw(Buffer.from(raw, 'base64url'));
-    const message = toMailMessage(mail, {
-      id: requireString(data.id, 'message id'),
-      threadId: requireString(data.threadId, 'thread id'),
-      internalDate: data.internalDate ?? null,
-      labelIds: data.labelIds ?? [],
-    });
-    return { mail, message };
+    return { mail, message: toMailMessage(mail, this.#envelopeOf(data)) };
   }
 
   async #draftMail(draftId: string): Promise<{ draft: Draft; inReplyTo: string | null; references: string[] }> {

@@ -1,4 +1,6 @@
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
+import { htmlFallbackText } from '../../domain/auto-reply/html-text.ts';
+import { shownInbound } from '../../domain/auto-reply/inbound-text.ts';
 import { autoReplyHeaders, type MailAddress, type MailMessage } from '../../ports/mail-provider.ts';
 
 export interface GmailEnvelope {
@@ -52,6 +54,23 @@ export async function parseRaw(raw: Buffer): Promise<ParsedMail> {
   return simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true });
 }
 
+/**
+ * The text body. An HTML part mailparser could not convert (nested deeper than it parses) would leave
+ * it empty while a mail app still shows the message: that part's text is then read with the markup
+ * removed, and said to be so.
+ */
+function bodyText(mail: ParsedMail): string {
+  const text = mail.text ?? '';
+  if (mail.textConversionError === undefined || mail.html === false || mail.html === undefined) return text;
+  const fallback = `[The HTML of this message could not be converted to text: its text with the markup removed follows.]\n${htmlFallbackText(mail.html)}`;
+  return text.trim() === '' ? fallback : `${text}\n\n${fallback}`;
+}
+
+/** An inbound message as the agent and its reviewers read it: `toMailMessage`, its text as shown (inbound-text.ts). */
+export function toInboundMessage(mail: ParsedMail, envelope: GmailEnvelope): MailMessage {
+  return shownInbound(toMailMessage(mail, envelope));
+}
+
 /** Our message type from the raw RFC 822 bytes (mailparser decodes charsets and encoded words). */
 export function toMailMessage(mail: ParsedMail, envelope: GmailEnvelope): MailMessage {
   const references = mail.references === undefined ? [] : Array.isArray(mail.references) ? mail.references : [mail.references];
@@ -74,7 +93,7 @@ export function toMailMessage(mail: ParsedMail, envelope: GmailEnvelope): MailMe
     autoReplyHeaders: autoReplyHeaders((name) => headerText(mail, name)),
     idempotencyKey: headerText(mail, 'x-agent-fleet-idempotency-key'),
     authenticationResults: headerTexts(mail, 'authentication-results'),
-    textBody: mail.text ?? '',
+    textBody: bodyText(mail),
     receivedAt: Number.isFinite(internalDate) ? new Date(internalDate) : (mail.date ?? new Date(0)),
     labels: envelope.labelIds,
   };

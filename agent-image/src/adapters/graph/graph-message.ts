@@ -1,5 +1,7 @@
 import * as z from 'zod';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { htmlFallbackText } from '../../domain/auto-reply/html-text.ts';
+import { shownInbound } from '../../domain/auto-reply/inbound-text.ts';
 import { autoReplyHeaders, type Draft, type MailAddress, type MailMessage } from '../../ports/mail-provider.ts';
 
 /** The Graph message fields we read, validated: a provider answer is still untrusted input. */
@@ -76,10 +78,16 @@ function textOf(message: GraphMessage): string {
   if (body === null || body === undefined) return '';
   if (body.contentType.toLowerCase() === 'text') return body.content;
   // Asked for text with the Prefer header; a server that ignored it still gets readable text.
-  return body.content.replace(/<br\s*\/?>/gi, '\n').replace(/<[^>]*>/g, '').replace(/&nbsp;/g, ' ').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  return htmlFallbackText(body.content);
 }
 
+/** An inbound message (getMessage, getThread) as the agent and its reviewers read it (inbound-text.ts). */
 export function toMailMessage(message: GraphMessage): MailMessage {
+  return shownInbound(fieldsOf(message));
+}
+
+/** The message's fields as Graph gives them: a draft is read as written. */
+function fieldsOf(message: GraphMessage): MailMessage {
   const references = (header(message, 'references') ?? '').split(/\s+/).filter((r) => r !== '');
   return {
     id: message.id,
@@ -122,7 +130,7 @@ export function nativeBodyOf(message: GraphMessage): 'text' | 'rtf' | 'html' | '
  * it is), `attachments` the size of its attachments collection.
  */
 export function toDraft(message: GraphMessage, extra: { html: string | null; attachments: number }): Draft {
-  const mail = toMailMessage(message);
+  const mail = fieldsOf(message);
   return {
     id: message.id,
     messageId: message.id,

@@ -1,3 +1,4 @@
+import { shownLine } from '../../domain/auto-reply/inbound-text.ts';
 import { bounded, splitQuotedHistory } from '../../domain/auto-reply/quoted-history.ts';
 import type { EmailForModel } from '../../ports/llm-client.ts';
 import type { MailMessage } from '../../ports/mail-provider.ts';
@@ -11,13 +12,17 @@ export const QUOTED_LIMIT = 2000;
 /** How much of a body the model sees at all: an oversized message is cut, saying so. */
 export const MODEL_BODY_LIMIT = 50_000;
 
-/** A message as the model sees it: addresses, subject, date and text body (bounded), nothing else. Pure. */
+/**
+ * A message as the model sees it: addresses, subject, date and text body (bounded), nothing else. Each
+ * header value is one line: an address is kept as written for every decision, but a quoted local part
+ * may hold a line separator that would start a line of its own (`From: ceo@…`) in the prompt. Pure.
+ */
 export function forModel(message: MailMessage): EmailForModel {
   return {
-    from: message.from?.address ?? '',
-    to: message.to.map((address) => address.address),
-    cc: message.cc.map((address) => address.address),
-    subject: message.subject,
+    from: shownLine(message.from?.address ?? ''),
+    to: message.to.map((address) => shownLine(address.address)),
+    cc: message.cc.map((address) => shownLine(address.address)),
+    subject: shownLine(message.subject),
     date: (message.date ?? message.receivedAt).toISOString(),
     body: bounded(message.textBody, MODEL_BODY_LIMIT),
   };
@@ -36,16 +41,23 @@ export function forDrafter(message: MailMessage): EmailForModel {
 const sameAddress = (a: string | undefined, b: string | undefined): boolean =>
   a !== undefined && b !== undefined && a.trim().toLowerCase() === b.trim().toLowerCase();
 
+/** Whether the client's own message went to this address (To or Cc). Pure. */
+const sentTo = (entry: MailMessage, address: string | undefined): boolean =>
+  [...entry.to, ...entry.cc].some((recipient) => sameAddress(recipient.address, address));
+
 /**
  * The thread context of the drafter, minimised to what a reply needs: the last earlier messages between
  * the client (`ownAddress`) and this sender, oldest first, each only its own text (its quotes are earlier
- * messages or other people's words) and bounded. Messages by anyone else in the thread are left out. Pure.
+ * messages or other people's words) and bounded. Messages by anyone else in the thread are left out, and
+ * so are the client's messages that did not go to this sender: anyone who knows a Message-ID can reply
+ * into a conversation the client had with someone else, and must not be shown what the client wrote
+ * there. Pure.
  */
 export function threadForModel(thread: readonly MailMessage[], message: MailMessage, ownAddress?: string): EmailForModel[] {
   const sender = message.from?.address;
   return thread
     .filter((entry) => entry.id !== message.id)
-    .filter((entry) => sameAddress(entry.from?.address, sender) || sameAddress(entry.from?.address, ownAddress))
+    .filter((entry) => sameAddress(entry.from?.address, sender) || (sameAddress(entry.from?.address, ownAddress) && sentTo(entry, sender)))
     .slice(-THREAD_CONTEXT)
     .map((entry) => ({ ...forModel(entry), body: bounded(splitQuotedHistory(entry.textBody).text, THREAD_TEXT_LIMIT) }));
 }
