@@ -5,12 +5,15 @@ import { AGENT_TLS_HANDOVER_FILE, type AgentTlsBundle } from '@agent-fleet/kerne
 import { readTlsDirectory } from './adapters/vault/agent-tls-directory.ts';
 import { loadAgentEnv, type AgentEnv } from './config.ts';
 import { parseAgentConfigDocument } from '@agent-fleet/kernel/client-config-document';
+import type { ClientConfig } from '@agent-fleet/kernel/client-config';
 import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
+import { sealedAgentConfigClient } from '@agent-fleet/kernel/sealed-agent-config';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { ControlTls, listenTls } from './http/control-tls.ts';
 import { HealthFrontDoor } from './http/health-front-door.ts';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import { preloadRuntime } from './startup/runtime-preload.ts';
+import { openSealedConfig, readSealedConfig, sealedConfigPath } from './startup/sealed-config-file.ts';
 import { StartupClock } from './startup/startup-clock.ts';
 
 // Startup order (issue 18): config and TLS identity from statically imported modules; then the control
@@ -34,8 +37,13 @@ function lazyLogger(env: AgentEnv | null): () => Promise<Logger> {
  * The control API's first TLS identity, before any introduction: Kubernetes reads what Vault Agent
  * rendered into AGENT_TLS_DIR; Docker redeems the handover the orchestrator placed in the volume.
  */
-async function bootTlsBundle(env: AgentEnv, clientId: ClientId, vaultCaPem: string | undefined, logger: () => Promise<Logger>): Promise<AgentTlsBundle> {
-  if (env.AGENT_TLS_DIR !== undefined) return readTlsDirectory(env.AGENT_TLS_DIR);
+async function bootTlsBundle(
+  env: AgentEnv,
+  clientId: ClientId,
+  vaultCaPem: string | undefined,
+  logger: () => Promise<Logger>,
+): Promise<{ bundle: AgentTlsBundle; configKey: string | null }> {
+  if (env.AGENT_TLS_DIR !== undefined) return { bundle: await readTlsDirectory(env.AGENT_TLS_DIR), configKey: null };
   const { redeemTlsHandover } = await import('./adapters/vault/agent-tls-bundle.ts');
   if (env.VAULT_ADDR === undefined) throw new FleetError('invalid_input', 'no TLS identity: set AGENT_TLS_DIR, or VAULT_ADDR for the orchestrator’s handover');
   const file = path.join(env.AGENT_DATA_DIR, AGENT_TLS_HANDOVER_FILE);
@@ -47,25 +55,41 @@ async function main(): Promise<void> {
   const env = loadAgentEnv();
   const agentLogger = lazyLogger(env);
 
-  let config;
+  // Docker: the config is sealed in the volume under a key its TLS handover carries; Kubernetes: in the clear in the pod.
+  let sealed: string | null = null;
+  let config: ClientConfig | undefined;
+  let clientId: ClientId;
   try {
-    config = await parseAgentConfigDocument(await readFile(env.AGENT_CONFIG_PATH, 'utf8'), env.AGENT_CONFIG_PATH);
+    sealed = env.AGENT_TLS_DIR === undefined ? await readSealedConfig(env.AGENT_DATA_DIR) : null;
+    if (sealed === null) config = await parseAgentConfigDocument(await readFile(env.AGENT_CONFIG_PATH, 'utf8'), env.AGENT_CONFIG_PATH);
+    clientId = config === undefined ? sealedAgentConfigClient(sealed ?? '') : parseClientId(config.client);
   } catch (error) {
     (await agentLogger()).error('client config is missing or invalid; the agent will not start', { path: env.AGENT_CONFIG_PATH, error });
     process.exit(EXIT_CONFIG_ERROR);
   }
-  const clientId = parseClientId(config.client);
   let clientChild: Promise<Logger> | undefined;
   const clientLogger = () => (clientChild ??= agentLogger().then((logger) => logger.child({ client: clientId })));
   const vaultCaPem = env.VAULT_CACERT === undefined ? undefined : await readFile(env.VAULT_CACERT, 'utf8');
   let controlTls: ControlTls;
+  let configKey: string | null;
   try {
-    controlTls = new ControlTls(await bootTlsBundle(env, clientId, vaultCaPem, clientLogger), { clientId });
+    const boot = await bootTlsBundle(env, clientId, vaultCaPem, clientLogger);
+    controlTls = new ControlTls(boot.bundle, { clientId });
+    configKey = boot.configKey;
   } catch (error) {
     // Never serve the control API without this client's certificate (nor fall back to plain HTTP).
     (await clientLogger()).error('no TLS identity for the control API; the agent will not start', { error });
     process.exit(1);
   }
+  if (sealed !== null) {
+    try {
+      config = await openSealedConfig({ sealed, clientId, configKey, dataDir: env.AGENT_DATA_DIR, legacyConfigPath: env.AGENT_CONFIG_PATH });
+    } catch (error) {
+      (await clientLogger()).error('the sealed client config does not open; the agent will not start', { path: sealedConfigPath(env.AGENT_DATA_DIR), error });
+      process.exit(EXIT_CONFIG_ERROR);
+    }
+  }
+  if (config === undefined) process.exit(EXIT_CONFIG_ERROR);
   clock.end('configAndTls');
 
   const frontDoor = new HealthFrontDoor(clientId);

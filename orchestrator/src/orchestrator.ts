@@ -41,7 +41,7 @@ import { ClientSettingsService } from './services/settings/client-settings.ts';
 import { startPortal, type PortalHandle } from './portal/start-portal.ts';
 import { RotateCredentialsService } from './services/rotate-credentials.ts';
 import { AgentTlsService } from './services/agent-tls/agent-tls.ts';
-import { TlsArmedRuntime } from './services/agent-tls/tls-armed-runtime.ts';
+import { agentConfigDocumentOf, TlsArmedRuntime } from './services/agent-tls/tls-armed-runtime.ts';
 import { composeHostFirewall } from './compose-host-firewall.ts';
 import { composeDataLifecycle, registerDataLifecycleGauges, type DataLifecycle } from './compose-data-lifecycle.ts';
 import { composeIncidentResponse } from './compose-incidents.ts';
@@ -172,7 +172,12 @@ export async function createOrchestrator(
   const secretBackend = overrides.secretBackend ?? (await openSecretBackend(config, logger, ca));
   const secrets = secretBackend.store;
   const agentTls = new AgentTlsService({ issuer: ca, vault: secretBackend.agentTls, clock: systemClock, logger });
-  const runtime = new TlsArmedRuntime(engine, { tls: agentTls, vaultCaPem: secretBackend.vaultCaPem, agentUser: config.agent.user });
+  const runtime = new TlsArmedRuntime(engine, {
+    tls: agentTls,
+    vaultCaPem: secretBackend.vaultCaPem,
+    agentUser: config.agent.user,
+    configDocumentFor: (clientId) => agentConfigDocumentOf(registry, clientId),
+  });
   const hostFirewall = overrides.runtime ? null : composeHostFirewall(config);
   // The orchestrator's listeners on a client network's gateway (the embedded Vault and the egress proxy),
   // and of the host only what is bound to that gateway is reachable from the network.

@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import type express from 'express';
 import * as z from 'zod';
 import type { Logger } from '@agent-fleet/kernel/logger';
+import type { ClientConfig } from '@agent-fleet/kernel/client-config';
+import { renderClientConfigYaml } from '@agent-fleet/kernel/client-config-yaml';
 import { parseClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError, isFleetError } from '@agent-fleet/kernel/fleet-error';
 import { VaultSecretSource } from '../adapters/vault/vault-secret-source.ts';
@@ -57,7 +59,7 @@ function sessionsFor(desk: { readonly clientId: string }, logger: Logger): () =>
  * streams one part of the client's data and POST /v1/data-export/session/close ends the session, both
  * with the control token.
  */
-export function mountDataExportRoutes(app: express.Express, desk: { readonly clientId: string }, logger: Logger): void {
+export function mountDataExportRoutes(app: express.Express, desk: { readonly clientId: string; startedConfig(): ClientConfig }, logger: Logger): void {
   const sessions = sessionsFor(desk, logger);
   app.post(
     '/v1/data-export/session',
@@ -88,7 +90,8 @@ export function mountDataExportRoutes(app: express.Express, desk: { readonly cli
       await sessions().authenticate(bearerOf(request));
       const part = String(request.params['part'] ?? '');
       if (!isExportPart(part)) throw new FleetError('not_found', `no export part ${JSON.stringify(part.slice(0, 60))}`);
-      const chunks = exportPart(part, sessions().reader(), new Date());
+      // The config is not read from the volume (sealed there for each start): it is the one this process opened.
+      const chunks = exportPart(part, sessions().reader(), new Date(), renderClientConfigYaml(desk.startedConfig()));
       // The first chunk is read before the headers go out, so an unreadable volume is still a clean error.
       const first = await chunks.next();
       response.status(200).type(part.endsWith('.yaml') ? 'application/yaml' : 'application/x-ndjson');

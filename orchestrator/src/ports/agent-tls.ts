@@ -14,8 +14,11 @@ export interface AgentCertificateIssuer {
  * readable by the agent's token and by nobody else but the orchestrator.
  */
 export interface AgentTlsVault {
-  /** Stores the bundle the agent is to serve with (replacing the previous one). */
-  store(clientId: ClientId, bundle: AgentTlsBundle): Promise<void>;
+  /**
+   * Stores the bundle the agent is to serve with (replacing the previous one), with the key of its sealed
+   * config when it starts on Docker (`config_key`).
+   */
+  store(clientId: ClientId, bundle: AgentTlsBundle & { configKey?: string }): Promise<void>;
   /**
    * A single-use, `ttlSeconds`-bounded wrapping token of a read of the stored bundle: handing it to the
    * agent hands it the bundle, and only once. Its creation path is the bundle's KV path.

@@ -4,7 +4,11 @@ import type { ClientId } from '@agent-fleet/kernel/client-id';
 export interface AgentWorkloadSpec {
   clientId: ClientId;
   image: string;
-  /** The client's config document (YAML 1.2; JSON when it carries the data unchanged), placed at /data/config.yaml before the agent starts. */
+  /**
+   * The client's config document (YAML 1.2; JSON when it carries the data unchanged). Kubernetes renders it
+   * into the pod; Docker ignores it here: each start places the registry's config sealed with the TLS
+   * handover (TlsArmedRuntime).
+   */
   configYaml: string;
   /** Non-secret environment only: anything here is visible to `docker inspect`. */
   environment: Record<string, string>;

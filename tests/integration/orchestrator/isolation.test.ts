@@ -227,7 +227,8 @@ describe('isolation between clients, seen from inside client A', () => {
       ),
     ) as { data: string[]; mountinfo: string };
     assert.ok(!seen.data.includes(marker), "B's file is not in A's /data");
-    assert.ok(seen.data.includes('config.yaml'), "A's /data is A's own volume");
+    assert.ok(seen.data.includes('config.sealed'), "A's /data is A's own volume");
+    assert.ok(!seen.data.includes('config.yaml'), 'the config is in A’s volume sealed only');
     assert.ok(!seen.mountinfo.includes(names.b.volume), "no mount of A comes from B's volume");
     assert.ok(seen.mountinfo.includes(names.a.volume), "A's mount table names A's volume (so the check above can fail)");
   });

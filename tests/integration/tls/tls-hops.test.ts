@@ -12,6 +12,7 @@ import { parseClientId } from '@agent-fleet/kernel/client-id';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { createVaultClient } from '@agent-fleet/kernel/vault-client';
 import { redeemTlsHandover } from '../../../agent-image/src/adapters/vault/agent-tls-bundle.ts';
+import { newAgentConfigKey } from '@agent-fleet/kernel/sealed-agent-config';
 import { ControlTls } from '../../../agent-image/src/http/control-tls.ts';
 import { createEphemeralFleetCa } from '../../../orchestrator/src/adapters/fleet-ca/fleet-ca.ts';
 import { HttpAgentControl } from '../../../orchestrator/src/adapters/http/http-agent-control.ts';
@@ -138,23 +139,32 @@ describe('the Docker handover of an agent’s TLS bundle', () => {
     assert.ok(!wrappingToken.includes('PRIVATE'), 'the handover is a token, not the key');
     const file = await place(wrappingToken);
     const { certificatePem, privateKeyPem, caCertificatePem } = bundle;
-    assert.deepEqual(await redeem(file), { certificatePem, privateKeyPem, caCertificatePem });
+    assert.deepEqual(await redeem(file), { bundle: { certificatePem, privateKeyPem, caCertificatePem }, configKey: null });
     await assert.rejects(stat(file), { code: 'ENOENT' }, 'removed before use');
     await assert.rejects(redeem(await place(wrappingToken)), (error: Error) => /not valid|does not exist|400/.test(error.message));
     await assert.rejects(redeem(path.join(dir, 'missing.wrap')), { code: 'unavailable' }, 'no handover, no TLS');
+  });
+
+  test('the key of the config sealed in the volume comes with the same single-use handover', async () => {
+    const configKey = newAgentConfigKey();
+    await store.store(acme, { ...(await agentBundle(acme)), configKey });
+    const { wrappingToken } = await store.wrapRead(acme, 60);
+    const redeemed = await redeem(await place(wrappingToken));
+    assert.equal(redeemed.configKey, configKey);
+    assert.ok(!wrappingToken.includes(configKey), 'the handover is a token, not the key');
   });
 
   test('a handover made for another client’s path is refused before it is unwrapped', async () => {
     await store.store(globex, await agentBundle(globex));
     const { wrappingToken } = await store.wrapRead(globex, 60);
     await assert.rejects(redeem(await place(wrappingToken)), { code: 'integrity', message: /not made by a read of fleet\/data\/handover-acme\/tls\/agent/ });
-    assert.equal((await redeem(await place(wrappingToken), globex)).certificatePem.length > 0, true, 'and left unconsumed for its own agent');
+    assert.equal((await redeem(await place(wrappingToken), globex)).bundle.certificatePem.length > 0, true, 'and left unconsumed for its own agent');
   });
 
   test('a bundle naming another client, handed over in this client’s path, is refused by the agent', async () => {
     await store.store(acme, await agentBundle(globex));
     const { wrappingToken } = await store.wrapRead(acme, 60);
-    const bundle = await redeem(await place(wrappingToken));
+    const { bundle } = await redeem(await place(wrappingToken));
     assert.throws(() => new ControlTls(bundle, { clientId: acme }), { code: 'integrity', message: /names the agent of handover-globex, not handover-acme/ });
   });
 });

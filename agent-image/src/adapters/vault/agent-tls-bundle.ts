@@ -2,6 +2,7 @@ import { unlink } from 'node:fs/promises';
 import { AGENT_TLS_SECRET, type AgentTlsBundle } from '@agent-fleet/kernel/agent-identity';
 import type { ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { AGENT_CONFIG_KEY_FIELD } from '@agent-fleet/kernel/sealed-agent-config';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import { createVaultClient, translateVaultError, type VaultClient } from '@agent-fleet/kernel/vault-client';
 import { readTokenFile } from './vault-token-file.ts';
@@ -62,12 +63,18 @@ async function takeHandoverToken(options: HandoverOptions): Promise<string> {
   }
 }
 
+/** What a handover hands over: the TLS bundle, and the key of the config sealed beside it (null: none sealed). */
+export interface RedeemedHandover {
+  bundle: AgentTlsBundle;
+  configKey: string | null;
+}
+
 /**
  * Docker: redeems the orchestrator's handover. The wrap must have been made by a read of this client's
  * bundle path (anything else is refused before unwrapping); unwrapping consumes it, so a stolen copy
  * redeemed first makes this fail loudly instead of two parties sharing the key.
  */
-export async function redeemTlsHandover(options: HandoverOptions): Promise<AgentTlsBundle> {
+export async function redeemTlsHandover(options: HandoverOptions): Promise<RedeemedHandover> {
   const token = await takeHandoverToken(options);
   const client = createVaultClient({ endpoint: options.vaultAddr, ...(options.caPem === undefined ? {} : { caPem: options.caPem }) });
   const expected = agentTlsSecretPath(options.clientId);
@@ -88,5 +95,6 @@ export async function redeemTlsHandover(options: HandoverOptions): Promise<Agent
   }
   const bundle = bundleFromSecretData(unwrapped.data?.data);
   if (bundle === null) throw new FleetError('integrity', 'the TLS handover did not hold a certificate, key and CA');
-  return bundle;
+  const configKey = (unwrapped.data?.data as Record<string, unknown>)[AGENT_CONFIG_KEY_FIELD];
+  return { bundle, configKey: typeof configKey === 'string' ? configKey : null };
 }

@@ -8,7 +8,7 @@ import type { VolumeReader } from './volume-reader.ts';
  * The parts of a client's data the agent hands out for the complete export, each a stream of text in a
  * standard format. The orchestrator asks for them by name and never sees the volume itself.
  */
-export const EXPORT_PARTS = ['audit.jsonl', 'approvals.jsonl', 'outbox.jsonl', 'summaries.jsonl', 'config.yaml'] as const;
+export const EXPORT_PARTS = ['audit.jsonl', 'approvals.jsonl', 'outbox.jsonl', 'summaries.jsonl', 'settings.jsonl', 'state.jsonl', 'config.yaml'] as const;
 export type ExportPart = (typeof EXPORT_PARTS)[number];
 
 export function isExportPart(name: string): name is ExportPart {
@@ -19,7 +19,8 @@ const SUMMARY_KINDS = new Set(['daily_summary', 'weekly_digest']);
 const DAY_MS = 86_400_000;
 
 /** The text of one part, produced lazily. */
-export function exportPart(part: ExportPart, reader: VolumeReader, now: Date): AsyncGenerator<string> {
+/** One part of the client's data; `startedConfigYaml` is the config the agent started with (null: none). */
+export function exportPart(part: ExportPart, reader: VolumeReader, now: Date, startedConfigYaml: string | null = null): AsyncGenerator<string> {
   switch (part) {
     case 'audit.jsonl':
       return formatAuditExport('jsonl', reader.auditRecords());
@@ -29,9 +30,17 @@ export function exportPart(part: ExportPart, reader: VolumeReader, now: Date): A
       return outboxLines(reader);
     case 'summaries.jsonl':
       return summaryLines(reader);
+    case 'settings.jsonl':
+      return jsonLines(() => reader.settingsVersions());
+    case 'state.jsonl':
+      return jsonLines(() => reader.stateEvents());
     case 'config.yaml':
-      return configText(reader);
+      return configText(startedConfigYaml);
   }
+}
+
+async function* jsonLines(read: () => Promise<readonly unknown[]>): AsyncGenerator<string> {
+  for (const value of await read()) yield `${JSON.stringify(value)}\n`;
 }
 
 /** Each approval: what was proposed (the draft), why it needed a human, the decision and what ran. */
@@ -53,8 +62,7 @@ async function* outboxLines(reader: VolumeReader): AsyncGenerator<string> {
   for (const entry of await reader.outbox()) yield `${JSON.stringify(entry)}\n`;
 }
 
-async function* configText(reader: VolumeReader): AsyncGenerator<string> {
-  const text = await reader.configYaml();
+async function* configText(text: string | null): AsyncGenerator<string> {
   if (text !== null) yield text;
 }
 

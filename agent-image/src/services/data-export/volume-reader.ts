@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { AuditRecord } from '../../domain/audit-record.ts';
@@ -13,7 +12,13 @@ import { runtimePaths } from '../runtime/runtime-paths.ts';
 import { readJournal } from './journal-reader.ts';
 import { completeLines } from './line-stream.ts';
 
-const MAX_CONFIG_BYTES = 1024 * 1024;
+/** An event of a journal exported as it is stored (each line authenticated by its envelope). */
+function jsonObject(file: string): (value: unknown) => Record<string, unknown> {
+  return (value) => {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new FleetError('integrity', `${file} holds an event that is not a JSON object`);
+    return value as Record<string, unknown>;
+  };
+}
 
 function parseApproval(value: unknown): StoredApproval {
   const record = (value as { record?: { id?: unknown } } | null)?.record;
@@ -23,7 +28,8 @@ function parseApproval(value: unknown): StoredApproval {
 
 /**
  * Everything the client's volume holds, decrypted, read without writing a byte: the audit log, the
- * approvals with their drafts and decisions, the outbox (what was sent) and the config. Safe on a
+ * approvals with their drafts and decisions, the outbox (what was sent), the settings history, the
+ * agent's own state (known contacts, send history, sync progress) and the config. Safe on a
  * read-only mount and beside the running agent (its files are append-only or replaced by rename).
  */
 export class VolumeReader {
@@ -61,15 +67,13 @@ export class VolumeReader {
     return [...entries.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
-  /** The client config the agent was last given (`config.yaml` in the volume), or null. */
-  async configYaml(): Promise<string | null> {
-    try {
-      const text = await readFile(join(this.dataDir, 'config.yaml'), 'utf8');
-      if (Buffer.byteLength(text) > MAX_CONFIG_BYTES) throw new FleetError('integrity', 'config.yaml is larger than 1 MiB');
-      return text;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw error;
-    }
+  /** Every settings version (who changed what, when and why, with the whole config), oldest first. */
+  async settingsVersions(): Promise<Record<string, unknown>[]> {
+    return readJournal(this.paths.state, 'settings.log', 'settings', this.keys, jsonObject('settings.log'));
+  }
+
+  /** The agent's own state events (known contacts, send history, pause, sync cursor, message progress), oldest first. */
+  async stateEvents(): Promise<Record<string, unknown>[]> {
+    return readJournal(this.paths.state, 'state.log', 'state', this.keys, jsonObject('state.log'));
   }
 }

@@ -1,3 +1,4 @@
+import type { ClientConfig } from '@agent-fleet/kernel/client-config';
 import { parseClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
@@ -99,6 +100,11 @@ export class AgentRuntime implements ControlApi {
 
   get clientId(): string {
     return this.options.config.client;
+  }
+
+  /** The client config this process started with (the orchestrator's, opened at start; live changes are settings versions). */
+  startedConfig(): ClientConfig {
+    return this.options.config;
   }
 
   readiness(): { ready: true } | { ready: false; reason: string } {

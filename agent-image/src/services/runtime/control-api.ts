@@ -1,3 +1,4 @@
+import type { ClientConfig } from '@agent-fleet/kernel/client-config';
 import type { ApprovalStatus } from '../../domain/approval.ts';
 import type { AuditCheckpoint } from '../../domain/audit-record.ts';
 import type { ChainVerification } from '../../domain/audit-chain.ts';
@@ -66,6 +67,8 @@ export interface RuntimeStatus {
 /** The open routes: health, readiness and the Vault introduction. */
 export interface IntroductionDesk {
   readonly clientId: string;
+  /** The client config this process started with. */
+  startedConfig(): ClientConfig;
   readiness(): { ready: true } | { ready: false; reason: string };
   /** Redeems an introduction. Errors: forbidden (wrong creation path), conflict (stopping), invalid_input. */
   introduce(input: IntroduceInput): Promise<void>;

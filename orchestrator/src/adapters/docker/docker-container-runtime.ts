@@ -153,8 +153,8 @@ export class DockerContainerRuntime implements ContainerRuntime {
         throw translateDockerError(error, `create container ${name}`);
       }
     }
-    // Config goes into the client's own volume through the archive API: never an env var or a bind mount.
-    await this.placeFiles(spec.clientId, { 'config.yaml': spec.configYaml }, spec.user);
+    // The config reaches the agent sealed, with each start's TLS handover (services/agent-tls/tls-armed-runtime.ts):
+    // never an env var, a bind mount or a plaintext file in the volume.
   }
 
   async placeFiles(clientId: ClientId, files: Readonly<Record<string, string>>, user: string): Promise<void> {

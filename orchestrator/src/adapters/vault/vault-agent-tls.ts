@@ -1,6 +1,7 @@
 import { AGENT_TLS_SECRET, type AgentTlsBundle } from '@agent-fleet/kernel/agent-identity';
 import type { ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { AGENT_CONFIG_KEY_FIELD } from '@agent-fleet/kernel/sealed-agent-config';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import type { AgentTlsVault } from '../../ports/agent-tls.ts';
 import { KV_MOUNT } from './client-policy.ts';
@@ -25,10 +26,15 @@ export class VaultAgentTls implements AgentTlsVault {
     this.calls = vaultCalls(options.logger.child({ component: 'vault-agent-tls' }));
   }
 
-  async store(clientId: ClientId, bundle: AgentTlsBundle): Promise<void> {
+  async store(clientId: ClientId, bundle: AgentTlsBundle & { configKey?: string }): Promise<void> {
     await this.calls.call('store the agent TLS bundle', () =>
       this.client.write(agentTlsPath(clientId), {
-        data: { certificate: bundle.certificatePem, private_key: bundle.privateKeyPem, ca_certificate: bundle.caCertificatePem },
+        data: {
+          certificate: bundle.certificatePem,
+          private_key: bundle.privateKeyPem,
+          ca_certificate: bundle.caCertificatePem,
+          ...(bundle.configKey === undefined ? {} : { [AGENT_CONFIG_KEY_FIELD]: bundle.configKey }),
+        },
       }),
     );
   }

@@ -1,4 +1,5 @@
 import type { ClientId } from '@agent-fleet/kernel/client-id';
+import { newAgentConfigKey } from '@agent-fleet/kernel/sealed-agent-config';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import type { AgentCertificateIssuer, AgentTlsVault } from '../../ports/agent-tls.ts';
 import type { Clock } from '../../ports/clock.ts';
@@ -33,19 +34,21 @@ export class AgentTlsService {
   }
 
   /** Issues a new certificate and key for the client's agent and stores them where it reads them. */
-  async renew(clientId: ClientId): Promise<{ notAfter: Date }> {
+  async renew(clientId: ClientId, configKey?: string): Promise<{ notAfter: Date }> {
     const issued = await this.deps.issuer.issueAgentCertificate(clientId, this.deps.clock.now());
-    await this.deps.vault.store(clientId, issued);
+    await this.deps.vault.store(clientId, configKey === undefined ? issued : { ...issued, configKey });
     this.deps.logger.info('agent certificate issued', { client: clientId, notAfter: issued.notAfter.toISOString() });
     return { notAfter: issued.notAfter };
   }
 
   /**
    * A fresh certificate, handed over single-use: the wrapping token of one read of it (never the key
-   * itself), for the starting agent to unwrap before it serves anything.
+   * itself), for the starting agent to unwrap before it serves anything. The read also carries a fresh key
+   * for the agent's config, which the caller seals the config under.
    */
-  async handover(clientId: ClientId): Promise<string> {
-    await this.renew(clientId);
-    return (await this.deps.vault.wrapRead(clientId, TLS_HANDOVER_TTL_SECONDS)).wrappingToken;
+  async handover(clientId: ClientId): Promise<{ wrappingToken: string; configKey: string }> {
+    const configKey = newAgentConfigKey();
+    await this.renew(clientId, configKey);
+    return { wrappingToken: (await this.deps.vault.wrapRead(clientId, TLS_HANDOVER_TTL_SECONDS)).wrappingToken, configKey };
   }
 }

@@ -1,5 +1,8 @@
 import { AGENT_TLS_HANDOVER_FILE, AGENT_VAULT_CA_FILE } from '@agent-fleet/kernel/agent-identity';
+import { agentConfigDocument } from '@agent-fleet/kernel/client-config-yaml';
 import type { ClientId } from '@agent-fleet/kernel/client-id';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { AGENT_SEALED_CONFIG_FILE, sealAgentConfig } from '@agent-fleet/kernel/sealed-agent-config';
 import type {
   AgentVolumes,
   AgentWorkloadSpec,
@@ -8,6 +11,7 @@ import type {
   NetworkInfo,
   VolumeReaderSpec,
 } from '../../ports/container-runtime.ts';
+import type { Registry } from '../../ports/registry.ts';
 import type { AgentTlsService } from './agent-tls.ts';
 
 /** Where the Docker agent's volume is mounted: placed files land there. */
@@ -19,13 +23,17 @@ export interface TlsArmingOptions {
   vaultCaPem: string | null;
   /** The agent's uid:gid, owner of the files placed in its volume. */
   agentUser: string;
+  /** The config document a Docker agent of the client starts with (what the fleet applies now). */
+  configDocumentFor(clientId: ClientId): Promise<string>;
 }
 
 /**
  * The runtime with every agent start armed with a fresh TLS identity, so that no start (provision,
  * reconcile, revive, restore, an export's volume reader) can skip it:
- * - Docker: right before the start, the CA the agent verifies Vault against (public) and the single-use
- *   wrapping token of its new bundle are placed in its volume; the agent deletes the token and unwraps it.
+ * - Docker: right before the start, the CA the agent verifies Vault against (public), the single-use
+ *   wrapping token of its new bundle and its config sealed under the key that bundle carries are placed in
+ *   its volume; the agent deletes the token, unwraps it and opens its config. The config is never in the
+ *   volume in the clear, and its key never at rest beside it.
  * - Kubernetes: the new bundle is stored in the client's Vault path before the pod starts; the chart's
  *   Vault Agent renders it into the pod's in-memory /vault/secrets (no Kubernetes Secret, no helm value).
  */
@@ -67,11 +75,16 @@ export class TlsArmedRuntime implements ContainerRuntime {
     await this.inner.placeFiles(clientId, await this.handoverFiles(clientId), this.options.agentUser);
   }
 
-  /** The Vault CA and a fresh TLS handover, as the agent (or a reader) finds them in its volume. */
+  /** The Vault CA, a fresh TLS handover and the config sealed for it, as the agent (or a reader) finds them in its volume. */
   private async handoverFiles(clientId: ClientId): Promise<Record<string, string>> {
     const { vaultCaPem } = this.options;
+    const document = await this.options.configDocumentFor(clientId);
     const handover = await this.options.tls.handover(clientId);
-    return { ...(vaultCaPem === null ? {} : { [AGENT_VAULT_CA_FILE]: vaultCaPem }), [AGENT_TLS_HANDOVER_FILE]: handover };
+    return {
+      ...(vaultCaPem === null ? {} : { [AGENT_VAULT_CA_FILE]: vaultCaPem }),
+      [AGENT_SEALED_CONFIG_FILE]: sealAgentConfig(document, clientId, handover.configKey),
+      [AGENT_TLS_HANDOVER_FILE]: handover.wrappingToken,
+    };
   }
 
   async createAgent(spec: AgentWorkloadSpec): Promise<void> {
@@ -139,4 +152,11 @@ export class TlsArmedRuntime implements ContainerRuntime {
   preflightWarnings(): Promise<string[]> {
     return this.inner.preflightWarnings();
   }
+}
+
+/** The config document a client's agent starts with: the registry's config, as the agent reads it. */
+export async function agentConfigDocumentOf(registry: Pick<Registry, 'getClient'>, clientId: ClientId): Promise<string> {
+  const client = await registry.getClient(clientId);
+  if (client === null) throw new FleetError('not_found', `${clientId} is not in the registry: no config to start its agent with`);
+  return agentConfigDocument(client.configYaml);
 }

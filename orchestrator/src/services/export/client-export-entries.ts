@@ -58,7 +58,7 @@ export function clientExportEntries(inputs: ClientExportInputs): ExportEntry[] {
   return [
     { name: 'client/client.json', description: 'The client record: id, status, provider, admins, dates.', open: () => [json(record)] },
     { name: 'settings/config.yaml', description: 'The client configuration the fleet currently applies (YAML).', open: () => [client.configYaml] },
-    { name: 'settings/agent-config.yaml', description: "The configuration in the agent's own volume, as the agent last started with it (YAML; the fleet writes it in JSON, which YAML readers read as well).", open: () => part('config.yaml') },
+    { name: 'settings/agent-config.yaml', description: 'The configuration the agent that read this export started with, opened from the copy sealed in its volume for that start (YAML); later changes are in settings/settings-history.jsonl.', open: () => part('config.yaml') },
     { name: 'mailbox/connection.json', description: 'The mailbox connection: provider, address, OAuth scopes, stored secret names, versions and dates (never a token).', open: () => [json(mailboxConnection(client, inputs.secrets))] },
     {
       name: 'audit/audit-log.jsonl',
@@ -75,6 +75,8 @@ export function clientExportEntries(inputs: ClientExportInputs): ExportEntry[] {
     },
     { name: 'audit/audit-log.csv', description: 'The same audit records as CSV (RFC 4180; cells that would start a formula begin with an apostrophe).', open: () => auditRecordsToCsv(parseAuditJsonl(part('audit.jsonl'))) },
     { name: 'settings/config-changes.jsonl', description: 'Each configuration version the agent applied: when, and the SHA-256 of the configuration (from the audit log).', open: () => auditRecordsToJsonl(configChanges) },
+    { name: 'settings/settings-history.jsonl', description: 'Every settings version the agent kept: who changed what, when and why, with the whole configuration of each version (hash-chained).', open: () => checkedJsonLines(part('settings.jsonl'), 'settings.jsonl') },
+    { name: 'agent/state.jsonl', description: "The agent's own state as it keeps it: the contacts it knows, its send history, pauses, the mailbox sync position and each message's progress, one event per line.", open: () => checkedJsonLines(part('state.jsonl'), 'state.jsonl') },
     { name: 'approvals/approvals.jsonl', description: 'Every approval the agent keeps: the proposed action with its draft, why it needed a human, the decision (who, when, how) and what ran.', open: () => checkedJsonLines(part('approvals.jsonl'), 'approvals.jsonl') },
     { name: 'mail/outbox.jsonl', description: 'Every message the agent sent or meant to send (recipients, subject, body), its idempotency key and outcome.', open: () => checkedJsonLines(part('outbox.jsonl'), 'outbox.jsonl') },
     { name: 'summaries/daily-summaries.jsonl', description: 'One report per day with activity (reads, drafts, sends, blocks, approvals, model use), then each summary emailed to the admins.', open: () => checkedJsonLines(part('summaries.jsonl'), 'summaries.jsonl') },
