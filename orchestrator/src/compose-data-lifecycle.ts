@@ -8,6 +8,7 @@ import { adminVaultClient } from './adapters/vault/admin-vault-client.ts';
 import type { SecretBackend } from './adapters/vault/open-secret-backend.ts';
 import { VaultKeyWrapper } from './adapters/vault/vault-key-wrapper.ts';
 import { VaultMailboxGrants } from './adapters/vault/vault-mailbox-grants.ts';
+import type { MailboxGrants } from './ports/mailbox-grants.ts';
 import type { OrchestratorConfig } from './config.ts';
 import { registerDataLifecycleMetrics } from './observability/data-lifecycle-metrics.ts';
 import type { AgentControl } from './ports/agent-control.ts';
@@ -43,6 +44,8 @@ export interface DataLifecycle {
   erasure: EraseClientService;
   /** The fleet's export key (`<home>/export-key`): signs client exports and incident evidence. */
   signer: ExportSigner;
+  /** Clients' OAuth grants at their mail provider, revoked by an erasure and by a purge. */
+  grants: MailboxGrants;
 }
 
 export interface DataLifecycleParts {
@@ -106,13 +109,14 @@ export async function composeDataLifecycle(parts: DataLifecycleParts): Promise<D
     spoolDir: path.join(config.homeDir, 'spool'),
     logger,
   });
+  const grants = new VaultMailboxGrants({ client: adminVault, logger, ...(parts.googleRevokeUrl === undefined ? {} : { googleRevokeUrl: parts.googleRevokeUrl }) });
   const erasure = new EraseClientService({
     registry,
     runtime,
     targets,
     secrets,
     keys,
-    grants: new VaultMailboxGrants({ client: adminVault, logger, ...(parts.googleRevokeUrl === undefined ? {} : { googleRevokeUrl: parts.googleRevokeUrl }) }),
+    grants,
     backups: backupStore,
     evidence: { deleteClientBundles: (clientId) => deleteClientEvidence(evidenceDirectory(config.homeDir), clientId) },
     incidents: { forgetClientRecipients: (clientId) => forgetIncidentRecipients(parts.incidentStore, clientId) },
@@ -137,7 +141,7 @@ export async function composeDataLifecycle(parts: DataLifecycleParts): Promise<D
     verifyChain: (clientId, address, restoredAt) => checkRestoredChain({ registry, secrets, control }, clientId, address, restoredAt),
   });
   const backups = new ClientBackups({ config, registry, runtime, backups: backupStore, guard: parts.guard, logger });
-  return { exports, backupStore, backups, restore, erasure, signer };
+  return { exports, backupStore, backups, restore, erasure, signer, grants };
 }
 
 /** The data-lifecycle gauges (erasure deadlines, newest backups) on the orchestrator's metrics registry. */

@@ -219,9 +219,15 @@ export async function createOrchestrator(
     clock,
     logger,
     // Closure after the retention period: the client's backups, incident evidence and the names of its people told of
-    // an incident go with its secrets and key.
+    // an incident go with its secrets and key; its mailbox grant is revoked at the provider first (it is read from the
+    // secrets), as the erasure does: deleting our copy of a refresh token leaves the grant itself valid.
     extension: {
       onPurge: async (clientId) => {
+        const record = await registry.getClient(clientId);
+        if (record !== null) {
+          const grant = await lifecycle.grants.revoke(clientId, record.provider);
+          logger.info('mailbox grant at purge', { client: clientId, outcome: grant.outcome });
+        }
         await lifecycle.backupStore.deleteAll(clientId);
         await deleteClientEvidence(evidenceDirectory(config.homeDir), clientId);
         await forgetIncidentRecipients(incidentStore, clientId);

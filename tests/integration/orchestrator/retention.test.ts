@@ -7,6 +7,7 @@ import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { verifyOpsLog } from '../../../orchestrator/src/domain/ops-log-chain.ts';
 import { evidenceDirectory, evidenceFileName } from '../../../orchestrator/src/services/incidents/evidence-files.ts';
 import { checkpointSettings } from '../../../orchestrator/src/services/settings/settings-checkpoint.ts';
+import { GmailEmulator } from '../../emulators/gmail-emulator.ts';
 import { createFleetFixture, resourcesOf, uniqueClientId, type FleetFixture } from '../../helpers/fleet-fixture.ts';
 
 const DAY_MS = 86_400_000;
@@ -89,3 +90,35 @@ describe('log retention after account closure', () => {
   });
 });
 
+
+describe('a purge revokes the mailbox grant at the provider, as an erasure does', () => {
+  let now = new Date('2026-11-23T10:00:00Z');
+  let fleet: FleetFixture;
+  const gmail = new GmailEmulator({ mailbox: 'ops@client.example' });
+  const used: string[] = [];
+  before(async () => {
+    await gmail.start({ host: '127.0.0.1' });
+    fleet = await createFleetFixture({ RETENTION_DAYS: '90' }, { clock: { now: () => now }, googleRevokeUrl: gmail.revokeUrl });
+  });
+  after(async () => {
+    await fleet?.cleanup(used);
+    await gmail.stop();
+  });
+
+  test('the Gmail refresh token of a client purged after the retention period no longer works at Google', async () => {
+    const clientId = uniqueClientId('ret');
+    used.push(clientId);
+    const { orchestrator } = fleet;
+    await orchestrator.provision.provision({ clientId, actor: 'test' });
+    const refreshToken = gmail.issueRefreshToken(['https://www.googleapis.com/auth/gmail.readonly']);
+    const grant = { client_id: gmail.clientId, client_secret: gmail.clientSecret, refresh_token: refreshToken };
+    await orchestrator.secrets.set({ clientId, name: 'gmail', value: JSON.stringify(grant), actor: 'test' });
+    await orchestrator.deprovision.deprovision({ clientId, purge: false, actor: 'test', reason: 'contract ended' });
+    assert.equal(gmail.refreshTokenActive(refreshToken), true, 'a closure alone keeps the grant (the client may still ask for an export)');
+
+    now = new Date(now.getTime() + 91 * DAY_MS);
+    assert.deepEqual(await orchestrator.enforceRetention(), [clientId]);
+    assert.equal(gmail.refreshTokenActive(refreshToken), false, 'revoked at Google, not only deleted from the secret store');
+    assert.deepEqual(await orchestrator.secretBackend.store.listSecrets(clientId), []);
+  });
+});
