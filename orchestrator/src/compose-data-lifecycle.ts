@@ -9,6 +9,7 @@ import type { SecretBackend } from './adapters/vault/open-secret-backend.ts';
 import { VaultKeyWrapper } from './adapters/vault/vault-key-wrapper.ts';
 import { VaultMailboxGrants } from './adapters/vault/vault-mailbox-grants.ts';
 import type { MailboxGrants } from './ports/mailbox-grants.ts';
+import { exportSpoolDirectory } from './services/leftover-work.ts';
 import type { OrchestratorConfig } from './config.ts';
 import { registerDataLifecycleMetrics } from './observability/data-lifecycle-metrics.ts';
 import type { AgentControl } from './ports/agent-control.ts';
@@ -106,7 +107,7 @@ export async function composeDataLifecycle(parts: DataLifecycleParts): Promise<D
     guard: parts.guard,
     signer,
     clock,
-    spoolDir: path.join(config.homeDir, 'spool'),
+    spoolDir: exportSpoolDirectory(config.homeDir),
     logger,
   });
   const grants = new VaultMailboxGrants({ client: adminVault, logger, ...(parts.googleRevokeUrl === undefined ? {} : { googleRevokeUrl: parts.googleRevokeUrl }) });

@@ -8,6 +8,7 @@ import { loadConfig } from './config.ts';
 import { createSocketApp, createTcpApp } from './http/create-apps.ts';
 import { listenTcp, listenUnixSocket } from './http/listen.ts';
 import { createOrchestrator } from './orchestrator.ts';
+import { removeLeftoverWork } from './services/leftover-work.ts';
 import { startSchedules } from './services/schedules.ts';
 
 // Composition root of the orchestrator service: build, start, stop on SIGTERM.
@@ -18,6 +19,8 @@ const homeLock = await holdHome(config.homeDir).catch((error: unknown) => {
   logger.error('the orchestrator service will not start', { home: config.homeDir, error });
   process.exit(isFleetError(error) && error.code === 'conflict' ? HOME_HELD_EXIT_CODE : 1);
 });
+const leftovers = await removeLeftoverWork(config.homeDir);
+if (leftovers.length > 0) logger.warn('removed work files a stopped service left', { leftovers });
 const orchestrator = await createOrchestrator(config, logger, { portal: true });
 
 const servers: Server[] = [

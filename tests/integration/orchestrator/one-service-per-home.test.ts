@@ -4,7 +4,7 @@
 // Real processes: the `fleet` CLI and the service it starts, on a home of their own.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -116,11 +116,19 @@ describe('one orchestrator service per fleet home', () => {
     assert.equal(listed.code, 0, listed.stderr);
   });
 
-  test('after the service stops, the next command starts it again on the same registry', async () => {
+  test('after the service stops, the next command starts it again on the same registry, without the work a crash left', async () => {
     await stopService(await servicePid(home));
+    // What a service killed in the middle of sealing incident evidence and of an export leaves behind.
+    const work = path.join(home, 'incidents', 'INC-1', '.work-crash');
+    const spool = path.join(home, 'spool', 'fleet-export-spool-crash');
+    await mkdir(work, { recursive: true });
+    await mkdir(spool, { recursive: true });
+    await writeFile(path.join(work, 'bundle.tar'), 'plaintext evidence');
     const listed = await run(CLI, ['list'], env);
     assert.equal(listed.code, 0, `the registry opens again: ${listed.stderr}`);
     const log = await readFile(path.join(home, 'orchestrator.log'), 'utf8');
     assert.equal(startedLines(log).length, 2);
+    await assert.rejects(stat(work), { code: 'ENOENT' });
+    await assert.rejects(stat(spool), { code: 'ENOENT' });
   });
 });

@@ -13,6 +13,9 @@ export interface SpooledEntry {
   readonly tag: Buffer;
 }
 
+/** The prefix of each spool's directory (removed at the service's start when a crash left one: leftover-work.ts). */
+export const EXPORT_SPOOL_PREFIX = 'fleet-export-spool-';
+
 /**
  * A private temp directory (0700) holding entries whose size is not known before they are read: a tar
  * header states the size before the data, so such an entry is written to disk first, never to memory.
@@ -29,7 +32,7 @@ export class EntrySpool {
   }
 
   static async create(parent: string): Promise<EntrySpool> {
-    return new EntrySpool(await mkdtemp(join(parent, 'fleet-export-spool-')));
+    return new EntrySpool(await mkdtemp(join(parent, EXPORT_SPOOL_PREFIX)));
   }
 
   /** Writes a source to a new 0600 file, encrypted; returns what `read` needs. */

@@ -8,6 +8,13 @@ import type { IncidentEvidence } from '../../ports/incident-store.ts';
 export const evidenceDirectory = (homeDir: string): string => path.join(homeDir, 'incidents');
 
 /**
+ * The prefix of a bundle's work directory beside it while it is sealed: the plain archive and the parts
+ * collected for it are there until the bundle is encrypted (removed at the service's start when a crash
+ * left one: leftover-work.ts).
+ */
+export const EVIDENCE_WORK_PREFIX = '.work-';
+
+/**
  * The name of one encrypted bundle of the client (its id, the sealing time, a random suffix), so `acme`
  * never matches `acme-eu`'s. Bundles sealed before evidence was encrypted end in `.tar`.
  */

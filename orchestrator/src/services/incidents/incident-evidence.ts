@@ -15,7 +15,7 @@ import { verifyExportArchive } from '../export/export-archive-verifier.ts';
 import type { ExportSigner } from '../export/export-signing-key.ts';
 import { checkBundleDigest, openBundle, sha256Of } from './bundle-reader.ts';
 import { encryptEvidence } from './evidence-cipher.ts';
-import { evidenceBundleId, evidenceFileName, evidenceNamed, evidenceNames } from './evidence-files.ts';
+import { EVIDENCE_WORK_PREFIX, evidenceBundleId, evidenceFileName, evidenceNamed, evidenceNames } from './evidence-files.ts';
 import { collectEvidence, type EvidencePart, type EvidenceSources } from './evidence-parts.ts';
 import { INCIDENT_ACTIONS, type IncidentService, type IncidentView } from './incident-service.ts';
 import { recordEvidence } from './incident-transitions.ts';
@@ -105,7 +105,7 @@ export class IncidentEvidenceService {
   private async sealOne(incidentId: string, clientId: ClientId, signer: ExportSigner, actor: string): Promise<SealedBundle> {
     const directory = path.join(this.deps.evidenceDir, incidentId);
     await mkdir(directory, { recursive: true, mode: 0o700 });
-    const workDir = await mkdtemp(path.join(directory, '.work-'));
+    const workDir = await mkdtemp(path.join(directory, EVIDENCE_WORK_PREFIX));
     try {
       const createdAt = this.deps.clock.now();
       const view = await this.deps.incidents.view(await this.deps.incidents.require(incidentId));
