@@ -43,7 +43,12 @@ export function isOffHours(at: Date, hours: WorkingHours): boolean {
 export const SENDER_AUTH_FAILURES = ['no_trusted_header', 'dmarc_fail', 'dmarc_error', 'dmarc_other_domain', 'not_aligned'] as const;
 export type SenderAuthFailure = (typeof SENDER_AUTH_FAILURES)[number];
 
-export const AUTH_FAILURE_KINDS = ['transient', 'revoked'] as const;
+/**
+ * transient: a refused call that may pass again; revoked: the client's grant at its mail provider is gone
+ * (ConsentRevoked pages); secret_store: the agent's Vault token was revoked, which is how a kill or a
+ * rotation reaches it (the fleet's own doing: never read as the client withdrawing consent).
+ */
+export const AUTH_FAILURE_KINDS = ['transient', 'revoked', 'secret_store'] as const;
 export type AuthFailureKind = (typeof AUTH_FAILURE_KINDS)[number];
 
 export interface AgentMetricsOptions {
@@ -51,6 +56,8 @@ export interface AgentMetricsOptions {
   client: string;
   /** Agent version, exported in `fleet_agent_info`. */
   version: string;
+  /** When the process started, exported in `agent_start_time_seconds`; defaults to now. */
+  startedAt?: Date;
 }
 
 export class AgentMetrics {
@@ -82,6 +89,8 @@ export class AgentMetrics {
     if (!VERSION_PATTERN.test(options.version)) {
       throw new FleetError('invalid_input', 'agent version must be 1 to 64 of letters, digits, ".", "+", "_" or "-"');
     }
+    const startedAt = options.startedAt ?? new Date();
+    if (!Number.isFinite(startedAt.getTime())) throw new FleetError('invalid_input', 'agent start time must be a valid date');
     registry.setDefaultLabels({ client });
     const registers = [registry];
     const counter = <T extends string>(name: string, help: string, labelNames: readonly T[] = []) =>
@@ -117,6 +126,9 @@ export class AgentMetrics {
     // Unknown until the first verification: NaN compares false, so a starting agent never pages as broken.
     this.auditChainValid.set(Number.NaN);
     this.lastSyncTimestampSeconds = gauge('agent_last_sync_timestamp_seconds', 'Unix time of the last successful mailbox sync.');
+    // SyncStalled measures an agent that has not synced since it started from this, not from the epoch
+    // (the last-sync gauge is 0 until the first sync after every start).
+    gauge('agent_start_time_seconds', 'Unix time the agent process started.').set(startedAt.getTime() / 1000);
     const info = new Gauge<'version'>({
       name: 'fleet_agent_info',
       help: 'Agent build information; always 1.',

@@ -262,7 +262,8 @@ export interface AgentUnderTest {
   call(method: string, path: string, body?: unknown, token?: string | null): Promise<{ status: number; json: unknown; text: string }>;
   /** A fresh introduction from the store, redeemed through the control API. */
   introduce(): Promise<number>;
-  metric(name: string): Promise<number>;
+  /** The sum of a metric's values, of those carrying every given label when labels are given. */
+  metric(name: string, labels?: Record<string, string>): Promise<number>;
   auditRecords(): Promise<AuditRecord[]>;
   /** Stops this runtime and starts a new one on the same volume (a container restart). */
   restart(): Promise<AgentUnderTest>;
@@ -378,9 +379,11 @@ export async function startAgent(options: AgentOptions): Promise<AgentUnderTest>
       const response = await call('POST', '/v1/introduce', { wrappingToken: intro.wrappingToken, creationPath: intro.creationPath, vaultAddr: vault.vault.url }, null);
       return response.status;
     },
-    metric: async (name) => {
+    metric: async (name, labels = {}) => {
       const metric = (await registry.getMetricsAsJSON()).find((candidate) => candidate.name === name);
-      return (metric?.values ?? []).reduce((sum, value) => sum + value.value, 0);
+      return (metric?.values ?? [])
+        .filter((value) => Object.entries(labels).every(([label, expected]) => (value.labels as Record<string, unknown>)[label] === expected))
+        .reduce((sum, value) => sum + value.value, 0);
     },
     auditRecords: async () => {
       // Read with the same data key, as `fleet audit export` would through the agent.

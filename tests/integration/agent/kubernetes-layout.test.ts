@@ -87,6 +87,9 @@ describe('the agent with the Kubernetes layout', () => {
     // The kill switch locks the client's policy: the file's token is refused too.
     await vault.store.lockClient(agent.id);
     await waitFor('the agent to see the revocation', 5000, async () => (agent.runtime.status().vault === 'revoked' ? true : undefined));
+    // The fleet's own revocation (a kill, a rotation) is not the client withdrawing its mail consent: ConsentRevoked must not page.
+    assert.ok((await agent.metric('agent_auth_failures_total', { kind: 'secret_store' })) >= 1);
+    assert.equal(await agent.metric('agent_auth_failures_total', { kind: 'revoked' }), 0);
   });
 
   test('calls refused at once during a rotation all follow the new token: none counts as a revocation', async () => {

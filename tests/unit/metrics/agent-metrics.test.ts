@@ -110,6 +110,26 @@ describe('agent metrics', () => {
     assert.equal(value(samples, 'agent_last_sync_timestamp_seconds'), Date.parse('2026-01-07T10:30:00Z') / 1000);
   });
 
+  it('exports its start time from the start, while the last sync is still 0 (SyncStalled counts from it)', async () => {
+    const registry = new Registry();
+    new AgentMetrics(registry, { client: 'acme', version: '0.1.0', startedAt: new Date('2026-01-07T10:00:00Z') });
+    const { samples, types } = parseExposition(await registry.metrics());
+    assert.equal(types.get('agent_start_time_seconds'), 'gauge');
+    assert.equal(value(samples, 'agent_start_time_seconds', { client: 'acme' }), Date.parse('2026-01-07T10:00:00Z') / 1000);
+    assert.equal(value(samples, 'agent_last_sync_timestamp_seconds'), 0);
+
+    const before = Date.now() / 1000;
+    const byDefault = new Registry();
+    new AgentMetrics(byDefault, { client: 'acme', version: '0.1.0' });
+    const started = value(parseExposition(await byDefault.metrics()).samples, 'agent_start_time_seconds') ?? Number.NaN;
+    assert.ok(started >= Math.floor(before) && started <= Date.now() / 1000 + 1, `default start time ${started}`);
+
+    assert.throws(
+      () => new AgentMetrics(new Registry(), { client: 'acme', version: '0.1.0', startedAt: new Date('not a date') }),
+      (error: Error & { code?: string }) => error.code === 'invalid_input' && /start time/.test(error.message),
+    );
+  });
+
   it('never puts an address or a subject into a label value', async () => {
     const { registry } = await exercised();
     const { samples } = parseExposition(await registry.metrics());

@@ -112,7 +112,7 @@ export class PauseControl {
   /** The secret store revoked our token: audited and paused, but no alert is mailed. */
   async onVaultRevoked(reason: string): Promise<void> {
     const { state, audit, metrics } = this.options;
-    metrics.authFailure('revoked');
+    metrics.authFailure('secret_store');
     await audit.append(authFailure('secret-store', { source: 'vault', reason: reason.slice(0, DETAIL_LIMIT) }));
     // A revoked Vault token is how the orchestrator's kill arrives: stop, but do not mail anyone.
     if (state.pause?.reason !== 'auth') {
