@@ -1,7 +1,22 @@
 import type { Logger } from '@agent-fleet/kernel/logger';
+import type { Clock } from '../ports/clock.ts';
 import type { Registry } from '../ports/registry.ts';
 import type { AgentProxyService } from './agent-proxy.ts';
 import type { AgentViewsService } from './agent-views.ts';
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+const APPROVAL_ID = /^[A-Za-z0-9_-]{1,100}$/;
+
+/** How many one-tap approval emails one client's admins get at most (the rest wait in the portal). */
+export interface ApprovalNoticeLimits {
+  /** In any hour; default 30. */
+  perHour: number;
+  /** In any 24 hours; default 200. */
+  perDay: number;
+}
+
+export const DEFAULT_APPROVAL_NOTICE_LIMITS: ApprovalNoticeLimits = { perHour: 30, perDay: 200 };
 
 export interface ApprovalNoticeDependencies {
   registry: Pick<Registry, 'listClients'>;
@@ -10,11 +25,15 @@ export interface ApprovalNoticeDependencies {
   /** Signs the one-tap link for an approval (the portal holds the key). */
   approvalLink(clientId: string, approvalId: string, approvalExpiresAt?: Date): string;
   logger: Logger;
+  /** Default: the system clock. */
+  clock?: Clock;
+  /** Default: DEFAULT_APPROVAL_NOTICE_LIMITS. */
+  limits?: ApprovalNoticeLimits;
 }
 
 interface PendingApproval {
   id: string;
-  expiresAt: string;
+  expiresAt: Date;
 }
 
 /**
@@ -22,33 +41,100 @@ interface PendingApproval {
  * approvals and asks the agent to mail each new one's signed link to the client's admins through the
  * client's own mailbox. The agent sends at most once per approval (its outbox key), so announcing again
  * after a restart sends nothing twice; this service only avoids asking again within its lifetime.
+ *
+ * Each approval stems from an inbound email a stranger may have sent, so a flood of them must not become
+ * a flood of mail from the client's own mailbox (using up its provider's daily sending quota, and burying
+ * the admins in mails quoting the strangers' subjects): past `limits`, approvals wait, unmailed, in the
+ * portal and the daily summary, and are mailed later while still pending. One approval whose notice fails
+ * does not hold up the others.
  */
 export class ApprovalNoticeService {
   private readonly deps: ApprovalNoticeDependencies;
+  private readonly clock: Clock;
+  private readonly limits: ApprovalNoticeLimits;
   private readonly announced = new Map<string, Set<string>>();
+  /** Per client, when each notice of the last 24 hours was handed over (at most `limits.perDay`). */
+  private readonly handedAt = new Map<string, number[]>();
+  private readonly running = new Set<string>();
 
   constructor(deps: ApprovalNoticeDependencies) {
     this.deps = deps;
+    this.clock = deps.clock ?? { now: () => new Date() };
+    this.limits = deps.limits ?? DEFAULT_APPROVAL_NOTICE_LIMITS;
   }
 
   /** Announces the client's pending approvals not announced yet; returns how many were handed to the agent. */
   async announceNew(clientId: string): Promise<number> {
-    const answer = (await this.deps.agents.listApprovals(clientId, 'pending')) as { approvals: PendingApproval[] };
-    const pending = new Set(answer.approvals.map((approval) => approval.id));
+    // Passes can overlap (a slow agent, a short interval): one at a time per client.
+    if (this.running.has(clientId)) return 0;
+    this.running.add(clientId);
+    try {
+      return await this.announce(clientId);
+    } finally {
+      this.running.delete(clientId);
+    }
+  }
+
+  private async announce(clientId: string): Promise<number> {
+    const pending = this.pendingOf(clientId, await this.deps.agents.listApprovals(clientId, 'pending'));
+    const ids = new Set(pending.map((approval) => approval.id));
     const known = this.announced.get(clientId) ?? new Set<string>();
     // Forget decided and expired ones, so that the memory stays bounded by what is pending.
-    for (const id of known) if (!pending.has(id)) known.delete(id);
+    for (const id of known) if (!ids.has(id)) known.delete(id);
     this.announced.set(clientId, known);
     let handed = 0;
-    for (const approval of answer.approvals) {
+    let held = 0;
+    for (const approval of pending) {
       if (known.has(approval.id)) continue;
-      const url = this.deps.approvalLink(clientId, approval.id, new Date(approval.expiresAt));
-      const outcome = await this.deps.views.notice(clientId, { kind: 'approval', approvalId: approval.id, url });
-      known.add(approval.id);
-      handed++;
-      this.deps.logger.info('approval notice handed to the agent', { client: clientId, outcome });
+      if (!this.withinLimits(clientId)) {
+        held++;
+        continue;
+      }
+      const url = this.deps.approvalLink(clientId, approval.id, approval.expiresAt);
+      try {
+        const outcome = await this.deps.views.notice(clientId, { kind: 'approval', approvalId: approval.id, url });
+        known.add(approval.id);
+        if (outcome !== 'skipped') this.count(clientId);
+        handed++;
+        this.deps.logger.info('approval notice handed to the agent', { client: clientId, outcome });
+      } catch (error) {
+        this.deps.logger.warn('approval notice failed; tried again next time', { client: clientId, approval: approval.id, error });
+      }
+    }
+    if (held > 0) {
+      this.deps.logger.warn('approval notices held back: too many this hour or day; they wait in the portal', { client: clientId, held, limits: this.limits });
     }
     return handed;
+  }
+
+  /** The well-formed entries of the agent's answer; anything else is logged and left out. */
+  private pendingOf(clientId: string, answer: unknown): PendingApproval[] {
+    const list = (answer as { approvals?: unknown } | null)?.approvals;
+    if (!Array.isArray(list)) throw new Error('the agent answered the approvals list without a list');
+    const pending: PendingApproval[] = [];
+    let malformed = 0;
+    for (const entry of list as unknown[]) {
+      const { id, expiresAt } = (entry ?? {}) as { id?: unknown; expiresAt?: unknown };
+      const expires = typeof expiresAt === 'string' ? new Date(expiresAt) : null;
+      if (typeof id !== 'string' || !APPROVAL_ID.test(id) || expires === null || Number.isNaN(expires.getTime())) malformed++;
+      else pending.push({ id, expiresAt: expires });
+    }
+    if (malformed > 0) this.deps.logger.warn('malformed pending approvals from the agent left out', { client: clientId, malformed });
+    return pending;
+  }
+
+  private withinLimits(clientId: string): boolean {
+    const now = this.clock.now().getTime();
+    const times = (this.handedAt.get(clientId) ?? []).filter((at) => at > now - DAY_MS);
+    this.handedAt.set(clientId, times);
+    const lastHour = times.filter((at) => at > now - HOUR_MS).length;
+    return times.length < this.limits.perDay && lastHour < this.limits.perHour;
+  }
+
+  private count(clientId: string): void {
+    const times = this.handedAt.get(clientId) ?? [];
+    times.push(this.clock.now().getTime());
+    this.handedAt.set(clientId, times);
   }
 
   /** Every active client, one at a time; a failing agent is logged and tried again next time. */

@@ -1,4 +1,5 @@
 import { MUTED, emailDocument, escapeHtml, factTable, heading, itemList, link, paragraph } from './email-layout.ts';
+import { oneLine, quoteFromMail } from './mail-quote.ts';
 import type { SummaryReport } from './summary-report.ts';
 
 export interface SummaryMeta {
@@ -15,23 +16,46 @@ export interface SummaryMeta {
   freeTextOptIns?: readonly { type: string; acceptedBy: string; acceptedAt: string }[];
 }
 
+/**
+ * How many entries of each list a summary shows; the rest are counted and left to the portal. A day of
+ * 10,000 pending approvals or rate-limit hits must still make a mail an admin can read and that the outbox
+ * accepts (at most 5 MB a part), not one that is refused and never arrives.
+ */
+export const LIST_LIMIT = 25;
+
+const QUOTE_NOTE =
+  'Subjects come from the emails being answered and show what their senders wrote; links in them are switched off (shown as hxxps[:]// and [.]).';
+
+/** The first `LIST_LIMIT` items, and the line that counts the rest (null when none were left out). */
+function bounded<T>(items: readonly T[]): { shown: readonly T[]; more: number } {
+  return { shown: items.slice(0, LIST_LIMIT), more: Math.max(0, items.length - LIST_LIMIT) };
+}
+
+function count(value: number): string {
+  return value.toLocaleString('en-GB');
+}
+
 /** The security lines of a summary: senders that failed authentication, steering attempts, free-text opt-ins. */
 function securityLines(report: SummaryReport, meta: SummaryMeta): string[] {
   const lines: string[] = [];
   lines.push(`Known contacts whose mail failed sender authentication (never auto-answered): ${report.unauthenticatedKnownSenders.length}`);
-  for (const entry of report.unauthenticatedKnownSenders) {
-    lines.push(`  - ${flat(entry.sender)}: ${entry.count} message(s) (${entry.reasons.map(flat).join(', ')})`);
+  const senders = bounded(report.unauthenticatedKnownSenders);
+  for (const entry of senders.shown) {
+    lines.push(`  - ${oneLine(entry.sender)}: ${entry.count} message(s) (${entry.reasons.slice(0, 10).map((reason) => oneLine(reason, 60)).join(', ')})`);
   }
+  if (senders.more > 0) lines.push(`  - and ${count(senders.more)} more senders, in the client portal`);
   lines.push(`Messages that tried to instruct the assistant or change its rules (never auto-answered): ${report.injectionSignalMessages}`);
   const flagged = report.settingsChanges.filter((change) => change.guardRails.length > 0);
   lines.push(`Settings changes: ${report.settingsChanges.length}, of which past a guard rail: ${flagged.length}`);
-  for (const change of flagged) {
-    lines.push(`  - version ${change.version} by ${flat(change.by)} on ${localTime(change.at, meta.timezone)}: ${change.guardRails.map(flat).join(', ')}`);
+  const changes = bounded(flagged);
+  for (const change of changes.shown) {
+    lines.push(`  - version ${change.version} by ${oneLine(change.by)} on ${localTime(change.at, meta.timezone)}: ${change.guardRails.map((rail) => oneLine(rail, 80)).join(', ')}`);
   }
+  if (changes.more > 0) lines.push(`  - and ${count(changes.more)} more, in the client portal under Settings`);
   const optIns = meta.freeTextOptIns ?? [];
   if (optIns.length > 0) {
-    lines.push(`Free-text auto-send is ON for: ${optIns.map((entry) => flat(entry.type)).join(', ')} (replies of these types are written by the AI and sent unread)`);
-    for (const entry of optIns) lines.push(`  - ${flat(entry.type)}: accepted by ${flat(entry.acceptedBy)} on ${localTime(entry.acceptedAt, meta.timezone)}`);
+    lines.push(`Free-text auto-send is ON for: ${optIns.map((entry) => oneLine(entry.type)).join(', ')} (replies of these types are written by the AI and sent unread)`);
+    for (const entry of optIns) lines.push(`  - ${oneLine(entry.type)}: accepted by ${oneLine(entry.acceptedBy)} on ${localTime(entry.acceptedAt, meta.timezone)}`);
   }
   return lines;
 }
@@ -43,9 +67,14 @@ function approvalPage(meta: SummaryMeta, id: string): string | null {
   return meta.portalUrl === undefined ? null : `${meta.portalUrl}/approvals/${encodeURIComponent(id)}`;
 }
 
+/** Where an admin sees every pending approval. */
+function approvalsPage(meta: SummaryMeta): string | null {
+  return meta.portalUrl === undefined ? null : `${meta.portalUrl}/approvals`;
+}
+
 function localTime(iso: string, timezone: string): string {
   const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return iso;
+  if (Number.isNaN(date.getTime())) return oneLine(iso, 40);
   return new Intl.DateTimeFormat('en-GB', { timeZone: timezone, dateStyle: 'medium', timeStyle: 'short' }).format(date);
 }
 
@@ -53,19 +82,56 @@ function usd(value: number): string {
   return `$${value.toFixed(value < 1 ? 4 : 2)}`;
 }
 
-/** One line of text per item; subjects and addresses come from email and are shown, never interpreted. */
-function flat(text: string): string {
-  return text.replace(/[\r\n\t]+/g, ' ').slice(0, 200);
+/** Pending approvals, the soonest to expire first: those are the ones an admin must not miss. */
+function pendingBySoonest(report: SummaryReport): SummaryReport['pendingApprovals'] {
+  return [...report.pendingApprovals].sort((a, b) => (a.expiresAt < b.expiresAt ? -1 : a.expiresAt > b.expiresAt ? 1 : 0));
+}
+
+interface AnomalyGroup {
+  kind: string;
+  detail: string;
+  count: number;
+  first: string;
+  last: string;
+}
+
+/** Anomalies of the same kind and detail as one entry with how often and when first and last. */
+function anomalyGroups(report: SummaryReport): AnomalyGroup[] {
+  const groups = new Map<string, AnomalyGroup>();
+  for (const entry of report.anomalies) {
+    const kind = oneLine(entry.kind, 40);
+    const detail = quoteFromMail(entry.detail);
+    const key = `${kind}\u0000${detail}`;
+    const group = groups.get(key);
+    if (group === undefined) groups.set(key, { kind, detail, count: 1, first: entry.at, last: entry.at });
+    else {
+      group.count++;
+      if (entry.at < group.first) group.first = entry.at;
+      if (entry.at > group.last) group.last = entry.at;
+    }
+  }
+  return [...groups.values()];
+}
+
+function anomalyLine(group: AnomalyGroup, timezone: string): string {
+  const what = `${group.kind}${group.detail ? `: ${group.detail}` : ''}`;
+  if (group.count === 1) return `${localTime(group.first, timezone)} ${what}`;
+  return `${what}: ${count(group.count)} times, ${localTime(group.first, timezone)} to ${localTime(group.last, timezone)}`;
+}
+
+function portalNote(meta: SummaryMeta): string {
+  const origin = meta.portalUrl === undefined ? 'your client portal' : `your client portal (${oneLine(meta.portalUrl)})`;
+  return `The only links in this email go to ${origin}. If a link in it leads anywhere else, do not open it.`;
 }
 
 export function summarySubject(report: SummaryReport, meta: SummaryMeta): string {
   const what = meta.period === 'day' ? 'Daily summary' : 'Weekly onboarding digest';
-  return `${what} for ${flat(meta.displayName)}: ${report.read} read, ${report.sent} sent, ${report.pendingApprovals.length} awaiting approval`;
+  return `${what} for ${oneLine(meta.displayName)}: ${report.read} read, ${report.sent} sent, ${report.pendingApprovals.length} awaiting approval`;
 }
 
 export function renderSummaryText(report: SummaryReport, meta: SummaryMeta): string {
   const lines: string[] = [];
-  lines.push(`${meta.period === 'day' ? 'Daily summary' : 'Weekly onboarding digest'} for ${flat(meta.displayName)}`);
+  lines.push(`${meta.period === 'day' ? 'Daily summary' : 'Weekly onboarding digest'} for ${oneLine(meta.displayName)}`);
   lines.push(`${localTime(report.from, meta.timezone)} to ${localTime(report.to, meta.timezone)} (${meta.timezone})`);
   lines.push('');
   lines.push(`Emails read: ${report.read}`);
@@ -77,34 +143,56 @@ export function renderSummaryText(report: SummaryReport, meta: SummaryMeta): str
   lines.push(`Sent to human review: ${report.reviewQueued}`);
   lines.push('');
   lines.push(`Waiting for your approval: ${report.pendingApprovals.length}`);
-  for (const entry of report.pendingApprovals) {
-    lines.push(`  - ${entry.id}: "${flat(entry.subject)}" to ${flat(entry.recipients)} (expires ${localTime(entry.expiresAt, meta.timezone)})`);
+  const pending = bounded(pendingBySoonest(report));
+  if (pending.shown.length > 0) {
+    lines.push('Nothing here is sent until someone approves it in the client portal; what is not decided in time is never sent.');
+    lines.push(QUOTE_NOTE);
+  }
+  for (const entry of pending.shown) {
+    lines.push(`  - ${oneLine(entry.id, 100)}: "${quoteFromMail(entry.subject)}" to ${oneLine(entry.recipients)} (decide before ${localTime(entry.expiresAt, meta.timezone)})`);
     lines.push(`    review and decide: ${approvalPage(meta, entry.id) ?? 'in the client portal, under Approvals'}`);
   }
+  if (pending.more > 0) lines.push(`  - and ${count(pending.more)} more: ${approvalsPage(meta) ?? 'in the client portal, under Approvals'}`);
   lines.push(`Expired approvals (never sent): ${report.expiredApprovals.length}`);
-  for (const entry of report.expiredApprovals) lines.push(`  - ${entry.id} (${localTime(entry.at, meta.timezone)})`);
+  const expired = bounded(report.expiredApprovals);
+  for (const entry of expired.shown) lines.push(`  - ${oneLine(entry.id, 100)} (${localTime(entry.at, meta.timezone)})`);
+  if (expired.more > 0) lines.push(`  - and ${count(expired.more)} more, in the client portal's audit log`);
   lines.push('');
   lines.push(...securityLines(report, meta));
   lines.push('');
   lines.push(`Anomalies and pauses: ${report.anomalies.length}`);
-  for (const entry of report.anomalies) lines.push(`  - ${localTime(entry.at, meta.timezone)} ${entry.kind}${entry.detail ? `: ${flat(entry.detail)}` : ''}`);
+  const anomalies = bounded(anomalyGroups(report));
+  for (const group of anomalies.shown) lines.push(`  - ${anomalyLine(group, meta.timezone)}`);
+  if (anomalies.more > 0) lines.push(`  - and ${count(anomalies.more)} other kinds, in the client portal's audit log`);
   lines.push('');
   const perEmail = report.llm.costPerEmailUsd === null ? '' : `, ${usd(report.llm.costPerEmailUsd)} per email read`;
   lines.push(`AI usage: ${report.llm.calls} model calls, ${report.llm.inputTokens + report.llm.outputTokens} tokens, ${usd(report.llm.costUsd)}${perEmail}`);
+  lines.push('');
+  lines.push(portalNote(meta));
   return `${lines.join('\n')}\n`;
 }
 
 export function renderSummaryHtml(report: SummaryReport, meta: SummaryMeta): string {
   const e = escapeHtml;
-  const title = `${meta.period === 'day' ? 'Daily summary' : 'Weekly onboarding digest'} for ${flat(meta.displayName)}`;
+  const title = `${meta.period === 'day' ? 'Daily summary' : 'Weekly onboarding digest'} for ${oneLine(meta.displayName)}`;
   const when = (iso: string) => localTime(iso, meta.timezone);
-  const pending = report.pendingApprovals.map((entry) => {
+  // <bdi>: right-to-left text in a subject stays inside it and cannot reorder the words around it.
+  const pending = bounded(pendingBySoonest(report));
+  const pendingItems = pending.shown.map((entry) => {
     const page = approvalPage(meta, entry.id);
     const action = page === null ? e('Review and decide in the client portal, under Approvals.') : link(page, 'Review and decide');
-    return `<strong>${e(flat(entry.subject) || '(no subject)')}</strong><br>to ${e(flat(entry.recipients))}<br><span style="color:${MUTED};font-size:14px;">expires ${e(when(entry.expiresAt))}</span><br>${action}`;
+    return `<strong><bdi>${e(quoteFromMail(entry.subject) || '(no subject)')}</bdi></strong><br>to <bdi>${e(oneLine(entry.recipients))}</bdi><br><span style="color:${MUTED};font-size:14px;">decide before ${e(when(entry.expiresAt))}</span><br>${action}`;
   });
-  const expired = report.expiredApprovals.map((entry) => `${e(entry.id)} (${e(when(entry.at))})`);
-  const anomalies = report.anomalies.map((entry) => `${e(when(entry.at))} ${e(entry.kind)}${entry.detail ? `: ${e(flat(entry.detail))}` : ''}`);
+  if (pending.more > 0) {
+    const all = approvalsPage(meta);
+    pendingItems.push(`and ${e(count(pending.more))} more: ${all === null ? e('see the client portal, under Approvals.') : link(all, 'see all in the client portal')}`);
+  }
+  const expired = bounded(report.expiredApprovals);
+  const expiredItems = expired.shown.map((entry) => `${e(oneLine(entry.id, 100))} (${e(when(entry.at))})`);
+  if (expired.more > 0) expiredItems.push(e(`and ${count(expired.more)} more, in the client portal's audit log`));
+  const anomalies = bounded(anomalyGroups(report));
+  const anomalyItems = anomalies.shown.map((group) => `<bdi>${e(anomalyLine(group, meta.timezone))}</bdi>`);
+  if (anomalies.more > 0) anomalyItems.push(e(`and ${count(anomalies.more)} other kinds, in the client portal's audit log`));
   const list = (items: string[]) => (items.length === 0 ? paragraph('None.') : itemList(items));
   const content = [
     paragraph(`${when(report.from)} to ${when(report.to)} (${meta.timezone})`, true),
@@ -119,23 +207,29 @@ export function renderSummaryHtml(report: SummaryReport, meta: SummaryMeta): str
       ['AI cost', `${usd(report.llm.costUsd)} (${report.llm.calls} calls)`],
     ]),
     heading(`Waiting for your approval (${report.pendingApprovals.length})`),
-    list(pending),
+    ...(pendingItems.length === 0
+      ? []
+      : [paragraph('Nothing here is sent until someone approves it in the client portal; what is not decided in time is never sent.'), paragraph(QUOTE_NOTE, true)]),
+    list(pendingItems),
     heading(`Expired approvals (${report.expiredApprovals.length})`),
-    list(expired),
+    list(expiredItems),
     heading('Sender authentication and auto-send'),
     itemList(securityLines(report, meta).map((line) => e(line.replace(/^ {2}- /, '— ')))),
     heading(`Anomalies and pauses (${report.anomalies.length})`),
-    list(anomalies),
+    list(anomalyItems),
+    paragraph(portalNote(meta), true),
   ].join('\n');
   return emailDocument({
     title,
     preheader: `${report.read} read, ${report.sent} sent, ${report.pendingApprovals.length} awaiting your approval`,
     content,
-    footer: `Sent by the AI assistant of ${flat(meta.displayName)} from its own mailbox, from its audit log.`,
+    footer: `Sent by the AI assistant of ${oneLine(meta.displayName)} from its own mailbox, from its audit log.`,
   });
 }
 
 function formatReasons(reasons: Record<string, number>): string {
   const entries = Object.entries(reasons);
-  return entries.length === 0 ? '' : ` (${entries.map(([reason, count]) => `${reason}: ${count}`).join(', ')})`;
+  if (entries.length === 0) return '';
+  const shown = entries.slice(0, 10).map(([reason, times]) => `${oneLine(reason, 60)}: ${times}`);
+  return ` (${shown.join(', ')}${entries.length > 10 ? `, ${entries.length - 10} other reasons` : ''})`;
 }
