@@ -32,7 +32,8 @@ describe('agent runtime building blocks', () => {
     assert.equal(noReplyReason(message({ listId: '<l.example>' }), own), 'mailing_list');
     assert.equal(noReplyReason(message({ precedence: 'Bulk' }), own), 'bulk_precedence');
     assert.equal(noReplyReason(message({ from: { address: 'Agent@acme.example', name: null } }), own), 'own_mail');
-    assert.equal(noReplyReason(message({ idempotencyKey: 're-x' }), own), 'own_mail');
+    // Our idempotency header is not proof of own mail: another agent-fleet client's mail carries one, and anyone can write it.
+    assert.equal(noReplyReason(message({ idempotencyKey: 're-x' }), own), null);
     assert.equal(noReplyReason(message({ from: null }), own), 'no_sender');
   });
 

@@ -15,7 +15,8 @@ import {
   type TokenUsage,
 } from '../../ports/llm-client.ts';
 import { ProviderAuthError, ProviderThrottledError, parseRetryAfter } from '../../ports/mail-provider.ts';
-import { CLASSIFY_SYSTEM, CLASSIFY_TOOL, DRAFT_TOOL, classifyUserMessage, draftSystem, draftUserMessage } from './prompts.ts';
+import { CLASSIFY_TOOL, DRAFT_TOOL, classifySystem, classifyUserMessage, draftSystem, draftUserMessage } from './prompts.ts';
+import { newUntrustedFence } from './untrusted-text.ts';
 
 export interface AnthropicLlmClientConfig {
   /** API key, read from the client's secrets. */
@@ -56,12 +57,15 @@ export class AnthropicLlmClient implements LlmClient {
     });
   }
 
+  // Each call fences the email with tags of its own random id (untrusted-text.ts).
   classify(email: EmailForModel): Promise<LlmResult<Classification>> {
-    return this.#structured('classify', CLASSIFY_SYSTEM, classifyUserMessage(email), CLASSIFY_TOOL, classificationSchema);
+    const fence = newUntrustedFence();
+    return this.#structured('classify', classifySystem(fence), classifyUserMessage(email, fence), CLASSIFY_TOOL, classificationSchema);
   }
 
   draftReply(email: EmailForModel, styleNotes: string, context: DraftContext): Promise<LlmResult<DraftReply>> {
-    return this.#structured('draft', draftSystem(styleNotes, context), draftUserMessage(email, context), DRAFT_TOOL, draftReplySchema);
+    const fence = newUntrustedFence();
+    return this.#structured('draft', draftSystem(styleNotes, context, fence), draftUserMessage(email, context, fence), DRAFT_TOOL, draftReplySchema);
   }
 
   async #structured<T>(operation: string, system: string, user: string, tool: Tool, schema: z.ZodType<T>): Promise<LlmResult<T>> {

@@ -14,6 +14,7 @@ import { requireString, type GmailApi } from './gmail-api.ts';
 import { GmailLabels } from './gmail-labels.ts';
 import { firstWithKey } from './gmail-sent-lookup.ts';
 import { fullInboxListing, historySince } from './gmail-sync.ts';
+import { unreadableThreadEntry } from '../unreadable-thread-entry.ts';
 
 
 /** `client` (shared with the calendar) or `oauth` + `onRefreshTokenRotated` (write rotated tokens to Vault). */
@@ -86,9 +87,28 @@ export class GmailMailProvider implements MailProvider {
     );
     const messages: MailMessage[] = [];
     for (const entry of response.data.messages ?? []) {
-      if (typeof entry.id === 'string') messages.push(await this.getMessage(entry.id));
+      if (typeof entry.id === 'string') messages.push(await this.#threadEntry(entry.id));
     }
     return messages.sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime());
+  }
+
+  /**
+   * One message of a thread, as getMessage reads it; one that mailparser refuses is an unreadable entry
+   * instead, so that a sender who replies into the thread cannot make the whole thread unreadable.
+   */
+  async #threadEntry(id: string): Promise<MailMessage> {
+    const response = await this.#call('messages.get', () => this.#gmail.users.messages.get({ userId: 'me', id, format: 'raw' }));
+    const envelope = this.#envelopeOf(response.data);
+    const raw = Buffer.from(requireString(response.data.raw, 'raw message'), 'base64url');
+    let mail: ParsedMail;
+    try {
+      mail = await parseRaw(raw);
+    } catch (error) {
+      this.#logger.warn('a message of a thread could not be parsed; it is left out of the thread', { op: 'threads.get', error });
+      const internalDate = envelope.internalDate === null ? NaN : Number(envelope.internalDate);
+      return unreadableThreadEntry({ id: envelope.id, threadId: envelope.threadId, receivedAt: Number.isFinite(internalDate) ? new Date(internalDate) : null, labels: envelope.labelIds });
+    }
+    return toInboundMessage(mail, envelope);
   }
 
   async hasPreviousCommunicationWith(address: string): Promise<boolean> {

@@ -1,3 +1,4 @@
+import { autoSubmittedHeaders, type AutoSubmitted } from '../../domain/auto-reply/auto-submitted.ts';
 import { IDEMPOTENCY_HEADER, assertIdempotencyKey } from '../../domain/idempotency-key.ts';
 import { createHash } from 'node:crypto';
 import { isEmailAddress } from '@agent-fleet/kernel/email-address';
@@ -15,6 +16,8 @@ export interface OutgoingMime {
   inReplyTo: string | null;
   references: string[];
   idempotencyKey: string;
+  /** How the message is marked as automatic (auto-submitted.ts); absent or null: a human's, unmarked. */
+  autoSubmitted?: AutoSubmitted | null | undefined;
 }
 
 /** Deterministic Message-ID for a key, so a sent message can be searched for with `rfc822msgid:`. */
@@ -41,7 +44,7 @@ export async function buildRawMessage(mime: OutgoingMime): Promise<string> {
     messageId: messageIdFor(mime.idempotencyKey, mime.from),
     inReplyTo: mime.inReplyTo ?? undefined,
     references: mime.references.length > 0 ? mime.references : undefined,
-    headers: { [IDEMPOTENCY_HEADER]: mime.idempotencyKey },
+    headers: { ...autoSubmittedHeaders(mime.autoSubmitted ?? null), [IDEMPOTENCY_HEADER]: mime.idempotencyKey },
   })
     .compile()
     .build();

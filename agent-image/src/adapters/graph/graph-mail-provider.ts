@@ -1,4 +1,5 @@
 import { IDEMPOTENCY_HEADER, assertIdempotencyKey } from '../../domain/idempotency-key.ts';
+import { graphDraftHeaders } from './graph-draft-headers.ts';
 import { isEmailAddress, normaliseAddress } from '@agent-fleet/kernel/email-address';
 import type { GraphRequest } from '@microsoft/microsoft-graph-client';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
@@ -20,6 +21,7 @@ import {
 } from './graph-message.ts';
 import { parseSubscription, subscriptionExpiry, subscriptionPath } from './graph-subscription.ts';
 import type { GraphTokenSource } from './graph-token-source.ts';
+import { unreadableThreadEntry } from '../unreadable-thread-entry.ts';
 
 export interface GraphMailProviderConfig {
   tokens: GraphTokenSource;
@@ -93,8 +95,25 @@ export class GraphMailProvider implements MailProvider {
         .top(50)
         .get(),
     );
-    const messages = this.#parseList(response).map(toMailMessage);
+    const list = (response as { value?: unknown } | null)?.value;
+    if (!Array.isArray(list)) throw new FleetError('integrity', 'graph answered a list in an unexpected shape');
+    const messages = list.map((item) => this.#threadEntry(item, threadId));
     return messages.sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime());
+  }
+
+  /**
+   * One message of a thread, as getMessage reads it; one of an unexpected shape is an unreadable entry
+   * instead, so that one message cannot make the whole thread unreadable. One without an id is an
+   * integrity error: the answer as a whole is then not a message list.
+   */
+  #threadEntry(item: unknown, threadId: string): MailMessage {
+    const parsed = graphMessageSchema.safeParse(item);
+    if (parsed.success) return toMailMessage(parsed.data);
+    const { id, receivedDateTime } = (item ?? {}) as { id?: unknown; receivedDateTime?: unknown };
+    if (typeof id !== 'string' || id === '') throw new FleetError('integrity', 'graph answered a thread message without an id');
+    this.#logger.warn('a message of a thread has an unexpected shape; it is left out of the thread', { op: 'messages.list' });
+    const received = typeof receivedDateTime === 'string' ? new Date(receivedDateTime) : null;
+    return unreadableThreadEntry({ id, threadId, receivedAt: received !== null && Number.isFinite(received.getTime()) ? received : null });
   }
 
   async hasPreviousCommunicationWith(address: string): Promise<boolean> {
@@ -113,8 +132,8 @@ export class GraphMailProvider implements MailProvider {
   }
 
   async createDraft(input: DraftInput): Promise<Draft> {
-    assertIdempotencyKey(input.idempotencyKey);
-    const headers = [{ name: IDEMPOTENCY_HEADER, value: input.idempotencyKey }];
+    // Unmarked until DraftInput says how the send is marked (auto-submitted.ts): a draft is written before the gate decides.
+    const headers = graphDraftHeaders(input.idempotencyKey, null);
     const content = {
       toRecipients: recipients(input.to),
       ccRecipients: recipients(input.cc ?? []),

@@ -15,7 +15,7 @@ import type { LoopDeps } from './loop-deps.ts';
 import { callModel } from './model-call.ts';
 import { autoSendContext, proposeDryRunSend } from './propose-send.ts';
 import { withProviderRetry } from './provider-retry.ts';
-import { messageFacts } from './read-message.ts';
+import { messageFacts, ownMailProof } from './read-message.ts';
 import { replyKey } from './reply-key.ts';
 import { toReview } from './review-queue.ts';
 
@@ -166,5 +166,5 @@ async function writeDraft(deps: LoopDeps, messageId: string, message: MailMessag
 async function threadContext(deps: LoopDeps, message: MailMessage): Promise<EmailForModel[]> {
   if (!hasThread(message)) return [];
   const thread = await withProviderRetry(() => deps.provider.getThread(message.threadId), deps.retry);
-  return threadForModel(thread, message, deps.context.config.mailbox);
+  return threadForModel(thread, message, deps.context.config.mailbox, ownMailProof(deps));
 }

@@ -2,6 +2,7 @@ import { shownLine } from '../../domain/auto-reply/inbound-text.ts';
 import { bounded, splitQuotedHistory } from '../../domain/auto-reply/quoted-history.ts';
 import type { EmailForModel } from '../../ports/llm-client.ts';
 import type { MailMessage } from '../../ports/mail-provider.ts';
+import type { OwnMailProof } from './auto-reply-rules.ts';
 
 /** How many earlier messages of the thread the drafter sees. */
 export const THREAD_CONTEXT = 3;
@@ -51,13 +52,21 @@ const sentTo = (entry: MailMessage, address: string | undefined): boolean =>
  * messages or other people's words) and bounded. Messages by anyone else in the thread are left out, and
  * so are the client's messages that did not go to this sender: anyone who knows a Message-ID can reply
  * into a conversation the client had with someone else, and must not be shown what the client wrote
- * there. Pure.
+ * there. Where the provider marks the mailbox's own sends (`proof.sentLabel`), a message is the client's
+ * only with that mark or a key the agent's outbox knows: anyone can write the client's address as From,
+ * and such a forgery must not reach the drafter as the client's own words (nor escape the injection
+ * scan, which leaves the client's messages out). Pure.
  */
-export function threadForModel(thread: readonly MailMessage[], message: MailMessage, ownAddress?: string): EmailForModel[] {
+export function threadForModel(thread: readonly MailMessage[], message: MailMessage, ownAddress?: string, proof?: OwnMailProof): EmailForModel[] {
   const sender = message.from?.address;
+  const provenOwn = (entry: MailMessage): boolean => {
+    if (proof === undefined || proof.sentLabel === null || entry.labels.includes(proof.sentLabel)) return true;
+    const key = entry.idempotencyKey?.trim() ?? '';
+    return key !== '' && proof.knowsKey(key);
+  };
   return thread
     .filter((entry) => entry.id !== message.id)
-    .filter((entry) => sameAddress(entry.from?.address, sender) || (sameAddress(entry.from?.address, ownAddress) && sentTo(entry, sender)))
+    .filter((entry) => sameAddress(entry.from?.address, sender) || (sameAddress(entry.from?.address, ownAddress) && sentTo(entry, sender) && provenOwn(entry)))
     .slice(-THREAD_CONTEXT)
     .map((entry) => ({ ...forModel(entry), body: bounded(splitQuotedHistory(entry.textBody).text, THREAD_TEXT_LIMIT) }));
 }

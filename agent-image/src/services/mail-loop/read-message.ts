@@ -4,9 +4,10 @@ import { emailRead } from '../../domain/audit-events.ts';
 import type { MailMessage } from '../../ports/mail-provider.ts';
 import type { MessageProgress } from '../runtime/agent-state-store.ts';
 import type { RuntimeContext } from '../runtime/runtime-context.ts';
-import { noReplyReason } from './auto-reply-rules.ts';
+import { noReplyReason, REVIEWED_NO_REPLY_REASONS, type OwnMailProof } from './auto-reply-rules.ts';
 import type { LoopDeps } from './loop-deps.ts';
 import { withProviderRetry } from './provider-retry.ts';
+import { toReview } from './review-queue.ts';
 
 type ReadDeps = Pick<LoopDeps, 'context' | 'provider' | 'providerKind' | 'retry'>;
 
@@ -19,16 +20,17 @@ export function fetchMessage(deps: Pick<LoopDeps, 'context' | 'provider' | 'retr
 /**
  * The read stage of a queued message: fetched, its sender verdict and injection signals established
  * (inbound-facts.ts), its read audited with them and counted, then `read` (keeping the facts for the
- * gate), or `skipped` when it must never be answered (machine, list or own mail). A known contact's
- * address the provider did not authenticate is counted for the alert. Returns the message and its new
- * progress.
+ * gate), `skipped` when it must never be answered (machine, list or own mail), or `review` when it must
+ * not be answered but a human should see it (From the client's own address, not proven sent by the
+ * mailbox). A known contact's address the provider did not authenticate is counted for the alert.
+ * Returns the message and its new progress.
  */
 export async function readMessage(deps: ReadDeps, messageId: string): Promise<{ message: MailMessage; progress: MessageProgress }> {
   const { context } = deps;
   const message = await fetchMessage(deps, messageId);
   const now = context.now();
   const ageMs = messageAgeMs(message, now);
-  const skip = noReplyReason(message, ownAddresses(context));
+  const skip = noReplyReason(message, ownAddresses(context), ownMailProof(deps));
   const inbound = messageFacts(deps, message);
   await context.audit.append(
     emailRead({
@@ -41,8 +43,11 @@ export async function readMessage(deps: ReadDeps, messageId: string): Promise<{ 
   context.metrics.emailsRead();
   context.metrics.dataRead(ageMs);
   context.metrics.action(now, context.config);
-  // Mail never answered (lists, auto-replies) often fails DMARC after list rewriting: not an anomaly.
-  if (skip === null && isUnauthenticatedKnownSender(inbound)) context.metrics.knownSenderUnauthenticated(inbound.authReason);
+  // Mail never answered (lists, auto-replies) often fails DMARC after list rewriting: not an anomaly. The
+  // client's own address on mail its mailbox did not send is one.
+  const reviewed = skip !== null && REVIEWED_NO_REPLY_REASONS.has(skip);
+  if ((skip === null || reviewed) && isUnauthenticatedKnownSender(inbound)) context.metrics.knownSenderUnauthenticated(inbound.authReason);
+  if (reviewed) return { message, progress: await toReview(context, messageId, skip) };
   const progress: MessageProgress = skip === null ? { stage: 'read', at: now.toISOString(), inbound } : { stage: 'skipped', at: now.toISOString() };
   await context.state.setProgress(messageId, progress);
   return { message, progress };
@@ -75,6 +80,15 @@ function knownContacts(context: RuntimeContext): Set<string> {
 export function messageAgeMs(message: MailMessage, now: Date): number {
   const dated = message.date ?? message.receivedAt;
   return Math.max(0, now.getTime() - dated.getTime());
+}
+
+/**
+ * What proves a message is the mailbox's own: Gmail's SENT label (only the mailbox's own sends carry
+ * it), or an idempotency key of a send in the agent's outbox. Pure.
+ */
+export function ownMailProof(deps: Pick<LoopDeps, 'context' | 'providerKind'>): OwnMailProof {
+  const { outbox } = deps.context;
+  return { sentLabel: deps.providerKind === 'gmail' ? 'SENT' : null, knowsKey: (key) => outbox.get(key) !== undefined };
 }
 
 function ownAddresses(context: RuntimeContext): Set<string> {
