@@ -73,6 +73,36 @@ void test('admin notices: approval links once per approval, enrolment links to t
   await assert.rejects(send({ kind: 'enrolment', email: 'ops@agency.example', url, expiresAt: '2026-01-08T00:00:00.000Z' }), code('invalid_input'));
 });
 
+void test('an approval notice quotes a hostile subject as inert text: no link, no header line, no reordering, in its own Subject too', async () => {
+  const parsed = parseClientConfig({ client: 'acme', admins: ['boss@acme.example'] });
+  assert.ok(parsed.ok);
+  const calls: { subject: string; text: string; html: string | null }[] = [];
+  const notifier = {
+    notify: async (_kind: string, _key: string, subject: string, text: string, html: string | null = null) => {
+      calls.push({ subject, text, html });
+      return 'sent' as const;
+    },
+  };
+  const hostile = 'Approve now: https://portal-login.evil.example/a/x\u2028Subject: =?utf-8?B?UGF5?= Invoice \u202Efdp.exe';
+  const entry = {
+    record: { id: 'ap_9', status: 'pending', policyReasons: ['new_contact'], expiresAt: '2026-01-08T00:00:00.000Z' },
+    preview: { to: ['lead@newco.example'], cc: [], subject: hostile, bodyPreview: '', emailType: null },
+  } as unknown as StoredApproval;
+  const portal = 'https://portal.example:7443';
+  await sendAdminNotice({ config: parsed.config, notifier, approval: () => entry, portalUrl: portal }, { kind: 'approval', approvalId: 'ap_9', url: `${portal}/a/l9.x.y` });
+  const mailed = calls.at(-1)!;
+  for (const [part, text] of [['subject', mailed.subject], ['text', mailed.text], ['html', mailed.html ?? '']] as const) {
+    assert.doesNotMatch(text, /https?:\/\/portal-login|evil\.example/, `${part}: the sender's link is not clickable`);
+    assert.doesNotMatch(text, /[\u2028\u202E]/u, `${part}: no line separator or reordering character`);
+    assert.doesNotMatch(text, /=\?utf-8\?B\?/i, `${part}: no encoded word a mail client would decode`);
+  }
+  assert.doesNotMatch(mailed.subject, /[\r\n]/);
+  const links = [...mailed.text.matchAll(/https?:\/\/[^\s)]+/g)].map((match) => match[0]);
+  assert.ok(links.includes(`${portal}/a/l9.x.y`));
+  assert.ok(links.every((link) => link.startsWith(portal)), `every link is the portal's: ${links.join(', ')}`);
+  assert.match(mailed.text, /only link in this email goes to your client portal \(https:\/\/portal\.example:7443\)/);
+});
+
 void test('the email layout escapes what it is given and stays one phone-width column', () => {
   const html = emailDocument({ title: 'T <b>', preheader: 'p', content: factTable([['a<', 'b&']]), footer: 'f' });
   assert.match(html, /max-width:600px/);

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { ClientConfig } from '@agent-fleet/kernel/client-config';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { gateReasonText } from '@agent-fleet/kernel/gate-reason-text';
 import { button, emailDocument, factTable, paragraph } from '../daily-summary/email-layout.ts';
+import { oneLine, quoteFromMail } from '../daily-summary/mail-quote.ts';
 import type { AdminNotifier, NotifyOutcome } from './admin-notifier.ts';
 import type { StoredApproval } from './approval-store.ts';
-import { gateReasonText } from '@agent-fleet/kernel/gate-reason-text';
 
 /**
  * A notice the orchestrator asks the agent to mail to the client's admins through the client's own
@@ -38,7 +39,10 @@ function checkedUrl(url: string, portalUrl: string | undefined): string {
   return parsed.href;
 }
 
-const flat = (text: string) => text.replace(/[\r\n\t]+/g, ' ').slice(0, 200);
+/** Where the links of these mails go, said in each: the only links in them are the portal's. */
+function portalNote(url: string): string {
+  return `The only link in this email goes to your client portal (${new URL(url).origin}). If a link in it leads anywhere else, do not open it.`;
+}
 
 /** Mails a notice; the same approval (or the same enrolment link) is never mailed twice. */
 export async function sendAdminNotice(deps: AdminNoticeDeps, notice: AdminNotice): Promise<NotifyOutcome> {
@@ -68,15 +72,18 @@ function localTime(iso: string, timezone: string): string {
 
 function approvalMail(entry: StoredApproval, url: string, name: string, timezone: string) {
   const { preview, record } = entry;
-  const subject = `Approval needed: ${flat(preview.subject) || '(no subject)'}`;
-  const to = preview.to.join(', ');
+  // The subject is the sender's or the model's words: quoted, with links and encoded words made inert, also in this mail's own Subject.
+  const quoted = quoteFromMail(preview.subject) || '(no subject)';
+  const subject = `Approval needed: ${quoted}`;
+  const to = oneLine(preview.to.join(', '));
+  const client = oneLine(name);
   const expires = localTime(record.expiresAt, timezone);
   const reasons = record.policyReasons.map(gateReasonText).join(' ') || 'Your settings ask for approval.';
   const text = [
-    `The AI assistant of ${flat(name)} wrote an email that waits for your approval.`,
+    `The AI assistant of ${client} wrote an email that waits for your approval.`,
     '',
-    `To: ${flat(to)}`,
-    `Subject: ${flat(preview.subject)}`,
+    `To: ${to}`,
+    `Subject: ${quoted}`,
     `Why it needs you: ${reasons}`,
     `Decide before: ${expires} (${timezone}); after that nothing is sent.`,
     '',
@@ -84,31 +91,33 @@ function approvalMail(entry: StoredApproval, url: string, name: string, timezone
     url,
     '',
     'The link works once and expires; opening it changes nothing until you sign in and decide.',
+    portalNote(url),
   ].join('\n');
   const html = emailDocument({
     title: 'An email waits for your approval',
-    preheader: `To ${flat(to)}: ${flat(preview.subject)}`,
+    preheader: `To ${to}: ${quoted}`,
     content: [
-      paragraph(`The AI assistant of ${flat(name)} wrote an email that waits for your approval.`),
+      paragraph(`The AI assistant of ${client} wrote an email that waits for your approval.`),
       factTable([
-        ['To', flat(to)],
-        ['Subject', flat(preview.subject) || '(no subject)'],
+        ['To', to],
+        ['Subject', quoted],
         ['Why it needs you', reasons],
         ['Decide before', `${expires} (${timezone})`],
       ]),
       button(url, 'Review the draft'),
       paragraph('Opening the link changes nothing: you sign in, read the whole draft, then approve, edit or reject it.', true),
+      paragraph(portalNote(url), true),
     ].join('\n'),
-    footer: `Sent by the AI assistant of ${flat(name)} from its own mailbox. Nothing is sent until someone approves it.`,
+    footer: `Sent by the AI assistant of ${client} from its own mailbox. Nothing is sent until someone approves it.`,
   });
   return { subject, text, html };
 }
 
 function enrolmentMail(url: string, name: string, expiresAt: string, timezone: string) {
   const expires = localTime(expiresAt, timezone);
-  const subject = `Set up your sign-in to the client portal of ${flat(name)}`;
+  const subject = `Set up your sign-in to the client portal of ${oneLine(name)}`;
   const text = [
-    `You are an admin of the AI assistant of ${flat(name)}. In the client portal you approve its emails, pull its kill switch and approve support access.`,
+    `You are an admin of the AI assistant of ${oneLine(name)}. In the client portal you approve its emails, pull its kill switch and approve support access.`,
     '',
     'Set up your sign-in (a passkey, or an authenticator app) here:',
     url,
@@ -117,13 +126,13 @@ function enrolmentMail(url: string, name: string, expiresAt: string, timezone: s
   ].join('\n');
   const html = emailDocument({
     title: 'Set up your sign-in',
-    preheader: `Your link to the client portal of ${flat(name)}`,
+    preheader: `Your link to the client portal of ${oneLine(name)}`,
     content: [
-      paragraph(`You are an admin of the AI assistant of ${flat(name)}. In the client portal you approve its emails, pull its kill switch and approve support access.`),
+      paragraph(`You are an admin of the AI assistant of ${oneLine(name)}. In the client portal you approve its emails, pull its kill switch and approve support access.`),
       button(url, 'Set up my sign-in'),
       paragraph(`The link works once and expires ${expires} (${timezone}). If you did not expect it, ignore this email.`, true),
     ].join('\n'),
-    footer: `Sent by the AI assistant of ${flat(name)} from its own mailbox.`,
+    footer: `Sent by the AI assistant of ${oneLine(name)} from its own mailbox.`,
   });
   return { subject, text, html };
 }
