@@ -62,8 +62,14 @@ export interface DraftContext {
   senderName: string;
   /** Earlier messages between the client and this sender, oldest first (untrusted, delimited like the email). */
   thread: EmailForModel[];
-  /** Trusted notes from the client's config or memory. */
+  /** Trusted notes from the client's config or its own calendar (times only). */
   notes: string;
+  /**
+   * Facts about the correspondent from the client's records (CRM: name, role, company): useful, but records
+   * are often made from inbound mail, so others may have written them. Shown as data, fenced like the email,
+   * never among the trusted notes. '' or absent: none.
+   */
+  records?: string;
   /** The client's reply templates of its auto-send types (trusted); empty: free form only. */
   templates?: OfferedTemplate[];
   /** The names a template may greet the correspondent with (from the contact record and the From header). */

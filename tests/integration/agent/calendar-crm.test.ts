@@ -191,8 +191,11 @@ for (const kind of ['gmail', 'outlook'] as ProviderKind[]) {
       assert.equal(notesOf().length - before, 2, 'one note per sent email');
       const drafted = bed.anthropic.received.filter((request) => request.tool_choice?.name === 'draft_reply').at(-1);
       const system = JSON.stringify(drafted?.system ?? '');
-      assert.match(system, /Kim Berger, Head of Talent at Partner GmbH/);
-      assert.doesNotMatch(system, /salary/);
+      const user = JSON.stringify(drafted?.messages ?? []);
+      // The record is data others may have written (CRM records are often made from inbound mail): fenced in the user message, never a trusted note.
+      assert.doesNotMatch(system, /Head of Talent|Partner GmbH/);
+      assert.match(user, /records about the correspondent[^]*untrusted_email_[0-9a-f]{32}[^]*Kim Berger, Head of Talent at Partner GmbH/);
+      assert.doesNotMatch(system + user, /salary/);
       assert.ok(bullhorn.requestedFields().every((fields) => !/comments|salary|Rate/.test(fields)), 'no free text or pay field is ever read');
       for (const note of notesOf().slice(before)) {
         assert.match(String(note['comments']), /^Email sent .+: Re: Invoice [12]/);

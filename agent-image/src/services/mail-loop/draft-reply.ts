@@ -8,6 +8,7 @@ import type { CrmPerson } from '../../ports/crm-provider.ts';
 import type { DraftReply, EmailForModel } from '../../ports/llm-client.ts';
 import { replySubject, type MailMessage } from '../../ports/mail-provider.ts';
 import type { MessageProgress } from '../runtime/agent-state-store.ts';
+import { shownLine } from '../../domain/auto-reply/inbound-text.ts';
 import { readCalendar, SCHEDULING_TYPES, type CalendarView } from './calendar-notes.ts';
 import { composeReply, nameCandidatesOf, offeredTemplates, templateFacts, type ComposedReply } from './compose-reply.ts';
 import { forDrafter, hasThread, threadForModel } from './email-for-model.ts';
@@ -40,10 +41,13 @@ export function replyRecipient(message: MailMessage): string {
   return (message.from?.address ?? '').trim().toLowerCase();
 }
 
-/** The drafter's trusted note on the correspondent from the client's CRM (name, role, company); '' when none. Pure. */
+/**
+ * What the client's CRM says of the correspondent (name, role, company), for the drafter as data, not as
+ * trusted notes: CRM records are often made from inbound mail. '' when none. Pure.
+ */
 export function correspondentNotes(person: Pick<CrmPerson, 'name' | 'role' | 'company'> | null): string {
   if (person === null) return '';
-  const line = (text: string) => text.replace(/[\r\n]+/g, ' ').trim().slice(0, 200);
+  const line = (text: string) => Array.from(shownLine(text).trim()).slice(0, 200).join('');
   const role = person.role === null ? '' : `, ${line(person.role)}`;
   const company = person.company === null ? '' : ` at ${line(person.company)}`;
   return `The correspondent, per the client's CRM: ${line(person.name)}${role}${company}.`;
@@ -91,7 +95,8 @@ export async function draftReply(deps: LoopDeps, messageId: string, message: Mai
   // Who the correspondent is, from the client's CRM: name, role and company only, never notes or pay.
   const person = deps.crm === null || sender === '' ? null : await deps.crm.work.lookUp(sender);
   const facts = templateFacts(message, calendar.freeSlots, person?.name ?? null);
-  const notes = [calendar.notes, correspondentNotes(person)].filter((part) => part !== '').join('\n\n');
+  const notes = calendar.notes;
+  const records = correspondentNotes(person);
   const email = forDrafter(message);
   const drafted = await callModel(
     deps,
@@ -102,6 +107,7 @@ export async function draftReply(deps: LoopDeps, messageId: string, message: Mai
         senderName: config.displayName ?? config.client,
         thread,
         notes,
+        records,
         templates: offeredTemplates(config),
         nameCandidates: nameCandidatesOf(facts),
         freeSlotStarts: calendar.freeSlots.map((slot) => slot.start),
