@@ -60,7 +60,19 @@ function draftOf(action: string, args: JsonValue): ApprovalView['draft'] {
   };
 }
 
-function minimised(message: MailMessage, mailbox: string | undefined): ThreadEntry {
+/**
+ * Whether a thread message is the client's own, as the portal labels it "From your mailbox": From the
+ * mailbox's address and, where the provider marks the mailbox's own sends (Gmail's SENT label, which no
+ * sender can set), carrying that mark; anyone can write the client's address as From. A message with no
+ * sender (one the adapter could not read) is never the client's. Pure.
+ */
+function isOwn(message: MailMessage, mailbox: string | undefined, sentMark: string | null): boolean {
+  const from = message.from?.address ?? '';
+  if (mailbox === undefined || from === '' || from.toLowerCase() !== mailbox.toLowerCase()) return false;
+  return sentMark === null || message.labels.includes(sentMark);
+}
+
+function minimised(message: MailMessage, mailbox: string | undefined, sentMark: string | null): ThreadEntry {
   const from = message.from?.address ?? '';
   const body = message.textBody.length > THREAD_BODY_CHARS ? `${message.textBody.slice(0, THREAD_BODY_CHARS)}…` : message.textBody;
   return {
@@ -68,7 +80,7 @@ function minimised(message: MailMessage, mailbox: string | undefined): ThreadEnt
     at: (message.date ?? message.receivedAt).toISOString(),
     subject: message.subject,
     body,
-    fromCorrespondent: mailbox === undefined || from.toLowerCase() !== mailbox.toLowerCase(),
+    fromCorrespondent: !isOwn(message, mailbox, sentMark),
   };
 }
 
@@ -77,6 +89,8 @@ export async function threadOf(
   provider: MailProvider | null,
   messageId: string | null,
   mailbox: string | undefined,
+  /** The provider's mark on the mailbox's own sends ('SENT' on Gmail); null where it has none (Graph). */
+  sentMark: string | null,
   logger: Logger,
 ): Promise<{ thread: ThreadEntry[]; available: boolean }> {
   if (messageId === null) return { thread: [], available: true };
@@ -84,10 +98,9 @@ export async function threadOf(
   try {
     const answered = await provider.getMessage(messageId);
     const messages = await provider.getThread(answered.threadId);
-    const ordered = (messages.length > 0 ? messages : [answered]).sort(
-      (a, b) => (a.date ?? a.receivedAt).getTime() - (b.date ?? b.receivedAt).getTime(),
-    );
-    return { thread: ordered.slice(-THREAD_MESSAGES).map((message) => minimised(message, mailbox)), available: true };
+    // In the order the provider received them: the Date header is the sender's to write.
+    const ordered = (messages.length > 0 ? messages : [answered]).sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime());
+    return { thread: ordered.slice(-THREAD_MESSAGES).map((message) => minimised(message, mailbox, sentMark)), available: true };
   } catch (error) {
     logger.warn('the thread of an approval could not be read', { error });
     return { thread: [], available: false };

@@ -65,7 +65,8 @@ export class RuntimeClientViews implements ClientViews {
     const entry = this.agent.desk.approvalAsOf(id);
     if (entry === undefined) throw new FleetError('not_found', `no approval ${id}`);
     const provider = this.agent.connection.connectors?.provider ?? null;
-    const thread = await threadOf(provider, entry.messageId, this.settings().mailbox, this.options.logger);
+    const { mailbox, provider: providerKind } = this.settings();
+    const thread = await threadOf(provider, entry.messageId, mailbox, providerKind === 'gmail' ? 'SENT' : null, this.options.logger);
     return approvalView(entry, entry.messageId === null ? undefined : this.agent.state.progress(entry.messageId), thread);
   }
 
