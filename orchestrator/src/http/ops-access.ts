@@ -41,14 +41,26 @@ const RULES: readonly Rule[] = [
   { method: 'GET', pattern: /^\/sessions\/current$/, access: 'member' },
 ];
 
+/**
+ * The request as the routers match it: express routes ignore case and one trailing slash, and answer HEAD
+ * with the GET route. The rules must see the same route, or `/Clients/acme/Export/` would be a plain read
+ * that runs the export.
+ */
+function routed(method: string, path: string): { method: string; path: string } {
+  const upper = method.toUpperCase();
+  const trimmed = path.length > 1 ? path.replace(/\/+$/, '') : path;
+  return { method: upper === 'HEAD' ? 'GET' : upper, path: (trimmed === '' ? '/' : trimmed).toLowerCase() };
+}
+
 /** The access rule of one request; a path not in the table is `read` for GET and HEAD, `member` otherwise. */
 export function opsAccessOf(method: string, path: string): OpsRoute {
-  const upper = method.toUpperCase();
-  const clientId = decoded(new RegExp(`^${CLIENT}(?:/|$)`).exec(path)?.[1]);
-  const rule = RULES.find((candidate) => candidate.method === upper && candidate.pattern.test(path));
+  const request = routed(method, path);
+  const clientId = decoded(new RegExp(`^${CLIENT}(?:/|$)`, 'i').exec(path)?.[1]);
+  const rule = RULES.find(
+    (candidate) => candidate.method === request.method && candidate.pattern.test(request.path),
+  );
   if (rule) return { access: rule.access, actorInQuery: rule.actorInQuery === true, clientId };
-  const reading = upper === 'GET' || upper === 'HEAD';
-  return { access: reading ? 'read' : 'member', actorInQuery: false, clientId };
+  return { access: request.method === 'GET' ? 'read' : 'member', actorInQuery: false, clientId };
 }
 
 function decoded(segment: string | undefined): string | null {

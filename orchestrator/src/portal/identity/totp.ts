@@ -4,6 +4,7 @@ import type { Clock } from '../../ports/clock.ts';
 import type { AdminRef, LockoutPolicy, PortalStore, StoredCredential } from '../../ports/portal-store.ts';
 import { seal, unseal } from '../crypto/sealed-box.ts';
 import { acceptedTotpStep } from '../crypto/totp-code.ts';
+import { OneAtATime } from './one-at-a-time.ts';
 
 const purposeOf = (admin: AdminRef) => `totp:${admin.clientId}:${admin.email}`;
 
@@ -20,6 +21,7 @@ export class TotpFactor {
   private readonly clock: Clock;
   private readonly sealingKey: Buffer;
   private readonly lockout: LockoutPolicy;
+  private readonly attempts = new OneAtATime();
 
   constructor(options: { store: PortalStore; clock: Clock; sealingKey: Buffer; lockout: LockoutPolicy }) {
     this.store = options.store;
@@ -72,8 +74,13 @@ export class TotpFactor {
     return true;
   }
 
+  /** Attempts for one address run one at a time, so that guesses sent together cannot outrun the lockout. */
   async signIn(email: string, code: string): Promise<CodeSignIn> {
     const subject = `totp:${email}`;
+    return this.attempts.run(subject, () => this.attemptSignIn(email, subject, code));
+  }
+
+  private async attemptSignIn(email: string, subject: string, code: string): Promise<CodeSignIn> {
     const now = this.clock.now();
     const locked = await this.store.throttle.lockedUntil(subject, now);
     if (locked) return { ok: false, lockedUntil: locked };

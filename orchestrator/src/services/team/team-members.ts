@@ -1,6 +1,7 @@
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { parseMemberEmail, parseMemberName, TEAM_POLICY, type TeamMember } from '../../domain/team-member.ts';
 import { newToken, tokenHash } from '../../portal/crypto/tokens.ts';
+import { OneAtATime } from '../../portal/identity/one-at-a-time.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Registry } from '../../ports/registry.ts';
 import type { StoredMember, TeamStore } from '../../ports/team-store.ts';
@@ -26,6 +27,7 @@ const publicView = ({ totpSealed: _sealed, lastTimeStep: _step, ...member }: Sto
  */
 export class TeamMembers {
   private readonly deps: { store: TeamStore; totp: TeamTotp; registry: Registry; clock: Clock };
+  private readonly removals = new OneAtATime();
 
   constructor(deps: { store: TeamStore; totp: TeamTotp; registry: Registry; clock: Clock }) {
     this.deps = deps;
@@ -63,13 +65,21 @@ export class TeamMembers {
     return { member: publicView(await this.existing(name)), enrolment, bootstrap: input.bootstrap };
   }
 
-  /** A new enrolment code for a member who lost their authenticator; their sessions end at once. */
+  /**
+   * A new enrolment code for a member who lost their authenticator: the lost one stops working and their
+   * sessions end at once (whoever finds the phone signs in with it no more).
+   */
   async reissue(input: { name: unknown; actor: string }): Promise<AddedMember> {
     const member = await this.existing(parseMemberName(input.name));
+    await this.deps.totp.revoke(member);
     const ended = await this.deps.store.sessions.endSessions(member.name);
     const enrolment = await this.issueEnrolment(member.name, this.deps.clock.now());
-    await this.log(input.actor, 'team-reissue', { member: member.name, sessionsEnded: ended });
-    return { member: publicView(member), enrolment, bootstrap: false };
+    await this.log(input.actor, 'team-reissue', {
+      member: member.name,
+      sessionsEnded: ended,
+      authenticatorRevoked: true,
+    });
+    return { member: publicView(await this.existing(member.name)), enrolment, bootstrap: false };
   }
 
   async list(): Promise<TeamMember[]> {
@@ -80,15 +90,22 @@ export class TeamMembers {
     return (await this.deps.store.members.listMembers()).length;
   }
 
-  /** Removes a member and ends their sessions; the last member stays (the team would be open to bootstrap again). */
+  /**
+   * Removes a member and ends their sessions; the last member stays (the team would be open to bootstrap
+   * again). Removals run one at a time: two at once could each see the other member and leave none.
+   */
   async remove(input: { name: unknown; actor: string }): Promise<{ member: string; sessionsEnded: number }> {
     const name = parseMemberName(input.name);
+    return this.removals.run('team', () => this.removeOne(name, input.actor));
+  }
+
+  private async removeOne(name: string, actor: string): Promise<{ member: string; sessionsEnded: number }> {
     await this.existing(name);
     if ((await this.count()) <= 1)
       throw new FleetError('conflict', `${name} is the last team member; add another before removing them`);
     const sessionsEnded = await this.deps.store.sessions.endSessions(name);
     await this.deps.store.members.removeMember(name);
-    await this.log(input.actor, 'team-remove', { member: name, sessionsEnded });
+    await this.log(actor, 'team-remove', { member: name, sessionsEnded });
     return { member: name, sessionsEnded };
   }
 

@@ -6,6 +6,7 @@ import {
   type MemberPrincipal,
 } from '../../domain/team-member.ts';
 import { newToken, tokenHash } from '../../portal/crypto/tokens.ts';
+import { OneAtATime } from '../../portal/identity/one-at-a-time.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Registry } from '../../ports/registry.ts';
 import type { TeamStore } from '../../ports/team-store.ts';
@@ -36,14 +37,22 @@ export interface TeamSessionsDependencies {
  */
 export class TeamSessions {
   private readonly deps: TeamSessionsDependencies;
+  private readonly attempts = new OneAtATime();
 
   constructor(deps: TeamSessionsDependencies) {
     this.deps = deps;
   }
 
-  /** A new session for the member when `code` is their current code; one answer for every failure. */
+  /**
+   * A new session for the member when `code` is their current code; one answer for every failure. A
+   * member's attempts run one at a time, so that guesses sent together cannot outrun the lockout.
+   */
   async login(rawName: unknown, code: string): Promise<IssuedSession> {
     const name = parseMemberName(rawName);
+    return this.attempts.run(name, () => this.attemptLogin(name, code));
+  }
+
+  private async attemptLogin(name: string, code: string): Promise<IssuedSession> {
     const { members, sessions } = this.deps.store;
     const now = this.deps.clock.now();
     const member = await members.getMember(name);
@@ -107,6 +116,10 @@ export class TeamSessions {
   async refreshSecondFactor(token: string, code: string): Promise<MemberPrincipal> {
     const principal = await this.authenticate(token);
     if (principal === null) throw new FleetError('unauthorized', 'no session: fleet login');
+    return this.attempts.run(principal.member, () => this.attemptRefresh(token, principal, code));
+  }
+
+  private async attemptRefresh(token: string, principal: MemberPrincipal, code: string): Promise<MemberPrincipal> {
     const member = await this.deps.store.members.getMember(principal.member);
     const now = this.deps.clock.now();
     const locked = member && (await this.deps.store.members.lockedUntil(member.name, now));

@@ -33,6 +33,16 @@ export class TeamTotp {
     };
   }
 
+  /**
+   * Revokes the member's authenticator (`fleet team reissue`: it was lost): the secret is replaced by a
+   * random one that is never shown, so no code of the old app is accepted from now on, and the member is
+   * enrolling until they set up the new one.
+   */
+  async revoke(member: StoredMember): Promise<void> {
+    const unknown = generateSecret({ length: 20 });
+    await this.members.setTotpSecret(member.name, seal(this.sealingKey, unknown, purposeOf(member.name)));
+  }
+
   /** Whether `code` is the member's current code, not used before; an accepted code is recorded. */
   async accept(member: StoredMember, code: string): Promise<boolean> {
     if (member.totpSealed === null) return false;
