@@ -75,7 +75,7 @@ export interface LockoutPolicy {
 }
 
 export interface EnrolmentStore {
-  /** Records a new single-use enrolment link (its token hashed). */
+  /** Records a new single-use enrolment link (its token hashed), replacing every unused earlier link of the same admin. */
   createEnrolment(enrolment: NewEnrolment): Promise<void>;
   /** The admin an unused, unexpired link is for, and its expiry, without using it. */
   peekEnrolment(tokenHash: string, now: Date): Promise<(AdminRef & { expiresAt: Date }) | null>;

@@ -90,6 +90,17 @@ for (const backend of backends) {
       assert.equal(await store.enrolments.consumeEnrolment(hex(2), at(1000)), null);
     });
 
+    void test('a new enrolment link replaces every unused earlier link of that admin, and no other admin’s', async () => {
+      const other = { clientId: acme.clientId, email: 'second@acme.example' };
+      await store.enrolments.createEnrolment({ tokenHash: hex(11), ...acme, createdAt: T0, expiresAt: at(86_400_000) });
+      await store.enrolments.createEnrolment({ tokenHash: hex(12), ...other, createdAt: T0, expiresAt: at(86_400_000) });
+      await store.enrolments.createEnrolment({ tokenHash: hex(13), ...acme, createdAt: at(1000), expiresAt: at(86_400_000) });
+      assert.equal(await store.enrolments.peekEnrolment(hex(11), at(2000)), null, 'the earlier link is dead once a new one is issued');
+      assert.deepEqual(await store.enrolments.consumeEnrolment(hex(13), at(2000)), acme);
+      assert.equal(await store.enrolments.consumeEnrolment(hex(11), at(3000)), null, 'nor does it open after the new one is used');
+      assert.deepEqual(await store.enrolments.consumeEnrolment(hex(12), at(3000)), other, 'another admin’s link stays');
+    });
+
     void test('credentials: a TOTP step and a passkey counter are accepted once; a finished re-enrolment replaces the rest', async () => {
       const base = { ...acme, sealed: 'ps1.x', createdAt: T0 };
       await store.credentials.addCredential({

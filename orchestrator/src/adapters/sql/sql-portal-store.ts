@@ -23,16 +23,16 @@ class SqlEnrolments implements EnrolmentStore {
   }
 
   async createEnrolment(enrolment: NewEnrolment): Promise<void> {
-    await this.sql.query(
-      'INSERT INTO portal_enrolments (token_hash, client_id, admin_email, created_at, expires_at) VALUES ($1, $2, $3, $4::timestamptz, $5::timestamptz)',
-      [
-        enrolment.tokenHash,
-        enrolment.clientId,
-        this.sealer.sealAddress(enrolment.email),
-        enrolment.createdAt.toISOString(),
-        enrolment.expiresAt.toISOString(),
-      ],
-    );
+    const admin = this.sealer.sealAddress(enrolment.email);
+    await this.sql.transaction(async (tx) => {
+      // A new link replaces every unused one of this admin: an older link (an intercepted email, one printed
+      // for an operator) would otherwise still open an enrolment, which replaces the admin's credentials.
+      await tx.query('DELETE FROM portal_enrolments WHERE client_id = $1 AND admin_email = $2 AND used_at IS NULL', [enrolment.clientId, admin]);
+      await tx.query(
+        'INSERT INTO portal_enrolments (token_hash, client_id, admin_email, created_at, expires_at) VALUES ($1, $2, $3, $4::timestamptz, $5::timestamptz)',
+        [enrolment.tokenHash, enrolment.clientId, admin, enrolment.createdAt.toISOString(), enrolment.expiresAt.toISOString()],
+      );
+    });
   }
 
   async peekEnrolment(tokenHash: string, now: Date): Promise<(AdminRef & { expiresAt: Date }) | null> {
