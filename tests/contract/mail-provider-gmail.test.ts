@@ -49,6 +49,8 @@ async function gmailHarness(): Promise<MailHarness> {
         threadId: record.threadId,
         inReplyTo: record.headers.get('in-reply-to') ?? null,
         idempotencyKey: record.headers.get('x-agent-fleet-idempotency-key') ?? null,
+        autoSubmitted: record.headers.get('auto-submitted') ?? null,
+        autoResponseSuppress: record.headers.get('x-auto-response-suppress') ?? null,
       })),
     draftCount: () => emulator.draftCount(),
     editDraftInMailbox: {
@@ -104,7 +106,7 @@ async function editGmailDraft(emulator: GmailEmulator, draftId: string, edit: (o
 }
 
 mailProviderContract('GmailMailProvider', gmailHarness);
-sendExactlyApprovedContract('GmailMailProvider', gmailHarness);
+sendExactlyApprovedContract('GmailMailProvider', gmailHarness, { carriesAutoSubmitted: true });
 
 describe('GmailMailProvider specifics', () => {
   it('requests no send scope when sending is disabled', () => {

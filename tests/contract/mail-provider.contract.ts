@@ -33,6 +33,9 @@ export interface SentView {
   threadId: string;
   inReplyTo: string | null;
   idempotencyKey: string | null;
+  /** The automatic-send marks it carried (auto-submitted.ts): Auto-Submitted, X-Auto-Response-Suppress. */
+  autoSubmitted: string | null;
+  autoResponseSuppress: string | null;
 }
 
 export interface MailHarness {
@@ -140,6 +143,18 @@ export function mailProviderContract(adapter: string, createHarness: () => Promi
       assert.equal(message.precedence, 'bulk');
       assert.match(message.messageId ?? '', /^<.+@.+>$/);
       assert.ok(message.receivedAt instanceof Date && !Number.isNaN(message.receivedAt.getTime()));
+    });
+
+    it('getMessage returns the List-* headers of list mail that carries no List-Id (RFC 3834 §2)', async () => {
+      const { id } = await seed('Our spring offers', {
+        headers: { 'List-Unsubscribe': '<https://news.example/u/1>, <mailto:leave@news.example>', 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click', 'List-Help': '<mailto:help@news.example>' },
+      });
+      const message = await h.provider.getMessage(id);
+      assert.equal(message.listId, null);
+      assert.equal(message.autoReplyHeaders['list-unsubscribe'], '<https://news.example/u/1>, <mailto:leave@news.example>');
+      assert.equal(message.autoReplyHeaders['list-unsubscribe-post'], 'List-Unsubscribe=One-Click');
+      assert.equal(message.autoReplyHeaders['list-help'], '<mailto:help@news.example>');
+      assert.equal(message.autoReplyHeaders['list-post'], undefined);
     });
 
     it('getMessage returns Reply-To, Cc and the Authentication-Results header the sender rule reads', async () => {

@@ -39,6 +39,9 @@ export interface SentMail {
   /** The HTML alternative, where the provider keeps one apart from the text. */
   html: string | null;
   idempotencyKey: string | null;
+  /** The automatic-send marks it carried (auto-submitted.ts): Auto-Submitted, X-Auto-Response-Suppress. */
+  autoSubmitted: string | null;
+  autoResponseSuppress: string | null;
 }
 
 /** One mailbox emulator behind the agent's provider, seen the same way for Gmail and Outlook. */
@@ -81,6 +84,8 @@ async function gmailMailbox(): Promise<MailboxUnderTest> {
         body: (record.parsed.text ?? '').trimEnd(),
         html: typeof record.parsed.html === 'string' ? record.parsed.html : null,
         idempotencyKey: record.headers.get('x-agent-fleet-idempotency-key') ?? null,
+        autoSubmitted: record.headers.get('auto-submitted') ?? null,
+        autoResponseSuppress: record.headers.get('x-auto-response-suppress') ?? null,
       })),
     draftCount: () => emulator.draftCount(),
     labelsOf: (id) => emulator.labelNamesOf(id).filter((name) => name !== name.toUpperCase()),
@@ -100,6 +105,8 @@ async function gmailMailbox(): Promise<MailboxUnderTest> {
   };
 }
 
+const graphHeader = (headers: { name: string; value: string }[], name: string) => headers.find((h) => h.name.toLowerCase() === name)?.value ?? null;
+
 async function outlookMailbox(): Promise<MailboxUnderTest> {
   const emulator = new GraphEmulator();
   await emulator.start();
@@ -114,7 +121,9 @@ async function outlookMailbox(): Promise<MailboxUnderTest> {
         subject: record.subject,
         body: record.text.trimEnd(),
         html: record.html,
-        idempotencyKey: record.internetMessageHeaders.find((h) => h.name.toLowerCase() === 'x-agent-fleet-idempotency-key')?.value ?? null,
+        idempotencyKey: graphHeader(record.internetMessageHeaders, 'x-agent-fleet-idempotency-key'),
+        autoSubmitted: graphHeader(record.internetMessageHeaders, 'auto-submitted'),
+        autoResponseSuppress: graphHeader(record.internetMessageHeaders, 'x-auto-response-suppress'),
       })),
     draftCount: () => 0,
     labelsOf: (id) => [...(emulator.message(id)?.categories ?? [])],

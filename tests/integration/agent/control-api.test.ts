@@ -169,6 +169,7 @@ describe('agent control API against a real embedded Vault', () => {
     assert.equal(sent.length, 1);
     assert.equal(sent[0]?.body, 'Edited by the admin: our price list is attached.');
     assert.deepEqual(sent[0]?.to, ['newperson@newco.example']);
+    assert.deepEqual([sent[0]?.autoSubmitted, sent[0]?.autoResponseSuppress], [null, null], 'an edited reply is a human answer: not marked automatic');
     const again = await a.call('POST', `/v1/approvals/${approval.id}/decision`, { decision: 'approve', by: 'boss' });
     assert.equal(again.status, 409);
     assert.equal((await a.call('POST', '/v1/approvals/ap_unknown/decision', { decision: 'approve', by: 'boss' })).status, 404);

@@ -85,6 +85,28 @@ for (const kind of ['gmail', 'outlook'] as ProviderKind[]) {
       assert.equal(verify.ok, true);
     });
 
+    test('what no human approved goes out marked automatic (RFC 3834), what a human approved goes out unmarked', async () => {
+      const agent = await fresh();
+      await seedInboxOf(mailbox);
+      await agent.runtime.tick();
+      const [automatic] = mailbox.sent();
+      assert.deepEqual(automatic?.to, [KNOWN], 'the routine acknowledgement went out on its own');
+      assert.equal(automatic?.autoResponseSuppress, 'OOF, AutoReply');
+      // Graph refuses to set Auto-Submitted (not an x- header): Outlook carries the Exchange mark only.
+      assert.equal(automatic?.autoSubmitted, kind === 'gmail' ? 'auto-replied' : null);
+      const pending = (await agent.call('GET', '/v1/approvals?status=pending')).json as { approvals: { id: string; recipients: string[] }[] };
+      const approval = pending.approvals.find((entry) => entry.recipients.includes(KNOWN));
+      assert.ok(approval, 'a reply to the known contact waits for a human');
+      assert.equal((await agent.call('POST', `/v1/approvals/${approval.id}/decision`, { decision: 'approve', by: 'boss' })).status, 200);
+      const human = mailbox.sent().slice(1);
+      assert.equal(human.length, 1);
+      assert.deepEqual([human[0]?.autoSubmitted, human[0]?.autoResponseSuppress], [null, null], 'a reply a human approved is the client answering');
+      assert.equal((await agent.runtime.summary.send('day')).outcome, 'sent');
+      const summary = mailbox.sent().find((candidate) => candidate.to.includes(ADMIN));
+      assert.equal(summary?.autoResponseSuppress, 'OOF, AutoReply');
+      assert.equal(summary?.autoSubmitted, kind === 'gmail' ? 'auto-generated' : null);
+    });
+
     test('each classified message is labelled with its category, and by default stays unread in the inbox', async () => {
       const agent = await fresh();
       const ids = await seedInboxOf(mailbox);

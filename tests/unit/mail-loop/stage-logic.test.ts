@@ -156,6 +156,8 @@ describe('what is proposed to the gate', () => {
       html: null,
       attachments: 0,
       idempotencyKey: replyKey('m-1'),
+      autoSubmitted: null,
+      autoResponseSuppress: null,
     };
     const parsed = parseProposedAction(draftSendInput(draft, 'scheduling', 'm-1'));
     assert.ok(parsed.ok && parsed.action.kind === 'mail.send');

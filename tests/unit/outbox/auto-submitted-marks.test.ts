@@ -7,7 +7,9 @@ import { buildRawMessage } from '../../../agent-image/src/adapters/gmail/gmail-m
 import { parseRaw } from '../../../agent-image/src/adapters/gmail/gmail-message.ts';
 import { graphDraftHeaders } from '../../../agent-image/src/adapters/graph/graph-draft-headers.ts';
 import { autoSubmittedFor, autoSubmittedOf } from '../../../agent-image/src/domain/auto-reply/auto-submitted.ts';
+import type { Draft } from '../../../agent-image/src/ports/mail-provider.ts';
 import { buildOutboundMessage } from '../../../agent-image/src/services/outbox/outbound-message.ts';
+import { sameMarks } from '../../../agent-image/src/services/runtime/mail-send-receipts.ts';
 
 const KEY = 're-0123456789abcdef0123456789abcdef01234567';
 const request = { to: ['kim@partner.example'], subject: 'Re: Invoice 42', text: 'Thank you, received.' };
@@ -75,5 +77,28 @@ describe('draft builders', () => {
     ]);
     assert.deepEqual(graphDraftHeaders(KEY, null), [{ name: 'X-Agent-Fleet-Idempotency-Key', value: KEY }]);
     assert.throws(() => graphDraftHeaders('bad key\r\n', null));
+  });
+});
+
+describe('a draft read back carries the marks its send needs (MailSendReceipts)', () => {
+  const draft = (autoSubmitted: string | null, autoResponseSuppress: string | null): Draft => ({
+    id: 'd-1', messageId: 'm-1', threadId: 't-1', to: ['kim@partner.example'], cc: [], bcc: [], subject: 'Re: Invoice 42', body: 'Thank you, received.',
+    html: null, attachments: 0, idempotencyKey: KEY, autoSubmitted, autoResponseSuppress,
+  });
+
+  test("a human's send needs a draft with neither mark", () => {
+    assert.equal(sameMarks(draft(null, null), null), true);
+    assert.equal(sameMarks(draft(null, 'OOF, AutoReply'), null), false);
+    assert.equal(sameMarks(draft('auto-replied', null), null), false);
+    assert.equal(sameMarks(draft('no', null), null), false, 'any Auto-Submitted the agent did not write is not kept');
+  });
+
+  test('an automatic send needs the Exchange mark, and Auto-Submitted as marked where the provider carries it (Outlook cannot)', () => {
+    assert.equal(sameMarks(draft('auto-replied', 'OOF, AutoReply'), 'auto-replied'), true);
+    assert.equal(sameMarks(draft(null, 'OOF, AutoReply'), 'auto-replied'), true, 'Outlook');
+    assert.equal(sameMarks(draft('auto-generated', 'OOF, AutoReply'), 'auto-replied'), false);
+    assert.equal(sameMarks(draft('auto-replied', null), 'auto-replied'), false);
+    assert.equal(sameMarks(draft(null, null), 'auto-generated'), false);
+    assert.equal(sameMarks(draft(null, 'All'), 'auto-generated'), false);
   });
 });

@@ -1,3 +1,4 @@
+import { AUTO_SUBMITTED_HEADER, autoSubmittedOf, type AutoSubmitted } from '../../domain/auto-reply/auto-submitted.ts';
 import { assertIdempotencyKey } from '../../domain/idempotency-key.ts';
 import { isEmailAddress, normaliseAddress } from '@agent-fleet/kernel/email-address';
 import { gmail_v1 } from 'googleapis/build/src/apis/gmail/v1.js';
@@ -153,6 +154,7 @@ export class GmailMailProvider implements MailProvider {
       inReplyTo,
       references,
       idempotencyKey: input.idempotencyKey,
+      autoSubmitted: input.autoSubmitted ?? null,
     });
     const response = await this.#call('drafts.create', () =>
       this.#gmail.users.drafts.create({
@@ -178,6 +180,8 @@ export class GmailMailProvider implements MailProvider {
       inReplyTo: current.inReplyTo,
       references: current.references,
       idempotencyKey: key,
+      // The marks are not edited: the draft stays as automatic (or not) as it was made.
+      autoSubmitted: current.marking,
     });
     await this.#call('drafts.update', () =>
       this.#gmail.users.drafts.update({
@@ -306,7 +310,7 @@ export class GmailMailProvider implements MailProvider {
     return { mail, message: toMailMessage(mail, this.#envelopeOf(data)) };
   }
 
-  async #draftMail(draftId: string): Promise<{ draft: Draft; inReplyTo: string | null; references: string[] }> {
+  async #draftMail(draftId: string): Promise<{ draft: Draft; inReplyTo: string | null; references: string[]; marking: AutoSubmitted | null }> {
     const response = await this.#call('drafts.get', () =>
       this.#gmail.users.drafts.get({ userId: 'me', id: draftId, format: 'raw' }),
     );
@@ -314,6 +318,7 @@ export class GmailMailProvider implements MailProvider {
       throw new FleetError('integrity', 'gmail draft without a message');
     }
     const { mail, message } = await this.#parse(response.data.message);
+    const extras = draftExtras(mail);
     return {
       draft: {
         id: draftId,
@@ -321,13 +326,14 @@ export class GmailMailProvider implements MailProvider {
         threadId: message.threadId,
         to: message.to.map((a) => a.address),
         cc: message.cc.map((a) => a.address),
-        ...draftExtras(mail),
+        ...extras,
         subject: message.subject,
         body: message.textBody.replace(/\n$/, ''),
         idempotencyKey: message.idempotencyKey,
       },
       inReplyTo: message.inReplyTo,
       references: message.references,
+      marking: autoSubmittedOf({ [AUTO_SUBMITTED_HEADER]: extras.autoSubmitted ?? '' }),
     };
   }
 

@@ -39,14 +39,17 @@ function headerText(mail: ParsedMail, name: string): string | null {
 }
 
 /**
- * What a draft carries beside To, Cc, subject and text: the Bcc a draft's raw keeps, the HTML part, and
- * every attachment mailparser finds (inline images and attached messages included).
+ * What a draft carries beside To, Cc, subject and text: the Bcc a draft's raw keeps, the HTML part,
+ * every attachment mailparser finds (inline images and attached messages included), and the
+ * automatic-send marks (auto-submitted.ts) as written.
  */
-export function draftExtras(mail: ParsedMail): { bcc: string[]; html: string | null; attachments: number } {
+export function draftExtras(mail: ParsedMail): { bcc: string[]; html: string | null; attachments: number; autoSubmitted: string | null; autoResponseSuppress: string | null } {
   return {
     bcc: addresses(mail.bcc).map((entry) => entry.address),
     html: mail.html === false ? null : (mail.html ?? null),
     attachments: mail.attachments.length,
+    autoSubmitted: headerText(mail, 'auto-submitted'),
+    autoResponseSuppress: headerText(mail, 'x-auto-response-suppress'),
   };
 }
 

@@ -132,8 +132,8 @@ export class GraphMailProvider implements MailProvider {
   }
 
   async createDraft(input: DraftInput): Promise<Draft> {
-    // Unmarked until DraftInput says how the send is marked (auto-submitted.ts): a draft is written before the gate decides.
-    const headers = graphDraftHeaders(input.idempotencyKey, null);
+    // The marks can only be set at creation, like the key: a draft to be marked otherwise is made anew.
+    const headers = graphDraftHeaders(input.idempotencyKey, input.autoSubmitted ?? null);
     const content = {
       toRecipients: recipients(input.to),
       ccRecipients: recipients(input.cc ?? []),

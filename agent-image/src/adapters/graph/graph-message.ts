@@ -143,6 +143,8 @@ export function toDraft(message: GraphMessage, extra: { html: string | null; att
     html: extra.html,
     attachments: extra.attachments,
     idempotencyKey: mail.idempotencyKey,
+    autoSubmitted: mail.autoSubmitted,
+    autoResponseSuppress: header(message, 'x-auto-response-suppress'),
   };
 }
 

@@ -3,7 +3,8 @@ import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { createSilentLogger, type Logger } from '@agent-fleet/kernel/logger';
 import { outboxResumed, paused, sendRecord, sendReleased } from '../../domain/audit-events.ts';
 import type { JsonValue } from '../../domain/audit-record.ts';
-import type { SendReceipt, SendReceipts } from '../../ports/send-receipts.ts';
+import { autoSubmittedFor, withAutoSubmitted } from '../../domain/auto-reply/auto-submitted.ts';
+import type { OutboundMessage, SendReceipt, SendReceipts } from '../../ports/send-receipts.ts';
 import type { AuditLog } from '../audit-log/audit-log.ts';
 import { KeyRing } from '../audit-log/key-ring.ts';
 import { EncryptedJournal, type JournalTornTail } from '../runtime/encrypted-journal.ts';
@@ -129,7 +130,8 @@ export class Outbox {
   async enqueue(request: SendRequest): Promise<OutboxEntry> {
     this.assertRecovered();
     const key = request.idempotencyKey ?? `af-${randomUUID()}`;
-    const { message, contentHash } = buildOutboundMessage(request.message, key);
+    // The automatic-send marks follow from who let the send go (auto-submitted.ts), not from the request.
+    const { message, contentHash } = buildOutboundMessage(request.message, key, request.approvalStatus);
     const existing = this.entries.get(key);
     if (existing !== undefined) {
       if (existing.contentHash !== contentHash) {
@@ -215,7 +217,7 @@ export class Outbox {
     if (entry.status === 'quarantined' || entry.status === 'review') {
       return { status: entry.status, idempotencyKey: key, reason: entry.lastError?.message ?? 'held' };
     }
-    const result = await attemptSend(key, entry.message, provider, lookUpFirst, {
+    const result = await attemptSend(key, markedMessage(entry), provider, lookUpFirst, {
       ...this.attempt,
       onError: (lastError) => {
         const current = this.entries.get(key);
@@ -278,4 +280,12 @@ export class Outbox {
       }),
     );
   }
+}
+
+/**
+ * The entry's message with the automatic-send marks its approval status calls for (auto-submitted.ts):
+ * what `enqueue` stored already, and also for an entry a journal written before the marks holds.
+ */
+function markedMessage(entry: OutboxEntry): OutboundMessage {
+  return { ...entry.message, headers: withAutoSubmitted(entry.message.headers, autoSubmittedFor(entry.approvalStatus)) };
 }

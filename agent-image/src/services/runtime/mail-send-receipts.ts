@@ -1,3 +1,4 @@
+import { AUTO_RESPONSE_SUPPRESS_VALUE, autoSubmittedOf, type AutoSubmitted } from '../../domain/auto-reply/auto-submitted.ts';
 import { IDEMPOTENCY_HEADER } from '../../domain/idempotency-key.ts';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Draft, DraftInput, MailProvider } from '../../ports/mail-provider.ts';
@@ -20,6 +21,10 @@ export interface KnownDraft {
  * in place cannot be trusted to undo everything (a Graph PATCH leaves an added Bcc or attachment), so a
  * draft that differs is deleted and a fresh one is made from the approved message, with the same
  * idempotency key and threading. Anything else (alerts, summaries) gets a fresh draft carrying the key.
+ *
+ * The draft must also carry the automatic-send marks the message carries (auto-submitted.ts) and no
+ * others: a reply is drafted before the gate decides, so the draft of a reply the gate sends on its own
+ * is made anew marked, and one a human approved goes out unmarked, whatever its draft said.
  *
  * Exactly-once rests on the key, not on the draft: every draft carries it, and the outbox asks
  * `findSentByIdempotencyKey` before any retry, whichever draft went out.
@@ -76,8 +81,9 @@ export class MailSendReceipts implements SendReceipts {
     if (existing !== null) {
       const draft = await this.readDraft(existing);
       if (draft !== null && draft.idempotencyKey === key) {
-        if (sameContent(draft, message)) return draft;
-        // Something nobody approved is in the draft: it goes, and the approved message is drafted anew.
+        if (sameContent(draft, message) && sameMarks(draft, autoSubmittedOf(message.headers))) return draft;
+        // Something nobody approved is in the draft, or it is marked otherwise than this send must be:
+        // it goes, and the approved message is drafted anew.
         this.beforeWrite('send');
         await this.deleteDraft(draft.id);
         this.made.delete(key);
@@ -117,6 +123,7 @@ export class MailSendReceipts implements SendReceipts {
       ...(message.html === null ? {} : { html: message.html }),
       ...(message.threadId === null ? {} : { threadId: message.threadId }),
       idempotencyKey: key,
+      autoSubmitted: autoSubmittedOf(message.headers),
     };
     let created: Draft;
     try {
@@ -150,4 +157,16 @@ export function sameContent(draft: Draft, message: OutboundMessage): boolean {
     text(draft.body) === text(message.text) &&
     (draft.html === null ? message.html === null : message.html !== null && text(draft.html) === text(message.html))
   );
+}
+
+/**
+ * True when the draft carries the automatic-send marks of `marking` and no other: none on a human's
+ * send; on an automatic one X-Auto-Response-Suppress as the agent writes it, and Auto-Submitted with
+ * the marking or, where the provider cannot carry that header (Outlook), none. Pure.
+ */
+export function sameMarks(draft: Draft, marking: AutoSubmitted | null): boolean {
+  const autoSubmitted = draft.autoSubmitted?.trim().toLowerCase() ?? null;
+  const suppress = draft.autoResponseSuppress?.trim() ?? null;
+  if (marking === null) return autoSubmitted === null && suppress === null;
+  return suppress === AUTO_RESPONSE_SUPPRESS_VALUE && (autoSubmitted === null || autoSubmitted === marking);
 }
