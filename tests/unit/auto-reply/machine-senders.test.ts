@@ -56,3 +56,11 @@ describe('system senders', () => {
     assert.equal(noReplyReason(message({}, { 'return-path': '<bounces+123@partner.example>' }), OWN), null);
   });
 });
+
+describe('list mail without a List-Id', () => {
+  test('any List-* header marks list mail (RFC 3834 §2): a newsletter with only List-Unsubscribe is never answered', () => {
+    assert.equal(noReplyReason(message({}, { 'list-unsubscribe': '<https://news.example/u?x=1>' }), OWN), 'mailing_list');
+    assert.equal(noReplyReason(message({}, { 'list-post': '<mailto:group@lists.example>' }), OWN), 'mailing_list');
+    assert.equal(noReplyReason(message({}, { 'list-unsubscribe': '   ' }), OWN), null, 'an empty header marks nothing');
+  });
+});

@@ -67,9 +67,14 @@ export function noReplyReason(message: MailMessage, ownAddresses: ReadonlySet<st
   if (isSystemAddress(sender) || isSystemAddress(angleAddress(headers['return-path']))) return 'system_sender';
   const precedence = [message.precedence, headers['x-precedence']].map(headerToken);
   if (precedence.includes(AUTO_REPLY_PRECEDENCE) || autoReplyHeader(headers)) return 'auto_reply_header';
-  if (message.listId !== null && message.listId.trim() !== '') return 'mailing_list';
+  // RFC 3834 §2: any List-* header (List-Unsubscribe without a List-Id is how most newsletters come).
+  if ((message.listId !== null && message.listId.trim() !== '') || hasListHeader(headers)) return 'mailing_list';
   if (precedence.some((value) => BULK_PRECEDENCE.has(value))) return 'bulk_precedence';
   return null;
+}
+
+function hasListHeader(headers: Readonly<Record<string, string>>): boolean {
+  return Object.entries(headers).some(([name, value]) => name.toLowerCase().startsWith('list-') && value.trim() !== '');
 }
 
 /**
