@@ -1,4 +1,7 @@
 import winston from 'winston';
+import { isSecretKey, REDACTED, redact } from './redaction.ts';
+
+export { redact, redactText } from './redaction.ts';
 
 /** The small logger interface every module takes through its constructor. */
 export interface Logger {
@@ -9,52 +12,11 @@ export interface Logger {
   child(fields: Record<string, unknown>): Logger;
 }
 
-const REDACTED = '[redacted]';
-const SECRET_KEY_PATTERN =
-  /(token|secret|password|passwd|authorization|api[-_]?key|apikey|cookie|credential|private[-_]?key|refresh|body|html|content|raw|wrap)/i;
-const SECRET_VALUE_PATTERNS = [
-  /\b(hvs|hvb|s|b)\.[A-Za-z0-9_-]{20,}/g, // Vault tokens
-  /\bsk-ant-[A-Za-z0-9_-]{10,}/g,
-  /\bya29\.[A-Za-z0-9_-]{10,}/g,
-  /\bBearer\s+[A-Za-z0-9._~+/=-]{8,}/gi,
-];
-
-function redactString(value: string): string {
-  return SECRET_VALUE_PATTERNS.reduce((text, pattern) => text.replace(pattern, REDACTED), value);
-}
-
-/** Drops values under secret-looking keys and masks token-shaped strings anywhere, recursively. */
-export function redact(value: unknown, depth = 0): unknown {
-  if (depth > 8) return REDACTED;
-  if (typeof value === 'string') return redactString(value);
-  if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1));
-  if (value instanceof Error) return describeError(value, depth);
-  if (value !== null && typeof value === 'object') {
-    const result: Record<string, unknown> = {};
-    for (const [key, inner] of Object.entries(value)) {
-      result[key] = SECRET_KEY_PATTERN.test(key) ? REDACTED : redact(inner, depth + 1);
-    }
-    return result;
-  }
-  return value;
-}
-
-/** An error as a log field: its message and the chain of its causes, each redacted. */
-function describeError(error: Error, depth: number): Record<string, unknown> {
-  const described: Record<string, unknown> = { name: error.name, message: redactString(error.message) };
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string') described['code'] = code;
-  if (error.cause !== undefined && error.cause !== null && depth < 8) {
-    described['cause'] = error.cause instanceof Error ? describeError(error.cause, depth + 1) : redact(error.cause, depth + 1);
-  }
-  return described;
-}
-
 const redactionFormat = winston.format((info) => {
   for (const key of Object.keys(info)) {
     if (key === 'level' || key === 'timestamp') continue;
     const value = info[key];
-    info[key] = key === 'message' ? redact(value) : SECRET_KEY_PATTERN.test(key) ? REDACTED : redact(value);
+    info[key] = key === 'message' ? redact(value) : isSecretKey(key) ? REDACTED : redact(value);
   }
   return info;
 });
