@@ -166,7 +166,8 @@ describe('crafted inbound text: drafts and HTML', () => {
     assert.equal(message.textBody, 'T\nHello & welcome\n\nPay €5 → now\n\nbye');
     const started = performance.now();
     const hostile = htmlFallbackText(`${'<'.repeat(200_000)}${'<a'.repeat(100_000)}${'&#'.repeat(100_000)}`);
-    assert.ok(performance.now() - started < 500, 'a run of "<" is read in one pass');
+    // Room for a loaded machine: the quadratic fallback took 26 s on a tenth of this.
+    assert.ok(performance.now() - started < 3_000, 'a run of "<" is read in one pass');
     assert.ok(hostile.startsWith('<<<'));
   });
 });

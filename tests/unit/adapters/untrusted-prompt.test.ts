@@ -115,7 +115,8 @@ describe('untrusted text in prompts', () => {
     for (const hostile of ['<untrusted_'.repeat(5_000), `<untrusted${'<'.repeat(50_000)}`, '&#60;\u0301'.repeat(10_000), '\uff1c'.repeat(50_000)]) {
       const started = performance.now();
       neutralise(hostile);
-      assert.ok(performance.now() - started < 500, `${hostile.slice(0, 12)}…`);
+      // Room for a loaded machine: the backtracking this guards against took seconds to minutes.
+      assert.ok(performance.now() - started < 3_000, `${hostile.slice(0, 12)}…`);
     }
   });
 });

@@ -134,7 +134,8 @@ describe('quoting text from mail', () => {
     assert.ok(cut.isWellFormed(), 'no half of a surrogate pair');
     const started = performance.now();
     assert.equal(Array.from(quoteFromMail('x.'.repeat(500_000))).length, 200);
-    assert.ok(performance.now() - started < 200);
+    // A bound with room for a loaded machine: a quadratic cut of 1 MB takes minutes, not seconds.
+    assert.ok(performance.now() - started < 2_000);
   });
 
   test('keeps ordinary text as it is: numbers, abbreviations, emoji sequences, addresses in oneLine', () => {
