@@ -130,6 +130,55 @@ describe('GraphMailProvider specifics', () => {
   });
 });
 
+describe('a long Graph thread', () => {
+  it('getThread reads its newest messages, oldest first; the emulator sorts only by what the filter names first', async () => {
+    const emulator = new GraphEmulator();
+    await emulator.start();
+    try {
+      const { accessToken } = await accessTokenFor(emulator, graphScopesFor(FULL));
+      const provider = new GraphMailProvider({
+        tokens: graphTokenSource(emulator, graphScopesFor(FULL), async () => undefined),
+        baseUrl: emulator.baseUrl,
+        canSend: true,
+        logger: createSilentLogger(),
+      });
+      const first = emulator.seedInbound({ from: 'kim@partner.example', to: [emulator.mailbox], subject: 'Project', text: 'message 0' });
+      let last = first;
+      for (let index = 1; index < 60; index += 1) {
+        // A distinct receivedDateTime each (Graph's resolution is a second; the emulator's a millisecond).
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        const raw = [
+          `From: kim@partner.example`,
+          `To: ${emulator.mailbox}`,
+          `Subject: Re: Project`,
+          `Message-ID: <m${index}@partner.example>`,
+          `In-Reply-To: ${last.internetMessageId}`,
+          `References: ${first.internetMessageId} ${last.internetMessageId}`,
+          `Date: Mon, 2 Mar 2026 09:00:00 +0000`,
+          '',
+          `message ${index}`,
+          '',
+        ].join('\r\n');
+        last = await emulator.deliverRaw(Buffer.from(raw));
+        assert.equal(last.conversationId, first.conversationId);
+      }
+      const thread = await provider.getThread(first.conversationId);
+      assert.equal(thread.length, 50);
+      assert.deepEqual(thread.map((message) => message.textBody.trim()).slice(-2), ['message 58', 'message 59'], 'the newest are there, last');
+      assert.equal(thread[0]?.textBody.trim(), 'message 10');
+
+      const base = `${emulator.baseUrl}/v1.0/me/messages`;
+      const auth = { authorization: `Bearer ${accessToken}` };
+      const filter = encodeURIComponent(`conversationId eq '${first.conversationId}'`);
+      const inefficient = await fetch(`${base}?$filter=${filter}&$orderby=receivedDateTime%20desc`, { headers: auth });
+      assert.equal(inefficient.status, 400);
+      assert.equal(((await inefficient.json()) as { error: { code: string } }).error.code, 'InefficientFilter');
+    } finally {
+      await emulator.stop();
+    }
+  });
+});
+
 describe('Graph emulator strictness', () => {
   it('adds file attachments like Graph: typed, base64, under 3 MB; hasAttachments leaves inline ones out', async () => {
     const emulator = new GraphEmulator();

@@ -257,14 +257,27 @@ export class GraphEmulator {
 
 
 
+  /**
+   * A conversation's messages: `conversationId eq '…'`, optionally after `receivedDateTime ge <time> and`.
+   * As Graph, `$orderby` must name a property the filter names first (else 400 InefficientFilter); without
+   * it the order is the store's, which callers must not rely on.
+   */
   #conversation(query: URLSearchParams, prefer: string): EmulatorResponse {
-    const match = /^conversationId eq '((?:[^']|'')*)'$/.exec(query.get('$filter') ?? '');
+    const match = /^(?:receivedDateTime ge (\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z) and )?conversationId eq '((?:[^']|'')*)'$/.exec(query.get('$filter') ?? '');
     if (match === null) return graphError(400, 'ErrorInvalidUrlQueryFilter', 'The query filter contains one or more invalid nodes.');
-    const conversationId = (match[1] ?? '').replaceAll("''", "'");
+    const since = match[1];
+    const conversationId = (match[2] ?? '').replaceAll("''", "'");
+    const orderby = query.get('$orderby');
+    const order = orderby === null ? null : /^receivedDateTime( asc| desc)?$/.exec(orderby.trim());
+    if (orderby !== null && (order === null || since === undefined)) {
+      return graphError(400, 'InefficientFilter', 'The restriction or sort order is too complex for this operation.');
+    }
     const top = Number(query.get('$top') ?? '10');
+    if (!Number.isInteger(top) || top < 1 || top > 1000) return graphError(400, 'ErrorInvalidUrlQuery', 'Invalid $top.');
+    const descending = order?.[1] === ' desc';
     const messages = [...this.#messages.values()]
-      .filter((msg) => msg.conversationId === conversationId)
-      .sort((a, b) => a.receivedDateTime.localeCompare(b.receivedDateTime));
+      .filter((msg) => msg.conversationId === conversationId && (since === undefined || msg.receivedDateTime >= since))
+      .sort((a, b) => (descending ? b.receivedDateTime.localeCompare(a.receivedDateTime) : a.receivedDateTime.localeCompare(b.receivedDateTime)));
     return json(200, { value: messages.slice(0, top).map((msg) => renderGraphMessage(msg, query, prefer)) });
   }
 

@@ -21,6 +21,9 @@ import {
 } from './graph-message.ts';
 import { parseSubscription, subscriptionExpiry, subscriptionPath } from './graph-subscription.ts';
 import type { GraphTokenSource } from './graph-token-source.ts';
+
+/** How many messages of a thread are read: the newest ones (callers want the last few for context). */
+const THREAD_READ_LIMIT = 50;
 import { unreadableThreadEntry } from '../unreadable-thread-entry.ts';
 
 export interface GraphMailProviderConfig {
@@ -88,11 +91,15 @@ export class GraphMailProvider implements MailProvider {
 
   async getThread(threadId: string): Promise<MailMessage[]> {
     const escaped = threadId.replaceAll("'", "''");
+    // The newest messages of a long thread, not whichever 50 Graph lists first. Graph sorts a filtered
+    // list only by a property the filter names first (else 400 InefficientFilter), hence the always-true
+    // receivedDateTime clause ahead of the conversation.
     const response: unknown = await this.#call('messages.list', () =>
       this.#request(`/me/messages`)
-        .filter(`conversationId eq '${escaped}'`)
+        .filter(`receivedDateTime ge 1900-01-01T00:00:00Z and conversationId eq '${escaped}'`)
+        .orderby('receivedDateTime desc')
         .select(MESSAGE_FIELDS)
-        .top(50)
+        .top(THREAD_READ_LIMIT)
         .get(),
     );
     const list = (response as { value?: unknown } | null)?.value;
