@@ -179,6 +179,50 @@ describe('GmailMailProvider specifics', () => {
   });
 });
 
+describe('a long Gmail thread', () => {
+  it('getThread reads only its newest 50 messages, oldest first, and downloads none over 5 MB', async () => {
+    const emulator = new GmailEmulator({ mailbox: 'sam@acme.example' });
+    await emulator.start();
+    try {
+      const provider = new GmailMailProvider({
+        oauth: googleOAuth(emulator, emulator.issueRefreshToken(gmailScopesFor(FULL))),
+        onRefreshTokenRotated: async () => undefined,
+        rootUrl: emulator.rootUrl,
+        canSend: true,
+        logger: createSilentLogger(),
+      });
+      const mail = (index: number, text: string) =>
+        Buffer.from(
+          [
+            `From: kim@partner.example`,
+            `To: sam@acme.example`,
+            `Subject: Re: Project`,
+            `Message-ID: <g${index}@partner.example>`,
+            ...(index === 0 ? [] : ['In-Reply-To: <g0@partner.example>', 'References: <g0@partner.example>']),
+            '',
+            text,
+            '',
+          ].join('\r\n'),
+        );
+      const first = await emulator.importRaw(mail(0, 'message 0'));
+      for (let index = 1; index < 60; index += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        const text = index === 57 ? `message 57 ${'x'.repeat(6 * 1024 * 1024)}` : `message ${index}`;
+        await emulator.importRaw(mail(index, text), { threadId: first.threadId, internalDateSource: 'receivedTime' });
+      }
+      const thread = await provider.getThread(first.threadId);
+      assert.equal(thread.length, 50);
+      assert.equal(thread[0]?.textBody.trim(), 'message 10');
+      assert.equal(thread.at(-1)?.textBody.trim(), 'message 59');
+      const large = thread.find((message) => message.textBody.includes('could not be read'));
+      assert.ok(large !== undefined, 'the 6 MB message is an unreadable entry, not downloaded');
+      assert.equal(large.from, null);
+    } finally {
+      await emulator.stop();
+    }
+  });
+});
+
 describe('Gmail emulator strictness', () => {
   it('rejects a missing bearer token, malformed base64url raw and an unknown draft like Gmail', async () => {
     const emulator = new GmailEmulator();

@@ -15,6 +15,11 @@ import { requireString, type GmailApi } from './gmail-api.ts';
 import { GmailLabels } from './gmail-labels.ts';
 import { firstWithKey } from './gmail-sent-lookup.ts';
 import { fullInboxListing, historySince } from './gmail-sync.ts';
+
+/** How many messages of a thread are read: the newest ones (callers want the last few for context). */
+const THREAD_READ_LIMIT = 50;
+/** A thread message larger than this is not downloaded for context (an unreadable entry in its place). */
+const THREAD_ENTRY_MAX_BYTES = 5 * 1024 * 1024;
 import { unreadableThreadEntry } from '../unreadable-thread-entry.ts';
 
 
@@ -82,13 +87,28 @@ export class GmailMailProvider implements MailProvider {
     return this.#toMessage(response.data);
   }
 
+  /**
+   * The newest messages of the thread (at most THREAD_READ_LIMIT), oldest first. Only those are
+   * downloaded, and none larger than THREAD_ENTRY_MAX_BYTES: a sender who floods a thread with large
+   * messages would otherwise make every read of it download them all into the agent's small memory.
+   */
   async getThread(threadId: string): Promise<MailMessage[]> {
     const response = await this.#call('threads.get', () =>
       this.#gmail.users.threads.get({ userId: 'me', id: threadId, format: 'minimal' }),
     );
+    const receivedAt = (entry: gmail_v1.Schema$Message): number => Number(entry.internalDate ?? 0) || 0;
+    const newest = (response.data.messages ?? [])
+      .filter((entry) => typeof entry.id === 'string' && entry.id !== '')
+      .sort((a, b) => receivedAt(a) - receivedAt(b))
+      .slice(-THREAD_READ_LIMIT);
     const messages: MailMessage[] = [];
-    for (const entry of response.data.messages ?? []) {
-      if (typeof entry.id === 'string') messages.push(await this.#threadEntry(entry.id));
+    for (const entry of newest) {
+      if (Number(entry.sizeEstimate ?? 0) > THREAD_ENTRY_MAX_BYTES) {
+        const at = receivedAt(entry);
+        messages.push(unreadableThreadEntry({ id: entry.id as string, threadId, receivedAt: at > 0 ? new Date(at) : null, labels: entry.labelIds ?? [] }));
+      } else {
+        messages.push(await this.#threadEntry(entry.id as string));
+      }
     }
     return messages.sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime());
   }
