@@ -217,6 +217,10 @@ describe('a long Gmail thread', () => {
       const large = thread.find((message) => message.textBody.includes('could not be read'));
       assert.ok(large !== undefined, 'the 6 MB message is an unreadable entry, not downloaded');
       assert.equal(large.from, null);
+      // The processed message itself: one over 10 MB is refused before it is downloaded, clearly.
+      const big = await emulator.importRaw(mail(99, `message 99 ${'y'.repeat(11 * 1024 * 1024)}`));
+      await assert.rejects(provider.getMessage(big.id), (error: Error & { code?: string }) => error.code === 'invalid_input' && /MB, more than the 10 MB the agent reads/.test(error.message));
+      assert.equal((await provider.getMessage(thread.at(-1)?.id ?? '')).textBody.trim(), 'message 59');
     } finally {
       await emulator.stop();
     }

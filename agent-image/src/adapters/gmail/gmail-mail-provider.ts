@@ -20,6 +20,8 @@ import { fullInboxListing, historySince } from './gmail-sync.ts';
 const THREAD_READ_LIMIT = 50;
 /** A thread message larger than this is not downloaded for context (an unreadable entry in its place). */
 const THREAD_ENTRY_MAX_BYTES = 5 * 1024 * 1024;
+/** The largest message the agent downloads and parses (its container has 128 MiB). */
+const MESSAGE_MAX_BYTES = 10 * 1024 * 1024;
 import { unreadableThreadEntry } from '../unreadable-thread-entry.ts';
 
 
@@ -80,7 +82,17 @@ export class GmailMailProvider implements MailProvider {
     }
   }
 
+  /**
+   * One message, read whole. One larger than MESSAGE_MAX_BYTES (Gmail takes up to 50 MB, mostly
+   * attachments) is refused before it is downloaded: its base64 and parse would not fit the agent's
+   * memory, and a crash on it would recur at every retry. The loop then leaves it for a person.
+   */
   async getMessage(id: string): Promise<MailMessage> {
+    const size = await this.#call('messages.get', () => this.#gmail.users.messages.get({ userId: 'me', id, format: 'minimal' }));
+    const bytes = Number(size.data.sizeEstimate ?? 0);
+    if (bytes > MESSAGE_MAX_BYTES) {
+      throw new FleetError('invalid_input', `message ${id} is ${(bytes / 1048576).toFixed(1)} MB, more than the ${MESSAGE_MAX_BYTES / 1048576} MB the agent reads; it is left for a person`);
+    }
     const response = await this.#call('messages.get', () =>
       this.#gmail.users.messages.get({ userId: 'me', id, format: 'raw' }),
     );
