@@ -3,10 +3,7 @@
 // so that a revocation failure is reported, never lost. A kill of a client the registry does not know
 // touches nothing.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
@@ -17,7 +14,7 @@ import type { AgentWorkloadState, ContainerRuntime } from '../../../orchestrator
 import type { ScrapeTargets } from '../../../orchestrator/src/ports/scrape-targets.ts';
 import type { SecretStore } from '../../../orchestrator/src/ports/secret-store.ts';
 import { KillClientService } from '../../../orchestrator/src/services/kill-client.ts';
-import { registryBackends, type OpenedRegistry } from '../../helpers/registries.ts';
+import { clientOnRegistry, inProcessBackends } from '../../helpers/client-on-registry.ts';
 
 const CLIENT = 'acme' as ClientId;
 
@@ -48,28 +45,13 @@ function standIns(faults: { revokeFails?: boolean; stopFails?: boolean }, touche
   return { secrets, runtime, control, targets };
 }
 
-for (const backend of registryBackends.filter((each) => each.name === 'pglite')) {
+for (const backend of inProcessBackends) {
   describe(`a kill that does not fully hold (${backend.name} registry)`, () => {
-    let opened: OpenedRegistry;
-    let homeDir: string;
-    before(async () => {
-      opened = await backend.open();
-      homeDir = await mkdtemp(path.join(os.tmpdir(), 'kill-failures-'));
-    });
-    after(async () => {
-      await opened.close();
-      await rm(homeDir, { recursive: true, force: true });
-    });
-    beforeEach(async () => {
-      await opened.reset();
-      const now = new Date();
-      await opened.registry.claimForProvisioning({ id: CLIENT, provider: 'gmail', admins: [], configYaml: 'client: acme\n', onboardingStartedAt: now.toISOString() }, 'op', now, 1000);
-      await opened.registry.setStatus(CLIENT, 'active', null, now);
-    });
+    const bed = clientOnRegistry(backend, { id: CLIENT, status: 'active', reason: null }, 'kill-failures');
 
     function killService(faults: { revokeFails?: boolean; stopFails?: boolean }, touched: string[]) {
-      const config = loadConfig({ AGENT_FLEET_HOME: homeDir });
-      return new KillClientService({ config, registry: opened.registry, ...standIns(faults, touched), clock: systemClock, logger: createSilentLogger() });
+      const config = loadConfig({ AGENT_FLEET_HOME: bed.homeDir });
+      return new KillClientService({ config, registry: bed.opened.registry, ...standIns(faults, touched), clock: systemClock, logger: createSilentLogger() });
     }
 
     for (const [name, faults, step] of [
@@ -79,9 +61,9 @@ for (const backend of registryBackends.filter((each) => each.name === 'pglite'))
       test(`${name}: kill() fails with the cause, and the ops log records the failed kill`, async () => {
         const touched: string[] = [];
         await assert.rejects(killService(faults, touched).kill({ clientId: CLIENT, reason: 'compromised', actor: 'ops' }), /injected/);
-        assert.equal((await opened.registry.getClient(CLIENT))?.status, 'killed');
+        assert.equal((await bed.opened.registry.getClient(CLIENT))?.status, 'killed');
         for (const each of ['lock', 'revoke', 'stop']) assert.ok(touched.includes(each), `${each} ran`);
-        const kills = (await opened.registry.listOpsLog({ clientId: CLIENT })).filter((entry) => entry.action === 'kill');
+        const kills = (await bed.opened.registry.listOpsLog({ clientId: CLIENT })).filter((entry) => entry.action === 'kill');
         assert.equal(kills.length, 1, 'the kill is in the ops log');
         assert.equal(kills[0]?.outcome, 'failed');
         assert.equal(kills[0]?.reason, 'compromised');

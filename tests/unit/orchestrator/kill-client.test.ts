@@ -5,10 +5,7 @@
 // its process is gone; on Kubernetes the orchestrator's flag is placed before the stop; and whatever
 // fails, every step still runs and kill() returns only after the lockdown and the stop.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
@@ -19,7 +16,8 @@ import type { AgentWorkloadState, ContainerRuntime } from '../../../orchestrator
 import type { ScrapeTargets } from '../../../orchestrator/src/ports/scrape-targets.ts';
 import type { SecretStore } from '../../../orchestrator/src/ports/secret-store.ts';
 import { KillClientService } from '../../../orchestrator/src/services/kill-client.ts';
-import { registryBackends, type OpenedRegistry } from '../../helpers/registries.ts';
+import { clientOnRegistry, inProcessBackends } from '../../helpers/client-on-registry.ts';
+import type { OpenedRegistry } from '../../helpers/registries.ts';
 
 const CLIENT = 'acme' as ClientId;
 /** The notice's bound in kill-client.ts, with room for a busy test machine. */
@@ -119,30 +117,15 @@ const assertBefore = (log: string[], first: string, second: string) => {
   assert.ok(a >= 0 && b >= 0 && a < b, `${first} before ${second} in ${JSON.stringify(log)}`);
 };
 
-for (const backend of registryBackends.filter((each) => each.name === 'pglite')) {
+for (const backend of inProcessBackends) {
   describe(`the kill switch's order of steps (${backend.name} registry)`, () => {
-    let opened: OpenedRegistry;
-    let homeDir: string;
-    before(async () => {
-      opened = await backend.open();
-      homeDir = await mkdtemp(path.join(os.tmpdir(), 'kill-client-'));
-    });
-    after(async () => {
-      await opened.close();
-      await rm(homeDir, { recursive: true, force: true });
-    });
-    beforeEach(async () => {
-      await opened.reset();
-      const now = new Date();
-      await opened.registry.claimForProvisioning({ id: CLIENT, provider: 'gmail', admins: [], configYaml: 'client: acme\n', onboardingStartedAt: now.toISOString() }, 'op', now, 1000);
-      await opened.registry.setStatus(CLIENT, 'active', null, now);
-    });
+    const bed = clientOnRegistry(backend, { id: CLIENT, status: 'active', reason: null }, 'kill-client');
 
     async function killWith(script: Script) {
       let t0 = 0;
-      const parts = standIns(script, opened, () => performance.now() - t0);
-      const config = loadConfig({ AGENT_FLEET_HOME: homeDir });
-      const service = new KillClientService({ config, registry: opened.registry, ...parts, clock: systemClock, logger: createSilentLogger() });
+      const parts = standIns(script, bed.opened, () => performance.now() - t0);
+      const config = loadConfig({ AGENT_FLEET_HOME: bed.homeDir });
+      const service = new KillClientService({ config, registry: bed.opened.registry, ...parts, clock: systemClock, logger: createSilentLogger() });
       t0 = performance.now();
       const outcome = await service.kill({ clientId: CLIENT, reason: 'test: compromised', actor: 'ops' }).then(
         (result) => ({ result, error: null }),
@@ -172,7 +155,7 @@ for (const backend of registryBackends.filter((each) => each.name === 'pglite'))
       for (const last of ['end lockClient', 'end revokeAgentTokens', 'end stopAgent 0', 'unregister']) {
         assert.ok((run.at.get(last) ?? Infinity) <= run.returnedAt, `${last} before kill() returned`);
       }
-      const entry = (await opened.registry.listOpsLog({ clientId: CLIENT })).at(-1);
+      const entry = (await bed.opened.registry.listOpsLog({ clientId: CLIENT })).at(-1);
       assert.equal(entry?.action, 'kill');
       assert.equal(entry?.outcome, 'success');
       assert.deepEqual(entry?.details, { previousStatus: 'active', revokedTokens: 2, agentNotified: true, containerStopped: true });
@@ -224,7 +207,7 @@ for (const backend of registryBackends.filter((each) => each.name === 'pglite'))
       assert.ok(run.log.includes('end stopAgent 0'));
       assert.ok(run.log.includes('end revokeAgentTokens'), 'the tokens are revoked even when the policy write failed');
       assert.deepEqual(run.placed.map((file) => file.name), ['KILLED']);
-      assert.equal((await opened.registry.getClient(CLIENT))?.status, 'killed');
+      assert.equal((await bed.opened.registry.getClient(CLIENT))?.status, 'killed');
     });
 
     test('a failed stop still leaves the flag (a running agent sees it at its next check), and kill() fails', async () => {

@@ -4,10 +4,7 @@
 // reports a failure rather than success. The stand-ins keep one small world (policy, tokens, container,
 // flag, targets) that the real KillClientService and ReviveClientService both act on.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
@@ -21,7 +18,7 @@ import type { SecretStore } from '../../../orchestrator/src/ports/secret-store.t
 import { ClientOperationGuard } from '../../../orchestrator/src/services/client-operation-guard.ts';
 import { KillClientService } from '../../../orchestrator/src/services/kill-client.ts';
 import { ReviveClientService } from '../../../orchestrator/src/services/revive-client.ts';
-import { registryBackends, type OpenedRegistry } from '../../helpers/registries.ts';
+import { clientOnRegistry, inProcessBackends } from '../../helpers/client-on-registry.ts';
 
 const CLIENT = 'acme' as ClientId;
 const KILL_REASON = 'compromised again';
@@ -107,37 +104,22 @@ function standIns(world: World, landing: Landing, killNow: () => Promise<unknown
   return { secrets, runtime, control, health, targets, introduce };
 }
 
-for (const backend of registryBackends.filter((each) => each.name === 'pglite')) {
+for (const backend of inProcessBackends) {
   describe(`a kill during a revive (${backend.name} registry)`, () => {
-    let opened: OpenedRegistry;
-    let homeDir: string;
-    before(async () => {
-      opened = await backend.open();
-      homeDir = await mkdtemp(path.join(os.tmpdir(), 'revive-kill-'));
-    });
-    after(async () => {
-      await opened.close();
-      await rm(homeDir, { recursive: true, force: true });
-    });
-    beforeEach(async () => {
-      await opened.reset();
-      const now = new Date();
-      await opened.registry.claimForProvisioning({ id: CLIENT, provider: 'gmail', admins: [], configYaml: 'client: acme\n', onboardingStartedAt: now.toISOString() }, 'op', now, 1000);
-      await opened.registry.setStatus(CLIENT, 'killed', 'first kill', now);
-    });
+    const bed = clientOnRegistry(backend, { id: CLIENT, status: 'killed', reason: 'first kill' }, 'revive-kill');
 
     async function reviveWithKillAt(landing: Landing, options: { agentRefusesRevive?: boolean } = {}) {
       const world: World = { locked: true, tokens: new Set(['minted-after-the-kill']), running: false, exists: true, flag: true, target: null };
-      const config = loadConfig({ AGENT_FLEET_HOME: homeDir });
+      const config = loadConfig({ AGENT_FLEET_HOME: bed.homeDir });
       const logger = createSilentLogger();
       let killed: Promise<unknown> | null = null;
       let kill: KillClientService | null = null;
       const killNow = () => (killed ??= kill!.kill({ clientId: CLIENT, reason: KILL_REASON, actor: 'ops' }));
       const parts = standIns(world, landing, killNow, options.agentRefusesRevive ?? false);
-      kill = new KillClientService({ config, registry: opened.registry, ...parts, clock: systemClock, logger });
+      kill = new KillClientService({ config, registry: bed.opened.registry, ...parts, clock: systemClock, logger });
       const revive = new ReviveClientService({
         config,
-        registry: opened.registry,
+        registry: bed.opened.registry,
         ...parts,
         clock: systemClock,
         logger,
@@ -157,16 +139,16 @@ for (const backend of registryBackends.filter((each) => each.name === 'pglite'))
       const { world, error } = await reviveWithKillAt('no-kill');
       assert.equal(error, null);
       assert.ok(!world.tokens.has('minted-after-the-kill'), 'a token minted after the kill does not outlive the unlock');
-      assert.equal((await opened.registry.getClient(CLIENT))?.status, 'active');
+      assert.equal((await bed.opened.registry.getClient(CLIENT))?.status, 'active');
       assert.deepEqual({ ...world, tokens: world.tokens.size }, { locked: false, tokens: 1, running: true, exists: true, flag: false, target: '127.0.0.1:2' });
-      const revives = (await opened.registry.listOpsLog({ clientId: CLIENT })).filter((entry) => entry.action === 'revive');
+      const revives = (await bed.opened.registry.listOpsLog({ clientId: CLIENT })).filter((entry) => entry.action === 'revive');
       assert.deepEqual(revives.map((entry) => entry.outcome), ['success']);
     });
 
     test('a revive that fails on its own leaves the client killed, locked, stopped and flagged', async () => {
       const { world, error } = await reviveWithKillAt('no-kill', { agentRefusesRevive: true });
       assert.ok(error instanceof FleetError);
-      const record = await opened.registry.getClient(CLIENT);
+      const record = await bed.opened.registry.getClient(CLIENT);
       assert.equal(record?.status, 'killed');
       assert.match(record?.statusReason ?? '', /^revive failed: /);
       assert.deepEqual({ locked: world.locked, tokens: world.tokens.size, running: world.running, flag: world.flag, target: world.target }, { locked: true, tokens: 0, running: false, flag: true, target: null });
@@ -177,14 +159,14 @@ for (const backend of registryBackends.filter((each) => each.name === 'pglite'))
       test(`the kill wins when it lands ${landing}`, async () => {
         const { world, error } = await reviveWithKillAt(landing);
         assert.ok(error instanceof FleetError, `the revive reports a failure, not success (${String(error)})`);
-        const record = await opened.registry.getClient(CLIENT);
+        const record = await bed.opened.registry.getClient(CLIENT);
         assert.equal(record?.status, 'killed');
         assert.equal(record?.statusReason, KILL_REASON, "the kill's own reason stays");
         assert.equal(world.locked, true, 'the policy denies everything');
         assert.equal(world.running, false, 'the agent is not running');
         assert.equal(world.target, null, 'no scrape target is left for a killed client');
         assert.equal(world.flag, true, 'the kill flag is in place for any later start');
-        const revives = (await opened.registry.listOpsLog({ clientId: CLIENT })).filter((entry) => entry.action === 'revive');
+        const revives = (await bed.opened.registry.listOpsLog({ clientId: CLIENT })).filter((entry) => entry.action === 'revive');
         assert.deepEqual(revives.map((entry) => entry.outcome), ['failed']);
       });
     }

@@ -3,10 +3,7 @@
 // client's live agent tokens, the token the agent holds, the policy, the container) that the real
 // RotateCredentialsService and KillClientService act on.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
@@ -18,7 +15,7 @@ import type { ScrapeTargets } from '../../../orchestrator/src/ports/scrape-targe
 import type { SecretStore } from '../../../orchestrator/src/ports/secret-store.ts';
 import { KillClientService } from '../../../orchestrator/src/services/kill-client.ts';
 import { RotateCredentialsService } from '../../../orchestrator/src/services/rotate-credentials.ts';
-import { registryBackends, type OpenedRegistry } from '../../helpers/registries.ts';
+import { clientOnRegistry, inProcessBackends } from '../../helpers/client-on-registry.ts';
 
 const CLIENT = 'acme' as ClientId;
 
@@ -85,24 +82,9 @@ function standIns(world: World, fault: Fault, killNow: () => Promise<unknown>) {
   return { secrets, runtime, control, targets, introduce, renewTls };
 }
 
-for (const backend of registryBackends.filter((each) => each.name === 'pglite')) {
+for (const backend of inProcessBackends) {
   describe(`credential rotation under faults (${backend.name} registry)`, () => {
-    let opened: OpenedRegistry;
-    let homeDir: string;
-    before(async () => {
-      opened = await backend.open();
-      homeDir = await mkdtemp(path.join(os.tmpdir(), 'rotate-'));
-    });
-    after(async () => {
-      await opened.close();
-      await rm(homeDir, { recursive: true, force: true });
-    });
-    beforeEach(async () => {
-      await opened.reset();
-      const now = new Date();
-      await opened.registry.claimForProvisioning({ id: CLIENT, provider: 'gmail', admins: [], configYaml: 'client: acme\n', onboardingStartedAt: now.toISOString() }, 'op', now, 1000);
-      await opened.registry.setStatus(CLIENT, 'active', null, now);
-    });
+    const bed = clientOnRegistry(backend, { id: CLIENT, status: 'active', reason: null }, 'rotate');
 
     function services(fault: Fault) {
       const world: World = { live: new Set(['token-old']), held: 'token-old', locked: false, running: true, keyVersion: 1, introduceGate: null };
@@ -111,13 +93,13 @@ for (const backend of registryBackends.filter((each) => each.name === 'pglite'))
       let killed: Promise<unknown> | null = null;
       const killNow = () => (killed ??= kill!.kill({ clientId: CLIENT, reason: 'compromised', actor: 'ops' }));
       const parts = standIns(world, fault, killNow);
-      kill = new KillClientService({ config: loadConfig({ AGENT_FLEET_HOME: homeDir }), registry: opened.registry, ...parts, clock: systemClock, logger });
-      const rotate = new RotateCredentialsService({ registry: opened.registry, ...parts, logger });
+      kill = new KillClientService({ config: loadConfig({ AGENT_FLEET_HOME: bed.homeDir }), registry: bed.opened.registry, ...parts, clock: systemClock, logger });
+      const rotate = new RotateCredentialsService({ registry: bed.opened.registry, ...parts, logger });
       const run = () => rotate.rotate({ clientId: CLIENT, reason: 'monthly', actor: 'ops' }).then((result) => ({ result, error: null }), (error: unknown) => ({ result: null, error }));
       return { world, rotate, run, killed: () => killed };
     }
 
-    const lastRotation = async () => (await opened.registry.listOpsLog({ clientId: CLIENT })).filter((entry) => entry.action === 'rotate-credentials').at(-1);
+    const lastRotation = async () => (await bed.opened.registry.listOpsLog({ clientId: CLIENT })).filter((entry) => entry.action === 'rotate-credentials').at(-1);
 
     test('a rotation that goes through: the old token is revoked and the agent works with its new one', async () => {
       const { world, run } = services('none');
@@ -147,7 +129,7 @@ for (const backend of registryBackends.filter((each) => each.name === 'pglite'))
         const { error } = await run();
         await killed();
         assert.ok(error instanceof FleetError, `the rotation reports a failure (${String(error)})`);
-        assert.equal((await opened.registry.getClient(CLIENT))?.status, 'killed');
+        assert.equal((await bed.opened.registry.getClient(CLIENT))?.status, 'killed');
         assert.deepEqual([...world.live], [], 'no live agent token after the kill');
         assert.equal(world.running, false);
         assert.equal((await lastRotation())?.outcome, 'failed');
@@ -170,7 +152,7 @@ for (const backend of registryBackends.filter((each) => each.name === 'pglite'))
     });
 
     test('a killed client is not rotated, and nothing of it is touched', async () => {
-      await opened.registry.setStatus(CLIENT, 'killed', 'compromised', new Date());
+      await bed.opened.registry.setStatus(CLIENT, 'killed', 'compromised', new Date());
       const { world, run } = services('none');
       const { error } = await run();
       assert.ok(error instanceof FleetError && error.code === 'conflict');
