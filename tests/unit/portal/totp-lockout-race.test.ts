@@ -9,7 +9,7 @@ import { generate, generateSecret } from 'otplib';
 import type { LockoutPolicy, PortalStore, StoredCredential } from '../../../orchestrator/src/ports/portal-store.ts';
 import { seal } from '../../../orchestrator/src/portal/crypto/sealed-box.ts';
 import { nextFailureState, type FailureState } from '../../../orchestrator/src/portal/identity/lockout.ts';
-import { OneAtATime } from '../../../orchestrator/src/portal/identity/one-at-a-time.ts';
+import { OneAtATime } from '../../../orchestrator/src/services/one-at-a-time.ts';
 import { TotpFactor } from '../../../orchestrator/src/portal/identity/totp.ts';
 
 const EMAIL = 'admin@acme.com';

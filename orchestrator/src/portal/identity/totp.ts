@@ -4,7 +4,7 @@ import type { Clock } from '../../ports/clock.ts';
 import type { AdminRef, LockoutPolicy, PortalStore, StoredCredential } from '../../ports/portal-store.ts';
 import { seal, unseal } from '../crypto/sealed-box.ts';
 import { acceptedTotpStep } from '../crypto/totp-code.ts';
-import { OneAtATime } from './one-at-a-time.ts';
+import { OneAtATime } from '../../services/one-at-a-time.ts';
 
 const purposeOf = (admin: AdminRef) => `totp:${admin.clientId}:${admin.email}`;
 

@@ -1,7 +1,7 @@
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { parseMemberEmail, parseMemberName, TEAM_POLICY, type TeamMember } from '../../domain/team-member.ts';
 import { newToken, tokenHash } from '../../portal/crypto/tokens.ts';
-import { OneAtATime } from '../../portal/identity/one-at-a-time.ts';
+import { Mutex } from '../mutex.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Registry } from '../../ports/registry.ts';
 import type { StoredMember, TeamStore } from '../../ports/team-store.ts';
@@ -27,7 +27,7 @@ const publicView = ({ totpSealed: _sealed, lastTimeStep: _step, ...member }: Sto
  */
 export class TeamMembers {
   private readonly deps: { store: TeamStore; totp: TeamTotp; registry: Registry; clock: Clock };
-  private readonly removals = new OneAtATime();
+  private readonly removals = new Mutex();
 
   constructor(deps: { store: TeamStore; totp: TeamTotp; registry: Registry; clock: Clock }) {
     this.deps = deps;
@@ -96,7 +96,7 @@ export class TeamMembers {
    */
   async remove(input: { name: unknown; actor: string }): Promise<{ member: string; sessionsEnded: number }> {
     const name = parseMemberName(input.name);
-    return this.removals.run('team', () => this.removeOne(name, input.actor));
+    return this.removals.run(() => this.removeOne(name, input.actor));
   }
 
   private async removeOne(name: string, actor: string): Promise<{ member: string; sessionsEnded: number }> {

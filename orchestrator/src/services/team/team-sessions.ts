@@ -6,7 +6,7 @@ import {
   type MemberPrincipal,
 } from '../../domain/team-member.ts';
 import { newToken, tokenHash } from '../../portal/crypto/tokens.ts';
-import { OneAtATime } from '../../portal/identity/one-at-a-time.ts';
+import { OneAtATime } from '../one-at-a-time.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Registry } from '../../ports/registry.ts';
 import type { TeamStore } from '../../ports/team-store.ts';
