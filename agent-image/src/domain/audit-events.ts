@@ -283,6 +283,37 @@ export function sendReleased(input: { by: string; idempotencyKey: string; was: s
   };
 }
 
+/**
+ * A send that was waiting when the kill switch was pulled, taken out of the outbox at the revive: it goes
+ * only if a human approves it again (the approval that asks carries the same idempotency key).
+ */
+export function sendWithdrawn(input: { by: string; idempotencyKey: string; contentHash: string }): AuditEvent {
+  return {
+    action_type: 'send_withdrawn',
+    actor: input.by,
+    target: input.idempotencyKey,
+    parameters: { idempotency_key: input.idempotencyKey },
+    approval_status: 'pending',
+    approved_by: null,
+    result: 'success',
+    content_hash: input.contentHash,
+  };
+}
+
+/** A withdrawn send that will never go as it was: rejected, expired, or replaced by what a human approved. */
+export function sendDiscarded(input: { by: string; idempotencyKey: string; contentHash: string; why: 'rejected' | 'expired' | 'replaced' }): AuditEvent {
+  return {
+    action_type: 'send_discarded',
+    actor: input.by,
+    target: input.idempotencyKey,
+    parameters: { idempotency_key: input.idempotencyKey, why: input.why },
+    approval_status: input.why === 'replaced' ? 'approved' : input.why,
+    approved_by: input.why === 'expired' ? null : input.by,
+    result: 'success',
+    content_hash: input.contentHash,
+  };
+}
+
 /** A notice to the client's admins that could not be sent (dry run, no admins, sending not granted). */
 export function adminMailSkipped(input: { admins: readonly string[]; parameters: Parameters; dryRun: boolean }): AuditEvent {
   return systemEvent('email_send', recipientsTarget(input.admins) || null, input.parameters, input.dryRun ? 'dry_run' : 'skipped');

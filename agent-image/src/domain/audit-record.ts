@@ -34,6 +34,8 @@ export const AUDIT_ACTION_TYPES = [
   'quarantine',
   'review_queued',
   'send_released',
+  'send_withdrawn',
+  'send_discarded',
   'llm_call',
   'mail_watch',
   'mail_watch_renew',

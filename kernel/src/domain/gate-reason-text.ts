@@ -20,6 +20,7 @@ const REASONS: Record<string, string> = {
   blocked_recipient: 'It goes to an address your settings block.',
   deletion: 'It deletes email, which always needs your approval.',
   move: 'It moves email to another folder.',
+  held_by_kill_switch: 'It was about to go out when the kill switch was pulled. Nothing the kill switch stopped is sent unless you approve it again.',
   rate_limit_hour: 'The assistant reached its hourly sending limit.',
   rate_limit_day: 'The assistant reached its daily sending limit.',
   permission_denied: 'Your settings do not allow the assistant to do this.',

@@ -145,6 +145,31 @@ describe('agent control API against a real embedded Vault', () => {
     assert.equal(kills[0]?.actor, 'admin:ops@fleet');
   });
 
+  test('what the kill switch stopped does not go out at the revive: an approval given meanwhile is asked again, and goes once when approved', async () => {
+    const a = await agent();
+    assert.equal(await a.introduce(), 204);
+    await a.runtime.tick();
+    await mailbox.seed({ from: 'newperson@newco.example', subject: 'Services', text: 'Hello, I am interested in your services.' });
+    await a.runtime.tick();
+    type Listed = { approvals: { id: string; reasons: string[]; recipients: string[] }[] };
+    const [first] = ((await a.call('GET', '/v1/approvals?status=pending')).json as Listed).approvals;
+    assert.ok(first);
+    const before = mailbox.sent().length;
+    assert.equal((await a.call('POST', '/v1/kill', { reason: 'it wrote to the wrong people', by: 'boss' })).status, 204);
+    assert.equal((await a.call('POST', `/v1/approvals/${first.id}/decision`, { decision: 'approve', by: 'boss' })).status, 200);
+    assert.equal((await a.call('POST', '/v1/revive', { reason: 'fixed', by: 'boss' })).status, 204);
+    await a.runtime.tick();
+    assert.equal(mailbox.sent().length, before, 'nothing the kill stopped went out at the revive');
+    const [held, ...more] = ((await a.call('GET', '/v1/approvals?status=pending')).json as Listed).approvals;
+    assert.ok(held !== undefined && more.length === 0);
+    assert.deepEqual(held.reasons, ['held_by_kill_switch']);
+    assert.deepEqual(held.recipients, ['newperson@newco.example']);
+    assert.equal((await a.call('POST', `/v1/approvals/${held.id}/decision`, { decision: 'approve', by: 'boss' })).status, 200);
+    assert.equal(mailbox.sent().length, before + 1);
+    await a.runtime.tick();
+    assert.equal(mailbox.sent().length, before + 1, 'never twice');
+  });
+
   test('an edited approval sends exactly the approved arguments, once', async () => {
     const a = await agent();
     assert.equal(await a.introduce(), 204);

@@ -29,6 +29,7 @@ const EVERY_CODE: Record<ReasonCode, true> = {
   public_share: true,
   deletion: true,
   move: true,
+  held_by_kill_switch: true,
   read: true,
   permitted: true,
   auto_send: true,

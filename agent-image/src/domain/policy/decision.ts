@@ -32,6 +32,8 @@ export type ReasonCode =
   | 'public_share'
   | 'deletion'
   | 'move'
+  /** Proposed, approved or waiting to send when the kill switch was pulled: the revive holds it for a human. */
+  | 'held_by_kill_switch'
   // allow
   | 'read'
   | 'permitted'

@@ -107,9 +107,10 @@ export async function retryWaitingSend(deps: LoopDeps, messageId: string, progre
     messageId,
     draftId: progress.draftId ?? null,
     autoSend: autoSendContext(progress),
+    ...(progress.heldByKill === true ? { heldByKill: true } : {}),
   }, schedulingEvent(deps, progress));
   if (outcome === 'waiting') return progress;
-  const { sendAction: _dropped, ...rest } = progress;
+  const { sendAction: _dropped, heldByKill: _held, ...rest } = progress;
   const next: MessageProgress = { ...rest, stage: 'done', at: context.now().toISOString() };
   await context.state.setProgress(messageId, next);
   return next;

@@ -19,6 +19,8 @@ export type OutboxEvent =
   | { type: 'sent'; at: string; key: string; receipt: SendReceipt; reconciled: boolean }
   | { type: 'held'; at: string; key: string; status: 'quarantined' | 'review'; category: ProviderErrorCategory; error: SendError }
   | { type: 'released'; at: string; key: string; by: string }
+  | { type: 'withdrawn'; at: string; key: string; by: string }
+  | { type: 'discarded'; at: string; key: string; by: string }
   /**
    * Written by outboxes that kept a pause flag of their own; still read, never written. The pause now
    * lives only in the agent's state store (see SendPause).
@@ -28,7 +30,7 @@ export type OutboxEvent =
 
 export const OUTBOX_FILE = 'outbox.log';
 
-const EVENT_TYPES = new Set(['intent', 'sent', 'held', 'released', 'paused', 'resumed']);
+const EVENT_TYPES = new Set(['intent', 'sent', 'held', 'released', 'withdrawn', 'discarded', 'paused', 'resumed']);
 
 /** Checks one decrypted event's type (the file is untrusted; the envelope already authenticated it). */
 export function parseOutboxEvent(value: unknown): OutboxEvent {

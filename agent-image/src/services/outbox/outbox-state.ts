@@ -33,6 +33,11 @@ export function reduceOutbox(entries: ReadonlyMap<string, OutboxEntry>, event: O
       const entry = entries.get(event.key);
       return entry === undefined ? null : { ...entry, status: 'pending' };
     }
+    case 'withdrawn':
+    case 'discarded': {
+      const entry = entries.get(event.key);
+      return entry === undefined ? null : { ...entry, status: event.type };
+    }
     case 'paused':
     case 'resumed':
       // An old outbox's own pause flag. The agent mirrored every such pause into its state store (the

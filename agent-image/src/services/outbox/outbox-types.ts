@@ -5,9 +5,11 @@ import type { ProviderErrorCategory } from './classify-provider-error.ts';
 /**
  * Lifecycle of one send: `pending` (intent durable, not known to be sent) → `sent`; or held for a human:
  * `quarantined` (the provider rejected the message as malformed) or `review` (an error nobody can
- * explain). A held entry returns to `pending` only through `release`.
+ * explain). A held entry returns to `pending` only through `release`. `withdrawn`: it was waiting when
+ * the kill switch was pulled, and the revive took it out (it goes only as a human approves it again);
+ * `discarded`: withdrawn and then rejected, expired or replaced, never sent by us.
  */
-export type OutboxStatus = 'pending' | 'sent' | 'quarantined' | 'review';
+export type OutboxStatus = 'pending' | 'sent' | 'quarantined' | 'review' | 'withdrawn' | 'discarded';
 
 /** A provider error as the outbox keeps it: its category, code and (bounded) message. */
 export interface SendError {
@@ -53,7 +55,7 @@ export type SendOutcome =
   | { status: 'sent'; idempotencyKey: string; receipt: SendReceipt; reconciled: boolean }
   | { status: 'paused'; idempotencyKey: string; reason: string }
   | { status: 'deferred'; idempotencyKey: string; reason: string }
-  | { status: 'quarantined' | 'review'; idempotencyKey: string; reason: string };
+  | { status: 'quarantined' | 'review' | 'withdrawn' | 'discarded'; idempotencyKey: string; reason: string };
 
 export interface RecoveryReport {
   /** Sends found at the provider and recorded (they happened before the crash). */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { createSilentLogger, type Logger } from '@agent-fleet/kernel/logger';
-import { outboxResumed, paused, sendRecord, sendReleased } from '../../domain/audit-events.ts';
+import { outboxResumed, paused, sendDiscarded, sendRecord, sendReleased, sendWithdrawn } from '../../domain/audit-events.ts';
 import type { JsonValue } from '../../domain/audit-record.ts';
 import { autoSubmittedFor, withAutoSubmitted } from '../../domain/auto-reply/auto-submitted.ts';
 import type { OutboundMessage, SendReceipt, SendReceipts } from '../../ports/send-receipts.ts';
@@ -49,6 +49,8 @@ export class Outbox {
   private readonly attempt: Omit<SendAttemptOptions, 'onError'>;
   private readonly entries: Map<string, OutboxEntry>;
   private readonly inFlight = new Map<string, Promise<SendOutcome>>();
+  /** Keys sent anew after a discard: an earlier version may have reached the provider, so it is asked first. */
+  private readonly reconcileFirst = new Set<string>();
   private recovered = false;
   /** Set when opening found and handled a torn write in the journal. */
   readonly tornTail: JournalTornTail | null;
@@ -133,7 +135,10 @@ export class Outbox {
     // The automatic-send marks follow from who let the send go (auto-submitted.ts), not from the request.
     const { message, contentHash } = buildOutboundMessage(request.message, key, request.approvalStatus);
     const existing = this.entries.get(key);
-    if (existing !== undefined) {
+    if (existing?.status === 'withdrawn') {
+      throw new FleetError('conflict', `outbox entry ${key} was withdrawn at a revive; discard it before sending what a human approved`);
+    }
+    if (existing !== undefined && existing.status !== 'discarded') {
       if (existing.contentHash !== contentHash) {
         throw new FleetError('conflict', `idempotency key ${key} was already used for a different message`);
       }
@@ -151,6 +156,7 @@ export class Outbox {
       }),
     );
     const { actor, approvalStatus, approvedBy } = request;
+    if (existing !== undefined) this.reconcileFirst.add(key);
     await this.record({ type: 'intent', at: this.now().toISOString(), key, message, contentHash, actor, approvalStatus, approvedBy });
     return structuredClone(this.entries.get(key) as OutboxEntry);
   }
@@ -185,6 +191,32 @@ export class Outbox {
     await this.record({ type: 'released', at: this.now().toISOString(), key: idempotencyKey, by });
   }
 
+  /**
+   * Takes a pending send out of the outbox (a revive: it was waiting when the kill switch was pulled): it
+   * is never sent as it stands; a human approves it again or it is discarded. Waits for a dispatch of it
+   * still running (the kill stops it at its next provider call); one that sent is kept.
+   */
+  async withdraw(idempotencyKey: string, by: string): Promise<void> {
+    await this.inFlight.get(idempotencyKey)?.catch(() => undefined);
+    const entry = this.entries.get(idempotencyKey);
+    if (entry === undefined) throw new FleetError('not_found', `no outbox entry ${idempotencyKey}`);
+    if (entry.status !== 'pending') return;
+    await this.audit.append(sendWithdrawn({ by, idempotencyKey, contentHash: entry.contentHash }));
+    await this.record({ type: 'withdrawn', at: this.now().toISOString(), key: idempotencyKey, by });
+  }
+
+  /**
+   * Gives up a withdrawn send for good: a human rejected it, its approval expired, or a human approved a
+   * message that replaces it (sent then under the same key, after asking the provider about this one).
+   */
+  async discard(idempotencyKey: string, by: string, why: 'rejected' | 'expired' | 'replaced'): Promise<void> {
+    const entry = this.entries.get(idempotencyKey);
+    if (entry === undefined) throw new FleetError('not_found', `no outbox entry ${idempotencyKey}`);
+    if (entry.status !== 'withdrawn') throw new FleetError('conflict', `outbox entry ${idempotencyKey} is ${entry.status}, not withdrawn`);
+    await this.audit.append(sendDiscarded({ by, idempotencyKey, contentHash: entry.contentHash, why }));
+    await this.record({ type: 'discarded', at: this.now().toISOString(), key: idempotencyKey, by });
+  }
+
   close(): Promise<void> {
     return this.journal.close();
   }
@@ -217,7 +249,10 @@ export class Outbox {
     if (entry.status === 'quarantined' || entry.status === 'review') {
       return { status: entry.status, idempotencyKey: key, reason: entry.lastError?.message ?? 'held' };
     }
-    const result = await attemptSend(key, markedMessage(entry), provider, lookUpFirst, {
+    if (entry.status === 'withdrawn' || entry.status === 'discarded') {
+      return { status: entry.status, idempotencyKey: key, reason: `${entry.status} at a revive of the kill switch` };
+    }
+    const result = await attemptSend(key, markedMessage(entry), provider, lookUpFirst || this.reconcileFirst.has(key), {
       ...this.attempt,
       onError: (lastError) => {
         const current = this.entries.get(key);
@@ -247,6 +282,7 @@ export class Outbox {
   }
 
   private async recordSent(entry: OutboxEntry, receipt: SendReceipt, reconciled: boolean): Promise<SendOutcome> {
+    this.reconcileFirst.delete(entry.idempotencyKey);
     // Audit first: if we crash before the journal, recovery finds the send again and records it again,
     // which is better than a send missing from the audit log.
     await this.auditOutcome(entry, 'email_send', 'success', { provider_message_id: receipt.providerMessageId, reconciled });

@@ -145,7 +145,7 @@ function noteFields(value: unknown): { subject: string; summary: string; occurre
 }
 
 /** The facts an approval was requested on, for the gate when it runs (an approval covers the auto-send rules). */
-function autoSendOfPreview(entry: StoredApproval): AutoSendContext | undefined {
+export function autoSendOfPreview(entry: StoredApproval): AutoSendContext | undefined {
   const inbound = entry.preview.inbound;
   if (inbound === undefined) return undefined;
   return { inbound: { senderAddress: inbound.sender, senderAuthenticated: inbound.senderAuthenticated, injectionSignals: inbound.injectionSignals as AutoSendContext['inbound']['injectionSignals'] } };

@@ -194,6 +194,8 @@ export class AgentRuntime implements ControlApi {
     const agent = this.agent;
     if (!this.kill.killed) return;
     await agent.audit.append(killSwitch('revive', { by, reason }));
+    // While the switch is still engaged, so nothing it stopped can go out before it is held.
+    await agent.pipeline.holdStoppedByKill(by);
     await this.kill.release();
     this.options.metrics.setKilled(false);
     await agent.connection.connect();

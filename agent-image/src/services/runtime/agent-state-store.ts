@@ -49,6 +49,8 @@ export interface MessageProgress {
   template?: StoredTemplateReply;
   /** Why a message in `review` was parked there (malformed_model_output, unusable_draft, low_confidence, …). */
   reviewReason?: string;
+  /** Its send waited when the kill switch was pulled: after the revive it goes only with a human's approval. */
+  heldByKill?: boolean;
 }
 
 /** A template choice as kept for the gate: the model's choice and the facts (TemplateFacts) it is checked against. */
@@ -79,6 +81,7 @@ const progressSchema = z
     key: z.string().max(200).optional(),
     emailType: z.string().max(64).optional(),
     sendAction: z.record(z.string(), z.unknown()).optional(),
+    heldByKill: z.boolean().optional(),
     filed: z.boolean().optional(),
     inbound: z
       .object({
@@ -179,6 +182,12 @@ export class AgentStateStore {
     return this.messages.get(id);
   }
 
+  /** The message whose reply carries this idempotency key, while the store still keeps it. */
+  messageWithKey(key: string): { id: string; progress: MessageProgress } | undefined {
+    for (const [id, progress] of this.messages) if (progress.key === key) return { id, progress };
+    return undefined;
+  }
+
   /** Messages not finished yet, oldest first. */
   unfinished(): { id: string; progress: MessageProgress }[] {
     const result: { id: string; progress: MessageProgress }[] = [];
@@ -274,6 +283,7 @@ function stripUndefined(progress: z.infer<typeof progressSchema>): MessageProgre
   if (progress.inbound !== undefined) result.inbound = progress.inbound as InboundFacts;
   if (progress.template !== undefined) result.template = progress.template;
   if (progress.reviewReason !== undefined) result.reviewReason = progress.reviewReason;
+  if (progress.heldByKill !== undefined) result.heldByKill = progress.heldByKill;
   return result;
 }
 

@@ -7,8 +7,9 @@ import type { AuditLog } from '../audit-log/audit-log.ts';
 import type { AgentStateStore } from './agent-state-store.ts';
 import { publishApprovalGauges, type ApprovalStore, type StoredApproval } from './approval-store.ts';
 import type { ApprovalDesk, DecisionInput } from './control-api.ts';
+import type { Outbox } from '../outbox/outbox.ts';
 import type { KillSwitch } from './kill-switch.ts';
-import type { SendPipeline } from './send-pipeline.ts';
+import { HELD_BY_KILL, type SendPipeline } from './send-pipeline.ts';
 import type { SettingsSource } from '../settings/settings-source.ts';
 
 export interface RuntimeApprovalDeskOptions {
@@ -18,6 +19,8 @@ export interface RuntimeApprovalDeskOptions {
   state: AgentStateStore;
   kill: KillSwitch;
   pipeline: SendPipeline;
+  /** Where a send the revive withdrew (kill-holds.ts) is discarded when its approval is rejected or expires. */
+  outbox: Outbox;
   /** The settings in force: the decision records the version it was made under. */
   settings: SettingsSource;
   now: () => Date;
@@ -79,6 +82,7 @@ export class RuntimeApprovalDesk implements ApprovalDesk {
     );
     const next: StoredApproval = { ...entry, record, execution: record.status === 'rejected' ? 'none' : 'waiting' };
     await approvals.put(next);
+    if (record.status === 'rejected') await this.discardWithdrawn(entry, input.by, 'rejected');
     this.publishGauges(now);
     // Executed at once when the gate allows it; otherwise it waits (pause, rate limit) for a later round.
     if (next.execution === 'waiting' && !kill.killed && state.pause === null) await pipeline.executeApproval(next);
@@ -97,11 +101,19 @@ export class RuntimeApprovalDesk implements ApprovalDesk {
         approvalExpired({ to: entry.preview.to, approvalId: entry.record.id, expiresAt: entry.record.expiresAt, idempotencyKey: entry.idempotencyKey }),
       );
       await approvals.put({ ...entry, record: result.record });
+      await this.discardWithdrawn(entry, 'system', 'expired');
       metrics.approvalExpired();
       expired++;
     }
     this.publishGauges(now);
     return expired;
+  }
+
+  /** A send the revive withdrew is given up for good when the approval asking about it is refused or expires. */
+  private async discardWithdrawn(entry: StoredApproval, by: string, why: 'rejected' | 'expired'): Promise<void> {
+    const { outbox } = this.options;
+    if (!entry.record.policyReasons.includes(HELD_BY_KILL) || outbox.get(entry.idempotencyKey)?.status !== 'withdrawn') return;
+    await outbox.discard(entry.idempotencyKey, by, why);
   }
 
   /** Publishes the pending and expiring-soon gauges. */

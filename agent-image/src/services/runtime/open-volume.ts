@@ -167,7 +167,7 @@ export async function openVolume(input: OpenVolumeInput): Promise<OpenOutcome> {
     onConnected: (built) =>
       input.onConnected({ provider: built.provider, providerKind: built.providerKind, source: () => secrets.current, audit: (event) => audit.append(event) }),
   });
-  const desk = new RuntimeApprovalDesk({ approvals, audit, metrics, state, kill, pipeline, settings, now });
+  const desk = new RuntimeApprovalDesk({ approvals, audit, metrics, state, kill, pipeline, outbox, settings, now });
   const summary = new DailySummary({
     get config() {
       return live();

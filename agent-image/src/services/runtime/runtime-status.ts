@@ -33,7 +33,7 @@ export function runtimeStatus(input: StatusInput): RuntimeStatus {
     messages: agent?.state.countByStage() ?? {},
     outbox: {
       pending: outbox?.list('pending').length ?? 0,
-      held: (outbox?.list('quarantined').length ?? 0) + (outbox?.list('review').length ?? 0),
+      held: (outbox?.list('quarantined').length ?? 0) + (outbox?.list('review').length ?? 0) + (outbox?.list('withdrawn').length ?? 0),
       sent: outbox?.list('sent').length ?? 0,
     },
     auditHead: agent?.audit.head() ?? null,

@@ -12,6 +12,9 @@ import type { StoredApproval } from './approval-store.ts';
 import { createEventOnce, eventKeyOf, type CalendarWrite } from './calendar-writes.ts';
 import type { RuntimeContext } from './runtime-context.ts';
 
+/** The reason of every hold a revive makes (kill-holds.ts): the send was on its way out when the kill switch was pulled. */
+export const HELD_BY_KILL = 'held_by_kill_switch';
+
 /** What became of a proposed send. `waiting`: paused or rate-limited, keep the action and try again. */
 export type ProposeOutcome = 'sent' | 'queued' | 'approval' | 'denied' | 'waiting' | 'dry_run';
 
@@ -28,6 +31,8 @@ export interface SendContext {
    * model's choice. Without it the gate never auto-sends a reply.
    */
   autoSend?: AutoSendContext;
+  /** Proposed before the kill switch was pulled (kept while it waited): the gate's allow becomes an approval. */
+  heldByKill?: boolean;
 }
 
 /** The connected providers the actions run on; null parts while not connected (or not granted). */
@@ -74,7 +79,13 @@ export async function executeSend(input: {
   // A send no human approved also counts against the reply-loop limits, in the thread it answers.
   const inbound = send.autoSend?.inbound;
   const kind: SendKind = approval === null ? { automatic: true, thread: inbound?.thread, answeredAt: inbound?.receivedAt } : { automatic: false };
-  if (context.outbox.get(send.key) === undefined) await context.state.setPolicy(recordSend(context.policyState(), now, recipients, kind));
+  const earlier = context.outbox.get(send.key);
+  if (earlier?.status === 'withdrawn') {
+    // The kill switch stopped this send and the revive withdrew it: only the approval that asks again sends it.
+    if (approval === null || !approval.record.policyReasons.includes(HELD_BY_KILL)) return 'approval';
+    await context.outbox.discard(send.key, authority.approvedBy ?? 'human', 'replaced');
+  }
+  if (earlier === undefined) await context.state.setPolicy(recordSend(context.policyState(), now, recipients, kind));
   const entry = await context.outbox.enqueue({
     message: { to: action.to, cc: action.cc, bcc: action.bcc, subject: action.subject, text: action.body },
     idempotencyKey: send.key,

@@ -8,9 +8,11 @@ import { outboundRecipients } from '../../domain/policy/proposed-action.ts';
 import { executeApproval } from './action-executor.ts';
 import { publishApprovalGauges, type ApprovalExecution, type ApprovalPreview, type StoredApproval } from './approval-store.ts';
 import type { CalendarWrite } from './calendar-writes.ts';
+import { holdWhatTheKillStopped, type KillHoldReport } from './kill-holds.ts';
 import type { RuntimeContext } from './runtime-context.ts';
-import { auditParameters, executeSend, refuseActions, type ActionLinks, type MailSend, type ProposeOutcome, type SendContext } from './send-execution.ts';
+import { auditParameters, executeSend, HELD_BY_KILL, refuseActions, type ActionLinks, type MailSend, type ProposeOutcome, type SendContext } from './send-execution.ts';
 
+export { HELD_BY_KILL } from './send-execution.ts';
 export type { ActionLinks, ProposeOutcome, SendContext } from './send-execution.ts';
 
 const BODY_PREVIEW = 500;
@@ -48,7 +50,10 @@ export class SendPipeline {
       return decision;
     };
     const bundled = bundleDecision(evaluate(action, { autoSend: send.autoSend }), event === undefined ? [] : [evaluate(event, {})]);
-    const decision: PolicyDecision = { ...bundled, settingsVersion: applied.version };
+    const decision: PolicyDecision =
+      send.heldByKill === true && bundled.decision === 'allow'
+        ? { ...bundled, decision: 'needs_approval', reasons: [HELD_BY_KILL], settingsVersion: applied.version }
+        : { ...bundled, settingsVersion: applied.version };
     if (decision.decision === 'allow') return executeSend({ context, links: this.links, action, send, decision, approval: null, event });
     if (decision.decision === 'needs_approval') {
       if (context.approvals.hasKey(send.key)) return 'approval';
@@ -60,6 +65,20 @@ export class SendPipeline {
   /** Runs an approved (or edited) record of any kind; returns its execution. Idempotent per record. */
   executeApproval(entry: StoredApproval): Promise<ApprovalExecution> {
     return executeApproval(this.context, this.links, entry, (action, send, decision, event) => this.hold(action, send, decision, event, entry.record.id));
+  }
+
+  /** Before a revive releases the kill switch: everything the kill stopped waits for a human (kill-holds.ts). */
+  holdStoppedByKill(by: string): Promise<KillHoldReport> {
+    return holdWhatTheKillStopped(this.context, this, by);
+  }
+
+  /**
+   * Holds a send the kill switch stopped for a human (kill-holds.ts); `supersedes`: the approval granted
+   * before the kill that this one asks again.
+   */
+  holdAfterKill(action: MailSend, send: SendContext, event: CalendarWrite | undefined, supersedes?: string): Promise<ProposeOutcome> {
+    const decision: PolicyDecision = { decision: 'needs_approval', reasons: [HELD_BY_KILL], settingsVersion: this.context.settings.current().version };
+    return this.hold(action, send, decision, event, supersedes);
   }
 
   /** Holds a send for a human; `supersedes`: the approval it replaces (granted before the settings held it). */
