@@ -17,7 +17,7 @@ describe('calendar writes that name no participant still reach the attendees', (
     assert.deepEqual(decide({ kind: 'calendar.write', operation: 'create', title: 'Sync', start: '2025-06-03T10:00:00Z', description: 'https://t.co/x' }).reasons, ['url_shortener']);
   });
 
-  it('still lets a plain update of the owner’s event through', () => {
-    assert.deepEqual(decide({ kind: 'calendar.write', operation: 'update', eventId: 'ev1', title: 'Moved', start: '2025-06-03T10:00:00Z' }).reasons, ['permitted']);
+  it('still lets a plain update of the owner’s event through (as mail to its attendees)', () => {
+    assert.deepEqual(decide({ kind: 'calendar.write', operation: 'update', eventId: 'ev1', title: 'Moved', start: '2025-06-03T10:00:00Z' }).reasons, ['auto_send']);
   });
 });

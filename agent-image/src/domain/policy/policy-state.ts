@@ -71,17 +71,25 @@ export function recordSend(state: PolicyState, at: Date, recipients: readonly st
   const learnt = recipients.length > 0 ? learnContacts(state, recipients) : state;
   const autoSendHistory =
     kind.automatic && recipients.length > 0
-      ? [
-          ...keptAuto,
-          {
-            at: now,
-            recipients: [...recipients],
-            ...(kind.thread === undefined ? {} : { thread: kind.thread }),
-            ...(kind.answeredAt === undefined ? {} : { answeredAt: kind.answeredAt }),
-          },
-        ]
+      ? inTimeOrder(keptAuto, {
+          at: now,
+          recipients: [...recipients],
+          ...(kind.thread === undefined ? {} : { thread: kind.thread }),
+          ...(kind.answeredAt === undefined ? {} : { answeredAt: kind.answeredAt }),
+        })
       : keptAuto;
-  return { ...learnt, sendHistory: [...kept, { at: now, recipients: Math.max(recipients.length, 1) }], autoSendHistory };
+  return { ...learnt, sendHistory: inTimeOrder(kept, { at: now, recipients: Math.max(recipients.length, 1) }), autoSendHistory };
+}
+
+/**
+ * `history` (oldest first) with `record` in its place. After the clock moved back, a new record is older
+ * than the last: appended, it would end the window scans (rate-window.ts) before the newer ones, which
+ * would stop counting once the clock was right again.
+ */
+function inTimeOrder<T extends { at: number }>(history: readonly T[], record: T): T[] {
+  let index = history.length;
+  while (index > 0 && history[index - 1]!.at > record.at) index--;
+  return [...history.slice(0, index), record, ...history.slice(index)];
 }
 
 export function setPaused(state: PolicyState, paused: boolean): PolicyState {

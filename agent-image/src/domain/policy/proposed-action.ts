@@ -163,7 +163,13 @@ export type ActionParseResult = { ok: true; action: ProposedAction } | { ok: fal
 
 /** Validates untrusted input (the model's proposal, a CLI line); never throws. */
 export function parseProposedAction(input: unknown): ActionParseResult {
-  const result = proposedActionSchema.safeParse(input);
+  let result: ReturnType<typeof proposedActionSchema.safeParse>;
+  try {
+    result = proposedActionSchema.safeParse(input);
+  } catch {
+    // safeParse reports bad values, but an accessor or a proxy that throws while read escapes it.
+    return { ok: false, issues: ['(root): the input could not be read'] };
+  }
   if (result.success) return { ok: true, action: result.data };
   return {
     ok: false,
@@ -187,9 +193,18 @@ export function outboundRecipients(action: ProposedAction): readonly string[] {
   }
 }
 
-/** True for actions that reach someone outside the mailbox (and so count against the send limits). */
+/**
+ * True for actions that reach someone outside the mailbox (and so count against the send limits). An
+ * update of an event does even when it invites no one: the provider sends every attendee a notice of it
+ * (sendUpdates=all), with the text the update wrote, though the gate cannot see who they are.
+ */
 export function isOutbound(action: ProposedAction): boolean {
-  return action.kind === 'mail.send' || (action.kind === 'files.share' && action.public) || outboundRecipients(action).length > 0;
+  return (
+    action.kind === 'mail.send' ||
+    (action.kind === 'files.share' && action.public) ||
+    (action.kind === 'calendar.write' && action.operation === 'update') ||
+    outboundRecipients(action).length > 0
+  );
 }
 
 /** True for actions that only read. */

@@ -2,8 +2,10 @@
  * URL-shortener detection: a shortened link hides where it leads, so a message carrying one never sends
  * without approval. Hosts are matched exactly or as subdomains (`www.bit.ly`), never by suffix
  * (`habit.ly` is not `bit.ly`). Text is read the way a browser reads a host: full-width letters and
- * ideographic full stops (`ｂｉｔ。ｌｙ`) and percent-encoded characters (`bit%2Ely`) are folded first, and
- * the host after a URL's user info (`https://trusted.example@bit.ly/x`) is a host, not an email domain.
+ * ideographic full stops (`ｂｉｔ。ｌｙ`), percent-encoded characters (`bit%2Ely`, `bit%E3%80%82ly`), HTML
+ * character references (`bit&#46;ly`) and the invisible characters IDNA drops (`bit\u00AD.ly`) are folded
+ * first, and the host after a URL's user info (`https://trusted.example@bit.ly/x`) is a host, not an email
+ * domain.
  */
 export const URL_SHORTENER_DOMAINS: readonly string[] = [
   'bit.ly', 'bitly.com', 'j.mp', 'tinyurl.com', 'tiny.cc', 'tiny.one', 't.co', 'goo.gl', 'g.co', 'ow.ly',
@@ -63,21 +65,61 @@ function endsEmailLocalPart(text: string, at: number): boolean {
   return /[\s<("',;[]/.test(text.charAt(index));
 }
 
-const NON_ASCII_OR_PERCENT = /[^\x00-\x7f]|%/;
-
+const NEEDS_FOLDING = /[^\x00-\x7f]|%|&/;
+/** Percent-encoded bytes of a non-ASCII character (UTF-8), decoded as one run. */
+const PERCENT_UTF8_RUN = /(?:%[89a-f][0-9a-f])+/gi;
+const PERCENT_ASCII = /%([0-7][0-9a-f])/gi;
+/** Numeric and the few named character references that spell host characters (HTML calendar text). */
+const CHARACTER_REFERENCE = /&#(?:x([0-9a-f]{1,6})|(\d{1,7}));?|&(period|hyphen|dash);/gi;
+const NAMED_REFERENCES: Readonly<Record<string, string>> = { period: '.', hyphen: '-', dash: '-' };
 /**
- * The text as a browser would read the hosts in it: NFKC (full-width letters and dots), the
- * ideographic full stops IDNA treats as dots, and percent-encoded host characters decoded.
+ * Characters a URL's host loses on its way to ASCII (UTS 46 maps them to nothing: soft hyphen, zero-width
+ * space, word joiner, variation selectors, ...), with the other invisible format characters: a superset,
+ * so a false alarm at worst.
  */
-function foldForHosts(text: string): string {
-  if (!NON_ASCII_OR_PERCENT.test(text)) return text;
+const IGNORABLE = /\p{Default_Ignorable_Code_Point}/u;
+const IGNORABLES = /\p{Default_Ignorable_Code_Point}/gu;
+
+function decodeCodePoint(code: number): string {
+  return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : '';
+}
+
+function decodeReferences(text: string): string {
+  return text.replace(CHARACTER_REFERENCE, (match, hex: string | undefined, decimal: string | undefined, name: string | undefined) => {
+    if (name !== undefined) return NAMED_REFERENCES[name.toLowerCase()] ?? match;
+    const decoded = decodeCodePoint(hex === undefined ? Number(decimal) : parseInt(hex, 16));
+    return decoded === '' ? match : decoded;
+  });
+}
+
+function decodePercent(text: string): string {
   return text
-    .normalize('NFKC')
-    .replace(/[\u3002\uff0e\uff61]/g, '.')
-    .replace(/%([0-9a-f]{2})/gi, (match, hex: string) => {
+    .replace(PERCENT_UTF8_RUN, (run) => {
+      try {
+        return decodeURIComponent(run);
+      } catch {
+        return run;
+      }
+    })
+    .replace(PERCENT_ASCII, (match, hex: string) => {
       const code = parseInt(hex, 16);
       return isHostChar(code) ? String.fromCharCode(code) : match;
     });
+}
+
+/**
+ * The readings of the text in which a browser or a mail client may find hosts: NFKC (full-width letters
+ * and dots), the ideographic full stops IDNA treats as dots, percent-encoded and HTML-referenced
+ * characters decoded. Invisible characters are read both ways: dropped, as in a URL's host
+ * (`bit\u00AD.ly`), and as a break between words, as a reader's client may take them (so one never joins
+ * a link to the email address before it). One reading when the text has none.
+ */
+function foldForHosts(text: string): string[] {
+  if (!NEEDS_FOLDING.test(text)) return [text];
+  const decoded = decodePercent(decodeReferences(text.normalize('NFKC')));
+  const folded = (/[^\x00-\x7f]/.test(decoded) ? decoded.normalize('NFKC') : decoded).replace(/[\u3002\uff0e\uff61]/g, '.');
+  if (!IGNORABLE.test(folded)) return [folded];
+  return [folded.replace(IGNORABLES, ''), folded.replace(IGNORABLES, ' ')];
 }
 
 /**
@@ -87,7 +129,14 @@ function foldForHosts(text: string): string {
  * skipped; the host after a URL's user info is a host.
  */
 export function firstHost(raw: string, accept: (host: string) => boolean): string | undefined {
-  const text = foldForHosts(raw);
+  for (const text of foldForHosts(raw)) {
+    const host = firstHostIn(text, accept);
+    if (host !== undefined) return host;
+  }
+  return undefined;
+}
+
+function firstHostIn(text: string, accept: (host: string) => boolean): string | undefined {
   let dot = text.indexOf('.');
   while (dot !== -1) {
     let start = dot;
