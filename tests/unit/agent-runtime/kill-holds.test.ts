@@ -36,9 +36,9 @@ const config = (() => {
 })();
 
 /** Allows every action while the agent is not killed. */
-const allowingGate = {
-  evaluateParsed: (_action, state) => (state.killed ? { decision: 'deny', reasons: ['killed'] } : { decision: 'allow', reasons: ['permitted'] }),
-} as PolicyEvaluator;
+const evaluateParsed: PolicyEvaluator['evaluateParsed'] = (_action, state) =>
+  state.killed ? { decision: 'deny', reasons: ['killed'] } : { decision: 'allow', reasons: ['permitted'] };
+const allowingGate = { evaluateParsed } as unknown as PolicyEvaluator;
 
 function mailSend(to: string, body: string): MailSend {
   const parsed = parseProposedAction({ kind: 'mail.send', to: [to], subject: 'Re: Invoice', body, emailType: 'acknowledgement' });
