@@ -8,7 +8,9 @@ import { BullhornStore, serveRest, type InjectedWriteFailure } from './bullhorn-
  * (`/rest-services/login`) and the corporation's REST API (`/rest-services/{corpToken}/…`) on one
  * loopback server. Strict where Bullhorn is: unknown fields in `fields=` or in bodies, read-only fields,
  * wrong entity names (case-sensitive), malformed Lucene or where clauses → 400; a missing BhRestToken →
- * 412; an unknown, expired or revoked one → 401; used or revoked refresh tokens → invalid_grant.
+ * 412; an unknown, expired or revoked one → 401; used or revoked refresh tokens → invalid_grant. Loose
+ * where Bullhorn's index is: a quoted phrase matches its words anywhere in a text field, so a search for
+ * `"ana@customer.example"` also finds `x-ana@customer.example`.
  */
 
 export interface PersonSeed {
@@ -45,6 +47,7 @@ export class BullhornEmulator {
   readonly #failures: InjectedWriteFailure[] = [];
   #throttled = 0;
   #retryAfterSeconds = 1;
+  #loginRestUrl: string | null = null;
 
   constructor() {
     this.#http = new HttpEmulator((request) => this.#handle(request));
@@ -96,6 +99,11 @@ export class BullhornEmulator {
 
   expireAccessTokens(): void {
     this.oauth.expireAccessTokens();
+  }
+
+  /** Logins answer this restUrl instead of the emulator's own (a login answer pointing elsewhere); null restores it. */
+  answerLoginsWithRestUrl(restUrl: string | null): void {
+    this.#loginRestUrl = restUrl;
   }
 
   /** The next `count` REST calls get 429 with this Retry-After. */
@@ -151,7 +159,7 @@ export class BullhornEmulator {
     const path = request.url.pathname;
     if (path === '/oauth/authorize') return this.oauth.authorize(request);
     if (path === '/oauth/token') return this.oauth.token(request);
-    if (path === '/rest-services/login') return this.oauth.login(request, this.restUrl);
+    if (path === '/rest-services/login') return this.oauth.login(request, this.#loginRestUrl ?? this.restUrl);
     const [root, corp, ...segments] = path.split('/').filter((part) => part !== '');
     if (root !== 'rest-services' || corp === undefined) return restError(404, 'Not found', 'errors.notFound');
     if (corp !== this.corpToken) return restError(404, `Unknown corporation token '${corp.slice(0, 20)}'`, 'errors.notFound');

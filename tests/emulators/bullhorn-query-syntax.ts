@@ -40,6 +40,24 @@ function matches(spec: FieldSpec, actual: unknown, wanted: string | number | boo
   return Number(actual) === Number(wanted);
 }
 
+/**
+ * The index's words of a text value, as Lucene's standard tokenizer cuts them: lower case, split at
+ * anything but letters, digits, dots and apostrophes between them (so at `@`, `-` and `+`).
+ */
+function tokens(text: string): string[] {
+  return text.toLowerCase().split(/[^\p{L}\p{N}.']+/u).map((t) => t.replace(/^[.']+|[.']+$/g, '')).filter((t) => t !== '');
+}
+
+/** A Lucene phrase on an analysed text field: its words, in order and next to each other, anywhere in the value. */
+function phraseMatches(actual: unknown, wanted: string): boolean {
+  if (typeof actual !== 'string') return false;
+  const have = tokens(actual);
+  const want = tokens(wanted);
+  if (want.length === 0) return false;
+  for (let i = 0; i + want.length <= have.length; i++) if (want.every((t, j) => have[i + j] === t)) return true;
+  return false;
+}
+
 /** Parses a Lucene query into a predicate over rows of `entity`. */
 export function parseLucene(entity: string, raw: string | null): Predicate {
   if (raw === null || raw.trim() === '') throw new BadRequest("Missing required parameter 'query'");
@@ -84,6 +102,7 @@ export function parseLucene(entity: string, raw: string | null): Predicate {
     if (value === undefined || value === '(' || value === ')' || value.endsWith(':')) throw new BadRequest(`Lucene query syntax error: no value for '${path}'`);
     if (/[*?]/.test(value) && !value.startsWith('"')) throw new BadRequest('Wildcard queries are not supported by this emulator');
     const wanted = value.startsWith('"') ? value.slice(1, -1).replace(/\\(.)/g, '$1') : value;
+    if (value.startsWith('"') && spec.type === 'string') return (row) => phraseMatches(valueAt(row, path), wanted);
     return (row) => matches(spec, valueAt(row, path), wanted);
   };
   const predicate = orExpr();

@@ -1,4 +1,5 @@
 import { assertIdempotencyKey } from '../domain/idempotency-key.ts';
+import { eventTitle } from '../domain/scheduling/event-title.ts';
 import { isEmailAddress } from '@agent-fleet/kernel/email-address';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { isTimeZone } from '@agent-fleet/kernel/time-zone';
@@ -17,7 +18,7 @@ export interface CheckedEvent extends NewEvent {
 /** Rejects what the provider would reject (or should never see) before any request leaves. */
 export function checkNewEvent(event: NewEvent): CheckedEvent {
   assertIdempotencyKey(event.idempotencyKey);
-  const title = event.title.replace(/[\r\n]+/g, ' ').trim();
+  const title = eventTitle(event.title);
   if (title === '' || title.length > MAX_TITLE) throw new FleetError('invalid_input', `event title must be 1-${MAX_TITLE} characters`);
   if (!validDate(event.start) || !validDate(event.end)) throw new FleetError('invalid_input', 'event start and end must be valid dates');
   if (event.end.getTime() <= event.start.getTime()) throw new FleetError('invalid_input', 'event end must be after its start');
@@ -42,7 +43,7 @@ export interface CheckedChanges extends EventChanges {
 export function checkChanges(changes: EventChanges): CheckedChanges {
   const checked: CheckedChanges = { ...changes, addAttendees: [] };
   if (changes.title !== undefined) {
-    checked.title = changes.title.replace(/[\r\n]+/g, ' ').trim();
+    checked.title = eventTitle(changes.title);
     if (checked.title === '' || checked.title.length > MAX_TITLE) throw new FleetError('invalid_input', `event title must be 1-${MAX_TITLE} characters`);
   }
   if ((changes.start === undefined) !== (changes.end === undefined)) throw new FleetError('invalid_input', 'a new time needs both start and end');

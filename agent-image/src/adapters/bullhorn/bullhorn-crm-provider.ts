@@ -15,15 +15,16 @@ import {
   type InteractionNote,
   type LastContactUpdate,
 } from '../../ports/crm-provider.ts';
-import { bullhornId, emailSearch, noteByExternalId, noteEntitiesOf, noteExternalId, notesOf } from './bullhorn-queries.ts';
+import { bullhornId, emailSearch, noteByExternalId, noteEntitiesOf, noteExternalId, notesOf, searchedAddress } from './bullhorn-queries.ts';
 import {
   ACTIVITY_FIELDS,
   LAST_CONTACT_FIELD,
   NOTE_KEY_FIELDS,
-  PERSON_FIELDS,
   RECORD_FIELDS,
+  SEARCH_FIELDS,
   changedId,
   dateOf,
+  hasAddress,
   idOf,
   rowOf,
   rowsOf,
@@ -41,6 +42,8 @@ export interface BullhornCrmProviderConfig {
 
 /** A ClientContact is whom the client works with; a Candidate record of the same person comes second. */
 const SEARCH_ORDER: readonly CrmEntity[] = ['ClientContact', 'Candidate'];
+/** Search hits read per entity: the exact address among the index's near matches, newest first. */
+const SEARCH_HITS = 10;
 /** NoteEntity's name for any person (Candidate, ClientContact, CorporateUser). */
 const PERSON_TARGET = 'User';
 
@@ -59,13 +62,16 @@ export class BullhornCrmProvider implements CrmProvider {
 
   async findPersonByEmail(email: string): Promise<CrmPerson | null> {
     const query = emailSearch(email);
+    const address = searchedAddress(email);
     for (const entity of SEARCH_ORDER) {
       const body = await this.#rest.call('search', {
         method: 'GET',
         path: `search/${entity}`,
-        query: { query, fields: PERSON_FIELDS[entity], sort: '-dateLastModified', count: '1' },
+        query: { query, fields: SEARCH_FIELDS[entity], sort: '-dateLastModified', count: String(SEARCH_HITS) },
       });
-      const [row] = rowsOf(body, 'search');
+      // Bullhorn's index matches a phrase inside a longer address too ("x-ana@…" for "ana@…"): only a record
+      // that holds the address itself is the correspondent, or notes land on someone else's record.
+      const row = rowsOf(body, 'search').find((hit) => hasAddress(hit, address));
       if (row !== undefined) return toPerson(entity, row);
     }
     return null;

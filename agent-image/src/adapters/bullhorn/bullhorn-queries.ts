@@ -11,11 +11,16 @@ import { assertIdempotencyKey } from '../../domain/idempotency-key.ts';
 
 /** Lucene: the person with this address in any of their three email fields, not deleted. */
 export function emailSearch(email: string): string {
+  const phrase = `"${searchedAddress(email)}"`;
+  return `(email:${phrase} OR email2:${phrase} OR email3:${phrase}) AND isDeleted:0`;
+}
+
+/** The address a search is for, normalised (lower case); the hits are checked against it. */
+export function searchedAddress(email: string): string {
   const address = normaliseAddress(email);
   // normaliseAddress admits no quote or backslash, so the phrase cannot be broken out of.
   if (address === undefined || /["\\]/.test(address)) throw new FleetError('invalid_input', 'not a valid email address');
-  const phrase = `"${address}"`;
-  return `(email:${phrase} OR email2:${phrase} OR email3:${phrase}) AND isDeleted:0`;
+  return address;
 }
 
 /** A Bullhorn id from our string form (digits only, so it can stand unquoted in a query). */

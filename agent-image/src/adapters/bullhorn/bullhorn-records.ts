@@ -13,6 +13,23 @@ export const PERSON_FIELDS: Readonly<Record<CrmEntity, string>> = {
   Candidate: 'id,firstName,lastName,name,occupation,companyName,dateLastModified',
 };
 
+/** The address fields a search hit is checked against: the index matches more than the exact address. */
+export const EMAIL_FIELDS = ['email', 'email2', 'email3'] as const;
+
+/** A search hit: the person, and their addresses to check the hit by. */
+export const SEARCH_FIELDS: Readonly<Record<CrmEntity, string>> = {
+  ClientContact: `${PERSON_FIELDS.ClientContact},${EMAIL_FIELDS.join(',')}`,
+  Candidate: `${PERSON_FIELDS.Candidate},${EMAIL_FIELDS.join(',')}`,
+};
+
+/** Whether one of the row's address fields is `address` (normalised, lower case), compared case-insensitively. */
+export function hasAddress(row: Record<string, unknown>, address: string): boolean {
+  return EMAIL_FIELDS.some((field) => {
+    const value = row[field];
+    return typeof value === 'string' && value.trim().toLowerCase() === address;
+  });
+}
+
 /**
  * The record view. A ClientContact's last contact is `dateLastVisit` (writable); a Candidate's is
  * `dateLastComment`, which Bullhorn itself moves to the newest Note about the candidate (read-only).

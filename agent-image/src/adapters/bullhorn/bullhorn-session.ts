@@ -2,6 +2,7 @@ import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import { ProviderAuthError, ProviderThrottledError, parseRetryAfter } from '../../ports/mail-provider.ts';
 import { RotatedRefreshToken } from '../rotated-refresh-token.ts';
+import { checkedRestUrl } from './bullhorn-rest-url.ts';
 import type { BullhornEndpoints } from '@agent-fleet/kernel/bullhorn-data-centers';
 
 /** A REST session: every call goes to `restUrl` (per corporation and swimlane) with the BhRestToken. */
@@ -108,10 +109,10 @@ export class BullhornSession {
     const body = await this.#json(response, 'login');
     const token = typeof body['BhRestToken'] === 'string' ? body['BhRestToken'] : null;
     const restUrl = typeof body['restUrl'] === 'string' ? body['restUrl'] : null;
-    if (token === null || restUrl === null || !/^https?:\/\//.test(restUrl)) {
+    if (token === null || restUrl === null) {
       throw new FleetError('integrity', 'bullhorn login answered without a BhRestToken and restUrl');
     }
-    this.#session = { token, restUrl: restUrl.endsWith('/') ? restUrl : `${restUrl}/` };
+    this.#session = { token, restUrl: checkedRestUrl(restUrl, this.#config.loginUrl) };
     this.#logger.debug('bullhorn REST session opened', { op: 'crm.login' });
     return this.#session;
   }

@@ -44,7 +44,39 @@ export function parseGraphUtc(value: z.infer<typeof dateTimeTimeZone>, what: str
 export function wallTimeIn(instant: Date, zone: string): string {
   const local = localParts(instant, zone);
   const two = (value: number) => String(value).padStart(2, '0');
-  return `${String(local.year).padStart(4, '0')}-${two(local.month)}-${two(local.day)}T${two(local.hour)}:${two(local.minute)}:${two(local.second)}`;
+  const millis = instant.getTime() - Math.floor(instant.getTime() / 1000) * 1000;
+  const fraction = millis === 0 ? '' : `.${String(millis).padStart(3, '0')}`;
+  return `${String(local.year).padStart(4, '0')}-${two(local.month)}-${two(local.day)}T${two(local.hour)}:${two(local.minute)}:${two(local.second)}${fraction}`;
+}
+
+/** The wall clock of `at` in `zone` read as if it were UTC, ms: equal for two instants that show the same time. */
+function wallClock(at: number, zone: string): number {
+  const local = localParts(new Date(at), zone);
+  return Date.UTC(local.year, local.month - 1, local.day, local.hour, local.minute, local.second) + (at - Math.floor(at / 1000) * 1000);
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Whether the wall-clock time of `instant` in `zone` also names another instant: the hour repeated when
+ * the clocks go back (01:30 in New York on the first Sunday of November, 02:30 in Berlin on the last
+ * Sunday of October). Graph reads a wall time in the zone it names and must pick one of the two.
+ */
+export function isAmbiguousWallTime(instant: Date, zone: string): boolean {
+  const at = instant.getTime();
+  const wall = wallClock(at, zone);
+  // Every offset the zone uses within a day either side: a wall time is shared only across a change.
+  const offsets = new Set([at - DAY_MS, at, at + DAY_MS].map((t) => wallClock(t, zone) - t));
+  return [...offsets].some((offset) => wall - offset !== at && wallClock(wall - offset, zone) === wall);
+}
+
+/**
+ * Graph's dateTimeTimeZone for `instant`: its wall time in `zone`, where the event is shown; in UTC when that
+ * wall time falls in the hour a DST change repeats, where Graph could read it as the other instant and put
+ * the event an hour away from the time approved.
+ */
+export function graphDateTime(instant: Date, zone: string): { dateTime: string; timeZone: string } {
+  return isAmbiguousWallTime(instant, zone) ? { dateTime: wallTimeIn(instant, 'UTC'), timeZone: 'UTC' } : { dateTime: wallTimeIn(instant, zone), timeZone: zone };
 }
 
 export function toBusyInterval(event: GraphEvent): BusyInterval | null {

@@ -24,7 +24,7 @@ import {
   patchedAttendees,
   toCalendarEvent,
   toEventDetails,
-  wallTimeIn,
+  graphDateTime,
   type GraphEvent,
 } from './graph-calendar-event.ts';
 import { connectGraph, type GraphConnection } from './graph-client.ts';
@@ -87,8 +87,8 @@ export class GraphCalendarProvider implements EventEditingCalendar {
     const checked = checkNewEvent(event);
     const body = {
       subject: checked.title,
-      start: { dateTime: wallTimeIn(checked.start, checked.timeZone), timeZone: checked.timeZone },
-      end: { dateTime: wallTimeIn(checked.end, checked.timeZone), timeZone: checked.timeZone },
+      start: graphDateTime(checked.start, checked.timeZone),
+      end: graphDateTime(checked.end, checked.timeZone),
       attendees: checked.attendees.map((address) => ({ emailAddress: { address }, type: 'required' })),
       transactionId: checked.idempotencyKey,
       ...(checked.description === undefined ? {} : { body: { contentType: 'text', content: checked.description } }),
@@ -140,8 +140,8 @@ export class GraphCalendarProvider implements EventEditingCalendar {
     const zone = checked.timeZone ?? '';
     const body = {
       ...(checked.title === undefined ? {} : { subject: checked.title }),
-      ...(checked.start === undefined ? {} : { start: { dateTime: wallTimeIn(checked.start, zone), timeZone: zone } }),
-      ...(checked.end === undefined ? {} : { end: { dateTime: wallTimeIn(checked.end, zone), timeZone: zone } }),
+      ...(checked.start === undefined ? {} : { start: graphDateTime(checked.start, zone) }),
+      ...(checked.end === undefined ? {} : { end: graphDateTime(checked.end, zone) }),
       ...(checked.description === undefined ? {} : { body: { contentType: 'text', content: checked.description } }),
       ...(checked.location === undefined ? {} : { location: { displayName: checked.location } }),
       ...(attendees.added.length === 0 ? {} : { attendees: patchedAttendees(current, attendees.added) }),

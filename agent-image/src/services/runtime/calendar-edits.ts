@@ -4,6 +4,8 @@ import { calendarEventChanged } from '../../domain/audit-events-calendar.ts';
 import type { JsonValue } from '../../domain/audit-record.ts';
 import { recordSend } from '../../domain/policy/policy-state.ts';
 import { outboundRecipients } from '../../domain/policy/proposed-action.ts';
+import { parseEventInstant } from '../../domain/scheduling/event-instant.ts';
+import { eventTitle } from '../../domain/scheduling/event-title.ts';
 import { canEditEvents, type CalendarProvider, type EventChanges, type EventDetails, type EventEditingCalendar } from '../../ports/calendar-provider.ts';
 import { ProviderAuthError, ProviderThrottledError } from '../../ports/mail-provider.ts';
 import type { CalendarOutcome, CalendarWrite } from './calendar-writes.ts';
@@ -137,8 +139,9 @@ function changesFor(action: CalendarWrite, current: EventDetails, timeZone: stri
   if (action.description !== undefined && action.description !== null) changes.description = action.description;
   if (action.location !== undefined && action.location !== null) changes.location = action.location;
   if (action.start !== undefined) {
-    const start = Date.parse(action.start);
-    const end = action.end === undefined || action.end === null ? start + (current.end.getTime() - current.start.getTime()) : Date.parse(action.end);
+    // Exactly the times approved: RFC 3339 with an offset, never a form read in the process's own zone.
+    const start = parseEventInstant(action.start)?.getTime() ?? Number.NaN;
+    const end = action.end === undefined || action.end === null ? start + (current.end.getTime() - current.start.getTime()) : (parseEventInstant(action.end)?.getTime() ?? Number.NaN);
     if (Number.isNaN(start) || Number.isNaN(end) || end <= start) return null;
     Object.assign(changes, { start: new Date(start), end: new Date(end), timeZone });
   } else if (action.end !== undefined && action.end !== null) {
@@ -149,7 +152,7 @@ function changesFor(action: CalendarWrite, current: EventDetails, timeZone: stri
 
 /** Whether the event already shows the title and time the changes ask for. */
 function applied(changes: Omit<EventChanges, 'addAttendees'>, current: EventDetails): boolean {
-  if (changes.title !== undefined && changes.title.trim() !== current.title) return false;
+  if (changes.title !== undefined && eventTitle(changes.title) !== current.title) return false;
   if (changes.start !== undefined && changes.start.getTime() !== current.start.getTime()) return false;
   return changes.end === undefined || changes.end.getTime() === current.end.getTime();
 }

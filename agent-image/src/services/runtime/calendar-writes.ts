@@ -4,6 +4,7 @@ import { calendarEventWritten } from '../../domain/audit-events-calendar.ts';
 import type { JsonValue } from '../../domain/audit-record.ts';
 import { recordSend } from '../../domain/policy/policy-state.ts';
 import { outboundRecipients, type ProposedAction } from '../../domain/policy/proposed-action.ts';
+import { parseEventInstant } from '../../domain/scheduling/event-instant.ts';
 import type { CalendarProvider } from '../../ports/calendar-provider.ts';
 import { ProviderAuthError, ProviderThrottledError } from '../../ports/mail-provider.ts';
 import type { RuntimeContext } from './runtime-context.ts';
@@ -52,9 +53,15 @@ export async function createEventOnce(input: {
         ...(extra.existing === undefined ? {} : { existing: extra.existing }),
       }),
     );
-  const start = action.start === undefined ? Number.NaN : Date.parse(action.start);
-  if (action.operation !== 'create' || action.title === undefined || Number.isNaN(start)) {
-    await record('failure', { error: action.operation === 'create' ? 'an event needs a title and a start' : `calendar ${action.operation} is run by editEventOnce, not here` });
+  if (action.operation !== 'create') {
+    await record('failure', { error: `calendar ${action.operation} is run by editEventOnce, not here` });
+    return 'failed';
+  }
+  // Exactly the times approved: RFC 3339 with an offset, never a form read in the process's own zone.
+  const start = action.start === undefined ? null : parseEventInstant(action.start);
+  const end = action.end === undefined || action.end === null ? (start === null ? null : new Date(start.getTime() + DEFAULT_MINUTES * 60_000)) : parseEventInstant(action.end);
+  if (action.title === undefined || start === null || end === null || end.getTime() <= start.getTime()) {
+    await record('failure', { error: 'an event needs a title, a start and an end after it, as ISO 8601 times with an offset (2026-03-10T10:00:00+01:00)' });
     return 'failed';
   }
   // Not connected (yet): the write waits for the calendar.
@@ -67,12 +74,11 @@ export async function createEventOnce(input: {
       return 'done';
     }
     await record('intended');
-    const end = action.end === undefined || action.end === null ? start + DEFAULT_MINUTES * 60_000 : Date.parse(action.end);
     await context.state.setPolicy(recordSend(context.policyState(), context.now(), attendees));
     const event = await calendar.createEvent({
       title: action.title,
-      start: new Date(start),
-      end: new Date(end),
+      start,
+      end,
       timeZone: context.config.timezone,
       attendees,
       ...(action.description === undefined || action.description === null ? {} : { description: action.description }),
