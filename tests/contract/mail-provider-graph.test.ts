@@ -179,6 +179,35 @@ describe('a long Graph thread', () => {
   });
 });
 
+describe('large Graph messages', () => {
+  it('a message over 10 MB is refused before it is read; a thread too large for one answer is read one by one, its large entries unreadable', async () => {
+    const emulator = new GraphEmulator();
+    await emulator.start();
+    try {
+      const provider = new GraphMailProvider({ tokens: graphTokenSource(emulator, graphScopesFor(FULL)), baseUrl: emulator.baseUrl, canSend: true, logger: createSilentLogger() });
+      const first = emulator.seedInbound({ from: 'kim@partner.example', to: [emulator.mailbox], subject: 'Files', text: 'message 0' });
+      const reply = async (index: number, text: string) => {
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        const raw = [`From: kim@partner.example`, `To: ${emulator.mailbox}`, 'Subject: Re: Files', `Message-ID: <f${index}@partner.example>`, `In-Reply-To: ${first.internetMessageId}`, `References: ${first.internetMessageId}`, '', text, ''].join('\r\n');
+        return emulator.deliverRaw(Buffer.from(raw));
+      };
+      await reply(1, `message 1 ${'a'.repeat(4 * 1024 * 1024)}`);
+      const large = await reply(2, `message 2 ${'b'.repeat(6 * 1024 * 1024)}`);
+      await reply(3, 'message 3');
+      const thread = await provider.getThread(first.conversationId);
+      assert.deepEqual(thread.map((message) => message.textBody.slice(0, 9)), ['message 0', 'message 1', '[A messag', 'message 3']);
+      assert.equal(thread[2]?.id, large.id);
+      assert.equal(thread[2]?.from, null, 'the 6 MB message is an unreadable entry, not downloaded');
+
+      const big = await reply(4, `message 4 ${'c'.repeat(11 * 1024 * 1024)}`);
+      await assert.rejects(provider.getMessage(big.id), (error: Error & { code?: string }) => error.code === 'invalid_input' && /more than the 10 MB the agent reads/.test(error.message));
+      assert.equal((await provider.getMessage(large.id)).textBody.slice(0, 9), 'message 2', 'under 10 MB, the message itself is read');
+    } finally {
+      await emulator.stop();
+    }
+  });
+});
+
 describe('Graph emulator strictness', () => {
   it('adds file attachments like Graph: typed, base64, under 3 MB; hasAttachments leaves inline ones out', async () => {
     const emulator = new GraphEmulator();
@@ -207,6 +236,35 @@ describe('Graph emulator strictness', () => {
       assert.deepEqual(Object.keys(listed.value[0] ?? {}).sort(), ['@odata.type', 'id']);
       const unsupported = await fetch(`${base}/${id}?$expand=attachments`, { headers: auth });
       assert.equal(unsupported.status, 400);
+    } finally {
+      await emulator.stop();
+    }
+  });
+
+  it('refuses what Graph refuses in queries and bodies: unknown $select properties, query options delta does not take, a bad $top, a body that is not a JSON object', async () => {
+    const emulator = new GraphEmulator();
+    await emulator.start();
+    try {
+      const base = `${emulator.baseUrl}/v1.0/me`;
+      const { accessToken } = await accessTokenFor(emulator, graphScopesFor(FULL));
+      const auth = { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' };
+      const { id } = emulator.seedInbound({ from: 'dana@customer.example', to: [emulator.mailbox], subject: 'Hi', text: 'Hello' });
+      const status = async (path: string, init: RequestInit = {}) => (await fetch(`${base}${path}`, { headers: auth, ...init })).status;
+      assert.equal(await status(`/messages/${id}?$select=id,subject`), 200);
+      assert.equal(await status(`/messages/${id}?$select=id,subjectt`), 400, 'a misspelt property');
+      assert.equal(await status(`/messages/${id}?$select=id,`), 400, 'an empty property');
+      assert.equal(await status(`/mailFolders/inbox/messages?$select=id,constructor`), 400, 'not a property, whatever the emulator’s objects have');
+      assert.equal(await status(`/mailfolders('Inbox')/messages/delta?$select=id`), 200, 'the folder as a key, in any case');
+      assert.equal(await status(`/mailFolders/inbox/messages/delta?$search=%22hello%22`), 400);
+      assert.equal(await status(`/mailFolders/inbox/messages/delta?$orderby=subject`), 400);
+      assert.equal(await status(`/mailFolders/inbox/messages/delta?$filter=${encodeURIComponent("subject eq 'Hi'")}`), 400);
+      assert.equal(await status(`/mailFolders/inbox/messages?$top=ten`), 400);
+      assert.equal(await status(`/mailFolders/inbox/messages?$top=1001`), 400);
+      assert.equal(await status(`/messages/${id}/createReply`, { method: 'POST', body: '{"message": ' }), 400, 'truncated JSON');
+      assert.equal(await status(`/messages/${id}/createReply`, { method: 'POST', body: '[]' }), 400, 'not an object');
+      assert.equal(await status(`/messages/${id}/createReply`, { method: 'POST' }), 201, 'no body at all is a plain reply');
+      assert.equal(await status(`/messages/${id}`, { method: 'PATCH', body: 'isRead=true' }), 400);
+      assert.equal(emulator.draftCount(), 1, 'only the valid createReply made a draft');
     } finally {
       await emulator.stop();
     }

@@ -43,7 +43,10 @@ export function renderGraphMessage(message: StoredMessage, query: URLSearchParam
   const selected: Record<string, unknown> = { id: message.id };
   for (const field of fields) {
     if (field === 'internetMessageHeaders') selected[field] = message.internetMessageHeaders;
-    else if (field in full) selected[field] = full[field];
+    else if (Object.hasOwn(full, field)) selected[field] = full[field];
+    // Graph refuses a property the type does not have (the whole request fails); one it has but the
+    // emulator does not render is refused too, rather than silently left out.
+    else throw new UnsupportedQuery(`Could not find a property named '${field}' on type 'microsoft.graph.message'.`);
   }
   return { ...selected, ...expanded };
 }

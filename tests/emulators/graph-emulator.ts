@@ -11,7 +11,7 @@ import { GraphCalendarRoutes } from './graph-calendar-routes.ts';
 import { UnsupportedQuery, graphError, notFound, parseJson, renderGraphMessage } from './graph-emulator-support.ts';
 import { GraphAttachmentRoutes } from './graph-attachment-routes.ts';
 import type { GraphHeader, StoredMessage } from './graph-message-types.ts';
-import { GraphFolderRoutes, type InboxEvent, type InboxLog } from './graph-folder-routes.ts';
+import { GraphFolderRoutes, INBOX_DELTA_PATH, type InboxEvent, type InboxLog } from './graph-folder-routes.ts';
 import { GraphWriteRoutes } from './graph-write-routes.ts';
 import { MicrosoftTokenEndpoint } from './microsoft-token-endpoint.ts';
 import { GRAPH_MAX_RECEIVE_BYTES, addressList, storedFromMime } from './graph-mime-delivery.ts';
@@ -217,6 +217,10 @@ export class GraphEmulator {
     }
     const need = (scopes: string[]): EmulatorResponse | null =>
       access.scopes.some((s) => scopes.includes(s)) ? null : graphError(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.');
+    // A body that is not a JSON object fails the request before any route reads it (Graph: RequestBodyRead).
+    if ((request.method === 'POST' || request.method === 'PATCH') && path.startsWith('/v1.0/') && request.body.trim() !== '' && parseJson(request.body) === null) {
+      return graphError(400, 'RequestBodyRead', 'Invalid JSON in the request body: an object was expected.');
+    }
     const route = `${request.method} ${path}`;
     const query = request.url.searchParams;
     const prefer = String(request.headers.prefer ?? '');
@@ -224,7 +228,7 @@ export class GraphEmulator {
     let m: RegExpExecArray | null;
 
     if (this.subscriptions.owns(path)) return need(READ) ?? this.subscriptions.handle(request.method, path, request.body);
-    if (route === 'GET /v1.0/me/mailFolders/inbox/messages/delta') return need(READ) ?? this.#folders.delta(query, prefer);
+    if (request.method === 'GET' && INBOX_DELTA_PATH.test(path)) return need(READ) ?? this.#folders.delta(query, prefer);
     if ((m = /^GET \/v1\.0\/me\/mailFolders\/(\w+)\/messages$/.exec(route))) return need(READ) ?? this.#folders.list(m[1] ?? '', query, prefer);
     if (route === 'GET /v1.0/me/messages') return need(READ) ?? this.#conversation(query, prefer);
     if (route === 'POST /v1.0/me/messages') return need(WRITE) ?? this.#writes.create(body(), prefer);

@@ -16,6 +16,12 @@ export interface InboxLog {
   generation: number;
 }
 
+/**
+ * The inbox delta as Graph routes it: path segments in any case, the folder as a segment or an OData key
+ * (`mailFolders/inbox`, `mailfolders('Inbox')`). Links it hands out use the key form, as Graph's do.
+ */
+export const INBOX_DELTA_PATH = /^\/v1\.0\/me\/mailfolders(?:\/inbox|\((?:'|%27)inbox(?:'|%27)\))\/messages\/delta$/i;
+
 const EXT_HEADER_PROPERTY = /^singleValueExtendedProperties\/Any\(ep: ?ep\/id eq 'String \{00020386-0000-0000-C000-000000000046\} Name ([A-Za-z0-9-]+)' and ep\/value eq '((?:[^']|'')*)'\)$/i;
 
 /** Graph's folder reads: the inbox delta (pages, skip and delta tokens) and folder listings with filters. */
@@ -34,6 +40,11 @@ export class GraphFolderRoutes {
     const changeType = query.get('changeType');
     if (changeType !== null && !['created', 'updated', 'deleted'].includes(changeType)) {
       return graphError(400, 'ErrorInvalidUrlQuery', `Invalid changeType '${changeType}'.`);
+    }
+    // Delta takes no $search, $filter only on receivedDateTime and $orderby only receivedDateTime desc
+    // (not emulated: refused too, rather than answered unfiltered).
+    for (const option of ['$search', '$filter', '$orderby']) {
+      if (query.has(option)) return graphError(400, 'ErrorInvalidUrlQuery', `The query option '${option}' is not supported with delta in the emulator.`);
     }
     const pageSize = Number(/odata\.maxpagesize=(\d+)/.exec(prefer)?.[1] ?? '10');
     let from: number;
@@ -73,7 +84,7 @@ export class GraphFolderRoutes {
         ? { id: item.id, '@removed': { reason: 'deleted' } }
         : renderGraphMessage(message, query, prefer);
     });
-    const base = `${this.#baseUrl()}/v1.0/me/mailFolders/inbox/messages/delta`;
+    const base = `${this.#baseUrl()}/v1.0/me/mailfolders('inbox')/messages/delta`;
     if (offset + pageSize < items.length) {
       const next = encodeToken({ from, to, offset: offset + pageSize, initial, gen: this.#log.generation, changeType });
       const suffix = changeType === null ? '' : `&changeType=${changeType}`;
@@ -106,6 +117,7 @@ export class GraphFolderRoutes {
       );
     }
     const top = Number(query.get('$top') ?? '10');
+    if (!Number.isInteger(top) || top < 1 || top > 1000) return graphError(400, 'ErrorInvalidUrlQuery', 'Invalid $top.');
     messages.sort((a, b) => b.receivedDateTime.localeCompare(a.receivedDateTime));
     return json(200, { value: messages.slice(0, top).map((msg) => renderGraphMessage(msg, query, prefer)) });
   }

@@ -2,6 +2,9 @@ import { bearerToken, json, randomId, type EmulatorRequest, type EmulatorRespons
 import { graphError } from './graph-emulator-support.ts';
 import type { AuthorizationCodeFlow } from './oauth-authorization-code.ts';
 
+/** OpenID Connect scopes, granted with any consent; offline_access is the refresh token's. */
+const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
+
 /** The Microsoft identity platform token endpoint: rotating refresh tokens, access tokens, scopes. */
 export class MicrosoftTokenEndpoint {
   readonly #clientId: string;
@@ -74,8 +77,22 @@ export class MicrosoftTokenEndpoint {
         error_codes: [70000],
       });
     }
-    const requested = (form.get('scope') ?? '').split(' ').filter((s) => s !== '' && s !== 'offline_access');
-    const scopes = requested.length === 0 ? state.scopes : requested.filter((s) => state.scopes.includes(s));
+    // As the identity platform: a scope asked for on refresh must have been consented (fully qualified
+    // Graph scopes and `.default` too), or the whole grant fails with AADSTS65001 consent_required.
+    const requested = (form.get('scope') ?? '')
+      .split(' ')
+      .map((scope) => scope.replace(/^https:\/\/graph\.microsoft\.com\//i, ''))
+      .filter((scope) => scope !== '' && !OIDC_SCOPES.includes(scope.toLowerCase()));
+    const unconsented = requested.filter((scope) => scope !== '.default' && !state.scopes.some((granted) => granted.toLowerCase() === scope.toLowerCase()));
+    if (unconsented.length > 0) {
+      return json(400, {
+        error: 'invalid_grant',
+        error_description: `AADSTS65001: The user or administrator has not consented to use the application with ID '${this.#clientId}'. Send an interactive authorization request for this user and resource.`,
+        error_codes: [65001],
+        suberror: 'consent_required',
+      });
+    }
+    const scopes = requested.length === 0 || requested.includes('.default') ? state.scopes : state.scopes.filter((granted) => requested.some((scope) => scope.toLowerCase() === granted.toLowerCase()));
     const accessToken = `eyJ0eXAi.${randomId()}${randomId()}`;
     this.#accessTokens.set(accessToken, { scopes, expiresAt: Date.now() + 3600_000 });
     state.status = 'rotated';

@@ -1,7 +1,7 @@
 import { GraphError } from '@microsoft/microsoft-graph-client';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { ProviderAuthError, ProviderThrottledError, parseRetryAfter } from '../../ports/mail-provider.ts';
-import { tokenFailure } from './graph-auth-middleware.ts';
+import { graphCallScope, type GraphCallScope } from './graph-call-scope.ts';
 
 export function graphStatusOf(error: unknown): number | null {
   return error instanceof GraphError ? error.statusCode : null;
@@ -32,14 +32,15 @@ export function translateGraphError(error: unknown, operation: string): FleetErr
 }
 
 /**
- * One Graph request with our error translation. The auth middleware parks a token failure (a revoked
- * grant) in the slot, because the Graph client would turn it into a bare "no answer".
+ * One Graph request with our error translation. A middleware parks its own error in the call scope (a
+ * revoked grant, an answer over `maxResponseBytes`), because the Graph client would turn it into a bare
+ * "no answer".
  */
-export async function callGraphApi<T>(operation: string, request: () => Promise<T>): Promise<T> {
-  const slot: { error: unknown } = { error: undefined };
+export async function callGraphApi<T>(operation: string, request: () => Promise<T>, options: { maxResponseBytes?: number } = {}): Promise<T> {
+  const scope: GraphCallScope = { error: undefined, maxResponseBytes: options.maxResponseBytes ?? null };
   try {
-    return await tokenFailure.run(slot, request);
+    return await graphCallScope.run(scope, request);
   } catch (error) {
-    throw translateGraphError(slot.error ?? error, operation);
+    throw translateGraphError(scope.error ?? error, operation);
   }
 }

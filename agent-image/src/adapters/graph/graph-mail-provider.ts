@@ -6,6 +6,7 @@ import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import { PREVIOUS_CORRESPONDENCE_READS, replySubject, type Draft, type DraftInput, type DraftUpdate, type MailChanges, type MailCursor, type MailMessage, type MailProvider, type MailWatch, type SentMessage, type WatchTarget } from '../../ports/mail-provider.ts';
 import { connectGraph, type GraphConnection } from './graph-client.ts';
+import { isInboxDeltaLink } from './graph-delta-link.ts';
 import { callGraphApi, graphStatusOf } from './graph-errors.ts';
 import {
   MESSAGE_FIELDS,
@@ -22,9 +23,15 @@ import {
 import { parseSubscription, subscriptionExpiry, subscriptionPath } from './graph-subscription.ts';
 import type { GraphTokenSource } from './graph-token-source.ts';
 
-/** How many messages of a thread are read: the newest ones (callers want the last few for context). */
-const THREAD_READ_LIMIT = 50;
-import { unreadableThreadEntry } from '../unreadable-thread-entry.ts';
+import { GraphAnswerTooLargeError } from './graph-call-scope.ts';
+import { THREAD_READ_LIMIT, listOf, readGraphThread } from './graph-thread.ts';
+
+/**
+ * The most of a Graph answer the agent downloads (a message as JSON, its body and headers; a thread's
+ * list): Exchange takes messages of up to 150 MB, and a body that size would not fit the agent's
+ * 128 MiB; a crash on it would recur at every retry. Attachments are never downloaded.
+ */
+const MESSAGE_MAX_BYTES = 10 * 1024 * 1024;
 
 export interface GraphMailProviderConfig {
   tokens: GraphTokenSource;
@@ -32,6 +39,8 @@ export interface GraphMailProviderConfig {
   baseUrl?: string;
   /** Whether `mail.send` is granted (Mail.Send is requested only then). */
   canSend: boolean;
+  /** How long one Graph exchange may take, body included, ms. Default 30 s. */
+  timeoutMs?: number;
   /** Messages per delta page asked for. Default 50. */
   pageSize?: number;
   /** Upper bound of message ids returned by a full resync. Default 500. */
@@ -63,11 +72,11 @@ export class GraphMailProvider implements MailProvider {
   constructor(config: GraphMailProviderConfig) {
     this.#config = config;
     this.#logger = config.logger.child({ adapter: 'graph' });
-    this.#graph = connectGraph(config.tokens, config.baseUrl);
+    this.#graph = connectGraph(config.tokens, config.baseUrl, config.timeoutMs);
   }
 
   async listChangesSince(cursor: MailCursor | null): Promise<MailChanges> {
-    if (cursor !== null && !cursor.startsWith(`${this.#graph.root}${DELTA_PATH}?`)) {
+    if (cursor !== null && !isInboxDeltaLink(cursor, this.#graph.root)) {
       throw new FleetError('invalid_input', 'graph cursor must be a delta link of this mailbox');
     }
     if (cursor === null) {
@@ -85,42 +94,46 @@ export class GraphMailProvider implements MailProvider {
     }
   }
 
+  /**
+   * One message. One whose answer is over MESSAGE_MAX_BYTES is refused before it is downloaded, with a
+   * clear invalid_input: the loop then leaves it for a person.
+   */
   async getMessage(id: string): Promise<MailMessage> {
-    return toMailMessage(await this.#readMessage(id));
+    try {
+      return toMailMessage(await this.#readMessage(id, MESSAGE_MAX_BYTES));
+    } catch (error) {
+      if (!(error instanceof GraphAnswerTooLargeError)) throw error;
+      throw new FleetError('invalid_input', `message ${id} is more than the ${MESSAGE_MAX_BYTES / 1048576} MB the agent reads; it is left for a person`);
+    }
   }
 
+  /** The newest messages of the thread (at most THREAD_READ_LIMIT), oldest first; see readGraphThread. */
   async getThread(threadId: string): Promise<MailMessage[]> {
     const escaped = threadId.replaceAll("'", "''");
-    // The newest messages of a long thread, not whichever 50 Graph lists first. Graph sorts a filtered
-    // list only by a property the filter names first (else 400 InefficientFilter), hence the always-true
-    // receivedDateTime clause ahead of the conversation.
-    const response: unknown = await this.#call('messages.list', () =>
-      this.#request(`/me/messages`)
-        .filter(`receivedDateTime ge 1900-01-01T00:00:00Z and conversationId eq '${escaped}'`)
-        .orderby('receivedDateTime desc')
-        .select(MESSAGE_FIELDS)
-        .top(THREAD_READ_LIMIT)
-        .get(),
+    const message = (id: string) => `/me/messages/${encodeURIComponent(id)}`;
+    return readGraphThread(
+      {
+        // The newest messages of a long thread, not whichever 50 Graph lists first. Graph sorts a filtered
+        // list only by a property the filter names first (else 400 InefficientFilter), hence the
+        // always-true receivedDateTime clause ahead of the conversation.
+        list: (fields, maxResponseBytes) =>
+          this.#call(
+            'messages.list',
+            () =>
+              this.#request(`/me/messages`)
+                .filter(`receivedDateTime ge 1900-01-01T00:00:00Z and conversationId eq '${escaped}'`)
+                .orderby('receivedDateTime desc')
+                .select(fields)
+                .top(THREAD_READ_LIMIT)
+                .get(),
+            maxResponseBytes,
+          ),
+        get: (id, maxResponseBytes) => this.#call('messages.get', () => this.#request(message(id)).select(MESSAGE_FIELDS).get(), maxResponseBytes),
+        logger: this.#logger,
+      },
+      threadId,
+      MESSAGE_MAX_BYTES,
     );
-    const list = (response as { value?: unknown } | null)?.value;
-    if (!Array.isArray(list)) throw new FleetError('integrity', 'graph answered a list in an unexpected shape');
-    const messages = list.map((item) => this.#threadEntry(item, threadId));
-    return messages.sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime());
-  }
-
-  /**
-   * One message of a thread, as getMessage reads it; one of an unexpected shape is an unreadable entry
-   * instead, so that one message cannot make the whole thread unreadable. One without an id is an
-   * integrity error: the answer as a whole is then not a message list.
-   */
-  #threadEntry(item: unknown, threadId: string): MailMessage {
-    const parsed = graphMessageSchema.safeParse(item);
-    if (parsed.success) return toMailMessage(parsed.data);
-    const { id, receivedDateTime } = (item ?? {}) as { id?: unknown; receivedDateTime?: unknown };
-    if (typeof id !== 'string' || id === '') throw new FleetError('integrity', 'graph answered a thread message without an id');
-    this.#logger.warn('a message of a thread has an unexpected shape; it is left out of the thread', { op: 'messages.list' });
-    const received = typeof receivedDateTime === 'string' ? new Date(receivedDateTime) : null;
-    return unreadableThreadEntry({ id, threadId, receivedAt: received !== null && Number.isFinite(received.getTime()) ? received : null });
   }
 
   async hasPreviousCommunicationWith(address: string): Promise<boolean> {
@@ -296,10 +309,15 @@ export class GraphMailProvider implements MailProvider {
       .header('Prefer', `IdType="ImmutableId", outlook.body-content-type="${body}", odata.maxpagesize=${this.#config.pageSize ?? 50}`);
   }
 
-  /** Follows nextLinks to the deltaLink; collects up to `limit` new message ids, each once. */
+  /**
+   * Follows nextLinks to the deltaLink; collects up to `limit` new message ids, each once. Every link
+   * followed or kept must be this inbox's delta (isInboxDeltaLink), and a link met twice in one round
+   * ends it at once: paging that loops would otherwise cost thousands of requests before the page bound.
+   */
   async #deltaRound(cursor: string | null, limit: number): Promise<{ ids: string[]; deltaLink: string }> {
     const ids: string[] = [];
     const seen = new Set<string>();
+    const followed = new Set<string>(cursor === null ? [] : [cursor]);
     let link: string | null = cursor;
     for (let pages = 0; pages < 10_000; pages++) {
       // Links carry the query of the first request; only that one names the fields.
@@ -310,17 +328,23 @@ export class GraphMailProvider implements MailProvider {
         seen.add(item.id);
         ids.push(item.id);
       }
-      if (page.deltaLink !== null) return { ids, deltaLink: page.deltaLink };
+      if (page.deltaLink !== null) {
+        if (!isInboxDeltaLink(page.deltaLink, this.#graph.root)) throw new FleetError('integrity', 'graph answered a deltaLink that is not the inbox delta');
+        return { ids, deltaLink: page.deltaLink };
+      }
       if (page.nextLink === null) throw new FleetError('integrity', 'graph delta page without nextLink or deltaLink');
+      if (!isInboxDeltaLink(page.nextLink, this.#graph.root)) throw new FleetError('integrity', 'graph answered a nextLink that is not the inbox delta');
+      if (followed.has(page.nextLink)) throw new FleetError('integrity', 'graph delta paging repeated a nextLink');
+      followed.add(page.nextLink);
       link = page.nextLink;
     }
     throw new FleetError('integrity', 'graph delta did not end');
   }
 
-  /** A link from Graph as a path for the SDK; links to anywhere else are refused. */
-  async #readMessage(id: string): Promise<GraphMessage> {
+  /** One message with the fields every read uses. */
+  async #readMessage(id: string, maxResponseBytes: number): Promise<GraphMessage> {
     return this.#parseMessage(
-      await this.#call('messages.get', () => this.#request(`/me/messages/${encodeURIComponent(id)}`).select(MESSAGE_FIELDS).get()),
+      await this.#call('messages.get', () => this.#request(`/me/messages/${encodeURIComponent(id)}`).select(MESSAGE_FIELDS).get(), maxResponseBytes),
     );
   }
 
@@ -331,13 +355,12 @@ export class GraphMailProvider implements MailProvider {
   }
 
   #parseList(value: unknown): GraphMessage[] {
-    const list = (value as { value?: unknown } | null)?.value;
-    if (!Array.isArray(list)) throw new FleetError('integrity', 'graph answered a list in an unexpected shape');
-    return list.map((item) => this.#parseMessage(item));
+    return listOf(value).map((item) => this.#parseMessage(item));
   }
 
-  async #call<T>(operation: string, request: () => Promise<T>): Promise<T> {
+  /** One Graph request; its answer is read up to `maxResponseBytes` (default MESSAGE_MAX_BYTES) and no further. */
+  async #call<T>(operation: string, request: () => Promise<T>, maxResponseBytes: number = MESSAGE_MAX_BYTES): Promise<T> {
     this.#logger.debug('graph request', { op: operation });
-    return callGraphApi(operation, request);
+    return callGraphApi(operation, request, { maxResponseBytes });
   }
 }

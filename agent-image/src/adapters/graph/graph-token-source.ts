@@ -83,7 +83,12 @@ export class RefreshTokenGraphTokenSource implements GraphTokenSource {
     }
     const body: unknown = await response.json().catch(() => null);
     if (!response.ok) {
-      const code = typeof body === 'object' && body !== null ? (body as { error?: unknown }).error : undefined;
+      const { error: code, suberror } = typeof body === 'object' && body !== null ? (body as { error?: unknown; suberror?: unknown }) : {};
+      // A scope asked for that the grant was never consented to (permissions widened since the connect)
+      // fails every refresh, like a revoked grant, but only a new consent mends it: say so.
+      if (code === 'invalid_grant' && suberror === 'consent_required') {
+        throw new ProviderAuthError('revoked', 'graph refresh refused: the requested scopes were not all consented (consent_required); reconnect the mailbox');
+      }
       if (code === 'invalid_grant') throw new ProviderAuthError('revoked', 'graph refresh token expired or revoked (invalid_grant)');
       if (response.status === 429 || response.status >= 500) {
         throw new ProviderThrottledError(response.status, parseRetryAfter(response.headers.get('retry-after')), 'graph token endpoint busy');

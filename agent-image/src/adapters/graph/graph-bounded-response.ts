@@ -1,0 +1,82 @@
+import type { Context, Middleware } from '@microsoft/microsoft-graph-client';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { GraphAnswerTooLargeError, graphCallScope } from './graph-call-scope.ts';
+
+/** How long one Graph exchange may take, headers and body, unless configured: a stalled answer ends. */
+export const GRAPH_TIMEOUT_MS = 30_000;
+
+const NO_BODY_STATUSES = new Set([101, 204, 205, 304]);
+
+/**
+ * Bounds every Graph answer in time (the whole exchange, body included: a server that stalls or drips
+ * its body would otherwise hold the mail loop) and, where the call asks for it, in size: the body is
+ * read up to the call's limit and no further, so a message too large for the agent's memory is refused
+ * before it is downloaded, as a GraphAnswerTooLargeError in the call scope.
+ */
+export class BoundedResponseMiddleware implements Middleware {
+  readonly #timeoutMs: number;
+  #next: Middleware | null = null;
+
+  constructor(timeoutMs: number = GRAPH_TIMEOUT_MS) {
+    this.#timeoutMs = timeoutMs;
+  }
+
+  setNext(next: Middleware): void {
+    this.#next = next;
+  }
+
+  async execute(context: Context): Promise<void> {
+    const next = this.#next;
+    if (next === null) throw new FleetError('internal', 'graph middleware chain has no transport');
+    context.options ??= {};
+    const timeout = AbortSignal.timeout(this.#timeoutMs);
+    context.options.signal = context.options.signal ? AbortSignal.any([context.options.signal, timeout]) : timeout;
+    await next.execute(context);
+    const scope = graphCallScope.getStore();
+    const limit = scope?.maxResponseBytes ?? null;
+    const response = context.response;
+    if (limit === null || response === undefined || response.body === null) return;
+    const body = await readAtMost(response, limit);
+    if (body === null) {
+      const error = new GraphAnswerTooLargeError(limit);
+      if (scope !== undefined) scope.error = error;
+      throw error;
+    }
+    context.response = new Response(NO_BODY_STATUSES.has(response.status) ? null : body, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
+  }
+}
+
+/** The body, or null (and the download stopped) once it is past `limit` bytes, declared or read. */
+async function readAtMost(response: Response, limit: number): Promise<Uint8Array<ArrayBuffer> | null> {
+  const stream = response.body;
+  if (stream === null) return new Uint8Array(0);
+  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+  if (declared > limit) {
+    await stream.cancel();
+    return null;
+  }
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      return null;
+    }
+    chunks.push(value);
+  }
+  const body = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return body;
+}
