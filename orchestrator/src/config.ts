@@ -4,6 +4,8 @@ import { Cron } from 'croner';
 import * as z from 'zod';
 import { envNumber } from './config-env-number.ts';
 import { doctorConfigOf, doctorEnvShape, type DoctorConfig } from './config-doctor.ts';
+import { misspeltSettingIssues } from './config-env-names.ts';
+import { listenHost } from './config-host.ts';
 import { egressConfigOf, egressEnvShape, egressSettingsIssues, type EgressConfig } from './config-egress.ts';
 import { agentPortalUrlOf, portalConfigOf, portalEnvShape, type PortalConfig } from './config-portal.ts';
 import { hasNoUserInfo, NO_USER_INFO } from './config-url.ts';
@@ -41,6 +43,12 @@ function subnetPoolIssue(value: string): string | undefined {
   return `must lie inside private address space (${SUBNET_POOL_RANGES.slice(0, 3).join(', ')}, or ${SUBNET_POOL_RANGES[3]} shared space), such as 10.213.0.0/16`;
 }
 
+/**
+ * A file the service and the CLI both open: relative, it would be a different file for each place they
+ * start from (as for AGENT_FLEET_HOME); and a Docker socket is a path, never a tcp:// address.
+ */
+const absoluteFile = z.string().min(1).refine((value) => path.isAbsolute(value), 'must be an absolute path such as /run/agent-fleet/file ("~" and relative paths are not expanded)');
+
 /** Checked here so that a bad pattern is one line at start-up, not a scheduler throwing once the service runs. */
 function isCronPatternOrEmpty(value: string): boolean {
   if (value.trim() === '') return true;
@@ -52,6 +60,51 @@ function isCronPatternOrEmpty(value: string): boolean {
     return false;
   }
 }
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+/** The spec rotates credentials monthly: no more than 31 days may pass without a rotation. */
+const MAX_ROTATION_WAIT_MS = 31 * DAY_MS;
+const rotationIssues = new Map<string, string | undefined>();
+
+/**
+ * Why a valid rotation pattern does not rotate monthly, or undefined. A pattern can parse and still never
+ * fire (`0 3 31 2 *`), fire once a year or once in four (`0 3 1 1 *`, `0 3 29 2 *`), fire on January's
+ * days only (`0 3 * 1 *`, a slip for `0 3 1 * *`) or every second (`* * * * * *`): each would leave
+ * credentials unrotated for months, or revoke and re-issue every client's credentials without pause. The
+ * wait for the next rotation is measured from each day of a year, and the gap after it (bounded: 732
+ * look-ups, about 20 ms, remembered per pattern).
+ */
+function rotationPatternIssue(pattern: string): string | undefined {
+  if (pattern === '' || !isCronPatternOrEmpty(pattern)) return undefined;
+  if (rotationIssues.has(pattern)) return rotationIssues.get(pattern);
+  const cron = new Cron(pattern, { timezone: 'UTC' });
+  const from = Date.parse('2026-01-01T00:00:00Z');
+  let issue: string | undefined;
+  for (let day = 0; day <= 366 && issue === undefined; day++) {
+    const at = new Date(from + day * DAY_MS);
+    const next = cron.nextRun(at);
+    const wait = next === null ? Number.POSITIVE_INFINITY : next.getTime() - at.getTime();
+    if (wait > MAX_ROTATION_WAIT_MS) {
+      const days = Number.isFinite(wait) ? `${Math.floor(wait / DAY_MS)} days pass` : 'it never fires, so years pass';
+      issue = `must rotate at least monthly (the rotation policy): after ${at.toISOString().slice(0, 10)} ${days} without a rotation; leave it empty to turn rotation off`;
+    } else if (next !== null) {
+      const after = cron.nextRun(next);
+      if (after !== null && after.getTime() - next.getTime() < HOUR_MS) {
+        issue = `must rotate at most hourly: it fires at ${next.toISOString()} and again at ${after.toISOString()}, revoking every client's credentials each time`;
+      }
+    }
+  }
+  if (rotationIssues.size >= 100) rotationIssues.clear();
+  rotationIssues.set(pattern, issue);
+  return issue;
+}
+
+/** An interval in seconds where 0 turns the loop off: anything else below a second would run it without pause. */
+const loopIntervalSeconds = (defaultSeconds: number) =>
+  envNumber(z.number().min(0).max(3600))
+    .refine((seconds) => seconds === 0 || seconds >= 1, 'must be 0 (off) or at least 1 second: a shorter interval would run the loop without pause')
+    .default(defaultSeconds);
 
 const orchestratorEnvSchema = z
   .object({
@@ -70,7 +123,7 @@ const orchestratorEnvSchema = z
       .refine((value) => /^postgres(ql)?:\/\//i.test(value), 'must be a postgres:// or postgresql:// URL')
       .optional(),
     /** Address of the HTTP API and /metrics. Default 127.0.0.1. */
-    ORCHESTRATOR_HOST: z.string().min(1).default('127.0.0.1'),
+    ORCHESTRATOR_HOST: listenHost.default('127.0.0.1'),
     /** Port of the HTTP API and /metrics. Default 7400. */
     ORCHESTRATOR_PORT: envNumber(z.number().int().min(0).max(65535)).default(7400),
     /** SHA-256 (hex) of the admin bearer token for the TCP API; without it the TCP API serves only health and metrics. */
@@ -103,7 +156,7 @@ const orchestratorEnvSchema = z
     /** DNS domain of the cluster, for the agents' Service names (kubernetes). Default cluster.local. */
     FLEET_CLUSTER_DOMAIN: z.string().regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, 'must be a DNS domain such as cluster.local').default('cluster.local'),
     /** Docker Engine socket. Default /var/run/docker.sock. */
-    DOCKER_SOCKET: z.string().min(1).default('/var/run/docker.sock'),
+    DOCKER_SOCKET: absoluteFile.default('/var/run/docker.sock'),
     /** Agent image. Default agent-fleet/agent:<this version>. */
     AGENT_IMAGE: z.string().min(1).optional(),
     /** Pool that per-client subnets are cut from, inside private address space (SUBNET_POOL_RANGES). Default 10.213.0.0/16. */
@@ -129,28 +182,32 @@ const orchestratorEnvSchema = z
     /** Seconds to wait for a new agent's /healthz. Default 30. */
     AGENT_HEALTH_TIMEOUT_SECONDS: envNumber(z.number().min(1).max(600)).default(30),
     /** Seconds between reconcile passes in the service; 0 turns the loop off. Default 15. */
-    RECONCILE_INTERVAL_SECONDS: envNumber(z.number().min(0).max(3600)).default(15),
+    RECONCILE_INTERVAL_SECONDS: loopIntervalSeconds(15),
     /** HashiCorp Vault / OpenBao address; unset means the embedded Vault-API store (the default). */
     VAULT_ADDR: z.string().url().refine(isHttpUrl, 'must be an http(s):// URL').refine(hasNoUserInfo, NO_USER_INFO).optional(),
     /** File holding the orchestrator's Vault token (with VAULT_ADDR). A file, never an env var. */
-    VAULT_TOKEN_FILE: z.string().min(1).optional(),
+    VAULT_TOKEN_FILE: absoluteFile.optional(),
     /** Vault address as agent containers reach it (with VAULT_ADDR). Default: VAULT_ADDR. */
     VAULT_AGENT_ADDR: z.string().url().refine(isHttpUrl, 'must be an http(s):// URL').refine(hasNoUserInfo, NO_USER_INFO).optional(),
     /** PEM file of the CA a real Vault's TLS certificate chains to (with VAULT_ADDR); agents get it too. Default: Node's root store. */
-    VAULT_CACERT: z.string().min(1).optional(),
+    VAULT_CACERT: absoluteFile.optional(),
     /** Port of the embedded store, on 127.0.0.1 and on each client network's gateway. Default 7401. */
     EMBEDDED_VAULT_PORT: envNumber(z.number().int().min(0).max(65535)).default(7401),
     /** Seconds to wait for an introduced agent to become ready. Default 30. */
     AGENT_READY_TIMEOUT_SECONDS: envNumber(z.number().min(1).max(600)).default(30),
-    /** Cron (UTC) for rotating every client's credentials; empty turns it off. Default monthly. */
+    /** Cron (UTC) for rotating every client's credentials, at least monthly and at most hourly; empty turns it off. Default monthly. */
     ROTATION_SCHEDULE: z
       .string()
       .default('0 3 1 * *')
-      .refine(isCronPatternOrEmpty, 'must be a cron pattern such as "0 3 1 * *" (minute hour day month weekday), or empty to turn rotation off'),
+      .refine(isCronPatternOrEmpty, 'must be a cron pattern such as "0 3 1 * *" (minute hour day month weekday), or empty to turn rotation off')
+      .superRefine((value, context) => {
+        const issue = rotationPatternIssue(value.trim());
+        if (issue !== undefined) context.addIssue({ code: 'custom', message: issue });
+      }),
     /** Days a deprovisioned client's data is kept before it is deleted for good. Default 90. */
     RETENTION_DAYS: envNumber(z.number().int().min(1).max(3650)).default(90),
     /** Seconds between audit chain-head checkpoints pulled from each agent. Default 60. */
-    AUDIT_CHECKPOINT_INTERVAL_SECONDS: envNumber(z.number().min(0).max(3600)).default(60),
+    AUDIT_CHECKPOINT_INTERVAL_SECONDS: loopIntervalSeconds(60),
     ...portalEnvShape,
     /** Log level. Default info. */
     LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
@@ -161,6 +218,10 @@ const orchestratorEnvSchema = z
     for (const issue of egressSettingsIssues(env)) context.addIssue({ code: 'custom', ...issue });
     if (env.VAULT_ADDR && !env.VAULT_TOKEN_FILE) {
       context.addIssue({ code: 'custom', path: ['VAULT_TOKEN_FILE'], message: 'is required with VAULT_ADDR' });
+    }
+    if (!env.VAULT_ADDR && env.VAULT_TOKEN_FILE) {
+      // A token file says a real Vault is meant: without its address the embedded store would be used instead, without a word.
+      context.addIssue({ code: 'custom', path: ['VAULT_ADDR'], message: 'is required with VAULT_TOKEN_FILE (without it the embedded store is used and the token file ignored)' });
     }
     if (env.FLEET_RUNTIME === 'kubernetes' && !env.VAULT_ADDR) {
       // The embedded store listens on loopback and Docker gateways only: pods in the cluster cannot reach it.
@@ -244,9 +305,10 @@ export const FLEET_VERSION = '0.1.0';
 /** Reads and checks the orchestrator's settings; every problem is reported at once. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<OrchestratorConfig> {
   const result = orchestratorEnvSchema.safeParse(env);
-  if (!result.success) {
-    const issues = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-    throw new Error(`invalid orchestrator configuration:\n  ${issues.join('\n  ')}`);
+  const issues = [...(result.success ? [] : result.error.issues), ...misspeltSettingIssues(env, Object.keys(orchestratorEnvSchema.shape))];
+  if (!result.success || issues.length > 0) {
+    const lines = issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new Error(`invalid orchestrator configuration:\n  ${lines.join('\n  ')}`);
   }
   const e = result.data;
   const commandEnv: Record<string, string> = {};

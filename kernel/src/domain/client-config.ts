@@ -315,15 +315,38 @@ export type ClientConfig = z.output<typeof clientConfigSchema>;
 
 export type ConfigParseResult = { ok: true; config: ClientConfig } | { ok: false; issues: string[] };
 
-/** Validates untrusted config data; every problem is reported at once, each naming its field. */
+/**
+ * At most this many problems are listed, and at most this many unknown keys of one map: a document of
+ * 10 000 bad block-list entries or 30 000 unknown keys made an error of megabytes that reached the CLI,
+ * the API and the logs whole. The first ones name the fields; a count says how many more there are.
+ */
+const MAX_ISSUES_LISTED = 25;
+const MAX_KEYS_LISTED = 10;
+/** Characters of one problem's line, beyond which it is cut (its field path comes first). */
+const MAX_ISSUE_CHARS = 500;
+
+function issueLine(issue: z.core.$ZodIssue): string {
+  const field = issue.path.map(String).join('.') || '(root)';
+  let message = issue.message;
+  if (issue.code === 'unrecognized_keys') {
+    // Quoted as zod quotes them, the key as written (up to 60 characters of it).
+    const shown = issue.keys.slice(0, MAX_KEYS_LISTED).map((key) => `"${key.length > 60 ? `${key.slice(0, 60)}…` : key}"`);
+    const more = issue.keys.length > MAX_KEYS_LISTED ? ` and ${issue.keys.length - MAX_KEYS_LISTED} more` : '';
+    message = `Unrecognized key${issue.keys.length === 1 ? '' : 's'}: ${shown.join(', ')}${more}`;
+  }
+  const line = `${field}: ${message}`;
+  return line.length > MAX_ISSUE_CHARS ? `${line.slice(0, MAX_ISSUE_CHARS)}…` : line;
+}
+
+/** Validates untrusted config data; every problem is reported at once (up to 25 listed), each naming its field. */
 export function parseClientConfig(data: unknown): ConfigParseResult {
   // A config is validated a few times per process at most: compiling zod's fast path would cost more than it saves.
   const result = clientConfigSchema.safeParse(data, { jitless: true });
   if (result.success) return { ok: true, config: Object.freeze(result.data) };
-  return {
-    ok: false,
-    issues: result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
-  };
+  const { issues } = result.error;
+  const listed = issues.slice(0, MAX_ISSUES_LISTED).map(issueLine);
+  if (issues.length > MAX_ISSUES_LISTED) listed.push(`… and ${issues.length - MAX_ISSUES_LISTED} more problems of the same kinds`);
+  return { ok: false, issues: listed };
 }
 
 /** Validated config from untrusted data, or one FleetError listing every problem. */
