@@ -149,7 +149,7 @@ describe('agent control API against a real embedded Vault', () => {
     const a = await agent();
     assert.equal(await a.introduce(), 204);
     await a.runtime.tick();
-    await mailbox.seed({ from: 'newperson@newco.example', subject: 'Services', text: 'Hello, I am interested in your services.' });
+    await mailbox.seed({ from: 'stopped-lead@killco.example', subject: 'Services', text: 'Hello, I am interested in your services.' });
     await a.runtime.tick();
     type Listed = { approvals: { id: string; reasons: string[]; recipients: string[] }[] };
     const [first] = ((await a.call('GET', '/v1/approvals?status=pending')).json as Listed).approvals;
@@ -163,7 +163,7 @@ describe('agent control API against a real embedded Vault', () => {
     const [held, ...more] = ((await a.call('GET', '/v1/approvals?status=pending')).json as Listed).approvals;
     assert.ok(held !== undefined && more.length === 0);
     assert.deepEqual(held.reasons, ['held_by_kill_switch']);
-    assert.deepEqual(held.recipients, ['newperson@newco.example']);
+    assert.deepEqual(held.recipients, ['stopped-lead@killco.example']);
     assert.equal((await a.call('POST', `/v1/approvals/${held.id}/decision`, { decision: 'approve', by: 'boss' })).status, 200);
     assert.equal(mailbox.sent().length, before + 1);
     await a.runtime.tick();
