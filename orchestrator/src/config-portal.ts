@@ -1,6 +1,7 @@
 import path from 'node:path';
 import * as z from 'zod';
 import { envNumber } from './config-env-number.ts';
+import { listenHost } from './config-host.ts';
 import { hasNoUserInfo, NO_USER_INFO } from './config-url.ts';
 import { portalOrigin } from './domain/portal-origin.ts';
 
@@ -9,7 +10,7 @@ import { portalOrigin } from './domain/portal-origin.ts';
 
 export const portalEnvShape = {
   /** Address of the client portal's listener. Default 127.0.0.1. */
-  PORTAL_HOST: z.string().min(1).default('127.0.0.1'),
+  PORTAL_HOST: listenHost.default('127.0.0.1'),
   /** Port of the client portal's listener. Default 7443. */
   PORTAL_PORT: envNumber(z.number().int().min(0).max(65535)).default(7443),
   /**
@@ -32,9 +33,12 @@ export const portalEnvShape = {
   PORTAL_SESSION_IDLE_MINUTES: envNumber(z.number().int().min(1).max(24 * 60)).default(30),
   /** Hours after sign-in after which a portal session ends whatever its use. Default 12. */
   PORTAL_SESSION_MAX_HOURS: envNumber(z.number().int().min(1).max(24 * 7)).default(12),
-  /** Failed one-time codes for one address within the lockout period before its codes are refused. Default 5. */
+  /**
+   * Failed one-time codes within the lockout period before codes are refused: per address and device (a
+   * browser that signed in as the address before counts alone; all others share one count). Default 5.
+   */
   PORTAL_LOGIN_MAX_FAILURES: envNumber(z.number().int().min(1).max(100)).default(5),
-  /** Minutes for which an address's one-time codes are refused after too many failures. Default 15. */
+  /** Minutes for which a device's codes for an address are refused after too many failures. Default 15. */
   PORTAL_LOCKOUT_MINUTES: envNumber(z.number().int().min(1).max(24 * 60)).default(15),
   /** Hours a one-tap approval link in an email stays valid (never past the approval's own expiry). Default 24. */
   PORTAL_LINK_TTL_HOURS: envNumber(z.number().int().min(1).max(24 * 7)).default(24),

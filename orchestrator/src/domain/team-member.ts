@@ -28,6 +28,13 @@ export interface MemberPrincipal {
   freshSecondFactor: boolean;
 }
 
+/**
+ * Where a sign-in comes from: the owner-only unix socket (only local users with its file permissions reach
+ * it) or TCP. Each counts its wrong codes apart: guessing over TCP never locks the socket, so the kill switch
+ * (`fleet kill`, which needs a session) stays reachable for ops on the machine during an incident.
+ */
+export type SignInChannel = 'socket' | 'tcp';
+
 /** The timings of sessions and sign-in; constants, so every orchestrator of a fleet behaves the same. */
 export const TEAM_POLICY = {
   /** A session ends this long after sign-in, whatever the activity. */
@@ -38,7 +45,7 @@ export const TEAM_POLICY = {
   freshFactorMs: 15 * 60_000,
   /** An enrolment code is usable once, within this time. */
   enrolmentMs: 24 * 3_600_000,
-  /** Wrong codes per member within the window before sign-in is refused for as long. */
+  /** Wrong codes per member and channel within the window before sign-in there is refused for as long. */
   lockout: { maxFailures: 5, windowMs: 15 * 60_000 },
 } as const;
 

@@ -72,7 +72,7 @@ export function createTeamRouter(team: TeamAccess): Router {
   router.post('/sessions', async (request, response) => {
     const body = parseBody(loginSchema, request.body);
     response.locals['claimedMember'] = body.member;
-    response.status(201).json(await team.sessions.login(body.member, body.code));
+    response.status(201).json(await team.sessions.login(body.member, body.code, opsCallerOf(response)?.transport ?? 'tcp'));
   });
 
   router.get('/sessions/current', (_request, response) => {
@@ -87,7 +87,7 @@ export function createTeamRouter(team: TeamAccess): Router {
   router.post('/sessions/current/second-factor', async (request, response) => {
     const body = parseBody(codeSchema, request.body);
     const { token } = signedIn(opsCallerOf(response));
-    response.json(await team.sessions.refreshSecondFactor(token, body.code));
+    response.json(await team.sessions.refreshSecondFactor(token, body.code, opsCallerOf(response)?.transport ?? 'tcp'));
   });
 
   router.delete('/sessions/current', async (_request, response) => {

@@ -1,4 +1,4 @@
-import type { TeamMember } from '../domain/team-member.ts';
+import type { SignInChannel, TeamMember } from '../domain/team-member.ts';
 
 /**
  * Where the team's identities live: members with their sealed TOTP secret, single-use enrolment codes and
@@ -51,15 +51,22 @@ export interface MemberStore {
    * otherwise, so a replayed code is refused). The first accepted code makes the member active.
    */
   recordTotpUse(member: string, timeStep: number, at: Date): Promise<boolean>;
-  /** When sign-in of this member is refused after too many wrong codes; null when it is not. */
-  lockedUntil(member: string, now: Date): Promise<Date | null>;
-  /** Counts a wrong code; returns the lockout end when this failure reached the limit. */
+  /**
+   * When sign-in of this member over `channel` is refused after too many wrong codes there; null when it is
+   * not. Each channel counts apart: wrong codes over TCP never refuse the socket, nor the other way round.
+   */
+  lockedUntil(member: string, channel: SignInChannel, now: Date): Promise<Date | null>;
+  /**
+   * Counts a wrong code over `channel` (atomically: failures recorded together are all counted); returns
+   * the lockout end when this failure reached the limit. Nothing is counted for an unknown member.
+   */
   recordFailure(
     member: string,
+    channel: SignInChannel,
     now: Date,
     policy: { maxFailures: number; windowMs: number },
   ): Promise<Date | null>;
-  clearFailures(member: string): Promise<void>;
+  clearFailures(member: string, channel: SignInChannel): Promise<void>;
 }
 
 export interface TeamSessionStore {

@@ -77,7 +77,7 @@ void describe('portal identity in Chromium: enrolment, passkeys, TOTP, sessions'
     await admin.context.close();
   });
 
-  void test('TOTP fallback: a code signs in once, wrong codes lock the address, the passkey still works, the lock ends', async () => {
+  void test('TOTP fallback: a code signs in once, wrong codes lock this browser, the passkey still works, the lock ends', async () => {
     const admin = await chromium.newAdmin();
     await startEnrolment(h, admin, 'acme', 'second@acme.com');
     await createPasskey(admin.page);
@@ -96,10 +96,10 @@ void describe('portal identity in Chromium: enrolment, passkeys, TOTP, sessions'
     for (let attempt = 0; attempt < 4; attempt++) {
       await signInWithCode(h, admin.page, 'second@acme.com', code === '000000' ? '111111' : '000000');
     }
-    await admin.page.getByText('Too many wrong codes for this address').waitFor();
+    await admin.page.getByText('Too many attempts from this device').waitFor();
     h.clock.advance(MINUTE);
     await signInWithCode(h, admin.page, 'second@acme.com', await totpCode(h, secret));
-    await admin.page.getByText('Too many wrong codes for this address').waitFor();
+    await admin.page.getByText('Too many attempts from this device').waitFor();
     assert.match(admin.page.url(), /\/sign-in/);
 
     await signInWithPasskey(h, admin.page);
@@ -152,5 +152,83 @@ void describe('portal identity in Chromium: enrolment, passkeys, TOTP, sessions'
     await admin.page.getByText('This passkey is not known here').waitFor();
     await assert.rejects(h.portal.inviteAdmin('beta', 'temp@beta.com'), /not an admin of beta/);
     await admin.context.close();
+  });
+});
+
+// Its own portal: the sign-in routes' per-IP rate limit (every browser here is 127.0.0.1) is not shared
+// with the tests above.
+void describe('portal sign-in lockouts in Chromium: device cookies', () => {
+  let h: PortalHarness;
+  let chromium: PortalBrowser;
+
+  before(async () => {
+    h = await startPortalHarness();
+    chromium = await launchPortalBrowser(h.portal.caCertificatePem ?? '');
+  });
+  after(async () => {
+    await chromium?.close();
+    await h?.close();
+  });
+
+  void test('wrong codes from someone who knows the address lock out unknown devices only: the admin’s own browser still signs in with a code', async () => {
+    // An admin with only an authenticator app (no passkey), who has signed in with this browser before.
+    const admin = await chromium.newAdmin();
+    h.gateway.clients.get('acme')?.admins.push('apponly@acme.com');
+    await startEnrolment(h, admin, 'acme', 'apponly@acme.com');
+    const secret = await setUpApp(h, admin.page);
+    await finishEnrolment(admin.page);
+    await signOut(admin.page);
+    const device = (await admin.context.cookies(h.portal.url)).find(
+      (cookie) => cookie.name === '__Host-fleet-device',
+    );
+    assert.ok(device, 'a device cookie, kept across sign-out');
+    assert.deepEqual(
+      [device.httpOnly, device.secure, device.sameSite, device.path],
+      [true, true, 'Strict', '/'],
+    );
+    assert.ok(
+      device.expires > h.clock.now().getTime() / 1000 + 30 * 86_400,
+      'kept for months, not for the session',
+    );
+
+    // Someone else, in another browser, knows the address and guesses until the lockout.
+    const attacker = await chromium.newAdmin();
+    h.clock.advance(MINUTE);
+    const wrong = (await totpCode(h, secret)) === '000000' ? '111111' : '000000';
+    for (let attempt = 0; attempt < 5; attempt++)
+      await signInWithCode(h, attacker.page, 'apponly@acme.com', wrong);
+    const refusal = attacker.page.getByRole('alert');
+    await refusal.getByText('Too many attempts from this device').waitFor();
+    const until = new Date(Math.ceil((h.clock.now().getTime() + 15 * MINUTE) / MINUTE) * MINUTE);
+    assert.match(
+      await refusal.innerText(),
+      new RegExp(`try again at ${until.toISOString().slice(11, 16)} UTC, or use your passkey`),
+    );
+    await signInWithCode(h, attacker.page, 'apponly@acme.com', await totpCode(h, secret));
+    await refusal.getByText('Too many attempts from this device').waitFor();
+    assert.match(attacker.page.url(), /\/sign-in/, 'the right code from an unknown device is refused too');
+    assert.ok(
+      h.gateway.events.some(
+        (event) =>
+          event.clientId === 'acme' &&
+          event.by === 'apponly@acme.com' &&
+          event.event === 'portal-codes-locked-unknown-devices',
+      ),
+      'the lockout is in the client’s trail',
+    );
+
+    // The admin's browser is a known device: its codes still work.
+    h.clock.advance(MINUTE);
+    await signInWithCode(h, admin.page, 'apponly@acme.com', await totpCode(h, secret));
+    await admin.page.waitForURL('**/approvals');
+
+    // An altered cookie makes no browser known.
+    const forged = await chromium.newAdmin();
+    const copied = device.value.slice(0, -2) + (device.value.endsWith('AA') ? 'BA' : 'AA');
+    await forged.context.addCookies([{ ...device, value: copied }]);
+    h.clock.advance(MINUTE);
+    await signInWithCode(h, forged.page, 'apponly@acme.com', await totpCode(h, secret));
+    await forged.page.getByRole('alert').getByText('Too many attempts from this device').waitFor();
+    await Promise.all([admin.context.close(), attacker.context.close(), forged.context.close()]);
   });
 });

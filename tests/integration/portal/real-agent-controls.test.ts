@@ -132,10 +132,10 @@ void describe('the client’s own controls over a real agent', { timeout: 900_00
     await finishEnrolment(app.page);
     await app.context.clearCookies();
     for (let attempt = 0; attempt < 5; attempt++) await signInWithCode(h(), app.page, 'app@pc.example', '000000');
-    await app.page.getByText('Too many wrong codes for this address').waitFor();
+    await app.page.getByText('Too many attempts from this device').waitFor();
     r.clock.advance(MINUTE);
     await signInWithCode(h(), app.page, 'app@pc.example', await totpCode(h(), secret));
-    await app.page.getByText('Too many wrong codes for this address').waitFor();
+    await app.page.getByText('Too many attempts from this device').waitFor();
     r.clock.advance(15 * MINUTE);
     await signInWithCode(h(), app.page, 'app@pc.example', await totpCode(h(), secret));
     await app.page.waitForURL('**/approvals');

@@ -130,12 +130,41 @@ for (const backend of backends) {
       const { members } = sqlTeamStore(db.sql, sealer);
       let locked: Date | null = null;
       for (let failure = 0; failure < TEAM_POLICY.lockout.maxFailures; failure += 1)
-        locked = await members.recordFailure('dave', at(10), TEAM_POLICY.lockout);
+        locked = await members.recordFailure('dave', 'tcp', at(10), TEAM_POLICY.lockout);
       assert.equal(locked?.toISOString(), at(25).toISOString());
-      assert.equal((await members.lockedUntil('dave', at(20)))?.toISOString(), at(25).toISOString());
-      assert.equal(await members.lockedUntil('dave', at(26)), null);
-      await members.clearFailures('dave');
-      assert.equal(await members.recordFailure('dave', at(27), TEAM_POLICY.lockout), null);
+      assert.equal((await members.lockedUntil('dave', 'tcp', at(20)))?.toISOString(), at(25).toISOString());
+      assert.equal(await members.lockedUntil('dave', 'tcp', at(26)), null);
+      await members.clearFailures('dave', 'tcp');
+      assert.equal(await members.recordFailure('dave', 'tcp', at(27), TEAM_POLICY.lockout), null);
+      await members.clearFailures('dave', 'tcp');
+    });
+
+    test('wrong codes over TCP never lock the socket, and failures recorded together are all counted', async () => {
+      const { members } = sqlTeamStore(db.sql, sealer);
+      const { maxFailures } = TEAM_POLICY.lockout;
+      const locks = await Promise.all(
+        Array.from({ length: maxFailures }, () =>
+          members.recordFailure('dave', 'tcp', at(30), TEAM_POLICY.lockout),
+        ),
+      );
+      assert.equal(locks.filter((lock) => lock !== null).length, 1, 'the last of them reached the limit');
+      assert.equal((await members.lockedUntil('dave', 'tcp', at(31)))?.toISOString(), at(45).toISOString());
+      assert.equal(await members.lockedUntil('dave', 'socket', at(31)), null, 'the socket is not locked');
+      for (let failure = 0; failure < maxFailures - 1; failure += 1)
+        assert.equal(await members.recordFailure('dave', 'socket', at(31), TEAM_POLICY.lockout), null);
+      assert.equal(
+        (await members.recordFailure('dave', 'socket', at(32), TEAM_POLICY.lockout))?.toISOString(),
+        at(47).toISOString(),
+      );
+      await members.clearFailures('dave', 'socket');
+      assert.equal(await members.lockedUntil('dave', 'socket', at(33)), null);
+      assert.ok(await members.lockedUntil('dave', 'tcp', at(33)), 'clearing one channel leaves the other');
+      assert.equal(
+        await members.recordFailure('nobody', 'tcp', at(33), TEAM_POLICY.lockout),
+        null,
+        'nothing for an unknown member',
+      );
+      await members.clearFailures('dave', 'tcp');
     });
 
     test('sessions: kept by hash, their second factor renewed, all ended with their member', async () => {
@@ -276,8 +305,9 @@ describe('a registry whose team members were written before their addresses were
       });
       const email = 'old-member-marker@agency.example';
       await executor.query(
-        "INSERT INTO team_members (name, email, status, added_at, added_by) VALUES ('hana', $1, 'enrolling', $2::timestamptz, 'bootstrap@socket')",
-        [email, T0.toISOString()],
+        `INSERT INTO team_members (name, email, status, added_at, added_by, failures, failure_window_started_at, locked_until)
+         VALUES ('hana', $1, 'enrolling', $2::timestamptz, 'bootstrap@socket', 5, $3::timestamptz, $4::timestamptz)`,
+        [email, T0.toISOString(), at(-10).toISOString(), at(5).toISOString()],
       );
 
       const opened = await registryOn(executor, homeDir);
@@ -308,9 +338,16 @@ describe('a registry whose team members were written before their addresses were
       const { enrolment } = await team.members.reissue({ name: 'hana', actor: 'test' });
       const { secret, uri } = await team.members.enrol({ name: 'hana', code: enrolment.code });
       assert.ok(decodeURIComponent(uri).includes(email), 'the authenticator entry names the address');
+      // The lockout that release recorded holds, on TCP (where guessing comes from); the socket still signs in.
+      assert.equal(
+        (await opened.teamStore.members.lockedUntil('hana', 'tcp', now))?.toISOString(),
+        at(5).toISOString(),
+      );
+      assert.equal(await opened.teamStore.members.lockedUntil('hana', 'socket', now), null);
       const session = await team.sessions.login(
         'hana',
         await generate({ secret, epoch: Math.floor(now.getTime() / 1000) }),
+        'socket',
       );
       assert.equal((await team.sessions.authenticate(session.token))?.member, 'hana');
       const added = 'new-member-marker@agency.example';

@@ -9,6 +9,7 @@ import { nextFailureState, type FailureState } from '../../../orchestrator/src/p
 export function memoryTeamStore(): TeamStore & { sessionList: StoredTeamSession[] } {
   const members = new Map<string, StoredMember>();
   const enrolments = new Map<string, { member: string; expiresAt: Date; used: boolean }>();
+  /** Failure counts by `<channel>:<member>`. */
   const failures = new Map<string, FailureState>();
   const sessionList: StoredTeamSession[] = [];
   return {
@@ -44,6 +45,7 @@ export function memoryTeamStore(): TeamStore & { sessionList: StoredTeamSession[
         await yieldToIo();
         for (let index = sessionList.length - 1; index >= 0; index -= 1)
           if (sessionList[index]?.member === name) sessionList.splice(index, 1);
+        for (const key of [...failures.keys()]) if (key.endsWith(`:${name}`)) failures.delete(key);
         return members.delete(name);
       },
       async createEnrolment(member, codeHash, expiresAt) {
@@ -75,20 +77,21 @@ export function memoryTeamStore(): TeamStore & { sessionList: StoredTeamSession[
         });
         return true;
       },
-      async lockedUntil(name, now) {
+      async lockedUntil(name, channel, now) {
         await yieldToIo();
-        const until = failures.get(name)?.lockedUntil;
+        const until = failures.get(`${channel}:${name}`)?.lockedUntil;
         return until && until.getTime() > now.getTime() ? until : null;
       },
-      async recordFailure(name, now, policy) {
+      async recordFailure(name, channel, now, policy) {
         await yieldToIo();
-        const next = nextFailureState(failures.get(name) ?? null, now, policy);
-        failures.set(name, next);
+        if (!members.has(name)) return null;
+        const next = nextFailureState(failures.get(`${channel}:${name}`) ?? null, now, policy);
+        failures.set(`${channel}:${name}`, next);
         return next.lockedUntil;
       },
-      async clearFailures(name) {
+      async clearFailures(name, channel) {
         await yieldToIo();
-        failures.delete(name);
+        failures.delete(`${channel}:${name}`);
       },
     },
     sessions: {

@@ -28,11 +28,11 @@ function memoryTeam(member: StoredMember): { store: TeamStore; sessions: StoredT
       member.lastTimeStep = step;
       return true;
     },
-    lockedUntil: async (_name: string, now: Date) => {
+    lockedUntil: async (_name: string, _channel: string, now: Date) => {
       await yieldToIo();
       return failures?.lockedUntil && failures.lockedUntil.getTime() > now.getTime() ? failures.lockedUntil : null;
     },
-    recordFailure: async (_name: string, now: Date, policy: { maxFailures: number; windowMs: number }) => {
+    recordFailure: async (_name: string, _channel: string, now: Date, policy: { maxFailures: number; windowMs: number }) => {
       await yieldToIo();
       failures = nextFailureState(failures, now, policy);
       return failures.lockedUntil;

@@ -211,4 +211,24 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
                     ELSE actor IS NULL AND reason IS NULL AND details IS NULL END);
     `,
   },
+  {
+    version: 9,
+    name: 'team sign-in failures per channel',
+    // Wrong codes count per member and channel (the owner-only socket, TCP), so that guessing over TCP
+    // never refuses the socket. The counts so far move to TCP (where guessing can come from).
+    sql: `
+      CREATE TABLE team_login_failures (
+        member text NOT NULL REFERENCES team_members (name) ON DELETE CASCADE,
+        channel text NOT NULL CHECK (channel IN ('socket', 'tcp')),
+        failures int NOT NULL,
+        window_started_at timestamptz NOT NULL,
+        locked_until timestamptz,
+        PRIMARY KEY (member, channel)
+      );
+      INSERT INTO team_login_failures (member, channel, failures, window_started_at, locked_until)
+        SELECT name, 'tcp', failures, failure_window_started_at, locked_until FROM team_members
+         WHERE failure_window_started_at IS NOT NULL;
+      ALTER TABLE team_members DROP COLUMN failures, DROP COLUMN failure_window_started_at, DROP COLUMN locked_until;
+    `,
+  },
 ];

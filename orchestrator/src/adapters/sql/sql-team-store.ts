@@ -1,4 +1,4 @@
-import type { MemberStatus } from '../../domain/team-member.ts';
+import type { MemberStatus, SignInChannel } from '../../domain/team-member.ts';
 import { nextFailureState } from '../../portal/identity/lockout.ts';
 import type {
   MemberStore,
@@ -64,8 +64,8 @@ function toSession(row: SessionRow): StoredTeamSession {
 }
 
 /**
- * Team members, enrolment codes and failed sign-ins in the registry database (PostgreSQL or PGlite). A
- * member's address is sealed by `sealer`, bound to their name.
+ * Team members, enrolment codes and failed sign-ins (per member and channel, migration 9) in the registry
+ * database (PostgreSQL or PGlite). A member's address is sealed by `sealer`, bound to their name.
  */
 class SqlMemberStore implements MemberStore {
   private readonly sql: SqlExecutor;
@@ -159,10 +159,10 @@ class SqlMemberStore implements MemberStore {
     return rows.length === 1;
   }
 
-  async lockedUntil(member: string, now: Date): Promise<Date | null> {
+  async lockedUntil(member: string, channel: SignInChannel, now: Date): Promise<Date | null> {
     const [row] = await this.sql.query<{ locked_until: Timestamp | null }>(
-      'SELECT locked_until FROM team_members WHERE name = $1',
-      [member],
+      'SELECT locked_until FROM team_login_failures WHERE member = $1 AND channel = $2',
+      [member, channel],
     );
     const until = row?.locked_until ? new Date(isoOf(row.locked_until)) : null;
     return until !== null && until.getTime() > now.getTime() ? until : null;
@@ -170,41 +170,55 @@ class SqlMemberStore implements MemberStore {
 
   async recordFailure(
     member: string,
+    channel: SignInChannel,
     now: Date,
     policy: { maxFailures: number; windowMs: number },
   ): Promise<Date | null> {
     return this.sql.transaction(async (tx) => {
+      // The row exists before it is read (FOR UPDATE), so that two first failures cannot both start a count.
+      await tx.query(
+        `INSERT INTO team_login_failures (member, channel, failures, window_started_at)
+         SELECT name, $2, 0, $3::timestamptz FROM team_members WHERE name = $1
+         ON CONFLICT (member, channel) DO NOTHING`,
+        [member, channel, now.toISOString()],
+      );
       const [row] = await tx.query<{
         failures: number;
-        failure_window_started_at: Timestamp | null;
+        window_started_at: Timestamp;
         locked_until: Timestamp | null;
       }>(
-        'SELECT failures, failure_window_started_at, locked_until FROM team_members WHERE name = $1 FOR UPDATE',
-        [member],
+        'SELECT failures, window_started_at, locked_until FROM team_login_failures WHERE member = $1 AND channel = $2 FOR UPDATE',
+        [member, channel],
       );
       if (!row) return null;
-      const previous =
-        row.failure_window_started_at === null
-          ? null
-          : {
-              failures: Number(row.failures),
-              windowStartedAt: new Date(isoOf(row.failure_window_started_at)),
-              lockedUntil: row.locked_until ? new Date(isoOf(row.locked_until)) : null,
-            };
-      const next = nextFailureState(previous, now, policy);
+      const next = nextFailureState(
+        {
+          failures: Number(row.failures),
+          windowStartedAt: new Date(isoOf(row.window_started_at)),
+          lockedUntil: row.locked_until ? new Date(isoOf(row.locked_until)) : null,
+        },
+        now,
+        policy,
+      );
       await tx.query(
-        'UPDATE team_members SET failures = $2, failure_window_started_at = $3::timestamptz, locked_until = $4::timestamptz WHERE name = $1',
-        [member, next.failures, next.windowStartedAt.toISOString(), next.lockedUntil?.toISOString() ?? null],
+        'UPDATE team_login_failures SET failures = $3, window_started_at = $4::timestamptz, locked_until = $5::timestamptz WHERE member = $1 AND channel = $2',
+        [
+          member,
+          channel,
+          next.failures,
+          next.windowStartedAt.toISOString(),
+          next.lockedUntil?.toISOString() ?? null,
+        ],
       );
       return next.lockedUntil;
     });
   }
 
-  async clearFailures(member: string): Promise<void> {
-    await this.sql.query(
-      'UPDATE team_members SET failures = 0, failure_window_started_at = NULL, locked_until = NULL WHERE name = $1',
-      [member],
-    );
+  async clearFailures(member: string, channel: SignInChannel): Promise<void> {
+    await this.sql.query('DELETE FROM team_login_failures WHERE member = $1 AND channel = $2', [
+      member,
+      channel,
+    ]);
   }
 
   /** Seals the addresses an earlier release wrote in plaintext; returns how many. */
@@ -283,7 +297,7 @@ class SqlTeamSessionStore implements TeamSessionStore {
 }
 
 /**
- * The team's identities in the registry database, tables of migration 6. Members' addresses are sealed by
+ * The team's identities in the registry database, tables of migrations 6 and 9. Members' addresses are sealed by
  * `sealer` (the registry key); enrolment codes and session tokens are kept only as hashes.
  */
 export class SqlTeamStore implements TeamStore {

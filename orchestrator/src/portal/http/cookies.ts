@@ -4,6 +4,11 @@ import type express from 'express';
 export const PRE_COOKIE = '__Host-fleet-pre';
 /** Signed-in sessions. Apart from the pre-session so that a visit from an email link never replaces it. */
 export const SESSION_COOKIE = '__Host-fleet-session';
+/**
+ * A known device (identity/device-cookies.ts): set at each successful sign-in, kept across sign-out, so that
+ * wrong codes typed elsewhere for the address never lock out this browser's codes.
+ */
+export const DEVICE_COOKIE = '__Host-fleet-device';
 
 /** Cookie header values by name (first wins); malformed pairs are skipped. */
 export function parseCookies(header: string | undefined): Map<string, string> {
@@ -29,4 +34,15 @@ export function setSessionCookie(response: express.Response, name: string, token
 
 export function clearSessionCookie(response: express.Response, name: string): void {
   response.append('Set-Cookie', `${name}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0`);
+}
+
+/** The device cookie: as the session cookies, but kept by the browser for `maxAgeSeconds`. */
+export function setDeviceCookie(
+  response: express.Response,
+  cookie: { value: string; maxAgeSeconds: number },
+): void {
+  response.append(
+    'Set-Cookie',
+    `${DEVICE_COOKIE}=${cookie.value}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=${cookie.maxAgeSeconds}`,
+  );
 }

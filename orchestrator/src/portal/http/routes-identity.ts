@@ -3,7 +3,8 @@ import { rateLimit } from 'express-rate-limit';
 import * as z from 'zod';
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import type { PortalContext } from '../portal-context.ts';
-import { SESSION_COOKIE, clearSessionCookie } from './cookies.ts';
+import { lockoutMessage } from '../identity/lockout-message.ts';
+import { DEVICE_COOKIE, SESSION_COOKIE, clearSessionCookie, parseCookies } from './cookies.ts';
 import { csrfField, nextPath, parseForm } from './forms.ts';
 import { PageError } from './page-error.ts';
 import { renderPage } from './render.ts';
@@ -41,7 +42,8 @@ const NOTICES: Record<string, string> = {
 /** Sign-in (passkey, or a TOTP code), sign-out and enrolment. */
 export function identityRoutes(context: PortalContext): express.Router {
   const router = express.Router();
-  // Per address, on top of the per-admin TOTP lockout: slows down guessing across many addresses.
+  // Per client IP, on top of the TOTP lockouts (per address and device): slows down guessing across
+  // many addresses.
   const limiter = rateLimit({
     windowMs: 60_000,
     limit: 30,
@@ -81,7 +83,8 @@ export function identityRoutes(context: PortalContext): express.Router {
     requireCsrf(context, 'pre'),
     route(async (request, response) => {
       const form = parseForm(codeForm, request.body);
-      const outcome = await context.totp.signIn(form.email, form.code);
+      const device = parseCookies(request.headers.cookie).get(DEVICE_COOKIE);
+      const outcome = await context.totp.signIn(form.email, form.code, device);
       const stillAdmin =
         outcome.ok && (await context.gateway.admins(outcome.admin.clientId)).includes(outcome.admin.email);
       if (outcome.ok && stillAdmin) {
@@ -89,10 +92,23 @@ export function identityRoutes(context: PortalContext): express.Router {
         response.redirect(303, form.next ?? '/approvals');
         return;
       }
-      const lockedUntil = outcome.ok ? null : outcome.lockedUntil;
-      const error = lockedUntil
-        ? `Too many wrong codes for this address: codes are refused until ${lockedUntil.toISOString().slice(11, 16)} UTC. Your passkey still works.`
-        : 'That code did not work. Check the address and enter the code your app shows now.';
+      const refused = outcome.ok ? null : outcome;
+      if (refused?.lockedNow) {
+        // The admins' trails show the guessing; the address itself goes in no log line.
+        const event =
+          refused.device === 'known' ? 'portal-codes-locked-device' : 'portal-codes-locked-unknown-devices';
+        for (const admin of refused.lockedNow)
+          await context.gateway.recordAdminEvent(admin.clientId, admin.email, event);
+        context.logger.warn('portal code sign-in locked', {
+          device: refused.device,
+          admins: refused.lockedNow.length,
+        });
+      }
+      const lockedUntil = refused?.lockedUntil ?? null;
+      const error =
+        refused && lockedUntil
+          ? lockoutMessage(refused.device, lockedUntil, context.clock.now())
+          : 'That code did not work. Check the address and enter the code your app shows now.';
       await renderPage(
         context,
         response,

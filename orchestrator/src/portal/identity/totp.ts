@@ -5,16 +5,32 @@ import type { AdminRef, LockoutPolicy, PortalStore, StoredCredential } from '../
 import { seal, unseal } from '../crypto/sealed-box.ts';
 import { acceptedTotpStep } from '../crypto/totp-code.ts';
 import { OneAtATime } from '../../services/one-at-a-time.ts';
+import { DeviceCookies, deviceCookieKey, type IssuedDeviceCookie } from './device-cookies.ts';
 
 const purposeOf = (admin: AdminRef) => `totp:${admin.clientId}:${admin.email}`;
 
-export type CodeSignIn = { ok: true; admin: AdminRef } | { ok: false; lockedUntil: Date | null };
+/** Whose failures a code attempt counted against: the browser's own (a known device), or all unknown ones. */
+export type DeviceKind = 'known' | 'unknown';
+
+export type CodeSignIn =
+  | { ok: true; admin: AdminRef }
+  | {
+      ok: false;
+      device: DeviceKind;
+      /** When codes from this device are accepted again; null while under the limit. */
+      lockedUntil: Date | null;
+      /** This attempt reached the limit (the lockout starts now): the admins of the address, for their trail. */
+      lockedNow: AdminRef[] | null;
+    };
 
 /**
  * TOTP (otplib, RFC 6238: SHA-1, 6 digits, 30 s) as the fallback to passkeys. Secrets are sealed at rest;
- * a code is accepted once (its time step must be later than the last accepted one); failed codes count
- * per address, and past the limit that address's codes are refused for the lockout period, the right one
- * included. Passkeys are unaffected by a lockout, so guessing cannot lock an admin out altogether.
+ * a code is accepted once (its time step must be later than the last accepted one). Failed codes count
+ * per address and device (OWASP device cookies, device-cookies.ts): a browser that signed in as the
+ * address before (a known device) has a count of its own; every other browser shares one count of the
+ * address. Past the limit, codes from that device (or from every unknown device) are refused for the
+ * lockout period, the right one included. So someone who knows an address can lock out unknown devices,
+ * never the admin's own browser; and passkeys are unaffected by any lockout.
  */
 export class TotpFactor {
   private readonly store: PortalStore;
@@ -22,12 +38,26 @@ export class TotpFactor {
   private readonly sealingKey: Buffer;
   private readonly lockout: LockoutPolicy;
   private readonly attempts = new OneAtATime();
+  private readonly devices: DeviceCookies;
 
-  constructor(options: { store: PortalStore; clock: Clock; sealingKey: Buffer; lockout: LockoutPolicy }) {
+  constructor(options: {
+    store: PortalStore;
+    clock: Clock;
+    sealingKey: Buffer;
+    lockout: LockoutPolicy;
+    /** Signs device cookies; by default derived from `sealingKey` for this job alone. */
+    deviceKey?: Buffer;
+  }) {
     this.store = options.store;
     this.clock = options.clock;
     this.sealingKey = options.sealingKey;
     this.lockout = options.lockout;
+    this.devices = new DeviceCookies(options.deviceKey ?? deviceCookieKey(options.sealingKey));
+  }
+
+  /** A device cookie for the browser that just signed in as `email` (by passkey or code): it is known from now on. */
+  trustDevice(email: string): IssuedDeviceCookie {
+    return this.devices.issue(email, this.clock.now());
   }
 
   /** The secret being set up under this enrolment (made when `create` and none is): for the admin's app. */
@@ -74,23 +104,41 @@ export class TotpFactor {
     return true;
   }
 
-  /** Attempts for one address run one at a time, so that guesses sent together cannot outrun the lockout. */
-  async signIn(email: string, code: string): Promise<CodeSignIn> {
-    const subject = `totp:${email}`;
-    return this.attempts.run(subject, () => this.attemptSignIn(email, subject, code));
+  /**
+   * A code sign-in from the browser holding `deviceCookie` (if any). Attempts counted together (one known
+   * device, or all unknown devices of an address) run one at a time, so that guesses sent together cannot
+   * outrun the lockout.
+   */
+  async signIn(email: string, code: string, deviceCookie?: string): Promise<CodeSignIn> {
+    const device = this.devices.deviceOf(email, deviceCookie, this.clock.now());
+    // Unknown devices keep the address's subject of earlier releases, so a lockout in force still holds.
+    const subject = device === null ? `totp:${email}` : `totp-device:${device}:${email}`;
+    const kind: DeviceKind = device === null ? 'unknown' : 'known';
+    return this.attempts.run(subject, () => this.attemptSignIn(email, subject, kind, code));
   }
 
-  private async attemptSignIn(email: string, subject: string, code: string): Promise<CodeSignIn> {
+  private async attemptSignIn(
+    email: string,
+    subject: string,
+    device: DeviceKind,
+    code: string,
+  ): Promise<CodeSignIn> {
     const now = this.clock.now();
     const locked = await this.store.throttle.lockedUntil(subject, now);
-    if (locked) return { ok: false, lockedUntil: locked };
-    for (const credential of await this.store.credentials.listTotpByEmail(email)) {
+    if (locked) return { ok: false, device, lockedUntil: locked, lockedNow: null };
+    const credentials = await this.store.credentials.listTotpByEmail(email);
+    for (const credential of credentials) {
       if (await this.accept(credential, code)) {
         await this.store.throttle.clearFailures(subject);
         return { ok: true, admin: { clientId: credential.clientId, email: credential.email } };
       }
     }
-    return { ok: false, lockedUntil: await this.store.throttle.recordFailure(subject, now, this.lockout) };
+    const lockedUntil = await this.store.throttle.recordFailure(subject, now, this.lockout);
+    const admins = credentials.map((credential) => ({
+      clientId: credential.clientId,
+      email: credential.email,
+    }));
+    return { ok: false, device, lockedUntil, lockedNow: lockedUntil ? admins : null };
   }
 
   private async accept(credential: StoredCredential, code: string): Promise<boolean> {

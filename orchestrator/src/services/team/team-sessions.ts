@@ -4,6 +4,7 @@ import {
   parseMemberName,
   TEAM_POLICY,
   type MemberPrincipal,
+  type SignInChannel,
 } from '../../domain/team-member.ts';
 import { newToken, tokenHash } from '../../portal/crypto/tokens.ts';
 import { OneAtATime } from '../one-at-a-time.ts';
@@ -30,6 +31,13 @@ export interface TeamSessionsDependencies {
   clock: Clock;
 }
 
+/** What a refusal says of a lockout: on which channel, until when, and what still works. */
+function lockoutText(channel: SignInChannel, until: Date): string {
+  return channel === 'tcp'
+    ? ` over TCP: codes over TCP are refused until ${until.toISOString()} (on the orchestrator's machine, fleet login over the local socket still works)`
+    : ` on the local socket: codes there are refused until ${until.toISOString()}`;
+}
+
 /**
  * Sign-in of team members on the ops API: a TOTP code gives a session that ends after 8 h, or after an
  * hour without a request. The token is random; the registry keeps only its sha256. A session remembers
@@ -44,38 +52,37 @@ export class TeamSessions {
   }
 
   /**
-   * A new session for the member when `code` is their current code; one answer for every failure. A
-   * member's attempts run one at a time, so that guesses sent together cannot outrun the lockout.
+   * A new session for the member when `code` is their current code; one answer for every failure. Wrong
+   * codes count per channel (the owner-only socket, TCP): guessing over TCP never locks the socket. A
+   * member's attempts on one channel run one at a time, so that guesses sent together cannot outrun the
+   * lockout. `channel` is where the request came in; TCP unless the caller knows it came over the socket.
    */
-  async login(rawName: unknown, code: string): Promise<IssuedSession> {
+  async login(rawName: unknown, code: string, channel: SignInChannel = 'tcp'): Promise<IssuedSession> {
     const name = parseMemberName(rawName);
-    return this.attempts.run(name, () => this.attemptLogin(name, code));
+    return this.attempts.run(`${channel}:${name}`, () => this.attemptLogin(name, code, channel));
   }
 
-  private async attemptLogin(name: string, code: string): Promise<IssuedSession> {
+  private async attemptLogin(name: string, code: string, channel: SignInChannel): Promise<IssuedSession> {
     const { members, sessions } = this.deps.store;
     const now = this.deps.clock.now();
     const member = await members.getMember(name);
     if (member === null) throw new FleetError('unauthorized', WRONG);
-    const locked = await members.lockedUntil(name, now);
+    const locked = await members.lockedUntil(name, channel, now);
     if (locked)
-      throw new FleetError(
-        'unauthorized',
-        `too many wrong codes for ${name}: sign-in is refused until ${locked.toISOString()}`,
-      );
+      throw new FleetError('unauthorized', `too many wrong codes for ${name}${lockoutText(channel, locked)}`);
     if (member.totpSealed === null)
       throw new FleetError(
         'unauthorized',
         `${name} has not set up an authenticator yet: fleet login ${name} --enrol`,
       );
     if (!(await this.deps.totp.accept(member, code))) {
-      const lockedNow = await members.recordFailure(name, now, TEAM_POLICY.lockout);
+      const lockedNow = await members.recordFailure(name, channel, now, TEAM_POLICY.lockout);
       throw new FleetError(
         'unauthorized',
-        lockedNow ? `${WRONG}; sign-in of ${name} is refused until ${lockedNow.toISOString()}` : WRONG,
+        lockedNow ? `${WRONG}; too many for ${name}${lockoutText(channel, lockedNow)}` : WRONG,
       );
     }
-    await members.clearFailures(name);
+    await members.clearFailures(name, channel);
     const token = `${TOKEN_PREFIX}${newToken()}`;
     const at = now.toISOString();
     const expiresAt = new Date(now.getTime() + TEAM_POLICY.sessionAbsoluteMs).toISOString();
@@ -112,27 +119,41 @@ export class TeamSessions {
     };
   }
 
-  /** A code entered again in the session (`fleet login --refresh`, `--code`): client data is open for 15 minutes. */
-  async refreshSecondFactor(token: string, code: string): Promise<MemberPrincipal> {
+  /**
+   * A code entered again in the session (`fleet login --refresh`, `--code`): client data is open for 15
+   * minutes. Wrong codes count on the channel of the request, as at sign-in.
+   */
+  async refreshSecondFactor(
+    token: string,
+    code: string,
+    channel: SignInChannel = 'tcp',
+  ): Promise<MemberPrincipal> {
     const principal = await this.authenticate(token);
     if (principal === null) throw new FleetError('unauthorized', 'no session: fleet login');
-    return this.attempts.run(principal.member, () => this.attemptRefresh(token, principal, code));
+    return this.attempts.run(`${channel}:${principal.member}`, () =>
+      this.attemptRefresh(token, principal, code, channel),
+    );
   }
 
-  private async attemptRefresh(token: string, principal: MemberPrincipal, code: string): Promise<MemberPrincipal> {
+  private async attemptRefresh(
+    token: string,
+    principal: MemberPrincipal,
+    code: string,
+    channel: SignInChannel,
+  ): Promise<MemberPrincipal> {
     const member = await this.deps.store.members.getMember(principal.member);
     const now = this.deps.clock.now();
-    const locked = member && (await this.deps.store.members.lockedUntil(member.name, now));
+    const locked = member && (await this.deps.store.members.lockedUntil(member.name, channel, now));
     if (locked)
       throw new FleetError(
         'unauthorized',
-        `too many wrong codes for ${principal.member}: refused until ${locked.toISOString()}`,
+        `too many wrong codes for ${principal.member}${lockoutText(channel, locked)}`,
       );
     if (member === null || !(await this.deps.totp.accept(member, code))) {
-      if (member) await this.deps.store.members.recordFailure(member.name, now, TEAM_POLICY.lockout);
+      if (member) await this.deps.store.members.recordFailure(member.name, channel, now, TEAM_POLICY.lockout);
       throw new FleetError('unauthorized', 'wrong code (a code is accepted once; wait for the next one)');
     }
-    await this.deps.store.members.clearFailures(member.name);
+    await this.deps.store.members.clearFailures(member.name, channel);
     await this.deps.store.sessions.markSecondFactor(tokenHash(token), now);
     await this.log(member.name, 'team-second-factor', {});
     return { ...principal, secondFactorAt: now.toISOString(), freshSecondFactor: true };
