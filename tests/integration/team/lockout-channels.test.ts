@@ -4,17 +4,16 @@
 // reach for ops on the machine during an incident. Wrong codes now count per channel.
 import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
-import { PassThrough } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { OrchestratorClient } from '../../../orchestrator/src/cli/orchestrator-client.ts';
-import { runCli } from '../../../orchestrator/src/cli/program.ts';
 import { readCliSession } from '../../../orchestrator/src/cli/session-file.ts';
 import { createSocketApp, createTcpApp } from '../../../orchestrator/src/http/create-apps.ts';
 import { listenTcp, listenUnixSocket } from '../../../orchestrator/src/http/listen.ts';
 import { TEAM_POLICY } from '../../../orchestrator/src/domain/team-member.ts';
 import { createFleetFixture, type FleetFixture } from '../../helpers/fleet-fixture.ts';
 import { enrolMember, type TestMember } from '../../helpers/team-session.ts';
+import { runFleetCli } from '../../helpers/fleet-cli.ts';
 
 describe('team sign-in lockouts per channel, through the real listeners', () => {
   let fleet: FleetFixture;
@@ -41,20 +40,7 @@ describe('team sign-in lockouts per channel, through the real listeners', () => 
     await fleet?.cleanup([]);
   });
 
-  async function fleetCli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    let out = '';
-    let err = '';
-    stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    const code = await runCli(['node', 'fleet', ...args], {
-      env: { AGENT_FLEET_HOME: fleet.homeDir },
-      stdout,
-      stderr,
-    });
-    return { code, out, err };
-  }
+  const fleetCli = (...args: string[]) => runFleetCli(fleet.homeDir, ...args);
 
   const tcpLogin = async (code: string) =>
     fetch(`${base}/sessions`, {

@@ -5,12 +5,10 @@
 import assert from 'node:assert/strict';
 import { stat } from 'node:fs/promises';
 import type { Server } from 'node:http';
-import { PassThrough } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import type { ClientId } from '@agent-fleet/kernel/client-id';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { EXIT_CODES } from '../../../orchestrator/src/cli/exit-codes.ts';
-import { runCli } from '../../../orchestrator/src/cli/program.ts';
 import { sessionFile } from '../../../orchestrator/src/cli/session-file.ts';
 import { createSocketApp, createTcpApp } from '../../../orchestrator/src/http/create-apps.ts';
 import { listenTcp, listenUnixSocket } from '../../../orchestrator/src/http/listen.ts';
@@ -18,6 +16,7 @@ import type { OpsLogEntry } from '../../../orchestrator/src/ports/registry.ts';
 import type { SupportGrant } from '../../../orchestrator/src/services/support-access.ts';
 import { createFleetFixture, uniqueClientId, type FleetFixture } from '../../helpers/fleet-fixture.ts';
 import { enrolMember, type TestMember } from '../../helpers/team-session.ts';
+import { runFleetCli } from '../../helpers/fleet-cli.ts';
 
 const ADMIN = 'boss@client.example';
 const MINUTE = 60_000;
@@ -41,20 +40,7 @@ describe('team members on the ops API', () => {
     await fleet?.cleanup([]);
   });
 
-  async function fleetCli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    let out = '';
-    let err = '';
-    stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    const code = await runCli(['node', 'fleet', ...args], {
-      env: { AGENT_FLEET_HOME: fleet.homeDir },
-      stdout,
-      stderr,
-    });
-    return { code, out, err };
-  }
+  const fleetCli = (...args: string[]) => runFleetCli(fleet.homeDir, ...args);
 
   /** A registered client without a container: the gates are passed (or not) before any agent is reached. */
   async function registerClient(): Promise<ClientId> {

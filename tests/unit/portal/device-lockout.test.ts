@@ -4,60 +4,22 @@
 // address before has its own count; all other browsers share one.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { setImmediate as yieldToIo } from 'node:timers/promises';
 import { describe, test } from 'node:test';
 import { generate, generateSecret } from 'otplib';
 import type {
   LockoutPolicy,
-  PortalStore,
   StoredCredential,
 } from '../../../orchestrator/src/ports/portal-store.ts';
 import { seal } from '../../../orchestrator/src/portal/crypto/sealed-box.ts';
 import { DEVICE_TRUST_MS, DeviceCookies } from '../../../orchestrator/src/portal/identity/device-cookies.ts';
-import { nextFailureState, type FailureState } from '../../../orchestrator/src/portal/identity/lockout.ts';
 import { lockoutMessage, tryAgainAt } from '../../../orchestrator/src/portal/identity/lockout-message.ts';
 import { TotpFactor, type CodeSignIn } from '../../../orchestrator/src/portal/identity/totp.ts';
+import { memoryTotpStore } from './memory-totp-store.ts';
 
 const EMAIL = 'admin@acme.com';
 const POLICY: LockoutPolicy = { maxFailures: 5, windowMs: 15 * 60_000 };
 const T0 = new Date('2026-05-04T10:00:00.000Z');
 
-/** The parts of the store a TOTP sign-in uses, in memory, each call taking a turn of the event loop. */
-function memoryStore(credential: StoredCredential): PortalStore {
-  const failures = new Map<string, FailureState>();
-  return {
-    credentials: {
-      listTotpByEmail: async (email: string) => {
-        await yieldToIo();
-        return email === credential.email ? [{ ...credential }] : [];
-      },
-      recordUse: async (_id: string, use: { at: Date; timeStep?: number }) => {
-        await yieldToIo();
-        if (use.timeStep === undefined) return false;
-        if (credential.lastTimeStep !== null && credential.lastTimeStep >= use.timeStep) return false;
-        credential.lastTimeStep = use.timeStep;
-        return true;
-      },
-    },
-    throttle: {
-      lockedUntil: async (subject: string, now: Date) => {
-        await yieldToIo();
-        const until = failures.get(subject)?.lockedUntil;
-        return until && until.getTime() > now.getTime() ? until : null;
-      },
-      recordFailure: async (subject: string, now: Date, policy: LockoutPolicy) => {
-        await yieldToIo();
-        const next = nextFailureState(failures.get(subject) ?? null, now, policy);
-        failures.set(subject, next);
-        return next.lockedUntil;
-      },
-      clearFailures: async (subject: string) => {
-        await yieldToIo();
-        failures.delete(subject);
-      },
-    },
-  } as unknown as PortalStore;
-}
 
 function portal() {
   const key = randomBytes(32);
@@ -78,7 +40,7 @@ function portal() {
   };
   let now = T0;
   const totp = new TotpFactor({
-    store: memoryStore(credential),
+    store: memoryTotpStore(credential),
     clock: { now: () => now },
     sealingKey: key,
     lockout: POLICY,

@@ -6,52 +6,15 @@ import { randomBytes } from 'node:crypto';
 import { setImmediate as yieldToIo } from 'node:timers/promises';
 import { describe, test } from 'node:test';
 import { generate, generateSecret } from 'otplib';
-import type { LockoutPolicy, PortalStore, StoredCredential } from '../../../orchestrator/src/ports/portal-store.ts';
+import type { LockoutPolicy, StoredCredential } from '../../../orchestrator/src/ports/portal-store.ts';
 import { seal } from '../../../orchestrator/src/portal/crypto/sealed-box.ts';
-import { nextFailureState, type FailureState } from '../../../orchestrator/src/portal/identity/lockout.ts';
 import { OneAtATime } from '../../../orchestrator/src/services/one-at-a-time.ts';
 import { TotpFactor } from '../../../orchestrator/src/portal/identity/totp.ts';
+import { memoryTotpStore } from './memory-totp-store.ts';
 
 const EMAIL = 'admin@acme.com';
 const POLICY: LockoutPolicy = { maxFailures: 5, windowMs: 15 * 60_000 };
 
-/** The parts of the store a TOTP sign-in uses, in memory, each call taking a turn of the event loop as a database would. */
-function memoryStore(credential: StoredCredential): PortalStore {
-  const failures = new Map<string, FailureState>();
-  const store = {
-    credentials: {
-      listTotpByEmail: async (email: string) => {
-        await yieldToIo();
-        return email === credential.email ? [{ ...credential }] : [];
-      },
-      recordUse: async (_id: string, use: { at: Date; timeStep?: number }) => {
-        await yieldToIo();
-        if (use.timeStep === undefined) return false;
-        if (credential.lastTimeStep !== null && credential.lastTimeStep >= use.timeStep) return false;
-        credential.lastTimeStep = use.timeStep;
-        return true;
-      },
-    },
-    throttle: {
-      lockedUntil: async (subject: string, now: Date) => {
-        await yieldToIo();
-        const until = failures.get(subject)?.lockedUntil;
-        return until && until.getTime() > now.getTime() ? until : null;
-      },
-      recordFailure: async (subject: string, now: Date, policy: LockoutPolicy) => {
-        await yieldToIo();
-        const next = nextFailureState(failures.get(subject) ?? null, now, policy);
-        failures.set(subject, next);
-        return next.lockedUntil;
-      },
-      clearFailures: async (subject: string) => {
-        await yieldToIo();
-        failures.delete(subject);
-      },
-    },
-  };
-  return store as unknown as PortalStore;
-}
 
 describe('TOTP sign-in under a burst of guesses', () => {
   test('a right code sent along with a burst of wrong ones is refused once the wrong ones lock the address', async () => {
@@ -73,7 +36,7 @@ describe('TOTP sign-in under a burst of guesses', () => {
     };
     const now = new Date();
     const totp = new TotpFactor({
-      store: memoryStore(credential),
+      store: memoryTotpStore(credential),
       clock: { now: () => now },
       sealingKey: key,
       lockout: POLICY,
