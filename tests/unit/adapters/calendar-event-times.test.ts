@@ -3,8 +3,10 @@
 // invitation is counted or sent.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { parseClientConfig } from '@agent-fleet/kernel/client-config';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import type { SendAuthority } from '../../../agent-image/src/domain/audit-events.ts';
+import { compilePolicy } from '../../../agent-image/src/domain/policy/evaluate-policy.ts';
 import { emptyPolicyState, type PolicyState } from '../../../agent-image/src/domain/policy/policy-state.ts';
 import { parseProposedAction } from '../../../agent-image/src/domain/policy/proposed-action.ts';
 import { parseEventInstant } from '../../../agent-image/src/domain/scheduling/event-instant.ts';
@@ -64,12 +66,29 @@ function recordingCalendar(existing: EventDetails | null = null) {
   return { calendar, created, updated };
 }
 
+/** The client: its calendar's attendee a known contact, so the gate (run again before a change) lets it through. */
+const CONFIG = (() => {
+  const parsed = parseClientConfig({
+    client: 'acme',
+    mailbox: 'me@acme.example',
+    timezone: 'Europe/Berlin',
+    onboarding: { startedAt: '2026-01-01T00:00:00Z', days: 28 },
+    permissions: { 'calendar.write': true },
+    knownContacts: ['ana@customer.example'],
+  });
+  if (!parsed.ok) throw new Error(parsed.issues.join('; '));
+  return parsed.config;
+})();
+
 /** The parts of the runtime a calendar write touches. */
 function fakeContext() {
   const audited: { result: string; parameters: Record<string, unknown> }[] = [];
   let policy: PolicyState = emptyPolicyState();
   const context = {
-    config: { timezone: 'Europe/Berlin' },
+    config: CONFIG,
+    settings: { current: () => ({ config: CONFIG, gate: compilePolicy(CONFIG), version: 1 }) },
+    approvals: { get: () => undefined },
+    metrics: { policyDecision: () => undefined },
     audit: {
       append: async (event: { result: string; parameters: Record<string, unknown> }) => {
         audited.push(event);

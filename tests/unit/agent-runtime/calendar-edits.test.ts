@@ -85,7 +85,7 @@ for (const [name, open] of [['google', googleSide], ['graph', graphSide]] as con
 
     before(async () => {
       side = await open();
-      const parsed = parseClientConfig({ client: 'acme', mailbox: 'agent@acme.example', timezone: 'Europe/Berlin', onboarding: { startedAt: '2026-01-01T00:00:00Z', days: 28 }, permissions: PERMISSIONS });
+      const parsed = parseClientConfig({ client: 'acme', mailbox: 'agent@acme.example', timezone: 'Europe/Berlin', onboarding: { startedAt: '2026-01-01T00:00:00Z', days: 28 }, permissions: PERMISSIONS, knownContacts: ['kim@partner.example'] });
       if (!parsed.ok) throw new Error(parsed.issues.join('; '));
       const config = parsed.config;
       directory = await mkdtemp(join(tmpdir(), 'calendar-edits-'));
@@ -155,13 +155,25 @@ for (const [name, open] of [['google', googleSide], ['graph', graphSide]] as con
       assert.equal(event?.end.toISOString(), at('15:30').toISOString(), 'a new start without an end keeps the length');
       assert.deepEqual([...(event?.attendees ?? [])].sort(), ['kim@partner.example', 'new@third.example']);
       assert.deepEqual(side.changes().filter((c) => c.id === id), [{ id, operation: 'update', added: ['new@third.example'], notified: true }]);
-      assert.equal(state.policy.sendHistory.length - sentBefore, 1, 'the invitation counts as a send');
+      assert.equal(state.policy.sendHistory.length - sentBefore, 1, 'the update counts as a send');
+      assert.equal(state.policy.sendHistory.at(-1)?.recipients, 2, 'to the attendee invited before (notified) and the one added');
       const writes = calendarWrites(await audit.read()).filter((r) => r.parameters['event_id'] === id);
       assert.deepEqual(writes.map((r) => [r.result, r.target, r.approved_by, r.parameters['existing'] ?? null]), [
         ['intended', 'new@third.example', 'boss', null],
         ['success', 'new@third.example', 'boss', false],
         ['success', `calendar_event:${id}`, 'boss', true],
       ]);
+    });
+
+    test('an update that would notify an attendee the approver never saw (not a known contact) is held for approval showing everyone, read from the provider', async () => {
+      const created = await side.calendar.createEvent({ title: 'Sync', start: at('15:00'), end: at('15:30'), timeZone: 'Europe/Berlin', attendees: ['kim@partner.example', 'stranger@else.example'], idempotencyKey: `${name}-held` });
+      const entry = await approved({ kind: 'calendar.write', operation: 'update', eventId: created.id, description: 'New dial-in: call +1 555 0100.' });
+      assert.equal(await executeApproval(context, links, entry), 'blocked');
+      assert.deepEqual(side.changes().filter((c) => c.id === created.id), [], 'nothing sent');
+      const held = context.approvals.list(NOW, 'pending').filter((e) => e.preview.event?.attendees.includes('stranger@else.example'));
+      assert.equal(held.length, 1);
+      assert.deepEqual([...(held[0]?.preview.event?.attendees ?? [])].sort(), ['kim@partner.example', 'stranger@else.example']);
+      assert.ok(held[0]?.record.policyReasons.includes('new_contact'));
     });
 
     test('an approved cancel cancels once; a retry after a crash (intent audited, outcome not) is done', async () => {

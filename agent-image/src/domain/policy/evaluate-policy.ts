@@ -11,11 +11,11 @@ import type { PolicyState } from './policy-state.ts';
 import {
   isOutbound,
   isRead,
-  outboundRecipients,
   parseProposedAction,
   type ActionKind,
   type ProposedAction,
 } from './proposed-action.ts';
+import { recipientsWithNotified, unseenRecipients, type NotifiedAttendees } from './notified-attendees.ts';
 import { recipientsInWindows } from './rate-window.ts';
 import { linkIn } from './link-host.ts';
 import { compileShortenerDetector } from './url-shortener.ts';
@@ -41,6 +41,9 @@ import { compileShortenerDetector } from './url-shortener.ts';
  * Deny rules stop at the first that applies; every approval rule that applies is listed, so the approver
  * sees all of them. A valid approval for these exact arguments satisfies steps 5–8 (a block it was not
  * granted under excepted: approval-coverage.ts), never 1–4 or 9.
+ * An update or cancel of an event reaches every attendee the calendar lists: given them (`notified`,
+ * read just before it runs), the gate decides on all of them, and an approval does not cover the block
+ * list, new contacts or bulk when they come from attendees its approver was not shown.
  */
 
 export type EvaluateOptions = {
@@ -51,6 +54,11 @@ export type EvaluateOptions = {
    * reply, the model's choice. Without it a reply never auto-sends (auto-send-rules.ts).
    */
   autoSend?: AutoSendContext;
+  /**
+   * For an update or cancel of an event, when it is about to run: everyone the provider notifies of it
+   * (notified-attendees.ts). Without it the gate sees only the participants the change names.
+   */
+  notified?: NotifiedAttendees;
 };
 
 export type PolicyEvaluator = {
@@ -163,7 +171,8 @@ export function compilePolicy(config: ClientConfig): PolicyEvaluator {
     details: string[],
   ): ReasonCode[] {
     const reasons: ReasonCode[] = [];
-    const outbound = isOutbound(action);
+    // A cancel reaches no one it names, but every attendee it notifies.
+    const outbound = isOutbound(action) || recipients.length > 0;
     if (recipients.length > 0) {
       let blocked = 0;
       for (const address of recipients) if (blockList.match(address) !== undefined) blocked++;
@@ -238,6 +247,27 @@ export function compilePolicy(config: ClientConfig): PolicyEvaluator {
     return false;
   }
 
+  /**
+   * The holds that attendees an approver was not shown bring to an update or cancel (a blocked address, a
+   * new contact, the bulk threshold crossed): no approval granted without showing them covers these.
+   */
+  function unseenHolds(
+    action: ProposedAction,
+    recipients: readonly string[],
+    notified: NotifiedAttendees | undefined,
+    state: PolicyState,
+    details: string[],
+  ): ReasonCode[] {
+    const unseen = unseenRecipients(action, recipients, notified);
+    if (unseen.length === 0) return [];
+    const reasons: ReasonCode[] = [];
+    if (unseen.some((address) => blockList.match(address) !== undefined)) reasons.push('blocked_recipient');
+    if (unseen.some((address) => !seededContacts.has(address) && !state.knownContacts.has(address))) reasons.push('new_contact');
+    if (recipients.length > config.bulkThreshold) reasons.push('bulk');
+    if (reasons.length > 0) details.push(`the approval was granted without showing ${unseen.length} attendee(s) the change notifies (${reasons.join(', ')}): ask again`);
+    return reasons;
+  }
+
   /** Step 9, for an action that would otherwise execute. */
   function sendingLimits(recipients: readonly string[], state: PolicyState, now: number): PolicyDecision | undefined {
     if (state.paused) return { decision: 'deny', reasons: ['paused'], retryable: true };
@@ -263,7 +293,7 @@ export function compilePolicy(config: ClientConfig): PolicyEvaluator {
     if (config.permissions[permission] !== true) return deny('permission_denied', [`${permission} is not granted`]);
 
     const nowMs = now.getTime();
-    const recipients = outboundRecipients(action);
+    const recipients = recipientsWithNotified(action, options?.notified);
     const facts = factsOf(action, recipients, state, nowMs);
     if (isRead(action)) return { decision: 'allow', reasons: ['read'], facts };
 
@@ -287,7 +317,8 @@ export function compilePolicy(config: ClientConfig): PolicyEvaluator {
   ): PolicyDecision {
     const nowMs = now.getTime();
     const holds = approvalReasons(action, recipients, facts, state, now, options?.autoSend, details);
-    let allowReason: ReasonCode = isOutbound(action) ? 'auto_send' : 'permitted';
+    const outbound = isOutbound(action) || recipients.length > 0;
+    let allowReason: ReasonCode = outbound ? 'auto_send' : 'permitted';
     if (holds.length > 0 || options?.approval !== undefined) {
       if (options?.approval === undefined) return { decision: 'needs_approval', reasons: holds, facts };
       const check = authorizesExecution(options.approval, action, now);
@@ -297,11 +328,13 @@ export function compilePolicy(config: ClientConfig): PolicyEvaluator {
       } else if (uncoveredHolds(options.approval, holds).length > 0) {
         details.push(`approval ${options.approval.id} was granted before ${uncoveredHolds(options.approval, holds).join(', ')}: ask again`);
         return { decision: 'needs_approval', reasons: holds, facts };
+      } else if (unseenHolds(action, recipients, options.notified, state, details).length > 0) {
+        return { decision: 'needs_approval', reasons: holds, facts };
       } else {
         allowReason = 'approved';
       }
     }
-    if (isOutbound(action)) {
+    if (outbound) {
       const limited = sendingLimits(recipients, state, nowMs);
       if (limited !== undefined) return { ...limited, facts };
     }

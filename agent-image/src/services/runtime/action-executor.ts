@@ -69,7 +69,7 @@ export async function executeApproval(context: RuntimeContext, links: ActionLink
     }
     case 'calendar.write': {
       const write = { context, calendar: links.calendar, action, key: entry.idempotencyKey, authority, parameters };
-      const outcome = action.operation === 'create' ? await createEventOnce(write) : await editEventOnce({ ...write, since: new Date(entry.record.createdAt) });
+      const outcome = action.operation === 'create' ? await createEventOnce(write) : await editEventOnce({ ...write, since: new Date(entry.record.createdAt), approval: entry });
       return finish(outcome === 'failed' ? 'blocked' : outcome);
     }
     case 'mail.move':

@@ -37,7 +37,11 @@ export interface ApprovalView {
   thread: ThreadEntry[];
   /** False when the thread could not be read (no mailbox connected, provider error). */
   threadAvailable: boolean;
-  /** The calendar event approved together with the email (a scheduling confirmation's), if any. */
+  /**
+   * The calendar event approved together with the email (a scheduling confirmation's), if any; for an
+   * update or cancel of an event held when it was about to run, the event as it will be and, as its
+   * attendees, everyone the provider notifies of the change (calendar-notices.ts).
+   */
   event: { title: string; start: string; end: string | null; timeZone: string; attendees: string[] } | null;
 }
 

@@ -2,12 +2,13 @@ import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { SendAuthority } from '../../domain/audit-events.ts';
 import { calendarEventChanged } from '../../domain/audit-events-calendar.ts';
 import type { JsonValue } from '../../domain/audit-record.ts';
-import { recordSend } from '../../domain/policy/policy-state.ts';
 import { outboundRecipients } from '../../domain/policy/proposed-action.ts';
 import { parseEventInstant } from '../../domain/scheduling/event-instant.ts';
 import { eventTitle } from '../../domain/scheduling/event-title.ts';
 import { canEditEvents, type CalendarProvider, type EventChanges, type EventDetails, type EventEditingCalendar } from '../../ports/calendar-provider.ts';
 import { ProviderAuthError, ProviderThrottledError } from '../../ports/mail-provider.ts';
+import type { StoredApproval } from './approval-store.ts';
+import { clearNotices, notifiedAttendees, type NoticeEvent } from './calendar-notices.ts';
 import type { CalendarOutcome, CalendarWrite } from './calendar-writes.ts';
 import type { RuntimeContext } from './runtime-context.ts';
 
@@ -22,6 +23,11 @@ interface EditInput {
   parameters: Parameters;
   /** When the approval was asked: an earlier attempt's audited intent cannot be older. */
   since: Date;
+  /**
+   * The approval the change runs under, for what its approver was shown; when not given, the one named
+   * by `parameters.approval_id`, if any (none: the gate alone allowed it).
+   */
+  approval?: StoredApproval;
 }
 
 /**
@@ -30,7 +36,10 @@ interface EditInput {
  * (a model fooled into proposing it changes nothing). An event that already looks as asked (an update
  * that got through before a crash) or is cancelled already is done without a second notice; a cancel
  * whose intent was audited before and whose event is gone (Graph moves cancelled meetings out of the
- * calendar) is done too. Attendees an update adds count against the send limits like invitations.
+ * calendar) is done too. The provider notifies every attendee of a change, so before anything is sent
+ * the gate decides again with all of them as recipients (calendar-notices.ts): what it holds waits for a
+ * human on a new approval showing everyone notified (this run `failed`, its approval superseded), a limit
+ * reached waits, and each attendee notified counts against the send limits.
  */
 export async function editEventOnce(input: EditInput): Promise<CalendarOutcome> {
   const { context, calendar, action, key, authority } = input;
@@ -91,6 +100,8 @@ async function cancel(input: EditInput, calendar: EventEditingCalendar, current:
     await record('failure', { error: 'no such event in the calendar' });
     return 'failed';
   }
+  const cleared = await clearChange(input, notifiedAttendees(current.attendees, [], input.context.config.mailbox), current);
+  if (cleared !== 'clear') return cleared;
   await record('intended');
   try {
     const result = await calendar.cancelEvent(eventId, input.action.description ?? undefined);
@@ -124,12 +135,23 @@ async function update(input: EditInput, calendar: EventEditingCalendar, current:
     await record('success', { existing: true });
     return 'done';
   }
+  const after: NoticeEvent = { id: current.id, title: changes.title === undefined ? current.title : eventTitle(changes.title), start: changes.start ?? current.start, end: changes.end ?? current.end };
+  const cleared = await clearChange(input, notifiedAttendees(current.attendees, added, context.config.mailbox), after);
+  if (cleared !== 'clear') return cleared;
   await record('intended', { added });
-  if (added.length > 0) await context.state.setPolicy(recordSend(context.policyState(), context.now(), added));
   await calendar.updateEvent(current.id, { ...changes, addAttendees: added });
   await record('success', { added, existing: false });
   context.logger.info('calendar event updated', { op: 'calendar.update', added: added.length });
   return 'done';
+}
+
+/** The gate's decision on the change with everyone it notifies (counted against the limits when clear). */
+async function clearChange(input: EditInput, notified: string[], event: NoticeEvent): Promise<'clear' | CalendarOutcome> {
+  const { context } = input;
+  const approvalId = input.parameters['approval_id'];
+  const approval = input.approval ?? (typeof approvalId === 'string' ? context.approvals.get(approvalId) : undefined);
+  const cleared = await clearNotices({ context, action: input.action, key: input.key, approval, notified, event });
+  return cleared === 'clear' ? 'clear' : cleared === 'waiting' ? 'waiting' : 'failed';
 }
 
 /** The changes an update asks for; a new start without an end keeps the event's length. Null when unusable. */
