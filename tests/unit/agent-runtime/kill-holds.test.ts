@@ -223,6 +223,31 @@ describe('what the kill switch stopped waits for a human after the revive', () =
     assert.equal(b.provider.sendsFor('approved-1'), 1);
   });
 
+  test('an approved calendar change that had not run is asked again too; the old approval never runs', async () => {
+    const parsed = parseProposedAction({ kind: 'calendar.write', operation: 'create', title: 'Review', start: '2026-06-02T10:00:00+02:00', participants: ['kim@partner.example'] });
+    assert.ok(parsed.ok);
+    const created = createApproval({ id: 'ap_event', actionKind: 'calendar.write', arguments: parsed.action, now: b.clock.now, timeoutHours: 72 });
+    assert.ok(created.ok);
+    const decided = approve(created.record, { by: 'boss', via: 'portal', now: b.clock.now });
+    assert.ok(decided.ok);
+    await b.context.approvals.put({
+      record: decided.record,
+      idempotencyKey: 'event-1',
+      messageId: null,
+      draftId: null,
+      preview: { to: ['kim@partner.example'], cc: [], subject: 'Review', bodyPreview: '', emailType: null },
+      execution: 'waiting',
+    });
+    await b.killAndRevive();
+    assert.equal(b.context.approvals.get('ap_event')?.execution, 'blocked');
+    const [held, ...more] = heldApprovals(b);
+    assert.ok(held !== undefined && more.length === 0);
+    assert.equal(held.record.actionKind, 'calendar.write');
+    assert.equal(held.record.proposedHash, decided.record.approvedHash, 'exactly what was approved, asked again');
+    await b.killAndRevive();
+    assert.equal(heldApprovals(b).length, 1, 'asked once');
+  });
+
   test('a reply the loop kept waiting is marked, so the gate’s allow becomes an approval; a second revive asks nothing twice', async () => {
     await b.context.state.setProgress('msg-1', { stage: 'waiting_send', at: b.clock.now.toISOString(), key: 'reply-1', sendAction: { ...mailSend('kim@partner.example', 'Kept.') } });
     b.provider.failNextSend(new FleetError('unavailable', 'outage'));

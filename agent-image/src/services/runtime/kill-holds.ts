@@ -1,8 +1,11 @@
+import { randomUUID } from 'node:crypto';
+import { createApproval } from '../../domain/approval.ts';
+import { approvalRequested } from '../../domain/audit-events.ts';
 import { parseProposedAction } from '../../domain/policy/proposed-action.ts';
 import { autoSendContext } from '../mail-loop/propose-send.ts';
 import type { OutboxEntry } from '../outbox/outbox.ts';
 import { autoSendOfPreview } from './action-executor.ts';
-import type { StoredApproval } from './approval-store.ts';
+import { publishApprovalGauges, type StoredApproval } from './approval-store.ts';
 import type { CalendarWrite } from './calendar-writes.ts';
 import type { RuntimeContext } from './runtime-context.ts';
 import { HELD_BY_KILL, type MailSend, type SendContext } from './send-execution.ts';
@@ -10,7 +13,7 @@ import type { SendPipeline } from './send-pipeline.ts';
 
 /** What a revive held for a human. */
 export interface KillHoldReport {
-  /** Approved sends that had not run yet, asked again. */
+  /** Approved actions that had not run yet, asked again. */
   reapproval: number;
   /** Sends taken out of the outbox before they went. */
   withdrawn: number;
@@ -24,7 +27,8 @@ export interface KillHoldReport {
  * Nothing the kill switch stopped goes out on its own after the revive. An admin pulls the switch because
  * something is wrong, often with what the agent was about to send, so what was on its way out then waits
  * for a human's fresh decision on the approval page:
- * - approved sends that had not run yet (paused, rate limit): asked again, the old approval superseded;
+ * - approved actions that had not run yet (a send paused or rate-limited, a calendar change, a CRM write):
+ *   asked again, the old approval superseded;
  * - the agent's sends in the outbox that had not gone (the gate's own, or approved ones the provider had
  *   not taken): withdrawn, each with an approval that asks about exactly that message (approved: it goes
  *   under the same key, after asking the provider whether it already went; rejected or expired: discarded);
@@ -36,12 +40,15 @@ export interface KillHoldReport {
 export async function holdWhatTheKillStopped(context: RuntimeContext, pipeline: SendPipeline, by: string): Promise<KillHoldReport> {
   const report: KillHoldReport = { reapproval: 0, withdrawn: 0, waitingReplies: 0, unaskable: 0 };
   for (const entry of context.approvals.waitingExecution()) {
-    const action = mailSendOf(entry.record.approvedArguments);
-    if (action === null) continue;
     if (!hasHeldApproval(context, entry.idempotencyKey)) {
-      const autoSend = autoSendOfPreview(entry);
-      const send: SendContext = { key: entry.idempotencyKey, messageId: entry.messageId, draftId: entry.draftId, ...(autoSend === undefined ? {} : { autoSend }) };
-      await pipeline.holdAfterKill(action, send, companionEvent(entry), entry.record.id);
+      const action = mailSendOf(entry.record.approvedArguments);
+      if (action === null) {
+        if (!(await askAgain(context, entry))) continue;
+      } else {
+        const autoSend = autoSendOfPreview(entry);
+        const send: SendContext = { key: entry.idempotencyKey, messageId: entry.messageId, draftId: entry.draftId, ...(autoSend === undefined ? {} : { autoSend }) };
+        await pipeline.holdAfterKill(action, send, companionEvent(entry), entry.record.id);
+      }
       report.reapproval++;
     }
     await context.approvals.put({ ...entry, execution: 'blocked' });
@@ -90,6 +97,43 @@ async function askAboutWithdrawn(context: RuntimeContext, pipeline: SendPipeline
     draftId: found?.progress.draftId ?? null,
     ...(autoSend === undefined ? {} : { autoSend }),
   }, undefined);
+  return true;
+}
+
+/**
+ * An approved change other than a send (a calendar event's, a CRM write, a mail move) asked about again:
+ * the same approved arguments and what goes with them, on a new approval superseding the old one. False
+ * when its arguments no longer make an approval (the old one is then left to run as the gate decides).
+ */
+async function askAgain(context: RuntimeContext, entry: StoredApproval): Promise<boolean> {
+  const now = context.now();
+  const created = createApproval({
+    id: `ap_${randomUUID().replaceAll('-', '').slice(0, 20)}`,
+    actionKind: entry.record.actionKind,
+    arguments: entry.record.approvedArguments,
+    ...(entry.record.companions === undefined ? {} : { companions: entry.record.companions.map((companion) => companion.arguments) }),
+    policyReasons: [HELD_BY_KILL],
+    now,
+    timeoutHours: context.config.approvalTimeoutHours,
+  });
+  if (!created.ok) return false;
+  const { record } = created;
+  await context.audit.append(
+    approvalRequested({
+      to: entry.preview.to,
+      parameters: {
+        approval_id: record.id,
+        idempotency_key: entry.idempotencyKey,
+        kind: record.actionKind,
+        reasons: [HELD_BY_KILL],
+        expires_at: record.expiresAt,
+        arguments_hash: record.proposedHash,
+        supersedes: entry.record.id,
+      },
+    }),
+  );
+  await context.approvals.put({ ...entry, record, execution: 'none' });
+  publishApprovalGauges(context.metrics, context.approvals, now);
   return true;
 }
 
