@@ -12,6 +12,7 @@
 #   EVALUATION_INTERVAL    default 30s
 #   PAGER_WEBHOOK_URL      critical alerts, default http://127.0.0.1:9099/page
 #   OPS_WEBHOOK_URL        warning and info alerts, default http://127.0.0.1:9099/ops
+#   WATCHDOG_WEBHOOK_URL   the always-firing Watchdog's heartbeat, an external dead man's switch (optional)
 #   PROMETHEUS_BIN, ALERTMANAGER_BIN, PROMTOOL_BIN, AMTOOL_BIN, NODE_BIN   binaries to use
 #   READY_TIMEOUT_SECONDS  how long to wait for each to become ready, default 30
 set -euo pipefail
@@ -62,7 +63,8 @@ fi
   --scrape-interval "$SCRAPE_INTERVAL" \
   --evaluation-interval "$EVALUATION_INTERVAL" \
   --pager-url "$PAGER_WEBHOOK_URL" \
-  --ops-url "$OPS_WEBHOOK_URL" >/dev/null
+  --ops-url "$OPS_WEBHOOK_URL" \
+  ${WATCHDOG_WEBHOOK_URL:+--watchdog-url "$WATCHDOG_WEBHOOK_URL"} >/dev/null
 "$PROMTOOL_BIN" check config "$CONFIG_DIR/prometheus.yml" >/dev/null
 "$AMTOOL_BIN" check-config "$CONFIG_DIR/alertmanager.yml" >/dev/null
 

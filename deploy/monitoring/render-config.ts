@@ -9,6 +9,7 @@
  *     [--alertmanager-address 127.0.0.1:9493] [--orchestrator-address 127.0.0.1:7400]
  *     [--scrape-interval 30s] [--evaluation-interval 30s]
  *     [--pager-url http://127.0.0.1:9099/page] [--ops-url http://127.0.0.1:9099/ops]
+ *     [--watchdog-url https://dead-mans-switch.example/ping]
  * writes DIR/prometheus.yml and DIR/alertmanager.yml and prints their paths as JSON.
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
@@ -53,6 +54,11 @@ export const monitoringConfigOptionsSchema = z.object({
   pagerWebhookUrl: webhookUrl.default('http://127.0.0.1:9099/page'),
   /** Webhook receiving warning and info alerts. Default http://127.0.0.1:9099/ops. */
   opsWebhookUrl: webhookUrl.default('http://127.0.0.1:9099/ops'),
+  /**
+   * A dead man's switch's webhook that receives the always-firing Watchdog every minute. Default: none
+   * (the receiver stays without integration; the orchestrator watches the Watchdog through the API).
+   */
+  watchdogWebhookUrl: webhookUrl.optional(),
 });
 
 export type MonitoringConfigOptions = z.output<typeof monitoringConfigOptionsSchema>;
@@ -154,6 +160,14 @@ export function renderAlertmanagerConfig(template: string, options: MonitoringCo
     requirePath(document, urlPath, source);
     document.setIn(urlPath, url);
   }
+  // The Watchdog's route names this receiver: a template without it would route the heartbeat nowhere.
+  const watchdog = indexWhere(document, ['receivers'], 'name', 'watchdog', source);
+  if (options.watchdogWebhookUrl !== undefined) {
+    document.setIn(
+      ['receivers', watchdog, 'webhook_configs'],
+      document.createNode([{ url: options.watchdogWebhookUrl, send_resolved: false }]),
+    );
+  }
   return document.toString({ lineWidth: 0, flowCollectionPadding: false });
 }
 
@@ -200,6 +214,7 @@ async function main(argv: string[]): Promise<void> {
       'evaluation-interval': { type: 'string' },
       'pager-url': { type: 'string' },
       'ops-url': { type: 'string' },
+      'watchdog-url': { type: 'string' },
     },
   });
   const outDir = values['out-dir'];
@@ -215,6 +230,7 @@ async function main(argv: string[]): Promise<void> {
     evaluationInterval: values['evaluation-interval'],
     pagerWebhookUrl: values['pager-url'],
     opsWebhookUrl: values['ops-url'],
+    watchdogWebhookUrl: values['watchdog-url'],
   });
   const rendered = await writeMonitoringConfig(outDir, options);
   process.stdout.write(`${JSON.stringify(rendered)}\n`);

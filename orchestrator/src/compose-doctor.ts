@@ -7,6 +7,7 @@ import type { SecretBackend } from './adapters/vault/open-secret-backend.ts';
 import { VaultGrantScopes } from './adapters/vault/vault-grant-scopes.ts';
 import type { OrchestratorConfig } from './config.ts';
 import type { OnboardingReport } from './domain/onboarding-checklist.ts';
+import { createMonitoringMetrics } from './observability/monitoring-metrics.ts';
 import { createOnboardingMetrics } from './observability/onboarding-metrics.ts';
 import type { AgentControl } from './ports/agent-control.ts';
 import type { Clock } from './ports/clock.ts';
@@ -14,7 +15,9 @@ import type { ContainerRuntime } from './ports/container-runtime.ts';
 import type { OnboardingCheckStore } from './ports/onboarding-probes.ts';
 import type { PortalStore } from './ports/portal-store.ts';
 import type { Registry } from './ports/registry.ts';
+import { createLogger, type Logger } from '@agent-fleet/kernel/logger';
 import type { AgentProxyService } from './services/agent-proxy.ts';
+import { MonitoringWatch } from './services/doctor/monitoring-watch.ts';
 import { OnboardingDoctor } from './services/doctor/onboarding-doctor.ts';
 import type { SupportAccessService } from './services/support-access.ts';
 
@@ -33,6 +36,8 @@ export interface DoctorParts {
   internalNetwork: boolean;
   metrics: MetricsRegistry;
   clock: Clock;
+  /** Where the monitoring watch reports a broken pipeline; default: the service's JSON log on stdout. */
+  logger?: Logger;
 }
 
 /** Runs are answered but not kept when the orchestrator was given a registry without the doctor's table. */
@@ -62,6 +67,13 @@ export async function composeDoctor(parts: DoctorParts): Promise<OnboardingDocto
       return (await vault).grantScopes(...args);
     },
   };
+  const prometheus =
+    config.doctor.prometheusUrl === undefined ? null : new PrometheusAlertingProbe({ url: config.doctor.prometheusUrl });
+  // The watcher of the watchers: checked by `fleet doctor` and, once started (doctor.watchMonitoring, by the service's schedules), every minute.
+  const monitoring =
+    prometheus === null
+      ? null
+      : new MonitoringWatch({ probe: prometheus, registry: parts.registry, clock: parts.clock, logger: parts.logger ?? createLogger({ service: 'orchestrator' }) });
   const doctor = new OnboardingDoctor({
     registry: parts.registry,
     volumes: parts.runtime.volumes,
@@ -73,13 +85,12 @@ export async function composeDoctor(parts: DoctorParts): Promise<OnboardingDocto
     control: parts.control,
     support: parts.support,
     portalCredentials: parts.portalStore?.credentials ?? null,
-    alerting:
-      config.doctor.prometheusUrl === undefined
-        ? null
-        : new PrometheusAlertingProbe({ url: config.doctor.prometheusUrl }),
+    alerting: prometheus,
+    monitoring,
     store: parts.store ?? unkeptRuns,
     clock: parts.clock,
   });
+  if (monitoring !== null) createMonitoringMetrics(parts.metrics, () => monitoring.latest());
   createOnboardingMetrics(parts.metrics, () => doctor.gaugeSamples());
   return doctor;
 }

@@ -276,7 +276,7 @@ export async function createOrchestrator(
   });
   const team = await composeTeam({ homeDir: config.homeDir, store: overrides.teamStore ?? opened?.teamStore, registry, clock });
   const doctor = await composeDoctor({
-    ...{ config, registry, runtime, secretBackend, agents, control, support, clock, metrics: metricsRegistry },
+    ...{ config, registry, runtime, secretBackend, agents, control, support, clock, logger, metrics: metricsRegistry },
     portalStore: overrides.portalStore ?? opened?.portalStore,
     store: overrides.onboardingStore ?? opened?.onboardingStore,
     internalNetwork: egress !== null,

@@ -41,8 +41,8 @@ const RUNBOOKS_FILE = path.join(REPO_ROOT, 'docs/runbooks.md');
 const RUNBOOK_BASE = 'https://github.com/agent-fleet/agent-fleet/blob/main/docs/runbooks.md#';
 /** Alerts about the fleet itself, not one client: their descriptions and expressions need no client. */
 const FLEET_LEVEL_ALERTS = new Set([
+  'Watchdog',
   'OrchestratorDown',
-  'AgentTargetsMissing',
   'ReconcileFailures',
   // An incident may span several clients: these alerts name the incident.
   'IncidentResponseDueSoon',
@@ -51,6 +51,9 @@ const FLEET_LEVEL_ALERTS = new Set([
   'IncidentReportDueSoon',
   'IncidentDeadlineMissed',
 ]);
+
+/** Fires always by design (the pipeline's heartbeat): it has no quiet case and no severity of a page. */
+const ALWAYS_FIRING = new Set(['Watchdog']);
 
 /** Every rules file Prometheus loads (`rule_files: rules/*.yml`). */
 async function ruleFiles(): Promise<string[]> {
@@ -230,7 +233,7 @@ void describe('prometheus config and alert rules', () => {
       const firing = own.filter((testCase) => (testCase.exp_alerts ?? []).length > 0);
       assert.ok(firing.length > 0, `${rule.alert}: no test expects it to fire`);
       assert.ok(
-        own.some((testCase) => (testCase.exp_alerts ?? []).length === 0),
+        ALWAYS_FIRING.has(rule.alert) || own.some((testCase) => (testCase.exp_alerts ?? []).length === 0),
         `${rule.alert}: no test expects it to stay quiet`,
       );
       for (const expected of firing.flatMap((testCase) => testCase.exp_alerts ?? [])) {
@@ -260,7 +263,8 @@ void describe('prometheus config and alert rules', () => {
     for (const rule of rules) {
       assert.match(rule.for ?? '', /^\d+[smh]$/, `${rule.alert}: for`);
       assert.ok(
-        ['critical', 'warning', 'info'].includes(rule.labels?.severity ?? ''),
+        ['critical', 'warning', 'info'].includes(rule.labels?.severity ?? '') ||
+          (ALWAYS_FIRING.has(rule.alert) && rule.labels?.severity === 'none'),
         `${rule.alert}: severity`,
       );
       assert.ok((rule.annotations?.summary ?? '').length > 0, `${rule.alert}: summary`);
@@ -322,6 +326,9 @@ void describe('alertmanager config', () => {
     { labels: ['severity=warning', 'client=acme', 'alertname=SyncStalled'], receiver: 'ops' },
     { labels: ['severity=info', 'client=acme', 'alertname=KillSwitchEngaged'], receiver: 'ops' },
     { labels: ['client=acme', 'alertname=Unlabelled'], receiver: 'ops' },
+    // The heartbeat goes to the dead man's switch only, whatever its severity, never to a person.
+    { labels: ['severity=none', 'alertname=Watchdog'], receiver: 'watchdog' },
+    { labels: ['severity=critical', 'alertname=Watchdog'], receiver: 'watchdog' },
   ];
   for (const { labels, receiver } of routeCases) {
     void it(`${labels.join(' ')} routes to ${receiver}`, async () => {
@@ -573,10 +580,20 @@ void describe('live prometheus and alertmanager', () => {
         );
         assert.deepEqual(
           quiet.data.alerts.map((alert) => alert.labels.alertname),
-          [],
-          'healthy metrics raise no alert',
+          ['Watchdog'],
+          'healthy metrics raise no alert but the heartbeat',
         );
         assert.equal(calls.length, 0, 'healthy metrics page nobody');
+        // The heartbeat reached the Alertmanager Prometheus sends to, and goes to the watchdog receiver.
+        type HeldAlert = { labels: Record<string, string>; receivers: { name: string }[] };
+        const held = await waitFor('the Watchdog in Alertmanager', 30_000, async () =>
+          (
+            await getJson<HeldAlert[]>(
+              `http://127.0.0.1:${alertmanagerPort}/api/v2/alerts?filter=${encodeURIComponent('alertname="Watchdog"')}`,
+            )
+          )[0],
+        );
+        assert.deepEqual(held.receivers.map((receiver) => receiver.name), ['watchdog']);
 
         chainValid = 0;
         const flippedAt = Date.now();

@@ -78,6 +78,7 @@ export class AgentMetrics {
   private readonly approvalsExpiringSoon: Gauge;
   private readonly rateLimitPerHour: Gauge;
   private readonly paused: Gauge;
+  private readonly consentRevoked: Gauge;
   private readonly killed: Gauge;
   private readonly auditChainValid: Gauge;
   private readonly lastSyncTimestampSeconds: Gauge;
@@ -120,7 +121,17 @@ export class AgentMetrics {
     this.approvalsPending = gauge('agent_approvals_pending', 'Approval requests waiting for a human.');
     this.approvalsExpiringSoon = gauge('agent_approvals_expiring_soon', 'Pending approvals that expire within the next 12 hours.');
     this.rateLimitPerHour = gauge('agent_rate_limit_per_hour', "The client's configured hourly recipient limit.");
+    // Unknown until the config is read: a 0 would make every recipient "at least 80% of the limit" for
+    // MassSending while a restarted agent waits for its introduction.
+    this.rateLimitPerHour.set(Number.NaN);
     this.paused = gauge('agent_paused', '1 while sending is paused (rate limit or authentication failure).');
+    // ConsentRevoked pages on this, not on the revoked counter's last hour: the client's mailbox stays cut
+    // off until a new consent and a resume, however long that takes.
+    this.consentRevoked = gauge(
+      'agent_consent_revoked',
+      "1 from a revoked mailbox grant until the agent is resumed (the client's new consent), 0 otherwise.",
+    );
+    this.consentRevoked.set(0);
     this.killed = gauge('agent_killed', '1 once the kill switch is engaged.');
     this.auditChainValid = gauge('agent_audit_chain_valid', '1 when the last audit chain verification passed, 0 when it failed.');
     // Unknown until the first verification: NaN compares false, so a starting agent never pages as broken.
@@ -190,9 +201,14 @@ export class AgentMetrics {
     return offHours;
   }
 
-  /** 'revoked' for consent revoked or `invalid_grant` (pages at once); 'transient' for a passing 401. */
+  /**
+   * 'revoked' for consent revoked or `invalid_grant`: counted, and agent_consent_revoked holds 1 until the
+   * agent is resumed (setPaused(false)); 'transient' for a passing 401. An unknown kind counts as transient.
+   */
   authFailure(kind: AuthFailureKind = 'transient'): void {
-    this.authFailuresTotal.inc({ kind });
+    const label = (AUTH_FAILURE_KINDS as readonly string[]).includes(kind) ? kind : 'transient';
+    this.authFailuresTotal.inc({ kind: label });
+    if (label === 'revoked') this.consentRevoked.set(1);
   }
 
   /**
@@ -209,7 +225,7 @@ export class AgentMetrics {
   }
 
   setRateLimitPerHour(limit: number): void {
-    this.rateLimitPerHour.set(Math.max(0, limit));
+    this.rateLimitPerHour.set(Number.isFinite(limit) ? Math.max(0, limit) : Number.NaN);
   }
 
   approvalExpired(): void {
@@ -225,8 +241,15 @@ export class AgentMetrics {
     this.approvalsPending.set(Math.max(0, count));
   }
 
-  setPaused(paused: boolean): void {
+  /**
+   * The pause flag. A resume (false) ends a revoked consent too: the agent works only with a grant that
+   * the provider accepts, and refusing it again counts anew. `consentRevoked` restores that state with a
+   * pause read back from the volume after a restart (the counter behind it starts again at 0).
+   */
+  setPaused(paused: boolean, cause: { consentRevoked?: boolean } = {}): void {
     this.paused.set(paused ? 1 : 0);
+    if (!paused) this.consentRevoked.set(0);
+    else if (cause.consentRevoked !== undefined) this.consentRevoked.set(cause.consentRevoked ? 1 : 0);
   }
 
   setKilled(killed: boolean): void {

@@ -23,7 +23,12 @@ export function createOrchestratorMetrics(
       for (const status of CLIENT_STATUSES) this.set({ status }, clients.filter((c) => c.status === status).length);
     },
   });
-  // Per client (bounded by the fleet's size): the kill notice must not depend on scraping a stopped agent.
+  // Per client, bounded by the fleet's size: a closed (deprovisioned) client stays in the registry for
+  // good, but has no agent, no kill to report and nothing to scrape, so it is left out; otherwise every
+  // client the fleet ever had would stay a series forever.
+  const current = async (): Promise<ClientRecord[]> =>
+    (await listClients()).filter((client) => client.status !== 'deprovisioned');
+  // The kill notice must not depend on scraping a stopped agent.
   new Gauge({
     name: 'fleet_client_killed',
     help: '1 while the client\'s kill switch is engaged.',
@@ -31,7 +36,19 @@ export function createOrchestratorMetrics(
     registers: [registry],
     async collect() {
       this.reset();
-      for (const client of await listClients()) this.set({ client: client.id }, client.status === 'killed' ? 1 : 0);
+      for (const client of await current()) this.set({ client: client.id }, client.status === 'killed' ? 1 : 0);
+    },
+  });
+  // Which clients must be scrape targets (status="active"), matched client by client by AgentTargetsMissing:
+  // a count per status cannot tell one missing agent from another's stray target.
+  new Gauge({
+    name: 'fleet_client_status',
+    help: 'Each client\'s lifecycle status in the registry (always 1; closed clients are not listed).',
+    labelNames: ['client', 'status'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const client of await current()) this.set({ client: client.id, status: client.status }, 1);
     },
   });
   return {

@@ -36,3 +36,51 @@ export interface OnboardingCheckStore {
   latest(): Promise<OnboardingReport[]>;
   latestOf(clientId: ClientId): Promise<OnboardingReport | null>;
 }
+
+/** The always-firing alert that proves the alerting pipeline works (deploy/prometheus/rules/monitoring.yml). */
+export const WATCHDOG_ALERT = 'Watchdog';
+
+/** The Watchdog as one Alertmanager holds it (its API v2 `alerts`). */
+export interface HeldWatchdog {
+  /** active, suppressed (silenced or inhibited) or unprocessed. */
+  state: string;
+  silencedBy: string[];
+  receivers: string[];
+  /** When Alertmanager last received it from Prometheus (ISO 8601). */
+  updatedAt: string;
+  /** When it resolves unless Prometheus sends it again (ISO 8601). */
+  endsAt: string;
+}
+
+/** One Alertmanager that Prometheus sends to, as it answered. */
+export interface AlertmanagerReport {
+  url: string;
+  /** Why it could not be asked; null when it answered. */
+  error: string | null;
+  /** The Watchdog it holds; null when it holds none (or did not answer). */
+  watchdog: HeldWatchdog | null;
+}
+
+/** What the fleet's Prometheus and the Alertmanagers it sends to say about the alerting pipeline. */
+export type MonitoringPipelineState =
+  | { prometheus: { url: string; error: string } }
+  | {
+      prometheus: {
+        url: string;
+        error: null;
+        /** Whether the Watchdog alert is firing in Prometheus (its rules are loaded and evaluated). */
+        watchdogFiring: boolean;
+        /** Alerting rules whose last evaluation failed (they can never fire), with their error. */
+        brokenRules: { name: string; error: string }[];
+      };
+      /** Every Alertmanager Prometheus has discovered and sends to; none: alerts go nowhere. */
+      alertmanagers: AlertmanagerReport[];
+    };
+
+/** Asks Prometheus and, through it, its Alertmanagers whether alerts can reach anyone. */
+export interface MonitoringPipelineProbe {
+  /** Where Prometheus is asked. */
+  readonly url: string;
+  /** Never throws for an unreachable Prometheus or Alertmanager: that is the answer. */
+  pipeline(): Promise<MonitoringPipelineState>;
+}

@@ -6,7 +6,7 @@ import { checkpointSettings } from './settings/settings-checkpoint.ts';
 
 /**
  * The service's background work: reconcile, audit checkpoints and approval notices, retention, daily
- * encrypted backups, monthly credential rotation.
+ * encrypted backups, monthly credential rotation, the outside check of the alerting pipeline.
  */
 export function startSchedules(orchestrator: Orchestrator, logger: Logger): () => void {
   const { config } = orchestrator;
@@ -43,10 +43,13 @@ export function startSchedules(orchestrator: Orchestrator, logger: Logger): () =
     );
   }
   const stopBackups = startBackupSchedule(orchestrator.dataLifecycle.backups, logger);
+  // Who watches the watchers: Prometheus, Alertmanager and the route between them, checked every minute.
+  const stopMonitoringWatch = orchestrator.doctor.watchMonitoring();
   return () => {
     for (const timer of timers) clearInterval(timer);
     for (const job of jobs) job.stop();
     stopBackups();
+    stopMonitoringWatch();
   };
 }
 

@@ -100,6 +100,7 @@ const SYMPTOMS = new Set([
   'EgressRefused',
   'EgressRefusedBurst',
   'OnboardingItemsOpen',
+  'AgentTargetsMissing',
 ]);
 /** Never muted for a client: the notice itself, a kill that did not hold, evidence, the data obligations. */
 const ALWAYS_HEARD = new Set([
@@ -112,8 +113,8 @@ const ALWAYS_HEARD = new Set([
 ]);
 /** Alerts about the fleet, without a client label. */
 const FLEET_LEVEL = new Set([
+  'Watchdog',
   'OrchestratorDown',
-  'AgentTargetsMissing',
   'ReconcileFailures',
   'IncidentResponseDueSoon',
   'IncidentAssessmentDueSoon',

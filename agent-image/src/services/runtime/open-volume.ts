@@ -174,7 +174,8 @@ export async function openVolume(input: OpenVolumeInput): Promise<OpenOutcome> {
     },
     ...{ audit, notifier, logger, now, portalUrl: input.portalUrl },
   });
-  metrics.setPaused(state.pause !== null);
+  // A pause a revoked grant raised (`revoked during …`) still means revoked consent after a restart.
+  metrics.setPaused(state.pause !== null, { consentRevoked: state.pause?.reason === 'auth' && state.pause.detail?.startsWith('revoked ') === true });
   metrics.setRateLimitPerHour(live().rateLimits.perHour);
   desk.publishGauges();
   const views = new RuntimeClientViews({ desk, connection, state, audit, notifier }, live, { now, logger, portalUrl: input.portalUrl });

@@ -8,6 +8,7 @@ import type { AgentIsolationInspector } from '../../ports/agent-isolation.ts';
 import type { AlertingProbe, GrantScopeReader } from '../../ports/onboarding-probes.ts';
 import type { CredentialStore } from '../../ports/portal-store.ts';
 import type { AgentProxyService } from '../agent-proxy.ts';
+import type { PipelineVerdict } from './monitoring-pipeline.ts';
 
 /** The alerts of the spec's anomalies (and a stopped agent or a broken audit chain) that must be loaded. */
 export const REQUIRED_ALERTS = [
@@ -140,8 +141,16 @@ export async function checkClientAdmin(
   };
 }
 
-/** Prometheus has the client's target up and the anomaly rules loaded; pending without a Prometheus to ask. */
-export async function checkAlerting(clientId: ClientId, probe: AlertingProbe | null): Promise<ItemOutcome> {
+/**
+ * Prometheus has the client's target up and the anomaly rules loaded, and (with a pipeline check) alerts
+ * get from Prometheus to Alertmanager at all: a loaded rule whose alerts reach nobody alerts nobody.
+ * Pending without a Prometheus to ask.
+ */
+export async function checkAlerting(
+  clientId: ClientId,
+  probe: AlertingProbe | null,
+  pipeline: (() => Promise<PipelineVerdict>) | null = null,
+): Promise<ItemOutcome> {
   if (probe === null)
     return {
       status: 'pending',
@@ -162,5 +171,19 @@ export async function checkAlerting(clientId: ClientId, probe: AlertingProbe | n
       ? `${REQUIRED_ALERTS.length} anomaly alert rules loaded`
       : `alert rules not loaded: ${missing.join(', ')}`,
   ];
-  return { status: state.target?.health === 'up' && missing.length === 0 ? 'pass' : 'fail', evidence };
+  let delivered = true;
+  if (pipeline !== null) {
+    try {
+      const verdict = await pipeline();
+      delivered = verdict.ok;
+      evidence.push(...(verdict.ok ? verdict.evidence : verdict.problems));
+    } catch (error) {
+      delivered = false;
+      evidence.push(`the alerting pipeline could not be checked: ${failure(error)}`);
+    }
+  }
+  return {
+    status: state.target?.health === 'up' && missing.length === 0 && delivered ? 'pass' : 'fail',
+    evidence,
+  };
 }

@@ -23,6 +23,8 @@ import type { AgentProxyService } from '../agent-proxy.ts';
 import type { SupportAccessService } from '../support-access.ts';
 import { attestedOutcome, foldAttestations, lastSandboxPass, ONBOARDING_ACTIONS } from './doctor-records.ts';
 import { checkEncryptionAtRest } from './encryption-check.ts';
+import type { PipelineVerdict } from './monitoring-pipeline.ts';
+import type { MonitoringWatch } from './monitoring-watch.ts';
 import { checkAlerting, checkAudit, checkClientAdmin, checkIsolation, checkScopes } from './live-checks.ts';
 import { sandboxEvidence, verifySandboxRound } from './sandbox-round.ts';
 
@@ -42,6 +44,8 @@ export interface DoctorDependencies {
   portalCredentials: Pick<CredentialStore, 'listCredentials'> | null;
   /** Null when no Prometheus is configured. */
   alerting: AlertingProbe | null;
+  /** The outside check of Prometheus → Alertmanager (the Watchdog); null when no Prometheus is configured. */
+  monitoring?: Pick<MonitoringWatch, 'check' | 'latest' | 'start'> | null;
   store: OnboardingCheckStore;
   clock: Clock;
 }
@@ -90,7 +94,7 @@ export class OnboardingDoctor {
       settle(checkScopes(clientId, config, this.deps.grants)),
       settle(checkAudit(clientId, this.deps.agents)),
       settle(checkClientAdmin(clientId, config, this.deps.portalCredentials)),
-      settle(checkAlerting(clientId, this.deps.alerting)),
+      settle(checkAlerting(clientId, this.deps.alerting, this.pipelineCheck())),
       settle(
         checkEncryptionAtRest({
           clientId,
@@ -166,6 +170,27 @@ export class OnboardingDoctor {
     const report = onboardingReport(clientId, this.deps.clock.now(), input.member, outcomes);
     await this.deps.store.save(report);
     return report;
+  }
+
+  /**
+   * The alerting pipeline as the orchestrator last saw it from outside (for `fleet status` and the
+   * service's health); null when no Prometheus is configured or before the first check.
+   */
+  monitoringHealth(): PipelineVerdict | null {
+    return this.deps.monitoring?.latest() ?? null;
+  }
+
+  /**
+   * Starts the outside check of the alerting pipeline every `intervalMs` (default a minute): a broken
+   * pipeline is ops-logged and logged as an error. A no-op without a configured Prometheus. Returns the stop.
+   */
+  watchMonitoring(intervalMs?: number): () => void {
+    return this.deps.monitoring?.start(intervalMs) ?? (() => undefined);
+  }
+
+  private pipelineCheck(): (() => Promise<PipelineVerdict>) | null {
+    const monitoring = this.deps.monitoring ?? null;
+    return monitoring === null ? null : () => monitoring.check();
   }
 
   async summaryOf(rawClientId: unknown): Promise<OnboardingSummary> {

@@ -1,0 +1,63 @@
+// The agent's state gauges that alert rules page on: a revoked consent held until the agent is resumed,
+// an unknown hourly limit reported as unknown (not 0), auth failure kinds kept to the fixed set.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Registry } from 'prom-client';
+import { AgentMetrics, type AuthFailureKind } from '../../../agent-image/src/observability/agent-metrics.ts';
+
+async function gauge(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
+  const metric = await registry.getSingleMetric(name)?.get();
+  return metric?.values.find((sample) => Object.entries(labels).every(([key, value]) => sample.labels[key] === value))?.value;
+}
+
+const fresh = () => {
+  const registry = new Registry();
+  return { registry, metrics: new AgentMetrics(registry, { client: 'acme', version: '0.1.0' }) };
+};
+
+describe('agent_consent_revoked', () => {
+  it('holds from a revoked grant, through the pause it raises, until the agent is resumed', async () => {
+    const { registry, metrics } = fresh();
+    assert.equal(await gauge(registry, 'agent_consent_revoked'), 0);
+    metrics.authFailure('transient');
+    assert.equal(await gauge(registry, 'agent_consent_revoked'), 0, 'a passing 401 is no revocation');
+    metrics.authFailure('revoked');
+    metrics.setPaused(true);
+    assert.equal(await gauge(registry, 'agent_consent_revoked'), 1);
+    // Hours later nothing new has been counted, and the client has still not re-consented.
+    metrics.setPaused(true);
+    assert.equal(await gauge(registry, 'agent_consent_revoked'), 1);
+    metrics.setPaused(false);
+    assert.equal(await gauge(registry, 'agent_consent_revoked'), 0, 'resumed after a new consent');
+    assert.equal(await gauge(registry, 'agent_auth_failures_total', { kind: 'revoked' }), 1);
+  });
+
+  it('is restored from the pause read back after a restart, and a rate-limit pause is no revocation', async () => {
+    const { registry, metrics } = fresh();
+    metrics.setPaused(true, { consentRevoked: true });
+    assert.equal(await gauge(registry, 'agent_consent_revoked'), 1);
+    const other = fresh();
+    other.metrics.setPaused(true, { consentRevoked: false });
+    assert.equal(await gauge(other.registry, 'agent_consent_revoked'), 0);
+  });
+
+  it('counts an unknown auth failure kind as transient instead of a new label', async () => {
+    const { registry, metrics } = fresh();
+    metrics.authFailure('user@example.com' as AuthFailureKind);
+    const kinds = (await registry.getSingleMetric('agent_auth_failures_total')?.get())?.values.map((sample) => sample.labels.kind);
+    assert.deepEqual([...new Set(kinds)].sort(), ['revoked', 'secret_store', 'transient']);
+    assert.equal(await gauge(registry, 'agent_auth_failures_total', { kind: 'transient' }), 1);
+    assert.equal(await gauge(registry, 'agent_consent_revoked'), 0);
+  });
+});
+
+describe('agent_rate_limit_per_hour', () => {
+  it('is unknown (NaN) until the config sets it, never 0: MassSending compares sends to 80% of it', async () => {
+    const { registry, metrics } = fresh();
+    assert.ok(Number.isNaN(await gauge(registry, 'agent_rate_limit_per_hour')));
+    metrics.setRateLimitPerHour(20);
+    assert.equal(await gauge(registry, 'agent_rate_limit_per_hour'), 20);
+    metrics.setRateLimitPerHour(Number.NaN);
+    assert.ok(Number.isNaN(await gauge(registry, 'agent_rate_limit_per_hour')));
+  });
+});
