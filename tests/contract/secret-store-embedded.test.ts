@@ -8,9 +8,12 @@ import { parseClientId } from '@agent-fleet/kernel/client-id';
 import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import {
+  EncryptedFileStore,
+  loadOrCreateMasterKey,
   MASTER_KEY_FILE,
   STATE_FILE,
 } from '../../orchestrator/src/adapters/embedded-vault/encrypted-file-store.ts';
+import type { VaultState } from '../../orchestrator/src/adapters/embedded-vault/vault-state.ts';
 import { MAX_BODY_BYTES } from '../../orchestrator/src/adapters/embedded-vault/http-handler.ts';
 import {
   startEmbeddedVault,
@@ -179,6 +182,15 @@ void describe('embedded Vault-API store: storage and HTTP edges', () => {
     assert.equal(badPolicy.status, 400);
   });
 
+  void test('a malformed body is refused without quoting it back (it may hold a secret)', async () => {
+    const headers = { 'X-Vault-Token': vault.rootToken, 'Content-Type': 'application/json' };
+    const response = await raw('sys/policies/acl/x', { method: 'POST', headers, body: '{"data":{"value":sekrit-123}}' });
+    assert.equal(response.status, 400);
+    const text = await response.text();
+    assert.match(text, /failed to parse JSON input/);
+    assert.doesNotMatch(text, /sekrit/);
+  });
+
   void test('the request log names the accessor of a revoked token that keeps trying, never the token', async () => {
     const store = new VaultSecretStore({ client: admin, logger: createSilentLogger() });
     const id = parseClientId('log-check');
@@ -205,4 +217,35 @@ void describe('embedded Vault-API store: storage and HTTP edges', () => {
     );
     assert.ok(!JSON.stringify(vault.requestLog.entries()).includes(agent.token));
   });
+});
+
+void test('embedded Vault-API store: a wrap that expired unredeemed is gone from the store file after a restart', async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'embedded-vault-expiry-'));
+  let nowMs = Date.now();
+  const start = async () =>
+    startEmbeddedVault({
+      dataDir,
+      listen: [{ host: '127.0.0.1', port: 0 }],
+      logger: createSilentLogger(),
+      clock: { now: () => new Date(nowMs) },
+      certificates: await testFleetCa(),
+    });
+  let vault = await start();
+  try {
+    const admin = createVaultClient({ endpoint: vault.url, token: vault.rootToken, caPem: vault.caCertificatePem });
+    await admin.write('sys/mounts/expiry-kv', { type: 'kv-v2' });
+    await admin.write('expiry-kv/data/tls', { data: { private_key: 'unredeemed' } });
+    await admin.read('expiry-kv/data/tls', { headers: { 'X-Vault-Wrap-TTL': '60s' } });
+    await vault.close();
+    const stored = async () =>
+      (await new EncryptedFileStore(dataDir, await loadOrCreateMasterKey(dataDir)).load()) as VaultState;
+    assert.equal(Object.keys((await stored()).wraps).length, 1);
+
+    nowMs += 61_000;
+    vault = await start();
+    assert.deepEqual(Object.keys((await stored()).wraps), [], 'the expired wrap was removed at start');
+  } finally {
+    await vault.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
 });

@@ -56,6 +56,8 @@ export class VaultSecretSource implements SecretSource {
   private wrappingToken: string | null;
   private readonly tokenFile: string | null;
   private renewTimer: NodeJS.Timeout | null = null;
+  /** When the token runs out unless renewed (epoch ms), from the last lease Vault granted. */
+  private tokenExpiresAt = 0;
   private key: Buffer | null = null;
   private isRevoked = false;
 
@@ -170,13 +172,33 @@ export class VaultSecretSource implements SecretSource {
 
   private scheduleRenewal(ttlSeconds: number): void {
     if (this.renewTimer) clearTimeout(this.renewTimer);
+    this.renewTimer = null;
     if (!(ttlSeconds > 0) || this.isRevoked) return;
+    this.tokenExpiresAt = Date.now() + ttlSeconds * 1000;
     // A third of the TTL leaves two more chances before expiry if one renewal fails.
-    const delayMs = Math.max(1000, Math.floor((ttlSeconds * 1000) / 3));
+    this.armRenewal(Math.max(1000, Math.floor((ttlSeconds * 1000) / 3)));
+  }
+
+  private armRenewal(delayMs: number): void {
     this.renewTimer = setTimeout(() => {
-      this.renewNow().catch((error: unknown) => this.logger.warn('token renewal failed', { error }));
+      this.renewNow().catch((error: unknown) => {
+        this.logger.warn('token renewal failed', { error });
+        this.retryRenewal();
+      });
     }, delayMs);
     this.renewTimer.unref();
+  }
+
+  /**
+   * A renewal refused for a passing reason (Vault sealed, restarting, unreachable: 503, 429, no answer) is
+   * tried again while the token still lives, each time after a third of what is left of it. Stopped or
+   * revoked sources (timer cleared) are not renewed again.
+   */
+  private retryRenewal(): void {
+    if (this.isRevoked || this.renewTimer === null) return;
+    const remainingMs = this.tokenExpiresAt - Date.now();
+    if (remainingMs <= 0) return;
+    this.armRenewal(Math.max(1000, Math.floor(remainingMs / 3)));
   }
 
   /** Renews the token now (also what the timer does); returns the new TTL in seconds. */

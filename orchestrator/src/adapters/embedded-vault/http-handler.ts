@@ -36,8 +36,9 @@ function parseBody(raw: Buffer): Record<string, unknown> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw.toString('utf8'));
-  } catch (error) {
-    throw new VaultHttpError(400, `failed to parse JSON input: ${(error as Error).message}`);
+  } catch {
+    // Not JSON.parse's message: it quotes the body, which may hold a secret, into an error the client logs.
+    throw new VaultHttpError(400, 'failed to parse JSON input: the body is not valid JSON');
   }
   if (parsed === null) return {};
   if (typeof parsed !== 'object' || Array.isArray(parsed)) {

@@ -10,7 +10,7 @@ import { RequestLog } from './request-log.ts';
 import { createTlsListener, type ServerCertificateSource, type TlsListener } from './tls-listener.ts';
 import { TokenStore } from './token-store.ts';
 import { VaultCore } from './vault-core.ts';
-import { emptyState, type VaultState } from './vault-state.ts';
+import { emptyState, withDictionaries, type VaultState } from './vault-state.ts';
 
 export interface EmbeddedVaultOptions {
   /** Directory for the master key (0600) and the encrypted store; created 0700 if missing. */
@@ -55,7 +55,7 @@ async function loadState(store: EncryptedFileStore, now: number): Promise<VaultS
   if (loaded !== null) {
     if (!isVaultState(loaded))
       throw new FleetError('integrity', 'embedded vault store has an unknown format');
-    return loaded;
+    return withDictionaries(loaded);
   }
   const state = emptyState('');
   const { token } = new TokenStore(state).create(
@@ -90,6 +90,8 @@ const urlOf = (server: Server, host: string): string => {
 
 /** How often the listeners' certificates are checked for renewal. */
 const RENEWAL_CHECK_MS = 12 * 3_600_000;
+/** How often expired tokens and wraps are removed when no request came to do it. */
+const EXPIRY_SWEEP_MS = 60_000;
 
 /** Starts the embedded Vault-API server (TLS 1.3 only) backed by the AES-256-GCM encrypted file store. */
 export async function startEmbeddedVault(options: EmbeddedVaultOptions): Promise<EmbeddedVault> {
@@ -101,6 +103,7 @@ export async function startEmbeddedVault(options: EmbeddedVaultOptions): Promise
   const store = new EncryptedFileStore(options.dataDir, key);
   const state = await loadState(store, clock.now().getTime());
   const core = new VaultCore(state);
+  if (core.purgeExpired(clock.now().getTime())) await store.save(state);
   const requestLog = new RequestLog();
 
   // Writes are answered once saved; saves run one at a time and writes made meanwhile share the next one.
@@ -134,6 +137,13 @@ export async function startEmbeddedVault(options: EmbeddedVaultOptions): Promise
     return url;
   };
 
+  // Between requests too, an expired wrap (a token, a private key) leaves the state and the disk.
+  const expiry = setInterval(() => {
+    if (core.purgeExpired(clock.now().getTime()))
+      saves.commit().catch((error: unknown) => logger.error('embedded vault save after expiry failed', { error }));
+  }, EXPIRY_SWEEP_MS);
+  expiry.unref();
+
   const renewal = setInterval(() => {
     for (const listener of listeners) {
       listener.renewIfDue(systemClock.now()).then(
@@ -155,6 +165,7 @@ export async function startEmbeddedVault(options: EmbeddedVaultOptions): Promise
       requestLog,
       close: async () => {
         clearInterval(renewal);
+        clearInterval(expiry);
         await Promise.all(
           servers.map(
             (server) =>
@@ -169,6 +180,7 @@ export async function startEmbeddedVault(options: EmbeddedVaultOptions): Promise
     };
   } catch (error) {
     clearInterval(renewal);
+    clearInterval(expiry);
     for (const server of servers) server.close();
     throw error;
   }

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { HandlerContext, Route } from './backend.ts';
 import { checkName, requiredString } from './backend.ts';
 import type { PolicyRegistry } from './policy-registry.ts';
-import type { MountRecord, VaultState } from './vault-state.ts';
+import { dictionary, type MountRecord, type VaultState } from './vault-state.ts';
 import { dataResult, noContent, type VaultResult } from './vault-response.ts';
 import { badRequest, notFound, unsupportedOperation } from './vault-http-error.ts';
 import type { WrapStore } from './wrap-store.ts';
@@ -148,7 +148,7 @@ export class SystemBackend {
         uuid: randomUUID(),
         options: { version: '2' },
       };
-      this.state.kv[path] = {};
+      this.state.kv[path] = dictionary();
     } else if (type === 'transit') {
       mount = {
         type: 'transit',
@@ -157,7 +157,7 @@ export class SystemBackend {
         uuid: randomUUID(),
         options: {},
       };
-      this.state.transit[path] = {};
+      this.state.transit[path] = dictionary();
     } else {
       throw badRequest(
         `unsupported secrets engine ${JSON.stringify(type)}: the embedded store serves kv-v2 and transit only`,

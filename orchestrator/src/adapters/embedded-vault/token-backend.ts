@@ -12,6 +12,10 @@ import type { TokenRecord, TokenRole, VaultState } from './vault-state.ts';
 import { MAX_TTL_SECONDS, type TokenStore } from './token-store.ts';
 import { authResult, dataResult, noContent, type VaultResult } from './vault-response.ts';
 import { badRequest, permissionDenied, unsupportedOperation } from './vault-http-error.ts';
+import { RESPONSE_WRAPPING_POLICY } from './policy-registry.ts';
+
+/** The stricter of two limits where 0 means "none". */
+const lesserLimit = (a: number, b: number): number => (a === 0 ? b : b === 0 ? a : Math.min(a, b));
 
 function requireCaller(ctx: HandlerContext): Caller {
   if (!ctx.caller) throw permissionDenied();
@@ -81,6 +85,7 @@ export class TokenBackend {
           },
         };
       case 'accessors':
+      case 'accessors/':
         return {
           sudo: true,
           handle: (ctx) => (
@@ -89,6 +94,7 @@ export class TokenBackend {
           ),
         };
       case 'roles':
+      case 'roles/':
         return {
           handle: (ctx) => (only(ctx, 'list'), dataResult({ keys: Object.keys(this.state.roles).sort() })),
         };
@@ -111,9 +117,12 @@ export class TokenBackend {
     const caller = requireCaller(ctx);
     const parent = caller.record;
     const parentIsRoot = parent.policies.includes('root');
+    const isSudo = parentIsRoot || caller.acl.allows(`auth/token/${kind}`, 'update', true);
     const body = ctx.body;
     const role: TokenRole | null = roleName === null ? null : (this.state.roles[roleName] ?? null);
     if (roleName !== null && !role) throw badRequest(`unknown role ${roleName}`);
+    // A use-limited token creating children would escape its limit (Vault refuses the same).
+    if (parent.numUses > 0) throw badRequest('restricted use token cannot generate child tokens');
 
     const requested = stringList(body, 'policies');
     let policies: string[];
@@ -130,6 +139,8 @@ export class TokenBackend {
         throw badRequest('child policies must be subset of parent');
       }
     }
+    if (policies.includes(RESPONSE_WRAPPING_POLICY))
+      throw badRequest(`cannot assign policy ${JSON.stringify(RESPONSE_WRAPPING_POLICY)}`);
     if (policies.includes('root') && !parentIsRoot)
       throw badRequest('root tokens may not be created from a non-root token');
     const noDefault = optionalBool(body, 'no_default_policy', false) || (role?.noDefaultPolicy ?? false);
@@ -145,18 +156,22 @@ export class TokenBackend {
       orphan = true;
     }
 
-    const explicitMaxTtl =
-      parseDurationSeconds(body['explicit_max_ttl'], 'explicit_max_ttl') ?? role?.explicitMaxTtl ?? 0;
-    const period =
-      parseDurationSeconds(body['period'], 'period') ?? (role && role.period > 0 ? role.period : undefined);
-    if (period !== undefined && period > 0 && !parentIsRoot && !role) {
+    // A role's limits hold against the request: the lesser explicit max TTL and period win, and a
+    // request may not make a role's non-renewable tokens renewable (Vault's handleCreateCommon).
+    const requestedPeriod = parseDurationSeconds(body['period'], 'period') ?? 0;
+    if (requestedPeriod > 0 && !isSudo)
       throw badRequest('root or sudo privileges required to create periodic token');
-    }
+    const explicitMaxTtl = lesserLimit(
+      parseDurationSeconds(body['explicit_max_ttl'], 'explicit_max_ttl') ?? 0,
+      role?.explicitMaxTtl ?? 0,
+    );
+    const period = lesserLimit(requestedPeriod, role?.period ?? 0);
     let ttl: number;
-    if (period) {
+    if (period > 0) {
       ttl = period;
     } else {
-      ttl = parseDurationSeconds(body['ttl'], 'ttl') ?? (role && role.ttl > 0 ? role.ttl : MAX_TTL_SECONDS);
+      // 0 asks for the default, as in Vault.
+      ttl = parseDurationSeconds(body['ttl'], 'ttl') || (role && role.ttl > 0 ? role.ttl : MAX_TTL_SECONDS);
       ttl = Math.min(ttl, MAX_TTL_SECONDS);
       if (!orphan && parent.expiresAt !== null)
         ttl = Math.min(ttl, Math.floor((parent.expiresAt - ctx.now) / 1000));
@@ -173,13 +188,13 @@ export class TokenBackend {
     ) {
       throw badRequest('meta must be a map of strings');
     }
-    const renewable = optionalBool(body, 'renewable', role?.renewable ?? true);
+    const renewable = optionalBool(body, 'renewable', true) && (role?.renewable ?? true);
     const { token, record } = this.tokens.create(
       {
         policies,
         creationTtl: ttl,
         expiresAt: ctx.now + ttl * 1000,
-        period: period && period > 0 ? period : null,
+        period: period > 0 ? period : null,
         explicitMaxTtl,
         renewable,
         orphan,

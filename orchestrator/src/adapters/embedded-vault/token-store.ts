@@ -43,36 +43,71 @@ export class TokenStore {
   private liveByHash(hash: string, now: number): TokenRecord | null {
     const record = this.state.tokens[hash];
     if (!record) return null;
-    if (record.expiresAt !== null && record.expiresAt <= now) {
-      this.revokeHash(hash);
+    if (isExpired(record, now)) {
+      this.revokeHashes([hash]);
       return null;
     }
     return record;
   }
 
+  /**
+   * Revokes every token whose TTL has run out, with its descendants, and drops wrapped responses whose
+   * wrapping token is gone: what Vault's expiration manager does at each expiry. Without it an expired
+   * parent's renewed children would live on, and an unredeemed wrap (a token, a private key) would stay
+   * in the state for good. Returns whether anything was removed.
+   */
+  purgeExpired(now: number): boolean {
+    const expired = Object.keys(this.state.tokens).filter((hash) => {
+      const record = this.state.tokens[hash];
+      return record !== undefined && isExpired(record, now);
+    });
+    const removed = this.revokeHashes(expired);
+    let strayWraps = 0;
+    for (const hash of Object.keys(this.state.wraps)) {
+      if (this.state.tokens[hash] === undefined) {
+        delete this.state.wraps[hash];
+        strayWraps++;
+      }
+    }
+    return removed + strayWraps > 0;
+  }
+
   /** Revokes a token and, recursively, every non-orphan child it created. */
   revokeAccessor(accessor: string): boolean {
     const hash = this.state.accessors[accessor];
-    if (hash === undefined) return false;
-    this.revokeHash(hash);
+    if (hash === undefined || this.state.tokens[hash] === undefined) return false;
+    this.revokeHashes([hash]);
     return true;
   }
 
   revokeToken(token: string): void {
-    this.revokeHash(hashToken(token));
+    this.revokeHashes([hashToken(token)]);
   }
 
-  private revokeHash(hash: string): void {
-    const record = this.state.tokens[hash];
-    if (!record) return;
-    delete this.state.tokens[hash];
-    delete this.state.accessors[record.accessor];
-    this.revoked.set(hash, record.accessor);
-    if (this.revoked.size > 10_000) this.revoked.delete(this.revoked.keys().next().value ?? '');
-    delete this.state.wraps[hash];
-    for (const [childHash, child] of Object.entries(this.state.tokens)) {
-      if (child.parentAccessor === record.accessor) this.revokeHash(childHash);
+  /** Revokes the tokens and their whole subtrees in one pass over the state; returns how many went. */
+  private revokeHashes(roots: string[]): number {
+    if (roots.length === 0) return 0;
+    const childrenOf = new Map<string, string[]>();
+    for (const [hash, record] of Object.entries(this.state.tokens)) {
+      if (record.parentAccessor === null) continue;
+      const siblings = childrenOf.get(record.parentAccessor) ?? [];
+      siblings.push(hash);
+      childrenOf.set(record.parentAccessor, siblings);
     }
+    const pending = [...roots];
+    let removed = 0;
+    for (let hash = pending.pop(); hash !== undefined; hash = pending.pop()) {
+      const record = this.state.tokens[hash];
+      if (!record) continue;
+      delete this.state.tokens[hash];
+      delete this.state.accessors[record.accessor];
+      delete this.state.wraps[hash];
+      this.revoked.set(hash, record.accessor);
+      if (this.revoked.size > 10_000) this.revoked.delete(this.revoked.keys().next().value ?? '');
+      removed++;
+      pending.push(...(childrenOf.get(record.accessor) ?? []));
+    }
+    return removed;
   }
 
   /** The accessor a revoked or expired token had, for the request log. */
@@ -140,6 +175,9 @@ export class TokenStore {
     };
   }
 }
+
+const isExpired = (record: TokenRecord, now: number): boolean =>
+  record.expiresAt !== null && record.expiresAt <= now;
 
 export function ttlSeconds(record: TokenRecord, now: number): number {
   return record.expiresAt === null ? 0 : Math.max(0, Math.floor((record.expiresAt - now) / 1000));

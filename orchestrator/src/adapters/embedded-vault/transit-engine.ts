@@ -144,13 +144,13 @@ export class TransitEngine {
   private config(ctx: HandlerContext, name: string): VaultResult {
     only(ctx, 'create', 'update');
     const key = this.key(name);
-    key.deletionAllowed = optionalBool(ctx.body, 'deletion_allowed', key.deletionAllowed);
+    // Everything is validated before anything changes: a refused request changes nothing.
+    const deletionAllowed = optionalBool(ctx.body, 'deletion_allowed', key.deletionAllowed);
     const minDecryption = optionalInt(ctx.body, 'min_decryption_version');
-    if (minDecryption !== undefined) {
-      if (minDecryption > key.latestVersion)
-        throw badRequest('cannot set min decryption version to a version that does not exist');
-      key.minDecryptionVersion = Math.max(1, minDecryption);
-    }
+    if (minDecryption !== undefined && minDecryption > key.latestVersion)
+      throw badRequest('cannot set min decryption version to a version that does not exist');
+    key.deletionAllowed = deletionAllowed;
+    if (minDecryption !== undefined) key.minDecryptionVersion = Math.max(1, minDecryption);
     return noContent();
   }
 

@@ -7,7 +7,7 @@ import { SystemBackend } from './system-backend.ts';
 import { TokenBackend } from './token-backend.ts';
 import { TokenStore } from './token-store.ts';
 import { TransitEngine } from './transit-engine.ts';
-import type { VaultState } from './vault-state.ts';
+import { dictionary, type VaultState } from './vault-state.ts';
 import type { VaultResult } from './vault-response.ts';
 import { badRequest, permissionDenied, unsupportedOperation, VaultHttpError } from './vault-http-error.ts';
 import { WrapStore } from './wrap-store.ts';
@@ -32,13 +32,23 @@ export interface VaultOutcome {
 }
 
 const TRUE_VALUES = new Set(['1', 't', 'T', 'true', 'TRUE', 'True']);
+const FALSE_VALUES = new Set(['0', 'f', 'F', 'false', 'FALSE', 'False']);
+
+/** Whether the request lists (`LIST`, or `GET ?list=` with a Go ParseBool true); Vault refuses other values. */
+function isList(method: string, query: URLSearchParams): boolean {
+  if (method === 'LIST') return true;
+  const raw = query.get('list');
+  if (method !== 'GET' || raw === null || raw === '') return false;
+  if (!TRUE_VALUES.has(raw) && !FALSE_VALUES.has(raw)) throw badRequest('invalid value for list parameter');
+  return TRUE_VALUES.has(raw);
+}
 const UNWRAP_PATH = 'sys/wrapping/unwrap';
 const MAX_WRAP_TTL_SECONDS = 768 * 3600;
 
 function operationOf(method: string, query: URLSearchParams, route: Route | null): Operation {
   switch (method) {
     case 'GET':
-      return TRUE_VALUES.has(query.get('list') ?? '') ? 'list' : 'read';
+      return isList(method, query) ? 'list' : 'read';
     case 'LIST':
       return 'list';
     case 'POST':
@@ -61,6 +71,13 @@ function checkPath(path: string): void {
   ) {
     throw badRequest('invalid request path');
   }
+}
+
+function parseWrapTtl(header: string | undefined): number | undefined {
+  const ttl = parseDurationSeconds(header, 'X-Vault-Wrap-TTL');
+  if (ttl !== undefined && (ttl < 1 || ttl > MAX_WRAP_TTL_SECONDS))
+    throw badRequest('wrap ttl must be between 1s and 768h');
+  return ttl;
 }
 
 /**
@@ -94,9 +111,9 @@ export class VaultCore {
     if (mountPath === undefined) return null;
     const mount = this.state.mounts[mountPath];
     const sub = path.slice(mountPath.length);
-    if (mount?.type === 'kv') return new KvV2Engine((this.state.kv[mountPath] ??= {})).route(sub);
+    if (mount?.type === 'kv') return new KvV2Engine((this.state.kv[mountPath] ??= dictionary())).route(sub);
     if (mount?.type === 'transit')
-      return new TransitEngine((this.state.transit[mountPath] ??= {})).route(sub);
+      return new TransitEngine((this.state.transit[mountPath] ??= dictionary())).route(sub);
     return null;
   }
 
@@ -107,14 +124,26 @@ export class VaultCore {
     return { token, record, acl: this.policies.aclFor(record.policies) };
   }
 
+  /** Revokes expired tokens (with their children and wrapped responses); true when anything went. */
+  purgeExpired(now: number): boolean {
+    return this.tokens.purgeExpired(now);
+  }
+
   handle(request: VaultRequest, now: number): VaultOutcome {
     let accessor: string | null = null;
-    let mutated = false;
+    // Expiry takes effect before the request is looked at, as Vault's expiration manager would have.
+    const purged = this.purgeExpired(now);
+    let mutated = purged;
     try {
       checkPath(request.path);
+      // Checked before anything runs: a refused header must not leave a created token or a written secret.
+      const wrapTtl = parseWrapTtl(request.wrapTtl);
+      // Vault lists a directory: `secret/metadata/a` lists as `secret/metadata/a/`, for the ACL too.
+      if (isList(request.method, request.query) && !request.path.endsWith('/'))
+        request = { ...request, path: `${request.path}/` };
       const route = this.route(request.path);
       const operation = operationOf(request.method, request.query, route);
-      mutated = operation !== 'read' && operation !== 'list';
+      mutated = purged || (operation !== 'read' && operation !== 'list');
 
       if (request.path === UNWRAP_PATH && (operation === 'update' || operation === 'create')) {
         const bodyToken = request.body['token'];
@@ -147,10 +176,9 @@ export class VaultCore {
         if (caller.record.numUses === 0) this.tokens.revokeToken(caller.token);
         mutated = true;
       }
-      const wrapTtl = parseDurationSeconds(request.wrapTtl, 'X-Vault-Wrap-TTL');
-      if (wrapTtl !== undefined && result.status === 200 && !request.path.startsWith('sys/wrapping/')) {
-        if (wrapTtl < 1 || wrapTtl > MAX_WRAP_TTL_SECONDS)
-          throw badRequest('wrap ttl must be between 1s and 768h');
+      // Only an authenticated caller's answer is wrapped: unauthenticated endpoints (sys/health, wrapping
+      // lookup) are not, or anyone reaching the listener could fill the persisted state with wraps.
+      if (wrapTtl !== undefined && caller && result.status === 200 && !request.path.startsWith('sys/wrapping/')) {
         result = this.wraps.wrap(result.body, request.path, wrapTtl, now);
         mutated = true;
       }
@@ -160,7 +188,7 @@ export class VaultCore {
       return {
         result: error,
         accessor: accessor ?? this.tokens.revokedAccessor(request.token),
-        mutated: false,
+        mutated: purged,
       };
     }
   }

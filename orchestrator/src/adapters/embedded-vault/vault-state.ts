@@ -97,8 +97,19 @@ export interface TransitKey {
   versions: Record<string, { key: string; createdAt: number }>;
 }
 
+/**
+ * A map object without a prototype: keys come from requests (secret paths, key, role and policy names),
+ * and on a plain object `constructor` or `__proto__` would be Object.prototype's, not an entry.
+ */
+export function dictionary<T>(entries: Record<string, T> = {}): Record<string, T> {
+  return Object.assign(Object.create(null) as Record<string, T>, entries);
+}
+
+const nested = <T>(maps: Record<string, Record<string, T>>): Record<string, Record<string, T>> =>
+  dictionary(Object.fromEntries(Object.entries(maps).map(([key, map]) => [key, dictionary(map)])));
+
 export function emptyState(rootToken: string): VaultState {
-  return {
+  return withDictionaries({
     formatVersion: 1,
     rootToken,
     tokens: {},
@@ -109,5 +120,20 @@ export function emptyState(rootToken: string): VaultState {
     mounts: {},
     kv: {},
     transit: {},
+  });
+}
+
+/** The state with every map keyed by request input made prototype-free (for state parsed from JSON). */
+export function withDictionaries(state: VaultState): VaultState {
+  return {
+    ...state,
+    tokens: dictionary(state.tokens),
+    accessors: dictionary(state.accessors),
+    wraps: dictionary(state.wraps),
+    policies: dictionary(state.policies),
+    roles: dictionary(state.roles),
+    mounts: dictionary(state.mounts),
+    kv: nested(state.kv ?? {}),
+    transit: nested(state.transit ?? {}),
   };
 }
