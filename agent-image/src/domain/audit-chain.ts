@@ -1,4 +1,5 @@
 import { GENESIS_HASH } from '@agent-fleet/kernel/canonical-json';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { hashRecord, type AuditCheckpoint, type AuditRecord } from './audit-record.ts';
 
 /**
@@ -33,6 +34,18 @@ export type ChainVerification =
   | { ok: false; count: number; break: ChainBreak };
 
 /**
+ * A checkpoint names a record (seq 1 or later) by its sha256 hash. Any other seq could never be met while
+ * reading, so the comparison with the log would silently not happen and a rewritten log would pass.
+ */
+function checkCheckpoint(checkpoint: AuditCheckpoint | null, what: string): void {
+  if (checkpoint === null) return;
+  if (!Number.isSafeInteger(checkpoint.seq) || checkpoint.seq < 1)
+    throw new FleetError('invalid_input', `the ${what} seq must be a positive integer, not ${String(checkpoint.seq)}`);
+  if (typeof checkpoint.hash !== 'string' || !/^[0-9a-f]{64}$/.test(checkpoint.hash))
+    throw new FleetError('invalid_input', `the ${what} hash must be 64 lowercase hex characters`);
+}
+
+/**
  * Verifies a chain record by record, so a whole log never has to be held in memory. After the first
  * break it keeps reading only to tell a deleted record from one that was moved later.
  */
@@ -50,6 +63,8 @@ export class ChainVerifier {
    * first one pushed, when verifying from the middle of a log.
    */
   constructor(options: { expectedHead?: AuditCheckpoint | null; anchor?: AuditCheckpoint | null } = {}) {
+    checkCheckpoint(options.expectedHead ?? null, 'checkpoint');
+    checkCheckpoint(options.anchor ?? null, 'anchor');
     this.previous = options.anchor ?? null;
     this.expectedSeq = this.previous === null ? 1 : this.previous.seq + 1;
     this.expectedHead = options.expectedHead ?? null;

@@ -148,7 +148,8 @@ export function validateAuditEntry(entry: AuditEntry): string[] {
     problems.push('parameters must be an object');
   } else {
     try {
-      canonicalJson(entry.parameters);
+      // Nested as in the record whose hash covers it, so a depth the hash cannot take is refused here.
+      canonicalJson({ parameters: entry.parameters });
     } catch (error) {
       problems.push(`parameters must be plain JSON (${(error as Error).message})`);
     }

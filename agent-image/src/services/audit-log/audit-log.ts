@@ -142,8 +142,10 @@ export class AuditLog {
 
   /** Records in chain order whose timestamp falls in the range. Throws FleetError('integrity') on a bad line. */
   async *records(range: AuditRange = {}): AsyncGenerator<AuditRecord> {
-    const since = range.since?.toISOString();
-    const until = range.until?.toISOString();
+    // Compared as instants, not strings: stored timestamps may carry 0 to 3 fraction digits, and a bound
+    // past year 9999 has an ISO form ("+010000-…") that sorts before every four-digit year.
+    const since = range.since?.getTime();
+    const until = range.until?.getTime();
     const sinceDay = range.since === undefined ? null : utcDay(range.since);
     for (const file of await listAuditFiles(this.directory)) {
       // A record is never in a file older than its own day, so older files cannot hold matches.
@@ -151,8 +153,9 @@ export class AuditLog {
       const content = await readLineFile(join(this.directory, file.name));
       for (const line of content.lines) {
         const record = decodeAuditLineOrThrow(this.keys, line, file.name);
-        if (since !== undefined && record.timestamp < since) continue;
-        if (until !== undefined && record.timestamp > until) continue;
+        const at = Date.parse(record.timestamp);
+        if (since !== undefined && at < since) continue;
+        if (until !== undefined && at > until) continue;
         yield record;
       }
     }
@@ -172,7 +175,8 @@ export class AuditLog {
   async verify(options: { checkpoint?: AuditCheckpoint | null } = {}): Promise<ChainVerification> {
     const verifier = new ChainVerifier({ expectedHead: options.checkpoint ?? null });
     let lastSeq = 0;
-    for (const file of await listAuditFiles(this.directory)) {
+    const files = await listAuditFiles(this.directory);
+    for (const [index, file] of files.entries()) {
       const content = await readLineFile(join(this.directory, file.name));
       for (const line of content.lines) {
         const decoded = decodeAuditLine(this.keys, line);
@@ -181,8 +185,13 @@ export class AuditLog {
           continue;
         }
         lastSeq = decoded.record.seq;
+        checkDayFile(verifier, decoded.record, file);
         verifier.push(decoded.record);
       }
+      // Opening the log repairs a torn write in the newest file, and appends never go back to an older
+      // one: bytes after the last newline of an older file were put there by something else.
+      if (content.tail.length > 0 && index < files.length - 1)
+        verifier.fail('malformed', lastSeq + 1, `${file.name} ends with ${content.tail.length} bytes that are not a whole line (an older day file is never appended to)`);
     }
     return verifier.finish();
   }
@@ -196,7 +205,8 @@ export class AuditLog {
     const verifier = new ChainVerifier({ anchor });
     let reached = false;
     let lastSeq = anchor.seq;
-    for (const { name, lines } of await this.filesFrom(anchor.seq)) {
+    for (const { file, lines } of await this.filesFrom(anchor.seq)) {
+      const { name } = file;
       for (const line of lines) {
         const decoded = decodeAuditLine(this.keys, line);
         if (!decoded.ok) {
@@ -217,6 +227,7 @@ export class AuditLog {
           continue;
         }
         lastSeq = record.seq;
+        checkDayFile(verifier, record, file);
         verifier.push(record);
       }
     }
@@ -228,13 +239,13 @@ export class AuditLog {
    * The lines of the files from the one holding record `seq` on, oldest first, each file read once: newest
    * back until one starts at or before `seq` (all of them when none can be told).
    */
-  private async filesFrom(seq: number): Promise<Array<{ name: string; lines: readonly string[] }>> {
+  private async filesFrom(seq: number): Promise<Array<{ file: AuditFile; lines: readonly string[] }>> {
     const files = await listAuditFiles(this.directory);
-    const read: Array<{ name: string; lines: readonly string[] }> = [];
+    const read: Array<{ file: AuditFile; lines: readonly string[] }> = [];
     for (let index = files.length - 1; index >= 0; index--) {
-      const { name } = files[index] as AuditFile;
-      const { lines } = await readLineFile(join(this.directory, name));
-      read.unshift({ name, lines });
+      const file = files[index] as AuditFile;
+      const { lines } = await readLineFile(join(this.directory, file.name));
+      read.unshift({ file, lines });
       const first = lines[0] === undefined ? null : decodeAuditLine(this.keys, lines[0]);
       const firstSeq = first === null ? null : first.ok ? first.record.seq : first.seq;
       if (firstSeq !== null && firstSeq <= seq) break;
@@ -264,6 +275,18 @@ export class AuditLog {
   async close(): Promise<void> {
     await this.appender.close();
   }
+}
+
+/**
+ * A record is written to the file of its own UTC day or a later one, never an earlier one, and `records`
+ * skips files older than a range's start on that rule. A record found in an earlier day's file was moved
+ * there (lines move between files without the key, the chain order intact): it would drop out of every
+ * ranged read and export, so the verification fails.
+ */
+function checkDayFile(verifier: ChainVerifier, record: AuditRecord, file: AuditFile): void {
+  const recordDay = utcDay(record.timestamp);
+  if (recordDay > file.day)
+    verifier.fail('reordered', record.seq, `record ${record.seq} is dated ${recordDay} but is in ${file.name}, an earlier day's file: it was moved there`);
 }
 
 async function resumeChain(

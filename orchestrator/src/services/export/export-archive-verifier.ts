@@ -1,7 +1,4 @@
 import { createHash, type KeyObject } from 'node:crypto';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import tar from 'tar-stream';
 import {
   MANIFEST_FILE,
   MAX_MANIFEST_BYTES,
@@ -10,6 +7,7 @@ import {
   type ExportManifest,
 } from './export-manifest.ts';
 import { exportKeyId, toExportPublicKey, verifyExportSignature } from './export-signing-key.ts';
+import { readTarEntries, type TarEntry } from './export-tar-reader.ts';
 
 export type ExportProblemKind =
   | 'corrupt-archive'
@@ -23,6 +21,7 @@ export type ExportProblemKind =
   | 'unexpected-file'
   | 'duplicate-file'
   | 'not-a-file'
+  | 'extended-header'
   | 'size-mismatch'
   | 'digest-mismatch';
 
@@ -62,11 +61,13 @@ async function readSmall(stream: AsyncIterable<Buffer>): Promise<Buffer | null> 
 
 /**
  * Checks an export archive offline with the fleet's public export key: the manifest's signature, every
- * file's size and SHA-256 against the manifest, no file missing, no file extra. Streams the archive, so
- * memory stays bounded whatever its size. Reports every problem found, each naming its file.
+ * file's size and SHA-256 against the manifest, no file missing, no file extra. Streams the archive
+ * through a strict tar reader (export-tar-reader.ts), so memory stays bounded whatever its size or its
+ * headers claim, and what is verified is what any tar tool extracts. Reports every problem found, each
+ * naming its file.
  */
 export async function verifyExportArchive(
-  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array> | Readable,
+  source: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
   publicKey: KeyObject | string | Uint8Array,
   expect: { clientId?: string } = {},
 ): Promise<ExportVerification> {
@@ -77,22 +78,23 @@ export async function verifyExportArchive(
   let signatureRaw: Buffer | null = null;
   let lastEntry: string | null = null;
 
-  const readEntry = async (header: tar.Headers, stream: AsyncIterable<Buffer> & Readable): Promise<void> => {
-    const name = header.name;
+  const readEntry = async (entry: TarEntry, data: AsyncIterable<Buffer>): Promise<void> => {
+    const name = entry.name;
     lastEntry = name;
-    if (header.type !== 'file') {
+    if (entry.extended)
       problems.push({
-        kind: 'not-a-file',
+        kind: 'extended-header',
         file: name,
-        message: `${name} is a ${header.type ?? 'non-file'} entry, not a file`,
+        message: `${name} comes with a pax extended header, which export archives never carry`,
       });
-      stream.resume();
+    if (entry.type !== 'file') {
+      problems.push({ kind: 'not-a-file', file: name, message: `${name} is a ${entry.type} entry, not a file` });
       return;
     }
     if (seen.has(name))
       problems.push({ kind: 'duplicate-file', file: name, message: `${name} appears more than once` });
     if (name === MANIFEST_FILE || name === SIGNATURE_FILE) {
-      const content = await readSmall(stream);
+      const content = await readSmall(data);
       if (content === null) {
         problems.push({
           kind: 'manifest-invalid',
@@ -109,26 +111,16 @@ export async function verifyExportArchive(
     }
     const hash = createHash('sha256');
     let size = 0;
-    for await (const chunk of stream) {
+    for await (const chunk of data) {
       hash.update(chunk);
       size += chunk.length;
     }
     if (!seen.has(name)) seen.set(name, { size, sha256: hash.digest('hex') });
   };
 
-  const extract = tar.extract();
-  extract.on(
-    'entry',
-    (header: tar.Headers, stream: AsyncIterable<Buffer> & Readable, next: (error?: unknown) => void) => {
-      readEntry(header, stream).then(
-        () => next(),
-        (error: unknown) => next(error),
-      );
-    },
-  );
   let corrupt = false;
   try {
-    await pipeline(source, extract);
+    await readTarEntries(source, readEntry);
   } catch (error) {
     corrupt = true;
     const where = lastEntry === null ? 'at its first entry' : `after ${lastEntry}`;

@@ -81,6 +81,14 @@ export function parseManifest(bytes: Buffer): ManifestParse {
       problem: `${MANIFEST_FILE} is not a valid manifest: ${issue ? `${issue.path.join('.') || 'manifest'}: ${issue.message}` : 'unknown'}`,
     };
   }
+  const listed = new Set<string>();
+  for (const file of parsed.data.files) {
+    // The manifest and its signature cannot describe themselves; a name listed twice names two files.
+    if (file.name === MANIFEST_FILE || file.name === SIGNATURE_FILE)
+      return { ok: false, problem: `${MANIFEST_FILE} lists ${file.name}, which it cannot describe` };
+    if (listed.has(file.name)) return { ok: false, problem: `${MANIFEST_FILE} lists ${file.name} twice` };
+    listed.add(file.name);
+  }
   if (!manifestBytes(parsed.data).equals(bytes))
     return { ok: false, problem: `${MANIFEST_FILE} is not in canonical form (it was edited)` };
   return { ok: true, manifest: parsed.data };
