@@ -1,5 +1,6 @@
 import type { TeamMember } from '../domain/team-member.ts';
 import type { OnboardingReport } from '../domain/onboarding-checklist.ts';
+import type { PipelineVerdict } from '../services/doctor/monitoring-pipeline.ts';
 import type { AddedMember } from '../services/team/team-members.ts';
 import type { IssuedSession } from '../services/team/team-sessions.ts';
 import type { OrchestratorClient } from './orchestrator-client.ts';
@@ -53,6 +54,11 @@ export class TeamApiClient {
 
   async logout(): Promise<void> {
     await this.#transport.request('DELETE', '/v1/sessions/current');
+  }
+
+  /** The alerting pipeline as the service last checked it; null when it has no Prometheus or has not checked yet. */
+  async monitoring(): Promise<PipelineVerdict | null> {
+    return (await this.#transport.request<{ monitoring: PipelineVerdict | null }>('GET', '/v1/monitoring')).monitoring;
   }
 
   doctor(clientId: string, request: DoctorRequest): Promise<OnboardingReport> {

@@ -67,6 +67,11 @@ export function createDoctorRouter(doctor: OnboardingDoctor): Router {
       );
   });
 
+  // The alerting pipeline as the service last checked it from outside (null: no Prometheus configured, or not checked yet).
+  router.get('/monitoring', (_request, response) => {
+    response.json({ monitoring: doctor.monitoringHealth() });
+  });
+
   router.get('/clients/:id/onboarding', async (request, response) => {
     response.json(await doctor.summaryOf(request.params.id));
   });

@@ -22,7 +22,7 @@ import {
   formatSecretList,
   formatSecretStored,
 } from '../../../orchestrator/src/cli/format/secrets.ts';
-import { formatServiceState } from '../../../orchestrator/src/cli/format/service.ts';
+import { formatMonitoring, formatServiceState } from '../../../orchestrator/src/cli/format/service.ts';
 import {
   formatSupportGrants,
   formatSupportRequested,
@@ -254,5 +254,24 @@ describe('fleet CLI formatters (the human output; --json prints the value itself
     );
     assert.equal(formatServiceState(true), 'orchestrator running');
     assert.equal(formatServiceState(false), 'orchestrator not running');
+  });
+
+  test('service status says whether alerts reach Alertmanager, and what is broken when they do not', () => {
+    const up = { prometheus: true, alertmanager: true, route: true };
+    assert.match(formatMonitoring(null), /^monitoring: not checked/);
+    assert.equal(
+      formatMonitoring({ checkedAt: '2026-12-06T03:00:00.000Z', ok: true, up, problems: [], evidence: ['Watchdog firing'] }),
+      'monitoring: alerts reach Alertmanager (checked 2026-12-06T03:00:00.000Z)',
+    );
+    assert.equal(
+      formatMonitoring({
+        checkedAt: '2026-12-06T03:00:00.000Z',
+        ok: false,
+        up: { ...up, route: false },
+        problems: ['Alertmanager holds no Watchdog from the last 5 minutes'],
+        evidence: [],
+      }),
+      'monitoring: BROKEN, alerts may reach nobody (checked 2026-12-06T03:00:00.000Z)\n  - Alertmanager holds no Watchdog from the last 5 minutes',
+    );
   });
 });

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../cli-context.ts';
-import { formatServiceState } from '../format/service.ts';
+import { formatMonitoring, formatServiceState } from '../format/service.ts';
 
-/** service start, service status: the orchestrator service that owns the registry, Docker and secrets. */
+/** service start, service status (with whether alerts reach Alertmanager): the orchestrator service that owns the registry, Docker and secrets. */
 export function registerServiceCommands(program: Command, context: CliContext): void {
   const service = program
     .command('service')
@@ -13,7 +13,12 @@ export function registerServiceCommands(program: Command, context: CliContext): 
   });
   service.command('status').action(async () => {
     const running = await context.serviceRunning();
-    context.print({ running }, () => formatServiceState(running));
-    if (!running) context.failWith('unavailable');
+    if (!running) {
+      context.print({ running }, () => formatServiceState(running));
+      context.failWith('unavailable');
+      return;
+    }
+    const monitoring = await (await context.teamApi()).monitoring();
+    context.print({ running, monitoring }, () => `${formatServiceState(running)}\n${formatMonitoring(monitoring)}`);
   });
 }
