@@ -228,10 +228,10 @@ void describe('portal approvals in Chromium: decide, one-tap links, refusals', (
     const huge = await postForm(h, acme.page, '/approvals/ap-forms/edit', {
       _csrf: token,
       to: 'a@b.co',
-      body: 'y'.repeat(300_000),
+      body: 'y'.repeat(1_100_000),
     });
     assert.equal(huge.status, 400);
-    assert.match(huge.text, /form: larger than 256kb/);
+    assert.match(huge.text, /form: larger than 1mb/);
     const noToken = await postForm(h, acme.page, '/approvals/ap-forms/approve', {});
     assert.equal(noToken.status, 403);
     const wrongToken = await postForm(h, acme.page, '/approvals/ap-forms/approve', { _csrf: 'x'.repeat(43) });

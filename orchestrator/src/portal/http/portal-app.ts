@@ -16,8 +16,12 @@ import { settingsRoutes } from './routes-settings.ts';
 import { settingsHistoryRoutes } from './routes-settings-history.ts';
 
 const STATIC = fileURLToPath(new URL('../static/', import.meta.url));
-/** Big enough for an edited email body (each field has its own, smaller limit that names it). */
-const FORM_LIMIT = '256kb';
+/**
+ * Big enough for the longest field a form offers once the browser has percent-encoded it: an edited body of
+ * 100 000 characters is up to 900 kB in a script of three-byte characters (each `%E6%97%A5`), a block list of
+ * 10 000 entries about 350 kB with its line breaks. Each field has its own, smaller limit that names it.
+ */
+const FORM_LIMIT = '1mb';
 
 /** Body-parser refusals as the portal's 400 (the form as a whole: no single field is to blame). */
 function bodyError(error: unknown): PageError | null {
@@ -121,6 +125,9 @@ export function createPortalApp(context: PortalContext, options: { behindProxy: 
         response.destroy();
         return;
       }
+      // An error page is never a download (a failed export set its attachment headers first), nor kept.
+      response.removeHeader('Content-Disposition');
+      response.setHeader('Cache-Control', 'no-store');
       const page = toPageError(error);
       if (!page) context.logger.error('portal request failed', { error, path: request.path });
       const status = page?.status ?? 500;

@@ -133,14 +133,17 @@ export function approvalRoutes(context: PortalContext): express.Router {
       throw error;
     }
     const blocked = outcome.execution === 'blocked';
+    const approved = decision.decision === 'edit' ? 'Approved with your edits. The gate accepted your version' : 'Approved';
     const message =
       decision.decision === 'reject'
         ? 'Rejected. Nothing will be sent; your reason is in the audit log.'
         : blocked
           ? 'The policy gate refused this email even with your approval, so nothing was sent. The audit log has the reasons.'
-          : decision.decision === 'edit'
-            ? 'Approved with your edits. The gate accepted your version and the agent is sending it.'
-            : 'Approved. The agent is sending it.';
+          : outcome.execution === 'waiting'
+            ? `${approved}, but it is not sent yet: the agent cannot send just now (the mail provider asked it to slow down, or the mailbox needs to be connected again). It goes out as soon as the agent can send; Activity shows when.`
+            : decision.decision === 'edit'
+              ? `${approved} and the agent is sending it.`
+              : `${approved}. The agent is sending it.`;
     await renderPage(context, response, 'done', {
       title: blocked ? 'Blocked by the policy gate' : 'Done',
       message,
@@ -243,6 +246,8 @@ export function approvalRoutes(context: PortalContext): express.Router {
     route(async (request, response) => {
       const id = String(request.params['id']);
       const { approval } = await load(response, id);
+      // Only a message has an edit form: an edit must not graft recipients and a body onto another action.
+      if (!approval.draft) throw notFound();
       const form = parseForm(editForm, request.body);
       await useLink(response, form.link, id);
       await decide(response, approval, {
