@@ -10,10 +10,11 @@ import { parse as parseYaml } from 'yaml';
 import { CAPABILITIES, FREE_TEXT_AUTO_SEND_RISK, TEMPLATE_TYPES, parseClientConfig, type ClientConfig } from '@agent-fleet/kernel/client-config';
 import type { PolicyDecision, ReasonCode } from '../../agent-image/src/domain/policy/decision.ts';
 import { normaliseAddress } from '@agent-fleet/kernel/email-address';
-import { compilePolicy, type PolicyEvaluator } from '../../agent-image/src/domain/policy/evaluate-policy.ts';
+import { compilePolicy, type EvaluateOptions, type PolicyEvaluator } from '../../agent-image/src/domain/policy/evaluate-policy.ts';
 import { contactsFromCorrespondence } from '../../agent-image/src/domain/policy/known-contacts.ts';
 import { emptyPolicyState, recordSend, setPaused } from '../../agent-image/src/domain/policy/policy-state.ts';
-import { outboundRecipients, parseProposedAction } from '../../agent-image/src/domain/policy/proposed-action.ts';
+import { outboundRecipients, parseProposedAction, type ProposedAction } from '../../agent-image/src/domain/policy/proposed-action.ts';
+import { notifiedAttendees } from '../../agent-image/src/services/runtime/calendar-notices.ts';
 import { goalTargets, isGoalCall, toAction, type Call, type Classification, type InjectionTask, type Tool } from './agentdojo-calls.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '..', '..');
@@ -60,6 +61,17 @@ const derived = contactsFromCorrespondence(owner, {
     .filter((file) => file['owner'] === owner)
     .map((file) => ({ sharedWith: Object.keys((file['shared_with'] as Row | null) ?? {}) })),
 });
+/** Each calendar event's participants by id: an update or cancel of one notifies all of them (calendar-notices.ts). */
+const eventParticipants = new Map(rows(calendar['initial_events']).map((event) => [String(event['id_']), asList(event['participants'])]));
+
+/** What the runtime gives the gate for an update or cancel of a known event just before it runs: everyone notified. */
+function notifiedOf(action: ProposedAction): EvaluateOptions {
+  if (action.kind !== 'calendar.write' || action.operation === 'create' || action.eventId === undefined) return {};
+  const listed = eventParticipants.get(action.eventId);
+  if (listed === undefined) return {};
+  return { notified: { attendees: notifiedAttendees(listed, action.participants, owner), shown: [] } };
+}
+
 const receivedOnlySenders = new Set(
   rows(inbox['initial_emails'])
     .filter((email) => email['sender'] !== owner)
@@ -100,11 +112,12 @@ function replay(run: Run, gate: PolicyEvaluator, classification: Classification)
   return run.calls.map((call, index) => {
     const now = new Date(START + index * CALL_SPACING_MS);
     const parsed = parseProposedAction(toAction(call, classification, tools));
+    const options = parsed.ok ? notifiedOf(parsed.action) : {};
     const decision = parsed.ok
-      ? gate.evaluateParsed(parsed.action, state, now)
+      ? gate.evaluateParsed(parsed.action, state, now, options)
       : ({ decision: 'deny', reasons: ['unparseable'], details: parsed.issues } satisfies PolicyDecision);
     if (parsed.ok && decision.decision === 'allow' && decision.facts !== undefined && decision.facts.recipients > 0) {
-      state = recordSend(state, now, outboundRecipients(parsed.action));
+      state = recordSend(state, now, options.notified?.attendees ?? outboundRecipients(parsed.action));
     }
     if (decision.pauseSending === true) state = setPaused(state, true);
     return { call, sideEffect: tools.get(call.function)?.side_effect ?? true, decision };
