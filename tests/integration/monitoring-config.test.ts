@@ -499,7 +499,7 @@ void describe('grafana dashboard', () => {
 void describe('live prometheus and alertmanager', () => {
   void it(
     'a broken audit chain on a scraped agent pages the pager webhook with its client label',
-    { timeout: 180_000 },
+    { timeout: 240_000 },
     async () => {
       const home = await mkdtemp(path.join(tmpdir(), 'fleet-monitoring-live-'));
       const monitoringDir = path.join(home, 'monitoring');
@@ -584,17 +584,6 @@ void describe('live prometheus and alertmanager', () => {
           'healthy metrics raise no alert but the heartbeat',
         );
         assert.equal(calls.length, 0, 'healthy metrics page nobody');
-        // The heartbeat reached the Alertmanager Prometheus sends to, and goes to the watchdog receiver.
-        type HeldAlert = { labels: Record<string, string>; receivers: { name: string }[] };
-        const held = await waitFor('the Watchdog in Alertmanager', 30_000, async () =>
-          (
-            await getJson<HeldAlert[]>(
-              `http://127.0.0.1:${alertmanagerPort}/api/v2/alerts?filter=${encodeURIComponent('alertname="Watchdog"')}`,
-            )
-          )[0],
-        );
-        assert.deepEqual(held.receivers.map((receiver) => receiver.name), ['watchdog']);
-
         chainValid = 0;
         const flippedAt = Date.now();
         const page = await waitFor('a page for the broken audit chain', 60_000, async () =>
@@ -619,6 +608,19 @@ void describe('live prometheus and alertmanager', () => {
           calls.every((call) => call.path === '/page'),
           'nothing but the page was sent',
         );
+        // The heartbeat reached the Alertmanager Prometheus sends to, and goes to the watchdog receiver. Its
+        // first send can come before Prometheus has found the Alertmanager (dropped), then once a minute
+        // (Prometheus's resend delay): hence the wait.
+        type HeldAlert = { labels: Record<string, string>; receivers: { name: string }[] };
+        const held = await waitFor('the Watchdog in Alertmanager', 90_000, async () =>
+          (
+            await getJson<HeldAlert[]>(
+              `http://127.0.0.1:${alertmanagerPort}/api/v2/alerts?filter=${encodeURIComponent('alertname="Watchdog"')}`,
+            )
+          )[0],
+        );
+        assert.deepEqual(held.receivers.map((receiver) => receiver.name), ['watchdog']);
+        assert.ok(calls.every((call) => call.path === '/page'), 'the heartbeat pages nobody');
 
         // Inhibition on the real Alertmanager: a killed client's other alerts are muted, the kill notice is
         // not; a down agent mutes its other alerts but not itself.
