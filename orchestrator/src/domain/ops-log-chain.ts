@@ -19,6 +19,12 @@ function digestOf(seal: FieldSeal | undefined, value: unknown): string {
   return typeof seal.salt === 'string' ? fieldDigest(seal.salt, value) : MALFORMED;
 }
 
+/** A field's seal from seals read back from storage (null, an array or a string there: no seal). */
+function sealOf(seals: unknown, field: ErasableField): FieldSeal | undefined {
+  if (typeof seals !== 'object' || seals === null || Array.isArray(seals)) return undefined;
+  return (seals as Partial<Record<ErasableField, FieldSeal>>)[field];
+}
+
 /** Whether a field was erased (its seal holds the digest alone). */
 export const isErased = (seal: FieldSeal | undefined): boolean => typeof seal === 'object' && seal !== null && 'digest' in seal;
 
@@ -31,7 +37,7 @@ export function hashOpsLogEntry(entry: Omit<OpsLogEntry, 'hash'>): string {
   if (seals === undefined) {
     return sha256Hex(canonicalJson({ seq, at, actor: entry.actor, action, clientId, reason: entry.reason, outcome, details: entry.details, prevHash }));
   }
-  const digests = Object.fromEntries(ERASABLE_FIELDS.map((field) => [field, digestOf(seals[field], entry[field])]));
+  const digests = Object.fromEntries(ERASABLE_FIELDS.map((field) => [field, digestOf(sealOf(seals, field), entry[field])]));
   return sha256Hex(canonicalJson({ format: 2, seq, at, action, clientId, outcome, digests, prevHash }));
 }
 
@@ -54,7 +60,7 @@ export function eraseFields(entry: OpsLogEntry, fields: readonly ErasableField[]
   const erasedSeals = { ...seals };
   const erased: OpsLogEntry = { ...entry, seals: erasedSeals, erasedAt: entry.erasedAt ?? at.toISOString() };
   for (const field of fields) {
-    erasedSeals[field] = { digest: digestOf(seals[field], entry[field]) };
+    erasedSeals[field] = { digest: digestOf(sealOf(seals, field), entry[field]) };
     Object.assign(erased, { [field]: ERASED_VALUES[field] });
   }
   return erased;
@@ -80,7 +86,7 @@ export function verifyOpsLog(entries: readonly OpsLogEntry[]): OpsLogVerificatio
     if (entry.seq !== expectedSeq) {
       return { valid: false, entries: entries.length, firstBadSeq: expectedSeq, problem: entry.seq < expectedSeq ? 'reordered' : 'gap' };
     }
-    if (hashOpsLogEntry(entry) !== entry.hash || !erasedFieldsEmpty(entry)) {
+    if (!hashesTo(entry) || !erasedFieldsEmpty(entry)) {
       return { valid: false, entries: entries.length, firstBadSeq: entry.seq, problem: 'edited' };
     }
     if (entry.prevHash !== previousHash) {
@@ -94,11 +100,28 @@ export function verifyOpsLog(entries: readonly OpsLogEntry[]): OpsLogVerificatio
   return { valid: true, entries: entries.length, head: previousHash };
 }
 
+/** Whether an entry read back from storage hashes to its hash; one whose fields JSON cannot hold does not. */
+function hashesTo(entry: OpsLogEntry): boolean {
+  try {
+    return hashOpsLogEntry(entry) === entry.hash;
+  } catch {
+    return false;
+  }
+}
+
 /** An erased field's value is no longer covered by the hash, so it must read as erased: nothing can be written there. */
 function erasedFieldsEmpty(entry: OpsLogEntry): boolean {
   const { seals } = entry;
   if (seals === undefined) return true;
-  return ERASABLE_FIELDS.every((field) => !isErased(seals[field]) || canonicalJson(entry[field]) === canonicalJson(ERASED_VALUES[field]));
+  return ERASABLE_FIELDS.every((field) => !isErased(sealOf(seals, field)) || sameJson(entry[field], ERASED_VALUES[field]));
+}
+
+function sameJson(value: unknown, expected: unknown): boolean {
+  try {
+    return canonicalJson(value) === canonicalJson(expected);
+  } catch {
+    return false;
+  }
 }
 
 /** The first entry with an erased field whose client has no deletion later in the log (one pass from the end). */
@@ -109,7 +132,7 @@ function firstErasureWithoutDeletion(entries: readonly OpsLogEntry[]): number | 
     const entry = entries[index];
     if (entry === undefined) continue;
     const seals = entry.seals;
-    const erased = seals !== undefined && ERASABLE_FIELDS.some((field) => isErased(seals[field]));
+    const erased = seals !== undefined && ERASABLE_FIELDS.some((field) => isErased(sealOf(seals, field)));
     if (erased && (entry.clientId === null || !deletedAfter.has(entry.clientId))) first = entry.seq;
     if (entry.clientId !== null && CLIENT_DELETION_ACTIONS.has(entry.action) && entry.outcome === 'success') deletedAfter.add(entry.clientId);
   }

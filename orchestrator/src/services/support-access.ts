@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseClientConfigYaml } from '@agent-fleet/kernel/client-config-yaml';
 import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
-import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { FleetError, isFleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Clock } from '../ports/clock.ts';
 import type { OpsLogEntry, Registry } from '../ports/registry.ts';
 
@@ -50,8 +50,9 @@ export interface SupportAccessDependencies {
   registry: Registry;
   clock: Clock;
   /**
-   * Links a request to its incident (services/incidents): refuses an incident that is unknown, closed or
-   * about other clients, once the fleet tracks incidents. Absent: the incident is only a label.
+   * Links a grant to its incident (services/incidents): refuses (FleetError `not_found` or `conflict`) an
+   * incident that is unknown, closed or about other clients, once the fleet tracks incidents. Checked at the
+   * request, at the approval and at every use, so a grant ends with its incident. Absent: only a label.
    */
   linkIncident?: (incident: string, clientId: ClientId) => Promise<void>;
 }
@@ -100,6 +101,9 @@ export class SupportAccessService {
     if (!admins.includes(by)) {
       throw new FleetError('forbidden', `${input.by} is not an admin of ${clientId}; support access needs the approval of one of the client's admins`);
     }
+    // The incident may have closed since the request (closing revokes the grants it lists, not one
+    // requested while it closed): an approval is for an open incident.
+    await this.deps.linkIncident?.(grant.incident, clientId);
     const expiresAt = new Date(now.getTime() + grant.hours * HOUR_MS).toISOString();
     await this.deps.registry.appendOpsLog({
       at: now.toISOString(),
@@ -136,16 +140,21 @@ export class SupportAccessService {
 
   /**
    * The gate in front of every read of client data by the team: an active, client-approved grant for this
-   * member, or FleetError('forbidden'). Each use is logged with the time, the member and the reason.
+   * member whose incident is still open (with `incident`: a grant for that incident, as access is granted
+   * per incident), or FleetError('forbidden'). Each use is logged with the time, the member and the reason.
    */
-  async authorize(rawClientId: unknown, member: string, purpose: string): Promise<SupportGrant> {
+  async authorize(rawClientId: unknown, member: string, purpose: string, scope: { incident?: string } = {}): Promise<SupportGrant> {
     const clientId = parseClientId(rawClientId);
-    const grants = await this.list(clientId);
-    const grant = grants.filter((candidate) => candidate.status === 'active' && candidate.member === member).at(-1);
+    const active = (await this.list(clientId)).filter(
+      (candidate) => candidate.status === 'active' && candidate.member === member && (scope.incident === undefined || candidate.incident === scope.incident),
+    );
+    const grant = await this.firstWithOpenIncident([...active].reverse(), clientId);
     if (grant === undefined) {
+      const forIncident = scope.incident === undefined ? '' : ` for ${scope.incident}`;
+      const ended = active.length > 0 ? ` (the incident of ${active.map((candidate) => candidate.id).join(', ')} is no longer open)` : '';
       throw new FleetError(
         'forbidden',
-        `${member} has no active support grant for ${clientId}: request one per incident (fleet support request ${clientId} --incident <id> --reason "…") and have a client admin approve it`,
+        `${member} has no active support grant${forIncident} for ${clientId}${ended}: request one per incident (fleet support request ${clientId} --incident ${scope.incident ?? '<id>'} --reason "…") and have a client admin approve it`,
       );
     }
     await this.deps.registry.appendOpsLog({
@@ -158,6 +167,19 @@ export class SupportAccessService {
       details: { grantId: grant.id, incident: grant.incident, purpose },
     });
     return grant;
+  }
+
+  /** The first of `grants` whose incident still links to the client (open, about it); newest first given. */
+  private async firstWithOpenIncident(grants: readonly SupportGrant[], clientId: ClientId): Promise<SupportGrant | undefined> {
+    for (const grant of grants) {
+      try {
+        await this.deps.linkIncident?.(grant.incident, clientId);
+        return grant;
+      } catch (error) {
+        if (!isFleetError(error) || (error.code !== 'not_found' && error.code !== 'conflict')) throw error;
+      }
+    }
+    return undefined;
   }
 
   private async find(clientId: ClientId, grantId: string): Promise<SupportGrant> {

@@ -29,8 +29,8 @@ export interface EvidenceSources {
     verifyAudit(clientId: unknown): Promise<{ verification: unknown; checkpoint: unknown }>;
     exportAudit(clientId: unknown, query: { format: 'jsonl' }, sink: NodeJS.WritableStream): Promise<void>;
   };
-  /** The support gate: throws `forbidden` unless `member` holds an active grant for the client. */
-  authorize(clientId: string, member: string, purpose: string): Promise<unknown>;
+  /** The support gate: throws `forbidden` unless `member` holds an active grant for the client and this incident. */
+  authorize(clientId: string, member: string, purpose: string, scope: { incident: string }): Promise<unknown>;
   /** Null where the runtime offers none (Kubernetes for now). */
   forensics: AgentForensics | null;
   /** The orchestrator's own metrics, as Prometheus scrapes them. */
@@ -107,7 +107,7 @@ export async function collectEvidence(
   );
   await attempt('audit export', async () => {
     try {
-      await sources.authorize(clientId, actor, `incident evidence ${incidentId}`);
+      await sources.authorize(clientId, actor, `incident evidence ${incidentId}`, { incident: incidentId });
     } catch (error) {
       if (isFleetError(error) && error.code === 'forbidden') {
         return `left out: the audit records are client data, read only under an active support grant (fleet support request ${clientId} --incident ${incidentId} …); ${error.message}`;

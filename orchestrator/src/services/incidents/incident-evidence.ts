@@ -69,10 +69,14 @@ export class IncidentEvidenceService {
     }
     const signer = await this.deps.signer();
     const bundles: SealedBundle[] = [];
-    for (const clientId of clients) bundles.push(await this.sealOne(incident.id, clientId, signer, request.actor));
-    const updated = await this.deps.incidents.change(incident.id, (current, now) =>
-      bundles.reduce((record, { parts: _parts, ...bundle }) => recordEvidence(record, bundle, now), current),
-    );
+    let updated = incident;
+    // Each bundle is recorded in the incident as soon as it is sealed: when a later client's fails, the
+    // ones before stay listed (to copy, to report from), not files only the ops log knows of.
+    for (const clientId of clients) {
+      const { parts, ...bundle } = await this.sealOne(incident.id, clientId, signer, request.actor);
+      updated = await this.deps.incidents.change(incident.id, (current, now) => recordEvidence(current, bundle, now));
+      bundles.push({ ...bundle, parts });
+    }
     return { ...(await this.deps.incidents.view(updated)), bundles };
   }
 

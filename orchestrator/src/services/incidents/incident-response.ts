@@ -21,7 +21,7 @@ export interface IncidentResponseDependencies {
   clocks: ClockSettings;
   support: {
     list(clientId: unknown): Promise<SupportGrant[]>;
-    authorize(clientId: unknown, member: string, purpose: string): Promise<SupportGrant>;
+    authorize(clientId: unknown, member: string, purpose: string, scope?: { incident?: string }): Promise<SupportGrant>;
     revoke(input: { clientId: unknown; grantId: string; actor: string }): Promise<SupportGrant>;
   };
   kill: ContainmentDependencies['kill'];
@@ -69,7 +69,7 @@ export function createIncidentResponse(deps: IncidentResponseDependencies): Inci
     }),
     evidence: new IncidentEvidenceService({
       incidents,
-      sources: { ...deps.sources, registry: deps.registry, authorize: (clientId, member, purpose) => deps.support.authorize(clientId, member, purpose) },
+      sources: { ...deps.sources, registry: deps.registry, authorize: (clientId, member, purpose, scope) => deps.support.authorize(clientId, member, purpose, scope) },
       signer: deps.signer,
       keys: deps.keys,
       evidenceDir: deps.evidenceDir,

@@ -4,7 +4,7 @@ import type { Logger } from '@agent-fleet/kernel/logger';
 import type { Clock } from '../../ports/clock.ts';
 import { INCIDENT_SEVERITIES, type IncidentRecord, type IncidentSeverity, type IncidentStore } from '../../ports/incident-store.ts';
 import type { Registry } from '../../ports/registry.ts';
-import type { SupportGrant } from '../support-access.ts';
+import { SUPPORT_ACTIONS, type SupportGrant } from '../support-access.ts';
 import { incidentClocks, type ClockSettings, type IncidentClock } from './incident-clocks.ts';
 import {
   addNote,
@@ -148,18 +148,25 @@ export class IncidentService {
     return this.view(incident);
   }
 
+  /**
+   * Ends the access granted for the incident, then closes it. The grants go first, once the closing is known
+   * to be allowed: a revocation that fails leaves the incident open (close again), never closed with live
+   * grants and no `incident-close` entry in the ops log.
+   */
   async close(input: { id: unknown; rootCause: unknown; lessons: unknown; remediation?: unknown; actor: string }): Promise<IncidentView> {
     const closure = {
       rootCause: checkText(input.rootCause, 'the root cause', 4000),
       lessons: checkText(input.lessons, 'the lessons learned', 4000),
       remediation: input.remediation === undefined ? null : checkText(input.remediation, 'the remediation', 4000),
     };
-    const incident = await this.change(input.id, (current, now) => closeIncident(current, closure, now));
+    const current = await this.require(input.id);
+    closeIncident(current, closure, this.deps.clock.now());
     const revokedGrants: string[] = [];
-    for (const grant of (await this.view(incident)).grants.filter((g) => g.status === 'pending' || g.status === 'active')) {
+    for (const grant of (await this.view(current)).grants.filter((g) => g.status === 'pending' || g.status === 'active')) {
       await this.deps.revokeGrant({ clientId: grant.clientId, grantId: grant.id, actor: input.actor });
       revokedGrants.push(grant.id);
     }
+    const incident = await this.change(current.id, (latest, now) => closeIncident(latest, closure, now));
     await this.log(incident, INCIDENT_ACTIONS.close, input.actor, closure.rootCause, { lessons: closure.lessons, remediation: closure.remediation, revokedGrants });
     this.deps.logger.info('incident closed', { incident: incident.id });
     return this.view(incident);
@@ -224,11 +231,22 @@ export class IncidentService {
 
   async view(incident: IncidentRecord): Promise<IncidentView> {
     const grants: IncidentView['grants'] = [];
-    for (const client of incident.clients) {
+    for (const client of await this.clientsWithGrants(incident)) {
       for (const grant of (await this.deps.grantsOf(client)).filter((g) => g.incident === incident.id)) {
         grants.push({ id: grant.id, clientId: grant.clientId, member: grant.member, status: grant.status, expiresAt: grant.expiresAt });
       }
     }
     return { incident, clocks: incidentClocks(incident, this.deps.clock.now(), this.deps.clocks), grants };
+  }
+
+  /**
+   * The clients whose support grants can name the incident: its own, or for an incident that names no
+   * client (which covers any client, checkSupportLink), those a support request for it was logged under.
+   */
+  private async clientsWithGrants(incident: IncidentRecord): Promise<string[]> {
+    if (incident.clients.length > 0) return incident.clients;
+    const requests = await this.deps.registry.listOpsLog({ actions: [SUPPORT_ACTIONS.request] });
+    const clients = requests.filter((entry) => entry.details['incident'] === incident.id).map((entry) => entry.clientId);
+    return [...new Set(clients.filter((client): client is string => client !== null))];
   }
 }
