@@ -157,6 +157,11 @@ export async function createOrchestrator(
   if (opened !== null && Object.values(opened.sealedNow).some((count) => count > 0)) {
     logger.info('registry rows written before sealing are sealed now', opened.sealedNow);
   }
+  if (opened?.opsLogAnchoring.checkpoint === 'created') {
+    logger.info('ops-log head checkpoint created from the log\'s current head (none existed)', { ...opened.opsLogAnchoring.head });
+  } else if (opened?.opsLogAnchoring.checkpoint === 'invalid') {
+    logger.error('ops-log head checkpoint invalid: ops-log verification fails until it is re-anchored', { problem: opened.opsLogAnchoring.problem });
+  }
   const metricsRegistry = new MetricsRegistry();
   collectDefaultMetrics({ register: metricsRegistry });
   // The egress proxies go with the runtime that names them to its agents: none for a runtime given from outside.

@@ -66,20 +66,34 @@ export function eraseFields(entry: OpsLogEntry, fields: readonly ErasableField[]
   return erased;
 }
 
+/** The log's last entry, as a checkpoint kept outside the database records it. */
+export interface OpsLogHead {
+  seq: number;
+  hash: string;
+}
+
 export type OpsLogVerification =
   | { valid: true; entries: number; head: string }
   | {
       valid: false;
       entries: number;
       firstBadSeq: number;
-      problem: 'edited' | 'gap' | 'reordered' | 'broken-link' | 'erased-without-deletion';
+      problem: 'edited' | 'gap' | 'reordered' | 'broken-link' | 'erased-without-deletion' | 'truncated' | 'head-mismatch';
+      /** The head checkpoint's seq, when the log disagrees with it (`truncated`, `head-mismatch`). */
+      checkpointSeq?: number;
     };
 
 /**
  * Detects any edited, deleted or reordered entry of the (whole) ops log, and erased fields in an entry whose
  * client was not deleted after it (erasure is the deletion's, not a way to hide what someone did).
+ *
+ * With `checkpoint` (the head recorded outside the database after an append), also a log that ends before
+ * it (`truncated`: its last entries deleted) or holds another entry at its seq (`head-mismatch`: rewritten,
+ * hashes recomputed). The log may run past the checkpoint (a crash between an append's commit and the
+ * checkpoint's write), as long as it links; read the checkpoint before the entries, so that an append
+ * between the two reads is not taken for a truncation.
  */
-export function verifyOpsLog(entries: readonly OpsLogEntry[]): OpsLogVerification {
+export function verifyOpsLog(entries: readonly OpsLogEntry[], checkpoint: OpsLogHead | null = null): OpsLogVerification {
   let previousHash = GENESIS_HASH;
   let expectedSeq = 1;
   for (const entry of entries) {
@@ -95,9 +109,24 @@ export function verifyOpsLog(entries: readonly OpsLogEntry[]): OpsLogVerificatio
     previousHash = entry.hash;
     expectedSeq += 1;
   }
+  const anchored = checkpoint === null ? null : disagreementWithCheckpoint(entries, checkpoint);
+  if (anchored !== null) return anchored;
   const unexplained = firstErasureWithoutDeletion(entries);
   if (unexplained !== null) return { valid: false, entries: entries.length, firstBadSeq: unexplained, problem: 'erased-without-deletion' };
   return { valid: true, entries: entries.length, head: previousHash };
+}
+
+/** For a log whose seqs run 1..n and link: where it ends before the checkpoint, or differs from it at its seq. */
+function disagreementWithCheckpoint(entries: readonly OpsLogEntry[], checkpoint: OpsLogHead): OpsLogVerification | null {
+  const last = entries.length;
+  if (checkpoint.seq > last) {
+    return { valid: false, entries: last, firstBadSeq: last + 1, problem: 'truncated', checkpointSeq: checkpoint.seq };
+  }
+  if (checkpoint.seq < 1) return null;
+  if (entries[checkpoint.seq - 1]?.hash !== checkpoint.hash) {
+    return { valid: false, entries: last, firstBadSeq: checkpoint.seq, problem: 'head-mismatch', checkpointSeq: checkpoint.seq };
+  }
+  return null;
 }
 
 /** Whether an entry read back from storage hashes to its hash; one whose fields JSON cannot hold does not. */

@@ -180,7 +180,9 @@ export function createApiRouter(orchestrator: Orchestrator): Router {
   });
 
   router.get('/ops-log/verify', async (_request, response) => {
-    response.json(verifyOpsLog(await orchestrator.registry.listOpsLog()));
+    // The checkpoint first: an append between the two reads then leaves the entries ahead of it, not behind.
+    const checkpoint = (await orchestrator.registry.opsLogHeadCheckpoint?.()) ?? null;
+    response.json(verifyOpsLog(await orchestrator.registry.listOpsLog(), checkpoint));
   });
 
   router.use(createDataLifecycleRouter(orchestrator));

@@ -1,5 +1,6 @@
 import type { ClientId } from '@agent-fleet/kernel/client-id';
 import type { ClientStatus } from '../domain/client-status.ts';
+import type { OpsLogHead } from '../domain/ops-log-chain.ts';
 import type { OpsLogEntry } from '../domain/ops-log-entry.ts';
 
 export interface ClientRecord {
@@ -78,6 +79,12 @@ export interface Registry {
    * on every metrics scrape reads, instead of the whole log).
    */
   listOpsLog(filter?: { clientId?: string; actions?: readonly string[] }): Promise<OpsLogEntry[]>;
+  /**
+   * The ops log's head as recorded outside the database after each append (null: none recorded), for
+   * `verifyOpsLog`; read it before the entries. One that fails its MAC: an integrity error. Registries
+   * that keep no such record leave it out.
+   */
+  opsLogHeadCheckpoint?(): Promise<OpsLogHead | null>;
   /**
    * Stores ops-log entries whose fields were erased (`eraseFields`), in one transaction. Refuses every
    * entry that would not hash to its stored hash: no other change to the log can go through here.

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
@@ -8,6 +8,7 @@ import { GENESIS_HASH } from '@agent-fleet/kernel/canonical-json';
 import { parseClientId } from '@agent-fleet/kernel/client-id';
 import { openPgliteExecutor } from '../../../orchestrator/src/adapters/pglite/pglite-sql-executor.ts';
 import { migrate } from '../../../orchestrator/src/adapters/sql/migrate.ts';
+import { opsLogHeadFile, registryOn } from '../../../orchestrator/src/adapters/sql/open-registry.ts';
 import { MIGRATIONS } from '../../../orchestrator/src/adapters/sql/migrations.ts';
 import { registrySealer } from '../../../orchestrator/src/adapters/sql/registry-sealer.ts';
 import { SqlRegistry } from '../../../orchestrator/src/adapters/sql/sql-registry.ts';
@@ -280,6 +281,67 @@ describe('a registry made before ops-log fields could be erased and anything was
       assert.equal(verifyOpsLog(after).valid, true);
       assert.equal(after[0]?.actor, 'client-admin:jane@acme.example', 'an entry hashed over its values cannot lose them');
       assert.equal(after[1]?.actor, 'erased');
+    } finally {
+      await executor.close();
+      await rm(homeDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("the ops log's head, recorded outside the database", () => {
+  test('verification catches a tail deleted or rewritten in the database, accepts a log one append ahead, and a missing record is made from the head at start', async () => {
+    const homeDir = await mkdtemp(path.join(os.tmpdir(), 'fleet-registry-head-'));
+    const executor = await openPgliteExecutor(path.join(homeDir, 'registry'));
+    try {
+      const { registry, opsLogAnchoring } = await registryOn(executor, homeDir);
+      assert.deepEqual(opsLogAnchoring, { checkpoint: 'empty-log' });
+      const verify = async () => verifyOpsLog(await registry.listOpsLog(), await registry.opsLogHeadCheckpoint());
+      for (const action of ['kill', 'resume', 'kill']) {
+        await registry.appendOpsLog({ actor: 'ops', action, clientId: acme, reason: null, outcome: 'success', details: {} });
+      }
+      const entries = await registry.listOpsLog();
+      assert.deepEqual(await registry.opsLogHeadCheckpoint(), { seq: 3, hash: entries[2]!.hash });
+      assert.equal((await verify()).valid, true);
+
+      // Someone with database access deletes the last entry: the chain alone still links.
+      const deleted = (await executor.query<Record<string, unknown>>('SELECT * FROM ops_log WHERE seq = 3'))[0]!;
+      await executor.query('DELETE FROM ops_log WHERE seq = 3');
+      assert.equal(verifyOpsLog(await registry.listOpsLog()).valid, true);
+      assert.deepEqual(await verify(), { valid: false, entries: 2, firstBadSeq: 3, problem: 'truncated', checkpointSeq: 3 });
+
+      // ... and writes another third entry in its place, hash recomputed and linked.
+      const forged = { seq: 3, at: '2026-11-23T10:00:00.000Z', actor: 'ops', action: 'resume', clientId: 'acme', reason: null, outcome: 'success', details: {}, prevHash: entries[1]!.hash, seals: entries[2]!.seals };
+      await executor.query(
+        'INSERT INTO ops_log (seq, at, action, client_id, outcome, prev_hash, hash, seals, sealed_fields) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
+        [3, forged.at, forged.action, forged.clientId, forged.outcome, forged.prevHash, hashOpsLogEntry(forged), JSON.stringify(forged.seals), deleted.sealed_fields],
+      );
+      assert.equal(verifyOpsLog(await registry.listOpsLog()).valid, true);
+      assert.deepEqual(await verify(), { valid: false, entries: 3, firstBadSeq: 3, problem: 'head-mismatch', checkpointSeq: 3 });
+      await executor.query('DELETE FROM ops_log WHERE seq = 3');
+      await executor.query(
+        'INSERT INTO ops_log (seq, at, action, client_id, outcome, prev_hash, hash, seals, sealed_fields, actor, reason, details) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)',
+        [deleted.seq, deleted.at, deleted.action, deleted.client_id, deleted.outcome, deleted.prev_hash, deleted.hash, JSON.stringify(deleted.seals), deleted.sealed_fields, deleted.actor, deleted.reason, deleted.details],
+      );
+      assert.equal((await verify()).valid, true, 'restored');
+
+      // The checkpoint one append behind (a crash after the commit, before its write): accepted.
+      const file = opsLogHeadFile(homeDir);
+      const atThree = await readFile(file, 'utf8');
+      await registry.appendOpsLog({ actor: 'ops', action: 'resume', clientId: acme, reason: null, outcome: 'success', details: {} });
+      await writeFile(file, atThree);
+      assert.deepEqual(await verify(), { valid: true, entries: 4, head: (await registry.listOpsLog())[3]!.hash });
+
+      // No record (the first start with checkpoints): made from the log's head at start, and said so.
+      await unlink(file);
+      const reopened = await registryOn(executor, homeDir);
+      assert.deepEqual(reopened.opsLogAnchoring, { checkpoint: 'created', head: { seq: 4, hash: (await registry.listOpsLog())[3]!.hash } });
+      assert.deepEqual((await registryOn(executor, homeDir)).opsLogAnchoring, { checkpoint: 'present' });
+
+      // A record that fails its MAC: the start goes on and says so, verification refuses it, appends leave it be.
+      await writeFile(file, atThree.replace('"seq":3', '"seq":2'));
+      assert.equal((await registryOn(executor, homeDir)).opsLogAnchoring.checkpoint, 'invalid');
+      await registry.appendOpsLog({ actor: 'ops', action: 'kill', clientId: acme, reason: null, outcome: 'success', details: {} });
+      await assert.rejects(registry.opsLogHeadCheckpoint(), /fails its MAC/);
     } finally {
       await executor.close();
       await rm(homeDir, { recursive: true, force: true });

@@ -8,30 +8,36 @@ import { loadOrCreateMasterKey } from '../embedded-vault/encrypted-file-store.ts
 import { openPgliteExecutor } from '../pglite/pglite-sql-executor.ts';
 import { openPostgresExecutor } from '../postgres/postgres-sql-executor.ts';
 import { migrate } from './migrate.ts';
+import { fileOpsLogHeadCheckpoint } from './ops-log-head-checkpoint.ts';
 import { SqlIncidentStore } from './sql-incident-store.ts';
 import { SqlOnboardingStore } from './sql-onboarding-store.ts';
 import { SqlPortalStore } from './sql-portal-store.ts';
 import { registrySealer } from './registry-sealer.ts';
 import type { SqlExecutor } from './sql-executor.ts';
-import { SqlRegistry } from './sql-registry.ts';
+import { SqlRegistry, type OpsLogAnchoring } from './sql-registry.ts';
 import { SqlTeamStore } from './sql-team-store.ts';
 
 /** Where the key that seals client configurations and ops-log fields in the registry is kept: apart from the database. */
 export const registryKeyDirectory = (homeDir: string): string => path.join(homeDir, 'registry-key');
 
+/** Where the ops log's head is recorded after each append, outside the database (MAC under the registry key). */
+export const opsLogHeadFile = (homeDir: string): string => path.join(homeDir, 'ops-log-head.json');
+
 /**
  * The registry, the incident records, the portal's store and the team's store over an opened database:
  * migrated, the registry key loaded (or made), and everything they seal sealed; `sealedNow` counts the
  * rows an earlier release had written in plaintext (sealed now, their tables rewritten so that the
- * plaintext leaves the database files).
+ * plaintext leaves the database files); `opsLogAnchoring` says whether the ops log's head checkpoint was
+ * made now (from the log's current head: the first start with checkpoints) or is invalid.
  */
 export async function registryOn(
   executor: SqlExecutor,
   homeDir: string,
-): Promise<{ registry: SqlRegistry; incidentStore: SqlIncidentStore; portalStore: SqlPortalStore; teamStore: SqlTeamStore; sealedNow: SealedNow }> {
+): Promise<{ registry: SqlRegistry; incidentStore: SqlIncidentStore; portalStore: SqlPortalStore; teamStore: SqlTeamStore; sealedNow: SealedNow; opsLogAnchoring: OpsLogAnchoring }> {
   await migrate(executor);
-  const sealer = registrySealer(await loadOrCreateMasterKey(registryKeyDirectory(homeDir)));
-  const registry = new SqlRegistry(executor, sealer);
+  const masterKey = await loadOrCreateMasterKey(registryKeyDirectory(homeDir));
+  const sealer = registrySealer(masterKey);
+  const registry = new SqlRegistry(executor, sealer, fileOpsLogHeadCheckpoint(opsLogHeadFile(homeDir), masterKey));
   const incidentStore = new SqlIncidentStore(executor, sealer);
   const portalStore = new SqlPortalStore(executor, sealer);
   const teamStore = new SqlTeamStore(executor, sealer);
@@ -42,7 +48,8 @@ export async function registryOn(
     teamMembers: await teamStore.sealPlaintext(),
   };
   if (sealedNow.incidents > 0) await executor.reclaim(['incidents']);
-  return { registry, incidentStore, portalStore, teamStore, sealedNow };
+  const opsLogAnchoring = await registry.anchorOpsLogHead();
+  return { registry, incidentStore, portalStore, teamStore, sealedNow, opsLogAnchoring };
 }
 
 /** How many rows an earlier release had written in plaintext were sealed at this start. */
@@ -57,7 +64,7 @@ export type SealedNow = { clients: number; opsLogEntries: number; incidents: num
 export async function openRegistry(options: {
   databaseUrl?: string | undefined;
   homeDir: string;
-}): Promise<{ registry: Registry; sealedNow: SealedNow; portalStore: PortalStore; incidentStore: IncidentStore; teamStore: TeamStore; onboardingStore: OnboardingCheckStore }> {
+}): Promise<{ registry: Registry; sealedNow: SealedNow; opsLogAnchoring: OpsLogAnchoring; portalStore: PortalStore; incidentStore: IncidentStore; teamStore: TeamStore; onboardingStore: OnboardingCheckStore }> {
   const executor = options.databaseUrl
     ? openPostgresExecutor(options.databaseUrl)
     : await openPgliteExecutor(path.join(options.homeDir, 'registry'));

@@ -3,8 +3,9 @@ import { GENESIS_HASH } from '@agent-fleet/kernel/canonical-json';
 import type { ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { ClientStatus } from '../../domain/client-status.ts';
-import { hashOpsLogEntry, newSeals } from '../../domain/ops-log-chain.ts';
+import { hashOpsLogEntry, newSeals, type OpsLogHead } from '../../domain/ops-log-chain.ts';
 import type { AuditCheckpoint, ClaimResult, ClientRecord, NewClient, NewOpsLogEntry, OpsLogEntry, Registry } from '../../ports/registry.ts';
+import type { OpsLogHeadCheckpoint } from './ops-log-head-checkpoint.ts';
 import { SEALED_PREFIX, type RegistrySealer, type SealedOpsLogFields } from './registry-sealer.ts';
 import { quotedIdentifier, type SqlExecutor } from './sql-executor.ts';
 
@@ -115,18 +116,32 @@ const newSalt = (): string => randomBytes(16).toString('base64url');
 
 const OPS_LOG_SEALING_BATCH = 1000;
 
+/** The advisory lock that serialises the ops log's writers: its appends, and its head checkpoint's writes. */
+const OPS_LOG_LOCK = 'SELECT pg_advisory_xact_lock(727262)';
+
+/** What `anchorOpsLogHead` found at start: a checkpoint, none made now from the log's head, or an empty log. */
+export type OpsLogAnchoring =
+  | { checkpoint: 'present' }
+  | { checkpoint: 'created'; head: OpsLogHead }
+  | { checkpoint: 'empty-log' }
+  | { checkpoint: 'invalid'; problem: string }
+  | { checkpoint: 'none' };
+
 /**
  * The registry over SQL; the same statements run on PostgreSQL and on PGlite. A client's configuration
  * and admins, and each ops-log entry's actor, reason and details, are sealed by `sealer` before they reach
- * the database.
+ * the database. With `headCheckpoint`, each append's head is recorded outside the database too, once
+ * committed (see `opsLogHeadCheckpoint`).
  */
 export class SqlRegistry implements Registry {
   private readonly sql: SqlExecutor;
   private readonly sealer: RegistrySealer;
+  private readonly headCheckpoint: OpsLogHeadCheckpoint | null;
 
-  constructor(sql: SqlExecutor, sealer: RegistrySealer) {
+  constructor(sql: SqlExecutor, sealer: RegistrySealer, headCheckpoint: OpsLogHeadCheckpoint | null = null) {
     this.sql = sql;
     this.sealer = sealer;
+    this.headCheckpoint = headCheckpoint;
   }
 
   /** The sealed column values of a client's configuration. */
@@ -293,9 +308,9 @@ export class SqlRegistry implements Registry {
   }
 
   async appendOpsLog(entry: NewOpsLogEntry): Promise<OpsLogEntry> {
-    return this.sql.transaction(async (tx) => {
+    const appended = await this.sql.transaction(async (tx) => {
       // One writer at a time extends the chain.
-      await tx.query('SELECT pg_advisory_xact_lock(727262)');
+      await tx.query(OPS_LOG_LOCK);
       const [last] = await tx.query<{ seq: number | string; hash: string }>(
         'SELECT seq, hash FROM ops_log ORDER BY seq DESC LIMIT 1',
       );
@@ -318,6 +333,56 @@ export class SqlRegistry implements Registry {
         [full.seq, full.at, full.action, full.clientId, full.outcome, full.prevHash, full.hash, JSON.stringify(full.seals), this.sealer.sealOpsLogFields(full.seq, full)],
       );
       return full;
+    });
+    // After the commit: a crash before this leaves the checkpoint one append behind, which verification
+    // accepts (never ahead of the log, which it would take for a truncation).
+    try {
+      await this.advanceHeadCheckpoint(appended);
+    } catch (error) {
+      throw new FleetError('internal', `ops-log entry ${appended.seq} is recorded, but its head checkpoint was not written`, { cause: error });
+    }
+    return appended;
+  }
+
+  /**
+   * Moves the head checkpoint to `head` (never backwards), under the ops-log lock: appends committed
+   * concurrently, here or in another process, write it one at a time.
+   */
+  private async advanceHeadCheckpoint(head: OpsLogHead): Promise<void> {
+    const checkpoint = this.headCheckpoint;
+    if (checkpoint === null) return;
+    await this.sql.transaction(async (tx) => {
+      await tx.query(OPS_LOG_LOCK);
+      await checkpoint.advance({ seq: head.seq, hash: head.hash });
+    });
+  }
+
+  /** The ops log's head as recorded outside the database, or null (none recorded, or none kept). */
+  async opsLogHeadCheckpoint(): Promise<OpsLogHead | null> {
+    return this.headCheckpoint === null ? null : this.headCheckpoint.read();
+  }
+
+  /**
+   * At start: records the log's current head when no checkpoint exists yet (a registry from before
+   * checkpoints, or a new one), and says so. A checkpoint that exists is left as it is, an invalid one too
+   * (the orchestrator still starts; verification reports it until an operator moves it away).
+   */
+  async anchorOpsLogHead(): Promise<OpsLogAnchoring> {
+    const checkpoint = this.headCheckpoint;
+    if (checkpoint === null) return { checkpoint: 'none' };
+    return this.sql.transaction(async (tx): Promise<OpsLogAnchoring> => {
+      await tx.query(OPS_LOG_LOCK);
+      try {
+        if ((await checkpoint.read()) !== null) return { checkpoint: 'present' };
+      } catch (error) {
+        if (error instanceof FleetError && error.code === 'integrity') return { checkpoint: 'invalid', problem: error.message };
+        throw error;
+      }
+      const [last] = await tx.query<{ seq: number | string; hash: string }>('SELECT seq, hash FROM ops_log ORDER BY seq DESC LIMIT 1');
+      if (!last) return { checkpoint: 'empty-log' };
+      const head = { seq: Number(last.seq), hash: last.hash };
+      await checkpoint.advance(head);
+      return { checkpoint: 'created', head };
     });
   }
 

@@ -23,6 +23,8 @@ const PROBLEMS: Record<Extract<OpsLogVerification, { valid: false }>['problem'],
   gap: 'gap',
   reordered: 'reordered',
   'broken-link': 'broken-link',
+  truncated: 'the log ends before its head checkpoint (its last entries deleted, or the database restored from an older backup)',
+  'head-mismatch': 'the entry differs from its head checkpoint (the log rewritten from there, its hashes recomputed)',
   'erased-without-deletion':
     "fields erased although the entry's client was not deleted after it (an erasure or purge that did not finish? run it again)",
 };
@@ -30,5 +32,5 @@ const PROBLEMS: Record<Extract<OpsLogVerification, { valid: false }>['problem'],
 export function formatOpsLogVerification(result: OpsLogVerification): string {
   return result.valid
     ? `ops log intact: ${result.entries} entries, head ${result.head.slice(0, 16)}…`
-    : `OPS LOG TAMPERED at seq ${result.firstBadSeq}: ${PROBLEMS[result.problem]}`;
+    : `OPS LOG TAMPERED at seq ${result.firstBadSeq}: ${PROBLEMS[result.problem]}${result.checkpointSeq === undefined ? '' : ` (checkpoint at seq ${result.checkpointSeq})`}`;
 }

@@ -5,7 +5,7 @@ import { finished } from 'node:stream/promises';
 import type { ClientId } from '@agent-fleet/kernel/client-id';
 import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import { redact } from '@agent-fleet/kernel/logger';
-import { verifyOpsLog } from '../../domain/ops-log-chain.ts';
+import { verifyOpsLog, type OpsLogHead } from '../../domain/ops-log-chain.ts';
 import type { AgentForensics } from '../../ports/agent-forensics.ts';
 import type { ContainerRuntime } from '../../ports/container-runtime.ts';
 import type { OpsLogEntry, Registry } from '../../ports/registry.ts';
@@ -126,12 +126,23 @@ export async function collectEvidence(
     const size = (await stat(file)).size;
     return { name: 'audit/audit-log.jsonl', description: "The client's audit log as the agent exported it (JSON lines, hash-chained).", size, open: () => createReadStream(file) };
   });
+  // The head recorded outside the database first (an append meanwhile leaves the entries ahead of it): a
+  // tail cut from the database then shows in the bundle's verification. A checkpoint that fails its MAC is
+  // reported there, not a reason to lose the evidence.
+  let checkpoint: OpsLogHead | null = null;
+  let checkpointProblem: string | null = null;
+  try {
+    checkpoint = (await sources.registry.opsLogHeadCheckpoint?.()) ?? null;
+  } catch (error) {
+    if (!isFleetError(error) || error.code !== 'integrity') throw error;
+    checkpointProblem = error.message;
+  }
   const everything = await sources.registry.listOpsLog();
   const slice = opsLogSlice(everything, clientId, incidentId);
   entries.push(textEntry('ops-log/entries.jsonl', `The ops-log entries of ${clientId} and of ${incidentId} (JSON lines, part of the fleet's hash chain).`, slice.map((e) => `${JSON.stringify(e)}\n`).join('')));
   parts.push({ part: 'ops-log slice', file: 'ops-log/entries.jsonl', note: `${slice.length} entries` });
   const head = everything.at(-1);
-  entries.push(jsonEntry('ops-log/verification.json', "Verification of the fleet's whole ops-log chain, and its head.", { verification: verifyOpsLog(everything), head: head ? { seq: head.seq, hash: head.hash } : null }));
+  entries.push(jsonEntry('ops-log/verification.json', "Verification of the fleet's whole ops-log chain, and its head.", { verification: verifyOpsLog(everything, checkpoint), head: head ? { seq: head.seq, hash: head.hash } : null, headCheckpoint: checkpoint, headCheckpointProblem: checkpointProblem }));
   parts.push({ part: 'ops-log verification', file: 'ops-log/verification.json', note: `${everything.length} entries verified` });
 
   const state = await sources.runtime.inspectAgent(clientId);

@@ -1,0 +1,100 @@
+import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomically } from '@agent-fleet/kernel/atomic-file';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import type { OpsLogHead } from '../../domain/ops-log-chain.ts';
+
+/** What `advance` did: wrote the head, kept a later (or equal) one, or kept a file it cannot trust (left as evidence). */
+export type CheckpointAdvance = 'advanced' | 'kept' | 'refused-invalid';
+
+/**
+ * The ops log's head, kept outside the database: someone who can write the database but not this file
+ * cannot delete the log's last entries, or rewrite them and recompute their hashes, unnoticed.
+ */
+export interface OpsLogHeadCheckpoint {
+  /** Where it is kept, for messages. */
+  readonly location: string;
+  /** The recorded head, or null when none was recorded; a file that fails its MAC: an integrity error. */
+  read(): Promise<OpsLogHead | null>;
+  /**
+   * Records `head` unless the recorded one is at the same seq or later: it never moves backwards. Callers
+   * serialise calls (the registry holds the ops-log lock). A file that fails its MAC is not overwritten.
+   */
+  advance(head: OpsLogHead): Promise<CheckpointAdvance>;
+}
+
+const FORMAT = 'agent-fleet ops-log head v1';
+const KEY_INFO = 'agent-fleet registry ops-log head checkpoint';
+const HASH_PATTERN = /^[0-9a-f]{64}$/;
+
+/** The MAC key, derived from the registry's master key (`<home>/registry-key/master.key`) under its own label. */
+function checkpointKey(masterKey: Buffer): Buffer {
+  return Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), KEY_INFO, 32));
+}
+
+function macOf(key: Buffer, head: OpsLogHead): string {
+  return createHmac('sha256', key).update(`${FORMAT}\0${head.seq}\0${head.hash}`).digest('base64url');
+}
+
+function isHead(value: unknown): value is OpsLogHead & { format: string; mac: string } {
+  if (typeof value !== 'object' || value === null) return false;
+  const record = value as Record<string, unknown>;
+  return (
+    record.format === FORMAT &&
+    Number.isSafeInteger(record.seq) &&
+    (record.seq as number) >= 1 &&
+    typeof record.hash === 'string' &&
+    HASH_PATTERN.test(record.hash) &&
+    typeof record.mac === 'string'
+  );
+}
+
+/** The checkpoint as a small JSON file, authenticated with an HMAC and replaced atomically. */
+export function fileOpsLogHeadCheckpoint(file: string, masterKey: Buffer): OpsLogHeadCheckpoint {
+  const key = checkpointKey(masterKey);
+  const invalid = (why: string) =>
+    new FleetError('integrity', `ops-log head checkpoint ${file} ${why}: it was altered, or written under another key (to re-anchor the log at its current head, move the file away and restart)`);
+
+  async function read(): Promise<OpsLogHead | null> {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw invalid('is not JSON');
+    }
+    if (!isHead(parsed)) throw invalid('is not a head checkpoint');
+    const head = { seq: parsed.seq, hash: parsed.hash };
+    const expected = Buffer.from(macOf(key, head));
+    const actual = Buffer.from(parsed.mac);
+    if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) throw invalid('fails its MAC');
+    return head;
+  }
+
+  return {
+    location: file,
+    read,
+    async advance(head) {
+      if (!Number.isSafeInteger(head.seq) || head.seq < 1 || !HASH_PATTERN.test(head.hash)) {
+        throw new FleetError('invalid_input', `not an ops-log head: seq ${head.seq}, hash ${head.hash}`);
+      }
+      let current: OpsLogHead | null;
+      try {
+        current = await read();
+      } catch (error) {
+        if (error instanceof FleetError && error.code === 'integrity') return 'refused-invalid';
+        throw error;
+      }
+      if (current !== null && current.seq >= head.seq) return 'kept';
+      const body = { format: FORMAT, seq: head.seq, hash: head.hash, mac: macOf(key, head) };
+      await writeFileAtomically(file, `${JSON.stringify(body)}\n`, { mode: 0o600 });
+      return 'advanced';
+    },
+  };
+}
