@@ -4,7 +4,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { openPgliteExecutor } from '../../orchestrator/src/adapters/pglite/pglite-sql-executor.ts';
 import { openPostgresExecutor } from '../../orchestrator/src/adapters/postgres/postgres-sql-executor.ts';
-import { registryOn } from '../../orchestrator/src/adapters/sql/open-registry.ts';
+import { opsLogHeadFile, registryOn } from '../../orchestrator/src/adapters/sql/open-registry.ts';
 import type { SqlExecutor } from '../../orchestrator/src/adapters/sql/sql-executor.ts';
 import type { Registry } from '../../orchestrator/src/ports/registry.ts';
 
@@ -30,6 +30,12 @@ export interface RegistryBackend {
 
 const RESET_SQL = 'TRUNCATE clients, ops_log, audit_checkpoints';
 
+/** Empties the tables, and the ops log's head checkpoint with them (it would stand for the entries just removed). */
+async function resetRegistry(executor: SqlExecutor, homeDir: string): Promise<void> {
+  await executor.query(RESET_SQL);
+  await rm(opsLogHeadFile(homeDir), { force: true });
+}
+
 async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -49,7 +55,7 @@ export const registryBackends: RegistryBackend[] = [
       const { registry, executor } = await openRegistryWithExecutor({ homeDir });
       return {
         registry,
-        reset: async () => void (await executor.query(RESET_SQL)),
+        reset: () => resetRegistry(executor, homeDir),
         dataDir: path.join(homeDir, 'registry'),
         sql: executor,
         close: async () => {
@@ -69,7 +75,7 @@ export const registryBackends: RegistryBackend[] = [
       const { registry, executor } = await openRegistryWithExecutor({ databaseUrl: url, homeDir });
       return {
         registry,
-        reset: async () => void (await executor.query(RESET_SQL)),
+        reset: () => resetRegistry(executor, homeDir),
         dataDir: null,
         sql: executor,
         close: async () => {
