@@ -9,7 +9,8 @@ import { publishApprovalGauges, type ApprovalStore, type StoredApproval } from '
 import type { ApprovalDesk, DecisionInput } from './control-api.ts';
 import type { Outbox } from '../outbox/outbox.ts';
 import type { KillSwitch } from './kill-switch.ts';
-import { HELD_BY_KILL, type SendPipeline } from './send-pipeline.ts';
+import { HELD_BY_KILL } from './send-execution.ts';
+import type { SendPipeline } from './send-pipeline.ts';
 import type { SettingsSource } from '../settings/settings-source.ts';
 
 export interface RuntimeApprovalDeskOptions {

@@ -1,17 +1,14 @@
 import { createHash } from 'node:crypto';
 import { normaliseAddress } from '@agent-fleet/kernel/email-address';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
-import { createApproval } from '../../domain/approval.ts';
-import { approvalRequested } from '../../domain/audit-events.ts';
 import type { PolicyDecision } from '../../domain/policy/decision.ts';
 import { recordSend } from '../../domain/policy/policy-state.ts';
 import { outboundRecipients } from '../../domain/policy/proposed-action.ts';
-import { publishApprovalGauges, type StoredApproval } from './approval-store.ts';
+import { BODY_PREVIEW_CHARS, approvalRecordFor, requestApproval } from './approval-request.ts';
+import type { StoredApproval } from './approval-store.ts';
 import type { CalendarWrite } from './calendar-writes.ts';
 import type { RuntimeContext } from './runtime-context.ts';
 import { auditParameters, refuseActions } from './send-execution.ts';
-
-const BODY_PREVIEW = 500;
 
 /** The event as its attendees will see it after the change: what the approver is shown beside them. */
 export interface NoticeEvent {
@@ -86,11 +83,9 @@ export async function clearNotices(input: {
 /** Holds the change for a human: a new approval of the same arguments, showing the event and everyone it notifies. */
 async function hold(input: Parameters<typeof clearNotices>[0], decision: PolicyDecision): Promise<void> {
   const { context, action, key, approval, notified, event } = input;
-  const now = context.now();
-  const { config } = context;
   const id = heldApprovalId(approval?.record.id ?? key, action.operation, notified);
   if (context.approvals.get(id) !== undefined) return;
-  const created = createApproval({ id, actionKind: action.kind, arguments: action, policyReasons: decision.reasons, now, timeoutHours: config.approvalTimeoutHours });
+  const created = approvalRecordFor(context, { id, actionKind: action.kind, arguments: action, policyReasons: decision.reasons });
   if (!created.ok) throw new FleetError('internal', `a calendar change could not be put up for approval: ${created.error}`);
   const { record } = created;
   const attendees = [...notified];
@@ -98,11 +93,27 @@ async function hold(input: Parameters<typeof clearNotices>[0], decision: PolicyD
     title: event.title,
     start: event.start.toISOString(),
     end: event.end.toISOString(),
-    timeZone: config.timezone,
+    timeZone: context.config.timezone,
     attendees,
   };
-  await context.audit.append(
-    approvalRequested({
+  await requestApproval(
+    context,
+    {
+      record,
+      idempotencyKey: key,
+      messageId: approval?.messageId ?? null,
+      draftId: approval?.draftId ?? null,
+      preview: {
+        to: attendees,
+        cc: [],
+        subject: event.title,
+        bodyPreview: (action.description ?? '').slice(0, BODY_PREVIEW_CHARS),
+        emailType: null,
+        event: preview,
+      },
+      ...(decision.settingsVersion === undefined ? {} : { settingsVersion: decision.settingsVersion }),
+    },
+    {
       to: attendees,
       parameters: {
         ...auditParameters({ key, messageId: approval?.messageId ?? null, draftId: approval?.draftId ?? null }, decision, record.id, null),
@@ -113,25 +124,8 @@ async function hold(input: Parameters<typeof clearNotices>[0], decision: PolicyD
         arguments_hash: record.proposedHash,
         ...(approval === undefined ? {} : { supersedes: approval.record.id }),
       },
-    }),
-  );
-  await context.approvals.put({
-    record,
-    idempotencyKey: key,
-    messageId: approval?.messageId ?? null,
-    draftId: approval?.draftId ?? null,
-    preview: {
-      to: attendees,
-      cc: [],
-      subject: event.title,
-      bodyPreview: (action.description ?? '').slice(0, BODY_PREVIEW),
-      emailType: null,
-      event: preview,
     },
-    execution: 'none',
-    ...(decision.settingsVersion === undefined ? {} : { settingsVersion: decision.settingsVersion }),
-  });
-  publishApprovalGauges(context.metrics, context.approvals, now);
+  );
   context.logger.info('calendar change held: it notifies attendees the gate holds', {
     op: `calendar.${action.operation}`,
     notified: attendees.length,

@@ -1,11 +1,9 @@
-import { randomUUID } from 'node:crypto';
-import { createApproval } from '../../domain/approval.ts';
-import { approvalRequested } from '../../domain/audit-events.ts';
 import { parseProposedAction } from '../../domain/policy/proposed-action.ts';
 import { autoSendContext } from '../mail-loop/propose-send.ts';
 import type { OutboxEntry } from '../outbox/outbox.ts';
 import { autoSendOfPreview } from './action-executor.ts';
-import { publishApprovalGauges, type StoredApproval } from './approval-store.ts';
+import { approvalRecordFor, newApprovalId, requestApproval } from './approval-request.ts';
+import type { StoredApproval } from './approval-store.ts';
 import type { CalendarWrite } from './calendar-writes.ts';
 import type { RuntimeContext } from './runtime-context.ts';
 import { HELD_BY_KILL, type MailSend, type SendContext } from './send-execution.ts';
@@ -106,34 +104,27 @@ async function askAboutWithdrawn(context: RuntimeContext, pipeline: SendPipeline
  * when its arguments no longer make an approval (the old one is then left to run as the gate decides).
  */
 async function askAgain(context: RuntimeContext, entry: StoredApproval): Promise<boolean> {
-  const now = context.now();
-  const created = createApproval({
-    id: `ap_${randomUUID().replaceAll('-', '').slice(0, 20)}`,
+  const created = approvalRecordFor(context, {
+    id: newApprovalId(),
     actionKind: entry.record.actionKind,
     arguments: entry.record.approvedArguments,
     ...(entry.record.companions === undefined ? {} : { companions: entry.record.companions.map((companion) => companion.arguments) }),
     policyReasons: [HELD_BY_KILL],
-    now,
-    timeoutHours: context.config.approvalTimeoutHours,
   });
   if (!created.ok) return false;
   const { record } = created;
-  await context.audit.append(
-    approvalRequested({
-      to: entry.preview.to,
-      parameters: {
-        approval_id: record.id,
-        idempotency_key: entry.idempotencyKey,
-        kind: record.actionKind,
-        reasons: [HELD_BY_KILL],
-        expires_at: record.expiresAt,
-        arguments_hash: record.proposedHash,
-        supersedes: entry.record.id,
-      },
-    }),
-  );
-  await context.approvals.put({ ...entry, record, execution: 'none' });
-  publishApprovalGauges(context.metrics, context.approvals, now);
+  await requestApproval(context, { ...entry, record }, {
+    to: entry.preview.to,
+    parameters: {
+      approval_id: record.id,
+      idempotency_key: entry.idempotencyKey,
+      kind: record.actionKind,
+      reasons: [HELD_BY_KILL],
+      expires_at: record.expiresAt,
+      arguments_hash: record.proposedHash,
+      supersedes: entry.record.id,
+    },
+  });
   return true;
 }
 

@@ -1,21 +1,17 @@
-import { randomUUID } from 'node:crypto';
-import { createApproval } from '../../domain/approval.ts';
-import { approvalRequested } from '../../domain/audit-events.ts';
 import type { AutoSendContext } from '../../domain/policy/auto-send-rules.ts';
 import { bundleDecision } from '../../domain/policy/bundle-decision.ts';
 import type { PolicyDecision } from '../../domain/policy/decision.ts';
 import { outboundRecipients } from '../../domain/policy/proposed-action.ts';
 import { executeApproval } from './action-executor.ts';
-import { publishApprovalGauges, type ApprovalExecution, type ApprovalPreview, type StoredApproval } from './approval-store.ts';
+import { BODY_PREVIEW_CHARS, approvalRecordFor, newApprovalId, requestApproval } from './approval-request.ts';
+import type { ApprovalExecution, ApprovalPreview, StoredApproval } from './approval-store.ts';
 import type { CalendarWrite } from './calendar-writes.ts';
 import { holdWhatTheKillStopped, type KillHoldReport } from './kill-holds.ts';
 import type { RuntimeContext } from './runtime-context.ts';
 import { auditParameters, executeSend, HELD_BY_KILL, refuseActions, type ActionLinks, type MailSend, type ProposeOutcome, type SendContext } from './send-execution.ts';
 
-export { HELD_BY_KILL } from './send-execution.ts';
 export type { ActionLinks, ProposeOutcome, SendContext } from './send-execution.ts';
 
-const BODY_PREVIEW = 500;
 const NOT_CONNECTED: ActionLinks = { mail: null, calendar: null, crm: null };
 
 /**
@@ -84,22 +80,35 @@ export class SendPipeline {
   /** Holds a send for a human; `supersedes`: the approval it replaces (granted before the settings held it). */
   private async hold(action: MailSend, send: SendContext, decision: PolicyDecision, event: CalendarWrite | undefined, supersedes?: string): Promise<ProposeOutcome> {
     const { context } = this;
-    const now = context.now();
-    const { config } = context;
-    const created = createApproval({
-      id: `ap_${randomUUID().replaceAll('-', '').slice(0, 20)}`,
+    const created = approvalRecordFor(context, {
+      id: newApprovalId(),
       actionKind: action.kind,
       arguments: action,
       ...(event === undefined ? {} : { companions: [event] }),
       policyReasons: decision.reasons,
-      now,
-      timeoutHours: config.approvalTimeoutHours,
     });
     if (!created.ok) return refuseActions({ context, actions: [action], send, decision: { decision: 'deny', reasons: ['unparseable'] } });
     const record = created.record;
-    const eventPreview = event === undefined ? undefined : previewEvent(event, config.timezone);
-    await context.audit.append(
-      approvalRequested({
+    const eventPreview = event === undefined ? undefined : previewEvent(event, context.config.timezone);
+    await requestApproval(
+      context,
+      {
+        record,
+        idempotencyKey: send.key,
+        messageId: send.messageId,
+        draftId: send.draftId,
+        preview: {
+          to: action.to,
+          cc: action.cc,
+          subject: action.subject,
+          bodyPreview: action.body.slice(0, BODY_PREVIEW_CHARS),
+          emailType: action.emailType ?? null,
+          ...previewFacts(send.autoSend),
+          ...(eventPreview === undefined ? {} : { event: eventPreview }),
+        },
+        ...(decision.settingsVersion === undefined ? {} : { settingsVersion: decision.settingsVersion }),
+      },
+      {
         to: outboundRecipients(action),
         parameters: {
           ...auditParameters(send, decision, record.id, action.emailType ?? null),
@@ -112,26 +121,8 @@ export class SendPipeline {
             ? {}
             : { sender_authenticated: send.autoSend.inbound.senderAuthenticated, injection_signals: [...send.autoSend.inbound.injectionSignals] }),
         },
-      }),
-    );
-    await context.approvals.put({
-      record,
-      idempotencyKey: send.key,
-      messageId: send.messageId,
-      draftId: send.draftId,
-      preview: {
-        to: action.to,
-        cc: action.cc,
-        subject: action.subject,
-        bodyPreview: action.body.slice(0, BODY_PREVIEW),
-        emailType: action.emailType ?? null,
-        ...previewFacts(send.autoSend),
-        ...(eventPreview === undefined ? {} : { event: eventPreview }),
       },
-      execution: 'none',
-      ...(decision.settingsVersion === undefined ? {} : { settingsVersion: decision.settingsVersion }),
-    });
-    publishApprovalGauges(context.metrics, context.approvals, now);
+    );
     return 'approval';
   }
 }
