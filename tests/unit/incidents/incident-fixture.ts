@@ -13,9 +13,18 @@ export function incident(overrides: Partial<IncidentRecord> = {}): IncidentRecor
     severity: 'critical',
     summary: 'unexpected sends',
     clients: ['acme'],
-    status: 'open',
     openedAt: OPENED.toISOString(),
     openedBy: 'ops@host',
+    ...nothingDoneYet(),
+    updatedAt: OPENED.toISOString(),
+    ...overrides,
+  };
+}
+
+/** The fields of an incident just opened: open, no step of the response taken yet. */
+export function nothingDoneYet(): Omit<IncidentRecord, 'id' | 'severity' | 'summary' | 'clients' | 'openedAt' | 'openedBy' | 'updatedAt'> {
+  return {
+    status: 'open',
     respondedAt: null,
     assessedAt: null,
     confirmedAt: null,
@@ -29,7 +38,5 @@ export function incident(overrides: Partial<IncidentRecord> = {}): IncidentRecor
     notifications: [],
     containment: [],
     evidence: [],
-    updatedAt: OPENED.toISOString(),
-    ...overrides,
   };
 }

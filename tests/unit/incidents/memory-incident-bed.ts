@@ -9,6 +9,7 @@ import type { IncidentRecord, IncidentStore, NewIncident } from '../../../orches
 import type { NewOpsLogEntry, OpsLogEntry, Registry } from '../../../orchestrator/src/ports/registry.ts';
 import { IncidentService } from '../../../orchestrator/src/services/incidents/incident-service.ts';
 import { SupportAccessService } from '../../../orchestrator/src/services/support-access.ts';
+import { nothingDoneYet } from './incident-fixture.ts';
 
 export const START = new Date('2026-12-02T10:00:00.000Z');
 
@@ -19,20 +20,7 @@ export class MemoryIncidentStore implements IncidentStore {
     const record: IncidentRecord = {
       ...incident,
       id: `INC-${this.records.size + 1}`,
-      status: 'open',
-      respondedAt: null,
-      assessedAt: null,
-      confirmedAt: null,
-      confirmedScope: null,
-      containedAt: null,
-      closedAt: null,
-      reportIssuedAt: null,
-      rootCause: null,
-      lessons: null,
-      remediation: null,
-      notifications: [],
-      containment: [],
-      evidence: [],
+      ...nothingDoneYet(),
       updatedAt: incident.openedAt,
     };
     this.records.set(record.id, record);

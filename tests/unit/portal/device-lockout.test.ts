@@ -6,38 +6,20 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { generate, generateSecret } from 'otplib';
-import type {
-  LockoutPolicy,
-  StoredCredential,
-} from '../../../orchestrator/src/ports/portal-store.ts';
-import { seal } from '../../../orchestrator/src/portal/crypto/sealed-box.ts';
+import type { LockoutPolicy } from '../../../orchestrator/src/ports/portal-store.ts';
 import { DEVICE_TRUST_MS, DeviceCookies } from '../../../orchestrator/src/portal/identity/device-cookies.ts';
 import { lockoutMessage, tryAgainAt } from '../../../orchestrator/src/portal/identity/lockout-message.ts';
 import { TotpFactor, type CodeSignIn } from '../../../orchestrator/src/portal/identity/totp.ts';
-import { memoryTotpStore } from './memory-totp-store.ts';
+import { confirmedTotpCredential, memoryTotpStore } from './memory-totp-store.ts';
 
 const EMAIL = 'admin@acme.com';
 const POLICY: LockoutPolicy = { maxFailures: 5, windowMs: 15 * 60_000 };
 const T0 = new Date('2026-05-04T10:00:00.000Z');
 
-
 function portal() {
   const key = randomBytes(32);
   const secret = generateSecret({ length: 20 });
-  const credential: StoredCredential = {
-    id: 'c1',
-    clientId: 'acme',
-    email: EMAIL,
-    kind: 'totp',
-    lookupHash: null,
-    sealed: seal(key, secret, `totp:acme:${EMAIL}`),
-    counter: 0,
-    lastTimeStep: null,
-    confirmed: true,
-    enrolmentHash: 'e'.repeat(64),
-    createdAt: T0.toISOString(),
-    lastUsedAt: null,
-  };
+  const credential = confirmedTotpCredential({ key, secret, email: EMAIL, createdAt: T0 });
   let now = T0;
   const totp = new TotpFactor({
     store: memoryTotpStore(credential),

@@ -1,6 +1,25 @@
 import { setImmediate as yieldToIo } from 'node:timers/promises';
 import type { LockoutPolicy, PortalStore, StoredCredential } from '../../../orchestrator/src/ports/portal-store.ts';
+import { seal } from '../../../orchestrator/src/portal/crypto/sealed-box.ts';
 import { nextFailureState, type FailureState } from '../../../orchestrator/src/portal/identity/lockout.ts';
+
+/** acme's admin `email` with a confirmed authenticator app: `secret` sealed under `key`, as enrolment leaves it. */
+export function confirmedTotpCredential(input: { key: Buffer; secret: string; email: string; createdAt: Date }): StoredCredential {
+  return {
+    id: 'c1',
+    clientId: 'acme',
+    email: input.email,
+    kind: 'totp',
+    lookupHash: null,
+    sealed: seal(input.key, input.secret, `totp:acme:${input.email}`),
+    counter: 0,
+    lastTimeStep: null,
+    confirmed: true,
+    enrolmentHash: 'e'.repeat(64),
+    createdAt: input.createdAt.toISOString(),
+    lastUsedAt: null,
+  };
+}
 
 /** The parts of the portal store a TOTP sign-in uses, in memory, each call taking a turn of the event loop as a database would. */
 export function memoryTotpStore(credential: StoredCredential): PortalStore {

@@ -6,34 +6,19 @@ import { randomBytes } from 'node:crypto';
 import { setImmediate as yieldToIo } from 'node:timers/promises';
 import { describe, test } from 'node:test';
 import { generate, generateSecret } from 'otplib';
-import type { LockoutPolicy, StoredCredential } from '../../../orchestrator/src/ports/portal-store.ts';
-import { seal } from '../../../orchestrator/src/portal/crypto/sealed-box.ts';
+import type { LockoutPolicy } from '../../../orchestrator/src/ports/portal-store.ts';
 import { OneAtATime } from '../../../orchestrator/src/services/one-at-a-time.ts';
 import { TotpFactor } from '../../../orchestrator/src/portal/identity/totp.ts';
-import { memoryTotpStore } from './memory-totp-store.ts';
+import { confirmedTotpCredential, memoryTotpStore } from './memory-totp-store.ts';
 
 const EMAIL = 'admin@acme.com';
 const POLICY: LockoutPolicy = { maxFailures: 5, windowMs: 15 * 60_000 };
-
 
 describe('TOTP sign-in under a burst of guesses', () => {
   test('a right code sent along with a burst of wrong ones is refused once the wrong ones lock the address', async () => {
     const key = randomBytes(32);
     const secret = generateSecret({ length: 20 });
-    const credential: StoredCredential = {
-      id: 'c1',
-      clientId: 'acme',
-      email: EMAIL,
-      kind: 'totp',
-      lookupHash: null,
-      sealed: seal(key, secret, `totp:acme:${EMAIL}`),
-      counter: 0,
-      lastTimeStep: null,
-      confirmed: true,
-      enrolmentHash: 'e'.repeat(64),
-      createdAt: new Date().toISOString(),
-      lastUsedAt: null,
-    };
+    const credential = confirmedTotpCredential({ key, secret, email: EMAIL, createdAt: new Date() });
     const now = new Date();
     const totp = new TotpFactor({
       store: memoryTotpStore(credential),
