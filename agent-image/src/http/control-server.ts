@@ -22,6 +22,7 @@ import { mountMailNotifications } from './mail-notification-route.ts';
 import { mountReviewRoute } from './review-route.ts';
 import { mountSettingsRoutes } from './settings-routes.ts';
 import { mountSummaryRoute } from './summary-route.ts';
+import { isUnreadableBody } from './unreadable-body.ts';
 
 const who = z.string().trim().min(1).max(200);
 const introduceBody = z
@@ -109,7 +110,7 @@ export function createControlApp(api: ControlApi, logger: Logger): express.Expre
     response.status(404).json({ code: 'not_found', message: 'no such route' });
   });
   app.use((error: unknown, _request: express.Request, response: express.Response, _next: express.NextFunction) => {
-    if ((error as { type?: unknown }).type === 'entity.parse.failed' || (error as { type?: unknown }).type === 'entity.too.large') {
+    if (isUnreadableBody(error)) {
       response.status(400).json({ code: 'invalid_input', message: 'request body must be JSON of at most 256 kB' });
       return;
     }

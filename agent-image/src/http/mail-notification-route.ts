@@ -3,6 +3,7 @@ import { rateLimit } from 'express-rate-limit';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { parseValidationToken } from '../services/mail-watch/mail-notification.ts';
 import type { MailNotificationSink } from '../services/runtime/control-api.ts';
+import { isUnreadableBody } from './unreadable-body.ts';
 
 const NOTIFICATION_PATH = '/v1/mail-notifications';
 const NOTIFICATION_BODY_LIMIT = '64kb';
@@ -31,7 +32,9 @@ export function mountMailNotifications(app: express.Express, sink: MailNotificat
       const validationToken = request.query['validationToken'];
       if (validationToken !== undefined) {
         if (!sink.acceptsGraphValidation()) throw new FleetError('not_found', 'push notifications are not enabled for this agent');
-        response.status(200).type('text/plain').set('X-Content-Type-Options', 'nosniff').send(parseValidationToken(validationToken));
+        // Checked before any header is set: a refused token's error must not go out labelled text/plain.
+        const echo = parseValidationToken(validationToken);
+        response.status(200).type('text/plain').set('X-Content-Type-Options', 'nosniff').send(echo);
         return;
       }
       const token = request.query['token'];
@@ -43,8 +46,7 @@ export function mountMailNotifications(app: express.Express, sink: MailNotificat
     handle().catch(next);
   });
   app.use(NOTIFICATION_PATH, (error: unknown, _request: express.Request, response: express.Response, next: express.NextFunction) => {
-    const type = (error as { type?: unknown }).type;
-    if (type === 'entity.parse.failed' || type === 'entity.too.large') {
+    if (isUnreadableBody(error)) {
       response.status(400).json({ code: 'invalid_input', message: `notification body must be JSON of at most ${NOTIFICATION_BODY_LIMIT}` });
       return;
     }

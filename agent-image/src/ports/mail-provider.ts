@@ -12,7 +12,10 @@ export type MailCursor = string;
 export interface MailChanges {
   /** New inbound message ids, each once, oldest first where the provider tells. */
   messageIds: string[];
-  /** Where the next sync starts. Never behind the cursor passed in. */
+  /**
+   * Where the next sync starts. Never behind the cursor passed in, except after a full resync: the cursor
+   * the provider refused (expired, or ahead of a restored or other mailbox) is replaced by its current one.
+   */
   nextCursor: MailCursor;
   /**
    * True when the provider no longer had history for the cursor and `messageIds` is a full listing of

@@ -155,15 +155,17 @@ describe('push configuration', () => {
 
 /** An in-memory provider side of the watch calls, with a switch to make them fail. */
 function fakeWatchProvider() {
-  const state = { active: new Map<string, number>(), failing: false, next: 1, clock: T0 };
+  const state = { active: new Map<string, number>(), failing: false, next: 1, clock: T0, calls: 0 };
   const provider = {
     async watch(_target: WatchTarget): Promise<MailWatch> {
+      state.calls++;
       if (state.failing) throw new FleetError('unavailable', 'down', { retryable: true });
       const id = `sub-${state.next++}`;
       state.active.set(id, state.clock + 3 * DAY);
       return { id, kind: 'outlook', createdAt: new Date(state.clock).toISOString(), expiresAt: new Date(state.clock + 3 * DAY).toISOString() };
     },
     async renewWatch(watch: MailWatch): Promise<MailWatch> {
+      state.calls++;
       if (state.failing) throw new FleetError('unavailable', 'down', { retryable: true });
       if (!state.active.has(watch.id)) throw new FleetError('not_found', 'gone');
       state.active.set(watch.id, state.clock + 3 * DAY);
@@ -226,14 +228,79 @@ describe('the watch keeper', () => {
     assert.deepEqual(audit.map((entry) => `${entry.action_type}:${entry.result}`), ['mail_watch:failure', 'mail_watch:success']);
   });
 
-  test('a watch the provider dropped is re-created at renewal', async () => {
+  test('a watch the provider dropped is re-created when reauthorisation renews it', async () => {
     const fake = fakeWatchProvider();
     const { keeper } = keeperWith(fake);
     await keeper.ensure();
     fake.state.active.clear();
-    await keeper.renewNow();
+    fake.state.clock += HOUR;
+    await keeper.lifecycle('reauthorizationRequired', 'sub-1');
     assert.deepEqual([...fake.state.active.keys()], ['sub-2']);
     assert.equal(keeper.current?.id, 'sub-2');
+  });
+
+  test('a stored watch is renewed when a keeper starts, so one gone at the provider is replaced at once', async () => {
+    const fake = fakeWatchProvider();
+    const first = keeperWith(fake);
+    await first.keeper.ensure();
+    // The kill's unwatch reached the provider but its record never reached Vault (token revoked, SIGKILL).
+    fake.state.active.clear();
+    const revived = keeperWith(fake);
+    revived.stored.value = first.stored.value;
+    fake.state.clock += HOUR;
+    await revived.keeper.ensure();
+    assert.deepEqual([...fake.state.active.keys()], ['sub-2'], 'push works again without waiting days for the renewal time');
+    await revived.keeper.ensure();
+    assert.equal(fake.state.calls, 3, 'the check is made once per keeper, not at every ensure');
+  });
+
+  test('a failed re-create after subscriptionRemoved is retried after the backoff', async () => {
+    const fake = fakeWatchProvider();
+    const { keeper } = keeperWith(fake);
+    await keeper.ensure();
+    fake.state.active.delete('sub-1');
+    fake.state.failing = true;
+    await keeper.lifecycle('subscriptionRemoved', 'sub-1');
+    const currentId = () => keeper.current?.id ?? null;
+    assert.equal(currentId(), null, 'the removed watch is not reported as active');
+    fake.state.failing = false;
+    fake.state.clock += HOUR;
+    await keeper.ensure();
+    assert.deepEqual([...fake.state.active.keys()], ['sub-2']);
+    assert.equal(currentId(), 'sub-2');
+  });
+
+  test('a flood of replayed lifecycle events costs at most one provider call, and none within the backoff', async () => {
+    const fake = fakeWatchProvider();
+    const { keeper, audit } = keeperWith(fake);
+    await keeper.ensure();
+    fake.state.clock += DAY;
+    const replay = (event: 'reauthorizationRequired' | 'subscriptionRemoved', id: string, times: number) =>
+      Promise.all(Array.from({ length: times }, () => keeper.lifecycle(event, id)));
+    await replay('reauthorizationRequired', 'sub-1', 50);
+    await replay('reauthorizationRequired', 'sub-1', 50);
+    assert.equal(fake.state.calls, 2, 'one watch, one renewal');
+    await replay('subscriptionRemoved', 'sub-1', 50);
+    await replay('subscriptionRemoved', 'sub-1', 50);
+    assert.equal(fake.state.calls, 3, 'one re-create; replays about the old watch change nothing');
+    fake.state.clock += DAY;
+    fake.state.failing = true;
+    await replay('reauthorizationRequired', 'sub-2', 50);
+    await replay('reauthorizationRequired', 'sub-2', 50);
+    assert.equal(fake.state.calls, 4, 'a failure backs off the forced renewals too');
+    assert.equal(audit.length, 4);
+  });
+
+  test('a lifecycle event about another watch, or a missed one, calls nothing', async () => {
+    const fake = fakeWatchProvider();
+    const { keeper } = keeperWith(fake);
+    await keeper.ensure();
+    fake.state.clock += DAY;
+    await keeper.lifecycle('subscriptionRemoved', 'sub-old');
+    await keeper.lifecycle('reauthorizationRequired', 'sub-old');
+    await keeper.lifecycle('missed', 'sub-1');
+    assert.equal(fake.state.calls, 1);
+    assert.equal(keeper.current?.id, 'sub-1');
   });
 
   test('a restarted keeper renews the stored watch instead of making a second one', async () => {

@@ -76,7 +76,7 @@ export class GmailMailProvider implements MailProvider {
     } catch (error) {
       if (error instanceof FleetError && error.code === 'not_found') {
         this.#logger.info('gmail history expired; full resync', { op: 'sync' });
-        return fullInboxListing(this.#api, cursor, await this.#currentHistoryId(), this.#config.maxResyncMessages ?? 500);
+        return fullInboxListing(this.#api, await this.#currentHistoryId(), this.#config.maxResyncMessages ?? 500);
       }
       throw error;
     }

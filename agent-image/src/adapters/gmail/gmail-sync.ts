@@ -35,10 +35,13 @@ export async function historySince(api: GmailApi, cursor: string): Promise<MailC
 }
 
 /**
- * The inbox listed in full (history expired), oldest first, up to `limit` ids. `historyId` must be taken
- * before listing, so a message arriving during the listing is in the next history instead of lost.
+ * The inbox listed in full (Gmail no longer takes the cursor), oldest first, up to `limit` ids. `historyId`
+ * must be taken before listing, so a message arriving during the listing is in the next history instead
+ * of lost. It is the next cursor even when below the refused one: a cursor ahead of the mailbox (another
+ * account connected, a restored mailbox) is as unusable as an expired one, and kept it would 404 again
+ * and turn every later round into a full listing.
  */
-export async function fullInboxListing(api: GmailApi, cursor: string, historyId: string, limit: number): Promise<MailChanges> {
+export async function fullInboxListing(api: GmailApi, historyId: string, limit: number): Promise<MailChanges> {
   const ids: string[] = [];
   let pageToken: string | undefined;
   do {
@@ -56,5 +59,5 @@ export async function fullInboxListing(api: GmailApi, cursor: string, historyId:
     }
     pageToken = response.data.nextPageToken ?? undefined;
   } while (pageToken !== undefined && ids.length < limit);
-  return { messageIds: ids.reverse(), nextCursor: maxHistoryId(cursor, historyId), fullResync: true };
+  return { messageIds: ids.reverse(), nextCursor: historyId, fullResync: true };
 }

@@ -4,6 +4,7 @@ import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import type { MailProvider, MailWatch } from '../../ports/mail-provider.ts';
 import { mailWatch, type AuditEvent } from '../../domain/audit-events.ts';
+import type { GraphLifecycleEvent } from './mail-notification.ts';
 import type { PushSettings } from './push-settings.ts';
 import { isExpired, isRenewalDue, watchRetryDelayMs } from './renewal-schedule.ts';
 
@@ -33,6 +34,12 @@ type PushSecret = z.infer<typeof pushSecretSchema>;
 type WatchAction = 'mail_watch' | 'mail_watch_renew' | 'mail_unwatch';
 
 /**
+ * A renewal the provider asked for is skipped when the watch was made or renewed this recently (that
+ * call already reauthorised it): a replayed or repeated lifecycle event costs no provider call.
+ */
+export const FORCED_RENEWAL_MIN_INTERVAL_MS = 10 * 60_000;
+
+/**
  * Keeps one push watch alive for the mailbox: creates it, renews it early, re-creates it when the
  * provider dropped it, stops it on kill and shutdown. Every call is audited; a failure is logged once,
  * retried with backoff, and never stops polling. Serialised: one provider call at a time.
@@ -44,7 +51,16 @@ export class MailWatchKeeper {
   private failures = 0;
   private nextAttempt = 0;
   private chain: Promise<void> = Promise.resolve();
+  private queuedEnsure: Promise<void> | null = null;
   private stopped = false;
+  /**
+   * Renew at the next chance, whatever the schedule says. Set at first: a watch read from storage may
+   * be gone at the provider (a kill's unwatch whose record never reached Vault, a restore) and would
+   * otherwise be trusted, push silently dead, until its renewal time days later.
+   */
+  private renewalForced = true;
+  /** When this keeper last made or renewed the watch, epoch ms. */
+  private lastSuccessAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: MailWatchKeeperOptions) {
     this.options = options;
@@ -60,32 +76,38 @@ export class MailWatchKeeper {
     return this.secret?.watch ?? null;
   }
 
-  /** Creates or renews the watch when due (respecting the backoff after failures). Never throws. */
+  /**
+   * Creates or renews the watch when due or asked for (respecting the backoff after failures). Calls
+   * while one is waiting to run share it. Never throws.
+   */
   ensure(): Promise<void> {
-    return this.serialised(async () => {
+    this.queuedEnsure ??= this.serialised(async () => {
+      this.queuedEnsure = null;
       if (this.options.now().getTime() < this.nextAttempt) return;
       const secret = await this.loadSecret();
       const watch = secret.watch;
       if (watch === null || watch.kind !== this.options.settings.kind || isExpired(watch, this.options.now())) await this.create();
-      else if (isRenewalDue(watch, this.options.now(), this.options.settings.policy)) await this.renew(watch);
+      else if (this.renewalForced || isRenewalDue(watch, this.options.now(), this.options.settings.policy)) await this.renew(watch);
+      this.renewalForced = false;
     });
+    return this.queuedEnsure;
   }
 
-  /** Graph asked for reauthorisation: renew now, whatever the schedule says. */
-  renewNow(): Promise<void> {
-    return this.serialised(async () => {
-      const watch = (await this.loadSecret()).watch;
-      if (watch === null) await this.create();
-      else await this.renew(watch);
-    });
-  }
-
-  /** The provider removed the watch: make a new one. */
-  recreate(): Promise<void> {
-    return this.serialised(async () => {
-      await this.loadSecret();
-      await this.create();
-    });
+  /**
+   * A Graph lifecycle event about a watch (authenticated, but possibly replayed): one about a watch other
+   * than the current one changes nothing; `subscriptionRemoved` makes a new watch and
+   * `reauthorizationRequired` renews, each through `ensure`, so the backoff holds and a failure is retried
+   * instead of leaving push dead until the old watch's renewal time. `missed` needs only a sync.
+   */
+  lifecycle(event: GraphLifecycleEvent, watchId: string): Promise<void> {
+    const watch = this.secret?.watch ?? null;
+    if (watch === null || watch.id !== watchId || event === 'missed') return Promise.resolve();
+    if (event === 'subscriptionRemoved') {
+      this.secret = this.secret === null ? null : { ...this.secret, watch: null };
+    } else if (this.options.now().getTime() - this.lastSuccessAt >= FORCED_RENEWAL_MIN_INTERVAL_MS) {
+      this.renewalForced = true;
+    }
+    return this.ensure();
   }
 
   /** Stops the watch (kill, shutdown); later calls do nothing. Never throws. */
@@ -158,6 +180,7 @@ export class MailWatchKeeper {
       throw error;
     }
     await this.options.audit(mailWatch(action, watch.id, { ...parameters, provider: watch.kind, expires_at: watch.expiresAt }, 'success'));
+    if (action !== 'mail_unwatch') this.lastSuccessAt = this.options.now().getTime();
     this.failures = 0;
     this.nextAttempt = 0;
     this.logger.info(action === 'mail_unwatch' ? 'push watch stopped' : 'push watch active', { op: action, expiresAt: watch.expiresAt });

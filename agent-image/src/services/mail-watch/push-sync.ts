@@ -42,6 +42,8 @@ const STOP_TIMEOUT_MS = 5000;
 export class PushSync implements MailNotificationSink {
   private readonly options: PushSyncOptions;
   private keeper: MailWatchKeeper | null = null;
+  /** The keeper last stopped: its unwatch may still be running when a revive starts the next one. */
+  private stopping: MailWatchKeeper | null = null;
   private pendingSync: NodeJS.Timeout | null = null;
 
   constructor(options: PushSyncOptions) {
@@ -57,7 +59,7 @@ export class PushSync implements MailNotificationSink {
   start(mailbox: WatchedMailbox): void {
     const settings = pushSettingsFor(this.options.config, mailbox.providerKind);
     if (settings === null) return;
-    const previous = this.keeper;
+    const previous = this.keeper ?? this.stopping;
     const keeper = new MailWatchKeeper({
       provider: mailbox.provider,
       settings,
@@ -71,7 +73,9 @@ export class PushSync implements MailNotificationSink {
       ...(this.options.watchBackoff === undefined ? {} : { backoff: this.options.watchBackoff }),
     });
     this.keeper = keeper;
-    // A reconnect (resume, revive) brings a new provider; the stored watch is renewed, not duplicated.
+    // A reconnect (resume, revive) brings a new provider; the stored watch is renewed, not duplicated. It
+    // is read only once the previous keeper is idle: an unwatch still running would delete the watch the
+    // new keeper had just read and renewed, leaving it to trust a dead watch.
     void (previous === null ? Promise.resolve() : previous.retire()).then(() => keeper.ensure());
   }
 
@@ -87,6 +91,7 @@ export class PushSync implements MailNotificationSink {
     if (this.pendingSync !== null) clearTimeout(this.pendingSync);
     this.pendingSync = null;
     if (keeper === null) return;
+    this.stopping = keeper;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([keeper.stop(reason), new Promise<void>((resolve) => (timer = setTimeout(resolve, STOP_TIMEOUT_MS)))]);
     clearTimeout(timer);
@@ -104,13 +109,9 @@ export class PushSync implements MailNotificationSink {
     const notification =
       this.options.config.provider === 'outlook' ? parseGraphNotification(input.body, token) : parseGmailNotification(input.body, input.token, token);
     if (notification.kind === 'outlook') {
-      const current = keeper.current?.id;
       for (const { event, subscriptionId } of notification.lifecycle) {
         this.options.logger.info('graph lifecycle event', { event });
-        // Events about an older subscription only mean "sync"; the current one is what we keep alive.
-        if (subscriptionId !== current) continue;
-        if (event === 'reauthorizationRequired') void keeper.renewNow();
-        if (event === 'subscriptionRemoved') void keeper.recreate();
+        void keeper.lifecycle(event, subscriptionId);
       }
     }
     this.requestSync();
