@@ -82,6 +82,7 @@ export class AgentMetrics {
   private readonly killed: Gauge;
   private readonly auditChainValid: Gauge;
   private readonly lastSyncTimestampSeconds: Gauge;
+  private pushStatus: (() => { enabled: boolean; expiresAt: string | null }) | null = null;
   private readonly seenReasons = new Set<string>();
 
   /** Registers the agent's metrics on `registry` and sets its default `client` label. */
@@ -140,6 +141,14 @@ export class AgentMetrics {
     // SyncStalled measures an agent that has not synced since it started from this, not from the epoch
     // (the last-sync gauge is 0 until the first sync after every start).
     gauge('agent_start_time_seconds', 'Unix time the agent process started.').set(startedAt.getTime() / 1000);
+    // Read at each scrape, so the expiry is never stale: NaN while push is off (nothing to alert on), 0
+    // while it is on with no live watch (a failed create), else the watch's expiry.
+    const pushWatch: Gauge = new Gauge({
+      name: 'agent_push_watch_expiry_timestamp_seconds',
+      help: 'Unix time the push watch on the mailbox expires; 0 while push is on with no watch, NaN while push is off.',
+      registers,
+      collect: () => pushWatch.set(pushWatchExpiry(this.pushStatus?.() ?? null)),
+    });
     const info = new Gauge<'version'>({
       name: 'fleet_agent_info',
       help: 'Agent build information; always 1.',
@@ -252,6 +261,11 @@ export class AgentMetrics {
     else if (cause.consentRevoked !== undefined) this.consentRevoked.set(cause.consentRevoked ? 1 : 0);
   }
 
+  /** Where the push watch gauge reads the watch from (the runtime's push sync). */
+  readPushWatchFrom(status: () => { enabled: boolean; expiresAt: string | null }): void {
+    this.pushStatus = status;
+  }
+
   setKilled(killed: boolean): void {
     this.killed.set(killed ? 1 : 0);
   }
@@ -271,4 +285,10 @@ export class AgentMetrics {
     this.seenReasons.add(reason);
     return reason;
   }
+}
+
+function pushWatchExpiry(status: { enabled: boolean; expiresAt: string | null } | null): number {
+  if (status === null || !status.enabled) return Number.NaN;
+  const expiresAt = status.expiresAt === null ? Number.NaN : Date.parse(status.expiresAt);
+  return Number.isFinite(expiresAt) ? expiresAt / 1000 : 0;
 }

@@ -3,6 +3,7 @@ import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import { verifyOpsLog } from '../domain/ops-log-chain.ts';
 import type { Orchestrator } from '../orchestrator.ts';
 import { planMailboxConsent } from '../services/connect-mailbox.ts';
+import { readAgentReport } from '../services/agent-report.ts';
 import { describeClient } from '../services/describe-client.ts';
 import { listApprovalsForOperator } from '../services/operator-approvals.ts';
 import { createPortalRouter } from './portal-router.ts';
@@ -38,7 +39,12 @@ export function createApiRouter(orchestrator: Orchestrator): Router {
 
   router.get('/clients/:id', async (request, response) => {
     const description = await describeClient(orchestrator, request.params.id);
-    response.json({ ...description, onboarding: await orchestrator.doctor.summaryOf(description.client.id) });
+    const clientId = description.client.id;
+    const [onboarding, agentReport] = await Promise.all([
+      orchestrator.doctor.summaryOf(clientId),
+      description.agent?.running === true ? readAgentReport(() => orchestrator.agents.status(clientId)) : undefined,
+    ]);
+    response.json({ ...description, onboarding, ...(agentReport === undefined ? {} : { agentReport }) });
   });
 
   // Progress is streamed as JSON lines, one event per step, then one line with the result or the error.

@@ -6,6 +6,7 @@ import type { Clock } from '../ports/clock.ts';
 import type { ContainerRuntime } from '../ports/container-runtime.ts';
 import type { AuditCheckpoint, Registry } from '../ports/registry.ts';
 import type { SecretStore } from '../ports/secret-store.ts';
+import { AGENT_REPORT_TIMEOUT_MS } from './agent-report.ts';
 
 export interface AgentProxyDependencies {
   registry: Registry;
@@ -34,6 +35,12 @@ export class AgentProxyService {
 
   constructor(deps: AgentProxyDependencies) {
     this.deps = deps;
+  }
+
+  /** The agent's own status report (`fleet status`), bounded in time: a hung agent must not hang the command. */
+  async status(rawClientId: unknown): Promise<unknown> {
+    const { clientId, address, token } = await this.reach(rawClientId);
+    return this.deps.control.request(clientId, address, token, 'GET', '/v1/status', undefined, AGENT_REPORT_TIMEOUT_MS);
   }
 
   async listApprovals(rawClientId: unknown, status = 'pending'): Promise<unknown> {

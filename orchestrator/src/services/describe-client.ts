@@ -3,6 +3,7 @@ import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { AgentWorkloadState, ContainerRuntime } from '../ports/container-runtime.ts';
 import type { ClientRecord, Registry } from '../ports/registry.ts';
 import type { ScrapeTargets } from '../ports/scrape-targets.ts';
+import type { AgentReportOutcome } from './agent-report.ts';
 
 export interface ClientDescription {
   /** The runtime this orchestrator runs agents on (one per orchestrator). */
@@ -12,6 +13,8 @@ export interface ClientDescription {
   scrapeTarget: string | null;
   /** The onboarding checklist's open items at the last `fleet doctor` (all while never checked); the API adds it. */
   onboarding?: { openRequired: number; openTotal: number; checkedAt: string | null };
+  /** What the running agent says of itself (the API adds it; absent while no agent runs). */
+  agentReport?: AgentReportOutcome;
 }
 
 /** What ops see for `fleet status`: the registry's view next to the runtime's. */

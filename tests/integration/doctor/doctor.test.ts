@@ -259,7 +259,12 @@ describe('fleet doctor on a live client', { timeout: 900_000 }, () => {
       HUMAN_ITEMS.map((item) => ['alice', item]),
     );
     assert.equal(clientSeries(await bed.scrape(), 'fleet_onboarding_open_items', clientId), 0);
-    assert.match((await bed.cli('status', clientId)).out, /onboarding: checklist complete at /);
+    const shown = (await bed.cli('status', clientId)).out;
+    assert.match(shown, /onboarding: checklist complete at /);
+    // What the running agent says of itself, the facts the runbooks send on-call to.
+    assert.match(shown, /^agent report: ready, dry run$/m);
+    assert.match(shown, /^ {2}sending paused: no$/m);
+    assert.match(shown, /^ {2}mailbox: +gmail, last sync \d{4}-\d{2}-\d{2}T/m);
   });
 
   test('a plaintext file in the client’s volume fails encryption at rest, naming the file', async () => {

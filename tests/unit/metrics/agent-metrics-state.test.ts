@@ -61,3 +61,17 @@ describe('agent_rate_limit_per_hour', () => {
     assert.ok(Number.isNaN(await gauge(registry, 'agent_rate_limit_per_hour')));
   });
 });
+
+describe('agent_push_watch_expiry_timestamp_seconds', () => {
+  it('reads the watch at each scrape: NaN while push is off, 0 while on with no watch, else its expiry', async () => {
+    const { registry, metrics } = fresh();
+    assert.ok(Number.isNaN(await gauge(registry, 'agent_push_watch_expiry_timestamp_seconds')), 'no push sync yet');
+    let status: { enabled: boolean; expiresAt: string | null } = { enabled: false, expiresAt: null };
+    metrics.readPushWatchFrom(() => status);
+    assert.ok(Number.isNaN(await gauge(registry, 'agent_push_watch_expiry_timestamp_seconds')), 'push off');
+    status = { enabled: true, expiresAt: null };
+    assert.equal(await gauge(registry, 'agent_push_watch_expiry_timestamp_seconds'), 0, 'on, but no watch was made');
+    status = { enabled: true, expiresAt: '2026-12-08T10:00:00.000Z' };
+    assert.equal(await gauge(registry, 'agent_push_watch_expiry_timestamp_seconds'), Date.parse('2026-12-08T10:00:00.000Z') / 1000);
+  });
+});

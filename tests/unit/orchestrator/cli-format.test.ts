@@ -108,6 +108,37 @@ describe('fleet CLI formatters (the human output; --json prints the value itself
     assert.match(running, /^status:   active$/m);
     assert.match(running, /^agent:    running control 127\.0\.0\.1:1 metrics 127\.0\.0\.1:2$/m);
     assert.match(running, /^target:   127\.0\.0\.1:2$/m);
+    assert.doesNotMatch(running, /agent report/, 'no report asked for, none shown');
+
+    const report = {
+      lifecycle: 'ready',
+      killed: false,
+      paused: 'rate_limit',
+      pausedSince: '2026-12-06T10:00:00.000Z',
+      dryRun: false,
+      connection: 'gmail',
+      vault: 'ok' as const,
+      pendingApprovals: 3,
+      lastSync: '2026-12-06T10:05:00.000Z',
+      outbox: { pending: 1, held: 2, sent: 40 },
+      push: { enabled: true, expiresAt: null },
+    };
+    const reported = formatClientStatus({ runtime: 'docker', client, agent, scrapeTarget: null, agentReport: { report } });
+    assert.match(reported, /^agent report: ready$/m);
+    assert.match(reported, /^ {2}sending paused: rate_limit since 2026-12-06T10:00:00\.000Z$/m);
+    assert.match(reported, /^ {2}mailbox: +gmail, last sync 2026-12-06T10:05:00\.000Z, push ON, BUT NO LIVE WATCH/m);
+    assert.match(reported, /^ {2}waiting: +3 approval\(s\); outbox 1 pending, 2 held, 40 sent$/m);
+    const watched = formatClientStatus({
+      runtime: 'docker',
+      client,
+      agent,
+      scrapeTarget: null,
+      agentReport: { report: { ...report, paused: null, pausedSince: null, push: { enabled: true, expiresAt: '2026-12-08T10:00:00.000Z' } } },
+    });
+    assert.match(watched, /sending paused: no$/m);
+    assert.match(watched, /push watch until 2026-12-08T10:00:00\.000Z$/m);
+    const silent = formatClientStatus({ runtime: 'docker', client, agent, scrapeTarget: null, agentReport: { unavailable: 'the agent did not answer' } });
+    assert.match(silent, /^agent report: none \(the agent did not answer\)$/m);
   });
 
   test('list: aligned columns, or how to add the first client', () => {

@@ -91,6 +91,7 @@ export class AgentRuntime implements ControlApi {
       sync: () => this.schedule.afterCurrent(),
       stopped: () => this.lifecycleState === 'stopped',
     });
+    this.options.metrics.readPushWatchFrom(() => this.push.status);
     this.options.metrics.setKilled(this.kill.killed);
   }
 

@@ -1,5 +1,6 @@
 import type { ReconcileReport } from '../../services/reconcile-fleet.ts';
 import type { ProvisionResult } from '../../services/provision-client.ts';
+import type { AgentReportOutcome } from '../../services/agent-report.ts';
 import type { ClientDescription } from '../../services/describe-client.ts';
 import type { ClientSummary } from '../fleet-api-client.ts';
 
@@ -40,7 +41,23 @@ export function formatClientStatus(status: ClientDescription): string {
     `subnet:   ${client.subnet ?? '-'}`,
     `target:   ${status.scrapeTarget ?? '-'}`,
     ...(status.onboarding ? [`onboarding: ${onboardingLine(client.id, status.onboarding)}`] : []),
+    ...(status.agentReport ? agentReportLines(status.agentReport) : []),
   ].join('\n');
+}
+
+/** What the agent says of itself: the facts the runbooks send on-call to. */
+function agentReportLines(outcome: AgentReportOutcome): string[] {
+  if ('unavailable' in outcome) return [`agent report: none (${outcome.unavailable})`];
+  const { report } = outcome;
+  const pause = report.paused === null ? 'no' : `${report.paused} since ${report.pausedSince ?? 'an unknown time'}`;
+  const push = !report.push.enabled ? 'off' : report.push.expiresAt === null ? 'ON, BUT NO LIVE WATCH (mail found by polling only)' : `watch until ${report.push.expiresAt}`;
+  return [
+    `agent report: ${report.lifecycle}${report.killed ? ', KILLED' : ''}${report.dryRun ? ', dry run' : ''}`,
+    `  sending paused: ${pause}`,
+    `  mailbox:   ${report.connection}, last sync ${report.lastSync ?? 'never since start'}, push ${push}`,
+    `  vault:     ${report.vault}`,
+    `  waiting:   ${report.pendingApprovals} approval(s); outbox ${report.outbox.pending} pending, ${report.outbox.held} held, ${report.outbox.sent} sent`,
+  ];
 }
 
 function onboardingLine(clientId: string, onboarding: NonNullable<ClientDescription['onboarding']>): string {
