@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 import type { ClientConfig } from '@agent-fleet/kernel/client-config';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 
@@ -36,12 +36,19 @@ export function isIpLiteral(host: string): boolean {
   return isIP(host) !== 0;
 }
 
+/**
+ * A last label that is a number (`127.1`, `0x7f.1`, `0177.0.0.1`): resolvers and URL parsers read such a
+ * name as an IPv4 address in short, octal or hex form, so it is neither a name nor a literal we accept.
+ */
+const NUMERIC_LABEL = /^(?:\d+|0x[0-9a-f]*)$/;
+
 /** A host name of DNS labels (at least two), or an IP literal; lower-cased, trailing dot dropped. */
 export function normaliseEgressHost(raw: string): string | null {
   const host = raw.trim().toLowerCase().replace(/\.$/, '');
   if (host === '' || host.length > 253) return null;
   if (isIpLiteral(host)) return host;
   const labels = host.split('.');
+  if (NUMERIC_LABEL.test(labels.at(-1) ?? '')) return null;
   return labels.length >= 2 && labels.every((label) => LABEL.test(label)) ? host : host === 'localhost' ? host : null;
 }
 
@@ -110,6 +117,7 @@ export type EgressRefusal =
   | 'plain_http'
   | 'foreign_source'
   | 'client_inactive'
+  | 'private_address'
   | 'busy';
 
 export type EgressDecision = { allow: true; rule: EgressRule } | { allow: false; reason: EgressRefusal };
@@ -128,4 +136,47 @@ export function decideEgress(list: EgressAllowList, target: { host: string; port
  */
 export function fqdnAllowHosts(list: EgressAllowList): string[] {
   return [...new Set(list.filter((rule) => rule.port === HTTPS && !isIpLiteral(rule.host) && rule.host !== 'localhost').map((rule) => rule.host))];
+}
+
+/**
+ * Addresses that are not on the public internet: loopback, private, shared (CGNAT), link-local (cloud
+ * metadata at 169.254.169.254), documentation, benchmarking, multicast and reserved space, and the IPv6
+ * forms that carry an IPv4 address inside (mapped, compatible, NAT64, 6to4, Teredo).
+ */
+const NON_PUBLIC_V4 = subnets('ipv4', [
+  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
+  ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.88.99.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15],
+  ['198.51.100.0', 24], ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
+]);
+const NON_PUBLIC_V6 = subnets('ipv6', [
+  ['::', 96], ['::ffff:0:0', 96], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['100::', 64], ['2001::', 23], ['2001:db8::', 32],
+  ['2002::', 16], ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8],
+]);
+const LOOPBACK_V4 = subnets('ipv4', [['127.0.0.0', 8]]);
+const LOOPBACK_V6 = subnets('ipv6', [['::1', 128]]);
+
+function subnets(family: 'ipv4' | 'ipv6', networks: ReadonlyArray<readonly [string, number]>): BlockList {
+  const list = new BlockList();
+  for (const [network, prefix] of networks) list.addSubnet(network, prefix, family);
+  return list;
+}
+
+/** Each address is checked against the list of its own family only: a BlockList also matches IPv4 rules against IPv4-mapped IPv6 and back. */
+const inLists = (address: string, v4: BlockList, v6: BlockList): boolean => {
+  const family = isIP(address);
+  return family === 4 ? v4.check(address, 'ipv4') : family === 6 && v6.check(address, 'ipv6');
+};
+
+/**
+ * Whether the proxy may connect to `address`, which the name of `rule` resolved to (or the literal itself).
+ * A name may lead only to a public address: DNS is not ours, and a name that resolves (or is rebound) to
+ * loopback, the host's networks or the metadata service would turn the proxy into a way into them. Only a
+ * rule that pins the address itself reaches beyond: an IP literal (that exact address) or `localhost`
+ * (loopback only), both written by the operator.
+ */
+export function egressAddressAllowed(rule: EgressRule, address: string): boolean {
+  if (isIP(address) === 0) return false;
+  if (isIpLiteral(rule.host)) return rule.host === address;
+  if (rule.host === 'localhost') return inLists(address, LOOPBACK_V4, LOOPBACK_V6);
+  return !inLists(address, NON_PUBLIC_V4, NON_PUBLIC_V6);
 }

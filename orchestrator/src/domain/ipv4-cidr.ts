@@ -58,9 +58,14 @@ export function allocateSubnet(pool: string, prefix: number, taken: readonly str
   });
   const step = 2 ** (32 - prefix);
   const end = poolCidr.base + size(poolCidr);
-  for (let base = poolCidr.base; base < end; base += step) {
+  for (let base = poolCidr.base; base < end; ) {
     const candidate = { base, prefix };
-    if (!takenCidrs.some((other) => cidrsOverlap(candidate, other))) return formatIpv4Cidr(candidate);
+    const overlapped = takenCidrs.find((other) => cidrsOverlap(candidate, other));
+    if (overlapped === undefined) return formatIpv4Cidr(candidate);
+    // Past the whole taken network at once: a large one (or a nearly full pool) would otherwise be
+    // walked one small step at a time, millions of steps each checked against every taken network.
+    const pastIt = overlapped.base + size(overlapped);
+    base = Math.max(base + step, Math.ceil(pastIt / step) * step);
   }
   throw new FleetError('unavailable', `subnet pool ${pool} is exhausted: no free /${prefix} left`);
 }

@@ -7,6 +7,7 @@ import { decideEgress, egressAllowListFor, type EgressAllowList, type EgressDeci
 import { parseIpv4Cidr, type Ipv4Cidr } from '../../domain/ipv4-cidr.ts';
 import { systemClock, type Clock } from '../../ports/clock.ts';
 import type { ConnectTarget } from './connect-target.ts';
+import type { EgressResolver } from './egress-addresses.ts';
 import { createEgressProxyServer, type EgressOutcome, type EgressProxyLimits, type EgressProxyServer } from './egress-proxy-server.ts';
 import type { EgressRefusalLog } from './egress-refusal-log.ts';
 
@@ -23,6 +24,8 @@ export interface EgressProxiesOptions {
   logger: Logger;
   clock?: Clock;
   limits?: Partial<EgressProxyLimits>;
+  /** How target names become addresses. Default: the host's resolver. */
+  resolve?: EgressResolver;
 }
 
 /** Every client's egress proxy, one listener per client network gateway. */
@@ -113,8 +116,12 @@ export function createEgressProxies(options: EgressProxiesOptions): EgressProxie
   const start = async (gateway: string): Promise<EgressProxyServer> => {
     const proxy = createEgressProxyServer({
       authorize: (source, target) => authorize(gateway, source, target),
+      // Another network's peers are cut at once: with the host firewall off they can reach this gateway,
+      // and must not be able to fill the connection slots of this client's proxy.
+      acceptsSource: (source) => ownerOf(source) === listeners.get(gateway),
       onOutcome: record,
       ...(options.limits ? { limits: options.limits } : {}),
+      ...(options.resolve ? { resolve: options.resolve } : {}),
     });
     try {
       await bind(proxy, gateway, options.port);

@@ -1,14 +1,15 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { EgressDecision, EgressRefusal } from '../../domain/egress-allow-list.ts';
+import type { EgressDecision, EgressRefusal, EgressRule } from '../../domain/egress-allow-list.ts';
 import { parseConnectTarget, type ConnectTarget } from './connect-target.ts';
+import { egressAddressesOf, pinnedLookup, systemEgressResolver, type EgressResolver } from './egress-addresses.ts';
 
 /** Bounds of one listener. Every value has a default; tests shorten them. */
 export interface EgressProxyLimits {
   /** Tunnels open at once on this listener; more are answered 503. Default 64. */
   maxTunnels: number;
-  /** Milliseconds to reach the upstream host before answering 504. Default 10 000. */
+  /** Milliseconds to resolve, and again to reach, the upstream host before answering 504. Default 10 000. */
   connectTimeoutMs: number;
   /** Milliseconds a tunnel may sit without a byte either way before both ends are closed. Default 300 000. */
   idleTimeoutMs: number;
@@ -31,6 +32,13 @@ export type EgressOutcome =
 export interface EgressProxyServerOptions {
   /** Decides one CONNECT from `source` (the peer's address); called before any upstream connection. */
   authorize(source: string, target: ConnectTarget): Promise<EgressDecision>;
+  /**
+   * Whether a peer at `source` may use this listener at all; others are cut at once, before a byte is read,
+   * so that they hold none of its connection slots. Default: every source.
+   */
+  acceptsSource?(source: string): boolean;
+  /** How target names become addresses. Default: the host's resolver. */
+  resolve?: EgressResolver;
   /** Told of every tunnel opened and every request refused. */
   onOutcome(outcome: EgressOutcome): void;
   limits?: Partial<EgressProxyLimits>;
@@ -42,6 +50,7 @@ const STATUS: Record<EgressRefusal | 'unreachable' | 'timeout', string> = {
   foreign_source: '403 Forbidden',
   client_inactive: '403 Forbidden',
   plain_http: '403 Forbidden',
+  private_address: '403 Forbidden',
   bad_request: '400 Bad Request',
   busy: '503 Service Unavailable',
   unreachable: '502 Bad Gateway',
@@ -77,10 +86,23 @@ export function createEgressProxyServer(options: EgressProxyServerOptions): Egre
     answer(socket, reason);
   };
 
+  const resolve = options.resolve ?? systemEgressResolver;
+  // Plain-HTTP requests pipelined behind the first on one connection: refused (and recorded) once, not each.
+  const answered = new WeakSet<object>();
+
   const server = createServer(
-    { headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.headersTimeoutMs, maxHeaderSize: 8192 },
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.headersTimeoutMs,
+      // The header deadline is enforced only at this interval (Node's default 30 s would let a slow
+      // client hold a connection slot three times the deadline).
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+      maxHeaderSize: 8192,
+    },
     (request: IncomingMessage, response: ServerResponse) => {
       const source = request.socket.remoteAddress ?? '';
+      if (answered.has(request.socket)) return void request.socket.destroy();
+      answered.add(request.socket);
       let target: ConnectTarget | null = null;
       try {
         const url = new URL(request.url ?? '');
@@ -89,12 +111,18 @@ export function createEgressProxyServer(options: EgressProxyServerOptions): Egre
         // Not absolute-form: not a proxy request at all.
       }
       options.onOutcome({ kind: 'refused', source, target, reason: 'plain_http' });
-      response.writeHead(403, { 'content-type': 'text/plain', connection: 'close' }).end('plain_http\n');
+      response.writeHead(403, { 'content-type': 'text/plain', connection: 'close' }).end('plain_http\n', () => request.socket.destroy());
     },
   );
   // Tunnels beyond the limit still get an answer (503); sockets beyond this hard cap are dropped unread.
   server.maxConnections = limits.maxTunnels + 16;
   server.on('clientError', (_error, socket) => socket.destroy());
+  server.on('connection', (socket: net.Socket) => {
+    const source = socket.remoteAddress ?? '';
+    if (options.acceptsSource === undefined || options.acceptsSource(source)) return;
+    socket.destroy();
+    options.onOutcome({ kind: 'refused', source, target: null, reason: 'foreign_source' });
+  });
 
   server.on('connect', (request: IncomingMessage, client: Duplex, head: Buffer) => {
     const source = request.socket.remoteAddress ?? '';
@@ -109,15 +137,36 @@ export function createEgressProxyServer(options: EgressProxyServerOptions): Egre
         if (tunnels >= limits.maxTunnels) return refuse(client, source, target, 'busy');
         if (client.destroyed) return;
         tunnels += 1;
-        open(client, target, head, () => (tunnels -= 1), () => options.onOutcome({ kind: 'tunnel', source, target }));
+        return connect(client, source, target, decision.rule, head);
       },
       () => answer(client, 'unreachable'),
-    );
+    ).catch(() => client.destroy());
   });
 
-  function open(client: Duplex, target: ConnectTarget, head: Buffer, release: () => void, opened: () => void): void {
+  /** Resolves the target (holding its tunnel slot meanwhile), then opens the tunnel to a checked address. */
+  async function connect(client: Duplex, source: string, target: ConnectTarget, rule: EgressRule, head: Buffer): Promise<void> {
+    let released = false;
+    const release = () => {
+      if (!released) tunnels -= 1;
+      released = true;
+    };
+    client.once('close', release);
+    const where = await egressAddressesOf(rule, target.host, resolve, limits.connectTimeoutMs);
+    if (client.destroyed) return release();
+    if (where.kind === 'private_address') {
+      release();
+      return refuse(client, source, target, 'private_address');
+    }
+    if (where.kind !== 'addresses') {
+      release();
+      return answer(client, where.kind);
+    }
+    open(client, target, where.addresses, head, release, () => options.onOutcome({ kind: 'tunnel', source, target }));
+  }
+
+  function open(client: Duplex, target: ConnectTarget, addresses: readonly string[], head: Buffer, release: () => void, opened: () => void): void {
     let state: 'connecting' | 'open' | 'closed' = 'connecting';
-    const upstream = net.connect({ host: target.host, port: target.port, timeout: limits.connectTimeoutMs });
+    const upstream = net.connect({ host: target.host, port: target.port, lookup: pinnedLookup(addresses), timeout: limits.connectTimeoutMs });
     const finish = (failure: 'timeout' | 'unreachable' | null) => {
       if (state === 'closed') return;
       // Before the tunnel opened the client is told why (and closed by answer); after, both ends just close.

@@ -1,6 +1,7 @@
 import { appendFile, mkdir, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { EgressRefusal } from '../../domain/egress-allow-list.ts';
+import { RefusalLogBudget } from './refusal-log-budget.ts';
 
 /** One refused request: who, where to, when and why. Never a byte of payload, never a header. */
 export interface EgressRefusalEntry {
@@ -13,26 +14,44 @@ export interface EgressRefusalEntry {
   reason: EgressRefusal;
   /** The peer address the request came from. */
   source: string;
+  /** On a line written after the client went over its budget: how many of its refusals were left out before it. */
+  suppressed?: number;
+}
+
+export interface EgressRefusalLogLimits {
+  /** Size in bytes past which the file is rotated to `<file>.1`. Default 10 MiB. */
+  maxBytes: number;
+  /** Lines per client per window; more are counted, not written. Default 100. */
+  perClientPerWindow: number;
+  /** Length of that window in milliseconds. Default 60 000. */
+  windowMs: number;
 }
 
 /**
  * The egress proxy's audit trail of refusals: JSON lines in a file only the orchestrator's user can read,
- * rotated to `<file>.1` past `maxBytes` so a flood of refusals cannot fill the disk. Refusals are not
- * admin actions, so they stay out of the hash-chained ops log; the counter in /metrics pages.
+ * rotated to `<file>.1` past `maxBytes` so a flood of refusals cannot fill the disk, and written within a
+ * budget per client so a flood cannot rotate its own first lines away either. Refusals are not admin
+ * actions, so they stay out of the hash-chained ops log; the counter in /metrics pages.
  */
 export class EgressRefusalLog {
   readonly file: string;
   readonly #maxBytes: number;
+  readonly #budget: RefusalLogBudget;
   #writing: Promise<void> = Promise.resolve();
 
-  constructor(file: string, maxBytes = 10 * 1024 * 1024) {
+  constructor(file: string, limits: Partial<EgressRefusalLogLimits> = {}) {
     this.file = file;
-    this.#maxBytes = maxBytes;
+    this.#maxBytes = limits.maxBytes ?? 10 * 1024 * 1024;
+    this.#budget = new RefusalLogBudget(limits.perClientPerWindow ?? 100, limits.windowMs ?? 60_000);
   }
 
-  /** Appends one entry; writes are chained so lines never interleave. */
+  /** Appends one entry, unless its client is over budget; writes are chained so lines never interleave. */
   append(entry: EgressRefusalEntry): Promise<void> {
-    const next = this.#writing.then(() => this.#write(`${JSON.stringify(entry)}\n`));
+    const at = Date.parse(entry.at);
+    const admission = this.#budget.admit(entry.client, Number.isNaN(at) ? Date.now() : at);
+    if (!admission.write) return Promise.resolve();
+    const line = admission.suppressed > 0 ? { ...entry, suppressed: admission.suppressed } : entry;
+    const next = this.#writing.then(() => this.#write(`${JSON.stringify(line)}\n`));
     this.#writing = next.catch(() => undefined);
     return next;
   }
