@@ -22,9 +22,12 @@ export interface BackupStore {
    * `conflict`.
    */
   put(clientId: ClientId, backupId: string, content: AsyncIterable<Uint8Array>): Promise<BackupInfo>;
-  /** The client's backups, oldest first; empty for a client without any. */
+  /** The client's backups, oldest first; empty for a client without any. Only stored backups, never other entries. */
   list(clientId: ClientId): Promise<BackupInfo[]>;
-  /** Streams a stored backup; `not_found` when the client has no backup with that id. */
+  /**
+   * Streams a stored backup; `not_found` when the client has no backup with that id, `integrity` when what
+   * the store holds under it is not a backup it wrote (a link, a FIFO, a client directory that is a link).
+   */
   get(clientId: ClientId, backupId: string): Promise<Readable>;
   /** Deletes one backup; false when it did not exist. */
   delete(clientId: ClientId, backupId: string): Promise<boolean>;

@@ -18,6 +18,7 @@ import type { ScrapeTargets } from '../../../orchestrator/src/ports/scrape-targe
 import type { AgentHealthProbe } from '../../../orchestrator/src/ports/agent-health.ts';
 import { BackupService } from '../../../orchestrator/src/services/backup/backup-service.ts';
 import { RestoreClientService } from '../../../orchestrator/src/services/backup/restore-client.ts';
+import type { RestoredChain } from '../../../orchestrator/src/services/backup/restored-chain.ts';
 import { ClientOperationGuard } from '../../../orchestrator/src/services/client-operation-guard.ts';
 import { MemoryKeyWrapper } from '../../helpers/memory-key-wrapper.ts';
 
@@ -58,7 +59,9 @@ function memoryStore(): BackupStore {
 /** A kill that lands while the restore runs: in the swap, or in the agent's introduction. */
 type KillDuring = 'swap' | 'introduce' | null;
 
-async function restoreKilled(placeFails: boolean, initial: ClientStatus = 'killed', killDuring: KillDuring = null) {
+const VERIFIED_CHAIN: RestoredChain = { ok: true, restoredHead: null, checkpoint: null, missingRecords: 0, message: '' };
+
+async function restoreKilled(placeFails: boolean, initial: ClientStatus = 'killed', killDuring: KillDuring = null, chain: RestoredChain = VERIFIED_CHAIN) {
   let status: ClientStatus = initial;
   const stops: number[] = [];
   let unregistered = 0;
@@ -126,7 +129,7 @@ async function restoreKilled(placeFails: boolean, initial: ClientStatus = 'kille
     logger: createSilentLogger(),
     vaultAddressFor: async () => 'https://10.9.0.1:8200',
     introduce: async () => kill('introduce'),
-    verifyChain: async () => ({ ok: true, restoredHead: null, checkpoint: null, missingRecords: 0, message: '' }),
+    verifyChain: async () => chain,
   });
   const outcome = await service.restore({ clientId: ACME, backupId: info.backupId, actor: 'ops' }).then(
     (result) => ({ result, error: null as unknown }),
@@ -181,6 +184,27 @@ describe('a kill that lands while an active client is being restored', () => {
     assert.equal(run.error, null, String(run.error));
     assert.equal(run.status(), 'active');
     assert.equal(run.started(), 1);
+    assert.equal(run.log.at(-1)?.outcome, 'success');
+  });
+});
+
+describe('the ops log of a restore', () => {
+  test('a restored chain that is broken or of another history is not logged as a success', async () => {
+    const broken: RestoredChain = { ok: false, restoredHead: { seq: 45 }, checkpoint: { seq: 40, hash: 'h'.repeat(64), at: now().toISOString() }, missingRecords: 0, message: "the restored chain does not hold the checkpoint's record 40" };
+    const run = await restoreKilled(false, 'active', null, broken);
+    assert.equal(run.error, null, String(run.error));
+    assert.equal(run.result?.chain?.ok, false);
+    assert.equal(run.log.at(-1)?.action, 'restore');
+    assert.equal(run.log.at(-1)?.outcome, 'partial');
+  });
+});
+
+describe('restoring a failed client', () => {
+  test('the agent the restore started is watched again: the client becomes active, not left failed', async () => {
+    const run = await restoreKilled(false, 'failed', null);
+    assert.equal(run.error, null, String(run.error));
+    assert.equal(run.result?.started, true);
+    assert.equal(run.status(), 'active');
     assert.equal(run.log.at(-1)?.outcome, 'success');
   });
 });

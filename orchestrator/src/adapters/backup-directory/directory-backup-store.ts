@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { link, mkdir, open, readdir, rmdir, stat, unlink } from 'node:fs/promises';
+import { link, lstat, mkdir, open, readdir, rm, rmdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -28,6 +28,10 @@ function isMissing(error: unknown): boolean {
  * BackupStore over a local directory (the embedded default). A backup is written to a private temp file,
  * fsynced, then hard-linked to its final name (which fails rather than replaces when the name exists) and
  * the directory fsynced: readers see a whole backup or nothing, and a crash leaves at most a temp file.
+ * Anyone able to write under the root may have put anything there: a client directory that is a
+ * symbolic link (to another client's, or to any directory the orchestrator may write) is refused rather
+ * than followed, and only regular files are listed, read or counted as backups, so that nothing outside a
+ * client's own directory is ever read, listed or deleted as its backups, and no FIFO can hang a read.
  */
 export class DirectoryBackupStore implements BackupStore {
   private readonly root: string;
@@ -42,14 +46,32 @@ export class DirectoryBackupStore implements BackupStore {
     return join(this.root, parseClientId(clientId));
   }
 
+  /** The client's directory, checked to be a real directory (not a link); null when it does not exist. */
+  private async checkedClientDir(clientId: ClientId): Promise<string | null> {
+    const directory = this.clientDir(clientId);
+    let info;
+    try {
+      info = await lstat(directory);
+    } catch (error) {
+      if (isMissing(error)) return null;
+      throw error;
+    }
+    if (!info.isDirectory())
+      throw new FleetError('integrity', `the backup directory of ${clientId} is not a directory (${info.isSymbolicLink() ? 'a symbolic link' : 'another kind of file'}): refused; an operator must look at ${directory}`);
+    return directory;
+  }
+
   private backupPath(clientId: ClientId, backupId: string): string {
     return join(this.clientDir(clientId), `${parseBackupId(backupId)}${SUFFIX}`);
   }
 
   async put(clientId: ClientId, backupId: string, content: AsyncIterable<Uint8Array>): Promise<BackupInfo> {
     const path = this.backupPath(clientId, backupId);
-    const directory = this.clientDir(clientId);
-    await mkdir(directory, { recursive: true, mode: 0o700 });
+    await mkdir(this.root, { recursive: true, mode: 0o700 });
+    await mkdir(this.clientDir(clientId), { mode: 0o700 }).catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    });
+    const directory = (await this.checkedClientDir(clientId)) ?? this.clientDir(clientId);
     const temporary = join(directory, `.${backupId}${SUFFIX}${TEMP_MARKER}${randomBytes(6).toString('hex')}`);
     const handle = await open(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
     try {
@@ -69,23 +91,28 @@ export class DirectoryBackupStore implements BackupStore {
     }
     await syncDirectory(directory);
     const info = await this.describe(clientId, backupId, path);
+    if (info === null) throw new FleetError('internal', `backup ${backupId} of ${clientId} is not a regular file after its write`);
     this.logger.debug('backup stored', { client: clientId, backupId, bytes: info.sizeBytes });
     return info;
   }
 
-  private async describe(clientId: ClientId, backupId: string, path: string): Promise<BackupInfo> {
+  private async describe(clientId: ClientId, backupId: string, path: string): Promise<BackupInfo | null> {
+    const info = await lstat(path);
+    if (!info.isFile()) return null;
     const time = backupIdTime(backupId);
     return {
       clientId,
       backupId,
       createdAt: time ? time.toISOString() : '',
-      sizeBytes: (await stat(path)).size,
+      sizeBytes: info.size,
     };
   }
 
   private async entries(clientId: ClientId): Promise<string[]> {
+    const directory = await this.checkedClientDir(clientId);
+    if (directory === null) return [];
     try {
-      return await readdir(this.clientDir(clientId));
+      return await readdir(directory);
     } catch (error) {
       if (isMissing(error)) return [];
       throw error;
@@ -99,7 +126,8 @@ export class DirectoryBackupStore implements BackupStore {
       const backupId = name.slice(0, -SUFFIX.length);
       if (backupIdTime(backupId) === null) continue;
       try {
-        backups.push(await this.describe(clientId, backupId, join(this.clientDir(clientId), name)));
+        const info = await this.describe(clientId, backupId, join(this.clientDir(clientId), name));
+        if (info !== null) backups.push(info);
       } catch (error) {
         // Deleted between readdir and stat: no longer listed.
         if (!isMissing(error)) throw error;
@@ -109,18 +137,32 @@ export class DirectoryBackupStore implements BackupStore {
   }
 
   async get(clientId: ClientId, backupId: string): Promise<Readable> {
+    const path = this.backupPath(clientId, backupId);
+    if ((await this.checkedClientDir(clientId)) === null) throw new FleetError('not_found', `client ${clientId} has no backup ${backupId}`);
+    let handle;
     try {
-      const handle = await open(this.backupPath(clientId, backupId), 'r');
-      return handle.createReadStream();
+      // No link followed, and a FIFO put in its place opens without waiting for a writer (then refused).
+      handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     } catch (error) {
       if (isMissing(error)) throw new FleetError('not_found', `client ${clientId} has no backup ${backupId}`);
+      if ((error as NodeJS.ErrnoException).code === 'ELOOP')
+        throw new FleetError('integrity', `backup ${backupId} of ${clientId} is a symbolic link, not a backup: refused`);
       throw error;
     }
+    try {
+      if (!(await handle.stat()).isFile()) throw new FleetError('integrity', `backup ${backupId} of ${clientId} is not a regular file: refused`);
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+    return handle.createReadStream();
   }
 
   async delete(clientId: ClientId, backupId: string): Promise<boolean> {
+    const path = this.backupPath(clientId, backupId);
+    if ((await this.checkedClientDir(clientId)) === null) return false;
     try {
-      await unlink(this.backupPath(clientId, backupId));
+      await unlink(path);
     } catch (error) {
       if (isMissing(error)) return false;
       throw error;
@@ -130,15 +172,22 @@ export class DirectoryBackupStore implements BackupStore {
   }
 
   async deleteAll(clientId: ClientId): Promise<number> {
-    const directory = this.clientDir(clientId);
+    const directory = await this.checkedClientDir(clientId);
+    if (directory === null) return 0;
     let deleted = 0;
     for (const name of await this.entries(clientId)) {
+      const path = join(directory, name);
+      let info;
       try {
-        await unlink(join(directory, name));
-        if (name.endsWith(SUFFIX) && !name.startsWith('.')) deleted++;
+        info = await lstat(path);
       } catch (error) {
-        if (!isMissing(error)) throw error;
+        if (isMissing(error)) continue;
+        throw error;
       }
+      // A directory is removed with what it holds (links in it removed, never followed): erasure must
+      // not stop at something an operator or intruder left here.
+      await rm(path, { recursive: true, force: true });
+      if (info.isFile() && name.endsWith(SUFFIX) && !name.startsWith('.')) deleted++;
     }
     try {
       await rmdir(directory);

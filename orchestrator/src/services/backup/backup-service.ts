@@ -1,5 +1,5 @@
 import type { ClientId } from '@agent-fleet/kernel/client-id';
-import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { FleetError, isFleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import type { BackupInfo, BackupStore } from '../../ports/backup-store.ts';
 import type { Clock } from '../../ports/clock.ts';
@@ -83,16 +83,43 @@ export class BackupService {
     return { info, contentType: opened.header.contentType, plaintextBytes };
   }
 
-  /** Deletes the backups the retention policy no longer keeps; returns what was kept and deleted. */
-  async prune(clientId: ClientId): Promise<{ kept: BackupInfo[]; deleted: BackupInfo[] }> {
-    const plan = planRetention(await this.list(clientId), this.options.retention ?? DEFAULT_RETENTION);
+  /**
+   * Deletes the backups the retention policy no longer keeps; returns what was kept, deleted, and left
+   * alone as unreadable. Only a backup whose header authenticates as this client's, under the id its file
+   * name gives, takes a retention slot or is deleted: a file put in the client's directory by hand (another
+   * client's backup, a renamed or damaged one) would otherwise count as that day's newest backup and push a
+   * good backup out. Unreadable files are never deleted here (the erasure removes them with the rest).
+   */
+  async prune(clientId: ClientId): Promise<{ kept: BackupInfo[]; deleted: BackupInfo[]; unreadable: BackupInfo[] }> {
+    const readable: BackupInfo[] = [];
+    const unreadable: BackupInfo[] = [];
+    for (const backup of await this.list(clientId)) {
+      const state = await this.headerState(clientId, backup.backupId);
+      if (state === 'readable') readable.push(backup);
+      else if (state === 'unreadable') unreadable.push(backup);
+    }
+    const plan = planRetention(readable, this.options.retention ?? DEFAULT_RETENTION);
     const deleted: BackupInfo[] = [];
     for (const backup of plan.remove) {
       if (await this.options.store.delete(clientId, backup.backupId)) deleted.push(backup);
     }
     if (deleted.length > 0)
       this.logger.info('backups pruned', { client: clientId, deleted: deleted.map((b) => b.backupId) });
-    return { kept: plan.keep, deleted };
+    if (unreadable.length > 0)
+      this.logger.error('backups that are not this client\'s or cannot be read were left out of the retention', { client: clientId, backups: unreadable.map((b) => b.backupId) });
+    return { kept: plan.keep, deleted, unreadable };
+  }
+
+  /** Whether a stored backup's header authenticates for the client; other failures (the key store down) throw. */
+  private async headerState(clientId: ClientId, backupId: string): Promise<'readable' | 'unreadable' | 'gone'> {
+    try {
+      await (await this.open(clientId, backupId)).close();
+      return 'readable';
+    } catch (error) {
+      if (isFleetError(error) && error.code === 'integrity') return 'unreadable';
+      if (isFleetError(error) && error.code === 'not_found') return 'gone';
+      throw error;
+    }
   }
 
   /** Deletes every backup of a client (closure or erasure). */

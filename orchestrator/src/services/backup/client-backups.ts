@@ -7,6 +7,7 @@ import type { ContainerRuntime } from '../../ports/container-runtime.ts';
 import type { ClientStatus } from '../../domain/client-status.ts';
 import type { Registry } from '../../ports/registry.ts';
 import type { BackupService } from './backup-service.ts';
+import { checkedVolumeSnapshot } from './snapshot-tar.ts';
 import type { ClientOperationGuard } from '../client-operation-guard.ts';
 
 /** Clients whose volume holds data worth a scheduled backup. */
@@ -33,7 +34,8 @@ export interface ScheduledBackupReport {
 /**
  * Backups of clients' volumes: a consistent snapshot (the agent is frozen while its volume is read, so
  * no journal changes under the copy; a write cut short by the freeze is repaired on open like a crash),
- * encrypted under the client's key by the BackupService, pruned by the retention policy.
+ * checked to be one a restore can use, encrypted under the client's key by the BackupService, pruned by
+ * the retention policy.
  */
 export class ClientBackups {
   private readonly deps: ClientBackupsDependencies;
@@ -56,7 +58,10 @@ export class ClientBackups {
     let info: BackupInfo;
     try {
       const snapshot = await runtime.volumes.snapshot(clientId, this.deps.config.agent.image);
-      info = await backups.create(clientId, snapshot as AsyncIterable<Buffer>);
+      // Checked as it streams: a snapshot a restore would refuse (cut off, a link or device in it, no data
+      // key) fails here and is never stored, rather than counting as the newest backup and letting the
+      // retention policy delete the older good ones.
+      info = await backups.create(clientId, checkedVolumeSnapshot(snapshot as AsyncIterable<Buffer>));
     } finally {
       if (frozen) await runtime.volumes.thawAgent(clientId);
     }

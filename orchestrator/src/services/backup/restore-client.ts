@@ -99,7 +99,10 @@ export class RestoreClientService {
         .catch(() => undefined);
       throw error;
     }
-    if (!(await registry.transition(clientId, ['provisioning'], client.status, null, clock.now()))) {
+    // An agent this restore started and introduced is active, whatever the client was before (a failed client
+    // left 'failed' would run unwatched: the reconciler neither scrapes nor restarts a failed client's agent).
+    const settled: ClientStatus = result.started ? 'active' : client.status;
+    if (!(await registry.transition(clientId, ['provisioning'], settled, null, clock.now()))) {
       // The kill switch never waits for a restore: it came while this one ran. The agent this restore may
       // have started (with an introduction after the kill's revocation) stops, and its flag is put back.
       await this.containKilled(clientId, backupId);
@@ -114,7 +117,8 @@ export class RestoreClientService {
       action: 'restore',
       clientId,
       reason: null,
-      outcome: result.chain === null || result.chain.missingRecords === 0 ? 'success' : 'partial',
+      // A broken or forked chain, or records the checkpoint proves lost, must stand out in the ops log.
+      outcome: result.chain === null || (result.chain.ok && result.chain.missingRecords === 0) ? 'success' : 'partial',
       details: { backupId, files: snapshot.files, bytes: snapshot.bytes, started: result.started, chain: result.chain },
     });
     this.deps.logger.warn('client restored from a backup', { client: clientId, backupId, missingRecords: result.chain?.missingRecords ?? null });

@@ -47,6 +47,21 @@ export async function checkRestoredChain(deps: RestoredChainDependencies, client
   const firstNewer = await firstSeqSince(deps.control, clientId, address, token, restoredAt);
   const headSeq = firstNewer === null ? (verification.head?.seq ?? 0) : Math.max(0, firstNewer - 1);
   const restoredHead = headSeq === 0 ? null : { seq: headSeq };
+  if (checkpoint !== null && headSeq >= checkpoint.seq) {
+    // Reaching the checkpoint's seq is not enough: a backup from another branch of the history (made before
+    // an earlier restore and re-anchor) has as many records but not the ones the checkpoint names.
+    const query = new URLSearchParams({ seq: String(checkpoint.seq), hash: checkpoint.hash });
+    const held = await deps.control.request<Verification>(clientId, address, token, 'GET', `/v1/audit/verify?${query}`, undefined, 120_000);
+    if (!held.ok) {
+      return {
+        ok: false,
+        restoredHead,
+        checkpoint,
+        missingRecords: 0,
+        message: `the restored chain does not hold the checkpoint's record ${checkpoint.seq}: it is another history than the one the orchestrator saw (${held.break?.message ?? 'unknown'}); records up to the checkpoint may be lost`,
+      };
+    }
+  }
   const missingRecords = checkpoint === null ? 0 : Math.max(0, checkpoint.seq - headSeq);
   const message =
     checkpoint === null
