@@ -3,14 +3,14 @@ import { join } from 'node:path';
 import { GENESIS_HASH, chainRecord, hashRecord, validateAuditEntry, type AuditCheckpoint, type AuditEntry, type AuditRecord } from '../../domain/audit-record.ts';
 import { ChainVerifier, type ChainVerification } from '../../domain/audit-chain.ts';
 import type { AuditEvent } from '../../domain/audit-events.ts';
-import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { FleetError, isFleetError } from '@agent-fleet/kernel/fleet-error';
 import { createSilentLogger, type Logger } from '@agent-fleet/kernel/logger';
 import { decodeAuditLine, decodeAuditLineOrThrow, encodeAuditLine } from './audit-codec.ts';
 import { formatAuditExport, type AuditExportFormat } from '@agent-fleet/kernel/audit-export-format';
 import { auditFileName, listAuditFiles, utcDay, type AuditFile } from './audit-files.ts';
 import { GroupCommitAppender } from './group-commit-appender.ts';
 import { KeyRing } from './key-ring.ts';
-import { completeTornLine, quarantineTornTail, readLineFile } from './line-file.ts';
+import { completeTornLine, MAX_LINE_BYTES, quarantineTornTail, readLineFile, type LineFileContent } from './line-file.ts';
 
 export interface AuditLogOptions {
   /** Directory in the client's volume holding `audit-YYYY-MM-DD.log` files; created (0700) if missing. */
@@ -118,6 +118,8 @@ export class AuditLog {
     } catch (error) {
       return Promise.reject(new FleetError('internal', 'encrypting the audit record failed', { cause: error }));
     }
+    // Written, a longer line would stop every later open and verification of the log.
+    if (line.length > MAX_LINE_BYTES) return Promise.reject(new FleetError('invalid_input', `an audit record may take at most ${MAX_LINE_BYTES} bytes stored`));
     this.tip = { seq: record.seq, hash: record.hash };
     this.currentDay = day;
     return this.appender.append(auditFileName(day), line).then(
@@ -177,7 +179,14 @@ export class AuditLog {
     let lastSeq = 0;
     const files = await listAuditFiles(this.directory);
     for (const [index, file] of files.entries()) {
-      const content = await readLineFile(join(this.directory, file.name));
+      let content: LineFileContent;
+      try {
+        content = await readLineFile(join(this.directory, file.name));
+      } catch (error) {
+        if (!isFleetError(error) || error.code !== 'integrity') throw error;
+        verifier.fail('malformed', lastSeq + 1, `${file.name}: ${error.message}`);
+        break;
+      }
       for (const line of content.lines) {
         const decoded = decodeAuditLine(this.keys, line);
         if (!decoded.ok) {

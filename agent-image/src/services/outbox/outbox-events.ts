@@ -2,7 +2,7 @@ import type { ApprovalStatus } from '../../domain/audit-record.ts';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { OutboundMessage, SendReceipt } from '../../ports/send-receipts.ts';
 import type { ProviderErrorCategory } from './classify-provider-error.ts';
-import type { SendError } from './outbox-types.ts';
+import type { OutboxEntry, SendError } from './outbox-types.ts';
 
 /** What happened to the outbox, one durable event per line of `outbox.log` (encrypted like the audit log). */
 export type OutboxEvent =
@@ -21,6 +21,8 @@ export type OutboxEvent =
   | { type: 'released'; at: string; key: string; by: string }
   | { type: 'withdrawn'; at: string; key: string; by: string }
   | { type: 'discarded'; at: string; key: string; by: string }
+  /** One entry as it stands, written by compaction in place of the events that made it. */
+  | { type: 'entry'; at: string; entry: OutboxEntry }
   /**
    * Written by outboxes that kept a pause flag of their own; still read, never written. The pause now
    * lives only in the agent's state store (see SendPause).
@@ -30,7 +32,7 @@ export type OutboxEvent =
 
 export const OUTBOX_FILE = 'outbox.log';
 
-const EVENT_TYPES = new Set(['intent', 'sent', 'held', 'released', 'withdrawn', 'discarded', 'paused', 'resumed']);
+const EVENT_TYPES = new Set(['intent', 'sent', 'held', 'released', 'withdrawn', 'discarded', 'entry', 'paused', 'resumed']);
 
 /** Checks one decrypted event's type (the file is untrusted; the envelope already authenticated it). */
 export function parseOutboxEvent(value: unknown): OutboxEvent {

@@ -33,6 +33,8 @@ export function reduceOutbox(entries: ReadonlyMap<string, OutboxEntry>, event: O
       const entry = entries.get(event.key);
       return entry === undefined ? null : { ...entry, status: 'pending' };
     }
+    case 'entry':
+      return event.entry;
     case 'withdrawn':
     case 'discarded': {
       const entry = entries.get(event.key);
@@ -55,4 +57,24 @@ export function replayOutbox(events: readonly OutboxEvent[]): Map<string, Outbox
     if (changed !== null) entries.set(changed.idempotencyKey, changed);
   }
   return entries;
+}
+
+/** Finished sends whose message is kept whole through a compaction; older ones keep all but the bodies. */
+export const KEEP_WHOLE_FINISHED = 1000;
+
+/**
+ * The events that reproduce a journal's entries, one per entry, for compaction. Every idempotency key
+ * stays (a key the outbox forgot could be sent again), but the bodies of all but the newest
+ * KEEP_WHOLE_FINISHED finished sends (sent or discarded) go: nothing sends them again, and kept for
+ * ever they would grow the journal, and the memory it is read into, without bound.
+ */
+export function snapshotOutbox(events: readonly OutboxEvent[]): OutboxEvent[] {
+  const entries = [...replayOutbox(events).values()];
+  const finished = entries.filter((entry) => entry.status === 'sent' || entry.status === 'discarded');
+  const stripped = new Set(finished.slice(0, Math.max(0, finished.length - KEEP_WHOLE_FINISHED)));
+  return entries.map((entry) => ({
+    type: 'entry',
+    at: entry.createdAt,
+    entry: stripped.has(entry) ? { ...entry, message: { ...entry.message, text: '', html: null } } : entry,
+  }));
 }

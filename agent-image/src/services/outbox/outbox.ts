@@ -11,10 +11,13 @@ import { EncryptedJournal, type JournalTornTail } from '../runtime/encrypted-jou
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.ts';
 import { buildOutboundMessage, recipientsOf } from './outbound-message.ts';
 import { OUTBOX_FILE, parseOutboxEvent, type OutboxEvent } from './outbox-events.ts';
-import { reduceOutbox, replayOutbox } from './outbox-state.ts';
-import type { OutboxEntry, OutboxStatus, RecoveryReport, SendOutcome, SendRequest } from './outbox-types.ts';
+import { reduceOutbox, replayOutbox, snapshotOutbox } from './outbox-state.ts';
+import type { ProviderErrorCategory } from './classify-provider-error.ts';
+import type { OutboxEntry, OutboxStatus, RecoveryReport, SendError, SendOutcome, SendRequest } from './outbox-types.ts';
 import { attemptSend, type SendAttemptOptions } from './send-attempt.ts';
 import type { SendPause } from './send-pause.ts';
+
+const DEFAULT_MAX_DEFERRALS = 1440;
 
 export type { OutboxEntry, OutboxStatus, RecoveryReport, SendOutcome, SendRequest } from './outbox-types.ts';
 
@@ -30,6 +33,11 @@ export interface OutboxOptions {
   now?: () => Date;
   logger?: Logger;
   backoff?: Partial<BackoffPolicy>;
+  /**
+   * Dispatches of one send deferred in a row (each after `backoff.maxAttempts` calls) before it is held
+   * for human review instead. Default 1440: about a day of the agent's one-minute rounds.
+   */
+  maxDeferrals?: number;
   random?: () => number;
   sleep?: (milliseconds: number) => Promise<void>;
 }
@@ -49,8 +57,15 @@ export class Outbox {
   private readonly attempt: Omit<SendAttemptOptions, 'onError'>;
   private readonly entries: Map<string, OutboxEntry>;
   private readonly inFlight = new Map<string, Promise<SendOutcome>>();
-  /** Keys sent anew after a discard: an earlier version may have reached the provider, so it is asked first. */
+  /**
+   * Keys that may have reached the provider without a recorded outcome: handed to it in this process
+   * (a lost answer, a deferral, a failed write of the outcome) or sent anew after a discard. The provider
+   * is asked about them before any further send.
+   */
   private readonly reconcileFirst = new Set<string>();
+  /** Dispatches of a key deferred in a row (transient errors outlasting the retry budget), this process. */
+  private readonly deferrals = new Map<string, number>();
+  private readonly maxDeferrals: number;
   private recovered = false;
   /** Set when opening found and handled a torn write in the journal. */
   readonly tornTail: JournalTornTail | null;
@@ -67,8 +82,11 @@ export class Outbox {
       sleep: options.sleep ?? ((milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds))),
       paused: () => this.pause.authPause(),
     };
+    this.maxDeferrals = Math.max(1, options.maxDeferrals ?? DEFAULT_MAX_DEFERRALS);
     this.tornTail = torn;
     this.entries = replayOutbox(events);
+    // Whatever a previous process left unfinished may have reached the provider before it stopped.
+    for (const entry of this.entries.values()) if (entry.status !== 'sent' && entry.status !== 'discarded') this.reconcileFirst.add(entry.idempotencyKey);
   }
 
   static async open(options: OutboxOptions): Promise<Outbox> {
@@ -78,6 +96,7 @@ export class Outbox {
       purpose: 'outbox',
       keys: KeyRing.from(options.keys),
       parse: parseOutboxEvent,
+      snapshot: snapshotOutbox,
       ...(options.now === undefined ? {} : { now: options.now }),
     });
     const outbox = new Outbox(options, journal, events, torn);
@@ -102,12 +121,22 @@ export class Outbox {
   /**
    * Reconciles every pending intent with the provider: recorded as sent when the provider has it,
    * sent now when it does not. Must run after `open` before `enqueue` or `dispatch`; run it again after
-   * a resume or to retry entries deferred by transient errors.
+   * a resume or to retry entries deferred by transient errors. A deferral ends the pass (the provider is
+   * failing: the rest stay pending, untried), and the sends deferred least often go first, so one send
+   * the provider keeps failing neither multiplies the calls of a pass nor starves the others.
    */
   async recover(provider: SendReceipts): Promise<RecoveryReport> {
     const report: RecoveryReport = { reconciled: [], sent: [], pending: [], held: [] };
-    for (const entry of [...this.entries.values()].filter((candidate) => candidate.status === 'pending')) {
+    const pending = [...this.entries.values()].filter((candidate) => candidate.status === 'pending');
+    pending.sort((a, b) => (this.deferrals.get(a.idempotencyKey) ?? 0) - (this.deferrals.get(b.idempotencyKey) ?? 0));
+    let providerFailing = false;
+    for (const entry of pending) {
+      if (providerFailing) {
+        report.pending.push(entry.idempotencyKey);
+        continue;
+      }
       const outcome = await this.dispatchOnce(entry.idempotencyKey, provider, true);
+      if (outcome.status === 'deferred') providerFailing = true;
       if (outcome.status === 'sent') (outcome.reconciled ? report.reconciled : report.sent).push(outcome.idempotencyKey);
       else if (outcome.status === 'paused' || outcome.status === 'deferred') report.pending.push(outcome.idempotencyKey);
       else report.held.push(outcome.idempotencyKey);
@@ -252,7 +281,9 @@ export class Outbox {
     if (entry.status === 'withdrawn' || entry.status === 'discarded') {
       return { status: entry.status, idempotencyKey: key, reason: `${entry.status} at a revive of the kill switch` };
     }
-    const result = await attemptSend(key, markedMessage(entry), provider, lookUpFirst || this.reconcileFirst.has(key), {
+    const askFirst = lookUpFirst || this.reconcileFirst.has(key);
+    this.reconcileFirst.add(key);
+    const result = await attemptSend(key, markedMessage(entry), provider, askFirst, {
       ...this.attempt,
       onError: (lastError) => {
         const current = this.entries.get(key);
@@ -264,29 +295,38 @@ export class Outbox {
         return this.recordSent(entry, result.receipt, result.reconciled);
       case 'paused':
         return { status: 'paused', idempotencyKey: key, reason: result.reason };
-      case 'deferred':
+      case 'deferred': {
+        const deferrals = (this.deferrals.get(key) ?? 0) + 1;
+        // Transient errors without end are not transient: a human decides whether it still should go.
+        if (deferrals >= this.maxDeferrals) return this.hold(entry, 'review', 'transient', result.error);
+        this.deferrals.set(key, deferrals);
         await this.auditOutcome(entry, 'email_send', 'failure', { error_category: 'transient', deferred: true });
         return { status: 'deferred', idempotencyKey: key, reason: result.error.message };
+      }
       case 'auth':
         await this.pauseSending(entry, result.error.message);
         return { status: 'paused', idempotencyKey: key, reason: result.error.message };
       case 'held':
-        await this.auditOutcome(entry, result.status === 'quarantined' ? 'quarantine' : 'review_queued', 'failure', {
-          error_category: result.category,
-          error_code: result.error.code,
-        });
-        await this.record({ type: 'held', at: this.now().toISOString(), key, status: result.status, category: result.category, error: result.error });
-        this.logger.warn(`outbox: send held for a human (${result.status})`, { idempotencyKey: key, category: result.category, code: result.error.code });
-        return { status: result.status, idempotencyKey: key, reason: result.error.message };
+        return this.hold(entry, result.status, result.category, result.error);
     }
   }
 
+  private async hold(entry: OutboxEntry, status: 'quarantined' | 'review', category: ProviderErrorCategory, error: SendError): Promise<SendOutcome> {
+    const key = entry.idempotencyKey;
+    await this.auditOutcome(entry, status === 'quarantined' ? 'quarantine' : 'review_queued', 'failure', { error_category: category, error_code: error.code });
+    await this.record({ type: 'held', at: this.now().toISOString(), key, status, category, error });
+    this.deferrals.delete(key);
+    this.logger.warn(`outbox: send held for a human (${status})`, { idempotencyKey: key, category, code: error.code });
+    return { status, idempotencyKey: key, reason: error.message };
+  }
+
   private async recordSent(entry: OutboxEntry, receipt: SendReceipt, reconciled: boolean): Promise<SendOutcome> {
-    this.reconcileFirst.delete(entry.idempotencyKey);
     // Audit first: if we crash before the journal, recovery finds the send again and records it again,
     // which is better than a send missing from the audit log.
     await this.auditOutcome(entry, 'email_send', 'success', { provider_message_id: receipt.providerMessageId, reconciled });
     await this.record({ type: 'sent', at: this.now().toISOString(), key: entry.idempotencyKey, receipt, reconciled });
+    this.reconcileFirst.delete(entry.idempotencyKey);
+    this.deferrals.delete(entry.idempotencyKey);
     return { status: 'sent', idempotencyKey: entry.idempotencyKey, receipt, reconciled };
   }
 

@@ -1,4 +1,5 @@
 import { isFleetError } from '@agent-fleet/kernel/fleet-error';
+import { ProviderThrottledError } from '../../ports/mail-provider.ts';
 import type { OutboundMessage, SendReceipt, SendReceipts } from '../../ports/send-receipts.ts';
 import { fullJitterDelay, type BackoffPolicy } from './backoff.ts';
 import { classifyProviderError, type ProviderErrorCategory } from './classify-provider-error.ts';
@@ -85,7 +86,11 @@ export async function attemptSend(
       options.onError({ category, ...error });
       if (category === 'transient') {
         if (attempt + 1 >= options.backoff.maxAttempts) return { kind: 'deferred', error };
-        await options.sleep(fullJitterDelay(attempt, options.backoff, options.random));
+        // A throttled provider is not called again sooner than it asked; when it asks for longer than we
+        // ever wait (however absurd the Retry-After), the send waits for a later pass instead.
+        const asked = thrown.error instanceof ProviderThrottledError && (thrown.error.retryAfterMs ?? -1) >= 0 ? thrown.error.retryAfterMs : null;
+        if (asked !== null && asked > options.backoff.maxDelayMs) return { kind: 'deferred', error };
+        await options.sleep(Math.max(asked ?? 0, fullJitterDelay(attempt, options.backoff, options.random)));
         continue;
       }
       if (category === 'auth') return { kind: 'auth', error };

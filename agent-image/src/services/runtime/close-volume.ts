@@ -1,11 +1,26 @@
 import type { OpenedAgent } from './open-volume.ts';
 
-/** Closes what openVolume opened: the stores, then the audit log, then the secret source (its token revoked). */
+/**
+ * Closes what openVolume opened: the stores, then the audit log, then the secret source (its token
+ * revoked). One that fails to close does not keep the others open, nor the token alive: each is closed
+ * in turn, and the first failure is thrown after the last.
+ */
 export async function closeVolume(agent: OpenedAgent): Promise<void> {
-  await agent.outbox.close();
-  await agent.state.close();
-  await agent.approvals.close();
-  await agent.settings.close();
-  await agent.audit.close();
-  await agent.secrets.current.stop();
+  const steps: Array<() => Promise<void>> = [
+    () => agent.outbox.close(),
+    () => agent.state.close(),
+    () => agent.approvals.close(),
+    () => agent.settings.close(),
+    () => agent.audit.close(),
+    () => agent.secrets.current.stop(),
+  ];
+  const failures: unknown[] = [];
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (error) {
+      failures.push(error);
+    }
+  }
+  if (failures.length > 0) throw failures[0];
 }

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { openEnvelope, sealEnvelope, type EnvelopePurpose } from '../audit-log/envelope.ts';
 import { GroupCommitAppender, syncDirectory } from '../audit-log/group-commit-appender.ts';
 import type { KeyRing } from '../audit-log/key-ring.ts';
-import { completeTornLine, quarantineTornTail, readLineFile } from '../audit-log/line-file.ts';
+import { completeTornLine, MAX_LINE_BYTES, quarantineTornTail, scanLineFile } from '../audit-log/line-file.ts';
 
 export interface EncryptedJournalOptions<E> {
   /** Directory in the client's volume (created 0700). */
@@ -20,7 +20,8 @@ export interface EncryptedJournalOptions<E> {
   parse: (value: unknown) => E;
   /**
    * Called at open when the journal holds more than `compactAbove` events: returns the events that
-   * reproduce the same state, which atomically replace the file.
+   * reproduce the same state, which atomically replace the file when they are at least `compactAbove / 2`
+   * fewer.
    */
   snapshot?: (events: E[]) => E[];
   /** Default 2000 events. */
@@ -67,8 +68,8 @@ export class EncryptedJournal<E> {
 
   static async open<E>(options: EncryptedJournalOptions<E>): Promise<OpenedJournal<E>> {
     await mkdir(options.directory, { recursive: true, mode: 0o700 });
+    await removeStaleTemporaries(options.directory, options.file);
     const path = join(options.directory, options.file);
-    const content = await readLineFile(path);
     const decode = (line: string): { seq: number; event: E } => {
       const opened = openEnvelope(options.keys, options.purpose, Buffer.from(line, 'base64'));
       let value: unknown;
@@ -81,12 +82,13 @@ export class EncryptedJournal<E> {
     };
     let events: E[] = [];
     let seq = 0;
-    for (const line of content.lines) {
+    // Line by line: memory holds the events and one line, and a hostile file fails at its first bad line.
+    const content = await scanLineFile(path, (line) => {
       const decoded = decode(line);
       if (decoded.seq !== seq + 1) throw new FleetError('integrity', `${options.file}: event ${seq + 1} is missing or out of order`);
       seq = decoded.seq;
       events.push(decoded.event);
-    }
+    });
     let torn: JournalTornTail | null = null;
     if (content.tail.length > 0) {
       let whole: { seq: number; event: E } | null = null;
@@ -105,17 +107,30 @@ export class EncryptedJournal<E> {
         torn = { bytes: content.tail.length, kept: false, quarantinedTo };
       }
     }
-    if (options.snapshot !== undefined && events.length > (options.compactAbove ?? 2000)) {
-      events = options.snapshot(events);
-      seq = await rewrite(options, events);
+    const compactAbove = options.compactAbove ?? 2000;
+    if (options.snapshot !== undefined && events.length > compactAbove) {
+      const snapshot = options.snapshot(events);
+      // A journal that is mostly live state (many entries, few superseded events) is not rewritten whole at every open.
+      if (events.length - snapshot.length >= compactAbove / 2) {
+        events = snapshot;
+        seq = await rewrite(options, events);
+      }
     }
     return { journal: new EncryptedJournal<E>(options, seq), events, torn };
   }
 
-  /** Appends an event; resolves once it is durable. */
+  /**
+   * Appends an event; resolves once it is durable. An event that cannot be written (not JSON, or larger
+   * than a journal line may be) is refused without using up a seq: a gap would stop the next open.
+   */
   append(event: E): Promise<void> {
+    let line: string;
+    try {
+      line = sealLine(this.keys, this.purpose, this.seq + 1, event);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     this.seq++;
-    const line = sealEnvelope(this.keys, this.purpose, this.seq, Buffer.from(JSON.stringify(event), 'utf8')).toString('base64');
     return this.appender.append(this.file, line);
   }
 
@@ -124,23 +139,48 @@ export class EncryptedJournal<E> {
   }
 }
 
-/** Replaces the journal with `events` atomically (temp file, fsync, rename, fsync of the directory). */
+/**
+ * Replaces the journal with `events` atomically (temp file, fsync, rename, fsync of the directory),
+ * written line by line: the journal is never held as one string. A temp file a crash (or a failure here)
+ * left is removed.
+ */
 async function rewrite<E>(options: EncryptedJournalOptions<E>, events: E[]): Promise<number> {
   const { directory, file, keys, purpose } = options;
-  const temporary = join(directory, `${file}.tmp-${randomBytes(6).toString('hex')}`);
+  const temporary = join(directory, `${temporaryPrefix(file)}${randomBytes(6).toString('hex')}`);
   const handle = await open(temporary, 'wx', 0o600);
   try {
-    let seq = 0;
-    const lines = events.map((event) => {
-      seq++;
-      return sealEnvelope(keys, purpose, seq, Buffer.from(JSON.stringify(event), 'utf8')).toString('base64');
-    });
-    await handle.writeFile(lines.length === 0 ? '' : `${lines.join('\n')}\n`);
-    await handle.sync();
-  } finally {
-    await handle.close();
+    try {
+      let seq = 0;
+      for (const event of events) await handle.write(`${sealLine(keys, purpose, ++seq, event)}\n`);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temporary, join(directory, file));
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
   }
-  await rename(temporary, join(directory, file));
   await syncDirectory(directory);
   return events.length;
+}
+
+function temporaryPrefix(file: string): string {
+  return `${file}.tmp-`;
+}
+
+/** Temp files of compactions a crash cut short: the rename never happened, so the journal itself is whole. */
+async function removeStaleTemporaries(directory: string, file: string): Promise<void> {
+  for (const name of await readdir(directory)) {
+    if (name.startsWith(temporaryPrefix(file))) await rm(join(directory, name), { force: true });
+  }
+}
+
+/** One journal line: the event's JSON sealed as `seq`, in base64; refused when no reader would take it back. */
+function sealLine<E>(keys: KeyRing, purpose: EnvelopePurpose, seq: number, event: E): string {
+  const json = JSON.stringify(event) as string | undefined;
+  if (json === undefined) throw new FleetError('invalid_input', 'a journal event must be JSON');
+  const line = sealEnvelope(keys, purpose, seq, Buffer.from(json, 'utf8')).toString('base64');
+  if (line.length > MAX_LINE_BYTES) throw new FleetError('invalid_input', `a journal event may take at most ${MAX_LINE_BYTES} bytes stored`);
+  return line;
 }
