@@ -1,21 +1,35 @@
 import { FREE_TEXT_AUTO_SEND_RISK } from './auto-reply-config.ts';
-import type { ClientConfig, EmailType } from './client-config.ts';
+import { CAPABILITIES, EMAIL_TYPES, type Capability, type ClientConfig, type EmailType } from './client-config.ts';
 
 /**
- * Guard rails the client cannot remove by accident: a change that ends draft-review-send before its 28
- * days, raises a sending limit above the spec's defaults, stops holding offers, negotiations, new
- * contacts or client-facing mail for approval, or opts a type in to free-text auto-send, needs an explicit
- * confirmation that states the risk; it is then flagged in the ops log and the next daily summary. Pure.
+ * Guard rails the client cannot remove by accident: a change that weakens a control the spec names
+ * beyond its safe defaults needs an explicit confirmation that states the risk; it is then flagged in the
+ * ops log and the next daily summary. The rails: draft-review-send ended before its 28 days; a sending
+ * limit, the bulk threshold or the approval timeout raised above its default; a type released from
+ * approval (out of the default always-approval list, or into auto-send beyond the default three); a
+ * free-text opt-in; a permission granted beyond the default read/draft/label/calendar-read; a block-list
+ * entry removed that nothing left covers; an admin (who approves and receives alerts) removed; the daily
+ * summary turned off; working hours widened; known contacts added. A change that only tightens crosses
+ * none. Pure.
  */
 
 /** The spec's defaults: draft-review-send for the first 28 days, 20 recipients an hour, 100 a day. */
-export const SPEC_DEFAULTS = { onboardingDays: 28, perHour: 20, perDay: 100 } as const;
+export const SPEC_DEFAULTS = { onboardingDays: 28, perHour: 20, perDay: 100, bulkThreshold: 5, approvalTimeoutHours: 72 } as const;
 
 /** Email types that must keep waiting for approval unless the client confirms otherwise. */
 export const APPROVAL_GUARDED_TYPES: readonly EmailType[] = ['offer', 'negotiation', 'new_contact', 'client_facing'];
 
+/** The config schema's default always-approval list: leaving it releases a type from approval. */
+export const DEFAULT_ALWAYS_APPROVAL_TYPES: readonly EmailType[] = ['offer', 'negotiation', 'client_facing', 'sensitive', 'new_contact', 'legal', 'financial'];
+
+/** The spec's routine auto-send types (the schema's default): auto-sending any other type is a release. */
+export const DEFAULT_AUTO_SEND_TYPES: readonly EmailType[] = ['acknowledgement', 'scheduling_confirmation', 'follow_up'];
+
+/** The config schema's default grant; granting anything beyond it widens what a fooled agent can do. */
+export const DEFAULT_PERMISSIONS: readonly Capability[] = ['mail.read', 'mail.draft', 'mail.label', 'calendar.read'];
+
 export interface GuardRail {
-  /** Stable id, confirmed by name: `onboarding.ended_early`, `rateLimits.perHour`, `approval.offer`, `freeText.follow_up`. */
+  /** Stable id, confirmed by name: `onboarding.ended_early`, `rateLimits.perHour`, `approval.offer`, `permissions.mail.send`. */
   id: string;
   /** The settings field it concerns (where the form shows it). */
   field: string;
@@ -30,6 +44,23 @@ const TYPE_LABELS: Partial<Record<EmailType, string>> = {
   negotiation: 'Negotiations',
   new_contact: 'Emails to new contacts',
   client_facing: 'Client-facing emails',
+  sensitive: 'Sensitive emails',
+  legal: 'Legal emails',
+  financial: 'Financial emails',
+};
+
+/** What each capability beyond the default grant lets a fooled agent do (a capability added later and not named here is railed too). */
+const PERMISSION_RISKS: Partial<Record<Capability, string>> = {
+  'mail.send': 'send email from your mailbox',
+  'mail.delete': 'delete email',
+  'mail.move': 'move email out of your inbox',
+  'calendar.write': 'create and change calendar events, which notifies their attendees',
+  'files.read': 'read your files',
+  'files.write': 'change your files',
+  'files.share': 'share your files with others',
+  'files.delete': 'delete your files',
+  'crm.read': 'read your CRM',
+  'crm.write': 'write to your CRM',
 };
 
 function windowEnd(config: Pick<ClientConfig, 'onboarding'>): number {
@@ -37,25 +68,34 @@ function windowEnd(config: Pick<ClientConfig, 'onboarding'>): number {
   return started === undefined ? Number.POSITIVE_INFINITY : Date.parse(started) + config.onboarding.days * DAY_MS;
 }
 
-/** Every guard rail the change from `before` to `after` crosses, in a fixed order. */
-export function crossedGuardRails(before: ClientConfig, after: ClientConfig, now: Date): GuardRail[] {
-  const rails: GuardRail[] = [];
+function onboardingRails(before: ClientConfig, after: ClientConfig, now: Date): GuardRail[] {
   const realStart = before.onboarding.startedAt === undefined ? now.getTime() : Date.parse(before.onboarding.startedAt);
   const end = windowEnd(after);
-  if (end < windowEnd(before) && end < realStart + SPEC_DEFAULTS.onboardingDays * DAY_MS) {
-    rails.push({
+  // A window already over cannot be shortened: that change holds nothing less for approval.
+  const running = now.getTime() < windowEnd(before);
+  if (!(running && end < windowEnd(before) && end < realStart + SPEC_DEFAULTS.onboardingDays * DAY_MS)) return [];
+  return [
+    {
       id: 'onboarding.ended_early',
       field: 'onboarding.days',
-      risk:
-        'Draft-review-send ends before its 28 days: routine replies may then be sent without your review while the assistant is still new to your mail, so a wrong tone or a wrong answer reaches your correspondents unseen.',
-    });
-  }
+      risk: 'Draft-review-send ends before its 28 days: routine replies may then be sent without your review while the assistant is still new to your mail, so a wrong tone or a wrong answer reaches your correspondents unseen.',
+    },
+  ];
+}
+
+/** A number raised above both its default and its previous value. */
+function raised(before: number, after: number, limit: number): boolean {
+  return after > limit && after > before;
+}
+
+function limitRails(before: ClientConfig, after: ClientConfig): GuardRail[] {
+  const rails: GuardRail[] = [];
   for (const [key, limit] of [
     ['perHour', SPEC_DEFAULTS.perHour],
     ['perDay', SPEC_DEFAULTS.perDay],
   ] as const) {
     const value = after.rateLimits[key];
-    if (value > limit && value > before.rateLimits[key]) {
+    if (raised(before.rateLimits[key], value, limit)) {
       rails.push({
         id: `rateLimits.${key}`,
         field: `rateLimits.${key}`,
@@ -63,24 +103,161 @@ export function crossedGuardRails(before: ClientConfig, after: ClientConfig, now
       });
     }
   }
-  for (const type of APPROVAL_GUARDED_TYPES) {
-    const wasHeld = before.alwaysApprovalTypes.includes(type) || !before.autoSendTypes.includes(type);
-    const released = (before.alwaysApprovalTypes.includes(type) && !after.alwaysApprovalTypes.includes(type)) || (wasHeld && after.autoSendTypes.includes(type));
-    if (released) {
+  if (raised(before.bulkThreshold, after.bulkThreshold, SPEC_DEFAULTS.bulkThreshold)) {
+    rails.push({
+      id: 'bulkThreshold',
+      field: 'bulkThreshold',
+      risk: `An email to up to ${after.bulkThreshold} recipients no longer counts as a bulk email (the default is ${SPEC_DEFAULTS.bulkThreshold}): larger mailings stop waiting for your approval on that ground.`,
+    });
+  }
+  if (raised(before.approvalTimeoutHours, after.approvalTimeoutHours, SPEC_DEFAULTS.approvalTimeoutHours)) {
+    rails.push({
+      id: 'approvalTimeoutHours',
+      field: 'approvalTimeoutHours',
+      risk: `Approval requests stay open for ${after.approvalTimeoutHours} hours (the default is ${SPEC_DEFAULTS.approvalTimeoutHours}): an old draft, or a leaked approval link, can still send mail long after the conversation moved on.`,
+    });
+  }
+  return rails;
+}
+
+/**
+ * A type is released when it leaves the default always-approval list (a template reply to such a message
+ * then goes out as its template's routine type) or becomes auto-send beyond the spec's routine three.
+ */
+function approvalRails(before: ClientConfig, after: ClientConfig): GuardRail[] {
+  const rails: GuardRail[] = [];
+  for (const type of EMAIL_TYPES) {
+    const leftAlways = DEFAULT_ALWAYS_APPROVAL_TYPES.includes(type) && before.alwaysApprovalTypes.includes(type) && !after.alwaysApprovalTypes.includes(type);
+    const joinedAutoSend = !DEFAULT_AUTO_SEND_TYPES.includes(type) && !before.autoSendTypes.includes(type) && after.autoSendTypes.includes(type);
+    if (leftAlways || joinedAutoSend) {
+      const label = TYPE_LABELS[type] ?? `Emails of type "${type}"`;
       rails.push({
         id: `approval.${type}`,
         field: 'alwaysApprovalTypes',
-        risk: `${TYPE_LABELS[type] ?? type} no longer always wait for your approval: the policy may let some go out without a human reading them first.`,
+        risk: `${label} no longer always wait for your approval: the policy may let some go out without a human reading them first.`,
       });
     }
   }
+  return rails;
+}
+
+function freeTextRails(before: ClientConfig, after: ClientConfig): GuardRail[] {
   const optedBefore = new Set(before.autoReply.freeTextAutoSend.map((entry) => entry.type));
-  for (const entry of after.autoReply.freeTextAutoSend) {
-    if (!optedBefore.has(entry.type)) {
-      rails.push({ id: `freeText.${entry.type}`, field: 'autoReply.freeTextAutoSend', risk: FREE_TEXT_AUTO_SEND_RISK });
+  return after.autoReply.freeTextAutoSend
+    .filter((entry) => !optedBefore.has(entry.type))
+    .map((entry) => ({ id: `freeText.${entry.type}`, field: 'autoReply.freeTextAutoSend', risk: FREE_TEXT_AUTO_SEND_RISK }));
+}
+
+function permissionRails(before: ClientConfig, after: ClientConfig): GuardRail[] {
+  return CAPABILITIES.filter((capability) => !DEFAULT_PERMISSIONS.includes(capability) && before.permissions[capability] !== true && after.permissions[capability] === true)
+    .map((capability) => ({
+      id: `permissions.${capability}`,
+      field: `permissions.${capability}`,
+      risk: `The assistant may ${PERMISSION_RISKS[capability] ?? capability}: if it is fooled by an email, it can use this permission against you, within the approval rules that still apply.`,
+    }));
+}
+
+/** `x.com` (that domain) or `*.x.com` (its subdomains) entries as sets; addresses are matched by equality. */
+function domainCover(entries: readonly string[]): { domains: Set<string>; subdomainsOf: Set<string> } {
+  const domains = new Set<string>();
+  const subdomainsOf = new Set<string>();
+  for (const entry of entries) {
+    if (entry.startsWith('*.')) subdomainsOf.add(entry.slice(2));
+    else if (!entry.includes('@')) domains.add(entry);
+  }
+  return { domains, subdomainsOf };
+}
+
+/** Whether `domain` is a proper subdomain of one of `parents`. */
+function underOne(domain: string, parents: ReadonlySet<string>): boolean {
+  for (let dot = domain.indexOf('.'); dot !== -1; dot = domain.indexOf('.', dot + 1)) {
+    if (parents.has(domain.slice(dot + 1))) return true;
+  }
+  return false;
+}
+
+/**
+ * The block-list entries removed that no entry left still covers: replacing `ceo@rival.com` by `rival.com`,
+ * or `a.rival.com` by `*.rival.com`, removes nothing from what is blocked. Matching beyond this (Gmail's
+ * dots, `+tags`) is left to the gate: an entry it would still match is counted removed, which asks once too often.
+ */
+export function uncoveredBlockListRemovals(before: readonly string[], after: readonly string[]): string[] {
+  const kept = new Set(after);
+  const { domains, subdomainsOf } = domainCover(after);
+  return [...new Set(before)].filter((entry) => {
+    if (kept.has(entry)) return false;
+    if (entry.startsWith('*.')) {
+      const parent = entry.slice(2);
+      return !(subdomainsOf.has(parent) || underOne(parent, subdomainsOf));
     }
+    const domain = entry.includes('@') ? entry.slice(entry.lastIndexOf('@') + 1) : null;
+    if (domain !== null) return !(domains.has(domain) || underOne(domain, subdomainsOf));
+    return !underOne(entry, subdomainsOf);
+  });
+}
+
+function listRails(before: ClientConfig, after: ClientConfig): GuardRail[] {
+  const rails: GuardRail[] = [];
+  const shown = (items: readonly string[]) => `${items.slice(0, 5).join(', ')}${items.length > 5 ? ` and ${items.length - 5} more` : ''}`;
+  const unblocked = uncoveredBlockListRemovals(before.blockList, after.blockList);
+  if (unblocked.length > 0) {
+    rails.push({
+      id: 'blockList.removed',
+      field: 'blockList',
+      risk: `No longer on the block list: ${shown(unblocked)}. Mail to them may then be sent without your approval.`,
+    });
+  }
+  const removedAdmins = before.admins.filter((admin) => !after.admins.includes(admin));
+  if (removedAdmins.length > 0) {
+    rails.push({
+      id: 'admins.removed',
+      field: 'admins',
+      risk: `No longer administrators: ${shown(removedAdmins)}. They stop receiving approval requests, alerts and daily summaries, and can no longer pull the kill switch.`,
+    });
+  }
+  const added = after.knownContacts.filter((contact) => !before.knownContacts.includes(contact));
+  if (added.length > 0) {
+    rails.push({
+      id: 'knownContacts.added',
+      field: 'knownContacts',
+      risk: `Treated as known contacts: ${shown(added)}. Mail to them no longer waits for approval as mail to a new contact, and routine replies to them may be sent automatically.`,
+    });
   }
   return rails;
+}
+
+function noticeRails(before: ClientConfig, after: ClientConfig): GuardRail[] {
+  const rails: GuardRail[] = [];
+  if (before.dailySummary.enabled && !after.dailySummary.enabled) {
+    rails.push({
+      id: 'dailySummary.off',
+      field: 'dailySummary.enabled',
+      risk: 'No daily summary: you no longer see each day what the assistant sent, what is waiting and which safeguards were changed.',
+    });
+  }
+  const hours = (config: ClientConfig) => config.workingHours;
+  const newDay = hours(after).days.some((day) => !hours(before).days.includes(day));
+  if (newDay || hours(after).start < hours(before).start || hours(after).end > hours(before).end) {
+    rails.push({
+      id: 'workingHours.widened',
+      field: 'workingHours',
+      risk: 'Longer working hours: what the assistant does in the new hours no longer counts as off-hours activity, which is what alerts the agency to an assistant acting at odd times.',
+    });
+  }
+  return rails;
+}
+
+/** Every guard rail the change from `before` to `after` crosses, in a fixed order. */
+export function crossedGuardRails(before: ClientConfig, after: ClientConfig, now: Date): GuardRail[] {
+  return [
+    ...onboardingRails(before, after, now),
+    ...limitRails(before, after),
+    ...approvalRails(before, after),
+    ...freeTextRails(before, after),
+    ...permissionRails(before, after),
+    ...listRails(before, after),
+    ...noticeRails(before, after),
+  ];
 }
 
 /** The crossed rails `confirmed` does not name. */

@@ -1,5 +1,5 @@
 // Probing the approval, export and settings pages with input nobody had tried: an edit posted for an action
-// that is not a message, a draft with a Bcc the edit page did not show, a long draft in a three-byte script,
+// that is not a message, a draft with a Bcc the admin drops or changes, a long draft in a three-byte script,
 // a full block list, an export the agent cannot give, and hostile text on a phone (a word longer than the
 // screen, a bidirectional override in an attacker's address). In process: PGlite, the test gateways, Chromium.
 import assert from 'node:assert/strict';
@@ -112,13 +112,22 @@ void describe('approval, export and settings pages: probed input', () => {
     }
   });
 
-  void test('the edit page shows the Bcc that the edited email still goes to', async () => {
+  void test('the edit page offers the Bcc for editing: an admin can drop the blind copy the model added', async () => {
     h.gateway.addApproval('acme', { id: 'ap-bcc', draft: draft('Quarterly figures', { bcc: ['archive@partner.example'] }) });
     const page = await send('GET', '/approvals/ap-bcc/edit');
     assert.equal(page.status, 200);
-    assert.match(page.text, /Bcc, kept as the agent wrote it:<\/strong> <bdi>archive@partner\.example<\/bdi>/);
+    assert.match(page.text, /The agent added a Bcc:<\/strong> <bdi>archive@partner\.example<\/bdi>/);
+    assert.match(page.text, /<input id="bcc" name="bcc" type="text" maxlength="20000" value="archive@partner\.example" aria-describedby="bcc-note">/);
+    const dropped = await post('/approvals/ap-bcc/edit', { to: 'client@example.com', cc: '', bcc: '', subject: 'Quarterly figures', body: 'See below.' });
+    assert.equal(dropped.status, 200);
+    assert.deepEqual(h.gateway.sent.at(-1)?.bcc, [], 'sent with no blind copy');
+    h.gateway.addApproval('acme', { id: 'ap-bcc-blocked', draft: draft('Figures again') });
+    const blocked = await post('/approvals/ap-bcc-blocked/edit', { to: 'client@example.com', bcc: 'attacker@evil.example', subject: 'Figures again', body: 'See below.' });
+    assert.match(blocked.text, /The policy gate refused this email even with your approval/, 'a Bcc the admin adds is checked like To and Cc');
     h.gateway.addApproval('acme', { id: 'ap-no-bcc', draft: draft('No copies') });
-    assert.doesNotMatch((await send('GET', '/approvals/ap-no-bcc/edit')).text, /Bcc, kept/, 'no Bcc line without a Bcc');
+    const plain = await send('GET', '/approvals/ap-no-bcc/edit');
+    assert.doesNotMatch(plain.text, /The agent added a Bcc/, 'no note without a Bcc');
+    assert.match(plain.text, /<input id="bcc" name="bcc" type="text" maxlength="20000" value="">/);
   });
 
   void test('an edited body of 100 000 characters in a three-byte script fits the form, and is sent as typed', async () => {

@@ -156,7 +156,7 @@ void describe('portal form input', () => {
     const before = await head();
     // The agency removed an admin and turned dry run on (as `fleet config set` would).
     const agency: ClientConfig = { ...before.config, admins: ['admin@acme.com'], dryRun: true };
-    await settings.change('acme', { baseVersion: before.version, document: agency, reason: 'agency change', confirm: [] }, 'ops');
+    await settings.change('acme', { baseVersion: before.version, document: agency, reason: 'agency change', confirm: ['admins.removed'] }, 'ops');
     const now = await head();
     const answer = await post('/settings/rollback', { base: String(now.version), version: String(before.version), reason: 'undo' });
     assert.equal(answer.status, 409);

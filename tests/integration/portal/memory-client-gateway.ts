@@ -33,6 +33,8 @@ export class MemoryClientGateway implements ClientGateway {
     clientId: string;
     approvalId: string;
     draft: Pick<DraftMessage, 'to' | 'cc' | 'subject' | 'body'>;
+    /** The Bcc it went to: the admin's when the edit gave one, else the draft's. */
+    bcc: string[];
     by: string;
   }[] = [];
   readonly events: { clientId: string; by: string; event: string }[] = [];
@@ -126,12 +128,15 @@ export class MemoryClientGateway implements ClientGateway {
     const draft = decision.decision === 'edit' ? decision.draft : approval.draft!;
     approval.state = decision.decision === 'edit' ? 'edited' : 'approved';
     approval.decision = { outcome: decision.decision, by, at, reason: null };
-    if ([...draft.to, ...draft.cc].some((address) => this.blockedRecipients.has(address)))
+    // As the agent's gate: every recipient of the version approved, the Bcc the admin left included.
+    const bcc = (draft as { bcc?: string[] }).bcc ?? approval.draft!.bcc;
+    if ([...draft.to, ...draft.cc, ...bcc].some((address) => this.blockedRecipients.has(address)))
       return { state: approval.state, execution: 'blocked' };
     this.sent.push({
       clientId,
       approvalId,
       draft: { to: draft.to, cc: draft.cc, subject: draft.subject, body: draft.body },
+      bcc,
       by,
     });
     return { state: approval.state, execution: 'done' };

@@ -146,7 +146,11 @@ void describe('client settings over a real agent: applied live, versioned, guard
 
   void test('fleet config rollback restores the previous behaviour: the next routine reply is sent on its own again', async () => {
     const before = (await head()).version;
-    const rolled = await cli('config', 'rollback', client.id, '--to', String(before - 1), '--reason', 'Block was a mistake');
+    // Unblocking a domain is a guard rail: refused until it is confirmed by id, then made.
+    const unconfirmed = await cli('config', 'rollback', client.id, '--to', String(before - 1), '--reason', 'Block was a mistake');
+    assert.notEqual(unconfirmed.code, 0);
+    assert.match(unconfirmed.err, /blockList\.removed/, 'the refusal names the rail to confirm');
+    const rolled = await cli('config', 'rollback', client.id, '--to', String(before - 1), '--reason', 'Block was a mistake', '--confirm', 'blockList.removed');
     assert.equal(rolled.code, 0, rolled.err);
     assert.match(rolled.out, new RegExp(`settings version ${before + 1} applied`));
     await kimWrites('Invoice 12');
@@ -189,8 +193,8 @@ void describe('client settings over a real agent: applied live, versioned, guard
     const view = await ops.settings.show(client.id);
     const yaml = (threshold: number) => stringifyYaml({ ...(parseYaml(view.yaml) as object), bulkThreshold: threshold });
     const results = await Promise.allSettled([
-      ops.settings.set(client.id, { yaml: yaml(6), baseVersion: view.version.version, reason: 'ops one', confirm: [] }),
-      ops.settings.set(client.id, { yaml: yaml(7), baseVersion: view.version.version, reason: 'ops two', confirm: [] }),
+      ops.settings.set(client.id, { yaml: yaml(6), baseVersion: view.version.version, reason: 'ops one', confirm: ['bulkThreshold'] }),
+      ops.settings.set(client.id, { yaml: yaml(7), baseVersion: view.version.version, reason: 'ops two', confirm: ['bulkThreshold'] }),
     ]);
     assert.deepEqual(results.map((result) => result.status).sort(), ['fulfilled', 'rejected']);
     const refused = results.find((result) => result.status === 'rejected') as PromiseRejectedResult;
@@ -214,7 +218,7 @@ void describe('client settings over a real agent: applied live, versioned, guard
     assert.equal(denied.parameters['settings_version'], off.version.version);
     assert.deepEqual(sentTo(KNOWN, 'Invoice 13'), []);
     assert.equal(off.grant.state, 'unknown', 'no consent was recorded for this client (its secret was set directly)');
-    await edit((document) => ((document['permissions'] as Record<string, boolean>)['mail.send'] = true), 'sending again');
+    await edit((document) => ((document['permissions'] as Record<string, boolean>)['mail.send'] = true), 'sending again', ['permissions.mail.send']);
   });
 
   void test('an approval granted before a block is held again under the new settings, never sent', async () => {
@@ -255,7 +259,7 @@ void describe('client settings over a real agent: applied live, versioned, guard
     const log = await r.fleet.orchestrator.registry.listOpsLog({ clientId: client.id });
     assert.ok(log.some((entry) => entry.action === 'grant-narrow-requested' && entry.actor === `client-admin:${ADMIN}`));
     assert.equal((await ops.settings.show(client.id)).grant.narrowRequested, true);
-    await edit((document) => Object.assign(document['permissions'] as Record<string, boolean>, { 'mail.send': true, 'mail.label': true }), 'back as before');
+    await edit((document) => Object.assign(document['permissions'] as Record<string, boolean>, { 'mail.send': true, 'mail.label': true }), 'back as before', ['permissions.mail.send']);
   });
 
   void test('the schedule checkpoints the settings head in the ops log, and it never moved backwards', async () => {

@@ -116,10 +116,26 @@ describe('settings desk', () => {
     await close();
   });
 
+  test('a permission grant, a block-list removal or a removed admin arriving without its confirmation is refused by the agent itself', async () => {
+    const { live, desk, close } = await open(await volume(), config({ blockList: ['rival.example'], admins: ['dana@acme.example', 'lee@acme.example'] }));
+    const base = live.current().config;
+    const loosened = document(base, { permissions: { ...base.permissions, 'crm.write': true }, blockList: [], admins: ['dana@acme.example'] });
+    await assert.rejects(
+      desk.change({ baseVersion: 1, document: loosened, author: ADMIN, reason: 'x', confirm: ['permissions.crm.write', 'blockList.removed'] }),
+      /confirmation required; nothing was changed: admins\.removed/,
+    );
+    assert.equal(desk.head().version, 1);
+    assert.deepEqual(live.current().config.blockList, ['rival.example']);
+    const made = await desk.change({ baseVersion: 1, document: loosened, author: ADMIN, reason: 'x', confirm: ['permissions.crm.write', 'blockList.removed', 'admins.removed'] });
+    assert.deepEqual(made.guardRails, ['permissions.crm.write', 'blockList.removed', 'admins.removed']);
+    await close();
+  });
+
   test('rollback makes a new version equal to the old one', async () => {
     const { live, desk, close } = await open(await volume(), config());
     await desk.change({ baseVersion: 1, document: document(live.current().config, { blockList: ['rival.example'] }), author: ADMIN, reason: 'block', confirm: [] });
-    const back = await desk.rollback({ toVersion: 1, author: OPS, reason: 'mistake', confirm: [] });
+    await assert.rejects(desk.rollback({ toVersion: 1, author: OPS, reason: 'mistake', confirm: [] }), /confirmation required; nothing was changed: blockList\.removed/);
+    const back = await desk.rollback({ toVersion: 1, author: OPS, reason: 'mistake', confirm: ['blockList.removed'] });
     assert.equal(back.version, 3);
     assert.equal(back.rollbackOf, 1);
     assert.equal(back.configHash, desk.version(1).configHash);

@@ -59,7 +59,10 @@ describe('guard rails', () => {
     const base = config();
     const without = (type: string) => config({ alwaysApprovalTypes: base.alwaysApprovalTypes.filter((candidate) => candidate !== type) });
     for (const type of ['offer', 'negotiation', 'new_contact', 'client_facing']) assert.deepEqual(ids(base, without(type)), [`approval.${type}`]);
-    assert.deepEqual(ids(base, without('legal')), [], 'other types are the client’s own choice');
+    // A template reply to a message of a type out of the always-approval list goes out as the template's routine type.
+    assert.deepEqual(ids(base, without('legal')), ['approval.legal'], 'every type of the default always-approval list is guarded');
+    const complaints = config({ alwaysApprovalTypes: [...base.alwaysApprovalTypes, 'complaint'] });
+    assert.deepEqual(ids(complaints, base), [], 'a type the client added to the list is the client’s own choice');
     const released = config({ alwaysApprovalTypes: base.alwaysApprovalTypes.filter((type) => type !== 'offer'), autoSendTypes: [...base.autoSendTypes, 'offer'] });
     assert.deepEqual(ids(base, released), ['approval.offer']);
   });

@@ -33,6 +33,8 @@ export interface RuntimeApprovalDeskOptions {
  */
 export class RuntimeApprovalDesk implements ApprovalDesk {
   private readonly options: RuntimeApprovalDeskOptions;
+  /** Decisions and the expiry sweep, one at a time. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(options: RuntimeApprovalDeskOptions) {
     this.options = options;
@@ -49,7 +51,20 @@ export class RuntimeApprovalDesk implements ApprovalDesk {
   }
 
   async decide(id: string, input: DecisionInput): Promise<StoredApproval> {
-    const { approvals, audit, state, kill, pipeline } = this.options;
+    const { approvals, state, kill, pipeline } = this.options;
+    const next = await this.serialised(() => this.recordDecision(id, input));
+    // Executed at once when the gate allows it; otherwise it waits (pause, rate limit) for a later round.
+    if (next.execution === 'waiting' && !kill.killed && state.pause === null) await pipeline.executeApproval(next);
+    return approvals.get(id) as StoredApproval;
+  }
+
+  /**
+   * Checks, audits and stores one decision. Run one at a time: two admins deciding the same approval at
+   * once (an approval from the email link, an edit dropping a Bcc in the portal) both read it pending, and
+   * both were audited and carried out, the email going out unedited while recorded as edited.
+   */
+  private async recordDecision(id: string, input: DecisionInput): Promise<StoredApproval> {
+    const { approvals, audit } = this.options;
     const entry = approvals.get(id);
     if (entry === undefined) throw new FleetError('not_found', `no approval ${id}`);
     const now = this.options.now();
@@ -85,13 +100,16 @@ export class RuntimeApprovalDesk implements ApprovalDesk {
     await approvals.put(next);
     if (record.status === 'rejected') await this.discardWithdrawn(entry, input.by, 'rejected');
     this.publishGauges(now);
-    // Executed at once when the gate allows it; otherwise it waits (pause, rate limit) for a later round.
-    if (next.execution === 'waiting' && !kill.killed && state.pause === null) await pipeline.executeApproval(next);
-    return approvals.get(id) as StoredApproval;
+    return next;
   }
 
   /** Marks pending approvals past their expiry as expired: audited, counted, never executed. */
-  async sweepExpired(): Promise<number> {
+  sweepExpired(): Promise<number> {
+    // One at a time with decisions: a decision in flight is not expired under it.
+    return this.serialised(() => this.expireDue());
+  }
+
+  private async expireDue(): Promise<number> {
     const { approvals, audit, metrics } = this.options;
     const now = this.options.now();
     let expired = 0;
@@ -108,6 +126,12 @@ export class RuntimeApprovalDesk implements ApprovalDesk {
     }
     this.publishGauges(now);
     return expired;
+  }
+
+  private serialised<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task, task);
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
   /** A send the revive withdrew is given up for good when the approval asking about it is refused or expires. */

@@ -108,11 +108,17 @@ export function toApprovalDetail(view: AgentApprovalView): ApprovalDetail {
   };
 }
 
-/** The edited action: the proposal with the admin's recipients, subject and body (kind, bcc, thread kept). */
+/**
+ * The edited action: the proposal with the admin's recipients, subject and body (kind and thread kept).
+ * The Bcc is the admin's when the edit gives one (an empty list drops every Bcc the model added), and is
+ * kept as proposed only when the edit says nothing of it. Every recipient of the result, Bcc included,
+ * is then checked by the agent's gate as the edited action's own, as To and Cc are.
+ */
 export function editedArguments(
   original: unknown,
-  draft: Pick<DraftMessage, 'to' | 'cc' | 'subject' | 'body'>,
+  draft: Pick<DraftMessage, 'to' | 'cc' | 'subject' | 'body'> & { bcc?: readonly string[] | undefined },
 ): Record<string, unknown> {
   const base = typeof original === 'object' && original !== null ? (original as Record<string, unknown>) : {};
-  return { ...base, to: draft.to, cc: draft.cc, subject: draft.subject, body: draft.body };
+  const bcc = draft.bcc === undefined ? {} : { bcc: [...draft.bcc] };
+  return { ...base, to: draft.to, cc: draft.cc, ...bcc, subject: draft.subject, body: draft.body };
 }

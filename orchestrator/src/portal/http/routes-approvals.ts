@@ -21,6 +21,10 @@ const editForm = z
     cc: addressList(100)
       .optional()
       .transform((list) => list ?? []),
+    // Like Cc: what the admin leaves here is what the edited email is blind-copied to (none when empty).
+    bcc: addressList(100)
+      .optional()
+      .transform((list) => list ?? []),
     // A header once sent: one line.
     subject: optionalText(1000).transform((value) => value ?? ''),
     body: optionalText(100_000, { multiLine: true }).transform((value) => value ?? ''),
@@ -250,10 +254,9 @@ export function approvalRoutes(context: PortalContext): express.Router {
       if (!approval.draft) throw notFound();
       const form = parseForm(editForm, request.body);
       await useLink(response, form.link, id);
-      await decide(response, approval, {
-        decision: 'edit',
-        draft: { to: form.to, cc: form.cc, subject: form.subject, body: form.body },
-      });
+      // The Bcc rides with the draft to editedArguments (approval-mapping.ts), which replaces the proposal's.
+      const draft = { to: form.to, cc: form.cc, bcc: form.bcc, subject: form.subject, body: form.body };
+      await decide(response, approval, { decision: 'edit', draft });
     }),
   );
   return router;

@@ -4,10 +4,10 @@ import { CAPABILITIES, TEMPLATE_TYPES, type ClientConfig, type EmailType } from 
 import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import { diffSettings } from '@agent-fleet/kernel/settings-diff';
 import { plainChange } from '../settings/change-text.ts';
-import { crossedGuardRails } from '@agent-fleet/kernel/settings-guard-rails';
+import { crossedGuardRails, unconfirmedGuardRails } from '@agent-fleet/kernel/settings-guard-rails';
 import type { PortalContext } from '../portal-context.ts';
 import { RULE_TYPES } from '../settings/labels.ts';
-import { FormProblems, SECTIONS, applyPatch, patchOfForm, patchSchema, validatedDocument, type Section, type SettingsPatch } from '../settings/settings-form.ts';
+import { FormProblems, SECTIONS, applyPatch, patchFitsSection, patchOfForm, patchSchema, validatedDocument, type Section, type SettingsPatch } from '../settings/settings-form.ts';
 import { confirmPageModel, settingsPageModel, type Banner } from '../settings/settings-page.ts';
 import { csrfField, parseForm, requiredText } from './forms.ts';
 import { badField, notFound } from './page-error.ts';
@@ -26,8 +26,26 @@ const SECTION_FIELDS: Record<Section, readonly string[]> = {
 };
 const baseField = z.string().regex(/^\d{1,9}$/, 'is not a version').transform(Number);
 const reasonField = requiredText(500);
+/**
+ * The ids of the guard rails the confirmation page showed, comma-separated: only those are confirmed. A
+ * post without them (a page from before they were carried) confirms none, so the page is shown again.
+ */
+const shownRailsField = z
+  .string()
+  .max(4000)
+  .regex(/^[A-Za-z0-9_.,-]*$/, 'is not the change the page offered')
+  .optional()
+  .transform((ids) => (ids ?? '').split(',').filter((id) => id !== ''));
 const confirmForm = z
-  .object({ _csrf: csrfField, base: baseField, reason: reasonField, section: z.enum(SECTIONS), patch: z.string().max(300_000), confirm: z.literal('yes', { error: 'tick the box to confirm' }) })
+  .object({
+    _csrf: csrfField,
+    base: baseField,
+    reason: reasonField,
+    section: z.enum(SECTIONS),
+    patch: z.string().max(300_000),
+    rails: shownRailsField,
+    confirm: z.literal('yes', { error: 'tick the box to confirm' }),
+  })
   .strict();
 const graduateForm = z.object({ _csrf: csrfField, base: baseField, type: z.string().max(64) }).strict();
 const savedQuery = z.object({ saved: z.string().regex(/^\d{1,9}$/, 'is not a version').optional() }).strict();
@@ -47,12 +65,14 @@ export async function showSettings(context: PortalContext, response: express.Res
 /**
  * Applies a patch to the head after the checks, in order: the edit started from the head (else "changed
  * by X at T, reload"), the new document passes the schema (else errors next to the fields), every guard
- * rail crossed is confirmed (else the confirmation page); then one new version, or nothing at all.
+ * rail crossed is among those the admin confirmed on the confirmation page (else that page, listing them
+ * all); then one new version, or nothing at all. `confirmed` names the rails the page showed, so a
+ * confirmation given for one change never carries a different one past its rails.
  */
 export async function submitChange(
   context: PortalContext,
   response: express.Response,
-  input: { admin: Admin; section: Section; form: Record<string, unknown>; patch: SettingsPatch; base: number; reason: string; confirmed: boolean },
+  input: { admin: Admin; section: Section; form: Record<string, unknown>; patch: SettingsPatch; base: number; reason: string; confirmed: readonly string[] },
 ): Promise<void> {
   const { admin, section, patch, base, reason } = input;
   const now = context.clock.now();
@@ -67,9 +87,9 @@ export async function submitChange(
     return showSettings(context, response, admin, { failed: { section, form: input.form, errors: error.errors } }, 400);
   }
   const rails = crossedGuardRails(head.config, document, now);
-  if (rails.length > 0 && !input.confirmed) {
+  if (unconfirmedGuardRails(rails, input.confirmed).length > 0) {
     const changes = diffSettings(head.config, document).map(plainChange);
-    const hidden = { base: String(base), reason, section, patch: JSON.stringify(patch) };
+    const hidden = { base: String(base), reason, section, patch: JSON.stringify(patch), rails: rails.map((rail) => rail.id).join(',') };
     await renderPage(context, response, 'settings-confirm', confirmPageModel({ rails, changes, action: '/settings/confirm', hidden }));
     return;
   }
@@ -118,7 +138,7 @@ export function settingsRoutes(context: PortalContext): express.Router {
         if (!(error instanceof FormProblems)) throw error;
         return showSettings(context, response, admin, { failed: { section, form, errors: error.errors } }, 400);
       }
-      await submitChange(context, response, { admin, section, form, patch, base, reason: reason.data, confirmed: false });
+      await submitChange(context, response, { admin, section, form, patch, base, reason: reason.data, confirmed: [] });
     }),
   );
   router.post(
@@ -133,9 +153,9 @@ export function settingsRoutes(context: PortalContext): express.Router {
         throw badField('patch', 'is not the change the page offered');
       }
       const patch = patchSchema.safeParse(raw);
-      if (!patch.success) throw badField('patch', 'is not the change the page offered');
+      if (!patch.success || !patchFitsSection(form.section, patch.data)) throw badField('patch', 'is not the change the page offered');
       const admin = adminOf(response);
-      await submitChange(context, response, { admin, section: form.section, form: {}, patch: patch.data, base: form.base, reason: form.reason, confirmed: true });
+      await submitChange(context, response, { admin, section: form.section, form: {}, patch: patch.data, base: form.base, reason: form.reason, confirmed: form.rails });
     }),
   );
   router.post(
@@ -153,7 +173,7 @@ export function settingsRoutes(context: PortalContext): express.Router {
         alwaysApprovalTypes: head.config.alwaysApprovalTypes.filter((t) => t !== type && RULE_TYPES.includes(t)),
       };
       const reason = `auto-send for ${row.type}: ${row.unchanged} of ${row.decisions} drafts were approved unchanged`;
-      await submitChange(context, response, { admin, section: 'rules', form: {}, patch, base: form.base, reason, confirmed: false });
+      await submitChange(context, response, { admin, section: 'rules', form: {}, patch, base: form.base, reason, confirmed: [] });
     }),
   );
   router.post(

@@ -45,12 +45,22 @@ export const GUARD_RAIL_TITLES: Record<string, string> = {
   'onboarding.ended_early': 'Ending draft-review-send early',
   'rateLimits.perHour': 'Raising the hourly limit above 20',
   'rateLimits.perDay': 'Raising the daily limit above 100',
+  bulkThreshold: 'Raising the bulk-email threshold above 5 recipients',
+  approvalTimeoutHours: 'Keeping approval requests open longer than 72 hours',
+  'blockList.removed': 'Removing addresses or domains from the block list',
+  'admins.removed': 'Removing an administrator',
+  'knownContacts.added': 'Adding known contacts',
+  'dailySummary.off': 'Turning the daily summary off',
+  'workingHours.widened': 'Widening the working hours',
 };
 
 export function guardRailTitle(id: string): string {
   if (GUARD_RAIL_TITLES[id] !== undefined) return GUARD_RAIL_TITLES[id];
-  const [kind, type] = id.split('.');
-  const label = EMAIL_TYPE_LABELS[type as EmailType] ?? type ?? id;
+  const dot = id.indexOf('.');
+  const kind = dot === -1 ? id : id.slice(0, dot);
+  const rest = dot === -1 ? '' : id.slice(dot + 1);
+  if (kind === 'permissions') return `Allowing the assistant to: ${CAPABILITY_LABELS[rest as Capability] ?? rest}`;
+  const label = EMAIL_TYPE_LABELS[rest as EmailType] ?? (rest || id);
   if (kind === 'approval') return `${label}: approval no longer required`;
   if (kind === 'freeText') return `${label}: free-text replies sent without approval`;
   return id;

@@ -57,6 +57,25 @@ export const patchSchema = z
   .strict();
 export type SettingsPatch = z.output<typeof patchSchema>;
 
+/** The patch fields each section's form makes: a patch carried back for one section may not change another's. */
+const SECTION_PATCH_FIELDS: Record<Section, readonly (keyof SettingsPatch)[]> = {
+  permissions: ['permissions'],
+  rules: ['autoSendTypes', 'alwaysApprovalTypes'],
+  blocklist: ['blockList'],
+  limits: ['rateLimits', 'bulkThreshold', 'approvalTimeoutHours', 'onboardingDays'],
+  freetext: ['freeText'],
+};
+
+/**
+ * Whether a patch is one the section's form makes: only that section's fields, all of them (a rules patch
+ * without its always-approval list would empty that list).
+ */
+export function patchFitsSection(section: Section, patch: SettingsPatch): boolean {
+  const fields = SECTION_PATCH_FIELDS[section];
+  const given = Object.keys(patch);
+  return given.length === fields.length && fields.every((field) => patch[field] !== undefined);
+}
+
 type Form = Record<string, unknown>;
 const text = (form: Form, name: string) => (typeof form[name] === 'string' ? (form[name] as string) : '');
 const checked = (form: Form, name: string) => form[name] === 'on';
@@ -116,11 +135,14 @@ export function patchOfForm(section: Section, form: Form): SettingsPatch {
 export function applyPatch(head: ClientConfig, patch: SettingsPatch, admin: string, now: Date): unknown {
   const document = JSON.parse(JSON.stringify(head)) as Record<string, unknown> & ClientConfig;
   if (patch.permissions !== undefined) document.permissions = patch.permissions;
+  // Spam and newsletters are not offered by the form: their rule is kept as it was. A list the patch does
+  // not give is kept whole (never emptied: an absent always-approval list is not "none").
+  const kept = (list: readonly string[]) => list.filter((type) => !(RULE_TYPES as readonly string[]).includes(type));
   if (patch.autoSendTypes !== undefined) {
-    // Spam and newsletters are not offered by the form: their rule is kept as it was.
-    const kept = (list: readonly string[]) => list.filter((type) => !(RULE_TYPES as readonly string[]).includes(type));
     document.autoSendTypes = [...patch.autoSendTypes, ...kept(head.autoSendTypes)] as ClientConfig['autoSendTypes'];
-    document.alwaysApprovalTypes = [...(patch.alwaysApprovalTypes ?? []), ...kept(head.alwaysApprovalTypes)] as ClientConfig['alwaysApprovalTypes'];
+  }
+  if (patch.alwaysApprovalTypes !== undefined) {
+    document.alwaysApprovalTypes = [...patch.alwaysApprovalTypes, ...kept(head.alwaysApprovalTypes)] as ClientConfig['alwaysApprovalTypes'];
   }
   if (patch.blockList !== undefined) document.blockList = patch.blockList;
   if (patch.rateLimits !== undefined) document.rateLimits = patch.rateLimits;
