@@ -3,31 +3,15 @@
 // Real outbox, approval store, state store, audit log, kill switch, send pipeline and approval desk; an
 // in-memory provider, and a gate that allows every send unless killed (the gate is not under test here).
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import { Registry } from 'prom-client';
 import { parseClientConfig } from '@agent-fleet/kernel/client-config';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
-import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { approve, createApproval } from '../../../agent-image/src/domain/approval.ts';
 import type { PolicyEvaluator } from '../../../agent-image/src/domain/policy/evaluate-policy.ts';
 import { parseProposedAction } from '../../../agent-image/src/domain/policy/proposed-action.ts';
-import { AgentMetrics } from '../../../agent-image/src/observability/agent-metrics.ts';
-import { AuditLog } from '../../../agent-image/src/services/audit-log/audit-log.ts';
-import { KeyRing } from '../../../agent-image/src/services/audit-log/key-ring.ts';
-import { Outbox } from '../../../agent-image/src/services/outbox/outbox.ts';
-import { AgentStateStore } from '../../../agent-image/src/services/runtime/agent-state-store.ts';
-import { RuntimeApprovalDesk } from '../../../agent-image/src/services/runtime/approval-desk.ts';
-import { ApprovalStore, type StoredApproval } from '../../../agent-image/src/services/runtime/approval-store.ts';
-import { KillSwitch } from '../../../agent-image/src/services/runtime/kill-switch.ts';
-import type { RuntimeContext } from '../../../agent-image/src/services/runtime/runtime-context.ts';
+import type { StoredApproval } from '../../../agent-image/src/services/runtime/approval-store.ts';
 import type { MailSend } from '../../../agent-image/src/services/runtime/send-execution.ts';
-import { SendPipeline } from '../../../agent-image/src/services/runtime/send-pipeline.ts';
-import { FakeSendReceipts } from '../outbox/fake-send-receipts.ts';
-import { volumePause } from '../outbox/volume-pause.ts';
+import { openSendDeskBed, type SendDeskBed } from './send-desk-bed.ts';
 
 const config = (() => {
   const parsed = parseClientConfig({ client: 'acme', mailbox: 'me@acme.example', timezone: 'Europe/Berlin' });
@@ -46,67 +30,20 @@ function mailSend(to: string, body: string): MailSend {
   return parsed.action;
 }
 
-interface Bed {
-  context: RuntimeContext;
-  pipeline: SendPipeline;
-  desk: RuntimeApprovalDesk;
-  provider: FakeSendReceipts;
-  kill: KillSwitch;
-  clock: { now: Date };
+interface Bed extends SendDeskBed {
   actions(): Promise<string[]>;
   /** The kill, then the revive as the runtime does it: holds first, then the switch released. */
   killAndRevive(): Promise<void>;
   /** A work round's send side: pending sends recovered, approved ones that waited run. */
   round(): Promise<void>;
-  close(): Promise<void>;
 }
 
 async function bed(): Promise<Bed> {
-  const directory = await mkdtemp(join(tmpdir(), 'kill-holds-'));
-  const keys = KeyRing.single(randomBytes(32));
-  const clock = { now: new Date('2026-06-01T08:00:00Z') };
-  const now = () => clock.now;
-  const audit = await AuditLog.open({ directory: join(directory, 'audit'), keys, now });
-  const state = await AgentStateStore.open({ directory: join(directory, 'state'), keys, now });
-  const approvals = await ApprovalStore.open({ directory: join(directory, 'state'), keys, now });
-  const kill = new KillSwitch(join(directory, 'KILLED'));
-  const provider = new FakeSendReceipts();
-  const outbox = await Outbox.open({
-    directory: join(directory, 'outbox'),
-    keys,
-    audit,
-    now,
-    pause: await volumePause(join(directory, 'pause'), randomBytes(32), []),
-    backoff: { maxAttempts: 1 },
-  });
-  await outbox.recover(provider);
-  const metrics = new AgentMetrics(new Registry(), { client: 'acme', version: '1.0.0' });
-  const settings = { current: () => ({ version: 1, hash: null, config, gate: allowingGate }) };
-  const context = {
-    settings,
-    config,
-    gate: allowingGate,
-    state,
-    approvals,
-    audit,
-    outbox,
-    metrics,
-    kill,
-    logger: createSilentLogger(),
-    now,
-    policyState: () => ({ ...state.policy, killed: kill.killed }),
-    receipts: () => provider,
-    pause: async () => undefined,
-  } as unknown as RuntimeContext;
-  const pipeline = new SendPipeline(context);
-  const desk = new RuntimeApprovalDesk({ approvals, audit, metrics, state, kill, pipeline, outbox, settings, now });
+  const opened = await openSendDeskBed({ config, gate: allowingGate, prefix: 'kill-holds-' });
+  const { audit, kill, pipeline, outbox, provider, approvals } = opened;
+  const now = () => opened.clock.now;
   return {
-    context,
-    pipeline,
-    desk,
-    provider,
-    kill,
-    clock,
+    ...opened,
     actions: async () => (await audit.read()).map((record) => record.action_type),
     killAndRevive: async () => {
       await kill.engage({ reason: 'the assistant wrote to the wrong people', by: 'admin:boss', at: now() });
@@ -116,12 +53,6 @@ async function bed(): Promise<Bed> {
     round: async () => {
       if (outbox.list('pending').length > 0) await outbox.recover(provider);
       for (const entry of approvals.waitingExecution()) await pipeline.executeApproval(entry);
-    },
-    close: async () => {
-      await outbox.close();
-      await approvals.close();
-      await audit.close();
-      await rm(directory, { recursive: true, force: true });
     },
   };
 }
