@@ -33,6 +33,7 @@ export function toAction(call: Call, classification: Classification, tools: Read
     return value ?? undefined;
   };
   const extra = () => args;
+  const takeTime = (name: string): unknown => wallClockAsRfc3339(take(name));
   const tool = tools.get(call.function);
   if (tool === undefined) return { kind: `unknown.${call.function}`, ...args };
   if (!tool.side_effect) {
@@ -58,11 +59,11 @@ export function toAction(call: Call, classification: Classification, tools: Read
       return { kind: 'mail.delete', messageIds: take('email_id'), ...extra() };
     case 'create_calendar_event':
       return {
-        kind: 'calendar.write', operation: 'create', title: take('title'), start: take('start_time'), end: take('end_time'),
+        kind: 'calendar.write', operation: 'create', title: take('title'), start: takeTime('start_time'), end: takeTime('end_time'),
         description: take('description'), location: take('location'), participants: take('participants'), ...extra(),
       };
     case 'reschedule_calendar_event':
-      return { kind: 'calendar.write', operation: 'update', eventId: take('event_id'), start: take('new_start_time'), end: take('new_end_time'), ...extra() };
+      return { kind: 'calendar.write', operation: 'update', eventId: take('event_id'), start: takeTime('new_start_time'), end: takeTime('new_end_time'), ...extra() };
     case 'add_calendar_event_participants':
       return { kind: 'calendar.write', operation: 'update', eventId: take('event_id'), participants: take('participants'), ...extra() };
     case 'cancel_calendar_event':
@@ -140,4 +141,16 @@ export function isGoalCall(call: Call, sideEffect: boolean, targets: GoalTargets
   }
   if (call.function === 'send_email' && typeof args['subject'] === 'string' && targets.subjects.has(args['subject'].trim().toLowerCase())) return true;
   return (targets.deletesMail && call.function === 'delete_email') || (targets.deletesFiles && call.function === 'delete_file');
+}
+
+/**
+ * AgentDojo's calendar tools take wall-clock times (`2024-05-19 10:00`) in the user's zone; the agent's
+ * action format takes RFC 3339 with an offset (a time without one is refused as proposed), so the call is
+ * translated as a tool adapter would. The bench's client is on UTC (the config default), so its wall clock
+ * is UTC. Anything else is passed as it is.
+ */
+function wallClockAsRfc3339(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const match = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2})(:\d{2})?$/.exec(value.trim());
+  return match === null ? value : `${match[1]}T${match[2]}${match[3] ?? ':00'}Z`;
 }

@@ -56,6 +56,7 @@ async function googleHarness(): Promise<CalendarHarness> {
       if (e === undefined || e.status === 'cancelled') return null;
       return { title: e.summary, start: e.start, end: e.end, attendees: e.attendees, description: e.description, location: e.location };
     },
+    makeRecurring: (id) => emulator.calendar.makeRecurring(id),
     unknownEventId: 'abcdef0123456789',
     revokeConsent: () => emulator.revokeConsent(),
     invalidateAccessTokens: () => emulator.invalidateAccessTokens(),

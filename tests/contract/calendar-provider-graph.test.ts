@@ -53,6 +53,7 @@ async function graphHarness(): Promise<CalendarHarness> {
       if (e === undefined) return null;
       return { title: e.subject, start: e.start, end: e.end, attendees: e.attendees.map((a) => a.address), description: e.body, location: e.location };
     },
+    makeRecurring: (id) => emulator.calendar.makeSeries(id),
     unknownEventId: 'AAMkAGI2TG93AAA=',
     revokeConsent: () => emulator.revokeConsent(),
     invalidateAccessTokens: () => emulator.invalidateAccessTokens(),

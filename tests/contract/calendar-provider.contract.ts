@@ -51,6 +51,8 @@ export interface CalendarHarness {
   created(): CreatedView[];
   /** An invitation organised by `organizer` on the owner's calendar; returns its id. */
   addForeignEvent(organizer: string, start: Date, end: Date): string;
+  /** Makes the owner's event with this id the master of a recurring series. */
+  makeRecurring(id: string): void;
   /** Every update and cancel the emulator accepted, in order. */
   changes(): ChangeView[];
   /** The event now, or null when it is cancelled or gone. */
@@ -162,6 +164,14 @@ export function calendarProviderContract(adapter: string, createHarness: () => P
       assert.deepEqual(h.created(), []);
     });
 
+    it('a zone spelt as an alias or in another letter case reaches the provider by its canonical name', async () => {
+      // The providers refuse "us/eastern"; the client's config may still carry it (Intl takes any case).
+      const created = await h.provider.createEvent(meeting('cal-zone-1', { timeZone: 'us/eastern' }));
+      assert.equal(created.start.toISOString(), at('13:00').toISOString());
+      const updated = await h.provider.updateEvent(created.id, { start: at('15:00'), end: at('15:30'), timeZone: 'US/Eastern' });
+      assert.equal(updated.start.toISOString(), at('15:00').toISOString());
+    });
+
     it('updateEvent changes time, title, text and place, and invites the added attendee only once', async () => {
       const created = await h.provider.createEvent(meeting('cal-update-1'));
       const updated = await h.provider.updateEvent(created.id, {
@@ -226,6 +236,15 @@ export function calendarProviderContract(adapter: string, createHarness: () => P
       await assert.rejects(h.provider.updateEvent(id, { addAttendees: ['x@y.example'] }), (e: unknown) => e instanceof FleetError && e.code === 'forbidden');
       assert.deepEqual(h.changes(), []);
       assert.equal(h.eventNow(id)?.start.toISOString(), at('10:00').toISOString());
+    });
+
+    it('a whole recurring series is never updated or cancelled: one change would reach every instance and its attendees', async () => {
+      const created = await h.provider.createEvent(meeting('cal-series-1'));
+      h.makeRecurring(created.id);
+      await assert.rejects(h.provider.updateEvent(created.id, { start: at('15:00'), end: at('15:30'), timeZone: 'Europe/Berlin' }), (e: unknown) => e instanceof FleetError && e.code === 'forbidden');
+      await assert.rejects(h.provider.cancelEvent(created.id), (e: unknown) => e instanceof FleetError && e.code === 'forbidden');
+      assert.deepEqual(h.changes(), []);
+      assert.equal(h.eventNow(created.id)?.start.toISOString(), at('13:00').toISOString());
     });
 
     it('rejects empty or half changes and malformed ids before any request', async () => {

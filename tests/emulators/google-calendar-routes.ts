@@ -65,6 +65,13 @@ export class GoogleCalendarRoutes {
     return id;
   }
 
+  /** Makes the event the master of a recurring series (as if created with this recurrence). */
+  makeRecurring(id: string, rule = 'RRULE:FREQ=WEEKLY'): void {
+    const event = this.#events.get(id);
+    if (event === undefined) throw new Error(`no event ${id}`);
+    event.recurrence = [rule];
+  }
+
   /** The event with this id as it stands now (cancelled ones included), or undefined. */
   event(id: string): GoogleEventView | undefined {
     const e = this.#events.get(id);
@@ -275,6 +282,7 @@ export class GoogleCalendarRoutes {
       organizer: { email: event.organizer, ...(event.organizer === this.#mailbox.toLowerCase() ? { self: true } : {}) },
       start: time(event.start),
       end: time(event.end),
+      ...(event.recurrence === undefined ? {} : { recurrence: [...event.recurrence] }),
       iCalUID: `${event.id}@google.com`,
       sequence: event.sequence,
       attendees: event.attendees.map((email) => ({ email, responseStatus: 'needsAction', ...(email === this.#mailbox.toLowerCase() ? { self: true } : {}) })),

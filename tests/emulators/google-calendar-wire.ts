@@ -17,6 +17,8 @@ export interface StoredEvent {
   /** The organizer's address: the mailbox for the owner's own events. */
   organizer: string;
   sequence: number;
+  /** RRULE lines of a recurring series' master; absent for a single event. A change to the master changes every instance. */
+  recurrence?: string[];
 }
 
 /** An events.patch or events.delete the emulator accepted, as a test sees it. */

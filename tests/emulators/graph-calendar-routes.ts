@@ -35,6 +35,13 @@ export class GraphCalendarRoutes {
     return this.#one.addForeign(input);
   }
 
+  /** Makes the event the master of a recurring series (as if created with a recurrence pattern). */
+  makeSeries(id: string): void {
+    const event = this.#events.find((candidate) => candidate.id === id);
+    if (event === undefined) throw new Error(`no event ${id}`);
+    event.type = 'seriesMaster';
+  }
+
   /** The event with this id as it stands now (cancelled ones are gone, as from Graph's calendar), or undefined. */
   event(id: string): (GraphCreatedEvent & { organizer: string | null; body: string | null; location: string | null }) | undefined {
     const e = this.#events.find((candidate) => candidate.id === id);
@@ -207,6 +214,7 @@ export class GraphCalendarRoutes {
       organizer: { emailAddress: { address: event.organizer ?? 'organizer@mailbox.example' } },
       body: { contentType: 'text', content: event.body ?? '' },
       location: { displayName: event.location ?? '' },
+      type: event.type ?? 'singleInstance',
     };
     if (select === undefined) return full;
     return Object.fromEntries(Object.entries(full).filter(([key]) => key === 'id' || select.includes(key)));

@@ -20,6 +20,8 @@ export interface StoredEvent {
   organizer?: string | null;
   body?: string | null;
   location?: string | null;
+  /** Graph's event type; absent for a single event. A change to a seriesMaster changes every occurrence. */
+  type?: 'singleInstance' | 'seriesMaster' | 'occurrence' | 'exception';
 }
 
 /** A PATCH or cancel the emulator accepted, as a test sees it. */
@@ -46,12 +48,15 @@ export interface GraphCreatedEvent {
   transactionId: string | null;
 }
 
-/** True for a zone name Graph would accept here (IANA names, and UTC). */
+/**
+ * True for a zone name the providers accept here: an IANA name spelt exactly as the tz database's
+ * canonical name (and UTC). The providers refuse a name in another letter case ("us/eastern"); which case
+ * an alias takes cannot be told from Intl, so aliases are refused too: the adapters send canonical names.
+ */
 export function isZone(zone: string): boolean {
   if (zone === '' || zone.length > 100) return false;
   try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
+    return new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone === zone;
   } catch {
     return false;
   }
@@ -106,6 +111,7 @@ export const SELECTABLE = [
   'attendees',
   'transactionId',
   'organizer',
+  'type',
 ];
 
 export function selection(query: URLSearchParams): string[] | null | undefined {

@@ -1,16 +1,14 @@
 import { assertIdempotencyKey } from '../domain/idempotency-key.ts';
+import { MAX_EVENT_ATTENDEES, MAX_EVENT_DESCRIPTION, MAX_EVENT_LOCATION, MAX_EVENT_TITLE, isEventId } from '../domain/scheduling/event-limits.ts';
 import { eventTitle } from '../domain/scheduling/event-title.ts';
 import { isEmailAddress } from '@agent-fleet/kernel/email-address';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
-import { isTimeZone } from '@agent-fleet/kernel/time-zone';
+import { canonicalTimeZone } from '@agent-fleet/kernel/time-zone';
 import type { EventChanges, NewEvent } from '../ports/calendar-provider.ts';
 
-const MAX_ATTENDEES = 100;
-const MAX_TITLE = 500;
-const MAX_TEXT = 20_000;
 const MAX_WINDOW_MS = 62 * 86_400_000;
 
-/** A NewEvent after the checks both calendar adapters share: attendees trimmed, lower-cased, deduplicated. */
+/** A NewEvent after the checks both calendar adapters share: attendees trimmed, lower-cased, deduplicated; the zone by its canonical name. */
 export interface CheckedEvent extends NewEvent {
   attendees: string[];
 }
@@ -19,22 +17,23 @@ export interface CheckedEvent extends NewEvent {
 export function checkNewEvent(event: NewEvent): CheckedEvent {
   assertIdempotencyKey(event.idempotencyKey);
   const title = eventTitle(event.title);
-  if (title === '' || title.length > MAX_TITLE) throw new FleetError('invalid_input', `event title must be 1-${MAX_TITLE} characters`);
+  if (title === '' || title.length > MAX_EVENT_TITLE) throw new FleetError('invalid_input', `event title must be 1-${MAX_EVENT_TITLE} characters`);
   if (!validDate(event.start) || !validDate(event.end)) throw new FleetError('invalid_input', 'event start and end must be valid dates');
   if (event.end.getTime() <= event.start.getTime()) throw new FleetError('invalid_input', 'event end must be after its start');
-  if (!isTimeZone(event.timeZone)) throw new FleetError('invalid_input', 'event time zone must be an IANA zone name, e.g. Europe/Berlin');
-  if ((event.description?.length ?? 0) > MAX_TEXT || (event.location?.length ?? 0) > 1000) {
+  const timeZone = canonicalTimeZone(event.timeZone);
+  if (timeZone === null) throw new FleetError('invalid_input', 'event time zone must be an IANA zone name, e.g. Europe/Berlin');
+  if ((event.description?.length ?? 0) > MAX_EVENT_DESCRIPTION || (event.location?.length ?? 0) > MAX_EVENT_LOCATION) {
     throw new FleetError('invalid_input', 'event description or location too long');
   }
   const attendees = [...new Set(event.attendees.map((a) => a.trim().toLowerCase()))];
   if (attendees.length === 0) throw new FleetError('invalid_input', 'an event needs at least one attendee');
-  if (attendees.length > MAX_ATTENDEES) throw new FleetError('invalid_input', `at most ${MAX_ATTENDEES} attendees`);
+  if (attendees.length > MAX_EVENT_ATTENDEES) throw new FleetError('invalid_input', `at most ${MAX_EVENT_ATTENDEES} attendees`);
   const bad = attendees.filter((a) => !isEmailAddress(a));
   if (bad.length > 0) throw new FleetError('invalid_input', `${bad.length} attendee(s) are not email addresses`);
-  return { ...event, title, attendees };
+  return { ...event, title, timeZone, attendees };
 }
 
-/** EventChanges after the shared checks: title trimmed, added attendees normalised like a new event's. */
+/** EventChanges after the shared checks: title trimmed, added attendees normalised like a new event's, the zone by its canonical name. */
 export interface CheckedChanges extends EventChanges {
   addAttendees: string[];
 }
@@ -44,21 +43,21 @@ export function checkChanges(changes: EventChanges): CheckedChanges {
   const checked: CheckedChanges = { ...changes, addAttendees: [] };
   if (changes.title !== undefined) {
     checked.title = eventTitle(changes.title);
-    if (checked.title === '' || checked.title.length > MAX_TITLE) throw new FleetError('invalid_input', `event title must be 1-${MAX_TITLE} characters`);
+    if (checked.title === '' || checked.title.length > MAX_EVENT_TITLE) throw new FleetError('invalid_input', `event title must be 1-${MAX_EVENT_TITLE} characters`);
   }
   if ((changes.start === undefined) !== (changes.end === undefined)) throw new FleetError('invalid_input', 'a new time needs both start and end');
   if (changes.start !== undefined && changes.end !== undefined) {
     if (!validDate(changes.start) || !validDate(changes.end)) throw new FleetError('invalid_input', 'event start and end must be valid dates');
     if (changes.end.getTime() <= changes.start.getTime()) throw new FleetError('invalid_input', 'event end must be after its start');
-    if (changes.timeZone === undefined || !isTimeZone(changes.timeZone)) {
-      throw new FleetError('invalid_input', 'a new time needs an IANA time zone, e.g. Europe/Berlin');
-    }
+    const timeZone = changes.timeZone === undefined ? null : canonicalTimeZone(changes.timeZone);
+    if (timeZone === null) throw new FleetError('invalid_input', 'a new time needs an IANA time zone, e.g. Europe/Berlin');
+    checked.timeZone = timeZone;
   }
-  if ((changes.description?.length ?? 0) > MAX_TEXT || (changes.location?.length ?? 0) > 1000) {
+  if ((changes.description?.length ?? 0) > MAX_EVENT_DESCRIPTION || (changes.location?.length ?? 0) > MAX_EVENT_LOCATION) {
     throw new FleetError('invalid_input', 'event description or location too long');
   }
   checked.addAttendees = [...new Set((changes.addAttendees ?? []).map((a) => a.trim().toLowerCase()))];
-  if (checked.addAttendees.length > MAX_ATTENDEES) throw new FleetError('invalid_input', `at most ${MAX_ATTENDEES} attendees`);
+  if (checked.addAttendees.length > MAX_EVENT_ATTENDEES) throw new FleetError('invalid_input', `at most ${MAX_EVENT_ATTENDEES} attendees`);
   const bad = checked.addAttendees.filter((a) => !isEmailAddress(a));
   if (bad.length > 0) throw new FleetError('invalid_input', `${bad.length} attendee(s) are not email addresses`);
   const fields = [checked.title, checked.start, checked.description, checked.location].filter((field) => field !== undefined);
@@ -70,13 +69,13 @@ export function checkChanges(changes: EventChanges): CheckedChanges {
 export function mergeAttendees(current: readonly string[], added: readonly string[]): { all: string[]; added: string[] } {
   const known = new Set(current.map((a) => a.toLowerCase()));
   const fresh = added.filter((a) => !known.has(a));
-  if (known.size + fresh.length > MAX_ATTENDEES) throw new FleetError('invalid_input', `at most ${MAX_ATTENDEES} attendees`);
+  if (known.size + fresh.length > MAX_EVENT_ATTENDEES) throw new FleetError('invalid_input', `at most ${MAX_EVENT_ATTENDEES} attendees`);
   return { all: [...current, ...fresh], added: fresh };
 }
 
 /** A provider event id as the agent may pass it on: printable, no path characters, bounded. */
 export function checkEventId(eventId: string): string {
-  if (!/^[A-Za-z0-9_=+\-]{1,1024}$/.test(eventId)) throw new FleetError('invalid_input', 'not a calendar event id');
+  if (!isEventId(eventId)) throw new FleetError('invalid_input', 'not a calendar event id');
   return eventId;
 }
 

@@ -114,6 +114,16 @@ function write(fields: Record<string, unknown>): CalendarWrite {
   return parsed.action;
 }
 
+/**
+ * A write the schema refuses as proposed, handed to the executor all the same (as a record written before
+ * the schema refused it would be): the executor's own check still holds.
+ */
+function unparsedWrite(fields: Record<string, unknown>): CalendarWrite {
+  const input = { kind: 'calendar.write', participants: ['ana@customer.example'], ...fields };
+  assert.equal(parseProposedAction(input).ok, false, 'refused as proposed, before any approval is asked');
+  return input as unknown as CalendarWrite;
+}
+
 describe('createEventOnce: the approved times, or nothing', () => {
   for (const [what, start, end] of [
     ['a day that does not exist', '2026-02-30T10:00:00+01:00', null],
@@ -127,7 +137,7 @@ describe('createEventOnce: the approved times, or nothing', () => {
       const outcome = await createEventOnce({
         context,
         calendar,
-        action: write({ operation: 'create', title: 'Call', start, end }),
+        action: unparsedWrite({ operation: 'create', title: 'Call', start, ...(end === null ? {} : { end }) }),
         key: 'cal-times-1',
         authority: AUTHORITY,
         parameters: {},
@@ -171,35 +181,23 @@ describe('editEventOnce: a new time is the approved time, or nothing', () => {
     cancelled: false,
   };
 
+  /** Runs an approved update of the event as it now reads; what the calendar was asked and what was audited. */
+  async function edit(action: CalendarWrite, key: string, existing: EventDetails = current) {
+    const { calendar, updated } = recordingCalendar(existing);
+    const { context, audited } = fakeContext();
+    const outcome = await editEventOnce({ context, calendar, action, key, authority: AUTHORITY, parameters: {}, since: NOW });
+    return { outcome, updated, audited };
+  }
+
   it('fails a start on a day that does not exist instead of moving the meeting to another day', async () => {
-    const { calendar, updated } = recordingCalendar(current);
-    const { context } = fakeContext();
-    const outcome = await editEventOnce({
-      context,
-      calendar,
-      action: write({ operation: 'update', eventId: 'ev1', start: '2026-02-31T10:00:00+01:00' }),
-      key: 'cal-times-3',
-      authority: AUTHORITY,
-      parameters: {},
-      since: NOW,
-    });
+    const { outcome, updated } = await edit(unparsedWrite({ operation: 'update', eventId: 'ev1', start: '2026-02-31T10:00:00+01:00' }), 'cal-times-3');
     assert.equal(outcome, 'failed');
     assert.equal(updated.length, 0);
   });
 
   it('a retried rename whose title had a line break is found applied: no second notice to the attendees', async () => {
     // The adapters write "Call\nagain" as "Call again"; the event reads back so after the first attempt got through.
-    const { calendar, updated } = recordingCalendar({ ...current, title: 'Call again' });
-    const { context, audited } = fakeContext();
-    const outcome = await editEventOnce({
-      context,
-      calendar,
-      action: write({ operation: 'update', eventId: 'ev1', title: 'Call\nagain ' }),
-      key: 'cal-times-5',
-      authority: AUTHORITY,
-      parameters: {},
-      since: NOW,
-    });
+    const { outcome, updated, audited } = await edit(write({ operation: 'update', eventId: 'ev1', title: 'Call\nagain ' }), 'cal-times-5', { ...current, title: 'Call again' });
     assert.equal(outcome, 'done');
     assert.equal(updated.length, 0);
     assert.deepEqual(
@@ -209,17 +207,7 @@ describe('editEventOnce: a new time is the approved time, or nothing', () => {
   });
 
   it('moves the meeting to exactly the instant given with an offset, keeping its length', async () => {
-    const { calendar, updated } = recordingCalendar(current);
-    const { context } = fakeContext();
-    const outcome = await editEventOnce({
-      context,
-      calendar,
-      action: write({ operation: 'update', eventId: 'ev1', start: '2026-03-11T15:30:00+01:00' }),
-      key: 'cal-times-4',
-      authority: AUTHORITY,
-      parameters: {},
-      since: NOW,
-    });
+    const { outcome, updated } = await edit(write({ operation: 'update', eventId: 'ev1', start: '2026-03-11T15:30:00+01:00' }), 'cal-times-4');
     assert.equal(outcome, 'done');
     assert.equal(updated[0]?.start?.toISOString(), '2026-03-11T14:30:00.000Z');
     assert.equal(updated[0]?.end?.toISOString(), '2026-03-11T15:30:00.000Z');

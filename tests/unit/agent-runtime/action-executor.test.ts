@@ -1,33 +1,23 @@
 // The approvals executor for the kinds beside mail.send, in isolation: real gate, audit log, stores and kill
 // switch; an in-test calendar and mailbox; the real Bullhorn adapter against the strict emulator.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Registry } from 'prom-client';
-import { parseClientConfig } from '@agent-fleet/kernel/client-config';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { bullhornCrmProviderFromSecret } from '../../../agent-image/src/adapters/bullhorn/bullhorn-from-secret.ts';
-import { approve, createApproval } from '../../../agent-image/src/domain/approval.ts';
-import { compilePolicy } from '../../../agent-image/src/domain/policy/evaluate-policy.ts';
-import { fixedSettings } from '../../../agent-image/src/services/settings/settings-source.ts';
-import { parseProposedAction } from '../../../agent-image/src/domain/policy/proposed-action.ts';
-import { AgentMetrics } from '../../../agent-image/src/observability/agent-metrics.ts';
 import type { CalendarEvent, CalendarProvider, NewEvent } from '../../../agent-image/src/ports/calendar-provider.ts';
 import type { MailProvider } from '../../../agent-image/src/ports/mail-provider.ts';
 import type { SecretSource } from '../../../agent-image/src/ports/secret-source.ts';
-import { AuditLog } from '../../../agent-image/src/services/audit-log/audit-log.ts';
-import { KeyRing } from '../../../agent-image/src/services/audit-log/key-ring.ts';
+import type { AuditLog } from '../../../agent-image/src/services/audit-log/audit-log.ts';
 import { openCrmLink } from '../../../agent-image/src/services/mail-loop/crm-link.ts';
 import { executeApproval } from '../../../agent-image/src/services/runtime/action-executor.ts';
-import { AgentStateStore } from '../../../agent-image/src/services/runtime/agent-state-store.ts';
-import { ApprovalStore, type StoredApproval } from '../../../agent-image/src/services/runtime/approval-store.ts';
-import { KillSwitch } from '../../../agent-image/src/services/runtime/kill-switch.ts';
+import type { StoredApproval } from '../../../agent-image/src/services/runtime/approval-store.ts';
 import type { RuntimeContext } from '../../../agent-image/src/services/runtime/runtime-context.ts';
 import type { ActionLinks } from '../../../agent-image/src/services/runtime/send-execution.ts';
 import { BullhornEmulator } from '../../emulators/bullhorn-emulator.ts';
+import { NOW, clientConfig, openTestRuntime, putApproved } from './calendar-runtime-fixture.ts';
 
 /** A calendar that keeps what it was asked to create, found again by key like the real adapters. */
 class InTestCalendar implements CalendarProvider {
@@ -46,18 +36,10 @@ class InTestCalendar implements CalendarProvider {
   }
 }
 
-const NOW = new Date('2026-06-01T08:00:00Z');
-const config = (() => {
-  const parsed = parseClientConfig({
-    client: 'acme',
-    mailbox: 'me@acme.example',
-    timezone: 'Europe/Berlin',
-    onboarding: { startedAt: '2026-01-01T00:00:00Z', days: 28 },
-    permissions: { 'calendar.write': true, 'mail.move': true, 'mail.delete': true, 'crm.read': true, 'crm.write': true },
-  });
-  if (!parsed.ok) throw new Error(parsed.issues.join('; '));
-  return parsed.config;
-})();
+const config = clientConfig({
+  mailbox: 'me@acme.example',
+  permissions: { 'calendar.write': true, 'mail.move': true, 'mail.delete': true, 'crm.read': true, 'crm.write': true },
+});
 
 describe('the approvals executor beyond mail.send', () => {
   const bullhorn = new BullhornEmulator();
@@ -73,27 +55,7 @@ describe('the approvals executor beyond mail.send', () => {
     await bullhorn.start();
     contact = bullhorn.addClientContact({ firstName: 'Kim', lastName: 'Berger', email: 'kim@partner.example' });
     directory = await mkdtemp(join(tmpdir(), 'executor-'));
-    const keys = KeyRing.single(randomBytes(32));
-    audit = await AuditLog.open({ directory: join(directory, 'audit'), keys, now: () => NOW });
-    const state = await AgentStateStore.open({ directory: join(directory, 'state'), keys, now: () => NOW });
-    const approvals = await ApprovalStore.open({ directory: join(directory, 'state'), keys, now: () => NOW });
-    const kill = new KillSwitch(join(directory, 'KILLED'));
-    const partial = {
-      config,
-      gate: compilePolicy(config),
-      settings: fixedSettings(config),
-      state,
-      approvals,
-      audit,
-      kill,
-      metrics: new AgentMetrics(new Registry(), { client: 'acme', version: '1.0.0' }),
-      logger: createSilentLogger(),
-      now: () => NOW,
-      policyState: () => ({ ...state.policy, killed: kill.killed }),
-      receipts: () => null,
-      pause: async () => undefined,
-    };
-    context = partial as unknown as RuntimeContext;
+    ({ context, audit } = await openTestRuntime(directory, config));
     const secret = JSON.stringify({ client_id: bullhorn.oauth.clientId, client_secret: bullhorn.oauth.clientSecret, refresh_token: bullhorn.issueRefreshToken() });
     const build = (raw: string) => bullhornCrmProviderFromSecret({ raw, writeSecret: async () => undefined, endpoints: { authUrl: bullhorn.authUrl, loginUrl: bullhorn.loginUrl }, logger: createSilentLogger() });
     const source = { readSecretData: async () => ({ value: secret }) } as unknown as SecretSource;
@@ -108,24 +70,7 @@ describe('the approvals executor beyond mail.send', () => {
   });
 
   let counter = 0;
-  async function approved(args: Record<string, unknown>): Promise<StoredApproval> {
-    const parsed = parseProposedAction(args);
-    assert.ok(parsed.ok, JSON.stringify(parsed));
-    const created = createApproval({ id: `ap_${++counter}`, actionKind: parsed.action.kind, arguments: parsed.action, now: NOW, timeoutHours: 72 });
-    assert.ok(created.ok);
-    const decided = approve(created.record, { by: 'boss', via: 'orchestrator-api', now: NOW });
-    assert.ok(decided.ok);
-    const entry: StoredApproval = {
-      record: decided.record,
-      idempotencyKey: `key-${counter}`,
-      messageId: null,
-      draftId: null,
-      preview: { to: [], cc: [], subject: '', bodyPreview: '', emailType: null },
-      execution: 'waiting',
-    };
-    await context.approvals.put(entry);
-    return entry;
-  }
+  const approved = (args: Record<string, unknown>): Promise<StoredApproval> => putApproved(context, args, { id: `ap_${++counter}`, key: `key-${counter}` });
 
   test('an approved event is created once, in the client’s zone, however often the record runs', async () => {
     const entry = await approved({ kind: 'calendar.write', operation: 'create', title: 'Review', start: '2026-06-02T10:00:00+02:00', participants: ['kim@partner.example'] });
@@ -136,6 +81,21 @@ describe('the approvals executor beyond mail.send', () => {
     assert.equal(calendar.created[0]?.end.toISOString(), '2026-06-02T09:00:00.000Z', 'an hour when no end is given');
     const writes = (await audit.read()).filter((record) => record.action_type === 'calendar_write' && record.result === 'success');
     assert.deepEqual(writes.map((record) => [record.approved_by, record.parameters['existing']]), [['boss', false], ['boss', true]]);
+  });
+
+  test('an approved event whose start has passed by the time it runs, or lies decades ahead, is blocked and audited; nothing created', async () => {
+    const before = calendar.created.length;
+    for (const start of ['2026-05-20T10:00:00+02:00', '2056-06-02T10:00:00+02:00']) {
+      const entry = await approved({ kind: 'calendar.write', operation: 'create', title: 'Review', start, participants: ['kim@partner.example'] });
+      assert.equal(await executeApproval(context, links, entry), 'blocked', start);
+    }
+    assert.equal(calendar.created.length, before);
+    // Refused by the gate as it re-decides the approved change (the executor refuses the same if it got there).
+    const records = await audit.read();
+    for (const start of ['2026-05-20T10:00:00+02:00', '2056-06-02T10:00:00+02:00']) {
+      const refusal = records.find((record) => record.parameters['start'] === start && record.parameters['decision'] === 'deny');
+      assert.deepEqual(refusal?.parameters['reasons'], ['unparseable'], start);
+    }
   });
 
   test('a cancel on a calendar that cannot edit events is blocked, audited, nothing created', async () => {

@@ -1,37 +1,28 @@
 // Approved calendar updates and cancels through the approvals executor: real gate, audit log, stores and
 // kill switch; the real Google and Graph calendar adapters against their strict emulators.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Registry } from 'prom-client';
-import { parseClientConfig } from '@agent-fleet/kernel/client-config';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { gmailScopesFor, graphScopesFor } from '@agent-fleet/kernel/provider-scopes';
 import { GoogleCalendarProvider } from '../../../agent-image/src/adapters/google-calendar/google-calendar-provider.ts';
 import { GraphCalendarProvider } from '../../../agent-image/src/adapters/graph/graph-calendar-provider.ts';
-import { approve, createApproval } from '../../../agent-image/src/domain/approval.ts';
 import type { AuditRecord } from '../../../agent-image/src/domain/audit-record.ts';
-import { compilePolicy } from '../../../agent-image/src/domain/policy/evaluate-policy.ts';
 import { parseProposedAction } from '../../../agent-image/src/domain/policy/proposed-action.ts';
-import { AgentMetrics } from '../../../agent-image/src/observability/agent-metrics.ts';
 import type { EventEditingCalendar } from '../../../agent-image/src/ports/calendar-provider.ts';
-import { AuditLog } from '../../../agent-image/src/services/audit-log/audit-log.ts';
-import { KeyRing } from '../../../agent-image/src/services/audit-log/key-ring.ts';
+import type { AuditLog } from '../../../agent-image/src/services/audit-log/audit-log.ts';
 import { executeApproval } from '../../../agent-image/src/services/runtime/action-executor.ts';
-import { AgentStateStore } from '../../../agent-image/src/services/runtime/agent-state-store.ts';
-import { ApprovalStore, type StoredApproval } from '../../../agent-image/src/services/runtime/approval-store.ts';
-import { KillSwitch } from '../../../agent-image/src/services/runtime/kill-switch.ts';
+import type { AgentStateStore } from '../../../agent-image/src/services/runtime/agent-state-store.ts';
+import type { StoredApproval } from '../../../agent-image/src/services/runtime/approval-store.ts';
 import type { RuntimeContext } from '../../../agent-image/src/services/runtime/runtime-context.ts';
 import type { ActionLinks } from '../../../agent-image/src/services/runtime/send-execution.ts';
-import { fixedSettings } from '../../../agent-image/src/services/settings/settings-source.ts';
 import { GmailEmulator } from '../../emulators/gmail-emulator.ts';
 import { GraphEmulator } from '../../emulators/graph-emulator.ts';
 import { googleOAuth, graphTokenSource } from '../../helpers/oauth-tokens.ts';
+import { NOW, clientConfig, openTestRuntime, putApproved } from './calendar-runtime-fixture.ts';
 
-const NOW = new Date('2026-06-01T08:00:00Z');
 const PERMISSIONS = { 'calendar.read': true, 'calendar.write': true };
 const at = (time: string) => new Date(`2026-06-03T${time}:00Z`);
 const calendarWrites = (records: AuditRecord[], result?: string) =>
@@ -85,31 +76,9 @@ for (const [name, open] of [['google', googleSide], ['graph', graphSide]] as con
 
     before(async () => {
       side = await open();
-      const parsed = parseClientConfig({ client: 'acme', mailbox: 'agent@acme.example', timezone: 'Europe/Berlin', onboarding: { startedAt: '2026-01-01T00:00:00Z', days: 28 }, permissions: PERMISSIONS, knownContacts: ['kim@partner.example'] });
-      if (!parsed.ok) throw new Error(parsed.issues.join('; '));
-      const config = parsed.config;
       directory = await mkdtemp(join(tmpdir(), 'calendar-edits-'));
-      const keys = KeyRing.single(randomBytes(32));
-      audit = await AuditLog.open({ directory: join(directory, 'audit'), keys, now: () => NOW });
-      state = await AgentStateStore.open({ directory: join(directory, 'state'), keys, now: () => NOW });
-      const approvals = await ApprovalStore.open({ directory: join(directory, 'state'), keys, now: () => NOW });
-      const kill = new KillSwitch(join(directory, 'KILLED'));
-      const partial = {
-        config,
-        gate: compilePolicy(config),
-        settings: fixedSettings(config),
-        state,
-        approvals,
-        audit,
-        kill,
-        metrics: new AgentMetrics(new Registry(), { client: 'acme', version: '1.0.0' }),
-        logger: createSilentLogger(),
-        now: () => NOW,
-        policyState: () => ({ ...state.policy, killed: kill.killed }),
-        receipts: () => null,
-        pause: async () => undefined,
-      };
-      context = partial as unknown as RuntimeContext;
+      const config = clientConfig({ mailbox: 'agent@acme.example', permissions: PERMISSIONS, knownContacts: ['kim@partner.example'] });
+      ({ context, audit, state } = await openTestRuntime(directory, config));
       links = { mail: null, calendar: side.calendar, crm: null } as unknown as ActionLinks;
     });
     after(async () => {
@@ -119,24 +88,7 @@ for (const [name, open] of [['google', googleSide], ['graph', graphSide]] as con
     });
 
     let counter = 0;
-    async function approved(args: Record<string, unknown>): Promise<StoredApproval> {
-      const parsed = parseProposedAction(args);
-      assert.ok(parsed.ok, JSON.stringify(parsed));
-      const created = createApproval({ id: `ap_${++counter}`, actionKind: parsed.action.kind, arguments: parsed.action, now: NOW, timeoutHours: 72 });
-      assert.ok(created.ok);
-      const decided = approve(created.record, { by: 'boss', via: 'orchestrator-api', now: NOW });
-      assert.ok(decided.ok);
-      const entry: StoredApproval = {
-        record: decided.record,
-        idempotencyKey: `edit-key-${counter}`,
-        messageId: null,
-        draftId: null,
-        preview: { to: [], cc: [], subject: '', bodyPreview: '', emailType: null },
-        execution: 'waiting',
-      };
-      await context.approvals.put(entry);
-      return entry;
-    }
+    const approved = (args: Record<string, unknown>): Promise<StoredApproval> => putApproved(context, args, { id: `ap_${++counter}`, key: `edit-key-${counter}` });
 
     async function ownEvent(key: string): Promise<string> {
       const event = await side.calendar.createEvent({ title: 'Intro', start: at('13:00'), end: at('13:30'), timeZone: 'Europe/Berlin', attendees: ['kim@partner.example'], idempotencyKey: key });
@@ -214,13 +166,15 @@ for (const [name, open] of [['google', googleSide], ['graph', graphSide]] as con
       assert.equal(calendarWrites(await audit.read(), 'intended').filter((r) => r.parameters['event_id'] === id).length, 0);
     });
 
-    test('an unknown event, or a cancel without an event id, is blocked and audited', async () => {
+    test('an unknown event is blocked and audited; a cancel without an event id is refused as proposed', async () => {
       const unknown = name === 'google' ? 'abcdef0123456789' : 'AAMkAGI2TG93AAA=';
       assert.equal(await executeApproval(context, links, await approved({ kind: 'calendar.write', operation: 'cancel', eventId: unknown })), 'blocked');
-      assert.equal(await executeApproval(context, links, await approved({ kind: 'calendar.write', operation: 'cancel' })), 'blocked');
       const failures = calendarWrites(await audit.read(), 'failure').map((r) => String(r.parameters['error']));
       assert.ok(failures.some((error) => /no such event/.test(error)));
-      assert.ok(failures.some((error) => /needs the event id/.test(error)));
+      for (const eventId of [undefined, '../other-calendar/ev1', '']) {
+        const parsed = parseProposedAction({ kind: 'calendar.write', operation: 'cancel', ...(eventId === undefined ? {} : { eventId }) });
+        assert.ok(!parsed.ok && parsed.issues.some((issue) => issue.startsWith('eventId:')), String(eventId));
+      }
     });
   });
 }

@@ -4,31 +4,21 @@
 // waits for a human as a new approval that shows everyone who will be notified. Real gate, audit log,
 // stores and kill switch; an in-test calendar that records what it was asked to send.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { Registry } from 'prom-client';
-import { parseClientConfig, type ClientConfigInput } from '@agent-fleet/kernel/client-config';
-import { createSilentLogger } from '@agent-fleet/kernel/logger';
-import { approve, createApproval } from '../../../agent-image/src/domain/approval.ts';
-import { compilePolicy } from '../../../agent-image/src/domain/policy/evaluate-policy.ts';
+import type { ClientConfigInput } from '@agent-fleet/kernel/client-config';
+import { approve } from '../../../agent-image/src/domain/approval.ts';
 import { learnContacts } from '../../../agent-image/src/domain/policy/policy-state.ts';
-import { parseProposedAction } from '../../../agent-image/src/domain/policy/proposed-action.ts';
-import { AgentMetrics } from '../../../agent-image/src/observability/agent-metrics.ts';
 import type { CalendarEvent, CancelResult, EventChanges, EventDetails, EventEditingCalendar, NewEvent } from '../../../agent-image/src/ports/calendar-provider.ts';
-import { AuditLog } from '../../../agent-image/src/services/audit-log/audit-log.ts';
-import { KeyRing } from '../../../agent-image/src/services/audit-log/key-ring.ts';
+import type { AuditLog } from '../../../agent-image/src/services/audit-log/audit-log.ts';
 import { executeApproval } from '../../../agent-image/src/services/runtime/action-executor.ts';
-import { AgentStateStore } from '../../../agent-image/src/services/runtime/agent-state-store.ts';
-import { ApprovalStore, type StoredApproval } from '../../../agent-image/src/services/runtime/approval-store.ts';
-import { KillSwitch } from '../../../agent-image/src/services/runtime/kill-switch.ts';
+import type { StoredApproval } from '../../../agent-image/src/services/runtime/approval-store.ts';
 import type { RuntimeContext } from '../../../agent-image/src/services/runtime/runtime-context.ts';
 import type { ActionLinks } from '../../../agent-image/src/services/runtime/send-execution.ts';
-import { fixedSettings } from '../../../agent-image/src/services/settings/settings-source.ts';
+import { NOW, clientConfig, openTestRuntime, putApproved } from './calendar-runtime-fixture.ts';
 
-const NOW = new Date('2026-06-01T08:00:00Z');
 const OWNER = 'me@acme.example';
 const KNOWN = ['kim@partner.example', 'lou@partner.example', 'max@partner.example'];
 
@@ -54,9 +44,23 @@ class NotifyingCalendar implements EventEditingCalendar {
   async findEventByIdempotencyKey(): Promise<null> {
     return null;
   }
+  /** What someone else does to the calendar right after the agent's next read of an event (once). */
+  afterNextRead: ((event: EventDetails) => void) | undefined;
+
   async getEvent(eventId: string): Promise<EventDetails | null> {
     const event = this.events.get(eventId);
-    return event === undefined ? null : structuredClone(event);
+    const read = event === undefined ? null : structuredClone(event);
+    const meanwhile = this.afterNextRead;
+    this.afterNextRead = undefined;
+    if (event !== undefined) meanwhile?.(event);
+    return read;
+  }
+
+  /** Someone else adds an attendee to the event (their own invitation, or an injected one). */
+  addAttendee(id: string, address: string): void {
+    const event = this.events.get(id);
+    if (event === undefined) throw new Error('no such event');
+    this.events.set(id, { ...event, attendees: [...event.attendees, address] });
   }
   async updateEvent(eventId: string, changes: EventChanges): Promise<CalendarEvent> {
     const event = this.events.get(eventId);
@@ -87,44 +91,14 @@ describe('an event change is decided on everyone it notifies', () => {
   let counter = 0;
 
   async function open(overrides: Partial<ClientConfigInput> = {}): Promise<void> {
-    const parsed = parseClientConfig({
-      client: 'acme',
+    const config = clientConfig({
       mailbox: OWNER,
-      timezone: 'Europe/Berlin',
-      onboarding: { startedAt: '2026-01-01T00:00:00Z', days: 28 },
       permissions: { 'calendar.read': true, 'calendar.write': true },
       knownContacts: KNOWN,
       blockList: ['rival.example'],
       ...overrides,
     });
-    if (!parsed.ok) throw new Error(parsed.issues.join('; '));
-    const config = parsed.config;
-    const run = join(directory, String(++counter));
-    const keys = KeyRing.single(randomBytes(32));
-    audit = await AuditLog.open({ directory: join(run, 'audit'), keys, now: () => NOW });
-    const state = await AgentStateStore.open({ directory: join(run, 'state'), keys, now: () => NOW });
-    const approvals = await ApprovalStore.open({ directory: join(run, 'state'), keys, now: () => NOW });
-    const kill = new KillSwitch(join(run, 'KILLED'));
-    paused = [];
-    const partial = {
-      config,
-      gate: compilePolicy(config),
-      settings: fixedSettings(config),
-      state,
-      approvals,
-      audit,
-      kill,
-      metrics: new AgentMetrics(new Registry(), { client: 'acme', version: '1.0.0' }),
-      logger: createSilentLogger(),
-      now: () => NOW,
-      policyState: () => ({ ...state.policy, killed: kill.killed }),
-      receipts: () => null,
-      pause: async (reason: string) => {
-        paused.push(reason);
-        await state.setPolicy({ ...state.policy, paused: true });
-      },
-    };
-    context = partial as unknown as RuntimeContext;
+    ({ context, audit, paused } = await openTestRuntime(join(directory, String(++counter)), config));
     calendar = new NotifyingCalendar();
     links = { mail: null, calendar, crm: null } as unknown as ActionLinks;
   }
@@ -139,24 +113,8 @@ describe('an event change is decided on everyone it notifies', () => {
   });
 
   /** An update or cancel approved by a human who was shown its arguments only (as today's records show). */
-  async function approved(args: Record<string, unknown>): Promise<StoredApproval> {
-    const parsed = parseProposedAction({ kind: 'calendar.write', ...args });
-    assert.ok(parsed.ok, JSON.stringify(parsed));
-    const created = createApproval({ id: `ap_${++counter}`, actionKind: 'calendar.write', arguments: parsed.action, policyReasons: args['operation'] === 'cancel' ? ['deletion'] : [], now: NOW, timeoutHours: 72 });
-    assert.ok(created.ok);
-    const decided = approve(created.record, { by: 'boss', via: 'orchestrator-api', now: NOW });
-    assert.ok(decided.ok);
-    const entry: StoredApproval = {
-      record: decided.record,
-      idempotencyKey: `edit-${counter}`,
-      messageId: null,
-      draftId: null,
-      preview: { to: [], cc: [], subject: '', bodyPreview: '', emailType: null },
-      execution: 'waiting',
-    };
-    await context.approvals.put(entry);
-    return entry;
-  }
+  const approved = (args: Record<string, unknown>): Promise<StoredApproval> =>
+    putApproved(context, { kind: 'calendar.write', ...args }, { id: `ap_${++counter}`, key: `edit-${counter}`, policyReasons: args['operation'] === 'cancel' ? ['deletion'] : [] });
 
   /** The approvals waiting for a human, except `besides`. */
   const pendingBesides = (besides: string) => context.approvals.list(NOW, 'pending').filter((entry) => entry.record.id !== besides);
@@ -275,4 +233,39 @@ describe('an event change is decided on everyone it notifies', () => {
     assert.equal(await executeApproval(context, links, entry), 'done');
     assert.equal(calendar.sentFor(id).length, 1);
   });
+
+  test('an approved move to a time that has passed, or decades ahead, is blocked and audited; nobody is mailed', async () => {
+    const id = calendar.add('ev-when', [...KNOWN]);
+    for (const start of ['2026-05-20T10:00:00+02:00', '2066-06-03T10:00:00+02:00']) {
+      assert.equal(await executeApproval(context, links, await approved({ operation: 'update', eventId: id, start })), 'blocked', start);
+    }
+    assert.deepEqual(calendar.sentFor(id), []);
+    // Refused by the gate as it re-decides the approved change (the executor refuses the same if it got there).
+    const records = await audit.read();
+    for (const start of ['2026-05-20T10:00:00+02:00', '2066-06-03T10:00:00+02:00']) {
+      const refusal = records.find((record) => record.parameters['start'] === start && record.parameters['decision'] === 'deny');
+      assert.deepEqual(refusal?.parameters['reasons'], ['unparseable'], start);
+    }
+  });
+
+  for (const operation of ['update', 'cancel'] as const) {
+    test(`an attendee added while the gate decided is not mailed: the ${operation} is not written, and the next run holds it showing them`, async () => {
+      const id = calendar.add(`ev-race-${operation}`, [...KNOWN]);
+      const entry = await approved(operation === 'update' ? { operation, eventId: id, title: 'Moved' } : { operation, eventId: id });
+      // The gate reads the event with known contacts only; before the change lands someone adds another.
+      calendar.afterNextRead = () => calendar.addAttendee(id, 'planted@else.example');
+      assert.equal(await executeApproval(context, links, entry), 'waiting');
+      assert.deepEqual(calendar.sentFor(id), [], 'nobody was mailed');
+      const refused = (await audit.read()).filter((r) => r.action_type === 'calendar_write' && r.result === 'failure');
+      assert.ok(refused.some((r) => /changed after the gate decided/.test(String(r.parameters['error']))));
+      assert.equal((await audit.read()).filter((r) => r.action_type === 'calendar_write' && r.result === 'intended').length, 0, 'no intent: nothing was written');
+
+      // Run again (the record waits): decided on the event as it is now, held for a human who sees the newcomer.
+      assert.equal(await executeApproval(context, links, entry), 'blocked');
+      assert.deepEqual(calendar.sentFor(id), []);
+      const [held] = pendingBesides(entry.record.id);
+      assert.ok(held?.preview.event?.attendees.includes('planted@else.example'));
+      assert.ok(held?.record.policyReasons.includes('new_contact'));
+    });
+  }
 });

@@ -168,6 +168,11 @@ export class GoogleCalendarProvider implements EventEditingCalendar {
     const details = toEventDetails(data);
     // A cancelled event changes nothing whoever organised it (and a deleted one may not say).
     if (!details.cancelled && !details.organizedByOwner) throw new FleetError('forbidden', `google calendar: the agent may not ${operation} an event someone else organised`);
+    // A change to a series' master moves or cancels every instance and tells every attendee of them all,
+    // while the approver was shown one event: only a single instance (by its own id) is changed.
+    if (!details.cancelled && (data.recurrence?.length ?? 0) > 0) {
+      throw new FleetError('forbidden', `google calendar: the agent may not ${operation} a whole recurring series, only one instance of it`);
+    }
     return { data, details };
   }
 

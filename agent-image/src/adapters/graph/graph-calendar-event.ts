@@ -17,12 +17,14 @@ export const graphEventSchema = z.object({
   isOrganizer: z.boolean().nullish(),
   attendees: z.array(z.object({ type: z.string().nullish(), emailAddress: z.object({ address: z.string().nullish() }).nullish() })).nullish(),
   transactionId: z.string().nullish(),
+  /** singleInstance, occurrence, exception or seriesMaster (a change to which changes every occurrence). */
+  type: z.string().nullish(),
 });
 export type GraphEvent = z.infer<typeof graphEventSchema>;
 
 export const EVENT_FIELDS = 'id,subject,start,end,attendees,transactionId';
 /** What deciding on an update or cancel needs besides the event itself. */
-export const EDIT_FIELDS = `${EVENT_FIELDS},isOrganizer,isCancelled`;
+export const EDIT_FIELDS = `${EVENT_FIELDS},isOrganizer,isCancelled,type`;
 /** Only what free/busy needs: no subjects, bodies or attendees of the owner's meetings reach the agent. */
 export const BUSY_FIELDS = 'showAs,start,end,isCancelled';
 export const UTC_PREFERENCE = 'outlook.timezone="UTC"';

@@ -167,6 +167,11 @@ export class GraphCalendarProvider implements EventEditingCalendar {
     if (event.isCancelled !== true && event.isOrganizer !== true) {
       throw new FleetError('forbidden', `graph calendar: the agent may not ${operation} an event someone else organised`);
     }
+    // A change to a series' master moves or cancels every occurrence and tells every attendee of them all,
+    // while the approver was shown one event: only a single occurrence (by its own id) is changed.
+    if (event.isCancelled !== true && event.type === 'seriesMaster') {
+      throw new FleetError('forbidden', `graph calendar: the agent may not ${operation} a whole recurring series, only one occurrence of it`);
+    }
     return event;
   }
 

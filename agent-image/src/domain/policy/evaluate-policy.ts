@@ -19,12 +19,15 @@ import { recipientsWithNotified, unseenRecipients, type NotifiedAttendees } from
 import { recipientsInWindows } from './rate-window.ts';
 import { linkIn } from './link-host.ts';
 import { compileShortenerDetector } from './url-shortener.ts';
+import { parseEventInstant } from '../scheduling/event-instant.ts';
+import { eventStartWindowIssue } from '../scheduling/event-proposal.ts';
 
 /**
  * The policy gate. Rules run in a fixed order:
  *   1. unparseable input            → deny (fail closed)
  *   2. persisted kill flag          → deny `killed`
- *   3. permission for the kind      → deny `permission_denied`
+ *   3. permission for the kind      → deny `permission_denied`; an event starting long ago or years
+ *                                     ahead → deny `unparseable`
  *   (reads stop here: allowed, with the data age as a fact)
  *   4. dry run                      → deny `dry_run`; `dryRun` carries what would have been decided
  *   5. block list                   → needs approval `blocked_recipient`
@@ -291,6 +294,9 @@ export function compilePolicy(config: ClientConfig): PolicyEvaluator {
     if (state.killed) return deny('killed');
     const permission = PERMISSION[action.kind];
     if (config.permissions[permission] !== true) return deny('permission_denied', [`${permission} is not granted`]);
+    // The schema has no clock: a start long past, or decades away, is refused here, before any approval.
+    const startIssue = action.kind === 'calendar.write' ? calendarStartIssue(action.start, now) : null;
+    if (startIssue !== null) return deny('unparseable', [`start: ${startIssue}`]);
 
     const nowMs = now.getTime();
     const recipients = recipientsWithNotified(action, options?.notified);
@@ -383,4 +389,10 @@ export function evaluatePolicy(
     compiled.set(config, evaluator);
   }
   return evaluator.evaluate(input, state, now, options);
+}
+
+/** Why an event cannot start when proposed (see eventStartWindowIssue); null without a start or when it can. */
+function calendarStartIssue(start: string | undefined, now: Date): string | null {
+  const instant = start === undefined ? null : parseEventInstant(start);
+  return instant === null ? null : eventStartWindowIssue(instant, now);
 }

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { EMAIL_TYPES } from '@agent-fleet/kernel/client-config';
 import { normaliseAddress } from '@agent-fleet/kernel/email-address';
+import { proposedEventIssues } from '../scheduling/event-proposal.ts';
 
 /**
  * What the model may propose. Every action is checked against this schema before any rule runs; an
@@ -119,7 +120,11 @@ export const proposedActionSchema = z.discriminatedUnion('kind', [
       /** Participants invited by this write; each is an outbound recipient. */
       participants: optionalAddressList,
     })
-    .strict(),
+    .strict()
+    // Refused here, before any approval is asked, what the calendar could never be given.
+    .superRefine((write, context) => {
+      for (const issue of proposedEventIssues(write)) context.addIssue({ code: 'custom', message: issue.message, path: issue.path === '(root)' ? [] : [issue.path] });
+    }),
   z
     .object({
       kind: z.literal('files.share'),

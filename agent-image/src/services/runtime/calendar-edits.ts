@@ -4,6 +4,7 @@ import { calendarEventChanged } from '../../domain/audit-events-calendar.ts';
 import type { JsonValue } from '../../domain/audit-record.ts';
 import { outboundRecipients } from '../../domain/policy/proposed-action.ts';
 import { parseEventInstant } from '../../domain/scheduling/event-instant.ts';
+import { eventStartWindowIssue } from '../../domain/scheduling/event-proposal.ts';
 import { eventTitle } from '../../domain/scheduling/event-title.ts';
 import { canEditEvents, type CalendarProvider, type EventChanges, type EventDetails, type EventEditingCalendar } from '../../ports/calendar-provider.ts';
 import { ProviderAuthError, ProviderThrottledError } from '../../ports/mail-provider.ts';
@@ -100,8 +101,10 @@ async function cancel(input: EditInput, calendar: EventEditingCalendar, current:
     await record('failure', { error: 'no such event in the calendar' });
     return 'failed';
   }
-  const cleared = await clearChange(input, notifiedAttendees(current.attendees, [], input.context.config.mailbox), current);
+  const notified = notifiedAttendees(current.attendees, [], input.context.config.mailbox);
+  const cleared = await clearChange(input, notified, current);
   if (cleared !== 'clear') return cleared;
+  if (await changedSinceDecided(input, calendar, current, notified, record)) return 'waiting';
   await record('intended');
   try {
     const result = await calendar.cancelEvent(eventId, input.action.description ?? undefined);
@@ -121,11 +124,12 @@ async function update(input: EditInput, calendar: EventEditingCalendar, current:
     await record('failure', { error: 'no such event in the calendar (or it was cancelled)' });
     return 'failed';
   }
-  const changes = changesFor(action, current, context.config.timezone);
-  if (changes === null) {
-    await record('failure', { error: 'an update needs a valid start (and an end after it) or another change' });
+  const asked = changesFor(action, current, context.config.timezone, context.now());
+  if (typeof asked === 'string') {
+    await record('failure', { error: asked });
     return 'failed';
   }
+  const changes = asked;
   const known = new Set(current.attendees.map((a) => a.toLowerCase()));
   const added = participants.filter((a) => !known.has(a.toLowerCase()));
   // Already as asked: an earlier attempt got through before its outcome was written; nothing is sent again.
@@ -136,13 +140,41 @@ async function update(input: EditInput, calendar: EventEditingCalendar, current:
     return 'done';
   }
   const after: NoticeEvent = { id: current.id, title: changes.title === undefined ? current.title : eventTitle(changes.title), start: changes.start ?? current.start, end: changes.end ?? current.end };
-  const cleared = await clearChange(input, notifiedAttendees(current.attendees, added, context.config.mailbox), after);
+  const notified = notifiedAttendees(current.attendees, added, context.config.mailbox);
+  const cleared = await clearChange(input, notified, after);
   if (cleared !== 'clear') return cleared;
+  if (await changedSinceDecided(input, calendar, current, notified, record)) return 'waiting';
   await record('intended', { added });
   await calendar.updateEvent(current.id, { ...changes, addAttendees: added });
   await record('success', { added, existing: false });
   context.logger.info('calendar event updated', { op: 'calendar.update', added: added.length });
   return 'done';
+}
+
+/**
+ * Whether the event changed while the gate decided: read again just before the write, it notifies
+ * someone the gate (and so its approver) did not decide on, or is no longer the owner's to change. The
+ * provider notifies whoever the event lists when the change lands, so an attendee someone else added
+ * meanwhile (or an event planted anew under the id) would be mailed unseen; the change is not written
+ * then, audited, and runs again later, when the gate decides on the event as it is.
+ */
+async function changedSinceDecided(input: EditInput, calendar: EventEditingCalendar, decided: EventDetails, notified: readonly string[], record: Recorder): Promise<boolean> {
+  const now = await calendar.getEvent(decided.id);
+  const added = input.action.operation === 'cancel' ? [] : outboundRecipients(input.action);
+  const same =
+    now !== null &&
+    !now.cancelled &&
+    now.organizedByOwner &&
+    sameMembers(notifiedAttendees(now.attendees, added, input.context.config.mailbox), notified);
+  if (same) return false;
+  input.context.logger.warn('calendar change not written: the event changed after the gate decided', { op: `calendar.${input.action.operation}` });
+  await record('failure', { error: 'the event changed after the gate decided on its attendees: decided again before it is written' });
+  return true;
+}
+
+function sameMembers(a: readonly string[], b: readonly string[]): boolean {
+  const set = new Set(a);
+  return set.size === new Set(b).size && b.every((item) => set.has(item));
 }
 
 /** The gate's decision on the change with everyone it notifies (counted against the limits when clear). */
@@ -154,8 +186,9 @@ async function clearChange(input: EditInput, notified: string[], event: NoticeEv
   return cleared === 'clear' ? 'clear' : cleared === 'waiting' ? 'waiting' : 'failed';
 }
 
-/** The changes an update asks for; a new start without an end keeps the event's length. Null when unusable. */
-function changesFor(action: CalendarWrite, current: EventDetails, timeZone: string): Omit<EventChanges, 'addAttendees'> | null {
+/** The changes an update asks for; a new start without an end keeps the event's length. Why not, when unusable. */
+function changesFor(action: CalendarWrite, current: EventDetails, timeZone: string, now: Date): Omit<EventChanges, 'addAttendees'> | string {
+  const unusable = 'an update needs a valid start (and an end after it) or another change';
   const changes: Omit<EventChanges, 'addAttendees'> = {};
   if (action.title !== undefined) changes.title = action.title;
   if (action.description !== undefined && action.description !== null) changes.description = action.description;
@@ -164,10 +197,13 @@ function changesFor(action: CalendarWrite, current: EventDetails, timeZone: stri
     // Exactly the times approved: RFC 3339 with an offset, never a form read in the process's own zone.
     const start = parseEventInstant(action.start)?.getTime() ?? Number.NaN;
     const end = action.end === undefined || action.end === null ? start + (current.end.getTime() - current.start.getTime()) : (parseEventInstant(action.end)?.getTime() ?? Number.NaN);
-    if (Number.isNaN(start) || Number.isNaN(end) || end <= start) return null;
+    if (Number.isNaN(start) || Number.isNaN(end) || end <= start) return unusable;
+    // An approval may run days after it was asked: a time that has passed by then is not sent.
+    const late = eventStartWindowIssue(new Date(start), now);
+    if (late !== null) return late;
     Object.assign(changes, { start: new Date(start), end: new Date(end), timeZone });
   } else if (action.end !== undefined && action.end !== null) {
-    return null;
+    return unusable;
   }
   return changes;
 }

@@ -5,6 +5,7 @@ import type { JsonValue } from '../../domain/audit-record.ts';
 import { recordSend } from '../../domain/policy/policy-state.ts';
 import { outboundRecipients, type ProposedAction } from '../../domain/policy/proposed-action.ts';
 import { parseEventInstant } from '../../domain/scheduling/event-instant.ts';
+import { eventStartWindowIssue } from '../../domain/scheduling/event-proposal.ts';
 import type { CalendarProvider } from '../../ports/calendar-provider.ts';
 import { ProviderAuthError, ProviderThrottledError } from '../../ports/mail-provider.ts';
 import type { RuntimeContext } from './runtime-context.ts';
@@ -62,6 +63,12 @@ export async function createEventOnce(input: {
   const end = action.end === undefined || action.end === null ? (start === null ? null : new Date(start.getTime() + DEFAULT_MINUTES * 60_000)) : parseEventInstant(action.end);
   if (action.title === undefined || start === null || end === null || end.getTime() <= start.getTime()) {
     await record('failure', { error: 'an event needs a title, a start and an end after it, as ISO 8601 times with an offset (2026-03-10T10:00:00+01:00)' });
+    return 'failed';
+  }
+  // An approval may run days after it was asked: a meeting that has passed by then is not sent.
+  const late = eventStartWindowIssue(start, context.now());
+  if (late !== null) {
+    await record('failure', { error: late });
     return 'failed';
   }
   // Not connected (yet): the write waits for the calendar.
