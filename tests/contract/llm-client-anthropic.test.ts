@@ -43,6 +43,7 @@ describe('AnthropicLlmClient against the Messages API emulator', () => {
   });
   beforeEach(() => {
     emulator.received.length = 0;
+    emulator.clearQueue();
     client = new AnthropicLlmClient({
       apiKey: emulator.apiKey,
       model: 'claude-sonnet-4-5',
@@ -63,7 +64,7 @@ describe('AnthropicLlmClient against the Messages API emulator', () => {
     assert.equal(result.usage.outputTokens, emulator.tokens.output - before.output);
     const [request] = emulator.received;
     assert.equal(request?.model, 'claude-sonnet-4-5');
-    assert.deepEqual(request?.tool_choice, { type: 'tool', name: 'classify_email' });
+    assert.deepEqual(request?.tool_choice, { type: 'tool', name: 'classify_email', disable_parallel_tool_use: true });
   });
 
   it('draftReply returns subject and body and passes style notes and thread to the model', async () => {
@@ -180,6 +181,102 @@ describe('AnthropicLlmClient against the Messages API emulator', () => {
     });
     const wrongKey = new AnthropicLlmClient({ apiKey: 'sk-ant-wrong', model: 'm', baseURL: emulator.url, maxRetries: 0, logger: createSilentLogger() });
     await assert.rejects(wrongKey.classify(email), (error: unknown) => error instanceof ProviderAuthError && error.code === 'unauthorized');
+  });
+
+  it('an answer that did not stop on its tool call is a ModelOutputError, however well formed the call', async () => {
+    const whole = { kind: 'free_form', subject: 'Re: x', body: 'Dear Dana, about the contract: we agree to' };
+    for (const stopReason of ['max_tokens', 'model_context_window_exceeded', 'refusal', 'pause_turn', 'end_turn'] as const) {
+      emulator.enqueue({ toolInput: whole, stopReason });
+      await assert.rejects(client.draftReply(email, '', { senderName: 'Sam', thread: [], notes: '' }), (error: unknown) => {
+        assert.ok(error instanceof ModelOutputError, stopReason);
+        assert.deepEqual(error.issues, [`stop_reason: ${stopReason}`]);
+        assert.ok(error.usage.outputTokens > 0, 'the tokens are still counted');
+        return true;
+      });
+    }
+  });
+
+  it('the forced tool is called once: parallel calls are disabled, so two classifications cannot both come back', async () => {
+    emulator.enqueue({
+      toolInputs: [
+        { type: 'routine', confidence: 0.95, reasons: ['looks harmless'] },
+        { type: 'sensitive', confidence: 0.9, reasons: ['asks for the client list'] },
+      ],
+    });
+    const result = await client.classify(email);
+    assert.equal(result.value.type, 'routine');
+    assert.equal(emulator.received[0]?.tool_choice?.disable_parallel_tool_use, true);
+  });
+
+  it('a refusal of the account (bad key, billing, key not allowed, model unknown) is an auth error that pauses at once', async () => {
+    const refusals = [
+      { status: 401, type: 'authentication_error' },
+      { status: 402, type: 'billing_error' },
+      { status: 403, type: 'permission_error' },
+      { status: 404, type: 'not_found_error' },
+    ];
+    for (const { status, type } of refusals) {
+      emulator.enqueue({ error: { status, type, message: 'refused' } });
+      await assert.rejects(client.classify(email), (error: unknown) => {
+        assert.ok(error instanceof ProviderAuthError, String(status));
+        // invalid_token waits for a run of failures (an OAuth token may die early); an API key does not.
+        assert.notEqual(error.kind, 'invalid_token');
+        return true;
+      });
+    }
+    for (const status of [400, 413]) {
+      emulator.enqueue({ error: { status, type: 'invalid_request_error', message: 'this request' } });
+      await assert.rejects(client.classify(email), (error: unknown) => error instanceof FleetError && !(error instanceof ProviderAuthError) && !error.retryable);
+    }
+    for (const status of [408, 409, 500, 504, 529]) {
+      emulator.enqueue({ error: { status, type: 'api_error', message: 'try again' } });
+      await assert.rejects(client.classify(email), ProviderThrottledError);
+    }
+  });
+
+  it('one call is one request: retries belong to the mail loop, not to the SDK as well', async () => {
+    const defaults = new AnthropicLlmClient({ apiKey: emulator.apiKey, model: 'claude-sonnet-4-5', baseURL: emulator.url, logger: createSilentLogger() });
+    emulator.enqueue({ error: { status: 529, type: 'overloaded_error', message: 'Overloaded' } }, { toolInput: { type: 'routine', confidence: 0.9, reasons: ['x'] } });
+    await assert.rejects(defaults.classify(email), ProviderThrottledError);
+    assert.equal(emulator.received.length, 1);
+    await defaults.classify(email);
+  });
+
+  it('an unpaired surrogate in the email or the records does not make the API refuse the request', async () => {
+    emulator.enqueue({ toolInput: { type: 'routine', confidence: 0.9, reasons: ['x'] } }, { toolInput: { kind: 'free_form', subject: 'Re: x', body: 'Thanks.' } });
+    const broken = { ...email, subject: 'Invoice \ud83d', body: 'Amount due \udca9 soon' };
+    await client.classify(broken);
+    await client.draftReply(broken, '', { senderName: 'Sam', thread: [], notes: '', records: 'The correspondent: Dana \ud800' });
+    assert.match(userText(emulator.received[0]), /Invoice \uFFFD/);
+    assert.match(userText(emulator.received[1]), /Dana \uFFFD/);
+  });
+
+  it('validation issues of an answer are bounded, whatever keys the model invents', async () => {
+    emulator.enqueue({ toolInput: { type: 'routine', confidence: 0.9, reasons: ['x'], ['k'.repeat(5000)]: 1 } });
+    await assert.rejects(client.classify(email), (error: unknown) => {
+      assert.ok(error instanceof ModelOutputError);
+      assert.ok(error.issues.length > 0 && error.issues.every((issue) => issue.length <= 200), JSON.stringify(error.issues.map((issue) => issue.length)));
+      return true;
+    });
+  });
+
+  it('the emulator rejects an unpaired surrogate, a top-level oneOf and a non-boolean disable_parallel_tool_use, as the API does', async () => {
+    const post = (body: string) =>
+      fetch(`${emulator.url}/v1/messages`, {
+        method: 'POST',
+        headers: { 'x-api-key': emulator.apiKey, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },
+        body,
+      });
+    const tool = { name: 't', input_schema: { type: 'object' } };
+    const base = { model: 'm', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] };
+    const lone = await post(JSON.stringify({ ...base, messages: [{ role: 'user', content: 'a\ud800b' }] }));
+    assert.equal(lone.status, 400);
+    assert.match(((await lone.json()) as { error: { message: string } }).error.message, /no low surrogate/);
+    const oneOf = await post(JSON.stringify({ ...base, tools: [{ name: 't', input_schema: { type: 'object', oneOf: [] } }] }));
+    assert.equal(oneOf.status, 400);
+    const parallel = await post(JSON.stringify({ ...base, tools: [tool], tool_choice: { type: 'tool', name: 't', disable_parallel_tool_use: 'yes' } }));
+    assert.equal(parallel.status, 400);
+    assert.equal(emulator.received.length, 0);
   });
 
   it('the emulator rejects requests the real API would reject', async () => {

@@ -12,14 +12,18 @@ export interface MessagesRequest {
   system?: string | { type: 'text'; text: string }[];
   messages: { role: 'user' | 'assistant'; content: string | { type: string; text?: string }[] }[];
   tools?: { name: string; description?: string; input_schema: { type: string } }[];
-  tool_choice?: { type: string; name?: string };
+  tool_choice?: { type: string; name?: string; disable_parallel_tool_use?: boolean };
 }
 
+/** Why a scripted answer ended, as the API reports it (`tool_use` for a tool call unless scripted). */
+export type StopReason = 'end_turn' | 'max_tokens' | 'stop_sequence' | 'tool_use' | 'pause_turn' | 'refusal' | 'model_context_window_exceeded';
+
 export type ScriptedReply =
-  | { toolInput: unknown; toolName?: string }
-  | { text: string }
-  | { error: { status: number; type: string; message: string; retryAfterSeconds?: number } }
-  | { stopReason: 'max_tokens'; text: string };
+  | { toolInput: unknown; toolName?: string; stopReason?: StopReason }
+  /** Several calls of the forced tool in one answer; with `disable_parallel_tool_use` the API makes only the first. */
+  | { toolInputs: unknown[]; stopReason?: StopReason }
+  | { text: string; stopReason?: StopReason }
+  | { error: { status: number; type: string; message: string; retryAfterSeconds?: number } };
 
 export type Script = (request: MessagesRequest) => ScriptedReply;
 
@@ -79,6 +83,11 @@ export class AnthropicEmulator {
     this.#queue.push(...replies);
   }
 
+  /** Drops the replies still queued (a test that failed early may leave some for the next). */
+  clearQueue(): void {
+    this.#queue.length = 0;
+  }
+
   /** Answers every request not served from the queue. */
   useScript(script: Script): void {
     this.#script = script;
@@ -103,6 +112,8 @@ export class AnthropicEmulator {
     } catch {
       return apiError(400, 'invalid_request_error', 'Request body is not valid JSON');
     }
+    const unpaired = unpairedSurrogatePath(body, '');
+    if (unpaired !== null) return apiError(400, 'invalid_request_error', `The request body is not valid JSON: no low surrogate in string (${unpaired})`);
     const problem = validate(body);
     if (problem !== null) return apiError(400, 'invalid_request_error', problem);
     const valid = body as MessagesRequest;
@@ -117,14 +128,16 @@ export class AnthropicEmulator {
     }
     const inputTokens = countTokens(JSON.stringify([valid.system ?? '', valid.messages, valid.tools ?? []]));
     let content: unknown[];
-    let stopReason: string;
-    if ('toolInput' in reply) {
-      const name: string = reply.toolName ?? valid.tool_choice?.name ?? valid.tools?.[0]?.name ?? 'tool';
-      content = [{ type: 'tool_use', id: `toolu_${randomId()}`, name, input: reply.toolInput }];
-      stopReason = 'tool_use';
-    } else {
+    let stopReason: StopReason;
+    if ('text' in reply) {
       content = [{ type: 'text', text: reply.text }];
-      stopReason = 'stopReason' in reply && reply.stopReason === 'max_tokens' ? 'max_tokens' : 'end_turn';
+      stopReason = reply.stopReason ?? 'end_turn';
+    } else {
+      const name: string = ('toolName' in reply ? reply.toolName : undefined) ?? valid.tool_choice?.name ?? valid.tools?.[0]?.name ?? 'tool';
+      const inputs = 'toolInputs' in reply ? reply.toolInputs : [reply.toolInput];
+      const made = valid.tool_choice?.disable_parallel_tool_use === true ? inputs.slice(0, 1) : inputs;
+      content = made.map((input) => ({ type: 'tool_use', id: `toolu_${randomId()}`, name, input }));
+      stopReason = reply.stopReason ?? 'tool_use';
     }
     const outputTokens = countTokens(JSON.stringify(content));
     this.tokens.input += inputTokens;
@@ -149,6 +162,20 @@ function countTokens(text: string): number {
 
 function apiError(status: number, type: string, message: string): EmulatorResponse {
   return json(status, { type: 'error', error: { type, message }, request_id: `req_${randomId()}` });
+}
+
+/**
+ * Where a string of the body holds a UTF-16 surrogate without its pair (JSON allows the escape, the API's
+ * parser does not: 400), as a dotted path; null when none does.
+ */
+function unpairedSurrogatePath(value: unknown, path: string): string | null {
+  if (typeof value === 'string') return value.isWellFormed() ? null : path || '(root)';
+  if (typeof value !== 'object' || value === null) return null;
+  for (const [key, child] of Object.entries(value)) {
+    const found = unpairedSurrogatePath(key, path) ?? unpairedSurrogatePath(child, path === '' ? key : `${path}.${key}`);
+    if (found !== null) return found;
+  }
+  return null;
 }
 
 function validate(body: unknown): string | null {
@@ -181,12 +208,17 @@ function validate(body: unknown): string | null {
       const t = tool as { name?: unknown; input_schema?: { type?: unknown } } | null;
       if (typeof t?.name !== 'string' || !/^[a-zA-Z0-9_-]{1,64}$/.test(t.name)) return `tools.${index}.name: invalid`;
       if (t.input_schema?.type !== 'object') return `tools.${index}.input_schema.type: must be "object"`;
+      if (['oneOf', 'anyOf', 'allOf'].some((key) => key in (t.input_schema as object))) {
+        return `tools.${index}.custom.input_schema: input_schema does not support oneOf, allOf, or anyOf at the top level`;
+      }
       names.add(t.name);
     }
   }
-  const choice = b['tool_choice'] as { type?: unknown; name?: unknown } | undefined;
+  const choice = b['tool_choice'] as { type?: unknown; name?: unknown; disable_parallel_tool_use?: unknown } | undefined;
   if (choice !== undefined) {
     if (!['auto', 'any', 'tool', 'none'].includes(String(choice.type))) return 'tool_choice.type: invalid';
+    const parallel = choice.disable_parallel_tool_use;
+    if (parallel !== undefined && typeof parallel !== 'boolean') return 'tool_choice.disable_parallel_tool_use: Input should be a valid boolean';
     if (choice.type === 'tool' && (typeof choice.name !== 'string' || !names.has(choice.name))) {
       return 'tool_choice.name: must name one of the tools';
     }

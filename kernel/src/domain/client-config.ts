@@ -239,7 +239,7 @@ export const clientConfigSchema = z
       .strict()
       .default({ labelPrefix: 'AgentFleet', archiveTypes: [], markReadTypes: [] }),
     /** Model used for triage and drafting. */
-    model: z.string().min(1).max(100).refine(notBlank, 'must not be blank').superRefine(safeText({ multiLine: false })).default('claude-sonnet-4-5'),
+    model: z.string().min(1).max(100).refine(notBlank, 'must not be blank').superRefine(safeText({ multiLine: false })).default('claude-sonnet-4-6'),
     /**
      * Push notifications on top of polling (which stays the safety net and backfill). Default: off. Push is
      * on when the field for the client's provider is set. The secret notifications must present (Graph

@@ -15,7 +15,7 @@ import { ModelOutputError, type TokenUsage } from '../../../agent-image/src/port
 import { AuditLog } from '../../../agent-image/src/services/audit-log/audit-log.ts';
 import { KeyRing } from '../../../agent-image/src/services/audit-log/key-ring.ts';
 import { llmCostUsd } from '../../../agent-image/src/services/mail-loop/llm-cost.ts';
-import { callModel } from '../../../agent-image/src/services/mail-loop/model-call.ts';
+import { MODEL_CALLS_PER_MESSAGE, callModel } from '../../../agent-image/src/services/mail-loop/model-call.ts';
 import { classificationFacts } from '../../../agent-image/src/services/mail-loop/triage-message.ts';
 import { AgentStateStore } from '../../../agent-image/src/services/runtime/agent-state-store.ts';
 import { KillSwitch } from '../../../agent-image/src/services/runtime/kill-switch.ts';
@@ -166,5 +166,49 @@ describe('a model call about a message', () => {
       (error: unknown) => error instanceof FleetError && error.code === 'killed',
     );
     assert.equal(asked, false);
+  });
+
+  test('a message asked about again and again goes to review once it has had its share of answers', async () => {
+    const { context, state, audit } = await setup();
+    let asked = 0;
+    const answer = async () => {
+      asked++;
+      return { value: { type: 'routine' }, usage: USAGE };
+    };
+    // A stage failing after its answer (the mailbox refusing a label as transient) asks again each round.
+    for (let round = 0; round < MODEL_CALLS_PER_MESSAGE; round++) {
+      assert.equal((await callModel({ context, retry }, 'classify', 'm-6', answer)).ok, true);
+    }
+    const capped = await callModel({ context, retry }, 'classify', 'm-6', answer);
+    assert.equal(asked, MODEL_CALLS_PER_MESSAGE, 'the model is not asked once the share is spent');
+    assert.deepEqual(!capped.ok && capped.progress, { stage: 'review', at: NOW.toISOString(), reviewReason: 'model_call_limit' });
+    assert.equal(state.progress('m-6')?.reviewReason, 'model_call_limit');
+    const review = (await durableRecords(audit, MODEL_CALLS_PER_MESSAGE + 1)).at(-1);
+    assert.deepEqual(review?.parameters, { message_id: 'm-6', reason: 'model_call_limit', purpose: 'classify', model_calls: MODEL_CALLS_PER_MESSAGE });
+    assert.equal((await callModel({ context, retry }, 'classify', 'm-7', answer)).ok, true, 'other messages are still answered');
+  });
+
+  test('unusable answers count towards the share too: they are billed as well', async () => {
+    const { context } = await setup();
+    const malformed = async (): Promise<never> => {
+      throw new ModelOutputError('not the agreed shape', USAGE, ['type: invalid']);
+    };
+    for (let round = 0; round < MODEL_CALLS_PER_MESSAGE; round++) await callModel({ context, retry }, 'draft', 'm-8', malformed);
+    const capped = await callModel({ context, retry }, 'draft', 'm-8', malformed);
+    assert.deepEqual(!capped.ok && capped.progress, { stage: 'review', at: NOW.toISOString(), reviewReason: 'model_call_limit' });
+  });
+
+  test('a kill during the backoff ends the call: no attempt after it', async () => {
+    const { context, kill } = await setup();
+    let calls = 0;
+    const killedWhileWaiting = { ...retry, sleep: () => kill.engage({ reason: 'test', by: 'ops', at: NOW }) };
+    await assert.rejects(
+      callModel({ context, retry: killedWhileWaiting }, 'classify', 'm-9', async () => {
+        calls++;
+        throw new FleetError('unavailable', 'overloaded', { retryable: true });
+      }),
+      (error: unknown) => error instanceof FleetError && error.code === 'killed',
+    );
+    assert.equal(calls, 1);
   });
 });

@@ -1,6 +1,5 @@
-import Anthropic, { APIConnectionError, APIError } from '@anthropic-ai/sdk';
+import Anthropic from '@anthropic-ai/sdk';
 import type * as z from 'zod';
-import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import {
   ModelOutputError,
@@ -14,25 +13,32 @@ import {
   type LlmResult,
   type TokenUsage,
 } from '../../ports/llm-client.ts';
-import { ProviderAuthError, ProviderThrottledError, parseRetryAfter } from '../../ports/mail-provider.ts';
+import { translateAnthropicError } from './anthropic-errors.ts';
 import { CLASSIFY_TOOL, DRAFT_TOOL, classifySystem, classifyUserMessage, draftSystem, draftUserMessage } from './prompts.ts';
+import { toolAnswer } from './tool-answer.ts';
 import { newUntrustedFence } from './untrusted-text.ts';
 
 export interface AnthropicLlmClientConfig {
   /** API key, read from the client's secrets. */
   apiKey: string;
-  /** Model id, e.g. claude-sonnet-4-5. */
+  /** Model id, e.g. claude-sonnet-4-6. */
   model: string;
   /** API base URL. Default: https://api.anthropic.com. */
   baseURL?: string;
   /** Output token cap per call. Default 1024. */
   maxTokens?: number;
-  /** SDK retries of transient failures (safe: a model call has no side effect). Default 2. */
+  /**
+   * SDK retries of transient failures. Default 0: the mail loop retries model calls itself (backoff with
+   * jitter, Retry-After, a bound on attempts); retries here would multiply with those.
+   */
   maxRetries?: number;
   /** Per-request timeout, ms. Default 60 000. */
   timeoutMs?: number;
   logger: Logger;
 }
+
+/** How long one validation issue of a model answer may be, characters. */
+const ISSUE_LIMIT = 200;
 
 interface Tool {
   name: string;
@@ -52,7 +58,7 @@ export class AnthropicLlmClient implements LlmClient {
     this.#client = new Anthropic({
       apiKey: config.apiKey,
       baseURL: config.baseURL ?? 'https://api.anthropic.com',
-      maxRetries: config.maxRetries ?? 2,
+      maxRetries: config.maxRetries ?? 0,
       timeout: config.timeoutMs ?? 60_000,
     });
   }
@@ -75,10 +81,13 @@ export class AnthropicLlmClient implements LlmClient {
       message = await this.#client.messages.create({
         model: this.#config.model,
         max_tokens: this.#config.maxTokens ?? 1024,
-        system,
-        messages: [{ role: 'user', content: user }],
+        // The API refuses a body with an unpaired surrogate (400), which an email or a CRM record can
+        // hold: every try of such a message would fail the same way. U+FFFD stands in for it.
+        system: system.toWellFormed(),
+        messages: [{ role: 'user', content: user.toWellFormed() }],
         tools: [tool as Anthropic.Tool],
-        tool_choice: { type: 'tool', name: tool.name },
+        // Without this a forced tool may still be called several times in one answer.
+        tool_choice: { type: 'tool', name: tool.name, disable_parallel_tool_use: true },
       });
     } catch (error) {
       throw translateAnthropicError(error, operation);
@@ -88,35 +97,14 @@ export class AnthropicLlmClient implements LlmClient {
       inputTokens: message.usage.input_tokens,
       outputTokens: message.usage.output_tokens,
     };
-    if (message.stop_reason === 'max_tokens') {
-      throw new ModelOutputError(`model ${operation} output was cut off at max_tokens`, usage, ['stop_reason: max_tokens']);
-    }
-    const call = message.content.find((block) => block.type === 'tool_use' && block.name === tool.name);
-    if (call === undefined || call.type !== 'tool_use') {
-      throw new ModelOutputError(`model ${operation} answer did not call ${tool.name}`, usage, [`stop_reason: ${String(message.stop_reason)}`]);
-    }
-    const parsed = schema.safeParse(call.input);
+    const answer = toolAnswer(message, tool.name);
+    if (!answer.ok) throw new ModelOutputError(`model ${operation} answer ${answer.problem}`, usage, answer.issues);
+    const parsed = schema.safeParse(answer.input);
     if (!parsed.success) {
-      const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+      // Issues name the model's own keys, which may be any text it wrote: each is bounded.
+      const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`.slice(0, ISSUE_LIMIT));
       throw new ModelOutputError(`model ${operation} output failed validation`, usage, issues);
     }
     return { value: parsed.data, usage };
   }
-}
-
-function translateAnthropicError(error: unknown, operation: string): FleetError {
-  if (error instanceof APIConnectionError) {
-    return new FleetError('unavailable', `anthropic ${operation}: no answer from the API`, { retryable: true, cause: error });
-  }
-  if (!(error instanceof APIError) || error.status === undefined) {
-    return new FleetError('internal', `anthropic ${operation}: unexpected failure`, { cause: error });
-  }
-  const status = error.status;
-  if (status === 401) return new ProviderAuthError('invalid_token', `anthropic ${operation}: API key rejected`, { cause: error });
-  if (status === 403) return new FleetError('forbidden', `anthropic ${operation}: permission denied`, { cause: error });
-  if (status === 429 || status === 529 || status >= 500) {
-    const retryAfter = parseRetryAfter(error.headers?.get('retry-after') ?? null);
-    return new ProviderThrottledError(status, retryAfter, `anthropic ${operation}: ${status === 429 ? 'rate limited' : `overloaded (${status})`}`, { cause: error });
-  }
-  return new FleetError('invalid_input', `anthropic ${operation}: request rejected (${status})`, { cause: error });
 }

@@ -17,13 +17,27 @@ export interface ModelCallDeps {
   retry: RetryOptions;
 }
 
+/**
+ * Answered (so billed) model calls one message may take in this process. A message needs two (classify,
+ * draft); a stage that fails after its model answered (a label or draft write the mailbox keeps refusing
+ * as transient, which the loop retries every round without end) asks the model again each round. Past
+ * this the message goes to review instead of spending the client's tokens again.
+ */
+export const MODEL_CALLS_PER_MESSAGE = 8;
+/** Messages whose calls are counted at once; the oldest are forgotten first. */
+const COUNTED_MESSAGES = 10_000;
+
+// Per runtime context (one per connected mailbox), so separate agents and tests never share counts.
+const answeredCalls = new WeakMap<RuntimeContext, Map<string, number>>();
+
 /** A model's answer, or the message's progress once an unusable answer sent it to review. */
 export type ModelResult<T> = { ok: true; value: T; usage: TokenUsage } | { ok: false; progress: MessageProgress };
 
 /**
- * One model call about a message: kill check first, retried when throttled, its tokens and cost counted
- * and audited (`llm_call`, with `facts` of the answer). Malformed output is audited as a failed call and
- * the message goes to human review. Any other error goes back to the caller.
+ * One model call about a message: kill check before every attempt, retried when throttled, its tokens
+ * and cost counted and audited (`llm_call`, with `facts` of the answer). Malformed output is audited as
+ * a failed call and the message goes to human review, as does a message that has had its share of
+ * answers (MODEL_CALLS_PER_MESSAGE). Any other error goes back to the caller.
  */
 export async function callModel<T>(
   deps: ModelCallDeps,
@@ -34,15 +48,44 @@ export async function callModel<T>(
 ): Promise<ModelResult<T>> {
   const { context } = deps;
   context.kill.assertAlive('model call');
+  const answered = answeredCallsOf(context);
+  const spent = answered.get(messageId) ?? 0;
+  if (spent >= MODEL_CALLS_PER_MESSAGE) {
+    return { ok: false, progress: await toReview(context, messageId, 'model_call_limit', { purpose, model_calls: spent }) };
+  }
+  // Every attempt sends the client's mail to the model's API: none after a kill, even mid-backoff.
+  const attempt = () => {
+    context.kill.assertAlive('model call');
+    return call();
+  };
   try {
-    const result = await withProviderRetry(call, deps.retry);
+    const result = await withProviderRetry(attempt, deps.retry);
+    countAnswer(answered, messageId);
     accountModelCall(context, purpose, messageId, result.usage, 'success', facts(result.value));
     return { ok: true, value: result.value, usage: result.usage };
   } catch (error) {
     if (!(error instanceof ModelOutputError)) throw error;
+    countAnswer(answered, messageId);
     accountModelCall(context, purpose, messageId, error.usage, 'failure', { issues: error.issues.slice(0, 3) });
     return { ok: false, progress: await toReview(context, messageId, 'malformed_model_output', { purpose }) };
   }
+}
+
+function answeredCallsOf(context: RuntimeContext): Map<string, number> {
+  let counts = answeredCalls.get(context);
+  if (counts === undefined) {
+    counts = new Map();
+    answeredCalls.set(context, counts);
+  }
+  return counts;
+}
+
+function countAnswer(counts: Map<string, number>, messageId: string): void {
+  const next = (counts.get(messageId) ?? 0) + 1;
+  // Re-inserted, so the map's order is least recently answered first.
+  counts.delete(messageId);
+  counts.set(messageId, next);
+  if (counts.size > COUNTED_MESSAGES) counts.delete(counts.keys().next().value!);
 }
 
 /** The `llm_call` record's parameters: what was asked, of which model, at what cost. Pure. */
