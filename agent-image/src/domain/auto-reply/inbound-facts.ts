@@ -10,7 +10,7 @@ import { injectionSignals, type InjectionSignal } from './injection-signals.ts';
  * facts; recorded in the audit; the gate's auto-send rules read them. Pure.
  */
 export type InboundFacts = {
-  /** The From address, normalised; as given when it does not normalise (a homoglyph domain); '' when none. */
+  /** The From address, normalised; lower-cased as given when it does not normalise (a homoglyph domain), cut when overlong; '' when none. */
   sender: string;
   /** Whether the provider's verdict authenticates the From domain (sender-verdict.ts). */
   senderAuthenticated: boolean;
@@ -42,7 +42,7 @@ export type InboundMessage = {
 /** The facts of one message; `knownContacts`: normalised addresses of the client's known contacts. */
 export function inboundFacts(provider: MailProviderKind, message: InboundMessage, knownContacts: ReadonlySet<string>): InboundFacts {
   const raw = (message.fromAddress ?? '').trim();
-  const sender = normaliseAddress(raw) ?? raw.toLowerCase();
+  const sender = normaliseAddress(raw) ?? unparsedSender(raw);
   const verdict = authenticateSender({ provider, fromAddress: message.fromAddress, authenticationResults: message.authenticationResults });
   return {
     sender,
@@ -56,6 +56,23 @@ export function inboundFacts(provider: MailProviderKind, message: InboundMessage
     ...(message.threadId === undefined || message.threadId === '' ? {} : { thread: message.threadId }),
     ...(message.receivedAt === undefined || Number.isNaN(message.receivedAt.getTime()) ? {} : { receivedAt: message.receivedAt.getTime() }),
   };
+}
+
+/**
+ * The longest From kept when it is not an address, in characters. The facts are kept with the message's
+ * progress, whose stored form allows 1000 (agent-state-store.ts): a longer value would be written, then
+ * refused when the state is read back, and the agent would not start again. A sender writes the From
+ * header, so its length is theirs to choose (a quoted local part of any length parses).
+ */
+export const MAX_UNPARSED_SENDER = 320;
+
+/**
+ * A From that is not an address, as kept: lower-cased, and cut with an ellipsis past MAX_UNPARSED_SENDER
+ * characters (longer than any address, so the cut value still matches no contact and authenticates no one).
+ */
+function unparsedSender(raw: string): string {
+  const characters = [...raw.toLowerCase()];
+  return characters.length <= MAX_UNPARSED_SENDER ? characters.join('') : `${characters.slice(0, MAX_UNPARSED_SENDER - 1).join('')}…`;
 }
 
 /** A known contact whose address the provider could not authenticate: forged, or misconfigured. */

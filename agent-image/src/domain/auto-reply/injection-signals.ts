@@ -96,13 +96,19 @@ export type InboundForSignals = {
   replyTo: readonly string[];
 };
 
-/** Every signal the inbound message shows, in the order of InjectionSignal. */
-export function injectionSignals(message: InboundForSignals, knownDomains: Iterable<string>): InjectionSignal[] {
-  const text = foldText(`${message.subject}\n${message.textBody}`.slice(0, MAX_SCAN)).replace(/[ \t]+/g, ' ');
+/** The signals of the text itself (not of its sender), in the order of InjectionSignal. */
+export function textSignals(raw: string): InjectionSignal[] {
+  const text = foldText(raw.slice(0, MAX_SCAN)).replace(/[ \t]+/g, ' ');
   const signals: InjectionSignal[] = [];
   for (const [signal, patterns] of Object.entries(PATTERNS) as [InjectionSignal, RegExp[]][]) {
     if (patterns.some((pattern) => pattern.test(text))) signals.push(signal);
   }
+  return signals;
+}
+
+/** Every signal the inbound message shows, in the order of InjectionSignal. */
+export function injectionSignals(message: InboundForSignals, knownDomains: Iterable<string>): InjectionSignal[] {
+  const signals = textSignals(`${message.subject}\n${message.textBody}`);
   // The raw domain, not the normalised address: a Unicode (homoglyph) domain is not a valid address.
   const rawDomain = message.fromAddress === null ? '' : message.fromAddress.slice(message.fromAddress.lastIndexOf('@') + 1);
   if (lookalikeOf(rawDomain, knownDomains) !== null) signals.push('lookalike_sender');

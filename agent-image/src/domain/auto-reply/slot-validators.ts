@@ -1,3 +1,6 @@
+import { linkIn } from '../policy/link-host.ts';
+import { textSignals } from './injection-signals.ts';
+
 /**
  * Validators for the values a template's slots may take. The model proposes a value; each validator
  * accepts it only when it is well formed AND comes from a trusted source code was given: the contact
@@ -13,8 +16,57 @@ export const MAX_SUBJECT_LENGTH = 100;
 
 /** Words of letters (any script, with their combining marks) joined by one space, hyphen or apostrophe. */
 const NAME_SHAPE = /^[\p{L}\p{M}]+(?:[ '’-][\p{L}\p{M}]+)*$/u;
-/** Scripts a homoglyph attack mixes: a name in one of them must not also use another. */
-const CONFUSABLE_SCRIPTS = [/\p{Script=Latin}/u, /\p{Script=Greek}/u, /\p{Script=Cyrillic}/u];
+/**
+ * The scripts a name's letters are told apart by (Unicode Script_Extensions). A letter of a script not
+ * listed cannot be told apart from another such letter, so it makes the name mixed; Common and Inherited
+ * characters (combining marks, modifier letters such as the ʻokina) belong to no script and mix with any.
+ */
+const SCRIPTS = [
+  'Latin', 'Greek', 'Cyrillic', 'Armenian', 'Georgian', 'Hebrew', 'Arabic', 'Syriac', 'Thaana', 'Nko', 'Devanagari', 'Bengali',
+  'Gurmukhi', 'Gujarati', 'Oriya', 'Tamil', 'Telugu', 'Kannada', 'Malayalam', 'Sinhala', 'Thai', 'Lao', 'Tibetan', 'Myanmar',
+  'Khmer', 'Mongolian', 'Ethiopic', 'Cherokee', 'Canadian_Aboriginal', 'Tifinagh', 'Vai', 'Lisu', 'Han', 'Hiragana', 'Katakana',
+  'Hangul', 'Bopomofo', 'Yi',
+].map((name) => ({ name, test: new RegExp(String.raw`\p{Script_Extensions=${name}}`, 'u') }));
+const NO_SCRIPT = /^[\p{Script=Common}\p{Script=Inherited}]$/u;
+/** The writing systems a script's letters may be part of: Han, kana, Hangul and Bopomofo mix in Japanese, Korean and Chinese names. */
+const WRITING_SYSTEMS: Readonly<Record<string, readonly string[]>> = {
+  Han: ['Han', 'Japanese', 'Korean', 'Chinese'],
+  Hiragana: ['Hiragana', 'Japanese'],
+  Katakana: ['Katakana', 'Japanese'],
+  Hangul: ['Hangul', 'Korean'],
+  Bopomofo: ['Bopomofo', 'Chinese'],
+};
+
+/** The writing systems of each letter of `text` that has one (see SCRIPTS). */
+function letterSystems(text: string): Set<string>[] {
+  const result: Set<string>[] = [];
+  for (const character of text) {
+    const scripts = SCRIPTS.filter((script) => script.test.test(character)).map((script) => script.name);
+    if (scripts.length === 0 && NO_SCRIPT.test(character)) continue;
+    result.push(new Set((scripts.length === 0 ? ['other'] : scripts).flatMap((script) => WRITING_SYSTEMS[script] ?? [script])));
+  }
+  return result;
+}
+
+/** Whether one writing system holds every letter. */
+function oneSystem(letters: readonly Set<string>[]): boolean {
+  let common: Set<string> | undefined;
+  for (const systems of letters) common = common === undefined ? systems : new Set([...common].filter((system) => systems.has(system)));
+  return common === undefined || (common.size > 0 && !common.has('other'));
+}
+
+/**
+ * UTS #39's "highly restrictive" rule: the letters of one script, or Latin beside the Han, kana, Hangul or
+ * Bopomofo of a Japanese, Korean or Chinese name. Mixing any other scripts is how a name imitates another
+ * (`Вob` with a Cyrillic В, `Bօb` with an Armenian օ) or imitates punctuation (`wwwᐧexampleᐧcom`, whose
+ * dots are Canadian syllabics).
+ */
+function mixesScripts(name: string): boolean {
+  const letters = letterSystems(name);
+  if (oneSystem(letters)) return false;
+  const cjk = letters.filter((systems) => !systems.has('Latin'));
+  return cjk.length === letters.length || !oneSystem(cjk) || ![...cjk[0]!].some((system) => ['Japanese', 'Korean', 'Chinese'].includes(system));
+}
 const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufe00-\ufe0f\ufeff]/gu;
 
 function tidy(text: string): string {
@@ -27,20 +79,33 @@ export function nameShapeIssue(name: string): string | null {
   if ([...name].length > MAX_NAME_LENGTH) return `is longer than ${MAX_NAME_LENGTH} characters`;
   if (!NAME_SHAPE.test(name)) return 'may hold only letters, single spaces, hyphens and apostrophes';
   if (name.split(/[ '’-]/).length > MAX_NAME_WORDS) return `has more than ${MAX_NAME_WORDS} parts`;
-  if (CONFUSABLE_SCRIPTS.filter((script) => script.test(name)).length > 1) return 'mixes Latin, Greek or Cyrillic letters';
+  if (mixesScripts(name)) return 'mixes letters of more than one script';
   return null;
 }
 
 /**
+ * Whether a name reads as words meant for the assistant or the reader rather than a name: the sender
+ * writes the From display name, and "Approved By Finance" or "Ignore Previous Instructions" would be
+ * greeted by name in the client's reply and offered to the drafter. Bank words are left out: Iban and
+ * Swift are names too.
+ */
+function readsAsInstruction(name: string): boolean {
+  return textSignals(name).some((signal) => signal !== 'bank_details');
+}
+
+/**
  * The names a reply may greet with: each source (contact record name, From display name) in full and
- * its first word, where they pass the shape rule. Sources come from code, never from the model.
+ * its first word, where they pass the shape rule and do not read as an instruction. Sources come from
+ * code, never from the model.
  */
 export function correspondentNameCandidates(sources: readonly (string | null | undefined)[]): string[] {
   const candidates = new Set<string>();
   for (const source of sources) {
     if (source === null || source === undefined) continue;
     const name = tidy(source).replace(/^["']+|["']+$/g, '');
-    for (const candidate of [name, name.split(' ')[0] ?? '']) if (nameShapeIssue(candidate) === null) candidates.add(candidate);
+    // A name that reads as an instruction gives no candidate, not even its first word ("Approved").
+    if (nameShapeIssue(name) === null && readsAsInstruction(name)) continue;
+    for (const candidate of [name, name.split(' ')[0] ?? '']) if (nameShapeIssue(candidate) === null && !readsAsInstruction(candidate)) candidates.add(candidate);
   }
   return [...candidates];
 }
@@ -89,11 +154,15 @@ export function formatSlotTime(slot: FreeSlot, language: string, timeZone: strin
 const REPLY_PREFIX = /^\s*(re|fwd?|aw|wg|sv|vs|tr|rv|antw|ref|r)\s*(\[\d+\])?\s*:\s*/i;
 const LINK = /(\b[a-z][a-z0-9+.-]*:\/\/|\bwww\.|\b[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}\/)/i;
 const ADDRESS = /[^\s@]+@[^\s@]+\.[^\s@]+/;
+/** Dots a mail app or a browser reads as "." in a host name (IDNA maps them). */
+const HOST_DOTS = /[\u3002\uff0e\uff61]/g;
 
 /**
  * The original subject as a reply quotes it: reply/forward prefixes, control, invisible and
  * bidirectional-override characters removed, white space collapsed, cut to 100 characters at a word.
- * Refused when nothing is left or it holds a link or an address (the reply must not carry either).
+ * Refused when nothing is left or it holds a link or an address (the reply must not carry either): a
+ * link is also a bare host that mail apps turn into one (`pay-here.com`, link-host.ts), and both are
+ * looked for in the text as a reader's app folds it (full-width `＠` and `．`, the ideographic full stop).
  */
 export function normaliseOriginalSubject(subject: string): SlotCheck {
   let text = tidy(subject);
@@ -102,8 +171,9 @@ export function normaliseOriginalSubject(subject: string): SlotCheck {
     text = text.replace(REPLY_PREFIX, '');
   }
   if (text === '') return { ok: false, issue: 'originalSubject is empty' };
-  if (LINK.test(text)) return { ok: false, issue: 'originalSubject holds a link' };
-  if (ADDRESS.test(text)) return { ok: false, issue: 'originalSubject holds an email address' };
+  const folded = text.normalize('NFKC').replace(HOST_DOTS, '.');
+  if (LINK.test(folded) || linkIn(text) !== undefined) return { ok: false, issue: 'originalSubject holds a link' };
+  if (ADDRESS.test(folded)) return { ok: false, issue: 'originalSubject holds an email address' };
   if (/[{}]/.test(text)) return { ok: false, issue: 'originalSubject holds braces' };
   const characters = [...text];
   if (characters.length > MAX_SUBJECT_LENGTH) {

@@ -14,12 +14,23 @@ export function formatAge(sinceIso: string, now: Date): string {
   return `${seconds}s`;
 }
 
+/**
+ * A field of the agent's answer on one row: the line breaks and tabs it may hold shown as escapes. The
+ * terminal escaping of the CLI's output leaves line feed and tab as they are (they lay out a table), so a
+ * message id or reason holding one would otherwise print rows of its own, e.g. a forged entry or a
+ * forged "nothing is waiting" line.
+ */
+function oneRow(text: string): string {
+  return text.replace(/[\t\n\u2028\u2029]/g, (character) => `\\u${(character.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`);
+}
+
 /** `fleet review list`: one line per parked message, oldest first, with its reason and age; no content. */
 export function formatReviewQueue(clientId: string, entries: readonly ReviewQueueEntry[], now: Date): string {
   if (entries.length === 0) return `${clientId}: nothing is waiting for review.`;
-  const reasonWidth = Math.max(...entries.map((entry) => entry.reason.length), 'REASON'.length);
+  const rows = entries.map((entry) => ({ reason: oneRow(entry.reason), age: formatAge(entry.since, now), messageId: oneRow(entry.messageId) }));
+  const reasonWidth = rows.reduce((width, row) => Math.max(width, row.reason.length), 'REASON'.length);
   const lines = [`${'REASON'.padEnd(reasonWidth)}  AGE       MESSAGE`];
-  for (const entry of entries) lines.push(`${entry.reason.padEnd(reasonWidth)}  ${formatAge(entry.since, now).padEnd(8)}  ${entry.messageId}`);
+  for (const row of rows) lines.push(`${row.reason.padEnd(reasonWidth)}  ${row.age.padEnd(8)}  ${row.messageId}`);
   lines.push(`${entries.length} message(s) waiting for review; open them in the client's mailbox.`);
   return lines.join('\n');
 }
