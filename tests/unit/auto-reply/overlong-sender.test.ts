@@ -7,6 +7,8 @@ import { normaliseAddress } from '@agent-fleet/kernel/email-address';
 import { inboundFacts, MAX_UNPARSED_SENDER } from '../../../agent-image/src/domain/auto-reply/inbound-facts.ts';
 import { KeyRing } from '../../../agent-image/src/services/audit-log/key-ring.ts';
 import { AgentStateStore } from '../../../agent-image/src/services/runtime/agent-state-store.ts';
+import { templateFacts } from '../../../agent-image/src/services/mail-loop/compose-reply.ts';
+import type { MailMessage } from '../../../agent-image/src/ports/mail-provider.ts';
 import { temporaryDirectory } from '../audit/helpers.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -44,5 +46,23 @@ describe('an overlong From address', () => {
   test('an ordinary unparsable From is kept whole', () => {
     const facts = inboundFacts('gmail', { ...plain, fromAddress: 'Bob@Exаmple.com' }, new Set());
     assert.equal(facts.sender, 'bob@exаmple.com');
+  });
+});
+
+describe('an overlong subject or display name answered from a template', () => {
+  test('the template facts kept with the message are bounded, so the state opens again', async () => {
+    const directory = await temporaryDirectory('overlong-template-facts');
+    cleanups.push(directory.remove);
+    const keys = KeyRing.single(randomBytes(32));
+    const message = { id: 'm-2', subject: 'S'.repeat(20_000), from: { address: 'bob@partner.example', name: 'B'.repeat(5000) } } as unknown as MailMessage;
+    const facts = templateFacts(message, [], 'C'.repeat(3000));
+    assert.equal(facts.originalSubject.length, 10_000);
+    assert.deepEqual(facts.nameSources.map((name) => name?.length), [1000, 1000]);
+    const state = await AgentStateStore.open({ directory: directory.path, keys });
+    await state.setProgress('m-2', { stage: 'drafted', at: new Date().toISOString(), template: { choice: null, facts } });
+    await state.close();
+    const reopened = await AgentStateStore.open({ directory: directory.path, keys });
+    cleanups.push(() => reopened.close());
+    assert.equal(reopened.progress('m-2')?.template?.facts.originalSubject.length, 10_000);
   });
 });

@@ -45,6 +45,19 @@ async function write(directory: string, keys: KeyRing, count: number): Promise<v
 const integrity = (error: unknown) => isFleetError(error) && error.code === 'integrity';
 
 describe('encrypted journal under crashes and hostile files', () => {
+  it('an event its own reader would refuse is not written: the journal opens again, the refusal says why', async () => {
+    const dir = await journalDir();
+    const keys = KeyRing.single(randomBytes(32));
+    const { journal } = await EncryptedJournal.open<Note | { n: string }>(options(dir, keys));
+    await journal.append({ n: 1 });
+    await assert.rejects(journal.append({ n: 'x'.repeat(2000) }), (error: unknown) => isFleetError(error) && error.code === 'invalid_input' && /reader would refuse/.test(error.message));
+    await journal.append({ n: 3 });
+    await journal.close();
+    const reopened = await EncryptedJournal.open(options(dir, keys));
+    assert.deepEqual(reopened.events, [{ n: 1 }, { n: 3 }]);
+    await reopened.journal.close();
+  });
+
   it('an event that cannot be written does not use up a seq: the journal still opens afterwards', async () => {
     const dir = await journalDir();
     const keys = KeyRing.single(randomBytes(32));

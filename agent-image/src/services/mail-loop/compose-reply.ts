@@ -44,9 +44,18 @@ export type ComposeInput = {
  * The trusted facts a template reply to this message is rendered from: the name may come from the
  * client's CRM record of the sender (`contactName`) or the From display name. Pure.
  */
+/**
+ * The facts a template reply is rendered from, kept with the message's progress (the gate renders from
+ * them again). Bounded to what the state store keeps: a subject or display name is the sender's to make
+ * as long as it likes, and the validators refuse far shorter ones anyway.
+ */
 export function templateFacts(message: MailMessage, freeSlots: FreeSlot[], contactName: string | null = null): TemplateFacts {
-  return { originalSubject: message.subject, nameSources: [contactName, message.from?.name ?? null], freeSlots };
+  const name = (value: string | null | undefined) => (value === null || value === undefined ? null : value.slice(0, MAX_KEPT_NAME));
+  return { originalSubject: message.subject.slice(0, MAX_KEPT_SUBJECT), nameSources: [name(contactName), name(message.from?.name)], freeSlots };
 }
+
+const MAX_KEPT_SUBJECT = 10_000;
+const MAX_KEPT_NAME = 1000;
 
 /** The templates the drafter is offered: those of the client's auto-send types (others would only be held). */
 export function offeredTemplates(config: ClientConfig, templates: TemplateSet = compileTemplates(config.autoReply)): OfferedTemplate[] {

@@ -56,10 +56,12 @@ export class EncryptedJournal<E> {
   private readonly file: string;
   private readonly purpose: EncryptedJournalOptions<E>['purpose'];
   private readonly appender: GroupCommitAppender;
+  private readonly parse: (value: unknown) => E;
   private seq: number;
 
   private constructor(options: EncryptedJournalOptions<E>, seq: number) {
     this.keys = options.keys;
+    this.parse = options.parse;
     this.file = options.file;
     this.purpose = options.purpose;
     this.appender = new GroupCommitAppender(options.directory);
@@ -126,7 +128,9 @@ export class EncryptedJournal<E> {
   append(event: E): Promise<void> {
     let line: string;
     try {
-      line = sealLine(this.keys, this.purpose, this.seq + 1, event);
+      const json = jsonOf(event);
+      this.readableOrThrow(json);
+      line = sealJson(this.keys, this.purpose, this.seq + 1, json);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -136,6 +140,18 @@ export class EncryptedJournal<E> {
 
   close(): Promise<void> {
     return this.appender.close();
+  }
+
+  /**
+   * Refuses an event the journal's own reader would refuse at the next open (a field longer than its
+   * schema allows, taken from a hostile email): written, it would stop the agent from ever starting again.
+   */
+  private readableOrThrow(json: string): void {
+    try {
+      this.parse(JSON.parse(json));
+    } catch (error) {
+      throw new FleetError('invalid_input', `${this.file}: an event its reader would refuse at the next open was not written`, { cause: error });
+    }
   }
 }
 
@@ -178,8 +194,16 @@ async function removeStaleTemporaries(directory: string, file: string): Promise<
 
 /** One journal line: the event's JSON sealed as `seq`, in base64; refused when no reader would take it back. */
 function sealLine<E>(keys: KeyRing, purpose: EnvelopePurpose, seq: number, event: E): string {
+  return sealJson(keys, purpose, seq, jsonOf(event));
+}
+
+function jsonOf(event: unknown): string {
   const json = JSON.stringify(event) as string | undefined;
   if (json === undefined) throw new FleetError('invalid_input', 'a journal event must be JSON');
+  return json;
+}
+
+function sealJson(keys: KeyRing, purpose: EnvelopePurpose, seq: number, json: string): string {
   const line = sealEnvelope(keys, purpose, seq, Buffer.from(json, 'utf8')).toString('base64');
   if (line.length > MAX_LINE_BYTES) throw new FleetError('invalid_input', `a journal event may take at most ${MAX_LINE_BYTES} bytes stored`);
   return line;
