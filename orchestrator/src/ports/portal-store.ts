@@ -29,7 +29,7 @@ export interface StoredCredential extends AdminRef {
   counter: number;
   /** Last TOTP time step accepted: a code of that step or before is a replay. */
   lastTimeStep: number | null;
-  /** An unconfirmed credential (TOTP before its first code) cannot sign in. */
+  /** An unconfirmed credential cannot sign in: only credentials of a finished enrolment are confirmed. */
   confirmed: boolean;
   /** sha256 of the enrolment token under which it was made. */
   enrolmentHash: string;

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { launchPortalBrowser, type PortalBrowser } from './browser.ts';
 import {
@@ -130,6 +132,33 @@ void describe('portal identity in Chromium: enrolment, passkeys, TOTP, sessions'
     }
     assert.equal(signedIn, 24, 'active for 12 h (24 steps of 29 min), then signed out');
     assert.match(admin.page.url(), /\/sign-in/);
+    await admin.context.close();
+  });
+
+  void test('a link from another site during the set-up leaves the enrolment in progress, to be finished', async () => {
+    const admin = await chromium.newAdmin();
+    h.gateway.clients.get('acme')?.admins.push('linked@acme.com');
+    await startEnrolment(h, admin, 'acme', 'linked@acme.com');
+    await createPasskey(admin.page);
+    // Another site (webmail, say) links to the portal: a cross-site navigation.
+    const elsewhere = http.createServer((_request, response) => {
+      response.setHeader('content-type', 'text/html');
+      response.end(`<a href="${h.portal.url}/sign-in">portal</a>`);
+    });
+    await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.1', resolve));
+    try {
+      await admin.page.goto(`http://127.0.0.1:${(elsewhere.address() as AddressInfo).port}/`);
+      await admin.page.getByRole('link', { name: 'portal' }).click();
+      await admin.page.waitForURL('**/sign-in');
+    } finally {
+      elsewhere.close();
+    }
+    await admin.page.goto(`${h.portal.url}/enrol/setup`);
+    await admin.page.getByText(/Passkey saved/).waitFor();
+    await finishEnrolment(admin.page);
+    await signOut(admin.page);
+    await signInWithPasskey(h, admin.page);
+    await admin.page.waitForURL('**/approvals');
     await admin.context.close();
   });
 

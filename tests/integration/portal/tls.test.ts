@@ -89,7 +89,7 @@ void describe('portal TLS: TLS 1.3 only, a fleet-CA certificate, the CA key seal
     assert.equal(answer.status, 200);
     assert.match(
       answer.headers.get('set-cookie') ?? '',
-      /^__Host-fleet-pre=[^;]+; Path=\/; Secure; HttpOnly; SameSite=Strict/,
+      /^__Host-fleet-pre=[^;]+; Path=\/; Secure; HttpOnly; SameSite=Lax/,
     );
   });
 });

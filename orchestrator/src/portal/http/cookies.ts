@@ -25,15 +25,26 @@ export function parseCookies(header: string | undefined): Map<string, string> {
 }
 
 /**
+ * The signed-in session is SameSite=Strict: no request from another site's page, not even a link, carries
+ * it. The pre-session is Lax: a link from elsewhere (an email) must reach the enrolment or sign-in in
+ * progress, since a browser that left the cookie out would be given a new pre-session replacing it (and an
+ * enrolment with it, its link already used). Lax still keeps it out of other sites' POSTs and frames, and a
+ * GET changes nothing.
+ */
+function sameSiteOf(name: string): 'Lax' | 'Strict' {
+  return name === PRE_COOKIE ? 'Lax' : 'Strict';
+}
+
+/**
  * `__Host-` cookies: Secure, Path=/, no Domain (so only this host, over HTTPS), HttpOnly (no script reads
- * them) and SameSite=Strict (no other site's page sends them). No Max-Age: the server ends sessions.
+ * them) and SameSite (above). No Max-Age: the server ends sessions.
  */
 export function setSessionCookie(response: express.Response, name: string, token: string): void {
-  response.append('Set-Cookie', `${name}=${token}; Path=/; Secure; HttpOnly; SameSite=Strict`);
+  response.append('Set-Cookie', `${name}=${token}; Path=/; Secure; HttpOnly; SameSite=${sameSiteOf(name)}`);
 }
 
 export function clearSessionCookie(response: express.Response, name: string): void {
-  response.append('Set-Cookie', `${name}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0`);
+  response.append('Set-Cookie', `${name}=; Path=/; Secure; HttpOnly; SameSite=${sameSiteOf(name)}; Max-Age=0`);
 }
 
 /** The device cookie: as the session cookies, but kept by the browser for `maxAgeSeconds`. */

@@ -1,6 +1,6 @@
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Clock } from '../../ports/clock.ts';
-import type { AdminRef, PortalStore } from '../../ports/portal-store.ts';
+import type { AdminRef, PortalStore, StoredCredential } from '../../ports/portal-store.ts';
 import type { ClientGateway } from '../client-gateway.ts';
 import { newToken, tokenHash } from '../crypto/tokens.ts';
 
@@ -8,8 +8,9 @@ const TOKEN_RULE = /^[A-Za-z0-9_-]{43}$/;
 
 /**
  * Single-use enrolment links for the admins in a client's config: 24 h, stored hashed. Opening the link
- * (GET) changes nothing; starting the set-up (POST) uses it. Finishing replaces whatever credentials the
- * admin had before, so a re-enrolment after a lost phone shuts the old phone out.
+ * (GET) changes nothing; starting the set-up (POST) uses it. What is set up under it signs in only once
+ * the admin finishes, and finishing replaces whatever credentials the admin had before, so a re-enrolment
+ * after a lost phone shuts the old phone out, and a set-up left unfinished leaves no working factor.
  */
 export class Enrolment {
   private readonly store: PortalStore;
@@ -66,22 +67,39 @@ export class Enrolment {
 
   /** What the admin has set up under this enrolment so far. */
   async progress(admin: AdminRef, enrolmentHash: string): Promise<{ passkeys: number; totp: boolean }> {
-    const mine = (await this.store.credentials.listCredentials(admin)).filter(
-      (credential) => credential.enrolmentHash === enrolmentHash && credential.confirmed,
-    );
+    const mine = await this.setUp(admin, enrolmentHash);
     return {
       passkeys: mine.filter((credential) => credential.kind === 'passkey').length,
       totp: mine.some((credential) => credential.kind === 'totp'),
     };
   }
 
-  /** Ends the enrolment: false until a passkey or an authenticator app is set up. */
+  /**
+   * Ends the enrolment: false until a passkey or an authenticator app is set up. Only now do its credentials
+   * sign in, and every other credential of the admin (older enrolments, an app never checked) goes.
+   */
   async finish(admin: AdminRef, enrolmentHash: string): Promise<boolean> {
-    const { passkeys, totp } = await this.progress(admin, enrolmentHash);
-    if (passkeys === 0 && !totp) return false;
+    if (!(await this.stillAdmin(admin)))
+      throw new FleetError('not_found', `${admin.email} is no longer an admin of ${admin.clientId}`);
+    const mine = await this.setUp(admin, enrolmentHash);
+    if (mine.length === 0) return false;
+    for (const credential of mine)
+      if (!credential.confirmed) await this.store.credentials.confirmCredential(credential.id);
     await this.store.credentials.replaceCredentials(admin, enrolmentHash);
     await this.store.sessions.endSessions(admin);
     return true;
+  }
+
+  /**
+   * The credentials set up under the enrolment: its passkeys (verified when registered) and its app once a
+   * first code was accepted (an accepted time step), or anything already confirmed.
+   */
+  private async setUp(admin: AdminRef, enrolmentHash: string): Promise<StoredCredential[]> {
+    return (await this.store.credentials.listCredentials(admin)).filter(
+      (credential) =>
+        credential.enrolmentHash === enrolmentHash &&
+        (credential.confirmed || credential.kind === 'passkey' || credential.lastTimeStep !== null),
+    );
   }
 
   private async stillAdmin(admin: AdminRef): Promise<boolean> {

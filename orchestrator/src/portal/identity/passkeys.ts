@@ -84,7 +84,10 @@ export class Passkeys {
     return options;
   }
 
-  /** Verifies and stores a new passkey for the admin under the enrolment; false when it does not verify. */
+  /**
+   * Verifies and stores a new passkey for the admin under the enrolment; false when it does not verify or
+   * its credential id is already registered. It signs in once the enrolment finishes (enrolment.ts).
+   */
   async register(
     session: LiveSession,
     admin: AdminRef,
@@ -104,6 +107,8 @@ export class Passkeys {
     }).catch(() => null);
     if (!verification?.verified) return false;
     const credential = verification.registrationInfo.credential;
+    // Credential ids are unique (the store refuses a second); an authenticator answer is the sender's to choose.
+    if (await this.store.credentials.findPasskey(tokenHash(credential.id))) return false;
     const sealed: SealedPasskey = {
       id: credential.id,
       publicKey: Buffer.from(credential.publicKey).toString('base64url'),
@@ -116,7 +121,7 @@ export class Passkeys {
       kind: 'passkey',
       lookupHash: tokenHash(credential.id),
       sealed: seal(this.sealingKey, JSON.stringify(sealed), purposeOf(admin)),
-      confirmed: true,
+      confirmed: false,
       enrolmentHash,
       createdAt: this.clock.now(),
     });

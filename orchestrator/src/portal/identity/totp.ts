@@ -93,15 +93,16 @@ export class TotpFactor {
     return { secret, uri: generateURI({ issuer, label: `${admin.email} (${admin.clientId})`, secret }) };
   }
 
-  /** Confirms the pending secret with a first code from the app. */
+  /**
+   * Checks the pending secret with a first code from the app (the accepted time step is recorded on it); it
+   * signs in once the enrolment finishes (enrolment.ts), not before.
+   */
   async confirm(admin: AdminRef, enrolmentHash: string, code: string): Promise<boolean> {
     const pending = (await this.store.credentials.listCredentials(admin)).find(
       (credential) =>
         credential.kind === 'totp' && !credential.confirmed && credential.enrolmentHash === enrolmentHash,
     );
-    if (!pending || !(await this.accept(pending, code))) return false;
-    await this.store.credentials.confirmCredential(pending.id);
-    return true;
+    return pending !== undefined && (await this.accept(pending, code));
   }
 
   /**
