@@ -2,11 +2,11 @@ import type { ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 
 /**
- * One operation on a client's volume at a time (backup, restore, erasure, deprovisioning, revive, the export
- * of a client whose agent is not active), within this orchestrator: a backup read while a restore swaps the
- * volume, or written after an erasure deleted the backups, would keep data it must not. A second operation
- * is refused (`busy`, naming the first) rather than queued, so that nobody waits behind a long backup
- * without being told. The kill switch never takes it.
+ * One operation on a client's volume at a time (backup, restore, erasure, deprovisioning, revive, a data
+ * export), within this orchestrator: a backup read while a restore swaps the volume, or written after an
+ * erasure deleted the backups, would keep data it must not. A second operation is refused (`busy`, naming
+ * the first) rather than queued, so that nobody waits behind a long backup without being told. The kill
+ * switch never takes it.
  */
 export class ClientOperationGuard {
   private readonly running = new Map<ClientId, { operation: string; done: Promise<unknown> }>();

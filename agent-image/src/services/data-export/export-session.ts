@@ -52,7 +52,12 @@ export class DataExportSessions {
     return `auth/token/create/fleet-${this.options.clientId}`;
   }
 
-  /** Redeems an introduction for a new session. Errors: forbidden (foreign creation path), not_found (no data key), and the secret store's. */
+  /**
+   * Redeems an introduction for a new session, which then replaces the open one (if any). Until the new one
+   * is redeemed the open one stays: the route is open (the wrap is the credential), so a forged or stale
+   * introduction must not end an export in progress. Errors: forbidden (foreign creation path), not_found
+   * (no data key), and the secret store's.
+   */
   open(input: IntroduceInput): Promise<void> {
     return this.serialised(async () => {
       if (input.creationPath !== this.expectedCreationPath) {
@@ -60,26 +65,31 @@ export class DataExportSessions {
       }
       const vaultAddr = input.vaultAddr ?? this.options.vaultAddr;
       if (vaultAddr === undefined) throw new FleetError('invalid_input', 'no Vault address: set VAULT_ADDR or send vaultAddr');
-      await this.closeNow();
       // The session's own copy: the secret source may rewrap the key file, and the volume may be read-only.
       const keyDir = await mkdtemp(join(this.options.tmpDir, 'data-export-'));
+      let source: SecretSource | null = null;
+      let opened: Session;
       try {
         const wrappedKeyFile = join(keyDir, 'data-key.wrapped');
         await copyFile(runtimePaths(this.options.dataDir).wrappedKey, wrappedKeyFile).catch((error: unknown) => {
           if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new FleetError('not_found', 'the volume holds no data key: the agent never opened it');
           throw error;
         });
-        const source = this.options.secretSource({ vaultAddr, wrappingToken: input.wrappingToken, wrappedKeyFile });
-        await source.start();
-        const auth = new ControlTokenAuth({ source: () => source, revoked: () => source.revoked, logger: this.options.logger });
+        const started = this.options.secretSource({ vaultAddr, wrappingToken: input.wrappingToken, wrappedKeyFile });
+        source = started;
+        await started.start();
+        const auth = new ControlTokenAuth({ source: () => started, revoked: () => started.revoked, logger: this.options.logger });
         await auth.refresh();
-        this.session = { source, auth, reader: new VolumeReader(this.options.dataDir, KeyRing.single(source.dataKey())), keyDir, timer: null };
-        this.touch();
-        this.options.logger.info('data export session opened');
+        opened = { source: started, auth, reader: new VolumeReader(this.options.dataDir, KeyRing.single(started.dataKey())), keyDir, timer: null };
       } catch (error) {
+        await source?.stop().catch((stopError: unknown) => this.options.logger.warn('stopping a refused export session failed', { error: stopError }));
         await rm(keyDir, { recursive: true, force: true });
         throw error;
       }
+      await this.closeNow();
+      this.session = opened;
+      this.touch();
+      this.options.logger.info('data export session opened');
     });
   }
 

@@ -91,6 +91,16 @@ export function unfinishedErasure(entries: readonly OpsLogEntry[], clientId: str
   return started;
 }
 
+/**
+ * The entries of a client's current life: those after its last deletion (an erasure or a purge). A client
+ * id can be provisioned again once its client was deleted, by anyone; the entries of the earlier client
+ * (its deletion certificate, its kills, who of the team accessed it) are not the new client's data.
+ */
+export function currentLife(entries: readonly OpsLogEntry[]): OpsLogEntry[] {
+  const lastDeletion = entries.findLastIndex((entry) => entry.clientId !== null && CLIENT_DELETION_ACTIONS.has(entry.action) && entry.outcome === 'success');
+  return entries.slice(lastDeletion + 1);
+}
+
 export function openErasureRequests(entries: readonly OpsLogEntry[]): ErasureRequest[] {
   return foldErasureRequests(entries).filter((request) => request.erasedAt === null);
 }

@@ -43,7 +43,7 @@ export interface AgentDataDependencies {
  * again on close; a reader's tokens are revoked on close. A deprovisioned client's network comes back for
  * the read and goes again on close.
  */
-export async function openAgentData(deps: AgentDataDependencies, client: ClientRecord): Promise<AgentData> {
+export async function openAgentData(deps: AgentDataDependencies, client: ClientRecord, signal?: AbortSignal): Promise<AgentData> {
   const clientId = client.id;
   const token = await deps.secrets.readControlToken(clientId);
   if (!token) throw new FleetError('internal', `${clientId} has no control token; provision it again`);
@@ -56,12 +56,19 @@ export async function openAgentData(deps: AgentDataDependencies, client: ClientR
   let via: AgentData['via'] = 'volume-reader';
   let unlocked = false;
   let readerIntroduced = false;
+  // Every step runs even when one before it failed: a reader the engine would not remove must not leave a
+  // killed client's policy unlocked, its tokens alive or a closed client's network up. The first failure is thrown.
   const close = async (): Promise<void> => {
+    const failures: unknown[] = [];
+    const step = async (work: () => Promise<unknown>): Promise<void> => {
+      await work().catch((error: unknown) => void failures.push(error));
+    };
     if (address !== '') await deps.control.request(clientId, address, token, 'POST', '/v1/data-export/session/close').catch(() => undefined);
-    if (via === 'volume-reader') await deps.runtime.volumes.removeHelpers(clientId);
-    if (unlocked) await deps.secrets.lockClient(clientId);
-    if (unlocked || (readerIntroduced && closed)) await deps.secrets.revokeAgentTokens(clientId);
-    await reopened?.close();
+    if (via === 'volume-reader') await step(() => deps.runtime.volumes.removeHelpers(clientId));
+    if (unlocked) await step(() => deps.secrets.lockClient(clientId));
+    if (unlocked || (readerIntroduced && closed)) await step(() => deps.secrets.revokeAgentTokens(clientId));
+    if (reopened !== null) await step(() => reopened.close());
+    if (failures.length > 0) throw failures[0];
   };
   try {
     const vaultAddr = reopened?.vaultAddr ?? (await deps.vaultAddressFor(clientId));
@@ -93,7 +100,7 @@ export async function openAgentData(deps: AgentDataDependencies, client: ClientR
   deps.logger.info('agent data opened for export', { client: clientId, via, closed });
   return {
     via,
-    part: (name) => streamPart(deps.control, clientId, address, token, `/v1/data-export/${name}`),
+    part: (name) => streamPart(deps.control, clientId, address, token, `/v1/data-export/${name}`, signal),
     close,
   };
 }
@@ -114,14 +121,22 @@ function startReader(deps: AgentDataDependencies, clientId: ClientId, vaultAddr:
   });
 }
 
-async function* streamPart(control: AgentControl, clientId: ClientId, address: string, token: string, path: string): AsyncGenerator<Buffer> {
+/** One part as the agent streams it; `signal` cuts the stream (the agent's connection goes with it). */
+async function* streamPart(control: AgentControl, clientId: ClientId, address: string, token: string, path: string, signal?: AbortSignal): AsyncGenerator<Buffer> {
+  signal?.throwIfAborted();
   const sink = new PassThrough();
-  const copied = control.stream(clientId, address, token, path, sink).then(
-    () => sink.end(),
-    (error: unknown) => sink.destroy(error as Error),
-  );
-  for await (const chunk of sink) yield chunk as Buffer;
-  await copied;
+  const abort = () => sink.destroy(signal?.reason as Error);
+  signal?.addEventListener('abort', abort, { once: true });
+  try {
+    const copied = control.stream(clientId, address, token, path, sink).then(
+      () => sink.end(),
+      (error: unknown) => sink.destroy(error as Error),
+    );
+    for await (const chunk of sink) yield chunk as Buffer;
+    await copied;
+  } finally {
+    signal?.removeEventListener('abort', abort);
+  }
 }
 
 async function waitHealthy(health: AgentHealthProbe, clientId: ClientId, address: string, timeoutMs: number): Promise<void> {

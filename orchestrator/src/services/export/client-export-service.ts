@@ -9,13 +9,14 @@ import type { Clock } from '../../ports/clock.ts';
 import type { ClientRecord, Registry } from '../../ports/registry.ts';
 import type { SecretStore } from '../../ports/secret-store.ts';
 import type { ClientOperationGuard } from '../client-operation-guard.ts';
-import { ERASE_ACTION } from '../erasure/erasure-records.ts';
+import { currentLife, ERASE_ACTION } from '../erasure/erasure-records.ts';
 import type { SupportAccessService } from '../support-access.ts';
 import { openAgentData, type AgentData, type AgentDataDependencies } from './agent-data.ts';
 import { clientExportEntries, erasedClientEntries } from './client-export-entries.ts';
 import { writeExportArchive, type ExportEntry, type ExportProgress } from './export-archive-writer.ts';
 import { manifestBytes, type ExportManifest } from './export-manifest.ts';
 import type { ExportSigner } from './export-signing-key.ts';
+import { ExportStallWatchdog } from './export-stall-watchdog.ts';
 
 /** Who asks: one of the client's own admins (the data is theirs), or an operator (needs a support grant). */
 export type ExportRequester = { kind: 'client'; admin: string } | { kind: 'operator'; member: string };
@@ -31,11 +32,18 @@ export interface ClientExportDependencies {
   spoolDir: string;
   logger: Logger;
   /**
-   * Held while the volume of a client that is not active is read by a reader container: a killed client's
-   * policy is unlocked meanwhile (no revive, which it would lock out when it locks again), a closed client's
-   * network is back (no provisioning, erasure or purge), and no restore swaps the volume under the reader.
+   * Held for the whole export, whoever serves it. With a reader container: a killed client's policy is
+   * unlocked meanwhile (no revive, which it would lock out when it locks again), a closed client's network is
+   * back (no provisioning, erasure or purge), and no restore swaps the volume under the reader. With the
+   * running agent too: an active client's agent may be down (crashed, or stopped by a restore, a backup or an
+   * erasure that has not changed its status yet), and then a reader is started, whose start and end remove
+   * the client's helper containers (a backup's snapshot, a restore's swap); and a second export would close
+   * the first one's session in the agent. An erasure, restore or backup asked for meanwhile is refused as
+   * busy (retryable); the kill switch never takes the guard.
    */
   guard?: Pick<ClientOperationGuard, 'exclusive'>;
+  /** An export that reads and writes nothing for this long is abandoned (ExportStallWatchdog). Default 5 minutes. */
+  stallTimeoutMs?: number;
 }
 
 export interface ExportRequest {
@@ -48,8 +56,9 @@ export interface ExportRequest {
  * The complete export of a client (right of access and portability): everything the fleet holds about
  * it, streamed as a signed tar archive (see writeExportArchive) to `output`, memory bounded whatever the
  * size. Works whether the agent runs, stopped, was killed or the client was closed (deprovisioned, its
- * volume kept for the retention period: "log export before deletion"); an erased client's export is its
- * deletion certificate and ops log. Each export is ops-logged with the manifest's digest.
+ * volume kept for the retention period: "log export before deletion"); an erased client's export, given to
+ * an operator only, is its deletion certificate and ops log. Each export is ops-logged with the manifest's
+ * digest. One export per client at a time, under the client's operation guard.
  */
 export class ClientExportService {
   private readonly deps: ClientExportDependencies;
@@ -66,51 +75,65 @@ export class ClientExportService {
   async export(request: ExportRequest, output: Writable): Promise<ExportManifest> {
     const clientId = parseClientId(request.clientId);
     const { guard } = this.deps;
-    const status = (await this.deps.registry.getClient(clientId))?.status;
-    // An active client's running agent serves its own export; a restore or erasure stops the agent, and the export with it.
-    if (guard !== undefined && status !== undefined && status !== 'active') {
-      return guard.exclusive(clientId, 'data export', () => this.exportNow(clientId, request, output));
-    }
-    return this.exportNow(clientId, request, output);
+    if (guard === undefined) return this.exportNow(clientId, request, output);
+    return guard.exclusive(clientId, 'data export', () => this.exportNow(clientId, request, output));
   }
 
   private async exportNow(clientId: ClientId, request: ExportRequest, output: Writable): Promise<ExportManifest> {
     const { registry } = this.deps;
-    const client = await registry.getClient(clientId);
-    const opsLog = await registry.listOpsLog({ clientId });
-    let entries: ExportEntry[];
+    const watchdog = new ExportStallWatchdog(this.deps.stallTimeoutMs ?? 300_000);
+    const onStall = () => output.destroy(watchdog.signal.reason as Error);
+    watchdog.signal.addEventListener('abort', onStall, { once: true });
     let agent: AgentData | null = null;
-    if (client === null) {
-      const erasure = opsLog.findLast((entry) => entry.action === ERASE_ACTION && entry.outcome === 'success');
-      if (erasure === undefined) throw new FleetError('not_found', `no client "${clientId}" in the registry`);
-      entries = erasedClientEntries(opsLog, erasure.details['certificate'] ?? null);
-    } else {
-      await this.authorize(client, request.requester);
-      // Opened before the first byte, so a client whose volume cannot be read is a clean error.
-      const opened = await openAgentData(this.deps.agentData, client);
-      agent = opened;
-      const after = await registry.listOpsLog({ clientId });
-      entries = clientExportEntries({ client, secrets: await this.deps.secrets.listSecrets(clientId), opsLog: after, agent: () => Promise.resolve(opened) });
-    }
-    await mkdir(this.deps.spoolDir, { recursive: true, mode: 0o700 });
     let manifest: ExportManifest;
     try {
+      let entries: ExportEntry[];
+      const client = await registry.getClient(clientId);
+      if (client === null) {
+        entries = await this.erasedClientEntries(clientId, request.requester);
+      } else {
+        await this.authorize(client, request.requester);
+        // Opened before the first byte, so a client whose volume cannot be read is a clean error.
+        const opened = await openAgentData(this.deps.agentData, client, watchdog.signal);
+        agent = opened;
+        // Read after the opening, whose own entries (support access, an unlocked policy) it includes.
+        const opsLog = currentLife(await registry.listOpsLog({ clientId }));
+        entries = clientExportEntries({ client, secrets: await this.deps.secrets.listSecrets(clientId), opsLog, agent: () => Promise.resolve(opened) });
+      }
+      await mkdir(this.deps.spoolDir, { recursive: true, mode: 0o700 });
       manifest = await writeExportArchive(
         {
           clientId,
           createdAt: this.deps.clock.now(),
-          entries,
+          entries: entries.map((entry) => ({ ...entry, open: () => watchdog.watch(entry.open()) })),
           signer: this.deps.signer,
           spoolDir: this.deps.spoolDir,
-          ...(request.onProgress === undefined ? {} : { onProgress: request.onProgress }),
+          onProgress: (progress) => {
+            watchdog.touch();
+            request.onProgress?.(progress);
+          },
         },
         output,
       );
     } finally {
+      watchdog.stop();
+      watchdog.signal.removeEventListener('abort', onStall);
       await agent?.close().catch((error: unknown) => this.deps.logger.error('closing the export session failed', { client: clientId, error }));
     }
     await this.logExport(clientId, request.requester, manifest, agent?.via ?? 'tombstone');
     return manifest;
+  }
+
+  /**
+   * An erased client's export: its deletion certificate and what the ops log keeps of it. Only for an
+   * operator: the client's admins were erased with it, so no one can be checked as one of them.
+   */
+  private async erasedClientEntries(clientId: ClientId, requester: ExportRequester): Promise<ExportEntry[]> {
+    const opsLog = await this.deps.registry.listOpsLog({ clientId });
+    const erasure = opsLog.findLast((entry) => entry.action === ERASE_ACTION && entry.outcome === 'success');
+    if (erasure === undefined) throw new FleetError('not_found', `no client "${clientId}" in the registry`);
+    if (requester.kind !== 'operator') throw new FleetError('forbidden', `${clientId} was erased: its admins are no longer known, so its export is given to an operator only`);
+    return erasedClientEntries(opsLog, erasure.details['certificate'] ?? null);
   }
 
   private async authorize(client: ClientRecord, requester: ExportRequester): Promise<void> {

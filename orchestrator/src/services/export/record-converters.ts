@@ -1,4 +1,3 @@
-import { StringDecoder } from 'node:string_decoder';
 import {
   AUDIT_RECORD_FIELDS,
   formatAuditExport,
@@ -49,34 +48,64 @@ export async function* opsLogToJsonl(entries: Records<OpsLogEntry>): AsyncGenera
   }
 }
 
-/** Splits a byte stream into lines (UTF-8 safe across chunk boundaries); refuses over-long lines. */
+/**
+ * The longest line taken from the agent's export, in bytes: the bound the agent's own journals keep
+ * (agent-image/src/services/audit-log/line-file.ts), since each exported line carries one journal event
+ * (an outbox entry holds a message of up to 5 MB text and 5 MB HTML, an approval a draft of up to 10 MB).
+ */
+export const MAX_AGENT_LINE_BYTES = 128 * 1024 * 1024;
+
+const NEWLINE = 0x0a;
+
+/**
+ * Splits a byte stream into lines, each looked at once (linear in the stream's size whatever the lines'
+ * lengths). Refuses a line longer than `maxLineBytes` before holding more of it, and one that is not
+ * UTF-8: the agent only ever writes UTF-8, and a replacement character would put in the archive what it
+ * never held.
+ */
 export async function* splitLines(
   chunks: Records<Uint8Array | string>,
-  maxLineBytes = 1024 * 1024,
+  maxLineBytes = MAX_AGENT_LINE_BYTES,
 ): AsyncGenerator<{ line: string; number: number }> {
-  const decoder = new StringDecoder('utf8');
-  let partial = '';
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
   let number = 0;
   const tooLong = () =>
     new FleetError('integrity', `line ${number + 1} is longer than ${maxLineBytes} bytes: refused`);
-  for await (const chunk of chunks) {
-    partial +=
-      typeof chunk === 'string'
-        ? chunk
-        : decoder.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-    let newline = partial.indexOf('\n');
-    while (newline !== -1) {
-      const line = partial.slice(0, newline);
-      partial = partial.slice(newline + 1);
-      if (Buffer.byteLength(line) > maxLineBytes) throw tooLong();
-      number++;
-      yield { line: line.endsWith('\r') ? line.slice(0, -1) : line, number };
-      newline = partial.indexOf('\n');
+  const decode = (bytes: Buffer): string => {
+    try {
+      return decoder.decode(bytes);
+    } catch (error) {
+      throw new FleetError('integrity', `line ${number + 1} is not UTF-8: refused`, { cause: error });
     }
-    if (Buffer.byteLength(partial) > maxLineBytes) throw tooLong();
+  };
+  const take = (bytes: Buffer): { line: string; number: number } => {
+    const line = decode(bytes);
+    number++;
+    return { line: line.endsWith('\r') ? line.slice(0, -1) : line, number };
+  };
+  for await (const raw of chunks) {
+    const chunk =
+      typeof raw === 'string' ? Buffer.from(raw, 'utf8') : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+    let start = 0;
+    for (let newline = chunk.indexOf(NEWLINE); newline !== -1; newline = chunk.indexOf(NEWLINE, start)) {
+      if (pendingBytes + newline - start > maxLineBytes) throw tooLong();
+      const piece = chunk.subarray(start, newline);
+      const line = take(pending.length === 0 ? piece : Buffer.concat([...pending, piece]));
+      pending = [];
+      pendingBytes = 0;
+      start = newline + 1;
+      yield line;
+    }
+    if (start < chunk.length) {
+      pendingBytes += chunk.length - start;
+      if (pendingBytes > maxLineBytes) throw tooLong();
+      // A copy: the producer may reuse its buffer once the chunk is consumed.
+      pending.push(Buffer.from(chunk.subarray(start)));
+    }
   }
-  partial += decoder.end();
-  if (partial.length > 0) yield { line: partial, number: number + 1 };
+  if (pendingBytes > 0) yield take(Buffer.concat(pending));
 }
 
 /**
