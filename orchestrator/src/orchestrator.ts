@@ -151,7 +151,7 @@ export async function createOrchestrator(
   overrides: OrchestratorOverrides = {},
 ): Promise<Orchestrator> {
   const clock = overrides.clock ?? systemClock;
-  const opened = overrides.registry ? null : await openRegistry({ databaseUrl: config.databaseUrl, homeDir: config.homeDir });
+  const opened = overrides.registry ? null : await openRegistry({ databaseUrl: config.databaseUrl, homeDir: config.homeDir, logger });
   const registry = overrides.registry ?? opened!.registry;
   const incidentStore = overrides.incidentStore ?? opened?.incidentStore ?? unavailableIncidentStore;
   if (opened !== null && Object.values(opened.sealedNow).some((count) => count > 0)) {

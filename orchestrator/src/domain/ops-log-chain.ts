@@ -89,9 +89,11 @@ export type OpsLogVerification =
  *
  * With `checkpoint` (the head recorded outside the database after an append), also a log that ends before
  * it (`truncated`: its last entries deleted) or holds another entry at its seq (`head-mismatch`: rewritten,
- * hashes recomputed). The log may run past the checkpoint (a crash between an append's commit and the
- * checkpoint's write), as long as it links; read the checkpoint before the entries, so that an append
- * between the two reads is not taken for a truncation.
+ * hashes recomputed). The log may run past the checkpoint by any number of entries, as long as it links: a
+ * crash between an append's commit and the checkpoint's write leaves it one behind, checkpoint writes that
+ * failed (they do not fail the append) several, until an append's write succeeds. The entries past it are
+ * then only chain-checked: a cut back to the checkpoint's seq is not seen. Read the checkpoint before the
+ * entries, so that an append between the two reads is not taken for a truncation.
  */
 export function verifyOpsLog(entries: readonly OpsLogEntry[], checkpoint: OpsLogHead | null = null): OpsLogVerification {
   let previousHash = GENESIS_HASH;

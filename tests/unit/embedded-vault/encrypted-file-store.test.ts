@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { chmod, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -72,4 +73,20 @@ void test('a flipped byte or a different master key fails authentication', () =>
       new EncryptedFileStore(dir, key).load(),
       (error: unknown) => isFleetError(error) && error.code === 'integrity',
     );
+  }));
+
+void test('a FIFO or a link at the state file is refused at load, not read: the start fails fast instead of hanging', () =>
+  withDir(async (dir) => {
+    const key = await loadOrCreateMasterKey(dir);
+    const store = new EncryptedFileStore(dir, key);
+    const integrity = (error: unknown) => isFleetError(error) && error.code === 'integrity';
+    execFileSync('mkfifo', [join(dir, STATE_FILE)]);
+    await assert.rejects(store.load(), integrity);
+    await rm(join(dir, STATE_FILE));
+    await writeFile(join(dir, 'elsewhere'), 'x');
+    await symlink(join(dir, 'elsewhere'), join(dir, STATE_FILE));
+    await assert.rejects(store.load(), integrity);
+    await store.save({ after: 'a save replaces the link' });
+    assert.deepEqual(await store.load(), { after: 'a save replaces the link' });
+    assert.equal(await readFile(join(dir, 'elsewhere'), 'utf8'), 'x');
   }));

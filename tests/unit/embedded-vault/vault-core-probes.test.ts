@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { initialVaultState } from '../../../orchestrator/src/adapters/embedded-vault/start-embedded-vault.ts';
 import { TokenStore } from '../../../orchestrator/src/adapters/embedded-vault/token-store.ts';
 import { VaultCore } from '../../../orchestrator/src/adapters/embedded-vault/vault-core.ts';
 import { VaultHttpError } from '../../../orchestrator/src/adapters/embedded-vault/vault-http-error.ts';
-import { emptyState, type VaultState } from '../../../orchestrator/src/adapters/embedded-vault/vault-state.ts';
+import type { VaultState } from '../../../orchestrator/src/adapters/embedded-vault/vault-state.ts';
 
 interface Answer {
   status: number;
@@ -12,27 +13,9 @@ interface Answer {
   mutated: boolean;
 }
 
-/** A VaultCore over a fresh state with a root token, driven the way the HTTP handler drives it. */
-function vault() {
-  const state = emptyState('');
-  const root = new TokenStore(state).create(
-    {
-      policies: ['root'],
-      creationTtl: 0,
-      expiresAt: null,
-      period: null,
-      explicitMaxTtl: 0,
-      renewable: false,
-      orphan: true,
-      parentAccessor: null,
-      displayName: 'root',
-      meta: {},
-      numUses: 0,
-      path: 'auth/token/root',
-      role: null,
-    },
-    0,
-  ).token;
+/** A VaultCore over `state` (by default a fresh one with a root token), driven the way the HTTP handler drives it. */
+function vault(state: VaultState = initialVaultState(0)) {
+  const root = state.rootToken;
   const core = new VaultCore(state);
   let now = 1_000_000;
   const call = (
@@ -221,4 +204,68 @@ void test('a list names a directory as Vault does: the path gains its trailing s
   const bad = call('GET', 'kv/metadata/acme/', { query: 'list=yes' });
   assert.deepEqual([bad.status, bad.errors], [400, ['invalid value for list parameter']]);
   assert.equal(ok(call('GET', 'kv/data/acme/x', { query: 'list=false' })).status, 200);
+});
+
+/** Counts how often the token table is enumerated (what a scan of every token does first). */
+function countTokenScans(state: VaultState): () => number {
+  let scans = 0;
+  state.tokens = new Proxy(state.tokens, {
+    ownKeys: (target) => {
+      scans++;
+      return Reflect.ownKeys(target);
+    },
+  });
+  return () => scans;
+}
+
+void test('with a thousand tokens, requests scan no token table: expiry looks only at what is due, revocation only at the subtree', () => {
+  const { state, call, ok, auth, elapse } = vault();
+  ok(call('POST', 'sys/policies/acl/creator', { body: { policy: CREATOR_POLICY } }));
+  const clients = Array.from({ length: 1000 }, (_, index) =>
+    auth(call('POST', 'auth/token/create', { body: { policies: ['creator'], period: `${3600 + index}s` } })),
+  );
+  const scans = countTokenScans(state);
+  const [first, second] = clients;
+  ok(call('GET', 'auth/token/lookup-self', { token: first!.client_token }));
+  const child = auth(call('POST', 'auth/token/create', { body: { ttl: '10m' }, token: first!.client_token }));
+  const wrapped = ok(call('POST', 'auth/token/create', { body: { policies: ['default'] }, wrapTtl: '60s' })).body['wrap_info'] as { token: string };
+  ok(call('POST', 'sys/wrapping/unwrap', { token: wrapped.token }));
+  ok(call('POST', 'auth/token/revoke-accessor', { body: { accessor: first!.accessor } }));
+  elapse(11 * 60);
+  ok(call('GET', 'auth/token/lookup-self', { token: second!.client_token }));
+  assert.equal(scans(), 0);
+  assert.equal(call('GET', 'auth/token/lookup-self', { token: child.client_token }).status, 403, 'the child went with its parent');
+  assert.equal(state.accessors[child.accessor], undefined);
+});
+
+void test("a renewal moves a token's expiry both ways: it leaves the state at the first request after the new one", () => {
+  const { state, call, ok, auth, elapse } = vault();
+  const token = auth(call('POST', 'auth/token/create', { body: { policies: ['default'], ttl: '1h' } }));
+  ok(call('POST', 'auth/token/renew-self', { body: { increment: '2h' }, token: token.client_token }));
+  elapse(90 * 60);
+  ok(call('GET', 'auth/token/lookup-self', { token: token.client_token }));
+  // Renewed with a shorter increment: due earlier than the expiry it had.
+  ok(call('POST', 'auth/token/renew-self', { body: { increment: '60s' }, token: token.client_token }));
+  elapse(61);
+  const unrelated = call('GET', 'sys/health', { token: null });
+  assert.equal(unrelated.mutated, true, 'the removal is persisted');
+  assert.equal(state.accessors[token.accessor], undefined);
+  assert.equal(tokenCount(state), 1, 'only the root token is left');
+});
+
+void test('a saved state with expired tokens (and their children) and wraps without their token is cleaned at the first request', () => {
+  const saved = initialVaultState(0);
+  const tokens = new TokenStore(saved);
+  const init = { policies: ['default'], creationTtl: 60, period: null, explicitMaxTtl: 0, renewable: true, displayName: 'token', meta: {}, numUses: 0, path: 'auth/token/create', role: null };
+  const parent = tokens.create({ ...init, expiresAt: 60_000, orphan: true, parentAccessor: null }, 0).record;
+  tokens.create({ ...init, expiresAt: 10_000_000, orphan: false, parentAccessor: parent.accessor }, 0);
+  tokens.create({ ...init, expiresAt: 10_000_000, orphan: true, parentAccessor: null }, 0);
+  saved.wraps['0'.repeat(64)] = { creationPath: 'kv/data/x', createdAt: 0, ttl: 60, response: '{"secret":"WRAPPED-MATERIAL"}' };
+  assert.equal(tokenCount(saved), 4);
+
+  const { state, call } = vault(saved);
+  assert.equal(call('GET', 'sys/health', { token: null }).mutated, true);
+  assert.equal(tokenCount(state), 2, 'root and the unrelated orphan are left');
+  assert.deepEqual(Object.keys(state.wraps), []);
+  assert.equal(call('GET', 'sys/health', { token: null }).mutated, false, 'nothing more to remove');
 });

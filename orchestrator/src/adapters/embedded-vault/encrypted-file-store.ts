@@ -3,7 +3,7 @@ import { constants } from 'node:fs';
 import { mkdir, open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
-import { writeFileAtomically } from '@agent-fleet/kernel/atomic-file';
+import { readRegularFile, writeFileAtomically } from '@agent-fleet/kernel/atomic-file';
 
 const MAGIC = Buffer.from('AFV1');
 const NONCE_BYTES = 12;
@@ -54,15 +54,13 @@ export class EncryptedFileStore {
     this.key = key;
   }
 
-  /** The stored document, or null before the first write. Tampering or a wrong key is an integrity error. */
+  /**
+   * The stored document, or null before the first write. Tampering or a wrong key is an integrity error, and
+   * so is anything but a regular file at its path (a link, a FIFO that would hang the start, a device).
+   */
   async load(): Promise<unknown> {
-    let sealed: Buffer;
-    try {
-      sealed = await readFile(this.path);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw error;
-    }
+    const sealed = await readRegularFile(this.path);
+    if (sealed === null) return null;
     if (
       sealed.length < MAGIC.length + NONCE_BYTES + TAG_BYTES ||
       !sealed.subarray(0, MAGIC.length).equals(MAGIC)

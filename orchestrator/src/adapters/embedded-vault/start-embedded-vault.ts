@@ -50,13 +50,8 @@ function isVaultState(value: unknown): value is VaultState {
   );
 }
 
-async function loadState(store: EncryptedFileStore, now: number): Promise<VaultState> {
-  const loaded = await store.load();
-  if (loaded !== null) {
-    if (!isVaultState(loaded))
-      throw new FleetError('integrity', 'embedded vault store has an unknown format');
-    return withDictionaries(loaded);
-  }
+/** A new store's state: empty but for its root token (orphan, no expiry, the `root` policy). */
+export function initialVaultState(now: number): VaultState {
   const state = emptyState('');
   const { token } = new TokenStore(state).create(
     {
@@ -77,6 +72,17 @@ async function loadState(store: EncryptedFileStore, now: number): Promise<VaultS
     now,
   );
   state.rootToken = token;
+  return state;
+}
+
+async function loadState(store: EncryptedFileStore, now: number): Promise<VaultState> {
+  const loaded = await store.load();
+  if (loaded !== null) {
+    if (!isVaultState(loaded))
+      throw new FleetError('integrity', 'embedded vault store has an unknown format');
+    return withDictionaries(loaded);
+  }
+  const state = initialVaultState(now);
   await store.save(state);
   return state;
 }

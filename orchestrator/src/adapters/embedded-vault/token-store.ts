@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { DueQueue } from './due-queue.ts';
 import type { TokenRecord, VaultState } from './vault-state.ts';
 import { isoTime } from './vault-response.ts';
 
@@ -11,14 +12,27 @@ export const newAccessor = (): string => randomBytes(18).toString('base64url');
 
 export type TokenInit = Omit<TokenRecord, 'accessor' | 'createdAt'>;
 
-/** Token lifecycle over the shared state: creation, lookup with expiry, renewal, revocation with children. */
+/**
+ * Token lifecycle over the shared state: creation, lookup with expiry, renewal, revocation with children.
+ * It indexes the state's tokens when made (by expiry time, and by parent) and keeps the index as tokens
+ * come and go, so a request finds what expired, and a revocation a token's children, without scanning
+ * every token: the state's tokens must change only through it.
+ */
 export class TokenStore {
   private readonly state: VaultState;
   /** sha256(token) -> accessor of revoked tokens, in memory only, so later attempts stay attributable. */
   private readonly revoked = new Map<string, string>();
+  /** sha256(token) of every token that can expire, due at its `expiresAt`. */
+  private readonly expiries = new DueQueue();
+  /** accessor -> sha256(token) of the non-orphan tokens it created. */
+  private readonly children = new Map<string, Set<string>>();
+  /** Wrapped responses found without their wrapping token (a state saved that way), removed at the first purge. */
+  private strayWraps: string[];
 
   constructor(state: VaultState) {
     this.state = state;
+    for (const [hash, record] of Object.entries(state.tokens)) this.index(hash, record);
+    this.strayWraps = Object.keys(state.wraps).filter((hash) => state.tokens[hash] === undefined);
   }
 
   create(init: TokenInit, now: number): { token: string; record: TokenRecord } {
@@ -27,7 +41,16 @@ export class TokenStore {
     const hash = hashToken(token);
     this.state.tokens[hash] = record;
     this.state.accessors[record.accessor] = hash;
+    this.index(hash, record);
     return { token, record };
+  }
+
+  private index(hash: string, record: TokenRecord): void {
+    if (record.expiresAt !== null) this.expiries.set(hash, record.expiresAt);
+    if (record.parentAccessor === null) return;
+    const siblings = this.children.get(record.parentAccessor) ?? new Set<string>();
+    siblings.add(hash);
+    this.children.set(record.parentAccessor, siblings);
   }
 
   /** A live token's record; expired tokens are purged and reported as absent. */
@@ -57,19 +80,12 @@ export class TokenStore {
    * in the state for good. Returns whether anything was removed.
    */
   purgeExpired(now: number): boolean {
-    const expired = Object.keys(this.state.tokens).filter((hash) => {
-      const record = this.state.tokens[hash];
-      return record !== undefined && isExpired(record, now);
-    });
-    const removed = this.revokeHashes(expired);
-    let strayWraps = 0;
-    for (const hash of Object.keys(this.state.wraps)) {
-      if (this.state.tokens[hash] === undefined) {
-        delete this.state.wraps[hash];
-        strayWraps++;
-      }
-    }
-    return removed + strayWraps > 0;
+    // Only what is due is looked at: O(log n) per expired token, nothing when none is due.
+    const removed = this.revokeHashes(this.expiries.takeDue(now));
+    const strayWraps = this.strayWraps;
+    this.strayWraps = [];
+    for (const hash of strayWraps) delete this.state.wraps[hash];
+    return removed + strayWraps.length > 0;
   }
 
   /** Revokes a token and, recursively, every non-orphan child it created. */
@@ -84,16 +100,8 @@ export class TokenStore {
     this.revokeHashes([hashToken(token)]);
   }
 
-  /** Revokes the tokens and their whole subtrees in one pass over the state; returns how many went. */
+  /** Revokes the tokens and their whole subtrees, looking at no other token; returns how many went. */
   private revokeHashes(roots: string[]): number {
-    if (roots.length === 0) return 0;
-    const childrenOf = new Map<string, string[]>();
-    for (const [hash, record] of Object.entries(this.state.tokens)) {
-      if (record.parentAccessor === null) continue;
-      const siblings = childrenOf.get(record.parentAccessor) ?? [];
-      siblings.push(hash);
-      childrenOf.set(record.parentAccessor, siblings);
-    }
     const pending = [...roots];
     let removed = 0;
     for (let hash = pending.pop(); hash !== undefined; hash = pending.pop()) {
@@ -102,10 +110,15 @@ export class TokenStore {
       delete this.state.tokens[hash];
       delete this.state.accessors[record.accessor];
       delete this.state.wraps[hash];
+      this.expiries.delete(hash);
+      if (record.parentAccessor !== null) this.children.get(record.parentAccessor)?.delete(hash);
       this.revoked.set(hash, record.accessor);
       if (this.revoked.size > 10_000) this.revoked.delete(this.revoked.keys().next().value ?? '');
       removed++;
-      pending.push(...(childrenOf.get(record.accessor) ?? []));
+      const children = this.children.get(record.accessor);
+      if (children === undefined) continue;
+      this.children.delete(record.accessor);
+      pending.push(...children);
     }
     return removed;
   }
@@ -128,6 +141,8 @@ export class TokenStore {
     const wanted = record.period ?? incrementSeconds ?? record.creationTtl;
     const expiresAt = Math.min(now + wanted * 1000, hardLimit);
     record.expiresAt = expiresAt;
+    const hash = this.state.accessors[record.accessor];
+    if (hash !== undefined) this.expiries.set(hash, expiresAt);
     return Math.max(0, Math.floor((expiresAt - now) / 1000));
   }
 

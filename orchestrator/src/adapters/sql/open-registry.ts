@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { Logger } from '@agent-fleet/kernel/logger';
 import type { IncidentStore } from '../../ports/incident-store.ts';
 import type { OnboardingCheckStore } from '../../ports/onboarding-probes.ts';
 import type { PortalStore } from '../../ports/portal-store.ts';
@@ -28,16 +29,18 @@ export const opsLogHeadFile = (homeDir: string): string => path.join(homeDir, 'o
  * migrated, the registry key loaded (or made), and everything they seal sealed; `sealedNow` counts the
  * rows an earlier release had written in plaintext (sealed now, their tables rewritten so that the
  * plaintext leaves the database files); `opsLogAnchoring` says whether the ops log's head checkpoint was
- * made now (from the log's current head: the first start with checkpoints) or is invalid.
+ * made now (from the log's current head: the first start with checkpoints) or is invalid. `logger` hears of
+ * head checkpoint writes that fail (they do not fail the append whose entry is committed).
  */
 export async function registryOn(
   executor: SqlExecutor,
   homeDir: string,
+  logger: Logger | null = null,
 ): Promise<{ registry: SqlRegistry; incidentStore: SqlIncidentStore; portalStore: SqlPortalStore; teamStore: SqlTeamStore; sealedNow: SealedNow; opsLogAnchoring: OpsLogAnchoring }> {
   await migrate(executor);
   const masterKey = await loadOrCreateMasterKey(registryKeyDirectory(homeDir));
   const sealer = registrySealer(masterKey);
-  const registry = new SqlRegistry(executor, sealer, fileOpsLogHeadCheckpoint(opsLogHeadFile(homeDir), masterKey));
+  const registry = new SqlRegistry(executor, sealer, { headCheckpoint: fileOpsLogHeadCheckpoint(opsLogHeadFile(homeDir), masterKey), logger });
   const incidentStore = new SqlIncidentStore(executor, sealer);
   const portalStore = new SqlPortalStore(executor, sealer);
   const teamStore = new SqlTeamStore(executor, sealer);
@@ -64,13 +67,15 @@ export type SealedNow = { clients: number; opsLogEntries: number; incidents: num
 export async function openRegistry(options: {
   databaseUrl?: string | undefined;
   homeDir: string;
+  /** Where failed writes of the ops log's head checkpoint are reported. */
+  logger?: Logger | undefined;
 }): Promise<{ registry: Registry; sealedNow: SealedNow; opsLogAnchoring: OpsLogAnchoring; portalStore: PortalStore; incidentStore: IncidentStore; teamStore: TeamStore; onboardingStore: OnboardingCheckStore }> {
   const executor = options.databaseUrl
     ? openPostgresExecutor(options.databaseUrl)
     : await openPgliteExecutor(path.join(options.homeDir, 'registry'));
   let opened: Awaited<ReturnType<typeof registryOn>>;
   try {
-    opened = await registryOn(executor, options.homeDir);
+    opened = await registryOn(executor, options.homeDir, options.logger ?? null);
   } catch (error) {
     await executor.close();
     throw error;

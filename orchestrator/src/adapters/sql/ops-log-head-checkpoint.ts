@@ -1,6 +1,5 @@
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { writeFileAtomically } from '@agent-fleet/kernel/atomic-file';
+import { readRegularFile, writeFileAtomically } from '@agent-fleet/kernel/atomic-file';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { OpsLogHead } from '../../domain/ops-log-chain.ts';
 
@@ -56,13 +55,17 @@ export function fileOpsLogHeadCheckpoint(file: string, masterKey: Buffer): OpsLo
     new FleetError('integrity', `ops-log head checkpoint ${file} ${why}: it was altered, or written under another key (to re-anchor the log at its current head, move the file away and restart)`);
 
   async function read(): Promise<OpsLogHead | null> {
-    let text: string;
+    let bytes: Buffer | null;
     try {
-      text = await readFile(file, 'utf8');
+      // Not through a link, never blocking on a FIFO, bounded: what is at the path is not trusted.
+      bytes = await readRegularFile(file, { maxBytes: 4096 });
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      // Not a MAC failure but a path that cannot hold the checkpoint: a write fails, the start says so.
+      if (error instanceof FleetError && error.code === 'integrity') throw new Error(`${file} is not a regular file of at most 4 KiB`, { cause: error });
       throw error;
     }
+    if (bytes === null) return null;
+    const text = bytes.toString('utf8');
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);

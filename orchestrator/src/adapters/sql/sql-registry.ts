@@ -2,10 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { GENESIS_HASH } from '@agent-fleet/kernel/canonical-json';
 import type { ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import type { Logger } from '@agent-fleet/kernel/logger';
 import type { ClientStatus } from '../../domain/client-status.ts';
 import { hashOpsLogEntry, newSeals, type OpsLogHead } from '../../domain/ops-log-chain.ts';
 import type { AuditCheckpoint, ClaimResult, ClientRecord, NewClient, NewOpsLogEntry, OpsLogEntry, Registry } from '../../ports/registry.ts';
 import type { OpsLogHeadCheckpoint } from './ops-log-head-checkpoint.ts';
+import { recordOpsLogHead, type HeadRecording } from './ops-log-head-writer.ts';
 import { SEALED_PREFIX, type RegistrySealer, type SealedOpsLogFields } from './registry-sealer.ts';
 import { quotedIdentifier, type SqlExecutor } from './sql-executor.ts';
 
@@ -116,8 +118,21 @@ const newSalt = (): string => randomBytes(16).toString('base64url');
 
 const OPS_LOG_SEALING_BATCH = 1000;
 
-/** The advisory lock that serialises the ops log's writers: its appends, and its head checkpoint's writes. */
+/** The advisory lock that serialises the ops log's appends (and the head checkpoint's anchoring at start). */
 const OPS_LOG_LOCK = 'SELECT pg_advisory_xact_lock(727262)';
+
+/** What the registry keeps beside the database: the ops log's head checkpoint, and where its failures are told. */
+export interface SqlRegistryOptions {
+  headCheckpoint?: OpsLogHeadCheckpoint | null;
+  logger?: Logger | null;
+  /**
+   * How long an append waits for its head checkpoint's write before it returns anyway (ms, default 5,000):
+   * the entry is committed, and a stalled file system (or something other than a file at the checkpoint's
+   * path) must not hold up the action it records, a kill above all. The write goes on, and what becomes of
+   * it is logged.
+   */
+  headCheckpointWaitMs?: number;
+}
 
 /** What `anchorOpsLogHead` found at start: a checkpoint, none made now from the log's head, or an empty log. */
 export type OpsLogAnchoring =
@@ -131,17 +146,30 @@ export type OpsLogAnchoring =
  * The registry over SQL; the same statements run on PostgreSQL and on PGlite. A client's configuration
  * and admins, and each ops-log entry's actor, reason and details, are sealed by `sealer` before they reach
  * the database. With `headCheckpoint`, each append's head is recorded outside the database too, once
- * committed (see `opsLogHeadCheckpoint`).
+ * committed (see `opsLogHeadCheckpoint`); a write of it that fails is logged to `logger` and counted in
+ * `opsLogHeadCheckpointFailures`, and does not fail the append (the entry is committed).
  */
 export class SqlRegistry implements Registry {
   private readonly sql: SqlExecutor;
   private readonly sealer: RegistrySealer;
   private readonly headCheckpoint: OpsLogHeadCheckpoint | null;
+  private readonly logger: Logger | null;
+  private readonly headCheckpointWaitMs: number;
+  private failedHeadWrites = 0;
+  /** Whether the last head write this handle saw failed or was refused (the checkpoint is behind the log). */
+  private headBehind = false;
 
-  constructor(sql: SqlExecutor, sealer: RegistrySealer, headCheckpoint: OpsLogHeadCheckpoint | null = null) {
+  constructor(sql: SqlExecutor, sealer: RegistrySealer, options: SqlRegistryOptions = {}) {
     this.sql = sql;
     this.sealer = sealer;
-    this.headCheckpoint = headCheckpoint;
+    this.headCheckpoint = options.headCheckpoint ?? null;
+    this.logger = options.logger?.child({ component: 'ops-log-head-checkpoint' }) ?? null;
+    this.headCheckpointWaitMs = options.headCheckpointWaitMs ?? 5_000;
+  }
+
+  /** How many head checkpoint writes failed since this handle was made (an I/O error, or a file that fails its MAC). */
+  get opsLogHeadCheckpointFailures(): number {
+    return this.failedHeadWrites;
   }
 
   /** The sealed column values of a client's configuration. */
@@ -334,27 +362,51 @@ export class SqlRegistry implements Registry {
       );
       return full;
     });
-    // After the commit: a crash before this leaves the checkpoint one append behind, which verification
-    // accepts (never ahead of the log, which it would take for a truncation).
-    try {
-      await this.advanceHeadCheckpoint(appended);
-    } catch (error) {
-      throw new FleetError('internal', `ops-log entry ${appended.seq} is recorded, but its head checkpoint was not written`, { cause: error });
-    }
+    // After the commit, never before: a crash in between leaves the checkpoint behind the log, which
+    // verification accepts, never ahead of it, which it would take for a truncation.
+    await this.recordHead(appended);
     return appended;
   }
 
   /**
-   * Moves the head checkpoint to `head` (never backwards), under the ops-log lock: appends committed
-   * concurrently, here or in another process, write it one at a time.
+   * Moves the head checkpoint to `head` (never backwards); never throws. A write that fails leaves the
+   * checkpoint behind the log, and the next append's write (of its own, later head) catches it up.
    */
-  private async advanceHeadCheckpoint(head: OpsLogHead): Promise<void> {
+  private async recordHead(head: OpsLogHead): Promise<void> {
     const checkpoint = this.headCheckpoint;
     if (checkpoint === null) return;
-    await this.sql.transaction(async (tx) => {
-      await tx.query(OPS_LOG_LOCK);
-      await checkpoint.advance({ seq: head.seq, hash: head.hash });
+    const written = recordOpsLogHead(checkpoint, { seq: head.seq, hash: head.hash }).then((recording) => {
+      this.noteHeadRecording(recording, checkpoint.location);
+      return 'written' as const;
     });
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<'waiting'>((resolve) => {
+      timer = setTimeout(() => resolve('waiting'), this.headCheckpointWaitMs);
+      timer.unref();
+    });
+    if ((await Promise.race([written, waited])) === 'waiting') {
+      this.logger?.warn('ops-log head checkpoint write is slow: the entry is recorded, the write goes on', { seq: head.seq, location: checkpoint.location, waitedMs: this.headCheckpointWaitMs });
+    }
+    clearTimeout(timer);
+  }
+
+  private noteHeadRecording(recording: HeadRecording, location: string): void {
+    if (recording.outcome === 'advanced' || recording.outcome === 'kept') {
+      if (this.headBehind) this.logger?.info('ops-log head checkpoint caught up with the log', { seq: recording.seq, location });
+      this.headBehind = false;
+      return;
+    }
+    this.failedHeadWrites += 1;
+    // Logged when the checkpoint falls behind, not at every append while it stays there.
+    if (!this.headBehind) {
+      this.logger?.error(
+        recording.outcome === 'failed'
+          ? 'ops-log head checkpoint not written: the entry is recorded; the next append writes the head again'
+          : 'ops-log head checkpoint fails its MAC and is kept as evidence: appends do not move it until it is re-anchored',
+        { seq: recording.seq, location, failures: this.failedHeadWrites, ...(recording.outcome === 'failed' ? { error: recording.error } : {}) },
+      );
+    }
+    this.headBehind = true;
   }
 
   /** The ops log's head as recorded outside the database, or null (none recorded, or none kept). */
@@ -364,26 +416,48 @@ export class SqlRegistry implements Registry {
 
   /**
    * At start: records the log's current head when no checkpoint exists yet (a registry from before
-   * checkpoints, or a new one), and says so. A checkpoint that exists is left as it is, an invalid one too
-   * (the orchestrator still starts; verification reports it until an operator moves it away).
+   * checkpoints, or a new one), and says so. A checkpoint that exists is left as it is, also one that cannot
+   * be trusted or read, or that the log disagrees with (its tail deleted or rewritten, or the database
+   * restored from a backup older than the checkpoint): the orchestrator still starts, and the problem says
+   * what an operator should do; verification reports it until the checkpoint is moved away.
    */
   async anchorOpsLogHead(): Promise<OpsLogAnchoring> {
     const checkpoint = this.headCheckpoint;
     if (checkpoint === null) return { checkpoint: 'none' };
     return this.sql.transaction(async (tx): Promise<OpsLogAnchoring> => {
       await tx.query(OPS_LOG_LOCK);
+      let recorded: OpsLogHead | null;
       try {
-        if ((await checkpoint.read()) !== null) return { checkpoint: 'present' };
+        recorded = await checkpoint.read();
       } catch (error) {
         if (error instanceof FleetError && error.code === 'integrity') return { checkpoint: 'invalid', problem: error.message };
-        throw error;
+        return { checkpoint: 'invalid', problem: `ops-log head checkpoint ${checkpoint.location} cannot be read (${(error as Error).message}): fix or move it away and restart` };
       }
       const [last] = await tx.query<{ seq: number | string; hash: string }>('SELECT seq, hash FROM ops_log ORDER BY seq DESC LIMIT 1');
+      if (recorded !== null) {
+        const problem = await this.disagreementWithLog(tx, recorded, last ? Number(last.seq) : 0, checkpoint.location);
+        return problem === null ? { checkpoint: 'present' } : { checkpoint: 'invalid', problem };
+      }
       if (!last) return { checkpoint: 'empty-log' };
       const head = { seq: Number(last.seq), hash: last.hash };
-      await checkpoint.advance(head);
+      // Through the same queue as appends' writes, so that this process's writes of the file never interleave.
+      const recording = await recordOpsLogHead(checkpoint, head);
+      if (recording.outcome === 'failed') throw recording.error;
       return { checkpoint: 'created', head };
     });
+  }
+
+  /** Why the log does not reach, or does not hold, the recorded head; null when it does. */
+  private async disagreementWithLog(tx: SqlExecutor, recorded: OpsLogHead, lastSeq: number, location: string): Promise<string | null> {
+    const reanchor = `If the database was restored from a backup on purpose, keep ${location} with the restore's records, move it away and restart: the log is then anchored at its restored head. Otherwise treat it as tampering (fleet ops-log verify names the first entry concerned).`;
+    if (lastSeq < recorded.seq) {
+      return `the ops log ends at seq ${lastSeq}, before its head checkpoint at seq ${recorded.seq}: entries were deleted from the database, or it was restored from a backup older than the checkpoint. ${reanchor}`;
+    }
+    const [entry] = await tx.query<{ hash: string }>('SELECT hash FROM ops_log WHERE seq = $1', [recorded.seq]);
+    if (entry?.hash !== recorded.hash) {
+      return `the ops log's entry at seq ${recorded.seq} is not the one its head checkpoint records: the log was rewritten from there, or the database was restored from another backup. ${reanchor}`;
+    }
+    return null;
   }
 
   async saveErasedOpsLogEntries(entries: readonly OpsLogEntry[]): Promise<void> {
