@@ -71,6 +71,7 @@ void describe('portal approvals in Chromium: decide, one-tap links, refusals', (
         subject: 'Quote for March',
         body: draft('Quote for March').body,
       },
+      bcc: [],
       by: 'admin@acme.com',
     });
   });
