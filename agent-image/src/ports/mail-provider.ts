@@ -255,11 +255,14 @@ export type AuthFailureKind = 'revoked' | 'invalid_token' | 'insufficient_scope'
 /** The provider rejected our credentials for good: pause the agent, alert, count an auth failure. */
 export class ProviderAuthError extends FleetError {
   readonly kind: AuthFailureKind;
+  /** Whose credentials were refused: the client's mailbox account (the default) or the model's API key. */
+  readonly service: 'mailbox' | 'model';
 
-  constructor(kind: AuthFailureKind, message: string, options: { cause?: unknown } = {}) {
+  constructor(kind: AuthFailureKind, message: string, options: { cause?: unknown; service?: 'mailbox' | 'model' } = {}) {
     super('unauthorized', message, { retryable: false, cause: options.cause });
     this.name = 'ProviderAuthError';
     this.kind = kind;
+    this.service = options.service ?? 'mailbox';
   }
 }
 

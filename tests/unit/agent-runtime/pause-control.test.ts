@@ -94,6 +94,18 @@ describe('pause control', () => {
     assert.deepEqual(failures.map((record) => [record.target, record.parameters['kind'], record.result]), [['gmail', 'revoked', 'failure']]);
   });
 
+  test('the model service refusing the API key pauses at once, and the alert says it was the model, not the mailbox', async () => {
+    const { control, state, alerts, audit } = await pauses();
+    await control.onProviderAuthFailure(new ProviderAuthError('insufficient_scope', 'anthropic classify: API key rejected (401)', { service: 'model' }), 'process');
+    assert.equal(state.pause?.reason, 'auth');
+    assert.equal(state.pause?.detail, 'anthropic classify: API key rejected (401) during process');
+    assert.match(alerts[0]?.notice.subject ?? '', /language model/);
+    assert.match(alerts[0]?.notice.text ?? '', /refused the assistant's API key \(anthropic classify: API key rejected \(401\) during process\)/);
+    assert.doesNotMatch(alerts[0]?.notice.text ?? '', /mailbox/);
+    const failures = (await audit.read()).filter((record) => record.action_type === 'auth_failure');
+    assert.deepEqual(failures.map((record) => record.target), ['model']);
+  });
+
   test('the alert texts name the client and how to resume', () => {
     const limits = { perHour: 20, perDay: 100 };
     const auth = pauseNotice('auth', { client: 'acme', detail: 'revoked during sync', rateLimits: limits });

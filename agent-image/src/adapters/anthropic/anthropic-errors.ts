@@ -20,7 +20,7 @@ export function translateAnthropicError(error: unknown, operation: string): Flee
   }
   const status = error.status;
   const refusal = ACCOUNT_REFUSALS.get(status);
-  if (refusal !== undefined) return new ProviderAuthError('insufficient_scope', `anthropic ${operation}: ${refusal} (${status})`, { cause: error });
+  if (refusal !== undefined) return new ProviderAuthError('insufficient_scope', `anthropic ${operation}: ${refusal} (${status})`, { cause: error, service: 'model' });
   if (status === 408 || status === 409 || status === 429 || status >= 500) {
     const retryAfter = parseRetryAfter(error.headers?.get('retry-after') ?? null);
     return new ProviderThrottledError(status, retryAfter, `anthropic ${operation}: ${status === 429 ? 'rate limited' : `overloaded (${status})`}`, { cause: error });

@@ -53,7 +53,7 @@ export class PauseControl {
   }
 
   /** Pauses sending (rate limit) or all work (auth): persisted, audited, gauged, admins alerted once. */
-  async pause(reason: PauseReason, detail: string): Promise<void> {
+  async pause(reason: PauseReason, detail: string, refusedBy: 'mailbox' | 'model' = 'mailbox'): Promise<void> {
     const { state, audit, metrics, logger, config } = this.options;
     const current = state.pause;
     if (current !== null && (current.reason === reason || current.reason === 'auth')) return;
@@ -62,7 +62,7 @@ export class PauseControl {
     await state.setPause({ reason, since, detail: detail.slice(0, DETAIL_LIMIT) });
     metrics.setPaused(true);
     logger.warn('agent paused', { reason });
-    const notice = pauseNotice(reason, { client: config.client, detail, rateLimits: config.rateLimits });
+    const notice = pauseNotice(reason, { client: config.client, detail, rateLimits: config.rateLimits, refusedBy });
     await this.options.alert(`pause:${reason}:${since}`, notice).catch((error: unknown) => {
       logger.warn('pause alert not sent now; it waits in the outbox', { error });
     });
@@ -102,10 +102,12 @@ export class PauseControl {
     // Revoked consent pages at once; an expired access token or a missing scope is a passing failure.
     metrics.authFailure(error.kind === 'revoked' ? 'revoked' : 'transient');
     this.consecutiveAuthFailures++;
-    await audit.append(authFailure(this.options.providerKind() ?? 'provider', { kind: error.kind, where, consecutive: this.consecutiveAuthFailures }));
+    const refusedBy = error.service === 'model' ? 'model' : (this.options.providerKind() ?? 'provider');
+    await audit.append(authFailure(refusedBy, { kind: error.kind, where, consecutive: this.consecutiveAuthFailures }));
     // A revoked grant is final; a single 401 is often a token that died early, so only a run of them pauses.
     if (error.kind !== 'invalid_token' || this.consecutiveAuthFailures >= AUTH_FAILURES_BEFORE_PAUSE) {
-      await this.pause('auth', `${error.kind} during ${where}`);
+      // The model's refusal says which (a key rejected, billing, a retired model); it carries no secret.
+      await this.pause('auth', error.service === 'model' ? `${error.message} during ${where}` : `${error.kind} during ${where}`, error.service);
     }
   }
 

@@ -9,8 +9,14 @@ export interface PauseNotice {
 /** The admins' alert for a pause (pure): what stopped, why, and how an operator resumes it. */
 export function pauseNotice(
   reason: PauseReason,
-  input: { client: string; detail: string; rateLimits: { perHour: number; perDay: number } },
+  input: { client: string; detail: string; rateLimits: { perHour: number; perDay: number }; refusedBy?: 'mailbox' | 'model' },
 ): PauseNotice {
+  if (reason === 'auth' && input.refusedBy === 'model') {
+    return {
+      subject: 'Your AI assistant lost access to its language model and is paused',
+      text: `The language model service refused the assistant's API key (${input.detail}). Nothing is sent or read until an operator fixes the model's key or settings and resumes: fleet resume ${input.client}\n`,
+    };
+  }
   if (reason === 'auth') {
     return {
       subject: 'Your AI assistant lost access to the mailbox and is paused',
