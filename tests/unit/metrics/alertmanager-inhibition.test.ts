@@ -94,6 +94,7 @@ const SYMPTOMS = new Set([
   'ConsentRevoked',
   'KnownSenderUnauthenticated',
   'SyncStalled',
+  'PushWatchLapsed',
   'ApprovalBacklog',
   'ApprovalsExpiring',
   'ApprovalsExpired',
