@@ -65,7 +65,8 @@ export interface ApprovalDetail extends ApprovalSummary {
 export type ApprovalDecision =
   | { decision: 'approve' }
   | { decision: 'reject'; reason: string }
-  | { decision: 'edit'; draft: Pick<DraftMessage, 'to' | 'cc' | 'subject' | 'body'> };
+  /** `bcc`: what the edited email is blind-copied to (none when empty); absent, the proposal's Bcc stays. */
+  | { decision: 'edit'; draft: Pick<DraftMessage, 'to' | 'cc' | 'subject' | 'body'> & { bcc?: string[] } };
 
 /** What came of a decision: `blocked` when the gate refused the edited (or approved) action. */
 export interface DecisionOutcome {

@@ -1,4 +1,5 @@
 import type {
+  ApprovalDecision,
   ApprovalDetail,
   ApprovalState,
   ApprovalSummary,
@@ -116,7 +117,7 @@ export function toApprovalDetail(view: AgentApprovalView): ApprovalDetail {
  */
 export function editedArguments(
   original: unknown,
-  draft: Pick<DraftMessage, 'to' | 'cc' | 'subject' | 'body'> & { bcc?: readonly string[] | undefined },
+  draft: Extract<ApprovalDecision, { decision: 'edit' }>['draft'],
 ): Record<string, unknown> {
   const base = typeof original === 'object' && original !== null ? (original as Record<string, unknown>) : {};
   const bcc = draft.bcc === undefined ? {} : { bcc: [...draft.bcc] };

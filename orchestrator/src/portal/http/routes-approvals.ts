@@ -254,7 +254,6 @@ export function approvalRoutes(context: PortalContext): express.Router {
       if (!approval.draft) throw notFound();
       const form = parseForm(editForm, request.body);
       await useLink(response, form.link, id);
-      // The Bcc rides with the draft to editedArguments (approval-mapping.ts), which replaces the proposal's.
       const draft = { to: form.to, cc: form.cc, bcc: form.bcc, subject: form.subject, body: form.body };
       await decide(response, approval, { decision: 'edit', draft });
     }),
