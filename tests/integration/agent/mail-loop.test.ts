@@ -184,6 +184,34 @@ for (const kind of ['gmail', 'outlook'] as ProviderKind[]) {
       assert.deepEqual(mailbox.labelsOf(first), ['AgentFleet/acknowledgement']);
     });
 
+    test('a message whose processing keeps failing retryably goes to review once others get through for ten passes; an outage counts nothing', async () => {
+      const agent = await fresh();
+      const poison = await mailbox.seed({ from: KNOWN, subject: 'Invoice P', text: 'We received the invoice P.' });
+      const reviewed = async () =>
+        (await agent.auditRecords()).filter((record) => record.action_type === 'review_queued' && record.target === poison).map((record) => record.parameters['reason']);
+      const failure = { error: { status: 500, type: 'api_error', message: 'scripted failure' } } as const;
+      try {
+        // An outage: every model call fails, nothing gets through; however long, no message goes to review for it.
+        anthropic.useScript(() => failure);
+        for (let pass = 0; pass < 12; pass++) await agent.runtime.tick();
+        assert.deepEqual(await reviewed(), []);
+        // Only the calls about this one message fail while the others are answered.
+        anthropic.useScript((request) => (JSON.stringify(request.messages).includes('Invoice P') ? failure : inboxScript(request)));
+        for (let pass = 0; pass < 10; pass++) {
+          assert.deepEqual(await reviewed(), [], `not before the tenth such pass (pass ${pass})`);
+          await mailbox.seed({ from: KNOWN, subject: `Invoice Q${pass}`, text: `We received the invoice Q${pass}.` });
+          await agent.runtime.tick();
+        }
+      } finally {
+        anthropic.useScript(inboxScript);
+      }
+      assert.deepEqual(await reviewed(), ['processing_failed']);
+      const askedAbout = () => anthropic.received.filter((request) => JSON.stringify(request.messages).includes('Invoice P')).length;
+      const before = askedAbout();
+      await agent.runtime.tick();
+      assert.equal(askedAbout(), before, 'the model is not asked about it again');
+    });
+
     test('the daily summary is rendered from the audit log and mailed to the admins', async () => {
       const agent = await fresh();
       await seedInboxOf(mailbox);

@@ -53,6 +53,12 @@ export interface LoopReport {
 
 /** A message failing this often for reasons nobody can retry away goes to human review. */
 const MAX_FAILURES = 3;
+/**
+ * Passes in which a message failed with a retryable error while other messages got through, before it goes
+ * to review: such a message (a model call that always answers 500 for it) is not an outage, and retried
+ * every round for ever it would hold a worker each time. Passes where nothing got through do not count.
+ */
+const MAX_RETRYABLE_FAILURES = 10;
 
 /**
  * The agent's work: sync the mailbox (durable cursor), and for each new message, exactly once: audit the
@@ -70,6 +76,7 @@ export class MailLoop {
   private readonly context: RuntimeContext;
   private readonly deps: LoopDeps;
   private readonly failures = new Map<string, number>();
+  private readonly retryableFailures = new Map<string, number>();
   /** Drafts created in this process, handed to the send stage without reading them back. */
   private readonly drafts = new Map<string, Draft>();
   private running: Promise<LoopReport> | null = null;
@@ -126,21 +133,37 @@ export class MailLoop {
       .unfinished()
       .filter(({ progress }) => !(sendingPaused && progress.stage === 'waiting_send'))
       .map(({ id }) => id);
+    const retried = new Map<string, unknown>();
     await runPool(work, {
       concurrency: Math.max(1, options.concurrency ?? 4),
       run: async (id) => {
         const progress = await this.process(id);
         this.failures.delete(id);
+        this.retryableFailures.delete(id);
         if (progress !== undefined && progress.stage !== 'waiting_send') report.finished++;
       },
       onError: async (error, id) => {
         if (await this.handleStop(error, 'process')) return 'stop';
         report.failed++;
+        if (error instanceof FleetError && error.retryable) retried.set(id, error);
         await this.recordFailure(id, error);
         return 'continue';
       },
     });
+    if (report.finished > 0) await this.countRetryableFailures(retried);
     return report;
+  }
+
+  /** Messages that failed retryably in a pass where others got through: past the limit, to review. */
+  private async countRetryableFailures(retried: ReadonlyMap<string, unknown>): Promise<void> {
+    for (const [id, error] of retried) {
+      const count = (this.retryableFailures.get(id) ?? 0) + 1;
+      this.retryableFailures.set(id, count);
+      if (count < MAX_RETRYABLE_FAILURES) continue;
+      this.retryableFailures.delete(id);
+      this.failures.delete(id);
+      await toReview(this.context, id, 'processing_failed', { error: errorSummary(error), retryable: true, passes: count });
+    }
   }
 
   /** True when the pass must stop: killed, or an authentication failure (handed to the runtime). */
