@@ -34,6 +34,7 @@ import type { KillClientService } from './services/kill-client.ts';
 import type { SupportAccessService } from './services/support-access.ts';
 import { deleteClientEvidence, evidenceDirectory } from './services/incidents/evidence-files.ts';
 import { forgetIncidentRecipients } from './services/erasure/incident-recipients.ts';
+import type { EgressRefusalLog } from './adapters/egress-proxy/egress-refusal-log.ts';
 
 /** The client's data from export to erasure: exports, encrypted backups, restores, erasures. */
 export interface DataLifecycle {
@@ -67,6 +68,8 @@ export interface DataLifecycleParts {
   guard: ClientOperationGuard;
   /** Subnet allocation, shared with provisioning: a closed client's export makes its network again. */
   subnets: ClientSubnets;
+  /** The egress proxy's refusal log, whose lines of a client an erasure removes; absent without one. */
+  egressRefusals?: Pick<EgressRefusalLog, 'forgetClient'> | undefined;
   /** The client portal's store, whose admins an erasure forgets; absent with an outside registry. */
   portalStore?: Pick<PortalStore, 'knownAdmins' | 'forgetAdmin'> | undefined;
   /** The incident records, whose notifications an erasure strips of the client's people. */
@@ -121,6 +124,7 @@ export async function composeDataLifecycle(parts: DataLifecycleParts): Promise<D
     backups: backupStore,
     evidence: { deleteClientBundles: (clientId) => deleteClientEvidence(evidenceDirectory(config.homeDir), clientId) },
     incidents: { forgetClientRecipients: (clientId) => forgetIncidentRecipients(parts.incidentStore, clientId) },
+    egressRefusals: parts.egressRefusals,
     kill: parts.kill,
     guard: parts.guard,
     portal: parts.portalStore,

@@ -1,7 +1,7 @@
 import type { Registry as MetricsRegistry } from 'prom-client';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import { createEgressProxies, type EgressProxies } from './adapters/egress-proxy/egress-proxies.ts';
-import { EgressRefusalLog } from './adapters/egress-proxy/egress-refusal-log.ts';
+import type { EgressRefusalLog } from './adapters/egress-proxy/egress-refusal-log.ts';
 import type { OrchestratorConfig } from './config.ts';
 import { createEgressMetrics } from './observability/metrics.ts';
 import type { Registry } from './ports/registry.ts';
@@ -15,6 +15,8 @@ export function composeEgress(deps: {
   registry: Registry;
   metrics: MetricsRegistry;
   logger: Logger;
+  /** The refusal log (`config.egress.refusalLogFile`), shared with the erasure, which forgets a client's lines. */
+  refusals: EgressRefusalLog;
 }): EgressProxies | null {
   const { config, registry, logger } = deps;
   if (config.runtime !== 'docker' || config.egress.mode !== 'proxy') return null;
@@ -23,7 +25,7 @@ export function composeEgress(deps: {
     port: config.egress.proxyPort,
     extraRules: config.egress.extraRules,
     lookupClient: (clientId) => registry.getClient(clientId),
-    refusals: new EgressRefusalLog(config.egress.refusalLogFile),
+    refusals: deps.refusals,
     metrics: {
       serving: (client) => {
         counters.refused.inc({ client }, 0);

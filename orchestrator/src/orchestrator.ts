@@ -12,6 +12,7 @@ import { FileSdScrapeTargets } from './adapters/prometheus/file-sd-scrape-target
 import { openRegistry } from './adapters/sql/open-registry.ts';
 import { externalVaultCaPem, openSecretBackend, type SecretBackend } from './adapters/vault/open-secret-backend.ts';
 import type { EgressProxies } from './adapters/egress-proxy/egress-proxies.ts';
+import { EgressRefusalLog } from './adapters/egress-proxy/egress-refusal-log.ts';
 import { composeEgress } from './compose-egress.ts';
 import type { OrchestratorConfig } from './config.ts';
 import { gatewayOf, parseIpv4Cidr } from './domain/ipv4-cidr.ts';
@@ -165,7 +166,9 @@ export async function createOrchestrator(
   const metricsRegistry = new MetricsRegistry();
   collectDefaultMetrics({ register: metricsRegistry });
   // The egress proxies go with the runtime that names them to its agents: none for a runtime given from outside.
-  const egress = overrides.runtime ? null : composeEgress({ config, registry, metrics: metricsRegistry, logger });
+  // One writer of the egress refusal log, also when the proxy is off now: an erasure still forgets a client's old lines.
+  const egressRefusals = new EgressRefusalLog(config.egress.refusalLogFile);
+  const egress = overrides.runtime ? null : composeEgress({ config, registry, metrics: metricsRegistry, logger, refusals: egressRefusals });
   const engine = overrides.runtime ?? (await openContainerRuntime(config, registry, logger, overrides.commandRunner, egress));
   // On Kubernetes Prometheus finds agents through their ServiceMonitor or scrape annotations; the file
   // still records each agent's Service address, so status and reconcile work the same on both runtimes.
@@ -252,6 +255,7 @@ export async function createOrchestrator(
     guard: clientOperations,
     subnets,
     incidentStore,
+    egressRefusals,
     portalStore: opened?.portalStore,
     googleRevokeUrl: overrides.googleRevokeUrl,
   });

@@ -146,9 +146,13 @@ for (const backend of registryBackends.filter((each) => each.name === 'pglite'))
 
     test('an erasure that runs through is not marked resumed', async () => {
       const { deps } = standIns(opened.registry, now);
-      const outcome = await new EraseClientService(deps).erase({ clientId: ACME, requestId: 'DSR-9', actor: 'ops' });
+      const forgotten: string[] = [];
+      const egressRefusals = { forgetClient: async (clientId: string) => (forgotten.push(clientId), 4) };
+      const outcome = await new EraseClientService({ ...deps, egressRefusals }).erase({ clientId: ACME, requestId: 'DSR-9', actor: 'ops' });
       assert.equal(outcome.outcome === 'erased' && outcome.certificate.resumed, false);
       assert.equal(outcome.outcome === 'erased' && outcome.certificate.steps.find((step) => step.what === 'oauth-grant')?.outcome, 'revoked');
+      assert.deepEqual(forgotten, [ACME], "the client's lines leave the egress refusal log");
+      assert.match(outcome.outcome === 'erased' ? (outcome.certificate.steps.find((step) => step.what === 'egress-log')?.detail ?? '') : '', /^4 refused egress requests removed/);
     });
 
     test('the row gone with another request open: a clear refusal naming it', async () => {

@@ -39,3 +39,25 @@ void test("a client's flood of refusals is written within its budget, its first 
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+void test("an erased client's lines leave the log and its rotated file; others stay, appends go on in turn", async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'egress-refusals-'));
+  try {
+    const file = path.join(dir, 'refused.jsonl');
+    const log = new EgressRefusalLog(file, { maxBytes: 400 });
+    for (let index = 0; index < 6; index++) {
+      await log.append(entry(index % 2 === 0 ? 'acme' : 'beta', `h${index}.example.com`, T0 + index));
+    }
+    const removing = log.forgetClient('acme');
+    const appended = log.append(entry('beta', 'after.example.com', T0 + 100));
+    assert.equal(await removing, 3);
+    await appended;
+    const everything = [...(await lines(`${file}.1`)), ...(await lines(file))];
+    assert.deepEqual(everything.map((line) => line['client']), ['beta', 'beta', 'beta', 'beta']);
+    assert.equal(everything.at(-1)?.['host'], 'after.example.com');
+    assert.equal(await log.forgetClient('acme'), 0, 'nothing left to remove');
+    assert.equal(await new EgressRefusalLog(path.join(dir, 'none.jsonl')).forgetClient('acme'), 0, 'no log, nothing to do');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -1,4 +1,5 @@
-import { appendFile, mkdir, rename, stat } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rename, stat } from 'node:fs/promises';
+import { writeFileAtomically } from '@agent-fleet/kernel/atomic-file';
 import path from 'node:path';
 import type { EgressRefusal } from '../../domain/egress-allow-list.ts';
 import { RefusalLogBudget } from './refusal-log-budget.ts';
@@ -56,10 +57,51 @@ export class EgressRefusalLog {
     return next;
   }
 
+  /**
+   * Removes every line of `client` from the log and its rotated file (an erasure): in turn with the
+   * appends, so none is lost. Returns how many lines went. Lines that do not parse are kept.
+   */
+  forgetClient(client: string): Promise<number> {
+    const next = this.#writing.then(async () => {
+      this.#budget.forget(client);
+      let removed = 0;
+      for (const file of [this.file, `${this.file}.1`]) removed += await withoutClient(file, client);
+      return removed;
+    });
+    this.#writing = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    return next;
+  }
+
   async #write(line: string): Promise<void> {
     await mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
     const size = await stat(this.file).then((info) => info.size, () => 0);
     if (size + line.length > this.#maxBytes && size > 0) await rename(this.file, `${this.file}.1`);
     await appendFile(this.file, line, { mode: 0o600 });
+  }
+}
+
+/** Rewrites `file` without the lines of `client`; returns how many went (0 for a missing file). */
+async function withoutClient(file: string, client: string): Promise<number> {
+  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return null;
+    throw error;
+  });
+  if (text === null) return 0;
+  const lines = text.split('\n').filter((line) => line !== '');
+  const kept = lines.filter((line) => clientOf(line) !== client);
+  if (kept.length === lines.length) return 0;
+  await writeFileAtomically(file, kept.length === 0 ? '' : `${kept.join('\n')}\n`, { mode: 0o600 });
+  return lines.length - kept.length;
+}
+
+function clientOf(line: string): string | null {
+  try {
+    const value: unknown = JSON.parse(line);
+    return typeof value === 'object' && value !== null && typeof (value as { client?: unknown }).client === 'string' ? (value as { client: string }).client : null;
+  } catch {
+    return null;
   }
 }

@@ -17,6 +17,11 @@ export class RefusalLogBudget {
     this.#windowMs = windowMs;
   }
 
+  /** Forgets what was counted of `client` (an erasure). */
+  forget(client: string): void {
+    this.#clients.delete(client);
+  }
+
   /** Decides for one refusal of `client` at `atMs` (epoch milliseconds). */
   admit(client: string, atMs: number): RefusalAdmission {
     let state = this.#clients.get(client);

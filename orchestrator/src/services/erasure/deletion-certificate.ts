@@ -11,7 +11,7 @@ export interface Tombstone {
 
 /** One thing the erasure did, in order. */
 export interface ErasureStep {
-  what: 'kill' | 'oauth-grant' | 'runtime' | 'backups' | 'incident-evidence' | 'incident-records' | 'vault' | 'data-key' | 'portal' | 'ops-log' | 'registry';
+  what: 'kill' | 'oauth-grant' | 'runtime' | 'backups' | 'incident-evidence' | 'incident-records' | 'egress-log' | 'vault' | 'data-key' | 'portal' | 'ops-log' | 'registry';
   outcome: string;
   detail: string;
 }

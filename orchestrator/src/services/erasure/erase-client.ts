@@ -31,6 +31,8 @@ export interface EraseDependencies {
   evidence: { deleteClientBundles(clientId: ClientId): Promise<number> };
   /** Forgets who at the client was told of an incident; returns how many notifications named someone. */
   incidents: { forgetClientRecipients(clientId: ClientId): Promise<number> };
+  /** The egress proxy's refusal log: the client's lines (hosts its agent tried, when) go; absent without one. */
+  egressRefusals?: { forgetClient(clientId: ClientId): Promise<number> } | undefined;
   /** The client portal's store (admins' credentials, sessions, enrolment links); absent without a portal store. */
   portal?: Pick<PortalStore, 'knownAdmins' | 'forgetAdmin'> | undefined;
   clock: Clock;
@@ -185,6 +187,10 @@ export class EraseClientService {
     steps.push({ what: 'incident-evidence', outcome: 'deleted', detail: `${bundles} sealed evidence bundles deleted (their incidents keep each bundle's SHA-256)` });
     const recipients = await this.deps.incidents.forgetClientRecipients(clientId);
     steps.push({ what: 'incident-records', outcome: 'erased', detail: `${recipients} notification recipients forgotten (the incidents keep when, how and by whom the client was told)` });
+    if (this.deps.egressRefusals) {
+      const refusals = await this.deps.egressRefusals.forgetClient(clientId);
+      steps.push({ what: 'egress-log', outcome: 'erased', detail: `${refusals} refused egress requests removed from the proxy's refusal log` });
+    }
     await secrets.removeClient(clientId);
     steps.push({ what: 'vault', outcome: 'deleted', detail: 'secrets, policy, token role, control token and the client key' });
     if (!(await keyGone(keys, clientId))) throw new FleetError('internal', `the key of ${clientId} still exists after its removal: erasure not certified`);
