@@ -43,6 +43,7 @@ void test('a log whose last entries were deleted fails as truncated, naming wher
   const result = verifyOpsLog(entries.slice(0, 4), headOf(entries, 6));
   assert.deepEqual(result, { valid: false, entries: 4, firstBadSeq: 5, problem: 'truncated', checkpointSeq: 6 });
   assert.match(formatOpsLogVerification(result), /at seq 5: the log ends before its head checkpoint .*\(checkpoint at seq 6\)/);
+  assert.match(formatOpsLogVerification(result), /A deliberate restore: keep ops-log-head\.json .* move it away and restart/, 'what to do');
   // Every entry deleted: still truncated.
   assert.deepEqual(verifyOpsLog([], headOf(entries, 6)), { valid: false, entries: 0, firstBadSeq: 1, problem: 'truncated', checkpointSeq: 6 });
 });

@@ -23,8 +23,10 @@ const PROBLEMS: Record<Extract<OpsLogVerification, { valid: false }>['problem'],
   gap: 'gap',
   reordered: 'reordered',
   'broken-link': 'broken-link',
-  truncated: 'the log ends before its head checkpoint (its last entries deleted, or the database restored from an older backup)',
-  'head-mismatch': 'the entry differs from its head checkpoint (the log rewritten from there, its hashes recomputed)',
+  truncated:
+    'the log ends before its head checkpoint (its last entries deleted, or the database restored from an older backup). A deliberate restore: keep ops-log-head.json in the fleet home with the restore records, move it away and restart (the log is anchored at its restored head); otherwise treat it as tampering',
+  'head-mismatch':
+    'the entry differs from its head checkpoint (the log rewritten from there, its hashes recomputed, or the database restored from another backup). A deliberate restore: keep ops-log-head.json with the restore records, move it away and restart; otherwise treat it as tampering',
   'erased-without-deletion':
     "fields erased although the entry's client was not deleted after it (an erasure or purge that did not finish? run it again)",
 };
