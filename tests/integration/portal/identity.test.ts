@@ -135,33 +135,6 @@ void describe('portal identity in Chromium: enrolment, passkeys, TOTP, sessions'
     await admin.context.close();
   });
 
-  void test('a link from another site during the set-up leaves the enrolment in progress, to be finished', async () => {
-    const admin = await chromium.newAdmin();
-    h.gateway.clients.get('acme')?.admins.push('linked@acme.com');
-    await startEnrolment(h, admin, 'acme', 'linked@acme.com');
-    await createPasskey(admin.page);
-    // Another site (webmail, say) links to the portal: a cross-site navigation.
-    const elsewhere = http.createServer((_request, response) => {
-      response.setHeader('content-type', 'text/html');
-      response.end(`<a href="${h.portal.url}/sign-in">portal</a>`);
-    });
-    await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.1', resolve));
-    try {
-      await admin.page.goto(`http://127.0.0.1:${(elsewhere.address() as AddressInfo).port}/`);
-      await admin.page.getByRole('link', { name: 'portal' }).click();
-      await admin.page.waitForURL('**/sign-in');
-    } finally {
-      elsewhere.close();
-    }
-    await admin.page.goto(`${h.portal.url}/enrol/setup`);
-    await admin.page.getByText(/Passkey saved/).waitFor();
-    await finishEnrolment(admin.page);
-    await signOut(admin.page);
-    await signInWithPasskey(h, admin.page);
-    await admin.page.waitForURL('**/approvals');
-    await admin.context.close();
-  });
-
   void test('an admin removed from the client config loses their sessions and credentials at once', async () => {
     const admin = await chromium.newAdmin();
     h.gateway.clients.get('beta')?.admins.push('temp@beta.com');
@@ -259,5 +232,48 @@ void describe('portal sign-in lockouts in Chromium: device cookies', () => {
     await signInWithCode(h, forged.page, 'apponly@acme.com', await totpCode(h, secret));
     await forged.page.getByRole('alert').getByText('Too many attempts from this device').waitFor();
     await Promise.all([admin.context.close(), attacker.context.close(), forged.context.close()]);
+  });
+});
+
+// Its own portal: the sign-in routes' per-IP rate limit (every browser here is 127.0.0.1) is not shared
+// with the tests above.
+void describe('portal enrolment in Chromium: a link from another site mid-enrolment', () => {
+  let h: PortalHarness;
+  let chromium: PortalBrowser;
+
+  before(async () => {
+    h = await startPortalHarness();
+    chromium = await launchPortalBrowser(h.portal.caCertificatePem ?? '');
+  });
+  after(async () => {
+    await chromium?.close();
+    await h?.close();
+  });
+
+  void test('a link from another site during the set-up leaves the enrolment in progress, to be finished', async () => {
+    const admin = await chromium.newAdmin();
+    h.gateway.clients.get('acme')?.admins.push('linked@acme.com');
+    await startEnrolment(h, admin, 'acme', 'linked@acme.com');
+    await createPasskey(admin.page);
+    // Another site (webmail, say) links to the portal: a cross-site navigation.
+    const elsewhere = http.createServer((_request, response) => {
+      response.setHeader('content-type', 'text/html');
+      response.end(`<a href="${h.portal.url}/sign-in">portal</a>`);
+    });
+    await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.1', resolve));
+    try {
+      await admin.page.goto(`http://127.0.0.1:${(elsewhere.address() as AddressInfo).port}/`);
+      await admin.page.getByRole('link', { name: 'portal' }).click();
+      await admin.page.waitForURL('**/sign-in');
+    } finally {
+      elsewhere.close();
+    }
+    await admin.page.goto(`${h.portal.url}/enrol/setup`);
+    await admin.page.getByText(/Passkey saved/).waitFor();
+    await finishEnrolment(admin.page);
+    await signOut(admin.page);
+    await signInWithPasskey(h, admin.page);
+    await admin.page.waitForURL('**/approvals');
+    await admin.context.close();
   });
 });
