@@ -3,6 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { syncDirectory } from './group-commit-appender.ts';
+import { LineSplitter } from './line-splitter.ts';
 
 /**
  * The longest line a line file may hold, in bytes: well above the largest record the agent writes (an
@@ -12,7 +13,6 @@ import { syncDirectory } from './group-commit-appender.ts';
 export const MAX_LINE_BYTES = 128 * 1024 * 1024;
 
 const CHUNK_BYTES = 1024 * 1024;
-const NEWLINE = 0x0a;
 
 /** The lines of an append-only line file, and what follows the last newline (a torn write). */
 export interface LineFileContent {
@@ -44,32 +44,15 @@ export async function scanLineFile(path: string, onLine: (line: string) => void,
   }
   const tooLong = () => new FleetError('integrity', `${basename(path)} holds a line longer than ${maxLineBytes} bytes`);
   try {
-    let partial: Buffer[] = [];
-    let partialBytes = 0;
-    let completeBytes = 0;
+    const splitter = new LineSplitter(maxLineBytes, tooLong);
     const chunk = Buffer.alloc(CHUNK_BYTES);
     for (;;) {
       const { bytesRead } = await handle.read(chunk, 0, CHUNK_BYTES, null);
       if (bytesRead === 0) break;
-      let start = 0;
-      for (let newline = chunk.indexOf(NEWLINE, 0); newline >= 0 && newline < bytesRead; newline = chunk.indexOf(NEWLINE, start)) {
-        const length = partialBytes + newline - start;
-        if (length > maxLineBytes) throw tooLong();
-        const line = partial.length === 0 ? chunk.subarray(start, newline) : Buffer.concat([...partial, chunk.subarray(start, newline)]);
-        onLine(line.toString('utf8'));
-        completeBytes += length + 1;
-        partial = [];
-        partialBytes = 0;
-        start = newline + 1;
-      }
-      if (start < bytesRead) {
-        partialBytes += bytesRead - start;
-        if (partialBytes > maxLineBytes) throw tooLong();
-        partial.push(Buffer.from(chunk.subarray(start, bytesRead)));
-      }
+      for (const line of splitter.lines(chunk.subarray(0, bytesRead))) onLine(line);
     }
-    const tailBytes = Buffer.concat(partial);
-    return { tail: tailBytes.toString('utf8'), tailBytes, completeBytes };
+    const tailBytes = splitter.tail();
+    return { tail: tailBytes.toString('utf8'), tailBytes, completeBytes: splitter.completeBytes };
   } finally {
     await handle.close();
   }

@@ -2,8 +2,7 @@ import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { MAX_LINE_BYTES } from '../audit-log/line-file.ts';
-
-const NEWLINE = 0x0a;
+import { LineSplitter } from '../audit-log/line-splitter.ts';
 
 /**
  * The complete lines of an append-only line file, read as a stream: memory holds one chunk and one line,
@@ -15,26 +14,9 @@ const NEWLINE = 0x0a;
  */
 export async function* completeLines(path: string, maxLineBytes = MAX_LINE_BYTES): AsyncGenerator<string> {
   const tooLong = () => new FleetError('integrity', `${basename(path)} holds a line longer than ${maxLineBytes} bytes`);
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
+  const splitter = new LineSplitter(maxLineBytes, tooLong);
   try {
-    for await (const read of createReadStream(path, { highWaterMark: 256 * 1024 })) {
-      const chunk = read as Buffer;
-      let start = 0;
-      for (let newline = chunk.indexOf(NEWLINE); newline !== -1; newline = chunk.indexOf(NEWLINE, start)) {
-        if (pendingBytes + newline - start > maxLineBytes) throw tooLong();
-        const piece = chunk.subarray(start, newline);
-        yield (pending.length === 0 ? piece : Buffer.concat([...pending, piece])).toString('utf8');
-        pending = [];
-        pendingBytes = 0;
-        start = newline + 1;
-      }
-      if (start < chunk.length) {
-        pendingBytes += chunk.length - start;
-        if (pendingBytes > maxLineBytes) throw tooLong();
-        pending.push(chunk.subarray(start));
-      }
-    }
+    for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024 })) yield* splitter.lines(chunk as Buffer);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw error;
