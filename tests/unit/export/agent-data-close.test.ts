@@ -2,7 +2,6 @@
 // kill switch's lock on its Vault policy must not stay undone because a reader container would not go.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError, isFleetError } from '@agent-fleet/kernel/fleet-error';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { loadConfig } from '../../../orchestrator/src/config.ts';
@@ -11,26 +10,10 @@ import type { ContainerRuntime } from '../../../orchestrator/src/ports/container
 import type { ClientRecord } from '../../../orchestrator/src/ports/registry.ts';
 import type { SecretStore } from '../../../orchestrator/src/ports/secret-store.ts';
 import { openAgentData } from '../../../orchestrator/src/services/export/agent-data.ts';
+import { acmeRecord } from '../../helpers/client-record.ts';
 
-const ACME = parseClientId('acme');
 
-function killedClient(): ClientRecord {
-  const at = '2026-12-01T00:00:00.000Z';
-  return {
-    id: ACME,
-    status: 'killed',
-    provider: 'gmail',
-    admins: ['admin@acme.example'],
-    configYaml: 'client: acme\n',
-    subnet: '10.9.0.0/28',
-    onboardingStartedAt: at,
-    operationId: null,
-    operationHeartbeatAt: null,
-    statusReason: 'kill switch',
-    createdAt: at,
-    updatedAt: at,
-  };
-}
+const killedClient = (): ClientRecord => acmeRecord({ status: 'killed', statusReason: 'kill switch' });
 
 describe('closing the export read of a killed client', () => {
   test('a reader the engine will not remove still leaves the policy locked again and the reader’s tokens revoked', async () => {

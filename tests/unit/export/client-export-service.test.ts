@@ -20,6 +20,7 @@ import { ClientOperationGuard } from '../../../orchestrator/src/services/client-
 import { ClientExportService, type ClientExportDependencies } from '../../../orchestrator/src/services/export/client-export-service.ts';
 import { loadOrCreateExportSigner } from '../../../orchestrator/src/services/export/export-signing-key.ts';
 import { Collector, readTar } from './archive-helpers.ts';
+import { acmeRecord } from '../../helpers/client-record.ts';
 
 const ACME = parseClientId('acme');
 const NOW = new Date('2026-12-06T12:00:00.000Z');
@@ -28,23 +29,7 @@ after(async () => {
   for (const directory of directories) await rm(directory, { recursive: true, force: true });
 });
 
-function activeClient(): ClientRecord {
-  const at = '2026-12-01T00:00:00.000Z';
-  return {
-    id: ACME,
-    status: 'active',
-    provider: 'gmail',
-    admins: ['admin@acme.example'],
-    configYaml: 'client: acme\nadmins: [admin@acme.example]\n',
-    subnet: '10.9.0.0/28',
-    onboardingStartedAt: at,
-    operationId: null,
-    operationHeartbeatAt: null,
-    statusReason: null,
-    createdAt: at,
-    updatedAt: at,
-  };
-}
+const activeClient = (): ClientRecord => acmeRecord({ configYaml: 'client: acme\nadmins: [admin@acme.example]\n' });
 
 function opsEntry(seq: number, action: string, actor: string, details: Record<string, unknown> = {}): OpsLogEntry {
   return { seq, at: new Date(NOW.getTime() - (100 - seq) * 60_000).toISOString(), actor, action, clientId: ACME, reason: null, outcome: 'success', details, prevHash: '0'.repeat(64), hash: String(seq).padStart(64, '0') };

@@ -3,7 +3,7 @@
 // the engine, Vault and the agent's control API; the real thing runs in tests/integration/data-lifecycle/export.test.ts.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
+import type { ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { loadConfig } from '../../../orchestrator/src/config.ts';
@@ -13,26 +13,10 @@ import type { ClientRecord } from '../../../orchestrator/src/ports/registry.ts';
 import type { SecretStore } from '../../../orchestrator/src/ports/secret-store.ts';
 import { openAgentData, type AgentDataDependencies } from '../../../orchestrator/src/services/export/agent-data.ts';
 import { reopenClosedClientNetwork } from '../../../orchestrator/src/services/export/closed-client-network.ts';
+import { acmeRecord } from '../../helpers/client-record.ts';
 
-const ACME = parseClientId('acme');
 
-function closedClient(): ClientRecord {
-  const at = '2026-12-01T00:00:00.000Z';
-  return {
-    id: ACME,
-    status: 'deprovisioned',
-    provider: 'gmail',
-    admins: ['admin@acme.example'],
-    configYaml: '{"client":"acme"}',
-    subnet: null,
-    onboardingStartedAt: at,
-    operationId: null,
-    operationHeartbeatAt: null,
-    statusReason: 'contract ended',
-    createdAt: at,
-    updatedAt: at,
-  };
-}
+const closedClient = (): ClientRecord => acmeRecord({ status: 'deprovisioned', configYaml: '{"client":"acme"}', subnet: null, statusReason: 'contract ended' });
 
 /** The engine, Vault and control API as an export of a closed client uses them, each call recorded. */
 function standIns(calls: string[], options: { locked: boolean; failNetwork?: boolean }) {
