@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { DESKTOP, PHONE, assertAccessible, launchPortalBrowser, type PortalBrowser } from './browser.ts';
+import { describe, test } from 'node:test';
+import { DESKTOP, PHONE, assertAccessible, type PortalBrowser } from './browser.ts';
 import { tourPortal } from './page-tour.ts';
-import { startPortalHarness, type PortalHarness } from './portal-harness.ts';
+import type { PortalHarness } from './portal-harness.ts';
+import { portalInChromium } from './portal-in-chromium.ts';
 
 const PAGES = [
   'sign-in',
@@ -32,13 +33,9 @@ void describe('portal accessibility in Chromium: axe-core finds nothing on any p
   let h: PortalHarness;
   let chromium: PortalBrowser;
 
-  before(async () => {
-    h = await startPortalHarness();
-    chromium = await launchPortalBrowser(h.portal.caCertificatePem ?? '');
-  });
-  after(async () => {
-    await chromium?.close();
-    await h?.close();
+  portalInChromium((harness, browser) => {
+    h = harness;
+    chromium = browser;
   });
 
   for (const [name, viewport] of [

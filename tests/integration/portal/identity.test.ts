@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, test } from 'node:test';
-import { launchPortalBrowser, type PortalBrowser } from './browser.ts';
+import { describe, test } from 'node:test';
+import type { PortalBrowser } from './browser.ts';
 import {
   createPasskey,
   enrolWithPasskey,
@@ -14,7 +14,8 @@ import {
   startEnrolment,
   totpCode,
 } from './flows.ts';
-import { startPortalHarness, type PortalHarness } from './portal-harness.ts';
+import type { PortalHarness } from './portal-harness.ts';
+import { portalInChromium } from './portal-in-chromium.ts';
 
 const MINUTE = 60_000;
 
@@ -22,13 +23,9 @@ void describe('portal identity in Chromium: enrolment, passkeys, TOTP, sessions'
   let h: PortalHarness;
   let chromium: PortalBrowser;
 
-  before(async () => {
-    h = await startPortalHarness();
-    chromium = await launchPortalBrowser(h.portal.caCertificatePem ?? '');
-  });
-  after(async () => {
-    await chromium?.close();
-    await h?.close();
+  portalInChromium((harness, browser) => {
+    h = harness;
+    chromium = browser;
   });
 
   void test('an enrolment link changes nothing when opened, works once when started, and leaves a passkey that signs in', async () => {
@@ -157,19 +154,13 @@ void describe('portal identity in Chromium: enrolment, passkeys, TOTP, sessions'
   });
 });
 
-// Its own portal: the sign-in routes' per-IP rate limit (every browser here is 127.0.0.1) is not shared
-// with the tests above.
 void describe('portal sign-in lockouts in Chromium: device cookies', () => {
   let h: PortalHarness;
   let chromium: PortalBrowser;
 
-  before(async () => {
-    h = await startPortalHarness();
-    chromium = await launchPortalBrowser(h.portal.caCertificatePem ?? '');
-  });
-  after(async () => {
-    await chromium?.close();
-    await h?.close();
+  portalInChromium((harness, browser) => {
+    h = harness;
+    chromium = browser;
   });
 
   void test('wrong codes from someone who knows the address lock out unknown devices only: the admin’s own browser still signs in with a code', async () => {
@@ -235,19 +226,13 @@ void describe('portal sign-in lockouts in Chromium: device cookies', () => {
   });
 });
 
-// Its own portal: the sign-in routes' per-IP rate limit (every browser here is 127.0.0.1) is not shared
-// with the tests above.
 void describe('portal enrolment in Chromium: a link from another site mid-enrolment', () => {
   let h: PortalHarness;
   let chromium: PortalBrowser;
 
-  before(async () => {
-    h = await startPortalHarness();
-    chromium = await launchPortalBrowser(h.portal.caCertificatePem ?? '');
-  });
-  after(async () => {
-    await chromium?.close();
-    await h?.close();
+  portalInChromium((harness, browser) => {
+    h = harness;
+    chromium = browser;
   });
 
   void test('a link from another site during the set-up leaves the enrolment in progress, to be finished', async () => {
