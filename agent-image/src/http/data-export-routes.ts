@@ -91,13 +91,22 @@ export function mountDataExportRoutes(app: express.Express, desk: { readonly cli
       const part = String(request.params['part'] ?? '');
       if (!isExportPart(part)) throw new FleetError('not_found', `no export part ${JSON.stringify(part.slice(0, 60))}`);
       // The config is not read from the volume (sealed there for each start): it is the one this process opened.
-      const chunks = exportPart(part, sessions().reader(), new Date(), renderClientConfigYaml(desk.startedConfig()));
-      // The first chunk is read before the headers go out, so an unreadable volume is still a clean error.
-      const first = await chunks.next();
-      response.status(200).type(part.endsWith('.yaml') ? 'application/yaml' : 'application/x-ndjson');
-      if (!first.done) await write(response, first.value);
-      for await (const chunk of chunks) await write(response, chunk);
-      response.end();
+      const lease = sessions().lease();
+      try {
+        const chunks = exportPart(part, lease.reader, new Date(), renderClientConfigYaml(desk.startedConfig()));
+        // The first chunk is read before the headers go out, so an unreadable volume is still a clean error.
+        const first = await chunks.next();
+        lease.signal.throwIfAborted();
+        response.status(200).type(part.endsWith('.yaml') ? 'application/yaml' : 'application/x-ndjson');
+        if (!first.done) await write(response, first.value);
+        for await (const chunk of chunks) {
+          lease.signal.throwIfAborted();
+          await write(response, chunk);
+        }
+        response.end();
+      } finally {
+        lease.release();
+      }
     }),
   );
 }

@@ -56,7 +56,14 @@ describe('the data export session on an agent volume', () => {
     bed.onTeardown(() => sessions.close());
   });
 
-  const read = (part: ExportPart) => text(exportPart(part, sessions.reader(), new Date()));
+  const read = async (part: ExportPart) => {
+    const lease = sessions.lease();
+    try {
+      return await text(exportPart(part, lease.reader, new Date()));
+    } finally {
+      lease.release();
+    }
+  };
 
   test('a session from a genuine introduction reads every part, and reading writes nothing', async () => {
     const introduction = await bed.vault.store.issueAgentIntroduction(agent.id);
@@ -100,6 +107,6 @@ describe('the data export session on an agent volume', () => {
     await assert.rejects(sessions.open({ wrappingToken: introduction.wrappingToken, creationPath: introduction.creationPath }));
     await sessions.close();
     await assert.rejects(sessions.authenticate(agent.controlToken), (error) => isFleetError(error) && error.code === 'unavailable');
-    assert.throws(() => sessions.reader(), (error) => isFleetError(error) && error.code === 'unavailable');
+    assert.throws(() => sessions.lease(), (error) => isFleetError(error) && error.code === 'unavailable');
   });
 });

@@ -6,6 +6,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { FleetError, isFleetError } from '@agent-fleet/kernel/fleet-error';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import type { SecretSource } from '../../../agent-image/src/ports/secret-source.ts';
@@ -42,7 +43,7 @@ function secretSources(
   };
 }
 
-async function sessionsBed() {
+async function sessionsBed(idleMs?: number) {
   const dataDir = await mkdtemp(join(tmpdir(), 'agent-export-session-data-'));
   const tmpDir = await mkdtemp(join(tmpdir(), 'agent-export-session-tmp-'));
   directories.push(dataDir, tmpDir);
@@ -59,6 +60,7 @@ async function sessionsBed() {
     vaultAddr: 'https://127.0.0.1:8200',
     secretSource: secretSources(new Set([goodWrap]), controlToken, stopped),
     logger: createSilentLogger(),
+    ...(idleMs === undefined ? {} : { idleMs }),
   });
   return { sessions, controlToken, goodWrap, stopped, tmpDir };
 }
@@ -73,7 +75,7 @@ describe('the agent’s data export session', () => {
       (error: unknown) => isFleetError(error) && error.code === 'integrity',
     );
     await sessions.authenticate(controlToken);
-    assert.ok(sessions.reader());
+    assert.ok(sessions.lease().reader);
     assert.deepEqual(stopped, ['forged'], 'only the refused source was stopped');
     // The refused attempt's copy of the wrapped key is gone; the open session keeps its own.
     assert.equal((await readdir(tmpDir)).length, 1);
@@ -88,5 +90,29 @@ describe('the agent’s data export session', () => {
     assert.deepEqual(stopped, [goodWrap]);
     await sessions.authenticate(controlToken);
     await sessions.close();
+  });
+
+  test('a part still streaming keeps the session open past the idle time; the idle timer starts again when it ends', async () => {
+    const { sessions, controlToken, goodWrap, stopped } = await sessionsBed(40);
+    await sessions.open({ wrappingToken: goodWrap, creationPath: sessions.expectedCreationPath });
+    const lease = sessions.lease();
+    await delay(150);
+    await sessions.authenticate(controlToken);
+    assert.equal(lease.signal.aborted, false);
+    assert.deepEqual(stopped, [], 'the session was not closed under a running stream');
+    lease.release();
+    lease.release();
+    await delay(150);
+    await assert.rejects(sessions.authenticate(controlToken), (error: unknown) => isFleetError(error) && error.code === 'unavailable');
+    assert.deepEqual(stopped, [goodWrap]);
+  });
+
+  test('closing the session stops a stream still reading through it', async () => {
+    const { sessions, goodWrap } = await sessionsBed();
+    await sessions.open({ wrappingToken: goodWrap, creationPath: sessions.expectedCreationPath });
+    const lease = sessions.lease();
+    await sessions.close();
+    assert.throws(() => lease.signal.throwIfAborted(), (error: unknown) => isFleetError(error) && error.code === 'unavailable');
+    lease.release();
   });
 });

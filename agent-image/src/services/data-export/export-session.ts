@@ -20,7 +20,10 @@ export interface DataExportSessionsOptions {
   vaultAddr?: string | undefined;
   secretSource: SecretSourceFactory;
   logger: Logger;
-  /** A session nobody used for this long is closed and its Vault token revoked. Default 10 minutes. */
+  /**
+   * A session nobody used for this long is closed and its Vault token revoked. Default 10 minutes. A part
+   * still streaming counts as use: a slow download of a large part is not cut off.
+   */
   idleMs?: number;
 }
 
@@ -30,6 +33,18 @@ interface Session {
   reader: VolumeReader;
   keyDir: string;
   timer: NodeJS.Timeout | null;
+  /** Part streams reading through the session now: it is not idle while one runs. */
+  streams: number;
+  /** Aborted when the session closes, so a stream still running stops using the forgotten key. */
+  closing: AbortController;
+}
+
+/** One part stream's hold on the session: `release` once the stream is done, whatever its outcome. */
+export interface ExportLease {
+  reader: VolumeReader;
+  /** Aborted when the session closes (a close request, a new session, the idle timeout). */
+  signal: AbortSignal;
+  release(): void;
 }
 
 /**
@@ -80,7 +95,7 @@ export class DataExportSessions {
         await started.start();
         const auth = new ControlTokenAuth({ source: () => started, revoked: () => started.revoked, logger: this.options.logger });
         await auth.refresh();
-        opened = { source: started, auth, reader: new VolumeReader(this.options.dataDir, KeyRing.single(started.dataKey())), keyDir, timer: null };
+        opened = { source: started, auth, reader: new VolumeReader(this.options.dataDir, KeyRing.single(started.dataKey())), keyDir, timer: null, streams: 0, closing: new AbortController() };
       } catch (error) {
         await source?.stop().catch((stopError: unknown) => this.options.logger.warn('stopping a refused export session failed', { error: stopError }));
         await rm(keyDir, { recursive: true, force: true });
@@ -101,11 +116,23 @@ export class DataExportSessions {
     this.touch();
   }
 
-  /** The volume reader of the open session. */
-  reader(): VolumeReader {
-    if (this.session === null) throw new FleetError('unavailable', 'no data export session: introduce one first');
+  /** The volume reader of the open session, held for one part stream until `release`. */
+  lease(): ExportLease {
+    const session = this.session;
+    if (session === null) throw new FleetError('unavailable', 'no data export session: introduce one first');
+    session.streams += 1;
     this.touch();
-    return this.session.reader;
+    let released = false;
+    return {
+      reader: session.reader,
+      signal: session.closing.signal,
+      release: () => {
+        if (released) return;
+        released = true;
+        session.streams -= 1;
+        if (this.session === session) this.touch();
+      },
+    };
   }
 
   /** Ends the session: its Vault token is revoked and its key forgotten. */
@@ -118,6 +145,7 @@ export class DataExportSessions {
     this.session = null;
     if (session === null) return;
     if (session.timer !== null) clearTimeout(session.timer);
+    session.closing.abort(new FleetError('unavailable', 'the data export session was closed'));
     await session.source.stop().catch((error: unknown) => this.options.logger.warn('stopping the export session failed', { error }));
     await rm(session.keyDir, { recursive: true, force: true });
     this.options.logger.info('data export session closed');
@@ -127,6 +155,8 @@ export class DataExportSessions {
     const session = this.session;
     if (session === null) return;
     if (session.timer !== null) clearTimeout(session.timer);
+    session.timer = null;
+    if (session.streams > 0) return;
     session.timer = setTimeout(() => {
       this.close().catch((error: unknown) => this.options.logger.warn('closing an idle export session failed', { error }));
     }, this.options.idleMs ?? 600_000);
