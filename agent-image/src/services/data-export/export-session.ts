@@ -9,6 +9,7 @@ import type { IntroduceInput } from '../runtime/control-api.ts';
 import { ControlTokenAuth } from '../runtime/control-auth.ts';
 import { runtimePaths } from '../runtime/runtime-paths.ts';
 import { VolumeReader } from './volume-reader.ts';
+import { SerialQueue } from '@agent-fleet/kernel/serial-queue';
 
 export interface DataExportSessionsOptions {
   clientId: string;
@@ -57,7 +58,7 @@ export interface ExportLease {
 export class DataExportSessions {
   private readonly options: DataExportSessionsOptions;
   private session: Session | null = null;
-  private queue: Promise<void> = Promise.resolve();
+  private readonly queue = new SerialQueue();
 
   constructor(options: DataExportSessionsOptions) {
     this.options = options;
@@ -74,7 +75,7 @@ export class DataExportSessions {
    * (no data key), and the secret store's.
    */
   open(input: IntroduceInput): Promise<void> {
-    return this.serialised(async () => {
+    return this.queue.run(async () => {
       if (input.creationPath !== this.expectedCreationPath) {
         throw new FleetError('forbidden', `an export session must be introduced from ${this.expectedCreationPath}`);
       }
@@ -137,7 +138,7 @@ export class DataExportSessions {
 
   /** Ends the session: its Vault token is revoked and its key forgotten. */
   close(): Promise<void> {
-    return this.serialised(() => this.closeNow());
+    return this.queue.run(() => this.closeNow());
   }
 
   private async closeNow(): Promise<void> {
@@ -163,9 +164,4 @@ export class DataExportSessions {
     session.timer.unref();
   }
 
-  private serialised(work: () => Promise<void>): Promise<void> {
-    const run = this.queue.then(work);
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
 }

@@ -12,6 +12,7 @@ import type { KillSwitch } from './kill-switch.ts';
 import { HELD_BY_KILL } from './send-execution.ts';
 import type { SendPipeline } from './send-pipeline.ts';
 import type { SettingsSource } from '../settings/settings-source.ts';
+import { SerialQueue } from '@agent-fleet/kernel/serial-queue';
 
 export interface RuntimeApprovalDeskOptions {
   approvals: ApprovalStore;
@@ -34,7 +35,7 @@ export interface RuntimeApprovalDeskOptions {
 export class RuntimeApprovalDesk implements ApprovalDesk {
   private readonly options: RuntimeApprovalDeskOptions;
   /** Decisions and the expiry sweep, one at a time. */
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
 
   constructor(options: RuntimeApprovalDeskOptions) {
     this.options = options;
@@ -52,7 +53,7 @@ export class RuntimeApprovalDesk implements ApprovalDesk {
 
   async decide(id: string, input: DecisionInput): Promise<StoredApproval> {
     const { approvals, state, kill, pipeline } = this.options;
-    const next = await this.serialised(() => this.recordDecision(id, input));
+    const next = await this.queue.run(() => this.recordDecision(id, input));
     // Executed at once when the gate allows it; otherwise it waits (pause, rate limit) for a later round.
     if (next.execution === 'waiting' && !kill.killed && state.pause === null) await pipeline.executeApproval(next);
     return approvals.get(id) as StoredApproval;
@@ -106,7 +107,7 @@ export class RuntimeApprovalDesk implements ApprovalDesk {
   /** Marks pending approvals past their expiry as expired: audited, counted, never executed. */
   sweepExpired(): Promise<number> {
     // One at a time with decisions: a decision in flight is not expired under it.
-    return this.serialised(() => this.expireDue());
+    return this.queue.run(() => this.expireDue());
   }
 
   private async expireDue(): Promise<number> {
@@ -128,11 +129,6 @@ export class RuntimeApprovalDesk implements ApprovalDesk {
     return expired;
   }
 
-  private serialised<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(task, task);
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
 
   /** A send the revive withdrew is given up for good when the approval asking about it is refused or expires. */
   private async discardWithdrawn(entry: StoredApproval, by: string, why: 'rejected' | 'expired'): Promise<void> {

@@ -4,6 +4,7 @@ import type { Logger } from '@agent-fleet/kernel/logger';
 import type { SecretSource } from '../../ports/secret-source.ts';
 import type { SecretSourceFactory } from './connectors.ts';
 import type { IntroduceInput } from './control-api.ts';
+import { SerialQueue } from '@agent-fleet/kernel/serial-queue';
 
 export interface IntroductionsOptions {
   config: { client: string };
@@ -29,7 +30,7 @@ export interface IntroductionsOptions {
  */
 export class Introductions {
   private readonly options: IntroductionsOptions;
-  private queue: Promise<void> = Promise.resolve();
+  private readonly queue = new SerialQueue();
 
   constructor(options: IntroductionsOptions) {
     this.options = options;
@@ -42,7 +43,7 @@ export class Introductions {
 
   /** Redeems a wrapped introduction after those before it. Errors: conflict, forbidden, invalid_input, and the adopter's. */
   introduce(input: IntroduceInput): Promise<void> {
-    return this.serialised(async () => {
+    return this.queue.run(async () => {
       if (this.options.stopping()) throw new FleetError('conflict', 'the agent is stopping');
       if (input.creationPath !== this.expectedCreationPath) {
         throw new FleetError('forbidden', `introduction must come from ${this.expectedCreationPath}`);
@@ -64,7 +65,7 @@ export class Introductions {
         setTimeout(attempt, retryMs).unref();
         return;
       }
-      this.serialised(() =>
+      this.queue.run(() =>
         awaiting() ? this.start(this.options.secretSource({ vaultAddr, tokenFile: file, wrappedKeyFile: paths.wrappedKey })) : Promise.resolve(),
       ).catch((error: unknown) => {
         this.options.logger.warn('introduction from the Vault Agent token file failed; retrying', { error });
@@ -83,9 +84,4 @@ export class Introductions {
     await this.options.adopt(source);
   }
 
-  private serialised(work: () => Promise<void>): Promise<void> {
-    const run = this.queue.then(work);
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
 }

@@ -15,6 +15,7 @@ import { settingsChanged } from '../../domain/audit-events-settings.ts';
 import type { AuditLog } from '../audit-log/audit-log.ts';
 import { configOf, type NewSettingsVersion, type SettingsHistory } from './settings-history.ts';
 import type { LiveSettings } from './settings-source.ts';
+import { SerialQueue } from '@agent-fleet/kernel/serial-queue';
 
 export interface SettingsChangeRequest {
   /** The version the edit started from: a stale one is refused (no lost update). */
@@ -58,7 +59,7 @@ export interface SettingsAccess {
  */
 export class SettingsDesk {
   private readonly options: SettingsDeskOptions;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
 
   constructor(options: SettingsDeskOptions) {
     this.options = options;
@@ -83,11 +84,11 @@ export class SettingsDesk {
   }
 
   change(request: SettingsChangeRequest): Promise<SettingsVersion> {
-    return this.serialised(() => this.changeNow(request, null));
+    return this.queue.run(() => this.changeNow(request, null));
   }
 
   rollback(request: SettingsRollbackRequest): Promise<SettingsVersion> {
-    return this.serialised(() => {
+    return this.queue.run(() => {
       const target = this.version(request.toVersion);
       const baseVersion = request.baseVersion ?? this.head().version;
       const { author, reason, confirm } = request;
@@ -102,7 +103,7 @@ export class SettingsDesk {
    * reached the audit log are audited now. Then the head is applied.
    */
   adoptFile(file: ClientConfig): Promise<SettingsVersion> {
-    return this.serialised(async () => {
+    return this.queue.run(async () => {
       const { history } = this.options;
       await this.auditUnaudited();
       const head = history.head;
@@ -168,13 +169,8 @@ export class SettingsDesk {
 
   /** Closes the history once the changes in flight are done. */
   async close(): Promise<void> {
-    await this.queue;
+    await this.queue.idle();
     await this.options.history.close();
   }
 
-  private serialised<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(task, task);
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
 }
