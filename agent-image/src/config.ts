@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { isAcceptableCertsUrl } from './adapters/gmail/google-signing-keys.ts';
 
 /** Process settings of the agent (not the client's policy config, which lives in the client's volume). */
 const absolutePath = z.string().regex(/^\//, 'must be an absolute path');
@@ -67,6 +68,8 @@ const agentEnvSchema = z.object({
   AGENT_GMAIL_ROOT_URL: serviceUrl.optional(),
   /** Google OAuth token endpoint. Default Google's. */
   AGENT_GMAIL_TOKEN_URL: serviceUrl.optional(),
+  /** Google's signing keys for Pub/Sub push tokens. Default Google's; tests point it at the emulator (loopback or a private address only). */
+  AGENT_GOOGLE_CERTS_URL: serviceUrl.refine(isAcceptableCertsUrl, "must be Google's, or an emulator's on loopback or a private address").optional(),
   /** Microsoft Graph origin. Default https://graph.microsoft.com. */
   AGENT_GRAPH_BASE_URL: serviceUrl.optional(),
   /** Microsoft identity token endpoint. Default https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token. */

@@ -104,6 +104,11 @@ export class GmailEmulator {
     return `${this.#http.url}/`;
   }
 
+  /** Google's signing keys for push tokens (www.googleapis.com/oauth2/v3/certs), as `push.signPushesAs` signs them. */
+  get certsUrl(): string {
+    return `${this.#http.url}/oauth2/v3/certs`;
+  }
+
   get tokenUrl(): string {
     return `${this.#http.url}/token`;
   }
@@ -214,6 +219,7 @@ export class GmailEmulator {
     const path = request.url.pathname;
     if (path === '/token') return this.#tokens.handle(request);
     if (path === '/revoke') return this.#tokens.revoke(request);
+    if (path === '/oauth2/v3/certs' && request.method === 'GET') return this.push.handleCerts();
     if (path === '/o/oauth2/v2/auth') return this.authorizationCodes.authorize(request);
     const calendarPath = /^\/calendar\/v3(\/.*)$/.exec(path)?.[1] ?? null;
     const match = /^\/gmail\/v1\/users\/([^/]+)(\/.*)$/.exec(path);

@@ -2,6 +2,7 @@ import express from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { parseValidationToken } from '../services/mail-watch/mail-notification.ts';
+import type { PushNotificationInput } from '../services/mail-watch/push-sync.ts';
 import type { MailNotificationSink } from '../services/runtime/control-api.ts';
 import { isUnreadableBody } from './unreadable-body.ts';
 
@@ -15,7 +16,8 @@ const NOTIFICATIONS_PER_MINUTE = 600;
 
 /**
  * `POST /v1/mail-notifications`: the provider calls it, so no control token; each notification is
- * authenticated by a secret only the provider has (Graph clientState, the Gmail push URL's `token`).
+ * authenticated by a secret only the provider has (Graph clientState, the Gmail push URL's `token`) and,
+ * for Gmail when configured, by the Google-signed OIDC token in its Authorization header.
  * Graph's validation handshake (`?validationToken=`) is answered with the token as text/plain.
  */
 export function mountMailNotifications(app: express.Express, sink: MailNotificationSink): void {
@@ -39,7 +41,9 @@ export function mountMailNotifications(app: express.Express, sink: MailNotificat
       }
       const token = request.query['token'];
       if (token !== undefined && (typeof token !== 'string' || token.length > 256)) throw new FleetError('invalid_input', 'token must be one string');
-      const notification = await sink.receiveMailNotification({ body: request.body as unknown, token: token ?? null });
+      const authorization = request.get('authorization') ?? null;
+      const input: PushNotificationInput = { body: request.body as unknown, token: token ?? null, authorization };
+      const notification = await sink.receiveMailNotification(input);
       // Graph wants 202 within seconds; Pub/Sub acks any 2xx.
       response.status(notification.kind === 'outlook' ? 202 : 204).end();
     };

@@ -253,6 +253,12 @@ export const clientConfigSchema = z
           .regex(PUBSUB_TOPIC_RULE, 'must be projects/<project-id>/topics/<topic>')
           .optional(),
         /**
+         * Gmail: the OIDC token the Pub/Sub push subscription is configured with (its
+         * `pushConfig.oidcToken`). Set, every push must also carry Google's signed token naming this
+         * service account and audience; unset, the push URL's token alone admits a push (the agent warns).
+         */
+        gmailPushOidc: z.object({ serviceAccount: emailAddress, audience: z.string().min(1).max(2000).superRefine(safeText({ multiLine: false })) }).strict().optional(),
+        /**
          * Outlook: the agent's public `POST /v1/mail-notifications` URL that Graph calls. HTTPS (plain
          * http only on loopback, for tests).
          */
@@ -271,6 +277,12 @@ export const clientConfigSchema = z
         path: ['rateLimits', 'perHour'],
         message: 'cannot exceed rateLimits.perDay',
       });
+    }
+    if (config.push?.gmailTopic !== undefined && config.mailbox === undefined) {
+      context.addIssue({ code: 'custom', path: ['mailbox'], message: 'is needed with push.gmailTopic: a push about any other mailbox is ignored' });
+    }
+    if (config.push?.gmailPushOidc !== undefined && config.push.gmailTopic === undefined) {
+      context.addIssue({ code: 'custom', path: ['push', 'gmailPushOidc'], message: 'needs push.gmailTopic (it only applies to Gmail push)' });
     }
     if (config.workingHours.start >= config.workingHours.end) {
       context.addIssue({ code: 'custom', path: ['workingHours', 'end'], message: 'must be after workingHours.start' });

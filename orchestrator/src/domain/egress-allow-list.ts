@@ -17,9 +17,12 @@ export type EgressAllowList = readonly EgressRule[];
 
 const HTTPS = 443;
 
-/** Google: the token endpoint and the Gmail API; the Calendar API lives on www.googleapis.com. */
+/**
+ * Google: the token endpoint and the Gmail API; the Calendar API and the keys that sign Pub/Sub push
+ * tokens (oauth2/v3/certs) live on www.googleapis.com.
+ */
 const GOOGLE_MAIL = ['oauth2.googleapis.com', 'gmail.googleapis.com'];
-const GOOGLE_CALENDAR = ['www.googleapis.com'];
+const GOOGLE_APIS = ['www.googleapis.com'];
 /** Microsoft: the identity platform's token endpoint and Graph (mail and calendar alike). */
 const MICROSOFT = ['login.microsoftonline.com', 'graph.microsoft.com'];
 const ANTHROPIC = ['api.anthropic.com'];
@@ -72,17 +75,23 @@ export function parseEgressRule(text: string): EgressRule {
 
 const httpsRules = (hosts: readonly string[]): EgressRule[] => hosts.map((host) => ({ host, port: HTTPS }));
 
-/** The provider hosts a client's settings need, on 443: its mailbox provider, the model, and the CRM when granted. */
-export function providerEgressRules(config: Pick<ClientConfig, 'provider' | 'permissions'>): EgressRule[] {
+type EgressSettings = Pick<ClientConfig, 'provider' | 'permissions'> & Partial<Pick<ClientConfig, 'push'>>;
+
+/**
+ * The provider hosts a client's settings need, on 443: its mailbox provider (with Google's API host for
+ * the calendar or for verifying signed Gmail pushes), the model, and the CRM when granted.
+ */
+export function providerEgressRules(config: EgressSettings): EgressRule[] {
   const granted = (capability: keyof ClientConfig['permissions']) => config.permissions[capability] === true;
   const calendar = granted('calendar.read') || granted('calendar.write');
-  const mailbox = config.provider === 'gmail' ? [...GOOGLE_MAIL, ...(calendar ? GOOGLE_CALENDAR : [])] : MICROSOFT;
+  const signedPush = config.push?.gmailPushOidc !== undefined;
+  const mailbox = config.provider === 'gmail' ? [...GOOGLE_MAIL, ...(calendar || signedPush ? GOOGLE_APIS : [])] : MICROSOFT;
   const crm = granted('crm.read') || granted('crm.write') ? BULLHORN : [];
   return httpsRules([...mailbox, ...ANTHROPIC, ...crm]);
 }
 
 /** The client's whole list: its provider hosts, then the fleet's extra hosts; duplicates dropped. */
-export function egressAllowListFor(config: Pick<ClientConfig, 'provider' | 'permissions'>, extra: EgressAllowList = []): EgressAllowList {
+export function egressAllowListFor(config: EgressSettings, extra: EgressAllowList = []): EgressAllowList {
   const seen = new Set<string>();
   return [...providerEgressRules(config), ...extra].filter((rule) => {
     const key = `${rule.host}|${rule.port}`;

@@ -28,6 +28,7 @@ import { GraphEmulator } from '../../emulators/graph-emulator.ts';
 import { agentBundle, agentFetch, testFleetCa, type CaResponse } from '../../helpers/agent-tls.ts';
 import { withProviderVerdict, type ProviderKind } from './provider-verdict.ts';
 import { templateReply } from './template-replies.ts';
+import { gmailPushAuthFor } from '../../../agent-image/src/startup/gmail-push-auth.ts';
 
 export { providerAuthenticationResults, withProviderVerdict, type ProviderKind } from './provider-verdict.ts';
 export { offeredSlots, templateReply } from './template-replies.ts';
@@ -296,6 +297,8 @@ export interface AgentOptions {
   vaultTokenCheckMs?: number;
   vaultTokenGraceMs?: number;
   concurrency?: number;
+  /** Where Google's push-token signing keys are fetched (the Gmail emulator's), for a config with push.gmailPushOidc. */
+  googleCertsUrl?: string;
 }
 
 /** Starts an agent runtime in-process against the embedded Vault, with its control API on loopback. */
@@ -344,6 +347,7 @@ export async function startAgent(options: AgentOptions): Promise<AgentUnderTest>
     sweepIntervalMs: 0,
     scheduleSummary: false,
     concurrency: options.concurrency ?? 3,
+    gmailPushAuth: gmailPushAuthFor(config, options.googleCertsUrl),
     retry: { baseDelayMs: 5, maxDelayMs: 50, maxAttempts: 8 },
     sendBackoff: { baseDelayMs: 5, maxDelayMs: 50, maxAttempts: 8 },
   });

@@ -64,6 +64,7 @@ class Relay {
       request.on('end', () => {
         const headers: Record<string, string> = {};
         if (typeof request.headers['content-type'] === 'string') headers['content-type'] = request.headers['content-type'];
+        if (typeof request.headers.authorization === 'string') headers['authorization'] = request.headers.authorization;
         Promise.resolve(this.target)
           .then((agent) => {
             if (agent === null) throw new Error('no agent behind the relay');
@@ -223,6 +224,51 @@ describe('push notifications into the agent', () => {
     });
     assert.equal(watchRecords(records, 'mail_unwatch').length, 1);
     assert.ok(!JSON.stringify(records).includes(token), 'the push token is never audited');
+  });
+
+  test('gmail with a signed subscription: only pushes Google signed for its service account and audience sync', async () => {
+    const emulator = new GmailEmulator();
+    await emulator.start();
+    bed.onTeardown(() => emulator.stop());
+    const mailbox = gmailBox(emulator);
+    const relay = new Relay();
+    await relay.start();
+    bed.onTeardown(() => relay.stop());
+    const identity = { serviceAccount: 'gmail-push@acme-mail-push.iam.gserviceaccount.com', audience: `${relay.url}${NOTIFY}` };
+    const config = clientConfig(uniqueClient(), mailbox.mailbox, 'gmail', { push: { gmailTopic: TOPIC, gmailPushOidc: identity } });
+    emulator.push.signPushesAs(identity);
+    const agent = await bed.startAgent({ config, mailbox: mailbox as MailboxUnderTest, googleCertsUrl: emulator.certsUrl });
+    relay.target = agent;
+    assert.equal(await agent.introduce(), 204);
+    await eventually('the gmail watch', async () => emulator.push.watch);
+    const stored = (await vault.admin.read(`fleet/data/${agent.id}/push`)) as { data: { data: { value: string } } };
+    const token = (JSON.parse(stored.data.data.value) as { token: string }).token;
+    emulator.push.setPushEndpoint(`${relay.url}${NOTIFY}?token=${token}`);
+    await agent.runtime.tick();
+
+    const pushed = await mailbox.seed({ from: KNOWN, subject: 'Invoice 11', text: 'Hi, we received the invoice. Thanks!' });
+    await eventually('the signed push to be read', async () => readOf(await agent.auditRecords(), pushed));
+    assert.match(emulator.push.deliveries.at(-1)?.authorization ?? '', /^Bearer /);
+    assert.equal(emulator.push.deliveries.at(-1)?.status, 204);
+
+    // The URL token alone no longer admits a push; nor does a token minted for another audience.
+    emulator.push.setPushEndpoint(null);
+    const quiet = await mailbox.seed({ from: KNOWN, subject: 'Meeting', text: 'Can we meet on Tuesday at 10?' });
+    const body = { message: { data: Buffer.from(JSON.stringify({ emailAddress: mailbox.mailbox, historyId: 99 })).toString('base64'), messageId: '2' }, subscription: 'projects/x/subscriptions/y' };
+    const post = async (authorization: string | null) =>
+      (
+        await agent.send(`${NOTIFY}?token=${token}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(authorization === null ? {} : { authorization }) },
+          body: JSON.stringify(body),
+        })
+      ).status;
+    assert.equal(await post(null), 401);
+    assert.equal(await post(`Bearer ${emulator.push.idToken({ aud: 'https://elsewhere.example/push' })}`), 403);
+    await sleep(700);
+    assert.equal(readOf(await agent.auditRecords(), quiet), false, 'an unsigned or foreign push caused no sync');
+    assert.equal(await post(`Bearer ${emulator.push.idToken()}`), 204);
+    await eventually('the message after a genuine push', async () => readOf(await agent.auditRecords(), quiet));
   });
 
   test('a push-enabled agent answers the Graph validation handshake with the token as text/plain', async () => {

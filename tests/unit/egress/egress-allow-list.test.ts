@@ -35,6 +35,17 @@ void test('without a calendar capability the Calendar API host is not on the lis
   assert.deepEqual(hosts(rules), ['oauth2.googleapis.com:443', 'gmail.googleapis.com:443', 'api.anthropic.com:443']);
 });
 
+void test('signed Gmail pushes add the host of Google\'s signing keys even without a calendar capability', () => {
+  const rules = providerEgressRules(
+    config({
+      permissions: { 'mail.read': true, 'mail.draft': true },
+      mailbox: 'dana@acme.example',
+      push: { gmailTopic: 'projects/acme-mail/topics/inbox', gmailPushOidc: { serviceAccount: 'push@acme-mail.iam.gserviceaccount.com', audience: 'https://agents.acme.example/push' } },
+    }),
+  );
+  assert.deepEqual(hosts(rules), ['oauth2.googleapis.com:443', 'gmail.googleapis.com:443', 'www.googleapis.com:443', 'api.anthropic.com:443']);
+});
+
 void test('an Outlook client reaches the Microsoft identity platform and Graph, never a Google host', () => {
   const rules = providerEgressRules(config({ provider: 'outlook' }));
   assert.deepEqual(hosts(rules), ['login.microsoftonline.com:443', 'graph.microsoft.com:443', 'api.anthropic.com:443']);

@@ -71,10 +71,23 @@ export function parseGraphNotification(body: unknown, clientState: string): Mail
   return { kind: 'outlook', changes: items.length - lifecycle.length, lifecycle };
 }
 
-/** Parses and authenticates a Pub/Sub push of a Gmail notification; `token` is the push URL's secret. */
-export function parseGmailNotification(body: unknown, presentedToken: string | null, token: string): MailNotification {
+/**
+ * The first check of a Pub/Sub push of a Gmail notification, before its body is read: the push URL's
+ * secret `token`. FleetError `unauthorized` when none is presented, `forbidden` when it is wrong.
+ */
+export function authenticateGmailPushToken(presentedToken: string | null, token: string): void {
   if (presentedToken === null || presentedToken === '') throw new FleetError('unauthorized', 'push without token');
   if (!secretMatches(presentedToken, token)) throw new FleetError('forbidden', 'push with a wrong token');
+}
+
+/** A Gmail notification as Pub/Sub pushed it: which mailbox changed, up to which history id. */
+export interface GmailPushContent {
+  emailAddress: string;
+  historyId: string;
+}
+
+/** Reads an (already authenticated) Pub/Sub push of a Gmail notification. */
+export function readGmailPush(body: unknown): GmailPushContent {
   const parsed = pubSubBody.safeParse(body);
   if (!parsed.success) throw invalid(parsed.error, 'Pub/Sub push message');
   let decoded: unknown;
@@ -85,7 +98,18 @@ export function parseGmailNotification(body: unknown, presentedToken: string | n
   }
   const data = gmailData.safeParse(decoded);
   if (!data.success) throw invalid(data.error, 'Gmail notification');
-  return { kind: 'gmail', historyId: String(data.data.historyId) };
+  return { emailAddress: data.data.emailAddress, historyId: String(data.data.historyId) };
+}
+
+/** Parses and authenticates (by the push URL's token alone) a Pub/Sub push of a Gmail notification. */
+export function parseGmailNotification(body: unknown, presentedToken: string | null, token: string): MailNotification {
+  authenticateGmailPushToken(presentedToken, token);
+  return { kind: 'gmail', historyId: readGmailPush(body).historyId };
+}
+
+/** True when a Gmail push is about this mailbox; an unknown mailbox matches nothing. */
+export function isAboutMailbox(push: GmailPushContent, mailbox: string | undefined): boolean {
+  return mailbox !== undefined && push.emailAddress.toLowerCase() === mailbox.toLowerCase();
 }
 
 /** Graph's validation handshake token: echoed as text/plain, so only a bounded, printable value. */

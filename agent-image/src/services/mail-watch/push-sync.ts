@@ -5,7 +5,8 @@ import type { AuditEvent } from '../../domain/audit-events.ts';
 import type { MailProvider } from '../../ports/mail-provider.ts';
 import type { SecretSource } from '../../ports/secret-source.ts';
 import type { MailNotificationInput, MailNotificationSink } from '../runtime/control-api.ts';
-import { parseGmailNotification, parseGraphNotification, type MailNotification } from './mail-notification.ts';
+import { verifyGooglePushToken, type GmailPushAuth } from './google-push-identity.ts';
+import { authenticateGmailPushToken, isAboutMailbox, parseGraphNotification, readGmailPush, type MailNotification } from './mail-notification.ts';
 import { MailWatchKeeper } from './mail-watch-keeper.ts';
 import { pushSettingsFor } from './push-settings.ts';
 
@@ -21,7 +22,18 @@ export interface PushSyncOptions {
   notificationDebounceMs?: number | undefined;
   /** Backoff of failed watch calls, ms. Default 30 s doubling to one hour. */
   watchBackoff?: { baseMs: number; maxMs: number } | undefined;
+  /**
+   * Gmail: the OIDC identity this client's Pub/Sub push subscription signs as, and Google's keys. When
+   * set, a push needs a valid Google-signed token as well as the URL token. Default: the URL token only.
+   */
+  gmailPushAuth?: GmailPushAuth | undefined;
 }
+
+/**
+ * A push as the route received it. `authorization` is the request's Authorization header (the OIDC token
+ * of a Gmail push); optional until the control API's MailNotificationInput carries it.
+ */
+export type PushNotificationInput = MailNotificationInput & { authorization?: string | null };
 
 /** The connected mailbox a watch is kept on, and where its secret and audit records go. */
 export interface WatchedMailbox {
@@ -34,6 +46,8 @@ export interface WatchedMailbox {
 
 const PUSH_SECRET = 'push';
 const STOP_TIMEOUT_MS = 5000;
+/** Least time between two warnings of one kind about refused or ignored pushes (anyone can send them). */
+const WARNING_INTERVAL_MS = 60_000;
 
 /**
  * Push on top of polling, when the config asks for it: keeps the provider's watch (in the background,
@@ -45,6 +59,8 @@ export class PushSync implements MailNotificationSink {
   /** The keeper last stopped: its unwatch may still be running when a revive starts the next one. */
   private stopping: MailWatchKeeper | null = null;
   private pendingSync: NodeJS.Timeout | null = null;
+  private lastForeignMailboxWarning = Number.NEGATIVE_INFINITY;
+  private lastKeysWarning = Number.NEGATIVE_INFINITY;
 
   constructor(options: PushSyncOptions) {
     this.options = options;
@@ -59,6 +75,9 @@ export class PushSync implements MailNotificationSink {
   start(mailbox: WatchedMailbox): void {
     const settings = pushSettingsFor(this.options.config, mailbox.providerKind);
     if (settings === null) return;
+    if (settings.kind === 'gmail' && this.options.gmailPushAuth === undefined && this.keeper === null && this.stopping === null) {
+      this.options.logger.warn('Gmail pushes are authenticated by the push URL token only (no OIDC identity configured)');
+    }
     const previous = this.keeper ?? this.stopping;
     const keeper = new MailWatchKeeper({
       provider: mailbox.provider,
@@ -101,13 +120,13 @@ export class PushSync implements MailNotificationSink {
     return this.options.config.provider === 'outlook' && this.options.config.push?.notificationUrl !== undefined;
   }
 
-  async receiveMailNotification(input: MailNotificationInput): Promise<MailNotification> {
+  async receiveMailNotification(input: PushNotificationInput): Promise<MailNotification> {
     const keeper = this.keeper;
     if (keeper === null) throw new FleetError('not_found', 'push notifications are not enabled for this agent');
     const token = keeper.token;
     if (token === null) throw new FleetError('unavailable', 'no push watch yet');
-    const notification =
-      this.options.config.provider === 'outlook' ? parseGraphNotification(input.body, token) : parseGmailNotification(input.body, input.token, token);
+    if (this.options.config.provider === 'gmail') return this.receiveGmailPush(input, token);
+    const notification = parseGraphNotification(input.body, token);
     if (notification.kind === 'outlook') {
       for (const { event, subscriptionId } of notification.lifecycle) {
         this.options.logger.info('graph lifecycle event', { event });
@@ -116,6 +135,47 @@ export class PushSync implements MailNotificationSink {
     }
     this.requestSync();
     return notification;
+  }
+
+  /**
+   * A Pub/Sub push: the URL token first (no await, no body read), then Google's signature when configured,
+   * then the mailbox. A push about another mailbox (a topic or subscription shared by mistake) is
+   * acknowledged, so Pub/Sub does not redeliver it for days, and syncs nothing.
+   */
+  private async receiveGmailPush(input: PushNotificationInput, token: string): Promise<MailNotification> {
+    authenticateGmailPushToken(input.token, token);
+    const auth = this.options.gmailPushAuth;
+    if (auth !== undefined) await this.verifyOidc(input.authorization, auth);
+    const push = readGmailPush(input.body);
+    if (!isAboutMailbox(push, this.options.config.mailbox)) {
+      this.warnForeignMailbox();
+    } else {
+      this.requestSync();
+    }
+    return { kind: 'gmail', historyId: push.historyId };
+  }
+
+  /** Google's keys out of reach refuse pushes as `unavailable` (Pub/Sub redelivers): warned, at most once a minute. */
+  private async verifyOidc(authorization: string | null | undefined, auth: GmailPushAuth): Promise<void> {
+    try {
+      await verifyGooglePushToken(authorization, auth, this.options.now().getTime());
+    } catch (error) {
+      if (error instanceof FleetError && (error.code === 'unauthorized' || error.code === 'forbidden')) throw error;
+      const now = this.options.now().getTime();
+      if (now - this.lastKeysWarning >= WARNING_INTERVAL_MS) {
+        this.lastKeysWarning = now;
+        this.options.logger.warn("Gmail pushes refused: Google's signing keys are out of reach; polling continues", { error });
+      }
+      throw new FleetError('unavailable', 'cannot verify the push now', { cause: error });
+    }
+  }
+
+  private warnForeignMailbox(): void {
+    const now = this.options.now().getTime();
+    if (now - this.lastForeignMailboxWarning < WARNING_INTERVAL_MS) return;
+    this.lastForeignMailboxWarning = now;
+    const reason = this.options.config.mailbox === undefined ? 'the config names no mailbox' : 'it is about another mailbox';
+    this.options.logger.warn(`authenticated Gmail push ignored: ${reason}; check the Pub/Sub topic and subscription`);
   }
 
   /** A debounced sync: a burst of notifications costs one round, run after the round in flight. */
