@@ -16,7 +16,7 @@ import { EgressRefusalLog } from './adapters/egress-proxy/egress-refusal-log.ts'
 import { composeEgress } from './compose-egress.ts';
 import type { OrchestratorConfig } from './config.ts';
 import { gatewayOf, parseIpv4Cidr } from './domain/ipv4-cidr.ts';
-import { createOrchestratorMetrics } from './observability/metrics.ts';
+import { createOpsLogCheckpointMetrics, createOrchestratorMetrics } from './observability/metrics.ts';
 import type { AgentControl } from './ports/agent-control.ts';
 import type { AgentHealthProbe } from './ports/agent-health.ts';
 import { systemClock, type Clock } from './ports/clock.ts';
@@ -158,13 +158,14 @@ export async function createOrchestrator(
   if (opened !== null && Object.values(opened.sealedNow).some((count) => count > 0)) {
     logger.info('registry rows written before sealing are sealed now', opened.sealedNow);
   }
-  if (opened?.opsLogAnchoring.checkpoint === 'created') {
-    logger.info('ops-log head checkpoint created from the log\'s current head (none existed)', { ...opened.opsLogAnchoring.head });
-  } else if (opened?.opsLogAnchoring.checkpoint === 'invalid') {
+  // A checkpoint made at start from the log's head ('created') is logged and recorded in the log by the registry.
+  if (opened?.opsLogAnchoring.checkpoint === 'invalid') {
     logger.error('ops-log head checkpoint invalid: ops-log verification fails until it is re-anchored', { problem: opened.opsLogAnchoring.problem });
   }
   const metricsRegistry = new MetricsRegistry();
   collectDefaultMetrics({ register: metricsRegistry });
+  const checkpointStatus = registry.opsLogCheckpointStatus?.bind(registry);
+  if (checkpointStatus !== undefined) createOpsLogCheckpointMetrics(metricsRegistry, checkpointStatus);
   // The egress proxies go with the runtime that names them to its agents: none for a runtime given from outside.
   // One writer of the egress refusal log, also when the proxy is off now: an erasure still forgets a client's old lines.
   const egressRefusals = new EgressRefusalLog(config.egress.refusalLogFile);

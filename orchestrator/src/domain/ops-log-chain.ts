@@ -5,6 +5,14 @@ import { ERASABLE_FIELDS, type ErasableField, type FieldSeal, type OpsLogEntry }
 export const ERASE_ACTION = 'erase';
 export const PURGE_ACTION = 'deprovision-purge';
 
+/**
+ * The entry a start appends when it finds no head checkpoint beside a log with entries and makes one from
+ * the log's head: from there on the checkpoint guards the log; what the log held up to then is trusted on
+ * first use, and the entry keeps that on the record (a deleted checkpoint is otherwise indistinguishable
+ * from the first start with checkpoints).
+ */
+export const OPS_LOG_ANCHORED_ACTION = 'ops-log-anchored';
+
 /** The actions after which a client's entries may carry erased fields. */
 export const CLIENT_DELETION_ACTIONS: ReadonlySet<string> = new Set([ERASE_ACTION, PURGE_ACTION]);
 
@@ -73,7 +81,17 @@ export interface OpsLogHead {
 }
 
 export type OpsLogVerification =
-  | { valid: true; entries: number; head: string }
+  | {
+      valid: true;
+      entries: number;
+      head: string;
+      /**
+       * The seq of the last `ops-log-anchored` entry, when there is one: a start found no head checkpoint and
+       * anchored the log at the entry before it, so a rewrite of the log up to there, made before that start,
+       * would not show.
+       */
+      anchoredAt?: number;
+    }
   | {
       valid: false;
       entries: number;
@@ -115,7 +133,8 @@ export function verifyOpsLog(entries: readonly OpsLogEntry[], checkpoint: OpsLog
   if (anchored !== null) return anchored;
   const unexplained = firstErasureWithoutDeletion(entries);
   if (unexplained !== null) return { valid: false, entries: entries.length, firstBadSeq: unexplained, problem: 'erased-without-deletion' };
-  return { valid: true, entries: entries.length, head: previousHash };
+  const anchoredAt = entries.findLast((entry) => entry.action === OPS_LOG_ANCHORED_ACTION && entry.clientId === null)?.seq;
+  return { valid: true, entries: entries.length, head: previousHash, ...(anchoredAt === undefined ? {} : { anchoredAt }) };
 }
 
 /** For a log whose seqs run 1..n and link: where it ends before the checkpoint, or differs from it at its seq. */

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry as MetricsRegistry } from 'prom-client';
 import { CLIENT_STATUSES } from '../domain/client-status.ts';
+import { OPS_LOG_CHECKPOINT_STATES, type OpsLogCheckpointStatus } from '../domain/ops-log-checkpoint-status.ts';
 import type { ClientRecord } from '../ports/registry.ts';
 
 export interface OrchestratorMetrics {
@@ -124,4 +125,59 @@ export function createEgressMetrics(registry: MetricsRegistry): EgressMetrics {
       registers: [registry],
     }),
   };
+}
+
+/** How long one reading of the ops log's checkpoint serves the metrics of a scrape (they collect one by one). */
+const CHECKPOINT_STATUS_REUSE_MS = 1_000;
+
+/**
+ * The ops log's head checkpoint, read at scrape time (`SqlRegistry.opsLogCheckpointStatus`: the file and the
+ * log's last entry): its state (one series per state, 1 for the current one), how many entries the log runs
+ * past it, the writes of it that failed since the start, and whether the start made it by trust on first use.
+ * Alerts: `fleet_ops_log_checkpoint_state{state=~"missing|invalid|disagrees"} == 1` (the log is no longer
+ * vouched for outside the database), `fleet_ops_log_checkpoint_lag_entries > 0 for 15m` with
+ * `increase(fleet_ops_log_checkpoint_failures_total[15m]) > 0`, and
+ * `fleet_ops_log_checkpoint_anchored_on_first_use == 1` (confirm the re-anchoring was meant).
+ */
+export function createOpsLogCheckpointMetrics(registry: MetricsRegistry, status: () => Promise<OpsLogCheckpointStatus>, now: () => number = Date.now): void {
+  let reading: { at: number; status: Promise<OpsLogCheckpointStatus> } | null = null;
+  const current = (): Promise<OpsLogCheckpointStatus> => {
+    if (reading === null || now() - reading.at > CHECKPOINT_STATUS_REUSE_MS) reading = { at: now(), status: status() };
+    return reading.status;
+  };
+  new Gauge({
+    name: 'fleet_ops_log_checkpoint_state',
+    help: "The ops log's head checkpoint: ok, missing (entries but no file), invalid (unreadable or failing its MAC), disagrees (log truncated or rewritten), empty or none; 1 for the current state.",
+    labelNames: ['state'],
+    registers: [registry],
+    async collect() {
+      const { state } = await current();
+      for (const candidate of OPS_LOG_CHECKPOINT_STATES) this.set({ state: candidate }, candidate === state ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'fleet_ops_log_checkpoint_lag_entries',
+    help: "Ops-log entries past the head checkpoint (every entry while it is missing).",
+    registers: [registry],
+    async collect() {
+      this.set((await current()).lagEntries);
+    },
+  });
+  new Counter({
+    name: 'fleet_ops_log_checkpoint_failures_total',
+    help: 'Head checkpoint writes that failed or were refused since the start (I/O error, MAC failure, file gone).',
+    registers: [registry],
+    async collect() {
+      this.reset();
+      this.inc((await current()).writeFailures);
+    },
+  });
+  new Gauge({
+    name: 'fleet_ops_log_checkpoint_anchored_on_first_use',
+    help: '1 when this start found no head checkpoint beside a log with entries and anchored the log at its head.',
+    registers: [registry],
+    async collect() {
+      this.set((await current()).anchoredOnFirstUse ? 1 : 0);
+    },
+  });
 }

@@ -2,6 +2,7 @@ import type { ClientId } from '@agent-fleet/kernel/client-id';
 import type { ClientStatus } from '../domain/client-status.ts';
 import type { OpsLogHead } from '../domain/ops-log-chain.ts';
 import type { OpsLogEntry } from '../domain/ops-log-entry.ts';
+import type { OpsLogCheckpointStatus } from '../domain/ops-log-checkpoint-status.ts';
 
 export interface ClientRecord {
   id: ClientId;
@@ -85,6 +86,8 @@ export interface Registry {
    * that keep no such record leave it out.
    */
   opsLogHeadCheckpoint?(): Promise<OpsLogHead | null>;
+  /** The head checkpoint's state against the log, for the metrics (read at scrape time). Absent: no checkpoint kept. */
+  opsLogCheckpointStatus?(): Promise<OpsLogCheckpointStatus>;
   /**
    * Stores ops-log entries whose fields were erased (`eraseFields`), in one transaction. Refuses every
    * entry that would not hash to its stored hash: no other change to the log can go through here.

@@ -133,16 +133,18 @@ void test('a database restored from a backup older than the checkpoint: the star
   assert.ok(problem.includes(opsLogHeadFile(homeDir)));
   assert.equal((await verify(registry)).valid, false);
 
-  // The operator moves the checkpoint away and restarts: the log is anchored at its restored head.
+  // The operator moves the checkpoint away and restarts: the log is anchored at its restored head, on the record.
   await rm(opsLogHeadFile(homeDir));
   assert.deepEqual((await registryOn(executor, homeDir)).opsLogAnchoring.checkpoint, 'created');
   await registry.appendOpsLog(kill);
-  assert.deepEqual(await verify(registry), { valid: true, entries: 4, head: (await registry.listOpsLog())[3]!.hash });
+  const anchored = await registry.listOpsLog();
+  assert.deepEqual([anchored[3]!.action, anchored[3]!.details], ['ops-log-anchored', { anchoredSeq: 3, anchoredHash: anchored[2]!.hash }]);
+  assert.deepEqual(await verify(registry), { valid: true, entries: 5, head: anchored[4]!.hash, anchoredAt: 4 });
 
   // Restored from another backup whose entry at the checkpoint's seq differs.
-  await executor.query("UPDATE ops_log SET hash = repeat('0', 64) WHERE seq = 4");
+  await executor.query("UPDATE ops_log SET hash = repeat('0', 64) WHERE seq = 5");
   const rewritten = (await registryOn(executor, homeDir)).opsLogAnchoring;
-  assert.match(rewritten.checkpoint === 'invalid' ? rewritten.problem : '', /entry at seq 4 is not the one its head checkpoint records/);
+  assert.match(rewritten.checkpoint === 'invalid' ? rewritten.problem : '', /entry at seq 5 is not the one its head checkpoint records/);
 });
 
 void test('a symbolic link at the checkpoint path is never written through, and one to a directory stops neither the start nor an append', async () => {

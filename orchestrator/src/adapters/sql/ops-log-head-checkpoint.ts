@@ -3,8 +3,11 @@ import { readRegularFile, writeFileAtomically } from '@agent-fleet/kernel/atomic
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { OpsLogHead } from '../../domain/ops-log-chain.ts';
 
-/** What `advance` did: wrote the head, kept a later (or equal) one, or kept a file it cannot trust (left as evidence). */
-export type CheckpointAdvance = 'advanced' | 'kept' | 'refused-invalid';
+/**
+ * What `advance` did: wrote the head, kept a later (or equal) one, kept a file it cannot trust (left as
+ * evidence), or found none where one was expected (`create: false`) and made none.
+ */
+export type CheckpointAdvance = 'advanced' | 'kept' | 'refused-invalid' | 'missing';
 
 /**
  * The ops log's head, kept outside the database: someone who can write the database but not this file
@@ -16,10 +19,12 @@ export interface OpsLogHeadCheckpoint {
   /** The recorded head, or null when none was recorded; a file that fails its MAC: an integrity error. */
   read(): Promise<OpsLogHead | null>;
   /**
-   * Records `head` unless the recorded one is at the same seq or later: it never moves backwards. Callers
-   * serialise calls (the registry holds the ops-log lock). A file that fails its MAC is not overwritten.
+   * Records `head` unless the recorded one is at the same seq or later: it never moves backwards within one
+   * process (callers serialise calls through `recordOpsLogHead`). A file that fails its MAC is not
+   * overwritten. With `create: false`, no file is made where there is none: a checkpoint that existed and
+   * was deleted must not be made again from whatever the database holds by then.
    */
-  advance(head: OpsLogHead): Promise<CheckpointAdvance>;
+  advance(head: OpsLogHead, options?: { create?: boolean }): Promise<CheckpointAdvance>;
 }
 
 const FORMAT = 'agent-fleet ops-log head v1';
@@ -83,7 +88,7 @@ export function fileOpsLogHeadCheckpoint(file: string, masterKey: Buffer): OpsLo
   return {
     location: file,
     read,
-    async advance(head) {
+    async advance(head, options = {}) {
       if (!Number.isSafeInteger(head.seq) || head.seq < 1 || !HASH_PATTERN.test(head.hash)) {
         throw new FleetError('invalid_input', `not an ops-log head: seq ${head.seq}, hash ${head.hash}`);
       }
@@ -95,6 +100,7 @@ export function fileOpsLogHeadCheckpoint(file: string, masterKey: Buffer): OpsLo
         throw error;
       }
       if (current !== null && current.seq >= head.seq) return 'kept';
+      if (current === null && options.create === false) return 'missing';
       const body = { format: FORMAT, seq: head.seq, hash: head.hash, mac: macOf(key, head) };
       await writeFileAtomically(file, `${JSON.stringify(body)}\n`, { mode: 0o600 });
       return 'advanced';

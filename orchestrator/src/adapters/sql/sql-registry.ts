@@ -4,10 +4,11 @@ import type { ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import type { ClientStatus } from '../../domain/client-status.ts';
-import { hashOpsLogEntry, newSeals, type OpsLogHead } from '../../domain/ops-log-chain.ts';
+import { hashOpsLogEntry, newSeals, OPS_LOG_ANCHORED_ACTION, type OpsLogHead } from '../../domain/ops-log-chain.ts';
+import type { OpsLogCheckpointStatus } from '../../domain/ops-log-checkpoint-status.ts';
 import type { AuditCheckpoint, ClaimResult, ClientRecord, NewClient, NewOpsLogEntry, OpsLogEntry, Registry } from '../../ports/registry.ts';
 import type { OpsLogHeadCheckpoint } from './ops-log-head-checkpoint.ts';
-import { recordOpsLogHead, type HeadRecording } from './ops-log-head-writer.ts';
+import { opsLogHeadWritesSettled, recordOpsLogHead, type HeadRecording } from './ops-log-head-writer.ts';
 import { SEALED_PREFIX, type RegistrySealer, type SealedOpsLogFields } from './registry-sealer.ts';
 import { quotedIdentifier, type SqlExecutor } from './sql-executor.ts';
 
@@ -42,7 +43,7 @@ type ClientRow = {
 
 type OpsLogRow = {
   seq: number | string;
-  at: Date | string;
+  at: Date | string | number;
   /** Null once sealed (in `sealed_fields`, with `reason` and `details`). */
   actor: string | null;
   action: string;
@@ -53,7 +54,7 @@ type OpsLogRow = {
   prev_hash: string;
   hash: string;
   seals: unknown;
-  erased_at: Date | string | null;
+  erased_at: Date | string | number | null;
   sealed_fields: string | null;
 };
 
@@ -91,8 +92,23 @@ function toClient(row: ClientRow, sealer: RegistrySealer): ClientRecord {
 
 /** An entry's actor, reason and details: sealed together, or (written before sealing) in their own columns. */
 function opsLogFields(row: OpsLogRow, sealer: RegistrySealer): SealedOpsLogFields {
-  if (row.sealed_fields !== null) return sealer.openOpsLogFields(Number(row.seq), row.sealed_fields);
-  return { actor: row.actor ?? '', reason: row.reason, details: parseJson(row.details) as Record<string, unknown> };
+  if (row.sealed_fields === null) return { actor: row.actor ?? '', reason: row.reason, details: parseJson(row.details) as Record<string, unknown> };
+  try {
+    return sealer.openOpsLogFields(Number(row.seq), row.sealed_fields);
+  } catch (error) {
+    // Which entry: an auditor must be able to find it (the sealer's own message names none).
+    throw new FleetError('integrity', `ops-log entry at seq ${String(row.seq)}: its sealed actor, reason and details do not open (altered in the database, moved from another entry, or sealed under another key)`, { cause: error });
+  }
+}
+
+/**
+ * A stored time as the entry's ISO text; one no ISO text can hold (PostgreSQL's `infinity`, read back as
+ * an infinite number or an invalid date) as it reads, so that the entry fails its hash instead of the
+ * whole log failing to load.
+ */
+function entryTime(value: Date | string | number): string {
+  const time = value instanceof Date ? value : new Date(value);
+  return Number.isNaN(time.getTime()) ? String(value) : time.toISOString();
 }
 
 function toOpsLog(row: OpsLogRow, sealer: RegistrySealer): OpsLogEntry {
@@ -100,7 +116,7 @@ function toOpsLog(row: OpsLogRow, sealer: RegistrySealer): OpsLogEntry {
   const { actor, reason, details } = opsLogFields(row, sealer);
   return {
     seq: Number(row.seq),
-    at: iso(row.at),
+    at: entryTime(row.at),
     actor,
     action: row.action,
     clientId: row.client_id,
@@ -110,7 +126,7 @@ function toOpsLog(row: OpsLogRow, sealer: RegistrySealer): OpsLogEntry {
     prevHash: row.prev_hash,
     hash: row.hash,
     ...(seals === null ? {} : { seals }),
-    ...(row.erased_at === null ? {} : { erasedAt: iso(row.erased_at) }),
+    ...(row.erased_at === null ? {} : { erasedAt: entryTime(row.erased_at) }),
   };
 }
 
@@ -120,6 +136,18 @@ const OPS_LOG_SEALING_BATCH = 1000;
 
 /** The advisory lock that serialises the ops log's appends (and the head checkpoint's anchoring at start). */
 const OPS_LOG_LOCK = 'SELECT pg_advisory_xact_lock(727262)';
+
+/** What the error log says when a head was not recorded, by what stopped it. */
+const HEAD_NOT_RECORDED = {
+  failed: 'ops-log head checkpoint not written: the entry is recorded; the next append writes the head again',
+  'refused-invalid': 'ops-log head checkpoint fails its MAC and is kept as evidence: appends do not move it until it is re-anchored',
+  missing:
+    'ops-log head checkpoint is gone (deleted or moved away while the orchestrator ran): it is not made again from what the database holds now; ops-log verification fails until a restart anchors the log anew, on the record',
+} as const;
+
+function missingCheckpointProblem(location: string, lastSeq: number): string {
+  return `ops-log head checkpoint ${location} is missing although the log holds entries up to seq ${lastSeq}: it was deleted or moved away (or its first write failed), and nothing outside the database vouches for the log's tail. Find out why; a restart anchors the log at its current head and records that with an ops-log-anchored entry`;
+}
 
 /** What the registry keeps beside the database: the ops log's head checkpoint, and where its failures are told. */
 export interface SqlRegistryOptions {
@@ -158,6 +186,10 @@ export class SqlRegistry implements Registry {
   private failedHeadWrites = 0;
   /** Whether the last head write this handle saw failed or was refused (the checkpoint is behind the log). */
   private headBehind = false;
+  /** Whether a checkpoint exists (this handle found one at start, made one, or wrote one): a missing one was then deleted. */
+  private checkpointExpected = false;
+  /** Whether the start found no checkpoint beside a log with entries and made one from its head. */
+  private anchoredOnFirstUse = false;
 
   constructor(sql: SqlExecutor, sealer: RegistrySealer, options: SqlRegistryOptions = {}) {
     this.sql = sql;
@@ -339,11 +371,9 @@ export class SqlRegistry implements Registry {
     const appended = await this.sql.transaction(async (tx) => {
       // One writer at a time extends the chain.
       await tx.query(OPS_LOG_LOCK);
-      const [last] = await tx.query<{ seq: number | string; hash: string }>(
-        'SELECT seq, hash FROM ops_log ORDER BY seq DESC LIMIT 1',
-      );
+      const last = await lastOpsLogHead(tx);
       const unhashed = {
-        seq: last ? Number(last.seq) + 1 : 1,
+        seq: last ? last.seq + 1 : 1,
         at: new Date(entry.at ?? Date.now()).toISOString(),
         actor: entry.actor,
         action: entry.action,
@@ -370,12 +400,16 @@ export class SqlRegistry implements Registry {
 
   /**
    * Moves the head checkpoint to `head` (never backwards); never throws. A write that fails leaves the
-   * checkpoint behind the log, and the next append's write (of its own, later head) catches it up.
+   * checkpoint behind the log, and the next append's write (of its own, later head) catches it up. Once
+   * this handle knows a checkpoint exists, a missing one is not made again (but for the log's first entry:
+   * the log was emptied with it): it was deleted, and making it from the database's head would anchor
+   * whatever the database holds now.
    */
   private async recordHead(head: OpsLogHead): Promise<void> {
     const checkpoint = this.headCheckpoint;
     if (checkpoint === null) return;
-    const written = recordOpsLogHead(checkpoint, { seq: head.seq, hash: head.hash }).then((recording) => {
+    const options = { create: head.seq === 1 || !this.checkpointExpected, latest: () => lastOpsLogHead(this.sql) };
+    const written = recordOpsLogHead(checkpoint, { seq: head.seq, hash: head.hash }, options).then((recording) => {
       this.noteHeadRecording(recording, checkpoint.location);
       return 'written' as const;
     });
@@ -394,37 +428,84 @@ export class SqlRegistry implements Registry {
     if (recording.outcome === 'advanced' || recording.outcome === 'kept') {
       if (this.headBehind) this.logger?.info('ops-log head checkpoint caught up with the log', { seq: recording.seq, location });
       this.headBehind = false;
+      this.checkpointExpected = true;
       return;
     }
     this.failedHeadWrites += 1;
     // Logged when the checkpoint falls behind, not at every append while it stays there.
     if (!this.headBehind) {
-      this.logger?.error(
-        recording.outcome === 'failed'
-          ? 'ops-log head checkpoint not written: the entry is recorded; the next append writes the head again'
-          : 'ops-log head checkpoint fails its MAC and is kept as evidence: appends do not move it until it is re-anchored',
-        { seq: recording.seq, location, failures: this.failedHeadWrites, ...(recording.outcome === 'failed' ? { error: recording.error } : {}) },
-      );
+      this.logger?.error(HEAD_NOT_RECORDED[recording.outcome], {
+        seq: recording.seq,
+        location,
+        failures: this.failedHeadWrites,
+        ...(recording.outcome === 'failed' ? { error: recording.error } : {}),
+      });
     }
     this.headBehind = true;
   }
 
-  /** The ops log's head as recorded outside the database, or null (none recorded, or none kept). */
+  /**
+   * The ops log's head as recorded outside the database, or null (none kept, or none yet: the log is
+   * empty). A checkpoint that fails its MAC, or none beside a log with entries, is an integrity error:
+   * verification must not pass a log that nothing outside the database vouches for as if it did.
+   */
   async opsLogHeadCheckpoint(): Promise<OpsLogHead | null> {
-    return this.headCheckpoint === null ? null : this.headCheckpoint.read();
+    const checkpoint = this.headCheckpoint;
+    if (checkpoint === null) return null;
+    const recorded = await checkpoint.read();
+    if (recorded !== null) return recorded;
+    // The log's first entry may be committed with its write still running (waited for as long as an append would).
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      opsLogHeadWritesSettled(checkpoint.location),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, this.headCheckpointWaitMs);
+        timer.unref();
+      }),
+    ]);
+    clearTimeout(timer);
+    const written = await checkpoint.read();
+    if (written !== null) return written;
+    const last = await lastOpsLogHead(this.sql);
+    if (last === null) return null;
+    throw new FleetError('integrity', missingCheckpointProblem(checkpoint.location, last.seq));
+  }
+
+  /**
+   * The head checkpoint's state for metrics (see `OpsLogCheckpointStatus`); never throws for what it finds
+   * in the file, only when the database cannot be read.
+   */
+  async opsLogCheckpointStatus(): Promise<OpsLogCheckpointStatus> {
+    const counters = { writeFailures: this.failedHeadWrites, anchoredOnFirstUse: this.anchoredOnFirstUse };
+    const checkpoint = this.headCheckpoint;
+    if (checkpoint === null) return { state: 'none', lagEntries: 0, ...counters };
+    let recorded: OpsLogHead | null;
+    try {
+      recorded = await checkpoint.read();
+    } catch {
+      return { state: 'invalid', lagEntries: 0, ...counters };
+    }
+    const last = await lastOpsLogHead(this.sql);
+    if (recorded === null) return last === null ? { state: 'empty', lagEntries: 0, ...counters } : { state: 'missing', lagEntries: last.seq, ...counters };
+    if (last === null || last.seq < recorded.seq) return { state: 'disagrees', lagEntries: 0, ...counters };
+    const [entry] = await this.sql.query<{ hash: string }>('SELECT hash FROM ops_log WHERE seq = $1', [recorded.seq]);
+    if (entry?.hash !== recorded.hash) return { state: 'disagrees', lagEntries: 0, ...counters };
+    return { state: 'ok', lagEntries: last.seq - recorded.seq, ...counters };
   }
 
   /**
    * At start: records the log's current head when no checkpoint exists yet (a registry from before
-   * checkpoints, or a new one), and says so. A checkpoint that exists is left as it is, also one that cannot
-   * be trusted or read, or that the log disagrees with (its tail deleted or rewritten, or the database
+   * checkpoints, a new one, or one whose checkpoint was deleted or moved away), and says so: beside a log
+   * with entries that is trust on first use, kept on the record with an `ops-log-anchored` entry (which
+   * verification reports) and logged as a warning. A checkpoint that exists is left as it is, also one that
+   * cannot be trusted or read, or that the log disagrees with (its tail deleted or rewritten, or the database
    * restored from a backup older than the checkpoint): the orchestrator still starts, and the problem says
    * what an operator should do; verification reports it until the checkpoint is moved away.
    */
   async anchorOpsLogHead(): Promise<OpsLogAnchoring> {
     const checkpoint = this.headCheckpoint;
     if (checkpoint === null) return { checkpoint: 'none' };
-    return this.sql.transaction(async (tx): Promise<OpsLogAnchoring> => {
+    const anchoring = await this.sql.transaction(async (tx): Promise<OpsLogAnchoring> => {
       await tx.query(OPS_LOG_LOCK);
       let recorded: OpsLogHead | null;
       try {
@@ -433,23 +514,42 @@ export class SqlRegistry implements Registry {
         if (error instanceof FleetError && error.code === 'integrity') return { checkpoint: 'invalid', problem: error.message };
         return { checkpoint: 'invalid', problem: `ops-log head checkpoint ${checkpoint.location} cannot be read (${(error as Error).message}): fix or move it away and restart` };
       }
-      const [last] = await tx.query<{ seq: number | string; hash: string }>('SELECT seq, hash FROM ops_log ORDER BY seq DESC LIMIT 1');
+      const last = await lastOpsLogHead(tx);
       if (recorded !== null) {
-        const problem = await this.disagreementWithLog(tx, recorded, last ? Number(last.seq) : 0, checkpoint.location);
+        const problem = await this.disagreementWithLog(tx, recorded, last?.seq ?? 0, checkpoint.location);
         return problem === null ? { checkpoint: 'present' } : { checkpoint: 'invalid', problem };
       }
-      if (!last) return { checkpoint: 'empty-log' };
-      const head = { seq: Number(last.seq), hash: last.hash };
+      if (last === null) return { checkpoint: 'empty-log' };
       // Through the same queue as appends' writes, so that this process's writes of the file never interleave.
-      const recording = await recordOpsLogHead(checkpoint, head);
+      const recording = await recordOpsLogHead(checkpoint, last, { create: true });
       if (recording.outcome === 'failed') throw recording.error;
-      return { checkpoint: 'created', head };
+      return { checkpoint: 'created', head: last };
+    });
+    this.checkpointExpected = anchoring.checkpoint !== 'empty-log';
+    if (anchoring.checkpoint === 'created') await this.recordAnchoring(anchoring.head, checkpoint.location);
+    return anchoring;
+  }
+
+  /** A checkpoint made at start beside a log with entries: on the record, in the log itself, and in the logs. */
+  private async recordAnchoring(head: OpsLogHead, location: string): Promise<void> {
+    this.anchoredOnFirstUse = true;
+    this.logger?.warn(
+      'no ops-log head checkpoint at start: the log is anchored at its current head, trusted as it is (the first start with checkpoints, or the checkpoint was deleted or moved away)',
+      { seq: head.seq, location },
+    );
+    await this.appendOpsLog({
+      actor: 'orchestrator',
+      action: OPS_LOG_ANCHORED_ACTION,
+      clientId: null,
+      reason: `no head checkpoint at start: the log up to seq ${head.seq} is trusted as it was then`,
+      outcome: 'success',
+      details: { anchoredSeq: head.seq, anchoredHash: head.hash },
     });
   }
 
   /** Why the log does not reach, or does not hold, the recorded head; null when it does. */
   private async disagreementWithLog(tx: SqlExecutor, recorded: OpsLogHead, lastSeq: number, location: string): Promise<string | null> {
-    const reanchor = `If the database was restored from a backup on purpose, keep ${location} with the restore's records, move it away and restart: the log is then anchored at its restored head. Otherwise treat it as tampering (fleet ops-log verify names the first entry concerned).`;
+    const reanchor = `If the database was restored from a backup on purpose, keep ${location} with the restore's records, move it away and restart: the log is then anchored at its restored head (an ops-log-anchored entry records it). Otherwise treat it as tampering (fleet ops-log verify names the first entry concerned).`;
     if (lastSeq < recorded.seq) {
       return `the ops log ends at seq ${lastSeq}, before its head checkpoint at seq ${recorded.seq}: entries were deleted from the database, or it was restored from a backup older than the checkpoint. ${reanchor}`;
     }
@@ -521,6 +621,12 @@ export class SqlRegistry implements Registry {
   async close(): Promise<void> {
     await this.sql.close();
   }
+}
+
+/** The log's last entry, or null for an empty log. */
+async function lastOpsLogHead(sql: SqlExecutor): Promise<OpsLogHead | null> {
+  const [last] = await sql.query<{ seq: number | string; hash: string }>('SELECT seq, hash FROM ops_log ORDER BY seq DESC LIMIT 1');
+  return last ? { seq: Number(last.seq), hash: last.hash } : null;
 }
 
 async function readAuditCheckpoint(sql: SqlExecutor, clientId: ClientId, lock: '' | 'FOR UPDATE' = ''): Promise<AuditCheckpoint | null> {

@@ -8,13 +8,22 @@ function erasure(entry: OpsLogEntry): string {
   return entry.erasedAt === undefined || fields.length === 0 ? '' : ` [${fields.join(', ')} erased ${entry.erasedAt.slice(0, 10)}]`;
 }
 
+/**
+ * A field on an entry's line with its line breaks and tabs shown as escapes. The CLI's terminal escaping
+ * leaves line feed and tab as they are (they lay out the output), and a reason is free text that may hold
+ * several lines: each would print as a line of its own, e.g. a forged entry an auditor reads as the log's.
+ */
+function oneLine(value: unknown): string {
+  return String(value).replace(/[\t\n\r\u000b\u000c\u0085\u2028\u2029]/g, (character) => `\\u${(character.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`);
+}
+
 /** `fleet ops-log show`: one line per entry, oldest first. */
 export function formatOpsLog(entries: readonly OpsLogEntry[]): string {
   return entries
-    .map(
-      (e) =>
-        `${e.seq} ${e.at} ${e.actor} ${e.action} ${e.clientId ?? '-'} ${e.outcome}${e.reason ? ` (${e.reason})` : ''}${erasure(e)}`,
-    )
+    .map((e) => {
+      const fields = [e.seq, e.at, e.actor, e.action, e.clientId ?? '-', e.outcome].map(oneLine).join(' ');
+      return `${fields}${e.reason ? ` (${oneLine(e.reason)})` : ''}${erasure(e)}`;
+    })
     .join('\n');
 }
 
@@ -31,8 +40,14 @@ const PROBLEMS: Record<Extract<OpsLogVerification, { valid: false }>['problem'],
     "fields erased although the entry's client was not deleted after it (an erasure or purge that did not finish? run it again)",
 };
 
+/** What an auditor must know of a log that verifies: where its head checkpoint was last made by trust on first use. */
+function anchoring(anchoredAt: number | undefined): string {
+  if (anchoredAt === undefined) return '';
+  return `\nnote: at seq ${anchoredAt} a start found no head checkpoint and anchored the log there (ops-log-anchored): a rewrite of the entries before it, made before that start, would not show. Unless it was the first start with checkpoints or a deliberate re-anchoring, find out why the checkpoint was gone`;
+}
+
 export function formatOpsLogVerification(result: OpsLogVerification): string {
   return result.valid
-    ? `ops log intact: ${result.entries} entries, head ${result.head.slice(0, 16)}…`
-    : `OPS LOG TAMPERED at seq ${result.firstBadSeq}: ${PROBLEMS[result.problem]}${result.checkpointSeq === undefined ? '' : ` (checkpoint at seq ${result.checkpointSeq})`}`;
+    ? `ops log intact: ${result.entries} entries, head ${result.head.slice(0, 16)}…${anchoring(result.anchoredAt)}`
+    : `OPS LOG TAMPERED at seq ${result.firstBadSeq}: ${PROBLEMS[result.problem] ?? oneLine(result.problem)}${result.checkpointSeq === undefined ? '' : ` (checkpoint at seq ${result.checkpointSeq})`}`;
 }

@@ -12,6 +12,25 @@ export const CONFIG_CHECKPOINT_ACTION = 'config-checkpoint';
 export const GUARD_RAIL_ACTION = 'settings-guard-rail';
 
 const MAX_LINES = 50;
+/** Guard-rail flags per version, at most: more than every rail there is; the rest is counted, not logged. */
+const MAX_GUARD_RAILS = 50;
+/** A rail id the agent reports, at most (the longest real one is a few dozen characters). */
+const MAX_RAIL_ID = 100;
+
+/**
+ * The rails a version crossed, each once: the ones the agent reports (its reply is untrusted: only strings,
+ * cut to length), then the ones the orchestrator finds crossed between the two documents and the agent left
+ * out. At most `MAX_GUARD_RAILS`: each is an ops-log append of its own, so an agent's list must not decide
+ * how many there are.
+ */
+function guardRailsOf(reported: unknown, crossed: readonly string[]): { rails: string[]; unreported: Set<string>; dropped: number } {
+  const fromAgent = new Set(Array.isArray(reported) ? reported.filter((rail): rail is string => typeof rail === 'string').map((rail) => rail.slice(0, MAX_RAIL_ID)) : []);
+  const unreported = new Set(crossed.filter((rail) => !fromAgent.has(rail)));
+  // The orchestrator's own findings first when cutting: an agent cannot crowd them out with made-up ids.
+  const all = [...unreported, ...fromAgent];
+  const kept = new Set(all.slice(0, MAX_GUARD_RAILS));
+  return { rails: [...fromAgent, ...unreported].filter((rail) => kept.has(rail)), unreported, dropped: all.length - kept.size };
+}
 
 /** A version as the agent reports it (history leaves the document out). */
 export type VersionSummary = Omit<SettingsVersion, 'config'>;
@@ -31,7 +50,9 @@ export function settingsChangeEntries(input: {
   action?: string;
 }): NewOpsLogEntry[] {
   const { actor, clientId, version, previous, next } = input;
-  const lines = version.changes.map((change) => describeChange(change));
+  const lines = version.changes.slice(0, MAX_LINES).map((change) => describeChange(change));
+  const risks = new Map(crossedGuardRails(previous, next, new Date(version.at)).map((rail) => [rail.id, rail.risk]));
+  const guardRails = guardRailsOf(version.guardRails, [...risks.keys()]);
   const entries: NewOpsLogEntry[] = [
     {
       actor,
@@ -46,19 +67,19 @@ export function settingsChangeEntries(input: {
         via: input.via,
         fields: [...new Set(version.changes.map((change) => change.path))].slice(0, MAX_LINES),
         changes: lines.slice(0, MAX_LINES),
-        guardRails: version.guardRails,
+        guardRails: guardRails.rails,
+        ...(guardRails.dropped > 0 ? { guardRailsLeftOut: guardRails.dropped } : {}),
         rollbackOf: version.rollbackOf,
       },
     },
   ];
-  const risks = new Map(crossedGuardRails(previous, next, new Date(version.at)).map((rail) => [rail.id, rail.risk]));
-  for (const rail of version.guardRails) {
+  for (const rail of guardRails.rails) {
     entries.push({
       actor,
       action: GUARD_RAIL_ACTION,
       clientId,
       reason: risks.get(rail) ?? rail,
-      outcome: version.source === 'api' ? 'confirmed' : 'made-by-config-file',
+      outcome: guardRails.unreported.has(rail) ? 'not-reported-by-agent' : version.source === 'api' ? 'confirmed' : 'made-by-config-file',
       details: { rail, version: version.version, author: describeAuthor(version.author) },
     });
   }
