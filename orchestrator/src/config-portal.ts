@@ -36,6 +36,7 @@ export const portalEnvShape = {
   /**
    * Failed one-time codes within the lockout period before codes are refused: per address and device (a
    * browser that signed in as the address before counts alone; all others share one count). Default 5.
+   * Four lockout periods' worth of failures in a day (20 by default) refuse that count's codes for the day.
    */
   PORTAL_LOGIN_MAX_FAILURES: envNumber(z.number().int().min(1).max(100)).default(5),
   /** Minutes for which a device's codes for an address are refused after too many failures. Default 15. */

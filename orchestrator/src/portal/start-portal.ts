@@ -157,11 +157,13 @@ export async function startPortal(deps: PortalDependencies): Promise<PortalHandl
     }
     return ended;
   }
-  const housekeeping = setInterval(() => {
-    Promise.all([store.purgeExpired(clock.now()), endRemovedAdmins()]).catch((error: unknown) =>
+  // Unfinished enrolments' credentials go too: they can never sign in, and one link could store any number.
+  const keepHouse = () =>
+    Promise.all([store.purgeExpired(clock.now()), endRemovedAdmins(), context.enrolment.sweepUnfinished()]).catch((error: unknown) =>
       logger.error('portal housekeeping failed', { error }),
     );
-  }, HOUSEKEEPING_MS);
+  void keepHouse();
+  const housekeeping = setInterval(() => void keepHouse(), HOUSEKEEPING_MS);
   housekeeping.unref();
   logger.info('client portal listening', { url: publicUrl, tls: config.tls, address: config.host, port });
 

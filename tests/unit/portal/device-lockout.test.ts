@@ -114,6 +114,36 @@ describe('TOTP lockouts per device', () => {
   });
 });
 
+describe('the day’s budget of failed codes', () => {
+  test('guesses paced to the lockout period stop at the day’s budget; the admin’s own browser still signs in', async () => {
+    const p = portal();
+    const known = p.totp.trustDevice(EMAIL).value;
+    const lockEnds: Date[] = [];
+    for (let period = 0; period < 4; period += 1) {
+      for (let attempt = 0; attempt < POLICY.maxFailures; attempt += 1) {
+        const outcome = refusal(await p.totp.signIn(EMAIL, await p.wrong()));
+        if (outcome?.lockedNow) lockEnds.push(outcome.lockedUntil!);
+      }
+      p.advance(POLICY.windowMs);
+    }
+    assert.equal(lockEnds.length, 4, 'each period’s limit starts a lockout, and says so once');
+    assert.ok(
+      lockEnds[3]!.getTime() - lockEnds[2]!.getTime() >= 86_400_000 - 2 * POLICY.windowMs,
+      'the fourth lockout lasts a day',
+    );
+    const stranger = refusal(await p.totp.signIn(EMAIL, await p.code()));
+    assert.ok(stranger?.lockedUntil, 'the right code from an unknown device is refused after the period');
+    assert.match(
+      lockoutMessage(stranger.device, stranger.lockedUntil, T0),
+      /try again at 2026-05-05 /,
+      'the page names the day',
+    );
+    assert.equal((await p.totp.signIn(EMAIL, await p.code(), known)).ok, true, 'a known device is not counted against');
+    p.advance(86_400_000);
+    assert.equal((await p.totp.signIn(EMAIL, await p.code())).ok, true, 'a day later, codes work again');
+  });
+});
+
 describe('the lockout message', () => {
   test('says when to try again, rounded up to the minute, with the date when not today', () => {
     assert.equal(tryAgainAt(new Date('2026-05-04T10:14:30.000Z'), T0), '10:15 UTC');

@@ -107,6 +107,10 @@ export function claimedOrigin(headers: { origin?: string | undefined; referer?: 
  * Every state change carries the session's CSRF token (form field `_csrf`, or header `x-csrf-token` for
  * the WebAuthn calls), and must come from the portal's own origin when the browser says where it came
  * from (by `Origin`, or failing that by `Referer`).
+ *
+ * A step of sign-in or enrolment ('pre') needs the pre-session, and takes the token of either of the
+ * browser's sessions: pages carry the signed-in session's token when there is one (render.ts), and an admin
+ * signed in in this browser may enrol again in it. Either token proves the form came from a page of ours.
  */
 export function requireCsrf(context: PortalContext, which: 'active' | 'pre'): express.RequestHandler {
   return (request, response, next) => {
@@ -115,10 +119,11 @@ export function requireCsrf(context: PortalContext, which: 'active' | 'pre'): ex
     const origin = claimedOrigin(request.headers);
     const presented =
       (request.body as Record<string, unknown> | undefined)?.['_csrf'] ?? request.headers['x-csrf-token'];
+    const holders = which === 'active' ? [state.active] : [state.pre, state.active];
     if (
       !session ||
       (origin !== undefined && origin !== context.publicUrl()) ||
-      !context.sessions.csrfValid(session, presented)
+      !holders.some((holder) => holder !== null && context.sessions.csrfValid(holder, presented))
     ) {
       next(
         new PageError(403, 'This form has expired', 'Nothing was changed. Reload the page and try again.'),

@@ -2,6 +2,7 @@ import express from 'express';
 import * as z from 'zod';
 import type { RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { AdminRef } from '../../ports/portal-store.ts';
+import { MAX_PASSKEYS_PER_ENROLMENT } from '../identity/enrolment.ts';
 import type { PortalContext } from '../portal-context.ts';
 import { PRE_COOKIE, setSessionCookie } from './cookies.ts';
 import { csrfField, parseForm } from './forms.ts';
@@ -50,6 +51,7 @@ async function renderSetup(
       email: admin.email,
       clientId: admin.clientId,
       progress,
+      maxPasskeys: MAX_PASSKEYS_PER_ENROLMENT,
       secret: pending?.secret,
       uri: pending?.uri,
       error,
@@ -104,9 +106,16 @@ export function enrolmentRoutes(
     json,
     requireCsrf(context, 'pre'),
     route(async (_request, response) => {
-      const { admin } = enrolling(response);
+      const { admin, enrolmentHash } = enrolling(response);
       const pre = stateOf(response).pre;
       if (!pre) throw notFound();
+      if ((await context.enrolment.progress(admin, enrolmentHash)).passkeys >= MAX_PASSKEYS_PER_ENROLMENT) {
+        throw new PageError(
+          409,
+          'No more passkeys',
+          `One set-up holds up to ${MAX_PASSKEYS_PER_ENROLMENT} passkeys. Finish it now; you can add others in a later set-up.`,
+        );
+      }
       response.json(await context.passkeys.registrationOptions(pre, admin));
     }),
   );

@@ -36,20 +36,38 @@ const signOutForm = z.object({ _csrf: csrfField }).strict();
 
 const NOTICES: Record<string, string> = {
   'signed-out': 'You are signed out.',
+  'signed-out-everywhere': 'You are signed out in every browser and on every device.',
   ended: 'Your session ended. Sign in again to continue.',
 };
 
-/** Sign-in (passkey, or a TOTP code), sign-out and enrolment. */
-export function identityRoutes(context: PortalContext): express.Router {
-  const router = express.Router();
-  // Per client IP, on top of the TOTP lockouts (per address and device): slows down guessing across
-  // many addresses.
-  const limiter = rateLimit({
+function perAddressLimit(limit: number, skipSuccessfulRequests: boolean): express.RequestHandler {
+  return rateLimit({
     windowMs: 60_000,
-    limit: 30,
+    limit,
+    skipSuccessfulRequests,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
+    handler: (_request, _response, next) => {
+      next(
+        new PageError(
+          429,
+          'Too many attempts',
+          'Too many sign-in attempts came from your network in the last minute. Nothing was changed; wait a minute and try again.',
+        ),
+      );
+    },
   });
+}
+
+/** Sign-in (passkey, or a TOTP code), sign-out (here or everywhere) and enrolment. */
+export function identityRoutes(context: PortalContext): express.Router {
+  const router = express.Router();
+  // Per client IP, on top of the per-address code budgets (identity/totp.ts): slows down guessing across many
+  // addresses. Only refused codes count, and passkey ceremonies and enrolment steps have a count of their
+  // own, so that admins behind one address (an office's proxy) do not use up each other's sign-ins, and
+  // codes guessed from there leave passkeys working.
+  const codeLimiter = perAddressLimit(30, true);
+  const limiter = perAddressLimit(60, false);
   const json = express.json({ limit: '64kb' });
 
   router.get(
@@ -79,7 +97,7 @@ export function identityRoutes(context: PortalContext): express.Router {
   );
   router.post(
     '/sign-in/code',
-    limiter,
+    codeLimiter,
     requireCsrf(context, 'pre'),
     route(async (request, response) => {
       const form = parseForm(codeForm, request.body);
@@ -166,6 +184,23 @@ export function identityRoutes(context: PortalContext): express.Router {
         await context.gateway.recordAdminEvent(state.admin.clientId, state.admin.email, 'portal-sign-out');
       clearSessionCookie(response, SESSION_COOKIE);
       response.redirect(303, '/sign-in?notice=signed-out');
+    }),
+  );
+  router.post(
+    '/sign-out/everywhere',
+    requireActive,
+    requireCsrf(context, 'active'),
+    route(async (request, response) => {
+      parseForm(signOutForm, request.body);
+      const admin = stateOf(response).admin;
+      if (admin) {
+        // Every session of the admin, this one included: a browser left signed in elsewhere ends too.
+        const ended = await context.sessions.endEverywhere(admin);
+        await context.gateway.recordAdminEvent(admin.clientId, admin.email, 'portal-sign-out-everywhere');
+        context.logger.info('portal admin signed out everywhere', { client: admin.clientId, sessions: ended });
+      }
+      clearSessionCookie(response, SESSION_COOKIE);
+      response.redirect(303, '/sign-in?notice=signed-out-everywhere');
     }),
   );
   router.use(enrolmentRoutes(context, limiter, json));

@@ -3,8 +3,13 @@ import type { Clock } from '../../ports/clock.ts';
 import type { AdminRef, PortalStore, StoredCredential } from '../../ports/portal-store.ts';
 import type { ClientGateway } from '../client-gateway.ts';
 import { newToken, tokenHash } from '../crypto/tokens.ts';
+import { PRE_SESSION_MAX_MS } from './sessions.ts';
 
 const TOKEN_RULE = /^[A-Za-z0-9_-]{43}$/;
+/** Passkeys one enrolment can hold: more than anyone sets up at once, and a bound on what a link holder stores. */
+export const MAX_PASSKEYS_PER_ENROLMENT = 10;
+/** Keeps no credential when passed as the enrolment to keep: no enrolment token hashes to it. */
+const NO_ENROLMENT = '';
 
 /**
  * Single-use enrolment links for the admins in a client's config: 24 h, stored hashed. Opening the link
@@ -37,6 +42,7 @@ export class Enrolment {
         `${email} is not an admin of ${clientId} (the client config's admins)`,
       );
     }
+    await this.sweepAdmin({ clientId, email });
     const token = newToken();
     const now = this.clock.now();
     const expiresAt = new Date(now.getTime() + this.ttlMs);
@@ -88,6 +94,36 @@ export class Enrolment {
     await this.store.credentials.replaceCredentials(admin, enrolmentHash);
     await this.store.sessions.endSessions(admin);
     return true;
+  }
+
+  /**
+   * Removes what enrolments that can no longer finish left behind (a passkey or an app set up, then the page
+   * left): credentials never confirmed, made longer ago than an enrolling session can last. Runs with the
+   * portal's housekeeping and when a new link is issued; returns how many credentials went.
+   */
+  async sweepUnfinished(): Promise<number> {
+    let removed = 0;
+    for (const admin of await this.store.knownAdmins()) removed += await this.sweepAdmin(admin);
+    return removed;
+  }
+
+  /**
+   * The store removes credentials only by keeping one enrolment's confirmed ones (what a finish leaves), so an
+   * admin is left alone while an enrolment of theirs may still be in progress (an unconfirmed credential
+   * recent enough), or when their confirmed credentials come from more than one enrolment (an older release).
+   */
+  private async sweepAdmin(admin: AdminRef): Promise<number> {
+    const cutoff = this.clock.now().getTime() - PRE_SESSION_MAX_MS;
+    const credentials = await this.store.credentials.listCredentials(admin);
+    const unfinished = credentials.filter((credential) => !credential.confirmed);
+    if (unfinished.length === 0 || unfinished.some((credential) => Date.parse(credential.createdAt) > cutoff))
+      return 0;
+    const finished = new Set(
+      credentials.filter((credential) => credential.confirmed).map((credential) => credential.enrolmentHash),
+    );
+    if (finished.size > 1) return 0;
+    await this.store.credentials.replaceCredentials(admin, [...finished][0] ?? NO_ENROLMENT);
+    return unfinished.length;
   }
 
   /**

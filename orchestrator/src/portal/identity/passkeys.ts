@@ -13,6 +13,7 @@ import type { Clock } from '../../ports/clock.ts';
 import type { AdminRef, PortalStore } from '../../ports/portal-store.ts';
 import { seal, unseal } from '../crypto/sealed-box.ts';
 import { hmacBase64url, tokenHash } from '../crypto/tokens.ts';
+import { MAX_PASSKEYS_PER_ENROLMENT } from './enrolment.ts';
 import type { LiveSession } from './sessions.ts';
 
 export interface RelyingParty {
@@ -85,8 +86,9 @@ export class Passkeys {
   }
 
   /**
-   * Verifies and stores a new passkey for the admin under the enrolment; false when it does not verify or
-   * its credential id is already registered. It signs in once the enrolment finishes (enrolment.ts).
+   * Verifies and stores a new passkey for the admin under the enrolment; false when it does not verify, its
+   * credential id is already registered, or the enrolment holds the most passkeys it may. It signs in once
+   * the enrolment finishes (enrolment.ts).
    */
   async register(
     session: LiveSession,
@@ -96,6 +98,10 @@ export class Passkeys {
   ): Promise<boolean> {
     const expected = await this.store.sessions.takeChallenge(session.record.idHash, this.clock.now());
     if (expected === null) return false;
+    const held = (await this.store.credentials.listCredentials(admin)).filter(
+      (credential) => credential.kind === 'passkey' && credential.enrolmentHash === enrolmentHash,
+    );
+    if (held.length >= MAX_PASSKEYS_PER_ENROLMENT) return false;
     const rp = this.relyingParty();
     const verification = await verifyRegistrationResponse({
       response,

@@ -13,8 +13,11 @@ export interface LiveSession {
   record: StoredSession;
 }
 
-/** Enrolling and anonymous sessions are short: they end after the idle time, at the latest. */
-const PRE_SESSION_MAX_MS = 30 * 60_000;
+/**
+ * Enrolling and anonymous sessions are short: they end after the idle time, or this long after they began,
+ * whichever is sooner. So an enrolment can be finished only this long after its link was used.
+ */
+export const PRE_SESSION_MAX_MS = 30 * 60_000;
 
 /**
  * Server-side sessions. The cookie carries a random token; the store keeps only its sha256. A session
@@ -87,6 +90,11 @@ export class SessionManager {
 
   async end(session: LiveSession): Promise<void> {
     await this.store.deleteSession(session.record.idHash);
+  }
+
+  /** Ends every session of the admin (signed in, or enrolling), wherever it is; returns how many. */
+  async endEverywhere(admin: AdminRef): Promise<number> {
+    return this.store.endSessions(admin);
   }
 
   csrfToken(session: LiveSession): string {

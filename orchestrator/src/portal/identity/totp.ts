@@ -9,6 +9,16 @@ import { DeviceCookies, deviceCookieKey, type IssuedDeviceCookie } from './devic
 
 const purposeOf = (admin: AdminRef) => `totp:${admin.clientId}:${admin.email}`;
 
+const DAY_MS = 86_400_000;
+/** A day's budget of failed codes per address and device, as so many lockout periods' worth. */
+const PERIODS_PER_DAY_BUDGET = 4;
+
+/** The counts one code attempt is checked against and counted in: the lockout period's and the day's. */
+interface Subjects {
+  period: string;
+  day: string;
+}
+
 /** Whose failures a code attempt counted against: the browser's own (a known device), or all unknown ones. */
 export type DeviceKind = 'known' | 'unknown';
 
@@ -31,6 +41,10 @@ export type CodeSignIn =
  * address. Past the limit, codes from that device (or from every unknown device) are refused for the
  * lockout period, the right one included. So someone who knows an address can lock out unknown devices,
  * never the admin's own browser; and passkeys are unaffected by any lockout.
+ *
+ * On top, each count has a day's budget (four periods' worth of failures within a day, then a day's
+ * lockout): without it, guesses spread over many addresses and paced to the lockout period could go on
+ * at the period's limit for ever (480 a day at 5 per 15 minutes).
  */
 export class TotpFactor {
   private readonly store: PortalStore;
@@ -113,33 +127,48 @@ export class TotpFactor {
   async signIn(email: string, code: string, deviceCookie?: string): Promise<CodeSignIn> {
     const device = this.devices.deviceOf(email, deviceCookie, this.clock.now());
     // Unknown devices keep the address's subject of earlier releases, so a lockout in force still holds.
-    const subject = device === null ? `totp:${email}` : `totp-device:${device}:${email}`;
+    const period = device === null ? `totp:${email}` : `totp-device:${device}:${email}`;
     const kind: DeviceKind = device === null ? 'unknown' : 'known';
-    return this.attempts.run(subject, () => this.attemptSignIn(email, subject, kind, code));
+    const subjects = { period, day: `totp-day:${period}` };
+    return this.attempts.run(period, () => this.attemptSignIn(email, subjects, kind, code));
   }
 
   private async attemptSignIn(
     email: string,
-    subject: string,
+    subjects: Subjects,
     device: DeviceKind,
     code: string,
   ): Promise<CodeSignIn> {
     const now = this.clock.now();
-    const locked = await this.store.throttle.lockedUntil(subject, now);
+    const locked = latest(
+      await this.store.throttle.lockedUntil(subjects.period, now),
+      await this.store.throttle.lockedUntil(subjects.day, now),
+    );
     if (locked) return { ok: false, device, lockedUntil: locked, lockedNow: null };
     const credentials = await this.store.credentials.listTotpByEmail(email);
     for (const credential of credentials) {
       if (await this.accept(credential, code)) {
-        await this.store.throttle.clearFailures(subject);
+        await this.store.throttle.clearFailures(subjects.period);
+        await this.store.throttle.clearFailures(subjects.day);
         return { ok: true, admin: { clientId: credential.clientId, email: credential.email } };
       }
     }
-    const lockedUntil = await this.store.throttle.recordFailure(subject, now, this.lockout);
+    const lockedUntil = latest(
+      await this.store.throttle.recordFailure(subjects.period, now, this.lockout),
+      await this.store.throttle.recordFailure(subjects.day, now, this.dayBudget()),
+    );
     const admins = credentials.map((credential) => ({
       clientId: credential.clientId,
       email: credential.email,
     }));
     return { ok: false, device, lockedUntil, lockedNow: lockedUntil ? admins : null };
+  }
+
+  private dayBudget(): LockoutPolicy {
+    return {
+      maxFailures: this.lockout.maxFailures * PERIODS_PER_DAY_BUDGET,
+      windowMs: Math.max(DAY_MS, this.lockout.windowMs),
+    };
   }
 
   private async accept(credential: StoredCredential, code: string): Promise<boolean> {
@@ -150,4 +179,10 @@ export class TotpFactor {
     if (step === null) return false;
     return this.store.credentials.recordUse(credential.id, { at: now, timeStep: step });
   }
+}
+
+function latest(a: Date | null, b: Date | null): Date | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return a.getTime() >= b.getTime() ? a : b;
 }
