@@ -1,17 +1,19 @@
 import type { ClientConfig } from '@agent-fleet/kernel/client-config';
 import { normaliseAddress } from '@agent-fleet/kernel/email-address';
 import type { InjectionSignal } from '../auto-reply/injection-signals.ts';
-import { compileTemplates, renderTemplateReply, sameReplyText, sameSubject, type TemplateSet } from '../auto-reply/render-reply.ts';
+import { compileTemplates, renderTemplateReply, type TemplateSet } from '../auto-reply/render-reply.ts';
 import type { FreeSlot } from '../auto-reply/slot-validators.ts';
 import type { PolicyFacts, ReasonCode } from './decision.ts';
 import type { ProposedAction } from './proposed-action.ts';
+import { sameTemplateBody, sameTemplateSubject } from './template-text.ts';
 
 /**
  * The auto-send rules of a `mail.send` (step 7 of the gate). A send goes out without approval only when
  *   - its type is an auto-send type, and
  *   - its text is a template reply the gate renders again from the model's choice and the trusted
- *     facts below, every slot validated, and finds identical (no attachment, no link field) — or the
- *     client opted the type in to free text explicitly (autoReply.freeTextAutoSend), and
+ *     facts below, every slot validated, and finds identical, white space included (template-text.ts;
+ *     no attachment, no link field) — or the client opted the type in to free text explicitly
+ *     (autoReply.freeTextAutoSend), and
  *   - when it answers a message: the sender is authenticated (sender-verdict.ts), the recipients are
  *     exactly that sender, and the message showed no injection signal.
  * Each failing condition is an approval reason, so the approver sees them all.
@@ -82,7 +84,7 @@ function templateIssues(send: Send, compiled: CompiledAutoSend, context: AutoSen
   if (!rendered.ok) return rendered.issues;
   const issues: string[] = [];
   if (rendered.reply.type !== send.emailType) issues.push(`the template answers ${rendered.reply.type}, the send is classified ${send.emailType ?? 'unclassified'}`);
-  if (!sameSubject(rendered.reply.subject, send.subject) || !sameReplyText(rendered.reply.body, send.body)) {
+  if (!sameTemplateSubject(rendered.reply.subject, send.subject) || !sameTemplateBody(rendered.reply.body, send.body)) {
     issues.push('the subject or body differs from the rendered template');
   }
   if (send.attachments.length > 0 || send.links.length > 0) issues.push('a template reply carries no attachment or link');

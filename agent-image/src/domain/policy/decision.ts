@@ -57,6 +57,18 @@ export type PolicyFacts = {
   injectionSignals?: number;
 };
 
+export type SendWindow = {
+  /** Recipients the action counts against the send limits (at least one). */
+  counted: number;
+  /** Recipients the rolling hour had room for before the action. */
+  roomHour: number;
+  /** Recipients the rolling day had room for before the action. */
+  roomDay: number;
+  /** The limits the room was left by: recipients per rolling hour and per rolling day. */
+  perHour: number;
+  perDay: number;
+};
+
 export type PolicyDecision = {
   decision: Decision;
   reasons: ReasonCode[];
@@ -73,6 +85,12 @@ export type PolicyDecision = {
    * never executes, so the decision itself is always `deny`.
    */
   dryRun?: { decision: Decision; reasons: ReasonCode[] };
+  /**
+   * Set on an `allow` of an outbound action: the recipients it counts against the send limits and the room
+   * the hourly and daily windows had before it. The gate checks the limits one action at a time; actions
+   * that run together (bundle-decision.ts) are checked again on their sum.
+   */
+  sendWindow?: SendWindow;
   /** Counts for metrics; no addresses. Absent when the action was unparseable. */
   facts?: PolicyFacts;
   /** The settings version the decision was made under (stamped by the runtime, recorded in the audit). */

@@ -4,7 +4,8 @@ import { uncoveredHolds } from './approval-coverage.ts';
 import { autoSendLimitIssues, autoSendUsage, DEFAULT_AUTO_SEND_LIMITS } from './auto-send-limits.ts';
 import { compileAutoSend, sendHolds, type AutoSendContext } from './auto-send-rules.ts';
 import { compileBlockList } from './block-list.ts';
-import type { Decision, PolicyDecision, PolicyFacts, ReasonCode } from './decision.ts';
+import type { Decision, PolicyDecision, PolicyFacts, ReasonCode, SendWindow } from './decision.ts';
+import { sendWindowDenial } from './send-window.ts';
 import { domainOf } from '@agent-fleet/kernel/email-address';
 import { domainsOf } from './known-contacts.ts';
 import type { PolicyState } from './policy-state.ts';
@@ -40,7 +41,9 @@ import { eventStartWindowIssue } from '../scheduling/event-proposal.ts';
  *   8. destructive actions          → needs approval `deletion`, `move` (always; archiving is not a move;
  *                                     a label that trashes or spams mail and a file overwrite count)
  *   9. sending paused, rate limits  → deny `paused`, `rate_limit_hour`, `rate_limit_day`, with
- *                                     `retryable` (keep it queued) and, for limits, `pauseSending`
+ *                                     `retryable` (keep it queued) and, for limits, `pauseSending`; an
+ *                                     allowed outbound action carries its `sendWindow`, so actions that
+ *                                     run together are held to the limits on their sum (bundle-decision.ts)
  * Deny rules stop at the first that applies; every approval rule that applies is listed, so the approver
  * sees all of them. A valid approval for these exact arguments satisfies steps 5–8 (a block it was not
  * granted under excepted: approval-coverage.ts), never 1–4 or 9.
@@ -271,23 +274,13 @@ export function compilePolicy(config: ClientConfig): PolicyEvaluator {
     return reasons;
   }
 
-  /** Step 9, for an action that would otherwise execute. */
-  function sendingLimits(recipients: readonly string[], state: PolicyState, now: number): PolicyDecision | undefined {
+  /** Step 9, for an action that would otherwise execute: a denial, or the room it leaves within the limits. */
+  function sendingLimits(recipients: readonly string[], state: PolicyState, now: number): PolicyDecision | SendWindow {
     if (state.paused) return { decision: 'deny', reasons: ['paused'], retryable: true };
     const needed = Math.max(recipients.length, 1);
     const usage = recipientsInWindows(state.sendHistory, now);
-    const reasons: ReasonCode[] = [];
-    const details: string[] = [];
-    if (usage.lastHour + needed > perHour) {
-      reasons.push('rate_limit_hour');
-      details.push(`${usage.lastHour} + ${needed} recipients exceed ${perHour} per hour`);
-    }
-    if (usage.lastDay + needed > perDay) {
-      reasons.push('rate_limit_day');
-      details.push(`${usage.lastDay} + ${needed} recipients exceed ${perDay} per day`);
-    }
-    if (reasons.length === 0) return undefined;
-    return { decision: 'deny', reasons, details, retryable: true, pauseSending: true };
+    const window: SendWindow = { counted: needed, roomHour: perHour - usage.lastHour, roomDay: perDay - usage.lastDay, perHour, perDay };
+    return sendWindowDenial(window) ?? window;
   }
 
   function decide(action: ProposedAction, state: PolicyState, now: Date, options: EvaluateOptions | undefined): PolicyDecision {
@@ -341,8 +334,9 @@ export function compilePolicy(config: ClientConfig): PolicyEvaluator {
       }
     }
     if (outbound) {
-      const limited = sendingLimits(recipients, state, nowMs);
-      if (limited !== undefined) return { ...limited, facts };
+      const limits = sendingLimits(recipients, state, nowMs);
+      if ('decision' in limits) return { ...limits, facts };
+      return { decision: 'allow', reasons: [allowReason], facts, sendWindow: limits };
     }
     return { decision: 'allow' satisfies Decision, reasons: [allowReason], facts };
   }

@@ -114,7 +114,7 @@ function decodePercent(text: string): string {
  * (`bit\u00AD.ly`), and as a break between words, as a reader's client may take them (so one never joins
  * a link to the email address before it). One reading when the text has none.
  */
-function foldForHosts(text: string): string[] {
+export function foldForHosts(text: string): string[] {
   if (!NEEDS_FOLDING.test(text)) return [text];
   const decoded = decodePercent(decodeReferences(text.normalize('NFKC')));
   const folded = (/[^\x00-\x7f]/.test(decoded) ? decoded.normalize('NFKC') : decoded).replace(/[\u3002\uff0e\uff61]/g, '.');
@@ -136,7 +136,8 @@ export function firstHost(raw: string, accept: (host: string) => boolean): strin
   return undefined;
 }
 
-function firstHostIn(text: string, accept: (host: string) => boolean): string | undefined {
+/** firstHost in one reading of a text, already folded (foldForHosts). */
+export function firstHostIn(text: string, accept: (host: string) => boolean): string | undefined {
   let dot = text.indexOf('.');
   while (dot !== -1) {
     let start = dot;
