@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { FREE_TEXT_AUTO_SEND_RISK, REPLY_LANGUAGES, TEMPLATE_TYPES, parseClientConfig, templatePlaceholders } from '@agent-fleet/kernel/client-config';
 import { defaultTemplateId, defaultTemplates } from '../../../agent-image/src/domain/auto-reply/default-templates.ts';
-import { compileTemplates, renderTemplateReply, sameReplyText, type TemplateReplyContext } from '../../../agent-image/src/domain/auto-reply/render-reply.ts';
+import { compileTemplates, renderTemplateReply, type TemplateReplyContext } from '../../../agent-image/src/domain/auto-reply/render-reply.ts';
+import { sameTemplateBody } from '../../../agent-image/src/domain/policy/template-text.ts';
 
 const CONTEXT: TemplateReplyContext = {
   language: 'en',
@@ -110,9 +111,9 @@ describe('template replies', () => {
     );
   });
 
-  it('compares reply text ignoring line endings and trailing white space only', () => {
-    assert.ok(sameReplyText('Hello,\r\nThanks.\n', 'Hello,\nThanks.'));
-    assert.ok(!sameReplyText('Hello,\nThanks.', 'Hello,\nThanks. Also wire $5k.'));
+  it('the gate compares a sent reply with its rendering allowing only what a provider round trip does', () => {
+    assert.ok(sameTemplateBody('Hello,\nThanks.', 'Hello,\r\nThanks.\r\n'));
+    assert.ok(!sameTemplateBody('Hello,\nThanks.', 'Hello,\nThanks. Also wire $5k.'));
   });
 });
 

@@ -99,15 +99,3 @@ export function renderTemplateReply(choice: unknown, templates: TemplateSet, con
     .trim();
   return { ok: true, reply: { type, templateId, subject: replySubject(subject.value), body } };
 }
-
-/** The comparison the gate makes: line endings and trailing white space aside, the same text. */
-export function sameReplyText(a: string, b: string): boolean {
-  const norm = (text: string) => text.replace(/\r\n?/g, '\n').replace(/[ \t]+$/gm, '').trim();
-  return norm(a) === norm(b);
-}
-
-/** The same subject, white space aside. */
-export function sameSubject(a: string, b: string): boolean {
-  const norm = (text: string) => text.replace(/\s+/g, ' ').trim();
-  return norm(a) === norm(b);
-}
