@@ -5,6 +5,7 @@ import { GraphCalendarProvider } from '../../agent-image/src/adapters/graph/grap
 import { graphScopesFor } from '@agent-fleet/kernel/provider-scopes';
 import { parseClientConfig } from '@agent-fleet/kernel/client-config';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
+import { irresolvableConflict } from '../emulators/graph-calendar-wire.ts';
 import { GraphEmulator } from '../emulators/graph-emulator.ts';
 import { accessTokenFor, graphTokenSource, providerSecret } from '../helpers/oauth-tokens.ts';
 import { calendarProviderContract, memorySecretSource, type CalendarHarness } from './calendar-provider.contract.ts';
@@ -54,6 +55,21 @@ async function graphHarness(): Promise<CalendarHarness> {
       return { title: e.subject, start: e.start, end: e.end, attendees: e.attendees.map((a) => a.address), description: e.body, location: e.location };
     },
     makeRecurring: (id) => emulator.calendar.makeSeries(id),
+    makeOccurrence: (id) => emulator.calendar.makeOccurrence(id),
+    addAttendeeBehindTheAgent: (id, address) => emulator.calendar.addAttendeeBehindTheAgent(id, address),
+    writeConditions: () =>
+      emulator.requests
+        .filter((r) => (r.method === 'PATCH' || (r.method === 'POST' && r.path.endsWith('/cancel'))) && /\/events\//.test(r.path))
+        .map((r) => (typeof r.headers['if-match'] === 'string' ? r.headers['if-match'] : null)),
+    answerNextUpdateAsStale: () => {
+      const routes = emulator.calendar;
+      const handle = routes.handle.bind(routes);
+      routes.handle = (method, ...rest) => {
+        if (method !== 'PATCH') return handle(method, ...rest);
+        routes.handle = handle;
+        return irresolvableConflict();
+      };
+    },
     unknownEventId: 'AAMkAGI2TG93AAA=',
     revokeConsent: () => emulator.revokeConsent(),
     invalidateAccessTokens: () => emulator.invalidateAccessTokens(),

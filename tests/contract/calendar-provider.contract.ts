@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
-import type { CalendarProvider, EventEditingCalendar, NewEvent } from '../../agent-image/src/ports/calendar-provider.ts';
+import { EventChangedError, type CalendarProvider, type EventEditingCalendar, type NewEvent } from '../../agent-image/src/ports/calendar-provider.ts';
 import { ProviderAuthError, ProviderThrottledError } from '../../agent-image/src/ports/mail-provider.ts';
 import type { SecretSource } from '../../agent-image/src/ports/secret-source.ts';
 
@@ -53,6 +53,14 @@ export interface CalendarHarness {
   addForeignEvent(organizer: string, start: Date, end: Date): string;
   /** Makes the owner's event with this id the master of a recurring series. */
   makeRecurring(id: string): void;
+  /** Makes the owner's event with this id one occurrence of a recurring series. */
+  makeOccurrence(id: string): void;
+  /** Someone else adds an attendee to the event (not through the adapter): the event gets a new version. */
+  addAttendeeBehindTheAgent(id: string, address: string): void;
+  /** The If-Match header of each write request (update, cancel) the emulator received, in order; null where none was sent. */
+  writeConditions(): (string | null)[];
+  /** The next update the provider receives is answered as one whose If-Match went stale (the event changed after the adapter read it): 412. */
+  answerNextUpdateAsStale(): void;
   /** Every update and cancel the emulator accepted, in order. */
   changes(): ChangeView[];
   /** The event now, or null when it is cancelled or gone. */
@@ -245,6 +253,58 @@ export function calendarProviderContract(adapter: string, createHarness: () => P
       await assert.rejects(h.provider.cancelEvent(created.id), (e: unknown) => e instanceof FleetError && e.code === 'forbidden');
       assert.deepEqual(h.changes(), []);
       assert.equal(h.eventNow(created.id)?.start.toISOString(), at('13:00').toISOString());
+    });
+
+    it('a read tells a single event, one occurrence of a series (changed on its own) and a whole series apart', async () => {
+      const single = await h.provider.createEvent(meeting('cal-recurrence-1'));
+      assert.equal((await h.provider.getEvent(single.id))?.recurrence, 'single');
+      const occurrence = await h.provider.createEvent(meeting('cal-recurrence-2'));
+      h.makeOccurrence(occurrence.id);
+      assert.equal((await h.provider.getEvent(occurrence.id))?.recurrence, 'occurrence');
+      await h.provider.updateEvent(occurrence.id, { title: 'This week only' });
+      assert.equal(h.eventNow(occurrence.id)?.title, 'This week only');
+      const series = await h.provider.createEvent(meeting('cal-recurrence-3'));
+      h.makeRecurring(series.id);
+      assert.equal((await h.provider.getEvent(series.id))?.recurrence, 'series');
+    });
+
+    it('every change gives the event a new version; a write guarded by an older one changes nothing and says the event changed', async () => {
+      const created = await h.provider.createEvent(meeting('cal-guard-1'));
+      const decided = (await h.provider.getEvent(created.id))?.version ?? null;
+      assert.ok(decided !== null, 'the provider answers a version');
+      h.addAttendeeBehindTheAgent(created.id, 'planted@else.example');
+      const current = (await h.provider.getEvent(created.id))?.version ?? null;
+      assert.ok(current !== null && current !== decided, 'a change by anyone gives a new version');
+      await assert.rejects(h.provider.updateEvent(created.id, { title: 'Moved' }, { version: decided }), (e: unknown) => e instanceof EventChangedError && e.code === 'conflict');
+      await assert.rejects(h.provider.cancelEvent(created.id, undefined, { version: decided }), (e: unknown) => e instanceof EventChangedError);
+      assert.deepEqual(h.changes(), [], 'nothing written, nobody notified');
+      const updated = await h.provider.updateEvent(created.id, { title: 'Moved' }, { version: current });
+      assert.equal(updated.title, 'Moved');
+      const after = (await h.provider.getEvent(created.id))?.version ?? null;
+      assert.ok(after !== null && after !== current, 'the write gave a new version');
+      assert.deepEqual(h.writeConditions().slice(0, 1), [current], 'the guarded update asked the provider to write only that version');
+    });
+
+    it('an event the owner filled past the attendee limit can still be renamed; only adding to it is refused', async () => {
+      const many = Array.from({ length: 100 }, (_, i) => `guest${i}@crowd.example`);
+      const created = await h.provider.createEvent(meeting('cal-crowd-1', { attendees: many }));
+      h.addAttendeeBehindTheAgent(created.id, 'one-more@crowd.example');
+      const renamed = await h.provider.updateEvent(created.id, { title: 'All hands' });
+      assert.equal(renamed.title, 'All hands');
+      assert.equal(renamed.attendees.length, 101, 'nobody dropped');
+      await assert.rejects(h.provider.updateEvent(created.id, { addAttendees: ['late@crowd.example'] }), (e: unknown) => e instanceof FleetError && e.code === 'invalid_input');
+      assert.equal(h.changes().length, 1);
+    });
+
+    it('a provider that finds the version stale at the write (412) is EventChangedError, not a failure of another kind', async () => {
+      const created = await h.provider.createEvent(meeting('cal-guard-412'));
+      const version = (await h.provider.getEvent(created.id))?.version ?? '';
+      h.answerNextUpdateAsStale();
+      await assert.rejects(
+        h.provider.updateEvent(created.id, { title: 'Moved' }, { version }),
+        (e: unknown) => e instanceof EventChangedError && e.code === 'conflict' && !e.retryable && /412/.test(e.message),
+      );
+      assert.deepEqual(h.changes(), []);
     });
 
     it('rejects empty or half changes and malformed ids before any request', async () => {

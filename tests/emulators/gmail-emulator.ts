@@ -245,7 +245,7 @@ export class GmailEmulator {
         headers: { 'retry-after': String(this.#throttle.retryAfterSeconds) },
       };
     }
-    if (calendarPath !== null) return this.calendar.handle(request.method, calendarPath, request.url.searchParams, request.body, access.scopes);
+    if (calendarPath !== null) return this.calendar.handle(request.method, calendarPath, request.url.searchParams, request.body, access.scopes, request.headers);
     if (user !== 'me' && user !== this.mailbox) {
       return gmailError(403, 'Delegation denied for ' + this.mailbox, 'forbidden', 'PERMISSION_DENIED');
     }

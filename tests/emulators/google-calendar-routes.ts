@@ -1,5 +1,6 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { json, randomId, type EmulatorResponse } from './http-emulator.ts';
-import { attendeeList, eventTime, googleError, parseObject, rfc3339, stringRecord, unknownName } from './google-calendar-wire.ts';
+import { attendeeList, etagOf, eventTime, googleError, parseObject, preconditionFailed, rfc3339, stringRecord, unknownName } from './google-calendar-wire.ts';
 import type { GoogleCreatedEvent, GoogleEventChange, GoogleEventView, StoredEvent } from './google-calendar-wire.ts';
 
 export type { GoogleCreatedEvent, GoogleEventChange, GoogleEventView } from './google-calendar-wire.ts';
@@ -11,6 +12,8 @@ export type { GoogleCreatedEvent, GoogleEventChange, GoogleEventView } from './g
  * is 409 duplicate, dateTime without an offset needs a timeZone, an empty time range is refused, unknown
  * JSON names are refused, scopes are checked per method, a deleted event is 410 to patch or delete again
  * (and reads back with status cancelled), and only the organizer may change the time, title or guests.
+ * Every change gives the event a new `etag`; a patch or delete with a stale `If-Match` is 412 Precondition
+ * Failed and writes nothing, one without `If-Match` is unconditional (Google's conditional modification).
  */
 
 const SCOPE = 'https://www.googleapis.com/auth/';
@@ -30,6 +33,7 @@ export class GoogleCalendarRoutes {
   readonly #busy: { start: number; end: number }[] = [];
   readonly #created: GoogleCreatedEvent[] = [];
   readonly #changes: GoogleEventChange[] = [];
+  #versions = 0;
 
   constructor(mailbox: string) {
     this.#mailbox = mailbox;
@@ -61,6 +65,7 @@ export class GoogleCalendarRoutes {
       status: 'confirmed',
       organizer: input.organizer.toLowerCase(),
       sequence: 0,
+      version: ++this.#versions,
     });
     return id;
   }
@@ -70,6 +75,23 @@ export class GoogleCalendarRoutes {
     const event = this.#events.get(id);
     if (event === undefined) throw new Error(`no event ${id}`);
     event.recurrence = [rule];
+    event.version = ++this.#versions;
+  }
+
+  /** Makes the event one instance of the series whose master has id `masterId` (it carries `recurringEventId`). */
+  makeInstance(id: string, masterId: string): void {
+    const event = this.#events.get(id);
+    if (event === undefined) throw new Error(`no event ${id}`);
+    event.recurringEventId = masterId;
+    event.version = ++this.#versions;
+  }
+
+  /** Someone else (the owner in their own calendar, a guest allowed to invite) adds a guest: a new etag, no request logged. */
+  addGuestBehindTheAgent(id: string, email: string): void {
+    const event = this.#events.get(id);
+    if (event === undefined) throw new Error(`no event ${id}`);
+    event.attendees = [...new Set([...event.attendees, email.toLowerCase()])];
+    event.version = ++this.#versions;
   }
 
   /** The event with this id as it stands now (cancelled ones included), or undefined. */
@@ -96,7 +118,8 @@ export class GoogleCalendarRoutes {
   }
 
   /** `path` is what follows /calendar/v3, e.g. /freeBusy. */
-  handle(method: string, path: string, query: URLSearchParams, body: string, scopes: string[]): EmulatorResponse {
+  /** `headers`: the request's (If-Match makes a patch or delete conditional); none given, none sent. */
+  handle(method: string, path: string, query: URLSearchParams, body: string, scopes: string[], headers: IncomingHttpHeaders): EmulatorResponse {
     const need = (allowed: string[]): EmulatorResponse | null =>
       scopes.some((s) => allowed.includes(s))
         ? null
@@ -112,7 +135,8 @@ export class GoogleCalendarRoutes {
     }
     if ((m = /^(PATCH|DELETE) \/calendars\/([^/]+)\/events\/([^/]+)$/.exec(route))) {
       const id = decodeURIComponent(m[3] ?? '');
-      const write = m[1] === 'PATCH' ? () => this.#patch(id, query, body) : () => this.#delete(id, query);
+      const ifMatch = headers['if-match'];
+      const write = m[1] === 'PATCH' ? () => this.#patch(id, query, body, ifMatch) : () => this.#delete(id, query, ifMatch);
       return need(WRITE_EVENT_SCOPES) ?? this.#calendarOr404(m[2] ?? '') ?? write();
     }
     if (/^\/calendars\/[^/]+\/events(\/[^/]+)?$/.test(path)) return googleError(405, 'Method Not Allowed', 'httpMethodNotAllowed', 'INVALID_ARGUMENT');
@@ -193,6 +217,7 @@ export class GoogleCalendarRoutes {
       status: 'confirmed',
       organizer: this.#mailbox.toLowerCase(),
       sequence: 0,
+      version: ++this.#versions,
     };
     this.#events.set(id, stored);
     this.#created.push({
@@ -213,12 +238,14 @@ export class GoogleCalendarRoutes {
     return event === undefined ? googleError(404, 'Not Found', 'notFound', 'NOT_FOUND') : json(200, this.#render(event));
   }
 
-  #patch(id: string, query: URLSearchParams, body: string): EmulatorResponse {
+  #patch(id: string, query: URLSearchParams, body: string, ifMatch: string | string[] | undefined): EmulatorResponse {
     const sendUpdates = query.get('sendUpdates');
     if (sendUpdates !== null && !SEND_UPDATES.includes(sendUpdates)) return invalidSendUpdates();
     const event = this.#events.get(id);
     if (event === undefined) return googleError(404, 'Not Found', 'notFound', 'NOT_FOUND');
     if (event.status === 'cancelled') return googleError(410, 'Resource has been deleted', 'deleted', 'NOT_FOUND');
+    const stale = preconditionFailed(etagOf(event.version), ifMatch);
+    if (stale !== null) return stale;
     const request = parseObject(body);
     if (request === null) return googleError(400, 'Invalid JSON payload received.', 'parseError', 'INVALID_ARGUMENT');
     const unknown = Object.keys(request).find((key) => !WRITABLE.has(key) || key === 'id');
@@ -245,19 +272,23 @@ export class GoogleCalendarRoutes {
       description: (request['description'] as string | undefined) ?? event.description,
       location: (request['location'] as string | undefined) ?? event.location,
       sequence: event.sequence + 1,
+      version: ++this.#versions,
     });
     this.#changes.push({ id, method: 'PATCH', sendUpdates, attendees: [...event.attendees], added, byOrganizer: true });
     return json(200, this.#render(event));
   }
 
-  #delete(id: string, query: URLSearchParams): EmulatorResponse {
+  #delete(id: string, query: URLSearchParams, ifMatch: string | string[] | undefined): EmulatorResponse {
     const sendUpdates = query.get('sendUpdates');
     if (sendUpdates !== null && !SEND_UPDATES.includes(sendUpdates)) return invalidSendUpdates();
     const event = this.#events.get(id);
     if (event === undefined) return googleError(404, 'Not Found', 'notFound', 'NOT_FOUND');
     if (event.status === 'cancelled') return googleError(410, 'Resource has been deleted', 'deleted', 'NOT_FOUND');
+    const stale = preconditionFailed(etagOf(event.version), ifMatch);
+    if (stale !== null) return stale;
     // An attendee's delete only takes the event off their own calendar; the organizer's cancels the meeting.
     event.status = 'cancelled';
+    event.version = ++this.#versions;
     this.#changes.push({ id, method: 'DELETE', sendUpdates, attendees: [...event.attendees], added: [], byOrganizer: event.organizer === this.#mailbox.toLowerCase() });
     return { status: 204 };
   }
@@ -269,7 +300,7 @@ export class GoogleCalendarRoutes {
     });
     return {
       kind: 'calendar#event',
-      etag: `"${event.created.length}${event.id.length}"`,
+      etag: etagOf(event.version),
       id: event.id,
       status: event.status,
       htmlLink: `https://www.google.com/calendar/event?eid=${event.id}`,
@@ -283,6 +314,7 @@ export class GoogleCalendarRoutes {
       start: time(event.start),
       end: time(event.end),
       ...(event.recurrence === undefined ? {} : { recurrence: [...event.recurrence] }),
+      ...(event.recurringEventId === undefined ? {} : { recurringEventId: event.recurringEventId }),
       iCalUID: `${event.id}@google.com`,
       sequence: event.sequence,
       attendees: event.attendees.map((email) => ({ email, responseStatus: 'needsAction', ...(email === this.#mailbox.toLowerCase() ? { self: true } : {}) })),

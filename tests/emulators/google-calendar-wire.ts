@@ -19,6 +19,10 @@ export interface StoredEvent {
   sequence: number;
   /** RRULE lines of a recurring series' master; absent for a single event. A change to the master changes every instance. */
   recurrence?: string[];
+  /** The master's id, on one instance of a recurring series. */
+  recurringEventId?: string;
+  /** The event's version, rendered as its `etag`: new on every change, whoever makes it. */
+  version: number;
 }
 
 /** An events.patch or events.delete the emulator accepted, as a test sees it. */
@@ -68,6 +72,29 @@ const ATTENDEE_FIELDS = new Set(['email', 'displayName', 'optional', 'responseSt
 
 export function googleError(code: number, message: string, reason: string, status: string): EmulatorResponse {
   return json(code, { error: { code, message, errors: [{ message, domain: 'global', reason }], status } });
+}
+
+/** An event version as Google renders it: a quoted string of digits. */
+export function etagOf(version: number): string {
+  return `"${3_181_161_784_712_000 + version}"`;
+}
+
+/**
+ * Google's conditional modification: with `If-Match` a patch or delete lands only while the event still
+ * has that etag (`*`: any), else 412 and nothing is written; without it, the write is unconditional.
+ */
+export function preconditionFailed(etag: string, ifMatch: string | string[] | undefined): EmulatorResponse | null {
+  if (ifMatch === undefined) return null;
+  const wanted = (Array.isArray(ifMatch) ? ifMatch.join(',') : ifMatch).split(',').map((tag) => tag.trim());
+  if (wanted.includes('*') || wanted.includes(etag)) return null;
+  return json(412, {
+    error: {
+      code: 412,
+      message: 'Precondition Failed',
+      errors: [{ domain: 'global', reason: 'conditionNotMet', message: 'Precondition Failed', locationType: 'header', location: 'If-Match' }],
+      status: 'FAILED_PRECONDITION',
+    },
+  });
 }
 
 export function parseObject(body: string): Record<string, unknown> | null {

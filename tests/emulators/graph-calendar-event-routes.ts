@@ -1,12 +1,15 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { json, randomId, type EmulatorResponse } from './http-emulator.ts';
-import { dateTimeTimeZone, graphError, parseObject, selection, type GraphEventChange, type StoredEvent } from './graph-calendar-wire.ts';
+import { dateTimeTimeZone, graphError, irresolvableConflict, odataEtag, parseObject, selection, type GraphEventChange, type StoredEvent } from './graph-calendar-wire.ts';
 
 /**
  * One event of the Graph calendar by id: GET, PATCH and POST .../cancel on /me/events/{id} (or
  * /me/calendar/events/{id}). Strict where Graph is: a malformed id is 400 ErrorInvalidIdMalformed, an
  * unknown one 404 ErrorItemNotFound, a property the event type does not have is 400 RequestBodyRead, only
  * the organizer may cancel (400 otherwise), and a cancelled meeting moves to Deleted Items, so the
- * calendar no longer finds it by that id. An attendee's PATCH changes only their own copy.
+ * calendar no longer finds it by that id. An attendee's PATCH changes only their own copy. Every change
+ * gives the event a new `@odata.etag`; a PATCH with a stale `If-Match` is 412 ErrorIrresolvableConflict
+ * and writes nothing, one without is unconditional. The cancel action documents no If-Match and ignores it.
  */
 
 const ADDRESS = /^[^\s@]+@[^\s@]+\.[A-Za-z]{2,}$/;
@@ -49,7 +52,15 @@ export class GraphEventRoutes {
     return this.#changes.map((c) => ({ ...c, attendees: [...c.attendees], added: [...c.added] }));
   }
 
-  handle(method: string, id: string, cancel: boolean, query: URLSearchParams, body: string, zone: string): EmulatorResponse {
+  /** Someone else adds an attendee to the event (the owner in Outlook, say): a new change key, no request logged. */
+  addAttendeeBehindTheAgent(id: string, address: string): void {
+    const event = this.#events.find((candidate) => candidate.id === id);
+    if (event === undefined) throw new Error(`no event ${id}`);
+    event.attendees = [...event.attendees, { address: address.toLowerCase(), type: 'required' }];
+    event.changeKey = (event.changeKey ?? 0) + 1;
+  }
+
+  handle(method: string, id: string, cancel: boolean, query: URLSearchParams, body: string, zone: string, headers: IncomingHttpHeaders = {}): EmulatorResponse {
     if (cancel ? method !== 'POST' : method !== 'GET' && method !== 'PATCH') {
       return graphError(405, 'ErrorInvalidRequest', 'The OData request is not supported.');
     }
@@ -57,10 +68,18 @@ export class GraphEventRoutes {
     const event = this.#events.find((candidate) => candidate.id === id);
     if (event === undefined) return graphError(404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
     if (cancel) return this.#cancel(event, body);
-    if (method === 'PATCH') return this.#patch(event, body, zone);
+    if (method === 'PATCH') return this.#stale(event, headers['if-match']) ?? this.#patch(event, body, zone);
     const select = selection(query);
     if (select === null) return graphError(400, 'ErrorInvalidProperty', 'Could not find a property named in $select.');
     return json(200, this.#render(event, zone, select));
+  }
+
+  /** The 412 Graph answers a write whose If-Match names another version of the item (`*`: any); null when it may go ahead. */
+  #stale(event: StoredEvent, ifMatch: string | string[] | undefined): EmulatorResponse | null {
+    if (ifMatch === undefined) return null;
+    const wanted = (Array.isArray(ifMatch) ? ifMatch.join(',') : ifMatch).split(',').map((tag) => tag.trim());
+    if (wanted.includes('*') || wanted.includes(odataEtag(event))) return null;
+    return irresolvableConflict();
   }
 
   #patch(event: StoredEvent, body: string, zone: string): EmulatorResponse {
@@ -97,6 +116,7 @@ export class GraphEventRoutes {
       ...(request['start'] === undefined ? {} : { timeZone: String((request['start'] as { timeZone: string }).timeZone) }),
       ...(text === undefined ? {} : { body: text.content }),
       ...(place === undefined ? {} : { location: place.displayName }),
+      changeKey: (event.changeKey ?? 0) + 1,
     });
     this.#changes.push({
       id: event.id,

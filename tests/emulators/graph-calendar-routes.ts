@@ -1,5 +1,6 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { json, randomId, type EmulatorResponse } from './http-emulator.ts';
-import { dateTimeTimeZone, graphError, isZone, parseObject, selection, viewTime, wallTimeIn } from './graph-calendar-wire.ts';
+import { dateTimeTimeZone, graphError, isZone, odataEtag, parseObject, selection, viewTime, wallTimeIn } from './graph-calendar-wire.ts';
 import type { GraphCreatedEvent, GraphEventChange, ShowAs, StoredEvent } from './graph-calendar-wire.ts';
 import { GraphEventRoutes } from './graph-calendar-event-routes.ts';
 
@@ -40,6 +41,20 @@ export class GraphCalendarRoutes {
     const event = this.#events.find((candidate) => candidate.id === id);
     if (event === undefined) throw new Error(`no event ${id}`);
     event.type = 'seriesMaster';
+    event.changeKey = (event.changeKey ?? 0) + 1;
+  }
+
+  /** Makes the event one occurrence of a series (changed on its own, it stays one). */
+  makeOccurrence(id: string): void {
+    const event = this.#events.find((candidate) => candidate.id === id);
+    if (event === undefined) throw new Error(`no event ${id}`);
+    event.type = 'occurrence';
+    event.changeKey = (event.changeKey ?? 0) + 1;
+  }
+
+  /** Someone else adds an attendee to the event: a new `@odata.etag`, no request logged. */
+  addAttendeeBehindTheAgent(id: string, address: string): void {
+    this.#one.addAttendeeBehindTheAgent(id, address);
   }
 
   /** The event with this id as it stands now (cancelled ones are gone, as from Graph's calendar), or undefined. */
@@ -80,7 +95,8 @@ export class GraphCalendarRoutes {
     return /^\/v1\.0\/me\/(calendar\/)?(calendarView|events)(\/|$)/.test(path);
   }
 
-  handle(method: string, path: string, query: URLSearchParams, body: string, prefer: string, scopes: string[]): EmulatorResponse {
+  /** `headers`: the request's (If-Match makes a PATCH conditional); none given, none sent. */
+  handle(method: string, path: string, query: URLSearchParams, body: string, prefer: string, scopes: string[], headers: IncomingHttpHeaders): EmulatorResponse {
     const need = (allowed: string[]): EmulatorResponse | null =>
       scopes.some((s) => allowed.includes(s)) ? null : graphError(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.');
     const route = `${method} ${path.replace(/^\/v1\.0\/me\/calendar\//, '/v1.0/me/')}`;
@@ -90,7 +106,7 @@ export class GraphCalendarRoutes {
     if (route === 'POST /v1.0/me/events') return need(WRITE) ?? this.#create(body, zone);
     if (route === 'GET /v1.0/me/events') return need(READ) ?? this.#list(query, zone);
     const one = /^(\w+) \/v1\.0\/me\/events\/([^/]+)(\/cancel)?$/.exec(route);
-    if (one !== null) return need(one[1] === 'GET' ? READ : WRITE) ?? this.#one.handle(one[1] ?? '', decodeURIComponent(one[2] ?? ''), one[3] !== undefined, query, body, zone);
+    if (one !== null) return need(one[1] === 'GET' ? READ : WRITE) ?? this.#one.handle(one[1] ?? '', decodeURIComponent(one[2] ?? ''), one[3] !== undefined, query, body, zone, headers);
     return graphError(400, 'BadRequest', `Resource not found for the segment '${path.split('/').at(-1) ?? ''}'.`);
   }
 
@@ -196,6 +212,7 @@ export class GraphCalendarRoutes {
 
   #render(event: StoredEvent, zone: string, select: string[] | undefined): Record<string, unknown> {
     const full: Record<string, unknown> = {
+      '@odata.etag': odataEtag(event),
       id: event.id,
       subject: event.subject,
       isCancelled: false,
@@ -217,6 +234,7 @@ export class GraphCalendarRoutes {
       type: event.type ?? 'singleInstance',
     };
     if (select === undefined) return full;
-    return Object.fromEntries(Object.entries(full).filter(([key]) => key === 'id' || select.includes(key)));
+    // An annotation, not a property: Graph renders it whatever $select names.
+    return Object.fromEntries(Object.entries(full).filter(([key]) => key === 'id' || key === '@odata.etag' || select.includes(key)));
   }
 }

@@ -22,6 +22,18 @@ export interface StoredEvent {
   location?: string | null;
   /** Graph's event type; absent for a single event. A change to a seriesMaster changes every occurrence. */
   type?: 'singleInstance' | 'seriesMaster' | 'occurrence' | 'exception';
+  /** The item's change key, rendered in `@odata.etag`: new on every change, whoever makes it. Absent: never changed since created. */
+  changeKey?: number;
+}
+
+/** Graph's answer to a write whose If-Match names another version of the item. */
+export function irresolvableConflict(): EmulatorResponse {
+  return graphError(412, 'ErrorIrresolvableConflict', 'The send or update operation could not be performed because the change key passed in the request does not match the current change key for the item.');
+}
+
+/** The `@odata.etag` of an event as Graph renders it: a weak entity tag over the item's change key. */
+export function odataEtag(event: StoredEvent): string {
+  return `W/"DwAAABYAAAB${String(event.changeKey ?? 0).padStart(8, '0')}"`;
 }
 
 /** A PATCH or cancel the emulator accepted, as a test sees it. */

@@ -241,7 +241,7 @@ export class GraphEmulator {
     if ((m = /^POST \/v1\.0\/me\/messages\/([^/]+)\/attachments$/.exec(route))) return need(WRITE) ?? this.#attachments.add(m[1] ?? '', body());
     if ((m = /^GET \/v1\.0\/me\/messages\/([^/]+)\/attachments$/.exec(route))) return need(READ) ?? this.#attachments.list(m[1] ?? '', query);
     if ((m = /^DELETE \/v1\.0\/me\/messages\/([^/]+)\/attachments\/([^/]+)$/.exec(route))) return need(WRITE) ?? this.#attachments.delete(m[1] ?? '', m[2] ?? '');
-    if (this.calendar.owns(path)) return this.calendar.handle(request.method, path, query, request.body, prefer, access.scopes);
+    if (this.calendar.owns(path)) return this.calendar.handle(request.method, path, query, request.body, prefer, access.scopes, request.headers);
     return graphError(400, 'BadRequest', `Resource not found for the segment '${path.split('/').at(-1) ?? ''}'.`);
   }
 

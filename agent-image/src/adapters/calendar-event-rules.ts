@@ -65,11 +65,15 @@ export function checkChanges(changes: EventChanges): CheckedChanges {
   return checked;
 }
 
-/** The attendees after adding `added` to `current` (both lower-cased), at most the provider limit. */
+/**
+ * The attendees after adding `added` to `current` (both lower-cased). The agent never takes an event past
+ * the attendee limit, but an event the owner filled beyond it is still theirs to move or rename: only an
+ * addition is measured against the limit.
+ */
 export function mergeAttendees(current: readonly string[], added: readonly string[]): { all: string[]; added: string[] } {
   const known = new Set(current.map((a) => a.toLowerCase()));
-  const fresh = added.filter((a) => !known.has(a));
-  if (known.size + fresh.length > MAX_EVENT_ATTENDEES) throw new FleetError('invalid_input', `at most ${MAX_EVENT_ATTENDEES} attendees`);
+  const fresh = [...new Set(added.filter((a) => !known.has(a)))];
+  if (fresh.length > 0 && known.size + fresh.length > MAX_EVENT_ATTENDEES) throw new FleetError('invalid_input', `at most ${MAX_EVENT_ATTENDEES} attendees`);
   return { all: [...current, ...fresh], added: fresh };
 }
 

@@ -1,3 +1,5 @@
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+
 /**
  * The calendar as the agent sees it: enough for scheduling confirmations. Creating an event with
  * participants sends invitations, so the policy gate treats `createEvent` as an outbound action.
@@ -40,12 +42,42 @@ export interface CalendarProvider {
   findEventByIdempotencyKey(key: string): Promise<CalendarEvent | null>;
 }
 
+/**
+ * Where an event stands in a recurrence: a single event, one occurrence of a series (changed on its own),
+ * or the series itself (its master: a change reaches every occurrence and everyone invited to any).
+ */
+export type EventRecurrence = 'single' | 'occurrence' | 'series';
+
 /** An event read back from the mailbox owner's primary calendar, with what decides whether the agent may change it. */
 export interface EventDetails extends CalendarEvent {
   /** True when the mailbox owner organised it: only then may the agent update or cancel it. */
   organizedByOwner: boolean;
   /** True when it was cancelled (or deleted) already. */
   cancelled: boolean;
+  /** Known when the event is read, so a series is refused before anyone is asked to approve changing it. */
+  recurrence: EventRecurrence;
+  /**
+   * The provider's version of the event (Google `etag`, Graph `@odata.etag`), new on every change; null
+   * when the provider answered none. Passed back to a write, which then lands only on this version.
+   */
+  version: string | null;
+}
+
+/** Guards a write: it lands only while the event is still at `version` (a read's), else EventChangedError. */
+export interface WriteGuard {
+  version: string;
+}
+
+/**
+ * The event is no longer the version a change was decided on (the provider answered 412 Precondition
+ * Failed, or a read before the write already showed another version): nothing was written. The change is
+ * to be decided again on the event as it is now, never retried blindly.
+ */
+export class EventChangedError extends FleetError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('conflict', message, { retryable: false, ...options });
+    this.name = 'EventChangedError';
+  }
 }
 
 /** Changes to an existing event; absent fields stay as they are. */
@@ -78,17 +110,20 @@ export interface EventEditingCalendar extends CalendarProvider {
   getEvent(eventId: string): Promise<EventDetails | null>;
   /**
    * Applies the changes and notifies every attendee, inviting the added ones. FleetError `not_found` when
-   * the event is missing or cancelled, `forbidden` when someone else organised it, `invalid_input` for bad changes.
+   * the event is missing or cancelled, `forbidden` when someone else organised it (or it is a whole
+   * series), `invalid_input` for bad changes; with a `guard`, EventChangedError when the event is no
+   * longer at that version (nothing written).
    */
-  updateEvent(eventId: string, changes: EventChanges): Promise<CalendarEvent>;
+  updateEvent(eventId: string, changes: EventChanges, guard?: WriteGuard): Promise<CalendarEvent>;
   /**
    * Cancels the event and notifies its attendees (with `comment` where the provider carries one). Never
    * notifies twice: an event the calendar still shows as cancelled is `alreadyCancelled`. FleetError
    * `not_found` when the calendar holds no such event, which is also what a repeat finds where the
    * provider removes a cancelled meeting from the calendar (Graph moves it to Deleted Items): a caller
    * that knows it asked before counts that as done. `forbidden` when someone else organised it.
+   * With a `guard`, EventChangedError when the event is no longer at that version (nothing cancelled).
    */
-  cancelEvent(eventId: string, comment?: string): Promise<CancelResult>;
+  cancelEvent(eventId: string, comment?: string, guard?: WriteGuard): Promise<CancelResult>;
 }
 
 /** Whether this calendar can change and cancel events (both adapters can; a read-only double cannot). */

@@ -179,6 +179,8 @@ describe('editEventOnce: a new time is the approved time, or nothing', () => {
     idempotencyKey: null,
     organizedByOwner: true,
     cancelled: false,
+    recurrence: 'single',
+    version: null,
   };
 
   /** Runs an approved update of the event as it now reads; what the calendar was asked and what was audited. */

@@ -29,7 +29,18 @@ class NotifyingCalendar implements EventEditingCalendar {
   readonly notices: { id: string; operation: 'update' | 'cancel'; to: string[] }[] = [];
 
   add(id: string, attendees: string[]): string {
-    this.events.set(id, { id, title: 'Planted', start: new Date('2026-06-03T10:00:00Z'), end: new Date('2026-06-03T11:00:00Z'), attendees, idempotencyKey: null, organizedByOwner: true, cancelled: false });
+    this.events.set(id, {
+      id,
+      title: 'Planted',
+      start: new Date('2026-06-03T10:00:00Z'),
+      end: new Date('2026-06-03T11:00:00Z'),
+      attendees,
+      idempotencyKey: null,
+      organizedByOwner: true,
+      cancelled: false,
+      recurrence: 'single',
+      version: 'v1',
+    });
     return id;
   }
   sentFor(id: string): { operation: string; to: string[] }[] {

@@ -3,6 +3,7 @@ import { calendar_v3 } from 'googleapis/build/src/apis/calendar/v3.js';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import {
+  EventChangedError,
   clipBusyIntervals,
   type BusyInterval,
   type CalendarEvent,
@@ -10,7 +11,9 @@ import {
   type EventChanges,
   type EventDetails,
   type EventEditingCalendar,
+  type EventRecurrence,
   type NewEvent,
+  type WriteGuard,
 } from '../../ports/calendar-provider.ts';
 
 import { checkChanges, checkEventId, checkNewEvent, checkWindow, mergeAttendees, parseProviderDate } from '../calendar-event-rules.ts';
@@ -33,7 +36,8 @@ const CALENDAR = 'primary';
 
 /**
  * CalendarProvider over the Google Calendar API v3 (googleapis). Updates and cancels touch only events of
- * the primary calendar whose organizer is the owner (`organizer.self`), and always with `sendUpdates=all`.
+ * the primary calendar whose organizer is the owner (`organizer.self`), and always with `sendUpdates=all`;
+ * under a guard they carry the event's `etag` as `If-Match`, so Google writes nothing (412) if it changed.
  */
 export class GoogleCalendarProvider implements EventEditingCalendar {
   readonly #calendar: calendar_v3.Calendar;
@@ -125,9 +129,9 @@ export class GoogleCalendarProvider implements EventEditingCalendar {
     }
   }
 
-  async updateEvent(eventId: string, changes: EventChanges): Promise<CalendarEvent> {
+  async updateEvent(eventId: string, changes: EventChanges, guard?: WriteGuard): Promise<CalendarEvent> {
     const checked = checkChanges(changes);
-    const current = await this.#ownEvent(eventId, 'update');
+    const current = await this.#ownEvent(eventId, 'update', guard);
     if (current.details.cancelled) throw new FleetError('not_found', 'google calendar: the event to update was cancelled');
     const attendees = mergeAttendees(current.details.attendees, checked.addAttendees);
     const zone = checked.timeZone ?? '';
@@ -140,18 +144,20 @@ export class GoogleCalendarProvider implements EventEditingCalendar {
       // A patch replaces the whole list: the invited keep their entries (and answers), the added join them.
       ...(attendees.added.length === 0 ? {} : { attendees: [...(current.data.attendees ?? []), ...attendees.added.map((email) => ({ email }))] }),
     };
-    const response = await this.#call('events.patch', () =>
-      this.#calendar.events.patch({ calendarId: CALENDAR, eventId: current.details.id, sendUpdates: 'all', requestBody }),
+    const response = await this.#guarded('events.patch', guard, (options) =>
+      this.#calendar.events.patch({ calendarId: CALENDAR, eventId: current.details.id, sendUpdates: 'all', requestBody }, options),
     );
     this.#logger.info('google calendar event updated', { op: 'calendar.update', added: attendees.added.length });
     return toCalendarEvent(response.data);
   }
 
-  async cancelEvent(eventId: string): Promise<CancelResult> {
-    const current = await this.#ownEvent(eventId, 'cancel');
+  async cancelEvent(eventId: string, _comment?: string, guard?: WriteGuard): Promise<CancelResult> {
+    const current = await this.#ownEvent(eventId, 'cancel', guard);
     if (current.details.cancelled) return { alreadyCancelled: true };
     try {
-      await this.#call('events.delete', () => this.#calendar.events.delete({ calendarId: CALENDAR, eventId: current.details.id, sendUpdates: 'all' }));
+      await this.#guarded('events.delete', guard, (options) =>
+        this.#calendar.events.delete({ calendarId: CALENDAR, eventId: current.details.id, sendUpdates: 'all' }, options),
+      );
     } catch (error) {
       // 410: deleted between our read and the delete (an earlier attempt got through): cancelled all the same.
       if (error instanceof FleetError && statusOf(error.cause) === 410) return { alreadyCancelled: true };
@@ -161,8 +167,11 @@ export class GoogleCalendarProvider implements EventEditingCalendar {
     return { alreadyCancelled: false };
   }
 
-  /** The event, if it exists and is cancelled or the owner organised it; not_found or forbidden otherwise. */
-  async #ownEvent(eventId: string, operation: string): Promise<{ data: calendar_v3.Schema$Event; details: EventDetails }> {
+  /**
+   * The event, if it exists and is cancelled or the owner organised it; not_found or forbidden otherwise;
+   * EventChangedError when it is live but no longer at the guard's version.
+   */
+  async #ownEvent(eventId: string, operation: string, guard: WriteGuard | undefined): Promise<{ data: calendar_v3.Schema$Event; details: EventDetails }> {
     const id = checkEventId(eventId);
     const data = (await this.#call('events.get', () => this.#calendar.events.get({ calendarId: CALENDAR, eventId: id }))).data;
     const details = toEventDetails(data);
@@ -170,10 +179,28 @@ export class GoogleCalendarProvider implements EventEditingCalendar {
     if (!details.cancelled && !details.organizedByOwner) throw new FleetError('forbidden', `google calendar: the agent may not ${operation} an event someone else organised`);
     // A change to a series' master moves or cancels every instance and tells every attendee of them all,
     // while the approver was shown one event: only a single instance (by its own id) is changed.
-    if (!details.cancelled && (data.recurrence?.length ?? 0) > 0) {
+    if (!details.cancelled && details.recurrence === 'series') {
       throw new FleetError('forbidden', `google calendar: the agent may not ${operation} a whole recurring series, only one instance of it`);
     }
+    if (guard !== undefined && !details.cancelled && details.version !== guard.version) {
+      throw new EventChangedError(`google calendar: the event to ${operation} changed since it was decided on`);
+    }
     return { data, details };
+  }
+
+  /**
+   * A write that, under a guard, carries the version as `If-Match`: Google answers 412 Precondition Failed
+   * when the event changed since (someone added a guest between our read and this write), and writes nothing.
+   */
+  async #guarded<T>(operation: string, guard: WriteGuard | undefined, request: (options: { headers?: Record<string, string> }) => Promise<T>): Promise<T> {
+    try {
+      return await this.#call(operation, () => request(guard === undefined ? {} : { headers: { 'If-Match': guard.version } }));
+    } catch (error) {
+      if (error instanceof FleetError && statusOf(error.cause) === 412) {
+        throw new EventChangedError(`google calendar ${operation}: the event changed since it was decided on (412)`, { cause: error });
+      }
+      throw error;
+    }
   }
 
   async #call<T>(operation: string, request: () => Promise<T>): Promise<T> {
@@ -199,5 +226,17 @@ function toEventDetails(data: calendar_v3.Schema$Event): EventDetails {
   const cancelled = data.status === 'cancelled';
   // A deleted event may come back with its id and status only.
   const base = cancelled && data.start == null ? { id: data.id ?? '', title: '', start: new Date(0), end: new Date(0), attendees: [], idempotencyKey: null } : toCalendarEvent(data);
-  return { ...base, organizedByOwner: data.organizer?.self === true, cancelled };
+  return {
+    ...base,
+    organizedByOwner: data.organizer?.self === true,
+    cancelled,
+    recurrence: recurrenceOf(data),
+    version: typeof data.etag === 'string' && data.etag !== '' ? data.etag : null,
+  };
+}
+
+/** A master carries the rules (`recurrence`); an instance names its master (`recurringEventId`). */
+function recurrenceOf(data: calendar_v3.Schema$Event): EventRecurrence {
+  if ((data.recurrence?.length ?? 0) > 0) return 'series';
+  return typeof data.recurringEventId === 'string' && data.recurringEventId !== '' ? 'occurrence' : 'single';
 }

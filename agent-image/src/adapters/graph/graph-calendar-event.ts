@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { localParts } from '../../domain/zoned-time.ts';
-import type { BusyInterval, CalendarEvent, EventDetails } from '../../ports/calendar-provider.ts';
+import type { BusyInterval, CalendarEvent, EventDetails, EventRecurrence } from '../../ports/calendar-provider.ts';
 
 /** Graph's dateTimeTimeZone. Every request asks for UTC (`Prefer: outlook.timezone="UTC"`), so answers come in UTC. */
 const dateTimeTimeZone = z.object({ dateTime: z.string().min(1), timeZone: z.string().nullish() });
@@ -19,6 +19,8 @@ export const graphEventSchema = z.object({
   transactionId: z.string().nullish(),
   /** singleInstance, occurrence, exception or seriesMaster (a change to which changes every occurrence). */
   type: z.string().nullish(),
+  /** The event's version (W/"<changeKey>"), new on every change: If-Match on a PATCH makes it conditional. */
+  '@odata.etag': z.string().nullish(),
 });
 export type GraphEvent = z.infer<typeof graphEventSchema>;
 
@@ -101,7 +103,20 @@ export function toCalendarEvent(event: GraphEvent): CalendarEvent {
 }
 
 export function toEventDetails(event: GraphEvent): EventDetails {
-  return { ...toCalendarEvent(event), organizedByOwner: event.isOrganizer === true, cancelled: event.isCancelled === true };
+  const version = event['@odata.etag'];
+  return {
+    ...toCalendarEvent(event),
+    organizedByOwner: event.isOrganizer === true,
+    cancelled: event.isCancelled === true,
+    recurrence: recurrenceOf(event.type),
+    version: typeof version === 'string' && version !== '' ? version : null,
+  };
+}
+
+/** An exception is an occurrence changed on its own: still one occurrence. */
+function recurrenceOf(type: string | null | undefined): EventRecurrence {
+  if (type === 'seriesMaster') return 'series';
+  return type === 'occurrence' || type === 'exception' ? 'occurrence' : 'single';
 }
 
 /** The attendee list of a PATCH: Graph replaces the collection, so the invited keep their type and the added are required. */

@@ -3,6 +3,7 @@ import { GraphError, type GraphRequest } from '@microsoft/microsoft-graph-client
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import {
+  EventChangedError,
   clipBusyIntervals,
   type BusyInterval,
   type CalendarEvent,
@@ -11,6 +12,7 @@ import {
   type EventDetails,
   type EventEditingCalendar,
   type NewEvent,
+  type WriteGuard,
 } from '../../ports/calendar-provider.ts';
 
 import { checkChanges, checkEventId, checkNewEvent, checkWindow, mergeAttendees } from '../calendar-event-rules.ts';
@@ -51,6 +53,8 @@ const MAX_PAGES = 50;
  * Creates carry the idempotency key as `transactionId`, Graph's own deduplication of retried creates.
  * Updates and cancels go through `/me/calendar/events/{id}` (the primary calendar only) and touch only
  * events the owner organised (`isOrganizer`); Graph notifies the attendees of an organizer's change itself.
+ * Under a guard an update carries the event's `@odata.etag` as `If-Match` (412 if it changed); the cancel
+ * action documents no If-Match, so a cancel's guard is checked against the read just before it.
  */
 export class GraphCalendarProvider implements EventEditingCalendar {
   readonly #graph: GraphConnection;
@@ -132,9 +136,9 @@ export class GraphCalendarProvider implements EventEditingCalendar {
     }
   }
 
-  async updateEvent(eventId: string, changes: EventChanges): Promise<CalendarEvent> {
+  async updateEvent(eventId: string, changes: EventChanges, guard?: WriteGuard): Promise<CalendarEvent> {
     const checked = checkChanges(changes);
-    const current = await this.#ownEvent(eventId, 'update');
+    const current = await this.#ownEvent(eventId, 'update', guard);
     if (current.isCancelled === true) throw new FleetError('not_found', 'graph calendar: the event to update was cancelled');
     const attendees = mergeAttendees(toCalendarEvent(current).attendees, checked.addAttendees);
     const zone = checked.timeZone ?? '';
@@ -146,22 +150,38 @@ export class GraphCalendarProvider implements EventEditingCalendar {
       ...(checked.location === undefined ? {} : { location: { displayName: checked.location } }),
       ...(attendees.added.length === 0 ? {} : { attendees: patchedAttendees(current, attendees.added) }),
     };
-    const updated = await this.#call('events.update', () => this.#request(eventPath(current.id)).patch(body));
+    let updated: unknown;
+    try {
+      // Under a guard the PATCH lands only on that version: Graph answers 412 (ErrorIrresolvableConflict) otherwise.
+      updated = await this.#call('events.update', () => {
+        const request = this.#request(eventPath(current.id));
+        return (guard === undefined ? request : request.header('If-Match', guard.version)).patch(body);
+      });
+    } catch (error) {
+      if (error instanceof FleetError && error.cause instanceof GraphError && error.cause.statusCode === 412) {
+        throw new EventChangedError('graph events.update: the event changed since it was decided on (412)', { cause: error });
+      }
+      throw error;
+    }
     this.#logger.info('graph calendar event updated', { op: 'calendar.update', added: attendees.added.length });
     return toCalendarEvent(this.#parseEvent(updated));
   }
 
-  async cancelEvent(eventId: string, comment?: string): Promise<CancelResult> {
+  async cancelEvent(eventId: string, comment?: string, guard?: WriteGuard): Promise<CancelResult> {
     // Graph moves a cancelled meeting to Deleted Items, where this path no longer finds it: not_found then.
-    const current = await this.#ownEvent(eventId, 'cancel');
+    // Graph documents no If-Match for the cancel action: the guard is checked against the read just before it.
+    const current = await this.#ownEvent(eventId, 'cancel', guard);
     if (current.isCancelled === true) return { alreadyCancelled: true };
     await this.#call('events.cancel', () => this.#request(`${eventPath(current.id)}/cancel`).post(comment === undefined ? {} : { comment: comment.slice(0, 2000) }));
     this.#logger.info('graph calendar event cancelled', { op: 'calendar.cancel' });
     return { alreadyCancelled: false };
   }
 
-  /** The event, if it exists in the primary calendar and is cancelled or the owner organised it. */
-  async #ownEvent(eventId: string, operation: string): Promise<GraphEvent> {
+  /**
+   * The event, if it exists in the primary calendar and is cancelled or the owner organised it;
+   * EventChangedError when it is live but no longer at the guard's version.
+   */
+  async #ownEvent(eventId: string, operation: string, guard: WriteGuard | undefined): Promise<GraphEvent> {
     const path = eventPath(eventId);
     const event = this.#parseEvent(await this.#call('events.get', () => this.#request(path).select(EDIT_FIELDS).get()));
     if (event.isCancelled !== true && event.isOrganizer !== true) {
@@ -171,6 +191,9 @@ export class GraphCalendarProvider implements EventEditingCalendar {
     // while the approver was shown one event: only a single occurrence (by its own id) is changed.
     if (event.isCancelled !== true && event.type === 'seriesMaster') {
       throw new FleetError('forbidden', `graph calendar: the agent may not ${operation} a whole recurring series, only one occurrence of it`);
+    }
+    if (guard !== undefined && event.isCancelled !== true && toEventDetails(event).version !== guard.version) {
+      throw new EventChangedError(`graph calendar: the event to ${operation} changed since it was decided on`);
     }
     return event;
   }

@@ -4,9 +4,18 @@ import { calendarEventChanged } from '../../domain/audit-events-calendar.ts';
 import type { JsonValue } from '../../domain/audit-record.ts';
 import { outboundRecipients } from '../../domain/policy/proposed-action.ts';
 import { parseEventInstant } from '../../domain/scheduling/event-instant.ts';
+import { MAX_EVENT_ATTENDEES } from '../../domain/scheduling/event-limits.ts';
 import { eventStartWindowIssue } from '../../domain/scheduling/event-proposal.ts';
 import { eventTitle } from '../../domain/scheduling/event-title.ts';
-import { canEditEvents, type CalendarProvider, type EventChanges, type EventDetails, type EventEditingCalendar } from '../../ports/calendar-provider.ts';
+import {
+  EventChangedError,
+  canEditEvents,
+  type CalendarProvider,
+  type EventChanges,
+  type EventDetails,
+  type EventEditingCalendar,
+  type WriteGuard,
+} from '../../ports/calendar-provider.ts';
 import { ProviderAuthError, ProviderThrottledError } from '../../ports/mail-provider.ts';
 import type { StoredApproval } from './approval-store.ts';
 import { clearNotices, notifiedAttendees, type NoticeEvent } from './calendar-notices.ts';
@@ -40,21 +49,29 @@ interface EditInput {
  * calendar) is done too. The provider notifies every attendee of a change, so before anything is sent
  * the gate decides again with all of them as recipients (calendar-notices.ts): what it holds waits for a
  * human on a new approval showing everyone notified (this run `failed`, its approval superseded), a limit
- * reached waits, and each attendee notified counts against the send limits.
+ * reached waits, and each attendee notified counts against the send limits. What cannot run (a whole
+ * recurring series, invitations past the attendee limit) is refused before the gate decides, so no human
+ * is asked about it. The write lands only on the version of the event read just before it: one the
+ * provider finds changed since writes nothing and waits, to be decided again on the event as it is then.
  */
 export async function editEventOnce(input: EditInput): Promise<CalendarOutcome> {
   const { context, calendar, action, key, authority } = input;
   const operation = action.operation === 'cancel' ? 'cancel' : 'update';
   const eventId = action.eventId ?? '';
   const participants = [...outboundRecipients(action)];
-  const record = (result: 'intended' | 'success' | 'failure', extra: { added?: string[]; existing?: boolean; error?: string } = {}) =>
+  const record = (result: 'intended' | 'success' | 'failure', extra: RecordExtra = {}) =>
     context.audit.append(
       calendarEventChanged({
         operation,
         idempotencyKey: key,
         eventId,
         addedAttendees: extra.added ?? [],
-        parameters: { ...input.parameters, ...changedFields(action), ...(extra.error === undefined ? {} : { error: extra.error }) },
+        parameters: {
+          ...input.parameters,
+          ...changedFields(action),
+          ...(extra.error === undefined ? {} : { error: extra.error }),
+          ...(extra.notWritten === true ? { [NOT_WRITTEN]: true } : {}),
+        },
         result,
         authority,
         ...(extra.existing === undefined ? {} : { existing: extra.existing }),
@@ -77,11 +94,23 @@ export async function editEventOnce(input: EditInput): Promise<CalendarOutcome> 
       await record('failure', { error: 'the event was organised by someone else: only the owner’s own events are changed' });
       return 'failed';
     }
+    // Refused here, before the gate decides on it: nobody is asked to approve a change that cannot run.
+    if (current !== null && !current.cancelled && current.recurrence === 'series') {
+      context.logger.warn('refused a calendar change to a whole recurring series', { op: `calendar.${operation}` });
+      await record('failure', { error: 'the event is a whole recurring series: only one occurrence of it is changed' });
+      return 'failed';
+    }
     return operation === 'cancel'
       ? await cancel(input, calendar, current, record)
       : await update(input, calendar, current, participants, record);
   } catch (error) {
     if (error instanceof FleetError && error.code === 'killed') throw error;
+    if (error instanceof EventChangedError) {
+      // Nothing was written: the change waits, and the next run decides on the event as it is then.
+      context.logger.warn('calendar change not written: the event changed just before the write', { op: `calendar.${operation}` });
+      await record('failure', { error: 'the event changed just before the write: nothing was written, decided again before it is', notWritten: true });
+      return 'waiting';
+    }
     const retry = error instanceof ProviderThrottledError || error instanceof ProviderAuthError || (error instanceof FleetError && error.retryable);
     context.logger.warn('calendar write failed', { op: `calendar.${operation}`, retry, error });
     await record('failure', { error: error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 300) : 'unknown error' });
@@ -89,7 +118,18 @@ export async function editEventOnce(input: EditInput): Promise<CalendarOutcome> 
   }
 }
 
-type Recorder = (result: 'intended' | 'success' | 'failure', extra?: { added?: string[]; existing?: boolean; error?: string }) => Promise<unknown>;
+interface RecordExtra {
+  added?: string[];
+  existing?: boolean;
+  error?: string;
+  /** Set on the failure of a write the provider refused as stale: the intent just before it (this attempt's) did not get through. */
+  notWritten?: boolean;
+}
+
+type Recorder = (result: 'intended' | 'success' | 'failure', extra?: RecordExtra) => Promise<unknown>;
+
+/** The audit parameter that marks a failed attempt as one that wrote nothing. */
+const NOT_WRITTEN = 'not_written';
 
 async function cancel(input: EditInput, calendar: EventEditingCalendar, current: EventDetails | null, record: Recorder): Promise<CalendarOutcome> {
   const eventId = input.action.eventId ?? '';
@@ -104,10 +144,13 @@ async function cancel(input: EditInput, calendar: EventEditingCalendar, current:
   const notified = notifiedAttendees(current.attendees, [], input.context.config.mailbox);
   const cleared = await clearChange(input, notified, current);
   if (cleared !== 'clear') return cleared;
-  if (await changedSinceDecided(input, calendar, current, notified, record)) return 'waiting';
+  const guard = await unchangedSinceDecided(input, calendar, current, notified, record);
+  if (guard === null) return 'waiting';
+  // Checked again at the write: a kill engaged while the event was read and decided on stops it.
+  input.context.kill.assertAlive('calendar write');
   await record('intended');
   try {
-    const result = await calendar.cancelEvent(eventId, input.action.description ?? undefined);
+    const result = await calendar.cancelEvent(eventId, input.action.description ?? undefined, guard);
     await record('success', { existing: result.alreadyCancelled });
   } catch (error) {
     // Gone between the read and the cancel: an earlier attempt's cancel got through.
@@ -131,7 +174,12 @@ async function update(input: EditInput, calendar: EventEditingCalendar, current:
   }
   const changes = asked;
   const known = new Set(current.attendees.map((a) => a.toLowerCase()));
-  const added = participants.filter((a) => !known.has(a.toLowerCase()));
+  const added = [...new Set(participants.map((a) => a.toLowerCase()))].filter((a) => !known.has(a));
+  // Refused before the gate decides: nobody is asked to approve invitations the calendar will not take.
+  if (added.length > 0 && known.size + added.length > MAX_EVENT_ATTENDEES) {
+    await record('failure', { error: `the event would have more than ${MAX_EVENT_ATTENDEES} attendees` });
+    return 'failed';
+  }
   // Already as asked: an earlier attempt got through before its outcome was written; nothing is sent again.
   // Text the port does not read back counts as applied only when an earlier attempt was audited.
   const textChanged = changes.description !== undefined || changes.location !== undefined;
@@ -143,33 +191,44 @@ async function update(input: EditInput, calendar: EventEditingCalendar, current:
   const notified = notifiedAttendees(current.attendees, added, context.config.mailbox);
   const cleared = await clearChange(input, notified, after);
   if (cleared !== 'clear') return cleared;
-  if (await changedSinceDecided(input, calendar, current, notified, record)) return 'waiting';
+  const guard = await unchangedSinceDecided(input, calendar, current, notified, record);
+  if (guard === null) return 'waiting';
+  context.kill.assertAlive('calendar write');
   await record('intended', { added });
-  await calendar.updateEvent(current.id, { ...changes, addAttendees: added });
+  await calendar.updateEvent(current.id, { ...changes, addAttendees: added }, guard);
   await record('success', { added, existing: false });
   context.logger.info('calendar event updated', { op: 'calendar.update', added: added.length });
   return 'done';
 }
 
 /**
- * Whether the event changed while the gate decided: read again just before the write, it notifies
- * someone the gate (and so its approver) did not decide on, or is no longer the owner's to change. The
- * provider notifies whoever the event lists when the change lands, so an attendee someone else added
- * meanwhile (or an event planted anew under the id) would be mailed unseen; the change is not written
- * then, audited, and runs again later, when the gate decides on the event as it is.
+ * The guard the write runs under when the event did not change while the gate decided; null (audited)
+ * when, read again just before the write, it notifies someone the gate (and so its approver) did not
+ * decide on, is no longer the owner's to change, or became a series. The provider notifies whoever the
+ * event lists when the change lands, so an attendee someone else added meanwhile (or an event planted
+ * anew under the id) would be mailed unseen; the change is not written then, and runs again later, when
+ * the gate decides on the event as it is. The guard carries this read's version, so a change landing
+ * between this read and the write makes the provider refuse it (EventChangedError) instead.
  */
-async function changedSinceDecided(input: EditInput, calendar: EventEditingCalendar, decided: EventDetails, notified: readonly string[], record: Recorder): Promise<boolean> {
+async function unchangedSinceDecided(
+  input: EditInput,
+  calendar: EventEditingCalendar,
+  decided: EventDetails,
+  notified: readonly string[],
+  record: Recorder,
+): Promise<WriteGuard | undefined | null> {
   const now = await calendar.getEvent(decided.id);
   const added = input.action.operation === 'cancel' ? [] : outboundRecipients(input.action);
   const same =
     now !== null &&
     !now.cancelled &&
     now.organizedByOwner &&
+    now.recurrence !== 'series' &&
     sameMembers(notifiedAttendees(now.attendees, added, input.context.config.mailbox), notified);
-  if (same) return false;
+  if (same) return now.version === null ? undefined : { version: now.version };
   input.context.logger.warn('calendar change not written: the event changed after the gate decided', { op: `calendar.${input.action.operation}` });
   await record('failure', { error: 'the event changed after the gate decided on its attendees: decided again before it is written' });
-  return true;
+  return null;
 }
 
 function sameMembers(a: readonly string[], b: readonly string[]): boolean {
@@ -215,13 +274,22 @@ function applied(changes: Omit<EventChanges, 'addAttendees'>, current: EventDeta
   return changes.end === undefined || changes.end.getTime() === current.end.getTime();
 }
 
-/** Whether an earlier attempt audited its intent under this key (it may have got through). */
+/**
+ * Whether an earlier attempt audited its intent under this key and may have got through: an intent
+ * whose attempt ended in a failure known to have written nothing (the provider refused a stale
+ * version) did not, and does not make a later attempt count the change as applied.
+ */
 async function intendedBefore(input: EditInput, operation: 'update' | 'cancel'): Promise<boolean> {
+  let landed = false;
+  let open = false;
   for await (const entry of input.context.audit.records({ since: input.since })) {
     const p = entry.parameters;
-    if (entry.action_type === 'calendar_write' && entry.result === 'intended' && p['idempotency_key'] === input.key && p['operation'] === operation) return true;
+    if (entry.action_type !== 'calendar_write' || p['idempotency_key'] !== input.key || p['operation'] !== operation) continue;
+    const closesUnwritten = entry.result === 'failure' && p[NOT_WRITTEN] === true;
+    if (open && !closesUnwritten) landed = true;
+    open = entry.result === 'intended';
   }
-  return false;
+  return landed || open;
 }
 
 /** What the audit record shows of the change (never the description text). */

@@ -80,6 +80,8 @@ export async function createEventOnce(input: {
       await record('success', { eventId: found.id, existing: true });
       return 'done';
     }
+    // Checked again at the write: a kill engaged while the calendar was searched stops it.
+    context.kill.assertAlive('calendar write');
     await record('intended');
     await context.state.setPolicy(recordSend(context.policyState(), context.now(), attendees));
     const event = await calendar.createEvent({
