@@ -144,6 +144,7 @@ export async function composeDataLifecycle(parts: DataLifecycleParts): Promise<D
     vaultAddressFor: parts.vaultAddressFor,
     introduce: parts.introduce,
     verifyChain: (clientId, address, restoredAt) => checkRestoredChain({ registry, secrets, control }, clientId, address, restoredAt),
+    secrets,
   });
   const backups = new ClientBackups({ config, registry, runtime, backups: backupStore, guard: parts.guard, logger });
   return { exports, backupStore, backups, restore, erasure, signer, grants };

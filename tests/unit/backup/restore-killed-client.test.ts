@@ -130,6 +130,7 @@ async function restoreKilled(placeFails: boolean, initial: ClientStatus = 'kille
     vaultAddressFor: async () => 'https://10.9.0.1:8200',
     introduce: async () => kill('introduce'),
     verifyChain: async () => chain,
+    secrets: { writeSecret: async () => ({ version: 1 }) },
   });
   const outcome = await service.restore({ clientId: ACME, backupId: info.backupId, actor: 'ops' }).then(
     (result) => ({ result, error: null as unknown }),

@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { type JournalHead } from '@agent-fleet/kernel/journal-anchor';
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { openEnvelope, sealEnvelope, type EnvelopePurpose } from '../audit-log/envelope.ts';
 import { GroupCommitAppender, syncDirectory } from '../audit-log/group-commit-appender.ts';
 import type { KeyRing } from '../audit-log/key-ring.ts';
+import { COMPACTION_MARKER_SEQ, openCompactionMarker, peekLineSeq, sealCompactionMarker, storedLineDigest } from '../audit-log/journal-heads.ts';
 import { completeTornLine, MAX_LINE_BYTES, quarantineTornTail, scanLineFile } from '../audit-log/line-file.ts';
 
 export interface EncryptedJournalOptions<E> {
@@ -84,11 +86,23 @@ export class EncryptedJournal<E> {
     };
     let events: E[] = [];
     let seq = 0;
+    // Assigned in the scan callback, which narrowing does not follow.
+    let head = null as JournalHead | null;
+    let first = true;
     // Line by line: memory holds the events and one line, and a hostile file fails at its first bad line.
     const content = await scanLineFile(path, (line) => {
+      if (first && peekLineSeq(line) === COMPACTION_MARKER_SEQ) {
+        // A compacted journal carries on from the seq of the head it replaced.
+        head = openCompactionMarker(options.keys, options.purpose, line, options.file);
+        seq = head.seq;
+        first = false;
+        return;
+      }
+      first = false;
       const decoded = decode(line);
       if (decoded.seq !== seq + 1) throw new FleetError('integrity', `${options.file}: event ${seq + 1} is missing or out of order`);
       seq = decoded.seq;
+      head = { seq, hash: storedLineDigest(line) };
       events.push(decoded.event);
     });
     let torn: JournalTornTail | null = null;
@@ -102,6 +116,7 @@ export class EncryptedJournal<E> {
       if (whole !== null && whole.seq === seq + 1) {
         await completeTornLine(path);
         seq = whole.seq;
+        head = { seq, hash: storedLineDigest(content.tail) };
         events.push(whole.event);
         torn = { bytes: content.tail.length, kept: true, quarantinedTo: null };
       } else {
@@ -113,9 +128,9 @@ export class EncryptedJournal<E> {
     if (options.snapshot !== undefined && events.length > compactAbove) {
       const snapshot = options.snapshot(events);
       // A journal that is mostly live state (many entries, few superseded events) is not rewritten whole at every open.
-      if (events.length - snapshot.length >= compactAbove / 2) {
+      if (head !== null && events.length - snapshot.length >= compactAbove / 2) {
         events = snapshot;
-        seq = await rewrite(options, events);
+        seq = await rewrite(options, events, head);
       }
     }
     return { journal: new EncryptedJournal<E>(options, seq), events, torn };
@@ -158,15 +173,18 @@ export class EncryptedJournal<E> {
 /**
  * Replaces the journal with `events` atomically (temp file, fsync, rename, fsync of the directory),
  * written line by line: the journal is never held as one string. A temp file a crash (or a failure here)
- * left is removed.
+ * left is removed. The new file starts with a marker naming `replaced`, the head it replaces, and numbers
+ * its events on from there: seqs never go back, and a head recorded outside the volume before the
+ * compaction is still held by the compacted file (journal-heads.ts). Returns the new last seq.
  */
-async function rewrite<E>(options: EncryptedJournalOptions<E>, events: E[]): Promise<number> {
+async function rewrite<E>(options: EncryptedJournalOptions<E>, events: E[], replaced: JournalHead): Promise<number> {
   const { directory, file, keys, purpose } = options;
   const temporary = join(directory, `${temporaryPrefix(file)}${randomBytes(6).toString('hex')}`);
   const handle = await open(temporary, 'wx', 0o600);
+  let seq = replaced.seq;
   try {
     try {
-      let seq = 0;
+      await handle.write(`${sealCompactionMarker(keys, purpose, replaced)}\n`);
       for (const event of events) await handle.write(`${sealLine(keys, purpose, ++seq, event)}\n`);
       await handle.sync();
     } finally {
@@ -178,7 +196,7 @@ async function rewrite<E>(options: EncryptedJournalOptions<E>, events: E[]): Pro
     throw error;
   }
   await syncDirectory(directory);
-  return events.length;
+  return seq;
 }
 
 function temporaryPrefix(file: string): string {

@@ -1,10 +1,12 @@
 import { canonicalJson } from '@agent-fleet/kernel/canonical-json';
+import { type AnchorDocument, type AnchoredHeads } from '@agent-fleet/kernel/journal-anchor';
 import type { ClientConfig } from '@agent-fleet/kernel/client-config';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import type { ChainBreak } from '../../domain/audit-chain.ts';
 import { graduationRows } from '../../domain/graduation.ts';
 import type { AgentMetrics } from '../../observability/agent-metrics.ts';
 import type { SecretSource } from '../../ports/secret-source.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { AuditLog } from '../audit-log/audit-log.ts';
 import { KeyRing } from '../audit-log/key-ring.ts';
 import { approvalDecisionsByType, dailySeries, type DashboardsAccess } from '../daily-summary/dashboards.ts';
@@ -20,6 +22,8 @@ import { ApprovalStore } from './approval-store.ts';
 import { RuntimeApprovalDesk } from './approval-desk.ts';
 import type { ConnectorFactory } from './connectors.ts';
 import type { KillSwitch } from './kill-switch.ts';
+import { JournalAnchorKeeper } from './journal-anchor-keeper.ts';
+import { SecretSourceAnchorStore } from './journal-anchor-store.ts';
 import { MailboxConnection } from './mailbox-connection.ts';
 import { PauseControl } from './pause-control.ts';
 import type { RuntimeContext } from './runtime-context.ts';
@@ -28,6 +32,7 @@ import { SendPipeline } from './send-pipeline.ts';
 import { SettingsDesk } from '../settings/settings-desk.ts';
 import { SettingsHistory } from '../settings/settings-history.ts';
 import type { LiveSettings } from '../settings/settings-source.ts';
+import { AUDIT_JOURNAL, checkJournalsHoldAnchors, fileJournal, ROLLBACK_ADVICE, volumeJournals, type VolumeJournal } from './volume-journals.ts';
 
 export interface OpenVolumeInput {
   /** The introduced secret source: its data key opens the volume. */
@@ -49,6 +54,10 @@ export interface OpenVolumeInput {
   onConnected: (mailbox: WatchedMailbox) => void;
   /** The client portal's origin (AGENT_PORTAL_URL): summaries link each pending approval to its page. */
   portalUrl?: string | undefined;
+  /** How often moved journal heads are recorded in Vault, ms (journal-anchor-keeper.ts). Default 5000. */
+  anchorIntervalMs?: number | undefined;
+  /** Tries of a Vault call at open, and the wait before the second (growing linearly). Default 4 and 1000 ms. */
+  anchorRetry?: { attempts: number; delayMs: number } | undefined;
 }
 
 /** Everything that exists only once the introduction's data key opened the volume. */
@@ -56,6 +65,8 @@ export interface OpenedAgent {
   /** The secret source in use; a rotation replaces `current`. */
   readonly secrets: { current: SecretSource };
   readonly audit: AuditLog;
+  /** Records the journals' heads outside the volume (journal-anchor-keeper.ts); flushed at close. */
+  readonly anchors: JournalAnchorKeeper;
   readonly state: AgentStateStore;
   readonly approvals: ApprovalStore;
   readonly outbox: Outbox;
@@ -77,27 +88,59 @@ export interface OpenedAgent {
 export type OpenOutcome = { ok: true; agent: OpenedAgent } | { ok: false; break: ChainBreak };
 
 /**
- * Opens the client's volume with the introduction's data key: the audit log (its chain verified first:
- * a broken chain opens nothing else), the state and approval stores, the outbox, and the services built
+ * Opens the client's volume with the introduction's data key: the audit log (its chain verified first,
+ * and, with every other journal, against the heads recorded in Vault: a broken chain or a rolled-back
+ * journal opens nothing else), the state and approval stores, the outbox, and the services built
  * on them. Publishes the pause, rate-limit and approval gauges. Connects nothing yet.
  */
 export async function openVolume(input: OpenVolumeInput): Promise<OpenOutcome> {
   const { config, paths, settings, kill, metrics, logger, now } = input;
   const live = () => settings.current().config;
   const keys = KeyRing.single(input.source.dataKey());
+  const secrets = { current: input.source };
+  const anchorStore = new SecretSourceAnchorStore(() => secrets.current);
+  let anchor: AnchorDocument | null;
+  try {
+    anchor = await withVaultRetries('read the journal heads recorded in Vault', () => anchorStore.read(), input.anchorRetry);
+  } catch (error) {
+    if (!(error instanceof FleetError && error.code === 'integrity')) throw error;
+    // An anchor that cannot be read is not taken for none (that would accept any volume).
+    metrics.setAuditChainValid(false);
+    return { ok: false, break: { kind: 'malformed', seq: 0, message: error.message } };
+  }
+  if (anchor?.kind === 'reset') logger.warn('the journal anchor was reset (a restore): the volume is taken as it is and its heads recorded', { reason: anchor.reason, at: anchor.at });
+  const heads = anchor?.kind === 'heads' ? anchor.heads : {};
   const audit = await AuditLog.open({ directory: paths.audit, keys, now, logger });
-  const verification = await audit.verify();
-  metrics.setAuditChainValid(verification.ok);
-  if (!verification.ok) {
+  const journals = volumeJournals(paths);
+  const held = await holdsAnchoredHeads(audit, journals, keys, heads).catch(async (error: unknown) => {
     await audit.close();
-    return { ok: false, break: verification.break };
+    throw error;
+  });
+  metrics.setAuditChainValid(held.ok);
+  if (!held.ok) {
+    await audit.close();
+    return held;
+  }
+  // Recorded before the stores open, so a compaction at open starts from an anchored head; and a reset
+  // is replaced by these heads before anything is acted on.
+  const anchors = new JournalAnchorKeeper({
+    store: anchorStore,
+    journals: [{ name: AUDIT_JOURNAL, head: async () => audit.head() }, ...journals.map((journal) => fileJournal(journal, keys))],
+    now,
+    logger,
+    ...(input.anchorIntervalMs === undefined ? {} : { intervalMs: input.anchorIntervalMs }),
+  });
+  try {
+    await withVaultRetries('record the journal heads in Vault', () => anchors.flush(), input.anchorRetry);
+  } catch (error) {
+    await audit.close();
+    throw error;
   }
   const state = await AgentStateStore.open({ directory: paths.state, keys, now });
   const approvals = await ApprovalStore.open({ directory: paths.state, keys, now });
   const history = await SettingsHistory.open({ directory: paths.state, keys, now });
   const settingsDesk = new SettingsDesk({ history, live: settings, audit, now, logger });
   await settingsDesk.adoptFile(config);
-  const secrets = { current: input.source };
   // A pause alerts the admins through the outbox, and the outbox raises the pause: bound once both exist.
   let notifier: AdminNotifier | null = null;
   let connection: MailboxConnection | null = null;
@@ -189,10 +232,49 @@ export async function openVolume(input: OpenVolumeInput): Promise<OpenOutcome> {
     dailySeries: (days) => dailySeries(audit, { timezone: live().timezone, now: now(), days }),
     graduation: async () => graduationRows(await approvalDecisionsByType(audit), live()),
   };
+  anchors.start();
   return {
     ok: true,
-    agent: { secrets, audit, state, approvals, outbox, pipeline, summary, pauses, desk, connection, views, settings: settingsDesk, dashboards, reconnect },
+    agent: { secrets, audit, anchors, state, approvals, outbox, pipeline, summary, pauses, desk, connection, views, settings: settingsDesk, dashboards, reconnect },
   };
+}
+
+/**
+ * The audit chain verifies whole and reaches the head anchored outside the volume, and every other
+ * journal holds its anchored head. Anything else stops the agent: a rollback hides acknowledged records.
+ */
+async function holdsAnchoredHeads(audit: AuditLog, journals: readonly VolumeJournal[], keys: KeyRing, heads: AnchoredHeads): Promise<{ ok: true } | { ok: false; break: ChainBreak }> {
+  const anchor = heads[AUDIT_JOURNAL] ?? null;
+  const verification = await audit.verify({ checkpoint: anchor });
+  if (!verification.ok) {
+    const { break: broken } = verification;
+    const rolledBack = anchor !== null && (broken.kind === 'truncated' || broken.kind === 'rewritten');
+    return { ok: false, break: rolledBack ? { ...broken, message: `the audit log does not hold its head anchored in Vault (record ${anchor.seq}): ${broken.message}; ${ROLLBACK_ADVICE}` } : broken };
+  }
+  return checkJournalsHoldAnchors(journals, keys, heads);
+}
+
+/**
+ * Runs a Vault call, again after a passing failure (Vault restarting, sealed, unreachable): at open the
+ * agent has just used Vault, so a short outage is waited out; a longer one fails the open with the
+ * reason (the agent does not start until Vault answers: it needs it anyway), and the next introduction
+ * tries again. A revoked token or an unreadable anchor is not retried.
+ */
+async function withVaultRetries<T>(action: string, run: () => Promise<T>, retry: { attempts: number; delayMs: number } = { attempts: 4, delayMs: 1000 }): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      const passing = error instanceof FleetError && error.retryable;
+      if (!passing || attempt >= retry.attempts) {
+        throw new FleetError(error instanceof FleetError ? error.code : 'unavailable', `could not ${action}; the agent will not act until it can: ${(error as Error).message}`, {
+          cause: error,
+          retryable: passing,
+        });
+      }
+      await new Promise((resolve) => setTimeout(resolve, retry.delayMs * attempt));
+    }
+  }
 }
 
 function changedAny(next: ClientConfig, previous: ClientConfig, fields: readonly (keyof ClientConfig)[]): boolean {

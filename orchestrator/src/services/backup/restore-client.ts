@@ -10,9 +10,11 @@ import type { Clock } from '../../ports/clock.ts';
 import type { ContainerRuntime } from '../../ports/container-runtime.ts';
 import type { ClientRecord, Registry } from '../../ports/registry.ts';
 import type { ScrapeTargets } from '../../ports/scrape-targets.ts';
+import type { SecretStore } from '../../ports/secret-store.ts';
 import { agentWorkloadSpec } from '../agent-workload.ts';
 import { waitForAgentHealth } from '../wait-for-agent-health.ts';
 import { parseBackupId } from './backup-id.ts';
+import { resetJournalAnchor } from './journal-anchor-reset.ts';
 import type { BackupService } from './backup-service.ts';
 import type { RestoredChain } from './restored-chain.ts';
 import { inspectVolumeSnapshot, type SnapshotSummary } from './snapshot-tar.ts';
@@ -36,6 +38,11 @@ export interface RestoreDependencies {
   introduce: (clientId: ClientId, controlAddress: string) => Promise<void>;
   /** The restored agent's chain, verified against the orchestrator's checkpoint. */
   verifyChain: (clientId: ClientId, controlAddress: string, restoredAt: Date) => Promise<RestoredChain>;
+  /**
+   * The client's secrets, to reset the journal heads its agent recorded in Vault (journal-anchor-reset.ts):
+   * without it, an agent refuses a volume restored from a backup older than those heads.
+   */
+  secrets: Pick<SecretStore, 'writeSecret'>;
 }
 
 export interface RestoreRequest {
@@ -139,6 +146,8 @@ export class RestoreClientService {
       const opened = await backups.open(clientId, backupId);
       await runtime.volumes.stage(clientId, image, staging, opened.plaintext);
       await runtime.stopAgent(clientId, 10);
+      // The stopped agent recorded its last heads; the backup is older, and put there on purpose.
+      await this.resetJournalAnchor(clientId, backupId);
       await runtime.volumes.swap(clientId, image, user, staging);
       swapped = true;
       restoredAt = this.deps.clock.now();
@@ -160,6 +169,10 @@ export class RestoreClientService {
     const control = await this.startIntroduced(clientId);
     const chain = await this.deps.verifyChain(clientId, control, restoredAt);
     return { clientId, backupId, snapshot, started: true, chain };
+  }
+
+  private async resetJournalAnchor(clientId: ClientId, backupId: string): Promise<void> {
+    await resetJournalAnchor(this.deps.secrets, clientId, `restore of ${backupId}`, this.deps.clock.now());
   }
 
   private async placeKillFlag(clientId: ClientId, backupId: string): Promise<void> {
