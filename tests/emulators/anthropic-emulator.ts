@@ -23,7 +23,20 @@ export type ScriptedReply =
   /** Several calls of the forced tool in one answer; with `disable_parallel_tool_use` the API makes only the first. */
   | { toolInputs: unknown[]; stopReason?: StopReason }
   | { text: string; stopReason?: StopReason }
-  | { error: { status: number; type: string; message: string; retryAfterSeconds?: number } };
+  /** `errorCode`: the stable `error.details.error_code` the API adds to some refusals. */
+  | { error: { status: number; type: string; message: string; retryAfterSeconds?: number; errorCode?: string } };
+
+/**
+ * The account behind the key, as the API refuses it before any model runs: `ok`; prepaid credit used up, or
+ * the organisation's own monthly spend limit reached. The API answers both with 400 invalid_request_error
+ * and these messages (no error_code), to every request until someone pays or raises the limit.
+ */
+export type AccountState = 'ok' | 'credit_exhausted' | 'usage_limit_reached';
+
+const ACCOUNT_REFUSALS: Record<Exclude<AccountState, 'ok'>, string> = {
+  credit_exhausted: 'Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits.',
+  usage_limit_reached: 'You have reached your specified API usage limits. You will regain access on 2027-01-01 at 00:00 UTC.',
+};
 
 export type Script = (request: MessagesRequest) => ScriptedReply;
 
@@ -51,6 +64,7 @@ export class AnthropicEmulator {
   readonly #http: HttpEmulator;
   readonly #queue: ScriptedReply[] = [];
   #script: Script | null = null;
+  #account: AccountState = 'ok';
 
   /** `latencyMs`: how long each answer takes, like a real model call (default 0). */
   constructor(options: { apiKey?: string; latencyMs?: number } = {}) {
@@ -88,6 +102,11 @@ export class AnthropicEmulator {
     this.#queue.length = 0;
   }
 
+  /** Sets the account's state: anything but `ok` refuses every later request the way the API does. */
+  setAccount(state: AccountState): void {
+    this.#account = state;
+  }
+
   /** Answers every request not served from the queue. */
   useScript(script: Script): void {
     this.#script = script;
@@ -118,13 +137,14 @@ export class AnthropicEmulator {
     if (problem !== null) return apiError(400, 'invalid_request_error', problem);
     const valid = body as MessagesRequest;
     this.received.push(valid);
+    if (this.#account !== 'ok') return apiError(400, 'invalid_request_error', ACCOUNT_REFUSALS[this.#account]);
 
     const reply = this.#queue.shift() ?? this.#script?.(valid);
     if (reply === undefined) return apiError(500, 'api_error', 'emulator: no scripted reply left');
     if ('error' in reply) {
       const headers: Record<string, string> = {};
       if (reply.error.retryAfterSeconds !== undefined) headers['retry-after'] = String(reply.error.retryAfterSeconds);
-      return { ...apiError(reply.error.status, reply.error.type, reply.error.message), headers };
+      return { ...apiError(reply.error.status, reply.error.type, reply.error.message, reply.error.errorCode), headers };
     }
     const inputTokens = countTokens(JSON.stringify([valid.system ?? '', valid.messages, valid.tools ?? []]));
     let content: unknown[];
@@ -160,8 +180,9 @@ function countTokens(text: string): number {
   return Math.max(1, Math.ceil(text.length / 4));
 }
 
-function apiError(status: number, type: string, message: string): EmulatorResponse {
-  return json(status, { type: 'error', error: { type, message }, request_id: `req_${randomId()}` });
+function apiError(status: number, type: string, message: string, errorCode?: string): EmulatorResponse {
+  const details = errorCode === undefined ? {} : { details: { error_code: errorCode } };
+  return json(status, { type: 'error', error: { type, message, ...details }, request_id: `req_${randomId()}` });
 }
 
 /**

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import * as z from 'zod';
 import { EMAIL_TYPES } from '@agent-fleet/kernel/client-config';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
@@ -82,6 +83,28 @@ export interface TokenUsage {
   model: string;
   inputTokens: number;
   outputTokens: number;
+}
+
+/**
+ * The most one request can cost, known before it is sent: its model, an upper bound of its input tokens
+ * and its output cap. Shaped like TokenUsage, so it is priced the same way.
+ */
+export type CallCeiling = TokenUsage;
+
+const ceilingListener = new AsyncLocalStorage<(ceiling: CallCeiling) => void>();
+
+/**
+ * Runs `call` with `listener` told the ceiling of every request it sends (adapters report it with
+ * reportCallCeiling just before sending). The listener may refuse a request by throwing: the adapter then
+ * sends nothing and the error goes back through `call`. Per call chain, so concurrent calls never mix.
+ */
+export function withCallCeilingListener<T>(listener: (ceiling: CallCeiling) => void, call: () => Promise<T>): Promise<T> {
+  return ceilingListener.run(listener, call);
+}
+
+/** For adapters: what the request about to be sent may cost at most. Throws when the caller refuses it. */
+export function reportCallCeiling(ceiling: CallCeiling): void {
+  ceilingListener.getStore()?.(ceiling);
 }
 
 export interface LlmResult<T> {

@@ -71,6 +71,31 @@ function noRepeats(what: string) {
 
 const notBlank = (text: string): boolean => text.trim() !== '';
 
+/** The default daily model budget, USD: raising the budget above it is a guard rail. */
+export const MODEL_DAILY_BUDGET_USD = 20;
+
+/**
+ * Models Anthropic has announced it retires, by exact id, with the day (UTC) their API stops answering:
+ * the installed SDK's deprecation table, kept equal to it by a unit test. A model absent here (one released
+ * after this build, or a private one) is allowed: only a known retirement is acted on, never an unknown id.
+ */
+const MODEL_RETIREMENTS: ReadonlyMap<string, string> = new Map([
+  ['claude-mythos-preview', '2026-06-30'],
+  ['claude-sonnet-4-5', '2026-11-30'],
+  ['claude-sonnet-4-5-20250929', '2026-11-30'],
+]);
+
+/** The start (00:00 UTC) of the day `model` is retired, or null when no retirement is known. */
+export function modelRetirement(model: string): Date | null {
+  const day = MODEL_RETIREMENTS.get(model);
+  return day === undefined ? null : new Date(`${day}T00:00:00Z`);
+}
+
+/** Every model with a known retirement, and its day (for the table's own test). */
+export function knownModelRetirements(): ReadonlyMap<string, string> {
+  return MODEL_RETIREMENTS;
+}
+
 /** A list of email types, each at most once. */
 const emailTypeList = z.array(z.enum(emailTypes)).superRefine(noRepeats('a type'));
 
@@ -240,6 +265,12 @@ export const clientConfigSchema = z
       .default({ labelPrefix: 'AgentFleet', archiveTypes: [], markReadTypes: [] }),
     /** Model used for triage and drafting. */
     model: z.string().min(1).max(100).refine(notBlank, 'must not be blank').superRefine(safeText({ multiLine: false })).default('claude-sonnet-4-6'),
+    /**
+     * Most the model may cost in one day of the client's time zone, in US dollars at list prices. Reached,
+     * model work waits (nothing is lost) until the next local day and the admins are told once. Bounds what
+     * a flood of inbound mail can spend. 0 turns model work off. Default 20 (several hundred messages).
+     */
+    modelDailyBudgetUsd: z.number().min(0).max(10_000).default(MODEL_DAILY_BUDGET_USD),
     /**
      * Push notifications on top of polling (which stays the safety net and backfill). Default: off. Push is
      * on when the field for the client's provider is set. The secret notifications must present (Graph

@@ -1,15 +1,16 @@
 import { FREE_TEXT_AUTO_SEND_RISK } from './auto-reply-config.ts';
-import { CAPABILITIES, EMAIL_TYPES, type Capability, type ClientConfig, type EmailType } from './client-config.ts';
+import { CAPABILITIES, EMAIL_TYPES, MODEL_DAILY_BUDGET_USD, modelRetirement, type Capability, type ClientConfig, type EmailType } from './client-config.ts';
 
 /**
  * Guard rails the client cannot remove by accident: a change that weakens a control the spec names
  * beyond its safe defaults needs an explicit confirmation that states the risk; it is then flagged in the
  * ops log and the next daily summary. The rails: draft-review-send ended before its 28 days; a sending
- * limit, the bulk threshold or the approval timeout raised above its default; a type released from
+ * limit, the bulk threshold or the approval timeout raised above its default; the daily model budget raised above its default; a type released from
  * approval (out of the default always-approval list, or into auto-send beyond the default three); a
  * free-text opt-in; a permission granted beyond the default read/draft/label/calendar-read; a block-list
  * entry removed that nothing left covers; an admin (who approves and receives alerts) removed; the daily
- * summary turned off; working hours widened; known contacts added. A change that only tightens crosses
+ * summary turned off; working hours widened; known contacts added; a model chosen that is retired or retires
+ * within 30 days (every call would be refused and the agent pause). A change that only tightens crosses
  * none. Pure.
  */
 
@@ -115,6 +116,13 @@ function limitRails(before: ClientConfig, after: ClientConfig): GuardRail[] {
       id: 'approvalTimeoutHours',
       field: 'approvalTimeoutHours',
       risk: `Approval requests stay open for ${after.approvalTimeoutHours} hours (the default is ${SPEC_DEFAULTS.approvalTimeoutHours}): an old draft, or a leaked approval link, can still send mail long after the conversation moved on.`,
+    });
+  }
+  if (raised(before.modelDailyBudgetUsd, after.modelDailyBudgetUsd, MODEL_DAILY_BUDGET_USD)) {
+    rails.push({
+      id: 'modelDailyBudgetUsd',
+      field: 'modelDailyBudgetUsd',
+      risk: `The assistant may spend up to ${after.modelDailyBudgetUsd} US dollars a day on its language model (the default is ${MODEL_DAILY_BUDGET_USD}): a flood of email, which anyone can send, costs you that much before model work stops for the day.`,
     });
   }
   return rails;
@@ -247,6 +255,28 @@ function noticeRails(before: ClientConfig, after: ClientConfig): GuardRail[] {
   return rails;
 }
 
+/** How close to its retirement a model may not be chosen without confirming, days. */
+export const MODEL_RETIREMENT_NOTICE_DAYS = 30;
+
+/**
+ * Choosing a model that is retired, or retires within MODEL_RETIREMENT_NOTICE_DAYS. Not a schema error: a
+ * stored document naming it must stay readable, and a model unknown to this build is always allowed.
+ */
+function modelRails(before: ClientConfig, after: ClientConfig, now: Date): GuardRail[] {
+  if (after.model === before.model) return [];
+  const retires = modelRetirement(after.model);
+  if (retires === null || retires.getTime() - now.getTime() > MODEL_RETIREMENT_NOTICE_DAYS * DAY_MS) return [];
+  const day = retires.toISOString().slice(0, 10);
+  const when = retires.getTime() <= now.getTime() ? `was retired on ${day}` : `is retired on ${day}`;
+  return [
+    {
+      id: 'model.retiring',
+      field: 'model',
+      risk: `The language model ${after.model} ${when}: from then the service refuses every call, and the assistant stops working on your email until the model is changed.`,
+    },
+  ];
+}
+
 /** Every guard rail the change from `before` to `after` crosses, in a fixed order. */
 export function crossedGuardRails(before: ClientConfig, after: ClientConfig, now: Date): GuardRail[] {
   return [
@@ -257,6 +287,7 @@ export function crossedGuardRails(before: ClientConfig, after: ClientConfig, now
     ...permissionRails(before, after),
     ...listRails(before, after),
     ...noticeRails(before, after),
+    ...modelRails(before, after, now),
   ];
 }
 

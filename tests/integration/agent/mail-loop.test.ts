@@ -212,6 +212,24 @@ for (const kind of ['gmail', 'outlook'] as ProviderKind[]) {
       assert.equal(askedAbout(), before, 'the model is not asked about it again');
     });
 
+    test('past the day\'s model budget messages wait, unread by the model, none sent to review, whatever the passes', async () => {
+      const agent = await fresh({ modelDailyBudgetUsd: 0 });
+      const waiting = [
+        await mailbox.seed({ from: KNOWN, subject: 'Invoice B1', text: 'We received the invoice B1.' }),
+        await mailbox.seed({ from: KNOWN, subject: 'Invoice B2', text: 'We received the invoice B2.' }),
+      ];
+      const modelCallsBefore = anthropic.received.length;
+      for (let pass = 0; pass < 6; pass++) await agent.runtime.tick();
+      const records = await agent.auditRecords();
+      assert.equal(anthropic.received.length, modelCallsBefore, 'no request reached the model');
+      assert.equal(count(records, 'review_queued'), 0, 'waiting for the budget is not a failure of the message');
+      assert.equal(records.filter((record) => record.action_type === 'pause' && record.parameters['reason'] === 'model_budget').length, 1, 'the budget pause is recorded once');
+      assert.equal(await agent.metric('agent_llm_budget_exhausted'), 1);
+      const review = (await agent.call('GET', '/v1/review')).json as { review: unknown[] };
+      assert.deepEqual(review.review, []);
+      for (const id of waiting) assert.equal(count(records.filter((record) => record.target === id), 'email_draft'), 0);
+    });
+
     test('the daily summary is rendered from the audit log and mailed to the admins', async () => {
       const agent = await fresh();
       await seedInboxOf(mailbox);

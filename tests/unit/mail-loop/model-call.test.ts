@@ -186,6 +186,10 @@ describe('a model call about a message', () => {
     const review = (await durableRecords(audit, MODEL_CALLS_PER_MESSAGE + 1)).at(-1);
     assert.deepEqual(review?.parameters, { message_id: 'm-6', reason: 'model_call_limit', purpose: 'classify', model_calls: MODEL_CALLS_PER_MESSAGE });
     assert.equal((await callModel({ context, retry }, 'classify', 'm-7', answer)).ok, true, 'other messages are still answered');
+    // A human sends it back from review for one more try: it gets a fresh share, once.
+    await state.setProgress('m-6', { stage: 'queued', at: NOW.toISOString(), reviewRetriedFrom: 'model_call_limit' });
+    assert.equal((await callModel({ context, retry }, 'classify', 'm-6', answer)).ok, true, 'the retry is answered');
+    assert.equal(asked, MODEL_CALLS_PER_MESSAGE + 2);
   });
 
   test('unusable answers count towards the share too: they are billed as well', async () => {

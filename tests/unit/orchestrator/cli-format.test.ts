@@ -80,7 +80,7 @@ describe('fleet CLI formatters (the human output; --json prints the value itself
       updatedAt: '',
     };
     assert.equal(
-      formatClientStatus({ runtime: 'docker', client, agent: null, scrapeTarget: null }),
+      formatClientStatus({ runtime: 'docker', client, agent: null, scrapeTarget: null, model: null }),
       [
         'client:   acme',
         'status:   failed (health check timed out)',
@@ -104,11 +104,21 @@ describe('fleet CLI formatters (the human output; --json prints the value itself
       client: { ...client, status: 'active', statusReason: null },
       agent,
       scrapeTarget: '127.0.0.1:2',
+      model: { id: 'claude-sonnet-4-6', finding: null },
     });
     assert.match(running, /^status:   active$/m);
     assert.match(running, /^agent:    running control 127\.0\.0\.1:1 metrics 127\.0\.0\.1:2$/m);
     assert.match(running, /^target:   127\.0\.0\.1:2$/m);
     assert.doesNotMatch(running, /agent report/, 'no report asked for, none shown');
+    assert.match(running, /^model: {4}claude-sonnet-4-6$/m);
+    const retired = formatClientStatus({
+      runtime: 'docker',
+      client,
+      agent,
+      scrapeTarget: null,
+      model: { id: 'claude-sonnet-4-5', finding: 'model claude-sonnet-4-5 was retired on 2026-11-30: every model call is refused' },
+    });
+    assert.match(retired, /^model: {4}claude-sonnet-4-5 \(model claude-sonnet-4-5 was retired on 2026-11-30: every model call is refused\)$/m);
 
     const report = {
       lifecycle: 'ready',
@@ -123,7 +133,7 @@ describe('fleet CLI formatters (the human output; --json prints the value itself
       outbox: { pending: 1, held: 2, sent: 40 },
       push: { enabled: true, expiresAt: null },
     };
-    const reported = formatClientStatus({ runtime: 'docker', client, agent, scrapeTarget: null, agentReport: { report } });
+    const reported = formatClientStatus({ runtime: 'docker', client, agent, scrapeTarget: null, model: null, agentReport: { report } });
     assert.match(reported, /^agent report: ready$/m);
     assert.match(reported, /^ {2}sending paused: rate_limit since 2026-12-06T10:00:00\.000Z$/m);
     assert.match(reported, /^ {2}mailbox: +gmail, last sync 2026-12-06T10:05:00\.000Z, push ON, BUT NO LIVE WATCH/m);
@@ -133,11 +143,12 @@ describe('fleet CLI formatters (the human output; --json prints the value itself
       client,
       agent,
       scrapeTarget: null,
+      model: null,
       agentReport: { report: { ...report, paused: null, pausedSince: null, push: { enabled: true, expiresAt: '2026-12-08T10:00:00.000Z' } } },
     });
     assert.match(watched, /sending paused: no$/m);
     assert.match(watched, /push watch until 2026-12-08T10:00:00\.000Z$/m);
-    const silent = formatClientStatus({ runtime: 'docker', client, agent, scrapeTarget: null, agentReport: { unavailable: 'the agent did not answer' } });
+    const silent = formatClientStatus({ runtime: 'docker', client, agent, scrapeTarget: null, model: null, agentReport: { unavailable: 'the agent did not answer' } });
     assert.match(silent, /^agent report: none \(the agent did not answer\)$/m);
   });
 

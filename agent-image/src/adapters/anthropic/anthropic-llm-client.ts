@@ -12,6 +12,7 @@ import {
   type LlmClient,
   type LlmResult,
   type TokenUsage,
+  reportCallCeiling,
 } from '../../ports/llm-client.ts';
 import { translateAnthropicError } from './anthropic-errors.ts';
 import { CLASSIFY_TOOL, DRAFT_TOOL, classifySystem, classifyUserMessage, draftSystem, draftUserMessage } from './prompts.ts';
@@ -39,6 +40,19 @@ export interface AnthropicLlmClientConfig {
 
 /** How long one validation issue of a model answer may be, characters. */
 const ISSUE_LIMIT = 200;
+/**
+ * Tokens the API adds to a request beyond its own text: role and message framing, and the system prompt
+ * it writes for tool use (a few hundred tokens for a forced tool).
+ */
+const REQUEST_OVERHEAD_TOKENS = 1_000;
+
+/**
+ * The most input tokens a request can count: its text as UTF-8 bytes (a byte-level tokenizer never makes
+ * more tokens than bytes) plus the API's own framing. Pure.
+ */
+export function inputTokenCeiling(system: string, user: string, tool: object): number {
+  return Buffer.byteLength(system) + Buffer.byteLength(user) + Buffer.byteLength(JSON.stringify(tool)) + REQUEST_OVERHEAD_TOKENS;
+}
 
 interface Tool {
   name: string;
@@ -76,15 +90,20 @@ export class AnthropicLlmClient implements LlmClient {
 
   async #structured<T>(operation: string, system: string, user: string, tool: Tool, schema: z.ZodType<T>): Promise<LlmResult<T>> {
     this.#logger.debug('anthropic request', { op: operation });
+    // The API refuses a body with an unpaired surrogate (400), which an email or a CRM record can hold:
+    // every try of such a message would fail the same way. U+FFFD stands in for it.
+    const systemText = system.toWellFormed();
+    const userText = user.toWellFormed();
+    const maxTokens = this.#config.maxTokens ?? 1024;
+    // The caller's budget may refuse the request: then nothing is sent.
+    reportCallCeiling({ model: this.#config.model, inputTokens: inputTokenCeiling(systemText, userText, tool), outputTokens: maxTokens });
     let message: Anthropic.Message;
     try {
       message = await this.#client.messages.create({
         model: this.#config.model,
-        max_tokens: this.#config.maxTokens ?? 1024,
-        // The API refuses a body with an unpaired surrogate (400), which an email or a CRM record can
-        // hold: every try of such a message would fail the same way. U+FFFD stands in for it.
-        system: system.toWellFormed(),
-        messages: [{ role: 'user', content: user.toWellFormed() }],
+        max_tokens: maxTokens,
+        system: systemText,
+        messages: [{ role: 'user', content: userText }],
         tools: [tool as Anthropic.Tool],
         // Without this a forced tool may still be called several times in one answer.
         tool_choice: { type: 'tool', name: tool.name, disable_parallel_tool_use: true },

@@ -10,6 +10,7 @@ import type { SendPipeline } from '../runtime/send-pipeline.ts';
 import { crmRound, type CrmLink } from './crm-link.ts';
 import { syncMailbox } from './cursor-sync.ts';
 import { draftReply } from './draft-reply.ts';
+import { ModelBudgetExhaustedError, modelBudgetOf } from './model-budget.ts';
 import { errorSummary } from './error-summary.ts';
 import type { LoopDeps } from './loop-deps.ts';
 import { proposeSend, retryWaitingSend } from './propose-send.ts';
@@ -129,9 +130,12 @@ export class MailLoop {
       context.logger.warn('mail sync failed; will retry', { error });
     }
     const sendingPaused = context.state.pause !== null;
+    // Past the day's model budget, messages still to be read or drafted wait (each would only be fetched again).
+    const modelWaits = modelBudgetOf(context).exhausted();
     const work = context.state
       .unfinished()
       .filter(({ progress }) => !(sendingPaused && progress.stage === 'waiting_send'))
+      .filter(({ progress }) => !(modelWaits && (progress.stage === 'queued' || progress.stage === 'read')))
       .map(({ id }) => id);
     const retried = new Map<string, unknown>();
     await runPool(work, {
@@ -144,6 +148,8 @@ export class MailLoop {
       },
       onError: async (error, id) => {
         if (await this.handleStop(error, 'process')) return 'stop';
+        // The message waits for the next budget day: not a failure of its own.
+        if (error instanceof ModelBudgetExhaustedError) return 'continue';
         report.failed++;
         if (error instanceof FleetError && error.retryable) retried.set(id, error);
         await this.recordFailure(id, error);

@@ -1,9 +1,10 @@
 import { llmCall } from '../../domain/audit-events.ts';
 import type { JsonValue } from '../../domain/audit-record.ts';
-import { ModelOutputError, type TokenUsage } from '../../ports/llm-client.ts';
+import { ModelOutputError, withCallCeilingListener, type TokenUsage } from '../../ports/llm-client.ts';
 import type { MessageProgress } from '../runtime/agent-state-store.ts';
 import type { RuntimeContext } from '../runtime/runtime-context.ts';
 import { llmCostUsd } from './llm-cost.ts';
+import { ModelCallOverBudgetError, modelBudgetOf, type Reservation } from './model-budget.ts';
 import { withProviderRetry, type RetryOptions } from './provider-retry.ts';
 import { toReview } from './review-queue.ts';
 
@@ -34,10 +35,12 @@ const answeredCalls = new WeakMap<RuntimeContext, Map<string, number>>();
 export type ModelResult<T> = { ok: true; value: T; usage: TokenUsage } | { ok: false; progress: MessageProgress };
 
 /**
- * One model call about a message: kill check before every attempt, retried when throttled, its tokens
- * and cost counted and audited (`llm_call`, with `facts` of the answer). Malformed output is audited as
- * a failed call and the message goes to human review, as does a message that has had its share of
- * answers (MODEL_CALLS_PER_MESSAGE). Any other error goes back to the caller.
+ * One model call about a message: kill check before every attempt, admitted by the client's daily model
+ * budget (model-budget.ts: ModelBudgetExhaustedError once it is spent; the message keeps its place),
+ * retried when throttled, its tokens and cost counted and audited (`llm_call`, with `facts` of the
+ * answer). Malformed output is audited as a failed call and the message goes to human review, as does a
+ * message that has had its share of answers (MODEL_CALLS_PER_MESSAGE) or whose one call could cost more
+ * than the whole daily budget. Any other error goes back to the caller.
  */
 export async function callModel<T>(
   deps: ModelCallDeps,
@@ -48,24 +51,44 @@ export async function callModel<T>(
 ): Promise<ModelResult<T>> {
   const { context } = deps;
   context.kill.assertAlive('model call');
+  const budget = modelBudgetOf(context);
+  await budget.admit();
   const answered = answeredCallsOf(context);
-  const spent = answered.get(messageId) ?? 0;
+  // A message a human sent back from review (once) gets a fresh share: its old count would park it again at once.
+  const countKey = context.state.progress(messageId)?.reviewRetriedFrom === undefined ? messageId : `${messageId}\u0000retry`;
+  const spent = answered.get(countKey) ?? 0;
   if (spent >= MODEL_CALLS_PER_MESSAGE) {
     return { ok: false, progress: await toReview(context, messageId, 'model_call_limit', { purpose, model_calls: spent }) };
   }
+  // The adapter reports each request's ceiling just before sending it: held against the budget until the
+  // answer says what it cost (a retried request gives back what the failed one held).
+  let reservation: Reservation | null = null;
+  const reserve = (ceiling: TokenUsage) => {
+    budget.release(reservation);
+    reservation = null;
+    reservation = budget.reserve(ceiling);
+  };
   // Every attempt sends the client's mail to the model's API: none after a kill, even mid-backoff.
   const attempt = () => {
     context.kill.assertAlive('model call');
-    return call();
+    return withCallCeilingListener(reserve, call);
   };
   try {
     const result = await withProviderRetry(attempt, deps.retry);
-    countAnswer(answered, messageId);
+    budget.settle(reservation, result.usage);
+    countAnswer(answered, countKey);
     accountModelCall(context, purpose, messageId, result.usage, 'success', facts(result.value));
     return { ok: true, value: result.value, usage: result.usage };
   } catch (error) {
-    if (!(error instanceof ModelOutputError)) throw error;
-    countAnswer(answered, messageId);
+    if (!(error instanceof ModelOutputError)) {
+      budget.release(reservation);
+      if (error instanceof ModelCallOverBudgetError) {
+        return { ok: false, progress: await toReview(context, messageId, 'model_call_over_budget', { purpose, ceiling_usd: error.ceilingUsd }) };
+      }
+      throw error;
+    }
+    budget.settle(reservation, error.usage);
+    countAnswer(answered, countKey);
     accountModelCall(context, purpose, messageId, error.usage, 'failure', { issues: error.issues.slice(0, 3) });
     return { ok: false, progress: await toReview(context, messageId, 'malformed_model_output', { purpose }) };
   }
@@ -104,6 +127,7 @@ export function modelCallParameters(purpose: ModelPurpose, messageId: string, us
 function accountModelCall(context: RuntimeContext, purpose: ModelPurpose, messageId: string, usage: TokenUsage, result: 'success' | 'failure', extra: Parameters): void {
   context.metrics.llmTokens('input', usage.inputTokens);
   context.metrics.llmTokens('output', usage.outputTokens);
+  context.metrics.llmCost(llmCostUsd(usage));
   // Not awaited on its own: the audit log writes in order, so the next awaited record (the draft's
   // intent, or the review) is durable only after this one; a failed append fails that one too.
   const appended = context.audit.append(llmCall(messageId, modelCallParameters(purpose, messageId, usage, extra), result));

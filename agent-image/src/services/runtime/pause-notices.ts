@@ -28,3 +28,11 @@ export function pauseNotice(
     text: `The assistant reached the configured limit of recipients (${input.rateLimits.perHour} per hour, ${input.rateLimits.perDay} per day). Pending emails wait; sending resumes when the window has room again or on: fleet resume ${input.client}\n`,
   };
 }
+
+/** The admins' alert when the day's model budget is spent (pure): what waits, until when, and how to raise it. */
+export function modelBudgetNotice(input: { client: string; limitUsd: number; day: string; timezone: string }): PauseNotice {
+  return {
+    subject: 'Your AI assistant reached its daily language-model budget',
+    text: `The assistant used its language-model budget for ${input.day} (${input.limitUsd} US dollars a day). New email waits, unread by the model, and nothing is lost: it is worked through from midnight (${input.timezone}), or sooner if an operator raises modelDailyBudgetUsd in the settings of ${input.client} (fleet config set).\n`,
+  };
+}

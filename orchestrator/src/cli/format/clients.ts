@@ -40,6 +40,7 @@ export function formatClientStatus(status: ClientDescription): string {
     `agent:    ${agent ? `${agent.status}${endpoints}` : 'no container'}`,
     `subnet:   ${client.subnet ?? '-'}`,
     `target:   ${status.scrapeTarget ?? '-'}`,
+    ...(status.model ? [`model:    ${status.model.id}${status.model.finding === null ? '' : ` (${status.model.finding})`}`] : []),
     ...(status.onboarding ? [`onboarding: ${onboardingLine(client.id, status.onboarding)}`] : []),
     ...(status.agentReport ? agentReportLines(status.agentReport) : []),
   ].join('\n');

@@ -8,6 +8,8 @@ const FIELD_LABELS: Record<string, string> = {
   'rateLimits.perDay': 'Recipients per day',
   bulkThreshold: 'Recipients that make a bulk email',
   approvalTimeoutHours: 'Hours before an approval request expires',
+  modelDailyBudgetUsd: 'Daily language-model budget (US dollars)',
+  model: 'Language model',
   'onboarding.days': 'Days of draft-review-send',
   'onboarding.startedAt': 'Start of draft-review-send',
   blockList: 'Block list',

@@ -47,6 +47,8 @@ export const GUARD_RAIL_TITLES: Record<string, string> = {
   'rateLimits.perDay': 'Raising the daily limit above 100',
   bulkThreshold: 'Raising the bulk-email threshold above 5 recipients',
   approvalTimeoutHours: 'Keeping approval requests open longer than 72 hours',
+  modelDailyBudgetUsd: 'Raising the daily language-model budget above 20 US dollars',
+  'model.retiring': 'Choosing a language model that is retired or about to be',
   'blockList.removed': 'Removing addresses or domains from the block list',
   'admins.removed': 'Removing an administrator',
   'knownContacts.added': 'Adding known contacts',

@@ -1,0 +1,55 @@
+// The Anthropic adapter tells its caller what each request may cost at most before sending it, so a
+// budget can refuse the request before the client's mail leaves, and never under-reserves.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { AnthropicLlmClient } from '../../../agent-image/src/adapters/anthropic/anthropic-llm-client.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { createSilentLogger } from '@agent-fleet/kernel/logger';
+import { withCallCeilingListener, type CallCeiling, type EmailForModel } from '../../../agent-image/src/ports/llm-client.ts';
+import { AnthropicEmulator } from '../../emulators/anthropic-emulator.ts';
+
+const email: EmailForModel = { from: 'dana@customer.example', to: ['agent@acme.example'], cc: [], subject: 'Quote', date: '2026-12-01T10:00:00Z', body: 'Zahlung fällig: 数千円 '.repeat(400) };
+
+describe('the ceiling of a Messages API request', () => {
+  const emulator = new AnthropicEmulator({ apiKey: `test-${randomBytes(8).toString('hex')}` });
+  let client: AnthropicLlmClient;
+  before(() => emulator.start());
+  after(() => emulator.stop());
+  beforeEach(() => {
+    emulator.clearQueue();
+    emulator.received.length = 0;
+    client = new AnthropicLlmClient({ apiKey: emulator.apiKey, model: 'claude-sonnet-4-6', baseURL: emulator.url, maxTokens: 700, logger: createSilentLogger() });
+  });
+
+  test('is reported before the request, bounds the tokens it is billed for, and carries the model and output cap', async () => {
+    emulator.enqueue({ toolInput: { type: 'routine', confidence: 0.9, reasons: ['x'] } });
+    const ceilings: CallCeiling[] = [];
+    const result = await withCallCeilingListener(
+      (ceiling) => {
+        assert.equal(emulator.received.length, 0, 'nothing is sent before the ceiling is reported');
+        ceilings.push(ceiling);
+      },
+      () => client.classify(email),
+    );
+    assert.equal(ceilings.length, 1);
+    assert.equal(ceilings[0]?.model, 'claude-sonnet-4-6');
+    assert.equal(ceilings[0]?.outputTokens, 700);
+    assert.ok((ceilings[0]?.inputTokens ?? 0) >= result.usage.inputTokens, `${ceilings[0]?.inputTokens} >= ${result.usage.inputTokens}`);
+    assert.ok((ceilings[0]?.inputTokens ?? 0) >= Buffer.byteLength(email.body), 'at least the bytes of the email');
+  });
+
+  test('a request its caller refuses is never sent', async () => {
+    const refused = new FleetError('busy', 'no budget left');
+    await assert.rejects(
+      withCallCeilingListener(
+        () => {
+          throw refused;
+        },
+        () => client.draftReply(email, '', { senderName: 'Sam', thread: [], notes: '' }),
+      ),
+      (error: unknown) => error === refused,
+    );
+    assert.equal(emulator.received.length, 0);
+  });
+});
