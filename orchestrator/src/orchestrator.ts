@@ -266,7 +266,7 @@ export async function createOrchestrator(
   if (overrides.portal === true) {
     if (opened === null) throw new FleetError('invalid_input', 'the client portal needs the orchestrator’s own registry');
     const views = new AgentViewsService({ agents, control });
-    const gateway = new ServicesClientGateway({ registry, agents, views, killer: kill, reviver: revive, support });
+    const gateway = new ServicesClientGateway({ registry, agents, views, killer: kill, reviver: revive, support, review: { registry, runtime, control, secrets } });
     const settingsGateway = new ServicesSettingsGateway({ settings, registry });
     const handle = await startPortal({ config: config.portal, store: opened.portalStore, gateway, settings: settingsGateway, clock, logger, ca });
     portal = {

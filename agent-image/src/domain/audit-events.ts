@@ -130,6 +130,45 @@ export function reviewQueued(messageId: string, reason: string, parameters: Para
   };
 }
 
+/** How a parked message left the review queue: a human dealt with it, let the agent try again, or it overflowed. */
+export type ReviewResolution = 'handled' | 'retry' | 'overflow';
+
+/**
+ * A message leaving the review queue. `handled`: a human dealt with it in the mailbox; `retry`: a human let
+ * the agent process it again (once); `overflow`: the queue was full and this, its oldest entry, was taken
+ * out unseen (recorded as expired, like an approval nobody decided). Ids and reasons only, no content.
+ */
+export function reviewResolved(input: {
+  messageId: string;
+  resolution: ReviewResolution;
+  /** Why it was parked. */
+  reason: string;
+  /** The admin; absent for an overflow (the agent's own bookkeeping). */
+  by?: string;
+  via?: 'orchestrator-api' | 'portal';
+  /** The reason of an earlier park, when this message had been tried again already. */
+  retriedFrom?: string;
+  limit?: number;
+}): AuditEvent {
+  const parameters: Parameters = { message_id: input.messageId, resolution: input.resolution, reason: input.reason };
+  if (input.via !== undefined) parameters['via'] = input.via;
+  if (input.retriedFrom !== undefined) parameters['retried_from'] = input.retriedFrom;
+  if (input.limit !== undefined) parameters['limit'] = input.limit;
+  if (input.by === undefined) {
+    return { action_type: 'review_resolved', actor: 'system', target: input.messageId, parameters, approval_status: 'expired', approved_by: null, result: 'skipped' };
+  }
+  const retry = input.resolution === 'retry';
+  return {
+    action_type: 'review_resolved',
+    actor: adminActor(input.by),
+    target: input.messageId,
+    parameters,
+    approval_status: retry ? 'approved' : 'not_required',
+    approved_by: retry ? adminActor(input.by) : null,
+    result: 'success',
+  };
+}
+
 /**
  * A draft the gate allowed: `intended` before the provider call, `success` after it; with the facts of
  * the message it answers (the target is its sender).

@@ -33,6 +33,7 @@ export const AUDIT_ACTION_TYPES = [
   'revive',
   'quarantine',
   'review_queued',
+  'review_resolved',
   'send_released',
   'send_withdrawn',
   'send_discarded',

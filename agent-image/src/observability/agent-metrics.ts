@@ -73,6 +73,9 @@ export class AgentMetrics {
   private readonly authFailuresTotal: Counter<'kind'>;
   private readonly approvalsExpiredTotal: Counter;
   private readonly llmTokensTotal: Counter<'kind'>;
+  private readonly llmCostUsdTotal: Counter;
+  private readonly llmBudgetUsd: Gauge;
+  private readonly llmBudgetExhausted: Gauge;
   private readonly knownSenderUnauthenticatedTotal: Counter<'reason'>;
   private readonly approvalsPending: Gauge;
   private readonly approvalsExpiringSoon: Gauge;
@@ -83,6 +86,9 @@ export class AgentMetrics {
   private readonly auditChainValid: Gauge;
   private readonly lastSyncTimestampSeconds: Gauge;
   private pushStatus: (() => { enabled: boolean; expiresAt: string | null }) | null = null;
+  private readonly reviewOverflowTotal: Counter;
+  private reviewQueue: (() => ReviewQueueReading | null) | null = null;
+  private journalAnchorFailingFrom: (() => Date | null) | null = null;
   private readonly seenReasons = new Set<string>();
 
   /** Registers the agent's metrics on `registry` and sets its default `client` label. */
@@ -114,6 +120,12 @@ export class AgentMetrics {
     this.authFailuresTotal = counter('agent_auth_failures_total', 'Failed authentications against providers, by kind.', ['kind']);
     this.approvalsExpiredTotal = counter('agent_approvals_expired_total', 'Approval requests that expired undecided.');
     this.llmTokensTotal = counter('agent_llm_tokens_total', 'Model tokens used, by kind.', ['kind']);
+    this.llmCostUsdTotal = counter('agent_llm_cost_usd_total', 'Model spend in US dollars, at list prices.');
+    this.llmBudgetUsd = gauge('agent_llm_budget_usd', "The client's daily model budget in US dollars.");
+    // Unknown until the first model call reads the settings.
+    this.llmBudgetUsd.set(Number.NaN);
+    this.llmBudgetExhausted = gauge('agent_llm_budget_exhausted', "1 while the day's model budget is spent and model work waits for the next day, 0 otherwise.");
+    this.llmBudgetExhausted.set(0);
     this.knownSenderUnauthenticatedTotal = counter(
       'agent_known_sender_unauthenticated_total',
       "Mail from a known contact's address that the provider did not authenticate (SPF/DKIM/DMARC), by reason.",
@@ -149,6 +161,33 @@ export class AgentMetrics {
       registers,
       collect: () => pushWatch.set(pushWatchExpiry(this.pushStatus?.() ?? null)),
     });
+    // Read at each scrape from the state store: NaN until a volume is open (unknown, not empty), so a
+    // backlog alert neither fires nor resolves on a restarting agent.
+    const reviewQueueLength: Gauge = new Gauge({
+      name: 'agent_review_queue_length',
+      help: 'Messages parked for a human (the review queue); NaN while the agent has no volume open.',
+      registers,
+      collect: () => reviewQueueLength.set(this.reviewQueue?.()?.length ?? Number.NaN),
+    });
+    const reviewQueueOldest: Gauge = new Gauge({
+      name: 'agent_review_queue_oldest_timestamp_seconds',
+      help: 'Unix time the oldest message in the review queue was parked; NaN while the queue is empty or unknown.',
+      registers,
+      collect: () => reviewQueueOldest.set(oldestSeconds(this.reviewQueue?.() ?? null)),
+    });
+    const journalAnchorFailing: Gauge = new Gauge({
+      name: 'agent_journal_anchor_failing_seconds',
+      help: "Seconds the journals' heads have failed to be recorded in Vault (0 while recorded; a rollback in that time would go unnoticed).",
+      registers,
+      collect: () => {
+        const since = this.journalAnchorFailingFrom?.() ?? null;
+        journalAnchorFailing.set(since === null ? 0 : Math.max(0, (Date.now() - since.getTime()) / 1000));
+      },
+    });
+    this.reviewOverflowTotal = counter(
+      'agent_review_overflow_total',
+      'Messages taken out of the full review queue unseen (oldest first; each has a review_resolved audit record).',
+    );
     const info = new Gauge<'version'>({
       name: 'fleet_agent_info',
       help: 'Agent build information; always 1.',
@@ -246,6 +285,17 @@ export class AgentMetrics {
     if (count > 0) this.llmTokensTotal.inc({ kind }, count);
   }
 
+  /** Spend of one model call, USD. */
+  llmCost(usd: number): void {
+    if (Number.isFinite(usd) && usd > 0) this.llmCostUsdTotal.inc(usd);
+  }
+
+  /** The daily model budget in force (USD) and whether today's is spent. */
+  setLlmBudget(limitUsd: number, exhausted: boolean): void {
+    this.llmBudgetUsd.set(Number.isFinite(limitUsd) ? Math.max(0, limitUsd) : Number.NaN);
+    this.llmBudgetExhausted.set(exhausted ? 1 : 0);
+  }
+
   setApprovalsPending(count: number): void {
     this.approvalsPending.set(Math.max(0, count));
   }
@@ -264,6 +314,21 @@ export class AgentMetrics {
   /** Where the push watch gauge reads the watch from (the runtime's push sync). */
   readPushWatchFrom(status: () => { enabled: boolean; expiresAt: string | null }): void {
     this.pushStatus = status;
+  }
+
+  /** Where the journal anchor gauge reads since when recording the journals' heads in Vault fails (null: it does not). */
+  readJournalAnchorFrom(failingFrom: () => Date | null): void {
+    this.journalAnchorFailingFrom = failingFrom;
+  }
+
+  /** Where the review queue gauges read the queue from (the opened volume's state store). */
+  readReviewQueueFrom(read: () => ReviewQueueReading | null): void {
+    this.reviewQueue = read;
+  }
+
+  /** One message taken out of the full review queue without a human. */
+  reviewOverflowed(): void {
+    this.reviewOverflowTotal.inc();
   }
 
   setKilled(killed: boolean): void {
@@ -285,6 +350,17 @@ export class AgentMetrics {
     this.seenReasons.add(reason);
     return reason;
   }
+}
+
+/** The review queue as its gauges read it: its length, and when its oldest entry was parked (ISO 8601). */
+export interface ReviewQueueReading {
+  length: number;
+  oldestSince: string | null;
+}
+
+function oldestSeconds(reading: ReviewQueueReading | null): number {
+  const at = reading === null || reading.oldestSince === null ? Number.NaN : Date.parse(reading.oldestSince);
+  return Number.isFinite(at) ? at / 1000 : Number.NaN;
 }
 
 function pushWatchExpiry(status: { enabled: boolean; expiresAt: string | null } | null): number {

@@ -10,7 +10,7 @@ import type { ClientDescription } from '../services/describe-client.ts';
 import type { KillResult } from '../services/kill-client.ts';
 import type { ProvisionResult } from '../services/provision-client.ts';
 import type { ReconcileReport } from '../services/reconcile-fleet.ts';
-import type { ReviewQueueEntry } from '../services/review-queue.ts';
+import type { ReviewQueue, ReviewQueueEntry, ReviewResolution, ReviewResolutionResult } from '../services/review-queue.ts';
 import type { RotationResult } from '../services/rotate-credentials.ts';
 import type { OperatorApprovals } from '../services/operator-approvals.ts';
 import type { InviteResult } from '../services/portal-invites.ts';
@@ -182,8 +182,13 @@ export class FleetApiClient {
   }
 
   /** The messages the client's agent parked for a human: reason and since when, no content. */
-  listReview(clientId: ClientId): Promise<{ clientId: string; review: ReviewQueueEntry[] }> {
+  listReview(clientId: ClientId): Promise<ReviewQueue<ReviewQueueEntry>> {
     return this.#transport.request('GET', clientPath(clientId, '/review'));
+  }
+
+  /** Resolves a parked message: dealt with by a human (`handled`), or given back to the agent once (`retry`). */
+  resolveReview(clientId: ClientId, messageId: string, resolution: ReviewResolution): Promise<ReviewResolutionResult> {
+    return this.#transport.request('POST', clientPath(clientId, '/review/resolve'), { messageId, resolution, actor: this.#actor });
   }
 
   decideApproval(clientId: ClientId, approvalId: string, decision: ApprovalDecision): Promise<unknown> {

@@ -1,4 +1,5 @@
 import express, { type Router } from 'express';
+import * as z from 'zod';
 import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import { verifyOpsLog } from '../domain/ops-log-chain.ts';
 import type { Orchestrator } from '../orchestrator.ts';
@@ -7,7 +8,7 @@ import { readAgentReport } from '../services/agent-report.ts';
 import { describeClient } from '../services/describe-client.ts';
 import { listApprovalsForOperator } from '../services/operator-approvals.ts';
 import { createPortalRouter } from './portal-router.ts';
-import { listReviewQueue } from '../services/review-queue.ts';
+import { REVIEW_RESOLUTIONS, listReviewQueue, resolveReviewEntry, reviewMessageId } from '../services/review-queue.ts';
 import { createDataLifecycleRouter } from './data-lifecycle-router.ts';
 import { createIncidentRouter } from './incident-router.ts';
 import { createSettingsRouter } from './settings-router.ts';
@@ -20,10 +21,15 @@ import {
   mailboxConsentQuerySchema,
   deprovisionBodySchema,
   provisionBodySchema,
+  actorSchema,
   reasonedActionSchema,
   secretBodySchema,
   supportRequestBodySchema,
 } from './request-schemas.ts';
+
+const reviewResolveBodySchema = z
+  .object({ messageId: reviewMessageId, resolution: z.enum(REVIEW_RESOLUTIONS), actor: actorSchema.default('api') })
+  .strict();
 
 /** The JSON API for the fleet's operations. No business logic here: parse, call a service, respond. */
 export function createApiRouter(orchestrator: Orchestrator): Router {
@@ -130,6 +136,20 @@ export function createApiRouter(orchestrator: Orchestrator): Router {
   router.get('/clients/:id/review', async (request, response) => {
     const { registry, runtime, control, secretBackend } = orchestrator;
     response.json(await listReviewQueue({ registry, runtime, control, secrets: secretBackend.store }, request.params.id));
+  });
+
+  // A member resolves a parked message: the agent audits it (who, which, what), the ops log names the member.
+  router.post('/clients/:id/review/resolve', async (request, response) => {
+    const body = parseBody(reviewResolveBodySchema, request.body);
+    const { registry, runtime, control, secretBackend } = orchestrator;
+    response.json(
+      await resolveReviewEntry({ registry, runtime, control, secrets: secretBackend.store }, request.params.id, {
+        messageId: body.messageId,
+        resolution: body.resolution,
+        by: body.actor,
+        actor: body.actor,
+      }),
+    );
   });
 
   router.get('/clients/:id/audit/verify', async (request, response) => {

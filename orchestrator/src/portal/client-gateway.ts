@@ -130,6 +130,23 @@ export interface DailySummary {
   anomalies: { at: string; kind: string; detail: string }[];
 }
 
+/** An email the agent set aside for a person instead of answering it. No subject or body. */
+export interface ParkedEmail {
+  /** The mailbox's id of the message: what the buttons name (not shown: it means nothing to a person). */
+  messageId: string;
+  /** The agent's reason code (`low_confidence`, `malformed_model_output`, …). */
+  reason: string;
+  /** ISO 8601: when it was set aside. */
+  since: string;
+  /** Its sender when the agent had read it, else null. */
+  sender: string | null;
+  /** True when the assistant already had its one more try: only "I dealt with it" remains. */
+  retried: boolean;
+}
+
+/** What a person can do with a set-aside email: say they dealt with it, or let the assistant try once more. */
+export type ParkedEmailAction = 'handled' | 'retry';
+
 export interface ClientGateway {
   /** The client's admins (lower-case addresses) from its config; empty for an unknown client. */
   admins(clientId: string): Promise<string[]>;
@@ -167,6 +184,13 @@ export interface ClientGateway {
   ): Promise<void>;
   /** The summary of one UTC day (`YYYY-MM-DD`). */
   dailySummary(clientId: string, date: string): Promise<DailySummary>;
+  /** The emails the agent set aside for a person, oldest first; `limit`: the most it keeps (null: unknown). */
+  parkedEmails(clientId: string): Promise<{ emails: ParkedEmail[]; limit: number | null }>;
+  /**
+   * Resolves one set-aside email (audited in the agent, in the ops log as the admin). `changed` is false
+   * when it had been done already. not_found / conflict as FleetError.
+   */
+  resolveParkedEmail(clientId: string, messageId: string, action: ParkedEmailAction, by: string): Promise<{ changed: boolean }>;
   /** Records a portal event of the admin (sign-in, enrolment, sign-out) in the ops log. */
   recordAdminEvent(clientId: string, by: string, event: string): Promise<void>;
 }

@@ -9,6 +9,8 @@ import type {
   DailySummary,
   DecisionOutcome,
   DraftMessage,
+  ParkedEmail,
+  ParkedEmailAction,
   SupportRequest,
 } from '../../../orchestrator/src/portal/client-gateway.ts';
 
@@ -19,6 +21,8 @@ interface ClientState {
   approvals: Map<string, ApprovalDetail>;
   support: SupportRequest[];
   audit: AuditEvent[];
+  /** Emails set aside for a person; `resolved` once handled or given back (the agent's review queue). */
+  parked: (ParkedEmail & { resolved?: ParkedEmailAction })[];
 }
 
 /**
@@ -50,6 +54,7 @@ export class MemoryClientGateway implements ClientGateway {
       approvals: new Map(),
       support: [],
       audit: [],
+      parked: [],
     };
     this.clients.set(clientId, state);
     return state;
@@ -241,5 +246,25 @@ export class MemoryClientGateway implements ClientGateway {
 
   async recordAdminEvent(clientId: string, by: string, event: string): Promise<void> {
     this.events.push({ clientId, by, event });
+  }
+
+  /** Follows the agent's review queue: oldest first; resolved ones leave it. */
+  async parkedEmails(clientId: string): Promise<{ emails: ParkedEmail[]; limit: number | null }> {
+    const emails = this.client(clientId)
+      .parked.filter((email) => email.resolved === undefined)
+      .map(({ resolved: _resolved, ...email }) => ({ ...email }))
+      .sort((a, b) => a.since.localeCompare(b.since));
+    return { emails, limit: 1000 };
+  }
+
+  /** The agent's rules: unknown → not_found, the same again → unchanged, a second retry or a switch → conflict. */
+  async resolveParkedEmail(clientId: string, messageId: string, action: ParkedEmailAction, by: string): Promise<{ changed: boolean }> {
+    const email = this.client(clientId).parked.find((candidate) => candidate.messageId === messageId);
+    if (!email) throw new FleetError('not_found', 'no such message in the review queue');
+    if (email.resolved === action) return { changed: false };
+    if (email.resolved !== undefined || (action === 'retry' && email.retried)) throw new FleetError('conflict', 'the message is not waiting for review');
+    email.resolved = action;
+    this.events.push({ clientId, by, event: `review-${action}: ${messageId}` });
+    return { changed: true };
   }
 }

@@ -129,6 +129,8 @@ export async function tourPortal(
   await p.getByRole('button', { name: 'Approve my version and send' }).click();
   await p.getByText('to: must be email addresses').waitFor();
   await visit('bad-request', p);
+  await p.goto(`${h.portal.url}/review`);
+  await visit('review', p);
   await p.goto(`${h.portal.url}/activity`);
   await visit('activity', p);
   await p.goto(`${h.portal.url}/summary?date=${h.clock.now().toISOString().slice(0, 10)}`);

@@ -144,6 +144,8 @@ void describe('ServicesClientGateway over the registry, support access and the a
       killer: { kill: async (request) => void killed.push(request) as never },
       reviver: { revive: async () => ({ clientId: 'acme' as ClientId }) },
       support: new SupportAccessService({ registry, clock: { now: () => new Date() } }),
+      // No agent runs here: the review queue's own tests drive it (tests/unit/orchestrator/review-queue.test.ts).
+      review: { registry, runtime: { inspectAgent: async () => null }, control: { request: async () => ({}) as never }, secrets: { readControlToken: async () => null } },
     });
   });
   after(async () => {

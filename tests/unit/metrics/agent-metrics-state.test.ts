@@ -75,3 +75,16 @@ describe('agent_push_watch_expiry_timestamp_seconds', () => {
     assert.equal(await gauge(registry, 'agent_push_watch_expiry_timestamp_seconds'), Date.parse('2026-12-08T10:00:00.000Z') / 1000);
   });
 });
+
+describe('agent_journal_anchor_failing_seconds', () => {
+  it('reads the anchor keeper at each scrape: 0 while the heads are recorded, else how long recording has failed', async () => {
+    const { registry, metrics } = fresh();
+    assert.equal(await gauge(registry, 'agent_journal_anchor_failing_seconds'), 0, 'no volume open yet');
+    let failingFrom: Date | null = null;
+    metrics.readJournalAnchorFrom(() => failingFrom);
+    assert.equal(await gauge(registry, 'agent_journal_anchor_failing_seconds'), 0);
+    failingFrom = new Date(Date.now() - 400_000);
+    const seconds = (await gauge(registry, 'agent_journal_anchor_failing_seconds')) ?? Number.NaN;
+    assert.ok(seconds >= 400 && seconds < 460, `${seconds}`);
+  });
+});

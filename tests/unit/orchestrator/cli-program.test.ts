@@ -59,6 +59,8 @@ describe('the fleet program', () => {
       'approvals reject',
       'review',
       'review list',
+      'review handled',
+      'review retry',
       'audit',
       'audit verify',
       'audit reanchor',

@@ -13,6 +13,7 @@ import type { AuditRange } from '../audit-log/audit-log.ts';
 import type { DailySummary } from '../daily-summary/daily-summary.ts';
 import type { MailNotification } from '../mail-watch/mail-notification.ts';
 import { PushSync } from '../mail-watch/push-sync.ts';
+import { resolveReview, reviewQueueReading } from '../mail-loop/review-queue.ts';
 import type { StoredApproval } from './approval-store.ts';
 import type { ClientViews, ControlApi, DecisionInput, IntroduceInput, MailNotificationInput, RuntimeLifecycle, RuntimeStatus } from './control-api.ts';
 import { closeVolume } from './close-volume.ts';
@@ -51,6 +52,7 @@ export class AgentRuntime implements ControlApi {
   private readonly introductions: Introductions;
   private lastSync: Date | null = null;
   readonly reviewQueue: ControlApi['reviewQueue'] = () => this.agent.state.inReview();
+  readonly resolveReview: ControlApi['resolveReview'] = (input) => resolveReview({ audit: this.agent.audit, state: this.agent.state, now: this.now }, input);
   readonly clientViews = (): ClientViews => this.agent.views;
   readonly settingsAccess: ControlApi['settingsAccess'] = () => this.agent.settings;
   readonly dailySeries: ControlApi['dailySeries'] = (days) => this.agent.dashboards.dailySeries(days);
@@ -92,6 +94,8 @@ export class AgentRuntime implements ControlApi {
       stopped: () => this.lifecycleState === 'stopped',
     });
     this.options.metrics.readPushWatchFrom(() => this.push.status);
+    this.options.metrics.readJournalAnchorFrom(() => this.opened?.anchors.failingFrom ?? null);
+    this.options.metrics.readReviewQueueFrom(() => (this.opened === null ? null : reviewQueueReading(this.opened.state)));
     this.options.metrics.setKilled(this.kill.killed);
   }
 

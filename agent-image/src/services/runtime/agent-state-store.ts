@@ -49,6 +49,13 @@ export interface MessageProgress {
   template?: StoredTemplateReply;
   /** Why a message in `review` was parked there (malformed_model_output, unusable_draft, low_confidence, …). */
   reviewReason?: string;
+  /**
+   * Set when a human let the agent try the message again after review: the reason it had been parked for.
+   * `setProgress` keeps it through every later stage, so a second park is final (it cannot be retried again).
+   */
+  reviewRetriedFrom?: string;
+  /** How it left the review queue when it is `done` from there: a human dealt with it, or the queue overflowed. */
+  reviewOutcome?: ReviewOutcome;
   /** Its send waited when the kill switch was pulled: after the revive it goes only with a human's approval. */
   heldByKill?: boolean;
 }
@@ -59,12 +66,19 @@ export interface StoredTemplateReply {
   facts: { originalSubject: string; nameSources: (string | null)[]; freeSlots: FreeSlot[] };
 }
 
-/** A message parked for a human, as the control API lists it: no content. */
+/** How a message left the review queue other than by a retry. */
+export type ReviewOutcome = 'handled' | 'overflowed';
+
+/** A message parked for a human, as the control API lists it: no subject or body. */
 export interface ReviewEntry {
   messageId: string;
   reason: string;
   /** ISO 8601: when it was parked. */
   since: string;
+  /** The reason of the first park when a human already let the agent try again (no second retry); else null. */
+  retriedFrom: string | null;
+  /** The sender's address when the agent had read it (the portal shows it, as an approval's page does); else null. */
+  sender: string | null;
 }
 
 /** The review queue as the control API serves it (`GET /v1/review`). */
@@ -109,6 +123,8 @@ const progressSchema = z
       .strict()
       .optional(),
     reviewReason: z.string().max(64).optional(),
+    reviewRetriedFrom: z.string().max(64).optional(),
+    reviewOutcome: z.enum(['handled', 'overflowed']).optional(),
   })
   .strict();
 
@@ -199,7 +215,14 @@ export class AgentStateStore {
   inReview(): ReviewEntry[] {
     const result: ReviewEntry[] = [];
     for (const [id, progress] of this.messages) {
-      if (progress.stage === 'review') result.push({ messageId: id, reason: progress.reviewReason ?? 'unknown', since: progress.at });
+      if (progress.stage !== 'review') continue;
+      result.push({
+        messageId: id,
+        reason: progress.reviewReason ?? 'unknown',
+        since: progress.at,
+        retriedFrom: progress.reviewRetriedFrom ?? null,
+        sender: progress.inbound?.sender ?? null,
+      });
     }
     return result.sort((a, b) => a.since.localeCompare(b.since));
   }
@@ -227,10 +250,13 @@ export class AgentStateStore {
     return this.journal.append({ t: 'cursor', provider, cursor });
   }
 
+  /** Records where a message stands; a retry mark it had (`reviewRetriedFrom`) stays on it. */
   setProgress(id: string, progress: MessageProgress): Promise<void> {
+    const retriedFrom = this.messages.get(id)?.reviewRetriedFrom;
+    const kept = retriedFrom === undefined || progress.reviewRetriedFrom !== undefined ? progress : { ...progress, reviewRetriedFrom: retriedFrom };
     this.messages.delete(id);
-    this.messages.set(id, progress);
-    return this.journal.append({ t: 'msg', id, progress });
+    this.messages.set(id, kept);
+    return this.journal.append({ t: 'msg', id, progress: kept });
   }
 
   close(): Promise<void> {
@@ -283,6 +309,8 @@ function stripUndefined(progress: z.infer<typeof progressSchema>): MessageProgre
   if (progress.inbound !== undefined) result.inbound = progress.inbound as InboundFacts;
   if (progress.template !== undefined) result.template = progress.template;
   if (progress.reviewReason !== undefined) result.reviewReason = progress.reviewReason;
+  if (progress.reviewRetriedFrom !== undefined) result.reviewRetriedFrom = progress.reviewRetriedFrom;
+  if (progress.reviewOutcome !== undefined) result.reviewOutcome = progress.reviewOutcome;
   if (progress.heldByKill !== undefined) result.heldByKill = progress.heldByKill;
   return result;
 }
@@ -292,7 +320,8 @@ function snapshotOf(state: ReturnType<typeof fold>): StateEvent[] {
   events.push({ t: 'pause', pause: state.pause });
   if (state.cursor !== null) events.push({ t: 'cursor', ...state.cursor });
   const entries = [...state.messages];
-  // Messages in review stay until a human has seen them: only the other finished ones are dropped.
+  // Messages in review stay until a human resolves them (or the queue's bound takes the oldest out, audited:
+  // mail-loop/review-queue.ts); only the other finished ones, resolved reviews included, are dropped.
   const finished = entries.filter(([, progress]) => TERMINAL_STAGES.has(progress.stage) && progress.stage !== 'review');
   const dropped = new Set(finished.slice(0, Math.max(0, finished.length - KEEP_FINISHED)).map(([id]) => id));
   for (const [id, progress] of entries) if (!dropped.has(id)) events.push({ t: 'msg', id, progress });

@@ -5,6 +5,7 @@ import type { ChainVerification } from '../../domain/audit-chain.ts';
 import type { AuditExportFormat } from '@agent-fleet/kernel/audit-export-format';
 import type { AuditRange } from '../audit-log/audit-log.ts';
 import type { MailNotification } from '../mail-watch/mail-notification.ts';
+import type { ReviewResolutionInput, ReviewResolutionResult } from '../mail-loop/review-queue.ts';
 import type { PauseReason, ReviewQueueSource } from './agent-state-store.ts';
 import type { StoredApproval } from './approval-store.ts';
 import type { ClientViewsSource } from './client-views.ts';
@@ -128,5 +129,13 @@ export interface MailNotificationSink {
   receiveMailNotification(input: MailNotificationInput): Promise<MailNotification>;
 }
 
+export interface ReviewResolver {
+  /**
+   * A human's resolution of a parked message: `handled` or `retry` (once), audited. Idempotent. Errors:
+   * not_found (no such message), conflict (not waiting for review, or a second retry), unavailable.
+   */
+  resolveReview(input: ReviewResolutionInput): Promise<ReviewResolutionResult>;
+}
+
 /** Everything the control API serves. */
-export type ControlApi = IntroductionDesk & ControlAuth & KillControl & ApprovalDesk & AuditAccess & StatusSource & MailNotificationSink & ClientViewsSource & ReviewQueueSource & SettingsAccess & DashboardsAccess;
+export type ControlApi = IntroductionDesk & ControlAuth & KillControl & ApprovalDesk & AuditAccess & StatusSource & MailNotificationSink & ClientViewsSource & ReviewQueueSource & ReviewResolver & SettingsAccess & DashboardsAccess;

@@ -24,13 +24,31 @@ function oneRow(text: string): string {
   return text.replace(/[\t\n\u2028\u2029]/g, (character) => `\\u${(character.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`);
 }
 
-/** `fleet review list`: one line per parked message, oldest first, with its reason and age; no content. */
+/** `fleet review list`: one line per parked message, oldest first, with its reason, age and whether its retry is used; no content. */
 export function formatReviewQueue(clientId: string, entries: readonly ReviewQueueEntry[], now: Date): string {
   if (entries.length === 0) return `${clientId}: nothing is waiting for review.`;
-  const rows = entries.map((entry) => ({ reason: oneRow(entry.reason), age: formatAge(entry.since, now), messageId: oneRow(entry.messageId) }));
+  const rows = entries.map((entry) => ({
+    reason: oneRow(entry.reason),
+    age: formatAge(entry.since, now),
+    retry: typeof entry.retriedFrom === 'string' ? 'used' : 'left',
+    messageId: oneRow(entry.messageId),
+  }));
   const reasonWidth = rows.reduce((width, row) => Math.max(width, row.reason.length), 'REASON'.length);
-  const lines = [`${'REASON'.padEnd(reasonWidth)}  AGE       MESSAGE`];
-  for (const row of rows) lines.push(`${row.reason.padEnd(reasonWidth)}  ${row.age.padEnd(8)}  ${row.messageId}`);
+  const lines = [`${'REASON'.padEnd(reasonWidth)}  AGE       RETRY  MESSAGE`];
+  for (const row of rows) lines.push(`${row.reason.padEnd(reasonWidth)}  ${row.age.padEnd(8)}  ${row.retry.padEnd(5)}  ${row.messageId}`);
   lines.push(`${entries.length} message(s) waiting for review; open them in the client's mailbox.`);
+  const client = oneRow(clientId);
+  lines.push(`Then: fleet review handled ${client} <message>, or fleet review retry ${client} <message> (once per message).`);
   return lines.join('\n');
+}
+
+/** `fleet review handled|retry`: what was done, or that it had been done already. */
+export function formatReviewResolved(result: { messageId: string; resolution: 'handled' | 'retry'; changed: boolean }): string {
+  const id = oneRow(result.messageId);
+  if (result.resolution === 'handled') {
+    return result.changed ? `${id}: marked handled; it has left the review queue.` : `${id}: was already marked handled; nothing changed.`;
+  }
+  return result.changed
+    ? `${id}: the agent will process it again, once; if it is parked again, only "fleet review handled" remains.`
+    : `${id}: was already given back to the agent; nothing changed.`;
 }

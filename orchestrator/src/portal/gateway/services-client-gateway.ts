@@ -6,6 +6,7 @@ import type { AgentProxyService } from '../../services/agent-proxy.ts';
 import type { AgentViewsService } from '../../services/agent-views.ts';
 import type { KillClientService } from '../../services/kill-client.ts';
 import type { ReviveClientService } from '../../services/revive-client.ts';
+import { listClientReviewQueue, resolveReviewEntry, type ReviewQueueDependencies } from '../../services/review-queue.ts';
 import type { SupportAccessService, SupportGrant } from '../../services/support-access.ts';
 import type {
   ApprovalDecision,
@@ -17,6 +18,8 @@ import type {
   ClientStatusView,
   DailySummary,
   DecisionOutcome,
+  ParkedEmail,
+  ParkedEmailAction,
   SupportRequest,
 } from '../client-gateway.ts';
 import {
@@ -35,6 +38,8 @@ export interface ServicesGatewayDependencies {
   killer: Pick<KillClientService, 'kill'>;
   reviver: Pick<ReviveClientService, 'revive'>;
   support: Pick<SupportAccessService, 'list' | 'approve' | 'revoke'>;
+  /** The agents' review queues (services/review-queue.ts). */
+  review: ReviewQueueDependencies;
 }
 
 /** The agent answers at most this many audit records per request. */
@@ -229,6 +234,25 @@ export class ServicesClientGateway implements ClientGateway {
       expiredApprovals: report.expiredApprovals.length,
       anomalies: report.anomalies,
     };
+  }
+
+  async parkedEmails(clientId: string): Promise<{ emails: ParkedEmail[]; limit: number | null }> {
+    const queue = await listClientReviewQueue(this.deps.review, clientId);
+    return {
+      emails: queue.review.map((entry) => ({
+        messageId: entry.messageId,
+        reason: entry.reason,
+        since: entry.since,
+        sender: entry.sender,
+        retried: entry.retriedFrom !== null,
+      })),
+      limit: queue.limit,
+    };
+  }
+
+  async resolveParkedEmail(clientId: string, messageId: string, action: ParkedEmailAction, by: string): Promise<{ changed: boolean }> {
+    const result = await resolveReviewEntry(this.deps.review, clientId, { messageId, resolution: action, by, actor: actorOf(by), via: 'portal' });
+    return { changed: result.changed };
   }
 
   async recordAdminEvent(clientId: string, by: string, event: string): Promise<void> {

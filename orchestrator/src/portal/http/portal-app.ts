@@ -11,6 +11,7 @@ import { loadSessions } from './request-state.ts';
 import { activityRoutes } from './routes-activity.ts';
 import { approvalRoutes } from './routes-approvals.ts';
 import { controlRoutes } from './routes-controls.ts';
+import { reviewRoutes } from './routes-review.ts';
 import { identityRoutes } from './routes-identity.ts';
 import { settingsRoutes } from './routes-settings.ts';
 import { settingsHistoryRoutes } from './routes-settings-history.ts';
@@ -114,6 +115,7 @@ export function createPortalApp(context: PortalContext, options: { behindProxy: 
   app.use(identityRoutes(context));
   app.use(approvalRoutes(context));
   app.use(controlRoutes(context));
+  app.use(reviewRoutes(context));
   app.use(activityRoutes(context));
   app.use(settingsRoutes(context));
   app.use(settingsHistoryRoutes(context));

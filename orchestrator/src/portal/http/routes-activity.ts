@@ -19,6 +19,8 @@ export const ACTIVITY_TYPES: ReadonlyArray<{ value: string; label: string; one: 
   { value: 'approval_decided', label: 'Approvals decided', one: 'Approval decided' },
   { value: 'approval_expired', label: 'Approvals expired', one: 'Approval expired' },
   { value: 'policy_denied', label: 'Actions blocked', one: 'Action blocked' },
+  { value: 'review_queued', label: 'Emails set aside', one: 'Email set aside for you' },
+  { value: 'review_resolved', label: 'Set-aside emails resolved', one: 'Set-aside email resolved' },
   { value: 'kill', label: 'Stops', one: 'Agent stopped' },
   { value: 'revive', label: 'Revives', one: 'Agent revived' },
 ];
