@@ -57,16 +57,19 @@ async function startAgent(options: { mailbox?: string; identity?: GmailPushIdent
   const parsed = parseClientConfig({
     client: 'acme',
     provider: 'gmail',
-    ...(options.mailbox === undefined ? {} : { mailbox: options.mailbox }),
+    mailbox: options.mailbox ?? MAILBOX,
     push: { gmailTopic: 'projects/acme-mail/topics/gmail-inbox' },
   });
   assert.ok(parsed.ok);
+  // Validation now refuses Gmail push without a mailbox; a config stored before that can still lack one.
+  const { mailbox: _validated, ...withoutMailbox } = parsed.config;
+  const config = options.mailbox === undefined ? withoutMailbox : parsed.config;
   const warnings: string[] = [];
   const logger: Logger = { ...createSilentLogger(), warn: (message) => void warnings.push(message), child: () => logger };
   let syncs = 0;
   const identity = options.identity === undefined ? IDENTITY : options.identity;
   const push = new PushSync({
-    config: parsed.config,
+    config,
     logger,
     now: () => new Date(),
     sync: async () => void syncs++,
@@ -244,7 +247,7 @@ describe('Gmail push authenticity', () => {
     }
   });
 
-  test('a config that names no mailbox syncs on no push', async () => {
+  test('a config that names no mailbox (one stored before validation refused it) syncs on no push', async () => {
     const agent = await startAgent({ certsUrl });
     try {
       assert.equal(await post(agent, `Bearer ${pubsub.idToken()}`), 204);
