@@ -3,7 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { syncDirectory } from './group-commit-appender.ts';
-import { LineSplitter } from './line-splitter.ts';
+import { LineSplitter } from '@agent-fleet/kernel/line-splitter';
 
 /**
  * The longest line a line file may hold, in bytes: well above the largest record the agent writes (an

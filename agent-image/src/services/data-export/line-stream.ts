@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { MAX_LINE_BYTES } from '../audit-log/line-file.ts';
-import { LineSplitter } from '../audit-log/line-splitter.ts';
+import { LineSplitter } from '@agent-fleet/kernel/line-splitter';
 
 /**
  * The complete lines of an append-only line file, read as a stream: memory holds one chunk and one line,

@@ -4,6 +4,7 @@ import {
   type AuditExportRow,
 } from '@agent-fleet/kernel/audit-export-format';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { LineSplitter } from '@agent-fleet/kernel/line-splitter';
 import type { OpsLogEntry } from '../../domain/ops-log-entry.ts';
 
 /**
@@ -55,8 +56,6 @@ export async function* opsLogToJsonl(entries: Records<OpsLogEntry>): AsyncGenera
  */
 export const MAX_AGENT_LINE_BYTES = 128 * 1024 * 1024;
 
-const NEWLINE = 0x0a;
-
 /**
  * Splits a byte stream into lines, each looked at once (linear in the stream's size whatever the lines'
  * lengths). Refuses a line longer than `maxLineBytes` before holding more of it, and one that is not
@@ -68,11 +67,7 @@ export async function* splitLines(
   maxLineBytes = MAX_AGENT_LINE_BYTES,
 ): AsyncGenerator<{ line: string; number: number }> {
   const decoder = new TextDecoder('utf-8', { fatal: true });
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
   let number = 0;
-  const tooLong = () =>
-    new FleetError('integrity', `line ${number + 1} is longer than ${maxLineBytes} bytes: refused`);
   const decode = (bytes: Buffer): string => {
     try {
       return decoder.decode(bytes);
@@ -80,32 +75,14 @@ export async function* splitLines(
       throw new FleetError('integrity', `line ${number + 1} is not UTF-8: refused`, { cause: error });
     }
   };
-  const take = (bytes: Buffer): { line: string; number: number } => {
-    const line = decode(bytes);
-    number++;
-    return { line: line.endsWith('\r') ? line.slice(0, -1) : line, number };
-  };
+  const splitter = new LineSplitter(maxLineBytes, () => new FleetError('integrity', `line ${number + 1} is longer than ${maxLineBytes} bytes: refused`), decode);
+  const numbered = (line: string) => ({ line: line.endsWith('\r') ? line.slice(0, -1) : line, number: ++number });
   for await (const raw of chunks) {
-    const chunk =
-      typeof raw === 'string' ? Buffer.from(raw, 'utf8') : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-    let start = 0;
-    for (let newline = chunk.indexOf(NEWLINE); newline !== -1; newline = chunk.indexOf(NEWLINE, start)) {
-      if (pendingBytes + newline - start > maxLineBytes) throw tooLong();
-      const piece = chunk.subarray(start, newline);
-      const line = take(pending.length === 0 ? piece : Buffer.concat([...pending, piece]));
-      pending = [];
-      pendingBytes = 0;
-      start = newline + 1;
-      yield line;
-    }
-    if (start < chunk.length) {
-      pendingBytes += chunk.length - start;
-      if (pendingBytes > maxLineBytes) throw tooLong();
-      // A copy: the producer may reuse its buffer once the chunk is consumed.
-      pending.push(Buffer.from(chunk.subarray(start)));
-    }
+    const chunk = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+    for (const line of splitter.lines(chunk)) yield numbered(line);
   }
-  if (pendingBytes > 0) yield take(Buffer.concat(pending));
+  const tail = splitter.tail();
+  if (tail.length > 0) yield numbered(decode(tail));
 }
 
 /**

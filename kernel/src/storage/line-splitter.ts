@@ -3,19 +3,21 @@ const NEWLINE = 0x0a;
 /**
  * Splits bytes, chunk by chunk, into newline-terminated lines, each looked at once and bounded: memory
  * holds the unfinished line only, and a line (or unfinished tail) longer than `maxLineBytes` is refused
- * with `tooLong()`. Lines are decoded as UTF-8; the tail stays bytes (a write cut short may end inside a
- * character).
+ * with `tooLong()`. Lines are decoded by `decode` (UTF-8, a bad sequence replaced, by default); the tail
+ * stays bytes (a write cut short may end inside a character).
  */
 export class LineSplitter {
   readonly #maxLineBytes: number;
   readonly #tooLong: () => Error;
+  readonly #decode: (line: Buffer) => string;
   #pending: Buffer[] = [];
   #pendingBytes = 0;
   #completeBytes = 0;
 
-  constructor(maxLineBytes: number, tooLong: () => Error) {
+  constructor(maxLineBytes: number, tooLong: () => Error, decode: (line: Buffer) => string = (line) => line.toString('utf8')) {
     this.#maxLineBytes = maxLineBytes;
     this.#tooLong = tooLong;
+    this.#decode = decode;
   }
 
   /** The lines `chunk` completes, in order. The caller may reuse `chunk` afterwards. */
@@ -30,7 +32,7 @@ export class LineSplitter {
       this.#pendingBytes = 0;
       this.#completeBytes += length + 1;
       start = newline + 1;
-      yield line.toString('utf8');
+      yield this.#decode(line);
     }
     if (start < chunk.length) {
       this.#pendingBytes += chunk.length - start;
