@@ -2,6 +2,7 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
 import * as z from 'zod';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { readAtMost } from '../bounded-body.ts';
 import type { PushSigningKeys } from '../../services/mail-watch/google-push-identity.ts';
 
 /** Google's OIDC signing keys (JWKS), which sign Pub/Sub push tokens. */
@@ -48,24 +49,6 @@ export function isAcceptableCertsUrl(value: string): boolean {
 function maxAgeMs(cacheControl: string | null): number {
   const seconds = /(?:^|,)\s*max-age=(\d{1,9})\s*(?:,|$)/i.exec(cacheControl ?? '')?.[1];
   return seconds === undefined ? DEFAULT_MAX_AGE_MS : Math.min(Number(seconds) * 1000, MAX_AGE_CEILING_MS);
-}
-
-async function boundedText(response: Response): Promise<string> {
-  const reader = response.body?.getReader();
-  if (reader === undefined) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_BODY_BYTES) {
-      await reader.cancel();
-      throw new FleetError('integrity', `Google's signing keys are larger than ${MAX_BODY_BYTES} bytes`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /**
@@ -118,7 +101,9 @@ export class GoogleSigningKeys implements PushSigningKeys {
         throw new FleetError('unavailable', `Google's signing keys answered ${response.status}`);
       }
       cacheControl = response.headers.get('cache-control');
-      text = await boundedText(response);
+      const body = await readAtMost(response, MAX_BODY_BYTES);
+      if (body === null) throw new FleetError('integrity', `Google's signing keys are larger than ${MAX_BODY_BYTES} bytes`);
+      text = Buffer.from(body).toString('utf8');
     } catch (error) {
       // Keys already held stay in use; pushes signed with a new key wait for the next refresh.
       if (this.#keys.size > 0) return;
