@@ -4,74 +4,24 @@
 // leaves the volume as it was. `fleet secrets set` cannot write the record.
 import { JOURNAL_ANCHOR_SECRET, parseAnchorDocument } from '@agent-fleet/kernel/journal-anchor';
 import assert from 'node:assert/strict';
-import type { Readable } from 'node:stream';
-import { Readable as ReadableStream } from 'node:stream';
 import { describe, test } from 'node:test';
-import tar from 'tar-stream';
-import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
+import { type ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
-import { createSilentLogger } from '@agent-fleet/kernel/logger';
-import { loadConfig } from '../../../orchestrator/src/config.ts';
 import type { ClientStatus } from '../../../orchestrator/src/domain/client-status.ts';
-import type { AgentHealthProbe } from '../../../orchestrator/src/ports/agent-health.ts';
-import type { BackupInfo, BackupStore } from '../../../orchestrator/src/ports/backup-store.ts';
 import type { ContainerRuntime, VolumeSwapOutcome } from '../../../orchestrator/src/ports/container-runtime.ts';
-import type { ClientRecord, NewOpsLogEntry, Registry } from '../../../orchestrator/src/ports/registry.ts';
-import type { ScrapeTargets } from '../../../orchestrator/src/ports/scrape-targets.ts';
+import type { Registry } from '../../../orchestrator/src/ports/registry.ts';
 import type { SecretStore } from '../../../orchestrator/src/ports/secret-store.ts';
-import { BackupService } from '../../../orchestrator/src/services/backup/backup-service.ts';
-import { RestoreClientService } from '../../../orchestrator/src/services/backup/restore-client.ts';
 import { ClientSecretsService } from '../../../orchestrator/src/services/client-secrets.ts';
-import { ClientOperationGuard } from '../../../orchestrator/src/services/client-operation-guard.ts';
-import { MemoryKeyWrapper } from '../../helpers/memory-key-wrapper.ts';
-
-const ACME = parseClientId('acme');
-const now = () => new Date('2026-12-10T12:00:00.000Z');
-
-async function snapshot(): Promise<Buffer> {
-  const pack = tar.pack();
-  pack.entry({ name: './', type: 'directory' });
-  pack.entry({ name: './keys/', type: 'directory' });
-  pack.entry({ name: './keys/data-key.wrapped' }, 'vault:v1:abc');
-  pack.finalize();
-  const chunks: Buffer[] = [];
-  for await (const chunk of pack) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
-function memoryStore(): BackupStore {
-  const kept = new Map<string, Buffer>();
-  return {
-    async put(clientId: ClientId, backupId: string, content: AsyncIterable<Uint8Array>): Promise<BackupInfo> {
-      const parts: Buffer[] = [];
-      for await (const chunk of content) parts.push(Buffer.from(chunk));
-      kept.set(backupId, Buffer.concat(parts));
-      return { clientId, backupId, createdAt: now().toISOString(), sizeBytes: kept.get(backupId)?.length ?? 0 };
-    },
-    list: async (clientId) => [...kept].map(([backupId, bytes]) => ({ clientId, backupId, createdAt: now().toISOString(), sizeBytes: bytes.length })),
-    get: async (_clientId, backupId) => ReadableStream.from([kept.get(backupId) ?? Buffer.alloc(0)]) as Readable,
-    delete: async (_clientId, backupId) => kept.delete(backupId),
-    deleteAll: async () => 0,
-  };
-}
+import { ACME, RUNNING_AGENT, oneBackup, restoreService, statusRegistry } from './restore-bed.ts';
 
 async function restore(writeFails: boolean) {
   let status: ClientStatus = 'active';
   const steps: string[] = [];
   const vault = new Map<string, string>();
-  const record = (): ClientRecord => ({ id: ACME, status, provider: 'gmail', admins: [], configYaml: '', subnet: '10.9.0.0/29', onboardingStartedAt: now().toISOString(), operationId: null, operationHeartbeatAt: null, statusReason: null, createdAt: now().toISOString(), updatedAt: now().toISOString() });
-  const registry = {
-    getClient: async () => record(),
-    transition: async (_id: ClientId, from: readonly ClientStatus[], to: ClientStatus) => {
-      if (!from.includes(status)) return false;
-      status = to;
-      return true;
-    },
-    appendOpsLog: async (entry: NewOpsLogEntry) => ({ ...entry, seq: 1, at: now().toISOString(), prevHash: '', hash: '' }),
-  } as Partial<Registry> as Registry;
+  const registry = statusRegistry({ get: () => status, set: (to) => void (status = to) });
   const runtime = {
     ensureVolume: async () => ({ created: false }),
-    inspectAgent: async () => ({ clientId: ACME, exists: true, running: true, status: 'running', exitCode: null, startedAt: now().toISOString(), endpoints: { control: '127.0.0.1:1', metrics: '127.0.0.1:2' } }),
+    inspectAgent: async () => RUNNING_AGENT,
     stopAgent: async () => void steps.push('stop agent'),
     removeAgent: async () => undefined,
     createAgent: async () => undefined,
@@ -95,31 +45,20 @@ async function restore(writeFails: boolean) {
       return { version: 1 };
     },
   };
-  const backups = new BackupService({ store: memoryStore(), keys: new MemoryKeyWrapper([ACME]), clock: { now }, logger: createSilentLogger() });
-  const bytes = await snapshot();
-  const info = await backups.create(ACME, (async function* () {
-    yield bytes;
-  })());
-  const service = new RestoreClientService({
-    config: loadConfig({ AGENT_FLEET_HOME: '/nonexistent-home' }),
+  const { backups, backupId } = await oneBackup();
+  const service = restoreService({
     registry,
     runtime,
-    targets: { register: async () => undefined, unregister: async () => undefined } as Partial<ScrapeTargets> as ScrapeTargets,
-    health: { isHealthy: async () => true } as AgentHealthProbe,
     backups,
-    guard: new ClientOperationGuard(),
-    clock: { now },
-    logger: createSilentLogger(),
-    vaultAddressFor: async () => 'https://10.9.0.1:8200',
     introduce: async () => undefined,
     verifyChain: async () => ({ ok: true, restoredHead: null, checkpoint: null, missingRecords: 0, message: '' }),
     secrets,
   });
-  const error = await service.restore({ clientId: ACME, backupId: info.backupId, actor: 'ops' }).then(
+  const error = await service.restore({ clientId: ACME, backupId, actor: 'ops' }).then(
     () => null,
     (failure: unknown) => failure,
   );
-  return { error, steps, vault, backupId: info.backupId };
+  return { error, steps, vault, backupId };
 }
 
 describe('a restore and the journal heads recorded in Vault', () => {

@@ -2,59 +2,14 @@
 // back, the agent is not started. When the flag cannot be placed the restore must not report success.
 // Stand-ins for the registry and the engine; real backup encryption under an in-memory client key.
 import assert from 'node:assert/strict';
-import type { Readable } from 'node:stream';
-import { Readable as ReadableStream } from 'node:stream';
 import { describe, test } from 'node:test';
-import tar from 'tar-stream';
-import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
+import { type ClientId } from '@agent-fleet/kernel/client-id';
 import { KILL_FLAG_FILE } from '@agent-fleet/kernel/kill-flag';
-import { createSilentLogger } from '@agent-fleet/kernel/logger';
-import { loadConfig } from '../../../orchestrator/src/config.ts';
 import type { ClientStatus } from '../../../orchestrator/src/domain/client-status.ts';
-import type { BackupInfo, BackupStore } from '../../../orchestrator/src/ports/backup-store.ts';
 import type { ContainerRuntime, VolumeSwapOutcome } from '../../../orchestrator/src/ports/container-runtime.ts';
-import type { ClientRecord, NewOpsLogEntry, Registry } from '../../../orchestrator/src/ports/registry.ts';
-import type { ScrapeTargets } from '../../../orchestrator/src/ports/scrape-targets.ts';
-import type { AgentHealthProbe } from '../../../orchestrator/src/ports/agent-health.ts';
-import { BackupService } from '../../../orchestrator/src/services/backup/backup-service.ts';
-import { RestoreClientService } from '../../../orchestrator/src/services/backup/restore-client.ts';
+import type { NewOpsLogEntry } from '../../../orchestrator/src/ports/registry.ts';
 import type { RestoredChain } from '../../../orchestrator/src/services/backup/restored-chain.ts';
-import { ClientOperationGuard } from '../../../orchestrator/src/services/client-operation-guard.ts';
-import { MemoryKeyWrapper } from '../../helpers/memory-key-wrapper.ts';
-
-const ACME = parseClientId('acme');
-const now = () => new Date('2026-12-10T12:00:00.000Z');
-
-async function snapshot(): Promise<Buffer> {
-  const pack = tar.pack();
-  pack.entry({ name: './', type: 'directory' });
-  pack.entry({ name: './keys/', type: 'directory' });
-  pack.entry({ name: './keys/data-key.wrapped' }, 'vault:v1:abc');
-  pack.finalize();
-  const chunks: Buffer[] = [];
-  for await (const chunk of pack) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
-function memoryStore(): BackupStore {
-  const kept = new Map<string, Buffer>();
-  return {
-    async put(clientId: ClientId, backupId: string, content: AsyncIterable<Uint8Array>): Promise<BackupInfo> {
-      const parts: Buffer[] = [];
-      for await (const chunk of content) parts.push(Buffer.from(chunk));
-      kept.set(backupId, Buffer.concat(parts));
-      return { clientId, backupId, createdAt: now().toISOString(), sizeBytes: kept.get(backupId)?.length ?? 0 };
-    },
-    list: async (clientId) => [...kept].map(([backupId, bytes]) => ({ clientId, backupId, createdAt: now().toISOString(), sizeBytes: bytes.length })),
-    get: async (_clientId, backupId) => ReadableStream.from([kept.get(backupId) ?? Buffer.alloc(0)]) as Readable,
-    delete: async (_clientId, backupId) => kept.delete(backupId),
-    deleteAll: async () => {
-      const count = kept.size;
-      kept.clear();
-      return count;
-    },
-  };
-}
+import { ACME, RUNNING_AGENT, now, oneBackup, restoreService, statusRegistry } from './restore-bed.ts';
 
 /** A kill that lands while the restore runs: in the swap, or in the agent's introduction. */
 type KillDuring = 'swap' | 'introduce' | null;
@@ -71,28 +26,10 @@ async function restoreKilled(placeFails: boolean, initial: ClientStatus = 'kille
   const log: NewOpsLogEntry[] = [];
   const placed: string[] = [];
   let started = 0;
-  const record = (): ClientRecord => ({ id: ACME, status, provider: 'gmail', admins: [], configYaml: '', subnet: '10.9.0.0/29', onboardingStartedAt: now().toISOString(), operationId: null, operationHeartbeatAt: null, statusReason: null, createdAt: now().toISOString(), updatedAt: now().toISOString() });
-  const registry = {
-    getClient: async () => record(),
-    transition: async (_id: ClientId, from: readonly ClientStatus[], to: ClientStatus) => {
-      if (!from.includes(status)) return false;
-      status = to;
-      return true;
-    },
-    setStatus: async (_id: ClientId, to: ClientStatus) => {
-      status = to;
-    },
-    appendOpsLog: async (entry: NewOpsLogEntry) => {
-      log.push(entry);
-      return { ...entry, seq: log.length, at: now().toISOString(), prevHash: '', hash: '' };
-    },
-  } as Partial<Registry> as Registry;
+  const registry = statusRegistry({ get: () => status, set: (to) => void (status = to) }, log);
   const runtime = {
     ensureVolume: async () => ({ created: false }),
-    inspectAgent: async () =>
-      started === 0
-        ? null
-        : { clientId: ACME, exists: true, running: true, status: 'running', exitCode: null, startedAt: now().toISOString(), endpoints: { control: '127.0.0.1:1', metrics: '127.0.0.1:2' } },
+    inspectAgent: async () => (started === 0 ? null : RUNNING_AGENT),
     stopAgent: async (_clientId: ClientId, grace: number) => void stops.push(grace),
     removeAgent: async () => undefined,
     createAgent: async () => undefined,
@@ -112,27 +49,17 @@ async function restoreKilled(placeFails: boolean, initial: ClientStatus = 'kille
       },
     } as Partial<ContainerRuntime['volumes']> as ContainerRuntime['volumes'],
   } as Partial<ContainerRuntime> as ContainerRuntime;
-  const backups = new BackupService({ store: memoryStore(), keys: new MemoryKeyWrapper([ACME]), clock: { now }, logger: createSilentLogger() });
-  const bytes = await snapshot();
-  const info = await backups.create(ACME, (async function* () {
-    yield bytes;
-  })());
-  const service = new RestoreClientService({
-    config: loadConfig({ AGENT_FLEET_HOME: '/nonexistent-home' }),
+  const { backups, backupId } = await oneBackup();
+  const service = restoreService({
     registry,
     runtime,
-    targets: { register: async () => undefined, unregister: async () => void (unregistered += 1) } as Partial<ScrapeTargets> as ScrapeTargets,
-    health: { isHealthy: async () => true } as AgentHealthProbe,
     backups,
-    guard: new ClientOperationGuard(),
-    clock: { now },
-    logger: createSilentLogger(),
-    vaultAddressFor: async () => 'https://10.9.0.1:8200',
+    unregistered: () => void (unregistered += 1),
     introduce: async () => kill('introduce'),
     verifyChain: async () => chain,
     secrets: { writeSecret: async () => ({ version: 1 }) },
   });
-  const outcome = await service.restore({ clientId: ACME, backupId: info.backupId, actor: 'ops' }).then(
+  const outcome = await service.restore({ clientId: ACME, backupId, actor: 'ops' }).then(
     (result) => ({ result, error: null as unknown }),
     (error: unknown) => ({ result: null, error }),
   );
