@@ -29,7 +29,7 @@ describe('the review queue on the control API', () => {
     }
     const listed = await agent.call('GET', '/v1/review');
     assert.equal(listed.status, 200);
-    const { review } = listed.json as { review: { messageId: string; reason: string; since: string }[] };
+    const { review } = listed.json as { review: { messageId: string; reason: string; since: string; retriedFrom: string | null; sender: string | null }[] };
     assert.deepEqual(
       review.map((entry) => [entry.messageId, entry.reason]).sort(),
       [
@@ -38,8 +38,10 @@ describe('the review queue on the control API', () => {
       ].sort(),
     );
     for (const entry of review) {
-      assert.deepEqual(Object.keys(entry).sort(), ['messageId', 'reason', 'since']);
+      // The sender is for the client's own portal (as an approval's page shows it); no subject, no body.
+      assert.deepEqual(Object.keys(entry).sort(), ['messageId', 'reason', 'retriedFrom', 'sender', 'since']);
       assert.ok(Date.parse(entry.since) <= agent.clock.now.getTime());
+      assert.equal(entry.retriedFrom, null);
     }
     assert.ok(!review.some((entry) => entry.messageId === routine), 'an answered message is not in review');
     assert.equal(listed.text.includes('Something the model is unsure about'), false, 'no content');
@@ -49,5 +51,24 @@ describe('the review queue on the control API', () => {
     assert.equal(await restarted.introduce(), 204);
     const again = (await restarted.call('GET', '/v1/review')).json as { review: unknown[] };
     assert.deepEqual(again.review, review);
+
+    // A person resolves them: one dealt with in the mailbox, one given back to the agent, which parks it again.
+    const resolve = (messageId: string, resolution: string) => restarted.call('POST', '/v1/review/resolve', { messageId, resolution, by: 'dana@acme.example' });
+    assert.equal((await resolve(unsure, 'handled')).status, 200);
+    assert.equal((await resolve(malformed, 'retry')).status, 200);
+    await restarted.runtime.tick();
+    const after = ((await restarted.call('GET', '/v1/review')).json as { review: { messageId: string; reason: string; retriedFrom: string | null }[] }).review;
+    assert.deepEqual(
+      after.map((entry) => [entry.messageId, entry.reason, entry.retriedFrom]),
+      [[malformed, 'malformed_model_output', 'malformed_model_output']],
+      'the handled one left; the retried one was processed again and parked again, its retry used',
+    );
+    assert.equal((await resolve(malformed, 'retry')).status, 409, 'one retry only');
+    assert.equal((await resolve('no-such-message', 'handled')).status, 404);
+    const resolved = (await restarted.auditRecords()).filter((record) => record.action_type === 'review_resolved');
+    assert.deepEqual(resolved.map((record) => [record.target, record.parameters['resolution']]), [
+      [unsure, 'handled'],
+      [malformed, 'retry'],
+    ]);
   });
 });
