@@ -19,6 +19,8 @@ const sdkPackages = [
   '@electric-sql/pglite',
   'googleapis',
   'google-auth-library',
+  // Verifying Google's signed push tokens is part of speaking to Google.
+  'jose',
   '@microsoft/microsoft-graph-client',
   '@azure/msal-node',
   '@anthropic-ai/sdk',

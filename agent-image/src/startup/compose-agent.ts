@@ -11,7 +11,7 @@ import type { ControlTls } from '../http/control-tls.ts';
 import { createMetricsApp } from '../http/metrics-server.ts';
 import { AgentMetrics } from '../observability/agent-metrics.ts';
 import { AgentRuntime } from '../services/runtime/agent-runtime.ts';
-import { gmailPushAuthFor } from './gmail-push-auth.ts';
+import { gmailPushVerifierFor } from './gmail-push-verifier.ts';
 
 export interface ComposeInput {
   env: AgentEnv;
@@ -61,7 +61,7 @@ export async function composeAgent({ env, config, clientId, vaultCaPem, controlT
     sweepIntervalMs: env.AGENT_SWEEP_INTERVAL_SECONDS * 1000,
     concurrency: env.AGENT_CONCURRENCY,
     portalUrl: env.AGENT_PORTAL_URL,
-    gmailPushAuth: gmailPushAuthFor(config, env.AGENT_GOOGLE_CERTS_URL),
+    gmailPushVerifier: gmailPushVerifierFor(config, env.AGENT_GOOGLE_CERTS_URL),
   });
 
   // The runtime implements every interface the control API depends on (ControlApi).

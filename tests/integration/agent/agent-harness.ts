@@ -28,7 +28,7 @@ import { GraphEmulator } from '../../emulators/graph-emulator.ts';
 import { agentBundle, agentFetch, testFleetCa, type CaResponse } from '../../helpers/agent-tls.ts';
 import { withProviderVerdict, type ProviderKind } from './provider-verdict.ts';
 import { templateReply } from './template-replies.ts';
-import { gmailPushAuthFor } from '../../../agent-image/src/startup/gmail-push-auth.ts';
+import { gmailPushVerifierFor } from '../../../agent-image/src/startup/gmail-push-verifier.ts';
 
 export { providerAuthenticationResults, withProviderVerdict, type ProviderKind } from './provider-verdict.ts';
 export { offeredSlots, templateReply } from './template-replies.ts';
@@ -347,7 +347,7 @@ export async function startAgent(options: AgentOptions): Promise<AgentUnderTest>
     sweepIntervalMs: 0,
     scheduleSummary: false,
     concurrency: options.concurrency ?? 3,
-    gmailPushAuth: gmailPushAuthFor(config, options.googleCertsUrl),
+    gmailPushVerifier: gmailPushVerifierFor(config, options.googleCertsUrl),
     retry: { baseDelayMs: 5, maxDelayMs: 50, maxAttempts: 8 },
     sendBackoff: { baseDelayMs: 5, maxDelayMs: 50, maxAttempts: 8 },
   });

@@ -242,6 +242,7 @@ describe('SDKs and express', () => {
     '@electric-sql/pglite',
     'googleapis',
     'google-auth-library',
+    'jose',
     '@microsoft/microsoft-graph-client',
     '@azure/msal-node',
     '@anthropic-ai/sdk',

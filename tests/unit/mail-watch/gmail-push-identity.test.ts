@@ -10,7 +10,7 @@ import { GoogleSigningKeys, GOOGLE_CERTS_URL, isAcceptableCertsUrl } from '../..
 import { mountMailNotifications } from '../../../agent-image/src/http/mail-notification-route.ts';
 import type { MailProvider, MailWatch } from '../../../agent-image/src/ports/mail-provider.ts';
 import type { SecretSource } from '../../../agent-image/src/ports/secret-source.ts';
-import type { GmailPushIdentity } from '../../../agent-image/src/services/mail-watch/google-push-identity.ts';
+import { GooglePushTokenVerifier, type GmailPushIdentity } from '../../../agent-image/src/adapters/gmail/google-push-token.ts';
 import { PushSync } from '../../../agent-image/src/services/mail-watch/push-sync.ts';
 import { GmailPush } from '../../../tests/emulators/gmail-push.ts';
 import { HttpEmulator, json } from '../../../tests/emulators/http-emulator.ts';
@@ -75,7 +75,7 @@ async function startAgent(options: { mailbox?: string; identity?: GmailPushIdent
     sync: async () => void syncs++,
     stopped: () => false,
     notificationDebounceMs: 1,
-    ...(identity === null ? {} : { gmailPushAuth: { identity, keys: new GoogleSigningKeys({ certsUrl: options.certsUrl, ...(options.keysNow === undefined ? {} : { now: options.keysNow }) }) } }),
+    ...(identity === null ? {} : { gmailPushVerifier: new GooglePushTokenVerifier({ identity, keys: new GoogleSigningKeys({ certsUrl: options.certsUrl, ...(options.keysNow === undefined ? {} : { now: options.keysNow }) }) }) }),
   });
   const source = memorySource();
   push.start({ provider: gmailWatchProvider(), providerKind: 'gmail', source: () => source, audit: async () => undefined });

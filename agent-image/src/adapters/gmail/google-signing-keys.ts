@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import * as z from 'zod';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { readAtMost } from '../bounded-body.ts';
-import type { PushSigningKeys } from '../../services/mail-watch/google-push-identity.ts';
+import type { PushSigningKeys } from './google-push-token.ts';
 
 /** Google's OIDC signing keys (JWKS), which sign Pub/Sub push tokens. */
 export const GOOGLE_CERTS_URL = 'https://www.googleapis.com/oauth2/v3/certs';

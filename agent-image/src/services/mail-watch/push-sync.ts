@@ -5,10 +5,10 @@ import type { AuditEvent } from '../../domain/audit-events.ts';
 import type { MailProvider } from '../../ports/mail-provider.ts';
 import type { SecretSource } from '../../ports/secret-source.ts';
 import type { MailNotificationInput, MailNotificationSink } from '../runtime/control-api.ts';
-import { verifyGooglePushToken, type GmailPushAuth } from './google-push-identity.ts';
 import { authenticateGmailPushToken, isAboutMailbox, parseGraphNotification, readGmailPush, type MailNotification } from './mail-notification.ts';
 import { MailWatchKeeper } from './mail-watch-keeper.ts';
 import { pushSettingsFor } from './push-settings.ts';
+import type { PushTokenVerifier } from '../../ports/push-token-verifier.ts';
 
 export interface PushSyncOptions {
   config: ClientConfig;
@@ -26,7 +26,7 @@ export interface PushSyncOptions {
    * Gmail: the OIDC identity this client's Pub/Sub push subscription signs as, and Google's keys. When
    * set, a push needs a valid Google-signed token as well as the URL token. Default: the URL token only.
    */
-  gmailPushAuth?: GmailPushAuth | undefined;
+  gmailPushVerifier?: PushTokenVerifier | undefined;
 }
 
 /**
@@ -75,7 +75,7 @@ export class PushSync implements MailNotificationSink {
   start(mailbox: WatchedMailbox): void {
     const settings = pushSettingsFor(this.options.config, mailbox.providerKind);
     if (settings === null) return;
-    if (settings.kind === 'gmail' && this.options.gmailPushAuth === undefined && this.keeper === null && this.stopping === null) {
+    if (settings.kind === 'gmail' && this.options.gmailPushVerifier === undefined && this.keeper === null && this.stopping === null) {
       this.options.logger.warn('Gmail pushes are authenticated by the push URL token only (no OIDC identity configured)');
     }
     const previous = this.keeper ?? this.stopping;
@@ -144,8 +144,8 @@ export class PushSync implements MailNotificationSink {
    */
   private async receiveGmailPush(input: PushNotificationInput, token: string): Promise<MailNotification> {
     authenticateGmailPushToken(input.token, token);
-    const auth = this.options.gmailPushAuth;
-    if (auth !== undefined) await this.verifyOidc(input.authorization, auth);
+    const verifier = this.options.gmailPushVerifier;
+    if (verifier !== undefined) await this.verifyOidc(input.authorization, verifier);
     const push = readGmailPush(input.body);
     if (!isAboutMailbox(push, this.options.config.mailbox)) {
       this.warnForeignMailbox();
@@ -156,9 +156,9 @@ export class PushSync implements MailNotificationSink {
   }
 
   /** Google's keys out of reach refuse pushes as `unavailable` (Pub/Sub redelivers): warned, at most once a minute. */
-  private async verifyOidc(authorization: string | null | undefined, auth: GmailPushAuth): Promise<void> {
+  private async verifyOidc(authorization: string | null | undefined, verifier: PushTokenVerifier): Promise<void> {
     try {
-      await verifyGooglePushToken(authorization, auth, this.options.now().getTime());
+      await verifier.verify(authorization);
     } catch (error) {
       if (error instanceof FleetError && (error.code === 'unauthorized' || error.code === 'forbidden')) throw error;
       const now = this.options.now().getTime();

@@ -4,7 +4,7 @@ import type { AgentMetrics } from '../../observability/agent-metrics.ts';
 import type { RetryOptions } from '../mail-loop/provider-retry.ts';
 import type { BackoffPolicy } from '../outbox/backoff.ts';
 import type { ConnectorFactory, SecretSourceFactory } from './connectors.ts';
-import type { GmailPushAuth } from '../mail-watch/google-push-identity.ts';
+import type { PushTokenVerifier } from '../../ports/push-token-verifier.ts';
 
 export interface AgentRuntimeOptions {
   config: ClientConfig;
@@ -35,8 +35,8 @@ export interface AgentRuntimeOptions {
   scheduleSummary?: boolean;
   /** How often the push watch is checked for renewal (and failed calls retried), ms. Default 60 000. 0 disables. */
   watchCheckIntervalMs?: number;
-  /** Gmail push OIDC verification (the subscription's identity, Google's keys). Default none: the push URL token only. */
-  gmailPushAuth?: GmailPushAuth | undefined;
+  /** Checks the OIDC token a Gmail push carries (the subscription's identity, Google's keys). Default none: the push URL token only. */
+  gmailPushVerifier?: PushTokenVerifier | undefined;
   /** Delay that coalesces a burst of push notifications into one sync, ms. Default 250. */
   notificationDebounceMs?: number;
   /** AGENT_PORTAL_URL: the client portal's origin, for the links in the admins' mail. Default: none. */

@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { decodeJwt, jwtVerify, type JWTHeaderParameters } from 'jose';
 import * as z from 'zod';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import type { PushTokenVerifier } from '../../ports/push-token-verifier.ts';
 
 /**
  * The OIDC token a Cloud Pub/Sub push subscription can carry (`Authorization: Bearer <JWT>`): signed by
@@ -28,6 +29,21 @@ export interface PushSigningKeys {
 export interface GmailPushAuth {
   identity: GmailPushIdentity;
   keys: PushSigningKeys;
+}
+
+/** The PushTokenVerifier of a Gmail agent whose Pub/Sub subscription signs its pushes. */
+export class GooglePushTokenVerifier implements PushTokenVerifier {
+  readonly #auth: GmailPushAuth;
+  readonly #now: () => number;
+
+  constructor(auth: GmailPushAuth, now: () => number = Date.now) {
+    this.#auth = auth;
+    this.#now = now;
+  }
+
+  verify(authorization: string | null | undefined): Promise<void> {
+    return verifyGooglePushToken(authorization, this.#auth, this.#now());
+  }
 }
 
 const GOOGLE_ISSUERS = ['accounts.google.com', 'https://accounts.google.com'];
