@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import * as z from 'zod';
 import { EMAIL_TYPES } from '@agent-fleet/kernel/client-config';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
@@ -91,20 +90,20 @@ export interface TokenUsage {
  */
 export type CallCeiling = TokenUsage;
 
-const ceilingListener = new AsyncLocalStorage<(ceiling: CallCeiling) => void>();
-
 /**
- * Runs `call` with `listener` told the ceiling of every request it sends (adapters report it with
- * reportCallCeiling just before sending). The listener may refuse a request by throwing: the adapter then
- * sends nothing and the error goes back through `call`. Per call chain, so concurrent calls never mix.
+ * Told, by the adapter, the ceiling of each request just before it is sent (every HTTP request, retries
+ * included), so a caller can hold it against a budget. It refuses a request by throwing: the adapter then
+ * sends nothing and the error goes back to the caller of the LlmClient method.
  */
-export function withCallCeilingListener<T>(listener: (ceiling: CallCeiling) => void, call: () => Promise<T>): Promise<T> {
-  return ceilingListener.run(listener, call);
+export interface CallCeilingGate {
+  /** Synchronous, just before the request goes: throws to refuse it. */
+  beforeRequest(ceiling: CallCeiling): void;
 }
 
-/** For adapters: what the request about to be sent may cost at most. Throws when the caller refuses it. */
-export function reportCallCeiling(ceiling: CallCeiling): void {
-  ceilingListener.getStore()?.(ceiling);
+/** Per-call options of the LlmClient methods. */
+export interface LlmCallOptions {
+  /** Told each request's ceiling before it is sent; absent: nothing is told. */
+  readonly gate?: CallCeilingGate;
 }
 
 export interface LlmResult<T> {
@@ -114,12 +113,12 @@ export interface LlmResult<T> {
 
 export interface LlmClient {
   /** Classifies one email. Malformed model output → ModelOutputError. */
-  classify(email: EmailForModel): Promise<LlmResult<Classification>>;
+  classify(email: EmailForModel, options?: LlmCallOptions): Promise<LlmResult<Classification>>;
   /**
    * Drafts a reply in the client's style: a template choice or a free-form reply. Malformed model output
    * → ModelOutputError.
    */
-  draftReply(email: EmailForModel, styleNotes: string, context: DraftContext): Promise<LlmResult<DraftReply>>;
+  draftReply(email: EmailForModel, styleNotes: string, context: DraftContext, options?: LlmCallOptions): Promise<LlmResult<DraftReply>>;
 }
 
 /** The model answered, but not in the agreed shape: send the email to human review, do not retry. */

@@ -11,7 +11,7 @@ import { parseClientConfig, type ClientConfig, type ClientConfigInput } from '@a
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { emptyPolicyState } from '../../../agent-image/src/domain/policy/policy-state.ts';
 import { AgentMetrics } from '../../../agent-image/src/observability/agent-metrics.ts';
-import { ModelOutputError, reportCallCeiling, type TokenUsage } from '../../../agent-image/src/ports/llm-client.ts';
+import { ModelOutputError, type CallCeilingGate, type TokenUsage } from '../../../agent-image/src/ports/llm-client.ts';
 import { AuditLog } from '../../../agent-image/src/services/audit-log/audit-log.ts';
 import { KeyRing } from '../../../agent-image/src/services/audit-log/key-ring.ts';
 import { ModelBudgetExhaustedError, modelBudgetOf } from '../../../agent-image/src/services/mail-loop/model-budget.ts';
@@ -80,8 +80,8 @@ async function volume() {
 /** A model that reports its ceiling like the Anthropic adapter, then answers with `usage`. */
 function model(usage: TokenUsage, ceiling: TokenUsage = usage) {
   const sent = { count: 0 };
-  const call = async () => {
-    reportCallCeiling(ceiling);
+  const call = async (gate: CallCeilingGate) => {
+    gate.beforeRequest(ceiling);
     sent.count++;
     return { value: { type: 'routine' }, usage };
   };
@@ -142,8 +142,8 @@ describe('the daily model budget', () => {
     let sent = 0;
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const slow = async () => {
-      reportCallCeiling(ceiling);
+    const slow = async (budgetGate: CallCeilingGate) => {
+      budgetGate.beforeRequest(ceiling);
       sent++;
       await gate;
       return { value: { type: 'routine' }, usage: CALL };
@@ -204,8 +204,8 @@ describe('the daily model budget', () => {
     const { directory, keys } = await volume();
     const clock = { now: new Date('2026-12-07T09:00:00Z') };
     const { context } = await agent(directory, keys, clock, { modelDailyBudgetUsd: 0.5 });
-    const malformed = async (): Promise<never> => {
-      reportCallCeiling(CALL);
+    const malformed = async (gate: CallCeilingGate): Promise<never> => {
+      gate.beforeRequest(CALL);
       throw new ModelOutputError('not the agreed shape', CALL, ['type: invalid']);
     };
     assert.equal((await callModel({ context, retry }, 'classify', 'u-1', malformed)).ok, false);

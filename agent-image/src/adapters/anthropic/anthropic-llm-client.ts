@@ -9,13 +9,15 @@ import {
   type DraftContext,
   type DraftReply,
   type EmailForModel,
+  type LlmCallOptions,
   type LlmClient,
   type LlmResult,
   type TokenUsage,
-  reportCallCeiling,
 } from '../../ports/llm-client.ts';
 import { translateAnthropicError } from './anthropic-errors.ts';
+import { warnIfDeprecated } from './model-deprecation.ts';
 import { CLASSIFY_TOOL, DRAFT_TOOL, classifySystem, classifyUserMessage, draftSystem, draftUserMessage } from './prompts.ts';
+import { sdkLogger } from './sdk-logger.ts';
 import { toolAnswer } from './tool-answer.ts';
 import { newUntrustedFence } from './untrusted-text.ts';
 
@@ -30,7 +32,8 @@ export interface AnthropicLlmClientConfig {
   maxTokens?: number;
   /**
    * SDK retries of transient failures. Default 0: the mail loop retries model calls itself (backoff with
-   * jitter, Retry-After, a bound on attempts); retries here would multiply with those.
+   * jitter, Retry-After, a bound on attempts); retries here would multiply with those. A call with a
+   * ceiling gate is never retried here: the SDK would resend it without the gate being told.
    */
   maxRetries?: number;
   /** Per-request timeout, ms. Default 60 000. */
@@ -74,40 +77,47 @@ export class AnthropicLlmClient implements LlmClient {
       baseURL: config.baseURL ?? 'https://api.anthropic.com',
       maxRetries: config.maxRetries ?? 0,
       timeout: config.timeoutMs ?? 60_000,
+      logger: sdkLogger(this.#logger.child({ source: 'anthropic-sdk' })),
+      logLevel: 'warn',
     });
   }
 
   // Each call fences the email with tags of its own random id (untrusted-text.ts).
-  classify(email: EmailForModel): Promise<LlmResult<Classification>> {
+  classify(email: EmailForModel, options: LlmCallOptions = {}): Promise<LlmResult<Classification>> {
     const fence = newUntrustedFence();
-    return this.#structured('classify', classifySystem(fence), classifyUserMessage(email, fence), CLASSIFY_TOOL, classificationSchema);
+    return this.#structured('classify', classifySystem(fence), classifyUserMessage(email, fence), CLASSIFY_TOOL, classificationSchema, options);
   }
 
-  draftReply(email: EmailForModel, styleNotes: string, context: DraftContext): Promise<LlmResult<DraftReply>> {
+  draftReply(email: EmailForModel, styleNotes: string, context: DraftContext, options: LlmCallOptions = {}): Promise<LlmResult<DraftReply>> {
     const fence = newUntrustedFence();
-    return this.#structured('draft', draftSystem(styleNotes, context, fence), draftUserMessage(email, context, fence), DRAFT_TOOL, draftReplySchema);
+    return this.#structured('draft', draftSystem(styleNotes, context, fence), draftUserMessage(email, context, fence), DRAFT_TOOL, draftReplySchema, options);
   }
 
-  async #structured<T>(operation: string, system: string, user: string, tool: Tool, schema: z.ZodType<T>): Promise<LlmResult<T>> {
+  async #structured<T>(operation: string, system: string, user: string, tool: Tool, schema: z.ZodType<T>, options: LlmCallOptions): Promise<LlmResult<T>> {
     this.#logger.debug('anthropic request', { op: operation });
     // The API refuses a body with an unpaired surrogate (400), which an email or a CRM record can hold:
     // every try of such a message would fail the same way. U+FFFD stands in for it.
     const systemText = system.toWellFormed();
     const userText = user.toWellFormed();
     const maxTokens = this.#config.maxTokens ?? 1024;
+    const { gate } = options;
     // The caller's budget may refuse the request: then nothing is sent.
-    reportCallCeiling({ model: this.#config.model, inputTokens: inputTokenCeiling(systemText, userText, tool), outputTokens: maxTokens });
+    gate?.beforeRequest({ model: this.#config.model, inputTokens: inputTokenCeiling(systemText, userText, tool), outputTokens: maxTokens });
+    warnIfDeprecated(this.#logger, this.#config.model);
+    const body: Anthropic.MessageCreateParamsNonStreaming = {
+      model: this.#config.model,
+      max_tokens: maxTokens,
+      system: systemText,
+      messages: [{ role: 'user', content: userText }],
+      tools: [tool as Anthropic.Tool],
+      // Without this a forced tool may still be called several times in one answer.
+      tool_choice: { type: 'tool', name: tool.name, disable_parallel_tool_use: true },
+    };
     let message: Anthropic.Message;
     try {
-      message = await this.#client.messages.create({
-        model: this.#config.model,
-        max_tokens: maxTokens,
-        system: systemText,
-        messages: [{ role: 'user', content: userText }],
-        tools: [tool as Anthropic.Tool],
-        // Without this a forced tool may still be called several times in one answer.
-        tool_choice: { type: 'tool', name: tool.name, disable_parallel_tool_use: true },
-      });
+      // Posted as messages.create would, without its console.warn of a deprecated model on every request
+      // (model-deprecation.ts logs it once instead). One HTTP request per gate report: no SDK retry when gated.
+      message = await this.#client.post<Anthropic.Message>('/v1/messages', { body, ...(gate === undefined ? {} : { maxRetries: 0 }) });
     } catch (error) {
       throw translateAnthropicError(error, operation);
     }

@@ -5,7 +5,7 @@ import { draftWritten, gateRefused } from '../../domain/audit-events.ts';
 import { contentHash, type JsonValue } from '../../domain/audit-record.ts';
 import { parseProposedAction } from '../../domain/policy/proposed-action.ts';
 import type { CrmPerson } from '../../ports/crm-provider.ts';
-import type { DraftReply, EmailForModel } from '../../ports/llm-client.ts';
+import type { DraftContext, DraftReply, EmailForModel } from '../../ports/llm-client.ts';
 import { replySubject, type MailMessage } from '../../ports/mail-provider.ts';
 import type { MessageProgress } from '../runtime/agent-state-store.ts';
 import { shownLine } from '../../domain/auto-reply/inbound-text.ts';
@@ -98,22 +98,16 @@ export async function draftReply(deps: LoopDeps, messageId: string, message: Mai
   const notes = calendar.notes;
   const records = correspondentNotes(person);
   const email = forDrafter(message);
-  const drafted = await callModel(
-    deps,
-    'draft',
-    messageId,
-    () =>
-      deps.llm.draftReply(email, config.styleNotes, {
-        senderName: config.displayName ?? config.client,
-        thread,
-        notes,
-        records,
-        templates: offeredTemplates(config),
-        nameCandidates: nameCandidatesOf(facts),
-        freeSlotStarts: calendar.freeSlots.map((slot) => slot.start),
-      }),
-    draftFacts,
-  );
+  const drafterContext: DraftContext = {
+    senderName: config.displayName ?? config.client,
+    thread,
+    notes,
+    records,
+    templates: offeredTemplates(config),
+    nameCandidates: nameCandidatesOf(facts),
+    freeSlotStarts: calendar.freeSlots.map((slot) => slot.start),
+  };
+  const drafted = await callModel(deps, 'draft', messageId, (gate) => deps.llm.draftReply(email, config.styleNotes, drafterContext, { gate }), draftFacts);
   if (!drafted.ok) return drafted.progress;
   const reply = composeReply(drafted.value, { message, triageType: type, config, facts, now: context.now() });
   if ('unusable' in reply) return toReview(context, messageId, 'unusable_draft', { issues: reply.unusable.slice(0, 3) });

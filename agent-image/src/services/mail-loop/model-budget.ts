@@ -7,6 +7,7 @@ import { AdminNotifier } from '../runtime/admin-notifier.ts';
 import { modelBudgetNotice, type PauseNotice } from '../runtime/pause-notices.ts';
 import type { RuntimeContext } from '../runtime/runtime-context.ts';
 import { llmCostUsd } from './llm-cost.ts';
+import { ModelCallLedger } from './model-call-ledger.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -77,6 +78,8 @@ export interface ModelBudgetOptions {
  * day or a higher budget: audited, gauged, and the admins told once per day.
  */
 export class ModelBudget {
+  /** Answered calls per message: the other bound on model spend (model-call.ts: MODEL_CALLS_PER_MESSAGE). */
+  readonly calls = new ModelCallLedger();
   readonly #context: RuntimeContext;
   readonly #alert: (dedupeKey: string, notice: PauseNotice) => Promise<unknown>;
   #day: BudgetDay | null = null;

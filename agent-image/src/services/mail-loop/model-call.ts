@@ -1,6 +1,6 @@
 import { llmCall } from '../../domain/audit-events.ts';
 import type { JsonValue } from '../../domain/audit-record.ts';
-import { ModelOutputError, withCallCeilingListener, type TokenUsage } from '../../ports/llm-client.ts';
+import { ModelOutputError, type CallCeilingGate, type TokenUsage } from '../../ports/llm-client.ts';
 import type { MessageProgress } from '../runtime/agent-state-store.ts';
 import type { RuntimeContext } from '../runtime/runtime-context.ts';
 import { llmCostUsd } from './llm-cost.ts';
@@ -25,12 +25,6 @@ export interface ModelCallDeps {
  * this the message goes to review instead of spending the client's tokens again.
  */
 export const MODEL_CALLS_PER_MESSAGE = 8;
-/** Messages whose calls are counted at once; the oldest are forgotten first. */
-const COUNTED_MESSAGES = 10_000;
-
-// Per runtime context (one per connected mailbox), so separate agents and tests never share counts.
-const answeredCalls = new WeakMap<RuntimeContext, Map<string, number>>();
-
 /** A model's answer, or the message's progress once an unusable answer sent it to review. */
 export type ModelResult<T> = { ok: true; value: T; usage: TokenUsage } | { ok: false; progress: MessageProgress };
 
@@ -40,43 +34,46 @@ export type ModelResult<T> = { ok: true; value: T; usage: TokenUsage } | { ok: f
  * retried when throttled, its tokens and cost counted and audited (`llm_call`, with `facts` of the
  * answer). Malformed output is audited as a failed call and the message goes to human review, as does a
  * message that has had its share of answers (MODEL_CALLS_PER_MESSAGE) or whose one call could cost more
- * than the whole daily budget. Any other error goes back to the caller.
+ * than the whole daily budget. Any other error goes back to the caller. `call` must hand `gate` to the
+ * LlmClient method: it holds each request's ceiling against the budget before the request is sent.
  */
 export async function callModel<T>(
   deps: ModelCallDeps,
   purpose: ModelPurpose,
   messageId: string,
-  call: () => Promise<{ value: T; usage: TokenUsage }>,
+  call: (gate: CallCeilingGate) => Promise<{ value: T; usage: TokenUsage }>,
   facts: (value: T) => Parameters = () => ({}),
 ): Promise<ModelResult<T>> {
   const { context } = deps;
   context.kill.assertAlive('model call');
   const budget = modelBudgetOf(context);
   await budget.admit();
-  const answered = answeredCallsOf(context);
+  const ledger = budget.calls;
   // A message a human sent back from review (once) gets a fresh share: its old count would park it again at once.
   const countKey = context.state.progress(messageId)?.reviewRetriedFrom === undefined ? messageId : `${messageId}\u0000retry`;
-  const spent = answered.get(countKey) ?? 0;
+  const spent = ledger.answered(countKey);
   if (spent >= MODEL_CALLS_PER_MESSAGE) {
     return { ok: false, progress: await toReview(context, messageId, 'model_call_limit', { purpose, model_calls: spent }) };
   }
-  // The adapter reports each request's ceiling just before sending it: held against the budget until the
-  // answer says what it cost (a retried request gives back what the failed one held).
+  // The adapter tells the gate each request's ceiling just before sending it: held against the budget
+  // until the answer says what it cost (a retried request gives back what the failed one held).
   let reservation: Reservation | null = null;
-  const reserve = (ceiling: TokenUsage) => {
-    budget.release(reservation);
-    reservation = null;
-    reservation = budget.reserve(ceiling);
+  const gate: CallCeilingGate = {
+    beforeRequest(ceiling) {
+      budget.release(reservation);
+      reservation = null;
+      reservation = budget.reserve(ceiling);
+    },
   };
   // Every attempt sends the client's mail to the model's API: none after a kill, even mid-backoff.
   const attempt = () => {
     context.kill.assertAlive('model call');
-    return withCallCeilingListener(reserve, call);
+    return call(gate);
   };
   try {
     const result = await withProviderRetry(attempt, deps.retry);
     budget.settle(reservation, result.usage);
-    countAnswer(answered, countKey);
+    ledger.count(countKey);
     accountModelCall(context, purpose, messageId, result.usage, 'success', facts(result.value));
     return { ok: true, value: result.value, usage: result.usage };
   } catch (error) {
@@ -88,27 +85,10 @@ export async function callModel<T>(
       throw error;
     }
     budget.settle(reservation, error.usage);
-    countAnswer(answered, countKey);
+    ledger.count(countKey);
     accountModelCall(context, purpose, messageId, error.usage, 'failure', { issues: error.issues.slice(0, 3) });
     return { ok: false, progress: await toReview(context, messageId, 'malformed_model_output', { purpose }) };
   }
-}
-
-function answeredCallsOf(context: RuntimeContext): Map<string, number> {
-  let counts = answeredCalls.get(context);
-  if (counts === undefined) {
-    counts = new Map();
-    answeredCalls.set(context, counts);
-  }
-  return counts;
-}
-
-function countAnswer(counts: Map<string, number>, messageId: string): void {
-  const next = (counts.get(messageId) ?? 0) + 1;
-  // Re-inserted, so the map's order is least recently answered first.
-  counts.delete(messageId);
-  counts.set(messageId, next);
-  if (counts.size > COUNTED_MESSAGES) counts.delete(counts.keys().next().value!);
 }
 
 /** The `llm_call` record's parameters: what was asked, of which model, at what cost. Pure. */
