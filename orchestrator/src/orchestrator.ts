@@ -247,7 +247,7 @@ export async function createOrchestrator(
 
   const kill = new KillClientService({ config, registry, runtime, targets, secrets, control, clock, logger });
   const revive = new ReviveClientService({ config, registry, runtime, targets, secrets, control, health, clock, logger, vaultAddressFor, introduce, guard: clientOperations });
-  const agents = new AgentProxyService({ registry, runtime, secrets, control, clock, logger });
+  const agents = new AgentProxyService({ registry, runtime, secrets, control, clock, logger, volumes: { introduce, guard: clientOperations } });
   const settings = new ClientSettingsService({ registry, agents, control, clock, logger });
   const support = new SupportAccessService({ registry, clock, linkIncident: (incident, clientId) => incidents.incidents.checkSupportLink(incident, clientId) });
   const rotate = new RotateCredentialsService({ registry, runtime, secrets, logger, introduce, renewTls: (clientId) => agentTls.renew(clientId) });

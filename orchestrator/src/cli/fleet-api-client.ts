@@ -208,6 +208,14 @@ export class FleetApiClient {
     return this.#transport.request('POST', clientPath(clientId, '/audit/reanchor'), { reason, actor: this.#actor });
   }
 
+  /**
+   * Accepts the volume the agent refused as rolled back (a fresh session): resets its journal anchor,
+   * introduces it again and re-anchors the checkpoint on its chain; the ops log keeps the old one.
+   */
+  acceptAgentVolume(clientId: ClientId, reason: string): Promise<AuditReanchorResult> {
+    return this.#transport.request('POST', clientPath(clientId, '/audit/accept-volume'), { reason, actor: this.#actor });
+  }
+
   /** Copies the export to `sink` as it arrives; the actor needs an active support grant. */
   exportAudit(clientId: ClientId, query: AuditExportQuery, sink: NodeJS.WritableStream): Promise<void> {
     const params = new URLSearchParams({ format: query.format, actor: this.#actor });

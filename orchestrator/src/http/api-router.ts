@@ -161,6 +161,12 @@ export function createApiRouter(orchestrator: Orchestrator): Router {
     response.json(await orchestrator.agents.reanchorAudit(request.params.id, body.reason, body.actor));
   });
 
+  // The agent refused its volume as rolled back, and ops accept it as it is (a restore done by hand, a false alarm).
+  router.post('/clients/:id/audit/accept-volume', async (request, response) => {
+    const body = parseBody(reasonedActionSchema, request.body);
+    response.json(await orchestrator.agents.acceptVolume(request.params.id, body.reason, body.actor));
+  });
+
   router.get('/clients/:id/audit/export', async (request, response) => {
     const { actor, ...query } = parseBody(auditExportQuerySchema, request.query);
     // The audit log holds client data (recipients, subjects): the team reads it only under a grant.

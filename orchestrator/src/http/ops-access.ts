@@ -31,8 +31,8 @@ const RULES: readonly Rule[] = [
   { method: 'POST', pattern: /^\/team\/members$/, access: 'bootstrap' },
   { method: 'POST', pattern: /^\/team\/members\/[^/]+\/(remove|reissue)$/, access: 'fresh' },
   { method: 'GET', pattern: new RegExp(`^${CLIENT}/audit/export$`), access: 'fresh', actorInQuery: true },
-  // Accepting a break in the audit trail's anchor: as deliberate as reading client data.
-  { method: 'POST', pattern: new RegExp(`^${CLIENT}/audit/reanchor$`), access: 'fresh' },
+  // Accepting a break in the audit trail's anchor (or a volume the agent refused): as deliberate as reading client data.
+  { method: 'POST', pattern: new RegExp(`^${CLIENT}/audit/(reanchor|accept-volume)$`), access: 'fresh' },
   { method: 'GET', pattern: new RegExp(`^${CLIENT}/export$`), access: 'fresh', actorInQuery: true },
   { method: 'GET', pattern: new RegExp(`^${CLIENT}/approvals$`), access: 'grant-read', actorInQuery: true },
   { method: 'POST', pattern: new RegExp(`^${CLIENT}/doctor$`), access: 'grant-read' },

@@ -6,7 +6,9 @@ import type { Clock } from '../ports/clock.ts';
 import type { ContainerRuntime } from '../ports/container-runtime.ts';
 import type { AuditCheckpoint, Registry } from '../ports/registry.ts';
 import type { SecretStore } from '../ports/secret-store.ts';
+import { ACCEPT_VOLUME_COMMAND, acceptAgentVolume, notOpenBecause, type AcceptVolumeResult } from './accept-agent-volume.ts';
 import { AGENT_REPORT_TIMEOUT_MS } from './agent-report.ts';
+import type { ClientOperationGuard } from './client-operation-guard.ts';
 
 export interface AgentProxyDependencies {
   registry: Registry;
@@ -15,6 +17,12 @@ export interface AgentProxyDependencies {
   control: AgentControl;
   clock: Clock;
   logger: Logger;
+  /**
+   * What `acceptVolume` needs to open a refused volume again: a fresh introduction of the running agent,
+   * and the guard that keeps backups, restores and erasures off the volume meanwhile. Without it,
+   * `acceptVolume` is unavailable.
+   */
+  volumes?: { introduce: (clientId: ClientId, controlAddress: string) => Promise<void>; guard: Pick<ClientOperationGuard, 'exclusive'> } | undefined;
 }
 
 export type ApprovalDecisionInput = {
@@ -95,9 +103,16 @@ export class AgentProxyService {
    */
   async reanchorAudit(rawClientId: unknown, reason: string, actor: string): Promise<{ previous: AuditCheckpoint | null; checkpoint: { seq: number; hash: string } }> {
     const { clientId, address, token } = await this.reach(rawClientId);
-    const verification = await this.deps.control.request<{ ok: boolean; head?: { seq: number; hash: string } | null; break?: { kind: string; seq: number; message: string } }>(
-      clientId, address, token, 'GET', '/v1/audit/verify', undefined, 120_000,
-    );
+    const verification = await this.deps.control
+      .request<{ ok: boolean; head?: { seq: number; hash: string } | null; break?: { kind: string; seq: number; message: string } }>(
+        clientId, address, token, 'GET', '/v1/audit/verify', undefined, 120_000,
+      )
+      .catch(async (error: unknown) => {
+        // An agent that refused its volume has no chain to show: say what accepts that volume.
+        const refusal = await notOpenBecause(this.deps.control, clientId, address).catch(() => null);
+        if (refusal === null) throw error;
+        throw new FleetError('conflict', `the agent of ${clientId} has not opened its volume (${refusal}); if it refused a volume put back on purpose, \`${ACCEPT_VOLUME_COMMAND} ${clientId} --reason …\` accepts it and re-anchors; nothing was re-anchored`, { cause: error });
+      });
     if (!verification.ok) {
       throw new FleetError('integrity', `the audit chain of ${clientId} is broken by itself (${verification.break?.kind} at seq ${verification.break?.seq}); nothing was re-anchored`);
     }
@@ -114,6 +129,14 @@ export class AgentProxyService {
     });
     this.deps.logger.warn('audit checkpoint re-anchored', { client: clientId, previousSeq: previous?.seq ?? null, seq: head.seq });
     return { previous, checkpoint: head };
+  }
+
+  /** Accepts the volume the agent refused (accept-agent-volume.ts); ops log `audit-accept-volume`. */
+  async acceptVolume(rawClientId: unknown, reason: string, actor: string): Promise<AcceptVolumeResult> {
+    const volumes = this.deps.volumes;
+    if (volumes === undefined) throw new FleetError('unavailable', 'accepting a volume is not available in this orchestrator');
+    const { registry, runtime, secrets, control, clock, logger } = this.deps;
+    return acceptAgentVolume({ registry, runtime, secrets, control, clock, logger, ...volumes }, { clientId: rawClientId, reason, actor });
   }
 
   /** Verifies the whole chain inside the agent, against the last checkpoint held outside it. */

@@ -2,151 +2,16 @@
 // the agent lives it: the heads of its journals are recorded outside the volume, in its own Vault path,
 // and an agent whose volume no longer reaches them does not act. A restore through the orchestrator resets
 // that record, so the restored volume opens and its heads are recorded.
-import { JOURNAL_ANCHOR_SECRET, parseAnchorDocument } from '@agent-fleet/kernel/journal-anchor';
+import { JOURNAL_ANCHOR_SECRET } from '@agent-fleet/kernel/journal-anchor';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { Registry } from 'prom-client';
-import { parseClientConfig } from '@agent-fleet/kernel/client-config';
 import { parseClientId } from '@agent-fleet/kernel/client-id';
-import { FleetError } from '@agent-fleet/kernel/fleet-error';
-import type { Logger } from '@agent-fleet/kernel/logger';
-import { AgentMetrics } from '../../../agent-image/src/observability/agent-metrics.ts';
-import type { SecretSource } from '../../../agent-image/src/ports/secret-source.ts';
-import { AgentRuntime } from '../../../agent-image/src/services/runtime/agent-runtime.ts';
 import { resetJournalAnchor } from '../../../orchestrator/src/services/backup/journal-anchor-reset.ts';
+import { auditFile, client, removeBedDirectories } from './agent-bed.ts';
 
-const directories: string[] = [];
-after(async () => {
-  for (const directory of directories) await rm(directory, { recursive: true, force: true });
-});
-
-/** The client's KV path in Vault, shared by every token the agent is introduced with. */
-class MemoryVault {
-  readonly kv = new Map<string, string>();
-  /** While set, every call fails as an unreachable Vault does. */
-  down = false;
-
-  check(what: string): void {
-    if (this.down) throw new FleetError('unavailable', `vault: ${what} failed: connection refused`, { retryable: true });
-  }
-}
-
-class VaultBackedSource implements SecretSource {
-  private readonly vault: MemoryVault;
-  private readonly key: Buffer;
-  revoked = false;
-
-  constructor(vault: MemoryVault, key: Buffer) {
-    this.vault = vault;
-    this.key = key;
-  }
-
-  async start(): Promise<void> {}
-  async readSecrets(): Promise<ReadonlyMap<string, string>> {
-    this.vault.check('list secrets');
-    return new Map();
-  }
-  async readSecretData(name: string): Promise<Readonly<Record<string, string>> | null> {
-    this.vault.check('read secret');
-    const value = this.vault.kv.get(name);
-    return value === undefined ? null : { value };
-  }
-  async writeSecret(name: string, value: string): Promise<void> {
-    this.vault.check('write secret');
-    this.vault.kv.set(name, value);
-  }
-  dataKey(): Buffer {
-    return this.key;
-  }
-  onRevoked(): () => void {
-    return () => undefined;
-  }
-  async stop(): Promise<void> {}
-}
-
-/** A logger keeping what the agent logged as errors (the operator's view of a refusal). */
-function recordingLogger(errors: string[]): Logger {
-  const logger: Logger = {
-    debug: () => undefined,
-    info: () => undefined,
-    warn: () => undefined,
-    error: (message, fields) => errors.push(`${message} ${JSON.stringify(fields ?? {}, (_key, value: unknown) => (value instanceof Error ? value.message : value))}`),
-    child: () => logger,
-  };
-  return logger;
-}
-
-function config(timezone: string) {
-  const parsed = parseClientConfig({ client: 'acme', timezone, workingHours: { start: '09:00', end: '17:00' } });
-  if (!parsed.ok) throw new Error(parsed.issues.join('; '));
-  return parsed.config;
-}
-
-async function client() {
-  const dataDir = await mkdtemp(join(tmpdir(), 'volume-rollback-'));
-  directories.push(dataDir);
-  const vault = new MemoryVault();
-  const key = randomBytes(32);
-  /** One agent process: introduced, and stopped by the caller. A config the volume has not seen is a new settings version. */
-  const start = async (timezone = 'Europe/London') => {
-    const registry = new Registry();
-    const errors: string[] = [];
-    const options = {
-      // Passed on to openVolume with the rest of the runtime's options: a Vault outage at open is waited out briefly.
-      anchorRetry: { attempts: 2, delayMs: 10 },
-      config: config(timezone),
-      dataDir,
-      logger: recordingLogger(errors),
-      metrics: new AgentMetrics(registry, { client: 'acme', version: '1.0.0' }),
-      vaultAddr: 'https://127.0.0.1:8200',
-      secretSource: () => new VaultBackedSource(vault, key),
-      connectors: async () => ({ missing: ['gmail'] }),
-      syncIntervalMs: 0,
-      sweepIntervalMs: 0,
-      scheduleSummary: false,
-      watchCheckIntervalMs: 0,
-    };
-    const runtime = new AgentRuntime(options);
-    const introduce = () => runtime.introduce({ wrappingToken: `wrap-${randomBytes(4).toString('hex')}`, creationPath: 'auth/token/create/fleet-acme' }).catch(() => undefined);
-    await introduce();
-    const chainValid = async () => (await registry.getSingleMetric('agent_audit_chain_valid')?.get())?.values[0]?.value;
-    return { runtime, chainValid, errors, introduce };
-  };
-  /** A run that appends to the audit log and the state journal (a kill, then its revival). */
-  const work = async (timezone = 'Europe/London') => {
-    const { runtime } = await start(timezone);
-    assert.equal(runtime.readiness().ready, true);
-    await runtime.killAgent('drill', 'ops');
-    await runtime.revive('drill over', 'ops');
-    await runtime.stop();
-  };
-  const anchored = () => {
-    const value = vault.kv.get(JOURNAL_ANCHOR_SECRET);
-    return value === undefined ? null : parseAnchorDocument(value);
-  };
-  const copyVolume = async () => {
-    const copy = await mkdtemp(join(tmpdir(), 'volume-copy-'));
-    directories.push(copy);
-    await cp(dataDir, copy, { recursive: true });
-    return copy;
-  };
-  const putBack = async (copy: string) => {
-    await rm(dataDir, { recursive: true, force: true });
-    await cp(copy, dataDir, { recursive: true });
-  };
-  return { dataDir, vault, start, work, anchored, copyVolume, putBack };
-}
-
-async function auditFile(dataDir: string): Promise<string> {
-  const names = (await readdir(join(dataDir, 'audit'))).filter((name) => name.endsWith('.log')).sort();
-  const last = names.at(-1);
-  assert.ok(last !== undefined);
-  return join(dataDir, 'audit', last);
-}
+after(removeBedDirectories);
 
 describe('journal heads anchored outside the volume', () => {
   test('a new client starts without an anchor and records its heads', async () => {
@@ -167,9 +32,10 @@ describe('journal heads anchored outside the volume', () => {
     const lines = (await readFile(file, 'utf8')).split('\n').filter((line) => line !== '');
     // Every remaining record still verifies: only the anchor can tell the last one is gone.
     await writeFile(file, `${lines.slice(0, -1).join('\n')}\n`);
-    const { runtime, chainValid } = await start();
-    assert.deepEqual(runtime.readiness(), { ready: false, reason: 'audit_chain_broken' });
-    assert.equal(await chainValid(), 0);
+    const { runtime, chainValid, errors } = await start();
+    assert.deepEqual(runtime.readiness(), { ready: false, reason: 'journal_rolled_back' });
+    assert.equal(await chainValid(), 0, 'AuditChainBroken still fires');
+    assert.match(errors.join('\n'), /fleet audit accept-volume <client> --reason/, 'the refusal names the command that accepts the volume');
     await runtime.stop();
   });
 
@@ -182,7 +48,7 @@ describe('journal heads anchored outside the volume', () => {
     const later = anchored();
     await putBack(backup);
     const refused = await start();
-    assert.deepEqual(refused.runtime.readiness(), { ready: false, reason: 'audit_chain_broken' });
+    assert.deepEqual(refused.runtime.readiness(), { ready: false, reason: 'journal_rolled_back' });
     await refused.runtime.stop();
 
     // What `fleet restore` does between stopping the agent and swapping the backup in.
@@ -213,7 +79,7 @@ describe('journal heads anchored outside the volume', () => {
     await work('Europe/Paris');
     await cp(join(backup, 'state', 'settings.log'), join(dataDir, 'state', 'settings.log'));
     const { runtime, errors } = await start('Europe/Paris');
-    assert.deepEqual(runtime.readiness(), { ready: false, reason: 'audit_chain_broken' });
+    assert.deepEqual(runtime.readiness(), { ready: false, reason: 'journal_rolled_back' });
     assert.match(errors.join('\n'), /the settings journal does not hold its anchored head: it ends at event 1, before event 2 recorded in Vault.*fleet restore/);
     await runtime.stop();
   });
@@ -239,6 +105,60 @@ describe('journal heads anchored outside the volume', () => {
     const { runtime, chainValid } = await start();
     assert.deepEqual(runtime.readiness(), { ready: false, reason: 'audit_chain_broken' });
     assert.equal(await chainValid(), 0);
+    await runtime.stop();
+  });
+  test('a volume whose audit chain is broken by itself is audit_chain_broken, not a rollback', async () => {
+    const { dataDir, work, start } = await client();
+    await work();
+    const file = await auditFile(dataDir);
+    const lines = (await readFile(file, 'utf8')).split('\n').filter((line) => line !== '');
+    // The first record dropped: the chain no longer starts at record 1, whatever Vault holds.
+    await writeFile(file, `${lines.slice(1).join('\n')}\n`);
+    const { runtime, chainValid } = await start();
+    assert.deepEqual(runtime.readiness(), { ready: false, reason: 'audit_chain_broken' });
+    assert.equal(await chainValid(), 0);
+    await runtime.stop();
+  });
+
+  test('a refused volume stops the secret source it was introduced with; the next introduction brings its own', async () => {
+    const { dataDir, work, start, vault } = await client();
+    await work();
+    const file = await auditFile(dataDir);
+    const lines = (await readFile(file, 'utf8')).split('\n').filter((line) => line !== '');
+    await writeFile(file, `${lines.slice(0, -1).join('\n')}\n`);
+    const { runtime, sources, introduce } = await start();
+    assert.equal(runtime.readiness().ready, false);
+    assert.equal(sources.length, 1);
+    assert.equal(sources[0]?.stopped, true, 'the refused introduction\'s token is revoked and its timers cleared');
+
+    await resetJournalAnchor({ writeSecret: async (_id: unknown, name: string, value: string) => (vault.kv.set(name, value), { version: 1 }) }, parseClientId('acme'), 'accepted', new Date());
+    await introduce();
+    assert.equal(runtime.readiness().ready, true);
+    assert.equal(sources[1]?.stopped, false, 'the source of the opened volume stays in use');
+    await runtime.stop();
+    assert.equal(sources[1]?.stopped, true);
+  });
+
+  test('an open that fails on Vault stops its secret source', async () => {
+    const { work, start, vault } = await client();
+    await work();
+    vault.down = true;
+    const { runtime, sources } = await start();
+    assert.deepEqual(runtime.readiness(), { ready: false, reason: 'open_failed' });
+    assert.equal(sources[0]?.stopped, true);
+    await runtime.stop();
+  });
+
+  test('a start that fails after the volume opened closes it again, so the next introduction opens it afresh', async () => {
+    const { work, start, vault } = await client();
+    await work();
+    vault.unreachable.add('control'); // the control token's hash, read once the volume is open (control-auth.ts)
+    const { runtime, sources, introduce } = await start();
+    assert.deepEqual(runtime.readiness(), { ready: false, reason: 'open_failed' });
+    assert.equal(sources[0]?.stopped, true);
+    vault.unreachable.clear();
+    await introduce();
+    assert.equal(runtime.readiness().ready, true, 'not taken for a rotation of a volume left half open');
     await runtime.stop();
   });
 });

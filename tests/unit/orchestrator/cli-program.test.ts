@@ -64,6 +64,7 @@ describe('the fleet program', () => {
       'audit',
       'audit verify',
       'audit reanchor',
+      'audit accept-volume',
       'audit export',
       'support',
       'support request',

@@ -24,6 +24,7 @@ import { openVolume, type OpenedAgent } from './open-volume.ts';
 import type { AgentRuntimeOptions } from './runtime-options.ts';
 import { runtimePaths } from './runtime-paths.ts';
 import { runtimeStatus } from './runtime-status.ts';
+import { ACCEPT_VOLUME_COMMAND } from './volume-journals.ts';
 import { runWorkRound } from './work-round.ts';
 import { WorkSchedule } from './work-schedule.ts';
 
@@ -150,17 +151,29 @@ export class AgentRuntime implements ControlApi {
       return;
     }
     this.lifecycleState = 'starting';
+    let opened: boolean;
     try {
-      await this.open(source);
+      opened = await this.open(source);
     } catch (error) {
       this.lifecycleState = 'failed';
       this.failure = error instanceof FleetError && error.code === 'integrity' ? 'audit_chain_broken' : 'open_failed';
       this.logger.error('the agent could not open its volume', { error });
+      await this.release(source);
       throw error;
     }
+    if (!opened) await this.release(source);
   }
 
-  private async open(source: SecretSource): Promise<void> {
+  /**
+   * Stops a secret source no volume was opened with: its Vault token revoked and its renewal timers
+   * cleared (the next introduction brings its own; the refused one must not live on unused).
+   */
+  private async release(source: SecretSource): Promise<void> {
+    await source.stop().catch((error: unknown) => this.logger.error('stopping the secret source of a failed open failed', { error }));
+  }
+
+  /** Opens the volume and starts the work; false when the volume was refused (the agent stays failed). */
+  private async open(source: SecretSource): Promise<boolean> {
     const outcome = await openVolume({
       ...this.options,
       source,
@@ -173,17 +186,31 @@ export class AgentRuntime implements ControlApi {
     });
     if (!outcome.ok) {
       this.lifecycleState = 'failed';
-      this.failure = 'audit_chain_broken';
-      this.logger.error('audit chain verification failed; the agent will not act', { break: outcome.break });
-      return;
+      this.failure = outcome.rolledBack ? 'journal_rolled_back' : 'audit_chain_broken';
+      this.logger.error(
+        outcome.rolledBack
+          ? `the volume no longer holds the journal heads recorded in Vault; the agent will not act (once the loss is understood: ${ACCEPT_VOLUME_COMMAND})`
+          : 'audit chain verification failed; the agent will not act',
+        { break: outcome.break },
+      );
+      return false;
     }
     const agent = outcome.agent;
     this.opened = agent;
-    await this.auth.refresh();
-    if (!this.kill.killed) await agent.connection.connect();
+    try {
+      await this.auth.refresh();
+      if (!this.kill.killed) await agent.connection.connect();
+    } catch (error) {
+      // Closed again (its source with it): a volume left open would take the next introduction for a
+      // rotation, and the agent would stay failed with its journals open until the container restarts.
+      this.opened = null;
+      await closeVolume(agent).catch((closeError: unknown) => this.logger.error('closing the volume after a failed start failed', { error: closeError }));
+      throw error;
+    }
     this.lifecycleState = 'ready';
     this.schedule.start(agent.summary);
     this.logger.info('agent ready', { connection: agent.connection.connectors?.providerKind ?? 'not connected' });
+    return true;
   }
 
   /** Clears a pause (not a kill): audited; re-reads the secrets after an auth pause, then catches up. */

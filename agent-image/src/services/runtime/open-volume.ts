@@ -85,7 +85,12 @@ export interface OpenedAgent {
   readonly reconnect: { pending: boolean };
 }
 
-export type OpenOutcome = { ok: true; agent: OpenedAgent } | { ok: false; break: ChainBreak };
+/**
+ * A refused volume: its audit chain broken by itself or an anchor that cannot be read (`rolledBack`
+ * false), or a volume that verifies by itself but no longer reaches the heads anchored in Vault
+ * (`rolledBack` true: cut back, or an older copy put in its place).
+ */
+export type OpenOutcome = { ok: true; agent: OpenedAgent } | { ok: false; break: ChainBreak; rolledBack: boolean };
 
 /**
  * Opens the client's volume with the introduction's data key: the audit log (its chain verified first,
@@ -106,7 +111,7 @@ export async function openVolume(input: OpenVolumeInput): Promise<OpenOutcome> {
     if (!(error instanceof FleetError && error.code === 'integrity')) throw error;
     // An anchor that cannot be read is not taken for none (that would accept any volume).
     metrics.setAuditChainValid(false);
-    return { ok: false, break: { kind: 'malformed', seq: 0, message: error.message } };
+    return { ok: false, break: { kind: 'malformed', seq: 0, message: error.message }, rolledBack: false };
   }
   if (anchor?.kind === 'reset') logger.warn('the journal anchor was reset (a restore): the volume is taken as it is and its heads recorded', { reason: anchor.reason, at: anchor.at });
   const heads = anchor?.kind === 'heads' ? anchor.heads : {};
@@ -243,15 +248,27 @@ export async function openVolume(input: OpenVolumeInput): Promise<OpenOutcome> {
  * The audit chain verifies whole and reaches the head anchored outside the volume, and every other
  * journal holds its anchored head. Anything else stops the agent: a rollback hides acknowledged records.
  */
-async function holdsAnchoredHeads(audit: AuditLog, journals: readonly VolumeJournal[], keys: KeyRing, heads: AnchoredHeads): Promise<{ ok: true } | { ok: false; break: ChainBreak }> {
+async function holdsAnchoredHeads(
+  audit: AuditLog,
+  journals: readonly VolumeJournal[],
+  keys: KeyRing,
+  heads: AnchoredHeads,
+): Promise<{ ok: true } | { ok: false; break: ChainBreak; rolledBack: boolean }> {
   const anchor = heads[AUDIT_JOURNAL] ?? null;
   const verification = await audit.verify({ checkpoint: anchor });
   if (!verification.ok) {
     const { break: broken } = verification;
+    // The chain is compared with the anchor only once it verified by itself: these two kinds mean a chain
+    // whole in itself that no longer reaches its anchored head.
     const rolledBack = anchor !== null && (broken.kind === 'truncated' || broken.kind === 'rewritten');
-    return { ok: false, break: rolledBack ? { ...broken, message: `the audit log does not hold its head anchored in Vault (record ${anchor.seq}): ${broken.message}; ${ROLLBACK_ADVICE}` } : broken };
+    return {
+      ok: false,
+      break: rolledBack ? { ...broken, message: `the audit log does not hold its head anchored in Vault (record ${anchor.seq}): ${broken.message}; ${ROLLBACK_ADVICE}` } : broken,
+      rolledBack,
+    };
   }
-  return checkJournalsHoldAnchors(journals, keys, heads);
+  const held = await checkJournalsHoldAnchors(journals, keys, heads);
+  return held.ok ? held : { ...held, rolledBack: true };
 }
 
 /**

@@ -28,11 +28,14 @@ export function volumeJournals(paths: ReturnType<typeof runtimePaths>): VolumeJo
   ];
 }
 
+/** The operator's command that accepts a refused volume as it is (orchestrator: accept-agent-volume.ts). */
+export const ACCEPT_VOLUME_COMMAND = '`fleet audit accept-volume <client> --reason …`';
+
 /** What an operator reads when the volume no longer holds its anchored heads. */
 export const ROLLBACK_ADVICE =
   'the volume was cut back or replaced by an older copy (records acknowledged before are missing), so the agent will not act. ' +
   'If an older backup was put back on purpose, restore it with `fleet restore`, which moves the anchor; otherwise keep the volume for investigation, ' +
-  'and only once the loss is understood reset the anchor (the orchestrator writes a reset to the client\'s `journal-heads` secret) and introduce the agent again.';
+  `and only once the loss is understood accept it with ${ACCEPT_VOLUME_COMMAND} (it resets the anchor and introduces the agent again).`;
 
 /**
  * Whether every journal still holds the head anchored for it outside the volume: a journal that ends

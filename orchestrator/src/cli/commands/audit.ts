@@ -5,7 +5,7 @@ import { formatAuditReanchor, formatAuditVerification } from '../format/audit.ts
 import { isoTimeOption, requiredReason } from '../options.ts';
 import { terminalSink } from '../terminal-sink.ts';
 
-/** audit verify, audit export: the agent's tamper-evident, encrypted audit log. */
+/** audit verify, reanchor, accept-volume, export: the agent's tamper-evident, encrypted audit log. */
 export function registerAuditCommands(program: Command, context: CliContext): void {
   const audit = program.command('audit').description('the agent’s tamper-evident, encrypted audit log');
   audit
@@ -26,6 +26,16 @@ export function registerAuditCommands(program: Command, context: CliContext): vo
       const clientId = parseClientId(rawClientId);
       const result = await (await context.api()).reanchorAudit(clientId, requiredReason(options.reason));
       context.print(result, () => formatAuditReanchor(clientId, result));
+    });
+  audit
+    .command('accept-volume')
+    .description('accept the volume the agent refused as rolled back (readiness journal_rolled_back: a restore done by hand, a false alarm): resets its journal anchor, introduces it again and re-anchors the checkpoint; the ops log keeps the old one')
+    .argument('<client>')
+    .requiredOption('--reason <text>', 'why, for the ops log')
+    .action(async (rawClientId: string, options: { reason: string }) => {
+      const clientId = parseClientId(rawClientId);
+      const result = await (await context.api()).acceptAgentVolume(clientId, requiredReason(options.reason));
+      context.print(result, () => `volume of ${clientId} accepted and opened; ${formatAuditReanchor(clientId, result)}`);
     });
   audit
     .command('export')
