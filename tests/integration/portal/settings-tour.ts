@@ -27,8 +27,9 @@ export function seedSettings(settings: MemorySettingsGateway, now: Date): void {
 }
 
 /**
- * Walks the settings pages in one viewport: the settings, a field refused next to the field, the
- * confirmation step of a guard rail, the saved version, the history and the summary with its charts.
+ * Walks the settings pages in one viewport: the settings, fields refused next to the field (a whole
+ * number and the daily model budget), the confirmation step of two guard rails (both raised), the saved
+ * version, the history and the summary with its charts.
  */
 export async function tourSettings(
   h: PortalHarness,
@@ -44,15 +45,21 @@ export async function tourSettings(
   await p.goto(`${h.portal.url}/settings`);
   await visit('settings', p);
   const limits = p.locator('section[aria-labelledby="h-limits"]');
+  const budget = limits.getByLabel(/^Daily language-model budget/);
   const raised = String(Number(await limits.getByLabel(/^Recipients per hour/).inputValue()) + 20);
+  const raisedBudget = String(Number(await budget.inputValue()) + 30);
   await limits.getByLabel(/^Recipients per hour/).fill('lots');
+  await budget.fill('1,500');
   await limits.getByLabel(/^Why are you changing this/).fill('Busy season');
   await limits.getByRole('button', { name: 'Save limits' }).click();
   await p.locator('#err-perHour').waitFor();
+  await p.locator('#err-modelDailyBudgetUsd').waitFor();
   await visit('settings-field-error', p);
   await limits.getByLabel(/^Recipients per hour/).fill(raised);
+  await budget.fill(raisedBudget);
   await limits.getByRole('button', { name: 'Save limits' }).click();
   await p.getByRole('heading', { name: 'Confirm this change' }).waitFor();
+  await p.getByRole('heading', { name: /language-model budget/ }).waitFor();
   await visit('settings-confirm', p);
   await p.getByLabel(/I have read the risks/).check();
   await p.getByRole('button', { name: 'Make the change' }).click();

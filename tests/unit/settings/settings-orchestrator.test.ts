@@ -92,7 +92,7 @@ describe('the settings checkpoint', () => {
 describe('the portal’s settings forms', () => {
   test('each section becomes a patch; unreadable numbers are named by field', () => {
     assert.deepEqual(patchOfForm('blocklist', { blockList: ' rival.example\n\nother.example, x.example ' }), { blockList: ['rival.example', 'other.example', 'x.example'] });
-    assert.throws(() => patchOfForm('limits', { perHour: 'many', perDay: '100', bulkThreshold: '5', approvalTimeoutHours: '72', onboardingDays: '2.5' }), (error: FormProblems) => error instanceof FormProblems && Object.keys(error.errors).join() === 'perHour,onboardingDays');
+    assert.throws(() => patchOfForm('limits', { perHour: 'many', perDay: '100', bulkThreshold: '5', approvalTimeoutHours: '72', onboardingDays: '2.5', modelDailyBudgetUsd: '20' }), (error: FormProblems) => error instanceof FormProblems && Object.keys(error.errors).join() === 'perHour,onboardingDays');
     const everyType = Object.fromEntries(RULE_TYPES.map((type) => [`type.${type}`, 'ask']));
     const rules = patchOfForm('rules', { ...everyType, 'type.offer': 'always', 'type.follow_up': 'auto' });
     assert.deepEqual(rules, { autoSendTypes: ['follow_up'], alwaysApprovalTypes: ['offer'] });

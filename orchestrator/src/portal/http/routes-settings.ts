@@ -21,7 +21,7 @@ const SECTION_FIELDS: Record<Section, readonly string[]> = {
   permissions: CAPABILITIES,
   rules: RULE_TYPES.map((type) => `type.${type}`),
   blocklist: ['blockList'],
-  limits: ['perHour', 'perDay', 'bulkThreshold', 'approvalTimeoutHours', 'onboardingDays'],
+  limits: ['perHour', 'perDay', 'bulkThreshold', 'approvalTimeoutHours', 'onboardingDays', 'modelDailyBudgetUsd'],
   freetext: TEMPLATE_TYPES.map((type) => `freeText.${type}`),
 };
 const baseField = z.string().regex(/^\d{1,9}$/, 'is not a version').transform(Number);

@@ -78,6 +78,7 @@ export const FORM_FIELD_LABELS: Record<string, string> = {
   bulkThreshold: 'Recipients that make a bulk email',
   approvalTimeoutHours: 'Hours before an approval expires',
   onboardingDays: 'Days of draft-review-send',
+  modelDailyBudgetUsd: 'Daily language-model budget',
   freeText: 'Free-text replies sent without approval',
   reason: 'Why are you changing this?',
 };

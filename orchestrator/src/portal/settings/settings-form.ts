@@ -32,6 +32,8 @@ export class FormProblems extends Error {
 }
 
 const intField = z.number().int();
+/** A number of US dollars with at most two decimals (cents), as the form reads it. */
+const inCents = (value: number): boolean => Number.isFinite(value) && Math.round(value * 100) / 100 === value;
 /** A list of the types a form offers, each at most once. */
 const typeList = <T extends string>(types: readonly T[]) =>
   z
@@ -52,6 +54,7 @@ export const patchSchema = z
     bulkThreshold: intField.optional(),
     approvalTimeoutHours: intField.optional(),
     onboardingDays: intField.optional(),
+    modelDailyBudgetUsd: z.number().refine(inCents).optional(),
     freeText: typeList(TEMPLATE_TYPES).optional(),
   })
   .strict();
@@ -62,7 +65,7 @@ const SECTION_PATCH_FIELDS: Record<Section, readonly (keyof SettingsPatch)[]> = 
   permissions: ['permissions'],
   rules: ['autoSendTypes', 'alwaysApprovalTypes'],
   blocklist: ['blockList'],
-  limits: ['rateLimits', 'bulkThreshold', 'approvalTimeoutHours', 'onboardingDays'],
+  limits: ['rateLimits', 'bulkThreshold', 'approvalTimeoutHours', 'onboardingDays', 'modelDailyBudgetUsd'],
   freetext: ['freeText'],
 };
 
@@ -87,6 +90,29 @@ function whole(form: Form, name: string, errors: FieldErrors): number {
     return 0;
   }
   return Number(value);
+}
+
+/** The most the daily model budget may be, US dollars (the config schema's bound, said in the form's words). */
+export const MODEL_BUDGET_MAX_USD = 10_000;
+
+/**
+ * An amount of US dollars as a client admin types it: `20`, `12.50`, `12,50`, `$25`; at most two
+ * decimals and at most MODEL_BUDGET_MAX_USD. Each wrong spelling gets its own message, since "must be a number" does not
+ * tell someone who typed `1,500` or `12.345` what to write instead.
+ */
+function dollars(form: Form, name: string, errors: FieldErrors): number {
+  const typed = text(form, name).trim().replace(/^(?:US)?\$\s*/i, '');
+  // A phone's decimal keypad in many locales has a comma and no point: `12,50` is cents (a thousands
+  // separator always groups three digits, so `1,500` stays ambiguous and is refused).
+  const value = /^\d+,\d{1,2}$/.test(typed) ? typed.replace(',', '.') : typed;
+  const amount = /^(\d+)(?:\.(\d+))?$/.exec(value);
+  if (value === '') errors[name] = 'is required: an amount in US dollars, for example 20';
+  else if (value.startsWith('-')) errors[name] = 'must be 0 or more';
+  else if (amount === null) errors[name] = value.includes(',') ? 'write it without a thousands separator: for example 1500 or 12.50' : 'must be an amount in US dollars, for example 20 or 12.50';
+  else if ((amount[2] ?? '').length > 2) errors[name] = 'may have at most two decimals (cents)';
+  else if (Number(value) > MODEL_BUDGET_MAX_USD) errors[name] = 'must be at most 10000 US dollars';
+  else return Number(value);
+  return 0;
 }
 
 /** The patch a section's form asks for; FormProblems naming the fields it cannot read. */
@@ -121,6 +147,7 @@ export function patchOfForm(section: Section, form: Form): SettingsPatch {
         bulkThreshold: whole(form, 'bulkThreshold', errors),
         approvalTimeoutHours: whole(form, 'approvalTimeoutHours', errors),
         onboardingDays: whole(form, 'onboardingDays', errors),
+        modelDailyBudgetUsd: dollars(form, 'modelDailyBudgetUsd', errors),
       };
       break;
     case 'freetext':
@@ -148,6 +175,7 @@ export function applyPatch(head: ClientConfig, patch: SettingsPatch, admin: stri
   if (patch.rateLimits !== undefined) document.rateLimits = patch.rateLimits;
   if (patch.bulkThreshold !== undefined) document.bulkThreshold = patch.bulkThreshold;
   if (patch.approvalTimeoutHours !== undefined) document.approvalTimeoutHours = patch.approvalTimeoutHours;
+  if (patch.modelDailyBudgetUsd !== undefined) document.modelDailyBudgetUsd = patch.modelDailyBudgetUsd;
   if (patch.onboardingDays !== undefined) {
     document.onboarding = { ...head.onboarding, days: patch.onboardingDays, startedAt: head.onboarding.startedAt ?? now.toISOString() };
   }
@@ -167,7 +195,7 @@ export function applyPatch(head: ClientConfig, patch: SettingsPatch, admin: stri
  * The settings the portal's sections edit, as diffSettings names their paths; everything else in the
  * document (admins, mailbox, provider, time zone, model, dry run, push, …) is the agency's to change.
  */
-const PORTAL_FIELDS = ['permissions', 'autoSendTypes', 'alwaysApprovalTypes', 'blockList', 'rateLimits', 'bulkThreshold', 'approvalTimeoutHours', 'onboarding', 'autoReply.freeTextAutoSend'];
+const PORTAL_FIELDS = ['permissions', 'autoSendTypes', 'alwaysApprovalTypes', 'blockList', 'rateLimits', 'bulkThreshold', 'approvalTimeoutHours', 'modelDailyBudgetUsd', 'onboarding', 'autoReply.freeTextAutoSend'];
 
 /** The changed paths (`diffSettings`) that no section of the portal edits: a client admin may not make them. */
 export function agencyOnlyPaths(paths: readonly string[]): string[] {

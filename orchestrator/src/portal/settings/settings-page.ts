@@ -1,4 +1,4 @@
-import { CAPABILITIES, FREE_TEXT_AUTO_SEND_RISK, TEMPLATE_TYPES, type ClientConfig } from '@agent-fleet/kernel/client-config';
+import { CAPABILITIES, FREE_TEXT_AUTO_SEND_RISK, MODEL_DAILY_BUDGET_USD, TEMPLATE_TYPES, type ClientConfig } from '@agent-fleet/kernel/client-config';
 import type { GuardRail } from '@agent-fleet/kernel/settings-guard-rails';
 import type { PortalGraduationRow, PortalSettingsHead } from '../settings-gateway.ts';
 import { CAPABILITY_LABELS, EMAIL_TYPE_LABELS, FORM_FIELD_LABELS, RULE_TYPES, guardRailTitle } from './labels.ts';
@@ -59,7 +59,10 @@ export function settingsPageModel(input: {
       bulkThreshold: value('limits', 'bulkThreshold', String(config.bulkThreshold)),
       approvalTimeoutHours: value('limits', 'approvalTimeoutHours', String(config.approvalTimeoutHours)),
       onboardingDays: value('limits', 'onboardingDays', String(config.onboarding.days)),
+      modelDailyBudgetUsd: value('limits', 'modelDailyBudgetUsd', dollarText(config.modelDailyBudgetUsd)),
     },
+    modelBudgetDefault: dollarText(MODEL_DAILY_BUDGET_USD),
+    timezone: config.timezone,
     onboardingEnds: config.onboarding.startedAt === undefined ? null : new Date(Date.parse(config.onboarding.startedAt) + config.onboarding.days * DAY_MS).toISOString(),
     inOnboarding: config.onboarding.startedAt === undefined || input.now.getTime() < Date.parse(config.onboarding.startedAt) + config.onboarding.days * DAY_MS,
     freeText: TEMPLATE_TYPES.map((type) => ({
@@ -71,6 +74,16 @@ export function settingsPageModel(input: {
     freeTextRisk: FREE_TEXT_AUTO_SEND_RISK,
     graduation: input.graduation?.map((row) => ({ ...row, label: EMAIL_TYPE_LABELS[row.type as keyof typeof EMAIL_TYPE_LABELS] ?? row.type })) ?? null,
   };
+}
+
+/**
+ * An amount of US dollars as the form shows it: `20`, `12.50`. A value set by the agency with more
+ * decimals is shown as it is, never rounded: saving the form unchanged must not change the budget.
+ */
+export function dollarText(amount: number): string {
+  if (Number.isInteger(amount)) return String(amount);
+  const cents = amount.toFixed(2);
+  return Number(cents) === amount ? cents : String(amount);
 }
 
 function ruleOf(config: ClientConfig, type: (typeof RULE_TYPES)[number]): 'auto' | 'ask' | 'always' {
