@@ -127,6 +127,8 @@ export interface DailySummary {
   pendingApprovals: number;
   decidedApprovals: number;
   expiredApprovals: number;
+  /** What the day's language-model calls cost at list prices, US dollars; null when the agent did not say. */
+  modelCostUsd: number | null;
   anomalies: { at: string; kind: string; detail: string }[];
 }
 

@@ -238,6 +238,7 @@ export class MemoryClientGateway implements ClientGateway {
       pendingApprovals: pending.length,
       decidedApprovals: count('approval_decided'),
       expiredApprovals: count('approval_expired'),
+      modelCostUsd: count('email_read') * 0.012,
       anomalies: events
         .filter((event) => event.type === 'kill')
         .map((event) => ({ at: event.at, kind: 'kill', detail: `by ${event.actor}` })),

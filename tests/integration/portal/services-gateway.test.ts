@@ -84,6 +84,7 @@ class AgentDouble {
         pendingApprovals: [{ id: 'ap-1', recipients: 'client@example.com', subject: 'Subject ap-1', expiresAt: now.toISOString() }],
         expiredApprovals: [],
         anomalies: [],
+        llm: { calls: 4, inputTokens: 4000, outputTokens: 400, costUsd: 0.018, costPerEmailUsd: 0.009 },
       },
     };
   }
@@ -271,6 +272,7 @@ void describe('ServicesClientGateway over the registry, support access and the a
     assert.equal(summary.sent, 1);
     assert.equal(summary.pendingApprovals, 1);
     assert.equal(summary.timezone, 'Europe/London');
+    assert.equal(summary.modelCostUsd, 0.018);
     assert.deepEqual(
       summary.pending.map((entry) => entry.id),
       ['ap-1'],

@@ -59,8 +59,12 @@ interface AgentDaySummary {
     pendingApprovals: { id: string; recipients: string; subject: string; expiresAt: string }[];
     expiredApprovals: unknown[];
     anomalies: { at: string; kind: string; detail: string }[];
+    llm?: { costUsd?: unknown };
   };
 }
+/** The agent's figure for the day's model cost, when it is one (the answer comes from inside the client's container). */
+const spentUsd = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : null);
+
 /** How the ops log names a client admin acting through the portal (never a self-declared name). */
 const actorOf = (by: string) => `client-admin:${by}`;
 
@@ -232,6 +236,7 @@ export class ServicesClientGateway implements ClientGateway {
       pending: report.pendingApprovals,
       decidedApprovals: report.decidedApprovals,
       expiredApprovals: report.expiredApprovals.length,
+      modelCostUsd: spentUsd(report.llm?.costUsd),
       anomalies: report.anomalies,
     };
   }
