@@ -102,7 +102,10 @@ export class OrchestratorClient {
     });
   }
 
-  /** A GET whose body is copied as it arrives to `sink` (audit export). */
+  /**
+   * A GET whose body is copied as it arrives to `sink` (audit export, archives), at the sink's pace; settles
+   * once the sink has taken the last byte (it is not ended: it may be the terminal).
+   */
   download(urlPath: string, sink: NodeJS.WritableStream): Promise<void> {
     return new Promise((resolve, reject) => {
       const request = http.request(
@@ -116,8 +119,13 @@ export class OrchestratorClient {
             response.on('end', () => reject(errorFromAnswer(status, text)));
             return;
           }
-          response.on('data', (chunk: Buffer) => sink.write(chunk));
-          response.on('end', () => resolve());
+          response.on('data', (chunk: Buffer) => {
+            if (sink.write(chunk)) return;
+            response.pause();
+            sink.once('drain', () => response.resume());
+          });
+          // Writes complete in order: the callback of an empty one comes after every byte before it was taken.
+          response.on('end', () => sink.write(Buffer.alloc(0), (error?: Error | null) => (error ? reject(error) : resolve())));
           response.on('error', reject);
         },
       );

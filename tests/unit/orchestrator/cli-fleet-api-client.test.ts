@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import http, { type Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { parseClientId } from '@agent-fleet/kernel/client-id';
 import { isFleetError, type FleetErrorCode } from '@agent-fleet/kernel/fleet-error';
@@ -25,6 +25,9 @@ interface Seen {
  * operator as actor, and an error answer comes back as the FleetError the service raised, decoded with
  * the kernel's table whatever the hop (JSON, JSON lines, a download, a proxy's page).
  */
+/** A body of many chunks, so that a slow sink still has some queued when the response ends. */
+const ARCHIVE = Buffer.alloc(600_000, 7);
+
 describe('FleetApiClient', () => {
   let home: string;
   let server: Server;
@@ -44,6 +47,10 @@ describe('FleetApiClient', () => {
         const json = (status: number, body: unknown) =>
           response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
         if (url === '/healthz') return json(200, { status: 'ok' });
+        if (url.startsWith('/v1/clients/acme/export?')) {
+          response.writeHead(200, { 'content-type': 'application/x-tar' });
+          return response.end(ARCHIVE);
+        }
         if (url === '/v1/clients')
           return json(200, { clients: [{ id: 'acme', status: 'active', subnet: null }] });
         if (url === '/v1/clients/acme/kill')
@@ -154,6 +161,21 @@ describe('FleetApiClient', () => {
       url: '/v1/clients/acme/secrets/gmail',
       body: { value: '{"refresh_token":"r"}', actor: 'ops@host' },
     });
+  });
+
+  test('a download settles only once a slow sink has taken every byte (an archive is hashed and kept whole)', async () => {
+    let taken = 0;
+    const slow = new Writable({
+      highWaterMark: 1024,
+      write(chunk: Buffer, _encoding, callback) {
+        setTimeout(() => {
+          taken += chunk.length;
+          callback();
+        }, 1);
+      },
+    });
+    await api.downloadExport(acme, slow);
+    assert.equal(taken, ARCHIVE.length, 'every byte reached the sink before the download settled');
   });
 
   test('a service that is not there is unavailable and retryable', async () => {
