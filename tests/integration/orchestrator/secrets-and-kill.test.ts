@@ -99,7 +99,8 @@ describe('secrets, the kill switch and rotation, on real containers and the embe
     assertAbsent(agentLogs, secrets, "the agent's logs");
     assertAbsent(orchestratorLog, secrets, "the orchestrator's logs");
     const listed = await fleet.orchestrator.secrets.list(clientId);
-    assert.deepEqual(listed.map((s) => s.name).sort(), ['anthropic', 'control', 'gmail-oauth']);
+    // journal-heads: where the agent records its journals' heads (no secret value; `fleet secrets set` refuses it).
+    assert.deepEqual(listed.map((s) => s.name).sort(), ['anthropic', 'control', 'gmail-oauth', 'journal-heads']);
     assertAbsent(JSON.stringify(listed), secrets, 'secrets list');
   });
 

@@ -20,6 +20,7 @@ const PAGES = [
   'approval-expired',
   'approved',
   'bad-request',
+  'review',
   'activity',
   'summary',
   'support',

@@ -60,7 +60,7 @@ export async function setUpApp(h: PortalHarness, page: Page): Promise<string> {
 }
 
 export async function signOut(page: Page): Promise<void> {
-  await page.getByRole('button', { name: /Sign out/ }).click();
+  await page.getByRole('banner').getByRole('button', { name: /Sign out/ }).click();
   await page.waitForURL('**/sign-in?notice=signed-out');
 }
 
