@@ -30,6 +30,9 @@ export interface AcceptVolumeResult {
   checkpoint: { seq: number; hash: string };
 }
 
+/** The agent's readiness reason for a volume that no longer reaches its recorded journal heads. */
+const ROLLED_BACK = 'journal_rolled_back';
+
 /** How long the agent is asked whether it has its volume open before the anchor is touched. */
 const READINESS_PROBE_MS = 1500;
 
@@ -41,7 +44,7 @@ export const ACCEPT_VOLUME_COMMAND = 'fleet audit accept-volume';
  * or a false alarm) as it is: writes a reset to its journal anchor in Vault, introduces the agent again
  * so it opens the volume and records its heads, then moves the orchestrator's audit checkpoint to the
  * accepted chain. The agent still verifies its chain by itself: a chain broken by itself stays refused.
- * Only an active client whose agent runs and has not opened its volume; a reason is required; the ops
+ * Only an active client whose agent runs and refused its volume as rolled back; a reason is required; the ops
  * log keeps the checkpoint replaced, and records a failure too.
  */
 export async function acceptAgentVolume(deps: AcceptVolumeDependencies, request: { clientId: unknown; reason: unknown; actor: string }): Promise<AcceptVolumeResult> {
@@ -78,6 +81,10 @@ async function acceptNow(deps: AcceptVolumeDependencies, clientId: ClientId, rea
   const refusal = await notOpenBecause(control, clientId, address);
   if (refusal === null) {
     throw new FleetError('conflict', `the agent of ${clientId} has its volume open: nothing to accept (\`fleet audit reanchor\` moves the orchestrator's checkpoint)`);
+  }
+  // Only a refusal as rolled back is accepted: an agent still starting, or refused for another reason, is not.
+  if (!refusal.includes(ROLLED_BACK)) {
+    throw new FleetError('conflict', `the agent of ${clientId} did not refuse its volume as rolled back (${refusal}): nothing to accept`);
   }
   // Read by the agent only at open: the introduction below opens the volume as it is and replaces the reset by its heads.
   await resetJournalAnchor(secrets, clientId, `accepted by ${actor}: ${reason}`, clock.now());
