@@ -44,6 +44,9 @@ const FLEET_LEVEL_ALERTS = new Set([
   'Watchdog',
   'OrchestratorDown',
   'ReconcileFailures',
+  // The operators' audit trail is the fleet's, not a client's.
+  'OpsLogCheckpointProblem',
+  'OpsLogCheckpointBehind',
   // An incident may span several clients: these alerts name the incident.
   'IncidentResponseDueSoon',
   'IncidentAssessmentDueSoon',
