@@ -13,7 +13,6 @@ import { spawn, execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -21,6 +20,7 @@ import { agentConfigDocument } from '@agent-fleet/kernel/client-config-yaml';
 import { parseClientId } from '@agent-fleet/kernel/client-id';
 import { HttpAgentHealthProbe } from '../../orchestrator/src/adapters/http/http-agent-health-probe.ts';
 import { agentBundle, testFleetCa } from '../helpers/agent-tls.ts';
+import { freePort } from '../helpers/free-port.ts';
 
 const RUNS = Number(process.env['COLDSTART_RUNS'] ?? 20);
 const GIVEN_BUNDLE = process.env['COLDSTART_BUNDLE'];
@@ -52,15 +52,6 @@ async function entrypointFlags(): Promise<string[]> {
   if (!line) throw new Error('agent-image/Dockerfile has no ENTRYPOINT');
   const argv = JSON.parse(line.slice('ENTRYPOINT '.length)) as string[];
   return argv.slice(1, -1);
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  return port;
 }
 
 interface Start {

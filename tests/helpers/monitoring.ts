@@ -64,11 +64,7 @@ export function listen(
   });
 }
 
-export async function freePort(): Promise<number> {
-  const { server, port } = await listen(() => undefined);
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { freePort } from './free-port.ts';
 
 export function close(server: Server | undefined): Promise<void> {
   if (server === undefined) return Promise.resolve();

@@ -14,6 +14,7 @@ import { EgressRefusalLog } from '../../../orchestrator/src/adapters/egress-prox
 import type { ClientStatus } from '../../../orchestrator/src/domain/client-status.ts';
 import { parseEgressRule } from '../../../orchestrator/src/domain/egress-allow-list.ts';
 import { createEgressMetrics } from '../../../orchestrator/src/observability/metrics.ts';
+import { freePort } from '../../helpers/free-port.ts';
 
 const ACME = parseClientId('acme');
 const BETA = parseClientId('beta');
@@ -36,14 +37,6 @@ function exchange(port: number, host: string, request: string, localAddress = '1
     socket.once('error', reject);
     socket.write(request);
   });
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe('the egress proxy, against a real local instance', () => {
