@@ -46,7 +46,7 @@ describe('AnthropicLlmClient against the Messages API emulator', () => {
     emulator.clearQueue();
     client = new AnthropicLlmClient({
       apiKey: emulator.apiKey,
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-4-6',
       baseURL: emulator.url,
       maxRetries: 0,
       logger: createSilentLogger(),
@@ -58,12 +58,12 @@ describe('AnthropicLlmClient against the Messages API emulator', () => {
     const before = { ...emulator.tokens };
     const result = await client.classify(email);
     assert.deepEqual(result.value, { type: 'scheduling', confidence: 0.92, reasons: ['asks for a meeting time'] });
-    assert.equal(result.usage.model, 'claude-sonnet-4-5');
+    assert.equal(result.usage.model, 'claude-sonnet-4-6');
     assert.ok(result.usage.inputTokens > 0 && result.usage.outputTokens > 0);
     assert.equal(result.usage.inputTokens, emulator.tokens.input - before.input);
     assert.equal(result.usage.outputTokens, emulator.tokens.output - before.output);
     const [request] = emulator.received;
-    assert.equal(request?.model, 'claude-sonnet-4-5');
+    assert.equal(request?.model, 'claude-sonnet-4-6');
     assert.deepEqual(request?.tool_choice, { type: 'tool', name: 'classify_email', disable_parallel_tool_use: true });
   });
 
@@ -235,7 +235,7 @@ describe('AnthropicLlmClient against the Messages API emulator', () => {
   });
 
   it('one call is one request: retries belong to the mail loop, not to the SDK as well', async () => {
-    const defaults = new AnthropicLlmClient({ apiKey: emulator.apiKey, model: 'claude-sonnet-4-5', baseURL: emulator.url, logger: createSilentLogger() });
+    const defaults = new AnthropicLlmClient({ apiKey: emulator.apiKey, model: 'claude-sonnet-4-6', baseURL: emulator.url, logger: createSilentLogger() });
     emulator.enqueue({ error: { status: 529, type: 'overloaded_error', message: 'Overloaded' } }, { toolInput: { type: 'routine', confidence: 0.9, reasons: ['x'] } });
     await assert.rejects(defaults.classify(email), ProviderThrottledError);
     assert.equal(emulator.received.length, 1);
@@ -278,6 +278,55 @@ describe('AnthropicLlmClient against the Messages API emulator', () => {
     assert.equal(parallel.status, 400);
     assert.equal(emulator.received.length, 0);
   });
+
+  it('the emulator refuses a model the API does not serve with 404 not_found_error, after checking the request', async () => {
+    const unknown = new AnthropicLlmClient({ apiKey: emulator.apiKey, model: 'claude-sonnet-9-9', baseURL: emulator.url, maxRetries: 0, logger: createSilentLogger() });
+    emulator.enqueue({ toolInput: { type: 'routine', confidence: 0.9, reasons: ['x'] } });
+    await assert.rejects(unknown.classify(email), (error: unknown) => error instanceof ProviderAuthError);
+    assert.equal(emulator.received.length, 0, 'no model ran');
+    const response = await postMessages({ model: 'claude-sonnet-9-9', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] });
+    assert.equal(response.status, 404);
+    const body = (await response.json()) as { type: string; error: { type: string; message: string }; request_id: string };
+    assert.deepEqual([body.type, body.error.type, body.error.message], ['error', 'not_found_error', 'model: claude-sonnet-9-9']);
+    assert.equal(response.headers.get('request-id'), body.request_id, 'the error names its request in a header too');
+    const invalidFirst = await postMessages({ model: 'claude-sonnet-9-9', max_tokens: 10, messages: [{ role: 'assistant', content: 'hi' }] });
+    assert.equal(invalidFirst.status, 400);
+  });
+
+  it('the emulator refuses the malformed system, content, tools and fields the API refuses', async () => {
+    const base = { model: 'claude-sonnet-4-6', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] };
+    const tool = { name: 't', input_schema: { type: 'object' } };
+    const refused: [string, Record<string, unknown>, RegExp][] = [
+      ['an unknown top-level field', { ...base, temprature: 0.5 }, /^temprature: Extra inputs are not permitted$/],
+      ['an empty system text block', { ...base, system: [{ type: 'text', text: '' }] }, /^system: text content blocks must be non-empty$/],
+      ['a system block that is not text', { ...base, system: [{ type: 'image' }] }, /^system\.0\.type/],
+      ['a system that is neither string nor list', { ...base, system: { type: 'text', text: 'x' } }, /^system:/],
+      ['an empty text content block', { ...base, messages: [{ role: 'user', content: [{ type: 'text', text: '' }] }] }, /text content blocks must be non-empty/],
+      ['a text block without text', { ...base, messages: [{ role: 'user', content: [{ type: 'text' }] }] }, /content\.0\.text/],
+      ['a final assistant turn ending in whitespace', { ...base, messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'Dear ' }] }, /trailing whitespace/],
+      ['two tools of one name', { ...base, tools: [tool, tool] }, /unique/],
+      ['a forced tool without tools', { ...base, tool_choice: { type: 'any' } }, /only be specified while providing tools/],
+    ];
+    for (const [what, body, message] of refused) {
+      const response = await postMessages(body);
+      assert.equal(response.status, 400, what);
+      const answer = (await response.json()) as { type: string; error: { type: string; message: string } };
+      assert.equal(answer.error.type, 'invalid_request_error', what);
+      assert.match(answer.error.message, message, what);
+    }
+    assert.equal(emulator.received.length, 0);
+    emulator.enqueue({ text: 'ok' }, { text: 'ok' });
+    assert.equal((await postMessages({ ...base, system: [{ type: 'text', text: 'Be brief.' }] })).status, 200, 'system as text blocks is fine');
+    assert.equal((await postMessages({ ...base, messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'Dear' }] })).status, 200, 'a prefill is fine');
+  });
+
+  function postMessages(body: unknown): Promise<Response> {
+    return fetch(`${emulator.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': emulator.apiKey, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  }
 
   it('the emulator rejects requests the real API would reject', async () => {
     const response = await fetch(`${emulator.url}/v1/messages`, {

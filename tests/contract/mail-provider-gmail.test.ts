@@ -259,4 +259,37 @@ describe('Gmail emulator strictness', () => {
       await emulator.stop();
     }
   });
+
+  it('takes back only the page tokens it issued, each for its own listing, as Gmail does', async () => {
+    const emulator = new GmailEmulator();
+    await emulator.start();
+    try {
+      for (let i = 0; i < 3; i++) await emulator.seedInbound({ from: `s${i}@sender.example`, to: [emulator.mailbox], subject: `m${i}`, text: 'x' });
+      const base = `${emulator.rootUrl}gmail/v1/users/me`;
+      const { accessToken } = await accessTokenFor(emulator, gmailScopesFor(FULL));
+      const auth = { authorization: `Bearer ${accessToken}` };
+      const get = async (path: string) => {
+        const response = await fetch(`${base}${path}`, { headers: auth });
+        return { status: response.status, body: (await response.json()) as { nextPageToken?: string; messages?: unknown[]; history?: unknown[]; error?: { status: string } } };
+      };
+      const first = await get('/messages?maxResults=2');
+      assert.equal(first.body.messages?.length, 2);
+      const token = first.body.nextPageToken ?? '';
+      assert.equal((await get(`/messages?maxResults=2&pageToken=${token}`)).body.messages?.length, 1);
+      const start = emulator.currentHistoryId - 3;
+      const history = await get(`/history?startHistoryId=${start}&maxResults=1`);
+      assert.equal(history.body.history?.length, 1);
+      // A token never issued, a forged offset, or one from the other listing: 400, never a silent empty page.
+      for (const path of ['/messages?pageToken=garbage', '/messages?pageToken=1', `/messages?pageToken=${history.body.nextPageToken ?? ''}`]) {
+        const refused = await get(path);
+        assert.deepEqual([refused.status, refused.body.error?.status], [400, 'INVALID_ARGUMENT'], path);
+      }
+      for (const bad of ['garbage', '1', token]) {
+        const refused = await get(`/history?startHistoryId=${start}&pageToken=${bad}`);
+        assert.deepEqual([refused.status, refused.body.error?.status], [400, 'INVALID_ARGUMENT'], bad);
+      }
+    } finally {
+      await emulator.stop();
+    }
+  });
 });

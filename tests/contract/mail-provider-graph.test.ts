@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { GraphMailProvider } from '../../agent-image/src/adapters/graph/graph-mail-provider.ts';
 import { graphScopesFor } from '@agent-fleet/kernel/provider-scopes';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
-import { GraphEmulator } from '../emulators/graph-emulator.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { GRAPH_MAX_REQUEST_BYTES, GraphEmulator } from '../emulators/graph-emulator.ts';
 import { accessTokenFor, graphTokenSource } from '../helpers/oauth-tokens.ts';
 import { mailProviderContract, type MailHarness } from './mail-provider.contract.ts';
 import { sendExactlyApprovedContract } from './send-exactly-approved.contract.ts';
@@ -300,6 +301,47 @@ describe('Graph emulator strictness', () => {
       const throttled = await fetch(`${base}/messages/${created.id}`, { headers: auth });
       assert.equal(throttled.status, 429);
       assert.equal(throttled.headers.get('retry-after'), '3');
+    } finally {
+      await emulator.stop();
+    }
+  });
+
+  it('refuses a request body over 4 MB with 413, as Graph does; a draft too large for it fails without being retried and leaves nothing behind', async () => {
+    const emulator = new GraphEmulator();
+    await emulator.start();
+    try {
+      const { accessToken } = await accessTokenFor(emulator, graphScopesFor(FULL));
+      const huge = 'x'.repeat(GRAPH_MAX_REQUEST_BYTES);
+      const direct = await fetch(`${emulator.baseUrl}/v1.0/me/messages`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ subject: 's', body: { contentType: 'text', content: huge } }),
+      });
+      assert.equal(direct.status, 413);
+      assert.equal(((await direct.json()) as { error: { code: string } }).error.code, 'ErrorRequestEntityTooLarge');
+      assert.equal(emulator.draftCount(), 0);
+
+      const provider = new GraphMailProvider({ tokens: graphTokenSource(emulator, graphScopesFor(FULL)), baseUrl: emulator.baseUrl, canSend: true, logger: createSilentLogger() });
+      await assert.rejects(
+        provider.createDraft({ to: ['kim@partner.example'], subject: 'Files', body: huge, idempotencyKey: crypto.randomUUID() }),
+        (error: unknown) => error instanceof FleetError && !error.retryable,
+      );
+      assert.equal(emulator.draftCount(), 0);
+    } finally {
+      await emulator.stop();
+    }
+  });
+
+  it('a reply draft whose content Graph refuses leaves no empty threaded draft behind', async () => {
+    const emulator = new GraphEmulator();
+    await emulator.start();
+    try {
+      const provider = new GraphMailProvider({ tokens: graphTokenSource(emulator, graphScopesFor(FULL)), baseUrl: emulator.baseUrl, canSend: true, logger: createSilentLogger() });
+      const original = emulator.seedInbound({ from: 'kim@partner.example', to: [emulator.mailbox], subject: 'Files', text: 'hello' });
+      // createReply succeeds, then the PATCH with the content is refused (413 here: over Graph's 4 MB).
+      const input = { to: ['kim@partner.example'], subject: 'Files', body: 'x'.repeat(GRAPH_MAX_REQUEST_BYTES), idempotencyKey: crypto.randomUUID(), inReplyTo: original.id };
+      await assert.rejects(provider.createDraft(input), (error: unknown) => error instanceof FleetError && !error.retryable);
+      assert.equal(emulator.draftCount(), 0, 'the draft createReply made is deleted when its content cannot be set');
     } finally {
       await emulator.stop();
     }

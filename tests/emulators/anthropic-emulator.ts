@@ -1,3 +1,4 @@
+import { modelRetirement } from '@agent-fleet/kernel/client-config';
 import { HttpEmulator, json, randomId, type EmulatorRequest, type EmulatorResponse } from './http-emulator.ts';
 
 /**
@@ -56,6 +57,23 @@ export function userText(request: MessagesRequest): string {
 
 const VERSION_RULE = /^\d{4}-\d{2}-\d{2}$/;
 
+/**
+ * The model ids the API serves, as the installed SDK's `Model` type lists them. The API answers any
+ * other id with 404 not_found_error `model: <id>`, after checking the rest of the request.
+ */
+export const KNOWN_MODELS: readonly string[] = [
+  'claude-fable-5-2', 'claude-mythos-5-2', 'claude-haiku-5-5', 'claude-sonnet-5-5', 'claude-fable-5-1', 'claude-opus-5-5',
+  'claude-mythos-5-1', 'claude-sonnet-5', 'claude-fable-5', 'claude-mythos-5', 'claude-opus-5', 'claude-opus-4-8', 'claude-opus-4-7',
+  'claude-mythos-preview', 'claude-opus-4-6', 'claude-sonnet-4-6', 'claude-haiku-4-5', 'claude-haiku-4-5-20251001', 'claude-opus-4-5',
+  'claude-opus-4-5-20251101', 'claude-sonnet-4-5', 'claude-sonnet-4-5-20250929',
+];
+
+/** A model past its retirement day (the SDK's deprecation table, as the kernel keeps it) is gone from the API. */
+function isRetired(model: string): boolean {
+  const retirement = modelRetirement(model);
+  return retirement !== null && retirement.getTime() <= Date.now();
+}
+
 export class AnthropicEmulator {
   readonly apiKey: string;
   /** Every valid request body, in order. */
@@ -66,9 +84,15 @@ export class AnthropicEmulator {
   #script: Script | null = null;
   #account: AccountState = 'ok';
 
-  /** `latencyMs`: how long each answer takes, like a real model call (default 0). */
-  constructor(options: { apiKey?: string; latencyMs?: number } = {}) {
+  readonly #models: ReadonlySet<string>;
+
+  /**
+   * `latencyMs`: how long each answer takes, like a real model call (default 0). `models`: the ids this
+   * key may use (default KNOWN_MODELS); any other is 404 not_found_error, as the API answers it.
+   */
+  constructor(options: { apiKey?: string; latencyMs?: number; models?: readonly string[] } = {}) {
     this.apiKey = options.apiKey ?? 'sk-ant-emulator-key-0000';
+    this.#models = new Set(options.models ?? KNOWN_MODELS);
     const latencyMs = options.latencyMs ?? 0;
     this.#http = new HttpEmulator(async (request) => {
       if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
@@ -136,15 +160,16 @@ export class AnthropicEmulator {
     const problem = validate(body);
     if (problem !== null) return apiError(400, 'invalid_request_error', problem);
     const valid = body as MessagesRequest;
+    if (!this.#models.has(valid.model) || isRetired(valid.model)) return apiError(404, 'not_found_error', `model: ${valid.model}`);
     this.received.push(valid);
     if (this.#account !== 'ok') return apiError(400, 'invalid_request_error', ACCOUNT_REFUSALS[this.#account]);
 
     const reply = this.#queue.shift() ?? this.#script?.(valid);
     if (reply === undefined) return apiError(500, 'api_error', 'emulator: no scripted reply left');
     if ('error' in reply) {
-      const headers: Record<string, string> = {};
-      if (reply.error.retryAfterSeconds !== undefined) headers['retry-after'] = String(reply.error.retryAfterSeconds);
-      return { ...apiError(reply.error.status, reply.error.type, reply.error.message, reply.error.errorCode), headers };
+      const refused = apiError(reply.error.status, reply.error.type, reply.error.message, reply.error.errorCode);
+      if (reply.error.retryAfterSeconds !== undefined) refused.headers = { ...refused.headers, 'retry-after': String(reply.error.retryAfterSeconds) };
+      return refused;
     }
     const inputTokens = countTokens(JSON.stringify([valid.system ?? '', valid.messages, valid.tools ?? []]));
     let content: unknown[];
@@ -182,7 +207,9 @@ function countTokens(text: string): number {
 
 function apiError(status: number, type: string, message: string, errorCode?: string): EmulatorResponse {
   const details = errorCode === undefined ? {} : { details: { error_code: errorCode } };
-  return json(status, { type: 'error', error: { type, message, ...details }, request_id: `req_${randomId()}` });
+  // The API names the request in a header and in the body, the same id in both.
+  const requestId = `req_${randomId()}`;
+  return json(status, { type: 'error', error: { type, message, ...details }, request_id: requestId }, { 'request-id': requestId });
 }
 
 /**
@@ -199,9 +226,26 @@ function unpairedSurrogatePath(value: unknown, path: string): string | null {
   return null;
 }
 
+/** The top-level fields of a Messages request (the SDK's MessageCreateParams); the API refuses any other. */
+const REQUEST_FIELDS = new Set([
+  'model', 'messages', 'max_tokens', 'system', 'tools', 'tool_choice', 'stream', 'stop_sequences', 'metadata', 'thinking',
+  'output_config', 'service_tier', 'speed', 'container', 'cache_control', 'diagnostics', 'inference_geo', 'user_profile_id', 'workspace_id',
+]);
+
+/** Why a content block is refused, or null: a known type, and a text block's text a non-empty string. */
+function blockProblem(block: unknown, path: string, field: 'messages' | 'system'): string | null {
+  const b = block as { type?: unknown; text?: unknown } | null;
+  if (typeof b?.type !== 'string') return `${path}.type: Field required`;
+  if (b.type !== 'text') return null;
+  if (typeof b.text !== 'string') return `${path}.text: Input should be a valid string`;
+  return b.text === '' ? `${field}: text content blocks must be non-empty` : null;
+}
+
 function validate(body: unknown): string | null {
-  if (typeof body !== 'object' || body === null) return 'body: must be an object';
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'body: must be an object';
   const b = body as Record<string, unknown>;
+  const extra = Object.keys(b).find((key) => !REQUEST_FIELDS.has(key));
+  if (extra !== undefined) return `${extra}: Extra inputs are not permitted`;
   if (typeof b['model'] !== 'string' || b['model'] === '') return 'model: Field required';
   if (!Number.isInteger(b['max_tokens']) || (b['max_tokens'] as number) < 1) return 'max_tokens: must be a positive integer';
   if (b['stream'] === true) return 'stream: not supported by the emulator';
@@ -214,13 +258,29 @@ function validate(body: unknown): string | null {
     if (m.role !== expected) return `messages: roles must alternate between "user" and "assistant", starting with "user"`;
     expected = expected === 'user' ? 'assistant' : 'user';
     const content = m.content;
-    const ok =
-      (typeof content === 'string' && content !== '') ||
-      (Array.isArray(content) && content.length > 0 && content.every((c) => typeof (c as { type?: unknown })?.type === 'string'));
+    const ok = (typeof content === 'string' && content !== '') || (Array.isArray(content) && content.length > 0);
     if (!ok) return `messages.${index}.content: must be a non-empty string or list of content blocks`;
+    if (Array.isArray(content)) {
+      for (const [at, block] of content.entries()) {
+        const problem = blockProblem(block, `messages.${index}.content.${at}`, 'messages');
+        if (problem !== null) return problem;
+      }
+    }
+  }
+  const last = messages.at(-1) as { role: string; content: unknown };
+  const lastText = typeof last.content === 'string' ? last.content : (last.content as { type: string; text?: string }[]).at(-1)?.text;
+  if (last.role === 'assistant' && typeof lastText === 'string' && /\s$/.test(lastText)) {
+    return 'messages: final assistant content cannot end with trailing whitespace';
   }
   const system = b['system'];
-  if (system !== undefined && typeof system !== 'string' && !Array.isArray(system)) return 'system: must be a string or list of text blocks';
+  if (system !== undefined && typeof system !== 'string') {
+    if (!Array.isArray(system)) return 'system: Input should be a valid list';
+    for (const [index, block] of system.entries()) {
+      if ((block as { type?: unknown } | null)?.type !== 'text') return `system.${index}.type: Input should be 'text'`;
+      const problem = blockProblem(block, `system.${index}`, 'system');
+      if (problem !== null) return problem;
+    }
+  }
   const tools = b['tools'];
   const names = new Set<string>();
   if (tools !== undefined) {
@@ -232,12 +292,14 @@ function validate(body: unknown): string | null {
       if (['oneOf', 'anyOf', 'allOf'].some((key) => key in (t.input_schema as object))) {
         return `tools.${index}.custom.input_schema: input_schema does not support oneOf, allOf, or anyOf at the top level`;
       }
+      if (names.has(t.name)) return 'tools: Tool names must be unique.';
       names.add(t.name);
     }
   }
   const choice = b['tool_choice'] as { type?: unknown; name?: unknown; disable_parallel_tool_use?: unknown } | undefined;
   if (choice !== undefined) {
     if (!['auto', 'any', 'tool', 'none'].includes(String(choice.type))) return 'tool_choice.type: invalid';
+    if ((choice.type === 'any' || choice.type === 'tool') && names.size === 0) return 'tool_choice: tool_choice may only be specified while providing tools';
     const parallel = choice.disable_parallel_tool_use;
     if (parallel !== undefined && typeof parallel !== 'boolean') return 'tool_choice.disable_parallel_tool_use: Input should be a valid boolean';
     if (choice.type === 'tool' && (typeof choice.name !== 'string' || !names.has(choice.name))) {

@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { json, randomId, type EmulatorResponse } from './http-emulator.ts';
 import {
@@ -12,6 +13,10 @@ import {
   type HistoryRecord,
   type StoredMessage,
 } from './gmail-emulator-support.ts';
+
+function invalidPageToken(): EmulatorResponse {
+  return gmailError(400, 'Invalid pageToken', 'invalidArgument', 'INVALID_ARGUMENT');
+}
 
 const SYSTEM_LABELS = ['INBOX', 'SENT', 'DRAFT', 'UNREAD', 'STARRED', 'IMPORTANT', 'SPAM', 'TRASH'];
 
@@ -28,6 +33,8 @@ export class GmailMailbox {
   history: HistoryRecord[] = [];
   historyId = 1000;
   oldestRetainedHistoryId = 0;
+  /** Page tokens handed out, each valid only for the listing that issued it (Gmail refuses any other: 400). */
+  readonly #pageTokens = new Map<string, { listing: 'messages' | 'history'; offset: number }>();
   readonly #onAdded: (historyId: number, labelIds: string[]) => void;
 
   constructor(address: string, onAdded: (historyId: number, labelIds: string[]) => void) {
@@ -56,12 +63,12 @@ export class GmailMailbox {
       .filter((m) => includeSpamTrash || (!m.labelIds.has('SPAM') && !m.labelIds.has('TRASH')))
       .filter((m) => filter(m))
       .sort((a, b) => b.internalDate - a.internalDate || b.historyId - a.historyId);
-    const offset = Number(query.get('pageToken') ?? '0');
-    if (!Number.isInteger(offset) || offset < 0) return gmailError(400, 'Invalid pageToken', 'invalidArgument', 'INVALID_ARGUMENT');
+    const offset = this.#pageOffset('messages', query.get('pageToken'));
+    if (offset === null) return invalidPageToken();
     const page = all.slice(offset, offset + maxResults);
     const body: Record<string, unknown> = { resultSizeEstimate: all.length };
     if (page.length > 0) body['messages'] = page.map((m) => ({ id: m.id, threadId: m.threadId }));
-    if (offset + maxResults < all.length) body['nextPageToken'] = String(offset + maxResults);
+    if (offset + maxResults < all.length) body['nextPageToken'] = this.#issuePageToken('messages', offset + maxResults);
     return json(200, body);
   }
 
@@ -119,7 +126,8 @@ export class GmailMailbox {
     const records = this.history.filter(
       (r) => r.id > start && (labelId === null || r.labelIds.includes(labelId)),
     );
-    const offset = Number(query.get('pageToken') ?? '0');
+    const offset = this.#pageOffset('history', query.get('pageToken'));
+    if (offset === null) return invalidPageToken();
     const page = records.slice(offset, offset + maxResults);
     const body: Record<string, unknown> = { historyId: String(this.historyId) };
     if (page.length > 0) {
@@ -129,8 +137,22 @@ export class GmailMailbox {
         messagesAdded: [{ message: { id: r.messageId, threadId: r.threadId, labelIds: r.labelIds } }],
       }));
     }
-    if (offset + maxResults < records.length) body['nextPageToken'] = String(offset + maxResults);
+    if (offset + maxResults < records.length) body['nextPageToken'] = this.#issuePageToken('history', offset + maxResults);
     return json(200, body);
+  }
+
+  /** An opaque token for the page at `offset` of a listing (Gmail's are long digit strings). */
+  #issuePageToken(listing: 'messages' | 'history', offset: number): string {
+    const token = String(randomInt(1e9, 1e10)) + String(randomInt(1e9, 1e10));
+    this.#pageTokens.set(token, { listing, offset });
+    return token;
+  }
+
+  /** The offset a page token stands for: 0 without one, null for a token this listing did not issue. */
+  #pageOffset(listing: 'messages' | 'history', token: string | null): number | null {
+    if (token === null) return 0;
+    const issued = this.#pageTokens.get(token);
+    return issued?.listing === listing ? issued.offset : null;
   }
 
   listLabels(): EmulatorResponse {

@@ -49,6 +49,9 @@ export interface GraphSeedMessage {
   headers?: Record<string, string>;
 }
 
+/** Graph's cap on one REST request's body (sendMail, a message with its body, an attachment): 413 above it. */
+export const GRAPH_MAX_REQUEST_BYTES = 4 * 1024 * 1024;
+
 const READ = ['Mail.Read', 'Mail.ReadWrite'];
 const WRITE = ['Mail.ReadWrite'];
 const SEND = ['Mail.Send'];
@@ -217,6 +220,9 @@ export class GraphEmulator {
     }
     const need = (scopes: string[]): EmulatorResponse | null =>
       access.scopes.some((s) => scopes.includes(s)) ? null : graphError(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.');
+    if (path.startsWith('/v1.0/') && Buffer.byteLength(request.body) > GRAPH_MAX_REQUEST_BYTES) {
+      return graphError(413, 'ErrorRequestEntityTooLarge', 'The maximum request length supported is 4MB.');
+    }
     // A body that is not a JSON object fails the request before any route reads it (Graph: RequestBodyRead).
     if ((request.method === 'POST' || request.method === 'PATCH') && path.startsWith('/v1.0/') && request.body.trim() !== '' && parseJson(request.body) === null) {
       return graphError(400, 'RequestBodyRead', 'Invalid JSON in the request body: an object was expected.');
