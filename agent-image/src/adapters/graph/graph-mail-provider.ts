@@ -174,9 +174,17 @@ export class GraphMailProvider implements MailProvider {
           this.#request(`/me/messages/${encodeURIComponent(inReplyTo)}/createReply`).post({ message: { internetMessageHeaders: headers } }),
         ),
       );
-      created = await this.#call('messages.update', () =>
-        this.#request(`/me/messages/${encodeURIComponent(reply.id)}`).patch({ ...content, subject: replySubject(input.subject) }),
-      );
+      try {
+        created = await this.#call('messages.update', () =>
+          this.#request(`/me/messages/${encodeURIComponent(reply.id)}`).patch({ ...content, subject: replySubject(input.subject) }),
+        );
+      } catch (error) {
+        // The reply exists without its content: left, every retry would add another empty threaded draft
+        // to the client's Drafts. The content's own failure is what the caller must see, so a failed
+        // clean-up does not replace it.
+        await this.deleteDraft(reply.id).catch(() => undefined);
+        throw error;
+      }
     }
     return this.getDraft(this.#parseMessage(created).id);
   }
