@@ -35,8 +35,14 @@ describe('block list', () => {
     assert.equal(blockList.match('x@a.b.enemy.org'), '*.enemy.org');
   });
 
-  it('does not match by suffix or parent', () => {
-    for (const address of ['cfo@acme.com', 'x@evilrival.com', 'x@mail.rival.com', 'x@enemy.org', 'x@notenemy.org']) {
+  it('matches every subdomain of a domain entry: whoever holds the domain holds them', () => {
+    assert.equal(blockList.match('x@mail.rival.com'), 'rival.com');
+    assert.equal(blockList.match('x@a.b.rival.com'), 'rival.com');
+    assert.equal(blockList.match('x%mail.rival.com@relay.com'), 'rival.com');
+  });
+
+  it('does not match by suffix, or a subdomain pattern its parent', () => {
+    for (const address of ['cfo@acme.com', 'x@evilrival.com', 'x@mail.evilrival.com', 'x@rival.com.evil.net', 'x@enemy.org', 'x@notenemy.org', 'x@a.acme.com']) {
       assert.equal(blockList.match(address), undefined, address);
     }
   });

@@ -14,6 +14,19 @@ describe('URL shorteners: hosts written the way a browser still reads them', () 
     assert.deepEqual(reasons(send({ body: 'Details: https://docs.partner.com@bit.ly/3xYz' })), ['url_shortener']);
   });
 
+  it('finds a shortener whose user info holds characters an address could start after', () => {
+    // Each of these opens bit.ly in a browser: everything before the last @ of the authority is user info.
+    for (const url of ['https://partner.com,x@bit.ly/3xYz', 'https://a(b@bit.ly/x', 'https://x;y@bit.ly/x', 'https://user:pa[ss@bit.ly/x', 'https://bob@partner.com,c@bit.ly/x', 'https:///x"y@bit.ly/x', 'https:\\\\x<y@bit.ly/x']) {
+      assert.equal(new URL(url).host, 'bit.ly', url);
+      assert.equal(detector.find([], `Details: ${url}`), 'bit.ly', url);
+      assert.deepEqual(reasons(send({ body: `Details: ${url}` })), ['url_shortener'], url);
+    }
+  });
+
+  it('still reads an address after a comma as an address when no URL holds it', () => {
+    assert.equal(detector.find([], 'cc: bob@partner.com,someone@bit.ly and see https://partner.com/a,b@bit.ly'), undefined);
+  });
+
   it('finds a shortener written with full-width letters, ideographic full stops or percent-encoding', () => {
     for (const body of ['see https://ｂｉｔ.ｌｙ/abc', 'see https://bit。ly/abc', 'see https://bit｡ly/abc', 'see https://bit%2Ely/abc', 'see https://%62it.ly/abc']) {
       assert.notEqual(detector.find([], body), undefined, body);

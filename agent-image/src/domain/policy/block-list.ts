@@ -3,8 +3,13 @@ import { gmailDomain, gmailMailbox } from './gmail-address.ts';
 
 /**
  * Block-list matching. Entries are `user@x.com` (one address, also matching `user+tag@x.com`), `x.com`
- * (that domain exactly: `evilx.com` and `a.x.com` do not match) and `*.x.com` (every subdomain of x.com,
- * not x.com itself). Compiled once into sets so a lookup is a few hash probes. A local part that routes
+ * (that domain and every subdomain of it: `a.x.com` matches, `evilx.com` does not) and `*.x.com` (every
+ * subdomain of x.com, not x.com itself). A domain entry covers its subdomains because whoever holds x.com
+ * holds them all: mail to `ceo@eu.x.com` reaches the same organisation the client named, and a client
+ * who blocks a competitor would otherwise have to list each of its mail hosts. The cost of a subdomain the
+ * client did not mean is one approval; the cost of missing one is unreviewed mail to the party it blocked.
+ * `*.x.com` keeps x.com itself off the list for the rare client that wants exactly that.
+ * Compiled once into sets so a lookup is a few hash probes per label. A local part that routes
  * on to another host (`x%rival.com@relay.com`, `rival.com!x@relay.com`, still honoured by some relays)
  * is matched by the hosts it names as well. Gmail addresses match by the mailbox they reach: dots in the
  * local part and a `+tag` aside, googlemail.com as gmail.com (`c.e.o@googlemail.com` matches an entry
@@ -34,9 +39,10 @@ export function compileBlockList(entries: readonly string[]): BlockListMatcher {
   const matchDomain = (domain: string): string | undefined => {
     const exact = domains.get(gmailDomain(domain));
     if (exact !== undefined) return exact;
-    if (subdomainsOf.size === 0) return undefined;
     for (let dot = domain.indexOf('.'); dot !== -1; dot = domain.indexOf('.', dot + 1)) {
       const parent = domain.slice(dot + 1);
+      const covering = domains.get(gmailDomain(parent));
+      if (covering !== undefined) return covering;
       if (subdomainsOf.has(parent)) return `*.${parent}`;
     }
     return undefined;

@@ -5,7 +5,7 @@
  * ideographic full stops (`ｂｉｔ。ｌｙ`), percent-encoded characters (`bit%2Ely`, `bit%E3%80%82ly`), HTML
  * character references (`bit&#46;ly`) and the invisible characters IDNA drops (`bit\u00AD.ly`) are folded
  * first, and the host after a URL's user info (`https://trusted.example@bit.ly/x`) is a host, not an email
- * domain.
+ * domain, whatever its user info holds (`https://a,b@bit.ly/x`).
  */
 export const URL_SHORTENER_DOMAINS: readonly string[] = [
   'bit.ly', 'bitly.com', 'j.mp', 'tinyurl.com', 'tiny.cc', 'tiny.one', 't.co', 'goo.gl', 'g.co', 'ow.ly',
@@ -136,15 +136,43 @@ export function firstHost(raw: string, accept: (host: string) => boolean): strin
   return undefined;
 }
 
+/**
+ * A URL's authority in text: after the scheme's `:` and the slashes, which a browser reads in any number
+ * and either way (`https:\\x`, `https:///x`), up to white space, `/`, `\\`, `?` or `#` (WHATWG, special schemes).
+ */
+const AUTHORITY = /:[/\\]+([^\s/\\?#]*)/g;
+
+/**
+ * Where the authorities of the URLs in a text end, by where they start: `[start, end)` pairs, in text
+ * order. A URL's user info may hold characters an address is read to start after (`https://a,b@bit.ly`
+ * and `https://x(y@bit.ly` open bit.ly), so an `@` inside an authority ends user info, never an address.
+ */
+function authoritySpans(text: string): number[] {
+  if (!text.includes(':/') && !text.includes(':\\')) return [];
+  const spans: number[] = [];
+  for (const match of text.matchAll(AUTHORITY)) {
+    const end = match.index + match[0].length;
+    spans.push(end - (match[1] ?? '').length, end);
+  }
+  return spans;
+}
+
 /** firstHost in one reading of a text, already folded (foldForHosts). */
 export function firstHostIn(text: string, accept: (host: string) => boolean): string | undefined {
+  const authorities = authoritySpans(text);
+  let span = 0;
+  /** Whether the `@` at `at` is in a URL's authority; `at` only grows from call to call, so one pass over the spans. */
+  const inAuthority = (at: number): boolean => {
+    while (span < authorities.length && authorities[span + 1]! <= at) span += 2;
+    return span < authorities.length && authorities[span]! <= at;
+  };
   let dot = text.indexOf('.');
   while (dot !== -1) {
     let start = dot;
     while (start > 0 && isHostChar(text.charCodeAt(start - 1))) start--;
     let end = dot + 1;
     while (end < text.length && isHostChar(text.charCodeAt(end))) end++;
-    if (start === 0 || text.charCodeAt(start - 1) !== 64 /* @ */ || !endsEmailLocalPart(text, start - 1)) {
+    if (start === 0 || text.charCodeAt(start - 1) !== 64 /* @ */ || inAuthority(start - 1) || !endsEmailLocalPart(text, start - 1)) {
       const host = trimDots(text.slice(start, end).toLowerCase());
       if (host.includes('.') && accept(host)) return host;
     }
