@@ -25,8 +25,9 @@ const resolveBody = z
 /**
  * `GET /v1/review` (control token required): the messages the agent parked for a human — malformed model
  * output, an unusable draft, low confidence, repeated failures — with the reason, since when and whether a
- * retry was used up, oldest first, and the queue's bound. The sender's address (when read) is there for the
- * client's own portal; the orchestrator leaves it out of `fleet review list`. No subject or body.
+ * retry was used up, oldest first, and the queue's bound. The sender's address (when read) and the subject
+ * line as kept when parked (null when not recorded) are there for the client's own portal, so its admin can
+ * find the email in the mailbox; the orchestrator leaves both out of `fleet review list`. Never the body.
  *
  * `POST /v1/review/resolve` `{ messageId, resolution: handled | retry, by, via? }`: a human's resolution
  * (mail-loop/review-queue.ts), audited; answers `{ messageId, resolution, changed }`.

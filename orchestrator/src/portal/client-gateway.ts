@@ -132,7 +132,7 @@ export interface DailySummary {
   anomalies: { at: string; kind: string; detail: string }[];
 }
 
-/** An email the agent set aside for a person instead of answering it. No subject or body. */
+/** An email the agent set aside for a person instead of answering it: who sent it and its subject line, never its body. */
 export interface ParkedEmail {
   /** The mailbox's id of the message: what the buttons name (not shown: it means nothing to a person). */
   messageId: string;
@@ -142,6 +142,8 @@ export interface ParkedEmail {
   since: string;
   /** Its sender when the agent had read it, else null. */
   sender: string | null;
+  /** Its subject as the agent kept it ('' when it had none); null (or absent) when the agent did not record it. */
+  subject?: string | null;
   /** True when the assistant already had its one more try: only "I dealt with it" remains. */
   retried: boolean;
 }

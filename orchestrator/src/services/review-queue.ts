@@ -16,9 +16,14 @@ export interface ReviewQueueEntry {
   retriedFrom: string | null;
 }
 
-/** An entry as the client's own admins see it: with the sender the agent read (as an approval's page shows it). */
+/**
+ * An entry as the client's own admins see it: with the sender and the subject line the agent read (as an
+ * approval's page shows them), so they can find the email in the mailbox. Client content: never logged.
+ */
 export interface ClientReviewEntry extends ReviewQueueEntry {
   sender: string | null;
+  /** The subject as the agent kept it ('' when the email had none); null when the agent did not record it. */
+  subject: string | null;
 }
 
 /** What a human can do with a parked message: say it was dealt with, or let the agent try once more. */
@@ -39,6 +44,9 @@ export const reviewMessageId = z
   .max(2000)
   .refine((value) => !/[\u0000-\u001f\u007f]/.test(value), 'must not hold control characters');
 
+/** The agent keeps a subject line of 200 characters (at most 400 UTF-16 units); anything longer is not its answer. */
+const MAX_SUBJECT_UNITS = 1000;
+
 const answerSchema = z.object({
   review: z
     .array(
@@ -49,6 +57,8 @@ const answerSchema = z.object({
         // Absent from agents older than the resolution routes.
         retriedFrom: z.string().min(1).max(64).nullable().default(null),
         sender: z.string().max(1000).nullable().default(null),
+        // Absent from agents older than subjects, and null for entries they parked before.
+        subject: z.string().max(MAX_SUBJECT_UNITS).nullable().default(null),
       }),
     )
     .max(100_000),
@@ -73,14 +83,15 @@ export interface ReviewQueue<Entry> {
 /**
  * The review queue of a client's agent (malformed model output, unusable drafts, low confidence,
  * repeated failures), read from its authenticated control API (`GET /v1/review`). The answer is checked
- * before it is passed on: ids, reasons and times only (the sender stays with the agent's answer).
+ * before it is passed on: ids, reasons and times only (the sender and subject are client content: without a
+ * support grant ops see none of it, as `fleet approvals list` shows counts and ages only).
  */
 export async function listReviewQueue(deps: ReviewQueueDependencies, rawClientId: unknown): Promise<ReviewQueue<ReviewQueueEntry>> {
   const queue = await listClientReviewQueue(deps, rawClientId);
-  return { ...queue, review: queue.review.map(({ sender: _sender, ...entry }) => entry) };
+  return { ...queue, review: queue.review.map(({ sender: _sender, subject: _subject, ...entry }) => entry) };
 }
 
-/** The review queue with each sender, for the client's own admins (the portal). */
+/** The review queue with each sender and subject line, for the client's own admins (the portal). */
 export async function listClientReviewQueue(deps: ReviewQueueDependencies, rawClientId: unknown): Promise<ReviewQueue<ClientReviewEntry>> {
   const { clientId, address, token } = await reach(deps, rawClientId);
   const answer = answerSchema.safeParse(await deps.control.request<unknown>(clientId, address, token, 'GET', '/v1/review'));

@@ -48,9 +48,9 @@ describe('the state keeps the facts and the review queue', () => {
     try {
       assert.deepEqual(reopened.progress('m-wait'), waiting);
       assert.deepEqual(reopened.inReview(), [
-        { messageId: 'm-old', reason: 'unknown', since: '2026-02-01T08:00:00.000Z', retriedFrom: null, sender: null },
-        { messageId: 'm-early', reason: 'malformed_model_output', since: '2026-03-01T08:00:00.000Z', retriedFrom: null, sender: null },
-        { messageId: 'm-late', reason: 'low_confidence', since: '2026-03-02T12:00:00.000Z', retriedFrom: null, sender: null },
+        { messageId: 'm-old', reason: 'unknown', since: '2026-02-01T08:00:00.000Z', retriedFrom: null, sender: null, subject: null },
+        { messageId: 'm-early', reason: 'malformed_model_output', since: '2026-03-01T08:00:00.000Z', retriedFrom: null, sender: null, subject: null },
+        { messageId: 'm-late', reason: 'low_confidence', since: '2026-03-02T12:00:00.000Z', retriedFrom: null, sender: null, subject: null },
       ]);
     } finally {
       await reopened.close();

@@ -83,7 +83,7 @@ describe('resolving a parked message', () => {
     const bed = await setup();
     await parked(bed, 'm-1');
     await parked(bed, 'm-2', 'malformed_model_output');
-    assert.deepEqual(bed.state.inReview()[0], { messageId: 'm-1', reason: 'low_confidence', since: NOW.toISOString(), retriedFrom: null, sender: 'bob@example.com' });
+    assert.deepEqual(bed.state.inReview()[0], { messageId: 'm-1', reason: 'low_confidence', since: NOW.toISOString(), retriedFrom: null, sender: 'bob@example.com', subject: null });
 
     const first = await resolveReview(bed.parts, { messageId: 'm-1', resolution: 'handled', by: 'dana@acme.example', via: 'portal' });
     assert.deepEqual(first, { messageId: 'm-1', resolution: 'handled', changed: true });
@@ -121,7 +121,7 @@ describe('resolving a parked message', () => {
     const parts = { ...bed.parts, state: reopened };
 
     await toReview(context, 'm-1', 'unusable_draft');
-    assert.deepEqual(reopened.inReview(), [{ messageId: 'm-1', reason: 'unusable_draft', since: NOW.toISOString(), retriedFrom: 'low_confidence', sender: 'bob@example.com' }]);
+    assert.deepEqual(reopened.inReview(), [{ messageId: 'm-1', reason: 'unusable_draft', since: NOW.toISOString(), retriedFrom: 'low_confidence', sender: 'bob@example.com', subject: null }]);
     const queued = (await bed.audit.read()).filter((record) => record.action_type === 'review_queued');
     assert.equal(queued.at(-1)?.parameters['retried_from'], 'low_confidence');
 
@@ -243,7 +243,7 @@ describe('the control route', () => {
     await parked(bed, 'm-1');
     const listed = await fetch(`${base}/v1/review`, { headers: { authorization: `Bearer ${token}` } });
     assert.deepEqual(await listed.json(), {
-      review: [{ messageId: 'm-1', reason: 'low_confidence', since: NOW.toISOString(), retriedFrom: null, sender: 'bob@example.com' }],
+      review: [{ messageId: 'm-1', reason: 'low_confidence', since: NOW.toISOString(), retriedFrom: null, sender: 'bob@example.com', subject: null }],
       limit: REVIEW_QUEUE_LIMIT,
     });
 

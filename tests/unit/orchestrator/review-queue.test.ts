@@ -95,10 +95,10 @@ describe('the review queue through the orchestrator', () => {
     };
   }
 
-  test('lists what the agent parked, with reason, since when and the retry left only: the sender only for the client’s portal', async () => {
+  test('lists what the agent parked, with reason, since when and the retry left only: sender and subject only for the client’s portal', async () => {
     queue = [
-      { messageId: 'm-1', reason: 'malformed_model_output', since: '2026-03-01T10:00:00.000Z', retriedFrom: null, sender: 'bob@example.com' },
-      { messageId: 'm-2', reason: 'low_confidence', since: '2026-03-02T09:30:00.000Z', retriedFrom: 'unusable_draft', sender: null },
+      { messageId: 'm-1', reason: 'malformed_model_output', since: '2026-03-01T10:00:00.000Z', retriedFrom: null, sender: 'bob@example.com', subject: 'Invoice 42' },
+      { messageId: 'm-2', reason: 'low_confidence', since: '2026-03-02T09:30:00.000Z', retriedFrom: 'unusable_draft', sender: null, subject: null },
     ];
     assert.deepEqual(await listReviewQueue(deps(), 'acme'), {
       clientId: 'acme',
@@ -111,10 +111,10 @@ describe('the review queue through the orchestrator', () => {
     assert.deepEqual(await listClientReviewQueue(deps(), 'acme'), { clientId: 'acme', review: queue, limit: 1000 });
   });
 
-  test('an agent from before resolutions (no retry or sender field) still lists', async () => {
+  test('an agent from before resolutions (no retry, sender or subject field) still lists', async () => {
     queue = [{ messageId: 'm-1', reason: 'low_confidence', since: '2026-03-02T09:30:00.000Z' } as ReviewEntry];
     assert.deepEqual((await listClientReviewQueue(deps(), 'acme')).review, [
-      { messageId: 'm-1', reason: 'low_confidence', since: '2026-03-02T09:30:00.000Z', retriedFrom: null, sender: null },
+      { messageId: 'm-1', reason: 'low_confidence', since: '2026-03-02T09:30:00.000Z', retriedFrom: null, sender: null, subject: null },
     ]);
   });
 
@@ -159,8 +159,11 @@ describe('the review queue through the orchestrator', () => {
   });
 
   test('an answer of another shape is refused, not passed on', async () => {
-    queue = [{ messageId: 'm-3', reason: 'x'.repeat(65), since: '2026-03-02T09:30:00.000Z', retriedFrom: null, sender: null }];
+    queue = [{ messageId: 'm-3', reason: 'x'.repeat(65), since: '2026-03-02T09:30:00.000Z', retriedFrom: null, sender: null, subject: null }];
     await assert.rejects(listReviewQueue(deps(), acme), (error: unknown) => isFleetError(error) && error.code === 'integrity');
+    // Far longer than any subject line the agent keeps: not passed on to the portal.
+    queue = [{ messageId: 'm-3', reason: 'low_confidence', since: '2026-03-02T09:30:00.000Z', retriedFrom: null, sender: null, subject: 's'.repeat(100_000) }];
+    await assert.rejects(listClientReviewQueue(deps(), acme), (error: unknown) => isFleetError(error) && error.code === 'integrity');
   });
 });
 

@@ -1,5 +1,5 @@
 // The portal's page of emails the assistant set aside for a person, in-process over real forms and views:
-// it lists them in plain words (reason, how long ago, sender; no subject or body), says what each button
+// it lists them in plain words (subject, reason, how long ago, sender; no body), says what each button
 // does before it is pressed, resolves only for the signed-in admin's client, and refuses a bad form.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
@@ -9,9 +9,10 @@ import { reviewRoutes, waitedFor } from '../../../orchestrator/src/portal/http/r
 import { startRouteHarness, type RouteHarness } from './portal-route-harness.ts';
 
 const PARKED: ParkedEmail[] = [
-  { messageId: 'm-old', reason: 'low_confidence', since: '2026-03-07T09:00:00.000Z', sender: 'bob@example.com', retried: false },
-  { messageId: 'm-<b>x</b>', reason: 'malformed_model_output', since: '2026-03-10T10:00:00.000Z', sender: null, retried: true },
-  { messageId: 'm-odd', reason: 'some_new_reason', since: '2026-03-10T11:59:40.000Z', sender: '<script>@evil.example', retried: false },
+  { messageId: 'm-old', reason: 'low_confidence', since: '2026-03-07T09:00:00.000Z', sender: 'bob@example.com', subject: 'Invoice 42 & receipt', retried: false },
+  { messageId: 'm-<b>x</b>', reason: 'malformed_model_output', since: '2026-03-10T10:00:00.000Z', sender: null, subject: null, retried: true },
+  { messageId: 'm-odd', reason: 'some_new_reason', since: '2026-03-10T11:59:40.000Z', sender: '<script>@evil.example', subject: '</bdi><script>alert(1)</script>', retried: false },
+  { messageId: 'm-blank', reason: 'low_confidence', since: '2026-03-10T11:00:00.000Z', sender: 'ann@example.com', subject: '', retried: false },
 ];
 
 describe('the emails set aside for a person', () => {
@@ -44,7 +45,11 @@ describe('the emails set aside for a person', () => {
   test('lists each in plain words with how long ago and the sender, escaped; retry only where it is left', async () => {
     const page = await harness.get('/review');
     assert.equal(page.status, 200);
-    assert.match(page.text, /3 emails set aside, oldest first/);
+    assert.match(page.text, /4 emails set aside, oldest first/);
+    assert.match(page.text, /<h2 id="parked-0"><bdi>Invoice 42 &amp; receipt<\/bdi><\/h2>/, 'the subject heads its entry, isolated and escaped');
+    assert.match(page.text, /<h2 id="parked-1">\(subject not recorded\)<\/h2>/, 'an entry parked before subjects were kept');
+    assert.match(page.text, /<h2 id="parked-3"><bdi>\(no subject\)<\/bdi><\/h2>/);
+    assert.ok(!page.text.includes('<script>alert') && page.text.includes('&lt;/bdi&gt;&lt;script&gt;alert(1)'), 'a subject is escaped');
     assert.match(page.text, /From <bdi>bob@example\.com<\/bdi>/);
     assert.match(page.text, /The assistant was not sure what kind of email this is/);
     assert.match(page.text, /Set aside 3 days ago/);
@@ -55,8 +60,8 @@ describe('the emails set aside for a person', () => {
     assert.match(page.text, /Set aside just now/);
     assert.ok(!page.text.includes('<script>@evil') && page.text.includes('&lt;script&gt;@evil'), 'a sender is escaped');
     assert.ok(!page.text.includes('m-<b>x</b>'), 'a message id is escaped');
-    assert.equal(page.text.match(/action="\/review\/handled"/g)?.length, 3);
-    assert.equal(page.text.match(/action="\/review\/retry"/g)?.length, 2, 'no retry button where the retry is used');
+    assert.equal(page.text.match(/action="\/review\/handled"/g)?.length, 4);
+    assert.equal(page.text.match(/action="\/review\/retry"/g)?.length, 3, 'no retry button where the retry is used');
     assert.match(page.text, /It leaves this list and the assistant will not touch it/, 'what "handled" does, before pressing');
     assert.match(page.text, /It gets one more try; if it is stuck again, the email comes back here/, 'what "retry" does, before pressing');
     assert.match(page.text, /name="_csrf" value="csrf-under-test"/);

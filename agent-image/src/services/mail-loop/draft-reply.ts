@@ -110,7 +110,7 @@ export async function draftReply(deps: LoopDeps, messageId: string, message: Mai
   const drafted = await callModel(deps, 'draft', messageId, (gate) => deps.llm.draftReply(email, config.styleNotes, drafterContext, { gate }), draftFacts);
   if (!drafted.ok) return drafted.progress;
   const reply = composeReply(drafted.value, { message, triageType: type, config, facts, now: context.now() });
-  if ('unusable' in reply) return toReview(context, messageId, 'unusable_draft', { issues: reply.unusable.slice(0, 3) });
+  if ('unusable' in reply) return toReview(context, messageId, 'unusable_draft', { issues: reply.unusable.slice(0, 3) }, message.subject);
   return writeDraft(deps, messageId, message, reply, inbound, sender);
 }
 
@@ -119,7 +119,7 @@ async function writeDraft(deps: LoopDeps, messageId: string, message: MailMessag
   const key = replyKey(messageId);
   const parsed = parseProposedAction(replyDraftInput(message, reply.body, reply.emailType, messageId, reply.subject));
   if (!parsed.ok || parsed.action.kind !== 'mail.draft') {
-    return toReview(context, messageId, 'unusable_draft', { issues: parsed.ok ? [] : parsed.issues.slice(0, 3) });
+    return toReview(context, messageId, 'unusable_draft', { issues: parsed.ok ? [] : parsed.issues.slice(0, 3) }, message.subject);
   }
   const action = parsed.action;
   const hash = contentHash(action.body);

@@ -84,7 +84,7 @@ export async function proposeSend(deps: LoopDeps, messageId: string, progress: M
   const draft = created ?? (await withProviderRetry(() => deps.provider.getDraft(draftId), deps.retry));
   const parsed = parseProposedAction(draftSendInput(draft, progress.emailType, messageId));
   if (!parsed.ok || parsed.action.kind !== 'mail.send') {
-    return toReview(context, messageId, 'unusable_draft', { issues: parsed.ok ? [] : parsed.issues.slice(0, 3) });
+    return toReview(context, messageId, 'unusable_draft', { issues: parsed.ok ? [] : parsed.issues.slice(0, 3) }, draft.subject);
   }
   await learnFromSentMail(deps, parsed.action.to);
   const outcome = await deps.pipeline.propose(parsed.action, { key, messageId, draftId, autoSend: autoSendContext(progress) }, schedulingEvent(deps, progress));
@@ -101,7 +101,7 @@ export async function proposeSend(deps: LoopDeps, messageId: string, progress: M
 export async function retryWaitingSend(deps: LoopDeps, messageId: string, progress: MessageProgress): Promise<MessageProgress> {
   const { context } = deps;
   const parsed = parseProposedAction(progress.sendAction);
-  if (!parsed.ok || parsed.action.kind !== 'mail.send') return toReview(context, messageId, 'unusable_draft', {});
+  if (!parsed.ok || parsed.action.kind !== 'mail.send') return toReview(context, messageId, 'unusable_draft', {}, progress.template?.facts.originalSubject);
   const outcome = await deps.pipeline.propose(parsed.action, {
     key: progress.key ?? replyKey(messageId),
     messageId,

@@ -47,7 +47,7 @@ export async function readMessage(deps: ReadDeps, messageId: string): Promise<{ 
   // client's own address on mail its mailbox did not send is one.
   const reviewed = skip !== null && REVIEWED_NO_REPLY_REASONS.has(skip);
   if ((skip === null || reviewed) && isUnauthenticatedKnownSender(inbound)) context.metrics.knownSenderUnauthenticated(inbound.authReason);
-  if (reviewed) return { message, progress: await toReview(context, messageId, skip) };
+  if (reviewed) return { message, progress: await toReview(context, messageId, skip, {}, message.subject) };
   const progress: MessageProgress = skip === null ? { stage: 'read', at: now.toISOString(), inbound } : { stage: 'skipped', at: now.toISOString() };
   await context.state.setProgress(messageId, progress);
   return { message, progress };

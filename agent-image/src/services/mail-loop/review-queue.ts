@@ -1,9 +1,9 @@
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
-import { SerialQueue } from '@agent-fleet/kernel/serial-queue';
 import { reviewQueued, reviewResolved } from '../../domain/audit-events.ts';
 import type { JsonValue } from '../../domain/audit-record.ts';
 import type { ReviewQueueReading } from '../../observability/agent-metrics.ts';
 import type { AuditLog } from '../audit-log/audit-log.ts';
+import { oneLine } from '../daily-summary/mail-quote.ts';
 import type { AgentStateStore, MessageProgress } from '../runtime/agent-state-store.ts';
 import type { RuntimeContext } from '../runtime/runtime-context.ts';
 
@@ -39,29 +39,28 @@ export interface ReviewParts {
   now: () => Date;
 }
 
-// One queue per state store: a resolution and an overflow of the same entry never interleave.
-const serialised = new WeakMap<AgentStateStore, SerialQueue>();
-
-function serially<T>(state: AgentStateStore, task: () => Promise<T>): Promise<T> {
-  let queue = serialised.get(state);
-  if (queue === undefined) {
-    queue = new SerialQueue();
-    serialised.set(state, queue);
-  }
-  return queue.run(task);
+/**
+ * A subject as its review entry keeps it: the sender's words, so one line without the characters that hide
+ * or reorder text, at most as many characters as the approval notices quote (mail-quote.ts).
+ */
+export function reviewSubject(subject: string): string {
+  return oneLine(subject);
 }
 
 /**
- * Parks a message for a human: audited first, then its progress set to `review` with the reason (the
- * control API lists the queue from it), which is returned. The sender established when it was read stays
- * with it, for the portal; a retry mark stays too (the state store keeps it). Past REVIEW_QUEUE_LIMIT the
- * oldest entries overflow.
+ * Parks a message for a human: audited first (reason only: the subject is content), then its progress set
+ * to `review` with the reason and, when the caller read the message, its subject (reviewSubject), which the
+ * control API lists for the portal; the new progress is returned. The sender established when it was read
+ * stays with it, for the portal; a retry mark stays too (the state store keeps it). Past
+ * REVIEW_QUEUE_LIMIT the oldest entries overflow.
  */
 export async function toReview(
   context: RuntimeContext,
   messageId: string,
   reason: string,
   parameters: { [key: string]: JsonValue } = {},
+  /** The message's Subject as read; omitted when the message was not read (its entry says "not recorded"). */
+  subject?: string,
 ): Promise<MessageProgress> {
   const previous = context.state.progress(messageId);
   const retriedFrom = previous?.reviewRetriedFrom;
@@ -70,10 +69,11 @@ export async function toReview(
     stage: 'review',
     at: context.now().toISOString(),
     reviewReason: reason,
+    ...(subject === undefined ? {} : { reviewSubject: reviewSubject(subject) }),
     ...(previous?.inbound === undefined ? {} : { inbound: previous.inbound }),
   };
   await context.state.setProgress(messageId, progress);
-  await serially(context.state, () => overflow(context, messageId));
+  await context.state.changeReviewQueue(() => overflow(context, messageId));
   return context.state.progress(messageId) ?? progress;
 }
 
@@ -111,7 +111,7 @@ async function overflow(context: RuntimeContext, parked: string): Promise<void> 
  * such message), conflict (not waiting for review, or a second retry).
  */
 export function resolveReview(parts: ReviewParts, input: ReviewResolutionInput): Promise<ReviewResolutionResult> {
-  return serially(parts.state, async () => {
+  return parts.state.changeReviewQueue(async () => {
     const { messageId, resolution } = input;
     const progress = parts.state.progress(messageId);
     if (progress === undefined) throw new FleetError('not_found', 'no such message in the review queue');

@@ -60,7 +60,7 @@ export async function triageMessage(deps: LoopDeps, messageId: string, message: 
     type = classified.value.type;
     const verdict = classificationVerdict(type, confidence);
     if (verdict === 'close') return done(deps, messageId, type);
-    if (verdict === 'review') return toReview(context, messageId, 'low_confidence', { email_type: type, confidence });
+    if (verdict === 'review') return toReview(context, messageId, 'low_confidence', { email_type: type, confidence }, message.subject);
     await fileMessage({ context, provider: deps.provider, retry: deps.retry }, messageId, type);
     triaged = { stage: 'read', at: context.now().toISOString(), emailType: type, filed: true, ...(progress.inbound === undefined ? {} : { inbound: progress.inbound }) };
     await context.state.setProgress(messageId, triaged);

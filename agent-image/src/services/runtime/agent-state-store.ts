@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { SerialQueue } from '@agent-fleet/kernel/serial-queue';
 import type { InboundFacts } from '../../domain/auto-reply/inbound-facts.ts';
 import type { FreeSlot } from '../../domain/auto-reply/slot-validators.ts';
 import {
@@ -50,6 +51,12 @@ export interface MessageProgress {
   /** Why a message in `review` was parked there (malformed_model_output, unusable_draft, low_confidence, …). */
   reviewReason?: string;
   /**
+   * The subject of a message in `review`, as its portal entry shows it (one bounded line: review-queue.ts),
+   * so the client's admin can find it in the mailbox; '' when it had none. Absent when parked without it
+   * (before it was kept, or parked before it was read). Client content: never logged or audited.
+   */
+  reviewSubject?: string;
+  /**
    * Set when a human let the agent try the message again after review: the reason it had been parked for.
    * `setProgress` keeps it through every later stage, so a second park is final (it cannot be retried again).
    */
@@ -69,7 +76,7 @@ export interface StoredTemplateReply {
 /** How a message left the review queue other than by a retry. */
 export type ReviewOutcome = 'handled' | 'overflowed';
 
-/** A message parked for a human, as the control API lists it: no subject or body. */
+/** A message parked for a human, as the control API lists it: its subject line at most, never its body. */
 export interface ReviewEntry {
   messageId: string;
   reason: string;
@@ -79,11 +86,16 @@ export interface ReviewEntry {
   retriedFrom: string | null;
   /** The sender's address when the agent had read it (the portal shows it, as an approval's page does); else null. */
   sender: string | null;
+  /** The subject as kept when it was parked ('' when it had none); null when it was not recorded. */
+  subject: string | null;
 }
+
+/** The longest review subject the state reads back, in UTF-16 units (review-queue.ts keeps far less). */
+const MAX_REVIEW_SUBJECT_UNITS = 1000;
 
 /** The review queue as the control API serves it (`GET /v1/review`). */
 export interface ReviewQueueSource {
-  /** Messages the agent parked for a human, oldest first, with the reason; never their content. */
+  /** Messages the agent parked for a human, oldest first, with the reason and subject line; never their body. */
   reviewQueue(): ReviewEntry[];
 }
 
@@ -123,6 +135,7 @@ const progressSchema = z
       .strict()
       .optional(),
     reviewReason: z.string().max(64).optional(),
+    reviewSubject: z.string().max(MAX_REVIEW_SUBJECT_UNITS).optional(),
     reviewRetriedFrom: z.string().max(64).optional(),
     reviewOutcome: z.enum(['handled', 'overflowed']).optional(),
   })
@@ -154,6 +167,8 @@ export class AgentStateStore {
   private pauseState: PauseState | null;
   private cursorState: { provider: string; cursor: string | null } | null;
   private readonly messages: Map<string, MessageProgress>;
+  /** One read-check-write of the review queue at a time (a resolution and an overflow of one entry never interleave). */
+  private readonly reviewChanges = new SerialQueue();
 
   private constructor(journal: EncryptedJournal<StateEvent>, events: StateEvent[]) {
     this.journal = journal;
@@ -222,9 +237,18 @@ export class AgentStateStore {
         since: progress.at,
         retriedFrom: progress.reviewRetriedFrom ?? null,
         sender: progress.inbound?.sender ?? null,
+        subject: progress.reviewSubject ?? null,
       });
     }
     return result.sort((a, b) => a.since.localeCompare(b.since));
+  }
+
+  /**
+   * Runs `task` (a read-check-write of the review queue: mail-loop/review-queue.ts) after every one given
+   * before has settled, so two of them never interleave on this state.
+   */
+  changeReviewQueue<T>(task: () => Promise<T>): Promise<T> {
+    return this.reviewChanges.run(task);
   }
 
   countByStage(): Record<MessageStage, number> {
@@ -309,6 +333,7 @@ function stripUndefined(progress: z.infer<typeof progressSchema>): MessageProgre
   if (progress.inbound !== undefined) result.inbound = progress.inbound as InboundFacts;
   if (progress.template !== undefined) result.template = progress.template;
   if (progress.reviewReason !== undefined) result.reviewReason = progress.reviewReason;
+  if (progress.reviewSubject !== undefined) result.reviewSubject = progress.reviewSubject;
   if (progress.reviewRetriedFrom !== undefined) result.reviewRetriedFrom = progress.reviewRetriedFrom;
   if (progress.reviewOutcome !== undefined) result.reviewOutcome = progress.reviewOutcome;
   if (progress.heldByKill !== undefined) result.heldByKill = progress.heldByKill;

@@ -249,6 +249,7 @@ export class ServicesClientGateway implements ClientGateway {
         reason: entry.reason,
         since: entry.since,
         sender: entry.sender,
+        subject: entry.subject,
         retried: entry.retriedFrom !== null,
       })),
       limit: queue.limit,
