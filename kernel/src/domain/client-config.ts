@@ -99,9 +99,16 @@ export function knownModelRetirements(): ReadonlyMap<string, string> {
 /** A list of email types, each at most once. */
 const emailTypeList = z.array(z.enum(emailTypes)).superRefine(noRepeats('a type'));
 
+/**
+ * Checked before lower-casing, which would turn a non-ASCII letter into an ASCII one (the Kelvin sign
+ * U+212A into "k") and so pass an address as one it is not.
+ */
+const isAscii = (text: string): boolean => /^[\u0000-\u007f]*$/.test(text);
+
 const emailAddress = z
   .string()
   .trim()
+  .refine(isAscii, { message: 'must be an email address', abort: true })
   .toLowerCase()
   .refine((address) => normaliseAddress(address) !== undefined, 'must be an email address');
 
@@ -112,14 +119,18 @@ const emailAddress = z
  */
 const isMailDomain = (name: string): boolean => normaliseAddress(`postmaster@${name}`) !== undefined;
 
+const BLOCK_LIST_ENTRY_RULE =
+  'must be an address (user@example.com), a domain (example.com) or a subdomain pattern (*.example.com); each part of a domain is 1-63 letters, digits or "-", not starting or ending with "-"';
+
 /** `user@example.com`, `example.com` or `*.example.com`. */
 const blockListEntry = z
   .string()
   .trim()
+  .refine(isAscii, { message: BLOCK_LIST_ENTRY_RULE, abort: true })
   .toLowerCase()
   .refine(
     (entry) => normaliseAddress(entry) !== undefined || isMailDomain(entry.startsWith('*.') ? entry.slice(2) : entry),
-    'must be an address (user@example.com), a domain (example.com) or a subdomain pattern (*.example.com); each part of a domain is 1-63 letters, digits or "-", not starting or ending with "-"',
+    BLOCK_LIST_ENTRY_RULE,
   );
 
 /**

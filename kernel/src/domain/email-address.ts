@@ -6,11 +6,16 @@
 
 const MAX_ADDRESS_LENGTH = 254;
 const LOCAL_PART = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
-const DOMAIN = /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+/** The top-level label: letters, or the ASCII (punycode, `xn--`) form of an internationalised one such as .рф. */
+const DOMAIN = /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+([a-z]{2,63}|xn--[a-z0-9-]{0,58}[a-z0-9])$/;
+/** Anything outside ASCII, looked for before lower-casing: the Kelvin sign (U+212A) lower-cases to "k". */
+const NOT_ASCII = /[^\u0000-\u007f]/;
 
 /** The canonical form of an address, or undefined when it is not a valid address. */
 export function normaliseAddress(raw: string): string | undefined {
-  const address = raw.trim().toLowerCase();
+  const trimmed = raw.trim();
+  if (NOT_ASCII.test(trimmed)) return undefined;
+  const address = trimmed.toLowerCase();
   if (address.length === 0 || address.length > MAX_ADDRESS_LENGTH) return undefined;
   const at = address.lastIndexOf('@');
   if (at <= 0 || at > 64 || at === address.length - 1) return undefined;

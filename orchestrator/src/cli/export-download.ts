@@ -3,27 +3,16 @@ import { constants, createReadStream } from 'node:fs';
 import { access, link, open, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
-import { Listr, ListrLogger, ProcessOutput } from 'listr2';
+import { Listr } from 'listr2';
 import type { ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { verifyExportArchive, type ExportVerification } from '../services/export/export-archive-verifier.ts';
 import type { FleetApiClient } from './fleet-api-client.ts';
+import { progressOptions, withInertFailure } from './progress-options.ts';
 
 export interface DownloadedExport {
   verification: ExportVerification;
   bytes: number;
-}
-
-/** The progress display on the CLI's own stdout: live on a terminal, line by line otherwise, none for `--json`. */
-function progressOptions(to: NodeJS.WritableStream | null) {
-  if (to === null) return { concurrent: false, exitOnError: true, renderer: 'silent' as const };
-  const stream = to as NodeJS.WriteStream;
-  return {
-    concurrent: false,
-    exitOnError: true,
-    renderer: stream.isTTY === true ? ('default' as const) : ('simple' as const),
-    rendererOptions: { collapseErrors: false, logger: new ListrLogger({ processOutput: new ProcessOutput(stream, stream) }) },
-  };
 }
 
 export interface VerifiedDownload {
@@ -58,7 +47,7 @@ export async function downloadVerifiedArchive(request: VerifiedDownload): Promis
       [
         {
           title,
-          task: async (_context: unknown, task: { output: string; title: string }) => {
+          task: withInertFailure(async (_context: unknown, task: { output: string; title: string }) => {
             const handle = await open(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
             const file = handle.createWriteStream({ flush: true });
             let shown = 0;
@@ -77,18 +66,18 @@ export async function downloadVerifiedArchive(request: VerifiedDownload): Promis
             await request.download(counting);
             await new Promise<void>((resolve, reject) => file.end((error?: Error | null) => (error ? reject(error) : resolve())));
             task.title = `${title}: ${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-          },
+          }),
         },
         {
           title: 'verify signature and digests',
-          task: async () => {
+          task: withInertFailure(async () => {
             const digest = hash.digest('hex');
             if (request.sha256 !== undefined && digest !== request.sha256) {
               throw new FleetError('integrity', `the downloaded archive's SHA-256 is ${digest}, not the recorded ${request.sha256}`);
             }
             verification = await verifyExportArchive(createReadStream(temporary), request.publicKeyPem, { clientId });
             if (!verification.ok) throw new FleetError('integrity', `the downloaded archive does not verify: ${verification.problems.map((problem) => problem.message).join('; ')}`);
-          },
+          }),
         },
       ],
       progressOptions(request.progressTo),

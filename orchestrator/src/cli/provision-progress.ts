@@ -4,6 +4,7 @@ import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { ProvisionResult } from '../services/provision-client.ts';
 import type { FleetApiClient } from './fleet-api-client.ts';
 import type { AgentRuntimeKind } from './orchestrator-client.ts';
+import { progressOptions } from './progress-options.ts';
 import { terminalSafe } from './terminal-text.ts';
 
 interface Deferred {
@@ -23,11 +24,15 @@ function deferred(): Deferred {
   return { promise, resolve, reject };
 }
 
-/** Provisions through the service and shows each step with its timing as it happens. */
+/**
+ * Provisions through the service and shows each step with its timing as it happens, on `progressTo` (the
+ * CLI's stdout), or nowhere when it is null (`--json`: stdout is the result alone).
+ */
 export async function provisionWithProgress(
   api: FleetApiClient,
   clientId: ClientId,
   body: { config?: string; runtime?: AgentRuntimeKind },
+  progressTo: NodeJS.WritableStream | null,
 ): Promise<ProvisionResult> {
   const steps = new Map<string, Deferred>();
   let planned: (steps: string[]) => void;
@@ -58,7 +63,7 @@ export async function provisionWithProgress(
     })
     .finally(() => {
       planned([]);
-      const ended = failure ?? new Error('provisioning ended');
+      const ended = new Error(terminalSafe(failure?.message ?? 'provisioning ended'));
       for (const step of steps.values()) step.reject(ended);
     });
 
@@ -71,23 +76,19 @@ export async function provisionWithProgress(
     if (outcome) return outcome;
     throw new FleetError('internal', 'the orchestrator ended the provisioning stream without a result');
   }
+  // Step names come from the service: shown inert like all output (terminal-text.ts).
   const tasks = new Listr(
     names.map((name) => ({
-      title: name,
+      title: terminalSafe(name),
       task: async (_context: unknown, task: { title: string }) => {
         const ms = await Promise.race([
           steps.get(name)!.promise,
           streaming.then(() => steps.get(name)!.promise),
         ]);
-        task.title = `${name.padEnd(10)} ${ms < 1 ? '<1' : Math.round(ms)} ms`;
+        task.title = `${terminalSafe(name).padEnd(10)} ${ms < 1 ? '<1' : Math.round(ms)} ms`;
       },
     })),
-    {
-      concurrent: false,
-      exitOnError: true,
-      renderer: process.stdout.isTTY ? 'default' : 'simple',
-      rendererOptions: { collapseErrors: false },
-    },
+    progressOptions(progressTo),
   );
   const rendering = tasks.run().catch(() => undefined);
   await streaming.catch(() => undefined);

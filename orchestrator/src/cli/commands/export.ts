@@ -1,5 +1,5 @@
 import { createReadStream, type ReadStream } from 'node:fs';
-import { open, writeFile, type FileHandle } from 'node:fs/promises';
+import { access, open, writeFile, type FileHandle } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { parseClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
@@ -39,6 +39,27 @@ async function openArchive(file: string): Promise<ReadStream> {
   }
 }
 
+/**
+ * The file `export public-key --out` writes, checked before the service is reached: `--out ""` (an unset
+ * shell variable) names no file rather than meaning "print it", and an existing file is never replaced.
+ */
+async function keyOutFile(out: string | undefined): Promise<string | undefined> {
+  if (out === undefined) return undefined;
+  if (out.trim() === '') throw new FleetError('invalid_input', '--out names no file: give the file to write the PEM to, or leave the option out to print it');
+  if (await access(out).then(() => true, () => false)) throw new FleetError('conflict', `${out} already exists: choose another file name`);
+  return out;
+}
+
+/** Writes the PEM to a new file; one that appeared meanwhile is a conflict, any other failure names the file. */
+async function writeKeyFile(out: string, pem: string): Promise<void> {
+  try {
+    await writeFile(out, pem, { flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new FleetError('conflict', `${out} already exists: choose another file name`, { cause: error });
+    throw new FleetError('invalid_input', `cannot write ${out}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
 /** export, export verify, export public-key: everything held about a client, signed, checkable offline. */
 export function registerExportCommands(program: Command, context: CliContext): void {
   const exporting = program
@@ -73,9 +94,9 @@ export function registerExportCommands(program: Command, context: CliContext): v
     .option('--out <file>', 'write the PEM to this file')
     .action(async (_options: unknown, command: Command) => {
       // `--out` is also an option of `export`, which takes it: read it from the merged options.
-      const options = command.optsWithGlobals<{ out?: string }>();
+      const out = await keyOutFile(command.optsWithGlobals<{ out?: string }>().out);
       const key = await (await context.api()).exportKey();
-      if (options.out) await writeFile(options.out, key.publicKeyPem, { flag: 'wx' });
-      context.print(key, () => (options.out ? `${options.out}: ${key.keyId}` : `${key.publicKeyPem.trimEnd()}\n# ${key.keyId}`));
+      if (out !== undefined) await writeKeyFile(out, key.publicKeyPem);
+      context.print(key, () => (out !== undefined ? `${out}: ${key.keyId}` : `${key.publicKeyPem.trimEnd()}\n# ${key.keyId}`));
     });
 }

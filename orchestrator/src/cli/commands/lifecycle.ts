@@ -41,7 +41,7 @@ export function registerLifecycleCommands(program: Command, context: CliContext)
       // `--config ""` (an unset shell variable) is an error, not a quiet fall-back to the defaults.
       if (options.config !== undefined) body.config = await readConfigFile(options.config);
       const api = await context.api(body.runtime === undefined ? {} : { runtime: body.runtime });
-      const result = await provisionWithProgress(api, clientId, body);
+      const result = await provisionWithProgress(api, clientId, body, context.json ? null : context.io.stdout);
       if (result.outcome === 'provisioned') for (const warning of result.warnings) context.warn(warning);
       context.print(result, () => formatProvisionResult(result, fleetCaCertificateOf(context)));
     });
