@@ -165,13 +165,20 @@ function permissionRails(before: ClientConfig, after: ClientConfig): GuardRail[]
     }));
 }
 
-/** `x.com` (that domain) or `*.x.com` (its subdomains) entries as sets; addresses are matched by equality. */
+/**
+ * The parents whose proper subdomains an entry list blocks: `x.com` (the domain and every subdomain, as the
+ * gate's block list matches it) and `*.x.com` (its subdomains); `domains` the `x.com` entries themselves.
+ * Addresses are matched by equality.
+ */
 function domainCover(entries: readonly string[]): { domains: Set<string>; subdomainsOf: Set<string> } {
   const domains = new Set<string>();
   const subdomainsOf = new Set<string>();
   for (const entry of entries) {
     if (entry.startsWith('*.')) subdomainsOf.add(entry.slice(2));
-    else if (!entry.includes('@')) domains.add(entry);
+    else if (!entry.includes('@')) {
+      domains.add(entry);
+      subdomainsOf.add(entry);
+    }
   }
   return { domains, subdomainsOf };
 }
@@ -185,9 +192,10 @@ function underOne(domain: string, parents: ReadonlySet<string>): boolean {
 }
 
 /**
- * The block-list entries removed that no entry left still covers: replacing `ceo@rival.com` by `rival.com`,
- * or `a.rival.com` by `*.rival.com`, removes nothing from what is blocked. Matching beyond this (Gmail's
- * dots, `+tags`) is left to the gate: an entry it would still match is counted removed, which asks once too often.
+ * The block-list entries removed that no entry left still covers: replacing `ceo@rival.com` or
+ * `a.rival.com` by `rival.com` (a domain entry covers its subdomains), or `a.rival.com` by `*.rival.com`,
+ * removes nothing from what is blocked. Matching beyond this (Gmail's dots, `+tags`) is left to the gate:
+ * an entry it would still match is counted removed, which asks once too often.
  */
 export function uncoveredBlockListRemovals(before: readonly string[], after: readonly string[]): string[] {
   const kept = new Set(after);

@@ -31,6 +31,11 @@ describe('guard rails over every safety field', () => {
     assert.deepEqual(ids(base, config({ blockList: ['*.rival.example', 'rival.example', 'press.example', 'new.example'] })), [], 'widened to the whole domain');
     assert.deepEqual(ids(base, config({ blockList: [...base.blockList, 'other.example'] })), [], 'adding');
     assert.deepEqual(uncoveredBlockListRemovals(['*.a.rival.example', 'x@rival.example'], ['*.rival.example']), ['x@rival.example'], '*.rival.example does not cover rival.example itself');
+    assert.deepEqual(
+      uncoveredBlockListRemovals(['a.rival.example', '*.b.rival.example', 'x@c.rival.example', 'rival.example.evil.example'], ['rival.example']),
+      ['rival.example.evil.example'],
+      'a domain entry covers its subdomains, as the gate matches it; not a longer name that merely contains it',
+    );
   });
 
   test('releasing a type of the default always-approval list, or auto-sending a type beyond the routine three, is a guard rail', () => {
