@@ -9,6 +9,7 @@ import { parseClientConfig } from '@agent-fleet/kernel/client-config';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { GmailEmulator } from '../emulators/gmail-emulator.ts';
 import { etagOf, preconditionFailed } from '../emulators/google-calendar-wire.ts';
+import { answerNextPatch, writeConditions } from '../helpers/calendar-adapters-under-test.ts';
 import { accessTokenFor, googleOAuth, providerSecret } from '../helpers/oauth-tokens.ts';
 import { calendarProviderContract, memorySecretSource, type CalendarHarness } from './calendar-provider.contract.ts';
 
@@ -60,19 +61,8 @@ async function googleHarness(): Promise<CalendarHarness> {
     makeRecurring: (id) => emulator.calendar.makeRecurring(id),
     makeOccurrence: (id) => emulator.calendar.makeInstance(id, 'abcdef0123456789'),
     addAttendeeBehindTheAgent: (id, address) => emulator.calendar.addGuestBehindTheAgent(id, address),
-    writeConditions: () =>
-      emulator.requests
-        .filter((r) => (r.method === 'PATCH' || r.method === 'DELETE') && r.path.startsWith('/calendar/v3/'))
-        .map((r) => (typeof r.headers['if-match'] === 'string' ? r.headers['if-match'] : null)),
-    answerNextUpdateAsStale: () => {
-      const routes = emulator.calendar;
-      const handle = routes.handle.bind(routes);
-      routes.handle = (method, ...rest) => {
-        if (method !== 'PATCH') return handle(method, ...rest);
-        routes.handle = handle;
-        return preconditionFailed(etagOf(0), etagOf(1)) ?? handle(method, ...rest);
-      };
-    },
+    writeConditions: () => writeConditions(emulator.requests, (method, path) => (method === 'PATCH' || method === 'DELETE') && path.startsWith('/calendar/v3/')),
+    answerNextUpdateAsStale: () => answerNextPatch(emulator.calendar, () => preconditionFailed(etagOf(0), etagOf(1))),
     unknownEventId: 'abcdef0123456789',
     revokeConsent: () => emulator.revokeConsent(),
     invalidateAccessTokens: () => emulator.invalidateAccessTokens(),

@@ -7,6 +7,7 @@ import { parseClientConfig } from '@agent-fleet/kernel/client-config';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { irresolvableConflict } from '../emulators/graph-calendar-wire.ts';
 import { GraphEmulator } from '../emulators/graph-emulator.ts';
+import { answerNextPatch, writeConditions } from '../helpers/calendar-adapters-under-test.ts';
 import { accessTokenFor, graphTokenSource, providerSecret } from '../helpers/oauth-tokens.ts';
 import { calendarProviderContract, memorySecretSource, type CalendarHarness } from './calendar-provider.contract.ts';
 
@@ -57,19 +58,8 @@ async function graphHarness(): Promise<CalendarHarness> {
     makeRecurring: (id) => emulator.calendar.makeSeries(id),
     makeOccurrence: (id) => emulator.calendar.makeOccurrence(id),
     addAttendeeBehindTheAgent: (id, address) => emulator.calendar.addAttendeeBehindTheAgent(id, address),
-    writeConditions: () =>
-      emulator.requests
-        .filter((r) => (r.method === 'PATCH' || (r.method === 'POST' && r.path.endsWith('/cancel'))) && /\/events\//.test(r.path))
-        .map((r) => (typeof r.headers['if-match'] === 'string' ? r.headers['if-match'] : null)),
-    answerNextUpdateAsStale: () => {
-      const routes = emulator.calendar;
-      const handle = routes.handle.bind(routes);
-      routes.handle = (method, ...rest) => {
-        if (method !== 'PATCH') return handle(method, ...rest);
-        routes.handle = handle;
-        return irresolvableConflict();
-      };
-    },
+    writeConditions: () => writeConditions(emulator.requests, (method, path) => (method === 'PATCH' || (method === 'POST' && path.endsWith('/cancel'))) && /\/events\//.test(path)),
+    answerNextUpdateAsStale: () => answerNextPatch(emulator.calendar, irresolvableConflict),
     unknownEventId: 'AAMkAGI2TG93AAA=',
     revokeConsent: () => emulator.revokeConsent(),
     invalidateAccessTokens: () => emulator.invalidateAccessTokens(),

@@ -1,10 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { json, randomId, type EmulatorResponse } from './http-emulator.ts';
-import { dateTimeTimeZone, graphError, irresolvableConflict, odataEtag, parseObject, selection, type GraphEventChange, type StoredEvent } from './graph-calendar-wire.ts';
+import { PRIMARY_CALENDAR_ID, dateTimeTimeZone, graphError, irresolvableConflict, odataEtag, parseObject, selection, type GraphEventChange, type StoredEvent } from './graph-calendar-wire.ts';
 
 /**
  * One event of the Graph calendar by id: GET, PATCH and POST .../cancel on /me/events/{id} (or
- * /me/calendar/events/{id}). Strict where Graph is: a malformed id is 400 ErrorInvalidIdMalformed, an
+ * /me/calendar/events/{id}, which finds an event of another calendar too, as Graph does), and GET of
+ * .../calendar, the calendar it is in. Strict where Graph is: a malformed id is 400 ErrorInvalidIdMalformed, an
  * unknown one 404 ErrorItemNotFound, a property the event type does not have is 400 RequestBodyRead, only
  * the organizer may cancel (400 otherwise), and a cancelled meeting moves to Deleted Items, so the
  * calendar no longer finds it by that id. An attendee's PATCH changes only their own copy. Every change
@@ -60,14 +61,17 @@ export class GraphEventRoutes {
     event.changeKey = (event.changeKey ?? 0) + 1;
   }
 
-  handle(method: string, id: string, cancel: boolean, query: URLSearchParams, body: string, zone: string, headers: IncomingHttpHeaders = {}): EmulatorResponse {
-    if (cancel ? method !== 'POST' : method !== 'GET' && method !== 'PATCH') {
+  /** `part`: the event itself, its cancel action, or the calendar it is in. */
+  handle(method: string, id: string, part: 'event' | 'cancel' | 'calendar', query: URLSearchParams, body: string, zone: string, headers: IncomingHttpHeaders = {}): EmulatorResponse {
+    const cancel = part === 'cancel';
+    if (cancel ? method !== 'POST' : part === 'calendar' ? method !== 'GET' : method !== 'GET' && method !== 'PATCH') {
       return graphError(405, 'ErrorInvalidRequest', 'The OData request is not supported.');
     }
     if (!EVENT_ID.test(id)) return graphError(400, 'ErrorInvalidIdMalformed', 'Id is malformed.');
     const event = this.#events.find((candidate) => candidate.id === id);
     if (event === undefined) return graphError(404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
     if (cancel) return this.#cancel(event, body);
+    if (part === 'calendar') return json(200, { id: event.calendarId ?? PRIMARY_CALENDAR_ID, name: event.calendarId === undefined ? 'Calendar' : 'Other' });
     if (method === 'PATCH') return this.#stale(event, headers['if-match']) ?? this.#patch(event, body, zone);
     const select = selection(query);
     if (select === null) return graphError(400, 'ErrorInvalidProperty', 'Could not find a property named in $select.');

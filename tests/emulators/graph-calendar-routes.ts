@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { json, randomId, type EmulatorResponse } from './http-emulator.ts';
-import { dateTimeTimeZone, graphError, isZone, odataEtag, parseObject, selection, viewTime, wallTimeIn } from './graph-calendar-wire.ts';
+import { PRIMARY_CALENDAR_ID, dateTimeTimeZone, graphError, isZone, odataEtag, parseObject, selection, viewTime, wallTimeIn } from './graph-calendar-wire.ts';
 import type { GraphCreatedEvent, GraphEventChange, ShowAs, StoredEvent } from './graph-calendar-wire.ts';
 import { GraphEventRoutes } from './graph-calendar-event-routes.ts';
 
@@ -9,8 +9,8 @@ export type { GraphCreatedEvent, GraphEventChange } from './graph-calendar-wire.
 
 /**
  * Microsoft Graph v1.0 calendar (the part the agent uses: calendarView, POST /me/events with
- * transactionId, GET /me/events?$filter=transactionId; GET, PATCH and POST cancel of one event in
- * graph-calendar-event-routes.ts), served by the Graph emulator with its tokens. Strict where Graph is
+ * transactionId, GET /me/events?$filter=transactionId, GET /me/calendar; GET, PATCH and POST cancel of
+ * one event and GET of the calendar it is in in graph-calendar-event-routes.ts), served by the Graph emulator with its tokens. Strict where Graph is
  * strict: start and end need a timeZone, POST needs Calendars.ReadWrite, only the $filter shapes Graph
  * supports here, a transactionId reused for a different event is refused.
  */
@@ -34,6 +34,16 @@ export class GraphCalendarRoutes {
   /** An invitation someone else organised, on the owner's calendar (the owner is an attendee). Returns its id. */
   addForeignEvent(input: { organizer: string; subject: string; start: Date; end: Date; attendees?: string[] }): string {
     return this.#one.addForeign(input);
+  }
+
+  /**
+   * Moves the event to another calendar of the mailbox (a secondary or shared one). As at Graph, the event
+   * is still found by its id under /me/events and /me/calendar/events: only its `calendar` tells.
+   */
+  moveToOtherCalendar(id: string, calendarId = 'AAMkCalOther0002'): void {
+    const event = this.#events.find((candidate) => candidate.id === id);
+    if (event === undefined) throw new Error(`no event ${id}`);
+    event.calendarId = calendarId;
   }
 
   /** Makes the event the master of a recurring series (as if created with a recurrence pattern). */
@@ -92,7 +102,7 @@ export class GraphCalendarRoutes {
 
   /** Whether this router serves `path` (a full path such as /v1.0/me/events). */
   owns(path: string): boolean {
-    return /^\/v1\.0\/me\/(calendar\/)?(calendarView|events)(\/|$)/.test(path);
+    return /^\/v1\.0\/me\/(calendar\/)?(calendarView|events)(\/|$)/.test(path) || path === '/v1.0/me/calendar';
   }
 
   /** `headers`: the request's (If-Match makes a PATCH conditional); none given, none sent. */
@@ -105,8 +115,12 @@ export class GraphCalendarRoutes {
     if (route === 'GET /v1.0/me/calendarView') return need(READ) ?? this.#calendarView(path, query, prefer, zone);
     if (route === 'POST /v1.0/me/events') return need(WRITE) ?? this.#create(body, zone);
     if (route === 'GET /v1.0/me/events') return need(READ) ?? this.#list(query, zone);
-    const one = /^(\w+) \/v1\.0\/me\/events\/([^/]+)(\/cancel)?$/.exec(route);
-    if (one !== null) return need(one[1] === 'GET' ? READ : WRITE) ?? this.#one.handle(one[1] ?? '', decodeURIComponent(one[2] ?? ''), one[3] !== undefined, query, body, zone, headers);
+    if (`${method} ${path}` === 'GET /v1.0/me/calendar') return need(READ) ?? json(200, { id: PRIMARY_CALENDAR_ID, name: 'Calendar' });
+    const one = /^(\w+) \/v1\.0\/me\/events\/([^/]+)(\/cancel|\/calendar)?$/.exec(route);
+    if (one !== null) {
+      const [, verb = '', id = '', tail] = one;
+      return need(verb === 'GET' ? READ : WRITE) ?? this.#one.handle(verb, decodeURIComponent(id), tail === '/cancel' ? 'cancel' : tail === '/calendar' ? 'calendar' : 'event', query, body, zone, headers);
+    }
     return graphError(400, 'BadRequest', `Resource not found for the segment '${path.split('/').at(-1) ?? ''}'.`);
   }
 

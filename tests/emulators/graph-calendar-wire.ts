@@ -1,3 +1,4 @@
+import { GRAPH_EVENT_ZONES } from '../../agent-image/src/adapters/graph/graph-calendar-time-zones.ts';
 import { json, type EmulatorResponse } from './http-emulator.ts';
 
 /** Microsoft Graph calendar wire details shared by the emulator's routes: zones and wall times, $select, errors, the event records. */
@@ -22,9 +23,14 @@ export interface StoredEvent {
   location?: string | null;
   /** Graph's event type; absent for a single event. A change to a seriesMaster changes every occurrence. */
   type?: 'singleInstance' | 'seriesMaster' | 'occurrence' | 'exception';
+  /** The calendar it is in: absent for the mailbox's primary calendar, else another (secondary, shared) calendar's id. */
+  calendarId?: string;
   /** The item's change key, rendered in `@odata.etag`: new on every change, whoever makes it. Absent: never changed since created. */
   changeKey?: number;
 }
+
+/** The id of the mailbox's primary calendar (`GET /me/calendar`). */
+export const PRIMARY_CALENDAR_ID = 'AAMkCalPrimary0001';
 
 /** Graph's answer to a write whose If-Match names another version of the item. */
 export function irresolvableConflict(): EmulatorResponse {
@@ -147,7 +153,8 @@ export function viewTime(value: string | null): number | null {
 export function dateTimeTimeZone(value: unknown, which: string): number | EmulatorResponse {
   if (typeof value !== 'object' || value === null) return graphError(400, 'ErrorInvalidRequest', `The ${which} of the event is required.`);
   const { dateTime, timeZone } = value as { dateTime?: unknown; timeZone?: unknown };
-  if (typeof timeZone !== 'string' || !isZone(timeZone)) {
+  // Graph documents UTC, Windows names and a list of IANA names for an event's times; others may be refused.
+  if (typeof timeZone !== 'string' || !isZone(timeZone) || (timeZone !== 'UTC' && !GRAPH_EVENT_ZONES.has(timeZone))) {
     return graphError(400, 'TimeZoneNotSupportedException', `A valid TimeZone value must be specified. The following TimeZone value is not supported: '${String(timeZone ?? '')}'.`);
   }
   const instant = typeof dateTime === 'string' ? zonedWallTimeToUtc(dateTime, timeZone) : null;

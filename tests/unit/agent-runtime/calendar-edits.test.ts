@@ -5,10 +5,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createSilentLogger } from '@agent-fleet/kernel/logger';
-import { gmailScopesFor, graphScopesFor } from '@agent-fleet/kernel/provider-scopes';
-import { GoogleCalendarProvider } from '../../../agent-image/src/adapters/google-calendar/google-calendar-provider.ts';
-import { GraphCalendarProvider } from '../../../agent-image/src/adapters/graph/graph-calendar-provider.ts';
 import type { AuditRecord } from '../../../agent-image/src/domain/audit-record.ts';
 import { parseProposedAction } from '../../../agent-image/src/domain/policy/proposed-action.ts';
 import type { EventEditingCalendar } from '../../../agent-image/src/ports/calendar-provider.ts';
@@ -18,12 +14,9 @@ import type { AgentStateStore } from '../../../agent-image/src/services/runtime/
 import type { StoredApproval } from '../../../agent-image/src/services/runtime/approval-store.ts';
 import type { RuntimeContext } from '../../../agent-image/src/services/runtime/runtime-context.ts';
 import type { ActionLinks } from '../../../agent-image/src/services/runtime/send-execution.ts';
-import { GmailEmulator } from '../../emulators/gmail-emulator.ts';
-import { GraphEmulator } from '../../emulators/graph-emulator.ts';
-import { googleOAuth, graphTokenSource } from '../../helpers/oauth-tokens.ts';
+import { CALENDAR_READ_WRITE as PERMISSIONS, googleCalendarUnderTest, graphCalendarUnderTest } from '../../helpers/calendar-adapters-under-test.ts';
 import { NOW, clientConfig, openTestRuntime, putApproved } from './calendar-runtime-fixture.ts';
 
-const PERMISSIONS = { 'calendar.read': true, 'calendar.write': true };
 const at = (time: string) => new Date(`2026-06-03T${time}:00Z`);
 const calendarWrites = (records: AuditRecord[], result?: string) =>
   records.filter((r) => r.action_type === 'calendar_write' && (result === undefined || r.result === result));
@@ -37,13 +30,7 @@ interface Side {
 }
 
 async function googleSide(): Promise<Side> {
-  const emulator = new GmailEmulator();
-  await emulator.start();
-  const calendar = new GoogleCalendarProvider({
-    auth: { oauth: googleOAuth(emulator, emulator.issueRefreshToken(gmailScopesFor(PERMISSIONS))), onRefreshTokenRotated: async () => undefined },
-    rootUrl: emulator.rootUrl,
-    logger: createSilentLogger(),
-  });
+  const { emulator, calendar } = await googleCalendarUnderTest();
   return {
     calendar,
     changes: () =>
@@ -54,9 +41,7 @@ async function googleSide(): Promise<Side> {
 }
 
 async function graphSide(): Promise<Side> {
-  const emulator = new GraphEmulator();
-  await emulator.start();
-  const calendar = new GraphCalendarProvider({ tokens: graphTokenSource(emulator, graphScopesFor(PERMISSIONS)), baseUrl: emulator.baseUrl, logger: createSilentLogger() });
+  const { emulator, calendar } = await graphCalendarUnderTest();
   return {
     calendar,
     changes: () => emulator.calendar.changes().map((c) => ({ id: c.id, operation: c.method === 'PATCH' ? 'update' : 'cancel', added: c.added, notified: c.byOrganizer })),

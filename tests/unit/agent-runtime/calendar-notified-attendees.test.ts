@@ -177,6 +177,17 @@ describe('an event change is decided on everyone it notifies', () => {
     assert.ok(held?.record.policyReasons.includes('blocked_recipient'));
   });
 
+  test('an attendee listed with the domain in full-width letters or another script is decided on as the domain mail reaches', async () => {
+    await open({ blockList: ['rival.example', 'xn--bcher-kva.example'] });
+    const id = calendar.add('ev-idn', [KNOWN[0] as string, 'ceo@ｒｉｖａｌ.example', 'Ana@Bücher.example']);
+    const entry = await approved({ operation: 'update', eventId: id, title: 'Moved' });
+    assert.equal(await executeApproval(context, links, entry), 'blocked');
+    assert.deepEqual(calendar.sentFor(id), []);
+    const [held] = pendingBesides(entry.record.id);
+    assert.ok(held !== undefined && held.record.policyReasons.includes('blocked_recipient'), JSON.stringify(held?.record.policyReasons));
+    assert.deepEqual([...(held.preview.event?.attendees ?? [])].sort(), [KNOWN[0], 'ana@xn--bcher-kva.example', 'ceo@rival.example'].sort());
+  });
+
   test('more attendees than the bulk threshold hold the update, known contacts or not', async () => {
     await open({ knownContacts: [...KNOWN, 'a@partner.example', 'b@partner.example', 'c@partner.example'] });
     const attendees = [...KNOWN, 'a@partner.example', 'b@partner.example', 'c@partner.example'];

@@ -9,10 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
-import { createSilentLogger } from '@agent-fleet/kernel/logger';
-import { gmailScopesFor, graphScopesFor } from '@agent-fleet/kernel/provider-scopes';
-import { GoogleCalendarProvider } from '../../../agent-image/src/adapters/google-calendar/google-calendar-provider.ts';
-import { GraphCalendarProvider } from '../../../agent-image/src/adapters/graph/graph-calendar-provider.ts';
 import type { AuditRecord } from '../../../agent-image/src/domain/audit-record.ts';
 import type { EventEditingCalendar } from '../../../agent-image/src/ports/calendar-provider.ts';
 import type { AuditLog } from '../../../agent-image/src/services/audit-log/audit-log.ts';
@@ -20,12 +16,9 @@ import { executeApproval } from '../../../agent-image/src/services/runtime/actio
 import type { StoredApproval } from '../../../agent-image/src/services/runtime/approval-store.ts';
 import type { RuntimeContext } from '../../../agent-image/src/services/runtime/runtime-context.ts';
 import type { ActionLinks } from '../../../agent-image/src/services/runtime/send-execution.ts';
-import { GmailEmulator } from '../../emulators/gmail-emulator.ts';
-import { GraphEmulator } from '../../emulators/graph-emulator.ts';
-import { googleOAuth, graphTokenSource } from '../../helpers/oauth-tokens.ts';
+import { CALENDAR_READ_WRITE as PERMISSIONS, googleCalendarUnderTest, graphCalendarUnderTest } from '../../helpers/calendar-adapters-under-test.ts';
 import { NOW, clientConfig, openTestRuntime, putApproved } from './calendar-runtime-fixture.ts';
 
-const PERMISSIONS = { 'calendar.read': true, 'calendar.write': true };
 const KNOWN = ['kim@partner.example', 'lou@partner.example'];
 const at = (time: string) => new Date(`2026-06-03T${time}:00Z`);
 
@@ -42,13 +35,7 @@ interface Side {
 }
 
 async function googleSide(): Promise<Side> {
-  const emulator = new GmailEmulator();
-  await emulator.start();
-  const calendar = new GoogleCalendarProvider({
-    auth: { oauth: googleOAuth(emulator, emulator.issueRefreshToken(gmailScopesFor(PERMISSIONS))), onRefreshTokenRotated: async () => undefined },
-    rootUrl: emulator.rootUrl,
-    logger: createSilentLogger(),
-  });
+  const { emulator, calendar } = await googleCalendarUnderTest();
   return {
     calendar,
     written: (id) => emulator.calendar.changes().filter((c) => c.id === id).map((c) => c.method),
@@ -61,9 +48,7 @@ async function googleSide(): Promise<Side> {
 }
 
 async function graphSide(): Promise<Side> {
-  const emulator = new GraphEmulator();
-  await emulator.start();
-  const calendar = new GraphCalendarProvider({ tokens: graphTokenSource(emulator, graphScopesFor(PERMISSIONS)), baseUrl: emulator.baseUrl, logger: createSilentLogger() });
+  const { emulator, calendar } = await graphCalendarUnderTest();
   return {
     calendar,
     written: (id) => emulator.calendar.changes().filter((c) => c.id === id).map((c) => c.method),

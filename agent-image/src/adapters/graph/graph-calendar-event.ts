@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { localParts } from '../../domain/zoned-time.ts';
 import type { BusyInterval, CalendarEvent, EventDetails, EventRecurrence } from '../../ports/calendar-provider.ts';
+import { GRAPH_EVENT_ZONES } from './graph-calendar-time-zones.ts';
 
 /** Graph's dateTimeTimeZone. Every request asks for UTC (`Prefer: outlook.timezone="UTC"`), so answers come in UTC. */
 const dateTimeTimeZone = z.object({ dateTime: z.string().min(1), timeZone: z.string().nullish() });
@@ -77,10 +78,13 @@ export function isAmbiguousWallTime(instant: Date, zone: string): boolean {
 /**
  * Graph's dateTimeTimeZone for `instant`: its wall time in `zone`, where the event is shown; in UTC when that
  * wall time falls in the hour a DST change repeats, where Graph could read it as the other instant and put
- * the event an hour away from the time approved.
+ * the event an hour away from the time approved, and when `zone` is an IANA name Graph does not document
+ * for events (GRAPH_EVENT_ZONES), which it may refuse: the instant is the same, only the zone the event
+ * names differs.
  */
 export function graphDateTime(instant: Date, zone: string): { dateTime: string; timeZone: string } {
-  return isAmbiguousWallTime(instant, zone) ? { dateTime: wallTimeIn(instant, 'UTC'), timeZone: 'UTC' } : { dateTime: wallTimeIn(instant, zone), timeZone: zone };
+  const shown = zone !== 'UTC' && GRAPH_EVENT_ZONES.has(zone) && !isAmbiguousWallTime(instant, zone);
+  return shown ? { dateTime: wallTimeIn(instant, zone), timeZone: zone } : { dateTime: wallTimeIn(instant, 'UTC'), timeZone: 'UTC' };
 }
 
 export function toBusyInterval(event: GraphEvent): BusyInterval | null {

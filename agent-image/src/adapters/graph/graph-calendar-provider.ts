@@ -1,5 +1,6 @@
 import { assertIdempotencyKey } from '../../domain/idempotency-key.ts';
 import { GraphError, type GraphRequest } from '@microsoft/microsoft-graph-client';
+import * as z from 'zod';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import {
@@ -51,8 +52,11 @@ const MAX_PAGES = 50;
  * calendarView under Calendars.ReadBasic), but getSchedule needs the mailbox's SMTP address, which only
  * User.Read would tell us, and its schedule items carry subjects and locations we do not want.
  * Creates carry the idempotency key as `transactionId`, Graph's own deduplication of retried creates.
- * Updates and cancels go through `/me/calendar/events/{id}` (the primary calendar only) and touch only
- * events the owner organised (`isOrganizer`); Graph notifies the attendees of an organizer's change itself.
+ * Updates and cancels touch only events of the primary calendar that the owner organised (`isOrganizer`);
+ * Graph notifies the attendees of an organizer's change itself. Graph finds an item by its id whichever
+ * folder the path names, so `/me/calendar/events/{id}` also answers for an event of another calendar of
+ * the mailbox (a secondary or shared one): the calendar an event is in (its `calendar` relationship) is
+ * compared with the primary calendar's id before the event counts as there.
  * Under a guard an update carries the event's `@odata.etag` as `If-Match` (412 if it changed); the cancel
  * action documents no If-Match, so a cancel's guard is checked against the read just before it.
  */
@@ -60,6 +64,8 @@ export class GraphCalendarProvider implements EventEditingCalendar {
   readonly #graph: GraphConnection;
   readonly #logger: Logger;
   readonly #pageSize: number;
+  /** The primary calendar's id, read once (it does not change); undefined until read or after a failed read. */
+  #primaryCalendar: Promise<string> | undefined;
 
   constructor(config: GraphCalendarProviderConfig) {
     this.#logger = config.logger.child({ adapter: 'graph-calendar' });
@@ -129,7 +135,8 @@ export class GraphCalendarProvider implements EventEditingCalendar {
   async getEvent(eventId: string): Promise<EventDetails | null> {
     const path = eventPath(eventId);
     try {
-      return toEventDetails(this.#parseEvent(await this.#call('events.get', () => this.#request(path).select(EDIT_FIELDS).get())));
+      const event = this.#parseEvent(await this.#call('events.get', () => this.#request(path).select(EDIT_FIELDS).get()));
+      return (await this.#inPrimaryCalendar(event.id)) ? toEventDetails(event) : null;
     } catch (error) {
       if (error instanceof FleetError && error.code === 'not_found') return null;
       throw error;
@@ -184,6 +191,9 @@ export class GraphCalendarProvider implements EventEditingCalendar {
   async #ownEvent(eventId: string, operation: string, guard: WriteGuard | undefined): Promise<GraphEvent> {
     const path = eventPath(eventId);
     const event = this.#parseEvent(await this.#call('events.get', () => this.#request(path).select(EDIT_FIELDS).get()));
+    if (!(await this.#inPrimaryCalendar(event.id))) {
+      throw new FleetError('forbidden', `graph calendar: the agent may not ${operation} an event outside the primary calendar`);
+    }
     if (event.isCancelled !== true && event.isOrganizer !== true) {
       throw new FleetError('forbidden', `graph calendar: the agent may not ${operation} an event someone else organised`);
     }
@@ -196,6 +206,26 @@ export class GraphCalendarProvider implements EventEditingCalendar {
       throw new EventChangedError(`graph calendar: the event to ${operation} changed since it was decided on`);
     }
     return event;
+  }
+
+  /** Whether the event is in the owner's primary calendar (the calendar its `calendar` relationship names). */
+  async #inPrimaryCalendar(eventId: string): Promise<boolean> {
+    const [primary, holder] = await Promise.all([this.#primaryCalendarId(), this.#calendarId(`${eventPath(eventId)}/calendar`, 'events.calendar')]);
+    return holder === primary;
+  }
+
+  #primaryCalendarId(): Promise<string> {
+    this.#primaryCalendar ??= this.#calendarId('/me/calendar', 'calendar.get').catch((error: unknown) => {
+      this.#primaryCalendar = undefined;
+      throw error;
+    });
+    return this.#primaryCalendar;
+  }
+
+  async #calendarId(path: string, operation: string): Promise<string> {
+    const parsed = calendarSchema.safeParse(await this.#call(operation, () => this.#request(path).select('id').get()));
+    if (!parsed.success) throw new FleetError('integrity', 'graph answered a calendar in an unexpected shape');
+    return parsed.data.id;
   }
 
   #request(path: string): GraphRequest {
@@ -222,6 +252,8 @@ export class GraphCalendarProvider implements EventEditingCalendar {
     return callGraphApi(`calendar ${operation}`, request);
   }
 }
+
+const calendarSchema = z.object({ id: z.string().min(1) });
 
 function eventPath(eventId: string): string {
   return `/me/calendar/events/${encodeURIComponent(checkEventId(eventId))}`;

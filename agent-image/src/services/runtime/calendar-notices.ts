@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { domainToASCII } from 'node:url';
 import { normaliseAddress } from '@agent-fleet/kernel/email-address';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { PolicyDecision } from '../../domain/policy/decision.ts';
@@ -28,15 +29,32 @@ export type NoticeClearance = 'clear' | 'waiting' | 'held' | 'refused';
 /**
  * Everyone an update or cancel of this event notifies: the attendees the calendar lists now and those the
  * update adds, de-duplicated, without the owner's own mailbox (the organizer is not sent its own change).
+ * Each as the mail system delivers to it (deliveredAddress), so the gate decides on the mailbox reached.
  */
 export function notifiedAttendees(listed: readonly string[], added: readonly string[], mailbox: string | undefined): string[] {
-  const owner = mailbox === undefined ? undefined : (normaliseAddress(mailbox) ?? mailbox.toLowerCase());
+  const owner = mailbox === undefined ? undefined : deliveredAddress(mailbox);
   const seen = new Set<string>();
   for (const raw of [...listed, ...added]) {
-    const address = normaliseAddress(raw) ?? raw.trim().toLowerCase();
+    const address = deliveredAddress(raw);
     if (address !== '' && address !== owner) seen.add(address);
   }
   return [...seen];
+}
+
+/**
+ * An attendee address as mail is delivered to it: lower case, its domain in the ASCII form IDNA maps it
+ * to. A calendar may list an attendee someone else added with the domain in another script or in
+ * full-width letters (`ceo@ｒｉｖａｌ.example`), which the mail system delivers to `rival.example`: the
+ * gate's block list and known contacts are to see that domain. Trimmed and lower-cased as it is when it
+ * names no domain IDNA takes.
+ */
+function deliveredAddress(raw: string): string {
+  const trimmed = raw.trim();
+  const plain = normaliseAddress(trimmed);
+  if (plain !== undefined) return plain;
+  const at = trimmed.lastIndexOf('@');
+  const domain = at > 0 ? domainToASCII(trimmed.slice(at + 1)) : '';
+  return (domain === '' ? undefined : normaliseAddress(`${trimmed.slice(0, at)}@${domain}`)) ?? trimmed.toLowerCase();
 }
 
 /**
