@@ -69,9 +69,9 @@ export const KNOWN_MODELS: readonly string[] = [
 ];
 
 /** A model past its retirement day (the SDK's deprecation table, as the kernel keeps it) is gone from the API. */
-function isRetired(model: string): boolean {
+function isRetired(model: string, now: Date): boolean {
   const retirement = modelRetirement(model);
-  return retirement !== null && retirement.getTime() <= Date.now();
+  return retirement !== null && retirement.getTime() <= now.getTime();
 }
 
 export class AnthropicEmulator {
@@ -85,14 +85,17 @@ export class AnthropicEmulator {
   #account: AccountState = 'ok';
 
   readonly #models: ReadonlySet<string>;
+  readonly #now: () => Date;
 
   /**
    * `latencyMs`: how long each answer takes, like a real model call (default 0). `models`: the ids this
-   * key may use (default KNOWN_MODELS); any other is 404 not_found_error, as the API answers it.
+   * key may use (default KNOWN_MODELS); any other is 404 not_found_error, as the API answers it, and so is
+   * a model past its retirement day by `now` (default the real clock).
    */
-  constructor(options: { apiKey?: string; latencyMs?: number; models?: readonly string[] } = {}) {
+  constructor(options: { apiKey?: string; latencyMs?: number; models?: readonly string[]; now?: () => Date } = {}) {
     this.apiKey = options.apiKey ?? 'sk-ant-emulator-key-0000';
     this.#models = new Set(options.models ?? KNOWN_MODELS);
+    this.#now = options.now ?? (() => new Date());
     const latencyMs = options.latencyMs ?? 0;
     this.#http = new HttpEmulator(async (request) => {
       if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
@@ -160,7 +163,7 @@ export class AnthropicEmulator {
     const problem = validate(body);
     if (problem !== null) return apiError(400, 'invalid_request_error', problem);
     const valid = body as MessagesRequest;
-    if (!this.#models.has(valid.model) || isRetired(valid.model)) return apiError(404, 'not_found_error', `model: ${valid.model}`);
+    if (!this.#models.has(valid.model) || isRetired(valid.model, this.#now())) return apiError(404, 'not_found_error', `model: ${valid.model}`);
     this.received.push(valid);
     if (this.#account !== 'ok') return apiError(400, 'invalid_request_error', ACCOUNT_REFUSALS[this.#account]);
 

@@ -25,6 +25,15 @@ export function normaliseAddress(raw: string): string | undefined {
   return address;
 }
 
+/**
+ * An address as read from mail, compared the way addresses are (trimmed, A-Z lower-cased) but with every
+ * other character kept: `String#toLowerCase` turns the Kelvin sign (U+212A) into "k", which would make
+ * an address in another script equal to an ASCII one (a known contact, an own address) it is not.
+ */
+export function foldAddressCase(raw: string): string {
+  return raw.trim().replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
+}
+
 /** The domain of a normalised address. */
 export function domainOf(address: string): string {
   return address.slice(address.lastIndexOf('@') + 1);

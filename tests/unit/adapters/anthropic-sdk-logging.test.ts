@@ -42,7 +42,8 @@ const email: EmailForModel = {
 const answer = { toolInput: { type: 'routine', confidence: 0.9, reasons: ['x'] } };
 
 describe('the Anthropic SDK’s notices', () => {
-  const emulator = new AnthropicEmulator({ apiKey: `test-${randomBytes(8).toString('hex')}` });
+  // A day the API still served the deprecated models (the emulator refuses them after their retirement).
+  const emulator = new AnthropicEmulator({ apiKey: `test-${randomBytes(8).toString('hex')}`, now: () => new Date('2026-01-01T00:00:00Z') });
   before(() => emulator.start());
   after(() => emulator.stop());
 

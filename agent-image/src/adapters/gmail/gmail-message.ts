@@ -1,4 +1,5 @@
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
+import { foldAddressCase } from '@agent-fleet/kernel/email-address';
 import { htmlFallbackText } from '../../domain/auto-reply/html-text.ts';
 import { shownInbound } from '../../domain/auto-reply/inbound-text.ts';
 import { autoReplyHeaders, type MailAddress, type MailMessage } from '../../ports/mail-provider.ts';
@@ -17,7 +18,7 @@ function addresses(value: AddressObject | AddressObject[] | undefined): MailAddr
     object.value.flatMap((entry) =>
       entry.address === undefined || entry.address === ''
         ? []
-        : [{ address: entry.address.toLowerCase(), name: entry.name === '' ? null : entry.name }],
+        : [{ address: foldAddressCase(entry.address), name: entry.name === '' ? null : entry.name }],
     ),
   );
 }

@@ -1,6 +1,6 @@
 import { IDEMPOTENCY_HEADER, assertIdempotencyKey } from '../../domain/idempotency-key.ts';
 import { graphDraftHeaders } from './graph-draft-headers.ts';
-import { isEmailAddress, normaliseAddress } from '@agent-fleet/kernel/email-address';
+import { foldAddressCase, isEmailAddress, normaliseAddress } from '@agent-fleet/kernel/email-address';
 import type { GraphRequest } from '@microsoft/microsoft-graph-client';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
@@ -137,7 +137,7 @@ export class GraphMailProvider implements MailProvider {
   }
 
   async hasPreviousCommunicationWith(address: string): Promise<boolean> {
-    const normalised = address.trim().toLowerCase();
+    const normalised = foldAddressCase(address);
     if (!isEmailAddress(normalised)) throw new FleetError('invalid_input', 'not an email address');
     const response: unknown = await this.#call('sentitems.search', () =>
       this.#request('/me/mailFolders/sentitems/messages')

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { foldAddressCase } from '@agent-fleet/kernel/email-address';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { htmlFallbackText } from '../../domain/auto-reply/html-text.ts';
 import { shownInbound } from '../../domain/auto-reply/inbound-text.ts';
@@ -48,7 +49,7 @@ function address(value: z.infer<typeof recipient> | null | undefined): MailAddre
   const raw = value?.emailAddress.address;
   if (raw === undefined || raw === '') return null;
   const name = value?.emailAddress.name;
-  return { address: raw.toLowerCase(), name: name === undefined || name === null || name === '' || name === raw ? null : name };
+  return { address: foldAddressCase(raw), name: name === undefined || name === null || name === '' || name === raw ? null : name };
 }
 
 function addresses(values: z.infer<typeof recipient>[] | null | undefined): MailAddress[] {

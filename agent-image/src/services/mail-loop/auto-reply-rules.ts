@@ -1,3 +1,4 @@
+import { foldAddressCase } from '@agent-fleet/kernel/email-address';
 import type { AutoReplyHeaders, MailMessage } from '../../ports/mail-provider.ts';
 
 /**
@@ -54,7 +55,7 @@ const AUTO_REPLY_PRECEDENCE = 'auto_reply';
  */
 export function noReplyReason(message: MailMessage, ownAddresses: ReadonlySet<string>, proof: OwnMailProof = NO_PROOF): NoReplyReason | null {
   if (proof.sentLabel !== null && message.labels.includes(proof.sentLabel)) return 'own_mail';
-  const sender = message.from?.address.trim().toLowerCase();
+  const sender = message.from === null ? undefined : foldAddressCase(message.from.address);
   if (sender === undefined || sender === '') return 'no_sender';
   if (ownAddresses.has(sender)) {
     const key = message.idempotencyKey?.trim() ?? '';

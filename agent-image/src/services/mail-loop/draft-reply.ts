@@ -1,3 +1,4 @@
+import { foldAddressCase } from '@agent-fleet/kernel/email-address';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { InboundFacts } from '../../domain/auto-reply/inbound-facts.ts';
 import { injectionSignals } from '../../domain/auto-reply/injection-signals.ts';
@@ -38,7 +39,7 @@ export function replyDraftInput(message: MailMessage, body: string, emailType: s
 
 /** The sender of a message, as the reply's one recipient (empty when it has none). Pure. */
 export function replyRecipient(message: MailMessage): string {
-  return (message.from?.address ?? '').trim().toLowerCase();
+  return foldAddressCase(message.from?.address ?? '');
 }
 
 /**
