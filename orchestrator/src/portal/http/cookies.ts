@@ -10,10 +10,15 @@ export const SESSION_COOKIE = '__Host-fleet-session';
  */
 export const DEVICE_COOKIE = '__Host-fleet-device';
 
-/** Cookie header values by name (first wins); malformed pairs are skipped. */
+/**
+ * Cookie header values by name (first wins); malformed pairs, and values longer than any of ours, are skipped.
+ * The whole header is read however long: it also carries the cookies of every site under a parent domain
+ * (analytics, consent banners, or a sibling site's cookies made large on purpose), and ignoring it whole past
+ * some size signed everyone out and failed every form. Node's header size limit bounds the work.
+ */
 export function parseCookies(header: string | undefined): Map<string, string> {
   const cookies = new Map<string, string>();
-  if (!header || header.length > 8192) return cookies;
+  if (!header) return cookies;
   for (const pair of header.split(';')) {
     const index = pair.indexOf('=');
     if (index <= 0) continue;

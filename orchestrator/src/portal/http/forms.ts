@@ -102,6 +102,9 @@ export const optionalText = (max: number, options: { multiLine?: boolean } = {})
 /** The CSRF field every state-changing form carries (its value is checked against the session). */
 export const csrfField = z.string().max(200, 'is not valid');
 
+/** A form that is only a button (sign out, start or finish a set-up, narrow the consent): no other field. */
+export const csrfOnlyForm = z.object({ _csrf: csrfField }).strict();
+
 /** A path inside the portal to return to after sign-in, never another site. */
 export const nextPath = z
   .string()

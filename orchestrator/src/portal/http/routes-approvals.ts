@@ -10,6 +10,7 @@ import { renderPage } from './render.ts';
 import { ensurePre, requireActive, requireCsrf, route, stateOf } from './request-state.ts';
 
 const APPROVAL_ID = /^[A-Za-z0-9_-]{1,100}$/;
+type CheckedLink = Extract<LinkState, { ok: true }>;
 const linkField = z.string().max(600, 'is not valid').optional();
 const approveForm = z.object({ _csrf: csrfField, link: linkField }).strict();
 const rejectForm = z.object({ _csrf: csrfField, link: linkField, reason: requiredText(1000, { multiLine: true }) }).strict();
@@ -63,22 +64,25 @@ export function approvalRoutes(context: PortalContext): express.Router {
     return { ...admin, approval };
   }
 
-  /** A link carried by a form must be valid, name this client and approval, and be unused; it is then used up. */
-  async function useLink(
+  /**
+   * A link carried by a form must be valid, name this client and approval, and be unused. It is used up only
+   * once the decision is made (decide): a decision the agent could not take (it was restarting) leaves the
+   * link working for the retry the error page asks for. The link grants nothing the session does not.
+   */
+  async function formLink(
     response: express.Response,
     token: string | undefined,
     approvalId: string,
-  ): Promise<void> {
-    if (token === undefined || token === '') return;
-    const admin = stateOf(response).admin;
+  ): Promise<CheckedLink | null> {
+    if (token === undefined || token === '') return null;
     const state = await context.links.check(token);
     if (
       !state.ok ||
-      state.link.clientId !== admin?.clientId ||
-      state.link.approvalId !== approvalId ||
-      !(await context.links.use(state))
+      state.link.clientId !== stateOf(response).admin?.clientId ||
+      state.link.approvalId !== approvalId
     )
       throw notFound();
+    return state;
   }
 
   /** A link given in a query string (the edit page): checked, not used. */
@@ -119,6 +123,7 @@ export function approvalRoutes(context: PortalContext): express.Router {
     response: express.Response,
     approval: ApprovalDetail,
     decision: ApprovalDecision,
+    link: CheckedLink | null,
   ): Promise<void> {
     const { clientId, email } = stateOf(response).admin ?? { clientId: '', email: '' };
     const id = approval.id;
@@ -136,6 +141,13 @@ export function approvalRoutes(context: PortalContext): express.Router {
       }
       throw error;
     }
+    // Used now that the decision is made (a second post of the same link meanwhile was refused by the agent).
+    // The decision stands if this fails: the page must not say nothing was changed, and the link can decide
+    // nothing more, as the approval is no longer pending.
+    if (link)
+      await context.links.use(link).catch((error: unknown) => {
+        context.logger.error('portal could not mark a one-tap link used', { error, client: clientId });
+      });
     const blocked = outcome.execution === 'blocked';
     const approved = decision.decision === 'edit' ? 'Approved with your edits. The gate accepted your version' : 'Approved';
     const message =
@@ -229,8 +241,8 @@ export function approvalRoutes(context: PortalContext): express.Router {
       const id = String(request.params['id']);
       const { approval } = await load(response, id);
       const form = parseForm(approveForm, request.body);
-      await useLink(response, form.link, id);
-      await decide(response, approval, { decision: 'approve' });
+      const link = await formLink(response, form.link, id);
+      await decide(response, approval, { decision: 'approve' }, link);
     }),
   );
   router.post(
@@ -240,8 +252,8 @@ export function approvalRoutes(context: PortalContext): express.Router {
       const id = String(request.params['id']);
       const { approval } = await load(response, id);
       const form = parseForm(rejectForm, request.body);
-      await useLink(response, form.link, id);
-      await decide(response, approval, { decision: 'reject', reason: form.reason });
+      const link = await formLink(response, form.link, id);
+      await decide(response, approval, { decision: 'reject', reason: form.reason }, link);
     }),
   );
   router.post(
@@ -253,9 +265,9 @@ export function approvalRoutes(context: PortalContext): express.Router {
       // Only a message has an edit form: an edit must not graft recipients and a body onto another action.
       if (!approval.draft) throw notFound();
       const form = parseForm(editForm, request.body);
-      await useLink(response, form.link, id);
+      const link = await formLink(response, form.link, id);
       const draft = { to: form.to, cc: form.cc, bcc: form.bcc, subject: form.subject, body: form.body };
-      await decide(response, approval, { decision: 'edit', draft });
+      await decide(response, approval, { decision: 'edit', draft }, link);
     }),
   );
   return router;

@@ -5,14 +5,13 @@ import type { AdminRef } from '../../ports/portal-store.ts';
 import { MAX_PASSKEYS_PER_ENROLMENT } from '../identity/enrolment.ts';
 import type { PortalContext } from '../portal-context.ts';
 import { PRE_COOKIE, setSessionCookie } from './cookies.ts';
-import { csrfField, parseForm } from './forms.ts';
+import { csrfField, csrfOnlyForm, parseForm } from './forms.ts';
 import { PageError, notFound } from './page-error.ts';
 import { renderPage } from './render.ts';
 import { ensurePre, requireCsrf, route, stateOf } from './request-state.ts';
 import { signIn } from './sign-in.ts';
 
 const ISSUER = 'agent-fleet portal';
-const csrfOnly = z.object({ _csrf: csrfField }).strict();
 const codeForm = z
   .object({
     _csrf: csrfField,
@@ -75,7 +74,7 @@ export function enrolmentRoutes(
     '/enrol/app',
     requireCsrf(context, 'pre'),
     route(async (request, response) => {
-      parseForm(csrfOnly, request.body);
+      parseForm(csrfOnlyForm, request.body);
       const { admin, enrolmentHash } = enrolling(response);
       await context.totp.pendingSetup(admin, enrolmentHash, ISSUER, true);
       response.redirect(303, '/enrol/setup');
@@ -152,7 +151,7 @@ export function enrolmentRoutes(
     '/enrol/finish',
     requireCsrf(context, 'pre'),
     route(async (request, response) => {
-      parseForm(csrfOnly, request.body);
+      parseForm(csrfOnlyForm, request.body);
       const { admin, enrolmentHash } = enrolling(response);
       if (!(await context.enrolment.finish(admin, enrolmentHash))) {
         await renderSetup(context, response, 'Set up a passkey or an authenticator app first.', 400);
@@ -183,7 +182,7 @@ export function enrolmentRoutes(
     limiter,
     requireCsrf(context, 'pre'),
     route(async (request, response) => {
-      parseForm(csrfOnly, request.body);
+      parseForm(csrfOnlyForm, request.body);
       const used = await context.enrolment.consume(String(request.params['token']));
       if (!used) throw notFound();
       const state = stateOf(response);

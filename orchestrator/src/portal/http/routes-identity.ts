@@ -5,7 +5,7 @@ import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import type { PortalContext } from '../portal-context.ts';
 import { lockoutMessage } from '../identity/lockout-message.ts';
 import { DEVICE_COOKIE, SESSION_COOKIE, clearSessionCookie, parseCookies } from './cookies.ts';
-import { csrfField, nextPath, parseForm } from './forms.ts';
+import { csrfField, csrfOnlyForm, nextPath, parseForm } from './forms.ts';
 import { PageError } from './page-error.ts';
 import { renderPage } from './render.ts';
 import { ensurePre, requireActive, requireCsrf, route, stateOf } from './request-state.ts';
@@ -32,13 +32,13 @@ const codeForm = z
 const passkeyBody = z
   .object({ response: z.looseObject({ id: z.string().max(1000) }), next: nextPath })
   .strict();
-const signOutForm = z.object({ _csrf: csrfField }).strict();
 
-const NOTICES: Record<string, string> = {
-  'signed-out': 'You are signed out.',
-  'signed-out-everywhere': 'You are signed out in every browser and on every device.',
-  ended: 'Your session ended. Sign in again to continue.',
-};
+/** A Map, not an object: a `notice` from the address bar must not reach `constructor` or `__proto__`. */
+const NOTICES = new Map<unknown, string>([
+  ['signed-out', 'You are signed out.'],
+  ['signed-out-everywhere', 'You are signed out in every browser and on every device.'],
+  ['ended', 'Your session ended. Sign in again to continue.'],
+]);
 
 function perAddressLimit(limit: number, skipSuccessfulRequests: boolean): express.RequestHandler {
   return rateLimit({
@@ -85,8 +85,7 @@ export function identityRoutes(context: PortalContext): express.Router {
       }
       await ensurePre(context, response);
       const next = nextPath.safeParse(request.query['next']);
-      const notice =
-        typeof request.query['notice'] === 'string' ? NOTICES[request.query['notice']] : undefined;
+      const notice = NOTICES.get(request.query['notice']);
       await renderPage(context, response, 'sign-in', {
         title: 'Sign in',
         webauthn: true,
@@ -177,7 +176,7 @@ export function identityRoutes(context: PortalContext): express.Router {
     requireActive,
     requireCsrf(context, 'active'),
     route(async (request, response) => {
-      parseForm(signOutForm, request.body);
+      parseForm(csrfOnlyForm, request.body);
       const state = stateOf(response);
       if (state.active) await context.sessions.end(state.active);
       if (state.admin)
@@ -191,7 +190,7 @@ export function identityRoutes(context: PortalContext): express.Router {
     requireActive,
     requireCsrf(context, 'active'),
     route(async (request, response) => {
-      parseForm(signOutForm, request.body);
+      parseForm(csrfOnlyForm, request.body);
       const admin = stateOf(response).admin;
       if (admin) {
         // Every session of the admin, this one included: a browser left signed in elsewhere ends too.

@@ -9,7 +9,7 @@ import type { PortalContext } from '../portal-context.ts';
 import { RULE_TYPES } from '../settings/labels.ts';
 import { FormProblems, SECTIONS, applyPatch, patchFitsSection, patchOfForm, patchSchema, validatedDocument, type Section, type SettingsPatch } from '../settings/settings-form.ts';
 import { confirmPageModel, settingsPageModel, type Banner } from '../settings/settings-page.ts';
-import { csrfField, parseForm, requiredText } from './forms.ts';
+import { csrfField, csrfOnlyForm, parseForm, requiredText } from './forms.ts';
 import { badField, notFound } from './page-error.ts';
 import { renderPage } from './render.ts';
 import { requireActive, requireCsrf, route, stateOf } from './request-state.ts';
@@ -179,7 +179,8 @@ export function settingsRoutes(context: PortalContext): express.Router {
   router.post(
     '/settings/narrow',
     requireCsrf(context, 'active'),
-    route(async (_request, response) => {
+    route(async (request, response) => {
+      parseForm(csrfOnlyForm, request.body);
       const admin = adminOf(response);
       try {
         await context.settings.requestNarrowing(admin.clientId, admin.email);
