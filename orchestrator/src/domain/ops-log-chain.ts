@@ -114,40 +114,92 @@ export type OpsLogVerification =
  * entries, so that an append between the two reads is not taken for a truncation.
  */
 export function verifyOpsLog(entries: readonly OpsLogEntry[], checkpoint: OpsLogHead | null = null): OpsLogVerification {
-  let previousHash = GENESIS_HASH;
-  let expectedSeq = 1;
-  for (const entry of entries) {
-    if (entry.seq !== expectedSeq) {
-      return { valid: false, entries: entries.length, firstBadSeq: expectedSeq, problem: entry.seq < expectedSeq ? 'reordered' : 'gap' };
-    }
-    if (!hashesTo(entry) || !erasedFieldsEmpty(entry)) {
-      return { valid: false, entries: entries.length, firstBadSeq: entry.seq, problem: 'edited' };
-    }
-    if (entry.prevHash !== previousHash) {
-      return { valid: false, entries: entries.length, firstBadSeq: entry.seq, problem: 'broken-link' };
-    }
-    previousHash = entry.hash;
-    expectedSeq += 1;
-  }
-  const anchored = checkpoint === null ? null : disagreementWithCheckpoint(entries, checkpoint);
-  if (anchored !== null) return anchored;
-  const unexplained = firstErasureWithoutDeletion(entries);
-  if (unexplained !== null) return { valid: false, entries: entries.length, firstBadSeq: unexplained, problem: 'erased-without-deletion' };
-  const anchoredAt = entries.findLast((entry) => entry.action === OPS_LOG_ANCHORED_ACTION && entry.clientId === null)?.seq;
-  return { valid: true, entries: entries.length, head: previousHash, ...(anchoredAt === undefined ? {} : { anchoredAt }) };
+  const verifier = new OpsLogVerifier(checkpoint);
+  verifier.add(entries);
+  return verifier.result();
 }
 
-/** For a log whose seqs run 1..n and link: where it ends before the checkpoint, or differs from it at its seq. */
-function disagreementWithCheckpoint(entries: readonly OpsLogEntry[], checkpoint: OpsLogHead): OpsLogVerification | null {
-  const last = entries.length;
-  if (checkpoint.seq > last) {
-    return { valid: false, entries: last, firstBadSeq: last + 1, problem: 'truncated', checkpointSeq: checkpoint.seq };
+/**
+ * `verifyOpsLog` over the log read page by page (in seq order, as `Registry.readOpsLogPages` gives it):
+ * memory bounded by a page and the clients with erased entries, not by the log's length.
+ */
+export async function verifyOpsLogPages(pages: AsyncIterable<readonly OpsLogEntry[]>, checkpoint: OpsLogHead | null = null): Promise<OpsLogVerification> {
+  const verifier = new OpsLogVerifier(checkpoint);
+  for await (const page of pages) verifier.add(page);
+  return verifier.result();
+}
+
+type ChainProblem = Extract<OpsLogVerification, { valid: false }>['problem'];
+
+/**
+ * The checks of `verifyOpsLog`, fed the log in order a part at a time, with the same answer as over the
+ * whole log at once: a break of the chain comes first (the entries after it are only counted), then a
+ * disagreement with the checkpoint, then an erasure without a later deletion.
+ */
+class OpsLogVerifier {
+  private readonly checkpoint: OpsLogHead | null;
+  private count = 0;
+  private previousHash = GENESIS_HASH;
+  private chainBroken: { firstBadSeq: number; problem: ChainProblem } | null = null;
+  private checkpointMatched: boolean | null = null;
+  /** Per client, its first entry with erased fields since its last deletion (null: entries of no client). */
+  private readonly erasedSinceDeletion = new Map<string | null, number>();
+  private anchoredAt: number | undefined;
+
+  constructor(checkpoint: OpsLogHead | null) {
+    this.checkpoint = checkpoint;
   }
-  if (checkpoint.seq < 1) return null;
-  if (entries[checkpoint.seq - 1]?.hash !== checkpoint.hash) {
-    return { valid: false, entries: last, firstBadSeq: checkpoint.seq, problem: 'head-mismatch', checkpointSeq: checkpoint.seq };
+
+  add(entries: readonly OpsLogEntry[]): void {
+    for (const entry of entries) {
+      this.count += 1;
+      if (this.chainBroken === null) this.check(entry);
+    }
   }
-  return null;
+
+  private check(entry: OpsLogEntry): void {
+    const expectedSeq = this.count;
+    if (entry.seq !== expectedSeq) {
+      this.chainBroken = { firstBadSeq: expectedSeq, problem: entry.seq < expectedSeq ? 'reordered' : 'gap' };
+      return;
+    }
+    if (!hashesTo(entry) || !erasedFieldsEmpty(entry)) {
+      this.chainBroken = { firstBadSeq: entry.seq, problem: 'edited' };
+      return;
+    }
+    if (entry.prevHash !== this.previousHash) {
+      this.chainBroken = { firstBadSeq: entry.seq, problem: 'broken-link' };
+      return;
+    }
+    this.previousHash = entry.hash;
+    if (this.checkpoint !== null && entry.seq === this.checkpoint.seq) this.checkpointMatched = entry.hash === this.checkpoint.hash;
+    this.noteErasures(entry);
+    if (entry.action === OPS_LOG_ANCHORED_ACTION && entry.clientId === null) this.anchoredAt = entry.seq;
+  }
+
+  /** Erased fields stand only when their client's deletion comes later in the log (the entry's own does not count). */
+  private noteErasures(entry: OpsLogEntry): void {
+    const seals = entry.seals;
+    const erased = seals !== undefined && ERASABLE_FIELDS.some((field) => isErased(sealOf(seals, field)));
+    if (entry.clientId !== null && CLIENT_DELETION_ACTIONS.has(entry.action) && entry.outcome === 'success') this.erasedSinceDeletion.delete(entry.clientId);
+    if (erased && !this.erasedSinceDeletion.has(entry.clientId)) this.erasedSinceDeletion.set(entry.clientId, entry.seq);
+  }
+
+  result(): OpsLogVerification {
+    const entries = this.count;
+    if (this.chainBroken !== null) return { valid: false, entries, ...this.chainBroken };
+    const checkpoint = this.checkpoint;
+    if (checkpoint !== null && checkpoint.seq > entries) {
+      return { valid: false, entries, firstBadSeq: entries + 1, problem: 'truncated', checkpointSeq: checkpoint.seq };
+    }
+    if (checkpoint !== null && !(checkpoint.seq < 1) && this.checkpointMatched !== true) {
+      return { valid: false, entries, firstBadSeq: checkpoint.seq, problem: 'head-mismatch', checkpointSeq: checkpoint.seq };
+    }
+    let unexplained: number | null = null;
+    for (const seq of this.erasedSinceDeletion.values()) if (unexplained === null || seq < unexplained) unexplained = seq;
+    if (unexplained !== null) return { valid: false, entries, firstBadSeq: unexplained, problem: 'erased-without-deletion' };
+    return { valid: true, entries, head: this.previousHash, ...(this.anchoredAt === undefined ? {} : { anchoredAt: this.anchoredAt }) };
+  }
 }
 
 /** Whether an entry read back from storage hashes to its hash; one whose fields JSON cannot hold does not. */
@@ -172,19 +224,4 @@ function sameJson(value: unknown, expected: unknown): boolean {
   } catch {
     return false;
   }
-}
-
-/** The first entry with an erased field whose client has no deletion later in the log (one pass from the end). */
-function firstErasureWithoutDeletion(entries: readonly OpsLogEntry[]): number | null {
-  const deletedAfter = new Set<string>();
-  let first: number | null = null;
-  for (let index = entries.length - 1; index >= 0; index -= 1) {
-    const entry = entries[index];
-    if (entry === undefined) continue;
-    const seals = entry.seals;
-    const erased = seals !== undefined && ERASABLE_FIELDS.some((field) => isErased(sealOf(seals, field)));
-    if (erased && (entry.clientId === null || !deletedAfter.has(entry.clientId))) first = entry.seq;
-    if (entry.clientId !== null && CLIENT_DELETION_ACTIONS.has(entry.action) && entry.outcome === 'success') deletedAfter.add(entry.clientId);
-  }
-  return first;
 }

@@ -1,11 +1,11 @@
 import express, { type Router } from 'express';
 import * as z from 'zod';
 import { isFleetError } from '@agent-fleet/kernel/fleet-error';
-import { verifyOpsLog } from '../domain/ops-log-chain.ts';
 import type { Orchestrator } from '../orchestrator.ts';
 import { planMailboxConsent } from '../services/connect-mailbox.ts';
 import { readAgentReport } from '../services/agent-report.ts';
 import { describeClient } from '../services/describe-client.ts';
+import { verifyStoredOpsLog } from '../services/ops-log-verification.ts';
 import { listApprovalsForOperator } from '../services/operator-approvals.ts';
 import { createPortalRouter } from './portal-router.ts';
 import { REVIEW_RESOLUTIONS, listReviewQueue, resolveReviewEntry, reviewMessageId } from '../services/review-queue.ts';
@@ -212,9 +212,7 @@ export function createApiRouter(orchestrator: Orchestrator): Router {
   });
 
   router.get('/ops-log/verify', async (_request, response) => {
-    // The checkpoint first: an append between the two reads then leaves the entries ahead of it, not behind.
-    const checkpoint = (await orchestrator.registry.opsLogHeadCheckpoint?.()) ?? null;
-    response.json(verifyOpsLog(await orchestrator.registry.listOpsLog(), checkpoint));
+    response.json(await verifyStoredOpsLog(orchestrator.registry));
   });
 
   router.use(createDataLifecycleRouter(orchestrator));

@@ -81,6 +81,12 @@ export interface Registry {
    */
   listOpsLog(filter?: { clientId?: string; actions?: readonly string[] }): Promise<OpsLogEntry[]>;
   /**
+   * The same entries as `listOpsLog`, in sequence order, a page of at most `pageSize` (1 to 10,000) at a
+   * time: what reads the whole log (verification, `ops-log show`) then holds one page, not the log. Pages
+   * are read as they are asked for; entries appended meanwhile are read too when they come after the page.
+   */
+  readOpsLogPages(options: { pageSize: number; filter?: { clientId?: string; actions?: readonly string[] } }): AsyncIterable<OpsLogEntry[]>;
+  /**
    * The ops log's head as recorded outside the database after each append (null: none recorded), for
    * `verifyOpsLog`; read it before the entries. One that fails its MAC: an integrity error. Registries
    * that keep no such record leave it out.

@@ -14,6 +14,7 @@ import { registrySealer } from '../../../orchestrator/src/adapters/sql/registry-
 import { SqlRegistry } from '../../../orchestrator/src/adapters/sql/sql-registry.ts';
 import { eraseFields, hashOpsLogEntry, verifyOpsLog } from '../../../orchestrator/src/domain/ops-log-chain.ts';
 import { eraseClientOpsLog } from '../../../orchestrator/src/services/erasure/ops-log-erasure.ts';
+import { verifyStoredOpsLog } from '../../../orchestrator/src/services/ops-log-verification.ts';
 import type { NewClient } from '../../../orchestrator/src/ports/registry.ts';
 import { filesContaining } from '../../helpers/marker-scan.ts';
 import { registryBackends, type OpenedRegistry } from '../../helpers/registries.ts';
@@ -201,6 +202,23 @@ for (const backend of registryBackends) {
       assert.deepEqual(await seqsOf({ clientId: acme, actions: ['erasure-request'] }), ['1:erasure-request']);
       assert.deepEqual(await seqsOf({ clientId: beta }), ['3:erasure-request']);
       assert.deepEqual(await seqsOf({ actions: [] }), [], 'no action asked, none read');
+    });
+
+    test('the ops log is read in pages by sequence, each page at most its size, and verifies as when read whole', async () => {
+      const { registry } = opened;
+      for (const action of ['provision', 'kill', 'revive', 'kill', 'deprovision']) {
+        await registry.appendOpsLog({ actor: 'ops', action, clientId: acme, reason: null, outcome: 'success', details: {} });
+      }
+      const pages: number[][] = [];
+      for await (const page of registry.readOpsLogPages({ pageSize: 2 })) pages.push(page.map((entry) => entry.seq));
+      assert.deepEqual(pages, [[1, 2], [3, 4], [5]]);
+      const filtered: string[] = [];
+      for await (const page of registry.readOpsLogPages({ pageSize: 1, filter: { actions: ['kill'] } })) filtered.push(...page.map((entry) => `${entry.seq}:${entry.action}`));
+      assert.deepEqual(filtered, ['2:kill', '4:kill']);
+      const checkpoint = (await registry.opsLogHeadCheckpoint?.()) ?? null;
+      const paged = await verifyStoredOpsLog(registry, 2);
+      assert.equal(paged.valid, true);
+      assert.deepEqual(paged, verifyOpsLog(await registry.listOpsLog(), checkpoint));
     });
 
     test('the ops log chains entries and detects an edited row', async () => {

@@ -2,14 +2,12 @@
 // the organisation's own spend limit is reached, error codes of spend limits on a 429. Each must pause the
 // agent (a ProviderAuthError of the model) instead of sending every message to review in turn.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { after, before, beforeEach, describe, test } from 'node:test';
-import { AnthropicLlmClient } from '../../../agent-image/src/adapters/anthropic/anthropic-llm-client.ts';
+import { beforeEach, describe, test } from 'node:test';
+import type { AnthropicLlmClient } from '../../../agent-image/src/adapters/anthropic/anthropic-llm-client.ts';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
-import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import type { EmailForModel } from '../../../agent-image/src/ports/llm-client.ts';
 import { ProviderAuthError, ProviderThrottledError } from '../../../agent-image/src/ports/mail-provider.ts';
-import { AnthropicEmulator } from '../../emulators/anthropic-emulator.ts';
+import { anthropicEmulatorForBlock, emulatedAnthropicClient } from '../../helpers/anthropic-bed.ts';
 
 const email: EmailForModel = { from: 'dana@customer.example', to: ['agent@acme.example'], cc: [], subject: 'Hello', date: '2026-12-01T10:00:00Z', body: 'Hi there.' };
 
@@ -17,14 +15,10 @@ const isModelRefusal = (error: unknown) => error instanceof ProviderAuthError &&
 const isRequestRefusal = (error: unknown) => error instanceof FleetError && !(error instanceof ProviderAuthError) && !error.retryable;
 
 describe('account refusals of the Messages API', () => {
-  const emulator = new AnthropicEmulator({ apiKey: `test-${randomBytes(8).toString('hex')}` });
+  const emulator = anthropicEmulatorForBlock();
   let client: AnthropicLlmClient;
-  before(() => emulator.start());
-  after(() => emulator.stop());
   beforeEach(() => {
-    emulator.clearQueue();
-    emulator.setAccount('ok');
-    client = new AnthropicLlmClient({ apiKey: emulator.apiKey, model: 'claude-sonnet-4-6', baseURL: emulator.url, logger: createSilentLogger() });
+    client = emulatedAnthropicClient(emulator);
   });
 
   test('a credit balance too low (400 invalid_request_error) pauses like a billing refusal', async () => {

@@ -1,25 +1,19 @@
 // The Anthropic adapter tells its caller what each request may cost at most before sending it, so a
 // budget can refuse the request before the client's mail leaves, and never under-reserves.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { after, before, beforeEach, describe, test } from 'node:test';
-import { AnthropicLlmClient } from '../../../agent-image/src/adapters/anthropic/anthropic-llm-client.ts';
+import { beforeEach, describe, test } from 'node:test';
+import type { AnthropicLlmClient } from '../../../agent-image/src/adapters/anthropic/anthropic-llm-client.ts';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
-import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { type CallCeiling, type EmailForModel } from '../../../agent-image/src/ports/llm-client.ts';
-import { AnthropicEmulator } from '../../emulators/anthropic-emulator.ts';
+import { anthropicEmulatorForBlock, emulatedAnthropicClient } from '../../helpers/anthropic-bed.ts';
 
 const email: EmailForModel = { from: 'dana@customer.example', to: ['agent@acme.example'], cc: [], subject: 'Quote', date: '2026-12-01T10:00:00Z', body: 'Zahlung fällig: 数千円 '.repeat(400) };
 
 describe('the ceiling of a Messages API request', () => {
-  const emulator = new AnthropicEmulator({ apiKey: `test-${randomBytes(8).toString('hex')}` });
+  const emulator = anthropicEmulatorForBlock();
   let client: AnthropicLlmClient;
-  before(() => emulator.start());
-  after(() => emulator.stop());
   beforeEach(() => {
-    emulator.clearQueue();
-    emulator.received.length = 0;
-    client = new AnthropicLlmClient({ apiKey: emulator.apiKey, model: 'claude-sonnet-4-6', baseURL: emulator.url, maxTokens: 700, logger: createSilentLogger() });
+    client = emulatedAnthropicClient(emulator, { maxTokens: 700 });
   });
 
   test('is reported before the request, bounds the tokens it is billed for, and carries the model and output cap', async () => {
@@ -41,7 +35,7 @@ describe('the ceiling of a Messages API request', () => {
   });
 
   test('each HTTP request is reported: a gated call is not resent by the SDK behind the gate', async () => {
-    const retrying = new AnthropicLlmClient({ apiKey: emulator.apiKey, model: 'claude-sonnet-4-6', baseURL: emulator.url, maxRetries: 2, logger: createSilentLogger() });
+    const retrying = emulatedAnthropicClient(emulator, { maxRetries: 2 });
     emulator.enqueue({ error: { status: 529, type: 'overloaded_error', message: 'busy' } }, { toolInput: { type: 'routine', confidence: 0.9, reasons: ['x'] } });
     const ceilings: CallCeiling[] = [];
     await assert.rejects(retrying.classify(email, { gate: { beforeRequest: (ceiling) => ceilings.push(ceiling) } }), (error: unknown) => error instanceof FleetError && error.retryable);

@@ -6,41 +6,20 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { FleetError, isFleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import { journalHolding, readDurableJournalHead, storedLineDigest } from '../../../agent-image/src/services/audit-log/journal-heads.ts';
 import { KeyRing } from '../../../agent-image/src/services/audit-log/key-ring.ts';
 import { EncryptedJournal } from '../../../agent-image/src/services/runtime/encrypted-journal.ts';
 import { JournalAnchorKeeper } from '../../../agent-image/src/services/runtime/journal-anchor-keeper.ts';
-import { temporaryDirectory } from '../audit/helpers.ts';
+import { journalDirectories, noteJournalOptions, type Note } from '../../helpers/note-journal.ts';
 
-const cleanups: Array<() => Promise<void>> = [];
-after(async () => {
-  for (const cleanup of cleanups) await cleanup();
-});
-
-interface Note {
-  n: number;
-  text?: string;
-}
-
-async function journalDir() {
-  const dir = await temporaryDirectory('journal-heads');
-  cleanups.push(dir.remove);
-  return dir.path;
-}
+const journalDir = journalDirectories('journal-heads');
 
 function options(directory: string, keys: KeyRing, compactAbove?: number) {
   return {
-    directory,
-    file: 'notes.log',
-    purpose: 'state' as const,
-    keys,
-    parse: (value: unknown): Note => {
-      if (typeof (value as Note | null)?.n !== 'number') throw new Error('not a note');
-      return value as Note;
-    },
+    ...noteJournalOptions(directory, keys),
     // Only the last note counts: a compaction keeps it alone.
     snapshot: (events: Note[]) => events.slice(-1),
     ...(compactAbove === undefined ? {} : { compactAbove }),

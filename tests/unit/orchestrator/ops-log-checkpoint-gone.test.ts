@@ -2,65 +2,41 @@
 // made again silently, a start that makes one beside a log with entries puts that on the record, and a
 // write of an older head over a newer one (another process) is repaired.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { Registry as MetricsRegistry } from 'prom-client';
 import { parseClientId } from '@agent-fleet/kernel/client-id';
 import { isFleetError } from '@agent-fleet/kernel/fleet-error';
-import type { Logger } from '@agent-fleet/kernel/logger';
 import { loadOrCreateMasterKey } from '../../../orchestrator/src/adapters/embedded-vault/encrypted-file-store.ts';
-import { openPgliteExecutor } from '../../../orchestrator/src/adapters/pglite/pglite-sql-executor.ts';
 import { opsLogHeadFile, registryKeyDirectory, registryOn } from '../../../orchestrator/src/adapters/sql/open-registry.ts';
 import { fileOpsLogHeadCheckpoint, type OpsLogHeadCheckpoint } from '../../../orchestrator/src/adapters/sql/ops-log-head-checkpoint.ts';
 import { opsLogHeadWritesSettled } from '../../../orchestrator/src/adapters/sql/ops-log-head-writer.ts';
 import { registrySealer } from '../../../orchestrator/src/adapters/sql/registry-sealer.ts';
-import type { SqlExecutor } from '../../../orchestrator/src/adapters/sql/sql-executor.ts';
 import { SqlRegistry } from '../../../orchestrator/src/adapters/sql/sql-registry.ts';
 import { formatOpsLogVerification } from '../../../orchestrator/src/cli/format/ops-log.ts';
 import { verifyOpsLog } from '../../../orchestrator/src/domain/ops-log-chain.ts';
 import { createOpsLogCheckpointMetrics } from '../../../orchestrator/src/observability/metrics.ts';
+import { opsLogBed, recordingLogger } from '../../helpers/ops-log-bed.ts';
 
 const acme = parseClientId('acme');
 const kill = { actor: 'ops', action: 'kill', clientId: acme, reason: null, outcome: 'success', details: {} };
 
-function recordingLogger(): Logger & { lines: { level: string; message: string; fields: Record<string, unknown> }[] } {
-  const lines: { level: string; message: string; fields: Record<string, unknown> }[] = [];
-  const at = (level: string) => (message: string, fields: Record<string, unknown> = {}) => void lines.push({ level, message, fields });
-  const logger = { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => logger };
-  return logger;
-}
+const bed = opsLogBed('ops-log-checkpoint-gone-');
+const emptyLog = (): Promise<void> => bed.emptyLog();
 
-let homeDir: string;
-let executor: SqlExecutor;
-before(async () => {
-  homeDir = await mkdtemp(path.join(os.tmpdir(), 'ops-log-checkpoint-gone-'));
-  executor = await openPgliteExecutor(path.join(homeDir, 'registry'));
-  await registryOn(executor, homeDir);
-});
-after(async () => {
-  await executor.close();
-  await rm(homeDir, { recursive: true, force: true });
-});
-
-async function emptyLog(): Promise<void> {
-  await executor.query('TRUNCATE ops_log');
-  await rm(opsLogHeadFile(homeDir), { recursive: true, force: true });
-}
-
-const checkpointSeq = async (): Promise<number> => (JSON.parse(await readFile(opsLogHeadFile(homeDir), 'utf8')) as { seq: number }).seq;
+const checkpointSeq = async (): Promise<number> => (JSON.parse(await readFile(opsLogHeadFile(bed.homeDir), 'utf8')) as { seq: number }).seq;
 
 void test('a checkpoint deleted while the orchestrator runs is not made again at the next append: logged, counted, and verification fails', async () => {
   await emptyLog();
   const logger = recordingLogger();
-  const { registry } = await registryOn(executor, homeDir, logger);
+  const { registry } = await registryOn(bed.executor, bed.homeDir, logger);
   for (let index = 0; index < 3; index++) await registry.appendOpsLog(kill);
   // Someone rewrites the log in the database and deletes the checkpoint that would tell.
-  await rm(opsLogHeadFile(homeDir));
+  await rm(opsLogHeadFile(bed.homeDir));
   await registry.appendOpsLog(kill);
   await registry.appendOpsLog(kill);
-  assert.equal(await readFile(opsLogHeadFile(homeDir), 'utf8').catch(() => null), null, 'not made again from what the database holds now');
+  assert.equal(await readFile(opsLogHeadFile(bed.homeDir), 'utf8').catch(() => null), null, 'not made again from what the database holds now');
   assert.equal(registry.opsLogHeadCheckpointFailures, 2);
   const errors = logger.lines.filter((line) => line.level === 'error');
   assert.equal(errors.length, 1);
@@ -71,13 +47,13 @@ void test('a checkpoint deleted while the orchestrator runs is not made again at
 
 void test('a start that finds no checkpoint beside a log with entries anchors it on the record: an entry, a warning, a note in verification and a metric', async () => {
   await emptyLog();
-  const { registry } = await registryOn(executor, homeDir);
+  const { registry } = await registryOn(bed.executor, bed.homeDir);
   for (let index = 0; index < 3; index++) await registry.appendOpsLog(kill);
   const third = (await registry.listOpsLog())[2]!;
-  await rm(opsLogHeadFile(homeDir));
+  await rm(opsLogHeadFile(bed.homeDir));
 
   const logger = recordingLogger();
-  const reopened = await registryOn(executor, homeDir, logger);
+  const reopened = await registryOn(bed.executor, bed.homeDir, logger);
   assert.deepEqual(reopened.opsLogAnchoring, { checkpoint: 'created', head: { seq: 3, hash: third.hash } });
   const entries = await reopened.registry.listOpsLog();
   assert.equal(entries.length, 4);
@@ -91,22 +67,22 @@ void test('a start that finds no checkpoint beside a log with entries anchors it
   assert.deepEqual(await reopened.registry.opsLogCheckpointStatus(), { state: 'ok', lagEntries: 0, writeFailures: 0, anchoredOnFirstUse: true });
 
   // A start with the checkpoint in place, or with an empty log, appends nothing.
-  assert.equal((await registryOn(executor, homeDir)).opsLogAnchoring.checkpoint, 'present');
+  assert.equal((await registryOn(bed.executor, bed.homeDir)).opsLogAnchoring.checkpoint, 'present');
   await emptyLog();
-  assert.equal((await registryOn(executor, homeDir)).opsLogAnchoring.checkpoint, 'empty-log');
+  assert.equal((await registryOn(bed.executor, bed.homeDir)).opsLogAnchoring.checkpoint, 'empty-log');
   assert.equal((await registry.listOpsLog()).length, 0);
 });
 
 void test('an older head written over a newer one by another process is repaired: the checkpoint ends at the log head', async () => {
   await emptyLog();
-  const { registry: first } = await registryOn(executor, homeDir);
+  const { registry: first } = await registryOn(bed.executor, bed.homeDir);
   await first.appendOpsLog(kill);
   await first.appendOpsLog(kill);
 
   // The second process: its own write queue (another location string for the same file), and a write
   // that reads the file, waits, then replaces it (the read-compare-rename no lock spans across processes).
-  const masterKey = await loadOrCreateMasterKey(registryKeyDirectory(homeDir));
-  const file = opsLogHeadFile(homeDir);
+  const masterKey = await loadOrCreateMasterKey(registryKeyDirectory(bed.homeDir));
+  const file = opsLogHeadFile(bed.homeDir);
   const sameFile = fileOpsLogHeadCheckpoint(file, masterKey);
   let readDone!: () => void;
   const hasRead = new Promise<void>((resolve) => (readDone = resolve));
@@ -129,7 +105,7 @@ void test('an older head written over a newer one by another process is repaired
       return sameFile.advance(head, options);
     },
   };
-  const second = new SqlRegistry(executor, registrySealer(masterKey), { headCheckpoint: slow });
+  const second = new SqlRegistry(bed.executor, registrySealer(masterKey), { headCheckpoint: slow });
   const secondAppend = second.appendOpsLog(kill);
   await hasRead;
   await first.appendOpsLog(kill);

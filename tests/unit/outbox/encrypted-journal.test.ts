@@ -2,39 +2,14 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { appendFile, readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import { KeyRing } from '../../../agent-image/src/services/audit-log/key-ring.ts';
 import { EncryptedJournal } from '../../../agent-image/src/services/runtime/encrypted-journal.ts';
-import { temporaryDirectory } from '../audit/helpers.ts';
+import { journalDirectories, noteJournalOptions, type Note } from '../../helpers/note-journal.ts';
 
-const cleanups: Array<() => Promise<void>> = [];
-after(async () => {
-  for (const cleanup of cleanups) await cleanup();
-});
-
-interface Note {
-  n: number;
-}
-
-async function journalDir() {
-  const dir = await temporaryDirectory('journal');
-  cleanups.push(dir.remove);
-  return dir.path;
-}
-
-function options(directory: string, keys: KeyRing) {
-  return {
-    directory,
-    file: 'notes.log',
-    purpose: 'state' as const,
-    keys,
-    parse: (value: unknown): Note => {
-      if (typeof (value as Note | null)?.n !== 'number') throw new Error('not a note');
-      return value as Note;
-    },
-  };
-}
+const journalDir = journalDirectories('journal');
+const options = noteJournalOptions;
 
 async function write(directory: string, keys: KeyRing, count: number): Promise<void> {
   const { journal } = await EncryptedJournal.open(options(directory, keys));

@@ -44,7 +44,10 @@ async function volume() {
   return { dir: dir.path, key: randomBytes(32) };
 }
 
-async function start(v: { dir: string; key: Buffer }, maxDeferrals?: number) {
+type OutboxOptions = Parameters<typeof Outbox.open>[0];
+
+/** An outbox on the volume that retries at once (unless `options` say otherwise), and its audit log. */
+async function start(v: { dir: string; key: Buffer }, maxDeferrals?: number, options: Partial<Pick<OutboxOptions, 'backoff' | 'sleep'>> = {}) {
   const audit = await AuditLog.open({ directory: join(v.dir, 'audit'), keys: v.key });
   const outbox = await Outbox.open({
     directory: join(v.dir, 'outbox'),
@@ -55,6 +58,7 @@ async function start(v: { dir: string; key: Buffer }, maxDeferrals?: number) {
     sleep: async () => undefined,
     pause: await volumePause(v.dir, v.key),
     ...(maxDeferrals === undefined ? {} : { maxDeferrals }),
+    ...options,
   });
   return { audit, outbox };
 }
@@ -148,17 +152,11 @@ describe('outbox: a provider that answers 429 with Retry-After', () => {
   async function throttled(retryAfterMs: number) {
     const v = await volume();
     const delays: number[] = [];
-    const audit = await AuditLog.open({ directory: join(v.dir, 'audit'), keys: v.key });
-    const outbox = await Outbox.open({
-      directory: join(v.dir, 'outbox'),
-      keys: v.key,
-      audit,
+    const { outbox } = await start(v, undefined, {
       backoff: { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 30_000 },
-      random: () => 0,
       sleep: async (milliseconds) => {
         delays.push(milliseconds);
       },
-      pause: await volumePause(v.dir, v.key),
     });
     const provider = new FakeSendReceipts();
     await outbox.recover(provider);

@@ -3,10 +3,9 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { CAPABILITIES, parseClientConfig, type ClientConfig } from '@agent-fleet/kernel/client-config';
-import { settingsRoutes } from '../../../orchestrator/src/portal/http/routes-settings.ts';
-import type { PortalGrant, PortalSettingsChange, PortalSettingsHead, SettingsGateway } from '../../../orchestrator/src/portal/settings-gateway.ts';
 import { applyPatch, patchFitsSection } from '../../../orchestrator/src/portal/settings/settings-form.ts';
-import { startRouteHarness, type RouteHarness } from './portal-route-harness.ts';
+import { hiddenValue, RecordingSettings, startSettingsHarness } from '../../helpers/settings-routes.ts';
+import type { RouteHarness } from './portal-route-harness.ts';
 
 function config(): ClientConfig {
   const parsed = parseClientConfig({ client: 'acme', admins: ['dana@acme.example'], onboarding: { startedAt: '2026-01-01T00:00:00.000Z', days: 28 }, blockList: ['rival.example'] });
@@ -14,43 +13,20 @@ function config(): ClientConfig {
   return parsed.config;
 }
 
-const GRANT: PortalGrant = { provider: 'gmail', state: 'ok', missing: [], extra: [], narrowRequested: false, command: '' };
-
-class RecordingSettings {
-  head: PortalSettingsHead = { version: 4, at: '2026-03-09T00:00:00.000Z', author: 'dana@acme.example (client admin)', reason: 'r', config: config(), grant: { ...GRANT } };
-  readonly changes: PortalSettingsChange[] = [];
-  current = () => Promise.resolve(this.head);
-  graduation = () => Promise.resolve([]);
-  change = (_clientId: string, change: PortalSettingsChange) => {
-    this.changes.push(change);
-    return Promise.resolve({ version: this.head.version + 1, changed: true, grant: { ...GRANT } });
-  };
-}
-
 /** The permissions form as the page posts it: the ticked capabilities. */
 function permissionsForm(granted: readonly string[]): Record<string, string> {
   return Object.fromEntries(CAPABILITIES.filter((capability) => granted.includes(capability)).map((capability) => [capability, 'on']));
-}
-
-const ENTITIES: Record<string, string> = { '&quot;': '"', '&#39;': "'", '&lt;': '<', '&gt;': '>', '&amp;': '&' };
-/** The value of a hidden field of the page, unescaped. */
-function hiddenValue(page: string, name: string): string | undefined {
-  const found = [...page.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].find((match) => match[1] === name);
-  return found?.[2]?.replace(/&(quot|#39|lt|gt|amp);/g, (entity) => ENTITIES[entity] ?? entity);
 }
 
 describe('settings confirmation under crafted posts', () => {
   let settings: RecordingSettings;
   let harness: RouteHarness;
   before(async () => {
-    harness = await startRouteHarness(settingsRoutes, {
-      settings: new Proxy({} as SettingsGateway, { get: (_target, name) => (settings as unknown as Record<string | symbol, unknown>)[name] }),
-      gateway: { status: () => Promise.resolve(null) } as never,
-    });
+    harness = await startSettingsHarness(() => settings);
   });
   after(() => harness.close());
   beforeEach(() => {
-    settings = new RecordingSettings();
+    settings = new RecordingSettings(config());
   });
 
   const defaults = ['mail.read', 'mail.draft', 'mail.label', 'calendar.read'];

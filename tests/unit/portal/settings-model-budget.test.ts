@@ -4,32 +4,15 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { parseClientConfig, type ClientConfig, type ClientConfigInput } from '@agent-fleet/kernel/client-config';
-import { settingsRoutes } from '../../../orchestrator/src/portal/http/routes-settings.ts';
-import type { PortalGrant, PortalSettingsChange, PortalSettingsHead, SettingsGateway } from '../../../orchestrator/src/portal/settings-gateway.ts';
 import { FormProblems, agencyOnlyPaths, patchFitsSection, patchOfForm, patchSchema } from '../../../orchestrator/src/portal/settings/settings-form.ts';
 import { dollarText } from '../../../orchestrator/src/portal/settings/settings-page.ts';
-import { startRouteHarness, type RouteHarness } from './portal-route-harness.ts';
+import { hiddenValue, RecordingSettings, startSettingsHarness } from '../../helpers/settings-routes.ts';
+import type { RouteHarness } from './portal-route-harness.ts';
 
 function config(overrides: Partial<ClientConfigInput> = {}): ClientConfig {
   const parsed = parseClientConfig({ client: 'acme', admins: ['dana@acme.example'], timezone: 'Europe/Paris', onboarding: { startedAt: '2026-01-01T00:00:00.000Z', days: 28 }, ...overrides });
   if (!parsed.ok) throw new Error(parsed.issues.join('; '));
   return parsed.config;
-}
-
-const GRANT: PortalGrant = { provider: 'gmail', state: 'ok', missing: [], extra: [], narrowRequested: false, command: '' };
-
-class RecordingSettings {
-  head: PortalSettingsHead;
-  readonly changes: PortalSettingsChange[] = [];
-  constructor(head: ClientConfig) {
-    this.head = { version: 4, at: '2026-03-09T00:00:00.000Z', author: 'dana@acme.example (client admin)', reason: 'r', config: head, grant: { ...GRANT } };
-  }
-  current = () => Promise.resolve(this.head);
-  graduation = () => Promise.resolve([]);
-  change = (_clientId: string, change: PortalSettingsChange) => {
-    this.changes.push(change);
-    return Promise.resolve({ version: this.head.version + 1, changed: true, grant: { ...GRANT } });
-  };
 }
 
 /** The limits form as the page posts it, the other limits at their defaults. */
@@ -45,11 +28,6 @@ function read(typed: string): number | string {
   }
 }
 
-const ENTITIES: Record<string, string> = { '&quot;': '"', '&#39;': "'", '&lt;': '<', '&gt;': '>', '&amp;': '&' };
-function hiddenValue(page: string, name: string): string | undefined {
-  const found = [...page.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].find((match) => match[1] === name);
-  return found?.[2]?.replace(/&(quot|#39|lt|gt|amp);/g, (entity) => ENTITIES[entity] ?? entity);
-}
 /** The budget's input element as rendered. */
 const budgetInput = (page: string): string => /<input id="modelDailyBudgetUsd"[^>]*>/.exec(page)?.[0] ?? '';
 
@@ -99,10 +77,7 @@ describe('the daily model budget on the settings page', () => {
   let settings: RecordingSettings;
   let harness: RouteHarness;
   before(async () => {
-    harness = await startRouteHarness(settingsRoutes, {
-      settings: new Proxy({} as SettingsGateway, { get: (_target, name) => (settings as unknown as Record<string | symbol, unknown>)[name] }),
-      gateway: { status: () => Promise.resolve(null) } as never,
-    });
+    harness = await startSettingsHarness(() => settings);
   });
   after(() => harness.close());
   beforeEach(() => {

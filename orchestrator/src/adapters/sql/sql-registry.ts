@@ -575,19 +575,37 @@ export class SqlRegistry implements Registry {
     });
   }
 
-  async listOpsLog(filter: { clientId?: string; actions?: readonly string[] } = {}): Promise<OpsLogEntry[]> {
-    const conditions: string[] = [];
-    const parameters: unknown[] = [];
-    if (filter.clientId !== undefined) {
-      parameters.push(filter.clientId);
-      conditions.push(`client_id = $${parameters.length}`);
-    }
-    if (filter.actions !== undefined) {
-      parameters.push([...filter.actions]);
-      conditions.push(`action = ANY($${parameters.length}::text[])`);
-    }
+  async listOpsLog(filter: OpsLogFilter = {}): Promise<OpsLogEntry[]> {
+    const { conditions, parameters } = opsLogConditions(filter);
     const where = conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`;
     return (await this.sql.query<OpsLogRow>(`SELECT * FROM ops_log${where} ORDER BY seq`, parameters)).map((row) => toOpsLog(row, this.sealer));
+  }
+
+  async *readOpsLogPages(options: { pageSize: number; filter?: OpsLogFilter }): AsyncGenerator<OpsLogEntry[], void, undefined> {
+    const { pageSize } = options;
+    if (!Number.isSafeInteger(pageSize) || pageSize < 1 || pageSize > MAX_OPS_LOG_PAGE) {
+      throw new FleetError('invalid_input', `an ops-log page holds 1 to ${MAX_OPS_LOG_PAGE} entries, not ${pageSize}`);
+    }
+    // The cursor is the last row's seq as the database spells it: a seq past 2^53 read as a number would
+    // round, and a page after a rounded-down seq would return the same rows again, for ever. The first page
+    // has no lower bound, so that rows at seq 0 or below are read (and fail verification) like any other.
+    let cursor: string | null = null;
+    for (;;) {
+      const { conditions, parameters } = opsLogConditions(options.filter ?? {});
+      if (cursor !== null) {
+        parameters.push(cursor);
+        conditions.push(`seq > $${parameters.length}::bigint`);
+      }
+      parameters.push(pageSize);
+      const where = conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`;
+      const rows = await this.sql.query<OpsLogRow & { page_cursor: string }>(
+        `SELECT *, seq::text AS page_cursor FROM ops_log${where} ORDER BY seq LIMIT $${parameters.length}`,
+        parameters,
+      );
+      if (rows.length > 0) yield rows.map((row) => toOpsLog(row, this.sealer));
+      if (rows.length < pageSize) return;
+      cursor = rows[rows.length - 1]!.page_cursor;
+    }
   }
 
   async saveAuditCheckpoint(clientId: ClientId, head: { seq: number; hash: string }, now: Date): Promise<'saved' | 'unchanged' | 'regressed'> {
@@ -627,6 +645,26 @@ export class SqlRegistry implements Registry {
 async function lastOpsLogHead(sql: SqlExecutor): Promise<OpsLogHead | null> {
   const [last] = await sql.query<{ seq: number | string; hash: string }>('SELECT seq, hash FROM ops_log ORDER BY seq DESC LIMIT 1');
   return last ? { seq: Number(last.seq), hash: last.hash } : null;
+}
+
+type OpsLogFilter = { clientId?: string; actions?: readonly string[] };
+
+/** The most entries one page of `readOpsLogPages` may hold: a caller's page size is a bound on memory, not a way round it. */
+const MAX_OPS_LOG_PAGE = 10_000;
+
+/** The WHERE conditions of an ops-log filter, numbered from $1. */
+function opsLogConditions(filter: OpsLogFilter): { conditions: string[]; parameters: unknown[] } {
+  const conditions: string[] = [];
+  const parameters: unknown[] = [];
+  if (filter.clientId !== undefined) {
+    parameters.push(filter.clientId);
+    conditions.push(`client_id = $${parameters.length}`);
+  }
+  if (filter.actions !== undefined) {
+    parameters.push([...filter.actions]);
+    conditions.push(`action = ANY($${parameters.length}::text[])`);
+  }
+  return { conditions, parameters };
 }
 
 async function readAuditCheckpoint(sql: SqlExecutor, clientId: ClientId, lock: '' | 'FOR UPDATE' = ''): Promise<AuditCheckpoint | null> {
