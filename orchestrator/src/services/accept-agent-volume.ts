@@ -87,16 +87,24 @@ async function acceptNow(deps: AcceptVolumeDependencies, clientId: ClientId, rea
     throw new FleetError('conflict', `the agent of ${clientId} did not refuse its volume as rolled back (${refusal}): nothing to accept`);
   }
   // Read by the agent only at open: the introduction below opens the volume as it is and replaces the reset by its heads.
+  // The heads the reset replaces are not read here first (this port never reads a client's secret values):
+  // the refused agent holds them, and puts them back itself when the open fails before recording new ones.
   await resetJournalAnchor(secrets, clientId, `accepted by ${actor}: ${reason}`, clock.now());
   try {
     await deps.introduce(clientId, address);
   } catch (error) {
-    throw new FleetError(isFleetError(error) ? error.code : 'unavailable', `${clientId}: the journal anchor was reset, but the agent did not open its volume (${(error as Error).message}): its audit chain is broken by itself, or its volume unreadable; the agent's log says which`, { cause: error });
+    throw new FleetError(
+      isFleetError(error) ? error.code : 'unavailable',
+      `${clientId}: the agent did not open its volume (${(error as Error).message}): its audit chain is broken by itself, its volume unreadable, or Vault unreachable; the agent's log says which. ` +
+        'The agent puts back the journal heads anchored before when its open failed before recording new ones (its log says so); ' +
+        'an agent restarted since the refusal no longer holds them, and the reset then stays: its next open takes the volume as it is',
+      { cause: error },
+    );
   }
   // A kill that came meanwhile may have revoked the agent's tokens before this introduction minted its own.
   if ((await registry.getClient(clientId))?.status !== 'active') {
     await secrets.revokeAgentTokens(clientId);
-    throw new FleetError('conflict', `${clientId} was killed while its volume was being accepted; it stays killed (the journal anchor is reset)`);
+    throw new FleetError('conflict', `${clientId} was killed while its volume was being accepted; it stays killed (the volume was opened and its heads anchored; the audit checkpoint was not moved)`);
   }
   const token = await secrets.readControlToken(clientId);
   if (!token) throw new FleetError('internal', `${clientId} has no control token; provision it again`);

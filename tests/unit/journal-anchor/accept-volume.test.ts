@@ -154,8 +154,10 @@ for (const backend of registryBackends.filter((each) => each.name === 'pglite'))
       const file = await auditFile(bed.dataDir);
       const lines = (await readFile(file, 'utf8')).split('\n').filter((line) => line !== '');
       await writeFile(file, `${lines.slice(1).join('\n')}\n`);
+      const anchoredBefore = bed.anchored();
       await assert.rejects(proxy.acceptVolume(ACME, 'restored by hand', 'alice'), /did not open its volume/);
       assert.deepEqual(started.runtime.readiness(), { ready: false, reason: 'audit_chain_broken' });
+      assert.deepEqual(bed.anchored(), anchoredBefore, 'the agent put back the heads the reset replaced');
       assert.equal((await opened.registry.getAuditCheckpoint(ACME))?.seq, laterAuditSeq);
       const entries = await opened.registry.listOpsLog({ clientId: ACME, actions: ['audit-accept-volume'] });
       assert.deepEqual(entries.map((entry) => [entry.actor, entry.outcome]), [['alice', 'failed']]);

@@ -14,7 +14,8 @@ import { AgentMetrics } from '../../../agent-image/src/observability/agent-metri
 import { ModelOutputError, type CallCeilingGate, type TokenUsage } from '../../../agent-image/src/ports/llm-client.ts';
 import { AuditLog } from '../../../agent-image/src/services/audit-log/audit-log.ts';
 import { KeyRing } from '../../../agent-image/src/services/audit-log/key-ring.ts';
-import { ModelBudgetExhaustedError, modelBudgetOf } from '../../../agent-image/src/services/mail-loop/model-budget.ts';
+import { ModelBudget, ModelBudgetExhaustedError } from '../../../agent-image/src/services/mail-loop/model-budget.ts';
+import { AdminNotifier } from '../../../agent-image/src/services/runtime/admin-notifier.ts';
 import { callModel } from '../../../agent-image/src/services/mail-loop/model-call.ts';
 import { AgentStateStore } from '../../../agent-image/src/services/runtime/agent-state-store.ts';
 import { KillSwitch } from '../../../agent-image/src/services/runtime/kill-switch.ts';
@@ -68,7 +69,17 @@ async function agent(directory: string, keys: KeyRing, clock: { now: Date }, ove
     now: () => clock.now,
     policyState: () => ({ ...emptyPolicyState(), killed: kill.killed }),
   };
-  return { context: partial as unknown as RuntimeContext, audit, state, registry, mailed, settings };
+  const context = partial as unknown as RuntimeContext;
+  // As openVolume makes it: the context's own budget, alerting the admins through the outbox.
+  const modelBudget = new ModelBudget({
+    ...{ audit, metrics: partial.metrics, logger: partial.logger, now: partial.now },
+    get config() {
+      return settings.config;
+    },
+    alert: (key, notice) => new AdminNotifier(context).notify('alert', key, notice.subject, notice.text),
+  });
+  Object.assign(partial, { modelBudget });
+  return { context, audit, state, registry, mailed, settings };
 }
 
 async function volume() {
@@ -189,14 +200,14 @@ describe('the daily model budget', () => {
       assert.equal(error.resumesAt.toISOString(), '2026-12-07T11:00:00.000Z');
       return true;
     });
-    assert.equal(modelBudgetOf(context).exhausted(), true, 'the loop can leave model work alone this round');
+    assert.equal(context.modelBudget.exhausted(), true, 'the loop can leave model work alone this round');
     clock.now = new Date('2026-12-07T11:00:01Z');
-    assert.equal(modelBudgetOf(context).exhausted(), false, 'past local midnight');
+    assert.equal(context.modelBudget.exhausted(), false, 'past local midnight');
     assert.equal((await callModel({ context, retry }, 'classify', 'd-2', call)).ok, true, 'a new local day');
     assert.equal(await gauge(registry, 'agent_llm_budget_exhausted'), 0);
     await assert.rejects(callModel({ context, retry }, 'classify', 'd-3', call), ModelBudgetExhaustedError);
     settings.config = configOf({ modelDailyBudgetUsd: 2, timezone: 'Pacific/Auckland' });
-    assert.equal(modelBudgetOf(context).exhausted(), false, 'a raised budget');
+    assert.equal(context.modelBudget.exhausted(), false, 'a raised budget');
     assert.equal((await callModel({ context, retry }, 'classify', 'd-3', call)).ok, true, 'a raised budget reopens the day');
   });
 

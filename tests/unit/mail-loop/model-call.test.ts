@@ -15,6 +15,7 @@ import { ModelOutputError, type TokenUsage } from '../../../agent-image/src/port
 import { AuditLog } from '../../../agent-image/src/services/audit-log/audit-log.ts';
 import { KeyRing } from '../../../agent-image/src/services/audit-log/key-ring.ts';
 import { llmCostUsd } from '../../../agent-image/src/services/mail-loop/llm-cost.ts';
+import { ModelBudget } from '../../../agent-image/src/services/mail-loop/model-budget.ts';
 import { MODEL_CALLS_PER_MESSAGE, callModel } from '../../../agent-image/src/services/mail-loop/model-call.ts';
 import { classificationFacts } from '../../../agent-image/src/services/mail-loop/triage-message.ts';
 import { AgentStateStore } from '../../../agent-image/src/services/runtime/agent-state-store.ts';
@@ -53,7 +54,8 @@ async function setup() {
     now: () => NOW,
     policyState: () => ({ ...emptyPolicyState(), killed: kill.killed }),
   };
-  return { context: partial as unknown as RuntimeContext, audit, state, kill, registry };
+  const modelBudget = new ModelBudget({ ...partial, alert: async () => undefined });
+  return { context: { ...partial, modelBudget } as unknown as RuntimeContext, audit, state, kill, registry };
 }
 
 /** The records once `count` are durable: a successful call's record is written without being awaited. */

@@ -108,7 +108,7 @@ export async function draftReply(deps: LoopDeps, messageId: string, message: Mai
     nameCandidates: nameCandidatesOf(facts),
     freeSlotStarts: calendar.freeSlots.map((slot) => slot.start),
   };
-  const drafted = await callModel(deps, 'draft', messageId, (gate) => deps.llm.draftReply(email, config.styleNotes, drafterContext, { gate }), draftFacts);
+  const drafted = await callModel(deps, 'draft', messageId, (gate) => deps.llm.draftReply(email, config.styleNotes, drafterContext, { gate }), draftFacts, message.subject);
   if (!drafted.ok) return drafted.progress;
   const reply = composeReply(drafted.value, { message, triageType: type, config, facts, now: context.now() });
   if ('unusable' in reply) return toReview(context, messageId, 'unusable_draft', { issues: reply.unusable.slice(0, 3) }, message.subject);

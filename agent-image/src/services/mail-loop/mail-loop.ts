@@ -10,7 +10,7 @@ import type { SendPipeline } from '../runtime/send-pipeline.ts';
 import { crmRound, type CrmLink } from './crm-link.ts';
 import { syncMailbox } from './cursor-sync.ts';
 import { draftReply } from './draft-reply.ts';
-import { ModelBudgetExhaustedError, modelBudgetOf } from './model-budget.ts';
+import { ModelBudgetExhaustedError } from './model-budget.ts';
 import { errorSummary } from './error-summary.ts';
 import type { LoopDeps } from './loop-deps.ts';
 import { proposeSend, retryWaitingSend } from './propose-send.ts';
@@ -131,7 +131,7 @@ export class MailLoop {
     }
     const sendingPaused = context.state.pause !== null;
     // Past the day's model budget, messages still to be read or drafted wait (each would only be fetched again).
-    const modelWaits = modelBudgetOf(context).exhausted();
+    const modelWaits = context.modelBudget.exhausted();
     const work = context.state
       .unfinished()
       .filter(({ progress }) => !(sendingPaused && progress.stage === 'waiting_send'))

@@ -1,11 +1,13 @@
+import type { ClientConfig } from '@agent-fleet/kernel/client-config';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import type { Logger } from '@agent-fleet/kernel/logger';
 import { modelBudgetReached } from '../../domain/audit-events-model.ts';
 import type { AuditRecord } from '../../domain/audit-record.ts';
+import type { AgentMetrics } from '../../observability/agent-metrics.ts';
 import type { CallCeiling, TokenUsage } from '../../ports/llm-client.ts';
+import type { AuditLog } from '../audit-log/audit-log.ts';
 import { localMidnight } from '../daily-summary/summary-for-date.ts';
-import { AdminNotifier } from '../runtime/admin-notifier.ts';
 import { modelBudgetNotice, type PauseNotice } from '../runtime/pause-notices.ts';
-import type { RuntimeContext } from '../runtime/runtime-context.ts';
 import { llmCostUsd } from './llm-cost.ts';
 import { ModelCallLedger } from './model-call-ledger.ts';
 
@@ -65,9 +67,16 @@ interface BudgetDay {
   ready: Promise<void>;
 }
 
-export interface ModelBudgetOptions {
-  /** Mails the admins' alert (once per key, through the outbox). Default: the client's AdminNotifier. */
-  alert?: (dedupeKey: string, notice: PauseNotice) => Promise<unknown>;
+/** What the budget reads and writes: the agent's settings, audit log, gauges and clock, and the admins' alert. */
+export interface ModelBudgetDeps {
+  /** The settings in force, read at every call (the limit and the time zone may change live). */
+  readonly config: Pick<ClientConfig, 'client' | 'timezone' | 'modelDailyBudgetUsd'>;
+  readonly audit: Pick<AuditLog, 'append' | 'records'>;
+  readonly metrics: Pick<AgentMetrics, 'setLlmBudget'>;
+  readonly logger: Logger;
+  now(): Date;
+  /** Mails the admins' alert (once per key, through the outbox: the client's AdminNotifier). */
+  alert(dedupeKey: string, notice: PauseNotice): Promise<unknown>;
 }
 
 /**
@@ -80,13 +89,12 @@ export interface ModelBudgetOptions {
 export class ModelBudget {
   /** Answered calls per message: the other bound on model spend (model-call.ts: MODEL_CALLS_PER_MESSAGE). */
   readonly calls = new ModelCallLedger();
-  readonly #context: RuntimeContext;
-  readonly #alert: (dedupeKey: string, notice: PauseNotice) => Promise<unknown>;
+  readonly #context: ModelBudgetDeps;
   #day: BudgetDay | null = null;
 
-  constructor(context: RuntimeContext, options: ModelBudgetOptions = {}) {
-    this.#context = context;
-    this.#alert = options.alert ?? ((key, notice) => new AdminNotifier(context).notify('alert', key, notice.subject, notice.text));
+  /** One per agent (the runtime context's `modelBudget`): its count lives as long as the opened volume. */
+  constructor(deps: ModelBudgetDeps) {
+    this.#context = deps;
   }
 
   /** Before a call: throws ModelBudgetExhaustedError once the day's budget is spent. */
@@ -212,7 +220,7 @@ export class ModelBudget {
     const spentUsd = used(day) / 1_000_000;
     context.logger.warn('model budget spent; model work waits for the next day', { day: day.date, limitUsd: limit });
     await context.audit.append(modelBudgetReached({ day: day.date, limitUsd: limit, spentUsd, resumesAt: nextMidnight(day).toISOString() }));
-    await this.#alert(`model-budget:${day.date}`, modelBudgetNotice({ client: context.config.client, limitUsd: limit, day: day.date, timezone: day.timezone }));
+    await context.alert(`model-budget:${day.date}`, modelBudgetNotice({ client: context.config.client, limitUsd: limit, day: day.date, timezone: day.timezone }));
   }
 }
 
@@ -242,17 +250,4 @@ function costOf(record: AuditRecord): number {
 
 function isBudgetPause(record: AuditRecord, date: string): boolean {
   return record.action_type === 'pause' && record.target === 'model' && record.parameters['reason'] === 'model_budget' && record.parameters['day'] === date;
-}
-
-// One budget per runtime context (one per agent), so separate agents and tests never share a count.
-const budgets = new WeakMap<RuntimeContext, ModelBudget>();
-
-/** The context's budget, made on first use. */
-export function modelBudgetOf(context: RuntimeContext): ModelBudget {
-  let budget = budgets.get(context);
-  if (budget === undefined) {
-    budget = new ModelBudget(context);
-    budgets.set(context, budget);
-  }
-  return budget;
 }

@@ -4,7 +4,7 @@ import { ModelOutputError, type CallCeilingGate, type TokenUsage } from '../../p
 import type { MessageProgress } from '../runtime/agent-state-store.ts';
 import type { RuntimeContext } from '../runtime/runtime-context.ts';
 import { llmCostUsd } from './llm-cost.ts';
-import { ModelCallOverBudgetError, modelBudgetOf, type Reservation } from './model-budget.ts';
+import { ModelCallOverBudgetError, type Reservation } from './model-budget.ts';
 import { withProviderRetry, type RetryOptions } from './provider-retry.ts';
 import { toReview } from './review-queue.ts';
 
@@ -43,17 +43,19 @@ export async function callModel<T>(
   messageId: string,
   call: (gate: CallCeilingGate) => Promise<{ value: T; usage: TokenUsage }>,
   facts: (value: T) => Parameters = () => ({}),
+  /** The message's Subject, kept with it if the call parks it for review (review-queue.ts). */
+  subject?: string,
 ): Promise<ModelResult<T>> {
   const { context } = deps;
   context.kill.assertAlive('model call');
-  const budget = modelBudgetOf(context);
+  const budget = context.modelBudget;
   await budget.admit();
   const ledger = budget.calls;
   // A message a human sent back from review (once) gets a fresh share: its old count would park it again at once.
   const countKey = context.state.progress(messageId)?.reviewRetriedFrom === undefined ? messageId : `${messageId}\u0000retry`;
   const spent = ledger.answered(countKey);
   if (spent >= MODEL_CALLS_PER_MESSAGE) {
-    return { ok: false, progress: await toReview(context, messageId, 'model_call_limit', { purpose, model_calls: spent }) };
+    return { ok: false, progress: await toReview(context, messageId, 'model_call_limit', { purpose, model_calls: spent }, subject) };
   }
   // The adapter tells the gate each request's ceiling just before sending it: held against the budget
   // until the answer says what it cost (a retried request gives back what the failed one held).
@@ -80,14 +82,14 @@ export async function callModel<T>(
     if (!(error instanceof ModelOutputError)) {
       budget.release(reservation);
       if (error instanceof ModelCallOverBudgetError) {
-        return { ok: false, progress: await toReview(context, messageId, 'model_call_over_budget', { purpose, ceiling_usd: error.ceilingUsd }) };
+        return { ok: false, progress: await toReview(context, messageId, 'model_call_over_budget', { purpose, ceiling_usd: error.ceilingUsd }, subject) };
       }
       throw error;
     }
     budget.settle(reservation, error.usage);
     ledger.count(countKey);
     accountModelCall(context, purpose, messageId, error.usage, 'failure', { issues: error.issues.slice(0, 3) });
-    return { ok: false, progress: await toReview(context, messageId, 'malformed_model_output', { purpose }) };
+    return { ok: false, progress: await toReview(context, messageId, 'malformed_model_output', { purpose }, subject) };
   }
 }
 

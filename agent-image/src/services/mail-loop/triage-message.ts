@@ -54,7 +54,7 @@ export async function triageMessage(deps: LoopDeps, messageId: string, message: 
   let triaged = progress;
   if (type === undefined) {
     const email = forModel(message);
-    const classified = await callModel(deps, 'classify', messageId, (gate) => deps.llm.classify(email, { gate }), classificationFacts);
+    const classified = await callModel(deps, 'classify', messageId, (gate) => deps.llm.classify(email, { gate }), classificationFacts, message.subject);
     if (!classified.ok) return classified.progress;
     const { confidence } = classified.value;
     type = classified.value.type;

@@ -1,6 +1,7 @@
 import type { ClientConfig } from '@agent-fleet/kernel/client-config';
 import { parseClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import type { AnchorDocument } from '@agent-fleet/kernel/journal-anchor';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import type { ApprovalStatus } from '../../domain/approval.ts';
 import { killSwitch } from '../../domain/audit-events.ts';
@@ -49,6 +50,10 @@ export class AgentRuntime implements ControlApi {
   private lifecycleState: RuntimeLifecycle = 'awaiting_introduction';
   private failure: string | null = null;
   private opened: OpenedAgent | null = null;
+  /** The first introduction's open while it runs: a stop waits for it, so nothing it opens outlives the stop. */
+  private opening: Promise<void> | null = null;
+  /** The anchored heads the last refused open was checked against: put back if the next open fails on a reset. */
+  private refusedAnchor: AnchorDocument | null = null;
   private vaultRevoked = false;
   private readonly introductions: Introductions;
   private lastSync: Date | null = null;
@@ -137,6 +142,11 @@ export class AgentRuntime implements ControlApi {
 
   /** Takes a started secret source: the first one opens the volume; a later one replaces the previous (rotation). */
   private async adopt(source: SecretSource): Promise<void> {
+    if (this.stopping) {
+      // A stop came while the source was started: it must not open the volume the stop is closing.
+      await this.release(source);
+      throw new FleetError('conflict', 'the agent is stopping');
+    }
     if (this.opened !== null) {
       const previous = this.opened.secrets.current;
       this.opened.secrets.current = source;
@@ -151,17 +161,36 @@ export class AgentRuntime implements ControlApi {
       return;
     }
     this.lifecycleState = 'starting';
+    const opening = this.openOrRelease(source);
+    this.opening = opening.catch(() => undefined);
+    try {
+      await opening;
+    } finally {
+      this.opening = null;
+    }
+  }
+
+  private async openOrRelease(source: SecretSource): Promise<void> {
     let opened: boolean;
     try {
       opened = await this.open(source);
     } catch (error) {
-      this.lifecycleState = 'failed';
-      this.failure = error instanceof FleetError && error.code === 'integrity' ? 'audit_chain_broken' : 'open_failed';
-      this.logger.error('the agent could not open its volume', { error });
+      if (this.stopping) {
+        this.logger.info('the open of the volume ended with the stop', { error });
+      } else {
+        this.lifecycleState = 'failed';
+        this.failure = error instanceof FleetError && error.code === 'integrity' ? 'audit_chain_broken' : 'open_failed';
+        this.logger.error('the agent could not open its volume', { error });
+      }
       await this.release(source);
       throw error;
     }
     if (!opened) await this.release(source);
+  }
+
+  /** Set once stop() began: an open still running closes what it opened instead of starting the work. */
+  private get stopping(): boolean {
+    return this.lifecycleState === 'stopped';
   }
 
   /**
@@ -183,8 +212,12 @@ export class AgentRuntime implements ControlApi {
       logger: this.logger,
       now: this.now,
       onConnected: (mailbox) => this.push.start(mailbox),
+      refusedAnchor: this.refusedAnchor,
     });
     if (!outcome.ok) {
+      // A refusal on a reset (its heads put back by openVolume) keeps the heads held before.
+      if (outcome.anchor?.kind === 'heads') this.refusedAnchor = outcome.anchor;
+      if (this.stopping) return false;
       this.lifecycleState = 'failed';
       this.failure = outcome.rolledBack ? 'journal_rolled_back' : 'audit_chain_broken';
       this.logger.error(
@@ -196,10 +229,16 @@ export class AgentRuntime implements ControlApi {
       return false;
     }
     const agent = outcome.agent;
+    this.refusedAnchor = null;
+    if (this.stopping) {
+      await closeVolume(agent);
+      throw new FleetError('conflict', 'the agent stopped while it was opening its volume');
+    }
     this.opened = agent;
     try {
       await this.auth.refresh();
       if (!this.kill.killed) await agent.connection.connect();
+      if (this.stopping) throw new FleetError('conflict', 'the agent stopped while it was starting');
     } catch (error) {
       // Closed again (its source with it): a volume left open would take the next introduction for a
       // rotation, and the agent would stay failed with its journals open until the container restarts.
@@ -343,6 +382,8 @@ export class AgentRuntime implements ControlApi {
     this.schedule.stop();
     await this.schedule.settled();
     await this.push.stop('shutdown');
+    // An open in flight sees the stop and closes what it opened itself (its source with it).
+    await this.opening;
     const agent = this.opened;
     this.opened = null;
     if (agent !== null) await closeVolume(agent);

@@ -1,6 +1,7 @@
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { type AnchoredHeads, type JournalHead } from '@agent-fleet/kernel/journal-anchor';
 import type { Logger } from '@agent-fleet/kernel/logger';
+import { SerialQueue } from '@agent-fleet/kernel/serial-queue';
 import type { SecretSourceAnchorStore } from './journal-anchor-store.ts';
 
 /** A journal whose durable head the keeper records (the audit log, or an encrypted journal's file). */
@@ -38,7 +39,7 @@ export class JournalAnchorKeeper {
   private readonly options: JournalAnchorKeeperOptions;
   private readonly intervalMs: number;
   private recorded: string | null = null;
-  private queue: Promise<void> = Promise.resolve();
+  private readonly writes = new SerialQueue();
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
   private failingSince: Date | null = null;
@@ -61,9 +62,7 @@ export class JournalAnchorKeeper {
    * never overtake each other). Throws the write's error.
    */
   flush(): Promise<void> {
-    const run = this.queue.then(() => this.writeIfMoved());
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.writes.run(() => this.writeIfMoved());
   }
 
   /** Starts the periodic writes. */

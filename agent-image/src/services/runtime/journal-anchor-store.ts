@@ -21,6 +21,11 @@ export class SecretSourceAnchorStore {
   }
 
   async write(heads: AnchoredHeads, at: Date): Promise<void> {
-    await this.source().writeSecret(JOURNAL_ANCHOR_SECRET, encodeAnchorDocument({ kind: 'heads', heads, at: at.toISOString() }));
+    await this.put({ kind: 'heads', heads, at: at.toISOString() });
+  }
+
+  /** Writes `document` as it is (a document read before, put back). */
+  async put(document: AnchorDocument): Promise<void> {
+    await this.source().writeSecret(JOURNAL_ANCHOR_SECRET, encodeAnchorDocument(document));
   }
 }

@@ -15,6 +15,7 @@ import type { RetryOptions } from '../mail-loop/provider-retry.ts';
 import type { WatchedMailbox } from '../mail-watch/push-sync.ts';
 import type { BackoffPolicy } from '../outbox/backoff.ts';
 import { Outbox } from '../outbox/outbox.ts';
+import { ModelBudget } from '../mail-loop/model-budget.ts';
 import { AdminNotifier } from './admin-notifier.ts';
 import { AgentStateStore } from './agent-state-store.ts';
 import { RuntimeClientViews, type ClientViews } from './client-views.ts';
@@ -58,6 +59,12 @@ export interface OpenVolumeInput {
   anchorIntervalMs?: number | undefined;
   /** Tries of a Vault call at open, and the wait before the second (growing linearly). Default 4 and 1000 ms. */
   anchorRetry?: { attempts: number; delayMs: number } | undefined;
+  /**
+   * The heads a refused open of this process read (OpenOutcome's `anchor`). When this open finds them
+   * replaced by a reset (`fleet audit accept-volume`) and fails before it records its own heads, they are
+   * put back: the acceptance is undone, not left half done with the heads it would have checked lost.
+   */
+  refusedAnchor?: AnchorDocument | null | undefined;
 }
 
 /** Everything that exists only once the introduction's data key opened the volume. */
@@ -90,15 +97,61 @@ export interface OpenedAgent {
  * false), or a volume that verifies by itself but no longer reaches the heads anchored in Vault
  * (`rolledBack` true: cut back, or an older copy put in its place).
  */
-export type OpenOutcome = { ok: true; agent: OpenedAgent } | { ok: false; break: ChainBreak; rolledBack: boolean };
+export type OpenOutcome =
+  | { ok: true; agent: OpenedAgent }
+  | {
+      ok: false;
+      break: ChainBreak;
+      rolledBack: boolean;
+      /** The anchor the refused volume was checked against (null: none, or one that could not be read). */
+      anchor: AnchorDocument | null;
+    };
 
 /**
  * Opens the client's volume with the introduction's data key: the audit log (its chain verified first,
  * and, with every other journal, against the heads recorded in Vault: a broken chain or a rolled-back
  * journal opens nothing else), the state and approval stores, the outbox, and the services built
  * on them. Publishes the pause, rate-limit and approval gauges. Connects nothing yet.
+ *
+ * All or nothing: a refusal, or a failure at any step, closes what the steps before it opened (the secret
+ * source stays the caller's to stop). Only a returned agent is left open, for closeVolume.
  */
 export async function openVolume(input: OpenVolumeInput): Promise<OpenOutcome> {
+  const undoable: UndoableSteps = [];
+  let outcome: OpenOutcome;
+  try {
+    outcome = await openParts(input, undoable);
+  } catch (error) {
+    await undoSteps(undoable, input.logger);
+    throw error;
+  }
+  if (!outcome.ok) await undoSteps(undoable, input.logger);
+  return outcome;
+}
+
+/** What an open in progress has done so far that a failure undoes (a store to close, an anchor to put back), in order. */
+type UndoableSteps = Array<{ name: string; undo: () => Promise<void> }>;
+
+/** Undoes a failed open's steps, the last first; the open's own error is the one thrown, so these are logged. */
+async function undoSteps(undoable: UndoableSteps, logger: Logger): Promise<void> {
+  for (const step of undoable.splice(0).reverse()) {
+    try {
+      await step.undo();
+    } catch (error) {
+      logger.error('undoing a step of a failed open of the volume failed', { step: step.name, error });
+    }
+  }
+}
+
+/** Puts back the heads a reset replaced, after an open that used the reset failed before recording its own. */
+async function putBackAnchor(store: SecretSourceAnchorStore, document: AnchorDocument, logger: Logger): Promise<void> {
+  await store.put(document);
+  logger.warn('the journal anchor reset was undone: the open that found it failed before recording the volume\'s heads, so the heads anchored before are back', {
+    at: document.at,
+  });
+}
+
+async function openParts(input: OpenVolumeInput, undoable: UndoableSteps): Promise<OpenOutcome> {
   const { config, paths, settings, kill, metrics, logger, now } = input;
   const live = () => settings.current().config;
   const keys = KeyRing.single(input.source.dataKey());
@@ -111,21 +164,19 @@ export async function openVolume(input: OpenVolumeInput): Promise<OpenOutcome> {
     if (!(error instanceof FleetError && error.code === 'integrity')) throw error;
     // An anchor that cannot be read is not taken for none (that would accept any volume).
     metrics.setAuditChainValid(false);
-    return { ok: false, break: { kind: 'malformed', seq: 0, message: error.message }, rolledBack: false };
+    return { ok: false, break: { kind: 'malformed', seq: 0, message: error.message }, rolledBack: false, anchor: null };
   }
+  const refused = input.refusedAnchor;
+  const undoReset = anchor?.kind === 'reset' && refused?.kind === 'heads' ? { name: 'journal anchor reset', undo: () => putBackAnchor(anchorStore, refused, logger) } : null;
+  if (undoReset !== null) undoable.push(undoReset);
   if (anchor?.kind === 'reset') logger.warn('the journal anchor was reset (a restore): the volume is taken as it is and its heads recorded', { reason: anchor.reason, at: anchor.at });
   const heads = anchor?.kind === 'heads' ? anchor.heads : {};
   const audit = await AuditLog.open({ directory: paths.audit, keys, now, logger });
+  undoable.push({ name: 'audit log', undo: () => audit.close() });
   const journals = volumeJournals(paths);
-  const held = await holdsAnchoredHeads(audit, journals, keys, heads).catch(async (error: unknown) => {
-    await audit.close();
-    throw error;
-  });
+  const held = await holdsAnchoredHeads(audit, journals, keys, heads);
   metrics.setAuditChainValid(held.ok);
-  if (!held.ok) {
-    await audit.close();
-    return held;
-  }
+  if (!held.ok) return { ...held, anchor };
   // Recorded before the stores open, so a compaction at open starts from an anchored head; and a reset
   // is replaced by these heads before anything is acted on.
   const anchors = new JournalAnchorKeeper({
@@ -135,16 +186,16 @@ export async function openVolume(input: OpenVolumeInput): Promise<OpenOutcome> {
     logger,
     ...(input.anchorIntervalMs === undefined ? {} : { intervalMs: input.anchorIntervalMs }),
   });
-  try {
-    await withVaultRetries('record the journal heads in Vault', () => anchors.flush(), input.anchorRetry);
-  } catch (error) {
-    await audit.close();
-    throw error;
-  }
+  await withVaultRetries('record the journal heads in Vault', () => anchors.flush(), input.anchorRetry);
+  // The reset is used up: the volume's own heads replaced it, so a later failure has no reset to undo.
+  if (undoReset !== null) undoable.splice(undoable.indexOf(undoReset), 1);
   const state = await AgentStateStore.open({ directory: paths.state, keys, now });
+  undoable.push({ name: 'state store', undo: () => state.close() });
   const approvals = await ApprovalStore.open({ directory: paths.state, keys, now });
+  undoable.push({ name: 'approval store', undo: () => approvals.close() });
   const history = await SettingsHistory.open({ directory: paths.state, keys, now });
   const settingsDesk = new SettingsDesk({ history, live: settings, audit, now, logger });
+  undoable.push({ name: 'settings', undo: () => settingsDesk.close() });
   await settingsDesk.adoptFile(config);
   // A pause alerts the admins through the outbox, and the outbox raises the pause: bound once both exist.
   let notifier: AdminNotifier | null = null;
@@ -173,6 +224,17 @@ export async function openVolume(input: OpenVolumeInput): Promise<OpenOutcome> {
     logger,
     ...(input.sendBackoff === undefined ? {} : { backoff: input.sendBackoff }),
   });
+  undoable.push({ name: 'outbox', undo: () => outbox.close() });
+  const modelBudget = new ModelBudget({
+    get config() {
+      return live();
+    },
+    audit,
+    metrics,
+    logger,
+    now,
+    alert: (key, notice) => notifier?.notify('alert', key, notice.subject, notice.text) ?? Promise.resolve('skipped'),
+  });
   const context: RuntimeContext = {
     settings,
     get config() {
@@ -187,6 +249,7 @@ export async function openVolume(input: OpenVolumeInput): Promise<OpenOutcome> {
     outbox,
     metrics,
     kill,
+    modelBudget,
     logger,
     now,
     policyState: () => ({ ...state.policy, killed: kill.killed }),

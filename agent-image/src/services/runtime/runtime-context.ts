@@ -5,6 +5,7 @@ import type { AgentMetrics } from '../../observability/agent-metrics.ts';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import type { SendReceipts } from '../../ports/send-receipts.ts';
 import type { AuditLog } from '../audit-log/audit-log.ts';
+import type { ModelBudget } from '../mail-loop/model-budget.ts';
 import type { Outbox } from '../outbox/outbox.ts';
 import type { AgentStateStore, PauseReason } from './agent-state-store.ts';
 import type { ApprovalStore } from './approval-store.ts';
@@ -25,6 +26,8 @@ export interface RuntimeContext {
   readonly outbox: Outbox;
   readonly metrics: AgentMetrics;
   readonly kill: KillSwitch;
+  /** The client's daily model budget and per-message call count: one per opened volume, shared by every model call. */
+  readonly modelBudget: ModelBudget;
   readonly logger: Logger;
   now(): Date;
   /** The policy state the gate sees: persisted state plus the kill flag. */

@@ -1,0 +1,123 @@
+// A stop (SIGTERM) that comes while the first introduction is still opening the volume: the stop waits for
+// the open, which closes what it opened and revokes its token; the agent never turns ready after a stop.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readlink, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { Registry } from 'prom-client';
+import { parseClientConfig } from '@agent-fleet/kernel/client-config';
+import { createSilentLogger } from '@agent-fleet/kernel/logger';
+import { AgentMetrics } from '../../../agent-image/src/observability/agent-metrics.ts';
+import { AgentRuntime } from '../../../agent-image/src/services/runtime/agent-runtime.ts';
+import { MemoryVault, VaultBackedSource } from '../journal-anchor/agent-bed.ts';
+
+const directories: string[] = [];
+after(async () => {
+  for (const directory of directories) await rm(directory, { recursive: true, force: true });
+});
+
+/** The files of `directory` this process holds open (Linux: /proc/self/fd). */
+async function heldOpenUnder(directory: string): Promise<string[]> {
+  const held: string[] = [];
+  for (const fd of await readdir('/proc/self/fd')) {
+    const target = await readlink(join('/proc/self/fd', fd)).catch(() => '');
+    if (target.startsWith(directory)) held.push(target);
+  }
+  return held;
+}
+
+/** A promise the test resolves, and one that says the gated call was reached. */
+function gate() {
+  let open!: () => void;
+  let reached!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  const hit = new Promise<void>((resolve) => (reached = resolve));
+  return { opened, hit, open, reached };
+}
+
+/** An agent whose introduction waits at `where`: its token's start, the first record of its heads in Vault, or the mailbox connection. */
+async function agentHeldAt(where: 'start' | 'anchor' | 'connect') {
+  const dataDir = await mkdtemp(join(tmpdir(), 'stop-during-open-'));
+  directories.push(dataDir);
+  const parsed = parseClientConfig({ client: 'acme', admins: ['dana@acme.example'] });
+  if (!parsed.ok) throw new Error(parsed.issues.join('; '));
+  const held = gate();
+  const vault = new MemoryVault();
+  const key = randomBytes(32);
+  const sources: VaultBackedSource[] = [];
+  const runtime = new AgentRuntime({
+    config: parsed.config,
+    dataDir,
+    logger: createSilentLogger(),
+    metrics: new AgentMetrics(new Registry(), { client: 'acme', version: '1.0.0' }),
+    vaultAddr: 'https://127.0.0.1:8200',
+    secretSource: () => {
+      const source = new VaultBackedSource(vault, key);
+      if (where === 'start') {
+        source.start = async () => {
+          held.reached();
+          await held.opened;
+        };
+      }
+      if (where === 'anchor') {
+        const write = source.writeSecret.bind(source);
+        source.writeSecret = async (name, value) => {
+          held.reached();
+          await held.opened;
+          await write(name, value);
+        };
+      }
+      sources.push(source);
+      return source;
+    },
+    connectors: async () => {
+      if (where === 'connect') {
+        held.reached();
+        await held.opened;
+      }
+      return { missing: ['gmail'] };
+    },
+    syncIntervalMs: 0,
+    sweepIntervalMs: 0,
+    scheduleSummary: false,
+    watchCheckIntervalMs: 0,
+  });
+  return { runtime, dataDir, held, sources };
+}
+
+describe('a stop during the open', () => {
+  for (const where of ['anchor', 'connect'] as const) {
+    test(`waits for the open (held at ${where}), which closes the volume and revokes its token; the agent stays stopped`, async () => {
+      const { runtime, dataDir, held, sources } = await agentHeldAt(where);
+      const introduced = runtime.introduce({ wrappingToken: `wrap-${randomBytes(4).toString('hex')}`, creationPath: 'auth/token/create/fleet-acme' });
+      introduced.catch(() => undefined);
+      await held.hit;
+      const stopped = runtime.stop();
+      held.open();
+      await stopped;
+      assert.equal(sources.length, 1);
+      assert.equal(sources[0]?.stopped, true, 'the token of the open cut short is revoked by the time stop returns');
+      assert.deepEqual(await heldOpenUnder(dataDir), [], 'no journal of the volume is left open');
+      await assert.rejects(introduced, /stop/);
+      assert.equal(runtime.lifecycle, 'stopped');
+      assert.equal(runtime.readiness().ready, false);
+      assert.throws(() => runtime.listApprovals(), /not introduced/);
+    });
+  }
+
+  test('an introduction whose token was still starting when the stop began does not open the volume, and its token is revoked', async () => {
+    const { runtime, dataDir, held, sources } = await agentHeldAt('start');
+    const introduced = runtime.introduce({ wrappingToken: `wrap-${randomBytes(4).toString('hex')}`, creationPath: 'auth/token/create/fleet-acme' });
+    introduced.catch(() => undefined);
+    await held.hit;
+    await runtime.stop();
+    held.open();
+    await assert.rejects(introduced, /stopping/);
+    assert.equal(sources[0]?.stopped, true);
+    assert.equal(runtime.lifecycle, 'stopped');
+    assert.deepEqual(await heldOpenUnder(dataDir), []);
+    assert.throws(() => runtime.listApprovals(), /not introduced/);
+  });
+});
