@@ -1,6 +1,6 @@
 // The review queue through the agent's control API: messages parked for a human (malformed model
-// output, low confidence) are listed with their reason and since when, never their content, and stay
-// listed across a restart. Needs the control token like every other non-health route.
+// output, low confidence) are listed with their reason, since when, sender and subject line, never their
+// body, and stay listed across a restart. Needs the control token like every other non-health route.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { agentBed } from '../../helpers/agent-bed.ts';
@@ -29,7 +29,7 @@ describe('the review queue on the control API', () => {
     }
     const listed = await agent.call('GET', '/v1/review');
     assert.equal(listed.status, 200);
-    const { review } = listed.json as { review: { messageId: string; reason: string; since: string; retriedFrom: string | null; sender: string | null }[] };
+    const { review } = listed.json as { review: { messageId: string; reason: string; since: string; retriedFrom: string | null; sender: string | null; subject: string | null }[] };
     assert.deepEqual(
       review.map((entry) => [entry.messageId, entry.reason]).sort(),
       [
@@ -38,11 +38,19 @@ describe('the review queue on the control API', () => {
       ].sort(),
     );
     for (const entry of review) {
-      // The sender is for the client's own portal (as an approval's page shows it); no subject, no body.
-      assert.deepEqual(Object.keys(entry).sort(), ['messageId', 'reason', 'retriedFrom', 'sender', 'since']);
+      // Sender and subject line are for the client's own portal (as an approval's page shows them); no body.
+      assert.deepEqual(Object.keys(entry).sort(), ['messageId', 'reason', 'retriedFrom', 'sender', 'since', 'subject']);
       assert.ok(Date.parse(entry.since) <= agent.clock.now.getTime());
       assert.equal(entry.retriedFrom, null);
     }
+    assert.deepEqual(
+      review.map((entry) => [entry.messageId, entry.subject]).sort(),
+      [
+        [malformed, 'MALFORMED please'],
+        [unsure, 'Hmm'],
+      ].sort(),
+      'each with the subject it was read with, so the admin can find it',
+    );
     assert.ok(!review.some((entry) => entry.messageId === routine), 'an answered message is not in review');
     assert.equal(listed.text.includes('Something the model is unsure about'), false, 'no content');
     assert.equal((await agent.call('GET', '/v1/review', undefined, null)).status, 401);

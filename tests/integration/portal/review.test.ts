@@ -16,7 +16,7 @@ void describe('emails set aside for a person, in Chromium: the list, "I dealt wi
     chromium = browser;
   });
 
-  function park(clientId: string, messageId: string, reason: string, hoursAgo: number, extra: { sender?: string | null; retried?: boolean } = {}): void {
+  function park(clientId: string, messageId: string, reason: string, hoursAgo: number, extra: { sender?: string | null; subject?: string | null; retried?: boolean } = {}): void {
     const state = h.gateway.clients.get(clientId);
     if (!state) throw new Error(`no client ${clientId}`);
     state.parked.push({
@@ -24,12 +24,13 @@ void describe('emails set aside for a person, in Chromium: the list, "I dealt wi
       reason,
       since: new Date(h.clock.now().getTime() - hoursAgo * HOUR).toISOString(),
       sender: extra.sender === undefined ? 'maria.lopez@example.com' : extra.sender,
+      subject: extra.subject === undefined ? null : extra.subject,
       retried: extra.retried ?? false,
     });
   }
 
   void test('reached from the menu; each button says what it does first, then does it for this client only', async () => {
-    park('acme', '18e4a1f2c3d4b5a6', 'low_confidence', 50);
+    park('acme', '18e4a1f2c3d4b5a6', 'low_confidence', 50, { subject: 'Question about the March invoice' });
     park('acme', 'AAMkAGI2/x+y=', 'malformed_model_output', 3, { sender: null, retried: true });
     park('beta', 'beta-secret-1', 'unusable_draft', 1);
     const acme = await chromium.newAdmin(PHONE);
@@ -39,6 +40,8 @@ void describe('emails set aside for a person, in Chromium: the list, "I dealt wi
     await page.getByRole('heading', { name: 'Set aside for you' }).waitFor();
     await page.getByText('2 emails set aside, oldest first.').waitFor();
     await page.getByText('From maria.lopez@example.com').waitFor();
+    await page.getByRole('heading', { name: 'Question about the March invoice' }).waitFor();
+    await page.getByRole('heading', { name: '(subject not recorded)' }).waitFor();
     await page.getByText('Set aside 2 days ago').waitFor();
     await page.getByText('The assistant already had its one more try with this email').waitFor();
     assert.equal(await page.getByRole('button', { name: 'Let the assistant try again' }).count(), 1, 'no retry where it is used');

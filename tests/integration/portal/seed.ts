@@ -54,7 +54,7 @@ export function seedClientData(gateway: MemoryClientGateway, clientId: string, n
     },
   ];
   state.parked = [
-    { messageId: '18e4a1f2c3d4b5a6', reason: 'low_confidence', since: at(26), sender: 'maria.lopez@example.com', retried: false },
-    { messageId: '18e4a1f2c3d4b5a7', reason: 'model_call_limit', since: at(3), sender: null, retried: true },
+    { messageId: '18e4a1f2c3d4b5a6', reason: 'low_confidence', since: at(26), sender: 'maria.lopez@example.com', subject: 'Question about the March invoice', retried: false },
+    { messageId: '18e4a1f2c3d4b5a7', reason: 'model_call_limit', since: at(3), sender: null, subject: 'Re: Delivery next week?', retried: true },
   ];
 }
