@@ -48,8 +48,20 @@ export interface CalendarProvider {
  */
 export type EventRecurrence = 'single' | 'occurrence' | 'series';
 
+/** An event's text besides its title, as the provider holds it (Google's HTML description as it is). */
+export interface EventContent {
+  description: string;
+  location: string;
+}
+
 /** An event read back from the mailbox owner's primary calendar, with what decides whether the agent may change it. */
 export interface EventDetails extends CalendarEvent {
+  /**
+   * Its description and location: an update that adds attendees sends them in their invitations, so the
+   * gate checks them for links before it runs. Undefined when the adapter does not read them (the gate
+   * then sees the title alone).
+   */
+  content?: EventContent;
   /** True when the mailbox owner organised it: only then may the agent update or cancel it. */
   organizedByOwner: boolean;
   /** True when it was cancelled (or deleted) already. */

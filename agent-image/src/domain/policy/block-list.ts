@@ -1,4 +1,5 @@
 import { domainOf, withoutSubaddress } from '@agent-fleet/kernel/email-address';
+import { asciiDomain, withAsciiDomain } from './ascii-domain.ts';
 import { gmailDomain, gmailMailbox } from './gmail-address.ts';
 
 /**
@@ -14,6 +15,9 @@ import { gmailDomain, gmailMailbox } from './gmail-address.ts';
  * is matched by the hosts it names as well. Gmail addresses match by the mailbox they reach: dots in the
  * local part and a `+tag` aside, googlemail.com as gmail.com (`c.e.o@googlemail.com` matches an entry
  * `ceo@gmail.com`, and the domain entry `gmail.com` covers googlemail.com); only for those two domains.
+ * Domains, of entries and addresses alike, are compared in their ASCII (IDNA) form, the one mail is
+ * delivered to (ascii-domain.ts): `xn--bcher-kva.example` and `bücher.example` name one domain however
+ * either is spelt (Unicode, punycode, full-width, any case), and an entry in one form matches the other.
  */
 export type BlockListMatcher = {
   /** The matching entry for a normalised address, or undefined. */
@@ -30,13 +34,18 @@ export function compileBlockList(entries: readonly string[]): BlockListMatcher {
   for (const raw of entries) {
     const entry = raw.trim().toLowerCase();
     if (entry.includes('@')) {
-      addresses.add(entry);
-      const mailbox = gmailMailbox(entry);
-      if (mailbox !== null && !gmailMailboxes.has(mailbox)) gmailMailboxes.set(mailbox, entry);
-    } else if (entry.startsWith('*.')) subdomainsOf.add(entry.slice(2));
-    else if (!domains.has(gmailDomain(entry))) domains.set(gmailDomain(entry), entry);
+      const address = withAsciiDomain(entry);
+      addresses.add(address);
+      const mailbox = gmailMailbox(address);
+      if (mailbox !== null && !gmailMailboxes.has(mailbox)) gmailMailboxes.set(mailbox, address);
+    } else if (entry.startsWith('*.')) subdomainsOf.add(asciiDomain(entry.slice(2)));
+    else {
+      const domain = gmailDomain(asciiDomain(entry));
+      if (!domains.has(domain)) domains.set(domain, entry);
+    }
   }
-  const matchDomain = (domain: string): string | undefined => {
+  const matchDomain = (spelt: string): string | undefined => {
+    const domain = asciiDomain(spelt);
     const exact = domains.get(gmailDomain(domain));
     if (exact !== undefined) return exact;
     for (let dot = domain.indexOf('.'); dot !== -1; dot = domain.indexOf('.', dot + 1)) {
@@ -48,7 +57,8 @@ export function compileBlockList(entries: readonly string[]): BlockListMatcher {
     return undefined;
   };
   return {
-    match(address) {
+    match(given) {
+      const address = withAsciiDomain(given);
       if (addresses.has(address)) return address;
       const base = withoutSubaddress(address);
       if (base !== address && addresses.has(base)) return base;

@@ -49,7 +49,9 @@ import { eventStartWindowIssue } from '../scheduling/event-proposal.ts';
  * granted under excepted: approval-coverage.ts), never 1–4 or 9.
  * An update or cancel of an event reaches every attendee the calendar lists: given them (`notified`,
  * read just before it runs), the gate decides on all of them, and an approval does not cover the block
- * list, new contacts or bulk when they come from attendees its approver was not shown.
+ * list, new contacts or bulk when they come from attendees its approver was not shown. An update that adds
+ * people sends them the event's text it leaves as it is: given that text (`keptText`), the gate checks it
+ * for links as it checks the update's own, and only an approval whose approver was shown it covers it.
  */
 
 export type EvaluateOptions = {
@@ -65,6 +67,15 @@ export type EvaluateOptions = {
    * (notified-attendees.ts). Without it the gate sees only the participants the change names.
    */
   notified?: NotifiedAttendees;
+  /**
+   * For an update that adds participants, when it is about to run: the event's text the update leaves as it
+   * is (its title, location and description where the update writes none), as the provider holds it. The
+   * invitations of the people added carry it: text the agent may never have written (an event a person made,
+   * or one written from an invitation), checked for links as the update's own text is. Not given for an
+   * update that adds no one: its notices go to attendees who have that text already. `shown`: the approval
+   * the update runs under showed its approver this text (a link in it is covered only then).
+   */
+  keptText?: { text: string; shown: boolean };
 };
 
 export type PolicyEvaluator = {
@@ -104,9 +115,19 @@ const ACTING_LABELS: ReadonlyMap<string, 'deletion' | 'move'> = new Map([
   ['spam', 'move'],
 ]);
 
-/** The text of a calendar write its attendees see. */
+/**
+ * The text of a calendar write its attendees see. A cancel's is its message (the description): Graph sends
+ * it to every attendee as the cancellation's comment; title and location are not sent with a cancel.
+ */
 function calendarText(action: Extract<ProposedAction, { kind: 'calendar.write' }>): string {
+  if (action.operation === 'cancel') return action.description ?? '';
   return `${action.title ?? ''}\n${action.location ?? ''}\n${action.description ?? ''}`;
+}
+
+/** The event text an update keeps and sends to the people it adds, when the runtime gave it; undefined otherwise. */
+function keptTextOf(action: ProposedAction, options: EvaluateOptions | undefined): string | undefined {
+  const adds = action.kind === 'calendar.write' && action.operation === 'update' && action.participants.length > 0;
+  return adds ? options?.keptText?.text : undefined;
 }
 
 /** The deletions and moves a `mail.label` that adds these labels amounts to. */
@@ -173,9 +194,10 @@ export function compilePolicy(config: ClientConfig): PolicyEvaluator {
     facts: PolicyFacts,
     state: PolicyState,
     now: Date,
-    context: AutoSendContext | undefined,
+    options: EvaluateOptions | undefined,
     details: string[],
   ): ReasonCode[] {
+    const context = options?.autoSend;
     const reasons: ReasonCode[] = [];
     // A cancel reaches no one it names, but every attendee it notifies.
     const outbound = isOutbound(action) || recipients.length > 0;
@@ -213,17 +235,26 @@ export function compilePolicy(config: ClientConfig): PolicyEvaluator {
       if (action.kind === 'files.share' && action.public) reasons.push('public_share');
     }
     // An update reaches the event's attendees through the provider's notices (sendUpdates=all) even
-    // when it names none, so a calendar write's text is checked whoever it invites.
-    if (action.kind === 'calendar.write' && action.operation !== 'cancel') {
-      if (shortenerIn(action)) reasons.push('url_shortener');
+    // when it names none, and a cancel's message reaches every attendee too, so a calendar write's text
+    // is checked whoever it invites.
+    if (action.kind === 'calendar.write') {
       // An invitation is mail the provider sends in the client's name, with text the model wrote and no
       // template rule behind it: a link in it is how injected text phishes the client's own contacts. An
-      // event created without participants is held too: adding them later (an update naming no text)
-      // sends the same text, and the gate never sees it again.
-      else if (linkIn(calendarText(action)) !== undefined) {
-        reasons.push('free_text');
-        details.push('the event\'s title, location or description carries a link, which reaches every attendee');
+      // event created without participants is held too: adding them later sends the same text (checked
+      // then as the text the update keeps, when the runtime gives it).
+      const own = linkHold(calendarText(action));
+      if (own !== undefined) {
+        reasons.push(own);
+        if (own === 'free_text') {
+          details.push(
+            action.operation === 'cancel'
+              ? 'the cancellation message carries a link, which reaches every attendee'
+              : 'the event\'s title, location or description carries a link, which reaches every attendee',
+          );
+        }
       }
+      const kept = keptHold(action, options, details);
+      if (kept !== undefined && !reasons.includes(kept)) reasons.push(kept);
     }
     const relabel = action.kind === 'mail.label' ? removingLabels(action.add) : new Set<string>();
     if (
@@ -249,8 +280,22 @@ export function compilePolicy(config: ClientConfig): PolicyEvaluator {
     if (action.kind === 'mail.send') {
       return shorteners.find(action.links, action.subject) !== undefined || shorteners.find([], action.body) !== undefined;
     }
-    if (action.kind === 'calendar.write') return shorteners.find([], calendarText(action)) !== undefined;
     return false;
+  }
+
+  /** The hold a text sent to attendees brings: a shortened link, else any link; undefined for none. */
+  function linkHold(text: string): 'url_shortener' | 'free_text' | undefined {
+    if (text === '') return undefined;
+    if (shorteners.find([], text) !== undefined) return 'url_shortener';
+    return linkIn(text) !== undefined ? 'free_text' : undefined;
+  }
+
+  /** The hold the event text an update keeps brings to the people it adds (keptTextOf), with its detail. */
+  function keptHold(action: ProposedAction, options: EvaluateOptions | undefined, details: string[] | undefined): 'url_shortener' | 'free_text' | undefined {
+    const kept = keptTextOf(action, options);
+    const hold = kept === undefined ? undefined : linkHold(kept);
+    if (hold !== undefined) details?.push('the event\'s current text, which the update sends to the people it adds, carries a link');
+    return hold;
   }
 
   /**
@@ -272,6 +317,14 @@ export function compilePolicy(config: ClientConfig): PolicyEvaluator {
     if (recipients.length > config.bulkThreshold) reasons.push('bulk');
     if (reasons.length > 0) details.push(`the approval was granted without showing ${unseen.length} attendee(s) the change notifies (${reasons.join(', ')}): ask again`);
     return reasons;
+  }
+
+  /**
+   * Whether the event text an update keeps brings a hold its approver was not shown: an approval asked
+   * before the runtime read that text (the proposal's) never showed it, and does not cover it.
+   */
+  function unshownKeptText(action: ProposedAction, options: EvaluateOptions): boolean {
+    return keptHold(action, options, undefined) !== undefined && options.keptText?.shown !== true;
   }
 
   /** Step 9, for an action that would otherwise execute: a denial, or the room it leaves within the limits. */
@@ -315,7 +368,7 @@ export function compilePolicy(config: ClientConfig): PolicyEvaluator {
     details: string[],
   ): PolicyDecision {
     const nowMs = now.getTime();
-    const holds = approvalReasons(action, recipients, facts, state, now, options?.autoSend, details);
+    const holds = approvalReasons(action, recipients, facts, state, now, options, details);
     const outbound = isOutbound(action) || recipients.length > 0;
     let allowReason: ReasonCode = outbound ? 'auto_send' : 'permitted';
     if (holds.length > 0 || options?.approval !== undefined) {
@@ -328,6 +381,9 @@ export function compilePolicy(config: ClientConfig): PolicyEvaluator {
         details.push(`approval ${options.approval.id} was granted before ${uncoveredHolds(options.approval, holds).join(', ')}: ask again`);
         return { decision: 'needs_approval', reasons: holds, facts };
       } else if (unseenHolds(action, recipients, options.notified, state, details).length > 0) {
+        return { decision: 'needs_approval', reasons: holds, facts };
+      } else if (unshownKeptText(action, options)) {
+        details.push(`approval ${options.approval.id} was granted without the event's current text, which the update sends to the people it adds: ask again`);
         return { decision: 'needs_approval', reasons: holds, facts };
       } else {
         allowReason = 'approved';

@@ -1,9 +1,12 @@
 import { normaliseAddress } from '@agent-fleet/kernel/email-address';
+import { withAsciiDomain } from './ascii-domain.ts';
 
 /**
  * Who the client has corresponded with. Receiving mail is not correspondence: a phishing sender or a
  * newsletter must not become "known" by writing first. Only people the client wrote to, met (calendar
- * participants) or shared their own files with count.
+ * participants) or shared their own files with count. An address at a domain spelt in another script
+ * (`kim@bücher.example`) counts as the ASCII form mail reaches (`kim@xn--bcher-kva.example`), the form the
+ * gate compares recipients in.
  */
 export type Correspondence = {
   /** Messages the client sent. */
@@ -18,11 +21,12 @@ export type DerivedContacts = { contacts: string[]; invalid: number };
 
 /** Known contacts derived from the client's own correspondence (the owner's address excluded). */
 export function contactsFromCorrespondence(owner: string, data: Correspondence): DerivedContacts {
-  const self = normaliseAddress(owner);
+  const canonical = (raw: string): string | undefined => normaliseAddress(raw) ?? normaliseAddress(withAsciiDomain(raw));
+  const self = canonical(owner);
   const contacts = new Set<string>();
   let invalid = 0;
   const add = (raw: string): void => {
-    const address = normaliseAddress(raw);
+    const address = canonical(raw);
     if (address === undefined) invalid++;
     else if (address !== self) contacts.add(address);
   };

@@ -1,4 +1,4 @@
-import { normaliseAddress } from '@agent-fleet/kernel/email-address';
+import { comparableAddress } from './ascii-domain.ts';
 import { outboundRecipients, type ProposedAction } from './proposed-action.ts';
 
 /**
@@ -19,10 +19,8 @@ export type NotifiedAttendees = {
   shown: readonly string[];
 };
 
-/** An attendee as the gate compares it: the canonical address, or the raw text lower-cased (never known, never skipped). */
-function canonical(raw: string): string {
-  return normaliseAddress(raw) ?? raw.trim().toLowerCase();
-}
+/** An attendee as the gate compares it (ascii-domain.ts): never known unless a plain address, never skipped. */
+const canonical = comparableAddress;
 
 /** Whether the notified attendees apply to this action: an update or cancel of an event. */
 function notifies(action: ProposedAction): action is Extract<ProposedAction, { kind: 'calendar.write' }> {

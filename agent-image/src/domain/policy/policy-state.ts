@@ -52,7 +52,11 @@ export function emptyPolicyState(): PolicyState {
 export function learnContacts(state: PolicyState, addresses: Iterable<string>): PolicyState {
   const knownContacts = new Set(state.knownContacts);
   const knownDomains = new Set(state.knownDomains);
-  for (const address of addresses) {
+  for (const raw of addresses) {
+    // Only a plain address is learnt: the state is persisted, and one it could not read back (an attendee
+    // a calendar lists in another script) would make the whole state unreadable at the next start.
+    const address = normaliseAddress(raw);
+    if (address === undefined) continue;
     knownContacts.add(address);
     knownDomains.add(domainOf(address));
   }

@@ -2,6 +2,7 @@ import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { SendAuthority } from '../../domain/audit-events.ts';
 import { calendarEventChanged } from '../../domain/audit-events-calendar.ts';
 import type { JsonValue } from '../../domain/audit-record.ts';
+import { comparableAddress } from '../../domain/policy/ascii-domain.ts';
 import { outboundRecipients } from '../../domain/policy/proposed-action.ts';
 import { parseEventInstant } from '../../domain/scheduling/event-instant.ts';
 import { MAX_EVENT_ATTENDEES } from '../../domain/scheduling/event-limits.ts';
@@ -18,7 +19,7 @@ import {
 } from '../../ports/calendar-provider.ts';
 import { ProviderAuthError, ProviderThrottledError } from '../../ports/mail-provider.ts';
 import type { StoredApproval } from './approval-store.ts';
-import { clearNotices, notifiedAttendees, type NoticeEvent } from './calendar-notices.ts';
+import { cancelMessage, clearNotices, notifiedAttendees, type NoticeEvent } from './calendar-notices.ts';
 import type { CalendarOutcome, CalendarWrite } from './calendar-writes.ts';
 import type { RuntimeContext } from './runtime-context.ts';
 
@@ -150,7 +151,8 @@ async function cancel(input: EditInput, calendar: EventEditingCalendar, current:
   input.context.kill.assertAlive('calendar write');
   await record('intended');
   try {
-    const result = await calendar.cancelEvent(eventId, input.action.description ?? undefined, guard);
+    // No more of the message than a provider sends, and than a held cancel showed its approver.
+    const result = await calendar.cancelEvent(eventId, cancelMessage(input.action), guard);
     await record('success', { existing: result.alreadyCancelled });
   } catch (error) {
     // Gone between the read and the cancel: an earlier attempt's cancel got through.
@@ -173,8 +175,8 @@ async function update(input: EditInput, calendar: EventEditingCalendar, current:
     return 'failed';
   }
   const changes = asked;
-  const known = new Set(current.attendees.map((a) => a.toLowerCase()));
-  const added = [...new Set(participants.map((a) => a.toLowerCase()))].filter((a) => !known.has(a));
+  const known = new Set(current.attendees.map(comparableAddress));
+  const added = [...new Set(participants.map(comparableAddress))].filter((a) => !known.has(a));
   // Refused before the gate decides: nobody is asked to approve invitations the calendar will not take.
   if (added.length > 0 && known.size + added.length > MAX_EVENT_ATTENDEES) {
     await record('failure', { error: `the event would have more than ${MAX_EVENT_ATTENDEES} attendees` });
@@ -189,9 +191,11 @@ async function update(input: EditInput, calendar: EventEditingCalendar, current:
   }
   const after: NoticeEvent = { id: current.id, title: changes.title === undefined ? current.title : eventTitle(changes.title), start: changes.start ?? current.start, end: changes.end ?? current.end };
   const notified = notifiedAttendees(current.attendees, added, context.config.mailbox);
-  const cleared = await clearChange(input, notified, after);
+  // The people added get the event's text as it is, not only what this update writes: the gate sees it.
+  const kept = added.length === 0 ? undefined : keptText(changes, current);
+  const cleared = await clearChange(input, notified, after, kept);
   if (cleared !== 'clear') return cleared;
-  const guard = await unchangedSinceDecided(input, calendar, current, notified, record);
+  const guard = await unchangedSinceDecided(input, calendar, current, notified, record, kept === undefined ? undefined : changes);
   if (guard === null) return 'waiting';
   context.kill.assertAlive('calendar write');
   await record('intended', { added });
@@ -207,8 +211,10 @@ async function update(input: EditInput, calendar: EventEditingCalendar, current:
  * decide on, is no longer the owner's to change, or became a series. The provider notifies whoever the
  * event lists when the change lands, so an attendee someone else added meanwhile (or an event planted
  * anew under the id) would be mailed unseen; the change is not written then, and runs again later, when
- * the gate decides on the event as it is. The guard carries this read's version, so a change landing
- * between this read and the write makes the provider refuse it (EventChangedError) instead.
+ * the gate decides on the event as it is. So is an update adding people when the event text it keeps for
+ * them changed meanwhile (a link written in after the gate checked it). The guard carries this read's
+ * version, so a change landing between this read and the write makes the provider refuse it
+ * (EventChangedError) instead.
  */
 async function unchangedSinceDecided(
   input: EditInput,
@@ -216,6 +222,8 @@ async function unchangedSinceDecided(
   decided: EventDetails,
   notified: readonly string[],
   record: Recorder,
+  /** For an update that adds people: its changes, whose kept text (keptText) the gate decided on. */
+  adding?: TextChanges,
 ): Promise<WriteGuard | undefined | null> {
   const now = await calendar.getEvent(decided.id);
   const added = input.action.operation === 'cancel' ? [] : outboundRecipients(input.action);
@@ -224,7 +232,8 @@ async function unchangedSinceDecided(
     !now.cancelled &&
     now.organizedByOwner &&
     now.recurrence !== 'series' &&
-    sameMembers(notifiedAttendees(now.attendees, added, input.context.config.mailbox), notified);
+    sameMembers(notifiedAttendees(now.attendees, added, input.context.config.mailbox), notified) &&
+    (adding === undefined || keptText(adding, now) === keptText(adding, decided));
   if (same) return now.version === null ? undefined : { version: now.version };
   input.context.logger.warn('calendar change not written: the event changed after the gate decided', { op: `calendar.${input.action.operation}` });
   await record('failure', { error: 'the event changed after the gate decided on its attendees: decided again before it is written' });
@@ -237,12 +246,27 @@ function sameMembers(a: readonly string[], b: readonly string[]): boolean {
 }
 
 /** The gate's decision on the change with everyone it notifies (counted against the limits when clear). */
-async function clearChange(input: EditInput, notified: string[], event: NoticeEvent): Promise<'clear' | CalendarOutcome> {
+async function clearChange(input: EditInput, notified: string[], event: NoticeEvent, kept?: string): Promise<'clear' | CalendarOutcome> {
   const { context } = input;
   const approvalId = input.parameters['approval_id'];
   const approval = input.approval ?? (typeof approvalId === 'string' ? context.approvals.get(approvalId) : undefined);
-  const cleared = await clearNotices({ context, action: input.action, key: input.key, approval, notified, event });
+  const cleared = await clearNotices({ context, action: input.action, key: input.key, approval, notified, event, ...(kept === undefined ? {} : { keptText: kept }) });
   return cleared === 'clear' ? 'clear' : cleared === 'waiting' ? 'waiting' : 'failed';
+}
+
+type TextChanges = Pick<EventChanges, 'title' | 'description' | 'location'>;
+
+/**
+ * The text of the event an update leaves as it is (title, location, description where it writes none), as
+ * the provider holds it: the invitations of the people it adds carry it. The location and description
+ * only where the adapter reads them (EventDetails.content).
+ */
+function keptText(changes: TextChanges, current: EventDetails): string {
+  return [
+    changes.title === undefined ? current.title : '',
+    changes.location === undefined ? (current.content?.location ?? '') : '',
+    changes.description === undefined ? (current.content?.description ?? '') : '',
+  ].join('\n');
 }
 
 /** The changes an update asks for; a new start without an end keeps the event's length. Why not, when unusable. */

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { domainToASCII } from 'node:url';
-import { normaliseAddress } from '@agent-fleet/kernel/email-address';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { comparableAddress } from '../../domain/policy/ascii-domain.ts';
 import type { PolicyDecision } from '../../domain/policy/decision.ts';
 import { recordSend } from '../../domain/policy/policy-state.ts';
+import { linkIn } from '../../domain/policy/link-host.ts';
 import { outboundRecipients } from '../../domain/policy/proposed-action.ts';
-import { BODY_PREVIEW_CHARS, approvalRecordFor, requestApproval } from './approval-request.ts';
+import { approvalRecordFor, requestApproval } from './approval-request.ts';
 import type { StoredApproval } from './approval-store.ts';
 import type { CalendarWrite } from './calendar-writes.ts';
 import type { RuntimeContext } from './runtime-context.ts';
@@ -27,34 +27,36 @@ export interface NoticeEvent {
 export type NoticeClearance = 'clear' | 'waiting' | 'held' | 'refused';
 
 /**
- * Everyone an update or cancel of this event notifies: the attendees the calendar lists now and those the
- * update adds, de-duplicated, without the owner's own mailbox (the organizer is not sent its own change).
- * Each as the mail system delivers to it (deliveredAddress), so the gate decides on the mailbox reached.
+ * The most of a cancel's message a provider sends (Graph's cancel comment; Google sends none). The
+ * runtime sends no more than this, and a held cancel shows its approver all of it: what is approved is
+ * what is sent.
  */
-export function notifiedAttendees(listed: readonly string[], added: readonly string[], mailbox: string | undefined): string[] {
-  const owner = mailbox === undefined ? undefined : deliveredAddress(mailbox);
-  const seen = new Set<string>();
-  for (const raw of [...listed, ...added]) {
-    const address = deliveredAddress(raw);
-    if (address !== '' && address !== owner) seen.add(address);
-  }
-  return [...seen];
+export const CANCEL_MESSAGE_CHARS = 2000;
+
+/** How much of the text an update sends a held update's approver is shown (the preview store holds up to 10,000). */
+const SENT_TEXT_PREVIEW_CHARS = 2000;
+
+/** The message a cancel sends its attendees, as sent; undefined for none. */
+export function cancelMessage(action: CalendarWrite): string | undefined {
+  const text = action.operation === 'cancel' ? (action.description ?? '') : '';
+  return text === '' ? undefined : text.slice(0, CANCEL_MESSAGE_CHARS);
 }
 
 /**
- * An attendee address as mail is delivered to it: lower case, its domain in the ASCII form IDNA maps it
- * to. A calendar may list an attendee someone else added with the domain in another script or in
- * full-width letters (`ceo@ｒｉｖａｌ.example`), which the mail system delivers to `rival.example`: the
- * gate's block list and known contacts are to see that domain. Trimmed and lower-cased as it is when it
- * names no domain IDNA takes.
+ * Everyone an update or cancel of this event notifies: the attendees the calendar lists now and those the
+ * update adds, de-duplicated, without the owner's own mailbox (the organizer is not sent its own change).
+ * Each as the mail system delivers to it, its domain in ASCII form (comparableAddress: an attendee someone
+ * else added may be listed as `ceo@ｒｉｖａｌ.example`, delivered to `rival.example`), so the gate decides on
+ * the mailbox reached.
  */
-function deliveredAddress(raw: string): string {
-  const trimmed = raw.trim();
-  const plain = normaliseAddress(trimmed);
-  if (plain !== undefined) return plain;
-  const at = trimmed.lastIndexOf('@');
-  const domain = at > 0 ? domainToASCII(trimmed.slice(at + 1)) : '';
-  return (domain === '' ? undefined : normaliseAddress(`${trimmed.slice(0, at)}@${domain}`)) ?? trimmed.toLowerCase();
+export function notifiedAttendees(listed: readonly string[], added: readonly string[], mailbox: string | undefined): string[] {
+  const owner = mailbox === undefined ? undefined : comparableAddress(mailbox);
+  const seen = new Set<string>();
+  for (const raw of [...listed, ...added]) {
+    const address = comparableAddress(raw);
+    if (address !== '' && address !== owner) seen.add(address);
+  }
+  return [...seen];
 }
 
 /**
@@ -73,6 +75,8 @@ export async function clearNotices(input: {
   approval: StoredApproval | undefined;
   notified: readonly string[];
   event: NoticeEvent;
+  /** For an update that adds people: the event's text it leaves as it is, which their invitations carry (EvaluateOptions.keptText). */
+  keptText?: string;
 }): Promise<NoticeClearance> {
   const { context, action, key, approval, notified } = input;
   const now = context.now();
@@ -81,6 +85,8 @@ export async function clearNotices(input: {
   const gated = applied.gate.evaluateParsed(action, context.policyState(), now, {
     ...(approval === undefined ? {} : { approval: approval.record }),
     notified: { attendees: notified, shown },
+    // The kept text counts as shown when the approval is the one held for it: its preview is this text's.
+    ...(input.keptText === undefined ? {} : { keptText: { text: input.keptText, shown: approval?.preview.bodyPreview === previewOfSentText(input) } }),
   });
   const decision: PolicyDecision = { ...gated, settingsVersion: applied.version };
   context.metrics.policyDecision(decision.decision, decision.reasons[0] ?? 'none');
@@ -101,7 +107,7 @@ export async function clearNotices(input: {
 /** Holds the change for a human: a new approval of the same arguments, showing the event and everyone it notifies. */
 async function hold(input: Parameters<typeof clearNotices>[0], decision: PolicyDecision): Promise<void> {
   const { context, action, key, approval, notified, event } = input;
-  const id = heldApprovalId(approval?.record.id ?? key, action.operation, notified);
+  const id = heldApprovalId(approval?.record.id ?? key, action.operation, notified, input.keptText);
   if (context.approvals.get(id) !== undefined) return;
   const created = approvalRecordFor(context, { id, actionKind: action.kind, arguments: action, policyReasons: decision.reasons });
   if (!created.ok) throw new FleetError('internal', `a calendar change could not be put up for approval: ${created.error}`);
@@ -125,7 +131,7 @@ async function hold(input: Parameters<typeof clearNotices>[0], decision: PolicyD
         to: attendees,
         cc: [],
         subject: event.title,
-        bodyPreview: (action.description ?? '').slice(0, BODY_PREVIEW_CHARS),
+        bodyPreview: previewOfSentText(input),
         emailType: null,
         event: preview,
       },
@@ -152,8 +158,30 @@ async function hold(input: Parameters<typeof clearNotices>[0], decision: PolicyD
   });
 }
 
-/** The id of the approval a change is held under: the same for the same approval and attendee list, so a repeat asks nothing twice. */
-function heldApprovalId(under: string, operation: string, notified: readonly string[]): string {
-  const digest = createHash('sha256').update(`${under}\n${operation}\n${[...notified].sort().join('\n')}`).digest('hex');
+/**
+ * The text the change sends, as its approver is shown it: a cancel's message whole (as sent, at most
+ * CANCEL_MESSAGE_CHARS); for an update, the location and description it writes and the event text it
+ * keeps for the people it adds: the first SENT_TEXT_PREVIEW_CHARS of it and, when longer, how much is left
+ * out, the first link there and a digest of the whole, so a link past the cut is never approved unseen
+ * and the preview names this text alone (clearNotices compares it to tell the kept text was shown).
+ */
+function previewOfSentText(input: Parameters<typeof clearNotices>[0]): string {
+  const { action, keptText } = input;
+  if (action.operation === 'cancel') return cancelMessage(action) ?? '';
+  const text = [action.location ?? '', action.description ?? '', keptText ?? ''].filter((part) => part.trim() !== '').join('\n');
+  if (text.length <= SENT_TEXT_PREVIEW_CHARS) return text;
+  const rest = text.slice(SENT_TEXT_PREVIEW_CHARS);
+  const host = linkIn(rest);
+  const digest = createHash('sha256').update(text).digest('hex').slice(0, 16);
+  return `${text.slice(0, SENT_TEXT_PREVIEW_CHARS)}\n[… ${rest.length} more characters not shown${host === undefined ? '' : `, with a link to ${host}`}; text ${digest}]`;
+}
+
+/**
+ * The id of the approval a change is held under: the same for the same approval, attendee list and kept
+ * event text, so a repeat asks nothing twice, and a text changed since is asked about anew.
+ */
+function heldApprovalId(under: string, operation: string, notified: readonly string[], keptText: string | undefined): string {
+  const kept = keptText === undefined ? '' : `\n${createHash('sha256').update(keptText).digest('hex')}`;
+  const digest = createHash('sha256').update(`${under}\n${operation}\n${[...notified].sort().join('\n')}${kept}`).digest('hex');
   return `ap_${digest.slice(0, 20)}`;
 }
