@@ -210,6 +210,9 @@ export function calendarProviderContract(adapter: string, createHarness: () => P
       const read = await h.provider.getEvent(created.id);
       assert.equal(read?.organizedByOwner, true);
       assert.equal(read?.cancelled, false);
+      // What the invitations of people added later carry, for the gate to check (calendar-edits.ts).
+      assert.match(read?.content.description ?? '', /Moved by email\./);
+      assert.equal(read?.content.location, 'Room 4');
     });
 
     it('cancelEvent cancels and notifies once; a repeat never notifies again and the event is gone from free/busy', async () => {

@@ -58,10 +58,9 @@ export interface EventContent {
 export interface EventDetails extends CalendarEvent {
   /**
    * Its description and location: an update that adds attendees sends them in their invitations, so the
-   * gate checks them for links before it runs. Undefined when the adapter does not read them (the gate
-   * then sees the title alone).
+   * gate checks them for links before it runs ('' where the event has none).
    */
-  content?: EventContent;
+  content: EventContent;
   /** True when the mailbox owner organised it: only then may the agent update or cancel it. */
   organizedByOwner: boolean;
   /** True when it was cancelled (or deleted) already. */

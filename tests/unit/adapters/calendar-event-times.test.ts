@@ -177,6 +177,7 @@ describe('editEventOnce: a new time is the approved time, or nothing', () => {
     end: new Date('2026-03-09T10:00:00Z'),
     attendees: ['ana@customer.example'],
     idempotencyKey: null,
+    content: { description: '', location: '' },
     organizedByOwner: true,
     cancelled: false,
     recurrence: 'single',

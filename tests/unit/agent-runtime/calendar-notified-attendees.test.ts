@@ -36,6 +36,7 @@ class NotifyingCalendar implements EventEditingCalendar {
       end: new Date('2026-06-03T11:00:00Z'),
       attendees,
       idempotencyKey: null,
+      content: { description: '', location: '' },
       organizedByOwner: true,
       cancelled: false,
       recurrence: 'single',

@@ -228,6 +228,7 @@ function toEventDetails(data: calendar_v3.Schema$Event): EventDetails {
   const base = cancelled && data.start == null ? { id: data.id ?? '', title: '', start: new Date(0), end: new Date(0), attendees: [], idempotencyKey: null } : toCalendarEvent(data);
   return {
     ...base,
+    content: { description: data.description ?? '', location: data.location ?? '' },
     organizedByOwner: data.organizer?.self === true,
     cancelled,
     recurrence: recurrenceOf(data),

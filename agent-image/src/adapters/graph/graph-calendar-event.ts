@@ -22,12 +22,15 @@ export const graphEventSchema = z.object({
   type: z.string().nullish(),
   /** The event's version (W/"<changeKey>"), new on every change: If-Match on a PATCH makes it conditional. */
   '@odata.etag': z.string().nullish(),
+  /** Read for an update that adds attendees, whose invitations carry it (HTML unless the event was written as text). */
+  body: z.object({ content: z.string().nullish() }).nullish(),
+  location: z.object({ displayName: z.string().nullish() }).nullish(),
 });
 export type GraphEvent = z.infer<typeof graphEventSchema>;
 
 export const EVENT_FIELDS = 'id,subject,start,end,attendees,transactionId';
 /** What deciding on an update or cancel needs besides the event itself. */
-export const EDIT_FIELDS = `${EVENT_FIELDS},isOrganizer,isCancelled,type`;
+export const EDIT_FIELDS = `${EVENT_FIELDS},isOrganizer,isCancelled,type,body,location`;
 /** Only what free/busy needs: no subjects, bodies or attendees of the owner's meetings reach the agent. */
 export const BUSY_FIELDS = 'showAs,start,end,isCancelled';
 export const UTC_PREFERENCE = 'outlook.timezone="UTC"';
@@ -110,6 +113,7 @@ export function toEventDetails(event: GraphEvent): EventDetails {
   const version = event['@odata.etag'];
   return {
     ...toCalendarEvent(event),
+    content: { description: event.body?.content ?? '', location: event.location?.displayName ?? '' },
     organizedByOwner: event.isOrganizer === true,
     cancelled: event.isCancelled === true,
     recurrence: recurrenceOf(event.type),

@@ -258,14 +258,13 @@ type TextChanges = Pick<EventChanges, 'title' | 'description' | 'location'>;
 
 /**
  * The text of the event an update leaves as it is (title, location, description where it writes none), as
- * the provider holds it: the invitations of the people it adds carry it. The location and description
- * only where the adapter reads them (EventDetails.content).
+ * the provider holds it: the invitations of the people it adds carry it.
  */
 function keptText(changes: TextChanges, current: EventDetails): string {
   return [
     changes.title === undefined ? current.title : '',
-    changes.location === undefined ? (current.content?.location ?? '') : '',
-    changes.description === undefined ? (current.content?.description ?? '') : '',
+    changes.location === undefined ? current.content.location : '',
+    changes.description === undefined ? current.content.description : '',
   ].join('\n');
 }
 
