@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, test } from 'node:test';
+import { afterEach, beforeEach, describe, mock, test } from 'node:test';
 import { approve } from '../../../agent-image/src/domain/approval.ts';
 import type {
   CalendarEvent,
@@ -126,12 +126,14 @@ describe('calendar changes are decided on the text they send', () => {
     assert.deepEqual(calendar.updates.map((c) => c.addAttendees), [['lee@partner.example']]);
   });
 
-  test('a reschedule of that event, adding no one, runs without asking', async () => {
+  test('a reschedule of that event, adding no one, runs without asking, its notices counted for the anomaly alerts', async () => {
+    const reached = mock.method(context.metrics, 'recipientsReached');
     const calendar = new TextCalendar(ownEvent(['kim@partner.example'], `Agenda below.\n${PHISHING}`));
     const entry = await approved({ kind: 'calendar.write', operation: 'update', eventId: 'ev-1', start: '2026-06-03T17:00:00+02:00' });
     assert.equal(await executeApproval(context, linksTo(calendar), entry), 'done');
     assert.equal(calendar.updates.length, 1);
     assert.deepEqual(pending(), []);
+    assert.deepEqual(reached.mock.calls.map((call) => call.arguments), [[1, 0]], 'the one attendee notified, a known domain');
   });
 
   test('a link written into the event after the gate read it stops the write', async () => {

@@ -92,7 +92,11 @@ export async function clearNotices(input: {
   context.metrics.policyDecision(decision.decision, decision.reasons[0] ?? 'none');
   if (decision.decision === 'allow') {
     // Counted before the first await, so concurrent changes cannot overshoot the limits together.
-    if (notified.length > 0) await context.state.setPolicy(recordSend(context.policyState(), now, notified));
+    if (notified.length > 0) {
+      // Counted for the anomaly alerts too (MassSending, new domains): the provider mails each of them.
+      context.metrics.recipientsReached(notified.length, decision.facts?.newDomains ?? 0);
+      await context.state.setPolicy(recordSend(context.policyState(), now, notified));
+    }
     return 'clear';
   }
   if (decision.decision === 'needs_approval') {

@@ -95,6 +95,9 @@ export async function createEventOnce(input: {
       idempotencyKey: key,
     });
     await record('success', { eventId: event.id, existing: false });
+    // The invitations are outbound mail the anomaly alerts must see (MassSending); new domains are counted
+    // by the email this event goes with, whose gate decision named them.
+    context.metrics.recipientsReached(attendees.length);
     context.logger.info('calendar event created', { op: 'calendar.create', attendees: attendees.length });
     return 'done';
   } catch (error) {
