@@ -1,4 +1,5 @@
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
+import addressparser from 'nodemailer/lib/addressparser';
 import { foldAddressCase } from '@agent-fleet/kernel/email-address';
 import { htmlFallbackText } from '../../domain/auto-reply/html-text.ts';
 import { shownInbound } from '../../domain/auto-reply/inbound-text.ts';
@@ -11,12 +12,37 @@ export interface GmailEnvelope {
   labelIds: string[];
 }
 
-function addresses(value: AddressObject | AddressObject[] | undefined): MailAddress[] {
+/** An RFC 2047 encoded word. */
+const ENCODED_WORD = /=\?[^?\s]+\?[bq]\?[^?\s]*\?=/i;
+
+/**
+ * The addresses of a header that are as written. mailparser decodes an encoded word inside an address
+ * (`=?utf-8?q?ceo?=@client.example` becomes ceo@client.example), which RFC 2047 §5 forbids: the sender's
+ * provider, its DMARC check and the client's mail app see another address than the agent would, one
+ * the sender may own while the decoded one is a known contact's. When a header's addresses hold an
+ * encoded word, each decoded address that is not among them as written is left out (a From then has no
+ * sender, and the message is not answered).
+ */
+function asWritten(mail: ParsedMail, header: string): (address: string) => boolean {
+  const written: string[] = [];
+  const collect = (entries: readonly addressparser.AddressOrGroup[]): void => {
+    for (const entry of entries) {
+      if ('group' in entry) collect(entry.group ?? []);
+      else written.push(entry.address.toLowerCase());
+    }
+  };
+  for (const text of headerTexts(mail, header)) collect(addressparser(text));
+  if (!written.some((address) => ENCODED_WORD.test(address))) return () => true;
+  const kept = new Set(written);
+  return (address) => kept.has(address.toLowerCase());
+}
+
+function addresses(value: AddressObject | AddressObject[] | undefined, written: (address: string) => boolean = () => true): MailAddress[] {
   if (value === undefined) return [];
   const objects = Array.isArray(value) ? value : [value];
   return objects.flatMap((object) =>
     object.value.flatMap((entry) =>
-      entry.address === undefined || entry.address === ''
+      entry.address === undefined || entry.address === '' || !written(entry.address)
         ? []
         : [{ address: foldAddressCase(entry.address), name: entry.name === '' ? null : entry.name }],
     ),
@@ -54,19 +80,43 @@ export function draftExtras(mail: ParsedMail): { bcc: string[]; html: string | n
   };
 }
 
+/**
+ * The most HTML, in characters, a message may have converted to text by mailparser (html-to-text, about
+ * a second of synchronous work per megabyte, blocking the whole agent). The limit is on the message's
+ * HTML as a whole: a per-part one would still let a sender convert forty parts just under it. A message
+ * with more is read with its HTML's markup removed (htmlFallbackText, linear), and said to be so.
+ */
+export const MAX_HTML_TO_CONVERT = 256 * 1024;
+
+const PARSE_OPTIONS = { skipImageLinks: true, skipTextToHtml: true } as const;
+
 export async function parseRaw(raw: Buffer): Promise<ParsedMail> {
-  return simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true });
+  // Decoded HTML is no longer than the bytes it came from: a small message needs no first look.
+  if (raw.length > MAX_HTML_TO_CONVERT) {
+    const unconverted = await simpleParser(raw, { ...PARSE_OPTIONS, skipHtmlToText: true });
+    const html = typeof unconverted.html === 'string' ? unconverted.html : '';
+    if (html.length > MAX_HTML_TO_CONVERT) {
+      return { ...unconverted, textConversionError: new Error(`the message has ${html.length} characters of HTML, more than the ${MAX_HTML_TO_CONVERT} converted`) };
+    }
+  }
+  return simpleParser(raw, { ...PARSE_OPTIONS, maxHtmlLengthToParse: MAX_HTML_TO_CONVERT });
 }
 
 /**
- * The text body. An HTML part mailparser could not convert (nested deeper than it parses) would leave
- * it empty while a mail app still shows the message: that part's text is then read with the markup
- * removed, and said to be so.
+ * The text body. An HTML part mailparser could not convert (too long, nested deeper than it parses)
+ * would leave it empty while a mail app still shows the message: that part's text is then read with the
+ * markup removed, and said to be so. So is HTML mailparser did not convert at all: one inside a
+ * multipart with no text part (multipart/mixed or /related, an invoice with its PDF), or beside a text
+ * alternative left blank, where a mail app shows the HTML and the agent would read an empty message.
  */
 function bodyText(mail: ParsedMail): string {
   const text = mail.text ?? '';
-  if (mail.textConversionError === undefined || mail.html === false || mail.html === undefined) return text;
-  const fallback = `[The HTML of this message could not be converted to text: its text with the markup removed follows.]\n${htmlFallbackText(mail.html)}`;
+  const html = typeof mail.html === 'string' ? mail.html : '';
+  const unconverted = mail.textConversionError !== undefined || text.trim() === '';
+  if (!unconverted || html === '') return text;
+  const htmlText = htmlFallbackText(html);
+  if (htmlText === '') return text;
+  const fallback = `[The HTML of this message could not be converted to text: its text with the markup removed follows.]\n${htmlText}`;
   return text.trim() === '' ? fallback : `${text}\n\n${fallback}`;
 }
 
@@ -82,10 +132,10 @@ export function toMailMessage(mail: ParsedMail, envelope: GmailEnvelope): MailMe
   return {
     id: envelope.id,
     threadId: envelope.threadId,
-    from: addresses(mail.from)[0] ?? null,
-    to: addresses(mail.to),
-    cc: addresses(mail.cc),
-    replyTo: addresses(mail.replyTo),
+    from: addresses(mail.from, asWritten(mail, 'from'))[0] ?? null,
+    to: addresses(mail.to, asWritten(mail, 'to')),
+    cc: addresses(mail.cc, asWritten(mail, 'cc')),
+    replyTo: addresses(mail.replyTo, asWritten(mail, 'reply-to')),
     subject: mail.subject ?? '',
     date: mail.date ?? null,
     messageId: mail.messageId ?? null,

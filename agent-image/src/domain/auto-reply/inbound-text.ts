@@ -9,6 +9,10 @@
  *     Unicode bidi algorithm still lays out right-to-left scripts without them;
  *   - control characters (NUL and the other C0 controls but tab and line breaks, DEL): dropped; some
  *     screens stop or skip at them;
+ *   - variation selectors (U+FE00–U+FE0F, U+E0100–U+E01EF) are invisible too, and 256 of them spell any
+ *     byte: a run after one emoji carries a hidden text a model can be told to decode ("emoji
+ *     smuggling"). Only the one that picks an emoji's text or colour form (U+FE0E, U+FE0F) right after
+ *     an emoji stays; every other is dropped (a CJK ideograph's variant glyph is the same character);
  *   - invisible characters that join nothing (zero-width space, word joiner and the invisible operators,
  *     soft hyphen, BOM, Mongolian vowel separator): dropped, so `</untrusted\u200b_email>` cannot pass for
  *     a closing tag the prompt's defusing would not recognise. The zero-width (non-)joiners stay: emoji
@@ -21,6 +25,8 @@ const TAG_RUN = /[\u{E0000}-\u{E007F}]+/gu;
 const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/g;
 const CONTROLS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g;
 const INVISIBLE = /[\u00AD\u180E\u200B\u2060-\u2064\uFEFF]/g;
+/** An optional emoji, then a run of variation selectors: the run is dropped but for an emoji's own selector. */
+const VARIATION_RUN = /(\p{Emoji})?([\uFE00-\uFE0F\u{E0100}-\u{E01EF}]+)/gu;
 const LINE_BREAKS = /[\r\n\t\u000B\u000C\u0085\u2028\u2029]+/g;
 
 /** A run of tag characters as the ASCII it spells (U+E0020–U+E007E), in view; '' when it spells nothing. */
@@ -33,9 +39,16 @@ function revealTags(run: string): string {
   return ascii.trim() === '' ? '' : `[hidden text: ${ascii}]`;
 }
 
-/** A body as shown: hidden tag text revealed, bidi controls, control and invisible characters dropped. */
+/** An emoji keeps the first selector of the run after it when that one picks its text or colour form. */
+function keptVariation(_run: string, emoji: string | undefined, selectors: string): string {
+  if (emoji === undefined) return '';
+  const first = selectors.charAt(0);
+  return first === '\uFE0E' || first === '\uFE0F' ? `${emoji}${first}` : emoji;
+}
+
+/** A body as shown: hidden tag text revealed, bidi controls, control, invisible and stray variation characters dropped. */
 export function shownText(text: string): string {
-  return text.replace(TAG_RUN, revealTags).replace(BIDI_CONTROLS, '').replace(CONTROLS, '').replace(INVISIBLE, '');
+  return text.replace(TAG_RUN, revealTags).replace(BIDI_CONTROLS, '').replace(CONTROLS, '').replace(INVISIBLE, '').replace(VARIATION_RUN, keptVariation);
 }
 
 /** A header value as shown: `shownText` on one line (each run of line breaks or tabs one space). */

@@ -98,7 +98,11 @@ export type InboundForSignals = {
 
 /** The signals of the text itself (not of its sender), in the order of InjectionSignal. */
 export function textSignals(raw: string): InjectionSignal[] {
-  const text = foldText(raw.slice(0, MAX_SCAN)).replace(/[ \t]+/g, ' ');
+  return scan(raw.slice(0, MAX_SCAN));
+}
+
+function scan(raw: string): InjectionSignal[] {
+  const text = foldText(raw).replace(/[ \t]+/g, ' ');
   const signals: InjectionSignal[] = [];
   for (const [signal, patterns] of Object.entries(PATTERNS) as [InjectionSignal, RegExp[]][]) {
     if (patterns.some((pattern) => pattern.test(text))) signals.push(signal);
@@ -108,7 +112,8 @@ export function textSignals(raw: string): InjectionSignal[] {
 
 /** Every signal the inbound message shows, in the order of InjectionSignal. */
 export function injectionSignals(message: InboundForSignals, knownDomains: Iterable<string>): InjectionSignal[] {
-  const signals = textSignals(`${message.subject}\n${message.textBody}`);
+  // Each cut on its own: a subject of MAX_SCAN characters must not push the whole body out of the scan.
+  const signals = scan(`${message.subject.slice(0, MAX_SCAN)}\n${message.textBody.slice(0, MAX_SCAN)}`);
   // The raw domain, not the normalised address: a Unicode (homoglyph) domain is not a valid address.
   const rawDomain = message.fromAddress === null ? '' : message.fromAddress.slice(message.fromAddress.lastIndexOf('@') + 1);
   if (lookalikeOf(rawDomain, knownDomains) !== null) signals.push('lookalike_sender');

@@ -68,7 +68,16 @@ export function threadForModel(thread: readonly MailMessage[], message: MailMess
     .filter((entry) => entry.id !== message.id)
     .filter((entry) => sameAddress(entry.from?.address, sender) || (sameAddress(entry.from?.address, ownAddress) && sentTo(entry, sender) && provenOwn(entry)))
     .slice(-THREAD_CONTEXT)
-    .map((entry) => ({ ...forModel(entry), body: bounded(splitQuotedHistory(entry.textBody).text, THREAD_TEXT_LIMIT) }));
+    .map((entry) => ({ ...forModel(entry), body: bounded(ownText(entry.textBody), THREAD_TEXT_LIMIT) }));
+}
+
+/**
+ * An earlier message's own text, its history looked for only where the drafter could read it: the
+ * search costs up to some thousand steps a line, and a sender chooses the lines of a thread entry of
+ * megabytes. Only the start of the text is shown (THREAD_TEXT_LIMIT), so the answer shown is the same.
+ */
+function ownText(body: string): string {
+  return splitQuotedHistory(body.slice(0, MODEL_BODY_LIMIT)).text;
 }
 
 /** Whether the message answers another, so its thread is worth reading. Pure. */
