@@ -129,7 +129,8 @@ start prometheus "$PROMETHEUS_PORT" "$CONFIG_DIR/prometheus.yml" \
   "--storage.tsdb.retention.time=15d" \
   "--web.listen-address=127.0.0.1:$PROMETHEUS_PORT" \
   "--web.external-url=http://127.0.0.1:$PROMETHEUS_PORT/" \
-  "--web.enable-lifecycle"
+  "--web.enable-lifecycle" \
+  "--web.enable-admin-api"
 
 echo "Prometheus:   http://127.0.0.1:$PROMETHEUS_PORT/alerts"
 echo "Alertmanager: http://127.0.0.1:$ALERTMANAGER_PORT/#/alerts"

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import type { ClientId } from '@agent-fleet/kernel/client-id';
 import type { Logger } from '@agent-fleet/kernel/logger';
+import { PrometheusMetricsHistory } from './adapters/prometheus/prometheus-metrics-history.ts';
 import { DirectoryBackupStore } from './adapters/backup-directory/directory-backup-store.ts';
 import { EncryptedFileStore, loadOrCreateMasterKey } from './adapters/embedded-vault/encrypted-file-store.ts';
 import { adminVaultClient } from './adapters/vault/admin-vault-client.ts';
@@ -74,6 +75,8 @@ export interface DataLifecycleParts {
   portalStore?: Pick<PortalStore, 'knownAdmins' | 'forgetAdmin'> | undefined;
   /** The incident records, whose notifications an erasure strips of the client's people. */
   incidentStore: IncidentStore;
+  /** The orchestrator's per-client counters that outlive a client (the egress proxy's), dropped by an erasure. */
+  ownMetrics?: { forgetClient(clientId: ClientId): void } | undefined;
   /** Google's token revocation endpoint (tests: the Gmail emulator's). */
   googleRevokeUrl?: string | undefined;
 }
@@ -125,6 +128,9 @@ export async function composeDataLifecycle(parts: DataLifecycleParts): Promise<D
     evidence: { deleteClientBundles: (clientId) => deleteClientEvidence(evidenceDirectory(config.homeDir), clientId) },
     incidents: { forgetClientRecipients: (clientId) => forgetIncidentRecipients(parts.incidentStore, clientId) },
     egressRefusals: parts.egressRefusals,
+    // The Prometheus `fleet doctor` asks is the one that scraped the agents; its admin API deletes their series.
+    metricsHistory: config.doctor.prometheusUrl === undefined ? undefined : new PrometheusMetricsHistory({ url: config.doctor.prometheusUrl }),
+    ownMetrics: parts.ownMetrics,
     kill: parts.kill,
     guard: parts.guard,
     portal: parts.portalStore,
@@ -155,6 +161,6 @@ export function registerDataLifecycleGauges(metrics: MetricsRegistry, registry: 
   registerDataLifecycleMetrics(metrics, {
     listClients: () => registry.listClients(),
     listBackups: (clientId) => lifecycle.backupStore.list(clientId),
-    openErasureRequests: () => lifecycle.erasure.openRequests(),
+    openErasureRequests: () => lifecycle.erasure.reportedOpenRequests(),
   });
 }

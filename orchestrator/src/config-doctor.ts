@@ -7,7 +7,10 @@ import { hasNoUserInfo, NO_USER_INFO } from './config-url.ts';
 export const doctorEnvShape = {
   /**
    * Prometheus that scrapes the fleet (its HTTP API, e.g. http://127.0.0.1:9090), asked by `fleet doctor`
-   * whether a client's target is up and the anomaly rules are loaded. Default: none (that item stays pending).
+   * whether a client's target is up and the anomaly rules are loaded, and by an erasure, which deletes the
+   * client's series through its admin API (Prometheus started with --web.enable-admin-api; else the deletion
+   * certificate says `failed` with that reason). Default: none (that item stays pending; the certificate
+   * says `not-configured`).
    */
   FLEET_PROMETHEUS_URL: z
     .url()

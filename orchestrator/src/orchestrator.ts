@@ -16,7 +16,7 @@ import { EgressRefusalLog } from './adapters/egress-proxy/egress-refusal-log.ts'
 import { composeEgress } from './compose-egress.ts';
 import type { OrchestratorConfig } from './config.ts';
 import { gatewayOf, parseIpv4Cidr } from './domain/ipv4-cidr.ts';
-import { createOpsLogCheckpointMetrics, createOrchestratorMetrics } from './observability/metrics.ts';
+import { createOpsLogCheckpointMetrics, createOrchestratorMetrics, forgetEgressClient } from './observability/metrics.ts';
 import type { AgentControl } from './ports/agent-control.ts';
 import type { AgentHealthProbe } from './ports/agent-health.ts';
 import { systemClock, type Clock } from './ports/clock.ts';
@@ -257,6 +257,7 @@ export async function createOrchestrator(
     subnets,
     incidentStore,
     egressRefusals,
+    ownMetrics: { forgetClient: (clientId) => forgetEgressClient(metricsRegistry, clientId) },
     portalStore: opened?.portalStore,
     googleRevokeUrl: overrides.googleRevokeUrl,
   });

@@ -110,16 +110,23 @@ export interface EgressMetrics {
  * The egress proxies' counters, per client (bounded by the fleet; `unknown` for a source on no client
  * network). Never a host label: what an agent asked for is in the refusal log, not in the time series.
  */
+const EGRESS_COUNTERS = ['fleet_egress_refused_total', 'fleet_egress_tunnels_total'] as const;
+
+/** Drops a client's egress counters (an erasure): each scrape would otherwise write the client's label back. */
+export function forgetEgressClient(registry: MetricsRegistry, clientId: string): void {
+  for (const name of EGRESS_COUNTERS) (registry.getSingleMetric(name) as Counter<'client'> | undefined)?.remove({ client: clientId });
+}
+
 export function createEgressMetrics(registry: MetricsRegistry): EgressMetrics {
   return {
     refused: new Counter({
-      name: 'fleet_egress_refused_total',
+      name: EGRESS_COUNTERS[0],
       help: 'Requests the egress proxy refused (host off the allow-list, IP literal, plain HTTP, foreign source, inactive client, busy).',
       labelNames: ['client'],
       registers: [registry],
     }),
     tunnels: new Counter({
-      name: 'fleet_egress_tunnels_total',
+      name: EGRESS_COUNTERS[1],
       help: 'Tunnels the egress proxy opened to allow-listed hosts.',
       labelNames: ['client'],
       registers: [registry],

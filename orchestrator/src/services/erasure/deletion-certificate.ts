@@ -11,7 +11,21 @@ export interface Tombstone {
 
 /** One thing the erasure did, in order. */
 export interface ErasureStep {
-  what: 'kill' | 'oauth-grant' | 'runtime' | 'backups' | 'incident-evidence' | 'incident-records' | 'egress-log' | 'vault' | 'data-key' | 'portal' | 'ops-log' | 'registry';
+  what:
+    | 'kill'
+    | 'oauth-grant'
+    | 'runtime'
+    | 'backups'
+    | 'incident-evidence'
+    | 'incident-records'
+    | 'egress-log'
+    | 'metrics-history'
+    | 'vault'
+    | 'data-key'
+    | 'portal'
+    | 'ops-log'
+    | 'registry';
+  /** What was found and done; `failed` and `not-configured` say that something of the client may be left. */
   outcome: string;
   detail: string;
 }

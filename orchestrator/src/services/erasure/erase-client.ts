@@ -5,6 +5,7 @@ import type { Clock } from '../../ports/clock.ts';
 import type { ContainerRuntime } from '../../ports/container-runtime.ts';
 import type { KeyWrapper } from '../../ports/key-wrapper.ts';
 import type { MailboxGrants } from '../../ports/mailbox-grants.ts';
+import type { MetricsHistory } from '../../ports/metrics-history.ts';
 import type { PortalStore } from '../../ports/portal-store.ts';
 import type { ClientRecord, OpsLogEntry, Registry } from '../../ports/registry.ts';
 import type { ScrapeTargets } from '../../ports/scrape-targets.ts';
@@ -33,6 +34,16 @@ export interface EraseDependencies {
   incidents: { forgetClientRecipients(clientId: ClientId): Promise<number> };
   /** The egress proxy's refusal log: the client's lines (hosts its agent tried, when) go; absent without one. */
   egressRefusals?: { forgetClient(clientId: ClientId): Promise<number> } | undefined;
+  /**
+   * Prometheus's stored series labelled with the client (its activity over Prometheus's retention period);
+   * absent when no Prometheus is configured, which the certificate then says instead of claiming them gone.
+   */
+  metricsHistory?: MetricsHistory | undefined;
+  /**
+   * The orchestrator's own per-client series that outlive the registry row (counters such as the egress
+   * proxy's): dropped before the metrics history is deleted, or every scrape would write the client back.
+   */
+  ownMetrics?: { forgetClient(clientId: ClientId): void } | undefined;
   /** The client portal's store (admins' credentials, sessions, enrolment links); absent without a portal store. */
   portal?: Pick<PortalStore, 'knownAdmins' | 'forgetAdmin'> | undefined;
   clock: Clock;
@@ -49,7 +60,7 @@ export type EraseOutcome =
  * killed, the OAuth grant revoked at the provider (read from the secrets, so first), the container,
  * network, scrape target and volume removed, every backup and sealed incident evidence bundle deleted,
  * then the client's Vault objects and its key destroyed (crypto-shredding: any copy of a backup anywhere
- * stays unreadable), and the registry row deleted. What stays is a tombstone and the deletion certificate
+ * stays unreadable), the registry row deleted, and last the client's series in Prometheus. What stays is a tombstone and the deletion certificate
  * in the ops log, whose entries of the client keep their actions, times and outcomes but no longer its
  * admins' addresses, reasons or details.
  * Every step is idempotent: a failed erasure is run again, and finishes the job even when the run before
@@ -58,6 +69,8 @@ export type EraseOutcome =
  */
 export class EraseClientService {
   private readonly deps: EraseDependencies;
+  /** Clients whose erasure is deleting their metrics history (in this process): see `reportedOpenRequests`. */
+  private readonly forgettingMetrics = new Set<string>();
 
   constructor(deps: EraseDependencies) {
     this.deps = deps;
@@ -96,10 +109,25 @@ export class EraseClientService {
     return foldErasureRequests(await this.deps.registry.listOpsLog({ actions: [ERASURE_REQUEST_ACTION, ERASE_ACTION] })).filter((request) => request.erasedAt === null);
   }
 
+  /**
+   * The open requests the deadline gauge shows: all but those of a client whose erasure is, right now,
+   * deleting its metrics history; a scrape of the gauge (labelled with the client) would write it back.
+   * Should that erasure fail, its request is shown again.
+   */
+  async reportedOpenRequests(): Promise<ErasureRequest[]> {
+    return (await this.openRequests()).filter((request) => !this.forgettingMetrics.has(request.clientId));
+  }
+
   async erase(input: { clientId: unknown; requestId: unknown; receivedAt?: Date; actor: string }): Promise<EraseOutcome> {
     const clientId = parseClientId(input.clientId);
     const requestId = parseRequestId(input.requestId);
-    return this.deps.guard.exclusive(clientId, 'erasure', () => this.eraseNow(clientId, requestId, input));
+    return this.deps.guard.exclusive(clientId, 'erasure', async () => {
+      try {
+        return await this.eraseNow(clientId, requestId, input);
+      } finally {
+        this.forgettingMetrics.delete(clientId);
+      }
+    });
   }
 
   private async eraseNow(clientId: ClientId, requestId: string, input: { receivedAt?: Date; actor: string }): Promise<EraseOutcome> {
@@ -108,7 +136,11 @@ export class EraseClientService {
     const client = await registry.getClient(clientId);
     if (client === null) return this.eraseWithoutRow(clientId, requestId, log, input.actor);
     // A client still 'deprovisioning' here is a closure that stopped half way: one running now would hold the guard.
-    if (client.status === 'provisioning') throw new FleetError('busy', `${clientId} is ${client.status}; erase it when that finishes`);
+    // A provisioning saga does not hold the guard past its claim, so one that is alive (its heartbeat fresh) is
+    // waited for; one whose orchestrator died never finishes, and must not hold the erasure past its deadline.
+    if (client.status === 'provisioning' && !provisioningAbandoned(client, this.deps.clock.now())) {
+      throw new FleetError('busy', `${clientId} is ${client.status}; erase it when that finishes`, { retryable: true });
+    }
     const request = await this.recordRequest({ clientId, requestId, actor: input.actor, ...(input.receivedAt === undefined ? {} : { receivedAt: input.receivedAt }) });
     const resumed = unfinishedErasure(log, clientId) !== null;
     await registry.appendOpsLog({ actor: input.actor, action: ERASE_ACTION, clientId, reason: null, outcome: ERASE_STARTED, details: { requestId, clientCreatedAt: client.createdAt } });
@@ -161,13 +193,35 @@ export class EraseClientService {
   private async stopAgentAndGrant(client: ClientRecord, requestId: string, actor: string): Promise<ErasureStep[]> {
     const clientId = client.id;
     const steps: ErasureStep[] = [];
-    if (client.status === 'active' || client.status === 'failed' || client.status === 'deprovisioning') {
+    // An abandoned provisioning may have left a running agent holding tokens: it is killed like any other.
+    if (client.status === 'active' || client.status === 'failed' || client.status === 'deprovisioning' || client.status === 'provisioning') {
       const killed = await this.deps.kill.kill({ clientId, reason: `erasure ${requestId}`, actor });
       steps.push({ what: 'kill', outcome: 'killed', detail: `${killed.revokedTokens} agent tokens revoked; container stopped: ${killed.containerStopped}` });
     } else steps.push({ what: 'kill', outcome: 'not-running', detail: `the client was ${client.status}` });
     const grant = await this.deps.grants.revoke(clientId, client.provider);
     steps.push({ what: 'oauth-grant', outcome: grant.outcome, detail: grant.detail });
     return steps;
+  }
+
+  /**
+   * The client's time series: their `client` label ties its mail activity (sent, drafted, refused, when)
+   * to it, so they are its data and go too. Never skipped in silence: without a configured Prometheus, or
+   * when the deletion fails, the certificate says so (the erasure of everything else still stands).
+   */
+  private async forgetMetricsHistory(clientId: ClientId): Promise<ErasureStep> {
+    const history = this.deps.metricsHistory;
+    if (history === undefined) {
+      return {
+        what: 'metrics-history',
+        outcome: 'not-configured',
+        detail: `no Prometheus is configured (FLEET_PROMETHEUS_URL): a Prometheus that scraped the agent keeps its series labelled client="${clientId}" until its own retention drops them; delete them there with the admin API (delete_series, match[]={client="${clientId}"})`,
+      };
+    }
+    this.forgettingMetrics.add(clientId);
+    this.deps.ownMetrics?.forgetClient(clientId);
+    const result = await history.forgetClient(clientId);
+    if (result.outcome === 'failed') this.deps.logger.error('metrics history of an erased client not deleted', { client: clientId, detail: result.detail });
+    return { what: 'metrics-history', outcome: result.outcome, detail: result.detail };
   }
 
   /** Everything stored of the client, each removal idempotent; needs nothing from its registry row. */
@@ -213,8 +267,20 @@ export class EraseClientService {
       outcome: 'deleted',
       detail: `client row, audit checkpoint and onboarding check deleted and their tables rewritten, so the rows are gone from ${goneFrom}; the tombstone and this certificate stay in the ops log`,
     });
+    // Last: until the row is gone the orchestrator's own gauges (status, backups, onboarding) still carry the
+    // client's label, and each scrape would write it back.
+    steps.push(await this.forgetMetricsHistory(clientId));
     return steps;
   }
+}
+
+/** As provisioning itself judges it (provision-client.ts takes over an operation this old): no heartbeat for 5 minutes. */
+const ABANDONED_PROVISIONING_MS = 5 * 60_000;
+
+/** A provisioning whose operation stopped beating (its orchestrator died): nothing will ever finish it. */
+function provisioningAbandoned(client: ClientRecord, now: Date): boolean {
+  const beat = Date.parse(client.operationHeartbeatAt ?? client.updatedAt);
+  return Number.isNaN(beat) || now.getTime() - beat >= ABANDONED_PROVISIONING_MS;
 }
 
 function opsLogDetail({ erased, unerasable }: OpsLogErasure): string {
