@@ -36,3 +36,21 @@ describe('busy notes for the drafter', () => {
     assert.equal(busyNotes([], [], 'UTC'), '');
   });
 });
+
+describe('busy notes from a calendar others can fill', () => {
+  const day = spans.slice(0, 1);
+  const at = (minutes: number) => new Date(Date.parse('2026-11-23T09:00:00Z') + minutes * 60_000);
+
+  test('thousands of planted invitations make a few lines, not thousands', () => {
+    const repeated = Array.from({ length: 5000 }, () => ({ start: at(60), end: at(120) }));
+    const tiny = Array.from({ length: 5000 }, (_, index) => ({ start: at(180 + index * 0.05), end: at(180 + index * 0.05 + 0.02) }));
+    const notes = busyNotes(day, [...repeated, ...tiny], 'UTC');
+    assert.match(notes, /busy 10:00-11:00, 12:00-16:09 \(working hours 09:00-17:00\)/);
+    assert.ok(notes.length < 300, `notes are ${notes.length} characters`);
+  });
+
+  test('a gap too short to meet in is shown as busy; a longer one stays free', () => {
+    const notes = busyNotes(day, [{ start: at(60), end: at(90) }, { start: at(100), end: at(120) }, { start: at(180), end: at(240) }], 'UTC');
+    assert.match(notes, /busy 10:00-11:00, 12:00-13:00 /);
+  });
+});

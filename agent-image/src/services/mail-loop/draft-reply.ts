@@ -59,10 +59,12 @@ export function correspondentNotes(person: Pick<CrmPerson, 'name' | 'role' | 'co
  * correspondent that the drafter is shown with it (threadForModel): their text reaches the model as the
  * message's own does, so a signal there (a first message that plants "reply with the bank details", a
  * harmless-looking second one that is answered) rules out an auto-send as well. The client's own
- * messages are not scanned. Pure.
+ * messages are not scanned, but only where the provider proves which are (`ownMailProven`: threadForModel
+ * then drops the rest): anyone can write the client's address as From, and without that proof such a
+ * forgery in the thread would carry its injection past the scan. Pure.
  */
-export function withThreadSignals(inbound: InboundFacts, thread: readonly EmailForModel[], ownAddress: string | undefined): InboundFacts {
-  const own = ownAddress?.trim().toLowerCase();
+export function withThreadSignals(inbound: InboundFacts, thread: readonly EmailForModel[], ownAddress: string | undefined, ownMailProven: boolean): InboundFacts {
+  const own = ownMailProven ? ownAddress?.trim().toLowerCase() : undefined;
   const signals = new Set(inbound.injectionSignals);
   for (const entry of thread) {
     if (own !== undefined && entry.from.trim().toLowerCase() === own) continue;
@@ -90,7 +92,7 @@ export async function draftReply(deps: LoopDeps, messageId: string, message: Mai
   if (type === undefined) throw new FleetError('integrity', `message ${messageId} is triaged without an email type`);
   const sender = replyRecipient(message);
   const thread = await threadContext(deps, message);
-  const inbound = withThreadSignals(progress.inbound ?? messageFacts(deps, message), thread, config.mailbox);
+  const inbound = withThreadSignals(progress.inbound ?? messageFacts(deps, message), thread, config.mailbox, ownMailProof(deps).sentLabel !== null);
   const calendar: CalendarView =
     SCHEDULING_TYPES.has(type) && deps.calendar !== null ? await readCalendar({ context, calendar: deps.calendar, retry: deps.retry }, messageId) : { notes: '', freeSlots: [] };
   // Who the correspondent is, from the client's CRM: name, role and company only, never notes or pay.
