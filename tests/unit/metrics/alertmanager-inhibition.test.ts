@@ -103,15 +103,19 @@ const SYMPTOMS = new Set([
   'ApprovalsExpiring',
   'ApprovalsExpired',
   'EgressRefused',
-  'EgressRefusedBurst',
   'OnboardingItemsOpen',
   'AgentTargetsMissing',
 ]);
-/** Never muted for a client: the notice itself, a kill that did not hold, evidence, the data obligations. */
+/**
+ * Never muted for a client: the notice itself, a kill that did not hold, evidence, the data obligations,
+ * and a sustained egress attempt (counted by the orchestrator's proxy: a stopped agent makes no requests,
+ * so a burst while "down" or "killed" is an agent still running, hidden or past its kill).
+ */
 const ALWAYS_HEARD = new Set([
   'KillSwitchEngaged',
   'SendingWhileKilled',
   'AuditChainBroken',
+  'EgressRefusedBurst',
   'ErasureDeadlineNear',
   'ErasureDeadlineMissed',
   'BackupStale',
