@@ -225,6 +225,7 @@ describe('charts/fleet-agent', () => {
       targetLabel: 'client',
       action: 'replace',
     });
+    assert.deepEqual(monitor.spec.endpoints[0].relabelings[1], { targetLabel: 'job', replacement: 'agents', action: 'replace' }, 'the job the alert rules select');
   });
 
   test('the Service is the address the runtime reports: fleet-<id> in fleet-<id>, headless, reachable before the agent is ready', () => {

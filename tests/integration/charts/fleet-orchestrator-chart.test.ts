@@ -153,6 +153,10 @@ describe('charts/fleet-orchestrator', () => {
     assert.equal(agents.spec.endpoints[0].relabelings[0].targetLabel, 'client');
     const own = monitors.find((monitor) => monitor.metadata.name === 'fleet-orchestrator');
     assert.equal(own?.spec.endpoints[0].path, '/metrics');
+    // The alert rules select these jobs; the operator would name them after the Services.
+    const job = (monitor: KubeObject | undefined) => monitor?.spec.endpoints[0].relabelings.find((rule: KubeObject) => rule.targetLabel === 'job');
+    assert.deepEqual(job(agents), { targetLabel: 'job', replacement: 'agents', action: 'replace' });
+    assert.deepEqual(job(own), { targetLabel: 'job', replacement: 'orchestrator', action: 'replace' });
   });
 
   test('the orchestrator network policy admits only monitoring and the listed API clients', () => {
