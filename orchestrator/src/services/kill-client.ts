@@ -3,6 +3,7 @@ import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { KILL_FLAG_FILE, killFlagContent } from '@agent-fleet/kernel/kill-flag';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import type { OrchestratorConfig } from '../config.ts';
+import { CLIENT_STATUSES, type ClientStatus } from '../domain/client-status.ts';
 import type { AgentControl } from '../ports/agent-control.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { AgentWorkloadState, ContainerRuntime } from '../ports/container-runtime.ts';
@@ -42,6 +43,9 @@ export interface KillDependencies {
  * flag; a slow agent is stopped rather than waited for.
  */
 const AGENT_NOTICE_TIMEOUT_MS = 150;
+
+/** The statuses a kill marks killed: every one but a closed (deprovisioning, deprovisioned) client's. */
+const KILLABLE: readonly ClientStatus[] = CLIENT_STATUSES.filter((status) => status !== 'deprovisioning' && status !== 'deprovisioned');
 
 /** The outcome of `work` as a value: a step that fails never keeps the next one from running. */
 async function settle<T>(work: Promise<T>): Promise<PromiseSettledResult<T>> {
@@ -97,7 +101,9 @@ export class KillClientService {
     if (!record) throw new FleetError('not_found', `no client "${clientId}" in the registry`);
 
     const alreadyKilled = record.status === 'killed';
-    await registry.setStatus(clientId, 'killed', reason, clock.now());
+    // A closed client stays closed: marked killed it would fall out of the retention purge and become
+    // revivable, its agent started again on an account that was closed. Its lockdown and stop still run.
+    await registry.transition(clientId, KILLABLE, 'killed', reason, clock.now());
     // The notice is on the way to the SIGKILL, so its token is asked for first. The lockdown is not (it
     // takes less time than the stop); both of its halves at once, as neither needs the other.
     const controlToken = secrets.readControlToken(clientId).catch(() => null);

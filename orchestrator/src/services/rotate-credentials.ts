@@ -4,6 +4,7 @@ import type { Logger } from '@agent-fleet/kernel/logger';
 import type { ContainerRuntime } from '../ports/container-runtime.ts';
 import type { Registry } from '../ports/registry.ts';
 import type { SecretStore } from '../ports/secret-store.ts';
+import { ClientOperationGuard } from './client-operation-guard.ts';
 import { checkReason } from './kill-client.ts';
 
 export interface RotateDependencies {
@@ -14,6 +15,12 @@ export interface RotateDependencies {
   introduce: (clientId: ClientId, controlAddress: string) => Promise<void>;
   /** Issues the agent a new TLS certificate where it reads it after its next introduction. */
   renewTls: (clientId: ClientId) => Promise<unknown>;
+  /**
+   * The fleet's one-operation-per-client guard (backup, restore, erasure, revive, export): a restore or a
+   * revive re-introduces the agent, and a rotation failing beside it would revoke the token it handed
+   * over. Without one, rotations are only kept from overlapping each other.
+   */
+  guard?: Pick<ClientOperationGuard, 'exclusive'>;
 }
 
 export interface RotationResult {
@@ -31,28 +38,21 @@ export interface RotationResult {
  * gives the agent a fresh introduction (while its client is active) before it reports the failure. The
  * kill switch never waits for a rotation: a kill that lands meanwhile may have revoked the tokens before
  * the rotation minted its own, so a rotation that finds its client killed revokes them again and fails.
- * One rotation per client at a time (another one meanwhile is refused as busy).
+ * One rotation per client at a time, and none beside a restore or revive of it (refused as busy).
  */
 export class RotateCredentialsService {
   private readonly deps: RotateDependencies;
-  private readonly rotating = new Set<ClientId>();
+  private readonly guard: Pick<ClientOperationGuard, 'exclusive'>;
 
   constructor(deps: RotateDependencies) {
     this.deps = deps;
+    this.guard = deps.guard ?? new ClientOperationGuard();
   }
 
   async rotate(request: { clientId: unknown; reason: string; actor: string }): Promise<RotationResult> {
     const clientId = parseClientId(request.clientId);
     const reason = checkReason(request.reason);
-    if (this.rotating.has(clientId)) {
-      throw new FleetError('busy', `the credentials of ${clientId} are being rotated already; try again when that has finished`, { retryable: true });
-    }
-    this.rotating.add(clientId);
-    try {
-      return await this.rotateNow(clientId, reason, request.actor);
-    } finally {
-      this.rotating.delete(clientId);
-    }
+    return this.guard.exclusive(clientId, 'credential rotation', () => this.rotateNow(clientId, reason, request.actor));
   }
 
   private async rotateNow(clientId: ClientId, reason: string, actor: string): Promise<RotationResult> {

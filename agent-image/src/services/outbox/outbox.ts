@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { FleetError, isFleetError } from '@agent-fleet/kernel/fleet-error';
 import { createSilentLogger, type Logger } from '@agent-fleet/kernel/logger';
 import { outboxResumed, paused, sendDiscarded, sendRecord, sendReleased, sendWithdrawn } from '../../domain/audit-events.ts';
 import type { JsonValue } from '../../domain/audit-record.ts';
@@ -141,6 +141,7 @@ export class Outbox {
       else if (outcome.status === 'paused' || outcome.status === 'deferred') report.pending.push(outcome.idempotencyKey);
       else report.held.push(outcome.idempotencyKey);
     }
+    if (!providerFailing) await this.reconcileWithdrawn(provider, report);
     this.recovered = true;
     if (report.reconciled.length + report.sent.length + report.pending.length + report.held.length > 0) {
       this.logger.info('outbox: recovered pending sends', {
@@ -151,6 +152,37 @@ export class Outbox {
       });
     }
     return report;
+  }
+
+  /**
+   * A send the revive withdrew may have reached the provider before the kill (a SIGKILL while the provider
+   * was taking it, an answer lost to a timeout): the revive withdraws while the agent is killed and not
+   * connected, so it cannot ask. Asked here, once per process and read-only: one the provider has is
+   * recorded as sent, so that neither the audit trail nor the approval asking about it (a rejection
+   * discards only what is still withdrawn) claims that a message which went out was never sent.
+   */
+  private async reconcileWithdrawn(provider: SendReceipts, report: RecoveryReport): Promise<void> {
+    for (const entry of [...this.entries.values()]) {
+      const key = entry.idempotencyKey;
+      if (entry.status !== 'withdrawn' || !this.reconcileFirst.has(key)) continue;
+      let receipt: SendReceipt | null;
+      try {
+        receipt = await provider.findSentByIdempotencyKey(key);
+      } catch (error) {
+        if (isFleetError(error) && error.code === 'killed') throw error;
+        this.logger.warn('outbox: could not ask the provider about a withdrawn send; asked again at the next recovery', { idempotencyKey: key, error });
+        return;
+      }
+      const current = this.entries.get(key);
+      if (current?.status !== 'withdrawn') continue;
+      if (receipt === null) {
+        this.reconcileFirst.delete(key);
+        continue;
+      }
+      this.logger.warn('outbox: a withdrawn send had reached the provider before the kill; recorded as sent', { idempotencyKey: key });
+      await this.recordSent(current, receipt, true);
+      report.reconciled.push(key);
+    }
   }
 
   /**

@@ -264,10 +264,12 @@ export class AgentRuntime implements ControlApi {
   async revive(reason: string, by: string): Promise<void> {
     const agent = this.agent;
     if (!this.kill.killed) return;
+    // A kill landing while the revive holds what the last one stopped is not released by this revive.
+    const seen = this.kill.generation;
     await agent.audit.append(killSwitch('revive', { by, reason }));
     // While the switch is still engaged, so nothing it stopped can go out before it is held.
     await agent.pipeline.holdStoppedByKill(by);
-    await this.kill.release();
+    await this.kill.release(seen);
     this.options.metrics.setKilled(false);
     await agent.connection.connect();
     this.schedule.stop();

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { syncDirectory, writeFileAtomically } from '@agent-fleet/kernel/atomic-file';
 import { killFlagContent } from '@agent-fleet/kernel/kill-flag';
+import { SerialQueue } from '@agent-fleet/kernel/serial-queue';
 
 /**
  * The persisted kill flag: `/data/KILLED` in the client's volume (written by `/v1/kill` or by the
@@ -15,6 +16,10 @@ export class KillSwitch {
   private readonly path: string;
   private readonly placedFlags: readonly string[];
   private latched = false;
+  /** Kills of this process (latch or engage): a revive releases only the kill it saw begin. */
+  private kills = 0;
+  /** Writes and removals of the flag file, one at a time, so a kill's write cannot land under a revive's removal. */
+  private readonly flagWrites = new SerialQueue();
 
   constructor(path: string, placedFlags: readonly string[] = []) {
     this.path = path;
@@ -35,24 +40,41 @@ export class KillSwitch {
   /** Latches in memory at once (every later check fails), before anything slower happens. */
   latch(): void {
     this.latched = true;
+    this.kills++;
+  }
+
+  /** Read when a revive begins and handed to `release`: a kill after it is not released by that revive. */
+  get generation(): number {
+    return this.kills;
   }
 
   /**
    * Clears the kill (revive, only through the authenticated control API after the orchestrator restored
-   * the client's Vault policy): the flag file goes first, durably, then the latch.
+   * the client's Vault policy): the flag file goes first, durably, then the latch. `seen`: the generation
+   * when the revive began; a kill that came since (while the revive held what the kill stopped) stays
+   * engaged, flag file and all, and the revive fails with FleetError 'conflict'.
    */
-  async release(): Promise<void> {
-    if (this.placedFlags.some((flag) => existsSync(flag))) {
-      throw new FleetError('conflict', 'the orchestrator\'s kill flag is still placed; it must remove it before a revive');
-    }
-    await rm(this.path, { force: true });
-    await syncDirectory(dirname(this.path));
-    this.latched = false;
+  async release(seen?: number): Promise<void> {
+    await this.flagWrites.run(async () => {
+      if (this.placedFlags.some((flag) => existsSync(flag))) {
+        throw new FleetError('conflict', 'the orchestrator\'s kill flag is still placed; it must remove it before a revive');
+      }
+      this.assertNoKillSince(seen);
+      await rm(this.path, { force: true });
+      await syncDirectory(dirname(this.path));
+      // A kill during the removal latched already; its flag is written next in the queue.
+      this.assertNoKillSince(seen);
+      this.latched = false;
+    });
   }
 
   /** Latches at once, then persists the flag durably (temp file, fsync, rename, fsync of the directory). */
   async engage(details: { reason: string; by: string; at: Date }): Promise<void> {
-    this.latched = true;
-    await writeFileAtomically(this.path, killFlagContent(details));
+    this.latch();
+    await this.flagWrites.run(() => writeFileAtomically(this.path, killFlagContent(details)));
+  }
+
+  private assertNoKillSince(seen: number | undefined): void {
+    if (seen !== undefined && seen !== this.kills) throw new FleetError('conflict', 'the agent was killed again while it was being revived; it stays killed');
   }
 }
