@@ -88,7 +88,7 @@ function fakeContext() {
     config: CONFIG,
     settings: { current: () => ({ config: CONFIG, gate: compilePolicy(CONFIG), version: 1 }) },
     approvals: { get: () => undefined },
-    metrics: { policyDecision: () => undefined },
+    metrics: { policyDecision: () => undefined, recipientsReached: () => undefined },
     audit: {
       append: async (event: { result: string; parameters: Record<string, unknown> }) => {
         audited.push(event);
