@@ -67,7 +67,7 @@ export function checkRequestedRuntime(requested: unknown, running: ContainerRunt
 }
 
 /** A provisioning operation that crashed is taken over once its heartbeat is this old. */
-const STALE_OPERATION_MS = 5 * 60_000;
+export const STALE_OPERATION_MS = 5 * 60_000;
 
 /**
  * Provisions a client's agent as a saga (see provisionSteps): registry row → secrets, volume and network →

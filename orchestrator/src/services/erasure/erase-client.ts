@@ -15,6 +15,7 @@ import type { KillClientService } from '../kill-client.ts';
 import { deletionCertificate, type DeletionCertificate, type ErasureStep } from './deletion-certificate.ts';
 import { deadlineOf, ERASE_ACTION, ERASE_STARTED, ERASURE_REQUEST_ACTION, foldErasureRequests, parseRequestId, unfinishedErasure, type ErasureRequest } from './erasure-records.ts';
 import type { ClientOperationGuard } from '../client-operation-guard.ts';
+import { STALE_OPERATION_MS } from '../provision-client.ts';
 import { eraseClientOpsLog, type OpsLogErasure } from './ops-log-erasure.ts';
 
 export interface EraseDependencies {
@@ -274,13 +275,10 @@ export class EraseClientService {
   }
 }
 
-/** As provisioning itself judges it (provision-client.ts takes over an operation this old): no heartbeat for 5 minutes. */
-const ABANDONED_PROVISIONING_MS = 5 * 60_000;
-
-/** A provisioning whose operation stopped beating (its orchestrator died): nothing will ever finish it. */
+/** A provisioning whose operation stopped beating (its orchestrator died), as provisioning itself judges it: nothing will ever finish it. */
 function provisioningAbandoned(client: ClientRecord, now: Date): boolean {
   const beat = Date.parse(client.operationHeartbeatAt ?? client.updatedAt);
-  return Number.isNaN(beat) || now.getTime() - beat >= ABANDONED_PROVISIONING_MS;
+  return Number.isNaN(beat) || now.getTime() - beat >= STALE_OPERATION_MS;
 }
 
 function opsLogDetail({ erased, unerasable }: OpsLogErasure): string {
