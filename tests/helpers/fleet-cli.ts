@@ -9,13 +9,18 @@ export interface FleetCliRun {
 }
 
 /** Runs the `fleet` CLI in process against the fleet home `homeDir`, capturing its output. */
-export async function runFleetCli(homeDir: string, ...args: string[]): Promise<FleetCliRun> {
+export function runFleetCli(homeDir: string, ...args: string[]): Promise<FleetCliRun> {
+  return runFleetCliWithEnv({ AGENT_FLEET_HOME: homeDir }, ...args);
+}
+
+/** Runs the `fleet` CLI in process with exactly the environment `env`, capturing its output. */
+export async function runFleetCliWithEnv(env: Record<string, string>, ...args: string[]): Promise<FleetCliRun> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let out = '';
   let err = '';
   stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const code = await runCli(['node', 'fleet', ...args], { env: { AGENT_FLEET_HOME: homeDir }, stdout, stderr });
+  const code = await runCli(['node', 'fleet', ...args], { env, stdout, stderr });
   return { code, out, err };
 }

@@ -2,58 +2,22 @@
 // durable and before the token goes, and a second close a no-op rather than an error.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readlink, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
-import { Registry } from 'prom-client';
-import { parseClientConfig } from '@agent-fleet/kernel/client-config';
+import { describe, test } from 'node:test';
 import { JOURNAL_ANCHOR_SECRET, parseAnchorDocument } from '@agent-fleet/kernel/journal-anchor';
-import { createSilentLogger } from '@agent-fleet/kernel/logger';
-import { AgentMetrics } from '../../../agent-image/src/observability/agent-metrics.ts';
 import { closeVolume } from '../../../agent-image/src/services/runtime/close-volume.ts';
-import { KillSwitch } from '../../../agent-image/src/services/runtime/kill-switch.ts';
 import { openVolume } from '../../../agent-image/src/services/runtime/open-volume.ts';
-import { runtimePaths } from '../../../agent-image/src/services/runtime/runtime-paths.ts';
-import { LiveSettings } from '../../../agent-image/src/services/settings/settings-source.ts';
+import { acmeConfig, dataDirectories, heldOpenUnder, volumeInputUnder } from '../../helpers/agent-volume.ts';
 import { MemoryVault, VaultBackedSource } from '../journal-anchor/agent-bed.ts';
 
-const directories: string[] = [];
-after(async () => {
-  for (const directory of directories) await rm(directory, { recursive: true, force: true });
-});
-
-async function heldOpenUnder(directory: string): Promise<string[]> {
-  const held: string[] = [];
-  for (const fd of await readdir('/proc/self/fd')) {
-    const target = await readlink(join('/proc/self/fd', fd)).catch(() => '');
-    if (target.startsWith(directory)) held.push(target);
-  }
-  return held;
-}
+const freshDataDir = dataDirectories('close-volume-');
 
 describe('closeVolume', () => {
   test('records the heads of appends still in flight at close, revokes the token last, and a second close does nothing', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'close-volume-'));
-    directories.push(dataDir);
-    const parsed = parseClientConfig({ client: 'acme', admins: ['dana@acme.example'] });
-    if (!parsed.ok) throw new Error(parsed.issues.join('; '));
+    const dataDir = await freshDataDir();
+    const config = acmeConfig();
     const vault = new MemoryVault();
     const source = new VaultBackedSource(vault, randomBytes(32));
-    const paths = runtimePaths(dataDir);
-    const outcome = await openVolume({
-      source,
-      config: parsed.config,
-      paths,
-      settings: new LiveSettings(parsed.config),
-      kill: new KillSwitch(paths.killFlag),
-      metrics: new AgentMetrics(new Registry(), { client: 'acme', version: '1.0.0' }),
-      logger: createSilentLogger(),
-      now: () => new Date(),
-      connectors: async () => ({ missing: ['gmail'] }),
-      onConnected: () => undefined,
-      anchorIntervalMs: 60_000,
-    });
+    const outcome = await openVolume({ ...volumeInputUnder(dataDir, config), source, now: () => new Date() });
     assert.ok(outcome.ok);
     const { agent } = outcome;
     // Not awaited: the close waits for them, and records the head they end at.

@@ -2,68 +2,34 @@
 // opened, so no journal file of the volume is left held open by a volume nobody will close.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readlink, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
-import { Registry } from 'prom-client';
-import { parseClientConfig } from '@agent-fleet/kernel/client-config';
+import { describe, test } from 'node:test';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
-import { createSilentLogger } from '@agent-fleet/kernel/logger';
-import { AgentMetrics } from '../../../agent-image/src/observability/agent-metrics.ts';
 import { closeVolume } from '../../../agent-image/src/services/runtime/close-volume.ts';
-import { KillSwitch } from '../../../agent-image/src/services/runtime/kill-switch.ts';
 import { openVolume, type OpenVolumeInput } from '../../../agent-image/src/services/runtime/open-volume.ts';
-import { runtimePaths } from '../../../agent-image/src/services/runtime/runtime-paths.ts';
-import { LiveSettings } from '../../../agent-image/src/services/settings/settings-source.ts';
+import { acmeConfig, dataDirectories, heldOpenUnder, volumeInputUnder } from '../../helpers/agent-volume.ts';
 import { MemoryVault, VaultBackedSource } from '../journal-anchor/agent-bed.ts';
 
-const directories: string[] = [];
-after(async () => {
-  for (const directory of directories) await rm(directory, { recursive: true, force: true });
-});
+const freshDataDir = dataDirectories('open-volume-rollback-');
 
 const NOW = new Date('2026-12-07T09:00:00Z');
 
-/** The files of `directory` this process holds open (Linux: /proc/self/fd). */
-async function heldOpenUnder(directory: string): Promise<string[]> {
-  const held: string[] = [];
-  for (const fd of await readdir('/proc/self/fd')) {
-    const target = await readlink(join('/proc/self/fd', fd)).catch(() => '');
-    if (target.startsWith(directory)) held.push(target);
-  }
-  return held;
-}
-
 async function volume() {
-  const dataDir = await mkdtemp(join(tmpdir(), 'open-volume-rollback-'));
-  directories.push(dataDir);
-  const parsed = parseClientConfig({ client: 'acme', admins: ['dana@acme.example'] });
-  if (!parsed.ok) throw new Error(parsed.issues.join('; '));
-  const config = parsed.config;
+  const dataDir = await freshDataDir();
+  const config = acmeConfig();
   const vault = new MemoryVault();
   const key = randomBytes(32);
-  const paths = runtimePaths(dataDir);
   /** The open's input; `now` fails at its `failAt`-th reading (every step of the open reads the clock). */
   const input = (failAt = Number.POSITIVE_INFINITY): OpenVolumeInput & { source: VaultBackedSource } => {
     let readings = 0;
     return {
+      ...volumeInputUnder(dataDir, config),
       source: new VaultBackedSource(vault, key),
-      config,
-      paths,
-      settings: new LiveSettings(config),
-      kill: new KillSwitch(paths.killFlag),
-      metrics: new AgentMetrics(new Registry(), { client: 'acme', version: '1.0.0' }),
-      logger: createSilentLogger(),
       now: () => {
         readings++;
         if (readings === failAt) throw new FleetError('internal', `injected failure at clock reading ${readings}`);
         return NOW;
       },
-      connectors: async () => ({ missing: ['gmail'] }),
-      onConnected: () => undefined,
       anchorRetry: { attempts: 1, delayMs: 1 },
-      anchorIntervalMs: 60_000,
     };
   };
   return { dataDir, vault, input };

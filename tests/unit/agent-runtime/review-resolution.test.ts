@@ -3,10 +3,8 @@
 // anything silently; its length is a gauge; the control route parses strictly and answers clear errors.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { Registry } from 'prom-client';
@@ -15,8 +13,6 @@ import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import type { InboundFacts } from '../../../agent-image/src/domain/auto-reply/inbound-facts.ts';
 import { createControlApp } from '../../../agent-image/src/http/control-server.ts';
 import { AgentMetrics } from '../../../agent-image/src/observability/agent-metrics.ts';
-import { AuditLog } from '../../../agent-image/src/services/audit-log/audit-log.ts';
-import { KeyRing } from '../../../agent-image/src/services/audit-log/key-ring.ts';
 import {
   REVIEW_QUEUE_LIMIT,
   resolveReview,
@@ -27,26 +23,17 @@ import {
 import { AgentStateStore } from '../../../agent-image/src/services/runtime/agent-state-store.ts';
 import type { ControlApi } from '../../../agent-image/src/services/runtime/control-api.ts';
 import type { RuntimeContext } from '../../../agent-image/src/services/runtime/runtime-context.ts';
+import { agentStores } from '../../helpers/agent-stores.ts';
 
 const NOW = new Date('2026-03-02T10:00:00.000Z');
 const INBOUND: InboundFacts = { sender: 'bob@example.com', senderAuthenticated: true, authReason: 'dmarc_pass', knownContact: true, injectionSignals: [] };
 
-const directories: string[] = [];
-const opened: { close(): Promise<void> }[] = [];
-after(async () => {
-  for (const store of opened) await store.close();
-  for (const directory of directories) await rm(directory, { recursive: true, force: true });
-});
+const stores = agentStores('review-resolution-');
 
 async function setup() {
-  const directory = await mkdtemp(join(tmpdir(), 'review-resolution-'));
-  directories.push(directory);
-  const keys = KeyRing.single(randomBytes(32));
   let now = NOW;
   const clock = () => now;
-  const audit = await AuditLog.open({ directory: join(directory, 'audit'), keys, now: clock });
-  const state = await AgentStateStore.open({ directory: join(directory, 'state'), keys, now: clock });
-  opened.push(audit, state);
+  const { directory, keys, audit, state } = await stores.open(clock);
   const registry = new Registry();
   const metrics = new AgentMetrics(registry, { client: 'acme', version: '1.0.0' });
   const context = { audit, state, metrics, logger: createSilentLogger(), now: clock } as unknown as RuntimeContext;
@@ -115,7 +102,7 @@ describe('resolving a parked message', () => {
     await bed.state.setProgress('m-1', { stage: 'read', at: NOW.toISOString(), inbound: INBOUND });
     await bed.state.close();
     const reopened = await AgentStateStore.open({ directory: join(bed.directory, 'state'), keys: bed.keys, now: () => NOW });
-    opened.push(reopened);
+    stores.closeAfterTests(reopened);
     assert.equal(reopened.progress('m-1')?.reviewRetriedFrom, 'low_confidence');
     const context = { ...bed.context, state: reopened } as RuntimeContext;
     const parts = { ...bed.parts, state: reopened };

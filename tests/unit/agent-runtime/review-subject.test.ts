@@ -4,37 +4,25 @@
 // read-check-writes are serialised by the state store that owns the queue (no module-level map).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { Registry } from 'prom-client';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { AgentMetrics } from '../../../agent-image/src/observability/agent-metrics.ts';
-import { AuditLog } from '../../../agent-image/src/services/audit-log/audit-log.ts';
-import { KeyRing } from '../../../agent-image/src/services/audit-log/key-ring.ts';
 import { QUOTE_MAX_CHARS } from '../../../agent-image/src/services/daily-summary/mail-quote.ts';
 import { REVIEW_QUEUE_LIMIT, resolveReview, reviewSubject, toReview } from '../../../agent-image/src/services/mail-loop/review-queue.ts';
 import { AgentStateStore } from '../../../agent-image/src/services/runtime/agent-state-store.ts';
 import type { RuntimeContext } from '../../../agent-image/src/services/runtime/runtime-context.ts';
+import { agentStores } from '../../helpers/agent-stores.ts';
 
 const NOW = new Date('2026-03-02T10:00:00.000Z');
-const directories: string[] = [];
-const opened: { close(): Promise<void> }[] = [];
-after(async () => {
-  for (const store of opened) await store.close();
-  for (const directory of directories) await rm(directory, { recursive: true, force: true });
-});
+const stores = agentStores('review-subject-');
 
 async function setup() {
-  const directory = await mkdtemp(join(tmpdir(), 'review-subject-'));
-  directories.push(directory);
-  const keys = KeyRing.single(randomBytes(32));
   let now = NOW;
   const clock = () => now;
-  const audit = await AuditLog.open({ directory: join(directory, 'audit'), keys, now: clock });
-  const state = await AgentStateStore.open({ directory: join(directory, 'state'), keys, now: clock });
-  opened.push(audit, state);
+  const { directory, keys, audit, state } = await stores.open(clock);
   const metrics = new AgentMetrics(new Registry(), { client: 'acme', version: '1.0.0' });
   const context = { audit, state, metrics, logger: createSilentLogger(), now: clock } as unknown as RuntimeContext;
   return { directory, keys, audit, state, context, parts: { audit, state, now: clock }, advance: (ms: number) => (now = new Date(now.getTime() + ms)) };
@@ -68,7 +56,7 @@ describe('the subject of a parked message', () => {
     await bed.state.close();
 
     const reopened = await AgentStateStore.open({ directory: join(bed.directory, 'state'), keys: bed.keys, now: () => NOW });
-    opened.push(reopened);
+    stores.closeAfterTests(reopened);
     assert.deepEqual(
       reopened.inReview().map((entry) => [entry.messageId, entry.subject]),
       [

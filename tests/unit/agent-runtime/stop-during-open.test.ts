@@ -2,31 +2,15 @@
 // the open, which closes what it opened and revokes its token; the agent never turns ready after a stop.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readlink, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { Registry } from 'prom-client';
-import { parseClientConfig } from '@agent-fleet/kernel/client-config';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { AgentMetrics } from '../../../agent-image/src/observability/agent-metrics.ts';
 import { AgentRuntime } from '../../../agent-image/src/services/runtime/agent-runtime.ts';
+import { acmeConfig, dataDirectories, heldOpenUnder } from '../../helpers/agent-volume.ts';
 import { MemoryVault, VaultBackedSource } from '../journal-anchor/agent-bed.ts';
 
-const directories: string[] = [];
-after(async () => {
-  for (const directory of directories) await rm(directory, { recursive: true, force: true });
-});
-
-/** The files of `directory` this process holds open (Linux: /proc/self/fd). */
-async function heldOpenUnder(directory: string): Promise<string[]> {
-  const held: string[] = [];
-  for (const fd of await readdir('/proc/self/fd')) {
-    const target = await readlink(join('/proc/self/fd', fd)).catch(() => '');
-    if (target.startsWith(directory)) held.push(target);
-  }
-  return held;
-}
+const freshDataDir = dataDirectories('stop-during-open-');
 
 /** A promise the test resolves, and one that says the gated call was reached. */
 function gate() {
@@ -39,16 +23,13 @@ function gate() {
 
 /** An agent whose introduction waits at `where`: its token's start, the first record of its heads in Vault, or the mailbox connection. */
 async function agentHeldAt(where: 'start' | 'anchor' | 'connect') {
-  const dataDir = await mkdtemp(join(tmpdir(), 'stop-during-open-'));
-  directories.push(dataDir);
-  const parsed = parseClientConfig({ client: 'acme', admins: ['dana@acme.example'] });
-  if (!parsed.ok) throw new Error(parsed.issues.join('; '));
+  const dataDir = await freshDataDir();
   const held = gate();
   const vault = new MemoryVault();
   const key = randomBytes(32);
   const sources: VaultBackedSource[] = [];
   const runtime = new AgentRuntime({
-    config: parsed.config,
+    config: acmeConfig(),
     dataDir,
     logger: createSilentLogger(),
     metrics: new AgentMetrics(new Registry(), { client: 'acme', version: '1.0.0' }),

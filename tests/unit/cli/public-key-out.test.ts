@@ -5,21 +5,13 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { EXIT_CODES } from '../../../orchestrator/src/cli/exit-codes.ts';
-import { runCli } from '../../../orchestrator/src/cli/program.ts';
+import { runFleetCliWithEnv, type FleetCliRun } from '../../helpers/fleet-cli.ts';
 
 /** `fleet …` in process, with an invalid setting: a command past its own checks fails on the config (exit 1). */
-async function fleet(...args: string[]): Promise<{ status: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const status = await runCli(['node', 'fleet', ...args], { env: { AGENT_FLEET_HOME: os.tmpdir(), ORCHESTRATOR_PORT: 'not-a-port' }, stdout, stderr });
-  return { status, out, err };
+function fleet(...args: string[]): Promise<FleetCliRun> {
+  return runFleetCliWithEnv({ AGENT_FLEET_HOME: os.tmpdir(), ORCHESTRATOR_PORT: 'not-a-port' }, ...args);
 }
 
 describe('export public-key --out', () => {
@@ -32,7 +24,7 @@ describe('export public-key --out', () => {
   test('an empty --out is refused before the service is reached, not read as "print it"', async () => {
     for (const out of ['', '  ']) {
       const result = await fleet('export', 'public-key', '--out', out);
-      assert.equal(result.status, EXIT_CODES.invalid_input, result.err);
+      assert.equal(result.code, EXIT_CODES.invalid_input, result.err);
       assert.match(result.err, /--out names no file/);
       assert.equal(result.out, '');
     }
@@ -42,7 +34,7 @@ describe('export public-key --out', () => {
     const existing = path.join(dir, 'fleet-export.pem');
     await writeFile(existing, 'kept');
     const result = await fleet('export', 'public-key', '--out', existing);
-    assert.equal(result.status, EXIT_CODES.conflict, result.err);
+    assert.equal(result.code, EXIT_CODES.conflict, result.err);
     assert.match(result.err, /fleet-export\.pem already exists: choose another file name/);
     assert.equal(await readFile(existing, 'utf8'), 'kept');
   });

@@ -5,35 +5,16 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
-import { createSilentLogger } from '@agent-fleet/kernel/logger';
-import type { ContainerRuntime } from '../../../orchestrator/src/ports/container-runtime.ts';
-import type { ScrapeTargets } from '../../../orchestrator/src/ports/scrape-targets.ts';
-import type { SecretStore } from '../../../orchestrator/src/ports/secret-store.ts';
-import { ClientOperationGuard } from '../../../orchestrator/src/services/client-operation-guard.ts';
 import { EraseClientService } from '../../../orchestrator/src/services/erasure/erase-client.ts';
-import { MemoryKeyWrapper } from '../../helpers/memory-key-wrapper.ts';
+import { erasureStandIns } from '../../helpers/erasure-stand-ins.ts';
 import { registryBackends, type OpenedRegistry } from '../../helpers/registries.ts';
 
 const ACME = parseClientId('acme');
 const CLAIMED_AT = new Date('2026-12-10T12:00:00.000Z');
 
 function service(opened: OpenedRegistry, now: Date, killed: ClientId[]) {
-  const keys = new MemoryKeyWrapper([ACME]);
-  const runtime = {
-    volumes: { removeHelpers: async () => undefined } as Partial<ContainerRuntime['volumes']> as ContainerRuntime['volumes'],
-    stopAgent: async () => undefined,
-    removeAgent: async () => undefined,
-    removeNetwork: async () => undefined,
-    removeVolume: async () => undefined,
-  } as Partial<ContainerRuntime> as ContainerRuntime;
   return new EraseClientService({
-    registry: opened.registry,
-    runtime,
-    targets: { unregister: async () => undefined } as Partial<ScrapeTargets> as ScrapeTargets,
-    secrets: { removeClient: async (clientId: ClientId) => keys.destroy(clientId) } as Partial<SecretStore> as SecretStore,
-    keys,
-    grants: { revoke: async (_clientId, provider) => ({ provider, outcome: 'revoked', detail: 'revoked' }) },
-    backups: { deleteAll: async () => 0 },
+    ...erasureStandIns(opened.registry, ACME),
     kill: {
       kill: async (request) => {
         killed.push(request.clientId as ClientId);
@@ -41,11 +22,7 @@ function service(opened: OpenedRegistry, now: Date, killed: ClientId[]) {
         return { clientId: ACME, alreadyKilled: false, revokedTokens: 1, agentNotified: false, containerStopped: true, durationMs: 1 };
       },
     },
-    guard: new ClientOperationGuard(),
-    evidence: { deleteClientBundles: async () => 0 },
-    incidents: { forgetClientRecipients: async () => 0 },
     clock: { now: () => now },
-    logger: createSilentLogger(),
   });
 }
 

@@ -6,16 +6,12 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
-import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { verifyOpsLog } from '../../../orchestrator/src/domain/ops-log-chain.ts';
-import type { ContainerRuntime } from '../../../orchestrator/src/ports/container-runtime.ts';
 import type { MailboxGrants } from '../../../orchestrator/src/ports/mailbox-grants.ts';
 import type { Registry } from '../../../orchestrator/src/ports/registry.ts';
-import type { ScrapeTargets } from '../../../orchestrator/src/ports/scrape-targets.ts';
 import type { SecretStore } from '../../../orchestrator/src/ports/secret-store.ts';
-import { ClientOperationGuard } from '../../../orchestrator/src/services/client-operation-guard.ts';
 import { EraseClientService } from '../../../orchestrator/src/services/erasure/erase-client.ts';
-import { MemoryKeyWrapper } from '../../helpers/memory-key-wrapper.ts';
+import { erasureStandIns, registerActiveClient } from '../../helpers/erasure-stand-ins.ts';
 import { registryBackends, type OpenedRegistry } from '../../helpers/registries.ts';
 
 const ACME = parseClientId('acme');
@@ -40,15 +36,9 @@ function failingOnce(registry: Registry, method: keyof Registry): { registry: Re
 }
 
 function standIns(registry: Registry, now: () => Date) {
-  const keys = new MemoryKeyWrapper([ACME]);
+  const base = erasureStandIns(registry, ACME);
+  const { keys } = base;
   const state = { grantStored: true, backups: 3, secretsRemoved: 0 };
-  const runtime = {
-    volumes: { removeHelpers: async () => undefined } as Partial<ContainerRuntime['volumes']> as ContainerRuntime['volumes'],
-    stopAgent: async () => undefined,
-    removeAgent: async () => undefined,
-    removeNetwork: async () => undefined,
-    removeVolume: async () => undefined,
-  } as Partial<ContainerRuntime> as ContainerRuntime;
   const secrets = {
     removeClient: async (clientId: ClientId) => {
       state.grantStored = false;
@@ -61,11 +51,8 @@ function standIns(registry: Registry, now: () => Date) {
       state.grantStored ? { provider, outcome: 'revoked', detail: 'revoked at the provider' } : { provider, outcome: 'none-stored', detail: 'no grant was stored' },
   };
   const deps = {
-    registry,
-    runtime,
-    targets: { unregister: async () => undefined } as Partial<ScrapeTargets> as ScrapeTargets,
+    ...base,
     secrets,
-    keys,
     grants,
     backups: {
       deleteAll: async () => {
@@ -80,11 +67,7 @@ function standIns(registry: Registry, now: () => Date) {
         return { clientId: ACME, alreadyKilled: false, revokedTokens: 2, agentNotified: true, containerStopped: true, durationMs: 1 };
       },
     },
-    guard: new ClientOperationGuard(),
-    evidence: { deleteClientBundles: async () => 0 },
-    incidents: { forgetClientRecipients: async () => 0 },
     clock: { now },
-    logger: createSilentLogger(),
   };
   return { deps, state };
 }
@@ -100,9 +83,7 @@ for (const backend of registryBackends.filter((each) => each.name === 'pglite'))
     after(() => opened.close());
     beforeEach(async () => {
       await opened.reset();
-      const at = new Date('2026-01-05T09:00:00.000Z');
-      await opened.registry.claimForProvisioning({ id: ACME, provider: 'gmail', admins: [ADMIN], configYaml: 'client: acme\n', onboardingStartedAt: at.toISOString() }, 'op', at, 1000);
-      await opened.registry.setStatus(ACME, 'active', null, at);
+      await registerActiveClient(opened.registry, ACME, ADMIN);
       createdAt = (await opened.registry.getClient(ACME))?.createdAt ?? '';
       await opened.registry.appendOpsLog({ actor: `client-admin:${ADMIN}`, action: 'config-change', clientId: ACME, reason: 'new partner', outcome: 'success', details: { blockList: '+spam@x.example' } });
     });

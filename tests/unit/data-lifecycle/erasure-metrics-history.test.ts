@@ -4,15 +4,10 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
-import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { PrometheusMetricsHistory } from '../../../orchestrator/src/adapters/prometheus/prometheus-metrics-history.ts';
-import type { ContainerRuntime } from '../../../orchestrator/src/ports/container-runtime.ts';
 import type { MetricsHistory } from '../../../orchestrator/src/ports/metrics-history.ts';
-import type { ScrapeTargets } from '../../../orchestrator/src/ports/scrape-targets.ts';
-import type { SecretStore } from '../../../orchestrator/src/ports/secret-store.ts';
-import { ClientOperationGuard } from '../../../orchestrator/src/services/client-operation-guard.ts';
 import { EraseClientService, type EraseOutcome } from '../../../orchestrator/src/services/erasure/erase-client.ts';
-import { MemoryKeyWrapper } from '../../helpers/memory-key-wrapper.ts';
+import { erasureStandIns, registerActiveClient } from '../../helpers/erasure-stand-ins.ts';
 import { registryBackends, type OpenedRegistry } from '../../helpers/registries.ts';
 import { startPrometheusEmulator, type PrometheusEmulator } from './prometheus-emulator.ts';
 
@@ -99,31 +94,13 @@ describe('PrometheusMetricsHistory against a loopback Prometheus', () => {
 });
 
 function standIns(opened: OpenedRegistry, metricsHistory: MetricsHistory | undefined, ownMetrics?: { forgetClient(clientId: ClientId): void }) {
-  const keys = new MemoryKeyWrapper([ACME]);
-  const runtime = {
-    volumes: { removeHelpers: async () => undefined } as Partial<ContainerRuntime['volumes']> as ContainerRuntime['volumes'],
-    stopAgent: async () => undefined,
-    removeAgent: async () => undefined,
-    removeNetwork: async () => undefined,
-    removeVolume: async () => undefined,
-  } as Partial<ContainerRuntime> as ContainerRuntime;
   const now = () => new Date('2026-12-10T12:00:00.000Z');
   return new EraseClientService({
-    registry: opened.registry,
-    runtime,
-    targets: { unregister: async () => undefined } as Partial<ScrapeTargets> as ScrapeTargets,
-    secrets: { removeClient: async (clientId: ClientId) => keys.destroy(clientId) } as Partial<SecretStore> as SecretStore,
-    keys,
-    grants: { revoke: async (_clientId, provider) => ({ provider, outcome: 'revoked', detail: 'revoked' }) },
-    backups: { deleteAll: async () => 0 },
+    ...erasureStandIns(opened.registry, ACME),
     kill: { kill: async () => ({ clientId: ACME, alreadyKilled: false, revokedTokens: 0, agentNotified: false, containerStopped: true, durationMs: 1 }) },
-    guard: new ClientOperationGuard(),
-    evidence: { deleteClientBundles: async () => 0 },
-    incidents: { forgetClientRecipients: async () => 0 },
     metricsHistory,
     ownMetrics,
     clock: { now },
-    logger: createSilentLogger(),
   });
 }
 
@@ -142,9 +119,7 @@ for (const backend of registryBackends.filter((each) => each.name === 'pglite'))
     after(() => opened.close());
     beforeEach(async () => {
       await opened.reset();
-      const at = new Date('2026-01-05T09:00:00.000Z');
-      await opened.registry.claimForProvisioning({ id: ACME, provider: 'gmail', admins: ['jane@acme.example'], configYaml: 'client: acme\n', onboardingStartedAt: at.toISOString() }, 'op', at, 1000);
-      await opened.registry.setStatus(ACME, 'active', null, at);
+      await registerActiveClient(opened.registry, ACME, 'jane@acme.example');
     });
     afterEach(async () => {
       await prometheus?.close();

@@ -1,10 +1,7 @@
 // Model-call accounting with everything real but the model: audit log, state store, metrics, kill switch.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { Registry } from 'prom-client';
 import { parseClientConfig } from '@agent-fleet/kernel/client-config';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
@@ -12,34 +9,23 @@ import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { emptyPolicyState } from '../../../agent-image/src/domain/policy/policy-state.ts';
 import { AgentMetrics } from '../../../agent-image/src/observability/agent-metrics.ts';
 import { ModelOutputError, type TokenUsage } from '../../../agent-image/src/ports/llm-client.ts';
-import { AuditLog } from '../../../agent-image/src/services/audit-log/audit-log.ts';
-import { KeyRing } from '../../../agent-image/src/services/audit-log/key-ring.ts';
+import type { AuditLog } from '../../../agent-image/src/services/audit-log/audit-log.ts';
 import { llmCostUsd } from '../../../agent-image/src/services/mail-loop/llm-cost.ts';
 import { ModelBudget } from '../../../agent-image/src/services/mail-loop/model-budget.ts';
 import { MODEL_CALLS_PER_MESSAGE, callModel } from '../../../agent-image/src/services/mail-loop/model-call.ts';
 import { classificationFacts } from '../../../agent-image/src/services/mail-loop/triage-message.ts';
-import { AgentStateStore } from '../../../agent-image/src/services/runtime/agent-state-store.ts';
 import { KillSwitch } from '../../../agent-image/src/services/runtime/kill-switch.ts';
 import type { RuntimeContext } from '../../../agent-image/src/services/runtime/runtime-context.ts';
+import { agentStores } from '../../helpers/agent-stores.ts';
 
 const NOW = new Date('2026-03-02T10:00:00Z');
 const USAGE: TokenUsage = { model: 'claude-sonnet-4-5', inputTokens: 1200, outputTokens: 80 };
 const retry = { baseDelayMs: 1, maxDelayMs: 2, maxAttempts: 3, sleep: async () => undefined };
 
-const directories: string[] = [];
-const opened: { close(): Promise<void> }[] = [];
-after(async () => {
-  for (const store of opened) await store.close();
-  for (const directory of directories) await rm(directory, { recursive: true, force: true });
-});
+const stores = agentStores('model-call-');
 
 async function setup() {
-  const directory = await mkdtemp(join(tmpdir(), 'model-call-'));
-  directories.push(directory);
-  const keys = KeyRing.single(randomBytes(32));
-  const audit = await AuditLog.open({ directory: join(directory, 'audit'), keys, now: () => NOW });
-  const state = await AgentStateStore.open({ directory: join(directory, 'state'), keys, now: () => NOW });
-  opened.push(state);
+  const { directory, audit, state } = await stores.open(() => NOW);
   const kill = new KillSwitch(join(directory, 'killed.json'));
   const registry = new Registry();
   const parsed = parseClientConfig({ client: 'acme' });

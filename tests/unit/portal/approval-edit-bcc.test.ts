@@ -3,8 +3,9 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import type { ApprovalDecision, ApprovalDetail } from '../../../orchestrator/src/portal/client-gateway.ts';
-import { draftOf, editedArguments } from '../../../orchestrator/src/portal/gateway/approval-mapping.ts';
+import { editedArguments } from '../../../orchestrator/src/portal/gateway/approval-mapping.ts';
 import { approvalRoutes } from '../../../orchestrator/src/portal/http/routes-approvals.ts';
+import { pendingMailSend } from '../../helpers/pending-approval.ts';
 import { startRouteHarness, type RouteHarness } from './portal-route-harness.ts';
 
 const PROPOSED = {
@@ -17,25 +18,7 @@ const PROPOSED = {
   inReplyTo: 'm-1',
 };
 
-function approval(): ApprovalDetail {
-  return {
-    id: 'ap-bcc',
-    state: 'pending',
-    action: 'mail.send',
-    recipients: PROPOSED.to,
-    subject: PROPOSED.subject,
-    reasons: ['new_contact'],
-    createdAt: '2026-03-10T10:00:00.000Z',
-    expiresAt: '2026-03-13T10:00:00.000Z',
-    draft: draftOf('mail.send', PROPOSED),
-    arguments: PROPOSED,
-    thread: [],
-    threadAvailable: true,
-    signals: [],
-    sender: null,
-    decision: null,
-  };
-}
+const approval = (): ApprovalDetail => pendingMailSend('ap-bcc', PROPOSED);
 
 describe('approval edit: Bcc', () => {
   /** The edited arguments the agent was asked to run, built as the services gateway builds them. */

@@ -8,32 +8,14 @@ import { after, before, describe, test } from 'node:test';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { ApprovalLinks } from '../../../orchestrator/src/portal/approval-links.ts';
 import type { ApprovalDetail } from '../../../orchestrator/src/portal/client-gateway.ts';
-import { draftOf } from '../../../orchestrator/src/portal/gateway/approval-mapping.ts';
 import { approvalRoutes } from '../../../orchestrator/src/portal/http/routes-approvals.ts';
+import { pendingMailSend } from '../../helpers/pending-approval.ts';
 import { startRouteHarness, type RouteHarness } from './portal-route-harness.ts';
 
 const NOW = new Date('2026-03-10T12:00:00.000Z');
 const PROPOSED = { kind: 'mail.send', to: ['client@example.com'], cc: [], bcc: [], subject: 'Figures', body: 'Attached.' };
 
-function approval(id: string): ApprovalDetail {
-  return {
-    id,
-    state: 'pending',
-    action: 'mail.send',
-    recipients: PROPOSED.to,
-    subject: PROPOSED.subject,
-    reasons: ['new_contact'],
-    createdAt: '2026-03-10T10:00:00.000Z',
-    expiresAt: '2026-03-13T10:00:00.000Z',
-    draft: draftOf('mail.send', PROPOSED),
-    arguments: PROPOSED,
-    thread: [],
-    threadAvailable: true,
-    signals: [],
-    sender: null,
-    decision: null,
-  };
-}
+const approval = (id: string): ApprovalDetail => pendingMailSend(id, PROPOSED);
 
 describe('a one-tap link and a decision the agent could not take', () => {
   const used = new Set<string>();

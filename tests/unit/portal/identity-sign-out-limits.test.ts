@@ -3,44 +3,25 @@
 // sign-in request, successful or not, passkeys and codes alike: admins behind one office proxy used up each
 // other's sign-ins, and anyone there guessing codes blocked their passkeys too.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { MINUTE, startIdentityFixture, type IdentityFixture } from './identity-fixture.ts';
-import { startIdentityApp, type IdentityApp, type TestBrowser } from './identity-app-harness.ts';
+import { startEnrolledAdminPortal, type EnrolledAdminPortal } from '../../helpers/enrolled-admin-portal.ts';
+import type { IdentityFixture } from './identity-fixture.ts';
+import type { IdentityApp, TestBrowser } from './identity-app-harness.ts';
 
 const ADMIN = { clientId: 'acme', email: 'dana@acme.example' };
 
 describe('identity routes in the portal app', () => {
   let f: IdentityFixture;
   let app: IdentityApp;
-  let dataDir: string;
-  let secret: string;
+  let portal: EnrolledAdminPortal;
 
   before(async () => {
-    f = await startIdentityFixture();
-    f.admins.set('acme', [ADMIN.email]);
-    dataDir = await mkdtemp(path.join(os.tmpdir(), 'portal-identity-app-'));
-    app = await startIdentityApp(f, dataDir);
-    const enrolling = await f.startEnrolment(ADMIN);
-    secret = await f.setUpApp(ADMIN, enrolling);
-    assert.equal(await f.enrolment.finish(ADMIN, enrolling.enrolmentHash), true);
+    portal = await startEnrolledAdminPortal(ADMIN, 'portal-identity-app-');
+    ({ f, app } = portal);
   });
-  after(async () => {
-    await app.close();
-    await f.close();
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  after(() => portal.close());
 
-  const signedIn = async (): Promise<TestBrowser> => {
-    f.advance(MINUTE);
-    const browser = app.browser();
-    await browser.get('/sign-in');
-    const answer = await browser.post('/sign-in/code', { email: ADMIN.email, code: await f.code(secret) });
-    assert.equal(answer.location, '/approvals', answer.text.slice(0, 300));
-    return browser;
-  };
+  const signedIn = (): Promise<TestBrowser> => portal.signedIn();
 
   test('signing out everywhere ends every session of the admin, in every browser', async () => {
     const here = await signedIn();

@@ -4,14 +4,11 @@
 // on the sign-in page; narrowing the consent took any fields. And the page foot: its button stands on a line
 // of its own, not inside the sentence.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { PRE_COOKIE, SESSION_COOKIE, parseCookies } from '../../../orchestrator/src/portal/http/cookies.ts';
 import { settingsRoutes } from '../../../orchestrator/src/portal/http/routes-settings.ts';
-import { startIdentityApp, type IdentityApp, type TestBrowser } from './identity-app-harness.ts';
-import { MINUTE, startIdentityFixture, type IdentityFixture } from './identity-fixture.ts';
+import { startEnrolledAdminPortal, type EnrolledAdminPortal } from '../../helpers/enrolled-admin-portal.ts';
+import type { IdentityApp, TestBrowser } from './identity-app-harness.ts';
 import { startRouteHarness } from './portal-route-harness.ts';
 
 const ADMIN = { clientId: 'acme', email: 'dana@acme.example' };
@@ -34,34 +31,16 @@ describe('cookies read from a long header', () => {
 });
 
 describe('the portal app under odd requests', () => {
-  let f: IdentityFixture;
   let app: IdentityApp;
-  let dataDir: string;
-  let secret: string;
+  let portal: EnrolledAdminPortal;
 
   before(async () => {
-    f = await startIdentityFixture();
-    f.admins.set(ADMIN.clientId, [ADMIN.email]);
-    dataDir = await mkdtemp(path.join(os.tmpdir(), 'portal-request-edges-'));
-    app = await startIdentityApp(f, dataDir);
-    const enrolling = await f.startEnrolment(ADMIN);
-    secret = await f.setUpApp(ADMIN, enrolling);
-    assert.equal(await f.enrolment.finish(ADMIN, enrolling.enrolmentHash), true);
+    portal = await startEnrolledAdminPortal(ADMIN, 'portal-request-edges-');
+    ({ app } = portal);
   });
-  after(async () => {
-    await app.close();
-    await f.close();
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  after(() => portal.close());
 
-  const signedIn = async (): Promise<TestBrowser> => {
-    f.advance(MINUTE);
-    const browser = app.browser();
-    await browser.get('/sign-in');
-    const answer = await browser.post('/sign-in/code', { email: ADMIN.email, code: await f.code(secret) });
-    assert.equal(answer.location, '/approvals', answer.text.slice(0, 300));
-    return browser;
-  };
+  const signedIn = (): Promise<TestBrowser> => portal.signedIn();
 
   test('a signed-in admin stays signed in, and can post a form, with 9 KB of other sites’ cookies in the header', async () => {
     const browser = await signedIn();
