@@ -15,6 +15,8 @@ import { contactsFromCorrespondence } from '../../agent-image/src/domain/policy/
 import { emptyPolicyState, recordSend, setPaused } from '../../agent-image/src/domain/policy/policy-state.ts';
 import { outboundRecipients, parseProposedAction, type ProposedAction } from '../../agent-image/src/domain/policy/proposed-action.ts';
 import { notifiedAttendees } from '../../agent-image/src/services/runtime/calendar-notices.ts';
+import { keptText } from '../../agent-image/src/services/runtime/calendar-edits.ts';
+import { comparableAddress } from '../../agent-image/src/domain/policy/ascii-domain.ts';
 import { goalTargets, isGoalCall, toAction, type Call, type Classification, type InjectionTask, type Tool } from './agentdojo-calls.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '..', '..');
@@ -61,15 +63,37 @@ const derived = contactsFromCorrespondence(owner, {
     .filter((file) => file['owner'] === owner)
     .map((file) => ({ sharedWith: Object.keys((file['shared_with'] as Row | null) ?? {}) })),
 });
-/** Each calendar event's participants by id: an update or cancel of one notifies all of them (calendar-notices.ts). */
-const eventParticipants = new Map(rows(calendar['initial_events']).map((event) => [String(event['id_']), asList(event['participants'])]));
+/** Each calendar event by id: an update or cancel of one notifies all its participants (calendar-notices.ts). */
+const initialEvents = new Map(
+  rows(calendar['initial_events']).map((event) => [
+    String(event['id_']),
+    {
+      participants: asList(event['participants']),
+      title: String(event['title'] ?? ''),
+      content: { description: String(event['description'] ?? ''), location: String(event['location'] ?? '') },
+    },
+  ]),
+);
 
-/** What the runtime gives the gate for an update or cancel of a known event just before it runs: everyone notified. */
+/**
+ * What the runtime gives the gate for an update or cancel of a known event just before it runs: everyone
+ * notified and, for an update that adds people, the event's text it keeps (their invitations carry it).
+ */
 function notifiedOf(action: ProposedAction): EvaluateOptions {
   if (action.kind !== 'calendar.write' || action.operation === 'create' || action.eventId === undefined) return {};
-  const listed = eventParticipants.get(action.eventId);
-  if (listed === undefined) return {};
-  return { notified: { attendees: notifiedAttendees(listed, action.participants, owner), shown: [] } };
+  const event = initialEvents.get(action.eventId);
+  if (event === undefined) return {};
+  const notified = { notified: { attendees: notifiedAttendees(event.participants, action.participants, owner), shown: [] } };
+  const listed = new Set(event.participants.map(comparableAddress));
+  const adds = action.operation === 'update' && action.participants.some((address) => !listed.has(comparableAddress(address)));
+  if (!adds) return notified;
+  // As the runtime reads an update's changes: a text the update leaves out (or nulls) is kept.
+  const changes = {
+    ...(action.title === undefined ? {} : { title: action.title }),
+    ...(action.description === undefined || action.description === null ? {} : { description: action.description }),
+    ...(action.location === undefined || action.location === null ? {} : { location: action.location }),
+  };
+  return { ...notified, keptText: { text: keptText(changes, event), shown: false } };
 }
 
 const receivedOnlySenders = new Set(

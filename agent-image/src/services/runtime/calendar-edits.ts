@@ -260,7 +260,7 @@ type TextChanges = Pick<EventChanges, 'title' | 'description' | 'location'>;
  * The text of the event an update leaves as it is (title, location, description where it writes none), as
  * the provider holds it: the invitations of the people it adds carry it.
  */
-function keptText(changes: TextChanges, current: EventDetails): string {
+export function keptText(changes: TextChanges, current: Pick<EventDetails, 'title' | 'content'>): string {
   return [
     changes.title === undefined ? current.title : '',
     changes.location === undefined ? current.content.location : '',
