@@ -11,6 +11,7 @@ import { googleClientFor, type GoogleAuth, type RotatingOAuth2Client } from './g
 import { callGoogleApi } from './google-call.ts';
 import { draftExtras, parseRaw, recipientsOf, toInboundMessage, toMailMessage, type GmailEnvelope } from './gmail-message.ts';
 import { buildRawMessage, messageIdFor } from './gmail-mime.ts';
+import { replyIds } from './gmail-reply-ids.ts';
 import { requireString, type GmailApi } from './gmail-api.ts';
 import { GmailLabels } from './gmail-labels.ts';
 import { firstWithKey } from './gmail-sent-lookup.ts';
@@ -172,8 +173,7 @@ export class GmailMailProvider implements MailProvider {
     let threadId = input.threadId;
     if (input.inReplyTo !== undefined) {
       const original = await this.getMessage(input.inReplyTo);
-      inReplyTo = original.messageId;
-      references = [...original.references, ...(original.messageId === null ? [] : [original.messageId])];
+      ({ inReplyTo, references } = replyIds(original));
       threadId = original.threadId;
     }
     const raw = await buildRawMessage({

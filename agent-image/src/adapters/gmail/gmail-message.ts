@@ -3,6 +3,7 @@ import addressparser from 'nodemailer/lib/addressparser';
 import { foldAddressCase } from '@agent-fleet/kernel/email-address';
 import { htmlFallbackText } from '../../domain/auto-reply/html-text.ts';
 import { shownInbound } from '../../domain/auto-reply/inbound-text.ts';
+import { MESSAGE_PARSE, shownAttachmentText, withHtmlText, type MimeParser } from './gmail-body-text.ts';
 import { autoReplyHeaders, type MailAddress, type MailMessage } from '../../ports/mail-provider.ts';
 
 export interface GmailEnvelope {
@@ -49,6 +50,20 @@ function addresses(value: AddressObject | AddressObject[] | undefined, written: 
   );
 }
 
+/**
+ * The message's sender: the one address of its one From header. RFC 5322 lets a From list several
+ * authors (with a Sender), but a mail app shows them all, the provider's DMARC check may pass any one of
+ * them, and a first-address rule would let `From: me@own-domain.example, ceo@client.example` read as one
+ * while the client sees the other. A From with more than one address, a group, or a second From header
+ * is no sender: the message is not answered and earns no contact's trust.
+ */
+function soleSender(mail: ParsedMail): MailAddress | null {
+  if (headerTexts(mail, 'from').length !== 1) return null;
+  const entries = mail.from?.value ?? [];
+  if (entries.length !== 1 || entries[0]?.group !== undefined) return null;
+  return addresses(mail.from, asWritten(mail, 'from'))[0] ?? null;
+}
+
 /** Every address a message went to (To, Cc and Bcc, which the sender's own copy keeps), lower-cased. */
 export function recipientsOf(mail: ParsedMail): string[] {
   return [...addresses(mail.to), ...addresses(mail.cc), ...addresses(mail.bcc)].map((entry) => entry.address);
@@ -80,26 +95,23 @@ export function draftExtras(mail: ParsedMail): { bcc: string[]; html: string | n
   };
 }
 
+export { MAX_HTML_TO_CONVERT } from './gmail-body-text.ts';
+
+/** How deep a message whose body is another message is read (each level is one more parse of its bytes). */
+const MAX_INNER_MESSAGE_DEPTH = 2;
+
 /**
- * The most HTML, in characters, a message may have converted to text by mailparser (html-to-text, about
- * a second of synchronous work per megabyte, blocking the whole agent). The limit is on the message's
- * HTML as a whole: a per-part one would still let a sender convert forty parts just under it. A message
- * with more is read with its HTML's markup removed (htmlFallbackText, linear), and said to be so.
+ * A message as read: parsed once (gmail-body-text.ts converts its HTML, bounded), with the bodies
+ * mailparser leaves as attachments though a mail app shows them (text/enriched, a message/rfc822 body)
+ * added to its text.
  */
-export const MAX_HTML_TO_CONVERT = 256 * 1024;
-
-const PARSE_OPTIONS = { skipImageLinks: true, skipTextToHtml: true } as const;
-
-export async function parseRaw(raw: Buffer): Promise<ParsedMail> {
-  // Decoded HTML is no longer than the bytes it came from: a small message needs no first look.
-  if (raw.length > MAX_HTML_TO_CONVERT) {
-    const unconverted = await simpleParser(raw, { ...PARSE_OPTIONS, skipHtmlToText: true });
-    const html = typeof unconverted.html === 'string' ? unconverted.html : '';
-    if (html.length > MAX_HTML_TO_CONVERT) {
-      return { ...unconverted, textConversionError: new Error(`the message has ${html.length} characters of HTML, more than the ${MAX_HTML_TO_CONVERT} converted`) };
-    }
-  }
-  return simpleParser(raw, { ...PARSE_OPTIONS, maxHtmlLengthToParse: MAX_HTML_TO_CONVERT });
+export async function parseRaw(raw: Buffer, parse: MimeParser = simpleParser, depth = 0): Promise<ParsedMail> {
+  const mail = await withHtmlText(await parse(raw, MESSAGE_PARSE), parse);
+  const innerText = async (inner: Buffer): Promise<string> =>
+    depth >= MAX_INNER_MESSAGE_DEPTH ? '[It is itself another message, nested too deep to be read.]' : bodyText(await parseRaw(inner, parse, depth + 1));
+  const shown = await shownAttachmentText(mail, innerText);
+  if (shown.length === 0) return mail;
+  return { ...mail, text: [mail.text ?? '', ...shown].filter((text) => text.trim() !== '').join('\n\n') };
 }
 
 /**
@@ -132,7 +144,7 @@ export function toMailMessage(mail: ParsedMail, envelope: GmailEnvelope): MailMe
   return {
     id: envelope.id,
     threadId: envelope.threadId,
-    from: addresses(mail.from, asWritten(mail, 'from'))[0] ?? null,
+    from: soleSender(mail),
     to: addresses(mail.to, asWritten(mail, 'to')),
     cc: addresses(mail.cc, asWritten(mail, 'cc')),
     replyTo: addresses(mail.replyTo, asWritten(mail, 'reply-to')),
