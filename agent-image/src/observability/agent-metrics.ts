@@ -90,6 +90,10 @@ export class AgentMetrics {
   private reviewQueue: (() => ReviewQueueReading | null) | null = null;
   private journalAnchorFailingFrom: (() => Date | null) | null = null;
   private readonly seenReasons = new Set<string>();
+  private auditVerdicts: AuditVerdictStore | null = null;
+  /** The verdict last handed to `auditVerdicts` (or read from it); null: none. */
+  private keptAuditVerdict: boolean | null = null;
+  private auditVerifiedHere = false;
 
   /** Registers the agent's metrics on `registry` and sets its default `client` label. */
   constructor(registry: Registry, options: AgentMetricsOptions) {
@@ -335,8 +339,25 @@ export class AgentMetrics {
     this.killed.set(killed ? 1 : 0);
   }
 
+  /** The outcome of an audit chain verification (at open, or asked for by the orchestrator); kept in `rememberAuditVerdicts`' store. */
   setAuditChainValid(valid: boolean): void {
     this.auditChainValid.set(valid ? 1 : 0);
+    this.auditVerifiedHere = true;
+    if (this.auditVerdicts !== null && this.keptAuditVerdict !== valid) {
+      this.keptAuditVerdict = valid;
+      this.auditVerdicts.write(valid);
+    }
+  }
+
+  /**
+   * Where verdicts are kept across restarts. Until this process verifies the chain itself, the gauge
+   * exports the verdict kept last instead of NaN, so a broken chain keeps AuditChainBroken firing
+   * through a restart (the introduction that lets the agent verify again may take a while).
+   */
+  rememberAuditVerdicts(store: AuditVerdictStore): void {
+    this.auditVerdicts = store;
+    this.keptAuditVerdict = store.read();
+    if (!this.auditVerifiedHere && this.keptAuditVerdict !== null) this.auditChainValid.set(this.keptAuditVerdict ? 1 : 0);
   }
 
   setLastSync(at: Date): void {
@@ -350,6 +371,13 @@ export class AgentMetrics {
     this.seenReasons.add(reason);
     return reason;
   }
+}
+
+/** Where the last audit chain verdict is kept across restarts (audit-verdict-memo.ts). */
+export interface AuditVerdictStore {
+  /** The verdict kept last, or null when none is. */
+  read(): boolean | null;
+  write(valid: boolean): void;
 }
 
 /** The review queue as its gauges read it: its length, and when its oldest entry was parked (ISO 8601). */

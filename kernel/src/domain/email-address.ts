@@ -31,7 +31,15 @@ export function normaliseAddress(raw: string): string | undefined {
  * an address in another script equal to an ASCII one (a known contact, an own address) it is not.
  */
 export function foldAddressCase(raw: string): string {
-  return raw.trim().replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
+  return foldAsciiCase(raw.trim());
+}
+
+/**
+ * The text with A-Z lower-cased and every other character kept, untrimmed (the part of foldAddressCase a
+ * caller that trims or splits the text itself needs, such as the policy gate's local part).
+ */
+export function foldAsciiCase(text: string): string {
+  return text.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
 }
 
 /** The domain of a normalised address. */

@@ -117,8 +117,11 @@ export function forgetEgressClient(registry: MetricsRegistry, clientId: string):
   for (const name of EGRESS_COUNTERS) (registry.getSingleMetric(name) as Counter<'client'> | undefined)?.remove({ client: clientId });
 }
 
+/** The `client` label of an egress request from a source on no client's network. */
+export const EGRESS_UNKNOWN_CLIENT = 'unknown';
+
 export function createEgressMetrics(registry: MetricsRegistry): EgressMetrics {
-  return {
+  const counters: EgressMetrics = {
     refused: new Counter({
       name: EGRESS_COUNTERS[0],
       help: 'Requests the egress proxy refused (host off the allow-list, IP literal, plain HTTP, foreign source, inactive client, busy).',
@@ -132,6 +135,10 @@ export function createEgressMetrics(registry: MetricsRegistry): EgressMetrics {
       registers: [registry],
     }),
   };
+  // Clients' series start at 0 when their proxy starts; this one has no proxy of its own, and without a
+  // 0 before it, the first refusal of a foreign source would be the series' first sample: no increase().
+  counters.refused.inc({ client: EGRESS_UNKNOWN_CLIENT }, 0);
+  return counters;
 }
 
 /** How long one reading of the ops log's checkpoint serves the metrics of a scrape (they collect one by one). */

@@ -4,12 +4,13 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, mock, test } from 'node:test';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import type { Registry } from 'prom-client';
 import type { CalendarEvent, CalendarProvider, NewEvent } from '../../../agent-image/src/ports/calendar-provider.ts';
 import type { AuditLog } from '../../../agent-image/src/services/audit-log/audit-log.ts';
 import { createEventOnce } from '../../../agent-image/src/services/runtime/calendar-writes.ts';
 import type { RuntimeContext } from '../../../agent-image/src/services/runtime/runtime-context.ts';
-import { clientConfig, openTestRuntime } from './calendar-runtime-fixture.ts';
+import { clientConfig, metricValue, openTestRuntime } from './calendar-runtime-fixture.ts';
 
 class CreatingCalendar implements CalendarProvider {
   readonly created: NewEvent[] = [];
@@ -29,11 +30,12 @@ describe('calendar invitations in the sending metrics', () => {
   let directory: string;
   let context: RuntimeContext;
   let audit: AuditLog;
+  let registry: Registry;
 
   beforeEach(async () => {
     directory = await mkdtemp(join(tmpdir(), 'calendar-invitation-metrics-'));
     const config = clientConfig({ mailbox: 'agent@acme.example', permissions: { 'calendar.read': true, 'calendar.write': true } });
-    ({ context, audit } = await openTestRuntime(directory, config));
+    ({ context, audit, registry } = await openTestRuntime(directory, config));
   });
   afterEach(async () => {
     await audit.close();
@@ -41,7 +43,7 @@ describe('calendar invitations in the sending metrics', () => {
   });
 
   test('an event created with three attendees counts three recipients reached, once', async () => {
-    const reached = mock.method(context.metrics, 'recipientsReached');
+    const before = await metricValue(registry, 'agent_recipients_total');
     const calendar = new CreatingCalendar();
     const action = {
       kind: 'calendar.write' as const,
@@ -54,6 +56,6 @@ describe('calendar invitations in the sending metrics', () => {
     const outcome = await createEventOnce({ context, calendar, action, key: 'key-create-1', authority: { actor: 'agent', approvalStatus: 'auto_approved', approvedBy: 'policy' }, parameters: {} });
     assert.equal(outcome, 'done');
     assert.equal(calendar.created.length, 1);
-    assert.deepEqual(reached.mock.calls.map((call) => call.arguments[0]), [3]);
+    assert.equal((await metricValue(registry, 'agent_recipients_total')) - before, 3);
   });
 });

@@ -46,6 +46,15 @@ export interface TestRuntime {
   state: AgentStateStore;
   /** Each reason sending was paused for (a limit reached pauses it, as the runtime does). */
   paused: string[];
+  /** The registry the runtime's metrics are exported from (what Prometheus scrapes). */
+  registry: Registry;
+}
+
+/** The value a scrape reads of an unlabelled counter or gauge (0 when it was never set). */
+export async function metricValue(registry: Registry, name: string): Promise<number> {
+  const metric = registry.getSingleMetric(name);
+  assert.ok(metric !== undefined, `${name} is registered`);
+  return (await metric.get()).values[0]?.value ?? 0;
 }
 
 /** The runtime parts an approval's execution touches, kept under `directory`. */
@@ -56,6 +65,7 @@ export async function openTestRuntime(directory: string, config: ClientConfig): 
   const approvals = await ApprovalStore.open({ directory: join(directory, 'state'), keys, now: () => NOW });
   const kill = new KillSwitch(join(directory, 'KILLED'));
   const paused: string[] = [];
+  const registry = new Registry();
   const partial = {
     config,
     gate: compilePolicy(config),
@@ -64,7 +74,7 @@ export async function openTestRuntime(directory: string, config: ClientConfig): 
     approvals,
     audit,
     kill,
-    metrics: new AgentMetrics(new Registry(), { client: 'acme', version: '1.0.0' }),
+    metrics: new AgentMetrics(registry, { client: 'acme', version: '1.0.0' }),
     logger: createSilentLogger(),
     now: () => NOW,
     policyState: () => ({ ...state.policy, killed: kill.killed }),
@@ -74,7 +84,7 @@ export async function openTestRuntime(directory: string, config: ClientConfig): 
       await state.setPolicy({ ...state.policy, paused: true });
     },
   };
-  return { context: partial as unknown as RuntimeContext, audit, state, paused };
+  return { context: partial as unknown as RuntimeContext, audit, state, paused, registry };
 }
 
 /** Stores an approval of `args` a human granted (shown its arguments only), waiting to run. */

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, mock, test } from 'node:test';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import type { Registry } from 'prom-client';
 import { approve } from '../../../agent-image/src/domain/approval.ts';
 import type {
   CalendarEvent,
@@ -20,7 +21,7 @@ import { executeApproval } from '../../../agent-image/src/services/runtime/actio
 import type { StoredApproval } from '../../../agent-image/src/services/runtime/approval-store.ts';
 import type { RuntimeContext } from '../../../agent-image/src/services/runtime/runtime-context.ts';
 import type { ActionLinks } from '../../../agent-image/src/services/runtime/send-execution.ts';
-import { NOW, clientConfig, openTestRuntime, putApproved } from './calendar-runtime-fixture.ts';
+import { NOW, clientConfig, metricValue, openTestRuntime, putApproved } from './calendar-runtime-fixture.ts';
 
 const PHISHING = 'Slides: https://acme-notes-login.com/deck';
 
@@ -83,6 +84,7 @@ describe('calendar changes are decided on the text they send', () => {
   let directory: string;
   let context: RuntimeContext;
   let audit: AuditLog;
+  let registry: Registry;
   let counter = 0;
 
   beforeEach(async () => {
@@ -92,7 +94,7 @@ describe('calendar changes are decided on the text they send', () => {
       permissions: { 'calendar.read': true, 'calendar.write': true },
       knownContacts: ['kim@partner.example', 'lee@partner.example'],
     });
-    ({ context, audit } = await openTestRuntime(directory, config));
+    ({ context, audit, registry } = await openTestRuntime(directory, config));
   });
   afterEach(async () => {
     await audit.close();
@@ -127,13 +129,15 @@ describe('calendar changes are decided on the text they send', () => {
   });
 
   test('a reschedule of that event, adding no one, runs without asking, its notices counted for the anomaly alerts', async () => {
-    const reached = mock.method(context.metrics, 'recipientsReached');
+    const recipients = await metricValue(registry, 'agent_recipients_total');
+    const newDomains = await metricValue(registry, 'agent_new_recipient_domains_total');
     const calendar = new TextCalendar(ownEvent(['kim@partner.example'], `Agenda below.\n${PHISHING}`));
     const entry = await approved({ kind: 'calendar.write', operation: 'update', eventId: 'ev-1', start: '2026-06-03T17:00:00+02:00' });
     assert.equal(await executeApproval(context, linksTo(calendar), entry), 'done');
     assert.equal(calendar.updates.length, 1);
     assert.deepEqual(pending(), []);
-    assert.deepEqual(reached.mock.calls.map((call) => call.arguments), [[1, 0]], 'the one attendee notified, a known domain');
+    assert.equal((await metricValue(registry, 'agent_recipients_total')) - recipients, 1, 'the one attendee notified');
+    assert.equal((await metricValue(registry, 'agent_new_recipient_domains_total')) - newDomains, 0, 'a known domain');
   });
 
   test('a link written into the event after the gate read it stops the write', async () => {

@@ -88,17 +88,34 @@ describe('a stop during the open', () => {
     });
   }
 
-  test('an introduction whose token was still starting when the stop began does not open the volume, and its token is revoked', async () => {
+  test('an introduction whose token was still starting when the stop began does not open the volume, and its token is revoked before the stop returns', async () => {
     const { runtime, dataDir, held, sources } = await agentHeldAt('start');
     const introduced = runtime.introduce({ wrappingToken: `wrap-${randomBytes(4).toString('hex')}`, creationPath: 'auth/token/create/fleet-acme' });
     introduced.catch(() => undefined);
     await held.hit;
-    await runtime.stop();
+    let stopReturned = false;
+    const stopped = runtime.stop().then(() => (stopReturned = true));
+    // The stop's other waits are over long before this: it is the starting token it waits for.
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(stopReturned, false, 'the stop waits for the token still starting');
     held.open();
+    await stopped;
+    // main.ts exits as soon as the stop returns: the revocation must be done by then, not after.
+    assert.equal(sources[0]?.stopped, true, 'the started token is revoked by the time the stop returns');
     await assert.rejects(introduced, /stopping/);
-    assert.equal(sources[0]?.stopped, true);
     assert.equal(runtime.lifecycle, 'stopped');
     assert.deepEqual(await heldOpenUnder(dataDir), []);
     assert.throws(() => runtime.listApprovals(), /not introduced/);
+  });
+
+  test('a token that never finishes starting holds the stop up only for its bound', async () => {
+    const { runtime, held } = await agentHeldAt('start');
+    const introduced = runtime.introduce({ wrappingToken: `wrap-${randomBytes(4).toString('hex')}`, creationPath: 'auth/token/create/fleet-acme' });
+    introduced.catch(() => undefined);
+    await held.hit;
+    await runtime.stop({ introductionWaitMs: 20 });
+    assert.equal(runtime.lifecycle, 'stopped');
+    held.open();
+    await assert.rejects(introduced, /stopping/);
   });
 });

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { evaluatePolicy } from '../../../agent-image/src/domain/policy/evaluate-policy.ts';
 import { compileShortenerDetector } from '../../../agent-image/src/domain/policy/url-shortener.ts';
 import { config, NOW, send, state } from './fixtures.ts';
+import { assertLinearWork } from './work-meter.ts';
 
 const detector = compileShortenerDetector();
 const reasons = (action: Record<string, unknown>) => evaluatePolicy(action, config(), state(), NOW).reasons;
@@ -39,11 +40,15 @@ describe('URL shorteners: hosts written the way a browser still reads them', () 
     assert.deepEqual(reasons(send({ body: 'Write to ｆｒｅｄ@partner.com, 100% sure.' })), ['auto_send']);
   });
 
-  it('decides hostile runs of host characters in bounded time', () => {
-    const started = performance.now();
-    const links = Array.from({ length: 1000 }, () => 'a.'.repeat(4096));
-    assert.deepEqual(reasons(send({ links })), ['auto_send']);
-    assert.deepEqual(reasons(send({ body: `${'a.'.repeat(8000)} `.repeat(600) })), ['auto_send']);
-    assert.ok(performance.now() - started < 5_000, `took ${Math.round(performance.now() - started)} ms`);
+  it('decides hostile runs of host characters in work linear in their length and number', () => {
+    const links = (count: number, length: number) => Array.from({ length: count }, () => 'a.'.repeat(length / 2));
+    const body = (runs: number, length: number) => `${'a.'.repeat(length / 2)} `.repeat(runs);
+    assert.deepEqual(reasons(send({ links: links(1000, 8192) })), ['auto_send']);
+    assert.deepEqual(reasons(send({ body: body(600, 16_000) })), ['auto_send']);
+    // Longer runs (a host is read only by its last labels) and more of them (each read once).
+    assertLinearWork('one long link', (size) => () => detector.find(links(1, size), ''), 4096);
+    assertLinearWork('many links', (size) => () => detector.find(links(size / 8192, 8192), ''), 100 * 8192);
+    assertLinearWork('one long run in the body', (size) => () => detector.find([], body(1, size)), 8000);
+    assertLinearWork('many runs in the body', (size) => () => detector.find([], body(size / 16_000, 16_000)), 100 * 16_000);
   });
 });

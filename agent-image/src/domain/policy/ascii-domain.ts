@@ -1,5 +1,5 @@
 import { domainToASCII } from 'node:url';
-import { normaliseAddress } from '@agent-fleet/kernel/email-address';
+import { foldAsciiCase, normaliseAddress } from '@agent-fleet/kernel/email-address';
 
 /**
  * The ASCII form IDNA (UTS #46, `node:url` domainToASCII) gives a mail domain: the form mail is delivered
@@ -23,7 +23,7 @@ export function withAsciiDomain(address: string): string {
   const trimmed = address.trim();
   const at = trimmed.lastIndexOf('@');
   if (at === -1) return trimmed.toLowerCase();
-  return `${trimmed.slice(0, at).replace(/[A-Z]+/g, (capitals) => capitals.toLowerCase())}@${asciiDomain(trimmed.slice(at + 1))}`;
+  return `${foldAsciiCase(trimmed.slice(0, at))}@${asciiDomain(trimmed.slice(at + 1))}`;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { ClientConfig } from '@agent-fleet/kernel/client-config';
 import { parseClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
@@ -5,6 +6,7 @@ import type { AnchorDocument } from '@agent-fleet/kernel/journal-anchor';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import type { ApprovalStatus } from '../../domain/approval.ts';
 import { killSwitch } from '../../domain/audit-events.ts';
+import { AUDIT_VERDICT_FILE, AuditVerdictMemo } from '../../observability/audit-verdict-memo.ts';
 import type { AuditCheckpoint } from '../../domain/audit-record.ts';
 import type { ChainVerification } from '../../domain/audit-chain.ts';
 import { LiveSettings } from '../settings/settings-source.ts';
@@ -30,6 +32,9 @@ import { runWorkRound } from './work-round.ts';
 import { WorkSchedule } from './work-schedule.ts';
 
 export type { AgentRuntimeOptions } from './runtime-options.ts';
+
+/** How long a stop waits for an introduction whose token is still starting (main.ts exits 5 s after a signal). */
+const STOP_WAITS_FOR_INTRODUCTION_MS = 3000;
 
 /**
  * The agent inside a client's container, as a lifecycle (see RuntimeLifecycle): redeems its Vault
@@ -103,6 +108,9 @@ export class AgentRuntime implements ControlApi {
     this.options.metrics.readJournalAnchorFrom(() => this.opened?.anchors.failingFrom ?? null);
     this.options.metrics.readReviewQueueFrom(() => (this.opened === null ? null : reviewQueueReading(this.opened.state)));
     this.options.metrics.setKilled(this.kill.killed);
+    this.options.metrics.rememberAuditVerdicts(
+      new AuditVerdictMemo(join(options.dataDir, AUDIT_VERDICT_FILE), (error) => this.logger.warn('the last audit chain verdict could not be kept or read', { error })),
+    );
   }
 
   get lifecycle(): RuntimeLifecycle {
@@ -178,8 +186,11 @@ export class AgentRuntime implements ControlApi {
       if (this.stopping) {
         this.logger.info('the open of the volume ended with the stop', { error });
       } else {
+        const broken = error instanceof FleetError && error.code === 'integrity';
+        // A journal that does not decrypt or hash at open is as broken as one that fails verification.
+        if (broken) this.options.metrics.setAuditChainValid(false);
         this.lifecycleState = 'failed';
-        this.failure = error instanceof FleetError && error.code === 'integrity' ? 'audit_chain_broken' : 'open_failed';
+        this.failure = broken ? 'audit_chain_broken' : 'open_failed';
         this.logger.error('the agent could not open its volume', { error });
       }
       await this.release(source);
@@ -378,12 +389,21 @@ export class AgentRuntime implements ControlApi {
     return this.opened;
   }
 
-  /** Stops timers, waits for the round in flight, closes the volume and revokes the Vault token. */
-  async stop(): Promise<void> {
+  /**
+   * Stops timers, waits for the round in flight, closes the volume and revokes the Vault token. An
+   * introduction whose token is still starting is waited for at most `introductionWaitMs` (default
+   * 3000, within the 5 s main.ts gives a stop): once started, the token is revoked, not left to expire.
+   */
+  async stop(limits: { introductionWaitMs?: number } = {}): Promise<void> {
     this.lifecycleState = 'stopped';
     this.schedule.stop();
     await this.schedule.settled();
     await this.push.stop('shutdown');
+    const settled = await this.introductions.settled(limits.introductionWaitMs ?? STOP_WAITS_FOR_INTRODUCTION_MS);
+    // Past the bound, an open already under way is still waited for below (it releases its own token).
+    if (!settled && this.opening === null) {
+      this.logger.warn('the stop did not wait for an introduction still starting: its Vault token may outlive the agent until it expires');
+    }
     // An open in flight sees the stop and closes what it opened itself (its source with it).
     await this.opening;
     const agent = this.opened;

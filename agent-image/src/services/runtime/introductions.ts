@@ -31,6 +31,8 @@ export interface IntroductionsOptions {
 export class Introductions {
   private readonly options: IntroductionsOptions;
   private readonly queue = new SerialQueue();
+  /** The introduction being started and adopted, if any (its rejection already handled by its caller). */
+  private inFlight: Promise<void> | null = null;
 
   constructor(options: IntroductionsOptions) {
     this.options = options;
@@ -75,13 +77,45 @@ export class Introductions {
     attempt();
   }
 
+  /**
+   * Waits, at most `timeoutMs`, for the introduction in flight: a token still starting when a stop began
+   * is revoked by the adopter once it has started (it sees the stop), and the process must not exit
+   * before that. True when none is left in flight.
+   */
+  async settled(timeoutMs: number): Promise<boolean> {
+    const inFlight = this.inFlight;
+    if (inFlight === null) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    try {
+      return await Promise.race([inFlight.then(() => true), timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   private async start(source: SecretSource): Promise<void> {
     if (this.options.stopping()) throw new FleetError('conflict', 'the agent is stopping');
+    const started = this.startAndAdopt(source);
+    const tracked = started.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.inFlight = tracked;
+    try {
+      await started;
+    } finally {
+      if (this.inFlight === tracked) this.inFlight = null;
+    }
+  }
+
+  private async startAndAdopt(source: SecretSource): Promise<void> {
     await source.start();
     source.onRevoked((reason) => {
       this.options.onRevoked(reason).catch((error: unknown) => this.options.logger.error('handling the vault revocation failed', { error }));
     });
     await this.options.adopt(source);
   }
-
 }

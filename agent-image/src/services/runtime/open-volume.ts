@@ -291,7 +291,7 @@ async function openParts(input: OpenVolumeInput, undoable: UndoableSteps): Promi
   desk.publishGauges();
   const views = new RuntimeClientViews({ desk, connection, state, audit, notifier }, live, { now, logger, portalUrl: input.portalUrl });
   const reconnect = { pending: false };
-  settings.onChange((next, previous) => {
+  settingsDesk.follow((next, previous) => {
     metrics.setRateLimitPerHour(next.config.rateLimits.perHour);
     if (changedAny(next.config, previous.config, ['dailySummary', 'timezone', 'onboarding'])) summary.reschedule();
     if (changedAny(next.config, previous.config, ['provider', 'mailbox', 'model', 'permissions'])) reconnect.pending = true;

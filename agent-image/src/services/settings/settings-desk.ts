@@ -14,7 +14,7 @@ import {
 import { settingsChanged } from '../../domain/audit-events-settings.ts';
 import type { AuditLog } from '../audit-log/audit-log.ts';
 import { configOf, type NewSettingsVersion, type SettingsHistory } from './settings-history.ts';
-import type { LiveSettings } from './settings-source.ts';
+import type { LiveSettings, SettingsListener } from './settings-source.ts';
 import { SerialQueue } from '@agent-fleet/kernel/serial-queue';
 
 export interface SettingsChangeRequest {
@@ -60,6 +60,7 @@ export interface SettingsAccess {
 export class SettingsDesk {
   private readonly options: SettingsDeskOptions;
   private readonly queue = new SerialQueue();
+  private readonly unfollows: Array<() => void> = [];
 
   constructor(options: SettingsDeskOptions) {
     this.options = options;
@@ -167,9 +168,18 @@ export class SettingsDesk {
     for (const version of versions.slice(audited)) await this.options.audit.append(settingsChanged(version, versions[version.version - 2] ?? null));
   }
 
-  /** Closes the history once the changes in flight are done. */
+  /**
+   * Tells `listener` of each version applied while this desk is open: close() stops it, so the parts
+   * of a volume closed after a failed start are not told of the versions a later open applies.
+   */
+  follow(listener: SettingsListener): void {
+    this.unfollows.push(this.options.live.onChange(listener));
+  }
+
+  /** Closes the history once the changes in flight are done, and stops telling the followers. */
   async close(): Promise<void> {
     await this.queue.idle();
+    for (const unfollow of this.unfollows.splice(0)) unfollow();
     await this.options.history.close();
   }
 

@@ -20,12 +20,12 @@ export interface SettingsSource {
   current(): AppliedSettings;
 }
 
-type Listener = (next: AppliedSettings, previous: AppliedSettings) => void;
+export type SettingsListener = (next: AppliedSettings, previous: AppliedSettings) => void;
 
 /** The runtime's settings source: a new version applies at once, to every later read. */
 export class LiveSettings implements SettingsSource {
   #current: AppliedSettings;
-  readonly #listeners: Listener[] = [];
+  readonly #listeners: SettingsListener[] = [];
 
   constructor(config: ClientConfig) {
     this.#current = { version: 0, hash: null, config, gate: compilePolicy(config) };
@@ -44,9 +44,18 @@ export class LiveSettings implements SettingsSource {
     return next;
   }
 
-  /** Called after each applied version with the new and the previous settings. */
-  onChange(listener: Listener): void {
-    this.#listeners.push(listener);
+  /**
+   * Called after each applied version with the new and the previous settings, until the returned
+   * function is called (an opened volume's listener goes with the volume: a failed start must not
+   * leave one behind for each retry).
+   */
+  onChange(listener: SettingsListener): () => void {
+    const entry: SettingsListener = (next, previous) => listener(next, previous);
+    this.#listeners.push(entry);
+    return () => {
+      const index = this.#listeners.indexOf(entry);
+      if (index !== -1) this.#listeners.splice(index, 1);
+    };
   }
 }
 

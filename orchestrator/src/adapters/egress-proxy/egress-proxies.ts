@@ -10,6 +10,7 @@ import type { ConnectTarget } from './connect-target.ts';
 import type { EgressResolver } from './egress-addresses.ts';
 import { createEgressProxyServer, type EgressOutcome, type EgressProxyLimits, type EgressProxyServer } from './egress-proxy-server.ts';
 import type { EgressRefusalLog } from './egress-refusal-log.ts';
+import { EGRESS_UNKNOWN_CLIENT } from '../../observability/metrics.ts';
 
 export interface EgressProxiesOptions {
   /** Port of every client's proxy, on that client's network gateway. */
@@ -92,7 +93,7 @@ export function createEgressProxies(options: EgressProxiesOptions): EgressProxie
   };
 
   const record = (outcome: EgressOutcome): void => {
-    const client = ownerOf(outcome.source)?.clientId ?? 'unknown';
+    const client = ownerOf(outcome.source)?.clientId ?? EGRESS_UNKNOWN_CLIENT;
     const target = outcome.target;
     if (outcome.kind === 'tunnel') {
       options.metrics.tunnelled(client);
