@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { json, randomId, type EmulatorResponse } from './http-emulator.ts';
-import { PRIMARY_CALENDAR_ID, dateTimeTimeZone, graphError, irresolvableConflict, odataEtag, parseObject, selection, type GraphEventChange, type StoredEvent } from './graph-calendar-wire.ts';
+import { PRIMARY_CALENDAR_ID, dateTimeTimeZone, expandRefusal, graphError, irresolvableConflict, odataEtag, parseObject, selection, type GraphEventChange, type StoredEvent } from './graph-calendar-wire.ts';
 
 /**
  * One event of the Graph calendar by id: GET, PATCH and POST .../cancel on /me/events/{id} (or
@@ -73,6 +73,8 @@ export class GraphEventRoutes {
     if (cancel) return this.#cancel(event, body);
     if (part === 'calendar') return json(200, { id: event.calendarId ?? PRIMARY_CALENDAR_ID, name: event.calendarId === undefined ? 'Calendar' : 'Other' });
     if (method === 'PATCH') return this.#stale(event, headers['if-match']) ?? this.#patch(event, body, zone);
+    const refused = expandRefusal(query);
+    if (refused !== null) return refused;
     const select = selection(query);
     if (select === null) return graphError(400, 'ErrorInvalidProperty', 'Could not find a property named in $select.');
     return json(200, this.#render(event, zone, select));

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { json, randomId, type EmulatorResponse } from './http-emulator.ts';
-import { PRIMARY_CALENDAR_ID, dateTimeTimeZone, graphError, isZone, odataEtag, parseObject, selection, viewTime, wallTimeIn } from './graph-calendar-wire.ts';
+import { PRIMARY_CALENDAR_ID, dateTimeTimeZone, expandRefusal, graphError, isZone, odataEtag, parseObject, selection, viewTime, wallTimeIn } from './graph-calendar-wire.ts';
 import type { GraphCreatedEvent, GraphEventChange, ShowAs, StoredEvent } from './graph-calendar-wire.ts';
 import { GraphEventRoutes } from './graph-calendar-event-routes.ts';
 
@@ -137,6 +137,8 @@ export class GraphCalendarRoutes {
     }
     const select = selection(query);
     if (select === null) return graphError(400, 'ErrorInvalidProperty', 'Could not find a property named in $select.');
+    const refused = expandRefusal(query);
+    if (refused !== null) return refused;
     // In stored order, not sorted: ordering is the caller's job unless it asks for $orderby.
     const matching = this.#events.filter((e) => e.start < to && e.end > from);
     const page = matching.slice(skip, skip + pageSize);
@@ -219,6 +221,8 @@ export class GraphCalendarRoutes {
     }
     const select = selection(query);
     if (select === null) return graphError(400, 'ErrorInvalidProperty', 'Could not find a property named in $select.');
+    const refused = expandRefusal(query);
+    if (refused !== null) return refused;
     const top = Number(query.get('$top') ?? '10');
     if (!Number.isInteger(top) || top < 1 || top > 1000) return graphError(400, 'ErrorInvalidUrlQuery', 'Invalid $top.');
     return json(200, { '@odata.context': 'emulator', value: events.slice(0, top).map((e) => this.#render(e, zone, select)) });

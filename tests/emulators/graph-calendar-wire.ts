@@ -139,6 +139,25 @@ export function selection(query: URLSearchParams): string[] | null | undefined {
   return fields.every((f) => SELECTABLE.includes(f)) ? fields : null;
 }
 
+/** The navigation properties of an event (Graph's event resource); `calendar` among them is marked not expandable. */
+const EVENT_RELATIONSHIPS = ['attachments', 'calendar', 'extensions', 'instances', 'multiValueExtendedProperties', 'singleValueExtendedProperties'];
+
+/**
+ * `$expand` on events: a name the event type does not have is Graph's 400; one it has is not emulated and
+ * refused too, rather than answered without the expansion (Graph's metadata marks `calendar` not
+ * expandable, and its answer to `$expand=calendar` on one event is reported to name a calendar the mailbox
+ * does not have: the adapter reads `/events/{id}/calendar` instead). Null when there is no `$expand`.
+ */
+export function expandRefusal(query: URLSearchParams): EmulatorResponse | null {
+  const raw = query.get('$expand');
+  if (raw === null) return null;
+  const name = /^\s*([A-Za-z]+)/.exec(raw)?.[1] ?? raw;
+  if (!EVENT_RELATIONSHIPS.includes(name)) {
+    return graphError(400, 'BadRequest', `Parsing OData Select and Expand failed: Could not find a property named '${name}' on type 'microsoft.graph.event'.`);
+  }
+  return graphError(400, 'BadRequest', `$expand=${raw} on events is not emulated.`);
+}
+
 /** calendarView's window: ISO 8601, read as UTC when it has no offset. */
 export function viewTime(value: string | null): number | null {
   if (value === null) return null;

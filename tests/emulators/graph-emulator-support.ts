@@ -9,6 +9,17 @@ import type { GraphHeader, Recipient, StoredMessage } from './graph-message-type
  */
 export const NATIVE_BODY_PROPERTY = 'Integer 0x1016';
 
+/**
+ * The ids of the mailbox's well-known folders. Graph's `parentFolderId` is the folder's opaque id, never
+ * its well-known name: a reader learns which folder that is from `GET /me/mailFolders/{well-known name}`.
+ */
+export const FOLDER_IDS: Readonly<Record<StoredMessage['folder'], string>> = {
+  inbox: 'AQMkADAwATM0MDAAFolderInbox0001AAAA',
+  drafts: 'AQMkADAwATM0MDAAFolderDrafts002AAAA',
+  sentitems: 'AQMkADAwATM0MDAAFolderSentItems3AAAA',
+  archive: 'AQMkADAwATM0MDAAFolderArchive04AAAA',
+};
+
 /** A message as Graph renders it: `$select`, the body-content-type preference and the one `$expand` we serve. */
 export function renderGraphMessage(message: StoredMessage, query: URLSearchParams, prefer: string): Record<string, unknown> {
   const asText = /outlook\.body-content-type="?text"?/.test(prefer);
@@ -34,7 +45,7 @@ export function renderGraphMessage(message: StoredMessage, query: URLSearchParam
     isDraft: message.isDraft,
     isRead: message.isRead,
     categories: message.categories,
-    parentFolderId: message.folder,
+    parentFolderId: FOLDER_IDS[message.folder],
   };
   const expanded = expandedProperties(message, query.get('$expand'));
   const select = query.get('$select');

@@ -236,6 +236,7 @@ export class GraphEmulator {
     if (this.subscriptions.owns(path)) return need(READ) ?? this.subscriptions.handle(request.method, path, request.body);
     if (request.method === 'GET' && INBOX_DELTA_PATH.test(path)) return need(READ) ?? this.#folders.delta(query, prefer);
     if ((m = /^GET \/v1\.0\/me\/mailFolders\/(\w+)\/messages$/.exec(route))) return need(READ) ?? this.#folders.list(m[1] ?? '', query, prefer);
+    if ((m = /^GET \/v1\.0\/me\/mailFolders\/([^/]+)$/.exec(route))) return need(READ) ?? this.#folders.folder(decodeURIComponent(m[1] ?? ''), query);
     if (route === 'GET /v1.0/me/messages') return need(READ) ?? this.#conversation(query, prefer);
     if (route === 'POST /v1.0/me/messages') return need(WRITE) ?? this.#writes.create(body(), prefer);
     if ((m = /^GET \/v1\.0\/me\/messages\/([^/]+)$/.exec(route))) return need(READ) ?? this.#get(m[1] ?? '', query, prefer);

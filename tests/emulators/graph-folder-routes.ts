@@ -1,5 +1,5 @@
 import { json, type EmulatorResponse } from './http-emulator.ts';
-import { decodeToken, encodeToken, graphError, renderGraphMessage, syncStateGone } from './graph-emulator-support.ts';
+import { FOLDER_IDS, decodeToken, encodeToken, graphError, renderGraphMessage, syncStateGone } from './graph-emulator-support.ts';
 import type { StoredMessage } from './graph-message-types.ts';
 
 /** What the inbox's delta tokens count: its changes in order, and the generation that expiry bumps. */
@@ -23,6 +23,8 @@ export interface InboxLog {
 export const INBOX_DELTA_PATH = /^\/v1\.0\/me\/mailfolders(?:\/inbox|\((?:'|%27)inbox(?:'|%27)\))\/messages\/delta$/i;
 
 const EXT_HEADER_PROPERTY = /^singleValueExtendedProperties\/Any\(ep: ?ep\/id eq 'String \{00020386-0000-0000-C000-000000000046\} Name ([A-Za-z0-9-]+)' and ep\/value eq '((?:[^']|'')*)'\)$/i;
+
+const DISPLAY_NAMES: Record<string, string> = { inbox: 'Inbox', drafts: 'Drafts', sentitems: 'Sent Items', archive: 'Archive' };
 
 /** Graph's folder reads: the inbox delta (pages, skip and delta tokens) and folder listings with filters. */
 export class GraphFolderRoutes {
@@ -94,6 +96,23 @@ export class GraphFolderRoutes {
     const suffix = changeType === null ? '' : `&changeType=${changeType}`;
     return json(200, { '@odata.context': 'emulator', '@odata.deltaLink': `${base}?$deltatoken=${token}${suffix}`, value });
   }
+  /**
+   * One folder by its well-known name (any letter case) or its id: `id`, `displayName`; `$select` of
+   * other properties is refused rather than answered wrongly.
+   */
+  folder(nameOrId: string, query: URLSearchParams): EmulatorResponse {
+    const entry = Object.entries(FOLDER_IDS).find(([name, id]) => name === nameOrId.toLowerCase() || id === nameOrId);
+    if (entry === undefined) return graphError(404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
+    const [name, id] = entry;
+    const full: Record<string, unknown> = { id, displayName: DISPLAY_NAMES[name] ?? name };
+    const select = query.get('$select');
+    if (select === null) return json(200, full);
+    const fields = select.split(',').map((field) => field.trim());
+    const unknown = fields.find((field) => !Object.hasOwn(full, field));
+    if (unknown !== undefined) return graphError(400, 'BadRequest', `Could not find a property named '${unknown}' on type 'microsoft.graph.mailFolder'.`);
+    return json(200, Object.fromEntries(Object.entries(full).filter(([key]) => key === 'id' || fields.includes(key))));
+  }
+
   list(folder: string, query: URLSearchParams, prefer: string): EmulatorResponse {
     if (!['inbox', 'drafts', 'sentitems', 'archive'].includes(folder.toLowerCase())) {
       return graphError(404, 'ErrorInvalidIdMalformed', 'Id is malformed.');

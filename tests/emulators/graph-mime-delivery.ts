@@ -32,6 +32,12 @@ function recipients(value: AddressObject | AddressObject[] | undefined): Recipie
   );
 }
 
+/** The comma-separated phrases of every `Keywords` header, each once, as categories. */
+function keywordsOf(headers: GraphHeader[]): string[] {
+  const phrases = headers.filter((header) => header.name.toLowerCase() === 'keywords').flatMap((header) => header.value.split(','));
+  return [...new Set(phrases.map((phrase) => phrase.trim()).filter((phrase) => phrase !== ''))];
+}
+
 /** Why Exchange Online would refuse these bytes; null when it accepts them. */
 export function mimeRefusal(raw: Buffer): string | null {
   if (raw.length > GRAPH_MAX_RECEIVE_BYTES) return '552 5.3.4 Message size exceeds fixed maximum message size';
@@ -73,7 +79,8 @@ export async function storedFromMime(
     sentDateTime: mail.date?.toISOString() ?? null,
     isDraft: false,
     isRead: false,
-    categories: [],
+    // Exchange keeps a `Keywords` header as the item's categories (PidNameKeywords, MS-OXCMAIL): a sender names them.
+    categories: keywordsOf(headers),
     folder: 'inbox',
     internetMessageHeaders: headers,
     inReplyTo: null,

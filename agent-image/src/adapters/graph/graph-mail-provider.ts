@@ -68,6 +68,8 @@ export class GraphMailProvider implements MailProvider {
   readonly #graph: GraphConnection;
   readonly #config: GraphMailProviderConfig;
   readonly #logger: Logger;
+  /** The id of the mailbox's Sent Items folder, read once (it does not change); undefined until read or after a failed read. */
+  #sentItems: Promise<string> | undefined;
 
   constructor(config: GraphMailProviderConfig) {
     this.#config = config;
@@ -100,7 +102,8 @@ export class GraphMailProvider implements MailProvider {
    */
   async getMessage(id: string): Promise<MailMessage> {
     try {
-      return toMailMessage(await this.#readMessage(id, MESSAGE_MAX_BYTES));
+      const [message, sentItemsId] = await Promise.all([this.#readMessage(id, MESSAGE_MAX_BYTES), this.#sentItemsId()]);
+      return toMailMessage(message, sentItemsId);
     } catch (error) {
       if (!(error instanceof GraphAnswerTooLargeError)) throw error;
       throw new FleetError('invalid_input', `message ${id} is more than the ${MESSAGE_MAX_BYTES / 1048576} MB the agent reads; it is left for a person`);
@@ -129,6 +132,7 @@ export class GraphMailProvider implements MailProvider {
             maxResponseBytes,
           ),
         get: (id, maxResponseBytes) => this.#call('messages.get', () => this.#request(message(id)).select(MESSAGE_FIELDS).get(), maxResponseBytes),
+        sentItemsId: () => this.#sentItemsId(),
         logger: this.#logger,
       },
       threadId,
@@ -347,6 +351,30 @@ export class GraphMailProvider implements MailProvider {
       link = page.nextLink;
     }
     throw new FleetError('integrity', 'graph delta did not end');
+  }
+
+  /**
+   * The id of Sent Items, which holds only what the mailbox sent: a thread entry there is the client's own
+   * (GRAPH_SENT_LABEL), while one elsewhere that merely names the client's address as From may be forged.
+   * Null when it cannot be read now (not kept: the next read asks again): the messages then carry no sent
+   * mark, so none of them counts as proven own mail, which is the safe side, and the reads still work.
+   */
+  async #sentItemsId(): Promise<string | null> {
+    this.#sentItems ??= this.#call('mailFolders.get', () => this.#request('/me/mailFolders/sentitems').select('id').get()).then((folder: unknown) => {
+      const id = (folder as { id?: unknown } | null)?.id;
+      if (typeof id !== 'string' || id === '') throw new FleetError('integrity', 'graph answered a mail folder in an unexpected shape');
+      return id;
+    });
+    try {
+      return await this.#sentItems;
+    } catch (error) {
+      this.#sentItems = undefined;
+      this.#logger.warn('the Sent Items folder could not be read; no message is marked as sent by the mailbox', {
+        op: 'mailFolders.get',
+        code: error instanceof FleetError ? error.code : 'unknown',
+      });
+      return null;
+    }
   }
 
   /** One message with the fields every read uses. */

@@ -1,9 +1,10 @@
 import * as z from 'zod';
+import addressparser from 'nodemailer/lib/addressparser';
 import { foldAddressCase } from '@agent-fleet/kernel/email-address';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { htmlFallbackText } from '../../domain/auto-reply/html-text.ts';
 import { shownInbound } from '../../domain/auto-reply/inbound-text.ts';
-import { autoReplyHeaders, type Draft, type MailAddress, type MailMessage } from '../../ports/mail-provider.ts';
+import { autoReplyHeaders, SENT_MAIL_LABELS, type Draft, type MailAddress, type MailMessage } from '../../ports/mail-provider.ts';
 
 /** The Graph message fields we read, validated: a provider answer is still untrusted input. */
 const recipient = z.object({ emailAddress: z.object({ address: z.string().optional(), name: z.string().nullish() }) });
@@ -22,6 +23,8 @@ export const graphMessageSchema = z.object({
   sentDateTime: z.string().nullish(),
   categories: z.array(z.string()).nullish(),
   isRead: z.boolean().nullish(),
+  /** The folder the message is in: only the mailbox's own sends are in Sent Items. */
+  parentFolderId: z.string().nullish(),
   internetMessageHeaders: z.array(z.object({ name: z.string(), value: z.string() })).nullish(),
   singleValueExtendedProperties: z.array(z.object({ id: z.string(), value: z.string().nullish() })).nullish(),
 });
@@ -42,8 +45,20 @@ export const MESSAGE_FIELDS = [
   'sentDateTime',
   'categories',
   'isRead',
+  'parentFolderId',
   'internetMessageHeaders',
 ].join(',');
+
+/**
+ * The label a message read from Graph carries when it is in the mailbox's Sent Items, where only the
+ * mailbox's own sends are: the Graph counterpart of Gmail's `SENT`, a proof of own mail (OwnMailProof's
+ * `sentLabel`). Categories come from anyone (Exchange turns a sender's `Keywords` header into categories),
+ * so a category of this name is never passed on as a label.
+ */
+export const GRAPH_SENT_LABEL = SENT_MAIL_LABELS.outlook;
+
+/** An RFC 2047 encoded word. */
+const ENCODED_WORD = /=\?[^?\s]+\?[bq]\?[^?\s]*\?=/i;
 
 function address(value: z.infer<typeof recipient> | null | undefined): MailAddress | null {
   const raw = value?.emailAddress.address;
@@ -57,6 +72,30 @@ function addresses(values: z.infer<typeof recipient>[] | null | undefined): Mail
     const parsed = address(value);
     return parsed === null ? [] : [parsed];
   });
+}
+
+/**
+ * The addresses of a header that are as written. An encoded word inside an address
+ * (`=?utf-8?q?ceo?=@client.example`) is forbidden by RFC 2047 §5, and whether Exchange decodes it when it
+ * fills `from` and the recipient lists is not documented: if it does, the agent would see an address (a
+ * known contact's) that the sender's DMARC check and the client's mail app never saw. When the raw header
+ * (internetMessageHeaders) holds an encoded word in an address, each address Graph gives that is not
+ * among those written there is left out (a From then has no sender, and the message is not answered), as
+ * the Gmail adapter does. Without the raw header (a draft, a message sent from the mailbox) Graph's
+ * addresses stand.
+ */
+function asWritten(message: GraphMessage, header: string): (address: string) => boolean {
+  const written: string[] = [];
+  const collect = (entries: readonly addressparser.AddressOrGroup[]): void => {
+    for (const entry of entries) {
+      if ('group' in entry) collect(entry.group ?? []);
+      else written.push(entry.address.toLowerCase());
+    }
+  };
+  for (const text of headers(message, header)) collect(addressparser(text));
+  if (!written.some((value) => ENCODED_WORD.test(value))) return () => true;
+  const kept = new Set(written);
+  return (value) => kept.has(value.toLowerCase());
 }
 
 /** Every value of a header, in message order (top first), as Graph lists internetMessageHeaders. */
@@ -82,9 +121,26 @@ function textOf(message: GraphMessage): string {
   return htmlFallbackText(body.content);
 }
 
-/** An inbound message (getMessage, getThread) as the agent and its reviewers read it (inbound-text.ts). */
-export function toMailMessage(message: GraphMessage): MailMessage {
-  return shownInbound(fieldsOf(message));
+/**
+ * An inbound message (getMessage, getThread) as the agent and its reviewers read it (inbound-text.ts).
+ * `sentItemsId`: the id of the mailbox's Sent Items folder; a message in it is labelled GRAPH_SENT_LABEL
+ * (none is when it is not known).
+ */
+export function toMailMessage(message: GraphMessage, sentItemsId: string | null = null): MailMessage {
+  const fields = fieldsOf(message);
+  const kept = (entries: MailAddress[], header: string): MailAddress[] => {
+    const written = asWritten(message, header);
+    return entries.filter((entry) => written(entry.address));
+  };
+  const inSentItems = sentItemsId !== null && sentItemsId !== '' && message.parentFolderId === sentItemsId;
+  return shownInbound({
+    ...fields,
+    from: kept(fields.from === null ? [] : [fields.from], 'from')[0] ?? null,
+    to: kept(fields.to, 'to'),
+    cc: kept(fields.cc, 'cc'),
+    replyTo: kept(fields.replyTo, 'reply-to'),
+    labels: [...fields.labels.filter((label) => label.trim().toLowerCase() !== GRAPH_SENT_LABEL), ...(inSentItems ? [GRAPH_SENT_LABEL] : [])],
+  });
 }
 
 /** The message's fields as Graph gives them: a draft is read as written. */

@@ -12,10 +12,12 @@ const THREAD_ENTRY_MAX_BYTES = 5 * 1024 * 1024;
 
 /** The Graph reads a thread needs, each bounded to `maxResponseBytes` of answer. */
 export interface GraphThreadReads {
-  /** The newest THREAD_READ_LIMIT messages of the conversation with these fields, as Graph answers the list. */
+  /** The newest THREAD_READ_LIMIT messages of the conversation with these fields, newest first, as Graph answers the list. */
   list(fields: string, maxResponseBytes: number): Promise<unknown>;
   /** One message with MESSAGE_FIELDS, as Graph answers it. */
   get(id: string, maxResponseBytes: number): Promise<unknown>;
+  /** The id of the mailbox's Sent Items folder, whose messages are labelled GRAPH_SENT_LABEL (toMailMessage); null when unknown. */
+  sentItemsId(): Promise<string | null>;
   logger: Logger;
 }
 
@@ -25,25 +27,38 @@ export interface GraphThreadReads {
  * THREAD_ENTRY_MAX_BYTES is an unreadable entry, not downloaded.
  */
 export async function readGraphThread(reads: GraphThreadReads, threadId: string, listMaxBytes: number): Promise<MailMessage[]> {
+  const sentItemsId = await reads.sentItemsId();
   let messages: MailMessage[];
   try {
-    messages = listOf(await reads.list(MESSAGE_FIELDS, listMaxBytes)).map((item) => threadEntry(reads.logger, item, threadId));
+    messages = listOf(await reads.list(MESSAGE_FIELDS, listMaxBytes)).map((item) => threadEntry(reads.logger, item, threadId, sentItemsId));
   } catch (error) {
     if (!(error instanceof GraphAnswerTooLargeError)) throw error;
     reads.logger.warn('a thread is too large to read in one answer; its messages are read one by one', { op: 'messages.list' });
-    messages = await oneByOne(reads, threadId, listMaxBytes);
+    messages = await oneByOne(reads, threadId, listMaxBytes, sentItemsId);
   }
   return messages.sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime());
 }
 
-async function oneByOne(reads: GraphThreadReads, threadId: string, listMaxBytes: number): Promise<MailMessage[]> {
+/**
+ * The entries of a thread read one by one, newest first (the list's order), together downloading no more
+ * than the list may (`listMaxBytes`): a sender who replies into the thread fifty times with messages just
+ * under THREAD_ENTRY_MAX_BYTES would otherwise have every read of it hold some 250 MB in the agent's small
+ * memory, and crash it again at every retry. An entry over what is left is an unreadable entry, not
+ * downloaded.
+ */
+async function oneByOne(reads: GraphThreadReads, threadId: string, listMaxBytes: number, sentItemsId: string | null): Promise<MailMessage[]> {
   const entries = listOf(await reads.list('id,receivedDateTime', listMaxBytes));
   const messages: MailMessage[] = [];
+  let left = listMaxBytes;
   for (const entry of entries) {
     const { id, receivedDateTime } = (entry ?? {}) as { id?: unknown; receivedDateTime?: unknown };
     if (typeof id !== 'string' || id === '') throw new FleetError('integrity', 'graph answered a thread message without an id');
+    const limit = Math.min(THREAD_ENTRY_MAX_BYTES, left);
     try {
-      messages.push(threadEntry(reads.logger, await reads.get(id, THREAD_ENTRY_MAX_BYTES), threadId));
+      if (limit <= 0) throw new GraphAnswerTooLargeError(THREAD_ENTRY_MAX_BYTES);
+      const answer = await reads.get(id, limit);
+      left -= Buffer.byteLength(JSON.stringify(answer) ?? '');
+      messages.push(threadEntry(reads.logger, answer, threadId, sentItemsId));
     } catch (error) {
       if (!(error instanceof GraphAnswerTooLargeError)) throw error;
       messages.push(unreadableThreadEntry({ id, threadId, receivedAt: receivedAtOf(receivedDateTime) }));
@@ -57,9 +72,9 @@ async function oneByOne(reads: GraphThreadReads, threadId: string, listMaxBytes:
  * instead, so that one message cannot make the whole thread unreadable. One without an id is an
  * integrity error: the answer as a whole is then not a message list.
  */
-function threadEntry(logger: Logger, item: unknown, threadId: string): MailMessage {
+function threadEntry(logger: Logger, item: unknown, threadId: string, sentItemsId: string | null): MailMessage {
   const parsed = graphMessageSchema.safeParse(item);
-  if (parsed.success) return toMailMessage(parsed.data);
+  if (parsed.success) return toMailMessage(parsed.data, sentItemsId);
   const { id, receivedDateTime } = (item ?? {}) as { id?: unknown; receivedDateTime?: unknown };
   if (typeof id !== 'string' || id === '') throw new FleetError('integrity', 'graph answered a thread message without an id');
   logger.warn('a message of a thread has an unexpected shape; it is left out of the thread', { op: 'messages.list' });
