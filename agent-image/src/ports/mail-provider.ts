@@ -1,5 +1,6 @@
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { AutoSubmitted } from '../domain/auto-reply/auto-submitted.ts';
+import type { MailProviderKind } from '../domain/sender-authentication/sender-verdict.ts';
 
 /**
  * The mailbox as the agent sees it: our own small types, grouped by use case, so that no googleapis or
@@ -291,3 +292,10 @@ export function parseRetryAfter(value: string | null | undefined, now: Date = ne
 
 // A domain rule the adapters and services reach through the port they already import.
 export { replySubject } from '../domain/reply-subject.ts';
+
+/**
+ * The label a provider's message carries when the mailbox itself sent it, which only its own sends can:
+ * Gmail's SENT, and for Outlook the Graph adapter's mark of a message in Sent Items (Exchange turns a
+ * sender's Keywords header into categories, so categories prove nothing). A proof of own mail.
+ */
+export const SENT_MAIL_LABELS = { gmail: 'SENT', outlook: 'graph:sent-items' } as const satisfies Record<MailProviderKind, string>;

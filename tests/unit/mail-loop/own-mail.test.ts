@@ -12,7 +12,7 @@ import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { emptyPolicyState } from '../../../agent-image/src/domain/policy/policy-state.ts';
 import type { MailProviderKind } from '../../../agent-image/src/domain/sender-authentication/sender-verdict.ts';
 import { AgentMetrics } from '../../../agent-image/src/observability/agent-metrics.ts';
-import type { MailMessage, MailProvider } from '../../../agent-image/src/ports/mail-provider.ts';
+import { SENT_MAIL_LABELS, type MailMessage, type MailProvider } from '../../../agent-image/src/ports/mail-provider.ts';
 import { AuditLog } from '../../../agent-image/src/services/audit-log/audit-log.ts';
 import { KeyRing } from '../../../agent-image/src/services/audit-log/key-ring.ts';
 import { noReplyReason, type OwnMailProof } from '../../../agent-image/src/services/mail-loop/auto-reply-rules.ts';
@@ -28,7 +28,8 @@ const MAILBOX = 'me@acme.example';
 const OWN = new Set([MAILBOX]);
 const SENT_KEY = 're-0123456789abcdef';
 const GMAIL: OwnMailProof = { sentLabel: 'SENT', knowsKey: (key) => key === SENT_KEY };
-const GRAPH: OwnMailProof = { sentLabel: null, knowsKey: (key) => key === SENT_KEY };
+const GRAPH: OwnMailProof = { sentLabel: SENT_MAIL_LABELS.outlook, knowsKey: (key) => key === SENT_KEY };
+const NO_SENT_MARK: OwnMailProof = { sentLabel: null, knowsKey: (key) => key === SENT_KEY };
 
 function message(overrides: Partial<MailMessage> = {}): MailMessage {
   return {
@@ -58,9 +59,15 @@ describe('own mail needs proof a stranger cannot write', () => {
     assert.equal(noReplyReason(message({ from: { address: MAILBOX, name: null }, idempotencyKey: 'sys-guessed' }), OWN, GMAIL), 'own_address_unverified');
   });
 
-  test('Graph: From the mailbox is own mail (Exchange has no sent mark on inbox mail)', () => {
-    assert.equal(noReplyReason(message({ from: { address: MAILBOX, name: null } }), OWN, GRAPH), 'own_mail');
+  test('Graph: own mail is what the adapter marks as in Sent Items, or From the mailbox with a key the outbox knows', () => {
+    assert.equal(noReplyReason(message({ labels: [SENT_MAIL_LABELS.outlook] }), OWN, GRAPH), 'own_mail');
+    assert.equal(noReplyReason(message({ from: { address: MAILBOX, name: null }, idempotencyKey: SENT_KEY }), OWN, GRAPH), 'own_mail');
+    assert.equal(noReplyReason(message({ from: { address: MAILBOX, name: null } }), OWN, GRAPH), 'own_address_unverified');
     assert.equal(noReplyReason(message({ labels: ['SENT'] }), OWN, GRAPH), null, 'Outlook categories are no proof');
+  });
+
+  test('without a sent mark, From the mailbox is own mail (the address rule)', () => {
+    assert.equal(noReplyReason(message({ from: { address: MAILBOX, name: null } }), OWN, NO_SENT_MARK), 'own_mail');
   });
 });
 
@@ -76,8 +83,14 @@ describe('the thread the drafter sees', () => {
     assert.deepEqual(seen, ['Our terms are net 30.', 'Received, thank you.']);
   });
 
-  test('Graph (no sent mark) and callers without proof keep the address rule', () => {
-    assert.equal(threadForModel([forged, asked], asked, MAILBOX, GRAPH).length, 1);
+  test("Graph: a message forging the client's From outside Sent Items is not shown as the client's words", () => {
+    const sent = { ...real, labels: [SENT_MAIL_LABELS.outlook] };
+    const seen = threadForModel([forged, sent, ours, asked], asked, MAILBOX, GRAPH).map((entry) => entry.body);
+    assert.deepEqual(seen, ['Our terms are net 30.', 'Received, thank you.']);
+  });
+
+  test('a provider without a sent mark and callers without proof keep the address rule', () => {
+    assert.equal(threadForModel([forged, asked], asked, MAILBOX, NO_SENT_MARK).length, 1);
     assert.equal(threadForModel([forged, asked], asked, MAILBOX).length, 1);
   });
 });

@@ -1,7 +1,7 @@
 import { inboundFacts, isUnauthenticatedKnownSender, type InboundFacts } from '../../domain/auto-reply/inbound-facts.ts';
 import { contentHash } from '../../domain/audit-record.ts';
 import { emailRead } from '../../domain/audit-events.ts';
-import type { MailMessage } from '../../ports/mail-provider.ts';
+import { SENT_MAIL_LABELS, type MailMessage } from '../../ports/mail-provider.ts';
 import type { MessageProgress } from '../runtime/agent-state-store.ts';
 import type { RuntimeContext } from '../runtime/runtime-context.ts';
 import { noReplyReason, REVIEWED_NO_REPLY_REASONS, type OwnMailProof } from './auto-reply-rules.ts';
@@ -83,12 +83,12 @@ export function messageAgeMs(message: MailMessage, now: Date): number {
 }
 
 /**
- * What proves a message is the mailbox's own: Gmail's SENT label (only the mailbox's own sends carry
- * it), or an idempotency key of a send in the agent's outbox. Pure.
+ * What proves a message is the mailbox's own: the provider's sent label (Gmail's SENT, Outlook's Sent
+ * Items: only the mailbox's own sends carry it), or an idempotency key of a send in the agent's outbox. Pure.
  */
 export function ownMailProof(deps: Pick<LoopDeps, 'context' | 'providerKind'>): OwnMailProof {
   const { outbox } = deps.context;
-  return { sentLabel: deps.providerKind === 'gmail' ? 'SENT' : null, knowsKey: (key) => outbox.get(key) !== undefined };
+  return { sentLabel: SENT_MAIL_LABELS[deps.providerKind], knowsKey: (key) => outbox.get(key) !== undefined };
 }
 
 function ownAddresses(context: RuntimeContext): Set<string> {

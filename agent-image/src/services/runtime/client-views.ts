@@ -2,6 +2,7 @@ import type { ClientConfig } from '@agent-fleet/kernel/client-config';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import type { AuditRecord } from '../../domain/audit-record.ts';
+import { SENT_MAIL_LABELS } from '../../ports/mail-provider.ts';
 import { summaryForDate, type DaySummary } from '../daily-summary/summary-for-date.ts';
 import { sendAdminNotice, type AdminNotice } from './admin-notices.ts';
 import type { AdminNotifier, NotifyOutcome } from './admin-notifier.ts';
@@ -66,7 +67,7 @@ export class RuntimeClientViews implements ClientViews {
     if (entry === undefined) throw new FleetError('not_found', `no approval ${id}`);
     const provider = this.agent.connection.connectors?.provider ?? null;
     const { mailbox, provider: providerKind } = this.settings();
-    const thread = await threadOf(provider, entry.messageId, mailbox, providerKind === 'gmail' ? 'SENT' : null, this.options.logger);
+    const thread = await threadOf(provider, entry.messageId, mailbox, SENT_MAIL_LABELS[providerKind], this.options.logger);
     return approvalView(entry, entry.messageId === null ? undefined : this.agent.state.progress(entry.messageId), thread);
   }
 
