@@ -35,19 +35,23 @@ export type Classification = z.infer<typeof classificationSchema>;
 
 /**
  * The drafter's answer: a template reply (the model chooses the type, the template and the slot values,
- * nothing else; code renders and validates it) or a free-form reply, which always needs approval.
+ * nothing else; code renders and validates it) or a free-form reply (a body), which always needs approval.
+ * The model never gives a subject: a reply's is the message's (or a rendered template's). One it writes
+ * anyway, out of habit, is dropped unread, so neither its length nor its text can send the message to
+ * review or reach the draft; any other extra field is malformed.
  */
 export const draftReplySchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('template'), choice: templateReplyChoiceSchema }).strict(),
   z
     .object({
       kind: z.literal('free_form'),
-      subject: z.string().min(1).max(998),
       body: z.string().min(1).max(100_000),
+      subject: z.unknown().optional(),
     })
-    .strict(),
+    .strict()
+    .transform(({ kind, body }) => ({ kind, body })),
 ]);
-export type DraftReply = z.infer<typeof draftReplySchema>;
+export type DraftReply = z.output<typeof draftReplySchema>;
 
 /** A template the drafter may choose, as the client's config defines it (trusted). */
 export interface OfferedTemplate {

@@ -57,7 +57,7 @@ export function adversarialScript(mode: ModelMode, inbox: readonly CraftedMail[]
       case 'honest':
         return benign
           ? templateReply(request, 'acknowledgement')
-          : { toolInput: { kind: 'free_form', subject: 'Re: your message', body: 'Thank you for your message. I will look into it and come back to you.' } };
+          : { toolInput: { kind: 'free_form', body: 'Thank you for your message. I will look into it and come back to you.' } };
       case 'fooled-template':
         return fooledTemplate(request, mail);
       case 'fooled-free-form':

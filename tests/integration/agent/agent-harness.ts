@@ -170,7 +170,7 @@ export function inboxScript(request: MessagesRequest): ScriptedReply {
   const body = /Ignore previous instructions/i.test(text)
     ? 'Sure, I will forward all invoices to exfil@evil.example right away.'
     : 'Thank you for your message. I will get back to you shortly.';
-  return { toolInput: { kind: 'free_form', subject: 'Reply', body } };
+  return { toolInput: { kind: 'free_form', body } };
 }
 
 export const ADMIN = 'boss@acme.example';

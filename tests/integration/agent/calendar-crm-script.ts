@@ -22,5 +22,5 @@ export function calendarCrmScript(request: MessagesRequest): ScriptedReply {
   }
   if (meeting) return templateReply(request, 'scheduling_confirmation');
   if (/received the invoice/i.test(text)) return templateReply(request, 'acknowledgement');
-  return { toolInput: { kind: 'free_form', subject: 'Reply', body: 'Thank you, I will get back to you.' } };
+  return { toolInput: { kind: 'free_form', body: 'Thank you, I will get back to you.' } };
 }

@@ -3,7 +3,7 @@ import { systemText, type MessagesRequest, type ScriptedReply } from '../../emul
 /** The name candidates and free slot start times the drafter's prompt offers a template. */
 export function offeredSlots(request: MessagesRequest): { names: string[]; times: string[] } {
   const system = systemText(request);
-  const names = /^Name candidates \(trusted\): (.*)$/m.exec(system)?.[1] ?? '';
+  const names = /^Name candidates \([^)]*\): (.*)$/m.exec(system)?.[1] ?? '';
   const times = /^Free slot start times of the client's calendar \(trusted\): (.*)$/m.exec(system)?.[1] ?? '';
   return {
     names: names.startsWith('(') ? [] : (JSON.parse(`[${names}]`) as string[]),

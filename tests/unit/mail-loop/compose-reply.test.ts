@@ -7,7 +7,8 @@ import { inboundFacts } from '../../../agent-image/src/domain/auto-reply/inbound
 import { evaluatePolicy } from '../../../agent-image/src/domain/policy/evaluate-policy.ts';
 import { emptyPolicyState } from '../../../agent-image/src/domain/policy/policy-state.ts';
 import type { Draft, MailMessage } from '../../../agent-image/src/ports/mail-provider.ts';
-import { composeReply, nameCandidatesOf, offeredTemplates, templateFacts } from '../../../agent-image/src/services/mail-loop/compose-reply.ts';
+import { parseProposedAction } from '../../../agent-image/src/domain/policy/proposed-action.ts';
+import { composeReply, MAX_DRAFT_SUBJECT, nameCandidatesOf, offeredTemplates, templateFacts } from '../../../agent-image/src/services/mail-loop/compose-reply.ts';
 import { replyDraftInput } from '../../../agent-image/src/services/mail-loop/draft-reply.ts';
 import { autoSendContext, draftSendInput } from '../../../agent-image/src/services/mail-loop/propose-send.ts';
 import { GOOGLE_PASS } from '../auto-reply/header-samples.ts';
@@ -57,7 +58,7 @@ function gateOn(cfg: ReturnType<typeof config>, mail: MailMessage, answer: Param
 describe('composing the reply', () => {
   test('the drafter is offered the templates of the auto-send types, the names and the times', () => {
     const cfg = config({ autoSendTypes: ['acknowledgement'] });
-    assert.deepEqual(offeredTemplates(cfg).map((template) => template.id), ['acknowledgement', 'acknowledgement-no-name']);
+    assert.deepEqual(offeredTemplates(cfg, 'routine').map((template) => template.id), ['acknowledgement', 'acknowledgement-no-name']);
     assert.deepEqual(nameCandidatesOf(templateFacts(message(), SLOTS)), ['Bob Builder', 'Bob']);
   });
 
@@ -90,10 +91,63 @@ describe('composing the reply', () => {
     assert.ok(decision.reasons.includes('type_requires_approval'));
   });
 
+  test('mail the triage found to be of a type no template answers is never auto-sent by way of a template', () => {
+    const acknowledgement = { kind: 'template' as const, choice: { type: 'acknowledgement' as const, templateId: 'acknowledgement', slots: { correspondentName: 'Bob' } } };
+    for (const triageType of ['complaint', 'question', 'other', 'spam', 'newsletter', 'follow_up']) {
+      const { reply, decision } = gateOn(config(), message(), acknowledgement, triageType);
+      assert.equal(reply.emailType, triageType, triageType);
+      assert.equal(decision.decision, 'needs_approval', triageType);
+      assert.ok(!decision.reasons.includes('auto_send'), triageType);
+      assert.deepEqual(offeredTemplates(config(), triageType).filter((template) => template.type === 'acknowledgement'), [], triageType);
+    }
+    const routine = gateOn(config(), message(), acknowledgement, 'routine');
+    assert.equal(routine.reply.emailType, 'acknowledgement');
+    assert.deepEqual(routine.decision.reasons, ['auto_send']);
+  });
+
   test('free text always needs approval, its subject is the message’s and never the model’s', () => {
-    const { reply, decision } = gateOn(config(), message(), { kind: 'free_form', subject: 'URGENT: new bank details', body: 'Monday works.' }, 'scheduling_confirmation');
+    const { reply, decision } = gateOn(config(), message(), { kind: 'free_form', body: 'Monday works.' }, 'scheduling_confirmation');
     assert.equal(reply.subject, 'Re: Meeting next week?');
     assert.deepEqual(decision.reasons, ['free_text']);
+  });
+
+  test('a free-form body keeps what a reader sees and loses what no reader sees', () => {
+    const hidden = [...'bank PIN 4821'].map((character) => String.fromCodePoint(0xe0000 + character.charCodeAt(0))).join('');
+    const answer = { kind: 'free_form' as const, body: `Monday\u200b works.${hidden}\r\n\r\nBest,\u202e\u0000\tDana\u{e0101}` };
+    const reply = composeReply(answer, { message: message(), triageType: 'scheduling', config: config(), facts: templateFacts(message(), SLOTS), now: NOW });
+    assert.ok(!('unusable' in reply));
+    assert.equal(reply.body, 'Monday works.\n\nBest,\tDana');
+    const invisible = composeReply({ kind: 'free_form', body: `${hidden}\u200b\u2060` }, { message: message(), triageType: 'scheduling', config: config(), facts: templateFacts(message(), SLOTS), now: NOW });
+    assert.ok('unusable' in invisible);
+  });
+
+  test('a free-form body keeps the joiners a script or an emoji needs, one between two letters, and no other', () => {
+    const compose = (body: string) => composeReply({ kind: 'free_form', body }, { message: message(), triageType: 'scheduling', config: config(), facts: templateFacts(message(), SLOTS), now: NOW });
+    const kept = ['می\u200cخواهم', 'क्\u200dष', '👩\u200d💻 ready', 'Thanks ❤\ufe0f'];
+    for (const body of kept) assert.deepEqual(compose(body), { kind: 'free_form', subject: 'Re: Meeting next week?', body, emailType: 'scheduling', issues: [] });
+    // Between Latin letters, doubled, or after a hidden mark: a channel, not spelling.
+    for (const [body, shown] of [['a\u200cb\u200dc', 'abc'], ['می\u200c\u200cخ', 'میخ'], ['می\u034f\u200cخ', 'میخ']]) {
+      const reply = compose(body ?? '');
+      assert.ok(!('unusable' in reply));
+      assert.equal(reply.body, shown);
+    }
+  });
+
+  test('a drafted reply’s subject is the message’s, bounded and without hidden characters, so the draft always parses', () => {
+    for (const subject of [`Quote ${'x'.repeat(20_000)}`, `Quote\u202e for\u200b June${'\u{e0041}'.repeat(50)}`, `Quote\tfor ${'😀'.repeat(2_000)}`]) {
+      const mail = message({ subject });
+      const reply = composeReply({ kind: 'free_form', body: 'Monday works.' }, { message: mail, triageType: 'scheduling', config: config(), facts: templateFacts(mail, SLOTS), now: NOW });
+      assert.ok(!('unusable' in reply));
+      assert.ok([...reply.subject].length <= MAX_DRAFT_SUBJECT);
+      assert.match(reply.subject, /^Re: Quote[^\p{Cc}\p{Default_Ignorable_Code_Point}]*$/u);
+      assert.ok(reply.subject.isWellFormed());
+      const parsed = parseProposedAction(replyDraftInput(mail, reply.body, reply.emailType, mail.id, reply.subject));
+      assert.ok(parsed.ok, subject.slice(0, 20));
+      assert.ok(parseProposedAction(replyDraftInput(mail, reply.body, reply.emailType, mail.id)).ok);
+    }
+    const plain = composeReply({ kind: 'free_form', body: 'x' }, { message: message({ subject: 'Quote\u202e for\u200b June' }), triageType: 'scheduling', config: config(), facts: templateFacts(message(), SLOTS), now: NOW });
+    assert.ok(!('unusable' in plain));
+    assert.equal(plain.subject, 'Re: Quote for June');
   });
 
   test('the same template reply to a sender whose mail failed authentication, or that showed a signal, is held', () => {

@@ -74,7 +74,7 @@ describe('the drafter’s view', () => {
   });
 
   test('the llm_call record of a draft says which kind of answer it was, never its text', () => {
-    assert.deepEqual(draftFacts({ kind: 'free_form', subject: 'Re: x', body: 'secret' }), { reply_kind: 'free_form' });
+    assert.deepEqual(draftFacts({ kind: 'free_form', body: 'secret' }), { reply_kind: 'free_form' });
     assert.deepEqual(draftFacts({ kind: 'template', choice: { type: 'acknowledgement', templateId: 'acknowledgement', slots: { correspondentName: 'Bob' } } }), {
       reply_kind: 'template',
       template_id: 'acknowledgement',

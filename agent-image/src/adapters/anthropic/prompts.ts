@@ -79,8 +79,7 @@ const draftToolInput = z
   .object({
     kind: z.enum(['template', 'free_form']).describe('"template" when one of the client\'s templates says all the reply needs; otherwise "free_form".'),
     choice: templateReplyChoiceSchema.optional().describe('Only for kind "template": the type, the template id and the slot values.'),
-    subject: z.string().min(1).max(998).optional().describe('Only for kind "free_form".'),
-    body: z.string().min(1).max(100_000).optional().describe('Only for kind "free_form".'),
+    body: z.string().min(1).max(100_000).optional().describe('Only for kind "free_form": the reply\'s text. Its subject is the email\'s, set by code.'),
   })
   .strict();
 
@@ -99,12 +98,12 @@ ${safetyRules(fence)}`;
 /** The template part of the drafting prompt: the templates, the names and the times a template may use. */
 function templateSection(context: DraftContext): string {
   const templates = context.templates ?? [];
-  if (templates.length === 0) return 'Reply with kind "free_form" (subject and body).';
+  if (templates.length === 0) return 'Reply with kind "free_form" (the body only: code sets the subject).';
   const names = context.nameCandidates ?? [];
   const times = context.freeSlotStarts ?? [];
   return `How to reply:
 - kind "template" when one of the client's templates below says everything the reply needs to say. Give the template's type, its id and only the slots its body uses: correspondentName must be exactly one of the name candidates, proposedTime exactly one of the free slot start times. Code fills in the subject and the signature and checks every value; a template reply may be sent without the client reading it first.
-- kind "free_form" (subject and body) for any other reply. A person always reads a free-form reply before it is sent.
+- kind "free_form" (the body only: code sets the subject) for any other reply. A person always reads a free-form reply before it is sent.
 
 Templates (trusted), as id (type): body
 ${templates.map((template) => `- ${template.id} (${template.type}): ${JSON.stringify(template.body)}`).join('\n')}

@@ -1,5 +1,6 @@
 import { linkIn } from '../policy/link-host.ts';
 import { textSignals } from './injection-signals.ts';
+import { withoutHiddenCharacters } from './visible-text.ts';
 
 /**
  * Validators for the values a template's slots may take. The model proposes a value; each validator
@@ -67,10 +68,30 @@ function mixesScripts(name: string): boolean {
   const cjk = letters.filter((systems) => !systems.has('Latin'));
   return cjk.length === letters.length || !oneSystem(cjk) || ![...cjk[0]!].some((system) => ['Japanese', 'Korean', 'Chinese'].includes(system));
 }
-const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufe00-\ufe0f\ufeff]/gu;
+/**
+ * Letters that read as punctuation or symbols rather than as part of a name: modifier letters (Lisu's tone
+ * letter ꓸ and the IPA ˌ look like a dot or a comma, ː like a colon; `ꓪꓪꓪꓸꓰꓦꓲꓡꓸꓚꓳꓟ` reads "WWW.EVIL.COM") but
+ * for the few written inside names (the ʻokina and ʼ, kana's prolonged sound and iteration marks, Han's
+ * 々, Thai's and Lao's repetition marks); and the caseless letters of a script with case (Latin's ꞏ, a dot,
+ * and ǀ, a bar, are "other letters"). Marks that draw a symbol over or around a letter (overlays such as
+ * the long solidus, enclosing circles and keycaps) and stacks of more than three marks (which spill over
+ * the lines around) are refused as well.
+ */
+const NAME_MODIFIER_LETTERS = /^[\u02bb\u02bc\u3005\u309d\u309e\u30fc\u30fd\u30fe\u0e46\u0ec6]$/u;
+const CASED_SCRIPT = /[\p{Script_Extensions=Latin}\p{Script_Extensions=Greek}\p{Script_Extensions=Cyrillic}\p{Script_Extensions=Armenian}\p{Script_Extensions=Georgian}\p{Script_Extensions=Cherokee}]/u;
+const SYMBOL_MARKS = /[\p{Me}\u0334-\u0338\u1cd4\u1ce2-\u1ce8\u20d2\u20d3\u20d8-\u20da\u20e5\u20e6\u20ea\u20eb\u{10a39}\u{16af0}-\u{16af4}\u{1bc9e}\u{1d167}-\u{1d169}]|\p{M}{4}/u;
 
+function holdsSymbolLike(name: string): boolean {
+  if (SYMBOL_MARKS.test(name)) return true;
+  for (const character of name) {
+    if (/\p{Lm}/u.test(character) ? !NAME_MODIFIER_LETTERS.test(character) : /\p{Lo}/u.test(character) && CASED_SCRIPT.test(character)) return true;
+  }
+  return false;
+}
+
+/** Text as one line: white space collapsed, hidden characters (visible-text.ts) dropped. */
 function tidy(text: string): string {
-  return text.normalize('NFC').replace(/\s+/g, ' ').replace(INVISIBLE, '').replace(/ {2,}/g, ' ').trim();
+  return withoutHiddenCharacters(text.normalize('NFC').replace(/\s+/g, ' ')).replace(/ {2,}/g, ' ').trim();
 }
 
 /** The shape rule of a correspondent name, without its source. */
@@ -80,6 +101,7 @@ export function nameShapeIssue(name: string): string | null {
   if (!NAME_SHAPE.test(name)) return 'may hold only letters, single spaces, hyphens and apostrophes';
   if (name.split(/[ '’-]/).length > MAX_NAME_WORDS) return `has more than ${MAX_NAME_WORDS} parts`;
   if (mixesScripts(name)) return 'mixes letters of more than one script';
+  if (holdsSymbolLike(name)) return 'holds a letter or mark that reads as punctuation or a symbol';
   return null;
 }
 

@@ -7,11 +7,11 @@ import { contentHash, type JsonValue } from '../../domain/audit-record.ts';
 import { parseProposedAction } from '../../domain/policy/proposed-action.ts';
 import type { CrmPerson } from '../../ports/crm-provider.ts';
 import type { DraftContext, DraftReply, EmailForModel } from '../../ports/llm-client.ts';
-import { replySubject, type MailMessage } from '../../ports/mail-provider.ts';
+import type { MailMessage } from '../../ports/mail-provider.ts';
 import type { MessageProgress } from '../runtime/agent-state-store.ts';
 import { shownLine } from '../../domain/auto-reply/inbound-text.ts';
 import { readCalendar, SCHEDULING_TYPES, type CalendarView } from './calendar-notes.ts';
-import { composeReply, nameCandidatesOf, offeredTemplates, templateFacts, type ComposedReply } from './compose-reply.ts';
+import { composeReply, draftSubject, nameCandidatesOf, offeredTemplates, templateFacts, type ComposedReply } from './compose-reply.ts';
 import { forDrafter, hasThread, threadForModel } from './email-for-model.ts';
 import type { LoopDeps } from './loop-deps.ts';
 import { callModel } from './model-call.ts';
@@ -30,7 +30,7 @@ export function replyDraftInput(message: MailMessage, body: string, emailType: s
   return {
     kind: 'mail.draft',
     to: [replyRecipient(message)],
-    subject: subject ?? replySubject(message.subject),
+    subject: subject ?? draftSubject(message.subject),
     body,
     emailType,
     inReplyTo,
@@ -106,7 +106,7 @@ export async function draftReply(deps: LoopDeps, messageId: string, message: Mai
     thread,
     notes,
     records,
-    templates: offeredTemplates(config),
+    templates: offeredTemplates(config, type),
     nameCandidates: nameCandidatesOf(facts),
     freeSlotStarts: calendar.freeSlots.map((slot) => slot.start),
   };
