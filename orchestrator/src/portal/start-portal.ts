@@ -1,5 +1,4 @@
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Logger } from '@agent-fleet/kernel/logger';
@@ -13,6 +12,7 @@ import type { SettingsGateway } from './settings-gateway.ts';
 import { unavailableSettings } from './settings/unavailable-settings.ts';
 import { loadPortalKeys } from './crypto/portal-keys.ts';
 import { createPortalApp } from './http/portal-app.ts';
+import { createPortalServer } from './http/portal-server.ts';
 import { Enrolment } from './identity/enrolment.ts';
 import { Passkeys } from './identity/passkeys.ts';
 import { SessionManager } from './identity/sessions.ts';
@@ -110,10 +110,11 @@ export async function startPortal(deps: PortalDependencies): Promise<PortalHandl
     const ca = deps.ca ?? (await loadOrCreateFleetCa(path.join(config.dataDir, 'fleet-ca'), keys.caKey, clock.now()));
     caCertificatePem = ca.certificatePem;
     let certificate = await ca.issueServerCertificate(config.tlsNames, clock.now());
-    const tlsServer = https.createServer(
-      { key: certificate.privateKeyPem, cert: certificate.certificateChainPem, minVersion: 'TLSv1.3' },
-      app,
-    );
+    const tlsServer = createPortalServer(app, {
+      key: certificate.privateKeyPem,
+      cert: certificate.certificateChainPem,
+      minVersion: 'TLSv1.3',
+    });
     renewTimer = setInterval(() => {
       if (certificate.notAfter.getTime() - clock.now().getTime() > RENEW_BEFORE_MS) return;
       ca.issueServerCertificate(config.tlsNames, clock.now()).then(
@@ -132,10 +133,8 @@ export async function startPortal(deps: PortalDependencies): Promise<PortalHandl
     renewTimer.unref();
     server = tlsServer;
   } else {
-    server = http.createServer(app);
+    server = createPortalServer(app);
   }
-  server.headersTimeout = 20_000;
-  server.requestTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {

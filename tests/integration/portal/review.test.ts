@@ -83,4 +83,32 @@ void describe('emails set aside for a person, in Chromium: the list, "I dealt wi
       await admin.context.close();
     });
   }
+
+  void test('a long list comes in pages of plain links on a phone; a button returns to its page; 0 axe violations', async () => {
+    // Only this test's emails: the earlier tests' are dealt with.
+    for (const email of h.gateway.clients.get('acme')?.parked ?? []) email.resolved ??= 'handled';
+    for (let index = 0; index < 30; index++) park('acme', `paged-${String(index).padStart(2, '0')}`, 'low_confidence', 60 - index, { subject: `Paged ${index}` });
+    const admin = await chromium.newAdmin(PHONE);
+    await enrolWithPasskey(h, admin, 'acme', 'admin@acme.com');
+    const page = admin.page;
+    await page.goto(`${h.portal.url}/review`);
+    await page.getByText('30 emails set aside, oldest first.').waitFor();
+    await page.getByText('Showing 1 to 25: page 1 of 2.').waitFor();
+    assert.equal(await page.getByRole('button', { name: 'I dealt with it' }).count(), 25);
+    const pages = page.getByRole('navigation', { name: 'Pages of the emails set aside' });
+    await pages.getByRole('link', { name: 'Next page (newer emails)' }).click();
+    await page.getByText('Showing 26 to 30: page 2 of 2.').waitFor();
+    await page.getByRole('heading', { name: 'Paged 29' }).waitFor();
+    assert.equal(await page.getByRole('heading', { name: 'Paged 0', exact: true }).count(), 0, 'the first page’s emails are not on the second');
+    await assertAccessible(page, 'review, page 2 (phone)');
+
+    await page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: 'Paged 29' }) }).getByRole('button', { name: 'I dealt with it' }).click();
+    await page.getByRole('heading', { name: 'Marked as dealt with' }).waitFor();
+    await page.getByRole('link', { name: 'Back to the emails set aside' }).click();
+    await page.getByText('29 emails set aside, oldest first.').waitFor();
+    await page.getByText('Showing 26 to 29: page 2 of 2.').waitFor();
+    await pages.getByRole('link', { name: 'First page' }).click();
+    await page.getByText('Showing 1 to 25: page 1 of 2.').waitFor();
+    await admin.context.close();
+  });
 });

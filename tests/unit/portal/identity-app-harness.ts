@@ -1,11 +1,12 @@
 // The whole portal app (createPortalApp) over the identity fixture's real store, sessions and factors, on
-// loopback HTTP, with browsers that keep their own cookies: for the identity routes end to end, in process.
+// loopback HTTP with the portal's own listener (createPortalServer), with browsers that keep their own
+// cookies: for the identity routes end to end, in process.
 import type { AddressInfo } from 'node:net';
-import http from 'node:http';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import type { ClientGateway } from '../../../orchestrator/src/portal/client-gateway.ts';
 import { loadPortalKeys } from '../../../orchestrator/src/portal/crypto/portal-keys.ts';
 import { createPortalApp } from '../../../orchestrator/src/portal/http/portal-app.ts';
+import { createPortalServer } from '../../../orchestrator/src/portal/http/portal-server.ts';
 import type { PortalContext } from '../../../orchestrator/src/portal/portal-context.ts';
 import { unavailableSettings } from '../../../orchestrator/src/portal/settings/unavailable-settings.ts';
 import type { IdentityFixture } from './identity-fixture.ts';
@@ -64,7 +65,7 @@ export async function startIdentityApp(f: IdentityFixture, dataDir: string): Pro
     logger: createSilentLogger(),
     publicUrl: () => url,
   } as unknown as PortalContext;
-  const server = http.createServer(createPortalApp(context, { behindProxy: false }));
+  const server = createPortalServer(createPortalApp(context, { behindProxy: false }));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import type { PortalContext } from '../../../orchestrator/src/portal/portal-context.ts';
+import { formBody } from '../../../orchestrator/src/portal/http/form-body.ts';
 import { PageError } from '../../../orchestrator/src/portal/http/page-error.ts';
 
 export interface RouteHarness {
@@ -27,7 +28,7 @@ export async function startRouteHarness(
     ...parts,
   } as unknown as PortalContext;
   const app = express();
-  app.use(express.urlencoded({ extended: false, limit: '1mb', parameterLimit: 20 }));
+  app.use(formBody());
   app.use((_request, response, next) => {
     response.locals['portal'] = { active: session, admin, pre: null };
     next();

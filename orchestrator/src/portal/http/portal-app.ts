@@ -4,6 +4,7 @@ import { rateLimit } from 'express-rate-limit';
 import { fileURLToPath } from 'node:url';
 import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import type { PortalContext } from '../portal-context.ts';
+import { formBody, formBodyError } from './form-body.ts';
 import { refuseRepeatedFields } from './forms.ts';
 import { PageError, notFound } from './page-error.ts';
 import { renderPage } from './render.ts';
@@ -17,42 +18,10 @@ import { settingsRoutes } from './routes-settings.ts';
 import { settingsHistoryRoutes } from './routes-settings-history.ts';
 
 const STATIC = fileURLToPath(new URL('../static/', import.meta.url));
-/**
- * Big enough for the longest field a form offers once the browser has percent-encoded it: an edited body of
- * 100 000 characters is up to 900 kB in a script of three-byte characters (each `%E6%97%A5`), a block list of
- * 10 000 entries about 350 kB with its line breaks. Each field has its own, smaller limit that names it.
- */
-const FORM_LIMIT = '1mb';
-
-/** Body-parser refusals as the portal's 400 (the form as a whole: no single field is to blame). */
-function bodyError(error: unknown): PageError | null {
-  const type = (error as { type?: unknown }).type;
-  if (type === 'entity.too.large')
-    return new PageError(
-      400,
-      'The form is too large',
-      `form: larger than ${FORM_LIMIT}; nothing was changed.`,
-      'form',
-    );
-  if (
-    type === 'entity.parse.failed' ||
-    type === 'parameters.too.many' ||
-    type === 'charset.unsupported' ||
-    type === 'encoding.unsupported'
-  ) {
-    return new PageError(
-      400,
-      'The form could not be read',
-      'form: it is malformed; nothing was changed.',
-      'form',
-    );
-  }
-  return null;
-}
 
 function toPageError(error: unknown): PageError | null {
   if (error instanceof PageError) return error;
-  const body = bodyError(error);
+  const body = formBodyError(error);
   if (body) return body;
   // Other refusals raised before any route (a static file that is not there, a path that does not decode,
   // a body that does not decompress): the person's request, not the portal, is at fault.
@@ -96,6 +65,9 @@ export function createPortalApp(context: PortalContext, options: { behindProxy: 
           objectSrc: ["'none'"],
         },
       },
+      // DENY, as `frame-ancestors 'none'` says: browsers that read only X-Frame-Options must not let even
+      // the portal frame itself (helmet's default is SAMEORIGIN).
+      xFrameOptions: { action: 'deny' },
       // same-origin, not no-referrer: with no-referrer browsers send `Origin: null` on form posts, which the CSRF check refuses.
       referrerPolicy: { policy: 'same-origin' },
       strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: false },
@@ -108,8 +80,19 @@ export function createPortalApp(context: PortalContext, options: { behindProxy: 
     response.status(204).end();
   });
   app.use('/static', express.static(STATIC, { index: false, maxAge: '1h', fallthrough: false }));
-  app.use(rateLimit({ windowMs: 60_000, limit: 600, standardHeaders: 'draft-8', legacyHeaders: false }));
-  app.use(express.urlencoded({ extended: false, limit: FORM_LIMIT, parameterLimit: 20 }));
+  app.use(
+    rateLimit({
+      windowMs: 60_000,
+      limit: 600,
+      standardHeaders: 'draft-8',
+      legacyHeaders: false,
+      // The portal's own page (the library's default is a line of plain text).
+      handler: (_request, _response, next) => {
+        next(new PageError(429, 'Too many requests', 'Too many requests came from your network in the last minute. Nothing was changed; wait a minute and try again.'));
+      },
+    }),
+  );
+  app.use(formBody());
   app.use(loadSessions(context));
   app.use(refuseRepeatedFields);
   app.use(identityRoutes(context));

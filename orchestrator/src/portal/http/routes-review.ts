@@ -5,6 +5,7 @@ import type { ParkedEmailAction } from '../client-gateway.ts';
 import type { PortalContext } from '../portal-context.ts';
 import { csrfField, parseForm } from './forms.ts';
 import { PageError, notFound } from './page-error.ts';
+import { pageNumber, pageOf } from './pagination.ts';
 import { renderPage } from './render.ts';
 import { requireActive, requireCsrf, route, stateOf } from './request-state.ts';
 
@@ -14,7 +15,17 @@ const messageField = z
   .min(1)
   .max(2000)
   .refine((value) => !/[\u0000-\u001f\u007f]/.test(value), 'is not valid');
-const resolveForm = z.object({ _csrf: csrfField, message: messageField }).strict();
+/** The page of the list a button was pressed on, so that "Back" returns there. */
+const resolveForm = z.object({ _csrf: csrfField, message: messageField, page: pageNumber.optional() }).strict();
+const listQuery = z.object({ page: pageNumber.optional() }).strict();
+/**
+ * Emails a page shows. The agent keeps up to 1000, and an entry is 1.5 kB, or 5 kB with the longest message
+ * ids (each is in both of its forms): the whole list was 1.5 to 5 MB on a phone. 25 keeps a page under 150 kB.
+ */
+export const REVIEW_PAGE_SIZE = 25;
+
+/** The list's address at `page` (the first page has no query, as the menu links it). */
+const listAt = (page: number) => (page > 1 ? `/review?page=${page}` : '/review');
 
 /** Why the assistant set an email aside, in the words of someone who does not know its insides. */
 const REASON_TEXT: Readonly<Record<string, string>> = {
@@ -76,15 +87,29 @@ export function reviewRoutes(context: PortalContext): express.Router {
 
   router.get(
     '/review',
-    route(async (_request, response) => {
+    route(async (request, response) => {
+      const query = parseForm(listQuery, request.query);
       const admin = adminOf(response);
       const { emails, limit } = await context.gateway.parkedEmails(admin.clientId);
       const now = context.clock.now();
+      const shown = pageOf(emails, query.page ?? 1, REVIEW_PAGE_SIZE);
       await renderPage(context, response, 'review', {
-        title: 'Set aside for you',
+        title: shown.pages > 1 ? `Set aside for you (page ${shown.page} of ${shown.pages})` : 'Set aside for you',
         limit,
-        emails: emails.map((email) => ({
+        total: shown.total,
+        pager: {
+          page: shown.page,
+          pages: shown.pages,
+          from: shown.offset + 1,
+          to: shown.offset + shown.items.length,
+          first: listAt(1),
+          previous: shown.page > 1 ? listAt(shown.page - 1) : null,
+          next: shown.page < shown.pages ? listAt(shown.page + 1) : null,
+          last: listAt(shown.pages),
+        },
+        emails: shown.items.map((email, index) => ({
           ...email,
+          position: shown.offset + index,
           why: REASON_TEXT[email.reason] ?? OTHER_REASON,
           waited: waitedFor(email.since, now),
         })),
@@ -112,7 +137,7 @@ export function reviewRoutes(context: PortalContext): express.Router {
         await renderPage(context, response, 'done', {
           title: text.title,
           message: changed ? text.changed : text.unchanged,
-          back: '/review',
+          back: listAt(form.page ?? 1),
           backText: 'Back to the emails set aside',
         });
       }),

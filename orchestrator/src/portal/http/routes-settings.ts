@@ -24,6 +24,10 @@ const SECTION_FIELDS: Record<Section, readonly string[]> = {
   limits: ['perHour', 'perDay', 'bulkThreshold', 'approvalTimeoutHours', 'onboardingDays', 'modelDailyBudgetUsd'],
   freetext: TEMPLATE_TYPES.map((type) => `freeText.${type}`),
 };
+/** Every field a section's form may send. */
+export function sectionFormFields(section: Section): readonly string[] {
+  return [...COMMON, ...SECTION_FIELDS[section]];
+}
 const baseField = z.string().regex(/^\d{1,9}$/, 'is not a version').transform(Number);
 const reasonField = requiredText(500);
 /**
@@ -122,7 +126,7 @@ export function settingsRoutes(context: PortalContext): express.Router {
       const section = SECTIONS.find((candidate) => candidate === request.params['section']);
       if (section === undefined) throw notFound();
       const form = (request.body ?? {}) as Record<string, unknown>;
-      const unknown = Object.keys(form).find((name) => !COMMON.includes(name) && !SECTION_FIELDS[section].includes(name));
+      const unknown = Object.keys(form).find((name) => !sectionFormFields(section).includes(name));
       if (unknown !== undefined) throw badField(unknown, 'is not a field of this form');
       const base = parseForm(z.object({ base: baseField }).loose(), form).base;
       const admin = adminOf(response);
