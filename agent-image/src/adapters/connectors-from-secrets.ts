@@ -6,6 +6,8 @@ import type { SecretSource } from '../ports/secret-source.ts';
 import type { ConnectorFactory, Connectors, CrmConnector, NotConnected } from '../services/runtime/connectors.ts';
 import { BULLHORN_SECRET } from './bullhorn/bullhorn-credentials.ts';
 import { bullhornCrmProviderFromSecret } from './bullhorn/bullhorn-from-secret.ts';
+import { LiveKeyLlmClient } from './vault/live-key-llm-client.ts';
+import { LiveSecret } from './vault/live-secret.ts';
 
 /** Endpoint overrides (tests point these at the emulators); production uses the vendors' defaults. */
 export interface ConnectorEndpoints {
@@ -45,6 +47,47 @@ function parseOAuth(name: string, raw: string | undefined): OAuthSecret | null {
   return parsed.data;
 }
 
+/**
+ * The OAuth grant as stored, for the token sources built on it. Only a new refresh token of the same OAuth
+ * client (id, secret, tenant) is taken while running: another client's grant needs the connectors built
+ * again (a resume or a restart), so it is left for that.
+ */
+interface StoredGrant {
+  /** The refresh token the connectors start with. */
+  readonly refreshToken: string;
+  /** The refresh token an admin stored since it was last read or written here, or null. */
+  newerStored(): Promise<string | null>;
+  /** Stores a rotated refresh token unless an admin stored a grant meanwhile; returns that grant's token then. */
+  save(refreshToken: string): Promise<string | null>;
+}
+
+function storedGrant(name: string, secret: LiveSecret, built: OAuthSecret): StoredGrant {
+  const sameClient = (stored: OAuthSecret | null): stored is OAuthSecret =>
+    stored !== null && stored.client_id === built.client_id && stored.client_secret === built.client_secret && stored.tenant === built.tenant;
+  const inHand = (): OAuthSecret | null => {
+    try {
+      return parseOAuth(name, secret.value);
+    } catch {
+      return null;
+    }
+  };
+  const usable = (): string | null => {
+    const stored = inHand();
+    return sameClient(stored) ? stored.refresh_token : null;
+  };
+  return {
+    refreshToken: usable() ?? built.refresh_token,
+    newerStored: async () => ((await secret.reload()) ? usable() : null),
+    save: async (refreshToken) => {
+      const stored = inHand();
+      // What an admin stored for another OAuth client (or malformed) is theirs: kept, never written over.
+      if (!sameClient(stored)) return null;
+      const outcome = await secret.writeBack(JSON.stringify({ ...stored, refresh_token: refreshToken }));
+      return outcome === 'superseded' ? usable() : null;
+    },
+  };
+}
+
 /** Secret `anthropic`: the API key, plain or as JSON `{ "api_key": ... }`. */
 function anthropicKey(raw: string | undefined): string | null {
   if (raw === undefined || raw.trim() === '') return null;
@@ -54,6 +97,15 @@ function anthropicKey(raw: string | undefined): string | null {
     return typeof key === 'string' && key !== '' ? key : null;
   }
   return trimmed;
+}
+
+/** The API key in a stored `anthropic` value read again; null when it holds none (malformed JSON included). */
+function anthropicKeyOrNull(raw: string): string | null {
+  try {
+    return anthropicKey(raw);
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -67,13 +119,20 @@ export function connectorsFromSecrets(endpoints: ConnectorEndpoints): ConnectorF
     const apiKey = anthropicKey(secrets.get('anthropic'));
     const missing = [...(oauth === null ? [providerSecret] : []), ...(apiKey === null ? ['anthropic'] : [])];
     if (oauth === null || apiKey === null) return { missing };
-    const storeRotated = (refreshToken: string) => source.writeSecret(providerSecret, JSON.stringify({ ...oauth, refresh_token: refreshToken }));
+    // The stored secrets stay the truth while the agent runs: what an admin stores since is taken without a restart.
+    const grant = storedGrant(providerSecret, await LiveSecret.load(source, providerSecret, JSON.stringify(oauth)), oauth);
+    const storeRotated = (refreshToken: string) => grant.save(refreshToken);
     const { AnthropicLlmClient } = await import('./anthropic/anthropic-llm-client.ts');
-    const llm = new AnthropicLlmClient({
-      apiKey,
-      model: config.model,
-      ...(endpoints.anthropicBaseUrl === undefined ? {} : { baseURL: endpoints.anthropicBaseUrl }),
-      logger,
+    const llm = new LiveKeyLlmClient({
+      secret: await LiveSecret.load(source, 'anthropic', apiKey),
+      keyOf: (value) => anthropicKeyOrNull(value),
+      build: (key) =>
+        new AnthropicLlmClient({
+          apiKey: key,
+          model: config.model,
+          ...(endpoints.anthropicBaseUrl === undefined ? {} : { baseURL: endpoints.anthropicBaseUrl }),
+          logger,
+        }),
     });
     const canSend = config.permissions['mail.send'] === true;
     const wantsCalendar = config.permissions['calendar.read'] === true || config.permissions['calendar.write'] === true;
@@ -81,7 +140,7 @@ export function connectorsFromSecrets(endpoints: ConnectorEndpoints): ConnectorF
       const googleOAuth = {
         clientId: oauth.client_id,
         clientSecret: oauth.client_secret,
-        refreshToken: oauth.refresh_token,
+        refreshToken: grant.refreshToken,
         ...(endpoints.gmailTokenUrl === undefined ? {} : { tokenUrl: endpoints.gmailTokenUrl }),
       };
       const [{ GmailMailProvider }, { RotatingOAuth2Client }] = await Promise.all([
@@ -89,7 +148,7 @@ export function connectorsFromSecrets(endpoints: ConnectorEndpoints): ConnectorF
         import('./gmail/gmail-auth.ts'),
       ]);
       // One grant, one refresh token: the mailbox and the calendar share one client, so a rotation is seen by both.
-      const googleClient = new RotatingOAuth2Client(googleOAuth, storeRotated);
+      const googleClient = new RotatingOAuth2Client(googleOAuth, storeRotated, () => grant.newerStored());
       const provider = new GmailMailProvider({
         client: googleClient,
         ...(endpoints.gmailRootUrl === undefined ? {} : { rootUrl: endpoints.gmailRootUrl }),
@@ -117,9 +176,10 @@ export function connectorsFromSecrets(endpoints: ConnectorEndpoints): ConnectorF
       tokenUrl: endpoints.graphTokenUrl ?? `https://login.microsoftonline.com/${oauth.tenant ?? 'common'}/oauth2/v2.0/token`,
       clientId: oauth.client_id,
       clientSecret: oauth.client_secret,
-      refreshToken: oauth.refresh_token,
+      refreshToken: grant.refreshToken,
       scopes: graphScopesFor(config.permissions satisfies ClientConfig['permissions']),
       onRefreshTokenRotated: storeRotated,
+      readNewerRefreshToken: () => grant.newerStored(),
     });
     const baseUrl = endpoints.graphBaseUrl === undefined ? {} : { baseUrl: endpoints.graphBaseUrl };
     // Mailbox and calendar share one token source: Microsoft rotates the refresh token on every refresh.

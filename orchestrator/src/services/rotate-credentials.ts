@@ -7,20 +7,38 @@ import type { SecretStore } from '../ports/secret-store.ts';
 import { ClientOperationGuard } from './client-operation-guard.ts';
 import { checkReason } from './kill-client.ts';
 
+/**
+ * What a rotation needs of the secret store beyond the SecretStore port: the tokens issued before it, so
+ * that only those are revoked once the agent holds its new one (VaultSecretStore has both).
+ */
+export interface AgentTokenSnapshot {
+  /** Accessors of every agent token issued for the client so far. */
+  agentTokenAccessors(clientId: ClientId): Promise<string[]>;
+  /** Revokes exactly these tokens of the client; returns how many were still live. */
+  revokeAgentTokenAccessors(clientId: ClientId, accessors: readonly string[]): Promise<{ revoked: number }>;
+}
+
 export interface RotateDependencies {
   registry: Registry;
   runtime: ContainerRuntime;
-  secrets: SecretStore;
+  secrets: SecretStore & AgentTokenSnapshot;
   logger: Logger;
   introduce: (clientId: ClientId, controlAddress: string) => Promise<void>;
   /** Issues the agent a new TLS certificate where it reads it after its next introduction. */
   renewTls: (clientId: ClientId) => Promise<unknown>;
   /**
    * The fleet's one-operation-per-client guard (backup, restore, erasure, revive, export): a restore or a
-   * revive re-introduces the agent, and a rotation failing beside it would revoke the token it handed
-   * over. Without one, rotations are only kept from overlapping each other.
+   * revive re-introduces the agent, a backup freezes it, and an export works under its own agent token and
+   * the control token, all of which a rotation beside it would cut off. Without one, rotations are only
+   * kept from overlapping each other.
    */
   guard?: Pick<ClientOperationGuard, 'exclusive'>;
+  /**
+   * How long a rotation waits for another operation on the client (a backup, an export) to end before it
+   * is refused as busy, ms. Default 120 000: an incident's containment should not fail beside a routine
+   * backup; the kill switch, which never waits, is what stops an agent at once.
+   */
+  guardWaitMs?: number;
 }
 
 export interface RotationResult {
@@ -29,16 +47,23 @@ export interface RotationResult {
   dataKeyVersion: number;
 }
 
+/** What became of the agent after a failed rotation, for the ops log. */
+type AgentAfterFailure = 'kept-its-token' | 'holds-new-token' | 'tokens-revoked' | 'unknown';
+
 /**
- * Credential rotation: revoke the agent's tokens, rotate its data key (old data stays decryptable: the
- * wrapped key is rewrapped to the new version), mint a new control token, issue a new TLS certificate,
- * and introduce the running agent again. Logged to the ops log as a credential change with who, when and why.
+ * Credential rotation: rotate the agent's data key (old data stays decryptable: the wrapped key is
+ * rewrapped to the new version), mint a new control token, issue a new TLS certificate, introduce the
+ * running agent again, and only then revoke the agent tokens issued before the rotation began. Logged to
+ * the ops log as a credential change with who, when and why.
  *
- * Once the old tokens are revoked the agent has none, so a rotation that fails after that point still
- * gives the agent a fresh introduction (while its client is active) before it reports the failure. The
- * kill switch never waits for a rotation: a kill that lands meanwhile may have revoked the tokens before
- * the rotation minted its own, so a rotation that finds its client killed revokes them again and fails.
- * One rotation per client at a time, and none beside a restore or revive of it (refused as busy).
+ * Issue first, revoke last: an agent that cannot be reached (or a step that fails) keeps the token it
+ * works with, instead of being left with none; the old token only lives as long as the hand-over takes
+ * (a suspected leak is contained by the kill switch, which revokes every token at once). Tokens minted for
+ * a hand-over that failed are never revoked here: the agent may have unwrapped one before the failure was
+ * seen, and nobody else can (the wrap is single-use and lives a minute at most). The kill switch never
+ * waits for a rotation: a kill that lands meanwhile may have revoked the tokens before the rotation minted
+ * its own, so a rotation that finds its client killed revokes them all again and fails. One rotation per
+ * client at a time, and none beside another operation on it (waited for a bounded time, then busy).
  */
 export class RotateCredentialsService {
   private readonly deps: RotateDependencies;
@@ -52,7 +77,8 @@ export class RotateCredentialsService {
   async rotate(request: { clientId: unknown; reason: string; actor: string }): Promise<RotationResult> {
     const clientId = parseClientId(request.clientId);
     const reason = checkReason(request.reason);
-    return this.guard.exclusive(clientId, 'credential rotation', () => this.rotateNow(clientId, reason, request.actor));
+    const waitMs = this.deps.guardWaitMs ?? 120_000;
+    return this.guard.exclusive(clientId, 'credential rotation', () => this.rotateNow(clientId, reason, request.actor), { waitMs });
   }
 
   private async rotateNow(clientId: ClientId, reason: string, actor: string): Promise<RotationResult> {
@@ -61,16 +87,18 @@ export class RotateCredentialsService {
     const state = await runtime.inspectAgent(clientId);
     if (!state?.running || !state.endpoints) throw new FleetError('unavailable', `the agent of ${clientId} is not running`);
     const controlAddress = state.endpoints.control;
-    let revoked: number | null = null;
+    let handedOver = false;
     try {
-      revoked = (await secrets.revokeAgentTokens(clientId)).revoked;
+      const before = await secrets.agentTokenAccessors(clientId);
       const { version } = await secrets.rotateDataKey(clientId);
       await secrets.issueControlToken(clientId);
       // The agent reads its new certificate right after unwrapping its new token, and serves with it.
       await this.deps.renewTls(clientId);
       await this.deps.introduce(clientId, controlAddress);
+      handedOver = true;
       // Seen active now: a kill after this point revokes the token just introduced.
       await this.requireActive(clientId);
+      const { revoked } = await secrets.revokeAgentTokenAccessors(clientId, before);
       await registry.appendOpsLog({
         actor,
         action: 'rotate-credentials',
@@ -81,7 +109,7 @@ export class RotateCredentialsService {
       });
       return { clientId, revokedTokens: revoked, dataKeyVersion: version };
     } catch (error) {
-      const agent = revoked === null ? 'untouched' : await this.afterFailure(clientId, controlAddress);
+      const agent = await this.afterFailure(clientId, handedOver);
       await registry
         .appendOpsLog({ actor, action: 'rotate-credentials', clientId, reason, outcome: 'failed', details: { error: (error as Error).message, agent } })
         .catch((logError: unknown) => this.deps.logger.error('the failed rotation could not be ops-logged', { client: clientId, error: logError }));
@@ -90,22 +118,19 @@ export class RotateCredentialsService {
   }
 
   /**
-   * After a failure past the revocation: an active client's agent gets a fresh introduction (it has no
-   * working token otherwise); any other client's tokens are revoked again (a kill may have come between
+   * After a failure: an active client's agent keeps what it holds (its old token, or the new one when the
+   * hand-over went through); any other client's tokens are all revoked again (a kill may have come between
    * its own revocation and the rotation's new token). Says what became of the agent, for the ops log.
    */
-  private async afterFailure(clientId: ClientId, controlAddress: string): Promise<'reintroduced' | 'without-token' | 'tokens-revoked'> {
+  private async afterFailure(clientId: ClientId, handedOver: boolean): Promise<AgentAfterFailure> {
     const { registry, secrets, logger } = this.deps;
     try {
-      if ((await registry.getClient(clientId))?.status === 'active') {
-        await this.deps.introduce(clientId, controlAddress);
-        if ((await registry.getClient(clientId))?.status === 'active') return 'reintroduced';
-      }
+      if ((await registry.getClient(clientId))?.status === 'active') return handedOver ? 'holds-new-token' : 'kept-its-token';
       await secrets.revokeAgentTokens(clientId);
       return 'tokens-revoked';
     } catch (error) {
-      logger.error('after a failed rotation the agent could not be given a working token', { client: clientId, error });
-      return 'without-token';
+      logger.error('after a failed rotation the agent tokens could not be checked or revoked', { client: clientId, error });
+      return 'unknown';
     }
   }
 

@@ -14,12 +14,12 @@ import type { AgentWorkloadState, ContainerRuntime } from '../../../orchestrator
 import type { ScrapeTargets } from '../../../orchestrator/src/ports/scrape-targets.ts';
 import type { SecretStore } from '../../../orchestrator/src/ports/secret-store.ts';
 import { KillClientService } from '../../../orchestrator/src/services/kill-client.ts';
-import { RotateCredentialsService } from '../../../orchestrator/src/services/rotate-credentials.ts';
+import { RotateCredentialsService, type AgentTokenSnapshot } from '../../../orchestrator/src/services/rotate-credentials.ts';
 import { clientOnRegistry, inProcessBackends } from '../../helpers/client-on-registry.ts';
 
 const CLIENT = 'acme' as ClientId;
 
-type Fault = 'none' | 'data-key-fails' | 'tls-fails' | 'kill-during-introduce' | 'kill-during-tls';
+type Fault = 'none' | 'data-key-fails' | 'tls-fails' | 'agent-unreachable' | 'kill-during-introduce' | 'kill-during-tls';
 
 interface World {
   /** Agent tokens Vault would accept (with the policy unlocked). */
@@ -34,11 +34,19 @@ interface World {
 }
 
 function standIns(world: World, fault: Fault, killNow: () => Promise<unknown>) {
-  let minted = 0;
+  let count = 0;
+  const minted = ['token-old'];
   const secrets = {
     revokeAgentTokens: async () => {
       const revoked = world.live.size;
       world.live.clear();
+      return { revoked };
+    },
+    // The ledger records every token minted; revoked ones are simply no longer live.
+    agentTokenAccessors: async () => [...minted],
+    revokeAgentTokenAccessors: async (_clientId: ClientId, accessors: readonly string[]) => {
+      let revoked = 0;
+      for (const accessor of accessors) if (world.live.delete(accessor)) revoked++;
       return { revoked };
     },
     rotateDataKey: async () => {
@@ -48,7 +56,7 @@ function standIns(world: World, fault: Fault, killNow: () => Promise<unknown>) {
     issueControlToken: async () => 'control-token',
     readControlToken: async () => 'control-token',
     lockClient: async () => void (world.locked = true),
-  } as Partial<SecretStore> as SecretStore;
+  } as Partial<SecretStore & AgentTokenSnapshot> as SecretStore & AgentTokenSnapshot;
   const state = (): AgentWorkloadState => ({
     clientId: CLIENT,
     exists: true,
@@ -68,11 +76,13 @@ function standIns(world: World, fault: Fault, killNow: () => Promise<unknown>) {
   const targets = { unregister: async () => undefined } as Partial<ScrapeTargets> as ScrapeTargets;
   // As introduceAgent does: the token is minted (wrapped) first, then handed to the agent.
   const introduce = async () => {
-    const token = `token-${++minted}`;
+    const token = `token-${++count}`;
+    minted.push(token);
     world.live.add(token);
-    if (fault === 'kill-during-introduce' && minted === 1) await killNow();
+    if (fault === 'kill-during-introduce' && count === 1) await killNow();
     if (world.introduceGate !== null) await world.introduceGate;
     if (!world.running) throw new FleetError('unavailable', 'connection refused (agent stopped)');
+    if (fault === 'agent-unreachable') throw new FleetError('unavailable', 'the agent did not answer (injected)');
     world.held = token;
   };
   const renewTls = async () => {
@@ -86,7 +96,7 @@ for (const backend of inProcessBackends) {
   describe(`credential rotation under faults (${backend.name} registry)`, () => {
     const bed = clientOnRegistry(backend, { id: CLIENT, status: 'active', reason: null }, 'rotate');
 
-    function services(fault: Fault) {
+    function services(fault: Fault, guardWaitMs = 0) {
       const world: World = { live: new Set(['token-old']), held: 'token-old', locked: false, running: true, keyVersion: 1, introduceGate: null };
       const logger = createSilentLogger();
       let kill: KillClientService | null = null;
@@ -94,7 +104,7 @@ for (const backend of inProcessBackends) {
       const killNow = () => (killed ??= kill!.kill({ clientId: CLIENT, reason: 'compromised', actor: 'ops' }));
       const parts = standIns(world, fault, killNow);
       kill = new KillClientService({ config: loadConfig({ AGENT_FLEET_HOME: bed.homeDir }), registry: bed.opened.registry, ...parts, clock: systemClock, logger });
-      const rotate = new RotateCredentialsService({ registry: bed.opened.registry, ...parts, logger });
+      const rotate = new RotateCredentialsService({ registry: bed.opened.registry, ...parts, logger, guardWaitMs });
       const run = () => rotate.rotate({ clientId: CLIENT, reason: 'monthly', actor: 'ops' }).then((result) => ({ result, error: null }), (error: unknown) => ({ result: null, error }));
       return { world, rotate, run, killed: () => killed };
     }
@@ -110,16 +120,16 @@ for (const backend of inProcessBackends) {
       assert.deepEqual([...world.live], [world.held], 'only the new token is live');
     });
 
-    for (const fault of ['data-key-fails', 'tls-fails'] as const) {
-      test(`a step failing after the revocation (${fault}) still leaves the agent a working token, and the failure is reported`, async () => {
+    for (const fault of ['data-key-fails', 'tls-fails', 'agent-unreachable'] as const) {
+      test(`a rotation failing before the hand-over (${fault}) leaves the agent working with its old token, and the failure is reported`, async () => {
         const { world, run } = services(fault);
         const { error } = await run();
         assert.ok(error instanceof FleetError && /injected/.test(error.message), String(error));
-        assert.ok(!world.live.has('token-old'), 'the old token is revoked');
-        assert.ok(world.held !== null && world.live.has(world.held), `the agent holds a live token (holds ${world.held})`);
+        assert.equal(world.held, 'token-old');
+        assert.ok(world.live.has('token-old'), 'the token the agent works with is still live');
         const entry = await lastRotation();
         assert.equal(entry?.outcome, 'failed');
-        assert.equal(entry?.details['agent'], 'reintroduced');
+        assert.equal(entry?.details['agent'], 'kept-its-token');
       });
     }
 

@@ -1,7 +1,7 @@
 import type { ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
-import type { SecretSource } from '../../ports/secret-source.ts';
+import type { SecretSource, SecretWriteOptions, VersionedSecret } from '../../ports/secret-source.ts';
 import { createVaultClient, translateVaultError, vaultStatusOf, type VaultClient } from '@agent-fleet/kernel/vault-client';
 import type { AgentTlsBundle } from '@agent-fleet/kernel/agent-identity';
 import { readStoredTlsBundle } from './agent-tls-bundle.ts';
@@ -45,6 +45,11 @@ export type VaultSecretSourceOptions = CommonOptions &
   );
 
 const KV_MOUNT = 'fleet';
+
+/** A name that stays one path segment under the client's KV path. */
+function checkSecretName(name: string): void {
+  if (!/^[a-z0-9][a-z0-9._-]{0,63}$/.test(name)) throw new FleetError('invalid_input', 'invalid secret name');
+}
 
 /** The agent's SecretSource over the Vault HTTP API; the token lives only in this object's memory. */
 export class VaultSecretSource implements SecretSource {
@@ -246,7 +251,7 @@ export class VaultSecretSource implements SecretSource {
   }
 
   async readSecretData(name: string): Promise<Readonly<Record<string, string>> | null> {
-    if (!/^[a-z0-9][a-z0-9._-]{0,63}$/.test(name)) throw new FleetError('invalid_input', 'invalid secret name');
+    checkSecretName(name);
     let secret: { data?: { data?: unknown } };
     try {
       secret = (await this.call('read secret', () =>
@@ -263,10 +268,36 @@ export class VaultSecretSource implements SecretSource {
     return fields;
   }
 
-  async writeSecret(name: string, value: string): Promise<void> {
-    await this.call('write secret', () =>
-      this.client.write(`${KV_MOUNT}/data/${this.options.clientId}/${name}`, { data: { value } }),
-    );
+  async readSecretVersion(name: string): Promise<VersionedSecret | null> {
+    checkSecretName(name);
+    let secret: { data?: { data?: { value?: unknown }; metadata?: { version?: unknown } } };
+    try {
+      secret = (await this.call('read secret', () =>
+        this.client.read(`${KV_MOUNT}/data/${this.options.clientId}/${name}`),
+      )) as typeof secret;
+    } catch (error) {
+      if (error instanceof FleetError && error.code === 'not_found') return null;
+      throw error;
+    }
+    const value = secret.data?.data?.value;
+    const version = secret.data?.metadata?.version;
+    if (typeof value !== 'string' || typeof version !== 'number' || !Number.isInteger(version)) return null;
+    return { value, version };
+  }
+
+  async writeSecret(name: string, value: string, options: SecretWriteOptions = {}): Promise<void> {
+    checkSecretName(name);
+    const cas = options.cas;
+    const body = cas === undefined ? { data: { value } } : { data: { value }, options: { cas } };
+    try {
+      await this.call('write secret', () => this.client.write(`${KV_MOUNT}/data/${this.options.clientId}/${name}`, body));
+    } catch (error) {
+      // Vault answers a check-and-set mismatch with 400 "check-and-set parameter did not match the current version".
+      if (cas !== undefined && error instanceof FleetError && error.code === 'invalid_input' && /check-and-set/i.test(error.message)) {
+        throw new FleetError('conflict', `secret "${name}" changed since version ${cas} was read; not overwritten`, { cause: error });
+      }
+      throw error;
+    }
   }
 
   async stop(): Promise<void> {

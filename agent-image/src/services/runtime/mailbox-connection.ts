@@ -1,7 +1,8 @@
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { ClientConfig } from '@agent-fleet/kernel/client-config';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import type { ProviderAuthError } from '../../ports/mail-provider.ts';
-import type { SecretSource } from '../../ports/secret-source.ts';
+import type { SecretSource, VersionedSecret } from '../../ports/secret-source.ts';
 import { openCrmLink } from '../mail-loop/crm-link.ts';
 import { MailLoop } from '../mail-loop/mail-loop.ts';
 import type { RetryOptions } from '../mail-loop/provider-retry.ts';
@@ -134,7 +135,9 @@ function currentSource(current: () => SecretSource): SecretSource {
     start: () => current().start(),
     readSecrets: () => current().readSecrets(),
     readSecretData: (name) => current().readSecretData(name),
-    writeSecret: (name, value) => current().writeSecret(name, value),
+    writeSecret: (name, value, options) => current().writeSecret(name, value, options),
+    // Offered when the source offers it (every Vault-backed one does; a test double may not).
+    ...(current().readSecretVersion === undefined ? {} : { readSecretVersion: (name: string) => readVersion(current(), name) }),
     dataKey: () => current().dataKey(),
     get revoked() {
       return current().revoked;
@@ -142,4 +145,9 @@ function currentSource(current: () => SecretSource): SecretSource {
     onRevoked: (listener) => current().onRevoked(listener),
     stop: () => current().stop(),
   };
+}
+
+function readVersion(source: SecretSource, name: string): Promise<VersionedSecret | null> {
+  if (source.readSecretVersion === undefined) throw new FleetError('internal', 'the secret source in use reads no secret versions');
+  return source.readSecretVersion(name);
 }

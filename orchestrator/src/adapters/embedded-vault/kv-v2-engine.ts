@@ -115,7 +115,10 @@ export class KvV2Engine {
     const data = ctx.body['data'];
     if (data === null || typeof data !== 'object' || Array.isArray(data))
       throw badRequest('no data provided');
-    const options = (ctx.body['options'] ?? {}) as Record<string, unknown>;
+    const rawOptions = ctx.body['options'] ?? {};
+    // As Vault's map field: anything but an object is refused, never read as "no check-and-set".
+    if (typeof rawOptions !== 'object' || Array.isArray(rawOptions)) throw badRequest('options must be an object');
+    const options = rawOptions as Record<string, unknown>;
     const cas = optionalInt(options, 'cas');
     const current = secret?.currentVersion ?? 0;
     if (cas === undefined && secret?.casRequired)

@@ -58,7 +58,19 @@ export class AgentTokenLedger {
 
   /** Revokes every recorded token of the client, all at once; the count is of those that were still live. */
   async revokeAll(clientId: ClientId): Promise<{ revoked: number }> {
-    const { accessors } = await this.read(clientId);
+    return this.revokeSome(clientId, await this.accessors(clientId));
+  }
+
+  /** The accessors recorded for the client now (some may be dead already). */
+  async accessors(clientId: ClientId): Promise<string[]> {
+    return (await this.read(clientId)).accessors;
+  }
+
+  /**
+   * Revokes the given tokens of the client, all at once (those a rotation found before it handed over a
+   * new one); the count is of those that were still live.
+   */
+  async revokeSome(clientId: ClientId, accessors: readonly string[]): Promise<{ revoked: number }> {
     if (accessors.length === 0) return { revoked: 0 };
     const outcomes = await Promise.allSettled(accessors.map((accessor) => this.revoke(accessor)));
     const failed = outcomes.find((outcome) => outcome.status === 'rejected');

@@ -130,6 +130,16 @@ export class VaultSecretStore implements SecretStore {
     return this.ledger.revokeAll(clientId);
   }
 
+  /** The accessors of every agent token issued for the client so far (a rotation's "before"). */
+  async agentTokenAccessors(clientId: ClientId): Promise<string[]> {
+    return this.ledger.accessors(clientId);
+  }
+
+  /** Revokes the given agent tokens of the client; returns how many were still live. */
+  async revokeAgentTokenAccessors(clientId: ClientId, accessors: readonly string[]): Promise<{ revoked: number }> {
+    return this.ledger.revokeSome(clientId, accessors);
+  }
+
   async writeSecret(clientId: ClientId, name: string, value: string): Promise<{ version: number }> {
     const path = `${vaultNames(clientId).dataPrefix}${checkSecretName(name)}`;
     const response = (await this.calls.call('write secret', () =>
