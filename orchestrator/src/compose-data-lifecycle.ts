@@ -3,6 +3,7 @@ import type { Registry as MetricsRegistry } from 'prom-client';
 import type { ClientId } from '@agent-fleet/kernel/client-id';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import { PrometheusMetricsHistory } from './adapters/prometheus/prometheus-metrics-history.ts';
+import { AlertmanagerAlertSilences } from './adapters/alertmanager/alertmanager-alert-silences.ts';
 import { DirectoryBackupStore } from './adapters/backup-directory/directory-backup-store.ts';
 import { EncryptedFileStore, loadOrCreateMasterKey } from './adapters/embedded-vault/encrypted-file-store.ts';
 import { adminVaultClient } from './adapters/vault/admin-vault-client.ts';
@@ -10,6 +11,8 @@ import type { SecretBackend } from './adapters/vault/open-secret-backend.ts';
 import { VaultKeyWrapper } from './adapters/vault/vault-key-wrapper.ts';
 import { VaultMailboxGrants } from './adapters/vault/vault-mailbox-grants.ts';
 import type { MailboxGrants } from './ports/mailbox-grants.ts';
+import type { MetricsHistory } from './ports/metrics-history.ts';
+import type { AlertSilences } from './ports/alert-silences.ts';
 import { exportSpoolDirectory } from './services/leftover-work.ts';
 import type { OrchestratorConfig } from './config.ts';
 import { registerDataLifecycleMetrics } from './observability/data-lifecycle-metrics.ts';
@@ -49,6 +52,8 @@ export interface DataLifecycle {
   signer: ExportSigner;
   /** Clients' OAuth grants at their mail provider, revoked by an erasure and by a purge. */
   grants: MailboxGrants;
+  /** Prometheus's stored series of each client, deleted by an erasure, a purge and the retention run's retries; absent without Prometheus. */
+  metricsHistory: MetricsHistory | undefined;
 }
 
 export interface DataLifecycleParts {
@@ -79,6 +84,18 @@ export interface DataLifecycleParts {
   ownMetrics?: { forgetClient(clientId: ClientId): void } | undefined;
   /** Google's token revocation endpoint (tests: the Gmail emulator's). */
   googleRevokeUrl?: string | undefined;
+  /** Alertmanager's API (e.g. http://127.0.0.1:9093), whose silences of a client an erasure expires; absent: none configured. */
+  alertmanagerUrl?: string | undefined;
+}
+
+/** The Prometheus `fleet doctor` asks is the one that scraped the agents; its admin API deletes their series. */
+export function composeMetricsHistory(config: Readonly<OrchestratorConfig>): MetricsHistory | undefined {
+  return config.doctor.prometheusUrl === undefined ? undefined : new PrometheusMetricsHistory({ url: config.doctor.prometheusUrl });
+}
+
+/** The Alertmanager whose silences of a client its deletion (erasure, purge) expires; none without its URL. */
+export function composeAlertSilences(alertmanagerUrl: string | undefined): AlertSilences | undefined {
+  return alertmanagerUrl === undefined ? undefined : new AlertmanagerAlertSilences({ url: alertmanagerUrl });
 }
 
 /** Wires the data-lifecycle services from the orchestrator's parts (a composition root, like orchestrator.ts). */
@@ -116,6 +133,7 @@ export async function composeDataLifecycle(parts: DataLifecycleParts): Promise<D
     spoolDir: exportSpoolDirectory(config.homeDir),
     logger,
   });
+  const metricsHistory = composeMetricsHistory(config);
   const grants = new VaultMailboxGrants({ client: adminVault, logger, ...(parts.googleRevokeUrl === undefined ? {} : { googleRevokeUrl: parts.googleRevokeUrl }) });
   const erasure = new EraseClientService({
     registry,
@@ -128,8 +146,8 @@ export async function composeDataLifecycle(parts: DataLifecycleParts): Promise<D
     evidence: { deleteClientBundles: (clientId) => deleteClientEvidence(evidenceDirectory(config.homeDir), clientId) },
     incidents: { forgetClientRecipients: (clientId) => forgetIncidentRecipients(parts.incidentStore, clientId) },
     egressRefusals: parts.egressRefusals,
-    // The Prometheus `fleet doctor` asks is the one that scraped the agents; its admin API deletes their series.
-    metricsHistory: config.doctor.prometheusUrl === undefined ? undefined : new PrometheusMetricsHistory({ url: config.doctor.prometheusUrl }),
+    metricsHistory,
+    alertSilences: composeAlertSilences(parts.alertmanagerUrl),
     ownMetrics: parts.ownMetrics,
     kill: parts.kill,
     guard: parts.guard,
@@ -153,7 +171,7 @@ export async function composeDataLifecycle(parts: DataLifecycleParts): Promise<D
     secrets,
   });
   const backups = new ClientBackups({ config, registry, runtime, backups: backupStore, guard: parts.guard, logger });
-  return { exports, backupStore, backups, restore, erasure, signer, grants };
+  return { exports, backupStore, backups, restore, erasure, signer, grants, metricsHistory };
 }
 
 /** The data-lifecycle gauges (erasure deadlines, newest backups) on the orchestrator's metrics registry. */

@@ -8,6 +8,11 @@ import type { ScrapeTargets } from '../ports/scrape-targets.ts';
 import type { ClientOperationGuard } from './client-operation-guard.ts';
 import { PURGE_ACTION } from '../domain/ops-log-chain.ts';
 import { eraseClientOpsLog, type OpsLogErasure } from './erasure/ops-log-erasure.ts';
+import { forgetMetricsHistory, type MetricsHistoryDeletion } from './erasure/metrics-history-step.ts';
+import type { ErasureStep } from './erasure/deletion-certificate.ts';
+import { provisioningAbandoned } from './erasure/provisioning-abandoned.ts';
+import { expireAlertSilences } from './erasure/alert-silences-step.ts';
+import type { AlertSilences } from '../ports/alert-silences.ts';
 
 export interface DeprovisionRequest {
   clientId: unknown;
@@ -34,6 +39,14 @@ export interface DeprovisionDependencies {
   clock: Clock;
   logger: Logger;
   extension?: DeprovisionExtension;
+  /**
+   * Prometheus's stored series of the client and the orchestrator's own per-client series, deleted by a purge
+   * as by an erasure (the same step); the purge's ops-log entry says how that went.
+   */
+  metricsHistory?: MetricsHistoryDeletion['metricsHistory'];
+  ownMetrics?: MetricsHistoryDeletion['ownMetrics'];
+  /** Alertmanager's silences of the client, expired by a purge as by an erasure; absent when none is configured. */
+  alertSilences?: AlertSilences | undefined;
 }
 
 /**
@@ -58,8 +71,11 @@ export class DeprovisionClientService {
     if (!record && !request.purge) {
       throw new FleetError('not_found', `no client "${clientId}" in the registry; \`fleet list\` shows the clients`);
     }
-    if (record?.status === 'provisioning') {
-      throw new FleetError('busy', `${clientId} is being provisioned; try again when it finishes`);
+    // A provisioning claims under the guard this holds, so none can start or take over while this runs. One that is
+    // alive (its heartbeat fresh) is waited for; one whose orchestrator died never finishes, and is taken over here,
+    // at provisioning's own take-over age, its possibly running agent and its network removed like any other.
+    if (record?.status === 'provisioning' && !provisioningAbandoned(record, clock.now())) {
+      throw new FleetError('busy', `${clientId} is being provisioned; try again when it finishes`, { retryable: true });
     }
     if (record) await registry.setStatus(clientId, 'deprovisioning', request.reason ?? null, clock.now());
 
@@ -68,12 +84,14 @@ export class DeprovisionClientService {
     await runtime.removeAgent(clientId);
     await runtime.removeNetwork(clientId);
     let opsLog: OpsLogErasure | null = null;
+    let monitoring: ErasureStep[] | null = null;
     if (request.purge) {
       await runtime.removeVolume(clientId);
       await this.deps.extension?.onPurge?.(clientId);
       opsLog = await eraseClientOpsLog(registry, clientId, clock.now());
       await registry.deleteClient(clientId);
       await registry.reclaimDeletedRows();
+      monitoring = [await forgetMetricsHistory(this.deps, clientId), await expireAlertSilences(this.deps, clientId)];
     } else if (record) {
       await registry.setSubnet(clientId, null);
       await registry.setStatus(clientId, 'deprovisioned', request.reason ?? null, clock.now());
@@ -84,7 +102,7 @@ export class DeprovisionClientService {
       clientId,
       reason: request.reason ?? null,
       outcome: 'success',
-      details: opsLog === null ? {} : { opsLogEntriesErased: opsLog.erased, opsLogEntriesUnerasable: opsLog.unerasable },
+      details: opsLog === null ? {} : { opsLogEntriesErased: opsLog.erased, opsLogEntriesUnerasable: opsLog.unerasable, ...(monitoring === null ? {} : { steps: monitoring }) },
     });
     this.deps.logger.info('client deprovisioned', { client: clientId, purged: request.purge });
     return { clientId, purged: request.purge };

@@ -4,6 +4,8 @@ import type { ClientStatus } from '../domain/client-status.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { ClientRecord, OpsLogEntry, Registry } from '../ports/registry.ts';
 import type { DeprovisionClientService } from './deprovision-client.ts';
+import type { MetricsHistoryDeletion } from './erasure/metrics-history-step.ts';
+import { retryMetricsDeletions } from './erasure/metrics-history-retry.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -21,6 +23,12 @@ export interface RetentionDependencies {
   logger: Logger;
   /** Days a closed client's data (its volume: audit log, state) is kept before it is deleted. */
   retentionDays: number;
+  /**
+   * Prometheus's stored series (absent: none configured) and the orchestrator's own per-client series: a
+   * deletion of them that failed at an erasure or a purge is tried again on every run until it succeeds.
+   */
+  metricsHistory?: MetricsHistoryDeletion['metricsHistory'];
+  ownMetrics?: MetricsHistoryDeletion['ownMetrics'];
 }
 
 /**
@@ -48,9 +56,22 @@ function closedAt(client: ClientRecord, closures: ReadonlyMap<string, string>): 
 /**
  * Log retention after account closure: a deprovisioned client's volume (audit log included) and its
  * secrets are kept for the retention period, so the client can still ask for an export, then deleted
- * permanently. Each deletion is ops-logged under the actor "retention".
+ * permanently. Each deletion is ops-logged under the actor "retention". Deleted clients' metrics history
+ * whose deletion failed (at an erasure or a purge) is tried again.
  */
 export async function enforceRetention(deps: RetentionDependencies): Promise<string[]> {
+  const purged = await purgeExpired(deps);
+  try {
+    for (const retried of await retryMetricsDeletions(deps)) {
+      deps.logger.info('metrics history of a deleted client tried again', { client: retried.clientId, outcome: retried.outcome });
+    }
+  } catch (error) {
+    deps.logger.error('retrying metrics-history deletions failed', { error });
+  }
+  return purged;
+}
+
+async function purgeExpired(deps: RetentionDependencies): Promise<string[]> {
   const cutoff = deps.clock.now().getTime() - deps.retentionDays * DAY_MS;
   const purged: string[] = [];
   const closed = (await deps.registry.listClients()).filter((client) => CLOSED.has(client.status));

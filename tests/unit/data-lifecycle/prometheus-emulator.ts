@@ -14,6 +14,8 @@ export interface PrometheusEmulator {
   /** Client ids Prometheus still scrapes; each poll of the targets can drop them (see `onTargetsPoll`). */
   scraped: Set<string>;
   adminApi: boolean;
+  /** Each active target's `scrapeInterval` as Prometheus reports it (e.g. `30s`, `1m`). */
+  scrapeInterval: string;
   /** Called on every GET of the active targets, e.g. to drop a target after a few polls. */
   onTargetsPoll: (poll: number) => void;
   /** Every request, as `METHOD /path`. */
@@ -33,13 +35,14 @@ async function bodyOf(request: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export async function startPrometheusEmulator(initial: { series: EmulatedSeries[]; scraped?: string[]; adminApi?: boolean }): Promise<PrometheusEmulator> {
+export async function startPrometheusEmulator(initial: { series: EmulatedSeries[]; scraped?: string[]; adminApi?: boolean; scrapeInterval?: string }): Promise<PrometheusEmulator> {
   let polls = 0;
   const emulator: PrometheusEmulator = {
     url: '',
     series: [...initial.series],
     scraped: new Set(initial.scraped ?? []),
     adminApi: initial.adminApi ?? true,
+    scrapeInterval: initial.scrapeInterval ?? '30s',
     onTargetsPoll: () => undefined,
     requests: [],
     close: async () => undefined,
@@ -55,7 +58,7 @@ export async function startPrometheusEmulator(initial: { series: EmulatedSeries[
       if (request.method === 'GET' && url.pathname === '/api/v1/targets') {
         polls += 1;
         emulator.onTargetsPoll(polls);
-        return json(200, { status: 'success', data: { activeTargets: [...emulator.scraped].map((client) => ({ labels: { client, job: 'agents' }, health: 'down' })) } });
+        return json(200, { status: 'success', data: { activeTargets: [...emulator.scraped].map((client) => ({ labels: { client, job: 'agents' }, scrapePool: 'agents', scrapeInterval: emulator.scrapeInterval, scrapeTimeout: '10s', health: 'down' })) } });
       }
       if (request.method === 'GET' && url.pathname === '/api/v1/series') {
         const matcher = matcherOf(url.searchParams.get('match[]'));

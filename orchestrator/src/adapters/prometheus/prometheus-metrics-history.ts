@@ -1,15 +1,34 @@
 import type { ClientId } from '@agent-fleet/kernel/client-id';
 import type { MetricsHistory, MetricsHistoryOutcome } from '../../ports/metrics-history.ts';
 
-type TargetsAnswer = { data?: { activeTargets?: { labels?: Record<string, string> }[] } };
+type TargetsAnswer = { data?: { activeTargets?: { labels?: Record<string, string>; scrapeInterval?: unknown }[] } };
 type SeriesAnswer = { data?: unknown[] };
 type ErrorAnswer = { error?: string };
 
 class PrometheusRefusal extends Error {}
 
+/** Bounds of the staleness grace derived from a reported scrape interval: no shorter than a round trip, no longer than an erasure can wait. */
+const MIN_GRACE_MS = 1_000;
+const MAX_GRACE_MS = 10 * 60_000;
+
 /** PromQL string literal of a label value (a client id never needs escaping, but the matcher must not depend on it). */
 export function clientSeriesSelector(clientId: ClientId): string {
   return `{client=${JSON.stringify(clientId)}}`;
+}
+
+/** A Prometheus duration as the targets API writes it (`30s`, `1m30s`, `500ms`), in ms; null when it is not one. */
+export function prometheusDurationMs(text: unknown): number | null {
+  if (typeof text !== 'string' || text === '' || text.length > 32) return null;
+  const units: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000 };
+  let total = 0;
+  let rest = text;
+  while (rest !== '') {
+    const part = /^(\d+)(ms|s|m|h|d|w|y)/.exec(rest);
+    if (!part?.[1] || !part[2]) return null;
+    total += Number(part[1]) * (units[part[2]] ?? 0);
+    rest = rest.slice(part[0].length);
+  }
+  return total;
 }
 
 /**
@@ -18,10 +37,14 @@ export function clientSeriesSelector(clientId: ClientId): string {
  *
  * The agent's scrape target is unregistered earlier in the erasure, but Prometheus reads its file_sd
  * file (or ServiceMonitor) on its own schedule: until it drops the target, each failed scrape writes a
- * fresh `up{client=...}` sample. So this waits for the target to leave Prometheus's active targets, then
- * deletes (`delete_series`), removes the deleted data from disk (`clean_tombstones`) and asks again.
- * A scrape loop that ends writes staleness markers (samples too) about one scrape interval after its
- * last scrape, so when the client's series had recent samples, the deletion is repeated after that grace.
+ * fresh `up{client=...}` sample. So this polls (with backoff) until the target leaves Prometheus's active
+ * targets, then deletes (`delete_series`), removes the deleted data from disk (`clean_tombstones`) and
+ * asks again. A scrape loop that ends writes staleness markers (samples too) two scrape ticks and a tenth
+ * after it stopped, which is at the latest when the target left the active targets; so when the client's
+ * series had recent samples, the deletion is repeated once that grace (2.5 of the target's own scrape
+ * intervals, as Prometheus reported it) has passed since the target was seen gone, the time the first
+ * deletion took counted in. The grace cannot be cut shorter by watching for the markers: a scrape still
+ * in flight when the target was dropped may land its samples first, and the markers come after them.
  */
 export class PrometheusMetricsHistory implements MetricsHistory {
   readonly url: string;
@@ -38,8 +61,12 @@ export class PrometheusMetricsHistory implements MetricsHistory {
     timeoutMs?: number;
     /** How long to wait for Prometheus to stop scraping the client; default 90 s (file_sd refresh 30 s + a scrape). */
     targetGoneTimeoutMs?: number;
+    /** The longest pause between two polls of the targets; they start at a tenth of it (at most 250 ms) and double. Default 2 s. */
     pollIntervalMs?: number;
-    /** How long after its last scrape an ended scrape loop may still write staleness markers; default 75 s (2.5 scrape intervals of 30 s). */
+    /**
+     * How long after its target is dropped an ended scrape loop may still write staleness markers when
+     * Prometheus does not report the target's scrape interval; default 75 s (2.5 scrape intervals of 30 s).
+     */
     stalenessGraceMs?: number;
     now?: () => number;
     sleep?: (ms: number) => Promise<void>;
@@ -56,12 +83,16 @@ export class PrometheusMetricsHistory implements MetricsHistory {
   async forgetClient(clientId: ClientId): Promise<MetricsHistoryOutcome> {
     const selector = clientSeriesSelector(clientId);
     try {
-      const stillScraped = !(await this.waitForTargetGone(clientId));
+      const target = await this.waitForTargetGone(clientId);
+      const stillScraped = !target.gone;
+      const goneAt = this.now();
+      const grace = target.scrapeIntervalMs === null ? this.stalenessGraceMs : Math.min(MAX_GRACE_MS, Math.max(MIN_GRACE_MS, Math.ceil(2.5 * target.scrapeIntervalMs)));
       const before = await this.countSeries(selector);
-      const recent = before > 0 && (await this.countSeries(selector, this.now() - this.stalenessGraceMs)) > 0;
+      const recent = before > 0 && (await this.countSeries(selector, goneAt - grace)) > 0;
       await this.deleteSeries(selector);
       if (recent) {
-        await this.sleep(this.stalenessGraceMs);
+        const left = goneAt + grace - this.now();
+        if (left > 0) await this.sleep(left);
         await this.deleteSeries(selector);
       }
       const left = await this.countSeries(selector);
@@ -75,15 +106,25 @@ export class PrometheusMetricsHistory implements MetricsHistory {
     }
   }
 
-  /** True once no active target carries the client's label; false when it still does at the deadline. */
-  private async waitForTargetGone(clientId: ClientId): Promise<boolean> {
-    const attempts = Math.max(1, Math.ceil(this.targetGoneTimeoutMs / this.pollIntervalMs) + 1);
-    for (let attempt = 1; ; attempt += 1) {
+  /**
+   * Whether the client's target left the active targets before the deadline (total pause time, so the
+   * bound holds whatever the clock), and its scrape interval as last reported (null: not reported).
+   */
+  private async waitForTargetGone(clientId: ClientId): Promise<{ gone: boolean; scrapeIntervalMs: number | null }> {
+    let scrapeIntervalMs: number | null = null;
+    let pause = Math.max(1, Math.min(250, Math.floor(this.pollIntervalMs / 10)));
+    for (let paused = 0; ; ) {
       const answer = (await this.request('GET', '/api/v1/targets?state=active')) as TargetsAnswer;
-      const scraped = (answer.data?.activeTargets ?? []).some((target) => target.labels?.['client'] === clientId);
-      if (!scraped) return true;
-      if (attempt >= attempts) return false;
-      await this.sleep(this.pollIntervalMs);
+      const scraped = (answer.data?.activeTargets ?? []).filter((target) => target.labels?.['client'] === clientId);
+      if (scraped.length === 0) return { gone: true, scrapeIntervalMs };
+      // The longest of the client's targets' intervals: their loops end at different times.
+      const intervals = scraped.map((target) => prometheusDurationMs(target.scrapeInterval));
+      scrapeIntervalMs = intervals.some((interval) => interval === null) ? null : Math.max(...(intervals as number[]));
+      if (paused >= this.targetGoneTimeoutMs) return { gone: false, scrapeIntervalMs };
+      const next = Math.min(pause, this.targetGoneTimeoutMs - paused);
+      await this.sleep(next);
+      paused += next;
+      pause = Math.min(pause * 2, this.pollIntervalMs);
     }
   }
 

@@ -20,6 +20,7 @@ export interface ErasureStep {
     | 'incident-records'
     | 'egress-log'
     | 'metrics-history'
+    | 'alertmanager'
     | 'vault'
     | 'data-key'
     | 'portal'

@@ -5,6 +5,7 @@ import type { Clock } from '../../ports/clock.ts';
 import type { ContainerRuntime } from '../../ports/container-runtime.ts';
 import type { KeyWrapper } from '../../ports/key-wrapper.ts';
 import type { MailboxGrants } from '../../ports/mailbox-grants.ts';
+import type { AlertSilences } from '../../ports/alert-silences.ts';
 import type { MetricsHistory } from '../../ports/metrics-history.ts';
 import type { PortalStore } from '../../ports/portal-store.ts';
 import type { ClientRecord, OpsLogEntry, Registry } from '../../ports/registry.ts';
@@ -15,8 +16,10 @@ import type { KillClientService } from '../kill-client.ts';
 import { deletionCertificate, type DeletionCertificate, type ErasureStep } from './deletion-certificate.ts';
 import { deadlineOf, ERASE_ACTION, ERASE_STARTED, ERASURE_REQUEST_ACTION, foldErasureRequests, parseRequestId, unfinishedErasure, type ErasureRequest } from './erasure-records.ts';
 import type { ClientOperationGuard } from '../client-operation-guard.ts';
-import { STALE_OPERATION_MS } from '../provision-client.ts';
+import { provisioningAbandoned } from './provisioning-abandoned.ts';
 import { eraseClientOpsLog, type OpsLogErasure } from './ops-log-erasure.ts';
+import { forgetMetricsHistory } from './metrics-history-step.ts';
+import { expireAlertSilences } from './alert-silences-step.ts';
 
 export interface EraseDependencies {
   registry: Registry;
@@ -40,6 +43,8 @@ export interface EraseDependencies {
    * absent when no Prometheus is configured, which the certificate then says instead of claiming them gone.
    */
   metricsHistory?: MetricsHistory | undefined;
+  /** Alertmanager's silences of the client, expired last; absent when no Alertmanager is configured. */
+  alertSilences?: AlertSilences | undefined;
   /**
    * The orchestrator's own per-client series that outlive the registry row (counters such as the egress
    * proxy's): dropped before the metrics history is deleted, or every scrape would write the client back.
@@ -61,7 +66,8 @@ export type EraseOutcome =
  * killed, the OAuth grant revoked at the provider (read from the secrets, so first), the container,
  * network, scrape target and volume removed, every backup and sealed incident evidence bundle deleted,
  * then the client's Vault objects and its key destroyed (crypto-shredding: any copy of a backup anywhere
- * stays unreadable), the registry row deleted, and last the client's series in Prometheus. What stays is a tombstone and the deletion certificate
+ * stays unreadable), the registry row deleted, and last the client's series in Prometheus and its silences in
+ * Alertmanager (expired: its API deletes neither them nor alerts). What stays is a tombstone and the deletion certificate
  * in the ops log, whose entries of the client keep their actions, times and outcomes but no longer its
  * admins' addresses, reasons or details.
  * Every step is idempotent: a failed erasure is run again, and finishes the job even when the run before
@@ -204,27 +210,6 @@ export class EraseClientService {
     return steps;
   }
 
-  /**
-   * The client's time series: their `client` label ties its mail activity (sent, drafted, refused, when)
-   * to it, so they are its data and go too. Never skipped in silence: without a configured Prometheus, or
-   * when the deletion fails, the certificate says so (the erasure of everything else still stands).
-   */
-  private async forgetMetricsHistory(clientId: ClientId): Promise<ErasureStep> {
-    const history = this.deps.metricsHistory;
-    if (history === undefined) {
-      return {
-        what: 'metrics-history',
-        outcome: 'not-configured',
-        detail: `no Prometheus is configured (FLEET_PROMETHEUS_URL): a Prometheus that scraped the agent keeps its series labelled client="${clientId}" until its own retention drops them; delete them there with the admin API (delete_series, match[]={client="${clientId}"})`,
-      };
-    }
-    this.forgettingMetrics.add(clientId);
-    this.deps.ownMetrics?.forgetClient(clientId);
-    const result = await history.forgetClient(clientId);
-    if (result.outcome === 'failed') this.deps.logger.error('metrics history of an erased client not deleted', { client: clientId, detail: result.detail });
-    return { what: 'metrics-history', outcome: result.outcome, detail: result.detail };
-  }
-
   /** Everything stored of the client, each removal idempotent; needs nothing from its registry row. */
   private async removeStoredData(clientId: ClientId): Promise<ErasureStep[]> {
     const { runtime, targets, secrets, registry, keys } = this.deps;
@@ -270,15 +255,10 @@ export class EraseClientService {
     });
     // Last: until the row is gone the orchestrator's own gauges (status, backups, onboarding) still carry the
     // client's label, and each scrape would write it back.
-    steps.push(await this.forgetMetricsHistory(clientId));
+    steps.push(await forgetMetricsHistory(this.deps, clientId, () => this.forgettingMetrics.add(clientId)));
+    steps.push(await expireAlertSilences(this.deps, clientId));
     return steps;
   }
-}
-
-/** A provisioning whose operation stopped beating (its orchestrator died), as provisioning itself judges it: nothing will ever finish it. */
-function provisioningAbandoned(client: ClientRecord, now: Date): boolean {
-  const beat = Date.parse(client.operationHeartbeatAt ?? client.updatedAt);
-  return Number.isNaN(beat) || now.getTime() - beat >= STALE_OPERATION_MS;
 }
 
 function opsLogDetail({ erased, unerasable }: OpsLogErasure): string {

@@ -1,0 +1,76 @@
+import { parseClientId } from '@agent-fleet/kernel/client-id';
+import { CLIENT_DELETION_ACTIONS, ERASE_ACTION, PURGE_ACTION } from '../../domain/ops-log-chain.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { OpsLogEntry, Registry } from '../../ports/registry.ts';
+import type { ErasureStep } from './deletion-certificate.ts';
+import { forgetMetricsHistory, type MetricsHistoryDeletion } from './metrics-history-step.ts';
+
+/** The ops-log record of a later attempt at a deleted client's metrics history; `success` closes it. */
+export const METRICS_HISTORY_RETRY_ACTION = 'metrics-history-deletion';
+const PROVISION_ACTION = 'provision';
+
+/** A client deleted (erased or purged) whose metrics-history deletion failed and has not succeeded since. */
+export interface PendingMetricsDeletion {
+  clientId: string;
+  /** The deletion's ops-log entry (`erase` with its certificate, or `deprovision-purge`). */
+  deletion: Pick<OpsLogEntry, 'seq' | 'at' | 'action'>;
+}
+
+/** The metrics-history step a deletion recorded: in the erasure's certificate, or in the purge's details. */
+function metricsStepOf(entry: OpsLogEntry): ErasureStep | undefined {
+  const certificate = entry.details['certificate'];
+  const recorded = entry.action === ERASE_ACTION && typeof certificate === 'object' && certificate !== null ? (certificate as { steps?: unknown }).steps : entry.details['steps'];
+  if (!Array.isArray(recorded)) return undefined;
+  return (recorded as unknown[]).find((step): step is ErasureStep => typeof step === 'object' && step !== null && (step as ErasureStep).what === 'metrics-history');
+}
+
+/**
+ * The deletions whose metrics history is still to be deleted. A client provisioned again under the same id
+ * ends its predecessor's: from then on its label names the new client, whose series are not to be deleted. Pure.
+ */
+export function pendingMetricsDeletions(entries: readonly OpsLogEntry[]): PendingMetricsDeletion[] {
+  const pending = new Map<string, PendingMetricsDeletion>();
+  for (const entry of entries) {
+    if (entry.clientId === null || entry.outcome !== 'success') continue;
+    if (CLIENT_DELETION_ACTIONS.has(entry.action)) {
+      if (metricsStepOf(entry)?.outcome === 'failed') pending.set(entry.clientId, { clientId: entry.clientId, deletion: { seq: entry.seq, at: entry.at, action: entry.action } });
+      else pending.delete(entry.clientId);
+    } else if (entry.action === PROVISION_ACTION || entry.action === METRICS_HISTORY_RETRY_ACTION) {
+      pending.delete(entry.clientId);
+    }
+  }
+  return [...pending.values()];
+}
+
+export interface MetricsRetryDependencies extends MetricsHistoryDeletion {
+  registry: Pick<Registry, 'listOpsLog' | 'getClient' | 'appendOpsLog'>;
+  clock: Clock;
+}
+
+/**
+ * Tries again the metrics-history deletions that failed (Prometheus down, its admin API off) at an erasure
+ * or a purge, and ops-logs each attempt against the deletion it finishes: `success` with when, or `failed`
+ * with why (tried again on the next run). A client whose id is in the registry again is left: its label is
+ * no longer only the deleted client's. Returns the outcome per client.
+ */
+export async function retryMetricsDeletions(deps: MetricsRetryDependencies): Promise<Array<{ clientId: string; outcome: string }>> {
+  if (deps.metricsHistory === undefined) return [];
+  const log = await deps.registry.listOpsLog({ actions: [PROVISION_ACTION, ERASE_ACTION, PURGE_ACTION, METRICS_HISTORY_RETRY_ACTION] });
+  const results: Array<{ clientId: string; outcome: string }> = [];
+  for (const { clientId: id, deletion } of pendingMetricsDeletions(log)) {
+    const clientId = parseClientId(id);
+    if ((await deps.registry.getClient(clientId)) !== null) continue;
+    const step = await forgetMetricsHistory(deps, clientId);
+    const succeeded = step.outcome === 'removed';
+    await deps.registry.appendOpsLog({
+      actor: 'retention',
+      action: METRICS_HISTORY_RETRY_ACTION,
+      clientId,
+      reason: null,
+      outcome: succeeded ? 'success' : 'failed',
+      details: { deletionSeq: deletion.seq, deletionAction: deletion.action, deletedAt: deletion.at, completedAt: succeeded ? deps.clock.now().toISOString() : null, step },
+    });
+    results.push({ clientId, outcome: step.outcome });
+  }
+  return results;
+}
