@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { OpsLogEntry } from '../../../orchestrator/src/ports/registry.ts';
-import { opsLogSlice, redactLogLine } from '../../../orchestrator/src/services/incidents/evidence-parts.ts';
+import { redactLogLine } from '../../../orchestrator/src/services/incidents/evidence-parts.ts';
+import { inOpsLogSlice } from '../../../orchestrator/src/services/incidents/evidence-ops-log.ts';
 import { incidentClocks } from '../../../orchestrator/src/services/incidents/incident-clocks.ts';
 import { auditEventsFrom, buildTimeline, type ReportModel } from '../../../orchestrator/src/services/incidents/report-model.ts';
 import { mdText, renderReportHtml, renderReportMarkdown } from '../../../orchestrator/src/services/incidents/report-render.ts';
@@ -105,6 +106,6 @@ describe('evidence helpers', () => {
 
   test('the ops-log slice holds the client’s entries and the incident’s, nothing of other clients', () => {
     const entries = [entry(0, 'kill', 'acme'), entry(1, 'kill', 'beta'), entry(2, 'incident-open', null, { incident: 'INC-1' }), entry(3, 'incident-open', null, { incident: 'INC-2' })];
-    assert.deepEqual(opsLogSlice(entries, 'acme', 'INC-1').map((e) => e.seq), [entries[0]?.seq, entries[2]?.seq]);
+    assert.deepEqual(entries.filter((e) => inOpsLogSlice(e, 'acme', 'INC-1')).map((e) => e.seq), [entries[0]?.seq, entries[2]?.seq]);
   });
 });

@@ -73,10 +73,27 @@ export class MemoryOpsRegistry {
     return Promise.resolve(full);
   }
 
+  /** The most entries one read of the log returned (a whole list, or a page). */
+  largestRead = 0;
+
+  private matching(filter: { clientId?: string; actions?: readonly string[] }): OpsLogEntry[] {
+    return this.entries.filter((entry) => (filter.clientId === undefined || entry.clientId === filter.clientId) && (filter.actions === undefined || filter.actions.includes(entry.action)));
+  }
+
   listOpsLog(filter: { clientId?: string; actions?: readonly string[] } = {}): Promise<OpsLogEntry[]> {
-    return Promise.resolve(
-      this.entries.filter((entry) => (filter.clientId === undefined || entry.clientId === filter.clientId) && (filter.actions === undefined || filter.actions.includes(entry.action))),
-    );
+    const entries = this.matching(filter);
+    this.largestRead = Math.max(this.largestRead, entries.length);
+    return Promise.resolve(entries);
+  }
+
+  async *readOpsLogPages(options: { pageSize: number; filter?: { clientId?: string; actions?: readonly string[] } }): AsyncGenerator<OpsLogEntry[]> {
+    const entries = this.matching(options.filter ?? {});
+    for (let start = 0; start < entries.length; start += options.pageSize) {
+      const page = entries.slice(start, start + options.pageSize);
+      this.largestRead = Math.max(this.largestRead, page.length);
+      await Promise.resolve();
+      yield page;
+    }
   }
 }
 

@@ -5,7 +5,8 @@ import type { OpsLogHead } from '../../domain/ops-log-chain.ts';
 
 /**
  * What `advance` did: wrote the head, kept a later (or equal) one, kept a file it cannot trust (left as
- * evidence), or found none where one was expected (`create: false`) and made none.
+ * evidence: it fails its MAC, or records an entry the log no longer holds), or found none where one was
+ * expected (`create: false`) and made none.
  */
 export type CheckpointAdvance = 'advanced' | 'kept' | 'refused-invalid' | 'missing';
 
@@ -22,9 +23,19 @@ export interface OpsLogHeadCheckpoint {
    * Records `head` unless the recorded one is at the same seq or later: it never moves backwards within one
    * process (callers serialise calls through `recordOpsLogHead`). A file that fails its MAC is not
    * overwritten. With `create: false`, no file is made where there is none: a checkpoint that existed and
-   * was deleted must not be made again from whatever the database holds by then.
+   * was deleted must not be made again from whatever the database holds by then. With `holds`, the head
+   * moves on only when the log still holds the recorded one: otherwise entries up to it were cut (or
+   * rewritten) and appends made since have grown the log past it again; moving on would vouch for that.
    */
-  advance(head: OpsLogHead, options?: { create?: boolean }): Promise<CheckpointAdvance>;
+  advance(head: OpsLogHead, options?: AdvanceOptions): Promise<CheckpointAdvance>;
+}
+
+/** How `advance` may move the checkpoint. */
+export interface AdvanceOptions {
+  /** Whether a missing file may be made (default true). */
+  create?: boolean | undefined;
+  /** Whether the log holds `recorded` (an entry at its seq with its hash): asked before moving past it. */
+  holds?: ((recorded: OpsLogHead) => Promise<boolean>) | undefined;
 }
 
 const FORMAT = 'agent-fleet ops-log head v1';
@@ -101,6 +112,7 @@ export function fileOpsLogHeadCheckpoint(file: string, masterKey: Buffer): OpsLo
       }
       if (current !== null && current.seq >= head.seq) return 'kept';
       if (current === null && options.create === false) return 'missing';
+      if (current !== null && options.holds !== undefined && !(await options.holds(current))) return 'refused-invalid';
       const body = { format: FORMAT, seq: head.seq, hash: head.hash, mac: macOf(key, head) };
       await writeFileAtomically(file, `${JSON.stringify(body)}\n`, { mode: 0o600 });
       return 'advanced';

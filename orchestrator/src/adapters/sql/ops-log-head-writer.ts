@@ -15,6 +15,11 @@ export interface HeadRecordingOptions {
    * checkpoint back at the head.
    */
   latest?: (() => Promise<OpsLogHead | null>) | undefined;
+  /**
+   * Whether the log holds a recorded head (see `AdvanceOptions.holds`): without it, a tail cut from the
+   * database and grown again by later appends past the checkpoint's seq would move the checkpoint on.
+   */
+  holds?: ((recorded: OpsLogHead) => Promise<boolean>) | undefined;
 }
 
 interface Batch {
@@ -71,7 +76,7 @@ class HeadWriteQueue {
       this.next = null;
       let recording: HeadRecording;
       try {
-        recording = { outcome: await batch.checkpoint.advance(batch.head, { create: batch.options.create }), seq: batch.head.seq };
+        recording = { outcome: await batch.checkpoint.advance(batch.head, { create: batch.options.create, holds: batch.options.holds }), seq: batch.head.seq };
       } catch (error) {
         recording = { outcome: 'failed', seq: batch.head.seq, error };
       }

@@ -5,11 +5,11 @@ import { finished } from 'node:stream/promises';
 import type { ClientId } from '@agent-fleet/kernel/client-id';
 import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import { redact } from '@agent-fleet/kernel/logger';
-import { verifyOpsLog, type OpsLogHead } from '../../domain/ops-log-chain.ts';
 import type { AgentForensics } from '../../ports/agent-forensics.ts';
 import type { ContainerRuntime } from '../../ports/container-runtime.ts';
-import type { OpsLogEntry, Registry } from '../../ports/registry.ts';
+import type { Registry } from '../../ports/registry.ts';
 import type { ExportEntry } from '../export/export-archive-writer.ts';
+import { collectOpsLog } from './evidence-ops-log.ts';
 
 /** How many of the agent's last log lines go into a bundle. */
 export const AGENT_LOG_LINES = 5000;
@@ -71,11 +71,6 @@ export function redactLogLine(line: string): string {
   return JSON.stringify({ logged_at: time, ...(redact(fields) as Record<string, unknown>) });
 }
 
-/** The slice of the ops log an incident's evidence holds: the client's entries and the incident's own. */
-export function opsLogSlice(entries: readonly OpsLogEntry[], clientId: string, incidentId: string): OpsLogEntry[] {
-  return entries.filter((entry) => entry.clientId === clientId || entry.details['incident'] === incidentId);
-}
-
 /**
  * Collects the parts of one client's evidence bundle. A part that cannot be had (the agent stopped, no
  * support grant for the audit records) is recorded with the reason instead: evidence is sealed as it is.
@@ -126,24 +121,16 @@ export async function collectEvidence(
     const size = (await stat(file)).size;
     return { name: 'audit/audit-log.jsonl', description: "The client's audit log as the agent exported it (JSON lines, hash-chained).", size, open: () => createReadStream(file) };
   });
-  // The head recorded outside the database first (an append meanwhile leaves the entries ahead of it): a
-  // tail cut from the database then shows in the bundle's verification. A checkpoint that fails its MAC is
-  // reported there, not a reason to lose the evidence.
-  let checkpoint: OpsLogHead | null = null;
-  let checkpointProblem: string | null = null;
-  try {
-    checkpoint = (await sources.registry.opsLogHeadCheckpoint?.()) ?? null;
-  } catch (error) {
-    if (!isFleetError(error) || error.code !== 'integrity') throw error;
-    checkpointProblem = error.message;
-  }
-  const everything = await sources.registry.listOpsLog();
-  const slice = opsLogSlice(everything, clientId, incidentId);
-  entries.push(textEntry('ops-log/entries.jsonl', `The ops-log entries of ${clientId} and of ${incidentId} (JSON lines, part of the fleet's hash chain).`, slice.map((e) => `${JSON.stringify(e)}\n`).join('')));
-  parts.push({ part: 'ops-log slice', file: 'ops-log/entries.jsonl', note: `${slice.length} entries` });
-  const head = everything.at(-1);
-  entries.push(jsonEntry('ops-log/verification.json', "Verification of the fleet's whole ops-log chain, and its head.", { verification: verifyOpsLog(everything, checkpoint), head: head ? { seq: head.seq, hash: head.hash } : null, headCheckpoint: checkpoint, headCheckpointProblem: checkpointProblem }));
-  parts.push({ part: 'ops-log verification', file: 'ops-log/verification.json', note: `${everything.length} entries verified` });
+  const opsLog = await collectOpsLog(sources.registry, { clientId, incidentId, file: path.join(input.workDir, 'ops-log-entries.jsonl') });
+  entries.push({
+    name: 'ops-log/entries.jsonl',
+    description: `The ops-log entries of ${clientId} and of ${incidentId} (JSON lines, part of the fleet's hash chain).`,
+    size: opsLog.sliceBytes,
+    open: () => createReadStream(opsLog.sliceFile),
+  });
+  parts.push({ part: 'ops-log slice', file: 'ops-log/entries.jsonl', note: `${opsLog.sliceEntries} entries${opsLog.readProblem === null ? '' : ` (the log could not be read after its first ${opsLog.readEntries} entries: ${opsLog.readProblem})`}` });
+  entries.push(jsonEntry('ops-log/verification.json', "Verification of the fleet's whole ops-log chain, and its head.", opsLog.verification));
+  parts.push({ part: 'ops-log verification', file: 'ops-log/verification.json', note: `${opsLog.readEntries} entries verified` });
 
   const state = await sources.runtime.inspectAgent(clientId);
   entries.push(jsonEntry('runtime/state.json', "The agent workload's state as the orchestrator's runtime reports it.", state));
