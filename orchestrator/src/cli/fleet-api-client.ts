@@ -293,9 +293,11 @@ export class FleetApiClient {
     return (await this.#transport.request<{ requests: ErasureRequest[] }>('GET', '/v1/erasure-requests')).requests;
   }
 
-  /** The ops log, or only the entries of one client. */
-  async opsLog(client?: string): Promise<OpsLogEntry[]> {
-    const query = client === undefined ? '' : `?client=${segment(client)}`;
+  /** The ops log, or only the entries of one client; `since` and `until` (ISO 8601) bound their times. */
+  async opsLog(filter: { client?: string | undefined; since?: string | undefined; until?: string | undefined } = {}): Promise<OpsLogEntry[]> {
+    const parameters = new URLSearchParams();
+    for (const [name, value] of Object.entries(filter)) if (value !== undefined) parameters.set(name, value);
+    const query = parameters.size === 0 ? '' : `?${parameters.toString()}`;
     return (await this.#transport.request<{ entries: OpsLogEntry[] }>('GET', `/v1/ops-log${query}`)).entries;
   }
 

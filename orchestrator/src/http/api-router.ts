@@ -2,6 +2,8 @@ import express, { type Router } from 'express';
 import * as z from 'zod';
 import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Orchestrator } from '../orchestrator.ts';
+import type { OpsLogEntry } from '../ports/registry.ts';
+import { sendEntryPages } from './streamed-entries.ts';
 import { planMailboxConsent } from '../services/connect-mailbox.ts';
 import { readAgentReport } from '../services/agent-report.ts';
 import { describeClient } from '../services/describe-client.ts';
@@ -30,6 +32,28 @@ import {
 const reviewResolveBodySchema = z
   .object({ messageId: reviewMessageId, resolution: z.enum(REVIEW_RESOLUTIONS), actor: actorSchema.default('api') })
   .strict();
+
+/**
+ * `GET /ops-log`: every entry, or one client's (a repeated or empty `client` is refused, not read as "all"),
+ * optionally only those at or after `since` and before `until` (an incident's window).
+ */
+const opsLogQuerySchema = z
+  .object({ client: z.string().min(1).optional(), since: z.iso.datetime({ offset: true }).optional(), until: z.iso.datetime({ offset: true }).optional() })
+  .strict();
+
+/** Whether an entry's time lies in [since, until); an entry whose time does not parse is in every window. */
+function inWindow(at: string, window: { since?: string | undefined; until?: string | undefined }): boolean {
+  const time = Date.parse(at);
+  if (Number.isNaN(time)) return true;
+  return (window.since === undefined || time >= Date.parse(window.since)) && (window.until === undefined || time < Date.parse(window.until));
+}
+
+async function* entriesInWindow(pages: AsyncIterable<OpsLogEntry[]>, window: { since?: string | undefined; until?: string | undefined }): AsyncGenerator<OpsLogEntry[]> {
+  for await (const page of pages) yield window.since === undefined && window.until === undefined ? page : page.filter((entry) => inWindow(entry.at, window));
+}
+
+/** Entries of the ops log the server reads at a time for `GET /ops-log`: it holds a page, not the log. */
+const OPS_LOG_SHOW_PAGE_SIZE = 500;
 
 /** The JSON API for the fleet's operations. No business logic here: parse, call a service, respond. */
 export function createApiRouter(orchestrator: Orchestrator): Router {
@@ -207,8 +231,9 @@ export function createApiRouter(orchestrator: Orchestrator): Router {
   router.use(createSettingsRouter(orchestrator));
 
   router.get('/ops-log', async (request, response) => {
-    const client = typeof request.query.client === 'string' ? request.query.client : undefined;
-    response.json({ entries: await orchestrator.registry.listOpsLog(client ? { clientId: client } : {}) });
+    const { client, ...window } = parseBody(opsLogQuerySchema, request.query);
+    const filter = client === undefined ? {} : { filter: { clientId: client } };
+    await sendEntryPages(response, entriesInWindow(orchestrator.registry.readOpsLogPages({ pageSize: OPS_LOG_SHOW_PAGE_SIZE, ...filter }), window));
   });
 
   router.get('/ops-log/verify', async (_request, response) => {

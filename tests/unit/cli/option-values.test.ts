@@ -125,6 +125,14 @@ describe('fleet option values', () => {
     }
   });
 
+  test('ops-log show: a --since or --until that is not an ISO time with its zone is refused before the service is reached', async () => {
+    for (const [option, value] of [['--since', ''], ['--since', 'yesterday'], ['--until', '2026-12-01T10:00:00']]) {
+      const { status, err } = await fleet('ops-log', 'show', option ?? '', value ?? '');
+      assert.equal(status, EXIT_CODES.invalid_input, `${option} ${value}`);
+      assert.match(err, new RegExp(`^fleet: ${option} must be an ISO 8601 time`), `${option} ${value}`);
+    }
+  });
+
   test('export verify: a missing file, a directory, an empty path or an endless key file is a usage error naming it', async () => {
     const key = path.join(dir, 'key.pem');
     await writeFile(key, 'not a key\n');

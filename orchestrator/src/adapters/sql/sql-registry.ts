@@ -6,6 +6,7 @@ import type { Logger } from '@agent-fleet/kernel/logger';
 import type { ClientStatus } from '../../domain/client-status.ts';
 import { hashOpsLogEntry, newSeals, OPS_LOG_ANCHORED_ACTION, type OpsLogHead } from '../../domain/ops-log-chain.ts';
 import type { OpsLogCheckpointStatus } from '../../domain/ops-log-checkpoint-status.ts';
+import { boundOpsLogDetails } from '../../domain/ops-log-details.ts';
 import type { AuditCheckpoint, ClaimResult, ClientRecord, NewClient, NewOpsLogEntry, OpsLogEntry, Registry } from '../../ports/registry.ts';
 import type { OpsLogHeadCheckpoint } from './ops-log-head-checkpoint.ts';
 import { opsLogHeadWritesSettled, recordOpsLogHead, type HeadRecording } from './ops-log-head-writer.ts';
@@ -140,7 +141,8 @@ const OPS_LOG_LOCK = 'SELECT pg_advisory_xact_lock(727262)';
 /** What the error log says when a head was not recorded, by what stopped it. */
 const HEAD_NOT_RECORDED = {
   failed: 'ops-log head checkpoint not written: the entry is recorded; the next append writes the head again',
-  'refused-invalid': 'ops-log head checkpoint fails its MAC and is kept as evidence: appends do not move it until it is re-anchored',
+  'refused-invalid':
+    'ops-log head checkpoint fails its MAC, or records an entry the log no longer holds (its tail was cut or rewritten), and is kept as evidence: appends do not move it until it is re-anchored',
   missing:
     'ops-log head checkpoint is gone (deleted or moved away while the orchestrator ran): it is not made again from what the database holds now; ops-log verification fails until a restart anchors the log anew, on the record',
 } as const;
@@ -186,8 +188,6 @@ export class SqlRegistry implements Registry {
   private failedHeadWrites = 0;
   /** Whether the last head write this handle saw failed or was refused (the checkpoint is behind the log). */
   private headBehind = false;
-  /** Whether a checkpoint exists (this handle found one at start, made one, or wrote one): a missing one was then deleted. */
-  private checkpointExpected = false;
   /** Whether the start found no checkpoint beside a log with entries and made one from its head. */
   private anchoredOnFirstUse = false;
 
@@ -380,7 +380,7 @@ export class SqlRegistry implements Registry {
         clientId: entry.clientId,
         reason: entry.reason,
         outcome: entry.outcome,
-        details: entry.details,
+        details: boundOpsLogDetails(entry.details),
         prevHash: last ? last.hash : GENESIS_HASH,
         seals: newSeals(newSalt),
       };
@@ -400,15 +400,16 @@ export class SqlRegistry implements Registry {
 
   /**
    * Moves the head checkpoint to `head` (never backwards); never throws. A write that fails leaves the
-   * checkpoint behind the log, and the next append's write (of its own, later head) catches it up. Once
-   * this handle knows a checkpoint exists, a missing one is not made again (but for the log's first entry:
-   * the log was emptied with it): it was deleted, and making it from the database's head would anchor
-   * whatever the database holds now.
+   * checkpoint behind the log, and the next append's write (of its own, later head) catches it up. A
+   * missing checkpoint is made only for the log's first entry (the start anchors any other: a checkpoint
+   * missing after that was deleted, and making it from the database's head would anchor whatever the
+   * database holds now, whichever instance started first), and the checkpoint moves on only while the log
+   * still holds the head it records (a tail cut and grown again by later appends is not vouched for).
    */
   private async recordHead(head: OpsLogHead): Promise<void> {
     const checkpoint = this.headCheckpoint;
     if (checkpoint === null) return;
-    const options = { create: head.seq === 1 || !this.checkpointExpected, latest: () => lastOpsLogHead(this.sql) };
+    const options = { create: head.seq === 1, latest: () => lastOpsLogHead(this.sql), holds: (recorded: OpsLogHead) => logHolds(this.sql, recorded) };
     const written = recordOpsLogHead(checkpoint, { seq: head.seq, hash: head.hash }, options).then((recording) => {
       this.noteHeadRecording(recording, checkpoint.location);
       return 'written' as const;
@@ -428,7 +429,6 @@ export class SqlRegistry implements Registry {
     if (recording.outcome === 'advanced' || recording.outcome === 'kept') {
       if (this.headBehind) this.logger?.info('ops-log head checkpoint caught up with the log', { seq: recording.seq, location });
       this.headBehind = false;
-      this.checkpointExpected = true;
       return;
     }
     this.failedHeadWrites += 1;
@@ -525,7 +525,6 @@ export class SqlRegistry implements Registry {
       if (recording.outcome === 'failed') throw recording.error;
       return { checkpoint: 'created', head: last };
     });
-    this.checkpointExpected = anchoring.checkpoint !== 'empty-log';
     if (anchoring.checkpoint === 'created') await this.recordAnchoring(anchoring.head, checkpoint.location);
     return anchoring;
   }
@@ -639,6 +638,12 @@ export class SqlRegistry implements Registry {
   async close(): Promise<void> {
     await this.sql.close();
   }
+}
+
+/** Whether the log holds `head`: an entry at its seq with its hash. */
+async function logHolds(sql: SqlExecutor, head: OpsLogHead): Promise<boolean> {
+  const [row] = await sql.query<{ hash: string }>('SELECT hash FROM ops_log WHERE seq = $1', [head.seq]);
+  return row?.hash === head.hash;
 }
 
 /** The log's last entry, or null for an empty log. */

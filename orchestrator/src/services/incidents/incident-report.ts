@@ -3,14 +3,17 @@ import path from 'node:path';
 import type { Clock } from '../../ports/clock.ts';
 import type { IncidentRecord } from '../../ports/incident-store.ts';
 import type { KeyWrapper } from '../../ports/key-wrapper.ts';
-import type { Registry } from '../../ports/registry.ts';
+import type { OpsLogEntry, Registry } from '../../ports/registry.ts';
 import type { ExportSigner } from '../export/export-signing-key.ts';
 import { checkBundle, readBundleEntry } from './bundle-reader.ts';
 import { incidentClocks, type ClockSettings } from './incident-clocks.ts';
 import { INCIDENT_ACTIONS, type IncidentService, type IncidentView } from './incident-service.ts';
 import { issueReport } from './incident-transitions.ts';
-import { auditEventsFrom, buildTimeline, type AuditEvent, type ReportModel } from './report-model.ts';
+import { auditEventsFrom, buildTimeline, inIncidentTimeline, type AuditEvent, type ReportModel } from './report-model.ts';
 import { renderReportHtml, renderReportMarkdown } from './report-render.ts';
+
+/** Entries of the ops log read at a time for a report's timeline. */
+const OPS_LOG_PAGE_SIZE = 500;
 
 export interface ReportDependencies {
   incidents: IncidentService;
@@ -52,7 +55,7 @@ export class IncidentReportService {
     const model: ReportModel = {
       incident: issued,
       clocks: incidentClocks(issued, now, this.deps.clocks),
-      timeline: buildTimeline(issued, await this.deps.registry.listOpsLog(), events, now),
+      timeline: buildTimeline(issued, await this.opsLogOf(issued, now), events, now),
       auditSources: sources,
       grants: view.grants,
       generatedAt: now.toISOString(),
@@ -67,6 +70,15 @@ export class IncidentReportService {
       htmlSha256: sha256(html),
     });
     return { ...(await this.deps.incidents.view(stored)), final, markdown, html };
+  }
+
+  /** The ops-log entries of the incident's timeline, read a page at a time: the report holds those, not the log. */
+  private async opsLogOf(incident: IncidentRecord, now: Date): Promise<OpsLogEntry[]> {
+    const entries: OpsLogEntry[] = [];
+    for await (const page of this.deps.registry.readOpsLogPages({ pageSize: OPS_LOG_PAGE_SIZE })) {
+      entries.push(...page.filter((entry) => inIncidentTimeline(incident, entry, now)));
+    }
+    return entries;
   }
 
   private async auditOf(incident: IncidentRecord): Promise<{ events: AuditEvent[]; sources: ReportModel['auditSources'] }> {

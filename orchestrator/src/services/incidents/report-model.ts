@@ -75,17 +75,8 @@ export function describeOpsEntry(entry: OpsLogEntry): string {
  * before it opened until it closed, and the clients' audit events of that window. Oldest first.
  */
 export function buildTimeline(incident: IncidentRecord, opsLog: readonly OpsLogEntry[], audit: readonly AuditEvent[], now: Date): TimelineEvent[] {
-  const from = Date.parse(incident.openedAt) - LOOKBACK_MS;
-  const until = incident.closedAt === null ? now.getTime() : Date.parse(incident.closedAt);
-  const inWindow = (at: string) => {
-    const time = Date.parse(at);
-    return time >= from && time <= until;
-  };
-  const ops = opsLog.filter(
-    (entry) =>
-      entry.details['incident'] === incident.id ||
-      (entry.clientId !== null && incident.clients.includes(entry.clientId) && inWindow(entry.at)),
-  );
+  const inWindow = incidentWindow(incident, now);
+  const ops = opsLog.filter((entry) => inIncidentTimeline(incident, entry, now));
   const events: TimelineEvent[] = ops.map((entry) => ({ at: entry.at, source: 'ops-log', actor: entry.actor, what: describeOpsEntry(entry), outcome: entry.outcome }));
   const windowed = audit.filter((event) => inWindow(event.timestamp));
   const kept = incident.clients.flatMap((client) => windowed.filter((event) => event.clientId === client).slice(-MAX_AUDIT_EVENTS));
@@ -93,6 +84,21 @@ export function buildTimeline(incident: IncidentRecord, opsLog: readonly OpsLogE
     events.push({ at: record.timestamp, source: `audit:${record.clientId}`, actor: record.actor, what: `${record.actionType} (audit #${record.seq})`, outcome: record.result });
   }
   return events.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+}
+
+/** Whether a time lies in the incident's window: from a while before it opened until it closed (or now). */
+function incidentWindow(incident: IncidentRecord, now: Date): (at: string) => boolean {
+  const from = Date.parse(incident.openedAt) - LOOKBACK_MS;
+  const until = incident.closedAt === null ? now.getTime() : Date.parse(incident.closedAt);
+  return (at) => {
+    const time = Date.parse(at);
+    return time >= from && time <= until;
+  };
+}
+
+/** Whether an ops-log entry belongs in the incident's timeline: recorded under it, or about one of its clients within its window. */
+export function inIncidentTimeline(incident: IncidentRecord, entry: OpsLogEntry, now: Date): boolean {
+  return entry.details['incident'] === incident.id || (entry.clientId !== null && incident.clients.includes(entry.clientId) && incidentWindow(incident, now)(entry.at));
 }
 
 /** Audit events from an exported audit log (JSON lines). */

@@ -1,0 +1,27 @@
+// A post-incident report's timeline is read from the ops log a page at a time: the report holds the
+// incident's entries, never the whole fleet's ever-growing log.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Registry } from '../../../orchestrator/src/ports/registry.ts';
+import { IncidentReportService } from '../../../orchestrator/src/services/incidents/incident-report.ts';
+import { incidentBed } from './memory-incident-bed.ts';
+
+void test("a report reads the ops log a page at a time and keeps the incident's clients' entries in its window", async () => {
+  const bed = incidentBed();
+  const { incident } = await bed.incidents.open({ severity: 'high', summary: 'odd sends', clients: ['acme'], actor: 'ops' });
+  for (let index = 0; index < 1_203; index++) {
+    await bed.registry.appendOpsLog({ at: bed.clock.now().toISOString(), actor: 'ops', action: 'pause', clientId: index % 2 === 0 ? 'acme' : 'beta', reason: null, outcome: 'success', details: {} });
+  }
+  bed.registry.largestRead = 0;
+  const reports = new IncidentReportService({
+    incidents: bed.incidents,
+    registry: bed.registry as unknown as Registry,
+    signer: () => Promise.reject(new Error('no evidence was sealed: the signer is not asked for')),
+    keys: { wrap: () => Promise.reject(new Error('unused')), unwrap: () => Promise.reject(new Error('unused')) } as never,
+    clock: bed.clock,
+    clocks: { timeZone: 'UTC' },
+  });
+  const report = await reports.render({ id: incident.id, actor: 'ops' });
+  assert.ok(bed.registry.largestRead > 0 && bed.registry.largestRead <= 500, `one read returned ${bed.registry.largestRead} entries`);
+  assert.equal(report.markdown.split('\n').filter((line) => line.includes('| ops-log | ops | pause |')).length, 602);
+});
