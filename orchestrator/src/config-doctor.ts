@@ -17,6 +17,16 @@ export const doctorEnvShape = {
     .refine((value) => /^https?:\/\//.test(value), 'must be an http(s) URL')
     .refine(hasNoUserInfo, NO_USER_INFO)
     .optional(),
+  /**
+   * Alertmanager's API (e.g. http://127.0.0.1:9093), whose active silences naming a client an erasure or a
+   * purge expires (their matchers and comments may name the client's people). Default: none (the deletion
+   * certificate says `not-configured`).
+   */
+  FLEET_ALERTMANAGER_URL: z
+    .url()
+    .refine((value) => /^https?:\/\//.test(value), 'must be an http(s) URL')
+    .refine(hasNoUserInfo, NO_USER_INFO)
+    .optional(),
 } as const;
 
 type DoctorEnv = z.output<z.ZodObject<typeof doctorEnvShape>>;
@@ -24,8 +34,10 @@ type DoctorEnv = z.output<z.ZodObject<typeof doctorEnvShape>>;
 export interface DoctorConfig {
   /** Where `fleet doctor` asks about targets and loaded rules; undefined: not configured. */
   prometheusUrl: string | undefined;
+  /** Whose silences of a deleted client are expired; undefined: not configured. */
+  alertmanagerUrl: string | undefined;
 }
 
 export function doctorConfigOf(env: DoctorEnv): DoctorConfig {
-  return { prometheusUrl: env.FLEET_PROMETHEUS_URL };
+  return { prometheusUrl: env.FLEET_PROMETHEUS_URL, alertmanagerUrl: env.FLEET_ALERTMANAGER_URL };
 }

@@ -44,7 +44,7 @@ import { RotateCredentialsService } from './services/rotate-credentials.ts';
 import { AgentTlsService } from './services/agent-tls/agent-tls.ts';
 import { agentConfigDocumentOf, TlsArmedRuntime } from './services/agent-tls/tls-armed-runtime.ts';
 import { composeHostFirewall } from './compose-host-firewall.ts';
-import { composeDataLifecycle, registerDataLifecycleGauges, type DataLifecycle } from './compose-data-lifecycle.ts';
+import { composeAlertSilences, composeDataLifecycle, composeMetricsHistory, registerDataLifecycleGauges, type DataLifecycle } from './compose-data-lifecycle.ts';
 import { composeIncidentResponse } from './compose-incidents.ts';
 import { forgetIncidentRecipients } from './services/erasure/incident-recipients.ts';
 import { composeDoctor } from './compose-doctor.ts';
@@ -220,6 +220,8 @@ export async function createOrchestrator(
   const clientOperations = new ClientOperationGuard();
   // One subnet allocation at a time: provisioning and the export of a closed client both make networks.
   const subnets = new ClientSubnets({ config, registry, runtime });
+  // The orchestrator's own series labelled with a client, forgotten when the client is deleted.
+  const ownClientMetrics = { forgetClient: (clientId: ClientId) => forgetEgressClient(metricsRegistry, clientId) };
   const deprovision = new DeprovisionClientService({
     registry,
     runtime,
@@ -227,6 +229,10 @@ export async function createOrchestrator(
     guard: clientOperations,
     clock,
     logger,
+    // A purge deletes what monitoring keeps of the client as an erasure does (its series, its silences).
+    metricsHistory: composeMetricsHistory(config),
+    ownMetrics: ownClientMetrics,
+    alertSilences: composeAlertSilences(config.doctor.alertmanagerUrl),
     // Closure after the retention period: the client's backups, incident evidence and the names of its people told of
     // an incident go with its secrets and key; its mailbox grant is revoked at the provider first (it is read from the
     // secrets), as the erasure does: deleting our copy of a refresh token leaves the grant itself valid.
@@ -257,9 +263,10 @@ export async function createOrchestrator(
     subnets,
     incidentStore,
     egressRefusals,
-    ownMetrics: { forgetClient: (clientId) => forgetEgressClient(metricsRegistry, clientId) },
+    ownMetrics: ownClientMetrics,
     portalStore: opened?.portalStore,
     googleRevokeUrl: overrides.googleRevokeUrl,
+    alertmanagerUrl: config.doctor.alertmanagerUrl,
   });
   // An orchestrator that stopped in the middle of a backup left that agent frozen.
   await lifecycle.backups.thawAll();
@@ -317,7 +324,16 @@ export async function createOrchestrator(
       guard: clientOperations,
     }),
     deprovision,
-    enforceRetention: () => enforceRetention({ registry, deprovision, clock, logger, retentionDays: config.retentionDays }),
+    enforceRetention: () =>
+      enforceRetention({
+        registry,
+        deprovision,
+        clock,
+        logger,
+        retentionDays: config.retentionDays,
+        metricsHistory: lifecycle.metricsHistory,
+        ownMetrics: ownClientMetrics,
+      }),
     reconcile: new ReconcileFleetService({
       config,
       registry,
