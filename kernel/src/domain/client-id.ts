@@ -24,6 +24,8 @@ const RESERVED_CLIENT_IDS = new Set([
   'alertmanager',
   'root',
   'system',
+  // The egress proxy's label for refusals from a source it cannot tie to a client.
+  'unknown',
   'vault',
 ]);
 

@@ -49,7 +49,7 @@ void test('ids must start with a letter and not end with a hyphen, and contain n
 });
 
 void test('reserved names are refused with a reason of their own', () => {
-  for (const raw of ['admin', 'all', 'default', 'docker', 'fleet', 'host', 'localhost', 'none', 'bridge', 'root', 'system', 'vault', 'prometheus', 'kube-system']) {
+  for (const raw of ['admin', 'all', 'default', 'docker', 'fleet', 'host', 'localhost', 'none', 'bridge', 'root', 'system', 'vault', 'prometheus', 'kube-system', 'unknown']) {
     assert.match(refused(raw), /is reserved/);
   }
 });
