@@ -206,6 +206,20 @@ export function describeSecretStoreContract(
       assert.deepEqual(await target.store.revokeAgentTokens(id), { revoked: 0 });
     });
 
+    void test('revokeAgentTokenAccessors revokes exactly the tokens named (a rotation\'s old ones), leaving a newer one live', async (t) => {
+      const id = await newClient(t);
+      const old = await redeem(target, await target.store.issueAgentIntroduction(id));
+      const before = await target.store.agentTokenAccessors(id);
+      assert.equal(before.length, 1);
+      const fresh = await redeem(target, await target.store.issueAgentIntroduction(id));
+      assert.equal((await target.store.agentTokenAccessors(id)).length, 2);
+      assert.deepEqual(await target.store.revokeAgentTokenAccessors(id, before), { revoked: 1 });
+      await expectStatus(agentClient(old).read('auth/token/lookup-self'), 403, 'lookup-self of the revoked token');
+      await agentClient(fresh).read('auth/token/lookup-self');
+      assert.deepEqual(await target.store.revokeAgentTokenAccessors(id, before), { revoked: 0 });
+      assert.deepEqual(await target.store.revokeAgentTokens(id), { revoked: 1 });
+    });
+
     void test('lockClient makes an existing token 403; unlockClient and a new introduction work again', async (t) => {
       const id = await newClient(t);
       await target.store.writeSecret(id, 'api-key', 'locked-value');

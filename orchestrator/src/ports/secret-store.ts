@@ -32,6 +32,10 @@ export interface SecretStore {
   listSecrets(clientId: ClientId): Promise<SecretMetadata[]>;
   /** Revokes every agent token issued for the client; returns how many were revoked. */
   revokeAgentTokens(clientId: ClientId): Promise<{ revoked: number }>;
+  /** Accessors of every agent token issued for the client so far (a rotation's "before"). */
+  agentTokenAccessors(clientId: ClientId): Promise<string[]>;
+  /** Revokes exactly these agent tokens of the client (a rotation's old ones); returns how many were still live. */
+  revokeAgentTokenAccessors(clientId: ClientId, accessors: readonly string[]): Promise<{ revoked: number }>;
   /** Replaces the client's policy with one that denies everything (kill switch). */
   lockClient(clientId: ClientId): Promise<void>;
   /** Restores the client's normal policy (revive). */

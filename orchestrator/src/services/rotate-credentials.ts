@@ -7,21 +7,10 @@ import type { SecretStore } from '../ports/secret-store.ts';
 import { ClientOperationGuard } from './client-operation-guard.ts';
 import { checkReason } from './kill-client.ts';
 
-/**
- * What a rotation needs of the secret store beyond the SecretStore port: the tokens issued before it, so
- * that only those are revoked once the agent holds its new one (VaultSecretStore has both).
- */
-export interface AgentTokenSnapshot {
-  /** Accessors of every agent token issued for the client so far. */
-  agentTokenAccessors(clientId: ClientId): Promise<string[]>;
-  /** Revokes exactly these tokens of the client; returns how many were still live. */
-  revokeAgentTokenAccessors(clientId: ClientId, accessors: readonly string[]): Promise<{ revoked: number }>;
-}
-
 export interface RotateDependencies {
   registry: Registry;
   runtime: ContainerRuntime;
-  secrets: SecretStore & AgentTokenSnapshot;
+  secrets: SecretStore;
   logger: Logger;
   introduce: (clientId: ClientId, controlAddress: string) => Promise<void>;
   /** Issues the agent a new TLS certificate where it reads it after its next introduction. */

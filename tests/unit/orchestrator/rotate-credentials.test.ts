@@ -14,7 +14,7 @@ import type { AgentWorkloadState, ContainerRuntime } from '../../../orchestrator
 import type { ScrapeTargets } from '../../../orchestrator/src/ports/scrape-targets.ts';
 import type { SecretStore } from '../../../orchestrator/src/ports/secret-store.ts';
 import { KillClientService } from '../../../orchestrator/src/services/kill-client.ts';
-import { RotateCredentialsService, type AgentTokenSnapshot } from '../../../orchestrator/src/services/rotate-credentials.ts';
+import { RotateCredentialsService } from '../../../orchestrator/src/services/rotate-credentials.ts';
 import { clientOnRegistry, inProcessBackends } from '../../helpers/client-on-registry.ts';
 
 const CLIENT = 'acme' as ClientId;
@@ -56,7 +56,7 @@ function standIns(world: World, fault: Fault, killNow: () => Promise<unknown>) {
     issueControlToken: async () => 'control-token',
     readControlToken: async () => 'control-token',
     lockClient: async () => void (world.locked = true),
-  } as Partial<SecretStore & AgentTokenSnapshot> as SecretStore & AgentTokenSnapshot;
+  } as Partial<SecretStore> as SecretStore;
   const state = (): AgentWorkloadState => ({
     clientId: CLIENT,
     exists: true,

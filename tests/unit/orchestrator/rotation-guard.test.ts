@@ -11,7 +11,7 @@ import type { AgentWorkloadState, ContainerRuntime } from '../../../orchestrator
 import type { Registry } from '../../../orchestrator/src/ports/registry.ts';
 import type { SecretStore } from '../../../orchestrator/src/ports/secret-store.ts';
 import { ClientOperationGuard } from '../../../orchestrator/src/services/client-operation-guard.ts';
-import { RotateCredentialsService, type AgentTokenSnapshot } from '../../../orchestrator/src/services/rotate-credentials.ts';
+import { RotateCredentialsService } from '../../../orchestrator/src/services/rotate-credentials.ts';
 import { clientOnRegistry, inProcessBackends } from '../../helpers/client-on-registry.ts';
 
 const CLIENT = 'acme' as ClientId;
@@ -29,7 +29,7 @@ function rotation(bed: { opened: { registry: Registry } }, guard: ClientOperatio
       touched.push('revoke');
       return { revoked: 1 };
     },
-  } as Partial<SecretStore & AgentTokenSnapshot> as SecretStore & AgentTokenSnapshot;
+  } as Partial<SecretStore> as SecretStore;
   const runtime = {
     kind: 'docker',
     inspectAgent: async (): Promise<AgentWorkloadState> => ({

@@ -10,7 +10,7 @@ import type { AgentWorkloadState, ContainerRuntime } from '../../../orchestrator
 import type { Registry } from '../../../orchestrator/src/ports/registry.ts';
 import type { SecretStore } from '../../../orchestrator/src/ports/secret-store.ts';
 import { ClientOperationGuard } from '../../../orchestrator/src/services/client-operation-guard.ts';
-import { RotateCredentialsService, type AgentTokenSnapshot } from '../../../orchestrator/src/services/rotate-credentials.ts';
+import { RotateCredentialsService } from '../../../orchestrator/src/services/rotate-credentials.ts';
 
 const CLIENT = 'acme' as ClientId;
 
@@ -30,7 +30,7 @@ function rotation(guard: ClientOperationGuard, guardWaitMs: number, touched: str
       touched.push('revoke');
       return { revoked: 1 };
     },
-  } as Partial<SecretStore & AgentTokenSnapshot> as SecretStore & AgentTokenSnapshot;
+  } as Partial<SecretStore> as SecretStore;
   const runtime = {
     inspectAgent: async (): Promise<AgentWorkloadState> => ({
       clientId: CLIENT,

@@ -5,6 +5,7 @@ import type { Logger } from '@agent-fleet/kernel/logger';
 import type { OrchestratorConfig } from '../../config.ts';
 import type { NetworkInfo } from '../../ports/container-runtime.ts';
 import type { AgentTlsVault } from '../../ports/agent-tls.ts';
+import type { SecretStore } from '../../ports/secret-store.ts';
 import { startEmbeddedVault, type EmbeddedVault } from '../embedded-vault/start-embedded-vault.ts';
 import type { ServerCertificateSource } from '../embedded-vault/tls-listener.ts';
 import { VaultAgentTls } from './vault-agent-tls.ts';
@@ -12,8 +13,7 @@ import { createVaultClient } from './vault-client.ts';
 import { VaultSecretStore } from './vault-secret-store.ts';
 
 export interface SecretBackend {
-  /** The SecretStore, as the adapter: a credential rotation also revokes tokens by accessor (AgentTokenSnapshot). */
-  store: VaultSecretStore;
+  store: SecretStore;
   /** Makes Vault reachable from a client's network; returns the address its agent uses. */
   vaultAddressForNetwork(clientId: ClientId, network: Pick<NetworkInfo, 'gateway'>): Promise<string>;
   /** The embedded store, when that is the backend (tests read its request log). */
