@@ -19,7 +19,10 @@ function secretFor(emulator: BullhornEmulator): string {
 function providerFor(emulator: BullhornEmulator, source = memorySecretSource({ bullhorn: secretFor(emulator) })) {
   const provider = bullhornCrmProviderFromSecret({
     raw: source.secrets.get('bullhorn') as string,
-    writeSecret: (name, value) => source.writeSecret(name, value),
+    writeBack: async (value: string) => {
+      await source.writeSecret('bullhorn', value);
+      return 'written' as const;
+    },
     endpoints: { authUrl: emulator.authUrl, loginUrl: emulator.loginUrl },
     logger: createSilentLogger(),
   });

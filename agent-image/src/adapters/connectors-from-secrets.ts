@@ -211,8 +211,12 @@ function crmConnector(
     ...(endpoints.bullhornAuthUrl === undefined ? {} : { authUrl: endpoints.bullhornAuthUrl }),
     ...(endpoints.bullhornLoginUrl === undefined ? {} : { loginUrl: endpoints.bullhornLoginUrl }),
   };
-  const build = (value: string) =>
-    bullhornCrmProviderFromSecret({ raw: value, writeSecret: (name, next) => source.writeSecret(name, next), endpoints: overrides, logger });
+  // A rotated refresh token is written back only over the secret it came from (check-and-set), never over
+  // one an admin stored meanwhile.
+  const build = (value: string) => {
+    const live = LiveSecret.unversioned(source, BULLHORN_SECRET, value);
+    return bullhornCrmProviderFromSecret({ raw: value, writeBack: (next) => live.writeBack(next), endpoints: overrides, logger });
+  };
   try {
     return { name: 'bullhorn', provider: build(raw), secret: BULLHORN_SECRET, rebuild: build };
   } catch (error) {

@@ -56,7 +56,7 @@ describe('a login answer whose restUrl points at another host', () => {
       bullhorn.answerLoginsWithRestUrl(elsewhere.restUrl);
       const provider = bullhornCrmProviderFromSecret({
         raw: JSON.stringify({ client_id: bullhorn.oauth.clientId, client_secret: bullhorn.oauth.clientSecret, refresh_token: bullhorn.issueRefreshToken() }),
-        writeSecret: async () => undefined,
+        writeBack: async () => 'written' as const,
         endpoints: { authUrl: bullhorn.authUrl, loginUrl: bullhorn.loginUrl },
         logger: createSilentLogger(),
       });

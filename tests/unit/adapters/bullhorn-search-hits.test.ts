@@ -17,7 +17,7 @@ describe('Bullhorn person search: the exact address, not the index’s near matc
     await emulator.start();
     provider = bullhornCrmProviderFromSecret({
       raw: JSON.stringify({ client_id: emulator.oauth.clientId, client_secret: emulator.oauth.clientSecret, refresh_token: emulator.issueRefreshToken() }),
-      writeSecret: async () => undefined,
+      writeBack: async () => 'written' as const,
       endpoints: { authUrl: emulator.authUrl, loginUrl: emulator.loginUrl },
       logger: createSilentLogger(),
     });

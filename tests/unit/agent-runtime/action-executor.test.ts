@@ -57,7 +57,7 @@ describe('the approvals executor beyond mail.send', () => {
     directory = await mkdtemp(join(tmpdir(), 'executor-'));
     ({ context, audit } = await openTestRuntime(directory, config));
     const secret = JSON.stringify({ client_id: bullhorn.oauth.clientId, client_secret: bullhorn.oauth.clientSecret, refresh_token: bullhorn.issueRefreshToken() });
-    const build = (raw: string) => bullhornCrmProviderFromSecret({ raw, writeSecret: async () => undefined, endpoints: { authUrl: bullhorn.authUrl, loginUrl: bullhorn.loginUrl }, logger: createSilentLogger() });
+    const build = (raw: string) => bullhornCrmProviderFromSecret({ raw, writeBack: async () => 'written' as const, endpoints: { authUrl: bullhorn.authUrl, loginUrl: bullhorn.loginUrl }, logger: createSilentLogger() });
     const source = { readSecretData: async () => ({ value: secret }) } as unknown as SecretSource;
     const crm = await openCrmLink({ context, connector: { name: 'bullhorn', provider: build(secret), secret: 'bullhorn', rebuild: build }, source: () => source });
     const mail = { archive: async (id: string) => void archived.push(id) } as unknown as MailProvider;

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { graphScopesFor } from '@agent-fleet/kernel/provider-scopes';
 import { RefreshTokenGraphTokenSource } from '../../../agent-image/src/adapters/graph/graph-token-source.ts';
 import { LiveKeyLlmClient } from '../../../agent-image/src/adapters/vault/live-key-llm-client.ts';
@@ -20,7 +21,11 @@ function memorySource(initial: Record<string, string>): SecretSource & { kv: Map
     readSecrets: async () => new Map([...kv].map(([name, { value }]) => [name, value])),
     readSecretData: async (name) => (kv.has(name) ? { value: kv.get(name)!.value } : null),
     readSecretVersion: async (name) => kv.get(name) ?? null,
-    writeSecret: async (name, value) => void kv.set(name, { value, version: (kv.get(name)?.version ?? 0) + 1 }),
+    writeSecret: async (name, value, options) => {
+      const version = kv.get(name)?.version ?? 0;
+      if (options?.cas !== undefined && options.cas !== version) throw new FleetError('conflict', 'check-and-set parameter did not match the current version');
+      kv.set(name, { value, version: version + 1 });
+    },
     dataKey: () => Buffer.alloc(32),
     revoked: false,
     onRevoked: () => () => undefined,
@@ -88,5 +93,17 @@ describe('live credentials', () => {
     } finally {
       await graph.stop();
     }
+  });
+
+  test('CRM: a rotated refresh token read with every secret is not written over a secret an admin stored since', async () => {
+    const source = memorySource({ bullhorn: 'as read at connect' });
+    const untouched = LiveSecret.unversioned(source, 'bullhorn', 'as read at connect');
+    assert.equal(await untouched.writeBack('rotated once'), 'written');
+    assert.equal(source.kv.get('bullhorn')?.value, 'rotated once');
+    const stale = LiveSecret.unversioned(source, 'bullhorn', 'rotated once');
+    await source.writeSecret('bullhorn', 'stored by the admin');
+    assert.equal(await stale.writeBack('rotated twice'), 'superseded');
+    assert.equal(source.kv.get('bullhorn')?.value, 'stored by the admin');
+    assert.equal(stale.value, 'stored by the admin');
   });
 });

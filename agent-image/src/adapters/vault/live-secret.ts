@@ -24,6 +24,14 @@ export class LiveSecret {
     this.#version = version;
   }
 
+  /**
+   * The secret as read moments ago (with every secret), its version not yet known: learnt at the first
+   * `writeBack`, which yields if the store holds another value by then.
+   */
+  static unversioned(source: SecretSource, name: string, value: string): LiveSecret {
+    return new LiveSecret(source, name, value, null);
+  }
+
   /** The secret as stored now; `fallback` (read moments ago with every secret) when it cannot be read again. */
   static async load(source: SecretSource, name: string, fallback: string): Promise<LiveSecret> {
     if (source.readSecretVersion === undefined) return new LiveSecret(source, name, fallback, null);
