@@ -72,13 +72,25 @@ const wrap: Route = (handler) => (request, response, next) => {
   handler(request, response).catch(next);
 };
 
-/** Runs `handler` only for a request bearing the control token (see ControlAuth). */
-function authenticatedBy(auth: ControlAuth): Route {
+const JSON_BODY_LIMIT = '256kb';
+const jsonBody = express.json({ limit: JSON_BODY_LIMIT });
+
+/** Reads a JSON body into `request.body` (nothing for a request without one). */
+function readJsonBody(request: express.Request, response: express.Response): Promise<void> {
+  return new Promise((resolve, reject) => jsonBody(request, response, (error?: unknown) => (error ? reject(error) : resolve())));
+}
+
+/**
+ * Runs `handler` only for a request bearing the control token (see ControlAuth). With `readBody`, its
+ * JSON body is read once the token is checked: a caller without it never has a body parsed.
+ */
+function authenticatedBy(auth: ControlAuth, readBody = true): Route {
   return (handler) =>
     wrap(async (request, response) => {
       const header = request.get('authorization') ?? '';
       const match = /^Bearer ([^\s]{1,4096})$/.exec(header);
       await auth.authenticate(match?.[1] ?? null);
+      if (readBody) await readJsonBody(request, response);
       await handler(request, response);
     });
 }
@@ -92,8 +104,10 @@ export function createControlApp(api: ControlApi, logger: Logger): express.Expre
   const app = express();
   app.disable('x-powered-by');
   mountMailNotifications(app, api);
-  mountSettingsRoutes(app, authenticatedBy(api), api);
-  app.use(express.json({ limit: '256kb' }));
+  // The settings routes read their larger bodies themselves, also only after the token is checked.
+  mountSettingsRoutes(app, authenticatedBy(api, false), api);
+  // The open routes that take a body: the wrapped introduction is their credential.
+  app.post(['/v1/introduce', '/v1/data-export/session'], jsonBody);
   mountOpenRoutes(app, api);
   const authenticated = authenticatedBy(api);
   mountKillRoutes(app, authenticated, api);

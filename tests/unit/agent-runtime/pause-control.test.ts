@@ -114,4 +114,28 @@ describe('pause control', () => {
     assert.match(rate.subject, /sending limit/);
     assert.match(rate.text, /20 per hour, 100 per day.*fleet resume acme/s);
   });
+
+  test('pauses and resumes racing each other leave the flag the audit log tells', async () => {
+    const { control, state, audit } = await pauses();
+    /** Replays the pause and resume records: each resume lifts the pause in force, and the flag ends as the log says. */
+    const flagFromAudit = async () => {
+      let current: unknown = null;
+      for (const record of await audit.read()) {
+        if (record.action_type === 'pause') current = record.parameters['reason'];
+        if (record.action_type === 'resume') {
+          assert.equal(record.parameters['reason'], current, 'a resume records the pause it lifted');
+          current = null;
+        }
+      }
+      return current;
+    };
+    await control.pause('rate_limit', 'rate_limit_hour');
+    // The mailbox refuses our credentials while an admin lifts the rate-limit pause.
+    await Promise.all([control.pause('auth', 'revoked during sync'), control.resume('ops')]);
+    assert.equal(state.pause?.reason ?? null, await flagFromAudit());
+    await control.resume('ops');
+    await Promise.all([control.pause('auth', 'revoked during sync'), control.pause('rate_limit', 'rate_limit_hour')]);
+    assert.equal(state.pause?.reason, 'auth', 'a rate-limit pause landing late does not replace the auth pause');
+    assert.equal(await flagFromAudit(), 'auth');
+  });
 });

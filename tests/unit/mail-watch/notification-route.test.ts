@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { createSilentLogger, type Logger } from '@agent-fleet/kernel/logger';
 import { createControlApp } from '../../../agent-image/src/http/control-server.ts';
 import { parseGraphNotification } from '../../../agent-image/src/services/mail-watch/mail-notification.ts';
@@ -21,6 +22,11 @@ describe('the public mail notification route', () => {
     const api = new Proxy({} as ControlApi, {
       get: (_target, key) => {
         if (key === 'acceptsGraphValidation') return () => true;
+        if (key === 'authenticate') {
+          return async () => {
+            throw new FleetError('unauthorized', 'missing or wrong control token');
+          };
+        }
         if (key === 'receiveMailNotification') {
           return async (input: { body: unknown }) => {
             received++;
@@ -59,12 +65,12 @@ describe('the public mail notification route', () => {
     assert.equal(received, 0);
   });
 
-  test('the other control routes answer an unreadable body with a 400 too, before any authentication', async () => {
+  test('the other control routes do not read a body before the token is checked: an unreadable one without it is a 401', async () => {
     errors.length = 0;
     const control = url.replace('/v1/mail-notifications', '/v1/kill');
     const response = await fetch(control, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: 'not gzip at all' });
-    assert.equal(response.status, 400);
-    assert.equal(((await response.json()) as { code: string }).code, 'invalid_input');
+    assert.equal(response.status, 401);
+    assert.equal(((await response.json()) as { code: string }).code, 'unauthorized');
     assert.deepEqual(errors, []);
   });
 

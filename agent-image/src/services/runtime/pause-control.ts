@@ -1,6 +1,7 @@
 import type { ClientConfig } from '@agent-fleet/kernel/client-config';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
+import { SerialQueue } from '@agent-fleet/kernel/serial-queue';
 import { authFailure, paused, resumed } from '../../domain/audit-events.ts';
 import { recipientsInWindows } from '../../domain/policy/rate-window.ts';
 import type { AgentMetrics } from '../../observability/agent-metrics.ts';
@@ -43,6 +44,11 @@ export function authPauseOf(pause: PauseState | null): string | null {
 export class PauseControl {
   private readonly options: PauseControlOptions;
   private consecutiveAuthFailures = 0;
+  /**
+   * Each read-audit-write of the flag, one at a time: a resume that read a rate-limit pause must not,
+   * after its audit append, clear the auth pause raised meanwhile (nor a late rate-limit pause replace it).
+   */
+  private readonly flag = new SerialQueue();
 
   constructor(options: PauseControlOptions) {
     this.options = options;
@@ -54,25 +60,37 @@ export class PauseControl {
 
   /** Pauses sending (rate limit) or all work (auth): persisted, audited, gauged, admins alerted once. */
   async pause(reason: PauseReason, detail: string, refusedBy: 'mailbox' | 'model' = 'mailbox'): Promise<void> {
-    const { state, audit, metrics, logger, config } = this.options;
-    const current = state.pause;
-    if (current !== null && (current.reason === reason || current.reason === 'auth')) return;
-    const since = this.options.now().toISOString();
-    await audit.append(paused(reason === 'auth' ? 'agent' : 'sending', { reason, detail }));
-    await state.setPause({ reason, since, detail: detail.slice(0, DETAIL_LIMIT) });
-    metrics.setPaused(true);
-    logger.warn('agent paused', { reason });
+    const { logger, config } = this.options;
+    const since = await this.flag.run(() => this.raise(reason, detail));
+    if (since === null) return;
     const notice = pauseNotice(reason, { client: config.client, detail, rateLimits: config.rateLimits, refusedBy });
     await this.options.alert(`pause:${reason}:${since}`, notice).catch((error: unknown) => {
       logger.warn('pause alert not sent now; it waits in the outbox', { error });
     });
   }
 
+  /** Sets the flag unless this pause or an auth pause is already up; returns its `since`, or null. */
+  private async raise(reason: PauseReason, detail: string): Promise<string | null> {
+    const { state, audit, metrics, logger } = this.options;
+    const current = state.pause;
+    if (current !== null && (current.reason === reason || current.reason === 'auth')) return null;
+    const since = this.options.now().toISOString();
+    await audit.append(paused(reason === 'auth' ? 'agent' : 'sending', { reason, detail }));
+    await state.setPause({ reason, since, detail: detail.slice(0, DETAIL_LIMIT) });
+    metrics.setPaused(true);
+    logger.warn('agent paused', { reason });
+    return since;
+  }
+
   /**
    * Clears the pause (never a kill: FleetError 'conflict'), audited. Returns the pause it lifted, or
    * null when there was none; the caller catches up on the work that waited.
    */
-  async resume(by: string, why = 'resumed'): Promise<PauseState | null> {
+  resume(by: string, why = 'resumed'): Promise<PauseState | null> {
+    return this.flag.run(() => this.lift(by, why));
+  }
+
+  private async lift(by: string, why: string): Promise<PauseState | null> {
     const { state, audit, metrics, kill } = this.options;
     if (kill.killed) throw new FleetError('conflict', 'the agent is killed; a kill is not resumed');
     const pause = state.pause;
@@ -117,11 +135,12 @@ export class PauseControl {
     metrics.authFailure('secret_store');
     await audit.append(authFailure('secret-store', { source: 'vault', reason: reason.slice(0, DETAIL_LIMIT) }));
     // A revoked Vault token is how the orchestrator's kill arrives: stop, but do not mail anyone.
-    if (state.pause?.reason !== 'auth') {
+    await this.flag.run(async () => {
+      if (state.pause?.reason === 'auth') return;
       const detail = VAULT_REVOKED_DETAIL;
       await audit.append(paused('agent', { reason: 'auth', detail }));
       await state.setPause({ reason: 'auth', since: this.options.now().toISOString(), detail });
-    }
+    });
     metrics.setPaused(true);
   }
 
@@ -130,11 +149,13 @@ export class PauseControl {
    * noticed in between): the pause that revocation raised is over. Any other pause stays (refused mailbox
    * credentials, a rate limit), and a kill is never lifted. Returns whether a pause was lifted.
    */
-  async onVaultRestored(): Promise<boolean> {
+  onVaultRestored(): Promise<boolean> {
     const { state, kill } = this.options;
-    if (kill.killed || state.pause?.reason !== 'auth' || state.pause.detail !== VAULT_REVOKED_DETAIL) return false;
-    await this.resume('system', 'a new secret store token was adopted');
-    return true;
+    return this.flag.run(async () => {
+      if (kill.killed || state.pause?.reason !== 'auth' || state.pause.detail !== VAULT_REVOKED_DETAIL) return false;
+      await this.lift('system', 'a new secret store token was adopted');
+      return true;
+    });
   }
 
   /** The flag as the outbox sees it: paused while credentials are refused; a refused send pauses the agent. */
