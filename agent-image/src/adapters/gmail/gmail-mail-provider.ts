@@ -16,6 +16,8 @@ import { requireString, type GmailApi } from './gmail-api.ts';
 import { GmailLabels } from './gmail-labels.ts';
 import { firstWithKey } from './gmail-sent-lookup.ts';
 import { fullInboxListing, historySince } from './gmail-sync.ts';
+import { ThreadDownloadBudget } from '../thread-download-budget.ts';
+import { unreadableThreadEntry } from '../unreadable-thread-entry.ts';
 
 /** How many messages of a thread are read: the newest ones (callers want the last few for context). */
 const THREAD_READ_LIMIT = 50;
@@ -23,8 +25,8 @@ const THREAD_READ_LIMIT = 50;
 const THREAD_ENTRY_MAX_BYTES = 5 * 1024 * 1024;
 /** The largest message the agent downloads and parses (its container has 128 MiB). */
 const MESSAGE_MAX_BYTES = 10 * 1024 * 1024;
-import { unreadableThreadEntry } from '../unreadable-thread-entry.ts';
-
+/** What the reads of one thread's messages download together at most: no more than one message may be. */
+const THREAD_MAX_BYTES = MESSAGE_MAX_BYTES;
 
 /** `client` (shared with the calendar) or `oauth` + `onRefreshTokenRotated` (write rotated tokens to Vault). */
 export type GmailMailProviderConfig = GoogleAuth & {
@@ -97,52 +99,66 @@ export class GmailMailProvider implements MailProvider {
     const response = await this.#call('messages.get', () =>
       this.#gmail.users.messages.get({ userId: 'me', id, format: 'raw' }),
     );
-    return this.#toMessage(response.data);
+    const envelope = this.#envelopeOf(response.data);
+    try {
+      return toInboundMessage(await parseRaw(rawOf(response.data)), envelope);
+    } catch (error) {
+      // The same bytes fail the same way at every retry: the loop leaves the message for a person.
+      throw new FleetError('invalid_input', `message ${id} could not be parsed (${parseFailure(error)}); it is left for a person`, { cause: error });
+    }
   }
 
   /**
    * The newest messages of the thread (at most THREAD_READ_LIMIT), oldest first. Only those are
-   * downloaded, and none larger than THREAD_ENTRY_MAX_BYTES: a sender who floods a thread with large
-   * messages would otherwise make every read of it download them all into the agent's small memory.
+   * downloaded, newest first, none larger than THREAD_ENTRY_MAX_BYTES and together no more than
+   * THREAD_MAX_BYTES (ThreadDownloadBudget): a sender who floods a thread with large messages would
+   * otherwise make every read of it download them all into the agent's small memory. A message not
+   * downloaded is an unreadable entry in its place.
    */
   async getThread(threadId: string): Promise<MailMessage[]> {
     const response = await this.#call('threads.get', () =>
       this.#gmail.users.threads.get({ userId: 'me', id: threadId, format: 'minimal' }),
     );
     const receivedAt = (entry: gmail_v1.Schema$Message): number => Number(entry.internalDate ?? 0) || 0;
-    const newest = (response.data.messages ?? [])
+    const newestFirst = (response.data.messages ?? [])
       .filter((entry) => typeof entry.id === 'string' && entry.id !== '')
-      .sort((a, b) => receivedAt(a) - receivedAt(b))
-      .slice(-THREAD_READ_LIMIT);
+      .sort((a, b) => receivedAt(b) - receivedAt(a))
+      .slice(0, THREAD_READ_LIMIT);
+    const budget = new ThreadDownloadBudget(THREAD_MAX_BYTES, THREAD_ENTRY_MAX_BYTES);
     const messages: MailMessage[] = [];
-    for (const entry of newest) {
-      if (Number(entry.sizeEstimate ?? 0) > THREAD_ENTRY_MAX_BYTES) {
+    for (const entry of newestFirst) {
+      const size = Number(entry.sizeEstimate ?? 0);
+      if (budget.admits(size)) {
+        const read = await this.#threadEntry(entry.id as string);
+        budget.spend(Math.max(size, read.bytes));
+        messages.push(read.message);
+      } else {
         const at = receivedAt(entry);
         messages.push(unreadableThreadEntry({ id: entry.id as string, threadId, receivedAt: at > 0 ? new Date(at) : null, labels: entry.labelIds ?? [] }));
-      } else {
-        messages.push(await this.#threadEntry(entry.id as string));
       }
     }
     return messages.sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime());
   }
 
   /**
-   * One message of a thread, as getMessage reads it; one that mailparser refuses is an unreadable entry
-   * instead, so that a sender who replies into the thread cannot make the whole thread unreadable.
+   * One message of a thread, as getMessage reads it, and the bytes of its raw form; one that mailparser
+   * refuses is an unreadable entry instead, so that a sender who replies into the thread cannot make the
+   * whole thread unreadable.
    */
-  async #threadEntry(id: string): Promise<MailMessage> {
+  async #threadEntry(id: string): Promise<{ message: MailMessage; bytes: number }> {
     const response = await this.#call('messages.get', () => this.#gmail.users.messages.get({ userId: 'me', id, format: 'raw' }));
     const envelope = this.#envelopeOf(response.data);
-    const raw = Buffer.from(requireString(response.data.raw, 'raw message'), 'base64url');
+    const raw = rawOf(response.data);
     let mail: ParsedMail;
     try {
       mail = await parseRaw(raw);
     } catch (error) {
       this.#logger.warn('a message of a thread could not be parsed; it is left out of the thread', { op: 'threads.get', error });
       const internalDate = envelope.internalDate === null ? NaN : Number(envelope.internalDate);
-      return unreadableThreadEntry({ id: envelope.id, threadId: envelope.threadId, receivedAt: Number.isFinite(internalDate) ? new Date(internalDate) : null, labels: envelope.labelIds });
+      const message = unreadableThreadEntry({ id: envelope.id, threadId: envelope.threadId, receivedAt: Number.isFinite(internalDate) ? new Date(internalDate) : null, labels: envelope.labelIds });
+      return { message, bytes: raw.length };
     }
-    return toInboundMessage(mail, envelope);
+    return { message: toInboundMessage(mail, envelope), bytes: raw.length };
   }
 
   async hasPreviousCommunicationWith(address: string): Promise<boolean> {
@@ -321,12 +337,6 @@ export class GmailMailProvider implements MailProvider {
     return requireString(this.#mailbox, 'mailbox address');
   }
 
-  /** An inbound message (getMessage, getThread) as shown: drafts are read as written. */
-  async #toMessage(data: gmail_v1.Schema$Message): Promise<MailMessage> {
-    const raw = requireString(data.raw, 'raw message');
-    return toInboundMessage(await parseRaw(Buffer.from(raw, 'base64url')), this.#envelopeOf(data));
-  }
-
   #envelopeOf(data: gmail_v1.Schema$Message): GmailEnvelope {
     return {
       id: requireString(data.id, 'message id'),
@@ -373,4 +383,15 @@ export class GmailMailProvider implements MailProvider {
     this.#logger.debug('gmail request', { op: operation });
     return callGoogleApi(this.#auth, operation, request);
   }
+}
+
+/** The RFC 822 bytes of a message read with format 'raw'. */
+function rawOf(data: gmail_v1.Schema$Message): Buffer {
+  return Buffer.from(requireString(data.raw, 'raw message'), 'base64url');
+}
+
+/** What the parser said of a message it refused, as one short line (its messages name limits, not content). */
+function parseFailure(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.replace(/\s+/g, ' ').slice(0, 120);
 }

@@ -1,6 +1,7 @@
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import type { MailMessage } from '../../ports/mail-provider.ts';
+import { ThreadDownloadBudget } from '../thread-download-budget.ts';
 import { unreadableThreadEntry } from '../unreadable-thread-entry.ts';
 import { GraphAnswerTooLargeError } from './graph-call-scope.ts';
 import { MESSAGE_FIELDS, graphMessageSchema, toMailMessage } from './graph-message.ts';
@@ -41,23 +42,21 @@ export async function readGraphThread(reads: GraphThreadReads, threadId: string,
 
 /**
  * The entries of a thread read one by one, newest first (the list's order), together downloading no more
- * than the list may (`listMaxBytes`): a sender who replies into the thread fifty times with messages just
- * under THREAD_ENTRY_MAX_BYTES would otherwise have every read of it hold some 250 MB in the agent's small
- * memory, and crash it again at every retry. An entry over what is left is an unreadable entry, not
- * downloaded.
+ * than the list may (`listMaxBytes`, see ThreadDownloadBudget). An entry over what is left is an
+ * unreadable entry, not downloaded.
  */
 async function oneByOne(reads: GraphThreadReads, threadId: string, listMaxBytes: number, sentItemsId: string | null): Promise<MailMessage[]> {
   const entries = listOf(await reads.list('id,receivedDateTime', listMaxBytes));
   const messages: MailMessage[] = [];
-  let left = listMaxBytes;
+  const budget = new ThreadDownloadBudget(listMaxBytes, THREAD_ENTRY_MAX_BYTES);
   for (const entry of entries) {
     const { id, receivedDateTime } = (entry ?? {}) as { id?: unknown; receivedDateTime?: unknown };
     if (typeof id !== 'string' || id === '') throw new FleetError('integrity', 'graph answered a thread message without an id');
-    const limit = Math.min(THREAD_ENTRY_MAX_BYTES, left);
+    const limit = budget.nextEntryLimit();
     try {
       if (limit <= 0) throw new GraphAnswerTooLargeError(THREAD_ENTRY_MAX_BYTES);
       const answer = await reads.get(id, limit);
-      left -= Buffer.byteLength(JSON.stringify(answer) ?? '');
+      budget.spend(Buffer.byteLength(JSON.stringify(answer) ?? ''));
       messages.push(threadEntry(reads.logger, answer, threadId, sentItemsId));
     } catch (error) {
       if (!(error instanceof GraphAnswerTooLargeError)) throw error;
