@@ -31,12 +31,13 @@ export const RUNNING_AGENT: AgentWorkloadState = {
   endpoints: { control: '127.0.0.1:1', metrics: '127.0.0.1:2' },
 };
 
-/** The smallest volume snapshot a restore accepts: the directories and the wrapped data key. */
-async function snapshot(): Promise<Buffer> {
+/** The smallest volume snapshot a restore accepts: the directories and the wrapped data key (and `files` at its root). */
+async function snapshot(files: Readonly<Record<string, string>> = {}): Promise<Buffer> {
   const pack = tar.pack();
   pack.entry({ name: './', type: 'directory' });
   pack.entry({ name: './keys/', type: 'directory' });
   pack.entry({ name: './keys/data-key.wrapped' }, 'vault:v1:abc');
+  for (const [name, content] of Object.entries(files)) pack.entry({ name: `./${name}` }, content);
   pack.finalize();
   const chunks: Buffer[] = [];
   for await (const chunk of pack) chunks.push(chunk as Buffer);
@@ -63,10 +64,10 @@ function memoryStore(): BackupStore {
   };
 }
 
-/** A backup service holding one backup of the minimal snapshot. */
-export async function oneBackup(): Promise<{ backups: BackupService; backupId: string }> {
+/** A backup service holding one backup of the minimal snapshot (with `files` at the volume's root). */
+export async function oneBackup(files: Readonly<Record<string, string>> = {}): Promise<{ backups: BackupService; backupId: string }> {
   const backups = new BackupService({ store: memoryStore(), keys: new MemoryKeyWrapper([ACME]), clock: { now }, logger: createSilentLogger() });
-  const bytes = await snapshot();
+  const bytes = await snapshot(files);
   const info = await backups.create(ACME, (async function* () {
     yield bytes;
   })());

@@ -11,6 +11,7 @@ import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
 import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { loadConfig } from '../../../orchestrator/src/config.ts';
+import { PURGE_ACTION } from '../../../orchestrator/src/domain/ops-log-chain.ts';
 import type { OpsLogEntry } from '../../../orchestrator/src/domain/ops-log-entry.ts';
 import type { AgentControl } from '../../../orchestrator/src/ports/agent-control.ts';
 import type { AgentWorkloadState, ContainerRuntime } from '../../../orchestrator/src/ports/container-runtime.ts';
@@ -174,6 +175,23 @@ describe('the complete export of a client', () => {
     const opsLog = (await readTar(out.bytes())).find((entry) => entry.name === 'ops-log/ops-log.jsonl');
     const seqs = (opsLog?.content.toString('utf8').trim().split('\n') ?? []).map((line) => (JSON.parse(line) as { seq: number }).seq);
     assert.deepEqual(seqs, [4]);
+  });
+
+  test('an erased client’s export holds its own life only: not an earlier erased client’s, nor a later purged one’s', async () => {
+    const first = [opsEntry(1, 'provision', 'ops:carol', { note: 'the first acme' }), opsEntry(2, 'erase', 'ops:carol', { requestId: 'DSR-1', certificate: { requestId: 'DSR-1' } })];
+    const second = [opsEntry(3, 'provision', 'ops:erin', { note: 'the second acme' }), opsEntry(4, 'kill', 'ops:erin'), opsEntry(5, 'erase', 'ops:erin', { requestId: 'DSR-2', certificate: { requestId: 'DSR-2' } })];
+    const { service } = await bed({ client: null, opsLog: [...first, ...second] });
+    const out = new Collector();
+    await service.export({ clientId: 'acme', requester: operator }, out);
+    const archive = await readTar(out.bytes());
+    const seqs = (archive.find((entry) => entry.name === 'ops-log/ops-log.jsonl')?.content.toString('utf8').trim().split('\n') ?? []).map((line) => (JSON.parse(line) as { seq: number }).seq);
+    assert.deepEqual(seqs, [3, 4, 5]);
+    assert.match(archive.find((entry) => entry.name === 'erasure/deletion-certificate.json')?.content.toString('utf8') ?? '', /DSR-2/);
+
+    // A later client under the id, closed and purged (not erased): the erasure is not its, and it holds nothing.
+    const purged = [opsEntry(6, 'provision', 'ops:frank', { note: 'the third acme' }), opsEntry(7, PURGE_ACTION, 'ops:frank')];
+    const later = await bed({ client: null, opsLog: [...first, ...second, ...purged] });
+    await assert.rejects(later.service.export({ clientId: 'acme', requester: operator }, new Collector()), (error: unknown) => isFleetError(error) && error.code === 'not_found');
   });
 
   test('an erased client’s export is not handed to a client admin (its admins are gone: nobody can be checked)', async () => {

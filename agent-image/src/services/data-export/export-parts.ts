@@ -31,16 +31,16 @@ export function exportPart(part: ExportPart, reader: VolumeReader, now: Date, st
     case 'summaries.jsonl':
       return summaryLines(reader);
     case 'settings.jsonl':
-      return jsonLines(() => reader.settingsVersions());
+      return jsonLines(reader.settingsVersions());
     case 'state.jsonl':
-      return jsonLines(() => reader.stateEvents());
+      return jsonLines(reader.stateEvents());
     case 'config.yaml':
       return configText(startedConfigYaml);
   }
 }
 
-async function* jsonLines(read: () => Promise<readonly unknown[]>): AsyncGenerator<string> {
-  for (const value of await read()) yield `${JSON.stringify(value)}\n`;
+async function* jsonLines(values: AsyncIterable<unknown>): AsyncGenerator<string> {
+  for await (const value of values) yield `${JSON.stringify(value)}\n`;
 }
 
 /** Each approval: what was proposed (the draft), why it needed a human, the decision and what ran. */

@@ -1,24 +1,34 @@
 import { join } from 'node:path';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { openEnvelope, type EnvelopePurpose } from '../audit-log/envelope.ts';
+import { COMPACTION_MARKER_SEQ, openCompactionMarker, peekLineSeq } from '../audit-log/journal-heads.ts';
 import type { KeyRing } from '../audit-log/key-ring.ts';
 import { completeLines } from './line-stream.ts';
 
 /**
  * The events of one encrypted journal (`state/approvals.log`, `outbox/outbox.log`), read without ever
  * writing: no compaction, no torn-tail repair, so it works on a read-only mount and beside the agent
- * that appends to it. Each line is authenticated; a gap or reorder is an integrity error, as on open.
+ * that appends to it. Each line is authenticated; a gap or reorder is an integrity error, as on open. A
+ * journal the agent compacted starts with a marker (sealed at seq 0, only ever the first line) naming the
+ * head it replaced, and its events are numbered on from that head, as the agent's own reader expects
+ * (encrypted-journal.ts). Yielded one at a time: memory holds one line, whatever the journal's size.
  */
-export async function readJournal<E>(
+export async function* readJournal<E>(
   directory: string,
   file: string,
   purpose: Exclude<EnvelopePurpose, 'audit'>,
   keys: KeyRing,
   parse: (value: unknown) => E,
-): Promise<E[]> {
-  const events: E[] = [];
+): AsyncGenerator<E> {
   let seq = 0;
+  let first = true;
   for await (const line of completeLines(join(directory, file))) {
+    if (first && peekLineSeq(line) === COMPACTION_MARKER_SEQ) {
+      seq = openCompactionMarker(keys, purpose, line, file).seq;
+      first = false;
+      continue;
+    }
+    first = false;
     const opened = openEnvelope(keys, purpose, Buffer.from(line, 'base64'));
     if (opened.seq !== seq + 1) throw new FleetError('integrity', `${file}: event ${seq + 1} is missing or out of order`);
     seq = opened.seq;
@@ -28,7 +38,19 @@ export async function readJournal<E>(
     } catch (error) {
       throw new FleetError('integrity', `${file}: event ${opened.seq} is not JSON`, { cause: error });
     }
-    events.push(parse(value));
+    yield parse(value);
   }
+}
+
+/** Every event of a journal (see `readJournal`), for the parts that fold them into their latest state. */
+export async function readJournalEvents<E>(
+  directory: string,
+  file: string,
+  purpose: Exclude<EnvelopePurpose, 'audit'>,
+  keys: KeyRing,
+  parse: (value: unknown) => E,
+): Promise<E[]> {
+  const events: E[] = [];
+  for await (const event of readJournal(directory, file, purpose, keys, parse)) events.push(event);
   return events;
 }

@@ -9,7 +9,7 @@ import { replayOutbox } from '../outbox/outbox-state.ts';
 import type { OutboxEntry } from '../outbox/outbox-types.ts';
 import type { StoredApproval } from '../runtime/approval-store.ts';
 import { runtimePaths } from '../runtime/runtime-paths.ts';
-import { readJournal } from './journal-reader.ts';
+import { readJournal, readJournalEvents } from './journal-reader.ts';
 import { completeLines } from './line-stream.ts';
 
 /** An event of a journal exported as it is stored (each line authenticated by its envelope). */
@@ -55,7 +55,7 @@ export class VolumeReader {
   /** Every approval the agent still keeps (its latest state), oldest first. */
   async approvals(): Promise<StoredApproval[]> {
     const latest = new Map<string, StoredApproval>();
-    for (const event of await readJournal(this.paths.state, 'approvals.log', 'state', this.keys, parseApproval)) {
+    for await (const event of readJournal(this.paths.state, 'approvals.log', 'state', this.keys, parseApproval)) {
       latest.set(event.record.id, event);
     }
     return [...latest.values()].sort((a, b) => a.record.createdAt.localeCompare(b.record.createdAt));
@@ -63,17 +63,17 @@ export class VolumeReader {
 
   /** Every message the agent sent or meant to send, with its idempotency key and outcome, oldest first. */
   async outbox(): Promise<OutboxEntry[]> {
-    const entries = replayOutbox(await readJournal(this.paths.outbox, OUTBOX_FILE, 'outbox', this.keys, parseOutboxEvent));
+    const entries = replayOutbox(await readJournalEvents(this.paths.outbox, OUTBOX_FILE, 'outbox', this.keys, parseOutboxEvent));
     return [...entries.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
-  /** Every settings version (who changed what, when and why, with the whole config), oldest first. */
-  async settingsVersions(): Promise<Record<string, unknown>[]> {
+  /** Every settings version (who changed what, when and why, with the whole config), oldest first, one at a time. */
+  settingsVersions(): AsyncGenerator<Record<string, unknown>> {
     return readJournal(this.paths.state, 'settings.log', 'settings', this.keys, jsonObject('settings.log'));
   }
 
-  /** The agent's own state events (known contacts, send history, pause, sync cursor, message progress), oldest first. */
-  async stateEvents(): Promise<Record<string, unknown>[]> {
+  /** The agent's own state events (known contacts, send history, pause, sync cursor, message progress), oldest first, one at a time. */
+  stateEvents(): AsyncGenerator<Record<string, unknown>> {
     return readJournal(this.paths.state, 'state.log', 'state', this.keys, jsonObject('state.log'));
   }
 }

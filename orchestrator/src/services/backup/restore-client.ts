@@ -18,6 +18,7 @@ import { resetJournalAnchor } from './journal-anchor-reset.ts';
 import type { BackupService } from './backup-service.ts';
 import type { RestoredChain } from './restored-chain.ts';
 import { inspectVolumeSnapshot, type SnapshotSummary } from './snapshot-tar.ts';
+import { snapshotWithout } from './snapshot-without.ts';
 import type { ClientOperationGuard } from '../client-operation-guard.ts';
 
 const RESTORABLE: readonly ClientStatus[] = ['active', 'killed', 'failed'];
@@ -144,7 +145,11 @@ export class RestoreClientService {
     let restoredAt = this.deps.clock.now();
     try {
       const opened = await backups.open(clientId, backupId);
-      await runtime.volumes.stage(clientId, image, staging, opened.plaintext);
+      // A backup taken while the client was killed holds the kill flag the agent wrote. Restored for a client
+      // that was revived since, it would start an agent killed at once while the registry says active, and
+      // which `fleet revive` refuses (the client is not killed). A killed client's flag is put back below.
+      const content = client.status === 'killed' ? opened.plaintext : snapshotWithout(opened.plaintext, new Set([KILL_FLAG_FILE]));
+      await runtime.volumes.stage(clientId, image, staging, content);
       await runtime.stopAgent(clientId, 10);
       // The stopped agent recorded its last heads; the backup is older, and put there on purpose.
       await this.resetJournalAnchor(clientId, backupId);

@@ -9,6 +9,7 @@ import type { Clock } from '../../ports/clock.ts';
 import type { ClientRecord, Registry } from '../../ports/registry.ts';
 import type { SecretStore } from '../../ports/secret-store.ts';
 import type { ClientOperationGuard } from '../client-operation-guard.ts';
+import { CLIENT_DELETION_ACTIONS } from '../../domain/ops-log-chain.ts';
 import { currentLife, ERASE_ACTION } from '../erasure/erasure-records.ts';
 import type { SupportAccessService } from '../support-access.ts';
 import { openAgentData, type AgentData, type AgentDataDependencies } from './agent-data.ts';
@@ -130,10 +131,14 @@ export class ClientExportService {
    */
   private async erasedClientEntries(clientId: ClientId, requester: ExportRequester): Promise<ExportEntry[]> {
     const opsLog = await this.deps.registry.listOpsLog({ clientId });
-    const erasure = opsLog.findLast((entry) => entry.action === ERASE_ACTION && entry.outcome === 'success');
-    if (erasure === undefined) throw new FleetError('not_found', `no client "${clientId}" in the registry`);
+    // The id may have named several clients, one after another: the export is of the last one, which must
+    // have ended in an erasure (a purged client leaves nothing to export), and holds its entries only.
+    const deletion = opsLog.findLastIndex((entry) => CLIENT_DELETION_ACTIONS.has(entry.action) && entry.outcome === 'success');
+    const erasure = opsLog[deletion];
+    if (erasure === undefined || erasure.action !== ERASE_ACTION) throw new FleetError('not_found', `no client "${clientId}" in the registry`);
     if (requester.kind !== 'operator') throw new FleetError('forbidden', `${clientId} was erased: its admins are no longer known, so its export is given to an operator only`);
-    return erasedClientEntries(opsLog, erasure.details['certificate'] ?? null);
+    const life = [...currentLife(opsLog.slice(0, deletion)), ...opsLog.slice(deletion)];
+    return erasedClientEntries(life, erasure.details['certificate'] ?? null);
   }
 
   private async authorize(client: ClientRecord, requester: ExportRequester): Promise<void> {
