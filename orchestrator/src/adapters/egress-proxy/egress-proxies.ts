@@ -17,7 +17,10 @@ export interface EgressProxiesOptions {
   port: number;
   /** Hosts every client may reach besides its provider hosts (the fleet's FLEET_EGRESS_EXTRA_HOSTS). */
   extraRules: EgressAllowList;
-  /** The client as the registry has it now (asked at every CONNECT, so a config change applies at once). */
+  /**
+   * The client as the registry has it now (asked at every CONNECT, so a config change applies at once;
+   * CONNECTs that arrive while a read for their client is on its way share that read).
+   */
   lookupClient(clientId: ClientId): Promise<{ status: ClientStatus; configYaml: string } | null>;
   refusals: EgressRefusalLog;
   /** `serving` starts a client's series at 0 when its proxy starts, so that its first refusal is an increase. */
@@ -68,6 +71,17 @@ export function createEgressProxies(options: EgressProxiesOptions): EgressProxie
   const listeners = new Map<string, Listener>();
   const lists = new Map<ClientId, { yaml: string; list: EgressAllowList }>();
 
+  // One registry read per client at a time: an agent can open CONNECTs as fast as it likes, and each asking
+  // the registry on its own would let it fill the database's pool that every client and the API share.
+  const reading = new Map<ClientId, ReturnType<EgressProxiesOptions['lookupClient']>>();
+  const currentClient = (clientId: ClientId): ReturnType<EgressProxiesOptions['lookupClient']> => {
+    const inFlight = reading.get(clientId);
+    if (inFlight !== undefined) return inFlight;
+    const read = options.lookupClient(clientId).finally(() => reading.delete(clientId));
+    reading.set(clientId, read);
+    return read;
+  };
+
   const ownerOf = (source: string): Listener | undefined => [...listeners.values()].find((entry) => contains(entry.subnet, source));
 
   const allowListOf = (clientId: ClientId, configYaml: string): EgressAllowList => {
@@ -87,7 +101,7 @@ export function createEgressProxies(options: EgressProxiesOptions): EgressProxie
   const authorize = async (gateway: string, source: string, target: ConnectTarget): Promise<EgressDecision> => {
     const listener = listeners.get(gateway);
     if (listener === undefined || ownerOf(source) !== listener) return { allow: false, reason: 'foreign_source' };
-    const client = await options.lookupClient(listener.clientId);
+    const client = await currentClient(listener.clientId);
     if (client === null || !MAY_CONNECT.has(client.status)) return { allow: false, reason: 'client_inactive' };
     return decideEgress(allowListOf(listener.clientId, client.configYaml), target);
   };

@@ -3,7 +3,8 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { EgressDecision, EgressRefusal, EgressRule } from '../../domain/egress-allow-list.ts';
 import { parseConnectTarget, type ConnectTarget } from './connect-target.ts';
-import { egressAddressesOf, pinnedLookup, systemEgressResolver, type EgressResolver } from './egress-addresses.ts';
+import { egressAddressesOf, pinnedLookup, systemEgressResolver, systemHostAddresses, type EgressResolver, type HostAddresses } from './egress-addresses.ts';
+import { LookupSlots } from './lookup-slots.ts';
 
 /** Bounds of one listener. Every value has a default; tests shorten them. */
 export interface EgressProxyLimits {
@@ -15,6 +16,8 @@ export interface EgressProxyLimits {
   idleTimeoutMs: number;
   /** Milliseconds for the CONNECT request's headers to arrive. Default 10 000. */
   headersTimeoutMs: number;
+  /** Name lookups in flight at once, each counted until it ends (see `LookupSlots`); more wait. Default 2. */
+  maxLookups: number;
 }
 
 export const DEFAULT_EGRESS_LIMITS: EgressProxyLimits = {
@@ -22,6 +25,7 @@ export const DEFAULT_EGRESS_LIMITS: EgressProxyLimits = {
   connectTimeoutMs: 10_000,
   idleTimeoutMs: 300_000,
   headersTimeoutMs: 10_000,
+  maxLookups: 2,
 };
 
 /** What happened to one request; the payload of a tunnel is never seen, let alone recorded. */
@@ -39,6 +43,8 @@ export interface EgressProxyServerOptions {
   acceptsSource?(source: string): boolean;
   /** How target names become addresses. Default: the host's resolver. */
   resolve?: EgressResolver;
+  /** The host's own addresses, where no name may lead. Default: its interfaces' addresses. */
+  hostAddresses?: HostAddresses;
   /** Told of every tunnel opened and every request refused. */
   onOutcome(outcome: EgressOutcome): void;
   limits?: Partial<EgressProxyLimits>;
@@ -87,6 +93,8 @@ export function createEgressProxyServer(options: EgressProxyServerOptions): Egre
   };
 
   const resolve = options.resolve ?? systemEgressResolver;
+  const lookups = new LookupSlots(limits.maxLookups);
+  const hostAddresses = options.hostAddresses ?? systemHostAddresses;
   // Plain-HTTP requests pipelined behind the first on one connection: refused (and recorded) once, not each.
   const answered = new WeakSet<object>();
 
@@ -151,7 +159,7 @@ export function createEgressProxyServer(options: EgressProxyServerOptions): Egre
       released = true;
     };
     client.once('close', release);
-    const where = await egressAddressesOf(rule, target.host, resolve, limits.connectTimeoutMs);
+    const where = await egressAddressesOf(rule, target.host, { resolve, timeoutMs: limits.connectTimeoutMs, slots: lookups, hostAddresses });
     if (client.destroyed) return release();
     if (where.kind === 'private_address') {
       release();
