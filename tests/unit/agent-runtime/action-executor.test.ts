@@ -13,6 +13,7 @@ import type { SecretSource } from '../../../agent-image/src/ports/secret-source.
 import type { AuditLog } from '../../../agent-image/src/services/audit-log/audit-log.ts';
 import { openCrmLink } from '../../../agent-image/src/services/mail-loop/crm-link.ts';
 import { executeApproval } from '../../../agent-image/src/services/runtime/action-executor.ts';
+import { SendPipeline } from '../../../agent-image/src/services/runtime/send-pipeline.ts';
 import type { StoredApproval } from '../../../agent-image/src/services/runtime/approval-store.ts';
 import type { RuntimeContext } from '../../../agent-image/src/services/runtime/runtime-context.ts';
 import type { ActionLinks } from '../../../agent-image/src/services/runtime/send-execution.ts';
@@ -81,6 +82,15 @@ describe('the approvals executor beyond mail.send', () => {
     assert.equal(calendar.created[0]?.end.toISOString(), '2026-06-02T09:00:00.000Z', 'an hour when no end is given');
     const writes = (await audit.read()).filter((record) => record.action_type === 'calendar_write' && record.result === 'success');
     assert.deepEqual(writes.map((record) => [record.approved_by, record.parameters['existing']]), [['boss', false], ['boss', true]]);
+  });
+
+  test('an approved event run twice at once (the decision and a work round) is created once: the second run waits for the first', async () => {
+    const entry = await approved({ kind: 'calendar.write', operation: 'create', title: 'Planning', start: '2026-06-03T10:00:00+02:00', participants: ['kim@partner.example'] });
+    const own = new InTestCalendar();
+    const pipeline = new SendPipeline(context);
+    pipeline.attach({ ...links, calendar: own });
+    assert.deepEqual(await Promise.all([pipeline.executeApproval(entry), pipeline.executeApproval(entry)]), ['done', 'done']);
+    assert.equal(own.created.length, 1);
   });
 
   test('an approved event whose start has passed by the time it runs, or lies decades ahead, is blocked and audited; nothing created', async () => {

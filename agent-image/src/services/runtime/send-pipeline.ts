@@ -24,6 +24,8 @@ const NOT_CONNECTED: ActionLinks = { mail: null, calendar: null, crm: null };
 export class SendPipeline {
   private readonly context: RuntimeContext;
   private links: ActionLinks = NOT_CONNECTED;
+  /** Approvals being run now, by id: a second caller (a decision beside a work round) waits for that run. */
+  private readonly running = new Map<string, Promise<ApprovalExecution>>();
 
   constructor(context: RuntimeContext) {
     this.context = context;
@@ -58,9 +60,19 @@ export class SendPipeline {
     return refuseActions({ context, actions: event === undefined ? [action] : [action, event], send, decision });
   }
 
-  /** Runs an approved (or edited) record of any kind; returns its execution. Idempotent per record. */
+  /**
+   * Runs an approved (or edited) record of any kind; returns its execution. Idempotent per record, and one
+   * run per record at a time: two at once could both find no event under its key and create it twice.
+   */
   executeApproval(entry: StoredApproval): Promise<ApprovalExecution> {
-    return executeApproval(this.context, this.links, entry, (action, send, decision, event) => this.hold(action, send, decision, event, entry.record.id));
+    const id = entry.record.id;
+    const inFlight = this.running.get(id);
+    if (inFlight !== undefined) return inFlight;
+    const run = executeApproval(this.context, this.links, entry, (action, send, decision, event) => this.hold(action, send, decision, event, id)).finally(() => {
+      this.running.delete(id);
+    });
+    this.running.set(id, run);
+    return run;
   }
 
   /** Before a revive releases the kill switch: everything the kill stopped waits for a human (kill-holds.ts). */
