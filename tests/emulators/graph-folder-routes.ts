@@ -53,16 +53,21 @@ export class GraphFolderRoutes {
     let to: number;
     let offset = 0;
     let initial: boolean;
+    // As at Graph, the first request's $select is kept in the state tokens: later pages and rounds return
+    // the same properties (the links carry no $select of their own).
+    let select = query.get('$select');
     const skip = query.get('$skiptoken');
     const delta = query.get('$deltatoken');
     try {
       if (skip !== null) {
-        const state = decodeToken(skip) as { from: number; to: number; offset: number; initial: boolean; gen: number; changeType: string | null };
+        const state = decodeToken(skip) as { from: number; to: number; offset: number; initial: boolean; gen: number; changeType: string | null; select?: string | null };
         if (state.gen !== this.#log.generation) return syncStateGone();
         ({ from, to, offset, initial } = state);
+        select = state.select ?? null;
       } else if (delta !== null) {
-        const state = decodeToken(delta) as { seq: number; gen: number };
+        const state = decodeToken(delta) as { seq: number; gen: number; select?: string | null };
         if (state.gen !== this.#log.generation) return syncStateGone();
+        select = state.select ?? null;
         from = state.seq;
         to = this.#log.seq;
         initial = false;
@@ -80,19 +85,20 @@ export class GraphFolderRoutes {
           .filter((e) => e.seq > from && e.seq <= to && (changeType === null || e.type === changeType))
           .map((e) => ({ id: e.messageId, removed: e.type === 'deleted' }));
     const page = items.slice(offset, offset + pageSize);
+    const rendered = new URLSearchParams(select === null ? {} : { $select: select });
     const value = page.map((item) => {
       const message = this.#messages.get(item.id);
       return item.removed || message === undefined
         ? { id: item.id, '@removed': { reason: 'deleted' } }
-        : renderGraphMessage(message, query, prefer);
+        : renderGraphMessage(message, rendered, prefer);
     });
     const base = `${this.#baseUrl()}/v1.0/me/mailfolders('inbox')/messages/delta`;
     if (offset + pageSize < items.length) {
-      const next = encodeToken({ from, to, offset: offset + pageSize, initial, gen: this.#log.generation, changeType });
+      const next = encodeToken({ from, to, offset: offset + pageSize, initial, gen: this.#log.generation, changeType, select });
       const suffix = changeType === null ? '' : `&changeType=${changeType}`;
       return json(200, { '@odata.context': 'emulator', '@odata.nextLink': `${base}?$skiptoken=${next}${suffix}`, value });
     }
-    const token = encodeToken({ seq: to, gen: this.#log.generation });
+    const token = encodeToken({ seq: to, gen: this.#log.generation, select });
     const suffix = changeType === null ? '' : `&changeType=${changeType}`;
     return json(200, { '@odata.context': 'emulator', '@odata.deltaLink': `${base}?$deltatoken=${token}${suffix}`, value });
   }

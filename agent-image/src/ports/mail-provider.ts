@@ -280,6 +280,17 @@ export class ProviderThrottledError extends FleetError {
   }
 }
 
+/**
+ * A message the agent cannot read (too large, or a MIME structure the parser refuses): reading it again
+ * gives the same answer, so the loop leaves it for a person at once instead of downloading it again.
+ */
+export class UnreadableMessageError extends FleetError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('invalid_input', message, { retryable: false, cause: options.cause });
+    this.name = 'UnreadableMessageError';
+  }
+}
+
 /** Parses a Retry-After header (delta seconds or HTTP date) into milliseconds from `now`. */
 export function parseRetryAfter(value: string | null | undefined, now: Date = new Date()): number | null {
   if (value === null || value === undefined || value.trim() === '') return null;

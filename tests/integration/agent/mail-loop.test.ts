@@ -212,6 +212,20 @@ for (const kind of ['gmail', 'outlook'] as ProviderKind[]) {
       assert.equal(askedAbout(), before, 'the model is not asked about it again');
     });
 
+    test('a message too large to read goes to review after one pass, not after three downloads of it', async () => {
+      const agent = await fresh();
+      // A body over the 10 MB either provider's read takes (Gmail by its size, Graph by the answer's).
+      const line = `${'scan data '.repeat(7)}\r\n`;
+      const raw = Buffer.from(
+        [`From: ${KNOWN}`, 'To: me@example.com', 'Subject: Scans', 'Message-ID: <scans@partner.example>', 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', '', line.repeat(Math.ceil((11 * 1024 * 1024) / line.length))].join('\r\n'),
+      );
+      const big = await mailbox.seedRaw(raw);
+      await agent.runtime.tick();
+      const reviewed = (await agent.auditRecords()).filter((record) => record.action_type === 'review_queued' && record.target === big);
+      assert.deepEqual(reviewed.map((record) => record.parameters['reason']), ['processing_failed']);
+      assert.equal(reviewed[0]?.parameters['unreadable'], true);
+    });
+
     test('past the day\'s model budget messages wait, unread by the model, none sent to review, whatever the passes', async () => {
       const agent = await fresh({ modelDailyBudgetUsd: 0 });
       const waiting = [

@@ -5,7 +5,7 @@ import { gmail_v1 } from 'googleapis/build/src/apis/gmail/v1.js';
 import type { ParsedMail } from 'mailparser';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
-import { PREVIOUS_CORRESPONDENCE_READS, replySubject, type Draft, type DraftInput, type DraftUpdate, type MailChanges, type MailCursor, type MailMessage, type MailProvider, type MailWatch, type SentMessage, type WatchTarget } from '../../ports/mail-provider.ts';
+import { PREVIOUS_CORRESPONDENCE_READS, replySubject, UnreadableMessageError, type Draft, type DraftInput, type DraftUpdate, type MailChanges, type MailCursor, type MailMessage, type MailProvider, type MailWatch, type SentMessage, type WatchTarget } from '../../ports/mail-provider.ts';
 import { isPubSubTopicName } from '@agent-fleet/kernel/pubsub-topic';
 import { googleClientFor, type GoogleAuth, type RotatingOAuth2Client } from './gmail-auth.ts';
 import { callGoogleApi } from './google-call.ts';
@@ -94,7 +94,7 @@ export class GmailMailProvider implements MailProvider {
     const size = await this.#call('messages.get', () => this.#gmail.users.messages.get({ userId: 'me', id, format: 'minimal' }));
     const bytes = Number(size.data.sizeEstimate ?? 0);
     if (bytes > MESSAGE_MAX_BYTES) {
-      throw new FleetError('invalid_input', `message ${id} is ${(bytes / 1048576).toFixed(1)} MB, more than the ${MESSAGE_MAX_BYTES / 1048576} MB the agent reads; it is left for a person`);
+      throw new UnreadableMessageError(`message ${id} is ${(bytes / 1048576).toFixed(1)} MB, more than the ${MESSAGE_MAX_BYTES / 1048576} MB the agent reads; it is left for a person`);
     }
     const response = await this.#call('messages.get', () =>
       this.#gmail.users.messages.get({ userId: 'me', id, format: 'raw' }),
@@ -104,7 +104,7 @@ export class GmailMailProvider implements MailProvider {
       return toInboundMessage(await parseRaw(rawOf(response.data)), envelope);
     } catch (error) {
       // The same bytes fail the same way at every retry: the loop leaves the message for a person.
-      throw new FleetError('invalid_input', `message ${id} could not be parsed (${parseFailure(error)}); it is left for a person`, { cause: error });
+      throw new UnreadableMessageError(`message ${id} could not be parsed (${parseFailure(error)}); it is left for a person`, { cause: error });
     }
   }
 

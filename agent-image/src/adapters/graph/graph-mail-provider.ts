@@ -4,7 +4,7 @@ import { foldAddressCase, isEmailAddress, normaliseAddress } from '@agent-fleet/
 import type { GraphRequest } from '@microsoft/microsoft-graph-client';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
-import { PREVIOUS_CORRESPONDENCE_READS, replySubject, type Draft, type DraftInput, type DraftUpdate, type MailChanges, type MailCursor, type MailMessage, type MailProvider, type MailWatch, type SentMessage, type WatchTarget } from '../../ports/mail-provider.ts';
+import { PREVIOUS_CORRESPONDENCE_READS, replySubject, UnreadableMessageError, type Draft, type DraftInput, type DraftUpdate, type MailChanges, type MailCursor, type MailMessage, type MailProvider, type MailWatch, type SentMessage, type WatchTarget } from '../../ports/mail-provider.ts';
 import { connectGraph, type GraphConnection } from './graph-client.ts';
 import { isInboxDeltaLink } from './graph-delta-link.ts';
 import { callGraphApi, graphStatusOf } from './graph-errors.ts';
@@ -106,7 +106,7 @@ export class GraphMailProvider implements MailProvider {
       return toMailMessage(message, sentItemsId);
     } catch (error) {
       if (!(error instanceof GraphAnswerTooLargeError)) throw error;
-      throw new FleetError('invalid_input', `message ${id} is more than the ${MESSAGE_MAX_BYTES / 1048576} MB the agent reads; it is left for a person`);
+      throw new UnreadableMessageError(`message ${id} is more than the ${MESSAGE_MAX_BYTES / 1048576} MB the agent reads; it is left for a person`);
     }
   }
 

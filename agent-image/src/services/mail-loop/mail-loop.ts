@@ -2,7 +2,7 @@ import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { MailProviderKind } from '../../domain/sender-authentication/sender-verdict.ts';
 import type { CalendarProvider } from '../../ports/calendar-provider.ts';
 import type { LlmClient } from '../../ports/llm-client.ts';
-import { ProviderAuthError, type Draft, type MailMessage, type MailProvider } from '../../ports/mail-provider.ts';
+import { ProviderAuthError, UnreadableMessageError, type Draft, type MailMessage, type MailProvider } from '../../ports/mail-provider.ts';
 import { DEFAULT_BACKOFF } from '../outbox/backoff.ts';
 import type { MessageProgress } from '../runtime/agent-state-store.ts';
 import type { RuntimeContext } from '../runtime/runtime-context.ts';
@@ -186,6 +186,12 @@ export class MailLoop {
     const { context } = this;
     if (error instanceof FleetError && error.code === 'not_found' && context.state.progress(id)?.stage === 'queued') {
       await context.state.setProgress(id, { stage: 'skipped', at: context.now().toISOString() });
+      return;
+    }
+    // Reading it again gives the same answer: left for a person now, not after two more downloads.
+    if (error instanceof UnreadableMessageError) {
+      this.failures.delete(id);
+      await toReview(context, id, 'processing_failed', { error: errorSummary(error), unreadable: true });
       return;
     }
     const retryable = error instanceof FleetError && error.retryable;
