@@ -1,4 +1,5 @@
-import { readFile, rm, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomically } from '@agent-fleet/kernel/atomic-file';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
@@ -15,22 +16,40 @@ export function sessionFile(homeDir: string): string {
   return path.join(homeDir, 'session.json');
 }
 
-/** The stored session, or null when nobody signed in here; a file others can read is refused, not used. */
+/** A session file is a few hundred bytes; anything much larger is not one. */
+const MAX_SESSION_FILE_BYTES = 16 * 1024;
+
+/**
+ * The stored session, or null when nobody signed in here. Only a regular file of this user that others
+ * cannot read is used: a symlink (followed, it would send whatever it points at as a bearer token), a FIFO
+ * (reading it would hang), another user's file or one others can read is refused. Opened without following
+ * links and checked on the open descriptor, so the file cannot be swapped between the check and the read.
+ */
 export async function readCliSession(homeDir: string): Promise<CliSession | null> {
   const file = sessionFile(homeDir);
+  let handle: FileHandle;
+  try {
+    handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    if (code === 'ELOOP') throw refused(file, 'is a symbolic link');
+    throw error;
+  }
   let text: string;
   try {
-    const info = await stat(file);
-    if ((info.mode & 0o077) !== 0) {
-      throw new FleetError(
-        'forbidden',
-        `${file} is readable by others (mode ${(info.mode & 0o777).toString(8)}): delete it and sign in again (fleet login)`,
-      );
-    }
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
+    const info = await handle.stat();
+    if (!info.isFile()) throw refused(file, 'is not a regular file');
+    const uid = process.getuid?.();
+    if (uid !== undefined && info.uid !== uid)
+      throw refused(file, `belongs to another user (uid ${info.uid})`);
+    if ((info.mode & 0o077) !== 0)
+      throw refused(file, `is readable by others (mode ${(info.mode & 0o777).toString(8)})`);
+    if (info.size > MAX_SESSION_FILE_BYTES)
+      throw refused(file, `is too large for a session file (${info.size} bytes)`);
+    text = await handle.readFile('utf8');
+  } finally {
+    await handle.close();
   }
   let session: Partial<CliSession> | null = null;
   try {
@@ -51,6 +70,10 @@ export async function readCliSession(homeDir: string): Promise<CliSession | null
     );
   }
   return { member: session.member, token: session.token, expiresAt: session.expiresAt };
+}
+
+function refused(file: string, why: string): FleetError {
+  return new FleetError('forbidden', `${file} ${why}: delete it and sign in again (fleet login)`);
 }
 
 export async function writeCliSession(homeDir: string, session: CliSession): Promise<void> {

@@ -4,6 +4,7 @@ import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError, isFleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Clock } from '../ports/clock.ts';
 import type { OpsLogEntry, Registry } from '../ports/registry.ts';
+import { MEMBER_IDENTITY_ACTIONS } from './team/team-members.ts';
 
 /**
  * Support access to a client's data: no standing access, a grant per incident, approved by one of the
@@ -135,7 +136,10 @@ export class SupportAccessService {
 
   async list(rawClientId: unknown): Promise<SupportGrant[]> {
     const clientId = parseClientId(rawClientId);
-    return foldGrants(await this.deps.registry.listOpsLog({ clientId, actions: Object.values(SUPPORT_ACTIONS) }), this.deps.clock.now());
+    const entries = await this.deps.registry.listOpsLog({ clientId, actions: Object.values(SUPPORT_ACTIONS) });
+    // Read after the grants: a member removed or reissued meanwhile is then seen, never missed.
+    const identityChanges = await this.deps.registry.listOpsLog({ actions: Object.values(MEMBER_IDENTITY_ACTIONS) });
+    return foldGrants(entries, this.deps.clock.now(), identityChanges);
   }
 
   /**
@@ -202,9 +206,15 @@ export class SupportAccessService {
   }
 }
 
-/** Grant states from the ops log entries of one client, oldest first. */
-export function foldGrants(entries: readonly OpsLogEntry[], now: Date): SupportGrant[] {
+/**
+ * Grant states from the ops log entries of one client, oldest first. `identityChanges` (team-add, -remove,
+ * -reissue entries) end every grant of a member requested before them: the client approved access for the
+ * person who held that name then, not for whoever is added or enrols under it later.
+ */
+export function foldGrants(entries: readonly OpsLogEntry[], now: Date, identityChanges: readonly OpsLogEntry[] = []): SupportGrant[] {
   const grants = new Map<string, SupportGrant>();
+  /** Where each grant's request, and revocation if any, sit in the ops log. */
+  const seqs = new Map<string, { request: number; revoke: number | null }>();
   for (const entry of entries) {
     const grantId = typeof entry.details['grantId'] === 'string' ? entry.details['grantId'] : null;
     if (grantId === null) continue;
@@ -224,6 +234,7 @@ export function foldGrants(entries: readonly OpsLogEntry[], now: Date): SupportG
         revokedAt: null,
         status: 'pending',
       });
+      seqs.set(grantId, { request: entry.seq, revoke: null });
       continue;
     }
     const grant = grants.get(grantId);
@@ -234,10 +245,32 @@ export function foldGrants(entries: readonly OpsLogEntry[], now: Date): SupportG
       grant.expiresAt = String(entry.details['expiresAt']);
     } else if (entry.action === SUPPORT_ACTIONS.revoke && grant.revokedAt === null) {
       grant.revokedAt = entry.at;
+      const at = seqs.get(grantId);
+      if (at !== undefined) at.revoke = entry.seq;
     }
   }
+  endGrantsOfChangedMembers(grants, seqs, identityChanges);
   for (const grant of grants.values()) grant.status = statusOf(grant, now);
   return [...grants.values()];
+}
+
+/** Marks revoked, at the change, each grant whose member was added, removed or reissued after its request. */
+function endGrantsOfChangedMembers(
+  grants: ReadonlyMap<string, SupportGrant>,
+  seqs: ReadonlyMap<string, { request: number; revoke: number | null }>,
+  identityChanges: readonly OpsLogEntry[],
+): void {
+  const identityActions: readonly string[] = Object.values(MEMBER_IDENTITY_ACTIONS);
+  for (const [grantId, grant] of grants) {
+    const at = seqs.get(grantId);
+    if (at === undefined) continue;
+    const change = identityChanges.find(
+      (entry) => identityActions.includes(entry.action) && entry.details['member'] === grant.member && entry.seq > at.request,
+    );
+    if (change === undefined || statusOf(grant, new Date(change.at)) === 'expired') continue;
+    // A revocation logged before the change keeps its own time.
+    if (at.revoke === null || change.seq < at.revoke) grant.revokedAt = change.at;
+  }
 }
 
 function statusOf(grant: SupportGrant, now: Date): SupportGrantStatus {

@@ -18,6 +18,17 @@ export interface AddedMember {
 /** The actor of the bootstrap: no member exists yet; the owner-only socket's file permissions vouch for the caller. */
 export const BOOTSTRAP_ACTOR = 'bootstrap@socket';
 
+/**
+ * Ops-log actions after which a member name stands for another identity (or none): added, removed, or
+ * their authenticator replaced (whoever enrols with the new code is not proven to be the same person).
+ * Support grants requested for the name before one of them end with it (support-access.ts).
+ */
+export const MEMBER_IDENTITY_ACTIONS = {
+  add: 'team-add',
+  remove: 'team-remove',
+  reissue: 'team-reissue',
+} as const;
+
 const publicView = ({ totpSealed: _sealed, lastTimeStep: _step, ...member }: StoredMember): TeamMember =>
   member;
 
@@ -56,7 +67,7 @@ export class TeamMembers {
     }
     if (outcome === 'exists') throw new FleetError('conflict', `${name} is already a team member`);
     const enrolment = await this.issueEnrolment(name, now);
-    await this.log(actor, 'team-add', {
+    await this.log(actor, MEMBER_IDENTITY_ACTIONS.add, {
       member: name,
       email,
       bootstrap: input.bootstrap,
@@ -74,7 +85,7 @@ export class TeamMembers {
     await this.deps.totp.revoke(member);
     const ended = await this.deps.store.sessions.endSessions(member.name);
     const enrolment = await this.issueEnrolment(member.name, this.deps.clock.now());
-    await this.log(input.actor, 'team-reissue', {
+    await this.log(input.actor, MEMBER_IDENTITY_ACTIONS.reissue, {
       member: member.name,
       sessionsEnded: ended,
       authenticatorRevoked: true,
@@ -105,7 +116,7 @@ export class TeamMembers {
       throw new FleetError('conflict', `${name} is the last team member; add another before removing them`);
     const sessionsEnded = await this.deps.store.sessions.endSessions(name);
     await this.deps.store.members.removeMember(name);
-    await this.log(actor, 'team-remove', { member: name, sessionsEnded });
+    await this.log(actor, MEMBER_IDENTITY_ACTIONS.remove, { member: name, sessionsEnded });
     return { member: name, sessionsEnded };
   }
 

@@ -10,7 +10,7 @@ import { newToken, tokenHash } from '../../portal/crypto/tokens.ts';
 import { OneAtATime } from '../one-at-a-time.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Registry } from '../../ports/registry.ts';
-import type { TeamStore } from '../../ports/team-store.ts';
+import type { StoredMember, TeamStore } from '../../ports/team-store.ts';
 import type { TeamTotp } from './team-totp.ts';
 
 /** What `fleet login` keeps (owner-only): the token is shown once and stored nowhere else in the clear. */
@@ -94,8 +94,21 @@ export class TeamSessions {
       expiresAt,
       secondFactorAt: at,
     });
+    await this.dropIfIdentityChanged(token, member);
     await this.log(name, 'team-login', { expiresAt, firstSignIn: member.status === 'enrolling' });
     return { member: name, token, expiresAt, secondFactorAt: at };
+  }
+
+  /**
+   * The code was checked against the member as read before it: a removal or a reissue (a lost
+   * authenticator) that ended the member's sessions meanwhile would miss the session created after it.
+   * Read again once it exists: then any later removal or reissue ends it, and an earlier one is seen here.
+   */
+  private async dropIfIdentityChanged(token: string, checked: StoredMember): Promise<void> {
+    const current = await this.deps.store.members.getMember(checked.name);
+    if (current !== null && current.totpSealed === checked.totpSealed) return;
+    await this.deps.store.sessions.deleteSession(tokenHash(token));
+    throw new FleetError('unauthorized', WRONG);
   }
 
   /** The member behind a bearer token, or null when the token is unknown, expired or idle too long. */
