@@ -10,7 +10,9 @@ LABEL org.opencontainers.image.title="agent-fleet orchestrator" \
       org.opencontainers.image.source="agent-fleet" \
       io.agentfleet.component="orchestrator"
 COPY --chown=0:0 app/ /app/
+# UV_THREADPOOL_SIZE: the egress proxies' name lookups share libuv's pool with file and crypto work (default 4).
 ENV AGENT_FLEET_HOME=/var/lib/agent-fleet \
+    UV_THREADPOOL_SIZE=16 \
     FLEET_HELM_PATH=/app/bin/helm \
     FLEET_KUBECTL_PATH=/app/bin/kubectl \
     FLEET_AGENT_CHART=/app/charts/fleet-agent

@@ -39,6 +39,7 @@ Wants=network-online.target
 Type=simple
 WorkingDirectory=${repoDir}
 Environment=AGENT_FLEET_HOME=${homeDir}
+Environment=UV_THREADPOOL_SIZE=16
 EnvironmentFile=-${environmentFile}
 ExecStart=${repoDir}/node_modules/.bin/node ${repoDir}/orchestrator/src/main.ts
 UMask=0077

@@ -8,6 +8,9 @@ import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { HOME_HELD_EXIT_CODE } from '../adapters/process/home-lock.ts';
 import { ACTING_AS_HEADER } from '../http/admin-auth.ts';
 
+/** libuv threads of the orchestrator service (see the Dockerfile and the systemd unit, which set the same). */
+export const SERVICE_THREADPOOL_SIZE = 16;
+
 export interface ClientOptions {
   socketPath: string;
   homeDir: string;
@@ -152,15 +155,14 @@ export class OrchestratorClient {
     const logPath = path.join(this.options.homeDir, 'orchestrator.log');
     const log = await open(logPath, 'a', 0o600);
     const entry = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'main.ts');
-    const env =
-      options.runtime === undefined
-        ? this.options.serviceEnv
-        : { ...(this.options.serviceEnv ?? process.env), FLEET_RUNTIME: options.runtime };
-    const child = spawn(process.execPath, [entry], {
-      detached: true,
-      stdio: ['ignore', log.fd, log.fd],
-      ...(env === undefined ? {} : { env }),
-    });
+    const inherited = this.options.serviceEnv ?? process.env;
+    const env = {
+      ...inherited,
+      // Name lookups of every client's egress proxy share libuv's thread pool with file and crypto work (4 threads by default).
+      UV_THREADPOOL_SIZE: inherited['UV_THREADPOOL_SIZE'] ?? String(SERVICE_THREADPOOL_SIZE),
+      ...(options.runtime === undefined ? {} : { FLEET_RUNTIME: options.runtime }),
+    };
+    const child = spawn(process.execPath, [entry], { detached: true, stdio: ['ignore', log.fd, log.fd], env });
     child.unref();
     await log.close();
     const deadline = Date.now() + (options.timeoutMs ?? 120_000);
