@@ -16,7 +16,7 @@ describe('the systemd unit of the orchestrator service', () => {
   test('runs the service from the checkout, on the given home, after Docker, restarting after a failure', () => {
     const unit = renderSystemdUnit(OPTIONS);
     assert.deepEqual(directives(unit, 'ExecStart'), ['/opt/agent-fleet/node_modules/.bin/node /opt/agent-fleet/orchestrator/src/main.ts']);
-    assert.deepEqual(directives(unit, 'Environment'), ['AGENT_FLEET_HOME=/var/lib/agent-fleet']);
+    assert.deepEqual(directives(unit, 'Environment'), ['AGENT_FLEET_HOME=/var/lib/agent-fleet', 'UV_THREADPOOL_SIZE=16']);
     assert.deepEqual(directives(unit, 'EnvironmentFile'), ['-/etc/agent-fleet/env']);
     assert.deepEqual(directives(unit, 'Requires'), ['docker.service']);
     assert.match(directives(unit, 'After')[0] ?? '', /\bdocker\.service\b/);
