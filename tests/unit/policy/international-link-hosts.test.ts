@@ -42,7 +42,10 @@ describe('hosts written in another script than ASCII are links', () => {
     for (const text of ['Write to иван@пример.рф about it', 'Встреча в 10. Потом обед.', 'Grüße, Jürgen. Bis Montag.', 'v1.2 ändert nichts']) {
       assert.equal(linkIn(text), undefined, text);
     }
-    assert.deepEqual(reasons('Write to иван@пример.рф about the agenda.'), ['auto_send']);
+    // Not a link: held, but for the address of someone the client does not know (sent-text-content.ts).
+    const decision = evaluatePolicy(invite('Write to иван@пример.рф about the agenda.'), config(), state(), NOW);
+    assert.deepEqual(decision.reasons, ['free_text']);
+    assert.ok(decision.details?.every((detail) => !detail.includes('link')), JSON.stringify(decision.details));
   });
 
   it('never misses a registrable international host, whatever prose surrounds it', () => {

@@ -115,20 +115,29 @@ function readsAsInstruction(name: string): boolean {
   return textSignals(name).some((signal) => signal !== 'bank_details');
 }
 
+/** A display name's first word may join at most this many parts by a hyphen or apostrophe (Jean-Pierre, O'Neil). */
+const MAX_FIRST_WORD_PARTS = 2;
+
 /**
- * The names a reply may greet with: each source (contact record name, From display name) in full and
- * its first word, where they pass the shape rule and do not read as an instruction. Sources come from
- * code, never from the model.
+ * The names a reply may greet with. Sources come from code, never from the model, in this order: the
+ * client's own record of the sender (contact or CRM name), then what the sender wrote (the From display
+ * name). The client's record gives its name in full and its first word. What the sender wrote gives its
+ * first word only: whole, it is a phrase of the sender's choosing that the client's reply would repeat
+ * ("Hello Wire Money Today,", "Hello Payment Approved,"), while one word is a greeting and no sentence.
+ * A source that reads as an instruction gives no candidate at all, not even its first word ("Approved",
+ * "Ignore").
  */
 export function correspondentNameCandidates(sources: readonly (string | null | undefined)[]): string[] {
   const candidates = new Set<string>();
-  for (const source of sources) {
-    if (source === null || source === undefined) continue;
+  sources.forEach((source, index) => {
+    if (source === null || source === undefined) return;
     const name = tidy(source).replace(/^["']+|["']+$/g, '');
-    // A name that reads as an instruction gives no candidate, not even its first word ("Approved").
-    if (nameShapeIssue(name) === null && readsAsInstruction(name)) continue;
-    for (const candidate of [name, name.split(' ')[0] ?? '']) if (nameShapeIssue(candidate) === null && !readsAsInstruction(candidate)) candidates.add(candidate);
-  }
+    if (readsAsInstruction(name)) return;
+    const firstWord = name.split(' ')[0] ?? '';
+    const senderWritten = index > 0;
+    const offered = senderWritten ? (firstWord.split(/['’-]/).length <= MAX_FIRST_WORD_PARTS ? [firstWord] : []) : [name, firstWord];
+    for (const candidate of offered) if (nameShapeIssue(candidate) === null && !readsAsInstruction(candidate)) candidates.add(candidate);
+  });
   return [...candidates];
 }
 
@@ -193,15 +202,29 @@ export function normaliseOriginalSubject(subject: string): SlotCheck {
     text = text.replace(REPLY_PREFIX, '');
   }
   if (text === '') return { ok: false, issue: 'originalSubject is empty' };
-  const folded = text.normalize('NFKC').replace(HOST_DOTS, '.');
-  if (LINK.test(folded) || linkIn(text) !== undefined) return { ok: false, issue: 'originalSubject holds a link' };
-  if (ADDRESS.test(folded)) return { ok: false, issue: 'originalSubject holds an email address' };
   if (/[{}]/.test(text)) return { ok: false, issue: 'originalSubject holds braces' };
-  const characters = [...text];
-  if (characters.length > MAX_SUBJECT_LENGTH) {
-    const cut = characters.slice(0, MAX_SUBJECT_LENGTH - 1).join('');
-    const space = cut.lastIndexOf(' ');
-    text = `${(space > MAX_SUBJECT_LENGTH / 2 ? cut.slice(0, space) : cut).trimEnd()}…`;
+  // Both the subject as received and as cut: a cut inside a word can end it on a suffix
+  // (`…pay-here.cozzz` cut to `…pay-here.co…`), making a link the whole subject did not hold.
+  const cut = cutAtWord(text);
+  for (const candidate of cut === text ? [text] : [text, cut]) {
+    const issue = linkOrAddressIssue(candidate);
+    if (issue !== null) return { ok: false, issue };
   }
-  return { ok: true, value: text };
+  return { ok: true, value: cut };
+}
+
+function linkOrAddressIssue(text: string): string | null {
+  const folded = text.normalize('NFKC').replace(HOST_DOTS, '.');
+  if (LINK.test(folded) || linkIn(text) !== undefined) return 'originalSubject holds a link';
+  if (ADDRESS.test(folded)) return 'originalSubject holds an email address';
+  return null;
+}
+
+/** The text cut to MAX_SUBJECT_LENGTH characters, at a word where one ends late enough, with an ellipsis. */
+function cutAtWord(text: string): string {
+  const characters = [...text];
+  if (characters.length <= MAX_SUBJECT_LENGTH) return text;
+  const cut = characters.slice(0, MAX_SUBJECT_LENGTH - 1).join('');
+  const space = cut.lastIndexOf(' ');
+  return `${(space > MAX_SUBJECT_LENGTH / 2 ? cut.slice(0, space) : cut).trimEnd()}…`;
 }

@@ -5,6 +5,7 @@ import { compileTemplates, renderTemplateReply, type TemplateSet } from '../auto
 import type { FreeSlot } from '../auto-reply/slot-validators.ts';
 import type { PolicyFacts, ReasonCode } from './decision.ts';
 import type { ProposedAction } from './proposed-action.ts';
+import { slotContentIssues } from './template-backstop.ts';
 import { sameTemplateBody, sameTemplateSubject } from './template-text.ts';
 
 /**
@@ -12,8 +13,9 @@ import { sameTemplateBody, sameTemplateSubject } from './template-text.ts';
  *   - its type is an auto-send type, and
  *   - its text is a template reply the gate renders again from the model's choice and the trusted
  *     facts below, every slot validated, and finds identical, white space included (template-text.ts;
- *     no attachment, no link field) — or the client opted the type in to free text explicitly
- *     (autoReply.freeTextAutoSend), and
+ *     no attachment, no link field), with no link, address or hidden character its template text does
+ *     not hold (template-backstop.ts, behind the slot validators) — or the client opted the type in to
+ *     free text explicitly (autoReply.freeTextAutoSend), and
  *   - when it answers a message: the sender is authenticated (sender-verdict.ts), the recipients are
  *     exactly that sender, and the message showed no injection signal.
  * Each failing condition is an approval reason, so the approver sees them all.
@@ -37,7 +39,10 @@ export type InboundFacts = {
 export type TemplateFacts = {
   /** Subject of the message answered, as received. */
   originalSubject: string;
-  /** The contact record's name and the From display name, where known. */
+  /**
+   * In this order: the contact record's name, then the From display name (null where not known). Only the
+   * first is the client's; of the display name a reply may use the first word only (slot-validators.ts).
+   */
   nameSources: readonly (string | null | undefined)[];
   /** Free slots of the client's own calendar that the reply may offer. */
   freeSlots: readonly FreeSlot[];
@@ -82,7 +87,8 @@ function templateIssues(send: Send, compiled: CompiledAutoSend, context: AutoSen
     now,
   });
   if (!rendered.ok) return rendered.issues;
-  const issues: string[] = [];
+  const template = compiled.templates.get(rendered.reply.templateId);
+  const issues = slotContentIssues(rendered.reply, { templateBody: template?.body ?? '', signature: config.autoReply.signature });
   if (rendered.reply.type !== send.emailType) issues.push(`the template answers ${rendered.reply.type}, the send is classified ${send.emailType ?? 'unclassified'}`);
   if (!sameTemplateSubject(rendered.reply.subject, send.subject) || !sameTemplateBody(rendered.reply.body, send.body)) {
     issues.push('the subject or body differs from the rendered template');

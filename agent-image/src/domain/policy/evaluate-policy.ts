@@ -19,6 +19,7 @@ import {
 import { recipientsWithNotified, unseenRecipients, type NotifiedAttendees } from './notified-attendees.ts';
 import { recipientsInWindows } from './rate-window.ts';
 import { linkIn } from './link-host.ts';
+import { unknownAddressIn } from './sent-text-content.ts';
 import { compileShortenerDetector } from './url-shortener.ts';
 import { parseEventInstant } from '../scheduling/event-instant.ts';
 import { eventStartWindowIssue } from '../scheduling/event-proposal.ts';
@@ -37,7 +38,8 @@ import { eventStartWindowIssue } from '../scheduling/event-proposal.ts';
  *                                     `type_not_auto_send`, `free_text`, `sender_unauthenticated`,
  *                                     `recipient_not_sender`, `injection_signal` (auto-send-rules.ts),
  *                                     `auto_reply_loop` (auto-send-limits.ts), `bulk`, `url_shortener`,
- *                                     `public_share`, `free_text` (a link in a calendar write's text)
+ *                                     `public_share`, `free_text` (a link, or the address of someone the
+ *                                     client does not know, in a calendar write's text: sent-text-content.ts)
  *   8. destructive actions          → needs approval `deletion`, `move` (always; archiving is not a move;
  *                                     a label that trashes or spams mail and a file overwrite count)
  *   9. sending paused, rate limits  → deny `paused`, `rate_limit_hour`, `rate_limit_day`, with
@@ -255,6 +257,12 @@ export function compilePolicy(config: ClientConfig): PolicyEvaluator {
       }
       const kept = keptHold(action, options, details);
       if (kept !== undefined && !reasons.includes(kept)) reasons.push(kept);
+      // Beyond links: the address of someone the client does not know (sent-text-content.ts).
+      for (const [text, whose] of [[calendarText(action), 'the change\'s own text'], [keptTextOf(action, options) ?? '', 'the event\'s current text']] as const) {
+        if (unknownAddressIn(text, knownTo(state, recipients)) === undefined) continue;
+        if (!reasons.includes('free_text')) reasons.push('free_text');
+        details.push(`${whose}, which reaches attendees, carries the address of someone the client does not know`);
+      }
     }
     const relabel = action.kind === 'mail.label' ? removingLabels(action.add) : new Set<string>();
     if (
@@ -281,6 +289,11 @@ export function compilePolicy(config: ClientConfig): PolicyEvaluator {
       return shorteners.find(action.links, action.subject) !== undefined || shorteners.find([], action.body) !== undefined;
     }
     return false;
+  }
+
+  /** Whether an address is one the client knows: a seeded or learnt contact, or one of the people the action reaches. */
+  function knownTo(state: PolicyState, recipients: readonly string[]): (address: string) => boolean {
+    return (address) => seededContacts.has(address) || state.knownContacts.has(address) || recipients.includes(address);
   }
 
   /** The hold a text sent to attendees brings: a shortened link, else any link; undefined for none. */
@@ -323,8 +336,9 @@ export function compilePolicy(config: ClientConfig): PolicyEvaluator {
    * Whether the event text an update keeps brings a hold its approver was not shown: an approval asked
    * before the runtime read that text (the proposal's) never showed it, and does not cover it.
    */
-  function unshownKeptText(action: ProposedAction, options: EvaluateOptions): boolean {
-    return keptHold(action, options, undefined) !== undefined && options.keptText?.shown !== true;
+  function unshownKeptText(action: ProposedAction, options: EvaluateOptions, state: PolicyState, recipients: readonly string[]): boolean {
+    if (options.keptText?.shown === true) return false;
+    return keptHold(action, options, undefined) !== undefined || unknownAddressIn(keptTextOf(action, options) ?? '', knownTo(state, recipients)) !== undefined;
   }
 
   /** Step 9, for an action that would otherwise execute: a denial, or the room it leaves within the limits. */
@@ -382,7 +396,7 @@ export function compilePolicy(config: ClientConfig): PolicyEvaluator {
         return { decision: 'needs_approval', reasons: holds, facts };
       } else if (unseenHolds(action, recipients, options.notified, state, details).length > 0) {
         return { decision: 'needs_approval', reasons: holds, facts };
-      } else if (unshownKeptText(action, options)) {
+      } else if (unshownKeptText(action, options, state, recipients)) {
         details.push(`approval ${options.approval.id} was granted without the event's current text, which the update sends to the people it adds: ask again`);
         return { decision: 'needs_approval', reasons: holds, facts };
       } else {
