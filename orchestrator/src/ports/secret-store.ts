@@ -32,7 +32,7 @@ export interface SecretStore {
   listSecrets(clientId: ClientId): Promise<SecretMetadata[]>;
   /** Revokes every agent token issued for the client; returns how many were revoked. */
   revokeAgentTokens(clientId: ClientId): Promise<{ revoked: number }>;
-  /** Accessors of every agent token issued for the client so far (a rotation's "before"). */
+  /** Accessors of the client's agent tokens still live (a rotation's "before"). */
   agentTokenAccessors(clientId: ClientId): Promise<string[]>;
   /** Revokes exactly these agent tokens of the client (a rotation's old ones); returns how many were still live. */
   revokeAgentTokenAccessors(clientId: ClientId, accessors: readonly string[]): Promise<{ revoked: number }>;

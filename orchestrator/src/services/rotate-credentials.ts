@@ -32,6 +32,7 @@ export interface RotateDependencies {
 
 export interface RotationResult {
   clientId: ClientId;
+  /** The agent tokens live before the rotation, all revoked now (by the agent on hand-over, or here). */
   revokedTokens: number;
   dataKeyVersion: number;
 }
@@ -87,6 +88,7 @@ export class RotateCredentialsService {
       handedOver = true;
       // Seen active now: a kill after this point revokes the token just introduced.
       await this.requireActive(clientId);
+      // The agent gives up its old token itself once it holds the new one: what is left is revoked here.
       const { revoked } = await secrets.revokeAgentTokenAccessors(clientId, before);
       await registry.appendOpsLog({
         actor,
@@ -94,9 +96,9 @@ export class RotateCredentialsService {
         clientId,
         reason,
         outcome: 'success',
-        details: { revokedTokens: revoked, dataKeyVersion: version },
+        details: { revokedTokens: before.length, revokedByRotation: revoked, dataKeyVersion: version },
       });
-      return { clientId, revokedTokens: revoked, dataKeyVersion: version };
+      return { clientId, revokedTokens: before.length, dataKeyVersion: version };
     } catch (error) {
       const agent = await this.afterFailure(clientId, handedOver);
       await registry

@@ -28,21 +28,23 @@ export class AgentTokenLedger {
   /** Records a newly issued token's accessor (pruning dead ones once there are many). */
   async record(clientId: ClientId, accessor: string): Promise<void> {
     await this.update(clientId, async (accessors) => {
-      let live = accessors;
-      if (accessors.length >= ACCESSOR_PRUNE_THRESHOLD) {
-        const found = await Promise.all(
-          accessors.map((known) =>
-            this.calls.optional(
-              'look up accessor',
-              () => this.client.write('auth/token/lookup-accessor', { accessor: known }),
-              [400, 404],
-            ),
-          ),
-        );
-        live = accessors.filter((_, index) => found[index] !== null);
-      }
+      const live = accessors.length >= ACCESSOR_PRUNE_THRESHOLD ? await this.liveOf(accessors) : accessors;
       return [...live, accessor];
     });
+  }
+
+  /** The accessors recorded for the client whose tokens are still live (a rotation's "before"). */
+  async liveAccessors(clientId: ClientId): Promise<string[]> {
+    return this.liveOf(await this.accessors(clientId));
+  }
+
+  private async liveOf(accessors: readonly string[]): Promise<string[]> {
+    const found = await Promise.all(
+      accessors.map((known) =>
+        this.calls.optional('look up accessor', () => this.client.write('auth/token/lookup-accessor', { accessor: known }), [400, 404]),
+      ),
+    );
+    return accessors.filter((_, index) => found[index] !== null);
   }
 
   /** Revokes one token by its accessor; false when it was already gone. */

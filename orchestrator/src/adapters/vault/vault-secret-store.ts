@@ -130,9 +130,9 @@ export class VaultSecretStore implements SecretStore {
     return this.ledger.revokeAll(clientId);
   }
 
-  /** The accessors of every agent token issued for the client so far (a rotation's "before"). */
+  /** The accessors of the client's agent tokens still live (a rotation's "before"). */
   async agentTokenAccessors(clientId: ClientId): Promise<string[]> {
-    return this.ledger.accessors(clientId);
+    return this.ledger.liveAccessors(clientId);
   }
 
   /** Revokes the given agent tokens of the client; returns how many were still live. */
