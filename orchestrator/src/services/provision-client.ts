@@ -48,6 +48,8 @@ export interface ProvisionDependencies extends ProvisionStepDependencies {
   subnets?: ClientSubnets;
   /** The claim is refused while an operation runs on the client's volume (an export of a closed client reopens its network). */
   guard?: Pick<ClientOperationGuard, 'exclusive' | 'runningOn' | 'ended'>;
+  /** How often a running provisioning refreshes its heartbeat, in ms. Default: a fifth of STALE_OPERATION_MS. */
+  heartbeatIntervalMs?: number;
 }
 
 const RUNTIME_KINDS: ReadonlyArray<ContainerRuntime['kind']> = ['docker', 'kubernetes'];
@@ -129,7 +131,9 @@ export class ProvisionClientService {
     context.previousStatus = claim.previousStatus;
 
     const timings: Array<{ step: string; durationMs: number }> = [];
+    let currentStep = 'claimed';
     const record = (event: SagaEvent) => {
+      if (event.type === 'step-started') currentStep = event.step;
       if (event.type === 'step-succeeded' || event.type === 'step-failed') {
         const outcome = event.type === 'step-succeeded' ? 'success' : 'failure';
         this.deps.metrics?.provisionStepDuration.observe({ step: event.step, outcome }, event.durationMs / 1000);
@@ -139,11 +143,21 @@ export class ProvisionClientService {
     };
     record({ type: 'step-succeeded', step: 'registry', durationMs: performance.now() - claimStartedAt });
 
+    // A step may outlast STALE_OPERATION_MS (a long health timeout, a slow engine): the heartbeat keeps this
+    // live operation from being taken over, and its rollback from undoing the taker's work.
+    const heartbeat = setInterval(() => this.beat(context, currentStep), this.deps.heartbeatIntervalMs ?? STALE_OPERATION_MS / 5);
     try {
-      await runSaga(this.steps(), context, record).finally(() => this.settleProgress(context, logger));
+      await runSaga(this.steps(), context, record).finally(() => {
+        clearInterval(heartbeat);
+        return this.settleProgress(context, logger);
+      });
     } catch (error) {
-      await this.releaseClaim(context);
-      logger.error('provisioning failed and was rolled back', { error });
+      // The saga's error is the one the caller gets; a claim that could not be released is logged with it.
+      const releaseError = await this.releaseClaim(context).then(
+        () => undefined,
+        (failure: unknown) => failure,
+      );
+      logger.error('provisioning failed and was rolled back', { error, ...(releaseError === undefined ? {} : { releaseError }) });
       await this.deps.registry
         .appendOpsLog({
           actor: request.actor,
@@ -151,7 +165,12 @@ export class ProvisionClientService {
           clientId,
           reason: null,
           outcome: 'failed',
-          details: { operationId: context.operationId, runtime: this.deps.runtime.kind, error: (error as Error).message },
+          details: {
+            operationId: context.operationId,
+            runtime: this.deps.runtime.kind,
+            error: (error as Error).message,
+            ...(releaseError === undefined ? {} : { claimNotReleased: (releaseError as Error).message }),
+          },
         })
         .catch(() => undefined);
       throw error;
@@ -194,17 +213,32 @@ export class ProvisionClientService {
     return guard.exclusive(clientId, 'provisioning', claimRow);
   }
 
+  /** Records the current step again (after the saga's own progress writes), which refreshes the heartbeat. */
+  private beat(context: ProvisionContext, step: string): void {
+    const { registry, clock } = this.deps;
+    const at = clock.now();
+    context.progressWrites = context.progressWrites
+      .then(() => registry.recordProgress(context.clientId, context.operationId, step, at))
+      .catch((error: unknown) => void (context.progressError ??= error));
+  }
+
   /** Waits for the saga's progress writes, so none is left in flight; one that failed is only logged. */
   private async settleProgress(context: ProvisionContext, logger: Logger): Promise<void> {
     await context.progressWrites;
     if (context.progressError !== undefined) logger.warn('could not record provisioning progress', { error: context.progressError });
   }
 
-  /** Undoes the claim last, after the saga rolled back the runtime: a new client leaves no row behind. */
+  /**
+   * Undoes the claim last, after the saga rolled back the runtime: a new client leaves no row behind. Only a
+   * claim still held is released: a kill during provisioning (killed) or an operation that took the client
+   * over keeps the row as it now is.
+   */
   private async releaseClaim(context: ProvisionContext): Promise<void> {
     const { registry, clock } = this.deps;
-    if (context.createdRow) await registry.deleteClient(context.clientId);
-    else await registry.setStatus(context.clientId, 'failed', 'provisioning failed and was rolled back', clock.now());
+    const record = await registry.getClient(context.clientId);
+    if (record?.status !== 'provisioning' || record.operationId !== context.operationId) return;
+    const released = await registry.transition(context.clientId, ['provisioning'], 'failed', 'provisioning failed and was rolled back', clock.now());
+    if (released && context.createdRow) await registry.deleteClient(context.clientId);
   }
 
   /** Step names in order, so progress displays can list them before they run. */

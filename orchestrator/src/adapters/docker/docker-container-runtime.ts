@@ -82,11 +82,14 @@ export class DockerContainerRuntime implements ContainerRuntime {
 
   async ensureNetwork(clientId: ClientId, subnet: string): Promise<NetworkInfo & { created: boolean }> {
     const name = resourceNames(clientId).network;
-    const existing = await this.inspectNetwork(name);
+    let existing = await this.inspectNetwork(name);
     if (existing) {
       if (!this.ownedBy(existing.Labels, clientId)) {
         throw new FleetError('conflict', `network ${name} exists but is not managed by agent-fleet for ${clientId}`);
       }
+      if (!this.isolatedAsConfigured(existing)) existing = await this.replaceLooseNetwork(name);
+    }
+    if (existing) {
       const config = existing.IPAM?.Config?.[0];
       return {
         name,
@@ -112,6 +115,27 @@ export class DockerContainerRuntime implements ContainerRuntime {
       throw translateDockerError(error, `create network ${name} on ${subnet}`);
     }
     return { name, subnet, gateway, created: true };
+  }
+
+  /** Made as this runtime makes networks now: internal exactly when agents go out through the proxy, no ICC. */
+  private isolatedAsConfigured(network: Docker.NetworkInspectInfo): boolean {
+    return network.Internal === (this.egressProxy !== null) && network.Options?.['com.docker.network.bridge.enable_icc'] === 'false';
+  }
+
+  /**
+   * A network left from another configuration (one made before FLEET_AGENT_EGRESS=proxy has a route off the
+   * bridge) is never adopted: removed, so that ensureNetwork makes it anew; refused while something uses it.
+   */
+  private async replaceLooseNetwork(name: string): Promise<null> {
+    try {
+      await this.docker.getNetwork(name).remove();
+    } catch (error) {
+      if (statusCodeOf(error) === 404) return null;
+      throw new FleetError('conflict', `network ${name} is not isolated as this fleet is configured and could not be replaced; deprovision the client first`, {
+        cause: error,
+      });
+    }
+    return null;
   }
 
   async removeNetwork(clientId: ClientId): Promise<void> {
