@@ -4,6 +4,7 @@ import type { Logger } from '@agent-fleet/kernel/logger';
 import type { AuditLog } from '../audit-log/audit-log.ts';
 import type { AdminNotifier, NotifyOutcome } from '../runtime/admin-notifier.ts';
 import { renderSummaryHtml, renderSummaryText, summarySubject, type SummaryMeta } from './render-summary.ts';
+import { offsetMs } from './summary-for-date.ts';
 import { buildSummaryReport, type SummaryReport } from './summary-report.ts';
 
 const HOUR_MS = 3_600_000;
@@ -15,8 +16,22 @@ export interface DailySummaryOptions {
   notifier: AdminNotifier;
   logger: Logger;
   now?: () => Date;
+  /** The assistant's pause now (null: working), stated in each summary; leave out where it is not known. */
+  pauseState?: () => SummaryMeta['pause'];
   /** The client portal's origin (AGENT_PORTAL_URL), for the links to pending approvals. */
   portalUrl?: string | undefined;
+}
+
+/**
+ * The instant `days` local days before `at` at the same local wall time: the previous summary's time.
+ * Across a DST change the period is the local day (23 or 25 hours), so an hour is neither left out of
+ * both summaries nor counted in both.
+ */
+export function sameLocalTimeDaysBefore(at: Date, days: number, timezone: string): Date {
+  const naive = at.getTime() - days * DAY_MS;
+  const wanted = offsetMs(at.getTime(), timezone);
+  const first = naive + wanted - offsetMs(naive, timezone);
+  return new Date(naive + wanted - offsetMs(first, timezone));
 }
 
 /**
@@ -70,7 +85,7 @@ export class DailySummary {
   /** The report of the period ending now, from the audit log only. */
   async report(period: 'day' | 'week', at: Date = this.now()): Promise<SummaryReport> {
     const { audit, config } = this.options;
-    const from = new Date(at.getTime() - (period === 'day' ? DAY_MS : 7 * DAY_MS));
+    const from = sameLocalTimeDaysBefore(at, period === 'day' ? 1 : 7, config.timezone);
     const lookbackFrom = new Date(Math.min(from.getTime(), at.getTime() - config.approvalTimeoutHours * HOUR_MS - DAY_MS));
     const lookback = await audit.read({ since: lookbackFrom, until: at });
     const inPeriod = lookback.filter((record) => record.timestamp >= from.toISOString());
@@ -89,6 +104,7 @@ export class DailySummary {
       timezone: config.timezone,
       freeTextOptIns: config.autoReply.freeTextAutoSend,
       portalUrl: this.options.portalUrl,
+      pause: this.options.pauseState?.(),
     };
     const text = renderSummaryText(report, meta);
     const html = renderSummaryHtml(report, meta);

@@ -12,6 +12,12 @@ export interface SummaryMeta {
   timezone: string;
   /** The client portal's origin: each pending approval links to its page there. Unknown: named only. */
   portalUrl?: string | undefined;
+  /**
+   * The assistant's pause (the kill switch's softer half) when the summary is made: null while it works,
+   * undefined when not known. Stated in every summary, since a pause older than the period shows in no
+   * anomaly of it.
+   */
+  pause?: { reason: string; since: string; detail?: string | undefined } | null | undefined;
   /** Types the client opted in to free-text auto-send (never the default): restated in every summary. */
   freeTextOptIns?: readonly { type: string; acceptedBy: string; acceptedAt: string }[];
 }
@@ -124,8 +130,22 @@ function portalNote(meta: SummaryMeta): string {
   return `The only links in this email go to ${origin}. If a link in it leads anywhere else, do not open it.`;
 }
 
+const PAUSE_MEANING: Record<string, string> = {
+  auth: 'nothing is read, drafted or sent until it is resumed',
+  rate_limit: 'nothing is sent until the rate-limit window ends or it is resumed',
+};
+
+/** The assistant's state as one line, or null when it is not known. */
+function stateLine(meta: SummaryMeta): string | null {
+  if (meta.pause === undefined) return null;
+  if (meta.pause === null) return 'working (not paused)';
+  const { reason, since, detail } = meta.pause;
+  const why = `${oneLine(reason, 40)}${detail === undefined || detail === '' ? '' : `: ${quoteFromMail(detail)}`}`;
+  return `PAUSED since ${localTime(since, meta.timezone)} (${why}); ${PAUSE_MEANING[reason] ?? 'resume it in the client portal'}`;
+}
+
 export function summarySubject(report: SummaryReport, meta: SummaryMeta): string {
-  const what = meta.period === 'day' ? 'Daily summary' : 'Weekly onboarding digest';
+  const what = `${meta.pause ? 'PAUSED: ' : ''}${meta.period === 'day' ? 'Daily summary' : 'Weekly onboarding digest'}`;
   return `${what} for ${oneLine(meta.displayName)}: ${report.read} read, ${report.sent} sent, ${report.pendingApprovals.length} awaiting approval`;
 }
 
@@ -134,6 +154,8 @@ export function renderSummaryText(report: SummaryReport, meta: SummaryMeta): str
   lines.push(`${meta.period === 'day' ? 'Daily summary' : 'Weekly onboarding digest'} for ${oneLine(meta.displayName)}`);
   lines.push(`${localTime(report.from, meta.timezone)} to ${localTime(report.to, meta.timezone)} (${meta.timezone})`);
   lines.push('');
+  const state = stateLine(meta);
+  if (state !== null) lines.push(`Assistant: ${state}`);
   lines.push(`Emails read: ${report.read}`);
   lines.push(`Drafts created: ${report.drafted}`);
   lines.push(`Emails sent: ${report.sent}`);
@@ -197,6 +219,7 @@ export function renderSummaryHtml(report: SummaryReport, meta: SummaryMeta): str
   const content = [
     paragraph(`${when(report.from)} to ${when(report.to)} (${meta.timezone})`, true),
     factTable([
+      ...(stateLine(meta) === null ? [] : [['Assistant', stateLine(meta) ?? ''] as const]),
       ['Emails read', String(report.read)],
       ['Drafts created', String(report.drafted)],
       ['Emails sent', String(report.sent)],

@@ -7,7 +7,7 @@ const DAY_MS = 24 * HOUR_MS;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 /** The offset of `zone` from UTC at `instant`, in ms (positive east of Greenwich). */
-function offsetMs(instant: number, zone: string): number {
+export function offsetMs(instant: number, zone: string): number {
   const parts = new Intl.DateTimeFormat('en-US', {
     timeZone: zone,
     hourCycle: 'h23',

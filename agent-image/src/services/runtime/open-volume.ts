@@ -284,6 +284,7 @@ async function openParts(input: OpenVolumeInput, undoable: UndoableSteps): Promi
       return live();
     },
     ...{ audit, notifier, logger, now, portalUrl: input.portalUrl },
+    pauseState: () => state.pause,
   });
   // A pause a revoked grant raised (`revoked during …`) still means revoked consent after a restart.
   metrics.setPaused(state.pause !== null, { consentRevoked: state.pause?.reason === 'auth' && state.pause.detail?.startsWith('revoked ') === true });

@@ -72,7 +72,7 @@ export function formatIncident(view: IncidentView): string {
 
 export function formatContained(result: ContainResult): string {
   const lines = result.steps.map((s) => `${s.outcome === 'success' ? '✔' : '✖'} ${s.clientId} ${s.step}: ${s.detail}`);
-  lines.push(result.incident.status === 'contained' ? `${result.incident.id} is contained.` : `${result.incident.id} is not contained: a step failed.`);
+  lines.push(result.incident.status === 'contained' ? `${result.incident.id} is contained.` : `${result.incident.id} is not contained: a step failed, or a client of it has no containment step that held.`);
   return lines.join('\n');
 }
 

@@ -115,12 +115,32 @@ function clock(name: ClockName, startedAt: string | null, deadline: Date | null,
   return { name, state: secondsLeft > 0 ? 'running' : 'overdue', startedAt, deadline: deadlineIso, stoppedAt: null, secondsLeft };
 }
 
-/** When the last client of the incident was told (with no client named: anyone); null while one is not. */
-export function notificationComplete(incident: Pick<IncidentRecord, 'clients' | 'notifications'>): string | null {
+type NotificationFacts = Pick<IncidentRecord, 'clients' | 'notifications' | 'confirmedAt'>;
+
+/**
+ * The notifications that tell a client of the confirmed breach: those at or after the confirmation. One
+ * from before (a heads-up while it was still being assessed, or a time stated earlier than the
+ * confirmation) told the client of a suspicion, not of a breach, and cannot stop the clock before it ran.
+ */
+export function breachNotifications(incident: NotificationFacts): IncidentRecord['notifications'] {
+  const confirmed = incident.confirmedAt === null ? Number.NEGATIVE_INFINITY : Date.parse(incident.confirmedAt);
+  return incident.notifications.filter((n) => Date.parse(n.at) >= confirmed);
+}
+
+/** The incident's clients not yet told of the breach (with no client named: `null` until anyone was). */
+export function untoldClients(incident: NotificationFacts): (string | null)[] {
+  const told = breachNotifications(incident);
   const wanted = incident.clients.length === 0 ? [null] : incident.clients;
+  return wanted.filter((client) => !told.some((n) => n.clientId === client));
+}
+
+/** When the last client of the incident was told of the breach (with no client named: anyone); null while one is not. */
+export function notificationComplete(incident: NotificationFacts): string | null {
+  const wanted = incident.clients.length === 0 ? [null] : incident.clients;
+  const notifications = breachNotifications(incident);
   let last: string | null = null;
   for (const client of wanted) {
-    const told = incident.notifications.filter((n) => n.clientId === client).map((n) => n.at).sort()[0];
+    const told = notifications.filter((n) => n.clientId === client).map((n) => n.at).sort()[0];
     if (told === undefined) return null;
     if (last === null || told > last) last = told;
   }

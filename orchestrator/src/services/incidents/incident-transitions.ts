@@ -5,7 +5,7 @@ import type {
   IncidentNotification,
   IncidentRecord,
 } from '../../ports/incident-store.ts';
-import { notificationComplete } from './incident-clocks.ts';
+import { notificationComplete, untoldClients } from './incident-clocks.ts';
 
 /**
  * What each incident command does to the record, as pure functions: (record, input, now) → next record,
@@ -97,12 +97,28 @@ export function recordNotification(incident: IncidentRecord, notification: Incid
   return stamp(incident, now, { notifications: [...incident.notifications, notification] });
 }
 
+/**
+ * Whether the whole containment record holds: every client of the incident had a step taken, and every
+ * step tried for a client held at least once (a later retry that fails does not undo one that held).
+ * Judged on the record, not the last batch: containing one client of several, or a retry of only the
+ * steps that held, does not make the incident contained while a client or a failed step is left.
+ */
+export function containmentHolds(incident: Pick<IncidentRecord, 'clients' | 'containment'>): boolean {
+  if (incident.clients.length === 0) return false;
+  return incident.clients.every((client) => {
+    const tried = incident.containment.filter((step) => step.clientId === client);
+    const steps = new Set(tried.map((step) => step.step));
+    return steps.size > 0 && [...steps].every((name) => tried.some((step) => step.step === name && step.outcome === 'success'));
+  });
+}
+
 export function recordContainment(incident: IncidentRecord, steps: readonly IncidentContainmentStep[], now: Date): IncidentRecord {
   stillOpen(incident, 'containment');
-  const held = steps.length > 0 && steps.every((step) => step.outcome === 'success');
+  const containment = [...incident.containment, ...steps];
+  const held = steps.length > 0 && containmentHolds({ clients: incident.clients, containment });
   return stamp(incident, now, {
     ...responded(incident, now),
-    containment: [...incident.containment, ...steps],
+    containment,
     ...(held ? { status: 'contained' as const, containedAt: incident.containedAt ?? now.toISOString() } : {}),
   });
 }
@@ -120,10 +136,10 @@ export interface Closure {
 export function closeIncident(incident: IncidentRecord, closure: Closure, now: Date): IncidentRecord {
   stillOpen(incident, 'closing');
   if (incident.confirmedAt !== null && notificationComplete(incident) === null) {
-    const untold = incident.clients.filter((client) => !incident.notifications.some((n) => n.clientId === client));
+    const untold = untoldClients(incident).filter((client) => client !== null);
     throw new FleetError(
       'conflict',
-      `${incident.id} is a confirmed breach: record that ${untold.length > 0 ? untold.join(', ') : 'the client'} was told (fleet incident notify) before closing it`,
+      `${incident.id} is a confirmed breach: record that ${untold.length > 0 ? untold.join(', ') : 'the client'} was told of it (fleet incident notify, at or after the confirmation at ${incident.confirmedAt}) before closing it`,
     );
   }
   return stamp(incident, now, { status: 'closed', closedAt: now.toISOString(), ...closure });
