@@ -80,7 +80,8 @@ export class IncidentApiClient {
     return this.#transport.request('POST', incidentPath(id, '/close'), { ...given(input), actor: this.#actor });
   }
 
-  report(id: string): Promise<RenderedReport> {
-    return this.#transport.request('POST', incidentPath(id, '/report'), { actor: this.#actor });
+  /** The post-incident report; `client`: the report for one of its clients only. */
+  report(id: string, client?: string): Promise<RenderedReport> {
+    return this.#transport.request('POST', incidentPath(id, '/report'), { actor: this.#actor, ...(client === undefined ? {} : { client }) });
   }
 }

@@ -173,9 +173,11 @@ export function registerIncidentCommands(program: Command, context: CliContext):
     .argument('<id>')
     .option('--format <format>', 'markdown | html (default: from --out, else markdown)')
     .option('--out <file>', 'write the report to this file instead of printing it')
-    .action(async (id: string, options: { format?: string; out?: string }) => {
+    .option('--client <id>', "the report for this one of the incident's clients: the others and what was done to them are left out")
+    .action(async (id: string, options: { format?: string; out?: string; client?: string }) => {
       const format = reportFormat(options.format, options.out);
-      const report = await (await api()).report(incidentId(id));
+      const client = options.client === undefined ? undefined : parseClientId(options.client);
+      const report = await (await api()).report(incidentId(id), client);
       const body = format === 'html' ? report.html : report.markdown;
       if (options.out !== undefined) {
         await writeFile(options.out, body, { mode: 0o600, flag: 'wx' }).catch((error: unknown) => {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Clock } from '../../ports/clock.ts';
 import type { IncidentRecord } from '../../ports/incident-store.ts';
 import type { KeyWrapper } from '../../ports/key-wrapper.ts';
@@ -9,7 +10,7 @@ import { checkBundle, readBundleEntry } from './bundle-reader.ts';
 import { incidentClocks, type ClockSettings } from './incident-clocks.ts';
 import { INCIDENT_ACTIONS, type IncidentService, type IncidentView } from './incident-service.ts';
 import { issueReport } from './incident-transitions.ts';
-import { auditEventsFrom, buildTimeline, inIncidentTimeline, type AuditEvent, type ReportModel } from './report-model.ts';
+import { auditEventsFrom, buildTimeline, incidentForClient, inIncidentTimeline, type AuditEvent, type ReportModel } from './report-model.ts';
 import { renderReportHtml, renderReportMarkdown } from './report-render.ts';
 
 /** Entries of the ops log read at a time for a report's timeline. */
@@ -46,18 +47,27 @@ export class IncidentReportService {
     this.deps = deps;
   }
 
-  async render(request: { id: unknown; actor: string }): Promise<RenderedReport> {
+  /**
+   * `client`: the report of one of the incident's clients (for that client): its own steps, notices,
+   * evidence, grants and timeline only; the incident's clocks and free text as they are.
+   */
+  async render(request: { id: unknown; actor: string; client?: string | undefined }): Promise<RenderedReport> {
     const current = await this.deps.incidents.require(request.id);
-    const { events, sources } = await this.auditOf(current);
+    const client = request.client;
+    if (client !== undefined && !current.clients.includes(client)) {
+      throw new FleetError('invalid_input', `${current.id} does not concern client ${JSON.stringify(client)}; its clients: ${current.clients.join(', ') || 'none'}`);
+    }
     const now = this.deps.clock.now();
     const { incident: issued, final } = issueReport(current, now);
+    const shown = client === undefined ? issued : incidentForClient(issued, client);
+    const { events, sources } = await this.auditOf(shown);
     const view = await this.deps.incidents.view(issued);
     const model: ReportModel = {
-      incident: issued,
+      incident: shown,
       clocks: incidentClocks(issued, now, this.deps.clocks),
-      timeline: buildTimeline(issued, await this.opsLogOf(issued, now), events, now),
+      timeline: buildTimeline(shown, await this.opsLogOf(shown, now), events, now),
       auditSources: sources,
-      grants: view.grants,
+      grants: view.grants.filter((grant) => client === undefined || grant.clientId === client),
       generatedAt: now.toISOString(),
       final,
     };
@@ -66,6 +76,7 @@ export class IncidentReportService {
     const stored = final ? await this.deps.incidents.change(current.id, (record, at) => issueReport(record, at).incident) : current;
     await this.deps.incidents.log(stored, INCIDENT_ACTIONS.report, request.actor, null, {
       final,
+      ...(client === undefined ? {} : { client }),
       markdownSha256: sha256(markdown),
       htmlSha256: sha256(html),
     });

@@ -86,6 +86,21 @@ export function buildTimeline(incident: IncidentRecord, opsLog: readonly OpsLogE
   return events.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
 }
 
+/**
+ * The incident as one of its clients' report shows it: that client alone, and only its containment steps,
+ * notifications and evidence (a report handed to one client of a multi-client incident must not name the
+ * others or what was done to them). The free-text fields (summary, root cause, lessons) stay as written. Pure.
+ */
+export function incidentForClient(incident: IncidentRecord, clientId: string): IncidentRecord {
+  return {
+    ...incident,
+    clients: incident.clients.filter((client) => client === clientId),
+    notifications: incident.notifications.filter((notice) => notice.clientId === clientId),
+    containment: incident.containment.filter((step) => step.clientId === clientId),
+    evidence: incident.evidence.filter((bundle) => bundle.clientId === clientId),
+  };
+}
+
 /** Whether a time lies in the incident's window: from a while before it opened until it closed (or now). */
 function incidentWindow(incident: IncidentRecord, now: Date): (at: string) => boolean {
   const from = Date.parse(incident.openedAt) - LOOKBACK_MS;
@@ -98,7 +113,10 @@ function incidentWindow(incident: IncidentRecord, now: Date): (at: string) => bo
 
 /** Whether an ops-log entry belongs in the incident's timeline: recorded under it, or about one of its clients within its window. */
 export function inIncidentTimeline(incident: IncidentRecord, entry: OpsLogEntry, now: Date): boolean {
-  return entry.details['incident'] === incident.id || (entry.clientId !== null && incident.clients.includes(entry.clientId) && incidentWindow(incident, now)(entry.at));
+  const ofItsClients = entry.clientId !== null && incident.clients.includes(entry.clientId);
+  // An entry under the incident about a client outside it (a per-client report's other clients) stays out.
+  if (entry.details['incident'] === incident.id) return entry.clientId === null || ofItsClients;
+  return ofItsClients && incidentWindow(incident, now)(entry.at);
 }
 
 /** Audit events from an exported audit log (JSON lines). */
