@@ -47,6 +47,7 @@ const FLEET_LEVEL_ALERTS = new Set([
   // The operators' audit trail is the fleet's, not a client's.
   'OpsLogCheckpointProblem',
   'OpsLogCheckpointBehind',
+  'OpsLogAnchoredOnFirstUse',
   // An incident may span several clients: these alerts name the incident.
   'IncidentResponseDueSoon',
   'IncidentAssessmentDueSoon',

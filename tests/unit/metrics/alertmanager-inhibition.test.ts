@@ -102,20 +102,27 @@ const SYMPTOMS = new Set([
   'ApprovalBacklog',
   'ApprovalsExpiring',
   'ApprovalsExpired',
-  'EgressRefused',
   'OnboardingItemsOpen',
   'AgentTargetsMissing',
+  'AgentRestarting',
 ]);
 /**
+ * Muted by a kill (requests in flight at the kill are refused: a killed client may not connect) but not by
+ * a down agent: one that cannot be scraped yet asks the proxy for hosts still runs, and one hiding its
+ * metrics chooses how slowly it probes.
+ */
+const KILL_EXPLAINS_ONLY = new Set(['EgressRefused']);
+/**
  * Never muted for a client: the notice itself, a kill that did not hold, evidence, the data obligations,
- * and a sustained egress attempt (counted by the orchestrator's proxy: a stopped agent makes no requests,
- * so a burst while "down" or "killed" is an agent still running, hidden or past its kill).
+ * and a sustained egress attempt or refusals long after a kill (counted by the orchestrator's proxy: a
+ * stopped agent makes no requests, so these are an agent still running, hidden or past its kill).
  */
 const ALWAYS_HEARD = new Set([
   'KillSwitchEngaged',
   'SendingWhileKilled',
   'AuditChainBroken',
   'EgressRefusedBurst',
+  'EgressWhileKilled',
   'ErasureDeadlineNear',
   'ErasureDeadlineMissed',
   'BackupStale',
@@ -127,6 +134,7 @@ const FLEET_LEVEL = new Set([
   'ReconcileFailures',
   'OpsLogCheckpointProblem',
   'OpsLogCheckpointBehind',
+  'OpsLogAnchoredOnFirstUse',
   'IncidentResponseDueSoon',
   'IncidentAssessmentDueSoon',
   'IncidentNotificationDueSoon',
@@ -141,13 +149,14 @@ void describe('alertmanager inhibition', () => {
   const down = { alertname: 'AgentDown', client: 'acme', severity: 'critical', instance: '127.0.0.1:9501', job: 'agents' };
 
   void it('every alert of the rules is classified here, so a new one gets a deliberate inhibition', () => {
-    const classified = (name: string) => SYMPTOMS.has(name) || ALWAYS_HEARD.has(name) || FLEET_LEVEL.has(name) || name === 'AgentDown';
+    const classified = (name: string) =>
+      SYMPTOMS.has(name) || KILL_EXPLAINS_ONLY.has(name) || ALWAYS_HEARD.has(name) || FLEET_LEVEL.has(name) || name === 'AgentDown';
     assert.deepEqual(names.filter((name) => !classified(name)), []);
     assert.ok(names.length >= 30, `expected the full alert set, found ${names.length}`);
   });
 
   void it("a kill mutes the client's symptoms, and nobody else's", () => {
-    for (const alertname of [...SYMPTOMS, 'AgentDown']) {
+    for (const alertname of [...SYMPTOMS, ...KILL_EXPLAINS_ONLY, 'AgentDown']) {
       const alert = { alertname, client: 'acme', severity: 'warning' };
       assert.equal(inhibited(alert, [kill, alert], rules), true, `${alertname} of a killed client`);
       assert.equal(inhibited({ ...alert, client: 'beta' }, [kill, alert], rules), false, `${alertname} of another client`);
@@ -167,6 +176,13 @@ void describe('alertmanager inhibition', () => {
       assert.equal(inhibited(alert, [down, alert], rules), true, alertname);
     }
     assert.equal(inhibited(down, [down], rules), false);
+  });
+
+  void it('a down agent never mutes a refused request: an unscraped agent that asks for hosts still runs', () => {
+    for (const alertname of KILL_EXPLAINS_ONLY) {
+      const alert = { alertname, client: 'acme', severity: 'warning' };
+      assert.equal(inhibited(alert, [down, alert], rules), false, alertname);
+    }
   });
 
   void it('an alert without a client (a target that lost its label) mutes no fleet-level alert', () => {
