@@ -9,7 +9,7 @@ import { CAPABILITIES, EMAIL_TYPES, MODEL_DAILY_BUDGET_USD, modelRetirement, typ
  * approval (out of the default always-approval list, or into auto-send beyond the default three); a
  * free-text opt-in; a permission granted beyond the default read/draft/label/calendar-read; a block-list
  * entry removed that nothing left covers; an admin (who approves and receives alerts) removed; the daily
- * summary turned off; working hours widened; known contacts added; a model chosen that is retired or retires
+ * summary turned off; working hours widened, or moved by a change of time zone; known contacts added; a model chosen that is retired or retires
  * within 30 days (every call would be refused and the agent pause). A change that only tightens crosses
  * none. Pure.
  */
@@ -242,7 +242,30 @@ function listRails(before: ClientConfig, after: ClientConfig): GuardRail[] {
   return rails;
 }
 
-function noticeRails(before: ClientConfig, after: ClientConfig): GuardRail[] {
+/** How often, and how far ahead, two time zones' UTC offsets are compared: every 6 hours over a year. */
+const ZONE_SAMPLE_MS = 6 * 3_600_000;
+const ZONE_SAMPLE_SPAN_MS = 366 * DAY_MS;
+
+function utcOffsetOf(format: Intl.DateTimeFormat, at: number): string {
+  return format.formatToParts(at).find((part) => part.type === 'timeZoneName')?.value ?? '';
+}
+
+/**
+ * Whether moving from zone `from` to zone `to` moves the working hours in real time: the off-hours
+ * activity check reads them in the client's zone, so a new zone whose offset differs at any time of the
+ * coming year (daylight saving included) makes hours that were off-hours working hours.
+ */
+function zoneShiftsHours(from: string, to: string, now: Date): boolean {
+  if (from === to) return false;
+  const formats = [from, to].map((timeZone) => new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' }));
+  const [fromFormat, toFormat] = formats as [Intl.DateTimeFormat, Intl.DateTimeFormat];
+  for (let at = now.getTime(); at <= now.getTime() + ZONE_SAMPLE_SPAN_MS; at += ZONE_SAMPLE_MS) {
+    if (utcOffsetOf(fromFormat, at) !== utcOffsetOf(toFormat, at)) return true;
+  }
+  return false;
+}
+
+function noticeRails(before: ClientConfig, after: ClientConfig, now: Date): GuardRail[] {
   const rails: GuardRail[] = [];
   if (before.dailySummary.enabled && !after.dailySummary.enabled) {
     rails.push({
@@ -253,11 +276,14 @@ function noticeRails(before: ClientConfig, after: ClientConfig): GuardRail[] {
   }
   const hours = (config: ClientConfig) => config.workingHours;
   const newDay = hours(after).days.some((day) => !hours(before).days.includes(day));
-  if (newDay || hours(after).start < hours(before).start || hours(after).end > hours(before).end) {
+  const widened = newDay || hours(after).start < hours(before).start || hours(after).end > hours(before).end;
+  if (widened || zoneShiftsHours(before.timezone, after.timezone, now)) {
     rails.push({
       id: 'workingHours.widened',
       field: 'workingHours',
-      risk: 'Longer working hours: what the assistant does in the new hours no longer counts as off-hours activity, which is what alerts the agency to an assistant acting at odd times.',
+      risk: widened
+        ? 'Longer working hours: what the assistant does in the new hours no longer counts as off-hours activity, which is what alerts the agency to an assistant acting at odd times.'
+        : `Working hours read in another time zone (${after.timezone}): they fall at other times of day, and what the assistant does at hours that were off-hours no longer counts as off-hours activity, which is what alerts the agency to an assistant acting at odd times.`,
     });
   }
   return rails;
@@ -294,7 +320,7 @@ export function crossedGuardRails(before: ClientConfig, after: ClientConfig, now
     ...freeTextRails(before, after),
     ...permissionRails(before, after),
     ...listRails(before, after),
-    ...noticeRails(before, after),
+    ...noticeRails(before, after, now),
     ...modelRails(before, after, now),
   ];
 }

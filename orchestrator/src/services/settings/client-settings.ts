@@ -1,9 +1,10 @@
 import { parseClientConfig, type ClientConfig } from '@agent-fleet/kernel/client-config';
+import { MAX_CONFIG_BYTES, renderAgentConfigJson } from '@agent-fleet/kernel/client-config-document';
 import { parseClientConfigYaml, renderClientConfigYaml } from '@agent-fleet/kernel/client-config-yaml';
 import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError, isFleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
-import { MAX_SETTINGS_BYTES, settingsDocumentBytes, type SettingsAuthor, type SettingsVersion } from '@agent-fleet/kernel/settings-version';
+import { MAX_SETTINGS_BYTES, plainSettings, settingsConfigHash, settingsDocumentBytes, type SettingsAuthor, type SettingsVersion } from '@agent-fleet/kernel/settings-version';
 import type { AgentControl } from '../../ports/agent-control.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Registry } from '../../ports/registry.ts';
@@ -69,7 +70,7 @@ export class ClientSettingsService {
 
   async show(rawClientId: unknown): Promise<SettingsView> {
     const clientId = parseClientId(rawClientId);
-    const version = await this.call<SettingsVersion>(clientId, 'GET', '/v1/settings');
+    const version = checkedVersion(clientId, await this.call<SettingsVersion>(clientId, 'GET', '/v1/settings'));
     return { clientId, version, yaml: renderClientConfigYaml(version.config), grant: await this.grant(clientId, version.config) };
   }
 
@@ -80,7 +81,8 @@ export class ClientSettingsService {
 
   async version(rawClientId: unknown, version: number): Promise<SettingsVersion> {
     if (!Number.isSafeInteger(version) || version < 1) throw new FleetError('invalid_input', 'version must be a whole number from 1');
-    return this.call(parseClientId(rawClientId), 'GET', `/v1/settings/versions/${version}`);
+    const clientId = parseClientId(rawClientId);
+    return checkedVersion(clientId, await this.call<SettingsVersion>(clientId, 'GET', `/v1/settings/versions/${version}`), version);
   }
 
   async grant(clientId: ClientId, config: Pick<ClientConfig, 'provider' | 'permissions'>): Promise<GrantStatus> {
@@ -90,6 +92,7 @@ export class ClientSettingsService {
   async change(input: SettingsChangeInput): Promise<SettingsChangeOutcome> {
     const clientId = parseClientId(input.clientId);
     const document = 'yaml' in input.document ? parseClientConfigYaml(input.document.yaml, 'settings document') : checkedDocument(input.document.json);
+    checkStorable(document);
     const body = { baseVersion: input.baseVersion, document, author: input.author, reason: input.reason, confirm: [...input.confirm] };
     return this.apply(clientId, input, () => this.call<VersionSummary>(clientId, 'POST', '/v1/settings', body));
   }
@@ -119,7 +122,7 @@ export class ClientSettingsService {
   }
 
   private async applyNow(clientId: ClientId, who: SettingsActor, make: () => Promise<VersionSummary>): Promise<SettingsChangeOutcome> {
-    const before = await this.call<SettingsVersion>(clientId, 'GET', '/v1/settings');
+    const before = checkedVersion(clientId, await this.call<SettingsVersion>(clientId, 'GET', '/v1/settings'));
     const made = await make();
     const changed = made.version > before.version;
     const next = changed ? await this.version(clientId, made.version) : before;
@@ -161,4 +164,41 @@ function checkedDocument(document: unknown): ClientConfig {
   const parsed = parseClientConfig(document);
   if (!parsed.ok) throw new FleetError('invalid_input', `settings document is invalid; nothing was changed: ${parsed.issues.join('; ')}`);
   return parsed.config;
+}
+
+/**
+ * The document within its limit in every form it is kept in: the agent counts its canonical JSON, and the
+ * registry's YAML copy and the config file placed for the agent at its next start are read back under
+ * MAX_CONFIG_BYTES. A YAML text under 1 MiB grows past these once its defaults are filled in and it is
+ * written out again: taken live, such a version was refused as the agent's config file at its next start
+ * (the agent did not start) and as the registry's copy by everything that reads it.
+ */
+function checkStorable(document: ClientConfig): void {
+  const plain = plainSettings(document);
+  const forms = [
+    { what: 'as JSON, defaults filled in', bytes: settingsDocumentBytes(plain), limit: MAX_SETTINGS_BYTES },
+    { what: 'as the YAML the fleet keeps', bytes: Buffer.byteLength(renderClientConfigYaml(plain)), limit: MAX_CONFIG_BYTES },
+    { what: "as the agent's config file", bytes: Buffer.byteLength(renderAgentConfigJson(plain) ?? ''), limit: MAX_CONFIG_BYTES },
+  ];
+  const over = forms.find((form) => form.bytes > form.limit);
+  if (over !== undefined) {
+    throw new FleetError('invalid_input', `settings document: ${over.bytes} bytes ${over.what}, larger than ${over.limit} bytes (1 MiB); nothing was changed`);
+  }
+}
+
+/**
+ * A version as the agent reports it is untrusted: its document becomes the registry's copy of the config
+ * (read back by support access, exports, the doctor, and placed as the agent's config file at its next
+ * start) and the base of the guard rails the ops log flags. Only a valid document of this client, under
+ * the number asked for and the hash it states, is taken.
+ */
+function checkedVersion(clientId: ClientId, reply: SettingsVersion, expected?: number): SettingsVersion {
+  const refuse = (problem: string) => new FleetError('integrity', `the agent of ${clientId} reported a settings version that ${problem}; nothing was recorded`);
+  if (typeof reply !== 'object' || reply === null) throw refuse('is not a version');
+  if (!Number.isSafeInteger(reply.version) || reply.version < 1 || (expected !== undefined && reply.version !== expected)) throw refuse(`is not version ${expected ?? 'number'}`);
+  const parsed = parseClientConfig(reply.config);
+  if (!parsed.ok) throw refuse(`holds an invalid document (${parsed.issues.slice(0, 3).join('; ')})`);
+  if (parsed.config.client !== clientId) throw refuse('belongs to another client');
+  if (settingsConfigHash(parsed.config) !== reply.configHash) throw refuse('does not match its hash');
+  return { ...reply, config: parsed.config };
 }
