@@ -47,6 +47,20 @@ describe('settings listeners', () => {
     assert.deepEqual(heard, [1]);
   });
 
+  test('a listener that throws keeps the version applied and from none of the others; the error is reported', () => {
+    const reported: unknown[] = [];
+    const live = new LiveSettings(config(5), (error) => reported.push(error));
+    const heard: number[] = [];
+    live.onChange(() => {
+      throw new Error('the summary schedule is closed');
+    });
+    live.onChange((next) => heard.push(next.version));
+    assert.equal(live.apply(1, 'h1', config(6)).version, 1);
+    assert.equal(live.current().config.bulkThreshold, 6);
+    assert.deepEqual(heard, [1]);
+    assert.equal(reported.length, 1);
+  });
+
   test("a closed desk's followers are not told of the versions a later open of the volume applies", async () => {
     const directory = await mkdtemp(join(tmpdir(), 'settings-followers-'));
     directories.push(directory);

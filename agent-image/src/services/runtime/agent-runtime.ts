@@ -76,7 +76,7 @@ export class AgentRuntime implements ControlApi {
     this.logger = options.logger.child({ component: 'agent-runtime' });
     this.paths = runtimePaths(options.dataDir, { placedFilesDir: options.placedFilesDir, vaultSinkFile: options.vaultSinkFile });
     this.kill = new KillSwitch(this.paths.killFlag, this.paths.placedKillFlag === null ? [] : [this.paths.placedKillFlag]);
-    this.settings = new LiveSettings(options.config);
+    this.settings = new LiveSettings(options.config, (error) => this.logger.error('a follower of the settings failed; the version stays applied', { error }));
     this.introductions = new Introductions({
       ...options,
       paths: this.paths,

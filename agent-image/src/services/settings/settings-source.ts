@@ -26,9 +26,12 @@ export type SettingsListener = (next: AppliedSettings, previous: AppliedSettings
 export class LiveSettings implements SettingsSource {
   #current: AppliedSettings;
   readonly #listeners: SettingsListener[] = [];
+  readonly #onListenerError: (error: unknown) => void;
 
-  constructor(config: ClientConfig) {
+  /** `onListenerError` hears of a listener that threw (the version stays applied, the others are still told). */
+  constructor(config: ClientConfig, onListenerError: (error: unknown) => void = () => undefined) {
     this.#current = { version: 0, hash: null, config, gate: compilePolicy(config) };
+    this.#onListenerError = onListenerError;
   }
 
   current(): AppliedSettings {
@@ -40,7 +43,15 @@ export class LiveSettings implements SettingsSource {
     const previous = this.#current;
     const next: AppliedSettings = { version, hash, config, gate: compilePolicy(config) };
     this.#current = next;
-    for (const listener of this.#listeners) listener(next, previous);
+    // The version is durable and in force: one follower failing (a schedule, a gauge) must not keep it
+    // from the others, nor make the change it came from fail.
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(next, previous);
+      } catch (error) {
+        this.#onListenerError(error);
+      }
+    }
     return next;
   }
 
