@@ -251,17 +251,8 @@ export class VaultSecretSource implements SecretSource {
   }
 
   async readSecretData(name: string): Promise<Readonly<Record<string, string>> | null> {
-    checkSecretName(name);
-    let secret: { data?: { data?: unknown } };
-    try {
-      secret = (await this.call('read secret', () =>
-        this.client.read(`${KV_MOUNT}/data/${this.options.clientId}/${name}`),
-      )) as typeof secret;
-    } catch (error) {
-      if (error instanceof FleetError && error.code === 'not_found') return null;
-      throw error;
-    }
-    const data = secret.data?.data;
+    const secret = await this.readKv(name);
+    const data = secret?.data?.data;
     if (data === null || typeof data !== 'object') return null;
     const fields: Record<string, string> = {};
     for (const [key, value] of Object.entries(data)) if (typeof value === 'string') fields[key] = value;
@@ -269,20 +260,24 @@ export class VaultSecretSource implements SecretSource {
   }
 
   async readSecretVersion(name: string): Promise<VersionedSecret | null> {
+    const secret = await this.readKv(name);
+    const value = (secret?.data?.data as { value?: unknown } | null | undefined)?.value;
+    const version = secret?.data?.metadata?.version;
+    if (typeof value !== 'string' || typeof version !== 'number' || !Number.isInteger(version)) return null;
+    return { value, version };
+  }
+
+  /** One KV v2 secret of the client as Vault answers it (its data and metadata); null when there is none. */
+  private async readKv(name: string): Promise<{ data?: { data?: unknown; metadata?: { version?: unknown } } } | null> {
     checkSecretName(name);
-    let secret: { data?: { data?: { value?: unknown }; metadata?: { version?: unknown } } };
     try {
-      secret = (await this.call('read secret', () =>
-        this.client.read(`${KV_MOUNT}/data/${this.options.clientId}/${name}`),
-      )) as typeof secret;
+      return (await this.call('read secret', () => this.client.read(`${KV_MOUNT}/data/${this.options.clientId}/${name}`))) as {
+        data?: { data?: unknown; metadata?: { version?: unknown } };
+      };
     } catch (error) {
       if (error instanceof FleetError && error.code === 'not_found') return null;
       throw error;
     }
-    const value = secret.data?.data?.value;
-    const version = secret.data?.metadata?.version;
-    if (typeof value !== 'string' || typeof version !== 'number' || !Number.isInteger(version)) return null;
-    return { value, version };
   }
 
   async writeSecret(name: string, value: string, options: SecretWriteOptions = {}): Promise<void> {
