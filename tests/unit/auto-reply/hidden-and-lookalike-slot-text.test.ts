@@ -3,19 +3,11 @@
 // no letters that stand in for the dots, colons and bars of a link.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compileTemplates, renderTemplateReply, type TemplateReplyContext } from '../../../agent-image/src/domain/auto-reply/render-reply.ts';
+import { renderTemplateReply } from '../../../agent-image/src/domain/auto-reply/render-reply.ts';
 import { correspondentNameCandidates, nameShapeIssue, normaliseOriginalSubject } from '../../../agent-image/src/domain/auto-reply/slot-validators.ts';
+import { slotContext, templates } from './slot-text-bed.ts';
 
-const templates = compileTemplates({ language: 'en', templates: [] });
-const CONTEXT: TemplateReplyContext = {
-  language: 'en',
-  timeZone: 'Europe/London',
-  signature: 'Sam Owner',
-  originalSubject: 'Invoice 7',
-  nameSources: [null, 'Dana Scully'],
-  freeSlots: [],
-  now: new Date('2025-06-02T10:00:00Z'),
-};
+const CONTEXT = slotContext();
 
 /** Text spelled in Unicode tag characters: invisible when shown, read by a model as the ASCII it encodes. */
 const hidden = (text: string) => [...text].map((character) => String.fromCodePoint(0xe0000 + character.charCodeAt(0))).join('');

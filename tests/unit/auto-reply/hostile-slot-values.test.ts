@@ -3,19 +3,11 @@
 // a name that is a name.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compileTemplates, renderTemplateReply, type TemplateReplyContext } from '../../../agent-image/src/domain/auto-reply/render-reply.ts';
+import { renderTemplateReply } from '../../../agent-image/src/domain/auto-reply/render-reply.ts';
 import { correspondentNameCandidates, nameShapeIssue, normaliseOriginalSubject, validateCorrespondentName } from '../../../agent-image/src/domain/auto-reply/slot-validators.ts';
+import { slotContext, templates } from './slot-text-bed.ts';
 
-const templates = compileTemplates({ language: 'en', templates: [] });
-const CONTEXT: TemplateReplyContext = {
-  language: 'en',
-  timeZone: 'Europe/London',
-  signature: 'Sam Owner',
-  originalSubject: 'Invoice 7',
-  nameSources: [null, 'Dana Scully'],
-  freeSlots: [],
-  now: new Date('2025-06-02T10:00:00Z'),
-};
+const CONTEXT = slotContext();
 const acknowledge = (slots: { correspondentName?: string }) => ({ type: 'acknowledgement', templateId: slots.correspondentName === undefined ? 'acknowledgement-no-name' : 'acknowledgement', slots });
 
 describe('hostile subjects', () => {

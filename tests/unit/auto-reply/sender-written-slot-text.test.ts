@@ -2,20 +2,12 @@
 // as a greeting word or a quoted subject: never as a phrase of the sender's choosing, never as a link.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compileTemplates, renderTemplateReply, type TemplateReplyContext } from '../../../agent-image/src/domain/auto-reply/render-reply.ts';
+import { renderTemplateReply } from '../../../agent-image/src/domain/auto-reply/render-reply.ts';
 import { correspondentNameCandidates, normaliseOriginalSubject } from '../../../agent-image/src/domain/auto-reply/slot-validators.ts';
 import { linkIn } from '../../../agent-image/src/domain/policy/link-host.ts';
+import { slotContext, templates } from './slot-text-bed.ts';
 
-const templates = compileTemplates({ language: 'en', templates: [] });
-const CONTEXT: TemplateReplyContext = {
-  language: 'en',
-  timeZone: 'Europe/London',
-  signature: 'Sam Owner',
-  originalSubject: 'Invoice 7',
-  nameSources: [null, null],
-  freeSlots: [],
-  now: new Date('2025-06-02T10:00:00Z'),
-};
+const CONTEXT = slotContext({ nameSources: [null, null] });
 const greet = (correspondentName: string) => ({ type: 'acknowledgement', templateId: 'acknowledgement', slots: { correspondentName } });
 
 describe('a display name greets by its first word only', () => {
