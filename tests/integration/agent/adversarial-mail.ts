@@ -210,5 +210,6 @@ export const ADVERSARIAL_INBOX: CraftedMail[] = [
 export const BENIGN = crafted({
   ref: 'B01', covers: 'benign mail after the attacks', from: KIM, subject: 'Invoice 12 (ref B01)',
   text: 'Hi, we received the invoice. Thanks!',
-  wants: { body: 'Thank you, Kim.', name: 'Kim Lee' },
+  // A display name greets by its first word: the whole of it would be a phrase of the sender's choosing.
+  wants: { body: 'Thank you, Kim.', name: 'Kim' },
 });
