@@ -20,7 +20,8 @@ const changeBody = z
   })
   .strict();
 const rollbackBody = z
-  .object({ toVersion: z.number().int().min(1), baseVersion: z.number().int().min(0).optional(), reason, confirm, actor: actorSchema.default('api') })
+  // The version the rollback was decided on: without it, a rail confirmed by id would also cover changes made since.
+  .object({ toVersion: z.number().int().min(1), baseVersion: z.number().int().min(0), reason, confirm, actor: actorSchema.default('api') })
   .strict();
 const historyQuery = z.object({ limit: decimalNumber.pipe(z.number().min(1).max(1000)).default(100) }).strict();
 const versionPath = z.object({ version: decimalNumber.pipe(z.number().min(1)) });

@@ -147,10 +147,10 @@ void describe('client settings over a real agent: applied live, versioned, guard
   void test('fleet config rollback restores the previous behaviour: the next routine reply is sent on its own again', async () => {
     const before = (await head()).version;
     // Unblocking a domain is a guard rail: refused until it is confirmed by id, then made.
-    const unconfirmed = await cli('config', 'rollback', client.id, '--to', String(before - 1), '--reason', 'Block was a mistake');
+    const unconfirmed = await cli('config', 'rollback', client.id, '--to', String(before - 1), '--base', String(before), '--reason', 'Block was a mistake');
     assert.notEqual(unconfirmed.code, 0);
     assert.match(unconfirmed.err, /blockList\.removed/, 'the refusal names the rail to confirm');
-    const rolled = await cli('config', 'rollback', client.id, '--to', String(before - 1), '--reason', 'Block was a mistake', '--confirm', 'blockList.removed');
+    const rolled = await cli('config', 'rollback', client.id, '--to', String(before - 1), '--base', String(before), '--reason', 'Block was a mistake', '--confirm', 'blockList.removed');
     assert.equal(rolled.code, 0, rolled.err);
     assert.match(rolled.out, new RegExp(`settings version ${before + 1} applied`));
     await kimWrites('Invoice 12');

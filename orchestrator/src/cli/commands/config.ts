@@ -20,6 +20,17 @@ function baseVersionOf(option: string | undefined, text: string): number {
   return Number(line[1]);
 }
 
+/**
+ * A rollback's base is required: without it the rollback starts from whatever is in force when it runs, and
+ * a guard rail confirmed by id would also cover changes made since, which the operator never saw.
+ */
+function rollbackBaseOf(clientId: string, option: string | undefined): number {
+  if (option === undefined) {
+    throw new FleetError('invalid_input', `which version is in force? \`fleet config show ${clientId}\` prints it ("# settings-version: N"); pass --base N, and the rollback is refused if the settings moved past it`);
+  }
+  return wholeNumber('--base', option);
+}
+
 /** config show, set, history, rollback: the client's versioned settings, kept by its agent. */
 export function registerConfigCommands(program: Command, context: CliContext): void {
   const config = program.command('config').description('the client’s settings: one versioned document, applied live by its agent');
@@ -70,13 +81,13 @@ export function registerConfigCommands(program: Command, context: CliContext): v
     .argument('<client>')
     .requiredOption('--to <n>', 'the version whose settings to restore (as a new version)')
     .requiredOption('--reason <text>', 'why')
-    .option('--base <n>', 'refuse if the settings moved past this version')
+    .option('--base <n>', 'the version in force you saw (`fleet config show`); refused if the settings moved past it')
     .option('--confirm <rail...>', 'guard rails you accept, by id')
     .action(async (rawClientId: string, options: { to: string; reason: string; base?: string; confirm?: string[] }) => {
       const clientId = parseClientId(rawClientId);
       const change = {
         toVersion: wholeNumber('--to', options.to),
-        baseVersion: options.base === undefined ? undefined : wholeNumber('--base', options.base),
+        baseVersion: rollbackBaseOf(clientId, options.base),
         reason: options.reason,
         confirm: options.confirm ?? [],
       };
