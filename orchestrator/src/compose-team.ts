@@ -57,6 +57,8 @@ export async function composeTeam(parts: {
   store: TeamStore | undefined;
   registry: Registry;
   clock: Clock;
+  /** Counts a refused `fleet login` (a wrong code, an unknown member, a lockout). */
+  onAuthRefused?: (() => void) | undefined;
 }): Promise<TeamAccess> {
   const master = await loadOrCreateMasterKey(path.join(parts.homeDir, 'team'));
   const sealingKey = Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), 'agent-fleet team totp', 32));
@@ -64,6 +66,6 @@ export async function composeTeam(parts: {
   const totp = new TeamTotp({ members: store.members, clock: parts.clock, sealingKey });
   return {
     members: new TeamMembers({ store, totp, registry: parts.registry, clock: parts.clock }),
-    sessions: new TeamSessions({ store, totp, registry: parts.registry, clock: parts.clock }),
+    sessions: new TeamSessions({ store, totp, registry: parts.registry, clock: parts.clock, onRefused: parts.onAuthRefused }),
   };
 }

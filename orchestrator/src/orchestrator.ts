@@ -16,7 +16,7 @@ import { EgressRefusalLog } from './adapters/egress-proxy/egress-refusal-log.ts'
 import { composeEgress } from './compose-egress.ts';
 import type { OrchestratorConfig } from './config.ts';
 import { gatewayOf, parseIpv4Cidr } from './domain/ipv4-cidr.ts';
-import { createOpsLogCheckpointMetrics, createOrchestratorMetrics, forgetEgressClient } from './observability/metrics.ts';
+import { createAuthFailureMetrics, createOpsLogCheckpointMetrics, createOrchestratorMetrics, forgetEgressClient } from './observability/metrics.ts';
 import type { AgentControl } from './ports/agent-control.ts';
 import type { AgentHealthProbe } from './ports/agent-health.ts';
 import { systemClock, type Clock } from './ports/clock.ts';
@@ -164,6 +164,7 @@ export async function createOrchestrator(
   }
   const metricsRegistry = new MetricsRegistry();
   collectDefaultMetrics({ register: metricsRegistry });
+  const authFailures = createAuthFailureMetrics(metricsRegistry);
   const checkpointStatus = registry.opsLogCheckpointStatus?.bind(registry);
   if (checkpointStatus !== undefined) createOpsLogCheckpointMetrics(metricsRegistry, checkpointStatus);
   // The egress proxies go with the runtime that names them to its agents: none for a runtime given from outside.
@@ -276,7 +277,7 @@ export async function createOrchestrator(
     const views = new AgentViewsService({ agents, control });
     const gateway = new ServicesClientGateway({ registry, agents, views, killer: kill, reviver: revive, support, review: { registry, runtime, control, secrets } });
     const settingsGateway = new ServicesSettingsGateway({ settings, registry });
-    const handle = await startPortal({ config: config.portal, store: opened.portalStore, gateway, settings: settingsGateway, clock, logger, ca });
+    const handle = await startPortal({ config: config.portal, store: opened.portalStore, gateway, settings: settingsGateway, clock, logger, ca, onAuthRefused: authFailures.portal });
     portal = {
       handle,
       invites: new PortalInviteService({ registry, views, issue: (clientId, email) => handle.inviteAdmin(clientId, email) }),
@@ -292,7 +293,7 @@ export async function createOrchestrator(
     signer: lifecycle.signer,
     googleRevokeUrl: overrides.googleRevokeUrl,
   });
-  const team = await composeTeam({ homeDir: config.homeDir, store: overrides.teamStore ?? opened?.teamStore, registry, clock });
+  const team = await composeTeam({ homeDir: config.homeDir, store: overrides.teamStore ?? opened?.teamStore, registry, clock, onAuthRefused: authFailures.api });
   const doctor = await composeDoctor({
     ...{ config, registry, runtime, secretBackend, agents, control, support, clock, logger, metrics: metricsRegistry },
     portalStore: overrides.portalStore ?? opened?.portalStore,

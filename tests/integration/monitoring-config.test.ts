@@ -48,6 +48,8 @@ const FLEET_LEVEL_ALERTS = new Set([
   'OpsLogCheckpointProblem',
   'OpsLogCheckpointBehind',
   'OpsLogAnchoredOnFirstUse',
+  // The orchestrator's own sign-in surfaces: a portal refusal names a client the caller chose.
+  'AuthFailuresBurstFleet',
   // An incident may span several clients: these alerts name the incident.
   'IncidentResponseDueSoon',
   'IncidentAssessmentDueSoon',

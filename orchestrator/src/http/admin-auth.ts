@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
-import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { FleetError, isFleetError } from '@agent-fleet/kernel/fleet-error';
 import { TEAM_POLICY, type MemberPrincipal } from '../domain/team-member.ts';
 import type { TeamSessions } from '../services/team/team-sessions.ts';
 import { opsAccessOf, type OpsRoute } from './ops-access.ts';
@@ -74,6 +74,8 @@ export interface OpsAuthOptions {
   teamIsEmpty: () => Promise<boolean>;
   /** TCP only: sha256 of the read-only machine token (ORCHESTRATOR_ADMIN_TOKEN_SHA256), for reads without content. */
   adminTokenSha256?: string | undefined;
+  /** Called on each request refused as unauthenticated (fleet_api_auth_failures_total{surface="api"}). */
+  onRefused?: () => void;
 }
 
 export function opsCallerOf(response: Response): OpsCaller | undefined {
@@ -151,7 +153,13 @@ export function authenticateOps(options: OpsAuthOptions): RequestHandler {
           (await options.hasActiveGrant(rule.clientId, principal.member)));
       if (needsFresh && !principal.freshSecondFactor) throw new FleetError('forbidden', FRESH);
     };
-    decide().then(() => next(), next);
+    decide().then(
+      () => next(),
+      (error: unknown) => {
+        if (isFleetError(error) && error.code === 'unauthorized') options.onRefused?.();
+        next(error);
+      },
+    );
   };
 }
 

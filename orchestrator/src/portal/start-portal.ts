@@ -29,6 +29,8 @@ export interface PortalDependencies {
   logger: Logger;
   /** The fleet CA (the orchestrator's); when absent the portal opens it from its data directory itself. */
   ca?: FleetCa;
+  /** Counts a refused sign-in, one-tap link or enrolment code (fleet_api_auth_failures_total{surface="portal"}). */
+  onAuthRefused?: () => void;
 }
 
 export interface PortalHandle {
@@ -81,14 +83,16 @@ export async function startPortal(deps: PortalDependencies): Promise<PortalHandl
       clock,
       sealingKey: keys.credentials,
       relyingParty: () => ({ id: new URL(publicUrl).hostname, origin: publicUrl, name: 'Client portal' }),
+      onRefused: deps.onAuthRefused,
     }),
     totp: new TotpFactor({
       store,
       clock,
       sealingKey: keys.credentials,
       lockout: { maxFailures: config.maxLoginFailures, windowMs: config.lockoutMs },
+      onRefused: deps.onAuthRefused,
     }),
-    enrolment: new Enrolment({ store, gateway, clock, ttlMs: config.enrolmentTtlMs }),
+    enrolment: new Enrolment({ store, gateway, clock, ttlMs: config.enrolmentTtlMs, onRefused: deps.onAuthRefused }),
     links: new ApprovalLinks({
       key: keys.links,
       nonces: store.links,

@@ -132,6 +132,7 @@ const FLEET_LEVEL = new Set([
   'Watchdog',
   'OrchestratorDown',
   'ReconcileFailures',
+  'AuthFailuresBurstFleet',
   'OpsLogCheckpointProblem',
   'OpsLogCheckpointBehind',
   'OpsLogAnchoredOnFirstUse',

@@ -22,12 +22,21 @@ export class Enrolment {
   private readonly gateway: ClientGateway;
   private readonly clock: Clock;
   private readonly ttlMs: number;
+  private readonly onRefused: () => void;
 
-  constructor(options: { store: PortalStore; gateway: ClientGateway; clock: Clock; ttlMs: number }) {
+  constructor(options: {
+    store: PortalStore;
+    gateway: ClientGateway;
+    clock: Clock;
+    ttlMs: number;
+    /** Called when a set-up is started with an unknown, used or expired link (fleet_api_auth_failures_total). */
+    onRefused?: () => void;
+  }) {
     this.store = options.store;
     this.gateway = options.gateway;
     this.clock = options.clock;
     this.ttlMs = options.ttlMs;
+    this.onRefused = options.onRefused ?? (() => undefined);
   }
 
   /** A new link token for an admin listed in the client's config. */
@@ -65,6 +74,12 @@ export class Enrolment {
 
   /** Uses the link: the admin and the enrolment's hash, once. */
   async consume(token: string): Promise<{ admin: AdminRef; enrolmentHash: string } | null> {
+    const used = await this.use(token);
+    if (used === null) this.onRefused();
+    return used;
+  }
+
+  private async use(token: string): Promise<{ admin: AdminRef; enrolmentHash: string } | null> {
     if (!TOKEN_RULE.test(token)) return null;
     const enrolmentHash = tokenHash(token);
     const admin = await this.store.enrolments.consumeEnrolment(enrolmentHash, this.clock.now());

@@ -45,17 +45,21 @@ export class Passkeys {
   private readonly clock: Clock;
   private readonly sealingKey: Buffer;
   private readonly relyingParty: () => RelyingParty;
+  private readonly onRefused: () => void;
 
   constructor(options: {
     store: PortalStore;
     clock: Clock;
     sealingKey: Buffer;
     relyingParty: () => RelyingParty;
+    /** Called on each refused sign-in assertion (fleet_api_auth_failures_total). */
+    onRefused?: () => void;
   }) {
     this.store = options.store;
     this.clock = options.clock;
     this.sealingKey = options.sealingKey;
     this.relyingParty = options.relyingParty;
+    this.onRefused = options.onRefused ?? (() => undefined);
   }
 
   async registrationOptions(
@@ -145,6 +149,12 @@ export class Passkeys {
 
   /** The admin a passkey assertion proves, or null (unknown credential, bad signature, replay, no challenge). */
   async authenticate(session: LiveSession, response: AuthenticationResponseJSON): Promise<AdminRef | null> {
+    const admin = await this.verifyAssertion(session, response);
+    if (admin === null) this.onRefused();
+    return admin;
+  }
+
+  private async verifyAssertion(session: LiveSession, response: AuthenticationResponseJSON): Promise<AdminRef | null> {
     const expected = await this.store.sessions.takeChallenge(session.record.idHash, this.clock.now());
     if (expected === null || typeof response.id !== 'string') return null;
     const stored = await this.store.credentials.findPasskey(tokenHash(response.id));

@@ -53,6 +53,7 @@ export class TotpFactor {
   private readonly lockout: LockoutPolicy;
   private readonly attempts = new OneAtATime();
   private readonly devices: DeviceCookies;
+  private readonly onRefused: () => void;
 
   constructor(options: {
     store: PortalStore;
@@ -61,7 +62,10 @@ export class TotpFactor {
     lockout: LockoutPolicy;
     /** Signs device cookies; by default derived from `sealingKey` for this job alone. */
     deviceKey?: Buffer;
+    /** Called on each refused code: at sign-in, or the first code of an enrolment (fleet_api_auth_failures_total). */
+    onRefused?: () => void;
   }) {
+    this.onRefused = options.onRefused ?? (() => undefined);
     this.store = options.store;
     this.clock = options.clock;
     this.sealingKey = options.sealingKey;
@@ -116,7 +120,9 @@ export class TotpFactor {
       (credential) =>
         credential.kind === 'totp' && !credential.confirmed && credential.enrolmentHash === enrolmentHash,
     );
-    return pending !== undefined && (await this.accept(pending, code));
+    const accepted = pending !== undefined && (await this.accept(pending, code));
+    if (!accepted) this.onRefused();
+    return accepted;
   }
 
   /**
@@ -130,7 +136,9 @@ export class TotpFactor {
     const period = device === null ? `totp:${email}` : `totp-device:${device}:${email}`;
     const kind: DeviceKind = device === null ? 'unknown' : 'known';
     const subjects = { period, day: `totp-day:${period}` };
-    return this.attempts.run(period, () => this.attemptSignIn(email, subjects, kind, code));
+    const outcome = await this.attempts.run(period, () => this.attemptSignIn(email, subjects, kind, code));
+    if (!outcome.ok) this.onRefused();
+    return outcome;
   }
 
   private async attemptSignIn(

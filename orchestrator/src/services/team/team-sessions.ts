@@ -1,4 +1,4 @@
-import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { FleetError, isFleetError } from '@agent-fleet/kernel/fleet-error';
 import {
   isFreshSecondFactor,
   parseMemberName,
@@ -29,6 +29,8 @@ export interface TeamSessionsDependencies {
   totp: TeamTotp;
   registry: Registry;
   clock: Clock;
+  /** Called on each refused code, at sign-in or refresh (fleet_api_auth_failures_total{surface="api"}). */
+  onRefused?: () => void;
 }
 
 /** What a refusal says of a lockout: on which channel, until when, and what still works. */
@@ -59,7 +61,7 @@ export class TeamSessions {
    */
   async login(rawName: unknown, code: string, channel: SignInChannel = 'tcp'): Promise<IssuedSession> {
     const name = parseMemberName(rawName);
-    return this.attempts.run(`${channel}:${name}`, () => this.attemptLogin(name, code, channel));
+    return this.counted(this.attempts.run(`${channel}:${name}`, () => this.attemptLogin(name, code, channel)));
   }
 
   private async attemptLogin(name: string, code: string, channel: SignInChannel): Promise<IssuedSession> {
@@ -143,9 +145,19 @@ export class TeamSessions {
   ): Promise<MemberPrincipal> {
     const principal = await this.authenticate(token);
     if (principal === null) throw new FleetError('unauthorized', 'no session: fleet login');
-    return this.attempts.run(`${channel}:${principal.member}`, () =>
-      this.attemptRefresh(token, principal, code, channel),
+    return this.counted(
+      this.attempts.run(`${channel}:${principal.member}`, () => this.attemptRefresh(token, principal, code, channel)),
     );
+  }
+
+  /** Counts a refusal of the attempt (any other failure is not a refused authentication). */
+  private async counted<T>(attempt: Promise<T>): Promise<T> {
+    try {
+      return await attempt;
+    } catch (error) {
+      if (isFleetError(error) && error.code === 'unauthorized') this.deps.onRefused?.();
+      throw error;
+    }
   }
 
   private async attemptRefresh(
