@@ -194,8 +194,10 @@ describe('a failure at any provisioning step leaves nothing behind, and a second
     fixtures.push(base);
     const registry = base.orchestrator.registry;
     const failing = Object.create(registry) as typeof registry;
-    failing.transition = async () => {
-      throw new Error('registry write failed (injected)');
+    // Only the write that makes the client active fails: the rollback's own release of the claim still works.
+    failing.transition = async (...args: Parameters<typeof registry.transition>) => {
+      if (args[2] === 'active') throw new Error('registry write failed (injected)');
+      return registry.transition(...args);
     };
     const fleet = await createFleetFixture(
       { AGENT_FLEET_HOME: base.homeDir },
