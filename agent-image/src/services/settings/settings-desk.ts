@@ -1,12 +1,10 @@
 import { parseClientConfig, type ClientConfig } from '@agent-fleet/kernel/client-config';
-import { MAX_CONFIG_BYTES, renderAgentConfigJson } from '@agent-fleet/kernel/client-config-document';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import { diffSettings } from '@agent-fleet/kernel/settings-diff';
 import { crossedGuardRails, unconfirmedGuardRails } from '@agent-fleet/kernel/settings-guard-rails';
 import {
   MAX_SETTINGS_BYTES,
-  plainSettings,
   settingsConfigHash,
   settingsDocumentBytes,
   staleEditMessage,
@@ -141,7 +139,9 @@ export class SettingsDesk {
     if (config.client !== head.config.client) throw new FleetError('invalid_input', `client: cannot change (it is ${head.config.client})`);
     const changes = diffSettings(head.config, config);
     if (changes.length === 0) return head;
-    await checkStorable(config);
+    // The control API is the agent's own boundary (the orchestrator checks first); the YAML renderer the
+    // check needs is loaded here, off the start path.
+    (await import('@agent-fleet/kernel/settings-storable')).assertSettingsStorable(config);
     const rails = crossedGuardRails(configOf(head), config, this.options.now());
     const missing = unconfirmedGuardRails(rails, request.confirm);
     if (missing.length > 0) {
@@ -186,26 +186,4 @@ export class SettingsDesk {
     await this.options.history.close();
   }
 
-}
-
-/**
- * The control API is the agent's own boundary: a version is refused when any form it is kept in is over
- * its limit, not only its canonical JSON. Once its defaults are filled in, a document under 1 MiB grows
- * past MAX_CONFIG_BYTES as the registry's YAML copy or as the config file the orchestrator places at the
- * next start, which the agent then refuses to read (it would not start). Same check as the orchestrator's
- * (client-settings.ts `checkStorable`); the YAML renderer is loaded only here, off the start path.
- */
-async function checkStorable(config: ClientConfig): Promise<void> {
-  const plain = plainSettings(config);
-  const { renderClientConfigYaml } = await import('@agent-fleet/kernel/client-config-yaml');
-  const forms = [
-    { what: "as the agent's config file", bytes: () => Buffer.byteLength(renderAgentConfigJson(plain) ?? '') },
-    { what: 'as the YAML the fleet keeps', bytes: () => Buffer.byteLength(renderClientConfigYaml(plain)) },
-  ];
-  for (const form of forms) {
-    const bytes = form.bytes();
-    if (bytes > MAX_CONFIG_BYTES) {
-      throw new FleetError('invalid_input', `settings document: ${bytes} bytes ${form.what}, larger than ${MAX_CONFIG_BYTES} bytes (1 MiB); nothing was changed`);
-    }
-  }
 }

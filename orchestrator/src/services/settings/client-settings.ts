@@ -1,10 +1,10 @@
 import { parseClientConfig, type ClientConfig } from '@agent-fleet/kernel/client-config';
-import { MAX_CONFIG_BYTES, renderAgentConfigJson } from '@agent-fleet/kernel/client-config-document';
 import { parseClientConfigYaml, renderClientConfigYaml } from '@agent-fleet/kernel/client-config-yaml';
 import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError, isFleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
-import { MAX_SETTINGS_BYTES, plainSettings, settingsConfigHash, settingsDocumentBytes, type SettingsAuthor, type SettingsVersion } from '@agent-fleet/kernel/settings-version';
+import { assertSettingsStorable } from '@agent-fleet/kernel/settings-storable';
+import { MAX_SETTINGS_BYTES, settingsConfigHash, settingsDocumentBytes, type SettingsAuthor, type SettingsVersion } from '@agent-fleet/kernel/settings-version';
 import type { AgentControl } from '../../ports/agent-control.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Registry } from '../../ports/registry.ts';
@@ -92,7 +92,7 @@ export class ClientSettingsService {
   async change(input: SettingsChangeInput): Promise<SettingsChangeOutcome> {
     const clientId = parseClientId(input.clientId);
     const document = 'yaml' in input.document ? parseClientConfigYaml(input.document.yaml, 'settings document') : checkedDocument(input.document.json);
-    checkStorable(document);
+    assertSettingsStorable(document);
     const body = { baseVersion: input.baseVersion, document, author: input.author, reason: input.reason, confirm: [...input.confirm] };
     return this.apply(clientId, input, () => this.call<VersionSummary>(clientId, 'POST', '/v1/settings', body));
   }
@@ -164,26 +164,6 @@ function checkedDocument(document: unknown): ClientConfig {
   const parsed = parseClientConfig(document);
   if (!parsed.ok) throw new FleetError('invalid_input', `settings document is invalid; nothing was changed: ${parsed.issues.join('; ')}`);
   return parsed.config;
-}
-
-/**
- * The document within its limit in every form it is kept in: the agent counts its canonical JSON, and the
- * registry's YAML copy and the config file placed for the agent at its next start are read back under
- * MAX_CONFIG_BYTES. A YAML text under 1 MiB grows past these once its defaults are filled in and it is
- * written out again: taken live, such a version was refused as the agent's config file at its next start
- * (the agent did not start) and as the registry's copy by everything that reads it.
- */
-function checkStorable(document: ClientConfig): void {
-  const plain = plainSettings(document);
-  const forms = [
-    { what: 'as JSON, defaults filled in', bytes: settingsDocumentBytes(plain), limit: MAX_SETTINGS_BYTES },
-    { what: 'as the YAML the fleet keeps', bytes: Buffer.byteLength(renderClientConfigYaml(plain)), limit: MAX_CONFIG_BYTES },
-    { what: "as the agent's config file", bytes: Buffer.byteLength(renderAgentConfigJson(plain) ?? ''), limit: MAX_CONFIG_BYTES },
-  ];
-  const over = forms.find((form) => form.bytes > form.limit);
-  if (over !== undefined) {
-    throw new FleetError('invalid_input', `settings document: ${over.bytes} bytes ${over.what}, larger than ${over.limit} bytes (1 MiB); nothing was changed`);
-  }
 }
 
 /**
