@@ -1,3 +1,4 @@
+import { SingleFlight } from '@agent-fleet/kernel/single-flight';
 import type { AutoSendContext } from '../../domain/policy/auto-send-rules.ts';
 import { bundleDecision } from '../../domain/policy/bundle-decision.ts';
 import type { PolicyDecision } from '../../domain/policy/decision.ts';
@@ -25,7 +26,7 @@ export class SendPipeline {
   private readonly context: RuntimeContext;
   private links: ActionLinks = NOT_CONNECTED;
   /** Approvals being run now, by id: a second caller (a decision beside a work round) waits for that run. */
-  private readonly running = new Map<string, Promise<ApprovalExecution>>();
+  private readonly running = new SingleFlight<string, ApprovalExecution>();
 
   constructor(context: RuntimeContext) {
     this.context = context;
@@ -66,13 +67,7 @@ export class SendPipeline {
    */
   executeApproval(entry: StoredApproval): Promise<ApprovalExecution> {
     const id = entry.record.id;
-    const inFlight = this.running.get(id);
-    if (inFlight !== undefined) return inFlight;
-    const run = executeApproval(this.context, this.links, entry, (action, send, decision, event) => this.hold(action, send, decision, event, id)).finally(() => {
-      this.running.delete(id);
-    });
-    this.running.set(id, run);
-    return run;
+    return this.running.run(id, () => executeApproval(this.context, this.links, entry, (action, send, decision, event) => this.hold(action, send, decision, event, id)));
   }
 
   /** Before a revive releases the kill switch: everything the kill stopped waits for a human (kill-holds.ts). */

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { ClientId } from '@agent-fleet/kernel/client-id';
 import { parseClientConfigYaml } from '@agent-fleet/kernel/client-config-yaml';
 import type { Logger } from '@agent-fleet/kernel/logger';
+import { SingleFlight } from '@agent-fleet/kernel/single-flight';
 import type { ClientStatus } from '../../domain/client-status.ts';
 import { decideEgress, egressAllowListFor, type EgressAllowList, type EgressDecision } from '../../domain/egress-allow-list.ts';
 import { parseIpv4Cidr, type Ipv4Cidr } from '../../domain/ipv4-cidr.ts';
@@ -18,8 +19,8 @@ export interface EgressProxiesOptions {
   /** Hosts every client may reach besides its provider hosts (the fleet's FLEET_EGRESS_EXTRA_HOSTS). */
   extraRules: EgressAllowList;
   /**
-   * The client as the registry has it now (asked at every CONNECT, so a config change applies at once;
-   * CONNECTs that arrive while a read for their client is on its way share that read).
+   * The client as the registry has it now (asked at every CONNECT, so a config change or a kill applies at
+   * once; CONNECTs that arrive while a read for their client is on its way share the one read after it).
    */
   lookupClient(clientId: ClientId): Promise<{ status: ClientStatus; configYaml: string } | null>;
   refusals: EgressRefusalLog;
@@ -72,15 +73,10 @@ export function createEgressProxies(options: EgressProxiesOptions): EgressProxie
   const lists = new Map<ClientId, { yaml: string; list: EgressAllowList }>();
 
   // One registry read per client at a time: an agent can open CONNECTs as fast as it likes, and each asking
-  // the registry on its own would let it fill the database's pool that every client and the API share.
-  const reading = new Map<ClientId, ReturnType<EgressProxiesOptions['lookupClient']>>();
-  const currentClient = (clientId: ClientId): ReturnType<EgressProxiesOptions['lookupClient']> => {
-    const inFlight = reading.get(clientId);
-    if (inFlight !== undefined) return inFlight;
-    const read = options.lookupClient(clientId).finally(() => reading.delete(clientId));
-    reading.set(clientId, read);
-    return read;
-  };
+  // the registry on its own would let it fill the database's pool that every client and the API share. Never
+  // a read begun before the CONNECT came: that one may predate a kill, and would let a tunnel open after it.
+  const reading = new SingleFlight<ClientId, Awaited<ReturnType<EgressProxiesOptions['lookupClient']>>>({ share: 'started-after-call' });
+  const currentClient = (clientId: ClientId) => reading.run(clientId, () => options.lookupClient(clientId));
 
   const ownerOf = (source: string): Listener | undefined => [...listeners.values()].find((entry) => contains(entry.subnet, source));
 
