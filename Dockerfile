@@ -11,6 +11,7 @@ LABEL org.opencontainers.image.title="agent-fleet orchestrator" \
       io.agentfleet.component="orchestrator"
 COPY --chown=0:0 app/ /app/
 # UV_THREADPOOL_SIZE: the egress proxies' name lookups share libuv's pool with file and crypto work (default 4).
+# Its value is SERVICE_THREADPOOL_SIZE (orchestrator/src/cli/orchestrator-client.ts); a unit test holds them equal.
 ENV AGENT_FLEET_HOME=/var/lib/agent-fleet \
     UV_THREADPOOL_SIZE=16 \
     FLEET_HELM_PATH=/app/bin/helm \

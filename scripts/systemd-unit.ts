@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HOME_HELD_EXIT_CODE } from '../orchestrator/src/adapters/process/home-lock.ts';
+import { SERVICE_THREADPOOL_SIZE } from '../orchestrator/src/cli/orchestrator-client.ts';
 
 export interface SystemdUnitOptions {
   /** The repository checkout the service runs from, an absolute path. */
@@ -39,7 +40,7 @@ Wants=network-online.target
 Type=simple
 WorkingDirectory=${repoDir}
 Environment=AGENT_FLEET_HOME=${homeDir}
-Environment=UV_THREADPOOL_SIZE=16
+Environment=UV_THREADPOOL_SIZE=${SERVICE_THREADPOOL_SIZE}
 EnvironmentFile=-${environmentFile}
 ExecStart=${repoDir}/node_modules/.bin/node ${repoDir}/orchestrator/src/main.ts
 UMask=0077

@@ -334,6 +334,7 @@ export async function createOrchestrator(
         retentionDays: config.retentionDays,
         metricsHistory: lifecycle.metricsHistory,
         ownMetrics: ownClientMetrics,
+        guard: clientOperations,
       }),
     reconcile: new ReconcileFleetService({
       config,

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import type { ClientConfig } from '@agent-fleet/kernel/client-config';
+import type { LiveSecretName } from '@agent-fleet/kernel/live-secrets';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import type { CalendarProvider } from '../ports/calendar-provider.ts';
 import type { SecretSource } from '../ports/secret-source.ts';
@@ -93,7 +94,14 @@ function anthropicKey(raw: string | undefined): string | null {
   if (raw === undefined || raw.trim() === '') return null;
   const trimmed = raw.trim();
   if (trimmed.startsWith('{')) {
-    const key = (JSON.parse(trimmed) as { api_key?: unknown }).api_key;
+    let value: unknown;
+    try {
+      value = JSON.parse(trimmed);
+    } catch {
+      // JSON.parse's message quotes the text around the fault, the key's characters included: never passed on.
+      throw new Error('secret "anthropic" must be the API key, or JSON with api_key');
+    }
+    const key = typeof value === 'object' && value !== null ? (value as { api_key?: unknown }).api_key : undefined;
     return typeof key === 'string' && key !== '' ? key : null;
   }
   return trimmed;
@@ -114,7 +122,8 @@ function anthropicKeyOrNull(raw: string): string | null {
  */
 export function connectorsFromSecrets(endpoints: ConnectorEndpoints): ConnectorFactory {
   return async ({ config, secrets, source, logger }): Promise<Connectors | NotConnected> => {
-    const providerSecret = config.provider === 'gmail' ? 'gmail' : 'outlook';
+    // Every secret read again while running is one of the kernel's LIVE_SECRETS: the CLI tells an admin when it takes effect.
+    const providerSecret: LiveSecretName = config.provider === 'gmail' ? 'gmail' : 'outlook';
     const oauth = parseOAuth(providerSecret, secrets.get(providerSecret));
     const apiKey = anthropicKey(secrets.get('anthropic'));
     const missing = [...(oauth === null ? [providerSecret] : []), ...(apiKey === null ? ['anthropic'] : [])];
@@ -124,7 +133,7 @@ export function connectorsFromSecrets(endpoints: ConnectorEndpoints): ConnectorF
     const storeRotated = (refreshToken: string) => grant.save(refreshToken);
     const { AnthropicLlmClient } = await import('./anthropic/anthropic-llm-client.ts');
     const llm = new LiveKeyLlmClient({
-      secret: await LiveSecret.load(source, 'anthropic', apiKey),
+      secret: await LiveSecret.load(source, 'anthropic' satisfies LiveSecretName, apiKey),
       keyOf: (value) => anthropicKeyOrNull(value),
       build: (key) =>
         new AnthropicLlmClient({
@@ -218,7 +227,7 @@ function crmConnector(
     return bullhornCrmProviderFromSecret({ raw: value, writeBack: (next) => live.writeBack(next), endpoints: overrides, logger });
   };
   try {
-    return { name: 'bullhorn', provider: build(raw), secret: BULLHORN_SECRET, rebuild: build };
+    return { name: 'bullhorn', provider: build(raw), secret: BULLHORN_SECRET satisfies LiveSecretName, rebuild: build };
   } catch (error) {
     logger.error('the bullhorn secret is unusable; CRM work is off until it is stored again', { error });
     return null;

@@ -8,7 +8,10 @@ import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { HOME_HELD_EXIT_CODE } from '../adapters/process/home-lock.ts';
 import { ACTING_AS_HEADER } from '../http/admin-auth.ts';
 
-/** libuv threads of the orchestrator service (see the Dockerfile and the systemd unit, which set the same). */
+/**
+ * libuv threads of the orchestrator service: the one source of the number. The systemd unit renders it; the
+ * root Dockerfile's ENV must hold the same (tests/unit/build/service-threadpool.test.ts checks it).
+ */
 export const SERVICE_THREADPOOL_SIZE = 16;
 
 export interface ClientOptions {

@@ -1,5 +1,5 @@
 import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
-import { JOURNAL_ANCHOR_SECRET } from '@agent-fleet/kernel/journal-anchor';
+import { FLEET_OWNED_SECRETS } from '@agent-fleet/kernel/fleet-owned-secrets';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Registry } from '../ports/registry.ts';
 import type { SecretMetadata, SecretStore } from '../ports/secret-store.ts';
@@ -20,9 +20,8 @@ export class ClientSecretsService {
       throw new FleetError('invalid_input', 'the secret value is empty: pipe it on standard input');
     }
     if (Buffer.byteLength(request.value) > MAX_SECRET_BYTES) throw new FleetError('invalid_input', 'the secret value is larger than 64 KiB');
-    if (request.name === 'control') throw new FleetError('invalid_input', '"control" is reserved for the orchestrator');
-    // The agent's record of its journal heads: written over, it would make a rolled-back volume pass.
-    if (request.name === JOURNAL_ANCHOR_SECRET) throw new FleetError('invalid_input', `"${JOURNAL_ANCHOR_SECRET}" is reserved for the agent`);
+    const owner = FLEET_OWNED_SECRETS.get(request.name);
+    if (owner !== undefined) throw new FleetError('invalid_input', `"${request.name}" is reserved for ${owner}: it cannot be set by hand`);
     const { version } = await this.deps.secrets.writeSecret(clientId, request.name, request.value);
     await this.deps.registry.appendOpsLog({
       actor: request.actor,

@@ -3,6 +3,7 @@ import { CLIENT_DELETION_ACTIONS, PURGE_ACTION, ERASE_ACTION } from '../domain/o
 import type { ClientStatus } from '../domain/client-status.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { ClientRecord, OpsLogEntry, Registry } from '../ports/registry.ts';
+import type { ClientOperationGuard } from './client-operation-guard.ts';
 import type { DeprovisionClientService } from './deprovision-client.ts';
 import type { MetricsHistoryDeletion } from './erasure/metrics-history-step.ts';
 import { retryMetricsDeletions } from './erasure/metrics-history-retry.ts';
@@ -29,6 +30,11 @@ export interface RetentionDependencies {
    */
   metricsHistory?: MetricsHistoryDeletion['metricsHistory'];
   ownMetrics?: MetricsHistoryDeletion['ownMetrics'];
+  /**
+   * The client operation guard provisioning claims ids under (the orchestrator's one): a deletion tried
+   * again runs under it, so it cannot race a provisioning under the same id and take the new client's series.
+   */
+  guard: ClientOperationGuard;
 }
 
 /**
@@ -81,6 +87,10 @@ async function purgeExpired(deps: RetentionDependencies): Promise<string[]> {
     const since = closedAt(client, closures);
     if (Date.parse(since) > cutoff) continue;
     try {
+      if (!(await unchangedSinceListed(deps.registry, client))) {
+        deps.logger.info('retention purge left for the next run: the client changed since it was listed', { client: client.id });
+        continue;
+      }
       await deps.deprovision.deprovision({
         clientId: client.id,
         purge: true,
@@ -93,4 +103,16 @@ async function purgeExpired(deps: RetentionDependencies): Promise<string[]> {
     }
   }
   return purged;
+}
+
+/**
+ * Whether the client's row is still the one the purge was decided on. Earlier purges in the run take time,
+ * and meanwhile the client may be provisioned again (a closed client can be): a purge of the listed row
+ * would then delete a live client's agent and data. Any change (status, closure) leaves it to the next run,
+ * which decides again. Checked just before the purge: a provisioning that claims the client after this is
+ * refused by the purge (its guard while it runs, its busy check on a fresh claim before).
+ */
+async function unchangedSinceListed(registry: Registry, listed: ClientRecord): Promise<boolean> {
+  const current = await registry.getClient(listed.id);
+  return current !== null && current.status === listed.status && current.updatedAt === listed.updatedAt;
 }

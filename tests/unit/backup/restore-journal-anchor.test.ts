@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { type ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { FLEET_OWNED_SECRETS } from '@agent-fleet/kernel/fleet-owned-secrets';
 import type { ClientStatus } from '../../../orchestrator/src/domain/client-status.ts';
 import type { ContainerRuntime, VolumeSwapOutcome } from '../../../orchestrator/src/ports/container-runtime.ts';
 import type { Registry } from '../../../orchestrator/src/ports/registry.ts';
@@ -79,9 +80,8 @@ describe('a restore and the journal heads recorded in Vault', () => {
 });
 
 describe('fleet secrets set', () => {
-  test('refuses to write the journal heads of the agent', async () => {
-    const written: string[] = [];
-    const service = new ClientSecretsService({
+  function recordingService(written: string[]): ClientSecretsService {
+    return new ClientSecretsService({
       registry: { getClient: async () => ({ id: ACME }), appendOpsLog: async () => undefined } as unknown as Registry,
       secrets: {
         writeSecret: async (_clientId: ClientId, name: string) => {
@@ -90,7 +90,22 @@ describe('fleet secrets set', () => {
         },
       } as Partial<SecretStore> as SecretStore,
     });
-    await assert.rejects(service.set({ clientId: 'acme', name: JOURNAL_ANCHOR_SECRET, value: '{"format":1,"heads":{}}', actor: 'ops' }), /reserved for the agent/);
+  }
+
+  test('refuses to write the journal heads of the agent', async () => {
+    const written: string[] = [];
+    await assert.rejects(recordingService(written).set({ clientId: 'acme', name: JOURNAL_ANCHOR_SECRET, value: '{"format":1,"heads":{}}', actor: 'ops' }), /reserved for the agent/);
     assert.deepEqual(written, []);
+  });
+
+  test('refuses every secret the fleet writes itself (the control token hash, the Gmail push watch), and stores others', async () => {
+    const written: string[] = [];
+    for (const name of FLEET_OWNED_SECRETS.keys()) {
+      await assert.rejects(recordingService(written).set({ clientId: 'acme', name, value: '{}', actor: 'ops' }), /reserved for the (agent|orchestrator)/);
+    }
+    assert.deepEqual([...FLEET_OWNED_SECRETS.keys()].sort(), ['control', 'journal-heads', 'push']);
+    assert.deepEqual(written, []);
+    await recordingService(written).set({ clientId: 'acme', name: 'anthropic', value: '{}', actor: 'ops' });
+    assert.deepEqual(written, ['anthropic']);
   });
 });

@@ -7,6 +7,7 @@ import { parseClientId } from '@agent-fleet/kernel/client-id';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import type { ClientStatus } from '../../../orchestrator/src/domain/client-status.ts';
 import type { ClientRecord, OpsLogEntry, Registry } from '../../../orchestrator/src/ports/registry.ts';
+import { ClientOperationGuard } from '../../../orchestrator/src/services/client-operation-guard.ts';
 import type { DeprovisionClientService } from '../../../orchestrator/src/services/deprovision-client.ts';
 import { closureDates, enforceRetention } from '../../../orchestrator/src/services/enforce-retention.ts';
 
@@ -24,19 +25,22 @@ function entry(action: string, clientId: string, at: string, outcome = 'success'
   return { seq, at, actor: 'ops', action, clientId, reason: null, outcome, details: {}, prevHash: '', hash: '' };
 }
 
-async function run(clients: ClientRecord[], log: OpsLogEntry[], retentionDays = 90) {
+/** `clients` is the registry's table: what `duringPurge` changes in it is seen by later reads. */
+async function run(clients: ClientRecord[], log: OpsLogEntry[], retentionDays = 90, duringPurge: (clientId: unknown) => void = () => undefined) {
   const purged: Array<{ clientId: unknown; reason: string | undefined }> = [];
   const registry = {
-    listClients: async () => clients,
+    listClients: async () => [...clients],
+    getClient: async (id: string) => clients.find((each) => each.id === id) ?? null,
     listOpsLog: async (filter: { actions?: readonly string[] } = {}) => log.filter((each) => filter.actions === undefined || filter.actions.includes(each.action)),
   } as Partial<Registry> as Registry;
   const deprovision = {
     deprovision: async (request: { clientId: unknown; reason?: string | undefined }) => {
+      duringPurge(request.clientId);
       purged.push({ clientId: request.clientId, reason: request.reason });
       return { clientId: parseClientId(request.clientId), purged: true };
     },
   } as Partial<DeprovisionClientService> as DeprovisionClientService;
-  const returned = await enforceRetention({ registry, deprovision, clock: { now: () => NOW }, logger: createSilentLogger(), retentionDays });
+  const returned = await enforceRetention({ registry, deprovision, clock: { now: () => NOW }, logger: createSilentLogger(), retentionDays, guard: new ClientOperationGuard() });
   return { returned, purged };
 }
 
@@ -56,6 +60,27 @@ describe('retention after account closure', () => {
   test('the edges: a day before the end is kept, the end itself is purged; active and killed clients never are', async () => {
     const clients = [client('before', 'deprovisioned', new Date(NOW.getTime() - 90 * DAY_MS + 1000).toISOString()), client('at', 'deprovisioned', daysAgo(90)), client('live', 'active', daysAgo(500)), client('stopped', 'killed', daysAgo(500))];
     assert.deepEqual((await run(clients, [])).returned, ['at']);
+  });
+
+  test('a client provisioned again while the run purges others is left alone', async () => {
+    const clients = [client('first', 'deprovisioned', daysAgo(200)), client('back', 'deprovisioned', daysAgo(200)), client('third', 'deprovisioned', daysAgo(200))];
+    const { returned, purged } = await run(clients, [], 90, (clientId) => {
+      // While the first purge runs, an admin provisions "back" again: it is active when its turn comes.
+      if (clientId === 'first') clients[1] = client('back', 'active', NOW.toISOString());
+    });
+    assert.deepEqual(returned, ['first', 'third']);
+    assert.deepEqual(
+      purged.map((each) => each.clientId),
+      ['first', 'third'],
+    );
+  });
+
+  test('a client closed again since it was listed is decided on again by the next run', async () => {
+    const clients = [client('first', 'deprovisioned', daysAgo(200)), client('again', 'deprovisioned', daysAgo(200))];
+    const { returned } = await run(clients, [], 90, (clientId) => {
+      if (clientId === 'first') clients[1] = client('again', 'deprovisioned', NOW.toISOString());
+    });
+    assert.deepEqual(returned, ['first']);
   });
 
   test('a client provisioned again after a closure counts from its new closure', () => {

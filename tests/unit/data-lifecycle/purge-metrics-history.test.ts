@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
+import type { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { PrometheusMetricsHistory } from '../../../orchestrator/src/adapters/prometheus/prometheus-metrics-history.ts';
 import type { MetricsHistory } from '../../../orchestrator/src/ports/metrics-history.ts';
@@ -29,20 +30,28 @@ function seriesOf(...clients: string[]) {
   ]);
 }
 
-function deprovisioning(opened: OpenedRegistry, metricsHistory: MetricsHistory | undefined) {
+function deprovisioning(opened: OpenedRegistry, metricsHistory: MetricsHistory | undefined, guard = new ClientOperationGuard()) {
   return new DeprovisionClientService({
     registry: opened.registry,
     runtime: idleContainerRuntime(),
     targets: { unregister: async () => undefined } as never,
-    guard: new ClientOperationGuard(),
+    guard,
     clock: { now: () => NOW },
     logger: createSilentLogger(),
     metricsHistory,
   });
 }
 
-function retention(opened: OpenedRegistry, metricsHistory: MetricsHistory | undefined, now = NOW) {
-  return enforceRetention({ registry: opened.registry, deprovision: deprovisioning(opened, metricsHistory), clock: { now: () => now }, logger: createSilentLogger(), retentionDays: 90, metricsHistory });
+function retention(opened: OpenedRegistry, metricsHistory: MetricsHistory | undefined, now = NOW, guard = new ClientOperationGuard()) {
+  return enforceRetention({
+    registry: opened.registry,
+    deprovision: deprovisioning(opened, metricsHistory, guard),
+    clock: { now: () => now },
+    logger: createSilentLogger(),
+    retentionDays: 90,
+    metricsHistory,
+    guard,
+  });
 }
 
 const acmeSeries = (prometheus: PrometheusEmulator) => prometheus.series.filter((series) => series['client'] === ACME);
@@ -122,6 +131,57 @@ for (const backend of registryBackends.filter((each) => each.name === 'pglite'))
       await retention(opened, history);
       assert.equal(acmeSeries(prometheus).length, 2, 'the label names the new client now');
       assert.deepEqual(await retries(opened), []);
+    });
+
+    test('a client provisioned under the id while a retry deletes keeps its fresh series: its claim is refused while the retry holds the id', async () => {
+      prometheus.adminApi = false;
+      const history = new PrometheusMetricsHistory({ url: prometheus.url, sleep: noWait });
+      await deprovisioning(opened, history).deprovision({ clientId: ACME, purge: true, actor: 'retention' });
+      prometheus.adminApi = true;
+      const guard = new ClientOperationGuard();
+      // Provisioning claims the id under the guard (provision-client.ts), then its agent is scraped.
+      const provisionAgain = () =>
+        guard.exclusive(ACME, 'provisioning', async () => {
+          await registerActiveClient(opened.registry, ACME, 'new@acme.example');
+          prometheus.series.push(...seriesOf(ACME));
+        });
+      let claim: Promise<unknown> = Promise.resolve();
+      // The provisioning arrives after the retry checked the registry, just before it deletes.
+      const racing: MetricsHistory = {
+        forgetClient: async (clientId) => {
+          claim = provisionAgain().catch((error: unknown) => error);
+          await claim;
+          return history.forgetClient(clientId);
+        },
+      };
+      await retention(opened, racing, NOW, guard);
+      const refused = await claim;
+      if ((await opened.registry.getClient(ACME)) !== null) {
+        assert.equal(acmeSeries(prometheus).length, 2, 'the new client keeps the series it was scraped into');
+      } else {
+        assert.equal((refused as FleetError).code, 'busy', 'the provisioning was told the id is busy');
+        assert.deepEqual(acmeSeries(prometheus), [], "the deleted client's series are gone");
+      }
+      await provisionAgain();
+      await retention(opened, history, NOW, guard);
+      assert.equal(acmeSeries(prometheus).length, 2, 'a retry never deletes a client that is in the registry');
+    });
+
+    test('a retry whose id another operation holds is left for the next run', async () => {
+      prometheus.adminApi = false;
+      const history = new PrometheusMetricsHistory({ url: prometheus.url, sleep: noWait });
+      await deprovisioning(opened, history).deprovision({ clientId: ACME, purge: true, actor: 'retention' });
+      prometheus.adminApi = true;
+      const guard = new ClientOperationGuard();
+      let release = (): void => undefined;
+      const held = guard.exclusive(ACME, 'provisioning', () => new Promise<void>((resolve) => (release = resolve)));
+      await retention(opened, history, NOW, guard);
+      assert.equal(acmeSeries(prometheus).length, 2, 'left while held');
+      assert.deepEqual(await retries(opened), []);
+      release();
+      await held;
+      await retention(opened, history, NOW, guard);
+      assert.deepEqual(acmeSeries(prometheus), []);
     });
   });
 }

@@ -199,7 +199,8 @@ describe('fleet CLI formatters (the human output; --json prints the value itself
   test('secrets: names, versions and dates, never values', () => {
     assert.equal(formatSecretStored('acme', 'anthropic', 2), 'acme/anthropic stored (version 2); a running agent uses it from its next model call (within 5 minutes; at once if the old key is refused).');
     assert.match(formatSecretStored('acme', 'outlook', 3), /^acme\/outlook stored \(version 3\); a running agent uses it from its next token refresh/);
-    assert.match(formatSecretStored('acme', 'bullhorn', 1), /^acme\/bullhorn stored \(version 1\); a running agent reads it when it next connects/);
+    assert.match(formatSecretStored('acme', 'bullhorn', 1), /^acme\/bullhorn stored \(version 1\); a running agent uses it once the CRM refuses the old credentials/);
+    assert.match(formatSecretStored('acme', 'signature', 1), /^acme\/signature stored \(version 1\); a running agent reads it when it next connects/);
     assert.equal(formatSecretList([]), 'no secrets');
     assert.equal(
       formatSecretList([{ name: 'anthropic', version: 2, updatedAt: '2026-01-01T00:00:00Z' }]),

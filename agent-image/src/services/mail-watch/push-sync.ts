@@ -1,3 +1,4 @@
+import { PUSH_WATCH_SECRET } from '@agent-fleet/kernel/fleet-owned-secrets';
 import type { ClientConfig } from '@agent-fleet/kernel/client-config';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
@@ -44,7 +45,6 @@ export interface WatchedMailbox {
   audit: (event: AuditEvent) => Promise<unknown>;
 }
 
-const PUSH_SECRET = 'push';
 const STOP_TIMEOUT_MS = 5000;
 /** Least time between two warnings of one kind about refused or ignored pushes (anyone can send them). */
 const WARNING_INTERVAL_MS = 60_000;
@@ -83,8 +83,8 @@ export class PushSync implements MailNotificationSink {
       provider: mailbox.provider,
       settings,
       store: {
-        load: async () => (await mailbox.source().readSecretData(PUSH_SECRET))?.['value'] ?? null,
-        save: (value) => mailbox.source().writeSecret(PUSH_SECRET, value),
+        load: async () => (await mailbox.source().readSecretData(PUSH_WATCH_SECRET))?.['value'] ?? null,
+        save: (value) => mailbox.source().writeSecret(PUSH_WATCH_SECRET, value),
       },
       audit: mailbox.audit,
       logger: this.options.logger,

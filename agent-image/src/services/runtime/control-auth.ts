@@ -1,10 +1,10 @@
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { CONTROL_SECRET } from '@agent-fleet/kernel/fleet-owned-secrets';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import type { SecretSource } from '../../ports/secret-source.ts';
 import type { ControlAuth } from './control-api.ts';
 import { controlTokenMatches, isSha256Hex } from './control-token.ts';
 
-const CONTROL_SECRET = 'control';
 const CONTROL_REREAD_MS = 5000;
 
 export interface ControlTokenAuthOptions {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { parseClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { LIVE_SECRETS } from '@agent-fleet/kernel/live-secrets';
 import type { CliContext } from '../cli-context.ts';
 import { formatSecretList, formatSecretStored } from '../format/secrets.ts';
 import { readStandardInput } from '../secret-input.ts';
@@ -14,7 +15,7 @@ export function registerSecretsCommands(program: Command, context: CliContext): 
     .command('set')
     .description('store a secret; the value is read from standard input, never from the command line')
     .argument('<client>')
-    .argument('<name>', 'e.g. gmail-oauth, outlook-oauth, anthropic')
+    .argument('<name>', `e.g. ${Object.keys(LIVE_SECRETS).join(', ')}`)
     .action(async (rawClientId: string, name: string) => {
       const clientId = parseClientId(rawClientId);
       if (process.stdin.isTTY)

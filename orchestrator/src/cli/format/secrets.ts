@@ -1,14 +1,19 @@
+import { secretPickUp, type SecretPickUp } from '@agent-fleet/kernel/live-secrets';
 import type { SecretMetadata } from '../../ports/secret-store.ts';
 
-/** When a running agent starts using a secret stored anew (connectors-from-secrets.ts reads them so). */
-const PICKED_UP: Readonly<Record<string, string>> = {
-  anthropic: 'a running agent uses it from its next model call (within 5 minutes; at once if the old key is refused)',
-  gmail: 'a running agent uses it from its next token refresh (within the hour; at once if the old grant is refused)',
-  outlook: 'a running agent uses it from its next token refresh (within the hour; at once if the old grant is refused)',
+// `fleet resume` reconnects only an agent paused for authentication; an unpaused one keeps its connectors.
+const RECONNECT = 'when it next connects (a restart, a revive, or resuming from an authentication pause)';
+
+/** When a running agent starts using a secret stored anew, for each way it reads one again (kernel live-secrets). */
+const PICKED_UP: Readonly<Record<SecretPickUp, string>> = {
+  'model-call': 'a running agent uses it from its next model call (within 5 minutes; at once if the old key is refused)',
+  'token-refresh': 'a running agent uses it from its next token refresh (within the hour; at once if the old grant is refused)',
+  'crm-refused': `a running agent uses it once the CRM refuses the old credentials (CRM work paused), else ${RECONNECT}`,
 };
 
 export function formatSecretStored(clientId: string, name: string, version: number): string {
-  const pickedUp = Object.hasOwn(PICKED_UP, name) ? PICKED_UP[name] : 'a running agent reads it when it next connects (fleet resume, or a restart)';
+  const pickUp = secretPickUp(name);
+  const pickedUp = pickUp === null ? `a running agent reads it ${RECONNECT}` : PICKED_UP[pickUp];
   return `${clientId}/${name} stored (version ${version}); ${pickedUp}.`;
 }
 

@@ -1,7 +1,9 @@
-import { parseClientId } from '@agent-fleet/kernel/client-id';
+import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { CLIENT_DELETION_ACTIONS, ERASE_ACTION, PURGE_ACTION } from '../../domain/ops-log-chain.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { OpsLogEntry, Registry } from '../../ports/registry.ts';
+import type { ClientOperationGuard } from '../client-operation-guard.ts';
 import type { ErasureStep } from './deletion-certificate.ts';
 import { forgetMetricsHistory, type MetricsHistoryDeletion } from './metrics-history-step.ts';
 
@@ -45,32 +47,55 @@ export function pendingMetricsDeletions(entries: readonly OpsLogEntry[]): Pendin
 export interface MetricsRetryDependencies extends MetricsHistoryDeletion {
   registry: Pick<Registry, 'listOpsLog' | 'getClient' | 'appendOpsLog'>;
   clock: Clock;
+  /**
+   * The client operation guard provisioning claims a client id under: each retry holds it from its
+   * registry check to the end of the deletion, so no client can be made under the id in between.
+   */
+  guard: Pick<ClientOperationGuard, 'exclusive'>;
 }
+
+/** The guard's name for a retry while it holds a client (what a refused provisioning is told). */
+const METRICS_HISTORY_RETRY_OPERATION = 'metrics-history deletion';
 
 /**
  * Tries again the metrics-history deletions that failed (Prometheus down, its admin API off) at an erasure
  * or a purge, and ops-logs each attempt against the deletion it finishes: `success` with when, or `failed`
  * with why (tried again on the next run). A client whose id is in the registry again is left: its label is
- * no longer only the deleted client's. Returns the outcome per client.
+ * no longer only the deleted client's. The check and the deletion run under the client operation guard, so
+ * a provisioning under the id cannot claim it between them and lose its fresh series to the deletion; an id
+ * the guard finds busy is left for the next run. Returns the outcome per client.
  */
 export async function retryMetricsDeletions(deps: MetricsRetryDependencies): Promise<Array<{ clientId: string; outcome: string }>> {
   if (deps.metricsHistory === undefined) return [];
   const log = await deps.registry.listOpsLog({ actions: [PROVISION_ACTION, ERASE_ACTION, PURGE_ACTION, METRICS_HISTORY_RETRY_ACTION] });
   const results: Array<{ clientId: string; outcome: string }> = [];
-  for (const { clientId: id, deletion } of pendingMetricsDeletions(log)) {
-    const clientId = parseClientId(id);
-    if ((await deps.registry.getClient(clientId)) !== null) continue;
-    const step = await forgetMetricsHistory(deps, clientId);
-    const succeeded = step.outcome === 'removed';
-    await deps.registry.appendOpsLog({
-      actor: 'retention',
-      action: METRICS_HISTORY_RETRY_ACTION,
-      clientId,
-      reason: null,
-      outcome: succeeded ? 'success' : 'failed',
-      details: { deletionSeq: deletion.seq, deletionAction: deletion.action, deletedAt: deletion.at, completedAt: succeeded ? deps.clock.now().toISOString() : null, step },
-    });
-    results.push({ clientId, outcome: step.outcome });
+  for (const pending of pendingMetricsDeletions(log)) {
+    const clientId = parseClientId(pending.clientId);
+    let outcome: string | null;
+    try {
+      outcome = await deps.guard.exclusive(clientId, METRICS_HISTORY_RETRY_OPERATION, () => retryOne(deps, clientId, pending.deletion));
+    } catch (error) {
+      if (!(error instanceof FleetError && error.code === 'busy')) throw error;
+      deps.logger.info('metrics history of a deleted client left for the next run: another operation holds the id', { client: clientId });
+      continue;
+    }
+    if (outcome !== null) results.push({ clientId, outcome });
   }
   return results;
+}
+
+/** One retry, under the guard: the deletion's outcome, or null when the id names a client again. */
+async function retryOne(deps: MetricsRetryDependencies, clientId: ClientId, deletion: PendingMetricsDeletion['deletion']): Promise<string | null> {
+  if ((await deps.registry.getClient(clientId)) !== null) return null;
+  const step = await forgetMetricsHistory(deps, clientId);
+  const succeeded = step.outcome === 'removed';
+  await deps.registry.appendOpsLog({
+    actor: 'retention',
+    action: METRICS_HISTORY_RETRY_ACTION,
+    clientId,
+    reason: null,
+    outcome: succeeded ? 'success' : 'failed',
+    details: { deletionSeq: deletion.seq, deletionAction: deletion.action, deletedAt: deletion.at, completedAt: succeeded ? deps.clock.now().toISOString() : null, step },
+  });
+  return step.outcome;
 }
