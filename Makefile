@@ -82,9 +82,17 @@ reconcile: deps system
 service-install: deps system
 	@bash scripts/install-service.sh
 
+# The pid file outlives a service that crashed, was killed or went down with the host, and by then its number
+# may be another process's: only a process whose command is the orchestrator service is signalled. And only
+# one: kill reads 0, -1 or -<n> (what a damaged file may hold) as every process of a group, or of the user.
 service-stop:
 	@pidfile="$${AGENT_FLEET_HOME:-$$HOME/.agent-fleet}/orchestrator.pid"; \
-	if [ -f "$$pidfile" ]; then kill "$$(cat "$$pidfile")" && echo "orchestrator stopped"; else echo "orchestrator not running"; fi
+	if [ ! -f "$$pidfile" ]; then echo "orchestrator not running"; exit 0; fi; \
+	pid=$$(head -c 32 "$$pidfile" | tr -d '[:space:]'); \
+	if ! [[ "$$pid" =~ ^[1-9][0-9]{0,9}$$ ]]; then echo "$$pidfile does not hold a process id: delete it if no orchestrator runs (fleet service status)" >&2; exit 1; fi; \
+	command=$$(ps -o args= -p "$$pid" 2>/dev/null || tr '\0' ' ' < "/proc/$$pid/cmdline" 2>/dev/null); \
+	if ! grep -Eq '(^|/)node .*orchestrator/src/main\.ts *$$' <<< "$$command"; then echo "orchestrator not running (process $$pid of the stale $$pidfile is not the service; left alone)"; exit 0; fi; \
+	kill "$$pid" && echo "orchestrator stopped"
 
 typecheck: deps
 	@npm run --silent typecheck

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import * as z from 'zod';
 import { envNumber } from './config-env-number.ts';
+import { badEntriesNotice } from './config-list-entries.ts';
 import { parseEgressRule, type EgressRule } from './domain/egress-allow-list.ts';
 
 // The egress settings' part of the orchestrator's environment schema, kept beside config.ts (which merges
@@ -34,7 +35,12 @@ export const egressEnvShape = {
   FLEET_EGRESS_EXTRA_HOSTS: z
     .string()
     .default('')
-    .refine((value) => entries(value).every(validRule), 'must be host[:port], *.domain[:port] or IP literals, comma-separated'),
+    .superRefine((value, context) => {
+      // Each bad entry by name: in a list of twenty hosts, "one of them" says not which.
+      const bad = entries(value).filter((entry) => !validRule(entry));
+      if (bad.length === 0) return;
+      context.addIssue({ code: 'custom', message: `must be host[:port], *.domain[:port] or IP literals, comma-separated; ${badEntriesNotice(bad)}` });
+    }),
   /**
    * `on`: the orchestrator keeps an iptables chain (AGENT-FLEET-INPUT) by which a client network reaches on
    * the host only what is bound to its own gateway address (needs root). `off`: the host's services on

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import * as z from 'zod';
 import { envNumber } from './config-env-number.ts';
-import { listenHost } from './config-host.ts';
+import { isHostNameOrIpAddress, listenHost } from './config-host.ts';
+import { badEntriesNotice } from './config-list-entries.ts';
 import { hasNoUserInfo, NO_USER_INFO } from './config-url.ts';
 import { portalOrigin } from './domain/portal-origin.ts';
 
@@ -22,13 +23,19 @@ export const portalEnvShape = {
     .url()
     .refine((value) => value.startsWith('https://'), 'must be an https:// URL (the portal\'s cookies are Secure)')
     .refine(hasNoUserInfo, NO_USER_INFO)
+    // Only the origin is used (links, cookies, the origin check): a path was dropped without a word, and
+    // every link in the agents' mail went to the proxy's root instead of /portal.
+    .refine(isOriginOnly, 'must be an origin such as https://portal.example.com (no path, query or #): the portal is served at the root of its address')
     .optional(),
   /** Names (DNS or IP) on the portal's certificate, comma-separated; the first is its host name. Default localhost. */
   PORTAL_TLS_NAMES: z
     .string()
     .default('localhost')
     .transform((value) => value.split(',').map((name) => name.trim()).filter((name) => name !== ''))
-    .refine((names) => names.length > 0 && names.every((name) => /^[A-Za-z0-9.:-]{1,253}$/.test(name)), 'must be host names or IP addresses, comma-separated'),
+    .superRefine((names, context) => {
+      const issue = tlsNamesIssue(names);
+      if (issue !== undefined) context.addIssue({ code: 'custom', message: issue });
+    }),
   /** Minutes without a request after which a portal session ends. Default 30. */
   PORTAL_SESSION_IDLE_MINUTES: envNumber(z.number().int().min(1).max(24 * 60)).default(30),
   /** Hours after sign-in after which a portal session ends whatever its use. Default 12. */
@@ -44,6 +51,25 @@ export const portalEnvShape = {
   /** Hours a one-tap approval link in an email stays valid (never past the approval's own expiry). Default 24. */
   PORTAL_LINK_TTL_HOURS: envNumber(z.number().int().min(1).max(24 * 7)).default(24),
 } as const;
+
+/** True when the URL is an origin alone: nothing after the host and port but an optional `/`. */
+function isOriginOnly(value: string): boolean {
+  if (!URL.canParse(value)) return true; // not a URL at all: z.url() reports that
+  const url = new URL(value);
+  return url.pathname === '/' && url.search === '' && url.hash === '' && !/[?#]/.test(value);
+}
+
+/**
+ * Why PORTAL_TLS_NAMES cannot name the portal's certificate, or undefined. Each becomes a name on it and the
+ * first the host of every portal link the agents mail: `portal.example.com:7443` (a port), `..`, `-` or
+ * `999.1.1.1` passed the old character check and made links such as https://[portal.example.com:7443]:7443.
+ */
+function tlsNamesIssue(names: readonly string[]): string | undefined {
+  if (names.length === 0) return 'must name at least one host name or IP address';
+  const bad = names.filter((name) => !isHostNameOrIpAddress(name));
+  if (bad.length === 0) return undefined;
+  return `must be host names (portal.example.com) or IP addresses (192.0.2.10, ::1), comma-separated, without a port, scheme or wildcard; ${badEntriesNotice(bad)}`;
+}
 
 type PortalEnv = z.output<z.ZodObject<typeof portalEnvShape>>;
 

@@ -8,6 +8,7 @@ import { misspeltSettingIssues } from './config-env-names.ts';
 import { listenHost } from './config-host.ts';
 import { egressConfigOf, egressEnvShape, egressSettingsIssues, type EgressConfig } from './config-egress.ts';
 import { agentPortalUrlOf, portalConfigOf, portalEnvShape, type PortalConfig } from './config-portal.ts';
+import { socketPathIssue } from './config-socket-path.ts';
 import { hasNoUserInfo, NO_USER_INFO } from './config-url.ts';
 import { parseIpv4Cidr, type Ipv4Cidr } from './domain/ipv4-cidr.ts';
 
@@ -48,6 +49,9 @@ function subnetPoolIssue(value: string): string | undefined {
  * start from (as for AGENT_FLEET_HOME); and a Docker socket is a path, never a tcp:// address.
  */
 const absoluteFile = z.string().min(1).refine((value) => path.isAbsolute(value), 'must be an absolute path such as /run/agent-fleet/file ("~" and relative paths are not expanded)');
+
+/** The owner-only unix socket of the service's API, in its home: the CLI and the service both derive it from here. */
+const apiSocketPathOf = (homeDir: string): string => path.join(homeDir, 'orchestrator.sock');
 
 /** Checked here so that a bad pattern is one line at start-up, not a scheduler throwing once the service runs. */
 function isCronPatternOrEmpty(value: string): boolean {
@@ -115,7 +119,12 @@ const orchestratorEnvSchema = z
       // A relative home would be a different directory for each place a service or command starts from
       // (the service and the CLI would not find each other's socket, registry or keys); "~" is not expanded.
       .refine((value) => path.isAbsolute(value), 'must be an absolute path such as /var/lib/agent-fleet ("~" and relative paths are not expanded)')
-      .default(path.join(os.homedir(), '.agent-fleet')),
+      .default(path.join(os.homedir(), '.agent-fleet'))
+      .superRefine((value, context) => {
+        // The service's API socket lives in the home (loadConfig's api.socketPath).
+        const issue = socketPathIssue(apiSocketPathOf(value), 'choose a shorter directory');
+        if (issue !== undefined) context.addIssue({ code: 'custom', message: issue });
+      }),
     /** PostgreSQL URL for the registry. Default: none, i.e. embedded PGlite under AGENT_FLEET_HOME. */
     DATABASE_URL: z
       .string()
@@ -156,7 +165,10 @@ const orchestratorEnvSchema = z
     /** DNS domain of the cluster, for the agents' Service names (kubernetes). Default cluster.local. */
     FLEET_CLUSTER_DOMAIN: z.string().regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, 'must be a DNS domain such as cluster.local').default('cluster.local'),
     /** Docker Engine socket. Default /var/run/docker.sock. */
-    DOCKER_SOCKET: absoluteFile.default('/var/run/docker.sock'),
+    DOCKER_SOCKET: absoluteFile.default('/var/run/docker.sock').superRefine((value, context) => {
+      const issue = socketPathIssue(value, 'link the socket to a shorter path and name that');
+      if (issue !== undefined) context.addIssue({ code: 'custom', message: issue });
+    }),
     /** Agent image. Default agent-fleet/agent:<this version>. */
     AGENT_IMAGE: z.string().min(1).optional(),
     /** Pool that per-client subnets are cut from, inside private address space (SUBNET_POOL_RANGES). Default 10.213.0.0/16. */
@@ -302,13 +314,17 @@ export type { PortalConfig } from './config-portal.ts';
 
 export const FLEET_VERSION = '0.1.0';
 
+/** Where the settings named in a refusal come from, and what to do: they are not files or options. */
+const CONFIG_FIX_HINT =
+  'These are environment variables (the systemd service also reads /etc/agent-fleet/env): correct or unset each one named above, then run the command again.';
+
 /** Reads and checks the orchestrator's settings; every problem is reported at once. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<OrchestratorConfig> {
   const result = orchestratorEnvSchema.safeParse(env);
   const issues = [...(result.success ? [] : result.error.issues), ...misspeltSettingIssues(env, Object.keys(orchestratorEnvSchema.shape))];
   if (!result.success || issues.length > 0) {
     const lines = issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-    throw new Error(`invalid orchestrator configuration:\n  ${lines.join('\n  ')}`);
+    throw new Error(`invalid orchestrator configuration:\n  ${lines.join('\n  ')}\n${CONFIG_FIX_HINT}`);
   }
   const e = result.data;
   const commandEnv: Record<string, string> = {};
@@ -337,7 +353,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Orche
       host: e.ORCHESTRATOR_HOST,
       port: e.ORCHESTRATOR_PORT,
       adminTokenSha256: e.ORCHESTRATOR_ADMIN_TOKEN_SHA256,
-      socketPath: path.join(e.AGENT_FLEET_HOME, 'orchestrator.sock'),
+      socketPath: apiSocketPathOf(e.AGENT_FLEET_HOME),
     },
     dockerSocket: e.DOCKER_SOCKET,
     targetsFile: path.join(e.AGENT_FLEET_HOME, 'targets', 'agents.json'),

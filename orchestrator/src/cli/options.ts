@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { MAX_CONFIG_BYTES } from '@agent-fleet/kernel/client-config-document';
+import { parseClientConfigYaml } from '@agent-fleet/kernel/client-config-yaml';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { AgentRuntimeKind } from './orchestrator-client.ts';
 
@@ -69,6 +70,17 @@ export async function readConfigFile(file: string, stdin: AsyncIterable<Buffer |
     if (error instanceof FleetError) throw error;
     throw new FleetError('invalid_input', `cannot read ${what}: ${(error as Error).message}`, { cause: error });
   }
+}
+
+/**
+ * A client config document read by `readConfigFile` and checked as the service and the agent check it, so
+ * that a bad document is refused naming the file (the service's refusal names only "the settings document"
+ * or "config of <client>") before the service is reached or started. Returns the text as read.
+ */
+export async function readClientConfigFile(file: string, stdin: AsyncIterable<Buffer | string> = process.stdin): Promise<string> {
+  const text = await readConfigFile(file, stdin);
+  parseClientConfigYaml(text, file === '-' ? 'the config on standard input' : `config file ${file}`);
+  return text;
 }
 
 /** All of a stream as UTF-8 text, refused once it passes `maxBytes` or when it is not valid UTF-8. */

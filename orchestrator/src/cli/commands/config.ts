@@ -3,16 +3,29 @@ import { parseClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { CliContext } from '../cli-context.ts';
 import { VERSION_LINE, formatSettingsChanged, formatSettingsHistory, formatSettingsView } from '../format/config.ts';
-import { readConfigFile } from '../options.ts';
+import { readClientConfigFile } from '../options.ts';
 
-function wholeNumber(name: string, value: string): number {
-  if (!/^\d{1,9}$/.test(value)) throw new FleetError('invalid_input', `${name} must be a whole number (got ${JSON.stringify(value)})`);
-  return Number(value);
+/** Settings versions count from 1; a base of 0 is the document before the first version. */
+const FIRST_VERSION = 1;
+/** The most versions `config history` lists (the API's bound). */
+const MAX_HISTORY = 1000;
+
+/**
+ * A whole number from `min` (to `max`), checked before the service is reached: a version 0 or a limit the
+ * API bounds otherwise started the service for a refusal that named the API's field, not the option.
+ */
+function wholeNumber(name: string, value: string, min: number, max?: number): number {
+  const number = /^\d{1,9}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(number >= min && number <= (max ?? number))) {
+    const range = max === undefined ? `from ${min}` : `from ${min} to ${max}`;
+    throw new FleetError('invalid_input', `${name} must be a whole number ${range} (got ${JSON.stringify(value)})`);
+  }
+  return number;
 }
 
 /** The base version: `--base`, else the `# settings-version: N` line `fleet config show` printed. */
 function baseVersionOf(option: string | undefined, text: string): number {
-  if (option !== undefined) return wholeNumber('--base', option);
+  if (option !== undefined) return wholeNumber('--base', option, 0);
   const line = VERSION_LINE.exec(text);
   if (line?.[1] === undefined) {
     throw new FleetError('invalid_input', 'which version did you edit? Keep the "# settings-version: N" line from `fleet config show`, or pass --base N');
@@ -28,7 +41,7 @@ function rollbackBaseOf(clientId: string, option: string | undefined): number {
   if (option === undefined) {
     throw new FleetError('invalid_input', `which version is in force? \`fleet config show ${clientId}\` prints it ("# settings-version: N"); pass --base N, and the rollback is refused if the settings moved past it`);
   }
-  return wholeNumber('--base', option);
+  return wholeNumber('--base', option, 0);
 }
 
 /** config show, set, history, rollback: the client's versioned settings, kept by its agent. */
@@ -42,7 +55,7 @@ export function registerConfigCommands(program: Command, context: CliContext): v
     .action(async (rawClientId: string, options: { version?: string }) => {
       const clientId = parseClientId(rawClientId);
       // Every argument is checked before the service is reached (or started).
-      const wanted = options.version === undefined ? undefined : wholeNumber('--version', options.version);
+      const wanted = options.version === undefined ? undefined : wholeNumber('--version', options.version, FIRST_VERSION);
       const settings = (await context.api()).settings;
       if (wanted === undefined) {
         const view = await settings.show(clientId);
@@ -61,7 +74,7 @@ export function registerConfigCommands(program: Command, context: CliContext): v
     .option('--confirm <rail...>', 'guard rails you accept, by id (the refusal names them with their risk)')
     .action(async (rawClientId: string, file: string, options: { reason: string; base?: string; confirm?: string[] }) => {
       const clientId = parseClientId(rawClientId);
-      const yaml = await readConfigFile(file);
+      const yaml = await readClientConfigFile(file);
       const baseVersion = baseVersionOf(options.base, yaml);
       const outcome = await (await context.api()).settings.set(clientId, { yaml, baseVersion, reason: options.reason, confirm: options.confirm ?? [] });
       context.print(outcome, () => formatSettingsChanged(outcome));
@@ -72,7 +85,7 @@ export function registerConfigCommands(program: Command, context: CliContext): v
     .option('--limit <n>', 'at most this many versions, newest first', '20')
     .action(async (rawClientId: string, options: { limit: string }) => {
       const clientId = parseClientId(rawClientId);
-      const limit = wholeNumber('--limit', options.limit);
+      const limit = wholeNumber('--limit', options.limit, 1, MAX_HISTORY);
       const versions = await (await context.api()).settings.history(clientId, limit);
       context.print(versions, () => formatSettingsHistory(clientId, versions));
     });
@@ -86,7 +99,7 @@ export function registerConfigCommands(program: Command, context: CliContext): v
     .action(async (rawClientId: string, options: { to: string; reason: string; base?: string; confirm?: string[] }) => {
       const clientId = parseClientId(rawClientId);
       const change = {
-        toVersion: wholeNumber('--to', options.to),
+        toVersion: wholeNumber('--to', options.to, FIRST_VERSION),
         baseVersion: rollbackBaseOf(clientId, options.base),
         reason: options.reason,
         confirm: options.confirm ?? [],

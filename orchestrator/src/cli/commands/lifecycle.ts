@@ -10,7 +10,7 @@ import {
   formatReconcileReport,
 } from '../format/clients.ts';
 import type { AgentRuntimeKind } from '../orchestrator-client.ts';
-import { readConfigFile, runtimeOption } from '../options.ts';
+import { readClientConfigFile, runtimeOption } from '../options.ts';
 import { provisionWithProgress } from '../provision-progress.ts';
 
 /** The fleet CA certificate the agents' control APIs are verified against (docs/tls.md). */
@@ -39,7 +39,7 @@ export function registerLifecycleCommands(program: Command, context: CliContext)
         await context.checkRuntimeForNewService(body.runtime);
       }
       // `--config ""` (an unset shell variable) is an error, not a quiet fall-back to the defaults.
-      if (options.config !== undefined) body.config = await readConfigFile(options.config);
+      if (options.config !== undefined) body.config = await readClientConfigFile(options.config);
       const api = await context.api(body.runtime === undefined ? {} : { runtime: body.runtime });
       const result = await provisionWithProgress(api, clientId, body, context.json ? null : context.io.stdout);
       if (result.outcome === 'provisioned') for (const warning of result.warnings) context.warn(warning);
