@@ -16,7 +16,7 @@ import { EgressRefusalLog } from './adapters/egress-proxy/egress-refusal-log.ts'
 import { composeEgress } from './compose-egress.ts';
 import type { OrchestratorConfig } from './config.ts';
 import { gatewayOf, parseIpv4Cidr } from './domain/ipv4-cidr.ts';
-import { createAuthFailureMetrics, createOpsLogCheckpointMetrics, createOrchestratorMetrics, forgetEgressClient } from './observability/metrics.ts';
+import { createAuthFailureMetrics, createOpsLogCheckpointMetrics, createOrchestratorMetrics, forgetEgressClient, type AuthSurface, type CountAuthRefusal } from './observability/metrics.ts';
 import type { AgentControl } from './ports/agent-control.ts';
 import type { AgentHealthProbe } from './ports/agent-health.ts';
 import { systemClock, type Clock } from './ports/clock.ts';
@@ -96,6 +96,8 @@ export interface Orchestrator {
   /** Deletes the data of clients closed longer ago than the retention period; returns their ids. */
   enforceRetention(): Promise<string[]>;
   metrics: MetricsRegistry;
+  /** Counts a refused authentication on a surface (fleet_api_auth_failures_total, on `metrics`). */
+  authFailures: Record<AuthSurface, CountAuthRefusal>;
   close(): Promise<void>;
 }
 
@@ -311,6 +313,7 @@ export async function createOrchestrator(
     secretBackend,
     tls: { ca, agents: agentTls },
     metrics: metricsRegistry,
+    authFailures,
     provision: new ProvisionClientService({
       config,
       registry,

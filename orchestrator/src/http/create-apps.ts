@@ -4,7 +4,6 @@ import { rateLimit } from 'express-rate-limit';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import type { Orchestrator } from '../orchestrator.ts';
-import { authRefusalCounter } from '../observability/metrics.ts';
 import { authenticateOps, type OpsTransport } from './admin-auth.ts';
 import { createApiRouter } from './api-router.ts';
 import { createDoctorRouter } from './doctor-router.ts';
@@ -47,7 +46,7 @@ function opsApi(
       hasActiveGrant,
       teamIsEmpty: async () => (await orchestrator.team.members.count()) === 0,
       adminTokenSha256,
-      onRefused: authRefusalCounter(orchestrator.metrics, 'api'),
+      onRefused: orchestrator.authFailures.api,
     }),
     createTeamRouter(orchestrator.team),
     createDoctorRouter(orchestrator.doctor),

@@ -202,8 +202,6 @@ export type AuthSurface = 'api' | 'portal';
 /** Counts one refused authentication on a surface (a missing or wrong credential, a wrong code). */
 export type CountAuthRefusal = () => void;
 
-const AUTH_FAILURES = 'fleet_api_auth_failures_total';
-
 /**
  * Refused authentications on the orchestrator's own surfaces. No client label: the portal's sign-in
  * names a client the caller chose. Both series start at 0, so that increase() sees the first refusal.
@@ -211,7 +209,7 @@ const AUTH_FAILURES = 'fleet_api_auth_failures_total';
  */
 export function createAuthFailureMetrics(registry: MetricsRegistry): Record<AuthSurface, CountAuthRefusal> {
   const counter = new Counter({
-    name: AUTH_FAILURES,
+    name: 'fleet_api_auth_failures_total',
     help: 'Authentications the orchestrator refused: a missing or wrong API token or team code (api), a failed portal sign-in, one-tap link or enrolment code (portal).',
     labelNames: ['surface'],
     registers: [registry],
@@ -219,9 +217,4 @@ export function createAuthFailureMetrics(registry: MetricsRegistry): Record<Auth
   counter.inc({ surface: 'api' }, 0);
   counter.inc({ surface: 'portal' }, 0);
   return { api: () => counter.inc({ surface: 'api' }), portal: () => counter.inc({ surface: 'portal' }) };
-}
-
-/** The refusal count of a surface on a registry createAuthFailureMetrics registered it on (a no-op otherwise). */
-export function authRefusalCounter(registry: MetricsRegistry, surface: AuthSurface): CountAuthRefusal {
-  return () => (registry.getSingleMetric(AUTH_FAILURES) as Counter<'surface'> | undefined)?.inc({ surface });
 }

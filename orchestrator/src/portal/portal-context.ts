@@ -24,6 +24,8 @@ export interface PortalContext {
   keys: PortalKeys;
   clock: Clock;
   logger: Logger;
+  /** Counts a credential a route refuses itself: a one-tap link the portal did not sign (fleet_api_auth_failures_total). */
+  onAuthRefused?: (() => void) | undefined;
   /** The origin browsers use (known once the listener is bound). */
   publicUrl(): string;
 }

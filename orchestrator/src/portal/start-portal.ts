@@ -103,6 +103,7 @@ export async function startPortal(deps: PortalDependencies): Promise<PortalHandl
     keys,
     clock,
     logger,
+    onAuthRefused: deps.onAuthRefused,
     publicUrl: currentUrl,
   };
   const app = createPortalApp(context, { behindProxy: config.tls === 'proxy' });

@@ -47,10 +47,12 @@ export interface MemberStore {
   /** Stores the member's sealed TOTP secret (their enrolment); the member stays enrolling until a first code. */
   setTotpSecret(member: string, sealed: string): Promise<void>;
   /**
-   * Records an accepted code: its time step must be later than the last one (false, nothing recorded,
-   * otherwise, so a replayed code is refused). The first accepted code makes the member active.
+   * Records a code accepted by the secret sealed as `sealed`: that secret must still be the member's, and the
+   * time step must be later than the last one (false, nothing recorded, otherwise: a replayed code, or a code
+   * of a secret replaced meanwhile by a reissue or a new enrolment, is refused). The first accepted code makes
+   * the member active.
    */
-  recordTotpUse(member: string, timeStep: number, at: Date): Promise<boolean>;
+  recordTotpUse(member: string, sealed: string, timeStep: number, at: Date): Promise<boolean>;
   /**
    * When sign-in of this member over `channel` is refused after too many wrong codes there; null when it is
    * not. Each channel counts apart: wrong codes over TCP never refuse the socket, nor the other way round.

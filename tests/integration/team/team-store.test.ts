@@ -114,11 +114,11 @@ for (const backend of backends) {
       assert.equal(await members.consumeEnrolment('hash-1', at(2)), null);
       await members.createEnrolment('dave', 'hash-2', at(60));
       assert.equal(await members.consumeEnrolment('hash-2', at(61)), null);
-      assert.equal(await members.recordTotpUse('dave', 100, at(3)), false, 'no secret yet');
+      assert.equal(await members.recordTotpUse('dave', 'ps1.sealed', 100, at(3)), false, 'no secret yet');
       await members.setTotpSecret('dave', 'ps1.sealed');
-      assert.equal(await members.recordTotpUse('dave', 100, at(3)), true);
-      assert.equal(await members.recordTotpUse('dave', 100, at(3)), false, 'replayed');
-      assert.equal(await members.recordTotpUse('dave', 99, at(3)), false, 'older');
+      assert.equal(await members.recordTotpUse('dave', 'ps1.sealed', 100, at(3)), true);
+      assert.equal(await members.recordTotpUse('dave', 'ps1.sealed', 100, at(3)), false, 'replayed');
+      assert.equal(await members.recordTotpUse('dave', 'ps1.sealed', 99, at(3)), false, 'older');
       const dave = await members.getMember('dave');
       assert.deepEqual(
         [dave?.status, dave?.lastTimeStep, dave?.enrolledAt],

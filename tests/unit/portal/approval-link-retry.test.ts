@@ -19,8 +19,9 @@ const approval = (id: string): ApprovalDetail => pendingMailSend(id, PROPOSED);
 
 describe('a one-tap link and a decision the agent could not take', () => {
   const used = new Set<string>();
+  const key = randomBytes(32);
   const links = new ApprovalLinks({
-    key: randomBytes(32),
+    key,
     nonces: {
       useLinkNonce: async (nonceHash) => !used.has(nonceHash) && Boolean(used.add(nonceHash)),
       isLinkNonceUsed: async (nonceHash) => used.has(nonceHash),
@@ -36,6 +37,7 @@ describe('a one-tap link and a decision the agent could not take', () => {
   before(async () => {
     harness = await startRouteHarness(approvalRoutes, {
       links,
+      keys: { links: key } as never,
       gateway: {
         status: async () => null,
         getApproval: async (_clientId: string, id: string) => ({ ...approval(id), state: decided.includes(id) ? 'approved' : 'pending' }),

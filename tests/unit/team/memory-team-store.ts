@@ -65,10 +65,11 @@ export function memoryTeamStore(): TeamStore & { sessionList: StoredTeamSession[
         const member = members.get(name);
         if (member) Object.assign(member, { totpSealed: sealed, lastTimeStep: null, status: 'enrolling' });
       },
-      async recordTotpUse(name, step, at) {
+      async recordTotpUse(name, sealed, step, at) {
         await yieldToIo();
         const member = members.get(name);
-        if (!member?.totpSealed || (member.lastTimeStep !== null && member.lastTimeStep >= step)) return false;
+        if (!member || member.totpSealed !== sealed || (member.lastTimeStep !== null && member.lastTimeStep >= step))
+          return false;
         Object.assign(member, {
           lastTimeStep: step,
           lastLoginAt: at.toISOString(),

@@ -22,7 +22,7 @@ function memoryTeam(member: StoredMember): { store: TeamStore; sessions: StoredT
       await yieldToIo();
       return name === member.name ? { ...member } : null;
     },
-    recordTotpUse: async (_name: string, step: number) => {
+    recordTotpUse: async (_name: string, _sealed: string, step: number) => {
       await yieldToIo();
       if (member.lastTimeStep !== null && member.lastTimeStep >= step) return false;
       member.lastTimeStep = step;

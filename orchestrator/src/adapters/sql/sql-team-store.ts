@@ -146,15 +146,16 @@ class SqlMemberStore implements MemberStore {
     );
   }
 
-  async recordTotpUse(member: string, timeStep: number, at: Date): Promise<boolean> {
-    // One conditional UPDATE: two requests replaying the same code cannot both pass.
+  async recordTotpUse(member: string, sealed: string, timeStep: number, at: Date): Promise<boolean> {
+    // One conditional UPDATE: two requests replaying the same code cannot both pass, and a code checked
+    // against a secret a reissue replaced meanwhile cannot make the member active under the new one.
     const rows = await this.sql.query(
       `UPDATE team_members
-          SET last_time_step = $2::bigint, last_login_at = $3::timestamptz, status = 'active',
-              enrolled_at = COALESCE(enrolled_at, $3::timestamptz)
-        WHERE name = $1 AND totp_sealed IS NOT NULL AND (last_time_step IS NULL OR last_time_step < $2::bigint)
+          SET last_time_step = $3::bigint, last_login_at = $4::timestamptz, status = 'active',
+              enrolled_at = COALESCE(enrolled_at, $4::timestamptz)
+        WHERE name = $1 AND totp_sealed = $2 AND (last_time_step IS NULL OR last_time_step < $3::bigint)
         RETURNING name`,
-      [member, timeStep, at.toISOString()],
+      [member, sealed, timeStep, at.toISOString()],
     );
     return rows.length === 1;
   }

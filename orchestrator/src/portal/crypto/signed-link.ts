@@ -24,13 +24,31 @@ export function signApprovalLink(key: Buffer, link: Omit<ApprovalLink, 'nonce'>)
   return `${signed}.${hmacBase64url(key, signed)}`;
 }
 
+/** The signed part and the signature of a token shaped like a link; null for any other string. */
+function partsOf(token: string): { signed: string; payload: string; signature: string } | null {
+  if (token.length > MAX_TOKEN_LENGTH) return null;
+  const parts = token.split('.');
+  if (parts.length !== 3 || parts[0] !== PREFIX) return null;
+  const [prefix, payload, signature] = parts as [string, string, string];
+  return { signed: `${prefix}.${payload}`, payload, signature };
+}
+
+/**
+ * Whether `key` signed the token, expired or used up or not. A token it did not sign was forged, altered
+ * or mangled on the way: a refused credential, where a genuine link opened again after its decision or its
+ * expiry is not.
+ */
+export function isSignedApprovalLink(key: Buffer, token: string): boolean {
+  const parts = partsOf(token);
+  return parts !== null && hmacMatches(key, parts.signed, parts.signature);
+}
+
 /** Checks signature and expiry (not single use: that is the store's). Pure apart from the clock passed in. */
 export function verifyApprovalLink(key: Buffer, token: string, now: Date): LinkCheck {
-  if (token.length > MAX_TOKEN_LENGTH) return { ok: false, reason: 'malformed' };
-  const parts = token.split('.');
-  if (parts.length !== 3 || parts[0] !== PREFIX) return { ok: false, reason: 'malformed' };
-  const [prefix, payload, signature] = parts as [string, string, string];
-  if (!hmacMatches(key, `${prefix}.${payload}`, signature)) return { ok: false, reason: 'forged' };
+  const parts = partsOf(token);
+  if (parts === null) return { ok: false, reason: 'malformed' };
+  const { signed, payload, signature } = parts;
+  if (!hmacMatches(key, signed, signature)) return { ok: false, reason: 'forged' };
   let decoded: unknown;
   try {
     decoded = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));

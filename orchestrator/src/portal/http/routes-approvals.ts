@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import type { ApprovalDecision, ApprovalDetail, ApprovalState } from '../client-gateway.ts';
 import type { LinkState } from '../approval-links.ts';
+import { isSignedApprovalLink } from '../crypto/signed-link.ts';
 import type { PortalContext } from '../portal-context.ts';
 import { addressList, csrfField, optionalText, parseForm, requiredText } from './forms.ts';
 import { PageError, notFound } from './page-error.ts';
@@ -65,6 +66,17 @@ export function approvalRoutes(context: PortalContext): express.Router {
   }
 
   /**
+   * A one-tap link's state. A refused link the portal did not sign (forged, altered) is counted as a refused
+   * authentication; a genuine one opened again once used or expired is not: that is an admin clicking an
+   * old email, not an attack, and counting it would raise the burst alert on ordinary use.
+   */
+  async function checkLink(token: string): Promise<LinkState> {
+    const state = await context.links.check(token);
+    if (!state.ok && !isSignedApprovalLink(context.keys.links, token)) context.onAuthRefused?.();
+    return state;
+  }
+
+  /**
    * A link carried by a form must be valid, name this client and approval, and be unused. It is used up only
    * once the decision is made (decide): a decision the agent could not take (it was restarting) leaves the
    * link working for the retry the error page asks for. The link grants nothing the session does not.
@@ -75,7 +87,7 @@ export function approvalRoutes(context: PortalContext): express.Router {
     approvalId: string,
   ): Promise<CheckedLink | null> {
     if (token === undefined || token === '') return null;
-    const state = await context.links.check(token);
+    const state = await checkLink(token);
     if (
       !state.ok ||
       state.link.clientId !== stateOf(response).admin?.clientId ||
@@ -93,7 +105,7 @@ export function approvalRoutes(context: PortalContext): express.Router {
   ): Promise<string | undefined> {
     const token = request.query['link'];
     if (typeof token !== 'string' || token === '') return undefined;
-    const state = await context.links.check(token);
+    const state = await checkLink(token);
     if (
       !state.ok ||
       state.link.clientId !== stateOf(response).admin?.clientId ||
@@ -171,7 +183,7 @@ export function approvalRoutes(context: PortalContext): express.Router {
     '/a/:token',
     route(async (request, response) => {
       const token = String(request.params['token']);
-      const state: LinkState = await context.links.check(token);
+      const state = await checkLink(token);
       if (!state.ok) throw notFound();
       const admin = stateOf(response).admin;
       if (!admin) {

@@ -43,13 +43,17 @@ export class TeamTotp {
     await this.members.setTotpSecret(member.name, seal(this.sealingKey, unknown, purposeOf(member.name)));
   }
 
-  /** Whether `code` is the member's current code, not used before; an accepted code is recorded. */
+  /**
+   * Whether `code` is the member's current code, not used before; an accepted code is recorded, only while
+   * the secret it was checked against is still the member's (a reissue meanwhile refuses it).
+   */
   async accept(member: StoredMember, code: string): Promise<boolean> {
-    if (member.totpSealed === null) return false;
-    const secret = unseal(this.sealingKey, member.totpSealed, purposeOf(member.name)).toString('utf8');
+    const sealed = member.totpSealed;
+    if (sealed === null) return false;
+    const secret = unseal(this.sealingKey, sealed, purposeOf(member.name)).toString('utf8');
     const now = this.clock.now();
     const step = await acceptedTotpStep(secret, code, now);
     if (step === null) return false;
-    return this.members.recordTotpUse(member.name, step, now);
+    return this.members.recordTotpUse(member.name, sealed, step, now);
   }
 }
