@@ -36,12 +36,15 @@ export interface TestBrowser {
 export interface IdentityApp {
   url: string;
   events: AdminEvent[];
+  /** Refusals the routes counted themselves (the context's onAuthRefused). */
+  readonly authRefusals: number;
   browser(): TestBrowser;
   close(): Promise<void>;
 }
 
 export async function startIdentityApp(f: IdentityFixture, dataDir: string): Promise<IdentityApp> {
   const events: AdminEvent[] = [];
+  let authRefusals = 0;
   const gateway = {
     admins: async (clientId: string) => f.admins.get(clientId) ?? [],
     recordAdminEvent: async (clientId: string, email: string, event: string) => {
@@ -63,6 +66,9 @@ export async function startIdentityApp(f: IdentityFixture, dataDir: string): Pro
     keys: await loadPortalKeys(dataDir),
     clock: { now: () => f.now() },
     logger: createSilentLogger(),
+    onAuthRefused: () => {
+      authRefusals += 1;
+    },
     publicUrl: () => url,
   } as unknown as PortalContext;
   const server = createPortalServer(createPortalApp(context, { behindProxy: false }));
@@ -117,6 +123,9 @@ export async function startIdentityApp(f: IdentityFixture, dataDir: string): Pro
       return url;
     },
     events,
+    get authRefusals() {
+      return authRefusals;
+    },
     browser,
     close: () =>
       new Promise<void>((resolve) => {

@@ -109,6 +109,8 @@ export function identityRoutes(context: PortalContext): express.Router {
         response.redirect(303, form.next ?? '/approvals');
         return;
       }
+      // A right code of an address no longer among the client's admins: refused, and counted as any refusal.
+      if (outcome.ok) context.onAuthRefused?.();
       const refused = outcome.ok ? null : outcome;
       if (refused?.lockedNow) {
         // The admins' trails show the guessing; the address itself goes in no log line.
@@ -161,6 +163,8 @@ export function identityRoutes(context: PortalContext): express.Router {
         body.data.response as unknown as AuthenticationResponseJSON,
       );
       if (!admin || !(await context.gateway.admins(admin.clientId)).includes(admin.email)) {
+        // The passkey factor counts a passkey it refuses; one of an address no longer an admin is counted here.
+        if (admin) context.onAuthRefused?.();
         throw new PageError(
           401,
           'Not signed in',
