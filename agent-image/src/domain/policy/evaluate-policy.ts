@@ -19,7 +19,7 @@ import {
 import { recipientsWithNotified, unseenRecipients, type NotifiedAttendees } from './notified-attendees.ts';
 import { recipientsInWindows } from './rate-window.ts';
 import { linkIn } from './link-host.ts';
-import { unknownAddressIn } from './sent-text-content.ts';
+import { invisibleTextIn, unknownAddressIn } from './sent-text-content.ts';
 import { compileShortenerDetector } from './url-shortener.ts';
 import { parseEventInstant } from '../scheduling/event-instant.ts';
 import { eventStartWindowIssue } from '../scheduling/event-proposal.ts';
@@ -38,8 +38,9 @@ import { eventStartWindowIssue } from '../scheduling/event-proposal.ts';
  *                                     `type_not_auto_send`, `free_text`, `sender_unauthenticated`,
  *                                     `recipient_not_sender`, `injection_signal` (auto-send-rules.ts),
  *                                     `auto_reply_loop` (auto-send-limits.ts), `bulk`, `url_shortener`,
- *                                     `public_share`, `free_text` (a link, or the address of someone the
- *                                     client does not know, in a calendar write's text: sent-text-content.ts)
+ *                                     `public_share`, `free_text` (a link, the address of someone the client
+ *                                     does not know, or invisible text, in a calendar write's text:
+ *                                     sent-text-content.ts)
  *   8. destructive actions          → needs approval `deletion`, `move` (always; archiving is not a move;
  *                                     a label that trashes or spams mail and a file overwrite count)
  *   9. sending paused, rate limits  → deny `paused`, `rate_limit_hour`, `rate_limit_day`, with
@@ -257,11 +258,14 @@ export function compilePolicy(config: ClientConfig): PolicyEvaluator {
       }
       const kept = keptHold(action, options, details);
       if (kept !== undefined && !reasons.includes(kept)) reasons.push(kept);
-      // Beyond links: the address of someone the client does not know (sent-text-content.ts).
+      // Beyond links: the address of someone the client does not know, and text no reader sees (sent-text-content.ts).
       for (const [text, whose] of [[calendarText(action), 'the change\'s own text'], [keptTextOf(action, options) ?? '', 'the event\'s current text']] as const) {
-        if (unknownAddressIn(text, knownTo(state, recipients)) === undefined) continue;
+        const unknown = unknownAddressIn(text, knownTo(state, recipients)) !== undefined;
+        const invisible = invisibleTextIn(text);
+        if (!unknown && !invisible) continue;
         if (!reasons.includes('free_text')) reasons.push('free_text');
-        details.push(`${whose}, which reaches attendees, carries the address of someone the client does not know`);
+        if (unknown) details.push(`${whose}, which reaches attendees, carries the address of someone the client does not know`);
+        if (invisible) details.push(`${whose}, which reaches attendees, carries text no reader sees (Unicode tag characters)`);
       }
     }
     const relabel = action.kind === 'mail.label' ? removingLabels(action.add) : new Set<string>();
@@ -338,7 +342,8 @@ export function compilePolicy(config: ClientConfig): PolicyEvaluator {
    */
   function unshownKeptText(action: ProposedAction, options: EvaluateOptions, state: PolicyState, recipients: readonly string[]): boolean {
     if (options.keptText?.shown === true) return false;
-    return keptHold(action, options, undefined) !== undefined || unknownAddressIn(keptTextOf(action, options) ?? '', knownTo(state, recipients)) !== undefined;
+    const kept = keptTextOf(action, options) ?? '';
+    return keptHold(action, options, undefined) !== undefined || unknownAddressIn(kept, knownTo(state, recipients)) !== undefined || invisibleTextIn(kept);
   }
 
   /** Step 9, for an action that would otherwise execute: a denial, or the room it leaves within the limits. */

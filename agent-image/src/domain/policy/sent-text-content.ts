@@ -1,4 +1,5 @@
 import { comparableAddress } from './ascii-domain.ts';
+import { decodeCharacterReferences, htmlReadings } from './html-text.ts';
 
 /**
  * What text the model wrote and the provider sends in the client's name with no template behind it (a
@@ -6,9 +7,10 @@ import { comparableAddress } from './ascii-domain.ts';
  * the email address of someone the client does not know. "Send the payment details to
  * billing@pay-desk.example" is how injected text turns the client's own contacts towards its author, as a
  * link is. Addresses of known contacts, of the client and of the people written to stay. Addresses are
- * looked for in the text as a reader's app folds it (full-width `＠` and `．`). Hidden characters are left
+ * looked for in the text as a reader's app folds it (full-width `＠` and `．`) and as HTML shows it (an event's
+ * description is HTML at Google: `eve&#64;evil.com` and `eve@evil<b></b>.com` show as eve@evil.com). Hidden characters are left
  * as they are: soft hyphens and zero-width spaces come with ordinary pasted text, and every reader of an
- * event's text is a known contact or held as a new one. Pure.
+ * event's text is a known contact or held as a new one. Invisible text is not (invisibleTextIn). Pure.
  */
 
 /** The longest local part and domain an address may have (RFC 5321): all that is read either side of an `@`. */
@@ -27,8 +29,16 @@ const INVISIBLE = /\p{Default_Ignorable_Code_Point}/gu;
  * none. Reads a bounded stretch either side of each `@`, so the work stays linear in the text's length.
  */
 export function unknownAddressIn(text: string, isKnown: (address: string) => boolean): string | undefined {
-  if (!text.includes('@') && !text.includes('\uff20') && !text.includes('\ufe6b')) return undefined;
-  const folded = text.normalize('NFKC').replace(INVISIBLE, '').replace(HOST_DOTS, '.');
+  if (!text.includes('@') && !text.includes('\uff20') && !text.includes('\ufe6b') && !text.includes('&')) return undefined;
+  for (const reading of htmlReadings(text)) {
+    const found = unknownAddressInReading(reading, isKnown);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+function unknownAddressInReading(text: string, isKnown: (address: string) => boolean): string | undefined {
+  const folded = decodeCharacterReferences(text.normalize('NFKC')).normalize('NFKC').replace(INVISIBLE, '').replace(HOST_DOTS, '.');
   for (let at = folded.indexOf('@'); at !== -1; at = folded.indexOf('@', at + 1)) {
     const local = LOCAL_PART_END.exec(folded.slice(Math.max(0, at - MAX_LOCAL_PART), at))?.[0]?.replace(/^[.'`]+/, '');
     const domain = DOMAIN_START.exec(folded.slice(at + 1, at + 1 + MAX_DOMAIN))?.[0]?.replace(/[.-]+$/, '');
@@ -37,4 +47,18 @@ export function unknownAddressIn(text: string, isKnown: (address: string) => boo
     if (!isKnown(address)) return address;
   }
   return undefined;
+}
+
+/**
+ * Unicode tag characters: each is an ASCII character (U+E0041 is "A") that no app shows but a model reading
+ * the text takes in, so a run of them is a sentence no reader sees: injected instructions riding an
+ * invitation to the assistants of the people invited. Ordinary text holds them only in the flags of
+ * England, Scotland and Wales (a black flag, a short subdivision code, a cancel tag).
+ */
+const TAG_CHARACTER = /[\u{E0000}-\u{E007F}]/u;
+const FLAG_TAG_SEQUENCE = /\u{1F3F4}[\u{E0030}-\u{E0039}\u{E0061}-\u{E007A}]{1,7}\u{E007F}/gu;
+
+/** Whether the text carries text no reader sees (tag characters outside a flag); linear. */
+export function invisibleTextIn(text: string): boolean {
+  return TAG_CHARACTER.test(text) && TAG_CHARACTER.test(text.replace(FLAG_TAG_SEQUENCE, ''));
 }

@@ -1,3 +1,5 @@
+import { decodeCharacterReferences, htmlReadings } from './html-text.ts';
+
 /**
  * URL-shortener detection: a shortened link hides where it leads, so a message carrying one never sends
  * without approval. Hosts are matched exactly or as subdomains (`www.bit.ly`), never by suffix
@@ -65,13 +67,10 @@ function endsEmailLocalPart(text: string, at: number): boolean {
   return /[\s<("',;[]/.test(text.charAt(index));
 }
 
-const NEEDS_FOLDING = /[^\x00-\x7f]|%|&/;
+const NEEDS_FOLDING = /[^\x00-\x7f]|%|&|</;
 /** Percent-encoded bytes of a non-ASCII character (UTF-8), decoded as one run. */
 const PERCENT_UTF8_RUN = /(?:%[89a-f][0-9a-f])+/gi;
 const PERCENT_ASCII = /%([0-7][0-9a-f])/gi;
-/** Numeric and the few named character references that spell host characters (HTML calendar text). */
-const CHARACTER_REFERENCE = /&#(?:x([0-9a-f]{1,6})|(\d{1,7}));?|&(period|hyphen|dash);/gi;
-const NAMED_REFERENCES: Readonly<Record<string, string>> = { period: '.', hyphen: '-', dash: '-' };
 /**
  * Characters a URL's host loses on its way to ASCII (UTS 46 maps them to nothing: soft hyphen, zero-width
  * space, word joiner, variation selectors, ...), with the other invisible format characters: a superset,
@@ -79,18 +78,6 @@ const NAMED_REFERENCES: Readonly<Record<string, string>> = { period: '.', hyphen
  */
 const IGNORABLE = /\p{Default_Ignorable_Code_Point}/u;
 const IGNORABLES = /\p{Default_Ignorable_Code_Point}/gu;
-
-function decodeCodePoint(code: number): string {
-  return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : '';
-}
-
-function decodeReferences(text: string): string {
-  return text.replace(CHARACTER_REFERENCE, (match, hex: string | undefined, decimal: string | undefined, name: string | undefined) => {
-    if (name !== undefined) return NAMED_REFERENCES[name.toLowerCase()] ?? match;
-    const decoded = decodeCodePoint(hex === undefined ? Number(decimal) : parseInt(hex, 16));
-    return decoded === '' ? match : decoded;
-  });
-}
 
 function decodePercent(text: string): string {
   return text
@@ -110,13 +97,18 @@ function decodePercent(text: string): string {
 /**
  * The readings of the text in which a browser or a mail client may find hosts: NFKC (full-width letters
  * and dots), the ideographic full stops IDNA treats as dots, percent-encoded and HTML-referenced
- * characters decoded. Invisible characters are read both ways: dropped, as in a URL's host
- * (`bit\u00AD.ly`), and as a break between words, as a reader's client may take them (so one never joins
- * a link to the email address before it). One reading when the text has none.
+ * characters decoded, and, for text that may hold tags, the text as HTML shows it without them
+ * (html-text.ts). Invisible characters are read both ways: dropped, as in a URL's host (`bit\u00AD.ly`),
+ * and as a break between words, as a reader's client may take them (so one never joins a link to the
+ * email address before it). One reading when the text has none of these.
  */
 export function foldForHosts(text: string): string[] {
   if (!NEEDS_FOLDING.test(text)) return [text];
-  const decoded = decodePercent(decodeReferences(text.normalize('NFKC')));
+  return htmlReadings(text).flatMap(foldOneReading);
+}
+
+function foldOneReading(text: string): string[] {
+  const decoded = decodePercent(decodeCharacterReferences(text.normalize('NFKC')));
   const folded = (/[^\x00-\x7f]/.test(decoded) ? decoded.normalize('NFKC') : decoded).replace(/[\u3002\uff0e\uff61]/g, '.');
   if (!IGNORABLE.test(folded)) return [folded];
   return [folded.replace(IGNORABLES, ''), folded.replace(IGNORABLES, ' ')];
