@@ -5,6 +5,7 @@ import { describe, test } from 'node:test';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { unreadableThreadEntry } from '../../../agent-image/src/adapters/unreadable-thread-entry.ts';
 import type { MailMessage, MailProvider } from '../../../agent-image/src/ports/mail-provider.ts';
+import { MailMemoryBudget } from '../../../agent-image/src/services/mail-loop/mail-memory-budget.ts';
 import { threadOf } from '../../../agent-image/src/services/runtime/approval-view.ts';
 
 const MAILBOX = 'sam@acme.example';
@@ -56,5 +57,21 @@ describe('the approval page’s thread', () => {
   test('Graph (no sent mark on inbox mail): From the mailbox is the client’s, as the provider gives no better proof', async () => {
     const { thread: shown } = await threadOf(providerOf(thread), 'm5', MAILBOX, null, createSilentLogger());
     assert.equal(shown.find((entry) => entry.subject === 'subject m3')?.fromCorrespondent, false);
+  });
+
+  test('the reads run as one download of the agent’s memory for mail, queued behind the mail loop’s', async () => {
+    const memory = new MailMemoryBudget();
+    let release = (): void => undefined;
+    const loopDownload = memory.download(() => new Promise<void>((resolve) => (release = resolve)));
+    let read = false;
+    const counting = providerOf(thread);
+    const provider = { ...counting, getMessage: async (id: string) => ((read = true), counting.getMessage(id)) } as MailProvider;
+    const shown = threadOf(provider, 'm5', MAILBOX, 'SENT', createSilentLogger(), (work) => memory.download(work));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(read, false, 'no read while the mail loop downloads');
+    release();
+    await loopDownload;
+    assert.equal((await shown).thread.length, 5);
+    assert.equal(read, true);
   });
 });

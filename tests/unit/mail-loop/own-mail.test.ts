@@ -18,6 +18,7 @@ import { KeyRing } from '../../../agent-image/src/services/audit-log/key-ring.ts
 import { noReplyReason, type OwnMailProof } from '../../../agent-image/src/services/mail-loop/auto-reply-rules.ts';
 import type { LoopDeps } from '../../../agent-image/src/services/mail-loop/loop-deps.ts';
 import { threadForModel } from '../../../agent-image/src/services/mail-loop/email-for-model.ts';
+import { MailMemoryBudget } from '../../../agent-image/src/services/mail-loop/mail-memory-budget.ts';
 import { readMessage } from '../../../agent-image/src/services/mail-loop/read-message.ts';
 import { AgentStateStore } from '../../../agent-image/src/services/runtime/agent-state-store.ts';
 import { KillSwitch } from '../../../agent-image/src/services/runtime/kill-switch.ts';
@@ -125,7 +126,7 @@ async function loop(providerKind: MailProviderKind, mail: MailMessage, outboxKey
     outbox: { get: (key: string) => (outboxKeys.includes(key) ? { idempotencyKey: key } : undefined) },
   } as unknown as RuntimeContext;
   const provider = { getMessage: async () => mail } as unknown as MailProvider;
-  const deps = { context, provider, providerKind, retry: { baseDelayMs: 1, maxDelayMs: 2, maxAttempts: 2, sleep: async () => undefined } } as unknown as LoopDeps;
+  const deps = { context, provider, providerKind, retry: { baseDelayMs: 1, maxDelayMs: 2, maxAttempts: 2, sleep: async () => undefined }, memory: new MailMemoryBudget() } as unknown as LoopDeps;
   await state.setProgress(mail.id, { stage: 'queued', at: NOW.toISOString() });
   return { deps, audit, registry };
 }

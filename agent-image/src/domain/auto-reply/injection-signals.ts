@@ -87,7 +87,7 @@ const PATTERNS: Record<Exclude<InjectionSignal, 'lookalike_sender' | 'reply_to_e
 };
 
 /** Longer text is cut before matching: the heuristics read the start, where instructions sit. */
-const MAX_SCAN = 100_000;
+export const INJECTION_SCAN_CHARS = 100_000;
 
 export type InboundForSignals = {
   subject: string;
@@ -98,7 +98,7 @@ export type InboundForSignals = {
 
 /** The signals of the text itself (not of its sender), in the order of InjectionSignal. */
 export function textSignals(raw: string): InjectionSignal[] {
-  return scan(raw.slice(0, MAX_SCAN));
+  return scan(raw.slice(0, INJECTION_SCAN_CHARS));
 }
 
 function scan(raw: string): InjectionSignal[] {
@@ -112,8 +112,8 @@ function scan(raw: string): InjectionSignal[] {
 
 /** Every signal the inbound message shows, in the order of InjectionSignal. */
 export function injectionSignals(message: InboundForSignals, knownDomains: Iterable<string>): InjectionSignal[] {
-  // Each cut on its own: a subject of MAX_SCAN characters must not push the whole body out of the scan.
-  const signals = scan(`${message.subject.slice(0, MAX_SCAN)}\n${message.textBody.slice(0, MAX_SCAN)}`);
+  // Each cut on its own: a subject of INJECTION_SCAN_CHARS characters must not push the whole body out of the scan.
+  const signals = scan(`${message.subject.slice(0, INJECTION_SCAN_CHARS)}\n${message.textBody.slice(0, INJECTION_SCAN_CHARS)}`);
   // The raw domain, not the normalised address: a Unicode (homoglyph) domain is not a valid address.
   const rawDomain = message.fromAddress === null ? '' : message.fromAddress.slice(message.fromAddress.lastIndexOf('@') + 1);
   if (lookalikeOf(rawDomain, knownDomains) !== null) signals.push('lookalike_sender');

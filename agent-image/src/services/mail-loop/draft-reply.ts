@@ -91,7 +91,7 @@ export async function draftReply(deps: LoopDeps, messageId: string, message: Mai
   const type = progress.emailType;
   if (type === undefined) throw new FleetError('integrity', `message ${messageId} is triaged without an email type`);
   const sender = replyRecipient(message);
-  const thread = await threadContext(deps, message);
+  const thread = await readThreadContext(deps, message);
   const inbound = withThreadSignals(progress.inbound ?? messageFacts(deps, message), thread, config.mailbox, ownMailProof(deps).sentLabel !== null);
   const calendar: CalendarView =
     SCHEDULING_TYPES.has(type) && deps.calendar !== null ? await readCalendar({ context, calendar: deps.calendar, retry: deps.retry }, messageId) : { notes: '', freeSlots: [] };
@@ -153,8 +153,9 @@ async function writeDraft(deps: LoopDeps, messageId: string, message: MailMessag
   }
   context.kill.assertAlive('draft');
   await context.audit.append(draftWritten({ to: sender, parameters: base, contentHash: hash, result: 'intended', inbound }));
+  // A reply draft may read the message it answers again (Gmail does, for its threading headers): a download.
   const draft = await withProviderRetry(
-    () => deps.provider.createDraft({ to: action.to, subject: action.subject, body: action.body, inReplyTo: messageId, idempotencyKey: key }),
+    () => deps.memory.download(() => deps.provider.createDraft({ to: action.to, subject: action.subject, body: action.body, inReplyTo: messageId, idempotencyKey: key })),
     deps.retry,
   );
   const recorded = context.audit.append(draftWritten({ to: sender, parameters: { ...base, draft_id: draft.id }, contentHash: hash, result: 'success', inbound }));
@@ -166,8 +167,16 @@ async function writeDraft(deps: LoopDeps, messageId: string, message: MailMessag
   return next;
 }
 
-async function threadContext(deps: LoopDeps, message: MailMessage): Promise<EmailForModel[]> {
+/**
+ * The thread of the message as the drafter sees it (threadForModel). The thread is a download of up to
+ * some megabytes: it is read and minimised as one download of the workers' shared memory for mail, so
+ * that only the minimised context outlives it.
+ */
+export async function readThreadContext(deps: Pick<LoopDeps, 'context' | 'provider' | 'providerKind' | 'retry' | 'memory'>, message: MailMessage): Promise<EmailForModel[]> {
   if (!hasThread(message)) return [];
-  const thread = await withProviderRetry(() => deps.provider.getThread(message.threadId), deps.retry);
-  return threadForModel(thread, message, deps.context.config.mailbox, ownMailProof(deps));
+  const proof = ownMailProof(deps);
+  return withProviderRetry(
+    () => deps.memory.download(async () => threadForModel(await deps.provider.getThread(message.threadId), message, deps.context.config.mailbox, proof)),
+    deps.retry,
+  );
 }

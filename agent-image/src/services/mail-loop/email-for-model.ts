@@ -3,6 +3,7 @@ import { bounded, splitQuotedHistory } from '../../domain/auto-reply/quoted-hist
 import type { EmailForModel } from '../../ports/llm-client.ts';
 import type { MailMessage } from '../../ports/mail-provider.ts';
 import type { OwnMailProof } from './auto-reply-rules.ts';
+import { detachedText } from './detached-text.ts';
 
 /** How many earlier messages of the thread the drafter sees. */
 export const THREAD_CONTEXT = 3;
@@ -68,7 +69,15 @@ export function threadForModel(thread: readonly MailMessage[], message: MailMess
     .filter((entry) => entry.id !== message.id)
     .filter((entry) => sameAddress(entry.from?.address, sender) || (sameAddress(entry.from?.address, ownAddress) && sentTo(entry, sender) && provenOwn(entry)))
     .slice(-THREAD_CONTEXT)
-    .map((entry) => ({ ...forModel(entry), body: bounded(ownText(entry.textBody), THREAD_TEXT_LIMIT) }));
+    .map((entry) => detached({ ...forModel(entry), body: bounded(ownText(entry.textBody), THREAD_TEXT_LIMIT) }));
+}
+
+/**
+ * The context kept of a thread message, holding none of it: its body is cut from a text of up to
+ * megabytes, and a cut would otherwise keep that whole text alive through the drafting (detached-text.ts).
+ */
+function detached(email: EmailForModel): EmailForModel {
+  return { ...email, from: detachedText(email.from), to: email.to.map(detachedText), cc: email.cc.map(detachedText), subject: detachedText(email.subject), body: detachedText(email.body) };
 }
 
 /**

@@ -5,6 +5,7 @@ import type { Draft, MailProvider } from '../../ports/mail-provider.ts';
 import type { RuntimeContext } from '../runtime/runtime-context.ts';
 import type { SendPipeline } from '../runtime/send-pipeline.ts';
 import type { CrmLink } from './crm-link.ts';
+import type { MailMemoryBudget } from './mail-memory-budget.ts';
 import type { RetryOptions } from './provider-retry.ts';
 
 /** What the stages of the mail loop work with: built once by the loop, shared by every stage. */
@@ -21,6 +22,8 @@ export interface LoopDeps {
   readonly crm: CrmLink | null;
   /** Backoff for throttled or transient reads, drafts and model calls. */
   readonly retry: RetryOptions;
+  /** The workers' shared memory for mail: every download and every message held goes through it. */
+  readonly memory: MailMemoryBudget;
   /** Called with each draft created, once it is recorded. */
   readonly onDraftCreated: (messageId: string, draft: Draft) => void;
 }

@@ -13,6 +13,7 @@ import { draftReply } from './draft-reply.ts';
 import { ModelBudgetExhaustedError } from './model-budget.ts';
 import { errorSummary } from './error-summary.ts';
 import type { LoopDeps } from './loop-deps.ts';
+import { MailMemoryBudget } from './mail-memory-budget.ts';
 import { proposeSend, retryWaitingSend } from './propose-send.ts';
 import type { RetryOptions } from './provider-retry.ts';
 import { fetchMessage, readMessage } from './read-message.ts';
@@ -39,6 +40,11 @@ export interface MailLoopOptions {
   onDraftCreated?: (draft: Draft) => void;
   /** Messages processed at once. Default 4. */
   concurrency?: number;
+  /**
+   * The memory for mail the workers share (downloads one at a time, held messages bounded); default a
+   * budget of its own. Pass one to share it with other readers of mail in the process.
+   */
+  memory?: MailMemoryBudget;
   /** Backoff for throttled or transient reads, drafts and model calls. */
   retry?: Partial<RetryOptions>;
 }
@@ -101,6 +107,7 @@ export class MailLoop {
       calendar: options.calendar ?? null,
       crm: options.crm ?? null,
       retry,
+      memory: options.memory ?? new MailMemoryBudget(),
       onDraftCreated: (messageId, draft) => {
         this.drafts.set(messageId, draft);
         options.onDraftCreated?.(draft);
@@ -204,8 +211,16 @@ export class MailLoop {
     }
   }
 
-  /** Runs the message through the stages from where it stands; returns where it ends up. */
+  /** Runs the message through the stages from where it stands; returns where it ends up. The message it read is given back after. */
   private async process(id: string): Promise<MessageProgress | undefined> {
+    try {
+      return await this.stages(id);
+    } finally {
+      this.deps.memory.release(id);
+    }
+  }
+
+  private async stages(id: string): Promise<MessageProgress | undefined> {
     const { deps } = this;
     let progress = this.context.state.progress(id);
     let message: MailMessage | null = null;

@@ -9,12 +9,23 @@ import type { LoopDeps } from './loop-deps.ts';
 import { withProviderRetry } from './provider-retry.ts';
 import { toReview } from './review-queue.ts';
 
-type ReadDeps = Pick<LoopDeps, 'context' | 'provider' | 'providerKind' | 'retry'>;
+type ReadDeps = Pick<LoopDeps, 'context' | 'provider' | 'providerKind' | 'retry' | 'memory'>;
 
-/** One message from the mailbox (kill check first, retried when throttled). */
-export function fetchMessage(deps: Pick<LoopDeps, 'context' | 'provider' | 'retry'>, messageId: string): Promise<MailMessage> {
+type FetchDeps = Pick<LoopDeps, 'context' | 'provider' | 'retry' | 'memory'>;
+
+/**
+ * One message from the mailbox (kill check first, retried when throttled), held in the workers' shared
+ * memory for mail until its work item releases it, as it keeps it (keptForWork: its body cut to what the
+ * later stages read). No backoff wait holds a download.
+ */
+export async function fetchMessage(deps: FetchDeps, messageId: string): Promise<MailMessage> {
+  return (await heldRead(deps, messageId, () => null)).message;
+}
+
+/** fetchMessage, with `digest` taken of the message whole while it is read. */
+function heldRead<T>(deps: FetchDeps, messageId: string, digest: (whole: MailMessage) => T): Promise<{ message: MailMessage; digest: T }> {
   deps.context.kill.assertAlive('read');
-  return withProviderRetry(() => deps.provider.getMessage(messageId), deps.retry);
+  return withProviderRetry(() => deps.memory.holdMessage(messageId, () => deps.provider.getMessage(messageId), digest), deps.retry);
 }
 
 /**
@@ -27,7 +38,8 @@ export function fetchMessage(deps: Pick<LoopDeps, 'context' | 'provider' | 'retr
  */
 export async function readMessage(deps: ReadDeps, messageId: string): Promise<{ message: MailMessage; progress: MessageProgress }> {
   const { context } = deps;
-  const message = await fetchMessage(deps, messageId);
+  // The audited hash is of the whole text, which the work item does not keep.
+  const { message, digest: hash } = await heldRead(deps, messageId, (whole) => contentHash(`${whole.subject}\n${whole.textBody}`));
   const now = context.now();
   const ageMs = messageAgeMs(message, now);
   const skip = noReplyReason(message, ownAddresses(context), ownMailProof(deps));
@@ -36,7 +48,7 @@ export async function readMessage(deps: ReadDeps, messageId: string): Promise<{ 
     emailRead({
       messageId,
       parameters: { message_id: messageId, thread_id: message.threadId, age_seconds: Math.floor(ageMs / 1000), no_reply: skip },
-      contentHash: contentHash(`${message.subject}\n${message.textBody}`),
+      contentHash: hash,
       inbound,
     }),
   );

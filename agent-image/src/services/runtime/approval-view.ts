@@ -96,15 +96,20 @@ export async function threadOf(
   /** The provider's mark on the mailbox's own sends ('SENT' on Gmail); null where it has none (Graph). */
   sentMark: string | null,
   logger: Logger,
+  /** Runs the reads as one download of the agent's memory for mail (MailMemoryBudget.download): one at a time with the mail loop's. */
+  download: <T>(read: () => Promise<T>) => Promise<T> = (read) => read(),
 ): Promise<{ thread: ThreadEntry[]; available: boolean }> {
   if (messageId === null) return { thread: [], available: true };
   if (provider === null) return { thread: [], available: false };
   try {
-    const answered = await provider.getMessage(messageId);
-    const messages = await provider.getThread(answered.threadId);
-    // In the order the provider received them: the Date header is the sender's to write.
-    const ordered = (messages.length > 0 ? messages : [answered]).sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime());
-    return { thread: ordered.slice(-THREAD_MESSAGES).map((message) => minimised(message, mailbox, sentMark)), available: true };
+    const thread = await download(async () => {
+      const answered = await provider.getMessage(messageId);
+      const messages = await provider.getThread(answered.threadId);
+      // In the order the provider received them: the Date header is the sender's to write.
+      const ordered = (messages.length > 0 ? messages : [answered]).sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime());
+      return ordered.slice(-THREAD_MESSAGES).map((message) => minimised(message, mailbox, sentMark));
+    });
+    return { thread, available: true };
   } catch (error) {
     logger.warn('the thread of an approval could not be read', { error });
     return { thread: [], available: false };

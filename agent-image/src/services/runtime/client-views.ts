@@ -15,7 +15,7 @@ import type { AuditLog } from '../audit-log/audit-log.ts';
 /** The parts of the opened volume the views read. */
 export interface ClientViewParts {
   desk: Pick<RuntimeApprovalDesk, 'approvalAsOf'>;
-  connection: Pick<MailboxConnection, 'connectors'>;
+  connection: Pick<MailboxConnection, 'connectors' | 'memory'>;
   state: Pick<AgentStateStore, 'progress'>;
   audit: AuditLog;
   notifier: Pick<AdminNotifier, 'notify'>;
@@ -67,7 +67,8 @@ export class RuntimeClientViews implements ClientViews {
     if (entry === undefined) throw new FleetError('not_found', `no approval ${id}`);
     const provider = this.agent.connection.connectors?.provider ?? null;
     const { mailbox, provider: providerKind } = this.settings();
-    const thread = await threadOf(provider, entry.messageId, mailbox, SENT_MAIL_LABELS[providerKind], this.options.logger);
+    const { memory } = this.agent.connection;
+    const thread = await threadOf(provider, entry.messageId, mailbox, SENT_MAIL_LABELS[providerKind], this.options.logger, (read) => memory.download(read));
     return approvalView(entry, entry.messageId === null ? undefined : this.agent.state.progress(entry.messageId), thread);
   }
 

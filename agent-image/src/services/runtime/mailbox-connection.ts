@@ -5,6 +5,7 @@ import type { ProviderAuthError } from '../../ports/mail-provider.ts';
 import type { SecretSource, VersionedSecret } from '../../ports/secret-source.ts';
 import { openCrmLink } from '../mail-loop/crm-link.ts';
 import { MailLoop } from '../mail-loop/mail-loop.ts';
+import { MailMemoryBudget } from '../mail-loop/mail-memory-budget.ts';
 import type { RetryOptions } from '../mail-loop/provider-retry.ts';
 import type { Outbox } from '../outbox/outbox.ts';
 import type { AgentStateStore } from './agent-state-store.ts';
@@ -43,6 +44,8 @@ export interface MailboxConnectionOptions {
  */
 export class MailboxConnection {
   private readonly options: MailboxConnectionOptions;
+  /** The agent's memory for mail: the mail loop's workers and the approval views read mail through it, across reconnects. */
+  readonly memory = new MailMemoryBudget();
   private connected: Connectors | null = null;
   private sendSide: MailSendReceipts | null = null;
   private mailLoop: MailLoop | null = null;
@@ -111,6 +114,7 @@ export class MailboxConnection {
       providerKind: built.providerKind,
       onAuthFailure: options.onAuthFailure,
       concurrency: options.concurrency ?? 4,
+      memory: this.memory,
       ...(options.retry === undefined ? {} : { retry: options.retry }),
     });
     options.onConnected(built);
