@@ -34,10 +34,8 @@ function opsApi(
   transport: OpsTransport,
   adminTokenSha256?: string,
 ): express.RequestHandler[] {
-  const hasActiveGrant = async (clientId: string, member: string) =>
-    (await orchestrator.support.list(clientId).catch(() => [])).some(
-      (grant) => grant.status === 'active' && grant.member === member,
-    );
+  const hasActiveGrant = (clientId: string, member: string) =>
+    orchestrator.support.hasActiveGrant(clientId, member).catch(() => false);
   return [
     ...jsonBody('2mb'),
     authenticateOps({

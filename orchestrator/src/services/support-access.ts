@@ -2,8 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { parseClientConfigYaml } from '@agent-fleet/kernel/client-config-yaml';
 import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError, isFleetError } from '@agent-fleet/kernel/fleet-error';
+import { CLIENT_DELETION_ACTIONS } from '../domain/ops-log-chain.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { OpsLogEntry, Registry } from '../ports/registry.ts';
+import { currentLife } from './erasure/erasure-records.ts';
 import { MEMBER_IDENTITY_ACTIONS } from './team/team-members.ts';
 
 /**
@@ -38,6 +40,17 @@ export const SUPPORT_ACTIONS = {
   revoke: 'support-revoke',
   access: 'support-access',
 } as const;
+
+/**
+ * The entries a grant's state is folded from. Not the access entries: one is logged on every use, so a
+ * read that took them in would grow with each read of the client's data, and the fold never needs them.
+ */
+const GRANT_STATE_ACTIONS: readonly string[] = [SUPPORT_ACTIONS.request, SUPPORT_ACTIONS.approve, SUPPORT_ACTIONS.revoke];
+/**
+ * With the client's deletions: a client id can be provisioned again once its client was erased or purged,
+ * and a grant of the earlier client (approved by its admins, about its incident) is not the new client's.
+ */
+const GRANT_READ_ACTIONS: readonly string[] = [...GRANT_STATE_ACTIONS, ...CLIENT_DELETION_ACTIONS];
 
 const MAX_HOURS = 24;
 /** A request nobody approved within this time cannot be approved any more: ask again. */
@@ -135,11 +148,16 @@ export class SupportAccessService {
   }
 
   async list(rawClientId: unknown): Promise<SupportGrant[]> {
-    const clientId = parseClientId(rawClientId);
-    const entries = await this.deps.registry.listOpsLog({ clientId, actions: Object.values(SUPPORT_ACTIONS) });
-    // Read after the grants: a member removed or reissued meanwhile is then seen, never missed.
-    const identityChanges = await this.deps.registry.listOpsLog({ actions: Object.values(MEMBER_IDENTITY_ACTIONS) });
-    return foldGrants(entries, this.deps.clock.now(), identityChanges);
+    return this.grantsOf(parseClientId(rawClientId), () => true);
+  }
+
+  /**
+   * Whether `member` holds an active grant of the client: the API asks on every read that may show client
+   * content, so it reads the client's grant entries and, only when the member holds a grant the team's
+   * identity changes could still end, those changes.
+   */
+  async hasActiveGrant(rawClientId: unknown, member: string): Promise<boolean> {
+    return (await this.activeGrantsOf(parseClientId(rawClientId), member)).length > 0;
   }
 
   /**
@@ -149,8 +167,8 @@ export class SupportAccessService {
    */
   async authorize(rawClientId: unknown, member: string, purpose: string, scope: { incident?: string } = {}): Promise<SupportGrant> {
     const clientId = parseClientId(rawClientId);
-    const active = (await this.list(clientId)).filter(
-      (candidate) => candidate.status === 'active' && candidate.member === member && (scope.incident === undefined || candidate.incident === scope.incident),
+    const active = (await this.activeGrantsOf(clientId, member)).filter(
+      (candidate) => scope.incident === undefined || candidate.incident === scope.incident,
     );
     const grant = await this.firstWithOpenIncident([...active].reverse(), clientId);
     if (grant === undefined) {
@@ -186,9 +204,29 @@ export class SupportAccessService {
     return undefined;
   }
 
+  private activeGrantsOf(clientId: ClientId, member: string): Promise<SupportGrant[]> {
+    return this.grantsOf(clientId, (grant) => grant.status === 'active' && grant.member === member);
+  }
+
+  /**
+   * The client's grants that `keep` selects, with their state now. The team's identity changes are read
+   * only when a selected grant could still end by one (none is revoked yet): a caller who holds no grant,
+   * the common case on every read of the API, costs one read of the client's grant entries.
+   */
+  private async grantsOf(clientId: ClientId, keep: (grant: SupportGrant) => boolean): Promise<SupportGrant[]> {
+    const entries = currentLife(await this.deps.registry.listOpsLog({ clientId, actions: GRANT_READ_ACTIONS }));
+    const now = this.deps.clock.now();
+    const selected = foldGrants(entries, now).filter(keep);
+    if (selected.every((grant) => grant.revokedAt !== null)) return selected;
+    // Read after the grants: a member removed or reissued meanwhile is then seen, never missed. An identity
+    // change only revokes, so the grants it leaves selected are among those selected without it.
+    const identityChanges = await this.deps.registry.listOpsLog({ actions: Object.values(MEMBER_IDENTITY_ACTIONS) });
+    return foldGrants(entries, now, identityChanges).filter(keep);
+  }
+
   private async find(clientId: ClientId, grantId: string): Promise<SupportGrant> {
     if (!GRANT_ID_RULE.test(grantId)) throw new FleetError('invalid_input', 'a grant id looks like sg-0123456789abcdef');
-    const grant = (await this.list(clientId)).find((candidate) => candidate.id === grantId);
+    const [grant] = await this.grantsOf(clientId, (candidate) => candidate.id === grantId);
     if (grant === undefined) throw new FleetError('not_found', `no support grant ${grantId} for ${clientId}`);
     return grant;
   }

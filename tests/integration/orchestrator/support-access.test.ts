@@ -132,6 +132,12 @@ describe('support access to a client’s data', () => {
     await refused(portalApprove('sg-nope'), 'invalid_input', /grant id/);
     await refused(portalApprove('sg-0123456789abcdef'), 'not_found', /no support grant/);
     await refused(as('a@agency').request('POST', '/v1/clients/no-such-client/support-grants', { incident: 'INC-1', reason: 'x', actor: 'a@agency' }), 'not_found', /no client/);
+    // Access is for a member of the team: a name nobody holds is refused before anything is logged.
+    await refused(
+      as('a@agency').request('POST', `/v1/clients/${clientId}/support-grants`, { member: 'nobody@agency', incident: 'INC-1', reason: 'x', actor: 'a@agency' }),
+      'invalid_input',
+      /nobody@agency is not a team member/,
+    );
     assert.deepEqual(await fleet.orchestrator.registry.listOpsLog({ clientId }), []);
   });
 });

@@ -97,6 +97,11 @@ export class TeamMembers {
     return (await this.deps.store.members.listMembers()).map(publicView);
   }
 
+  /** Whether someone on the team holds exactly this name now (names are stored as `parseMemberName` gives them). */
+  async isMember(name: string): Promise<boolean> {
+    return (await this.deps.store.members.getMember(name)) !== null;
+  }
+
   async count(): Promise<number> {
     return (await this.deps.store.members.listMembers()).length;
   }
