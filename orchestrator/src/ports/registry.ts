@@ -58,8 +58,11 @@ export interface Registry {
   /** Records a client's config as its agent now applies it (a new settings version): YAML, admins, provider. */
   updateConfig(id: ClientId, config: { configYaml: string; admins: string[]; provider: 'gmail' | 'outlook' }, now: Date): Promise<void>;
   setStatus(id: ClientId, status: ClientStatus, reason: string | null, now: Date): Promise<void>;
-  /** Atomically moves a client from one of `from` to `to`; false when it was in another state. */
-  transition(id: ClientId, from: readonly ClientStatus[], to: ClientStatus, reason: string | null, now: Date): Promise<boolean>;
+  /**
+   * Atomically moves a client from one of `from` to `to`; false when it was in another state. With
+   * `operationId`, only while that operation still owns the client: false once another took it over.
+   */
+  transition(id: ClientId, from: readonly ClientStatus[], to: ClientStatus, reason: string | null, now: Date, options?: { operationId?: string }): Promise<boolean>;
   /**
    * Deletes the client's row with everything the registry keeps per client but the ops log (its audit
    * checkpoint, its onboarding check): a client made again under the same id starts clean.

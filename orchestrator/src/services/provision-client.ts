@@ -235,9 +235,9 @@ export class ProvisionClientService {
    */
   private async releaseClaim(context: ProvisionContext): Promise<void> {
     const { registry, clock } = this.deps;
-    const record = await registry.getClient(context.clientId);
-    if (record?.status !== 'provisioning' || record.operationId !== context.operationId) return;
-    const released = await registry.transition(context.clientId, ['provisioning'], 'failed', 'provisioning failed and was rolled back', clock.now());
+    const released = await registry.transition(context.clientId, ['provisioning'], 'failed', 'provisioning failed and was rolled back', clock.now(), {
+      operationId: context.operationId,
+    });
     if (released && context.createdRow) await registry.deleteClient(context.clientId);
   }
 

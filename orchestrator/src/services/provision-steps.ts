@@ -2,7 +2,7 @@ import type { ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { OrchestratorConfig } from '../config.ts';
 import type { ClientStatus } from '../domain/client-status.ts';
-import type { SagaEntry } from '../domain/saga.ts';
+import type { SagaEntry, SagaStep } from '../domain/saga.ts';
 import type { AgentHealthProbe } from '../ports/agent-health.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { AgentEndpoints, ContainerRuntime, NetworkInfo } from '../ports/container-runtime.ts';
@@ -75,7 +75,7 @@ export function provisionSteps(deps: ProvisionStepDependencies, subnets: ClientS
       .then(() => registry.recordProgress(context.clientId, context.operationId, step, at))
       .catch((error: unknown) => void (context.progressError ??= error));
   };
-  return [
+  return claimHeld(registry, [
     // Independent of one another; each compensation is safe on a half-run step, so a failure of any of
     // them (once all three have ended) undoes all three.
     {
@@ -185,9 +185,48 @@ export function provisionSteps(deps: ProvisionStepDependencies, subnets: ClientS
     {
       name: 'active',
       run: async (context) => {
-        const moved = await registry.transition(context.clientId, ['provisioning'], 'active', null, clock.now());
-        if (!moved) throw new FleetError('conflict', `${context.clientId} changed state during provisioning`);
+        // Only this operation's claim becomes active: one taken over meanwhile (a deprovision, a later
+        // provision) is the other operation's to finish.
+        const moved = await registry.transition(context.clientId, ['provisioning'], 'active', null, clock.now(), { operationId: context.operationId });
+        if (!moved) throw new FleetError('conflict', `${context.clientId} was killed or taken over by another operation during provisioning`);
       },
     },
-  ];
+  ]);
+}
+
+/**
+ * Each step runs only while this operation still holds the client's claim (provisioning, under its operation
+ * id), and is undone only while the client is still this operation's: a provisioning that stalled past the
+ * take-over age and was taken over must neither go on nor roll back what the operation that took it over
+ * made under the same names (its container, network, subnet, volume and secrets). A kill keeps the operation
+ * id: the steps stop, and what they made is undone as before.
+ */
+function claimHeld(registry: Registry, entries: SagaEntry<ProvisionContext>[]): SagaEntry<ProvisionContext>[] {
+  const ownerOf = async (context: ProvisionContext) => registry.getClient(context.clientId);
+  const guarded = (step: SagaStep<ProvisionContext>): SagaStep<ProvisionContext> => {
+    const { compensate } = step;
+    return {
+      name: step.name,
+      run: async (context) => {
+        const record = await ownerOf(context);
+        if (record?.status !== 'provisioning' || record.operationId !== context.operationId) {
+          throw new FleetError('conflict', `${context.clientId} was killed or taken over by another operation during provisioning`);
+        }
+        await step.run(context);
+      },
+      ...(compensate === undefined
+        ? {}
+        : {
+            compensate: async (context: ProvisionContext) => {
+              // Unknown (the registry unreachable): undone as ever; only a client known to be another's is left alone.
+              const takenOver = await ownerOf(context).then(
+                (record) => record?.operationId !== context.operationId,
+                () => false,
+              );
+              if (!takenOver) await compensate(context);
+            },
+          }),
+    };
+  };
+  return entries.map((entry) => ('parallel' in entry ? { parallel: entry.parallel.map(guarded) } : guarded(entry)));
 }

@@ -13,6 +13,7 @@ import type {
 import { DockerAgentVolumes } from './docker-agent-volumes.ts';
 import { agentEgressFor, internalNetworkEndpoints } from './docker-agent-egress.ts';
 import { AGENT_CONTROL_PORT, AGENT_DATA_PATH, AGENT_METRICS_PORT, buildAgentContainerOptions, type AgentEgressProxy } from './agent-container-options.ts';
+import { agentContainerDrift, agentImageFacts, type AgentImageFacts } from './agent-container-drift.ts';
 import { statusCodeOf, translateDockerError } from './docker-errors.ts';
 import { loopbackPublishingWarnings } from './engine-version.ts';
 import { killContainer } from './kill-container.ts';
@@ -165,20 +166,46 @@ export class DockerContainerRuntime implements ContainerRuntime {
     if (existing && !this.ownedBy(existing.Config.Labels, spec.clientId)) {
       throw new FleetError('conflict', `container ${name} exists but is not managed by agent-fleet for ${spec.clientId}`);
     }
-    if (!existing) {
-      try {
-        const network = this.egressProxy && (await this.inspectNetwork(resourceNames(spec.clientId).network));
-        const options = buildAgentContainerOptions(spec, await agentEgressFor(this.egressProxy, spec.clientId, network || null));
-        await this.docker.createContainer({ ...options, Labels: { ...options.Labels, [LABEL_FLEET]: this.fleetId } });
-      } catch (error) {
-        if (statusCodeOf(error) === 404) {
-          throw new FleetError('not_found', `image ${spec.image} is not present on this host: run \`make images\``, { cause: error });
-        }
-        throw translateDockerError(error, `create container ${name}`);
+    const network = this.egressProxy && (await this.inspectNetwork(resourceNames(spec.clientId).network));
+    const built = buildAgentContainerOptions(spec, await agentEgressFor(this.egressProxy, spec.clientId, network || null));
+    const options = { ...built, Labels: { ...built.Labels, [LABEL_FLEET]: this.fleetId } };
+    if (existing) {
+      // A leftover (of a crash, an older release or another configuration) is adopted only when it is the
+      // container this call would make: one with an older image or looser confinement is made anew.
+      const drift = agentContainerDrift(options, existing, await this.imageFacts(spec.image));
+      if (drift.length === 0) return;
+      await this.removeContainer(name);
+    }
+    try {
+      await this.docker.createContainer(options);
+    } catch (error) {
+      if (statusCodeOf(error) === 404) {
+        throw new FleetError('not_found', `image ${spec.image} is not present on this host: run \`make images\``, { cause: error });
       }
+      throw translateDockerError(error, `create container ${name}`);
     }
     // The config reaches the agent sealed, with each start's TLS handover (services/agent-tls/tls-armed-runtime.ts):
     // never an env var, a bind mount or a plaintext file in the volume.
+  }
+
+  private async imageFacts(image: string): Promise<AgentImageFacts> {
+    try {
+      return agentImageFacts(await this.docker.getImage(image).inspect());
+    } catch (error) {
+      if (statusCodeOf(error) === 404) {
+        throw new FleetError('not_found', `image ${image} is not present on this host: run \`make images\``, { cause: error });
+      }
+      throw translateDockerError(error, `inspect image ${image}`);
+    }
+  }
+
+  private async removeContainer(name: string): Promise<void> {
+    try {
+      await this.docker.getContainer(name).remove({ force: true, v: false });
+    } catch (error) {
+      if (statusCodeOf(error) === 404) return;
+      throw translateDockerError(error, `remove container ${name}`);
+    }
   }
 
   async placeFiles(clientId: ClientId, files: Readonly<Record<string, string>>, user: string): Promise<void> {
@@ -228,12 +255,7 @@ export class DockerContainerRuntime implements ContainerRuntime {
     const name = resourceNames(clientId).container;
     const existing = await this.inspectContainer(name);
     if (!existing || !this.ownedBy(existing.Config.Labels, clientId)) return;
-    try {
-      await this.docker.getContainer(name).remove({ force: true, v: false });
-    } catch (error) {
-      if (statusCodeOf(error) === 404) return;
-      throw translateDockerError(error, `remove container ${name}`);
-    }
+    await this.removeContainer(name);
   }
 
   async inspectAgent(clientId: ClientId): Promise<AgentWorkloadState | null> {

@@ -340,11 +340,11 @@ export class SqlRegistry implements Registry {
     ]);
   }
 
-  async transition(id: ClientId, from: readonly ClientStatus[], to: ClientStatus, reason: string | null, now: Date): Promise<boolean> {
+  async transition(id: ClientId, from: readonly ClientStatus[], to: ClientStatus, reason: string | null, now: Date, options: { operationId?: string } = {}): Promise<boolean> {
     const rows = await this.sql.query(
       `UPDATE clients SET status = $3, status_reason = $4, updated_at = $5
-       WHERE id = $1 AND status = ANY($2::text[]) RETURNING id`,
-      [id, [...from], to, this.sealedStatusReason(id, reason), now],
+       WHERE id = $1 AND status = ANY($2::text[]) AND ($6::text IS NULL OR operation_id = $6::text) RETURNING id`,
+      [id, [...from], to, this.sealedStatusReason(id, reason), now, options.operationId ?? null],
     );
     return rows.length === 1;
   }

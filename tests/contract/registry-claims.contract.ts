@@ -1,0 +1,66 @@
+// The registry's claims on a client, the same on every backend: the final moves of an operation (to active,
+// or failed on its rollback) happen only while that operation still owns the client, so one that was taken
+// over never finishes over the operation that took it.
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { parseClientId } from '@agent-fleet/kernel/client-id';
+import type { NewClient, Registry } from '../../orchestrator/src/ports/registry.ts';
+
+/** One registry under test, and how to empty it and let it go. */
+export interface RegistryTarget {
+  registry: Registry;
+  reset(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const STALE_MS = 60_000;
+const T0 = new Date('2026-12-01T08:00:00.000Z');
+const later = (ms: number) => new Date(T0.getTime() + ms);
+const acme = parseClientId('acme');
+const client: NewClient = { id: acme, provider: 'gmail', admins: ['ops@acme.example'], configYaml: 'client: acme\n', onboardingStartedAt: T0.toISOString() };
+
+export function describeRegistryClaimContract(name: string, open: () => Promise<RegistryTarget>): void {
+  describe(`registry claim contract: ${name}`, () => {
+    let target: RegistryTarget;
+    before(async () => {
+      target = await open();
+    });
+    beforeEach(() => target.reset());
+    after(() => target?.close());
+
+    test('a transition for an operation moves the client while that operation owns it', async () => {
+      const { registry } = target;
+      assert.equal((await registry.claimForProvisioning(client, 'op-first', T0, STALE_MS)).outcome, 'claimed');
+      assert.equal(await registry.transition(acme, ['provisioning'], 'active', null, later(1), { operationId: 'op-first' }), true);
+      assert.equal((await registry.getClient(acme))?.status, 'active');
+    });
+
+    test('a transition for an operation that was taken over moves nothing', async () => {
+      const { registry } = target;
+      await registry.claimForProvisioning(client, 'op-first', T0, STALE_MS);
+      assert.equal((await registry.claimForProvisioning(client, 'op-second', later(STALE_MS), STALE_MS)).outcome, 'claimed');
+      assert.equal(await registry.transition(acme, ['provisioning'], 'active', null, later(STALE_MS + 1), { operationId: 'op-first' }), false);
+      assert.equal(await registry.transition(acme, ['provisioning'], 'failed', 'rolled back', later(STALE_MS + 1), { operationId: 'op-first' }), false);
+      const record = await registry.getClient(acme);
+      assert.equal(record?.status, 'provisioning');
+      assert.equal(record?.operationId, 'op-second');
+      assert.equal(await registry.transition(acme, ['provisioning'], 'active', null, later(STALE_MS + 2), { operationId: 'op-second' }), true);
+    });
+
+    test('a transition for an operation still needs the client in one of the states it moves from', async () => {
+      const { registry } = target;
+      await registry.claimForProvisioning(client, 'op-first', T0, STALE_MS);
+      assert.equal(await registry.transition(acme, ['provisioning'], 'killed', 'kill switch', later(1)), true);
+      assert.equal(await registry.transition(acme, ['provisioning'], 'active', null, later(2), { operationId: 'op-first' }), false);
+      assert.equal((await registry.getClient(acme))?.status, 'killed');
+    });
+
+    test('a transition without an operation (the kill switch) moves the client whichever operation owns it', async () => {
+      const { registry } = target;
+      await registry.claimForProvisioning(client, 'op-first', T0, STALE_MS);
+      await registry.claimForProvisioning(client, 'op-second', later(STALE_MS), STALE_MS);
+      assert.equal(await registry.transition(acme, ['provisioning'], 'killed', 'kill switch', later(STALE_MS + 1)), true);
+      assert.equal((await registry.getClient(acme))?.status, 'killed');
+    });
+  });
+}
