@@ -30,7 +30,7 @@ const unavailableTeamStore: TeamStore = {
     listMembers: async () => [],
     removeMember: async () => unavailable(),
     createEnrolment: async () => unavailable(),
-    consumeEnrolment: async () => null,
+    consumeEnrolment: async () => false,
     setTotpSecret: async () => unavailable(),
     recordTotpUse: async () => false,
     lockedUntil: async () => null,
@@ -65,7 +65,7 @@ export async function composeTeam(parts: {
   const store = parts.store ?? unavailableTeamStore;
   const totp = new TeamTotp({ members: store.members, clock: parts.clock, sealingKey });
   return {
-    members: new TeamMembers({ store, totp, registry: parts.registry, clock: parts.clock }),
+    members: new TeamMembers({ store, totp, registry: parts.registry, clock: parts.clock, onRefused: parts.onAuthRefused }),
     sessions: new TeamSessions({ store, totp, registry: parts.registry, clock: parts.clock, onRefused: parts.onAuthRefused }),
   };
 }

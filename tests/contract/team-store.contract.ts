@@ -72,6 +72,18 @@ export function describeTeamStoreContract(name: string, open: () => Promise<Team
       assert.equal((await members.getMember(member))?.status, 'active');
     });
 
+    test('an enrolment code is used once, by its own member only: under another name it is refused and kept', async () => {
+      const { members } = target.store;
+      const [owner, other] = [await newMember(), await newMember()];
+      await members.createEnrolment(owner, 'enrolment-hash', at(60));
+      assert.equal(await members.consumeEnrolment(other, 'enrolment-hash', at(1)), false, 'another member’s name');
+      assert.equal(await members.consumeEnrolment(`${owner}-typo`, 'enrolment-hash', at(1)), false, 'a mistyped name');
+      assert.equal(await members.consumeEnrolment(owner, 'enrolment-hash', at(2)), true, 'still usable by its member');
+      assert.equal(await members.consumeEnrolment(owner, 'enrolment-hash', at(3)), false, 'once');
+      await members.createEnrolment(owner, 'late-hash', at(60));
+      assert.equal(await members.consumeEnrolment(owner, 'late-hash', at(61)), false, 'expired');
+    });
+
     test('a code names its member: another member’s secret records nothing', async () => {
       const { members } = target.store;
       const [first, second] = [await newMember(), await newMember()];

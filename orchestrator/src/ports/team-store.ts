@@ -42,8 +42,11 @@ export interface MemberStore {
   removeMember(name: string): Promise<boolean>;
   /** Keeps a new single-use enrolment code (hashed) for the member, replacing any earlier one. */
   createEnrolment(member: string, codeHash: string, expiresAt: Date): Promise<void>;
-  /** Uses an enrolment code once: the member's name on the first call for an unused, unexpired code. */
-  consumeEnrolment(codeHash: string, now: Date): Promise<string | null>;
+  /**
+   * Uses `member`'s enrolment code once: true on the first call for their unused, unexpired code. A code
+   * presented under another name is not used up (a mistyped name must not cost the member their code).
+   */
+  consumeEnrolment(member: string, codeHash: string, now: Date): Promise<boolean>;
   /** Stores the member's sealed TOTP secret (their enrolment); the member stays enrolling until a first code. */
   setTotpSecret(member: string, sealed: string): Promise<void>;
   /**

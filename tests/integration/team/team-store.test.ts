@@ -110,10 +110,10 @@ for (const backend of backends) {
     test('an enrolment code works once and not after it expires; a code’s time step is accepted once', async () => {
       const { members } = sqlTeamStore(db.sql, sealer);
       await members.createEnrolment('dave', 'hash-1', at(60));
-      assert.equal(await members.consumeEnrolment('hash-1', at(1)), 'dave');
-      assert.equal(await members.consumeEnrolment('hash-1', at(2)), null);
+      assert.equal(await members.consumeEnrolment('dave', 'hash-1', at(1)), true);
+      assert.equal(await members.consumeEnrolment('dave', 'hash-1', at(2)), false);
       await members.createEnrolment('dave', 'hash-2', at(60));
-      assert.equal(await members.consumeEnrolment('hash-2', at(61)), null);
+      assert.equal(await members.consumeEnrolment('dave', 'hash-2', at(61)), false);
       assert.equal(await members.recordTotpUse('dave', 'ps1.sealed', 100, at(3)), false, 'no secret yet');
       await members.setTotpSecret('dave', 'ps1.sealed');
       assert.equal(await members.recordTotpUse('dave', 'ps1.sealed', 100, at(3)), true);
@@ -251,8 +251,8 @@ for (const backend of backends) {
       );
       assert.equal((await store.members.getMember('gina'))?.email, email);
       assert.equal(
-        await store.members.consumeEnrolment('hash-gina', at(1)),
-        'gina',
+        await store.members.consumeEnrolment('gina', 'hash-gina', at(1)),
+        true,
         'what refers to the member still does',
       );
       if (db.dataDir !== null) {

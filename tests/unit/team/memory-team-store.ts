@@ -53,12 +53,12 @@ export function memoryTeamStore(): TeamStore & { sessionList: StoredTeamSession[
         for (const [hash, enrolment] of enrolments) if (enrolment.member === member) enrolments.delete(hash);
         enrolments.set(codeHash, { member, expiresAt, used: false });
       },
-      async consumeEnrolment(codeHash, now) {
+      async consumeEnrolment(member, codeHash, now) {
         await yieldToIo();
         const enrolment = enrolments.get(codeHash);
-        if (!enrolment || enrolment.used || enrolment.expiresAt.getTime() <= now.getTime()) return null;
+        if (!enrolment || enrolment.member !== member || enrolment.used || enrolment.expiresAt.getTime() <= now.getTime()) return false;
         enrolment.used = true;
-        return enrolment.member;
+        return true;
       },
       async setTotpSecret(name, sealed) {
         await yieldToIo();

@@ -131,12 +131,12 @@ class SqlMemberStore implements MemberStore {
     });
   }
 
-  async consumeEnrolment(codeHash: string, now: Date): Promise<string | null> {
-    const [row] = await this.sql.query<{ member: string }>(
-      'UPDATE team_enrolments SET used_at = $2::timestamptz WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $2::timestamptz RETURNING member',
-      [codeHash, now.toISOString()],
+  async consumeEnrolment(member: string, codeHash: string, now: Date): Promise<boolean> {
+    const rows = await this.sql.query(
+      'UPDATE team_enrolments SET used_at = $2::timestamptz WHERE code_hash = $1 AND member = $3 AND used_at IS NULL AND expires_at > $2::timestamptz RETURNING member',
+      [codeHash, now.toISOString(), member],
     );
-    return row?.member ?? null;
+    return rows.length === 1;
   }
 
   async setTotpSecret(member: string, sealed: string): Promise<void> {

@@ -32,15 +32,24 @@ export const MEMBER_IDENTITY_ACTIONS = {
 const publicView = ({ totpSealed: _sealed, lastTimeStep: _step, ...member }: StoredMember): TeamMember =>
   member;
 
+export interface TeamMembersDependencies {
+  store: TeamStore;
+  totp: TeamTotp;
+  registry: Registry;
+  clock: Clock;
+  /** Counts a refused enrolment code (fleet_api_auth_failures_total, surface api). */
+  onRefused?: (() => void) | undefined;
+}
+
 /**
  * The team: named members, each added by another member (the first one over the owner-only socket, once),
  * each setting up TOTP with a single-use enrolment code valid 24 hours. Every change is in the ops log.
  */
 export class TeamMembers {
-  private readonly deps: { store: TeamStore; totp: TeamTotp; registry: Registry; clock: Clock };
+  private readonly deps: TeamMembersDependencies;
   private readonly removals = new Mutex();
 
-  constructor(deps: { store: TeamStore; totp: TeamTotp; registry: Registry; clock: Clock }) {
+  constructor(deps: TeamMembersDependencies) {
     this.deps = deps;
   }
 
@@ -134,15 +143,14 @@ export class TeamMembers {
     code: string;
   }): Promise<{ member: string; secret: string; uri: string }> {
     const name = parseMemberName(input.name);
-    const owner = await this.deps.store.members.consumeEnrolment(
-      tokenHash(input.code.trim()),
-      this.deps.clock.now(),
-    );
-    if (owner !== name)
+    const used = await this.deps.store.members.consumeEnrolment(name, tokenHash(input.code.trim()), this.deps.clock.now());
+    if (!used) {
+      this.deps.onRefused?.();
       throw new FleetError(
         'unauthorized',
         'unknown, used or expired enrolment code (ask a team member for a new one: fleet team reissue)',
       );
+    }
     const member = await this.existing(name);
     const { secret, uri } = await this.deps.totp.newSecret(member);
     await this.log(name, 'team-enrol', { member: name });
