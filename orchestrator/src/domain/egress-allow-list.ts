@@ -127,7 +127,8 @@ export type EgressRefusal =
   | 'foreign_source'
   | 'client_inactive'
   | 'private_address'
-  | 'busy';
+  | 'busy'
+  | 'lookup_busy';
 
 export type EgressDecision = { allow: true; rule: EgressRule } | { allow: false; reason: EgressRefusal };
 

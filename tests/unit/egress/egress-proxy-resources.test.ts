@@ -83,7 +83,7 @@ describe('lookup slots', () => {
       started.push('abandoned');
       return ['192.0.2.1'];
     }, 20);
-    assert.equal(await abandoned, 'timeout');
+    assert.equal(await abandoned, 'no_slot', 'never started: no slot came');
     const waiting = slots.run(async () => {
       started.push('waiting');
       return ['192.0.2.2'];

@@ -2,7 +2,7 @@ import { lookup } from 'node:dns/promises';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { egressAddressAllowed, isIpLiteral, type EgressRule } from '../../domain/egress-allow-list.ts';
-import type { LookupSlots } from './lookup-slots.ts';
+import type { LookupRunner } from './lookup-slots.ts';
 
 /** Resolves a host name to its addresses (IPv4 and IPv6, in the resolver's order). Injectable for tests. */
 export type EgressResolver = (host: string) => Promise<readonly string[]>;
@@ -15,7 +15,9 @@ export type EgressAddresses =
   | { kind: 'addresses'; addresses: readonly string[] }
   | { kind: 'private_address' }
   | { kind: 'unreachable' }
-  | { kind: 'timeout' };
+  | { kind: 'timeout' }
+  /** No lookup slot came free in time: the name was never looked up. */
+  | { kind: 'lookup_busy' };
 
 /** The addresses of the host's own interfaces. Injectable for tests. */
 export type HostAddresses = () => Iterable<string>;
@@ -28,7 +30,7 @@ export const systemHostAddresses: HostAddresses = () =>
 export interface EgressResolution {
   resolve: EgressResolver;
   timeoutMs: number;
-  slots: LookupSlots;
+  slots: LookupRunner;
   hostAddresses: HostAddresses;
 }
 
@@ -57,7 +59,7 @@ const heldBy = (own: BlockList, address: string): boolean => {
  * Resolves the target of a permitted CONNECT once and keeps only the addresses its rule allows (see
  * `egressAddressAllowed`) and, for a name, that are not the host's own. The tunnel then connects to these
  * very addresses, never to the name again, so a name that answers a public address to this check and a
- * private one to the next lookup gets nowhere. Names are looked up within `slots` (see `LookupSlots`).
+ * private one to the next lookup gets nowhere. Names are looked up within `slots` (see `LookupPool`).
  */
 export async function egressAddressesOf(rule: EgressRule, host: string, how: EgressResolution): Promise<EgressAddresses> {
   let resolved: readonly string[];
@@ -67,6 +69,7 @@ export async function egressAddressesOf(rule: EgressRule, host: string, how: Egr
     try {
       const answer = await how.slots.run(() => how.resolve(host), how.timeoutMs);
       if (answer === 'timeout') return { kind: 'timeout' };
+      if (answer === 'no_slot') return { kind: 'lookup_busy' };
       resolved = answer;
     } catch {
       return { kind: 'unreachable' };

@@ -7,10 +7,13 @@ import type { ClientStatus } from '../../domain/client-status.ts';
 import { decideEgress, egressAllowListFor, type EgressAllowList, type EgressDecision } from '../../domain/egress-allow-list.ts';
 import { parseIpv4Cidr, type Ipv4Cidr } from '../../domain/ipv4-cidr.ts';
 import { systemClock, type Clock } from '../../ports/clock.ts';
+import type { EgressTunnels } from '../../ports/egress-tunnels.ts';
 import type { ConnectTarget } from './connect-target.ts';
 import type { EgressResolver } from './egress-addresses.ts';
-import { createEgressProxyServer, type EgressOutcome, type EgressProxyLimits, type EgressProxyServer } from './egress-proxy-server.ts';
+import { createEgressProxyServer, DEFAULT_EGRESS_LIMITS, type EgressOutcome, type EgressProxyLimits, type EgressProxyServer } from './egress-proxy-server.ts';
+import { AllowListCache } from './allow-list-cache.ts';
 import type { EgressRefusalLog } from './egress-refusal-log.ts';
+import { LookupPool } from './lookup-slots.ts';
 import { EGRESS_UNKNOWN_CLIENT } from '../../observability/metrics.ts';
 
 export interface EgressProxiesOptions {
@@ -31,12 +34,31 @@ export interface EgressProxiesOptions {
   limits?: Partial<EgressProxyLimits>;
   /** How target names become addresses. Default: the host's resolver. */
   resolve?: EgressResolver;
+  /**
+   * Name lookups in flight at once across every listener (each listener still holds at most its
+   * `limits.maxLookups` of them). Default 8: half of the 16 libuv threads the service runs with
+   * (UV_THREADPOOL_SIZE), so file and crypto work keep the rest however many agents flood.
+   */
+  fleetLookups?: number;
+  /**
+   * Milliseconds between re-checks of the clients with open tunnels against the registry, cutting what
+   * their status or list no longer admits: the backstop for a change nobody called `recheck` or
+   * `closeTunnels` for. Default 30 000.
+   */
+  recheckIntervalMs?: number;
+  /** Where parsed allow-lists are kept. Injectable for tests. */
+  allowLists?: AllowListCache;
 }
 
 /** Every client's egress proxy, one listener per client network gateway. */
-export interface EgressProxies {
-  /** Serves the client's proxy on its network's gateway (once per gateway); returns its URL, e.g. http://10.213.0.1:7402. */
+export interface EgressProxies extends EgressTunnels {
+  /**
+   * Serves the client's proxy on its network's gateway (once per gateway); returns its URL, e.g.
+   * http://10.213.0.1:7402. A gateway that passes to another client cuts the tunnels of the one before.
+   */
   listen(clientId: ClientId, network: { gateway: string; subnet: string }): Promise<string>;
+  /** Stops the client's listeners and cuts their tunnels (its network is gone), and forgets its list. */
+  release(clientId: ClientId): Promise<void>;
   /** Stops every listener and cuts every open tunnel. */
   close(): Promise<void>;
 }
@@ -70,7 +92,7 @@ export function createEgressProxies(options: EgressProxiesOptions): EgressProxie
   const clock = options.clock ?? systemClock;
   const logger = options.logger.child({ component: 'egress-proxy' });
   const listeners = new Map<string, Listener>();
-  const lists = new Map<ClientId, { yaml: string; list: EgressAllowList }>();
+  const lists = options.allowLists ?? new AllowListCache();
 
   // One registry read per client at a time: an agent can open CONNECTs as fast as it likes, and each asking
   // the registry on its own would let it fill the database's pool that every client and the API share. Never
@@ -78,28 +100,34 @@ export function createEgressProxies(options: EgressProxiesOptions): EgressProxie
   const reading = new SingleFlight<ClientId, Awaited<ReturnType<EgressProxiesOptions['lookupClient']>>>({ share: 'started-after-call' });
   const currentClient = (clientId: ClientId) => reading.run(clientId, () => options.lookupClient(clientId));
 
+  const pool = new LookupPool(options.fleetLookups ?? 8);
+  const listenersOf = (clientId: ClientId): Listener[] => [...listeners.values()].filter((entry) => entry.clientId === clientId);
+  /** The cached list goes with the client's last listener: a client that has none asks no CONNECT. */
+  const forgetListUnlessListening = (clientId: ClientId): void => {
+    if (listenersOf(clientId).length === 0) lists.forget(clientId);
+  };
+
   const ownerOf = (source: string): Listener | undefined => [...listeners.values()].find((entry) => contains(entry.subnet, source));
 
-  const allowListOf = (clientId: ClientId, configYaml: string): EgressAllowList => {
-    const cached = lists.get(clientId);
-    if (cached?.yaml === configYaml) return cached.list;
-    let list: EgressAllowList;
-    try {
-      list = egressAllowListFor(parseClientConfigYaml(configYaml, `config of ${clientId}`), options.extraRules);
-    } catch (error) {
-      logger.error('client config unreadable: its agent may reach only the extra hosts', { client: clientId, error });
-      list = options.extraRules;
-    }
-    lists.set(clientId, { yaml: configYaml, list });
-    return list;
-  };
+  const allowListOf = (clientId: ClientId, configYaml: string): EgressAllowList =>
+    lists.listFor(clientId, configYaml, () => {
+      try {
+        return egressAllowListFor(parseClientConfigYaml(configYaml, `config of ${clientId}`), options.extraRules);
+      } catch (error) {
+        logger.error('client config unreadable: its agent may reach only the extra hosts', { client: clientId, error });
+        return options.extraRules;
+      }
+    });
 
   const authorize = async (gateway: string, source: string, target: ConnectTarget): Promise<EgressDecision> => {
     const listener = listeners.get(gateway);
     if (listener === undefined || ownerOf(source) !== listener) return { allow: false, reason: 'foreign_source' };
-    const client = await currentClient(listener.clientId);
+    const clientId = listener.clientId;
+    const client = await currentClient(clientId);
+    // Released or passed to another client while the registry answered: that answer is not this network's.
+    if (listeners.get(gateway) !== listener || listener.clientId !== clientId) return { allow: false, reason: 'foreign_source' };
     if (client === null || !MAY_CONNECT.has(client.status)) return { allow: false, reason: 'client_inactive' };
-    return decideEgress(allowListOf(listener.clientId, client.configYaml), target);
+    return decideEgress(allowListOf(clientId, client.configYaml), target);
   };
 
   const record = (outcome: EgressOutcome): void => {
@@ -133,6 +161,7 @@ export function createEgressProxies(options: EgressProxiesOptions): EgressProxie
       onOutcome: record,
       ...(options.limits ? { limits: options.limits } : {}),
       ...(options.resolve ? { resolve: options.resolve } : {}),
+      lookups: pool.share(options.limits?.maxLookups ?? DEFAULT_EGRESS_LIMITS.maxLookups),
     });
     try {
       await bind(proxy, gateway, options.port);
@@ -148,15 +177,56 @@ export function createEgressProxies(options: EgressProxiesOptions): EgressProxie
     return proxy;
   };
 
+  const closeTunnels = (clientId: ClientId): number =>
+    listenersOf(clientId).reduce((cut, listener) => cut + (listener.proxy?.cut(() => true) ?? 0), 0);
+
+  const recheck = async (clientId: ClientId): Promise<number> => {
+    const client = await currentClient(clientId);
+    if (listenersOf(clientId).length === 0) return 0;
+    if (client === null || !MAY_CONNECT.has(client.status)) return closeTunnels(clientId);
+    const list = allowListOf(clientId, client.configYaml);
+    return listenersOf(clientId).reduce((cut, listener) => cut + (listener.proxy?.cut((target) => !decideEgress(list, target).allow) ?? 0), 0);
+  };
+
+  // One sweep at a time: with the registry hung, sweeps must not pile reads up behind it.
+  let sweeping = false;
+  const sweep = async (): Promise<void> => {
+    if (sweeping) return;
+    sweeping = true;
+    try {
+      const holding = new Set([...listeners.values()].filter((entry) => (entry.proxy?.held ?? 0) > 0).map((entry) => entry.clientId));
+      await Promise.all(
+        [...holding].map(async (clientId) => {
+          const cut = await recheck(clientId).catch((error: unknown) => {
+            // Tunnels stay as they are: a registry that cannot answer is no reason to cut every client.
+            logger.warn('egress tunnels not re-checked: the registry did not answer', { client: clientId, error });
+            return 0;
+          });
+          if (cut > 0) logger.info('egress tunnels cut: no longer allowed', { client: clientId, cut });
+        }),
+      );
+    } finally {
+      sweeping = false;
+    }
+  };
+  const sweeper = setInterval(() => void sweep(), options.recheckIntervalMs ?? 30_000);
+  sweeper.unref();
+
   return {
+    closeTunnels,
+    recheck,
     listen(clientId, network) {
       options.metrics.serving(clientId);
       const existing = listeners.get(network.gateway);
       const subnet = parseIpv4Cidr(network.subnet);
       if (existing) {
-        // A network (and so its gateway) can pass to another client after a deprovision.
+        // A network (and so its gateway) can pass to another client after a deprovision: nothing the one
+        // before opened may go on under the new client's name.
+        const before = existing.clientId;
+        if (before !== clientId) existing.proxy?.cut(() => true);
         existing.clientId = clientId;
         existing.subnet = subnet;
+        if (before !== clientId) forgetListUnlessListening(before);
         return existing.url;
       }
       const listener: Listener = { clientId, subnet, url: Promise.resolve(''), proxy: null };
@@ -170,9 +240,17 @@ export function createEgressProxies(options: EgressProxiesOptions): EgressProxie
       listeners.set(network.gateway, listener);
       return listener.url;
     },
+    async release(clientId) {
+      const gone = [...listeners].filter(([, listener]) => listener.clientId === clientId);
+      for (const [gateway] of gone) listeners.delete(gateway);
+      lists.forget(clientId);
+      await Promise.all(gone.map(([, listener]) => listener.url.then(() => listener.proxy?.close(), () => undefined)));
+    },
     async close() {
+      clearInterval(sweeper);
       const all = [...listeners.values()];
       listeners.clear();
+      lists.clear();
       await Promise.all(all.map((listener) => listener.url.then(() => listener.proxy?.close(), () => undefined)));
     },
   };

@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { EgressDecision, EgressRefusal, EgressRule } from '../../domain/egress-allow-list.ts';
 import { parseConnectTarget, type ConnectTarget } from './connect-target.ts';
 import { egressAddressesOf, pinnedLookup, systemEgressResolver, systemHostAddresses, type EgressResolver, type HostAddresses } from './egress-addresses.ts';
-import { LookupSlots } from './lookup-slots.ts';
+import { LookupSlots, type LookupRunner } from './lookup-slots.ts';
 
 /** Bounds of one listener. Every value has a default; tests shorten them. */
 export interface EgressProxyLimits {
@@ -16,7 +16,10 @@ export interface EgressProxyLimits {
   idleTimeoutMs: number;
   /** Milliseconds for the CONNECT request's headers to arrive. Default 10 000. */
   headersTimeoutMs: number;
-  /** Name lookups in flight at once, each counted until it ends (see `LookupSlots`); more wait. Default 2. */
+  /**
+   * Name lookups of this listener in flight at once, each counted until it ends; more wait, and one that
+   * gets no slot within `connectTimeoutMs` is refused (`lookup_busy`). Default 2.
+   */
   maxLookups: number;
 }
 
@@ -43,6 +46,11 @@ export interface EgressProxyServerOptions {
   acceptsSource?(source: string): boolean;
   /** How target names become addresses. Default: the host's resolver. */
   resolve?: EgressResolver;
+  /**
+   * Where this listener's name lookups get their slots: its share of the fleet's (see `LookupPool`).
+   * Default: `maxLookups` slots of its own.
+   */
+  lookups?: LookupRunner;
   /** The host's own addresses, where no name may lead. Default: its interfaces' addresses. */
   hostAddresses?: HostAddresses;
   /** Told of every tunnel opened and every request refused. */
@@ -59,6 +67,7 @@ const STATUS: Record<EgressRefusal | 'unreachable' | 'timeout', string> = {
   private_address: '403 Forbidden',
   bad_request: '400 Bad Request',
   busy: '503 Service Unavailable',
+  lookup_busy: '503 Service Unavailable',
   unreachable: '502 Bad Gateway',
   timeout: '504 Gateway Timeout',
 };
@@ -73,6 +82,13 @@ function answer(socket: Duplex, why: keyof typeof STATUS): void {
 /** One listening proxy and the way to stop it, tunnels included. */
 export interface EgressProxyServer {
   server: Server;
+  /**
+   * Cuts at once every CONNECT whose target `which` picks, whatever its stage: being decided, resolving,
+   * connecting upstream or open. A cut request never opens a tunnel afterwards. Returns how many were cut.
+   */
+  cut(which: (target: ConnectTarget) => boolean): number;
+  /** CONNECTs held now (being decided, resolving, connecting or open). */
+  readonly held: number;
   /** Stops listening and cuts every open tunnel. */
   close(): Promise<void>;
 }
@@ -80,20 +96,23 @@ export interface EgressProxyServer {
 /**
  * An HTTP proxy that only tunnels (CONNECT by host name, no TLS interception): each CONNECT is authorised,
  * then bytes are copied both ways until either side closes or the tunnel idles out. Plain-HTTP proxying
- * (absolute-form requests) is refused: every client the agent uses tunnels, even to http:// URLs.
+ * (absolute-form requests) is refused: every client the agent uses tunnels, even to http:// URLs. What goes
+ * inside a tunnel is never seen, so an agent can still front a request to another site through an allowed
+ * host that serves it (domain fronting on a shared CDN front): only the allowed hosts' own policies stop that.
  */
 export function createEgressProxyServer(options: EgressProxyServerOptions): EgressProxyServer {
   const limits = { ...DEFAULT_EGRESS_LIMITS, ...options.limits };
   let tunnels = 0;
-  // A socket handed to the 'connect' event is no longer the HTTP server's to close: it is tracked here.
-  const hijacked = new Set<Duplex>();
+  // A socket handed to the 'connect' event is no longer the HTTP server's to close: it is tracked here, with
+  // the target it asked for once that parsed (what a cut picks by).
+  const hijacked = new Map<Duplex, ConnectTarget | null>();
   const refuse = (socket: Duplex, source: string, target: ConnectTarget | null, reason: EgressRefusal) => {
     options.onOutcome({ kind: 'refused', source, target, reason });
     answer(socket, reason);
   };
 
   const resolve = options.resolve ?? systemEgressResolver;
-  const lookups = new LookupSlots(limits.maxLookups);
+  const lookups = options.lookups ?? new LookupSlots(limits.maxLookups);
   const hostAddresses = options.hostAddresses ?? systemHostAddresses;
   // Plain-HTTP requests pipelined behind the first on one connection: refused (and recorded) once, not each.
   const answered = new WeakSet<object>();
@@ -124,7 +143,15 @@ export function createEgressProxyServer(options: EgressProxyServerOptions): Egre
   );
   // Tunnels beyond the limit still get an answer (503); sockets beyond this hard cap are dropped unread.
   server.maxConnections = limits.maxTunnels + 16;
-  server.on('clientError', (_error, socket) => socket.destroy());
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    // A request the parser rejected (a bad request line, a header flood, a head too slow to arrive) is refused
+    // like any other, so an agent probing with garbage leaves a trace; a peer that merely reset does not.
+    const malformed = error.code?.startsWith('HPE_') === true || error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+    if (malformed && !answered.has(socket)) {
+      options.onOutcome({ kind: 'refused', source: (socket as net.Socket).remoteAddress ?? '', target: null, reason: 'bad_request' });
+    }
+    socket.destroy();
+  });
   server.on('connection', (socket: net.Socket) => {
     const source = socket.remoteAddress ?? '';
     if (options.acceptsSource === undefined || options.acceptsSource(source)) return;
@@ -134,16 +161,17 @@ export function createEgressProxyServer(options: EgressProxyServerOptions): Egre
 
   server.on('connect', (request: IncomingMessage, client: Duplex, head: Buffer) => {
     const source = request.socket.remoteAddress ?? '';
-    hijacked.add(client);
+    const target = parseConnectTarget(request.url ?? '');
+    hijacked.set(client, target);
     client.on('close', () => hijacked.delete(client));
     client.on('error', () => client.destroy());
-    const target = parseConnectTarget(request.url ?? '');
     if (target === null) return refuse(client, source, null, 'bad_request');
     void options.authorize(source, target).then(
       (decision) => {
+        // Cut while being decided (a kill, a narrowed list): its decision may predate the cut.
+        if (client.destroyed) return;
         if (!decision.allow) return refuse(client, source, target, decision.reason);
         if (tunnels >= limits.maxTunnels) return refuse(client, source, target, 'busy');
-        if (client.destroyed) return;
         tunnels += 1;
         return connect(client, source, target, decision.rule, head);
       },
@@ -161,9 +189,9 @@ export function createEgressProxyServer(options: EgressProxyServerOptions): Egre
     client.once('close', release);
     const where = await egressAddressesOf(rule, target.host, { resolve, timeoutMs: limits.connectTimeoutMs, slots: lookups, hostAddresses });
     if (client.destroyed) return release();
-    if (where.kind === 'private_address') {
+    if (where.kind === 'private_address' || where.kind === 'lookup_busy') {
       release();
-      return refuse(client, source, target, 'private_address');
+      return refuse(client, source, target, where.kind);
     }
     if (where.kind !== 'addresses') {
       release();
@@ -201,10 +229,22 @@ export function createEgressProxyServer(options: EgressProxyServerOptions): Egre
 
   return {
     server,
+    cut(which) {
+      let cut = 0;
+      for (const [socket, target] of hijacked) {
+        if (target === null || socket.destroyed || !which(target)) continue;
+        socket.destroy();
+        cut += 1;
+      }
+      return cut;
+    },
+    get held() {
+      return hijacked.size;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
-        for (const socket of hijacked) socket.destroy();
+        for (const socket of hijacked.keys()) socket.destroy();
         server.closeAllConnections();
       }),
   };
