@@ -254,10 +254,10 @@ export async function createOrchestrator(
     },
   });
 
-  const kill = new KillClientService({ config, registry, runtime, targets, secrets, control, clock, logger });
+  const kill = new KillClientService({ config, registry, runtime, targets, secrets, control, clock, logger, egress });
   const revive = new ReviveClientService({ config, registry, runtime, targets, secrets, control, health, clock, logger, vaultAddressFor, introduce, guard: clientOperations });
   const agents = new AgentProxyService({ registry, runtime, secrets, control, clock, logger, volumes: { introduce, guard: clientOperations } });
-  const settings = new ClientSettingsService({ registry, agents, control, clock, logger });
+  const settings = new ClientSettingsService({ registry, agents, control, clock, logger, egress });
   const support = new SupportAccessService({ registry, clock, linkIncident: (incident, clientId) => incidents.incidents.checkSupportLink(incident, clientId) });
   const rotate = new RotateCredentialsService({ registry, runtime, secrets, logger, introduce, renewTls: (clientId) => agentTls.renew(clientId), guard: clientOperations });
   const lifecycle = await composeDataLifecycle({

@@ -7,6 +7,7 @@ import { CLIENT_STATUSES, type ClientStatus } from '../domain/client-status.ts';
 import type { AgentControl } from '../ports/agent-control.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { AgentWorkloadState, ContainerRuntime } from '../ports/container-runtime.ts';
+import type { EgressTunnels } from '../ports/egress-tunnels.ts';
 import type { Registry } from '../ports/registry.ts';
 import type { ScrapeTargets } from '../ports/scrape-targets.ts';
 import type { SecretStore } from '../ports/secret-store.ts';
@@ -35,6 +36,8 @@ export interface KillDependencies {
   control: AgentControl;
   clock: Clock;
   logger: Logger;
+  /** The egress proxies (none when the runtime has none): a kill cuts the client's open tunnels at once. */
+  egress?: EgressTunnels | null;
 }
 
 /**
@@ -104,6 +107,8 @@ export class KillClientService {
     // A closed client stays closed: marked killed it would fall out of the retention purge and become
     // revivable, its agent started again on an account that was closed. Its lockdown and stop still run.
     await registry.transition(clientId, KILLABLE, 'killed', reason, clock.now());
+    // After the registry says killed: a CONNECT decided from here on is refused, and none open goes on.
+    this.deps.egress?.closeTunnels(clientId);
     // The notice is on the way to the SIGKILL, so its token is asked for first. The lockdown is not (it
     // takes less time than the stop); both of its halves at once, as neither needs the other.
     const controlToken = secrets.readControlToken(clientId).catch(() => null);

@@ -7,6 +7,7 @@ import { assertSettingsStorable } from '@agent-fleet/kernel/settings-storable';
 import { MAX_SETTINGS_BYTES, settingsConfigHash, settingsDocumentBytes, type SettingsAuthor, type SettingsVersion } from '@agent-fleet/kernel/settings-version';
 import type { AgentControl } from '../../ports/agent-control.ts';
 import type { Clock } from '../../ports/clock.ts';
+import type { EgressTunnels } from '../../ports/egress-tunnels.ts';
 import type { Registry } from '../../ports/registry.ts';
 import type { AgentProxyService } from '../agent-proxy.ts';
 import { Mutex } from '../mutex.ts';
@@ -19,6 +20,8 @@ export interface ClientSettingsDependencies {
   control: AgentControl;
   clock: Clock;
   logger: Logger;
+  /** The egress proxies (none when the runtime has none): a recorded change cuts tunnels the new settings no longer allow. */
+  egress?: EgressTunnels | null;
 }
 
 /** Who asks, and through what: the author the agent records and the actor the ops log records. */
@@ -141,6 +144,9 @@ export class ClientSettingsService {
       await registry.appendOpsLog(entry);
     }
     logger.info('settings version recorded', { client: clientId, version: made.version, guardRails: made.guardRails });
+    // The proxies decide each CONNECT against the registry's copy; a tunnel opened before the change is cut here
+    // (and by the proxies' periodic re-check, should this fail).
+    await this.deps.egress?.recheck(clientId).catch((error: unknown) => logger.warn('egress tunnels not re-checked after a settings change', { client: clientId, error }));
   }
 
   /** A call to the client's agent; its error keeps its code and loses the route prefix. */
