@@ -4,6 +4,7 @@ import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { gmailScopesFor, graphScopesFor } from '@agent-fleet/kernel/provider-scopes';
 import { GoogleCalendarProvider } from '../../agent-image/src/adapters/google-calendar/google-calendar-provider.ts';
 import { GraphCalendarProvider } from '../../agent-image/src/adapters/graph/graph-calendar-provider.ts';
+import type { RefreshTokenGraphTokenSource } from '../../agent-image/src/adapters/graph/graph-token-source.ts';
 import { GmailEmulator } from '../emulators/gmail-emulator.ts';
 import type { EmulatorResponse } from '../emulators/http-emulator.ts';
 import { GraphEmulator } from '../emulators/graph-emulator.ts';
@@ -24,12 +25,37 @@ export async function googleCalendarUnderTest(): Promise<{ emulator: GmailEmulat
   return { emulator, calendar };
 }
 
-/** A started Graph emulator and a GraphCalendarProvider granted read and write on it. */
-export async function graphCalendarUnderTest(): Promise<{ emulator: GraphEmulator; calendar: GraphCalendarProvider }> {
+/** A started Graph emulator, a GraphCalendarProvider granted read and write on it, and the provider's token source. */
+export async function graphCalendarUnderTest(): Promise<{ emulator: GraphEmulator; calendar: GraphCalendarProvider; tokens: RefreshTokenGraphTokenSource }> {
   const emulator = new GraphEmulator();
   await emulator.start();
-  const calendar = new GraphCalendarProvider({ tokens: graphTokenSource(emulator, graphScopesFor(CALENDAR_READ_WRITE)), baseUrl: emulator.baseUrl, logger: createSilentLogger() });
-  return { emulator, calendar };
+  const tokens = graphTokenSource(emulator, graphScopesFor(CALENDAR_READ_WRITE));
+  const calendar = new GraphCalendarProvider({ tokens, baseUrl: emulator.baseUrl, logger: createSilentLogger() });
+  return { emulator, calendar, tokens };
+}
+
+/**
+ * Runs `run` on a Graph calendar under test that holds one event of the primary calendar (an hour on 4 March
+ * 2030 with kim@partner.example, created under `idempotencyKey`), and stops the emulator after, even on failure.
+ */
+export async function withGraphCalendarEvent(
+  idempotencyKey: string,
+  run: (bed: { emulator: GraphEmulator; calendar: GraphCalendarProvider; tokens: RefreshTokenGraphTokenSource; id: string }) => Promise<void>,
+): Promise<void> {
+  const { emulator, calendar, tokens } = await graphCalendarUnderTest();
+  try {
+    const created = await calendar.createEvent({
+      title: 'Planning',
+      start: new Date('2030-03-04T10:00:00Z'),
+      end: new Date('2030-03-04T11:00:00Z'),
+      timeZone: 'UTC',
+      attendees: ['kim@partner.example'],
+      idempotencyKey,
+    });
+    await run({ emulator, calendar, tokens, id: created.id });
+  } finally {
+    await emulator.stop();
+  }
 }
 
 /** Calendar routes of an emulator: a method, then whatever else the route takes. */

@@ -21,6 +21,11 @@ export function idleContainerRuntime(): ContainerRuntime {
   } as Partial<ContainerRuntime> as ContainerRuntime;
 }
 
+/** A kill of `clientId` that stops its container and reports no token revoked and the agent not told. */
+export function containerOnlyKill(clientId: ClientId): EraseDependencies['kill'] {
+  return { kill: async () => ({ clientId, alreadyKilled: false, revokedTokens: 0, agentNotified: false, containerStopped: true, durationMs: 1 }) };
+}
+
 /** The erasure's dependencies on `registry` but its kill and clock; `clientId`'s key is held in memory until its secrets are removed. */
 export function erasureStandIns(registry: Registry, clientId: ClientId): Omit<EraseDependencies, 'kill' | 'clock'> & { keys: MemoryKeyWrapper } {
   const keys = new MemoryKeyWrapper([clientId]);
@@ -37,6 +42,11 @@ export function erasureStandIns(registry: Registry, clientId: ClientId): Omit<Er
     incidents: { forgetClientRecipients: async () => 0 },
     logger: createSilentLogger(),
   };
+}
+
+/** Claims `clientId` for provisioning by operation op-1 at `at` and leaves it there, as an orchestrator that died mid-saga does. */
+export async function leaveProvisioning(registry: Registry, clientId: ClientId, admin: string, at: Date, staleMs: number): Promise<void> {
+  await registry.claimForProvisioning({ id: clientId, provider: 'gmail', admins: [admin], configYaml: `client: ${clientId}\n`, onboardingStartedAt: at.toISOString() }, 'op-1', at, staleMs);
 }
 
 /** Registers `clientId` as an active client (onboarded on 5 January 2026) with `admin` its one admin. */

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { PassThrough } from 'node:stream';
 import { runCli } from '../../orchestrator/src/cli/program.ts';
 
@@ -23,4 +24,17 @@ export async function runFleetCliWithEnv(env: Record<string, string>, ...args: s
   stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
   const code = await runCli(['node', 'fleet', ...args], { env, stdout, stderr });
   return { code, out, err };
+}
+
+/**
+ * An environment whose ORCHESTRATOR_PORT is invalid on purpose: a command that got past its own checks fails
+ * on loading the config and can never reach or start a service. The fleet home is `homeDir`.
+ */
+export function unstartableEnv(homeDir = os.tmpdir()): Record<string, string> {
+  return { AGENT_FLEET_HOME: homeDir, ORCHESTRATOR_PORT: 'not-a-port' };
+}
+
+/** Runs `fleet …` in process in `unstartableEnv()`: what it printed shows how far its own checks let it go. */
+export function runFleetCliBeforeService(...args: string[]): Promise<FleetCliRun> {
+  return runFleetCliWithEnv(unstartableEnv(), ...args);
 }

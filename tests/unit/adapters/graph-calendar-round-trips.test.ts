@@ -7,36 +7,20 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
-import { graphScopesFor } from '@agent-fleet/kernel/provider-scopes';
 import { GraphCalendarProvider } from '../../../agent-image/src/adapters/graph/graph-calendar-provider.ts';
-import { GraphEmulator } from '../../emulators/graph-emulator.ts';
-import { graphTokenSource } from '../../helpers/oauth-tokens.ts';
-
-const PERMISSIONS = { 'calendar.read': true, 'calendar.write': true };
+import { graphCalendarUnderTest, withGraphCalendarEvent } from '../../helpers/calendar-adapters-under-test.ts';
 
 describe('Graph calendar round trips', () => {
   it('an edit costs the event read, its calendar read and the write; the primary calendar is read once', async () => {
-    const emulator = new GraphEmulator();
-    await emulator.start();
-    try {
-      const tokens = graphTokenSource(emulator, graphScopesFor(PERMISSIONS));
-      const calendar = new GraphCalendarProvider({ tokens, baseUrl: emulator.baseUrl, logger: createSilentLogger() });
-      const created = await calendar.createEvent({
-        title: 'Planning',
-        start: new Date('2030-03-04T10:00:00Z'),
-        end: new Date('2030-03-04T11:00:00Z'),
-        timeZone: 'UTC',
-        attendees: ['kim@partner.example'],
-        idempotencyKey: 'round-trips-1',
-      });
-      const graphCalls = () => emulator.requests.filter((request) => request.path.startsWith('/v1.0/')).map((request) => `${request.method} ${request.path.replace(created.id, '{id}')}`);
+    await withGraphCalendarEvent('round-trips-1', async ({ emulator, calendar, id }) => {
+      const graphCalls = () => emulator.requests.filter((request) => request.path.startsWith('/v1.0/')).map((request) => `${request.method} ${request.path.replace(id, '{id}')}`);
       const before = graphCalls().length;
-      const decided = await calendar.getEvent(created.id);
+      const decided = await calendar.getEvent(id);
       assert.ok(decided !== null && decided.version !== null);
-      await calendar.updateEvent(created.id, { addAttendees: ['lee@partner.example'] }, { version: decided.version });
-      const again = await calendar.getEvent(created.id);
+      await calendar.updateEvent(id, { addAttendees: ['lee@partner.example'] }, { version: decided.version });
+      const again = await calendar.getEvent(id);
       assert.ok(again !== null && again.version !== null);
-      await calendar.cancelEvent(created.id, 'Called off', { version: again.version });
+      await calendar.cancelEvent(id, 'Called off', { version: again.version });
       const calls = graphCalls().slice(before);
       const count = (call: string) => calls.filter((entry) => entry === call).length;
       assert.equal(count('GET /v1.0/me/calendar'), 1, calls.join('\n'));
@@ -45,9 +29,7 @@ describe('Graph calendar round trips', () => {
       assert.equal(count('PATCH /v1.0/me/calendar/events/{id}'), 1, calls.join('\n'));
       assert.equal(count('POST /v1.0/me/calendar/events/{id}/cancel'), 1, calls.join('\n'));
       assert.equal(calls.length, 11, calls.join('\n'));
-    } finally {
-      await emulator.stop();
-    }
+    });
   });
 
   it('the calendar holding the event is asked for while the event read is still unanswered', async () => {
@@ -91,11 +73,8 @@ describe('Graph calendar round trips', () => {
   });
 
   it('the emulator refuses $expand on an event rather than answering without it', async () => {
-    const emulator = new GraphEmulator();
-    await emulator.start();
+    const { emulator, calendar, tokens } = await graphCalendarUnderTest();
     try {
-      const tokens = graphTokenSource(emulator, graphScopesFor(PERMISSIONS));
-      const calendar = new GraphCalendarProvider({ tokens, baseUrl: emulator.baseUrl, logger: createSilentLogger() });
       const created = await calendar.createEvent({ title: 'X', start: new Date('2030-03-04T10:00:00Z'), end: new Date('2030-03-04T11:00:00Z'), timeZone: 'UTC', attendees: ['kim@partner.example'], idempotencyKey: 'round-trips-2' });
       const get = async (expand: string) =>
         fetch(`${emulator.baseUrl}/v1.0/me/events/${created.id}?$select=id&$expand=${encodeURIComponent(expand)}`, { headers: { authorization: `Bearer ${await tokens.getAccessToken(false)}` } });

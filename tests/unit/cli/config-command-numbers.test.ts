@@ -2,22 +2,9 @@
 // pass the CLI, start the service and come back as the API's refusal of its own field (or, for the limit,
 // as silently fewer versions than asked): each is now refused by its option's name before the service.
 import assert from 'node:assert/strict';
-import os from 'node:os';
-import { PassThrough } from 'node:stream';
 import { describe, test } from 'node:test';
 import { EXIT_CODES } from '../../../orchestrator/src/cli/exit-codes.ts';
-import { runCli } from '../../../orchestrator/src/cli/program.ts';
-
-/** `fleet …` in process; the invalid ORCHESTRATOR_PORT makes any command that got past its checks fail with exit 1, never reaching a service. */
-async function fleet(...args: string[]): Promise<{ status: number; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let err = '';
-  stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  stdout.resume();
-  const status = await runCli(['node', 'fleet', ...args], { env: { AGENT_FLEET_HOME: os.tmpdir(), ORCHESTRATOR_PORT: 'not-a-port' }, stdout, stderr });
-  return { status, err };
-}
+import { runFleetCliBeforeService as fleet } from '../../helpers/fleet-cli.ts';
 
 describe('fleet config: version numbers and limits are checked before the service', () => {
   test('a version below 1, a limit outside 1-1000 or a negative base is refused by its option', async () => {
@@ -29,8 +16,8 @@ describe('fleet config: version numbers and limits are checked before the servic
       [['config', 'history', 'acme', '--limit', '1e3'], /^fleet: --limit must be a whole number from 1 to 1000 \(got "1e3"\)$/m],
       [['config', 'rollback', 'acme', '--to', '2', '--base', '-1', '--reason', 'undo'], /^fleet: --base must be a whole number from 0 \(got "-1"\)$/m],
     ] as const) {
-      const { status, err } = await fleet(...args);
-      assert.equal(status, EXIT_CODES.invalid_input, `${args.join(' ')}: ${err}`);
+      const { code, err } = await fleet(...args);
+      assert.equal(code, EXIT_CODES.invalid_input, `${args.join(' ')}: ${err}`);
       assert.match(err, message, args.join(' '));
     }
   });
@@ -42,8 +29,8 @@ describe('fleet config: version numbers and limits are checked before the servic
       ['config', 'history', 'acme', '--limit', '1'],
       ['config', 'history', 'acme', '--limit', '1000'],
     ]) {
-      const { status, err } = await fleet(...args);
-      assert.equal(status, EXIT_CODES.internal, args.join(' '));
+      const { code, err } = await fleet(...args);
+      assert.equal(code, EXIT_CODES.internal, args.join(' '));
       assert.match(err, /invalid orchestrator configuration/, args.join(' '));
     }
   });

@@ -6,23 +6,12 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import { EXIT_CODES } from '../../../orchestrator/src/cli/exit-codes.ts';
 import { readClientConfigFile } from '../../../orchestrator/src/cli/options.ts';
-import { runCli } from '../../../orchestrator/src/cli/program.ts';
-
-/** `fleet …` in process; the invalid ORCHESTRATOR_PORT makes any command that got past its checks fail with exit 1, never reaching a service. */
-async function fleet(...args: string[]): Promise<{ status: number; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let err = '';
-  stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  stdout.resume();
-  const status = await runCli(['node', 'fleet', ...args], { env: { AGENT_FLEET_HOME: os.tmpdir(), ORCHESTRATOR_PORT: 'not-a-port' }, stdout, stderr });
-  return { status, err };
-}
+import { runFleetCliBeforeService as fleet } from '../../helpers/fleet-cli.ts';
 
 describe('a client config file is checked where it is read', () => {
   let dir: string;
@@ -45,8 +34,8 @@ describe('a client config file is checked where it is read', () => {
     ] as const;
     for (const [at, message] of cases) {
       for (const args of [['provision', 'acme', '--config', at], ['config', 'set', 'acme', at, '--reason', 'edit', '--base', '3']]) {
-        const { status, err } = await fleet(...args);
-        assert.equal(status, EXIT_CODES.invalid_input, `${args.join(' ')}: ${err}`);
+        const { code, err } = await fleet(...args);
+        assert.equal(code, EXIT_CODES.invalid_input, `${args.join(' ')}: ${err}`);
         assert.match(err, message, args.join(' '));
       }
     }
@@ -57,8 +46,8 @@ describe('a client config file is checked where it is read', () => {
     const at = await file('good.yaml', text);
     assert.equal(await readClientConfigFile(at), text);
     for (const args of [['provision', 'acme', '--config', at], ['config', 'set', 'acme', at, '--reason', 'edit']]) {
-      const { status, err } = await fleet(...args);
-      assert.equal(status, EXIT_CODES.internal, args.join(' '));
+      const { code, err } = await fleet(...args);
+      assert.equal(code, EXIT_CODES.internal, args.join(' '));
       assert.match(err, /invalid orchestrator configuration/, args.join(' '));
     }
   });

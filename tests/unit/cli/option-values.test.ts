@@ -8,31 +8,13 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import { EXIT_CODES } from '../../../orchestrator/src/cli/exit-codes.ts';
 import { isoTimeOption, wholeHoursOption } from '../../../orchestrator/src/cli/options.ts';
-import { runCli } from '../../../orchestrator/src/cli/program.ts';
 import { MAX_STANDARD_INPUT_BYTES, readStandardInput } from '../../../orchestrator/src/cli/secret-input.ts';
-
-/**
- * Runs `fleet …` in process. The environment is invalid on purpose (ORCHESTRATOR_PORT), so a command that
- * got past its own checks fails on loading the config (exit 1) and can never reach or start a service.
- */
-async function fleet(...args: string[]): Promise<{ status: number; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let err = '';
-  stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  stdout.resume();
-  const status = await runCli(['node', 'fleet', ...args], {
-    env: { AGENT_FLEET_HOME: os.tmpdir(), ORCHESTRATOR_PORT: 'not-a-port' },
-    stdout,
-    stderr,
-  });
-  return { status, err };
-}
+import { runFleetCliBeforeService as fleet } from '../../helpers/fleet-cli.ts';
 
 function refusal(run: () => unknown): string {
   try {
@@ -78,8 +60,8 @@ describe('fleet option values', () => {
       [['audit', 'export', 'acme', '--since', ''], '--since'],
       [['audit', 'export', 'acme', '--until', 'yesterday'], '--until'],
     ] as const) {
-      const { status, err } = await fleet(...args);
-      assert.equal(status, EXIT_CODES.invalid_input, args.join(' '));
+      const { code, err } = await fleet(...args);
+      assert.equal(code, EXIT_CODES.invalid_input, args.join(' '));
       assert.match(err, new RegExp(`^fleet: ${name} must be an ISO 8601 time`), args.join(' '));
     }
   });
@@ -89,8 +71,8 @@ describe('fleet option values', () => {
     for (const value of ['0x10', '1e1', '', ' 4', '0', '25', '-1', '4.0', 'Infinity']) {
       assert.match(refusal(() => wholeHoursOption(value)), /--hours must be a whole number from 1 to 24/, value);
     }
-    const { status, err } = await fleet('support', 'request', 'acme', '--incident', 'INC-1', '--reason', 'x', '--hours', '0x10');
-    assert.equal(status, EXIT_CODES.invalid_input);
+    const { code, err } = await fleet('support', 'request', 'acme', '--incident', 'INC-1', '--reason', 'x', '--hours', '0x10');
+    assert.equal(code, EXIT_CODES.invalid_input);
     assert.match(err, /--hours must be a whole number from 1 to 24 \(got "0x10"\)/);
   });
 
@@ -101,8 +83,8 @@ describe('fleet option values', () => {
       ['--code', '123456', '--code', '654321', 'list'],
       ['export', 'public-key', '--out', 'a.pem', '--out', 'b.pem'],
     ]) {
-      const { status, err } = await fleet(...args);
-      assert.equal(status, EXIT_CODES.invalid_input, args.join(' '));
+      const { code, err } = await fleet(...args);
+      assert.equal(code, EXIT_CODES.invalid_input, args.join(' '));
       assert.match(err, /^fleet: --(reason|to|code|out) is given more than once: give it once/, args.join(' '));
     }
     // Past the option checks: these reach the (invalid) configuration.
@@ -111,24 +93,24 @@ describe('fleet option values', () => {
       ['doctor', 'acme', '--marker', 'a', '--marker', 'b'],
       ['deprovision', 'acme', '--purge', '--purge'],
     ]) {
-      const { status, err } = await fleet(...args);
-      assert.equal(status, EXIT_CODES.internal, args.join(' '));
+      const { code, err } = await fleet(...args);
+      assert.equal(code, EXIT_CODES.internal, args.join(' '));
       assert.match(err, /invalid orchestrator configuration/, args.join(' '));
     }
   });
 
   test('a bad client id for backup, backup list, restore or ops-log show is refused before the service is reached', async () => {
     for (const args of [['backup', 'Bad_Id'], ['backup', 'list', 'Bad_Id'], ['restore', 'Bad_Id', '--from', 'b-1'], ['ops-log', 'show', '--client', ''], ['ops-log', 'show', '--client', 'Bad_Id']]) {
-      const { status, err } = await fleet(...args);
-      assert.equal(status, EXIT_CODES.invalid_input, args.join(' '));
+      const { code, err } = await fleet(...args);
+      assert.equal(code, EXIT_CODES.invalid_input, args.join(' '));
       assert.match(err, /^fleet: (invalid|missing) client id/, args.join(' '));
     }
   });
 
   test('ops-log show: a --since or --until that is not an ISO time with its zone is refused before the service is reached', async () => {
     for (const [option, value] of [['--since', ''], ['--since', 'yesterday'], ['--until', '2026-12-01T10:00:00']]) {
-      const { status, err } = await fleet('ops-log', 'show', option ?? '', value ?? '');
-      assert.equal(status, EXIT_CODES.invalid_input, `${option} ${value}`);
+      const { code, err } = await fleet('ops-log', 'show', option ?? '', value ?? '');
+      assert.equal(code, EXIT_CODES.invalid_input, `${option} ${value}`);
       assert.match(err, new RegExp(`^fleet: ${option} must be an ISO 8601 time`), `${option} ${value}`);
     }
   });
@@ -144,8 +126,8 @@ describe('fleet option values', () => {
       [['export', 'verify', '/dev/null', '--public-key', ''], /--public-key names no file/],
     ];
     for (const [args, message] of cases) {
-      const { status, err } = await fleet(...args);
-      assert.equal(status, EXIT_CODES.invalid_input, args.join(' '));
+      const { code, err } = await fleet(...args);
+      assert.equal(code, EXIT_CODES.invalid_input, args.join(' '));
       assert.match(err, message, args.join(' '));
     }
   });

@@ -2,7 +2,7 @@
 // Closing it must not be refused forever: past provisioning's own take-over age it is taken over and its
 // possibly running agent, network and scrape target removed; a provisioning still alive is waited for.
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { parseClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
@@ -11,8 +11,9 @@ import type { ScrapeTargets } from '../../../orchestrator/src/ports/scrape-targe
 import { ClientOperationGuard } from '../../../orchestrator/src/services/client-operation-guard.ts';
 import { DeprovisionClientService } from '../../../orchestrator/src/services/deprovision-client.ts';
 import { STALE_OPERATION_MS } from '../../../orchestrator/src/services/provision-client.ts';
-import { idleContainerRuntime } from '../../helpers/erasure-stand-ins.ts';
+import { idleContainerRuntime, leaveProvisioning } from '../../helpers/erasure-stand-ins.ts';
 import { registryBackends, type OpenedRegistry } from '../../helpers/registries.ts';
+import { registryPerTest } from '../../helpers/registry-per-test.ts';
 
 const ACME = parseClientId('acme');
 const CLAIMED_AT = new Date('2026-12-10T12:00:00.000Z');
@@ -35,15 +36,9 @@ function service(opened: OpenedRegistry, now: Date, removed: string[]) {
 
 for (const backend of registryBackends.filter((each) => each.name === 'pglite')) {
   describe(`deprovisioning a client left provisioning (${backend.name} registry)`, () => {
-    let opened: OpenedRegistry;
-    before(async () => {
-      opened = await backend.open();
-    });
-    after(() => opened.close());
-    beforeEach(async () => {
-      await opened.reset();
-      await opened.registry.claimForProvisioning({ id: ACME, provider: 'gmail', admins: ['jane@acme.example'], configYaml: 'client: acme\n', onboardingStartedAt: CLAIMED_AT.toISOString() }, 'op-1', CLAIMED_AT, STALE_OPERATION_MS);
-      await opened.registry.setSubnet(ACME, '10.77.0.0/28');
+    const opened = registryPerTest(backend, async (registry) => {
+      await leaveProvisioning(registry, ACME, 'jane@acme.example', CLAIMED_AT, STALE_OPERATION_MS);
+      await registry.setSubnet(ACME, '10.77.0.0/28');
     });
 
     test('a provisioning abandoned past the take-over age is taken over and cleaned up', async () => {

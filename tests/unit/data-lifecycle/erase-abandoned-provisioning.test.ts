@@ -2,12 +2,13 @@
 // nothing finishes it. Its erasure must not wait for it forever (the 30-day deadline); a provisioning that
 // is still alive (its heartbeat fresh) is waited for, so no saga recreates what the erasure removed.
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { EraseClientService } from '../../../orchestrator/src/services/erasure/erase-client.ts';
-import { erasureStandIns } from '../../helpers/erasure-stand-ins.ts';
+import { erasureStandIns, leaveProvisioning } from '../../helpers/erasure-stand-ins.ts';
 import { registryBackends, type OpenedRegistry } from '../../helpers/registries.ts';
+import { registryPerTest } from '../../helpers/registry-per-test.ts';
 
 const ACME = parseClientId('acme');
 const CLAIMED_AT = new Date('2026-12-10T12:00:00.000Z');
@@ -28,15 +29,7 @@ function service(opened: OpenedRegistry, now: Date, killed: ClientId[]) {
 
 for (const backend of registryBackends.filter((each) => each.name === 'pglite')) {
   describe(`erasure of a client left provisioning (${backend.name} registry)`, () => {
-    let opened: OpenedRegistry;
-    before(async () => {
-      opened = await backend.open();
-    });
-    after(() => opened.close());
-    beforeEach(async () => {
-      await opened.reset();
-      await opened.registry.claimForProvisioning({ id: ACME, provider: 'gmail', admins: ['jane@acme.example'], configYaml: 'client: acme\n', onboardingStartedAt: CLAIMED_AT.toISOString() }, 'op-1', CLAIMED_AT, 300_000);
-    });
+    const opened = registryPerTest(backend, (registry) => leaveProvisioning(registry, ACME, 'jane@acme.example', CLAIMED_AT, 300_000));
 
     test('a provisioning whose heartbeat stopped long ago is erased, its possibly running agent killed first', async () => {
       const killed: ClientId[] = [];

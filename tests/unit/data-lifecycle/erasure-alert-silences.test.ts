@@ -1,7 +1,7 @@
 // Alertmanager keeps a client's silences (matchers naming it, comments and authors) after its erasure unless
 // they are expired; its API expires them but deletes neither them nor alerts, which the certificate says.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { afterEach, describe, test } from 'node:test';
 import { parseClientId } from '@agent-fleet/kernel/client-id';
 import { AlertmanagerAlertSilences } from '../../../orchestrator/src/adapters/alertmanager/alertmanager-alert-silences.ts';
 import type { AlertSilences } from '../../../orchestrator/src/ports/alert-silences.ts';
@@ -10,8 +10,9 @@ import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import type { ScrapeTargets } from '../../../orchestrator/src/ports/scrape-targets.ts';
 import { ClientOperationGuard } from '../../../orchestrator/src/services/client-operation-guard.ts';
 import { DeprovisionClientService } from '../../../orchestrator/src/services/deprovision-client.ts';
-import { erasureStandIns, idleContainerRuntime, registerActiveClient } from '../../helpers/erasure-stand-ins.ts';
-import { registryBackends, type OpenedRegistry } from '../../helpers/registries.ts';
+import { containerOnlyKill, erasureStandIns, idleContainerRuntime, registerActiveClient } from '../../helpers/erasure-stand-ins.ts';
+import { registryBackends } from '../../helpers/registries.ts';
+import { registryPerTest } from '../../helpers/registry-per-test.ts';
 import { silence, startAlertmanagerEmulator, type AlertmanagerEmulator } from './alertmanager-emulator.ts';
 
 const ACME = parseClientId('acme');
@@ -56,16 +57,8 @@ describe('AlertmanagerAlertSilences against a loopback Alertmanager', () => {
 
 for (const backend of registryBackends.filter((each) => each.name === 'pglite')) {
   describe(`the deletion certificate on Alertmanager (${backend.name} registry)`, () => {
-    let opened: OpenedRegistry;
+    const opened = registryPerTest(backend, (registry) => registerActiveClient(registry, ACME, 'jane@acme.example'));
     let alertmanager: AlertmanagerEmulator | undefined;
-    before(async () => {
-      opened = await backend.open();
-    });
-    after(() => opened.close());
-    beforeEach(async () => {
-      await opened.reset();
-      await registerActiveClient(opened.registry, ACME, 'jane@acme.example');
-    });
     afterEach(async () => {
       await alertmanager?.close();
       alertmanager = undefined;
@@ -74,7 +67,7 @@ for (const backend of registryBackends.filter((each) => each.name === 'pglite'))
     const erase = async (alertSilences: AlertSilences | undefined) => {
       const outcome = await new EraseClientService({
         ...erasureStandIns(opened.registry, ACME),
-        kill: { kill: async () => ({ clientId: ACME, alreadyKilled: false, revokedTokens: 0, agentNotified: false, containerStopped: true, durationMs: 1 }) },
+        kill: containerOnlyKill(ACME),
         alertSilences,
         clock: { now: () => new Date('2026-12-10T12:00:00.000Z') },
       }).erase({ clientId: ACME, requestId: 'DSR-1', actor: 'ops' });

@@ -2,25 +2,19 @@
 // Prometheus, and the deletion certificate says what happened to them: removed, not configured, or failed,
 // never a silent skip and never "removed" while series are left.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { afterEach, describe, test } from 'node:test';
 import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
 import { PrometheusMetricsHistory } from '../../../orchestrator/src/adapters/prometheus/prometheus-metrics-history.ts';
 import type { MetricsHistory } from '../../../orchestrator/src/ports/metrics-history.ts';
 import { EraseClientService, type EraseOutcome } from '../../../orchestrator/src/services/erasure/erase-client.ts';
-import { erasureStandIns, registerActiveClient } from '../../helpers/erasure-stand-ins.ts';
+import { containerOnlyKill, erasureStandIns, registerActiveClient } from '../../helpers/erasure-stand-ins.ts';
 import { registryBackends, type OpenedRegistry } from '../../helpers/registries.ts';
-import { startPrometheusEmulator, type PrometheusEmulator } from './prometheus-emulator.ts';
+import { registryPerTest } from '../../helpers/registry-per-test.ts';
+import { seriesOf, startPrometheusEmulator, type PrometheusEmulator } from './prometheus-emulator.ts';
 
 const ACME = parseClientId('acme');
 const OTHER = parseClientId('acme-two');
 const noWait = async () => undefined;
-
-function seriesOf(...clients: string[]) {
-  return clients.flatMap((client) => [
-    { __name__: 'agent_emails_sent_total', client, job: 'agents' },
-    { __name__: 'up', client, job: 'agents' },
-  ]);
-}
 
 describe('PrometheusMetricsHistory against a loopback Prometheus', () => {
   let prometheus: PrometheusEmulator;
@@ -97,7 +91,7 @@ function standIns(opened: OpenedRegistry, metricsHistory: MetricsHistory | undef
   const now = () => new Date('2026-12-10T12:00:00.000Z');
   return new EraseClientService({
     ...erasureStandIns(opened.registry, ACME),
-    kill: { kill: async () => ({ clientId: ACME, alreadyKilled: false, revokedTokens: 0, agentNotified: false, containerStopped: true, durationMs: 1 }) },
+    kill: containerOnlyKill(ACME),
     metricsHistory,
     ownMetrics,
     clock: { now },
@@ -111,16 +105,8 @@ function metricsStep(outcome: EraseOutcome) {
 
 for (const backend of registryBackends.filter((each) => each.name === 'pglite')) {
   describe(`the deletion certificate on the metrics history (${backend.name} registry)`, () => {
-    let opened: OpenedRegistry;
+    const opened = registryPerTest(backend, (registry) => registerActiveClient(registry, ACME, 'jane@acme.example'));
     let prometheus: PrometheusEmulator | undefined;
-    before(async () => {
-      opened = await backend.open();
-    });
-    after(() => opened.close());
-    beforeEach(async () => {
-      await opened.reset();
-      await registerActiveClient(opened.registry, ACME, 'jane@acme.example');
-    });
     afterEach(async () => {
       await prometheus?.close();
       prometheus = undefined;

@@ -23,6 +23,14 @@ export interface PrometheusEmulator {
   close(): Promise<void>;
 }
 
+/** Two series of each client's agent: a counter of its sends and its `up`. */
+export function seriesOf(...clients: string[]): EmulatedSeries[] {
+  return clients.flatMap((client) => [
+    { __name__: 'agent_emails_sent_total', client, job: 'agents' },
+    { __name__: 'up', client, job: 'agents' },
+  ]);
+}
+
 /** `{client="acme"}` only: the one matcher shape the adapter sends. */
 function matcherOf(selector: string | null): { label: string; value: string } | null {
   const match = /^\{(\w+)=("(?:[^"\\]|\\.)*")\}$/.exec(selector ?? '');

@@ -2,7 +2,7 @@
 // does (the same step), and a deletion that failed (Prometheus down, its admin API off) is tried again by the
 // retention run until it succeeds, the ops log saying when; a client made again under the id is left alone.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { afterEach, beforeEach, describe, test } from 'node:test';
 import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
 import type { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
@@ -14,21 +14,15 @@ import { DeprovisionClientService } from '../../../orchestrator/src/services/dep
 import { enforceRetention } from '../../../orchestrator/src/services/enforce-retention.ts';
 import { EraseClientService } from '../../../orchestrator/src/services/erasure/erase-client.ts';
 import { METRICS_HISTORY_RETRY_ACTION, pendingMetricsDeletions } from '../../../orchestrator/src/services/erasure/metrics-history-retry.ts';
-import { erasureStandIns, idleContainerRuntime, registerActiveClient } from '../../helpers/erasure-stand-ins.ts';
+import { containerOnlyKill, erasureStandIns, idleContainerRuntime, registerActiveClient } from '../../helpers/erasure-stand-ins.ts';
 import { registryBackends, type OpenedRegistry } from '../../helpers/registries.ts';
-import { startPrometheusEmulator, type PrometheusEmulator } from './prometheus-emulator.ts';
+import { registryPerTest } from '../../helpers/registry-per-test.ts';
+import { seriesOf, startPrometheusEmulator, type PrometheusEmulator } from './prometheus-emulator.ts';
 
 const ACME = parseClientId('acme');
 const OTHER = parseClientId('acme-two');
 const NOW = new Date('2026-12-10T02:30:00.000Z');
 const noWait = async () => undefined;
-
-function seriesOf(...clients: string[]) {
-  return clients.flatMap((client) => [
-    { __name__: 'agent_emails_sent_total', client, job: 'agents' },
-    { __name__: 'up', client, job: 'agents' },
-  ]);
-}
 
 function deprovisioning(opened: OpenedRegistry, metricsHistory: MetricsHistory | undefined, guard = new ClientOperationGuard()) {
   return new DeprovisionClientService({
@@ -59,15 +53,9 @@ const retries = async (opened: OpenedRegistry) => opened.registry.listOpsLog({ a
 
 for (const backend of registryBackends.filter((each) => each.name === 'pglite')) {
   describe(`a purge and the metrics history (${backend.name} registry)`, () => {
-    let opened: OpenedRegistry;
+    const opened = registryPerTest(backend, (registry) => registerActiveClient(registry, ACME, 'jane@acme.example'));
     let prometheus: PrometheusEmulator;
-    before(async () => {
-      opened = await backend.open();
-    });
-    after(() => opened.close());
     beforeEach(async () => {
-      await opened.reset();
-      await registerActiveClient(opened.registry, ACME, 'jane@acme.example');
       prometheus = await startPrometheusEmulator({ series: seriesOf(ACME, OTHER) });
     });
     afterEach(() => prometheus.close());
@@ -110,7 +98,7 @@ for (const backend of registryBackends.filter((each) => each.name === 'pglite'))
       const history = new PrometheusMetricsHistory({ url: prometheus.url, sleep: noWait });
       const erasure = new EraseClientService({
         ...erasureStandIns(opened.registry, ACME),
-        kill: { kill: async () => ({ clientId: ACME, alreadyKilled: false, revokedTokens: 0, agentNotified: false, containerStopped: true, durationMs: 1 }) },
+        kill: containerOnlyKill(ACME),
         metricsHistory: history,
         clock: { now: () => NOW },
       });

@@ -1,4 +1,4 @@
-import type { IncidentRecord } from '../../../orchestrator/src/ports/incident-store.ts';
+import type { IncidentNotification, IncidentRecord } from '../../../orchestrator/src/ports/incident-store.ts';
 
 const HOUR = 3_600_000;
 /** Wednesday 2026-12-02, 10:00 UTC. */
@@ -18,6 +18,19 @@ export function incident(overrides: Partial<IncidentRecord> = {}): IncidentRecor
     ...nothingDoneYet(),
     updatedAt: OPENED.toISOString(),
     ...overrides,
+  };
+}
+
+/** That jake told `clientId` by phone `hours` after the opening, recorded by ops@host `recordedHours` after it. */
+export function phoneNotification(clientId: string | null, recipient: string, hours: number, recordedHours = hours): IncidentNotification {
+  return {
+    clientId,
+    at: at(hours).toISOString(),
+    by: 'jake',
+    channel: 'phone',
+    recipient,
+    recordedAt: at(recordedHours).toISOString(),
+    recordedBy: 'ops@host',
   };
 }
 

@@ -1,23 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isFleetError } from '@agent-fleet/kernel/fleet-error';
-import type { IncidentNotification } from '../../../orchestrator/src/ports/incident-store.ts';
 import { incidentClocks } from '../../../orchestrator/src/services/incidents/incident-clocks.ts';
 import { closeIncident, confirmBreach, recordNotification } from '../../../orchestrator/src/services/incidents/incident-transitions.ts';
-import { at, incident } from './incident-fixture.ts';
+import { at, incident, phoneNotification } from './incident-fixture.ts';
 
 const settings = { timeZone: 'Europe/London' };
 const closure = { rootCause: 'leaked token', lessons: 'rotate monthly', remediation: null };
 
-const told = (clientId: string, hours: number, recordedHours = hours): IncidentNotification => ({
-  clientId,
-  at: at(hours).toISOString(),
-  by: 'jake',
-  channel: 'phone',
-  recipient: '',
-  recordedAt: at(recordedHours).toISOString(),
-  recordedBy: 'ops@host',
-});
+const told = (clientId: string, hours: number, recordedHours = hours) => phoneNotification(clientId, '', hours, recordedHours);
 
 const notificationClock = (record: ReturnType<typeof incident>, hours: number) => {
   const found = incidentClocks(record, at(hours), settings).find((clock) => clock.name === 'notification');

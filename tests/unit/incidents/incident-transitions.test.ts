@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isFleetError } from '@agent-fleet/kernel/fleet-error';
-import type { IncidentContainmentStep, IncidentNotification } from '../../../orchestrator/src/ports/incident-store.ts';
+import type { IncidentContainmentStep } from '../../../orchestrator/src/ports/incident-store.ts';
 import {
   addNote,
   closeIncident,
@@ -11,20 +11,12 @@ import {
   recordContainment,
   recordNotification,
 } from '../../../orchestrator/src/services/incidents/incident-transitions.ts';
-import { at, incident } from './incident-fixture.ts';
+import { at, incident, phoneNotification } from './incident-fixture.ts';
 
 const refused = (run: () => unknown, code: string, pattern: RegExp) =>
   assert.throws(run, (error: unknown) => isFleetError(error) && error.code === code && pattern.test(error.message));
 
-const told = (clientId: string | null, hours: number): IncidentNotification => ({
-  clientId,
-  at: at(hours).toISOString(),
-  by: 'jake',
-  channel: 'phone',
-  recipient: 'ceo@acme.example',
-  recordedAt: at(hours).toISOString(),
-  recordedBy: 'ops@host',
-});
+const told = (clientId: string | null, hours: number) => phoneNotification(clientId, 'ceo@acme.example', hours);
 
 const step = (outcome: 'success' | 'failed', name: IncidentContainmentStep['step'] = 'kill'): IncidentContainmentStep => ({
   clientId: 'acme',

@@ -28,9 +28,9 @@ import {
   formatSupportRequested,
   formatSupportRevoked,
 } from '../../../orchestrator/src/cli/format/support.ts';
-import type { AgentWorkloadState } from '../../../orchestrator/src/ports/container-runtime.ts';
 import type { ClientDescription } from '../../../orchestrator/src/services/describe-client.ts';
 import type { SupportGrant } from '../../../orchestrator/src/services/support-access.ts';
+import { runningAgent } from '../../helpers/running-agent.ts';
 
 const acme = parseClientId('acme');
 
@@ -90,15 +90,7 @@ describe('fleet CLI formatters (the human output; --json prints the value itself
         'target:   -',
       ].join('\n'),
     );
-    const agent: AgentWorkloadState = {
-      clientId: acme,
-      exists: true,
-      running: true,
-      status: 'running',
-      exitCode: null,
-      startedAt: null,
-      endpoints: { control: '127.0.0.1:1', metrics: '127.0.0.1:2' },
-    };
+    const agent = runningAgent(acme);
     const running = formatClientStatus({
       runtime: 'docker',
       client: { ...client, status: 'active', statusReason: null },

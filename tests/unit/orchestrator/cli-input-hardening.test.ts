@@ -5,32 +5,17 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { MAX_CONFIG_BYTES } from '@agent-fleet/kernel/client-config-document';
 import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import { EXIT_CODES } from '../../../orchestrator/src/cli/exit-codes.ts';
 import { readConfigFile } from '../../../orchestrator/src/cli/options.ts';
-import { runCli } from '../../../orchestrator/src/cli/program.ts';
 import { readCliSession } from '../../../orchestrator/src/cli/session-file.ts';
+import { runFleetCliWithEnv, unstartableEnv, type FleetCliRun } from '../../helpers/fleet-cli.ts';
 
-/**
- * Runs `fleet …` in process. The environment is invalid on purpose (ORCHESTRATOR_PORT), so a command that
- * got past its own checks fails on loading the config and can never reach or start a service.
- */
-async function fleet(home: string, ...args: string[]): Promise<{ status: number; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let err = '';
-  stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  stdout.resume();
-  const status = await runCli(['node', 'fleet', ...args], {
-    env: { AGENT_FLEET_HOME: home, ORCHESTRATOR_PORT: 'not-a-port' },
-    stdout,
-    stderr,
-  });
-  return { status, err };
-}
+/** `fleet …` in process with the fleet home `home`, unable to reach or start a service. */
+const fleet = (home: string, ...args: string[]): Promise<FleetCliRun> => runFleetCliWithEnv(unstartableEnv(home), ...args);
 
 async function refusalOf(promise: Promise<unknown>): Promise<string> {
   try {
@@ -50,8 +35,8 @@ describe('fleet CLI input', () => {
   after(() => rm(home, { recursive: true, force: true }));
 
   test('provision --config "" is refused, not provisioned on the default config', async () => {
-    const { status, err } = await fleet(home, 'provision', 'acme', '--config', '');
-    assert.equal(status, EXIT_CODES.invalid_input);
+    const { code, err } = await fleet(home, 'provision', 'acme', '--config', '');
+    assert.equal(code, EXIT_CODES.invalid_input);
     assert.match(err, /the config file path is empty/);
   });
 
@@ -70,8 +55,8 @@ describe('fleet CLI input', () => {
   });
 
   test('config set with a file it cannot read is a usage error naming the file', async () => {
-    const { status, err } = await fleet(home, 'config', 'set', 'acme', path.join(home, 'nope.yaml'), '--reason', 'tune');
-    assert.equal(status, EXIT_CODES.invalid_input);
+    const { code, err } = await fleet(home, 'config', 'set', 'acme', path.join(home, 'nope.yaml'), '--reason', 'tune');
+    assert.equal(code, EXIT_CODES.invalid_input);
     assert.match(err, /cannot read config file .*nope\.yaml/);
   });
 
@@ -81,8 +66,8 @@ describe('fleet CLI input', () => {
       ['config', 'show', 'acme', '--version', '0x1'],
       ['config', 'rollback', 'acme', '--to', '1e3', '--reason', 'undo'],
     ]) {
-      const { status, err } = await fleet(home, ...args);
-      assert.equal(status, EXIT_CODES.invalid_input, args.join(' '));
+      const { code, err } = await fleet(home, ...args);
+      assert.equal(code, EXIT_CODES.invalid_input, args.join(' '));
       assert.match(err, /must be a whole number/, args.join(' '));
     }
   });

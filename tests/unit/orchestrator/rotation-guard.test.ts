@@ -7,12 +7,12 @@ import { describe, test } from 'node:test';
 import type { ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
-import type { AgentWorkloadState, ContainerRuntime } from '../../../orchestrator/src/ports/container-runtime.ts';
 import type { Registry } from '../../../orchestrator/src/ports/registry.ts';
 import type { SecretStore } from '../../../orchestrator/src/ports/secret-store.ts';
 import { ClientOperationGuard } from '../../../orchestrator/src/services/client-operation-guard.ts';
 import { RotateCredentialsService } from '../../../orchestrator/src/services/rotate-credentials.ts';
 import { clientOnRegistry, inProcessBackends } from '../../helpers/client-on-registry.ts';
+import { runtimeWithRunningAgent } from '../../helpers/running-agent.ts';
 
 const CLIENT = 'acme' as ClientId;
 
@@ -30,18 +30,7 @@ function rotation(bed: { opened: { registry: Registry } }, guard: ClientOperatio
       return { revoked: 1 };
     },
   } as Partial<SecretStore> as SecretStore;
-  const runtime = {
-    kind: 'docker',
-    inspectAgent: async (): Promise<AgentWorkloadState> => ({
-      clientId: CLIENT,
-      exists: true,
-      running: true,
-      status: 'running',
-      exitCode: null,
-      startedAt: null,
-      endpoints: { control: '127.0.0.1:1', metrics: '127.0.0.1:2' },
-    }),
-  } as Partial<ContainerRuntime> as ContainerRuntime;
+  const runtime = runtimeWithRunningAgent(CLIENT, { kind: 'docker' });
   return new RotateCredentialsService({
     registry: bed.opened.registry,
     runtime,

@@ -6,11 +6,11 @@ import { describe, test } from 'node:test';
 import type { ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
-import type { AgentWorkloadState, ContainerRuntime } from '../../../orchestrator/src/ports/container-runtime.ts';
 import type { Registry } from '../../../orchestrator/src/ports/registry.ts';
 import type { SecretStore } from '../../../orchestrator/src/ports/secret-store.ts';
 import { ClientOperationGuard } from '../../../orchestrator/src/services/client-operation-guard.ts';
 import { RotateCredentialsService } from '../../../orchestrator/src/services/rotate-credentials.ts';
+import { runtimeWithRunningAgent } from '../../helpers/running-agent.ts';
 
 const CLIENT = 'acme' as ClientId;
 
@@ -31,17 +31,7 @@ function rotation(guard: ClientOperationGuard, guardWaitMs: number, touched: str
       return { revoked: 1 };
     },
   } as Partial<SecretStore> as SecretStore;
-  const runtime = {
-    inspectAgent: async (): Promise<AgentWorkloadState> => ({
-      clientId: CLIENT,
-      exists: true,
-      running: true,
-      status: 'running',
-      exitCode: null,
-      startedAt: null,
-      endpoints: { control: '127.0.0.1:1', metrics: '127.0.0.1:2' },
-    }),
-  } as Partial<ContainerRuntime> as ContainerRuntime;
+  const runtime = runtimeWithRunningAgent(CLIENT);
   return new RotateCredentialsService({
     registry,
     runtime,

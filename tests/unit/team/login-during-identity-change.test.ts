@@ -2,27 +2,15 @@
 // reissue or removal ends the member's sessions, and the session that sign-in creates just after must not
 // survive it, or whoever holds the lost phone keeps a session the reissue was meant to end.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { generate } from 'otplib';
-import type { Registry } from '../../../orchestrator/src/ports/registry.ts';
 import type { TeamStore } from '../../../orchestrator/src/ports/team-store.ts';
-import { TeamMembers } from '../../../orchestrator/src/services/team/team-members.ts';
 import { TeamSessions } from '../../../orchestrator/src/services/team/team-sessions.ts';
-import { TeamTotp } from '../../../orchestrator/src/services/team/team-totp.ts';
-import { memoryTeamStore } from './memory-team-store.ts';
+import { memoryTeamServices } from './memory-team-services.ts';
 
 const STEP_MS = 30_000;
 
 async function teamWithBob() {
-  const store = memoryTeamStore();
-  let now = new Date('2026-03-02T10:00:00.000Z');
-  const clock = { now: () => now };
-  const registry = { appendOpsLog: async () => undefined } as unknown as Registry;
-  const totp = new TeamTotp({ members: store.members, clock, sealingKey: randomBytes(32) });
-  const members = new TeamMembers({ store, totp, registry, clock });
-  const sessions = new TeamSessions({ store, totp, registry, clock });
-  const codeOf = (secret: string) => generate({ secret, epoch: Math.floor(now.getTime() / 1000) });
+  const { store, clock, registry, totp, members, sessions, advance, codeOf } = memoryTeamServices();
   for (const [name, bootstrap] of [
     ['alice', true],
     ['bob', false],
@@ -31,7 +19,7 @@ async function teamWithBob() {
     const { secret } = await members.enrol({ name, code: added.enrolment.code });
     await sessions.login(name, await codeOf(secret));
     if (name === 'bob') {
-      now = new Date(now.getTime() + STEP_MS);
+      advance(STEP_MS);
       return { store, members, sessions, totp, clock, registry, bobsCode: await codeOf(secret) };
     }
   }

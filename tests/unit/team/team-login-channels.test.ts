@@ -2,27 +2,15 @@
 // locked the member out everywhere, the owner-only socket included, and so `fleet kill` (which needs a
 // session) for ops on the machine during an incident. Wrong codes now count per channel (socket, TCP).
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { generate } from 'otplib';
 import { TEAM_POLICY } from '../../../orchestrator/src/domain/team-member.ts';
-import type { Registry } from '../../../orchestrator/src/ports/registry.ts';
-import { TeamMembers } from '../../../orchestrator/src/services/team/team-members.ts';
-import { TeamSessions } from '../../../orchestrator/src/services/team/team-sessions.ts';
-import { TeamTotp } from '../../../orchestrator/src/services/team/team-totp.ts';
-import { memoryTeamStore } from './memory-team-store.ts';
+import { memoryTeamServices } from './memory-team-services.ts';
 
 const STEP_MS = 30_000;
 const { maxFailures } = TEAM_POLICY.lockout;
 
 async function enrolledTeam() {
-  const store = memoryTeamStore();
-  let now = new Date('2026-03-02T10:00:00.000Z');
-  const clock = { now: () => now };
-  const registry = { appendOpsLog: async () => undefined } as unknown as Registry;
-  const totp = new TeamTotp({ members: store.members, clock, sealingKey: randomBytes(32) });
-  const members = new TeamMembers({ store, totp, registry, clock });
-  const sessions = new TeamSessions({ store, totp, registry, clock });
+  const { members, sessions, advance, codeOf } = memoryTeamServices();
   const added = await members.add({
     name: 'alice',
     email: 'alice@agency.example',
@@ -30,10 +18,7 @@ async function enrolledTeam() {
     bootstrap: true,
   });
   const { secret } = await members.enrol({ name: 'alice', code: added.enrolment.code });
-  const code = () => generate({ secret, epoch: Math.floor(now.getTime() / 1000) });
-  const advance = (ms: number) => {
-    now = new Date(now.getTime() + ms);
-  };
+  const code = () => codeOf(secret);
   const wrongCode = async () => String((Number(await code()) + 500_000) % 1_000_000).padStart(6, '0');
   return { sessions, code, wrongCode, advance };
 }
