@@ -1,3 +1,4 @@
+import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import type { Clock } from '../ports/clock.ts';
 import type { Registry } from '../ports/registry.ts';
@@ -39,14 +40,15 @@ interface PendingApproval {
 /**
  * One-tap approval emails: the orchestrator holds the link-signing key, so it watches each agent's pending
  * approvals and asks the agent to mail each new one's signed link to the client's admins through the
- * client's own mailbox. The agent sends at most once per approval (its outbox key), so announcing again
- * after a restart sends nothing twice; this service only avoids asking again within its lifetime.
+ * client's own mailbox. The agent sends at most once per approval (its outbox key): asked again after a
+ * restart here, it answers `conflict` (the new link makes another mail under the same key), which settles
+ * that approval as a decided one does; this service only avoids asking again within its lifetime.
  *
  * Each approval stems from an inbound email a stranger may have sent, so a flood of them must not become
  * a flood of mail from the client's own mailbox (using up its provider's daily sending quota, and burying
  * the admins in mails quoting the strangers' subjects): past `limits`, approvals wait, unmailed, in the
- * portal and the daily summary, and are mailed later while still pending. One approval whose notice fails
- * does not hold up the others.
+ * portal and the daily summary, and are mailed later while still pending, the soonest to expire first. One
+ * approval whose notice fails does not hold up the others.
  */
 export class ApprovalNoticeService {
   private readonly deps: ApprovalNoticeDependencies;
@@ -84,7 +86,10 @@ export class ApprovalNoticeService {
     this.announced.set(clientId, known);
     let handed = 0;
     let held = 0;
-    for (const approval of pending) {
+    // Soonest to expire first (the agent lists newest first): under a limit, a stream of new approvals
+    // must not keep an older one unmailed until it expires.
+    const bySoonest = [...pending].sort((a, b) => a.expiresAt.getTime() - b.expiresAt.getTime());
+    for (const approval of bySoonest) {
       if (known.has(approval.id)) continue;
       if (!this.withinLimits(clientId)) {
         held++;
@@ -98,6 +103,14 @@ export class ApprovalNoticeService {
         handed++;
         this.deps.logger.info('approval notice handed to the agent', { client: clientId, outcome });
       } catch (error) {
+        if (isFleetError(error) && error.code === 'conflict') {
+          // Settled on the agent's side: mailed before under this approval's outbox key (before a restart
+          // here, or an answer lost to a timeout; each ask signs a new link, so it is not the same mail), or
+          // no longer pending. Asking again would fail the same way on every pass.
+          known.add(approval.id);
+          this.deps.logger.info('approval notice already settled by the agent', { client: clientId, approval: approval.id });
+          continue;
+        }
         this.deps.logger.warn('approval notice failed; tried again next time', { client: clientId, approval: approval.id, error });
       }
     }

@@ -1,8 +1,8 @@
 import { parseClientConfigYaml } from '@agent-fleet/kernel/client-config-yaml';
 import { parseClientId } from '@agent-fleet/kernel/client-id';
-import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { FleetError, isFleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Registry } from '../ports/registry.ts';
-import type { AgentViewsService } from './agent-views.ts';
+import type { AdminNoticeOutcome, AgentViewsService } from './agent-views.ts';
 
 export type InviteResult =
   | { delivery: 'mailed'; clientId: string; email: string; expiresAt: string; outcome: 'sent' | 'queued' }
@@ -13,6 +13,11 @@ export interface PortalInviteDependencies {
   views: Pick<AgentViewsService, 'notice'>;
   /** Issues a single-use 24 h enrolment link (the portal). */
   issue(clientId: string, email: string): Promise<{ url: string; expiresAt: Date }>;
+}
+
+/** A stable, bounded name of what went wrong, for the ops log (never the message: it may quote the link). */
+function errorCode(error: unknown): string {
+  return isFleetError(error) ? error.code : 'internal';
 }
 
 /**
@@ -47,7 +52,22 @@ export class PortalInviteService {
       });
       return { delivery: 'shown', clientId, email, expiresAt, url: issued.url };
     }
-    const outcome = await this.deps.views.notice(clientId, { kind: 'enrolment', email, url: issued.url, expiresAt });
+    let outcome: AdminNoticeOutcome;
+    try {
+      outcome = await this.deps.views.notice(clientId, { kind: 'enrolment', email, url: issued.url, expiresAt });
+    } catch (error) {
+      // The agent may have mailed the link before its answer was lost (a timeout): a live link went out,
+      // so the ops log says so, as it does for every other invitation.
+      await this.deps.registry.appendOpsLog({
+        actor: input.actor,
+        action: 'portal-invite',
+        clientId,
+        reason: `enrollment link for ${email} issued; the agent's answer to mailing it failed, so it may or may not have been mailed`,
+        outcome: 'failure',
+        details: { admin: email, delivery: 'mailed', outcome: 'unknown', expiresAt, error: errorCode(error) },
+      });
+      throw error;
+    }
     await this.deps.registry.appendOpsLog({
       actor: input.actor,
       action: 'portal-invite',

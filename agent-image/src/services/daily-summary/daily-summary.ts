@@ -1,6 +1,7 @@
 import { Cron } from 'croner';
 import type { ClientConfig } from '@agent-fleet/kernel/client-config';
 import type { Logger } from '@agent-fleet/kernel/logger';
+import type { AuditRecord } from '../../domain/audit-record.ts';
 import type { AuditLog } from '../audit-log/audit-log.ts';
 import type { AdminNotifier, NotifyOutcome } from '../runtime/admin-notifier.ts';
 import { renderSummaryHtml, renderSummaryText, summarySubject, type SummaryMeta } from './render-summary.ts';
@@ -32,6 +33,26 @@ export function sameLocalTimeDaysBefore(at: Date, days: number, timezone: string
   const wanted = offsetMs(at.getTime(), timezone);
   const first = naive + wanted - offsetMs(naive, timezone);
   return new Date(naive + wanted - offsetMs(first, timezone));
+}
+
+/** How far back the last daily summary sent still starts the next one's period. */
+const PREVIOUS_SUMMARY_WINDOW_MS = 2 * DAY_MS;
+
+/**
+ * When the last daily summary before `at` went to the outbox (its audit record), within the window. After
+ * the summary time or zone moved later, the local day before `at` starts after that summary's period ended:
+ * the hours between belong to no summary unless the next period starts there.
+ */
+export function previousSummaryAt(records: readonly AuditRecord[], at: Date): Date | undefined {
+  const since = new Date(at.getTime() - PREVIOUS_SUMMARY_WINDOW_MS).toISOString();
+  const until = at.toISOString();
+  let last: string | undefined;
+  for (const record of records) {
+    if (record.action_type !== 'email_send' || record.actor !== 'system' || record.result !== 'intended') continue;
+    if (record.parameters['kind'] !== 'daily_summary' || record.timestamp < since || record.timestamp >= until) continue;
+    if (last === undefined || record.timestamp > last) last = record.timestamp;
+  }
+  return last === undefined ? undefined : new Date(last);
 }
 
 /**
@@ -85,9 +106,11 @@ export class DailySummary {
   /** The report of the period ending now, from the audit log only. */
   async report(period: 'day' | 'week', at: Date = this.now()): Promise<SummaryReport> {
     const { audit, config } = this.options;
-    const from = sameLocalTimeDaysBefore(at, period === 'day' ? 1 : 7, config.timezone);
-    const lookbackFrom = new Date(Math.min(from.getTime(), at.getTime() - config.approvalTimeoutHours * HOUR_MS - DAY_MS));
+    const usual = sameLocalTimeDaysBefore(at, period === 'day' ? 1 : 7, config.timezone);
+    const lookbackFrom = new Date(Math.min(usual.getTime(), at.getTime() - config.approvalTimeoutHours * HOUR_MS - DAY_MS, at.getTime() - PREVIOUS_SUMMARY_WINDOW_MS));
     const lookback = await audit.read({ since: lookbackFrom, until: at });
+    const previous = period === 'day' ? previousSummaryAt(lookback, at) : undefined;
+    const from = previous === undefined || previous.getTime() >= usual.getTime() ? usual : previous;
     const inPeriod = lookback.filter((record) => record.timestamp >= from.toISOString());
     return buildSummaryReport(inPeriod, lookback, { from, to: at });
   }

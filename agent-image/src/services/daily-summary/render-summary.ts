@@ -1,3 +1,4 @@
+import { actionWords } from './action-words.ts';
 import { MUTED, emailDocument, escapeHtml, factTable, heading, itemList, link, paragraph } from './email-layout.ts';
 import { oneLine, quoteFromMail } from './mail-quote.ts';
 import type { SummaryReport } from './summary-report.ts';
@@ -88,6 +89,25 @@ function usd(value: number): string {
   return `$${value.toFixed(value < 1 ? 4 : 2)}`;
 }
 
+function capitalised(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** How the people of a held action that is not an email relate to it. */
+function concerning(entry: SummaryReport['pendingApprovals'][number]): string {
+  return entry.action === 'calendar.write' ? 'notifies' : 'concerns';
+}
+
+/**
+ * One pending approval as the plain-text part names it: an email by its quoted subject and recipients,
+ * anything else by what it does, so that a calendar change never reads as an email without a subject.
+ */
+function pendingWhat(entry: SummaryReport['pendingApprovals'][number]): string {
+  if (entry.action === undefined) return `"${quoteFromMail(entry.subject)}" to ${oneLine(entry.recipients)}`;
+  const people = entry.recipients === '' ? '' : `, ${concerning(entry)} ${oneLine(entry.recipients)}`;
+  return `${actionWords(entry.action, entry.operation)}${people}`;
+}
+
 /** Pending approvals, the soonest to expire first: those are the ones an admin must not miss. */
 function pendingBySoonest(report: SummaryReport): SummaryReport['pendingApprovals'] {
   return [...report.pendingApprovals].sort((a, b) => (a.expiresAt < b.expiresAt ? -1 : a.expiresAt > b.expiresAt ? 1 : 0));
@@ -167,11 +187,11 @@ export function renderSummaryText(report: SummaryReport, meta: SummaryMeta): str
   lines.push(`Waiting for your approval: ${report.pendingApprovals.length}`);
   const pending = bounded(pendingBySoonest(report));
   if (pending.shown.length > 0) {
-    lines.push('Nothing here is sent until someone approves it in the client portal; what is not decided in time is never sent.');
+    lines.push('Nothing here happens until someone approves it in the client portal; what is not decided in time never happens.');
     lines.push(QUOTE_NOTE);
   }
   for (const entry of pending.shown) {
-    lines.push(`  - ${oneLine(entry.id, 100)}: "${quoteFromMail(entry.subject)}" to ${oneLine(entry.recipients)} (decide before ${localTime(entry.expiresAt, meta.timezone)})`);
+    lines.push(`  - ${oneLine(entry.id, 100)}: ${pendingWhat(entry)} (decide before ${localTime(entry.expiresAt, meta.timezone)})`);
     lines.push(`    review and decide: ${approvalPage(meta, entry.id) ?? 'in the client portal, under Approvals'}`);
   }
   if (pending.more > 0) lines.push(`  - and ${count(pending.more)} more: ${approvalsPage(meta) ?? 'in the client portal, under Approvals'}`);
@@ -203,7 +223,11 @@ export function renderSummaryHtml(report: SummaryReport, meta: SummaryMeta): str
   const pendingItems = pending.shown.map((entry) => {
     const page = approvalPage(meta, entry.id);
     const action = page === null ? e('Review and decide in the client portal, under Approvals.') : link(page, 'Review and decide');
-    return `<strong><bdi>${e(quoteFromMail(entry.subject) || '(no subject)')}</bdi></strong><br>to <bdi>${e(oneLine(entry.recipients))}</bdi><br><span style="color:${MUTED};font-size:14px;">decide before ${e(when(entry.expiresAt))}</span><br>${action}`;
+    const what =
+      entry.action === undefined
+        ? `<strong><bdi>${e(quoteFromMail(entry.subject) || '(no subject)')}</bdi></strong><br>to <bdi>${e(oneLine(entry.recipients))}</bdi>`
+        : `<strong>${e(capitalised(actionWords(entry.action, entry.operation)))}</strong>${entry.recipients === '' ? '' : `<br>${e(concerning(entry))} <bdi>${e(oneLine(entry.recipients))}</bdi>`}`;
+    return `${what}<br><span style="color:${MUTED};font-size:14px;">decide before ${e(when(entry.expiresAt))}</span><br>${action}`;
   });
   if (pending.more > 0) {
     const all = approvalsPage(meta);
@@ -232,7 +256,7 @@ export function renderSummaryHtml(report: SummaryReport, meta: SummaryMeta): str
     heading(`Waiting for your approval (${report.pendingApprovals.length})`),
     ...(pendingItems.length === 0
       ? []
-      : [paragraph('Nothing here is sent until someone approves it in the client portal; what is not decided in time is never sent.'), paragraph(QUOTE_NOTE, true)]),
+      : [paragraph('Nothing here happens until someone approves it in the client portal; what is not decided in time never happens.'), paragraph(QUOTE_NOTE, true)]),
     list(pendingItems),
     heading(`Expired approvals (${report.expiredApprovals.length})`),
     list(expiredItems),

@@ -18,7 +18,11 @@ export interface SummaryReport {
   /** Policy denials (blocked actions). */
   blocked: number;
   blockedReasons: Record<string, number>;
-  pendingApprovals: { id: string; recipients: string; subject: string; expiresAt: string }[];
+  /**
+   * `action`: the held action's kind when it is not an email (`calendar.write`, `mail.move`, ...), with the
+   * calendar `operation`; absent for an email.
+   */
+  pendingApprovals: { id: string; recipients: string; subject: string; expiresAt: string; action?: string; operation?: string }[];
   expiredApprovals: { id: string; at: string }[];
   decidedApprovals: number;
   anomalies: { at: string; kind: string; detail: string }[];
@@ -142,11 +146,15 @@ export function buildSummaryReport(
     const id = record.parameters['approval_id'];
     if (typeof id !== 'string') continue;
     if (record.action_type === 'approval_requested') {
+      const kind = record.parameters['kind'];
+      const operation = record.parameters['operation'];
       requested.set(id, {
         id,
         recipients: record.target ?? '',
         subject: typeof record.parameters['subject'] === 'string' ? record.parameters['subject'] : '',
         expiresAt: typeof record.parameters['expires_at'] === 'string' ? record.parameters['expires_at'] : '',
+        ...(typeof kind === 'string' && kind !== 'mail.send' ? { action: kind } : {}),
+        ...(typeof operation === 'string' ? { operation } : {}),
       });
     } else if (record.action_type === 'approval_decided' || record.action_type === 'approval_expired') {
       closed.add(id);

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { ClientConfig } from '@agent-fleet/kernel/client-config';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
-import { gateReasonText } from '@agent-fleet/kernel/gate-reason-text';
-import { button, emailDocument, factTable, paragraph } from '../daily-summary/email-layout.ts';
-import { oneLine, quoteFromMail } from '../daily-summary/mail-quote.ts';
+import { button, emailDocument, paragraph } from '../daily-summary/email-layout.ts';
+import { oneLine } from '../daily-summary/mail-quote.ts';
 import type { AdminNotifier, NotifyOutcome } from './admin-notifier.ts';
+import { approvalNoticeMail, portalNote } from './approval-notice-mail.ts';
 import type { StoredApproval } from './approval-store.ts';
 
 /**
@@ -39,11 +39,6 @@ function checkedUrl(url: string, portalUrl: string | undefined): string {
   return parsed.href;
 }
 
-/** Where the links of these mails go, said in each: the only links in them are the portal's. */
-function portalNote(url: string): string {
-  return `The only link in this email goes to your client portal (${new URL(url).origin}). If a link in it leads anywhere else, do not open it.`;
-}
-
 /** Mails a notice; the same approval (or the same enrolment link) is never mailed twice. */
 export async function sendAdminNotice(deps: AdminNoticeDeps, notice: AdminNotice): Promise<NotifyOutcome> {
   const url = checkedUrl(notice.url, deps.portalUrl);
@@ -52,7 +47,7 @@ export async function sendAdminNotice(deps: AdminNoticeDeps, notice: AdminNotice
     const entry = deps.approval(notice.approvalId);
     if (entry === undefined) throw new FleetError('not_found', `no approval ${notice.approvalId}`);
     if (entry.record.status !== 'pending') throw new FleetError('conflict', `approval ${notice.approvalId} is ${entry.record.status}`);
-    const mail = approvalMail(entry, url, name, deps.config.timezone);
+    const mail = approvalNoticeMail(entry, url, name, deps.config.timezone);
     return deps.notifier.notify('approval_request', `approval:${entry.record.id}`, mail.subject, mail.text, mail.html);
   }
   const email = notice.email.trim().toLowerCase();
@@ -66,52 +61,11 @@ export async function sendAdminNotice(deps: AdminNoticeDeps, notice: AdminNotice
 
 function localTime(iso: string, timezone: string): string {
   const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return iso;
+  if (Number.isNaN(date.getTime())) return oneLine(iso, 40);
   return new Intl.DateTimeFormat('en-GB', { timeZone: timezone, dateStyle: 'medium', timeStyle: 'short' }).format(date);
 }
 
-function approvalMail(entry: StoredApproval, url: string, name: string, timezone: string) {
-  const { preview, record } = entry;
-  // The subject is the sender's or the model's words: quoted, with links and encoded words made inert, also in this mail's own Subject.
-  const quoted = quoteFromMail(preview.subject) || '(no subject)';
-  const subject = `Approval needed: ${quoted}`;
-  const to = oneLine(preview.to.join(', '));
-  const client = oneLine(name);
-  const expires = localTime(record.expiresAt, timezone);
-  const reasons = record.policyReasons.map(gateReasonText).join(' ') || 'Your settings ask for approval.';
-  const text = [
-    `The AI assistant of ${client} wrote an email that waits for your approval.`,
-    '',
-    `To: ${to}`,
-    `Subject: ${quoted}`,
-    `Why it needs you: ${reasons}`,
-    `Decide before: ${expires} (${timezone}); after that nothing is sent.`,
-    '',
-    `Read the whole draft, then approve, edit or reject it in the client portal:`,
-    url,
-    '',
-    'The link works once and expires; opening it changes nothing until you sign in and decide.',
-    portalNote(url),
-  ].join('\n');
-  const html = emailDocument({
-    title: 'An email waits for your approval',
-    preheader: `To ${to}: ${quoted}`,
-    content: [
-      paragraph(`The AI assistant of ${client} wrote an email that waits for your approval.`),
-      factTable([
-        ['To', to],
-        ['Subject', quoted],
-        ['Why it needs you', reasons],
-        ['Decide before', `${expires} (${timezone})`],
-      ]),
-      button(url, 'Review the draft'),
-      paragraph('Opening the link changes nothing: you sign in, read the whole draft, then approve, edit or reject it.', true),
-      paragraph(portalNote(url), true),
-    ].join('\n'),
-    footer: `Sent by the AI assistant of ${client} from its own mailbox. Nothing is sent until someone approves it.`,
-  });
-  return { subject, text, html };
-}
+const REPLACES = 'Finishing the set-up replaces any sign-in you set up before: an old phone or passkey stops working.';
 
 function enrolmentMail(url: string, name: string, expiresAt: string, timezone: string) {
   const expires = localTime(expiresAt, timezone);
@@ -122,7 +76,9 @@ function enrolmentMail(url: string, name: string, expiresAt: string, timezone: s
     'Set up your sign-in (a passkey, or an authenticator app) here:',
     url,
     '',
-    `The link works once and expires ${expires} (${timezone}). If you did not expect it, ignore this email.`,
+    `The link works once and expires ${expires} (${timezone}). ${REPLACES}`,
+    'If you did not expect it, ignore this email: nothing changes unless the link is used.',
+    portalNote(url),
   ].join('\n');
   const html = emailDocument({
     title: 'Set up your sign-in',
@@ -130,7 +86,9 @@ function enrolmentMail(url: string, name: string, expiresAt: string, timezone: s
     content: [
       paragraph(`You are an admin of the AI assistant of ${oneLine(name)}. In the client portal you approve its emails, pull its kill switch and approve support access.`),
       button(url, 'Set up my sign-in'),
-      paragraph(`The link works once and expires ${expires} (${timezone}). If you did not expect it, ignore this email.`, true),
+      paragraph(`The link works once and expires ${expires} (${timezone}). ${REPLACES}`, true),
+      paragraph('If you did not expect it, ignore this email: nothing changes unless the link is used.', true),
+      paragraph(portalNote(url), true),
     ].join('\n'),
     footer: `Sent by the AI assistant of ${oneLine(name)} from its own mailbox.`,
   });

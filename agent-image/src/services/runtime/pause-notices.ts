@@ -1,4 +1,8 @@
+import { quoteFromMail } from '../daily-summary/mail-quote.ts';
 import type { PauseReason } from './agent-state-store.ts';
+
+/** How much of a provider's refusal an alert quotes, in characters. */
+const DETAIL_CHARS = 300;
 
 /** The alert a pause sends to the client's admins. */
 export interface PauseNotice {
@@ -11,16 +15,19 @@ export function pauseNotice(
   reason: PauseReason,
   input: { client: string; detail: string; rateLimits: { perHour: number; perDay: number }; refusedBy?: 'mailbox' | 'model' },
 ): PauseNotice {
+  // The refusal's words are a remote service's (an error body, perhaps a proxy's page): one bounded line,
+  // links inert, so that they cannot add lines or links of their own to mail the admins trust.
+  const detail = quoteFromMail(input.detail, DETAIL_CHARS);
   if (reason === 'auth' && input.refusedBy === 'model') {
     return {
       subject: 'Your AI assistant lost access to its language model and is paused',
-      text: `The language model service refused the assistant's API key (${input.detail}). Nothing is sent or read until an operator fixes the model's key or settings and resumes: fleet resume ${input.client}\n`,
+      text: `The language model service refused the assistant's API key (${detail}). Nothing is sent or read until an operator fixes the model's key or settings and resumes: fleet resume ${input.client}\n`,
     };
   }
   if (reason === 'auth') {
     return {
       subject: 'Your AI assistant lost access to the mailbox and is paused',
-      text: `The mailbox refused the assistant's credentials (${input.detail}). Nothing is sent or read until an operator reconnects the mailbox and resumes: fleet resume ${input.client}\n`,
+      text: `The mailbox refused the assistant's credentials (${detail}). Nothing is sent or read until an operator reconnects the mailbox and resumes: fleet resume ${input.client}\n`,
     };
   }
   return {
