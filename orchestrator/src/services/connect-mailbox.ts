@@ -2,11 +2,13 @@ import { gmailScopesFor } from '@agent-fleet/kernel/provider-scopes';
 import { graphScopesFor } from '@agent-fleet/kernel/provider-scopes';
 import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
 import { parseClientConfigYaml } from '@agent-fleet/kernel/client-config-yaml';
+import { normaliseAddress } from '@agent-fleet/kernel/email-address';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import type {
   AuthorizationRequest,
   ConnectProvider,
+  ConsentGrant,
   MailboxConnectTarget,
   MailboxProvider,
   OAuthConsent,
@@ -74,16 +76,35 @@ export function consentScopesFromConfig(client: { provider: MailboxProvider; con
   return scopes;
 }
 
-/** Server side of the flow: which scopes the registered client's config asks for. */
-export async function planMailboxConsent(
-  deps: { registry: Registry },
-  rawClientId: unknown,
-  provider: ConnectProvider,
-): Promise<{ clientId: ClientId; provider: ConnectProvider; scopes: string[] }> {
+/** What the consent flow needs to know of a registered client before it starts. */
+export interface MailboxConsentPlan {
+  clientId: ClientId;
+  provider: ConnectProvider;
+  scopes: string[];
+  /** The mailbox the config names (`mailbox:`), which must be the account that consents; null when it names none, and for a CRM. */
+  mailbox: string | null;
+}
+
+/**
+ * Server side of the flow: which scopes the registered client's config asks for, and which mailbox. A
+ * client being closed or closed already gets no new grant: nothing would ever use or revoke it.
+ */
+export async function planMailboxConsent(deps: { registry: Registry }, rawClientId: unknown, provider: ConnectProvider): Promise<MailboxConsentPlan> {
   const clientId = parseClientId(rawClientId);
   const record = await deps.registry.getClient(clientId);
   if (!record) throw new FleetError('not_found', `no client "${clientId}" in the registry; \`fleet list\` shows the clients`);
-  return { clientId, provider, scopes: consentScopesFromConfig(record, provider) };
+  if (record.status === 'deprovisioning' || record.status === 'deprovisioned') {
+    throw new FleetError('conflict', `${clientId} is ${record.status}: a closed client gets no new ${provider} grant`);
+  }
+  const scopes = consentScopesFromConfig(record, provider);
+  const mailbox = provider === 'bullhorn' ? null : (parseClientConfigYaml(record.configYaml, 'the client config').mailbox ?? null);
+  return { clientId, provider, scopes, mailbox };
+}
+
+/** The configured mailbox from a consent plan as the API sent it (null when it names none or is not an address). */
+export function mailboxOfConsentPlan(plan: unknown): string | null {
+  const raw = typeof plan === 'object' && plan !== null ? (plan as Record<string, unknown>)['mailbox'] : undefined;
+  return typeof raw === 'string' ? (normaliseAddress(raw) ?? null) : null;
 }
 
 /** Scopes compare case-insensitively (Entra treats them so; Google's are lower-case URLs). */
@@ -108,10 +129,26 @@ export function providerSecretValue(request: ConnectMailboxRequest, refreshToken
   });
 }
 
+/** A grant that can tell, while its access token is still in memory, which account gave it. */
+export interface IdentifiableConsentGrant extends ConsentGrant {
+  /** The consenting account's address, lower-cased; null when the provider cannot say under the granted scopes. */
+  consentingAccount(): Promise<string | null>;
+}
+
+/** A provider's consent flow whose code exchange yields an identifiable grant. */
+export interface AccountAwareOAuthConsent extends OAuthConsent {
+  exchangeCode(input: { code: string; codeVerifier: string; redirectUri: string }): Promise<IdentifiableConsentGrant>;
+}
+
 export interface ConnectMailboxDeps {
   target: MailboxConnectTarget;
   /** The provider's flow for this OAuth client (endpoints are the adapter's business). */
-  consentFor: (provider: ConnectProvider, oauthClient: OAuthClientCredentials) => OAuthConsent;
+  consentFor: (provider: ConnectProvider, oauthClient: OAuthClientCredentials) => AccountAwareOAuthConsent;
+  /**
+   * The mailbox the client's config names, which the consenting account must be (null: it names none).
+   * `fleet connect` always passes it; without it the account is not checked.
+   */
+  configuredMailbox?: (clientId: ClientId, provider: MailboxProvider) => Promise<string | null>;
   /** Opens the loopback redirect listener. */
   listen: (port: number | undefined) => Promise<RedirectListener>;
   logger: Logger;
@@ -164,12 +201,35 @@ export class ConnectMailboxService {
         `not stored: the consent did not grant ${missing.join(', ')}; connect again and leave every requested permission ticked`,
       );
     }
+    if (provider !== 'bullhorn') await this.#checkAccount(clientId, provider, grant, events);
     if (extra.length > 0) {
       events.warning(`the provider granted more than was asked: ${extra.join(', ')} (earlier grants to this OAuth client are included; revoke them in the account if unwanted)`);
     }
     const { version } = await this.#deps.target.storeSecret(clientId, provider, providerSecretValue(request, grant.refreshToken));
     logger.info(provider === 'bullhorn' ? 'crm connected' : 'mailbox connected', { provider, version, scopes: grant.grantedScopes });
     return { clientId, provider, version, grantedScopes: grant.grantedScopes, extraScopes: extra };
+  }
+
+  /**
+   * A grant from another account (a client admin consenting with a personal Gmail) would have the agent
+   * read, draft and send in a mailbox nobody configured, so it is refused before anything is stored.
+   */
+  async #checkAccount(clientId: ClientId, provider: MailboxProvider, grant: IdentifiableConsentGrant, events: ConnectMailboxEvents): Promise<void> {
+    const configured = (await this.#deps.configuredMailbox?.(clientId, provider)) ?? null;
+    if (configured === null) return;
+    const expected = normaliseAddress(configured) ?? configured.toLowerCase();
+    const account = await grant.consentingAccount();
+    if (account === null) {
+      events.warning(`${provider} does not say which account consented: check that it was ${expected}`);
+      return;
+    }
+    if (account !== expected) {
+      this.#deps.logger.warn('consent refused: another account consented', { provider });
+      throw new FleetError(
+        'forbidden',
+        `not stored: the consent was given by ${account}, but the client's mailbox is ${expected}; connect again signed in as ${expected}`,
+      );
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
-import type { AuthorizationRequest, ConsentGrant, OAuthConsent } from '../../ports/oauth-consent.ts';
+import type { AuthorizationRequest } from '../../ports/oauth-consent.ts';
+import type { AccountAwareOAuthConsent, IdentifiableConsentGrant } from '../../services/connect-mailbox.ts';
 import { createState } from './pkce.ts';
 import { tokenEndpointError } from './token-errors.ts';
 
@@ -16,7 +17,7 @@ export interface BullhornOAuthConsentOptions {
  * API user's entitlements) and no PKCE: the client secret authenticates the code exchange, and `state`
  * still ties the redirect to this request. The redirect URI must be registered with the API key.
  */
-export class BullhornOAuthConsent implements OAuthConsent {
+export class BullhornOAuthConsent implements AccountAwareOAuthConsent {
   readonly #options: BullhornOAuthConsentOptions;
 
   constructor(options: BullhornOAuthConsentOptions) {
@@ -33,7 +34,7 @@ export class BullhornOAuthConsent implements OAuthConsent {
     return Promise.resolve({ url: url.toString(), state, codeVerifier: '' });
   }
 
-  async exchangeCode(input: { code: string; codeVerifier: string; redirectUri: string }): Promise<ConsentGrant> {
+  async exchangeCode(input: { code: string; codeVerifier: string; redirectUri: string }): Promise<IdentifiableConsentGrant> {
     let response: Response;
     let body: unknown;
     try {
@@ -59,6 +60,6 @@ export class BullhornOAuthConsent implements OAuthConsent {
     if (typeof data['refresh_token'] !== 'string' || data['refresh_token'] === '') {
       throw new FleetError('unauthorized', 'Bullhorn returned no refresh token; connect again');
     }
-    return { refreshToken: data['refresh_token'], grantedScopes: [] };
+    return { refreshToken: data['refresh_token'], grantedScopes: [], consentingAccount: () => Promise.resolve(null) };
   }
 }

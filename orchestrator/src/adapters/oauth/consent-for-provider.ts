@@ -1,5 +1,5 @@
-import type { ConnectProvider, OAuthConsent } from '../../ports/oauth-consent.ts';
-import type { OAuthClientCredentials } from '../../services/connect-mailbox.ts';
+import type { ConnectProvider } from '../../ports/oauth-consent.ts';
+import type { AccountAwareOAuthConsent, OAuthClientCredentials } from '../../services/connect-mailbox.ts';
 import { bullhornEndpoints, parseBullhornDataCenter } from '@agent-fleet/kernel/bullhorn-data-centers';
 import { BullhornOAuthConsent } from './bullhorn-oauth-consent.ts';
 import { GoogleOAuthConsent } from './google-oauth-consent.ts';
@@ -9,6 +9,8 @@ import { MicrosoftOAuthConsent } from './microsoft-oauth-consent.ts';
 export interface OAuthEndpoints {
   googleAuthorizationUrl?: string;
   googleTokenUrl?: string;
+  /** Gmail API root (with trailing slash), where the consenting account is looked up. */
+  gmailApiUrl?: string;
   /** e.g. https://login.microsoftonline.us for a national cloud. */
   microsoftAuthorityHost?: string;
   /** Bullhorn's OAuth server root. Default: the data center's (`--data-center`). */
@@ -17,7 +19,7 @@ export interface OAuthEndpoints {
 
 /** The consent adapter for a provider and an OAuth client. */
 export function consentForProvider(endpoints: OAuthEndpoints = {}) {
-  return (provider: ConnectProvider, oauthClient: OAuthClientCredentials): OAuthConsent => {
+  return (provider: ConnectProvider, oauthClient: OAuthClientCredentials): AccountAwareOAuthConsent => {
     if (provider === 'bullhorn') {
       return new BullhornOAuthConsent({
         clientId: oauthClient.clientId,
@@ -31,6 +33,7 @@ export function consentForProvider(endpoints: OAuthEndpoints = {}) {
           clientSecret: oauthClient.clientSecret,
           ...(endpoints.googleAuthorizationUrl === undefined ? {} : { authorizationUrl: endpoints.googleAuthorizationUrl }),
           ...(endpoints.googleTokenUrl === undefined ? {} : { tokenUrl: endpoints.googleTokenUrl }),
+          ...(endpoints.gmailApiUrl === undefined ? {} : { gmailApiUrl: endpoints.gmailApiUrl }),
         })
       : new MicrosoftOAuthConsent({
           clientId: oauthClient.clientId,

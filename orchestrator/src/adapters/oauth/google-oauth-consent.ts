@@ -1,6 +1,8 @@
 import { CodeChallengeMethod, OAuth2Client } from 'google-auth-library';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
-import type { AuthorizationRequest, ConsentGrant, OAuthConsent } from '../../ports/oauth-consent.ts';
+import type { AuthorizationRequest } from '../../ports/oauth-consent.ts';
+import type { AccountAwareOAuthConsent, IdentifiableConsentGrant } from '../../services/connect-mailbox.ts';
+import { consentingGmailAccount } from './gmail-consenting-account.ts';
 import { createState } from './pkce.ts';
 import { tokenEndpointError } from './token-errors.ts';
 
@@ -11,10 +13,14 @@ export interface GoogleOAuthConsentOptions {
   authorizationUrl?: string;
   /** Default https://oauth2.googleapis.com/token. */
   tokenUrl?: string;
+  /** Gmail API root, where the consenting account is looked up. Default https://gmail.googleapis.com/. */
+  gmailApiUrl?: string;
+  /** Bound on each request to Google (the code exchange, the account lookup), ms. Default 30 s. */
+  requestTimeoutMs?: number;
 }
 
 /** Google's authorization-code flow with PKCE, through google-auth-library's OAuth2Client. */
-export class GoogleOAuthConsent implements OAuthConsent {
+export class GoogleOAuthConsent implements AccountAwareOAuthConsent {
   readonly #options: GoogleOAuthConsentOptions;
 
   constructor(options: GoogleOAuthConsentOptions) {
@@ -38,9 +44,9 @@ export class GoogleOAuthConsent implements OAuthConsent {
     return { url, state, codeVerifier };
   }
 
-  async exchangeCode(input: { code: string; codeVerifier: string; redirectUri: string }): Promise<ConsentGrant> {
+  async exchangeCode(input: { code: string; codeVerifier: string; redirectUri: string }): Promise<IdentifiableConsentGrant> {
     const client = this.#client(input.redirectUri);
-    let tokens: { refresh_token?: string | null; scope?: string | null };
+    let tokens: { refresh_token?: string | null; access_token?: string | null; scope?: string | null };
     try {
       ({ tokens } = await client.getToken({ code: input.code, codeVerifier: input.codeVerifier, redirect_uri: input.redirectUri }));
     } catch (error) {
@@ -50,7 +56,23 @@ export class GoogleOAuthConsent implements OAuthConsent {
     if (!tokens.refresh_token) {
       throw new FleetError('unauthorized', 'Google returned no refresh token; revoke the app’s access in the Google account and connect again');
     }
-    return { refreshToken: tokens.refresh_token, grantedScopes: (tokens.scope ?? '').split(' ').filter((s) => s !== '') };
+    const grantedScopes = (tokens.scope ?? '').split(' ').filter((s) => s !== '');
+    const accessToken = tokens.access_token ?? null;
+    return {
+      refreshToken: tokens.refresh_token,
+      grantedScopes,
+      consentingAccount: () =>
+        consentingGmailAccount({
+          gmailApiUrl: this.#options.gmailApiUrl ?? 'https://gmail.googleapis.com/',
+          accessToken,
+          grantedScopes,
+          requestTimeoutMs: this.#timeoutMs(),
+        }),
+    };
+  }
+
+  #timeoutMs(): number {
+    return this.#options.requestTimeoutMs ?? 30_000;
   }
 
   #client(redirectUri: string): OAuth2Client {
@@ -58,6 +80,8 @@ export class GoogleOAuthConsent implements OAuthConsent {
       clientId: this.#options.clientId,
       clientSecret: this.#options.clientSecret,
       redirectUri,
+      // google-auth-library waits for ever by default: a token endpoint that never answers would hang the flow.
+      transporterOptions: { timeout: this.#timeoutMs() },
       endpoints: {
         ...(this.#options.authorizationUrl === undefined ? {} : { oauth2AuthBaseUrl: this.#options.authorizationUrl }),
         ...(this.#options.tokenUrl === undefined ? {} : { oauth2TokenUrl: this.#options.tokenUrl }),

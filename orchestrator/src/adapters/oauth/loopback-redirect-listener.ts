@@ -20,8 +20,8 @@ const PAGES: Record<RedirectOutcome['kind'], { status: number; text: string }> =
 export async function listenForRedirect(options: { port?: number } = {}): Promise<RedirectListener> {
   let onRedirect: ((query: URLSearchParams) => RedirectOutcome) | null = null;
   const server = http.createServer((request, response) => {
-    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
-    if (request.method !== 'GET' || url.pathname !== CALLBACK_PATH || onRedirect === null) {
+    const url = requestUrl(request.url);
+    if (request.method !== 'GET' || url === null || url.pathname !== CALLBACK_PATH || onRedirect === null) {
       response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found');
       return;
     }
@@ -71,4 +71,12 @@ export async function listenForRedirect(options: { port?: number } = {}): Promis
     },
     close,
   };
+}
+
+/**
+ * The request target on our origin, or null when it is not one: a target such as "//" or "//[" makes
+ * `new URL` throw, and a throw inside the request handler would take the whole CLI down.
+ */
+function requestUrl(target: string | undefined): URL | null {
+  return URL.parse(target ?? '/', 'http://127.0.0.1');
 }

@@ -1,5 +1,6 @@
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
-import type { AuthorizationRequest, ConsentGrant, OAuthConsent } from '../../ports/oauth-consent.ts';
+import type { AuthorizationRequest } from '../../ports/oauth-consent.ts';
+import type { AccountAwareOAuthConsent, IdentifiableConsentGrant } from '../../services/connect-mailbox.ts';
 import { codeChallengeS256, createCodeVerifier, createState } from './pkce.ts';
 import { tokenEndpointError } from './token-errors.ts';
 
@@ -22,7 +23,7 @@ const TENANT = /^[A-Za-z0-9.-]{1,100}$/;
  * acquireTokenByCode keeps the refresh token inside its own cache and deliberately never returns it; the
  * agent refreshes by itself from the stored refresh token (graph-token-source.ts), so we need it in hand.
  */
-export class MicrosoftOAuthConsent implements OAuthConsent {
+export class MicrosoftOAuthConsent implements AccountAwareOAuthConsent {
   readonly #options: MicrosoftOAuthConsentOptions;
   readonly #base: string;
 
@@ -49,7 +50,7 @@ export class MicrosoftOAuthConsent implements OAuthConsent {
     return { url: `${this.#base}/authorize?${query}`, state, codeVerifier };
   }
 
-  async exchangeCode(input: { code: string; codeVerifier: string; redirectUri: string }): Promise<ConsentGrant> {
+  async exchangeCode(input: { code: string; codeVerifier: string; redirectUri: string }): Promise<IdentifiableConsentGrant> {
     const form = new URLSearchParams({
       client_id: this.#options.clientId,
       client_secret: this.#options.clientSecret,
@@ -81,6 +82,8 @@ export class MicrosoftOAuthConsent implements OAuthConsent {
       refreshToken: data['refresh_token'],
       // A refresh token is what offline_access grants; Microsoft leaves it out of `scope`.
       grantedScopes: ['offline_access', ...scope.split(' ').filter((s) => s !== '').map(normaliseGraphScope)],
+      // Graph names the user only under User.Read or the OpenID scopes, neither of which the mailbox needs.
+      consentingAccount: () => Promise.resolve(null),
     };
   }
 }

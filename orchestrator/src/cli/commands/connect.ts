@@ -6,7 +6,7 @@ import { BULLHORN_DATA_CENTERS, parseBullhornDataCenter } from '@agent-fleet/ker
 import { consentForProvider } from '../../adapters/oauth/consent-for-provider.ts';
 import { listenForRedirect } from '../../adapters/oauth/loopback-redirect-listener.ts';
 import type { ConnectProvider } from '../../ports/oauth-consent.ts';
-import { ConnectMailboxService } from '../../services/connect-mailbox.ts';
+import { ConnectMailboxService, mailboxOfConsentPlan } from '../../services/connect-mailbox.ts';
 import type { CliContext } from '../cli-context.ts';
 import { mailboxConnectTarget } from '../fleet-api-client.ts';
 import { formatMailboxConnected } from '../format/secrets.ts';
@@ -100,7 +100,8 @@ export function registerConnectCommand(program: Command, context: CliContext): v
         options.authorityHost === undefined ? undefined : authorityHostOption(options.authorityHost);
       const port = integerOption('--port', options.port, 0, 65535);
       const timeoutMs = integerOption('--timeout', options.timeout, 10, 3600) * 1000;
-      const target = mailboxConnectTarget(await context.api());
+      const api = await context.api();
+      const target = mailboxConnectTarget(api);
       // Checked before asking for the secret: a wrong client or provider fails at once.
       await target.consentScopes(clientId, provider);
       const clientSecret = await readSecretInput('OAuth client secret (not echoed): ');
@@ -114,6 +115,7 @@ export function registerConnectCommand(program: Command, context: CliContext): v
               : { microsoftAuthorityHost: authorityHost },
         ),
         listen: (listenPort) => listenForRedirect(listenPort === undefined ? {} : { port: listenPort }),
+        configuredMailbox: async (id, mailProvider) => mailboxOfConsentPlan(await api.mailboxConsent(id, mailProvider)),
         logger: createSilentLogger(),
       });
       const result = await service.connect(
