@@ -1,6 +1,7 @@
 import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
 import { FLEET_OWNED_SECRETS } from '@agent-fleet/kernel/fleet-owned-secrets';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import type { ClientStatus } from '../domain/client-status.ts';
 import type { Registry } from '../ports/registry.ts';
 import type { SecretMetadata, SecretStore } from '../ports/secret-store.ts';
 
@@ -15,7 +16,12 @@ export class ClientSecretsService {
   }
 
   async set(request: { clientId: unknown; name: string; value: unknown; actor: string }): Promise<{ clientId: ClientId; name: string; version: number }> {
-    const clientId = await this.existing(request.clientId);
+    const { clientId, status } = await this.existing(request.clientId);
+    // A closed client's agent never runs again: a grant stored now (a connect whose consent outlasted the
+    // deprovisioning) would stay live at its provider for nobody, past the erasure that went over the others.
+    if (status === 'deprovisioning' || status === 'deprovisioned') {
+      throw new FleetError('conflict', `${clientId} is closed (${status}): no secret is stored for it`);
+    }
     if (typeof request.value !== 'string' || request.value.length === 0) {
       throw new FleetError('invalid_input', 'the secret value is empty: pipe it on standard input');
     }
@@ -35,12 +41,13 @@ export class ClientSecretsService {
   }
 
   async list(rawClientId: unknown): Promise<SecretMetadata[]> {
-    return this.deps.secrets.listSecrets(await this.existing(rawClientId));
+    return this.deps.secrets.listSecrets((await this.existing(rawClientId)).clientId);
   }
 
-  private async existing(rawClientId: unknown): Promise<ClientId> {
+  private async existing(rawClientId: unknown): Promise<{ clientId: ClientId; status: ClientStatus }> {
     const clientId = parseClientId(rawClientId);
-    if (!(await this.deps.registry.getClient(clientId))) throw new FleetError('not_found', `no client "${clientId}" in the registry`);
-    return clientId;
+    const record = await this.deps.registry.getClient(clientId);
+    if (!record) throw new FleetError('not_found', `no client "${clientId}" in the registry`);
+    return { clientId, status: record.status };
   }
 }

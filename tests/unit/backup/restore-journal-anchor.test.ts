@@ -80,9 +80,9 @@ describe('a restore and the journal heads recorded in Vault', () => {
 });
 
 describe('fleet secrets set', () => {
-  function recordingService(written: string[]): ClientSecretsService {
+  function recordingService(written: string[], status: ClientStatus = 'active'): ClientSecretsService {
     return new ClientSecretsService({
-      registry: { getClient: async () => ({ id: ACME }), appendOpsLog: async () => undefined } as unknown as Registry,
+      registry: { getClient: async () => ({ id: ACME, status }), appendOpsLog: async () => undefined } as unknown as Registry,
       secrets: {
         writeSecret: async (_clientId: ClientId, name: string) => {
           written.push(name);
@@ -107,5 +107,15 @@ describe('fleet secrets set', () => {
     assert.deepEqual(written, []);
     await recordingService(written).set({ clientId: 'acme', name: 'anthropic', value: '{}', actor: 'ops' });
     assert.deepEqual(written, ['anthropic']);
+  });
+
+  test('stores nothing for a closed client (a grant would stay live for nobody); a killed one still takes secrets', async () => {
+    const written: string[] = [];
+    for (const closed of ['deprovisioning', 'deprovisioned'] as const) {
+      await assert.rejects(recordingService(written, closed).set({ clientId: 'acme', name: 'gmail', value: '{}', actor: 'ops' }), /is closed/);
+    }
+    assert.deepEqual(written, []);
+    await recordingService(written, 'killed').set({ clientId: 'acme', name: 'gmail', value: '{}', actor: 'ops' });
+    assert.deepEqual(written, ['gmail']);
   });
 });
