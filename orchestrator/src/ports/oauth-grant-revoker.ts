@@ -12,9 +12,14 @@ export interface OAuthGrantRevocation {
   storedGrantDeleted: boolean;
   /** What a human still has to do (Microsoft: remove the app's consent in the tenant); empty when nothing. */
   followUp: string;
+  /**
+   * A CRM grant was stored and is gone from the client's secrets too (Bullhorn offers no revocation API:
+   * deleted at rest, no revived or restored agent reaches the CRM with it).
+   */
+  crmGrantDeleted: boolean;
 }
 
-/** Ends the fleet's access to a client's mailbox: at the provider where its API allows it, and at rest. */
+/** Ends the fleet's access to a client's mailbox (at the provider where its API allows it, and at rest) and to its CRM (at rest). */
 export interface OAuthGrantRevoker {
   /**
    * Revokes the client's `provider` grant and deletes the stored grant. Idempotent: a second call finds no

@@ -121,6 +121,8 @@ describe('an incident from open to report, on a real agent', () => {
 
     // Containment: rotate, revoke the mailbox grant, kill; the agent stops and its Vault tokens die.
     const accessorsBefore = await bed.agentAccessors(clientId);
+    // A CRM grant too (Bullhorn has no revocation API): the containment deletes it at rest.
+    await fleet.orchestrator.secrets.set({ clientId, name: 'bullhorn', value: JSON.stringify({ refresh_token: `crm-${clientId}` }), actor: 'test' });
     const contained = await bed.cliJson<ContainResult>('incident', 'contain', id, '--kill', '--rotate', '--revoke-oauth');
     assert.deepEqual(contained.steps.map((s) => [s.step, s.outcome]), [['rotate', 'success'], ['revoke-oauth', 'success'], ['kill', 'success']], JSON.stringify(contained.steps));
     assert.equal(contained.incident.status, 'contained');
@@ -131,6 +133,8 @@ describe('an incident from open to report, on a real agent', () => {
     for (const accessor of accessors) assert.equal(await bed.accessorAlive(accessor), false, 'the agent’s Vault token is rejected');
     assert.deepEqual(bed.revokedTokens, [refreshToken], 'the grant was revoked at Google');
     assert.ok(!(await fleet.orchestrator.secrets.list(clientId)).some((s) => s.name === 'gmail'), 'the stored grant is deleted');
+    assert.ok(!(await fleet.orchestrator.secrets.list(clientId)).some((s) => s.name === 'bullhorn'), 'the stored CRM grant is deleted');
+    assert.match(contained.steps.find((s) => s.step === 'revoke-oauth')?.detail ?? '', /the CRM grant deleted/);
     assert.equal((await fleet.orchestrator.registry.getClient(clientId))?.status, 'killed');
 
     // Assessment, confirmation: the 24 h notification clock starts.

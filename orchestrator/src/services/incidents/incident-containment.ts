@@ -97,8 +97,9 @@ export class IncidentContainmentService {
     const record = await this.deps.registry.getClient(clientId);
     if (!record) throw new FleetError('not_found', `no client "${clientId}" in the registry`);
     const revoked = await this.deps.oauth.revoke(clientId, record.provider);
-    if (!revoked.hadGrant) return `no ${record.provider} grant was stored: nothing to revoke`;
+    const crm = revoked.crmGrantDeleted ? '; the CRM grant deleted from the client\'s secrets' : '';
+    if (!revoked.hadGrant) return `no ${record.provider} grant was stored: nothing to revoke${crm}`;
     const where = revoked.revokedAtProvider ? `revoked at ${record.provider === 'gmail' ? 'Google' : 'Microsoft'} and ` : '';
-    return `${record.provider} grant ${where}deleted from the client's secrets${revoked.followUp ? `; ${revoked.followUp}` : ''}`;
+    return `${record.provider} grant ${where}deleted from the client's secrets${crm}${revoked.followUp ? `; ${revoked.followUp}` : ''}`;
   }
 }
