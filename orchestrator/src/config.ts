@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Cron } from 'croner';
 import * as z from 'zod';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { envNumber } from './config-env-number.ts';
 import { doctorConfigOf, doctorEnvShape, type DoctorConfig } from './config-doctor.ts';
 import { misspeltSettingIssues } from './config-env-names.ts';
@@ -318,13 +319,13 @@ export const FLEET_VERSION = '0.1.0';
 const CONFIG_FIX_HINT =
   'These are environment variables (the systemd service also reads /etc/agent-fleet/env): correct or unset each one named above, then run the command again.';
 
-/** Reads and checks the orchestrator's settings; every problem is reported at once. */
+/** Reads and checks the orchestrator's settings; every problem is reported at once, as an `invalid_input` FleetError. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<OrchestratorConfig> {
   const result = orchestratorEnvSchema.safeParse(env);
   const issues = [...(result.success ? [] : result.error.issues), ...misspeltSettingIssues(env, Object.keys(orchestratorEnvSchema.shape))];
   if (!result.success || issues.length > 0) {
     const lines = issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-    throw new Error(`invalid orchestrator configuration:\n  ${lines.join('\n  ')}\n${CONFIG_FIX_HINT}`);
+    throw new FleetError('invalid_input', `invalid orchestrator configuration:\n  ${lines.join('\n  ')}\n${CONFIG_FIX_HINT}`);
   }
   const e = result.data;
   const commandEnv: Record<string, string> = {};

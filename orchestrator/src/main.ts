@@ -4,6 +4,8 @@ import type { Server } from 'node:http';
 import { createLogger } from '@agent-fleet/kernel/logger';
 import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import { holdHome, HOME_HELD_EXIT_CODE } from './adapters/process/home-lock.ts';
+import { EXIT_CODES } from './cli/exit-codes.ts';
+import { terminalSafe } from './cli/terminal-text.ts';
 import { loadConfig } from './config.ts';
 import { createSocketApp, createTcpApp } from './http/create-apps.ts';
 import { listenTcp, listenUnixSocket } from './http/listen.ts';
@@ -12,7 +14,7 @@ import { removeLeftoverWork } from './services/leftover-work.ts';
 import { startSchedules } from './services/schedules.ts';
 
 // Composition root of the orchestrator service: build, start, stop on SIGTERM.
-const config = loadConfig();
+const config = configOrExit();
 const logger = createLogger({ service: 'orchestrator', level: config.logLevel });
 await mkdir(config.homeDir, { recursive: true, mode: 0o700 });
 const homeLock = await holdHome(config.homeDir).catch((error: unknown) => {
@@ -47,3 +49,16 @@ async function stop(signal: string): Promise<void> {
 }
 process.once('SIGTERM', () => void stop('SIGTERM'));
 process.once('SIGINT', () => void stop('SIGINT'));
+
+/**
+ * The settings, or the process ends before anything starts: a refused configuration is the operator's to
+ * fix, so it is the message alone on stderr (no stack trace) with the usage status the CLI gives it.
+ */
+function configOrExit(): ReturnType<typeof loadConfig> {
+  try {
+    return loadConfig();
+  } catch (error) {
+    process.stderr.write(`orchestrator: ${terminalSafe((error as Error).message)}\n`);
+    process.exit(isFleetError(error) ? EXIT_CODES[error.code] : EXIT_CODES.internal);
+  }
+}

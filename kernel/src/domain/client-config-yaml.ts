@@ -1,12 +1,22 @@
 import { isDeepStrictEqual } from 'node:util';
-import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, stringify as stringifyYaml } from 'yaml';
+import { Composer, isMap, isScalar, isSeq, LineCounter, Parser, stringify as stringifyYaml, type CST, type YAMLError } from 'yaml';
 import { FleetError } from './fleet-error.ts';
 import { clientConfigFromData, type ClientConfig, type ClientConfigInput } from './client-config.ts';
 import { checkConfigSize, renderAgentConfigJson } from './client-config-document.ts';
 
+/**
+ * Lists and maps nested deeper than this are refused before the document is built: a real config nests a
+ * few levels, and the library builds (and the key check walks) a document by recursion, so a deep one would
+ * otherwise end in "Maximum call stack size exceeded", at a depth that depends on the caller's stack.
+ */
+export const MAX_CONFIG_NESTING = 64;
+
 /** Parses a client config YAML document, throwing one FleetError that lists every problem. */
 export function parseClientConfigYaml(text: string, source = 'client config'): ClientConfig {
-  return clientConfigFromData(parseYamlData(text, source), source);
+  const data = parseYamlData(text, source);
+  // An empty document (or only comments, `---` or `null`) would otherwise be read as {} and refused for its missing fields.
+  if (data === null || data === undefined) throw new FleetError('invalid_input', `${source} is empty: a client config is a YAML map of settings, starting with client: <id>`);
+  return clientConfigFromData(data, source);
 }
 
 export function renderClientConfigYaml(config: ClientConfigInput): string {
@@ -40,20 +50,22 @@ function parseYamlData(text: string, source: string): unknown {
   checkConfigSize(text, source);
   try {
     const lineCounter = new LineCounter();
+    // The library's parseAllDocuments, with the syntax tree checked for depth before documents are built.
     // Repeated keys are found below in one pass: the library's own check compares every key with every
     // other, which takes minutes on a 1 MiB map of distinct keys.
-    const documents = parseAllDocuments(text, { uniqueKeys: false, logLevel: 'silent', lineCounter });
+    const composer = new Composer({ uniqueKeys: false, logLevel: 'silent' });
+    const documents = Array.from(composer.compose(checkedNesting(new Parser(lineCounter.addNewLine).parse(text), lineCounter)));
     if (documents.length > 1) {
       throw new Error(`it holds ${documents.length} YAML documents (separated by "---"); a config is one document`);
     }
     const document = documents[0];
     if (document === undefined) {
-      const problem = 'empty' in documents ? documents.errors[0] : undefined;
-      if (problem !== undefined) throw problem;
+      const problem = composer.streamInfo().errors[0];
+      if (problem !== undefined) throw located(problem, lineCounter);
       return null;
     }
     const problem = document.errors[0] ?? document.warnings[0];
-    if (problem !== undefined) throw problem;
+    if (problem !== undefined) throw located(problem, lineCounter);
     // YAML 1.1 reads the same text otherwise: `010` is 8, `1:30` is 90, `yes`/`no`/`on`/`off` are booleans.
     // The API, the portal and the agent's JSON copy all read 1.2, so a config is 1.2 whatever it declares.
     const version = document.directives?.yaml.version ?? '1.2';
@@ -87,5 +99,37 @@ function checkKeys(node: unknown, lines: LineCounter): void {
     }
     seen.set(name, line);
     checkKeys(pair.value, lines);
+  }
+}
+
+/** The library's error with where it is (as parseAllDocuments words it, without the quoted line). */
+function located(error: YAMLError, lines: LineCounter): YAMLError {
+  if (error.pos[0] < 0) return error;
+  const { line, col } = lines.linePos(error.pos[0]);
+  error.message += ` at line ${line}, column ${col}`;
+  return error;
+}
+
+/**
+ * The parser's documents, each refused when its lists and maps nest deeper than MAX_CONFIG_NESTING. The
+ * parser builds the syntax tree without recursion; this walk keeps its own stack for the same reason.
+ */
+function* checkedNesting(tokens: Iterable<CST.Token>, lines: LineCounter): Generator<CST.Token> {
+  for (const top of tokens) {
+    const pending: Array<{ token: CST.Token | null | undefined; depth: number }> = [{ token: top, depth: 0 }];
+    for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+      const { token, depth } = next;
+      if (token?.type === 'document') pending.push({ token: token.value, depth });
+      if (token?.type !== 'block-map' && token?.type !== 'block-seq' && token?.type !== 'flow-collection') continue;
+      if (depth >= MAX_CONFIG_NESTING) {
+        const { line, col } = lines.linePos(token.offset);
+        throw new Error(`it is nested too deeply: more than ${MAX_CONFIG_NESTING} levels of lists and maps (at line ${line}, column ${col})`);
+      }
+      for (const item of token.items) {
+        if ('key' in item) pending.push({ token: item.key, depth: depth + 1 });
+        pending.push({ token: item.value, depth: depth + 1 });
+      }
+    }
+    yield top;
   }
 }

@@ -30,7 +30,7 @@ describe('fleet config: version numbers and limits are checked before the servic
       ['config', 'history', 'acme', '--limit', '1000'],
     ]) {
       const { code, err } = await fleet(...args);
-      assert.equal(code, EXIT_CODES.internal, args.join(' '));
+      assert.equal(code, EXIT_CODES.invalid_input, args.join(' '));
       assert.match(err, /invalid orchestrator configuration/, args.join(' '));
     }
   });

@@ -30,7 +30,7 @@ describe('a client config file is checked where it is read', () => {
       [await file('zone.yaml', 'client: acme\ntimezone: Mars/Olympus\n'), /^fleet: config file .*zone\.yaml is invalid:\n {2}timezone: must be an IANA time zone/],
       [await file('typo.yaml', 'client: acme\ntimezon: UTC\n'), /^fleet: config file .*typo\.yaml is invalid:\n {2}\(root\): Unrecognized key: "timezon"/],
       [await file('twice.yaml', 'client: acme\nclient: beta\n'), /^fleet: config file .*twice\.yaml: not valid YAML: map keys must be unique: "client" appears twice \(lines 1 and 2\)/],
-      [await file('empty.yaml', ''), /^fleet: config file .*empty\.yaml is invalid:\n {2}client: /],
+      [await file('empty.yaml', ''), /^fleet: config file .*empty\.yaml is empty: /],
     ] as const;
     for (const [at, message] of cases) {
       for (const args of [['provision', 'acme', '--config', at], ['config', 'set', 'acme', at, '--reason', 'edit', '--base', '3']]) {
@@ -47,7 +47,7 @@ describe('a client config file is checked where it is read', () => {
     assert.equal(await readClientConfigFile(at), text);
     for (const args of [['provision', 'acme', '--config', at], ['config', 'set', 'acme', at, '--reason', 'edit']]) {
       const { code, err } = await fleet(...args);
-      assert.equal(code, EXIT_CODES.internal, args.join(' '));
+      assert.equal(code, EXIT_CODES.invalid_input, args.join(' '));
       assert.match(err, /invalid orchestrator configuration/, args.join(' '));
     }
   });

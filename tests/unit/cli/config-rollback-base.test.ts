@@ -20,7 +20,7 @@ describe('fleet config rollback', () => {
   });
 
   test('with --base it gets past its own checks (and stops at the invalid environment)', async () => {
-    const { code } = await fleet('config', 'rollback', 'acme', '--to', '3', '--reason', 'undo', '--base', '7');
-    assert.notEqual(code, EXIT_CODES.invalid_input);
+    const { err } = await fleet('config', 'rollback', 'acme', '--to', '3', '--reason', 'undo', '--base', '7');
+    assert.match(err, /invalid orchestrator configuration/);
   });
 });

@@ -94,7 +94,7 @@ describe('fleet option values', () => {
       ['deprovision', 'acme', '--purge', '--purge'],
     ]) {
       const { code, err } = await fleet(...args);
-      assert.equal(code, EXIT_CODES.internal, args.join(' '));
+      assert.equal(code, EXIT_CODES.invalid_input, args.join(' '));
       assert.match(err, /invalid orchestrator configuration/, args.join(' '));
     }
   });

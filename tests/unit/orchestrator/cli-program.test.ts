@@ -120,9 +120,9 @@ describe('the fleet program', () => {
     );
   });
 
-  test('the configuration is read when a command runs: a bad setting fails that command with exit 1', async () => {
+  test('the configuration is read when a command runs: a bad setting fails that command as invalid input (exit 2)', async () => {
     const io = capture({ AGENT_FLEET_HOME: home, ORCHESTRATOR_PORT: 'not-a-port' });
-    assert.equal(await runCli(['node', 'fleet', 'service', 'status'], io), EXIT_CODES.internal);
+    assert.equal(await runCli(['node', 'fleet', 'service', 'status'], io), EXIT_CODES.invalid_input);
     assert.match(io.err(), /^fleet: invalid orchestrator configuration:\n {2}ORCHESTRATOR_PORT: /);
   });
 
@@ -168,7 +168,7 @@ describe('the fleet program', () => {
     const lines = io.err().split('\n');
     assert.match(lines[0] ?? '', /^fleet: invalid orchestrator configuration:/);
     assert.ok(
-      lines.some((line) => /^ {2}caused by Error: invalid orchestrator configuration:/.test(line)),
+      lines.some((line) => /^ {2}caused by FleetError: invalid orchestrator configuration:/.test(line)),
       io.err(),
     );
   });

@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { OrchestratorConfig } from '../../config.ts';
 import { externalVaultCaPem, type SecretBackend } from './open-secret-backend.ts';
 import { createVaultClient, type VaultClient } from './vault-client.ts';
+import { readVaultTokenFile } from './vault-credential-files.ts';
 
 /**
  * A Vault client with the orchestrator's own token, for the adapters beside the secret store (the backup
@@ -13,12 +13,7 @@ export async function adminVaultClient(config: Pick<OrchestratorConfig, 'vault'>
     return createVaultClient({ endpoint: backend.embedded.url, token: backend.embedded.rootToken, caPem: backend.embedded.caCertificatePem });
   }
   if (config.vault.kind !== 'external') throw new FleetError('internal', 'the embedded Vault store is not running');
-  let token: string;
-  try {
-    token = (await readFile(config.vault.tokenFile, 'utf8')).trim();
-  } catch (error) {
-    throw new FleetError('unavailable', `cannot read the Vault token file ${config.vault.tokenFile}`, { cause: error });
-  }
+  const token = await readVaultTokenFile(config.vault.tokenFile);
   const caPem = await externalVaultCaPem(config);
   return createVaultClient({ endpoint: config.vault.address, token, ...(caPem === null ? {} : { caPem }) });
 }

@@ -1,6 +1,4 @@
-import { readFile } from 'node:fs/promises';
 import type { ClientId } from '@agent-fleet/kernel/client-id';
-import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import type { OrchestratorConfig } from '../../config.ts';
 import type { NetworkInfo } from '../../ports/container-runtime.ts';
@@ -9,6 +7,7 @@ import type { SecretStore } from '../../ports/secret-store.ts';
 import { startEmbeddedVault, type EmbeddedVault } from '../embedded-vault/start-embedded-vault.ts';
 import type { ServerCertificateSource } from '../embedded-vault/tls-listener.ts';
 import { VaultAgentTls } from './vault-agent-tls.ts';
+import { readVaultCaFile, readVaultTokenFile } from './vault-credential-files.ts';
 import { createVaultClient } from './vault-client.ts';
 import { VaultSecretStore } from './vault-secret-store.ts';
 
@@ -29,11 +28,7 @@ export interface SecretBackend {
 export async function externalVaultCaPem(config: Pick<OrchestratorConfig, 'vault'>): Promise<string | null> {
   const vault = config.vault;
   if (vault.kind !== 'external' || vault.caCertFile === undefined) return null;
-  try {
-    return await readFile(vault.caCertFile, 'utf8');
-  } catch (error) {
-    throw new FleetError('unavailable', `cannot read Vault's CA certificate ${vault.caCertFile} (VAULT_CACERT)`, { cause: error });
-  }
+  return readVaultCaFile(vault.caCertFile);
 }
 
 /**
@@ -48,12 +43,7 @@ export async function openSecretBackend(
 ): Promise<SecretBackend> {
   const vault = config.vault;
   if (vault.kind === 'external') {
-    let token: string;
-    try {
-      token = (await readFile(vault.tokenFile, 'utf8')).trim();
-    } catch (error) {
-      throw new FleetError('unavailable', `cannot read the Vault token file ${vault.tokenFile}`, { cause: error });
-    }
+    const token = await readVaultTokenFile(vault.tokenFile);
     const caPem = await externalVaultCaPem(config);
     const client = createVaultClient({ endpoint: vault.address, token, ...(caPem === null ? {} : { caPem }) });
     const store = new VaultSecretStore({ client, logger });

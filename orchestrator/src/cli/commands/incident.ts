@@ -1,4 +1,3 @@
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { parseClientId } from '@agent-fleet/kernel/client-id';
@@ -10,6 +9,7 @@ import { chooseEvidence } from '../evidence-choice.ts';
 import { downloadVerifiedArchive } from '../export-download.ts';
 import { formatContained, formatEvidence, formatEvidenceCopied, formatIncident, formatIncidentList } from '../format/incident.ts';
 import { isoTimeOption } from '../options.ts';
+import { checkedNewFile, writeNewFileAtomically } from './incident-report-file.ts';
 
 function severityOption(value: string): IncidentSeverity {
   if (!INCIDENT_SEVERITIES.includes(value as IncidentSeverity)) {
@@ -25,6 +25,7 @@ function channelOption(value: string): NotificationChannel {
   return value as NotificationChannel;
 }
 
+/** The `<id>` argument's parser: checked as the command line is read, before the service is started or asked. */
 function incidentId(value: string): string {
   if (!/^INC-[1-9][0-9]{0,17}$/.test(value)) throw new FleetError('invalid_input', `an incident id looks like INC-7 (got ${JSON.stringify(value)})`);
   return value;
@@ -63,15 +64,15 @@ export function registerIncidentCommands(program: Command, context: CliContext):
     });
   incident
     .command('show')
-    .argument('<id>')
+    .argument('<id>', 'the incident, such as INC-7', incidentId)
     .action(async (id: string) => {
-      const view = await (await api()).show(incidentId(id));
+      const view = await (await api()).show(id);
       context.print(view, () => formatIncident(view));
     });
   incident
     .command('contain')
     .description('run the chosen containment steps for the incident’s clients (rotate, then revoke the OAuth grant, then kill), each recorded')
-    .argument('<id>')
+    .argument('<id>', 'the incident, such as INC-7', incidentId)
     .option('--kill', 'the kill switch: revoke the agent’s tokens, deny its policy, stop it')
     .option('--rotate', 'rotate the agent’s Vault token, data key and control token')
     .option('--revoke-oauth', 'revoke the mailbox grant at the provider where possible and delete the stored grant')
@@ -81,32 +82,33 @@ export function registerIncidentCommands(program: Command, context: CliContext):
       const chosen = { kill: options.kill === true, rotate: options.rotate === true, revokeOauth: options.revokeOauth === true };
       if (!chosen.kill && !chosen.rotate && !chosen.revokeOauth) throw new FleetError('invalid_input', 'choose at least one step: --kill, --rotate, --revoke-oauth');
       const client = options.client === undefined ? undefined : parseClientId(options.client);
-      const result = await (await api()).contain(incidentId(id), { ...chosen, client, reason: options.reason });
+      const result = await (await api()).contain(id, { ...chosen, client, reason: options.reason });
       context.print(result, () => formatContained(result));
       if (result.steps.some((step) => step.outcome === 'failed')) context.failWith('unavailable');
     });
   incident
     .command('evidence')
     .description('seal an evidence bundle per client (signed manifest, SHA-256 in the ops log)')
-    .argument('<id>')
+    .argument('<id>', 'the incident, such as INC-7', incidentId)
     .option('--client <id>', 'only this client of the incident')
     .action(async (id: string, options: { client?: string }) => {
       const client = options.client === undefined ? undefined : parseClientId(options.client);
-      const result = await (await api()).evidence(incidentId(id), client);
+      const result = await (await api()).evidence(id, client);
       context.print(result, () => formatEvidence(result));
     });
   incident
     .command('evidence-copy')
     .description('write a sealed bundle, decrypted, for investigators: a signed archive checked before it is kept (the copy is in the ops log)')
-    .argument('<id>')
+    .argument('<id>', 'the incident, such as INC-7', incidentId)
     .requiredOption('--out <file>', 'the archive to write (never replaced if it exists)')
     .option('--client <id>', 'the latest bundle of this client (needed when the incident names several)')
     .option('--bundle <name>', 'this bundle (its file name, as `fleet incident show` lists it)')
     .action(async (id: string, options: { out: string; client?: string; bundle?: string }) => {
       const client = options.client === undefined ? undefined : parseClientId(options.client);
+      await checkedNewFile(options.out);
       const fleet = await context.api();
       const incidents = fleet.incidents;
-      const view = await incidents.show(incidentId(id));
+      const view = await incidents.show(id);
       const chosen = chooseEvidence(view.incident.id, view.incident.evidence, { client, bundle: options.bundle });
       const bundle = path.basename(chosen.file);
       const result = await downloadVerifiedArchive({
@@ -125,26 +127,26 @@ export function registerIncidentCommands(program: Command, context: CliContext):
     });
   incident
     .command('note')
-    .argument('<id>')
+    .argument('<id>', 'the incident, such as INC-7', incidentId)
     .requiredOption('--text <text>', 'what was found or done')
     .option('--assessment', 'this note is the assessment: scope and severity determined (stops the 4 h clock)')
     .action(async (id: string, options: { text: string; assessment?: boolean }) => {
-      const view = await (await api()).note(incidentId(id), options.text, options.assessment === true);
+      const view = await (await api()).note(id, options.text, options.assessment === true);
       context.print(view, () => formatIncident(view));
     });
   incident
     .command('confirm')
     .description('confirm a breach: the 24 h client notification clock starts')
-    .argument('<id>')
+    .argument('<id>', 'the incident, such as INC-7', incidentId)
     .requiredOption('--scope <text>', 'what was breached (data, clients, period)')
     .action(async (id: string, options: { scope: string }) => {
-      const view = await (await api()).confirm(incidentId(id), options.scope);
+      const view = await (await api()).confirm(id, options.scope);
       context.print(view, () => formatIncident(view));
     });
   incident
     .command('notify')
     .description('record that (and when, by whom, how) a client was told')
-    .argument('<id>')
+    .argument('<id>', 'the incident, such as INC-7', incidentId)
     .requiredOption('--channel <how>', NOTIFICATION_CHANNELS.join(' | '))
     .option('--client <id>', 'the client told (needed when the incident names several)')
     .option('--at <time>', 'when they were told (ISO date-time; default now)')
@@ -154,36 +156,33 @@ export function registerIncidentCommands(program: Command, context: CliContext):
       const channel = channelOption(options.channel);
       const client = options.client === undefined ? undefined : parseClientId(options.client);
       const at = options.at === undefined ? undefined : isoTimeOption('--at', options.at);
-      const view = await (await api()).notify(incidentId(id), { channel, client, at, by: options.by, recipient: options.recipient });
+      const view = await (await api()).notify(id, { channel, client, at, by: options.by, recipient: options.recipient });
       context.print(view, () => formatIncident(view));
     });
   incident
     .command('close')
-    .argument('<id>')
+    .argument('<id>', 'the incident, such as INC-7', incidentId)
     .requiredOption('--root-cause <text>', 'what caused it')
     .requiredOption('--lessons <text>', 'lessons learned: what changes in the procedures')
     .option('--remediation <text>', 'what was fixed, restored from clean state')
     .action(async (id: string, options: { rootCause: string; lessons: string; remediation?: string }) => {
-      const view = await (await api()).close(incidentId(id), options);
+      const view = await (await api()).close(id, options);
       context.print(view, () => formatIncident(view));
     });
   incident
     .command('report')
     .description('render the post-incident report (final once closed): Markdown or HTML')
-    .argument('<id>')
+    .argument('<id>', 'the incident, such as INC-7', incidentId)
     .option('--format <format>', 'markdown | html (default: from --out, else markdown)')
     .option('--out <file>', 'write the report to this file instead of printing it')
     .option('--client <id>', "the report for this one of the incident's clients: the others and what was done to them are left out")
     .action(async (id: string, options: { format?: string; out?: string; client?: string }) => {
       const format = reportFormat(options.format, options.out);
       const client = options.client === undefined ? undefined : parseClientId(options.client);
-      const report = await (await api()).report(incidentId(id), client);
+      if (options.out !== undefined) await checkedNewFile(options.out);
+      const report = await (await api()).report(id, client);
       const body = format === 'html' ? report.html : report.markdown;
-      if (options.out !== undefined) {
-        await writeFile(options.out, body, { mode: 0o600, flag: 'wx' }).catch((error: unknown) => {
-          throw new FleetError('invalid_input', `cannot write ${options.out}: ${(error as Error).message}`, { cause: error });
-        });
-      }
+      if (options.out !== undefined) await writeNewFileAtomically(options.out, body);
       const summary = `${report.final ? 'final' : 'draft'} report of ${report.incident.id}${options.out === undefined ? '' : ` written to ${options.out}`}`;
       if (context.json) context.print({ final: report.final, format, out: options.out ?? null, report: options.out === undefined ? body : undefined }, () => summary);
       else context.printText(options.out === undefined ? body : `${summary}\n`);
