@@ -129,6 +129,21 @@ describe('policy gate: template-only auto-send', () => {
     assert.deepEqual(decide(text, config({ autoReply: { freeTextAutoSend: FREE_TEXT_OPT_IN.freeTextAutoSend?.filter((e) => e.type !== 'follow_up') } }), inbound).reasons, ['free_text']);
   });
 
+  it('free-text opt-in covers replies only: a new message of an opted-in type to a known contact is held', () => {
+    const optedIn = config({ autoReply: FREE_TEXT_OPT_IN });
+    // Not a reply: no message answered, no facts from the runtime. A fooled model mailing known contacts one at a time.
+    for (const to of [SENDER, 'carol@partner.com']) {
+      const fresh = { kind: 'mail.send', to: [to], subject: 'Quick update', body: 'Please review https://docs.example.net/x', emailType: 'follow_up' };
+      const decision = decide(fresh, optedIn);
+      assert.equal(decision.decision, 'needs_approval', to);
+      assert.deepEqual(decision.reasons, ['free_text'], to);
+      assert.match(decision.details?.join(' ') ?? '', /only as a reply to a message the agent read/);
+    }
+    // A reply naming a message the runtime gave no facts about is no better.
+    const named = { kind: 'mail.send', to: [SENDER], subject: 'Re: lunch', body: 'Thursday works.', emailType: 'follow_up', inReplyTo: 'm-1' };
+    assert.deepEqual(decide(named, optedIn).reasons, ['free_text', 'sender_unauthenticated', 'recipient_not_sender']);
+  });
+
   it('types that are not auto-send keep their own reason, and a template cannot make them auto-send', () => {
     const cfg = templatesOnly();
     assert.deepEqual(decide(reply(cfg, { emailType: 'offer' }), cfg, context()).reasons, ['type_requires_approval']);

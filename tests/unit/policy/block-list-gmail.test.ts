@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { compileBlockList } from '../../../agent-image/src/domain/policy/block-list.ts';
 import { evaluatePolicy } from '../../../agent-image/src/domain/policy/evaluate-policy.ts';
 import { gmailMailbox } from '../../../agent-image/src/domain/policy/gmail-address.ts';
-import { config, NOW, send, state } from './fixtures.ts';
+import { answering, config, NOW, send, state } from './fixtures.ts';
 
 describe('block list: Gmail addresses match by the mailbox they reach', () => {
   const blockList = compileBlockList(['CEO@gmail.com', 'j.doe@googlemail.com']);
@@ -37,7 +37,7 @@ describe('block list: Gmail addresses match by the mailbox they reach', () => {
 
   it('the gate holds a send to a dotted spelling of a blocked Gmail address', () => {
     const known = state({ knownContacts: new Set(['c.e.o@googlemail.com']), knownDomains: new Set(['googlemail.com']) });
-    const decision = evaluatePolicy(send({ to: ['c.e.o@googlemail.com'] }), config({ blockList: ['ceo@gmail.com'] }), known, NOW);
+    const decision = evaluatePolicy(send({ to: ['c.e.o@googlemail.com'] }), config({ blockList: ['ceo@gmail.com'] }), known, NOW, answering('c.e.o@googlemail.com'));
     assert.equal(decision.decision, 'needs_approval');
     assert.deepEqual(decision.reasons, ['blocked_recipient']);
   });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { compileBlockList } from '../../../agent-image/src/domain/policy/block-list.ts';
 import { evaluatePolicy } from '../../../agent-image/src/domain/policy/evaluate-policy.ts';
-import { config, NOW, send, state } from './fixtures.ts';
+import { answering, config, NOW, send, state } from './fixtures.ts';
 
 describe('block list: addresses that route on to a blocked host', () => {
   const blockList = compileBlockList(['rival.com', '*.enemy.org']);
@@ -22,7 +22,7 @@ describe('block list: addresses that route on to a blocked host', () => {
 
   it('the gate holds such a send as blocked, even to a known contact’s relay', () => {
     const known = state({ knownContacts: new Set(['x%rival.com@partner.com']), knownDomains: new Set(['partner.com']) });
-    const decision = evaluatePolicy(send({ to: ['x%rival.com@partner.com'] }), config({ blockList: ['rival.com'] }), known, NOW);
+    const decision = evaluatePolicy(send({ to: ['x%rival.com@partner.com'] }), config({ blockList: ['rival.com'] }), known, NOW, answering('x%rival.com@partner.com'));
     assert.equal(decision.decision, 'needs_approval');
     assert.deepEqual(decision.reasons, ['blocked_recipient']);
   });

@@ -21,12 +21,22 @@ describe('disguised deletions', () => {
     assert.deepEqual(decision.reasons, ['move']);
   });
 
+  it('holds taking SPAM off ("not spam") as a move: it surfaces the mail and trains the filter for its sender', () => {
+    for (const label of ['SPAM', 'Spam', ' spam ']) {
+      const decision = decide({ kind: 'mail.label', messageIds: ['m1'], remove: [label] });
+      assert.equal(decision.decision, 'needs_approval', label);
+      assert.deepEqual(decision.reasons, ['move'], label);
+    }
+    assert.deepEqual(decide({ kind: 'mail.label', messageIds: ['m1'], add: ['INBOX'], remove: ['UNREAD', 'SPAM'] }).reasons, ['move']);
+  });
+
   it('still lets ordinary labels, mark-read and archiving by label through', () => {
     for (const input of [
       { kind: 'mail.label', messageIds: ['m1'], add: ['AgentFleet/spam'] },
       { kind: 'mail.label', messageIds: ['m1'], add: ['trash-talk'] },
       { kind: 'mail.label', messageIds: ['m1'], remove: ['UNREAD'] },
       { kind: 'mail.label', messageIds: ['m1'], remove: ['TRASH'] },
+      { kind: 'mail.label', messageIds: ['m1'], remove: ['AgentFleet/spam'] },
     ]) {
       assert.deepEqual(decide(input).reasons, ['permitted'], JSON.stringify(input));
     }

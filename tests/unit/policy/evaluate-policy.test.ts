@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { compilePolicy, evaluatePolicy } from '../../../agent-image/src/domain/policy/evaluate-policy.ts';
 import { recordSend } from '../../../agent-image/src/domain/policy/policy-state.ts';
-import { config, NOW, send, state } from './fixtures.ts';
+import { approvedFor, asReply, config, NOW, send, state } from './fixtures.ts';
 
-const decide = (action: unknown, cfg = config(), st = state(), now = NOW) => evaluatePolicy(action, cfg, st, now);
+/** A send is decided as the reply to a clean message from its first recipient: only a reply auto-sends. */
+const decide = (action: unknown, cfg = config(), st = state(), now = NOW) => evaluatePolicy(action, cfg, st, now, asReply(action));
 
 describe('policy gate: each rule', () => {
   it('auto-sends a follow-up to a known contact after onboarding', () => {
@@ -77,8 +78,8 @@ describe('policy gate: each rule', () => {
 
   it('checks cc and bcc against the block list too', () => {
     const blocking = config({ blockList: ['rival.com'], knownContacts: ['bob@partner.com', 'spy@rival.com'] });
-    assert.deepEqual(decide(send({ bcc: ['spy@rival.com'] }), blocking).reasons, ['blocked_recipient']);
-    assert.deepEqual(decide(send({ cc: 'spy@rival.com' }), blocking).reasons, ['blocked_recipient']);
+    assert.deepEqual(decide(send({ bcc: ['spy@rival.com'] }), blocking).reasons, ['blocked_recipient', 'recipient_not_sender']);
+    assert.deepEqual(decide(send({ cc: 'spy@rival.com' }), blocking).reasons, ['blocked_recipient', 'recipient_not_sender']);
   });
 
   it('holds every outbound action during the onboarding window', () => {
@@ -103,7 +104,7 @@ describe('policy gate: each rule', () => {
 
   it('holds sends to new contacts', () => {
     const decision = decide(send({ to: ['bob@partner.com', 'stranger@else.com'] }));
-    assert.deepEqual(decision.reasons, ['new_contact']);
+    assert.deepEqual(decision.reasons, ['new_contact', 'recipient_not_sender']);
     assert.equal(decision.facts?.newContacts, 1);
     assert.equal(decision.facts?.newDomains, 1);
   });
@@ -118,7 +119,7 @@ describe('policy gate: each rule', () => {
     const contacts = Array.from({ length: 6 }, (_, index) => `p${index}@partner.com`);
     const cfg = config({ knownContacts: contacts, bulkThreshold: 5 });
     assert.deepEqual(decide(send({ to: contacts.slice(0, 3), cc: contacts.slice(3, 5), bcc: contacts.slice(0, 2) }), cfg).reasons.includes('bulk'), false);
-    assert.deepEqual(decide(send({ to: contacts.slice(0, 3), bcc: contacts.slice(3) }), cfg).reasons, ['bulk']);
+    assert.deepEqual(decide(send({ to: contacts.slice(0, 3), bcc: contacts.slice(3) }), cfg).reasons, ['recipient_not_sender', 'bulk']);
   });
 
   it('holds messages linking to URL shorteners, in links, subject or body', () => {
@@ -168,7 +169,9 @@ describe('policy gate: each rule', () => {
     const cfg = config({ rateLimits: { perHour: 3, perDay: 100 }, knownContacts: ['a@p.com', 'b@p.com', 'c@p.com', 'bob@partner.com'] });
     const sent = recordSend(state(), new Date(NOW.getTime() - 30 * 60_000), ['a@p.com', 'b@p.com']);
     assert.equal(decide(send(), cfg, sent).decision, 'allow');
-    const decision = decide(send({ to: ['bob@partner.com', 'c@p.com'] }), cfg, sent);
+    // Two recipients: only an approved send goes to more than the sender it answers.
+    const two = send({ to: ['bob@partner.com', 'c@p.com'] });
+    const decision = evaluatePolicy(two, cfg, sent, NOW, approvedFor(two, ['recipient_not_sender']));
     assert.equal(decision.decision, 'deny');
     assert.deepEqual(decision.reasons, ['rate_limit_hour']);
     assert.equal(decision.retryable, true);
@@ -247,7 +250,7 @@ describe('policy gate: order of rules', () => {
       config({ blockList: ['else.com'], onboarding: { startedAt: '2025-06-01T00:00:00Z', days: 28 } }),
     );
     assert.equal(decision.decision, 'needs_approval');
-    assert.deepEqual(decision.reasons, ['blocked_recipient', 'onboarding', 'new_contact', 'type_requires_approval', 'bulk', 'url_shortener']);
+    assert.deepEqual(decision.reasons, ['blocked_recipient', 'onboarding', 'new_contact', 'type_requires_approval', 'recipient_not_sender', 'bulk', 'url_shortener']);
   });
 
   it('approval rules come before rate limits and pause: a held action is held, not denied', () => {

@@ -1,4 +1,7 @@
 import { FREE_TEXT_AUTO_SEND_RISK, parseClientConfig, type ClientConfig, type ClientConfigInput } from '@agent-fleet/kernel/client-config';
+import { approve, createApproval } from '../../../agent-image/src/domain/approval.ts';
+import type { EvaluateOptions } from '../../../agent-image/src/domain/policy/evaluate-policy.ts';
+import { parseProposedAction } from '../../../agent-image/src/domain/policy/proposed-action.ts';
 import { emptyPolicyState, learnContacts, type PolicyState } from '../../../agent-image/src/domain/policy/policy-state.ts';
 
 export const NOW = new Date('2025-06-02T10:00:00Z');
@@ -41,4 +44,31 @@ export function state(overrides: Partial<PolicyState> = {}): PolicyState {
 
 export function send(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return { kind: 'mail.send', to: ['bob@partner.com'], subject: 'Re: lunch', body: 'Thursday works.', emailType: 'follow_up', ...overrides };
+}
+
+/** What the runtime tells the gate of a message from `sender` that a send answers: authenticated, no injection signal. */
+export function answering(sender: string): EvaluateOptions {
+  return { autoSend: { inbound: { senderAddress: sender, senderAuthenticated: true, injectionSignals: [] } } };
+}
+
+/**
+ * The options under which a send input is decided as the reply to a clean message from its first To
+ * recipient (only a reply auto-sends); none for any other input.
+ */
+export function asReply(input: unknown): EvaluateOptions {
+  if (typeof input !== 'object' || input === null || (input as { kind?: unknown }).kind !== 'mail.send') return {};
+  const to = (input as { to?: unknown }).to;
+  const first: unknown = Array.isArray(to) ? to[0] : to;
+  return typeof first === 'string' ? answering(first) : {};
+}
+
+/** The options of an action run under an approval a human granted at NOW for exactly this input, held for `reasons`. */
+export function approvedFor(input: unknown, reasons: readonly string[] = []): EvaluateOptions {
+  const parsed = parseProposedAction(input);
+  if (!parsed.ok) throw new Error(parsed.issues.join('; '));
+  const created = createApproval({ id: 'ap-fixture', actionKind: parsed.action.kind, arguments: parsed.action, policyReasons: reasons, now: NOW, timeoutHours: 72 });
+  if (!created.ok) throw new Error(created.error);
+  const approved = approve(created.record, { by: 'owner@acme.com', via: 'portal', now: NOW });
+  if (!approved.ok) throw new Error(approved.error);
+  return { approval: approved.record };
 }

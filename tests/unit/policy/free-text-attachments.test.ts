@@ -22,10 +22,11 @@ describe('free-text auto-send never carries an attachment', () => {
 
   it('holds an opted-in free-text send to a known contact that attaches a file', () => {
     assert.deepEqual(decide({ attachments: [{ fileId: 'drive-file-1' }] }).reasons, ['free_text']);
+    assert.deepEqual(decide({ attachments: [{ fileId: 'drive-file-1' }] }, inbound).reasons, ['free_text']);
   });
 
   it('still auto-sends opted-in free text without an attachment', () => {
     assert.deepEqual(decide({ inReplyTo: 'm-1' }, inbound).reasons, ['auto_send']);
-    assert.deepEqual(decide({ attachments: null }).reasons, ['auto_send']);
+    assert.deepEqual(decide({ attachments: null }, inbound).reasons, ['auto_send']);
   });
 });

@@ -4,7 +4,7 @@ import { evaluatePolicy } from '../../../agent-image/src/domain/policy/evaluate-
 import { parseProposedAction } from '../../../agent-image/src/domain/policy/proposed-action.ts';
 import { recordSend } from '../../../agent-image/src/domain/policy/policy-state.ts';
 import { recipientsInWindows } from '../../../agent-image/src/domain/policy/rate-window.ts';
-import { config, NOW, send, state } from './fixtures.ts';
+import { answering, config, NOW, send, state } from './fixtures.ts';
 
 const HOUR = 3_600_000;
 
@@ -31,6 +31,6 @@ describe('the gate on input and history it was never meant to see', () => {
     st = recordSend(st, new Date(NOW.getTime() - 25 * HOUR), ['bob@partner.com']);
     assert.deepEqual(st.sendHistory.map((record) => record.at), [...st.sendHistory.map((record) => record.at)].sort((a, b) => a - b));
     assert.equal(recipientsInWindows(st.sendHistory, NOW.getTime()).lastHour, 3);
-    assert.deepEqual(evaluatePolicy(send(), limited, st, NOW).reasons, ['rate_limit_hour']);
+    assert.deepEqual(evaluatePolicy(send(), limited, st, NOW, answering('bob@partner.com')).reasons, ['rate_limit_hour']);
   });
 });

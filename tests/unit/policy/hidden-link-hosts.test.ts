@@ -4,11 +4,12 @@ import { evaluatePolicy } from '../../../agent-image/src/domain/policy/evaluate-
 import { linkIn } from '../../../agent-image/src/domain/policy/link-host.ts';
 import { compileShortenerDetector } from '../../../agent-image/src/domain/policy/url-shortener.ts';
 import { MAX_EVENT_DESCRIPTION } from '../../../agent-image/src/domain/scheduling/event-limits.ts';
-import { config, NOW, send, state } from './fixtures.ts';
+import { asReply, config, NOW, send, state } from './fixtures.ts';
 import { assertLinearWork } from './work-meter.ts';
 
 const detector = compileShortenerDetector();
-const reasons = (action: Record<string, unknown>) => evaluatePolicy(action, config(), state(), NOW).reasons;
+// A send is decided as the reply to its first recipient, so only the link rules hold it.
+const reasons = (action: Record<string, unknown>) => evaluatePolicy(action, config(), state(), NOW, asReply(action)).reasons;
 const invite = (description: string) => ({
   kind: 'calendar.write',
   operation: 'create',

@@ -18,7 +18,7 @@ before(async () => {
     configPath,
     [
       'client: acme',
-      'permissions: { mail.read: true, mail.send: true, mail.delete: true }',
+      'permissions: { mail.read: true, mail.send: true, mail.delete: true, calendar.write: true }',
       'onboarding: { startedAt: "2025-01-01T00:00:00Z" }',
       'knownContacts: [bob@partner.com]',
       'rateLimits: { perHour: 2, perDay: 10 }',
@@ -44,10 +44,12 @@ async function run(args: string[], input: string): Promise<{ code: number; out: 
 }
 
 const send = (to: unknown) => JSON.stringify({ kind: 'mail.send', to, subject: 's', body: 'b', emailType: 'follow_up' });
+/** An invitation: outbound, counted against the limits, and allowed on its own (a send answers no message here, so is held). */
+const invite = (to: string) => JSON.stringify({ kind: 'calendar.write', operation: 'create', title: 'Call', start: '2025-06-03T10:00:00Z', participants: [to] });
 
 describe('policy eval CLI', () => {
   it('prints one decision per input line, denying malformed lines as unparseable', async () => {
-    const input = [send('bob@partner.com'), 'not json {', '', send('x@rival.com'), '[1]', send(42)].join('\n');
+    const input = [invite('bob@partner.com'), 'not json {', '', send('x@rival.com'), '[1]', send(42), send('bob@partner.com')].join('\n');
     const { code, out } = await run(['eval', '--config', configPath, '--now', '2025-06-02T10:00:00Z'], input);
     assert.equal(code, 0);
     const decisions = out.trim().split('\n').map((line) => JSON.parse(line) as { line: number; decision: string; reasons: string[] });
@@ -59,12 +61,14 @@ describe('policy eval CLI', () => {
         [4, 'needs_approval', 'blocked_recipient'],
         [5, 'deny', 'unparseable'],
         [6, 'deny', 'unparseable'],
+        // Free text of an opted-in type, but a new message: the opt-in covers replies only.
+        [7, 'needs_approval', 'free_text'],
       ],
     );
   });
 
   it('carries allowed sends forward so the rate limit applies within the stream, then pauses', async () => {
-    const input = [send('bob@partner.com'), send('bob@partner.com'), send('bob@partner.com'), send('bob@partner.com')].join('\n');
+    const input = [invite('bob@partner.com'), invite('bob@partner.com'), invite('bob@partner.com'), invite('bob@partner.com')].join('\n');
     const { out } = await run(['eval', '--config', configPath, '--now', '2025-06-02T10:00:00Z'], input);
     const reasons = out.trim().split('\n').map((line) => (JSON.parse(line) as { reasons: string[] }).reasons[0]);
     assert.deepEqual(reasons, ['auto_send', 'auto_send', 'rate_limit_hour', 'paused']);
@@ -97,7 +101,7 @@ describe('policy eval CLI', () => {
       const child = execFile(process.execPath, [script, 'eval', '--config', configPath, '--now', '2025-06-02T10:00:00Z'], (error, stdout) =>
         error ? reject(error) : resolve(stdout),
       );
-      child.stdin?.end(`${send('bob@partner.com')}\n{"kind":"mail.delete","messageIds":"m1"}\n`);
+      child.stdin?.end(`${invite('bob@partner.com')}\n{"kind":"mail.delete","messageIds":"m1"}\n`);
     });
     assert.deepEqual(output.trim().split('\n').map((line) => (JSON.parse(line) as { decision: string }).decision), ['allow', 'needs_approval']);
   });

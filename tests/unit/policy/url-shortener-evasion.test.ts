@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { evaluatePolicy } from '../../../agent-image/src/domain/policy/evaluate-policy.ts';
 import { compileShortenerDetector } from '../../../agent-image/src/domain/policy/url-shortener.ts';
-import { config, NOW, send, state } from './fixtures.ts';
+import { asReply, config, NOW, send, state } from './fixtures.ts';
 import { assertLinearWork } from './work-meter.ts';
 
 const detector = compileShortenerDetector();
-const reasons = (action: Record<string, unknown>) => evaluatePolicy(action, config(), state(), NOW).reasons;
+// A send is decided as the reply to its first recipient, so only the link rules hold it.
+const reasons = (action: Record<string, unknown>) => evaluatePolicy(action, config(), state(), NOW, asReply(action)).reasons;
 
 describe('URL shorteners: hosts written the way a browser still reads them', () => {
   it('finds a shortener behind the user info of a URL', () => {

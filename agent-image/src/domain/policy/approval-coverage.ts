@@ -8,7 +8,28 @@ import type { ReasonCode } from './decision.ts';
  */
 const RECHECKED: ReadonlySet<ReasonCode> = new Set(['blocked_recipient']);
 
-/** The holds of the action as decided now that the approval was not granted under. Pure. */
-export function uncoveredHolds(approval: Pick<ApprovalRecord, 'policyReasons'>, holds: readonly ReasonCode[]): ReasonCode[] {
-  return holds.filter((reason) => RECHECKED.has(reason) && !approval.policyReasons.includes(reason));
+/** What the gate knows, when an action runs under an approval, of the blocked recipients its approver saw. */
+export type BlockedCoverage = {
+  /** The action's recipients the block list matches now. */
+  blocked: readonly string[];
+  /** The recipients the approver was shown: the proposal's, and the notified attendees its preview listed. */
+  shown: ReadonlySet<string>;
+  /**
+   * The settings in force are not those the approval was asked under (or that is not known): which of
+   * the shown recipients were blocked then is not known either, so none counts as shown blocked.
+   */
+  settingsChanged: boolean;
+};
+
+/**
+ * The holds of the action as decided now that the approval was not granted under. Pure. An approval asked
+ * because one recipient was blocked covers that recipient, not every blocked one: a recipient blocked now
+ * that the approver was not shown, or may not have been shown as blocked, makes `blocked_recipient` uncovered.
+ */
+export function uncoveredHolds(approval: Pick<ApprovalRecord, 'policyReasons'>, holds: readonly ReasonCode[], coverage: BlockedCoverage): ReasonCode[] {
+  return holds.filter((reason) => {
+    if (!RECHECKED.has(reason)) return false;
+    if (!approval.policyReasons.includes(reason)) return true;
+    return reason === 'blocked_recipient' && coverage.blocked.some((address) => coverage.settingsChanged || !coverage.shown.has(address));
+  });
 }

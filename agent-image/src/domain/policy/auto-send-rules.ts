@@ -15,7 +15,8 @@ import { sameTemplateBody, sameTemplateSubject } from './template-text.ts';
  *     facts below, every slot validated, and finds identical, white space included (template-text.ts;
  *     no attachment, no link field), with no link, address or hidden character its template text does
  *     not hold (template-backstop.ts, behind the slot validators) — or the client opted the type in to
- *     free text explicitly (autoReply.freeTextAutoSend) and the send attaches no file, and
+ *     free text explicitly (autoReply.freeTextAutoSend), the send answers a message whose facts the
+ *     runtime supplied (the opt-in covers replies, never new messages) and attaches no file, and
  *   - when it answers a message: the sender is authenticated (sender-verdict.ts), the recipients are
  *     exactly that sender, and the message showed no injection signal.
  * Each failing condition is an approval reason, so the approver sees them all.
@@ -118,6 +119,12 @@ export function sendHolds(
     if (issues.length > 0 && !compiled.freeTextTypes.has(type)) {
       reasons.push('free_text');
       details.push(`not a validated template reply: ${issues.slice(0, 3).join('; ')}`);
+    } else if (issues.length > 0 && context === undefined) {
+      // The opt-in is consent to free-text *replies*, checked against the message answered (below). A send
+      // answering no message the runtime read (a new message, or a reply whose facts it was not given) has
+      // none of those checks: free text there would mail any known contact, links and all, unseen.
+      reasons.push('free_text');
+      details.push('free text may auto-send only as a reply to a message the agent read; this send answers none');
     } else if (issues.length > 0 && send.attachments.length > 0) {
       // The opt-in accepts text the model writes; an attachment is a file of the client's (from its drive or
       // its mail) leaving in the client's name, which no one looked at.

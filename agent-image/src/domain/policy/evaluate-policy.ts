@@ -1,6 +1,7 @@
 import type { Capability, ClientConfig } from '@agent-fleet/kernel/client-config';
 import { authorizesExecution, type ApprovalRecord } from '../approval.ts';
-import { uncoveredHolds } from './approval-coverage.ts';
+import { uncoveredHolds, type BlockedCoverage } from './approval-coverage.ts';
+import { comparableAddress } from './ascii-domain.ts';
 import { autoSendLimitIssues, autoSendUsage, DEFAULT_AUTO_SEND_LIMITS } from './auto-send-limits.ts';
 import { compileAutoSend, sendHolds, type AutoSendContext } from './auto-send-rules.ts';
 import { compileBlockList } from './block-list.ts';
@@ -12,6 +13,7 @@ import type { PolicyState } from './policy-state.ts';
 import {
   isOutbound,
   isRead,
+  outboundRecipients,
   parseProposedAction,
   type ActionKind,
   type ProposedAction,
@@ -42,14 +44,15 @@ import { eventStartWindowIssue } from '../scheduling/event-proposal.ts';
  *                                     does not know, or invisible text, in a calendar write's text:
  *                                     sent-text-content.ts)
  *   8. destructive actions          → needs approval `deletion`, `move` (always; archiving is not a move;
- *                                     a label that trashes or spams mail and a file overwrite count)
+ *                                     a label that trashes or spams mail, taking SPAM off, and a file
+ *                                     overwrite count)
  *   9. sending paused, rate limits  → deny `paused`, `rate_limit_hour`, `rate_limit_day`, with
  *                                     `retryable` (keep it queued) and, for limits, `pauseSending`; an
  *                                     allowed outbound action carries its `sendWindow`, so actions that
  *                                     run together are held to the limits on their sum (bundle-decision.ts)
  * Deny rules stop at the first that applies; every approval rule that applies is listed, so the approver
- * sees all of them. A valid approval for these exact arguments satisfies steps 5–8 (a block it was not
- * granted under excepted: approval-coverage.ts), never 1–4 or 9.
+ * sees all of them. A valid approval for these exact arguments satisfies steps 5–8 (a blocked recipient its
+ * approver was not shown as blocked excepted: approval-coverage.ts), never 1–4 or 9.
  * An update or cancel of an event reaches every attendee the calendar lists: given them (`notified`,
  * read just before it runs), the gate decides on all of them, and an approval does not cover the block
  * list, new contacts or bulk when they come from attendees its approver was not shown. An update that adds
@@ -79,6 +82,13 @@ export type EvaluateOptions = {
    * the update runs under showed its approver this text (a link in it is covered only then).
    */
   keptText?: { text: string; shown: boolean };
+  /**
+   * For an action run under an approval: the settings in force are not the version the approval was asked
+   * under, or that version is not known (the runtime compares them). Which recipients were blocked when its
+   * approver decided is then not known, so a blocked recipient holds it again (approval-coverage.ts).
+   * Absent: the same settings, whose block list matched the same recipients then.
+   */
+  approvalSettingsChanged?: boolean;
 };
 
 export type PolicyEvaluator = {
@@ -119,6 +129,14 @@ const ACTING_LABELS: ReadonlyMap<string, 'deletion' | 'move'> = new Map([
 ]);
 
 /**
+ * Labels whose removal acts on the mail too. Taking SPAM off is "not spam": the message leaves the spam
+ * folder for the client's mail, and the provider's filter learns to let that sender through, which is
+ * what a phishing email asking to be trusted wants. A move, as adding SPAM is. Taking TRASH off restores a
+ * deleted message, which trains nothing and destroys nothing: left a label.
+ */
+const ACTING_REMOVALS: ReadonlyMap<string, 'move'> = new Map([['spam', 'move']]);
+
+/**
  * The text of a calendar write its attendees see. A cancel's is its message (the description): Graph sends
  * it to every attendee as the cancellation's comment; title and location are not sent with a cancel.
  */
@@ -133,12 +151,14 @@ function keptTextOf(action: ProposedAction, options: EvaluateOptions | undefined
   return adds ? options?.keptText?.text : undefined;
 }
 
-/** The deletions and moves a `mail.label` that adds these labels amounts to. */
-function removingLabels(added: readonly string[]): Set<'deletion' | 'move'> {
+/** The deletions and moves a `mail.label` that adds and removes these labels amounts to. */
+function actingLabels(added: readonly string[], removed: readonly string[]): Set<'deletion' | 'move'> {
   const effects = new Set<'deletion' | 'move'>();
-  for (const label of added) {
-    const effect = ACTING_LABELS.get(label.trim().toLowerCase());
-    if (effect !== undefined) effects.add(effect);
+  for (const [labels, acting] of [[added, ACTING_LABELS], [removed, ACTING_REMOVALS]] as const) {
+    for (const label of labels) {
+      const effect = acting.get(label.trim().toLowerCase());
+      if (effect !== undefined) effects.add(effect);
+    }
   }
   return effects;
 }
@@ -268,7 +288,7 @@ export function compilePolicy(config: ClientConfig): PolicyEvaluator {
         if (invisible) details.push(`${whose}, which reaches attendees, carries text no reader sees (Unicode tag characters)`);
       }
     }
-    const relabel = action.kind === 'mail.label' ? removingLabels(action.add) : new Set<string>();
+    const relabel = action.kind === 'mail.label' ? actingLabels(action.add, action.remove) : new Set<string>();
     if (
       action.kind === 'mail.delete' ||
       action.kind === 'files.delete' ||
@@ -346,6 +366,21 @@ export function compilePolicy(config: ClientConfig): PolicyEvaluator {
     return keptHold(action, options, undefined) !== undefined || unknownAddressIn(kept, knownTo(state, recipients)) !== undefined || invisibleTextIn(kept);
   }
 
+  /** The blocked recipients of an action run under an approval, and those its approver was shown (approval-coverage.ts). */
+  function blockedCoverage(approval: ApprovalRecord, recipients: readonly string[], options: EvaluateOptions): BlockedCoverage {
+    const proposed = parseProposedAction(approval.proposedArguments);
+    const shown = new Set([...(proposed.ok ? outboundRecipients(proposed.action) : []), ...(options.notified?.shown.map(comparableAddress) ?? [])]);
+    // A companion's approval (companionApproval) approves arguments of another kind than the proposal, fixed
+    // when the approval was asked and shown beside it; an edit never changes the kind (approveEdited).
+    const approved = parseProposedAction(approval.approvedArguments);
+    if (approved.ok && proposed.ok && approved.action.kind !== proposed.action.kind) for (const address of outboundRecipients(approved.action)) shown.add(address);
+    return {
+      blocked: recipients.filter((address) => blockList.match(address) !== undefined),
+      shown,
+      settingsChanged: options.approvalSettingsChanged === true,
+    };
+  }
+
   /** Step 9, for an action that would otherwise execute: a denial, or the room it leaves within the limits. */
   function sendingLimits(recipients: readonly string[], state: PolicyState, now: number): PolicyDecision | SendWindow {
     if (state.paused) return { decision: 'deny', reasons: ['paused'], retryable: true };
@@ -393,11 +428,12 @@ export function compilePolicy(config: ClientConfig): PolicyEvaluator {
     if (holds.length > 0 || options?.approval !== undefined) {
       if (options?.approval === undefined) return { decision: 'needs_approval', reasons: holds, facts };
       const check = authorizesExecution(options.approval, action, now);
+      const uncovered = check.ok ? uncoveredHolds(options.approval, holds, blockedCoverage(options.approval, recipients, options)) : [];
       if (!check.ok) {
         details.push(`approval ${options.approval.id} does not authorise this action: ${check.reason}`);
         if (holds.length > 0) return { decision: 'needs_approval', reasons: holds, facts };
-      } else if (uncoveredHolds(options.approval, holds).length > 0) {
-        details.push(`approval ${options.approval.id} was granted before ${uncoveredHolds(options.approval, holds).join(', ')}: ask again`);
+      } else if (uncovered.length > 0) {
+        details.push(`approval ${options.approval.id} was granted before ${uncovered.join(', ')}: ask again`);
         return { decision: 'needs_approval', reasons: holds, facts };
       } else if (unseenHolds(action, recipients, options.notified, state, details).length > 0) {
         return { decision: 'needs_approval', reasons: holds, facts };

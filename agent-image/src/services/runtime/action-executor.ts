@@ -34,10 +34,15 @@ export async function executeApproval(context: RuntimeContext, links: ActionLink
   const action = parsed.action;
   const autoSend = autoSendOfPreview(entry);
   const send: SendContext = { key: entry.idempotencyKey, messageId: entry.messageId, draftId: entry.draftId, ...(autoSend === undefined ? {} : { autoSend }) };
-  // Checked under the settings in force now, not those the approval was granted under.
+  // Checked under the settings in force now, not those the approval was granted under; which recipients
+  // were blocked when the approver decided is known only while those are the same settings.
   const applied = context.settings.current();
+  const approvalSettingsChanged = entry.settingsVersion !== applied.version;
   const gate = (candidate: ProposedAction, approval: ApprovalRecord | undefined): PolicyDecision => {
-    const decision = applied.gate.evaluateParsed(candidate, context.policyState(), context.now(), { ...(approval === undefined ? {} : { approval }), autoSend });
+    const decision = applied.gate.evaluateParsed(candidate, context.policyState(), context.now(), {
+      ...(approval === undefined ? {} : { approval, approvalSettingsChanged }),
+      autoSend,
+    });
     context.metrics.policyDecision(decision.decision, decision.reasons[0] ?? 'none');
     return decision;
   };

@@ -83,7 +83,7 @@ export async function clearNotices(input: {
   const applied = context.settings.current();
   const shown = [...(approval?.preview.event?.attendees ?? [])];
   const gated = applied.gate.evaluateParsed(action, context.policyState(), now, {
-    ...(approval === undefined ? {} : { approval: approval.record }),
+    ...(approval === undefined ? {} : { approval: approval.record, approvalSettingsChanged: approval.settingsVersion !== applied.version }),
     notified: { attendees: notified, shown },
     // The kept text counts as shown when the approval is the one held for it: its preview is this text's.
     ...(input.keptText === undefined ? {} : { keptText: { text: input.keptText, shown: approval?.preview.bodyPreview === previewOfSentText(input) } }),
