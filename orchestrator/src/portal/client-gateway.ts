@@ -84,7 +84,10 @@ export type SupportState = 'pending' | 'active' | 'expired' | 'revoked';
 
 export interface SupportRequest {
   id: string;
+  /** The agency team member the access is for. */
   member: string;
+  /** Who logged the request, when the gateway knows it (it may be a lead asking for the member). */
+  requestedBy?: string;
   incident: string;
   reason: string;
   hours: number;
@@ -177,6 +180,12 @@ export interface ClientGateway {
     decision: 'approve' | 'deny',
     by: string,
   ): Promise<SupportRequest>;
+  /**
+   * Ends an approved grant before it expires (in the ops log as the admin): the member loses access at
+   * once. not_found for a grant the client does not have; conflict when it is not active (already ended,
+   * or still pending: that is decided, not ended).
+   */
+  endSupport(clientId: string, grantId: string, by: string): Promise<SupportRequest>;
   auditTimeline(clientId: string, filter: AuditFilter): Promise<AuditEvent[]>;
   /** Streams the client's whole audit log (or the range) to `sink`, without ending it. */
   exportAudit(

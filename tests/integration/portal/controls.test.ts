@@ -99,6 +99,29 @@ void describe('portal controls in Chromium: kill switch, revive, support access,
     assert.match(bad.text, /decision: must be approve or deny/);
   });
 
+  void test('support access: an approved grant is shown with who, why, which incident and until when, and ended early by the admin', async () => {
+    await acme.page.goto(`${h.portal.url}/support`);
+    const open = acme.page.locator('li.item', { has: acme.page.getByRole('button', { name: 'End access now' }) });
+    await open.getByRole('heading', { name: 'ops.jane can read your data' }).waitFor();
+    await open.getByText('INC-42').waitFor();
+    await open.getByText('Replies to the client go out twice; need to read the outbox log').waitFor();
+    await open.locator('dt', { hasText: 'Until' }).waitFor();
+    await open.getByText('the agency loses access at once. They can ask again.').waitFor();
+    await open.getByRole('button', { name: 'End access now' }).click();
+    await acme.page.getByRole('heading', { name: 'Access ended' }).waitFor();
+    await acme.page.getByText('ops.jane no longer has access to your data (incident INC-42).').waitFor();
+    const grant = (await h.gateway.supportRequests('acme')).find((request) => request.id === 'sg-0123456789abcdef');
+    assert.equal(grant?.state, 'revoked');
+    assert.ok(h.gateway.events.some((event) => event.event === 'support-end: sg-0123456789abcdef' && event.by === 'admin@acme.com'));
+
+    await acme.page.getByRole('link', { name: 'Back to support access' }).click();
+    await acme.page.getByText('Nobody from the agency has access now.').waitFor();
+    assert.equal(await acme.page.getByRole('button', { name: 'End access now' }).count(), 0);
+    const again = await postForm(h, acme.page, '/support/sg-0123456789abcdef/end', { _csrf: await csrfOf(acme.page) });
+    assert.equal(again.status, 409);
+    assert.match(again.text, /already ended/);
+  });
+
   void test('activity filters the audit timeline; the summary counts the day; malformed filters are a 400 naming the field', async () => {
     await acme.page.goto(`${h.portal.url}/activity`);
     assert.equal(await acme.page.locator('.timeline li').count(), 11);

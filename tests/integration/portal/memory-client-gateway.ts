@@ -189,6 +189,15 @@ export class MemoryClientGateway implements ClientGateway {
     return { ...request };
   }
 
+  async endSupport(clientId: string, grantId: string, by: string): Promise<SupportRequest> {
+    const request = this.clients.get(clientId)?.support.find((candidate) => candidate.id === grantId);
+    if (!request) throw new FleetError('not_found', `no support grant ${grantId}`);
+    if (request.state !== 'active') throw new FleetError('conflict', 'This access has already ended. The agency has no access through it.');
+    request.state = 'revoked';
+    this.events.push({ clientId, by, event: `support-end: ${grantId}` });
+    return { ...request };
+  }
+
   async auditTimeline(clientId: string, filter: AuditFilter): Promise<AuditEvent[]> {
     return this.client(clientId)
       .audit.filter((event) => !filter.types?.length || filter.types.includes(event.type))

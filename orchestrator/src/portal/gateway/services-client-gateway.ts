@@ -72,6 +72,7 @@ function toSupportRequest(grant: SupportGrant): SupportRequest {
   return {
     id: grant.id,
     member: grant.member,
+    requestedBy: grant.requestedBy,
     incident: grant.incident,
     reason: grant.reason,
     hours: grant.hours,
@@ -80,6 +81,12 @@ function toSupportRequest(grant: SupportGrant): SupportRequest {
     approvedBy: grant.approvedBy,
     expiresAt: grant.expiresAt,
   };
+}
+
+/** Why a grant that is not active cannot be ended, in the words the portal shows a client admin. */
+function notActiveText(status: SupportGrant['status']): string {
+  if (status === 'pending') return 'This request was never approved, so there is no access to end. Deny it instead.';
+  return 'This access has already ended. The agency has no access through it.';
 }
 
 /**
@@ -183,6 +190,15 @@ export class ServicesClientGateway implements ClientGateway {
         ? await this.deps.support.approve({ clientId, grantId, by, actor: actorOf(by) })
         : await this.deps.support.revoke({ clientId, grantId, actor: actorOf(by) });
     return toSupportRequest(decided);
+  }
+
+  async endSupport(clientId: string, grantId: string, by: string): Promise<SupportRequest> {
+    const grant = (await this.deps.support.list(clientId)).find((candidate) => candidate.id === grantId);
+    if (!grant) throw new FleetError('not_found', `no support grant ${grantId}`);
+    if (grant.status !== 'active') throw new FleetError('conflict', notActiveText(grant.status));
+    const ended = await this.deps.support.revoke({ clientId, grantId, actor: actorOf(by) });
+    // It may have expired between the two reads: then nothing was logged, and it has ended all the same.
+    return toSupportRequest(ended);
   }
 
   async auditTimeline(clientId: string, filter: AuditFilter): Promise<AuditEvent[]> {

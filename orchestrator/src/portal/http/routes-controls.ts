@@ -2,9 +2,10 @@ import express from 'express';
 import * as z from 'zod';
 import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import type { PortalContext } from '../portal-context.ts';
-import { csrfField, parseForm, requiredText } from './forms.ts';
+import { csrfField, csrfOnlyForm, parseForm, requiredText } from './forms.ts';
 import { PageError, notFound } from './page-error.ts';
-import { renderPage } from './render.ts';
+import { formatters, renderPage } from './render.ts';
+import { supportPage } from './support-page.ts';
 import { requireActive, requireCsrf, route, stateOf } from './request-state.ts';
 
 const reasonForm = z.object({ _csrf: csrfField, reason: requiredText(500, { multiLine: true }) }).strict();
@@ -26,6 +27,12 @@ function refusal(error: unknown): never {
     throw new PageError(409, 'Nothing was changed', error.message);
   }
   throw error;
+}
+
+function grantIdOf(request: express.Request): string {
+  const grantId = String(request.params['grantId']);
+  if (!GRANT_ID.test(grantId)) throw notFound();
+  return grantId;
 }
 
 /** The kill switch, revive, and support-access decisions. */
@@ -76,18 +83,14 @@ export function controlRoutes(context: PortalContext): express.Router {
     route(async (_request, response) => {
       const admin = adminOf(response);
       const requests = await context.gateway.supportRequests(admin.clientId);
-      await renderPage(context, response, 'support', {
-        title: 'Support access',
-        requests: [...requests].reverse(),
-      });
+      await renderPage(context, response, 'support', { title: 'Support access', ...supportPage(requests) });
     }),
   );
   router.post(
     '/support/:grantId',
     requireCsrf(context, 'active'),
     route(async (request, response) => {
-      const grantId = String(request.params['grantId']);
-      if (!GRANT_ID.test(grantId)) throw notFound();
+      const grantId = grantIdOf(request);
       const form = parseForm(supportForm, request.body);
       const admin = adminOf(response);
       const grant = await context.gateway
@@ -95,11 +98,28 @@ export function controlRoutes(context: PortalContext): express.Router {
         .catch(refusal);
       const message =
         form.decision === 'approve'
-          ? `${grant.member} can read your data until ${grant.expiresAt ?? 'the grant ends'} (UTC), for incident ${grant.incident}. Each use is logged.`
+          ? `${grant.member} can read your data until ${formatters.when(grant.expiresAt) || 'the grant ends'}, for incident ${grant.incident}. Each use is logged.`
           : `Denied: ${grant.member} has no access.`;
       await renderPage(context, response, 'done', {
         title: form.decision === 'approve' ? 'Access approved' : 'Access denied',
         message,
+        back: '/support',
+        backText: 'Back to support access',
+      });
+    }),
+  );
+  router.post(
+    '/support/:grantId/end',
+    requireCsrf(context, 'active'),
+    route(async (request, response) => {
+      const grantId = grantIdOf(request);
+      parseForm(csrfOnlyForm, request.body);
+      const admin = adminOf(response);
+      const grant = await context.gateway.endSupport(admin.clientId, grantId, admin.email).catch(refusal);
+      await renderPage(context, response, 'done', {
+        title: 'Access ended',
+        message: `${grant.member} no longer has access to your data (incident ${grant.incident}).`,
+        detail: 'To look again, they must ask again, and you decide again.',
         back: '/support',
         backText: 'Back to support access',
       });
