@@ -315,13 +315,19 @@ export class Outbox {
     }
     const askFirst = lookUpFirst || this.reconcileFirst.has(key);
     this.reconcileFirst.add(key);
-    const result = await attemptSend(key, markedMessage(entry), provider, askFirst, {
-      ...this.attempt,
-      onError: (lastError) => {
-        const current = this.entries.get(key);
-        if (current !== undefined) this.entries.set(key, { ...current, lastError });
-      },
-    });
+    let result: Awaited<ReturnType<typeof attemptSend>>;
+    try {
+      result = await attemptSend(key, markedMessage(entry), provider, askFirst, {
+        ...this.attempt,
+        onError: (lastError) => {
+          const current = this.entries.get(key);
+          if (current !== undefined) this.entries.set(key, { ...current, lastError });
+        },
+      });
+    } catch (error) {
+      if (isFleetError(error) && error.code === 'killed') await this.auditStoppedByKill(entry, error.message);
+      throw error;
+    }
     switch (result.kind) {
       case 'sent':
         return this.recordSent(entry, result.receipt, result.reconciled);
@@ -360,6 +366,17 @@ export class Outbox {
     this.reconcileFirst.delete(entry.idempotencyKey);
     this.deferrals.delete(entry.idempotencyKey);
     return { status: 'sent', idempotencyKey: entry.idempotencyKey, receipt, reconciled };
+  }
+
+  /**
+   * The kill stopped this send before the provider took it (the write is refused at the call): the intent
+   * audited before it gets its outcome, so the trail never leaves a send the kill stopped looking as if
+   * it may have gone. It stays pending (a revive withdraws it for a human); the kill propagates.
+   */
+  private async auditStoppedByKill(entry: OutboxEntry, reason: string): Promise<void> {
+    await this.auditOutcome(entry, 'email_send', 'failure', { error_category: 'killed', stopped_by: 'kill_switch', error: reason.slice(0, 300) }).catch((error: unknown) => {
+      this.logger.error('outbox: the kill of a send could not be audited', { idempotencyKey: entry.idempotencyKey, error });
+    });
   }
 
   /** The provider refused our credentials: audited, then the agent's one pause flag is raised. */

@@ -278,11 +278,20 @@ export class AgentRuntime implements ControlApi {
     // A kill landing while the revive holds what the last one stopped is not released by this revive.
     const seen = this.kill.generation;
     await agent.audit.append(killSwitch('revive', { by, reason }));
-    // While the switch is still engaged, so nothing it stopped can go out before it is held.
-    await agent.pipeline.holdStoppedByKill(by);
-    await this.kill.release(seen);
+    // While the switch is still engaged, so nothing it stopped can go out before it is held; and with no
+    // approval decided between the holds and the release (it would run after the revive, never asked again).
+    await agent.desk.withoutDecisions(async () => {
+      await agent.pipeline.holdStoppedByKill(by);
+      await this.kill.release(seen);
+    });
     this.options.metrics.setKilled(false);
     await agent.connection.connect();
+    if (this.kill.killed) {
+      // A kill that came in while the revive connected stands: no work is started again, the watch the
+      // connection may have begun is stopped, and the revive is not reported as done.
+      void this.push.stop('kill');
+      throw new FleetError('conflict', 'the agent was killed again while it was being revived; it stays killed');
+    }
     this.schedule.stop();
     this.schedule.start(agent.summary);
     this.logger.warn('kill switch released', { by });

@@ -104,6 +104,15 @@ export class RuntimeApprovalDesk implements ApprovalDesk {
     return next;
   }
 
+  /**
+   * Runs `work` with no decision recorded meanwhile: a revive holds what the kill stopped and releases
+   * the switch in one go, so an approval clicked during the kill is either held by it (asked again) or
+   * decided after the release, never left in between to run on its own.
+   */
+  withoutDecisions<T>(work: () => Promise<T>): Promise<T> {
+    return this.queue.run(work);
+  }
+
   /** Marks pending approvals past their expiry as expired: audited, counted, never executed. */
   sweepExpired(): Promise<number> {
     // One at a time with decisions: a decision in flight is not expired under it.

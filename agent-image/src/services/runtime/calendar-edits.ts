@@ -20,7 +20,7 @@ import {
 import { ProviderAuthError, ProviderThrottledError } from '../../ports/mail-provider.ts';
 import type { StoredApproval } from './approval-store.ts';
 import { cancelMessage, clearNotices, notifiedAttendees, type NoticeEvent } from './calendar-notices.ts';
-import type { CalendarOutcome, CalendarWrite } from './calendar-writes.ts';
+import { KILLED_BEFORE_THE_WRITE, type CalendarOutcome, type CalendarWrite } from './calendar-writes.ts';
 import type { RuntimeContext } from './runtime-context.ts';
 
 type Parameters = { [key: string]: JsonValue };
@@ -105,7 +105,11 @@ export async function editEventOnce(input: EditInput): Promise<CalendarOutcome> 
       ? await cancel(input, calendar, current, record)
       : await update(input, calendar, current, participants, record);
   } catch (error) {
-    if (error instanceof FleetError && error.code === 'killed') throw error;
+    if (error instanceof FleetError && error.code === 'killed') {
+      // Refused at the call (kill-guarded-providers.ts): the intent, if one was recorded, did not get through.
+      await record('failure', { error: KILLED_BEFORE_THE_WRITE, notWritten: true });
+      throw error;
+    }
     if (error instanceof EventChangedError) {
       // Nothing was written: the change waits, and the next run decides on the event as it is then.
       context.logger.warn('calendar change not written: the event changed just before the write', { op: `calendar.${operation}` });

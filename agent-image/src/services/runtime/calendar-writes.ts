@@ -20,6 +20,9 @@ export function eventKeyOf(sendKey: string): string {
   return `${sendKey}:event`;
 }
 
+/** The outcome of a calendar write the kill switch refused at the call: nothing reached the calendar. */
+export const KILLED_BEFORE_THE_WRITE = 'the kill switch was engaged before the write: nothing was written';
+
 /** A meeting without an end lasts an hour. */
 const DEFAULT_MINUTES = 60;
 
@@ -101,7 +104,11 @@ export async function createEventOnce(input: {
     context.logger.info('calendar event created', { op: 'calendar.create', attendees: attendees.length });
     return 'done';
   } catch (error) {
-    if (error instanceof FleetError && error.code === 'killed') throw error;
+    if (error instanceof FleetError && error.code === 'killed') {
+      // Refused at the call (kill-guarded-providers.ts): the intent, if one was recorded, gets its outcome.
+      await record('failure', { error: KILLED_BEFORE_THE_WRITE });
+      throw error;
+    }
     // Throttled, unreachable or refused credentials (fixed by a reconnect): tried again; anything else is final.
     const retry = error instanceof ProviderThrottledError || error instanceof ProviderAuthError || (error instanceof FleetError && error.retryable);
     context.logger.warn('calendar write failed', { op: 'calendar.create', retry, error });

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
@@ -28,7 +28,7 @@ export class KillSwitch {
 
   /** Memory first; then the files, so a flag written from outside is seen at the next check. */
   get killed(): boolean {
-    if (!this.latched && (existsSync(this.path) || this.placedFlags.some((flag) => existsSync(flag)))) this.latched = true;
+    if (!this.latched && (flagPresent(this.path) || this.placedFlags.some(flagPresent))) this.latched = true;
     return this.latched;
   }
 
@@ -56,7 +56,7 @@ export class KillSwitch {
    */
   async release(seen?: number): Promise<void> {
     await this.flagWrites.run(async () => {
-      if (this.placedFlags.some((flag) => existsSync(flag))) {
+      if (this.placedFlags.some(flagPresent)) {
         throw new FleetError('conflict', 'the orchestrator\'s kill flag is still placed; it must remove it before a revive');
       }
       this.assertNoKillSince(seen);
@@ -76,5 +76,20 @@ export class KillSwitch {
 
   private assertNoKillSince(seen: number | undefined): void {
     if (seen !== undefined && seen !== this.kills) throw new FleetError('conflict', 'the agent was killed again while it was being revived; it stays killed');
+  }
+}
+
+/**
+ * Whether a flag is there, failing closed: anything at the path counts (a file of any content, a
+ * directory, a symlink whether or not it leads anywhere), and so does a path that cannot be looked at
+ * (permissions, I/O). Only "no such file" means no flag. `existsSync` answers false for a dangling
+ * symlink and for every error, which would read a planted or unreadable flag as no kill at all.
+ */
+function flagPresent(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ENOENT';
   }
 }

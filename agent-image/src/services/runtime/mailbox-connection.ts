@@ -12,6 +12,7 @@ import type { AgentStateStore } from './agent-state-store.ts';
 import type { ApprovalStore } from './approval-store.ts';
 import type { ConnectorFactory, Connectors } from './connectors.ts';
 import type { KillSwitch } from './kill-switch.ts';
+import { killGuardedConnectors } from './kill-guarded-providers.ts';
 import { MailSendReceipts, type KnownDraft } from './mail-send-receipts.ts';
 import type { RuntimeContext } from './runtime-context.ts';
 import type { SendPipeline } from './send-pipeline.ts';
@@ -80,16 +81,19 @@ export class MailboxConnection {
     // The connectors outlive a rotation: what they store (a refreshed OAuth token) goes through the token
     // in use when they store it, never the one they were built with, which the rotation revoked.
     const source = currentSource(options.source);
-    const built = await options.factory({ config: options.config, secrets, source, logger: options.logger });
-    if ('missing' in built) {
+    const made = await options.factory({ config: options.config, secrets, source, logger: options.logger });
+    if ('missing' in made) {
       this.connected = null;
       this.sendSide = null;
       this.mailLoop = null;
       options.pipeline.attach(null);
-      this.missing = built.missing;
-      options.logger.info('no provider connected; the agent is idle', { missing: built.missing });
+      this.missing = made.missing;
+      options.logger.info('no provider connected; the agent is idle', { missing: made.missing });
       return;
     }
+    // Every provider write the agent makes checks the kill switch at the call (the push watch keeps the
+    // raw provider: a kill must still be able to unwatch).
+    const built = killGuardedConnectors(made, options.kill);
     this.missing = [];
     this.connected = built;
     const receipts = new MailSendReceipts({
@@ -117,7 +121,7 @@ export class MailboxConnection {
       memory: this.memory,
       ...(options.retry === undefined ? {} : { retry: options.retry }),
     });
-    options.onConnected(built);
+    options.onConnected(made);
   }
 
   /** The draft already in the mailbox for an idempotency key (an approval's or a message's reply), with the message it answers. */
