@@ -62,5 +62,74 @@ export function describeRegistryClaimContract(name: string, open: () => Promise<
       assert.equal(await registry.transition(acme, ['provisioning'], 'killed', 'kill switch', later(STALE_MS + 1)), true);
       assert.equal((await registry.getClient(acme))?.status, 'killed');
     });
+
+    test('a claim makes the operation the owner: the one before it (kept through a kill) moves nothing after it', async () => {
+      const { registry } = target;
+      await registry.claimForProvisioning(client, 'op-first', T0, STALE_MS);
+      assert.equal(await registry.transition(acme, ['provisioning'], 'killed', 'kill switch', later(1)), true);
+      assert.equal(await registry.claim(acme, 'op-revive', { from: ['killed'], to: 'provisioning', reason: 'reviving' }, later(2), STALE_MS), true);
+      const record = await registry.getClient(acme);
+      assert.equal(record?.status, 'provisioning');
+      assert.equal(record?.operationId, 'op-revive');
+      assert.equal(record?.operationHeartbeatAt, later(2).toISOString(), 'the claim starts with a fresh heartbeat');
+      assert.equal(record?.statusReason, 'reviving');
+      assert.equal(await registry.transition(acme, ['provisioning'], 'active', null, later(3), { operationId: 'op-first' }), false);
+      assert.equal(await registry.transition(acme, ['provisioning'], 'active', null, later(3), { operationId: 'op-revive' }), true);
+    });
+
+    test('a claim needs the client in one of the states it moves from', async () => {
+      const { registry } = target;
+      await registry.claimForProvisioning(client, 'op-first', T0, STALE_MS);
+      await registry.transition(acme, ['provisioning'], 'active', null, later(1), { operationId: 'op-first' });
+      assert.equal(await registry.claim(acme, 'op-revive', { from: ['killed'], to: 'provisioning', reason: null }, later(2), STALE_MS), false);
+      const record = await registry.getClient(acme);
+      assert.equal(record?.status, 'active');
+      assert.equal(record?.operationId, 'op-first');
+    });
+
+    test('a claim takes a provisioning over only once its heartbeat is stale', async () => {
+      const { registry } = target;
+      await registry.claimForProvisioning(client, 'op-first', T0, STALE_MS);
+      await registry.recordProgress(acme, 'op-first', 'container', later(10));
+      const move = { from: ['provisioning', 'active'] as const, to: 'deprovisioning' as const, reason: null };
+      assert.equal(await registry.claim(acme, 'op-close', move, later(STALE_MS + 9), STALE_MS), false, 'a live provisioning is not taken over');
+      assert.equal((await registry.getClient(acme))?.operationId, 'op-first');
+      assert.equal(await registry.claim(acme, 'op-close', move, later(STALE_MS + 10), STALE_MS), true);
+      const record = await registry.getClient(acme);
+      assert.equal(record?.status, 'deprovisioning');
+      assert.equal(record?.operationId, 'op-close');
+    });
+
+    test('a claimed client is busy for a provisioning while its claim beats', async () => {
+      const { registry } = target;
+      await registry.claimForProvisioning(client, 'op-first', T0, STALE_MS);
+      await registry.transition(acme, ['provisioning'], 'active', null, later(1), { operationId: 'op-first' });
+      // Long after the provisioning's own heartbeat: a restore claims the client, and its claim is what counts.
+      assert.equal(await registry.claim(acme, 'op-restore', { from: ['active'], to: 'provisioning', reason: 'restoring' }, later(10 * STALE_MS), STALE_MS), true);
+      assert.equal((await registry.claimForProvisioning(client, 'op-other', later(10 * STALE_MS + 1), STALE_MS)).outcome, 'busy');
+      assert.equal((await registry.getClient(acme))?.operationId, 'op-restore');
+    });
+
+    test('a delete for an operation deletes the client only while that operation owns it', async () => {
+      const { registry } = target;
+      await registry.claimForProvisioning(client, 'op-first', T0, STALE_MS);
+      assert.equal(await registry.transition(acme, ['provisioning'], 'failed', 'rolled back', later(1), { operationId: 'op-first' }), true);
+      // A failed client is claimable at once: another provisioning claims it before the first deletes its row.
+      assert.equal((await registry.claimForProvisioning(client, 'op-second', later(2), STALE_MS)).outcome, 'claimed');
+      assert.equal(await registry.deleteClient(acme, { operationId: 'op-first' }), false);
+      const record = await registry.getClient(acme);
+      assert.equal(record?.status, 'provisioning');
+      assert.equal(record?.operationId, 'op-second');
+      assert.equal(await registry.deleteClient(acme, { operationId: 'op-second' }), true);
+      assert.equal(await registry.getClient(acme), null);
+    });
+
+    test('a delete without an operation deletes the client whichever operation owns it', async () => {
+      const { registry } = target;
+      await registry.claimForProvisioning(client, 'op-first', T0, STALE_MS);
+      assert.equal(await registry.deleteClient(acme), true);
+      assert.equal(await registry.getClient(acme), null);
+      assert.equal(await registry.deleteClient(acme), false, 'nothing left to delete');
+    });
   });
 }

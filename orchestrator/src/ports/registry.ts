@@ -64,10 +64,19 @@ export interface Registry {
    */
   transition(id: ClientId, from: readonly ClientStatus[], to: ClientStatus, reason: string | null, now: Date, options?: { operationId?: string }): Promise<boolean>;
   /**
-   * Deletes the client's row with everything the registry keeps per client but the ops log (its audit
-   * checkpoint, its onboarding check): a client made again under the same id starts clean.
+   * Atomically makes `operationId` the client's owner (its operation id, with a fresh heartbeat), moving it
+   * from one of `from` to `to`; false when it was in another state. A client in 'provisioning' is taken only
+   * once its owner's heartbeat is `staleAfterMs` old (its orchestrator died): a live operation is never
+   * taken over, and one that was stops at its next ownership check (`transition` with `operationId`).
    */
-  deleteClient(id: ClientId): Promise<void>;
+  claim(id: ClientId, operationId: string, move: { from: readonly ClientStatus[]; to: ClientStatus; reason: string | null }, now: Date, staleAfterMs: number): Promise<boolean>;
+  /**
+   * Deletes the client's row with everything the registry keeps per client but the ops log (its audit
+   * checkpoint, its onboarding check): a client made again under the same id starts clean. With
+   * `operationId`, only while that operation still owns the client: nothing is deleted once another claimed
+   * it. True when a row was deleted.
+   */
+  deleteClient(id: ClientId, options?: { operationId?: string }): Promise<boolean>;
   /**
    * Makes rows deleted from the per-client tables, ops-log values erased and incident notifications
    * rewritten (erasure, purge) gone from the registry's files too, not only invisible; `writeAheadLog`

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
@@ -6,6 +7,9 @@ import type { ContainerRuntime } from '../ports/container-runtime.ts';
 import type { Registry } from '../ports/registry.ts';
 import type { ScrapeTargets } from '../ports/scrape-targets.ts';
 import type { ClientOperationGuard } from './client-operation-guard.ts';
+import { CLIENT_STATUSES } from '../domain/client-status.ts';
+import { withOperationHeartbeat } from './operation-heartbeat.ts';
+import { STALE_OPERATION_MS } from './provision-client.ts';
 import { PURGE_ACTION } from '../domain/ops-log-chain.ts';
 import { eraseClientOpsLog, type OpsLogErasure } from './erasure/ops-log-erasure.ts';
 import { forgetMetricsHistory, type MetricsHistoryDeletion } from './erasure/metrics-history-step.ts';
@@ -47,6 +51,8 @@ export interface DeprovisionDependencies {
   ownMetrics?: MetricsHistoryDeletion['ownMetrics'];
   /** Alertmanager's silences of the client, expired by a purge as by an erasure; absent when none is configured. */
   alertSilences?: AlertSilences | undefined;
+  /** How often a running deprovision refreshes its heartbeat, in ms. Default: a fifth of STALE_OPERATION_MS. */
+  heartbeatIntervalMs?: number;
 }
 
 /**
@@ -66,7 +72,7 @@ export class DeprovisionClientService {
   }
 
   private async deprovisionNow(clientId: ClientId, request: DeprovisionRequest): Promise<{ clientId: ClientId; purged: boolean }> {
-    const { registry, runtime, targets, clock } = this.deps;
+    const { registry, clock } = this.deps;
     const record = await registry.getClient(clientId);
     if (!record && !request.purge) {
       throw new FleetError('not_found', `no client "${clientId}" in the registry; \`fleet list\` shows the clients`);
@@ -77,8 +83,22 @@ export class DeprovisionClientService {
     if (record?.status === 'provisioning' && !provisioningAbandoned(record, clock.now())) {
       throw new FleetError('busy', `${clientId} is being provisioned; try again when it finishes`, { retryable: true });
     }
-    if (record) await registry.setStatus(clientId, 'deprovisioning', request.reason ?? null, clock.now());
+    // The take-over gives the client this deprovision's operation id: a provisioning taken over stops at its
+    // next ownership check and leaves alone what it made (the volume above all, which only a purge removes),
+    // and the fresh heartbeat keeps another orchestrator's provisioning from claiming the client meanwhile.
+    // Atomic with the take-over age: a provisioning that beat since the read above is not taken over.
+    const operationId = randomUUID();
+    if (record && !(await registry.claim(clientId, operationId, { from: CLIENT_STATUSES, to: 'deprovisioning', reason: request.reason ?? null }, clock.now(), STALE_OPERATION_MS))) {
+      throw new FleetError('busy', `${clientId} is being provisioned (or changed state); try again when it finishes`, { retryable: true });
+    }
+    const claim = record ? { operationId } : null;
+    return withOperationHeartbeat(this.deps, { clientId, operationId, step: 'deprovisioning' }, () => this.removeAll(clientId, claim, request));
+  }
 
+  /** `claim`: this deprovision's, when the client has a row; null for the purge of a client the registry no longer knows. */
+  private async removeAll(clientId: ClientId, claim: { operationId: string } | null, request: DeprovisionRequest): Promise<{ clientId: ClientId; purged: boolean }> {
+    const { registry, runtime, targets, clock } = this.deps;
+    const lost = () => new FleetError('conflict', `${clientId} was taken over by another operation while it was being deprovisioned; run the deprovision again`);
     await targets.unregister(clientId);
     await runtime.stopAgent(clientId, 10);
     await runtime.removeAgent(clientId);
@@ -89,12 +109,12 @@ export class DeprovisionClientService {
       await runtime.removeVolume(clientId);
       await this.deps.extension?.onPurge?.(clientId);
       opsLog = await eraseClientOpsLog(registry, clientId, clock.now());
-      await registry.deleteClient(clientId);
+      if (!(await registry.deleteClient(clientId, claim ?? {})) && claim !== null) throw lost();
       await registry.reclaimDeletedRows();
       monitoring = [await forgetMetricsHistory(this.deps, clientId), await expireAlertSilences(this.deps, clientId)];
-    } else if (record) {
+    } else if (claim !== null) {
       await registry.setSubnet(clientId, null);
-      await registry.setStatus(clientId, 'deprovisioned', request.reason ?? null, clock.now());
+      if (!(await registry.transition(clientId, ['deprovisioning'], 'deprovisioned', request.reason ?? null, clock.now(), claim))) throw lost();
     }
     await registry.appendOpsLog({
       actor: request.actor,

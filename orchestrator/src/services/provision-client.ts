@@ -231,14 +231,15 @@ export class ProvisionClientService {
   /**
    * Undoes the claim last, after the saga rolled back the runtime: a new client leaves no row behind. Only a
    * claim still held is released: a kill during provisioning (killed) or an operation that took the client
-   * over keeps the row as it now is.
+   * over keeps the row as it now is, also one that claims it between the two writes (the row is then failed,
+   * and claimable): the row is deleted only while it is still this operation's.
    */
   private async releaseClaim(context: ProvisionContext): Promise<void> {
     const { registry, clock } = this.deps;
     const released = await registry.transition(context.clientId, ['provisioning'], 'failed', 'provisioning failed and was rolled back', clock.now(), {
       operationId: context.operationId,
     });
-    if (released && context.createdRow) await registry.deleteClient(context.clientId);
+    if (released && context.createdRow) await registry.deleteClient(context.clientId, { operationId: context.operationId });
   }
 
   /** Step names in order, so progress displays can list them before they run. */

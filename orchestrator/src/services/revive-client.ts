@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { KILL_FLAG_FILE, killFlagContent } from '@agent-fleet/kernel/kill-flag';
@@ -13,6 +14,8 @@ import type { SecretStore } from '../ports/secret-store.ts';
 import { agentWorkloadSpec } from './agent-workload.ts';
 import type { ClientOperationGuard } from './client-operation-guard.ts';
 import { checkReason } from './kill-client.ts';
+import { withOperationHeartbeat } from './operation-heartbeat.ts';
+import { STALE_OPERATION_MS } from './provision-client.ts';
 import { waitForAgentHealth } from './wait-for-agent-health.ts';
 
 export interface ReviveDependencies {
@@ -33,6 +36,8 @@ export interface ReviveDependencies {
    * the agent start under it either.
    */
   guard: Pick<ClientOperationGuard, 'exclusive'>;
+  /** How often a running revive refreshes its heartbeat, in ms. Default: a fifth of STALE_OPERATION_MS. */
+  heartbeatIntervalMs?: number;
 }
 
 /**
@@ -53,18 +58,28 @@ export class ReviveClientService {
   }
 
   private async reviveNow(clientId: ClientId, reason: string, actor: string): Promise<{ clientId: ClientId }> {
-    const { registry, runtime, targets, secrets, control, health, clock, config } = this.deps;
-    // 'provisioning' keeps the reconciler's hands off while the agent comes back.
-    if (!(await registry.transition(clientId, ['killed'], 'provisioning', 'reviving', clock.now()))) {
+    const { registry, clock } = this.deps;
+    // 'provisioning' keeps the reconciler's hands off while the agent comes back; the revive's own operation
+    // id makes it the client's owner: a provisioning the kill interrupted (which kept its id) stops at its
+    // next ownership check instead of finishing over this revive, and the fresh heartbeat keeps another
+    // orchestrator's provisioning, erasure or deprovision from taking the client over as abandoned.
+    const operationId = randomUUID();
+    if (!(await registry.claim(clientId, operationId, { from: ['killed'], to: 'provisioning', reason: 'reviving' }, clock.now(), STALE_OPERATION_MS))) {
       throw new FleetError('conflict', `${clientId} is not killed; nothing to revive`);
     }
+    return withOperationHeartbeat(this.deps, { clientId, operationId, step: 'reviving' }, () => this.bringBack(clientId, operationId, reason, actor));
+  }
+
+  private async bringBack(clientId: ClientId, operationId: string, reason: string, actor: string): Promise<{ clientId: ClientId }> {
+    const { registry, runtime, targets, secrets, control, health, clock, config } = this.deps;
     // The kill switch never waits for a revive: it marks the client killed first, then locks, revokes and
     // stops. So after each step that brings the agent nearer to life, the revive checks that no kill came
     // meanwhile: a kill seen later than a step was engaged after it, and its own lock, revocation and stop
     // undo that step; a kill seen here is honoured by failing closed below.
     const stillReviving = async () => {
-      if ((await registry.getClient(clientId))?.status !== 'provisioning') {
-        throw new FleetError('conflict', `${clientId} was killed while it was being revived; it stays killed`);
+      const record = await registry.getClient(clientId);
+      if (record?.status !== 'provisioning' || record.operationId !== operationId) {
+        throw new FleetError('conflict', `${clientId} was killed or taken over by another operation while it was being revived`);
       }
     };
     try {
@@ -91,11 +106,11 @@ export class ReviveClientService {
       await control.request(clientId, controlAddress, controlToken, 'POST', '/v1/revive', { by: actor, reason });
       await stillReviving();
       await targets.register({ clientId, address: state.endpoints.metrics });
-      if (!(await registry.transition(clientId, ['provisioning'], 'active', null, clock.now()))) {
-        throw new FleetError('conflict', `${clientId} was killed while it was being revived; it stays killed`);
+      if (!(await registry.transition(clientId, ['provisioning'], 'active', null, clock.now(), { operationId }))) {
+        throw new FleetError('conflict', `${clientId} was killed or taken over by another operation while it was being revived`);
       }
     } catch (error) {
-      await this.failClosed(clientId, reason, actor, error as Error);
+      await this.failClosed(clientId, operationId, reason, actor, error as Error);
       throw error;
     }
     await registry.appendOpsLog({ actor, action: 'revive', clientId, reason, outcome: 'success', details: {} });
@@ -108,9 +123,20 @@ export class ReviveClientService {
    * revoked, agent stopped, its kill flag back in place (the revive removed it, and an agent told to
    * revive released its own), no scrape target. A kill that came meanwhile keeps its own status reason.
    * Every step runs whatever became of the one before; the ones that failed are logged and ops-logged.
+   * A client another operation took over (a revive after a kill that came meanwhile) is that operation's:
+   * its agent, policy and tokens are left alone (the kill in between locked, revoked and stopped).
    */
-  private async failClosed(clientId: ClientId, reason: string, actor: string, error: Error): Promise<void> {
+  private async failClosed(clientId: ClientId, operationId: string, reason: string, actor: string, error: Error): Promise<void> {
     const { registry, runtime, targets, secrets, clock, config, logger } = this.deps;
+    // Unknown (the registry unreachable): failed closed as ever; only a client known to be another's is left alone.
+    const owner = await registry.getClient(clientId).catch(() => null);
+    if (owner !== null && owner.operationId !== operationId) {
+      logger.warn('a revive lost the client to another operation; it leaves the client to it', { client: clientId, error });
+      await registry
+        .appendOpsLog({ actor, action: 'revive', clientId, reason, outcome: 'failed', details: { error: error.message, takenOverBy: owner.operationId } })
+        .catch((logError: unknown) => logger.error('the failed revive could not be ops-logged', { client: clientId, error: logError }));
+      return;
+    }
     const flag = killFlagContent({ at: clock.now(), by: actor, reason: `revive failed: ${error.message}`.slice(0, 500) });
     const steps: Array<[string, () => Promise<unknown>]> = [
       ['lock the policy', () => secrets.lockClient(clientId)],
@@ -118,7 +144,7 @@ export class ReviveClientService {
       ['stop the agent', () => runtime.stopAgent(clientId, 0)],
       ['place the kill flag', () => runtime.placeFiles(clientId, { [KILL_FLAG_FILE]: flag }, config.agent.user)],
       ['remove the scrape target', () => targets.unregister(clientId)],
-      ['mark the client killed', () => registry.transition(clientId, ['provisioning'], 'killed', `revive failed: ${error.message}`, clock.now())],
+      ['mark the client killed', () => registry.transition(clientId, ['provisioning'], 'killed', `revive failed: ${error.message}`, clock.now(), { operationId })],
     ];
     const cleanupFailures: string[] = [];
     for (const [what, step] of steps) {

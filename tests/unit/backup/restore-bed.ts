@@ -76,6 +76,7 @@ export async function oneBackup(files: Readonly<Record<string, string>> = {}): P
 
 /** A registry holding only acme, whose status the test reads and sets through `status`; ops-log entries go to `log`. */
 export function statusRegistry(status: { get(): ClientStatus; set(to: ClientStatus): void }, log: NewOpsLogEntry[] = []): Registry {
+  let owner: string | null = null;
   const record = (): ClientRecord => ({
     id: ACME,
     status: status.get(),
@@ -84,7 +85,7 @@ export function statusRegistry(status: { get(): ClientStatus; set(to: ClientStat
     configYaml: '',
     subnet: '10.9.0.0/29',
     onboardingStartedAt: now().toISOString(),
-    operationId: null,
+    operationId: owner,
     operationHeartbeatAt: null,
     statusReason: null,
     createdAt: now().toISOString(),
@@ -92,11 +93,18 @@ export function statusRegistry(status: { get(): ClientStatus; set(to: ClientStat
   });
   return {
     getClient: async () => record(),
-    transition: async (_id: ClientId, from: readonly ClientStatus[], to: ClientStatus) => {
-      if (!from.includes(status.get())) return false;
+    claim: async (_id: ClientId, operationId: string, move: { from: readonly ClientStatus[]; to: ClientStatus }) => {
+      if (!move.from.includes(status.get())) return false;
+      status.set(move.to);
+      owner = operationId;
+      return true;
+    },
+    transition: async (_id: ClientId, from: readonly ClientStatus[], to: ClientStatus, _reason: string | null, _now: Date, options: { operationId?: string } = {}) => {
+      if (!from.includes(status.get()) || (options.operationId !== undefined && options.operationId !== owner)) return false;
       status.set(to);
       return true;
     },
+    recordProgress: async () => undefined,
     setStatus: async (_id: ClientId, to: ClientStatus) => status.set(to),
     appendOpsLog: async (entry: NewOpsLogEntry) => {
       log.push(entry);

@@ -349,11 +349,27 @@ export class SqlRegistry implements Registry {
     return rows.length === 1;
   }
 
-  async deleteClient(id: ClientId): Promise<void> {
-    await this.sql.transaction(async (tx) => {
+  async claim(id: ClientId, operationId: string, move: { from: readonly ClientStatus[]; to: ClientStatus; reason: string | null }, now: Date, staleAfterMs: number): Promise<boolean> {
+    const staleBefore = new Date(now.getTime() - staleAfterMs);
+    const rows = await this.sql.query(
+      `UPDATE clients SET status = $3, status_reason = $4, operation_id = $5, operation_step = 'claimed', operation_heartbeat_at = $6, updated_at = $6
+       WHERE id = $1 AND status = ANY($2::text[])
+         AND (status <> 'provisioning' OR operation_heartbeat_at IS NULL OR operation_heartbeat_at <= $7)
+       RETURNING id`,
+      [id, [...move.from], move.to, this.sealedStatusReason(id, move.reason), operationId, now, staleBefore],
+    );
+    return rows.length === 1;
+  }
+
+  async deleteClient(id: ClientId, options: { operationId?: string } = {}): Promise<boolean> {
+    return this.sql.transaction(async (tx) => {
+      // The row is locked first: a claim that lands meanwhile waits, and then finds no row to claim.
+      const [owned] = await tx.query('SELECT id FROM clients WHERE id = $1 AND ($2::text IS NULL OR operation_id = $2::text) FOR UPDATE', [id, options.operationId ?? null]);
+      if (owned === undefined && options.operationId !== undefined) return false;
       for (const table of PER_CLIENT_TABLES) {
         await tx.query(`DELETE FROM ${quotedIdentifier(table.name)} WHERE ${quotedIdentifier(table.clientColumn)} = $1`, [id]);
       }
+      return owned !== undefined;
     });
   }
 

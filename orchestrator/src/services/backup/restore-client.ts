@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { KILL_FLAG_FILE, killFlagContent } from '@agent-fleet/kernel/kill-flag';
@@ -20,6 +20,8 @@ import type { RestoredChain } from './restored-chain.ts';
 import { inspectVolumeSnapshot, type SnapshotSummary } from './snapshot-tar.ts';
 import { snapshotWithout } from './snapshot-without.ts';
 import type { ClientOperationGuard } from '../client-operation-guard.ts';
+import { withOperationHeartbeat } from '../operation-heartbeat.ts';
+import { STALE_OPERATION_MS } from '../provision-client.ts';
 
 const RESTORABLE: readonly ClientStatus[] = ['active', 'killed', 'failed'];
 
@@ -44,7 +46,12 @@ export interface RestoreDependencies {
    * without it, an agent refuses a volume restored from a backup older than those heads.
    */
   secrets: Pick<SecretStore, 'writeSecret'>;
+  /** How often a running restore refreshes its heartbeat, in ms. Default: a fifth of STALE_OPERATION_MS. */
+  heartbeatIntervalMs?: number;
 }
+
+/** Whose the client is once a restore's step ran: still this restore's, killed meanwhile, or another operation's. */
+type Ownership = 'owned' | 'killed' | 'taken-over';
 
 export interface RestoreRequest {
   clientId: unknown;
@@ -92,16 +99,26 @@ export class RestoreClientService {
     // Refused here, before anything is touched: the whole backup decrypts and is a usable snapshot.
     await backups.verify(clientId, backupId);
     const snapshot = await inspectVolumeSnapshot((await backups.open(clientId, backupId)).plaintext);
-    // 'provisioning' keeps the reconciler's hands off until the restored agent runs.
-    if (!(await registry.transition(clientId, [client.status], 'provisioning', `restoring ${backupId}`, clock.now()))) {
+    // 'provisioning' keeps the reconciler's hands off until the restored agent runs. The restore's own
+    // operation id and heartbeat make it the client's owner: another orchestrator's provisioning, erasure or
+    // deprovision does not take it over as abandoned while it runs.
+    const operationId = randomUUID();
+    if (!(await registry.claim(clientId, operationId, { from: [client.status], to: 'provisioning', reason: `restoring ${backupId}` }, clock.now(), STALE_OPERATION_MS))) {
       throw new FleetError('busy', `${clientId} changed state; try again`);
     }
+    return withOperationHeartbeat(this.deps, { clientId, operationId, step: 'restoring' }, () => this.restoreClaimed(client, operationId, backupId, snapshot, request));
+  }
+
+  private async restoreClaimed(client: ClientRecord, operationId: string, backupId: string, snapshot: SnapshotSummary, request: RestoreRequest): Promise<RestoreResult> {
+    const { registry, clock } = this.deps;
+    const clientId = client.id;
     let result: RestoreResult;
     try {
-      result = await this.swapIn(client, backupId, snapshot, request.agentEnvironment ?? {});
+      result = await this.swapIn(client, operationId, backupId, snapshot, request.agentEnvironment ?? {});
     } catch (error) {
-      // Only from 'provisioning': a kill that came meanwhile keeps the client killed, with its own reason.
-      await registry.transition(clientId, ['provisioning'], client.status, `restore of ${backupId} failed`, clock.now());
+      // Only this restore's 'provisioning': a kill that came meanwhile keeps the client killed, with its own
+      // reason, and an operation that took the client over keeps it.
+      await registry.transition(clientId, ['provisioning'], client.status, `restore of ${backupId} failed`, clock.now(), { operationId });
       await registry
         .appendOpsLog({ actor: request.actor, action: 'restore', clientId, reason: null, outcome: 'failed', details: { backupId, error: (error as Error).message } })
         .catch(() => undefined);
@@ -110,11 +127,18 @@ export class RestoreClientService {
     // An agent this restore started and introduced is active, whatever the client was before (a failed client
     // left 'failed' would run unwatched: the reconciler neither scrapes nor restarts a failed client's agent).
     const settled: ClientStatus = result.started ? 'active' : client.status;
-    if (!(await registry.transition(clientId, ['provisioning'], settled, null, clock.now()))) {
+    if (!(await registry.transition(clientId, ['provisioning'], settled, null, clock.now(), { operationId }))) {
       // The kill switch never waits for a restore: it came while this one ran. The agent this restore may
       // have started (with an introduction after the kill's revocation) stops, and its flag is put back.
-      await this.containKilled(clientId, backupId);
-      const error = new FleetError('conflict', `${clientId} was killed while it was being restored from ${backupId}; it stays killed (the backup is in its volume)`);
+      // A client another operation took over (a revive after that kill) is that operation's to run.
+      const taken = (await this.ownership(clientId, operationId).catch(() => 'killed' as const)) === 'taken-over';
+      if (!taken) await this.containKilled(clientId, backupId);
+      const error = new FleetError(
+        'conflict',
+        taken
+          ? `${clientId} was taken over by another operation while it was being restored from ${backupId} (the backup is in its volume)`
+          : `${clientId} was killed while it was being restored from ${backupId}; it stays killed (the backup is in its volume)`,
+      );
       await registry
         .appendOpsLog({ actor: request.actor, action: 'restore', clientId, reason: null, outcome: 'failed', details: { backupId, error: error.message } })
         .catch(() => undefined);
@@ -133,7 +157,7 @@ export class RestoreClientService {
     return result;
   }
 
-  private async swapIn(client: ClientRecord, backupId: string, snapshot: SnapshotSummary, environment: Record<string, string>): Promise<RestoreResult> {
+  private async swapIn(client: ClientRecord, operationId: string, backupId: string, snapshot: SnapshotSummary, environment: Record<string, string>): Promise<RestoreResult> {
     const { runtime, backups, config } = this.deps;
     const clientId = client.id;
     const { image, user } = config.agent;
@@ -158,12 +182,18 @@ export class RestoreClientService {
       restoredAt = this.deps.clock.now();
     } catch (error) {
       await runtime.volumes.recover(clientId, image, user).catch((recoverError: unknown) => this.deps.logger.error('rolling back a restore failed', { client: clientId, error: recoverError }));
-      if (wasRunning) await this.startIntroduced(clientId).catch((startError: unknown) => this.deps.logger.error('restarting the agent after a failed restore failed', { client: clientId, error: startError }));
+      // An agent a kill stopped meanwhile stays stopped (the kill wins), as does one another operation now owns.
+      const owned = wasRunning && (await this.ownership(clientId, operationId).catch(() => 'killed' as const)) === 'owned';
+      if (owned) await this.startIntroduced(clientId).catch((startError: unknown) => this.deps.logger.error('restarting the agent after a failed restore failed', { client: clientId, error: startError }));
       throw error;
     } finally {
       if (!swapped) this.deps.logger.warn('restore stopped before the swap; the previous volume content is kept', { client: clientId, backupId });
     }
-    if (client.status === 'killed' || (await this.killedMeanwhile(clientId))) {
+    const ownership = await this.ownership(clientId, operationId);
+    if (ownership === 'taken-over') {
+      throw new FleetError('conflict', `${clientId} was taken over by another operation while it was being restored from ${backupId} (the backup is in its volume)`);
+    }
+    if (client.status === 'killed' || ownership === 'killed') {
       // Restored, but the kill switch stays engaged: the agent starts again only through `fleet revive`.
       // The backup may predate the kill: without the flag the restored volume would hold an agent free to run.
       await this.placeKillFlag(clientId, backupId);
@@ -187,9 +217,11 @@ export class RestoreClientService {
     });
   }
 
-  /** Whether a kill came while this restore held the client in 'provisioning'. */
-  private async killedMeanwhile(clientId: ClientId): Promise<boolean> {
-    return (await this.deps.registry.getClient(clientId))?.status !== 'provisioning';
+  /** Whether the client is still this restore's, or a kill came (the kill keeps the operation id), or another operation claimed it. */
+  private async ownership(clientId: ClientId, operationId: string): Promise<Ownership> {
+    const record = await this.deps.registry.getClient(clientId);
+    if (record !== null && record.operationId !== operationId) return 'taken-over';
+    return record?.status === 'provisioning' ? 'owned' : 'killed';
   }
 
   /** A kill came during the restore: what the restore started is stopped, flagged and no longer scraped. */

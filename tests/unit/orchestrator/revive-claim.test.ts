@@ -1,0 +1,227 @@
+// A revive owns the client while it runs, under its own operation id and heartbeat: a provisioning that a kill
+// interrupted (and that kept its id through the kill) does not finish over the revive, and another
+// orchestrator's provisioning does not take the reviving client over as abandoned. Against a real registry
+// (PGlite) and recording stand-ins for Vault, the engine, the agent and the scrape targets.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { createSilentLogger } from '@agent-fleet/kernel/logger';
+import { loadConfig } from '../../../orchestrator/src/config.ts';
+import type { AgentControl } from '../../../orchestrator/src/ports/agent-control.ts';
+import type { AgentHealthProbe } from '../../../orchestrator/src/ports/agent-health.ts';
+import { systemClock } from '../../../orchestrator/src/ports/clock.ts';
+import type { AgentWorkloadState, ContainerRuntime, NetworkInfo } from '../../../orchestrator/src/ports/container-runtime.ts';
+import type { ScrapeTargets } from '../../../orchestrator/src/ports/scrape-targets.ts';
+import type { SecretStore } from '../../../orchestrator/src/ports/secret-store.ts';
+import { ClientOperationGuard } from '../../../orchestrator/src/services/client-operation-guard.ts';
+import { ProvisionClientService, STALE_OPERATION_MS } from '../../../orchestrator/src/services/provision-client.ts';
+import { ReviveClientService } from '../../../orchestrator/src/services/revive-client.ts';
+import { registryBackends, type OpenedRegistry } from '../../helpers/registries.ts';
+
+/** Resolves when `open` is called: a point one operation waits at until the test lets it go on. */
+function gate(): { reached: Promise<void>; arrive: () => void; open: () => void; passed: Promise<void> } {
+  let arrive = () => undefined as void;
+  let open = () => undefined as void;
+  const reached = new Promise<void>((resolve) => (arrive = resolve));
+  const passed = new Promise<void>((resolve) => (open = resolve));
+  return { reached, arrive, open, passed };
+}
+
+/** Vault, the engine, the agent and the targets as provisioning and revive use them; `hooks` run inside the named calls. */
+function standIns(calls: string[], hooks: { createAgent?: () => Promise<void>; introduce?: () => Promise<void> } = {}) {
+  const running = (clientId: ClientId): AgentWorkloadState => ({
+    clientId,
+    exists: true,
+    running: true,
+    status: 'running',
+    exitCode: null,
+    startedAt: new Date().toISOString(),
+    endpoints: { control: '127.0.0.1:18080', metrics: '127.0.0.1:19464' },
+  });
+  const record = (name: string) => async () => void calls.push(name);
+  const store = {
+    ensureClient: record('ensureClient'),
+    issueControlToken: async () => randomUUID(),
+    removeClient: record('removeClient'),
+    revokeAgentTokens: async () => {
+      calls.push('revokeAgentTokens');
+      return { revoked: 0 };
+    },
+    unlockClient: record('unlockClient'),
+    lockClient: record('lockClient'),
+    readControlToken: async () => randomUUID(),
+  } as Partial<SecretStore> as SecretStore;
+  const runtime = {
+    kind: 'docker',
+    ensureVolume: async () => ({ created: true }),
+    removeVolume: record('removeVolume'),
+    listSubnetsInUse: async () => [],
+    ensureNetwork: async (clientId: ClientId, subnet: string): Promise<NetworkInfo & { created: boolean }> => ({ name: `net-${clientId}`, subnet, gateway: subnet.replace(/0\/\d+$/, '1'), created: true }),
+    removeNetwork: record('removeNetwork'),
+    createAgent: async () => {
+      calls.push('createAgent');
+      await hooks.createAgent?.();
+    },
+    startAgent: record('startAgent'),
+    inspectAgent: async (clientId: ClientId) => running(clientId),
+    stopAgent: record('stopAgent'),
+    removeAgent: record('removeAgent'),
+    removePlacedFile: record('removePlacedFile'),
+    placeFiles: record('placeFiles'),
+    preflightWarnings: async () => [],
+  } as Partial<ContainerRuntime> as ContainerRuntime;
+  const targets = { register: record('register'), unregister: record('unregister') } as Partial<ScrapeTargets> as ScrapeTargets;
+  const control = { request: async () => void calls.push('control') } as Partial<AgentControl> as AgentControl;
+  const health: AgentHealthProbe = { isHealthy: async () => true };
+  const introduce = async () => {
+    calls.push('introduce');
+    await hooks.introduce?.();
+  };
+  return { store, runtime, targets, control, health, introduce };
+}
+
+for (const backend of registryBackends.filter((each) => each.name === 'pglite')) {
+  describe(`a revive owns the client while it runs (${backend.name} registry)`, () => {
+    let opened: OpenedRegistry;
+    let homeDir: string;
+    before(async () => {
+      opened = await backend.open();
+      homeDir = await mkdtemp(path.join(os.tmpdir(), 'revive-claim-'));
+    });
+    beforeEach(() => opened.reset());
+    after(async () => {
+      await opened.close();
+      await rm(homeDir, { recursive: true, force: true });
+    });
+
+    const config = () => loadConfig({ AGENT_FLEET_HOME: homeDir });
+    const reviveOver = (parts: ReturnType<typeof standIns>, guard: ClientOperationGuard, heartbeatIntervalMs?: number) =>
+      new ReviveClientService({
+        config: config(),
+        registry: opened.registry,
+        runtime: parts.runtime,
+        targets: parts.targets,
+        secrets: parts.store,
+        control: parts.control,
+        health: parts.health,
+        clock: systemClock,
+        logger: createSilentLogger(),
+        vaultAddressFor: async () => 'https://127.0.0.1:8200',
+        introduce: parts.introduce,
+        guard,
+        ...(heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs }),
+      });
+    const provisionOver = (parts: ReturnType<typeof standIns>, guard: ClientOperationGuard) =>
+      new ProvisionClientService({
+        config: config(),
+        registry: opened.registry,
+        runtime: parts.runtime,
+        targets: parts.targets,
+        health: parts.health,
+        clock: systemClock,
+        logger: createSilentLogger(),
+        guard,
+        secrets: { store: parts.store, vaultAddressForNetwork: async (_clientId, network) => `https://${network.gateway}:8200`, prepareIntroduction: async () => async () => undefined },
+      });
+    const newClient = (clientId: ClientId, at: Date) => ({ id: clientId, provider: 'gmail' as const, admins: [], configYaml: `client: ${clientId}\n`, onboardingStartedAt: at.toISOString() });
+
+    test('a provisioning killed and then revived while it ran does not become active over the revive', async () => {
+      const clientId = parseClientId('rcprov');
+      const guard = new ClientOperationGuard();
+      const reviveCalls: string[] = [];
+      const atIntroduce = gate();
+      const reviveParts = standIns(reviveCalls, {
+        introduce: async () => {
+          atIntroduce.arrive();
+          await atIntroduce.passed;
+        },
+      });
+      let revived: Promise<unknown> | undefined;
+      const provisionCalls: string[] = [];
+      const provisionParts = standIns(provisionCalls, {
+        // While the provisioning creates its container: the kill switch, then a revive that gets as far as
+        // introducing the agent before the provisioning goes on.
+        createAgent: async () => {
+          assert.ok(await opened.registry.transition(clientId, ['provisioning'], 'killed', 'kill switch (test)', new Date()));
+          revived = reviveOver(reviveParts, guard).revive({ clientId, reason: 'false alarm', actor: 'ops' });
+          revived.catch(() => undefined);
+          await atIntroduce.reached;
+        },
+      });
+      const provisioned = await provisionOver(provisionParts, guard).provision({ clientId, actor: 'ops' }).then(
+        (result) => result.outcome,
+        (error: unknown) => error,
+      );
+      assert.ok(provisioned instanceof FleetError && provisioned.code === 'conflict', `the interrupted provisioning does not finish (${String(provisioned)})`);
+      assert.ok(!provisionCalls.includes('startAgent'), `the interrupted provisioning starts no agent (${provisionCalls.join(', ')})`);
+      assert.ok(!provisionCalls.includes('removeVolume') && !provisionCalls.includes('removeClient'), `nor undoes what the revive now owns (${provisionCalls.join(', ')})`);
+      atIntroduce.open();
+      await revived;
+      const row = await opened.registry.getClient(clientId);
+      assert.equal(row?.status, 'active', 'the revive finished');
+      assert.ok(!reviveCalls.includes('lockClient'), `the revive did not fail closed (${reviveCalls.join(', ')})`);
+    });
+
+    test('a reviving client is busy for another orchestrator’s provisioning, however old the heartbeat it had', async () => {
+      const clientId = parseClientId('rcbusy');
+      const longAgo = new Date(Date.now() - 10 * STALE_OPERATION_MS);
+      await opened.registry.claimForProvisioning(newClient(clientId, longAgo), 'op-provision', longAgo, STALE_OPERATION_MS);
+      await opened.registry.setStatus(clientId, 'killed', 'kill switch (test)', longAgo);
+      let claim: string | undefined;
+      const parts = standIns([], {
+        introduce: async () => {
+          claim = (await opened.registry.claimForProvisioning(newClient(clientId, new Date()), 'op-elsewhere', new Date(), STALE_OPERATION_MS)).outcome;
+        },
+      });
+      await reviveOver(parts, new ClientOperationGuard()).revive({ clientId, reason: 'false alarm', actor: 'ops' });
+      assert.equal(claim, 'busy');
+      assert.equal((await opened.registry.getClient(clientId))?.status, 'active');
+    });
+
+    test('a revive that lost the client to a later revive (after a kill) leaves that revive’s agent alone', async () => {
+      const clientId = parseClientId('rctwice');
+      const at = new Date();
+      await opened.registry.claimForProvisioning(newClient(clientId, at), 'op-provision', at, STALE_OPERATION_MS);
+      await opened.registry.setStatus(clientId, 'killed', 'kill switch (test)', at);
+      const firstCalls: string[] = [];
+      const secondCalls: string[] = [];
+      // The first revive (on one orchestrator) is introducing the agent when the kill switch lands and a
+      // second revive (on another orchestrator, its own guard) brings the client back.
+      const first = standIns(firstCalls, {
+        introduce: async () => {
+          assert.ok(await opened.registry.transition(clientId, ['provisioning'], 'killed', 'kill switch again (test)', new Date()));
+          await reviveOver(standIns(secondCalls), new ClientOperationGuard()).revive({ clientId, reason: 'false alarm again', actor: 'ops' });
+          firstCalls.length = 0;
+        },
+      });
+      await assert.rejects(reviveOver(first, new ClientOperationGuard()).revive({ clientId, reason: 'false alarm', actor: 'ops' }), (error: unknown) => error instanceof FleetError && error.code === 'conflict');
+      const undoing = firstCalls.filter((call) => ['lockClient', 'revokeAgentTokens', 'stopAgent', 'placeFiles', 'unregister'].includes(call));
+      assert.deepEqual(undoing, [], 'the first revive neither locks, revokes, stops, flags nor unregisters the second one’s agent');
+      assert.equal((await opened.registry.getClient(clientId))?.status, 'active');
+    });
+
+    test('a long revive keeps its heartbeat fresh while it runs', async () => {
+      const clientId = parseClientId('rcbeat');
+      const at = new Date();
+      await opened.registry.claimForProvisioning(newClient(clientId, at), 'op-provision', at, STALE_OPERATION_MS);
+      await opened.registry.setStatus(clientId, 'killed', 'kill switch (test)', at);
+      const beats = new Set<string | null>();
+      const parts = standIns([], {
+        // The agent takes a while to come up: the heartbeat moves on meanwhile.
+        introduce: async () => {
+          for (let tries = 0; tries < 200 && beats.size < 3; tries += 1) {
+            beats.add((await opened.registry.getClient(clientId))?.operationHeartbeatAt ?? null);
+            await new Promise((resolve) => setTimeout(resolve, 10));
+          }
+        },
+      });
+      await reviveOver(parts, new ClientOperationGuard(), 5).revive({ clientId, reason: 'false alarm', actor: 'ops' });
+      assert.ok(beats.size >= 3, `the heartbeat was refreshed (${[...beats].join(', ')})`);
+    });
+  });
+}
