@@ -10,7 +10,7 @@ import { formatAuditExport, type AuditExportFormat } from '@agent-fleet/kernel/a
 import { auditFileName, listAuditFiles, utcDay, type AuditFile } from './audit-files.ts';
 import { GroupCommitAppender } from './group-commit-appender.ts';
 import { KeyRing } from './key-ring.ts';
-import { completeTornLine, MAX_LINE_BYTES, quarantineTornTail, readLineFile, type LineFileContent } from './line-file.ts';
+import { completeTornLine, lineFileLines, MAX_LINE_BYTES, quarantineTornTail, scanLineFile, type LineFileEnd } from './line-file.ts';
 
 export interface AuditLogOptions {
   /** Directory in the client's volume holding `audit-YYYY-MM-DD.log` files; created (0700) if missing. */
@@ -152,8 +152,7 @@ export class AuditLog {
     for (const file of await listAuditFiles(this.directory)) {
       // A record is never in a file older than its own day, so older files cannot hold matches.
       if (sinceDay !== null && file.day < sinceDay) continue;
-      const content = await readLineFile(join(this.directory, file.name));
-      for (const line of content.lines) {
+      for await (const line of lineFileLines(join(this.directory, file.name))) {
         const record = decodeAuditLineOrThrow(this.keys, line, file.name);
         const at = Date.parse(record.timestamp);
         if (since !== undefined && at < since) continue;
@@ -179,28 +178,28 @@ export class AuditLog {
     let lastSeq = 0;
     const files = await listAuditFiles(this.directory);
     for (const [index, file] of files.entries()) {
-      let content: LineFileContent;
+      let end: LineFileEnd;
       try {
-        content = await readLineFile(join(this.directory, file.name));
+        // Line by line: a hostile file of millions of short lines is read in constant memory.
+        end = await scanLineFile(join(this.directory, file.name), (line) => {
+          const decoded = decodeAuditLine(this.keys, line);
+          if (!decoded.ok) {
+            verifier.fail(decoded.kind, decoded.seq ?? lastSeq + 1, `${file.name}: ${decoded.message}`);
+            return;
+          }
+          lastSeq = decoded.record.seq;
+          checkDayFile(verifier, decoded.record, file);
+          verifier.push(decoded.record);
+        });
       } catch (error) {
         if (!isFleetError(error) || error.code !== 'integrity') throw error;
         verifier.fail('malformed', lastSeq + 1, `${file.name}: ${error.message}`);
         break;
       }
-      for (const line of content.lines) {
-        const decoded = decodeAuditLine(this.keys, line);
-        if (!decoded.ok) {
-          verifier.fail(decoded.kind, decoded.seq ?? lastSeq + 1, `${file.name}: ${decoded.message}`);
-          continue;
-        }
-        lastSeq = decoded.record.seq;
-        checkDayFile(verifier, decoded.record, file);
-        verifier.push(decoded.record);
-      }
       // Opening the log repairs a torn write in the newest file, and appends never go back to an older
       // one: bytes after the last newline of an older file were put there by something else.
-      if (content.tail.length > 0 && index < files.length - 1)
-        verifier.fail('malformed', lastSeq + 1, `${file.name} ends with ${content.tail.length} bytes that are not a whole line (an older day file is never appended to)`);
+      if (end.tail.length > 0 && index < files.length - 1)
+        verifier.fail('malformed', lastSeq + 1, `${file.name} ends with ${end.tail.length} bytes that are not a whole line (an older day file is never appended to)`);
     }
     return verifier.finish();
   }
@@ -214,9 +213,9 @@ export class AuditLog {
     const verifier = new ChainVerifier({ anchor });
     let reached = false;
     let lastSeq = anchor.seq;
-    for (const { file, lines } of await this.filesFrom(anchor.seq)) {
+    for (const file of await this.filesFrom(anchor.seq)) {
       const { name } = file;
-      for (const line of lines) {
+      for await (const line of lineFileLines(join(this.directory, name))) {
         const decoded = decodeAuditLine(this.keys, line);
         if (!decoded.ok) {
           if (!reached && (decoded.seq ?? 0) < anchor.seq) continue;
@@ -245,21 +244,21 @@ export class AuditLog {
   }
 
   /**
-   * The lines of the files from the one holding record `seq` on, oldest first, each file read once: newest
-   * back until one starts at or before `seq` (all of them when none can be told).
+   * The files from the one holding record `seq` on, oldest first: newest back until one starts at or
+   * before `seq` (all of them when none can be told). Only each file's first line is read here.
    */
-  private async filesFrom(seq: number): Promise<Array<{ file: AuditFile; lines: readonly string[] }>> {
+  private async filesFrom(seq: number): Promise<AuditFile[]> {
     const files = await listAuditFiles(this.directory);
-    const read: Array<{ file: AuditFile; lines: readonly string[] }> = [];
+    const from: AuditFile[] = [];
     for (let index = files.length - 1; index >= 0; index--) {
       const file = files[index] as AuditFile;
-      const { lines } = await readLineFile(join(this.directory, file.name));
-      read.unshift({ file, lines });
-      const first = lines[0] === undefined ? null : decodeAuditLine(this.keys, lines[0]);
+      from.unshift(file);
+      const line = await firstLine(join(this.directory, file.name));
+      const first = line === null ? null : decodeAuditLine(this.keys, line);
       const firstSeq = first === null ? null : first.ok ? first.record.seq : first.seq;
       if (firstSeq !== null && firstSeq <= seq) break;
     }
-    return read;
+    return from;
   }
 
   /**
@@ -298,30 +297,46 @@ function checkDayFile(verifier: ChainVerifier, record: AuditRecord, file: AuditF
     verifier.fail('reordered', record.seq, `record ${record.seq} is dated ${recordDay} but is in ${file.name}, an earlier day's file: it was moved there`);
 }
 
+/** The first complete line of a line file, or null. */
+async function firstLine(path: string): Promise<string | null> {
+  for await (const line of lineFileLines(path)) return line;
+  return null;
+}
+
+/** The last complete line of a line file (null when none) and what follows it, read in constant memory. */
+async function lastLineOf(path: string): Promise<{ last: string | null; end: LineFileEnd }> {
+  let last: string | null = null;
+  const end = await scanLineFile(path, (line) => {
+    last = line;
+  });
+  return { last, end };
+}
+
 async function resumeChain(
   directory: string,
   files: AuditFile[],
   keys: KeyRing,
   now: Date,
 ): Promise<{ head: AuditCheckpoint | null; day: string | null; torn: TornTailReport | null }> {
-  let torn: TornTailReport | null = null;
   let newestWritten: number | null = null;
+  let newestContent: { last: string | null; end: LineFileEnd } | null = null;
   for (let index = files.length - 1; index >= 0; index--) {
-    const file = files[index] as AuditFile;
-    const content = await readLineFile(join(directory, file.name));
-    if (content.lines.length > 0 || content.tail.length > 0) {
+    const content = await lastLineOf(join(directory, (files[index] as AuditFile).name));
+    if (content.last !== null || content.end.tail.length > 0) {
       newestWritten = index;
+      newestContent = content;
       break;
     }
   }
-  if (newestWritten === null) return { head: null, day: files.at(-1)?.day ?? null, torn: null };
+  if (newestWritten === null || newestContent === null) return { head: null, day: files.at(-1)?.day ?? null, torn: null };
 
   const newest = files[newestWritten] as AuditFile;
   const newestPath = join(directory, newest.name);
-  const content = await readLineFile(newestPath);
-  let head = await lastRecord(directory, files, newestWritten, keys);
-  if (content.tail.length > 0) {
-    const decoded = decodeAuditLine(keys, content.tail);
+  const { end } = newestContent;
+  let head = await lastRecord(directory, files, newestWritten, newestContent.last, keys);
+  let torn: TornTailReport | null = null;
+  if (end.tail.length > 0) {
+    const decoded = decodeAuditLine(keys, end.tail);
     const expectedSeq = (head?.seq ?? 0) + 1;
     const whole =
       decoded.ok &&
@@ -331,27 +346,30 @@ async function resumeChain(
     if (whole && decoded.ok) {
       await completeTornLine(newestPath);
       head = { seq: decoded.record.seq, hash: decoded.record.hash };
-      torn = { file: newest.name, bytes: content.tail.length, kept: true, quarantinedTo: null };
+      torn = { file: newest.name, bytes: end.tail.length, kept: true, quarantinedTo: null };
     } else {
-      const quarantinedTo = await quarantineTornTail(newestPath, content, String(now.getTime()));
-      torn = { file: newest.name, bytes: content.tail.length, kept: false, quarantinedTo };
+      const quarantinedTo = await quarantineTornTail(newestPath, end, String(now.getTime()));
+      torn = { file: newest.name, bytes: end.tail.length, kept: false, quarantinedTo };
     }
   }
   return { head, day: files.at(-1)?.day ?? null, torn };
 }
 
-/** The last complete record at or before file `fromIndex`; a bad last line stops the agent (fail closed). */
+/**
+ * The last complete record at or before file `fromIndex`, whose last line (`fromLast`) was already read;
+ * a bad last line stops the agent (fail closed).
+ */
 async function lastRecord(
   directory: string,
   files: AuditFile[],
   fromIndex: number,
+  fromLast: string | null,
   keys: KeyRing,
 ): Promise<AuditCheckpoint | null> {
   for (let index = fromIndex; index >= 0; index--) {
     const file = files[index] as AuditFile;
-    const { lines } = await readLineFile(join(directory, file.name));
-    const last = lines.at(-1);
-    if (last === undefined) continue;
+    const last = index === fromIndex ? fromLast : (await lastLineOf(join(directory, file.name))).last;
+    if (last === null) continue;
     const record = decodeAuditLineOrThrow(keys, last, file.name);
     if (hashRecord(record) !== record.hash) {
       throw new FleetError('integrity', `the last audit record (${record.seq}) in ${file.name} does not match its hash`);

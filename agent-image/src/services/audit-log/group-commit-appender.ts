@@ -1,7 +1,9 @@
-import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { mkdir, type FileHandle } from 'node:fs/promises';
 import { syncDirectory } from '@agent-fleet/kernel/atomic-file';
 import { join } from 'node:path';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { openLineFile } from './line-file.ts';
 
 interface PendingLine {
   file: string;
@@ -108,7 +110,8 @@ export class GroupCommitAppender {
     }
     await mkdir(this.directory, { recursive: true, mode: 0o700 });
     const path = join(this.directory, file);
-    const fd = await open(path, 'a', this.fileMode);
+    const fd = await openLineFile(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, this.fileMode);
+    if (fd === null) throw new FleetError('unavailable', `${file} could not be created`);
     const { size } = await fd.stat();
     // A new file only survives a crash once its directory entry is durable too.
     if (size === 0) await syncDirectory(this.directory);

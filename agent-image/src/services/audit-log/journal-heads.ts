@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { open, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { isJournalHead, type JournalHead } from '@agent-fleet/kernel/journal-anchor';
 import { openEnvelope, peekEnvelopeSeq, sealEnvelope, type EnvelopePurpose } from './envelope.ts';
 import type { KeyRing } from './key-ring.ts';
-import { MAX_LINE_BYTES, scanLineFile } from './line-file.ts';
+import { MAX_LINE_BYTES, openLineFile, scanLineFile } from './line-file.ts';
 
 /** The envelope seq of the marker line a compacted journal starts with (events are numbered from 1). */
 export const COMPACTION_MARKER_SEQ = 0;
@@ -84,13 +85,8 @@ export async function journalHolding(path: string, keys: KeyRing, purpose: Envel
  * head is ever recorded outside the volume that a crash could still take back. Null for an empty file.
  */
 export async function readDurableJournalHead(path: string, keys: KeyRing, purpose: EnvelopePurpose): Promise<JournalHead | null> {
-  let handle;
-  try {
-    handle = await open(path, 'r');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
+  const handle = await openLineFile(path, constants.O_RDONLY);
+  if (handle === null) return null;
   try {
     const line = await lastCompleteLine(handle, (await handle.stat()).size);
     await handle.sync();

@@ -3,7 +3,7 @@ import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { openEnvelope, type EnvelopePurpose } from '../audit-log/envelope.ts';
 import { COMPACTION_MARKER_SEQ, openCompactionMarker, peekLineSeq } from '../audit-log/journal-heads.ts';
 import type { KeyRing } from '../audit-log/key-ring.ts';
-import { completeLines } from './line-stream.ts';
+import { lineFileLines } from '../audit-log/line-file.ts';
 
 /**
  * The events of one encrypted journal (`state/approvals.log`, `outbox/outbox.log`), read without ever
@@ -11,7 +11,8 @@ import { completeLines } from './line-stream.ts';
  * that appends to it. Each line is authenticated; a gap or reorder is an integrity error, as on open. A
  * journal the agent compacted starts with a marker (sealed at seq 0, only ever the first line) naming the
  * head it replaced, and its events are numbered on from that head, as the agent's own reader expects
- * (encrypted-journal.ts). Yielded one at a time: memory holds one line, whatever the journal's size.
+ * (encrypted-journal.ts). Yielded one at a time: memory holds one line, whatever the journal's size. A
+ * journal file that is a link, a FIFO or anything but a regular file is an integrity error (line-file.ts).
  */
 export async function* readJournal<E>(
   directory: string,
@@ -22,7 +23,7 @@ export async function* readJournal<E>(
 ): AsyncGenerator<E> {
   let seq = 0;
   let first = true;
-  for await (const line of completeLines(join(directory, file))) {
+  for await (const line of lineFileLines(join(directory, file))) {
     if (first && peekLineSeq(line) === COMPACTION_MARKER_SEQ) {
       seq = openCompactionMarker(keys, purpose, line, file).seq;
       first = false;
