@@ -4,13 +4,13 @@ import type { AuditRecord } from '../../domain/audit-record.ts';
 import { decodeAuditLineOrThrow } from '../audit-log/audit-codec.ts';
 import { listAuditFiles } from '../audit-log/audit-files.ts';
 import type { KeyRing } from '../audit-log/key-ring.ts';
+import { lineFileLines } from '../audit-log/line-file.ts';
 import { OUTBOX_FILE, parseOutboxEvent } from '../outbox/outbox-events.ts';
 import { replayOutbox } from '../outbox/outbox-state.ts';
 import type { OutboxEntry } from '../outbox/outbox-types.ts';
 import type { StoredApproval } from '../runtime/approval-store.ts';
 import { runtimePaths } from '../runtime/runtime-paths.ts';
 import { readJournal, readJournalEvents } from './journal-reader.ts';
-import { completeLines } from './line-stream.ts';
 
 /** An event of a journal exported as it is stored (each line authenticated by its envelope). */
 function jsonObject(file: string): (value: unknown) => Record<string, unknown> {
@@ -46,7 +46,7 @@ export class VolumeReader {
   /** Audit records in chain order, one at a time; a record that does not authenticate is an integrity error. */
   async *auditRecords(): AsyncGenerator<AuditRecord> {
     for (const file of await listAuditFiles(this.paths.audit)) {
-      for await (const line of completeLines(join(this.paths.audit, file.name))) {
+      for await (const line of lineFileLines(join(this.paths.audit, file.name))) {
         yield decodeAuditLineOrThrow(this.keys, line, file.name);
       }
     }
