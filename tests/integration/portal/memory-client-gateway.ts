@@ -60,6 +60,10 @@ export class MemoryClientGateway implements ClientGateway {
     return state;
   }
 
+  addSupportRequest(clientId: string, request: SupportRequest): void {
+    this.client(clientId).support.push({ ...request });
+  }
+
   addApproval(
     clientId: string,
     approval: Partial<ApprovalDetail> & { id: string; draft: DraftMessage },

@@ -19,6 +19,19 @@ export async function tourPortal(
 ): Promise<void> {
   seedClientData(h.gateway, 'acme', h.clock.now());
   const now = h.clock.now().getTime();
+  // Access a client admin granted, still open: the support page shows it first, with its "End access now".
+  h.gateway.addSupportRequest('acme', {
+    id: 'sg-00000000000000a1',
+    member: 'ops.lee',
+    requestedBy: 'ops.lead',
+    incident: 'INC-51',
+    reason: 'Drafts stopped since this morning; need to read the agent’s error log',
+    hours: 2,
+    requestedAt: new Date(now - HOUR).toISOString(),
+    state: 'active',
+    approvedBy: 'admin@acme.com',
+    expiresAt: new Date(now + HOUR).toISOString(),
+  });
   const thread = [
     {
       from: 'maria.lopez@example.com',
