@@ -118,10 +118,12 @@ export function chainRecord(entry: AuditEntry, previous: AuditCheckpoint | null)
     timestamp: entry.timestamp,
     action_type: entry.action_type,
     actor: entry.actor,
-    target: entry.target,
+    // An empty target or approver is none: written as null, since the CSV export shows both as an empty
+    // cell and an auditor rebuilding the record from it would hash null (docs/audit-export.md).
+    target: entry.target === '' ? null : entry.target,
     parameters: entry.parameters,
     approval_status: entry.approval_status,
-    approved_by: entry.approved_by,
+    approved_by: entry.approved_by === '' ? null : entry.approved_by,
     result: entry.result,
     content_hash: entry.content_hash,
     seq: previous === null ? 1 : previous.seq + 1,
