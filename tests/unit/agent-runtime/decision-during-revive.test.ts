@@ -1,38 +1,18 @@
 // An approval clicked while the agent is killed (a one-tap link from before the kill) is asked again at
 // the revive, even when the click lands as the revive begins: it never runs on its own after the revive.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { Registry } from 'prom-client';
-import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { createApproval } from '../../../agent-image/src/domain/approval.ts';
 import { parseProposedAction } from '../../../agent-image/src/domain/policy/proposed-action.ts';
-import { AgentMetrics } from '../../../agent-image/src/observability/agent-metrics.ts';
-import { AgentRuntime } from '../../../agent-image/src/services/runtime/agent-runtime.ts';
 import type { OpenedAgent } from '../../../agent-image/src/services/runtime/open-volume.ts';
-import { acmeConfig, dataDirectories } from '../../helpers/agent-volume.ts';
-import { MemoryVault, VaultBackedSource } from '../journal-anchor/agent-bed.ts';
+import { dataDirectories } from '../../helpers/agent-volume.ts';
+import { introducedRuntime } from './introduced-runtime.ts';
 
 const freshDataDir = dataDirectories('decision-during-revive-');
 
 describe('an approval decided as the revive begins', () => {
   test('is held by the revive and asked again, not left waiting to run', async () => {
-    const vault = new MemoryVault();
-    const key = randomBytes(32);
-    const runtime = new AgentRuntime({
-      config: acmeConfig(),
-      dataDir: await freshDataDir(),
-      logger: createSilentLogger(),
-      metrics: new AgentMetrics(new Registry(), { client: 'acme', version: '1.0.0' }),
-      vaultAddr: 'https://127.0.0.1:8200',
-      secretSource: () => new VaultBackedSource(vault, key),
-      connectors: async () => ({ missing: ['gmail'] }),
-      syncIntervalMs: 0,
-      sweepIntervalMs: 0,
-      scheduleSummary: false,
-      watchCheckIntervalMs: 0,
-    });
-    await runtime.introduce({ wrappingToken: `wrap-${randomBytes(4).toString('hex')}`, creationPath: 'auth/token/create/fleet-acme' });
+    const runtime = await introducedRuntime(await freshDataDir());
     try {
       const opened = (runtime as unknown as { opened: OpenedAgent }).opened;
       const parsed = parseProposedAction({ kind: 'mail.send', to: ['kim@partner.example'], subject: 'Re: Invoice', body: 'Paid in full.', emailType: 'acknowledgement' });

@@ -1,45 +1,24 @@
 // A kill that lands while a revive reconnects the mailbox stands: the revive is not reported as done, the
 // agent stays killed (latch, flag file, status), and a restarted agent is killed too.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { Registry } from 'prom-client';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { KILL_FLAG_FILE } from '@agent-fleet/kernel/kill-flag';
-import { createSilentLogger } from '@agent-fleet/kernel/logger';
-import { AgentMetrics } from '../../../agent-image/src/observability/agent-metrics.ts';
-import { AgentRuntime } from '../../../agent-image/src/services/runtime/agent-runtime.ts';
 import { KillSwitch } from '../../../agent-image/src/services/runtime/kill-switch.ts';
-import { acmeConfig, dataDirectories } from '../../helpers/agent-volume.ts';
-import { MemoryVault, VaultBackedSource } from '../journal-anchor/agent-bed.ts';
+import { dataDirectories } from '../../helpers/agent-volume.ts';
+import { introducedRuntime } from './introduced-runtime.ts';
 
 const freshDataDir = dataDirectories('revive-overtaken-');
 
 describe('a revive overtaken by a new kill', () => {
   test('a kill during the revive’s reconnect: the revive fails with conflict and the agent stays killed', async () => {
     const dataDir = await freshDataDir();
-    const vault = new MemoryVault();
-    const key = randomBytes(32);
     let duringConnect: (() => Promise<void>) | null = null;
-    const runtime: AgentRuntime = new AgentRuntime({
-      config: acmeConfig(),
-      dataDir,
-      logger: createSilentLogger(),
-      metrics: new AgentMetrics(new Registry(), { client: 'acme', version: '1.0.0' }),
-      vaultAddr: 'https://127.0.0.1:8200',
-      secretSource: () => new VaultBackedSource(vault, key),
-      connectors: async () => {
-        await duringConnect?.();
-        return { missing: ['gmail'] };
-      },
-      syncIntervalMs: 0,
-      sweepIntervalMs: 0,
-      scheduleSummary: false,
-      watchCheckIntervalMs: 0,
+    const runtime = await introducedRuntime(dataDir, async () => {
+      await duringConnect?.();
     });
-    await runtime.introduce({ wrappingToken: `wrap-${randomBytes(4).toString('hex')}`, creationPath: 'auth/token/create/fleet-acme' });
     try {
       await runtime.killAgent('wrong recipients', 'admin:boss');
       // The second admin pulls the switch again while the revive rebuilds the connection.

@@ -5,25 +5,10 @@ import { test } from 'node:test';
 import type { AuditRecord } from '../../../agent-image/src/domain/audit-record.ts';
 import { renderSummaryHtml, renderSummaryText } from '../../../agent-image/src/services/daily-summary/render-summary.ts';
 import { buildSummaryReport } from '../../../agent-image/src/services/daily-summary/summary-report.ts';
-
-const meta = { client: 'acme', displayName: 'Acme', period: 'day' as const, timezone: 'UTC', portalUrl: 'https://portal.acme.example' };
-const range = { from: new Date('2026-01-06T18:00:00Z'), to: new Date('2026-01-07T18:00:00Z') };
+import { auditRecord, summaryMeta, summaryRange } from './summary-records.ts';
 
 function requested(parameters: AuditRecord['parameters'], target: string | null): AuditRecord {
-  return {
-    seq: 1,
-    timestamp: '2026-01-07T10:00:00.000Z',
-    action_type: 'approval_requested',
-    actor: 'agent',
-    target,
-    parameters: { expires_at: '2026-01-09T10:00:00.000Z', ...parameters },
-    approval_status: 'pending',
-    approved_by: null,
-    result: 'pending',
-    content_hash: null,
-    prev_hash: '',
-    hash: '',
-  } as unknown as AuditRecord;
+  return auditRecord('approval_requested', { expires_at: '2026-01-09T10:00:00.000Z', ...parameters }, target);
 }
 
 void test('held actions other than emails are named by what they do, in both parts; emails still by subject', () => {
@@ -32,9 +17,9 @@ void test('held actions other than emails are named by what they do, in both par
     requested({ approval_id: 'ap_move', kind: 'mail.move' }, null),
     requested({ approval_id: 'ap_mail', subject: 'Re: prices' }, 'kim@partner.example'),
   ];
-  const report = buildSummaryReport(records, records, range);
-  const text = renderSummaryText(report, meta);
-  const html = renderSummaryHtml(report, meta);
+  const report = buildSummaryReport(records, records, summaryRange);
+  const text = renderSummaryText(report, summaryMeta);
+  const html = renderSummaryHtml(report, summaryMeta);
   assert.match(text, /- ap_cal: cancelling a calendar event, notifies a@partner\.example, b@partner\.example \(decide before/);
   assert.match(text, /- ap_move: moving email to another folder \(decide before/);
   assert.match(text, /- ap_mail: "Re: prices" to kim@partner\.example \(decide before/);

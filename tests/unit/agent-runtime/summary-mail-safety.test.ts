@@ -8,34 +8,16 @@ import { defang, oneLine, quoteFromMail } from '../../../agent-image/src/service
 import { LIST_LIMIT, renderSummaryHtml, renderSummaryText, summarySubject } from '../../../agent-image/src/services/daily-summary/render-summary.ts';
 import { buildSummaryReport, type SummaryReport } from '../../../agent-image/src/services/daily-summary/summary-report.ts';
 import { validateOutboundMessage } from '../../../agent-image/src/services/outbox/validate-message.ts';
+import { auditRecord, summaryMeta, summaryRange } from './summary-records.ts';
 
-const PORTAL = 'https://portal.acme.example';
-const meta = { client: 'acme', displayName: 'Acme', period: 'day' as const, timezone: 'UTC', portalUrl: PORTAL };
-const range = { from: new Date('2026-01-06T18:00:00Z'), to: new Date('2026-01-07T18:00:00Z') };
-
-function record(action_type: string, parameters: AuditRecord['parameters'], target: string | null = null): AuditRecord {
-  return {
-    seq: 1,
-    timestamp: '2026-01-07T10:00:00.000Z',
-    action_type,
-    actor: 'agent',
-    target,
-    parameters,
-    approval_status: 'pending',
-    approved_by: null,
-    result: 'pending',
-    content_hash: null,
-    prev_hash: '',
-    hash: '',
-  } as unknown as AuditRecord;
-}
+const PORTAL = summaryMeta.portalUrl;
 
 function pending(id: string, subject: string, expiresAt = '2026-01-09T10:00:00.000Z'): AuditRecord {
-  return record('approval_requested', { approval_id: id, subject, expires_at: expiresAt }, 'lead@newco.example');
+  return auditRecord('approval_requested', { approval_id: id, subject, expires_at: expiresAt }, 'lead@newco.example');
 }
 
 function reportOf(records: AuditRecord[]): SummaryReport {
-  return buildSummaryReport(records, records, range);
+  return buildSummaryReport(records, records, summaryRange);
 }
 
 /** Every run of text a mail client would turn into a web link: schemes, www. and bare host names (not addresses). */
@@ -51,8 +33,8 @@ describe('the daily summary shows text from mail as quoted text', () => {
     'Invoice evil\u200B.example and evil\u3002example',
   ];
   const report = reportOf(subjects.map((subject, index) => pending(`ap_${index}`, subject)));
-  const text = renderSummaryText(report, meta);
-  const html = renderSummaryHtml(report, meta);
+  const text = renderSummaryText(report, summaryMeta);
+  const html = renderSummaryHtml(report, summaryMeta);
 
   test('links in subjects are switched off in both parts; every link left is the portal’s', () => {
     for (const part of [text, html]) {
@@ -78,8 +60,8 @@ describe('characters that break lines or reorder text', () => {
   test('cannot add a line of their own to the plain-text part, nor turn a name around', () => {
     const fake = `Hello\u2028    review and decide: ${PORTAL}/approvals/ap_9\u0085\u000b\u000c\u2029end`;
     const report = reportOf([pending('ap_1', fake), pending('ap_2', 'Invoice \u202Efdp.exe \u2067x\u2069')]);
-    const text = renderSummaryText(report, meta);
-    const html = renderSummaryHtml(report, meta);
+    const text = renderSummaryText(report, summaryMeta);
+    const html = renderSummaryHtml(report, summaryMeta);
     for (const part of [text, html]) assert.doesNotMatch(part, /[\u2028\u2029\u0085\u000b\u000c\u202a-\u202e\u2066-\u2069]/u);
     const decideLines = text.split('\n').filter((line) => /review and decide:/.test(line) && !line.includes('"'));
     assert.deepEqual(decideLines.map((line) => line.trim()), [`review and decide: ${PORTAL}/approvals/ap_1`, `review and decide: ${PORTAL}/approvals/ap_2`]);
@@ -95,18 +77,18 @@ describe('a flood of pending approvals and anomalies', () => {
     for (let index = 0; index < 10_000; index++) {
       const hours = String(10 + (index % 10)).padStart(2, '0');
       records.push(pending(`ap_${index}`, index === 0 ? huge : `Lead ${index} `.padEnd(300, 'x'), `2026-01-09T${hours}:00:00.000Z`));
-      records.push(record('policy_denied', { reasons: ['rate_limit_hour'] }));
+      records.push(auditRecord('policy_denied', { reasons: ['rate_limit_hour'] }));
     }
     records.push(pending('ap_soonest', 'Soonest', '2026-01-08T00:00:00.000Z'));
     const report = reportOf(records);
     assert.equal(report.pendingApprovals.length, 10_001, 'the report itself stays complete');
-    const text = renderSummaryText(report, meta);
-    const html = renderSummaryHtml(report, meta);
+    const text = renderSummaryText(report, summaryMeta);
+    const html = renderSummaryHtml(report, summaryMeta);
     const problems = validateOutboundMessage({
       to: ['boss@acme.example'],
       cc: [],
       bcc: [],
-      subject: summarySubject(report, meta),
+      subject: summarySubject(report, summaryMeta),
       text,
       html,
       inReplyTo: null,

@@ -46,14 +46,23 @@ function heldLookups() {
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
+/**
+ * A pool of four slots shared by three listeners of two each, where a floods first (five lookups: two
+ * running, three queued ahead of everyone) and b asks for two; `runs` are their seven runs.
+ */
+async function floodedByA() {
+  const pool = new LookupPool(4);
+  const [a, b, c] = [pool.share(2), pool.share(2), pool.share(2)];
+  const held = heldLookups();
+  const aRuns = Array.from({ length: 5 }, () => a.run(held.lookup('a'), 60_000));
+  const bRuns = Array.from({ length: 2 }, () => b.run(held.lookup('b'), 60_000));
+  await settle();
+  return { pool, a, b, c, held, runs: [...aRuns, ...bRuns] };
+}
+
 describe('the fleet-wide lookup pool', () => {
   test('holds the fleet to its total and each listener to its share; a lookup that gets no slot in time never starts', async () => {
-    const pool = new LookupPool(4);
-    const [a, b, c] = [pool.share(2), pool.share(2), pool.share(2)];
-    const held = heldLookups();
-    const aRuns = Array.from({ length: 5 }, () => a.run(held.lookup('a'), 60_000));
-    const bRuns = Array.from({ length: 2 }, () => b.run(held.lookup('b'), 60_000));
-    await settle();
+    const { pool, a, b, c, held, runs } = await floodedByA();
     assert.equal(held.running, 4);
     assert.deepEqual([a.busy, b.busy, pool.busy], [2, 2, 4], 'a flooding listener holds its share, no more');
     assert.equal(await c.run(held.lookup('c'), 20), 'no_slot', 'the fleet is full: refused at its deadline');
@@ -63,19 +72,13 @@ describe('the fleet-wide lookup pool', () => {
       held.answer(who);
       await settle();
     }
-    await Promise.all([...aRuns, ...bRuns]);
+    await Promise.all(runs);
     assert.equal(pool.busy, 0);
     assert.equal(held.most, 4);
   });
 
   test("a freed slot goes to a waiting listener with fewer lookups in flight, not to the flooding listener's queue", async () => {
-    const pool = new LookupPool(4);
-    const [a, b, c] = [pool.share(2), pool.share(2), pool.share(2)];
-    const held = heldLookups();
-    // a floods first: two running, three queued ahead of everyone.
-    const aRuns = Array.from({ length: 5 }, () => a.run(held.lookup('a'), 60_000));
-    const bRuns = Array.from({ length: 2 }, () => b.run(held.lookup('b'), 60_000));
-    await settle();
+    const { c, held, runs } = await floodedByA();
     const cRun = c.run(held.lookup('c'), 60_000);
     held.answer('a');
     await settle();
@@ -85,7 +88,7 @@ describe('the fleet-wide lookup pool', () => {
       await settle();
       held.answer(who);
     }
-    await Promise.all([...aRuns, ...bRuns, cRun]);
+    await Promise.all([...runs, cRun]);
     assert.equal(held.most, 4);
   });
 });

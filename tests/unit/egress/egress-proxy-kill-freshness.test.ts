@@ -14,26 +14,10 @@ import { EgressRefusalLog } from '../../../orchestrator/src/adapters/egress-prox
 import type { ClientStatus } from '../../../orchestrator/src/domain/client-status.ts';
 import { parseEgressRule } from '../../../orchestrator/src/domain/egress-allow-list.ts';
 import { freePort } from '../../helpers/free-port.ts';
+import { connectStatus } from './connect-status.ts';
 
-/** Sends a CONNECT from the client's network (127.0.0.2) and resolves with the proxy's status line. */
-function connectStatus(port: number, target: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: '127.0.0.1', port, localAddress: '127.0.0.2' });
-    let buffer = '';
-    const done = () => {
-      socket.destroy();
-      resolve(buffer.split('\r\n')[0] ?? '');
-    };
-    socket.setEncoding('latin1');
-    socket.on('data', (chunk: string) => {
-      buffer += chunk;
-      if (buffer.includes('\r\n\r\n')) done();
-    });
-    socket.once('end', done);
-    socket.once('error', reject);
-    socket.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n\r\n`);
-  });
-}
+/** Where the client's CONNECTs come from: an address on its network. */
+const CLIENT_ADDRESS = '127.0.0.2';
 
 test('a CONNECT that arrives after the registry says killed is refused, even while a read begun before the kill is on its way', async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'egress-kill-'));
@@ -64,10 +48,10 @@ test('a CONNECT that arrives after the registry says killed is refused, even whi
     const url = new URL(await proxies.listen(parseClientId('acme'), { gateway: '127.0.0.1', subnet: '127.0.0.0/30' }));
     const port = Number(url.port);
     const target = `localhost:${echoPort}`;
-    const beforeKill = connectStatus(port, target);
+    const beforeKill = connectStatus(port, target, CLIENT_ADDRESS);
     while (reads === 0) await delay(5);
     status = 'killed';
-    const afterKill = connectStatus(port, target);
+    const afterKill = connectStatus(port, target, CLIENT_ADDRESS);
     // Long enough for the proxy to have taken the second CONNECT in while the first read is still held.
     await delay(100);
     releaseFirstRead();

@@ -13,6 +13,7 @@ import { egressAddressesOf, type EgressResolution } from '../../../orchestrator/
 import { createEgressProxyServer } from '../../../orchestrator/src/adapters/egress-proxy/egress-proxy-server.ts';
 import { LookupSlots } from '../../../orchestrator/src/adapters/egress-proxy/lookup-slots.ts';
 import { parseEgressRule } from '../../../orchestrator/src/domain/egress-allow-list.ts';
+import { connectStatus } from './connect-status.ts';
 
 async function listening(server: net.Server): Promise<number> {
   await new Promise<void>((resolve, reject) => {
@@ -20,26 +21,6 @@ async function listening(server: net.Server): Promise<number> {
     server.listen(0, '127.0.0.1', () => resolve());
   });
   return (server.address() as AddressInfo).port;
-}
-
-/** Sends one CONNECT; resolves with the status line once it comes, or '' when the socket closes first. */
-function connectStatus(port: number, target: string): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    let buffer = '';
-    const done = () => {
-      socket.destroy();
-      resolve(buffer.split('\r\n')[0] ?? '');
-    };
-    socket.setEncoding('latin1');
-    socket.on('data', (chunk: string) => {
-      buffer += chunk;
-      if (buffer.includes('\r\n')) done();
-    });
-    socket.once('close', done);
-    socket.once('error', done);
-    socket.write(`CONNECT ${target} HTTP/1.1\r\n\r\n`);
-  });
 }
 
 describe('the egress proxy and what one agent can hold of what every client shares', () => {

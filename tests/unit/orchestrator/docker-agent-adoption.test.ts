@@ -3,11 +3,7 @@
 // runtime would make now; one with another image or looser confinement is removed and made again.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import http from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { beforeEach, describe, test } from 'node:test';
 import type Docker from 'dockerode';
 import { LABEL_FLEET, parseClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
@@ -15,6 +11,7 @@ import { agentContainerDrift, agentImageFacts } from '../../../orchestrator/src/
 import { buildAgentContainerOptions } from '../../../orchestrator/src/adapters/docker/agent-container-options.ts';
 import { DockerContainerRuntime } from '../../../orchestrator/src/adapters/docker/docker-container-runtime.ts';
 import type { AgentWorkloadSpec } from '../../../orchestrator/src/ports/container-runtime.ts';
+import { engineStandIn } from './engine-stand-in.ts';
 
 interface StoredImage {
   Id: string;
@@ -24,9 +21,6 @@ interface StoredImage {
 const images = new Map<string, StoredImage>();
 const containers = new Map<string, Docker.ContainerInspectInfo>();
 const removed: string[] = [];
-let socketDir: string;
-let socketPath: string;
-let server: http.Server;
 
 const IMAGE = 'agent-fleet/agent:test';
 
@@ -72,55 +66,34 @@ function inspectOf(body: Docker.ContainerCreateOptions, image: StoredImage): Doc
   } as unknown as Docker.ContainerInspectInfo;
 }
 
-function engine(request: http.IncomingMessage, response: http.ServerResponse): void {
-  const chunks: Buffer[] = [];
-  request.on('data', (chunk: Buffer) => chunks.push(chunk));
-  request.on('end', () => {
-    const url = new URL(request.url ?? '/', 'http://engine');
-    const pathname = url.pathname.replace(/^\/v[\d.]+/, '');
-    const reply = (status: number, body?: unknown) => {
-      response.writeHead(status, { 'content-type': 'application/json' });
-      response.end(body === undefined ? '' : JSON.stringify(body));
-    };
-    const imageNamed = /^\/images\/(.+)\/json$/.exec(pathname);
-    if (imageNamed && request.method === 'GET') {
-      const image = images.get(decodeURIComponent(imageNamed[1]!));
-      return image ? reply(200, image) : reply(404, { message: 'no such image' });
-    }
-    if (request.method === 'POST' && pathname === '/containers/create') {
-      const body = { ...(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Docker.ContainerCreateOptions), name: url.searchParams.get('name') ?? '' };
-      const image = images.get(body.Image ?? '');
-      if (!image) return reply(404, { message: 'no such image' });
-      if (containers.has(body.name!)) return reply(409, { message: 'name in use' });
-      const created = inspectOf(body, image);
-      containers.set(body.name!, created);
-      return reply(201, { Id: created.Id });
-    }
-    const named = /^\/containers\/([^/]+)(\/json)?$/.exec(pathname);
-    if (named && request.method === 'GET' && named[2]) {
-      const container = containers.get(decodeURIComponent(named[1]!));
-      return container ? reply(200, container) : reply(404, { message: 'no such container' });
-    }
-    if (named && request.method === 'DELETE' && !named[2]) {
-      const name = decodeURIComponent(named[1]!);
-      if (!containers.delete(name)) return reply(404, { message: 'no such container' });
-      removed.push(name);
-      return reply(204);
-    }
-    reply(500, { message: `unexpected ${request.method} ${url.pathname}` });
-  });
-}
-
-before(async () => {
-  socketDir = await mkdtemp(path.join(os.tmpdir(), 'docker-adoption-'));
-  socketPath = path.join(socketDir, 'engine.sock');
-  server = http.createServer(engine);
-  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
-});
-
-after(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  await rm(socketDir, { recursive: true, force: true });
+const engine = engineStandIn('docker-adoption-', (request, reply) => {
+  const { url, pathname } = request;
+  const imageNamed = /^\/images\/(.+)\/json$/.exec(pathname);
+  if (imageNamed && request.method === 'GET') {
+    const image = images.get(decodeURIComponent(imageNamed[1]!));
+    return image ? reply(200, image) : reply(404, { message: 'no such image' });
+  }
+  if (request.method === 'POST' && pathname === '/containers/create') {
+    const body = { ...(JSON.parse(request.body) as Docker.ContainerCreateOptions), name: url.searchParams.get('name') ?? '' };
+    const image = images.get(body.Image ?? '');
+    if (!image) return reply(404, { message: 'no such image' });
+    if (containers.has(body.name!)) return reply(409, { message: 'name in use' });
+    const created = inspectOf(body, image);
+    containers.set(body.name!, created);
+    return reply(201, { Id: created.Id });
+  }
+  const named = /^\/containers\/([^/]+)(\/json)?$/.exec(pathname);
+  if (named && request.method === 'GET' && named[2]) {
+    const container = containers.get(decodeURIComponent(named[1]!));
+    return container ? reply(200, container) : reply(404, { message: 'no such container' });
+  }
+  if (named && request.method === 'DELETE' && !named[2]) {
+    const name = decodeURIComponent(named[1]!);
+    if (!containers.delete(name)) return reply(404, { message: 'no such container' });
+    removed.push(name);
+    return reply(204);
+  }
+  reply(500, { message: `unexpected ${request.method} ${url.pathname}` });
 });
 
 const fleetId = 'fleet-under-test';
@@ -140,7 +113,7 @@ function spec(overrides: Partial<AgentWorkloadSpec> = {}): AgentWorkloadSpec {
   };
 }
 
-const runtime = () => new DockerContainerRuntime({ socketPath, fleetId });
+const runtime = () => new DockerContainerRuntime({ socketPath: engine.socketPath, fleetId });
 
 /** The settings in which a container differs from the one the runtime makes for spec() now. */
 function driftFromConfigured(container: Docker.ContainerInspectInfo): string[] {

@@ -2,14 +2,11 @@
 // temporary directory): a client network left from another configuration is not adopted as it is.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import http from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { clientLabels, LABEL_FLEET, parseClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { DockerContainerRuntime } from '../../../orchestrator/src/adapters/docker/docker-container-runtime.ts';
+import { engineStandIn } from './engine-stand-in.ts';
 
 interface StoredNetwork {
   Name: string;
@@ -22,51 +19,28 @@ interface StoredNetwork {
 }
 
 const networks = new Map<string, StoredNetwork>();
-let socketDir: string;
-let socketPath: string;
-let server: http.Server;
 
-function engine(request: http.IncomingMessage, response: http.ServerResponse): void {
-  const chunks: Buffer[] = [];
-  request.on('data', (chunk: Buffer) => chunks.push(chunk));
-  request.on('end', () => {
-    const url = new URL(request.url ?? '/', 'http://engine');
-    const reply = (status: number, body?: unknown) => {
-      response.writeHead(status, { 'content-type': 'application/json' });
-      response.end(body === undefined ? '' : JSON.stringify(body));
-    };
-    const named = /^(?:\/v[\d.]+)?\/networks\/([^/]+)$/.exec(url.pathname);
-    if (request.method === 'POST' && /\/networks\/create$/.test(url.pathname)) {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as StoredNetwork;
-      networks.set(body.Name, { ...body, Options: body.Options ?? {} });
-      return reply(201, { Id: randomUUID() });
-    }
-    if (named && request.method === 'GET') {
-      const network = networks.get(decodeURIComponent(named[1]!));
-      return network ? reply(200, network) : reply(404, { message: 'network not found' });
-    }
-    if (named && request.method === 'DELETE') {
-      const name = decodeURIComponent(named[1]!);
-      const network = networks.get(name);
-      if (!network) return reply(404, { message: 'network not found' });
-      if (network.inUse) return reply(403, { message: 'error while removing network: network has active endpoints' });
-      networks.delete(name);
-      return reply(204);
-    }
-    reply(500, { message: `unexpected ${request.method} ${url.pathname}` });
-  });
-}
-
-before(async () => {
-  socketDir = await mkdtemp(path.join(os.tmpdir(), 'provision-docker-'));
-  socketPath = path.join(socketDir, 'engine.sock');
-  server = http.createServer(engine);
-  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
-});
-
-after(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  await rm(socketDir, { recursive: true, force: true });
+const engine = engineStandIn('provision-docker-', (request, reply) => {
+  const { url } = request;
+  const named = /^(?:\/v[\d.]+)?\/networks\/([^/]+)$/.exec(url.pathname);
+  if (request.method === 'POST' && /\/networks\/create$/.test(url.pathname)) {
+    const body = JSON.parse(request.body) as StoredNetwork;
+    networks.set(body.Name, { ...body, Options: body.Options ?? {} });
+    return reply(201, { Id: randomUUID() });
+  }
+  if (named && request.method === 'GET') {
+    const network = networks.get(decodeURIComponent(named[1]!));
+    return network ? reply(200, network) : reply(404, { message: 'network not found' });
+  }
+  if (named && request.method === 'DELETE') {
+    const name = decodeURIComponent(named[1]!);
+    const network = networks.get(name);
+    if (!network) return reply(404, { message: 'network not found' });
+    if (network.inUse) return reply(403, { message: 'error while removing network: network has active endpoints' });
+    networks.delete(name);
+    return reply(204);
+  }
+  reply(500, { message: `unexpected ${request.method} ${url.pathname}` });
 });
 
 const fleetId = 'fleet-under-test';
@@ -86,7 +60,7 @@ function leftNetwork(internal: boolean, inUse = false): StoredNetwork {
 }
 
 const withProxy = () =>
-  new DockerContainerRuntime({ socketPath, fleetId, egressProxy: async (_client, network) => `http://${network.gateway}:3128` });
+  new DockerContainerRuntime({ socketPath: engine.socketPath, fleetId, egressProxy: async (_client, network) => `http://${network.gateway}:3128` });
 
 test('with the egress proxy on, a client network left with a route off the bridge is made again internal', async () => {
   networks.clear();

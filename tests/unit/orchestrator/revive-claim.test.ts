@@ -3,25 +3,17 @@
 // orchestrator's provisioning does not take the reviving client over as abandoned. Against a real registry
 // (PGlite) and recording stand-ins for Vault, the engine, the agent and the scrape targets.
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { after, before, beforeEach, describe, test } from 'node:test';
-import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
+import { describe, test } from 'node:test';
+import { parseClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { loadConfig } from '../../../orchestrator/src/config.ts';
-import type { AgentControl } from '../../../orchestrator/src/ports/agent-control.ts';
-import type { AgentHealthProbe } from '../../../orchestrator/src/ports/agent-health.ts';
 import { systemClock } from '../../../orchestrator/src/ports/clock.ts';
-import type { AgentWorkloadState, ContainerRuntime, NetworkInfo } from '../../../orchestrator/src/ports/container-runtime.ts';
-import type { ScrapeTargets } from '../../../orchestrator/src/ports/scrape-targets.ts';
-import type { SecretStore } from '../../../orchestrator/src/ports/secret-store.ts';
 import { ClientOperationGuard } from '../../../orchestrator/src/services/client-operation-guard.ts';
-import { ProvisionClientService, STALE_OPERATION_MS } from '../../../orchestrator/src/services/provision-client.ts';
+import { STALE_OPERATION_MS } from '../../../orchestrator/src/services/provision-client.ts';
 import { ReviveClientService } from '../../../orchestrator/src/services/revive-client.ts';
-import { registryBackends, type OpenedRegistry } from '../../helpers/registries.ts';
+import { inProcessBackends } from '../../helpers/client-on-registry.ts';
+import { emptyRegistryBed, newClient, provisionServiceOver, recordingStandIns, type StandIns } from '../../helpers/client-operation-bed.ts';
 
 /** Resolves when `open` is called: a point one operation waits at until the test lets it go on. */
 function gate(): { reached: Promise<void>; arrive: () => void; open: () => void; passed: Promise<void> } {
@@ -32,78 +24,14 @@ function gate(): { reached: Promise<void>; arrive: () => void; open: () => void;
   return { reached, arrive, open, passed };
 }
 
-/** Vault, the engine, the agent and the targets as provisioning and revive use them; `hooks` run inside the named calls. */
-function standIns(calls: string[], hooks: { createAgent?: () => Promise<void>; introduce?: () => Promise<void> } = {}) {
-  const running = (clientId: ClientId): AgentWorkloadState => ({
-    clientId,
-    exists: true,
-    running: true,
-    status: 'running',
-    exitCode: null,
-    startedAt: new Date().toISOString(),
-    endpoints: { control: '127.0.0.1:18080', metrics: '127.0.0.1:19464' },
-  });
-  const record = (name: string) => async () => void calls.push(name);
-  const store = {
-    ensureClient: record('ensureClient'),
-    issueControlToken: async () => randomUUID(),
-    removeClient: record('removeClient'),
-    revokeAgentTokens: async () => {
-      calls.push('revokeAgentTokens');
-      return { revoked: 0 };
-    },
-    unlockClient: record('unlockClient'),
-    lockClient: record('lockClient'),
-    readControlToken: async () => randomUUID(),
-  } as Partial<SecretStore> as SecretStore;
-  const runtime = {
-    kind: 'docker',
-    ensureVolume: async () => ({ created: true }),
-    removeVolume: record('removeVolume'),
-    listSubnetsInUse: async () => [],
-    ensureNetwork: async (clientId: ClientId, subnet: string): Promise<NetworkInfo & { created: boolean }> => ({ name: `net-${clientId}`, subnet, gateway: subnet.replace(/0\/\d+$/, '1'), created: true }),
-    removeNetwork: record('removeNetwork'),
-    createAgent: async () => {
-      calls.push('createAgent');
-      await hooks.createAgent?.();
-    },
-    startAgent: record('startAgent'),
-    inspectAgent: async (clientId: ClientId) => running(clientId),
-    stopAgent: record('stopAgent'),
-    removeAgent: record('removeAgent'),
-    removePlacedFile: record('removePlacedFile'),
-    placeFiles: record('placeFiles'),
-    preflightWarnings: async () => [],
-  } as Partial<ContainerRuntime> as ContainerRuntime;
-  const targets = { register: record('register'), unregister: record('unregister') } as Partial<ScrapeTargets> as ScrapeTargets;
-  const control = { request: async () => void calls.push('control') } as Partial<AgentControl> as AgentControl;
-  const health: AgentHealthProbe = { isHealthy: async () => true };
-  const introduce = async () => {
-    calls.push('introduce');
-    await hooks.introduce?.();
-  };
-  return { store, runtime, targets, control, health, introduce };
-}
-
-for (const backend of registryBackends.filter((each) => each.name === 'pglite')) {
+for (const backend of inProcessBackends) {
   describe(`a revive owns the client while it runs (${backend.name} registry)`, () => {
-    let opened: OpenedRegistry;
-    let homeDir: string;
-    before(async () => {
-      opened = await backend.open();
-      homeDir = await mkdtemp(path.join(os.tmpdir(), 'revive-claim-'));
-    });
-    beforeEach(() => opened.reset());
-    after(async () => {
-      await opened.close();
-      await rm(homeDir, { recursive: true, force: true });
-    });
+    const bed = emptyRegistryBed(backend, 'revive-claim');
 
-    const config = () => loadConfig({ AGENT_FLEET_HOME: homeDir });
-    const reviveOver = (parts: ReturnType<typeof standIns>, guard: ClientOperationGuard, heartbeatIntervalMs?: number) =>
+    const reviveOver = (parts: StandIns, guard: ClientOperationGuard, heartbeatIntervalMs?: number) =>
       new ReviveClientService({
-        config: config(),
-        registry: opened.registry,
+        config: loadConfig({ AGENT_FLEET_HOME: bed.homeDir }),
+        registry: bed.opened.registry,
         runtime: parts.runtime,
         targets: parts.targets,
         secrets: parts.store,
@@ -116,26 +44,14 @@ for (const backend of registryBackends.filter((each) => each.name === 'pglite'))
         guard,
         ...(heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs }),
       });
-    const provisionOver = (parts: ReturnType<typeof standIns>, guard: ClientOperationGuard) =>
-      new ProvisionClientService({
-        config: config(),
-        registry: opened.registry,
-        runtime: parts.runtime,
-        targets: parts.targets,
-        health: parts.health,
-        clock: systemClock,
-        logger: createSilentLogger(),
-        guard,
-        secrets: { store: parts.store, vaultAddressForNetwork: async (_clientId, network) => `https://${network.gateway}:8200`, prepareIntroduction: async () => async () => undefined },
-      });
-    const newClient = (clientId: ClientId, at: Date) => ({ id: clientId, provider: 'gmail' as const, admins: [], configYaml: `client: ${clientId}\n`, onboardingStartedAt: at.toISOString() });
+    const provisionOver = (parts: StandIns, guard: ClientOperationGuard) => provisionServiceOver(parts, { registry: bed.opened.registry, homeDir: bed.homeDir, guard });
 
     test('a provisioning killed and then revived while it ran does not become active over the revive', async () => {
       const clientId = parseClientId('rcprov');
       const guard = new ClientOperationGuard();
       const reviveCalls: string[] = [];
       const atIntroduce = gate();
-      const reviveParts = standIns(reviveCalls, {
+      const reviveParts = recordingStandIns(reviveCalls, {
         introduce: async () => {
           atIntroduce.arrive();
           await atIntroduce.passed;
@@ -143,11 +59,11 @@ for (const backend of registryBackends.filter((each) => each.name === 'pglite'))
       });
       let revived: Promise<unknown> | undefined;
       const provisionCalls: string[] = [];
-      const provisionParts = standIns(provisionCalls, {
+      const provisionParts = recordingStandIns(provisionCalls, {
         // While the provisioning creates its container: the kill switch, then a revive that gets as far as
         // introducing the agent before the provisioning goes on.
         createAgent: async () => {
-          assert.ok(await opened.registry.transition(clientId, ['provisioning'], 'killed', 'kill switch (test)', new Date()));
+          assert.ok(await bed.opened.registry.transition(clientId, ['provisioning'], 'killed', 'kill switch (test)', new Date()));
           revived = reviveOver(reviveParts, guard).revive({ clientId, reason: 'false alarm', actor: 'ops' });
           revived.catch(() => undefined);
           await atIntroduce.reached;
@@ -162,7 +78,7 @@ for (const backend of registryBackends.filter((each) => each.name === 'pglite'))
       assert.ok(!provisionCalls.includes('removeVolume') && !provisionCalls.includes('removeClient'), `nor undoes what the revive now owns (${provisionCalls.join(', ')})`);
       atIntroduce.open();
       await revived;
-      const row = await opened.registry.getClient(clientId);
+      const row = await bed.opened.registry.getClient(clientId);
       assert.equal(row?.status, 'active', 'the revive finished');
       assert.ok(!reviveCalls.includes('lockClient'), `the revive did not fail closed (${reviveCalls.join(', ')})`);
     });
@@ -170,52 +86,52 @@ for (const backend of registryBackends.filter((each) => each.name === 'pglite'))
     test('a reviving client is busy for another orchestrator’s provisioning, however old the heartbeat it had', async () => {
       const clientId = parseClientId('rcbusy');
       const longAgo = new Date(Date.now() - 10 * STALE_OPERATION_MS);
-      await opened.registry.claimForProvisioning(newClient(clientId, longAgo), 'op-provision', longAgo, STALE_OPERATION_MS);
-      await opened.registry.setStatus(clientId, 'killed', 'kill switch (test)', longAgo);
+      await bed.opened.registry.claimForProvisioning(newClient(clientId, longAgo), 'op-provision', longAgo, STALE_OPERATION_MS);
+      await bed.opened.registry.setStatus(clientId, 'killed', 'kill switch (test)', longAgo);
       let claim: string | undefined;
-      const parts = standIns([], {
+      const parts = recordingStandIns([], {
         introduce: async () => {
-          claim = (await opened.registry.claimForProvisioning(newClient(clientId, new Date()), 'op-elsewhere', new Date(), STALE_OPERATION_MS)).outcome;
+          claim = (await bed.opened.registry.claimForProvisioning(newClient(clientId, new Date()), 'op-elsewhere', new Date(), STALE_OPERATION_MS)).outcome;
         },
       });
       await reviveOver(parts, new ClientOperationGuard()).revive({ clientId, reason: 'false alarm', actor: 'ops' });
       assert.equal(claim, 'busy');
-      assert.equal((await opened.registry.getClient(clientId))?.status, 'active');
+      assert.equal((await bed.opened.registry.getClient(clientId))?.status, 'active');
     });
 
     test('a revive that lost the client to a later revive (after a kill) leaves that revive’s agent alone', async () => {
       const clientId = parseClientId('rctwice');
       const at = new Date();
-      await opened.registry.claimForProvisioning(newClient(clientId, at), 'op-provision', at, STALE_OPERATION_MS);
-      await opened.registry.setStatus(clientId, 'killed', 'kill switch (test)', at);
+      await bed.opened.registry.claimForProvisioning(newClient(clientId, at), 'op-provision', at, STALE_OPERATION_MS);
+      await bed.opened.registry.setStatus(clientId, 'killed', 'kill switch (test)', at);
       const firstCalls: string[] = [];
       const secondCalls: string[] = [];
       // The first revive (on one orchestrator) is introducing the agent when the kill switch lands and a
       // second revive (on another orchestrator, its own guard) brings the client back.
-      const first = standIns(firstCalls, {
+      const first = recordingStandIns(firstCalls, {
         introduce: async () => {
-          assert.ok(await opened.registry.transition(clientId, ['provisioning'], 'killed', 'kill switch again (test)', new Date()));
-          await reviveOver(standIns(secondCalls), new ClientOperationGuard()).revive({ clientId, reason: 'false alarm again', actor: 'ops' });
+          assert.ok(await bed.opened.registry.transition(clientId, ['provisioning'], 'killed', 'kill switch again (test)', new Date()));
+          await reviveOver(recordingStandIns(secondCalls), new ClientOperationGuard()).revive({ clientId, reason: 'false alarm again', actor: 'ops' });
           firstCalls.length = 0;
         },
       });
       await assert.rejects(reviveOver(first, new ClientOperationGuard()).revive({ clientId, reason: 'false alarm', actor: 'ops' }), (error: unknown) => error instanceof FleetError && error.code === 'conflict');
       const undoing = firstCalls.filter((call) => ['lockClient', 'revokeAgentTokens', 'stopAgent', 'placeFiles', 'unregister'].includes(call));
       assert.deepEqual(undoing, [], 'the first revive neither locks, revokes, stops, flags nor unregisters the second one’s agent');
-      assert.equal((await opened.registry.getClient(clientId))?.status, 'active');
+      assert.equal((await bed.opened.registry.getClient(clientId))?.status, 'active');
     });
 
     test('a long revive keeps its heartbeat fresh while it runs', async () => {
       const clientId = parseClientId('rcbeat');
       const at = new Date();
-      await opened.registry.claimForProvisioning(newClient(clientId, at), 'op-provision', at, STALE_OPERATION_MS);
-      await opened.registry.setStatus(clientId, 'killed', 'kill switch (test)', at);
+      await bed.opened.registry.claimForProvisioning(newClient(clientId, at), 'op-provision', at, STALE_OPERATION_MS);
+      await bed.opened.registry.setStatus(clientId, 'killed', 'kill switch (test)', at);
       const beats = new Set<string | null>();
-      const parts = standIns([], {
+      const parts = recordingStandIns([], {
         // The agent takes a while to come up: the heartbeat moves on meanwhile.
         introduce: async () => {
           for (let tries = 0; tries < 200 && beats.size < 3; tries += 1) {
-            beats.add((await opened.registry.getClient(clientId))?.operationHeartbeatAt ?? null);
+            beats.add((await bed.opened.registry.getClient(clientId))?.operationHeartbeatAt ?? null);
             await new Promise((resolve) => setTimeout(resolve, 10));
           }
         },

@@ -6,29 +6,18 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
-import type { OutboundMessage, SendReceipt, SendReceipts } from '../../../agent-image/src/ports/send-receipts.ts';
 import { AuditLog } from '../../../agent-image/src/services/audit-log/audit-log.ts';
 import { Outbox } from '../../../agent-image/src/services/outbox/outbox.ts';
 import { KillSwitch } from '../../../agent-image/src/services/runtime/kill-switch.ts';
 import { temporaryDirectory } from '../audit/helpers.ts';
 import { FakeSendReceipts } from './fake-send-receipts.ts';
+import { approvedInvoice, killGuarded } from './kill-guarded-sends.ts';
 import { volumePause } from './volume-pause.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
 after(async () => {
   for (const cleanup of cleanups) await cleanup();
 });
-
-/** The provider side as the runtime builds it: the send refused at the call while the kill switch is engaged. */
-function guarded(provider: SendReceipts, kill: KillSwitch): SendReceipts {
-  return {
-    findSentByIdempotencyKey: (key) => provider.findSentByIdempotencyKey(key),
-    send: async (message: OutboundMessage): Promise<SendReceipt> => {
-      kill.assertAlive('send');
-      return provider.send(message);
-    },
-  };
-}
 
 describe('the audit trail of a send the kill stopped', () => {
   it('records the intent, then a failure naming the kill; nothing reached the provider', async () => {
@@ -39,15 +28,9 @@ describe('the audit trail of a send the kill stopped', () => {
     const audit = await AuditLog.open({ directory: join(dir.path, 'audit'), keys: key });
     const outbox = await Outbox.open({ directory: join(dir.path, 'outbox'), keys: key, audit, pause: await volumePause(dir.path, key) });
     const provider = new FakeSendReceipts();
-    const receipts = guarded(provider, kill);
+    const receipts = killGuarded(provider, kill);
     await outbox.recover(receipts);
-    const entry = await outbox.enqueue({
-      message: { to: ['client@example.com'], subject: 'Invoice', text: 'Attached.' },
-      idempotencyKey: 'kill-audit-1',
-      actor: 'agent',
-      approvalStatus: 'approved',
-      approvedBy: 'admin:alice',
-    });
+    const entry = await outbox.enqueue(approvedInvoice('kill-audit-1'));
     // The admin pulls the switch between the recorded intent and the provider call.
     kill.latch();
 

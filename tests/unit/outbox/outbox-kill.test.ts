@@ -9,27 +9,16 @@ import { after, describe, it } from 'node:test';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { AuditLog } from '../../../agent-image/src/services/audit-log/audit-log.ts';
 import { Outbox } from '../../../agent-image/src/services/outbox/outbox.ts';
-import type { OutboundMessage, SendReceipt, SendReceipts } from '../../../agent-image/src/ports/send-receipts.ts';
 import { KillSwitch } from '../../../agent-image/src/services/runtime/kill-switch.ts';
 import { temporaryDirectory } from '../audit/helpers.ts';
 import { FakeSendReceipts } from './fake-send-receipts.ts';
+import { approvedInvoice, killGuarded } from './kill-guarded-sends.ts';
 import { volumePause } from './volume-pause.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
 after(async () => {
   for (const cleanup of cleanups) await cleanup();
 });
-
-/** The provider side as the runtime builds it (MailSendReceipts): every write checks the kill switch first. */
-function guarded(provider: SendReceipts, kill: KillSwitch): SendReceipts {
-  return {
-    findSentByIdempotencyKey: (key) => provider.findSentByIdempotencyKey(key),
-    send: async (message: OutboundMessage): Promise<SendReceipt> => {
-      kill.assertAlive('send');
-      return provider.send(message);
-    },
-  };
-}
 
 describe('outbox and the kill switch', () => {
   it('a kill during the backoff stops the retry: the send stays pending, the kill propagates, no auth pause', async () => {
@@ -50,15 +39,9 @@ describe('outbox and the kill switch', () => {
       pause: await volumePause(dir.path, key, raised),
     });
     const provider = new FakeSendReceipts().failNextSend(new FleetError('unavailable', 'provider outage'));
-    const receipts = guarded(provider, kill);
+    const receipts = killGuarded(provider, kill);
     await outbox.recover(receipts);
-    const entry = await outbox.enqueue({
-      message: { to: ['client@example.com'], subject: 'Invoice', text: 'Attached.' },
-      idempotencyKey: 'approval-kill-1',
-      actor: 'agent',
-      approvalStatus: 'approved',
-      approvedBy: 'admin:alice',
-    });
+    const entry = await outbox.enqueue(approvedInvoice('approval-kill-1'));
 
     await assert.rejects(outbox.dispatch(entry.idempotencyKey, receipts), (error: unknown) => error instanceof FleetError && error.code === 'killed');
     assert.equal(provider.sent.length, 0, 'nothing reached the provider after the kill');

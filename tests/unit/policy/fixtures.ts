@@ -1,6 +1,7 @@
 import { FREE_TEXT_AUTO_SEND_RISK, parseClientConfig, type ClientConfig, type ClientConfigInput } from '@agent-fleet/kernel/client-config';
 import { approve, createApproval } from '../../../agent-image/src/domain/approval.ts';
-import type { EvaluateOptions } from '../../../agent-image/src/domain/policy/evaluate-policy.ts';
+import type { PolicyDecision } from '../../../agent-image/src/domain/policy/decision.ts';
+import { evaluatePolicy, type EvaluateOptions } from '../../../agent-image/src/domain/policy/evaluate-policy.ts';
 import { parseProposedAction } from '../../../agent-image/src/domain/policy/proposed-action.ts';
 import { emptyPolicyState, learnContacts, type PolicyState } from '../../../agent-image/src/domain/policy/policy-state.ts';
 
@@ -71,4 +72,21 @@ export function approvedFor(input: unknown, reasons: readonly string[] = []): Ev
   const approved = approve(created.record, { by: 'owner@acme.com', via: 'portal', now: NOW });
   if (!approved.ok) throw new Error(approved.error);
   return { approval: approved.record };
+}
+
+/** An invitation to a new event with bob@partner.com whose description, the text the attendees read, is `description`. */
+export function inviteWith(description: string): Record<string, unknown> {
+  return {
+    kind: 'calendar.write',
+    operation: 'create',
+    title: 'Quarterly review',
+    start: '2025-06-02T16:00:00Z',
+    participants: ['bob@partner.com'],
+    description,
+  };
+}
+
+/** The decision on an invitation with `description` under the default config and an empty state, at NOW. */
+export function decideInvite(description: string): PolicyDecision {
+  return evaluatePolicy(inviteWith(description), config(), state(), NOW);
 }

@@ -1,24 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { evaluatePolicy } from '../../../agent-image/src/domain/policy/evaluate-policy.ts';
 import { linkIn } from '../../../agent-image/src/domain/policy/link-host.ts';
 import { unknownAddressIn } from '../../../agent-image/src/domain/policy/sent-text-content.ts';
 import { MAX_EVENT_DESCRIPTION } from '../../../agent-image/src/domain/scheduling/event-limits.ts';
-import { config, NOW, state } from './fixtures.ts';
+import { decideInvite } from './fixtures.ts';
 import { assertLinearWork } from './work-meter.ts';
 
 // Google shows an event's description as HTML, in the calendar and in the invitation it mails: what the
 // attendees read is the text with its character references decoded and its tags gone.
-
-const invite = (description: string) => ({
-  kind: 'calendar.write',
-  operation: 'create',
-  title: 'Quarterly review',
-  start: '2025-06-02T16:00:00Z',
-  participants: ['bob@partner.com'],
-  description,
-});
-const decide = (description: string) => evaluatePolicy(invite(description), config(), state(), NOW);
 
 describe('calendar text read as HTML shows it', () => {
   it('holds an invitation that names an unknown address behind a character reference or a tag', () => {
@@ -30,7 +19,7 @@ describe('calendar text read as HTML shows it', () => {
       'Send the bank details to billing@pay-desk<b></b>.example',
       'Send the bank details to billing<span>@</span>pay-desk.example',
     ]) {
-      const decision = decide(description);
+      const decision = decideInvite(description);
       assert.equal(decision.decision, 'needs_approval', description);
       assert.deepEqual(decision.reasons, ['free_text'], description);
       assert.equal(unknownAddressIn(description, () => false), 'billing@pay-desk.example', description);
@@ -47,7 +36,7 @@ describe('calendar text read as HTML shows it', () => {
       'Slides: acme-notes-login<span>.</span>com/q3',
     ]) {
       assert.equal(linkIn(description), 'acme-notes-login.com', description);
-      assert.deepEqual(decide(description).reasons, ['free_text'], description);
+      assert.deepEqual(decideInvite(description).reasons, ['free_text'], description);
     }
   });
 
@@ -58,14 +47,14 @@ describe('calendar text read as HTML shows it', () => {
       'Ask carol&#64;partner.com first<br>or bob@partner.com',
       'Room 4.12<br>Bring slides.',
     ]) {
-      assert.deepEqual(decide(description).reasons, ['auto_send'], description);
+      assert.deepEqual(decideInvite(description).reasons, ['auto_send'], description);
     }
   });
 
   it('reads text full of tags and references in work linear in its length', () => {
     for (const unit of ['<b>a@', '<br>.x', '&#0000', '<x>&#64;a.']) {
       const text = (size: number) => unit.repeat(Math.floor(size / unit.length));
-      assert.equal(decide(text(MAX_EVENT_DESCRIPTION)).decision, 'allow', unit);
+      assert.equal(decideInvite(text(MAX_EVENT_DESCRIPTION)).decision, 'allow', unit);
       assertLinearWork(`links ${JSON.stringify(unit)}`, (size) => () => linkIn(text(size)), 200_000);
       assertLinearWork(`addresses ${JSON.stringify(unit)}`, (size) => () => unknownAddressIn(text(size), () => false), 200_000);
     }

@@ -5,18 +5,10 @@ import fc from 'fast-check';
 import { evaluatePolicy } from '../../../agent-image/src/domain/policy/evaluate-policy.ts';
 import { linkIn } from '../../../agent-image/src/domain/policy/link-host.ts';
 import { MAX_EVENT_DESCRIPTION } from '../../../agent-image/src/domain/scheduling/event-limits.ts';
-import { config, NOW, state } from './fixtures.ts';
+import { config, decideInvite, inviteWith, NOW, state } from './fixtures.ts';
 import { assertLinearWork } from './work-meter.ts';
 
-const invite = (description: string) => ({
-  kind: 'calendar.write',
-  operation: 'create',
-  title: 'Quarterly review',
-  start: '2025-06-02T16:00:00Z',
-  participants: ['bob@partner.com'],
-  description,
-});
-const reasons = (description: string) => evaluatePolicy(invite(description), config(), state(), NOW).reasons;
+const reasons = (description: string) => decideInvite(description).reasons;
 
 describe('hosts written in another script than ASCII are links', () => {
   it('finds a host whose labels are all outside ASCII, under a Latin or a non-Latin suffix', () => {
@@ -43,7 +35,7 @@ describe('hosts written in another script than ASCII are links', () => {
       assert.equal(linkIn(text), undefined, text);
     }
     // Not a link: held, but for the address of someone the client does not know (sent-text-content.ts).
-    const decision = evaluatePolicy(invite('Write to иван@пример.рф about the agenda.'), config(), state(), NOW);
+    const decision = decideInvite('Write to иван@пример.рф about the agenda.');
     assert.deepEqual(decision.reasons, ['free_text']);
     assert.ok(decision.details?.every((detail) => !detail.includes('link')), JSON.stringify(decision.details));
   });
@@ -66,7 +58,7 @@ describe('hosts written in another script than ASCII are links', () => {
     for (const unit of ['а.', 'а', 'ф.рф', '.']) {
       const text = (size: number) => unit.repeat(Math.ceil(size / unit.length)).slice(0, size);
       assertLinearWork(`linkIn ${unit}`, (size) => () => linkIn(text(size)), MAX_EVENT_DESCRIPTION / 2);
-      assertLinearWork(`invitation ${unit}`, (size) => () => evaluatePolicy(invite(text(size)), gateConfig, gateState, NOW), MAX_EVENT_DESCRIPTION / 2);
+      assertLinearWork(`invitation ${unit}`, (size) => () => evaluatePolicy(inviteWith(text(size)), gateConfig, gateState, NOW), MAX_EVENT_DESCRIPTION / 2);
     }
   });
 });

@@ -5,12 +5,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { isFleetError } from '@agent-fleet/kernel/fleet-error';
-import { ServicesClientGateway } from '../../../orchestrator/src/portal/gateway/services-client-gateway.ts';
 import { controlRoutes } from '../../../orchestrator/src/portal/http/routes-controls.ts';
 import type { Registry } from '../../../orchestrator/src/ports/registry.ts';
 import { SUPPORT_ACTIONS, SupportAccessService, type SupportGrant } from '../../../orchestrator/src/services/support-access.ts';
 import { MemoryOpsRegistry, START } from '../incidents/memory-incident-bed.ts';
 import { startRouteHarness, type RouteHarness } from './portal-route-harness.ts';
+import { supportOnlyGateway } from './support-gateway.ts';
 
 const ADMIN = { clientId: 'acme', email: 'dana@acme.example' };
 const HOUR = 3_600_000;
@@ -21,15 +21,7 @@ describe('support page: ending an approved grant early', () => {
   opsLog.addClient('globex', 'boss@globex.example');
   let now = START;
   const support = new SupportAccessService({ registry: opsLog as unknown as Registry, clock: { now: () => now } });
-  const gateway = new ServicesClientGateway({
-    registry: opsLog as unknown as Registry,
-    agents: {} as never,
-    views: {} as never,
-    killer: {} as never,
-    reviver: {} as never,
-    support,
-    review: {} as never,
-  });
+  const gateway = supportOnlyGateway(opsLog as unknown as Registry, support);
   let harness: RouteHarness;
   before(async () => {
     harness = await startRouteHarness(controlRoutes, { gateway }, ADMIN);

@@ -4,13 +4,13 @@
 // ("revoked" for a request the admin denied) and gave the end of an approved access as a raw timestamp.
 import assert from 'node:assert/strict';
 import { after, beforeEach, describe, test } from 'node:test';
-import { ServicesClientGateway } from '../../../orchestrator/src/portal/gateway/services-client-gateway.ts';
 import { controlRoutes } from '../../../orchestrator/src/portal/http/routes-controls.ts';
 import { SUPPORT_LIST_LIMIT } from '../../../orchestrator/src/portal/http/support-page.ts';
 import type { Registry } from '../../../orchestrator/src/ports/registry.ts';
 import { SupportAccessService } from '../../../orchestrator/src/services/support-access.ts';
 import { MemoryOpsRegistry, START } from '../incidents/memory-incident-bed.ts';
 import { startRouteHarness, type RouteHarness } from './portal-route-harness.ts';
+import { supportOnlyGateway } from './support-gateway.ts';
 
 const ADMIN = { clientId: 'acme', email: 'dana@acme.example' };
 
@@ -24,16 +24,7 @@ describe('support page: hostile and plentiful requests', () => {
     opsLog.addClient('acme', ADMIN.email);
     const registry = opsLog as unknown as Registry;
     support = new SupportAccessService({ registry, clock: { now: () => START } });
-    const gateway = new ServicesClientGateway({
-      registry,
-      agents: {} as never,
-      views: {} as never,
-      killer: {} as never,
-      reviver: {} as never,
-      support,
-      review: {} as never,
-    });
-    harness = await startRouteHarness(controlRoutes, { gateway }, ADMIN);
+    harness = await startRouteHarness(controlRoutes, { gateway: supportOnlyGateway(registry, support) }, ADMIN);
   });
   after(() => harness?.close());
 
