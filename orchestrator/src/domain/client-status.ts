@@ -17,3 +17,8 @@ export const CLIENT_STATUSES: readonly ClientStatus[] = [
   'deprovisioning',
   'deprovisioned',
 ];
+
+/** Being closed or closed: the agent never runs again for it, and nobody acts for the client any more. */
+export function isClosedStatus(status: ClientStatus): boolean {
+  return status === 'deprovisioning' || status === 'deprovisioned';
+}

@@ -3,7 +3,7 @@ import type { Logger } from '@agent-fleet/kernel/logger';
 import type { Clock } from '../ports/clock.ts';
 import type { Registry } from '../ports/registry.ts';
 import type { AgentProxyService } from './agent-proxy.ts';
-import type { AgentViewsService } from './agent-views.ts';
+import type { AdminNoticeOutcome, AgentViewsService } from './agent-views.ts';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -19,8 +19,12 @@ export interface ApprovalNoticeLimits {
 
 export const DEFAULT_APPROVAL_NOTICE_LIMITS: ApprovalNoticeLimits = { perHour: 30, perDay: 200 };
 
+/** The ops-log action of one approval notice handed to the agent to mail; what the limits count across restarts. */
+export const APPROVAL_NOTICE_ACTION = 'approval-notice';
+
 export interface ApprovalNoticeDependencies {
-  registry: Pick<Registry, 'listClients'>;
+  /** The ops log records each notice mailed, so that the limits hold across a restart of the orchestrator. */
+  registry: Pick<Registry, 'listClients' | 'appendOpsLog' | 'listOpsLog'>;
   agents: Pick<AgentProxyService, 'listApprovals'>;
   views: Pick<AgentViewsService, 'notice'>;
   /** Signs the one-tap link for an approval (the portal holds the key). */
@@ -48,14 +52,18 @@ interface PendingApproval {
  * a flood of mail from the client's own mailbox (using up its provider's daily sending quota, and burying
  * the admins in mails quoting the strangers' subjects): past `limits`, approvals wait, unmailed, in the
  * portal and the daily summary, and are mailed later while still pending, the soonest to expire first. One
- * approval whose notice fails does not hold up the others.
+ * approval whose notice fails does not hold up the others. Each notice mailed is in the ops log, and the
+ * limits count from there after a restart: a restart loop does not start them afresh each time.
  */
 export class ApprovalNoticeService {
   private readonly deps: ApprovalNoticeDependencies;
   private readonly clock: Clock;
   private readonly limits: ApprovalNoticeLimits;
   private readonly announced = new Map<string, Set<string>>();
-  /** Per client, when each notice of the last 24 hours was handed over (at most `limits.perDay`). */
+  /**
+   * Per client, when each notice of the last 24 hours was handed over (at most `limits.perDay`): read from
+   * the ops log at the client's first pass, kept here after that.
+   */
   private readonly handedAt = new Map<string, number[]>();
   private readonly running = new Set<string>();
 
@@ -84,6 +92,7 @@ export class ApprovalNoticeService {
     // Forget decided and expired ones, so that the memory stays bounded by what is pending.
     for (const id of known) if (!ids.has(id)) known.delete(id);
     this.announced.set(clientId, known);
+    const handedAt = await this.handedTimes(clientId);
     let handed = 0;
     let held = 0;
     // Soonest to expire first (the agent lists newest first): under a limit, a stream of new approvals
@@ -91,17 +100,14 @@ export class ApprovalNoticeService {
     const bySoonest = [...pending].sort((a, b) => a.expiresAt.getTime() - b.expiresAt.getTime());
     for (const approval of bySoonest) {
       if (known.has(approval.id)) continue;
-      if (!this.withinLimits(clientId)) {
+      if (!this.withinLimits(handedAt)) {
         held++;
         continue;
       }
       const url = this.deps.approvalLink(clientId, approval.id, approval.expiresAt);
+      let outcome: AdminNoticeOutcome;
       try {
-        const outcome = await this.deps.views.notice(clientId, { kind: 'approval', approvalId: approval.id, url });
-        known.add(approval.id);
-        if (outcome !== 'skipped') this.count(clientId);
-        handed++;
-        this.deps.logger.info('approval notice handed to the agent', { client: clientId, outcome });
+        outcome = await this.deps.views.notice(clientId, { kind: 'approval', approvalId: approval.id, url });
       } catch (error) {
         if (isFleetError(error) && error.code === 'conflict') {
           // Settled on the agent's side: mailed before under this approval's outbox key (before a restart
@@ -112,6 +118,16 @@ export class ApprovalNoticeService {
           continue;
         }
         this.deps.logger.warn('approval notice failed; tried again next time', { client: clientId, approval: approval.id, error });
+        continue;
+      }
+      known.add(approval.id);
+      handed++;
+      this.deps.logger.info('approval notice handed to the agent', { client: clientId, outcome });
+      // Counted here before it is recorded: if the ops log refuses the record, this pass stops (fails
+      // closed) and the notice still counts for as long as this process lives.
+      if (outcome !== 'skipped') {
+        handedAt.push(this.clock.now().getTime());
+        await this.record(clientId, approval.id, outcome);
       }
     }
     if (held > 0) {
@@ -136,18 +152,44 @@ export class ApprovalNoticeService {
     return pending;
   }
 
-  private withinLimits(clientId: string): boolean {
+  /** The client's hand-over times of the last 24 hours (the list this pass counts into). */
+  private async handedTimes(clientId: string): Promise<number[]> {
     const now = this.clock.now().getTime();
-    const times = (this.handedAt.get(clientId) ?? []).filter((at) => at > now - DAY_MS);
-    this.handedAt.set(clientId, times);
-    const lastHour = times.filter((at) => at > now - HOUR_MS).length;
-    return times.length < this.limits.perDay && lastHour < this.limits.perHour;
+    const kept = this.handedAt.get(clientId);
+    const times = kept ?? (await this.recordedTimes(clientId));
+    const recent = times.filter((at) => at > now - DAY_MS);
+    this.handedAt.set(clientId, recent);
+    return recent;
   }
 
-  private count(clientId: string): void {
-    const times = this.handedAt.get(clientId) ?? [];
-    times.push(this.clock.now().getTime());
-    this.handedAt.set(clientId, times);
+  /** When the ops log says notices of the client were mailed (before a restart, or by another run). */
+  private async recordedTimes(clientId: string): Promise<number[]> {
+    const entries = await this.deps.registry.listOpsLog({ clientId, actions: [APPROVAL_NOTICE_ACTION] });
+    const times: number[] = [];
+    for (const entry of entries) {
+      const at = Date.parse(entry.at);
+      if (entry.outcome === 'success' && Number.isFinite(at)) times.push(at);
+    }
+    return times;
+  }
+
+  private withinLimits(times: readonly number[]): boolean {
+    const now = this.clock.now().getTime();
+    const lastDay = times.filter((at) => at > now - DAY_MS).length;
+    const lastHour = times.filter((at) => at > now - HOUR_MS).length;
+    return lastDay < this.limits.perDay && lastHour < this.limits.perHour;
+  }
+
+  private async record(clientId: string, approvalId: string, outcome: 'sent' | 'queued'): Promise<void> {
+    await this.deps.registry.appendOpsLog({
+      actor: 'system',
+      action: APPROVAL_NOTICE_ACTION,
+      clientId,
+      reason: 'one-tap approval link mailed to the client admins through the client mailbox',
+      outcome: 'success',
+      details: { approval: approvalId, delivery: outcome },
+      at: this.clock.now().toISOString(),
+    });
   }
 
   /** Every active client, one at a time; a failing agent is logged and tried again next time. */

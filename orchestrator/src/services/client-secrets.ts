@@ -1,7 +1,7 @@
 import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
 import { FLEET_OWNED_SECRETS } from '@agent-fleet/kernel/fleet-owned-secrets';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
-import type { ClientStatus } from '../domain/client-status.ts';
+import { isClosedStatus, type ClientStatus } from '../domain/client-status.ts';
 import type { Registry } from '../ports/registry.ts';
 import type { SecretMetadata, SecretStore } from '../ports/secret-store.ts';
 
@@ -19,7 +19,7 @@ export class ClientSecretsService {
     const { clientId, status } = await this.existing(request.clientId);
     // A closed client's agent never runs again: a grant stored now (a connect whose consent outlasted the
     // deprovisioning) would stay live at its provider for nobody, past the erasure that went over the others.
-    if (status === 'deprovisioning' || status === 'deprovisioned') {
+    if (isClosedStatus(status)) {
       throw new FleetError('conflict', `${clientId} is closed (${status}): no secret is stored for it`);
     }
     if (typeof request.value !== 'string' || request.value.length === 0) {

@@ -1,6 +1,6 @@
 import type { Logger } from '@agent-fleet/kernel/logger';
 import { CLIENT_DELETION_ACTIONS, PURGE_ACTION, ERASE_ACTION } from '../domain/ops-log-chain.ts';
-import type { ClientStatus } from '../domain/client-status.ts';
+import { isClosedStatus } from '../domain/client-status.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { ClientRecord, OpsLogEntry, Registry } from '../ports/registry.ts';
 import type { ClientOperationGuard } from './client-operation-guard.ts';
@@ -13,9 +13,6 @@ const DAY_MS = 86_400_000;
 /** The ops-log actions that open and close a client's life: what the closure date is read from. */
 const PROVISION_ACTION = 'provision';
 const CLOSURE_ACTION = 'deprovision';
-
-/** Closed, or a closure that stopped half way (its deprovisioning failed or was cut off): both are kept, then purged. */
-const CLOSED: ReadonlySet<ClientStatus> = new Set(['deprovisioned', 'deprovisioning']);
 
 export interface RetentionDependencies {
   registry: Registry;
@@ -80,7 +77,8 @@ export async function enforceRetention(deps: RetentionDependencies): Promise<str
 async function purgeExpired(deps: RetentionDependencies): Promise<string[]> {
   const cutoff = deps.clock.now().getTime() - deps.retentionDays * DAY_MS;
   const purged: string[] = [];
-  const closed = (await deps.registry.listClients()).filter((client) => CLOSED.has(client.status));
+  // A closure that stopped half way (its deprovisioning failed or was cut off) is kept, then purged, too.
+  const closed = (await deps.registry.listClients()).filter((client) => isClosedStatus(client.status));
   if (closed.length === 0) return purged;
   const closures = closureDates(await deps.registry.listOpsLog({ actions: [PROVISION_ACTION, CLOSURE_ACTION, PURGE_ACTION, ERASE_ACTION] }));
   for (const client of closed) {

@@ -88,7 +88,7 @@ void describe('the portal over real agents: enrolment, sign-in and approvals', {
     const second = await chromium.newAdmin();
     const shown = await r.portal.invites.invite({ clientId: acme.id, email: 'second@pa.example', print: true, actor: 'ops@agency' });
     assert.equal(shown.delivery, 'shown');
-    const entry = (await r.fleet.orchestrator.registry.listOpsLog({ clientId: acme.id })).at(-1);
+    const entry = (await r.fleet.orchestrator.registry.listOpsLog({ clientId: acme.id, actions: ['portal-invite'] })).at(-1);
     assert.equal(entry?.reason, 'enrollment link shown to ops@agency');
     assert.equal(mailTo(acme, 'second@pa.example').length, 0, 'a shown link is not mailed');
     if (shown.delivery !== 'shown') return;

@@ -26,6 +26,7 @@ function summaryWith(pause: { reason: 'auth' | 'rate_limit'; since: string; deta
       sent.push({ subject, text, html });
       return 'sent';
     },
+    alreadyInOutbox: () => false,
   } as unknown as AdminNotifier;
   const logger = { error() {}, warn() {}, info() {}, debug() {}, child: () => logger } as never;
   const summary = new DailySummary({ config, audit, notifier, logger, now: () => new Date('2026-12-07T08:00:00Z'), pauseState: () => pause });

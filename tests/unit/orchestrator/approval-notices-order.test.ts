@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { ApprovalNoticeService } from '../../../orchestrator/src/services/approval-notices.ts';
+import { memoryOpsLog } from './client-mail-ops-log.ts';
 
 const HOUR = 3_600_000;
 
@@ -12,7 +13,7 @@ void test('approvals are mailed soonest-to-expire first, whatever order the agen
   const approvals: { id: string; createdAt: number }[] = [{ id: 'ap_customer', createdAt: now.getTime() }];
   const mailed: string[] = [];
   const service = new ApprovalNoticeService({
-    registry: { listClients: async () => [] },
+    registry: memoryOpsLog(),
     // As the agent answers: newest first; each expires 48 hours after it was made.
     agents: {
       listApprovals: async () => ({

@@ -13,6 +13,7 @@ import type { StoredApproval } from '../../../agent-image/src/services/runtime/a
 import type { AdminNoticeRequest } from '../../../orchestrator/src/services/agent-views.ts';
 import { ApprovalNoticeService } from '../../../orchestrator/src/services/approval-notices.ts';
 import { openSendDeskBed } from '../agent-runtime/send-desk-bed.ts';
+import { memoryOpsLog } from './client-mail-ops-log.ts';
 
 const PORTAL = 'https://portal.example';
 
@@ -65,8 +66,9 @@ void test('after a restart, approvals the agent already mailed are settled in on
     const approvals = async () => ({ approvals: bed.desk.listApprovals('pending').map((entry) => ({ id: entry.record.id, expiresAt: entry.record.expiresAt })) });
     // Each link carries a fresh nonce, as the portal's signed links do.
     const approvalLink = (_client: string, id: string) => `${PORTAL}/a/l1.${id}.${randomBytes(8).toString('hex')}`;
+    const opsLog = memoryOpsLog(() => bed.clock.now);
     const service = (logger: Logger) =>
-      new ApprovalNoticeService({ registry: { listClients: async () => [] }, agents: { listApprovals: approvals } as never, views, approvalLink, logger, clock: { now: () => bed.clock.now } });
+      new ApprovalNoticeService({ registry: opsLog, agents: { listApprovals: approvals } as never, views, approvalLink, logger, clock: { now: () => bed.clock.now } });
 
     assert.equal(await service(createSilentLogger()).announceNew('acme'), 3);
     assert.equal(bed.provider.sent.length, 3, 'each approval mailed once');

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { ApprovalNoticeService } from '../../../orchestrator/src/services/approval-notices.ts';
+import { memoryOpsLog } from './client-mail-ops-log.ts';
 
 interface Notice {
   kind: 'approval';
@@ -16,7 +17,7 @@ function setup(approvals: unknown[], fail: (id: string) => boolean = () => false
   let now = new Date('2026-01-07T10:00:00Z');
   const mailed: string[] = [];
   const service = new ApprovalNoticeService({
-    registry: { listClients: async () => [] },
+    registry: memoryOpsLog(),
     agents: { listApprovals: async () => ({ approvals }) },
     views: {
       notice: async (_client: string, notice: Notice) => {

@@ -1,9 +1,10 @@
 import { Cron } from 'croner';
 import type { ClientConfig } from '@agent-fleet/kernel/client-config';
+import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import type { AuditRecord } from '../../domain/audit-record.ts';
 import type { AuditLog } from '../audit-log/audit-log.ts';
-import type { AdminNotifier, NotifyOutcome } from '../runtime/admin-notifier.ts';
+import type { AdminNotifier, NotifyOutcome, SystemMailKind } from '../runtime/admin-notifier.ts';
 import { renderSummaryHtml, renderSummaryText, summarySubject, type SummaryMeta } from './render-summary.ts';
 import { offsetMs } from './summary-for-date.ts';
 import { buildSummaryReport, type SummaryReport } from './summary-report.ts';
@@ -14,7 +15,7 @@ const DAY_MS = 24 * HOUR_MS;
 export interface DailySummaryOptions {
   config: ClientConfig;
   audit: AuditLog;
-  notifier: AdminNotifier;
+  notifier: Pick<AdminNotifier, 'notify' | 'alreadyInOutbox'>;
   logger: Logger;
   now?: () => Date;
   /** The assistant's pause now (null: working), stated in each summary; leave out where it is not known. */
@@ -53,6 +54,14 @@ export function previousSummaryAt(records: readonly AuditRecord[], at: Date): Da
     if (last === undefined || record.timestamp > last) last = record.timestamp;
   }
   return last === undefined ? undefined : new Date(last);
+}
+
+/** What came of a summary run: `already_sent` when the summary of that local date went before. */
+export interface SummarySendResult {
+  outcome: NotifyOutcome | 'already_sent';
+  report: SummaryReport;
+  text: string;
+  html: string;
 }
 
 /**
@@ -115,8 +124,12 @@ export class DailySummary {
     return buildSummaryReport(inPeriod, lookback, { from, to: at });
   }
 
-  /** Renders and sends the summary of the period ending now; once per local date and period. */
-  async send(period: 'day' | 'week'): Promise<{ outcome: NotifyOutcome; report: SummaryReport; text: string; html: string }> {
+  /**
+   * Renders and sends the summary of the period ending now; once per local date and period. A second run
+   * on the same local date (the summary time moved later, a repeated wall-clock hour) is `already_sent`:
+   * logged at info, since nothing failed and nothing went twice.
+   */
+  async send(period: 'day' | 'week'): Promise<SummarySendResult> {
     const { config, notifier } = this.options;
     const at = this.now();
     const report = await this.report(period, at);
@@ -132,8 +145,21 @@ export class DailySummary {
     const text = renderSummaryText(report, meta);
     const html = renderSummaryHtml(report, meta);
     const localDate = new Intl.DateTimeFormat('en-CA', { timeZone: config.timezone }).format(at);
-    const outcome = await notifier.notify(period === 'day' ? 'daily_summary' : 'weekly_digest', localDate, summarySubject(report, meta), text, html);
-    return { outcome, report, text, html };
+    const kind: SystemMailKind = period === 'day' ? 'daily_summary' : 'weekly_digest';
+    const alreadySent = (): SummarySendResult => {
+      this.options.logger.info('summary already sent for this local date; not sent again', { period, date: localDate });
+      return { outcome: 'already_sent', report, text, html };
+    };
+    if (notifier.alreadyInOutbox(kind, localDate)) return alreadySent();
+    try {
+      const outcome = await notifier.notify(kind, localDate, summarySubject(report, meta), text, html);
+      return { outcome, report, text, html };
+    } catch (error) {
+      // Another run of the same date got to the outbox first: its refusal of a different summary under the
+      // same key is that run's success, not a failure of this one.
+      if (isFleetError(error) && error.code === 'conflict' && notifier.alreadyInOutbox(kind, localDate)) return alreadySent();
+      throw error;
+    }
   }
 
   private inOnboarding(at: Date): boolean {

@@ -74,13 +74,15 @@ export function buildSummaryReport(
     settingsChanges: [],
     llm: { calls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, costPerEmailUsd: null },
   };
+  // By address: a flood of forged mail from many known contacts' addresses must cost one look-up each.
+  const unauthenticated = new Map<string, SummaryReport['unauthenticatedKnownSenders'][number]>();
   for (const record of periodRecords) {
     const parameters = record.parameters;
     switch (record.action_type) {
       case 'email_read':
         if (record.result !== 'success') break;
         report.read++;
-        noteInbound(report, parameters);
+        noteInbound(report, unauthenticated, parameters);
         break;
       case 'email_draft':
         if (record.result === 'success') report.drafted++;
@@ -166,16 +168,23 @@ export function buildSummaryReport(
 }
 
 /** Counts what the read record says about its sender and content (inbound-facts.ts). */
-function noteInbound(report: SummaryReport, parameters: AuditRecord['parameters']): void {
+function noteInbound(
+  report: SummaryReport,
+  unauthenticated: Map<string, SummaryReport['unauthenticatedKnownSenders'][number]>,
+  parameters: AuditRecord['parameters'],
+): void {
   const signals = parameters['injection_signals'];
   if (Array.isArray(signals) && signals.length > 0) report.injectionSignalMessages++;
   const answerable = parameters['no_reply'] === null || parameters['no_reply'] === undefined;
   if (!answerable || parameters['known_contact'] !== true || parameters['sender_authenticated'] !== false) return;
   const sender = typeof parameters['sender'] === 'string' ? parameters['sender'] : '?';
   const reason = typeof parameters['sender_auth_reason'] === 'string' ? parameters['sender_auth_reason'] : 'unknown';
-  const entry = report.unauthenticatedKnownSenders.find((candidate) => candidate.sender === sender);
-  if (entry === undefined) report.unauthenticatedKnownSenders.push({ sender, count: 1, reasons: [reason] });
-  else {
+  const entry = unauthenticated.get(sender);
+  if (entry === undefined) {
+    const added = { sender, count: 1, reasons: [reason] };
+    unauthenticated.set(sender, added);
+    report.unauthenticatedKnownSenders.push(added);
+  } else {
     entry.count++;
     if (!entry.reasons.includes(reason)) entry.reasons.push(reason);
   }

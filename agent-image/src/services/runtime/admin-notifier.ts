@@ -6,6 +6,11 @@ export type SystemMailKind = 'alert' | 'daily_summary' | 'weekly_digest' | 'appr
 
 export type NotifyOutcome = 'sent' | 'queued' | 'skipped';
 
+/** The outbox key of a system mail: the same kind and dedupe key always make the same one. */
+function outboxKeyOf(kind: SystemMailKind, dedupeKey: string): string {
+  return `sys-${createHash('sha256').update(`${kind}:${dedupeKey}`).digest('hex').slice(0, 40)}`;
+}
+
 /**
  * Mail from the agent to the client's own admins (alerts, summaries): fixed recipients from the config,
  * sent through the client's provider and the outbox (exactly once per `dedupeKey`), audited, and not
@@ -25,7 +30,7 @@ export class AdminNotifier {
    */
   async notify(kind: SystemMailKind, dedupeKey: string, subject: string, text: string, html: string | null = null, only: readonly string[] | null = null): Promise<NotifyOutcome> {
     const { context } = this;
-    const key = `sys-${createHash('sha256').update(`${kind}:${dedupeKey}`).digest('hex').slice(0, 40)}`;
+    const key = outboxKeyOf(kind, dedupeKey);
     const admins = only === null ? context.config.admins : context.config.admins.filter((admin) => only.includes(admin.toLowerCase()));
     const skipReason = context.kill.killed
       ? 'killed'
@@ -57,5 +62,14 @@ export class AdminNotifier {
     if (receipts === null) return 'queued';
     const outcome = await context.outbox.dispatch(entry.idempotencyKey, receipts);
     return outcome.status === 'sent' ? 'sent' : 'queued';
+  }
+
+  /**
+   * Whether a mail under this kind and key already went to the outbox (sent, waiting there, or held there
+   * for a human): `notify` never sends it again. A send withdrawn at a revive or discarded does not count.
+   */
+  alreadyInOutbox(kind: SystemMailKind, dedupeKey: string): boolean {
+    const status = this.context.outbox.get(outboxKeyOf(kind, dedupeKey))?.status;
+    return status !== undefined && status !== 'withdrawn' && status !== 'discarded';
   }
 }
