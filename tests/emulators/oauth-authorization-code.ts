@@ -26,6 +26,10 @@ export interface RedeemedCode {
   scopes: string[];
   /** Whether a refresh token may be issued (Google: access_type=offline; Microsoft: offline_access). */
   offline: boolean;
+  /** The OpenID Connect nonce of the authorization request, null when it carried none. */
+  nonce: string | null;
+  /** The account that signed in and consented (`signedInAs`), null: the emulator's own mailbox. */
+  account: string | null;
 }
 
 interface PendingCode extends RedeemedCode {
@@ -37,12 +41,32 @@ interface PendingCode extends RedeemedCode {
 
 type Dialect = 'google' | 'microsoft';
 
+/** OpenID Connect scopes, accepted with any Microsoft authorization request. */
+const MICROSOFT_OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
+/** The Graph delegated permissions the emulator knows; the identity platform refuses names that do not exist. */
+const GRAPH_PERMISSIONS = [
+  '.default',
+  'Calendars.Read',
+  'Calendars.ReadBasic',
+  'Calendars.ReadWrite',
+  'Mail.Read',
+  'Mail.ReadBasic',
+  'Mail.ReadWrite',
+  'Mail.Send',
+  'MailboxSettings.Read',
+  'MailboxSettings.ReadWrite',
+  'User.Read',
+].map((name) => name.toLowerCase());
+const GRAPH_RESOURCE = 'https://graph.microsoft.com/';
+
 const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
 const CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 
 export class AuthorizationCodeFlow {
   /** Set by tests before the browser visits the consent page. */
   behaviour: ConsentBehaviour = { kind: 'consent' };
+  /** The account the emulated user signs in with on the consent page; null: the emulator's own mailbox. */
+  signedInAs: string | null = null;
   /** Every authorization request that passed validation, for tests to assert on (e.g. requested scopes). */
   readonly authorizations: AuthorizationRecord[] = [];
   readonly #clientId: string;
@@ -83,6 +107,10 @@ export class AuthorizationCodeFlow {
     if (query.get('response_type') !== 'code') return fail('unsupported_response_type', this.#aad('AADSTS700054', 'response_type must be code.'));
     const scopes = (query.get('scope') ?? '').split(' ').filter((scope) => scope !== '');
     if (scopes.length === 0) return fail('invalid_scope', this.#aad('AADSTS900144', "The request must contain the parameter 'scope'."));
+    const unknown = this.#dialect === 'microsoft' ? scopes.find((scope) => !isKnownMicrosoftScope(scope)) : undefined;
+    if (unknown !== undefined) {
+      return fail('invalid_scope', `AADSTS70011: The provided value for the input parameter 'scope' is not valid. The scope '${unknown.slice(0, 100)}' does not exist.`);
+    }
     const codeChallenge = query.get('code_challenge') ?? '';
     if (query.get('code_challenge_method') !== 'S256' || !CHALLENGE.test(codeChallenge)) {
       return fail('invalid_request', this.#aad('AADSTS501491', 'PKCE with code_challenge_method=S256 is required.'));
@@ -96,7 +124,16 @@ export class AuthorizationCodeFlow {
     const granted = behaviour.kind === 'withhold' ? scopes.filter((scope) => !behaviour.scopes.includes(scope)) : scopes;
     const offline = this.#dialect === 'google' ? query.get('access_type') === 'offline' : granted.includes('offline_access');
     const code = this.#dialect === 'google' ? `4/0A${randomId()}${randomId()}` : `0.A${randomId()}${randomId()}`;
-    this.#codes.set(code, { clientId, redirectUri, codeChallenge, scopes: granted, offline, expiresAt: Date.now() + this.#codeTtlMs });
+    this.#codes.set(code, {
+      clientId,
+      redirectUri,
+      codeChallenge,
+      scopes: granted,
+      offline,
+      nonce: query.get('nonce'),
+      account: this.signedInAs,
+      expiresAt: Date.now() + this.#codeTtlMs,
+    });
     return redirect(redirectUri, { code, state, ...(this.#dialect === 'google' ? { scope: granted.join(' ') } : {}) });
   }
 
@@ -123,7 +160,7 @@ export class AuthorizationCodeFlow {
     if (!VERIFIER.test(verifier) || createHash('sha256').update(verifier).digest('base64url') !== pending.codeChallenge) {
       return this.#grantError(this.#aad('AADSTS50148', 'The code_verifier does not match the code_challenge supplied in the authorization request for PKCE.'), 50148);
     }
-    return { scopes: pending.scopes, offline: pending.offline };
+    return { scopes: pending.scopes, offline: pending.offline, nonce: pending.nonce, account: pending.account };
   }
 
   #grantError(description: string, aadCode: number): EmulatorResponse {
@@ -139,6 +176,12 @@ export class AuthorizationCodeFlow {
   #page(status: number, error: string, description: string): EmulatorResponse {
     return { status, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: `Error ${status}: ${error}\n${description}\n` };
   }
+}
+
+function isKnownMicrosoftScope(scope: string): boolean {
+  const lower = scope.toLowerCase();
+  if (MICROSOFT_OIDC_SCOPES.includes(lower)) return true;
+  return GRAPH_PERMISSIONS.includes(lower.startsWith(GRAPH_RESOURCE) ? lower.slice(GRAPH_RESOURCE.length) : lower);
 }
 
 /** RFC 8252 §7.3: native apps redirect to http on a loopback IP literal (or localhost), any port. */

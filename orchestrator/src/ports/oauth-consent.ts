@@ -53,8 +53,9 @@ export interface RedirectListener {
   /** e.g. http://127.0.0.1:53124/oauth/callback */
   readonly redirectUri: string;
   /**
-   * Resolves with the first redirect that reaches the callback path, answering the browser with a short
-   * page; rejects with FleetError `timeout` when none came in time. The listener is closed either way.
+   * Resolves with the first redirect to the callback path that carries `expectedState`, answering the
+   * browser with a short page; a callback with another state (or none) gets a 400 page and is ignored.
+   * Rejects with FleetError `timeout` when none came in time. The listener is closed either way.
    */
   waitForRedirect(expectedState: string, timeoutMs: number): Promise<RedirectOutcome>;
   /** Stops listening. Idempotent. */

@@ -15,6 +15,7 @@ import type {
   RedirectListener,
   RedirectOutcome,
 } from '../ports/oauth-consent.ts';
+import { isClosedStatus } from '../domain/client-status.ts';
 import type { Registry } from '../ports/registry.ts';
 
 /** The OAuth client ops registered with Google or Microsoft (or the client's Bullhorn API key); the secret never leaves memory. */
@@ -83,6 +84,11 @@ export interface MailboxConsentPlan {
   scopes: string[];
   /** The mailbox the config names (`mailbox:`), which must be the account that consents; null when it names none, and for a CRM. */
   mailbox: string | null;
+  /**
+   * The mailboxes other open clients' configs name. A grant refused because one of them consented is not
+   * revoked: on a shared OAuth client, Google's revocation would end that client's live grant too.
+   */
+  otherClientsMailboxes: string[];
 }
 
 /**
@@ -93,18 +99,44 @@ export async function planMailboxConsent(deps: { registry: Registry }, rawClient
   const clientId = parseClientId(rawClientId);
   const record = await deps.registry.getClient(clientId);
   if (!record) throw new FleetError('not_found', `no client "${clientId}" in the registry; \`fleet list\` shows the clients`);
-  if (record.status === 'deprovisioning' || record.status === 'deprovisioned') {
+  if (isClosedStatus(record.status)) {
     throw new FleetError('conflict', `${clientId} is ${record.status}: a closed client gets no new ${provider} grant`);
   }
   const scopes = consentScopesFromConfig(record, provider);
   const mailbox = provider === 'bullhorn' ? null : (parseClientConfigYaml(record.configYaml, 'the client config').mailbox ?? null);
-  return { clientId, provider, scopes, mailbox };
+  return { clientId, provider, scopes, mailbox, otherClientsMailboxes: await otherClientsMailboxes(deps.registry, clientId) };
+}
+
+async function otherClientsMailboxes(registry: Registry, clientId: ClientId): Promise<string[]> {
+  const mailboxes = new Set<string>();
+  for (const client of await registry.listClients()) {
+    if (client.id === clientId || isClosedStatus(client.status)) continue;
+    let mailbox: string | undefined;
+    try {
+      mailbox = parseClientConfigYaml(client.configYaml, `the config of ${client.id}`).mailbox;
+    } catch {
+      continue; // a config the registry holds was checked when stored; one unreadable now names nobody
+    }
+    const address = mailbox === undefined ? undefined : normaliseAddress(mailbox);
+    if (address !== undefined) mailboxes.add(address);
+  }
+  return [...mailboxes];
 }
 
 /** The configured mailbox from a consent plan as the API sent it (null when it names none or is not an address). */
 export function mailboxOfConsentPlan(plan: unknown): string | null {
   const raw = typeof plan === 'object' && plan !== null ? (plan as Record<string, unknown>)['mailbox'] : undefined;
   return typeof raw === 'string' ? (normaliseAddress(raw) ?? null) : null;
+}
+
+/** The other clients' mailboxes from a consent plan as the API sent it (addresses only). */
+export function otherMailboxesOfConsentPlan(plan: unknown): string[] {
+  const raw = typeof plan === 'object' && plan !== null ? (plan as Record<string, unknown>)['otherClientsMailboxes'] : undefined;
+  if (!Array.isArray(raw)) return [];
+  return raw.flatMap((entry) => {
+    const address = typeof entry === 'string' ? normaliseAddress(entry) : undefined;
+    return address === undefined ? [] : [address];
+  });
 }
 
 /** Scopes compare case-insensitively (Entra treats them so; Google's are lower-case URLs). */
@@ -129,10 +161,18 @@ export function providerSecretValue(request: ConnectMailboxRequest, refreshToken
   });
 }
 
+/** What revoking a refused grant at its provider did. */
+export type RefusedGrantRevocation =
+  | { outcome: 'revoked' }
+  /** The provider has no API for it: what the account holder must do instead. */
+  | { outcome: 'manual'; instructions: string };
+
 /** A grant that can tell, while its access token is still in memory, which account gave it. */
 export interface IdentifiableConsentGrant extends ConsentGrant {
   /** The consenting account's address, lower-cased; null when the provider cannot say under the granted scopes. */
   consentingAccount(): Promise<string | null>;
+  /** Ends the grant at the provider (it was refused). Throws FleetError `unavailable` when that failed. */
+  revoke(): Promise<RefusedGrantRevocation>;
 }
 
 /** A provider's consent flow whose code exchange yields an identifiable grant. */
@@ -149,6 +189,8 @@ export interface ConnectMailboxDeps {
    * `fleet connect` always passes it; without it the account is not checked.
    */
   configuredMailbox?: (clientId: ClientId, provider: MailboxProvider) => Promise<string | null>;
+  /** The mailboxes other open clients' configs name: a refused grant of one of them is not revoked. Default none. */
+  otherClientsMailboxes?: (clientId: ClientId, provider: MailboxProvider) => Promise<readonly string[]>;
   /** Opens the loopback redirect listener. */
   listen: (port: number | undefined) => Promise<RedirectListener>;
   logger: Logger;
@@ -224,13 +266,36 @@ export class ConnectMailboxService {
       return;
     }
     if (account !== expected) {
-      this.#deps.logger.warn('consent refused: another account consented', { provider });
+      // Nothing will ever use the grant, but it lives on at the provider until revoked: ended here, unless
+      // the account is another client's mailbox (a revocation ends every grant of the account to the
+      // OAuth client, that client's live one too).
+      const others = (await this.#deps.otherClientsMailboxes?.(clientId, provider)) ?? [];
+      const revocation: RevocationAttempt = others.includes(account) ? { outcome: 'kept' } : await revokeRefused(grant);
+      this.#deps.logger.warn('consent refused: another account consented', { provider, revocation: revocation.outcome });
       throw new FleetError(
         'forbidden',
-        `not stored: the consent was given by ${account}, but the client's mailbox is ${expected}; connect again signed in as ${expected}`,
+        `not stored: the consent was given by ${account}, but the client's mailbox is ${expected}; ${revocationNote(provider, account, revocation)}; connect again signed in as ${expected}`,
       );
     }
   }
+}
+
+type RevocationAttempt = RefusedGrantRevocation | { outcome: 'failed'; reason: string } | { outcome: 'kept' };
+
+async function revokeRefused(grant: IdentifiableConsentGrant): Promise<RevocationAttempt> {
+  try {
+    return await grant.revoke();
+  } catch (error) {
+    return { outcome: 'failed', reason: error instanceof Error ? error.message : 'no answer' };
+  }
+}
+
+/** What became of a refused grant at its provider, for the operator. */
+function revocationNote(provider: MailboxProvider, account: string, revocation: RevocationAttempt): string {
+  if (revocation.outcome === 'revoked') return `that grant was revoked at ${provider} (with any earlier grant of ${account} to this OAuth client)`;
+  if (revocation.outcome === 'kept') return `that grant was not revoked: ${account} is another client's mailbox, whose grant a revocation would end too`;
+  if (revocation.outcome === 'manual') return `that grant is still active at ${provider}: ${revocation.instructions}`;
+  return `revoking that grant at ${provider} failed (${revocation.reason}): remove the app's access in ${account} by hand`;
 }
 
 function checkCredentials(oauthClient: OAuthClientCredentials): void {

@@ -198,7 +198,7 @@ describe('fleet connect: OAuth consent stores the mailbox tokens', () => {
     const outcome = await result;
     assert.equal((await browser.page)?.status, 200);
     const requested = graph.authorizationCodes.authorizations.at(-1)?.scopes ?? [];
-    assert.deepEqual([...requested].sort(), ['Mail.ReadWrite', 'offline_access']);
+    assert.deepEqual([...requested].sort(), ['Mail.ReadWrite', 'email', 'offline_access', 'openid'], 'the mail scope, and the sign-in scopes that name the consenting account');
     assert.ok(outcome.grantedScopes.includes('Mail.ReadWrite'));
 
     const secret = await storedSecret(clientId, 'outlook');
@@ -224,12 +224,24 @@ describe('fleet connect: OAuth consent stores the mailbox tokens', () => {
     assert.ok(graph.authorizationCodes.authorizations.at(-1)?.scopes.includes('Mail.Send'));
   });
 
-  test('a redirect with the wrong state is refused and nothing is stored', async () => {
+  test('a redirect with the wrong state is refused, and the real one is still awaited and taken once', async () => {
     const clientId = await registerClient('gmail', { 'mail.read': true });
-    const { result, browser } = connect(clientId, 'gmail', { tamper: (location) => location.searchParams.set('state', 'forged-state') });
-    await assert.rejects(result, rejectsWith('forbidden', /wrong state/));
-    assert.equal((await browser.page)?.status, 400);
-    assert.deepEqual(await secretNames(clientId), []);
+    let onUrl!: (url: string) => void;
+    const printed = new Promise<string>((resolve) => (onUrl = resolve));
+    const result = service().connect(
+      { clientId, provider: 'gmail', oauthClient: { clientId: gmail.clientId, clientSecret: gmail.clientSecret }, timeoutMs: 10_000 },
+      { authorizationUrl: (url) => onUrl(url), warning: () => undefined },
+    );
+    const consent = await fetch(await printed, { redirect: 'manual' });
+    const real = new URL(consent.headers.get('location') ?? '');
+    const forged = new URL(real);
+    forged.searchParams.set('state', 'forged-state');
+    assert.equal((await fetch(forged)).status, 400, 'a callback without our state is refused');
+    assert.deepEqual(await secretNames(clientId), [], 'nothing is stored on a forged callback');
+    assert.equal((await fetch(real)).status, 200, 'the real callback still completes the flow');
+    await result;
+    assert.deepEqual(await secretNames(clientId), ['gmail']);
+    await assert.rejects(fetch(real), 'the listener is closed after the real callback');
   });
 
   test('access_denied is a clear error and nothing is stored', async () => {

@@ -8,6 +8,7 @@ import { listenForRedirect } from '../../../orchestrator/src/adapters/oauth/loop
 import type { MailboxConnectTarget, MailboxProvider } from '../../../orchestrator/src/ports/oauth-consent.ts';
 import {
   ConnectMailboxService,
+  type AccountAwareOAuthConsent,
   type ConnectMailboxResult,
 } from '../../../orchestrator/src/services/connect-mailbox.ts';
 import { GmailEmulator } from '../../emulators/gmail-emulator.ts';
@@ -48,18 +49,35 @@ describe('the account that consents', () => {
     provider: MailboxProvider,
     target: MailboxConnectTarget,
     configuredMailbox: string | null,
-  ): Promise<{ result: Promise<ConnectMailboxResult>; warnings: string[] }> {
+    revokeUrl = gmail.revokeUrl,
+    otherClientsMailboxes: readonly string[] = [],
+  ): Promise<{ result: Promise<ConnectMailboxResult>; warnings: string[]; refreshTokens: string[] }> {
     const emulator = provider === 'gmail' ? gmail : graph;
+    const consentFor = consentForProvider({
+      googleAuthorizationUrl: `${new URL(gmail.tokenUrl).origin}/o/oauth2/v2/auth`,
+      googleTokenUrl: gmail.tokenUrl,
+      googleRevokeUrl: revokeUrl,
+      gmailApiUrl: gmail.rootUrl,
+      microsoftAuthorityHost: graph.baseUrl,
+    });
+    // The refresh tokens the exchange got, so a test can ask the emulator whether they still work.
+    const refreshTokens: string[] = [];
     const service = new ConnectMailboxService({
       target,
-      consentFor: consentForProvider({
-        googleAuthorizationUrl: `${new URL(gmail.tokenUrl).origin}/o/oauth2/v2/auth`,
-        googleTokenUrl: gmail.tokenUrl,
-        gmailApiUrl: gmail.rootUrl,
-        microsoftAuthorityHost: graph.baseUrl,
-      }),
+      consentFor: (name, oauthClient): AccountAwareOAuthConsent => {
+        const consent = consentFor(name, oauthClient);
+        return {
+          createAuthorizationRequest: (input) => consent.createAuthorizationRequest(input),
+          exchangeCode: async (input) => {
+            const grant = await consent.exchangeCode(input);
+            refreshTokens.push(grant.refreshToken);
+            return grant;
+          },
+        };
+      },
       listen: (port) => listenForRedirect(port === undefined ? {} : { port }),
       configuredMailbox: () => Promise.resolve(configuredMailbox),
+      otherClientsMailboxes: () => Promise.resolve(otherClientsMailboxes),
       logger: createSilentLogger(),
     });
     const warnings: string[] = [];
@@ -86,7 +104,7 @@ describe('the account that consents', () => {
     );
     result.catch(() => undefined);
     await Promise.resolve();
-    return { result: result.finally(() => visited), warnings };
+    return { result: result.finally(() => visited), warnings, refreshTokens };
   }
 
   const forbiddenNaming = (pattern: RegExp) => (error: unknown) => {
@@ -96,14 +114,32 @@ describe('the account that consents', () => {
     return true;
   };
 
-  test('gmail: a consent by another account than the configured mailbox is refused and nothing is stored', async () => {
+  test('gmail: a consent by another account than the configured mailbox is refused, revoked at Google, and nothing is stored', async () => {
     const target = memoryTarget([`${G}gmail.readonly`]);
-    const { result } = await connect('gmail', target, 'agent@acme.example');
+    const { result, refreshTokens } = await connect('gmail', target, 'agent@acme.example');
     await assert.rejects(
       result,
-      forbiddenNaming(/given by jane\.personal@gmail\.example.*mailbox is agent@acme\.example/),
+      forbiddenNaming(/given by jane\.personal@gmail\.example.*mailbox is agent@acme\.example.*revoked at gmail/),
     );
     assert.equal(target.stored.size, 0);
+    assert.equal(refreshTokens.length, 1);
+    assert.equal(gmail.refreshTokenActive(refreshTokens[0] ?? ''), false, 'the refused grant no longer works at Google');
+  });
+
+  test('gmail: when Google cannot revoke the refused grant, the operator is told to remove it by hand, and nothing is stored', async () => {
+    const target = memoryTarget([`${G}gmail.readonly`]);
+    // Nothing listens on the discard port: the revocation request is refused at once.
+    const { result } = await connect('gmail', target, 'agent@acme.example', 'http://127.0.0.1:9/revoke');
+    await assert.rejects(result, forbiddenNaming(/revoking that grant at gmail failed.*by hand.*connect again signed in as agent@acme\.example/));
+    assert.equal(target.stored.size, 0);
+  });
+
+  test("gmail: a refused grant of another client's mailbox is not revoked (a revocation would end that client's grant too)", async () => {
+    const target = memoryTarget([`${G}gmail.readonly`]);
+    const { result, refreshTokens } = await connect('gmail', target, 'agent@acme.example', gmail.revokeUrl, ['jane.personal@gmail.example']);
+    await assert.rejects(result, forbiddenNaming(/given by jane\.personal@gmail\.example.*not revoked: .*another client's mailbox/));
+    assert.equal(target.stored.size, 0);
+    assert.equal(gmail.refreshTokenActive(refreshTokens[0] ?? ''), true, "the other client's grant still works at Google");
   });
 
   test('gmail: the configured mailbox consenting is stored, compared case-insensitively', async () => {
@@ -133,14 +169,29 @@ describe('the account that consents', () => {
     );
   });
 
-  test('outlook: the account cannot be told under the mail scopes, so the operator is told which to check', async () => {
+  test('outlook: a consent by another account than the configured mailbox is refused, with how to remove it, and nothing is stored', async () => {
     const target = memoryTarget(['Mail.Read', 'offline_access']);
-    const { result, warnings } = await connect('outlook', target, 'agent@acme.example');
-    await result;
+    graph.authorizationCodes.signedInAs = 'jane@other.example';
+    try {
+      const { result } = await connect('outlook', target, 'agent@acme.example');
+      await assert.rejects(
+        result,
+        forbiddenNaming(/given by jane@other\.example.*mailbox is agent@acme\.example.*still active at outlook.*myapps\.microsoft\.com/),
+      );
+    } finally {
+      graph.authorizationCodes.signedInAs = null;
+    }
+    assert.equal(target.stored.size, 0);
+  });
+
+  test('outlook: the configured mailbox consenting is stored without a warning, and the sign-in scopes are not part of the grant', async () => {
+    const target = memoryTarget(['Mail.Read', 'offline_access']);
+    const { result, warnings } = await connect('outlook', target, 'Agent@Acme.example');
+    const outcome = await result;
     assert.ok(target.stored.has('outlook'));
-    assert.ok(
-      warnings.some((warning) => /check that it was agent@acme\.example/.test(warning)),
-      warnings.join('\n'),
-    );
+    assert.deepEqual(warnings, []);
+    assert.deepEqual([...outcome.grantedScopes].sort(), ['Mail.Read', 'offline_access']);
+    const requested = graph.authorizationCodes.authorizations.at(-1)?.scopes ?? [];
+    assert.deepEqual([...requested].sort(), ['Mail.Read', 'email', 'offline_access', 'openid']);
   });
 });

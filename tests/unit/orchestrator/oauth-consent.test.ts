@@ -157,7 +157,8 @@ describe('authorization URLs', () => {
     const request = await consent.createAuthorizationRequest({ scopes: ['Mail.Read', 'offline_access'], redirectUri: 'http://127.0.0.1:5555/oauth/callback' });
     const url = new URL(request.url);
     assert.equal(`${url.origin}${url.pathname}`, 'https://login.microsoftonline.com/contoso.example/oauth2/v2.0/authorize');
-    assert.equal(url.searchParams.get('scope'), 'Mail.Read offline_access');
+    assert.equal(url.searchParams.get('scope'), 'Mail.Read offline_access openid email');
+    assert.match(url.searchParams.get('nonce') ?? '', /^[A-Za-z0-9_-]{20,}$/, 'a nonce the ID token must echo');
     assert.equal(url.searchParams.get('code_challenge'), codeChallengeS256(request.codeVerifier));
     assert.equal(url.searchParams.get('state'), request.state);
     assert.ok(!request.url.includes('very-secret'));

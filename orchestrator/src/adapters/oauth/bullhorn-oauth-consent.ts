@@ -60,6 +60,11 @@ export class BullhornOAuthConsent implements AccountAwareOAuthConsent {
     if (typeof data['refresh_token'] !== 'string' || data['refresh_token'] === '') {
       throw new FleetError('unauthorized', 'Bullhorn returned no refresh token; connect again');
     }
-    return { refreshToken: data['refresh_token'], grantedScopes: [], consentingAccount: () => Promise.resolve(null) };
+    return {
+      refreshToken: data['refresh_token'],
+      grantedScopes: [],
+      consentingAccount: () => Promise.resolve(null),
+      revoke: () => Promise.resolve({ outcome: 'manual', instructions: 'Bullhorn has no API that revokes a grant' }),
+    };
   }
 }

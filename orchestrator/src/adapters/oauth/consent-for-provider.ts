@@ -9,6 +9,8 @@ import { MicrosoftOAuthConsent } from './microsoft-oauth-consent.ts';
 export interface OAuthEndpoints {
   googleAuthorizationUrl?: string;
   googleTokenUrl?: string;
+  /** Google's revocation endpoint, where a refused grant is revoked. */
+  googleRevokeUrl?: string;
   /** Gmail API root (with trailing slash), where the consenting account is looked up. */
   gmailApiUrl?: string;
   /** e.g. https://login.microsoftonline.us for a national cloud. */
@@ -34,6 +36,7 @@ export function consentForProvider(endpoints: OAuthEndpoints = {}) {
           ...(endpoints.googleAuthorizationUrl === undefined ? {} : { authorizationUrl: endpoints.googleAuthorizationUrl }),
           ...(endpoints.googleTokenUrl === undefined ? {} : { tokenUrl: endpoints.googleTokenUrl }),
           ...(endpoints.gmailApiUrl === undefined ? {} : { gmailApiUrl: endpoints.gmailApiUrl }),
+          ...(endpoints.googleRevokeUrl === undefined ? {} : { revokeUrl: endpoints.googleRevokeUrl }),
         })
       : new MicrosoftOAuthConsent({
           clientId: oauthClient.clientId,

@@ -3,6 +3,7 @@ import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { AuthorizationRequest } from '../../ports/oauth-consent.ts';
 import type { AccountAwareOAuthConsent, IdentifiableConsentGrant } from '../../services/connect-mailbox.ts';
 import { consentingGmailAccount } from './gmail-consenting-account.ts';
+import { revokeGoogleGrant } from './google-grant-revocation.ts';
 import { createState } from './pkce.ts';
 import { tokenEndpointError } from './token-errors.ts';
 
@@ -15,6 +16,8 @@ export interface GoogleOAuthConsentOptions {
   tokenUrl?: string;
   /** Gmail API root, where the consenting account is looked up. Default https://gmail.googleapis.com/. */
   gmailApiUrl?: string;
+  /** Where a refused grant is revoked. Default https://oauth2.googleapis.com/revoke. */
+  revokeUrl?: string;
   /** Bound on each request to Google (the code exchange, the account lookup), ms. Default 30 s. */
   requestTimeoutMs?: number;
 }
@@ -58,8 +61,9 @@ export class GoogleOAuthConsent implements AccountAwareOAuthConsent {
     }
     const grantedScopes = (tokens.scope ?? '').split(' ').filter((s) => s !== '');
     const accessToken = tokens.access_token ?? null;
+    const refreshToken = tokens.refresh_token;
     return {
-      refreshToken: tokens.refresh_token,
+      refreshToken,
       grantedScopes,
       consentingAccount: () =>
         consentingGmailAccount({
@@ -68,6 +72,14 @@ export class GoogleOAuthConsent implements AccountAwareOAuthConsent {
           grantedScopes,
           requestTimeoutMs: this.#timeoutMs(),
         }),
+      revoke: async () => {
+        await revokeGoogleGrant({
+          revokeUrl: this.#options.revokeUrl ?? 'https://oauth2.googleapis.com/revoke',
+          refreshToken,
+          requestTimeoutMs: this.#timeoutMs(),
+        });
+        return { outcome: 'revoked' };
+      },
     };
   }
 

@@ -61,6 +61,9 @@ export async function listenForRedirect(options: { port?: number } = {}): Promis
         }, timeoutMs);
         onRedirect = (query) => {
           const outcome = interpretRedirect(query, expectedState);
+          // Anyone who can reach the port (a web page in the operator's browser, another local user) can
+          // send a callback; without our state it is refused and the real redirect is still awaited.
+          if (outcome.kind === 'state-mismatch') return outcome;
           onRedirect = null;
           clearTimeout(timer);
           // Close once the page has been answered; the browser still gets its response.

@@ -14,3 +14,11 @@ export function codeChallengeS256(verifier: string): string {
 export function createState(): string {
   return randomBytes(32).toString('base64url');
 }
+
+/**
+ * The OpenID Connect `nonce` of a request, derived from its PKCE verifier (kept in memory, sent only at the
+ * exchange): unguessable like the verifier, yet unlike its S256 challenge never shown in the consent URL.
+ */
+export function nonceForVerifier(verifier: string): string {
+  return createHash('sha256').update(`oidc-nonce:${verifier}`).digest('base64url');
+}

@@ -7,16 +7,17 @@ const MAX_PARAM_LENGTH = 4096;
 export const statesMatch = secretsEqual;
 
 /**
- * Reads the provider's redirect (RFC 6749 §4.1.2): the state is checked before anything else, so an
- * error or a code from a forged request is never acted upon.
+ * Reads the provider's redirect (RFC 6749 §4.1.2). The state is checked before anything else: a request
+ * without exactly one, matching `state` is a `state-mismatch` whatever else it carries (oversized or
+ * repeated parameters included), so nothing a forged request sends is acted upon or can end the flow.
  */
 export function interpretRedirect(query: URLSearchParams, expectedState: string): RedirectOutcome {
+  const states = query.getAll('state');
+  if (states.length !== 1 || !statesMatch(states[0] ?? '', expectedState)) return { kind: 'state-mismatch' };
   for (const [name, value] of query) {
-    if (value.length > MAX_PARAM_LENGTH) return { kind: 'malformed', reason: `parameter "${name.slice(0, 40)}" is too long` };
+    if (value.length > MAX_PARAM_LENGTH) return { kind: 'malformed', reason: `parameter "${printable(name).slice(0, 40)}" is too long` };
   }
-  if (query.getAll('state').length === 0) return { kind: 'state-mismatch' };
-  if (['state', 'code', 'error'].some((name) => query.getAll(name).length > 1)) return { kind: 'malformed', reason: 'repeated parameters' };
-  if (!statesMatch(query.get('state') ?? '', expectedState)) return { kind: 'state-mismatch' };
+  if (['code', 'error'].some((name) => query.getAll(name).length > 1)) return { kind: 'malformed', reason: 'repeated parameters' };
   const error = query.get('error');
   if (error !== null) return { kind: 'denied', error: printable(error), description: nullablePrintable(query.get('error_description')) };
   const code = query.get('code');

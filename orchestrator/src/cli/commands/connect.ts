@@ -6,7 +6,7 @@ import { BULLHORN_DATA_CENTERS, parseBullhornDataCenter } from '@agent-fleet/ker
 import { consentForProvider } from '../../adapters/oauth/consent-for-provider.ts';
 import { listenForRedirect } from '../../adapters/oauth/loopback-redirect-listener.ts';
 import type { ConnectProvider } from '../../ports/oauth-consent.ts';
-import { ConnectMailboxService, mailboxOfConsentPlan } from '../../services/connect-mailbox.ts';
+import { ConnectMailboxService, mailboxOfConsentPlan, otherMailboxesOfConsentPlan } from '../../services/connect-mailbox.ts';
 import type { CliContext } from '../cli-context.ts';
 import { mailboxConnectTarget } from '../fleet-api-client.ts';
 import { formatMailboxConnected } from '../format/secrets.ts';
@@ -116,6 +116,7 @@ export function registerConnectCommand(program: Command, context: CliContext): v
         ),
         listen: (listenPort) => listenForRedirect(listenPort === undefined ? {} : { port: listenPort }),
         configuredMailbox: async (id, mailProvider) => mailboxOfConsentPlan(await api.mailboxConsent(id, mailProvider)),
+        otherClientsMailboxes: async (id, mailProvider) => otherMailboxesOfConsentPlan(await api.mailboxConsent(id, mailProvider)),
         logger: createSilentLogger(),
       });
       const result = await service.connect(
