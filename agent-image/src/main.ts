@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import { AGENT_TLS_HANDOVER_FILE, type AgentTlsBundle } from '@agent-fleet/kernel/agent-identity';
 import { readTlsDirectory } from './adapters/vault/agent-tls-directory.ts';
+import { readVaultCaFile } from './adapters/vault/vault-ca-file.ts';
 import { loadAgentEnv, type AgentEnv } from './config.ts';
 import { parseAgentConfigDocument } from '@agent-fleet/kernel/client-config-document';
 import type { ClientConfig } from '@agent-fleet/kernel/client-config';
@@ -13,7 +13,7 @@ import { ControlTls, listenTls } from './http/control-tls.ts';
 import { HealthFrontDoor } from './http/health-front-door.ts';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import { preloadRuntime } from './startup/runtime-preload.ts';
-import { openSealedConfig, readSealedConfig, sealedConfigPath } from './startup/sealed-config-file.ts';
+import { openSealedConfig, readPlainConfig, readSealedConfig, sealedConfigPath } from './startup/sealed-config-file.ts';
 import { StartupClock } from './startup/startup-clock.ts';
 
 // Startup order (issue 18): config and TLS identity from statically imported modules; then the control
@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   let clientId: ClientId;
   try {
     sealed = env.AGENT_TLS_DIR === undefined ? await readSealedConfig(env.AGENT_DATA_DIR) : null;
-    if (sealed === null) config = await parseAgentConfigDocument(await readFile(env.AGENT_CONFIG_PATH, 'utf8'), env.AGENT_CONFIG_PATH);
+    if (sealed === null) config = await parseAgentConfigDocument(await readPlainConfig(env.AGENT_CONFIG_PATH), env.AGENT_CONFIG_PATH);
     clientId = config === undefined ? sealedAgentConfigClient(sealed ?? '') : parseClientId(config.client);
   } catch (error) {
     (await agentLogger()).error('client config is missing or invalid; the agent will not start', { path: env.AGENT_CONFIG_PATH, error });
@@ -69,7 +69,13 @@ async function main(): Promise<void> {
   }
   let clientChild: Promise<Logger> | undefined;
   const clientLogger = () => (clientChild ??= agentLogger().then((logger) => logger.child({ client: clientId })));
-  const vaultCaPem = env.VAULT_CACERT === undefined ? undefined : await readFile(env.VAULT_CACERT, 'utf8');
+  let vaultCaPem: string | undefined;
+  try {
+    vaultCaPem = env.VAULT_CACERT === undefined ? undefined : await readVaultCaFile(env.VAULT_CACERT);
+  } catch (error) {
+    (await clientLogger()).error("Vault's CA certificate (VAULT_CACERT) cannot be used; the agent will not start", { path: env.VAULT_CACERT, error });
+    process.exit(EXIT_CONFIG_ERROR);
+  }
   let controlTls: ControlTls;
   let configKey: string | null;
   try {

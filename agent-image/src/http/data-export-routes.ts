@@ -1,5 +1,4 @@
 import { tmpdir } from 'node:os';
-import { readFileSync } from 'node:fs';
 import type express from 'express';
 import * as z from 'zod';
 import type { Logger } from '@agent-fleet/kernel/logger';
@@ -7,6 +6,7 @@ import type { ClientConfig } from '@agent-fleet/kernel/client-config';
 import { renderClientConfigYaml } from '@agent-fleet/kernel/client-config-yaml';
 import { parseClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError, isFleetError } from '@agent-fleet/kernel/fleet-error';
+import { readVaultCaFile } from '../adapters/vault/vault-ca-file.ts';
 import { VaultSecretSource } from '../adapters/vault/vault-secret-source.ts';
 import { loadAgentEnv } from '../config.ts';
 import { DataExportSessions } from '../services/data-export/export-session.ts';
@@ -32,25 +32,31 @@ function bearerOf(request: express.Request): string | null {
 }
 
 /** Sessions over this process's volume, built on first use from the agent's environment. */
-function sessionsFor(desk: { readonly clientId: string }, logger: Logger): () => DataExportSessions {
-  let sessions: DataExportSessions | null = null;
+function sessionsFor(desk: { readonly clientId: string }, logger: Logger): () => Promise<DataExportSessions> {
+  let sessions: Promise<DataExportSessions> | null = null;
   return () => {
-    if (sessions !== null) return sessions;
-    const env = loadAgentEnv();
-    const clientId = parseClientId(desk.clientId);
-    // The fleet CA the embedded Vault's certificate is checked against (docs/tls.md); read once, on first use.
-    const caPem = env.VAULT_CACERT === undefined ? undefined : readFileSync(env.VAULT_CACERT, 'utf8');
-    sessions = new DataExportSessions({
-      clientId,
-      dataDir: env.AGENT_DATA_DIR,
-      tmpDir: tmpdir(),
-      vaultAddr: env.VAULT_ADDR,
-      logger: logger.child({ component: 'data-export' }),
-      secretSource: (input) =>
-        new VaultSecretSource({ clientId, ...input, logger, ...(caPem === undefined ? {} : { caPem }) }),
+    sessions ??= openSessions(desk, logger).catch((error: unknown) => {
+      sessions = null; // a CA file placed wrong can be mended: the next request reads it again
+      throw error;
     });
     return sessions;
   };
+}
+
+async function openSessions(desk: { readonly clientId: string }, logger: Logger): Promise<DataExportSessions> {
+  const env = loadAgentEnv();
+  const clientId = parseClientId(desk.clientId);
+  // The fleet CA the embedded Vault's certificate is checked against (docs/tls.md); read once, on first use,
+  // bounded and only as a regular file, like every file placed for the agent.
+  const caPem = env.VAULT_CACERT === undefined ? undefined : await readVaultCaFile(env.VAULT_CACERT);
+  return new DataExportSessions({
+    clientId,
+    dataDir: env.AGENT_DATA_DIR,
+    tmpDir: tmpdir(),
+    vaultAddr: env.VAULT_ADDR,
+    logger: logger.child({ component: 'data-export' }),
+    secretSource: (input) => new VaultSecretSource({ clientId, ...input, logger, ...(caPem === undefined ? {} : { caPem }) }),
+  });
 }
 
 /**
@@ -67,7 +73,7 @@ export function mountDataExportRoutes(app: express.Express, desk: { readonly cli
       const parsed = introduction.safeParse(request.body);
       if (!parsed.success) throw new FleetError('invalid_input', parsed.error.issues.map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`).join('; '));
       try {
-        await sessions().open(parsed.data.vaultAddr === undefined ? { wrappingToken: parsed.data.wrappingToken, creationPath: parsed.data.creationPath } : parsed.data);
+        await (await sessions()).open(parsed.data.vaultAddr === undefined ? { wrappingToken: parsed.data.wrappingToken, creationPath: parsed.data.creationPath } : parsed.data);
       } catch (error) {
         // A forged or foreign introduction is refused, whatever the underlying reason.
         if (isFleetError(error) && (error.code === 'integrity' || error.code === 'killed')) throw new FleetError('forbidden', error.message, { cause: error });
@@ -79,19 +85,21 @@ export function mountDataExportRoutes(app: express.Express, desk: { readonly cli
   app.post(
     '/v1/data-export/session/close',
     wrap(async (request, response) => {
-      await sessions().authenticate(bearerOf(request));
-      await sessions().close();
+      const current = await sessions();
+      await current.authenticate(bearerOf(request));
+      await current.close();
       response.status(204).end();
     }),
   );
   app.get(
     '/v1/data-export/:part',
     wrap(async (request, response) => {
-      await sessions().authenticate(bearerOf(request));
+      const current = await sessions();
+      await current.authenticate(bearerOf(request));
       const part = String(request.params['part'] ?? '');
       if (!isExportPart(part)) throw new FleetError('not_found', `no export part ${JSON.stringify(part.slice(0, 60))}`);
       // The config is not read from the volume (sealed there for each start): it is the one this process opened.
-      const lease = sessions().lease();
+      const lease = current.lease();
       try {
         const chunks = exportPart(part, lease.reader, new Date(), renderClientConfigYaml(desk.startedConfig()));
         // The first chunk is read before the headers go out, so an unreadable volume is still a clean error.

@@ -1,7 +1,8 @@
-import { readFile, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { readBoundedTextFile, readBoundedTextFileIfPresent } from '@agent-fleet/kernel/bounded-file-read';
 import type { ClientConfig } from '@agent-fleet/kernel/client-config';
-import { parseAgentConfigDocument } from '@agent-fleet/kernel/client-config-document';
+import { MAX_CONFIG_BYTES, parseAgentConfigDocument } from '@agent-fleet/kernel/client-config-document';
 import type { ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { AGENT_SEALED_CONFIG_FILE, openAgentConfig } from '@agent-fleet/kernel/sealed-agent-config';
@@ -11,14 +12,24 @@ export function sealedConfigPath(dataDir: string): string {
   return path.join(dataDir, AGENT_SEALED_CONFIG_FILE);
 }
 
-/** The sealed config's text, or null when none was placed (Kubernetes renders the config into the pod instead). */
+/** openAgentConfig opens no larger sealed config: a larger file is refused before it is read whole. */
+export const MAX_SEALED_CONFIG_FILE_BYTES = 2 * 1024 * 1024;
+
+/**
+ * The sealed config's text, or null when none was placed (Kubernetes renders the config into the pod
+ * instead); refused by name when it is no regular file (links followed) or larger than its bound.
+ */
 export async function readSealedConfig(dataDir: string): Promise<string | null> {
-  try {
-    return await readFile(sealedConfigPath(dataDir), 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
+  const file = sealedConfigPath(dataDir);
+  return readBoundedTextFileIfPresent(file, { maxBytes: MAX_SEALED_CONFIG_FILE_BYTES, what: `the sealed client config ${file}` });
+}
+
+/**
+ * The client config in the clear at AGENT_CONFIG_PATH (Kubernetes renders it into the pod), refused by name
+ * when it is no regular file (links followed) or larger than any config accepted.
+ */
+export async function readPlainConfig(file: string): Promise<string> {
+  return readBoundedTextFile(file, { maxBytes: MAX_CONFIG_BYTES, what: `the client config ${file} (AGENT_CONFIG_PATH)` });
 }
 
 /**

@@ -1,4 +1,5 @@
 import { unlink } from 'node:fs/promises';
+import { isMissingFile } from '@agent-fleet/kernel/bounded-file-read';
 import { AGENT_TLS_SECRET, type AgentTlsBundle } from '@agent-fleet/kernel/agent-identity';
 import type { ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
@@ -55,7 +56,7 @@ async function takeHandoverToken(options: HandoverOptions): Promise<string> {
       );
       return token;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || Date.now() >= deadline) {
+      if (!isMissingFile(error) || Date.now() >= deadline) {
         throw new FleetError('unavailable', `no TLS handover in ${options.file}: the orchestrator places one before each start`, { cause: error });
       }
     }

@@ -7,8 +7,8 @@ import type { SecretStore } from '../../ports/secret-store.ts';
 import { startEmbeddedVault, type EmbeddedVault } from '../embedded-vault/start-embedded-vault.ts';
 import type { ServerCertificateSource } from '../embedded-vault/tls-listener.ts';
 import { VaultAgentTls } from './vault-agent-tls.ts';
-import { readVaultCaFile, readVaultTokenFile } from './vault-credential-files.ts';
-import { createVaultClient } from './vault-client.ts';
+import { readVaultCaFile } from './vault-credential-files.ts';
+import { createTokenFileVaultClient, createVaultClient } from './vault-client.ts';
 import { VaultSecretStore } from './vault-secret-store.ts';
 
 export interface SecretBackend {
@@ -43,9 +43,9 @@ export async function openSecretBackend(
 ): Promise<SecretBackend> {
   const vault = config.vault;
   if (vault.kind === 'external') {
-    const token = await readVaultTokenFile(vault.tokenFile);
     const caPem = await externalVaultCaPem(config);
-    const client = createVaultClient({ endpoint: vault.address, token, ...(caPem === null ? {} : { caPem }) });
+    // Follows the token file: a token rotated by placing a new file is taken at its first refusal.
+    const client = await createTokenFileVaultClient({ endpoint: vault.address, tokenFile: vault.tokenFile, ...(caPem === null ? {} : { caPem }) });
     const store = new VaultSecretStore({ client, logger });
     const agentTls = new VaultAgentTls({ client, logger });
     return { store, embedded: null, agentTls, vaultCaPem: caPem, vaultAddressForNetwork: async () => vault.agentAddress, close: async () => undefined };

@@ -1,5 +1,4 @@
-import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { readBoundedTextFile } from '@agent-fleet/kernel/bounded-file-read';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 
 // The files an external Vault is reached with: the orchestrator's token (VAULT_TOKEN_FILE) and the CA of
@@ -32,37 +31,7 @@ export async function readVaultCaFile(file: string): Promise<string> {
   return pem;
 }
 
-/**
- * The UTF-8 text of the file a setting names, read no further than `maxBytes`: opened without blocking so
- * a FIFO cannot hang the start, and refused when it is not a regular file (a device such as /dev/zero
- * would feed it without end), too large or not UTF-8. A file that cannot be opened is `unavailable`.
- */
-async function readSettingFile(file: string, setting: string, maxBytes: number): Promise<string> {
-  const what = `${file} (${setting})`;
-  let handle;
-  try {
-    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (error) {
-    throw new FleetError('unavailable', `cannot read ${what}: ${(error as Error).message}`, { cause: error });
-  }
-  try {
-    if (!(await handle.stat()).isFile()) throw new FleetError('invalid_input', `${what} is not a regular file`);
-    // One byte past the limit rather than trusting the size stat gave: the file may grow meanwhile.
-    const buffer = Buffer.alloc(maxBytes + 1);
-    let length = 0;
-    for (let read = -1; read !== 0 && length <= maxBytes; length += read) {
-      read = (await handle.read(buffer, length, maxBytes + 1 - length, length)).bytesRead;
-    }
-    if (length > maxBytes) throw new FleetError('invalid_input', `${what} is larger than ${maxBytes} bytes`);
-    try {
-      return new TextDecoder('utf-8', { fatal: true }).decode(buffer.subarray(0, length));
-    } catch (error) {
-      throw new FleetError('invalid_input', `${what} is not UTF-8 text`, { cause: error });
-    }
-  } catch (error) {
-    if (error instanceof FleetError) throw error;
-    throw new FleetError('unavailable', `cannot read ${what}: ${(error as Error).message}`, { cause: error });
-  } finally {
-    await handle.close();
-  }
+/** The UTF-8 text of the file a setting names, refused by name when it is no regular file of at most `maxBytes`. */
+function readSettingFile(file: string, setting: string, maxBytes: number): Promise<string> {
+  return readBoundedTextFile(file, { maxBytes, what: `${file} (${setting})` });
 }
