@@ -1,4 +1,5 @@
 import { readdir } from 'node:fs/promises';
+import { journalDirectoryExists } from './journal-directory.ts';
 
 const FILE_PATTERN = /^audit-(\d{4}-\d{2}-\d{2})\.log$/;
 
@@ -17,8 +18,12 @@ export interface AuditFile {
   day: string;
 }
 
-/** The directory's audit files, oldest day first; other files (quarantined tails) are ignored. */
+/**
+ * The directory's audit files, oldest day first; other files (quarantined tails) are ignored. A directory
+ * that is a symbolic link or not a directory is FleetError('integrity') (journal-directory.ts).
+ */
 export async function listAuditFiles(directory: string): Promise<AuditFile[]> {
+  if (!(await journalDirectoryExists(directory))) return [];
   let names: string[];
   try {
     names = await readdir(directory);

@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GENESIS_HASH, chainRecord, hashRecord, validateAuditEntry, type AuditCheckpoint, type AuditEntry, type AuditRecord } from '../../domain/audit-record.ts';
 import { ChainVerifier, type ChainVerification } from '../../domain/audit-chain.ts';
@@ -8,12 +7,14 @@ import { createSilentLogger, type Logger } from '@agent-fleet/kernel/logger';
 import { decodeAuditLine, decodeAuditLineOrThrow, encodeAuditLine } from './audit-codec.ts';
 import { formatAuditExport, type AuditExportFormat } from '@agent-fleet/kernel/audit-export-format';
 import { auditFileName, listAuditFiles, utcDay, type AuditFile } from './audit-files.ts';
+import { followChain } from './chain-follower.ts';
 import { GroupCommitAppender } from './group-commit-appender.ts';
+import { ensureJournalDirectory } from './journal-directory.ts';
 import { KeyRing } from './key-ring.ts';
 import { completeTornLine, lineFileLines, MAX_LINE_BYTES, quarantineTornTail, scanLineFile, type LineFileEnd } from './line-file.ts';
 
 export interface AuditLogOptions {
-  /** Directory in the client's volume holding `audit-YYYY-MM-DD.log` files; created (0700) if missing. */
+  /** Directory in the client's volume holding `audit-YYYY-MM-DD.log` files; created (0700) if missing; never a link. */
   directory: string;
   /** The client's data key (32 bytes, used as version 1) or a key ring after rotations. */
   keys: Buffer | KeyRing;
@@ -82,7 +83,7 @@ export class AuditLog {
   static async open(options: AuditLogOptions): Promise<AuditLog> {
     const keys = KeyRing.from(options.keys);
     const logger = options.logger ?? createSilentLogger();
-    await mkdir(options.directory, { recursive: true, mode: 0o700 });
+    await ensureJournalDirectory(options.directory);
     const files = await listAuditFiles(options.directory);
     const resumed = await resumeChain(options.directory, files, keys, (options.now ?? (() => new Date()))());
     if (resumed.torn !== null) {
@@ -143,22 +144,17 @@ export class AuditLog {
   }
 
   /** Records in chain order whose timestamp falls in the range. Throws FleetError('integrity') on a bad line. */
-  async *records(range: AuditRange = {}): AsyncGenerator<AuditRecord> {
-    // Compared as instants, not strings: stored timestamps may carry 0 to 3 fraction digits, and a bound
-    // past year 9999 has an ISO form ("+010000-…") that sorts before every four-digit year.
-    const since = range.since?.getTime();
-    const until = range.until?.getTime();
+  records(range: AuditRange = {}): AsyncGenerator<AuditRecord> {
+    return inRange(this.storedRecords(range), range);
+  }
+
+  /** Every record of the files that can hold records in the range, in chain order, unfiltered. */
+  private async *storedRecords(range: AuditRange): AsyncGenerator<AuditRecord> {
     const sinceDay = range.since === undefined ? null : utcDay(range.since);
     for (const file of await listAuditFiles(this.directory)) {
       // A record is never in a file older than its own day, so older files cannot hold matches.
       if (sinceDay !== null && file.day < sinceDay) continue;
-      for await (const line of lineFileLines(join(this.directory, file.name))) {
-        const record = decodeAuditLineOrThrow(this.keys, line, file.name);
-        const at = Date.parse(record.timestamp);
-        if (since !== undefined && at < since) continue;
-        if (until !== undefined && at > until) continue;
-        yield record;
-      }
+      for await (const line of lineFileLines(join(this.directory, file.name))) yield decodeAuditLineOrThrow(this.keys, line, file.name);
     }
   }
 
@@ -263,7 +259,9 @@ export class AuditLog {
 
   /**
    * Writes the records in the range to `sink` as JSON lines or CSV, in plain text for the client.
-   * Returns the number of records written.
+   * Returns the number of records written. Every record read is checked to chain to the one before it
+   * (from record 1 for an export without `since`): at a break, FleetError('integrity') is thrown and
+   * nothing from the broken record on is written.
    */
   async exportTo(format: AuditExportFormat, sink: NodeJS.WritableStream, range: AuditRange = {}): Promise<number> {
     let count = 0;
@@ -273,7 +271,9 @@ export class AuditLog {
         yield record;
       }
     };
-    for await (const chunk of formatAuditExport(format, counted(this.records(range)))) {
+    // The chain is followed over every record read, before the range leaves some out.
+    const chained = followChain(this.storedRecords(range), { fromGenesis: range.since === undefined });
+    for await (const chunk of formatAuditExport(format, counted(inRange(chained, range)))) {
       if (!sink.write(chunk)) await new Promise<void>((resolve) => sink.once('drain', () => resolve()));
     }
     return count;
@@ -282,6 +282,20 @@ export class AuditLog {
   /** Waits for pending appends and closes the file. */
   async close(): Promise<void> {
     await this.appender.close();
+  }
+}
+
+/** The records whose timestamp falls in the range (both bounds inclusive), in the order read. */
+async function* inRange(records: AsyncIterable<AuditRecord>, range: AuditRange): AsyncGenerator<AuditRecord> {
+  // Compared as instants, not strings: stored timestamps may carry 0 to 3 fraction digits, and a bound
+  // past year 9999 has an ISO form ("+010000-…") that sorts before every four-digit year.
+  const since = range.since?.getTime();
+  const until = range.until?.getTime();
+  for await (const record of records) {
+    const at = Date.parse(record.timestamp);
+    if (since !== undefined && at < since) continue;
+    if (until !== undefined && at > until) continue;
+    yield record;
   }
 }
 

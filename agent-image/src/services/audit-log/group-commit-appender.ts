@@ -1,8 +1,9 @@
 import { constants } from 'node:fs';
-import { mkdir, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { syncDirectory } from '@agent-fleet/kernel/atomic-file';
 import { join } from 'node:path';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { ensureJournalDirectory } from './journal-directory.ts';
 import { openLineFile } from './line-file.ts';
 
 interface PendingLine {
@@ -108,7 +109,7 @@ export class GroupCommitAppender {
       await this.handle.fd.close();
       this.handle = null;
     }
-    await mkdir(this.directory, { recursive: true, mode: 0o700 });
+    await ensureJournalDirectory(this.directory);
     const path = join(this.directory, file);
     const fd = await openLineFile(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, this.fileMode);
     if (fd === null) throw new FleetError('unavailable', `${file} could not be created`);

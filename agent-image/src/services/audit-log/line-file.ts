@@ -3,6 +3,7 @@ import { open, rename, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { journalDirectoryExists } from './journal-directory.ts';
 import { syncDirectory } from '@agent-fleet/kernel/atomic-file';
 import { LineSplitter } from '@agent-fleet/kernel/line-splitter';
 
@@ -29,15 +30,18 @@ export interface LineFileEnd {
  * Opens a journal file of the volume, which is untrusted: only a regular file named directly will do. A
  * symbolic link (which would have the agent read, cut back or append to a file outside the volume, and
  * copy its bytes into the volume as a torn tail), a FIFO (opened without O_NONBLOCK, it hangs the open),
- * a directory or a device is FleetError('integrity'). Null for a missing file unless `flags` creates it.
+ * a directory or a device is FleetError('integrity'), and so is a file whose directory is a link or not a
+ * directory (journal-directory.ts). Null for a missing file unless `flags` creates it.
  */
 export async function openLineFile(path: string, flags: number, mode = 0o600): Promise<FileHandle | null> {
+  const creating = (flags & constants.O_CREAT) !== 0;
+  if (!(await journalDirectoryExists(dirname(path))) && !creating) return null;
   let handle: FileHandle;
   try {
     handle = await open(path, flags | constants.O_NOFOLLOW | constants.O_NONBLOCK, mode);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' && (flags & constants.O_CREAT) === 0) return null;
+    if (code === 'ENOENT' && !creating) return null;
     if (code === 'ELOOP') throw new FleetError('integrity', `${basename(path)} is a symbolic link, not a journal file`, { cause: error });
     if (code === 'ENXIO' || code === 'EISDIR') throw new FleetError('integrity', `${basename(path)} is not a regular file`, { cause: error });
     throw error;
@@ -128,7 +132,7 @@ export async function quarantineTornTail(path: string, content: LineFileEnd, sta
 async function moveTailAside(fd: FileHandle, path: string, content: LineFileEnd, stamp: string): Promise<string> {
   const quarantinePath = join(dirname(path), `${basename(path)}.torn-${stamp}-${randomBytes(4).toString('hex')}`);
   const temporary = `${quarantinePath}.tmp`;
-  await writeFile(temporary, content.tailBytes, { mode: 0o600, flush: true });
+  await writeFile(temporary, content.tailBytes, { mode: 0o600, flag: 'wx', flush: true });
   await rename(temporary, quarantinePath);
   await fd.truncate(content.completeBytes);
   await fd.sync();

@@ -1,5 +1,6 @@
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readRegularFile } from '@agent-fleet/kernel/atomic-file';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import type { SecretSource } from '../../ports/secret-source.ts';
@@ -48,6 +49,20 @@ export interface ExportLease {
   release(): void;
 }
 
+/** A transit ciphertext of a 32-byte key is about a hundred bytes (the agent's own reader: wrapped-key-file.ts). */
+const MAX_WRAPPED_KEY_BYTES = 16 * 1024;
+
+/**
+ * The volume's wrapped data key, read as a regular file of bounded size: the volume is untrusted, and a
+ * plain copy would follow a planted link, hang on a FIFO (with every later session open queued behind it)
+ * or fill the temp directory from a huge file. Such a file is FleetError('integrity').
+ */
+async function readWrappedKeyOfVolume(dataDir: string): Promise<Buffer> {
+  const wrapped = await readRegularFile(runtimePaths(dataDir).wrappedKey, { maxBytes: MAX_WRAPPED_KEY_BYTES });
+  if (wrapped === null) throw new FleetError('not_found', 'the volume holds no data key: the agent never opened it');
+  return wrapped;
+}
+
 /**
  * Read-only access to the client's volume for the complete export, opened by its own introduction: the
  * orchestrator hands over a fresh single-use wrapped token (as for the agent itself), the session unwraps
@@ -87,10 +102,7 @@ export class DataExportSessions {
       let opened: Session;
       try {
         const wrappedKeyFile = join(keyDir, 'data-key.wrapped');
-        await copyFile(runtimePaths(this.options.dataDir).wrappedKey, wrappedKeyFile).catch((error: unknown) => {
-          if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new FleetError('not_found', 'the volume holds no data key: the agent never opened it');
-          throw error;
-        });
+        await writeFile(wrappedKeyFile, await readWrappedKeyOfVolume(this.options.dataDir), { mode: 0o600, flag: 'wx' });
         const started = this.options.secretSource({ vaultAddr, wrappingToken: input.wrappingToken, wrappedKeyFile });
         source = started;
         await started.start();

@@ -3,6 +3,7 @@ import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { AuditRecord } from '../../domain/audit-record.ts';
 import { decodeAuditLineOrThrow } from '../audit-log/audit-codec.ts';
 import { listAuditFiles } from '../audit-log/audit-files.ts';
+import { followChain } from '../audit-log/chain-follower.ts';
 import type { KeyRing } from '../audit-log/key-ring.ts';
 import { lineFileLines } from '../audit-log/line-file.ts';
 import { OUTBOX_FILE, parseOutboxEvent } from '../outbox/outbox-events.ts';
@@ -43,8 +44,15 @@ export class VolumeReader {
     this.keys = keys;
   }
 
-  /** Audit records in chain order, one at a time; a record that does not authenticate is an integrity error. */
-  async *auditRecords(): AsyncGenerator<AuditRecord> {
+  /**
+   * Audit records in chain order, one at a time. A record that does not authenticate, or does not chain to
+   * the one before it (a line deleted, moved or edited), is an integrity error, raised before it is yielded.
+   */
+  auditRecords(): AsyncGenerator<AuditRecord> {
+    return followChain(this.storedAuditRecords(), { fromGenesis: true });
+  }
+
+  private async *storedAuditRecords(): AsyncGenerator<AuditRecord> {
     for (const file of await listAuditFiles(this.paths.audit)) {
       for await (const line of lineFileLines(join(this.paths.audit, file.name))) {
         yield decodeAuditLineOrThrow(this.keys, line, file.name);

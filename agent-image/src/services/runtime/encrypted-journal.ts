@@ -1,16 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { type JournalHead } from '@agent-fleet/kernel/journal-anchor';
-import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { open, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { openEnvelope, sealEnvelope, type EnvelopePurpose } from '../audit-log/envelope.ts';
 import { GroupCommitAppender, syncDirectory } from '../audit-log/group-commit-appender.ts';
+import { ensureJournalDirectory } from '../audit-log/journal-directory.ts';
 import type { KeyRing } from '../audit-log/key-ring.ts';
 import { COMPACTION_MARKER_SEQ, openCompactionMarker, peekLineSeq, sealCompactionMarker, storedLineDigest } from '../audit-log/journal-heads.ts';
 import { completeTornLine, MAX_LINE_BYTES, quarantineTornTail, scanLineFile } from '../audit-log/line-file.ts';
 
 export interface EncryptedJournalOptions<E> {
-  /** Directory in the client's volume (created 0700). */
+  /** Directory in the client's volume (created 0700; never a link). */
   directory: string;
   /** File name inside the directory, e.g. `state.log`. */
   file: string;
@@ -71,7 +72,7 @@ export class EncryptedJournal<E> {
   }
 
   static async open<E>(options: EncryptedJournalOptions<E>): Promise<OpenedJournal<E>> {
-    await mkdir(options.directory, { recursive: true, mode: 0o700 });
+    await ensureJournalDirectory(options.directory);
     await removeStaleTemporaries(options.directory, options.file);
     const path = join(options.directory, options.file);
     const decode = (line: string): { seq: number; event: E } => {
@@ -203,10 +204,15 @@ function temporaryPrefix(file: string): string {
   return `${file}.tmp-`;
 }
 
-/** Temp files of compactions a crash cut short: the rename never happened, so the journal itself is whole. */
+/**
+ * Temp files of compactions a crash cut short: the rename never happened, so the journal itself is whole.
+ * Only files (and links, removed as entries) are the agent's; anything else so named was put there by
+ * something else and is left alone: removing it as a file would fail and stop every open of the journal.
+ */
 async function removeStaleTemporaries(directory: string, file: string): Promise<void> {
-  for (const name of await readdir(directory)) {
-    if (name.startsWith(temporaryPrefix(file))) await rm(join(directory, name), { force: true });
+  for (const entry of await readdir(directory, { withFileTypes: true })) {
+    if (!entry.name.startsWith(temporaryPrefix(file)) || !(entry.isFile() || entry.isSymbolicLink())) continue;
+    await rm(join(directory, entry.name), { force: true });
   }
 }
 

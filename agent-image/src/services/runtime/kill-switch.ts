@@ -1,5 +1,5 @@
 import { lstatSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { lstat, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { syncDirectory, writeFileAtomically } from '@agent-fleet/kernel/atomic-file';
@@ -60,6 +60,7 @@ export class KillSwitch {
         throw new FleetError('conflict', 'the orchestrator\'s kill flag is still placed; it must remove it before a revive');
       }
       this.assertNoKillSince(seen);
+      await assertFlagFileOrNone(this.path, 'the agent stays killed; remove it by hand, then revive again');
       await rm(this.path, { force: true });
       await syncDirectory(dirname(this.path));
       // A kill during the removal latched already; its flag is written next in the queue.
@@ -71,7 +72,10 @@ export class KillSwitch {
   /** Latches at once, then persists the flag durably (temp file, fsync, rename, fsync of the directory). */
   async engage(details: { reason: string; by: string; at: Date }): Promise<void> {
     this.latch();
-    await this.flagWrites.run(() => writeFileAtomically(this.path, killFlagContent(details)));
+    await this.flagWrites.run(async () => {
+      await assertFlagFileOrNone(this.path, 'the agent is killed (anything there counts as the flag), but who killed it and why were not recorded in it');
+      await writeFileAtomically(this.path, killFlagContent(details));
+    });
   }
 
   private assertNoKillSince(seen: number | undefined): void {
@@ -92,4 +96,23 @@ function flagPresent(path: string): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code !== 'ENOENT';
   }
+}
+
+/**
+ * The flag's path holds the flag file, a link (removed or replaced as an entry, never followed) or
+ * nothing. Anything else there (a directory, a FIFO, a device) was put there by neither the agent nor the
+ * orchestrator, and a directory cannot be replaced or removed as a file: it still counts as a kill
+ * (flagPresent), and this is FleetError('integrity') naming the path rather than a raw EISDIR.
+ */
+async function assertFlagFileOrNone(path: string, consequence: string): Promise<void> {
+  let info;
+  try {
+    info = await lstat(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new FleetError('integrity', `the kill flag ${path} cannot be looked at; ${consequence}`, { cause: error });
+  }
+  if (info.isFile() || info.isSymbolicLink()) return;
+  const what = info.isDirectory() ? 'a directory' : 'not a regular file';
+  throw new FleetError('integrity', `the kill flag ${path} is ${what}; ${consequence}`);
 }
