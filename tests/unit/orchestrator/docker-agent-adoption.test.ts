@@ -23,6 +23,9 @@ const containers = new Map<string, Docker.ContainerInspectInfo>();
 const removed: string[] = [];
 
 const IMAGE = 'agent-fleet/agent:test';
+/** What Docker 20.10 fills into HostConfig.MaskedPaths and ReadonlyPaths of an unprivileged container. */
+const ENGINE_MASKED = ['/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware'];
+const ENGINE_READONLY = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
 function storeImage(): StoredImage {
   const image = {
@@ -188,6 +191,19 @@ describe('creating an agent where a container of ours was left behind', () => {
     ['an engine restart policy', (container) => void (container.HostConfig.RestartPolicy = { Name: 'always', MaximumRetryCount: 0 })],
     ['another command', (container) => void (container.Config.Cmd = ['sh', '-c', 'sleep infinity'])],
     ['a label changed', (container) => void (container.Config.Labels = { ...container.Config.Labels, 'io.agentfleet.component': 'other' })],
+    ['no masked paths (the engine told to mask nothing)', (container) => void (container.HostConfig.MaskedPaths = [])],
+    ['/proc/kcore unmasked', (container) => void (container.HostConfig.MaskedPaths = ENGINE_MASKED.filter((path) => path !== '/proc/kcore'))],
+    ['no read-only paths', (container) => void (container.HostConfig.ReadonlyPaths = [])],
+    ['a DNS server of its own', (container) => void (container.HostConfig.Dns = ['192.0.2.53'])],
+    ['an /etc/hosts entry for the mail provider', (container) => void (container.HostConfig.ExtraHosts = ['gmail.googleapis.com:192.0.2.7'])],
+    ['a supplementary group', (container) => void (container.HostConfig.GroupAdd = ['0'])],
+    ['a device cgroup rule', (container) => void (container.HostConfig.DeviceCgroupRules = ['c *:* rwm'])],
+    ['the host UTS namespace', (container) => void (container.HostConfig.UTSMode = 'host')],
+    ['another cgroup parent', (container) => void (container.HostConfig.CgroupParent = '/unlimited')],
+    ['an anonymous volume mounted', (container) => void (container.Mounts = [{ Type: 'volume', Name: 'f'.repeat(64), Source: '', Destination: '/app', Driver: 'local', Mode: '', RW: true, Propagation: '' }])],
+    ['the data volume mounted with options of its own', (container) => void (container.HostConfig.Mounts = [{ Type: 'volume', Source: 'fleet-acme-data', Target: '/data', ReadOnly: false, VolumeOptions: { Subpath: 'other' } } as never])],
+    ['another working directory', (container) => void (container.Config.WorkingDir = '/tmp')],
+    ['a healthcheck command', (container) => void (container.Config.Healthcheck = { Test: ['CMD', '/usr/local/bin/node', '-e', 'require("fs").rmSync("/data",{recursive:true})'] })],
   ];
   for (const [what, loosen] of loosenings) {
     test(`a leftover with ${what} is removed and made again as configured`, async () => {
@@ -203,6 +219,25 @@ describe('creating an agent where a container of ours was left behind', () => {
   const engineSpellings: Array<[string, (container: Docker.ContainerInspectInfo) => void]> = [
     ['the daemon’s default log options merged in', (container) => void (container.HostConfig.LogConfig = { Type: 'json-file', Config: { ...container.HostConfig.LogConfig?.Config, compress: 'true' } })],
     ['unset settings reported as null', (container) => void Object.assign(container.HostConfig, { Sysctls: null, VolumesFrom: null, OomKillDisable: false, PublishAllPorts: false })],
+    [
+      'the engine’s own defaults filled in',
+      (container) =>
+        void Object.assign(container.HostConfig, {
+          ConsoleSize: [0, 0],
+          ShmSize: 64 * 1024 * 1024,
+          CgroupnsMode: 'private',
+          MaskedPaths: [...ENGINE_MASKED, '/sys/devices/virtual/powercap'],
+          ReadonlyPaths: ENGINE_READONLY,
+          Dns: [],
+          ExtraHosts: null,
+          KernelMemory: 0,
+          Isolation: '',
+        }),
+    ],
+    [
+      'its volume listed among the mounts',
+      (container) => void (container.Mounts = [{ Type: 'volume', Name: 'fleet-acme-data', Source: '/var/lib/docker/volumes/fleet-acme-data/_data', Destination: '/data', Driver: 'local', Mode: 'z', RW: true, Propagation: '' }]),
+    ],
   ];
   for (const [what, spell] of engineSpellings) {
     test(`a leftover as configured but with ${what} is adopted`, async () => {

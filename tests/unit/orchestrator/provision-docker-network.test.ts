@@ -10,6 +10,8 @@ import { engineStandIn } from './engine-stand-in.ts';
 
 interface StoredNetwork {
   Name: string;
+  Driver: string;
+  Attachable?: boolean;
   Internal: boolean;
   Labels: Record<string, string>;
   Options: Record<string, string>;
@@ -51,6 +53,7 @@ const subnet = '10.201.0.0/24';
 function leftNetwork(internal: boolean, inUse = false): StoredNetwork {
   return {
     Name: 'fleet-acme',
+    Driver: 'bridge',
     Internal: internal,
     Labels: { ...clientLabels(clientId), [LABEL_FLEET]: fleetId },
     Options: { 'com.docker.network.bridge.enable_icc': 'false' },
@@ -84,3 +87,24 @@ test('a loose network that is still in use is refused, not adopted', async () =>
   await assert.rejects(withProxy().ensureNetwork(clientId, subnet), (error: unknown) => error instanceof FleetError && error.code === 'conflict');
   assert.equal(networks.get('fleet-acme')?.Internal, false, 'left as it was');
 });
+
+const withoutProxy = () => new DockerContainerRuntime({ socketPath: engine.socketPath, fleetId });
+
+const notOurs: Array<[string, Partial<StoredNetwork>]> = [
+  ['a macvlan network on the LAN', { Driver: 'macvlan', Options: { parent: 'eth0', 'com.docker.network.bridge.enable_icc': 'false' } }],
+  ['a bridge on the default bridge device', { Options: { 'com.docker.network.bridge.name': 'docker0', 'com.docker.network.bridge.enable_icc': 'false' } }],
+  ['a bridge binding published ports on every address', { Options: { 'com.docker.network.bridge.host_binding_ipv4': '0.0.0.0', 'com.docker.network.bridge.enable_icc': 'false' } }],
+  ['an attachable network', { Attachable: true }],
+];
+for (const [what, shape] of notOurs) {
+  test(`a network with our labels that is ${what} is made again as configured, not adopted`, async () => {
+    networks.clear();
+    networks.set('fleet-acme', { ...leftNetwork(false), ...shape });
+    const network = await withoutProxy().ensureNetwork(clientId, subnet);
+    assert.equal(network.created, true);
+    const made = networks.get('fleet-acme');
+    assert.equal(made?.Driver, 'bridge');
+    assert.deepEqual(made?.Options, { 'com.docker.network.bridge.enable_icc': 'false' });
+    assert.equal(made?.Attachable, false);
+  });
+}

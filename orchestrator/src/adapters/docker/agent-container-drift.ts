@@ -7,6 +7,8 @@ export interface AgentImageFacts {
   labels: Readonly<Record<string, string>>;
   entrypoint: readonly string[];
   cmd: readonly string[];
+  workingDir: string;
+  healthcheck: unknown;
 }
 
 /** The facts of an inspected image, with the engine's nulls read as empty. */
@@ -18,8 +20,33 @@ export function agentImageFacts(image: Docker.ImageInspectInfo): AgentImageFacts
     labels: config?.Labels ?? {},
     entrypoint: asList(config?.Entrypoint),
     cmd: asList(config?.Cmd),
+    workingDir: config?.WorkingDir ?? '',
+    healthcheck: config?.Healthcheck ?? null,
   };
 }
+
+/**
+ * The paths the engine masks and makes read-only in every unprivileged container it is not told otherwise
+ * about (Moby's OCI defaults since 17.06; newer engines add to them). It fills them into HostConfig at
+ * create, so a container that lacks one of them was made with them weakened (`systempaths=unconfined`, or
+ * an API client's own list).
+ */
+const ENGINE_MASKED_PATHS = ['/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/sched_debug', '/proc/scsi', '/proc/timer_list', '/proc/timer_stats', '/sys/firmware'];
+const ENGINE_READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+
+/**
+ * HostConfig settings compared by a rule of their own below, and those the engine fills in with its own
+ * defaults (the console size, the daemon's default /dev/shm size, cgroup namespace mode and, once started,
+ * its default ulimits). Every other setting is compared with the one we make, which for all we never set
+ * is its empty value: a DNS server, an /etc/hosts entry, a supplementary group, a device rule or the
+ * host's UTS namespace all make a container other than ours.
+ */
+const HOST_SETTINGS_WITH_OWN_RULE = new Set([
+  'Memory', 'MemorySwap', 'NanoCpus', 'PidsLimit', 'Tmpfs', 'ReadonlyRootfs', 'Privileged', 'CapDrop', 'CapAdd', 'SecurityOpt', 'Init',
+  'IpcMode', 'PidMode', 'UsernsMode', 'Devices', 'Sysctls', 'OomKillDisable', 'LogConfig', 'RestartPolicy', 'Runtime', 'PortBindings',
+  'PublishAllPorts', 'Mounts', 'Binds', 'VolumesFrom', 'NetworkMode', 'MaskedPaths', 'ReadonlyPaths',
+  'ConsoleSize', 'ShmSize', 'CgroupnsMode', 'Ulimits',
+]);
 
 /**
  * How an existing agent container differs from the one `wanted` would make now from `image`: the names of the
@@ -37,6 +64,8 @@ export function agentContainerDrift(wanted: Docker.ContainerCreateOptions, exist
     ['entrypoint', sameJson(asList(config?.Entrypoint), asList(wanted.Entrypoint ?? image.entrypoint))],
     ['command', sameJson(asList(config?.Cmd), asList(wanted.Cmd ?? image.cmd))],
     ['user', (config?.User ?? '') === (wanted.User ?? '')],
+    ['working directory', (config?.WorkingDir ?? '') === (wanted.WorkingDir ?? image.workingDir)],
+    ['healthcheck', same(config?.Healthcheck, wanted.Healthcheck ?? image.healthcheck)],
     ['environment', sameJson(environmentMap(config?.Env ?? []), environmentMap([...image.env, ...(wanted.Env ?? [])]))],
     ['labels', sameJson(sortedObject(config?.Labels ?? {}), sortedObject({ ...image.labels, ...wanted.Labels }))],
     ['memory', same(have.Memory, want.Memory) && same(have.MemorySwap, want.MemorySwap)],
@@ -63,10 +92,44 @@ export function agentContainerDrift(wanted: Docker.ContainerCreateOptions, exist
     ['published ports', same(have.PublishAllPorts, want.PublishAllPorts)],
     ['mounts', same(mounts(have.Mounts), mounts(want.Mounts))],
     ['bind mounts', same(have.Binds, want.Binds) && same(have.VolumesFrom, want.VolumesFrom)],
+    ['mounted', onlyWantedMounts(existing, wanted)],
+    ['masked paths', keepsEnginePaths(have.MaskedPaths, ENGINE_MASKED_PATHS)],
+    ['read-only paths', keepsEnginePaths(have.ReadonlyPaths, ENGINE_READONLY_PATHS)],
     ['network mode', same(have.NetworkMode, want.NetworkMode)],
     ['networks', onlyWantedNetworks(existing, wanted)],
+    ...otherHostSettings(have, want).map((setting): [string, boolean] => [setting, false]),
   ];
   return checks.filter(([, isSame]) => !isSame).map(([setting]) => setting);
+}
+
+/** The names of the HostConfig settings without a rule of their own that differ from the ones we make. */
+function otherHostSettings(have: Docker.HostConfig, want: Docker.HostConfig): string[] {
+  const settings = new Set([...Object.keys(have), ...Object.keys(want)]);
+  return [...settings]
+    .filter((setting) => !HOST_SETTINGS_WITH_OWN_RULE.has(setting))
+    .filter((setting) => !same((have as Record<string, unknown>)[setting], (want as Record<string, unknown>)[setting]))
+    .sort();
+}
+
+/** Unset (an engine that does not report them), or holding at least every path the engine's defaults hold. */
+function keepsEnginePaths(paths: readonly string[] | null | undefined, engineDefaults: readonly string[]): boolean {
+  if (paths === null || paths === undefined) return true;
+  return engineDefaults.every((path) => paths.includes(path));
+}
+
+/**
+ * What is mounted in the container, whatever asked for it (an anonymous volume of `Config.Volumes`, a bind,
+ * a mount): each is one of the volumes or tmpfs mounts we make, nothing else.
+ */
+function onlyWantedMounts(existing: Docker.ContainerInspectInfo, wanted: Docker.ContainerCreateOptions): boolean {
+  const want = wanted.HostConfig ?? {};
+  const tmpfs = new Set(Object.keys(want.Tmpfs ?? {}));
+  return (existing.Mounts ?? []).every((mounted) => {
+    if (mounted.Type === 'tmpfs') return tmpfs.has(mounted.Destination);
+    return (want.Mounts ?? []).some(
+      (mount) => mount.Type === mounted.Type && mount.Type === 'volume' && mount.Source === mounted.Name && mount.Target === mounted.Destination && (mount.ReadOnly === true) === (mounted.RW === false),
+    );
+  });
 }
 
 /** Each network the container is attached to is one it would be made with (an extra one is a way out of isolation). */
@@ -107,8 +170,9 @@ function capabilities(values: readonly string[] | null | undefined): string[] {
   return sortedStrings((values ?? []).map((value) => value.toUpperCase().replace(/^CAP_/, '')));
 }
 
-function mounts(values: Docker.MountConfig | null | undefined): Array<[string, string, string, boolean]> {
-  return (values ?? []).map((mount): [string, string, string, boolean] => [mount.Type, mount.Source, mount.Target, mount.ReadOnly === true]).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+/** Each mount whole (its volume, bind and tmpfs options too), in a stable order. */
+function mounts(values: Docker.MountConfig | null | undefined): unknown[] {
+  return (values ?? []).map((mount) => normalised(mount)).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 }
 
 function sortedObject<T>(object: Readonly<Record<string, T>>): Record<string, T> {

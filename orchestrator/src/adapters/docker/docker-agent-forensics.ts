@@ -58,13 +58,44 @@ export class DockerAgentForensics implements AgentForensics {
   }
 
   async scrapeMetrics(metricsAddress: string): Promise<string> {
-    let response: Response;
     try {
-      response = await fetch(`http://${metricsAddress}/metrics`, { signal: AbortSignal.timeout(5_000) });
+      // The agent answers: it is not trusted to send the orchestrator elsewhere, nor to size what it reads.
+      const response = await fetch(`http://${metricsAddress}/metrics`, { signal: AbortSignal.timeout(5_000), redirect: 'error' });
+      if (!response.ok) {
+        await response.body?.cancel();
+        throw new FleetError('unavailable', `the agent's metrics answered HTTP ${response.status}`);
+      }
+      return await boundedText(response, AGENT_METRICS_MAX_BYTES);
     } catch (error) {
+      if (error instanceof FleetError) throw error;
       throw new FleetError('unavailable', `the agent's metrics at ${metricsAddress} could not be read`, { cause: error });
     }
-    if (!response.ok) throw new FleetError('unavailable', `the agent's metrics answered HTTP ${response.status}`);
-    return response.text();
   }
+}
+
+/** An agent's whole exposition is a few hundred kilobytes; more is not metrics. */
+export const AGENT_METRICS_MAX_BYTES = 4 * 1024 * 1024;
+
+/** The body as UTF-8, read only while it stays within `maxBytes`. */
+async function boundedText(response: Response, maxBytes: number): Promise<string> {
+  const tooBig = () => new FleetError('unavailable', `the agent's metrics exceed ${maxBytes} bytes: not read`);
+  if (Number(response.headers.get('content-length') ?? 0) > maxBytes) {
+    await response.body?.cancel();
+    throw tooBig();
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = response.body?.getReader();
+  if (reader === undefined) return '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      throw tooBig();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }

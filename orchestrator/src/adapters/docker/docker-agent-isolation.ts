@@ -9,6 +9,7 @@ import {
 import type { AgentIsolationInspector, IsolationFacts, NetworkFact } from '../../ports/agent-isolation.ts';
 import type { HostFirewall } from '../../ports/host-firewall.ts';
 import { statusCodeOf, translateDockerError } from './docker-errors.ts';
+import { HELPER_COMPONENTS, LABEL_COMPONENT } from './helper-containers.ts';
 
 const MAIL_ENDPOINT_VARIABLES = ['AGENT_GMAIL_ROOT_URL', 'AGENT_GRAPH_BASE_URL'];
 
@@ -75,12 +76,12 @@ export class DockerAgentIsolation implements AgentIsolationInspector {
         ((bindings ?? []) as { HostIp?: string }[]).map((binding) => binding.HostIp ?? ''),
       ),
       networks: Object.keys(info.NetworkSettings.Networks ?? {}),
-      network: await this.network(names.network, info.Id),
+      network: await this.network(names.network, info.Id, clientId),
       mailEndpoint,
     };
   }
 
-  private async network(name: string, containerId: string): Promise<NetworkFact | null> {
+  private async network(name: string, containerId: string, clientId: ClientId): Promise<NetworkFact | null> {
     let network: Docker.NetworkInspectInfo;
     try {
       network = (await this.docker.getNetwork(name).inspect()) as Docker.NetworkInspectInfo;
@@ -89,17 +90,36 @@ export class DockerAgentIsolation implements AgentIsolationInspector {
       throw translateDockerError(error, `inspect network ${name}`);
     }
     const containers = (network as { Containers?: Record<string, { Name?: string }> }).Containers ?? {};
+    const others = Object.entries(containers).filter(([id]) => id !== containerId);
+    const labels = others.length === 0 ? new Map<string, Record<string, string>>() : await this.labelsOfContainersOn(name);
     const gateway = network.IPAM?.Config?.[0]?.Gateway;
     return {
       name,
       internal: network.Internal === true,
       iccDisabled: network.Options?.['com.docker.network.bridge.enable_icc'] === 'false',
-      // The agent's own readers and probes carry its client label; anything else on its network is a stranger.
-      strangers: Object.entries(containers)
-        .filter(([id]) => id !== containerId)
-        .map(([, container]) => container.Name ?? '?')
-        .filter((other) => !other.startsWith(`${name}-`)),
+      // Only the agent's own volume reader, as its labels say, may share its network. Not a name: another
+      // client's agent (`fleet-acme-corp` on acme's network) starts with the same `fleet-acme-`.
+      strangers: others.filter(([id]) => !this.isOwnHelper(labels.get(id), clientId)).map(([, container]) => container.Name ?? '?'),
       hostFenced: this.hostFirewall === null ? null : gateway !== undefined && (await this.hostFirewall.confines({ gateway })),
     };
+  }
+
+  /** The labels of each container attached to the network `name`, by container id. */
+  private async labelsOfContainersOn(name: string): Promise<Map<string, Record<string, string>>> {
+    try {
+      const attached = await this.docker.listContainers({ all: true, filters: { network: [name] } });
+      return new Map(attached.map((container) => [container.Id, container.Labels ?? {}]));
+    } catch (error) {
+      throw translateDockerError(error, `list the containers on network ${name}`);
+    }
+  }
+
+  private isOwnHelper(labels: Record<string, string> | undefined, clientId: ClientId): boolean {
+    return (
+      labels?.[LABEL_MANAGED] === 'true' &&
+      labels[LABEL_CLIENT] === clientId &&
+      labels[LABEL_FLEET] === this.fleetId &&
+      (HELPER_COMPONENTS as readonly string[]).includes(labels[LABEL_COMPONENT] ?? '')
+    );
   }
 }

@@ -4,10 +4,11 @@ import { LABEL_CLIENT, LABEL_FLEET, LABEL_MANAGED, resourceNames, type ClientId 
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { AgentVolumes, VolumeReaderSpec, VolumeSwapOutcome } from '../../ports/container-runtime.ts';
 import { AGENT_CONTROL_PORT, AGENT_DATA_PATH, buildAgentContainerOptions } from './agent-container-options.ts';
+import { foreignVolumeReason } from './agent-volume-shape.ts';
 import { internalNetworkEndpoints } from './docker-agent-egress.ts';
-import { statusCodeOf, translateDockerError } from './docker-errors.ts';
+import { statusCodeOf, translateCreateError, translateDockerError } from './docker-errors.ts';
 import { HELPER_COMPONENTS, LABEL_COMPONENT, runHelper, volumeHelperOptions } from './helper-containers.ts';
-import { restageTar } from './restage-tar.ts';
+import { checkStagingName, restageTar } from './restage-tar.ts';
 import { placedFilesArchive } from './tar-files.ts';
 import { VOLUME_SWAP_SCRIPT } from './volume-swap-script.ts';
 
@@ -44,8 +45,8 @@ export class DockerAgentVolumes implements AgentVolumes {
   private async requireVolume(clientId: ClientId): Promise<void> {
     const name = resourceNames(clientId).volume;
     try {
-      const volume = await this.docker.getVolume(name).inspect();
-      if (volume.Labels?.[LABEL_CLIENT] !== clientId) throw new FleetError('conflict', `volume ${name} is not managed by agent-fleet for ${clientId}`);
+      const foreign = foreignVolumeReason(await this.docker.getVolume(name).inspect(), clientId, this.fleetId);
+      if (foreign !== null) throw new FleetError('conflict', `volume ${name} is not used: ${foreign}`);
     } catch (error) {
       if (statusCodeOf(error) === 404) throw new FleetError('not_found', `${clientId} has no volume ${name}`);
       throw translateDockerError(error, `inspect volume ${name}`);
@@ -101,6 +102,7 @@ export class DockerAgentVolumes implements AgentVolumes {
   }
 
   async stage(clientId: ClientId, image: string, name: string, tar: AsyncIterable<Uint8Array>): Promise<void> {
+    checkStagingName(name);
     await this.requireVolume(clientId);
     const helper = await this.createHelper(clientId, image, '10001:10001', false);
     const restaged = restageTar(tar, name);
@@ -128,7 +130,8 @@ export class DockerAgentVolumes implements AgentVolumes {
     }
   }
 
-  swap(clientId: ClientId, image: string, user: string, name: string): Promise<VolumeSwapOutcome> {
+  async swap(clientId: ClientId, image: string, user: string, name: string): Promise<VolumeSwapOutcome> {
+    checkStagingName(name);
     return this.runSwapScript(clientId, image, user, ['swap', name]);
   }
 
@@ -143,7 +146,7 @@ export class DockerAgentVolumes implements AgentVolumes {
     try {
       helper = await this.docker.createContainer(options);
     } catch (error) {
-      throw translateDockerError(error, `create a volume helper for ${clientId}`);
+      throw translateCreateError(error, image, `create a volume helper for ${clientId}`);
     }
     const stdout = await runHelper(helper, `the volume ${args[0]} of ${clientId}`);
     const outcome = (JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as { outcome?: unknown }).outcome;
@@ -188,8 +191,7 @@ export class DockerAgentVolumes implements AgentVolumes {
       }
     } catch (error) {
       await this.removeHelpers(spec.clientId).catch(() => undefined);
-      if (statusCodeOf(error) === 404) throw new FleetError('not_found', `image ${spec.image} or network ${names.network} is missing`, { cause: error });
-      throw translateDockerError(error, `start the volume reader of ${spec.clientId}`);
+      throw translateCreateError(error, spec.image, `start the volume reader of ${spec.clientId}`);
     }
   }
 
@@ -214,8 +216,7 @@ export class DockerAgentVolumes implements AgentVolumes {
     try {
       return await this.docker.createContainer(volumeHelperOptions({ clientId, fleetLabels: this.fleetLabels, image, user, readOnly }));
     } catch (error) {
-      if (statusCodeOf(error) === 404) throw new FleetError('not_found', `image ${image} is not present on this host: run \`make images\``, { cause: error });
-      throw translateDockerError(error, `create a volume helper for ${clientId}`);
+      throw translateCreateError(error, image, `create a volume helper for ${clientId}`);
     }
   }
 }

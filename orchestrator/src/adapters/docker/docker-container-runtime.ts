@@ -13,8 +13,9 @@ import type {
 import { DockerAgentVolumes } from './docker-agent-volumes.ts';
 import { agentEgressFor, internalNetworkEndpoints } from './docker-agent-egress.ts';
 import { AGENT_CONTROL_PORT, AGENT_DATA_PATH, AGENT_METRICS_PORT, buildAgentContainerOptions, type AgentEgressProxy } from './agent-container-options.ts';
+import { AGENT_VOLUME_DRIVER, foreignVolumeReason } from './agent-volume-shape.ts';
 import { agentContainerDrift, agentImageFacts, type AgentImageFacts } from './agent-container-drift.ts';
-import { statusCodeOf, translateDockerError } from './docker-errors.ts';
+import { statusCodeOf, translateCreateError, translateDockerError } from './docker-errors.ts';
 import { loopbackPublishingWarnings } from './engine-version.ts';
 import { killContainer } from './kill-container.ts';
 import { placedFilesArchive } from './tar-files.ts';
@@ -54,18 +55,23 @@ export class DockerContainerRuntime implements ContainerRuntime {
     const name = resourceNames(clientId).volume;
     try {
       const existing = await this.docker.getVolume(name).inspect();
-      if (!this.ownedBy(existing.Labels ?? undefined, clientId)) {
-        throw new FleetError('conflict', `volume ${name} exists but is not managed by agent-fleet for ${clientId}; refusing to use it`);
-      }
+      const foreign = foreignVolumeReason(existing, clientId, this.fleetId);
+      // Never adopted and never removed: what it holds may be someone's data.
+      if (foreign !== null) throw new FleetError('conflict', `volume ${name} exists but ${foreign}; refusing to use it (inspect it and remove it by hand)`);
       return { created: false };
     } catch (error) {
       if (statusCodeOf(error) !== 404) throw translateDockerError(error, `inspect volume ${name}`);
     }
+    let made: Docker.VolumeInspectInfo;
     try {
-      await this.docker.createVolume({ Name: name, Labels: this.labels(clientId) });
+      await this.docker.createVolume({ Name: name, Driver: AGENT_VOLUME_DRIVER, Labels: this.labels(clientId) });
+      made = await this.docker.getVolume(name).inspect();
     } catch (error) {
       throw translateDockerError(error, `create volume ${name}`);
     }
+    // The engine answers a create of a name that already exists (made since the inspect) with that volume, as it is.
+    const foreign = foreignVolumeReason(made, clientId, this.fleetId);
+    if (foreign !== null) throw new FleetError('conflict', `volume ${name} was made by someone else while it was being created: ${foreign}; refusing to use it`);
     return { created: true };
   }
 
@@ -74,6 +80,10 @@ export class DockerContainerRuntime implements ContainerRuntime {
     try {
       const existing = await this.docker.getVolume(name).inspect();
       if (!this.ownedBy(existing.Labels ?? undefined, clientId)) return;
+      // Labelled as ours but not made as ours (a bind of a host directory, a remote share): removing it would
+      // report the client's data erased while it stays where the volume pointed.
+      const foreign = foreignVolumeReason(existing, clientId, this.fleetId);
+      if (foreign !== null) throw new FleetError('conflict', `volume ${name} is labelled as the client's but ${foreign}; refusing to remove it (inspect it and remove it by hand)`);
       await this.docker.getVolume(name).remove({ force: true });
     } catch (error) {
       if (statusCodeOf(error) === 404) return;
@@ -118,9 +128,21 @@ export class DockerContainerRuntime implements ContainerRuntime {
     return { name, subnet, gateway, created: true };
   }
 
-  /** Made as this runtime makes networks now: internal exactly when agents go out through the proxy, no ICC. */
+  /**
+   * Made as this runtime makes networks now: a bridge, internal exactly when agents go out through the proxy,
+   * not attachable, with no driver option but ICC off. Any other driver (macvlan puts the agent on the LAN)
+   * or bridge option (another bridge device, a host binding address, masquerading) is not our network.
+   */
   private isolatedAsConfigured(network: Docker.NetworkInspectInfo): boolean {
-    return network.Internal === (this.egressProxy !== null) && network.Options?.['com.docker.network.bridge.enable_icc'] === 'false';
+    const options = network.Options ?? {};
+    return (
+      network.Driver === 'bridge' &&
+      network.Internal === (this.egressProxy !== null) &&
+      network.Attachable !== true &&
+      (network as { Ingress?: boolean }).Ingress !== true &&
+      Object.keys(options).length === 1 &&
+      options['com.docker.network.bridge.enable_icc'] === 'false'
+    );
   }
 
   /**
@@ -179,10 +201,7 @@ export class DockerContainerRuntime implements ContainerRuntime {
     try {
       await this.docker.createContainer(options);
     } catch (error) {
-      if (statusCodeOf(error) === 404) {
-        throw new FleetError('not_found', `image ${spec.image} is not present on this host: run \`make images\``, { cause: error });
-      }
-      throw translateDockerError(error, `create container ${name}`);
+      throw translateCreateError(error, spec.image, `create container ${name}`);
     }
     // The config reaches the agent sealed, with each start's TLS handover (services/agent-tls/tls-armed-runtime.ts):
     // never an env var, a bind mount or a plaintext file in the volume.

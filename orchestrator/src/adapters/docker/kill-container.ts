@@ -1,8 +1,17 @@
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 
-/** True once `chunk` (with what came before it) holds a `die` event: the engine streams one JSON object per line. */
-function dieEventReader(): (chunk: Buffer) => boolean {
+interface EngineEvent {
+  Action?: unknown;
+  Actor?: { ID?: unknown; Attributes?: { name?: unknown } | null } | null;
+}
+
+/**
+ * True once `chunk` (with what came before it) holds the `die` event of the container `name`: the engine
+ * streams one JSON object per line. Its `container` filter matches names by prefix (`fleet-acme` also
+ * matches `fleet-acme-corp` and `fleet-acme-helper-…`), so each event's own container is checked.
+ */
+function dieEventReader(name: string): (chunk: Buffer) => boolean {
   let pending = '';
   return (chunk) => {
     pending += chunk.toString('utf8');
@@ -10,7 +19,8 @@ function dieEventReader(): (chunk: Buffer) => boolean {
     pending = lines.pop() ?? '';
     return lines.some((line) => {
       try {
-        return (JSON.parse(line) as { Action?: unknown }).Action === 'die';
+        const event = JSON.parse(line) as EngineEvent;
+        return event.Action === 'die' && (event.Actor?.Attributes?.name === name || event.Actor?.ID === name);
       } catch {
         return false;
       }
@@ -32,7 +42,7 @@ export async function killContainer(docker: Docker, name: string): Promise<void>
     // Subscribed before the SIGKILL, so the event cannot pass unseen; an engine that refuses the
     // subscription still gets the SIGKILL, and its answer decides.
     const events = await (docker.getEvents({ filters: { container: [name], event: ['die'] }, abortSignal: abort.signal }) as Promise<Readable>).catch(() => null);
-    const died = events === null ? new Promise<never>(() => undefined) : dieOf(events);
+    const died = events === null ? new Promise<never>(() => undefined) : dieOf(events, name);
     // Not aborted once `died` wins: the engine finishes its teardown and answers; the answer is not needed.
     const killed = docker.getContainer(name).kill({ signal: 'SIGKILL' }) as Promise<unknown>;
     await Promise.race([died, killed]);
@@ -41,10 +51,10 @@ export async function killContainer(docker: Docker, name: string): Promise<void>
   }
 }
 
-/** Resolves at the first `die` event on `events`; never, should the stream break first. */
-function dieOf(events: Readable): Promise<void> {
+/** Resolves at the first `die` event of `name` on `events`; never, should the stream break first. */
+function dieOf(events: Readable, name: string): Promise<void> {
   return new Promise<void>((resolve) => {
-    const holdsDie = dieEventReader();
+    const holdsDie = dieEventReader(name);
     events.on('data', (chunk: Buffer) => {
       if (holdsDie(chunk)) resolve();
     });

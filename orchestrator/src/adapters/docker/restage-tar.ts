@@ -5,9 +5,18 @@ import { FleetError } from '@agent-fleet/kernel/fleet-error';
 
 const SAFE_SEGMENT = /^[^/\0]+$/;
 
+/** A restore's staging directory at the volume's root, as the volume swap script accepts it. */
+export const STAGING_NAME = /^\.restore-staging-[a-z0-9-]{1,80}$/;
+
+/** Refuses a staging directory name that is not one (`..`, a slash, a live entry of the volume). */
+export function checkStagingName(name: string): void {
+  if (!STAGING_NAME.test(name)) throw new FleetError('invalid_input', `${JSON.stringify(name.slice(0, 120))} is not a restore staging directory name`);
+}
+
 /** `./a/b` → `a/b`; null for the root entry itself; refuses absolute paths and `..`. */
 function relativeName(name: string): string | null {
-  const trimmed = name.replace(/^\.\/?/, '').replace(/\/+$/, '');
+  // Only a leading `.` segment goes: `.hidden` stays `.hidden`.
+  const trimmed = name.replace(/^\.(?:\/+|$)/, '').replace(/\/+$/, '');
   if (trimmed === '') return null;
   const segments = trimmed.split('/');
   if (name.startsWith('/') || segments.some((segment) => segment === '..' || segment === '.' || !SAFE_SEGMENT.test(segment))) {
