@@ -86,7 +86,7 @@ export class GraphEmulator {
     this.#http = new HttpEmulator((request) => this.#handle(request));
     this.authorizationCodes = new AuthorizationCodeFlow({ clientId: this.clientId, dialect: 'microsoft' });
     this.#folders = new GraphFolderRoutes(this.#messages, this.#log, () => this.#http.url);
-    this.#tokens = new MicrosoftTokenEndpoint({ clientId: this.clientId, clientSecret: this.clientSecret, codes: this.authorizationCodes });
+    this.#tokens = new MicrosoftTokenEndpoint({ clientId: this.clientId, clientSecret: this.clientSecret, codes: this.authorizationCodes, account: this.mailbox });
     this.#attachments = new GraphAttachmentRoutes(this.#messages);
     this.#writes = new GraphWriteRoutes({ messages: this.#messages, mailbox: this.mailbox, sent: this.sent, event: (id, type) => this.#event(id, type) });
   }

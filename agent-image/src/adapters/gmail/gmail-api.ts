@@ -12,7 +12,16 @@ export function requireString(value: string | null | undefined, what: string): s
   return value;
 }
 
-/** History ids are decimal uint64 strings; compare as BigInt so the cursor never moves backwards. */
+/** Whether a value is a history id as Gmail writes them: a decimal uint64 (up to 30 digits accepted, as cursors are). */
+export function isHistoryId(value: string): boolean {
+  return /^\d{1,30}$/.test(value);
+}
+
+/**
+ * History ids are decimal uint64 strings; compare as BigInt so the cursor never moves backwards. One
+ * that is not (a server's answer) is an integrity error, not BigInt's SyntaxError.
+ */
 export function maxHistoryId(a: string, b: string): string {
+  if (!isHistoryId(a) || !isHistoryId(b)) throw new FleetError('integrity', 'gmail answered a history id that is not a decimal number');
   return BigInt(b) > BigInt(a) ? b : a;
 }

@@ -1,5 +1,6 @@
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { ProviderAuthError, ProviderThrottledError, parseRetryAfter } from '../../ports/mail-provider.ts';
+import { GmailAnswerTooLargeError } from './gmail-bounded-response.ts';
 
 interface HttpishError {
   status?: number;
@@ -47,6 +48,9 @@ export function isInvalidGrant(error: unknown): boolean {
 /** Turns a googleapis / gaxios failure into our typed errors. Message texts carry no tokens or content. */
 export function translateGmailError(error: unknown, operation: string): FleetError {
   if (error instanceof FleetError) return error;
+  // The answer bound (gmail-bounded-response.ts) fails inside gaxios, which wraps it as "no answer".
+  const cause: unknown = (error as { cause?: unknown } | null)?.cause;
+  if (cause instanceof GmailAnswerTooLargeError) return cause;
   if (isInvalidGrant(error)) {
     return new ProviderAuthError('revoked', `gmail ${operation}: refresh token expired or revoked (invalid_grant)`, { cause: error });
   }

@@ -9,10 +9,11 @@ import { PREVIOUS_CORRESPONDENCE_READS, replySubject, UnreadableMessageError, ty
 import { isPubSubTopicName } from '@agent-fleet/kernel/pubsub-topic';
 import { googleClientFor, type GoogleAuth, type RotatingOAuth2Client } from './gmail-auth.ts';
 import { callGoogleApi } from './google-call.ts';
+import { boundedAnswer, GmailAnswerTooLargeError, rawAnswerBytes } from './gmail-bounded-response.ts';
 import { draftExtras, parseRaw, recipientsOf, toInboundMessage, toMailMessage, type GmailEnvelope } from './gmail-message.ts';
 import { buildRawMessage, messageIdFor } from './gmail-mime.ts';
 import { replyIds } from './gmail-reply-ids.ts';
-import { requireString, type GmailApi } from './gmail-api.ts';
+import { isHistoryId, requireString, type GmailApi } from './gmail-api.ts';
 import { GmailLabels } from './gmail-labels.ts';
 import { firstWithKey } from './gmail-sent-lookup.ts';
 import { fullInboxListing, historySince } from './gmail-sync.ts';
@@ -63,6 +64,9 @@ export class GmailMailProvider implements MailProvider {
       // Retries belong to the caller: a blind retry of drafts.send could send twice.
       retry: false,
       timeout: config.timeoutMs ?? 30_000,
+      // Every answer is read up to what the largest message read takes, and no further; a thread's
+      // entries get less (#threadEntry).
+      adapter: boundedAnswer(rawAnswerBytes(MESSAGE_MAX_BYTES)),
     });
     this.#api = { gmail: this.#gmail, call: (operation, request) => this.#call(operation, request) };
     this.#labels = new GmailLabels(this.#api);
@@ -73,7 +77,7 @@ export class GmailMailProvider implements MailProvider {
       const historyId = await this.#currentHistoryId();
       return { messageIds: [], nextCursor: historyId, fullResync: false };
     }
-    if (!/^\d{1,30}$/.test(cursor)) throw new FleetError('invalid_input', 'gmail cursor must be a history id');
+    if (!isHistoryId(cursor)) throw new FleetError('invalid_input', 'gmail cursor must be a history id');
     try {
       return await historySince(this.#api, cursor);
     } catch (error) {
@@ -88,20 +92,23 @@ export class GmailMailProvider implements MailProvider {
   /**
    * One message, read whole. One larger than MESSAGE_MAX_BYTES (Gmail takes up to 50 MB, mostly
    * attachments) is refused before it is downloaded: its base64 and parse would not fit the agent's
-   * memory, and a crash on it would recur at every retry. The loop then leaves it for a person.
+   * memory, and a crash on it would recur at every retry. The loop then leaves it for a person. Its
+   * `sizeEstimate` is only a first check: the download itself stops at the bound (boundedAnswer).
    */
   async getMessage(id: string): Promise<MailMessage> {
     const size = await this.#call('messages.get', () => this.#gmail.users.messages.get({ userId: 'me', id, format: 'minimal' }));
     const bytes = Number(size.data.sizeEstimate ?? 0);
-    if (bytes > MESSAGE_MAX_BYTES) {
-      throw new UnreadableMessageError(`message ${id} is ${(bytes / 1048576).toFixed(1)} MB, more than the ${MESSAGE_MAX_BYTES / 1048576} MB the agent reads; it is left for a person`);
-    }
-    const response = await this.#call('messages.get', () =>
-      this.#gmail.users.messages.get({ userId: 'me', id, format: 'raw' }),
-    );
-    const envelope = this.#envelopeOf(response.data);
+    const tooLarge = `more than the ${MESSAGE_MAX_BYTES / 1048576} MB the agent reads; it is left for a person`;
+    if (bytes > MESSAGE_MAX_BYTES) throw new UnreadableMessageError(`message ${id} is ${(bytes / 1048576).toFixed(1)} MB, ${tooLarge}`);
+    let download: { envelope: GmailEnvelope; raw: Buffer };
     try {
-      return toInboundMessage(await parseRaw(rawOf(response.data)), envelope);
+      download = await this.#rawMessage(id, MESSAGE_MAX_BYTES);
+    } catch (error) {
+      if (error instanceof GmailAnswerTooLargeError) throw new UnreadableMessageError(`message ${id} is ${tooLarge}`, { cause: error });
+      throw error;
+    }
+    try {
+      return toInboundMessage(await parseRaw(download.raw), download.envelope);
     } catch (error) {
       // The same bytes fail the same way at every retry: the loop leaves the message for a person.
       throw new UnreadableMessageError(`message ${id} could not be parsed (${parseFailure(error)}); it is left for a person`, { cause: error });
@@ -128,9 +135,14 @@ export class GmailMailProvider implements MailProvider {
     const messages: MailMessage[] = [];
     for (const entry of newestFirst) {
       const size = Number(entry.sizeEstimate ?? 0);
+      let read: { message: MailMessage; bytes: number } | null = null;
       if (budget.admits(size)) {
-        const read = await this.#threadEntry(entry.id as string);
-        budget.spend(Math.max(size, read.bytes));
+        const limit = budget.nextEntryLimit();
+        read = await this.#threadEntry(entry.id as string, limit);
+        // An entry whose sizeEstimate understated it was read up to its limit, then dropped.
+        budget.spend(read === null ? limit : Math.max(size, read.bytes));
+      }
+      if (read !== null) {
         messages.push(read.message);
       } else {
         const at = receivedAt(entry);
@@ -143,12 +155,17 @@ export class GmailMailProvider implements MailProvider {
   /**
    * One message of a thread, as getMessage reads it, and the bytes of its raw form; one that mailparser
    * refuses is an unreadable entry instead, so that a sender who replies into the thread cannot make the
-   * whole thread unreadable.
+   * whole thread unreadable. Null when it is over `maxBytes` as downloaded (not read further).
    */
-  async #threadEntry(id: string): Promise<{ message: MailMessage; bytes: number }> {
-    const response = await this.#call('messages.get', () => this.#gmail.users.messages.get({ userId: 'me', id, format: 'raw' }));
-    const envelope = this.#envelopeOf(response.data);
-    const raw = rawOf(response.data);
+  async #threadEntry(id: string, maxBytes: number): Promise<{ message: MailMessage; bytes: number } | null> {
+    let download: { envelope: GmailEnvelope; raw: Buffer };
+    try {
+      download = await this.#rawMessage(id, maxBytes);
+    } catch (error) {
+      if (error instanceof GmailAnswerTooLargeError) return null;
+      throw error;
+    }
+    const { envelope, raw } = download;
     let mail: ParsedMail;
     try {
       mail = await parseRaw(raw);
@@ -335,6 +352,20 @@ export class GmailMailProvider implements MailProvider {
   async #mailboxAddress(): Promise<string> {
     if (this.#mailbox === null) await this.#currentHistoryId();
     return requireString(this.#mailbox, 'mailbox address');
+  }
+
+  /**
+   * A message's envelope and RFC 822 bytes (format 'raw'), its answer read up to what a message of
+   * `maxBytes` takes. Only the decoded bytes are kept: the answer and its base64 text are left to the
+   * garbage collector before the caller parses.
+   */
+  async #rawMessage(id: string, maxBytes: number): Promise<{ envelope: GmailEnvelope; raw: Buffer }> {
+    const response = await this.#call('messages.get', () =>
+      this.#gmail.users.messages.get({ userId: 'me', id, format: 'raw' }, { adapter: boundedAnswer(rawAnswerBytes(maxBytes)) }),
+    );
+    const raw = rawOf(response.data);
+    if (raw.length > maxBytes) throw new GmailAnswerTooLargeError(maxBytes);
+    return { envelope: this.#envelopeOf(response.data), raw };
   }
 
   #envelopeOf(data: gmail_v1.Schema$Message): GmailEnvelope {

@@ -49,6 +49,14 @@ export interface GraphMailProviderConfig {
 }
 
 const DELTA_PATH = '/me/mailFolders/inbox/messages/delta';
+/**
+ * How many delta pages a round of changes reads. A large change (thousands of messages moved into the
+ * inbox, or a server that keeps answering nextLinks) would otherwise be read, and its ids held, in one
+ * round; the round stops at a page's end and its nextLink is the cursor, where the next round resumes.
+ */
+export const DELTA_PAGES_PER_ROUND = 40;
+/** The most pages of a round that must reach its deltaLink (a baseline, a full resync), which cannot resume. */
+const DELTA_PAGES_TO_END = 10_000;
 // PS_INTERNET_HEADERS: how Exchange exposes internet headers as extended properties, which can be filtered on.
 const HEADER_PROPERTY = `String {00020386-0000-0000-C000-000000000046} Name ${IDEMPOTENCY_HEADER}`;
 const INBOX_RESOURCE = "me/mailFolders('inbox')/messages";
@@ -82,17 +90,17 @@ export class GraphMailProvider implements MailProvider {
       throw new FleetError('invalid_input', 'graph cursor must be a delta link of this mailbox');
     }
     if (cursor === null) {
-      const baseline = await this.#deltaRound(null, 0);
-      return { messageIds: [], nextCursor: baseline.deltaLink, fullResync: false };
+      const baseline = await this.#deltaRound(null, 0, DELTA_PAGES_TO_END);
+      return { messageIds: [], nextCursor: baseline.link, fullResync: false };
     }
     try {
-      const round = await this.#deltaRound(cursor, Number.POSITIVE_INFINITY);
-      return { messageIds: round.ids, nextCursor: round.deltaLink, fullResync: false };
+      const round = await this.#deltaRound(cursor, Number.POSITIVE_INFINITY, DELTA_PAGES_PER_ROUND);
+      return { messageIds: round.ids, nextCursor: round.link, fullResync: false };
     } catch (error) {
       if (!(error instanceof FleetError && error.cause !== undefined && graphStatusOf(error.cause) === 410)) throw error;
       this.#logger.info('graph delta token expired; full resync', { op: 'sync' });
-      const round = await this.#deltaRound(null, this.#config.maxResyncMessages ?? 500);
-      return { messageIds: round.ids, nextCursor: round.deltaLink, fullResync: true };
+      const round = await this.#deltaRound(null, this.#config.maxResyncMessages ?? 500, DELTA_PAGES_TO_END);
+      return { messageIds: round.ids, nextCursor: round.link, fullResync: true };
     }
   }
 
@@ -325,13 +333,16 @@ export class GraphMailProvider implements MailProvider {
    * Follows nextLinks to the deltaLink; collects up to `limit` new message ids, each once. Every link
    * followed or kept must be this inbox's delta (isInboxDeltaLink), and a link met twice in one round
    * ends it at once: paging that loops would otherwise cost thousands of requests before the page bound.
+   * After `maxPages` pages the round ends with the nextLink as the cursor (every id of the pages read
+   * collected): only a round that goes on from a cursor may stop so, since a nextLink of a baseline would
+   * list the whole inbox as new.
    */
-  async #deltaRound(cursor: string | null, limit: number): Promise<{ ids: string[]; deltaLink: string }> {
+  async #deltaRound(cursor: string | null, limit: number, maxPages: number): Promise<{ ids: string[]; link: string }> {
     const ids: string[] = [];
     const seen = new Set<string>();
     const followed = new Set<string>(cursor === null ? [] : [cursor]);
     let link: string | null = cursor;
-    for (let pages = 0; pages < 10_000; pages++) {
+    for (let pages = 0; pages < DELTA_PAGES_TO_END; pages++) {
       // Links carry the query of the first request; only that one names the fields.
       const request = link === null ? this.#request(`${DELTA_PATH}?changeType=created`).select('id') : this.#request(this.#graph.relative(link));
       const page = deltaPage(await this.#call('messages.delta', () => request.get()));
@@ -342,11 +353,12 @@ export class GraphMailProvider implements MailProvider {
       }
       if (page.deltaLink !== null) {
         if (!isInboxDeltaLink(page.deltaLink, this.#graph.root)) throw new FleetError('integrity', 'graph answered a deltaLink that is not the inbox delta');
-        return { ids, deltaLink: page.deltaLink };
+        return { ids, link: page.deltaLink };
       }
       if (page.nextLink === null) throw new FleetError('integrity', 'graph delta page without nextLink or deltaLink');
       if (!isInboxDeltaLink(page.nextLink, this.#graph.root)) throw new FleetError('integrity', 'graph answered a nextLink that is not the inbox delta');
       if (followed.has(page.nextLink)) throw new FleetError('integrity', 'graph delta paging repeated a nextLink');
+      if (pages + 1 >= maxPages && cursor !== null) return { ids, link: page.nextLink };
       followed.add(page.nextLink);
       link = page.nextLink;
     }
