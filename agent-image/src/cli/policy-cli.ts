@@ -1,8 +1,10 @@
 /**
  * `policy eval --config client.yaml [--state state.json] [--now ISO]`: reads proposed actions as JSON
  * lines on stdin and prints one decision per line on stdout, so ops can check a config before deploying
- * it. A line that is not JSON, or not a valid action, yields a `deny` with reason `unparseable`: the
- * command never crashes on input. Allowed outbound actions are recorded into the (in-memory) state as if
+ * it. A send that answers a message is given with the facts about that message, as the agent's code
+ * would establish them (`{"action": {…}, "answering": {…}}`, answered-message-input.ts): only such a send
+ * may auto-send. A line that is not JSON, not a valid action, or with malformed facts, yields a `deny` with
+ * reason `unparseable` naming what is wrong: the command never crashes on input. Allowed outbound actions are recorded into the (in-memory) state as if
  * they had executed, so later lines see the rate windows fill up and newly known contacts; a rate-limit
  * hit pauses sending for the rest of the stream, as in the agent.
  */
@@ -11,6 +13,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { parseClientConfigYaml } from '@agent-fleet/kernel/client-config-yaml';
 import { FleetError, isFleetError } from '@agent-fleet/kernel/fleet-error';
+import { readAnsweringLine } from '../domain/policy/answered-message-input.ts';
 import { compilePolicy } from '../domain/policy/evaluate-policy.ts';
 import type { PolicyDecision } from '../domain/policy/decision.ts';
 import { emptyPolicyState, parsePolicyState, recordSend, setPaused, type PolicyState } from '../domain/policy/policy-state.ts';
@@ -37,8 +40,9 @@ async function loadState(path: string | undefined): Promise<PolicyState> {
 function parseNow(value: string | undefined): Date {
   if (value === undefined) return new Date();
   const now = new Date(value);
-  if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(now.getTime())) {
-    throw new FleetError('invalid_input', `--now must be an ISO 8601 date-time such as 2025-06-02T10:00:00Z, got "${value}"`);
+  // With an offset: one written without would be read in the zone of whatever machine runs the check.
+  if (!/^\d{4}-\d{2}-\d{2}T[^]*(?:Z|[+-]\d{2}:\d{2})$/i.test(value) || Number.isNaN(now.getTime())) {
+    throw new FleetError('invalid_input', `--now must be an ISO 8601 date-time with an offset such as 2025-06-02T10:00:00Z, got "${value}"`);
   }
   return now;
 }
@@ -64,10 +68,13 @@ async function evaluateStream(options: EvalOptions, input: NodeJS.ReadableStream
     if (parsedJson === undefined) {
       decision = { decision: 'deny', reasons: ['unparseable'], details: ['not a JSON value'] };
     } else {
-      const parsed = parseProposedAction(parsedJson.value);
-      decision = parsed.ok ? gate.evaluateParsed(parsed.action, state, now) : { decision: 'deny', reasons: ['unparseable'], details: parsed.issues };
+      const given = readAnsweringLine(parsedJson.value);
+      const parsed = 'issues' in given ? { ok: false as const, issues: given.issues } : parseProposedAction(given.action);
+      const autoSend = 'issues' in given ? undefined : given.autoSend;
+      decision = parsed.ok ? gate.evaluateParsed(parsed.action, state, now, autoSend === undefined ? {} : { autoSend }) : { decision: 'deny', reasons: ['unparseable'], details: parsed.issues };
       if (parsed.ok && decision.decision === 'allow' && decision.facts !== undefined && (decision.facts.recipients > 0 || parsed.action.kind === 'mail.send' || parsed.action.kind === 'files.share')) {
-        state = recordSend(state, now, outboundRecipients(parsed.action), { automatic: parsed.action.kind === 'mail.send' && decision.reasons.includes('auto_send') });
+        const automatic = parsed.action.kind === 'mail.send' && decision.reasons.includes('auto_send');
+        state = recordSend(state, now, outboundRecipients(parsed.action), { automatic, thread: autoSend?.inbound.thread, answeredAt: autoSend?.inbound.receivedAt });
       }
       if (decision.pauseSending === true) state = setPaused(state, true);
     }
@@ -85,6 +92,9 @@ function safeJson(text: string): { value: unknown } | undefined {
 
 const USAGE = `usage: policy eval --config <client.yaml> [--state <state.json>] [--now <ISO 8601>]
   reads JSON lines of proposed actions on stdin, prints one decision per line on stdout
+  a send answering a message: { "action": { "kind": "mail.send", ... }, "answering": { "sender": address,
+               "senderAuthenticated": bool, "injectionSignals"?: [...], "thread"?: id, "receivedAt"?: ISO,
+               "templateReply"?: { "choice": {...}, "originalSubject": text, "nameSources"?: [...], "freeSlots"?: [{ "start": ISO, "end": ISO }] } } }
   state.json: { "killed": false, "paused": false, "knownContacts": [...], "sendHistory": [{ "at": ISO, "recipients": n }],
                "autoSendHistory": [{ "at": epoch ms, "recipients": [...], "thread": id }] }
 `;

@@ -93,6 +93,11 @@ describe('policy eval CLI', () => {
     const badNow = await run(['eval', '--config', configPath, '--now', 'yesterday'], '');
     assert.equal(badNow.code, 2);
     assert.match(badNow.err, /--now/);
+    // A time without an offset would be read in the zone of the machine running the check.
+    const zoneless = await run(['eval', '--config', configPath, '--now', '2025-06-02T10:00:00'], '');
+    assert.equal(zoneless.code, 2);
+    assert.match(zoneless.err, /--now must be an ISO 8601 date-time with an offset/);
+    assert.equal((await run(['eval', '--config', configPath, '--now', '2025-06-02T12:00:00+02:00'], '')).code, 0);
   });
 
   it('runs as a script with stdin and stdout', async () => {

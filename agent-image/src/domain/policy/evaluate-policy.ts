@@ -21,6 +21,7 @@ import {
 import { recipientsWithNotified, unseenRecipients, type NotifiedAttendees } from './notified-attendees.ts';
 import { recipientsInWindows } from './rate-window.ts';
 import { linkIn } from './link-host.ts';
+import { hiddenHtmlTextIn } from './hidden-html-text.ts';
 import { invisibleTextIn, unknownAddressIn } from './sent-text-content.ts';
 import { compileShortenerDetector } from './url-shortener.ts';
 import { parseEventInstant } from '../scheduling/event-instant.ts';
@@ -42,7 +43,7 @@ import { eventStartWindowIssue } from '../scheduling/event-proposal.ts';
  *                                     `auto_reply_loop` (auto-send-limits.ts), `bulk`, `url_shortener`,
  *                                     `public_share`, `free_text` (a link, the address of someone the client
  *                                     does not know, or invisible text, in a calendar write's text:
- *                                     sent-text-content.ts)
+ *                                     sent-text-content.ts, hidden-html-text.ts)
  *   8. destructive actions          → needs approval `deletion`, `move` (always; archiving is not a move;
  *                                     a label that trashes or spams mail, taking SPAM off, and a file
  *                                     overwrite count)
@@ -89,6 +90,12 @@ export type EvaluateOptions = {
    * Absent: the same settings, whose block list matched the same recipients then.
    */
   approvalSettingsChanged?: boolean;
+  /**
+   * For an action run under an approval: the recipients the block list matched when the approval was asked
+   * (recorded with it; its approver was shown them as blocked). Given, it decides which blocked recipients
+   * the approval covers, and `approvalSettingsChanged` is not read (approval-coverage.ts).
+   */
+  approvalBlocked?: readonly string[];
 };
 
 export type PolicyEvaluator = {
@@ -282,10 +289,12 @@ export function compilePolicy(config: ClientConfig): PolicyEvaluator {
       for (const [text, whose] of [[calendarText(action), 'the change\'s own text'], [keptTextOf(action, options) ?? '', 'the event\'s current text']] as const) {
         const unknown = unknownAddressIn(text, knownTo(state, recipients)) !== undefined;
         const invisible = invisibleTextIn(text);
-        if (!unknown && !invisible) continue;
+        const hidden = hiddenHtmlTextIn(text);
+        if (!unknown && !invisible && !hidden) continue;
         if (!reasons.includes('free_text')) reasons.push('free_text');
         if (unknown) details.push(`${whose}, which reaches attendees, carries the address of someone the client does not know`);
         if (invisible) details.push(`${whose}, which reaches attendees, carries text no reader sees (Unicode tag characters)`);
+        if (hidden) details.push(`${whose}, which reaches attendees, carries text its HTML hides from readers (display:none, zero size, …)`);
       }
     }
     const relabel = action.kind === 'mail.label' ? actingLabels(action.add, action.remove) : new Set<string>();
@@ -363,7 +372,12 @@ export function compilePolicy(config: ClientConfig): PolicyEvaluator {
   function unshownKeptText(action: ProposedAction, options: EvaluateOptions, state: PolicyState, recipients: readonly string[]): boolean {
     if (options.keptText?.shown === true) return false;
     const kept = keptTextOf(action, options) ?? '';
-    return keptHold(action, options, undefined) !== undefined || unknownAddressIn(kept, knownTo(state, recipients)) !== undefined || invisibleTextIn(kept);
+    return (
+      keptHold(action, options, undefined) !== undefined ||
+      unknownAddressIn(kept, knownTo(state, recipients)) !== undefined ||
+      invisibleTextIn(kept) ||
+      hiddenHtmlTextIn(kept)
+    );
   }
 
   /** The blocked recipients of an action run under an approval, and those its approver was shown (approval-coverage.ts). */
@@ -377,6 +391,7 @@ export function compilePolicy(config: ClientConfig): PolicyEvaluator {
     return {
       blocked: recipients.filter((address) => blockList.match(address) !== undefined),
       shown,
+      ...(options.approvalBlocked === undefined ? {} : { shownBlocked: new Set(options.approvalBlocked) }),
       settingsChanged: options.approvalSettingsChanged === true,
     };
   }

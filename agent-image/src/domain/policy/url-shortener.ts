@@ -64,7 +64,9 @@ function endsEmailLocalPart(text: string, at: number): boolean {
   if (index < 0) return true;
   const before = text.charCodeAt(index);
   if (before === 58 /* : */) return text.slice(Math.max(0, index - 6), index).toLowerCase() === 'mailto';
-  return /[\s<("',;[]/.test(text.charAt(index));
+  // `>` ends a tag (`<b>bob@x.com</b>`): the address is the text the tag starts. A URL's user info that
+  // holds one (`https://a>b@bit.ly`) is read as a host all the same: it lies in an authority (authoritySpans).
+  return /[\s<>("',;[]/.test(text.charAt(index));
 }
 
 const NEEDS_FOLDING = /[^\x00-\x7f]|%|&|</;

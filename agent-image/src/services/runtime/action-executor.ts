@@ -5,6 +5,7 @@ import { bundleDecision } from '../../domain/policy/bundle-decision.ts';
 import type { PolicyDecision } from '../../domain/policy/decision.ts';
 import { parseProposedAction, type ProposedAction } from '../../domain/policy/proposed-action.ts';
 import { CRM_ENTITIES, type CrmEntity } from '../../ports/crm-provider.ts';
+import { askAgainHeld } from './approval-request.ts';
 import type { ApprovalExecution, StoredApproval } from './approval-store.ts';
 import { editEventOnce } from './calendar-edits.ts';
 import { createEventOnce, type CalendarWrite } from './calendar-writes.ts';
@@ -34,13 +35,17 @@ export async function executeApproval(context: RuntimeContext, links: ActionLink
   const action = parsed.action;
   const autoSend = autoSendOfPreview(entry);
   const send: SendContext = { key: entry.idempotencyKey, messageId: entry.messageId, draftId: entry.draftId, ...(autoSend === undefined ? {} : { autoSend }) };
-  // Checked under the settings in force now, not those the approval was granted under; which recipients
-  // were blocked when the approver decided is known only while those are the same settings.
+  // Checked under the settings in force now, not those the approval was granted under; a recipient blocked
+  // now is covered only if its approver was shown it blocked (recorded with the approval; on older records,
+  // known only while those are the same settings).
   const applied = context.settings.current();
-  const approvalSettingsChanged = entry.settingsVersion !== applied.version;
+  const coverage = {
+    approvalSettingsChanged: entry.settingsVersion !== applied.version,
+    ...(entry.blockedRecipients === undefined ? {} : { approvalBlocked: entry.blockedRecipients }),
+  };
   const gate = (candidate: ProposedAction, approval: ApprovalRecord | undefined): PolicyDecision => {
     const decision = applied.gate.evaluateParsed(candidate, context.policyState(), context.now(), {
-      ...(approval === undefined ? {} : { approval, approvalSettingsChanged }),
+      ...(approval === undefined ? {} : { approval, ...coverage }),
       autoSend,
     });
     context.metrics.policyDecision(decision.decision, decision.reasons[0] ?? 'none');
@@ -60,7 +65,15 @@ export async function executeApproval(context: RuntimeContext, links: ActionLink
     await rehold(action, send, decision, companions[0]?.action);
     return finish('blocked');
   }
-  if (decision.decision !== 'allow') {
+  if (decision.decision === 'needs_approval' && action.kind === 'calendar.write' && action.operation === 'create') {
+    if (!(await askAgainHeld(context, entry, decision))) await refuseActions({ context, actions, send, decision, approvalId: entry.record.id });
+    return finish('blocked');
+  }
+  // An update or cancel the gate holds runs on to the edit, which reads who the change notifies and has the
+  // gate decide again with all of them before anything is written: a hold there is a new approval showing
+  // them all (calendar-notices.ts), not a refusal.
+  const editDecidedAgain = decision.decision === 'needs_approval' && action.kind === 'calendar.write';
+  if (decision.decision !== 'allow' && !editDecidedAgain) {
     const refused = await refuseActions({ context, actions, send, decision, approvalId: entry.record.id });
     return finish(refused === 'waiting' ? 'waiting' : 'blocked');
   }

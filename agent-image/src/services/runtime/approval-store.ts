@@ -42,6 +42,12 @@ export interface StoredApproval {
   execution: ApprovalExecution;
   /** The settings version the approval was asked under (absent on records made before versions). */
   settingsVersion?: number;
+  /**
+   * The recipients the block list of that version matched when the approval was asked: those its approver
+   * was told are blocked, the only blocked ones the approval covers (EvaluateOptions.approvalBlocked).
+   * Absent on records made before they were kept, or when the version was not known.
+   */
+  blockedRecipients?: string[];
 }
 
 const storedSchema = z
@@ -75,6 +81,7 @@ const storedSchema = z
       .strict(),
     execution: z.enum(['none', 'waiting', 'done', 'blocked']),
     settingsVersion: z.number().int().min(0).optional(),
+    blockedRecipients: z.array(z.string().max(1000)).max(20_000).optional(),
   })
   .strict();
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { comparableAddress } from '../../domain/policy/ascii-domain.ts';
+import { blockedAmong } from '../../domain/policy/approval-coverage.ts';
 import type { PolicyDecision } from '../../domain/policy/decision.ts';
 import { recordSend } from '../../domain/policy/policy-state.ts';
 import { linkIn } from '../../domain/policy/link-host.ts';
@@ -83,7 +84,13 @@ export async function clearNotices(input: {
   const applied = context.settings.current();
   const shown = [...(approval?.preview.event?.attendees ?? [])];
   const gated = applied.gate.evaluateParsed(action, context.policyState(), now, {
-    ...(approval === undefined ? {} : { approval: approval.record, approvalSettingsChanged: approval.settingsVersion !== applied.version }),
+    ...(approval === undefined
+      ? {}
+      : {
+          approval: approval.record,
+          approvalSettingsChanged: approval.settingsVersion !== applied.version,
+          ...(approval.blockedRecipients === undefined ? {} : { approvalBlocked: approval.blockedRecipients }),
+        }),
     notified: { attendees: notified, shown },
     // The kept text counts as shown when the approval is the one held for it: its preview is this text's.
     ...(input.keptText === undefined ? {} : { keptText: { text: input.keptText, shown: approval?.preview.bodyPreview === previewOfSentText(input) } }),
@@ -140,6 +147,7 @@ async function hold(input: Parameters<typeof clearNotices>[0], decision: PolicyD
         event: preview,
       },
       ...(decision.settingsVersion === undefined ? {} : { settingsVersion: decision.settingsVersion }),
+      ...blockedWhenHeld(context, decision, [...attendees, ...outboundRecipients(action)]),
     },
     {
       to: attendees,
@@ -160,6 +168,17 @@ async function hold(input: Parameters<typeof clearNotices>[0], decision: PolicyD
     named: outboundRecipients(action).length,
     reasons: decision.reasons,
   });
+}
+
+/**
+ * The recipients the block list in force matches, recorded with the approval: its approver is shown them,
+ * and it covers them (and no one blocked later) when it runs. None when the decision was made under other
+ * settings than those in force (nothing then says who they blocked).
+ */
+function blockedWhenHeld(context: RuntimeContext, decision: PolicyDecision, shown: readonly string[]): Pick<StoredApproval, 'blockedRecipients'> {
+  const applied = context.settings.current();
+  if (decision.settingsVersion !== applied.version) return {};
+  return { blockedRecipients: blockedAmong(applied.config.blockList, shown) };
 }
 
 /**

@@ -4,7 +4,7 @@ import { bundleDecision } from '../../domain/policy/bundle-decision.ts';
 import type { PolicyDecision } from '../../domain/policy/decision.ts';
 import { outboundRecipients } from '../../domain/policy/proposed-action.ts';
 import { executeApproval } from './action-executor.ts';
-import { BODY_PREVIEW_CHARS, approvalRecordFor, newApprovalId, requestApproval } from './approval-request.ts';
+import { BODY_PREVIEW_CHARS, approvalRecordFor, blockedShown, newApprovalId, requestApproval } from './approval-request.ts';
 import type { ApprovalExecution, ApprovalPreview, StoredApproval } from './approval-store.ts';
 import type { CalendarWrite } from './calendar-writes.ts';
 import { holdWhatTheKillStopped, type KillHoldReport } from './kill-holds.ts';
@@ -114,6 +114,7 @@ export class SendPipeline {
           ...(eventPreview === undefined ? {} : { event: eventPreview }),
         },
         ...(decision.settingsVersion === undefined ? {} : { settingsVersion: decision.settingsVersion }),
+        ...blockedShown(context, decision, [action, ...(event === undefined ? [] : [event])]),
       },
       {
         to: outboundRecipients(action),
