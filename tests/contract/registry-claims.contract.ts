@@ -124,6 +124,42 @@ export function describeRegistryClaimContract(name: string, open: () => Promise<
       assert.equal(await registry.getClient(acme), null);
     });
 
+    test('a claim takes a closure (deprovisioning) over only once its heartbeat is stale or released', async () => {
+      const { registry } = target;
+      await registry.claimForProvisioning(client, 'op-first', T0, STALE_MS);
+      await registry.transition(acme, ['provisioning'], 'active', null, later(1), { operationId: 'op-first' });
+      const close = { from: ['active', 'deprovisioning'] as const, to: 'deprovisioning' as const, reason: null };
+      assert.equal(await registry.claim(acme, 'op-close', close, later(2), STALE_MS), true);
+      assert.equal(await registry.claim(acme, 'op-again', close, later(3), STALE_MS), false, 'a running closure is not closed twice');
+      assert.equal(await registry.releaseClaim(acme, 'op-again', later(4)), false, 'only the owner releases its claim');
+      assert.equal(await registry.claim(acme, 'op-again', close, later(5), STALE_MS), false);
+      assert.equal(await registry.releaseClaim(acme, 'op-close', later(6)), true);
+      const released = await registry.getClient(acme);
+      assert.equal(released?.status, 'deprovisioning', 'a release leaves the status as the operation left it');
+      assert.equal(released?.operationHeartbeatAt, null);
+      assert.equal(await registry.claim(acme, 'op-again', close, later(7), STALE_MS), true);
+      assert.equal((await registry.claimForProvisioning(client, 'op-provision', later(8), STALE_MS)).outcome, 'busy');
+    });
+
+    test('a subnet written for an operation is written only while that operation owns the client', async () => {
+      const { registry } = target;
+      await registry.claimForProvisioning(client, 'op-first', T0, STALE_MS);
+      await registry.setSubnet(acme, '10.77.0.0/28', { operationId: 'op-first' });
+      await registry.claimForProvisioning(client, 'op-second', later(STALE_MS), STALE_MS);
+      await registry.setSubnet(acme, null, { operationId: 'op-first' });
+      assert.equal((await registry.getClient(acme))?.subnet, '10.77.0.0/28');
+      await registry.setSubnet(acme, null, { operationId: 'op-second' });
+      assert.equal((await registry.getClient(acme))?.subnet, null);
+    });
+
+    test('a delete of a client without a row never deletes a row made meanwhile', async () => {
+      const { registry } = target;
+      assert.equal(await registry.deleteClient(acme, { withoutRow: true }), true, 'nothing of it left');
+      await registry.claimForProvisioning(client, 'op-first', T0, STALE_MS);
+      assert.equal(await registry.deleteClient(acme, { withoutRow: true }), false);
+      assert.equal((await registry.getClient(acme))?.operationId, 'op-first');
+    });
+
     test('a delete without an operation deletes the client whichever operation owns it', async () => {
       const { registry } = target;
       await registry.claimForProvisioning(client, 'op-first', T0, STALE_MS);

@@ -54,7 +54,8 @@ export interface Registry {
   listClients(): Promise<ClientRecord[]>;
   /** Records progress of the owning operation (and refreshes its heartbeat). */
   recordProgress(id: ClientId, operationId: string, step: string, now: Date): Promise<void>;
-  setSubnet(id: ClientId, subnet: string | null): Promise<void>;
+  /** Records the client's subnet (null: none). With `operationId`, only while that operation still owns the client. */
+  setSubnet(id: ClientId, subnet: string | null, options?: { operationId?: string }): Promise<void>;
   /** Records a client's config as its agent now applies it (a new settings version): YAML, admins, provider. */
   updateConfig(id: ClientId, config: { configYaml: string; admins: string[]; provider: 'gmail' | 'outlook' }, now: Date): Promise<void>;
   setStatus(id: ClientId, status: ClientStatus, reason: string | null, now: Date): Promise<void>;
@@ -65,18 +66,27 @@ export interface Registry {
   transition(id: ClientId, from: readonly ClientStatus[], to: ClientStatus, reason: string | null, now: Date, options?: { operationId?: string }): Promise<boolean>;
   /**
    * Atomically makes `operationId` the client's owner (its operation id, with a fresh heartbeat), moving it
-   * from one of `from` to `to`; false when it was in another state. A client in 'provisioning' is taken only
-   * once its owner's heartbeat is `staleAfterMs` old (its orchestrator died): a live operation is never
-   * taken over, and one that was stops at its next ownership check (`transition` with `operationId`).
+   * from one of `from` to `to`; false when it was in another state. A client in 'provisioning' or
+   * 'deprovisioning' is taken only once its owner's heartbeat is `staleAfterMs` old (its orchestrator died)
+   * or released (`releaseClaim`): a live operation is never taken over, and one that was stops at its next
+   * ownership check (`transition` with `operationId`).
    */
   claim(id: ClientId, operationId: string, move: { from: readonly ClientStatus[]; to: ClientStatus; reason: string | null }, now: Date, staleAfterMs: number): Promise<boolean>;
+  /**
+   * Ends `operationId`'s hold on the client once it has stopped (it failed part way and left the client as
+   * it was then, 'deprovisioning' say): its heartbeat is cleared, so the next operation claims the client at
+   * once instead of waiting out the take-over age. False (nothing changed) once another operation owns it.
+   */
+  releaseClaim(id: ClientId, operationId: string, now: Date): Promise<boolean>;
   /**
    * Deletes the client's row with everything the registry keeps per client but the ops log (its audit
    * checkpoint, its onboarding check): a client made again under the same id starts clean. With
    * `operationId`, only while that operation still owns the client: nothing is deleted once another claimed
-   * it. True when a row was deleted.
+   * it. True when a row was deleted. With `withoutRow` (a purge of a client the registry no longer knows),
+   * only what a client without a row left: a row made meanwhile (a provisioning elsewhere) is kept with all
+   * that is its, and the answer is false; true when the client has no row.
    */
-  deleteClient(id: ClientId, options?: { operationId?: string }): Promise<boolean>;
+  deleteClient(id: ClientId, options?: { operationId?: string; withoutRow?: boolean }): Promise<boolean>;
   /**
    * Makes rows deleted from the per-client tables, ops-log values erased and incident notifications
    * rewritten (erasure, purge) gone from the registry's files too, not only invisible; `writeAheadLog`

@@ -14,7 +14,7 @@ import { PURGE_ACTION } from '../domain/ops-log-chain.ts';
 import { eraseClientOpsLog, type OpsLogErasure } from './erasure/ops-log-erasure.ts';
 import { forgetMetricsHistory, type MetricsHistoryDeletion } from './erasure/metrics-history-step.ts';
 import type { ErasureStep } from './erasure/deletion-certificate.ts';
-import { provisioningAbandoned } from './erasure/provisioning-abandoned.ts';
+import { operationLive } from './erasure/provisioning-abandoned.ts';
 import { expireAlertSilences } from './erasure/alert-silences-step.ts';
 import type { AlertSilences } from '../ports/alert-silences.ts';
 
@@ -80,8 +80,8 @@ export class DeprovisionClientService {
     // A provisioning claims under the guard this holds, so none can start or take over while this runs. One that is
     // alive (its heartbeat fresh) is waited for; one whose orchestrator died never finishes, and is taken over here,
     // at provisioning's own take-over age, its possibly running agent and its network removed like any other.
-    if (record?.status === 'provisioning' && !provisioningAbandoned(record, clock.now())) {
-      throw new FleetError('busy', `${clientId} is being provisioned; try again when it finishes`, { retryable: true });
+    if (record !== null && operationLive(record, clock.now())) {
+      throw new FleetError('busy', `${clientId} is being ${record.status === 'provisioning' ? 'provisioned' : 'closed'} by another operation; try again when it finishes`, { retryable: true });
     }
     // The take-over gives the client this deprovision's operation id: a provisioning taken over stops at its
     // next ownership check and leaves alone what it made (the volume above all, which only a purge removes),
@@ -92,7 +92,20 @@ export class DeprovisionClientService {
       throw new FleetError('busy', `${clientId} is being provisioned (or changed state); try again when it finishes`, { retryable: true });
     }
     const claim = record ? { operationId } : null;
-    return withOperationHeartbeat(this.deps, { clientId, operationId, step: 'deprovisioning' }, () => this.removeAll(clientId, claim, request));
+    try {
+      return await withOperationHeartbeat(this.deps, { clientId, operationId, step: 'deprovisioning' }, () => this.removeAll(clientId, claim, request));
+    } catch (error) {
+      // Stopped (its heartbeat too): the client stays 'deprovisioning', claimable at once by the next
+      // operator action rather than busy until the take-over age.
+      if (claim !== null) await this.release(clientId, operationId, error);
+      throw error;
+    }
+  }
+
+  private async release(clientId: ClientId, operationId: string, failure: unknown): Promise<void> {
+    await this.deps.registry.releaseClaim(clientId, operationId, this.deps.clock.now()).catch((error: unknown) => {
+      this.deps.logger.error('a failed deprovision could not release its claim: the client stays busy until the take-over age', { client: clientId, error, failure });
+    });
   }
 
   /** `claim`: this deprovision's, when the client has a row; null for the purge of a client the registry no longer knows. */
@@ -109,11 +122,14 @@ export class DeprovisionClientService {
       await runtime.removeVolume(clientId);
       await this.deps.extension?.onPurge?.(clientId);
       opsLog = await eraseClientOpsLog(registry, clientId, clock.now());
-      if (!(await registry.deleteClient(clientId, claim ?? {})) && claim !== null) throw lost();
+      if (!(await registry.deleteClient(clientId, claim ?? { withoutRow: true }))) {
+        if (claim !== null) throw lost();
+        throw new FleetError('conflict', `${clientId} was provisioned again while it was being purged: its new registry row is kept; check \`fleet status ${clientId}\``);
+      }
       await registry.reclaimDeletedRows();
       monitoring = [await forgetMetricsHistory(this.deps, clientId), await expireAlertSilences(this.deps, clientId)];
     } else if (claim !== null) {
-      await registry.setSubnet(clientId, null);
+      await registry.setSubnet(clientId, null, claim);
       if (!(await registry.transition(clientId, ['deprovisioning'], 'deprovisioned', request.reason ?? null, clock.now(), claim))) throw lost();
     }
     await registry.appendOpsLog({

@@ -9,9 +9,12 @@ import type { ContainerRuntime } from '../ports/container-runtime.ts';
 import type { OrchestratorMetrics } from '../observability/metrics.ts';
 import type { ClientOperationGuard } from './client-operation-guard.ts';
 import { ClientSubnets } from './client-subnets.ts';
+import { STALE_OPERATION_MS, withOperationHeartbeat } from './operation-heartbeat.ts';
 import { provisionSteps, type ProvisionContext, type ProvisionStepDependencies } from './provision-steps.ts';
 
 export type { ProvisionSecrets } from './provision-steps.ts';
+/** Re-exported where it has always been imported from. */
+export { STALE_OPERATION_MS };
 
 export interface ProvisionRequest {
   /** Untrusted: validated before any side effect. */
@@ -67,9 +70,6 @@ export function checkRequestedRuntime(requested: unknown, running: ContainerRunt
     throw new FleetError('conflict', `this orchestrator runs agents on ${running}; restart it with FLEET_RUNTIME=${requested}`);
   }
 }
-
-/** A provisioning operation that crashed is taken over once its heartbeat is this old. */
-export const STALE_OPERATION_MS = 5 * 60_000;
 
 /**
  * Provisions a client's agent as a saga (see provisionSteps): registry row → secrets, volume and network →
@@ -145,12 +145,10 @@ export class ProvisionClientService {
 
     // A step may outlast STALE_OPERATION_MS (a long health timeout, a slow engine): the heartbeat keeps this
     // live operation from being taken over, and its rollback from undoing the taker's work.
-    const heartbeat = setInterval(() => this.beat(context, currentStep), this.deps.heartbeatIntervalMs ?? STALE_OPERATION_MS / 5);
     try {
-      await runSaga(this.steps(), context, record).finally(() => {
-        clearInterval(heartbeat);
-        return this.settleProgress(context, logger);
-      });
+      await withOperationHeartbeat({ ...this.deps, logger }, { clientId, operationId: context.operationId, step: () => currentStep }, () =>
+        runSaga(this.steps(), context, record).finally(() => this.settleProgress(context, logger)),
+      );
     } catch (error) {
       // The saga's error is the one the caller gets; a claim that could not be released is logged with it.
       const releaseError = await this.releaseClaim(context).then(
@@ -211,15 +209,6 @@ export class ProvisionClientService {
     if (guard === undefined) return claimRow();
     while (guard.runningOn(clientId) === 'provisioning') await guard.ended(clientId);
     return guard.exclusive(clientId, 'provisioning', claimRow);
-  }
-
-  /** Records the current step again (after the saga's own progress writes), which refreshes the heartbeat. */
-  private beat(context: ProvisionContext, step: string): void {
-    const { registry, clock } = this.deps;
-    const at = clock.now();
-    context.progressWrites = context.progressWrites
-      .then(() => registry.recordProgress(context.clientId, context.operationId, step, at))
-      .catch((error: unknown) => void (context.progressError ??= error));
   }
 
   /** Waits for the saga's progress writes, so none is left in flight; one that failed is only logged. */

@@ -115,7 +115,7 @@ export function provisionSteps(deps: ProvisionStepDependencies, subnets: ClientS
           },
           compensate: async (context) => {
             await runtime.removeNetwork(context.clientId);
-            await registry.setSubnet(context.clientId, null);
+            await registry.setSubnet(context.clientId, null, { operationId: context.operationId });
           },
         },
       ],
@@ -124,6 +124,10 @@ export function provisionSteps(deps: ProvisionStepDependencies, subnets: ClientS
       name: 'container',
       run: async (context) => {
         progress(context, 'container');
+        // A leftover agent (of a crashed, rolled-back or closed operation) may still hold a live token: this
+        // container replaces or adopts it and the introduction below hands it a new one, so none minted before
+        // may outlive it (the next rotation would be the first to revoke it).
+        await secrets.store.revokeAgentTokens(context.clientId);
         await runtime.createAgent(
           agentWorkloadSpec(config, context.clientId, context.configYaml, {
             VAULT_ADDR: context.vaultAddr!,

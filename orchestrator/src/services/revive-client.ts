@@ -65,7 +65,12 @@ export class ReviveClientService {
     // orchestrator's provisioning, erasure or deprovision from taking the client over as abandoned.
     const operationId = randomUUID();
     if (!(await registry.claim(clientId, operationId, { from: ['killed'], to: 'provisioning', reason: 'reviving' }, clock.now(), STALE_OPERATION_MS))) {
-      throw new FleetError('conflict', `${clientId} is not killed; nothing to revive`);
+      // Two revives at once (two orchestrators, two CLI calls): the claim is atomic, so one wins and this one says why it lost.
+      const status = (await registry.getClient(clientId).catch(() => null))?.status;
+      throw new FleetError(
+        'conflict',
+        status === 'provisioning' ? `${clientId} is being revived (or provisioned) by another operation; check \`fleet status ${clientId}\`` : `${clientId} is not killed; nothing to revive`,
+      );
     }
     return withOperationHeartbeat(this.deps, { clientId, operationId, step: 'reviving' }, () => this.bringBack(clientId, operationId, reason, actor));
   }

@@ -316,8 +316,8 @@ export class SqlRegistry implements Registry {
     );
   }
 
-  async setSubnet(id: ClientId, subnet: string | null): Promise<void> {
-    await this.sql.query('UPDATE clients SET subnet = $2 WHERE id = $1', [id, subnet]);
+  async setSubnet(id: ClientId, subnet: string | null, options: { operationId?: string } = {}): Promise<void> {
+    await this.sql.query('UPDATE clients SET subnet = $2 WHERE id = $1 AND ($3::text IS NULL OR operation_id = $3::text)', [id, subnet, options.operationId ?? null]);
   }
 
   async updateConfig(id: ClientId, config: { configYaml: string; admins: string[]; provider: 'gmail' | 'outlook' }, now: Date): Promise<void> {
@@ -354,14 +354,23 @@ export class SqlRegistry implements Registry {
     const rows = await this.sql.query(
       `UPDATE clients SET status = $3, status_reason = $4, operation_id = $5, operation_step = 'claimed', operation_heartbeat_at = $6, updated_at = $6
        WHERE id = $1 AND status = ANY($2::text[])
-         AND (status <> 'provisioning' OR operation_heartbeat_at IS NULL OR operation_heartbeat_at <= $7)
+         AND (status NOT IN ('provisioning', 'deprovisioning') OR operation_heartbeat_at IS NULL OR operation_heartbeat_at <= $7)
        RETURNING id`,
       [id, [...move.from], move.to, this.sealedStatusReason(id, move.reason), operationId, now, staleBefore],
     );
     return rows.length === 1;
   }
 
-  async deleteClient(id: ClientId, options: { operationId?: string } = {}): Promise<boolean> {
+  async releaseClaim(id: ClientId, operationId: string, now: Date): Promise<boolean> {
+    const rows = await this.sql.query(
+      'UPDATE clients SET operation_heartbeat_at = NULL, updated_at = $3 WHERE id = $1 AND operation_id = $2 RETURNING id',
+      [id, operationId, now],
+    );
+    return rows.length === 1;
+  }
+
+  async deleteClient(id: ClientId, options: { operationId?: string; withoutRow?: boolean } = {}): Promise<boolean> {
+    if (options.withoutRow === true) return this.deleteRowlessClient(id);
     return this.sql.transaction(async (tx) => {
       // The row is locked first: a claim that lands meanwhile waits, and then finds no row to claim.
       const [owned] = await tx.query('SELECT id FROM clients WHERE id = $1 AND ($2::text IS NULL OR operation_id = $2::text) FOR UPDATE', [id, options.operationId ?? null]);
@@ -370,6 +379,23 @@ export class SqlRegistry implements Registry {
         await tx.query(`DELETE FROM ${quotedIdentifier(table.name)} WHERE ${quotedIdentifier(table.clientColumn)} = $1`, [id]);
       }
       return owned !== undefined;
+    });
+  }
+
+  /**
+   * What a client without a row left (its audit checkpoint, its onboarding check), each statement conditional
+   * on there being no row still: a row a provisioning inserts meanwhile is never deleted, nor what is its.
+   */
+  private async deleteRowlessClient(id: ClientId): Promise<boolean> {
+    return this.sql.transaction(async (tx) => {
+      for (const table of PER_CLIENT_TABLES.filter((candidate) => candidate.name !== 'clients')) {
+        await tx.query(
+          `DELETE FROM ${quotedIdentifier(table.name)} WHERE ${quotedIdentifier(table.clientColumn)} = $1 AND NOT EXISTS (SELECT 1 FROM clients WHERE id = $1)`,
+          [id],
+        );
+      }
+      const [row] = await tx.query('SELECT id FROM clients WHERE id = $1', [id]);
+      return row === undefined;
     });
   }
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError, isFleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
@@ -16,7 +17,10 @@ import type { KillClientService } from '../kill-client.ts';
 import { deletionCertificate, type DeletionCertificate, type ErasureStep } from './deletion-certificate.ts';
 import { deadlineOf, ERASE_ACTION, ERASE_STARTED, ERASURE_REQUEST_ACTION, foldErasureRequests, parseRequestId, unfinishedErasure, type ErasureRequest } from './erasure-records.ts';
 import type { ClientOperationGuard } from '../client-operation-guard.ts';
-import { provisioningAbandoned } from './provisioning-abandoned.ts';
+import { operationLive } from './provisioning-abandoned.ts';
+import { CLIENT_STATUSES } from '../../domain/client-status.ts';
+import { withOperationHeartbeat } from '../operation-heartbeat.ts';
+import { STALE_OPERATION_MS } from '../provision-client.ts';
 import { eraseClientOpsLog, type OpsLogErasure } from './ops-log-erasure.ts';
 import { forgetMetricsHistory } from './metrics-history-step.ts';
 import { expireAlertSilences } from './alert-silences-step.ts';
@@ -142,17 +146,46 @@ export class EraseClientService {
     const log = await registry.listOpsLog({ clientId });
     const client = await registry.getClient(clientId);
     if (client === null) return this.eraseWithoutRow(clientId, requestId, log, input.actor);
-    // A client still 'deprovisioning' here is a closure that stopped half way: one running now would hold the guard.
-    // A provisioning saga does not hold the guard past its claim, so one that is alive (its heartbeat fresh) is
-    // waited for; one whose orchestrator died never finishes, and must not hold the erasure past its deadline.
-    if (client.status === 'provisioning' && !provisioningAbandoned(client, this.deps.clock.now())) {
-      throw new FleetError('busy', `${clientId} is ${client.status}; erase it when that finishes`, { retryable: true });
+    // A provisioning or closure that is alive (its heartbeat fresh) is waited for; one whose orchestrator died
+    // (or that failed and released its claim) never finishes, and must not hold the erasure past its deadline.
+    if (operationLive(client, this.deps.clock.now())) {
+      throw new FleetError('busy', `${clientId} is ${client.status} by another operation; erase it when that finishes`, { retryable: true });
     }
     const request = await this.recordRequest({ clientId, requestId, actor: input.actor, ...(input.receivedAt === undefined ? {} : { receivedAt: input.receivedAt }) });
-    const resumed = unfinishedErasure(log, clientId) !== null;
-    await registry.appendOpsLog({ actor: input.actor, action: ERASE_ACTION, clientId, reason: null, outcome: ERASE_STARTED, details: { requestId, clientCreatedAt: client.createdAt } });
-    const steps = [...(await this.stopAgentAndGrant(client, requestId, input.actor)), ...(await this.removeStoredData(clientId))];
-    return this.certify({ clientId, createdAt: client.createdAt, request, actor: input.actor, steps, resumed });
+    // The erasure owns the client while it runs (its operation id, its heartbeat): a provisioning elsewhere
+    // neither claims it nor goes on, and the row is deleted only while it is still the erasure's.
+    const operationId = randomUUID();
+    const claimed = await registry.claim(clientId, operationId, { from: CLIENT_STATUSES, to: 'deprovisioning', reason: `erasure ${requestId}` }, this.deps.clock.now(), STALE_OPERATION_MS);
+    if (!claimed) throw new FleetError('busy', `${clientId} is being changed by another operation; erase it when that finishes`, { retryable: true });
+    const progress = { killed: client.status === 'killed' };
+    try {
+      return await withOperationHeartbeat(this.deps, { clientId, operationId, step: 'erasure' }, async () => {
+        const resumed = unfinishedErasure(log, clientId) !== null;
+        await registry.appendOpsLog({ actor: input.actor, action: ERASE_ACTION, clientId, reason: null, outcome: ERASE_STARTED, details: { requestId, clientCreatedAt: client.createdAt } });
+        const steps = [...(await this.stopAgentAndGrant(client, requestId, input.actor, progress)), ...(await this.removeStoredData(clientId, { operationId }))];
+        return this.certify({ clientId, createdAt: client.createdAt, request, actor: input.actor, steps, resumed });
+      });
+    } catch (error) {
+      await this.settleFailed(client, operationId, progress.killed, error as Error);
+      throw error;
+    }
+  }
+
+  /**
+   * A failed erasure hands the client back as the run left it, for the next run to claim at once: killed once
+   * its agent was (or it was before), a closed client closed, and otherwise as it was ('failed' for a
+   * provisioning the erasure took over). Nothing once another operation owns it.
+   */
+  private async settleFailed(client: ClientRecord, operationId: string, killed: boolean, error: Error): Promise<void> {
+    const { registry, clock, logger } = this.deps;
+    const closed = client.status === 'deprovisioning' || client.status === 'deprovisioned';
+    const back = closed ? client.status : killed ? 'killed' : client.status === 'provisioning' ? 'failed' : client.status;
+    try {
+      await registry.transition(client.id, ['deprovisioning'], back, `erasure failed: ${error.message}`.slice(0, 500), clock.now(), { operationId });
+      await registry.releaseClaim(client.id, operationId, clock.now());
+    } catch (settleError) {
+      logger.error('a failed erasure could not hand the client back: it stays busy until the take-over age', { client: client.id, error: settleError, failure: error });
+    }
   }
 
   /**
@@ -176,7 +209,7 @@ export class EraseClientService {
     const steps: ErasureStep[] = [
       { what: 'kill', outcome: 'not-running', detail: `${gone}: the agent had been removed before it` },
       { what: 'oauth-grant', outcome: 'none-stored', detail: `${gone}, after the client's secrets: no stored grant was left to revoke` },
-      ...(await this.removeStoredData(clientId)),
+      ...(await this.removeStoredData(clientId, { withoutRow: true })),
     ];
     return this.certify({ clientId, createdAt, request, actor, steps, resumed: true });
   }
@@ -197,12 +230,13 @@ export class EraseClientService {
   }
 
   /** The agent killed (its tokens revoked, its policy locked), then the OAuth grant revoked while the secrets hold it. */
-  private async stopAgentAndGrant(client: ClientRecord, requestId: string, actor: string): Promise<ErasureStep[]> {
+  private async stopAgentAndGrant(client: ClientRecord, requestId: string, actor: string, progress: { killed: boolean }): Promise<ErasureStep[]> {
     const clientId = client.id;
     const steps: ErasureStep[] = [];
     // An abandoned provisioning may have left a running agent holding tokens: it is killed like any other.
     if (client.status === 'active' || client.status === 'failed' || client.status === 'deprovisioning' || client.status === 'provisioning') {
       const killed = await this.deps.kill.kill({ clientId, reason: `erasure ${requestId}`, actor });
+      progress.killed = true;
       steps.push({ what: 'kill', outcome: 'killed', detail: `${killed.revokedTokens} agent tokens revoked; container stopped: ${killed.containerStopped}` });
     } else steps.push({ what: 'kill', outcome: 'not-running', detail: `the client was ${client.status}` });
     const grant = await this.deps.grants.revoke(clientId, client.provider);
@@ -210,8 +244,11 @@ export class EraseClientService {
     return steps;
   }
 
-  /** Everything stored of the client, each removal idempotent; needs nothing from its registry row. */
-  private async removeStoredData(clientId: ClientId): Promise<ErasureStep[]> {
+  /**
+   * Everything stored of the client, each removal idempotent; needs nothing from its registry row. `scope`:
+   * the erasure's claim on the row, or (no row) that none may be made meanwhile.
+   */
+  private async removeStoredData(clientId: ClientId, scope: { operationId: string } | { withoutRow: true }): Promise<ErasureStep[]> {
     const { runtime, targets, secrets, registry, keys } = this.deps;
     const steps: ErasureStep[] = [];
     await runtime.volumes.removeHelpers(clientId);
@@ -243,7 +280,9 @@ export class EraseClientService {
     }
     const opsLog = await eraseClientOpsLog(registry, clientId, this.deps.clock.now());
     steps.push({ what: 'ops-log', outcome: 'erased', detail: opsLogDetail(opsLog) });
-    await registry.deleteClient(clientId);
+    if (!(await registry.deleteClient(clientId, scope))) {
+      throw new FleetError('conflict', `${clientId} was claimed by another operation (a provisioning) while it was being erased: erasure not certified; run it again`);
+    }
     const { writeAheadLog } = await registry.reclaimDeletedRows();
     const goneFrom = writeAheadLog
       ? 'the database files and its write-ahead log'
