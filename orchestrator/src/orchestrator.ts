@@ -258,7 +258,13 @@ export async function createOrchestrator(
   const revive = new ReviveClientService({ config, registry, runtime, targets, secrets, control, health, clock, logger, vaultAddressFor, introduce, guard: clientOperations });
   const agents = new AgentProxyService({ registry, runtime, secrets, control, clock, logger, volumes: { introduce, guard: clientOperations } });
   const settings = new ClientSettingsService({ registry, agents, control, clock, logger, egress });
-  const support = new SupportAccessService({ registry, clock, linkIncident: (incident, clientId) => incidents.incidents.checkSupportLink(incident, clientId) });
+  const support = new SupportAccessService({
+    registry,
+    clock,
+    linkIncident: (incident, clientId) => incidents.incidents.checkSupportLink(incident, clientId),
+    // Asked at each request, by which time the team (made below) exists.
+    isTeamMember: (member) => team.members.isMember(member),
+  });
   const rotate = new RotateCredentialsService({ registry, runtime, secrets, logger, introduce, renewTls: (clientId) => agentTls.renew(clientId), guard: clientOperations });
   const lifecycle = await composeDataLifecycle({
     config, registry, runtime, targets, health, control, secretBackend, clock, logger, kill, support, vaultAddressFor, introduce,

@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { parseClientConfigYaml } from '@agent-fleet/kernel/client-config-yaml';
+import { unsafeTextIssue } from '@agent-fleet/kernel/client-config';
 import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError, isFleetError } from '@agent-fleet/kernel/fleet-error';
+import { SerialQueue } from '@agent-fleet/kernel/serial-queue';
+import { isClosedStatus } from '../domain/client-status.ts';
 import { CLIENT_DELETION_ACTIONS } from '../domain/ops-log-chain.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { OpsLogEntry, Registry } from '../ports/registry.ts';
 import { currentLife } from './erasure/erasure-records.ts';
+import { SupportClientAdmins } from './support-client-admins.ts';
 import { MEMBER_IDENTITY_ACTIONS } from './team/team-members.ts';
 
 /**
@@ -53,6 +56,13 @@ const GRANT_STATE_ACTIONS: readonly string[] = [SUPPORT_ACTIONS.request, SUPPORT
 const GRANT_READ_ACTIONS: readonly string[] = [...GRANT_STATE_ACTIONS, ...CLIENT_DELETION_ACTIONS];
 
 const MAX_HOURS = 24;
+/**
+ * Requests waiting for the client's admins, at most, naming one member or made by one requester: each is a
+ * line on the client's support page and a decision asked of its admins, so one member cannot bury them.
+ */
+export const MAX_PENDING_REQUESTS = 5;
+/** The actor of a revocation the service makes itself (an approver who no longer speaks for the client). */
+export const SUPPORT_SYSTEM_ACTOR = 'system';
 /** A request nobody approved within this time cannot be approved any more: ask again. */
 const PENDING_VALID_HOURS = 72;
 const HOUR_MS = 3_600_000;
@@ -69,23 +79,52 @@ export interface SupportAccessDependencies {
    * request, at the approval and at every use, so a grant ends with its incident. Absent: only a label.
    */
   linkIncident?: (incident: string, clientId: ClientId) => Promise<void>;
+  /**
+   * Whether a name is a member of the team now (TeamMembers.isMember): a request for anyone else is refused,
+   * whichever surface it came through. Absent: every name is taken for a member (unit beds without a team).
+   */
+  isTeamMember?: (member: string) => Promise<boolean>;
 }
 
 export class SupportAccessService {
   private readonly deps: SupportAccessDependencies;
+  private readonly admins: SupportClientAdmins;
+  /**
+   * Request, approve and revoke one at a time: each reads the grants, checks, then appends, and two at once
+   * (a replayed approval, requests sent together past the pending limit) must not both pass the check.
+   */
+  private readonly writes = new SerialQueue();
+  /** Revocations of unvouched grants being logged, by grant id: reads running together log one each. */
+  private readonly ending = new Map<string, Promise<void>>();
 
   constructor(deps: SupportAccessDependencies) {
     this.deps = deps;
+    this.admins = new SupportClientAdmins(deps.registry);
   }
 
   async request(input: { clientId: unknown; member: string; incident: string; reason: string; hours?: number; actor: string }): Promise<SupportGrant> {
-    const clientId = await this.existingClient(input.clientId);
+    const clientId = parseClientId(input.clientId);
     if (!MEMBER_RULE.test(input.member)) throw new FleetError('invalid_input', 'member must be an operator identity: letters, digits and . @ : + - _ (at most 100)');
     if (!INCIDENT_RULE.test(input.incident)) throw new FleetError('invalid_input', 'incident must be an incident id such as INC-42 (letters, digits, . _ : -; at most 64)');
     const reason = input.reason.trim();
     if (reason === '' || reason.length > 500) throw new FleetError('invalid_input', 'a reason of 1-500 characters is required');
+    // The reason is shown to the client's admins when they decide: nothing in it may hide or reorder text.
+    const unsafe = unsafeTextIssue(reason, { multiLine: true });
+    if (unsafe !== undefined) throw new FleetError('invalid_input', `the reason ${unsafe}`);
     const hours = input.hours ?? 4;
     if (!Number.isInteger(hours) || hours < 1 || hours > MAX_HOURS) throw new FleetError('invalid_input', `hours must be a whole number from 1 to ${MAX_HOURS}`);
+    return this.writes.run(() => this.logRequest({ ...input, clientId, reason, hours }));
+  }
+
+  private async logRequest(input: { clientId: ClientId; member: string; incident: string; reason: string; hours: number; actor: string }): Promise<SupportGrant> {
+    const { clientId, reason, hours } = input;
+    await this.openClient(clientId);
+    // A name nobody on the team holds could never use a grant (adding it later ends the grant), yet the
+    // client's admins would be asked to approve access for it.
+    if (this.deps.isTeamMember !== undefined && !(await this.deps.isTeamMember(input.member))) {
+      throw new FleetError('invalid_input', `${input.member} is not a team member: support access is granted to a member of the team (fleet team list)`);
+    }
+    await this.refuseFlood(clientId, input.member, input.actor);
     await this.deps.linkIncident?.(input.incident, clientId);
     const id = `sg-${randomBytes(8).toString('hex')}`;
     await this.deps.registry.appendOpsLog({
@@ -102,7 +141,13 @@ export class SupportAccessService {
 
   /** Only one of the client's admins (from its config) can approve; the access then runs for `hours`. */
   async approve(input: { clientId: unknown; grantId: string; by: string; actor: string }): Promise<SupportGrant> {
-    const clientId = await this.existingClient(input.clientId);
+    const clientId = parseClientId(input.clientId);
+    return this.writes.run(() => this.logApproval({ ...input, clientId }));
+  }
+
+  private async logApproval(input: { clientId: ClientId; grantId: string; by: string; actor: string }): Promise<SupportGrant> {
+    const { clientId } = input;
+    await this.openClient(clientId);
     const grant = await this.find(clientId, input.grantId);
     if (grant.status !== 'pending') throw new FleetError('conflict', `grant ${grant.id} is ${grant.status}; only a pending grant can be approved`);
     const requestedMs = Date.parse(grant.requestedAt);
@@ -111,8 +156,7 @@ export class SupportAccessService {
       throw new FleetError('conflict', `grant ${grant.id} was requested more than ${PENDING_VALID_HOURS} h ago; request a new one`);
     }
     const by = input.by.trim().toLowerCase();
-    const admins = await this.adminsOf(clientId);
-    if (!admins.includes(by)) {
+    if (!(await this.admins.of(clientId)).has(by)) {
       throw new FleetError('forbidden', `${input.by} is not an admin of ${clientId}; support access needs the approval of one of the client's admins`);
     }
     // The incident may have closed since the request (closing revokes the grants it lists, not one
@@ -132,6 +176,11 @@ export class SupportAccessService {
   }
 
   async revoke(input: { clientId: unknown; grantId: string; actor: string }): Promise<SupportGrant> {
+    const clientId = parseClientId(input.clientId);
+    return this.writes.run(() => this.logRevocation({ ...input, clientId }));
+  }
+
+  private async logRevocation(input: { clientId: ClientId; grantId: string; actor: string }): Promise<SupportGrant> {
     const clientId = await this.existingClient(input.clientId);
     const grant = await this.find(clientId, input.grantId);
     if (grant.status === 'revoked' || grant.status === 'expired') return grant;
@@ -221,7 +270,63 @@ export class SupportAccessService {
     // Read after the grants: a member removed or reissued meanwhile is then seen, never missed. An identity
     // change only revokes, so the grants it leaves selected are among those selected without it.
     const identityChanges = await this.deps.registry.listOpsLog({ actions: Object.values(MEMBER_IDENTITY_ACTIONS) });
-    return foldGrants(entries, now, identityChanges).filter(keep);
+    const folded = foldGrants(entries, now, identityChanges).filter(keep);
+    return (await this.endUnvouched(clientId, folded)).filter(keep);
+  }
+
+  /**
+   * Ends each active grant whose approver no longer speaks for the client: removed from its admins, or the
+   * client closed. The client gave access through that person; once the client has taken their say away it
+   * would not expect access they opened to outlast it. Logged as a revocation, so the grant stays ended if
+   * the address is made an admin again, and the ops log says why it ended. One read of the client record,
+   * and only when a grant is active.
+   */
+  private async endUnvouched(clientId: ClientId, grants: SupportGrant[]): Promise<SupportGrant[]> {
+    if (!grants.some((grant) => grant.status === 'active')) return grants;
+    const admins = await this.admins.of(clientId);
+    const ended: SupportGrant[] = [];
+    for (const grant of grants) {
+      if (grant.status !== 'active' || (grant.approvedBy !== null && admins.has(grant.approvedBy))) {
+        ended.push(grant);
+        continue;
+      }
+      const at = this.deps.clock.now().toISOString();
+      await this.logEndOfUnvouched(grant, at);
+      ended.push({ ...grant, revokedAt: at, status: 'revoked' });
+    }
+    return ended;
+  }
+
+  private logEndOfUnvouched(grant: SupportGrant, at: string): Promise<void> {
+    const running = this.ending.get(grant.id);
+    if (running !== undefined) return running;
+    const logged = this.deps.registry
+      .appendOpsLog({
+        at,
+        actor: SUPPORT_SYSTEM_ACTOR,
+        action: SUPPORT_ACTIONS.revoke,
+        clientId: grant.clientId,
+        reason: grant.reason,
+        outcome: 'success',
+        details: { grantId: grant.id, approvedBy: grant.approvedBy, ended: 'the approver no longer speaks for the client: not among its admins, or the client is closed' },
+      })
+      .then(() => undefined)
+      .finally(() => this.ending.delete(grant.id));
+    this.ending.set(grant.id, logged);
+    return logged;
+  }
+
+  /** At most MAX_PENDING_REQUESTS waiting for the member, and as many made by the requester. */
+  private async refuseFlood(clientId: ClientId, member: string, requester: string): Promise<void> {
+    const pending = await this.grantsOf(clientId, (grant) => grant.status === 'pending');
+    const forMember = pending.filter((grant) => grant.member === member).length;
+    const byRequester = pending.filter((grant) => grant.requestedBy === requester).length;
+    if (forMember < MAX_PENDING_REQUESTS && byRequester < MAX_PENDING_REQUESTS) return;
+    const who = forMember >= MAX_PENDING_REQUESTS ? `${member} already has` : `${requester} already made`;
+    throw new FleetError(
+      'conflict',
+      `${who} ${MAX_PENDING_REQUESTS} support requests waiting for the admins of ${clientId} (the most there can be): wait for their answer, or withdraw one (fleet support revoke ${clientId} <grant-id>)`,
+    );
   }
 
   private async find(clientId: ClientId, grantId: string): Promise<SupportGrant> {
@@ -237,10 +342,11 @@ export class SupportAccessService {
     return clientId;
   }
 
-  private async adminsOf(clientId: ClientId): Promise<string[]> {
+  /** A client that exists and is not being closed or closed: nobody asks or approves for a closed one. */
+  private async openClient(clientId: ClientId): Promise<void> {
     const record = await this.deps.registry.getClient(clientId);
     if (!record) throw new FleetError('not_found', `no client "${clientId}" in the registry`);
-    return parseClientConfigYaml(record.configYaml, `the config of ${clientId}`).admins;
+    if (isClosedStatus(record.status)) throw new FleetError('conflict', `${clientId} is ${record.status}: support access to a closed client is neither requested nor approved`);
   }
 }
 

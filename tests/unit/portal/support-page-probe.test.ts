@@ -37,7 +37,8 @@ describe('support page: hostile and plentiful requests', () => {
   };
 
   test('markup in a reason is shown as text, in every section', async () => {
-    const hostile = '</bdi><script>alert(1)</script><img src=x onerror="alert(2)"> & \u202Egnp.exe';
+    // Bidirectional overrides never get this far: the service refuses them in a reason (support-request-limits).
+    const hostile = '</bdi><script>alert(1)</script><img src=x onerror="alert(2)"> & gnp.exe';
     await ask(hostile);
     const active = await ask(hostile);
     await support.approve({ clientId: 'acme', grantId: active.id, by: ADMIN.email, actor: 'client-admin:x' });
@@ -45,7 +46,7 @@ describe('support page: hostile and plentiful requests', () => {
     await support.revoke({ clientId: 'acme', grantId: denied.id, actor: 'client-admin:x' });
     const text = await page();
     assert.doesNotMatch(text, /<script>|<img /);
-    assert.equal(text.split('&lt;/bdi&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=&quot;alert(2)&quot;&gt; &amp; \u202Egnp.exe').length - 1, 3);
+    assert.equal(text.split('&lt;/bdi&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=&quot;alert(2)&quot;&gt; &amp; gnp.exe').length - 1, 3);
   });
 
   test('a very long reason is shown whole', async () => {
@@ -59,7 +60,8 @@ describe('support page: hostile and plentiful requests', () => {
       const grant = await ask(`old request ${index}`);
       await support.revoke({ clientId: 'acme', grantId: grant.id, actor: 'client-admin:x' });
     }
-    for (let index = 0; index < SUPPORT_LIST_LIMIT + 70; index += 1) await ask(`waiting request ${index}`);
+    // Each member may have a few requests waiting; a large team together can still have many.
+    for (let index = 0; index < SUPPORT_LIST_LIMIT + 70; index += 1) await ask(`waiting request ${index}`, `ops.member${index}`);
     const text = await page();
     assert.equal(text.match(/Approve for 4 h/g)?.length, SUPPORT_LIST_LIMIT);
     assert.equal(text.match(/Reason: <bdi>old request/g)?.length, SUPPORT_LIST_LIMIT);

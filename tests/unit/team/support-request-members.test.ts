@@ -32,7 +32,7 @@ describe('support requests name a team member', () => {
     members = new TeamMembers({ store, totp: new TeamTotp({ members: store.members, clock, sealingKey: randomBytes(32) }), registry, clock });
     await members.add({ name: 'alice', email: 'alice@agency.example', actor: '', bootstrap: true });
     await members.add({ name: 'bob', email: 'bob@agency.example', actor: 'alice', bootstrap: false });
-    const orchestrator = { team: { members }, support: new SupportAccessService({ registry, clock }) } as unknown as Orchestrator;
+    const orchestrator = { team: { members }, support: new SupportAccessService({ registry, clock, isTeamMember: (member) => members.isMember(member) }) } as unknown as Orchestrator;
     ({ server, base } = await serveApiRouter(orchestrator));
   });
   after(() => server.close());
