@@ -95,4 +95,15 @@ void describe('retention over a directory someone else wrote into', () => {
     assert.equal((await readdir(join(root, ACME))).length, 3);
     assert.ok((await readFile(join(root, ACME, (await readdir(join(root, ACME)))[0] ?? ''))).length > 0);
   });
+
+  test('after the clock ran ahead and was put right, the backup just made survives its prune', async () => {
+    const { service, backupAt } = await setup();
+    // Two daily slots: the clock ran a month ahead for two days, so two backups are dated in January.
+    await backupAt(ACME, '2027-01-10T03:15:00.000Z');
+    await backupAt(ACME, '2027-01-11T03:15:00.000Z');
+    const fresh = await backupAt(ACME, '2026-12-12T03:15:00.000Z');
+    const result = await service.prune(ACME);
+    assert.deepEqual(result.deleted, []);
+    assert.ok((await service.list(ACME)).some((b) => b.backupId === fresh.backupId), 'the backup just made is kept');
+  });
 });

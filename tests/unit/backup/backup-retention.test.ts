@@ -105,4 +105,19 @@ void describe('backup retention (keep 7 daily, 4 weekly)', () => {
     assert.equal(planRetention(list, { daily: 0, weekly: 0 }).keep.length, 0);
     assert.throws(() => planRetention(list, { daily: -1, weekly: 4 }), RangeError);
   });
+
+  test('backups dated after now (taken while the clock ran ahead) are kept but take no slot from the ones taken since', () => {
+    // The clock ran five weeks ahead for a month, then was put right: 30 backups dated 2027-01 and 2027-02.
+    const ahead = daily('2027-02-05', 30);
+    const since = daily('2026-12-04', 3);
+    const plan = planRetention([...ahead, ...since], { daily: 7, weekly: 4 }, new Date('2026-12-04T03:15:00.000Z'));
+    assert.deepEqual(ids(plan.remove), [], 'nothing taken since the correction is deleted, the newest included');
+    const newest = plan.decisions.find((d) => d.backup.backupId.startsWith('2026-12-04'));
+    assert.deepEqual(newest?.rules, ['daily', 'weekly']);
+    assert.ok(plan.decisions.filter((d) => d.backup.backupId.startsWith('2027')).every((d) => d.keep && d.rules.join() === 'future'));
+    // Once the present has passed them they count like any other backup.
+    const later = planRetention([...ahead, ...since], { daily: 7, weekly: 4 }, new Date('2027-03-01T00:00:00.000Z'));
+    assert.deepEqual(ids(later.keep), ids(planRetention([...ahead, ...since]).keep));
+    assert.ok(ids(later.remove).some((id) => id.startsWith('2026-12-04')));
+  });
 });

@@ -2,7 +2,10 @@
  * Which backups to keep: the newest backup of each of the last `daily` UTC days that have a backup, and
  * the newest of each of the last `weekly` ISO weeks (Monday to Sunday, UTC) that have one. The rules
  * count independently (as restic's --keep-daily/--keep-weekly do), so one backup may satisfy both. A
- * backup whose time cannot be read is kept: the policy never deletes what it cannot date. Pure.
+ * backup whose time cannot be read is kept: the policy never deletes what it cannot date. Nor one dated
+ * after `now` (taken while the clock ran ahead), which also takes no slot: dated days or weeks ahead, it
+ * would otherwise be "the newest" for as long as the clock needs to catch up, and push out every backup
+ * taken since the clock was put right, the one just made included. Pure.
  */
 
 export interface RetentionPolicy {
@@ -14,7 +17,7 @@ export interface RetentionPolicy {
 
 export const DEFAULT_RETENTION: Readonly<RetentionPolicy> = Object.freeze({ daily: 7, weekly: 4 });
 
-export type RetentionRule = 'daily' | 'weekly' | 'undated';
+export type RetentionRule = 'daily' | 'weekly' | 'undated' | 'future';
 
 export interface RetentionCandidate {
   backupId: string;
@@ -61,6 +64,8 @@ function checkCount(name: string, value: number): void {
 export function planRetention<T extends RetentionCandidate>(
   backups: readonly T[],
   policy: RetentionPolicy = DEFAULT_RETENTION,
+  /** The present; backups dated after it are kept without taking a slot. Omitted: none is in the future. */
+  now?: Date,
 ): RetentionPlan<T> {
   checkCount('daily', policy.daily);
   checkCount('weekly', policy.weekly);
@@ -70,10 +75,12 @@ export function planRetention<T extends RetentionCandidate>(
     if (byTime !== 0 && !Number.isNaN(byTime)) return byTime;
     return b.backup.backupId.localeCompare(a.backup.backupId);
   });
+  const present = now?.getTime() ?? Infinity;
   const days = new Set<string>();
   const weeks = new Set<string>();
   const decisions = dated.map(({ backup, time }): RetentionDecision<T> => {
     if (Number.isNaN(time)) return { backup, keep: true, rules: ['undated'] };
+    if (time > present) return { backup, keep: true, rules: ['future'] };
     const rules: RetentionRule[] = [];
     const day = utcDayKey(new Date(time));
     if (!days.has(day) && days.size < policy.daily) {

@@ -98,7 +98,7 @@ export class BackupService {
       if (state === 'readable') readable.push(backup);
       else if (state === 'unreadable') unreadable.push(backup);
     }
-    const plan = planRetention(readable, this.options.retention ?? DEFAULT_RETENTION);
+    const plan = planRetention(readable, this.options.retention ?? DEFAULT_RETENTION, this.options.clock.now());
     const deleted: BackupInfo[] = [];
     for (const backup of plan.remove) {
       if (await this.options.store.delete(clientId, backup.backupId)) deleted.push(backup);

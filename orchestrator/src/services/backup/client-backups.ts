@@ -7,6 +7,7 @@ import type { ContainerRuntime } from '../../ports/container-runtime.ts';
 import type { ClientStatus } from '../../domain/client-status.ts';
 import type { Registry } from '../../ports/registry.ts';
 import type { BackupService } from './backup-service.ts';
+import { withIdleDeadline, type IdleTimer } from './idle-deadline.ts';
 import { checkedVolumeSnapshot } from './snapshot-tar.ts';
 import type { ClientOperationGuard } from '../client-operation-guard.ts';
 
@@ -23,10 +24,18 @@ export interface ClientBackupsDependencies {
   logger: Logger;
   /** Told of each backup made (metrics). */
   onBackup?: (clientId: ClientId, info: BackupInfo) => void;
+  /** How long a snapshot may send nothing before the backup gives up and thaws the agent, in ms (default 5 minutes). */
+  snapshotIdleMs?: number;
+  /** The wait behind `snapshotIdleMs` (tests drive it by hand). */
+  idleTimer?: IdleTimer;
 }
+
+const DEFAULT_SNAPSHOT_IDLE_MS = 5 * 60_000;
 
 export interface ScheduledBackupReport {
   backedUp: string[];
+  /** Listed for the run, but erased, closed or no longer active or killed when their turn came. */
+  skipped: string[];
   pruned: number;
   failed: { clientId: string; error: string }[];
 }
@@ -46,14 +55,29 @@ export class ClientBackups {
 
   async backup(request: { clientId: unknown; actor: string }): Promise<BackupInfo & { frozen: boolean }> {
     const clientId = parseClientId(request.clientId);
-    return this.deps.guard.exclusive(clientId, 'backup', () => this.backUp(clientId, request.actor));
+    return this.deps.guard.exclusive(clientId, 'backup', async () => {
+      const client = await this.deps.registry.getClient(clientId);
+      if (!client) throw new FleetError('not_found', `no client "${clientId}" in the registry`);
+      if (client.status === 'provisioning' || client.status === 'deprovisioning') throw new FleetError('busy', `${clientId} is ${client.status}; back it up when that finishes`);
+      return this.backUp(clientId, request.actor);
+    });
+  }
+
+  /**
+   * The scheduled backup of one client, its state read again once the client is held: the run lists the
+   * clients once, and one erased, closed or failed since is not backed up (nor its closed volume copied
+   * into a new backup) but skipped. Null when skipped.
+   */
+  private async scheduledBackup(clientId: ClientId, actor: string): Promise<(BackupInfo & { frozen: boolean }) | null> {
+    return this.deps.guard.exclusive(clientId, 'backup', async () => {
+      const client = await this.deps.registry.getClient(clientId);
+      if (client === null || !BACKED_UP.has(client.status)) return null;
+      return this.backUp(clientId, actor);
+    });
   }
 
   private async backUp(clientId: ClientId, actor: string): Promise<BackupInfo & { frozen: boolean }> {
     const { registry, runtime, backups } = this.deps;
-    const client = await registry.getClient(clientId);
-    if (!client) throw new FleetError('not_found', `no client "${clientId}" in the registry`);
-    if (client.status === 'provisioning' || client.status === 'deprovisioning') throw new FleetError('busy', `${clientId} is ${client.status}; back it up when that finishes`);
     const frozen = await runtime.volumes.freezeAgent(clientId);
     let info: BackupInfo;
     try {
@@ -61,7 +85,9 @@ export class ClientBackups {
       // Checked as it streams: a snapshot a restore would refuse (cut off, a link or device in it, no data
       // key) fails here and is never stored, rather than counting as the newest backup and letting the
       // retention policy delete the older good ones.
-      info = await backups.create(clientId, checkedVolumeSnapshot(snapshot as AsyncIterable<Buffer>));
+      // A snapshot that stalls must not keep the agent frozen and the client held (erasure included) for ever.
+      const flowing = withIdleDeadline(snapshot as AsyncIterable<Buffer>, this.deps.snapshotIdleMs ?? DEFAULT_SNAPSHOT_IDLE_MS, `the snapshot of ${clientId}`, this.deps.idleTimer);
+      info = await backups.create(clientId, checkedVolumeSnapshot(flowing));
     } finally {
       if (frozen) await runtime.volumes.thawAgent(clientId);
     }
@@ -83,11 +109,14 @@ export class ClientBackups {
 
   /** The daily job: a backup of every active or killed client, then the retention policy applied. */
   async runScheduled(actor = 'scheduler'): Promise<ScheduledBackupReport> {
-    const report: ScheduledBackupReport = { backedUp: [], pruned: 0, failed: [] };
+    const report: ScheduledBackupReport = { backedUp: [], skipped: [], pruned: 0, failed: [] };
     for (const client of await this.deps.registry.listClients()) {
       if (!BACKED_UP.has(client.status)) continue;
       try {
-        await this.backup({ clientId: client.id, actor });
+        if ((await this.scheduledBackup(client.id, actor)) === null) {
+          report.skipped.push(client.id);
+          continue;
+        }
         report.backedUp.push(client.id);
         report.pruned += (await this.deps.backups.prune(client.id)).deleted.length;
       } catch (error) {

@@ -15,11 +15,15 @@ export interface SnapshotSummary {
   bytes: number;
 }
 
-/** `./a/b` → `a/b` (null for the root itself); an absolute path or a `..` segment is an integrity error. */
+/**
+ * `./a/b` → `a/b` (null for the root itself); an absolute path, a `..` segment or a NUL is an integrity
+ * error. Only a whole leading `.` segment goes: `.hidden` stays `.hidden` (as the restore's re-packing
+ * reads it), so `.keys/data-key.wrapped` is not taken for the data key nor `.KILLED` for the kill flag.
+ */
 export function snapshotEntryName(name: string): string | null {
-  const trimmed = name.replace(/^\.\/?/, '').replace(/\/+$/, '');
+  const trimmed = name.replace(/^\.(?:\/|$)/, '').replace(/\/+$/, '');
   if (trimmed === '') return null;
-  if (name.startsWith('/') || trimmed.split('/').some((segment) => segment === '..' || segment === '.' || segment === '')) {
+  if (name.startsWith('/') || name.includes('\0') || trimmed.split('/').some((segment) => segment === '..' || segment === '.' || segment === '')) {
     throw new FleetError('integrity', `the backup holds an unsafe path ${JSON.stringify(name.slice(0, 120))}: refused`);
   }
   return trimmed;

@@ -1,8 +1,11 @@
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 
 const BLOCK = 512;
-/** A pax extended header larger than this is not one a volume snapshot writes. */
-const MAX_PAX_BYTES = 1024 * 1024;
+/**
+ * A pax extended header or GNU long name larger than this is not one a volume snapshot writes; the tar
+ * reader holds each of them whole in memory, so a larger one is refused before its bytes arrive.
+ */
+const MAX_EXTENDED_HEADER_BYTES = 1024 * 1024;
 /** Checksum of a block whose bytes are all zero (the checksum field counts as eight spaces). */
 const NULL_BLOCK_CHECKSUM = 8 * 32;
 const PAX_HEADER = 'x'.charCodeAt(0) - 48;
@@ -127,13 +130,14 @@ export class TarEndMarker {
     const ownSize = numericField(block, 124, 12);
     const padded = (size: number): number => size + ((BLOCK - (size % BLOCK)) % BLOCK);
     if (flag === PAX_HEADER || flag === PAX_GLOBAL_HEADER) {
-      if (ownSize > MAX_PAX_BYTES) refuse('a pax header is too large');
+      if (ownSize > MAX_EXTENDED_HEADER_BYTES) refuse('a pax header is too large');
       this.collecting = { left: ownSize, parts: [], global: flag === PAX_GLOBAL_HEADER };
       this.skip = padded(ownSize);
       if (ownSize === 0) this.collect(Buffer.alloc(0));
       return;
     }
     if (flag === GNU_LONG_PATH || flag === GNU_LONG_LINK) {
+      if (ownSize > MAX_EXTENDED_HEADER_BYTES) refuse('a long name header is too large');
       this.skip = padded(ownSize);
       return;
     }
