@@ -57,7 +57,7 @@ export interface EgressConfig {
   proxyPort: number;
   /** Rules every client gets on top of its provider hosts. */
   extraRules: EgressRule[];
-  /** JSON lines of refused requests (client, host, time, reason): <AGENT_FLEET_HOME>/egress/refused.jsonl. */
+  /** JSON lines of refused requests and of allowed ones whose host was not reached (client, host, time, reason): <AGENT_FLEET_HOME>/egress/refused.jsonl. */
   refusalLogFile: string;
   /** Of the host, client networks reach only what is bound to their own gateway address (Docker). */
   hostFirewall: boolean;

@@ -1,4 +1,4 @@
-import { BlockList, isIP } from 'node:net';
+import { BlockList, isIP, SocketAddress } from 'node:net';
 import type { ClientConfig } from '@agent-fleet/kernel/client-config';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 
@@ -8,7 +8,7 @@ import { FleetError } from '@agent-fleet/kernel/fleet-error';
  * client's config, so the Docker proxy and the Kubernetes FQDN policy enforce the same list.
  */
 export interface EgressRule {
-  /** Lower-case name without a trailing dot, `*.` + a domain, or an IPv4/IPv6 literal (no brackets). */
+  /** Lower-case name without a trailing dot, `*.` + a domain, or an IPv4/IPv6 literal (no brackets, its one spelling: see `canonicalIpLiteral`). */
   host: string;
   port: number;
 }
@@ -45,11 +45,25 @@ export function isIpLiteral(host: string): boolean {
  */
 const NUMERIC_LABEL = /^(?:\d+|0x[0-9a-f]*)$/;
 
-/** A host name of DNS labels (at least two), or an IP literal; lower-cased, trailing dot dropped. */
+/**
+ * The one spelling of an IP literal, so that a rule and a target written differently still compare equal:
+ * IPv6 compressed and lower-case (`2001:0DB8:0:0::1` is `2001:db8::1`), and an IPv4-mapped IPv6 address as
+ * the IPv4 address it reaches (`::ffff:7f00:1` is `127.0.0.1`). Null for anything else, a zone index
+ * (`fe80::1%eth0`) included: which interface it names is the host's business, not a rule's.
+ */
+export function canonicalIpLiteral(text: string): string | null {
+  const family = isIP(text);
+  if (family === 0 || text.includes('%')) return null;
+  const address = new SocketAddress({ address: text, family: family === 4 ? 'ipv4' : 'ipv6' }).address;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(address);
+  return mapped?.[1] ?? address;
+}
+
+/** A host name of DNS labels (at least two), or an IP literal in its one spelling; lower-cased, trailing dot dropped. */
 export function normaliseEgressHost(raw: string): string | null {
   const host = raw.trim().toLowerCase().replace(/\.$/, '');
   if (host === '' || host.length > 253) return null;
-  if (isIpLiteral(host)) return host;
+  if (isIpLiteral(host)) return canonicalIpLiteral(host);
   const labels = host.split('.');
   if (NUMERIC_LABEL.test(labels.at(-1) ?? '')) return null;
   return labels.length >= 2 && labels.every((label) => LABEL.test(label)) ? host : host === 'localhost' ? host : null;
@@ -67,7 +81,11 @@ export function parseEgressRule(text: string): EgressRule {
   const port = portPart === undefined ? HTTPS : Number(portPart);
   const wildcard = hostPart?.startsWith('*.') ?? false;
   const host = hostPart === undefined ? null : normaliseEgressHost(wildcard ? hostPart.slice(2) : hostPart);
-  if (host === null || port < 1 || port > 65_535 || (bracketed !== null && !host.includes(':')) || (wildcard && isIpLiteral(host))) {
+  // Brackets only around IPv6, as written (its one spelling may be the IPv4 address it maps).
+  const bracketsFit = bracketed === null || isIP(hostPart ?? '') === 6;
+  // A wildcard spans the names below a domain of two labels or more, never a whole top-level one (`*.localhost`).
+  const wildcardFits = !wildcard || (host !== null && !isIpLiteral(host) && host.includes('.'));
+  if (host === null || port < 1 || port > 65_535 || !bracketsFit || !wildcardFits) {
     throw new FleetError('invalid_input', `egress host ${JSON.stringify(entry)} must be host[:port], *.domain[:port] or an IP literal`);
   }
   return { host: wildcard ? `*.${host}` : host, port };
@@ -113,7 +131,7 @@ export function findEgressRule(list: EgressAllowList, host: string, port: number
     list.find((rule) => {
       if (rule.port !== port) return false;
       if (rule.host.startsWith('*.')) return !literal && name.endsWith(rule.host.slice(1));
-      return rule.host === name;
+      return (isIpLiteral(rule.host) ? canonicalIpLiteral(rule.host) : rule.host) === name;
     }) ?? null
   );
 }
@@ -129,6 +147,12 @@ export type EgressRefusal =
   | 'private_address'
   | 'busy'
   | 'lookup_busy';
+
+/**
+ * Why a tunnel the list allowed never opened: its name gave no address or its host refused or dropped the
+ * connection (`unreachable`, answered 502), or either took longer than the deadline (`timeout`, 504).
+ */
+export type EgressUpstreamFailure = 'unreachable' | 'timeout';
 
 export type EgressDecision = { allow: true; rule: EgressRule } | { allow: false; reason: EgressRefusal };
 
@@ -186,7 +210,10 @@ const inLists = (address: string, v4: BlockList, v6: BlockList): boolean => {
  */
 export function egressAddressAllowed(rule: EgressRule, address: string): boolean {
   if (isIP(address) === 0) return false;
-  if (isIpLiteral(rule.host)) return rule.host === address;
+  if (isIpLiteral(rule.host)) {
+    const pinned = canonicalIpLiteral(rule.host);
+    return pinned !== null && canonicalIpLiteral(address) === pinned;
+  }
   if (rule.host === 'localhost') return inLists(address, LOOPBACK_V4, LOOPBACK_V6);
   return !inLists(address, NON_PUBLIC_V4, NON_PUBLIC_V6);
 }

@@ -1,3 +1,4 @@
+import { isIPv4 } from 'node:net';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 
 export interface Ipv4Cidr {
@@ -16,6 +17,17 @@ export function parseIpv4Cidr(text: string): Ipv4Cidr {
   }
   const address = octets.reduce((value, octet) => value * 256 + octet, 0);
   return { base: address - (address % 2 ** (32 - prefix)), prefix };
+}
+
+/** A dotted-quad IPv4 address as an unsigned 32-bit integer; null for anything else (no throw: it takes peers' addresses). */
+export function ipv4Value(text: string): number | null {
+  if (!isIPv4(text)) return null;
+  return text.split('.').reduce((value, octet) => value * 256 + Number(octet), 0);
+}
+
+/** Whether the address `value` (see `ipv4Value`) lies in `cidr`. */
+export function cidrContains(cidr: Ipv4Cidr, value: number): boolean {
+  return value >= cidr.base && value < cidr.base + 2 ** (32 - cidr.prefix);
 }
 
 export function formatIpv4(address: number): string {

@@ -17,7 +17,7 @@ void test('a name that resolvers read as an IPv4 address (short, octal, hex or d
   assert.deepEqual(parseConnectTarget('GMAIL.googleapis.com.:443'), { host: 'gmail.googleapis.com', port: 443 });
   assert.deepEqual(parseConnectTarget('rest91.bullhornstaffing.com:443'), { host: 'rest91.bullhornstaffing.com', port: 443 });
   assert.deepEqual(parseConnectTarget('127.0.0.1:443'), { host: '127.0.0.1', port: 443 });
-  assert.deepEqual(parseConnectTarget('[::ffff:127.0.0.1]:443'), { host: '::ffff:127.0.0.1', port: 443 });
+  assert.deepEqual(parseConnectTarget('[::ffff:127.0.0.1]:443'), { host: '127.0.0.1', port: 443 }, 'an IPv4-mapped literal is the IPv4 address it reaches');
   assert.equal(parseConnectTarget('[fe80::1%25eth0]:443'), null, 'no zone ids');
 });
 

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { normaliseEgressHost } from '../../domain/egress-allow-list.ts';
 
 /** The authority of a CONNECT request: where the client asks to be tunnelled to. */
@@ -18,7 +19,7 @@ export function parseConnectTarget(authority: string): ConnectTarget | null {
   const port = Number(match[3]);
   const host = normaliseEgressHost(match[1] ?? match[2] ?? '');
   if (host === null || port < 1 || port > 65_535) return null;
-  // Brackets only around IPv6, and an IPv6 literal only inside brackets.
-  if ((match[1] !== undefined) !== host.includes(':')) return null;
+  // Brackets only around IPv6 as written (the pattern keeps an unbracketed host free of colons).
+  if (match[1] !== undefined && isIP(match[1]) !== 6) return null;
   return { host, port };
 }

@@ -5,7 +5,7 @@ import type { Logger } from '@agent-fleet/kernel/logger';
 import { SingleFlight } from '@agent-fleet/kernel/single-flight';
 import type { ClientStatus } from '../../domain/client-status.ts';
 import { decideEgress, egressAllowListFor, type EgressAllowList, type EgressDecision } from '../../domain/egress-allow-list.ts';
-import { parseIpv4Cidr, type Ipv4Cidr } from '../../domain/ipv4-cidr.ts';
+import { cidrContains, ipv4Value, parseIpv4Cidr, type Ipv4Cidr } from '../../domain/ipv4-cidr.ts';
 import { systemClock, type Clock } from '../../ports/clock.ts';
 import type { EgressTunnels } from '../../ports/egress-tunnels.ts';
 import type { ConnectTarget } from './connect-target.ts';
@@ -27,8 +27,12 @@ export interface EgressProxiesOptions {
    */
   lookupClient(clientId: ClientId): Promise<{ status: ClientStatus; configYaml: string } | null>;
   refusals: EgressRefusalLog;
-  /** `serving` starts a client's series at 0 when its proxy starts, so that its first refusal is an increase. */
-  metrics: { serving(client: string): void; refused(client: string): void; tunnelled(client: string): void };
+  /**
+   * `serving` starts a client's series at 0 when its proxy starts, so that its first refusal is an increase.
+   * `upstreamFailed` counts allowed requests whose host was not reached (never as refusals: a provider's
+   * outage is no agent asking for what it should not).
+   */
+  metrics: { serving(client: string): void; refused(client: string): void; tunnelled(client: string): void; upstreamFailed?(client: string): void };
   logger: Logger;
   clock?: Clock;
   limits?: Partial<EgressProxyLimits>;
@@ -73,15 +77,8 @@ interface Listener {
   proxy: EgressProxyServer | null;
 }
 
-function contains(cidr: Ipv4Cidr, address: string): boolean {
-  const plain = address.replace(/^::ffff:/, '');
-  try {
-    const { base } = parseIpv4Cidr(`${plain}/32`);
-    return base >= cidr.base && base < cidr.base + 2 ** (32 - cidr.prefix);
-  } catch {
-    return false;
-  }
-}
+/** The IPv4 address a peer came from (an IPv4-mapped IPv6 form too) as a number, or null. */
+const sourceValue = (source: string): number | null => ipv4Value(source.replace(/^::ffff:/i, ''));
 
 /**
  * Starts no listener yet: `listen` adds one per client network. A CONNECT is decided by the network it
@@ -107,7 +104,15 @@ export function createEgressProxies(options: EgressProxiesOptions): EgressProxie
     if (listenersOf(clientId).length === 0) lists.forget(clientId);
   };
 
-  const ownerOf = (source: string): Listener | undefined => [...listeners.values()].find((entry) => contains(entry.subnet, source));
+  // Asked at every connection, CONNECT and outcome, across every client's listener: the source is parsed once,
+  // not once per listener (which made each connection cost milliseconds in a fleet of hundreds, enough for
+  // one agent's connection flood to stall the orchestrator's event loop).
+  const ownerOf = (source: string): Listener | undefined => {
+    const value = sourceValue(source);
+    if (value === null) return undefined;
+    for (const entry of listeners.values()) if (cidrContains(entry.subnet, value)) return entry;
+    return undefined;
+  };
 
   const allowListOf = (clientId: ClientId, configYaml: string): EgressAllowList =>
     lists.listFor(clientId, configYaml, () => {
@@ -138,9 +143,10 @@ export function createEgressProxies(options: EgressProxiesOptions): EgressProxie
       logger.debug('egress tunnel opened', { client, host: outcome.target.host, port: outcome.target.port });
       return;
     }
-    options.metrics.refused(client);
+    if (outcome.kind === 'failed') options.metrics.upstreamFailed?.(client);
+    else options.metrics.refused(client);
     const entry = { at: clock.now().toISOString(), client, host: target?.host ?? null, port: target?.port ?? null, reason: outcome.reason, source: outcome.source };
-    options.refusals.append(entry).catch((error: unknown) => logger.error('egress refusal not written to its log', { client, error }));
+    options.refusals.append(entry).catch((error: unknown) => logger.error('egress refusal or failure not written to its log', { client, error }));
   };
 
   const bind = (proxy: EgressProxyServer, gateway: string, port: number) =>

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { EgressDecision, EgressRefusal, EgressRule } from '../../domain/egress-allow-list.ts';
+import type { EgressDecision, EgressRefusal, EgressRule, EgressUpstreamFailure } from '../../domain/egress-allow-list.ts';
 import { parseConnectTarget, type ConnectTarget } from './connect-target.ts';
 import { egressAddressesOf, pinnedLookup, systemEgressResolver, systemHostAddresses, type EgressResolver, type HostAddresses } from './egress-addresses.ts';
 import { LookupSlots, type LookupRunner } from './lookup-slots.ts';
@@ -34,7 +34,9 @@ export const DEFAULT_EGRESS_LIMITS: EgressProxyLimits = {
 /** What happened to one request; the payload of a tunnel is never seen, let alone recorded. */
 export type EgressOutcome =
   | { kind: 'tunnel'; source: string; target: ConnectTarget }
-  | { kind: 'refused'; source: string; target: ConnectTarget | null; reason: EgressRefusal };
+  | { kind: 'refused'; source: string; target: ConnectTarget | null; reason: EgressRefusal }
+  /** Allowed, yet the upstream host was never reached (answered 502 or 504). */
+  | { kind: 'failed'; source: string; target: ConnectTarget; reason: EgressUpstreamFailure };
 
 export interface EgressProxyServerOptions {
   /** Decides one CONNECT from `source` (the peer's address); called before any upstream connection. */
@@ -53,12 +55,12 @@ export interface EgressProxyServerOptions {
   lookups?: LookupRunner;
   /** The host's own addresses, where no name may lead. Default: its interfaces' addresses. */
   hostAddresses?: HostAddresses;
-  /** Told of every tunnel opened and every request refused. */
+  /** Told of every tunnel opened, every request refused and every allowed one whose host was not reached. */
   onOutcome(outcome: EgressOutcome): void;
   limits?: Partial<EgressProxyLimits>;
 }
 
-const STATUS: Record<EgressRefusal | 'unreachable' | 'timeout', string> = {
+const STATUS: Record<EgressRefusal | EgressUpstreamFailure, string> = {
   not_allowed: '403 Forbidden',
   ip_literal: '403 Forbidden',
   foreign_source: '403 Forbidden',
@@ -108,6 +110,10 @@ export function createEgressProxyServer(options: EgressProxyServerOptions): Egre
   const hijacked = new Map<Duplex, ConnectTarget | null>();
   const refuse = (socket: Duplex, source: string, target: ConnectTarget | null, reason: EgressRefusal) => {
     options.onOutcome({ kind: 'refused', source, target, reason });
+    answer(socket, reason);
+  };
+  const fail = (socket: Duplex, source: string, target: ConnectTarget, reason: EgressUpstreamFailure) => {
+    options.onOutcome({ kind: 'failed', source, target, reason });
     answer(socket, reason);
   };
 
@@ -195,18 +201,27 @@ export function createEgressProxyServer(options: EgressProxyServerOptions): Egre
     }
     if (where.kind !== 'addresses') {
       release();
-      return answer(client, where.kind);
+      return fail(client, source, target, where.kind);
     }
-    open(client, target, where.addresses, head, release, () => options.onOutcome({ kind: 'tunnel', source, target }));
+    open(client, target, where.addresses, head, release, {
+      opened: () => options.onOutcome({ kind: 'tunnel', source, target }),
+      failed: (why) => fail(client, source, target, why),
+    });
   }
 
-  function open(client: Duplex, target: ConnectTarget, addresses: readonly string[], head: Buffer, release: () => void, opened: () => void): void {
+  /** How `open` tells what became of the upstream: reached (the tunnel is open), or never reached and why. */
+  interface UpstreamReport {
+    opened(): void;
+    failed(why: EgressUpstreamFailure): void;
+  }
+
+  function open(client: Duplex, target: ConnectTarget, addresses: readonly string[], head: Buffer, release: () => void, report: UpstreamReport): void {
     let state: 'connecting' | 'open' | 'closed' = 'connecting';
     const upstream = net.connect({ host: target.host, port: target.port, lookup: pinnedLookup(addresses), timeout: limits.connectTimeoutMs });
-    const finish = (failure: 'timeout' | 'unreachable' | null) => {
+    const finish = (failure: EgressUpstreamFailure | null) => {
       if (state === 'closed') return;
       // Before the tunnel opened the client is told why (and closed by answer); after, both ends just close.
-      if (state === 'connecting' && failure !== null) answer(client, failure);
+      if (state === 'connecting' && failure !== null && !client.destroyed) report.failed(failure);
       else client.destroy();
       state = 'closed';
       release();
@@ -215,7 +230,7 @@ export function createEgressProxyServer(options: EgressProxyServerOptions): Egre
     upstream.once('connect', () => {
       state = 'open';
       upstream.setTimeout(limits.idleTimeoutMs);
-      opened();
+      report.opened();
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       if (head.length > 0) upstream.write(head);
       upstream.pipe(client);
