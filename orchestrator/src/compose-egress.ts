@@ -30,9 +30,11 @@ export function composeEgress(deps: {
       serving: (client) => {
         counters.refused.inc({ client }, 0);
         counters.tunnels.inc({ client }, 0);
+        counters.upstreamFailures.inc({ client }, 0);
       },
       refused: (client) => counters.refused.inc({ client }),
       tunnelled: (client) => counters.tunnels.inc({ client }),
+      upstreamFailed: (client) => counters.upstreamFailures.inc({ client }),
     },
     logger,
   });

@@ -240,6 +240,12 @@ export async function createOrchestrator(
     // an incident go with its secrets and key; its mailbox grant is revoked at the provider first (it is read from the
     // secrets), as the erasure does: deleting our copy of a refresh token leaves the grant itself valid.
     extension: {
+      // The removed agent's tokens would stay live until the next rotation, and its proxy listener would keep
+      // its allow-list (its config) in memory and log under its id: both end with it.
+      onRemove: async (clientId) => {
+        await secrets.revokeAgentTokens(clientId);
+        await egress?.release(clientId);
+      },
       onPurge: async (clientId) => {
         const record = await registry.getClient(clientId);
         if (record !== null) {

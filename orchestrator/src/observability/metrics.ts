@@ -104,13 +104,15 @@ export function createIncidentMetrics(registry: MetricsRegistry, clocks: () => P
 export interface EgressMetrics {
   refused: Counter<'client'>;
   tunnels: Counter<'client'>;
+  /** Allowed requests the upstream did not answer (502 unreachable, 504 timeout): not refusals. */
+  upstreamFailures: Counter<'client'>;
 }
 
 /**
  * The egress proxies' counters, per client (bounded by the fleet; `unknown` for a source on no client
  * network). Never a host label: what an agent asked for is in the refusal log, not in the time series.
  */
-const EGRESS_COUNTERS = ['fleet_egress_refused_total', 'fleet_egress_tunnels_total'] as const;
+const EGRESS_COUNTERS = ['fleet_egress_refused_total', 'fleet_egress_tunnels_total', 'fleet_egress_upstream_failures_total'] as const;
 
 /** Drops a client's egress counters (an erasure): each scrape would otherwise write the client's label back. */
 export function forgetEgressClient(registry: MetricsRegistry, clientId: string): void {
@@ -131,6 +133,12 @@ export function createEgressMetrics(registry: MetricsRegistry): EgressMetrics {
     tunnels: new Counter({
       name: EGRESS_COUNTERS[1],
       help: 'Tunnels the egress proxy opened to allow-listed hosts.',
+      labelNames: ['client'],
+      registers: [registry],
+    }),
+    upstreamFailures: new Counter({
+      name: EGRESS_COUNTERS[2],
+      help: 'Allowed requests whose upstream could not be reached (no address, refused, dropped: 502) or did not answer in time (504).',
       labelNames: ['client'],
       registers: [registry],
     }),

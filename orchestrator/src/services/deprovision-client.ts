@@ -29,8 +29,11 @@ export interface DeprovisionRequest {
   reason?: string | undefined;
 }
 
-/** Additional cleanup contributed by other modules (secrets on purge). */
+/** Additional cleanup contributed by other modules. */
 export interface DeprovisionExtension {
+  /** Once the agent and its network are gone, purge or not: what served only that agent (its Vault tokens, its egress listener). */
+  onRemove?: (clientId: ClientId) => Promise<void>;
+  /** A purge: the client's secrets, backups and the like. */
   onPurge?: (clientId: ClientId) => Promise<void>;
 }
 
@@ -116,6 +119,7 @@ export class DeprovisionClientService {
     await runtime.stopAgent(clientId, 10);
     await runtime.removeAgent(clientId);
     await runtime.removeNetwork(clientId);
+    await this.deps.extension?.onRemove?.(clientId);
     let opsLog: OpsLogErasure | null = null;
     let monitoring: ErasureStep[] | null = null;
     if (request.purge) {

@@ -85,6 +85,7 @@ function alertNames(): string[] {
 /** What a killed (or down) agent explains: muted while the kill notice (or the down page) fires. */
 const SYMPTOMS = new Set([
   'MassSending',
+  'EgressUpstreamFailing',
   'RateLimitHit',
   'SendingPaused',
   'NewRecipientDomainsBurst',
