@@ -80,8 +80,15 @@ export class IncidentApiClient {
     return this.#transport.request('POST', incidentPath(id, '/close'), { ...given(input), actor: this.#actor });
   }
 
-  /** The post-incident report; `client`: the report for one of its clients only. */
-  report(id: string, client?: string): Promise<RenderedReport> {
-    return this.#transport.request('POST', incidentPath(id, '/report'), { actor: this.#actor, ...(client === undefined ? {} : { client }) });
+  /**
+   * The post-incident report; `client`: the report for one of its clients only. `includeIncidentText`: the
+   * incident-wide text (summary, scope, causes, notes) goes in a client's report of a multi-client incident too.
+   */
+  report(id: string, client?: string, includeIncidentText = false): Promise<RenderedReport> {
+    return this.#transport.request('POST', incidentPath(id, '/report'), {
+      actor: this.#actor,
+      ...(client === undefined ? {} : { client }),
+      ...(includeIncidentText ? { includeIncidentText } : {}),
+    });
   }
 }

@@ -53,7 +53,14 @@ export const closeSchema = z
   .object({ rootCause: text(4000), lessons: text(4000), remediation: text(4000).optional(), actor: actorSchema.default('api') })
   .strict();
 
-export const reportSchema = z.object({ actor: actorSchema.default('api'), client: z.string().min(1).max(63).optional() }).strict();
+export const reportSchema = z
+  .object({
+    actor: actorSchema.default('api'),
+    client: z.string().min(1).max(63).optional(),
+    /** With `client`, of an incident of several clients: show the text written for the whole incident too. */
+    includeIncidentText: z.boolean().default(false),
+  })
+  .strict();
 
 /** `/v1/incidents`: the incident process. No business logic here: parse, call a service, respond. */
 export function createIncidentRouter(response: IncidentResponse): Router {
@@ -124,7 +131,7 @@ export function createIncidentRouter(response: IncidentResponse): Router {
 
   router.post('/:id/report', async (request, reply) => {
     const body = parseBody(reportSchema, request.body);
-    reply.json(await response.reports.render({ id: request.params.id, actor: body.actor, client: body.client }));
+    reply.json(await response.reports.render({ id: request.params.id, actor: body.actor, client: body.client, includeIncidentText: body.includeIncidentText }));
   });
 
   return router;

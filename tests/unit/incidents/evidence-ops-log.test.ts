@@ -58,8 +58,9 @@ void test('evidence reads the ops log no more than a page at a time, and keeps t
   const registry = new MemoryOpsRegistry();
   const length = EVIDENCE_OPS_LOG_PAGE_SIZE * 2 + 7;
   for (let index = 0; index < length; index++) {
-    const clientId = index % 3 === 0 ? acme : 'beta';
-    const details = index === 1 ? { incident: 'INC-9' } : {};
+    // Entry 1 is the incident's own (under no client); entry 4 is the incident's about its other client.
+    const clientId = index === 1 ? null : index % 3 === 0 ? acme : 'beta';
+    const details = index === 1 || index === 4 ? { incident: 'INC-9' } : {};
     await registry.appendOpsLog({ actor: 'ops', action: 'kill', clientId, reason: null, outcome: 'success', details });
   }
   registry.largestRead = 0;

@@ -11,6 +11,8 @@ import { after, before, describe, test } from 'node:test';
 import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import { checkedNewFile, writeNewFileAtomically } from '../../../orchestrator/src/cli/commands/incident-report-file.ts';
 import { EXIT_CODES } from '../../../orchestrator/src/cli/exit-codes.ts';
+import { IncidentApiClient } from '../../../orchestrator/src/cli/incident-api-client.ts';
+import type { OrchestratorClient } from '../../../orchestrator/src/cli/orchestrator-client.ts';
 import { runFleetCliWithEnv, type FleetCliRun } from '../../helpers/fleet-cli.ts';
 
 /** `fleet …` in process with an invalid setting: a command that got past its own checks fails on the config. */
@@ -99,5 +101,25 @@ describe('incident report --out', () => {
     await assert.rejects(writeNewFileAtomically(out, 'the report'), (error: unknown) => isFleetError(error) && error.code === 'conflict' && /already exists/.test(error.message));
     assert.equal(await readFile(out, 'utf8'), 'written meanwhile');
     assert.deepEqual(await readdir(sub), ['report.md']);
+  });
+});
+
+describe('incident report --include-incident-text', () => {
+  test('without --client it is refused before the service is asked', async () => {
+    const result = await fleet('incident', 'report', 'INC-7', '--include-incident-text');
+    assert.equal(result.code, EXIT_CODES.invalid_input, result.err);
+    assert.match(result.err, /^fleet: --include-incident-text applies to a client's report only/);
+  });
+
+  test("the API client asks for the incident-wide text only when told to", async () => {
+    const bodies: unknown[] = [];
+    const transport = { request: async (_method: string, _path: string, body: unknown) => (bodies.push(body), {}) } as unknown as OrchestratorClient;
+    const api = new IncidentApiClient(transport, 'ops@agency');
+    await api.report('INC-7', 'acme');
+    await api.report('INC-7', 'acme', true);
+    assert.deepEqual(bodies, [
+      { actor: 'ops@agency', client: 'acme' },
+      { actor: 'ops@agency', client: 'acme', includeIncidentText: true },
+    ]);
   });
 });

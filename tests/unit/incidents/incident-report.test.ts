@@ -26,6 +26,7 @@ function model(overrides: Partial<ReportModel> = {}): ReportModel {
     grants: [],
     generatedAt: at(6).toISOString(),
     final: true,
+    incidentText: 'shown',
     ...overrides,
   };
 }
@@ -105,7 +106,13 @@ describe('evidence helpers', () => {
   });
 
   test('the ops-log slice holds the client’s entries and the incident’s, nothing of other clients', () => {
-    const entries = [entry(0, 'kill', 'acme'), entry(1, 'kill', 'beta'), entry(2, 'incident-open', null, { incident: 'INC-1' }), entry(3, 'incident-open', null, { incident: 'INC-2' })];
+    const entries = [
+      entry(0, 'kill', 'acme'),
+      entry(1, 'kill', 'beta'),
+      entry(2, 'incident-open', null, { incident: 'INC-1' }),
+      entry(3, 'incident-open', null, { incident: 'INC-2' }),
+      entry(4, 'incident-notify', 'beta', { incident: 'INC-1', recipient: 'someone at beta' }),
+    ];
     assert.deepEqual(entries.filter((e) => inOpsLogSlice(e, 'acme', 'INC-1')).map((e) => e.seq), [entries[0]?.seq, entries[2]?.seq]);
   });
 });

@@ -176,11 +176,18 @@ export function registerIncidentCommands(program: Command, context: CliContext):
     .option('--format <format>', 'markdown | html (default: from --out, else markdown)')
     .option('--out <file>', 'write the report to this file instead of printing it')
     .option('--client <id>', "the report for this one of the incident's clients: the others and what was done to them are left out")
-    .action(async (id: string, options: { format?: string; out?: string; client?: string }) => {
+    .option(
+      '--include-incident-text',
+      "with --client, of an incident of several clients: include the text written for the whole incident (summary, scope, causes, notes), which may name the other clients; read it first (withheld by default)",
+    )
+    .action(async (id: string, options: { format?: string; out?: string; client?: string; includeIncidentText?: boolean }) => {
       const format = reportFormat(options.format, options.out);
       const client = options.client === undefined ? undefined : parseClientId(options.client);
+      if (options.includeIncidentText === true && client === undefined) {
+        throw new FleetError('invalid_input', '--include-incident-text applies to a client\'s report only: add --client <id>');
+      }
       if (options.out !== undefined) await checkedNewFile(options.out);
-      const report = await (await api()).report(id, client);
+      const report = await (await api()).report(id, client, options.includeIncidentText === true);
       const body = format === 'html' ? report.html : report.markdown;
       if (options.out !== undefined) await writeNewFileAtomically(options.out, body);
       const summary = `${report.final ? 'final' : 'draft'} report of ${report.incident.id}${options.out === undefined ? '' : ` written to ${options.out}`}`;

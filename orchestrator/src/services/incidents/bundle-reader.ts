@@ -8,6 +8,7 @@ import { parseClientId } from '@agent-fleet/kernel/client-id';
 import type { KeyWrapper } from '../../ports/key-wrapper.ts';
 import type { IncidentEvidence } from '../../ports/incident-store.ts';
 import { verifyExportArchive } from '../export/export-archive-verifier.ts';
+import { eachTarEntryLine, type LineCount } from './bundle-lines.ts';
 import { openEvidence } from './evidence-cipher.ts';
 import { evidenceBundleId } from './evidence-files.ts';
 
@@ -80,6 +81,11 @@ export async function readTarEntry(archive: Readable, name: string): Promise<Buf
   });
   await pipeline(archive, extract);
   return found;
+}
+
+/** Each line of one entry of a sealed bundle, decrypted, in bounded memory (`found: false` when it has no such entry). */
+export async function readBundleLines(evidence: IncidentEvidence, name: string, keys: KeyWrapper, onLine: (line: string) => void): Promise<LineCount & { found: boolean }> {
+  return eachTarEntryLine(await openBundle(evidence, keys), name, onLine);
 }
 
 /** One entry of a sealed bundle, decrypted; null when the bundle has no such entry. */

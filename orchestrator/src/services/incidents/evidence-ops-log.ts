@@ -9,9 +9,14 @@ import type { OpsLogEntry, Registry } from '../../ports/registry.ts';
 /** Entries read at a time for a bundle's ops-log parts: memory bounded by a page, whatever the log's length. */
 export const EVIDENCE_OPS_LOG_PAGE_SIZE = 500;
 
-/** Whether an entry belongs in an incident's slice of the ops log: the client's entries and the incident's own. */
+/**
+ * Whether an entry belongs in a client's slice of an incident's ops log: the client's entries and the
+ * incident's own under no client; not the incident's entries about its other clients (who at them was told,
+ * what was done to them), which are theirs.
+ */
 export function inOpsLogSlice(entry: OpsLogEntry, clientId: string, incidentId: string): boolean {
   if (entry.clientId === clientId) return true;
+  if (entry.clientId !== null) return false;
   // Read back from storage: details that are not an object name no incident.
   const details: unknown = entry.details;
   return typeof details === 'object' && details !== null && (details as Record<string, unknown>)['incident'] === incidentId;

@@ -1,9 +1,10 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { ClientId } from '@agent-fleet/kernel/client-id';
-import { isFleetError } from '@agent-fleet/kernel/fleet-error';
+import { FleetError, isFleetError } from '@agent-fleet/kernel/fleet-error';
 import { redact } from '@agent-fleet/kernel/logger';
 import type { AgentForensics } from '../../ports/agent-forensics.ts';
 import type { ContainerRuntime } from '../../ports/container-runtime.ts';
@@ -13,6 +14,36 @@ import { collectOpsLog } from './evidence-ops-log.ts';
 
 /** How many of the agent's last log lines go into a bundle. */
 export const AGENT_LOG_LINES = 5000;
+
+/**
+ * Most bytes of the agent's audit export a bundle holds. The agent may be the compromised party: an export
+ * that never ends must not fill the orchestrator's disk. Past it, the bundle holds the beginning, marked partial.
+ */
+export const MAX_AUDIT_EXPORT_BYTES = 2 * 1024 ** 3;
+
+/** Passes at most `limit` bytes on to `target`, then fails the writer (the export stops) and says it was cut. */
+class CappedSink extends Writable {
+  cut = false;
+  readonly limit: number;
+  private readonly target: Writable;
+  private written = 0;
+
+  constructor(target: Writable, limit: number) {
+    super();
+    this.target = target;
+    this.limit = limit;
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    const room = this.limit - this.written;
+    const kept = chunk.length > room ? chunk.subarray(0, room) : chunk;
+    this.written += kept.length;
+    if (kept.length < chunk.length) this.cut = true;
+    const after = () => callback(this.cut ? new FleetError('invalid_input', `the audit export went past ${this.limit} bytes: cut there`) : null);
+    if (kept.length === 0 || this.target.write(kept)) after();
+    else this.target.once('drain', after);
+  }
+}
 
 /** One part of an evidence bundle: in it, or why not. */
 export interface EvidencePart {
@@ -78,10 +109,10 @@ export function redactLogLine(line: string): string {
  */
 export async function collectEvidence(
   sources: EvidenceSources,
-  input: { clientId: ClientId; incidentId: string; actor: string; workDir: string; incidentView: unknown },
+  input: { clientId: ClientId; incidentId: string; actor: string; workDir: string; incidentView: unknown; maxAuditExportBytes?: number },
 ): Promise<CollectedEvidence> {
   const { clientId, incidentId, actor } = input;
-  const entries: ExportEntry[] = [jsonEntry('incident/incident.json', 'The incident: its record, its clocks and the support grants naming it, when the bundle was sealed.', input.incidentView)];
+  const entries: ExportEntry[] = [jsonEntry('incident/incident.json', "The incident as this client's when the bundle was sealed: its record (this client's steps, notices and evidence), its clocks and this client's support grants naming it.", input.incidentView)];
   const parts: EvidencePart[] = [];
   const attempt = async (part: string, collect: () => Promise<ExportEntry | string>): Promise<void> => {
     try {
@@ -111,15 +142,19 @@ export async function collectEvidence(
     }
     const file = path.join(input.workDir, 'audit-log.jsonl');
     const sink = createWriteStream(file, { mode: 0o600 });
-    const exported = await sources.agents.exportAudit(clientId, { format: 'jsonl' }, sink).then(
+    const capped = new CappedSink(sink, input.maxAuditExportBytes ?? MAX_AUDIT_EXPORT_BYTES);
+    const exported = await sources.agents.exportAudit(clientId, { format: 'jsonl' }, capped).then(
       () => null,
       (error: unknown) => error,
     );
     sink.end();
     await finished(sink);
-    if (exported !== null) throw exported;
+    if (exported !== null && !capped.cut) throw exported;
     const size = (await stat(file)).size;
-    return { name: 'audit/audit-log.jsonl', description: "The client's audit log as the agent exported it (JSON lines, hash-chained).", size, open: () => createReadStream(file) };
+    const description = capped.cut
+      ? `PARTIAL: the client's audit log as the agent exported it, cut after its first ${size} bytes (the export went past ${capped.limit} bytes; JSON lines, hash-chained, the last line may be incomplete).`
+      : "The client's audit log as the agent exported it (JSON lines, hash-chained).";
+    return { name: 'audit/audit-log.jsonl', description, size, open: () => createReadStream(file) };
   });
   const opsLog = await collectOpsLog(sources.registry, { clientId, incidentId, file: path.join(input.workDir, 'ops-log-entries.jsonl') });
   entries.push({

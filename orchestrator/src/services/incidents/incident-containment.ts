@@ -2,7 +2,7 @@ import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import type { Clock } from '../../ports/clock.ts';
-import type { ContainmentStepName, IncidentContainmentStep } from '../../ports/incident-store.ts';
+import type { ContainmentStepName, IncidentContainmentStep, IncidentRecord } from '../../ports/incident-store.ts';
 import type { OAuthGrantRevoker } from '../../ports/oauth-grant-revoker.ts';
 import type { Registry } from '../../ports/registry.ts';
 import type { KillRequest, KillResult } from '../kill-client.ts';
@@ -15,6 +15,15 @@ import { recordContainment } from './incident-transitions.ts';
  * needs nothing of it, and the kill stops it last. A failed step never stops the ones after it.
  */
 export const CONTAINMENT_ORDER: readonly ContainmentStepName[] = ['rotate', 'revoke-oauth', 'kill'];
+
+/**
+ * The reason each client's kill and rotation record when none is given: the summary of an incident of that
+ * client alone; for one of several clients, not the summary written for them all, which may name the others
+ * (it would stay in this client's status, kill flag and ops-log entries, and reach its data export).
+ */
+function defaultReason(incident: Pick<IncidentRecord, 'clients' | 'severity' | 'summary'>): string {
+  return incident.clients.length > 1 ? `containment of a ${incident.severity}-severity incident` : incident.summary;
+}
 
 export interface ContainmentDependencies {
   incidents: IncidentService;
@@ -53,7 +62,7 @@ export class IncidentContainmentService {
     const chosen = CONTAINMENT_ORDER.filter((step) => request.steps.includes(step));
     if (chosen.length === 0) throw new FleetError('invalid_input', 'choose at least one containment step: --kill, --rotate, --revoke-oauth');
     const targets = this.targets(incident.id, incident.clients, request.clientId);
-    const reason = `${incident.id}: ${(request.reason?.trim() || incident.summary).slice(0, 480)}`;
+    const reason = `${incident.id}: ${(request.reason?.trim() || defaultReason(incident)).slice(0, 480)}`;
     const steps: IncidentContainmentStep[] = [];
     for (const clientId of targets) {
       for (const step of chosen) {

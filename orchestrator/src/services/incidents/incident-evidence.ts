@@ -19,6 +19,7 @@ import { EVIDENCE_WORK_PREFIX, evidenceBundleId, evidenceFileName, evidenceNamed
 import { collectEvidence, type EvidencePart, type EvidenceSources } from './evidence-parts.ts';
 import { INCIDENT_ACTIONS, type IncidentService, type IncidentView } from './incident-service.ts';
 import { recordEvidence } from './incident-transitions.ts';
+import { incidentForClient } from './report-model.ts';
 
 export interface EvidenceDependencies {
   incidents: IncidentService;
@@ -39,6 +40,15 @@ export interface SealedBundle extends IncidentEvidence {
 
 export interface EvidenceResult extends IncidentView {
   bundles: SealedBundle[];
+}
+
+/**
+ * The incident as one client's bundle holds it: that client's steps, notices, evidence and grants only. The
+ * bundle is the client's (encrypted under its key, copied out under its grant, kept until its erasure): the
+ * other clients' people and what was done to them stay out, and leave with their own erasure.
+ */
+function clientView(view: IncidentView, clientId: ClientId): IncidentView {
+  return { ...view, incident: incidentForClient(view.incident, clientId), grants: view.grants.filter((grant) => grant.clientId === clientId) };
 }
 
 const compactTime = (date: Date) => date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
@@ -112,7 +122,7 @@ export class IncidentEvidenceService {
     const workDir = await mkdtemp(path.join(directory, EVIDENCE_WORK_PREFIX));
     try {
       const createdAt = this.deps.clock.now();
-      const view = await this.deps.incidents.view(await this.deps.incidents.require(incidentId));
+      const view = clientView(await this.deps.incidents.view(await this.deps.incidents.require(incidentId)), clientId);
       const { entries, parts } = await collectEvidence(this.deps.sources, { clientId, incidentId, actor, workDir, incidentView: view });
       const file = path.join(directory, evidenceFileName(clientId, compactTime(createdAt), randomBytes(3).toString('hex')));
       const archive = path.join(workDir, 'bundle.tar');

@@ -6,11 +6,22 @@ import type { IncidentRecord } from '../../ports/incident-store.ts';
 import type { KeyWrapper } from '../../ports/key-wrapper.ts';
 import type { OpsLogEntry, Registry } from '../../ports/registry.ts';
 import type { ExportSigner } from '../export/export-signing-key.ts';
-import { checkBundle, readBundleEntry } from './bundle-reader.ts';
+import { MAX_LINE_BYTES } from './bundle-lines.ts';
+import { checkBundle, readBundleLines } from './bundle-reader.ts';
 import { incidentClocks, type ClockSettings } from './incident-clocks.ts';
 import { INCIDENT_ACTIONS, type IncidentService, type IncidentView } from './incident-service.ts';
 import { issueReport } from './incident-transitions.ts';
-import { auditEventsFrom, buildTimeline, incidentForClient, inIncidentTimeline, type AuditEvent, type ReportModel } from './report-model.ts';
+import {
+  auditEventFrom,
+  buildTimeline,
+  incidentForClient,
+  inIncidentTimeline,
+  incidentWindow,
+  MAX_AUDIT_EVENTS,
+  sharesIncidentText,
+  type AuditEvent,
+  type ReportModel,
+} from './report-model.ts';
 import { renderReportHtml, renderReportMarkdown } from './report-render.ts';
 
 /** Entries of the ops log read at a time for a report's timeline. */
@@ -49,9 +60,11 @@ export class IncidentReportService {
 
   /**
    * `client`: the report of one of the incident's clients (for that client): its own steps, notices,
-   * evidence, grants and timeline only; the incident's clocks and free text as they are.
+   * evidence, grants and timeline only. Of an incident of several clients, the text written for the whole
+   * incident is withheld unless `includeIncidentText` (the operator read it for the others' details); the
+   * ops log records which.
    */
-  async render(request: { id: unknown; actor: string; client?: string | undefined }): Promise<RenderedReport> {
+  async render(request: { id: unknown; actor: string; client?: string | undefined; includeIncidentText?: boolean | undefined }): Promise<RenderedReport> {
     const current = await this.deps.incidents.require(request.id);
     const client = request.client;
     if (client !== undefined && !current.clients.includes(client)) {
@@ -60,23 +73,25 @@ export class IncidentReportService {
     const now = this.deps.clock.now();
     const { incident: issued, final } = issueReport(current, now);
     const shown = client === undefined ? issued : incidentForClient(issued, client);
-    const { events, sources } = await this.auditOf(shown);
+    const incidentText = sharesIncidentText(current, client, request.includeIncidentText === true);
+    const { events, sources } = await this.auditOf(shown, now);
     const view = await this.deps.incidents.view(issued);
     const model: ReportModel = {
       incident: shown,
       clocks: incidentClocks(issued, now, this.deps.clocks),
-      timeline: buildTimeline(shown, await this.opsLogOf(shown, now), events, now),
+      timeline: buildTimeline(shown, await this.opsLogOf(shown, now), events, now, { incidentText }),
       auditSources: sources,
       grants: view.grants.filter((grant) => client === undefined || grant.clientId === client),
       generatedAt: now.toISOString(),
       final,
+      incidentText: incidentText ? 'shown' : 'withheld',
     };
     const markdown = renderReportMarkdown(model);
     const html = renderReportHtml(model);
     const stored = final ? await this.deps.incidents.change(current.id, (record, at) => issueReport(record, at).incident) : current;
     await this.deps.incidents.log(stored, INCIDENT_ACTIONS.report, request.actor, null, {
       final,
-      ...(client === undefined ? {} : { client }),
+      ...(client === undefined ? {} : { client, incidentText: model.incidentText }),
       markdownSha256: sha256(markdown),
       htmlSha256: sha256(html),
     });
@@ -92,7 +107,8 @@ export class IncidentReportService {
     return entries;
   }
 
-  private async auditOf(incident: IncidentRecord): Promise<{ events: AuditEvent[]; sources: ReportModel['auditSources'] }> {
+  private async auditOf(incident: IncidentRecord, now: Date): Promise<{ events: AuditEvent[]; sources: ReportModel['auditSources'] }> {
+    const inWindow = incidentWindow(incident, now);
     const events: AuditEvent[] = [];
     const sources: ReportModel['auditSources'] = [];
     const publicKeyPem = incident.evidence.length > 0 ? (await this.deps.signer()).publicKeyPem : '';
@@ -108,14 +124,24 @@ export class IncidentReportService {
         sources.push({ clientId, note: `left out: the evidence bundle ${name} does not verify (${check.problem}).` });
         continue;
       }
-      const audit = await readBundleEntry(bundle, 'audit/audit-log.jsonl', this.deps.keys);
-      if (audit === null) {
+      // Read a line at a time, keeping only the latest events of the window: the export may be gigabytes.
+      const kept: AuditEvent[] = [];
+      let records = 0;
+      const read = await readBundleLines(bundle, 'audit/audit-log.jsonl', this.deps.keys, (line) => {
+        const event = auditEventFrom(clientId, line);
+        if (event === null) return;
+        records += 1;
+        if (!inWindow(event.timestamp)) return;
+        kept.push(event);
+        if (kept.length >= 2 * MAX_AUDIT_EVENTS) kept.splice(0, kept.length - MAX_AUDIT_EVENTS);
+      });
+      if (!read.found) {
         sources.push({ clientId, note: `the evidence bundle ${name} holds no audit export (see its incident/collection.json).` });
         continue;
       }
-      const found = auditEventsFrom(clientId, audit.toString('utf8'));
-      events.push(...found);
-      sources.push({ clientId, note: `from the evidence bundle ${name} (SHA-256 ${bundle.sha256}, digest, decryption and signature verified), ${found.length} records.` });
+      events.push(...kept.slice(-MAX_AUDIT_EVENTS));
+      const skipped = read.skipped === 0 ? '' : `; ${read.skipped} line(s) longer than ${MAX_LINE_BYTES} bytes skipped`;
+      sources.push({ clientId, note: `from the evidence bundle ${name} (SHA-256 ${bundle.sha256}, digest, decryption and signature verified), ${records} records${skipped}.` });
     }
     return { events, sources };
   }

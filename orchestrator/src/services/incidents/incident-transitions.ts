@@ -112,9 +112,14 @@ export function containmentHolds(incident: Pick<IncidentRecord, 'clients' | 'con
   });
 }
 
+/**
+ * Records containment steps that ran. The service refuses to start containment of a closed incident; steps
+ * that were already running when another operator closed it still happened (a client killed, a grant
+ * revoked) and are recorded, without reopening or re-stamping its state.
+ */
 export function recordContainment(incident: IncidentRecord, steps: readonly IncidentContainmentStep[], now: Date): IncidentRecord {
-  stillOpen(incident, 'containment');
   const containment = [...incident.containment, ...steps];
+  if (incident.status === 'closed') return stamp(incident, now, { containment });
   const held = steps.length > 0 && containmentHolds({ clients: incident.clients, containment });
   return stamp(incident, now, {
     ...responded(incident, now),

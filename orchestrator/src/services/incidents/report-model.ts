@@ -32,6 +32,13 @@ export interface ReportModel {
   grants: { id: string; clientId: string; member: string; status: string }[];
   generatedAt: string;
   final: boolean;
+  /**
+   * `withheld`: the text written for the whole incident (summary, scope, root cause, remediation, lessons,
+   * its notes) is left out: the report is one client's of an incident that concerns others too, and that
+   * text may name them. `shown`: as written (the whole incident's report, a single-client incident's, or
+   * an operator who read it and chose to include it).
+   */
+  incidentText: 'shown' | 'withheld';
 }
 
 /** How far before the opening the timeline looks, for what led up to the detection. */
@@ -43,8 +50,30 @@ function text(value: unknown): string {
   return typeof value === 'string' ? value : value === undefined || value === null ? '' : JSON.stringify(value);
 }
 
-/** What an ops-log entry means, in one line. */
-export function describeOpsEntry(entry: OpsLogEntry): string {
+/** What an incident-wide entry was, without the text written for the whole incident. */
+function describeWithoutIncidentText(entry: OpsLogEntry): string {
+  const d = entry.details;
+  switch (entry.action) {
+    case INCIDENT_ACTIONS.open:
+      return `Incident opened (${text(d['severity'])})`;
+    case INCIDENT_ACTIONS.note:
+      return d['assessment'] === true ? 'Assessment recorded' : 'Note recorded';
+    case INCIDENT_ACTIONS.confirm:
+      return 'Breach confirmed';
+    case INCIDENT_ACTIONS.close:
+      return 'Closed';
+    default:
+      return entry.action;
+  }
+}
+
+/**
+ * What an ops-log entry means, in one line. `incidentText: false` leaves out what was written for the
+ * whole incident (an entry under no client of a per-client report that withholds it).
+ */
+export function describeOpsEntry(entry: OpsLogEntry, options: { incidentText: boolean } = { incidentText: true }): string {
+  const carriesIncidentText = entry.clientId === null && entry.action !== INCIDENT_ACTIONS.report;
+  if (!options.incidentText && carriesIncidentText) return `${describeWithoutIncidentText(entry)} (text written for the whole incident withheld)`;
   const d = entry.details;
   switch (entry.action) {
     case INCIDENT_ACTIONS.open:
@@ -74,10 +103,16 @@ export function describeOpsEntry(entry: OpsLogEntry): string {
  * The timeline: the incident's own ops-log entries, the other admin actions on its clients from a day
  * before it opened until it closed, and the clients' audit events of that window. Oldest first.
  */
-export function buildTimeline(incident: IncidentRecord, opsLog: readonly OpsLogEntry[], audit: readonly AuditEvent[], now: Date): TimelineEvent[] {
+export function buildTimeline(
+  incident: IncidentRecord,
+  opsLog: readonly OpsLogEntry[],
+  audit: readonly AuditEvent[],
+  now: Date,
+  options: { incidentText: boolean } = { incidentText: true },
+): TimelineEvent[] {
   const inWindow = incidentWindow(incident, now);
   const ops = opsLog.filter((entry) => inIncidentTimeline(incident, entry, now));
-  const events: TimelineEvent[] = ops.map((entry) => ({ at: entry.at, source: 'ops-log', actor: entry.actor, what: describeOpsEntry(entry), outcome: entry.outcome }));
+  const events: TimelineEvent[] = ops.map((entry) => ({ at: entry.at, source: 'ops-log', actor: entry.actor, what: describeOpsEntry(entry, options), outcome: entry.outcome }));
   const windowed = audit.filter((event) => inWindow(event.timestamp));
   const kept = incident.clients.flatMap((client) => windowed.filter((event) => event.clientId === client).slice(-MAX_AUDIT_EVENTS));
   for (const record of kept) {
@@ -89,7 +124,8 @@ export function buildTimeline(incident: IncidentRecord, opsLog: readonly OpsLogE
 /**
  * The incident as one of its clients' report shows it: that client alone, and only its containment steps,
  * notifications and evidence (a report handed to one client of a multi-client incident must not name the
- * others or what was done to them). The free-text fields (summary, root cause, lessons) stay as written. Pure.
+ * others or what was done to them). The free-text fields stay in the record: whether they are shown is the
+ * report's `incidentText` (sharesIncidentText). Pure.
  */
 export function incidentForClient(incident: IncidentRecord, clientId: string): IncidentRecord {
   return {
@@ -101,8 +137,17 @@ export function incidentForClient(incident: IncidentRecord, clientId: string): I
   };
 }
 
+/**
+ * Whether one client's report of the incident may show the text written for the whole incident: always for
+ * the whole incident's report and for an incident of that client alone; for an incident of several clients
+ * only when the operator chose to include it (having read it for the other clients' names and details).
+ */
+export function sharesIncidentText(incident: Pick<IncidentRecord, 'clients'>, client: string | undefined, includeIncidentText: boolean): boolean {
+  return client === undefined || incident.clients.length <= 1 || includeIncidentText;
+}
+
 /** Whether a time lies in the incident's window: from a while before it opened until it closed (or now). */
-function incidentWindow(incident: IncidentRecord, now: Date): (at: string) => boolean {
+export function incidentWindow(incident: IncidentRecord, now: Date): (at: string) => boolean {
   const from = Date.parse(incident.openedAt) - LOOKBACK_MS;
   const until = incident.closedAt === null ? now.getTime() : Date.parse(incident.closedAt);
   return (at) => {
@@ -119,25 +164,28 @@ export function inIncidentTimeline(incident: IncidentRecord, entry: OpsLogEntry,
   return ofItsClients && incidentWindow(incident, now)(entry.at);
 }
 
+/** The audit event of one line of an exported audit log (JSON lines); null for a blank or unreadable line. */
+export function auditEventFrom(clientId: string, line: string): AuditEvent | null {
+  if (line.trim() === '') return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    return null;
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return null;
+  const record = parsed as Record<string, unknown>;
+  return {
+    clientId,
+    seq: Number(record['seq']),
+    timestamp: text(record['timestamp']),
+    actionType: text(record['action_type']),
+    actor: text(record['actor']),
+    result: text(record['result']) || text(record['approval_status']),
+  };
+}
+
 /** Audit events from an exported audit log (JSON lines). */
 export function auditEventsFrom(clientId: string, jsonLines: string): AuditEvent[] {
-  const events: AuditEvent[] = [];
-  for (const line of jsonLines.split('\n')) {
-    if (line.trim() === '') continue;
-    let record: Record<string, unknown>;
-    try {
-      record = JSON.parse(line) as Record<string, unknown>;
-    } catch {
-      continue;
-    }
-    events.push({
-      clientId,
-      seq: Number(record['seq']),
-      timestamp: text(record['timestamp']),
-      actionType: text(record['action_type']),
-      actor: text(record['actor']),
-      result: text(record['result']) || text(record['approval_status']),
-    });
-  }
-  return events;
+  return jsonLines.split('\n').flatMap((line) => auditEventFrom(clientId, line) ?? []);
 }

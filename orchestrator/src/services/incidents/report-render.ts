@@ -7,19 +7,33 @@ import type { ReportModel } from './report-model.ts';
  * markup or a link, in HTML so that it cannot become an element.
  */
 
+/**
+ * Characters a viewer acts on instead of showing: the C0 controls but tab and line feed (an escape sequence
+ * from an audit actor would drive the terminal of whoever `cat`s the report), DEL, the C1 controls, and the
+ * bidirectional marks, embeddings, overrides and isolates that reorder what a reader sees.
+ */
+const ACTIVE_CHARACTERS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/** Each such character as a visible escape (`\x1b`, `\u202e`): shown, and inert. */
+function inert(value: string): string {
+  return value.replace(ACTIVE_CHARACTERS, (character) => {
+    const code = character.codePointAt(0) ?? 0;
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
 /** Markdown text that renders as the literal characters (one line; HTML-significant characters as entities). */
 export function mdText(value: string): string {
-  return value
+  return inert(value.replace(/\s*[\r\n]+\s*/g, ' '))
     .replaceAll('&', '&amp;')
     .replaceAll('<', '&lt;')
     .replaceAll('>', '&gt;')
     .replace(/[\\`*_[\]|!~]/g, (c) => `\\${c}`)
-    .replace(/\s*[\r\n]+\s*/g, ' ')
     .replace(/^\s*#/, (hash) => `${hash.slice(0, -1)}\\#`);
 }
 
 export function htmlText(value: string): string {
-  return value.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;').replaceAll("'", '&#39;');
+  return inert(value).replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;').replaceAll("'", '&#39;');
 }
 
 const CLOCK_TITLES: Record<IncidentClock['name'], string> = {
@@ -35,9 +49,14 @@ interface Section {
   table?: { head: string[]; rows: string[][] };
 }
 
+/** In place of the text written for the whole incident, in one client's report of an incident of several. */
+export const WITHHELD_INCIDENT_TEXT =
+  'Withheld from this client’s report: written for the whole incident, which concerns other clients too. The operator includes it after reading it for their names and details.';
+
 function sections(model: ReportModel): Section[] {
   const { incident } = model;
   const dash = (value: string | null) => value ?? '—';
+  const shared = <T extends string | null>(value: T): T | string => (value === null || model.incidentText === 'shown' ? value : WITHHELD_INCIDENT_TEXT);
   return [
     {
       title: 'Summary',
@@ -47,10 +66,10 @@ function sections(model: ReportModel): Section[] {
           ['Incident', incident.id],
           ['Severity', incident.severity],
           ['Status', incident.status],
-          ['Summary', incident.summary],
+          ['Summary', shared(incident.summary)],
           ['Clients affected', incident.clients.length > 0 ? incident.clients.join(', ') : 'none named'],
           ['Opened', `${incident.openedAt} by ${incident.openedBy}`],
-          ['Breach confirmed', incident.confirmedAt === null ? 'no' : `${incident.confirmedAt}: ${dash(incident.confirmedScope)}`],
+          ['Breach confirmed', incident.confirmedAt === null ? 'no' : `${incident.confirmedAt}: ${dash(shared(incident.confirmedScope))}`],
           ['Contained', dash(incident.containedAt)],
           ['Closed', dash(incident.closedAt)],
         ],
@@ -82,9 +101,9 @@ function sections(model: ReportModel): Section[] {
         ],
       },
     },
-    { title: 'Root cause', paragraphs: [incident.rootCause ?? 'Not yet determined (the incident is not closed).'] },
-    { title: 'Remediation', paragraphs: [incident.remediation ?? 'Not recorded.'] },
-    { title: 'Lessons learned', paragraphs: [incident.lessons ?? 'Not yet recorded (the incident is not closed).'] },
+    { title: 'Root cause', paragraphs: [shared(incident.rootCause) ?? 'Not yet determined (the incident is not closed).'] },
+    { title: 'Remediation', paragraphs: [shared(incident.remediation) ?? 'Not recorded.'] },
+    { title: 'Lessons learned', paragraphs: [shared(incident.lessons) ?? 'Not yet recorded (the incident is not closed).'] },
   ];
 }
 
