@@ -123,7 +123,8 @@ async function loop(providerKind: MailProviderKind, mail: MailMessage, outboxKey
     logger: createSilentLogger(),
     now: () => NOW,
     policyState: () => emptyPolicyState(),
-    outbox: { get: (key: string) => (outboxKeys.includes(key) ? { idempotencyKey: key } : undefined) },
+    // The agent's own sends to the mailbox itself (a notice to an admin who is the mailbox).
+    outbox: { get: (key: string) => (outboxKeys.includes(key) ? { idempotencyKey: key, message: { to: [MAILBOX], cc: [], bcc: [] } } : undefined) },
   } as unknown as RuntimeContext;
   const provider = { getMessage: async () => mail } as unknown as MailProvider;
   const deps = { context, provider, providerKind, retry: { baseDelayMs: 1, maxDelayMs: 2, maxAttempts: 2, sleep: async () => undefined }, memory: new MailMemoryBudget() } as unknown as LoopDeps;

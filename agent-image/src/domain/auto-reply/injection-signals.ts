@@ -36,7 +36,9 @@ const PATTERNS: Record<Exclude<InjectionSignal, 'lookalike_sender' | 'reply_to_e
     /\b(if you are|as an?|you are an?)\s+(ai|a\.i\.|assistant|bot|language model|llm|automated (system|agent|assistant)|ai agent)\b/,
     /\bignore (all |any )?(of )?(the |your |my )?(previous|prior|above|earlier|preceding|system|original)\b/,
     /\b(system prompt|previous instructions|new instructions|developer mode|jailbreak|prompt injection)\b/,
-    /^\s*(ai|assistant|agent|bot|system)\s*[:,]/m,
+    // Only the line's own leading blanks: `\s*` would run on over the line breaks after each line start,
+    // and a body of blank lines would cost the square of its length.
+    /^[^\S\n\r\u2028\u2029]*(ai|assistant|agent|bot|system)\s*[:,]/m,
     /<\/?(system|instructions?|assistant|im_start|im_end)>|\[(system|inst)\]/,
     /\b(liebe[rs]?|hallo|an den|an die)\s+(ki|assistent(in)?|bot|agent)\b|\bignorier(e|en)? (alle )?(vorherigen|bisherigen|obigen)\b|\bals (ki|sprachmodell)\b/,
     /\b(cher|chère|bonjour)\s+(ia|assistant|bot|agent)\b|\bignore[rz]? (toutes )?(les )?(instructions|consignes)\b|\ben tant qu'(ia|assistant)\b/,

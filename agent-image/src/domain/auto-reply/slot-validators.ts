@@ -213,8 +213,15 @@ export function normaliseOriginalSubject(subject: string): SlotCheck {
   return { ok: true, value: cut };
 }
 
+/** The longest word a quoted subject may hold: as long as the longest address (RFC 5321), longer than any host name. */
+export const MAX_SUBJECT_WORD = 254;
+
 function linkOrAddressIssue(text: string): string | null {
   const folded = text.normalize('NFKC').replace(HOST_DOTS, '.');
+  // The scans below retry each start of a word to its end: over a word of thousands of characters (the
+  // sender's subject is kept to 10 000) that is the square of its length, on every render. No real word
+  // is that long, and a link or address in one would be refused anyway.
+  if (folded.split(/\s+/).some((word) => word.length > MAX_SUBJECT_WORD)) return 'originalSubject holds an overlong word';
   if (LINK.test(folded) || linkIn(text) !== undefined) return 'originalSubject holds a link';
   if (ADDRESS.test(folded)) return 'originalSubject holds an email address';
   return null;

@@ -30,7 +30,10 @@ export interface OwnMailProof {
    * come from the sender's `Keywords` header).
    */
   sentLabel: string | null;
-  /** Whether the agent's own outbox holds a send under this idempotency key. */
+  /**
+   * Whether the agent's own outbox holds a send under this idempotency key that went to the mailbox
+   * itself. Any send's key is no proof: it rides in a header to every recipient.
+   */
   knowsKey: (key: string) => boolean;
 }
 

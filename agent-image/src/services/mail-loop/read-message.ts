@@ -1,3 +1,4 @@
+import { foldAddressCase } from '@agent-fleet/kernel/email-address';
 import { inboundFacts, isUnauthenticatedKnownSender, type InboundFacts } from '../../domain/auto-reply/inbound-facts.ts';
 import { contentHash } from '../../domain/audit-record.ts';
 import { emailRead } from '../../domain/audit-events.ts';
@@ -96,11 +97,22 @@ export function messageAgeMs(message: MailMessage, now: Date): number {
 
 /**
  * What proves a message is the mailbox's own: the provider's sent label (Gmail's SENT, Outlook's Sent
- * Items: only the mailbox's own sends carry it), or an idempotency key of a send in the agent's outbox. Pure.
+ * Items: only the mailbox's own sends carry it), or the idempotency key of a send in the agent's outbox
+ * that went to the mailbox itself (the inbox copy of a notice to an admin who is the mailbox, which
+ * carries no sent mark). Only such a send: every message the agent sends carries its key in a header, so
+ * each correspondent holds the key of the reply they got, and could put it on mail forging the client's
+ * From to pass it off as the client's own words (skipped unseen, shown to the drafter unscanned). Pure.
  */
 export function ownMailProof(deps: Pick<LoopDeps, 'context' | 'providerKind'>): OwnMailProof {
-  const { outbox } = deps.context;
-  return { sentLabel: SENT_MAIL_LABELS[deps.providerKind], knowsKey: (key) => outbox.get(key) !== undefined };
+  const { outbox, config } = deps.context;
+  const mailbox = config.mailbox === undefined ? '' : foldAddressCase(config.mailbox);
+  const toMailbox = (key: string): boolean => {
+    const entry = outbox.get(key);
+    if (entry === undefined || mailbox === '') return false;
+    const { to, cc, bcc } = entry.message;
+    return [...to, ...cc, ...bcc].some((recipient) => foldAddressCase(recipient) === mailbox);
+  };
+  return { sentLabel: SENT_MAIL_LABELS[deps.providerKind], knowsKey: toMailbox };
 }
 
 function ownAddresses(context: RuntimeContext): Set<string> {
