@@ -52,6 +52,11 @@ export interface ApprovalDetail extends ApprovalSummary {
   signals: string[];
   /** The calendar event that goes out with the email when approved (a scheduling confirmation's). */
   event?: { title: string; start: string; end: string | null; timeZone: string; attendees: string[] } | null;
+  /**
+   * The recipients the client's block list matched when the approval was asked: approving sends to them
+   * anyway, so the page names each. Absent or empty when none was, or on approvals made before they were kept.
+   */
+  blockedRecipients?: string[];
   /** What code established about the answered message's sender; null when unknown. */
   sender: { address: string; authenticated: boolean; knownContact: boolean | null } | null;
   decision: {

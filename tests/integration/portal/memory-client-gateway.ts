@@ -29,7 +29,7 @@ interface ClientState {
  * The portal's gateway as a test double (phase 1: the real agent comes later). It keeps what the portal
  * did (decisions, sent drafts, kills, exports, admin events) so that tests can assert the effects, and
  * follows the agent's rules: unknown id → not_found, decided or expired → conflict, an edit to a blocked
- * recipient → executed as `blocked`.
+ * recipient the approval did not name as blocked → executed as `blocked`.
  */
 export class MemoryClientGateway implements ClientGateway {
   readonly clients = new Map<string, ClientState>();
@@ -137,9 +137,11 @@ export class MemoryClientGateway implements ClientGateway {
     const draft = decision.decision === 'edit' ? decision.draft : approval.draft!;
     approval.state = decision.decision === 'edit' ? 'edited' : 'approved';
     approval.decision = { outcome: decision.decision, by, at, reason: null };
-    // As the agent's gate: every recipient of the version approved, the Bcc the admin left included.
+    // As the agent's gate: every recipient of the version approved, the Bcc the admin left included; an
+    // approval covers only the blocked recipients its page named (`blockedRecipients`), none added later.
     const bcc = (draft as { bcc?: string[] }).bcc ?? approval.draft!.bcc;
-    if ([...draft.to, ...draft.cc, ...bcc].some((address) => this.blockedRecipients.has(address)))
+    const shownBlocked = new Set(approval.blockedRecipients ?? []);
+    if ([...draft.to, ...draft.cc, ...bcc].some((address) => this.blockedRecipients.has(address) && !shownBlocked.has(address)))
       return { state: approval.state, execution: 'blocked' };
     this.sent.push({
       clientId,

@@ -69,12 +69,14 @@ export async function tourPortal(
     draft: {
       to: ['billing@acme-payments.example'],
       cc: [],
-      bcc: [],
+      // The steered model copied in an address the client blocks: the page names it as on the block list.
+      bcc: ['attacker@evil.example'],
       subject: 'Re: Updated bank details',
       body: 'Hello,\n\nNoted, we will use the new account for the next payment.\n\nKind regards',
     },
-    reasons: ['new_contact', 'free_text', 'injection_signal', 'sender_unauthenticated'],
+    reasons: ['new_contact', 'free_text', 'injection_signal', 'sender_unauthenticated', 'blocked_recipient'],
     signals: ['instruction_override', 'lookalike_sender'],
+    blockedRecipients: ['attacker@evil.example'],
     sender: { address: 'billing@acme-payments.example', authenticated: false, knownContact: false },
     thread: [
       {

@@ -25,12 +25,41 @@ function stringsOf(argumentsValue: unknown, field: string): string[] | undefined
   return Array.isArray(value) && value.every((entry) => typeof entry === 'string') ? value : undefined;
 }
 
+/** The recipients the block list matched when the approval was asked, lower-cased. */
+type BlockedMarks = ReadonlySet<string>;
+
+const NONE_BLOCKED: BlockedMarks = new Set();
+
+/** Said after each blocked address, in words: the mark must not rely on colour or layout. */
+export const BLOCKED_MARK = ' (on your block list)';
+
+function blockedMarks(entry: StoredApproval): BlockedMarks {
+  return new Set((entry.blockedRecipients ?? []).map((address) => address.toLowerCase()));
+}
+
+/**
+ * The row naming the blocked recipients, and that approving goes to them anyway; none when nobody was
+ * blocked or the approval predates the record of who was (then only the reason says so).
+ */
+function blockedRow(entry: StoredApproval, kind: string | undefined): [string, string][] {
+  const blocked = entry.blockedRecipients ?? [];
+  if (blocked.length === 0) return [];
+  const them = blocked.length === 1 ? 'this address' : 'these addresses';
+  const anyway =
+    kind === 'mail.send' || kind === undefined
+      ? `If you approve, the email is sent to ${them} anyway.`
+      : kind === 'calendar.write'
+        ? `If you approve, ${them} ${blocked.length === 1 ? 'is' : 'are'} notified anyway.`
+        : `If you approve, it goes ahead with ${them} anyway.`;
+  return [['On your block list', `${addressLine(blocked)}. ${anyway}`]];
+}
+
 /**
  * Addresses as one bounded line: the first few, then how many more and how many in all, so that a long
  * list cannot pass for one person.
  */
-export function addressLine(addresses: readonly string[]): string {
-  const shown = addresses.slice(0, NOTICE_ADDRESSES_SHOWN).map((address) => oneLine(address, 100));
+export function addressLine(addresses: readonly string[], blocked: BlockedMarks = NONE_BLOCKED): string {
+  const shown = addresses.slice(0, NOTICE_ADDRESSES_SHOWN).map((address) => `${oneLine(address, 100)}${blocked.has(address.toLowerCase()) ? BLOCKED_MARK : ''}`);
   const more = addresses.length - shown.length;
   return more > 0 ? `${shown.join(', ')} and ${more} more (${addresses.length} in all)` : shown.join(', ');
 }
@@ -65,18 +94,20 @@ function describe(entry: StoredApproval, client: string, timezone: string): Desc
   const kind = record.actionKind;
   const args = record.proposedArguments;
   const quoted = quoteFromMail(preview.subject);
+  const marks = blockedMarks(entry);
+  const line = (addresses: readonly string[]): string => addressLine(addresses, marks);
   if (kind === 'mail.send' || kind === undefined) {
     const to = stringsOf(args, 'to') ?? preview.to;
     const cc = stringsOf(args, 'cc') ?? preview.cc;
     const bcc = stringsOf(args, 'bcc') ?? [];
-    const rows: [string, string][] = [['To', addressLine(to)]];
-    if (cc.length > 0) rows.push(['Cc', addressLine(cc)]);
-    if (bcc.length > 0) rows.push(['Bcc (hidden from the others)', addressLine(bcc)]);
+    const rows: [string, string][] = [['To', line(to)]];
+    if (cc.length > 0) rows.push(['Cc', line(cc)]);
+    if (bcc.length > 0) rows.push(['Bcc (hidden from the others)', line(bcc)]);
     rows.push(['Subject', quoted || '(no subject)']);
     const event = preview.event;
     if (event !== undefined) {
       rows.push(['Also adds to your calendar', `${quoteFromMail(event.title) || '(no title)'}, ${localTime(event.start, timezone)}`]);
-      if (event.attendees.length > 0) rows.push(['The event invites', addressLine(event.attendees)]);
+      if (event.attendees.length > 0) rows.push(['The event invites', line(event.attendees)]);
     }
     return {
       opening: `The AI assistant of ${client} wrote an email that waits for your approval. Nothing is sent${event === undefined ? '' : ' and no event is added'} until someone approves it.`,
@@ -94,7 +125,7 @@ function describe(entry: StoredApproval, client: string, timezone: string): Desc
       ['Event', title],
     ];
     if (event !== undefined && event.start !== '') rows.push(['When', localTime(event.start, timezone)]);
-    rows.push(['Notifies', preview.to.length === 0 ? 'nobody' : addressLine(preview.to)]);
+    rows.push(['Notifies', preview.to.length === 0 ? 'nobody' : line(preview.to)]);
     return {
       opening: `The AI assistant of ${client} asks your approval for ${change}. Nothing changes in the calendar, and nobody is notified, until someone approves it.`,
       title: 'A calendar change waits for your approval',
@@ -104,7 +135,7 @@ function describe(entry: StoredApproval, client: string, timezone: string): Desc
   }
   const what = actionWords(kind);
   const rows: [string, string][] = [['What', what]];
-  if (preview.to.length > 0) rows.push(['Concerns', addressLine(preview.to)]);
+  if (preview.to.length > 0) rows.push(['Concerns', line(preview.to)]);
   if (quoted !== '') rows.push(['Subject', quoted]);
   return {
     opening: `The AI assistant of ${client} wants to do something that waits for your approval: ${what}. Nothing is done until someone approves it.`,
@@ -123,7 +154,12 @@ export function approvalNoticeMail(entry: StoredApproval, url: string, name: str
   const described = describe(entry, client, timezone);
   const expires = localTime(record.expiresAt, timezone);
   const reasons = record.policyReasons.map(gateReasonText).join(' ') || 'Your settings ask for approval.';
-  const rows: [string, string][] = [...described.rows, ['Why it needs you', reasons], ['Decide before', `${expires} (${timezone})`]];
+  const rows: [string, string][] = [
+    ...described.rows,
+    ...blockedRow(entry, record.actionKind),
+    ['Why it needs you', reasons],
+    ['Decide before', `${expires} (${timezone})`],
+  ];
   const text = [
     described.opening,
     '',

@@ -43,6 +43,12 @@ export interface ApprovalView {
    * attendees, everyone the provider notifies of the change (calendar-notices.ts).
    */
   event: { title: string; start: string; end: string | null; timeZone: string; attendees: string[] } | null;
+  /**
+   * The recipients the client's block list matched when the approval was asked (StoredApproval
+   * .blockedRecipients): approving sends to them anyway, so the approver is told which they are. [] when none
+   * was blocked; null on approvals made before they were kept (nothing is said of them).
+   */
+  blockedRecipients: string[] | null;
 }
 
 const THREAD_MESSAGES = 10;
@@ -143,6 +149,7 @@ export function approvalView(
     approvedHash: record.approvedHash ?? null,
     draft: draftOf(record.actionKind, args),
     event: entry.preview.event ?? null,
+    blockedRecipients: entry.blockedRecipients === undefined ? null : [...entry.blockedRecipients],
     arguments: args,
     thread: thread.thread,
     threadAvailable: thread.available,

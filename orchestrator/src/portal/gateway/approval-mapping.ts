@@ -1,3 +1,5 @@
+import * as z from 'zod';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type {
   ApprovalDecision,
   ApprovalDetail,
@@ -72,10 +74,30 @@ export interface AgentApprovalView {
   thread: ThreadMessage[];
   threadAvailable: boolean;
   event?: { title: string; start: string; end: string | null; timeZone: string; attendees: string[] } | null;
+  /**
+   * The recipients the block list matched when the approval was asked; null or absent on approvals made
+   * before they were kept. Agent JSON: read through `blockedRecipientsSchema`, never trusted as typed.
+   */
+  blockedRecipients?: unknown;
+}
+
+/** Bounds as the agent's approval store keeps them: at most 20,000 addresses of at most 1,000 characters. */
+export const blockedRecipientsSchema = z.array(z.string().min(1).max(1000)).max(20_000).nullable().optional();
+
+/**
+ * The blocked recipients of an agent's approval view, checked: [] when the agent kept none (an older
+ * approval). A malformed list is refused rather than dropped, so that an approver is never shown an
+ * approval to a blocked address without being told which it is.
+ */
+function blockedOf(view: AgentApprovalView): string[] {
+  const parsed = blockedRecipientsSchema.safeParse(view.blockedRecipients);
+  if (!parsed.success) throw new FleetError('integrity', `the agent answered approval ${view.id} with malformed blocked recipients`);
+  return parsed.data ?? [];
 }
 
 export function toApprovalDetail(view: AgentApprovalView): ApprovalDetail {
   const draft = view.draft ?? draftOf(view.action, view.arguments);
+  const blockedRecipients = blockedOf(view);
   return {
     id: view.id,
     state: view.status,
@@ -98,6 +120,7 @@ export function toApprovalDetail(view: AgentApprovalView): ApprovalDetail {
     })),
     threadAvailable: view.threadAvailable,
     event: view.event ?? null,
+    blockedRecipients,
     decision: view.decision
       ? {
           outcome: view.decision.outcome,
