@@ -1,7 +1,6 @@
 import { parseClientConfigYaml } from '@agent-fleet/kernel/client-config-yaml';
 import { parseClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError, isFleetError } from '@agent-fleet/kernel/fleet-error';
-import { isClosedStatus } from '../domain/client-status.ts';
 import type { Registry } from '../ports/registry.ts';
 import type { AdminNoticeOutcome, AgentViewsService } from './agent-views.ts';
 
@@ -37,9 +36,6 @@ export class PortalInviteService {
     const clientId = parseClientId(input.clientId);
     const record = await this.deps.registry.getClient(clientId);
     if (!record) throw new FleetError('not_found', `no client "${clientId}" in the registry`);
-    if (isClosedStatus(record.status)) {
-      throw new FleetError('conflict', `${clientId} is ${record.status}: a closed client's admins get no portal invitation`);
-    }
     const email = input.email.trim().toLowerCase();
     const admins = parseClientConfigYaml(record.configYaml, `the config of ${clientId}`).admins.map((admin) => admin.toLowerCase());
     if (!admins.includes(email)) throw new FleetError('invalid_input', `${input.email} is not an admin in the config of ${clientId}`);

@@ -1,14 +1,14 @@
 import { parseClientConfigYaml } from '@agent-fleet/kernel/client-config-yaml';
 import type { ClientId } from '@agent-fleet/kernel/client-id';
-import { isClosedStatus } from '../domain/client-status.ts';
 import type { Registry } from '../ports/registry.ts';
 
 const NOBODY: ReadonlySet<string> = new Set();
 
 /**
  * Who speaks for a client now: the admins in its config as last applied (lowercase, as the config schema
- * keeps them), and nobody for a client that is gone, being closed or closed. Asked on every read of an
- * active support grant, so a config is parsed once per version, not per read.
+ * keeps them), and nobody for a client that is gone. A closed client keeps its admins through its retention
+ * period (they approve the support that exports its data). Asked on every read of an active support grant,
+ * so a config is parsed once per version, not per read.
  */
 export class SupportClientAdmins {
   private readonly registry: Pick<Registry, 'getClient'>;
@@ -21,7 +21,7 @@ export class SupportClientAdmins {
 
   async of(clientId: ClientId): Promise<ReadonlySet<string>> {
     const record = await this.registry.getClient(clientId);
-    if (!record || isClosedStatus(record.status)) return NOBODY;
+    if (!record) return NOBODY;
     const known = this.parsed.get(clientId);
     if (known !== undefined && known.configYaml === record.configYaml) return known.admins;
     const admins = new Set(parseClientConfigYaml(record.configYaml, `the config of ${clientId}`).admins.map((admin) => admin.toLowerCase()));

@@ -1,7 +1,6 @@
 import { parseClientConfigYaml } from '@agent-fleet/kernel/client-config-yaml';
 import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
-import { isClosedStatus } from '../../domain/client-status.ts';
 import type { Registry } from '../../ports/registry.ts';
 import type { AgentProxyService } from '../../services/agent-proxy.ts';
 import type { AgentViewsService } from '../../services/agent-views.ts';
@@ -110,9 +109,8 @@ export class ServicesClientGateway implements ClientGateway {
       return [];
     }
     const record = await this.deps.registry.getClient(id);
-    // A closed client's admins are nobody's: an enrolment link or session issued before the close stops
-    // working, and the portal's housekeeping ends their credentials.
-    if (!record || isClosedStatus(record.status)) return [];
+    // A closed client keeps its admins through its retention period: its data is still its own to export.
+    if (!record) return [];
     return parseClientConfigYaml(record.configYaml, `the config of ${id}`).admins.map((admin) =>
       admin.toLowerCase(),
     );
