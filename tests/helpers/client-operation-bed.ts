@@ -1,6 +1,7 @@
 // The bed of the tests of who owns a client while an operation on it runs (provisioning, revive,
 // deprovision): an empty registry with a fleet home, recording stand-ins for Vault, the engine, the agent and
-// the scrape targets, the provisioning service over them, and the registry moves another operation makes.
+// the scrape targets, the provisioning and revive services over them, and the registry moves another
+// operation makes.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -20,6 +21,7 @@ import type { ScrapeTargets } from '../../orchestrator/src/ports/scrape-targets.
 import type { SecretStore } from '../../orchestrator/src/ports/secret-store.ts';
 import type { ClientOperationGuard } from '../../orchestrator/src/services/client-operation-guard.ts';
 import { ProvisionClientService, STALE_OPERATION_MS, type ProvisionSecrets } from '../../orchestrator/src/services/provision-client.ts';
+import { ReviveClientService } from '../../orchestrator/src/services/revive-client.ts';
 import type { OpenedRegistry, RegistryBackend } from './registries.ts';
 import { registryPerTest } from './registry-per-test.ts';
 
@@ -144,6 +146,33 @@ export function provisionServiceOver(parts: StandIns, options: ProvisionOver): P
   });
 }
 
+export interface ReviveOver {
+  registry: Registry;
+  homeDir: string;
+  /** The revive's own guard (another orchestrator's when it is a new one). */
+  guard: ClientOperationGuard;
+  heartbeatIntervalMs?: number;
+}
+
+/** The revive service over `parts`, with Vault reachable on the loopback. */
+export function reviveServiceOver(parts: StandIns, options: ReviveOver): ReviveClientService {
+  return new ReviveClientService({
+    config: loadConfig({ AGENT_FLEET_HOME: options.homeDir }),
+    registry: options.registry,
+    runtime: parts.runtime,
+    targets: parts.targets,
+    secrets: parts.store,
+    control: parts.control,
+    health: parts.health,
+    clock: systemClock,
+    logger: createSilentLogger(),
+    vaultAddressFor: async () => 'https://127.0.0.1:8200',
+    introduce: parts.introduce,
+    guard: options.guard,
+    ...(options.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: options.heartbeatIntervalMs }),
+  });
+}
+
 /** `registry` with the methods in `overrides` replaced; every other call goes to `registry` itself. */
 export function registryWith(registry: Registry, overrides: Partial<Registry>): Registry {
   return new Proxy(registry, {
@@ -164,6 +193,13 @@ export function newClient(clientId: ClientId, at: Date): NewClient {
 export async function claimedBy(registry: Registry, clientId: ClientId, operationId: string, at: Date): Promise<void> {
   const claim = await registry.claimForProvisioning(newClient(clientId, at), operationId, at, STALE_OPERATION_MS);
   assert.equal(claim.outcome, 'claimed');
+}
+
+/** A client a provisioning (`op-provision`) registered and the kill switch then killed: where a revive starts. */
+export async function killedClient(registry: Registry, clientId: ClientId): Promise<void> {
+  const at = new Date();
+  await registry.claimForProvisioning(newClient(clientId, at), 'op-provision', at, STALE_OPERATION_MS);
+  await registry.setStatus(clientId, 'killed', 'kill switch (test)', at);
 }
 
 /** Another provisioning claims the client, as one started after the take-over age would. */

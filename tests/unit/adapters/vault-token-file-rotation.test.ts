@@ -45,6 +45,17 @@ describe("the orchestrator's Vault token file, rotated under a running service",
   const orchestratorClient = () =>
     adminVaultClient({ vault: { kind: 'external', address: vault.url, tokenFile, agentAddress: vault.url, caCertFile: caFile } }, { embedded: null });
 
+  /** A client started on a first placed token, then a second token placed over it and the first revoked. */
+  async function rotatedUnderClient() {
+    const first = await issueToken();
+    await writeFile(tokenFile, first.token);
+    const client = await orchestratorClient();
+    const second = await issueToken();
+    await writeFile(tokenFile, second.token);
+    await revoke(first.accessor);
+    return { first, second, client };
+  }
+
   test('a call refused after a rotation is made again with the token the file holds now', async () => {
     const first = await issueToken();
     await writeFile(tokenFile, `${first.token}\n`);
@@ -70,12 +81,7 @@ describe("the orchestrator's Vault token file, rotated under a running service",
   });
 
   test('a placed token that is refused too fails the call after one more try', async () => {
-    const first = await issueToken();
-    await writeFile(tokenFile, first.token);
-    const client = await orchestratorClient();
-    const second = await issueToken();
-    await writeFile(tokenFile, second.token);
-    await revoke(first.accessor);
+    const { second, client } = await rotatedUnderClient();
     await revoke(second.accessor);
     const served = vault.requestLog.entries().length;
     await assert.rejects(client.read('auth/token/lookup-self'), (error: unknown) => vaultStatusOf(error) === 403);
@@ -92,12 +98,7 @@ describe("the orchestrator's Vault token file, rotated under a running service",
   });
 
   test("a call made with its caller's own token is not retried with the file's", async () => {
-    const first = await issueToken();
-    await writeFile(tokenFile, first.token);
-    const client = await orchestratorClient();
-    const second = await issueToken();
-    await writeFile(tokenFile, second.token);
-    await revoke(first.accessor);
+    const { first, client } = await rotatedUnderClient();
     const stranger = await issueToken();
     await revoke(stranger.accessor);
     await assert.rejects(

@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import type { ClientConfigInput } from '@agent-fleet/kernel/client-config';
-import { approve } from '../../../agent-image/src/domain/approval.ts';
 import { learnContacts } from '../../../agent-image/src/domain/policy/policy-state.ts';
 import type { CalendarEvent, CancelResult, EventChanges, EventDetails, EventEditingCalendar, NewEvent } from '../../../agent-image/src/ports/calendar-provider.ts';
 import type { AuditLog } from '../../../agent-image/src/services/audit-log/audit-log.ts';
@@ -17,7 +16,7 @@ import { executeApproval } from '../../../agent-image/src/services/runtime/actio
 import type { StoredApproval } from '../../../agent-image/src/services/runtime/approval-store.ts';
 import type { RuntimeContext } from '../../../agent-image/src/services/runtime/runtime-context.ts';
 import type { ActionLinks } from '../../../agent-image/src/services/runtime/send-execution.ts';
-import { NOW, clientConfig, openTestRuntime, putApproved } from './calendar-runtime-fixture.ts';
+import { NOW, approveHeld, clientConfig, openTestRuntime, ownedEvent, putApproved } from './calendar-runtime-fixture.ts';
 
 const OWNER = 'me@acme.example';
 const KNOWN = ['kim@partner.example', 'lou@partner.example', 'max@partner.example'];
@@ -29,19 +28,7 @@ class NotifyingCalendar implements EventEditingCalendar {
   readonly notices: { id: string; operation: 'update' | 'cancel'; to: string[] }[] = [];
 
   add(id: string, attendees: string[]): string {
-    this.events.set(id, {
-      id,
-      title: 'Planted',
-      start: new Date('2026-06-03T10:00:00Z'),
-      end: new Date('2026-06-03T11:00:00Z'),
-      attendees,
-      idempotencyKey: null,
-      content: { description: '', location: '' },
-      organizedByOwner: true,
-      cancelled: false,
-      recurrence: 'single',
-      version: 'v1',
-    });
+    this.events.set(id, ownedEvent({ id, title: 'Planted', attendees }));
     return id;
   }
   sentFor(id: string): { operation: string; to: string[] }[] {
@@ -131,14 +118,6 @@ describe('an event change is decided on everyone it notifies', () => {
   /** The approvals waiting for a human, except `besides`. */
   const pendingBesides = (besides: string) => context.approvals.list(NOW, 'pending').filter((entry) => entry.record.id !== besides);
 
-  async function approveHeld(held: StoredApproval): Promise<StoredApproval> {
-    const decided = approve(held.record, { by: 'boss', via: 'orchestrator-api', now: NOW });
-    assert.ok(decided.ok);
-    const entry: StoredApproval = { ...held, record: decided.record, execution: 'waiting' };
-    await context.approvals.put(entry);
-    return entry;
-  }
-
   test('an approved update naming nobody is held again when it would mail attendees the approver never saw; approved with them shown, it runs once and counts each', async () => {
     const attendees = [...KNOWN, 'stranger@new.example'];
     const id = calendar.add('ev-new', attendees);
@@ -163,7 +142,7 @@ describe('an event change is decided on everyone it notifies', () => {
     assert.equal(pendingBesides(entry.record.id).length, 1);
 
     const sentBefore = context.policyState().sendHistory.reduce((sum, r) => sum + r.recipients, 0);
-    assert.equal(await executeApproval(context, links, await approveHeld(again)), 'done');
+    assert.equal(await executeApproval(context, links, await approveHeld(context, again)), 'done');
     assert.deepEqual(calendar.sentFor(id), [{ operation: 'update', to: attendees }]);
     const sentAfter = context.policyState().sendHistory.reduce((sum, r) => sum + r.recipients, 0);
     assert.equal(sentAfter - sentBefore, attendees.length, 'every notified attendee counts against the send limits');
@@ -228,7 +207,7 @@ describe('an event change is decided on everyone it notifies', () => {
     assert.ok(held !== undefined);
     assert.deepEqual(held.record.policyReasons, ['blocked_recipient', 'new_contact', 'deletion']);
     assert.deepEqual([...(held.preview.event?.attendees ?? [])].sort(), [KNOWN[1], 'cfo@rival.example'].sort());
-    assert.equal(await executeApproval(context, links, await approveHeld(held)), 'done');
+    assert.equal(await executeApproval(context, links, await approveHeld(context, held)), 'done');
     assert.deepEqual(calendar.sentFor(id), [{ operation: 'cancel', to: [KNOWN[1], 'cfo@rival.example'] }]);
   });
 
@@ -241,7 +220,7 @@ describe('an event change is decided on everyone it notifies', () => {
     const event = calendar.events.get(id);
     assert.ok(event !== undefined);
     calendar.events.set(id, { ...event, attendees: [...event.attendees, 'second@new.example'] });
-    const approvedHeld = await approveHeld(held);
+    const approvedHeld = await approveHeld(context, held);
     assert.equal(await executeApproval(context, links, approvedHeld), 'blocked');
     assert.deepEqual(calendar.sentFor(id), []);
     const latest = pendingBesides(entry.record.id).filter((e) => e.record.id !== held.record.id);

@@ -13,6 +13,7 @@ import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { approve, createApproval } from '../../../agent-image/src/domain/approval.ts';
 import { compilePolicy } from '../../../agent-image/src/domain/policy/evaluate-policy.ts';
 import { parseProposedAction } from '../../../agent-image/src/domain/policy/proposed-action.ts';
+import type { EventDetails } from '../../../agent-image/src/ports/calendar-provider.ts';
 import { AgentMetrics } from '../../../agent-image/src/observability/agent-metrics.ts';
 import { AuditLog } from '../../../agent-image/src/services/audit-log/audit-log.ts';
 import { KeyRing } from '../../../agent-image/src/services/audit-log/key-ring.ts';
@@ -116,4 +117,31 @@ export async function putApproved(
   };
   await context.approvals.put(entry);
   return entry;
+}
+
+/** A human approves `held` (an approval asked again) as shown; stored waiting to run. */
+export async function approveHeld(context: RuntimeContext, held: StoredApproval): Promise<StoredApproval> {
+  const decided = approve(held.record, { by: 'boss', via: 'orchestrator-api', now: NOW });
+  assert.ok(decided.ok);
+  const entry: StoredApproval = { ...held, record: decided.record, execution: 'waiting' };
+  await context.approvals.put(entry);
+  return entry;
+}
+
+/**
+ * An event the mailbox owner organised, as the calendar reads it: one hour on 3 June 2026 at 10:00 UTC, a
+ * single event at version v1 with no description or location, unless `fields` says otherwise.
+ */
+export function ownedEvent(fields: Pick<EventDetails, 'id' | 'title' | 'attendees'> & Partial<EventDetails>): EventDetails {
+  return {
+    start: new Date('2026-06-03T10:00:00Z'),
+    end: new Date('2026-06-03T11:00:00Z'),
+    idempotencyKey: null,
+    content: { description: '', location: '' },
+    organizedByOwner: true,
+    cancelled: false,
+    recurrence: 'single',
+    version: 'v1',
+    ...fields,
+  };
 }

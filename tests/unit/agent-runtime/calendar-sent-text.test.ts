@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import type { Registry } from 'prom-client';
-import { approve } from '../../../agent-image/src/domain/approval.ts';
 import type {
   CalendarEvent,
   CancelResult,
@@ -18,10 +17,9 @@ import type {
 } from '../../../agent-image/src/ports/calendar-provider.ts';
 import type { AuditLog } from '../../../agent-image/src/services/audit-log/audit-log.ts';
 import { executeApproval } from '../../../agent-image/src/services/runtime/action-executor.ts';
-import type { StoredApproval } from '../../../agent-image/src/services/runtime/approval-store.ts';
 import type { RuntimeContext } from '../../../agent-image/src/services/runtime/runtime-context.ts';
 import type { ActionLinks } from '../../../agent-image/src/services/runtime/send-execution.ts';
-import { NOW, clientConfig, metricValue, openTestRuntime, putApproved } from './calendar-runtime-fixture.ts';
+import { NOW, approveHeld, clientConfig, metricValue, openTestRuntime, ownedEvent, putApproved } from './calendar-runtime-fixture.ts';
 
 const PHISHING = 'Slides: https://acme-notes-login.com/deck';
 
@@ -65,19 +63,14 @@ class TextCalendar implements EventEditingCalendar {
 }
 
 function ownEvent(attendees: string[], description: string): EventDetails {
-  return {
+  return ownedEvent({
     id: 'ev-1',
     title: 'Quarterly review',
     start: new Date('2026-06-03T13:00:00Z'),
     end: new Date('2026-06-03T14:00:00Z'),
     attendees,
-    idempotencyKey: null,
-    organizedByOwner: true,
-    cancelled: false,
-    recurrence: 'single',
-    version: 'v1',
     content: { description, location: 'Room 4' },
-  };
+  });
 }
 
 describe('calendar changes are decided on the text they send', () => {
@@ -106,15 +99,6 @@ describe('calendar changes are decided on the text they send', () => {
     putApproved(context, args, { id: `ap_${++counter}`, key: `key-${counter}`, policyReasons });
   const pending = () => context.approvals.list(NOW, 'pending');
 
-  /** A human approves a held approval as shown. */
-  async function grant(held: StoredApproval): Promise<StoredApproval> {
-    const decided = approve(held.record, { by: 'boss', via: 'orchestrator-api', now: NOW });
-    assert.ok(decided.ok);
-    const entry: StoredApproval = { ...held, record: decided.record, execution: 'waiting' };
-    await context.approvals.put(entry);
-    return entry;
-  }
-
   test('an update adding a known contact to an event whose own text carries a link is held, showing that text, and runs once approved', async () => {
     const calendar = new TextCalendar(ownEvent(['kim@partner.example'], `Agenda below.\n${PHISHING}`));
     const entry = await approved({ kind: 'calendar.write', operation: 'update', eventId: 'ev-1', participants: ['lee@partner.example'] });
@@ -124,7 +108,7 @@ describe('calendar changes are decided on the text they send', () => {
     assert.ok(held !== undefined);
     assert.ok(held.record.policyReasons.includes('free_text'));
     assert.ok(held.preview.bodyPreview.includes('acme-notes-login.com'), 'the approver sees the text the invitation carries');
-    assert.equal(await executeApproval(context, linksTo(calendar), await grant(held)), 'done');
+    assert.equal(await executeApproval(context, linksTo(calendar), await approveHeld(context, held)), 'done');
     assert.deepEqual(calendar.updates.map((c) => c.addAttendees), [['lee@partner.example']]);
   });
 
@@ -159,7 +143,7 @@ describe('calendar changes are decided on the text they send', () => {
     const [held] = pending();
     assert.ok(held !== undefined);
     assert.ok(held.preview.bodyPreview.includes('acme-notes-login.com'), 'the link past the first 500 characters is shown');
-    assert.equal(await executeApproval(context, linksTo(calendar), await grant(held)), 'done');
+    assert.equal(await executeApproval(context, linksTo(calendar), await approveHeld(context, held)), 'done');
     assert.equal(calendar.cancels.length, 1);
     assert.equal(calendar.cancels[0], held.preview.bodyPreview, 'what is sent is what was shown');
   });

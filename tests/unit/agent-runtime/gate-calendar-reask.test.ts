@@ -6,7 +6,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { approve } from '../../../agent-image/src/domain/approval.ts';
 import type { CalendarEvent, CancelResult, EventChanges, EventDetails, EventEditingCalendar, NewEvent } from '../../../agent-image/src/ports/calendar-provider.ts';
 import type { AuditLog } from '../../../agent-image/src/services/audit-log/audit-log.ts';
 import { executeApproval } from '../../../agent-image/src/services/runtime/action-executor.ts';
@@ -15,7 +14,7 @@ import type { RuntimeContext } from '../../../agent-image/src/services/runtime/r
 import type { ActionLinks } from '../../../agent-image/src/services/runtime/send-execution.ts';
 import { fixedSettings } from '../../../agent-image/src/services/settings/settings-source.ts';
 import { planningEvent } from './calendar-writer-bed.ts';
-import { NOW, clientConfig, openTestRuntime, putApproved } from './calendar-runtime-fixture.ts';
+import { NOW, approveHeld, clientConfig, openTestRuntime, ownedEvent, putApproved } from './calendar-runtime-fixture.ts';
 
 const OWNER = 'me@acme.example';
 const KNOWN = ['kim@partner.example', 'pat@supplier.example'];
@@ -24,19 +23,7 @@ const KNOWN = ['kim@partner.example', 'pat@supplier.example'];
 class OneEventCalendar implements EventEditingCalendar {
   readonly created: NewEvent[] = [];
   readonly updates: EventChanges[] = [];
-  event: EventDetails = {
-    id: 'ev-1',
-    title: 'Review',
-    start: new Date('2026-06-03T10:00:00Z'),
-    end: new Date('2026-06-03T11:00:00Z'),
-    attendees: ['kim@partner.example'],
-    idempotencyKey: null,
-    content: { description: '', location: '' },
-    organizedByOwner: true,
-    cancelled: false,
-    recurrence: 'single',
-    version: 'v1',
-  };
+  event: EventDetails = ownedEvent({ id: 'ev-1', title: 'Review', attendees: ['kim@partner.example'] });
   async freeBusy(): Promise<[]> {
     return [];
   }
@@ -99,14 +86,6 @@ describe('an approved calendar write that reaches someone blocked since is asked
   const refusalsOf = async (entry: StoredApproval): Promise<number> =>
     (await audit.read()).filter((record) => record.action_type === 'policy_denied' && record.parameters['approval_id'] === entry.record.id).length;
 
-  async function approvedAgain(held: StoredApproval): Promise<StoredApproval> {
-    const decided = approve(held.record, { by: 'boss', via: 'orchestrator-api', now: NOW });
-    assert.ok(decided.ok);
-    const entry: StoredApproval = { ...held, record: decided.record, execution: 'waiting' };
-    await context.approvals.put(entry);
-    return entry;
-  }
-
   test('a new event inviting a newly blocked attendee is held again, then runs once approved knowing it', async () => {
     const calendar = new OneEventCalendar();
     const links = { mail: null, calendar, crm: null } as unknown as ActionLinks;
@@ -118,7 +97,7 @@ describe('an approved calendar write that reaches someone blocked since is asked
     const requested = (await audit.read()).filter((record) => record.action_type === 'approval_requested' && record.parameters['approval_id'] === again.record.id);
     assert.equal(requested[0]?.parameters['supersedes'], entry.record.id);
 
-    assert.equal(await executeApproval(context, links, await approvedAgain(again)), 'done');
+    assert.equal(await executeApproval(context, links, await approveHeld(context, again)), 'done');
     assert.equal(calendar.created.length, 1);
   });
 
@@ -136,7 +115,7 @@ describe('an approved calendar write that reaches someone blocked since is asked
     assert.deepEqual(pending[0]?.blockedRecipients, ['pat@supplier.example'], 'the approval records whom its approver was shown blocked');
 
     // Approved knowing pat is blocked; a later settings change that blocks no one it notifies asks nothing again.
-    const approved = await approvedAgain(pending[0] as StoredApproval);
+    const approved = await approveHeld(context, pending[0] as StoredApproval);
     const later = { ...context, settings: fixedSettings(clientConfig({ ...base, blockList: ['supplier.example', 'elsewhere.example'] }), 3) } as RuntimeContext;
     assert.equal(await executeApproval(later, links, approved), 'done');
     assert.equal(calendar.updates.length, 1, 'the update was written once');

@@ -3,28 +3,15 @@
 // stays, and a kill still latches and says clearly why it could not record who killed and why.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { lstat, mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { lstat, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
-import { KILL_FLAG_FILE } from '@agent-fleet/kernel/kill-flag';
 import { KillSwitch } from '../../../agent-image/src/services/runtime/kill-switch.ts';
+import { killFlagVolumes } from './kill-flag-volumes.ts';
 
 describe('a kill flag path that holds no flag file', () => {
-  let dir: string;
-  let count = 0;
-  const fresh = async () => {
-    const data = join(dir, `volume-${count++}`);
-    await mkdir(data);
-    return join(data, KILL_FLAG_FILE);
-  };
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'kill-flag-not-a-file-'));
-  });
-  after(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const volumes = killFlagVolumes('kill-flag-not-a-file-');
 
   const refusal = (path: string) => (error: unknown) =>
     error instanceof FleetError && error.code === 'integrity' && error.message.includes(path) && /stays killed/.test(error.message);
@@ -40,7 +27,7 @@ describe('a kill flag path that holds no flag file', () => {
   ];
   for (const [what, place] of planted) {
     test(`a revive with ${what} at the flag's path is refused by name and the agent stays killed`, async () => {
-      const path = await fresh();
+      const path = await volumes.fresh();
       await place(path);
       const killSwitch = new KillSwitch(path);
       assert.equal(killSwitch.killed, true);
@@ -52,7 +39,7 @@ describe('a kill flag path that holds no flag file', () => {
   }
 
   test('a kill with a directory at the flag path latches, and its error names the path', async () => {
-    const path = await fresh();
+    const path = await volumes.fresh();
     await mkdir(path);
     const killSwitch = new KillSwitch(path);
     await assert.rejects(

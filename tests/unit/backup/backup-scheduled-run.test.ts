@@ -2,44 +2,22 @@
 // closed after the list was taken must not be backed up when its turn comes (a closed client's volume
 // copied into a fresh backup, an erased one reported as a failure every night), but skipped.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { after, before, describe, test } from 'node:test';
-import tar from 'tar-stream';
+import { describe, test } from 'node:test';
 import { parseClientId } from '@agent-fleet/kernel/client-id';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { loadConfig } from '../../../orchestrator/src/config.ts';
-import { DirectoryBackupStore } from '../../../orchestrator/src/adapters/backup-directory/directory-backup-store.ts';
 import type { ClientStatus } from '../../../orchestrator/src/domain/client-status.ts';
 import type { ContainerRuntime } from '../../../orchestrator/src/ports/container-runtime.ts';
 import type { ClientRecord, NewOpsLogEntry, Registry } from '../../../orchestrator/src/ports/registry.ts';
-import { BackupService } from '../../../orchestrator/src/services/backup/backup-service.ts';
 import { ClientBackups } from '../../../orchestrator/src/services/backup/client-backups.ts';
 import { ClientOperationGuard } from '../../../orchestrator/src/services/client-operation-guard.ts';
-import { MemoryKeyWrapper } from '../../helpers/memory-key-wrapper.ts';
+import { directoryBackupServices, smallestVolumeTar } from './backup-run-bed.ts';
 
 const ACME = parseClientId('acme');
 const now = () => new Date('2026-12-10T03:15:00.000Z');
 
-let work: string;
-before(async () => {
-  work = await mkdtemp(join(tmpdir(), 'backup-scheduled-run-'));
-});
-after(async () => {
-  await rm(work, { recursive: true, force: true });
-});
-
-async function volumeTar(): Promise<Buffer> {
-  const pack = tar.pack();
-  pack.entry({ name: './', type: 'directory' });
-  pack.entry({ name: './keys/data-key.wrapped' }, 'vault:v1:wrapped');
-  pack.finalize();
-  const parts: Buffer[] = [];
-  for await (const chunk of pack) parts.push(chunk as Buffer);
-  return Buffer.concat(parts);
-}
+const backupService = directoryBackupServices('backup-scheduled-run-');
 
 /** A run whose list says acme is active, while the registry now says `current` (null: erased). */
 async function fixture(current: ClientStatus | null) {
@@ -54,7 +32,7 @@ async function fixture(current: ClientStatus | null) {
       return { ...entry, seq: log.length, at: now().toISOString(), prevHash: '', hash: '' };
     },
   } as Partial<Registry> as Registry;
-  const archive = await volumeTar();
+  const archive = await smallestVolumeTar();
   const runtime = {
     volumes: {
       freezeAgent: async () => false,
@@ -65,8 +43,7 @@ async function fixture(current: ClientStatus | null) {
       },
     } as Partial<ContainerRuntime['volumes']> as ContainerRuntime['volumes'],
   } as Partial<ContainerRuntime> as ContainerRuntime;
-  const root = await mkdtemp(join(work, 'backups-'));
-  const service = new BackupService({ store: new DirectoryBackupStore({ root, logger: createSilentLogger() }), keys: new MemoryKeyWrapper([ACME]), clock: { now }, logger: createSilentLogger() });
+  const { service } = await backupService(ACME, now);
   const backups = new ClientBackups({ config: loadConfig({ AGENT_FLEET_HOME: '/nonexistent-home' }), registry, runtime, backups: service, guard: new ClientOperationGuard(), logger: createSilentLogger() });
   return { backups, service, log, snapshots: () => snapshots };
 }

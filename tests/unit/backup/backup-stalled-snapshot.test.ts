@@ -2,35 +2,25 @@
 // frozen, the client's one operation held (its erasure refused as busy) and the nightly run stuck for
 // ever: after the idle deadline the backup fails, stores nothing, thaws the agent and stops the stream.
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { after, before, describe, test } from 'node:test';
-import tar from 'tar-stream';
+import { describe, test } from 'node:test';
 import { parseClientId } from '@agent-fleet/kernel/client-id';
 import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { loadConfig } from '../../../orchestrator/src/config.ts';
-import { DirectoryBackupStore } from '../../../orchestrator/src/adapters/backup-directory/directory-backup-store.ts';
 import type { ContainerRuntime } from '../../../orchestrator/src/ports/container-runtime.ts';
 import type { ClientRecord, Registry } from '../../../orchestrator/src/ports/registry.ts';
-import { BackupService } from '../../../orchestrator/src/services/backup/backup-service.ts';
 import { ClientBackups } from '../../../orchestrator/src/services/backup/client-backups.ts';
 import type { IdleTimer } from '../../../orchestrator/src/services/backup/idle-deadline.ts';
 import { ClientOperationGuard } from '../../../orchestrator/src/services/client-operation-guard.ts';
-import { MemoryKeyWrapper } from '../../helpers/memory-key-wrapper.ts';
+import { directoryBackupServices, smallestVolumeTar } from './backup-run-bed.ts';
 
 const ACME = parseClientId('acme');
 const now = () => new Date('2026-12-10T03:15:00.000Z');
 
-let work: string;
-before(async () => {
-  work = await mkdtemp(join(tmpdir(), 'backup-stalled-'));
-});
-after(async () => {
-  await rm(work, { recursive: true, force: true });
-});
+const backupService = directoryBackupServices('backup-stalled-');
 
 /** Idle waits that expire only when the test says so. */
 function manualTimer() {
@@ -55,15 +45,9 @@ function manualTimer() {
 void describe('a snapshot that stalls', () => {
   // Without the deadline the backup never settles: the timeout turns that hang into a failure.
   test('fails the backup after the idle deadline: nothing stored, agent thawed, stream stopped, client released', { timeout: 30_000 }, async () => {
-    const pack = tar.pack();
-    pack.entry({ name: './', type: 'directory' });
-    pack.entry({ name: './keys/data-key.wrapped' }, 'vault:v1:wrapped');
-    pack.finalize();
-    const first: Buffer[] = [];
-    for await (const chunk of pack) first.push(chunk as Buffer);
     // The first entries arrive, then the engine sends nothing more and never ends the stream.
     const source = new PassThrough();
-    source.write(Buffer.concat(first).subarray(0, 1024));
+    source.write((await smallestVolumeTar()).subarray(0, 1024));
 
     const record = { id: ACME, status: 'active' } as ClientRecord;
     const registry = { getClient: async () => record, listClients: async () => [record], appendOpsLog: async () => assert.fail('no backup may be recorded') } as Partial<Registry> as Registry;
@@ -75,8 +59,7 @@ void describe('a snapshot that stalls', () => {
         snapshot: async () => source,
       } as Partial<ContainerRuntime['volumes']> as ContainerRuntime['volumes'],
     } as Partial<ContainerRuntime> as ContainerRuntime;
-    const root = await mkdtemp(join(work, 'backups-'));
-    const service = new BackupService({ store: new DirectoryBackupStore({ root, logger: createSilentLogger() }), keys: new MemoryKeyWrapper([ACME]), clock: { now }, logger: createSilentLogger() });
+    const { service, root } = await backupService(ACME, now);
     const guard = new ClientOperationGuard();
     const idle = manualTimer();
     const backups = new ClientBackups({ config: loadConfig({ AGENT_FLEET_HOME: '/nonexistent-home' }), registry, runtime, backups: service, guard, logger: createSilentLogger(), snapshotIdleMs: 60_000, idleTimer: idle.timer });

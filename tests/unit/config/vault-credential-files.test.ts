@@ -13,6 +13,7 @@ import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import { adminVaultClient } from '../../../orchestrator/src/adapters/vault/admin-vault-client.ts';
 import { externalVaultCaPem } from '../../../orchestrator/src/adapters/vault/open-secret-backend.ts';
 import type { OrchestratorConfig } from '../../../orchestrator/src/config.ts';
+import { refused } from '../../helpers/refused.ts';
 
 const fakeToken = () => `hvs.${randomBytes(24).toString('base64url')}`;
 
@@ -29,16 +30,6 @@ function externalVault(tokenFile: string, caCertFile?: string): Pick<Orchestrato
 }
 
 const clientFor = (tokenFile: string) => adminVaultClient(externalVault(tokenFile), { embedded: null });
-
-/** Rejects with an `invalid_input` FleetError whose message matches `pattern`. */
-async function refused(work: Promise<unknown>, pattern: RegExp): Promise<void> {
-  await assert.rejects(work, (error: unknown) => {
-    assert.ok(isFleetError(error), String(error));
-    assert.equal(error.code, 'invalid_input', error.message);
-    assert.match(error.message, pattern);
-    return true;
-  });
-}
 
 describe('Vault credential files', () => {
   let dir: string;
@@ -60,7 +51,7 @@ describe('Vault credential files', () => {
     for (const [name, text] of [['empty', ''], ['blank', ' \n\t\n']] as const) {
       const file = path.join(dir, `${name}-token`);
       await writeFile(file, text);
-      await refused(clientFor(file), /VAULT_TOKEN_FILE\) is empty/);
+      await refused(clientFor(file), 'invalid_input', /VAULT_TOKEN_FILE\) is empty/);
     }
   });
 
@@ -68,28 +59,28 @@ describe('Vault credential files', () => {
     for (const [name, text] of [['two', `${fakeToken()}\n${fakeToken()}\n`], ['control', `${fakeToken()}\u0007x`], ['words', 'my token']] as const) {
       const file = path.join(dir, `${name}-token`);
       await writeFile(file, text);
-      await refused(clientFor(file), /VAULT_TOKEN_FILE\) does not hold one token/);
+      await refused(clientFor(file), 'invalid_input', /VAULT_TOKEN_FILE\) does not hold one token/);
     }
   });
 
   test('a token file over 4 KiB is refused, read no further', async () => {
     const file = path.join(dir, 'large-token');
     await writeFile(file, 'a'.repeat(4097));
-    await refused(clientFor(file), /VAULT_TOKEN_FILE\) is larger than 4096 bytes/);
+    await refused(clientFor(file), 'invalid_input', /VAULT_TOKEN_FILE\) is larger than 4096 bytes/);
   });
 
   test('a device (/dev/zero, directly or through a link) is refused as not a regular file', { timeout: 10_000 }, async () => {
     await symlink('/dev/zero', path.join(dir, 'zero-link'));
     for (const file of ['/dev/zero', path.join(dir, 'zero-link')]) {
-      await refused(clientFor(file), /VAULT_TOKEN_FILE\) is not a regular file/);
-      await refused(externalVaultCaPem(externalVault(path.join(dir, 'linked-token'), file)), /VAULT_CACERT\) is not a regular file/);
+      await refused(clientFor(file), 'invalid_input', /VAULT_TOKEN_FILE\) is not a regular file/);
+      await refused(externalVaultCaPem(externalVault(path.join(dir, 'linked-token'), file)), 'invalid_input', /VAULT_CACERT\) is not a regular file/);
     }
   });
 
   test('a FIFO does not hang the start: it is refused at once', { timeout: 10_000 }, async () => {
     const fifo = path.join(dir, 'token-fifo');
     execFileSync('mkfifo', [fifo]);
-    await refused(clientFor(fifo), /VAULT_TOKEN_FILE\) is not a regular file/);
+    await refused(clientFor(fifo), 'invalid_input', /VAULT_TOKEN_FILE\) is not a regular file/);
   });
 
   test('a missing token file is unavailable, naming the setting', async () => {
@@ -102,14 +93,14 @@ describe('Vault credential files', () => {
     for (const [name, text] of [['empty', ''], ['key', keyBlock(['PRIVATE', 'KEY'].join(' '))]] as const) {
       const file = path.join(dir, `${name}-ca.pem`);
       await writeFile(file, text);
-      await refused(externalVaultCaPem(externalVault(path.join(dir, 'linked-token'), file)), /VAULT_CACERT\) holds no PEM certificate/);
+      await refused(externalVaultCaPem(externalVault(path.join(dir, 'linked-token'), file)), 'invalid_input', /VAULT_CACERT\) holds no PEM certificate/);
     }
   });
 
   test('a CA file over 1 MiB is refused, read no further', async () => {
     const file = path.join(dir, 'huge-ca.pem');
     await writeFile(file, `-----BEGIN CERTIFICATE-----\n${'A'.repeat(1024 * 1024)}\n`);
-    await refused(externalVaultCaPem(externalVault(path.join(dir, 'linked-token'), file)), /VAULT_CACERT\) is larger than 1048576 bytes/);
+    await refused(externalVaultCaPem(externalVault(path.join(dir, 'linked-token'), file)), 'invalid_input', /VAULT_CACERT\) is larger than 1048576 bytes/);
   });
 
   test('a CA bundle is read as it is', async () => {

@@ -4,7 +4,7 @@
 // claim it, and a failed closure does not leave the client busy for the next operator action.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseClientId } from '@agent-fleet/kernel/client-id';
+import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { systemClock } from '../../../orchestrator/src/ports/clock.ts';
@@ -38,6 +38,28 @@ function deprovisionService(registry: Registry, runtime: ContainerRuntime = idle
 function runtimeRunning(during: () => Promise<void>): ContainerRuntime {
   const runtime = idleContainerRuntime();
   return { ...runtime, removeNetwork: during } as ContainerRuntime;
+}
+
+/** An erasure over `registry` whose backup store is unreachable until `heal` is called. */
+function erasureFailingBackups(registry: Registry, clientId: ClientId): { erasure: EraseClientService; heal: () => void } {
+  let failing = true;
+  const erasure = new EraseClientService({
+    ...erasureStandIns(registry, clientId),
+    backups: {
+      deleteAll: async () => {
+        if (failing) throw new FleetError('unavailable', 'backup store unreachable (injected)');
+        return 0;
+      },
+    },
+    kill: containerOnlyKill(clientId),
+    clock: systemClock,
+  });
+  return {
+    erasure,
+    heal: () => {
+      failing = false;
+    },
+  };
 }
 
 for (const backend of registryBackends.filter((each) => each.name === 'pglite')) {
@@ -123,21 +145,10 @@ for (const backend of registryBackends.filter((each) => each.name === 'pglite'))
     test('an erasure that fails part way gives the client back killed, and the next run claims it at once', async () => {
       const clientId = parseClientId('lcerfail');
       await registerActiveClient(opened.registry, clientId, 'jane@lcerfail.example');
-      let failing = true;
-      const erasure = new EraseClientService({
-        ...erasureStandIns(opened.registry, clientId),
-        backups: {
-          deleteAll: async () => {
-            if (failing) throw new FleetError('unavailable', 'backup store unreachable (injected)');
-            return 0;
-          },
-        },
-        kill: containerOnlyKill(clientId),
-        clock: systemClock,
-      });
+      const { erasure, heal } = erasureFailingBackups(opened.registry, clientId);
       await assert.rejects(erasure.erase({ clientId, requestId: 'DSR-LC2', actor: 'ops' }), isCode('unavailable'));
       assert.equal((await opened.registry.getClient(clientId))?.status, 'killed', 'its agent was killed: a provisioning is refused, only a revive or the erasure goes on');
-      failing = false;
+      heal();
       assert.equal((await erasure.erase({ clientId, requestId: 'DSR-LC2', actor: 'ops' })).outcome, 'erased');
     });
 
@@ -146,21 +157,10 @@ for (const backend of registryBackends.filter((each) => each.name === 'pglite'))
       await registerActiveClient(opened.registry, clientId, 'jane@lcerhalf.example');
       const longAgo = new Date(Date.now() - 2 * STALE_OPERATION_MS);
       assert.ok(await opened.registry.claim(clientId, 'op-closure', { from: ['active'], to: 'deprovisioning', reason: null }, longAgo, STALE_OPERATION_MS));
-      let failing = true;
-      const erasure = new EraseClientService({
-        ...erasureStandIns(opened.registry, clientId),
-        backups: {
-          deleteAll: async () => {
-            if (failing) throw new FleetError('unavailable', 'backup store unreachable (injected)');
-            return 0;
-          },
-        },
-        kill: containerOnlyKill(clientId),
-        clock: systemClock,
-      });
+      const { erasure, heal } = erasureFailingBackups(opened.registry, clientId);
       await assert.rejects(erasure.erase({ clientId, requestId: 'DSR-LC3', actor: 'ops' }), isCode('unavailable'));
       assert.equal((await opened.registry.getClient(clientId))?.status, 'deprovisioning', 'a closed client stays closed');
-      failing = false;
+      heal();
       assert.equal((await erasure.erase({ clientId, requestId: 'DSR-LC3', actor: 'ops' })).outcome, 'erased');
     });
   });

@@ -1,46 +1,17 @@
 import assert from 'node:assert/strict';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { describe, test } from 'node:test';
-import tar from 'tar-stream';
 import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import { restageTar } from '../../../orchestrator/src/adapters/docker/restage-tar.ts';
 import { inspectVolumeSnapshot } from '../../../orchestrator/src/services/backup/snapshot-tar.ts';
+import { headersIn, once, tarOf, type TarEntry } from '../../helpers/tar-entries.ts';
 
-type Entry = { name: string; type?: 'file' | 'directory' | 'symlink'; content?: string; uid?: number; linkname?: string };
-
-async function tarOf(entries: Entry[]): Promise<Buffer> {
-  const pack = tar.pack();
-  for (const entry of entries) {
-    const header = { name: entry.name, type: entry.type ?? 'file', uid: entry.uid ?? 10001, gid: entry.uid ?? 10001, mode: entry.type === 'directory' ? 0o700 : 0o600, ...(entry.linkname ? { linkname: entry.linkname } : {}) };
-    pack.entry(header, entry.type === 'file' || entry.type === undefined ? (entry.content ?? '') : undefined);
-  }
-  pack.finalize();
-  const chunks: Buffer[] = [];
-  for await (const chunk of pack) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
-async function* once(bytes: Buffer): AsyncGenerator<Buffer> {
-  yield bytes;
-}
-
-async function listing(stream: Readable): Promise<string[]> {
-  const names: string[] = [];
-  const extract = tar.extract();
-  extract.on('entry', (header: tar.Headers, entry: Readable, next: () => void) => {
-    names.push(`${header.name} ${header.type} ${header.uid}`);
-    entry.resume();
-    entry.once('end', next);
-  });
-  await pipeline(stream, extract);
-  return names;
-}
+const listing = async (stream: Readable): Promise<string[]> => (await headersIn(stream)).map((header) => `${header.name} ${header.type} ${header.uid}`);
 
 const integrity = (pattern: RegExp) => (error: unknown) => isFleetError(error) && error.code === 'integrity' && pattern.test(error.message);
 
 describe('volume snapshots', () => {
-  const volume: Entry[] = [
+  const volume: TarEntry[] = [
     { name: './', type: 'directory' },
     { name: './keys/', type: 'directory' },
     { name: './keys/data-key.wrapped', content: 'vault:v1:abc' },

@@ -3,55 +3,28 @@
 // the failed one leaves no file and no plaintext behind, and its audit records are read only under a
 // grant for this incident.
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { parseClientId } from '@agent-fleet/kernel/client-id';
 import { isFleetError } from '@agent-fleet/kernel/fleet-error';
-import { createSilentLogger } from '@agent-fleet/kernel/logger';
-import { EncryptedFileStore, loadOrCreateMasterKey } from '../../../orchestrator/src/adapters/embedded-vault/encrypted-file-store.ts';
-import type { Registry } from '../../../orchestrator/src/ports/registry.ts';
-import { loadOrCreateExportSigner, type ExportSigner } from '../../../orchestrator/src/services/export/export-signing-key.ts';
-import { IncidentEvidenceService } from '../../../orchestrator/src/services/incidents/incident-evidence.ts';
 import { MemoryKeyWrapper } from '../../helpers/memory-key-wrapper.ts';
-import { incidentBed, START } from './memory-incident-bed.ts';
+import { evidenceServiceOver, signerHome } from './incident-evidence-bed.ts';
+import { incidentBed, START, type IncidentBed } from './memory-incident-bed.ts';
 
 describe('evidence of an incident with several clients', () => {
-  let home: string;
-  let signer: ExportSigner;
-  before(async () => {
-    home = await mkdtemp(path.join(os.tmpdir(), 'incident-evidence-'));
-    const keyDir = path.join(home, 'export-key');
-    signer = await loadOrCreateExportSigner(new EncryptedFileStore(keyDir, await loadOrCreateMasterKey(keyDir)), START);
-  });
-  after(async () => {
-    await rm(home, { recursive: true, force: true });
-  });
+  const home = signerHome('incident-evidence-');
 
-  function evidenceService(bed: ReturnType<typeof incidentBed>, keys: MemoryKeyWrapper, evidenceDir: string, exported: string[]) {
-    return new IncidentEvidenceService({
-      incidents: bed.incidents,
-      sources: {
-        registry: bed.registry as unknown as Registry,
-        runtime: { inspectAgent: () => Promise.resolve(null) },
-        agents: {
-          verifyAudit: () => Promise.resolve({ verification: { valid: true }, checkpoint: null }),
-          exportAudit: (clientId, _query, sink) => {
-            exported.push(String(clientId));
-            sink.write(`${JSON.stringify({ seq: 1, timestamp: START.toISOString(), action_type: 'email_sent', actor: 'agent', result: 'success' })}\n`);
-            return Promise.resolve();
-          },
-        },
-        authorize: (clientId, member, purpose, scope) => bed.support.authorize(clientId, member, purpose, scope),
-        forensics: null,
-        metricsSnapshot: () => Promise.resolve('fleet_up 1\n'),
-      },
-      signer: () => Promise.resolve(signer),
+  function evidenceService(bed: IncidentBed, keys: MemoryKeyWrapper, evidenceDir: string, exported: string[]) {
+    return evidenceServiceOver(bed, {
+      signer: home.signer,
       keys,
       evidenceDir,
-      clock: bed.clock,
-      logger: createSilentLogger(),
+      exportAudit: (clientId, _query, sink) => {
+        exported.push(String(clientId));
+        sink.write(`${JSON.stringify({ seq: 1, timestamp: START.toISOString(), action_type: 'email_sent', actor: 'agent', result: 'success' })}\n`);
+        return Promise.resolve();
+      },
     });
   }
 
@@ -61,7 +34,7 @@ describe('evidence of an incident with several clients', () => {
     await bed.activeGrant('acme', 'alice', incident.id);
     // beta's key is gone (erased while the incident was open): its bundle cannot be encrypted.
     const keys = new MemoryKeyWrapper([parseClientId('acme')]);
-    const evidenceDir = path.join(home, 'partial');
+    const evidenceDir = path.join(home.dir, 'partial');
     const exported: string[] = [];
     await assert.rejects(
       evidenceService(bed, keys, evidenceDir, exported).seal({ id: incident.id, actor: 'alice' }),
@@ -82,7 +55,7 @@ describe('evidence of an incident with several clients', () => {
     const { incident } = await bed.incidents.open({ severity: 'critical', summary: 'odd sends', clients: ['acme'], actor: 'alice' });
     await bed.activeGrant('acme', 'alice', earlier.id);
     const exported: string[] = [];
-    const sealed = await evidenceService(bed, new MemoryKeyWrapper([parseClientId('acme')]), path.join(home, 'scoped'), exported).seal({ id: incident.id, actor: 'alice' });
+    const sealed = await evidenceService(bed, new MemoryKeyWrapper([parseClientId('acme')]), path.join(home.dir, 'scoped'), exported).seal({ id: incident.id, actor: 'alice' });
     assert.deepEqual(exported, [], 'the grant for another incident does not open this one’s audit records');
     const audit = sealed.bundles[0]?.parts.find((part) => part.part === 'audit export');
     assert.equal(audit?.file, null);

@@ -3,23 +3,11 @@
 // so it is withheld unless the operator chooses to include it, and the ops log says which was rendered.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Registry } from '../../../orchestrator/src/ports/registry.ts';
 import { INCIDENT_ACTIONS } from '../../../orchestrator/src/services/incidents/incident-service.ts';
-import { IncidentReportService } from '../../../orchestrator/src/services/incidents/incident-report.ts';
+import { reportServiceOver } from './incident-evidence-bed.ts';
 import { incidentBed, type IncidentBed } from './memory-incident-bed.ts';
 
 const OTHER = 'Dana Whitfield of beta';
-
-function reportsOf(bed: IncidentBed): IncidentReportService {
-  return new IncidentReportService({
-    incidents: bed.incidents,
-    registry: bed.registry as unknown as Registry,
-    signer: () => Promise.reject(new Error('no evidence was sealed: the signer is not asked for')),
-    keys: {} as never,
-    clock: bed.clock,
-    clocks: { timeZone: 'UTC' },
-  });
-}
 
 async function closedIncident(bed: IncidentBed, clients: string[]): Promise<string> {
   const { incident } = await bed.incidents.open({ severity: 'high', summary: `phishing sent from ${OTHER}'s mailbox`, clients, actor: 'ops' });
@@ -33,7 +21,7 @@ async function closedIncident(bed: IncidentBed, clients: string[]): Promise<stri
 void test("a client's report of a multi-client incident withholds the text written for the whole incident", async () => {
   const bed = incidentBed();
   const id = await closedIncident(bed, ['acme', 'beta']);
-  const report = await reportsOf(bed).render({ id, actor: 'ops', client: 'acme' });
+  const report = await reportServiceOver(bed).render({ id, actor: 'ops', client: 'acme' });
   for (const body of [report.markdown, report.html]) {
     assert.doesNotMatch(body, /Dana Whitfield|beta/);
     assert.match(body, /Withheld from this client’s report/);
@@ -46,7 +34,7 @@ void test("a client's report of a multi-client incident withholds the text writt
 void test('the operator can include the whole incident’s text in a client’s report, and the ops log says so', async () => {
   const bed = incidentBed();
   const id = await closedIncident(bed, ['acme', 'beta']);
-  const report = await reportsOf(bed).render({ id, actor: 'ops', client: 'acme', includeIncidentText: true });
+  const report = await reportServiceOver(bed).render({ id, actor: 'ops', client: 'acme', includeIncidentText: true });
   assert.match(report.markdown, /\| Summary \| phishing sent from Dana Whitfield of beta's mailbox \|/);
   assert.match(report.markdown, /Dana Whitfield of beta reused a password/);
   assert.equal(bed.registry.entries.filter((entry) => entry.action === INCIDENT_ACTIONS.report).at(-1)?.details['incidentText'], 'shown');
@@ -55,7 +43,7 @@ void test('the operator can include the whole incident’s text in a client’s 
 void test("the report of a single client's incident shows its text as written", async () => {
   const bed = incidentBed();
   const id = await closedIncident(bed, ['acme']);
-  const report = await reportsOf(bed).render({ id, actor: 'ops', client: 'acme' });
+  const report = await reportServiceOver(bed).render({ id, actor: 'ops', client: 'acme' });
   assert.match(report.markdown, /Dana Whitfield of beta reused a password/);
   assert.doesNotMatch(report.markdown, /Withheld/);
 });

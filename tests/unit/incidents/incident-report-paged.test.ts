@@ -2,8 +2,7 @@
 // incident's entries, never the whole fleet's ever-growing log.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Registry } from '../../../orchestrator/src/ports/registry.ts';
-import { IncidentReportService } from '../../../orchestrator/src/services/incidents/incident-report.ts';
+import { reportServiceOver } from './incident-evidence-bed.ts';
 import { incidentBed } from './memory-incident-bed.ts';
 
 void test("a report reads the ops log a page at a time and keeps the incident's clients' entries in its window", async () => {
@@ -13,14 +12,7 @@ void test("a report reads the ops log a page at a time and keeps the incident's 
     await bed.registry.appendOpsLog({ at: bed.clock.now().toISOString(), actor: 'ops', action: 'pause', clientId: index % 2 === 0 ? 'acme' : 'beta', reason: null, outcome: 'success', details: {} });
   }
   bed.registry.largestRead = 0;
-  const reports = new IncidentReportService({
-    incidents: bed.incidents,
-    registry: bed.registry as unknown as Registry,
-    signer: () => Promise.reject(new Error('no evidence was sealed: the signer is not asked for')),
-    keys: { wrap: () => Promise.reject(new Error('unused')), unwrap: () => Promise.reject(new Error('unused')) } as never,
-    clock: bed.clock,
-    clocks: { timeZone: 'UTC' },
-  });
+  const reports = reportServiceOver(bed);
   const report = await reports.render({ id: incident.id, actor: 'ops' });
   assert.ok(bed.registry.largestRead > 0 && bed.registry.largestRead <= 500, `one read returned ${bed.registry.largestRead} entries`);
   assert.equal(report.markdown.split('\n').filter((line) => line.includes('| ops-log | ops | pause |')).length, 602);
@@ -33,14 +25,7 @@ void test("a client's report of a multi-client incident names neither the other 
     await bed.registry.appendOpsLog({ at: bed.clock.now().toISOString(), actor: 'ops', action: 'kill', clientId, reason: null, outcome: 'success', details: { incident: incident.id } });
     await bed.registry.appendOpsLog({ at: bed.clock.now().toISOString(), actor: 'ops', action: 'pause', clientId, reason: null, outcome: 'success', details: {} });
   }
-  const reports = new IncidentReportService({
-    incidents: bed.incidents,
-    registry: bed.registry as unknown as Registry,
-    signer: () => Promise.reject(new Error('no evidence was sealed: the signer is not asked for')),
-    keys: {} as never,
-    clock: bed.clock,
-    clocks: { timeZone: 'UTC' },
-  });
+  const reports = reportServiceOver(bed);
   const whole = await reports.render({ id: incident.id, actor: 'ops' });
   assert.match(whole.markdown, /beta/);
   const forAcme = await reports.render({ id: incident.id, actor: 'ops', client: 'acme' });

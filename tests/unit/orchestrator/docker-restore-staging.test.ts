@@ -3,13 +3,12 @@
 // restaged entries keep their names: a dot file stays a dot file, whether its archive spells it `./.x` or `.x`.
 import assert from 'node:assert/strict';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { describe, test } from 'node:test';
-import tar from 'tar-stream';
 import { clientLabels, LABEL_FLEET, parseClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { DockerContainerRuntime } from '../../../orchestrator/src/adapters/docker/docker-container-runtime.ts';
 import { restageTar } from '../../../orchestrator/src/adapters/docker/restage-tar.ts';
+import { headersIn, once, tarOf } from '../../helpers/tar-entries.ts';
 import { engineStandIn } from './engine-stand-in.ts';
 
 const fleetId = 'fleet-under-test';
@@ -31,30 +30,11 @@ const engine = engineStandIn('docker-staging-', (request, reply) => {
   reply(500, { message: `unexpected ${method} ${pathname}` });
 });
 
-async function tarOf(names: string[]): Promise<Buffer> {
-  const pack = tar.pack();
-  for (const name of names) pack.entry({ name, type: name.endsWith('/') ? 'directory' : 'file', mode: 0o600, uid: 10001, gid: 10001 }, name.endsWith('/') ? undefined : 'x');
-  pack.finalize();
-  const chunks: Buffer[] = [];
-  for await (const chunk of pack) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
+/** A tar of `names` (a directory where the name ends in `/`, else a file holding `x`), every entry mode 0600. */
+const tarOfNames = (names: string[]): Promise<Buffer> =>
+  tarOf(names.map((name) => (name.endsWith('/') ? { name, type: 'directory', mode: 0o600 } : { name, content: 'x' })));
 
-async function* once(bytes: Buffer): AsyncGenerator<Buffer> {
-  yield bytes;
-}
-
-async function namesIn(stream: Readable): Promise<string[]> {
-  const names: string[] = [];
-  const extract = tar.extract();
-  extract.on('entry', (header: tar.Headers, entry: Readable, next: () => void) => {
-    names.push(header.name);
-    entry.resume();
-    entry.once('end', next);
-  });
-  await pipeline(stream, extract);
-  return names;
-}
+const namesIn = async (stream: Readable): Promise<string[]> => (await headersIn(stream)).map((header) => header.name);
 
 describe('staging a restore in a Docker volume', () => {
   for (const name of ['../escape', '.restore-staging-a/../../app', 'keys', '.restore-staging-', '.restore-previous']) {
@@ -62,7 +42,7 @@ describe('staging a restore in a Docker volume', () => {
       extractedInto.length = 0;
       const runtime = new DockerContainerRuntime({ socketPath: engine.socketPath, fleetId });
       await assert.rejects(
-        runtime.volumes.stage(clientId, 'agent-fleet/agent:test', name, once(await tarOf(['./', './a']))),
+        runtime.volumes.stage(clientId, 'agent-fleet/agent:test', name, once(await tarOfNames(['./', './a']))),
         (error: unknown) => error instanceof FleetError && error.code === 'invalid_input',
       );
       await assert.rejects(runtime.volumes.swap(clientId, 'agent-fleet/agent:test', '10001:10001', name), (error: unknown) => error instanceof FleetError && error.code === 'invalid_input');
@@ -71,7 +51,7 @@ describe('staging a restore in a Docker volume', () => {
   }
 
   test('dot files keep their names, however the archive spells them', async () => {
-    const restaged = restageTar(once(await tarOf(['./', './.profile', '.hidden', '..twice', 'plain'])), '.restore-staging-b1-abc123');
+    const restaged = restageTar(once(await tarOfNames(['./', './.profile', '.hidden', '..twice', 'plain'])), '.restore-staging-b1-abc123');
     assert.deepEqual((await namesIn(restaged.tar)).sort(), [
       '.restore-staging-b1-abc123/',
       '.restore-staging-b1-abc123/..twice',

@@ -6,14 +6,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
-import { createSilentLogger } from '@agent-fleet/kernel/logger';
-import { loadConfig } from '../../../orchestrator/src/config.ts';
-import { systemClock } from '../../../orchestrator/src/ports/clock.ts';
 import { ClientOperationGuard } from '../../../orchestrator/src/services/client-operation-guard.ts';
 import { STALE_OPERATION_MS } from '../../../orchestrator/src/services/provision-client.ts';
-import { ReviveClientService } from '../../../orchestrator/src/services/revive-client.ts';
 import { inProcessBackends } from '../../helpers/client-on-registry.ts';
-import { emptyRegistryBed, newClient, provisionServiceOver, recordingStandIns, type StandIns } from '../../helpers/client-operation-bed.ts';
+import { emptyRegistryBed, killedClient, newClient, provisionServiceOver, recordingStandIns, reviveServiceOver, type StandIns } from '../../helpers/client-operation-bed.ts';
 
 /** Resolves when `open` is called: a point one operation waits at until the test lets it go on. */
 function gate(): { reached: Promise<void>; arrive: () => void; open: () => void; passed: Promise<void> } {
@@ -29,21 +25,7 @@ for (const backend of inProcessBackends) {
     const bed = emptyRegistryBed(backend, 'revive-claim');
 
     const reviveOver = (parts: StandIns, guard: ClientOperationGuard, heartbeatIntervalMs?: number) =>
-      new ReviveClientService({
-        config: loadConfig({ AGENT_FLEET_HOME: bed.homeDir }),
-        registry: bed.opened.registry,
-        runtime: parts.runtime,
-        targets: parts.targets,
-        secrets: parts.store,
-        control: parts.control,
-        health: parts.health,
-        clock: systemClock,
-        logger: createSilentLogger(),
-        vaultAddressFor: async () => 'https://127.0.0.1:8200',
-        introduce: parts.introduce,
-        guard,
-        ...(heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs }),
-      });
+      reviveServiceOver(parts, { registry: bed.opened.registry, homeDir: bed.homeDir, guard, ...(heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs }) });
     const provisionOver = (parts: StandIns, guard: ClientOperationGuard) => provisionServiceOver(parts, { registry: bed.opened.registry, homeDir: bed.homeDir, guard });
 
     test('a provisioning killed and then revived while it ran does not become active over the revive', async () => {
@@ -101,9 +83,7 @@ for (const backend of inProcessBackends) {
 
     test('a revive that lost the client to a later revive (after a kill) leaves that revive’s agent alone', async () => {
       const clientId = parseClientId('rctwice');
-      const at = new Date();
-      await bed.opened.registry.claimForProvisioning(newClient(clientId, at), 'op-provision', at, STALE_OPERATION_MS);
-      await bed.opened.registry.setStatus(clientId, 'killed', 'kill switch (test)', at);
+      await killedClient(bed.opened.registry, clientId);
       const firstCalls: string[] = [];
       const secondCalls: string[] = [];
       // The first revive (on one orchestrator) is introducing the agent when the kill switch lands and a
@@ -123,9 +103,7 @@ for (const backend of inProcessBackends) {
 
     test('a long revive keeps its heartbeat fresh while it runs', async () => {
       const clientId = parseClientId('rcbeat');
-      const at = new Date();
-      await bed.opened.registry.claimForProvisioning(newClient(clientId, at), 'op-provision', at, STALE_OPERATION_MS);
-      await bed.opened.registry.setStatus(clientId, 'killed', 'kill switch (test)', at);
+      await killedClient(bed.opened.registry, clientId);
       const beats = new Set<string | null>();
       const parts = recordingStandIns([], {
         // The agent takes a while to come up: the heartbeat moves on meanwhile.

@@ -8,19 +8,12 @@ import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import { awaitNewToken, readTokenFile } from '../../../agent-image/src/adapters/vault/vault-token-file.ts';
+import { refused } from '../../helpers/refused.ts';
 
 const fakeToken = () => `hvs.${randomBytes(24).toString('base64url')}`;
 
-async function refused(file: string, pattern: RegExp): Promise<void> {
-  await assert.rejects(readTokenFile(file), (error: unknown) => {
-    assert.ok(isFleetError(error), String(error));
-    assert.equal(error.code, 'invalid_input');
-    assert.match(error.message, pattern);
-    return true;
-  });
-}
+const refusedFile = (file: string, pattern: RegExp): Promise<void> => refused(readTokenFile(file), 'invalid_input', pattern);
 
 describe("the agent's Vault token file", () => {
   let dir: string;
@@ -39,26 +32,26 @@ describe("the agent's Vault token file", () => {
 
   test('/dev/zero, directly or through a link, is refused at once as not a regular file', { timeout: 10_000 }, async () => {
     await symlink('/dev/zero', path.join(dir, 'zero-link'));
-    await refused('/dev/zero', /is not a regular file/);
-    await refused(path.join(dir, 'zero-link'), /is not a regular file/);
+    await refusedFile('/dev/zero', /is not a regular file/);
+    await refusedFile(path.join(dir, 'zero-link'), /is not a regular file/);
   });
 
   test('a FIFO neither hangs the read nor the wait for a new token', { timeout: 10_000 }, async () => {
     const fifo = path.join(dir, 'sink-fifo');
     execFileSync('mkfifo', [fifo]);
-    await refused(fifo, /is not a regular file/);
+    await refusedFile(fifo, /is not a regular file/);
     assert.equal(await awaitNewToken(fifo, () => 'old', 300), null);
   });
 
   test('a token with a control character is refused: it could not go into a request header', async () => {
     const file = path.join(dir, 'control');
     await writeFile(file, `${fakeToken()}\u0000`);
-    await refused(file, /does not hold one token/);
+    await refusedFile(file, /does not hold one token/);
   });
 
   test('a file over the bound is refused', async () => {
     const file = path.join(dir, 'large');
     await writeFile(file, 'a'.repeat(4097));
-    await refused(file, /is larger than 4096 bytes/);
+    await refusedFile(file, /is larger than 4096 bytes/);
   });
 });

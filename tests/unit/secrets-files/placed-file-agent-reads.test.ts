@@ -11,22 +11,13 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { AGENT_SEALED_CONFIG_FILE } from '@agent-fleet/kernel/sealed-agent-config';
 import { parseClientId } from '@agent-fleet/kernel/client-id';
-import { isFleetError, type FleetErrorCode } from '@agent-fleet/kernel/fleet-error';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { redeemTlsHandover } from '../../../agent-image/src/adapters/vault/agent-tls-bundle.ts';
 import { readTlsDirectory } from '../../../agent-image/src/adapters/vault/agent-tls-directory.ts';
 import { readVaultCaFile } from '../../../agent-image/src/adapters/vault/vault-ca-file.ts';
 import { readWrappedKey } from '../../../agent-image/src/adapters/vault/wrapped-key-file.ts';
 import { readPlainConfig, readSealedConfig } from '../../../agent-image/src/startup/sealed-config-file.ts';
-
-async function refused(work: Promise<unknown>, code: FleetErrorCode, pattern: RegExp): Promise<void> {
-  await assert.rejects(work, (error: unknown) => {
-    assert.ok(isFleetError(error), String(error));
-    assert.equal(error.code, code, error.message);
-    assert.match(error.message, pattern);
-    return true;
-  });
-}
+import { refused } from '../../helpers/refused.ts';
 
 const certificateText = () => ['-----BEGIN', 'CERTIFICATE-----\nAAAA\n-----END', 'CERTIFICATE-----\n'].join(' ');
 

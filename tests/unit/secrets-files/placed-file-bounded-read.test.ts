@@ -8,16 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { isMissingFile, readBoundedTextFile, readBoundedTextFileIfPresent } from '@agent-fleet/kernel/bounded-file-read';
-import { isFleetError, type FleetErrorCode } from '@agent-fleet/kernel/fleet-error';
-
-async function refused(work: Promise<unknown>, code: FleetErrorCode, pattern: RegExp): Promise<void> {
-  await assert.rejects(work, (error: unknown) => {
-    assert.ok(isFleetError(error), String(error));
-    assert.equal(error.code, code, error.message);
-    assert.match(error.message, pattern);
-    return true;
-  });
-}
+import { isFleetError } from '@agent-fleet/kernel/fleet-error';
+import { refused } from '../../helpers/refused.ts';
 
 describe('bounded reads of placed files', () => {
   let dir: string;
