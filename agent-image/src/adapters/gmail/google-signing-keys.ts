@@ -2,7 +2,7 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
 import * as z from 'zod';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
-import { readAtMost } from '../bounded-body.ts';
+import { readAtMost } from '@agent-fleet/kernel/bounded-body';
 import type { PushSigningKeys } from './google-push-token.ts';
 
 /** Google's OIDC signing keys (JWKS), which sign Pub/Sub push tokens. */

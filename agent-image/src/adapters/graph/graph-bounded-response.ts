@@ -1,6 +1,6 @@
 import type { Context, Middleware } from '@microsoft/microsoft-graph-client';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
-import { readAtMost } from '../bounded-body.ts';
+import { readAtMost } from '@agent-fleet/kernel/bounded-body';
 import { GraphAnswerTooLargeError, graphCallScope } from './graph-call-scope.ts';
 
 /** How long one Graph exchange may take, headers and body, unless configured: a stalled answer ends. */

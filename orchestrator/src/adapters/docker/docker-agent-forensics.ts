@@ -1,5 +1,6 @@
 import Docker from 'dockerode';
 import { LABEL_CLIENT, LABEL_FLEET, LABEL_MANAGED, resourceNames, type ClientId } from '@agent-fleet/kernel/client-id';
+import { readAtMost } from '@agent-fleet/kernel/bounded-body';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { AgentForensics } from '../../ports/agent-forensics.ts';
 import { statusCodeOf, translateDockerError } from './docker-errors.ts';
@@ -78,24 +79,7 @@ export const AGENT_METRICS_MAX_BYTES = 4 * 1024 * 1024;
 
 /** The body as UTF-8, read only while it stays within `maxBytes`. */
 async function boundedText(response: Response, maxBytes: number): Promise<string> {
-  const tooBig = () => new FleetError('unavailable', `the agent's metrics exceed ${maxBytes} bytes: not read`);
-  if (Number(response.headers.get('content-length') ?? 0) > maxBytes) {
-    await response.body?.cancel();
-    throw tooBig();
-  }
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = response.body?.getReader();
-  if (reader === undefined) return '';
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      throw tooBig();
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  const body = await readAtMost(response, maxBytes);
+  if (body === null) throw new FleetError('unavailable', `the agent's metrics exceed ${maxBytes} bytes: not read`);
+  return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
 }
