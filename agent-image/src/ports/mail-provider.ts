@@ -215,6 +215,14 @@ export interface MailProvider {
   renewWatch(watch: MailWatch, target: WatchTarget): Promise<MailWatch>;
   /** Stops a watch; one the provider no longer knows counts as stopped. */
   unwatch(watch: MailWatch): Promise<void>;
+
+  /**
+   * The address of the mailbox the grant opens, as the provider reports it now, normalised
+   * (`normaliseAddress`). Absent where the granted scopes cannot tell (Outlook: Mail.* only, `/me`
+   * needs User.Read): that mailbox is not checked against the config's. An answer that is no address
+   * → FleetError `invalid_input`; a refused grant → ProviderAuthError.
+   */
+  mailboxAccount?(): Promise<string>;
 }
 
 /** Where the provider pushes change notifications. */
@@ -250,8 +258,11 @@ export interface MailWatch {
 /** Graph's maximum subscription lifetime for Outlook messages, minutes. */
 export const GRAPH_MESSAGE_SUBSCRIPTION_MAX_MINUTES = 10_080;
 
-/** Why the provider refused our credentials. `revoked` pauses the agent; the others may not. */
-export type AuthFailureKind = 'revoked' | 'invalid_token' | 'insufficient_scope';
+/**
+ * Why the provider refused our credentials. `revoked` pauses the agent; the others may not.
+ * `wrong_account`: the grant works, but opens another mailbox than the config names (pauses at once).
+ */
+export type AuthFailureKind = 'revoked' | 'invalid_token' | 'insufficient_scope' | 'wrong_account';
 
 /** The provider rejected our credentials for good: pause the agent, alert, count an auth failure. */
 export class ProviderAuthError extends FleetError {

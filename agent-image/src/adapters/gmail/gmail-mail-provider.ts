@@ -341,6 +341,18 @@ export class GmailMailProvider implements MailProvider {
     this.#logger.info('gmail watch stopped', { op: 'unwatch' });
   }
 
+  /**
+   * The account the grant opens, read from `users.getProfile` now (never the address remembered from an
+   * earlier call: a grant stored since may open another mailbox), normalised as config addresses are.
+   */
+  async mailboxAccount(): Promise<string> {
+    this.#mailbox = null;
+    await this.#currentHistoryId();
+    const address = normaliseAddress(this.#mailbox ?? '');
+    if (address === undefined) throw new FleetError('invalid_input', 'gmail getProfile named no mail address for the account');
+    return address;
+  }
+
   // ---- internals -----------------------------------------------------------------------------------
 
   async #currentHistoryId(): Promise<string> {

@@ -1,7 +1,8 @@
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { ClientConfig } from '@agent-fleet/kernel/client-config';
+import { normaliseAddress } from '@agent-fleet/kernel/email-address';
 import type { Logger } from '@agent-fleet/kernel/logger';
-import type { ProviderAuthError } from '../../ports/mail-provider.ts';
+import { ProviderAuthError } from '../../ports/mail-provider.ts';
 import type { SecretSource, VersionedSecret } from '../../ports/secret-source.ts';
 import { openCrmLink } from '../mail-loop/crm-link.ts';
 import { MailLoop } from '../mail-loop/mail-loop.ts';
@@ -38,10 +39,17 @@ export interface MailboxConnectionOptions {
   onConnected: (connectors: Connectors) => void;
 }
 
+/** How much of an address a refusal quotes, in characters (the reason stays one bounded line). */
+const ADDRESS_CHARS = 64;
+/** What `missingSecrets` names while the account the grant opens could not be read yet (retried each round). */
+const ACCOUNT_UNCONFIRMED = 'mailbox account (not confirmed yet)';
+
 /**
  * The client's mailbox and model as the agent's secrets allow: built on `connect` (and again after a
  * resume or revive), with the send side the outbox uses and the mail loop that works the inbox. Idle,
- * naming the missing secrets, while they are not stored yet.
+ * naming the missing secrets, while they are not stored yet. Idle too, and paused, when the stored
+ * grant opens another mailbox than the config's `mailbox:` (checked at every connect, so a grant stored
+ * since is checked before it is used): nothing is read, drafted or sent in a mailbox nobody configured.
  */
 export class MailboxConnection {
   private readonly options: MailboxConnectionOptions;
@@ -51,6 +59,7 @@ export class MailboxConnection {
   private sendSide: MailSendReceipts | null = null;
   private mailLoop: MailLoop | null = null;
   private missing: string[] = [];
+  private wrongAccount: string | null = null;
 
   constructor(options: MailboxConnectionOptions) {
     this.options = options;
@@ -69,9 +78,17 @@ export class MailboxConnection {
     return this.mailLoop;
   }
 
-  /** Secrets the last attempt found missing (empty once connected). */
+  /**
+   * What the last attempt lacked (empty once connected): secrets not stored yet, or the mailbox account
+   * not confirmed yet (its provider could not be asked); the next round tries again.
+   */
   get missingSecrets(): readonly string[] {
     return this.missing;
+  }
+
+  /** Why the last attempt refused the stored grant (it opens another mailbox than the config's), or null. */
+  get refusedAccount(): string | null {
+    return this.wrongAccount;
   }
 
   /** (Re)reads the secrets and builds the mailbox and model connectors; idle when secrets are missing. */
@@ -83,18 +100,17 @@ export class MailboxConnection {
     const source = currentSource(options.source);
     const made = await options.factory({ config: options.config, secrets, source, logger: options.logger });
     if ('missing' in made) {
-      this.connected = null;
-      this.sendSide = null;
-      this.mailLoop = null;
-      options.pipeline.attach(null);
-      this.missing = made.missing;
+      this.disconnect(made.missing, null);
       options.logger.info('no provider connected; the agent is idle', { missing: made.missing });
       return;
     }
+    // Before anything else touches the mailbox (the outbox's recovery reads and sends): is it the client's?
+    if (!(await this.accountConfirmed(made))) return;
     // Every provider write the agent makes checks the kill switch at the call (the push watch keeps the
     // raw provider: a kill must still be able to unwatch).
     const built = killGuardedConnectors(made, options.kill);
     this.missing = [];
+    this.wrongAccount = null;
     this.connected = built;
     const receipts = new MailSendReceipts({
       provider: built.provider,
@@ -124,6 +140,44 @@ export class MailboxConnection {
     options.onConnected(made);
   }
 
+  /** Nothing connected: no mail loop, no send side, nothing attached to the pipeline. */
+  private disconnect(missing: string[], wrongAccount: string | null): void {
+    this.connected = null;
+    this.sendSide = null;
+    this.mailLoop = null;
+    this.options.pipeline.attach(null);
+    this.missing = missing;
+    this.wrongAccount = wrongAccount;
+  }
+
+  /**
+   * True when the mailbox the grant opens is the config's `mailbox:` (or either is unknown: a config that
+   * names none, a provider that cannot tell). Otherwise the agent stays idle: paused for another account,
+   * or retried next round when the provider could not be asked (a refused grant is reported as the
+   * mail loop reports one).
+   */
+  private async accountConfirmed(made: Connectors): Promise<boolean> {
+    const { options } = this;
+    const configured = options.config.mailbox === undefined ? undefined : normaliseAddress(options.config.mailbox);
+    if (configured === undefined || made.provider.mailboxAccount === undefined) return true;
+    let account: string;
+    try {
+      account = await made.provider.mailboxAccount();
+    } catch (error) {
+      if (error instanceof FleetError && error.code === 'killed') throw error;
+      this.disconnect([ACCOUNT_UNCONFIRMED], null);
+      if (error instanceof ProviderAuthError) await options.onAuthFailure(error, 'the mailbox account check');
+      else options.logger.warn('the mailbox account could not be read; the agent is idle until the next round', { error });
+      return false;
+    }
+    if (account === configured) return true;
+    const reason = wrongAccountReason(made.providerKind, account, configured, options.config.client);
+    this.disconnect([], reason);
+    options.logger.error('the stored grant opens another mailbox than the config names; the agent will not act', { provider: made.providerKind });
+    await options.onAuthFailure(new ProviderAuthError('wrong_account', reason), 'connect');
+    return false;
+  }
+
   /** The draft already in the mailbox for an idempotency key (an approval's or a message's reply), with the message it answers. */
   private draftFor(key: string): KnownDraft | null {
     const { approvals, state, now } = this.options;
@@ -135,6 +189,16 @@ export class MailboxConnection {
     }
     return null;
   }
+}
+
+/** The refusal an on-call engineer and the client's admins act on: one bounded line naming both accounts. */
+export function wrongAccountReason(kind: Connectors['providerKind'], account: string, configured: string, client: string): string {
+  const provider = kind === 'gmail' ? 'Gmail' : 'Outlook';
+  return `the connected ${provider} account is ${bounded(account)}, but this client's mailbox is ${bounded(configured)}: connect again with fleet connect ${client}`;
+}
+
+function bounded(address: string): string {
+  return address.length <= ADDRESS_CHARS ? address : `${address.slice(0, ADDRESS_CHARS - 1)}…`;
 }
 
 /** A SecretSource that is always the one `current` returns now (the agent's, which a rotation replaces). */

@@ -10,7 +10,7 @@ import type { AuditLog } from '../audit-log/audit-log.ts';
 import type { SendPause } from '../outbox/send-pause.ts';
 import type { AgentStateStore, PauseReason, PauseState } from './agent-state-store.ts';
 import type { KillSwitch } from './kill-switch.ts';
-import { pauseNotice, type PauseNotice } from './pause-notices.ts';
+import { pauseNotice, type PauseCause, type PauseNotice } from './pause-notices.ts';
 
 export interface PauseControlOptions {
   config: ClientConfig;
@@ -58,8 +58,12 @@ export class PauseControl {
     return this.options.state.pause;
   }
 
-  /** Pauses sending (rate limit) or all work (auth): persisted, audited, gauged, admins alerted once. */
-  async pause(reason: PauseReason, detail: string, refusedBy: 'mailbox' | 'model' = 'mailbox'): Promise<void> {
+  /**
+   * Pauses sending (rate limit) or all work (auth): persisted, audited, gauged, admins alerted once.
+   * `refusedBy` says what the alert tells the admins: the mailbox or the model refused the credentials,
+   * or the grant opens another mailbox than the config names (`other-mailbox`).
+   */
+  async pause(reason: PauseReason, detail: string, refusedBy: PauseCause = 'mailbox'): Promise<void> {
     const { logger, config } = this.options;
     const since = await this.flag.run(() => this.raise(reason, detail));
     if (since === null) return;
@@ -114,9 +118,18 @@ export class PauseControl {
     this.consecutiveAuthFailures = 0;
   }
 
-  /** The mailbox or model refused our credentials: audited; a revoked grant or a run of refusals pauses. */
+  /**
+   * The mailbox or model refused our credentials: audited; a revoked grant or a run of refusals pauses. A
+   * grant that opens another mailbox than the config's pauses at once, its reason kept as the detail (the
+   * mailbox refused nothing: no auth failure is counted, the pause gauge shows it).
+   */
   async onProviderAuthFailure(error: ProviderAuthError, where: string): Promise<void> {
-    const { audit, metrics } = this.options;
+    const { audit, metrics, config } = this.options;
+    if (error.kind === 'wrong_account') {
+      await audit.append(authFailure(this.options.providerKind() ?? config.provider, { kind: error.kind, where }));
+      await this.pause('auth', error.message, 'other-mailbox');
+      return;
+    }
     // Revoked consent pages at once; an expired access token or a missing scope is a passing failure.
     metrics.authFailure(error.kind === 'revoked' ? 'revoked' : 'transient');
     this.consecutiveAuthFailures++;

@@ -10,14 +10,26 @@ export interface PauseNotice {
   text: string;
 }
 
+/**
+ * What an auth pause is about: the mailbox or the model refused the credentials, or the mailbox grant
+ * works but opens another mailbox than the config's `mailbox:`.
+ */
+export type PauseCause = 'mailbox' | 'model' | 'other-mailbox';
+
 /** The admins' alert for a pause (pure): what stopped, why, and how an operator resumes it. */
 export function pauseNotice(
   reason: PauseReason,
-  input: { client: string; detail: string; rateLimits: { perHour: number; perDay: number }; refusedBy?: 'mailbox' | 'model' },
+  input: { client: string; detail: string; rateLimits: { perHour: number; perDay: number }; refusedBy?: PauseCause },
 ): PauseNotice {
   // The refusal's words are a remote service's (an error body, perhaps a proxy's page): one bounded line,
   // links inert, so that they cannot add lines or links of their own to mail the admins trust.
   const detail = quoteFromMail(input.detail, DETAIL_CHARS);
+  if (reason === 'auth' && input.refusedBy === 'other-mailbox') {
+    return {
+      subject: 'Your AI assistant is connected to another mailbox than its own and is paused',
+      text: `The mailbox account the assistant was given is not the one it is set up for (${detail}). Nothing is read, drafted or sent until an admin connects the right mailbox again and an operator resumes: fleet resume ${input.client}\n`,
+    };
+  }
   if (reason === 'auth' && input.refusedBy === 'model') {
     return {
       subject: 'Your AI assistant lost access to its language model and is paused',

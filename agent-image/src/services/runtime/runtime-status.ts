@@ -26,7 +26,8 @@ export function runtimeStatus(input: StatusInput): RuntimeStatus {
     paused: agent?.state.pause?.reason ?? null,
     pausedSince: agent?.state.pause?.since ?? null,
     dryRun: input.dryRun,
-    connection: agent?.connection.connectors?.providerKind ?? 'not connected',
+    // The orchestrator takes a short word here (a-z and spaces); why the account is wrong is in the pause notice and the log.
+    connection: agent?.connection.connectors?.providerKind ?? (agent !== null && agent.connection.refusedAccount !== null ? 'wrong account' : 'not connected'),
     vault: agent === null ? 'not_introduced' : input.vaultRevoked ? 'revoked' : 'ok',
     pendingApprovals: agent?.approvals.pendingCount(input.now) ?? 0,
     lastSync: input.lastSync?.toISOString() ?? null,
