@@ -20,7 +20,8 @@ import type { NewClient, Registry } from '../../orchestrator/src/ports/registry.
 import type { ScrapeTargets } from '../../orchestrator/src/ports/scrape-targets.ts';
 import type { SecretStore } from '../../orchestrator/src/ports/secret-store.ts';
 import type { ClientOperationGuard } from '../../orchestrator/src/services/client-operation-guard.ts';
-import { ProvisionClientService, STALE_OPERATION_MS, type ProvisionSecrets } from '../../orchestrator/src/services/provision-client.ts';
+import { STALE_OPERATION_MS } from '../../orchestrator/src/services/operation-heartbeat.ts';
+import { ProvisionClientService, type ProvisionSecrets } from '../../orchestrator/src/services/provision-client.ts';
 import { ReviveClientService } from '../../orchestrator/src/services/revive-client.ts';
 import type { OpenedRegistry, RegistryBackend } from './registries.ts';
 import { registryPerTest } from './registry-per-test.ts';

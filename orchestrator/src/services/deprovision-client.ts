@@ -9,7 +9,7 @@ import type { ScrapeTargets } from '../ports/scrape-targets.ts';
 import type { ClientOperationGuard } from './client-operation-guard.ts';
 import { CLIENT_STATUSES } from '../domain/client-status.ts';
 import { withOperationHeartbeat } from './operation-heartbeat.ts';
-import { STALE_OPERATION_MS } from './provision-client.ts';
+import { STALE_OPERATION_MS } from './operation-heartbeat.ts';
 import { PURGE_ACTION } from '../domain/ops-log-chain.ts';
 import { eraseClientOpsLog, type OpsLogErasure } from './erasure/ops-log-erasure.ts';
 import { forgetMetricsHistory, type MetricsHistoryDeletion } from './erasure/metrics-history-step.ts';

@@ -13,8 +13,6 @@ import { STALE_OPERATION_MS, withOperationHeartbeat } from './operation-heartbea
 import { provisionSteps, type ProvisionContext, type ProvisionStepDependencies } from './provision-steps.ts';
 
 export type { ProvisionSecrets } from './provision-steps.ts';
-/** Re-exported where it has always been imported from. */
-export { STALE_OPERATION_MS };
 
 export interface ProvisionRequest {
   /** Untrusted: validated before any side effect. */

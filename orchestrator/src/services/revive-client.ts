@@ -15,7 +15,7 @@ import { agentWorkloadSpec } from './agent-workload.ts';
 import type { ClientOperationGuard } from './client-operation-guard.ts';
 import { checkReason } from './kill-client.ts';
 import { withOperationHeartbeat } from './operation-heartbeat.ts';
-import { STALE_OPERATION_MS } from './provision-client.ts';
+import { STALE_OPERATION_MS } from './operation-heartbeat.ts';
 import { waitForAgentHealth } from './wait-for-agent-health.ts';
 
 export interface ReviveDependencies {

@@ -6,12 +6,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
-import { createSilentLogger } from '@agent-fleet/kernel/logger';
-import { GmailMailProvider } from '../../../agent-image/src/adapters/gmail/gmail-mail-provider.ts';
+import type { GmailMailProvider } from '../../../agent-image/src/adapters/gmail/gmail-mail-provider.ts';
+import { gmailProviderAt } from './gmail-provider-at.ts';
 import { UNREADABLE_THREAD_ENTRY_TEXT } from '../../../agent-image/src/adapters/unreadable-thread-entry.ts';
 
 const MIB = 1024 * 1024;
@@ -81,15 +80,7 @@ async function lyingGmail(stored: Map<string, Stored>, gzip: boolean, sent: { by
       return send(response, 200, { ...envelope(id, entry), raw: entry.raw.toString('base64url') }, gzip);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const provider = new GmailMailProvider({
-    oauth: { clientId: 'client', clientSecret: randomBytes(8).toString('hex'), refreshToken: randomBytes(8).toString('hex'), tokenUrl: `${base}/token` },
-    onRefreshTokenRotated: async () => {},
-    rootUrl: `${base}/`,
-    canSend: false,
-    logger: createSilentLogger(),
-  });
+  const provider = await gmailProviderAt(server);
   return { provider, close: () => new Promise<void>((resolve) => server.close(() => resolve()).closeAllConnections()) };
 }
 

@@ -6,11 +6,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
-import { createSilentLogger } from '@agent-fleet/kernel/logger';
-import { GmailMailProvider } from '../../../agent-image/src/adapters/gmail/gmail-mail-provider.ts';
+import type { GmailMailProvider } from '../../../agent-image/src/adapters/gmail/gmail-mail-provider.ts';
+import { gmailProviderAt } from './gmail-provider-at.ts';
 import { HISTORY_PAGES_PER_ROUND } from '../../../agent-image/src/adapters/gmail/gmail-sync.ts';
 
 /** History records (one message each) the scripted mailbox holds after the cursor, a page of 10 each. */
@@ -31,15 +30,7 @@ async function scriptedGmail(answer: Answer): Promise<{ provider: GmailMailProvi
       response.writeHead(reply.status, { 'content-type': 'application/json' }).end(JSON.stringify(reply.body));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const provider = new GmailMailProvider({
-    oauth: { clientId: 'client', clientSecret: randomBytes(8).toString('hex'), refreshToken: randomBytes(8).toString('hex'), tokenUrl: `${base}/token` },
-    onRefreshTokenRotated: async () => {},
-    rootUrl: `${base}/`,
-    canSend: false,
-    logger: createSilentLogger(),
-  });
+  const provider = await gmailProviderAt(server);
   return { provider, requests, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 

@@ -8,7 +8,7 @@ import type { ClientId } from '@agent-fleet/kernel/client-id';
 import type { ContainerRuntime, VolumeSwapOutcome } from '../../../orchestrator/src/ports/container-runtime.ts';
 import type { Registry } from '../../../orchestrator/src/ports/registry.ts';
 import type { RestoredChain } from '../../../orchestrator/src/services/backup/restored-chain.ts';
-import { STALE_OPERATION_MS } from '../../../orchestrator/src/services/provision-client.ts';
+import { STALE_OPERATION_MS } from '../../../orchestrator/src/services/operation-heartbeat.ts';
 import { registryBackends } from '../../helpers/registries.ts';
 import { registryPerTest } from '../../helpers/registry-per-test.ts';
 import { ACME, RUNNING_AGENT, now, oneBackup, restoreService } from './restore-bed.ts';

@@ -10,7 +10,7 @@ import type { ContainerRuntime } from '../../../orchestrator/src/ports/container
 import type { ScrapeTargets } from '../../../orchestrator/src/ports/scrape-targets.ts';
 import { ClientOperationGuard } from '../../../orchestrator/src/services/client-operation-guard.ts';
 import { DeprovisionClientService } from '../../../orchestrator/src/services/deprovision-client.ts';
-import { STALE_OPERATION_MS } from '../../../orchestrator/src/services/provision-client.ts';
+import { STALE_OPERATION_MS } from '../../../orchestrator/src/services/operation-heartbeat.ts';
 import { idleContainerRuntime, leaveProvisioning } from '../../helpers/erasure-stand-ins.ts';
 import { registryBackends, type OpenedRegistry } from '../../helpers/registries.ts';
 import { registryPerTest } from '../../helpers/registry-per-test.ts';

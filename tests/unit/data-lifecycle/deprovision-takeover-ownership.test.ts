@@ -11,7 +11,7 @@ import type { Registry } from '../../../orchestrator/src/ports/registry.ts';
 import type { ScrapeTargets } from '../../../orchestrator/src/ports/scrape-targets.ts';
 import { ClientOperationGuard } from '../../../orchestrator/src/services/client-operation-guard.ts';
 import { DeprovisionClientService } from '../../../orchestrator/src/services/deprovision-client.ts';
-import { STALE_OPERATION_MS } from '../../../orchestrator/src/services/provision-client.ts';
+import { STALE_OPERATION_MS } from '../../../orchestrator/src/services/operation-heartbeat.ts';
 import { inProcessBackends } from '../../helpers/client-on-registry.ts';
 import { emptyRegistryBed, provisionServiceOver, recordingStandIns, registryWith } from '../../helpers/client-operation-bed.ts';
 import { idleContainerRuntime, leaveProvisioning } from '../../helpers/erasure-stand-ins.ts';

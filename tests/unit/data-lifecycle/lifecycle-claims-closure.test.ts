@@ -14,7 +14,7 @@ import type { ScrapeTargets } from '../../../orchestrator/src/ports/scrape-targe
 import { ClientOperationGuard } from '../../../orchestrator/src/services/client-operation-guard.ts';
 import { DeprovisionClientService } from '../../../orchestrator/src/services/deprovision-client.ts';
 import { EraseClientService } from '../../../orchestrator/src/services/erasure/erase-client.ts';
-import { STALE_OPERATION_MS } from '../../../orchestrator/src/services/provision-client.ts';
+import { STALE_OPERATION_MS } from '../../../orchestrator/src/services/operation-heartbeat.ts';
 import { newClient, registryWith } from '../../helpers/client-operation-bed.ts';
 import { containerOnlyKill, erasureStandIns, idleContainerRuntime, registerActiveClient } from '../../helpers/erasure-stand-ins.ts';
 import { registryBackends } from '../../helpers/registries.ts';

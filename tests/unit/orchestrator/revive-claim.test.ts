@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import { parseClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { ClientOperationGuard } from '../../../orchestrator/src/services/client-operation-guard.ts';
-import { STALE_OPERATION_MS } from '../../../orchestrator/src/services/provision-client.ts';
+import { STALE_OPERATION_MS } from '../../../orchestrator/src/services/operation-heartbeat.ts';
 import { inProcessBackends } from '../../helpers/client-on-registry.ts';
 import { emptyRegistryBed, killedClient, newClient, provisionServiceOver, recordingStandIns, reviveServiceOver, type StandIns } from '../../helpers/client-operation-bed.ts';
 

@@ -21,7 +21,7 @@ import { inspectVolumeSnapshot, type SnapshotSummary } from './snapshot-tar.ts';
 import { snapshotWithout } from './snapshot-without.ts';
 import type { ClientOperationGuard } from '../client-operation-guard.ts';
 import { withOperationHeartbeat } from '../operation-heartbeat.ts';
-import { STALE_OPERATION_MS } from '../provision-client.ts';
+import { STALE_OPERATION_MS } from '../operation-heartbeat.ts';
 
 const RESTORABLE: readonly ClientStatus[] = ['active', 'killed', 'failed'];
 

@@ -20,7 +20,7 @@ import type { ClientOperationGuard } from '../client-operation-guard.ts';
 import { operationLive } from './provisioning-abandoned.ts';
 import { CLIENT_STATUSES } from '../../domain/client-status.ts';
 import { withOperationHeartbeat } from '../operation-heartbeat.ts';
-import { STALE_OPERATION_MS } from '../provision-client.ts';
+import { STALE_OPERATION_MS } from '../operation-heartbeat.ts';
 import { eraseClientOpsLog, type OpsLogErasure } from './ops-log-erasure.ts';
 import { forgetMetricsHistory } from './metrics-history-step.ts';
 import { expireAlertSilences } from './alert-silences-step.ts';

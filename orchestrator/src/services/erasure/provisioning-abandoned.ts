@@ -1,5 +1,5 @@
 import type { ClientRecord } from '../../ports/registry.ts';
-import { STALE_OPERATION_MS } from '../provision-client.ts';
+import { STALE_OPERATION_MS } from '../operation-heartbeat.ts';
 
 /**
  * A provisioning whose operation stopped beating (its orchestrator died) or released its claim, judged as
