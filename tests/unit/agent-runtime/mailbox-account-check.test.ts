@@ -172,6 +172,8 @@ describe('the agent acts only in the mailbox its config names', () => {
     assert.doesNotMatch(agent.alerts[0]?.text ?? '', /refused the assistant's credentials/);
     const failures = (await agent.audit.read()).filter((record) => record.action_type === 'auth_failure');
     assert.deepEqual(failures.map((record) => [record.target, record.parameters['kind']]), [['gmail', 'wrong_account']]);
+    assert.equal(agent.connection.state, 'wrong account');
+    assert.equal(agent.connection.retryDue, false, 'not retried each round: a resume connects again');
     const status = agent.status();
     assert.equal(status.connection, 'wrong account');
     assert.equal(status.paused, 'auth');
@@ -226,10 +228,15 @@ describe('the agent acts only in the mailbox its config names', () => {
     assert.equal(agent.connection.connectors, null);
     assert.equal(agent.links(), null);
     assert.equal(agent.state.pause, null);
-    assert.ok(agent.connection.missingSecrets.length > 0, 'work-round.ts reconnects while something is missing');
+    assert.equal(agent.connection.state, 'account unconfirmed');
+    assert.equal(agent.connection.retryDue, true, 'work-round.ts connects again next round');
+    assert.deepEqual(agent.connection.missingSecrets, [], 'no secret is missing: none is to be stored');
+    assert.equal(agent.status().connection, 'account unconfirmed');
     await agent.connection.connect();
     assert.equal(connectedKind(agent.connection), 'gmail');
-    assert.deepEqual(agent.connection.missingSecrets, []);
+    assert.equal(agent.connection.state, 'connected');
+    assert.equal(agent.connection.retryDue, false);
+    assert.equal(agent.status().connection, 'gmail');
   });
 
   test('a revoked grant met by the account check pauses as the mail loop would', async () => {
@@ -241,5 +248,8 @@ describe('the agent acts only in the mailbox its config names', () => {
     assert.equal(agent.state.pause?.reason, 'auth');
     assert.match(agent.state.pause?.detail ?? '', /^revoked during the mailbox account check$/);
     assert.match(agent.alerts[0]?.subject ?? '', /lost access to the mailbox/);
+    assert.equal(agent.connection.state, 'not connected', 'a refused grant is no account left to confirm');
+    assert.equal(agent.connection.retryDue, false);
+    assert.deepEqual(agent.connection.missingSecrets, []);
   });
 });

@@ -41,8 +41,16 @@ export interface MailboxConnectionOptions {
 
 /** How much of an address a refusal quotes, in characters (the reason stays one bounded line). */
 const ADDRESS_CHARS = 64;
-/** What `missingSecrets` names while the account the grant opens could not be read yet (retried each round). */
-const ACCOUNT_UNCONFIRMED = 'mailbox account (not confirmed yet)';
+
+/**
+ * Where the mailbox connection stands:
+ * - `not connected`: not tried yet, or the stored grant was refused (the auth pause says so);
+ * - `missing secrets`: secrets it needs are not stored yet (`missingSecrets` names them; retried each round);
+ * - `account unconfirmed`: the provider could not be asked which account the grant opens (retried each round);
+ * - `wrong account`: the grant opens another mailbox than the config's (`refusedAccount` says why; paused);
+ * - `connected`: the mail loop works the mailbox.
+ */
+export type MailboxConnectionState = 'not connected' | 'missing secrets' | 'account unconfirmed' | 'wrong account' | 'connected';
 
 /**
  * The client's mailbox and model as the agent's secrets allow: built on `connect` (and again after a
@@ -58,6 +66,7 @@ export class MailboxConnection {
   private connected: Connectors | null = null;
   private sendSide: MailSendReceipts | null = null;
   private mailLoop: MailLoop | null = null;
+  private current: MailboxConnectionState = 'not connected';
   private missing: string[] = [];
   private wrongAccount: string | null = null;
 
@@ -78,10 +87,16 @@ export class MailboxConnection {
     return this.mailLoop;
   }
 
-  /**
-   * What the last attempt lacked (empty once connected): secrets not stored yet, or the mailbox account
-   * not confirmed yet (its provider could not be asked); the next round tries again.
-   */
+  get state(): MailboxConnectionState {
+    return this.current;
+  }
+
+  /** True while idle for a reason the next round retries by itself: secrets not stored, or the account not confirmed. */
+  get retryDue(): boolean {
+    return this.current === 'missing secrets' || this.current === 'account unconfirmed';
+  }
+
+  /** The secrets the last attempt found not stored (empty otherwise); the next round tries again. */
   get missingSecrets(): readonly string[] {
     return this.missing;
   }
@@ -100,7 +115,7 @@ export class MailboxConnection {
     const source = currentSource(options.source);
     const made = await options.factory({ config: options.config, secrets, source, logger: options.logger });
     if ('missing' in made) {
-      this.disconnect(made.missing, null);
+      this.disconnect('missing secrets', { missing: made.missing });
       options.logger.info('no provider connected; the agent is idle', { missing: made.missing });
       return;
     }
@@ -109,6 +124,7 @@ export class MailboxConnection {
     // Every provider write the agent makes checks the kill switch at the call (the push watch keeps the
     // raw provider: a kill must still be able to unwatch).
     const built = killGuardedConnectors(made, options.kill);
+    this.current = 'connected';
     this.missing = [];
     this.wrongAccount = null;
     this.connected = built;
@@ -141,13 +157,14 @@ export class MailboxConnection {
   }
 
   /** Nothing connected: no mail loop, no send side, nothing attached to the pipeline. */
-  private disconnect(missing: string[], wrongAccount: string | null): void {
+  private disconnect(state: Exclude<MailboxConnectionState, 'connected'>, why: { missing?: string[]; wrongAccount?: string } = {}): void {
     this.connected = null;
     this.sendSide = null;
     this.mailLoop = null;
     this.options.pipeline.attach(null);
-    this.missing = missing;
-    this.wrongAccount = wrongAccount;
+    this.current = state;
+    this.missing = why.missing ?? [];
+    this.wrongAccount = why.wrongAccount ?? null;
   }
 
   /**
@@ -165,14 +182,19 @@ export class MailboxConnection {
       account = await made.provider.mailboxAccount();
     } catch (error) {
       if (error instanceof FleetError && error.code === 'killed') throw error;
-      this.disconnect([ACCOUNT_UNCONFIRMED], null);
-      if (error instanceof ProviderAuthError) await options.onAuthFailure(error, 'the mailbox account check');
-      else options.logger.warn('the mailbox account could not be read; the agent is idle until the next round', { error });
+      if (error instanceof ProviderAuthError) {
+        this.disconnect('not connected');
+        await options.onAuthFailure(error, 'the mailbox account check');
+        return false;
+      }
+      // Told once when it starts, not every round while the provider stays unreachable.
+      if (this.current !== 'account unconfirmed') options.logger.warn('the mailbox account could not be read; the agent is idle until a round can read it', { error });
+      this.disconnect('account unconfirmed');
       return false;
     }
     if (account === configured) return true;
     const reason = wrongAccountReason(made.providerKind, account, configured, options.config.client);
-    this.disconnect([], reason);
+    this.disconnect('wrong account', { wrongAccount: reason });
     options.logger.error('the stored grant opens another mailbox than the config names; the agent will not act', { provider: made.providerKind });
     await options.onAuthFailure(new ProviderAuthError('wrong_account', reason), 'connect');
     return false;

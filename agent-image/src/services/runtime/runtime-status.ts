@@ -1,4 +1,5 @@
 import type { RuntimeLifecycle, RuntimeStatus } from './control-api.ts';
+import type { MailboxConnectionState } from './mailbox-connection.ts';
 import type { OpenedAgent } from './open-volume.ts';
 
 export interface StatusInput {
@@ -26,8 +27,7 @@ export function runtimeStatus(input: StatusInput): RuntimeStatus {
     paused: agent?.state.pause?.reason ?? null,
     pausedSince: agent?.state.pause?.since ?? null,
     dryRun: input.dryRun,
-    // The orchestrator takes a short word here (a-z and spaces); why the account is wrong is in the pause notice and the log.
-    connection: agent?.connection.connectors?.providerKind ?? (agent !== null && agent.connection.refusedAccount !== null ? 'wrong account' : 'not connected'),
+    connection: connectionWord(agent),
     vault: agent === null ? 'not_introduced' : input.vaultRevoked ? 'revoked' : 'ok',
     pendingApprovals: agent?.approvals.pendingCount(input.now) ?? 0,
     lastSync: input.lastSync?.toISOString() ?? null,
@@ -40,4 +40,26 @@ export function runtimeStatus(input: StatusInput): RuntimeStatus {
     auditHead: agent?.audit.head() ?? null,
     push: input.push,
   };
+}
+
+/** What each idle state reads as; a connected one reads as its provider's name. */
+const IDLE_WORDS: Record<Exclude<MailboxConnectionState, 'connected'>, string> = {
+  'not connected': 'not connected',
+  // Which secrets are not stored is the orchestrator's to report (it stores them); the word stays as before.
+  'missing secrets': 'not connected',
+  'account unconfirmed': 'account unconfirmed',
+  'wrong account': 'wrong account',
+};
+
+/**
+ * The orchestrator takes a short word here (a-z and spaces, at most 20); why the account is wrong is in
+ * the pause notice and the log.
+ */
+function connectionWord(agent: OpenedAgent | null): string {
+  const connection = agent?.connection;
+  if (connection === undefined) return 'not connected';
+  const connectors = connection.connectors;
+  if (connectors !== null) return connectors.providerKind;
+  const state = connection.state;
+  return state === 'connected' ? 'not connected' : IDLE_WORDS[state];
 }

@@ -11,15 +11,22 @@ export async function runWorkRound(agent: OpenedAgent, resume: (by: string, why:
   // A settings version changed what the connectors are built from (permissions, provider, model): rebuilt between rounds.
   if (agent.reconnect.pending && state.pause?.reason !== 'auth') {
     agent.reconnect.pending = false;
-    await connection.connect();
+    try {
+      await connection.connect();
+    } catch (error) {
+      // Still owed: a failed rebuild must not leave connectors built from the old settings for good.
+      agent.reconnect.pending = true;
+      throw error;
+    }
   }
   const receipts = connection.receipts;
   if (receipts !== null && state.pause?.reason !== 'auth') {
     if (outbox.list('pending').length > 0) await outbox.recover(receipts);
     if (state.pause === null) for (const entry of approvals.waitingExecution()) await pipeline.executeApproval(entry);
   }
-  // Not connected yet: pick up secrets stored since (`fleet connect`, `fleet secrets set`) without a restart.
-  if (connection.loop === null && connection.missingSecrets.length > 0 && state.pause === null) await connection.connect();
+  // Not connected yet: pick up secrets stored since (`fleet connect`, `fleet secrets set`), or ask again
+  // which account the grant opens, without a restart.
+  if (connection.loop === null && connection.retryDue && state.pause === null) await connection.connect();
   const loop = connection.loop;
   if (loop === null) return false;
   await loop.tick();

@@ -13,10 +13,16 @@ const PROVIDER_HOSTS =
 
 /** What the agent's control API reports (`GET /v1/status`), as far as the sandbox round reads it. */
 interface AgentStatus {
-  dryRun?: boolean;
-  connection?: string;
-  messages?: Record<string, number>;
-  outbox?: { sent?: number };
+  dryRun?: unknown;
+  connection?: unknown;
+  messages?: Record<string, unknown>;
+  outbox?: { sent?: unknown };
+}
+
+/** A count as the agent reports it: absent is none, anything but a whole non-negative number is unknown (null). */
+function count(value: unknown): number | null {
+  if (value === undefined) return 0;
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : null;
 }
 
 export interface SandboxDependencies {
@@ -85,15 +91,15 @@ export async function verifySandboxRound(
       ],
     };
   }
-  const done = status.messages?.['done'] ?? 0;
-  const sent = status.outbox?.sent ?? 0;
+  const done = count(status.messages?.['done']);
+  const sent = count(status.outbox?.sent);
   const problems = [
     ...(status.dryRun === true ? [] : ['the agent is not in dry run (dryRun: true in its config)']),
-    ...(status.connection && status.connection !== 'not connected'
+    ...connectionProblems(status.connection),
+    ...(done !== null && done >= 1 ? [] : ['no message has gone through the whole loop yet']),
+    ...(sent === 0
       ? []
-      : ['the agent is not connected to the emulator’s mailbox']),
-    ...(done >= 1 ? [] : ['no message has gone through the whole loop yet']),
-    ...(sent === 0 ? [] : [`${sent} email(s) were sent`]),
+      : [sent === null ? 'the agent did not say how many emails it sent' : `${sent} email(s) were sent`]),
   ];
   if (problems.length > 0) return { status: 'fail', evidence: problems };
   const recorded = await deps.registry.appendOpsLog({
@@ -105,11 +111,33 @@ export async function verifySandboxRound(
     details: {
       emulator: origin.origin,
       messagesDone: done,
-      connection: status.connection ?? '',
+      connection: String(status.connection),
       dryRun: true,
     },
   });
   return { status: 'pass', evidence: [sandboxEvidence(recorded)] };
+}
+
+/** The connection states an agent reports while its mail loop works a mailbox: the provider's name. */
+const CONNECTED = new Set(['gmail', 'outlook']);
+/** How much of an unexpected connection state the evidence quotes, in characters. */
+const STATE_CHARS = 40;
+
+/**
+ * Only a mailbox the agent is working counts: every other state it reports (wrong account, not
+ * connected, an account not confirmed yet, anything new) is a failed round, said plainly.
+ */
+function connectionProblems(connection: unknown): string[] {
+  if (typeof connection === 'string' && CONNECTED.has(connection)) return [];
+  if (connection === 'wrong account')
+    return [
+      'the agent refuses the connected mailbox: the grant opens another account than its config’s mailbox:',
+    ];
+  const state =
+    typeof connection === 'string' && connection !== ''
+      ? ` (it reports ${JSON.stringify(connection.slice(0, STATE_CHARS))})`
+      : '';
+  return [`the agent is not connected to the emulator’s mailbox${state}`];
 }
 
 /** The evidence line of a recorded pass. */

@@ -1,0 +1,72 @@
+// A work round connects the mailbox again whenever the connection is idle for a reason a round can mend
+// (secrets stored since, an account the provider can be asked about now), and a reconnect owed to a
+// settings change stays owed until one succeeds.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { MailboxConnectionState } from '../../../agent-image/src/services/runtime/mailbox-connection.ts';
+import type { OpenedAgent } from '../../../agent-image/src/services/runtime/open-volume.ts';
+import { runWorkRound } from '../../../agent-image/src/services/runtime/work-round.ts';
+
+/** A connection whose `connect` plays the given outcomes in turn (an Error rejects). */
+function fakeConnection(initial: MailboxConnectionState, outcomes: Array<MailboxConnectionState | Error>) {
+  let ticks = 0;
+  const connection = {
+    state: initial,
+    attempts: 0,
+    get retryDue() {
+      return connection.state === 'missing secrets' || connection.state === 'account unconfirmed';
+    },
+    missingSecrets: [] as string[],
+    receipts: null,
+    get loop() {
+      return connection.state === 'connected' ? { tick: async () => void ticks++ } : null;
+    },
+    connect: async () => {
+      connection.attempts++;
+      const next = outcomes.shift();
+      if (next instanceof Error) throw next;
+      if (next !== undefined) connection.state = next;
+    },
+  };
+  return { connection, ticks: () => ticks };
+}
+
+function agentWith(connection: ReturnType<typeof fakeConnection>['connection'], reconnectPending = false) {
+  return {
+    state: { pause: null },
+    outbox: { list: () => [] },
+    approvals: { waitingExecution: () => [] },
+    pipeline: {},
+    connection,
+    pauses: { rateWindowHasRoom: () => true },
+    reconnect: { pending: reconnectPending },
+  } as unknown as OpenedAgent;
+}
+
+const noResume = async () => undefined;
+
+describe('a work round connects again when a round can mend the connection', () => {
+  test('an account that could not be confirmed is asked about again next round, though no secret is missing', async () => {
+    const { connection, ticks } = fakeConnection('account unconfirmed', ['connected']);
+    const synced = await runWorkRound(agentWith(connection), noResume);
+    assert.equal(connection.attempts, 1);
+    assert.equal(synced, true);
+    assert.equal(ticks(), 1);
+  });
+
+  test('a refused account is not retried by rounds (a resume connects again)', async () => {
+    const { connection } = fakeConnection('wrong account', ['connected']);
+    assert.equal(await runWorkRound(agentWith(connection), noResume), false);
+    assert.equal(connection.attempts, 0);
+  });
+
+  test('a reconnect for new settings that fails stays owed, and the next round makes it', async () => {
+    const { connection } = fakeConnection('connected', [new Error('vault unreachable'), 'connected']);
+    const agent = agentWith(connection, true);
+    await assert.rejects(runWorkRound(agent, noResume), /vault unreachable/);
+    assert.equal(agent.reconnect.pending, true, 'still owed');
+    assert.equal(await runWorkRound(agent, noResume), true);
+    assert.equal(agent.reconnect.pending, false);
+    assert.equal(connection.attempts, 2);
+  });
+});
