@@ -27,8 +27,9 @@ export async function readBoundedTextFile(file: string, options: BoundedReadOpti
     throw new FleetError('unavailable', `cannot read ${what}: ${(error as Error).message}`, { cause: error });
   }
   try {
-    if (!(await handle.stat()).isFile()) throw new FleetError('invalid_input', `${what} is not a regular file`);
-    const bytes = await readAtMost(handle, options.maxBytes + 1);
+    const info = await handle.stat();
+    if (!info.isFile()) throw new FleetError('invalid_input', `${what} is not a regular file`);
+    const bytes = await readAtMost(handle, options.maxBytes + 1, info.size + 1);
     if (bytes.length > options.maxBytes) throw new FleetError('invalid_input', `${what} is larger than ${options.maxBytes} bytes`);
     try {
       return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -61,12 +62,25 @@ export function isMissingFile(error: unknown): boolean {
   return false;
 }
 
-/** Up to `limit` bytes from the start; one byte past the caller's bound tells "larger" from "exactly full". */
-async function readAtMost(handle: FileHandle, limit: number): Promise<Buffer> {
-  const buffer = Buffer.alloc(limit);
+/**
+ * Up to `limit` bytes from the start; one byte past the caller's bound tells "larger" from "exactly full".
+ * The buffer starts at the size stat gave (plus that byte) and grows only if the file grew meanwhile: the
+ * bound is a ceiling, not what every read costs (a 2 KiB token must not take a zeroed megabyte).
+ */
+async function readAtMost(handle: FileHandle, limit: number, expected: number): Promise<Buffer> {
+  let buffer = Buffer.alloc(Math.max(1, Math.min(limit, expected)));
   let length = 0;
-  for (let read = -1; read !== 0 && length < limit; length += read) {
-    read = (await handle.read(buffer, length, limit - length, length)).bytesRead;
+  for (;;) {
+    const read = (await handle.read(buffer, length, buffer.length - length, length)).bytesRead;
+    length += read;
+    if (read === 0 || length >= limit) break;
+    if (length === buffer.length) buffer = grown(buffer, Math.min(limit, buffer.length * 2));
   }
   return buffer.subarray(0, length);
+}
+
+function grown(buffer: Buffer, size: number): Buffer {
+  const larger = Buffer.alloc(size);
+  buffer.copy(larger);
+  return larger;
 }

@@ -26,6 +26,19 @@ describe('bounded reads of placed files', () => {
     await refused(readBoundedTextFile(path.join(dir, 'over'), { maxBytes: 64, what: 'the test file' }), 'invalid_input', /^the test file is larger than 64 bytes$/);
   });
 
+  test('a file longer than its stat said (it grew, or the kernel sizes it 0) is read whole up to the bound and refused past it', async () => {
+    // /proc files are regular files whose stat size is 0 whatever they hold.
+    const status = await readBoundedTextFile('/proc/self/status', { maxBytes: 256 * 1024 });
+    assert.match(status, /^Name:/);
+    assert.ok(status.length > 64, 'the whole file, not the zero bytes stat gave');
+    await refused(readBoundedTextFile('/proc/self/status', { maxBytes: 64, what: 'the status file' }), 'invalid_input', /^the status file is larger than 64 bytes$/);
+  });
+
+  test('an empty file is empty text', async () => {
+    await writeFile(path.join(dir, 'empty'), '');
+    assert.equal(await readBoundedTextFile(path.join(dir, 'empty'), { maxBytes: 64 }), '');
+  });
+
   test('a device, a FIFO and a directory are refused at once as not regular files', { timeout: 10_000 }, async () => {
     const fifo = path.join(dir, 'fifo');
     execFileSync('mkfifo', [fifo]);
