@@ -1,5 +1,6 @@
 import { json, type EmulatorResponse } from './http-emulator.ts';
 import type { GraphHeader, Recipient, StoredMessage } from './graph-message-types.ts';
+import { renderedId } from './graph-message-store.ts';
 
 /** What the Graph emulator's parts share: errors, payload rules, tokens in links, and rendering. */
 
@@ -24,7 +25,7 @@ export const FOLDER_IDS: Readonly<Record<StoredMessage['folder'], string>> = {
 export function renderGraphMessage(message: StoredMessage, query: URLSearchParams, prefer: string): Record<string, unknown> {
   const asText = /outlook\.body-content-type="?text"?/.test(prefer);
   const full: Record<string, unknown> = {
-    id: message.id,
+    id: renderedId(message, prefer),
     conversationId: message.conversationId,
     internetMessageId: message.internetMessageId,
     subject: message.subject,
@@ -51,7 +52,7 @@ export function renderGraphMessage(message: StoredMessage, query: URLSearchParam
   const select = query.get('$select');
   if (select === null) return { ...full, ...expanded };
   const fields = select.split(',').map((f) => f.trim());
-  const selected: Record<string, unknown> = { id: message.id };
+  const selected: Record<string, unknown> = { id: full['id'] };
   for (const field of fields) {
     if (field === 'internetMessageHeaders') selected[field] = message.internetMessageHeaders;
     else if (Object.hasOwn(full, field)) selected[field] = full[field];

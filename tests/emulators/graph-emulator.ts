@@ -12,7 +12,8 @@ import { UnsupportedQuery, graphError, notFound, parseJson, renderGraphMessage }
 import { GraphAttachmentRoutes } from './graph-attachment-routes.ts';
 import type { GraphHeader, StoredMessage } from './graph-message-types.ts';
 import { GraphFolderRoutes, INBOX_DELTA_PATH, type InboxEvent, type InboxLog } from './graph-folder-routes.ts';
-import { GraphWriteRoutes } from './graph-write-routes.ts';
+import { GraphWriteRoutes, moveMessage } from './graph-write-routes.ts';
+import { GraphMessageStore, newRestId } from './graph-message-store.ts';
 import { MicrosoftTokenEndpoint } from './microsoft-token-endpoint.ts';
 import { GRAPH_MAX_RECEIVE_BYTES, addressList, storedFromMime } from './graph-mime-delivery.ts';
 
@@ -72,7 +73,7 @@ export class GraphEmulator {
   readonly #tokens: MicrosoftTokenEndpoint;
   readonly #writes: GraphWriteRoutes;
   readonly #attachments: GraphAttachmentRoutes;
-  readonly #messages = new Map<string, StoredMessage>();
+  readonly #messages = new GraphMessageStore();
   readonly #log: InboxLog = { events: [], seq: 0, generation: 1 };
   readonly #folders: GraphFolderRoutes;
   #throttle = { remaining: 0, retryAfterSeconds: 0 };
@@ -146,14 +147,26 @@ export class GraphEmulator {
     return [...this.#messages.values()].filter((message) => message.isDraft).length;
   }
 
+  /** The message by either of its ids (immutable or REST). */
   message(id: string): Readonly<StoredMessage> | undefined {
     return this.#messages.get(id);
+  }
+
+  /**
+   * The mailbox's owner moves a message in Outlook (emulator-only): as any move, it gets a new REST id
+   * and keeps its immutable id, and the inbox's delta sees it leave or arrive.
+   */
+  moveInMailbox(id: string, folder: StoredMessage['folder']): void {
+    const message = this.#messages.get(id);
+    if (message === undefined) throw new Error(`no message ${id}`);
+    moveMessage(message, folder, (messageId, type) => this.#event(messageId, type));
   }
 
   seedInbound(seed: GraphSeedMessage): { id: string; conversationId: string; internetMessageId: string } {
     const headerValue = (name: string) => Object.entries(seed.headers ?? {}).find(([key]) => key.toLowerCase() === name)?.[1];
     const message: StoredMessage = {
       id: `AAMk${randomId()}`,
+      restId: newRestId(),
       conversationId: `AAQk${randomId()}`,
       internetMessageId: `<${randomId('seed-')}@sender.example>`,
       subject: seed.subject,
@@ -233,7 +246,7 @@ export class GraphEmulator {
     const body = (): Record<string, unknown> | null => parseJson(request.body);
     let m: RegExpExecArray | null;
 
-    if (this.subscriptions.owns(path)) return need(READ) ?? this.subscriptions.handle(request.method, path, request.body);
+    if (this.subscriptions.owns(path)) return need(READ) ?? this.subscriptions.handle(request.method, path, request.body, prefer);
     if (request.method === 'GET' && INBOX_DELTA_PATH.test(path)) return need(READ) ?? this.#folders.delta(query, prefer);
     if ((m = /^GET \/v1\.0\/me\/mailFolders\/(\w+)\/messages$/.exec(route))) return need(READ) ?? this.#folders.list(m[1] ?? '', query, prefer);
     if ((m = /^GET \/v1\.0\/me\/mailFolders\/([^/]+)$/.exec(route))) return need(READ) ?? this.#folders.folder(decodeURIComponent(m[1] ?? ''), query);
@@ -305,8 +318,9 @@ export class GraphEmulator {
 
 
   #event(messageId: string, type: InboxEvent['type']): void {
-    this.#log.events.push({ seq: ++this.#log.seq, messageId, type });
-    if (type === 'created') this.subscriptions.messageCreated(messageId);
+    const restId = this.#messages.get(messageId)?.restId ?? messageId;
+    this.#log.events.push({ seq: ++this.#log.seq, messageId, restId, type });
+    if (type === 'created') this.subscriptions.messageCreated({ id: messageId, restId });
   }
 
 }

@@ -1,11 +1,14 @@
 import { json, type EmulatorResponse } from './http-emulator.ts';
 import { FOLDER_IDS, decodeToken, encodeToken, graphError, renderGraphMessage, syncStateGone } from './graph-emulator-support.ts';
-import type { StoredMessage } from './graph-message-types.ts';
+import { renderedId, type GraphMessageStore } from './graph-message-store.ts';
 
 /** What the inbox's delta tokens count: its changes in order, and the generation that expiry bumps. */
 export interface InboxEvent {
   seq: number;
+  /** The message's immutable id. */
   messageId: string;
+  /** Its REST id when the change happened (what a reader without immutable ids is told). */
+  restId: string;
   type: 'created' | 'updated' | 'deleted';
 }
 
@@ -28,11 +31,11 @@ const DISPLAY_NAMES: Record<string, string> = { inbox: 'Inbox', drafts: 'Drafts'
 
 /** Graph's folder reads: the inbox delta (pages, skip and delta tokens) and folder listings with filters. */
 export class GraphFolderRoutes {
-  readonly #messages: Map<string, StoredMessage>;
+  readonly #messages: GraphMessageStore;
   readonly #log: InboxLog;
   readonly #baseUrl: () => string;
 
-  constructor(messages: Map<string, StoredMessage>, log: InboxLog, baseUrl: () => string) {
+  constructor(messages: GraphMessageStore, log: InboxLog, baseUrl: () => string) {
     this.#messages = messages;
     this.#log = log;
     this.#baseUrl = baseUrl;
@@ -79,17 +82,17 @@ export class GraphFolderRoutes {
     } catch {
       return graphError(400, 'ErrorInvalidUrlQuery', 'The delta token is malformed.');
     }
-    const items: { id: string; removed: boolean }[] = initial
-      ? [...this.#messages.values()].filter((msg) => msg.folder === 'inbox').map((msg) => ({ id: msg.id, removed: false }))
+    const items: { id: string; restId: string; removed: boolean }[] = initial
+      ? [...this.#messages.values()].filter((msg) => msg.folder === 'inbox').map((msg) => ({ id: msg.id, restId: msg.restId, removed: false }))
       : this.#log.events
           .filter((e) => e.seq > from && e.seq <= to && (changeType === null || e.type === changeType))
-          .map((e) => ({ id: e.messageId, removed: e.type === 'deleted' }));
+          .map((e) => ({ id: e.messageId, restId: e.restId, removed: e.type === 'deleted' }));
     const page = items.slice(offset, offset + pageSize);
     const rendered = new URLSearchParams(select === null ? {} : { $select: select });
     const value = page.map((item) => {
       const message = this.#messages.get(item.id);
       return item.removed || message === undefined
-        ? { id: item.id, '@removed': { reason: 'deleted' } }
+        ? { id: renderedId({ id: item.id, restId: item.restId }, prefer), '@removed': { reason: 'deleted' } }
         : renderGraphMessage(message, rendered, prefer);
     });
     const base = `${this.#baseUrl()}/v1.0/me/mailfolders('inbox')/messages/delta`;

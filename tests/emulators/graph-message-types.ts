@@ -25,7 +25,10 @@ export interface StoredAttachment {
 }
 
 export interface StoredMessage {
+  /** The immutable id: what a request with `Prefer: IdType="ImmutableId"` sees; the store's key. */
   id: string;
+  /** The default REST id: what other requests see; it changes whenever the message moves. */
+  restId: string;
   conversationId: string;
   internetMessageId: string;
   subject: string;

@@ -2,6 +2,7 @@ import { simpleParser, type AddressObject } from 'mailparser';
 import addressparser from 'nodemailer/lib/addressparser';
 import { looksLikeRfc822 } from './gmail-raw-import.ts';
 import { randomId } from './http-emulator.ts';
+import { newRestId } from './graph-message-store.ts';
 import type { GraphHeader, Recipient, StoredMessage } from './graph-message-types.ts';
 
 /**
@@ -65,6 +66,7 @@ export async function storedFromMime(
   const html = typeof mail.html === 'string' ? mail.html : null;
   return {
     id: `AAMk${randomId()}`,
+    restId: newRestId(),
     conversationId: conversationOf(references) ?? `AAQk${randomId()}`,
     internetMessageId: mail.messageId ?? `<${randomId('mime-')}@emulator.invalid>`,
     subject: mail.subject ?? '',

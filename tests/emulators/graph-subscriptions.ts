@@ -1,4 +1,5 @@
 import { deliverJson, json, type EmulatorResponse } from './http-emulator.ts';
+import { wantsImmutableIds } from './graph-message-store.ts';
 
 /**
  * Microsoft Graph change-notification subscriptions (`/v1.0/subscriptions`) for the Graph emulator,
@@ -39,6 +40,8 @@ export class GraphSubscriptions {
   /** Every notification attempted, in order, with the endpoint's answer (null: no answer). */
   readonly deliveries: NotificationDelivery[] = [];
   readonly #subscriptions = new Map<string, GraphSubscription>();
+  /** Subscriptions created asking for immutable ids: their notifications carry them. */
+  readonly #immutableIds = new Set<string>();
   readonly #error: GraphError;
   readonly #tenant: string;
   readonly #mailbox: string;
@@ -84,9 +87,9 @@ export class GraphSubscriptions {
     return path === '/v1.0/subscriptions' || path.startsWith('/v1.0/subscriptions/');
   }
 
-  async handle(method: string, path: string, body: string): Promise<EmulatorResponse> {
+  async handle(method: string, path: string, body: string, prefer = ''): Promise<EmulatorResponse> {
     const id = path.startsWith('/v1.0/subscriptions/') ? decodeURIComponent(path.slice('/v1.0/subscriptions/'.length)) : null;
-    if (id === null && method === 'POST') return this.#create(body);
+    if (id === null && method === 'POST') return this.#create(body, prefer);
     if (id === null && method === 'GET') return json(200, { value: this.list() });
     if (id !== null && method === 'PATCH') return this.#renew(id, body);
     if (id !== null && method === 'DELETE') {
@@ -121,11 +124,15 @@ export class GraphSubscriptions {
     return this.deliveries.at(-1)?.status ?? null;
   }
 
-  /** Called by the emulator when a message lands in the inbox. */
-  messageCreated(messageId: string): void {
+  /**
+   * Called by the emulator when a message lands in the inbox. As at Graph, a subscription created with
+   * `Prefer: IdType="ImmutableId"` is told the message's immutable id, any other its REST id.
+   */
+  messageCreated(ids: { id: string; restId: string }): void {
     if (this.#suspended) return;
     for (const subscription of this.list()) {
       if (!subscription.changeType.split(',').includes('created')) continue;
+      const messageId = this.#immutableIds.has(subscription.id) ? ids.id : ids.restId;
       const resource = `Users/${this.#mailbox}/Messages/${messageId}`;
       void this.#deliver(subscription, subscription.notificationUrl, 'change', {
         subscriptionId: subscription.id,
@@ -141,7 +148,7 @@ export class GraphSubscriptions {
 
   // ---- internals -----------------------------------------------------------------------------------
 
-  async #create(raw: string): Promise<EmulatorResponse> {
+  async #create(raw: string, prefer: string): Promise<EmulatorResponse> {
     const body = parseObject(raw);
     if (body === null) return this.#error(400, 'BadRequest', 'Unable to read JSON request payload.');
     const { changeType, notificationUrl, lifecycleNotificationUrl, resource, expirationDateTime, clientState } = body;
@@ -177,6 +184,7 @@ export class GraphSubscriptions {
       expirationDateTime: expiry,
     };
     this.#subscriptions.set(subscription.id, subscription);
+    if (wantsImmutableIds(prefer)) this.#immutableIds.add(subscription.id);
     return json(201, { '@odata.context': 'emulator#subscriptions/$entity', ...subscription, latestSupportedTlsVersion: 'v1_2' });
   }
 

@@ -2,16 +2,17 @@ import { json, randomId, type EmulatorResponse } from './http-emulator.ts';
 import { applyProperties, graphError, notFound, renderGraphMessage } from './graph-emulator-support.ts';
 import type { StoredMessage } from './graph-message-types.ts';
 import type { GraphSentRecord } from './graph-emulator.ts';
+import { newRestId, type GraphMessageStore } from './graph-message-store.ts';
 
 /** Graph's message writes: create, createReply, update, delete, send and move, with their rules. */
 export class GraphWriteRoutes {
-  readonly #messages: Map<string, StoredMessage>;
+  readonly #messages: GraphMessageStore;
   readonly #mailbox: string;
   readonly #sent: GraphSentRecord[];
   readonly #event: (messageId: string, type: 'created' | 'updated' | 'deleted') => void;
 
   constructor(options: {
-    messages: Map<string, StoredMessage>;
+    messages: GraphMessageStore;
     mailbox: string;
     sent: GraphSentRecord[];
     event: (messageId: string, type: 'created' | 'updated' | 'deleted') => void;
@@ -26,6 +27,7 @@ export class GraphWriteRoutes {
     if (body === null) return graphError(400, 'RequestBodyRead', 'Invalid JSON in the request body.');
     const message: StoredMessage = {
       id: `AAMk${randomId()}`,
+      restId: newRestId(),
       conversationId: `AAQk${randomId()}`,
       internetMessageId: `<${randomId('draft-')}@${this.#mailbox.split('@')[1] ?? 'example'}>`,
       subject: '',
@@ -55,6 +57,7 @@ export class GraphWriteRoutes {
     if (original === undefined) return notFound();
     const draft: StoredMessage = {
       id: `AAMk${randomId()}`,
+      restId: newRestId(),
       conversationId: original.conversationId,
       internetMessageId: `<${randomId('reply-')}@${this.#mailbox.split('@')[1] ?? 'example'}>`,
       subject: `RE: ${original.subject}`,
@@ -105,8 +108,8 @@ export class GraphWriteRoutes {
   delete(id: string): EmulatorResponse {
     const message = this.#messages.get(id);
     if (message === undefined) return notFound();
-    this.#messages.delete(id);
-    if (message.folder === 'inbox') this.#event(id, 'deleted');
+    if (message.folder === 'inbox') this.#event(message.id, 'deleted');
+    this.#messages.delete(message.id);
     return { status: 204 };
   }
   send(id: string): EmulatorResponse {
@@ -142,14 +145,19 @@ export class GraphWriteRoutes {
     if (typeof destination !== 'string' || !['inbox', 'archive', 'drafts', 'sentitems'].includes(destination.toLowerCase())) {
       return graphError(400, 'ErrorInvalidIdMalformed', 'Id is malformed.');
     }
-    if (message.folder === 'inbox') this.#event(message.id, 'deleted');
-    message.folder = destination.toLowerCase() as StoredMessage['folder'];
-    if (!/IdType="ImmutableId"/.test(prefer)) {
-      this.#messages.delete(message.id);
-      message.id = `AAMk${randomId()}`;
-      this.#messages.set(message.id, message);
-    }
-    if (message.folder === 'inbox') this.#event(message.id, 'created');
+    moveMessage(message, destination.toLowerCase() as StoredMessage['folder'], this.#event);
     return json(201, renderGraphMessage(message, new URLSearchParams(), prefer));
   }
+}
+
+/**
+ * Moves a message as Exchange does, whoever moves it (a Graph request, the user in Outlook): its REST id
+ * changes, its immutable id stays; the inbox's delta sees it leave or arrive.
+ */
+export function moveMessage(message: StoredMessage, folder: StoredMessage['folder'], event: (messageId: string, type: 'created' | 'updated' | 'deleted') => void): void {
+  if (message.folder === folder) return;
+  if (message.folder === 'inbox') event(message.id, 'deleted');
+  message.folder = folder;
+  message.restId = newRestId();
+  if (message.folder === 'inbox') event(message.id, 'created');
 }

@@ -60,6 +60,8 @@ const DELTA_PAGES_TO_END = 10_000;
 // PS_INTERNET_HEADERS: how Exchange exposes internet headers as extended properties, which can be filtered on.
 const HEADER_PROPERTY = `String {00020386-0000-0000-C000-000000000046} Name ${IDEMPOTENCY_HEADER}`;
 const INBOX_RESOURCE = "me/mailFolders('inbox')/messages";
+/** Graph's default message ids change when a message moves to another folder; immutable ones do not. */
+const IMMUTABLE_IDS = 'IdType="ImmutableId"';
 
 const deltaPage = (value: unknown) => {
   const page = value as { value?: unknown; '@odata.nextLink'?: unknown; '@odata.deltaLink'?: unknown };
@@ -283,9 +285,10 @@ export class GraphMailProvider implements MailProvider {
   async watch(target: WatchTarget): Promise<MailWatch> {
     if (target.kind !== 'outlook') throw new FleetError('invalid_input', 'a Graph subscription needs a notification URL target');
     const createdAt = new Date();
-    // Graph validates both URLs (validationToken echo) before it answers.
+    // Graph validates both URLs (validationToken echo) before it answers. Immutable ids: a subscription's
+    // notifications name messages in the id format it was created with, for as long as it lives.
     const created: unknown = await this.#call('subscriptions.create', () =>
-      this.#graph.client.api('/subscriptions').post({
+      this.#graph.client.api('/subscriptions').header('Prefer', IMMUTABLE_IDS).post({
         changeType: 'created',
         notificationUrl: target.notificationUrl,
         lifecycleNotificationUrl: target.lifecycleNotificationUrl,
@@ -326,7 +329,7 @@ export class GraphMailProvider implements MailProvider {
   #request(path: string, body: 'text' | 'html' = 'text'): GraphRequest {
     return this.#graph.client
       .api(path)
-      .header('Prefer', `IdType="ImmutableId", outlook.body-content-type="${body}", odata.maxpagesize=${this.#config.pageSize ?? 50}`);
+      .header('Prefer', `${IMMUTABLE_IDS}, outlook.body-content-type="${body}", odata.maxpagesize=${this.#config.pageSize ?? 50}`);
   }
 
   /**

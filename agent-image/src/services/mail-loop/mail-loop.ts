@@ -19,7 +19,8 @@ import type { RetryOptions } from './provider-retry.ts';
 import { fetchMessage, readMessage } from './read-message.ts';
 import { toReview } from './review-queue.ts';
 import { triageMessage } from './triage-message.ts';
-import { runPool } from './worker-pool.ts';
+import { readAhead, workBatch, type PassCandidate, type PassLimits } from './pass-plan.ts';
+import { runPool, type PoolRun } from './worker-pool.ts';
 
 export { replyKey } from './reply-key.ts';
 
@@ -47,6 +48,17 @@ export interface MailLoopOptions {
   memory?: MailMemoryBudget;
   /** Backoff for throttled or transient reads, drafts and model calls. */
   retry?: Partial<RetryOptions>;
+  /**
+   * The most messages one pass works on (model calls, drafts, sends), taken in turns by sender; the rest
+   * wait for later passes, so a flood never holds up the rest of the agent's round. Default 50.
+   */
+  maxMessagesPerPass?: number;
+  /**
+   * When more messages wait than a pass works on: the most queued ones a pass reads ahead (fetched and
+   * audited, no model call) to learn their senders, so one sender's backlog does not hide another's mail.
+   * Default 500.
+   */
+  maxReadsPerPass?: number;
 }
 
 export interface LoopReport {
@@ -66,6 +78,15 @@ const MAX_FAILURES = 3;
  * every round for ever it would hold a worker each time. Passes where nothing got through do not count.
  */
 const MAX_RETRYABLE_FAILURES = 10;
+const DEFAULT_MESSAGES_PER_PASS = 50;
+const DEFAULT_READS_PER_PASS = 500;
+
+/** What the workers of one pass share: its report, the messages that failed in it, and which of them retryably. */
+interface PassTally {
+  report: LoopReport;
+  failed: Set<string>;
+  retried: Map<string, unknown>;
+}
 
 /**
  * The agent's work: sync the mailbox (durable cursor), and for each new message, exactly once: audit the
@@ -136,35 +157,68 @@ export class MailLoop {
       if (await this.handleStop(error, 'sync')) return report;
       context.logger.warn('mail sync failed; will retry', { error });
     }
-    const sendingPaused = context.state.pause !== null;
+    const tally: PassTally = { report, failed: new Set(), retried: new Map() };
+    const limits: PassLimits = {
+      maxMessages: Math.max(1, Math.floor(options.maxMessagesPerPass ?? DEFAULT_MESSAGES_PER_PASS)),
+      maxReads: Math.max(0, Math.floor(options.maxReadsPerPass ?? DEFAULT_READS_PER_PASS)),
+    };
+    const ahead = readAhead(this.candidates(), limits);
+    const stopped = ahead.length > 0 && (await this.runBatch(ahead, tally, (id) => this.readAhead(id, report))).stopped;
+    if (!stopped) {
+      // A message that failed its read ahead is not tried again in the same pass (one failure per pass).
+      const waiting = this.candidates().filter(({ id }) => !tally.failed.has(id));
+      await this.runBatch(workBatch(waiting, limits.maxMessages), tally, async (id) => {
+        const progress = await this.process(id);
+        if (progress !== undefined && progress.stage !== 'waiting_send') report.finished++;
+      });
+    }
+    if (report.finished > 0) await this.countRetryableFailures(tally.retried);
+    return report;
+  }
+
+  /** The messages waiting for work now, oldest first, less those that must wait (sending paused, model budget spent). */
+  private candidates(): PassCandidate[] {
+    const { state, modelBudget } = this.context;
+    const sendingPaused = state.pause !== null;
     // Past the day's model budget, messages still to be read or drafted wait (each would only be fetched again).
-    const modelWaits = context.modelBudget.exhausted();
-    const work = context.state
+    const modelWaits = modelBudget.exhausted();
+    return state
       .unfinished()
       .filter(({ progress }) => !(sendingPaused && progress.stage === 'waiting_send'))
-      .filter(({ progress }) => !(modelWaits && (progress.stage === 'queued' || progress.stage === 'read')))
-      .map(({ id }) => id);
-    const retried = new Map<string, unknown>();
-    await runPool(work, {
-      concurrency: Math.max(1, options.concurrency ?? 4),
+      .filter(({ progress }) => !(modelWaits && (progress.stage === 'queued' || progress.stage === 'read')));
+  }
+
+  /** Runs `run` over the ids on the workers; a failure is judged as the loop judges every failure. */
+  private runBatch(ids: readonly string[], tally: PassTally, run: (id: string) => Promise<void>): Promise<PoolRun> {
+    return runPool(ids, {
+      concurrency: Math.max(1, this.options.concurrency ?? 4),
       run: async (id) => {
-        const progress = await this.process(id);
+        await run(id);
         this.failures.delete(id);
         this.retryableFailures.delete(id);
-        if (progress !== undefined && progress.stage !== 'waiting_send') report.finished++;
       },
       onError: async (error, id) => {
         if (await this.handleStop(error, 'process')) return 'stop';
         // The message waits for the next budget day: not a failure of its own.
         if (error instanceof ModelBudgetExhaustedError) return 'continue';
-        report.failed++;
-        if (error instanceof FleetError && error.retryable) retried.set(id, error);
+        tally.report.failed++;
+        tally.failed.add(id);
+        if (error instanceof FleetError && error.retryable) tally.retried.set(id, error);
         await this.recordFailure(id, error);
         return 'continue';
       },
     });
-    if (report.finished > 0) await this.countRetryableFailures(retried);
-    return report;
+  }
+
+  /** The read stage alone of a queued message (learns its sender); a message it closes counts as finished. */
+  private async readAhead(id: string, report: LoopReport): Promise<void> {
+    if (this.context.state.progress(id)?.stage !== 'queued') return;
+    try {
+      const { progress } = await readMessage(this.deps, id);
+      if (progress.stage !== 'read') report.finished++;
+    } finally {
+      this.deps.memory.release(id);
+    }
   }
 
   /** Messages that failed retryably in a pass where others got through: past the limit, to review. */

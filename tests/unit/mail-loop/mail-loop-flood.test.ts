@@ -1,0 +1,197 @@
+// A flood of mail from one sender (a misconfigured system, a mail bomb) must not hold up the agent's
+// round, nor a real correspondent's single message until the flood is worked through: a pass works on a
+// bounded batch, taken in turns by sender, and every message is still worked exactly once in later passes.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { createSilentLogger } from '@agent-fleet/kernel/logger';
+import type { EmailForModel, LlmClient } from '../../../agent-image/src/ports/llm-client.ts';
+import type { MailMessage, MailProvider } from '../../../agent-image/src/ports/mail-provider.ts';
+import { MailLoop } from '../../../agent-image/src/services/mail-loop/mail-loop.ts';
+import { readAhead, workBatch, type PassCandidate } from '../../../agent-image/src/services/mail-loop/pass-plan.ts';
+import { TERMINAL_STAGES, type MessageProgress } from '../../../agent-image/src/services/runtime/agent-state-store.ts';
+import type { RuntimeContext } from '../../../agent-image/src/services/runtime/runtime-context.ts';
+import type { SendPipeline } from '../../../agent-image/src/services/runtime/send-pipeline.ts';
+
+const MAILBOX = 'me@acme.example';
+const FLOOD = 'alerts@noisy.example';
+const CORRESPONDENT = 'kim@partner.example';
+
+function inbound(id: string, from: string): MailMessage {
+  return {
+    id, threadId: `t-${id}`, from: { address: from, name: null }, to: [{ address: MAILBOX, name: null }], cc: [], replyTo: [],
+    subject: `note ${id}`, date: null, messageId: `<${id}@mail.example>`, inReplyTo: null, references: [], listId: null,
+    autoSubmitted: null, precedence: null, autoReplyHeaders: {}, idempotencyKey: null, authenticationResults: [], textBody: 'hello',
+    receivedAt: new Date('2026-03-02T09:00:00Z'), labels: ['INBOX'],
+  };
+}
+
+/** The agent's state as the loop sees it: messages in the order of their last change, as the real store keeps them. */
+function memoryState() {
+  const messages = new Map<string, MessageProgress>();
+  let cursor: string | null = null;
+  return {
+    messages,
+    state: {
+      pause: null,
+      cursor: () => cursor,
+      setCursor: async (_provider: string, next: string | null) => void (cursor = next),
+      progress: (id: string) => messages.get(id),
+      setProgress: async (id: string, next: MessageProgress) => {
+        messages.delete(id);
+        messages.set(id, next);
+      },
+      unfinished: () => [...messages].filter(([, entry]) => !TERMINAL_STAGES.has(entry.stage)).map(([id, progress]) => ({ id, progress })),
+    },
+  };
+}
+
+/**
+ * A loop over a mailbox holding `mail` (id → sender), all new at the first sync. The model classifies
+ * every message as a newsletter (no reply, no filing configured), recording who it was asked about.
+ */
+function floodedLoop(mail: ReadonlyArray<readonly [string, string]>, limits: { maxMessagesPerPass: number; maxReadsPerPass: number }) {
+  const senders = new Map(mail);
+  const { messages, state } = memoryState();
+  const seen = { classified: [] as string[], fetched: 0, killed: false };
+  let synced = false;
+  const provider = {
+    listChangesSince: async () => {
+      const messageIds = synced ? [] : [...senders.keys()];
+      synced = true;
+      return { messageIds, nextCursor: 'c1', fullResync: false };
+    },
+    getMessage: async (id: string) => {
+      seen.fetched++;
+      return inbound(id, senders.get(id) ?? 'nobody@mail.example');
+    },
+  } as unknown as MailProvider;
+  const llm = {
+    classify: async (email: EmailForModel) => {
+      seen.classified.push(email.subject.replace('note ', ''));
+      return { value: { type: 'newsletter', confidence: 0.9 }, usage: { model: 'claude-haiku-4', inputTokens: 10, outputTokens: 5 } };
+    },
+  } as unknown as LlmClient;
+  const ledger = new Map<string, number>();
+  const context = {
+    kill: {
+      get killed() {
+        return seen.killed;
+      },
+      assertAlive: (where: string) => {
+        if (seen.killed) throw new FleetError('killed', `killed before ${where}`);
+      },
+    },
+    config: {
+      mailbox: MAILBOX,
+      permissions: { 'mail.read': true },
+      knownContacts: [],
+      admins: [],
+      triage: { labelPrefix: 'AgentFleet', markReadTypes: [], archiveTypes: [] },
+    },
+    state,
+    modelBudget: {
+      exhausted: () => false,
+      admit: async () => undefined,
+      reserve: () => null,
+      release: () => undefined,
+      settle: () => undefined,
+      calls: { answered: (key: string) => ledger.get(key) ?? 0, count: (key: string) => void ledger.set(key, (ledger.get(key) ?? 0) + 1) },
+    },
+    audit: { append: async () => undefined },
+    metrics: {
+      setLastSync: () => undefined, emailsRead: () => undefined, dataRead: () => undefined, action: () => undefined,
+      knownSenderUnauthenticated: () => undefined, llmTokens: () => undefined, llmCost: () => undefined,
+    },
+    outbox: { get: () => undefined },
+    policyState: () => ({ knownContacts: [] }),
+    logger: createSilentLogger(),
+    now: () => new Date('2026-03-02T10:00:00Z'),
+  } as unknown as RuntimeContext;
+  const loop = new MailLoop({
+    context, pipeline: {} as SendPipeline, provider, llm, providerKind: 'gmail', onAuthFailure: async () => undefined, concurrency: 4,
+    retry: { maxAttempts: 1, sleep: async () => undefined },
+    ...limits,
+  });
+  return { loop, seen, messages };
+}
+
+/** The flood first (ids f0…), the correspondent's one message last (id k0). */
+function floodThenOne(count: number): [string, string][] {
+  return [...Array.from({ length: count }, (_, index): [string, string] => [`f${index}`, FLOOD]), ['k0', CORRESPONDENT]];
+}
+
+describe('a mail loop pass under a flood', () => {
+  test('one pass works on a bounded batch, and the correspondent behind the flood is in it', async () => {
+    const { loop, seen } = floodedLoop(floodThenOne(300), { maxMessagesPerPass: 10, maxReadsPerPass: 1000 });
+    const report = await loop.tick();
+    assert.equal(report.found, 301);
+    assert.equal(seen.classified.length, 10, 'the model is asked about one batch, not the whole flood');
+    assert.ok(seen.classified.includes('k0'), 'the one message of another sender takes a turn in the first pass');
+  });
+
+  test('every message is worked exactly once over the passes that follow; none is lost or repeated', async () => {
+    const { loop, seen, messages } = floodedLoop(floodThenOne(95), { maxMessagesPerPass: 10, maxReadsPerPass: 30 });
+    const waiting = () => [...messages.values()].some((progress) => !TERMINAL_STAGES.has(progress.stage));
+    let passes = 0;
+    do {
+      await loop.tick();
+      passes++;
+    } while (waiting() && passes < 30);
+    assert.ok(passes > 1, 'the work took more than one pass');
+    assert.equal(messages.size, 96);
+    assert.ok([...messages.values()].every((progress) => progress.stage === 'done'));
+    assert.equal(seen.classified.length, 96);
+    assert.equal(new Set(seen.classified).size, 96, 'no message is classified twice');
+  });
+
+  test('the reads one pass makes to learn the senders are bounded too', async () => {
+    const { loop, seen } = floodedLoop(floodThenOne(300), { maxMessagesPerPass: 10, maxReadsPerPass: 40 });
+    await loop.tick();
+    // Read ahead (40), then the batch fetched again for its model call (10).
+    assert.ok(seen.fetched <= 50, `fetched ${seen.fetched}`);
+    assert.equal(seen.classified.length, 10);
+  });
+
+  test('a kill during the pass stops it between messages', async () => {
+    const { loop, seen } = floodedLoop(floodThenOne(30), { maxMessagesPerPass: 20, maxReadsPerPass: 100 });
+    const classify = seen.classified;
+    const push = classify.push.bind(classify);
+    classify.push = (...items: string[]) => {
+      const length = push(...items);
+      if (length === 3) seen.killed = true;
+      return length;
+    };
+    await loop.tick();
+    assert.equal(seen.classified.length, 3);
+  });
+});
+
+describe('planning a pass', () => {
+  const queued = (id: string): PassCandidate => ({ id, progress: { stage: 'queued', at: '' } });
+  const read = (id: string, sender: string): PassCandidate => ({
+    id,
+    progress: { stage: 'read', at: '', inbound: { sender, senderAuthenticated: true, authReason: 'dmarc_pass', knownContact: false, injectionSignals: [] } },
+  });
+
+  test('the batch takes one message of each sender in turn, each sender oldest first', () => {
+    const candidates = [read('a1', 'a@x.example'), read('a2', 'a@x.example'), read('a3', 'a@x.example'), read('b1', 'b@x.example'), read('c1', 'C@x.example'), read('b2', 'b@x.example')];
+    assert.deepEqual(workBatch(candidates, 4), ['a1', 'b1', 'c1', 'a2']);
+    assert.deepEqual(workBatch(candidates, 10), ['a1', 'b1', 'c1', 'a2', 'b2', 'a3']);
+  });
+
+  test('a sender is the same sender whatever the case of its address', () => {
+    assert.deepEqual(workBatch([read('a1', 'A@x.example'), read('a2', 'a@x.example'), read('b1', 'b@x.example')], 2), ['a1', 'b1']);
+  });
+
+  test('unread messages share one lane, so they do not take the turns of senders already known', () => {
+    const candidates = [queued('q1'), queued('q2'), queued('q3'), read('a1', 'a@x.example'), read('b1', 'b@x.example')];
+    assert.deepEqual(workBatch(candidates, 4), ['q1', 'a1', 'b1', 'q2']);
+  });
+
+  test('nothing is read ahead when every waiting message fits the batch; else the oldest queued, bounded', () => {
+    const candidates = [read('a1', 'a@x.example'), queued('q1'), queued('q2'), queued('q3')];
+    assert.deepEqual(readAhead(candidates, { maxMessages: 4, maxReads: 10 }), []);
+    assert.deepEqual(readAhead(candidates, { maxMessages: 3, maxReads: 2 }), ['q1', 'q2']);
+  });
+});
