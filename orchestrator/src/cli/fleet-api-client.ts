@@ -269,7 +269,7 @@ export class FleetApiClient {
     return this.#transport.download(clientPath(clientId, `/export?actor=${segment(this.#actor)}`), sink);
   }
 
-  backup(clientId: ClientId): Promise<BackupInfo & { frozen: boolean }> {
+  backup(clientId: ClientId): Promise<BackupInfo & { frozen: boolean; stillPaused: boolean }> {
     return this.#transport.request('POST', clientPath(clientId, '/backups'), { actor: this.#actor });
   }
 

@@ -16,6 +16,7 @@ export type ReconcileActionKind =
   | 'target-updated'
   | 'target-removed'
   | 'stopped-killed'
+  | 'thawed'
   | 'orphan-removed'
   | 'failed';
 
@@ -125,6 +126,11 @@ export class ReconcileFleetService {
       current = healthy;
       report.actions.push({ kind: 'recreated', clientId: client.id, detail: 'agent container was missing' });
       await this.deps.afterAgentStart(client.id, healthy.endpoints.control);
+    } else if (current.status === 'paused' && this.deps.operations !== undefined && this.deps.operations.runningOn(client.id) === undefined) {
+      // Paused by a backup whose thaw failed (or by hand): no operation of this orchestrator holds it, so
+      // nothing will ever unpause it. An operation running on it (a backup's freeze) is left alone.
+      await runtime.volumes.thawAgent(client.id);
+      report.actions.push({ kind: 'thawed', clientId: client.id, detail: 'agent was paused with no operation running on it' });
     } else if (!current.running) {
       const exitCode = current.exitCode;
       await runtime.startAgent(client.id);

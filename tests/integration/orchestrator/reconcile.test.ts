@@ -95,6 +95,23 @@ describe('reconciler against the real Docker engine', () => {
     assert.equal(targets.find((target) => target.clientId === clientId)?.address, await agentAddress(container, 9464));
   });
 
+  test('an agent left paused (a backup whose thaw failed) is unpaused, and only then', async () => {
+    const clientId = newClient('rpause');
+    await provision(clientId);
+    const container = resourceNames(clientId).container;
+    await docker.getContainer(container).pause();
+
+    const report = await fleet.orchestrator.reconcile.reconcile();
+    assert.deepEqual(actionsFor(report, clientId), ['thawed'], JSON.stringify(report));
+    const state = (await docker.getContainer(container).inspect()).State;
+    assert.equal(state.Paused, false);
+    assert.equal(state.Running, true);
+    assert.equal((await agentCall(fleet.orchestrator.tls.ca.certificatePem, clientId, await agentAddress(container, 8080), '/healthz')).status, 200);
+
+    const again = await fleet.orchestrator.reconcile.reconcile();
+    assert.deepEqual(actionsFor(again, clientId), [], 'a running agent is not thawed again');
+  });
+
   test("a killed client's running agent is stopped and stays stopped", async () => {
     const clientId = newClient('rkill');
     await provision(clientId);

@@ -30,7 +30,14 @@ void describe('the daily backup job', () => {
 
   test('a run with failed clients is logged once, as an error', async () => {
     const { logger, lines } = recordingLogger();
-    const report: ScheduledBackupReport = { backedUp: ['acme'], skipped: [], pruned: 1, failed: [{ clientId: 'abcd', error: 'busy' }] };
+    const report: ScheduledBackupReport = { backedUp: ['acme'], skipped: [], pruned: 1, failed: [{ clientId: 'abcd', error: 'busy' }], stillPaused: [] };
+    await runBackupJob({ runScheduled: () => Promise.resolve(report) }, logger);
+    assert.deepEqual(lines, [{ level: 'error', message: 'scheduled backups done' }]);
+  });
+
+  test('a run that left an agent paused is logged as an error', async () => {
+    const { logger, lines } = recordingLogger();
+    const report: ScheduledBackupReport = { backedUp: ['acme'], skipped: [], pruned: 0, failed: [], stillPaused: ['acme'] };
     await runBackupJob({ runScheduled: () => Promise.resolve(report) }, logger);
     assert.deepEqual(lines, [{ level: 'error', message: 'scheduled backups done' }]);
   });

@@ -53,7 +53,7 @@ void describe('the scheduled run reads each client again when its turn comes', (
     test(`a client ${what} since the list was taken is skipped: no snapshot, no backup, no failure`, async () => {
       const run = await fixture(current);
       const report = await run.backups.runScheduled();
-      assert.deepEqual(report, { backedUp: [], skipped: [ACME], pruned: 0, failed: [] });
+      assert.deepEqual(report, { backedUp: [], skipped: [ACME], pruned: 0, failed: [], stillPaused: [] });
       assert.equal(run.snapshots(), 0);
       assert.deepEqual(await run.service.list(ACME), []);
       assert.equal(run.log.length, 0);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseClientId } from '@agent-fleet/kernel/client-id';
 import { buildAgentContainerOptions } from '../../../orchestrator/src/adapters/docker/agent-container-options.ts';
+import { volumeHelperOptions } from '../../../orchestrator/src/adapters/docker/helper-containers.ts';
 import type { AgentWorkloadSpec } from '../../../orchestrator/src/ports/container-runtime.ts';
 
 const MIB = 1024 * 1024;
@@ -42,9 +43,10 @@ void test('every hardening setting is present', () => {
   assert.equal(host.PidsLimit, 128);
   assert.equal(host.Init, true);
   assert.equal(host.IpcMode, 'private');
+  assert.equal((host as Record<string, unknown>)['CgroupnsMode'], 'private', 'never the host cgroup namespace, whatever the engine defaults to');
   assert.deepEqual(host.LogConfig, { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } });
   assert.deepEqual(host.RestartPolicy, { Name: 'no' });
-  for (const weakening of ['PidMode', 'UsernsMode', 'CgroupnsMode', 'Devices', 'DeviceRequests', 'Binds', 'VolumesFrom', 'Sysctls', 'Links']) {
+  for (const weakening of ['PidMode', 'UsernsMode', 'Devices', 'DeviceRequests', 'Binds', 'VolumesFrom', 'Sysctls', 'Links']) {
     assert.equal((host as Record<string, unknown>)[weakening], undefined, weakening);
   }
   assert.ok(!(host.SecurityOpt ?? []).some((option) => /unconfined|apparmor|seccomp|label/.test(option)), 'engine profiles stay on');
@@ -96,4 +98,10 @@ void test('an OCI runtime is set only when one is configured', () => {
 void test('the client config never travels in the environment', () => {
   const options = buildAgentContainerOptions(spec({ configYaml: 'client: acme\nsecretish: do-not-leak\n' }));
   assert.ok(!JSON.stringify(options).includes('do-not-leak'));
+});
+
+void test('volume helpers run in private IPC and cgroup namespaces', () => {
+  const host = volumeHelperOptions({ clientId: parseClientId('acme'), fleetLabels: {}, image: 'agent-fleet/agent:test', user: '10001:10001', readOnly: true }).HostConfig as Record<string, unknown>;
+  assert.equal(host['IpcMode'], 'private');
+  assert.equal(host['CgroupnsMode'], 'private');
 });

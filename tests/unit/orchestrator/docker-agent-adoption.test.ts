@@ -199,6 +199,7 @@ describe('creating an agent where a container of ours was left behind', () => {
     ['a supplementary group', (container) => void (container.HostConfig.GroupAdd = ['0'])],
     ['a device cgroup rule', (container) => void (container.HostConfig.DeviceCgroupRules = ['c *:* rwm'])],
     ['the host UTS namespace', (container) => void (container.HostConfig.UTSMode = 'host')],
+    ['the host cgroup namespace', (container) => void Object.assign(container.HostConfig, { CgroupnsMode: 'host' })],
     ['another cgroup parent', (container) => void (container.HostConfig.CgroupParent = '/unlimited')],
     ['an anonymous volume mounted', (container) => void (container.Mounts = [{ Type: 'volume', Name: 'f'.repeat(64), Source: '', Destination: '/app', Driver: 'local', Mode: '', RW: true, Propagation: '' }])],
     ['the data volume mounted with options of its own', (container) => void (container.HostConfig.Mounts = [{ Type: 'volume', Source: 'fleet-acme-data', Target: '/data', ReadOnly: false, VolumeOptions: { Subpath: 'other' } } as never])],

@@ -1,4 +1,5 @@
 import type Docker from 'dockerode';
+import type { EngineHostConfig } from './engine-host-config.ts';
 
 /** What the agent's image puts into every container made from it (the engine merges it into the container's config). */
 export interface AgentImageFacts {
@@ -36,9 +37,8 @@ const ENGINE_READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys'
 
 /**
  * HostConfig settings compared by a rule of their own below, and those the engine fills in with its own
- * defaults (the console size, the daemon's default /dev/shm size, cgroup namespace mode and, once started,
- * its default ulimits). Every other setting is compared with the one we make, which for all we never set
- * is its empty value: a DNS server, an /etc/hosts entry, a supplementary group, a device rule or the
+ * defaults (the console size, the daemon's default /dev/shm size and, once started, its default ulimits).
+ * Every other setting is compared with the one we make, which for all we never set is its empty value: a DNS server, an /etc/hosts entry, a supplementary group, a device rule or the
  * host's UTS namespace all make a container other than ours.
  */
 const HOST_SETTINGS_WITH_OWN_RULE = new Set([
@@ -56,8 +56,8 @@ const HOST_SETTINGS_WITH_OWN_RULE = new Set([
  * device, an added capability or the host's namespaces is never the container we would make.
  */
 export function agentContainerDrift(wanted: Docker.ContainerCreateOptions, existing: Docker.ContainerInspectInfo, image: AgentImageFacts): string[] {
-  const want = wanted.HostConfig ?? {};
-  const have = (existing.HostConfig ?? {}) as Docker.HostConfig;
+  const want: EngineHostConfig = wanted.HostConfig ?? {};
+  const have = (existing.HostConfig ?? {}) as EngineHostConfig;
   const config = existing.Config as Partial<Docker.ContainerInspectInfo['Config']> | null | undefined;
   const checks: Array<[setting: string, same: boolean]> = [
     ['image', existing.Image === image.id],
@@ -79,6 +79,8 @@ export function agentContainerDrift(wanted: Docker.ContainerCreateOptions, exist
     ['security options', same(sortedStrings(have.SecurityOpt), sortedStrings(want.SecurityOpt))],
     ['init', same(have.Init, want.Init)],
     ['ipc mode', same(have.IpcMode, want.IpcMode)],
+    // An engine older than API 1.41 neither applies nor reports the mode: only a reported one is compared.
+    ['cgroup namespace mode', normalised(have.CgroupnsMode) === undefined || same(have.CgroupnsMode, want.CgroupnsMode)],
     ['pid mode', same(have.PidMode, want.PidMode)],
     ['user namespace mode', same(have.UsernsMode, want.UsernsMode)],
     ['devices', same(have.Devices, want.Devices)],

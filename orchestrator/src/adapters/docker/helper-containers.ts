@@ -3,6 +3,7 @@ import type Docker from 'dockerode';
 import { clientLabels, resourceNames, type ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { AGENT_DATA_PATH } from './agent-container-options.ts';
+import type { EngineHostConfig } from './engine-host-config.ts';
 
 export const LABEL_COMPONENT = 'io.agentfleet.component';
 /** Components of the short-lived containers that work on a client's volume. */
@@ -10,7 +11,8 @@ export const HELPER_COMPONENTS = ['volume-helper', 'volume-reader'] as const;
 
 /**
  * A never-started (archive API) or short-lived (node script) container on the client's volume: the agent
- * image, non-root, no capabilities, read-only root, no network, small limits, labelled for cleanup.
+ * image, non-root, no capabilities, read-only root, no network, private IPC and cgroup namespaces, small
+ * limits, labelled for cleanup.
  */
 export function volumeHelperOptions(input: {
   clientId: ClientId;
@@ -22,6 +24,21 @@ export function volumeHelperOptions(input: {
 }): Docker.ContainerCreateOptions {
   const names = resourceNames(input.clientId);
   const memory = 128 * 1024 * 1024;
+  const hostConfig: EngineHostConfig = {
+    NetworkMode: 'none',
+    CapDrop: ['ALL'],
+    SecurityOpt: ['no-new-privileges:true'],
+    ReadonlyRootfs: true,
+    IpcMode: 'private',
+    CgroupnsMode: 'private',
+    Memory: memory,
+    MemorySwap: memory,
+    PidsLimit: 32,
+    Init: true,
+    LogConfig: { Type: 'json-file', Config: { 'max-size': '1m', 'max-file': '1' } },
+    Mounts: [{ Type: 'volume', Source: names.volume, Target: AGENT_DATA_PATH, ReadOnly: input.readOnly }],
+    RestartPolicy: { Name: 'no' },
+  };
   return {
     name: `${names.container}-helper-${randomBytes(4).toString('hex')}`,
     Image: input.image,
@@ -30,19 +47,7 @@ export function volumeHelperOptions(input: {
     Cmd: input.script?.args ?? [],
     Labels: { ...clientLabels(input.clientId), ...input.fleetLabels, [LABEL_COMPONENT]: 'volume-helper' },
     NetworkDisabled: true,
-    HostConfig: {
-      NetworkMode: 'none',
-      CapDrop: ['ALL'],
-      SecurityOpt: ['no-new-privileges:true'],
-      ReadonlyRootfs: true,
-      Memory: memory,
-      MemorySwap: memory,
-      PidsLimit: 32,
-      Init: true,
-      LogConfig: { Type: 'json-file', Config: { 'max-size': '1m', 'max-file': '1' } },
-      Mounts: [{ Type: 'volume', Source: names.volume, Target: AGENT_DATA_PATH, ReadOnly: input.readOnly }],
-      RestartPolicy: { Name: 'no' },
-    },
+    HostConfig: hostConfig,
   };
 }
 

@@ -22,8 +22,10 @@ export function formatExportVerification(file: string, verification: ExportVerif
   return [`${file}: NOT VALID (${verification.problems.length} problems)`, ...verification.problems.map((problem) => `  ${problem.kind}: ${problem.message}`)].join('\n');
 }
 
-export function formatBackupCreated(backup: BackupInfo & { frozen: boolean }): string {
-  return `${backup.backupId}: backup of ${backup.clientId} stored (${mib(backup.sizeBytes)}, encrypted under the client's key${backup.frozen ? '; the agent was paused while its volume was read' : ''})`;
+export function formatBackupCreated(backup: BackupInfo & { frozen: boolean; stillPaused?: boolean }): string {
+  const stored = `${backup.backupId}: backup of ${backup.clientId} stored (${mib(backup.sizeBytes)}, encrypted under the client's key${backup.frozen ? '; the agent was paused while its volume was read' : ''})`;
+  if (backup.stillPaused !== true) return stored;
+  return `${stored}\nWARNING: the agent could not be unpaused and does no work: \`fleet reconcile\` unpauses it (or \`docker unpause\` its container)`;
 }
 
 export function formatBackupList(backups: readonly BackupInfo[]): string {

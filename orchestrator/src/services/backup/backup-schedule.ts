@@ -13,8 +13,8 @@ export const DEFAULT_BACKUP_SCHEDULE = '15 3 * * *';
 export async function runBackupJob(backups: Pick<ClientBackups, 'runScheduled'>, logger: Logger): Promise<void> {
   try {
     const report = await backups.runScheduled('scheduler');
-    const log = report.failed.length > 0 ? logger.error : logger.info;
-    log.call(logger, 'scheduled backups done', { clients: report.backedUp.length, skipped: report.skipped.length, pruned: report.pruned, failed: report.failed.length });
+    const log = report.failed.length > 0 || report.stillPaused.length > 0 ? logger.error : logger.info;
+    log.call(logger, 'scheduled backups done', { clients: report.backedUp.length, skipped: report.skipped.length, pruned: report.pruned, failed: report.failed.length, stillPaused: report.stillPaused });
   } catch (error) {
     logger.error('scheduled backups could not run', { error });
   }

@@ -73,10 +73,10 @@ export interface RestoreResult {
 /**
  * Restores a client's volume from a backup. Nothing is touched until the whole backup decrypted and
  * proved a usable snapshot (a corrupt, truncated, foreign-client or wrong-key backup is refused first).
- * The snapshot is staged inside the volume beside the live data and swapped in by a journaled helper,
- * so an interruption at any step leaves the previous content (a later restore or `recover` rolls an
- * interrupted swap back). The agent then starts in a fresh container with a new secret introduction,
- * and its audit chain is checked against the checkpoint the orchestrator kept outside it.
+ * The agent is stopped, then the snapshot is staged inside the volume beside the live data and swapped in
+ * by a journaled helper, so an interruption at any step leaves the previous content (a later restore or
+ * `recover` rolls an interrupted swap back). The agent then starts in a fresh container with a new secret
+ * introduction, and its audit chain is checked against the checkpoint the orchestrator kept outside it.
  */
 export class RestoreClientService {
   private readonly deps: RestoreDependencies;
@@ -173,8 +173,10 @@ export class RestoreClientService {
       // that was revived since, it would start an agent killed at once while the registry says active, and
       // which `fleet revive` refuses (the client is not killed). A killed client's flag is put back below.
       const content = client.status === 'killed' ? opened.plaintext : snapshotWithout(opened.plaintext, new Set([KILL_FLAG_FILE]));
-      await runtime.volumes.stage(clientId, image, staging, content);
+      // Stopped before the backup lands in its volume: an agent still running (maybe the compromised one the
+      // restore is for) could rewrite the staged tree before it is swapped in.
       await runtime.stopAgent(clientId, 10);
+      await runtime.volumes.stage(clientId, image, staging, content);
       // The stopped agent recorded its last heads; the backup is older, and put there on purpose.
       await this.resetJournalAnchor(clientId, backupId);
       await runtime.volumes.swap(clientId, image, user, staging);
