@@ -68,7 +68,7 @@ export function isMissingFile(error: unknown): boolean {
  * bound is a ceiling, not what every read costs (a 2 KiB token must not take a zeroed megabyte).
  */
 async function readAtMost(handle: FileHandle, limit: number, expected: number): Promise<Buffer> {
-  let buffer = Buffer.alloc(Math.max(1, Math.min(limit, expected)));
+  let buffer: Buffer = Buffer.alloc(Math.max(1, Math.min(limit, expected)));
   let length = 0;
   for (;;) {
     const read = (await handle.read(buffer, length, buffer.length - length, length)).bytesRead;
