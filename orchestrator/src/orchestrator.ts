@@ -263,7 +263,11 @@ export async function createOrchestrator(
   const kill = new KillClientService({ config, registry, runtime, targets, secrets, control, clock, logger, egress });
   const revive = new ReviveClientService({ config, registry, runtime, targets, secrets, control, health, clock, logger, vaultAddressFor, introduce, guard: clientOperations });
   const agents = new AgentProxyService({ registry, runtime, secrets, control, clock, logger, volumes: { introduce, guard: clientOperations } });
-  const settings = new ClientSettingsService({ registry, agents, control, clock, logger, egress });
+  const settings = new ClientSettingsService({
+    registry, agents, control, clock, logger, egress,
+    // Called at a recorded change, by which time the support service (made below) exists.
+    supportGrants: { endGrantsOfFormerAdmins: (clientId, admins) => support.endGrantsOfFormerAdmins(clientId, admins) },
+  });
   const support = new SupportAccessService({
     registry,
     clock,

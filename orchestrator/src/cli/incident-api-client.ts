@@ -76,7 +76,7 @@ export class IncidentApiClient {
     return this.#transport.request('POST', incidentPath(id, '/notify'), { ...given(options), actor: this.#actor });
   }
 
-  close(id: string, input: { rootCause: string; lessons: string; remediation?: string | undefined }): Promise<IncidentView> {
+  close(id: string, input: { rootCause: string; lessons: string; remediation?: string | undefined; containmentOverride?: string | undefined }): Promise<IncidentView> {
     return this.#transport.request('POST', incidentPath(id, '/close'), { ...given(input), actor: this.#actor });
   }
 

@@ -50,7 +50,7 @@ export const notifySchema = z
   .strict();
 
 export const closeSchema = z
-  .object({ rootCause: text(4000), lessons: text(4000), remediation: text(4000).optional(), actor: actorSchema.default('api') })
+  .object({ rootCause: text(4000), lessons: text(4000), remediation: text(4000).optional(), containmentOverride: text(1000).optional(), actor: actorSchema.default('api') })
   .strict();
 
 export const reportSchema = z
@@ -125,7 +125,7 @@ export function createIncidentRouter(response: IncidentResponse): Router {
   router.post('/:id/close', async (request, reply) => {
     const body = parseBody(closeSchema, request.body);
     reply.json(
-      await response.incidents.close({ id: request.params.id, rootCause: body.rootCause, lessons: body.lessons, remediation: body.remediation, actor: body.actor }),
+      await response.incidents.close({ id: request.params.id, rootCause: body.rootCause, lessons: body.lessons, remediation: body.remediation, containmentOverride: body.containmentOverride, actor: body.actor }),
     );
   });
 

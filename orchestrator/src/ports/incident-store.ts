@@ -52,6 +52,18 @@ export interface IncidentEvidence {
   by: string;
 }
 
+/**
+ * Why an incident was closed although a containment step tried for a client never held (a kill that did not
+ * stop the container, a rotation that failed): the operator's stated reason, who gave it and when.
+ */
+export interface ContainmentOverride {
+  reason: string;
+  by: string;
+  at: string;
+  /** The steps that never held when it was closed, as `<client> <step>`. */
+  unheld: string[];
+}
+
 export interface IncidentRecord {
   /** INC-<n>, numbered by the registry. */
   id: string;
@@ -77,6 +89,8 @@ export interface IncidentRecord {
   rootCause: string | null;
   lessons: string | null;
   remediation: string | null;
+  /** Set when it was closed with containment that failed and never held; absent or null otherwise. */
+  containmentOverride?: ContainmentOverride | null;
   notifications: IncidentNotification[];
   containment: IncidentContainmentStep[];
   evidence: IncidentEvidence[];
@@ -91,13 +105,22 @@ export interface NewIncident {
   openedBy: string;
 }
 
+export interface IncidentListFilter {
+  openOnly?: boolean;
+  clocksMayRun?: boolean;
+}
+
 /** Incidents in the registry database. Their history is in the ops log; this holds their current state. */
 export interface IncidentStore {
   /** Stores a new open incident under the next number (INC-1, INC-2, …). */
   create(incident: NewIncident): Promise<IncidentRecord>;
   get(id: string): Promise<IncidentRecord | null>;
-  /** Newest first; `openOnly` leaves out closed incidents. */
-  list(filter?: { openOnly?: boolean }): Promise<IncidentRecord[]>;
+  /**
+   * Newest first; `openOnly` leaves out closed incidents; `clocksMayRun` leaves out those closed with their
+   * final report issued (no clock of theirs can run again), so that what is read stays bounded as incidents
+   * accumulate.
+   */
+  list(filter?: IncidentListFilter): Promise<IncidentRecord[]>;
   /**
    * Reads the incident under a row lock, applies `change` and stores what it returns, in one transaction.
    * `change` may throw (a FleetError) to refuse, and then nothing is stored. FleetError `not_found` when

@@ -46,6 +46,14 @@ export interface AuditCheckpoint {
   at: string;
 }
 
+/** Which ops-log entries `listOpsLog` returns; every field given narrows the list (all of them must hold). */
+export interface OpsLogListFilter {
+  clientId?: string;
+  actions?: readonly string[];
+  /** Only entries whose `at` is at or after this instant. */
+  since?: Date;
+}
+
 /** The orchestrator's own state: clients, their operations, and the append-only ops log. */
 export interface Registry {
   /** Atomically takes ownership of a client for provisioning, creating its row when new. */
@@ -98,10 +106,11 @@ export interface Registry {
   /** Appends to the hash-chained ops log. */
   appendOpsLog(entry: NewOpsLogEntry): Promise<OpsLogEntry>;
   /**
-   * Ops-log entries in sequence order: all, one client's, or only the given actions (what a fold that runs
-   * on every metrics scrape reads, instead of the whole log).
+   * Ops-log entries in sequence order: all, one client's, only the given actions (what a fold that runs
+   * on every metrics scrape reads, instead of the whole log), or only those at or after `since` (what a
+   * limit over a recent window reads, instead of the client's whole history).
    */
-  listOpsLog(filter?: { clientId?: string; actions?: readonly string[] }): Promise<OpsLogEntry[]>;
+  listOpsLog(filter?: OpsLogListFilter): Promise<OpsLogEntry[]>;
   /**
    * The same entries as `listOpsLog`, in sequence order, a page of at most `pageSize` (1 to 10,000) at a
    * time: what reads the whole log (verification, `ops-log show`) then holds one page, not the log. Pages

@@ -162,9 +162,13 @@ export class ApprovalNoticeService {
     return recent;
   }
 
-  /** When the ops log says notices of the client were mailed (before a restart, or by another run). */
+  /**
+   * When the ops log says notices of the client were mailed in the last 24 hours (before a restart, or by
+   * another run): only the window the limits count, not every notice the client ever had.
+   */
   private async recordedTimes(clientId: string): Promise<number[]> {
-    const entries = await this.deps.registry.listOpsLog({ clientId, actions: [APPROVAL_NOTICE_ACTION] });
+    const since = new Date(this.clock.now().getTime() - DAY_MS);
+    const entries = await this.deps.registry.listOpsLog({ clientId, actions: [APPROVAL_NOTICE_ACTION], since });
     const times: number[] = [];
     for (const entry of entries) {
       const at = Date.parse(entry.at);

@@ -171,7 +171,14 @@ export class SupportAccessService {
       outcome: 'success',
       details: { grantId: grant.id, approvedBy: by, expiresAt },
     });
-    return this.find(clientId, grant.id);
+    const approved = await this.find(clientId, grant.id);
+    // Another orchestrator on the same registry may have approved or ended the grant between the check above
+    // and this append: the ops log's first approval is the one that counts, and an approval logged after it
+    // (or after a revocation) changes nothing, so its caller is told so rather than shown someone else's.
+    if (approved.status !== 'active' || approved.approvedBy !== by || approved.approvedAt !== now.toISOString()) {
+      throw new FleetError('conflict', `grant ${grant.id} was ${approved.status === 'active' ? `approved by ${String(approved.approvedBy)}` : approved.status} meanwhile; this approval changed nothing`);
+    }
+    return approved;
   }
 
   async revoke(input: { clientId: unknown; grantId: string; actor: string }): Promise<SupportGrant> {
@@ -193,6 +200,22 @@ export class SupportAccessService {
       details: { grantId: grant.id },
     });
     return this.find(clientId, grant.id);
+  }
+
+  /**
+   * Ends, at the change, each active grant approved by someone not among `admins`, the client's admins as
+   * a change of its config just left them: what records such a change calls (ClientSettings.record). Logged
+   * as revocations, so a grant stays ended when the address is made an admin again, whether or not anything
+   * read the grant in between. Returns the grants it ended.
+   */
+  async endGrantsOfFormerAdmins(rawClientId: unknown, admins: readonly string[]): Promise<SupportGrant[]> {
+    const clientId = parseClientId(rawClientId);
+    const speaking = new Set(admins.map((admin) => admin.trim().toLowerCase()));
+    return this.writes.run(async () => {
+      const active = await this.foldedGrantsOf(clientId, (grant) => grant.status === 'active');
+      const unvouched = active.filter((grant) => grant.approvedBy === null || !speaking.has(grant.approvedBy));
+      return Promise.all(unvouched.map((grant) => this.endUnvouchedGrant(grant)));
+    });
   }
 
   async list(rawClientId: unknown): Promise<SupportGrant[]> {
@@ -262,6 +285,12 @@ export class SupportAccessService {
    * the common case on every read of the API, costs one read of the client's grant entries.
    */
   private async grantsOf(clientId: ClientId, keep: (grant: SupportGrant) => boolean): Promise<SupportGrant[]> {
+    const folded = await this.foldedGrantsOf(clientId, keep);
+    return (await this.endUnvouched(clientId, folded)).filter(keep);
+  }
+
+  /** The client's grants that `keep` selects, as the ops log has them: nothing is checked against its admins. */
+  private async foldedGrantsOf(clientId: ClientId, keep: (grant: SupportGrant) => boolean): Promise<SupportGrant[]> {
     const entries = currentLife(await this.deps.registry.listOpsLog({ clientId, actions: GRANT_READ_ACTIONS }));
     const now = this.deps.clock.now();
     const selected = foldGrants(entries, now).filter(keep);
@@ -269,31 +298,32 @@ export class SupportAccessService {
     // Read after the grants: a member removed or reissued meanwhile is then seen, never missed. An identity
     // change only revokes, so the grants it leaves selected are among those selected without it.
     const identityChanges = await this.deps.registry.listOpsLog({ actions: Object.values(MEMBER_IDENTITY_ACTIONS) });
-    const folded = foldGrants(entries, now, identityChanges).filter(keep);
-    return (await this.endUnvouched(clientId, folded)).filter(keep);
+    return foldGrants(entries, now, identityChanges).filter(keep);
   }
 
   /**
    * Ends each active grant whose approver no longer speaks for the client: removed from its admins, or the
-   * client closed. The client gave access through that person; once the client has taken their say away it
-   * would not expect access they opened to outlast it. Logged as a revocation, so the grant stays ended if
-   * the address is made an admin again, and the ops log says why it ended. One read of the client record,
-   * and only when a grant is active.
+   * client gone. The client gave access through that person; once the client has taken their say away it
+   * would not expect access they opened to outlast it. The change of admins ends them when it is recorded
+   * (endGrantsOfFormerAdmins); this is the net under that, for a change recorded without it. Logged as a
+   * revocation, so the grant stays ended if the address is made an admin again, and the ops log says why it
+   * ended. One read of the client record, and only when a grant is active.
    */
   private async endUnvouched(clientId: ClientId, grants: SupportGrant[]): Promise<SupportGrant[]> {
     if (!grants.some((grant) => grant.status === 'active')) return grants;
     const admins = await this.admins.of(clientId);
     const ended: SupportGrant[] = [];
     for (const grant of grants) {
-      if (grant.status !== 'active' || (grant.approvedBy !== null && admins.has(grant.approvedBy))) {
-        ended.push(grant);
-        continue;
-      }
-      const at = this.deps.clock.now().toISOString();
-      await this.logEndOfUnvouched(grant, at);
-      ended.push({ ...grant, revokedAt: at, status: 'revoked' });
+      const vouched = grant.status !== 'active' || (grant.approvedBy !== null && admins.has(grant.approvedBy));
+      ended.push(vouched ? grant : await this.endUnvouchedGrant(grant));
     }
     return ended;
+  }
+
+  private async endUnvouchedGrant(grant: SupportGrant): Promise<SupportGrant> {
+    const at = this.deps.clock.now().toISOString();
+    await this.logEndOfUnvouched(grant, at);
+    return { ...grant, revokedAt: at, status: 'revoked' };
   }
 
   private logEndOfUnvouched(grant: SupportGrant, at: string): Promise<void> {
@@ -307,7 +337,7 @@ export class SupportAccessService {
         clientId: grant.clientId,
         reason: grant.reason,
         outcome: 'success',
-        details: { grantId: grant.id, approvedBy: grant.approvedBy, ended: 'the approver no longer speaks for the client: not among its admins, or the client is closed' },
+        details: { grantId: grant.id, approvedBy: grant.approvedBy, ended: 'the approver no longer speaks for the client: not among its admins, or the client is gone' },
       })
       .then(() => undefined)
       .finally(() => this.ending.delete(grant.id));

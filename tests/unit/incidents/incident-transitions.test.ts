@@ -80,13 +80,13 @@ describe('incident transitions', () => {
   });
 
   test('a report before closing is a draft; the first one after closing is final and stops the clock', () => {
-    const draft = issueReport(incident(), at(2));
+    const draft = issueReport(incident(), at(2), ['acme']);
     assert.equal(draft.final, false);
     assert.equal(draft.incident.reportIssuedAt, null);
     const closed = closeIncident(incident(), { rootCause: 'r', lessons: 'l', remediation: null }, at(3));
-    const final = issueReport(closed, at(4));
+    const final = issueReport(closed, at(4), ['acme']);
     assert.equal(final.final, true);
     assert.equal(final.incident.reportIssuedAt, at(4).toISOString());
-    assert.equal(issueReport(final.incident, at(9)).incident.reportIssuedAt, at(4).toISOString(), 'the first final report counts');
+    assert.equal(issueReport(final.incident, at(9), ['acme']).incident.reportIssuedAt, at(4).toISOString(), 'the first final report counts');
   });
 });

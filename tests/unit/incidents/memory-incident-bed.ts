@@ -5,8 +5,8 @@ import { GENESIS_HASH } from '@agent-fleet/kernel/canonical-json';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { hashOpsLogEntry } from '../../../orchestrator/src/domain/ops-log-chain.ts';
-import type { IncidentRecord, IncidentStore, NewIncident } from '../../../orchestrator/src/ports/incident-store.ts';
-import type { NewOpsLogEntry, OpsLogEntry, Registry } from '../../../orchestrator/src/ports/registry.ts';
+import type { IncidentListFilter, IncidentRecord, IncidentStore, NewIncident } from '../../../orchestrator/src/ports/incident-store.ts';
+import type { NewOpsLogEntry, OpsLogEntry, OpsLogListFilter, Registry } from '../../../orchestrator/src/ports/registry.ts';
 import { IncidentService } from '../../../orchestrator/src/services/incidents/incident-service.ts';
 import { SupportAccessService } from '../../../orchestrator/src/services/support-access.ts';
 import { nothingDoneYet } from './incident-fixture.ts';
@@ -31,9 +31,17 @@ export class MemoryIncidentStore implements IncidentStore {
     return Promise.resolve(this.records.get(id) ?? null);
   }
 
-  list(filter: { openOnly?: boolean } = {}): Promise<IncidentRecord[]> {
-    return Promise.resolve([...this.records.values()].filter((record) => filter.openOnly !== true || record.status !== 'closed').reverse());
+  list(filter: IncidentListFilter = {}): Promise<IncidentRecord[]> {
+    const closedAndReported = (record: IncidentRecord) => record.status === 'closed' && record.reportIssuedAt !== null;
+    const kept = [...this.records.values()].filter(
+      (record) => (filter.openOnly !== true || record.status !== 'closed') && (filter.clocksMayRun !== true || !closedAndReported(record)),
+    );
+    this.largestList = Math.max(this.largestList, kept.length);
+    return Promise.resolve(kept.reverse());
   }
+
+  /** The most incidents one list returned. */
+  largestList = 0;
 
   update(id: string, change: (current: IncidentRecord) => IncidentRecord): Promise<IncidentRecord> {
     const current = this.records.get(id);
@@ -76,11 +84,16 @@ export class MemoryOpsRegistry {
   /** The most entries one read of the log returned (a whole list, or a page). */
   largestRead = 0;
 
-  private matching(filter: { clientId?: string; actions?: readonly string[] }): OpsLogEntry[] {
-    return this.entries.filter((entry) => (filter.clientId === undefined || entry.clientId === filter.clientId) && (filter.actions === undefined || filter.actions.includes(entry.action)));
+  private matching(filter: OpsLogListFilter): OpsLogEntry[] {
+    return this.entries.filter(
+      (entry) =>
+        (filter.clientId === undefined || entry.clientId === filter.clientId) &&
+        (filter.actions === undefined || filter.actions.includes(entry.action)) &&
+        (filter.since === undefined || Date.parse(entry.at) >= filter.since.getTime()),
+    );
   }
 
-  listOpsLog(filter: { clientId?: string; actions?: readonly string[] } = {}): Promise<OpsLogEntry[]> {
+  listOpsLog(filter: OpsLogListFilter = {}): Promise<OpsLogEntry[]> {
     const entries = this.matching(filter);
     this.largestRead = Math.max(this.largestRead, entries.length);
     return Promise.resolve(entries);

@@ -29,10 +29,19 @@ describe('a recorded settings change and the egress tunnels', () => {
   });
   after(() => opened?.close());
 
-  function service(egress: EgressTunnels): ClientSettingsService {
+  function service(egress: EgressTunnels, supportGrants?: ConstructorParameters<typeof ClientSettingsService>[0]['supportGrants']): ClientSettingsService {
     const agents = { reach: async () => ({ clientId: CLIENT, address: 'agent', token: 't' }) };
-    return new ClientSettingsService({ registry: opened.registry, agents, control: {} as AgentControl, clock: { now: () => NOW }, logger: createSilentLogger(), egress });
+    return new ClientSettingsService({
+      registry: opened.registry,
+      agents,
+      control: {} as AgentControl,
+      clock: { now: () => NOW },
+      logger: createSilentLogger(),
+      egress,
+      ...(supportGrants === undefined ? {} : { supportGrants }),
+    });
   }
+  const quietEgress: EgressTunnels = { closeTunnels: () => 0, recheck: async () => 0 };
   const made = (version: number): VersionSummary => ({
     version,
     at: NOW.toISOString(),
@@ -70,5 +79,24 @@ describe('a recorded settings change and the egress tunnels', () => {
     };
     await service(egress).record(CLIENT, { actor: 'ops', via: 'cli' }, made(3), document(7), document(9));
     assert.match((await opened.registry.getClient(CLIENT))?.configYaml ?? '', /bulkThreshold: 9/);
+  });
+
+  test('the support grants are re-checked against the new admins once the registry holds them; a failure does not fail the change', async () => {
+    const asked: { admins: readonly string[]; stored: string }[] = [];
+    await service(quietEgress, {
+      endGrantsOfFormerAdmins: async (clientId, admins) => {
+        asked.push({ admins, stored: (await opened.registry.getClient(clientId))?.configYaml ?? '' });
+        return [];
+      },
+    }).record(CLIENT, { actor: 'ops', via: 'cli' }, made(4), document(9), document(11));
+    assert.deepEqual(asked.map((call) => call.admins), [['dana@acme.example']]);
+    assert.match(asked[0]?.stored ?? '', /bulkThreshold: 11/);
+
+    await service(quietEgress, {
+      endGrantsOfFormerAdmins: async () => {
+        throw new Error('ops log busy');
+      },
+    }).record(CLIENT, { actor: 'ops', via: 'cli' }, made(5), document(11), document(12));
+    assert.match((await opened.registry.getClient(CLIENT))?.configYaml ?? '', /bulkThreshold: 12/);
   });
 });

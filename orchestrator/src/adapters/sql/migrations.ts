@@ -231,4 +231,12 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       ALTER TABLE team_members DROP COLUMN failures, DROP COLUMN failure_window_started_at, DROP COLUMN locked_until;
     `,
   },
+  {
+    version: 10,
+    name: 'incident containment override',
+    // Why an incident was closed although its containment never held (sealed JSON, as its containment steps).
+    sql: `
+      ALTER TABLE incidents ADD COLUMN containment_override jsonb;
+    `,
+  },
 ];

@@ -6,7 +6,7 @@ import { seal, unseal } from '../../portal/crypto/sealed-box.ts';
 export type SealedClientField = 'config_yaml' | 'admins' | 'status_reason';
 
 /** The columns of an incident that hold free text or name people at a client (its notifications, its containment steps' details). */
-export type SealedIncidentField = 'summary' | 'confirmed_scope' | 'root_cause' | 'lessons' | 'remediation' | 'notifications' | 'containment';
+export type SealedIncidentField = 'summary' | 'confirmed_scope' | 'root_cause' | 'lessons' | 'remediation' | 'notifications' | 'containment' | 'containment_override';
 
 /** The fields of an ops-log entry that name people or say what they set: sealed together, in one value per entry. */
 export type SealedOpsLogFields = Pick<OpsLogEntry, ErasableField>;

@@ -1,5 +1,5 @@
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
-import type { IncidentRecord, IncidentStore, NewIncident } from '../../ports/incident-store.ts';
+import type { IncidentListFilter, IncidentRecord, IncidentStore, NewIncident } from '../../ports/incident-store.ts';
 import { SEALED_PREFIX, type RegistrySealer, type SealedIncidentField } from './registry-sealer.ts';
 import type { SqlExecutor } from './sql-executor.ts';
 
@@ -25,6 +25,7 @@ type IncidentRow = {
   remediation: string | null;
   notifications: unknown;
   containment: unknown;
+  containment_override: unknown;
   evidence: unknown;
   updated_at: Timestamp;
 };
@@ -42,7 +43,7 @@ function json<T>(value: unknown): T {
 }
 
 const SEALED_TEXT_FIELDS = ['summary', 'confirmed_scope', 'root_cause', 'lessons', 'remediation'] as const;
-const SEALED_JSON_FIELDS = ['notifications', 'containment'] as const;
+const SEALED_JSON_FIELDS = ['notifications', 'containment', 'containment_override'] as const;
 
 /** An incident's row with its sealed columns opened (values written before sealing read as they are). */
 function openedRow(row: IncidentRow, sealer: RegistrySealer): IncidentRow {
@@ -88,9 +89,17 @@ function toRecord(sealedRow: IncidentRow, sealer: RegistrySealer): IncidentRecor
     remediation: row.remediation,
     notifications: json<IncidentRecord['notifications']>(row.notifications),
     containment: json<IncidentRecord['containment']>(row.containment),
+    containmentOverride: row.containment_override === null || row.containment_override === undefined ? null : json<NonNullable<IncidentRecord['containmentOverride']>>(row.containment_override),
     evidence: json<IncidentRecord['evidence']>(row.evidence),
     updatedAt: iso(row.updated_at),
   };
+}
+
+/** The WHERE clause of a list (fixed text, no input in it). */
+export function listCondition(filter: IncidentListFilter): string {
+  if (filter.openOnly === true) return " WHERE status <> 'closed'";
+  if (filter.clocksMayRun === true) return " WHERE status <> 'closed' OR report_issued_at IS NULL";
+  return '';
 }
 
 /**
@@ -137,10 +146,8 @@ export class SqlIncidentStore implements IncidentStore {
     return row ? toRecord(row, this.sealer) : null;
   }
 
-  async list(filter: { openOnly?: boolean } = {}): Promise<IncidentRecord[]> {
-    const rows = filter.openOnly
-      ? await this.sql.query<IncidentRow>("SELECT * FROM incidents WHERE status <> 'closed' ORDER BY number DESC")
-      : await this.sql.query<IncidentRow>('SELECT * FROM incidents ORDER BY number DESC');
+  async list(filter: IncidentListFilter = {}): Promise<IncidentRecord[]> {
+    const rows = await this.sql.query<IncidentRow>(`SELECT * FROM incidents${listCondition(filter)} ORDER BY number DESC`);
     return rows.map((row) => toRecord(row, this.sealer));
   }
 
@@ -171,7 +178,7 @@ export class SqlIncidentStore implements IncidentStore {
               confirmed_at = $6::timestamptz, confirmed_scope = $7, contained_at = $8::timestamptz,
               closed_at = $9::timestamptz, report_issued_at = $10::timestamptz, root_cause = $11, lessons = $12,
               remediation = $13, notifications = $14::jsonb, containment = $15::jsonb, evidence = $16::jsonb,
-              updated_at = $17::timestamptz
+              updated_at = $17::timestamptz, containment_override = $18::jsonb
         WHERE id = $1 RETURNING *`,
       [
         id,
@@ -191,6 +198,7 @@ export class SqlIncidentStore implements IncidentStore {
         sealed('containment', next.containment),
         JSON.stringify(next.evidence),
         next.updatedAt,
+        sealed('containment_override', next.containmentOverride ?? null),
       ],
     );
     return stored;

@@ -7,7 +7,7 @@ import type { ClientStatus } from '../../domain/client-status.ts';
 import { hashOpsLogEntry, newSeals, OPS_LOG_ANCHORED_ACTION, type OpsLogHead } from '../../domain/ops-log-chain.ts';
 import type { OpsLogCheckpointStatus } from '../../domain/ops-log-checkpoint-status.ts';
 import { boundOpsLogDetails } from '../../domain/ops-log-details.ts';
-import type { AuditCheckpoint, ClaimResult, ClientRecord, NewClient, NewOpsLogEntry, OpsLogEntry, Registry } from '../../ports/registry.ts';
+import type { AuditCheckpoint, ClaimResult, ClientRecord, NewClient, NewOpsLogEntry, OpsLogEntry, OpsLogListFilter, Registry } from '../../ports/registry.ts';
 import type { OpsLogHeadCheckpoint } from './ops-log-head-checkpoint.ts';
 import { opsLogHeadWritesSettled, recordOpsLogHead, type HeadRecording } from './ops-log-head-writer.ts';
 import { SEALED_PREFIX, type RegistrySealer, type SealedOpsLogFields } from './registry-sealer.ts';
@@ -616,8 +616,13 @@ export class SqlRegistry implements Registry {
     });
   }
 
-  async listOpsLog(filter: OpsLogFilter = {}): Promise<OpsLogEntry[]> {
+  async listOpsLog(filter: OpsLogListFilter = {}): Promise<OpsLogEntry[]> {
     const { conditions, parameters } = opsLogConditions(filter);
+    if (filter.since !== undefined) {
+      if (Number.isNaN(filter.since.getTime())) throw new FleetError('invalid_input', 'an ops-log read since an invalid date');
+      parameters.push(filter.since.toISOString());
+      conditions.push(`at >= $${parameters.length}::timestamptz`);
+    }
     const where = conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`;
     return (await this.sql.query<OpsLogRow>(`SELECT * FROM ops_log${where} ORDER BY seq`, parameters)).map((row) => toOpsLog(row, this.sealer));
   }

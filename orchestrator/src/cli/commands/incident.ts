@@ -165,7 +165,14 @@ export function registerIncidentCommands(program: Command, context: CliContext):
     .requiredOption('--root-cause <text>', 'what caused it')
     .requiredOption('--lessons <text>', 'lessons learned: what changes in the procedures')
     .option('--remediation <text>', 'what was fixed, restored from clean state')
-    .action(async (id: string, options: { rootCause: string; lessons: string; remediation?: string }) => {
+    .option(
+      '--containment-override <reason>',
+      'close although a containment step failed and never held: why that is safe (kept in the incident record and its report)',
+    )
+    .action(async (id: string, options: { rootCause: string; lessons: string; remediation?: string; containmentOverride?: string }) => {
+      if (options.containmentOverride !== undefined && options.containmentOverride.trim() === '') {
+        throw new FleetError('invalid_input', '--containment-override needs the reason closing is safe although containment never held');
+      }
       const view = await (await api()).close(id, options);
       context.print(view, () => formatIncident(view));
     });

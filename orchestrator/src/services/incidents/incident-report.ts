@@ -10,7 +10,7 @@ import { MAX_LINE_BYTES } from './bundle-lines.ts';
 import { checkBundle, readBundleLines } from './bundle-reader.ts';
 import { incidentClocks, type ClockSettings } from './incident-clocks.ts';
 import { INCIDENT_ACTIONS, type IncidentService, type IncidentView } from './incident-service.ts';
-import { issueReport } from './incident-transitions.ts';
+import { issueReport, reportDelivers } from './incident-transitions.ts';
 import {
   auditEventFrom,
   buildTimeline,
@@ -48,8 +48,9 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 /**
  * `fleet incident report`: the post-incident report (timeline, actions, root cause, lessons) as Markdown
  * and HTML. The client's audit events come from the latest evidence bundle sealed for it, used only when
- * its digest and signature still verify. Rendered after `close`, it is the final report and stops the
- * report clock; before, it is a draft. Either way its digests go to the ops log.
+ * its digest and signature still verify. Rendered after `close`, it is final; the report clock stops once
+ * every affected client has had its final report (`--client`; the whole report for an incident of one
+ * client or none). Before closing, it is a draft. Either way its digests go to the ops log.
  */
 export class IncidentReportService {
   private readonly deps: ReportDependencies;
@@ -71,7 +72,10 @@ export class IncidentReportService {
       throw new FleetError('invalid_input', `${current.id} does not concern client ${JSON.stringify(client)}; its clients: ${current.clients.join(', ') || 'none'}`);
     }
     const now = this.deps.clock.now();
-    const { incident: issued, final } = issueReport(current, now);
+    const delivers = reportDelivers(current, client);
+    const thisOne = delivers === undefined ? [] : [delivers];
+    const reportedBefore = current.status === 'closed' ? await this.reportedClients(current) : [];
+    const { incident: issued, final } = issueReport(current, now, [...reportedBefore, ...thisOne]);
     const shown = client === undefined ? issued : incidentForClient(issued, client);
     const incidentText = sharesIncidentText(current, client, request.includeIncidentText === true);
     const { events, sources } = await this.auditOf(shown, now);
@@ -88,14 +92,30 @@ export class IncidentReportService {
     };
     const markdown = renderReportMarkdown(model);
     const html = renderReportHtml(model);
-    const stored = final ? await this.deps.incidents.change(current.id, (record, at) => issueReport(record, at).incident) : current;
-    await this.deps.incidents.log(stored, INCIDENT_ACTIONS.report, request.actor, null, {
+    // Logged before the clock is judged: of two clients' reports rendered at once, the later reader sees both.
+    await this.deps.incidents.log(current, INCIDENT_ACTIONS.report, request.actor, null, {
       final,
       ...(client === undefined ? {} : { client, incidentText: model.incidentText }),
       markdownSha256: sha256(markdown),
       htmlSha256: sha256(html),
     });
+    const stored = final ? await this.stopReportClock(current) : current;
     return { ...(await this.deps.incidents.view(stored)), final, markdown, html };
+  }
+
+  private async stopReportClock(incident: IncidentRecord): Promise<IncidentRecord> {
+    const reported = await this.reportedClients(incident);
+    return this.deps.incidents.change(incident.id, (record, at) => issueReport(record, at, reported).incident);
+  }
+
+  /** The owed reports that had their final one: from the final reports of the incident in the ops log. */
+  private async reportedClients(incident: IncidentRecord): Promise<(string | null)[]> {
+    const since = incident.closedAt === null ? undefined : new Date(incident.closedAt);
+    const entries = await this.deps.registry.listOpsLog({ actions: [INCIDENT_ACTIONS.report], ...(since === undefined ? {} : { since }) });
+    const delivered = entries
+      .filter((entry) => entry.details['incident'] === incident.id && entry.details['final'] === true)
+      .map((entry) => reportDelivers(incident, typeof entry.details['client'] === 'string' ? entry.details['client'] : undefined));
+    return [...new Set(delivered.filter((owed): owed is string | null => owed !== undefined))];
   }
 
   /** The ops-log entries of the incident's timeline, read a page at a time: the report holds those, not the log. */

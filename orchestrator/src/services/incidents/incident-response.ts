@@ -78,8 +78,7 @@ export function createIncidentResponse(deps: IncidentResponseDependencies): Inci
     }),
     reports: new IncidentReportService({ incidents, registry: deps.registry, signer: deps.signer, keys: deps.keys, clock: deps.clock, clocks: deps.clocks }),
     async clockSamples() {
-      const live = (await deps.store.list()).filter((incident) => incident.status !== 'closed' || incident.reportIssuedAt === null);
-      return runningClockSamples(live, deps.clock.now(), deps.clocks);
+      return runningClockSamples(await deps.store.list({ clocksMayRun: true }), deps.clock.now(), deps.clocks);
     },
   };
 }

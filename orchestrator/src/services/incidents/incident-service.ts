@@ -153,21 +153,32 @@ export class IncidentService {
    * to be allowed: a revocation that fails leaves the incident open (close again), never closed with live
    * grants and no `incident-close` entry in the ops log.
    */
-  async close(input: { id: unknown; rootCause: unknown; lessons: unknown; remediation?: unknown; actor: string }): Promise<IncidentView> {
+  async close(input: {
+    id: unknown;
+    rootCause: unknown;
+    lessons: unknown;
+    remediation?: unknown;
+    /** Why closing is safe although containment failed and never held; needed only then. */
+    containmentOverride?: unknown;
+    actor: string;
+  }): Promise<IncidentView> {
     const closure = {
       rootCause: checkText(input.rootCause, 'the root cause', 4000),
       lessons: checkText(input.lessons, 'the lessons learned', 4000),
       remediation: input.remediation === undefined ? null : checkText(input.remediation, 'the remediation', 4000),
     };
+    const override =
+      input.containmentOverride === undefined ? undefined : { reason: checkText(input.containmentOverride, 'the reason for the containment override', 1000), by: input.actor };
     const current = await this.require(input.id);
-    closeIncident(current, closure, this.deps.clock.now());
+    closeIncident(current, closure, this.deps.clock.now(), override);
     const revokedGrants: string[] = [];
     for (const grant of (await this.view(current)).grants.filter((g) => g.status === 'pending' || g.status === 'active')) {
       await this.deps.revokeGrant({ clientId: grant.clientId, grantId: grant.id, actor: input.actor });
       revokedGrants.push(grant.id);
     }
-    const incident = await this.change(current.id, (latest, now) => closeIncident(latest, closure, now));
-    await this.log(incident, INCIDENT_ACTIONS.close, input.actor, closure.rootCause, { lessons: closure.lessons, remediation: closure.remediation, revokedGrants });
+    const incident = await this.change(current.id, (latest, now) => closeIncident(latest, closure, now, override));
+    const overridden = incident.containmentOverride ? { containmentOverride: { reason: incident.containmentOverride.reason, unheld: incident.containmentOverride.unheld } } : {};
+    await this.log(incident, INCIDENT_ACTIONS.close, input.actor, closure.rootCause, { lessons: closure.lessons, remediation: closure.remediation, revokedGrants, ...overridden });
     this.deps.logger.info('incident closed', { incident: incident.id });
     return this.view(incident);
   }

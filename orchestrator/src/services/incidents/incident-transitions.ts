@@ -132,14 +132,46 @@ export function recordEvidence(incident: IncidentRecord, evidence: IncidentEvide
   return stamp(incident, now, { ...responded(incident, now), evidence: [...incident.evidence, evidence] });
 }
 
+/**
+ * The containment steps tried for a client that never held (each failed, none succeeded), as
+ * `<client> <step>`: what is still uncontained. A client never tried is not here: not every incident needs
+ * containment through the fleet.
+ */
+export function unheldContainment(incident: Pick<IncidentRecord, 'containment'>): string[] {
+  const unheld = new Set<string>();
+  for (const step of incident.containment) {
+    const held = incident.containment.some((other) => other.clientId === step.clientId && other.step === step.step && other.outcome === 'success');
+    if (!held) unheld.add(`${step.clientId} ${step.step}`);
+  }
+  return [...unheld];
+}
+
 export interface Closure {
   rootCause: string;
   lessons: string;
   remediation: string | null;
 }
 
-export function closeIncident(incident: IncidentRecord, closure: Closure, now: Date): IncidentRecord {
+/** Who closes an incident whose containment never held, and why that is acceptable. */
+export interface ContainmentOverrideInput {
+  reason: string;
+  by: string;
+}
+
+/**
+ * Closes the incident. One whose containment failed and never held (a client possibly still compromised)
+ * closes only with an explicit override and its reason, kept in the record; an override of containment
+ * that holds is moot and not recorded.
+ */
+export function closeIncident(incident: IncidentRecord, closure: Closure, now: Date, override?: ContainmentOverrideInput): IncidentRecord {
   stillOpen(incident, 'closing');
+  const unheld = unheldContainment(incident);
+  if (unheld.length > 0 && override === undefined) {
+    throw new FleetError(
+      'conflict',
+      `${incident.id} cannot be closed: its containment failed and never held (${unheld.join(', ')}). Contain it again (fleet incident contain), or close it with --containment-override "<why closing is safe>", which is kept in its record and report`,
+    );
+  }
   if (incident.confirmedAt !== null && notificationComplete(incident) === null) {
     const untold = untoldClients(incident).filter((client) => client !== null);
     throw new FleetError(
@@ -147,11 +179,34 @@ export function closeIncident(incident: IncidentRecord, closure: Closure, now: D
       `${incident.id} is a confirmed breach: record that ${untold.length > 0 ? untold.join(', ') : 'the client'} was told of it (fleet incident notify, at or after the confirmation at ${incident.confirmedAt}) before closing it`,
     );
   }
-  return stamp(incident, now, { status: 'closed', closedAt: now.toISOString(), ...closure });
+  const containmentOverride = unheld.length > 0 && override !== undefined ? { ...override, at: now.toISOString(), unheld } : null;
+  return stamp(incident, now, { status: 'closed', closedAt: now.toISOString(), ...closure, ...(containmentOverride === null ? {} : { containmentOverride }) });
 }
 
-/** A report rendered after closing is the final one: the report clock stops at the first. */
-export function issueReport(incident: IncidentRecord, now: Date): { incident: IncidentRecord; final: boolean } {
+/**
+ * The reports an incident owes: one to each affected client (each gets its own, of what concerns it); an
+ * incident that names no client owes its one whole report (`null`).
+ */
+export function reportsOwed(incident: Pick<IncidentRecord, 'clients'>): (string | null)[] {
+  return incident.clients.length === 0 ? [null] : [...incident.clients];
+}
+
+/**
+ * Which owed report a report rendered for `client` (undefined: the whole incident's) is. The whole report of
+ * an incident of several clients is none of theirs: it names them all, so it is not handed to any of them.
+ */
+export function reportDelivers(incident: Pick<IncidentRecord, 'clients'>, client: string | undefined): string | null | undefined {
+  if (client !== undefined) return incident.clients.includes(client) ? client : undefined;
+  if (incident.clients.length === 0) return null;
+  return incident.clients.length === 1 ? incident.clients[0] : undefined;
+}
+
+/**
+ * A report rendered after closing is final. The report clock stops when every owed report has had its final
+ * one (`reported`: those delivered so far, this one included), at the first time that was so.
+ */
+export function issueReport(incident: IncidentRecord, now: Date, reported: readonly (string | null)[]): { incident: IncidentRecord; final: boolean } {
   if (incident.status !== 'closed') return { incident, final: false };
-  return { incident: stamp(incident, now, { reportIssuedAt: incident.reportIssuedAt ?? now.toISOString() }), final: true };
+  if (incident.reportIssuedAt !== null || !reportsOwed(incident).every((owed) => reported.includes(owed))) return { incident, final: true };
+  return { incident: stamp(incident, now, { reportIssuedAt: now.toISOString() }), final: true };
 }

@@ -1,4 +1,4 @@
-import type { IncidentRecord } from '../../ports/incident-store.ts';
+import type { ContainmentOverride, IncidentRecord } from '../../ports/incident-store.ts';
 import type { OpsLogEntry } from '../../ports/registry.ts';
 import type { IncidentClock } from './incident-clocks.ts';
 import { INCIDENT_ACTIONS } from './incident-service.ts';
@@ -61,10 +61,18 @@ function describeWithoutIncidentText(entry: OpsLogEntry): string {
     case INCIDENT_ACTIONS.confirm:
       return 'Breach confirmed';
     case INCIDENT_ACTIONS.close:
-      return 'Closed';
+      return d['containmentOverride'] ? 'Closed with a containment override' : 'Closed';
     default:
       return entry.action;
   }
+}
+
+/** A close entry's containment override, as the timeline says it (empty when there was none). */
+function overrideText(value: unknown): string {
+  if (value === null || typeof value !== 'object') return '';
+  const override = value as Record<string, unknown>;
+  const unheld = Array.isArray(override['unheld']) ? override['unheld'].map(text).join(', ') : '';
+  return ` although containment never held (${unheld}); override: ${text(override['reason'])}`;
 }
 
 /**
@@ -91,7 +99,7 @@ export function describeOpsEntry(entry: OpsLogEntry, options: { incidentText: bo
     case INCIDENT_ACTIONS.evidenceCopy:
       return `Evidence ${text(d['bundle'])} copied out for investigation`;
     case INCIDENT_ACTIONS.close:
-      return `Closed. Root cause: ${entry.reason ?? ''}`;
+      return `Closed${overrideText(d['containmentOverride'])}. Root cause: ${entry.reason ?? ''}`;
     case INCIDENT_ACTIONS.report:
       return `${d['final'] === true ? 'Final' : 'Draft'} post-incident report rendered`;
     default:
@@ -134,7 +142,14 @@ export function incidentForClient(incident: IncidentRecord, clientId: string): I
     notifications: incident.notifications.filter((notice) => notice.clientId === clientId),
     containment: incident.containment.filter((step) => step.clientId === clientId),
     evidence: incident.evidence.filter((bundle) => bundle.clientId === clientId),
+    containmentOverride: overrideFor(incident.containmentOverride ?? null, clientId),
   };
+}
+
+/** The part of a containment override about one client: its steps that never held, or none. */
+function overrideFor(override: ContainmentOverride | null, clientId: string): ContainmentOverride | null {
+  const unheld = override?.unheld.filter((step) => step.startsWith(`${clientId} `)) ?? [];
+  return override === null || unheld.length === 0 ? null : { ...override, unheld };
 }
 
 /**

@@ -53,6 +53,13 @@ interface Section {
 export const WITHHELD_INCIDENT_TEXT =
   'Withheld from this client’s report: written for the whole incident, which concerns other clients too. The operator includes it after reading it for their names and details.';
 
+/** When containment held; or that it never did and why the incident was closed anyway. */
+function contained(incident: ReportModel['incident'], shared: (value: string) => string): string {
+  const override = incident.containmentOverride ?? null;
+  if (override === null) return incident.containedAt ?? '—';
+  return `never held (${override.unheld.join(', ')}); closed ${override.at} by ${override.by} with a containment override: ${shared(override.reason)}`;
+}
+
 function sections(model: ReportModel): Section[] {
   const { incident } = model;
   const dash = (value: string | null) => value ?? '—';
@@ -70,7 +77,7 @@ function sections(model: ReportModel): Section[] {
           ['Clients affected', incident.clients.length > 0 ? incident.clients.join(', ') : 'none named'],
           ['Opened', `${incident.openedAt} by ${incident.openedBy}`],
           ['Breach confirmed', incident.confirmedAt === null ? 'no' : `${incident.confirmedAt}: ${dash(shared(incident.confirmedScope))}`],
-          ['Contained', dash(incident.containedAt)],
+          ['Contained', contained(incident, shared)],
           ['Closed', dash(incident.closedAt)],
         ],
       },

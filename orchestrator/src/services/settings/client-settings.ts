@@ -22,6 +22,8 @@ export interface ClientSettingsDependencies {
   logger: Logger;
   /** The egress proxies (none when the runtime has none): a recorded change cuts tunnels the new settings no longer allow. */
   egress?: EgressTunnels | null;
+  /** Support grants: a change that removes an admin ends the grants that admin approved, at the change. */
+  supportGrants?: { endGrantsOfFormerAdmins(clientId: ClientId, admins: readonly string[]): Promise<unknown> };
 }
 
 /** Who asks, and through what: the author the agent records and the actor the ops log records. */
@@ -147,6 +149,11 @@ export class ClientSettingsService {
     // The proxies decide each CONNECT against the registry's copy; a tunnel opened before the change is cut here
     // (and by the proxies' periodic re-check, should this fail).
     await this.deps.egress?.recheck(clientId).catch((error: unknown) => logger.warn('egress tunnels not re-checked after a settings change', { client: clientId, error }));
+    // Ended now, so that an admin removed and added back does not bring the grant back (every read of the
+    // grants ends them too, should this fail).
+    await this.deps.supportGrants
+      ?.endGrantsOfFormerAdmins(clientId, next.admins)
+      .catch((error: unknown) => logger.warn('support grants not re-checked after a settings change', { client: clientId, error }));
   }
 
   /** A call to the client's agent; its error keeps its code and loses the route prefix. */
