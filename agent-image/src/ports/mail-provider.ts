@@ -261,8 +261,9 @@ export const GRAPH_MESSAGE_SUBSCRIPTION_MAX_MINUTES = 10_080;
 /**
  * Why the provider refused our credentials. `revoked` pauses the agent; the others may not.
  * `wrong_account`: the grant works, but opens another mailbox than the config names (pauses at once).
+ * `grant_replaced`: another writer's grant was stored and is not checked yet (GrantReplacedError; never pauses).
  */
-export type AuthFailureKind = 'revoked' | 'invalid_token' | 'insufficient_scope' | 'wrong_account';
+export type AuthFailureKind = 'revoked' | 'invalid_token' | 'insufficient_scope' | 'wrong_account' | 'grant_replaced';
 
 /** The provider rejected our credentials for good: pause the agent, alert, count an auth failure. */
 export class ProviderAuthError extends FleetError {
@@ -275,6 +276,23 @@ export class ProviderAuthError extends FleetError {
     this.name = 'ProviderAuthError';
     this.kind = kind;
     this.service = options.service ?? 'mailbox';
+  }
+}
+
+/**
+ * The OAuth client took a grant another writer stored while it ran (`fleet connect`, `fleet secrets set`):
+ * nobody has checked yet which mailbox it opens, so the client refuses every call from then on and
+ * nothing is read or sent with it. Not a refusal of our credentials: no pause, no auth failure counted.
+ * The connection is built again (next round), which checks the account before the new grant is used,
+ * and the refused work is done then. Code `unavailable`, retryable: a send or write it refused waits.
+ */
+export class GrantReplacedError extends ProviderAuthError {
+  override readonly code = 'unavailable';
+  override readonly retryable = true;
+
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('grant_replaced', message, options);
+    this.name = 'GrantReplacedError';
   }
 }
 

@@ -1,10 +1,13 @@
 /**
  * When a running agent starts using a value newly stored under one of its secrets (`fleet secrets set`).
  * - `model-call`: the model key, read again before model calls and at once when the old key is refused.
- * - `token-refresh`: the mailbox's OAuth grant, read again at each token refresh and when the grant is refused.
+ * - `token-refresh`: the mailbox's OAuth grant, read again at each token refresh and when the grant is refused,
+ *   and used from there (Outlook).
+ * - `token-refresh-checked`: as `token-refresh`, but the grant found is not used until the agent has
+ *   connected again (the next round) and checked which account it opens (Gmail).
  * - `crm-refused`: the CRM grant, read again each round once the CRM refused the old one (CRM work paused).
  */
-export type SecretPickUp = 'model-call' | 'token-refresh' | 'crm-refused';
+export type SecretPickUp = 'model-call' | 'token-refresh' | 'token-refresh-checked' | 'crm-refused';
 
 /**
  * The secrets a running agent reads again from the store, and when (the agent's connectors,
@@ -13,7 +16,7 @@ export type SecretPickUp = 'model-call' | 'token-refresh' | 'crm-refused';
  */
 export const LIVE_SECRETS = {
   anthropic: 'model-call',
-  gmail: 'token-refresh',
+  gmail: 'token-refresh-checked',
   outlook: 'token-refresh',
   bullhorn: 'crm-refused',
 } as const satisfies Readonly<Record<string, SecretPickUp>>;

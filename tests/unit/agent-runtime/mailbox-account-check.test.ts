@@ -12,6 +12,7 @@ import { Registry } from 'prom-client';
 import { parseClientConfig, type ClientConfig } from '@agent-fleet/kernel/client-config';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { gmailScopesFor } from '@agent-fleet/kernel/provider-scopes';
+import { RotatingOAuth2Client } from '../../../agent-image/src/adapters/gmail/gmail-auth.ts';
 import { GmailMailProvider } from '../../../agent-image/src/adapters/gmail/gmail-mail-provider.ts';
 import { AgentMetrics } from '../../../agent-image/src/observability/agent-metrics.ts';
 import type { SecretSource } from '../../../agent-image/src/ports/secret-source.ts';
@@ -39,7 +40,7 @@ after(async () => {
 });
 
 function configFor(mailbox: string | undefined): ClientConfig {
-  const parsed = parseClientConfig({ client: 'acme', timezone: 'Europe/Berlin', ...(mailbox === undefined ? {} : { mailbox }) });
+  const parsed = parseClientConfig({ client: 'acme', timezone: 'Europe/Berlin', permissions: { 'mail.read': true }, ...(mailbox === undefined ? {} : { mailbox }) });
   if (!parsed.ok) throw new Error(parsed.issues.join('; '));
   return parsed.config;
 }
@@ -61,15 +62,20 @@ function grantOn(emulator: GmailEmulator): StoredGrant {
   return { emulator, refreshToken: emulator.issueRefreshToken(gmailScopesFor({ 'mail.read': true, 'mail.draft': true, 'mail.send': true })) };
 }
 
-/** The mailbox as the stored grant opens it: a Gmail provider on its emulator's account. */
-function gmailConnectors(grant: StoredGrant): Connectors {
+/**
+ * The mailbox as the stored grant opens it: a Gmail provider on its emulator's account, which reads the
+ * stored grant again as the agent's does (`stored`: the grant stored now, which another writer may replace).
+ */
+function gmailConnectors(grant: StoredGrant, stored: () => StoredGrant): Connectors {
+  // The emulator rotates refresh tokens: the rotated one is stored, as Vault stores it (unless another won).
+  const onRotated = async (rotated: string) => {
+    if (stored() !== grant) return stored().refreshToken;
+    grant.refreshToken = rotated;
+    return null;
+  };
+  const readNewer = async () => (stored() === grant ? null : stored().refreshToken);
   const provider = new GmailMailProvider({
-    oauth: googleOAuth(grant.emulator, grant.refreshToken),
-    // The emulator rotates refresh tokens: the rotated one is stored, as Vault stores it.
-    onRefreshTokenRotated: async (rotated) => {
-      grant.refreshToken = rotated;
-      return null;
-    },
+    client: new RotatingOAuth2Client(googleOAuth(grant.emulator, grant.refreshToken), onRotated, readNewer),
     rootUrl: grant.emulator.rootUrl,
     canSend: true,
     logger: createSilentLogger(),
@@ -78,7 +84,7 @@ function gmailConnectors(grant: StoredGrant): Connectors {
 }
 
 /** A mailbox connection as the runtime builds one, whose factory opens whichever emulator `grant` names now. */
-async function bed(config: ClientConfig, first: GmailEmulator) {
+async function bed(config: ClientConfig, first: GmailEmulator, slowAccount: { accountCheckMs: number } | null = null) {
   const directory = await mkdtemp(join(tmpdir(), 'mailbox-account-'));
   cleanups.push(() => rm(directory, { recursive: true, force: true }));
   const keys = KeyRing.single(randomBytes(32));
@@ -86,6 +92,7 @@ async function bed(config: ClientConfig, first: GmailEmulator) {
   const state = await AgentStateStore.open({ directory: join(directory, 'state'), keys });
   const kill = new KillSwitch(join(directory, 'KILLED'));
   const registry = new Registry();
+  const metrics = new AgentMetrics(registry, { client: 'acme', version: '1.0.0' });
   const alerts: PauseNotice[] = [];
   let grant = grantOn(first);
   let recoveries = 0;
@@ -95,7 +102,7 @@ async function bed(config: ClientConfig, first: GmailEmulator) {
     config,
     state,
     audit,
-    metrics: new AgentMetrics(registry, { client: 'acme', version: '1.0.0' }),
+    metrics,
     kill,
     logger: createSilentLogger(),
     now: () => NOW,
@@ -105,9 +112,16 @@ async function bed(config: ClientConfig, first: GmailEmulator) {
   const source = { readSecrets: async () => new Map<string, string>() } as unknown as SecretSource;
   connection = new MailboxConnection({
     config,
-    factory: async () => gmailConnectors(grant),
+    factory: async () => {
+      const made = gmailConnectors(grant, () => grant);
+      // A provider that never says which account the grant opens (a hung call).
+      if (slowAccount !== null) made.provider.mailboxAccount = () => new Promise<string>(() => undefined);
+      return made;
+    },
+    ...(slowAccount === null ? {} : { accountCheckMs: slowAccount.accountCheckMs }),
     source: () => source,
-    context: { kill, logger: createSilentLogger() } as unknown as RuntimeContext,
+    // What the mail loop's sync reads of the runtime (an empty inbox asks no more).
+    context: { kill, logger: createSilentLogger(), state, config, now: () => NOW, metrics, modelBudget: { exhausted: () => false } } as unknown as RuntimeContext,
     pipeline: { attach: (attached: ActionLinks | null) => (links = attached) } as unknown as SendPipeline,
     outbox: { recover: async () => (recoveries++, { reconciled: [], sent: [], pending: [], held: [] }) } as unknown as Outbox,
     approvals: { list: () => [] } as unknown as ApprovalStore,
@@ -142,6 +156,9 @@ async function bed(config: ClientConfig, first: GmailEmulator) {
 
 /** What is connected now (read through a call: an assertion's narrowing does not outlive a reconnect). */
 const connectedKind = (connection: MailboxConnection) => connection.connectors?.providerKind ?? null;
+
+/** Why the agent is paused now (read through a call, for the same reason). */
+const pauseReason = (state: AgentStateStore) => state.pause?.reason ?? null;
 
 /** The Gmail API calls the emulator answered, beside the token endpoint. */
 const apiCalls = (emulator: GmailEmulator) => emulator.requests.filter((request) => request.path !== '/token').map((request) => `${request.method} ${request.path}`);
@@ -239,6 +256,16 @@ describe('the agent acts only in the mailbox its config names', () => {
     assert.equal(agent.status().connection, 'gmail');
   });
 
+  test('a provider that does not answer the account check leaves it unconfirmed for the next round: the connect (an introduction waits on it) returns', async () => {
+    const own = await emulatorFor('agent@acme.example');
+    const agent = await bed(configFor('agent@acme.example'), own, { accountCheckMs: 20 });
+    await agent.connection.connect();
+    assert.equal(agent.connection.connectors, null);
+    assert.equal(agent.connection.state, 'account unconfirmed');
+    assert.equal(agent.connection.retryDue, true);
+    assert.equal(agent.state.pause, null, 'no pause: nobody refused anything');
+  });
+
   test('a revoked grant met by the account check pauses as the mail loop would', async () => {
     const own = await emulatorFor('agent@acme.example');
     const agent = await bed(configFor('agent@acme.example'), own);
@@ -251,5 +278,58 @@ describe('the agent acts only in the mailbox its config names', () => {
     assert.equal(agent.connection.state, 'not connected', 'a refused grant is no account left to confirm');
     assert.equal(agent.connection.retryDue, false);
     assert.deepEqual(agent.connection.missingSecrets, []);
+  });
+
+  test('a grant for another account stored while connected is not used: the connection drops unpaused, and the next connect refuses it', async () => {
+    const own = await emulatorFor('agent@acme.example');
+    const other = await emulatorFor('someone@personal.example');
+    const agent = await bed(configFor('agent@acme.example'), own);
+    await agent.connection.connect();
+    await agent.connection.loop?.tick();
+    assert.equal(connectedKind(agent.connection), 'gmail');
+
+    // Another writer stores a grant for another account; the agent's access token runs out.
+    agent.store(other);
+    own.invalidateAccessTokens();
+    await agent.connection.loop?.tick();
+    assert.equal(agent.connection.connectors, null);
+    assert.equal(agent.connection.loop, null);
+    assert.equal(agent.links(), null, 'nothing can be sent meanwhile');
+    assert.equal(agent.connection.state, 'account unconfirmed');
+    assert.equal(agent.connection.retryDue, true, 'the next round connects again');
+    assert.equal(agent.state.pause, null, 'no refused credential: no pause');
+    assert.equal(agent.alerts.length, 0);
+    assert.deepEqual((await agent.audit.read()).filter((record) => record.action_type === 'auth_failure'), []);
+    assert.deepEqual(apiCalls(other), [], 'the other account was not touched');
+
+    await agent.connection.connect();
+    assert.equal(agent.connection.state, 'wrong account');
+    assert.deepEqual(apiCalls(other), ['GET /gmail/v1/users/me/profile'], 'only its account was asked');
+    assert.equal(pauseReason(agent.state), 'auth');
+  });
+
+  test('a grant for the same account stored while connected is checked at the next connect, and work goes on with it', async () => {
+    const own = await emulatorFor('agent@acme.example');
+    const agent = await bed(configFor('agent@acme.example'), own);
+    await agent.connection.connect();
+    await agent.connection.loop?.tick();
+    const refreshes = () => own.requests.filter((request) => request.path === '/token').length;
+
+    agent.store(own);
+    own.invalidateAccessTokens();
+    await agent.connection.loop?.tick();
+    assert.equal(agent.connection.state, 'account unconfirmed');
+    assert.equal(agent.state.pause, null);
+    const before = own.requests.length;
+    await agent.connection.connect();
+    assert.equal(connectedKind(agent.connection), 'gmail');
+    const since = own.requests.slice(before).filter((request) => request.path !== '/token');
+    assert.deepEqual(since.map((request) => `${request.method} ${request.path}`), ['GET /gmail/v1/users/me/profile'], 'its account asked first');
+    const refreshed = refreshes();
+    own.invalidateAccessTokens();
+    await agent.connection.loop?.tick();
+    assert.equal(agent.connection.state, 'connected', 'its own refreshes do not drop it');
+    assert.equal(refreshes(), refreshed + 1);
+    assert.equal(agent.state.pause, null);
   });
 });

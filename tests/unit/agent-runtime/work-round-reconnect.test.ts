@@ -8,8 +8,15 @@ import type { OpenedAgent } from '../../../agent-image/src/services/runtime/open
 import { runWorkRound } from '../../../agent-image/src/services/runtime/work-round.ts';
 
 /** A connection whose `connect` plays the given outcomes in turn (an Error rejects). */
-function fakeConnection(initial: MailboxConnectionState, outcomes: Array<MailboxConnectionState | Error>) {
+function fakeConnection(initial: MailboxConnectionState, outcomes: Array<MailboxConnectionState | Error>, onTick: () => void = () => undefined) {
   let ticks = 0;
+  // One loop per connection, as MailboxConnection keeps it until it connects again or drops the connection.
+  const loop = {
+    tick: async () => {
+      ticks++;
+      onTick();
+    },
+  };
   const connection = {
     state: initial,
     attempts: 0,
@@ -19,7 +26,7 @@ function fakeConnection(initial: MailboxConnectionState, outcomes: Array<Mailbox
     missingSecrets: [] as string[],
     receipts: null,
     get loop() {
-      return connection.state === 'connected' ? { tick: async () => void ticks++ } : null;
+      return connection.state === 'connected' ? loop : null;
     },
     connect: async () => {
       connection.attempts++;
@@ -31,14 +38,15 @@ function fakeConnection(initial: MailboxConnectionState, outcomes: Array<Mailbox
   return { connection, ticks: () => ticks };
 }
 
-function agentWith(connection: ReturnType<typeof fakeConnection>['connection'], reconnectPending = false) {
+function agentWith(connection: ReturnType<typeof fakeConnection>['connection'], reconnectPending = false, pause: { reason: string } | null = null) {
   return {
-    state: { pause: null },
+    state: { pause },
     outbox: { list: () => [] },
     approvals: { waitingExecution: () => [] },
     pipeline: {},
     connection,
-    pauses: { rateWindowHasRoom: () => true },
+    // A rate-limit pause whose window has no room yet stays on through the round.
+    pauses: { rateWindowHasRoom: () => false },
     reconnect: { pending: reconnectPending },
   } as unknown as OpenedAgent;
 }
@@ -68,5 +76,27 @@ describe('a work round connects again when a round can mend the connection', () 
     assert.equal(await runWorkRound(agent, noResume), true);
     assert.equal(agent.reconnect.pending, false);
     assert.equal(connection.attempts, 2);
+  });
+
+  test('a connection dropped during the round (its grant replaced) is no sync, and the next round connects and checks again', async () => {
+    const { connection, ticks } = fakeConnection('connected', ['connected'], () => {
+      if (ticks() === 1) connection.state = 'account unconfirmed';
+    });
+    const agent = agentWith(connection);
+    assert.equal(await runWorkRound(agent, noResume), false, 'nothing was synced with the dropped connection');
+    assert.equal(connection.attempts, 0);
+    assert.equal(await runWorkRound(agent, noResume), true);
+    assert.equal(connection.attempts, 1, 'connected again, which checks the account');
+    assert.equal(ticks(), 2);
+  });
+
+  test('a rate-limit pause (it holds sends) does not keep an unconfirmed mailbox idle; an authentication pause does', async () => {
+    const rateLimited = fakeConnection('account unconfirmed', ['connected']);
+    assert.equal(await runWorkRound(agentWith(rateLimited.connection, false, { reason: 'rate_limit' }), noResume), true);
+    assert.equal(rateLimited.connection.attempts, 1);
+    assert.equal(rateLimited.ticks(), 1);
+    const authPaused = fakeConnection('account unconfirmed', ['connected']);
+    assert.equal(await runWorkRound(agentWith(authPaused.connection, false, { reason: 'auth' }), noResume), false);
+    assert.equal(authPaused.connection.attempts, 0);
   });
 });

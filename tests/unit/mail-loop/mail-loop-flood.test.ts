@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import type { EmailForModel, LlmClient } from '../../../agent-image/src/ports/llm-client.ts';
-import type { MailMessage, MailProvider } from '../../../agent-image/src/ports/mail-provider.ts';
+import { GrantReplacedError, type MailMessage, type MailProvider } from '../../../agent-image/src/ports/mail-provider.ts';
 import { MailLoop } from '../../../agent-image/src/services/mail-loop/mail-loop.ts';
 import { readAhead, workBatch, type PassCandidate } from '../../../agent-image/src/services/mail-loop/pass-plan.ts';
 import { TERMINAL_STAGES, type MessageProgress } from '../../../agent-image/src/services/runtime/agent-state-store.ts';
@@ -50,7 +50,7 @@ function memoryState() {
  * A loop over a mailbox holding `mail` (id → sender), all new at the first sync. The model classifies
  * every message as a newsletter (no reply, no filing configured), recording who it was asked about.
  */
-function floodedLoop(mail: ReadonlyArray<readonly [string, string]>, limits: { maxMessagesPerPass: number; maxReadsPerPass: number }) {
+function floodedLoop(mail: ReadonlyArray<readonly [string, string]>, limits: { maxMessagesPerPass: number; maxReadsPerPass: number }, fetchError?: Error) {
   const senders = new Map(mail);
   const { messages, state } = memoryState();
   const seen = { classified: [] as string[], fetched: 0, killed: false };
@@ -63,6 +63,7 @@ function floodedLoop(mail: ReadonlyArray<readonly [string, string]>, limits: { m
     },
     getMessage: async (id: string) => {
       seen.fetched++;
+      if (fetchError !== undefined) throw fetchError;
       return inbound(id, senders.get(id) ?? 'nobody@mail.example');
     },
   } as unknown as MailProvider;
@@ -108,12 +109,13 @@ function floodedLoop(mail: ReadonlyArray<readonly [string, string]>, limits: { m
     logger: createSilentLogger(),
     now: () => new Date('2026-03-02T10:00:00Z'),
   } as unknown as RuntimeContext;
+  const authFailures: string[] = [];
   const loop = new MailLoop({
-    context, pipeline: {} as SendPipeline, provider, llm, providerKind: 'gmail', onAuthFailure: async () => undefined, concurrency: 4,
+    context, pipeline: {} as SendPipeline, provider, llm, providerKind: 'gmail', onAuthFailure: async (error) => void authFailures.push(error.kind), concurrency: 4,
     retry: { maxAttempts: 1, sleep: async () => undefined },
     ...limits,
   });
-  return { loop, seen, messages };
+  return { loop, seen, messages, authFailures };
 }
 
 /** The flood first (ids f0…), the correspondent's one message last (id k0). */
@@ -164,6 +166,17 @@ describe('a mail loop pass under a flood', () => {
     };
     await loop.tick();
     assert.equal(seen.classified.length, 3);
+  });
+});
+
+describe('a pass whose connection loses its grant', () => {
+  test('a grant replaced under the pass stops it: the connection is told once per worker at most, the rest is not tried', async () => {
+    const replaced = new GrantReplacedError('gmail: another grant was stored before a token refresh');
+    const { loop, seen, authFailures } = floodedLoop(floodThenOne(30), { maxMessagesPerPass: 20, maxReadsPerPass: 100 }, replaced);
+    const report = await loop.tick();
+    assert.ok(seen.fetched <= 4, `fetched ${seen.fetched}: no more than the workers already under way`);
+    assert.ok(authFailures.length >= 1 && authFailures.every((kind) => kind === 'grant_replaced'));
+    assert.equal(report.failed, 0, 'not a failure of any message');
   });
 });
 

@@ -73,6 +73,8 @@ describe('the secrets a running agent reads again', () => {
     for (const name of Object.keys(LIVE_SECRETS)) {
       assert.notEqual(formatSecretStored('acme', name, 1).replace(name, ''), reconnectOnly, name);
     }
+    assert.match(formatSecretStored('acme', 'gmail', 1), /once it has checked which account it opens/, 'a Gmail grant is checked before use');
+    assert.doesNotMatch(formatSecretStored('acme', 'outlook', 1), /checked which account/);
     assert.equal(secretPickUp('toString'), null, 'an inherited property is no secret name');
     assert.equal(secretPickUp('__proto__'), null);
   });

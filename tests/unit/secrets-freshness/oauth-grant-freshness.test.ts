@@ -2,13 +2,15 @@
 // refresh token the provider rotated, the admin a new grant or key (`fleet secrets set`). The stored value
 // is the truth: the agent picks up what the admin stored without a restart, and its write-backs use
 // check-and-set, so they never overwrite what the admin stored after the agent last read it. Runs against
-// the embedded Vault, the Gmail, Graph and Anthropic emulators, all in process on loopback.
+// the embedded Vault, the Gmail, Graph and Anthropic emulators, all in process on loopback. A Gmail grant
+// is checked for its account before use: the agent takes the admin's at its next connect, a round later.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { Registry } from 'prom-client';
 import { parseClientConfig, type ClientConfig } from '@agent-fleet/kernel/client-config';
 import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
@@ -16,7 +18,9 @@ import { gmailScopesFor, graphScopesFor } from '@agent-fleet/kernel/provider-sco
 import { connectorsFromSecrets, type ConnectorEndpoints } from '../../../agent-image/src/adapters/connectors-from-secrets.ts';
 import { LiveSecret } from '../../../agent-image/src/adapters/vault/live-secret.ts';
 import { VaultSecretSource } from '../../../agent-image/src/adapters/vault/vault-secret-source.ts';
+import { AgentMetrics } from '../../../agent-image/src/observability/agent-metrics.ts';
 import { ProviderAuthError } from '../../../agent-image/src/ports/mail-provider.ts';
+import { AgentRuntime } from '../../../agent-image/src/services/runtime/agent-runtime.ts';
 import type { Connectors } from '../../../agent-image/src/services/runtime/connectors.ts';
 import { startEmbeddedVault, type EmbeddedVault } from '../../../orchestrator/src/adapters/embedded-vault/start-embedded-vault.ts';
 import { createVaultClient } from '../../../orchestrator/src/adapters/vault/vault-client.ts';
@@ -80,6 +84,11 @@ describe('the agent keeps its mailbox grant and model key as stored in Vault', (
     JSON.stringify({ client_id: emulator.clientId, client_secret: emulator.clientSecret, refresh_token: refreshToken });
   const storedRefreshToken = async (source: VaultSecretSource, name: string) =>
     (JSON.parse((await source.readSecretData(name))?.['value'] ?? '{}') as { refresh_token?: string }).refresh_token;
+  const storedRefreshTokenOf = async (id: ClientId) => {
+    const admin = createVaultClient({ endpoint: vault.url, token: vault.rootToken, caPem: vault.caCertificatePem });
+    const read = (await admin.read(`fleet/data/${id}/gmail`)) as { data: { data: { value: string } } };
+    return (JSON.parse(read.data.data.value) as { refresh_token?: string }).refresh_token;
+  };
   const modelKey = () => `test-key-${randomBytes(8).toString('hex')}`;
 
   test('a rotated refresh token is not written over a grant the admin stored after the agent read it', async () => {
@@ -137,24 +146,63 @@ describe('the agent keeps its mailbox grant and model key as stored in Vault', (
     }
   });
 
-  test('Gmail: after the admin stores a new grant and Google refuses the old one, the agent goes on without a restart', async () => {
+  test('Gmail: a grant the admin stores while the agent runs is used only once the agent connected again and checked its account, without a restart', async () => {
     const gmail = new GmailEmulator();
     await gmail.start();
+    const dataDir = await mkdtemp(join(tmpdir(), 'gmail-grant-runtime-'));
+    let runtime: AgentRuntime | null = null;
     try {
-      const { id, source } = await agentSource();
+      const id = parseClientId(`fresh-${++clients}`);
+      await store.ensureClient(id);
       const scopes = gmailScopesFor(PERMISSIONS);
       await store.writeSecret(id, 'gmail', grant(gmail, gmail.issueRefreshToken(scopes)));
       await store.writeSecret(id, 'anthropic', modelKey());
-      const built = await connect(source, 'gmail', gmail.mailbox, { gmailRootUrl: gmail.rootUrl, gmailTokenUrl: gmail.tokenUrl });
-      await built.provider.listChangesSince(null);
+      runtime = new AgentRuntime({
+        config: { ...config('gmail', gmail.mailbox), client: id },
+        dataDir,
+        vaultAddr: vault.url,
+        logger: createSilentLogger(),
+        metrics: new AgentMetrics(new Registry(), { client: id, version: '1.0.0' }),
+        secretSource: (input) => {
+          if (!('wrappingToken' in input)) throw new Error('introduced by a wrapped token only');
+          const source = new VaultSecretSource({ clientId: id, vaultAddr: input.vaultAddr, caPem: vault.caCertificatePem, wrappingToken: input.wrappingToken, wrappedKeyFile: input.wrappedKeyFile, logger: createSilentLogger() });
+          sources.push(source);
+          return source;
+        },
+        connectors: connectorsFromSecrets({ gmailRootUrl: gmail.rootUrl, gmailTokenUrl: gmail.tokenUrl }),
+        syncIntervalMs: 0,
+        sweepIntervalMs: 0,
+        scheduleSummary: false,
+        watchCheckIntervalMs: 0,
+      });
+      const intro = await store.issueAgentIntroduction(id);
+      await runtime.introduce({ wrappingToken: intro.wrappingToken, creationPath: intro.creationPath });
+      await runtime.tick();
+      assert.equal(runtime.status().connection, 'gmail');
+
+      // The admin reconnects: a new consent, and the old one revoked at Google.
       gmail.revokeConsent();
       const reconnected = gmail.issueRefreshToken(scopes);
       await store.writeSecret(id, 'gmail', grant(gmail, reconnected));
-      await built.provider.listChangesSince(null);
-      const stored = await storedRefreshToken(source, 'gmail');
-      assert.ok(stored === reconnected || (stored !== undefined && gmail.refreshTokenActive(stored)), 'the stored grant still works');
+      const refreshedWith = () => gmail.requests.filter((r) => r.path === '/token').map((r) => new URLSearchParams(r.body).get('refresh_token'));
+      await runtime.tick();
+      assert.ok(!refreshedWith().includes(reconnected), 'the new grant is not used before its account is checked');
+      assert.equal(runtime.status().connection, 'account unconfirmed');
+      assert.equal(runtime.status().paused, null, 'a grant replaced is no refused credential: no pause');
+
+      const before = gmail.requests.length;
+      await runtime.tick();
+      const next = gmail.requests.slice(before).map((r) => (r.path === '/token' ? `token ${new URLSearchParams(r.body).get('refresh_token') === reconnected ? 'new' : 'other'}` : `${r.method} ${r.path}`));
+      assert.deepEqual(next.slice(0, 2), ['token new', 'GET /gmail/v1/users/me/profile'], 'the next round connects with it and asks its account first');
+      assert.equal(runtime.status().connection, 'gmail');
+      assert.equal(runtime.status().paused, null);
+      assert.notEqual(runtime.status().lastSync, null);
+      const stored = await storedRefreshTokenOf(id);
+      assert.ok(stored !== undefined && gmail.refreshTokenActive(stored), 'the stored grant (the rotation of the new one) still works');
     } finally {
+      await runtime?.stop();
       await gmail.stop();
+      await rm(dataDir, { recursive: true, force: true });
     }
   });
 

@@ -2,7 +2,7 @@ import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { MailProviderKind } from '../../domain/sender-authentication/sender-verdict.ts';
 import type { CalendarProvider } from '../../ports/calendar-provider.ts';
 import type { LlmClient } from '../../ports/llm-client.ts';
-import { ProviderAuthError, UnreadableMessageError, type Draft, type MailMessage, type MailProvider } from '../../ports/mail-provider.ts';
+import { GrantReplacedError, ProviderAuthError, UnreadableMessageError, type Draft, type MailMessage, type MailProvider } from '../../ports/mail-provider.ts';
 import { DEFAULT_BACKOFF } from '../outbox/backoff.ts';
 import type { MessageProgress } from '../runtime/agent-state-store.ts';
 import type { RuntimeContext } from '../runtime/runtime-context.ts';
@@ -238,7 +238,8 @@ export class MailLoop {
     if (error instanceof FleetError && error.code === 'killed') return true;
     if (error instanceof ProviderAuthError) {
       await this.options.onAuthFailure(error, where);
-      return this.context.state.pause?.reason === 'auth';
+      // A replaced grant drops this connection: nothing more of the pass can reach the provider through it.
+      return error instanceof GrantReplacedError || this.context.state.pause?.reason === 'auth';
     }
     return false;
   }

@@ -1,5 +1,5 @@
 import { isFleetError } from '@agent-fleet/kernel/fleet-error';
-import { ProviderThrottledError } from '../../ports/mail-provider.ts';
+import { GrantReplacedError, ProviderThrottledError } from '../../ports/mail-provider.ts';
 import type { OutboundMessage, SendReceipt, SendReceipts } from '../../ports/send-receipts.ts';
 import { fullJitterDelay, type BackoffPolicy } from './backoff.ts';
 import { classifyProviderError, type ProviderErrorCategory } from './classify-provider-error.ts';
@@ -81,6 +81,9 @@ export async function attemptSend(
       return { kind: 'sent', receipt, reconciled: false };
     } catch (thrown) {
       if (!(thrown instanceof ProviderCallFailed)) throw thrown;
+      // Refused before it went out: the send waits, untouched, until the connection is built again and the
+      // new grant's account checked (no retry against a client that refuses every call, no failure recorded).
+      if (thrown.error instanceof GrantReplacedError) return { kind: 'paused', reason: thrown.error.message };
       const category = classifyProviderError(thrown.error);
       const error = errorSummary(thrown.error);
       options.onError({ category, ...error });

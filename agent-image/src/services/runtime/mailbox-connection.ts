@@ -2,7 +2,7 @@ import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { ClientConfig } from '@agent-fleet/kernel/client-config';
 import { normaliseAddress } from '@agent-fleet/kernel/email-address';
 import type { Logger } from '@agent-fleet/kernel/logger';
-import { ProviderAuthError } from '../../ports/mail-provider.ts';
+import { GrantReplacedError, ProviderAuthError } from '../../ports/mail-provider.ts';
 import type { SecretSource, VersionedSecret } from '../../ports/secret-source.ts';
 import { openCrmLink } from '../mail-loop/crm-link.ts';
 import { MailLoop } from '../mail-loop/mail-loop.ts';
@@ -34,6 +34,8 @@ export interface MailboxConnectionOptions {
   /** Messages processed at once. Default 4. */
   concurrency?: number;
   retry?: Partial<RetryOptions>;
+  /** How long a connect waits for the provider to say which account the grant opens. Default 5 s. */
+  accountCheckMs?: number;
   onAuthFailure: (error: ProviderAuthError, where: string) => Promise<void>;
   /** Told of each new connection (push watches follow the provider). */
   onConnected: (connectors: Connectors) => void;
@@ -41,12 +43,19 @@ export interface MailboxConnectionOptions {
 
 /** How much of an address a refusal quotes, in characters (the reason stays one bounded line). */
 const ADDRESS_CHARS = 64;
+/**
+ * The first connect answers the orchestrator's introduction, which waits 15 s for all of the agent's start:
+ * a provider slow to say which account the grant opens (its calls may take 30 s and retry) must leave the
+ * account unconfirmed for the next round, not fail the provisioning that introduced the agent.
+ */
+const ACCOUNT_CHECK_MS = 5_000;
 
 /**
  * Where the mailbox connection stands:
  * - `not connected`: not tried yet, or the stored grant was refused (the auth pause says so);
  * - `missing secrets`: secrets it needs are not stored yet (`missingSecrets` names them; retried each round);
- * - `account unconfirmed`: the provider could not be asked which account the grant opens (retried each round);
+ * - `account unconfirmed`: the provider could not be asked which account the grant opens, or a grant
+ *   another writer stored replaced the checked one (GrantReplacedError); retried each round;
  * - `wrong account`: the grant opens another mailbox than the config's (`refusedAccount` says why; paused);
  * - `connected`: the mail loop works the mailbox.
  */
@@ -148,12 +157,24 @@ export class MailboxConnection {
       calendar: built.calendar,
       crm,
       providerKind: built.providerKind,
-      onAuthFailure: options.onAuthFailure,
+      onAuthFailure: (error, where) => this.onLoopAuthFailure(built, error, where),
       concurrency: options.concurrency ?? 4,
       memory: this.memory,
       ...(options.retry === undefined ? {} : { retry: options.retry }),
     });
     options.onConnected(made);
+  }
+
+  /**
+   * The mail loop's authentication failures go to the runtime (pause, alert), except a replaced grant:
+   * that connection is dropped, unpaused, and the next round builds it again and checks the account.
+   * One from a connection already replaced (a worker still finishing) changes nothing.
+   */
+  private async onLoopAuthFailure(from: Connectors, error: ProviderAuthError, where: string): Promise<void> {
+    if (!(error instanceof GrantReplacedError)) return this.options.onAuthFailure(error, where);
+    if (this.connected !== from) return;
+    this.options.logger.info('another grant was stored for the mailbox; the agent connects again and checks its account next round', { where });
+    this.disconnect('account unconfirmed');
   }
 
   /** Nothing connected: no mail loop, no send side, nothing attached to the pipeline. */
@@ -179,9 +200,14 @@ export class MailboxConnection {
     if (configured === undefined || made.provider.mailboxAccount === undefined) return true;
     let account: string;
     try {
-      account = await made.provider.mailboxAccount();
+      account = await answerWithin(made.provider.mailboxAccount(), options.accountCheckMs ?? ACCOUNT_CHECK_MS, 'the mailbox account check');
     } catch (error) {
       if (error instanceof FleetError && error.code === 'killed') throw error;
+      // Another grant stored since this connection read its secrets: the next round reads and checks it.
+      if (error instanceof GrantReplacedError) {
+        this.disconnect('account unconfirmed');
+        return false;
+      }
       if (error instanceof ProviderAuthError) {
         this.disconnect('not connected');
         await options.onAuthFailure(error, 'the mailbox account check');
@@ -244,4 +270,14 @@ function currentSource(current: () => SecretSource): SecretSource {
 function readVersion(source: SecretSource, name: string): Promise<VersionedSecret | null> {
   if (source.readSecretVersion === undefined) throw new FleetError('internal', 'the secret source in use reads no secret versions');
   return source.readSecretVersion(name);
+}
+
+/** `pending`'s answer, or a retryable FleetError('timeout') after `ms`: the call goes on, its late outcome dropped. */
+function answerWithin<T>(pending: Promise<T>, ms: number, what: string): Promise<T> {
+  pending.catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new FleetError('timeout', `${what} had no answer within ${Math.round(ms / 1000)} s`, { retryable: true })), ms);
+  });
+  return Promise.race([pending, late]).finally(() => clearTimeout(timer));
 }

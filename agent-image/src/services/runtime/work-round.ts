@@ -25,10 +25,12 @@ export async function runWorkRound(agent: OpenedAgent, resume: (by: string, why:
     if (state.pause === null) for (const entry of approvals.waitingExecution()) await pipeline.executeApproval(entry);
   }
   // Not connected yet: pick up secrets stored since (`fleet connect`, `fleet secrets set`), or ask again
-  // which account the grant opens, without a restart.
-  if (connection.loop === null && connection.retryDue && state.pause === null) await connection.connect();
+  // which account the grant opens (a grant replaced while connected too), without a restart. A rate-limit
+  // pause holds sends, not reading: the mailbox is connected again under it, as it stays connected.
+  if (connection.loop === null && connection.retryDue && state.pause?.reason !== 'auth') await connection.connect();
   const loop = connection.loop;
   if (loop === null) return false;
   await loop.tick();
-  return state.pause?.reason !== 'auth';
+  // A connection dropped during the tick (its grant replaced) synced nothing.
+  return state.pause?.reason !== 'auth' && connection.loop === loop;
 }

@@ -8,6 +8,8 @@ const RECONNECT = 'when it next connects (a restart, a revive, or resuming from 
 const PICKED_UP: Readonly<Record<SecretPickUp, string>> = {
   'model-call': 'a running agent uses it from its next model call (within 5 minutes; at once if the old key is refused)',
   'token-refresh': 'a running agent uses it from its next token refresh (within the hour; at once if the old grant is refused)',
+  'token-refresh-checked':
+    'a running agent finds it at its next token refresh (within the hour; at once if the old grant is refused) and uses it from the round after, once it has checked which account it opens',
   'crm-refused': `a running agent uses it once the CRM refuses the old credentials (CRM work paused), else ${RECONNECT}`,
 };
 
