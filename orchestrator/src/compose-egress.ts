@@ -1,4 +1,4 @@
-import type { Registry as MetricsRegistry } from 'prom-client';
+import { Counter, type Registry as MetricsRegistry } from 'prom-client';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import { createEgressProxies, type EgressProxies } from './adapters/egress-proxy/egress-proxies.ts';
 import type { EgressRefusalLog } from './adapters/egress-proxy/egress-refusal-log.ts';
@@ -21,6 +21,7 @@ export function composeEgress(deps: {
   const { config, registry, logger } = deps;
   if (config.runtime !== 'docker' || config.egress.mode !== 'proxy') return null;
   const counters = createEgressMetrics(deps.metrics);
+  const decisionErrors = egressDecisionErrors(deps.metrics);
   return createEgressProxies({
     port: config.egress.proxyPort,
     extraRules: config.egress.extraRules,
@@ -35,7 +36,24 @@ export function composeEgress(deps: {
       refused: (client) => counters.refused.inc({ client }),
       tunnelled: (client) => counters.tunnels.inc({ client }),
       upstreamFailed: (client) => counters.upstreamFailures.inc({ client }),
+      decisionFailed: () => decisionErrors.inc(),
     },
     logger,
   });
+}
+
+const DECISION_ERRORS = 'fleet_egress_decision_errors_total';
+
+/**
+ * Requests the egress proxies refused because they could not decide them (the registry failed or hung).
+ * Fleet-wide, no client label: the cause is the proxy's, the client is in the log line, and a per-client
+ * series would have to be forgotten at an erasure with the other egress counters.
+ */
+function egressDecisionErrors(registry: MetricsRegistry): Counter {
+  const counter =
+    (registry.getSingleMetric(DECISION_ERRORS) as Counter | undefined) ??
+    new Counter({ name: DECISION_ERRORS, help: 'Egress requests refused (500) because the proxy could not decide them: the registry failed or did not answer in time.', registers: [registry] });
+  // A series from the start, so that the first failure is an increase.
+  counter.inc(0);
+  return counter;
 }

@@ -2,19 +2,20 @@ import path from 'node:path';
 import * as z from 'zod';
 import { envNumber } from './config-env-number.ts';
 import { badEntriesNotice } from './config-list-entries.ts';
-import { parseEgressRule, type EgressRule } from './domain/egress-allow-list.ts';
+import { EgressRuleScopeError, parseEgressRule, type EgressRule } from './domain/egress-allow-list.ts';
 
 // The egress settings' part of the orchestrator's environment schema, kept beside config.ts (which merges
 // it in and alone reads the environment) so that file stays one screenful per concern.
 
 const entries = (value: string): string[] => value.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
 
-const validRule = (entry: string): boolean => {
+/** Why `entry` is no rule: `spelling` (not host[:port] and the like), the message of a rule on a public suffix, or null for a rule. */
+const ruleProblem = (entry: string): string | null => {
   try {
     parseEgressRule(entry);
-    return true;
-  } catch {
-    return false;
+    return null;
+  } catch (error) {
+    return error instanceof EgressRuleScopeError ? error.message : 'spelling';
   }
 };
 
@@ -37,9 +38,14 @@ export const egressEnvShape = {
     .default('')
     .superRefine((value, context) => {
       // Each bad entry by name: in a list of twenty hosts, "one of them" says not which.
-      const bad = entries(value).filter((entry) => !validRule(entry));
-      if (bad.length === 0) return;
-      context.addIssue({ code: 'custom', message: `must be host[:port], *.domain[:port] or IP literals, comma-separated; ${badEntriesNotice(bad)}` });
+      const problems = entries(value).map((entry) => ({ entry, problem: ruleProblem(entry) }));
+      const misspelt = problems.filter(({ problem }) => problem === 'spelling').map(({ entry }) => entry);
+      if (misspelt.length > 0) {
+        context.addIssue({ code: 'custom', message: `must be host[:port], *.domain[:port] or IP literals, comma-separated; ${badEntriesNotice(misspelt)}` });
+      }
+      // A rule on a public suffix is spelt right: its own message says what is wrong with it (a few, not a flood).
+      const overBroad = [...new Set(problems.flatMap(({ problem }) => (problem === null || problem === 'spelling' ? [] : [problem])))];
+      for (const message of overBroad.slice(0, 3)) context.addIssue({ code: 'custom', message });
     }),
   /**
    * `on`: the orchestrator keeps an iptables chain (AGENT-FLEET-INPUT) by which a client network reaches on

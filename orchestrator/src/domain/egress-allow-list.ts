@@ -1,6 +1,7 @@
 import { BlockList, isIP, SocketAddress } from 'node:net';
 import type { ClientConfig } from '@agent-fleet/kernel/client-config';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { isPublicSuffix, isRegistrySuffix, registeredWithin } from './public-suffix.ts';
 
 /**
  * Where one client's agent may open connections through the egress proxy: host names (exact, or
@@ -69,9 +70,19 @@ export function normaliseEgressHost(raw: string): string | null {
   return labels.length >= 2 && labels.every((label) => LABEL.test(label)) ? host : host === 'localhost' ? host : null;
 }
 
+/** A rule spelt right that names a public suffix rather than one organisation's host or domain; its message names the rule and why. */
+export class EgressRuleScopeError extends FleetError {
+  constructor(message: string) {
+    super('invalid_input', message);
+    this.name = 'EgressRuleScopeError';
+  }
+}
+
 /**
  * Parses `host`, `host:port`, `*.domain[:port]`, `10.0.0.1:8080` or `[::1]:8443` (the operator's extra
- * hosts). Without a port the rule is for 443. Throws `invalid_input` naming the entry.
+ * hosts). Without a port the rule is for 443. Throws `invalid_input` naming the entry; an
+ * `EgressRuleScopeError` for a wildcard on a public suffix (`*.co.uk`, `*.github.io`) or an exact registry
+ * suffix (`co.uk`).
  */
 export function parseEgressRule(text: string): EgressRule {
   const entry = text.trim();
@@ -87,6 +98,15 @@ export function parseEgressRule(text: string): EgressRule {
   const wildcardFits = !wildcard || (host !== null && !isIpLiteral(host) && host.includes('.'));
   if (host === null || port < 1 || port > 65_535 || !bracketsFit || !wildcardFits) {
     throw new FleetError('invalid_input', `egress host ${JSON.stringify(entry)} must be host[:port], *.domain[:port] or an IP literal`);
+  }
+  // A wildcard is for the names of one organisation: below a public suffix every name is someone else's.
+  if (wildcard && isPublicSuffix(host)) {
+    throw new EgressRuleScopeError(
+      `egress host ${JSON.stringify(entry)} would admit every domain registered under the public suffix ${host}: name one organisation's domain (*.example.${host}) or its hosts`,
+    );
+  }
+  if (!wildcard && !isIpLiteral(host) && isRegistrySuffix(host)) {
+    throw new EgressRuleScopeError(`egress host ${JSON.stringify(entry)} is a public suffix (a registry's zone), not a host: name the host`);
   }
   return { host: wildcard ? `*.${host}` : host, port };
 }
@@ -121,7 +141,9 @@ export function egressAllowListFor(config: EgressSettings, extra: EgressAllowLis
 
 /**
  * The rule that admits `host:port`, or null. A name matches its exact rule or a `*.` rule of a domain it
- * lies strictly below; an IP literal only an identical literal (never a wildcard).
+ * lies strictly below, unless it is registered under a public suffix within that domain (another party's,
+ * as `bucket.s3.amazonaws.com` is under `*.amazonaws.com`); an IP literal only an identical literal (never
+ * a wildcard).
  */
 export function findEgressRule(list: EgressAllowList, host: string, port: number): EgressRule | null {
   const name = normaliseEgressHost(host);
@@ -130,7 +152,7 @@ export function findEgressRule(list: EgressAllowList, host: string, port: number
   return (
     list.find((rule) => {
       if (rule.port !== port) return false;
-      if (rule.host.startsWith('*.')) return !literal && name.endsWith(rule.host.slice(1));
+      if (rule.host.startsWith('*.')) return !literal && name.endsWith(rule.host.slice(1)) && !registeredWithin(name, rule.host.slice(2));
       return (isIpLiteral(rule.host) ? canonicalIpLiteral(rule.host) : rule.host) === name;
     }) ?? null
   );

@@ -142,6 +142,7 @@ const FLEET_LEVEL = new Set([
   'IncidentNotificationDueSoon',
   'IncidentReportDueSoon',
   'IncidentDeadlineMissed',
+  'EgressProxyUndecided',
 ]);
 
 void describe('alertmanager inhibition', () => {

@@ -14,6 +14,7 @@ import { createEgressProxyServer, DEFAULT_EGRESS_LIMITS, type EgressOutcome, typ
 import { AllowListCache } from './allow-list-cache.ts';
 import type { EgressRefusalLog } from './egress-refusal-log.ts';
 import { LookupPool } from './lookup-slots.ts';
+import { RefusalLogBudget } from './refusal-log-budget.ts';
 import { EGRESS_UNKNOWN_CLIENT } from '../../observability/metrics.ts';
 
 export interface EgressProxiesOptions {
@@ -30,9 +31,16 @@ export interface EgressProxiesOptions {
   /**
    * `serving` starts a client's series at 0 when its proxy starts, so that its first refusal is an increase.
    * `upstreamFailed` counts allowed requests whose host was not reached (never as refusals: a provider's
-   * outage is no agent asking for what it should not).
+   * outage is no agent asking for what it should not). `decisionFailed` counts requests refused because the
+   * proxy could not decide them (the registry failed or hung): the proxy's fault, not the agent's nor a host's.
    */
-  metrics: { serving(client: string): void; refused(client: string): void; tunnelled(client: string): void; upstreamFailed?(client: string): void };
+  metrics: {
+    serving(client: string): void;
+    refused(client: string): void;
+    tunnelled(client: string): void;
+    upstreamFailed?(client: string): void;
+    decisionFailed?(client: string): void;
+  };
   logger: Logger;
   clock?: Clock;
   limits?: Partial<EgressProxyLimits>;
@@ -65,6 +73,19 @@ export interface EgressProxies extends EgressTunnels {
   release(clientId: ClientId): Promise<void>;
   /** Stops every listener and cuts every open tunnel. */
   close(): Promise<void>;
+}
+
+/** Log lines per client per minute for requests the proxy could not decide. */
+const DECISION_ERROR_LINES_PER_MINUTE = 5;
+
+/**
+ * What the log says of a failure to decide: its kind, code and message, cut short. Never the error object
+ * itself, whose fields (a driver's query text, a connection's settings) are not the log's business.
+ */
+function errorSummary(error: unknown): string {
+  const code = typeof (error as { code?: unknown } | null)?.code === 'string' ? ` (${(error as { code: string }).code})` : '';
+  const text = error instanceof Error ? `${error.name}${code}: ${error.message}` : `non-error rejection: ${typeof error}`;
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
 }
 
 /** Only an agent that is running or coming up may reach out; a killed client's stragglers are refused. */
@@ -135,8 +156,25 @@ export function createEgressProxies(options: EgressProxiesOptions): EgressProxie
     return decideEgress(allowListOf(clientId, client.configYaml), target);
   };
 
+  // A registry that is down fails every CONNECT of every agent: a few lines per client per minute say so,
+  // the next one how many were left out; the counter counts each.
+  const decisionErrorLines = new RefusalLogBudget(DECISION_ERROR_LINES_PER_MINUTE, 60_000);
+  const reportDecisionError = (client: string, outcome: Extract<EgressOutcome, { kind: 'error' }>): void => {
+    options.metrics.decisionFailed?.(client);
+    const admission = decisionErrorLines.admit(client, clock.now().getTime());
+    if (!admission.write) return;
+    logger.error('egress request refused: the proxy could not decide it', {
+      client,
+      host: outcome.target.host,
+      port: outcome.target.port,
+      error: errorSummary(outcome.error),
+      ...(admission.suppressed > 0 ? { suppressed: admission.suppressed } : {}),
+    });
+  };
+
   const record = (outcome: EgressOutcome): void => {
     const client = ownerOf(outcome.source)?.clientId ?? EGRESS_UNKNOWN_CLIENT;
+    if (outcome.kind === 'error') return reportDecisionError(client, outcome);
     const target = outcome.target;
     if (outcome.kind === 'tunnel') {
       options.metrics.tunnelled(client);
@@ -250,6 +288,7 @@ export function createEgressProxies(options: EgressProxiesOptions): EgressProxie
       const gone = [...listeners].filter(([, listener]) => listener.clientId === clientId);
       for (const [gateway] of gone) listeners.delete(gateway);
       lists.forget(clientId);
+      decisionErrorLines.forget(clientId);
       await Promise.all(gone.map(([, listener]) => listener.url.then(() => listener.proxy?.close(), () => undefined)));
     },
     async close() {

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { EgressDecision, EgressRefusal, EgressRule, EgressUpstreamFailure } from '../../domain/egress-allow-list.ts';
 import { parseConnectTarget, type ConnectTarget } from './connect-target.ts';
 import { egressAddressesOf, pinnedLookup, systemEgressResolver, systemHostAddresses, type EgressResolver, type HostAddresses } from './egress-addresses.ts';
@@ -17,6 +18,11 @@ export interface EgressProxyLimits {
   /** Milliseconds for the CONNECT request's headers to arrive. Default 10 000. */
   headersTimeoutMs: number;
   /**
+   * Milliseconds to decide a CONNECT (the registry read behind `authorize`) before answering 500: a hung
+   * registry must not leave requests holding connection slots with no answer. Default 10 000.
+   */
+  decisionTimeoutMs: number;
+  /**
    * Name lookups of this listener in flight at once, each counted until it ends; more wait, and one that
    * gets no slot within `connectTimeoutMs` is refused (`lookup_busy`). Default 2.
    */
@@ -28,6 +34,7 @@ export const DEFAULT_EGRESS_LIMITS: EgressProxyLimits = {
   connectTimeoutMs: 10_000,
   idleTimeoutMs: 300_000,
   headersTimeoutMs: 10_000,
+  decisionTimeoutMs: 10_000,
   maxLookups: 2,
 };
 
@@ -36,10 +43,18 @@ export type EgressOutcome =
   | { kind: 'tunnel'; source: string; target: ConnectTarget }
   | { kind: 'refused'; source: string; target: ConnectTarget | null; reason: EgressRefusal }
   /** Allowed, yet the upstream host was never reached (answered 502 or 504). */
-  | { kind: 'failed'; source: string; target: ConnectTarget; reason: EgressUpstreamFailure };
+  | { kind: 'failed'; source: string; target: ConnectTarget; reason: EgressUpstreamFailure }
+  /**
+   * The proxy could not decide (`authorize` failed, or did not answer within `decisionTimeoutMs`): answered
+   * 500, never tunnelled. `error` is for the operator's log, never for the agent.
+   */
+  | { kind: 'error'; source: string; target: ConnectTarget; error: unknown };
 
 export interface EgressProxyServerOptions {
-  /** Decides one CONNECT from `source` (the peer's address); called before any upstream connection. */
+  /**
+   * Decides one CONNECT from `source` (the peer's address); called before any upstream connection. A
+   * rejection is the proxy's own failure: the request is refused all the same (500) and reported as `error`.
+   */
   authorize(source: string, target: ConnectTarget): Promise<EgressDecision>;
   /**
    * Whether a peer at `source` may use this listener at all; others are cut at once, before a byte is read,
@@ -60,7 +75,10 @@ export interface EgressProxyServerOptions {
   limits?: Partial<EgressProxyLimits>;
 }
 
-const STATUS: Record<EgressRefusal | EgressUpstreamFailure, string> = {
+/** The proxy's own failure to decide: no verdict on the host, and no tunnel either. */
+type ProxyFailure = 'proxy_error';
+
+const STATUS: Record<EgressRefusal | EgressUpstreamFailure | ProxyFailure, string> = {
   not_allowed: '403 Forbidden',
   ip_literal: '403 Forbidden',
   foreign_source: '403 Forbidden',
@@ -72,6 +90,7 @@ const STATUS: Record<EgressRefusal | EgressUpstreamFailure, string> = {
   lookup_busy: '503 Service Unavailable',
   unreachable: '502 Bad Gateway',
   timeout: '504 Gateway Timeout',
+  proxy_error: '500 Internal Server Error',
 };
 
 /** A short answer on a raw socket, then close: the client learns why, and nothing else is said. */
@@ -79,6 +98,24 @@ function answer(socket: Duplex, why: keyof typeof STATUS): void {
   if (socket.destroyed) return;
   socket.end(`HTTP/1.1 ${STATUS[why]}\r\nContent-Type: text/plain\r\nContent-Length: ${why.length + 1}\r\nConnection: close\r\n\r\n${why}\n`);
   setTimeout(() => socket.destroy(), 1000).unref();
+}
+
+/** `work`, or a rejection once `timeoutMs` passed without its answer. */
+function within<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new FleetError('timeout', `no egress decision within ${timeoutMs} ms`, { retryable: true })), timeoutMs);
+    timer.unref();
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
 }
 
 /** One listening proxy and the way to stop it, tunnels included. */
@@ -172,7 +209,7 @@ export function createEgressProxyServer(options: EgressProxyServerOptions): Egre
     client.on('close', () => hijacked.delete(client));
     client.on('error', () => client.destroy());
     if (target === null) return refuse(client, source, null, 'bad_request');
-    void options.authorize(source, target).then(
+    void within(options.authorize(source, target), limits.decisionTimeoutMs).then(
       (decision) => {
         // Cut while being decided (a kill, a narrowed list): its decision may predate the cut.
         if (client.destroyed) return;
@@ -181,7 +218,11 @@ export function createEgressProxyServer(options: EgressProxyServerOptions): Egre
         tunnels += 1;
         return connect(client, source, target, decision.rule, head);
       },
-      () => answer(client, 'unreachable'),
+      (error: unknown) => {
+        // Fail closed, and say it is the proxy that failed: a 403 or 502 would blame the host.
+        options.onOutcome({ kind: 'error', source, target, error });
+        answer(client, 'proxy_error');
+      },
     ).catch(() => client.destroy());
   });
 
