@@ -22,7 +22,10 @@ import { mountMailNotifications } from './mail-notification-route.ts';
 import { mountReviewRoute } from './review-route.ts';
 import { mountSettingsRoutes } from './settings-routes.ts';
 import { mountSummaryRoute } from './summary-route.ts';
-import { isUnreadableBody } from './unreadable-body.ts';
+import { introductionVaultAddr } from './introduction-vault.ts';
+import { jsonBodyParser } from './json-body.ts';
+import { ResponseSink } from './response-sink.ts';
+import { isUndecodablePath, isUnreadableBody, unreadableBodyMessage } from './unreadable-body.ts';
 
 const who = z.string().trim().min(1).max(200);
 const introduceBody = z
@@ -73,7 +76,7 @@ const wrap: Route = (handler) => (request, response, next) => {
 };
 
 const JSON_BODY_LIMIT = '256kb';
-const jsonBody = express.json({ limit: JSON_BODY_LIMIT });
+const jsonBody = jsonBodyParser(JSON_BODY_LIMIT);
 
 /** Reads a JSON body into `request.body` (nothing for a request without one). */
 function readJsonBody(request: express.Request, response: express.Response): Promise<void> {
@@ -95,12 +98,17 @@ function authenticatedBy(auth: ControlAuth, readBody = true): Route {
     });
 }
 
+export interface ControlAppOptions {
+  /** VAULT_ADDR: the only Vault an introduction may name (see introductionVaultAddr); default none configured. */
+  vaultAddr?: string | undefined;
+}
+
 /**
  * The agent's control API (agent-image/CONTROL-API.md): open /healthz, /readyz and /v1/introduce; every
  * other route needs the orchestrator's control token as a bearer token. Approval decisions arrive only
  * here, never from email content. Each group of routes depends only on its own interface of `api`.
  */
-export function createControlApp(api: ControlApi, logger: Logger): express.Express {
+export function createControlApp(api: ControlApi, logger: Logger, options: ControlAppOptions = {}): express.Express {
   const app = express();
   app.disable('x-powered-by');
   mountMailNotifications(app, api);
@@ -108,7 +116,7 @@ export function createControlApp(api: ControlApi, logger: Logger): express.Expre
   mountSettingsRoutes(app, authenticatedBy(api, false), api);
   // The open routes that take a body: the wrapped introduction is their credential.
   app.post(['/v1/introduce', '/v1/data-export/session'], jsonBody);
-  mountOpenRoutes(app, api);
+  mountOpenRoutes(app, api, options.vaultAddr);
   const authenticated = authenticatedBy(api);
   mountKillRoutes(app, authenticated, api);
   mountApprovalRoutes(app, authenticated, api);
@@ -124,8 +132,9 @@ export function createControlApp(api: ControlApi, logger: Logger): express.Expre
     response.status(404).json({ code: 'not_found', message: 'no such route' });
   });
   app.use((error: unknown, _request: express.Request, response: express.Response, _next: express.NextFunction) => {
-    if (isUnreadableBody(error)) {
-      response.status(400).json({ code: 'invalid_input', message: 'request body must be JSON of at most 256 kB' });
+    if (isUnreadableBody(error) || isUndecodablePath(error)) {
+      const message = isUndecodablePath(error) ? 'the request path is not valid percent-encoding' : unreadableBodyMessage(error);
+      response.status(400).json({ code: 'invalid_input', message });
       return;
     }
     const fleet = isFleetError(error) ? error : new FleetError('internal', 'internal error', { cause: error });
@@ -135,12 +144,13 @@ export function createControlApp(api: ControlApi, logger: Logger): express.Expre
       response.destroy();
       return;
     }
-    response.status(status).json({ code: fleet.code, message: status === 500 ? 'internal error' : fleet.message });
+    // A streamed route may have labelled its answer before it failed; the error is JSON whatever it set.
+    response.status(status).type('application/json').json({ code: fleet.code, message: status === 500 ? 'internal error' : fleet.message });
   });
   return app;
 }
 
-function mountOpenRoutes(app: express.Express, desk: IntroductionDesk): void {
+function mountOpenRoutes(app: express.Express, desk: IntroductionDesk, configuredVaultAddr: string | undefined): void {
   app.get('/healthz', (_request, response) => {
     response.json(healthBody(desk.clientId));
   });
@@ -153,8 +163,9 @@ function mountOpenRoutes(app: express.Express, desk: IntroductionDesk): void {
     '/v1/introduce',
     wrap(async (request, response) => {
       const body = parse(introduceBody, request.body);
+      const vaultAddr = introductionVaultAddr(body.vaultAddr, configuredVaultAddr);
       try {
-        await desk.introduce(body.vaultAddr === undefined ? { wrappingToken: body.wrappingToken, creationPath: body.creationPath } : body);
+        await desk.introduce(vaultAddr === undefined ? { wrappingToken: body.wrappingToken, creationPath: body.creationPath } : { ...body, vaultAddr });
       } catch (error) {
         // A forged or foreign introduction is refused, whatever the underlying reason.
         if (isFleetError(error) && (error.code === 'integrity' || error.code === 'forbidden' || error.code === 'killed')) {
@@ -257,7 +268,7 @@ function mountAuditRoutes(app: express.Express, authenticated: Route, audit: Aud
     authenticated(async (request, response) => {
       const query = parse(exportQuery, request.query);
       response.setHeader('Content-Type', query.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson');
-      await audit.exportAudit(query.format, response, {
+      await audit.exportAudit(query.format, new ResponseSink(response), {
         ...(query.since === undefined ? {} : { since: new Date(query.since) }),
         ...(query.until === undefined ? {} : { until: new Date(query.until) }),
       });

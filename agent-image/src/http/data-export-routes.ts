@@ -11,6 +11,8 @@ import { VaultSecretSource } from '../adapters/vault/vault-secret-source.ts';
 import { loadAgentEnv } from '../config.ts';
 import { DataExportSessions } from '../services/data-export/export-session.ts';
 import { exportPart, isExportPart } from '../services/data-export/export-parts.ts';
+import { introductionVaultAddr } from './introduction-vault.ts';
+import { writeWithBackpressure as write } from './response-sink.ts';
 
 const introduction = z
   .object({
@@ -31,9 +33,15 @@ function bearerOf(request: express.Request): string | null {
   return /^Bearer ([^\s]{1,4096})$/.exec(request.get('authorization') ?? '')?.[1] ?? null;
 }
 
+/** The sessions and the Vault they were configured with (VAULT_ADDR; undefined when none). */
+interface ConfiguredSessions {
+  sessions: DataExportSessions;
+  vaultAddr: string | undefined;
+}
+
 /** Sessions over this process's volume, built on first use from the agent's environment. */
-function sessionsFor(desk: { readonly clientId: string }, logger: Logger): () => Promise<DataExportSessions> {
-  let sessions: Promise<DataExportSessions> | null = null;
+function sessionsFor(desk: { readonly clientId: string }, logger: Logger): () => Promise<ConfiguredSessions> {
+  let sessions: Promise<ConfiguredSessions> | null = null;
   return () => {
     sessions ??= openSessions(desk, logger).catch((error: unknown) => {
       sessions = null; // a CA file placed wrong can be mended: the next request reads it again
@@ -43,13 +51,13 @@ function sessionsFor(desk: { readonly clientId: string }, logger: Logger): () =>
   };
 }
 
-async function openSessions(desk: { readonly clientId: string }, logger: Logger): Promise<DataExportSessions> {
+async function openSessions(desk: { readonly clientId: string }, logger: Logger): Promise<ConfiguredSessions> {
   const env = loadAgentEnv();
   const clientId = parseClientId(desk.clientId);
   // The fleet CA the embedded Vault's certificate is checked against (docs/tls.md); read once, on first use,
   // bounded and only as a regular file, like every file placed for the agent.
   const caPem = env.VAULT_CACERT === undefined ? undefined : await readVaultCaFile(env.VAULT_CACERT);
-  return new DataExportSessions({
+  const sessions = new DataExportSessions({
     clientId,
     dataDir: env.AGENT_DATA_DIR,
     tmpDir: tmpdir(),
@@ -57,6 +65,7 @@ async function openSessions(desk: { readonly clientId: string }, logger: Logger)
     logger: logger.child({ component: 'data-export' }),
     secretSource: (input) => new VaultSecretSource({ clientId, ...input, logger, ...(caPem === undefined ? {} : { caPem }) }),
   });
+  return { sessions, vaultAddr: env.VAULT_ADDR };
 }
 
 /**
@@ -72,8 +81,12 @@ export function mountDataExportRoutes(app: express.Express, desk: { readonly cli
     wrap(async (request, response) => {
       const parsed = introduction.safeParse(request.body);
       if (!parsed.success) throw new FleetError('invalid_input', parsed.error.issues.map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`).join('; '));
+      const configured = await sessions();
+      const vaultAddr = introductionVaultAddr(parsed.data.vaultAddr, configured.vaultAddr);
       try {
-        await (await sessions()).open(parsed.data.vaultAddr === undefined ? { wrappingToken: parsed.data.wrappingToken, creationPath: parsed.data.creationPath } : parsed.data);
+        await configured.sessions.open(
+          vaultAddr === undefined ? { wrappingToken: parsed.data.wrappingToken, creationPath: parsed.data.creationPath } : { ...parsed.data, vaultAddr },
+        );
       } catch (error) {
         // A forged or foreign introduction is refused, whatever the underlying reason.
         if (isFleetError(error) && (error.code === 'integrity' || error.code === 'killed')) throw new FleetError('forbidden', error.message, { cause: error });
@@ -85,7 +98,7 @@ export function mountDataExportRoutes(app: express.Express, desk: { readonly cli
   app.post(
     '/v1/data-export/session/close',
     wrap(async (request, response) => {
-      const current = await sessions();
+      const current = (await sessions()).sessions;
       await current.authenticate(bearerOf(request));
       await current.close();
       response.status(204).end();
@@ -94,7 +107,7 @@ export function mountDataExportRoutes(app: express.Express, desk: { readonly cli
   app.get(
     '/v1/data-export/:part',
     wrap(async (request, response) => {
-      const current = await sessions();
+      const current = (await sessions()).sessions;
       await current.authenticate(bearerOf(request));
       const part = String(request.params['part'] ?? '');
       if (!isExportPart(part)) throw new FleetError('not_found', `no export part ${JSON.stringify(part.slice(0, 60))}`);
@@ -117,21 +130,4 @@ export function mountDataExportRoutes(app: express.Express, desk: { readonly cli
       }
     }),
   );
-}
-
-/** Writes with backpressure; rejects when the reader went away (the stream then stops reading the volume). */
-async function write(response: express.Response, chunk: string): Promise<void> {
-  if (response.write(chunk)) return;
-  await new Promise<void>((resolve, reject) => {
-    const done = (error?: Error) => {
-      response.off('drain', onDrain);
-      response.off('close', onClose);
-      if (error) reject(error);
-      else resolve();
-    };
-    const onDrain = () => done();
-    const onClose = () => done(new FleetError('unavailable', 'the reader went away'));
-    response.on('drain', onDrain);
-    response.on('close', onClose);
-  });
 }

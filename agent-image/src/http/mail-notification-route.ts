@@ -1,10 +1,11 @@
-import express from 'express';
+import type express from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { parseValidationToken } from '../services/mail-watch/mail-notification.ts';
 import type { PushNotificationInput } from '../services/mail-watch/push-sync.ts';
 import type { MailNotificationSink } from '../services/runtime/control-api.ts';
-import { isUnreadableBody } from './unreadable-body.ts';
+import { jsonBodyParser } from './json-body.ts';
+import { isUnreadableBody, unreadableBodyMessage } from './unreadable-body.ts';
 
 const NOTIFICATION_PATH = '/v1/mail-notifications';
 const NOTIFICATION_BODY_LIMIT = '64kb';
@@ -29,7 +30,7 @@ export function mountMailNotifications(app: express.Express, sink: MailNotificat
     legacyHeaders: false,
     message: { code: 'busy', message: 'too many notifications; polling catches up' },
   });
-  app.post(NOTIFICATION_PATH, limiter, express.json({ limit: NOTIFICATION_BODY_LIMIT }), (request, response, next) => {
+  app.post(NOTIFICATION_PATH, limiter, jsonBodyParser(NOTIFICATION_BODY_LIMIT), (request, response, next) => {
     const handle = async () => {
       const validationToken = request.query['validationToken'];
       if (validationToken !== undefined) {
@@ -51,7 +52,7 @@ export function mountMailNotifications(app: express.Express, sink: MailNotificat
   });
   app.use(NOTIFICATION_PATH, (error: unknown, _request: express.Request, response: express.Response, next: express.NextFunction) => {
     if (isUnreadableBody(error)) {
-      response.status(400).json({ code: 'invalid_input', message: `notification body must be JSON of at most ${NOTIFICATION_BODY_LIMIT}` });
+      response.status(400).json({ code: 'invalid_input', message: `notification ${unreadableBodyMessage(error)}` });
       return;
     }
     next(error);

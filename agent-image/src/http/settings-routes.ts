@@ -1,8 +1,9 @@
-import express from 'express';
+import type express from 'express';
 import * as z from 'zod';
 import type { SettingsVersion } from '@agent-fleet/kernel/settings-version';
 import type { DashboardsAccess } from '../services/daily-summary/dashboards.ts';
 import type { SettingsAccess } from '../services/settings/settings-desk.ts';
+import { jsonBodyParser } from './json-body.ts';
 import { parseInput, type Route } from './route-kit.ts';
 
 /** Room for a 1 MiB document and its envelope; a larger document is refused by name, not by the parser. */
@@ -40,7 +41,7 @@ function summaryOf(version: SettingsVersion) {
  * guard rails not confirmed; nothing is applied half.
  */
 export function mountSettingsRoutes(app: express.Express, authenticated: Route, source: SettingsAccess & DashboardsAccess): void {
-  const parser = express.json({ limit: BODY_LIMIT });
+  const parser = jsonBodyParser(BODY_LIMIT);
   // The body is read only once the control token is checked: no stranger gets a 3 MB body parsed.
   const body = (request: express.Request, response: express.Response) =>
     new Promise<unknown>((resolve, reject) => parser(request, response, (error?: unknown) => (error ? reject(error) : resolve(request.body))));

@@ -65,8 +65,10 @@ export async function composeAgent({ env, config, clientId, vaultCaPem, controlT
   });
 
   // The runtime implements every interface the control API depends on (ControlApi).
-  const controlApp = createControlApp(runtime, logger);
+  // An introduction names the Vault to redeem at: only the one this agent was started with (an unauthenticated
+  // caller on its network must not point it at another).
+  const controlApp = createControlApp(runtime, logger, env.VAULT_ADDR === undefined ? {} : { vaultAddr: env.VAULT_ADDR });
   // Prometheus scrapes plain HTTP: the exporter serves metrics only (no secrets, no control).
-  const metricsServer = await listen(createMetricsApp(registry), env.AGENT_BIND_HOST, env.AGENT_METRICS_PORT);
+  const metricsServer = await listen(createMetricsApp(registry, logger), env.AGENT_BIND_HOST, env.AGENT_METRICS_PORT);
   return { runtime, controlApp, metricsServer };
 }
