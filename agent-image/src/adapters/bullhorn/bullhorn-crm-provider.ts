@@ -31,6 +31,8 @@ import {
   toActivity,
   toPerson,
 } from './bullhorn-records.ts';
+import { noteHtmlText } from './bullhorn-note-text.ts';
+import { visibleText } from './bullhorn-visible-text.ts';
 import type { BullhornRest } from './bullhorn-rest.ts';
 
 export interface BullhornCrmProviderConfig {
@@ -95,11 +97,12 @@ export class BullhornCrmProvider implements CrmProvider {
             }),
             'query notes',
           )
-            .map(toActivity)
-            .slice(0, limit);
+            // A server answering more rows than asked for: the extra ones are not even parsed.
+            .slice(0, limit)
+            .map(toActivity);
     return {
       ...toPerson(person.entity, row),
-      status: typeof row['status'] === 'string' && row['status'] !== '' ? row['status'].slice(0, 100) : null,
+      status: statusOf(row['status']),
       lastContactAt: dateOf(row[LAST_CONTACT_FIELD[person.entity].name]),
       recentActivity,
     };
@@ -196,6 +199,13 @@ export class BullhornCrmProvider implements CrmProvider {
   }
 }
 
+/** The record's status label, bounded and on one line like every other field the model reads. */
+function statusOf(value: unknown): string | null {
+  if (typeof value !== 'string') return null;
+  const status = visibleText(value.replace(/[\r\n\t]+/g, ' ')).trim().slice(0, 100);
+  return status === '' ? null : status;
+}
+
 /** The entity of a reference that may come from untrusted data (an approval, a model proposal). */
 function entityOf(person: CrmPersonRef): CrmEntity {
   if (!(CRM_ENTITIES as readonly string[]).includes(person.entity)) throw new FleetError('invalid_input', 'unknown CRM record type');
@@ -213,5 +223,5 @@ function checkNote(note: InteractionNote): { comments: string } {
   if (typeof note.subject !== 'string' || note.subject.length > 1_000) throw new FleetError('invalid_input', 'note subject must be a line of at most 1 000 characters');
   const subject = note.subject.replace(/[\r\n]+/g, ' ').trim().slice(0, 300);
   const heading = note.direction === 'outbound' ? 'Email sent' : 'Email received';
-  return { comments: `${heading} ${note.occurredAt.toISOString()}: ${subject}\n\n${note.summary.trim()}\n\n(Recorded by the AI assistant.)` };
+  return { comments: `${heading} ${note.occurredAt.toISOString()}: ${noteHtmlText(subject)}\n\n${noteHtmlText(note.summary.trim())}\n\n(Recorded by the AI assistant.)` };
 }

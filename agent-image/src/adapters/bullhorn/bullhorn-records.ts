@@ -1,4 +1,5 @@
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { visibleText } from './bullhorn-visible-text.ts';
 import type { CrmActivity, CrmEntity, CrmPerson } from '../../ports/crm-provider.ts';
 
 /**
@@ -54,7 +55,7 @@ const MAX_TEXT = 200;
 
 function text(value: unknown): string | null {
   if (typeof value !== 'string') return null;
-  const flat = value.replace(/[\r\n\t]+/g, ' ').trim();
+  const flat = visibleText(value.replace(/[\r\n\t]+/g, ' ')).trim();
   return flat === '' ? null : flat.slice(0, MAX_TEXT);
 }
 

@@ -1,6 +1,7 @@
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import { ProviderAuthError, ProviderThrottledError, parseRetryAfter } from '../../ports/mail-provider.ts';
+import { REST_ANSWER_MAX_BYTES, discard, readBoundedJson } from './bullhorn-answer.ts';
 import type { BullhornSession, RestSession } from './bullhorn-session.ts';
 
 export interface RestRequest {
@@ -33,12 +34,12 @@ export class BullhornRest {
     let session = await this.#session.current();
     let response = await this.#send(operation, session, request);
     if (response.status === 401) {
-      await response.arrayBuffer();
+      await discard(response);
       this.#logger.debug('bullhorn session refused; logging in again', { op: operation });
       session = await this.#session.renew(session);
       response = await this.#send(operation, session, request);
       if (response.status === 401) {
-        await response.arrayBuffer();
+        await discard(response);
         throw new ProviderAuthError('invalid_token', `bullhorn ${operation}: a fresh session was refused (401)`);
       }
     }
@@ -64,13 +65,11 @@ export class BullhornRest {
   }
 
   async #read(operation: string, response: Response): Promise<Record<string, unknown>> {
-    const text = await response.text();
-    let body: unknown = null;
-    try {
-      body = text === '' ? null : JSON.parse(text);
-    } catch {
-      body = null;
+    const answer = await readAnswer(operation, response, REST_ANSWER_MAX_BYTES);
+    if (answer === 'too-large') {
+      throw new FleetError('integrity', `bullhorn ${operation}: answer ${response.status} is over ${REST_ANSWER_MAX_BYTES} bytes; not read further`);
     }
+    const { body } = answer;
     if (response.ok) {
       if (typeof body !== 'object' || body === null || Array.isArray(body)) {
         throw new FleetError('integrity', `bullhorn ${operation}: answer ${response.status} is not a JSON object`);
@@ -78,6 +77,15 @@ export class BullhornRest {
       return body as Record<string, unknown>;
     }
     throw translateBullhornError(operation, response.status, body, response.headers.get('retry-after'));
+  }
+}
+
+/** The bounded answer; a connection dropped or timed out mid-answer is the server's failure, worth a retry. */
+async function readAnswer(operation: string, response: Response, limit: number): Promise<{ body: unknown } | 'too-large'> {
+  try {
+    return await readBoundedJson(response, limit);
+  } catch (error) {
+    throw new FleetError('unavailable', `bullhorn ${operation}: the answer broke off`, { retryable: true, cause: error });
   }
 }
 

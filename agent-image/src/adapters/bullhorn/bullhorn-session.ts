@@ -2,6 +2,7 @@ import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import { ProviderAuthError, ProviderThrottledError, parseRetryAfter } from '../../ports/mail-provider.ts';
 import { RotatedRefreshToken } from '../rotated-refresh-token.ts';
+import { LOGIN_ANSWER_MAX_BYTES, discard, readBoundedJson } from './bullhorn-answer.ts';
 import { checkedRestUrl } from './bullhorn-rest-url.ts';
 import type { BullhornEndpoints } from '@agent-fleet/kernel/bullhorn-data-centers';
 
@@ -102,7 +103,7 @@ export class BullhornSession {
     url.searchParams.set('ttl', String(this.#config.sessionTtlMinutes ?? 60));
     const response = await this.#fetch('login', url, { method: 'POST' });
     if (response.status === 401 || response.status === 400) {
-      await response.arrayBuffer();
+      await discard(response);
       this.#access = null;
       return null;
     }
@@ -131,7 +132,8 @@ export class BullhornSession {
       }),
     });
     if (!response.ok) {
-      const body: unknown = await response.json().catch(() => null);
+      const answer = await readBoundedJson(response, LOGIN_ANSWER_MAX_BYTES).catch(() => 'too-large' as const);
+      const body = answer === 'too-large' ? null : answer.body;
       const code = typeof body === 'object' && body !== null ? (body as { error?: unknown }).error : undefined;
       if (code === 'invalid_grant') throw new ProviderAuthError('revoked', 'bullhorn refresh token expired, used or revoked (invalid_grant)');
       throw new ProviderAuthError('invalid_token', `bullhorn token endpoint refused the refresh (${typeof code === 'string' ? code.slice(0, 60) : response.status})`);
@@ -160,14 +162,15 @@ export class BullhornSession {
       throw new FleetError('unavailable', `bullhorn ${what} endpoint unreachable`, { retryable: true, cause: error });
     }
     if (response.status === 429 || response.status >= 500) {
-      await response.arrayBuffer();
+      await discard(response);
       throw new ProviderThrottledError(response.status, parseRetryAfter(response.headers.get('retry-after')), `bullhorn ${what} endpoint busy (${response.status})`);
     }
     return response;
   }
 
   async #json(response: Response, what: string): Promise<Record<string, unknown>> {
-    const body: unknown = await response.json().catch(() => null);
+    const answer = await readBoundedJson(response, LOGIN_ANSWER_MAX_BYTES).catch(() => 'too-large' as const);
+    const body = answer === 'too-large' ? null : answer.body;
     if (!response.ok || typeof body !== 'object' || body === null) {
       throw new FleetError('integrity', `bullhorn ${what} endpoint answered ${response.status} without a usable body`);
     }
