@@ -9,7 +9,7 @@ const HOUR = 3_600_000;
 
 function summaryIn(timezone: string): DailySummary {
   const config = { client: 'acme', timezone, approvalTimeoutHours: 24 } as unknown as ClientConfig;
-  const audit = { read: async () => [] } as unknown as AuditLog;
+  const audit = { async *records() {} } as unknown as AuditLog;
   const logger = { error() {}, warn() {}, info() {}, debug() {}, child: () => logger } as never;
   return new DailySummary({ config, audit, notifier: {} as AdminNotifier, logger });
 }

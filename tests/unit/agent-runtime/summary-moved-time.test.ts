@@ -14,8 +14,9 @@ function record(timestamp: string, action_type: string, actor: string, parameter
 function summaryOver(records: AuditRecord[], timezone = 'UTC'): DailySummary {
   const config = { client: 'acme', timezone, approvalTimeoutHours: 24 } as unknown as ClientConfig;
   const audit = {
-    read: async (range: { since: Date; until: Date }) =>
-      records.filter((entry) => entry.timestamp >= range.since.toISOString() && entry.timestamp <= range.until.toISOString()),
+    async *records(range: { since: Date; until: Date }) {
+      yield* records.filter((entry) => entry.timestamp >= range.since.toISOString() && entry.timestamp <= range.until.toISOString());
+    },
   } as unknown as AuditLog;
   const logger = { error() {}, warn() {}, info() {}, debug() {}, child: () => logger } as never;
   return new DailySummary({ config, audit, notifier: {} as AdminNotifier, logger });

@@ -20,7 +20,7 @@ function summaryWith(pause: { reason: 'auth' | 'rate_limit'; since: string; deta
     approvalTimeoutHours: 24,
     autoReply: { freeTextAutoSend: [] },
   } as unknown as ClientConfig;
-  const audit = { read: async () => [] } as unknown as AuditLog;
+  const audit = { async *records() {} } as unknown as AuditLog;
   const notifier = {
     notify: async (_kind: string, _key: string, subject: string, text: string, html: string | null) => {
       sent.push({ subject, text, html });

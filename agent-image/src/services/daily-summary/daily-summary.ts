@@ -6,11 +6,11 @@ import type { AuditRecord } from '../../domain/audit-record.ts';
 import type { AuditLog } from '../audit-log/audit-log.ts';
 import type { AdminNotifier, NotifyOutcome, SystemMailKind } from '../runtime/admin-notifier.ts';
 import { renderSummaryHtml, renderSummaryText, summarySubject, type SummaryMeta } from './render-summary.ts';
+import { reportFromAudit } from './report-from-audit.ts';
 import { offsetMs } from './summary-for-date.ts';
-import { buildSummaryReport, type SummaryReport } from './summary-report.ts';
+import type { SummaryReport } from './summary-report.ts';
 
-const HOUR_MS = 3_600_000;
-const DAY_MS = 24 * HOUR_MS;
+const DAY_MS = 86_400_000;
 
 export interface DailySummaryOptions {
   config: ClientConfig;
@@ -39,21 +39,14 @@ export function sameLocalTimeDaysBefore(at: Date, days: number, timezone: string
 /** How far back the last daily summary sent still starts the next one's period. */
 const PREVIOUS_SUMMARY_WINDOW_MS = 2 * DAY_MS;
 
-/**
- * When the last daily summary before `at` went to the outbox (its audit record), within the window. After
- * the summary time or zone moved later, the local day before `at` starts after that summary's period ended:
- * the hours between belong to no summary unless the next period starts there.
- */
-export function previousSummaryAt(records: readonly AuditRecord[], at: Date): Date | undefined {
-  const since = new Date(at.getTime() - PREVIOUS_SUMMARY_WINDOW_MS).toISOString();
-  const until = at.toISOString();
-  let last: string | undefined;
-  for (const record of records) {
-    if (record.action_type !== 'email_send' || record.actor !== 'system' || record.result !== 'intended') continue;
-    if (record.parameters['kind'] !== 'daily_summary' || record.timestamp < since || record.timestamp >= until) continue;
-    if (last === undefined || record.timestamp > last) last = record.timestamp;
-  }
-  return last === undefined ? undefined : new Date(last);
+/** The ISO bounds within which a daily summary sent still starts the next period ending at `at`. */
+function previousSummaryWindow(at: Date): { since: string; until: string } {
+  return { since: new Date(at.getTime() - PREVIOUS_SUMMARY_WINDOW_MS).toISOString(), until: at.toISOString() };
+}
+
+function isSummarySentIn(record: AuditRecord, window: { since: string; until: string }): boolean {
+  if (record.action_type !== 'email_send' || record.actor !== 'system' || record.result !== 'intended') return false;
+  return record.parameters['kind'] === 'daily_summary' && record.timestamp >= window.since && record.timestamp < window.until;
 }
 
 /** What came of a summary run: `already_sent` when the summary of that local date went before. */
@@ -116,12 +109,23 @@ export class DailySummary {
   async report(period: 'day' | 'week', at: Date = this.now()): Promise<SummaryReport> {
     const { audit, config } = this.options;
     const usual = sameLocalTimeDaysBefore(at, period === 'day' ? 1 : 7, config.timezone);
-    const lookbackFrom = new Date(Math.min(usual.getTime(), at.getTime() - config.approvalTimeoutHours * HOUR_MS - DAY_MS, at.getTime() - PREVIOUS_SUMMARY_WINDOW_MS));
-    const lookback = await audit.read({ since: lookbackFrom, until: at });
-    const previous = period === 'day' ? previousSummaryAt(lookback, at) : undefined;
+    const previous = period === 'day' ? await this.previousSummary(at) : undefined;
     const from = previous === undefined || previous.getTime() >= usual.getTime() ? usual : previous;
-    const inPeriod = lookback.filter((record) => record.timestamp >= from.toISOString());
-    return buildSummaryReport(inPeriod, lookback, { from, to: at });
+    return reportFromAudit(audit, { from, to: at }, config.approvalTimeoutHours);
+  }
+
+  /**
+   * When the last daily summary before `at` went to the outbox (its audit record), within the window. After
+   * the summary time or zone moved later, the local day before `at` starts after that summary's period ended:
+   * the hours between belong to no summary unless the next period starts there.
+   */
+  private async previousSummary(at: Date): Promise<Date | undefined> {
+    const window = previousSummaryWindow(at);
+    let last: string | undefined;
+    for await (const record of this.options.audit.records({ since: new Date(window.since), until: at })) {
+      if (isSummarySentIn(record, window) && (last === undefined || record.timestamp > last)) last = record.timestamp;
+    }
+    return last === undefined ? undefined : new Date(last);
   }
 
   /**

@@ -1,9 +1,9 @@
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { AuditLog } from '../audit-log/audit-log.ts';
-import { buildSummaryReport, type SummaryReport } from './summary-report.ts';
+import { reportFromAudit } from './report-from-audit.ts';
+import type { SummaryReport } from './summary-report.ts';
 
-const HOUR_MS = 3_600_000;
-const DAY_MS = 24 * HOUR_MS;
+const DAY_MS = 86_400_000;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 /** The offset of `zone` from UTC at `instant`, in ms (positive east of Greenwich). */
@@ -52,9 +52,5 @@ export async function summaryForDate(
   if (from.getTime() > input.now.getTime()) throw new FleetError('invalid_input', 'date is in the future');
   const nextDay = new Date(Date.parse(`${date}T00:00:00Z`) + DAY_MS).toISOString().slice(0, 10);
   const to = new Date(Math.min(localMidnight(nextDay, input.timezone).getTime() - 1, input.now.getTime()));
-  const lookbackFrom = new Date(Math.min(from.getTime(), to.getTime() - input.approvalTimeoutHours * HOUR_MS - DAY_MS));
-  const lookback = await input.audit.read({ since: lookbackFrom, until: to });
-  const fromIso = from.toISOString();
-  const inPeriod = lookback.filter((record) => record.timestamp >= fromIso);
-  return { date, timezone: input.timezone, report: buildSummaryReport(inPeriod, lookback, { from, to }) };
+  return { date, timezone: input.timezone, report: await reportFromAudit(input.audit, { from, to }, input.approvalTimeoutHours) };
 }

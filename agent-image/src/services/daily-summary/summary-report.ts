@@ -50,39 +50,62 @@ const ANOMALY_TYPES = new Set(['pause', 'resume', 'auth_failure', 'kill', 'quara
  * approval that can still be pending (the approval timeout), used only for the pending list.
  */
 export function buildSummaryReport(
-  periodRecords: readonly AuditRecord[],
-  lookbackRecords: readonly AuditRecord[],
+  periodRecords: Iterable<AuditRecord>,
+  lookbackRecords: Iterable<AuditRecord>,
   range: { from: Date; to: Date },
 ): SummaryReport {
-  const report: SummaryReport = {
-    from: range.from.toISOString(),
-    to: range.to.toISOString(),
-    read: 0,
-    drafted: 0,
-    sent: 0,
-    crmUpdates: 0,
-    calendarEvents: 0,
-    blocked: 0,
-    blockedReasons: {},
-    pendingApprovals: [],
-    expiredApprovals: [],
-    decidedApprovals: 0,
-    anomalies: [],
-    reviewQueued: 0,
-    unauthenticatedKnownSenders: [],
-    injectionSignalMessages: 0,
-    settingsChanges: [],
-    llm: { calls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, costPerEmailUsd: null },
-  };
+  const tally = new SummaryTally(range);
+  for (const record of periodRecords) tally.addPeriodRecord(record);
+  for (const record of lookbackRecords) tally.addLookbackRecord(record);
+  return tally.finish();
+}
+
+/**
+ * A summary report built one record at a time, so that a flood of records is counted as it streams from
+ * the audit log instead of being held in memory first. What it keeps grows with the lists a report holds
+ * (pending approvals, anomalies, senders), never with the records read.
+ */
+export class SummaryTally {
+  private readonly report: SummaryReport;
+  private readonly to: Date;
   // By address: a flood of forged mail from many known contacts' addresses must cost one look-up each.
-  const unauthenticated = new Map<string, SummaryReport['unauthenticatedKnownSenders'][number]>();
-  for (const record of periodRecords) {
+  private readonly unauthenticated = new Map<string, SummaryReport['unauthenticatedKnownSenders'][number]>();
+  private readonly requested = new Map<string, SummaryReport['pendingApprovals'][number]>();
+  private readonly closed = new Set<string>();
+
+  constructor(range: { from: Date; to: Date }) {
+    this.to = range.to;
+    this.report = {
+      from: range.from.toISOString(),
+      to: range.to.toISOString(),
+      read: 0,
+      drafted: 0,
+      sent: 0,
+      crmUpdates: 0,
+      calendarEvents: 0,
+      blocked: 0,
+      blockedReasons: {},
+      pendingApprovals: [],
+      expiredApprovals: [],
+      decidedApprovals: 0,
+      anomalies: [],
+      reviewQueued: 0,
+      unauthenticatedKnownSenders: [],
+      injectionSignalMessages: 0,
+      settingsChanges: [],
+      llm: { calls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, costPerEmailUsd: null },
+    };
+  }
+
+  /** Counts a record of the period itself. */
+  addPeriodRecord(record: AuditRecord): void {
+    const { report } = this;
     const parameters = record.parameters;
     switch (record.action_type) {
       case 'email_read':
         if (record.result !== 'success') break;
         report.read++;
-        noteInbound(report, unauthenticated, parameters);
+        noteInbound(report, this.unauthenticated, parameters);
         break;
       case 'email_draft':
         if (record.result === 'success') report.drafted++;
@@ -139,18 +162,15 @@ export function buildSummaryReport(
         }
     }
   }
-  report.llm.costUsd = Math.round(report.llm.costUsd * 1_000_000) / 1_000_000;
-  report.llm.costPerEmailUsd = report.read === 0 ? null : Math.round((report.llm.costUsd / report.read) * 1_000_000) / 1_000_000;
 
-  const requested = new Map<string, SummaryReport['pendingApprovals'][number]>();
-  const closed = new Set<string>();
-  for (const record of lookbackRecords) {
+  /** Notes a record of the lookback (the period included) for the approvals still pending at the end. */
+  addLookbackRecord(record: AuditRecord): void {
     const id = record.parameters['approval_id'];
-    if (typeof id !== 'string') continue;
+    if (typeof id !== 'string') return;
     if (record.action_type === 'approval_requested') {
       const kind = record.parameters['kind'];
       const operation = record.parameters['operation'];
-      requested.set(id, {
+      this.requested.set(id, {
         id,
         recipients: record.target ?? '',
         subject: typeof record.parameters['subject'] === 'string' ? record.parameters['subject'] : '',
@@ -159,12 +179,29 @@ export function buildSummaryReport(
         ...(typeof operation === 'string' ? { operation } : {}),
       });
     } else if (record.action_type === 'approval_decided' || record.action_type === 'approval_expired') {
-      closed.add(id);
+      this.closed.add(id);
+      // A closed approval is never listed again: forgetting it keeps a long lookback's memory to the open ones.
+      this.requested.delete(id);
     }
   }
-  const to = range.to.toISOString();
-  report.pendingApprovals = [...requested.values()].filter((entry) => !closed.has(entry.id) && entry.expiresAt > to);
-  return report;
+
+  finish(): SummaryReport {
+    const { report } = this;
+    report.llm.costUsd = Math.round(report.llm.costUsd * 1_000_000) / 1_000_000;
+    report.llm.costPerEmailUsd = report.read === 0 ? null : Math.round((report.llm.costUsd / report.read) * 1_000_000) / 1_000_000;
+    report.pendingApprovals = [...this.requested.values()].filter((entry) => !this.closed.has(entry.id) && stillOpenAt(entry.expiresAt, this.to));
+    return report;
+  }
+}
+
+/**
+ * Whether an approval expiring at `expiresAt` can still be decided at `at`. Compared as instants, not as
+ * strings (an offset or a missing fraction sorts wrongly as text); an expiry the record does not state
+ * keeps the approval listed, since hiding a held action from the admins is the worse mistake.
+ */
+function stillOpenAt(expiresAt: string, at: Date): boolean {
+  const expires = Date.parse(expiresAt);
+  return Number.isNaN(expires) || expires > at.getTime();
 }
 
 /** Counts what the read record says about its sender and content (inbound-facts.ts). */
