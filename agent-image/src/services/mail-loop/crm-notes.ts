@@ -112,13 +112,7 @@ export class CrmNotes {
       return 'skipped';
     }
     const person = { entity: found.person.entity, id: found.person.id };
-    const allowed = this.work.allowed({ kind: 'crm.write', operation: 'update', recordType: person.entity, recordId: person.id, fields: { note: owed.noteKey } });
-    if (!allowed.ok) {
-      const parameters = { ...this.base(owed).details, provider: this.work.name, operation: 'append_note', idempotency_key: owed.noteKey, reasons: [...allowed.reasons] };
-      await this.context.audit.append(gateRefused({ action: 'crm_write', dryRun: allowed.dryRun, target: crmTarget(person), parameters }));
-      this.close(owed.noteKey);
-      return 'skipped';
-    }
+    if (await this.refusedByGate(owed, person)) return 'skipped';
     const entry = this.context.outbox.get(owed.sendKey);
     if (entry === undefined) return 'skipped';
     owed.person = person;
@@ -131,6 +125,10 @@ export class CrmNotes {
     const { context, work } = this;
     const person = owed.person;
     if (person === null) return;
+    // Asked again at the write: the note may have been owed since before a restart, and the settings may
+    // have taken crm.write away or turned dry run on meanwhile. The last-contact update below is the same
+    // write to the same record, under the same answer.
+    if (await this.refusedByGate(owed, person)) return;
     const text = noteOf(owed, entry);
     const base = { ...this.base(owed), person, noteText: text.summary };
     const note = await work.attempt('note', (provider) =>
@@ -157,6 +155,16 @@ export class CrmNotes {
         authority: owed.authority,
       }),
     );
+  }
+
+  /** True (audited, the note closed) when the gate refuses the note's write to `person` now. */
+  private async refusedByGate(owed: OwedNote, person: CrmPersonRef): Promise<boolean> {
+    const allowed = this.work.allowed({ kind: 'crm.write', operation: 'update', recordType: person.entity, recordId: person.id, fields: { note: owed.noteKey } });
+    if (allowed.ok) return false;
+    const parameters = { ...this.base(owed).details, provider: this.work.name, operation: 'append_note', idempotency_key: owed.noteKey, reasons: [...allowed.reasons] };
+    await this.context.audit.append(gateRefused({ action: 'crm_write', dryRun: allowed.dryRun, target: crmTarget(person), parameters }));
+    this.close(owed.noteKey);
+    return true;
   }
 
   private base(owed: OwedNote) {
