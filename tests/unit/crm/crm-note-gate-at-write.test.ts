@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { AuditEvent } from '../../../agent-image/src/domain/audit-events.ts';
-import { CrmNotes } from '../../../agent-image/src/services/mail-loop/crm-notes.ts';
+import { CrmNotes, type SentForCrm } from '../../../agent-image/src/services/mail-loop/crm-notes.ts';
 import type { CrmWork } from '../../../agent-image/src/services/mail-loop/crm-work.ts';
 import type { OutboxEntry } from '../../../agent-image/src/services/outbox/outbox.ts';
 import type { RuntimeContext } from '../../../agent-image/src/services/runtime/runtime-context.ts';
@@ -36,7 +36,7 @@ function bed() {
   return { notes: new CrmNotes(work, context), gate, calls, audit };
 }
 
-const send = { sendKey: 'send-1', recipients: ['kim@partner.example'], emailType: 'reply', authority: 'auto' } as const;
+const send: SentForCrm = { sendKey: 'send-1', recipients: ['kim@partner.example'], emailType: 'reply', authority: { actor: 'agent', approvalStatus: 'auto_approved', approvedBy: 'policy' } };
 
 void test('a note allowed when owed is written when the send went', async () => {
   const { notes, calls } = bed();
