@@ -93,7 +93,7 @@ describe('GraphCalendarProvider specifics', () => {
       const busy = await calendar.freeBusy(new Date('2030-07-01T00:00:00Z'), new Date('2030-07-02T00:00:00Z'));
       assert.deepEqual(busy.map((b) => b.start.toISOString()), ['2030-07-01T10:00:00.000Z']);
       const view = emulator.requests.find((r) => r.path === '/v1.0/me/calendarView');
-      assert.equal(view?.query.get('$select'), 'showAs,start,end,isCancelled');
+      assert.equal(view?.query.get('$select'), 'showAs,start,end,isAllDay,isCancelled');
     } finally {
       await emulator.stop();
     }

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { json, randomId, type EmulatorResponse } from './http-emulator.ts';
-import { PRIMARY_CALENDAR_ID, dateTimeTimeZone, expandRefusal, graphError, irresolvableConflict, odataEtag, parseObject, selection, type GraphEventChange, type StoredEvent } from './graph-calendar-wire.ts';
+import { PRIMARY_CALENDAR_ID, dateTimeTimeZone, expandRefusal, findEvent, graphError, irresolvableConflict, newEventRestId, odataEtag, parseObject, selection, type GraphEventChange, type StoredEvent } from './graph-calendar-wire.ts';
 
 /**
  * One event of the Graph calendar by id: GET, PATCH and POST .../cancel on /me/events/{id} (or
@@ -19,7 +19,7 @@ const EVENT_ID = /^AAMk[A-Za-z0-9_=+-]+$/;
 const PATCHABLE = new Set(['subject', 'body', 'start', 'end', 'location', 'attendees', 'showAs']);
 const ATTENDEE_TYPES = ['required', 'optional', 'resource'];
 
-type Render = (event: StoredEvent, zone: string, select: string[] | undefined) => Record<string, unknown>;
+type Render = (event: StoredEvent, zone: string, select: string[] | undefined, prefer: string) => Record<string, unknown>;
 
 export class GraphEventRoutes {
   readonly #events: StoredEvent[];
@@ -36,6 +36,7 @@ export class GraphEventRoutes {
     const invited = [...new Set((input.attendees ?? []).map((a) => a.toLowerCase()))];
     this.#events.push({
       id,
+      restId: newEventRestId(),
       subject: input.subject,
       start: input.start.getTime(),
       end: input.end.getTime(),
@@ -55,29 +56,32 @@ export class GraphEventRoutes {
 
   /** Someone else adds an attendee to the event (the owner in Outlook, say): a new change key, no request logged. */
   addAttendeeBehindTheAgent(id: string, address: string): void {
-    const event = this.#events.find((candidate) => candidate.id === id);
+    const event = findEvent(this.#events, id);
     if (event === undefined) throw new Error(`no event ${id}`);
     event.attendees = [...event.attendees, { address: address.toLowerCase(), type: 'required' }];
     event.changeKey = (event.changeKey ?? 0) + 1;
   }
 
-  /** `part`: the event itself, its cancel action, or the calendar it is in. */
-  handle(method: string, id: string, part: 'event' | 'cancel' | 'calendar', query: URLSearchParams, body: string, zone: string, headers: IncomingHttpHeaders = {}): EmulatorResponse {
+  /**
+   * `part`: the event itself, its cancel action, or the calendar it is in. The event is found by its
+   * immutable or its default id; `prefer` (the request's Prefer header) decides which id the answer names.
+   */
+  handle(method: string, id: string, part: 'event' | 'cancel' | 'calendar', query: URLSearchParams, body: string, zone: string, headers: IncomingHttpHeaders = {}, prefer = ''): EmulatorResponse {
     const cancel = part === 'cancel';
     if (cancel ? method !== 'POST' : part === 'calendar' ? method !== 'GET' : method !== 'GET' && method !== 'PATCH') {
       return graphError(405, 'ErrorInvalidRequest', 'The OData request is not supported.');
     }
     if (!EVENT_ID.test(id)) return graphError(400, 'ErrorInvalidIdMalformed', 'Id is malformed.');
-    const event = this.#events.find((candidate) => candidate.id === id);
+    const event = findEvent(this.#events, id);
     if (event === undefined) return graphError(404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
     if (cancel) return this.#cancel(event, body);
     if (part === 'calendar') return json(200, { id: event.calendarId ?? PRIMARY_CALENDAR_ID, name: event.calendarId === undefined ? 'Calendar' : 'Other' });
-    if (method === 'PATCH') return this.#stale(event, headers['if-match']) ?? this.#patch(event, body, zone);
+    if (method === 'PATCH') return this.#stale(event, headers['if-match']) ?? this.#patch(event, body, zone, prefer);
     const refused = expandRefusal(query);
     if (refused !== null) return refused;
     const select = selection(query);
     if (select === null) return graphError(400, 'ErrorInvalidProperty', 'Could not find a property named in $select.');
-    return json(200, this.#render(event, zone, select));
+    return json(200, this.#render(event, zone, select, prefer));
   }
 
   /** The 412 Graph answers a write whose If-Match names another version of the item (`*`: any); null when it may go ahead. */
@@ -88,7 +92,7 @@ export class GraphEventRoutes {
     return irresolvableConflict();
   }
 
-  #patch(event: StoredEvent, body: string, zone: string): EmulatorResponse {
+  #patch(event: StoredEvent, body: string, zone: string, prefer: string): EmulatorResponse {
     const request = parseObject(body);
     if (request === null) return graphError(400, 'BadRequest', 'Empty Payload. JSON content expected.');
     const unknown = Object.keys(request).find((key) => !PATCHABLE.has(key));
@@ -132,7 +136,7 @@ export class GraphEventRoutes {
       comment: null,
       byOrganizer: (event.organizer ?? null) === null,
     });
-    return json(200, this.#render(event, zone, undefined));
+    return json(200, this.#render(event, zone, undefined, prefer));
   }
 
   #cancel(event: StoredEvent, body: string): EmulatorResponse {

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { json, randomId, type EmulatorResponse } from './http-emulator.ts';
-import { PRIMARY_CALENDAR_ID, dateTimeTimeZone, expandRefusal, graphError, isZone, odataEtag, parseObject, selection, viewTime, wallTimeIn } from './graph-calendar-wire.ts';
+import { PRIMARY_CALENDAR_ID, allDayWallTime, dateTimeTimeZone, expandRefusal, findEvent, graphError, isZone, newEventRestId, odataEtag, parseObject, renderedEventId, selection, viewTime, wallTimeIn } from './graph-calendar-wire.ts';
 import type { GraphCreatedEvent, GraphEventChange, ShowAs, StoredEvent } from './graph-calendar-wire.ts';
 import { GraphEventRoutes } from './graph-calendar-event-routes.ts';
 
@@ -28,7 +28,7 @@ export class GraphCalendarRoutes {
 
   constructor(baseUrl: () => string) {
     this.#baseUrl = baseUrl;
-    this.#one = new GraphEventRoutes(this.#events, (event, zone, select) => this.#render(event, zone, select));
+    this.#one = new GraphEventRoutes(this.#events, (event, zone, select, prefer) => this.#render(event, zone, select, prefer));
   }
 
   /** An invitation someone else organised, on the owner's calendar (the owner is an attendee). Returns its id. */
@@ -38,26 +38,32 @@ export class GraphCalendarRoutes {
 
   /**
    * Moves the event to another calendar of the mailbox (a secondary or shared one). As at Graph, the event
-   * is still found by its id under /me/events and /me/calendar/events: only its `calendar` tells.
+   * is still found by its id under /me/events and /me/calendar/events: only its `calendar` tells. Its
+   * default id changes with the move; its immutable id stays.
    */
   moveToOtherCalendar(id: string, calendarId = 'AAMkCalOther0002'): void {
-    const event = this.#events.find((candidate) => candidate.id === id);
-    if (event === undefined) throw new Error(`no event ${id}`);
+    const event = this.#find(id);
     event.calendarId = calendarId;
+    event.restId = newEventRestId();
+  }
+
+  /** Moves the event back to the primary calendar (the owner dragged it back in Outlook): a new default id again. */
+  moveToPrimaryCalendar(id: string): void {
+    const event = this.#find(id);
+    delete event.calendarId;
+    event.restId = newEventRestId();
   }
 
   /** Makes the event the master of a recurring series (as if created with a recurrence pattern). */
   makeSeries(id: string): void {
-    const event = this.#events.find((candidate) => candidate.id === id);
-    if (event === undefined) throw new Error(`no event ${id}`);
+    const event = this.#find(id);
     event.type = 'seriesMaster';
     event.changeKey = (event.changeKey ?? 0) + 1;
   }
 
   /** Makes the event one occurrence of a series (changed on its own, it stays one). */
   makeOccurrence(id: string): void {
-    const event = this.#events.find((candidate) => candidate.id === id);
-    if (event === undefined) throw new Error(`no event ${id}`);
+    const event = this.#find(id);
     event.type = 'occurrence';
     event.changeKey = (event.changeKey ?? 0) + 1;
   }
@@ -69,7 +75,7 @@ export class GraphCalendarRoutes {
 
   /** The event with this id as it stands now (cancelled ones are gone, as from Graph's calendar), or undefined. */
   event(id: string): (GraphCreatedEvent & { organizer: string | null; body: string | null; location: string | null }) | undefined {
-    const e = this.#events.find((candidate) => candidate.id === id);
+    const e = findEvent(this.#events, id);
     if (e === undefined) return undefined;
     const { start, end, attendees } = e;
     return { ...e, start: new Date(start), end: new Date(end), attendees: attendees.map((a) => ({ ...a })), organizer: e.organizer ?? null, body: e.body ?? null, location: e.location ?? null };
@@ -84,6 +90,7 @@ export class GraphCalendarRoutes {
   addBusy(start: Date, end: Date, showAs: ShowAs = 'busy'): void {
     this.#events.push({
       id: `AAMkEv${randomId()}`,
+      restId: newEventRestId(),
       subject: 'Private',
       start: start.getTime(),
       end: end.getTime(),
@@ -95,9 +102,36 @@ export class GraphCalendarRoutes {
     });
   }
 
+  /**
+   * An all-day busy block (a day off) from `firstDay` for `days` days (dates as YYYY-MM-DD): its times are
+   * dates, which Graph answers as midnight whatever zone a request prefers.
+   */
+  addAllDay(firstDay: string, days = 1, showAs: ShowAs = 'oof'): void {
+    const start = Date.parse(`${firstDay}T00:00:00Z`);
+    this.#events.push({
+      id: `AAMkEv${randomId()}`,
+      restId: newEventRestId(),
+      subject: 'Day off',
+      start,
+      end: start + days * 86_400_000,
+      timeZone: 'UTC',
+      showAs,
+      attendees: [],
+      transactionId: null,
+      seeded: true,
+      isAllDay: true,
+    });
+  }
+
   /** Every event created through the API (a retried create that Graph deduplicated is not repeated). */
   events(): GraphCreatedEvent[] {
     return this.#created.map((e) => ({ ...e, attendees: e.attendees.map((a) => ({ ...a })) }));
+  }
+
+  #find(id: string): StoredEvent {
+    const event = findEvent(this.#events, id);
+    if (event === undefined) throw new Error(`no event ${id}`);
+    return event;
   }
 
   /** Whether this router serves `path` (a full path such as /v1.0/me/events). */
@@ -113,13 +147,13 @@ export class GraphCalendarRoutes {
     const zone = /outlook\.timezone="([^"]+)"/.exec(prefer)?.[1] ?? 'UTC';
     if (!isZone(zone)) return graphError(400, 'ErrorTimeZoneNotSupported', `The time zone '${zone}' is not supported.`);
     if (route === 'GET /v1.0/me/calendarView') return need(READ) ?? this.#calendarView(path, query, prefer, zone);
-    if (route === 'POST /v1.0/me/events') return need(WRITE) ?? this.#create(body, zone);
-    if (route === 'GET /v1.0/me/events') return need(READ) ?? this.#list(query, zone);
+    if (route === 'POST /v1.0/me/events') return need(WRITE) ?? this.#create(body, zone, prefer);
+    if (route === 'GET /v1.0/me/events') return need(READ) ?? this.#list(query, zone, prefer);
     if (`${method} ${path}` === 'GET /v1.0/me/calendar') return need(READ) ?? json(200, { id: PRIMARY_CALENDAR_ID, name: 'Calendar' });
     const one = /^(\w+) \/v1\.0\/me\/events\/([^/]+)(\/cancel|\/calendar)?$/.exec(route);
     if (one !== null) {
       const [, verb = '', id = '', tail] = one;
-      return need(verb === 'GET' ? READ : WRITE) ?? this.#one.handle(verb, decodeURIComponent(id), tail === '/cancel' ? 'cancel' : tail === '/calendar' ? 'calendar' : 'event', query, body, zone, headers);
+      return need(verb === 'GET' ? READ : WRITE) ?? this.#one.handle(verb, decodeURIComponent(id), tail === '/cancel' ? 'cancel' : tail === '/calendar' ? 'calendar' : 'event', query, body, zone, headers, prefer);
     }
     return graphError(400, 'BadRequest', `Resource not found for the segment '${path.split('/').at(-1) ?? ''}'.`);
   }
@@ -140,9 +174,11 @@ export class GraphCalendarRoutes {
     const refused = expandRefusal(query);
     if (refused !== null) return refused;
     // In stored order, not sorted: ordering is the caller's job unless it asks for $orderby.
-    const matching = this.#events.filter((e) => e.start < to && e.end > from);
+    // An all-day event's dates mean other instants in each zone: one within a day of the window is listed.
+    const slack = (e: StoredEvent) => (e.isAllDay === true ? 86_400_000 : 0);
+    const matching = this.#events.filter((e) => e.start - slack(e) < to && e.end + slack(e) > from);
     const page = matching.slice(skip, skip + pageSize);
-    const result: Record<string, unknown> = { '@odata.context': 'emulator', value: page.map((e) => this.#render(e, zone, select)) };
+    const result: Record<string, unknown> = { '@odata.context': 'emulator', value: page.map((e) => this.#render(e, zone, select, prefer)) };
     if (skip + pageSize < matching.length) {
       const next = new URLSearchParams(query);
       next.set('$skip', String(skip + pageSize));
@@ -151,7 +187,7 @@ export class GraphCalendarRoutes {
     return json(200, result);
   }
 
-  #create(body: string, zone: string): EmulatorResponse {
+  #create(body: string, zone: string, prefer: string): EmulatorResponse {
     const request = parseObject(body);
     if (request === null) return graphError(400, 'BadRequest', 'Empty Payload. JSON content expected.');
     const start = dateTimeTimeZone(request['start'], 'start');
@@ -180,12 +216,13 @@ export class GraphCalendarRoutes {
       const earlier = this.#events.find((e) => e.transactionId === transactionId);
       if (earlier !== undefined) {
         // Graph's deduplication: the same create repeated returns the event it already made.
-        if (earlier.subject === subject && earlier.start === start && earlier.end === end) return json(201, this.#render(earlier, zone, undefined));
+        if (earlier.subject === subject && earlier.start === start && earlier.end === end) return json(201, this.#render(earlier, zone, undefined, prefer));
         return graphError(400, 'ErrorDuplicateTransactionId', "Your request can't be completed. The TransactionId specified in the request has already been used to create a different event.");
       }
     }
     const event: StoredEvent = {
       id: `AAMkEv${randomId()}`,
+      restId: newEventRestId(),
       subject,
       start,
       end,
@@ -207,10 +244,10 @@ export class GraphCalendarRoutes {
       attendees: attendees.map((a) => ({ ...a })),
       transactionId: event.transactionId,
     });
-    return json(201, this.#render(event, zone, undefined));
+    return json(201, this.#render(event, zone, undefined, prefer));
   }
 
-  #list(query: URLSearchParams, zone: string): EmulatorResponse {
+  #list(query: URLSearchParams, zone: string, prefer: string): EmulatorResponse {
     const filter = query.get('$filter');
     let events = this.#events.filter((e) => !e.seeded);
     if (filter !== null) {
@@ -225,19 +262,21 @@ export class GraphCalendarRoutes {
     if (refused !== null) return refused;
     const top = Number(query.get('$top') ?? '10');
     if (!Number.isInteger(top) || top < 1 || top > 1000) return graphError(400, 'ErrorInvalidUrlQuery', 'Invalid $top.');
-    return json(200, { '@odata.context': 'emulator', value: events.slice(0, top).map((e) => this.#render(e, zone, select)) });
+    return json(200, { '@odata.context': 'emulator', value: events.slice(0, top).map((e) => this.#render(e, zone, select, prefer)) });
   }
 
-  #render(event: StoredEvent, zone: string, select: string[] | undefined): Record<string, unknown> {
+  /** `prefer`: the request's Prefer header, which decides the id it is told (immutable or default). */
+  #render(event: StoredEvent, zone: string, select: string[] | undefined, prefer: string): Record<string, unknown> {
     const full: Record<string, unknown> = {
       '@odata.etag': odataEtag(event),
-      id: event.id,
+      id: renderedEventId(event, prefer),
       subject: event.subject,
       isCancelled: false,
       isOrganizer: (event.organizer ?? null) === null,
       showAs: event.showAs,
-      start: { dateTime: wallTimeIn(event.start, zone), timeZone: zone },
-      end: { dateTime: wallTimeIn(event.end, zone), timeZone: zone },
+      isAllDay: event.isAllDay === true,
+      start: { dateTime: event.isAllDay === true ? allDayWallTime(event.start) : wallTimeIn(event.start, zone), timeZone: zone },
+      end: { dateTime: event.isAllDay === true ? allDayWallTime(event.end) : wallTimeIn(event.end, zone), timeZone: zone },
       originalStartTimeZone: event.timeZone,
       originalEndTimeZone: event.timeZone,
       attendees: event.attendees.map((a) => ({

@@ -1,5 +1,6 @@
 import { GRAPH_EVENT_ZONES } from '../../agent-image/src/adapters/graph/graph-calendar-time-zones.ts';
-import { json, type EmulatorResponse } from './http-emulator.ts';
+import { json, randomId, type EmulatorResponse } from './http-emulator.ts';
+import { wantsImmutableIds } from './graph-message-store.ts';
 
 /** Microsoft Graph calendar wire details shared by the emulator's routes: zones and wall times, $select, errors, the event records. */
 
@@ -7,7 +8,10 @@ const WALL_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1
 export type ShowAs = 'free' | 'tentative' | 'busy' | 'oof' | 'workingElsewhere';
 
 export interface StoredEvent {
+  /** The immutable id (`Prefer: IdType="ImmutableId"`): lasts while the event stays in the mailbox. */
   id: string;
+  /** The default REST id: Graph gives the event a new one whenever it moves to another calendar. */
+  restId: string;
   subject: string;
   start: number;
   end: number;
@@ -15,6 +19,11 @@ export interface StoredEvent {
   showAs: ShowAs;
   attendees: { address: string; type: string }[];
   transactionId: string | null;
+  /**
+   * An all-day event: `start` and `end` are then dates (their UTC midnights), not instants, and Graph
+   * renders them as midnight in whatever zone the request prefers.
+   */
+  isAllDay?: boolean;
   /** Busy blocks seeded by tests are other people's meetings, not created through the API. */
   seeded: boolean;
   /** Who organised it: null for the mailbox owner, else the organizer's address (an invitation received). */
@@ -27,6 +36,21 @@ export interface StoredEvent {
   calendarId?: string;
   /** The item's change key, rendered in `@odata.etag`: new on every change, whoever makes it. Absent: never changed since created. */
   changeKey?: number;
+}
+
+/** The event with this id, named by its immutable or its default id (Graph takes either in a path). */
+export function findEvent(events: readonly StoredEvent[], id: string): StoredEvent | undefined {
+  return events.find((event) => event.id === id) ?? events.find((event) => event.restId === id);
+}
+
+/** A new default (REST) id of an event. */
+export function newEventRestId(): string {
+  return `AAMkEv${randomId()}`;
+}
+
+/** The id of `event` as a request with this Prefer header sees it: the preference applies to that request only. */
+export function renderedEventId(event: Pick<StoredEvent, 'id' | 'restId'>, prefer: string): string {
+  return wantsImmutableIds(prefer) ? event.id : event.restId;
 }
 
 /** The id of the mailbox's primary calendar (`GET /me/calendar`). */
@@ -107,6 +131,11 @@ export function zonedWallTimeToUtc(wallTime: string, zone: string): number | nul
   return guess - offsetOf(first, zone);
 }
 
+/** Graph's rendering of an all-day event's date: midnight, in any zone (`date` is its UTC midnight). */
+export function allDayWallTime(date: number): string {
+  return `${new Date(date).toISOString().slice(0, 10)}T00:00:00.0000000`;
+}
+
 /** Graph's rendering of an instant in a zone: wall time with seven fraction digits. */
 export function wallTimeIn(instant: number, zone: string): string {
   const local = new Date(instant + offsetOf(instant, zone));
@@ -120,6 +149,7 @@ export const SELECTABLE = [
   'body',
   'location',
   'isCancelled',
+  'isAllDay',
   'isOrganizer',
   'showAs',
   'start',

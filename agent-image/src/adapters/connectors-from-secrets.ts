@@ -196,7 +196,8 @@ export function connectorsFromSecrets(endpoints: ConnectorEndpoints): ConnectorF
     let calendar: CalendarProvider | null = null;
     if (wantsCalendar) {
       const { GraphCalendarProvider } = await import('./graph/graph-calendar-provider.ts');
-      calendar = new GraphCalendarProvider({ tokens, ...baseUrl, logger });
+      // Graph answers all-day events as local midnights: read in the client's zone.
+      calendar = new GraphCalendarProvider({ tokens, ...baseUrl, timeZone: config.timezone, logger });
     }
     return { providerKind: 'outlook', provider, llm, calendar, crm: crmConnector(config, secrets, source, endpoints, logger) };
   };

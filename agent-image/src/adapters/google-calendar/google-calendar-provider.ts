@@ -20,6 +20,7 @@ import { checkChanges, checkEventId, checkNewEvent, checkWindow, mergeAttendees,
 import { googleClientFor, type GoogleAuth, type RotatingOAuth2Client } from '../gmail/gmail-auth.ts';
 import { statusOf } from '../gmail/gmail-errors.ts';
 import { callGoogleApi } from '../gmail/google-call.ts';
+import { boundedCalendarAnswer } from './google-calendar-bounded-answer.ts';
 import { KEY_PROPERTY, eventIdFor } from './google-event-id.ts';
 
 export interface GoogleCalendarProviderConfig {
@@ -33,6 +34,12 @@ export interface GoogleCalendarProviderConfig {
 }
 
 const CALENDAR = 'primary';
+/**
+ * The most of one calendar answer the agent downloads. An invitation is written by whoever sent it: its
+ * description or guest list (100 000 guests) could be far larger than any meeting, and is refused, not
+ * read whole into the agent's memory. A free/busy answer or an event with a long agenda is far below it.
+ */
+const CALENDAR_ANSWER_MAX_BYTES = 2 * 1024 * 1024;
 
 /**
  * CalendarProvider over the Google Calendar API v3 (googleapis). Updates and cancels touch only events of
@@ -53,6 +60,7 @@ export class GoogleCalendarProvider implements EventEditingCalendar {
       // Retries belong to the caller; a create is made safe to repeat by its derived id, not by blind retries.
       retry: false,
       timeout: config.timeoutMs ?? 30_000,
+      adapter: boundedCalendarAnswer(CALENDAR_ANSWER_MAX_BYTES),
     });
   }
 

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
-import { localParts } from '../../domain/zoned-time.ts';
+import { localParts, zonedTime } from '../../domain/zoned-time.ts';
 import type { BusyInterval, CalendarEvent, EventDetails, EventRecurrence } from '../../ports/calendar-provider.ts';
 import { GRAPH_EVENT_ZONES } from './graph-calendar-time-zones.ts';
 
@@ -14,6 +14,8 @@ export const graphEventSchema = z.object({
   start: dateTimeTimeZone,
   end: dateTimeTimeZone,
   showAs: z.string().nullish(),
+  /** An all-day event's start and end are dates: Graph answers them as midnight whatever zone was asked for. */
+  isAllDay: z.boolean().nullish(),
   isCancelled: z.boolean().nullish(),
   isOrganizer: z.boolean().nullish(),
   attendees: z.array(z.object({ type: z.string().nullish(), emailAddress: z.object({ address: z.string().nullish() }).nullish() })).nullish(),
@@ -28,12 +30,18 @@ export const graphEventSchema = z.object({
 });
 export type GraphEvent = z.infer<typeof graphEventSchema>;
 
-export const EVENT_FIELDS = 'id,subject,start,end,attendees,transactionId';
+export const EVENT_FIELDS = 'id,subject,start,end,isAllDay,attendees,transactionId';
 /** What deciding on an update or cancel needs besides the event itself. */
 export const EDIT_FIELDS = `${EVENT_FIELDS},isOrganizer,isCancelled,type,body,location`;
 /** Only what free/busy needs: no subjects, bodies or attendees of the owner's meetings reach the agent. */
-export const BUSY_FIELDS = 'showAs,start,end,isCancelled';
-export const UTC_PREFERENCE = 'outlook.timezone="UTC"';
+export const BUSY_FIELDS = 'showAs,start,end,isAllDay,isCancelled';
+/**
+ * The Prefer header of every calendar request: times in UTC, and immutable ids. An event's default id
+ * changes whenever it moves to another calendar, and the agent keeps event ids for later (an approval names
+ * the event it changes, the audit the event it created); an immutable id lasts while the event stays in the
+ * mailbox. Graph applies a preference to the request that carries it only, so every request carries it.
+ */
+export const CALENDAR_PREFERENCES = 'outlook.timezone="UTC", IdType="ImmutableId"';
 
 const BUSY_STATES = new Set(['busy', 'tentative', 'oof']);
 
@@ -90,17 +98,29 @@ export function graphDateTime(instant: Date, zone: string): { dateTime: string; 
   return shown ? { dateTime: wallTimeIn(instant, zone), timeZone: zone } : { dateTime: wallTimeIn(instant, 'UTC'), timeZone: 'UTC' };
 }
 
-export function toBusyInterval(event: GraphEvent): BusyInterval | null {
-  if (event.isCancelled === true || !BUSY_STATES.has(event.showAs ?? 'busy')) return null;
-  return { start: parseGraphUtc(event.start, 'a busy start'), end: parseGraphUtc(event.end, 'a busy end') };
+/**
+ * The instant an event starts or ends. An all-day event's times are dates (Graph answers midnight whatever
+ * zone the request prefers), which the mailbox owner lives by in `ownerZone`: read as UTC they would put
+ * a day off in Sydney from 11:00 to 11:00 and leave its morning looking free.
+ */
+export function eventInstant(event: GraphEvent, which: 'start' | 'end', ownerZone: string, what: string): Date {
+  const instant = parseGraphUtc(event[which], what);
+  if (event.isAllDay !== true) return instant;
+  const date = { year: instant.getUTCFullYear(), month: instant.getUTCMonth() + 1, day: instant.getUTCDate() };
+  return zonedTime(date, 0, ownerZone);
 }
 
-export function toCalendarEvent(event: GraphEvent): CalendarEvent {
+export function toBusyInterval(event: GraphEvent, ownerZone: string): BusyInterval | null {
+  if (event.isCancelled === true || !BUSY_STATES.has(event.showAs ?? 'busy')) return null;
+  return { start: eventInstant(event, 'start', ownerZone, 'a busy start'), end: eventInstant(event, 'end', ownerZone, 'a busy end') };
+}
+
+export function toCalendarEvent(event: GraphEvent, ownerZone: string): CalendarEvent {
   return {
     id: event.id,
     title: event.subject ?? '',
-    start: parseGraphUtc(event.start, 'an event start'),
-    end: parseGraphUtc(event.end, 'an event end'),
+    start: eventInstant(event, 'start', ownerZone, 'an event start'),
+    end: eventInstant(event, 'end', ownerZone, 'an event end'),
     attendees: (event.attendees ?? []).flatMap((a) => {
       const address = a.emailAddress?.address;
       return typeof address === 'string' && address !== '' ? [address.toLowerCase()] : [];
@@ -109,10 +129,10 @@ export function toCalendarEvent(event: GraphEvent): CalendarEvent {
   };
 }
 
-export function toEventDetails(event: GraphEvent): EventDetails {
+export function toEventDetails(event: GraphEvent, ownerZone: string): EventDetails {
   const version = event['@odata.etag'];
   return {
-    ...toCalendarEvent(event),
+    ...toCalendarEvent(event, ownerZone),
     content: { description: event.body?.content ?? '', location: event.location?.displayName ?? '' },
     organizedByOwner: event.isOrganizer === true,
     cancelled: event.isCancelled === true,

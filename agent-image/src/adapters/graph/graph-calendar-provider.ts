@@ -3,6 +3,7 @@ import { GraphError, type GraphRequest } from '@microsoft/microsoft-graph-client
 import * as z from 'zod';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
+import { canonicalTimeZone } from '@agent-fleet/kernel/time-zone';
 import {
   EventChangedError,
   clipBusyIntervals,
@@ -21,7 +22,7 @@ import {
   BUSY_FIELDS,
   EDIT_FIELDS,
   EVENT_FIELDS,
-  UTC_PREFERENCE,
+  CALENDAR_PREFERENCES,
   graphEventSchema,
   toBusyInterval,
   patchedAttendees,
@@ -41,10 +42,21 @@ export interface GraphCalendarProviderConfig {
   baseUrl?: string;
   /** Events per calendarView page. Default 100. */
   pageSize?: number;
+  /**
+   * IANA zone the mailbox owner lives by (the client's configured zone), in which an all-day event's dates
+   * begin and end. Default UTC.
+   */
+  timeZone?: string;
   logger: Logger;
 }
 
 const MAX_PAGES = 50;
+/**
+ * The most of one calendar answer the agent downloads. An invitation is written by whoever sent it: its
+ * body or attendee list (100 000 guests) could be far larger than any meeting, and is refused, not read
+ * whole into the agent's memory. A page of free/busy or an event with a long agenda is far below it.
+ */
+const CALENDAR_ANSWER_MAX_BYTES = 2 * 1024 * 1024;
 
 /**
  * CalendarProvider over Microsoft Graph. Free/busy reads `GET /me/calendarView` with `$select` of
@@ -64,12 +76,16 @@ export class GraphCalendarProvider implements EventEditingCalendar {
   readonly #graph: GraphConnection;
   readonly #logger: Logger;
   readonly #pageSize: number;
+  readonly #ownerZone: string;
   /** The primary calendar's id, read once (it does not change); undefined until read or after a failed read. */
   #primaryCalendar: Promise<string> | undefined;
 
   constructor(config: GraphCalendarProviderConfig) {
     this.#logger = config.logger.child({ adapter: 'graph-calendar' });
     this.#pageSize = config.pageSize ?? 100;
+    const zone = canonicalTimeZone(config.timeZone ?? 'UTC');
+    if (zone === null) throw new FleetError('invalid_input', 'graph calendar: the owner time zone must be an IANA zone name');
+    this.#ownerZone = zone;
     this.#graph = connectGraph(config.tokens, config.baseUrl);
   }
 
@@ -80,14 +96,18 @@ export class GraphCalendarProvider implements EventEditingCalendar {
       .query({ startDateTime: from.toISOString(), endDateTime: to.toISOString() })
       .select(BUSY_FIELDS)
       .top(this.#pageSize);
+    const followed = new Set<string>();
     for (let page = 0; page < MAX_PAGES; page++) {
       const current = request;
       const answer = this.#parsePage(await this.#call('calendarView', () => current.get()));
       for (const event of answer.events) {
-        const interval = toBusyInterval(event);
+        const interval = toBusyInterval(event, this.#ownerZone);
         if (interval !== null) busy.push(interval);
       }
       if (answer.nextLink === null) return clipBusyIntervals(busy, from, to);
+      // A link already followed would page in a circle: no amount of further pages ends it.
+      if (followed.has(answer.nextLink)) throw new FleetError('integrity', 'graph calendarView answered a page link it had already given');
+      followed.add(answer.nextLink);
       request = this.#request(this.#graph.relative(answer.nextLink));
     }
     throw new FleetError('integrity', `graph calendarView did not end within ${MAX_PAGES} pages`);
@@ -114,7 +134,7 @@ export class GraphCalendarProvider implements EventEditingCalendar {
       throw error;
     }
     this.#logger.info('graph calendar event created', { op: 'calendar.create', attendees: checked.attendees.length });
-    return toCalendarEvent(this.#parseEvent(created));
+    return toCalendarEvent(this.#parseEvent(created), this.#ownerZone);
   }
 
   async findEventByIdempotencyKey(key: string): Promise<CalendarEvent | null> {
@@ -129,13 +149,13 @@ export class GraphCalendarProvider implements EventEditingCalendar {
       ),
     );
     const [first] = answer.events;
-    return first === undefined ? null : toCalendarEvent(first);
+    return first === undefined ? null : toCalendarEvent(first, this.#ownerZone);
   }
 
   async getEvent(eventId: string): Promise<EventDetails | null> {
     try {
       const { event, inPrimary } = await this.#readEvent(eventId);
-      return inPrimary ? toEventDetails(event) : null;
+      return inPrimary ? toEventDetails(event, this.#ownerZone) : null;
     } catch (error) {
       if (error instanceof FleetError && error.code === 'not_found') return null;
       throw error;
@@ -146,7 +166,7 @@ export class GraphCalendarProvider implements EventEditingCalendar {
     const checked = checkChanges(changes);
     const current = await this.#ownEvent(eventId, 'update', guard);
     if (current.isCancelled === true) throw new FleetError('not_found', 'graph calendar: the event to update was cancelled');
-    const attendees = mergeAttendees(toCalendarEvent(current).attendees, checked.addAttendees);
+    const attendees = mergeAttendees(toCalendarEvent(current, this.#ownerZone).attendees, checked.addAttendees);
     const zone = checked.timeZone ?? '';
     const body = {
       ...(checked.title === undefined ? {} : { subject: checked.title }),
@@ -170,7 +190,7 @@ export class GraphCalendarProvider implements EventEditingCalendar {
       throw error;
     }
     this.#logger.info('graph calendar event updated', { op: 'calendar.update', added: attendees.added.length });
-    return toCalendarEvent(this.#parseEvent(updated));
+    return toCalendarEvent(this.#parseEvent(updated), this.#ownerZone);
   }
 
   async cancelEvent(eventId: string, comment?: string, guard?: WriteGuard): Promise<CancelResult> {
@@ -200,7 +220,7 @@ export class GraphCalendarProvider implements EventEditingCalendar {
     if (event.isCancelled !== true && event.type === 'seriesMaster') {
       throw new FleetError('forbidden', `graph calendar: the agent may not ${operation} a whole recurring series, only one occurrence of it`);
     }
-    if (guard !== undefined && event.isCancelled !== true && toEventDetails(event).version !== guard.version) {
+    if (guard !== undefined && event.isCancelled !== true && toEventDetails(event, this.#ownerZone).version !== guard.version) {
       throw new EventChangedError(`graph calendar: the event to ${operation} changed since it was decided on`);
     }
     return event;
@@ -237,7 +257,7 @@ export class GraphCalendarProvider implements EventEditingCalendar {
   }
 
   #request(path: string): GraphRequest {
-    return this.#graph.client.api(path).header('Prefer', UTC_PREFERENCE);
+    return this.#graph.client.api(path).header('Prefer', CALENDAR_PREFERENCES);
   }
 
   #parseEvent(value: unknown): GraphEvent {
@@ -257,7 +277,7 @@ export class GraphCalendarProvider implements EventEditingCalendar {
 
   async #call<T>(operation: string, request: () => Promise<T>): Promise<T> {
     this.#logger.debug('graph request', { op: operation });
-    return callGraphApi(`calendar ${operation}`, request);
+    return callGraphApi(`calendar ${operation}`, request, { maxResponseBytes: CALENDAR_ANSWER_MAX_BYTES });
   }
 }
 
