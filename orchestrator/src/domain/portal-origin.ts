@@ -5,6 +5,16 @@
 export function portalOrigin(env: { publicUrl: string | undefined; tlsNames: readonly string[]; port: number }): string | undefined {
   if (env.publicUrl !== undefined) return new URL(env.publicUrl).origin;
   if (env.port === 0) return undefined;
-  const host = env.tlsNames[0] ?? 'localhost';
-  return `https://${host.includes(':') ? `[${host}]` : host}:${env.port}`;
+  return selfServedOrigin(env.tlsNames, env.port);
+}
+
+/**
+ * The origin of a portal that serves TLS itself, at the first of its certificate names and its port, written
+ * as browsers write it in `Origin` (lower-case host, no `:443`, IPv6 compressed in brackets). The CSRF check
+ * and the WebAuthn ceremonies compare the browser's origin with it as a string: `Portal.Example.com` or port
+ * 443 written as given refused every form and every passkey, the kill switch's included.
+ */
+export function selfServedOrigin(tlsNames: readonly string[], port: number): string {
+  const host = tlsNames[0] ?? 'localhost';
+  return new URL(`https://${host.includes(':') ? `[${host}]` : host}:${port}`).origin;
 }

@@ -7,6 +7,7 @@ import type { PortalConfig } from '../config.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { PortalStore } from '../ports/portal-store.ts';
 import { ApprovalLinks } from './approval-links.ts';
+import { selfServedOrigin } from '../domain/portal-origin.ts';
 import type { ClientGateway } from './client-gateway.ts';
 import type { SettingsGateway } from './settings-gateway.ts';
 import { unavailableSettings } from './settings/unavailable-settings.ts';
@@ -51,10 +52,6 @@ export interface PortalHandle {
 
 const HOUSEKEEPING_MS = 10 * 60_000;
 const RENEW_BEFORE_MS = 7 * 86_400_000;
-
-function hostForUrl(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
-}
 
 /**
  * Starts the client portal on its own listener: TLS 1.3 with a certificate from the fleet CA (made at
@@ -148,7 +145,7 @@ export async function startPortal(deps: PortalDependencies): Promise<PortalHandl
     });
   });
   const port = (server.address() as AddressInfo).port;
-  if (!config.publicUrl) publicUrl = `https://${hostForUrl(config.tlsNames[0] ?? 'localhost')}:${port}`;
+  if (!config.publicUrl) publicUrl = selfServedOrigin(config.tlsNames, port);
 
   async function endRemovedAdmins(): Promise<number> {
     let ended = 0;

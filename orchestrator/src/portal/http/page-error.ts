@@ -23,6 +23,16 @@ export function notFound(): PageError {
   );
 }
 
+/** How the portal's own fields are named (`reason`, `type.invoice`, `freeText.thanks`, `_csrf`). */
+const FIELD_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/**
+ * The 400 naming the field at fault. A name the request chose (a field the form does not have) is shown only
+ * when it is spelled as the portal's own fields are: otherwise a link with a sentence for a field name would
+ * put that sentence, bidirectional overrides and all, on a page of the portal's own address.
+ */
 export function badField(field: string, message: string): PageError {
+  if (!FIELD_NAME.test(field))
+    return new PageError(400, 'Please check the form', `a field with an unusual name: ${message}`, 'form');
   return new PageError(400, 'Please check the form', `${field}: ${message}`, field);
 }

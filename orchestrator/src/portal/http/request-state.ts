@@ -28,8 +28,8 @@ export function route(handler: Handler): express.RequestHandler {
 }
 
 /**
- * Resolves both session cookies. A signed-in admin no longer in the client's config loses every session
- * and credential here, on their next request.
+ * Resolves both session cookies. An admin no longer in the client's config, signed in or enrolling, loses
+ * every session and credential here, on their next request.
  */
 export function loadSessions(context: PortalContext): express.RequestHandler {
   return (request, response, next) => {
@@ -37,33 +37,47 @@ export function loadSessions(context: PortalContext): express.RequestHandler {
   };
 }
 
+/** The admin a session is for; null for an anonymous one. */
+function adminOfSession(session: LiveSession): AdminRef | null {
+  const { clientId, email } = session.record;
+  return clientId && email ? { clientId, email } : null;
+}
+
+/**
+ * Whether the admin is still in the client's config; one who is not loses every session and credential
+ * (their enrolment in progress included: it would go on storing factors for an address that is no admin).
+ */
+async function stillAdmin(context: PortalContext, admin: AdminRef): Promise<boolean> {
+  if ((await context.gateway.admins(admin.clientId)).includes(admin.email)) return true;
+  await context.store.forgetAdmin(admin);
+  context.logger.warn('portal admin no longer in the client config: sessions and credentials removed', {
+    client: admin.clientId,
+  });
+  return false;
+}
+
 async function resolveSessions(
   context: PortalContext,
   request: express.Request,
   response: express.Response,
 ): Promise<void> {
-  {
-    const cookies = parseCookies(request.headers.cookie);
-    const state: RequestState = { active: null, admin: null, pre: null };
-    const active = await context.sessions.resolve(cookies.get(SESSION_COOKIE));
-    if (active?.record.stage === 'active' && active.record.clientId && active.record.email) {
-      const admin = { clientId: active.record.clientId, email: active.record.email };
-      if ((await context.gateway.admins(admin.clientId)).includes(admin.email)) {
-        state.active = active;
-        state.admin = admin;
-      } else {
-        await context.store.forgetAdmin(admin);
-        context.logger.warn('portal admin no longer in the client config: sessions and credentials removed', {
-          client: admin.clientId,
-        });
-      }
-    }
-    if (!state.active && cookies.has(SESSION_COOKIE)) clearSessionCookie(response, SESSION_COOKIE);
-    const pre = await context.sessions.resolve(cookies.get(PRE_COOKIE));
-    state.pre = pre && pre.record.stage !== 'active' ? pre : null;
-    response.locals['portal'] = state;
-    response.setHeader('Cache-Control', 'no-store');
+  const cookies = parseCookies(request.headers.cookie);
+  const state: RequestState = { active: null, admin: null, pre: null };
+  const active = await context.sessions.resolve(cookies.get(SESSION_COOKIE));
+  const activeAdmin = active?.record.stage === 'active' ? adminOfSession(active) : null;
+  if (active && activeAdmin && (await stillAdmin(context, activeAdmin))) {
+    state.active = active;
+    state.admin = activeAdmin;
   }
+  if (!state.active && cookies.has(SESSION_COOKIE)) clearSessionCookie(response, SESSION_COOKIE);
+  const pre = await context.sessions.resolve(cookies.get(PRE_COOKIE));
+  if (pre && pre.record.stage !== 'active') {
+    const enrolling = adminOfSession(pre);
+    if (enrolling === null || (await stillAdmin(context, enrolling))) state.pre = pre;
+  }
+  if (!state.pre && cookies.has(PRE_COOKIE)) clearSessionCookie(response, PRE_COOKIE);
+  response.locals['portal'] = state;
+  response.setHeader('Cache-Control', 'no-store');
 }
 
 /** The anonymous session a sign-in or enrolment page needs (for its CSRF token and WebAuthn challenge). */
