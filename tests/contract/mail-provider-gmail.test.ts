@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { GmailMailProvider } from '../../agent-image/src/adapters/gmail/gmail-mail-provider.ts';
+import { ProviderAuthError } from '../../agent-image/src/ports/mail-provider.ts';
 import { gmailScopesFor } from '@agent-fleet/kernel/provider-scopes';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { GmailEmulator } from '../emulators/gmail-emulator.ts';
@@ -117,6 +118,24 @@ describe('GmailMailProvider specifics', () => {
     ]);
     assert.ok(gmailScopesFor({ ...FULL }).includes('https://www.googleapis.com/auth/gmail.send'));
     assert.deepEqual(gmailScopesFor({}), []);
+  });
+
+  it('a 403 keeps its reason through the bounded answer: a missing scope is an insufficient_scope refusal, not a plain forbidden', async () => {
+    const emulator = new GmailEmulator();
+    await emulator.start();
+    try {
+      const draftOnly = new GmailMailProvider({
+        oauth: googleOAuth(emulator, emulator.issueRefreshToken(['https://www.googleapis.com/auth/gmail.compose'])),
+        onRefreshTokenRotated: async () => undefined,
+        rootUrl: emulator.rootUrl,
+        canSend: false,
+        logger: createSilentLogger(),
+      });
+      const { id } = await emulator.seedInbound({ from: 'dana@customer.example', to: [emulator.mailbox], subject: 'Prices', text: 'What are your prices?', headers: {} });
+      await assert.rejects(draftOnly.archive(id), (error: unknown) => error instanceof ProviderAuthError && error.kind === 'insufficient_scope');
+    } finally {
+      await emulator.stop();
+    }
   });
 
   it('a reply is real MIME: base64url raw with In-Reply-To, References and a matching subject', async () => {

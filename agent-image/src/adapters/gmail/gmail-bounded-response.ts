@@ -58,7 +58,8 @@ function isBodyStream(value: unknown): value is AsyncIterable<Uint8Array> {
  * A gaxios adapter that reads a Gmail answer (success or error) up to `limitBytes`, as decompressed,
  * and no further. gaxios reads a body whole and trusts nothing but its Content-Length (absent from a
  * chunked or gzip answer), so a message whose real size is far over its `sizeEstimate`, or a server
- * that keeps sending, would otherwise fill the agent's 128 MiB. Over the limit: GmailAnswerTooLargeError
+ * that keeps sending, would otherwise fill the agent's 128 MiB. An error answer keeps its decoded body for
+ * the error gaxios makes of it. Over the limit: GmailAnswerTooLargeError
  * (as the `cause` of gaxios' error; translateGmailError hands it back).
  */
 export function boundedAnswer(limitBytes: number): GaxiosAdapter {
@@ -70,6 +71,10 @@ export function boundedAnswer(limitBytes: number): GaxiosAdapter {
     const body = await readAtMost(stream, declared, limitBytes);
     if (body === null) throw new GmailAnswerTooLargeError(limitBytes);
     response.data = decoded(body, options.responseType, response.headers.get('content-type'));
+    // gaxios hands an error its answer only when the Response says its body was read, which reading its
+    // stream here does not set: a 403's reason (insufficientPermissions, rateLimitExceeded) would be lost,
+    // a missing scope or a rate limit read as a plain refusal.
+    if (!response.bodyUsed) Object.defineProperty(response, 'bodyUsed', { value: true });
     return response;
   };
   return adapter as GaxiosAdapter;

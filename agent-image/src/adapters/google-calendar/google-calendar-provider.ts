@@ -20,7 +20,7 @@ import { checkChanges, checkEventId, checkNewEvent, checkWindow, mergeAttendees,
 import { googleClientFor, type GoogleAuth, type RotatingOAuth2Client } from '../gmail/gmail-auth.ts';
 import { statusOf } from '../gmail/gmail-errors.ts';
 import { callGoogleApi } from '../gmail/google-call.ts';
-import { boundedCalendarAnswer } from './google-calendar-bounded-answer.ts';
+import { boundedAnswer } from '../gmail/gmail-bounded-response.ts';
 import { KEY_PROPERTY, eventIdFor } from './google-event-id.ts';
 
 export interface GoogleCalendarProviderConfig {
@@ -60,7 +60,7 @@ export class GoogleCalendarProvider implements EventEditingCalendar {
       // Retries belong to the caller; a create is made safe to repeat by its derived id, not by blind retries.
       retry: false,
       timeout: config.timeoutMs ?? 30_000,
-      adapter: boundedCalendarAnswer(CALENDAR_ANSWER_MAX_BYTES),
+      adapter: boundedAnswer(CALENDAR_ANSWER_MAX_BYTES),
     });
   }
 
