@@ -4,6 +4,7 @@ import type { InjectionSignal } from '../auto-reply/injection-signals.ts';
 import { compileTemplates, renderTemplateReply, type TemplateSet } from '../auto-reply/render-reply.ts';
 import type { FreeSlot } from '../auto-reply/slot-validators.ts';
 import type { PolicyFacts, ReasonCode } from './decision.ts';
+import { freeTextContentIssues } from './free-text-content.ts';
 import type { ProposedAction } from './proposed-action.ts';
 import { slotContentIssues } from './template-backstop.ts';
 import { sameTemplateBody, sameTemplateSubject } from './template-text.ts';
@@ -16,7 +17,8 @@ import { sameTemplateBody, sameTemplateSubject } from './template-text.ts';
  *     no attachment, no link field), with no link, address or hidden character its template text does
  *     not hold (template-backstop.ts, behind the slot validators) — or the client opted the type in to
  *     free text explicitly (autoReply.freeTextAutoSend), the send answers a message whose facts the
- *     runtime supplied (the opt-in covers replies, never new messages) and attaches no file, and
+ *     runtime supplied (the opt-in covers replies, never new messages), attaches no file, and names no
+ *     one the client does not know and hides no text (free-text-content.ts), and
  *   - when it answers a message: the sender is authenticated (sender-verdict.ts), the recipients are
  *     exactly that sender, and the message showed no injection signal.
  * Each failing condition is an approval reason, so the approver sees them all.
@@ -106,6 +108,7 @@ export function sendHolds(
   context: AutoSendContext | undefined,
   now: Date,
   details: string[],
+  isKnown: (address: string) => boolean,
 ): { reasons: ReasonCode[]; facts: Partial<PolicyFacts> } {
   const reasons: ReasonCode[] = [];
   const facts: Partial<PolicyFacts> = {};
@@ -130,6 +133,12 @@ export function sendHolds(
       // its mail) leaving in the client's name, which no one looked at.
       reasons.push('free_text');
       details.push('free text may auto-send, but not with an attachment');
+    } else if (issues.length > 0) {
+      const carried = freeTextContentIssues(send, isKnown);
+      if (carried.length > 0) {
+        reasons.push('free_text');
+        details.push(`free text may auto-send, but not when ${carried.slice(0, 2).join('; ')}`);
+      }
     }
   }
   // A reply: only to its authenticated sender, and only when the message did not try to steer us.

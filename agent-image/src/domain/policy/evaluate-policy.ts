@@ -246,7 +246,7 @@ export function compilePolicy(config: ClientConfig): PolicyEvaluator {
         details.push(`${facts.newContacts} recipient(s) are not known contacts`);
       }
       if (action.kind === 'mail.send') {
-        const held = sendHolds(action, recipients, autoSend, context, now, details);
+        const held = sendHolds(action, recipients, autoSend, context, now, details, knownTo(state, recipients));
         reasons.push(...held.reasons);
         Object.assign(facts, held.facts);
         // Whatever else holds it: the approver should know the recipient or thread was just answered automatically.
