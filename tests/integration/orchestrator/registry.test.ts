@@ -274,7 +274,7 @@ describe('a registry made before ops-log fields could be erased and anything was
       await executor.query(`INSERT INTO clients (id, status, provider, admins, config_yaml, status_reason, onboarding_started_at, created_at, updated_at)
          VALUES ('acme', 'killed', 'gmail', '["old-admin-marker@acme.example"]', $1, 'old-status-marker', now(), now(), now())`, [oldConfig]);
 
-      assert.deepEqual(await migrate(executor), [7, 8, 9]);
+      assert.deepEqual(await migrate(executor), MIGRATIONS.filter((candidate) => candidate.version >= 7).map((candidate) => candidate.version));
       const registry = new SqlRegistry(executor, registrySealer(randomBytes(32)));
       // Its client configuration and its ops-log entry, written in plaintext, are sealed and leave the database's files.
       assert.deepEqual(await registry.sealPlaintext(), { clients: 1, opsLogEntries: 1 });
