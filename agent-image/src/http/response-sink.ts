@@ -44,7 +44,6 @@ export class ResponseSink extends EventEmitter implements NodeJS.WritableStream 
   }
 
   /** True once the response can take no more: ended, or its connection closed. */
-
   gone(): boolean {
     return this.response.destroyed || this.response.writableEnded;
   }
