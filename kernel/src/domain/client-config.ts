@@ -71,6 +71,9 @@ function noRepeats(what: string) {
 
 const notBlank = (text: string): boolean => text.trim() !== '';
 
+/** The longest `approvalTimeoutHours` a config may set: 30 days. */
+export const MAX_APPROVAL_TIMEOUT_HOURS = 24 * 30;
+
 /** The default daily model budget, USD: raising the budget above it is a guard rail. */
 export const MODEL_DAILY_BUDGET_USD = 20;
 
@@ -240,7 +243,7 @@ export const clientConfigSchema = z
     /** A message to more recipients than this is a bulk send and needs approval. Default 5. */
     bulkThreshold: z.number().int().min(1).max(1000).default(5),
     /** Hours before a pending approval expires. Default 72. */
-    approvalTimeoutHours: z.number().min(1).max(24 * 30).default(72),
+    approvalTimeoutHours: z.number().min(1).max(MAX_APPROVAL_TIMEOUT_HOURS).default(72),
     /** Record every decision but never execute a provider write. Default false. */
     dryRun: z.boolean().default(false),
     /** Daily summary to the admins, at this local time. */

@@ -1,3 +1,4 @@
+import { MAX_APPROVAL_TIMEOUT_HOURS } from '@agent-fleet/kernel/client-config';
 import type { AuditLog } from '../audit-log/audit-log.ts';
 import { SummaryTally, type SummaryReport } from './summary-report.ts';
 
@@ -5,15 +6,12 @@ const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
 /**
- * The longest approval timeout the client config allows (`approvalTimeoutHours`, at most 30 days). An
- * approval asked for under a longer timeout than today's (the setting lowered since) is still waiting,
- * so the records that can hold a pending approval reach back this far whatever the timeout is now.
+ * From when the audit log can hold an approval still pending at `at`, with a day's margin for clock skew.
+ * As far back as the longest timeout the config allows: an approval asked for under a longer timeout than
+ * today's (the setting lowered since) is still waiting.
  */
-export const LONGEST_APPROVAL_TIMEOUT_HOURS = 24 * 30;
-
-/** From when the audit log can hold an approval still pending at `at`, with a day's margin for clock skew. */
 export function pendingLookbackStart(at: Date, approvalTimeoutHours: number): Date {
-  const hours = Math.max(approvalTimeoutHours, LONGEST_APPROVAL_TIMEOUT_HOURS);
+  const hours = Math.max(approvalTimeoutHours, MAX_APPROVAL_TIMEOUT_HOURS);
   return new Date(at.getTime() - hours * HOUR_MS - DAY_MS);
 }
 
