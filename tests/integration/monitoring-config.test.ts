@@ -56,6 +56,8 @@ const FLEET_LEVEL_ALERTS = new Set([
   'IncidentNotificationDueSoon',
   'IncidentReportDueSoon',
   'IncidentDeadlineMissed',
+  // The egress proxy failing to decide is the proxy's (its registry), for every client at once.
+  'EgressProxyUndecided',
 ]);
 
 /** Fires always by design (the pipeline's heartbeat): it has no quiet case and no severity of a page. */
