@@ -2,24 +2,16 @@
 // email must reach the record as text a recruiter reads, never as live HTML in their browser.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createSilentLogger } from '@agent-fleet/kernel/logger';
-import { bullhornCrmProviderFromSecret } from '../../../agent-image/src/adapters/bullhorn/bullhorn-from-secret.ts';
 import type { CrmProvider } from '../../../agent-image/src/ports/crm-provider.ts';
-import { BullhornEmulator } from '../../emulators/bullhorn-emulator.ts';
+import type { BullhornEmulator } from '../../emulators/bullhorn-emulator.ts';
+import { bullhornProviderOnEmulator } from './bullhorn-provider-on-emulator.ts';
 
 describe('Bullhorn notes carry mail text as text, not markup', () => {
   let emulator: BullhornEmulator;
   let provider: CrmProvider;
 
   before(async () => {
-    emulator = new BullhornEmulator();
-    await emulator.start();
-    provider = bullhornCrmProviderFromSecret({
-      raw: JSON.stringify({ client_id: emulator.oauth.clientId, client_secret: emulator.oauth.clientSecret, refresh_token: emulator.issueRefreshToken() }),
-      writeBack: async () => 'written' as const,
-      endpoints: { authUrl: emulator.authUrl, loginUrl: emulator.loginUrl },
-      logger: createSilentLogger(),
-    });
+    ({ emulator, provider } = await bullhornProviderOnEmulator());
   });
   after(() => emulator.stop());
 

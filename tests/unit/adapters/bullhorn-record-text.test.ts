@@ -2,24 +2,16 @@
 // reorder what is shown (a right-to-left override in a name entered from a web form or an email).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createSilentLogger } from '@agent-fleet/kernel/logger';
-import { bullhornCrmProviderFromSecret } from '../../../agent-image/src/adapters/bullhorn/bullhorn-from-secret.ts';
 import type { CrmProvider } from '../../../agent-image/src/ports/crm-provider.ts';
-import { BullhornEmulator } from '../../emulators/bullhorn-emulator.ts';
+import type { BullhornEmulator } from '../../emulators/bullhorn-emulator.ts';
+import { bullhornProviderOnEmulator } from './bullhorn-provider-on-emulator.ts';
 
 describe('Bullhorn record fields reach the model as visible, bounded text', () => {
   let emulator: BullhornEmulator;
   let provider: CrmProvider;
 
   before(async () => {
-    emulator = new BullhornEmulator();
-    await emulator.start();
-    provider = bullhornCrmProviderFromSecret({
-      raw: JSON.stringify({ client_id: emulator.oauth.clientId, client_secret: emulator.oauth.clientSecret, refresh_token: emulator.issueRefreshToken() }),
-      writeBack: async () => 'written' as const,
-      endpoints: { authUrl: emulator.authUrl, loginUrl: emulator.loginUrl },
-      logger: createSilentLogger(),
-    });
+    ({ emulator, provider } = await bullhornProviderOnEmulator());
   });
   after(() => emulator.stop());
 
