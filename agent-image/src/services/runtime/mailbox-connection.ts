@@ -1,3 +1,4 @@
+import { answerWithin } from '@agent-fleet/kernel/answer-within';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { ClientConfig } from '@agent-fleet/kernel/client-config';
 import { normaliseAddress } from '@agent-fleet/kernel/email-address';
@@ -200,7 +201,8 @@ export class MailboxConnection {
     if (configured === undefined || made.provider.mailboxAccount === undefined) return true;
     let account: string;
     try {
-      account = await answerWithin(made.provider.mailboxAccount(), options.accountCheckMs ?? ACCOUNT_CHECK_MS, 'the mailbox account check');
+      const waitMs = options.accountCheckMs ?? ACCOUNT_CHECK_MS;
+      account = await answerWithin(made.provider.mailboxAccount(), waitMs, `the mailbox account check had no answer within ${Math.round(waitMs / 1000)} s`);
     } catch (error) {
       if (error instanceof FleetError && error.code === 'killed') throw error;
       // Another grant stored since this connection read its secrets: the next round reads and checks it.
@@ -270,14 +272,4 @@ function currentSource(current: () => SecretSource): SecretSource {
 function readVersion(source: SecretSource, name: string): Promise<VersionedSecret | null> {
   if (source.readSecretVersion === undefined) throw new FleetError('internal', 'the secret source in use reads no secret versions');
   return source.readSecretVersion(name);
-}
-
-/** `pending`'s answer, or a retryable FleetError('timeout') after `ms`: the call goes on, its late outcome dropped. */
-function answerWithin<T>(pending: Promise<T>, ms: number, what: string): Promise<T> {
-  pending.catch(() => undefined);
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new FleetError('timeout', `${what} had no answer within ${Math.round(ms / 1000)} s`, { retryable: true })), ms);
-  });
-  return Promise.race([pending, late]).finally(() => clearTimeout(timer));
 }

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { answerWithin } from '@agent-fleet/kernel/answer-within';
 import type { EgressDecision, EgressRefusal, EgressRule, EgressUpstreamFailure } from '../../domain/egress-allow-list.ts';
 import { parseConnectTarget, type ConnectTarget } from './connect-target.ts';
 import { egressAddressesOf, pinnedLookup, systemEgressResolver, systemHostAddresses, type EgressResolver, type HostAddresses } from './egress-addresses.ts';
@@ -100,24 +100,6 @@ function answer(socket: Duplex, why: keyof typeof STATUS): void {
   setTimeout(() => socket.destroy(), 1000).unref();
 }
 
-/** `work`, or a rejection once `timeoutMs` passed without its answer. */
-function within<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new FleetError('timeout', `no egress decision within ${timeoutMs} ms`, { retryable: true })), timeoutMs);
-    timer.unref();
-    work.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
-}
-
 /** One listening proxy and the way to stop it, tunnels included. */
 export interface EgressProxyServer {
   server: Server;
@@ -209,7 +191,7 @@ export function createEgressProxyServer(options: EgressProxyServerOptions): Egre
     client.on('close', () => hijacked.delete(client));
     client.on('error', () => client.destroy());
     if (target === null) return refuse(client, source, null, 'bad_request');
-    void within(options.authorize(source, target), limits.decisionTimeoutMs).then(
+    void answerWithin(options.authorize(source, target), limits.decisionTimeoutMs, `no egress decision within ${limits.decisionTimeoutMs} ms`).then(
       (decision) => {
         // Cut while being decided (a kill, a narrowed list): its decision may predate the cut.
         if (client.destroyed) return;
