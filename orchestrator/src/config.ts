@@ -192,7 +192,7 @@ const orchestratorEnvSchema = z
     AGENT_TMPFS_MIB: envNumber(z.number().int().min(1).max(1024)).default(16),
     /** OCI runtime for agents (runsc, sysbox-runc); default: the engine's. */
     AGENT_OCI_RUNTIME: z.string().min(1).optional(),
-    /** Seconds to wait for a new agent's /healthz. Default 30. */
+    /** Seconds to wait for a new agent's /healthz, and (at least 15) for its answer to the introduction. Default 30. */
     AGENT_HEALTH_TIMEOUT_SECONDS: envNumber(z.number().min(1).max(600)).default(30),
     /** Seconds between reconcile passes in the service; 0 turns the loop off. Default 15. */
     RECONCILE_INTERVAL_SECONDS: loopIntervalSeconds(15),

@@ -2,7 +2,7 @@ import { Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client'
 import type { ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
-import { HttpAgentControl } from './adapters/http/http-agent-control.ts';
+import { HttpAgentControl, introductionTimeoutMs } from './adapters/http/http-agent-control.ts';
 import { HttpAgentHealthProbe } from './adapters/http/http-agent-health-probe.ts';
 import { openFleetCa, type FleetCa } from './adapters/fleet-ca/fleet-ca.ts';
 import { DockerContainerRuntime } from './adapters/docker/docker-container-runtime.ts';
@@ -180,7 +180,7 @@ export async function createOrchestrator(
   // Certificates are dated by the wall clock their peers check them against, never a shifted test clock.
   const ca = await openFleetCa(config.portal.dataDir, systemClock.now());
   const health = overrides.health ?? new HttpAgentHealthProbe({ caPem: ca.certificatePem });
-  const control = overrides.control ?? new HttpAgentControl({ caPem: ca.certificatePem });
+  const control = overrides.control ?? new HttpAgentControl({ caPem: ca.certificatePem, introductionTimeoutMs: introductionTimeoutMs(config.agent.healthTimeoutMs) });
   const secretBackend = overrides.secretBackend ?? (await openSecretBackend(config, logger, ca));
   const secrets = secretBackend.store;
   const agentTls = new AgentTlsService({ issuer: ca, vault: secretBackend.agentTls, clock: systemClock, logger });

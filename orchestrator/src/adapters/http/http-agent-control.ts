@@ -9,6 +9,22 @@ import { agentRequest, fleetCaAgent, readText, type AgentRequest } from './agent
 
 const READY_POLL_FIRST_MS = 10;
 const READY_POLL_MAX_MS = 100;
+/** The least an introduction is given: the agent logs in to Vault and checks its mailbox before it answers. */
+export const MIN_INTRODUCTION_TIMEOUT_MS = 15_000;
+
+/**
+ * The introduction's wait follows the agent health timeout the operator configured: a host loaded enough
+ * to need a longer health wait answers the introduction slowly too, and a provisioning failed there is
+ * rolled back, the agent's tokens revoked.
+ */
+export function introductionTimeoutMs(healthTimeoutMs: number): number {
+  return Math.max(MIN_INTRODUCTION_TIMEOUT_MS, healthTimeoutMs);
+}
+
+/** The pauses between readiness asks: soon after the introduction, then less and less often. */
+export function readyPollIntervalMs(ask: number): number {
+  return Math.min(READY_POLL_MAX_MS, READY_POLL_FIRST_MS * 1.5 ** ask);
+}
 
 /** The agent's `{ code, message }` error turned back into the FleetError it raised, code and all. */
 async function failure(response: IncomingMessage, what: string): Promise<FleetError> {
@@ -33,9 +49,11 @@ function unreachable(error: unknown, what: string): FleetError {
  */
 export class HttpAgentControl implements AgentControl {
   private readonly agent: Agent;
+  private readonly introductionTimeoutMs: number;
 
-  constructor(options: { caPem: string }) {
+  constructor(options: { caPem: string; introductionTimeoutMs?: number }) {
     this.agent = fleetCaAgent(options.caPem);
+    this.introductionTimeoutMs = options.introductionTimeoutMs ?? MIN_INTRODUCTION_TIMEOUT_MS;
   }
 
   private async send(clientId: ClientId, address: string, init: AgentRequest, what: string): Promise<IncomingMessage> {
@@ -53,7 +71,7 @@ export class HttpAgentControl implements AgentControl {
     const response = await this.send(
       clientId,
       controlAddress,
-      { method: 'POST', path: '/v1/introduce', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload), timeoutMs: 15_000 },
+      { method: 'POST', path: '/v1/introduce', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload), timeoutMs: this.introductionTimeoutMs },
       'introduce the agent to Vault',
     );
     response.resume();
@@ -62,9 +80,7 @@ export class HttpAgentControl implements AgentControl {
   async waitReady(clientId: ClientId, controlAddress: string, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let reason = 'no answer';
-    // Readiness follows the introduction closely: ask again soon, then less and less often.
-    let intervalMs = READY_POLL_FIRST_MS;
-    while (Date.now() < deadline) {
+    for (let ask = 0; Date.now() < deadline; ask += 1) {
       try {
         const response = await agentRequest(this.agent, clientId, controlAddress, { method: 'GET', path: '/readyz', timeoutMs: 1000 });
         const text = await readText(response);
@@ -74,8 +90,7 @@ export class HttpAgentControl implements AgentControl {
         if (isFleetError(error) && error.code === 'integrity') throw error;
         reason = (error as Error).message;
       }
-      await new Promise((resolve) => setTimeout(resolve, intervalMs));
-      intervalMs = Math.min(READY_POLL_MAX_MS, intervalMs * 1.5);
+      await new Promise((resolve) => setTimeout(resolve, readyPollIntervalMs(ask)));
     }
     throw new FleetError('timeout', `agent at ${controlAddress} not ready within ${Math.round(timeoutMs / 1000)} s: ${reason}`, {
       retryable: true,
