@@ -1,6 +1,7 @@
 import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
+import type { ClientStatus } from '../domain/client-status.ts';
 import type { ContainerRuntime } from '../ports/container-runtime.ts';
 import type { Registry } from '../ports/registry.ts';
 import type { SecretStore } from '../ports/secret-store.ts';
@@ -40,6 +41,30 @@ export interface RotationResult {
 /** What became of the agent after a failed rotation, for the ops log. */
 type AgentAfterFailure = 'kept-its-token' | 'holds-new-token' | 'tokens-revoked' | 'unknown';
 
+/** Said to the operator after a failed rotation: where the agent stands, and what to do next. */
+const AFTER_FAILURE: Record<AgentAfterFailure, string> = {
+  'kept-its-token': 'the agent keeps working with its current token; rotate again',
+  'holds-new-token': 'the agent works with its new token, but its old ones may still be live; rotate again to revoke them',
+  'tokens-revoked': 'the client is no longer active, so every agent token of it was revoked',
+  unknown: 'whether the agent still holds a working token could not be checked (see the orchestrator log); rotate again, or kill the client if it must stop',
+};
+
+/** Why a client that is not active is not rotated, and what the operator can do. */
+const WHY_NOT_ROTATED: Record<Exclude<ClientStatus, 'active'>, string> = {
+  killed: `its agent tokens are revoked and its policy denies everything, so nothing was rotated; revive it (\`fleet revive\`) before rotating`,
+  provisioning: 'it is being provisioned, which issues its credentials; nothing was rotated: rotate once it is active',
+  failed: 'its provisioning failed and was rolled back, so it has no credentials to rotate; provision it again',
+  deprovisioning: 'it is being removed and its agent never runs again; nothing was rotated, and nothing needs to be',
+  deprovisioned: 'it was removed and its agent never runs again; nothing was rotated, and nothing needs to be',
+};
+
+/** The failure as thrown, its code and retryability kept, with where the agent stands and the next step. */
+function withNextStep(error: unknown, agent: AgentAfterFailure): FleetError {
+  const message = `${error instanceof Error ? error.message : String(error)}; rotation not completed: ${AFTER_FAILURE[agent]}`;
+  if (error instanceof FleetError) return new FleetError(error.code, message, { retryable: error.retryable, cause: error });
+  return new FleetError('internal', message, { cause: error });
+}
+
 /**
  * Credential rotation: rotate the agent's data key (old data stays decryptable: the wrapped key is
  * rewrapped to the new version), mint a new control token, issue a new TLS certificate, introduce the
@@ -75,7 +100,13 @@ export class RotateCredentialsService {
     const { registry, runtime, secrets } = this.deps;
     await this.requireActive(clientId);
     const state = await runtime.inspectAgent(clientId);
-    if (!state?.running || !state.endpoints) throw new FleetError('unavailable', `the agent of ${clientId} is not running`);
+    if (!state?.running || !state.endpoints) {
+      throw new FleetError(
+        'unavailable',
+        `the agent of ${clientId} is not running, so it cannot be handed new credentials; nothing was changed: rotate again once it runs (the reconciler restarts it with a fresh introduction)`,
+        { retryable: true },
+      );
+    }
     const controlAddress = state.endpoints.control;
     let handedOver = false;
     try {
@@ -104,7 +135,7 @@ export class RotateCredentialsService {
       await registry
         .appendOpsLog({ actor, action: 'rotate-credentials', clientId, reason, outcome: 'failed', details: { error: (error as Error).message, agent } })
         .catch((logError: unknown) => this.deps.logger.error('the failed rotation could not be ops-logged', { client: clientId, error: logError }));
-      throw error;
+      throw withNextStep(error, agent);
     }
   }
 
@@ -127,9 +158,8 @@ export class RotateCredentialsService {
 
   private async requireActive(clientId: ClientId): Promise<void> {
     const record = await this.deps.registry.getClient(clientId);
-    if (record?.status !== 'active') {
-      throw new FleetError('conflict', `${clientId} is ${record?.status ?? 'unknown'}: only an active client's credentials rotate`);
-    }
+    if (record === null) throw new FleetError('not_found', `no client "${clientId}" in the registry`);
+    if (record.status !== 'active') throw new FleetError('conflict', `${clientId} is ${record.status}: ${WHY_NOT_ROTATED[record.status]}`);
   }
 
   /** The monthly schedule: every active client, one at a time; one failure does not stop the rest. */

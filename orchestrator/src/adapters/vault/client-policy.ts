@@ -22,6 +22,7 @@ export function vaultNames(clientId: ClientId) {
     controlTokenRecord: `${SYSTEM_MOUNT}/data/control-tokens/${clientId}`,
     controlTokenMetadata: `${SYSTEM_MOUNT}/metadata/control-tokens/${clientId}`,
     controlTokenHash: `${KV_MOUNT}/data/${clientId}/control`,
+    controlTokenHashMetadata: `${KV_MOUNT}/metadata/${clientId}/control`,
   } as const;
 }
 

@@ -1,9 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
 import type { ClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import type { AgentIntroduction, SecretMetadata, SecretStore } from '../../ports/secret-store.ts';
 import { AgentTokenLedger } from './agent-token-ledger.ts';
+import { ControlTokenRecord } from './control-token-record.ts';
 import { clientPolicy, DENY_ALL_POLICY, TRANSIT_MOUNT, vaultNames } from './client-policy.ts';
 import { vaultCalls, type VaultCalls } from './vault-calls.ts';
 import type { VaultClient } from './vault-client.ts';
@@ -43,6 +43,7 @@ export class VaultSecretStore implements SecretStore {
   private readonly calls: VaultCalls;
   private readonly mounts: VaultMounts;
   private readonly ledger: AgentTokenLedger;
+  private readonly controlTokens: ControlTokenRecord;
 
   constructor(options: VaultSecretStoreOptions) {
     this.client = options.client;
@@ -55,6 +56,7 @@ export class VaultSecretStore implements SecretStore {
     this.calls = vaultCalls(this.logger);
     this.mounts = new VaultMounts(this.client, this.calls, this.logger);
     this.ledger = new AgentTokenLedger(this.client, this.calls, this.logger);
+    this.controlTokens = new ControlTokenRecord(this.client, this.calls);
   }
 
   async ensureClient(clientId: ClientId): Promise<void> {
@@ -215,22 +217,11 @@ export class VaultSecretStore implements SecretStore {
   }
 
   async issueControlToken(clientId: ClientId): Promise<string> {
-    const names = vaultNames(clientId);
-    const token = randomBytes(32).toString('base64url');
-    const tokenSha256 = createHash('sha256').update(token).digest('hex');
-    await this.calls.call('store control token', () => this.client.write(names.controlTokenRecord, { data: { token } }));
-    await this.calls.call('publish control token hash', () =>
-      this.client.write(names.controlTokenHash, { data: { token_sha256: tokenSha256 } }),
-    );
-    return token;
+    return this.controlTokens.issue(clientId);
   }
 
   async readControlToken(clientId: ClientId): Promise<string | null> {
-    const record = (await this.calls.optional('read control token', () =>
-      this.client.read(vaultNames(clientId).controlTokenRecord),
-    )) as { data?: { data?: { token?: unknown } } } | null;
-    const token = record?.data?.data?.token;
-    return typeof token === 'string' ? token : null;
+    return this.controlTokens.current(clientId);
   }
 
   async removeClient(clientId: ClientId): Promise<void> {
