@@ -2,20 +2,20 @@ import path from 'node:path';
 import * as z from 'zod';
 import { envNumber } from './config-env-number.ts';
 import { badEntriesNotice } from './config-list-entries.ts';
-import { EgressRuleScopeError, parseEgressRule, type EgressRule } from './domain/egress-allow-list.ts';
+import { EgressRuleIdnError, EgressRuleScopeError, parseEgressRule, type EgressRule } from './domain/egress-allow-list.ts';
 
 // The egress settings' part of the orchestrator's environment schema, kept beside config.ts (which merges
 // it in and alone reads the environment) so that file stays one screenful per concern.
 
 const entries = (value: string): string[] => value.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
 
-/** Why `entry` is no rule: `spelling` (not host[:port] and the like), the message of a rule on a public suffix, or null for a rule. */
+/** Why `entry` is no rule: `spelling` (not host[:port] and the like), the message of a rule on a public suffix or of an unfit IDN, or null for a rule. */
 const ruleProblem = (entry: string): string | null => {
   try {
     parseEgressRule(entry);
     return null;
   } catch (error) {
-    return error instanceof EgressRuleScopeError ? error.message : 'spelling';
+    return error instanceof EgressRuleScopeError || error instanceof EgressRuleIdnError ? error.message : 'spelling';
   }
 };
 
@@ -31,7 +31,8 @@ export const egressEnvShape = {
   FLEET_EGRESS_PROXY_PORT: envNumber(z.number().int().min(1).max(65535)).default(7402),
   /**
    * Hosts every agent may reach besides the provider hosts its config needs, comma-separated:
-   * `host[:port]`, `*.domain[:port]` or an IP literal (`[v6]:port`); the port defaults to 443. Default none.
+   * `host[:port]`, `*.domain[:port]` or an IP literal (`[v6]:port`); the port defaults to 443; a name may be
+   * written in Unicode (`*.bücher.de`), and is enforced in its punycode form. Default none.
    */
   FLEET_EGRESS_EXTRA_HOSTS: z
     .string()
@@ -43,7 +44,7 @@ export const egressEnvShape = {
       if (misspelt.length > 0) {
         context.addIssue({ code: 'custom', message: `must be host[:port], *.domain[:port] or IP literals, comma-separated; ${badEntriesNotice(misspelt)}` });
       }
-      // A rule on a public suffix is spelt right: its own message says what is wrong with it (a few, not a flood).
+      // A rule on a public suffix or an unfit IDN is spelt right: its own message says what is wrong with it (a few, not a flood).
       const overBroad = [...new Set(problems.flatMap(({ problem }) => (problem === null || problem === 'spelling' ? [] : [problem])))];
       for (const message of overBroad.slice(0, 3)) context.addIssue({ code: 'custom', message });
     }),

@@ -1,6 +1,7 @@
 import { BlockList, isIP, SocketAddress } from 'node:net';
 import type { ClientConfig } from '@agent-fleet/kernel/client-config';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { asciiOfUnicodeHost, idnLabelProblem } from './idn-host.ts';
 import { isPublicSuffix, isRegistrySuffix, registeredWithin } from './public-suffix.ts';
 
 /**
@@ -9,7 +10,7 @@ import { isPublicSuffix, isRegistrySuffix, registeredWithin } from './public-suf
  * client's config, so the Docker proxy and the Kubernetes FQDN policy enforce the same list.
  */
 export interface EgressRule {
-  /** Lower-case name without a trailing dot, `*.` + a domain, or an IPv4/IPv6 literal (no brackets, its one spelling: see `canonicalIpLiteral`). */
+  /** Lower-case ASCII name (punycode for an IDN) without a trailing dot, `*.` + a domain, or an IPv4/IPv6 literal (no brackets, its one spelling: see `canonicalIpLiteral`). */
   host: string;
   port: number;
 }
@@ -60,9 +61,15 @@ export function canonicalIpLiteral(text: string): string | null {
   return mapped?.[1] ?? address;
 }
 
-/** A host name of DNS labels (at least two), or an IP literal in its one spelling; lower-cased, trailing dot dropped. */
+/**
+ * A host name of DNS labels (at least two), or an IP literal in its one spelling; lower-cased, trailing dot
+ * dropped, a Unicode name in its ASCII (punycode) form (see `asciiOfUnicodeHost`).
+ */
 export function normaliseEgressHost(raw: string): string | null {
-  const host = raw.trim().toLowerCase().replace(/\.$/, '');
+  const lowered = raw.trim().toLowerCase();
+  if (lowered.length > 253) return null;
+  const ascii = /[^\x00-\x7f]/.test(lowered) ? asciiOfUnicodeHost(lowered) : lowered;
+  const host = ascii?.replace(/\.$/, '') ?? '';
   if (host === '' || host.length > 253) return null;
   if (isIpLiteral(host)) return canonicalIpLiteral(host);
   const labels = host.split('.');
@@ -79,10 +86,22 @@ export class EgressRuleScopeError extends FleetError {
 }
 
 /**
+ * An internationalised rule spelt right whose name is unfit for a rule: punycode that does not decode to
+ * itself, symbols, or scripts mixed in a confusable way; its message names the rule and why.
+ */
+export class EgressRuleIdnError extends FleetError {
+  constructor(message: string) {
+    super('invalid_input', message);
+    this.name = 'EgressRuleIdnError';
+  }
+}
+
+/**
  * Parses `host`, `host:port`, `*.domain[:port]`, `10.0.0.1:8080` or `[::1]:8443` (the operator's extra
- * hosts). Without a port the rule is for 443. Throws `invalid_input` naming the entry; an
- * `EgressRuleScopeError` for a wildcard on a public suffix (`*.co.uk`, `*.github.io`) or an exact registry
- * suffix (`co.uk`).
+ * hosts); a name may be written in Unicode (`*.bücher.de`) and is kept in punycode. Without a port the
+ * rule is for 443. Throws `invalid_input` naming the entry; an `EgressRuleScopeError` for a wildcard on a
+ * public suffix (`*.co.uk`, `*.github.io`) or an exact registry suffix (`co.uk`); an `EgressRuleIdnError`
+ * for an IDN unfit for a rule (see `idnLabelProblem`).
  */
 export function parseEgressRule(text: string): EgressRule {
   const entry = text.trim();
@@ -99,6 +118,8 @@ export function parseEgressRule(text: string): EgressRule {
   if (host === null || port < 1 || port > 65_535 || !bracketsFit || !wildcardFits) {
     throw new FleetError('invalid_input', `egress host ${JSON.stringify(entry)} must be host[:port], *.domain[:port] or an IP literal`);
   }
+  const idnProblem = isIpLiteral(host) ? null : idnLabelProblem(host);
+  if (idnProblem !== null) throw new EgressRuleIdnError(`egress host ${JSON.stringify(entry)} is refused: ${idnProblem}`);
   // A wildcard is for the names of one organisation: below a public suffix every name is someone else's.
   if (wildcard && isPublicSuffix(host)) {
     throw new EgressRuleScopeError(
