@@ -13,6 +13,9 @@ import type {
   KillControl,
   StatusSource,
 } from '../services/runtime/control-api.ts';
+import type { ControlRouteFamily } from '../observability/agent-metrics.ts';
+import { ControlAuthRefusals, type ControlAuthRefusalCounter } from './control-auth-refusals.ts';
+import { requireControlToken } from './control-token-gate.ts';
 import { mountDataExportRoutes } from './data-export-routes.ts';
 import { healthBody } from './health-front-door.ts';
 import { mountAdminNoticesRoute } from './admin-notices-route.ts';
@@ -84,15 +87,14 @@ function readJsonBody(request: express.Request, response: express.Response): Pro
 }
 
 /**
- * Runs `handler` only for a request bearing the control token (see ControlAuth). With `readBody`, its
- * JSON body is read once the token is checked: a caller without it never has a body parsed.
+ * Runs `handler` only for a request bearing the control token (see ControlAuth); a refusal is reported
+ * to `refusals` under `route`. With `readBody`, its JSON body is read once the token is checked: a caller
+ * without it never has a body parsed.
  */
-function authenticatedBy(auth: ControlAuth, readBody = true): Route {
+function authenticatedBy(auth: ControlAuth, refusals: ControlAuthRefusals, route: ControlRouteFamily, readBody = true): Route {
   return (handler) =>
     wrap(async (request, response) => {
-      const header = request.get('authorization') ?? '';
-      const match = /^Bearer ([^\s]{1,4096})$/.exec(header);
-      await auth.authenticate(match?.[1] ?? null);
+      await requireControlToken(auth, request, response, route, refusals);
       if (readBody) await readJsonBody(request, response);
       await handler(request, response);
     });
@@ -101,6 +103,8 @@ function authenticatedBy(auth: ControlAuth, readBody = true): Route {
 export interface ControlAppOptions {
   /** VAULT_ADDR: the only Vault an introduction may name (see introductionVaultAddr); default none configured. */
   vaultAddr?: string | undefined;
+  /** Counts refused control tokens (AgentMetrics); default none (the refusals are still logged). */
+  metrics?: ControlAuthRefusalCounter | undefined;
 }
 
 /**
@@ -111,23 +115,24 @@ export interface ControlAppOptions {
 export function createControlApp(api: ControlApi, logger: Logger, options: ControlAppOptions = {}): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  const refusals = new ControlAuthRefusals({ logger, counter: options.metrics });
+  const authenticated = (route: ControlRouteFamily) => authenticatedBy(api, refusals, route);
   mountMailNotifications(app, api);
   // The settings routes read their larger bodies themselves, also only after the token is checked.
-  mountSettingsRoutes(app, authenticatedBy(api, false), api);
+  mountSettingsRoutes(app, authenticatedBy(api, refusals, 'settings', false), api);
   // The open routes that take a body: the wrapped introduction is their credential.
   app.post(['/v1/introduce', '/v1/data-export/session'], jsonBody);
   mountOpenRoutes(app, api, options.vaultAddr);
-  const authenticated = authenticatedBy(api);
-  mountKillRoutes(app, authenticated, api);
-  mountApprovalRoutes(app, authenticated, api);
-  mountAuditRoutes(app, authenticated, api);
-  mountStatusRoute(app, authenticated, api);
-  mountReviewRoute(app, authenticated, api);
-  mountApprovalDetailRoute(app, authenticated, api);
-  mountSummaryRoute(app, authenticated, api);
-  mountAuditRecordsRoute(app, authenticated, api);
-  mountAdminNoticesRoute(app, authenticated, api);
-  mountDataExportRoutes(app, api, logger);
+  mountKillRoutes(app, authenticated('control'), api);
+  mountApprovalRoutes(app, authenticated('approvals'), api);
+  mountAuditRoutes(app, authenticated('audit'), api);
+  mountStatusRoute(app, authenticated('control'), api);
+  mountReviewRoute(app, authenticated('approvals'), api);
+  mountApprovalDetailRoute(app, authenticated('approvals'), api);
+  mountSummaryRoute(app, authenticated('settings'), api);
+  mountAuditRecordsRoute(app, authenticated('audit'), api);
+  mountAdminNoticesRoute(app, authenticated('control'), api);
+  mountDataExportRoutes(app, api, logger, refusals);
   app.use((_request: express.Request, response: express.Response) => {
     response.status(404).json({ code: 'not_found', message: 'no such route' });
   });

@@ -11,6 +11,8 @@ import { VaultSecretSource } from '../adapters/vault/vault-secret-source.ts';
 import { loadAgentEnv } from '../config.ts';
 import { DataExportSessions } from '../services/data-export/export-session.ts';
 import { exportPart, isExportPart } from '../services/data-export/export-parts.ts';
+import type { ControlAuthRefusals } from './control-auth-refusals.ts';
+import { requireControlToken } from './control-token-gate.ts';
 import { introductionVaultAddr } from './introduction-vault.ts';
 import { writeWithBackpressure as write } from './response-sink.ts';
 
@@ -28,10 +30,6 @@ const wrap =
   (request, response, next) => {
     handler(request, response).catch(next);
   };
-
-function bearerOf(request: express.Request): string | null {
-  return /^Bearer ([^\s]{1,4096})$/.exec(request.get('authorization') ?? '')?.[1] ?? null;
-}
 
 /** The sessions and the Vault they were configured with (VAULT_ADDR; undefined when none). */
 interface ConfiguredSessions {
@@ -74,7 +72,12 @@ async function openSessions(desk: { readonly clientId: string }, logger: Logger)
  * streams one part of the client's data and POST /v1/data-export/session/close ends the session, both
  * with the control token.
  */
-export function mountDataExportRoutes(app: express.Express, desk: { readonly clientId: string; startedConfig(): ClientConfig }, logger: Logger): void {
+export function mountDataExportRoutes(
+  app: express.Express,
+  desk: { readonly clientId: string; startedConfig(): ClientConfig },
+  logger: Logger,
+  refusals: ControlAuthRefusals,
+): void {
   const sessions = sessionsFor(desk, logger);
   app.post(
     '/v1/data-export/session',
@@ -99,7 +102,7 @@ export function mountDataExportRoutes(app: express.Express, desk: { readonly cli
     '/v1/data-export/session/close',
     wrap(async (request, response) => {
       const current = (await sessions()).sessions;
-      await current.authenticate(bearerOf(request));
+      await requireControlToken(current, request, response, 'data_export', refusals);
       await current.close();
       response.status(204).end();
     }),
@@ -108,7 +111,7 @@ export function mountDataExportRoutes(app: express.Express, desk: { readonly cli
     '/v1/data-export/:part',
     wrap(async (request, response) => {
       const current = (await sessions()).sessions;
-      await current.authenticate(bearerOf(request));
+      await requireControlToken(current, request, response, 'data_export', refusals);
       const part = String(request.params['part'] ?? '');
       if (!isExportPart(part)) throw new FleetError('not_found', `no export part ${JSON.stringify(part.slice(0, 60))}`);
       // The config is not read from the volume (sealed there for each start): it is the one this process opened.

@@ -51,6 +51,23 @@ export type SenderAuthFailure = (typeof SENDER_AUTH_FAILURES)[number];
 export const AUTH_FAILURE_KINDS = ['transient', 'revoked', 'secret_store'] as const;
 export type AuthFailureKind = (typeof AUTH_FAILURE_KINDS)[number];
 
+/**
+ * Which group of the control API refused a caller: the families its routes are mounted in, never the
+ * path the caller sent. control: kill, revive, resume, status, admin notices; approvals: approvals and
+ * the review queue; audit: the audit chain and records; settings: settings and the summary's data;
+ * data_export: the complete export's parts and session close.
+ */
+export const CONTROL_ROUTE_FAMILIES = ['control', 'approvals', 'audit', 'settings', 'data_export'] as const;
+export type ControlRouteFamily = (typeof CONTROL_ROUTE_FAMILIES)[number];
+
+/** missing: no Authorization header; wrong: a credential that is not the control token (any scheme). */
+export const CONTROL_AUTH_REFUSAL_REASONS = ['missing', 'wrong'] as const;
+export type ControlAuthRefusalReason = (typeof CONTROL_AUTH_REFUSAL_REASONS)[number];
+
+/** The daily summary's stages: reading the day's records, rendering the email, sending it. */
+export const DAILY_SUMMARY_STAGES = ['read', 'render', 'send'] as const;
+export type DailySummaryStage = (typeof DAILY_SUMMARY_STAGES)[number];
+
 export interface AgentMetricsOptions {
   /** Client id; set as the registry's default `client` label. */
   client: string;
@@ -87,6 +104,8 @@ export class AgentMetrics {
   private readonly lastSyncTimestampSeconds: Gauge;
   private pushStatus: (() => { enabled: boolean; expiresAt: string | null }) | null = null;
   private readonly reviewOverflowTotal: Counter;
+  private readonly controlAuthRefusalsTotal: Counter<'route' | 'reason'>;
+  private readonly dailySummaryFailuresTotal: Counter<'stage'>;
   private reviewQueue: (() => ReviewQueueReading | null) | null = null;
   private journalAnchorFailingFrom: (() => Date | null) | null = null;
   private readonly seenReasons = new Set<string>();
@@ -192,6 +211,13 @@ export class AgentMetrics {
       'agent_review_overflow_total',
       'Messages taken out of the full review queue unseen (oldest first; each has a review_resolved audit record).',
     );
+    this.controlAuthRefusalsTotal = counter(
+      'agent_control_auth_refusals_total',
+      'Control API requests refused for a missing or wrong control token, by route family and reason.',
+      ['route', 'reason'],
+    );
+    // Not agent_daily_summary_...: promtool check metrics refuses a name holding a metric type ('summary').
+    this.dailySummaryFailuresTotal = counter('agent_daily_digest_failures_total', 'Daily summary emails that failed, by the stage that failed.', ['stage']);
     const info = new Gauge<'version'>({
       name: 'fleet_agent_info',
       help: 'Agent build information; always 1.',
@@ -205,6 +231,10 @@ export class AgentMetrics {
     for (const kind of LLM_TOKEN_KINDS) this.llmTokensTotal.inc({ kind }, 0);
     for (const kind of AUTH_FAILURE_KINDS) this.authFailuresTotal.inc({ kind }, 0);
     for (const reason of SENDER_AUTH_FAILURES) this.knownSenderUnauthenticatedTotal.inc({ reason }, 0);
+    for (const route of CONTROL_ROUTE_FAMILIES) {
+      for (const reason of CONTROL_AUTH_REFUSAL_REASONS) this.controlAuthRefusalsTotal.inc({ route, reason }, 0);
+    }
+    for (const stage of DAILY_SUMMARY_STAGES) this.dailySummaryFailuresTotal.inc({ stage }, 0);
   }
 
   emailsRead(count = 1): void {
@@ -270,6 +300,22 @@ export class AgentMetrics {
   knownSenderUnauthenticated(reason: string): void {
     const label = (SENDER_AUTH_FAILURES as readonly string[]).includes(reason) ? reason : 'not_aligned';
     this.knownSenderUnauthenticatedTotal.inc({ reason: label });
+  }
+
+  /**
+   * One control API request refused for its credential (not one refused because the agent is not
+   * introduced yet). Values outside the label sets throw: they are ours, never the caller's text.
+   */
+  controlAuthRefused(route: ControlRouteFamily, reason: ControlAuthRefusalReason): void {
+    if (!(CONTROL_ROUTE_FAMILIES as readonly string[]).includes(route)) throw new FleetError('invalid_input', `unknown control route family "${route}"`);
+    if (!(CONTROL_AUTH_REFUSAL_REASONS as readonly string[]).includes(reason)) throw new FleetError('invalid_input', `unknown refusal reason "${reason}"`);
+    this.controlAuthRefusalsTotal.inc({ route, reason });
+  }
+
+  /** One daily summary that failed at `stage` (count it once, where the failure is handled). */
+  dailySummaryFailed(stage: DailySummaryStage): void {
+    if (!(DAILY_SUMMARY_STAGES as readonly string[]).includes(stage)) throw new FleetError('invalid_input', `unknown daily summary stage "${stage}"`);
+    this.dailySummaryFailuresTotal.inc({ stage });
   }
 
   setApprovalsExpiringSoon(count: number): void {

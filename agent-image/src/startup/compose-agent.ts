@@ -64,10 +64,11 @@ export async function composeAgent({ env, config, clientId, vaultCaPem, controlT
     gmailPushVerifier: gmailPushVerifierFor(config, env.AGENT_GOOGLE_CERTS_URL),
   });
 
-  // The runtime implements every interface the control API depends on (ControlApi).
+  // The runtime implements every interface the control API depends on (ControlApi); refused control tokens
+  // are counted in its metrics.
   // An introduction names the Vault to redeem at: only the one this agent was started with (an unauthenticated
   // caller on its network must not point it at another).
-  const controlApp = createControlApp(runtime, logger, env.VAULT_ADDR === undefined ? {} : { vaultAddr: env.VAULT_ADDR });
+  const controlApp = createControlApp(runtime, logger, { ...(env.VAULT_ADDR === undefined ? {} : { vaultAddr: env.VAULT_ADDR }), metrics });
   // Prometheus scrapes plain HTTP: the exporter serves metrics only (no secrets, no control).
   const metricsServer = await listen(createMetricsApp(registry, logger), env.AGENT_BIND_HOST, env.AGENT_METRICS_PORT);
   return { runtime, controlApp, metricsServer };

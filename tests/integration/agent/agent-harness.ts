@@ -351,7 +351,7 @@ export async function startAgent(options: AgentOptions): Promise<AgentUnderTest>
     retry: { baseDelayMs: 5, maxDelayMs: 50, maxAttempts: 8 },
     sendBackoff: { baseDelayMs: 5, maxDelayMs: 50, maxAttempts: 8 },
   });
-  const server: Server = await listenTls(createControlApp(runtime, logger), '127.0.0.1', 0, tls);
+  const server: Server = await listenTls(createControlApp(runtime, logger, { metrics }), '127.0.0.1', 0, tls);
   const address = `127.0.0.1:${(server.address() as AddressInfo).port}`;
   const url = `https://${address}`;
   const caPem = (await testFleetCa()).certificatePem;

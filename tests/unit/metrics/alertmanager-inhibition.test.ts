@@ -92,6 +92,7 @@ const SYMPTOMS = new Set([
   'OffHoursActivity',
   'OldDataAccess',
   'AuthFailuresBurst',
+  'ControlApiRefusals',
   'ConsentRevoked',
   'KnownSenderUnauthenticated',
   'SyncStalled',
