@@ -54,9 +54,31 @@ export class ControlTls {
   }
 }
 
+/**
+ * How long a caller may take to send a request: its headers, then the whole request. Node's defaults (60 s
+ * and 300 s) let anyone on the agent's network hold connections open by trickling an open route's body
+ * (`/v1/introduce`, mail notifications). The largest body, a settings document of 3 MB, arrives in well
+ * under a second on the agent's network. `checkEveryMs` is how often Node looks for a late request.
+ */
+export interface RequestTimeLimits {
+  headersMs: number;
+  requestMs: number;
+  checkEveryMs: number;
+}
+
+export const CONTROL_REQUEST_TIME_LIMITS: Readonly<RequestTimeLimits> = { headersMs: 20_000, requestMs: 60_000, checkEveryMs: 5_000 };
+
 /** Serves `app` over HTTPS with the control API's TLS identity (and its renewals). */
-export function listenTls(app: RequestListener, host: string, port: number, tls: ControlTls): Promise<Server> {
-  const server = createServer(tls.serverOptions(), app);
+export function listenTls(
+  app: RequestListener,
+  host: string,
+  port: number,
+  tls: ControlTls,
+  limits: Readonly<RequestTimeLimits> = CONTROL_REQUEST_TIME_LIMITS,
+): Promise<Server> {
+  const server = createServer({ ...tls.serverOptions(), connectionsCheckingInterval: limits.checkEveryMs }, app);
+  server.headersTimeout = limits.headersMs;
+  server.requestTimeout = limits.requestMs;
   tls.attach(server);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
