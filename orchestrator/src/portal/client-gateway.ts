@@ -79,10 +79,26 @@ export interface DecisionOutcome {
   execution: 'none' | 'waiting' | 'done' | 'blocked';
 }
 
+/** Who stopped the agent, as a client admin is told: one of the client's admins, or the agency. */
+export type StoppedBy = { kind: 'client-admin'; email: string } | { kind: 'agency' };
+
 export interface ClientStatusView {
   killed: boolean;
   /** Why it was killed, when it is. */
   reason: string | null;
+  /** When the current stop began (ISO 8601); absent or null when not killed or not known. */
+  stoppedAt?: string | null;
+  /** Who began the current stop; absent or null when not killed or not known. */
+  stoppedBy?: StoppedBy | null;
+}
+
+/** What a press of the kill switch did. */
+export interface KillOutcome {
+  /**
+   * True when the agent was stopped already: the lockdown was applied again (access revoked, container
+   * stopped, recorded), and nothing else changed.
+   */
+  alreadyStopped: boolean;
 }
 
 export type SupportState = 'pending' | 'active' | 'expired' | 'revoked';
@@ -174,8 +190,11 @@ export interface ClientGateway {
     decision: ApprovalDecision,
     by: string,
   ): Promise<DecisionOutcome>;
-  /** The kill switch, with the guarantees of `fleet kill` (token rejected, container stopped, persisted). */
-  kill(clientId: string, reason: string, by: string): Promise<void>;
+  /**
+   * The kill switch, with the guarantees of `fleet kill` (token rejected, container stopped, persisted),
+   * also when the agent is stopped already: then the outcome says so.
+   */
+  kill(clientId: string, reason: string, by: string): Promise<KillOutcome>;
   revive(clientId: string, reason: string, by: string): Promise<void>;
   supportRequests(clientId: string): Promise<SupportRequest[]>;
   /** Approves or denies a pending support request. */

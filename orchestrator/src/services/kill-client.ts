@@ -47,8 +47,8 @@ export interface KillDependencies {
  */
 const AGENT_NOTICE_TIMEOUT_MS = 150;
 
-/** The statuses a kill marks killed: every one but a closed (deprovisioning, deprovisioned) client's. */
-const KILLABLE: readonly ClientStatus[] = CLIENT_STATUSES.filter((status) => status !== 'deprovisioning' && status !== 'deprovisioned');
+/** The statuses a kill moves to killed: every one but a closed (deprovisioning, deprovisioned) or killed client's. */
+const KILLABLE: readonly ClientStatus[] = CLIENT_STATUSES.filter((status) => status !== 'deprovisioning' && status !== 'deprovisioned' && status !== 'killed');
 
 /** The outcome of `work` as a value: a step that fails never keeps the next one from running. */
 async function settle<T>(work: Promise<T>): Promise<PromiseSettledResult<T>> {
@@ -103,10 +103,12 @@ export class KillClientService {
     const record = await registry.getClient(clientId);
     if (!record) throw new FleetError('not_found', `no client "${clientId}" in the registry`);
 
-    const alreadyKilled = record.status === 'killed';
     // A closed client stays closed: marked killed it would fall out of the retention purge and become
     // revivable, its agent started again on an account that was closed. Its lockdown and stop still run.
-    await registry.transition(clientId, KILLABLE, 'killed', reason, clock.now());
+    // A client killed already keeps the reason of its stop (this one's is in the ops log). Whether this kill
+    // began the stop is what the move says, not the read above: of two kills at once, one made it.
+    const moved = await registry.transition(clientId, KILLABLE, 'killed', reason, clock.now());
+    const alreadyKilled = !moved && (record.status === 'killed' || (await registry.getClient(clientId))?.status === 'killed');
     // After the registry says killed: a CONNECT decided from here on is refused, and none open goes on.
     this.deps.egress?.closeTunnels(clientId);
     // The notice is on the way to the SIGKILL, so its token is asked for first. The lockdown is not (it

@@ -9,6 +9,7 @@ import type {
   DailySummary,
   DecisionOutcome,
   DraftMessage,
+  KillOutcome,
   ParkedEmail,
   ParkedEmailAction,
   SupportRequest,
@@ -153,11 +154,14 @@ export class MemoryClientGateway implements ClientGateway {
     return { state: approval.state, execution: 'done' };
   }
 
-  async kill(clientId: string, reason: string, by: string): Promise<void> {
+  /** As the kill service: a client killed already keeps the reason of its stop, and the outcome says so. */
+  async kill(clientId: string, reason: string, by: string): Promise<KillOutcome> {
     const state = this.client(clientId);
+    const alreadyStopped = state.killed;
     state.killed = true;
-    state.reason = reason;
+    if (!alreadyStopped) state.reason = reason;
     this.events.push({ clientId, by, event: 'kill' });
+    return { alreadyStopped };
   }
 
   async revive(clientId: string, reason: string, by: string): Promise<void> {

@@ -142,7 +142,12 @@ void describe('ServicesClientGateway over the registry, support access and the a
       registry,
       agents: agent as never,
       views: agent,
-      killer: { kill: async (request) => void killed.push(request) as never },
+      killer: {
+        kill: async (request) => {
+          killed.push(request);
+          return { alreadyKilled: false } as never;
+        },
+      },
       reviver: { revive: async () => ({ clientId: 'acme' as ClientId }) },
       support: new SupportAccessService({ registry, clock: { now: () => new Date() } }),
       // No agent runs here: the review queue's own tests drive it (tests/unit/orchestrator/review-queue.test.ts).

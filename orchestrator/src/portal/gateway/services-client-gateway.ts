@@ -18,6 +18,7 @@ import type {
   ClientStatusView,
   DailySummary,
   DecisionOutcome,
+  KillOutcome,
   ParkedEmail,
   ParkedEmailAction,
   SupportRequest,
@@ -30,6 +31,8 @@ import {
   type AgentApprovalView,
 } from './approval-mapping.ts';
 import { auditEventOf } from './audit-event.ts';
+import { currentStop, STOP_ACTIONS } from './current-stop.ts';
+import { OneAtATime } from '../../services/one-at-a-time.ts';
 
 export interface ServicesGatewayDependencies {
   registry: Registry;
@@ -96,6 +99,7 @@ function notActiveText(status: SupportGrant['status']): string {
  */
 export class ServicesClientGateway implements ClientGateway {
   private readonly deps: ServicesGatewayDependencies;
+  private readonly kills = new OneAtATime();
 
   constructor(deps: ServicesGatewayDependencies) {
     this.deps = deps;
@@ -119,10 +123,13 @@ export class ServicesClientGateway implements ClientGateway {
   async status(clientId: string): Promise<ClientStatusView> {
     const record = await this.deps.registry.getClient(parseClientId(clientId));
     if (!record) throw new FleetError('not_found', `no client "${clientId}"`);
-    return {
-      killed: record.status === 'killed',
-      reason: record.status === 'killed' ? record.statusReason : null,
-    };
+    if (record.status !== 'killed') return { killed: false, reason: null };
+    const stop = await this.deps.registry
+      .listOpsLog({ clientId: record.id, actions: STOP_ACTIONS })
+      .then(currentStop)
+      // When and by whom only add to what the page says; the stop itself is known without them.
+      .catch(() => null);
+    return { killed: true, reason: record.statusReason, stoppedAt: stop?.at ?? null, stoppedBy: stop?.by ?? null };
   }
 
   async listApprovals(clientId: string): Promise<ApprovalSummary[]> {
@@ -161,8 +168,14 @@ export class ServicesClientGateway implements ClientGateway {
     return { state: result.status, execution: result.execution };
   }
 
-  async kill(clientId: string, reason: string, by: string): Promise<void> {
-    await this.deps.killer.kill({ clientId, reason, actor: actorOf(by) });
+  /**
+   * The kill service applies its lockdown again to a client already killed (on purpose: a stop that failed
+   * part way is completed by the next). Presses for one client run one after the other, so that the
+   * second of a double submit is told the agent was already stopped instead of both claiming the stop.
+   */
+  async kill(clientId: string, reason: string, by: string): Promise<KillOutcome> {
+    const result = await this.kills.run(clientId, () => this.deps.killer.kill({ clientId, reason, actor: actorOf(by) }));
+    return { alreadyStopped: result.alreadyKilled };
   }
 
   async revive(clientId: string, reason: string, by: string): Promise<void> {

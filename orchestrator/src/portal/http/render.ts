@@ -5,6 +5,7 @@ import type { ClientStatusView } from '../client-gateway.ts';
 import type { PortalContext } from '../portal-context.ts';
 import { gateReasonText } from '@agent-fleet/kernel/gate-reason-text';
 import { stateOf } from './request-state.ts';
+import { stoppedSinceText } from './stop-text.ts';
 
 const VIEWS = fileURLToPath(new URL('../views/', import.meta.url));
 
@@ -33,6 +34,10 @@ export const formatters = {
     return values.length === 0 ? '(none)' : values.join(', ');
   },
   reason: gateReasonText,
+  /** When and by whom the agent was stopped, in words ('' when not known). */
+  stoppedSince(status: ClientStatusView | null, viewer: string): string {
+    return stoppedSinceText(status, viewer, (iso) => formatters.when(iso));
+  },
 };
 
 export interface PageModel {

@@ -5,6 +5,7 @@ import type { PortalContext } from '../portal-context.ts';
 import { csrfField, csrfOnlyForm, parseForm, requiredText } from './forms.ts';
 import { PageError, notFound } from './page-error.ts';
 import { formatters, renderPage } from './render.ts';
+import { stoppedSinceText } from './stop-text.ts';
 import { supportPage } from './support-page.ts';
 import { requireActive, requireCsrf, route, stateOf } from './request-state.ts';
 
@@ -29,6 +30,38 @@ function refusal(error: unknown): never {
   throw error;
 }
 
+/**
+ * What a press of the kill switch says when the agent was stopped before it: the stop it found (when and by
+ * whom, when known), and that the press only applied the lockdown again; it was not a new stop, and nobody
+ * is told of one.
+ */
+async function alreadyStoppedPage(context: PortalContext, admin: { clientId: string; email: string }) {
+  const status = await context.gateway.status(admin.clientId).catch(() => null);
+  const since = stoppedSinceText(status, admin.email, formatters.when);
+  return {
+    title: 'The agent was already stopped',
+    message: `The agent was already stopped${since ? ` (${since})` : ''}. Nothing new was stopped.`,
+    detail:
+      'To be sure, its access was revoked and its container stopped again, and your request is recorded with your reason. It stays stopped until someone revives it.',
+    tone: 'blocked',
+  };
+}
+
+/**
+ * A revive refused because the agent is not stopped (running, or being started again by someone else just
+ * now), in words for a client admin: the service's own words are for operators, `fleet` commands and all.
+ */
+function reviveRefusal(error: unknown): never {
+  if (isFleetError(error) && error.code === 'conflict') {
+    throw new PageError(
+      409,
+      'Nothing was changed',
+      'The agent is not stopped: it is running, or someone (another admin or the agency) is starting it again just now. Reload the page in a minute to see where it stands.',
+    );
+  }
+  return refusal(error);
+}
+
 function grantIdOf(request: express.Request): string {
   const grantId = String(request.params['grantId']);
   if (!GRANT_ID.test(grantId)) throw notFound();
@@ -49,7 +82,11 @@ export function controlRoutes(context: PortalContext): express.Router {
     route(async (request, response) => {
       const form = parseForm(reasonForm, request.body);
       const admin = adminOf(response);
-      await context.gateway.kill(admin.clientId, form.reason, admin.email).catch(refusal);
+      const { alreadyStopped } = await context.gateway.kill(admin.clientId, form.reason, admin.email).catch(refusal);
+      if (alreadyStopped) {
+        await renderPage(context, response, 'done', await alreadyStoppedPage(context, admin));
+        return;
+      }
       await renderPage(context, response, 'done', {
         title: 'The agent is stopped',
         message:
@@ -71,7 +108,7 @@ export function controlRoutes(context: PortalContext): express.Router {
     route(async (request, response) => {
       const form = parseForm(reasonForm, request.body);
       const admin = adminOf(response);
-      await context.gateway.revive(admin.clientId, form.reason, admin.email).catch(refusal);
+      await context.gateway.revive(admin.clientId, form.reason, admin.email).catch(reviveRefusal);
       await renderPage(context, response, 'done', {
         title: 'The agent is running again',
         message: 'The agent is running again with fresh access. The agency has been notified.',
