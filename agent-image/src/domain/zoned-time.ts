@@ -47,19 +47,45 @@ export function localParts(at: Date, timeZone: string): LocalParts {
   };
 }
 
+const DAY_MS = 86_400_000;
+
 /** Milliseconds the zone is ahead of UTC at `at`. */
-function offsetAt(at: number, timeZone: string): number {
+export function offsetAt(at: number, timeZone: string): number {
   const local = localParts(new Date(at), timeZone);
   const asUtc = Date.UTC(local.year, local.month - 1, local.day, local.hour, local.minute, local.second);
   return asUtc - Math.floor(at / 1000) * 1000;
 }
 
-/** The UTC instant of a local wall-clock time; in a DST gap it lands just after the gap. */
+/**
+ * The zone's offsets a day either side of `wall` (a wall-clock time read as if it were UTC): the two
+ * offsets any DST change near that wall time switches between (the same one twice when there is none).
+ */
+function offsetsAround(wall: number, timeZone: string): { before: number; after: number } {
+  return { before: offsetAt(wall - DAY_MS, timeZone), after: offsetAt(wall + DAY_MS, timeZone) };
+}
+
+/**
+ * The UTC instant of a local wall-clock time. A time the clocks repeat (fall back) is the first of the
+ * two; a time they skip (spring forward) lands as far after the gap as it was into it, so 00:00 on a day
+ * whose clocks jump from 00:00 to 01:00 is the 01:00 that starts that day, east or west of Greenwich.
+ */
 export function zonedTime(date: { year: number; month: number; day: number }, minutes: number, timeZone: string): Date {
-  const guess = Date.UTC(date.year, date.month - 1, date.day, Math.floor(minutes / 60), minutes % 60);
-  const first = guess - offsetAt(guess, timeZone);
-  const second = guess - offsetAt(first, timeZone);
-  return new Date(second);
+  const wall = Date.UTC(date.year, date.month - 1, date.day, Math.floor(minutes / 60), minutes % 60);
+  const { before, after } = offsetsAround(wall, timeZone);
+  const readsAsWall = (offset: number) => offsetAt(wall - offset, timeZone) === offset;
+  const candidates = [wall - before, wall - after].filter((instant) => readsAsWall(wall - instant)).sort((a, b) => a - b);
+  return new Date(candidates[0] ?? wall - before);
+}
+
+/**
+ * Whether the wall-clock time of `at` in `timeZone` also reads at another instant (the hour repeated when
+ * the clocks fall back): shown alone, such a time does not say which of the two it was.
+ */
+export function isRepeatedWallTime(at: Date, timeZone: string): boolean {
+  const offset = offsetAt(at.getTime(), timeZone);
+  const wall = at.getTime() + offset;
+  const { before, after } = offsetsAround(wall, timeZone);
+  return [before, after].some((other) => other !== offset && offsetAt(wall - other, timeZone) === other);
 }
 
 /** `at` as ISO 8601 local time with the zone's offset at that instant, e.g. 2026-01-13T10:00:00+01:00. */

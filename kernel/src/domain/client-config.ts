@@ -125,12 +125,17 @@ const isMailDomain = (name: string): boolean => normaliseAddress(`postmaster@${n
 const BLOCK_LIST_ENTRY_RULE =
   'must be an address (user@example.com), a domain (example.com) or a subdomain pattern (*.example.com); each part of a domain is 1-63 letters, digits or "-", not starting or ending with "-"';
 
-/** `user@example.com`, `example.com` or `*.example.com`. */
+/**
+ * `user@example.com`, `example.com` or `*.example.com`. `*@example.com` is read as the domain it is meant
+ * to block: kept as an address, it would block only a mailbox literally named `*` and let everyone there
+ * through.
+ */
 const blockListEntry = z
   .string()
   .trim()
   .refine(isAscii, { message: BLOCK_LIST_ENTRY_RULE, abort: true })
   .toLowerCase()
+  .overwrite((entry) => (entry.startsWith('*@') ? entry.slice(2) : entry))
   .refine(
     (entry) => normaliseAddress(entry) !== undefined || isMailDomain(entry.startsWith('*.') ? entry.slice(2) : entry),
     BLOCK_LIST_ENTRY_RULE,

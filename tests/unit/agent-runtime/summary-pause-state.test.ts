@@ -18,6 +18,8 @@ function summaryWith(pause: { reason: 'auth' | 'rate_limit'; since: string; deta
     displayName: 'Acme',
     timezone: 'Europe/London',
     approvalTimeoutHours: 24,
+    admins: ['boss@acme.example'],
+    blockList: [],
     autoReply: { freeTextAutoSend: [] },
   } as unknown as ClientConfig;
   const audit = { async *records() {} } as unknown as AuditLog;

@@ -101,6 +101,7 @@ const SYMPTOMS = new Set([
   'ReviewQueueOverflow',
   'ModelBudgetExhausted',
   'JournalAnchorFailing',
+  'DailySummaryFailed',
   'ApprovalBacklog',
   'ApprovalsExpiring',
   'ApprovalsExpired',

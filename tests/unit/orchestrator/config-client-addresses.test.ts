@@ -36,4 +36,9 @@ describe('client config addresses', () => {
     assert.deepEqual(config.blockList, ['*.acme.xn--p1ai']);
     for (const raw of ['ops@acme.xn--', 'ops@acme.xn--p1ai-', 'ops@acme.xn-p1ai', 'ops@acme.123']) assert.equal(normaliseAddress(raw), undefined, raw);
   });
+
+  test('a block-list entry written *@domain blocks the domain, not a mailbox named "*"', () => {
+    const config = parseClientConfigYaml('client: acme\nblockList: ["*@Rival.example", "*@*.other.example"]\n');
+    assert.deepEqual(config.blockList, ['rival.example', '*.other.example']);
+  });
 });

@@ -12,6 +12,14 @@ import type { SummaryReport } from './summary-report.ts';
 
 const DAY_MS = 86_400_000;
 
+/** Where a summary run failed: reading the audit log, rendering the email, or handing it to the outbox. */
+export type SummaryStage = 'read' | 'render' | 'send';
+
+/** Counts the summaries that failed (AgentMetrics.dailySummaryFailed, agent_daily_digest_failures_total). */
+export interface SummaryFailureMetrics {
+  dailySummaryFailed(stage: SummaryStage): void;
+}
+
 export interface DailySummaryOptions {
   config: ClientConfig;
   audit: AuditLog;
@@ -22,6 +30,8 @@ export interface DailySummaryOptions {
   pauseState?: () => SummaryMeta['pause'];
   /** The client portal's origin (AGENT_PORTAL_URL), for the links to pending approvals. */
   portalUrl?: string | undefined;
+  /** Counts the scheduled runs that failed, for the alert; leave out where there is no registry. */
+  metrics?: SummaryFailureMetrics | undefined;
 }
 
 /**
@@ -77,9 +87,7 @@ export class DailySummary {
     const { config } = this.options;
     if (!config.dailySummary.enabled || this.jobs.length > 0) return;
     const [hours, minutes] = config.dailySummary.at.split(':');
-    const run = (period: 'day' | 'week') => () => {
-      this.send(period).catch((error: unknown) => this.options.logger.error('summary failed', { period, error }));
-    };
+    const run = (period: 'day' | 'week') => () => void this.run(period);
     this.jobs.push(new Cron(`${Number(minutes)} ${Number(hours)} * * *`, { timezone: config.timezone }, run('day')));
     this.jobs.push(
       new Cron(`${Number(minutes)} ${Number(hours)} * * 1`, { timezone: config.timezone }, () => {
@@ -129,14 +137,36 @@ export class DailySummary {
   }
 
   /**
+   * A scheduled run: `send`, with a failure handled here, since nothing waits on the schedule to hear of
+   * it. Logged once at error with the stage that failed and counted, so that the alert fires; null then.
+   */
+  async run(period: 'day' | 'week'): Promise<SummarySendResult | null> {
+    const progress: { stage: SummaryStage } = { stage: 'read' };
+    try {
+      return await this.attempt(period, progress);
+    } catch (error) {
+      const code = isFleetError(error) ? error.code : 'internal';
+      this.options.logger.error('daily summary not sent', { period, stage: progress.stage, code, error });
+      this.options.metrics?.dailySummaryFailed(progress.stage);
+      return null;
+    }
+  }
+
+  /**
    * Renders and sends the summary of the period ending now; once per local date and period. A second run
    * on the same local date (the summary time moved later, a repeated wall-clock hour) is `already_sent`:
-   * logged at info, since nothing failed and nothing went twice.
+   * logged at info, since nothing failed and nothing went twice. Throws what failed (`run` reports it).
    */
-  async send(period: 'day' | 'week'): Promise<SummarySendResult> {
+  send(period: 'day' | 'week'): Promise<SummarySendResult> {
+    return this.attempt(period, { stage: 'read' });
+  }
+
+  private async attempt(period: 'day' | 'week', progress: { stage: SummaryStage }): Promise<SummarySendResult> {
     const { config, notifier } = this.options;
     const at = this.now();
+    progress.stage = 'read';
     const report = await this.report(period, at);
+    progress.stage = 'render';
     const meta: SummaryMeta = {
       client: config.client,
       displayName: config.displayName ?? config.client,
@@ -148,6 +178,8 @@ export class DailySummary {
     };
     const text = renderSummaryText(report, meta);
     const html = renderSummaryHtml(report, meta);
+    const subject = summarySubject(report, meta);
+    progress.stage = 'send';
     const localDate = new Intl.DateTimeFormat('en-CA', { timeZone: config.timezone }).format(at);
     const kind: SystemMailKind = period === 'day' ? 'daily_summary' : 'weekly_digest';
     const alreadySent = (): SummarySendResult => {
@@ -156,7 +188,7 @@ export class DailySummary {
     };
     if (notifier.alreadyInOutbox(kind, localDate)) return alreadySent();
     try {
-      const outcome = await notifier.notify(kind, localDate, summarySubject(report, meta), text, html);
+      const outcome = await notifier.notify(kind, localDate, subject, text, html);
       return { outcome, report, text, html };
     } catch (error) {
       // Another run of the same date got to the outbox first: its refusal of a different summary under the

@@ -1,3 +1,4 @@
+import { isRepeatedWallTime, zonedFormatter } from '../../domain/zoned-time.ts';
 import { actionWords } from './action-words.ts';
 import { MUTED, emailDocument, escapeHtml, factTable, heading, itemList, link, paragraph } from './email-layout.ts';
 import { oneLine, quoteFromMail } from './mail-quote.ts';
@@ -79,10 +80,19 @@ function approvalsPage(meta: SummaryMeta): string | null {
   return meta.portalUrl === undefined ? null : `${meta.portalUrl}/approvals`;
 }
 
+/**
+ * An instant as the client's local date and time. A time in the hour the clocks repeat (fall back) also
+ * names its zone (BST or GMT, GMT-4 or GMT-5): two 01:30s of one night are not the same time.
+ */
 function localTime(iso: string, timezone: string): string {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return oneLine(iso, 40);
-  return new Intl.DateTimeFormat('en-GB', { timeZone: timezone, dateStyle: 'medium', timeStyle: 'short' }).format(date);
+  const wall = zonedFormatter(timezone, 'en-GB', { dateStyle: 'medium', timeStyle: 'short' }).format(date);
+  if (!isRepeatedWallTime(date, timezone)) return wall;
+  const zone = zonedFormatter(timezone, 'en-GB', { timeZoneName: 'short' })
+    .formatToParts(date)
+    .find((part) => part.type === 'timeZoneName')?.value;
+  return zone === undefined ? wall : `${wall} ${zone}`;
 }
 
 function usd(value: number): string {

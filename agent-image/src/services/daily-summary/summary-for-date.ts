@@ -1,4 +1,5 @@
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { offsetAt, zonedTime } from '../../domain/zoned-time.ts';
 import type { AuditLog } from '../audit-log/audit-log.ts';
 import { reportFromAudit } from './report-from-audit.ts';
 import type { SummaryReport } from './summary-report.ts';
@@ -8,30 +9,20 @@ const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 /** The offset of `zone` from UTC at `instant`, in ms (positive east of Greenwich). */
 export function offsetMs(instant: number, zone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: zone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(new Date(instant));
-  const part = (type: string) => Number(parts.find((entry) => entry.type === type)?.value ?? 0);
-  const local = Date.UTC(part('year'), part('month') - 1, part('day'), part('hour'), part('minute'), part('second'));
-  return local - Math.floor(instant / 1000) * 1000;
+  return offsetAt(instant, zone);
 }
 
-/** The instant local midnight begins `date` (YYYY-MM-DD) in `zone` (DST-aware). */
+/**
+ * The instant local midnight begins `date` (YYYY-MM-DD) in `zone`, DST-aware: where the clocks skip
+ * midnight (00:00 to 01:00, as in Santiago or Havana) the day begins at the 01:00 that follows.
+ */
 export function localMidnight(date: string, zone: string): Date {
   const match = DATE.exec(date);
   const naive = match ? Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) : Number.NaN;
   if (!match || Number.isNaN(naive) || new Date(naive).toISOString().slice(0, 10) !== date) {
     throw new FleetError('invalid_input', 'date must be a calendar date YYYY-MM-DD');
   }
-  const first = naive - offsetMs(naive, zone);
-  return new Date(naive - offsetMs(first, zone));
+  return zonedTime({ year: Number(match[1]), month: Number(match[2]), day: Number(match[3]) }, 0, zone);
 }
 
 export interface DaySummary {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { adminMailSkipped } from '../../domain/audit-events.ts';
+import { blockedAmong } from '../../domain/policy/approval-coverage.ts';
 import type { RuntimeContext } from './runtime-context.ts';
 
 export type SystemMailKind = 'alert' | 'daily_summary' | 'weekly_digest' | 'approval_request' | 'portal_enrolment';
@@ -14,8 +15,8 @@ function outboxKeyOf(kind: SystemMailKind, dedupeKey: string): string {
 /**
  * Mail from the agent to the client's own admins (alerts, summaries): fixed recipients from the config,
  * sent through the client's provider and the outbox (exactly once per `dedupeKey`), audited, and not
- * counted against the client's send limits. Never in dry run, never after a kill, and only when the
- * client granted `mail.send`.
+ * counted against the client's send limits. Never in dry run, never after a kill, never to an admin on
+ * the client's block list, and only when the client granted `mail.send`.
  */
 export class AdminNotifier {
   private readonly context: RuntimeContext;
@@ -31,16 +32,21 @@ export class AdminNotifier {
   async notify(kind: SystemMailKind, dedupeKey: string, subject: string, text: string, html: string | null = null, only: readonly string[] | null = null): Promise<NotifyOutcome> {
     const { context } = this;
     const key = outboxKeyOf(kind, dedupeKey);
-    const admins = only === null ? context.config.admins : context.config.admins.filter((admin) => only.includes(admin.toLowerCase()));
+    const named = only === null ? context.config.admins : context.config.admins.filter((admin) => only.includes(admin.toLowerCase()));
+    // The block list is the client's own "never mail these": it holds for the agent's mail to admins too.
+    const blocked = new Set(blockedAmong(context.config.blockList, named));
+    const admins = named.filter((admin) => !blocked.has(admin));
     const skipReason = context.kill.killed
       ? 'killed'
       : context.config.dryRun
         ? 'dry_run'
-        : admins.length === 0
+        : named.length === 0
           ? 'no_admins'
-          : context.config.permissions['mail.send'] !== true
-            ? 'mail.send_not_granted'
-            : null;
+          : admins.length === 0
+            ? 'blocked_recipient'
+            : context.config.permissions['mail.send'] !== true
+              ? 'mail.send_not_granted'
+              : null;
     if (skipReason !== null) {
       if (context.outbox.get(key) === undefined) {
         await context.audit.append(
@@ -49,6 +55,14 @@ export class AdminNotifier {
       }
       context.logger.warn('admin mail not sent', { kind, reason: skipReason });
       return 'skipped';
+    }
+    if (blocked.size > 0 && context.outbox.get(key) === undefined) {
+      // Those left out are in the trail by address (the log has their count), so a notice that stops
+      // reaching one admin has its reason on record.
+      await context.audit.append(
+        adminMailSkipped({ admins: [...blocked], parameters: { kind, subject, idempotency_key: key, skipped: 'blocked_recipient' }, dryRun: false }),
+      );
+      context.logger.warn('admin mail not sent to admins on the block list', { kind, blocked: blocked.size, sentTo: admins.length });
     }
     const entry = await context.outbox.enqueue({
       message: { to: [...admins], subject, text, html },

@@ -283,7 +283,7 @@ async function openParts(input: OpenVolumeInput, undoable: UndoableSteps): Promi
     get config() {
       return live();
     },
-    ...{ audit, notifier, logger, now, portalUrl: input.portalUrl },
+    ...{ audit, notifier, logger, now, portalUrl: input.portalUrl, metrics },
     pauseState: () => state.pause,
   });
   // A pause a revoked grant raised (`revoked during …`) still means revoked consent after a restart.
