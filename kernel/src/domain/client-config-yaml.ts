@@ -72,22 +72,26 @@ function parseYamlData(text: string, source: string): unknown {
     if (version !== '1.2') {
       throw new Error(`it declares %YAML ${version}, which reads numbers such as 010 and 1:30 and words such as yes and no otherwise; remove the directive (a config is YAML 1.2)`);
     }
-    checkKeys(document.contents, lineCounter);
+    checkUniqueKeys(document.contents, lineCounter);
     return document.toJS({ maxAliasCount: 100 });
   } catch (error) {
     throw new FleetError('invalid_input', `${source}: not valid YAML: ${(error as Error).message}`, { cause: error });
   }
 }
 
-/** Every map key is a plain scalar, once per map (as the property it becomes: `1` and `"1"` are one key). */
-function checkKeys(node: unknown, lines: LineCounter): void {
+/**
+ * Every map key is a plain scalar, once per map (as the property it becomes: `1` and `"1"` are one key).
+ * `onKeyStep` is called for each step of the check over a key, so a test can count that it stays linear.
+ */
+export function checkUniqueKeys(node: unknown, lines: LineCounter, onKeyStep: () => void = () => undefined): void {
   if (isSeq(node)) {
-    for (const item of node.items) checkKeys(item, lines);
+    for (const item of node.items) checkUniqueKeys(item, lines, onKeyStep);
     return;
   }
   if (!isMap(node)) return;
   const seen = new Map<string, number>();
   for (const pair of node.items) {
+    onKeyStep();
     const key: unknown = pair.key;
     if (!isScalar(key)) throw new Error('a key is a list or a map (or an alias to one); keys must be plain names');
     const line = lines.linePos(key.range?.[0] ?? 0).line;
@@ -98,7 +102,7 @@ function checkKeys(node: unknown, lines: LineCounter): void {
       throw new Error(`map keys must be unique: ${shown} appears twice (lines ${first} and ${line})`);
     }
     seen.set(name, line);
-    checkKeys(pair.value, lines);
+    checkUniqueKeys(pair.value, lines, onKeyStep);
   }
 }
 

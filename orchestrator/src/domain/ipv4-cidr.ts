@@ -55,8 +55,9 @@ export function gatewayOf(cidr: Ipv4Cidr): string {
  * The lowest subnet of `prefix` bits inside `pool` that overlaps none of `taken` (which may be of any
  * size, and may include networks we do not own). Small per-client subnets let hundreds of client
  * networks share one host, where Docker's default pools run out near 31 bridge networks.
+ * `onCandidate` is told of each subnet tried, so a test can count that taken networks are stepped over whole.
  */
-export function allocateSubnet(pool: string, prefix: number, taken: readonly string[]): string {
+export function allocateSubnet(pool: string, prefix: number, taken: readonly string[], onCandidate: (subnet: string) => void = () => undefined): string {
   const poolCidr = parseIpv4Cidr(pool);
   if (prefix < poolCidr.prefix || prefix > 30) {
     throw new FleetError('invalid_input', `subnet prefix /${prefix} does not fit pool ${pool} (use /${poolCidr.prefix}–/30)`);
@@ -72,6 +73,7 @@ export function allocateSubnet(pool: string, prefix: number, taken: readonly str
   const end = poolCidr.base + size(poolCidr);
   for (let base = poolCidr.base; base < end; ) {
     const candidate = { base, prefix };
+    onCandidate(formatIpv4Cidr(candidate));
     const overlapped = takenCidrs.find((other) => cidrsOverlap(candidate, other));
     if (overlapped === undefined) return formatIpv4Cidr(candidate);
     // Past the whole taken network at once: a large one (or a nearly full pool) would otherwise be

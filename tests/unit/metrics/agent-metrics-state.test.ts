@@ -77,14 +77,17 @@ describe('agent_push_watch_expiry_timestamp_seconds', () => {
 });
 
 describe('agent_journal_anchor_failing_seconds', () => {
-  it('reads the anchor keeper at each scrape: 0 while the heads are recorded, else how long recording has failed', async () => {
+  it('reads the anchor keeper at each scrape: 0 while the heads are recorded, else how long recording has failed', async (t) => {
+    // The gauge reads the wall clock at the scrape: a fixed clock makes "how long" exact.
+    t.mock.timers.enable({ apis: ['Date'], now: Date.parse('2026-03-10T12:00:00.000Z') });
     const { registry, metrics } = fresh();
     assert.equal(await gauge(registry, 'agent_journal_anchor_failing_seconds'), 0, 'no volume open yet');
     let failingFrom: Date | null = null;
     metrics.readJournalAnchorFrom(() => failingFrom);
     assert.equal(await gauge(registry, 'agent_journal_anchor_failing_seconds'), 0);
-    failingFrom = new Date(Date.now() - 400_000);
-    const seconds = (await gauge(registry, 'agent_journal_anchor_failing_seconds')) ?? Number.NaN;
-    assert.ok(seconds >= 400 && seconds < 460, `${seconds}`);
+    failingFrom = new Date('2026-03-10T11:53:20.000Z');
+    assert.equal(await gauge(registry, 'agent_journal_anchor_failing_seconds'), 400);
+    t.mock.timers.tick(60_000);
+    assert.equal(await gauge(registry, 'agent_journal_anchor_failing_seconds'), 460, 'read again at the next scrape');
   });
 });

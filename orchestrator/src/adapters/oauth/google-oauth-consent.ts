@@ -1,4 +1,4 @@
-import { CodeChallengeMethod, OAuth2Client } from 'google-auth-library';
+import { CodeChallengeMethod, OAuth2Client, type OAuth2ClientOptions } from 'google-auth-library';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { AuthorizationRequest } from '../../ports/oauth-consent.ts';
 import type { AccountAwareOAuthConsent, IdentifiableConsentGrant } from '../../services/connect-mailbox.ts';
@@ -84,20 +84,29 @@ export class GoogleOAuthConsent implements AccountAwareOAuthConsent {
   }
 
   #timeoutMs(): number {
-    return this.#options.requestTimeoutMs ?? 30_000;
+    return googleRequestTimeoutMs(this.#options);
   }
 
   #client(redirectUri: string): OAuth2Client {
-    return new OAuth2Client({
-      clientId: this.#options.clientId,
-      clientSecret: this.#options.clientSecret,
-      redirectUri,
-      // google-auth-library waits for ever by default: a token endpoint that never answers would hang the flow.
-      transporterOptions: { timeout: this.#timeoutMs() },
-      endpoints: {
-        ...(this.#options.authorizationUrl === undefined ? {} : { oauth2AuthBaseUrl: this.#options.authorizationUrl }),
-        ...(this.#options.tokenUrl === undefined ? {} : { oauth2TokenUrl: this.#options.tokenUrl }),
-      },
-    });
+    return new OAuth2Client(googleOAuthClientOptions(this.#options, redirectUri));
   }
+}
+
+function googleRequestTimeoutMs(options: GoogleOAuthConsentOptions): number {
+  return options.requestTimeoutMs ?? 30_000;
+}
+
+/** The options each flow's OAuth2Client is built with: our endpoints, and a bound on every request. */
+export function googleOAuthClientOptions(options: GoogleOAuthConsentOptions, redirectUri: string): OAuth2ClientOptions {
+  return {
+    clientId: options.clientId,
+    clientSecret: options.clientSecret,
+    redirectUri,
+    // google-auth-library waits for ever by default: a token endpoint that never answers would hang the flow.
+    transporterOptions: { timeout: googleRequestTimeoutMs(options) },
+    endpoints: {
+      ...(options.authorizationUrl === undefined ? {} : { oauth2AuthBaseUrl: options.authorizationUrl }),
+      ...(options.tokenUrl === undefined ? {} : { oauth2TokenUrl: options.tokenUrl }),
+    },
+  };
 }
