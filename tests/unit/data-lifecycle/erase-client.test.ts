@@ -136,6 +136,15 @@ for (const backend of registryBackends.filter((each) => each.name === 'pglite'))
       assert.match(outcome.outcome === 'erased' ? (outcome.certificate.steps.find((step) => step.what === 'egress-log')?.detail ?? '') : '', /^4 refused egress requests removed/);
     });
 
+    test('a request received at no valid time is refused before anything is recorded or touched', async () => {
+      const service = new EraseClientService(standIns(opened.registry, now).deps);
+      const invalid = (error: unknown) => error instanceof FleetError && error.code === 'invalid_input';
+      await assert.rejects(service.recordRequest({ clientId: ACME, requestId: 'DSR-11', receivedAt: new Date('not a time'), actor: 'ops' }), invalid);
+      await assert.rejects(service.erase({ clientId: ACME, requestId: 'DSR-11', receivedAt: new Date(Number.NaN), actor: 'ops' }), invalid);
+      assert.deepEqual(await service.openRequests(), []);
+      assert.equal((await opened.registry.getClient(ACME))?.status, 'active', 'the client was neither claimed nor killed');
+    });
+
     test('the row gone with another request open: a clear refusal naming it', async () => {
       const cut = failingOnce(opened.registry, 'reclaimDeletedRows');
       const service = new EraseClientService(standIns(cut.registry, now).deps);

@@ -99,6 +99,32 @@ for (const backend of registryBackends.filter((each) => each.name === 'pglite'))
       assert.equal((purge?.details['steps'] as Array<{ what: string; outcome: string }> | undefined)?.find((step) => step.what === 'alertmanager')?.outcome, 'expired');
     });
 
+    test('Alertmanager down at the erasure: running it again, as the certificate says, expires the silences once', async () => {
+      const down = await startAlertmanagerEmulator([]);
+      const deadUrl = down.url;
+      await down.close();
+      assert.equal((await erase(new AlertmanagerAlertSilences({ url: deadUrl, timeoutMs: 2_000 })))?.outcome, 'failed');
+
+      alertmanager = await startAlertmanagerEmulator([silence('a1', [['client', 'acme']])]);
+      const again = () =>
+        new EraseClientService({
+          ...erasureStandIns(opened.registry, ACME),
+          kill: containerOnlyKill(ACME),
+          alertSilences: new AlertmanagerAlertSilences({ url: alertmanager?.url ?? '' }),
+          clock: { now: () => new Date('2026-12-11T12:00:00.000Z') },
+        }).erase({ clientId: ACME, requestId: 'DSR-1', actor: 'ops' });
+      const second = await again();
+      assert.equal(second.outcome, 'already-erased');
+      assert.equal(second.outcome === 'already-erased' && second.alertSilences?.outcome, 'expired');
+      assert.deepEqual(stateOf(alertmanager), { a1: 'expired' });
+      const retries = await opened.registry.listOpsLog({ actions: ['alert-silences-expiry'] });
+      assert.deepEqual(retries.map((entry) => [entry.clientId, entry.outcome]), [[ACME, 'success']]);
+
+      const third = await again();
+      assert.equal(third.outcome === 'already-erased' && third.alertSilences, undefined, 'nothing left to expire');
+      assert.equal((await opened.registry.listOpsLog({ actions: ['alert-silences-expiry'] })).length, 1);
+    });
+
     test('no Alertmanager configured: the certificate says so, and what Alertmanager keeps', async () => {
       const step = await erase(undefined);
       assert.equal(step?.outcome, 'not-configured');

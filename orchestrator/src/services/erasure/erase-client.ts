@@ -24,6 +24,7 @@ import { STALE_OPERATION_MS } from '../operation-heartbeat.ts';
 import { eraseClientOpsLog, type OpsLogErasure } from './ops-log-erasure.ts';
 import { forgetMetricsHistory } from './metrics-history-step.ts';
 import { expireAlertSilences } from './alert-silences-step.ts';
+import { ALERT_SILENCES_RETRY_ACTION, pendingSilencesExpiry } from './alert-silences-retry.ts';
 
 export interface EraseDependencies {
   registry: Registry;
@@ -62,7 +63,13 @@ export interface EraseDependencies {
 
 export type EraseOutcome =
   | { outcome: 'erased'; certificate: DeletionCertificate }
-  | { outcome: 'already-erased'; certificate: DeletionCertificate | null; erasedAt: string }
+  | {
+      outcome: 'already-erased';
+      certificate: DeletionCertificate | null;
+      erasedAt: string;
+      /** The client's Alertmanager silences expired again, when the erasure had failed to (what its certificate says to do). */
+      alertSilences?: ErasureStep;
+    }
   | { outcome: 'unknown-client'; clientId: string };
 
 /**
@@ -102,6 +109,8 @@ export class EraseClientService {
       throw new FleetError('not_found', `no client "${clientId}" in the registry`);
     }
     const receivedAt = input.receivedAt ?? clock.now();
+    // An invalid date compares false with everything: it would pass the check below and fail as a RangeError.
+    if (!(receivedAt instanceof Date) || Number.isNaN(receivedAt.getTime())) throw new FleetError('invalid_input', 'the time the request was received is not a time');
     if (receivedAt.getTime() > clock.now().getTime() + 60_000) throw new FleetError('invalid_input', 'a request cannot be received in the future');
     await registry.appendOpsLog({
       actor: input.actor,
@@ -196,7 +205,10 @@ export class EraseClientService {
     const open = foldErasureRequests(log).filter((request) => request.erasedAt === null);
     if (open.length === 0) {
       const done = log.findLast((entry) => entry.action === ERASE_ACTION && entry.outcome === 'success');
-      if (done) return { outcome: 'already-erased', erasedAt: done.at, certificate: (done.details['certificate'] as DeletionCertificate | undefined) ?? null };
+      if (done) {
+        const alertSilences = await this.expireSilencesAgain(clientId, log, actor);
+        return { outcome: 'already-erased', erasedAt: done.at, certificate: (done.details['certificate'] as DeletionCertificate | undefined) ?? null, ...(alertSilences ? { alertSilences } : {}) };
+      }
       return { outcome: 'unknown-client', clientId };
     }
     const request = open.find((candidate) => candidate.requestId === requestId);
@@ -212,6 +224,25 @@ export class EraseClientService {
       ...(await this.removeStoredData(clientId, { withoutRow: true })),
     ];
     return this.certify({ clientId, createdAt, request, actor, steps, resumed: true });
+  }
+
+  /**
+   * An erasure certified with its Alertmanager step failed (Alertmanager down) says to run it again: the run
+   * again expires the silences, ops-logged against the deletion, and is a no-op once that succeeded.
+   */
+  private async expireSilencesAgain(clientId: ClientId, log: readonly OpsLogEntry[], actor: string): Promise<ErasureStep | null> {
+    const deletion = pendingSilencesExpiry(log, clientId);
+    if (deletion === null || this.deps.alertSilences === undefined) return null;
+    const step = await expireAlertSilences(this.deps, clientId);
+    await this.deps.registry.appendOpsLog({
+      actor,
+      action: ALERT_SILENCES_RETRY_ACTION,
+      clientId,
+      reason: null,
+      outcome: step.outcome === 'expired' ? 'success' : 'failed',
+      details: { deletionSeq: deletion.seq, deletionAction: deletion.action, deletedAt: deletion.at, step },
+    });
+    return step;
   }
 
   private async certify(input: { clientId: ClientId; createdAt: string | null; request: ErasureRequest; actor: string; steps: ErasureStep[]; resumed: boolean }): Promise<EraseOutcome> {
