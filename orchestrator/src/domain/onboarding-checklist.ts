@@ -86,6 +86,31 @@ export function parseHumanItem(raw: unknown): HumanItemId {
   return found;
 }
 
+/**
+ * What to run for a machine item that is not done, for whoever reads the report (on call, at night): the
+ * evidence says what is wrong, this line the command that puts it right. A human item's is its attestation,
+ * unless its evidence already names it.
+ */
+const MACHINE_REMEDIES: Partial<Record<OnboardingItemId, (clientId: string) => string>> = {
+  'isolated-instance': (id) =>
+    `fix: fleet provision ${id} recreates the agent with the fleet's hardening (a killed client: fleet revive ${id})`,
+  'oauth-scopes': (id) =>
+    `fix: fleet connect ${id} --provider <gmail|outlook> --oauth-client-id <id> grants the settings' scopes again; a permission beyond the defaults needs fleet config set ${id} <file> --reason "…" --confirm permissions.<capability>`,
+  'draft-review-send': (id) =>
+    `fix: fleet config show ${id}, then fleet config set ${id} <file> --reason "…" (onboarding.days of 28 or more, from the client's first day; a departure from the safe defaults with --confirm <rail>)`,
+  'rate-limits': (id) =>
+    `fix: fleet config show ${id}, then fleet config set ${id} <file> --reason "…" with the spec's 20/100, or a higher limit with --confirm rateLimits.perHour / rateLimits.perDay`,
+  'audit-logging': (id) =>
+    `fix: fleet audit verify ${id} (after a restore from an older backup: fleet audit reanchor ${id} --reason "…"; a broken chain: fleet incident open --severity high --summary "…" --client ${id})`,
+  'client-admin': (id) => `fix: fleet portal invite ${id} --email <admin>`,
+  'sandbox-round': (id) =>
+    `fix: run the agent in dry run against the mail emulator, then fleet doctor ${id} --sandbox --emulator <url>`,
+  'encryption-at-rest': (id) =>
+    `fix: plaintext in the volume is an incident: fleet incident open --severity high --summary "…" --client ${id}; with nothing to look for: fleet doctor ${id} --marker <canary>`,
+  'anomaly-alerts': (id) =>
+    `fix: load deploy/prometheus/rules into the fleet's Prometheus (FLEET_PROMETHEUS_URL) and check the target of ${id} (fleet status ${id}); fleet service status shows the alerting pipeline`,
+};
+
 /** The report of one run, items in the checklist's order; an item without an outcome is pending. */
 export function onboardingReport(
   clientId: string,
@@ -93,13 +118,19 @@ export function onboardingReport(
   checkedBy: string,
   outcomes: Partial<Record<OnboardingItemId, ItemOutcome>>,
 ): OnboardingReport {
-  const items: ChecklistItem[] = ONBOARDING_ITEMS.map((item) => ({
-    id: item.id,
-    title: item.title,
-    kind: item.kind,
-    required: true,
-    ...(outcomes[item.id] ?? { status: 'pending' as const, evidence: ['not checked'] }),
-  }));
+  const items: ChecklistItem[] = ONBOARDING_ITEMS.map((item) => {
+    const outcome = outcomes[item.id] ?? { status: 'pending' as const, evidence: ['not checked'] };
+    const remedy =
+      item.kind === 'machine'
+        ? MACHINE_REMEDIES[item.id]?.(clientId)
+        : `fix: fleet doctor ${clientId} --attest ${item.id} --note "…"`;
+    const said = (line: string) => line === remedy || (item.kind === 'human' && line.includes(`--attest ${item.id}`));
+    const evidence =
+      outcome.status === 'pass' || remedy === undefined || outcome.evidence.some(said)
+        ? outcome.evidence
+        : [...outcome.evidence, remedy];
+    return { id: item.id, title: item.title, kind: item.kind, required: true, status: outcome.status, evidence };
+  });
   const open = items.filter((item) => item.status !== 'pass');
   return {
     clientId,

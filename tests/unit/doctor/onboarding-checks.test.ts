@@ -22,17 +22,33 @@ function config(data: Record<string, unknown> = {}): ClientConfig {
 }
 
 const NOW = new Date('2026-12-10T12:00:00.000Z');
+const PROVISIONED = { onboardingStartedAt: '2026-12-01T00:00:00.000Z', createdAt: '2026-12-01T00:00:00.000Z' };
 
 describe('the checklist items judged from the applied config', () => {
   test('draft-review-send needs a window of at least 28 days', () => {
-    const ok = checkDraftReviewSend(config(), '2026-12-01T00:00:00.000Z', NOW);
+    const ok = checkDraftReviewSend(config(), PROVISIONED, NOW);
     assert.equal(ok.status, 'pass');
     assert.deepEqual(ok.evidence, [
       "draft-review-send for 28 days from 2026-12-01: every send needs a client admin's approval until 2026-12-29",
     ]);
-    const short = checkDraftReviewSend(config({ onboarding: { days: 14 } }), '2026-12-01T00:00:00.000Z', NOW);
+    const short = checkDraftReviewSend(config({ onboarding: { days: 14 } }), PROVISIONED, NOW);
     assert.equal(short.status, 'fail');
     assert.match(short.evidence[0] ?? '', /onboarding window is 14 day\(s\)/);
+  });
+
+  test('a window dated before the client existed does not cover its first four weeks', () => {
+    const backdated = config({ onboarding: { startedAt: '2020-01-01T00:00:00Z', days: 28 } });
+    const dates = { onboardingStartedAt: '2020-01-01T00:00:00Z', createdAt: PROVISIONED.createdAt };
+    const outcome = checkDraftReviewSend(backdated, dates, NOW);
+    assert.equal(outcome.status, 'fail');
+    assert.match(outcome.evidence[0] ?? '', /before the client was provisioned \(2026-12-01\)/);
+    const confirmed = checkDraftReviewSend(backdated, dates, NOW, (rail) =>
+      rail === 'onboarding.ended_early' ? { by: 'carol', at: '2026-12-02T00:00:00.000Z' } : undefined,
+    );
+    assert.equal(confirmed.status, 'pass', 'an early end someone confirmed is on record');
+    assert.match(confirmed.evidence[0] ?? '', /confirmed by carol/);
+    const later = config({ onboarding: { startedAt: '2026-12-05T00:00:00Z', days: 28 } });
+    assert.equal(checkDraftReviewSend(later, PROVISIONED, NOW).status, 'pass', 'a start after provisioning holds longer');
   });
 
   test('rate limits are reported, above the spec’s defaults noted', () => {
@@ -92,6 +108,17 @@ describe('the checklist report', () => {
     );
     assert.deepEqual(report.open, { required: 13, total: 13 });
     assert.equal(report.items.find((item) => item.id === 'anomaly-alerts')?.status, 'pending');
+  });
+
+  test('every item not done says what to run: a fleet command', () => {
+    const report = onboardingReport('acme', NOW, 'alice', {});
+    for (const item of report.items)
+      assert.ok(
+        item.evidence.some((line) => /\bfleet [a-z]+ /.test(line)),
+        `${item.id}: ${item.evidence.join(' | ')}`,
+      );
+    const done = onboardingReport('acme', NOW, 'alice', { 'rate-limits': { status: 'pass', evidence: ['20/100'] } });
+    assert.deepEqual(done.items.find((item) => item.id === 'rate-limits')?.evidence, ['20/100'], 'a passed item gets none');
   });
 
   test('only the human items are attested', () => {

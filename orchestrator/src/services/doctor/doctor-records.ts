@@ -1,5 +1,8 @@
 import { HUMAN_ITEMS, type HumanItemId, type ItemOutcome } from '../../domain/onboarding-checklist.ts';
+import type { RailConfirmation, RailConfirmations } from '../../domain/onboarding-config-checks.ts';
 import type { OpsLogEntry } from '../../ports/registry.ts';
+import { FREE_TEXT_OPT_IN_ACTION } from '../free-text-opt-ins.ts';
+import { CONFIG_CHANGE_ACTION, CONFIG_CHECKPOINT_ACTION, GUARD_RAIL_ACTION } from '../settings/settings-ops-log.ts';
 
 /**
  * What the doctor records lives in the hash-chained ops log, like support grants: a person's attestation
@@ -16,6 +19,8 @@ export interface Attestation {
   at: string;
   note: string;
   notApplicable: boolean;
+  /** Its place in the ops log, to tell what happened after it. */
+  seq: number;
 }
 
 /** The latest attestation of each human item of one client (its ops log entries, oldest first). */
@@ -35,17 +40,39 @@ export function foldAttestations(entries: readonly OpsLogEntry[]): Map<HumanItem
       at: entry.at,
       note: entry.reason ?? '',
       notApplicable: entry.details['notApplicable'] === true,
+      seq: entry.seq,
     });
   }
   return latest;
 }
 
-/** A human item's outcome: attested (with who, when and the note), or pending with how to attest it. */
+/** Human items that attest to the settings as they were: a later change of them leaves the item to attest again. */
+const ATTESTS_SETTINGS: ReadonlySet<HumanItemId> = new Set(['configuration-documented']);
+const SETTINGS_CHANGES: ReadonlySet<string> = new Set([CONFIG_CHANGE_ACTION, CONFIG_CHECKPOINT_ACTION]);
+
+/**
+ * A human item's outcome: attested (with who, when and the note), or pending with how to attest it. An
+ * attestation of the settings (their documentation) is pending again once a settings version came after it.
+ */
 export function attestedOutcome(
   clientId: string,
   item: HumanItemId,
   attestation: Attestation | undefined,
+  entries: readonly OpsLogEntry[] = [],
 ): ItemOutcome {
+  const changed =
+    attestation === undefined || !ATTESTS_SETTINGS.has(item)
+      ? undefined
+      : entries.filter((entry) => entry.seq > attestation.seq && SETTINGS_CHANGES.has(entry.action)).at(-1);
+  if (attestation !== undefined && changed !== undefined) {
+    const version = changed.details['version'];
+    return {
+      status: 'pending',
+      evidence: [
+        `attested by ${attestation.by} at ${attestation.at}, but the settings changed since (${typeof version === 'number' ? `version ${version}, ` : ''}by ${changed.actor} at ${changed.at}): document the change, then fleet doctor ${clientId} --attest ${item} --note "…"`,
+      ],
+    };
+  }
   if (attestation === undefined) {
     return {
       status: 'pending',
@@ -66,4 +93,31 @@ export function lastSandboxPass(entries: readonly OpsLogEntry[]): OpsLogEntry | 
   return entries
     .filter((entry) => entry.action === ONBOARDING_ACTIONS.sandbox && entry.outcome === 'success')
     .at(-1);
+}
+
+/**
+ * The confirmations of departures from the safe defaults on record for one client (its ops log, oldest
+ * first): a guard rail counts when its last crossing was confirmed by the person who made the change (a
+ * later crossing made by editing the agent's config file, or not reported by the agent, voids it); a
+ * free-text opt-in recorded at provisioning counts with the person the config names as accepting it.
+ */
+export function foldRailConfirmations(entries: readonly OpsLogEntry[]): RailConfirmations {
+  const latest = new Map<string, RailConfirmation | undefined>();
+  for (const entry of entries) {
+    if (entry.action === GUARD_RAIL_ACTION && typeof entry.details['rail'] === 'string') {
+      latest.set(entry.details['rail'], entry.outcome === 'confirmed' ? { by: entry.actor, at: entry.at } : undefined);
+    } else if (
+      entry.action === FREE_TEXT_OPT_IN_ACTION &&
+      typeof entry.details['type'] === 'string' &&
+      // A settings change records the rail's crossing first: that record (confirmed or not) decides.
+      !latest.has(`freeText.${entry.details['type']}`)
+    ) {
+      const acceptedBy = entry.details['acceptedBy'];
+      latest.set(`freeText.${entry.details['type']}`, {
+        by: typeof acceptedBy === 'string' && acceptedBy !== '' ? `${acceptedBy} (recorded by ${entry.actor})` : entry.actor,
+        at: entry.at,
+      });
+    }
+  }
+  return (railId) => latest.get(railId);
 }

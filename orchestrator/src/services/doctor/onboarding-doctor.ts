@@ -1,8 +1,14 @@
 import { Writable } from 'node:stream';
 import { parseClientConfigYaml } from '@agent-fleet/kernel/client-config-yaml';
 import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
+import { answerWithin } from '@agent-fleet/kernel/answer-within';
 import { FleetError, isFleetError } from '@agent-fleet/kernel/fleet-error';
-import { checkDraftReviewSend, checkRateLimits } from '../../domain/onboarding-config-checks.ts';
+import {
+  checkDraftReviewSend,
+  checkRateLimits,
+  departuresFromSafeDefaults,
+  withDepartures,
+} from '../../domain/onboarding-config-checks.ts';
 import {
   HUMAN_ITEMS,
   ONBOARDING_ITEMS,
@@ -21,7 +27,13 @@ import type { CredentialStore } from '../../ports/portal-store.ts';
 import type { Registry } from '../../ports/registry.ts';
 import type { AgentProxyService } from '../agent-proxy.ts';
 import type { SupportAccessService } from '../support-access.ts';
-import { attestedOutcome, foldAttestations, lastSandboxPass, ONBOARDING_ACTIONS } from './doctor-records.ts';
+import {
+  attestedOutcome,
+  foldAttestations,
+  foldRailConfirmations,
+  lastSandboxPass,
+  ONBOARDING_ACTIONS,
+} from './doctor-records.ts';
 import { checkEncryptionAtRest } from './encryption-check.ts';
 import type { PipelineVerdict } from './monitoring-pipeline.ts';
 import type { MonitoringWatch } from './monitoring-watch.ts';
@@ -48,7 +60,15 @@ export interface DoctorDependencies {
   monitoring?: Pick<MonitoringWatch, 'check' | 'latest' | 'start'> | null;
   store: OnboardingCheckStore;
   clock: Clock;
+  /**
+   * How long one live check may take, ms (default DOCTOR_CHECK_TIMEOUT_MS): one still unanswered then is
+   * reported pending as not checked, so an agent or a service that hangs never holds the whole run.
+   */
+  checkTimeoutMs?: number;
 }
+
+/** Default bound of one live check: above the agent's longest answer (a whole-chain verification, 120 s). */
+export const DOCTOR_CHECK_TIMEOUT_MS = 150_000;
 
 export interface DoctorRun {
   clientId: unknown;
@@ -89,13 +109,15 @@ export class OnboardingDoctor {
     const config = parseClientConfigYaml(record.configYaml, `the config of ${clientId}`);
     const entries = await this.deps.registry.listOpsLog({ clientId });
     const { subjects, note } = await this.recentSubjects(clientId, run.member);
+    const bounded = (what: string, check: Promise<ItemOutcome>) => this.bounded(what, settle(check));
     const [isolation, scopes, audit, admin, alerting, encryption, sandboxRound] = await Promise.all([
-      settle(checkIsolation(clientId, this.deps.isolation, this.deps.internalNetwork)),
-      settle(checkScopes(clientId, config, this.deps.grants)),
-      settle(checkAudit(clientId, this.deps.agents)),
-      settle(checkClientAdmin(clientId, config, this.deps.portalCredentials)),
-      settle(checkAlerting(clientId, this.deps.alerting, this.pipelineCheck())),
-      settle(
+      bounded('the agent’s hardening', checkIsolation(clientId, this.deps.isolation, this.deps.internalNetwork)),
+      bounded('the stored grant', checkScopes(clientId, config, this.deps.grants)),
+      bounded('the agent’s audit log', checkAudit(clientId, this.deps.agents)),
+      bounded('the portal enrolment', checkClientAdmin(clientId, config, this.deps.portalCredentials)),
+      bounded('Prometheus', checkAlerting(clientId, this.deps.alerting, this.pipelineCheck())),
+      bounded(
+        'the volume',
         checkEncryptionAtRest({
           clientId,
           config,
@@ -109,21 +131,30 @@ export class OnboardingDoctor {
       // Not settled: a malformed emulator URL is the caller's mistake, answered as such.
       run.sandboxEmulator === undefined
         ? this.recordedSandbox(clientId, entries)
-        : verifySandboxRound(this.deps, clientId, run.sandboxEmulator, run.member),
+        : this.bounded('the sandbox round', verifySandboxRound(this.deps, clientId, run.sandboxEmulator, run.member)),
     ]);
     const attestations = foldAttestations(entries);
+    const confirmations = foldRailConfirmations(entries);
+    const now = this.deps.clock.now();
+    const departures = departuresFromSafeDefaults(config, now);
     const outcomes: Partial<Record<OnboardingItemId, ItemOutcome>> = {
       'isolated-instance': isolation,
-      'oauth-scopes': scopes,
-      'draft-review-send': checkDraftReviewSend(config, record.onboardingStartedAt, this.deps.clock.now()),
-      'rate-limits': checkRateLimits(config),
+      'oauth-scopes': withDepartures('oauth-scopes', scopes, departures, confirmations),
+      'draft-review-send': withDepartures(
+        'draft-review-send',
+        checkDraftReviewSend(config, record, now, confirmations),
+        departures,
+        confirmations,
+      ),
+      'rate-limits': withDepartures('rate-limits', checkRateLimits(config), departures, confirmations),
       'audit-logging': audit,
       'client-admin': admin,
       'sandbox-round': sandboxRound,
       'encryption-at-rest': encryption,
       'anomaly-alerts': alerting,
     };
-    for (const item of HUMAN_ITEMS) outcomes[item] = attestedOutcome(clientId, item, attestations.get(item));
+    for (const item of HUMAN_ITEMS)
+      outcomes[item] = attestedOutcome(clientId, item, attestations.get(item), entries);
     const report = onboardingReport(clientId, this.deps.clock.now(), run.member, outcomes);
     await this.deps.store.save(report);
     return report;
@@ -131,7 +162,7 @@ export class OnboardingDoctor {
 
   /**
    * A member's attestation of a human item (with a note saying what was done, e.g. where the signed DPA
-   * is filed), in the ops log; the last report is updated with it (a full run when there is none).
+   * is filed), in the ops log; then the checklist is run again with it.
    */
   async attest(input: {
     clientId: unknown;
@@ -160,16 +191,9 @@ export class OnboardingDoctor {
       outcome: 'success',
       details: { item, notApplicable: input.notApplicable },
     });
-    const last = await this.deps.store.latestOf(clientId);
-    if (last === null) return this.check({ clientId, member: input.member });
-    const attestation = foldAttestations(await this.deps.registry.listOpsLog({ clientId })).get(item);
-    const outcomes = Object.fromEntries(
-      last.items.map((entry) => [entry.id, { status: entry.status, evidence: entry.evidence }]),
-    ) as Record<OnboardingItemId, ItemOutcome>;
-    outcomes[item] = attestedOutcome(clientId, item, attestation);
-    const report = onboardingReport(clientId, this.deps.clock.now(), input.member, outcomes);
-    await this.deps.store.save(report);
-    return report;
+    // The whole checklist again: carrying the last run's machine items into a report stamped now would
+    // present old results as checked now, by whoever attested.
+    return this.check({ clientId, member: input.member });
   }
 
   /**
@@ -186,6 +210,21 @@ export class OnboardingDoctor {
    */
   watchMonitoring(intervalMs?: number): () => void {
     return this.deps.monitoring?.start(intervalMs) ?? (() => undefined);
+  }
+
+  private get timeoutMs(): number {
+    return this.deps.checkTimeoutMs ?? DOCTOR_CHECK_TIMEOUT_MS;
+  }
+
+  /** A live check's outcome, or pending when it did not answer in time: not checked is never passed. */
+  private async bounded(what: string, check: Promise<ItemOutcome>): Promise<ItemOutcome> {
+    const seconds = Math.ceil(this.timeoutMs / 1000);
+    try {
+      return await answerWithin(check, this.timeoutMs, `${what} did not answer within ${seconds} s`);
+    } catch (error) {
+      if (!isFleetError(error) || error.code !== 'timeout') throw error;
+      return { status: 'pending', evidence: [`not checked: ${error.message}; run fleet doctor again once it answers`] };
+    }
   }
 
   private pipelineCheck(): (() => Promise<PipelineVerdict>) | null {
@@ -242,21 +281,37 @@ export class OnboardingDoctor {
     );
     const chunks: Buffer[] = [];
     let size = 0;
+    // Enough is read once the cap is reached: the sink then refuses more, which ends the export.
+    const enough = new FleetError('conflict', 'enough of the audit export read');
     const sink = new Writable({
       write(chunk: Buffer, _encoding, callback) {
-        if (size < SUBJECT_BYTES) chunks.push(chunk);
+        if (size >= SUBJECT_BYTES) {
+          callback(enough);
+          return;
+        }
+        chunks.push(chunk);
         size += chunk.length;
         callback();
       },
     });
+    // Its errors (enough read, or destroyed on a timeout) are read from the export's outcome.
+    sink.on('error', () => undefined);
     const since = new Date(this.deps.clock.now().getTime() - SUBJECT_WINDOW_MS).toISOString();
+    const seconds = Math.ceil(this.timeoutMs / 1000);
     try {
-      await this.deps.agents.exportAudit(clientId, { format: 'jsonl', since }, sink);
+      await answerWithin(
+        this.deps.agents.exportAudit(clientId, { format: 'jsonl', since }, sink),
+        this.timeoutMs,
+        `the audit export did not finish within ${seconds} s`,
+      );
     } catch (error) {
-      return {
-        subjects: [],
-        note: `recent subjects not among them (${isFleetError(error) ? error.message : 'the audit export failed'})`,
-      };
+      if (error !== enough && sink.errored !== enough) {
+        sink.destroy();
+        return {
+          subjects: [],
+          note: `recent subjects not among them (${isFleetError(error) ? error.message : 'the audit export failed'})`,
+        };
+      }
     }
     const subjects = new Set<string>();
     for (const line of Buffer.concat(chunks).toString('utf8').split('\n')) {
