@@ -54,6 +54,22 @@ export interface OpsLogListFilter {
   since?: Date;
 }
 
+/**
+ * What a conditional append (`appendOpsLogIf`) decides on: the entries it reads, one list per filter in
+ * `reads` (as `listOpsLog` lists them), and its verdict on them.
+ */
+export interface OpsLogAppendGuard<Refusal> {
+  reads: readonly OpsLogListFilter[];
+  /**
+   * Why the entry must not be appended (then it is not), or null to append it. Given the entries read, one
+   * list per filter in the order of `reads`. Pure and quick: it runs while the registry holds the log's lock.
+   */
+  refusal(read: readonly (readonly OpsLogEntry[])[]): Refusal | null;
+}
+
+/** What a conditional append did: appended the entry, or refused it for the guard's reason. */
+export type GuardedAppend<Refusal> = { outcome: 'appended'; entry: OpsLogEntry } | { outcome: 'refused'; refusal: Refusal };
+
 /** The orchestrator's own state: clients, their operations, and the append-only ops log. */
 export interface Registry {
   /** Atomically takes ownership of a client for provisioning, creating its row when new. */
@@ -105,6 +121,13 @@ export interface Registry {
   allocatedSubnets(): Promise<string[]>;
   /** Appends to the hash-chained ops log. */
   appendOpsLog(entry: NewOpsLogEntry): Promise<OpsLogEntry>;
+  /**
+   * Appends `entry` only if `guard` finds no reason against it in the entries it reads: the reads, the
+   * verdict and the append are one step against every other append to the same registry, from this process
+   * or another (the CLI's server and the portal, replicas), so a check such as "at most N pending" or "still
+   * pending" cannot be passed by two writers at once. A compare-and-set on the ops log.
+   */
+  appendOpsLogIf<Refusal>(entry: NewOpsLogEntry, guard: OpsLogAppendGuard<Refusal>): Promise<GuardedAppend<Refusal>>;
   /**
    * Ops-log entries in sequence order: all, one client's, only the given actions (what a fold that runs
    * on every metrics scrape reads, instead of the whole log), or only those at or after `since` (what a

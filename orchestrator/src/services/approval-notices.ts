@@ -53,7 +53,8 @@ interface PendingApproval {
  * the admins in mails quoting the strangers' subjects): past `limits`, approvals wait, unmailed, in the
  * portal and the daily summary, and are mailed later while still pending, the soonest to expire first. One
  * approval whose notice fails does not hold up the others. Each notice mailed is in the ops log, and the
- * limits count from there after a restart: a restart loop does not start them afresh each time.
+ * limits count from there before each notice: a restart loop does not start them afresh each time, and
+ * orchestrators sharing the registry (the CLI's server and the portal, replicas) count each other's.
  */
 export class ApprovalNoticeService {
   private readonly deps: ApprovalNoticeDependencies;
@@ -61,10 +62,10 @@ export class ApprovalNoticeService {
   private readonly limits: ApprovalNoticeLimits;
   private readonly announced = new Map<string, Set<string>>();
   /**
-   * Per client, when each notice of the last 24 hours was handed over (at most `limits.perDay`): read from
-   * the ops log at the client's first pass, kept here after that.
+   * Per client, when each notice handed over in the last 24 hours whose record the ops log refused was
+   * handed: the registry does not count those, this process does (fails closed) for as long as it lives.
    */
-  private readonly handedAt = new Map<string, number[]>();
+  private readonly unrecordedAt = new Map<string, number[]>();
   private readonly running = new Set<string>();
 
   constructor(deps: ApprovalNoticeDependencies) {
@@ -92,15 +93,17 @@ export class ApprovalNoticeService {
     // Forget decided and expired ones, so that the memory stays bounded by what is pending.
     for (const id of known) if (!ids.has(id)) known.delete(id);
     this.announced.set(clientId, known);
-    const handedAt = await this.handedTimes(clientId);
     let handed = 0;
     let held = 0;
+    // Once a limit is reached it stays reached for the rest of the pass: the others are held without a read.
+    let limited = false;
     // Soonest to expire first (the agent lists newest first): under a limit, a stream of new approvals
     // must not keep an older one unmailed until it expires.
     const bySoonest = [...pending].sort((a, b) => a.expiresAt.getTime() - b.expiresAt.getTime());
     for (const approval of bySoonest) {
       if (known.has(approval.id)) continue;
-      if (!this.withinLimits(handedAt)) {
+      if (limited || !(await this.withinLimits(clientId))) {
+        limited = true;
         held++;
         continue;
       }
@@ -123,12 +126,7 @@ export class ApprovalNoticeService {
       known.add(approval.id);
       handed++;
       this.deps.logger.info('approval notice handed to the agent', { client: clientId, outcome });
-      // Counted here before it is recorded: if the ops log refuses the record, this pass stops (fails
-      // closed) and the notice still counts for as long as this process lives.
-      if (outcome !== 'skipped') {
-        handedAt.push(this.clock.now().getTime());
-        await this.record(clientId, approval.id, outcome);
-      }
+      if (outcome !== 'skipped') await this.record(clientId, approval.id, outcome);
     }
     if (held > 0) {
       this.deps.logger.warn('approval notices held back: too many this hour or day; they wait in the portal', { client: clientId, held, limits: this.limits });
@@ -152,19 +150,10 @@ export class ApprovalNoticeService {
     return pending;
   }
 
-  /** The client's hand-over times of the last 24 hours (the list this pass counts into). */
-  private async handedTimes(clientId: string): Promise<number[]> {
-    const now = this.clock.now().getTime();
-    const kept = this.handedAt.get(clientId);
-    const times = kept ?? (await this.recordedTimes(clientId));
-    const recent = times.filter((at) => at > now - DAY_MS);
-    this.handedAt.set(clientId, recent);
-    return recent;
-  }
-
   /**
-   * When the ops log says notices of the client were mailed in the last 24 hours (before a restart, or by
-   * another run): only the window the limits count, not every notice the client ever had.
+   * When the ops log says notices of the client were mailed in the last 24 hours (by this process, before a
+   * restart, or by another orchestrator on the registry): only the window the limits count, not every notice
+   * the client ever had. Read before each notice, not once: what the others mail is counted as it happens.
    */
   private async recordedTimes(clientId: string): Promise<number[]> {
     const since = new Date(this.clock.now().getTime() - DAY_MS);
@@ -177,23 +166,37 @@ export class ApprovalNoticeService {
     return times;
   }
 
-  private withinLimits(times: readonly number[]): boolean {
+  private async withinLimits(clientId: string): Promise<boolean> {
     const now = this.clock.now().getTime();
+    const unrecorded = (this.unrecordedAt.get(clientId) ?? []).filter((at) => at > now - DAY_MS);
+    if (unrecorded.length > 0) this.unrecordedAt.set(clientId, unrecorded);
+    else this.unrecordedAt.delete(clientId);
+    const times = [...(await this.recordedTimes(clientId)), ...unrecorded];
     const lastDay = times.filter((at) => at > now - DAY_MS).length;
     const lastHour = times.filter((at) => at > now - HOUR_MS).length;
     return lastDay < this.limits.perDay && lastHour < this.limits.perHour;
   }
 
+  /**
+   * On the record, where the limits count it. If the ops log refuses the record, this pass stops (fails
+   * closed) and the notice still counts, here, for as long as this process lives.
+   */
   private async record(clientId: string, approvalId: string, outcome: 'sent' | 'queued'): Promise<void> {
-    await this.deps.registry.appendOpsLog({
-      actor: 'system',
-      action: APPROVAL_NOTICE_ACTION,
-      clientId,
-      reason: 'one-tap approval link mailed to the client admins through the client mailbox',
-      outcome: 'success',
-      details: { approval: approvalId, delivery: outcome },
-      at: this.clock.now().toISOString(),
-    });
+    const at = this.clock.now();
+    try {
+      await this.deps.registry.appendOpsLog({
+        actor: 'system',
+        action: APPROVAL_NOTICE_ACTION,
+        clientId,
+        reason: 'one-tap approval link mailed to the client admins through the client mailbox',
+        outcome: 'success',
+        details: { approval: approvalId, delivery: outcome },
+        at: at.toISOString(),
+      });
+    } catch (error) {
+      this.unrecordedAt.set(clientId, [...(this.unrecordedAt.get(clientId) ?? []), at.getTime()]);
+      throw error;
+    }
   }
 
   /** Every active client, one at a time; a failing agent is logged and tried again next time. */

@@ -5,7 +5,7 @@ import { FleetError, isFleetError } from '@agent-fleet/kernel/fleet-error';
 import { SerialQueue } from '@agent-fleet/kernel/serial-queue';
 import { CLIENT_DELETION_ACTIONS } from '../domain/ops-log-chain.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { OpsLogEntry, Registry } from '../ports/registry.ts';
+import type { NewOpsLogEntry, OpsLogAppendGuard, OpsLogEntry, OpsLogListFilter, Registry } from '../ports/registry.ts';
 import { currentLife } from './erasure/erasure-records.ts';
 import { SupportClientAdmins } from './support-client-admins.ts';
 import { MEMBER_IDENTITY_ACTIONS } from './team/team-members.ts';
@@ -53,6 +53,7 @@ const GRANT_STATE_ACTIONS: readonly string[] = [SUPPORT_ACTIONS.request, SUPPORT
  * and a grant of the earlier client (approved by its admins, about its incident) is not the new client's.
  */
 const GRANT_READ_ACTIONS: readonly string[] = [...GRANT_STATE_ACTIONS, ...CLIENT_DELETION_ACTIONS];
+const IDENTITY_CHANGE_ACTIONS: readonly string[] = Object.values(MEMBER_IDENTITY_ACTIONS);
 
 const MAX_HOURS = 24;
 /**
@@ -89,8 +90,9 @@ export class SupportAccessService {
   private readonly deps: SupportAccessDependencies;
   private readonly admins: SupportClientAdmins;
   /**
-   * Request, approve and revoke one at a time: each reads the grants, checks, then appends, and two at once
-   * (a replayed approval, requests sent together past the pending limit) must not both pass the check.
+   * Request, approve and revoke one at a time in this process. What must hold across processes sharing the
+   * registry (the pending limit, one approval per grant) is checked again by the registry itself, in the
+   * same step as the append (`appendOpsLogIf`): see `grantGuard`.
    */
   private readonly writes = new SerialQueue();
   /** Revocations of unvouched grants being logged, by grant id: reads running together log one each. */
@@ -123,18 +125,25 @@ export class SupportAccessService {
     if (this.deps.isTeamMember !== undefined && !(await this.deps.isTeamMember(input.member))) {
       throw new FleetError('invalid_input', `${input.member} is not a team member: support access is granted to a member of the team (fleet team list)`);
     }
-    await this.refuseFlood(clientId, input.member, input.actor);
+    const now = this.deps.clock.now();
+    // Checked first (a refusal costs no incident lookup), and again where the request is appended, against
+    // every request another orchestrator on the registry appended meanwhile.
+    const early = floodRefusal(await this.foldedGrantsOf(clientId, isPending), clientId, input.member, input.actor);
+    if (early !== null) throw early;
     await this.deps.linkIncident?.(input.incident, clientId);
     const id = `sg-${randomBytes(8).toString('hex')}`;
-    await this.deps.registry.appendOpsLog({
-      at: this.deps.clock.now().toISOString(),
-      actor: input.actor,
-      action: SUPPORT_ACTIONS.request,
-      clientId,
-      reason,
-      outcome: 'pending',
-      details: { grantId: id, member: input.member, incident: input.incident, hours },
-    });
+    await this.appendGuarded(
+      {
+        at: now.toISOString(),
+        actor: input.actor,
+        action: SUPPORT_ACTIONS.request,
+        clientId,
+        reason,
+        outcome: 'pending',
+        details: { grantId: id, member: input.member, incident: input.incident, hours },
+      },
+      grantGuard(clientId, now, (grants) => floodRefusal(grants.filter(isPending), clientId, input.member, input.actor)),
+    );
     return this.find(clientId, id);
   }
 
@@ -162,22 +171,28 @@ export class SupportAccessService {
     // requested while it closed): an approval is for an open incident.
     await this.deps.linkIncident?.(grant.incident, clientId);
     const expiresAt = new Date(now.getTime() + grant.hours * HOUR_MS).toISOString();
-    await this.deps.registry.appendOpsLog({
-      at: now.toISOString(),
-      actor: input.actor,
-      action: SUPPORT_ACTIONS.approve,
-      clientId,
-      reason: grant.reason,
-      outcome: 'success',
-      details: { grantId: grant.id, approvedBy: by, expiresAt },
-    });
+    // Another orchestrator on the same registry may have approved or ended the grant since the check above:
+    // the approval is appended only while the grant is still pending, so there is one, and its caller is
+    // told when it was not theirs rather than shown someone else's.
+    await this.appendGuarded(
+      {
+        at: now.toISOString(),
+        actor: input.actor,
+        action: SUPPORT_ACTIONS.approve,
+        clientId,
+        reason: grant.reason,
+        outcome: 'success',
+        details: { grantId: grant.id, approvedBy: by, expiresAt },
+      },
+      grantGuard(clientId, now, (grants) => {
+        const current = grants.find((candidate) => candidate.id === grant.id);
+        if (current?.status === 'pending') return null;
+        return new FleetError('conflict', `grant ${grant.id} was ${describeEnded(current)} meanwhile; this approval changed nothing`);
+      }),
+    );
     const approved = await this.find(clientId, grant.id);
-    // Another orchestrator on the same registry may have approved or ended the grant between the check above
-    // and this append: the ops log's first approval is the one that counts, and an approval logged after it
-    // (or after a revocation) changes nothing, so its caller is told so rather than shown someone else's.
-    if (approved.status !== 'active' || approved.approvedBy !== by || approved.approvedAt !== now.toISOString()) {
-      throw new FleetError('conflict', `grant ${grant.id} was ${approved.status === 'active' ? `approved by ${String(approved.approvedBy)}` : approved.status} meanwhile; this approval changed nothing`);
-    }
+    // Its approver stopped speaking for the client (removed from its admins) just as it was appended.
+    if (approved.status !== 'active') throw new FleetError('conflict', `grant ${grant.id} was ${approved.status} meanwhile; this approval changed nothing`);
     return approved;
   }
 
@@ -189,16 +204,13 @@ export class SupportAccessService {
   private async logRevocation(input: { clientId: ClientId; grantId: string; actor: string }): Promise<SupportGrant> {
     const clientId = await this.existingClient(input.clientId);
     const grant = await this.find(clientId, input.grantId);
-    if (grant.status === 'revoked' || grant.status === 'expired') return grant;
-    await this.deps.registry.appendOpsLog({
-      at: this.deps.clock.now().toISOString(),
-      actor: input.actor,
-      action: SUPPORT_ACTIONS.revoke,
-      clientId,
-      reason: grant.reason,
-      outcome: 'success',
-      details: { grantId: grant.id },
-    });
+    if (isEnded(grant)) return grant;
+    const now = this.deps.clock.now();
+    // Ended meanwhile by another orchestrator: nothing more to log, and the caller is shown the grant as it is.
+    await this.deps.registry.appendOpsLogIf(
+      { at: now.toISOString(), actor: input.actor, action: SUPPORT_ACTIONS.revoke, clientId, reason: grant.reason, outcome: 'success', details: { grantId: grant.id } },
+      grantGuard(clientId, now, (grants) => endedRefusal(grants, grant.id)),
+    );
     return this.find(clientId, grant.id);
   }
 
@@ -297,7 +309,7 @@ export class SupportAccessService {
     if (selected.every((grant) => grant.revokedAt !== null)) return selected;
     // Read after the grants: a member removed or reissued meanwhile is then seen, never missed. An identity
     // change only revokes, so the grants it leaves selected are among those selected without it.
-    const identityChanges = await this.deps.registry.listOpsLog({ actions: Object.values(MEMBER_IDENTITY_ACTIONS) });
+    const identityChanges = await this.deps.registry.listOpsLog({ actions: IDENTITY_CHANGE_ACTIONS });
     return foldGrants(entries, now, identityChanges).filter(keep);
   }
 
@@ -329,33 +341,31 @@ export class SupportAccessService {
   private logEndOfUnvouched(grant: SupportGrant, at: string): Promise<void> {
     const running = this.ending.get(grant.id);
     if (running !== undefined) return running;
+    // Another orchestrator reading the grant at the same time ends it too: one revocation is logged.
     const logged = this.deps.registry
-      .appendOpsLog({
-        at,
-        actor: SUPPORT_SYSTEM_ACTOR,
-        action: SUPPORT_ACTIONS.revoke,
-        clientId: grant.clientId,
-        reason: grant.reason,
-        outcome: 'success',
-        details: { grantId: grant.id, approvedBy: grant.approvedBy, ended: 'the approver no longer speaks for the client: not among its admins, or the client is gone' },
-      })
+      .appendOpsLogIf(
+        {
+          at,
+          actor: SUPPORT_SYSTEM_ACTOR,
+          action: SUPPORT_ACTIONS.revoke,
+          clientId: grant.clientId,
+          reason: grant.reason,
+          outcome: 'success',
+          details: { grantId: grant.id, approvedBy: grant.approvedBy, ended: 'the approver no longer speaks for the client: not among its admins, or the client is gone' },
+        },
+        grantGuard(grant.clientId, new Date(at), (grants) => endedRefusal(grants, grant.id)),
+      )
       .then(() => undefined)
       .finally(() => this.ending.delete(grant.id));
     this.ending.set(grant.id, logged);
     return logged;
   }
 
-  /** At most MAX_PENDING_REQUESTS waiting for the member, and as many made by the requester. */
-  private async refuseFlood(clientId: ClientId, member: string, requester: string): Promise<void> {
-    const pending = await this.grantsOf(clientId, (grant) => grant.status === 'pending');
-    const forMember = pending.filter((grant) => grant.member === member).length;
-    const byRequester = pending.filter((grant) => grant.requestedBy === requester).length;
-    if (forMember < MAX_PENDING_REQUESTS && byRequester < MAX_PENDING_REQUESTS) return;
-    const who = forMember >= MAX_PENDING_REQUESTS ? `${member} already has` : `${requester} already made`;
-    throw new FleetError(
-      'conflict',
-      `${who} ${MAX_PENDING_REQUESTS} support requests waiting for the admins of ${clientId} (the most there can be): wait for their answer, or withdraw one (fleet support revoke ${clientId} <grant-id>)`,
-    );
+  /** Appends `entry` if `guard` allows it; its refusal (a FleetError) is thrown. */
+  private async appendGuarded(entry: NewOpsLogEntry, guard: OpsLogAppendGuard<FleetError>): Promise<OpsLogEntry> {
+    const appended = await this.deps.registry.appendOpsLogIf(entry, guard);
+    if (appended.outcome === 'refused') throw appended.refusal;
+    return appended.entry;
   }
 
   private async find(clientId: ClientId, grantId: string): Promise<SupportGrant> {
@@ -378,6 +388,48 @@ export class SupportAccessService {
   private async openClient(clientId: ClientId): Promise<void> {
     if (!(await this.deps.registry.getClient(clientId))) throw new FleetError('not_found', `no client "${clientId}" in the registry`);
   }
+}
+
+const isPending = (grant: SupportGrant): boolean => grant.status === 'pending';
+const isEnded = (grant: SupportGrant): boolean => grant.status === 'revoked' || grant.status === 'expired';
+
+/**
+ * The guard of a support write on the client's grants as the registry holds them at the append: the
+ * client's grant entries of its current life and the team's identity changes (which end grants), folded at
+ * `now`, and what `refusal` says of them.
+ */
+function grantGuard<Refusal>(clientId: string, now: Date, refusal: (grants: readonly SupportGrant[]) => Refusal | null): OpsLogAppendGuard<Refusal> {
+  const reads: readonly OpsLogListFilter[] = [{ clientId, actions: GRANT_READ_ACTIONS }, { actions: IDENTITY_CHANGE_ACTIONS }];
+  return {
+    reads,
+    refusal: ([grantEntries = [], identityChanges = []]: readonly (readonly OpsLogEntry[])[]) => refusal(foldGrants(currentLife(grantEntries), now, identityChanges)),
+  };
+}
+
+/** Why a revocation of `grantId` is not logged: it has ended already (or is gone with its client); null otherwise. */
+function endedRefusal(grants: readonly SupportGrant[], grantId: string): 'ended' | null {
+  const current = grants.find((candidate) => candidate.id === grantId);
+  return current === undefined || isEnded(current) ? 'ended' : null;
+}
+
+function describeEnded(grant: SupportGrant | undefined): string {
+  if (grant === undefined) return 'deleted with its client';
+  return grant.status === 'active' ? `approved by ${String(grant.approvedBy)}` : grant.status;
+}
+
+/**
+ * At most MAX_PENDING_REQUESTS waiting for the member, and as many made by the requester: the refusal of
+ * one more, given the client's pending grants, or null.
+ */
+function floodRefusal(pending: readonly SupportGrant[], clientId: string, member: string, requester: string): FleetError | null {
+  const forMember = pending.filter((grant) => grant.member === member).length;
+  const byRequester = pending.filter((grant) => grant.requestedBy === requester).length;
+  if (forMember < MAX_PENDING_REQUESTS && byRequester < MAX_PENDING_REQUESTS) return null;
+  const who = forMember >= MAX_PENDING_REQUESTS ? `${member} already has` : `${requester} already made`;
+  return new FleetError(
+    'conflict',
+    `${who} ${MAX_PENDING_REQUESTS} support requests waiting for the admins of ${clientId} (the most there can be): wait for their answer, or withdraw one (fleet support revoke ${clientId} <grant-id>)`,
+  );
 }
 
 /**

@@ -6,7 +6,7 @@ import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { hashOpsLogEntry } from '../../../orchestrator/src/domain/ops-log-chain.ts';
 import type { IncidentListFilter, IncidentRecord, IncidentStore, NewIncident } from '../../../orchestrator/src/ports/incident-store.ts';
-import type { NewOpsLogEntry, OpsLogEntry, OpsLogListFilter, Registry } from '../../../orchestrator/src/ports/registry.ts';
+import type { GuardedAppend, NewOpsLogEntry, OpsLogAppendGuard, OpsLogEntry, OpsLogListFilter, Registry } from '../../../orchestrator/src/ports/registry.ts';
 import { IncidentService } from '../../../orchestrator/src/services/incidents/incident-service.ts';
 import { SupportAccessService } from '../../../orchestrator/src/services/support-access.ts';
 import { nothingDoneYet } from './incident-fixture.ts';
@@ -79,6 +79,13 @@ export class MemoryOpsRegistry {
     const full: OpsLogEntry = { ...unhashed, hash: hashOpsLogEntry(unhashed) };
     this.entries.push(full);
     return Promise.resolve(full);
+  }
+
+  /** As the SQL registry: the reads, the verdict and the append in one step (here, with no await between them). */
+  appendOpsLogIf<Refusal>(entry: NewOpsLogEntry, guard: OpsLogAppendGuard<Refusal>): Promise<GuardedAppend<Refusal>> {
+    const refusal = guard.refusal(guard.reads.map((filter) => this.matching(filter)));
+    if (refusal !== null) return Promise.resolve({ outcome: 'refused', refusal });
+    return this.appendOpsLog(entry).then((appended) => ({ outcome: 'appended', entry: appended }));
   }
 
   /** The most entries one read of the log returned (a whole list, or a page). */

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isFleetError } from '@agent-fleet/kernel/fleet-error';
-import type { NewOpsLogEntry, Registry } from '../../../orchestrator/src/ports/registry.ts';
+import type { NewOpsLogEntry, OpsLogAppendGuard, Registry } from '../../../orchestrator/src/ports/registry.ts';
 import { SUPPORT_ACTIONS, SUPPORT_SYSTEM_ACTOR, SupportAccessService } from '../../../orchestrator/src/services/support-access.ts';
 import { MemoryOpsRegistry, START } from '../incidents/memory-incident-bed.ts';
 
@@ -21,6 +21,7 @@ function fleet() {
       Promise.resolve(id === 'acme' ? { id, provider: 'gmail', status: 'active', configYaml: `client: acme\nadmins:\n${admins.map((admin) => `  - ${admin}\n`).join('')}` } : null),
     listOpsLog: (filter?: { clientId?: string; actions?: readonly string[] }) => opsLog.listOpsLog(filter),
     appendOpsLog: (entry: NewOpsLogEntry) => opsLog.appendOpsLog({ ...entry, at: entry.at ?? now.toISOString() }),
+    appendOpsLogIf: <Refusal>(entry: NewOpsLogEntry, guard: OpsLogAppendGuard<Refusal>) => opsLog.appendOpsLogIf({ ...entry, at: entry.at ?? now.toISOString() }, guard),
   } as unknown as Registry;
   const support = new SupportAccessService({ registry, clock });
   /** What recording a config change does: the registry's copy follows, then the removed admins' grants end. */

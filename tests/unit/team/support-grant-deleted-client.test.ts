@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import { ERASE_ACTION, PURGE_ACTION } from '../../../orchestrator/src/domain/ops-log-chain.ts';
-import type { NewOpsLogEntry, Registry } from '../../../orchestrator/src/ports/registry.ts';
+import type { NewOpsLogEntry, OpsLogAppendGuard, Registry } from '../../../orchestrator/src/ports/registry.ts';
 import { SupportAccessService } from '../../../orchestrator/src/services/support-access.ts';
 import { MemoryOpsRegistry, START } from '../incidents/memory-incident-bed.ts';
 
@@ -19,6 +19,7 @@ function fleet() {
     getClient: (id: string) => opsLog.getClient(id),
     listOpsLog: (filter?: { clientId?: string; actions?: readonly string[] }) => opsLog.listOpsLog(filter),
     appendOpsLog: (entry: NewOpsLogEntry) => opsLog.appendOpsLog({ ...entry, at: entry.at ?? START.toISOString() }),
+    appendOpsLogIf: <Refusal>(entry: NewOpsLogEntry, guard: OpsLogAppendGuard<Refusal>) => opsLog.appendOpsLogIf({ ...entry, at: entry.at ?? START.toISOString() }, guard),
   } as unknown as Registry;
   const support = new SupportAccessService({ registry, clock });
   const requestFor = (member: string) =>

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { isFleetError } from '@agent-fleet/kernel/fleet-error';
-import type { NewOpsLogEntry, Registry } from '../../../orchestrator/src/ports/registry.ts';
+import type { NewOpsLogEntry, OpsLogAppendGuard, Registry } from '../../../orchestrator/src/ports/registry.ts';
 import { SupportAccessService } from '../../../orchestrator/src/services/support-access.ts';
 import { TeamMembers } from '../../../orchestrator/src/services/team/team-members.ts';
 import { TeamTotp } from '../../../orchestrator/src/services/team/team-totp.ts';
@@ -23,6 +23,7 @@ function fleet() {
     listOpsLog: (filter?: { clientId?: string; actions?: readonly string[] }) => opsLog.listOpsLog(filter),
     appendOpsLog: (entry: NewOpsLogEntry) =>
       opsLog.appendOpsLog({ ...entry, at: entry.at ?? now.toISOString() }),
+    appendOpsLogIf: <Refusal>(entry: NewOpsLogEntry, guard: OpsLogAppendGuard<Refusal>) => opsLog.appendOpsLogIf({ ...entry, at: entry.at ?? now.toISOString() }, guard),
   } as unknown as Registry;
   const store = memoryTeamStore();
   const totp = new TeamTotp({ members: store.members, clock, sealingKey: randomBytes(32) });

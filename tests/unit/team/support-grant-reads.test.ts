@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
-import type { NewOpsLogEntry, OpsLogEntry, Registry } from '../../../orchestrator/src/ports/registry.ts';
+import type { NewOpsLogEntry, OpsLogAppendGuard, OpsLogEntry, Registry } from '../../../orchestrator/src/ports/registry.ts';
 import { SUPPORT_ACTIONS, SupportAccessService } from '../../../orchestrator/src/services/support-access.ts';
 import { MEMBER_IDENTITY_ACTIONS, TeamMembers } from '../../../orchestrator/src/services/team/team-members.ts';
 import { TeamTotp } from '../../../orchestrator/src/services/team/team-totp.ts';
@@ -31,6 +31,7 @@ async function busyFleet() {
       return entries;
     },
     appendOpsLog: (entry: NewOpsLogEntry) => opsLog.appendOpsLog({ ...entry, at: entry.at ?? now.toISOString() }),
+    appendOpsLogIf: <Refusal>(entry: NewOpsLogEntry, guard: OpsLogAppendGuard<Refusal>) => opsLog.appendOpsLogIf({ ...entry, at: entry.at ?? now.toISOString() }, guard),
   } as unknown as Registry;
   const store = memoryTeamStore();
   const totp = new TeamTotp({ members: store.members, clock, sealingKey: randomBytes(32) });

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isFleetError, type FleetErrorCode } from '@agent-fleet/kernel/fleet-error';
-import type { NewOpsLogEntry, Registry } from '../../../orchestrator/src/ports/registry.ts';
+import type { NewOpsLogEntry, OpsLogAppendGuard, Registry } from '../../../orchestrator/src/ports/registry.ts';
 import {
   MAX_PENDING_REQUESTS,
   SUPPORT_ACTIONS,
@@ -32,6 +32,7 @@ function fleet(options: { team?: readonly string[] } = {}) {
     },
     listOpsLog: (filter?: { clientId?: string; actions?: readonly string[] }) => opsLog.listOpsLog(filter),
     appendOpsLog: (entry: NewOpsLogEntry) => opsLog.appendOpsLog({ ...entry, at: entry.at ?? now.toISOString() }),
+    appendOpsLogIf: <Refusal>(entry: NewOpsLogEntry, guard: OpsLogAppendGuard<Refusal>) => opsLog.appendOpsLogIf({ ...entry, at: entry.at ?? now.toISOString() }, guard),
   } as unknown as Registry;
   const team = options.team;
   const support = new SupportAccessService({

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import type { Orchestrator } from '../../../orchestrator/src/orchestrator.ts';
-import type { NewOpsLogEntry, Registry } from '../../../orchestrator/src/ports/registry.ts';
+import type { NewOpsLogEntry, OpsLogAppendGuard, Registry } from '../../../orchestrator/src/ports/registry.ts';
 import { SUPPORT_ACTIONS, SupportAccessService, type SupportGrant } from '../../../orchestrator/src/services/support-access.ts';
 import { TeamMembers } from '../../../orchestrator/src/services/team/team-members.ts';
 import { TeamTotp } from '../../../orchestrator/src/services/team/team-totp.ts';
@@ -27,6 +27,7 @@ describe('support requests name a team member', () => {
       getClient: (id: string) => opsLog.getClient(id),
       listOpsLog: (filter?: { clientId?: string; actions?: readonly string[] }) => opsLog.listOpsLog(filter),
       appendOpsLog: (entry: NewOpsLogEntry) => opsLog.appendOpsLog({ ...entry, at: entry.at ?? START.toISOString() }),
+      appendOpsLogIf: <Refusal>(entry: NewOpsLogEntry, guard: OpsLogAppendGuard<Refusal>) => opsLog.appendOpsLogIf({ ...entry, at: entry.at ?? START.toISOString() }, guard),
     } as unknown as Registry;
     const store = memoryTeamStore();
     members = new TeamMembers({ store, totp: new TeamTotp({ members: store.members, clock, sealingKey: randomBytes(32) }), registry, clock });

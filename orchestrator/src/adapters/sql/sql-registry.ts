@@ -7,7 +7,7 @@ import type { ClientStatus } from '../../domain/client-status.ts';
 import { hashOpsLogEntry, newSeals, OPS_LOG_ANCHORED_ACTION, type OpsLogHead } from '../../domain/ops-log-chain.ts';
 import type { OpsLogCheckpointStatus } from '../../domain/ops-log-checkpoint-status.ts';
 import { boundOpsLogDetails } from '../../domain/ops-log-details.ts';
-import type { AuditCheckpoint, ClaimResult, ClientRecord, NewClient, NewOpsLogEntry, OpsLogEntry, OpsLogListFilter, Registry } from '../../ports/registry.ts';
+import type { AuditCheckpoint, ClaimResult, ClientRecord, GuardedAppend, NewClient, NewOpsLogEntry, OpsLogAppendGuard, OpsLogEntry, OpsLogListFilter, Registry } from '../../ports/registry.ts';
 import type { OpsLogHeadCheckpoint } from './ops-log-head-checkpoint.ts';
 import { opsLogHeadWritesSettled, recordOpsLogHead, type HeadRecording } from './ops-log-head-writer.ts';
 import { SEALED_PREFIX, type RegistrySealer, type SealedOpsLogFields } from './registry-sealer.ts';
@@ -413,31 +413,50 @@ export class SqlRegistry implements Registry {
     const appended = await this.sql.transaction(async (tx) => {
       // One writer at a time extends the chain.
       await tx.query(OPS_LOG_LOCK);
-      const last = await lastOpsLogHead(tx);
-      const unhashed = {
-        seq: last ? last.seq + 1 : 1,
-        at: new Date(entry.at ?? Date.now()).toISOString(),
-        actor: entry.actor,
-        action: entry.action,
-        clientId: entry.clientId,
-        reason: entry.reason,
-        outcome: entry.outcome,
-        details: boundOpsLogDetails(entry.details),
-        prevHash: last ? last.hash : GENESIS_HASH,
-        seals: newSeals(newSalt),
-      };
-      const full: OpsLogEntry = { ...unhashed, hash: hashOpsLogEntry(unhashed) };
-      await tx.query(
-        `INSERT INTO ops_log (seq, at, action, client_id, outcome, prev_hash, hash, seals, sealed_fields)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        [full.seq, full.at, full.action, full.clientId, full.outcome, full.prevHash, full.hash, JSON.stringify(full.seals), this.sealer.sealOpsLogFields(full.seq, full)],
-      );
-      return full;
+      return this.insertOpsLogEntry(tx, entry);
     });
     // After the commit, never before: a crash in between leaves the checkpoint behind the log, which
     // verification accepts, never ahead of it, which it would take for a truncation.
     await this.recordHead(appended);
     return appended;
+  }
+
+  async appendOpsLogIf<Refusal>(entry: NewOpsLogEntry, guard: OpsLogAppendGuard<Refusal>): Promise<GuardedAppend<Refusal>> {
+    const decided = await this.sql.transaction(async (tx): Promise<GuardedAppend<Refusal>> => {
+      // Read under the lock every append takes: nothing is appended between these reads and this entry.
+      await tx.query(OPS_LOG_LOCK);
+      const read: OpsLogEntry[][] = [];
+      for (const filter of guard.reads) read.push(await this.opsLogOn(tx, filter));
+      const refusal = guard.refusal(read);
+      if (refusal !== null) return { outcome: 'refused', refusal };
+      return { outcome: 'appended', entry: await this.insertOpsLogEntry(tx, entry) };
+    });
+    if (decided.outcome === 'appended') await this.recordHead(decided.entry);
+    return decided;
+  }
+
+  /** Chains and inserts one entry; the caller's transaction holds the ops log's lock. */
+  private async insertOpsLogEntry(tx: SqlExecutor, entry: NewOpsLogEntry): Promise<OpsLogEntry> {
+    const last = await lastOpsLogHead(tx);
+    const unhashed = {
+      seq: last ? last.seq + 1 : 1,
+      at: new Date(entry.at ?? Date.now()).toISOString(),
+      actor: entry.actor,
+      action: entry.action,
+      clientId: entry.clientId,
+      reason: entry.reason,
+      outcome: entry.outcome,
+      details: boundOpsLogDetails(entry.details),
+      prevHash: last ? last.hash : GENESIS_HASH,
+      seals: newSeals(newSalt),
+    };
+    const full: OpsLogEntry = { ...unhashed, hash: hashOpsLogEntry(unhashed) };
+    await tx.query(
+      `INSERT INTO ops_log (seq, at, action, client_id, outcome, prev_hash, hash, seals, sealed_fields)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [full.seq, full.at, full.action, full.clientId, full.outcome, full.prevHash, full.hash, JSON.stringify(full.seals), this.sealer.sealOpsLogFields(full.seq, full)],
+    );
+    return full;
   }
 
   /**
@@ -616,7 +635,11 @@ export class SqlRegistry implements Registry {
     });
   }
 
-  async listOpsLog(filter: OpsLogListFilter = {}): Promise<OpsLogEntry[]> {
+  listOpsLog(filter: OpsLogListFilter = {}): Promise<OpsLogEntry[]> {
+    return this.opsLogOn(this.sql, filter);
+  }
+
+  private async opsLogOn(sql: SqlExecutor, filter: OpsLogListFilter): Promise<OpsLogEntry[]> {
     const { conditions, parameters } = opsLogConditions(filter);
     if (filter.since !== undefined) {
       if (Number.isNaN(filter.since.getTime())) throw new FleetError('invalid_input', 'an ops-log read since an invalid date');
@@ -624,7 +647,7 @@ export class SqlRegistry implements Registry {
       conditions.push(`at >= $${parameters.length}::timestamptz`);
     }
     const where = conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`;
-    return (await this.sql.query<OpsLogRow>(`SELECT * FROM ops_log${where} ORDER BY seq`, parameters)).map((row) => toOpsLog(row, this.sealer));
+    return (await sql.query<OpsLogRow>(`SELECT * FROM ops_log${where} ORDER BY seq`, parameters)).map((row) => toOpsLog(row, this.sealer));
   }
 
   async *readOpsLogPages(options: { pageSize: number; filter?: OpsLogFilter }): AsyncGenerator<OpsLogEntry[], void, undefined> {
