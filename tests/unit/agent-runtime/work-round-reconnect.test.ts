@@ -56,7 +56,7 @@ const noResume = async () => undefined;
 describe('a work round connects again when a round can mend the connection', () => {
   test('an account that could not be confirmed is asked about again next round, though no secret is missing', async () => {
     const { connection, ticks } = fakeConnection('account unconfirmed', ['connected']);
-    const synced = await runWorkRound(agentWith(connection), noResume);
+    const { synced } = await runWorkRound(agentWith(connection), noResume);
     assert.equal(connection.attempts, 1);
     assert.equal(synced, true);
     assert.equal(ticks(), 1);
@@ -64,7 +64,7 @@ describe('a work round connects again when a round can mend the connection', () 
 
   test('a refused account is not retried by rounds (a resume connects again)', async () => {
     const { connection } = fakeConnection('wrong account', ['connected']);
-    assert.equal(await runWorkRound(agentWith(connection), noResume), false);
+    assert.equal((await runWorkRound(agentWith(connection), noResume)).synced, false);
     assert.equal(connection.attempts, 0);
   });
 
@@ -73,7 +73,7 @@ describe('a work round connects again when a round can mend the connection', () 
     const agent = agentWith(connection, true);
     await assert.rejects(runWorkRound(agent, noResume), /vault unreachable/);
     assert.equal(agent.reconnect.pending, true, 'still owed');
-    assert.equal(await runWorkRound(agent, noResume), true);
+    assert.equal((await runWorkRound(agent, noResume)).synced, true);
     assert.equal(agent.reconnect.pending, false);
     assert.equal(connection.attempts, 2);
   });
@@ -83,20 +83,20 @@ describe('a work round connects again when a round can mend the connection', () 
       if (ticks() === 1) connection.state = 'account unconfirmed';
     });
     const agent = agentWith(connection);
-    assert.equal(await runWorkRound(agent, noResume), false, 'nothing was synced with the dropped connection');
+    assert.equal((await runWorkRound(agent, noResume)).synced, false, 'nothing was synced with the dropped connection');
     assert.equal(connection.attempts, 0);
-    assert.equal(await runWorkRound(agent, noResume), true);
+    assert.equal((await runWorkRound(agent, noResume)).synced, true);
     assert.equal(connection.attempts, 1, 'connected again, which checks the account');
     assert.equal(ticks(), 2);
   });
 
   test('a rate-limit pause (it holds sends) does not keep an unconfirmed mailbox idle; an authentication pause does', async () => {
     const rateLimited = fakeConnection('account unconfirmed', ['connected']);
-    assert.equal(await runWorkRound(agentWith(rateLimited.connection, false, { reason: 'rate_limit' }), noResume), true);
+    assert.equal((await runWorkRound(agentWith(rateLimited.connection, false, { reason: 'rate_limit' }), noResume)).synced, true);
     assert.equal(rateLimited.connection.attempts, 1);
     assert.equal(rateLimited.ticks(), 1);
     const authPaused = fakeConnection('account unconfirmed', ['connected']);
-    assert.equal(await runWorkRound(agentWith(authPaused.connection, false, { reason: 'auth' }), noResume), false);
+    assert.equal((await runWorkRound(agentWith(authPaused.connection, false, { reason: 'auth' }), noResume)).synced, false);
     assert.equal(authPaused.connection.attempts, 0);
   });
 });

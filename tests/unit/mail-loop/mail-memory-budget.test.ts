@@ -154,6 +154,23 @@ describe('the mail loop workers share a bounded memory for mail', () => {
     assert.deepEqual(facts(kept.textBody), facts(body));
   });
 
+  test('messages kept past their read leave room for a read at its largest, and are given back on release', async () => {
+    const largest = MiB;
+    const small = heldBytesOf(message('a', 100));
+    const memory = new MailMemoryBudget({ messageHeldMaxBytes: largest, heldTotalBytes: largest + small + Math.floor(small / 2) });
+    await memory.holdMessage('a', async () => message('a', 100), () => null);
+    await memory.holdMessage('b', async () => message('b', 100), () => null);
+    assert.equal(memory.keep('a'), true);
+    assert.equal(memory.keep('b'), false, 'keeping b too would leave no room for a read at its largest');
+    assert.equal(memory.heldBytes, small, 'the message not kept is given back');
+    assert.equal(memory.keptBytes, small);
+    await memory.holdMessage('c', async () => message('c', 100), () => null);
+    memory.release('a');
+    memory.release('c');
+    assert.equal(memory.heldBytes, 0);
+    assert.equal(memory.keptBytes, 0);
+  });
+
   test('a failed read gives its bytes back', async () => {
     const memory = new MailMemoryBudget({ heldTotalBytes: 100, messageHeldMaxBytes: 100 });
     await assert.rejects(memory.holdMessage('m', async () => Promise.reject(new Error('refused')), () => null), /refused/);
@@ -230,7 +247,7 @@ describe('the mail loop gives back what each work item read', () => {
     const memory = new MailMemoryBudget();
     const loop = new MailLoop({ context, pipeline: {} as SendPipeline, provider, llm: {} as LlmClient, providerKind: 'gmail', onAuthFailure: async () => undefined, memory });
     const report = await loop.tick();
-    assert.deepEqual(report, { found: ids.length, finished: ids.length, failed: 0 });
+    assert.deepEqual(report, { synced: true, found: ids.length, finished: ids.length, failed: 0, deferred: 0 });
     assert.equal(seen.peakInFlight, 1);
     assert.equal(memory.heldBytes, 0);
   });

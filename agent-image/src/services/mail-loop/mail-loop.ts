@@ -19,7 +19,7 @@ import type { RetryOptions } from './provider-retry.ts';
 import { fetchMessage, readMessage } from './read-message.ts';
 import { toReview } from './review-queue.ts';
 import { triageMessage } from './triage-message.ts';
-import { readAhead, workBatch, type PassCandidate, type PassLimits } from './pass-plan.ts';
+import { BatchForecast, readAhead, workBatch, type PassCandidate, type PassLimits } from './pass-plan.ts';
 import { runPool, type PoolRun } from './worker-pool.ts';
 
 export { replyKey } from './reply-key.ts';
@@ -62,12 +62,19 @@ export interface MailLoopOptions {
 }
 
 export interface LoopReport {
+  /** True when the pass synced the mailbox (false when it stopped before, or the sync failed). */
+  synced: boolean;
   /** New message ids found by the sync. */
   found: number;
   /** Messages that reached a final stage in this tick. */
   finished: number;
   /** Messages left for a later tick after an error. */
   failed: number;
+  /**
+   * Messages the pass left waiting for a later one because of its bounds (maxMessagesPerPass): 0 when it
+   * worked all it could, or stopped early (killed, paused for authentication, connection dropped).
+   */
+  deferred: number;
 }
 
 /** A message failing this often for reasons nobody can retry away goes to human review. */
@@ -108,6 +115,11 @@ export class MailLoop {
   /** Drafts created in this process, handed to the send stage without reading them back. */
   private readonly drafts = new Map<string, Draft>();
   private running: Promise<LoopReport> | null = null;
+  /**
+   * Messages read ahead in the pass in flight that its batch may work, as read (held in the shared memory
+   * for mail until worked or released): each message is fetched once per pass.
+   */
+  private readonly readAheadKept = new Map<string, MailMessage>();
 
   constructor(options: MailLoopOptions) {
     this.options = options;
@@ -146,13 +158,14 @@ export class MailLoop {
 
   private async pass(): Promise<LoopReport> {
     const { context, deps, options } = this;
-    const report: LoopReport = { found: 0, finished: 0, failed: 0 };
+    const report: LoopReport = { synced: false, found: 0, finished: 0, failed: 0, deferred: 0 };
     if (context.kill.killed || context.state.pause?.reason === 'auth') return report;
     // CRM work first: a reconnect lifts its pause, and notes owed for mail sent since are written.
     if (deps.crm !== null) await crmRound(deps.crm, context);
     if (context.config.permissions['mail.read'] !== true) return report;
     try {
       report.found = await syncMailbox({ context, provider: deps.provider, providerKind: options.providerKind, retry: deps.retry });
+      report.synced = true;
     } catch (error) {
       if (await this.handleStop(error, 'sync')) return report;
       context.logger.warn('mail sync failed; will retry', { error });
@@ -162,18 +175,42 @@ export class MailLoop {
       maxMessages: Math.max(1, Math.floor(options.maxMessagesPerPass ?? DEFAULT_MESSAGES_PER_PASS)),
       maxReads: Math.max(0, Math.floor(options.maxReadsPerPass ?? DEFAULT_READS_PER_PASS)),
     };
-    const ahead = readAhead(this.candidates(), limits);
-    const stopped = ahead.length > 0 && (await this.runBatch(ahead, tally, (id) => this.readAhead(id, report))).stopped;
-    if (!stopped) {
-      // A message that failed its read ahead is not tried again in the same pass (one failure per pass).
-      const waiting = this.candidates().filter(({ id }) => !tally.failed.has(id));
-      await this.runBatch(workBatch(waiting, limits.maxMessages), tally, async (id) => {
-        const progress = await this.process(id);
-        if (progress !== undefined && progress.stage !== 'waiting_send') report.finished++;
-      });
+    try {
+      await this.work(limits, tally);
+    } finally {
+      // What the batch did not take (a stop, a message out of the batch after all) is given back.
+      for (const id of this.readAheadKept.keys()) deps.memory.release(id);
+      this.readAheadKept.clear();
     }
     if (report.finished > 0) await this.countRetryableFailures(tally.retried);
     return report;
+  }
+
+  /** The pass's work: the read ahead when more messages wait than the batch takes, then the batch. */
+  private async work(limits: PassLimits, tally: PassTally): Promise<void> {
+    const { report } = tally;
+    const candidates = this.candidates();
+    const ahead = readAhead(candidates, limits);
+    if (ahead.length > 0) {
+      const reading = new Set(ahead);
+      const forecast = new BatchForecast(candidates.filter(({ id }) => !reading.has(id)), limits.maxMessages);
+      const { stopped } = await this.runBatch(ahead, tally, (id) => this.readAhead(id, report, forecast));
+      if (stopped) return;
+    }
+    // A message that failed its read ahead is not tried again in the same pass (one failure per pass).
+    const waiting = this.candidates().filter(({ id }) => !tally.failed.has(id));
+    const batch = workBatch(waiting, limits.maxMessages);
+    const inBatch = new Set(batch);
+    for (const id of this.readAheadKept.keys()) {
+      if (inBatch.has(id)) continue;
+      this.readAheadKept.delete(id);
+      this.deps.memory.release(id);
+    }
+    const { stopped } = await this.runBatch(batch, tally, async (id) => {
+      const progress = await this.process(id);
+      if (progress !== undefined && progress.stage !== 'waiting_send') report.finished++;
+    });
+    if (!stopped) report.deferred = waiting.length - batch.length;
   }
 
   /** The messages waiting for work now, oldest first, less those that must wait (sending paused, model budget spent). */
@@ -210,14 +247,23 @@ export class MailLoop {
     });
   }
 
-  /** The read stage alone of a queued message (learns its sender); a message it closes counts as finished. */
-  private async readAhead(id: string, report: LoopReport): Promise<void> {
+  /**
+   * The read stage alone of a queued message (learns its sender); a message it closes counts as finished.
+   * The message read is kept for the batch when it may be in it and the memory for mail has room.
+   */
+  private async readAhead(id: string, report: LoopReport, forecast: BatchForecast): Promise<void> {
     if (this.context.state.progress(id)?.stage !== 'queued') return;
+    const { memory } = this.deps;
+    let kept = false;
     try {
-      const { progress } = await readMessage(this.deps, id);
+      const { message, progress } = await readMessage(this.deps, id);
       if (progress.stage !== 'read') report.finished++;
+      else if (forecast.join(progress) && memory.keep(id)) {
+        this.readAheadKept.set(id, message);
+        kept = true;
+      }
     } finally {
-      this.deps.memory.release(id);
+      if (!kept) memory.release(id);
     }
   }
 
@@ -275,6 +321,13 @@ export class MailLoop {
     }
   }
 
+  /** The message read ahead for this item in this pass, if it was kept (its memory is released with the item's). */
+  private takeReadAhead(id: string): MailMessage | undefined {
+    const message = this.readAheadKept.get(id);
+    this.readAheadKept.delete(id);
+    return message;
+  }
+
   private async stages(id: string): Promise<MessageProgress | undefined> {
     const { deps } = this;
     let progress = this.context.state.progress(id);
@@ -282,7 +335,7 @@ export class MailLoop {
     if (progress === undefined) return undefined;
     if (progress.stage === 'queued') ({ message, progress } = await readMessage(deps, id));
     if (progress.stage === 'read') {
-      message ??= await fetchMessage(deps, id);
+      message ??= this.takeReadAhead(id) ?? (await fetchMessage(deps, id));
       progress = await triageMessage(deps, id, message, progress);
       if (progress.stage === 'read') progress = await draftReply(deps, id, message, progress);
     }

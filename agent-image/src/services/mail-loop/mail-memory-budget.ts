@@ -51,10 +51,18 @@ export class MailMemoryBudget {
   readonly #downloads = new ByteSemaphore(1);
   readonly #messageHeldMaxBytes: number;
   readonly #leases = new Map<string, ByteLease>();
+  /** Items kept past the work that read them (keep), with the bytes each is counted at. */
+  readonly #kept = new Map<string, number>();
+  #keptBytes = 0;
 
   constructor(limits: Partial<MailMemoryLimits> = {}) {
     this.#held = new ByteSemaphore(limits.heldTotalBytes ?? HELD_TOTAL_BYTES);
     this.#messageHeldMaxBytes = limits.messageHeldMaxBytes ?? MESSAGE_HELD_MAX_BYTES;
+  }
+
+  /** The bytes held by items kept past their work (keep), a part of heldBytes. */
+  get keptBytes(): number {
+    return this.#keptBytes;
   }
 
   /** The bytes the held messages are counted at now. */
@@ -95,8 +103,34 @@ export class MailMemoryBudget {
     }
   }
 
-  /** The work item is over: what it held is given back. */
+  /**
+   * Keeps the message `item` holds past the work that read it, for later work on the same item (a
+   * message read ahead and worked in the same pass), until `release(item)`. Kept items are held by no
+   * worker, so together they never take the room of a read at its largest: a read always gets its bytes
+   * once the workers' own messages are given back, and no worker waits on a kept item. Returns false,
+   * giving the message back, when keeping it would take that room (or the item holds nothing).
+   */
+  keep(item: string): boolean {
+    const lease = this.#leases.get(item);
+    if (lease === undefined) return false;
+    if (this.#kept.has(item)) return true;
+    const room = this.#held.capacity - Math.min(this.#held.capacity, this.#messageHeldMaxBytes);
+    if (this.#keptBytes + lease.bytes > room) {
+      this.release(item);
+      return false;
+    }
+    this.#kept.set(item, lease.bytes);
+    this.#keptBytes += lease.bytes;
+    return true;
+  }
+
+  /** The work item is over: what it held (kept or not) is given back. */
   release(item: string): void {
+    const kept = this.#kept.get(item);
+    if (kept !== undefined) {
+      this.#kept.delete(item);
+      this.#keptBytes -= kept;
+    }
     const lease = this.#leases.get(item);
     if (lease === undefined) return;
     this.#leases.delete(item);

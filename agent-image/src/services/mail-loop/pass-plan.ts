@@ -61,3 +61,40 @@ export function readAhead(candidates: readonly PassCandidate[], limits: PassLimi
     .slice(0, limits.maxReads)
     .map(({ id }) => id);
 }
+
+/**
+ * Which messages read ahead may still be in the pass's batch (workBatch), learnt as their senders are:
+ * the read ahead keeps those, and only those, for the batch, so a message read ahead and then worked in
+ * the same pass is fetched once. A message joins the end of its sender's lane (read ahead, it moves to the
+ * end of the waiting order); it is in the batch only if fewer than `maxMessages` messages are taken before
+ * it: every message of a lower place in its lane, and those of its place in the lanes ahead of its own.
+ * Messages only join, so a message found out of the batch stays out. Pure.
+ */
+export class BatchForecast {
+  readonly #maxMessages: number;
+  /** Lane → how many messages wait in it, lanes in the order workBatch takes them. */
+  readonly #lanes = new Map<string | null, number>();
+
+  /** `waiting`: the messages waiting beside those read ahead (which are left out until `join`). */
+  constructor(waiting: readonly PassCandidate[], maxMessages: number) {
+    this.#maxMessages = maxMessages;
+    for (const { progress } of waiting) {
+      const lane = senderLane(progress);
+      this.#lanes.set(lane, (this.#lanes.get(lane) ?? 0) + 1);
+    }
+  }
+
+  /** A message read ahead joins its sender's lane; true when it may still be in the batch. */
+  join(progress: MessageProgress): boolean {
+    const lane = senderLane(progress);
+    const place = this.#lanes.get(lane) ?? 0;
+    let before = 0;
+    let ahead = true;
+    for (const [other, size] of this.#lanes) {
+      if (other === lane) ahead = false;
+      before += other === lane ? place : Math.min(size, ahead ? place + 1 : place);
+    }
+    this.#lanes.set(lane, place + 1);
+    return before < this.#maxMessages;
+  }
+}

@@ -17,6 +17,7 @@ import type { DailySummary } from '../daily-summary/daily-summary.ts';
 import type { MailNotification } from '../mail-watch/mail-notification.ts';
 import { PushSync } from '../mail-watch/push-sync.ts';
 import { resolveReview, reviewQueueReading } from '../mail-loop/review-queue.ts';
+import type { LoopReport } from '../mail-loop/mail-loop.ts';
 import type { StoredApproval } from './approval-store.ts';
 import type { ClientViews, ControlApi, DecisionInput, IntroduceInput, MailNotificationInput, RuntimeLifecycle, RuntimeStatus } from './control-api.ts';
 import { closeVolume } from './close-volume.ts';
@@ -315,17 +316,20 @@ export class AgentRuntime implements ControlApi {
     return this.schedule.tick();
   }
 
-  private async workRound(): Promise<void> {
+  /** A round's mail-pass report, for the schedule to bring the next round forward while a backlog waits. */
+  private async workRound(): Promise<LoopReport | null> {
     if (this.kill.killed) {
       this.options.metrics.setKilled(true);
-      return;
+      return null;
     }
     const agent = this.opened;
-    if (agent === null || this.lifecycleState !== 'ready') return;
-    if (await runWorkRound(agent, (by, why) => this.resume(by, why))) {
+    if (agent === null || this.lifecycleState !== 'ready') return null;
+    const outcome = await runWorkRound(agent, (by, why) => this.resume(by, why));
+    if (outcome.synced) {
       this.lastSync = this.now();
       agent.pauses.synced();
     }
+    return outcome.pass;
   }
 
   authenticate(bearer: string | null): Promise<void> {
