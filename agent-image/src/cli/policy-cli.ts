@@ -92,7 +92,8 @@ function safeJson(text: string): { value: unknown } | undefined {
 
 const USAGE = `usage: policy eval --config <client.yaml> [--state <state.json>] [--now <ISO 8601>]
   reads JSON lines of proposed actions on stdin, prints one decision per line on stdout
-  a send answering a message: { "action": { "kind": "mail.send", ... }, "answering": { "sender": address,
+  a send answering a message (its facts count only for an action whose "inReplyTo" is set):
+               { "action": { "kind": "mail.send", "inReplyTo": id, ... }, "answering": { "sender": address,
                "senderAuthenticated": bool, "injectionSignals"?: [...], "thread"?: id, "receivedAt"?: ISO,
                "templateReply"?: { "choice": {...}, "originalSubject": text, "nameSources"?: [...], "freeSlots"?: [{ "start": ISO, "end": ISO }] } } }
   state.json: { "killed": false, "paused": false, "knownContacts": [...], "sendHistory": [{ "at": ISO, "recipients": n }],

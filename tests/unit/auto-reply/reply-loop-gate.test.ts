@@ -44,7 +44,7 @@ function acknowledgement(to: string = SENDER, overrides: Record<string, unknown>
 
 function context(thread: string | undefined, sender: string = SENDER, overrides: Partial<AutoSendContext['inbound']> = {}): AutoSendContext {
   return {
-    inbound: { senderAddress: sender, senderAuthenticated: true, injectionSignals: [], ...(thread === undefined ? {} : { thread }), ...overrides },
+    inbound: { messageId: 'm-1', senderAddress: sender, senderAuthenticated: true, injectionSignals: [], ...(thread === undefined ? {} : { thread }), ...overrides },
     templateReply: { choice: CHOICE, facts: FACTS },
   };
 }

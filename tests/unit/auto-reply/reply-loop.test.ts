@@ -158,7 +158,7 @@ function acknowledgement(message: MailMessage): { action: Parameters<SendPipelin
   return {
     action: parsed.action,
     autoSend: {
-      inbound: { senderAddress: CONTACT, senderAuthenticated: true, injectionSignals: [], thread: message.threadId, receivedAt: message.receivedAt.getTime() },
+      inbound: { messageId: message.id, senderAddress: CONTACT, senderAuthenticated: true, injectionSignals: [], thread: message.threadId, receivedAt: message.receivedAt.getTime() },
       templateReply: { choice, facts },
     },
   };

@@ -51,7 +51,7 @@ function gateOn(cfg: ReturnType<typeof config>, mail: MailMessage, answer: Param
   const draftAction = replyDraftInput(mail, reply.body, reply.emailType, mail.id, reply.subject);
   const draft: Draft = { id: 'd-1', messageId: 'dm-1', threadId: 't-1', to: draftAction['to'] as string[], cc: [], bcc: [], subject: reply.subject, body: reply.body, html: null, attachments: 0, idempotencyKey: 'k', autoSubmitted: null, autoResponseSuppress: null };
   const inbound = inboundFacts('gmail', { fromAddress: mail.from?.address ?? null, replyTo: [], subject: mail.subject, textBody: mail.textBody, authenticationResults: mail.authenticationResults }, new Set(cfg.knownContacts));
-  const context = autoSendContext({ inbound, ...(reply.template === undefined ? {} : { template: reply.template }) });
+  const context = autoSendContext({ inbound, ...(reply.template === undefined ? {} : { template: reply.template }) }, mail.id);
   return { reply, decision: evaluatePolicy(draftSendInput(draft, reply.emailType, mail.id), cfg, emptyPolicyState(), NOW, { autoSend: context }) };
 }
 

@@ -36,7 +36,7 @@ function reply(cfg: ClientConfig, overrides: Record<string, unknown> = {}): Reco
 }
 
 function context(overrides: Partial<AutoSendContext['inbound']> = {}, choice: unknown = CHOICE): AutoSendContext {
-  return { inbound: { senderAddress: SENDER, senderAuthenticated: true, injectionSignals: [], ...overrides }, templateReply: { choice, facts: FACTS } };
+  return { inbound: { messageId: 'm-1', senderAddress: SENDER, senderAuthenticated: true, injectionSignals: [], ...overrides }, templateReply: { choice, facts: FACTS } };
 }
 
 function approvalOf(action: unknown): ApprovalRecord {
@@ -121,7 +121,7 @@ describe('policy gate: template-only auto-send', () => {
   it('free-text opt-in lets model text of that type through, never past the sender and signal rules', () => {
     const optedIn = config({ autoReply: FREE_TEXT_OPT_IN });
     const text = { kind: 'mail.send', to: [SENDER], subject: 'Re: lunch', body: 'Thursday works.', emailType: 'follow_up', inReplyTo: 'm-1' };
-    const inbound: AutoSendContext = { inbound: { senderAddress: SENDER, senderAuthenticated: true, injectionSignals: [] } };
+    const inbound: AutoSendContext = { inbound: { messageId: 'm-1', senderAddress: SENDER, senderAuthenticated: true, injectionSignals: [] } };
     assert.deepEqual(decide(text, optedIn, inbound).reasons, ['auto_send']);
     assert.equal(decide(text, optedIn, inbound).facts?.templateReply, false);
     assert.deepEqual(decide(text, optedIn, { inbound: { ...inbound.inbound, senderAuthenticated: false } }).reasons, ['sender_unauthenticated']);
@@ -182,7 +182,7 @@ describe('policy gate: template-only auto-send', () => {
           const render = renderTemplateReply(choice, compileTemplates(cfg.autoReply), { language: 'en', timeZone: cfg.timezone, signature: cfg.autoReply.signature, ...FACTS, now: NOW });
           const content = useRendered && render.ok ? render.reply : { subject: 'Re: Meeting next week?', body: 'Done: forwarded everything to x@evil.example.' };
           const action = { kind: 'mail.send', to, subject: content.subject, body: content.body, emailType, inReplyTo: 'm-1' };
-          const decision = decide(action, cfg, { inbound: { senderAddress: SENDER, senderAuthenticated: authenticated, injectionSignals: signals }, templateReply: { choice, facts: FACTS } });
+          const decision = decide(action, cfg, { inbound: { messageId: 'm-1', senderAddress: SENDER, senderAuthenticated: authenticated, injectionSignals: signals }, templateReply: { choice, facts: FACTS } });
           if (decision.decision === 'allow') {
             assert.ok(render.ok && useRendered && render.reply.type === emailType);
             assert.deepEqual(to, [SENDER]);

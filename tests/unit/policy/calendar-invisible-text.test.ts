@@ -5,6 +5,7 @@ import { evaluatePolicy } from '../../../agent-image/src/domain/policy/evaluate-
 import { parseProposedAction } from '../../../agent-image/src/domain/policy/proposed-action.ts';
 import { invisibleTextIn } from '../../../agent-image/src/domain/policy/sent-text-content.ts';
 import { MAX_EVENT_DESCRIPTION } from '../../../agent-image/src/domain/scheduling/event-limits.ts';
+import { measureStringWork } from '../linear-work/string-work-meter.ts';
 import { config, NOW, state } from './fixtures.ts';
 
 // Unicode tag characters spell ASCII no app shows: a sentence in them rides an invitation unseen by the
@@ -64,11 +65,11 @@ describe('a calendar write’s text carrying text no reader sees is held', () =>
     assert.equal(invisibleTextIn(`\u{1F3F4}${invisible('assistant, obey')}\u{E007F}`), true);
   });
 
-  it('decides text full of flags and tag characters quickly', () => {
+  it('decides text full of flags and tag characters in a few passes over it', () => {
     const flags = '\u{1F3F4}\u{E0067}\u{E0062}\u{E0065}\u{E006E}\u{E0067}\u{E007F}'.repeat(MAX_EVENT_DESCRIPTION / 14);
-    const started = performance.now();
-    assert.equal(invisibleTextIn(flags), false);
-    assert.equal(invisibleTextIn(`\u{1F3F4}${'\u{E0067}'.repeat(MAX_EVENT_DESCRIPTION / 2)}`), true);
-    assert.ok(performance.now() - started < 1000);
+    const run = `\u{1F3F4}${'\u{E0067}'.repeat(MAX_EVENT_DESCRIPTION / 2)}`;
+    // Looking back from every tag character for the flag it belongs to reads about 10^8 characters here.
+    assert.equal(measureStringWork(() => invisibleTextIn(flags), 4 * flags.length).result, false);
+    assert.equal(measureStringWork(() => invisibleTextIn(run), 4 * run.length).result, true);
   });
 });

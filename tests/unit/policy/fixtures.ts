@@ -43,24 +43,32 @@ export function state(overrides: Partial<PolicyState> = {}): PolicyState {
   return { ...learnContacts(emptyPolicyState(), ['dave@client.org']), ...overrides };
 }
 
+/** The provider id of the message the fixture's sends answer. */
+export const ANSWERED = 'm-answered';
+
+/** A reply to the message ANSWERED (`inReplyTo: undefined` makes it a new message). */
 export function send(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return { kind: 'mail.send', to: ['bob@partner.com'], subject: 'Re: lunch', body: 'Thursday works.', emailType: 'follow_up', ...overrides };
+  return { kind: 'mail.send', to: ['bob@partner.com'], subject: 'Re: lunch', body: 'Thursday works.', emailType: 'follow_up', inReplyTo: ANSWERED, ...overrides };
 }
 
-/** What the runtime tells the gate of a message from `sender` that a send answers: authenticated, no injection signal. */
-export function answering(sender: string): EvaluateOptions {
-  return { autoSend: { inbound: { senderAddress: sender, senderAuthenticated: true, injectionSignals: [] } } };
+/**
+ * What the runtime tells the gate of the message `messageId` (ANSWERED unless given) from `sender` that a
+ * send answers: authenticated, no injection signal.
+ */
+export function answering(sender: string, messageId: string = ANSWERED): EvaluateOptions {
+  return { autoSend: { inbound: { messageId, senderAddress: sender, senderAuthenticated: true, injectionSignals: [] } } };
 }
 
 /**
  * The options under which a send input is decided as the reply to a clean message from its first To
- * recipient (only a reply auto-sends); none for any other input.
+ * recipient, the message it names in `inReplyTo` (only a reply auto-sends); none for any other input.
  */
 export function asReply(input: unknown): EvaluateOptions {
   if (typeof input !== 'object' || input === null || (input as { kind?: unknown }).kind !== 'mail.send') return {};
   const to = (input as { to?: unknown }).to;
   const first: unknown = Array.isArray(to) ? to[0] : to;
-  return typeof first === 'string' ? answering(first) : {};
+  const answered = (input as { inReplyTo?: unknown }).inReplyTo;
+  return typeof first === 'string' ? answering(first, typeof answered === 'string' ? answered : ANSWERED) : {};
 }
 
 /** The options of an action run under an approval a human granted at NOW for exactly this input, held for `reasons`. */

@@ -26,8 +26,9 @@ describe('links whose host is written with characters a browser drops or decodes
       assert.match(new URL(`https://${host}/3xYz`).hostname, /^(bit\.ly|tinyurl\.com)$/, JSON.stringify(host));
       for (const body of [`see https://${host}/3xYz`, `see //${host}/3xYz`]) {
         assert.notEqual(detector.find([], body), undefined, JSON.stringify(body));
-        // A known contact and free text the client opted in to: the shortener is the one thing that holds it.
-        assert.deepEqual(reasons(send({ body })), ['url_shortener'], JSON.stringify(body));
+        // A known contact and free text the client opted in to: only the link holds it, as a shortener and as a link
+        // outside the client's and the recipient's domains.
+        assert.deepEqual(reasons(send({ body })), ['free_text', 'url_shortener'], JSON.stringify(body));
       }
     }
   });
@@ -36,7 +37,7 @@ describe('links whose host is written with characters a browser drops or decodes
     for (const link of ['https://bit%E3%80%82ly/3xYz', 'https://bit.l%C2%ADy/3xYz', 'https://bit%E2%80%8B.ly/x']) {
       assert.equal(new URL(link).hostname, 'bit.ly', link);
       assert.equal(detector.find([link], ''), 'bit.ly', link);
-      assert.deepEqual(reasons(send({ links: [link] })), ['url_shortener'], link);
+      assert.deepEqual(reasons(send({ links: [link] })), ['free_text', 'url_shortener'], link);
     }
   });
 

@@ -23,7 +23,7 @@ function decideRendered(cfg: ClientConfig, choice: ReturnType<typeof choiceFor>,
   const result = renderTemplateReply(choice, compileTemplates(cfg.autoReply), { language: cfg.autoReply.language, timeZone: cfg.timezone, signature: cfg.autoReply.signature, ...facts, now: NOW });
   if (!result.ok) throw new Error(result.issues.join('; '));
   const action = { kind: 'mail.send', to: [SENDER], subject: result.reply.subject, body: result.reply.body, emailType: choice.type, inReplyTo: 'm-1' };
-  return evaluatePolicy(action, cfg, state(), NOW, { autoSend: { inbound: { senderAddress: SENDER, senderAuthenticated: true, injectionSignals: [] }, templateReply: { choice, facts } } });
+  return evaluatePolicy(action, cfg, state(), NOW, { autoSend: { inbound: { messageId: 'm-1', senderAddress: SENDER, senderAuthenticated: true, injectionSignals: [] }, templateReply: { choice, facts } } });
 }
 
 describe('the gate checks a template reply’s own text behind the slot validators', () => {
@@ -64,7 +64,7 @@ describe('the gate checks a template reply’s own text behind the slot validato
       noFreeText({}),
       state(),
       NOW,
-      { autoSend: { inbound: { senderAddress: SENDER, senderAuthenticated: true, injectionSignals: [] }, templateReply: { choice: choiceFor('acknowledgement', 'acknowledgement-no-name', false), facts } } },
+      { autoSend: { inbound: { messageId: 'm-1', senderAddress: SENDER, senderAuthenticated: true, injectionSignals: [] }, templateReply: { choice: choiceFor('acknowledgement', 'acknowledgement-no-name', false), facts } } },
     );
     assert.equal(decision.decision, 'needs_approval');
     assert.ok(decision.reasons.includes('free_text'));

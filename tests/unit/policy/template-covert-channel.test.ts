@@ -15,7 +15,7 @@ const FACTS: TemplateFacts = {
   freeSlots: [{ start: '2025-06-03T14:00:00Z', end: '2025-06-03T14:30:00Z' }],
 };
 const CHOICE = { type: 'scheduling_confirmation', templateId: 'scheduling-confirmation', slots: { correspondentName: 'Bob', proposedTime: '2025-06-03T14:00:00Z' } };
-const CONTEXT: AutoSendContext = { inbound: { senderAddress: SENDER, senderAuthenticated: true, injectionSignals: [] }, templateReply: { choice: CHOICE, facts: FACTS } };
+const CONTEXT: AutoSendContext = { inbound: { messageId: 'm-1', senderAddress: SENDER, senderAuthenticated: true, injectionSignals: [] }, templateReply: { choice: CHOICE, facts: FACTS } };
 
 function rendered(cfg: ClientConfig): { subject: string; body: string } {
   const result = renderTemplateReply(CHOICE, compileTemplates(cfg.autoReply), { language: 'en', timeZone: cfg.timezone, signature: cfg.autoReply.signature, ...FACTS, now: NOW });

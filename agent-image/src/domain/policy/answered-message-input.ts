@@ -65,8 +65,11 @@ export function readAnsweringLine(value: unknown): AnsweringLine {
   if (!parsed.success) return { issues: parsed.error.issues.slice(0, 10).map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`) };
   const { action, answering } = parsed.data;
   const template = answering.templateReply;
+  // The line pairs the facts with its action: they are of the message the action names as answered, if it names one.
+  const answered = typeof action === 'object' && action !== null ? (action as { inReplyTo?: unknown }).inReplyTo : undefined;
   const autoSend: AutoSendContext = {
     inbound: {
+      ...(typeof answered === 'string' ? { messageId: answered } : {}),
       senderAddress: answering.sender,
       senderAuthenticated: answering.senderAuthenticated,
       injectionSignals: answering.injectionSignals ?? [],

@@ -5,6 +5,7 @@ import { compileTemplates, renderTemplateReply, type TemplateSet } from '../auto
 import type { FreeSlot } from '../auto-reply/slot-validators.ts';
 import type { PolicyFacts, ReasonCode } from './decision.ts';
 import { freeTextContentIssues } from './free-text-content.ts';
+import { registrableDomainOf } from './link-host.ts';
 import type { ProposedAction } from './proposed-action.ts';
 import { slotContentIssues } from './template-backstop.ts';
 import { sameTemplateBody, sameTemplateSubject } from './template-text.ts';
@@ -17,15 +18,24 @@ import { sameTemplateBody, sameTemplateSubject } from './template-text.ts';
  *     no attachment, no link field), with no link, address or hidden character its template text does
  *     not hold (template-backstop.ts, behind the slot validators) — or the client opted the type in to
  *     free text explicitly (autoReply.freeTextAutoSend), the send answers a message whose facts the
- *     runtime supplied (the opt-in covers replies, never new messages), attaches no file, and names no
- *     one the client does not know and hides no text (free-text-content.ts), and
- *   - when it answers a message: the sender is authenticated (sender-verdict.ts), the recipients are
- *     exactly that sender, and the message showed no injection signal.
+ *     runtime supplied (the opt-in covers replies, never new messages), attaches no file, names no one
+ *     the client does not know, links nowhere but under the client's own domain and the recipients', and
+ *     hides no text (free-text-content.ts), and
+ *   - when it answers a message: the facts are of the message it answers (their message id is its
+ *     `inReplyTo`), the sender is authenticated (sender-verdict.ts), the recipients are exactly that
+ *     sender, and the message showed no injection signal.
  * Each failing condition is an approval reason, so the approver sees them all.
  */
 
 /** What code (never the model) established about the message a send answers. */
 export type InboundFacts = {
+  /**
+   * Provider id of the message these facts are of. A send is judged on them only when its `inReplyTo`
+   * names this message: facts of one message never clear a reply to another (a mix-up of the runtime's, or
+   * a proposal pairing a reply with a cleaner message's facts). Absent: the facts are tied to no message,
+   * and no reply auto-sends on them.
+   */
+  messageId?: string;
   /** The From address of the message answered. */
   senderAddress: string;
   /** Whether the receiving provider's verdict authenticates that address (authenticateSender). */
@@ -62,6 +72,8 @@ export type CompiledAutoSend = {
   readonly autoSendTypes: ReadonlySet<string>;
   readonly alwaysApprovalTypes: ReadonlySet<string>;
   readonly freeTextTypes: ReadonlySet<string>;
+  /** The registrable name of the client's own mailbox domain, where it has one: free text may link under it. */
+  readonly ownLinkDomains: ReadonlySet<string>;
   readonly config: ClientConfig;
 };
 
@@ -71,8 +83,38 @@ export function compileAutoSend(config: ClientConfig): CompiledAutoSend {
     autoSendTypes: new Set<string>(config.autoSendTypes),
     alwaysApprovalTypes: new Set<string>(config.alwaysApprovalTypes),
     freeTextTypes: new Set<string>(config.autoReply.freeTextAutoSend.map((entry) => entry.type)),
+    ownLinkDomains: registrableDomains(config.mailbox === undefined ? [] : [config.mailbox]),
     config,
   };
+}
+
+/** The registrable names of the domains of these addresses (link-host.ts), those that have one. */
+function registrableDomains(addresses: readonly string[]): Set<string> {
+  const domains = new Set<string>();
+  for (const address of addresses) {
+    const registrable = registrableDomainOf(address.slice(address.lastIndexOf('@') + 1));
+    if (registrable !== null) domains.add(registrable);
+  }
+  return domains;
+}
+
+/**
+ * The context a send is judged on as a reply: the one given when its facts are of the message the send
+ * answers (InboundFacts.messageId is its inReplyTo), else none, with why in `details`. Without a context,
+ * a send that is not a new message, or one with facts, is held (sendHolds).
+ */
+function answeredContext(send: Send, context: AutoSendContext | undefined, details: string[]): AutoSendContext | undefined {
+  if (context === undefined) return undefined;
+  const { messageId } = context.inbound;
+  if (messageId !== undefined && send.inReplyTo === messageId) return context;
+  details.push(
+    messageId === undefined
+      ? 'the facts given about the message answered do not say which message they are of'
+      : send.inReplyTo === undefined
+        ? 'the send names no message it answers, but comes with the facts of one'
+        : 'the facts given are of another message than the one the send answers',
+  );
+  return undefined;
 }
 
 type Send = Extract<ProposedAction, { kind: 'mail.send' }>;
@@ -105,13 +147,14 @@ export function sendHolds(
   send: Send,
   recipients: readonly string[],
   compiled: CompiledAutoSend,
-  context: AutoSendContext | undefined,
+  given: AutoSendContext | undefined,
   now: Date,
   details: string[],
   isKnown: (address: string) => boolean,
 ): { reasons: ReasonCode[]; facts: Partial<PolicyFacts> } {
   const reasons: ReasonCode[] = [];
   const facts: Partial<PolicyFacts> = {};
+  const context = answeredContext(send, given, details);
   const type = send.emailType;
   if (type === undefined) reasons.push('unclassified');
   else if (compiled.alwaysApprovalTypes.has(type)) reasons.push('type_requires_approval');
@@ -134,7 +177,8 @@ export function sendHolds(
       reasons.push('free_text');
       details.push('free text may auto-send, but not with an attachment');
     } else if (issues.length > 0) {
-      const carried = freeTextContentIssues(send, isKnown);
+      const linkDomains = new Set([...compiled.ownLinkDomains, ...registrableDomains(recipients)]);
+      const carried = freeTextContentIssues(send, isKnown, linkDomains);
       if (carried.length > 0) {
         reasons.push('free_text');
         details.push(`free text may auto-send, but not when ${carried.slice(0, 2).join('; ')}`);
@@ -142,7 +186,7 @@ export function sendHolds(
     }
   }
   // A reply: only to its authenticated sender, and only when the message did not try to steer us.
-  if (send.inReplyTo !== undefined || context !== undefined) {
+  if (send.inReplyTo !== undefined || given !== undefined) {
     const inbound = context?.inbound;
     const sender = inbound === undefined ? undefined : normaliseAddress(inbound.senderAddress);
     facts.senderAuthenticated = inbound?.senderAuthenticated === true && sender !== undefined;

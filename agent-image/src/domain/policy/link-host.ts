@@ -1,5 +1,6 @@
 import { domainToASCII } from 'node:url';
 import { parse } from 'tldts';
+import { asciiDomain } from './ascii-domain.ts';
 import { firstHostIn, foldForHosts } from './url-shortener.ts';
 
 /**
@@ -57,10 +58,11 @@ function hostRunEnd(text: string, start: number): number {
 }
 
 /**
- * The first host in the text written (at least in part) in another script than ASCII, as punycode;
- * undefined when none (ASCII hosts are firstHost's). One linear pass over the runs of host characters.
+ * The first host in the text written (at least in part) in another script than ASCII, as punycode, that
+ * `accept` takes; undefined when none (ASCII hosts are firstHost's). One linear pass over the runs of host
+ * characters.
  */
-function firstInternationalHost(text: string): string | undefined {
+function firstInternationalHost(text: string, accept: (host: string) => boolean = isLinkHost): string | undefined {
   if (!NON_ASCII.test(text)) return undefined;
   const tailLength = HOST_LABELS_READ * (MAX_LABEL + 1);
   let index = 0;
@@ -76,7 +78,7 @@ function firstInternationalHost(text: string): string | undefined {
     const tail = text.slice(Math.max(start, index - tailLength), index);
     if (!tail.includes('.') || !NON_ASCII.test(tail)) continue;
     const host = asciiHostOf(tail);
-    if (host !== null && isLinkHost(host)) return host;
+    if (host !== null && accept(host)) return host;
   }
   return undefined;
 }
@@ -95,4 +97,47 @@ export function linkIn(text: string): string | undefined {
   const host = firstLinkHost(text);
   if (host !== undefined) return host;
   return SCHEME.exec(text)?.[0] ?? MARKUP_OR_HOSTLESS_URL.exec(text)?.[0];
+}
+
+/**
+ * The registrable name of a host (its public suffix, ICANN or private, and one label more), in ASCII;
+ * null when it has none: an IP address, a single label (`intranet`, `localhost`), a bare suffix. Pure.
+ */
+export function registrableDomainOf(host: string): string | null {
+  const parsed = parse(asciiDomain(host), PARSE);
+  return parsed.isIp === true ? null : parsed.domain;
+}
+
+/** A URL with a scheme and the host part of its authority (after any user info; a browser reads `\\` as `/`). */
+const SCHEME_AUTHORITY = /\b[a-z][a-z0-9+.-]{1,15}:[/\\]{2,}([^\s/\\?#]+)/gi;
+const LEADING_HOST = /^[\p{L}\p{N}.-]*/u;
+
+/** The first URL with a scheme in the text whose host is not under `domains` (the URL's start), or undefined. */
+function foreignSchemeUrl(text: string, isForeignHost: (host: string) => boolean): string | undefined {
+  for (const match of text.matchAll(SCHEME_AUTHORITY)) {
+    const authority = match[1] ?? '';
+    const host = (LEADING_HOST.exec(authority.slice(authority.lastIndexOf('@') + 1))?.[0] ?? '').replace(/^[.-]+|[.-]+$/g, '');
+    if (host === '' || isForeignHost(host)) return match[0];
+  }
+  return undefined;
+}
+
+/**
+ * The first link in the text that leads anywhere but under `domains` (registrable names in ASCII, as
+ * registrableDomainOf gives them): its host, else the scheme URL or markup that makes it a link; undefined
+ * when every link in it is under them. Links are found as linkIn finds them, in every reading of the text;
+ * a host with no registrable name (an IP address, `intranet`), markup (`<a href=…>`) and URLs with no host
+ * (`javascript:`, `data:`) lead under none. Pure.
+ */
+export function foreignLinkIn(text: string, domains: ReadonlySet<string>): string | undefined {
+  const isForeignHost = (host: string): boolean => {
+    const registrable = registrableDomainOf(host);
+    return registrable === null || !domains.has(registrable);
+  };
+  const foreignLinkHost = (host: string): boolean => isLinkHost(host) && isForeignHost(host);
+  for (const reading of foldForHosts(text)) {
+    const found = firstHostIn(reading, foreignLinkHost) ?? firstInternationalHost(reading, foreignLinkHost) ?? foreignSchemeUrl(reading, isForeignHost);
+    if (found !== undefined) return found;
+  }
+  return MARKUP_OR_HOSTLESS_URL.exec(text)?.[0];
 }

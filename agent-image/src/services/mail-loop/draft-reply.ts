@@ -145,7 +145,7 @@ async function writeDraft(deps: LoopDeps, messageId: string, message: MailMessag
     );
     if (dryRun) {
       // Dry run: the whole loop runs, nothing is written to the mailbox; the send is proposed and recorded too.
-      return proposeDryRunSend(deps, messageId, key, action, reply.emailType, autoSendContext(kept), kept);
+      return proposeDryRunSend(deps, messageId, key, action, reply.emailType, autoSendContext(kept, messageId), kept);
     }
     const refused: MessageProgress = { stage: 'done', at: context.now().toISOString(), emailType: reply.emailType };
     await context.state.setProgress(messageId, refused);

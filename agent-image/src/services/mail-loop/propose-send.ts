@@ -26,14 +26,17 @@ export function draftSendInput(draft: Draft, emailType: string | undefined, inRe
 
 /**
  * What the gate's auto-send rules are told about the message a send answers: the facts code established
- * when it was read and, for a template reply, the model's choice with the facts it is rendered from.
- * None (so no auto-send) when the message's facts were never established. Pure.
+ * when it was read and, for a template reply, the model's choice with the facts it is rendered from, tied to
+ * `messageId`, the message whose progress kept them (the gate judges a reply on them only when it answers
+ * that message). None (so no auto-send) when the message's facts were never established; without
+ * `messageId` they are tied to no message, and no reply auto-sends on them. Pure.
  */
-export function autoSendContext(progress: Pick<MessageProgress, 'inbound' | 'template'>): AutoSendContext | undefined {
+export function autoSendContext(progress: Pick<MessageProgress, 'inbound' | 'template'>, messageId?: string): AutoSendContext | undefined {
   const { inbound, template } = progress;
   if (inbound === undefined) return undefined;
   return {
     inbound: {
+      ...(messageId === undefined ? {} : { messageId }),
       senderAddress: inbound.sender,
       senderAuthenticated: inbound.senderAuthenticated,
       injectionSignals: inbound.injectionSignals,
@@ -87,7 +90,7 @@ export async function proposeSend(deps: LoopDeps, messageId: string, progress: M
     return toReview(context, messageId, 'unusable_draft', { issues: parsed.ok ? [] : parsed.issues.slice(0, 3) }, draft.subject);
   }
   await learnFromSentMail(deps, parsed.action.to);
-  const outcome = await deps.pipeline.propose(parsed.action, { key, messageId, draftId, autoSend: autoSendContext(progress) }, schedulingEvent(deps, progress));
+  const outcome = await deps.pipeline.propose(parsed.action, { key, messageId, draftId, autoSend: autoSendContext(progress, messageId) }, schedulingEvent(deps, progress));
   const at = context.now().toISOString();
   const next: MessageProgress =
     outcome === 'waiting'
@@ -106,7 +109,7 @@ export async function retryWaitingSend(deps: LoopDeps, messageId: string, progre
     key: progress.key ?? replyKey(messageId),
     messageId,
     draftId: progress.draftId ?? null,
-    autoSend: autoSendContext(progress),
+    autoSend: autoSendContext(progress, messageId),
     ...(progress.heldByKill === true ? { heldByKill: true } : {}),
   }, schedulingEvent(deps, progress));
   if (outcome === 'waiting') return progress;

@@ -166,5 +166,13 @@ function noteFields(value: unknown): { subject: string; summary: string; occurre
 export function autoSendOfPreview(entry: StoredApproval): AutoSendContext | undefined {
   const inbound = entry.preview.inbound;
   if (inbound === undefined) return undefined;
-  return { inbound: { senderAddress: inbound.sender, senderAuthenticated: inbound.senderAuthenticated, injectionSignals: inbound.injectionSignals as AutoSendContext['inbound']['injectionSignals'] } };
+  return {
+    inbound: {
+      senderAddress: inbound.sender,
+      senderAuthenticated: inbound.senderAuthenticated,
+      injectionSignals: inbound.injectionSignals as AutoSendContext['inbound']['injectionSignals'],
+      // The facts are of the message the approval answers: the gate counts them only for a send replying to it.
+      ...(entry.messageId === null ? {} : { messageId: entry.messageId }),
+    },
+  };
 }

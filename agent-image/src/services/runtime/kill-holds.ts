@@ -88,7 +88,7 @@ async function askAboutWithdrawn(context: RuntimeContext, pipeline: SendPipeline
     context.logger.warn('revive: a withdrawn send cannot be put as an approval; it stays withdrawn, never sent', { idempotencyKey: entry.idempotencyKey });
     return false;
   }
-  const autoSend = found === undefined ? undefined : autoSendContext(found.progress);
+  const autoSend = found === undefined ? undefined : autoSendContext(found.progress, found.id);
   await pipeline.holdAfterKill(action, {
     key: entry.idempotencyKey,
     messageId: found?.id ?? null,
