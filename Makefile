@@ -8,7 +8,7 @@ FLEET := $(NODE) orchestrator/src/cli/main.ts
 
 help:
 	@echo "make demo                    see the product: client demo on an emulated Gmail and model; prints the portal and an enrolment link"
-	@echo "make provision CLIENT=acme   provision a client's isolated agent (installs and builds what it needs)"
+	@echo "make provision CLIENT=acme   provision a client's isolated agent (installs and builds what it needs; CONFIRM=\"rail ...\" accepts guard rails its config crosses)"
 	@echo "make status CLIENT=acme      registry, container and scrape-target state of a client"
 	@echo "make list                    every client"
 	@echo "make deprovision CLIENT=acme remove a client's agent and network (PURGE=1 also deletes its data; REASON=\"...\" for the ops log)"
@@ -39,7 +39,7 @@ images: deps system
 # does not export them to the recipes' environment (exporting expands them); each is passed as one
 # single-quoted bash word, a ' inside written '\'' and a line break $'\n', after `--` so that a value
 # starting with - is the argument (refused by the CLI as a client id) and never an option.
-unexport CLIENT REASON PURGE
+unexport CLIENT REASON PURGE CONFIRM
 define newline
 
 
@@ -47,6 +47,9 @@ endef
 shell_word = '$(subst $(newline),'$$'\n'',$(subst ','\'',$(1)))'
 client_arg = $(call shell_word,$(value CLIENT))
 reason_arg = $(call shell_word,$(value REASON))
+# CONFIRM is a list of guard-rail ids separated by blanks: each one its own `--confirm=<word>` (the = keeps a
+# word starting with - the option's value, for the CLI to refuse by name).
+confirm_args = $(foreach rail,$(value CONFIRM),$(call shell_word,--confirm=$(rail)))
 
 define require_client
 	@if [ -z $(client_arg) ]; then echo "usage: make $@ CLIENT=<id>   (a DNS-1123 label such as acme)" >&2; exit 2; fi
@@ -57,7 +60,7 @@ demo: images
 
 provision: images
 	$(require_client)
-	@$(FLEET) provision -- $(client_arg)
+	@$(FLEET) provision $(confirm_args) -- $(client_arg)
 
 status: deps
 	$(require_client)

@@ -25,6 +25,15 @@ import type { AgentRuntimeKind, OrchestratorClient } from './orchestrator-client
 
 export type ClientSummary = ClientDescription['client'];
 
+/** What `fleet provision` sends besides the actor. */
+export interface ProvisionBody {
+  /** The client config YAML; default: the safe defaults. */
+  config?: string;
+  runtime?: AgentRuntimeKind;
+  /** Guard rails (by id) the config crosses that the operator accepts. */
+  confirm?: string[];
+}
+
 /** One line of the provisioning stream; an error line arrives as the FleetError it was. */
 export type ProvisionLine =
   { plan: string[] } | { event: SagaEvent } | { result: ProvisionResult } | { error: FleetError };
@@ -100,7 +109,7 @@ export class FleetApiClient {
   /** Provisions, delivering the plan, each step's event and then the result or the error as they happen. */
   provision(
     clientId: ClientId,
-    body: { config?: string; runtime?: AgentRuntimeKind },
+    body: ProvisionBody,
     onLine: (line: ProvisionLine) => void,
   ): Promise<void> {
     return this.#transport.stream(

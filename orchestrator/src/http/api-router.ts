@@ -85,7 +85,7 @@ export function createApiRouter(orchestrator: Orchestrator): Router {
     send({ plan: orchestrator.provision.plannedSteps() });
     try {
       const result = await orchestrator.provision.provision(
-        { clientId: request.params.id, configYaml: body.config, actor: body.actor, runtime: body.runtime },
+        { clientId: request.params.id, configYaml: body.config, actor: body.actor, runtime: body.runtime, confirm: body.confirm },
         (event) => send({ event }),
       );
       send({ result });

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { safeText } from '@agent-fleet/kernel/client-config';
+import { GUARD_RAIL_ID, MAX_GUARD_RAIL_CONFIRMATIONS, MAX_GUARD_RAIL_ID } from '../services/provision-guard-rails.ts';
 
 /**
  * Free text a person typed (a reason, a note, a summary): trimmed, 1..max characters, and no character a
@@ -37,6 +38,11 @@ export const provisionBodySchema = z
     actor: actorSchema.default('api'),
     /** The runtime the caller expects; the service refuses one that is not its own. */
     runtime: z.enum(['docker', 'kubernetes']).optional(),
+    /** Guard rails (by id) the config crosses that the actor accepts; the service refuses one it does not cross. */
+    confirm: z
+      .array(z.string().max(MAX_GUARD_RAIL_ID).regex(GUARD_RAIL_ID, 'must be a guard-rail id, such as permissions.mail.send'))
+      .max(MAX_GUARD_RAIL_CONFIRMATIONS)
+      .default([]),
   })
   .strict();
 

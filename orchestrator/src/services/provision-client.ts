@@ -10,6 +10,7 @@ import type { OrchestratorMetrics } from '../observability/metrics.ts';
 import type { ClientOperationGuard } from './client-operation-guard.ts';
 import { ClientSubnets } from './client-subnets.ts';
 import { STALE_OPERATION_MS, withOperationHeartbeat } from './operation-heartbeat.ts';
+import { provisionGuardRails, provisionGuardRailsView, recordProvisionConfirmations, type ProvisionGuardRailsView } from './provision-guard-rails.ts';
 import { provisionSteps, type ProvisionContext, type ProvisionStepDependencies } from './provision-steps.ts';
 
 export type { ProvisionSecrets } from './provision-steps.ts';
@@ -24,6 +25,12 @@ export interface ProvisionRequest {
   agentEnvironment?: Record<string, string>;
   /** Untrusted: the runtime the caller expects (`fleet provision --runtime`); refused if it is not this one. */
   runtime?: unknown;
+  /**
+   * Untrusted: the guard rails (by id) the config crosses from the safe defaults that the actor accepts
+   * (`fleet provision --confirm`); recorded once the client is provisioned. One the config does not cross
+   * is refused before any side effect.
+   */
+  confirm?: unknown;
 }
 
 export type ProvisionResult =
@@ -38,6 +45,11 @@ export type ProvisionResult =
       steps: Array<{ step: string; durationMs: number }>;
       /** Host problems ops should fix (e.g. an old Docker Engine); the agent runs regardless. */
       warnings: string[];
+      /**
+       * The guard rails the config crosses from the safe defaults: confirmed (and recorded), and left
+       * unconfirmed. Absent from an orchestrator older than the CLI reading it.
+       */
+      guardRails?: ProvisionGuardRailsView;
     };
 
 export type ProvisionEvent = SagaEvent;
@@ -87,6 +99,8 @@ export class ProvisionClientService {
     const { clientId, configYaml, config } = this.validate(request);
     checkRequestedRuntime(request.runtime, this.deps.runtime.kind);
     const now = this.deps.clock.now();
+    const onboardingStartedAt = config.onboarding.startedAt ?? now.toISOString();
+    const guardRails = provisionGuardRails(config, onboardingStartedAt, request.confirm, now);
     const claimStartedAt = performance.now();
     const context: ProvisionContext = {
       clientId,
@@ -94,7 +108,7 @@ export class ProvisionClientService {
       configYaml,
       provider: config.provider,
       admins: config.admins,
-      onboardingStartedAt: config.onboarding.startedAt ?? now.toISOString(),
+      onboardingStartedAt,
       agentEnvironment: request.agentEnvironment ?? {},
       createdRow: false,
       previousStatus: null,
@@ -181,6 +195,7 @@ export class ProvisionClientService {
       details: { operationId: context.operationId, runtime: this.deps.runtime.kind, subnet: context.subnet, image: this.deps.config.agent.image },
     });
     await recordFreeTextOptIns(this.deps.registry, { actor: request.actor, clientId, config });
+    await recordProvisionConfirmations(this.deps.registry, { actor: request.actor, clientId, operationId: context.operationId, confirmed: guardRails.confirmed });
     logger.info('client provisioned', { subnet: context.subnet });
     const endpoints = context.endpoints!;
     const warnings = await this.deps.runtime.preflightWarnings().catch((error: unknown) => [`could not check the host: ${(error as Error).message}`]);
@@ -194,6 +209,7 @@ export class ProvisionClientService {
       subnet: context.subnet!,
       steps: timings,
       warnings,
+      guardRails: provisionGuardRailsView(guardRails),
     };
   }
 

@@ -116,7 +116,7 @@ describe('the fleet program', () => {
     const provision = program.commands.find((command) => command.name() === 'provision');
     assert.deepEqual(
       provision?.options.map((option) => option.flags),
-      ['-c, --config <file>', '--runtime <runtime>'],
+      ['-c, --config <file>', '--runtime <runtime>', '--confirm <rail...>'],
     );
   });
 

@@ -9,9 +9,10 @@ import {
   formatProvisionResult,
   formatReconcileReport,
 } from '../format/clients.ts';
-import type { AgentRuntimeKind } from '../orchestrator-client.ts';
+import type { ProvisionBody } from '../fleet-api-client.ts';
 import { readClientConfigFile, runtimeOption } from '../options.ts';
 import { provisionWithProgress } from '../provision-progress.ts';
+import { formatProvisionGuardRails, provisionConfirmations } from './provision-guard-rails.ts';
 
 /** The fleet CA certificate the agents' control APIs are verified against (docs/tls.md). */
 function fleetCaCertificateOf(context: CliContext): string {
@@ -31,9 +32,14 @@ export function registerLifecycleCommands(program: Command, context: CliContext)
       '--runtime <runtime>',
       'docker or kubernetes: the runtime the orchestrator must run (it picks FLEET_RUNTIME when the CLI starts it)',
     )
-    .action(async (rawClientId: string, options: { config?: string; runtime?: string }) => {
+    .option(
+      '--confirm <rail...>',
+      'guard rails the config crosses from the safe defaults that you accept, by id (repeatable; recorded once provisioned)',
+    )
+    .action(async (rawClientId: string, options: { config?: string; runtime?: string; confirm?: string[] }) => {
       const clientId = parseClientId(rawClientId);
-      const body: { config?: string; runtime?: AgentRuntimeKind } = {};
+      const confirm = provisionConfirmations(options.confirm);
+      const body: ProvisionBody = confirm.length === 0 ? {} : { confirm };
       if (options.runtime !== undefined) {
         body.runtime = runtimeOption(options.runtime);
         await context.checkRuntimeForNewService(body.runtime);
@@ -43,7 +49,12 @@ export function registerLifecycleCommands(program: Command, context: CliContext)
       const api = await context.api(body.runtime === undefined ? {} : { runtime: body.runtime });
       const result = await provisionWithProgress(api, clientId, body, context.json ? null : context.io.stdout);
       if (result.outcome === 'provisioned') for (const warning of result.warnings) context.warn(warning);
-      context.print(result, () => formatProvisionResult(result, fleetCaCertificateOf(context)));
+      // An active client is left as it is: its config, and so what --confirm named, were not applied.
+      if (result.outcome === 'already-active' && confirm.length > 0)
+        context.warn(`${clientId} is already active: nothing was provisioned and no guard rail was confirmed`);
+      context.print(result, () =>
+        [formatProvisionResult(result, fleetCaCertificateOf(context)), ...formatProvisionGuardRails(result)].join('\n'),
+      );
     });
 
   program

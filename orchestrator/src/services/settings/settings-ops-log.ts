@@ -32,6 +32,32 @@ function guardRailsOf(reported: unknown, crossed: readonly string[]): { rails: s
   return { rails: [...fromAgent, ...unreported].filter((rail) => kept.has(rail)), unreported, dropped: all.length - kept.size };
 }
 
+/**
+ * How a guard rail's crossing is recorded: confirmed by the actor (`confirmed`, what the doctor reads as an
+ * accepted departure), or not (made by editing the config file, not reported by the agent). One form for
+ * every way a rail is crossed (a settings version, a provisioning), so the doctor reads them alike. Pure.
+ */
+export function guardRailEntry(input: {
+  actor: string;
+  clientId: string;
+  /** The rail's id (`permissions.mail.send`). */
+  rail: string;
+  /** The risk accepted, in plain words. */
+  risk: string;
+  outcome: 'confirmed' | 'not-reported-by-agent' | 'made-by-config-file';
+  /** What made the crossing (a version, a provisioning operation). */
+  details: Record<string, unknown>;
+}): NewOpsLogEntry {
+  return {
+    actor: input.actor,
+    action: GUARD_RAIL_ACTION,
+    clientId: input.clientId,
+    reason: input.risk,
+    outcome: input.outcome,
+    details: { rail: input.rail, ...input.details },
+  };
+}
+
 /** A version as the agent reports it (history leaves the document out). */
 export type VersionSummary = Omit<SettingsVersion, 'config'>;
 
@@ -74,14 +100,16 @@ export function settingsChangeEntries(input: {
     },
   ];
   for (const rail of guardRails.rails) {
-    entries.push({
-      actor,
-      action: GUARD_RAIL_ACTION,
-      clientId,
-      reason: risks.get(rail) ?? rail,
-      outcome: guardRails.unreported.has(rail) ? 'not-reported-by-agent' : version.source === 'api' ? 'confirmed' : 'made-by-config-file',
-      details: { rail, version: version.version, author: describeAuthor(version.author) },
-    });
+    entries.push(
+      guardRailEntry({
+        actor,
+        clientId,
+        rail,
+        risk: risks.get(rail) ?? rail,
+        outcome: guardRails.unreported.has(rail) ? 'not-reported-by-agent' : version.source === 'api' ? 'confirmed' : 'made-by-config-file',
+        details: { version: version.version, author: describeAuthor(version.author) },
+      }),
+    );
   }
   const before = new Set(previous.autoReply.freeTextAutoSend.map((entry) => entry.type));
   for (const entry of next.autoReply.freeTextAutoSend.filter((candidate) => !before.has(candidate.type))) {
