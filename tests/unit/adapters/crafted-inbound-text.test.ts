@@ -16,6 +16,7 @@ import type { MailMessage, MailProvider } from '../../../agent-image/src/ports/m
 import { forModel } from '../../../agent-image/src/services/mail-loop/email-for-model.ts';
 import { GmailEmulator } from '../../emulators/gmail-emulator.ts';
 import { GraphEmulator } from '../../emulators/graph-emulator.ts';
+import { measureStringWork } from '../linear-work/string-work-meter.ts';
 import { googleOAuth, graphTokenSource } from '../../helpers/oauth-tokens.ts';
 
 const FULL = { 'mail.read': true, 'mail.draft': true, 'mail.send': true, 'mail.label': true, 'mail.move': true };
@@ -157,17 +158,16 @@ describe('crafted inbound text: drafts and HTML', () => {
     }
   });
 
-  it('Graph: an HTML body served where text was asked for is read as text, in time linear in its size', () => {
+  it('Graph: an HTML body served where text was asked for is read as text, in work linear in its size (a run of "<" in one pass)', () => {
     const message = graphMessage({
       id: 'o-1',
       from: { emailAddress: { address: 'eve@evil.example' } },
       body: { contentType: 'html', content: '<html><head><title>T</title></head><body><p>Hello &amp; welcome</p><div>Pay &#8364;5 &#x2192; now</div><br>bye</body></html>' },
     });
     assert.equal(message.textBody, 'T\nHello & welcome\n\nPay €5 → now\n\nbye');
-    const started = performance.now();
-    const hostile = htmlFallbackText(`${'<'.repeat(200_000)}${'<a'.repeat(100_000)}${'&#'.repeat(100_000)}`);
-    // Room for a loaded machine: the quadratic fallback took 26 s on a tenth of this.
-    assert.ok(performance.now() - started < 3_000, 'a run of "<" is read in one pass');
+    // A fallback that looked for the end of a tag from every "<" read about 10^11 characters here.
+    const html = `${'<'.repeat(200_000)}${'<a'.repeat(100_000)}${'&#'.repeat(100_000)}`;
+    const { result: hostile } = measureStringWork(() => htmlFallbackText(html), 16 * html.length);
     assert.ok(hostile.startsWith('<<<'));
   });
 });

@@ -9,7 +9,10 @@ import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { GraphMailProvider } from '../../../agent-image/src/adapters/graph/graph-mail-provider.ts';
 
-/** A loopback Graph whose every answer `respond` writes by hand; the open responses end on close. */
+/**
+ * A loopback Graph whose every answer `respond` writes by hand; the open responses end on close. Each
+ * exchange's deadline is a signal the test fires (`deadlines`), never a clock.
+ */
 async function handWrittenGraph(respond: (response: ServerResponse) => void) {
   const open: ServerResponse[] = [];
   const server = createServer((request, response) => {
@@ -19,26 +22,45 @@ async function handWrittenGraph(respond: (response: ServerResponse) => void) {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const provider = new GraphMailProvider({ tokens: { getAccessToken: async () => 't' }, baseUrl: base, canSend: false, timeoutMs: 300, logger: createSilentLogger() });
+  const deadlines: { timeoutMs: number; controller: AbortController }[] = [];
+  const deadlineSignal = (timeoutMs: number) => {
+    const controller = new AbortController();
+    deadlines.push({ timeoutMs, controller });
+    return controller.signal;
+  };
+  const provider = new GraphMailProvider({ tokens: { getAccessToken: async () => 't' }, baseUrl: base, canSend: false, timeoutMs: 300, deadlineSignal, logger: createSilentLogger() });
   const close = async () => {
     for (const response of open) response.destroy();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   };
-  return { provider, close };
+  return { provider, close, deadlines };
 }
 
 describe('bounded Graph answers', () => {
-  // The hang guard only keeps a broken bound from stalling the run; the assertion is on what ended the answer.
-  it('an answer whose body stalls ends at the timeout as no answer, retryable', { timeout: 60_000 }, async () => {
+  it('an answer whose body stalls ends at its deadline as no answer, retryable', async () => {
+    // A message read asks two things at once (the message, the Sent Items folder): both answers stall.
+    let stalls = 0;
+    let bothStalled!: () => void;
+    const stalled = new Promise<void>((resolve) => (bothStalled = resolve));
     const graph = await handWrittenGraph((response) => {
       response.writeHead(200, { 'content-type': 'application/json' });
-      response.write('{"id":"AAMk1","subject":"');
+      response.write('{"id":"AAMk1","subject":"', () => ++stalls === 2 && bothStalled());
     });
     try {
-      await assert.rejects(graph.provider.getMessage('AAMk1'), (error: unknown) => {
+      const answer = graph.provider.getMessage('AAMk1');
+      await stalled;
+      assert.deepEqual(
+        graph.deadlines.map((deadline) => deadline.timeoutMs),
+        [300, 300],
+        'a deadline of the configured length on each exchange',
+      );
+      for (const { controller } of graph.deadlines) controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
+      // Were a deadline not on its body's read, the server's hang-up would end the answer, with another cause.
+      setImmediate(() => void graph.close());
+      await assert.rejects(answer, (error: unknown) => {
         assert.ok(error instanceof FleetError && error.code === 'unavailable' && error.retryable, String(error));
         const cause = error.cause as { code?: unknown } | undefined;
-        assert.equal(cause?.code, 'TimeoutError', 'ended by the timeout, not by the server or the body');
+        assert.equal(cause?.code, 'TimeoutError', 'ended by the deadline, not by the server or the body');
         return true;
       });
     } finally {

