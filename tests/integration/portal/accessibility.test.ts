@@ -27,6 +27,8 @@ const PAGES = [
   'export',
   'kill',
   'killed',
+  'kill-stopped',
+  'killed-again',
   'revive',
 ];
 

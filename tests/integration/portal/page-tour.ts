@@ -160,6 +160,14 @@ export async function tourPortal(
   await p.getByRole('button', { name: 'Stop the agent now' }).click();
   await p.getByRole('heading', { name: 'The agent is stopped' }).waitFor();
   await visit('killed', p);
+  // Pressed again: the page says it was stopped already, since when and by whom, before and after.
+  await p.goto(`${h.portal.url}/kill`);
+  await p.getByRole('button', { name: 'Apply the stop again' }).waitFor();
+  await visit('kill-stopped', p);
+  await p.getByLabel(/^Reason/).fill('Making sure it is stopped');
+  await p.getByRole('button', { name: 'Apply the stop again' }).click();
+  await p.getByRole('heading', { name: 'The agent was already stopped' }).waitFor();
+  await visit('killed-again', p);
   await p.goto(`${h.portal.url}/revive`);
   await visit('revive', p);
   await p.getByLabel(/^Reason/).fill('Checked, all fine');
