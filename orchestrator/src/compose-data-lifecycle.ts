@@ -38,6 +38,7 @@ import type { KillClientService } from './services/kill-client.ts';
 import type { SupportAccessService } from './services/support-access.ts';
 import { deleteClientEvidence, evidenceDirectory } from './services/incidents/evidence-files.ts';
 import { forgetIncidentRecipients } from './services/erasure/incident-recipients.ts';
+import { purgeClientStores } from './services/purge-client-stores.ts';
 import type { EgressRefusalLog } from './adapters/egress-proxy/egress-refusal-log.ts';
 
 /** The client's data from export to erasure: exports, encrypted backups, restores, erasures. */
@@ -54,6 +55,13 @@ export interface DataLifecycle {
   grants: MailboxGrants;
   /** Prometheus's stored series of each client, deleted by an erasure, a purge and the retention run's retries; absent without Prometheus. */
   metricsHistory: MetricsHistory | undefined;
+  /** Alertmanager's silences of each client, expired by an erasure, a purge and the retention run's retries; absent without Alertmanager. */
+  alertSilences: AlertSilences | undefined;
+  /**
+   * A purge's deletion of what the client left outside its volume and registry row (the deprovision's
+   * `onPurge`): the stores the erasure empties, from the same parts, so the two cannot drift apart.
+   */
+  purgeStores: (clientId: ClientId) => Promise<void>;
 }
 
 export interface DataLifecycleParts {
@@ -74,10 +82,10 @@ export interface DataLifecycleParts {
   guard: ClientOperationGuard;
   /** Subnet allocation, shared with provisioning: a closed client's export makes its network again. */
   subnets: ClientSubnets;
-  /** The egress proxy's refusal log, whose lines of a client an erasure removes; absent without one. */
+  /** The egress proxy's refusal log, whose lines of a client an erasure and a purge remove; absent without one. */
   egressRefusals?: Pick<EgressRefusalLog, 'forgetClient'> | undefined;
-  /** The client portal's store, whose admins an erasure forgets; absent with an outside registry. */
-  portalStore?: Pick<PortalStore, 'knownAdmins' | 'forgetAdmin'> | undefined;
+  /** The client portal's store, which an erasure and a purge empty of the client; absent with an outside registry and none given. */
+  portalStore?: Pick<PortalStore, 'forgetClient'> | undefined;
   /** The incident records, whose notifications an erasure strips of the client's people. */
   incidentStore: IncidentStore;
   /** The orchestrator's per-client counters that outlive a client (the egress proxy's), dropped by an erasure. */
@@ -135,6 +143,11 @@ export async function composeDataLifecycle(parts: DataLifecycleParts): Promise<D
   });
   const metricsHistory = composeMetricsHistory(config);
   const grants = new VaultMailboxGrants({ client: adminVault, logger, ...(parts.googleRevokeUrl === undefined ? {} : { googleRevokeUrl: parts.googleRevokeUrl }) });
+  const alertSilences = composeAlertSilences(parts.alertmanagerUrl);
+  const evidence = { deleteClientBundles: (clientId: ClientId) => deleteClientEvidence(evidenceDirectory(config.homeDir), clientId) };
+  const incidents = { forgetClientRecipients: (clientId: ClientId) => forgetIncidentRecipients(parts.incidentStore, clientId) };
+  const purgeStores = (clientId: ClientId) =>
+    purgeClientStores({ registry, grants, backups: backupStore, evidence, incidents, egressRefusals: parts.egressRefusals, portal: parts.portalStore, secrets, logger }, clientId);
   const erasure = new EraseClientService({
     registry,
     runtime,
@@ -143,11 +156,11 @@ export async function composeDataLifecycle(parts: DataLifecycleParts): Promise<D
     keys,
     grants,
     backups: backupStore,
-    evidence: { deleteClientBundles: (clientId) => deleteClientEvidence(evidenceDirectory(config.homeDir), clientId) },
-    incidents: { forgetClientRecipients: (clientId) => forgetIncidentRecipients(parts.incidentStore, clientId) },
+    evidence,
+    incidents,
     egressRefusals: parts.egressRefusals,
     metricsHistory,
-    alertSilences: composeAlertSilences(parts.alertmanagerUrl),
+    alertSilences,
     ownMetrics: parts.ownMetrics,
     kill: parts.kill,
     guard: parts.guard,
@@ -171,7 +184,7 @@ export async function composeDataLifecycle(parts: DataLifecycleParts): Promise<D
     secrets,
   });
   const backups = new ClientBackups({ config, registry, runtime, backups: backupStore, guard: parts.guard, logger });
-  return { exports, backupStore, backups, restore, erasure, signer, grants, metricsHistory };
+  return { exports, backupStore, backups, restore, erasure, signer, grants, metricsHistory, alertSilences, purgeStores };
 }
 
 /** The data-lifecycle gauges (erasure deadlines, newest backups) on the orchestrator's metrics registry. */

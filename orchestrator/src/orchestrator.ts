@@ -46,7 +46,6 @@ import { agentConfigDocumentOf, TlsArmedRuntime } from './services/agent-tls/tls
 import { composeHostFirewall } from './compose-host-firewall.ts';
 import { composeAlertSilences, composeDataLifecycle, composeMetricsHistory, registerDataLifecycleGauges, type DataLifecycle } from './compose-data-lifecycle.ts';
 import { composeIncidentResponse } from './compose-incidents.ts';
-import { forgetIncidentRecipients } from './services/erasure/incident-recipients.ts';
 import { composeDoctor } from './compose-doctor.ts';
 import { composeTeam, type TeamAccess } from './compose-team.ts';
 import type { OnboardingCheckStore } from './ports/onboarding-probes.ts';
@@ -54,7 +53,6 @@ import type { PortalStore } from './ports/portal-store.ts';
 import type { TeamStore } from './ports/team-store.ts';
 import type { OnboardingDoctor } from './services/doctor/onboarding-doctor.ts';
 import type { IncidentStore } from './ports/incident-store.ts';
-import { deleteClientEvidence, evidenceDirectory } from './services/incidents/evidence-files.ts';
 import type { IncidentResponse } from './services/incidents/incident-response.ts';
 import { unavailableIncidentStore } from './services/incidents/unavailable-incident-store.ts';
 import { ClientOperationGuard } from './services/client-operation-guard.ts';
@@ -122,7 +120,7 @@ export interface OrchestratorOverrides {
   teamStore?: TeamStore;
   /** Where the last onboarding check of each client is kept (the registry's database). */
   onboardingStore?: OnboardingCheckStore;
-  /** The client portal's store as the doctor reads it (admins' enrolment), when the registry is given from outside. */
+  /** The client portal's store (the doctor reads admins' enrolment in it; an erasure and a purge empty it of the client), when the registry is given from outside. */
   portalStore?: PortalStore;
 }
 
@@ -157,6 +155,8 @@ export async function createOrchestrator(
   const opened = overrides.registry ? null : await openRegistry({ databaseUrl: config.databaseUrl, homeDir: config.homeDir, logger });
   const registry = overrides.registry ?? opened!.registry;
   const incidentStore = overrides.incidentStore ?? opened?.incidentStore ?? unavailableIncidentStore;
+  // One portal store for the portal, the doctor and the client's deletion (erasure, purge): none may miss what another wrote.
+  const portalStore = overrides.portalStore ?? opened?.portalStore;
   if (opened !== null && Object.values(opened.sealedNow).some((count) => count > 0)) {
     logger.info('registry rows written before sealing are sealed now', opened.sealedNow);
   }
@@ -236,9 +236,6 @@ export async function createOrchestrator(
     metricsHistory: composeMetricsHistory(config),
     ownMetrics: ownClientMetrics,
     alertSilences: composeAlertSilences(config.doctor.alertmanagerUrl),
-    // Closure after the retention period: the client's backups, incident evidence and the names of its people told of
-    // an incident go with its secrets and key; its mailbox grant is revoked at the provider first (it is read from the
-    // secrets), as the erasure does: deleting our copy of a refresh token leaves the grant itself valid.
     extension: {
       // The removed agent's tokens would stay live until the next rotation, and its proxy listener would keep
       // its allow-list (its config) in memory and log under its id: both end with it.
@@ -246,17 +243,8 @@ export async function createOrchestrator(
         await secrets.revokeAgentTokens(clientId);
         await egress?.release(clientId);
       },
-      onPurge: async (clientId) => {
-        const record = await registry.getClient(clientId);
-        if (record !== null) {
-          const grant = await lifecycle.grants.revoke(clientId, record.provider);
-          logger.info('mailbox grant at purge', { client: clientId, outcome: grant.outcome });
-        }
-        await lifecycle.backupStore.deleteAll(clientId);
-        await deleteClientEvidence(evidenceDirectory(config.homeDir), clientId);
-        await forgetIncidentRecipients(incidentStore, clientId);
-        await secrets.removeClient(clientId);
-      },
+      // Closure after the retention period: what the erasure deletes outside the volume and the row (purge-client-stores.ts).
+      onPurge: (clientId) => lifecycle.purgeStores(clientId),
     },
   });
 
@@ -283,7 +271,7 @@ export async function createOrchestrator(
     incidentStore,
     egressRefusals,
     ownMetrics: ownClientMetrics,
-    portalStore: opened?.portalStore,
+    portalStore,
     googleRevokeUrl: overrides.googleRevokeUrl,
     alertmanagerUrl: config.doctor.alertmanagerUrl,
   });
@@ -291,11 +279,11 @@ export async function createOrchestrator(
   await lifecycle.backups.thawAll();
   let portal: FleetPortal | null = null;
   if (overrides.portal === true) {
-    if (opened === null) throw new FleetError('invalid_input', 'the client portal needs the orchestrator’s own registry');
+    if (opened === null || portalStore === undefined) throw new FleetError('invalid_input', 'the client portal needs the orchestrator’s own registry');
     const views = new AgentViewsService({ agents, control });
     const gateway = new ServicesClientGateway({ registry, agents, views, killer: kill, reviver: revive, support, review: { registry, runtime, control, secrets } });
     const settingsGateway = new ServicesSettingsGateway({ settings, registry });
-    const handle = await startPortal({ config: config.portal, store: opened.portalStore, gateway, settings: settingsGateway, clock, logger, ca, onAuthRefused: authFailures.portal });
+    const handle = await startPortal({ config: config.portal, store: portalStore, gateway, settings: settingsGateway, clock, logger, ca, onAuthRefused: authFailures.portal });
     portal = {
       handle,
       invites: new PortalInviteService({ registry, views, issue: (clientId, email) => handle.inviteAdmin(clientId, email) }),
@@ -314,7 +302,7 @@ export async function createOrchestrator(
   const team = await composeTeam({ homeDir: config.homeDir, store: overrides.teamStore ?? opened?.teamStore, registry, clock, onAuthRefused: authFailures.api });
   const doctor = await composeDoctor({
     ...{ config, registry, runtime, secretBackend, agents, control, support, clock, logger, metrics: metricsRegistry },
-    portalStore: overrides.portalStore ?? opened?.portalStore,
+    portalStore,
     store: overrides.onboardingStore ?? opened?.onboardingStore,
     internalNetwork: egress !== null,
   });
@@ -353,6 +341,7 @@ export async function createOrchestrator(
         retentionDays: config.retentionDays,
         metricsHistory: lifecycle.metricsHistory,
         ownMetrics: ownClientMetrics,
+        alertSilences: lifecycle.alertSilences,
         guard: clientOperations,
       }),
     reconcile: new ReconcileFleetService({

@@ -137,6 +137,13 @@ export interface PortalStore {
   knownAdmins(): Promise<AdminRef[]>;
   /** Deletes an admin's credentials, sessions and open enrolment links (removed from the client config). */
   forgetAdmin(admin: AdminRef): Promise<void>;
+  /**
+   * Deletes everything the portal keeps of a client (its deletion: an erasure or a purge): every credential,
+   * session, enrolment link (used ones too, which still hold the admin's sealed address until they expire) and
+   * used one-tap link record. Failed sign-in counts stay: they are kept by a one-way key of the address typed,
+   * not by client, and dropped a day after the last failure. Returns how many admins its rows named.
+   */
+  forgetClient(clientId: string): Promise<number>;
   /** Drops expired sessions, enrolment links, used-link records and stale failure counts. */
   purgeExpired(now: Date): Promise<void>;
 }

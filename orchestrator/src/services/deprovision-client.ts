@@ -18,6 +18,13 @@ import { operationLive } from './erasure/provisioning-abandoned.ts';
 import { expireAlertSilences } from './erasure/alert-silences-step.ts';
 import type { AlertSilences } from '../ports/alert-silences.ts';
 
+/**
+ * The outcome of the purge entry a purge writes before it removes anything: a purge cut off half way (after it
+ * deleted the registry row above all, when nothing else names the client) is then known to the retention run,
+ * which finishes it. Closed by the purge's `success` entry.
+ */
+export const PURGE_STARTED = 'started';
+
 export interface DeprovisionRequest {
   clientId: unknown;
   /**
@@ -115,6 +122,7 @@ export class DeprovisionClientService {
   private async removeAll(clientId: ClientId, claim: { operationId: string } | null, request: DeprovisionRequest): Promise<{ clientId: ClientId; purged: boolean }> {
     const { registry, runtime, targets, clock } = this.deps;
     const lost = () => new FleetError('conflict', `${clientId} was taken over by another operation while it was being deprovisioned; run the deprovision again`);
+    if (request.purge) await registry.appendOpsLog({ actor: request.actor, action: PURGE_ACTION, clientId, reason: null, outcome: PURGE_STARTED, details: {} });
     await targets.unregister(clientId);
     await runtime.stopAgent(clientId, 10);
     await runtime.removeAgent(clientId);

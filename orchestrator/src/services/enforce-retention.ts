@@ -5,9 +5,11 @@ import { isClosedStatus } from '../domain/client-status.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { ClientRecord, OpsLogEntry, Registry } from '../ports/registry.ts';
 import type { ClientOperationGuard } from './client-operation-guard.ts';
-import type { DeprovisionClientService } from './deprovision-client.ts';
+import { PURGE_STARTED, type DeprovisionClientService } from './deprovision-client.ts';
 import type { MetricsHistoryDeletion } from './erasure/metrics-history-step.ts';
 import { retryMetricsDeletions } from './erasure/metrics-history-retry.ts';
+import { retrySilencesExpiries } from './erasure/alert-silences-retry.ts';
+import type { AlertSilences } from '../ports/alert-silences.ts';
 import { ERASURE_REQUEST_ACTION, openErasureRequests } from './erasure/erasure-records.ts';
 
 const DAY_MS = 86_400_000;
@@ -29,6 +31,8 @@ export interface RetentionDependencies {
    */
   metricsHistory?: MetricsHistoryDeletion['metricsHistory'];
   ownMetrics?: MetricsHistoryDeletion['ownMetrics'];
+  /** Alertmanager's silences (absent: none configured): an expiry that failed at an erasure or a purge is tried again on every run until it succeeds. */
+  alertSilences?: AlertSilences | undefined;
   /**
    * The client operation guard provisioning claims ids under (the orchestrator's one): a deletion tried
    * again runs under it, so it cannot race a provisioning under the same id and take the new client's series.
@@ -62,8 +66,8 @@ function closedAt(client: ClientRecord, closures: ReadonlyMap<string, string>): 
  * Log retention after account closure: a deprovisioned client's volume (audit log included) and its
  * secrets are kept for the retention period, so the client can still ask for an export, then deleted
  * permanently; a purge cut off after it deleted the registry row is finished by the next run. Each
- * deletion is ops-logged under the actor "retention". Deleted clients' metrics history
- * whose deletion failed (at an erasure or a purge) is tried again.
+ * deletion is ops-logged under the actor "retention". Deleted clients' metrics history and Alertmanager
+ * silences whose deletion failed (at an erasure or a purge) are tried again.
  */
 export async function enforceRetention(deps: RetentionDependencies): Promise<string[]> {
   const purged = await purgeExpired(deps);
@@ -73,6 +77,13 @@ export async function enforceRetention(deps: RetentionDependencies): Promise<str
     }
   } catch (error) {
     deps.logger.error('retrying metrics-history deletions failed', { error });
+  }
+  try {
+    for (const retried of await retrySilencesExpiries(deps)) {
+      deps.logger.info('alert silences of a deleted client tried again', { client: retried.clientId, outcome: retried.outcome });
+    }
+  } catch (error) {
+    deps.logger.error('retrying alert-silence expiries failed', { error });
   }
   return purged;
 }
@@ -92,22 +103,29 @@ async function purgeExpired(deps: RetentionDependencies): Promise<string[]> {
       deps.logger.info('retention purge left for the next run: the client changed since it was listed', { client: client.id });
       return false;
     };
-    if (await purge(deps, client.id, since, stillDue)) purged.push(client.id);
+    if (await purge(deps, client.id, retentionReason(deps, since), stillDue)) purged.push(client.id);
   }
-  for (const { clientId, since } of unfinishedPurges(closures, clients, log)) {
-    if (Date.parse(since) > cutoff) continue;
+  for (const { clientId, since, purgeStartedAt } of unfinishedPurges(closures, clients, log)) {
+    const retentionOver = Date.parse(since) <= cutoff;
+    // A purge that started was decided then (by an operator, or by an earlier run): it is finished whenever.
+    if (!retentionOver && purgeStartedAt === undefined) continue;
+    const reason = retentionOver ? retentionReason(deps, since) : `retention: finishing the purge started ${(purgeStartedAt ?? since).slice(0, 10)}`;
     // Checked just before, as for a listed row: a client provisioned since under the id is not purged.
     const stillRowless = async () => (await deps.registry.getClient(parseClientId(clientId))) === null;
-    if (await purge(deps, clientId, since, stillRowless)) purged.push(clientId);
+    if (await purge(deps, clientId, reason, stillRowless)) purged.push(clientId);
   }
   return purged;
 }
 
+function retentionReason(deps: Pick<RetentionDependencies, 'retentionDays'>, since: string): string {
+  return `retention: closed ${since.slice(0, 10)}, kept ${deps.retentionDays} days`;
+}
+
 /** One purge, if `stillDue` says so just before it; a failure is logged and left for the next run. */
-async function purge(deps: RetentionDependencies, clientId: string, since: string, stillDue: () => Promise<boolean>): Promise<boolean> {
+async function purge(deps: RetentionDependencies, clientId: string, reason: string, stillDue: () => Promise<boolean>): Promise<boolean> {
   try {
     if (!(await stillDue())) return false;
-    await deps.deprovision.deprovision({ clientId, purge: true, actor: 'retention', reason: `retention: closed ${since.slice(0, 10)}, kept ${deps.retentionDays} days` });
+    await deps.deprovision.deprovision({ clientId, purge: true, actor: 'retention', reason });
     return true;
   } catch (error) {
     deps.logger.error('retention purge failed', { client: clientId, error });
@@ -116,15 +134,48 @@ async function purge(deps: RetentionDependencies, clientId: string, since: strin
 }
 
 /**
- * Clients closed in the ops log whose registry row is gone but whose deletion was never recorded: a purge
- * cut off after it deleted the row (before its metrics history, its alert silences and its record). Each
- * purge step is idempotent, so it is run again, rowless. Those with an open erasure request are the
- * erasure's to finish (its certificate, its deadline). Pure.
+ * When a purge of each client started (its first `started` entry) that no deletion or provisioning has
+ * closed since. Pure.
  */
-export function unfinishedPurges(closures: ReadonlyMap<string, string>, clients: readonly Pick<ClientRecord, 'id'>[], log: readonly OpsLogEntry[]): Array<{ clientId: string; since: string }> {
+export function startedPurges(entries: readonly OpsLogEntry[]): Map<string, string> {
+  const started = new Map<string, string>();
+  for (const entry of entries) {
+    if (entry.clientId === null) continue;
+    if (entry.outcome === 'success' && (entry.action === PROVISION_ACTION || CLIENT_DELETION_ACTIONS.has(entry.action))) started.delete(entry.clientId);
+    else if (entry.action === PURGE_ACTION && entry.outcome === PURGE_STARTED && !started.has(entry.clientId)) started.set(entry.clientId, entry.at);
+  }
+  return started;
+}
+
+export interface UnfinishedPurge {
+  clientId: string;
+  /** When its retention period started: its closure, or (never closed) when its purge started. */
+  since: string;
+  /** When a purge of it started, if one did: that purge is finished whatever the retention period. */
+  purgeStartedAt?: string;
+}
+
+/**
+ * Clients whose registry row is gone but whose deletion was never recorded: a purge cut off after it deleted
+ * the row (before its metrics history, its alert silences and its record). They are known by their closure
+ * in the ops log, or, for a client purged without being closed first (`deprovision --purge`), by the purge's
+ * `started` entry. Each purge step is idempotent, so it is run again, rowless. Those with an open erasure
+ * request are the erasure's to finish (its certificate, its deadline). Pure.
+ */
+export function unfinishedPurges(closures: ReadonlyMap<string, string>, clients: readonly Pick<ClientRecord, 'id'>[], log: readonly OpsLogEntry[]): UnfinishedPurge[] {
   const withRow = new Set<string>(clients.map((client) => client.id));
   const erasing = new Set(openErasureRequests(log).map((request) => request.clientId));
-  return [...closures].filter(([clientId]) => !withRow.has(clientId) && !erasing.has(clientId)).map(([clientId, since]) => ({ clientId, since }));
+  const started = startedPurges(log);
+  const rowless = new Set([...closures.keys(), ...started.keys()].filter((clientId) => !withRow.has(clientId) && !erasing.has(clientId)));
+  const purges: UnfinishedPurge[] = [];
+  for (const clientId of rowless) {
+    const closedAt = closures.get(clientId);
+    const purgeStartedAt = started.get(clientId);
+    if (purgeStartedAt === undefined) {
+      if (closedAt !== undefined) purges.push({ clientId, since: closedAt });
+    } else purges.push({ clientId, since: closedAt ?? purgeStartedAt, purgeStartedAt });
+  }
+  return purges;
 }
 
 /**

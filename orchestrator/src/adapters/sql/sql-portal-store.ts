@@ -141,6 +141,9 @@ class SqlLinkNonces implements LinkNonceStore {
 /** The tables that name an admin by address. */
 const ADMIN_ADDRESS_TABLES = ['portal_enrolments', 'portal_credentials', 'portal_sessions'] as const;
 
+/** The tables whose rows belong to one client (by `client_id`): all of them go with the client. */
+const CLIENT_TABLES = [...ADMIN_ADDRESS_TABLES, 'portal_used_links'] as const;
+
 /**
  * The portal's state in the registry database (PostgreSQL or PGlite), tables of migration 4. Admins'
  * addresses are sealed by `sealer` (deterministically: rows are still found by address), sign-in subjects
@@ -213,6 +216,19 @@ export class SqlPortalStore implements PortalStore {
       await tx.query('DELETE FROM portal_sessions WHERE client_id = $1 AND admin_email = $2', parameters);
       await tx.query('DELETE FROM portal_credentials WHERE client_id = $1 AND admin_email = $2', parameters);
       await tx.query('DELETE FROM portal_enrolments WHERE client_id = $1 AND admin_email = $2', parameters);
+    });
+  }
+
+  async forgetClient(clientId: string): Promise<number> {
+    return this.sql.transaction(async (tx) => {
+      const admins = await tx.query<{ admin_email: string }>(
+        `SELECT admin_email FROM portal_credentials WHERE client_id = $1
+         UNION SELECT admin_email FROM portal_sessions WHERE client_id = $1 AND admin_email IS NOT NULL
+         UNION SELECT admin_email FROM portal_enrolments WHERE client_id = $1`,
+        [clientId],
+      );
+      for (const table of CLIENT_TABLES) await tx.query(`DELETE FROM ${table} WHERE client_id = $1`, [clientId]);
+      return admins.length;
     });
   }
 

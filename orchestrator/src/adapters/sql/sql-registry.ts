@@ -25,7 +25,7 @@ const PER_CLIENT_TABLES = [
 ] as const;
 
 /** Where the portal keeps a client's admins (their passkeys, sessions, enrolment links): erasure deletes them first. */
-const PORTAL_ADMIN_TABLES = ['portal_enrolments', 'portal_credentials', 'portal_sessions'] as const;
+const PORTAL_ADMIN_TABLES = ['portal_enrolments', 'portal_credentials', 'portal_sessions', 'portal_used_links'] as const;
 
 type ClientRow = {
   id: string;

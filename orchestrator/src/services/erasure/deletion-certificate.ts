@@ -31,6 +31,15 @@ export interface ErasureStep {
   detail: string;
 }
 
+/** What an erasure keeps of the client, and why: said on every certificate, whatever its steps found. */
+export const KEPT_AFTER_ERASURE: readonly string[] = [
+  'the tombstone and this certificate, in the ops log: the proof of when the client was erased and at whose request',
+  "the client's ops-log entries, their actions, times and outcomes (their personal fields erased): the hash chain that proves the log unaltered covers them",
+  "the incidents that concerned the client, with when, how and by whom it was told (not whom) and each deleted evidence bundle's SHA-256: the fleet's own record of its incidents",
+  'failed portal sign-in counts: kept under a one-way key of the address typed, not by client, and dropped a day after the last failure',
+  "Alertmanager's alerts and expired silences of the client: its API deletes neither, its own retention drops them (--data.retention, 120 h by default)",
+];
+
 export interface DeletionCertificate {
   format: 'agent-fleet-deletion-certificate';
   version: 1;
@@ -49,6 +58,8 @@ export interface DeletionCertificate {
    */
   resumed: boolean;
   steps: ErasureStep[];
+  /** What stays of the client, and why (KEPT_AFTER_ERASURE); absent on certificates issued before it was said. */
+  kept?: readonly string[];
   tombstone: Tombstone;
   /** SHA-256 of the tombstone's canonical JSON: the registry keeps the tombstone, this proves it unchanged. */
   tombstoneSha256: string;
@@ -75,6 +86,7 @@ export function deletionCertificate(input: {
     withinDeadline: tombstone.erasedAt <= input.deadline,
     resumed: input.resumed ?? false,
     steps: input.steps,
+    kept: KEPT_AFTER_ERASURE,
     tombstone,
     tombstoneSha256: sha256Hex(canonicalJson(tombstone)),
   };

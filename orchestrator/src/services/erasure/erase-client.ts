@@ -24,7 +24,7 @@ import { STALE_OPERATION_MS } from '../operation-heartbeat.ts';
 import { eraseClientOpsLog, type OpsLogErasure } from './ops-log-erasure.ts';
 import { forgetMetricsHistory } from './metrics-history-step.ts';
 import { expireAlertSilences } from './alert-silences-step.ts';
-import { ALERT_SILENCES_RETRY_ACTION, pendingSilencesExpiry } from './alert-silences-retry.ts';
+import { expireSilencesAgain, pendingSilencesExpiry } from './alert-silences-retry.ts';
 
 export interface EraseDependencies {
   registry: Registry;
@@ -56,7 +56,7 @@ export interface EraseDependencies {
    */
   ownMetrics?: { forgetClient(clientId: ClientId): void } | undefined;
   /** The client portal's store (admins' credentials, sessions, enrolment links); absent without a portal store. */
-  portal?: Pick<PortalStore, 'knownAdmins' | 'forgetAdmin'> | undefined;
+  portal?: Pick<PortalStore, 'forgetClient'> | undefined;
   clock: Clock;
   logger: Logger;
 }
@@ -232,17 +232,9 @@ export class EraseClientService {
    */
   private async expireSilencesAgain(clientId: ClientId, log: readonly OpsLogEntry[], actor: string): Promise<ErasureStep | null> {
     const deletion = pendingSilencesExpiry(log, clientId);
-    if (deletion === null || this.deps.alertSilences === undefined) return null;
-    const step = await expireAlertSilences(this.deps, clientId);
-    await this.deps.registry.appendOpsLog({
-      actor,
-      action: ALERT_SILENCES_RETRY_ACTION,
-      clientId,
-      reason: null,
-      outcome: step.outcome === 'expired' ? 'success' : 'failed',
-      details: { deletionSeq: deletion.seq, deletionAction: deletion.action, deletedAt: deletion.at, step },
-    });
-    return step;
+    const alertSilences = this.deps.alertSilences;
+    if (deletion === null || alertSilences === undefined) return null;
+    return expireSilencesAgain({ ...this.deps, alertSilences }, clientId, deletion, actor);
   }
 
   private async certify(input: { clientId: ClientId; createdAt: string | null; request: ErasureRequest; actor: string; steps: ErasureStep[]; resumed: boolean }): Promise<EraseOutcome> {
@@ -303,11 +295,9 @@ export class EraseClientService {
     steps.push({ what: 'vault', outcome: 'deleted', detail: 'secrets, policy, token role, control token and the client key' });
     if (!(await keyGone(keys, clientId))) throw new FleetError('internal', `the key of ${clientId} still exists after its removal: erasure not certified`);
     steps.push({ what: 'data-key', outcome: 'destroyed', detail: 'every ciphertext under the client key (volume data key, backups) is unreadable' });
-    const portal = this.deps.portal;
-    if (portal) {
-      const admins = (await portal.knownAdmins()).filter((admin) => admin.clientId === clientId);
-      for (const admin of admins) await portal.forgetAdmin(admin);
-      steps.push({ what: 'portal', outcome: 'deleted', detail: `${admins.length} admins' passkeys, sessions and enrolment links` });
+    if (this.deps.portal) {
+      const admins = await this.deps.portal.forgetClient(clientId);
+      steps.push({ what: 'portal', outcome: 'deleted', detail: `${admins} admins' passkeys, sessions and enrolment links (used ones too), and the client's used one-tap links` });
     }
     const opsLog = await eraseClientOpsLog(registry, clientId, this.deps.clock.now());
     steps.push({ what: 'ops-log', outcome: 'erased', detail: opsLogDetail(opsLog) });
