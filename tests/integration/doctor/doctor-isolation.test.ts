@@ -102,6 +102,8 @@ describe('fleet doctor: isolation read back from the runtime', { timeout: 300_00
     await replacement.start();
     const item = await isolationItem();
     assert.equal(item?.status, 'fail');
-    assert.deepEqual(item?.evidence, ['root filesystem writable']);
+    // The finding, then the command that mends it (every open item ends with one).
+    assert.deepEqual(item?.evidence.filter((line) => !line.startsWith('fix: ')), ['root filesystem writable']);
+    assert.match(item?.evidence.at(-1) ?? '', new RegExp(`^fix: fleet provision ${clientId} `));
   });
 });
