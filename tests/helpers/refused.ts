@@ -1,5 +1,5 @@
-// The one check of a refusal the tests of placed files and credential files make: a FleetError of the
-// expected code whose message says what was refused.
+// The checks of a refusal the tests make: a FleetError of the expected code whose message says what was
+// refused, or the message of an invalid_input refusal for the test to match.
 import assert from 'node:assert/strict';
 import { isFleetError, type FleetErrorCode } from '@agent-fleet/kernel/fleet-error';
 
@@ -11,4 +11,26 @@ export async function refused(work: Promise<unknown>, code: FleetErrorCode, patt
     assert.match(error.message, pattern);
     return true;
   });
+}
+
+/** The message of the `invalid_input` FleetError `run` throws; fails the test when it accepts. */
+export function invalidInputMessage(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    assert.ok(isFleetError(error) && error.code === 'invalid_input', String(error));
+    return error.message;
+  }
+  assert.fail('accepted');
+}
+
+/** The message of the `invalid_input` FleetError `promise` rejects with; fails the test when it resolves. */
+export async function invalidInputMessageOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(isFleetError(error) && error.code === 'invalid_input', String(error));
+    return error.message;
+  }
+  assert.fail('accepted');
 }

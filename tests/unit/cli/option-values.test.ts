@@ -10,31 +10,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import { EXIT_CODES } from '../../../orchestrator/src/cli/exit-codes.ts';
 import { isoTimeOption, wholeHoursOption } from '../../../orchestrator/src/cli/options.ts';
 import { MAX_STANDARD_INPUT_BYTES, readStandardInput } from '../../../orchestrator/src/cli/secret-input.ts';
 import { runFleetCliBeforeService as fleet } from '../../helpers/fleet-cli.ts';
-
-function refusal(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    assert.ok(isFleetError(error) && error.code === 'invalid_input', String(error));
-    return error.message;
-  }
-  assert.fail('accepted');
-}
-
-async function asyncRefusal(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(isFleetError(error) && error.code === 'invalid_input', String(error));
-    return error.message;
-  }
-  assert.fail('accepted');
-}
+import { invalidInputMessage as refusal, invalidInputMessageOf as asyncRefusal } from '../../helpers/refused.ts';
 
 describe('fleet option values', () => {
   let dir: string;

@@ -8,7 +8,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseClientId } from '@agent-fleet/kernel/client-id';
-import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import { formatProvisionGuardRails, provisionConfirmations } from '../../../orchestrator/src/cli/commands/provision-guard-rails.ts';
 import { EXIT_CODES } from '../../../orchestrator/src/cli/exit-codes.ts';
 import { FleetApiClient } from '../../../orchestrator/src/cli/fleet-api-client.ts';
@@ -17,18 +16,9 @@ import { provisionWithProgress } from '../../../orchestrator/src/cli/provision-p
 import { provisionBodySchema } from '../../../orchestrator/src/http/request-schemas.ts';
 import type { ProvisionResult } from '../../../orchestrator/src/services/provision-client.ts';
 import { runFleetCliBeforeService as fleet } from '../../helpers/fleet-cli.ts';
+import { invalidInputMessage as refusal } from '../../helpers/refused.ts';
 
 const REPO = path.resolve(import.meta.dirname, '../../..');
-
-function refusal(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    assert.ok(isFleetError(error) && error.code === 'invalid_input', String(error));
-    return error.message;
-  }
-  assert.fail('accepted');
-}
 
 function provisioned(guardRails: NonNullable<Extract<ProvisionResult, { outcome: 'provisioned' }>['guardRails']>): ProvisionResult {
   return {

@@ -10,7 +10,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
-import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { AlertmanagerAlertSilences } from '../../../orchestrator/src/adapters/alertmanager/alertmanager-alert-silences.ts';
 import { EgressRefusalLog } from '../../../orchestrator/src/adapters/egress-proxy/egress-refusal-log.ts';
@@ -26,6 +25,7 @@ import { idleContainerRuntime, registerActiveClient } from '../../helpers/erasur
 import { registryBackends } from '../../helpers/registries.ts';
 import { registryPerTest } from '../../helpers/registry-per-test.ts';
 import { silence, startAlertmanagerEmulator } from './alertmanager-emulator.ts';
+import { dyingAfterRowDeletion } from '../../helpers/registry-faults.ts';
 
 const ACME = parseClientId('acme');
 const OTHER = parseClientId('acme-two');
@@ -65,23 +65,6 @@ function deprovisioning(registry: Registry, extra: Partial<DeprovisionDependenci
     clock: { now: () => NOW },
     logger: createSilentLogger(),
     ...extra,
-  });
-}
-
-/** A registry whose `reclaimDeletedRows` fails once: the purge dies right after it deleted the row. */
-function dyingAfterRowDeletion(registry: Registry): Registry {
-  let armed = true;
-  return new Proxy(registry, {
-    get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver) as unknown;
-      if (property === 'reclaimDeletedRows' && armed) {
-        return () => {
-          armed = false;
-          return Promise.reject(new FleetError('unavailable', 'cut off after the row was deleted (injected)'));
-        };
-      }
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
   });
 }
 

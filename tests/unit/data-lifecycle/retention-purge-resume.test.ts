@@ -4,7 +4,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { parseClientId } from '@agent-fleet/kernel/client-id';
-import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { PrometheusMetricsHistory } from '../../../orchestrator/src/adapters/prometheus/prometheus-metrics-history.ts';
 import type { OpsLogEntry, Registry } from '../../../orchestrator/src/ports/registry.ts';
@@ -15,6 +14,7 @@ import { idleContainerRuntime, registerActiveClient } from '../../helpers/erasur
 import { registryBackends } from '../../helpers/registries.ts';
 import { registryPerTest } from '../../helpers/registry-per-test.ts';
 import { seriesOf, startPrometheusEmulator, type PrometheusEmulator } from './prometheus-emulator.ts';
+import { dyingAfterRowDeletion } from '../../helpers/registry-faults.ts';
 
 const ACME = parseClientId('acme');
 const OTHER = parseClientId('acme-two');
@@ -22,23 +22,6 @@ const DAY_MS = 86_400_000;
 // The registry stamps ops-log entries with the wall clock: the closure happens now, the run 120 days on.
 const CLOSED_AT = new Date();
 const NOW = new Date(CLOSED_AT.getTime() + 120 * DAY_MS);
-
-/** A registry whose `reclaimDeletedRows` fails once: the purge dies right after it deleted the row. */
-function dyingAfterRowDeletion(registry: Registry): Registry {
-  let armed = true;
-  return new Proxy(registry, {
-    get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver) as unknown;
-      if (property === 'reclaimDeletedRows' && armed) {
-        return () => {
-          armed = false;
-          return Promise.reject(new FleetError('unavailable', 'cut off after the row was deleted (injected)'));
-        };
-      }
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  });
-}
 
 function retentionRun(registry: Registry, history: PrometheusMetricsHistory) {
   const guard = new ClientOperationGuard();

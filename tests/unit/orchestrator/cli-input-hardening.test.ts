@@ -8,24 +8,14 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { MAX_CONFIG_BYTES } from '@agent-fleet/kernel/client-config-document';
-import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import { EXIT_CODES } from '../../../orchestrator/src/cli/exit-codes.ts';
 import { readConfigFile } from '../../../orchestrator/src/cli/options.ts';
 import { readCliSession } from '../../../orchestrator/src/cli/session-file.ts';
 import { runFleetCliWithEnv, unstartableEnv, type FleetCliRun } from '../../helpers/fleet-cli.ts';
+import { invalidInputMessageOf as refusalOf } from '../../helpers/refused.ts';
 
 /** `fleet …` in process with the fleet home `home`, unable to reach or start a service. */
 const fleet = (home: string, ...args: string[]): Promise<FleetCliRun> => runFleetCliWithEnv(unstartableEnv(home), ...args);
-
-async function refusalOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(isFleetError(error) && error.code === 'invalid_input', String(error));
-    return error.message;
-  }
-  assert.fail('accepted');
-}
 
 describe('fleet CLI input', () => {
   let home: string;

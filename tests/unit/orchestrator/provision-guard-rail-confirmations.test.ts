@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
-import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import { departuresFromSafeDefaults, withDepartures } from '../../../orchestrator/src/domain/onboarding-config-checks.ts';
 import { foldRailConfirmations } from '../../../orchestrator/src/services/doctor/doctor-records.ts';
 import { FREE_TEXT_AUTO_SEND_RISK } from '@agent-fleet/kernel/client-config';
@@ -14,22 +13,13 @@ import { parseClientConfigYaml, renderClientConfigYaml } from '@agent-fleet/kern
 import { GUARD_RAIL_ACTION } from '../../../orchestrator/src/services/settings/settings-ops-log.ts';
 import { inProcessBackends } from '../../helpers/client-on-registry.ts';
 import { emptyRegistryBed, failingAtContainer, provisionServiceOver, recordingStandIns } from '../../helpers/client-operation-bed.ts';
+import { invalidInputMessageOf as refusal } from '../../helpers/refused.ts';
 
 const PASS = { status: 'pass' as const, evidence: ['checked'] };
 
 /** A config granting mail.send and raising the hourly limit: two rails beyond the safe defaults. */
 function widerConfig(clientId: ClientId): string {
   return [`client: ${clientId}`, 'permissions:', '  mail.send: true', 'rateLimits:', '  perHour: 40', '  perDay: 100', ''].join('\n');
-}
-
-async function refusal(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(isFleetError(error) && error.code === 'invalid_input', String(error));
-    return error.message;
-  }
-  assert.fail('accepted');
 }
 
 for (const backend of inProcessBackends) {
