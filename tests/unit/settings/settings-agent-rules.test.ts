@@ -24,7 +24,8 @@ after(async () => {
 });
 
 describe('an approval is re-checked under the settings in force when it runs', () => {
-  const action = send({ to: ['newbie@rival.example'], emailType: 'question' });
+  // A new message, not a reply: the reasons are the settings' alone, none about a message answered.
+  const action = send({ to: ['newbie@rival.example'], emailType: 'question', inReplyTo: undefined });
   const parsed = parseProposedAction(action);
   if (!parsed.ok || parsed.action.kind !== 'mail.send') throw new Error('fixture');
   const granted = (reasons: string[]) => {
