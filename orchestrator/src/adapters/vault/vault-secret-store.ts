@@ -149,7 +149,10 @@ export class VaultSecretStore implements SecretStore {
     )) as { data?: { version?: number } };
     const version = response.data?.version;
     if (typeof version !== 'number')
-      throw new FleetError('internal', 'vault did not return a secret version');
+      throw new FleetError(
+        'internal',
+        `Vault took the write of secret "${name}" but its answer carried no version, which a KV version 2 mount always returns: check that ${vaultNames(clientId).dataPrefix} is on a KV v2 mount (vault secrets list -detailed), then see the stored version with fleet secrets list ${clientId}`,
+      );
     this.logger.info('secret written', { client: clientId, name, version });
     return { version };
   }
@@ -211,7 +214,10 @@ export class VaultSecretStore implements SecretStore {
     };
     const version = key.data?.latest_version;
     if (typeof version !== 'number')
-      throw new FleetError('internal', 'vault did not return the data key version');
+      throw new FleetError(
+        'internal',
+        `Vault rotated the data key of ${clientId} but reading the key back gave no latest_version, which a transit key always has: check the transit mount (vault read ${keyPath}); data already sealed stays readable, as transit keeps every version until trimmed`,
+      );
     this.logger.info('data key rotated', { client: clientId, version });
     return { version };
   }
