@@ -1,7 +1,7 @@
 import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import type { Clock } from '../ports/clock.ts';
-import type { Registry } from '../ports/registry.ts';
+import type { OpsLogAppendGuard, OpsLogEntry, Registry } from '../ports/registry.ts';
 import type { AgentProxyService } from './agent-proxy.ts';
 import type { AdminNoticeOutcome, AgentViewsService } from './agent-views.ts';
 
@@ -19,12 +19,20 @@ export interface ApprovalNoticeLimits {
 
 export const DEFAULT_APPROVAL_NOTICE_LIMITS: ApprovalNoticeLimits = { perHour: 30, perDay: 200 };
 
-/** The ops-log action of one approval notice handed to the agent to mail; what the limits count across restarts. */
+/**
+ * The ops-log action of one approval notice reserved, just before it is handed to the agent to mail: what
+ * the limits count, across restarts and across orchestrators on the registry, unless its result releases it.
+ */
 export const APPROVAL_NOTICE_ACTION = 'approval-notice';
+/** The ops-log action of what became of a reserved notice (details.reservation: the reservation's seq). */
+export const APPROVAL_NOTICE_RESULT_ACTION = 'approval-notice-result';
 
 export interface ApprovalNoticeDependencies {
-  /** The ops log records each notice mailed, so that the limits hold across a restart of the orchestrator. */
-  registry: Pick<Registry, 'listClients' | 'appendOpsLog' | 'listOpsLog'>;
+  /**
+   * The ops log holds each notice, reserved there before it is mailed (a guarded append, decided under the
+   * log's lock), so that the limits hold across a restart and between orchestrators on the registry.
+   */
+  registry: Pick<Registry, 'listClients' | 'appendOpsLog' | 'appendOpsLogIf'>;
   agents: Pick<AgentProxyService, 'listApprovals'>;
   views: Pick<AgentViewsService, 'notice'>;
   /** Signs the one-tap link for an approval (the portal holds the key). */
@@ -52,20 +60,17 @@ interface PendingApproval {
  * a flood of mail from the client's own mailbox (using up its provider's daily sending quota, and burying
  * the admins in mails quoting the strangers' subjects): past `limits`, approvals wait, unmailed, in the
  * portal and the daily summary, and are mailed later while still pending, the soonest to expire first. One
- * approval whose notice fails does not hold up the others. Each notice mailed is in the ops log, and the
- * limits count from there before each notice: a restart loop does not start them afresh each time, and
- * orchestrators sharing the registry (the CLI's server and the portal, replicas) count each other's.
+ * approval whose notice fails does not hold up the others. Each notice is reserved in the ops log before it
+ * is handed over, by an append the registry makes only while the limits have room (decided under the log's
+ * lock): a restart loop does not start them afresh, and orchestrators sharing the registry (the CLI's server
+ * and the portal, replicas) cannot both take the last place. A hand-over that fails releases its place; one
+ * whose end was never recorded (a crash part way) keeps it: the limits err on the side of fewer mails.
  */
 export class ApprovalNoticeService {
   private readonly deps: ApprovalNoticeDependencies;
   private readonly clock: Clock;
   private readonly limits: ApprovalNoticeLimits;
   private readonly announced = new Map<string, Set<string>>();
-  /**
-   * Per client, when each notice handed over in the last 24 hours whose record the ops log refused was
-   * handed: the registry does not count those, this process does (fails closed) for as long as it lives.
-   */
-  private readonly unrecordedAt = new Map<string, number[]>();
   private readonly running = new Set<string>();
 
   constructor(deps: ApprovalNoticeDependencies) {
@@ -102,7 +107,9 @@ export class ApprovalNoticeService {
     const bySoonest = [...pending].sort((a, b) => a.expiresAt.getTime() - b.expiresAt.getTime());
     for (const approval of bySoonest) {
       if (known.has(approval.id)) continue;
-      if (limited || !(await this.withinLimits(clientId))) {
+      // A registry that cannot record the reservation stops the pass: nothing is mailed unrecorded.
+      const reservation = limited ? null : await this.reserve(clientId, approval.id);
+      if (reservation === null) {
         limited = true;
         held++;
         continue;
@@ -118,15 +125,17 @@ export class ApprovalNoticeService {
           // no longer pending. Asking again would fail the same way on every pass.
           known.add(approval.id);
           this.deps.logger.info('approval notice already settled by the agent', { client: clientId, approval: approval.id });
+          await this.settle(reservation, 'already-settled');
           continue;
         }
         this.deps.logger.warn('approval notice failed; tried again next time', { client: clientId, approval: approval.id, error });
+        await this.settle(reservation, 'failed');
         continue;
       }
       known.add(approval.id);
       handed++;
       this.deps.logger.info('approval notice handed to the agent', { client: clientId, outcome });
-      if (outcome !== 'skipped') await this.record(clientId, approval.id, outcome);
+      await this.settle(reservation, outcome === 'skipped' ? 'skipped' : 'success', outcome);
     }
     if (held > 0) {
       this.deps.logger.warn('approval notices held back: too many this hour or day; they wait in the portal', { client: clientId, held, limits: this.limits });
@@ -151,51 +160,45 @@ export class ApprovalNoticeService {
   }
 
   /**
-   * When the ops log says notices of the client were mailed in the last 24 hours (by this process, before a
-   * restart, or by another orchestrator on the registry): only the window the limits count, not every notice
-   * the client ever had. Read before each notice, not once: what the others mail is counted as it happens.
+   * Takes a place under the limits for one notice: the reservation entry, appended only while the client's
+   * last hour and last 24 hours (as the registry holds them at the append, every orchestrator's notices
+   * included) have room. Null when they have none.
    */
-  private async recordedTimes(clientId: string): Promise<number[]> {
-    const since = new Date(this.clock.now().getTime() - DAY_MS);
-    const entries = await this.deps.registry.listOpsLog({ clientId, actions: [APPROVAL_NOTICE_ACTION], since });
-    const times: number[] = [];
-    for (const entry of entries) {
-      const at = Date.parse(entry.at);
-      if (entry.outcome === 'success' && Number.isFinite(at)) times.push(at);
-    }
-    return times;
-  }
-
-  private async withinLimits(clientId: string): Promise<boolean> {
-    const now = this.clock.now().getTime();
-    const unrecorded = (this.unrecordedAt.get(clientId) ?? []).filter((at) => at > now - DAY_MS);
-    if (unrecorded.length > 0) this.unrecordedAt.set(clientId, unrecorded);
-    else this.unrecordedAt.delete(clientId);
-    const times = [...(await this.recordedTimes(clientId)), ...unrecorded];
-    const lastDay = times.filter((at) => at > now - DAY_MS).length;
-    const lastHour = times.filter((at) => at > now - HOUR_MS).length;
-    return lastDay < this.limits.perDay && lastHour < this.limits.perHour;
-  }
-
-  /**
-   * On the record, where the limits count it. If the ops log refuses the record, this pass stops (fails
-   * closed) and the notice still counts, here, for as long as this process lives.
-   */
-  private async record(clientId: string, approvalId: string, outcome: 'sent' | 'queued'): Promise<void> {
-    const at = this.clock.now();
-    try {
-      await this.deps.registry.appendOpsLog({
+  private async reserve(clientId: string, approvalId: string): Promise<OpsLogEntry | null> {
+    const now = this.clock.now();
+    const appended = await this.deps.registry.appendOpsLogIf(
+      {
         actor: 'system',
         action: APPROVAL_NOTICE_ACTION,
         clientId,
-        reason: 'one-tap approval link mailed to the client admins through the client mailbox',
-        outcome: 'success',
-        details: { approval: approvalId, delivery: outcome },
-        at: at.toISOString(),
+        reason: 'one-tap approval link to be mailed to the client admins through the client mailbox',
+        outcome: 'reserved',
+        details: { approval: approvalId },
+        at: now.toISOString(),
+      },
+      limitsGuard(clientId, now, this.limits),
+    );
+    return appended.outcome === 'appended' ? appended.entry : null;
+  }
+
+  /**
+   * Records what became of a reserved notice; any end but 'success' gives its place back. A record the ops
+   * log refuses leaves the reservation counting (fails closed): logged here, and the pass goes on, as the
+   * next reservation needs the registry anyway.
+   */
+  private async settle(reservation: OpsLogEntry, result: NoticeResult, delivery?: 'sent' | 'queued' | 'skipped'): Promise<void> {
+    try {
+      await this.deps.registry.appendOpsLog({
+        actor: 'system',
+        action: APPROVAL_NOTICE_RESULT_ACTION,
+        clientId: reservation.clientId,
+        reason: RESULT_REASONS[result],
+        outcome: result,
+        details: { reservation: reservation.seq, approval: reservation.details['approval'], ...(delivery === undefined ? {} : { delivery }) },
+        at: this.clock.now().toISOString(),
       });
     } catch (error) {
-      this.unrecordedAt.set(clientId, [...(this.unrecordedAt.get(clientId) ?? []), at.getTime()]);
-      throw error;
+      this.deps.logger.warn('approval notice result not recorded; its reservation keeps counting against the limits', { client: reservation.clientId, error });
     }
   }
 
@@ -210,4 +213,35 @@ export class ApprovalNoticeService {
       }
     }
   }
+}
+
+/** What became of a reserved notice: handed over, or (every other end) its place given back. */
+type NoticeResult = 'success' | 'skipped' | 'already-settled' | 'failed';
+
+const RESULT_REASONS: Record<NoticeResult, string> = {
+  success: 'one-tap approval link handed to the agent to mail to the client admins',
+  skipped: 'the agent did not mail the one-tap approval link (dry run, killed, or no mail.send)',
+  'already-settled': 'the agent had mailed this approval before, or it is no longer pending',
+  failed: 'the agent could not be asked to mail the one-tap approval link; asked again later',
+};
+
+/**
+ * Room for one more notice of the client at `now`: its reservations of the last 24 hours (entries from
+ * before reservations existed, outcome 'success', count as well), less those a result gave back.
+ */
+function limitsGuard(clientId: string, now: Date, limits: ApprovalNoticeLimits): OpsLogAppendGuard<'limited'> {
+  const since = new Date(now.getTime() - DAY_MS);
+  return {
+    reads: [
+      { clientId, actions: [APPROVAL_NOTICE_ACTION], since },
+      { clientId, actions: [APPROVAL_NOTICE_RESULT_ACTION], since },
+    ],
+    refusal: ([reservations = [], results = []]) => {
+      const released = new Set<unknown>(results.filter((result) => result.outcome !== 'success').map((result) => result.details['reservation']));
+      const counted = reservations.filter((entry) => !released.has(entry.seq)).map((entry) => Date.parse(entry.at));
+      const lastDay = counted.filter((at) => at > now.getTime() - DAY_MS).length;
+      const lastHour = counted.filter((at) => at > now.getTime() - HOUR_MS).length;
+      return lastDay < limits.perDay && lastHour < limits.perHour ? null : 'limited';
+    },
+  };
 }

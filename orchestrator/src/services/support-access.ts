@@ -81,7 +81,8 @@ export interface SupportAccessDependencies {
   linkIncident?: (incident: string, clientId: ClientId) => Promise<void>;
   /**
    * Whether a name is a member of the team now (TeamMembers.isMember): a request for anyone else is refused,
-   * whichever surface it came through. Absent: every name is taken for a member (unit beds without a team).
+   * whichever surface it came through, and so is a use of a grant by a name no longer on the team. Absent:
+   * every name is taken for a member (unit beds without a team).
    */
   isTeamMember?: (member: string) => Promise<boolean>;
 }
@@ -240,7 +241,8 @@ export class SupportAccessService {
    * identity changes could still end, those changes.
    */
   async hasActiveGrant(rawClientId: unknown, member: string): Promise<boolean> {
-    return (await this.activeGrantsOf(parseClientId(rawClientId), member)).length > 0;
+    const active = await this.activeGrantsOf(parseClientId(rawClientId), member);
+    return active.length > 0 && (await this.onTeam(member));
   }
 
   /**
@@ -253,6 +255,9 @@ export class SupportAccessService {
     const active = (await this.activeGrantsOf(clientId, member)).filter(
       (candidate) => scope.incident === undefined || candidate.incident === scope.incident,
     );
+    if (active.length > 0 && !(await this.onTeam(member))) {
+      throw new FleetError('forbidden', `${member} is not a team member: support grants are used by members of the team only`);
+    }
     const grant = await this.firstWithOpenIncident([...active].reverse(), clientId);
     if (grant === undefined) {
       const forIncident = scope.incident === undefined ? '' : ` for ${scope.incident}`;
@@ -285,6 +290,15 @@ export class SupportAccessService {
       }
     }
     return undefined;
+  }
+
+  /**
+   * Whether the name is on the team now. A removal ends its member's grants by its ops-log entry, appended
+   * after the member has left the team store: a read in between, or an entry whose append failed, must not
+   * leave a name nobody holds any more its access. Asked only when the name holds an active grant.
+   */
+  private async onTeam(member: string): Promise<boolean> {
+    return this.deps.isTeamMember === undefined || (await this.deps.isTeamMember(member));
   }
 
   private activeGrantsOf(clientId: ClientId, member: string): Promise<SupportGrant[]> {

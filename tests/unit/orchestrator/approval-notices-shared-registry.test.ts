@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
-import { APPROVAL_NOTICE_ACTION, ApprovalNoticeService, type ApprovalNoticeLimits } from '../../../orchestrator/src/services/approval-notices.ts';
+import { APPROVAL_NOTICE_RESULT_ACTION, ApprovalNoticeService, type ApprovalNoticeLimits } from '../../../orchestrator/src/services/approval-notices.ts';
 import { memoryOpsLog, type MemoryOpsLog } from './client-mail-ops-log.ts';
 
 const HOUR_MS = 3_600_000;
@@ -59,10 +59,11 @@ void test('two orchestrators on one registry keep to one hour limit and one day 
   now = new Date(now.getTime() + HOUR_MS + 1);
   assert.equal((await portal.announceNew('acme')) + (await cli.announceNew('acme')), 2, 'the day is used up at 6, between them');
   assert.equal(agent.mailed.length, 6);
-  assert.equal(opsLog.entries.filter((entry) => entry.action === APPROVAL_NOTICE_ACTION).length, 6);
+  const handed = opsLog.entries.filter((entry) => entry.action === APPROVAL_NOTICE_RESULT_ACTION && entry.outcome === 'success');
+  assert.equal(handed.length, 6, 'each notice mailed is on record');
 });
 
-void test('a notice whose record the ops log refused still counts in the process that mailed it', async () => {
+void test('a notice whose result the ops log refused still counts, for every process on the registry', async () => {
   const now = new Date('2026-01-07T10:00:00.000Z');
   const opsLog = memoryOpsLog(() => now);
   let refuse = true;
@@ -72,11 +73,10 @@ void test('a notice whose record the ops log refused still counts in the process
   };
   const agent = sharedAgent();
   for (let index = 0; index < 5; index += 1) agent.pending.push({ id: `ap_${index}`, expiresAt: '2026-01-10T10:00:00.000Z' });
-  const service = orchestrator(refusing, agent, () => now, { perHour: 2, perDay: 10 });
+  const limits = { perHour: 3, perDay: 10 };
 
-  await assert.rejects(service.announceNew('acme'), /unreachable/);
+  assert.equal(await orchestrator(refusing, agent, () => now, limits).announceNew('acme'), 3);
   refuse = false;
-  assert.equal(await service.announceNew('acme'), 1, 'one more fits the hour: the unrecorded notice counts');
-  assert.equal(await service.announceNew('acme'), 0);
-  assert.equal(agent.mailed.length, 2);
+  assert.equal(await orchestrator(opsLog, agent, () => now, limits).announceNew('acme'), 0, 'the hour is used up by the three reserved');
+  assert.equal(agent.mailed.length, 3);
 });

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
-import type { OpsLogEntry, OpsLogListFilter } from '../../../orchestrator/src/ports/registry.ts';
+import type { NewOpsLogEntry, OpsLogAppendGuard, OpsLogEntry } from '../../../orchestrator/src/ports/registry.ts';
 import { APPROVAL_NOTICE_ACTION, ApprovalNoticeService } from '../../../orchestrator/src/services/approval-notices.ts';
 import { memoryOpsLog } from './client-mail-ops-log.ts';
 
@@ -25,11 +25,15 @@ void test('a restart reads the notices of the last 24 hours only, and the day li
   const reads: OpsLogEntry[][] = [];
   const registry = {
     ...opsLog,
-    listOpsLog: async (filter?: OpsLogListFilter) => {
-      const entries = await opsLog.listOpsLog(filter);
-      reads.push(entries);
-      return entries;
-    },
+    // The reservations the limits were decided on, as the guarded append read them.
+    appendOpsLogIf: <Refusal>(entry: NewOpsLogEntry, guard: OpsLogAppendGuard<Refusal>) =>
+      opsLog.appendOpsLogIf(entry, {
+        reads: guard.reads,
+        refusal: (read) => {
+          reads.push([...(read[0] ?? [])]);
+          return guard.refusal(read);
+        },
+      }),
   };
   const pending = Array.from({ length: 10 }, (_, index) => ({ id: `ap_${index}`, expiresAt: '2026-01-10T10:00:00.000Z' }));
   const service = new ApprovalNoticeService({

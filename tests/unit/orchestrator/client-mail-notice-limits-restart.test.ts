@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
-import { APPROVAL_NOTICE_ACTION, ApprovalNoticeService } from '../../../orchestrator/src/services/approval-notices.ts';
+import { APPROVAL_NOTICE_ACTION, APPROVAL_NOTICE_RESULT_ACTION, ApprovalNoticeService } from '../../../orchestrator/src/services/approval-notices.ts';
 import { memoryOpsLog } from './client-mail-ops-log.ts';
 
 const HOUR = 3_600_000;
@@ -44,7 +44,9 @@ void test('a restarted orchestrator keeps to the hour and day limits of the noti
   assert.equal(await start().announceNew('acme'), 0);
   assert.equal(mailed.length, 8);
 
-  const recorded = opsLog.entries.filter((entry) => entry.action === APPROVAL_NOTICE_ACTION);
+  const reserved = opsLog.entries.filter((entry) => entry.action === APPROVAL_NOTICE_ACTION);
+  const recorded = opsLog.entries.filter((entry) => entry.action === APPROVAL_NOTICE_RESULT_ACTION);
+  assert.equal(reserved.length, 8, 'each notice was reserved before it was mailed, and none past the limits');
   assert.equal(recorded.length, 8, 'each notice mailed is on record');
   assert.ok(recorded.every((entry) => entry.clientId === 'acme' && entry.outcome === 'success'));
   const logged = JSON.stringify(opsLog.entries);
