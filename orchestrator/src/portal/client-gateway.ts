@@ -86,10 +86,19 @@ export interface ClientStatusView {
   killed: boolean;
   /** Why it was killed, when it is. */
   reason: string | null;
-  /** When the current stop began (ISO 8601); absent or null when not killed or not known. */
+  /** When the current stop began (ISO 8601); absent or null when not killed, not asked for or not known. */
   stoppedAt?: string | null;
-  /** Who began the current stop; absent or null when not killed or not known. */
+  /** Who began the current stop; absent or null when not killed, not asked for or not known. */
   stoppedBy?: StoppedBy | null;
+}
+
+/** What a status read says beyond running or stopped. */
+export interface StatusReadOptions {
+  /**
+   * Also when and by whom the current stop began (`stoppedAt`, `stoppedBy`): a read of the ops log, so
+   * only the pages that show them ask; every other page needs only running or stopped.
+   */
+  stop?: boolean;
 }
 
 /** What a press of the kill switch did. */
@@ -178,7 +187,8 @@ export type ParkedEmailAction = 'handled' | 'retry';
 export interface ClientGateway {
   /** The client's admins (lower-case addresses) from its config; empty for an unknown client. */
   admins(clientId: string): Promise<string[]>;
-  status(clientId: string): Promise<ClientStatusView>;
+  /** Running or stopped (and why); with `options.stop`, also when and by whom the current stop began. */
+  status(clientId: string, options?: StatusReadOptions): Promise<ClientStatusView>;
   /** Pending approvals, oldest first (expired ones a while after). */
   listApprovals(clientId: string): Promise<ApprovalSummary[]>;
   /** One approval with the whole draft and its context; null when the client has no such approval. */

@@ -21,6 +21,7 @@ import type {
   KillOutcome,
   ParkedEmail,
   ParkedEmailAction,
+  StatusReadOptions,
   SupportRequest,
 } from '../client-gateway.ts';
 import {
@@ -120,10 +121,11 @@ export class ServicesClientGateway implements ClientGateway {
     );
   }
 
-  async status(clientId: string): Promise<ClientStatusView> {
+  async status(clientId: string, options: StatusReadOptions = {}): Promise<ClientStatusView> {
     const record = await this.deps.registry.getClient(parseClientId(clientId));
     if (!record) throw new FleetError('not_found', `no client "${clientId}"`);
     if (record.status !== 'killed') return { killed: false, reason: null };
+    if (options.stop !== true) return { killed: true, reason: record.statusReason };
     const stop = await this.deps.registry
       .listOpsLog({ clientId: record.id, actions: STOP_ACTIONS })
       .then(currentStop)
@@ -170,8 +172,11 @@ export class ServicesClientGateway implements ClientGateway {
 
   /**
    * The kill service applies its lockdown again to a client already killed (on purpose: a stop that failed
-   * part way is completed by the next). Presses for one client run one after the other, so that the
-   * second of a double submit is told the agent was already stopped instead of both claiming the stop.
+   * part way is completed by the next), and its check-and-set move decides which of two kills at once began
+   * the stop, so the second of a double submit is told the agent was already stopped with or without the
+   * queue. The queue stays for the ops log: the service records `previousStatus` from its read before the
+   * move, so two kills at once would both log the status before the stop ('active', 'active'); one after
+   * the other, the second logs 'killed'. It can go once the service takes the previous status from the move.
    */
   async kill(clientId: string, reason: string, by: string): Promise<KillOutcome> {
     const result = await this.kills.run(clientId, () => this.deps.killer.kill({ clientId, reason, actor: actorOf(by) }));

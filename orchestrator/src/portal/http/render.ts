@@ -1,7 +1,7 @@
 import { Eta } from 'eta';
 import type express from 'express';
 import { fileURLToPath } from 'node:url';
-import type { ClientStatusView } from '../client-gateway.ts';
+import type { ClientStatusView, StatusReadOptions } from '../client-gateway.ts';
 import type { PortalContext } from '../portal-context.ts';
 import { gateReasonText } from '@agent-fleet/kernel/gate-reason-text';
 import { stateOf } from './request-state.ts';
@@ -42,7 +42,24 @@ export const formatters = {
 
 export interface PageModel {
   title: string;
+  /**
+   * The kill-switch state the route read itself (with the stop's details, for a page that shows them);
+   * absent, the plain state is read here. Null: it could not be read.
+   */
+  clientStatus?: ClientStatusView | null;
   [key: string]: unknown;
+}
+
+/** The client's kill-switch state for a page; null (logged) when it cannot be read: the page still renders. */
+export async function readClientStatus(
+  context: PortalContext,
+  clientId: string,
+  options: StatusReadOptions = {},
+): Promise<ClientStatusView | null> {
+  return context.gateway.status(clientId, options).catch((error: unknown) => {
+    context.logger.error('portal could not read the client status', { error, client: clientId });
+    return null;
+  });
 }
 
 /** Renders a page inside the layout, with the admin, the CSRF token and the kill-switch state. */
@@ -56,13 +73,7 @@ export async function renderPage(
   const state = stateOf(response);
   let clientStatus: ClientStatusView | null = null;
   if (state.admin) {
-    clientStatus = await context.gateway.status(state.admin.clientId).catch((error: unknown) => {
-      context.logger.error('portal could not read the client status', {
-        error,
-        client: state.admin?.clientId,
-      });
-      return null;
-    });
+    clientStatus = page.clientStatus !== undefined ? page.clientStatus : await readClientStatus(context, state.admin.clientId);
   }
   const session = state.active ?? state.pre;
   const html = eta.render(view, {

@@ -4,7 +4,7 @@ import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import type { PortalContext } from '../portal-context.ts';
 import { csrfField, csrfOnlyForm, parseForm, requiredText } from './forms.ts';
 import { PageError, notFound } from './page-error.ts';
-import { formatters, renderPage } from './render.ts';
+import { formatters, readClientStatus, renderPage } from './render.ts';
 import { stoppedSinceText } from './stop-text.ts';
 import { supportPage } from './support-page.ts';
 import { requireActive, requireCsrf, route, stateOf } from './request-state.ts';
@@ -36,16 +36,41 @@ function refusal(error: unknown): never {
  * is told of one.
  */
 async function alreadyStoppedPage(context: PortalContext, admin: { clientId: string; email: string }) {
-  const status = await context.gateway.status(admin.clientId).catch(() => null);
-  const since = stoppedSinceText(status, admin.email, formatters.when);
+  const clientStatus = await readClientStatus(context, admin.clientId, { stop: true });
+  const since = stoppedSinceText(clientStatus, admin.email, formatters.when);
   return {
     title: 'The agent was already stopped',
+    clientStatus,
     message: `The agent was already stopped${since ? ` (${since})` : ''}. Nothing new was stopped.`,
     detail:
       'To be sure, its access was revoked and its container stopped again, and your request is recorded with your reason. It stays stopped until someone revives it.',
     tone: 'blocked',
   };
 }
+
+/**
+ * A press of the kill switch that failed. The registry says stopped before the lockdown and the stop run, so
+ * the stop may be partly done and "nothing was changed" would be untrue; and the agent may still be running.
+ * Pressing again is the way out: the kill applies the whole stop again to an agent stopped already.
+ */
+function incompleteKill(context: PortalContext, clientId: string, error: unknown): 'incomplete' {
+  if (isFleetError(error) && error.code === 'not_found') throw notFound();
+  // Refused before it began: nothing was changed, as the error page says.
+  if (isFleetError(error) && error.code === 'invalid_input') throw error;
+  context.logger.error('portal kill did not complete', { error, client: clientId });
+  return 'incomplete';
+}
+
+/** Not the error page: this one links back to the kill page, whose button finishes the stop. */
+const KILL_INCOMPLETE_PAGE = {
+  title: 'The stop may not have completed',
+  message: 'Part of the stop failed, so the agent may still be running.',
+  detail:
+    'Go back to the stop page and apply the stop again: it runs the whole stop again, which is safe even if part of it worked. If it fails again, call the agency at once.',
+  tone: 'blocked',
+  back: '/kill',
+  backText: 'Back to the stop page',
+};
 
 /**
  * A revive refused because the agent is not stopped (running, or being started again by someone else just
@@ -74,7 +99,12 @@ export function controlRoutes(context: PortalContext): express.Router {
   router.use(['/kill', '/revive', '/support'], requireActive);
   router.get(
     '/kill',
-    route(async (_request, response) => renderPage(context, response, 'kill', { title: 'Stop the agent' })),
+    route(async (_request, response) => {
+      const admin = adminOf(response);
+      // It says since when and by whom before its button: with the page after a press, the only reader of the stop's details.
+      const clientStatus = await readClientStatus(context, admin.clientId, { stop: true });
+      await renderPage(context, response, 'kill', { title: 'Stop the agent', clientStatus });
+    }),
   );
   router.post(
     '/kill',
@@ -82,8 +112,14 @@ export function controlRoutes(context: PortalContext): express.Router {
     route(async (request, response) => {
       const form = parseForm(reasonForm, request.body);
       const admin = adminOf(response);
-      const { alreadyStopped } = await context.gateway.kill(admin.clientId, form.reason, admin.email).catch(refusal);
-      if (alreadyStopped) {
+      const outcome = await context.gateway
+        .kill(admin.clientId, form.reason, admin.email)
+        .catch((error: unknown) => incompleteKill(context, admin.clientId, error));
+      if (outcome === 'incomplete') {
+        await renderPage(context, response, 'done', KILL_INCOMPLETE_PAGE, 500);
+        return;
+      }
+      if (outcome.alreadyStopped) {
         await renderPage(context, response, 'done', await alreadyStoppedPage(context, admin));
         return;
       }
