@@ -16,7 +16,7 @@ import type {
 import type { ControlRouteFamily } from '../observability/agent-metrics.ts';
 import { ControlAuthRefusals, type ControlAuthRefusalCounter } from './control-auth-refusals.ts';
 import { requireControlToken } from './control-token-gate.ts';
-import { mountDataExportRoutes } from './data-export-routes.ts';
+import { mountDataExportRoutes, type ConfiguredSessions } from './data-export-routes.ts';
 import { healthBody } from './health-front-door.ts';
 import { mountAdminNoticesRoute } from './admin-notices-route.ts';
 import { mountApprovalDetailRoute } from './approval-detail-route.ts';
@@ -105,6 +105,8 @@ export interface ControlAppOptions {
   vaultAddr?: string | undefined;
   /** Counts refused control tokens (AgentMetrics); default none (the refusals are still logged). */
   metrics?: ControlAuthRefusalCounter | undefined;
+  /** Builds the data-export sessions on first use; default from the agent's environment (see mountDataExportRoutes). */
+  exportSessions?: (() => Promise<ConfiguredSessions>) | undefined;
 }
 
 /**
@@ -115,6 +117,11 @@ export interface ControlAppOptions {
 export function createControlApp(api: ControlApi, logger: Logger, options: ControlAppOptions = {}): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  // Every answer is about this client (its mail, approvals, audit, state) or a refusal: none may be kept by a cache.
+  app.use((_request: express.Request, response: express.Response, next: express.NextFunction) => {
+    response.set('Cache-Control', 'no-store');
+    next();
+  });
   const refusals = new ControlAuthRefusals({ logger, counter: options.metrics });
   const authenticated = (route: ControlRouteFamily) => authenticatedBy(api, refusals, route);
   mountMailNotifications(app, api);
@@ -132,7 +139,7 @@ export function createControlApp(api: ControlApi, logger: Logger, options: Contr
   mountSummaryRoute(app, authenticated('settings'), api);
   mountAuditRecordsRoute(app, authenticated('audit'), api);
   mountAdminNoticesRoute(app, authenticated('control'), api);
-  mountDataExportRoutes(app, api, logger, refusals);
+  mountDataExportRoutes(app, api, logger, refusals, options.exportSessions);
   app.use((_request: express.Request, response: express.Response) => {
     response.status(404).json({ code: 'not_found', message: 'no such route' });
   });

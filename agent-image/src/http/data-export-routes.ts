@@ -11,8 +11,10 @@ import { VaultSecretSource } from '../adapters/vault/vault-secret-source.ts';
 import { loadAgentEnv } from '../config.ts';
 import { DataExportSessions } from '../services/data-export/export-session.ts';
 import { exportPart, isExportPart } from '../services/data-export/export-parts.ts';
+import type { ControlAuth } from '../services/runtime/control-api.ts';
 import type { ControlAuthRefusals } from './control-auth-refusals.ts';
 import { requireControlToken } from './control-token-gate.ts';
+import { exportSessionGate } from './export-session-gate.ts';
 import { introductionVaultAddr } from './introduction-vault.ts';
 import { writeWithBackpressure as write } from './response-sink.ts';
 
@@ -31,17 +33,20 @@ const wrap =
     handler(request, response).catch(next);
   };
 
+/** What the routes use of the export sessions (DataExportSessions). */
+export type ExportSessionDesk = Pick<DataExportSessions, 'open' | 'authenticate' | 'lease' | 'close'>;
+
 /** The sessions and the Vault they were configured with (VAULT_ADDR; undefined when none). */
-interface ConfiguredSessions {
-  sessions: DataExportSessions;
+export interface ConfiguredSessions {
+  sessions: ExportSessionDesk;
   vaultAddr: string | undefined;
 }
 
 /** Sessions over this process's volume, built on first use from the agent's environment. */
-function sessionsFor(desk: { readonly clientId: string }, logger: Logger): () => Promise<ConfiguredSessions> {
+function sessionsFor(open: () => Promise<ConfiguredSessions>): () => Promise<ConfiguredSessions> {
   let sessions: Promise<ConfiguredSessions> | null = null;
   return () => {
-    sessions ??= openSessions(desk, logger).catch((error: unknown) => {
+    sessions ??= open().catch((error: unknown) => {
       sessions = null; // a CA file placed wrong can be mended: the next request reads it again
       throw error;
     });
@@ -70,15 +75,22 @@ async function openSessions(desk: { readonly clientId: string }, logger: Logger)
  * The complete export's read side (see DataExportSessions): POST /v1/data-export/session redeems a
  * wrapped introduction (open, like /v1/introduce: the wrap is the credential); GET /v1/data-export/<part>
  * streams one part of the client's data and POST /v1/data-export/session/close ends the session, both
- * with the control token.
+ * with the control token. The token is checked before anything else (exportSessionGate): a caller without
+ * it is answered 401 whether a session is open or not.
+ *
+ * `openConfiguredSessions` builds the sessions (once, on first use); default from the agent's environment.
  */
 export function mountDataExportRoutes(
   app: express.Express,
-  desk: { readonly clientId: string; startedConfig(): ClientConfig },
+  desk: { readonly clientId: string; startedConfig(): ClientConfig } & ControlAuth,
   logger: Logger,
   refusals: ControlAuthRefusals,
+  openConfiguredSessions: () => Promise<ConfiguredSessions> = () => openSessions(desk, logger),
 ): void {
-  const sessions = sessionsFor(desk, logger);
+  const sessions = sessionsFor(openConfiguredSessions);
+  // Sessions that could not be set up hold no session: the caller is then checked by the agent, and only
+  // an authenticated one is answered the setup's error (by the handler, which asks for them again).
+  const gate = exportSessionGate(() => sessions().then((configured) => configured.sessions, () => null), desk);
   app.post(
     '/v1/data-export/session',
     wrap(async (request, response) => {
@@ -101,17 +113,16 @@ export function mountDataExportRoutes(
   app.post(
     '/v1/data-export/session/close',
     wrap(async (request, response) => {
-      const current = (await sessions()).sessions;
-      await requireControlToken(current, request, response, 'data_export', refusals);
-      await current.close();
+      await requireControlToken(gate, request, response, 'data_export', refusals);
+      await (await sessions()).sessions.close();
       response.status(204).end();
     }),
   );
   app.get(
     '/v1/data-export/:part',
     wrap(async (request, response) => {
+      await requireControlToken(gate, request, response, 'data_export', refusals);
       const current = (await sessions()).sessions;
-      await requireControlToken(current, request, response, 'data_export', refusals);
       const part = String(request.params['part'] ?? '');
       if (!isExportPart(part)) throw new FleetError('not_found', `no export part ${JSON.stringify(part.slice(0, 60))}`);
       // The config is not read from the volume (sealed there for each start): it is the one this process opened.
