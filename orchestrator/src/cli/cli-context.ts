@@ -135,6 +135,11 @@ export class CliContext {
     this.#exitCode = EXIT_CODES[code];
   }
 
+  /** The command printed its result, and that result has an exit status of its own (`fleet doctor`'s DOCTOR_EXIT_CODES). */
+  exitWith(status: number): void {
+    this.#exitCode = status;
+  }
+
   private async connected(options: {
     runtime?: AgentRuntimeKind;
   }): Promise<{ client: OrchestratorClient; session: CliSession | null }> {

@@ -67,6 +67,19 @@ export interface OnboardingReport {
   open: { required: number; total: number };
 }
 
+/**
+ * What a run says as a whole, for whoever acts on it (on call, a script): complete (every required item
+ * passed); failed (a required item was checked and does not hold: a control to put right); pending (none
+ * failed, but required items are not done yet: to attest, to connect, or not checked yet: run it again).
+ */
+export type ChecklistVerdict = 'complete' | 'failed' | 'pending';
+
+export function checklistVerdict(report: Pick<OnboardingReport, 'items'>): ChecklistVerdict {
+  const required = report.items.filter((item) => item.required);
+  if (required.some((item) => item.status === 'fail')) return 'failed';
+  return required.every((item) => item.status === 'pass') ? 'complete' : 'pending';
+}
+
 /** The items that only people can confirm; `dpa` may be attested as not applicable (no EU data subjects). */
 export const HUMAN_ITEMS: readonly HumanItemId[] = ONBOARDING_ITEMS.filter(
   (item) => item.kind === 'human',

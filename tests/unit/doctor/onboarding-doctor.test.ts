@@ -30,6 +30,10 @@ interface BedOptions {
   exportAudit?: DoctorDependencies['agents']['exportAudit'];
   supportGrant?: boolean;
   checkTimeoutMs?: number;
+  grants?: DoctorDependencies['grants'];
+  isolation?: DoctorDependencies['isolation'];
+  reach?: DoctorDependencies['agents']['reach'];
+  save?: DoctorDependencies['store']['save'];
 }
 
 function bed(options: BedOptions = {}) {
@@ -70,18 +74,20 @@ function bed(options: BedOptions = {}) {
       },
     },
     agentImage: 'agent:test',
-    isolation: null,
+    isolation: options.isolation ?? null,
     internalNetwork: true,
-    grants: { grantScopes: async () => null },
+    grants: options.grants ?? { grantScopes: async () => null },
     agents: {
       checkpoint: options.audit?.checkpoint ?? (async () => 'saved' as const),
       verifyAudit:
         options.audit?.verifyAudit ??
         (async () => ({ verification: { ok: true, count: 3 }, checkpoint: { seq: 3, at: NOW.toISOString() } })),
       exportAudit: options.exportAudit ?? (async () => undefined),
-      reach: async () => {
-        throw new FleetError('unavailable', 'no agent in this bed');
-      },
+      reach:
+        options.reach ??
+        (async () => {
+          throw new FleetError('unavailable', 'no agent in this bed');
+        }),
     },
     control: { request: async <T>() => ({}) as T },
     support: {
@@ -95,6 +101,7 @@ function bed(options: BedOptions = {}) {
     alerting: null,
     store: {
       save: async (report) => {
+        await options.save?.(report);
         saved = report;
       },
       latest: async () => (saved === null ? [] : [saved]),
@@ -214,5 +221,96 @@ describe('a config beyond the safe defaults', () => {
     append({ actor: 'config-file', action: 'settings-guard-rail', clientId: 'acme', reason: 'r', outcome: 'made-by-config-file', details: { ...rail, version: 4 } });
     const report = await doctor.check({ clientId: 'acme', member: MEMBER });
     assert.equal(statusOf(report, 'rate-limits'), 'fail');
+  });
+});
+
+// An agent that is stopped, as the agent proxy reports it (reach), and one whose certificate names another client.
+const stopped = async (): Promise<never> => {
+  throw new FleetError('unavailable', 'the agent of acme is not running (active)', { retryable: true });
+};
+const impostor = async (): Promise<never> => {
+  throw new FleetError('integrity', 'the agent at 10.0.0.2:8443 is refused: its certificate names another client');
+};
+const EMULATOR = 'http://10.0.0.9:8025';
+const inspectorAt = (mailEndpoint: string): NonNullable<DoctorDependencies['isolation']> => ({
+  inspectIsolation: async () => ({ mailEndpoint }) as unknown as NonNullable<Awaited<ReturnType<NonNullable<DoctorDependencies['isolation']>['inspectIsolation']>>>,
+});
+
+describe('a check that could not run', () => {
+  test('an agent that does not answer leaves its audit item pending, saying to run the doctor again', async () => {
+    const { doctor } = bed({ audit: { checkpoint: stopped, verifyAudit: stopped } });
+    const report = await doctor.check({ clientId: 'acme', member: MEMBER });
+    const audit = itemOf(report, 'audit-logging');
+    assert.equal(audit.status, 'pending');
+    assert.match(audit.evidence[0] ?? '', /^not checked: .*not running.*run fleet doctor acme again once it does$/);
+  });
+
+  test('an agent refused for its identity is a failed item, not a pending one', async () => {
+    const { doctor } = bed({ audit: { checkpoint: impostor, verifyAudit: impostor } });
+    const report = await doctor.check({ clientId: 'acme', member: MEMBER });
+    assert.equal(statusOf(report, 'audit-logging'), 'fail');
+    assert.match(itemOf(report, 'audit-logging').evidence[0] ?? '', /certificate names another client/);
+  });
+
+  test('a store that does not answer leaves its item pending (any check that throws so)', async () => {
+    const grants = { grantScopes: async () => Promise.reject(new FleetError('unavailable', 'Vault sealed')) };
+    const { doctor } = bed({ grants });
+    const report = await doctor.check({ clientId: 'acme', member: MEMBER });
+    assert.equal(statusOf(report, 'oauth-scopes'), 'pending');
+    assert.match(itemOf(report, 'oauth-scopes').evidence[0] ?? '', /^not checked: the stored grant did not answer \(Vault sealed\)/);
+  });
+
+  test('a sandbox round whose agent does not answer is pending, not failed', async () => {
+    const { doctor, log } = bed({ isolation: inspectorAt(`${EMULATOR}/gmail/v1`), reach: stopped });
+    const report = await doctor.check({ clientId: 'acme', member: MEMBER, sandboxEmulator: EMULATOR });
+    assert.equal(statusOf(report, 'sandbox-round'), 'pending');
+    assert.match(itemOf(report, 'sandbox-round').evidence[0] ?? '', /^not checked: the agent did not answer/);
+    assert.equal(log.some((entry) => entry.action === 'onboarding-sandbox'), false, 'nothing recorded');
+  });
+
+  test('a sandbox round on a runtime that cannot report the mail endpoint is pending as not checkable here', async () => {
+    const { doctor } = bed();
+    const report = await doctor.check({ clientId: 'acme', member: MEMBER, sandboxEmulator: EMULATOR });
+    assert.equal(statusOf(report, 'sandbox-round'), 'pending');
+    assert.match(itemOf(report, 'sandbox-round').evidence[0] ?? '', /^not checkable here/);
+  });
+
+  test('a runtime that does not answer during a sandbox round still gives a report', async () => {
+    const isolation = { inspectIsolation: async () => Promise.reject(new FleetError('unavailable', 'Docker does not answer')) };
+    const { doctor } = bed({ isolation });
+    const report = await doctor.check({ clientId: 'acme', member: MEMBER, sandboxEmulator: EMULATOR });
+    assert.equal(statusOf(report, 'sandbox-round'), 'pending');
+    assert.equal(statusOf(report, 'isolated-instance'), 'pending');
+  });
+
+  test('a malformed emulator is refused before the checklist runs', async () => {
+    let asked = false;
+    const isolation = {
+      inspectIsolation: async () => {
+        asked = true;
+        return null;
+      },
+    };
+    const { doctor } = bed({ isolation });
+    await assert.rejects(
+      doctor.check({ clientId: 'acme', member: MEMBER, sandboxEmulator: 'not a url' }),
+      (error: unknown) => error instanceof FleetError && error.code === 'invalid_input',
+    );
+    assert.equal(asked, false, 'the runtime was not asked about an agent the run is refused for');
+  });
+});
+
+describe('an attestation whose re-run fails', () => {
+  test('says the attestation was recorded, so it does not read as refused', async () => {
+    const save = async () => Promise.reject(new FleetError('unavailable', 'the registry does not answer'));
+    const { doctor, log } = bed({ save });
+    await assert.rejects(
+      doctor.attest({ clientId: 'acme', item: 'dpa', note: 'signed, DMS 4411', notApplicable: false, member: 'bob' }),
+      (error: unknown) =>
+        error instanceof FleetError &&
+        error.code === 'unavailable' &&
+        /^dpa attested and recorded \(ops log #1\), but the checklist could not be run again: the registry does not answer/.test(error.message),
+    );
+    assert.equal(log.filter((entry) => entry.action === 'onboarding-attest').length, 1);
   });
 });

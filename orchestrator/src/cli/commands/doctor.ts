@@ -1,21 +1,23 @@
 import type { Command } from 'commander';
 import { parseClientId } from '@agent-fleet/kernel/client-id';
-import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { checklistVerdict } from '../../domain/onboarding-checklist.ts';
 import type { CliContext } from '../cli-context.ts';
-import { formatChecklist } from '../format/doctor.ts';
+import { DOCTOR_EXIT_CODES } from '../exit-codes.ts';
+import { formatAttestation, formatChecklist } from '../format/doctor.ts';
+import { doctorRequestOf, type DoctorOptions } from './doctor-options.ts';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 /**
  * doctor: the spec's onboarding checklist of a client against the live system, with the evidence for
  * each item; `--attest` records a human item, `--sandbox` checks and records a dry-run round against the
- * mail emulator. Exits 4 (conflict) while a required item is open.
+ * mail emulator. Exit statuses: DOCTOR_EXIT_CODES (an attestation, once recorded, exits 0).
  */
 export function registerDoctorCommands(program: Command, context: CliContext): void {
   program
     .command('doctor')
     .description(
-      'check a client’s onboarding checklist against the live system (exit 4 while a required item is open)',
+      'check a client’s onboarding checklist against the live system (exit 0 all done, 4 an item failed, 8 only items pending; --attest exits 0 once recorded)',
     )
     .argument('<client>')
     .option(
@@ -30,43 +32,18 @@ export function registerDoctorCommands(program: Command, context: CliContext): v
     )
     .option('--emulator <url>', 'with --sandbox: the mail emulator the agent works against')
     .option('--marker <text>', 'a plaintext canary the volume must not hold (repeatable)', collect, [])
-    .action(
-      async (
-        rawClientId: string,
-        options: {
-          attest?: string;
-          note?: string;
-          notApplicable?: boolean;
-          sandbox?: boolean;
-          emulator?: string;
-          marker: string[];
-        },
-      ) => {
-        const clientId = parseClientId(rawClientId);
-        if (options.sandbox && !options.emulator)
-          throw new FleetError(
-            'invalid_input',
-            '--sandbox needs --emulator <url>: the mail emulator the agent works against',
-          );
-        if (options.attest !== undefined && !options.note?.trim())
-          throw new FleetError(
-            'invalid_input',
-            '--attest needs --note "…": what was done and where it is recorded',
-          );
-        const api = await context.teamApi();
-        const report =
-          options.attest !== undefined
-            ? await api.attest(clientId, {
-                item: options.attest,
-                note: options.note ?? '',
-                notApplicable: options.notApplicable === true,
-              })
-            : await api.doctor(clientId, {
-                markers: options.marker,
-                sandboxEmulator: options.sandbox ? options.emulator : undefined,
-              });
-        context.print(report, () => formatChecklist(report));
-        if (report.open.required > 0) context.failWith('conflict');
-      },
-    );
+    .action(async (rawClientId: string, options: DoctorOptions) => {
+      const clientId = parseClientId(rawClientId);
+      const request = doctorRequestOf(options);
+      const api = await context.teamApi();
+      if (request.kind === 'attest') {
+        const report = await api.attest(clientId, request.attestation);
+        // Recorded, so the command did what it was asked: what else is open is in the checklist printed.
+        context.print(report, () => formatAttestation(report, request.attestation.item));
+        return;
+      }
+      const report = await api.doctor(clientId, request.check);
+      context.print(report, () => formatChecklist(report));
+      context.exitWith(DOCTOR_EXIT_CODES[checklistVerdict(report)]);
+    });
 }

@@ -1,8 +1,8 @@
 import type { ClientConfig } from '@agent-fleet/kernel/client-config';
 import type { ClientId } from '@agent-fleet/kernel/client-id';
-import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import type { ItemOutcome } from '../../domain/onboarding-checklist.ts';
 import type { AgentVolumes } from '../../ports/container-runtime.ts';
+import { outcomeOfCheckError } from './check-failure.ts';
 import { scanTarForMarkers, type Marker } from './volume-marker-scan.ts';
 
 export interface EncryptionInput {
@@ -38,11 +38,7 @@ export async function checkEncryptionAtRest(input: EncryptionInput): Promise<Ite
     // Nothing is plaintext by design: the config too lies in the volume sealed (config.sealed).
     scan = await scanTarForMarkers(tar, markers, () => null);
   } catch (error) {
-    const message = isFleetError(error) ? error.message : (error as Error).message;
-    return {
-      status: isFleetError(error) && error.code === 'unavailable' ? 'pending' : 'fail',
-      evidence: [`the volume could not be scanned: ${message}`],
-    };
+    return outcomeOfCheckError(error, 'the volume', input.clientId);
   }
   const kinds = [...new Set(markers.map((marker) => marker.kind))].join(', ');
   const scanned = `${scan.files} file(s), ${(scan.bytes / 1048576).toFixed(1)} MiB scanned for ${markers.length} marker(s) (${kinds}); ${input.subjectsNote}`;

@@ -8,6 +8,7 @@ import type { AgentIsolationInspector } from '../../ports/agent-isolation.ts';
 import type { AlertingProbe, GrantScopeReader } from '../../ports/onboarding-probes.ts';
 import type { CredentialStore } from '../../ports/portal-store.ts';
 import type { AgentProxyService } from '../agent-proxy.ts';
+import { outcomeOfCheckError } from './check-failure.ts';
 import type { PipelineVerdict } from './monitoring-pipeline.ts';
 
 /** The alerts of the spec's anomalies (and a stopped agent or a broken audit chain) that must be loaded. */
@@ -79,7 +80,7 @@ export async function checkAudit(
     saved = await agents.checkpoint(clientId);
     verified = await agents.verifyAudit(clientId);
   } catch (error) {
-    return { status: 'fail', evidence: [`the agent’s audit log could not be checked: ${failure(error)}`] };
+    return outcomeOfCheckError(error, 'the agent’s audit log', clientId);
   }
   const verification = verified.verification as {
     ok?: boolean;

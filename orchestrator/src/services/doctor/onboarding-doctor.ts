@@ -38,7 +38,8 @@ import { checkEncryptionAtRest } from './encryption-check.ts';
 import type { PipelineVerdict } from './monitoring-pipeline.ts';
 import type { MonitoringWatch } from './monitoring-watch.ts';
 import { checkAlerting, checkAudit, checkClientAdmin, checkIsolation, checkScopes } from './live-checks.ts';
-import { sandboxEvidence, verifySandboxRound } from './sandbox-round.ts';
+import { outcomeOfCheckError } from './check-failure.ts';
+import { sandboxEvidence, sandboxOrigin, verifySandboxRound } from './sandbox-round.ts';
 
 export interface DoctorDependencies {
   registry: Registry;
@@ -104,12 +105,16 @@ export class OnboardingDoctor {
 
   async check(run: DoctorRun): Promise<OnboardingReport> {
     const clientId = parseClientId(run.clientId);
+    // A malformed emulator URL is the caller's mistake: refused before anything is asked or recorded.
+    const emulator = run.sandboxEmulator ?? null;
+    if (emulator !== null) sandboxOrigin(emulator);
     const record = await this.deps.registry.getClient(clientId);
     if (!record) throw new FleetError('not_found', `no client "${clientId}" in the registry`);
     const config = parseClientConfigYaml(record.configYaml, `the config of ${clientId}`);
     const entries = await this.deps.registry.listOpsLog({ clientId });
     const { subjects, note } = await this.recentSubjects(clientId, run.member);
-    const bounded = (what: string, check: Promise<ItemOutcome>) => this.bounded(what, settle(check));
+    const bounded = (what: string, check: Promise<ItemOutcome>) =>
+      this.bounded(clientId, what, settle(check, what, clientId));
     const [isolation, scopes, audit, admin, alerting, encryption, sandboxRound] = await Promise.all([
       bounded('the agent’s hardening', checkIsolation(clientId, this.deps.isolation, this.deps.internalNetwork)),
       bounded('the stored grant', checkScopes(clientId, config, this.deps.grants)),
@@ -128,10 +133,9 @@ export class OnboardingDoctor {
           subjectsNote: note,
         }),
       ),
-      // Not settled: a malformed emulator URL is the caller's mistake, answered as such.
-      run.sandboxEmulator === undefined
+      emulator === null
         ? this.recordedSandbox(clientId, entries)
-        : this.bounded('the sandbox round', verifySandboxRound(this.deps, clientId, run.sandboxEmulator, run.member)),
+        : bounded('the sandbox round', verifySandboxRound(this.deps, clientId, emulator, run.member)),
     ]);
     const attestations = foldAttestations(entries);
     const confirmations = foldRailConfirmations(entries);
@@ -183,7 +187,7 @@ export class OnboardingDoctor {
       throw new FleetError('invalid_input', 'only dpa can be attested as not applicable');
     if (!(await this.deps.registry.getClient(clientId)))
       throw new FleetError('not_found', `no client "${clientId}" in the registry`);
-    await this.deps.registry.appendOpsLog({
+    const recorded = await this.deps.registry.appendOpsLog({
       actor: input.member,
       action: ONBOARDING_ACTIONS.attest,
       clientId,
@@ -193,7 +197,17 @@ export class OnboardingDoctor {
     });
     // The whole checklist again: carrying the last run's machine items into a report stamped now would
     // present old results as checked now, by whoever attested.
-    return this.check({ clientId, member: input.member });
+    try {
+      return await this.check({ clientId, member: input.member });
+    } catch (error) {
+      // The attestation stands whatever the run does: an error alone would read as a refused one.
+      const message = error instanceof Error ? error.message : String(error);
+      throw new FleetError(
+        isFleetError(error) ? error.code : 'internal',
+        `${item} attested and recorded (ops log #${recorded.seq}), but the checklist could not be run again: ${message}; once that is put right, fleet doctor ${clientId} shows it`,
+        { cause: error, retryable: isFleetError(error) && error.retryable },
+      );
+    }
   }
 
   /**
@@ -217,13 +231,16 @@ export class OnboardingDoctor {
   }
 
   /** A live check's outcome, or pending when it did not answer in time: not checked is never passed. */
-  private async bounded(what: string, check: Promise<ItemOutcome>): Promise<ItemOutcome> {
+  private async bounded(clientId: ClientId, what: string, check: Promise<ItemOutcome>): Promise<ItemOutcome> {
     const seconds = Math.ceil(this.timeoutMs / 1000);
     try {
       return await answerWithin(check, this.timeoutMs, `${what} did not answer within ${seconds} s`);
     } catch (error) {
       if (!isFleetError(error) || error.code !== 'timeout') throw error;
-      return { status: 'pending', evidence: [`not checked: ${error.message}; run fleet doctor again once it answers`] };
+      return {
+        status: 'pending',
+        evidence: [`not checked: ${error.message}; run fleet doctor ${clientId} again once it answers`],
+      };
     }
   }
 
@@ -334,16 +351,14 @@ function safeJson(line: string): unknown {
   }
 }
 
-/** A check that failed unexpectedly is a failed item with the reason, never a failed report. */
-async function settle(check: Promise<ItemOutcome>): Promise<ItemOutcome> {
+/**
+ * A check that threw is an item with the reason, never a failed report: pending when what it asked did not
+ * answer (check-failure.ts), failed otherwise.
+ */
+async function settle(check: Promise<ItemOutcome>, what: string, clientId: ClientId): Promise<ItemOutcome> {
   try {
     return await check;
   } catch (error) {
-    return {
-      status: 'fail',
-      evidence: [
-        `the check could not run: ${isFleetError(error) ? error.message : (error as Error).message}`,
-      ],
-    };
+    return outcomeOfCheckError(error, what, clientId);
   }
 }

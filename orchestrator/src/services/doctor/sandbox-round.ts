@@ -1,10 +1,11 @@
-import type { ClientId } from '@agent-fleet/kernel/client-id';
-import { FleetError, isFleetError } from '@agent-fleet/kernel/fleet-error';
+import { resourceNames, type ClientId } from '@agent-fleet/kernel/client-id';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { ItemOutcome } from '../../domain/onboarding-checklist.ts';
 import type { AgentControl } from '../../ports/agent-control.ts';
 import type { AgentIsolationInspector } from '../../ports/agent-isolation.ts';
 import type { OpsLogEntry, Registry } from '../../ports/registry.ts';
 import type { AgentProxyService } from '../agent-proxy.ts';
+import { outcomeOfCheckError } from './check-failure.ts';
 import { ONBOARDING_ACTIONS } from './doctor-records.ts';
 
 /** The providers' own mail hosts: a round against them is not a sandbox. */
@@ -32,7 +33,8 @@ export interface SandboxDependencies {
   isolation: AgentIsolationInspector | null;
 }
 
-function emulatorOrigin(raw: string): URL {
+/** The emulator the caller named, as an origin; refuses what is no URL or is the provider's own service. */
+export function sandboxOrigin(raw: string): URL {
   let url: URL;
   try {
     url = new URL(raw);
@@ -53,7 +55,9 @@ function emulatorOrigin(raw: string): URL {
  * A sandbox round, checked on the live agent and recorded: the agent runs in dry run (nothing is ever
  * written to a mailbox), its mail endpoint is the given emulator (read back from the runtime), it is
  * connected, at least one message went through the whole loop, and nothing was sent. A pass is recorded in
- * the ops log, so the item stays passed after the client goes live on its real mailbox.
+ * the ops log, so the item stays passed after the client goes live on its real mailbox. A round that could
+ * not be checked (no runtime to read the endpoint from, no agent, an agent that does not answer) is
+ * pending, not failed: nothing was seen to be wrong with it.
  */
 export async function verifySandboxRound(
   deps: SandboxDependencies,
@@ -61,13 +65,20 @@ export async function verifySandboxRound(
   emulator: string,
   member: string,
 ): Promise<ItemOutcome> {
-  const origin = emulatorOrigin(emulator);
-  const facts = deps.isolation === null ? null : await deps.isolation.inspectIsolation(clientId);
+  const origin = sandboxOrigin(emulator);
+  if (deps.isolation === null)
+    return {
+      status: 'pending',
+      evidence: [
+        'not checkable here: this runtime cannot report the agent’s mail endpoint back (Docker only), so no sandbox round can be confirmed',
+      ],
+    };
+  const facts = await deps.isolation.inspectIsolation(clientId);
   if (facts === null)
     return {
-      status: 'fail',
+      status: 'pending',
       evidence: [
-        'the agent’s mail endpoint cannot be read back from this runtime: no sandbox round can be confirmed',
+        `no workload ${resourceNames(clientId).container} to check: provision the client, run it in dry run against the emulator, then fleet doctor ${clientId} --sandbox --emulator ${origin.origin}`,
       ],
     };
   const endpoint = facts.mailEndpoint === null ? null : new URL(facts.mailEndpoint);
@@ -84,12 +95,7 @@ export async function verifySandboxRound(
     const { address, token } = await deps.agents.reach(clientId);
     status = await deps.control.request<AgentStatus>(clientId, address, token, 'GET', '/v1/status');
   } catch (error) {
-    return {
-      status: 'fail',
-      evidence: [
-        `the agent could not be asked: ${isFleetError(error) ? error.message : (error as Error).message}`,
-      ],
-    };
+    return outcomeOfCheckError(error, 'the agent', clientId);
   }
   const done = count(status.messages?.['done']);
   const sent = count(status.outbox?.sent);
