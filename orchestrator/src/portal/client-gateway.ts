@@ -163,6 +163,8 @@ export interface DailySummary {
   /** What the day's language-model calls cost at list prices, US dollars; null when the agent did not say. */
   modelCostUsd: number | null;
   anomalies: { at: string; kind: string; detail: string }[];
+  /** How many anomalies the day had when `anomalies` lists only the first of them. */
+  anomaliesTotal?: number;
 }
 
 /** An email the agent set aside for a person instead of answering it: who sent it and its subject line, never its body. */

@@ -10,7 +10,8 @@ export type AdminNoticeRequest =
   | { kind: 'enrolment'; email: string; url: string; expiresAt: string };
 
 /** What the agent did with a notice: sent, queued in its outbox, or skipped (dry run, killed, no mail.send). */
-export type AdminNoticeOutcome = 'sent' | 'queued' | 'skipped';
+/** What the agent did with an admin mail: sent, queued in its outbox, held there for a person (quarantined, in review), or not mailed. */
+export type AdminNoticeOutcome = 'sent' | 'queued' | 'held' | 'skipped';
 
 /**
  * The agent's views for the client's own admins (agent-image/CONTROL-API.md): one approval with its

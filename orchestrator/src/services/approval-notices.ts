@@ -135,7 +135,8 @@ export class ApprovalNoticeService {
       known.add(approval.id);
       handed++;
       this.deps.logger.info('approval notice handed to the agent', { client: clientId, outcome });
-      await this.settle(reservation, outcome === 'skipped' ? 'skipped' : 'success', outcome);
+      if (outcome === 'held') this.deps.logger.warn('approval notice held in the agent outbox for a person; not mailed', { client: clientId, approval: approval.id });
+      await this.settle(reservation, outcome === 'skipped' || outcome === 'held' ? outcome : 'success', outcome);
     }
     if (held > 0) {
       this.deps.logger.warn('approval notices held back: too many this hour or day; they wait in the portal', { client: clientId, held, limits: this.limits });
@@ -186,7 +187,7 @@ export class ApprovalNoticeService {
    * log refuses leaves the reservation counting (fails closed): logged here, and the pass goes on, as the
    * next reservation needs the registry anyway.
    */
-  private async settle(reservation: OpsLogEntry, result: NoticeResult, delivery?: 'sent' | 'queued' | 'skipped'): Promise<void> {
+  private async settle(reservation: OpsLogEntry, result: NoticeResult, delivery?: AdminNoticeOutcome): Promise<void> {
     try {
       await this.deps.registry.appendOpsLog({
         actor: 'system',
@@ -216,11 +217,12 @@ export class ApprovalNoticeService {
 }
 
 /** What became of a reserved notice: handed over, or (every other end) its place given back. */
-type NoticeResult = 'success' | 'skipped' | 'already-settled' | 'failed';
+type NoticeResult = 'success' | 'skipped' | 'held' | 'already-settled' | 'failed';
 
 const RESULT_REASONS: Record<NoticeResult, string> = {
   success: 'one-tap approval link handed to the agent to mail to the client admins',
   skipped: 'the agent did not mail the one-tap approval link (dry run, killed, or no mail.send)',
+  held: 'the agent held the one-tap approval link in its outbox for a person (quarantined or in review); not mailed',
   'already-settled': 'the agent had mailed this approval before, or it is no longer pending',
   failed: 'the agent could not be asked to mail the one-tap approval link; asked again later',
 };

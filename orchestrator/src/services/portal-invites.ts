@@ -73,13 +73,19 @@ export class PortalInviteService {
       action: 'portal-invite',
       clientId,
       reason: `enrollment link mailed to ${email} through the client's mailbox`,
-      outcome: outcome === 'skipped' ? 'failure' : 'success',
+      outcome: outcome === 'skipped' || outcome === 'held' ? 'failure' : 'success',
       details: { admin: email, delivery: 'mailed', outcome, expiresAt },
     });
     if (outcome === 'skipped') {
       throw new FleetError(
         'conflict',
         `the agent of ${clientId} cannot mail yet (dry run, killed, or mail.send not granted): run again with --print to see the link yourself (ops-logged)`,
+      );
+    }
+    if (outcome === 'held') {
+      throw new FleetError(
+        'conflict',
+        `the agent of ${clientId} held the enrolment mail in its outbox for a person (the provider refused it or it awaits review), so it was not mailed: run again with --print to see the link yourself (ops-logged)`,
       );
     }
     return { delivery: 'mailed', clientId, email, expiresAt, outcome };

@@ -79,12 +79,12 @@ describe('the daily summary on sender authentication and auto-send', () => {
     assert.equal(report.injectionSignalMessages, 1);
     const meta = { client: 'acme', displayName: 'Acme', period: 'day' as const, timezone: 'UTC', freeTextOptIns: [{ type: 'follow_up', acceptedBy: 'boss@acme.example', acceptedAt: '2026-03-01T09:00:00Z' }] };
     const text = renderSummaryText(report, meta);
-    assert.match(text, /Known contacts whose mail failed sender authentication \(never auto-answered\): 1\n {2}- kim@partner\.example: 2 message\(s\) \(dmarc_fail, no_trusted_header\)/);
+    assert.match(text, /Known contacts whose mail failed sender authentication \(never auto-answered\): 1\n {2}- \u2068kim@partner\.example\u2069: 2 message\(s\) \(\u2068dmarc_fail\u2069, \u2068no_trusted_header\u2069\)/u);
     assert.match(text, /tried to instruct the assistant or change its rules \(never auto-answered\): 1/);
-    assert.match(text, /Free-text auto-send is ON for: follow_up .*\n {2}- follow_up: accepted by boss@acme\.example on/);
+    assert.match(text, /Free-text auto-send is ON for: \u2068follow_up\u2069 .*\n {2}- \u2068follow_up\u2069: accepted by \u2068boss@acme\.example\u2069 on/u);
     const html = renderSummaryHtml(report, meta);
-    assert.ok(html.includes('kim@partner.example: 2 message(s)'));
-    assert.ok(html.includes('Free-text auto-send is ON for: follow_up'));
+    assert.ok(html.includes('<bdi>kim@partner.example</bdi>: 2 message(s)'));
+    assert.ok(html.includes('Free-text auto-send is ON for: <bdi>follow_up</bdi>'));
     assert.doesNotMatch(renderSummaryText(report, { ...meta, freeTextOptIns: [] }), /Free-text auto-send/);
   });
 });

@@ -63,10 +63,13 @@ describe('characters that break lines or reorder text', () => {
     const report = reportOf([pending('ap_1', fake), pending('ap_2', 'Invoice \u202Efdp.exe \u2067x\u2069')]);
     const text = renderSummaryText(report, summaryMeta);
     const html = renderSummaryHtml(report, summaryMeta);
-    for (const part of [text, html]) assert.doesNotMatch(part, /[\u2028\u2029\u0085\u000b\u000c\u202a-\u202e\u2066-\u2069]/u);
+    for (const part of [text, html]) assert.doesNotMatch(part, /[\u2028\u2029\u0085\u000b\u000c\u202a-\u202e\u2066\u2067]/u);
+    for (const part of [text, html]) {
+      assert.doesNotMatch(part.replace(/\u2068[^\u2068\u2069]*\u2069/gu, ''), /[\u2068\u2069]/u, 'the only isolates are the summary’s own, each closed');
+    }
     const decideLines = text.split('\n').filter((line) => /review and decide:/.test(line) && !line.includes('"'));
     assert.deepEqual(decideLines.map((line) => line.trim()), [`review and decide: ${PORTAL}/approvals/ap_1`, `review and decide: ${PORTAL}/approvals/ap_2`]);
-    assert.ok(text.includes('Invoice \uFFFDfdp[.]exe'), 'the override is shown as a mark, the name in its real order');
+    assert.ok(text.includes('\u2068Invoice \uFFFDfdp[.]exe \uFFFDx\uFFFD\u2069'), 'the override is shown as a mark, the name in its real order');
     assert.match(html, /<bdi>Invoice \uFFFDfdp\[\.\]exe/u);
   });
 });
@@ -99,9 +102,9 @@ describe('a flood of pending approvals and anomalies', () => {
     assert.deepEqual(problems, []);
     assert.ok(text.length < 100_000 && html.length < 100_000, `text ${text.length}, html ${html.length}`);
     assert.equal((text.match(/review and decide:/g) ?? []).length, LIST_LIMIT);
-    assert.match(text, new RegExp(`Waiting for your approval: 10001\\n(?:.*\\n){2} {2}- ap_soonest: "Soonest"`));
+    assert.match(text, new RegExp(`Waiting for your approval: 10001\\n(?:.*\\n){2} {2}- ap_soonest: "\u2068Soonest\u2069"`, 'u'));
     assert.match(text, new RegExp(`- and ${(10_001 - LIST_LIMIT).toLocaleString('en-GB')} more: ${PORTAL}/approvals\\n`));
-    assert.match(text, /Anomalies and pauses: 10000\n {2}- rate_limit: rate_limit_hour: 10,000 times, /);
+    assert.match(text, /Anomalies and pauses: 10000\n {2}- rate_limit: \u2068rate_limit_hour\u2069: 10,000 times, /u);
   });
 });
 

@@ -42,7 +42,7 @@ describe('the daily summary states whether the assistant is paused', () => {
     const [mail] = sent;
     assert.ok(mail);
     assert.match(mail.subject, /^PAUSED: Daily summary/);
-    assert.match(mail.text, /Assistant: PAUSED since 1 Dec 2026, 09:00 \(auth: token revoked/);
+    assert.match(mail.text, /Assistant: PAUSED since 1 Dec 2026, 09:00 \(auth: \u2068token revoked/u);
     assert.match(mail.text, /nothing is read, drafted or sent until it is resumed/);
     assert.match(mail.text, /Anomalies and pauses: 0/);
     assert.ok(mail.html?.includes('PAUSED since'));
@@ -53,6 +53,6 @@ describe('the daily summary states whether the assistant is paused', () => {
     const { summary, sent } = summaryWith(null);
     await summary.send('day');
     assert.match(sent[0]?.text ?? '', /Assistant: working \(not paused\)/);
-    assert.match(sent[0]?.subject ?? '', /^Daily summary for Acme/);
+    assert.match(sent[0]?.subject ?? '', /^Daily summary for \u2068Acme\u2069:/u);
   });
 });

@@ -46,13 +46,13 @@ void test('the two 01:30s of a fall-back night read differently in New York', ()
   );
   const lines = anomalyLines(renderSummaryText(report, meta('America/New_York')));
   assert.equal(lines.length, 3);
-  assert.match(lines[0] ?? '', /01:30 GMT-4 pause: pause number 1/);
-  assert.match(lines[1] ?? '', /01:30 GMT-5 pause: pause number 2/);
-  assert.match(lines[2] ?? '', /03:30 pause: pause number 3/);
+  assert.match(lines[0] ?? '', /01:30 GMT-4 pause: \u2068pause number 1\u2069/u);
+  assert.match(lines[1] ?? '', /01:30 GMT-5 pause: \u2068pause number 2\u2069/u);
+  assert.match(lines[2] ?? '', /03:30 pause: \u2068pause number 3\u2069/u);
   assert.doesNotMatch(lines[2] ?? '', /GMT/, 'a time that happens once stays plain');
   const html = renderSummaryHtml(report, meta('America/New_York'));
-  assert.match(html, /01:30 GMT-4 pause: pause number 1/);
-  assert.match(html, /01:30 GMT-5 pause: pause number 2/);
+  assert.match(html, /01:30 GMT-4 pause: <bdi>pause number 1<\/bdi>/);
+  assert.match(html, /01:30 GMT-5 pause: <bdi>pause number 2<\/bdi>/);
 });
 
 void test('the two 01:30s of a fall-back night read differently in London', () => {

@@ -143,6 +143,6 @@ describe('settings changes in the daily summary', () => {
     assert.deepEqual(report.settingsChanges.map((change) => [change.version, change.guardRails]), [[2, []], [3, ['rateLimits.perHour']]]);
     const text = renderSummaryText(report, { client: 'acme', displayName: 'Acme', period: 'day', timezone: 'UTC' });
     assert.match(text, /Settings changes: 2, of which past a guard rail: 1/);
-    assert.match(text, /version 3 by admin:dana@acme\.example on .*: rateLimits\.perHour/);
+    assert.match(text, /version 3 by \u2068admin:dana@acme\.example\u2069 on .*: rateLimits\.perHour/u);
   });
 });

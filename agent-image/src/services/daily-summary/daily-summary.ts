@@ -139,11 +139,18 @@ export class DailySummary {
   /**
    * A scheduled run: `send`, with a failure handled here, since nothing waits on the schedule to hear of
    * it. Logged once at error with the stage that failed and counted, so that the alert fires; null then.
+   * A summary the outbox held for a human counts as failed at `send` too (its result is still returned).
    */
   async run(period: 'day' | 'week'): Promise<SummarySendResult | null> {
     const progress: { stage: SummaryStage } = { stage: 'read' };
     try {
-      return await this.attempt(period, progress);
+      const result = await this.attempt(period, progress);
+      if (result.outcome === 'held') {
+        // In the outbox but not sent: the admins have no summary until someone releases it, as after a failure.
+        this.options.logger.error('daily summary held in the outbox for a human; not sent', { period, stage: 'send', code: 'held' });
+        this.options.metrics?.dailySummaryFailed('send');
+      }
+      return result;
     } catch (error) {
       const code = isFleetError(error) ? error.code : 'internal';
       this.options.logger.error('daily summary not sent', { period, stage: progress.stage, code, error });

@@ -47,6 +47,11 @@ export function oneLine(text: string, max = QUOTE_MAX_CHARS): string {
   return `${points.slice(0, Math.max(1, max - 1)).join('').trimEnd()}…`;
 }
 
+/** `text` with every bidi embedding, override and isolate shown as HIDDEN_MARK, and nothing else changed. */
+export function neutraliseBidi(text: string): string {
+  return text.replace(REORDERING, HIDDEN_MARK);
+}
+
 /** `oneLine` with links and host names made unclickable (`hxxps[:]//evil[.]example`), for free text from mail. */
 export function quoteFromMail(text: string, max = QUOTE_MAX_CHARS): string {
   return defang(oneLine(text, max));

@@ -1,8 +1,9 @@
 import { isRepeatedWallTime, zonedFormatter } from '../../domain/zoned-time.ts';
 import { actionWords } from './action-words.ts';
 import { MUTED, emailDocument, escapeHtml, factTable, heading, itemList, link, paragraph } from './email-layout.ts';
+import { inlineHtml, inlineText, untrusted, type Inline } from './inline-text.ts';
 import { oneLine, quoteFromMail } from './mail-quote.ts';
-import type { SummaryReport } from './summary-report.ts';
+import type { AnomalyGroup, SummaryReport } from './summary-report.ts';
 
 export interface SummaryMeta {
   /** Client id, for the approve command. */
@@ -43,29 +44,62 @@ function count(value: number): string {
   return value.toLocaleString('en-GB');
 }
 
+/** One line of a summary's section: `sub` lines detail the line above them. */
+interface SectionLine {
+  sub: boolean;
+  parts: readonly Inline[];
+}
+
+/** `items`, each isolated, separated by `, `. */
+function isolatedList(items: readonly string[]): Inline[] {
+  return items.flatMap((item, index) => (index === 0 ? [untrusted(item)] : [', ', untrusted(item)]));
+}
+
 /** The security lines of a summary: senders that failed authentication, steering attempts, free-text opt-ins. */
-function securityLines(report: SummaryReport, meta: SummaryMeta): string[] {
-  const lines: string[] = [];
-  lines.push(`Known contacts whose mail failed sender authentication (never auto-answered): ${report.unauthenticatedKnownSenders.length}`);
+function securityLines(report: SummaryReport, meta: SummaryMeta): SectionLine[] {
+  const lines: SectionLine[] = [];
+  const line = (...parts: Inline[]) => lines.push({ sub: false, parts });
+  const sub = (...parts: Inline[]) => lines.push({ sub: true, parts });
+  line(`Known contacts whose mail failed sender authentication (never auto-answered): ${report.unauthenticatedKnownSenders.length}`);
   const senders = bounded(report.unauthenticatedKnownSenders);
   for (const entry of senders.shown) {
-    lines.push(`  - ${oneLine(entry.sender)}: ${entry.count} message(s) (${entry.reasons.slice(0, 10).map((reason) => oneLine(reason, 60)).join(', ')})`);
+    // The reasons come from the Authentication-Results header, which the sender's side can write into.
+    sub(untrusted(oneLine(entry.sender)), `: ${entry.count} message(s) (`, ...isolatedList(entry.reasons.slice(0, 10).map((reason) => oneLine(reason, 60))), ')');
   }
-  if (senders.more > 0) lines.push(`  - and ${count(senders.more)} more senders, in the client portal`);
-  lines.push(`Messages that tried to instruct the assistant or change its rules (never auto-answered): ${report.injectionSignalMessages}`);
+  if (senders.more > 0) sub(`and ${count(senders.more)} more senders, in the client portal`);
+  line(`Messages that tried to instruct the assistant or change its rules (never auto-answered): ${report.injectionSignalMessages}`);
   const flagged = report.settingsChanges.filter((change) => change.guardRails.length > 0);
-  lines.push(`Settings changes: ${report.settingsChanges.length}, of which past a guard rail: ${flagged.length}`);
+  line(`Settings changes: ${report.settingsChanges.length}, of which past a guard rail: ${flagged.length}`);
   const changes = bounded(flagged);
   for (const change of changes.shown) {
-    lines.push(`  - version ${change.version} by ${oneLine(change.by)} on ${localTime(change.at, meta.timezone)}: ${change.guardRails.map((rail) => oneLine(rail, 80)).join(', ')}`);
+    sub(`version ${change.version} by `, untrusted(oneLine(change.by)), ` on ${localTime(change.at, meta.timezone)}: ${change.guardRails.map((rail) => oneLine(rail, 80)).join(', ')}`);
   }
-  if (changes.more > 0) lines.push(`  - and ${count(changes.more)} more, in the client portal under Settings`);
+  if (changes.more > 0) sub(`and ${count(changes.more)} more, in the client portal under Settings`);
   const optIns = meta.freeTextOptIns ?? [];
   if (optIns.length > 0) {
-    lines.push(`Free-text auto-send is ON for: ${optIns.map((entry) => oneLine(entry.type)).join(', ')} (replies of these types are written by the AI and sent unread)`);
-    for (const entry of optIns) lines.push(`  - ${oneLine(entry.type)}: accepted by ${oneLine(entry.acceptedBy)} on ${localTime(entry.acceptedAt, meta.timezone)}`);
+    line('Free-text auto-send is ON for: ', ...isolatedList(optIns.map((entry) => oneLine(entry.type))), ' (replies of these types are written by the AI and sent unread)');
+    for (const entry of optIns) {
+      sub(untrusted(oneLine(entry.type)), ': accepted by ', untrusted(oneLine(entry.acceptedBy)), ` on ${localTime(entry.acceptedAt, meta.timezone)}`);
+    }
   }
   return lines;
+}
+
+function sectionText(lines: readonly SectionLine[]): string[] {
+  return lines.map((line) => `${line.sub ? '  - ' : ''}${inlineText(line.parts)}`);
+}
+
+function sectionHtml(lines: readonly SectionLine[]): string[] {
+  return lines.map((line) => `${line.sub ? '— ' : ''}${inlineHtml(line.parts)}`);
+}
+
+/** The client's name as the mails' titles and sentences show it, isolated. */
+function clientName(meta: SummaryMeta): Inline {
+  return untrusted(oneLine(meta.displayName));
+}
+
+function summaryTitle(meta: SummaryMeta): Inline[] {
+  return [`${meta.period === 'day' ? 'Daily summary' : 'Weekly onboarding digest'} for `, clientName(meta)];
 }
 
 export { escapeHtml };
@@ -112,10 +146,10 @@ function concerning(entry: SummaryReport['pendingApprovals'][number]): string {
  * One pending approval as the plain-text part names it: an email by its quoted subject and recipients,
  * anything else by what it does, so that a calendar change never reads as an email without a subject.
  */
-function pendingWhat(entry: SummaryReport['pendingApprovals'][number]): string {
-  if (entry.action === undefined) return `"${quoteFromMail(entry.subject)}" to ${oneLine(entry.recipients)}`;
-  const people = entry.recipients === '' ? '' : `, ${concerning(entry)} ${oneLine(entry.recipients)}`;
-  return `${actionWords(entry.action, entry.operation)}${people}`;
+function pendingWhat(entry: SummaryReport['pendingApprovals'][number]): Inline[] {
+  if (entry.action === undefined) return ['"', untrusted(quoteFromMail(entry.subject)), '" to ', untrusted(oneLine(entry.recipients))];
+  const people: Inline[] = entry.recipients === '' ? [] : [`, ${concerning(entry)} `, untrusted(oneLine(entry.recipients))];
+  return [actionWords(entry.action, entry.operation), ...people];
 }
 
 /** Pending approvals, the soonest to expire first: those are the ones an admin must not miss. */
@@ -123,36 +157,35 @@ function pendingBySoonest(report: SummaryReport): SummaryReport['pendingApproval
   return [...report.pendingApprovals].sort((a, b) => (a.expiresAt < b.expiresAt ? -1 : a.expiresAt > b.expiresAt ? 1 : 0));
 }
 
-interface AnomalyGroup {
-  kind: string;
-  detail: string;
-  count: number;
-  first: string;
-  last: string;
-}
-
-/** Anomalies of the same kind and detail as one entry with how often and when first and last. */
+/** The report's anomaly groups as shown: those that read the same once cleaned up are one. */
 function anomalyGroups(report: SummaryReport): AnomalyGroup[] {
   const groups = new Map<string, AnomalyGroup>();
-  for (const entry of report.anomalies) {
+  for (const entry of report.anomalyGroups) {
     const kind = oneLine(entry.kind, 40);
     const detail = quoteFromMail(entry.detail);
     const key = `${kind}\u0000${detail}`;
     const group = groups.get(key);
-    if (group === undefined) groups.set(key, { kind, detail, count: 1, first: entry.at, last: entry.at });
+    if (group === undefined) groups.set(key, { ...entry, kind, detail });
     else {
-      group.count++;
-      if (entry.at < group.first) group.first = entry.at;
-      if (entry.at > group.last) group.last = entry.at;
+      group.count += entry.count;
+      if (entry.first < group.first) group.first = entry.first;
+      if (entry.last > group.last) group.last = entry.last;
     }
   }
   return [...groups.values()];
 }
 
-function anomalyLine(group: AnomalyGroup, timezone: string): string {
-  const what = `${group.kind}${group.detail ? `: ${group.detail}` : ''}`;
-  if (group.count === 1) return `${localTime(group.first, timezone)} ${what}`;
-  return `${what}: ${count(group.count)} times, ${localTime(group.first, timezone)} to ${localTime(group.last, timezone)}`;
+/** The anomaly groups a summary lists, and how many anomalies are in none of them. */
+function shownAnomalies(report: SummaryReport): { shown: readonly AnomalyGroup[]; more: number } {
+  const { shown } = bounded(anomalyGroups(report));
+  const listed = shown.reduce((sum, group) => sum + group.count, 0);
+  return { shown, more: Math.max(0, report.anomaliesTotal - listed) };
+}
+
+function anomalyLine(group: AnomalyGroup, timezone: string): Inline[] {
+  const what: Inline[] = group.detail ? [`${group.kind}: `, untrusted(group.detail)] : [group.kind];
+  if (group.count === 1) return [`${localTime(group.first, timezone)} `, ...what];
+  return [...what, `: ${count(group.count)} times, ${localTime(group.first, timezone)} to ${localTime(group.last, timezone)}`];
 }
 
 function portalNote(meta: SummaryMeta): string {
@@ -166,26 +199,26 @@ const PAUSE_MEANING: Record<string, string> = {
 };
 
 /** The assistant's state as one line, or null when it is not known. */
-function stateLine(meta: SummaryMeta): string | null {
+function stateLine(meta: SummaryMeta): Inline[] | null {
   if (meta.pause === undefined) return null;
-  if (meta.pause === null) return 'working (not paused)';
+  if (meta.pause === null) return ['working (not paused)'];
   const { reason, since, detail } = meta.pause;
-  const why = `${oneLine(reason, 40)}${detail === undefined || detail === '' ? '' : `: ${quoteFromMail(detail)}`}`;
-  return `PAUSED since ${localTime(since, meta.timezone)} (${why}); ${PAUSE_MEANING[reason] ?? 'resume it in the client portal'}`;
+  const why: Inline[] = detail === undefined || detail === '' ? [oneLine(reason, 40)] : [`${oneLine(reason, 40)}: `, untrusted(quoteFromMail(detail))];
+  return [`PAUSED since ${localTime(since, meta.timezone)} (`, ...why, `); ${PAUSE_MEANING[reason] ?? 'resume it in the client portal'}`];
 }
 
 export function summarySubject(report: SummaryReport, meta: SummaryMeta): string {
   const what = `${meta.pause ? 'PAUSED: ' : ''}${meta.period === 'day' ? 'Daily summary' : 'Weekly onboarding digest'}`;
-  return `${what} for ${oneLine(meta.displayName)}: ${report.read} read, ${report.sent} sent, ${report.pendingApprovals.length} awaiting approval`;
+  return inlineText([`${what} for `, clientName(meta), `: ${report.read} read, ${report.sent} sent, ${report.pendingApprovals.length} awaiting approval`]);
 }
 
 export function renderSummaryText(report: SummaryReport, meta: SummaryMeta): string {
   const lines: string[] = [];
-  lines.push(`${meta.period === 'day' ? 'Daily summary' : 'Weekly onboarding digest'} for ${oneLine(meta.displayName)}`);
+  lines.push(inlineText(summaryTitle(meta)));
   lines.push(`${localTime(report.from, meta.timezone)} to ${localTime(report.to, meta.timezone)} (${meta.timezone})`);
   lines.push('');
   const state = stateLine(meta);
-  if (state !== null) lines.push(`Assistant: ${state}`);
+  if (state !== null) lines.push(`Assistant: ${inlineText(state)}`);
   lines.push(`Emails read: ${report.read}`);
   lines.push(`Drafts created: ${report.drafted}`);
   lines.push(`Emails sent: ${report.sent}`);
@@ -201,21 +234,21 @@ export function renderSummaryText(report: SummaryReport, meta: SummaryMeta): str
     lines.push(QUOTE_NOTE);
   }
   for (const entry of pending.shown) {
-    lines.push(`  - ${oneLine(entry.id, 100)}: ${pendingWhat(entry)} (decide before ${localTime(entry.expiresAt, meta.timezone)})`);
+    lines.push(`  - ${oneLine(entry.id, 100)}: ${inlineText(pendingWhat(entry))} (decide before ${localTime(entry.expiresAt, meta.timezone)})`);
     lines.push(`    review and decide: ${approvalPage(meta, entry.id) ?? 'in the client portal, under Approvals'}`);
   }
   if (pending.more > 0) lines.push(`  - and ${count(pending.more)} more: ${approvalsPage(meta) ?? 'in the client portal, under Approvals'}`);
-  lines.push(`Expired approvals (never sent): ${report.expiredApprovals.length}`);
-  const expired = bounded(report.expiredApprovals);
+  lines.push(`Expired approvals (never sent): ${report.expiredApprovalsTotal}`);
+  const expired = shownExpired(report);
   for (const entry of expired.shown) lines.push(`  - ${oneLine(entry.id, 100)} (${localTime(entry.at, meta.timezone)})`);
   if (expired.more > 0) lines.push(`  - and ${count(expired.more)} more, in the client portal's audit log`);
   lines.push('');
-  lines.push(...securityLines(report, meta));
+  lines.push(...sectionText(securityLines(report, meta)));
   lines.push('');
-  lines.push(`Anomalies and pauses: ${report.anomalies.length}`);
-  const anomalies = bounded(anomalyGroups(report));
-  for (const group of anomalies.shown) lines.push(`  - ${anomalyLine(group, meta.timezone)}`);
-  if (anomalies.more > 0) lines.push(`  - and ${count(anomalies.more)} other kinds, in the client portal's audit log`);
+  lines.push(`Anomalies and pauses: ${report.anomaliesTotal}`);
+  const anomalies = shownAnomalies(report);
+  for (const group of anomalies.shown) lines.push(`  - ${inlineText(anomalyLine(group, meta.timezone))}`);
+  if (anomalies.more > 0) lines.push(`  - and ${count(anomalies.more)} more, in the client portal's audit log`);
   lines.push('');
   const perEmail = report.llm.costPerEmailUsd === null ? '' : `, ${usd(report.llm.costPerEmailUsd)} per email read`;
   lines.push(`AI usage: ${report.llm.calls} model calls, ${report.llm.inputTokens + report.llm.outputTokens} tokens, ${usd(report.llm.costUsd)}${perEmail}`);
@@ -224,9 +257,14 @@ export function renderSummaryText(report: SummaryReport, meta: SummaryMeta): str
   return `${lines.join('\n')}\n`;
 }
 
+/** The expired approvals a summary lists, and how many more expired. */
+function shownExpired(report: SummaryReport): { shown: readonly SummaryReport['expiredApprovals'][number][]; more: number } {
+  const shown = report.expiredApprovals.slice(0, LIST_LIMIT);
+  return { shown, more: Math.max(0, report.expiredApprovalsTotal - shown.length) };
+}
+
 export function renderSummaryHtml(report: SummaryReport, meta: SummaryMeta): string {
   const e = escapeHtml;
-  const title = `${meta.period === 'day' ? 'Daily summary' : 'Weekly onboarding digest'} for ${oneLine(meta.displayName)}`;
   const when = (iso: string) => localTime(iso, meta.timezone);
   // <bdi>: right-to-left text in a subject stays inside it and cannot reorder the words around it.
   const pending = bounded(pendingBySoonest(report));
@@ -243,17 +281,18 @@ export function renderSummaryHtml(report: SummaryReport, meta: SummaryMeta): str
     const all = approvalsPage(meta);
     pendingItems.push(`and ${e(count(pending.more))} more: ${all === null ? e('see the client portal, under Approvals.') : link(all, 'see all in the client portal')}`);
   }
-  const expired = bounded(report.expiredApprovals);
+  const expired = shownExpired(report);
   const expiredItems = expired.shown.map((entry) => `${e(oneLine(entry.id, 100))} (${e(when(entry.at))})`);
   if (expired.more > 0) expiredItems.push(e(`and ${count(expired.more)} more, in the client portal's audit log`));
-  const anomalies = bounded(anomalyGroups(report));
-  const anomalyItems = anomalies.shown.map((group) => `<bdi>${e(anomalyLine(group, meta.timezone))}</bdi>`);
-  if (anomalies.more > 0) anomalyItems.push(e(`and ${count(anomalies.more)} other kinds, in the client portal's audit log`));
+  const anomalies = shownAnomalies(report);
+  const anomalyItems = anomalies.shown.map((group) => inlineHtml(anomalyLine(group, meta.timezone)));
+  if (anomalies.more > 0) anomalyItems.push(e(`and ${count(anomalies.more)} more, in the client portal's audit log`));
   const list = (items: string[]) => (items.length === 0 ? paragraph('None.') : itemList(items));
+  const state = stateLine(meta);
   const content = [
     paragraph(`${when(report.from)} to ${when(report.to)} (${meta.timezone})`, true),
     factTable([
-      ...(stateLine(meta) === null ? [] : [['Assistant', stateLine(meta) ?? ''] as const]),
+      ...(state === null ? [] : [['Assistant', state] as const]),
       ['Emails read', String(report.read)],
       ['Drafts created', String(report.drafted)],
       ['Emails sent', String(report.sent)],
@@ -268,19 +307,19 @@ export function renderSummaryHtml(report: SummaryReport, meta: SummaryMeta): str
       ? []
       : [paragraph('Nothing here happens until someone approves it in the client portal; what is not decided in time never happens.'), paragraph(QUOTE_NOTE, true)]),
     list(pendingItems),
-    heading(`Expired approvals (${report.expiredApprovals.length})`),
+    heading(`Expired approvals (${report.expiredApprovalsTotal})`),
     list(expiredItems),
     heading('Sender authentication and auto-send'),
-    itemList(securityLines(report, meta).map((line) => e(line.replace(/^ {2}- /, '— ')))),
-    heading(`Anomalies and pauses (${report.anomalies.length})`),
+    itemList(sectionHtml(securityLines(report, meta))),
+    heading(`Anomalies and pauses (${report.anomaliesTotal})`),
     list(anomalyItems),
     paragraph(portalNote(meta), true),
   ].join('\n');
   return emailDocument({
-    title,
+    title: summaryTitle(meta),
     preheader: `${report.read} read, ${report.sent} sent, ${report.pendingApprovals.length} awaiting your approval`,
     content,
-    footer: `Sent by the AI assistant of ${oneLine(meta.displayName)} from its own mailbox, from its audit log.`,
+    footer: ['Sent by the AI assistant of ', clientName(meta), ' from its own mailbox, from its audit log.'],
   });
 }
 

@@ -23,9 +23,20 @@ export interface SummaryReport {
    * calendar `operation`; absent for an email.
    */
   pendingApprovals: { id: string; recipients: string; subject: string; expiresAt: string; action?: string; operation?: string }[];
+  /** The first `REPORT_LIST_LIMIT` approvals that expired in the period; `expiredApprovalsTotal` counts them all. */
   expiredApprovals: { id: string; at: string }[];
+  /** Every approval that expired in the period. */
+  expiredApprovalsTotal: number;
   decidedApprovals: number;
+  /** The first `REPORT_LIST_LIMIT` anomalies of the period; `anomaliesTotal` counts them all. */
   anomalies: { at: string; kind: string; detail: string }[];
+  /** Every anomaly of the period. */
+  anomaliesTotal: number;
+  /**
+   * The anomalies by kind and detail, with how often and when first and last: what the summary lists. At
+   * most `REPORT_LIST_LIMIT` groups, the first seen; anomalies of any other group count in the total only.
+   */
+  anomalyGroups: AnomalyGroup[];
   reviewQueued: number;
   /**
    * Known contacts' addresses on mail the provider did not authenticate (SPF/DKIM/DMARC): forged, or the
@@ -42,6 +53,22 @@ export interface SummaryReport {
   settingsChanges: { at: string; version: number; by: string; guardRails: string[] }[];
   llm: { calls: number; inputTokens: number; outputTokens: number; costUsd: number; costPerEmailUsd: number | null };
 }
+
+/** Anomalies of one kind and detail. */
+export interface AnomalyGroup {
+  kind: string;
+  detail: string;
+  count: number;
+  first: string;
+  last: string;
+}
+
+/**
+ * How many entries a report keeps of each list that grows with the records of a flood (expired approvals,
+ * anomalies, their groups); the totals still count every one. A day of 300,000 rate-limit hits must not
+ * make a report of 70 MB that the summary, the portal and the control API each hold and copy.
+ */
+export const REPORT_LIST_LIMIT = 100;
 
 const ANOMALY_TYPES = new Set(['pause', 'resume', 'auth_failure', 'kill', 'quarantine']);
 
@@ -62,8 +89,9 @@ export function buildSummaryReport(
 
 /**
  * A summary report built one record at a time, so that a flood of records is counted as it streams from
- * the audit log instead of being held in memory first. What it keeps grows with the lists a report holds
- * (pending approvals, anomalies, senders), never with the records read.
+ * the audit log instead of being held in memory first. What it keeps grows with the approvals still open
+ * and the known contacts' addresses, never with the records read: anomalies and expired approvals are
+ * counted, and kept only up to `REPORT_LIST_LIMIT`.
  */
 export class SummaryTally {
   private readonly report: SummaryReport;
@@ -72,6 +100,7 @@ export class SummaryTally {
   private readonly unauthenticated = new Map<string, SummaryReport['unauthenticatedKnownSenders'][number]>();
   private readonly requested = new Map<string, SummaryReport['pendingApprovals'][number]>();
   private readonly closed = new Set<string>();
+  private readonly anomalyGroups = new Map<string, AnomalyGroup>();
 
   constructor(range: { from: Date; to: Date }) {
     this.to = range.to;
@@ -87,8 +116,11 @@ export class SummaryTally {
       blockedReasons: {},
       pendingApprovals: [],
       expiredApprovals: [],
+      expiredApprovalsTotal: 0,
       decidedApprovals: 0,
       anomalies: [],
+      anomaliesTotal: 0,
+      anomalyGroups: [],
       reviewQueued: 0,
       unauthenticatedKnownSenders: [],
       injectionSignalMessages: 0,
@@ -125,13 +157,14 @@ export class SummaryTally {
         const reasons = Array.isArray(parameters['reasons']) ? parameters['reasons'] : [];
         const first = typeof reasons[0] === 'string' ? reasons[0] : 'unknown';
         report.blockedReasons[first] = (report.blockedReasons[first] ?? 0) + 1;
-        if (first === 'rate_limit_hour' || first === 'rate_limit_day') {
-          report.anomalies.push({ at: record.timestamp, kind: 'rate_limit', detail: first });
-        }
+        if (first === 'rate_limit_hour' || first === 'rate_limit_day') this.addAnomaly({ at: record.timestamp, kind: 'rate_limit', detail: first });
         break;
       }
       case 'approval_expired':
-        report.expiredApprovals.push({ id: String(parameters['approval_id'] ?? record.target ?? '?'), at: record.timestamp });
+        report.expiredApprovalsTotal++;
+        if (report.expiredApprovals.length < REPORT_LIST_LIMIT) {
+          report.expiredApprovals.push({ id: String(parameters['approval_id'] ?? record.target ?? '?'), at: record.timestamp });
+        }
         break;
       case 'approval_decided':
         report.decidedApprovals++;
@@ -154,12 +187,25 @@ export class SummaryTally {
       default:
         if (ANOMALY_TYPES.has(record.action_type)) {
           const reason = parameters['reason'];
-          report.anomalies.push({
-            at: record.timestamp,
-            kind: record.action_type,
-            detail: typeof reason === 'string' ? reason : (record.target ?? ''),
-          });
+          this.addAnomaly({ at: record.timestamp, kind: record.action_type, detail: typeof reason === 'string' ? reason : (record.target ?? '') });
         }
+    }
+  }
+
+  private addAnomaly(anomaly: SummaryReport['anomalies'][number]): void {
+    const { report } = this;
+    report.anomaliesTotal++;
+    if (report.anomalies.length < REPORT_LIST_LIMIT) report.anomalies.push(anomaly);
+    const key = `${anomaly.kind}\u0000${anomaly.detail}`;
+    const group = this.anomalyGroups.get(key);
+    if (group !== undefined) {
+      group.count++;
+      if (anomaly.at < group.first) group.first = anomaly.at;
+      if (anomaly.at > group.last) group.last = anomaly.at;
+    } else if (this.anomalyGroups.size < REPORT_LIST_LIMIT) {
+      const added = { kind: anomaly.kind, detail: anomaly.detail, count: 1, first: anomaly.at, last: anomaly.at };
+      this.anomalyGroups.set(key, added);
+      report.anomalyGroups.push(added);
     }
   }
 

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ClientConfig } from '@agent-fleet/kernel/client-config';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { button, emailDocument, paragraph } from '../daily-summary/email-layout.ts';
+import { inlineText, untrusted, type Inline } from '../daily-summary/inline-text.ts';
 import { oneLine } from '../daily-summary/mail-quote.ts';
 import type { AdminNotifier, NotifyOutcome } from './admin-notifier.ts';
 import { approvalNoticeMail, portalNote } from './approval-notice-mail.ts';
@@ -67,11 +68,18 @@ function localTime(iso: string, timezone: string): string {
 
 const REPLACES = 'Finishing the set-up replaces any sign-in you set up before: an old phone or passkey stops working.';
 
-function enrolmentMail(url: string, name: string, expiresAt: string, timezone: string) {
+function enrolmentMail(url: string, displayName: string, expiresAt: string, timezone: string) {
   const expires = localTime(expiresAt, timezone);
-  const subject = `Set up your sign-in to the client portal of ${oneLine(name)}`;
+  // The client's name is isolated wherever it stands in a sentence: a right-to-left name cannot reorder it.
+  const name = untrusted(oneLine(displayName));
+  const youAreAdmin: Inline[] = [
+    'You are an admin of the AI assistant of ',
+    name,
+    '. In the client portal you approve its emails, pull its kill switch and approve support access.',
+  ];
+  const subject = inlineText(['Set up your sign-in to the client portal of ', name]);
   const text = [
-    `You are an admin of the AI assistant of ${oneLine(name)}. In the client portal you approve its emails, pull its kill switch and approve support access.`,
+    inlineText(youAreAdmin),
     '',
     'Set up your sign-in (a passkey, or an authenticator app) here:',
     url,
@@ -82,15 +90,15 @@ function enrolmentMail(url: string, name: string, expiresAt: string, timezone: s
   ].join('\n');
   const html = emailDocument({
     title: 'Set up your sign-in',
-    preheader: `Your link to the client portal of ${oneLine(name)}`,
+    preheader: inlineText(['Your link to the client portal of ', name]),
     content: [
-      paragraph(`You are an admin of the AI assistant of ${oneLine(name)}. In the client portal you approve its emails, pull its kill switch and approve support access.`),
+      paragraph(youAreAdmin),
       button(url, 'Set up my sign-in'),
       paragraph(`The link works once and expires ${expires} (${timezone}). ${REPLACES}`, true),
       paragraph('If you did not expect it, ignore this email: nothing changes unless the link is used.', true),
       paragraph(portalNote(url), true),
     ].join('\n'),
-    footer: `Sent by the AI assistant of ${oneLine(name)} from its own mailbox.`,
+    footer: ['Sent by the AI assistant of ', name, ' from its own mailbox.'],
   });
   return { subject, text, html };
 }

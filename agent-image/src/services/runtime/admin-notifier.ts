@@ -1,11 +1,37 @@
 import { createHash } from 'node:crypto';
 import { adminMailSkipped } from '../../domain/audit-events.ts';
 import { blockedAmong } from '../../domain/policy/approval-coverage.ts';
+import type { OutboxStatus, SendOutcome } from '../outbox/outbox.ts';
 import type { RuntimeContext } from './runtime-context.ts';
 
 export type SystemMailKind = 'alert' | 'daily_summary' | 'weekly_digest' | 'approval_request' | 'portal_enrolment';
 
-export type NotifyOutcome = 'sent' | 'queued' | 'skipped';
+/**
+ * What became of a mail to the admins: `sent` (the provider took it); `queued` (in the outbox, to go by
+ * itself: no provider yet, sending paused, or a transient error); `held` (the outbox holds it for a human:
+ * quarantined or in review, so it goes only if someone releases it; the admins have not been told);
+ * `skipped` (not sent and never will be: dry run, kill, no admin left, `mail.send` not granted, or
+ * withdrawn at a revive).
+ */
+export type NotifyOutcome = 'sent' | 'queued' | 'held' | 'skipped';
+
+/** The outcome an outbox entry (or a dispatch of it) stands for. */
+function outcomeOf(status: OutboxStatus | SendOutcome['status']): NotifyOutcome {
+  switch (status) {
+    case 'sent':
+      return 'sent';
+    case 'quarantined':
+    case 'review':
+      return 'held';
+    case 'withdrawn':
+    case 'discarded':
+      return 'skipped';
+    case 'pending':
+    case 'paused':
+    case 'deferred':
+      return 'queued';
+  }
+}
 
 /** The outbox key of a system mail: the same kind and dedupe key always make the same one. */
 function outboxKeyOf(kind: SystemMailKind, dedupeKey: string): string {
@@ -73,9 +99,8 @@ export class AdminNotifier {
       auditParameters: { kind },
     });
     const receipts = context.receipts();
-    if (receipts === null) return 'queued';
-    const outcome = await context.outbox.dispatch(entry.idempotencyKey, receipts);
-    return outcome.status === 'sent' ? 'sent' : 'queued';
+    // Without a provider the entry's own state is the answer: one sent or held before stays so.
+    return outcomeOf(receipts === null ? entry.status : (await context.outbox.dispatch(entry.idempotencyKey, receipts)).status);
   }
 
   /**

@@ -62,12 +62,20 @@ interface AgentDaySummary {
     decidedApprovals: number;
     pendingApprovals: { id: string; recipients: string; subject: string; expiresAt: string }[];
     expiredApprovals: unknown[];
+    /** All of the day's expired approvals: the list above keeps the first hundred (absent from agents before the cap). */
+    expiredApprovalsTotal?: number;
     anomalies: { at: string; kind: string; detail: string }[];
+    /** All of the day's anomalies, likewise. */
+    anomaliesTotal?: number;
     llm?: { costUsd?: unknown };
   };
 }
 /** The agent's figure for the day's model cost, when it is one (the answer comes from inside the client's container). */
 const spentUsd = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : null);
+
+/** A total the agent reported, when it is one and not below what its list holds; else the list's length. */
+const countOf = (total: unknown, listed: number): number =>
+  typeof total === 'number' && Number.isSafeInteger(total) && total >= listed ? total : listed;
 
 /** How the ops log names a client admin acting through the portal (never a self-declared name). */
 const actorOf = (by: string) => `client-admin:${by}`;
@@ -270,9 +278,10 @@ export class ServicesClientGateway implements ClientGateway {
       pendingApprovals: report.pendingApprovals.length,
       pending: report.pendingApprovals,
       decidedApprovals: report.decidedApprovals,
-      expiredApprovals: report.expiredApprovals.length,
+      expiredApprovals: countOf(report.expiredApprovalsTotal, report.expiredApprovals.length),
       modelCostUsd: spentUsd(report.llm?.costUsd),
       anomalies: report.anomalies,
+      anomaliesTotal: countOf(report.anomaliesTotal, report.anomalies.length),
     };
   }
 
