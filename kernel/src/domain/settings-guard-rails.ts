@@ -1,4 +1,4 @@
-import { FREE_TEXT_AUTO_SEND_RISK } from './auto-reply-config.ts';
+import { FREE_TEXT_AUTO_SEND_RISK, TEMPLATE_TYPES } from './auto-reply-config.ts';
 import { CAPABILITIES, EMAIL_TYPES, MODEL_DAILY_BUDGET_USD, modelRetirement, type Capability, type ClientConfig, type EmailType } from './client-config.ts';
 
 /**
@@ -69,19 +69,20 @@ function windowEnd(config: Pick<ClientConfig, 'onboarding'>): number {
   return started === undefined ? Number.POSITIVE_INFINITY : Date.parse(started) + config.onboarding.days * DAY_MS;
 }
 
+/** The rail of a draft-review-send window that ends before the client's first 28 days are over. */
+export const ONBOARDING_ENDED_EARLY: Readonly<GuardRail> = Object.freeze({
+  id: 'onboarding.ended_early',
+  field: 'onboarding.days',
+  risk: 'Draft-review-send ends before its 28 days: routine replies may then be sent without your review while the assistant is still new to your mail, so a wrong tone or a wrong answer reaches your correspondents unseen.',
+});
+
 function onboardingRails(before: ClientConfig, after: ClientConfig, now: Date): GuardRail[] {
   const realStart = before.onboarding.startedAt === undefined ? now.getTime() : Date.parse(before.onboarding.startedAt);
   const end = windowEnd(after);
   // A window already over cannot be shortened: that change holds nothing less for approval.
   const running = now.getTime() < windowEnd(before);
   if (!(running && end < windowEnd(before) && end < realStart + SPEC_DEFAULTS.onboardingDays * DAY_MS)) return [];
-  return [
-    {
-      id: 'onboarding.ended_early',
-      field: 'onboarding.days',
-      risk: 'Draft-review-send ends before its 28 days: routine replies may then be sent without your review while the assistant is still new to your mail, so a wrong tone or a wrong answer reaches your correspondents unseen.',
-    },
-  ];
+  return [ONBOARDING_ENDED_EARLY];
 }
 
 /** A number raised above both its default and its previous value. */
@@ -322,6 +323,31 @@ export function crossedGuardRails(before: ClientConfig, after: ClientConfig, now
     ...listRails(before, after),
     ...noticeRails(before, after, now),
     ...modelRails(before, after, now),
+  ];
+}
+
+/**
+ * Every guard-rail id a change can cross, in the order crossedGuardRails reports them: what an operator may
+ * name when confirming one, and what a refusal lists. Pure.
+ */
+export function guardRailIds(): string[] {
+  const released = EMAIL_TYPES.filter((type) => DEFAULT_ALWAYS_APPROVAL_TYPES.includes(type) || !DEFAULT_AUTO_SEND_TYPES.includes(type));
+  return [
+    ONBOARDING_ENDED_EARLY.id,
+    'rateLimits.perHour',
+    'rateLimits.perDay',
+    'bulkThreshold',
+    'approvalTimeoutHours',
+    'modelDailyBudgetUsd',
+    ...released.map((type) => `approval.${type}`),
+    ...TEMPLATE_TYPES.map((type) => `freeText.${type}`),
+    ...CAPABILITIES.filter((capability) => !DEFAULT_PERMISSIONS.includes(capability)).map((capability) => `permissions.${capability}`),
+    'blockList.removed',
+    'admins.removed',
+    'knownContacts.added',
+    'dailySummary.off',
+    'workingHours.widened',
+    'model.retiring',
   ];
 }
 

@@ -21,6 +21,7 @@ import type { EraseOutcome } from '../services/erasure/erase-client.ts';
 import type { ErasureRequest } from '../services/erasure/erasure-records.ts';
 import { IncidentApiClient } from './incident-api-client.ts';
 import { SettingsApiClient } from './settings-api-client.ts';
+import { SettingsConfirmClient } from './settings-confirm-client.ts';
 import type { AgentRuntimeKind, OrchestratorClient } from './orchestrator-client.ts';
 
 export type ClientSummary = ClientDescription['client'];
@@ -96,6 +97,11 @@ export class FleetApiClient {
   /** Each client's versioned settings (`/v1/clients/:id/settings`). */
   get settings(): SettingsApiClient {
     return new SettingsApiClient(this.#transport, this.#actor);
+  }
+
+  /** Guard-rail confirmations of a client's settings in force (`fleet config confirm`). */
+  get settingsConfirmations(): SettingsConfirmClient {
+    return new SettingsConfirmClient(this.#transport, this.#actor);
   }
 
   async listClients(): Promise<ClientSummary[]> {

@@ -108,3 +108,15 @@ export const supportRequestBodySchema = z
     actor: actorSchema.default('api'),
   })
   .strict();
+
+/**
+ * `POST /clients/:id/settings/confirmations` (`fleet config confirm`): a guard rail the client's current
+ * settings cross, accepted by the actor. The service refuses an id that is no rail, listing the rails.
+ */
+export const guardRailConfirmBodySchema = z
+  .object({
+    rail: z.string().trim().min(1).max(MAX_GUARD_RAIL_ID),
+    reason: freeText(1000, { multiLine: true }).optional(),
+    actor: actorSchema.default('api'),
+  })
+  .strict();

@@ -5,7 +5,7 @@ import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Orchestrator } from '../orchestrator.ts';
 import { recordMailboxConsent } from '../services/settings/grant-status.ts';
 import { parseBody } from './parse-body.ts';
-import { actorSchema, decimalNumber, freeText } from './request-schemas.ts';
+import { actorSchema, decimalNumber, freeText, guardRailConfirmBodySchema } from './request-schemas.ts';
 
 const confirm = z.array(z.string().min(1).max(100)).max(50).default([]);
 const reason = freeText(1000, { multiLine: true, required: 'a reason is required' });
@@ -35,7 +35,7 @@ const grantBody = z
   .strict();
 
 /**
- * The client's settings for ops (`fleet config show|set|history|rollback`): the agent keeps the versions;
+ * The client's settings for ops (`fleet config show|set|history|rollback|confirm`): the agent keeps the versions;
  * every change is ops-logged with its author and the guard rails it crossed. Parse, call, respond.
  */
 export function createSettingsRouter(orchestrator: Orchestrator): Router {
@@ -81,6 +81,14 @@ export function createSettingsRouter(orchestrator: Orchestrator): Router {
         confirm: body.confirm,
         ...operator(body.actor),
       }),
+    );
+  });
+
+  // `fleet config confirm`: a rail the current settings already cross, accepted after the fact.
+  router.post('/clients/:id/settings/confirmations', async (request, response) => {
+    const body = parseBody(guardRailConfirmBodySchema, request.body);
+    response.json(
+      await orchestrator.settings.confirmGuardRail({ clientId: request.params.id, rail: body.rail, reason: body.reason, actor: body.actor, via: 'cli' }),
     );
   });
 

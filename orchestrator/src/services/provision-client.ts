@@ -10,7 +10,8 @@ import type { OrchestratorMetrics } from '../observability/metrics.ts';
 import type { ClientOperationGuard } from './client-operation-guard.ts';
 import { ClientSubnets } from './client-subnets.ts';
 import { STALE_OPERATION_MS, withOperationHeartbeat } from './operation-heartbeat.ts';
-import { provisionGuardRails, provisionGuardRailsView, recordProvisionConfirmations, type ProvisionGuardRailsView } from './provision-guard-rails.ts';
+import { provisionGuardRails, provisionGuardRailsView, provisionedRailIds, recordProvisionConfirmations, type ProvisionGuardRailsView } from './provision-guard-rails.ts';
+import { PROVISION_ACTION, provisionedStandingDetails } from './settings/provisioned-standing.ts';
 import { provisionSteps, type ProvisionContext, type ProvisionStepDependencies } from './provision-steps.ts';
 
 export type { ProvisionSecrets } from './provision-steps.ts';
@@ -186,16 +187,24 @@ export class ProvisionClientService {
       throw error;
     }
 
+    const standing = provisionedStandingDetails(config, provisionedRailIds(guardRails));
     await this.deps.registry.appendOpsLog({
       actor: request.actor,
-      action: 'provision',
+      action: PROVISION_ACTION,
       clientId,
       reason: null,
       outcome: 'success',
-      details: { operationId: context.operationId, runtime: this.deps.runtime.kind, subnet: context.subnet, image: this.deps.config.agent.image },
+      details: {
+        operationId: context.operationId,
+        runtime: this.deps.runtime.kind,
+        subnet: context.subnet,
+        image: this.deps.config.agent.image,
+        // The settings checkpoint reads these: the agent's version of this document is this crossing, recorded below.
+        ...standing,
+      },
     });
     await recordFreeTextOptIns(this.deps.registry, { actor: request.actor, clientId, config });
-    await recordProvisionConfirmations(this.deps.registry, { actor: request.actor, clientId, operationId: context.operationId, confirmed: guardRails.confirmed });
+    await recordProvisionConfirmations(this.deps.registry, { actor: request.actor, clientId, operationId: context.operationId, configHash: standing.configHash, rails: guardRails });
     logger.info('client provisioned', { subnet: context.subnet });
     const endpoints = context.endpoints!;
     const warnings = await this.deps.runtime.preflightWarnings().catch((error: unknown) => [`could not check the host: ${(error as Error).message}`]);

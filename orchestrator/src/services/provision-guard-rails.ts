@@ -17,6 +17,8 @@ export interface ProvisionGuardRails {
   confirmed: GuardRail[];
   /** Crossed and confirmed by no one: the doctor fails the items that answer for them. */
   unconfirmed: GuardRail[];
+  /** Free-text opt-ins the config names who accepted (recorded as opt-ins, not confirmed here). */
+  accepted: GuardRail[];
 }
 
 /** What the provisioning result tells of them (ids, fields and risks only). */
@@ -62,6 +64,7 @@ export function provisionGuardRails(config: ClientConfig, onboardingStartedAt: s
   return {
     confirmed: crossed.filter((rail) => confirmed.has(rail.id)),
     unconfirmed: crossed.filter((rail) => !confirmed.has(rail.id) && !accepted.has(rail.id)),
+    accepted: crossed.filter((rail) => !confirmed.has(rail.id) && accepted.has(rail.id)),
   };
 }
 
@@ -73,20 +76,34 @@ export function provisionGuardRailsView(rails: ProvisionGuardRails): ProvisionGu
   };
 }
 
-/** Records each confirmed rail in the ops log as `fleet config set --confirm` does (once the client is provisioned). */
+/** Every rail whose standing a provisioning records (confirmed, not confirmed, opted in by name). Pure. */
+export function provisionedRailIds(rails: ProvisionGuardRails): string[] {
+  return [...rails.confirmed, ...rails.unconfirmed, ...rails.accepted].map((rail) => rail.id);
+}
+
+/**
+ * Records the standing of each rail the provisioned config crosses, as `fleet config set` records a
+ * crossing (once the client is provisioned): confirmed by the actor, or not confirmed. A rail not confirmed
+ * is recorded too: a confirmation on record from before (an earlier config, or a client closed earlier
+ * under the same id) was given for another document and must not count for this one.
+ */
 export async function recordProvisionConfirmations(
   registry: Pick<Registry, 'appendOpsLog'>,
-  input: { actor: string; clientId: string; operationId: string; confirmed: readonly GuardRail[] },
+  input: { actor: string; clientId: string; operationId: string; configHash: string; rails: Pick<ProvisionGuardRails, 'confirmed' | 'unconfirmed'> },
 ): Promise<void> {
-  for (const rail of input.confirmed) {
+  const standings = [
+    ...input.rails.confirmed.map((rail) => ({ rail, outcome: 'confirmed' as const })),
+    ...input.rails.unconfirmed.map((rail) => ({ rail, outcome: 'not-confirmed' as const })),
+  ];
+  for (const { rail, outcome } of standings) {
     await registry.appendOpsLog(
       guardRailEntry({
         actor: input.actor,
         clientId: input.clientId,
         rail: rail.id,
         risk: rail.risk,
-        outcome: 'confirmed',
-        details: { field: rail.field, via: 'provision', operationId: input.operationId },
+        outcome,
+        details: { field: rail.field, via: 'provision', operationId: input.operationId, configHash: input.configHash },
       }),
     );
   }

@@ -81,7 +81,7 @@ describe('fleet provision --confirm', () => {
     assert.match(text, /confirmed: permissions\.mail\.send/);
     assert.match(text, /NOT confirmed .*fleet doctor acme/);
     assert.match(text, /rateLimits\.perHour \(rateLimits\.perHour\): More than 20 recipients an hour/);
-    assert.match(text, /fleet config set acme <file> --reason "…" --confirm rateLimits\.perHour/);
+    assert.match(text, /fleet config confirm acme rateLimits\.perHour --reason "…"/);
     assert.deepEqual(formatProvisionGuardRails(provisioned({ confirmed: [], unconfirmed: [] })), [], 'nothing to say when no rail is crossed');
   });
 });

@@ -47,8 +47,9 @@ for (const backend of inProcessBackends) {
       assert.deepEqual(result.outcome === 'provisioned' ? result.guardRails?.confirmed : null, ['permissions.mail.send']);
       assert.deepEqual(result.outcome === 'provisioned' ? result.guardRails?.unconfirmed.map((rail) => rail.id) : null, ['rateLimits.perHour']);
 
-      const [entry, ...more] = await railEntries(clientId);
-      assert.equal(more.length, 0, 'only the confirmed rail is recorded');
+      const [entry, unconfirmed, ...more] = await railEntries(clientId);
+      assert.equal(more.length, 0, 'one record per rail crossed');
+      assert.deepEqual([unconfirmed?.details['rail'], unconfirmed?.outcome], ['rateLimits.perHour', 'not-confirmed'], 'the rail nobody confirmed is on record as such');
       assert.equal(entry?.actor, 'ops-alice');
       assert.equal(entry?.outcome, 'confirmed');
       assert.equal(entry?.details['rail'], 'permissions.mail.send');

@@ -2,8 +2,10 @@ import type { Command } from 'commander';
 import { parseClientId } from '@agent-fleet/kernel/client-id';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { CliContext } from '../cli-context.ts';
-import { VERSION_LINE, formatSettingsChanged, formatSettingsHistory, formatSettingsView } from '../format/config.ts';
+import { VERSION_LINE, formatGuardRailConfirmed, formatSettingsChanged, formatSettingsHistory, formatSettingsView } from '../format/config.ts';
 import { readClientConfigFile } from '../options.ts';
+import { settingsConfirmClient } from '../settings-confirm-client.ts';
+import { GUARD_RAIL_ID, MAX_GUARD_RAIL_ID } from '../../services/provision-guard-rails.ts';
 
 /** Settings versions count from 1; a base of 0 is the document before the first version. */
 const FIRST_VERSION = 1;
@@ -44,7 +46,15 @@ function rollbackBaseOf(clientId: string, option: string | undefined): number {
   return wholeNumber('--base', option, 0);
 }
 
-/** config show, set, history, rollback: the client's versioned settings, kept by its agent. */
+/** The one rail `config confirm` names, checked before the service is reached (or started). */
+export function confirmedRailOf(rail: string): string {
+  if (rail.length > MAX_GUARD_RAIL_ID || !GUARD_RAIL_ID.test(rail)) {
+    throw new FleetError('invalid_input', `<rail>: ${JSON.stringify(rail.slice(0, MAX_GUARD_RAIL_ID))} is not a guard-rail id (such as permissions.mail.send or rateLimits.perHour)`);
+  }
+  return rail;
+}
+
+/** config show, set, history, rollback, confirm: the client's versioned settings, kept by its agent. */
 export function registerConfigCommands(program: Command, context: CliContext): void {
   const config = program.command('config').description('the client’s settings: one versioned document, applied live by its agent');
   config
@@ -106,5 +116,17 @@ export function registerConfigCommands(program: Command, context: CliContext): v
       };
       const outcome = await (await context.api()).settings.rollback(clientId, change);
       context.print(outcome, () => formatSettingsChanged(outcome));
+    });
+  config
+    .command('confirm')
+    .argument('<client>')
+    .argument('<rail>', 'the guard rail the settings in force cross, by id (such as permissions.mail.send)')
+    .option('--reason <text>', 'why it is accepted (recorded with the confirmation)')
+    .description('record that you accept a guard rail the settings in force already cross (the doctor counts it)')
+    .action(async (rawClientId: string, rawRail: string, options: { reason?: string }) => {
+      const clientId = parseClientId(rawClientId);
+      const rail = confirmedRailOf(rawRail);
+      const outcome = await (await settingsConfirmClient(context)).confirm(clientId, { rail, reason: options.reason });
+      context.print(outcome, () => formatGuardRailConfirmed(outcome));
     });
 }

@@ -31,10 +31,6 @@ export function formatProvisionGuardRails(result: ProvisionResult): string[] {
   if (unconfirmed.length === 0) return lines;
   lines.push(`  NOT confirmed (beyond the safe defaults; \`fleet doctor ${result.clientId}\` fails the items that check them):`);
   for (const rail of unconfirmed) lines.push(`    ${rail.id} (${rail.field}): ${rail.risk}`);
-  const flags = unconfirmed.map((rail) => `--confirm ${rail.id}`).join(' ');
-  // A rail is confirmed where it is crossed: a settings version that crosses it again, or a new provisioning.
-  lines.push(
-    `  to confirm later: set each field back to its safe default, then \`fleet config set ${result.clientId} <file> --reason "…" ${flags}\`; or \`fleet deprovision ${result.clientId}\` and provision again with ${flags}`,
-  );
+  lines.push(`  to confirm later: ${unconfirmed.map((rail) => `fleet config confirm ${result.clientId} ${rail.id} --reason "…"`).join('; ')}`);
   return lines;
 }

@@ -2,6 +2,7 @@ import { describeChange } from '@agent-fleet/kernel/settings-diff';
 import { describeAuthor } from '@agent-fleet/kernel/settings-version';
 import type { SettingsChangeOutcome, SettingsView } from '../../services/settings/client-settings.ts';
 import type { GrantStatus } from '../../services/settings/grant-status.ts';
+import type { GuardRailConfirmOutcome } from '../../services/settings/guard-rail-confirmation.ts';
 import type { VersionSummary } from '../../services/settings/settings-ops-log.ts';
 
 /** The line `fleet config set` reads the base version from. */
@@ -52,4 +53,11 @@ export function formatSettingsChanged(outcome: SettingsChangeOutcome): string {
   if (!outcome.changed) return `${outcome.clientId}: nothing changed (settings stay at version ${version.version})`;
   const rails = version.guardRails.length === 0 ? '' : `; guard rails confirmed and flagged: ${version.guardRails.join(', ')}`;
   return [`${outcome.clientId}: settings version ${version.version} applied${rails}`, formatGrant(outcome.clientId, outcome.grant)].join('\n');
+}
+
+/** `fleet config confirm`: recorded, or already on record (nothing recorded), with who and when. */
+export function formatGuardRailConfirmed(outcome: GuardRailConfirmOutcome): string {
+  const who = `${outcome.confirmation.by} at ${outcome.confirmation.at}`;
+  if (outcome.outcome === 'already-confirmed') return `${outcome.clientId}: ${outcome.rail} is already confirmed (by ${who}); nothing recorded`;
+  return `${outcome.clientId}: ${outcome.rail} confirmed by ${who} for settings version ${outcome.version} (recorded in the ops log)\n  accepted: ${outcome.risk}`;
 }

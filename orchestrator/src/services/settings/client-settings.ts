@@ -11,8 +11,9 @@ import type { EgressTunnels } from '../../ports/egress-tunnels.ts';
 import type { Registry } from '../../ports/registry.ts';
 import type { AgentProxyService } from '../agent-proxy.ts';
 import { Mutex } from '../mutex.ts';
+import { confirmGuardRail, type GuardRailConfirmInput, type GuardRailConfirmOutcome } from './guard-rail-confirmation.ts';
 import { GRANT_STATUS_ACTIONS, grantStatusOf, type GrantStatus } from './grant-status.ts';
-import { settingsChangeEntries, type VersionSummary } from './settings-ops-log.ts';
+import { settingsChangeEntries, type RecordedAtProvision, type VersionSummary } from './settings-ops-log.ts';
 
 export interface ClientSettingsDependencies {
   registry: Registry;
@@ -108,6 +109,11 @@ export class ClientSettingsService {
     return this.apply(clientId, input, () => this.call<VersionSummary>(clientId, 'POST', '/v1/settings/rollback', body));
   }
 
+  /** `fleet config confirm`: records the operator's confirmation of a rail the current settings cross (see confirmGuardRail). */
+  confirmGuardRail(input: GuardRailConfirmInput): Promise<GuardRailConfirmOutcome> {
+    return confirmGuardRail({ ...this.deps, settings: this }, input);
+  }
+
   /**
    * One settings operation of a client at a time in this orchestrator (a change and its recording, or a
    * checkpoint), so a checkpoint never records a version a change is still recording.
@@ -139,10 +145,18 @@ export class ClientSettingsService {
   }
 
   /** The registry's copy follows the head; the ops log records the change and its flags. */
-  async record(clientId: ClientId, who: { actor: string; via: string }, made: VersionSummary, previous: ClientConfig, next: ClientConfig, action?: string): Promise<void> {
+  async record(
+    clientId: ClientId,
+    who: { actor: string; via: string },
+    made: VersionSummary,
+    previous: ClientConfig,
+    next: ClientConfig,
+    action?: string,
+    recordedAtProvision?: RecordedAtProvision,
+  ): Promise<void> {
     const { registry, clock, logger } = this.deps;
     await registry.updateConfig(clientId, { configYaml: renderClientConfigYaml(next), admins: [...next.admins], provider: next.provider }, clock.now());
-    for (const entry of settingsChangeEntries({ actor: who.actor, clientId, version: made, previous, next, via: who.via, ...(action === undefined ? {} : { action }) })) {
+    for (const entry of settingsChangeEntries({ actor: who.actor, clientId, version: made, previous, next, via: who.via, ...(action === undefined ? {} : { action }), recordedAtProvision })) {
       await registry.appendOpsLog(entry);
     }
     logger.info('settings version recorded', { client: clientId, version: made.version, guardRails: made.guardRails });

@@ -3,6 +3,7 @@ import type { Logger } from '@agent-fleet/kernel/logger';
 import { GENESIS_HASH, type SettingsHead, type SettingsVersion } from '@agent-fleet/kernel/settings-version';
 import type { Registry } from '../../ports/registry.ts';
 import type { ClientSettingsService } from './client-settings.ts';
+import { PROVISION_ACTION, recordedAtProvisionOf } from './provisioned-standing.ts';
 import { CONFIG_CHANGE_ACTION, CONFIG_CHECKPOINT_ACTION, type VersionSummary } from './settings-ops-log.ts';
 
 export type SettingsCheckpointOutcome = 'saved' | 'unchanged' | 'regressed';
@@ -55,7 +56,8 @@ export function checkpointSettings(
   return deps.settings.exclusive(clientId, () => checkpointNow(deps, clientId));
 }
 
-async function checkpointNow(deps: { registry: Registry; settings: ClientSettingsService; logger: Logger }, clientId: ClientId): Promise<SettingsCheckpointOutcome> {
+/** checkpointSettings for a caller that already holds the client's settings lock (`settings.exclusive`). */
+export async function checkpointNow(deps: { registry: Registry; settings: ClientSettingsService; logger: Logger }, clientId: ClientId): Promise<SettingsCheckpointOutcome> {
   const { registry, settings, logger } = deps;
   const head = await settings.call<SettingsHead>(clientId, 'GET', '/v1/settings/head');
   const entries = await registry.listOpsLog({ clientId, actions: SETTINGS_HEAD_ACTIONS });
@@ -86,10 +88,13 @@ async function checkpointNow(deps: { registry: Registry; settings: ClientSetting
     return 'regressed';
   }
   // Versions made at the agent itself (the config file at start) are recorded here one by one.
-  for (const version of [...versions].reverse().filter((candidate) => candidate.version > (known?.version ?? 0))) {
+  const unrecorded = [...versions].reverse().filter((candidate) => candidate.version > (known?.version ?? 0));
+  const provisions = unrecorded.some((version) => version.source === 'file') ? await registry.listOpsLog({ clientId, actions: [PROVISION_ACTION] }) : [];
+  for (const version of unrecorded) {
     const full: SettingsVersion = await settings.version(clientId, version.version);
     const previous = version.version > 1 ? (await settings.version(clientId, version.version - 1)).config : full.config;
-    await settings.record(clientId, { actor: 'system', via: 'checkpoint' }, version, previous, full.config, CONFIG_CHECKPOINT_ACTION);
+    const placed = version.source === 'file' ? recordedAtProvisionOf(provisions, full.configHash) : undefined;
+    await settings.record(clientId, { actor: 'system', via: 'checkpoint' }, version, previous, full.config, CONFIG_CHECKPOINT_ACTION, placed);
   }
   return 'saved';
 }

@@ -44,7 +44,8 @@ export function guardRailEntry(input: {
   rail: string;
   /** The risk accepted, in plain words. */
   risk: string;
-  outcome: 'confirmed' | 'not-reported-by-agent' | 'made-by-config-file';
+  /** `not-confirmed`: crossed by a provisioned config nobody confirmed (it voids an older confirmation of the rail). */
+  outcome: 'confirmed' | 'not-reported-by-agent' | 'made-by-config-file' | 'not-confirmed';
   /** What made the crossing (a version, a provisioning operation). */
   details: Record<string, unknown>;
 }): NewOpsLogEntry {
@@ -62,9 +63,20 @@ export function guardRailEntry(input: {
 export type VersionSummary = Omit<SettingsVersion, 'config'>;
 
 /**
+ * The provisioning that placed a version's document as the agent's config file, and the rails whose
+ * standing it recorded (confirmed with `fleet provision --confirm`, not confirmed, or opted in by name).
+ */
+export interface RecordedAtProvision {
+  operationId: string;
+  rails: ReadonlySet<string>;
+}
+
+/**
  * The ops-log entries of a new settings version: the change (who, why, which fields, version and hash),
  * one flag per guard rail it crossed (with the risk confirmed), and a free-text opt-in entry per type
- * newly opted in. Pure.
+ * newly opted in. A version that is the document a provisioning placed gets no flag for a rail that
+ * provisioning recorded: it is the same crossing, and a second record of it (made by the config file)
+ * would void the confirmation given with it. Pure.
  */
 export function settingsChangeEntries(input: {
   actor: string;
@@ -74,11 +86,14 @@ export function settingsChangeEntries(input: {
   next: ClientConfig;
   via: string;
   action?: string;
+  recordedAtProvision?: RecordedAtProvision | undefined;
 }): NewOpsLogEntry[] {
   const { actor, clientId, version, previous, next } = input;
   const lines = version.changes.slice(0, MAX_LINES).map((change) => describeChange(change));
   const risks = new Map(crossedGuardRails(previous, next, new Date(version.at)).map((rail) => [rail.id, rail.risk]));
   const guardRails = guardRailsOf(version.guardRails, [...risks.keys()]);
+  const provisioned = input.recordedAtProvision;
+  const flagged = guardRails.rails.filter((rail) => provisioned?.rails.has(rail) !== true);
   const entries: NewOpsLogEntry[] = [
     {
       actor,
@@ -96,10 +111,11 @@ export function settingsChangeEntries(input: {
         guardRails: guardRails.rails,
         ...(guardRails.dropped > 0 ? { guardRailsLeftOut: guardRails.dropped } : {}),
         rollbackOf: version.rollbackOf,
+        ...(flagged.length < guardRails.rails.length && provisioned !== undefined ? { guardRailsRecordedAtProvision: provisioned.operationId } : {}),
       },
     },
   ];
-  for (const rail of guardRails.rails) {
+  for (const rail of flagged) {
     entries.push(
       guardRailEntry({
         actor,
