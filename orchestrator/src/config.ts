@@ -194,6 +194,10 @@ const orchestratorEnvSchema = z
     AGENT_OCI_RUNTIME: z.string().min(1).optional(),
     /** Seconds to wait for a new agent's /healthz, and (at least 15) for its answer to the introduction. Default 30. */
     AGENT_HEALTH_TIMEOUT_SECONDS: envNumber(z.number().min(1).max(600)).default(30),
+    /** Seconds the `fleet` CLI waits for the service to begin answering a request (a backup answers when done). Default 600. */
+    FLEET_CLI_ANSWER_TIMEOUT_SECONDS: envNumber(z.number().min(1).max(86_400)).default(600),
+    /** Seconds the `fleet` CLI waits through a pause in an answer's body (an export streams as long as bytes flow). Default 60. */
+    FLEET_CLI_IDLE_TIMEOUT_SECONDS: envNumber(z.number().min(1).max(3_600)).default(60),
     /** Seconds between reconcile passes in the service; 0 turns the loop off. Default 15. */
     RECONCILE_INTERVAL_SECONDS: loopIntervalSeconds(15),
     /** HashiCorp Vault / OpenBao address; unset means the embedded Vault-API store (the default). */
@@ -277,7 +281,15 @@ export interface OrchestratorConfig {
   runtime: 'docker' | 'kubernetes';
   kubernetes: KubernetesRuntimeConfig;
   databaseUrl: string | undefined;
-  api: { host: string; port: number; adminTokenSha256: string | undefined; socketPath: string };
+  api: {
+    host: string;
+    port: number;
+    adminTokenSha256: string | undefined;
+    socketPath: string;
+    /** How long the CLI waits on the service: for an answer to begin, and through a pause in its body (ms). */
+    cliAnswerTimeoutMs: number;
+    cliIdleTimeoutMs: number;
+  };
   dockerSocket: string;
   targetsFile: string;
   subnetPool: string;
@@ -355,6 +367,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Orche
       port: e.ORCHESTRATOR_PORT,
       adminTokenSha256: e.ORCHESTRATOR_ADMIN_TOKEN_SHA256,
       socketPath: apiSocketPathOf(e.AGENT_FLEET_HOME),
+      cliAnswerTimeoutMs: e.FLEET_CLI_ANSWER_TIMEOUT_SECONDS * 1000,
+      cliIdleTimeoutMs: e.FLEET_CLI_IDLE_TIMEOUT_SECONDS * 1000,
     },
     dockerSocket: e.DOCKER_SOCKET,
     targetsFile: path.join(e.AGENT_FLEET_HOME, 'targets', 'agents.json'),

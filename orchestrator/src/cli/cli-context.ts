@@ -171,6 +171,7 @@ export class CliContext {
       serviceEnv: this.io.env,
       sessionToken,
       onActingAs: (actor) => this.warnSetupChange(actor),
+      limits: { answerTimeoutMs: config.api.cliAnswerTimeoutMs, idleTimeoutMs: config.api.cliIdleTimeoutMs },
     });
   }
 }

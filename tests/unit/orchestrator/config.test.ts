@@ -11,7 +11,12 @@ void test('an empty environment gives the documented defaults, frozen', () => {
   const home = path.join(os.homedir(), '.agent-fleet');
   assert.equal(config.homeDir, home);
   assert.equal(config.databaseUrl, undefined, 'embedded PGlite by default');
-  assert.deepEqual(config.api, { host: '127.0.0.1', port: 7400, adminTokenSha256: undefined, socketPath: path.join(home, 'orchestrator.sock') });
+  assert.deepEqual(config.api, { host: '127.0.0.1', port: 7400, adminTokenSha256: undefined, socketPath: path.join(home, 'orchestrator.sock'), cliAnswerTimeoutMs: 600_000, cliIdleTimeoutMs: 60_000 });
+  assert.deepEqual(
+    [loadConfig({ FLEET_CLI_ANSWER_TIMEOUT_SECONDS: '30', FLEET_CLI_IDLE_TIMEOUT_SECONDS: '5' }).api.cliAnswerTimeoutMs, loadConfig({ FLEET_CLI_IDLE_TIMEOUT_SECONDS: '5' }).api.cliIdleTimeoutMs],
+    [30_000, 5_000],
+  );
+  assert.throws(() => loadConfig({ FLEET_CLI_IDLE_TIMEOUT_SECONDS: '0' }), /FLEET_CLI_IDLE_TIMEOUT_SECONDS/);
   assert.equal(config.dockerSocket, '/var/run/docker.sock');
   assert.equal(config.targetsFile, path.join(home, 'targets', 'agents.json'));
   assert.equal(config.subnetPool, '10.213.0.0/16');

@@ -24,7 +24,16 @@ export interface AgentRequest {
   path: string;
   headers?: Record<string, string>;
   body?: string;
+  /** The whole call, answer and body, in ms. */
   timeoutMs?: number;
+  /** Ends the call (and its socket) when aborted, whatever its stage. */
+  signal?: AbortSignal;
+}
+
+function callSignal(init: AgentRequest): { signal?: AbortSignal } {
+  const signals = [...(init.timeoutMs === undefined ? [] : [AbortSignal.timeout(init.timeoutMs)]), ...(init.signal === undefined ? [] : [init.signal])];
+  if (signals.length === 0) return {};
+  return { signal: signals.length === 1 ? (signals[0] as AbortSignal) : AbortSignal.any(signals) };
 }
 
 /**
@@ -50,7 +59,7 @@ export function agentRequest(agent: Agent, clientId: ClientId, address: string, 
           mismatch = agentIdentityMismatch(certificate.subjectaltname, clientId);
           return mismatch === null ? undefined : new Error(mismatch);
         },
-        ...(init.timeoutMs === undefined ? {} : { signal: AbortSignal.timeout(init.timeoutMs) }),
+        ...callSignal(init),
       },
       resolve,
     );
@@ -65,9 +74,23 @@ export function agentRequest(agent: Agent, clientId: ClientId, address: string, 
   });
 }
 
-/** The whole response body as text. */
-export async function readText(response: IncomingMessage): Promise<string> {
+/**
+ * Most an agent's JSON answer (or error body) is read into memory, in bytes: its largest lists are far
+ * smaller, and an agent runs code that handles untrusted mail, so its answers are bounded like any input.
+ */
+export const MAX_AGENT_ANSWER_BYTES = 64 * 1024 * 1024;
+
+/** The whole response body as text; refused (and the connection dropped) once it passes `maxBytes`. */
+export async function readText(response: IncomingMessage, maxBytes = MAX_AGENT_ANSWER_BYTES): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of response) chunks.push(chunk as Buffer);
+  let size = 0;
+  for await (const chunk of response) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) {
+      response.destroy();
+      throw new FleetError('integrity', `the agent's answer is larger than ${maxBytes} bytes: not read further`);
+    }
+    chunks.push(chunk as Buffer);
+  }
   return Buffer.concat(chunks).toString('utf8');
 }

@@ -1,14 +1,27 @@
 import type { Agent } from 'node:https';
 import type { IncomingMessage } from 'node:http';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ClientId } from '@agent-fleet/kernel/client-id';
 import { fleetErrorFromResponse } from '@agent-fleet/kernel/error-status';
 import { FleetError, isFleetError } from '@agent-fleet/kernel/fleet-error';
 import type { AgentControl, IntroductionPayload } from '../../ports/agent-control.ts';
 import { agentRequest, fleetCaAgent, readText, type AgentRequest } from './agent-https.ts';
+import { StallGuard, type AgentStall } from './stall-guard.ts';
 
 const READY_POLL_FIRST_MS = 10;
 const READY_POLL_MAX_MS = 100;
+/** A streamed call's wait for the agent's answer to begin, in ms. */
+export const DEFAULT_STREAM_ANSWER_TIMEOUT_MS = 60_000;
+/** Longest a streamed body may stand still, in ms: the agent sends nothing, or the caller takes nothing. */
+export const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 120_000;
+
+/** Limits of `stream`: the answer's start, and a body that stands still. */
+export interface StreamLimits {
+  answerTimeoutMs: number;
+  idleTimeoutMs: number;
+}
+
 /** The least an introduction is given: the agent logs in to Vault and checks its mailbox before it answers. */
 export const MIN_INTRODUCTION_TIMEOUT_MS = 15_000;
 
@@ -40,6 +53,7 @@ async function failure(response: IncomingMessage, what: string): Promise<FleetEr
 function unreachable(error: unknown, what: string): FleetError {
   // An agent whose certificate names another client is not "unreachable": that refusal stands as it is.
   if (isFleetError(error)) return error;
+  if (error instanceof Error && error.name === 'AbortError' && isFleetError(error.cause)) return error.cause;
   return new FleetError('unavailable', `${what}: agent unreachable (${(error as Error).message})`, { cause: error, retryable: true });
 }
 
@@ -50,10 +64,16 @@ function unreachable(error: unknown, what: string): FleetError {
 export class HttpAgentControl implements AgentControl {
   private readonly agent: Agent;
   private readonly introductionTimeoutMs: number;
+  private readonly streamLimits: StreamLimits;
 
-  constructor(options: { caPem: string; introductionTimeoutMs?: number }) {
+  constructor(options: { caPem: string; introductionTimeoutMs?: number; streamLimits?: Partial<StreamLimits> }) {
     this.agent = fleetCaAgent(options.caPem);
     this.introductionTimeoutMs = options.introductionTimeoutMs ?? MIN_INTRODUCTION_TIMEOUT_MS;
+    this.streamLimits = {
+      answerTimeoutMs: DEFAULT_STREAM_ANSWER_TIMEOUT_MS,
+      idleTimeoutMs: DEFAULT_STREAM_IDLE_TIMEOUT_MS,
+      ...options.streamLimits,
+    };
   }
 
   private async send(clientId: ClientId, address: string, init: AgentRequest, what: string): Promise<IncomingMessage> {
@@ -117,11 +137,52 @@ export class HttpAgentControl implements AgentControl {
       throw unreachable(error, `${method} ${path}`);
     }
     if (response.statusCode === 204) return undefined as T;
-    return JSON.parse(text) as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      // The parser's message would quote the answer, which may hold client data: not repeated.
+      throw new FleetError('integrity', `${method} ${path}: the agent's answer is not JSON`);
+    }
   }
 
-  async stream(clientId: ClientId, controlAddress: string, controlToken: string, path: string, sink: NodeJS.WritableStream): Promise<void> {
-    const response = await this.send(clientId, controlAddress, { method: 'GET', path, headers: { authorization: `Bearer ${controlToken}` } }, `GET ${path}`);
-    await pipeline(response, sink, { end: false });
+  /**
+   * Copies the body to `sink` for as long as it moves. Given up on, and its socket released, when the
+   * answer does not begin within the answer limit, when no byte moves for the idle limit (the agent sends
+   * nothing, or the sink takes nothing: a caller that stopped waiting), when `sink` is destroyed, or
+   * when `options.signal` aborts.
+   */
+  async stream(
+    clientId: ClientId,
+    controlAddress: string,
+    controlToken: string,
+    path: string,
+    sink: NodeJS.WritableStream,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<void> {
+    const what = `GET ${path}`;
+    const guard = new StallGuard(this.streamLimits, (stall, afterMs) => stalled(what, controlAddress, stall, afterMs));
+    const signal = options.signal === undefined ? guard.signal : AbortSignal.any([guard.signal, options.signal]);
+    try {
+      const response = await this.send(clientId, controlAddress, { method: 'GET', path, headers: { authorization: `Bearer ${controlToken}` }, signal }, what);
+      guard.touch();
+      const moved = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          guard.touch();
+          done(null, chunk);
+        },
+      });
+      await pipeline(response, moved, sink, { end: false, signal });
+    } catch (error) {
+      if (guard.signal.aborted) throw guard.signal.reason as FleetError;
+      throw error;
+    } finally {
+      guard.finish();
+    }
   }
+}
+
+function stalled(what: string, address: string, stall: AgentStall, afterMs: number): FleetError {
+  const seconds = afterMs / 1000;
+  const how = stall === 'no-answer' ? `did not answer within ${seconds} s` : `moved no byte for ${seconds} s (the agent sent nothing, or nobody took it)`;
+  return new FleetError('timeout', `${what}: the agent at ${address} ${how}`, { retryable: true });
 }
