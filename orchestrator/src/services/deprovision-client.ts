@@ -4,10 +4,10 @@ import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import type { Clock } from '../ports/clock.ts';
 import type { ContainerRuntime } from '../ports/container-runtime.ts';
-import type { Registry } from '../ports/registry.ts';
+import type { ClientRecord, Registry } from '../ports/registry.ts';
 import type { ScrapeTargets } from '../ports/scrape-targets.ts';
 import type { ClientOperationGuard } from './client-operation-guard.ts';
-import { CLIENT_STATUSES } from '../domain/client-status.ts';
+import { CLIENT_STATUSES, type ClientStatus } from '../domain/client-status.ts';
 import { withOperationHeartbeat } from './operation-heartbeat.ts';
 import { STALE_OPERATION_MS } from './operation-heartbeat.ts';
 import { PURGE_ACTION } from '../domain/ops-log-chain.ts';
@@ -25,6 +25,29 @@ import type { AlertSilences } from '../ports/alert-silences.ts';
  */
 export const PURGE_STARTED = 'started';
 
+/**
+ * The outcome of the purge entry a failed purge writes (with the step it stopped at and why): the failure is on
+ * the record the on-call reads, beside the `started` entry it leaves open for the retention run to finish.
+ */
+export const PURGE_FAILED = 'failed';
+
+/** What the client must still be for a purge decided earlier (a retention run's) to go ahead. */
+export type PurgeExpectation =
+  /** Its row as listed: in this state, unchanged since (a provisioning or closure since changes the row). */
+  | { status: ClientStatus; updatedAt: string }
+  /** No row: the finish of a purge cut off after it deleted the row; a client made since under the id is not purged. */
+  | { noRow: true };
+
+/**
+ * A purge refused because the client is no longer what it was decided on (provisioned again, closed again,
+ * its row made anew): nothing was touched, and whoever decided it decides again.
+ */
+export class ClientChangedSincePurgeDecided extends FleetError {
+  constructor(clientId: ClientId, now: string) {
+    super('conflict', `${clientId} changed since its purge was decided (now ${now}); it was left as it is, to be decided on again`);
+  }
+}
+
 export interface DeprovisionRequest {
   clientId: unknown;
   /**
@@ -34,6 +57,23 @@ export interface DeprovisionRequest {
   purge: boolean;
   actor: string;
   reason?: string | undefined;
+  /**
+   * A purge decided earlier (a retention run's): checked under the client's guard and in the claim itself, so a
+   * client provisioned or changed between the decision and the purge is not purged (ClientChangedSincePurgeDecided).
+   */
+  expect?: PurgeExpectation | undefined;
+}
+
+/** How far a purge got: whether its `started` entry is written, and the step it is at (named in its `failed` entry). */
+interface PurgeProgress {
+  started: boolean;
+  step: string;
+}
+
+/** Whether the client is still what a decided purge expects of it (`expect`). */
+function stillAsDecided(record: ClientRecord | null, expect: PurgeExpectation): boolean {
+  if ('noRow' in expect) return record === null;
+  return record !== null && record.status === expect.status && record.updatedAt === expect.updatedAt;
 }
 
 /** Additional cleanup contributed by other modules. */
@@ -87,6 +127,9 @@ export class DeprovisionClientService {
     if (!record && !request.purge) {
       throw new FleetError('not_found', `no client "${clientId}" in the registry; \`fleet list\` shows the clients`);
     }
+    if (request.expect !== undefined && !stillAsDecided(record, request.expect)) {
+      throw new ClientChangedSincePurgeDecided(clientId, record === null ? 'without a registry row' : `${record.status}, changed ${record.updatedAt}`);
+    }
     // A provisioning claims under the guard this holds, so none can start or take over while this runs. One that is
     // alive (its heartbeat fresh) is waited for; one whose orchestrator died never finishes, and is taken over here,
     // at provisioning's own take-over age, its possibly running agent and its network removed like any other.
@@ -98,18 +141,39 @@ export class DeprovisionClientService {
     // and the fresh heartbeat keeps another orchestrator's provisioning from claiming the client meanwhile.
     // Atomic with the take-over age: a provisioning that beat since the read above is not taken over.
     const operationId = randomUUID();
-    if (record && !(await registry.claim(clientId, operationId, { from: CLIENT_STATUSES, to: 'deprovisioning', reason: request.reason ?? null }, clock.now(), STALE_OPERATION_MS))) {
+    // A decided purge claims only from the state it was decided on: one changed since the read above is refused
+    // by the claim itself, not purged.
+    const from = request.expect !== undefined && 'status' in request.expect ? [request.expect.status] : CLIENT_STATUSES;
+    if (record && !(await registry.claim(clientId, operationId, { from, to: 'deprovisioning', reason: request.reason ?? null }, clock.now(), STALE_OPERATION_MS))) {
+      if (request.expect !== undefined) throw new ClientChangedSincePurgeDecided(clientId, 'in another state, or held by another operation');
       throw new FleetError('busy', `${clientId} is being provisioned (or changed state); try again when it finishes`, { retryable: true });
     }
     const claim = record ? { operationId } : null;
+    const progress: PurgeProgress = { started: false, step: 'start' };
     try {
-      return await withOperationHeartbeat(this.deps, { clientId, operationId, step: 'deprovisioning' }, () => this.removeAll(clientId, claim, request));
+      return await withOperationHeartbeat(this.deps, { clientId, operationId, step: 'deprovisioning' }, () => this.removeAll(clientId, claim, request, progress));
     } catch (error) {
       // Stopped (its heartbeat too): the client stays 'deprovisioning', claimable at once by the next
       // operator action rather than busy until the take-over age.
       if (claim !== null) await this.release(clientId, operationId, error);
+      if (progress.started) await this.recordPurgeFailure(clientId, request, progress.step, error);
       throw error;
     }
+  }
+
+  /**
+   * A purge that started and failed is ops-logged as failed, at the step it stopped: not only in this process's
+   * log. The message goes in the reason, which the purge that finishes erases with the client's other free text
+   * (a deletion record's details are kept for good); the step and the error code stay.
+   */
+  private async recordPurgeFailure(clientId: ClientId, request: DeprovisionRequest, step: string, failure: unknown): Promise<void> {
+    const code = failure instanceof FleetError ? failure.code : 'internal';
+    const message = failure instanceof Error ? failure.message : String(failure);
+    await this.deps.registry
+      .appendOpsLog({ actor: request.actor, action: PURGE_ACTION, clientId, reason: `failed at ${step}: ${message}`.slice(0, 500), outcome: PURGE_FAILED, details: { step, error: code } })
+      .catch((appendError: unknown) => {
+        this.deps.logger.error('a failed purge could not be recorded as failed in the ops log', { client: clientId, error: appendError, failure });
+      });
   }
 
   private async release(clientId: ClientId, operationId: string, failure: unknown): Promise<void> {
@@ -119,27 +183,44 @@ export class DeprovisionClientService {
   }
 
   /** `claim`: this deprovision's, when the client has a row; null for the purge of a client the registry no longer knows. */
-  private async removeAll(clientId: ClientId, claim: { operationId: string } | null, request: DeprovisionRequest): Promise<{ clientId: ClientId; purged: boolean }> {
+  private async removeAll(clientId: ClientId, claim: { operationId: string } | null, request: DeprovisionRequest, progress: PurgeProgress): Promise<{ clientId: ClientId; purged: boolean }> {
     const { registry, runtime, targets, clock } = this.deps;
     const lost = () => new FleetError('conflict', `${clientId} was taken over by another operation while it was being deprovisioned; run the deprovision again`);
-    if (request.purge) await registry.appendOpsLog({ actor: request.actor, action: PURGE_ACTION, clientId, reason: null, outcome: PURGE_STARTED, details: {} });
+    const at = (step: string) => {
+      progress.step = step;
+    };
+    if (request.purge) {
+      await registry.appendOpsLog({ actor: request.actor, action: PURGE_ACTION, clientId, reason: null, outcome: PURGE_STARTED, details: {} });
+      progress.started = true;
+    }
+    at('scrape target');
     await targets.unregister(clientId);
+    at('agent');
     await runtime.stopAgent(clientId, 10);
     await runtime.removeAgent(clientId);
+    at('network');
     await runtime.removeNetwork(clientId);
+    at('agent resources');
     await this.deps.extension?.onRemove?.(clientId);
     let opsLog: OpsLogErasure | null = null;
     let monitoring: ErasureStep[] | null = null;
     if (request.purge) {
+      at('volume');
       await runtime.removeVolume(clientId);
+      at('client stores');
       await this.deps.extension?.onPurge?.(clientId);
+      at('ops log erasure');
       opsLog = await eraseClientOpsLog(registry, clientId, clock.now());
+      at('registry row');
       if (!(await registry.deleteClient(clientId, claim ?? { withoutRow: true }))) {
         if (claim !== null) throw lost();
         throw new FleetError('conflict', `${clientId} was provisioned again while it was being purged: its new registry row is kept; check \`fleet status ${clientId}\``);
       }
+      at('reclaim deleted rows');
       await registry.reclaimDeletedRows();
+      at('monitoring');
       monitoring = [await forgetMetricsHistory(this.deps, clientId), await expireAlertSilences(this.deps, clientId)];
+      at('record');
     } else if (claim !== null) {
       await registry.setSubnet(clientId, null, claim);
       if (!(await registry.transition(clientId, ['deprovisioning'], 'deprovisioned', request.reason ?? null, clock.now(), claim))) throw lost();

@@ -1,11 +1,12 @@
 import { parseClientId } from '@agent-fleet/kernel/client-id';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import { CLIENT_DELETION_ACTIONS, PURGE_ACTION, ERASE_ACTION } from '../domain/ops-log-chain.ts';
 import { isClosedStatus } from '../domain/client-status.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { ClientRecord, OpsLogEntry, Registry } from '../ports/registry.ts';
 import type { ClientOperationGuard } from './client-operation-guard.ts';
-import { PURGE_STARTED, type DeprovisionClientService } from './deprovision-client.ts';
+import { ClientChangedSincePurgeDecided, PURGE_FAILED, PURGE_STARTED, type DeprovisionClientService, type PurgeExpectation } from './deprovision-client.ts';
 import type { MetricsHistoryDeletion } from './erasure/metrics-history-step.ts';
 import { retryMetricsDeletions } from './erasure/metrics-history-retry.ts';
 import { retrySilencesExpiries } from './erasure/alert-silences-retry.ts';
@@ -62,15 +63,32 @@ function closedAt(client: ClientRecord, closures: ReadonlyMap<string, string>): 
   return Date.parse(logged) <= Date.parse(client.updatedAt) ? logged : client.updatedAt;
 }
 
+/** What a retention run did, for its caller (the scheduler, the CLI) and its log line. */
+export interface RetentionReport {
+  /** Clients whose data was deleted by this run. */
+  purged: string[];
+  /** Purges that failed, each tried again by the next run: why, and how many earlier attempts failed since it started. */
+  failed: Array<{ clientId: string; error: string; failedBefore: number }>;
+  /** Due, but another operation held the client (a backup, an export, an erasure): tried again by the next run. */
+  busy: string[];
+  /** Due when listed, but changed since (provisioned or closed again): decided on again by the next run. */
+  changed: string[];
+  /** Closed clients whose retention period is not over yet. */
+  waiting: number;
+  /** Closed clients whose closure cannot be dated (a timestamp that does not parse): kept, never purged blind. */
+  undated: string[];
+}
+
 /**
  * Log retention after account closure: a deprovisioned client's volume (audit log included) and its
  * secrets are kept for the retention period, so the client can still ask for an export, then deleted
- * permanently; a purge cut off after it deleted the registry row is finished by the next run. Each
- * deletion is ops-logged under the actor "retention". Deleted clients' metrics history and Alertmanager
- * silences whose deletion failed (at an erasure or a purge) are tried again.
+ * permanently; a purge that failed or was cut off (before or after it deleted the registry row) is finished
+ * by the next run. Each deletion is ops-logged under the actor "retention". Deleted clients' metrics history
+ * and Alertmanager silences whose deletion failed (at an erasure or a purge) are tried again. The run's
+ * counts are logged once at its end.
  */
-export async function enforceRetention(deps: RetentionDependencies): Promise<string[]> {
-  const purged = await purgeExpired(deps);
+export async function runRetention(deps: RetentionDependencies): Promise<RetentionReport> {
+  const report = await purgeExpired(deps);
   try {
     for (const retried of await retryMetricsDeletions(deps)) {
       deps.logger.info('metrics history of a deleted client tried again', { client: retried.clientId, outcome: retried.outcome });
@@ -85,63 +103,119 @@ export async function enforceRetention(deps: RetentionDependencies): Promise<str
   } catch (error) {
     deps.logger.error('retrying alert-silence expiries failed', { error });
   }
-  return purged;
+  deps.logger.info('retention run done', {
+    purged: report.purged.length,
+    failed: report.failed.length,
+    busy: report.busy.length,
+    changed: report.changed.length,
+    waiting: report.waiting,
+    undated: report.undated.length,
+  });
+  return report;
 }
 
-async function purgeExpired(deps: RetentionDependencies): Promise<string[]> {
+/** `runRetention`, answering only the clients it purged. */
+export async function enforceRetention(deps: RetentionDependencies): Promise<string[]> {
+  return (await runRetention(deps)).purged;
+}
+
+async function purgeExpired(deps: RetentionDependencies): Promise<RetentionReport> {
   const cutoff = deps.clock.now().getTime() - deps.retentionDays * DAY_MS;
-  const purged: string[] = [];
+  const report: RetentionReport = { purged: [], failed: [], busy: [], changed: [], waiting: 0, undated: [] };
   const clients = await deps.registry.listClients();
   const log = await deps.registry.listOpsLog({ actions: [PROVISION_ACTION, CLOSURE_ACTION, PURGE_ACTION, ERASE_ACTION, ERASURE_REQUEST_ACTION] });
   const closures = closureDates(log);
+  const started = startedPurges(log);
   // A closure that stopped half way (its deprovisioning failed or was cut off) is kept, then purged, too.
   for (const client of clients.filter((each) => isClosedStatus(each.status))) {
     const since = closedAt(client, closures);
-    if (Date.parse(since) > cutoff) continue;
+    const purgeStartedAt = started.get(client.id);
+    const retentionOver = Date.parse(since) <= cutoff;
+    // A purge that started was decided then (by an operator, or by an earlier run) and failed before it deleted
+    // the row: it is finished now, not once a new period has passed since the failure touched the row.
+    if (!retentionOver && purgeStartedAt === undefined) {
+      if (Number.isNaN(Date.parse(since))) {
+        report.undated.push(client.id);
+        deps.logger.error('retention: the closure of a client cannot be dated; it is kept', { client: client.id, since });
+      } else report.waiting += 1;
+      continue;
+    }
+    const reason = retentionOver ? retentionReason(deps, since) : finishingReason(purgeStartedAt ?? since);
     const stillDue = async () => {
       if (await unchangedSinceListed(deps.registry, client)) return true;
       deps.logger.info('retention purge left for the next run: the client changed since it was listed', { client: client.id });
       return false;
     };
-    if (await purge(deps, client.id, retentionReason(deps, since), stillDue)) purged.push(client.id);
+    await purge(deps, { clientId: client.id, reason, expect: { status: client.status, updatedAt: client.updatedAt } }, stillDue, failedSince(log, client.id, purgeStartedAt), report);
   }
   for (const { clientId, since, purgeStartedAt } of unfinishedPurges(closures, clients, log)) {
     const retentionOver = Date.parse(since) <= cutoff;
     // A purge that started was decided then (by an operator, or by an earlier run): it is finished whenever.
-    if (!retentionOver && purgeStartedAt === undefined) continue;
-    const reason = retentionOver ? retentionReason(deps, since) : `retention: finishing the purge started ${(purgeStartedAt ?? since).slice(0, 10)}`;
+    if (!retentionOver && purgeStartedAt === undefined) {
+      report.waiting += 1;
+      continue;
+    }
+    const reason = retentionOver ? retentionReason(deps, since) : finishingReason(purgeStartedAt ?? since);
     // Checked just before, as for a listed row: a client provisioned since under the id is not purged.
     const stillRowless = async () => (await deps.registry.getClient(parseClientId(clientId))) === null;
-    if (await purge(deps, clientId, reason, stillRowless)) purged.push(clientId);
+    await purge(deps, { clientId, reason, expect: { noRow: true } }, stillRowless, failedSince(log, clientId, purgeStartedAt), report);
   }
-  return purged;
+  return report;
 }
 
 function retentionReason(deps: Pick<RetentionDependencies, 'retentionDays'>, since: string): string {
   return `retention: closed ${since.slice(0, 10)}, kept ${deps.retentionDays} days`;
 }
 
-/** One purge, if `stillDue` says so just before it; a failure is logged and left for the next run. */
-async function purge(deps: RetentionDependencies, clientId: string, reason: string, stillDue: () => Promise<boolean>): Promise<boolean> {
+function finishingReason(purgeStartedAt: string): string {
+  return `retention: finishing the purge started ${purgeStartedAt.slice(0, 10)}`;
+}
+
+/** The failed attempts at the client's purge since its open `started` entry (none open: none). Pure. */
+function failedSince(log: readonly OpsLogEntry[], clientId: string, purgeStartedAt: string | undefined): number {
+  if (purgeStartedAt === undefined) return 0;
+  const since = Date.parse(purgeStartedAt);
+  return log.filter((entry) => entry.clientId === clientId && entry.action === PURGE_ACTION && entry.outcome === PURGE_FAILED && Date.parse(entry.at) >= since).length;
+}
+
+/**
+ * One purge, if `stillDue` says so just before it (and the deprovision, under the client's guard, agrees: the
+ * client is still as listed); its outcome goes into `report`. A failure is logged and left for the next run:
+ * one client's failure never stops the others'.
+ */
+async function purge(deps: RetentionDependencies, decided: { clientId: string; reason: string; expect: PurgeExpectation }, stillDue: () => Promise<boolean>, failedBefore: number, report: RetentionReport): Promise<void> {
+  const { clientId } = decided;
   try {
-    if (!(await stillDue())) return false;
-    await deps.deprovision.deprovision({ clientId, purge: true, actor: 'retention', reason });
-    return true;
+    if (!(await stillDue())) {
+      report.changed.push(clientId);
+      return;
+    }
+    await deps.deprovision.deprovision({ clientId, purge: true, actor: 'retention', reason: decided.reason, expect: decided.expect });
+    report.purged.push(clientId);
   } catch (error) {
-    deps.logger.error('retention purge failed', { client: clientId, error });
-    return false;
+    if (error instanceof ClientChangedSincePurgeDecided) {
+      deps.logger.info('retention purge left for the next run: the client changed since it was listed', { client: clientId });
+      report.changed.push(clientId);
+    } else if (error instanceof FleetError && error.code === 'busy') {
+      deps.logger.info('retention purge left for the next run: another operation holds the client', { client: clientId, error });
+      report.busy.push(clientId);
+    } else {
+      deps.logger.error('retention purge failed; the next run tries again', { client: clientId, error, failedBefore });
+      report.failed.push({ clientId, error: error instanceof Error ? error.message : String(error), failedBefore });
+    }
   }
 }
 
 /**
  * When a purge of each client started (its first `started` entry) that no deletion or provisioning has
- * closed since. Pure.
+ * closed since. A provisioning that failed closes it too: it claimed the client (out of its closed state),
+ * so someone wanted it back, and a closure after it is a new decision with its own retention period. Pure.
  */
 export function startedPurges(entries: readonly OpsLogEntry[]): Map<string, string> {
   const started = new Map<string, string>();
   for (const entry of entries) {
     if (entry.clientId === null) continue;
-    if (entry.outcome === 'success' && (entry.action === PROVISION_ACTION || CLIENT_DELETION_ACTIONS.has(entry.action))) started.delete(entry.clientId);
+    if (entry.action === PROVISION_ACTION || (entry.outcome === 'success' && CLIENT_DELETION_ACTIONS.has(entry.action))) started.delete(entry.clientId);
     else if (entry.action === PURGE_ACTION && entry.outcome === PURGE_STARTED && !started.has(entry.clientId)) started.set(entry.clientId, entry.at);
   }
   return started;

@@ -9,7 +9,8 @@ import type { ClientStatus } from '../../../orchestrator/src/domain/client-statu
 import type { ClientRecord, OpsLogEntry, Registry } from '../../../orchestrator/src/ports/registry.ts';
 import { ClientOperationGuard } from '../../../orchestrator/src/services/client-operation-guard.ts';
 import type { DeprovisionClientService } from '../../../orchestrator/src/services/deprovision-client.ts';
-import { closureDates, enforceRetention } from '../../../orchestrator/src/services/enforce-retention.ts';
+import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { closureDates, runRetention } from '../../../orchestrator/src/services/enforce-retention.ts';
 
 const DAY_MS = 86_400_000;
 const NOW = new Date('2026-12-10T02:30:00.000Z');
@@ -40,8 +41,8 @@ async function run(clients: ClientRecord[], log: OpsLogEntry[], retentionDays = 
       return { clientId: parseClientId(request.clientId), purged: true };
     },
   } as Partial<DeprovisionClientService> as DeprovisionClientService;
-  const returned = await enforceRetention({ registry, deprovision, clock: { now: () => NOW }, logger: createSilentLogger(), retentionDays, guard: new ClientOperationGuard() });
-  return { returned, purged };
+  const report = await runRetention({ registry, deprovision, clock: { now: () => NOW }, logger: createSilentLogger(), retentionDays, guard: new ClientOperationGuard() });
+  return { returned: report.purged, purged, report };
 }
 
 describe('retention after account closure', () => {
@@ -86,5 +87,44 @@ describe('retention after account closure', () => {
   test('a client provisioned again after a closure counts from its new closure', () => {
     const log = [entry('deprovision', 'acme', daysAgo(200)), entry('provision', 'acme', daysAgo(100)), entry('provision', 'acme', daysAgo(99), 'failed'), entry('deprovision', 'acme', daysAgo(20)), entry('deprovision', 'beta', daysAgo(50)), entry('deprovision-purge', 'beta', daysAgo(10))];
     assert.deepEqual([...closureDates(log)], [['acme', daysAgo(20)]]);
+  });
+
+  test("one client's failed purge neither stops the others' nor goes unreported", async () => {
+    const clients = [client('first', 'deprovisioned', daysAgo(200)), client('broken', 'deprovisioned', daysAgo(200)), client('held', 'deprovisioned', daysAgo(200)), client('last', 'deprovisioned', daysAgo(200)), client('recent', 'deprovisioned', daysAgo(3))];
+    const { report } = await run(clients, [], 90, (clientId) => {
+      if (clientId === 'broken') throw new FleetError('unavailable', 'the volume could not be removed');
+      if (clientId === 'held') throw new FleetError('busy', 'held: a backup is in progress', { retryable: true });
+    });
+    assert.deepEqual(report.purged, ['first', 'last']);
+    assert.deepEqual(report.failed, [{ clientId: 'broken', error: 'the volume could not be removed', failedBefore: 0 }]);
+    assert.deepEqual([report.busy, report.waiting], [['held'], 1]);
+  });
+
+  test('a closure that cannot be dated is kept and reported, never purged blind', async () => {
+    const { report } = await run([client('garbled', 'deprovisioned', 'not a date'), client('due', 'deprovisioned', daysAgo(200))], []);
+    assert.deepEqual([report.purged, report.undated], [['due'], ['garbled']]);
+  });
+
+  test('a closure dated ahead of the clock (skew between the database and the orchestrator) waits', async () => {
+    const ahead = new Date(NOW.getTime() + 30 * DAY_MS).toISOString();
+    const { report } = await run([client('skewed', 'deprovisioned', ahead)], [entry('deprovision', 'skewed', ahead)]);
+    assert.deepEqual([report.purged, report.waiting], [[], 1]);
+  });
+
+  test('a purge that failed, then a provisioning of the client, voids the purge: its new closure waits its own period', async () => {
+    const log = [entry('deprovision-purge', 'back', daysAgo(60), 'started'), entry('deprovision-purge', 'back', daysAgo(60), 'failed'), entry('provision', 'back', daysAgo(50), 'failed'), entry('deprovision', 'back', daysAgo(10))];
+    const { report } = await run([client('back', 'deprovisioned', daysAgo(10))], log);
+    assert.deepEqual([report.purged, report.waiting], [[], 1]);
+  });
+
+  test('a purge that failed before it deleted the row is finished by the next run, its earlier failures counted', async () => {
+    const log = [entry('deprovision-purge', 'half', daysAgo(2), 'started'), entry('deprovision-purge', 'half', daysAgo(2), 'failed'), entry('deprovision-purge', 'half', daysAgo(1), 'failed')];
+    const { report, purged } = await run([client('half', 'deprovisioning', daysAgo(1))], log, 90, (clientId) => {
+      if (clientId === 'half') throw new FleetError('unavailable', 'still down');
+    });
+    assert.deepEqual(report.failed, [{ clientId: 'half', error: 'still down', failedBefore: 2 }]);
+    assert.deepEqual(purged, []);
+    const healthy = await run([client('half', 'deprovisioning', daysAgo(1))], log);
+    assert.deepEqual(healthy.purged, [{ clientId: 'half', reason: `retention: finishing the purge started ${daysAgo(2).slice(0, 10)}` }]);
   });
 });

@@ -67,7 +67,7 @@ const ALERT_SILENCES_RETRY_OPERATION = 'alert-silences expiry';
  * The retention run's retry of the silence expiries that failed (Alertmanager down) at an erasure or a purge:
  * each is tried again, under the client operation guard and only while no registry row names the id (a client
  * provisioned again under it owns the label's silences now), and ops-logged under the actor "retention". An id
- * the guard finds busy is left for the next run. Returns the outcome per client.
+ * the guard finds busy is left for the next run, as is one whose retry threw (outcome `error`). Returns the outcome per client.
  */
 export async function retrySilencesExpiries(deps: SilencesRetryDependencies & { guard: Pick<ClientOperationGuard, 'exclusive'> }): Promise<Array<{ clientId: string; outcome: string }>> {
   const alertSilences = deps.alertSilences;
@@ -85,8 +85,12 @@ export async function retrySilencesExpiries(deps: SilencesRetryDependencies & { 
       );
       if (step !== null) results.push({ clientId, outcome: step.outcome });
     } catch (error) {
-      if (!(error instanceof FleetError && error.code === 'busy')) throw error;
-      deps.logger.info('alert silences of a deleted client left for the next run: another operation holds the id', { client: clientId });
+      // One client's failed retry (its registry read or ops-log entry) is the next run's, and stops no other's.
+      if (error instanceof FleetError && error.code === 'busy') deps.logger.info('alert silences of a deleted client left for the next run: another operation holds the id', { client: clientId });
+      else {
+        deps.logger.error('retrying the alert-silence expiry of a deleted client failed; the next run tries again', { client: clientId, error });
+        results.push({ clientId, outcome: 'error' });
+      }
     }
   }
   return results;

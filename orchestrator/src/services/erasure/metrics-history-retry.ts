@@ -63,7 +63,7 @@ const METRICS_HISTORY_RETRY_OPERATION = 'metrics-history deletion';
  * with why (tried again on the next run). A client whose id is in the registry again is left: its label is
  * no longer only the deleted client's. The check and the deletion run under the client operation guard, so
  * a provisioning under the id cannot claim it between them and lose its fresh series to the deletion; an id
- * the guard finds busy is left for the next run. Returns the outcome per client.
+ * the guard finds busy is left for the next run, as is one whose retry threw (outcome `error`). Returns the outcome per client.
  */
 export async function retryMetricsDeletions(deps: MetricsRetryDependencies): Promise<Array<{ clientId: string; outcome: string }>> {
   if (deps.metricsHistory === undefined) return [];
@@ -75,8 +75,12 @@ export async function retryMetricsDeletions(deps: MetricsRetryDependencies): Pro
     try {
       outcome = await deps.guard.exclusive(clientId, METRICS_HISTORY_RETRY_OPERATION, () => retryOne(deps, clientId, pending.deletion));
     } catch (error) {
-      if (!(error instanceof FleetError && error.code === 'busy')) throw error;
-      deps.logger.info('metrics history of a deleted client left for the next run: another operation holds the id', { client: clientId });
+      // One client's failed retry (its registry read or ops-log entry) is the next run's, and stops no other's.
+      if (error instanceof FleetError && error.code === 'busy') deps.logger.info('metrics history of a deleted client left for the next run: another operation holds the id', { client: clientId });
+      else {
+        deps.logger.error('retrying the metrics-history deletion of a deleted client failed; the next run tries again', { client: clientId, error });
+        results.push({ clientId, outcome: 'error' });
+      }
       continue;
     }
     if (outcome !== null) results.push({ clientId, outcome });
