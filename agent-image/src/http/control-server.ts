@@ -26,18 +26,12 @@ import { mountReviewRoute } from './review-route.ts';
 import { mountSettingsRoutes } from './settings-routes.ts';
 import { mountSummaryRoute } from './summary-route.ts';
 import { introductionVaultAddr } from './introduction-vault.ts';
+import { introductionBody, introductionBodyParser } from './introduction-body.ts';
 import { jsonBodyParser } from './json-body.ts';
 import { ResponseSink } from './response-sink.ts';
 import { isUndecodablePath, isUnreadableBody, unreadableBodyMessage } from './unreadable-body.ts';
 
 const who = z.string().trim().min(1).max(200);
-const introduceBody = z
-  .object({
-    wrappingToken: z.string().min(1).max(1000),
-    vaultAddr: z.url().max(1000).optional(),
-    creationPath: z.string().min(1).max(200),
-  })
-  .strict();
 const killBody = z.object({ reason: z.string().trim().min(1).max(1000), by: who }).strict();
 const resumeBody = z.object({ by: who }).strict();
 const via = z.enum(['orchestrator-api', 'portal']).optional();
@@ -128,7 +122,7 @@ export function createControlApp(api: ControlApi, logger: Logger, options: Contr
   // The settings routes read their larger bodies themselves, also only after the token is checked.
   mountSettingsRoutes(app, authenticatedBy(api, refusals, 'settings', false), api);
   // The open routes that take a body: the wrapped introduction is their credential.
-  app.post(['/v1/introduce', '/v1/data-export/session'], jsonBody);
+  app.post(['/v1/introduce', '/v1/data-export/session'], introductionBodyParser());
   mountOpenRoutes(app, api, options.vaultAddr);
   mountKillRoutes(app, authenticated('control'), api);
   mountApprovalRoutes(app, authenticated('approvals'), api);
@@ -174,7 +168,7 @@ function mountOpenRoutes(app: express.Express, desk: IntroductionDesk, configure
   app.post(
     '/v1/introduce',
     wrap(async (request, response) => {
-      const body = parse(introduceBody, request.body);
+      const body = parse(introductionBody, request.body);
       const vaultAddr = introductionVaultAddr(body.vaultAddr, configuredVaultAddr);
       try {
         await desk.introduce(vaultAddr === undefined ? { wrappingToken: body.wrappingToken, creationPath: body.creationPath } : { ...body, vaultAddr });

@@ -1,6 +1,5 @@
 import { tmpdir } from 'node:os';
 import type express from 'express';
-import * as z from 'zod';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import type { ClientConfig } from '@agent-fleet/kernel/client-config';
 import { renderClientConfigYaml } from '@agent-fleet/kernel/client-config-yaml';
@@ -15,16 +14,10 @@ import type { ControlAuth } from '../services/runtime/control-api.ts';
 import type { ControlAuthRefusals } from './control-auth-refusals.ts';
 import { requireControlToken } from './control-token-gate.ts';
 import { exportSessionGate } from './export-session-gate.ts';
+import { introductionBody } from './introduction-body.ts';
 import { introductionVaultAddr } from './introduction-vault.ts';
 import { writeWithBackpressure as write } from './response-sink.ts';
 
-const introduction = z
-  .object({
-    wrappingToken: z.string().min(1).max(1000),
-    vaultAddr: z.url().max(1000).optional(),
-    creationPath: z.string().min(1).max(200),
-  })
-  .strict();
 
 type Handler = (request: express.Request, response: express.Response) => Promise<void>;
 const wrap =
@@ -94,9 +87,13 @@ export function mountDataExportRoutes(
   app.post(
     '/v1/data-export/session',
     wrap(async (request, response) => {
-      const parsed = introduction.safeParse(request.body);
+      const parsed = introductionBody.safeParse(request.body);
       if (!parsed.success) throw new FleetError('invalid_input', parsed.error.issues.map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`).join('; '));
-      const configured = await sessions();
+      // Asked before any credential is checked: a setup error (the environment, the CA file's path) is logged, not told.
+      const configured = await sessions().catch((error: unknown) => {
+        logger.error('the data export session cannot be set up', { error });
+        throw new FleetError('unavailable', 'the export session cannot be set up');
+      });
       const vaultAddr = introductionVaultAddr(parsed.data.vaultAddr, configured.vaultAddr);
       try {
         await configured.sessions.open(

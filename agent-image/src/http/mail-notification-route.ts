@@ -15,6 +15,28 @@ const NOTIFICATION_BODY_LIMIT = '64kb';
  */
 const NOTIFICATIONS_PER_MINUTE = 600;
 
+/** The push URL's `token` query parameter: one bounded string, or null when absent. */
+function pushUrlToken(value: unknown): string | null {
+  if (value === undefined) return null;
+  if (typeof value !== 'string' || value.length > 256) throw new FleetError('invalid_input', 'token must be one string');
+  return value;
+}
+
+/**
+ * Checks a Gmail push's URL token before its body is read (see MailNotificationSink.checkPushToken); Graph's
+ * validation handshake carries no token and is answered by the handler.
+ */
+function pushTokenFirst(sink: MailNotificationSink): express.RequestHandler {
+  return (request, _response, next) => {
+    try {
+      if (request.query['validationToken'] === undefined) sink.checkPushToken(pushUrlToken(request.query['token']));
+      next();
+    } catch (error) {
+      next(error);
+    }
+  };
+}
+
 /**
  * `POST /v1/mail-notifications`: the provider calls it, so no control token; each notification is
  * authenticated by a secret only the provider has (Graph clientState, the Gmail push URL's `token`) and,
@@ -30,7 +52,7 @@ export function mountMailNotifications(app: express.Express, sink: MailNotificat
     legacyHeaders: false,
     message: { code: 'busy', message: 'too many notifications; polling catches up' },
   });
-  app.post(NOTIFICATION_PATH, limiter, jsonBodyParser(NOTIFICATION_BODY_LIMIT), (request, response, next) => {
+  app.post(NOTIFICATION_PATH, limiter, pushTokenFirst(sink), jsonBodyParser(NOTIFICATION_BODY_LIMIT), (request, response, next) => {
     const handle = async () => {
       const validationToken = request.query['validationToken'];
       if (validationToken !== undefined) {
@@ -40,10 +62,8 @@ export function mountMailNotifications(app: express.Express, sink: MailNotificat
         response.status(200).type('text/plain').set('X-Content-Type-Options', 'nosniff').send(echo);
         return;
       }
-      const token = request.query['token'];
-      if (token !== undefined && (typeof token !== 'string' || token.length > 256)) throw new FleetError('invalid_input', 'token must be one string');
       const authorization = request.get('authorization') ?? null;
-      const input: PushNotificationInput = { body: request.body as unknown, token: token ?? null, authorization };
+      const input: PushNotificationInput = { body: request.body as unknown, token: pushUrlToken(request.query['token']), authorization };
       const notification = await sink.receiveMailNotification(input);
       // Graph wants 202 within seconds; Pub/Sub acks any 2xx.
       response.status(notification.kind === 'outlook' ? 202 : 204).end();

@@ -11,8 +11,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import { createControlApp } from '../../../agent-image/src/http/control-server.ts';
-import type { SecretSource } from '../../../agent-image/src/ports/secret-source.ts';
-import { DataExportSessions } from '../../../agent-image/src/services/data-export/export-session.ts';
+import { DataExportSessions, type RedeemableSecretSource } from '../../../agent-image/src/services/data-export/export-session.ts';
 import type { ControlApi } from '../../../agent-image/src/services/runtime/control-api.ts';
 import { runtimePaths } from '../../../agent-image/src/services/runtime/runtime-paths.ts';
 
@@ -50,9 +49,10 @@ describe('the data-export routes check the control token before telling anything
       // A stand-in Vault: redeems only goodWrap and holds the control token's hash.
       secretSource: (input) =>
         ({
-          start: async () => {
-            if (!('wrappingToken' in input) || input.wrappingToken !== goodWrap) throw new FleetError('integrity', 'the wrapping token was not redeemable');
+          redeem: async () => {
+            if (input.wrappingToken !== goodWrap) throw new FleetError('integrity', 'the wrapping token was not redeemable');
           },
+          start: async () => undefined,
           readSecrets: async () => new Map(),
           readSecretData: async (name) => (name === 'control' ? { token_sha256: controlHash } : null),
           writeSecret: async () => undefined,
@@ -60,7 +60,7 @@ describe('the data-export routes check the control token before telling anything
           revoked: false,
           onRevoked: () => () => undefined,
           stop: async () => undefined,
-        }) satisfies SecretSource,
+        }) satisfies RedeemableSecretSource,
     });
     const api = {
       clientId: 'acme',

@@ -51,3 +51,13 @@ test('every control API answer, data or refusal, is marked Cache-Control: no-sto
     assert.equal(response.headers.get('cache-control'), 'no-store', what);
   }
 });
+
+test('the open introduction routes read at most 4 kB: a larger body is refused before anything else', async () => {
+  const oversized = JSON.stringify({ wrappingToken: 'w'.repeat(5000), creationPath: 'auth/token/create/agent' });
+  for (const path of ['/v1/introduce', '/v1/data-export/session']) {
+    const response = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: oversized });
+    const body = (await response.json()) as { message: string };
+    assert.ok(response.status === 400 || response.status === 413, `${path}: ${response.status}`);
+    assert.match(body.message, /4096 bytes/, path);
+  }
+});

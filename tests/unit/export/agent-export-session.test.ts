@@ -9,9 +9,7 @@ import { after, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { FleetError, isFleetError } from '@agent-fleet/kernel/fleet-error';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
-import type { SecretSource } from '../../../agent-image/src/ports/secret-source.ts';
-import { DataExportSessions } from '../../../agent-image/src/services/data-export/export-session.ts';
-import type { SecretSourceFactory } from '../../../agent-image/src/services/runtime/connectors.ts';
+import { DataExportSessions, type ExportSecretSourceFactory, type RedeemableSecretSource } from '../../../agent-image/src/services/data-export/export-session.ts';
 import { runtimePaths } from '../../../agent-image/src/services/runtime/runtime-paths.ts';
 
 const directories: string[] = [];
@@ -24,13 +22,14 @@ function secretSources(
   validWraps: Set<string>,
   controlToken: string,
   stopped: string[],
-): SecretSourceFactory {
+): ExportSecretSourceFactory {
   return (input) => {
-    const wrap = 'wrappingToken' in input ? input.wrappingToken : '';
+    const wrap = input.wrappingToken;
     return {
-      start: async () => {
+      redeem: async () => {
         if (!validWraps.has(wrap)) throw new FleetError('integrity', 'the wrapping token was not redeemable');
       },
+      start: async () => undefined,
       readSecrets: async () => new Map(),
       readSecretData: async (name) =>
         name === 'control' ? { token_sha256: createHash('sha256').update(controlToken).digest('hex') } : null,
@@ -39,7 +38,7 @@ function secretSources(
       revoked: false,
       onRevoked: () => () => undefined,
       stop: async () => void stopped.push(wrap),
-    } satisfies SecretSource;
+    } satisfies RedeemableSecretSource;
   };
 }
 

@@ -1,4 +1,4 @@
-// The export session copies the volume's wrapped data key before redeeming its introduction. The volume is
+// The export session copies the volume's wrapped data key once its introduction is redeemed. The volume is
 // untrusted: a FIFO there must not hang the open (and every open queued behind it), a link must not be
 // followed out of the volume, and a huge file must not be copied into the temp directory.
 import assert from 'node:assert/strict';
@@ -10,8 +10,7 @@ import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import { createSilentLogger } from '@agent-fleet/kernel/logger';
-import type { SecretSource } from '../../../agent-image/src/ports/secret-source.ts';
-import { DataExportSessions } from '../../../agent-image/src/services/data-export/export-session.ts';
+import { DataExportSessions, type RedeemableSecretSource } from '../../../agent-image/src/services/data-export/export-session.ts';
 import { runtimePaths } from '../../../agent-image/src/services/runtime/runtime-paths.ts';
 
 const directories: string[] = [];
@@ -22,8 +21,9 @@ after(async () => {
   for (const directory of directories) await rm(directory, { recursive: true, force: true });
 });
 
-function source(): SecretSource {
+function source(): RedeemableSecretSource {
   return {
+    redeem: async () => undefined,
     start: async () => undefined,
     readSecrets: async () => new Map(),
     readSecretData: async () => ({ token_sha256: '0'.repeat(64) }),

@@ -65,6 +65,10 @@ export class VaultSecretSource implements SecretSource {
   private tokenExpiresAt = 0;
   private key: Buffer | null = null;
   private isRevoked = false;
+  /** The wrapped introduction was unwrapped: the token in `client` is this source's own. */
+  private redeemed = false;
+  /** start() was called once: a wrapped introduction is single use, so a second start is refused. */
+  private startCalled = false;
 
   constructor(options: VaultSecretSourceOptions) {
     this.options = options;
@@ -93,15 +97,22 @@ export class VaultSecretSource implements SecretSource {
     return () => this.listeners.delete(listener);
   }
 
-  async start(): Promise<void> {
-    if (this.tokenFile !== null) {
-      await this.startFromTokenFile(this.tokenFile);
-      return;
-    }
+  /**
+   * Checks the wrapped introduction's creation path and unwraps it (single use), then holds and renews the
+   * token; nothing else is read (no data key, no file). It is the only credential of an open route, so it
+   * runs before anything that could tell an unauthenticated caller about the agent's volume or setup, and
+   * its errors carry neither Vault's words nor the network's (which name Vault's address): integrity
+   * (foreign creation path, no token in the wrap), conflict (already redeemed), or Vault's refusal
+   * (invalid_input, forbidden, not_found; unavailable and retryable when Vault could not answer). A
+   * second call once redeemed does nothing. Not for a Vault Agent token file (conflict).
+   */
+  async redeem(): Promise<void> {
+    if (this.tokenFile !== null) throw new FleetError('conflict', 'a Vault Agent token file holds no introduction to redeem');
+    if (this.redeemed) return;
     const wrappingToken = this.wrappingToken;
     if (wrappingToken === null) throw new FleetError('conflict', 'the introduction was already redeemed');
     this.wrappingToken = null;
-    const lookup = (await this.call('look up introduction', () =>
+    const lookup = (await this.redemptionCall('look up introduction', () =>
       this.client.write('sys/wrapping/lookup', { token: wrappingToken }),
     )) as {
       data?: { creation_path?: unknown };
@@ -113,17 +124,40 @@ export class VaultSecretSource implements SecretSource {
         `introduction was not created by ${this.expectedCreationPath} (got ${JSON.stringify(creationPath)}); refusing to unwrap`,
       );
     }
-    const unwrapped = (await this.call('unwrap introduction', () =>
+    const unwrapped = (await this.redemptionCall('unwrap introduction', () =>
       this.client.write('sys/wrapping/unwrap', {}, { headers: { 'X-Vault-Token': wrappingToken } }),
     )) as { auth?: { client_token?: unknown; lease_duration?: unknown } | null };
     const token = unwrapped.auth?.client_token;
     if (typeof token !== 'string' || token === '')
       throw new FleetError('integrity', 'the introduction did not contain a token');
     this.client.token = token;
+    this.redeemed = true;
     this.scheduleRenewal(Number(unwrapped.auth?.lease_duration ?? 0));
+  }
+
+  async start(): Promise<void> {
+    if (this.tokenFile !== null) {
+      await this.startFromTokenFile(this.tokenFile);
+      return;
+    }
+    if (this.startCalled) throw new FleetError('conflict', 'the introduction was already redeemed');
+    this.startCalled = true;
+    await this.redeem();
     await this.loadDataKey();
     await this.offerTlsBundle();
     this.logger.info('secret source started', { client: this.options.clientId });
+  }
+
+  /** A Vault call of the redemption: its error keeps Vault's code, but its words only in the cause (see redeem). */
+  private async redemptionCall<T>(action: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await this.call(action, run);
+    } catch (error) {
+      const translated = translateVaultError(error, action);
+      const status = vaultStatusOf(error instanceof FleetError ? error.cause : error);
+      const message = `vault: ${action} failed${status === undefined ? '' : ` (${status})`}`;
+      throw new FleetError(translated.code, message, { retryable: translated.retryable, cause: error });
+    }
   }
 
   /**

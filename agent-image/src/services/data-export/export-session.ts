@@ -1,16 +1,25 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readRegularFile } from '@agent-fleet/kernel/atomic-file';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
 import type { SecretSource } from '../../ports/secret-source.ts';
 import { KeyRing } from '../audit-log/key-ring.ts';
-import type { SecretSourceFactory } from '../runtime/connectors.ts';
 import type { IntroduceInput } from '../runtime/control-api.ts';
 import { ControlTokenAuth } from '../runtime/control-auth.ts';
 import { runtimePaths } from '../runtime/runtime-paths.ts';
 import { VolumeReader } from './volume-reader.ts';
 import { SerialQueue } from '@agent-fleet/kernel/serial-queue';
+
+/** A secret source whose introduction can be redeemed on its own, before anything else is read. */
+export interface RedeemableSecretSource extends SecretSource {
+  /** Checks and redeems the wrapped introduction only; `start` then completes it (the data key). */
+  redeem(): Promise<void>;
+}
+
+/** Builds the secret source of one session (VaultSecretSource in the agent). */
+export type ExportSecretSourceFactory = (input: { vaultAddr: string; wrappingToken: string; wrappedKeyFile: string }) => RedeemableSecretSource;
 
 export interface DataExportSessionsOptions {
   clientId: string;
@@ -20,7 +29,7 @@ export interface DataExportSessionsOptions {
   tmpDir: string;
   /** VAULT_ADDR of the process, used when an introduction names none. */
   vaultAddr?: string | undefined;
-  secretSource: SecretSourceFactory;
+  secretSource: ExportSecretSourceFactory;
   logger: Logger;
   /**
    * A session nobody used for this long is closed and its Vault token revoked. Default 10 minutes. A part
@@ -86,32 +95,35 @@ export class DataExportSessions {
   /**
    * Redeems an introduction for a new session, which then replaces the open one (if any). Until the new one
    * is redeemed the open one stays: the route is open (the wrap is the credential), so a forged or stale
-   * introduction must not end an export in progress. Errors: forbidden (foreign creation path), not_found
-   * (no data key), and the secret store's.
+   * introduction must not end an export in progress. The wrap is redeemed first, before the volume is read
+   * or anything is written, and outside the queue of opens: a caller without a genuine wrap learns nothing
+   * of the volume (whether it holds a data key, what lies where it should) and cannot hold up a genuine
+   * open with slow forged ones. Errors: forbidden (foreign creation path), invalid_input (no Vault
+   * address), the redemption's (see RedeemableSecretSource); once redeemed, not_found (no data key),
+   * integrity (no regular key file) and the secret store's.
    */
-  open(input: IntroduceInput): Promise<void> {
-    return this.queue.run(async () => {
-      if (input.creationPath !== this.expectedCreationPath) {
-        throw new FleetError('forbidden', `an export session must be introduced from ${this.expectedCreationPath}`);
-      }
-      const vaultAddr = input.vaultAddr ?? this.options.vaultAddr;
-      if (vaultAddr === undefined) throw new FleetError('invalid_input', 'no Vault address: set VAULT_ADDR or send vaultAddr');
-      // The session's own copy: the secret source may rewrap the key file, and the volume may be read-only.
-      const keyDir = await mkdtemp(join(this.options.tmpDir, 'data-export-'));
-      let source: SecretSource | null = null;
+  async open(input: IntroduceInput): Promise<void> {
+    if (input.creationPath !== this.expectedCreationPath) {
+      throw new FleetError('forbidden', `an export session must be introduced from ${this.expectedCreationPath}`);
+    }
+    const vaultAddr = input.vaultAddr ?? this.options.vaultAddr;
+    if (vaultAddr === undefined) throw new FleetError('invalid_input', 'no Vault address: set VAULT_ADDR or send vaultAddr');
+    // The session's own copy of the key: the secret source may rewrap it, and the volume may be read-only.
+    // The directory is made only once the wrap is redeemed; mkdir (not recursive) refuses one already there.
+    const keyDir = join(this.options.tmpDir, `data-export-${randomUUID()}`);
+    const source = this.options.secretSource({ vaultAddr, wrappingToken: input.wrappingToken, wrappedKeyFile: join(keyDir, 'data-key.wrapped') });
+    try {
+      await source.redeem();
+    } catch (error) {
+      await this.discard(source, keyDir);
+      throw error;
+    }
+    await this.queue.run(async () => {
       let opened: Session;
       try {
-        const wrappedKeyFile = join(keyDir, 'data-key.wrapped');
-        await writeFile(wrappedKeyFile, await readWrappedKeyOfVolume(this.options.dataDir), { mode: 0o600, flag: 'wx' });
-        const started = this.options.secretSource({ vaultAddr, wrappingToken: input.wrappingToken, wrappedKeyFile });
-        source = started;
-        await started.start();
-        const auth = new ControlTokenAuth({ source: () => started, revoked: () => started.revoked, logger: this.options.logger });
-        await auth.refresh();
-        opened = { source: started, auth, reader: new VolumeReader(this.options.dataDir, KeyRing.single(started.dataKey())), keyDir, timer: null, streams: 0, closing: new AbortController() };
+        opened = await this.startSession(source, keyDir);
       } catch (error) {
-        await source?.stop().catch((stopError: unknown) => this.options.logger.warn('stopping a refused export session failed', { error: stopError }));
-        await rm(keyDir, { recursive: true, force: true });
+        await this.discard(source, keyDir);
         throw error;
       }
       await this.closeNow();
@@ -119,6 +131,22 @@ export class DataExportSessions {
       this.touch();
       this.options.logger.info('data export session opened');
     });
+  }
+
+  /** Completes a redeemed introduction: the key copied from the volume, the data key and control token read. */
+  private async startSession(source: RedeemableSecretSource, keyDir: string): Promise<Session> {
+    await mkdir(keyDir, { mode: 0o700 });
+    await writeFile(join(keyDir, 'data-key.wrapped'), await readWrappedKeyOfVolume(this.options.dataDir), { mode: 0o600, flag: 'wx' });
+    await source.start();
+    const auth = new ControlTokenAuth({ source: () => source, revoked: () => source.revoked, logger: this.options.logger });
+    await auth.refresh();
+    return { source, auth, reader: new VolumeReader(this.options.dataDir, KeyRing.single(source.dataKey())), keyDir, timer: null, streams: 0, closing: new AbortController() };
+  }
+
+  /** Forgets a source that did not become the session: its token (if redeemed) revoked, its key copy gone. */
+  private async discard(source: SecretSource, keyDir: string): Promise<void> {
+    await source.stop().catch((error: unknown) => this.options.logger.warn('stopping a refused export session failed', { error }));
+    await rm(keyDir, { recursive: true, force: true });
   }
 
   /** Checks the control token against the session's; unavailable without a session. */

@@ -120,6 +120,15 @@ export class PushSync implements MailNotificationSink {
     return this.options.config.provider === 'outlook' && this.options.config.push?.notificationUrl !== undefined;
   }
 
+  checkPushToken(token: string | null): void {
+    const keeper = this.keeper;
+    if (keeper === null) throw new FleetError('not_found', 'push notifications are not enabled for this agent');
+    if (this.options.config.provider !== 'gmail') return;
+    const expected = keeper.token;
+    if (expected === null) throw new FleetError('unavailable', 'no push watch yet');
+    authenticateGmailPushToken(token, expected);
+  }
+
   async receiveMailNotification(input: PushNotificationInput): Promise<MailNotification> {
     const keeper = this.keeper;
     if (keeper === null) throw new FleetError('not_found', 'push notifications are not enabled for this agent');

@@ -344,6 +344,10 @@ export class AgentRuntime implements ControlApi {
     return this.push.receiveMailNotification(input);
   }
 
+  checkPushToken(token: string | null): void {
+    this.push.checkPushToken(token);
+  }
+
   listApprovals(status?: ApprovalStatus): StoredApproval[] {
     return this.agent.desk.listApprovals(status);
   }

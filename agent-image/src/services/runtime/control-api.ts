@@ -127,6 +127,13 @@ export interface MailNotificationSink {
    * forbidden, invalid_input.
    */
   receiveMailNotification(input: MailNotificationInput): Promise<MailNotification>;
+  /**
+   * Checks a push's URL `token` (Gmail) before its body is read, so a caller without it costs no parsing
+   * and learns nothing from the body's refusal; constant-time. Nothing to check for Graph, whose secret
+   * (clientState) is in the body. Errors: not_found (push off), unavailable (no watch yet), unauthorized
+   * (no token), forbidden (wrong token). receiveMailNotification authenticates again with the body.
+   */
+  checkPushToken(token: string | null): void;
 }
 
 export interface ReviewResolver {
