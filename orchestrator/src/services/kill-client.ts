@@ -108,7 +108,9 @@ export class KillClientService {
     // A client killed already keeps the reason of its stop (this one's is in the ops log). Whether this kill
     // began the stop is what the move says, not the read above: of two kills at once, one made it.
     const moved = await registry.transition(clientId, KILLABLE, 'killed', reason, clock.now());
-    const alreadyKilled = !moved && (record.status === 'killed' || (await registry.getClient(clientId))?.status === 'killed');
+    // What the client was when this kill reached it: of two kills at once, the second finds it killed.
+    const previousStatus = moved || record.status === 'killed' ? record.status : ((await registry.getClient(clientId))?.status ?? record.status);
+    const alreadyKilled = !moved && previousStatus === 'killed';
     // After the registry says killed: a CONNECT decided from here on is refused, and none open goes on.
     this.deps.egress?.closeTunnels(clientId);
     // The notice is on the way to the SIGKILL, so its token is asked for first. The lockdown is not (it
@@ -133,7 +135,7 @@ export class KillClientService {
     const failed = steps.flatMap(([step, outcome]) => (outcome?.status === 'rejected' ? [{ step, reason: outcome.reason as unknown }] : []));
     if (failed.length > 0) {
       // A kill that did not fully hold is an admin action all the same: the ops log says what failed.
-      const details = { previousStatus: record.status, agentNotified, failed: failed.map(({ step, reason }) => `${step}: ${(reason as Error).message}`) };
+      const details = { previousStatus, agentNotified, failed: failed.map(({ step, reason }) => `${step}: ${(reason as Error).message}`) };
       const [logged] = await Promise.all([
         settle(registry.appendOpsLog({ actor: request.actor, action: 'kill', clientId, reason, outcome: 'failed', details })),
         unregistered,
@@ -164,7 +166,7 @@ export class KillClientService {
           clientId,
           reason,
           outcome: 'success',
-          details: { previousStatus: record.status, revokedTokens: revoked, agentNotified, containerStopped },
+          details: { previousStatus, revokedTokens: revoked, agentNotified, containerStopped },
         }),
       ),
       unregistered,

@@ -33,7 +33,6 @@ import {
 } from './approval-mapping.ts';
 import { auditEventOf } from './audit-event.ts';
 import { currentStop, STOP_ACTIONS } from './current-stop.ts';
-import { OneAtATime } from '../../services/one-at-a-time.ts';
 
 export interface ServicesGatewayDependencies {
   registry: Registry;
@@ -108,7 +107,6 @@ function notActiveText(status: SupportGrant['status']): string {
  */
 export class ServicesClientGateway implements ClientGateway {
   private readonly deps: ServicesGatewayDependencies;
-  private readonly kills = new OneAtATime();
 
   constructor(deps: ServicesGatewayDependencies) {
     this.deps = deps;
@@ -181,13 +179,10 @@ export class ServicesClientGateway implements ClientGateway {
   /**
    * The kill service applies its lockdown again to a client already killed (on purpose: a stop that failed
    * part way is completed by the next), and its check-and-set move decides which of two kills at once began
-   * the stop, so the second of a double submit is told the agent was already stopped with or without the
-   * queue. The queue stays for the ops log: the service records `previousStatus` from its read before the
-   * move, so two kills at once would both log the status before the stop ('active', 'active'); one after
-   * the other, the second logs 'killed'. It can go once the service takes the previous status from the move.
+   * the stop: the second of a double submit is told the agent was already stopped.
    */
   async kill(clientId: string, reason: string, by: string): Promise<KillOutcome> {
-    const result = await this.kills.run(clientId, () => this.deps.killer.kill({ clientId, reason, actor: actorOf(by) }));
+    const result = await this.deps.killer.kill({ clientId, reason, actor: actorOf(by) });
     return { alreadyStopped: result.alreadyKilled };
   }
 
