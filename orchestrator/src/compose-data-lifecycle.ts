@@ -39,6 +39,7 @@ import type { SupportAccessService } from './services/support-access.ts';
 import { deleteClientEvidence, evidenceDirectory } from './services/incidents/evidence-files.ts';
 import { forgetIncidentRecipients } from './services/erasure/incident-recipients.ts';
 import { purgeClientStores } from './services/purge-client-stores.ts';
+import { failingPurges, RETENTION_LOG_ACTIONS } from './services/enforce-retention.ts';
 import type { EgressRefusalLog } from './adapters/egress-proxy/egress-refusal-log.ts';
 
 /** The client's data from export to erasure: exports, encrypted backups, restores, erasures. */
@@ -187,11 +188,12 @@ export async function composeDataLifecycle(parts: DataLifecycleParts): Promise<D
   return { exports, backupStore, backups, restore, erasure, signer, grants, metricsHistory, alertSilences, purgeStores };
 }
 
-/** The data-lifecycle gauges (erasure deadlines, newest backups) on the orchestrator's metrics registry. */
+/** The data-lifecycle gauges (erasure deadlines, newest backups, failing purges) on the orchestrator's metrics registry. */
 export function registerDataLifecycleGauges(metrics: MetricsRegistry, registry: Registry, lifecycle: DataLifecycle): void {
   registerDataLifecycleMetrics(metrics, {
     listClients: () => registry.listClients(),
     listBackups: (clientId) => lifecycle.backupStore.list(clientId),
     openErasureRequests: () => lifecycle.erasure.reportedOpenRequests(),
+    failingPurges: async () => failingPurges(await registry.listOpsLog({ actions: RETENTION_LOG_ACTIONS })),
   });
 }

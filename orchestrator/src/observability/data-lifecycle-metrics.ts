@@ -8,11 +8,14 @@ export interface DataLifecycleSources {
   listClients: () => Promise<ClientRecord[]>;
   listBackups: (clientId: ClientId) => Promise<BackupInfo[]>;
   openErasureRequests: () => Promise<ErasureRequest[]>;
+  /** Clients whose purge failed and is still to be finished (enforce-retention's failingPurges). */
+  failingPurges: () => Promise<Array<{ clientId: string; failures: number }>>;
 }
 
 /**
- * Backups and erasure requests, read at scrape time: the 30-day erasure deadline of every open request
- * (one series per request; there are few) and the time of each client's newest backup. The alert rules
+ * Backups, erasure requests and purges, read at scrape time: the 30-day erasure deadline of every open
+ * request (one series per request; there are few), the time of each client's newest backup, and the failed
+ * attempts at each purge not finished. The alert rules
  * in deploy/prometheus/rules/data-lifecycle.yml fire before a deadline lapses and when backups stop.
  */
 export function registerDataLifecycleMetrics(registry: MetricsRegistry, sources: DataLifecycleSources): void {
@@ -34,6 +37,16 @@ export function registerDataLifecycleMetrics(registry: MetricsRegistry, sources:
     registers: [registry],
     async collect() {
       this.set((await sources.openErasureRequests()).length);
+    },
+  });
+  new Gauge({
+    name: 'fleet_retention_purge_failures',
+    help: "Failed attempts at a client's purge since it started, for each purge not finished yet (the daily retention run tries again).",
+    labelNames: ['client'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const purge of await sources.failingPurges()) this.set({ client: purge.clientId }, purge.failures);
     },
   });
   new Gauge({

@@ -123,7 +123,7 @@ async function purgeExpired(deps: RetentionDependencies): Promise<RetentionRepor
   const cutoff = deps.clock.now().getTime() - deps.retentionDays * DAY_MS;
   const report: RetentionReport = { purged: [], failed: [], busy: [], changed: [], waiting: 0, undated: [] };
   const clients = await deps.registry.listClients();
-  const log = await deps.registry.listOpsLog({ actions: [PROVISION_ACTION, CLOSURE_ACTION, PURGE_ACTION, ERASE_ACTION, ERASURE_REQUEST_ACTION] });
+  const log = await deps.registry.listOpsLog({ actions: RETENTION_LOG_ACTIONS });
   const closures = closureDates(log);
   const started = startedPurges(log);
   // A closure that stopped half way (its deprovisioning failed or was cut off) is kept, then purged, too.
@@ -169,6 +169,29 @@ function retentionReason(deps: Pick<RetentionDependencies, 'retentionDays'>, sin
 
 function finishingReason(purgeStartedAt: string): string {
   return `retention: finishing the purge started ${purgeStartedAt.slice(0, 10)}`;
+}
+
+/** The ops-log actions the retention run decides from (and the failing-purges gauge reads). */
+export const RETENTION_LOG_ACTIONS = [PROVISION_ACTION, CLOSURE_ACTION, PURGE_ACTION, ERASE_ACTION, ERASURE_REQUEST_ACTION];
+
+/**
+ * Clients whose purge started and whose last attempt failed, with how many attempts failed since it
+ * started: the retention run tries each again daily, and on-call is told (RetentionPurgeFailing) rather than
+ * left to find the failures in the ops log. A purge attempt started again after a failure counts as failing
+ * until it ends. Pure.
+ */
+export function failingPurges(log: readonly OpsLogEntry[]): Array<{ clientId: string; failures: number }> {
+  const started = startedPurges(log);
+  const lastAttempt = new Map<string, string>();
+  for (const entry of log) {
+    if (entry.clientId !== null && entry.action === PURGE_ACTION && started.has(entry.clientId)) lastAttempt.set(entry.clientId, entry.outcome);
+  }
+  const failing: Array<{ clientId: string; failures: number }> = [];
+  for (const [clientId, since] of started) {
+    const failures = failedSince(log, clientId, since);
+    if (failures > 0 && lastAttempt.get(clientId) !== 'success') failing.push({ clientId, failures });
+  }
+  return failing;
 }
 
 /** The failed attempts at the client's purge since its open `started` entry (none open: none). Pure. */

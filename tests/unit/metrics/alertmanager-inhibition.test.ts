@@ -129,6 +129,7 @@ const ALWAYS_HEARD = new Set([
   'ErasureDeadlineNear',
   'ErasureDeadlineMissed',
   'BackupStale',
+  'RetentionPurgeFailing',
 ]);
 /** Alerts about the fleet, without a client label. */
 const FLEET_LEVEL = new Set([
