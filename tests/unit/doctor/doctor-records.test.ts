@@ -55,4 +55,17 @@ describe('guard-rail confirmations on record', () => {
     assert.equal(foldRailConfirmations(entries(rail('confirmed'), rail('made-by-config-file')))('bulkThreshold'), undefined);
     assert.equal(confirmations('approval.offer'), undefined);
   });
+
+  test('an opt-in at a later provisioning counts over an earlier record of the rail; a change’s own crossing record decides for its opt-in', () => {
+    const rail = (outcome: string, version?: number) => ({ actor: 'carol', action: 'settings-guard-rail', outcome, details: { rail: 'freeText.follow_up', ...(version === undefined ? {} : { version }) } });
+    const optIn = (version?: number) => ({ actor: 'ops', action: 'auto-send-free-text-opt-in', outcome: 'recorded', details: { type: 'follow_up', acceptedBy: 'admin@acme.example', ...(version === undefined ? {} : { version }) } });
+    assert.match(foldRailConfirmations(entries(rail('not-confirmed', 2), optIn()))('freeText.follow_up')?.by ?? '', /^admin@acme\.example/);
+    assert.equal(foldRailConfirmations(entries(rail('made-by-config-file', 3), optIn(3)))('freeText.follow_up'), undefined);
+    assert.match(foldRailConfirmations(entries(rail('made-by-config-file', 3), optIn(4)))('freeText.follow_up')?.by ?? '', /^admin@acme\.example/);
+  });
+
+  test('a change the checkpoint recorded is confirmed by its author, not by "system"', () => {
+    const recorded = { actor: 'system', action: 'settings-guard-rail', outcome: 'confirmed', details: { rail: 'bulkThreshold', version: 5, author: 'client-admin:ann@acme.example' } };
+    assert.equal(foldRailConfirmations(entries(recorded))('bulkThreshold')?.by, 'client-admin:ann@acme.example (recorded by system)');
+  });
 });

@@ -103,21 +103,34 @@ export function lastSandboxPass(entries: readonly OpsLogEntry[]): OpsLogEntry | 
  */
 export function foldRailConfirmations(entries: readonly OpsLogEntry[]): RailConfirmations {
   const latest = new Map<string, RailConfirmation | undefined>();
+  /** The settings version each rail's last crossing record was made for (absent at provisioning). */
+  const recordedFor = new Map<string, unknown>();
   for (const entry of entries) {
     if (entry.action === GUARD_RAIL_ACTION && typeof entry.details['rail'] === 'string') {
-      latest.set(entry.details['rail'], entry.outcome === 'confirmed' ? { by: entry.actor, at: entry.at } : undefined);
-    } else if (
-      entry.action === FREE_TEXT_OPT_IN_ACTION &&
-      typeof entry.details['type'] === 'string' &&
-      // A settings change records the rail's crossing first: that record (confirmed or not) decides.
-      !latest.has(`freeText.${entry.details['type']}`)
-    ) {
+      latest.set(entry.details['rail'], entry.outcome === 'confirmed' ? { by: confirmedBy(entry), at: entry.at } : undefined);
+      recordedFor.set(entry.details['rail'], entry.details['version']);
+    } else if (entry.action === FREE_TEXT_OPT_IN_ACTION && typeof entry.details['type'] === 'string') {
+      const rail = `freeText.${entry.details['type']}`;
+      const version = entry.details['version'];
+      // A settings change records the rail's crossing first, for its version: that record (confirmed or not)
+      // decides. An opt-in of a provisioning, or of a change no crossing record names, stands for itself.
+      if (version !== undefined && latest.has(rail) && recordedFor.get(rail) === version) continue;
       const acceptedBy = entry.details['acceptedBy'];
-      latest.set(`freeText.${entry.details['type']}`, {
+      latest.set(rail, {
         by: typeof acceptedBy === 'string' && acceptedBy !== '' ? `${acceptedBy} (recorded by ${entry.actor})` : entry.actor,
         at: entry.at,
       });
+      recordedFor.set(rail, version);
     }
   }
   return (railId) => latest.get(railId);
+}
+
+/**
+ * Who confirmed a crossing: the entry's actor, or, for a change the settings checkpoint recorded (actor
+ * `system`), the change's author as the version names it.
+ */
+function confirmedBy(entry: OpsLogEntry): string {
+  const author = entry.details['author'];
+  return entry.actor === 'system' && typeof author === 'string' && author !== '' ? `${author} (recorded by system)` : entry.actor;
 }
