@@ -171,6 +171,7 @@ export function connectorsFromSecrets(endpoints: ConnectorEndpoints): ConnectorF
         calendar = new GoogleCalendarProvider({
           auth: { client: googleClient },
           ...(calendarRootUrl === undefined ? {} : { rootUrl: calendarRootUrl }),
+          timeZone: config.timezone,
           logger,
         });
       }

@@ -2,6 +2,7 @@ import { assertIdempotencyKey } from '../../domain/idempotency-key.ts';
 import { calendar_v3 } from 'googleapis/build/src/apis/calendar/v3.js';
 import { FleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Logger } from '@agent-fleet/kernel/logger';
+import { canonicalTimeZone } from '@agent-fleet/kernel/time-zone';
 import {
   EventChangedError,
   clipBusyIntervals,
@@ -11,12 +12,12 @@ import {
   type EventChanges,
   type EventDetails,
   type EventEditingCalendar,
-  type EventRecurrence,
   type NewEvent,
   type WriteGuard,
 } from '../../ports/calendar-provider.ts';
 
 import { checkChanges, checkEventId, checkNewEvent, checkWindow, mergeAttendees, parseProviderDate } from '../calendar-event-rules.ts';
+import { toCalendarEvent, toEventDetails } from './google-calendar-event.ts';
 import { googleClientFor, type GoogleAuth, type RotatingOAuth2Client } from '../gmail/gmail-auth.ts';
 import { statusOf } from '../gmail/gmail-errors.ts';
 import { callGoogleApi } from '../gmail/google-call.ts';
@@ -30,6 +31,11 @@ export interface GoogleCalendarProviderConfig {
   rootUrl?: string;
   /** Per-request timeout, ms. Default 30 000. */
   timeoutMs?: number;
+  /**
+   * IANA zone the mailbox owner lives by (the client's configured zone), in which an all-day event's dates
+   * begin and end. Default UTC.
+   */
+  timeZone?: string;
   logger: Logger;
 }
 
@@ -50,9 +56,13 @@ export class GoogleCalendarProvider implements EventEditingCalendar {
   readonly #calendar: calendar_v3.Calendar;
   readonly #auth: RotatingOAuth2Client;
   readonly #logger: Logger;
+  readonly #ownerZone: string;
 
   constructor(config: GoogleCalendarProviderConfig) {
     this.#logger = config.logger.child({ adapter: 'google-calendar' });
+    const zone = canonicalTimeZone(config.timeZone ?? 'UTC');
+    if (zone === null) throw new FleetError('invalid_input', 'google calendar: the owner time zone must be an IANA zone name');
+    this.#ownerZone = zone;
     this.#auth = googleClientFor(config.auth);
     this.#calendar = new calendar_v3.Calendar({
       auth: this.#auth,
@@ -101,7 +111,7 @@ export class GoogleCalendarProvider implements EventEditingCalendar {
         this.#calendar.events.insert({ calendarId: CALENDAR, sendUpdates: 'all', requestBody }),
       );
       this.#logger.info('google calendar event created', { op: 'calendar.create', attendees: checked.attendees.length });
-      return toCalendarEvent(response.data);
+      return toCalendarEvent(response.data, this.#ownerZone);
     } catch (error) {
       if (!(error instanceof FleetError && error.code === 'conflict')) throw error;
     }
@@ -121,7 +131,7 @@ export class GoogleCalendarProvider implements EventEditingCalendar {
       if (error instanceof FleetError && error.code === 'not_found') return null;
       throw error;
     }
-    const event = toCalendarEvent(data);
+    const event = toCalendarEvent(data, this.#ownerZone);
     if (event.idempotencyKey !== key) throw new FleetError('integrity', 'google calendar event under a derived id carries another key');
     return event;
   }
@@ -130,7 +140,7 @@ export class GoogleCalendarProvider implements EventEditingCalendar {
     const id = checkEventId(eventId);
     try {
       const response = await this.#call('events.get', () => this.#calendar.events.get({ calendarId: CALENDAR, eventId: id }));
-      return toEventDetails(response.data);
+      return toEventDetails(response.data, this.#ownerZone);
     } catch (error) {
       if (error instanceof FleetError && error.code === 'not_found') return null;
       throw error;
@@ -156,7 +166,7 @@ export class GoogleCalendarProvider implements EventEditingCalendar {
       this.#calendar.events.patch({ calendarId: CALENDAR, eventId: current.details.id, sendUpdates: 'all', requestBody }, options),
     );
     this.#logger.info('google calendar event updated', { op: 'calendar.update', added: attendees.added.length });
-    return toCalendarEvent(response.data);
+    return toCalendarEvent(response.data, this.#ownerZone);
   }
 
   async cancelEvent(eventId: string, _comment?: string, guard?: WriteGuard): Promise<CancelResult> {
@@ -182,7 +192,7 @@ export class GoogleCalendarProvider implements EventEditingCalendar {
   async #ownEvent(eventId: string, operation: string, guard: WriteGuard | undefined): Promise<{ data: calendar_v3.Schema$Event; details: EventDetails }> {
     const id = checkEventId(eventId);
     const data = (await this.#call('events.get', () => this.#calendar.events.get({ calendarId: CALENDAR, eventId: id }))).data;
-    const details = toEventDetails(data);
+    const details = toEventDetails(data, this.#ownerZone);
     // A cancelled event changes nothing whoever organised it (and a deleted one may not say).
     if (!details.cancelled && !details.organizedByOwner) throw new FleetError('forbidden', `google calendar: the agent may not ${operation} an event someone else organised`);
     // A change to a series' master moves or cancels every instance and tells every attendee of them all,
@@ -215,37 +225,4 @@ export class GoogleCalendarProvider implements EventEditingCalendar {
     this.#logger.debug('google calendar request', { op: operation });
     return callGoogleApi(this.#auth, `calendar ${operation}`, request);
   }
-}
-
-function toCalendarEvent(data: calendar_v3.Schema$Event): CalendarEvent {
-  if (typeof data.id !== 'string' || data.id === '') throw new FleetError('integrity', 'google calendar answered an event without id');
-  const key = data.extendedProperties?.private?.[KEY_PROPERTY];
-  return {
-    id: data.id,
-    title: data.summary ?? '',
-    start: parseProviderDate(data.start?.dateTime ?? data.start?.date, 'event start', 'google calendar'),
-    end: parseProviderDate(data.end?.dateTime ?? data.end?.date, 'event end', 'google calendar'),
-    attendees: (data.attendees ?? []).flatMap((a) => (typeof a.email === 'string' ? [a.email.toLowerCase()] : [])),
-    idempotencyKey: typeof key === 'string' ? key : null,
-  };
-}
-
-function toEventDetails(data: calendar_v3.Schema$Event): EventDetails {
-  const cancelled = data.status === 'cancelled';
-  // A deleted event may come back with its id and status only.
-  const base = cancelled && data.start == null ? { id: data.id ?? '', title: '', start: new Date(0), end: new Date(0), attendees: [], idempotencyKey: null } : toCalendarEvent(data);
-  return {
-    ...base,
-    content: { description: data.description ?? '', location: data.location ?? '' },
-    organizedByOwner: data.organizer?.self === true,
-    cancelled,
-    recurrence: recurrenceOf(data),
-    version: typeof data.etag === 'string' && data.etag !== '' ? data.etag : null,
-  };
-}
-
-/** A master carries the rules (`recurrence`); an instance names its master (`recurringEventId`). */
-function recurrenceOf(data: calendar_v3.Schema$Event): EventRecurrence {
-  if ((data.recurrence?.length ?? 0) > 0) return 'series';
-  return typeof data.recurringEventId === 'string' && data.recurringEventId !== '' ? 'occurrence' : 'single';
 }
