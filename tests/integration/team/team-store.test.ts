@@ -335,7 +335,7 @@ describe('a registry whose team members were written before their addresses were
         (await team.members.list()).map((member) => [member.name, member.email]),
         [['hana', email]],
       );
-      const { enrolment } = await team.members.reissue({ name: 'hana', actor: 'test' });
+      const { enrolment } = await team.members.reissue({ name: 'hana', actor: 'hana' });
       const { secret, uri } = await team.members.enrol({ name: 'hana', code: enrolment.code });
       assert.ok(decodeURIComponent(uri).includes(email), 'the authenticator entry names the address');
       // The lockout that release recorded holds, on TCP (where guessing comes from); the socket still signs in.

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { FleetError, isFleetError } from '@agent-fleet/kernel/fleet-error';
 import type { CliContext } from '../cli-context.ts';
 import { formatEnrolmentSecret, formatSignedIn } from '../format/team.ts';
 import { readSecretInput } from '../secret-input.ts';
@@ -67,10 +67,29 @@ export function registerLoginCommands(program: Command, context: CliContext): vo
     .description('end the session kept here')
     .action(async () => {
       const session = await context.session();
-      if (session !== null) await (await context.teamApi()).logout().catch(() => undefined);
+      const notEnded = session === null ? null : await endOnOrchestrator(context);
       await context.forgetSession();
-      context.print({ signedOut: session?.member ?? null }, () =>
-        session === null ? 'nobody was signed in here' : `${session.member} signed out`,
+      if (session !== null && notEnded !== null)
+        context.warn(
+          `the orchestrator did not confirm that the session of ${session.member} ended (${notEnded}); it is forgotten here, and on the orchestrator it ends after an hour without requests, at the latest ${session.expiresAt}`,
+        );
+      context.print(
+        { signedOut: session?.member ?? null, endedOnOrchestrator: session !== null && notEnded === null },
+        () => (session === null ? 'nobody was signed in here' : `${session.member} signed out`),
       );
     });
+}
+
+/**
+ * Ends the session kept here on the orchestrator: null when it ended (or had ended already), else why not.
+ * The token is forgotten here either way, but ops must know it may still work elsewhere until it expires.
+ */
+async function endOnOrchestrator(context: CliContext): Promise<string | null> {
+  try {
+    await (await context.teamApi()).logout();
+    return null;
+  } catch (error) {
+    if (isFleetError(error) && error.code === 'unauthorized') return null;
+    return error instanceof Error ? error.message : String(error);
+  }
 }

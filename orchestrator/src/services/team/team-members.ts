@@ -47,7 +47,7 @@ export interface TeamMembersDependencies {
  */
 export class TeamMembers {
   private readonly deps: TeamMembersDependencies;
-  private readonly removals = new Mutex();
+  private readonly changes = new Mutex();
 
   constructor(deps: TeamMembersDependencies) {
     this.deps = deps;
@@ -74,30 +74,78 @@ export class TeamMembers {
         'the team has members: sign in first (fleet login <member>); only the first member is added without a session',
       );
     }
-    if (outcome === 'exists') throw new FleetError('conflict', `${name} is already a team member`);
-    const enrolment = await this.issueEnrolment(name, now);
-    await this.log(actor, MEMBER_IDENTITY_ACTIONS.add, {
-      member: name,
-      email,
-      bootstrap: input.bootstrap,
-      enrolmentExpiresAt: enrolment.expiresAt,
+    if (outcome === 'exists')
+      throw new FleetError(
+        'conflict',
+        `${name} is already a team member (a lost or expired enrolment code: fleet team reissue ${name})`,
+      );
+    const enrolment = await this.recordedOrUndone(name, async () => {
+      const issued = await this.issueEnrolment(name, now);
+      await this.log(actor, MEMBER_IDENTITY_ACTIONS.add, {
+        member: name,
+        email,
+        bootstrap: input.bootstrap,
+        enrolmentExpiresAt: issued.expiresAt,
+      });
+      return issued;
     });
     return { member: publicView(await this.existing(name)), enrolment, bootstrap: input.bootstrap };
   }
 
   /**
+   * An addition is recorded in the ops log or undone: a member added without their entry, whose enrolment
+   * code was never shown, could not be added again ("already a member"), and a first member so added would
+   * close the bootstrap to everyone.
+   */
+  private async recordedOrUndone<T>(name: string, record: () => Promise<T>): Promise<T> {
+    try {
+      return await record();
+    } catch (error) {
+      const undone = await this.deps.store.members.removeMember(name).then(
+        () => true,
+        () => false,
+      );
+      throw new FleetError(
+        'unavailable',
+        undone
+          ? `${name} was not added: the ops log could not record it (try fleet team add again once the registry answers)`
+          : `${name} was added, but neither recorded in the ops log nor undone: fleet team reissue ${name} once the registry answers gives them an enrolment code`,
+        { retryable: true, cause: error },
+      );
+    }
+  }
+
+  /**
    * A new enrolment code for a member who lost their authenticator: the lost one stops working and their
-   * sessions end at once (whoever finds the phone signs in with it no more).
+   * sessions end at once (whoever finds the phone signs in with it no more). The reissue is in the ops log
+   * before the new code exists: whoever enrols with it is a new identity, and support grants of the name end
+   * with that entry (support-access.ts).
    */
   async reissue(input: { name: unknown; actor: string }): Promise<AddedMember> {
-    const member = await this.existing(parseMemberName(input.name));
+    const name = parseMemberName(input.name);
+    return this.changes.run(() => this.reissueOne(name, input.actor));
+  }
+
+  private async reissueOne(name: string, actor: string): Promise<AddedMember> {
+    const member = await this.existing(name);
+    await this.stillOnTeam(actor);
     await this.deps.totp.revoke(member);
     const ended = await this.deps.store.sessions.endSessions(member.name);
-    const enrolment = await this.issueEnrolment(member.name, this.deps.clock.now());
-    await this.log(input.actor, MEMBER_IDENTITY_ACTIONS.reissue, {
-      member: member.name,
-      sessionsEnded: ended,
-      authenticatorRevoked: true,
+    await this.recorded(
+      () =>
+        this.log(actor, MEMBER_IDENTITY_ACTIONS.reissue, {
+          member: member.name,
+          sessionsEnded: ended,
+          authenticatorRevoked: true,
+        }),
+      `${name}'s authenticator is revoked and their sessions ended (${ended}), but the ops log could not record the reissue, so no enrolment code was made: run fleet team reissue ${name} again once the registry answers`,
+    );
+    const enrolment = await this.issueEnrolment(member.name, this.deps.clock.now()).catch((error: unknown) => {
+      throw new FleetError(
+        'unavailable',
+        `the reissue of ${name} is recorded, their authenticator revoked and sessions ended, but no enrolment code could be kept: run fleet team reissue ${name} again`,
+        { retryable: true, cause: error },
+      );
     });
     return { member: publicView(await this.existing(member.name)), enrolment, bootstrap: false };
   }
@@ -117,21 +165,53 @@ export class TeamMembers {
 
   /**
    * Removes a member and ends their sessions; the last member stays (the team would be open to bootstrap
-   * again). Removals run one at a time: two at once could each see the other member and leave none.
+   * again). Changes of the team run one at a time: two removals at once could each see the other member and
+   * leave none, and a change queued behind the removal of its own actor must not run as a removed member.
    */
   async remove(input: { name: unknown; actor: string }): Promise<{ member: string; sessionsEnded: number }> {
     const name = parseMemberName(input.name);
-    return this.removals.run(() => this.removeOne(name, input.actor));
+    return this.changes.run(() => this.removeOne(name, input.actor));
   }
 
+  /**
+   * The removal is in the ops log before the member leaves the team store: support grants of the name end
+   * only by that entry (support-access.ts), so no read may find the member gone and their grants standing.
+   * A failure part way leaves the member signed out and either not removed (no entry) or removed as
+   * recorded once the removal is run again.
+   */
   private async removeOne(name: string, actor: string): Promise<{ member: string; sessionsEnded: number }> {
     await this.existing(name);
     if ((await this.count()) <= 1)
       throw new FleetError('conflict', `${name} is the last team member; add another before removing them`);
+    await this.stillOnTeam(actor);
     const sessionsEnded = await this.deps.store.sessions.endSessions(name);
-    await this.deps.store.members.removeMember(name);
-    await this.log(actor, MEMBER_IDENTITY_ACTIONS.remove, { member: name, sessionsEnded });
+    await this.recorded(
+      () => this.log(actor, MEMBER_IDENTITY_ACTIONS.remove, { member: name, sessionsEnded }),
+      `${name} was not removed: the ops log could not record it (their sessions ended: ${sessionsEnded}); run fleet team remove ${name} again once the registry answers`,
+    );
+    await this.deps.store.members.removeMember(name).catch((error: unknown) => {
+      throw new FleetError(
+        'unavailable',
+        `the removal of ${name} is recorded and their sessions and support grants have ended, but ${name} is still in the team store: run fleet team remove ${name} again`,
+        { retryable: true, cause: error },
+      );
+    });
     return { member: name, sessionsEnded };
+  }
+
+  /** The member making a change is still on the team when it runs (a removal queued before may have taken them off). */
+  private async stillOnTeam(actor: string): Promise<void> {
+    if (!(await this.isMember(actor)))
+      throw new FleetError('unauthorized', `${actor} is no longer a team member: the change was not made`);
+  }
+
+  /** Runs `record` (an ops-log append); its failure becomes one plain message of what happened and what to do. */
+  private async recorded(record: () => Promise<void>, failed: string): Promise<void> {
+    try {
+      await record();
+    } catch (error) {
+      throw new FleetError('unavailable', failed, { retryable: true, cause: error });
+    }
   }
 
   /**
