@@ -29,6 +29,7 @@ const unavailableTeamStore: TeamStore = {
     getMember: async () => null,
     listMembers: async () => [],
     removeMember: async () => unavailable(),
+    removeMemberUnlessLast: async () => unavailable(),
     createEnrolment: async () => unavailable(),
     consumeEnrolment: async () => false,
     setTotpSecret: async () => unavailable(),

@@ -37,6 +37,20 @@ export function describeTeamStoreContract(name: string, open: () => Promise<Team
       return member;
     }
 
+    test('of two removals at once, the one that would empty the team is refused', async () => {
+      const own = await open();
+      try {
+        for (const name of ['ann', 'ben'])
+          await own.store.members.addMember({ name, email: `${name}@agency.example`, addedAt: T0, addedBy: 'owner' }, { onlyIfEmpty: false });
+        const outcomes = await Promise.all([own.store.members.removeMemberUnlessLast('ann'), own.store.members.removeMemberUnlessLast('ben')]);
+        assert.deepEqual([...outcomes].sort(), ['last', 'removed']);
+        assert.equal((await own.store.members.listMembers()).length, 1);
+        assert.equal(await own.store.members.removeMemberUnlessLast('nobody'), 'absent');
+      } finally {
+        await own.close();
+      }
+    });
+
     test('a code is recorded once per time step, and only later steps after it', async () => {
       const { members } = target.store;
       const member = await newMember();

@@ -40,6 +40,11 @@ export interface MemberStore {
   listMembers(): Promise<StoredMember[]>;
   /** Removes the member with their sessions and enrolment codes; false when there was none. */
   removeMember(name: string): Promise<boolean>;
+  /**
+   * Removes the member as removeMember does, unless they are the team's last member, decided atomically:
+   * two removals at once (two orchestrators on one registry) cannot leave the team empty.
+   */
+  removeMemberUnlessLast(name: string): Promise<'removed' | 'absent' | 'last'>;
   /** Keeps a new single-use enrolment code (hashed) for the member, replacing any earlier one. */
   createEnrolment(member: string, codeHash: string, expiresAt: Date): Promise<void>;
   /**

@@ -12,6 +12,13 @@ export function memoryTeamStore(): TeamStore & { sessionList: StoredTeamSession[
   /** Failure counts by `<channel>:<member>`. */
   const failures = new Map<string, FailureState>();
   const sessionList: StoredTeamSession[] = [];
+  /** Removes the member with their sessions and failure counts; whether there was one. */
+  const forget = (name: string): boolean => {
+    for (let index = sessionList.length - 1; index >= 0; index -= 1)
+      if (sessionList[index]?.member === name) sessionList.splice(index, 1);
+    for (const key of [...failures.keys()]) if (key.endsWith(`:${name}`)) failures.delete(key);
+    return members.delete(name);
+  };
   return {
     sessionList,
     members: {
@@ -43,10 +50,14 @@ export function memoryTeamStore(): TeamStore & { sessionList: StoredTeamSession[
       },
       async removeMember(name) {
         await yieldToIo();
-        for (let index = sessionList.length - 1; index >= 0; index -= 1)
-          if (sessionList[index]?.member === name) sessionList.splice(index, 1);
-        for (const key of [...failures.keys()]) if (key.endsWith(`:${name}`)) failures.delete(key);
-        return members.delete(name);
+        return forget(name);
+      },
+      async removeMemberUnlessLast(name) {
+        await yieldToIo();
+        if (!members.has(name)) return 'absent';
+        if (members.size <= 1) return 'last';
+        forget(name);
+        return 'removed';
       },
       async createEnrolment(member, codeHash, expiresAt) {
         await yieldToIo();

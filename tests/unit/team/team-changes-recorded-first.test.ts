@@ -51,6 +51,11 @@ function team() {
         if (failingOnce.delete('removeMember')) throw new Error('the team store is unreachable');
         return base.members.removeMember(name);
       },
+      removeMemberUnlessLast: async (name) => {
+        seen.push({ call: 'removeMember', member: name, logged: loggedFor(name) });
+        if (failingOnce.delete('removeMember')) throw new Error('the team store is unreachable');
+        return base.members.removeMemberUnlessLast(name);
+      },
       createEnrolment: async (member, codeHash, expiresAt) => {
         seen.push({ call: 'createEnrolment', member, logged: loggedFor(member) });
         return base.members.createEnrolment(member, codeHash, expiresAt);

@@ -121,6 +121,19 @@ class SqlMemberStore implements MemberStore {
     });
   }
 
+  async removeMemberUnlessLast(name: string): Promise<'removed' | 'absent' | 'last'> {
+    return this.sql.transaction(async (tx) => {
+      // As addMember's bootstrap: no other removal may count the team between this count and this delete.
+      await tx.query('LOCK TABLE team_members IN SHARE ROW EXCLUSIVE MODE', []);
+      if ((await tx.query('SELECT 1 FROM team_members WHERE name = $1', [name])).length === 0) return 'absent';
+      if ((await tx.query('SELECT 1 FROM team_members WHERE name <> $1 LIMIT 1', [name])).length === 0) return 'last';
+      await tx.query('DELETE FROM team_sessions WHERE member = $1', [name]);
+      await tx.query('DELETE FROM team_enrolments WHERE member = $1', [name]);
+      await tx.query('DELETE FROM team_members WHERE name = $1', [name]);
+      return 'removed';
+    });
+  }
+
   async createEnrolment(member: string, codeHash: string, expiresAt: Date): Promise<void> {
     await this.sql.transaction(async (tx) => {
       await tx.query('DELETE FROM team_enrolments WHERE member = $1', [member]);

@@ -189,13 +189,19 @@ export class TeamMembers {
       () => this.log(actor, MEMBER_IDENTITY_ACTIONS.remove, { member: name, sessionsEnded }),
       `${name} was not removed: the ops log could not record it (their sessions ended: ${sessionsEnded}); run fleet team remove ${name} again once the registry answers`,
     );
-    await this.deps.store.members.removeMember(name).catch((error: unknown) => {
+    const removed = await this.deps.store.members.removeMemberUnlessLast(name).catch((error: unknown) => {
       throw new FleetError(
         'unavailable',
         `the removal of ${name} is recorded and their sessions and support grants have ended, but ${name} is still in the team store: run fleet team remove ${name} again`,
         { retryable: true, cause: error },
       );
     });
+    // Another removal (another orchestrator on the registry) took the other members meanwhile.
+    if (removed === 'last')
+      throw new FleetError(
+        'conflict',
+        `${name} is now the last team member (another removal ran at the same moment) and stays on the team, signed out, their support grants ended: add another member before removing them`,
+      );
     return { member: name, sessionsEnded };
   }
 
