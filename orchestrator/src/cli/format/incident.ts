@@ -3,6 +3,7 @@ import type { IncidentClock } from '../../services/incidents/incident-clocks.ts'
 import type { ContainResult } from '../../services/incidents/incident-containment.ts';
 import type { EvidenceResult } from '../../services/incidents/incident-evidence.ts';
 import type { IncidentView } from '../../services/incidents/incident-service.ts';
+import { clientsWithoutContainment, containmentRetries, incidentNextSteps } from './incident-next-steps.ts';
 
 /** `1 h 5 min`, `3 d 4 h`, `45 s`: a duration at the precision a deadline needs. */
 export function formatDuration(seconds: number): string {
@@ -51,6 +52,7 @@ export function formatIncident(view: IncidentView): string {
     `${incident.id}  ${incident.severity}  ${incident.status}${incident.confirmedAt ? '  BREACH CONFIRMED' : ''}`,
     `  ${incident.summary}`,
     `  opened ${incident.openedAt} by ${incident.openedBy}; clients: ${incident.clients.length > 0 ? incident.clients.join(', ') : 'none named'}`,
+    ...(incident.confirmedAt === null ? [] : [`  breach confirmed ${incident.confirmedAt}: ${incident.confirmedScope ?? ''}`]),
     '  clocks:',
     ...view.clocks.map((clock) => `    ${formatClock(clock)}`),
   ];
@@ -67,12 +69,26 @@ export function formatIncident(view: IncidentView): string {
     lines.push('  support grants:', ...view.grants.map((g) => `    ${g.id}  ${g.clientId}  ${g.member}  ${g.status}`));
   }
   if (incident.closedAt) lines.push(`  closed ${incident.closedAt}; root cause: ${incident.rootCause ?? ''}`);
+  const override = incident.containmentOverride ?? null;
+  if (override !== null) {
+    lines.push(`  closed although containment never held (${override.unheld.join(', ')}); override by ${override.by}: ${override.reason}`);
+  }
+  const next = incidentNextSteps(incident, view.clocks);
+  if (next.length > 0) lines.push('  next:', ...next.map((step) => `    ${step}`));
   return lines.join('\n');
 }
 
 export function formatContained(result: ContainResult): string {
   const lines = result.steps.map((s) => `${s.outcome === 'success' ? '✔' : '✖'} ${s.clientId} ${s.step}: ${s.detail}`);
-  lines.push(result.incident.status === 'contained' ? `${result.incident.id} is contained.` : `${result.incident.id} is not contained: a step failed, or a client of it has no containment step that held.`);
+  const { incident } = result;
+  if (incident.status !== 'open') {
+    lines.push(`${incident.id} is ${incident.status === 'contained' ? 'contained' : 'closed'}.`);
+    return lines.join('\n');
+  }
+  const retries = containmentRetries(incident);
+  const untried = clientsWithoutContainment(incident);
+  lines.push(`${incident.id} is not contained:`, ...retries.map((retry) => `  ${retry}`));
+  for (const client of untried) lines.push(`  no step was taken for ${client}: fleet incident contain ${incident.id} --kill | --rotate | --revoke-oauth --client ${client}`);
   return lines.join('\n');
 }
 

@@ -11,6 +11,7 @@ import type { ContainerRuntime } from '../../ports/container-runtime.ts';
 import type { Registry } from '../../ports/registry.ts';
 import type { ExportEntry } from '../export/export-archive-writer.ts';
 import { collectOpsLog } from './evidence-ops-log.ts';
+import { failureDetail } from './failure-detail.ts';
 
 /** How many of the agent's last log lines go into a bundle. */
 export const AGENT_LOG_LINES = 5000;
@@ -84,7 +85,7 @@ const textEntry = (name: string, description: string, text: string): ExportEntry
 };
 
 function reasonOf(error: unknown): string {
-  return `${isFleetError(error) ? `${error.code}: ` : ''}${(error as Error).message}`.slice(0, 500);
+  return failureDetail(`${isFleetError(error) ? `${error.code}: ` : ''}${(error as Error).message}`);
 }
 
 /** An agent log line (`<time> <json or text>`), with secrets and message content masked. */

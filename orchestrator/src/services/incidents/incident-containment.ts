@@ -8,6 +8,7 @@ import type { Registry } from '../../ports/registry.ts';
 import type { KillRequest, KillResult } from '../kill-client.ts';
 import type { RotationResult } from '../rotate-credentials.ts';
 import { INCIDENT_ACTIONS, type IncidentService, type IncidentView } from './incident-service.ts';
+import { failureDetail } from './failure-detail.ts';
 import { recordContainment } from './incident-transitions.ts';
 
 /**
@@ -89,7 +90,7 @@ export class IncidentContainmentService {
       return { outcome: 'success', detail: await this.step(step, clientId, reason, actor) };
     } catch (error) {
       this.deps.logger.error('containment step failed', { client: clientId, step, error });
-      return { outcome: 'failed', detail: (error as Error).message.slice(0, 500) };
+      return { outcome: 'failed', detail: failureDetail((error as Error).message) };
     }
   }
 

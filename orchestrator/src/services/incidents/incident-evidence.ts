@@ -68,6 +68,11 @@ export class IncidentEvidenceService {
 
   async seal(request: { id: unknown; clientId?: string | undefined; actor: string }): Promise<EvidenceResult> {
     const incident = await this.deps.incidents.require(request.id);
+    // Its grants ended at the closing (the audit records would be left out) and its final report was
+    // rendered from the bundles it held; a bundle already being sealed when it closed is still recorded.
+    if (incident.status === 'closed') {
+      throw new FleetError('conflict', `${incident.id} is closed (${incident.closedAt}): it takes no more evidence; the bundles sealed while it was open are listed by fleet incident show ${incident.id}`);
+    }
     if (incident.clients.length === 0) {
       throw new FleetError('invalid_input', `${incident.id} names no client: an evidence bundle is sealed per affected client`);
     }

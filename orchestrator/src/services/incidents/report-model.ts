@@ -50,8 +50,27 @@ function text(value: unknown): string {
   return typeof value === 'string' ? value : value === undefined || value === null ? '' : JSON.stringify(value);
 }
 
+/** How a report describes ops-log entries: with or without the whole incident's text, for which of its clients. */
+export interface DescribeOptions {
+  incidentText: boolean;
+  /** The clients the report is for (a close entry's override lists only their steps); default: all. */
+  clients?: readonly string[];
+}
+
+/**
+ * A close entry's containment override as a report for `clients` shows it: only their steps that never held
+ * (what never held for another client is that client's), or null when none of theirs is left.
+ */
+function overrideForClients(value: unknown, clients: readonly string[] | undefined): { reason: unknown; unheld: string[] } | null {
+  if (value === null || typeof value !== 'object') return null;
+  const override = value as Record<string, unknown>;
+  const listed = Array.isArray(override['unheld']) ? override['unheld'].map(text) : [];
+  const unheld = clients === undefined ? listed : listed.filter((step) => clients.some((client) => step.startsWith(`${client} `)));
+  return unheld.length === 0 ? null : { reason: override['reason'], unheld };
+}
+
 /** What an incident-wide entry was, without the text written for the whole incident. */
-function describeWithoutIncidentText(entry: OpsLogEntry): string {
+function describeWithoutIncidentText(entry: OpsLogEntry, clients: readonly string[] | undefined): string {
   const d = entry.details;
   switch (entry.action) {
     case INCIDENT_ACTIONS.open:
@@ -61,27 +80,26 @@ function describeWithoutIncidentText(entry: OpsLogEntry): string {
     case INCIDENT_ACTIONS.confirm:
       return 'Breach confirmed';
     case INCIDENT_ACTIONS.close:
-      return d['containmentOverride'] ? 'Closed with a containment override' : 'Closed';
+      return overrideForClients(d['containmentOverride'], clients) === null ? 'Closed' : 'Closed with a containment override';
     default:
       return entry.action;
   }
 }
 
-/** A close entry's containment override, as the timeline says it (empty when there was none). */
-function overrideText(value: unknown): string {
-  if (value === null || typeof value !== 'object') return '';
-  const override = value as Record<string, unknown>;
-  const unheld = Array.isArray(override['unheld']) ? override['unheld'].map(text).join(', ') : '';
-  return ` although containment never held (${unheld}); override: ${text(override['reason'])}`;
+/** A close entry's containment override, as the timeline says it (empty when there was none for these clients). */
+function overrideText(value: unknown, clients: readonly string[] | undefined): string {
+  const override = overrideForClients(value, clients);
+  if (override === null) return '';
+  return ` although containment never held (${override.unheld.join(', ')}); override: ${text(override.reason)}`;
 }
 
 /**
  * What an ops-log entry means, in one line. `incidentText: false` leaves out what was written for the
  * whole incident (an entry under no client of a per-client report that withholds it).
  */
-export function describeOpsEntry(entry: OpsLogEntry, options: { incidentText: boolean } = { incidentText: true }): string {
+export function describeOpsEntry(entry: OpsLogEntry, options: DescribeOptions = { incidentText: true }): string {
   const carriesIncidentText = entry.clientId === null && entry.action !== INCIDENT_ACTIONS.report;
-  if (!options.incidentText && carriesIncidentText) return `${describeWithoutIncidentText(entry)} (text written for the whole incident withheld)`;
+  if (!options.incidentText && carriesIncidentText) return `${describeWithoutIncidentText(entry, options.clients)} (text written for the whole incident withheld)`;
   const d = entry.details;
   switch (entry.action) {
     case INCIDENT_ACTIONS.open:
@@ -99,7 +117,7 @@ export function describeOpsEntry(entry: OpsLogEntry, options: { incidentText: bo
     case INCIDENT_ACTIONS.evidenceCopy:
       return `Evidence ${text(d['bundle'])} copied out for investigation`;
     case INCIDENT_ACTIONS.close:
-      return `Closed${overrideText(d['containmentOverride'])}. Root cause: ${entry.reason ?? ''}`;
+      return `Closed${overrideText(d['containmentOverride'], options.clients)}. Root cause: ${entry.reason ?? ''}`;
     case INCIDENT_ACTIONS.report:
       return `${d['final'] === true ? 'Final' : 'Draft'} post-incident report rendered`;
     default:
@@ -109,7 +127,8 @@ export function describeOpsEntry(entry: OpsLogEntry, options: { incidentText: bo
 
 /**
  * The timeline: the incident's own ops-log entries, the other admin actions on its clients from a day
- * before it opened until it closed, and the clients' audit events of that window. Oldest first.
+ * before it opened until it closed, and the clients' audit events of that window. Oldest first. `incident`
+ * is the one the report shows: one client's report describes only that client's steps that never held.
  */
 export function buildTimeline(
   incident: IncidentRecord,
@@ -120,7 +139,8 @@ export function buildTimeline(
 ): TimelineEvent[] {
   const inWindow = incidentWindow(incident, now);
   const ops = opsLog.filter((entry) => inIncidentTimeline(incident, entry, now));
-  const events: TimelineEvent[] = ops.map((entry) => ({ at: entry.at, source: 'ops-log', actor: entry.actor, what: describeOpsEntry(entry, options), outcome: entry.outcome }));
+  const describe = { ...options, clients: incident.clients };
+  const events: TimelineEvent[] = ops.map((entry) => ({ at: entry.at, source: 'ops-log', actor: entry.actor, what: describeOpsEntry(entry, describe), outcome: entry.outcome }));
   const windowed = audit.filter((event) => inWindow(event.timestamp));
   const kept = incident.clients.flatMap((client) => windowed.filter((event) => event.clientId === client).slice(-MAX_AUDIT_EVENTS));
   for (const record of kept) {
