@@ -35,9 +35,10 @@ describe('gmail message: the text of an HTML body', () => {
     assert.match(message.textBody, new RegExp(BANK));
   });
 
-  it('a text alternative with words is what is read (the HTML alternative is not added)', async () => {
-    const message = await read(raw('multipart/alternative; boundary=b', multipart([['text/plain; charset=utf-8', 'Thanks, see you Monday.'], ['text/html; charset=utf-8', `<p>${BANK}</p>`]])));
-    assert.equal(message.textBody.trim(), 'Thanks, see you Monday.');
+  it('a text alternative that says what its HTML says is what is read (the HTML alternative is not added)', async () => {
+    const html = '<h1>Thanks</h1><p>see&nbsp;you <b>Mon\u00adday</b>, <a href="https://partner.example/agenda">the agenda</a>.</p>';
+    const message = await read(raw('multipart/alternative; boundary=b', multipart([['text/plain; charset=utf-8', 'Thanks, see you Monday: the agenda <https://partner.example/a>.'], ['text/html; charset=utf-8', html]])));
+    assert.equal(message.textBody.trim(), 'Thanks, see you Monday: the agenda <https://partner.example/a>.');
   });
 
   it('an HTML part of a single-part message is still converted by mailparser (links and all)', async () => {

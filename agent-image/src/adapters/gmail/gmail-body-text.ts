@@ -1,4 +1,6 @@
 import type { Attachment, ParsedMail } from 'mailparser';
+import { saysMoreThan } from '../../domain/auto-reply/alternative-text.ts';
+import { htmlFallbackText } from '../../domain/auto-reply/html-text.ts';
 import { enrichedText } from './enriched-text.ts';
 
 /**
@@ -38,20 +40,33 @@ async function convertedHtml(html: string, parse: MimeParser): Promise<{ text: s
  * The message's text with its HTML's text where mailparser would have read it: HTML beside no text
  * alternative (the only body, or a part of a multipart/mixed), or any HTML when the text parts are
  * blank. HTML over MAX_HTML_TO_CONVERT in total, or that the converter refuses, is left for
- * htmlFallbackText, marked by `textConversionError`.
+ * htmlFallbackText, marked by `textConversionError`. HTML beside a text alternative is what a mail app
+ * shows: when it says more than the text (alternative-text.ts), its text is added, said to be so.
  */
 export async function withHtmlText(mail: ParsedMail, parse: MimeParser): Promise<ParsedMail> {
   const { textConversionError, ...rest } = mail;
   const text = mail.text ?? '';
   const html = typeof mail.html === 'string' ? mail.html : '';
-  const htmlToRead = html.trim() !== '' && (textConversionError !== undefined || text.trim() === '');
-  if (!htmlToRead) return rest;
+  if (html.trim() === '') return rest;
+  if (textConversionError === undefined && text.trim() !== '') return withShownAlternative(rest, text, html, parse);
   if (html.length > MAX_HTML_TO_CONVERT) {
     return { ...rest, textConversionError: new Error(`the message has ${html.length} characters of HTML, more than the ${MAX_HTML_TO_CONVERT} converted`) };
   }
   const converted = await convertedHtml(html, parse);
   if ('error' in converted) return { ...rest, textConversionError: converted.error };
   return { ...rest, text: text.trim() === '' ? converted.text : `${text}\n${converted.text}` };
+}
+
+/**
+ * A message whose HTML has a text alternative, with the HTML's text added when it says more than the
+ * text does. The HTML is converted within the same MAX_HTML_TO_CONVERT; past it, or when the converter
+ * refuses it, its text is read with the markup removed (htmlFallbackText, linear).
+ */
+async function withShownAlternative(mail: ParsedMail, text: string, html: string, parse: MimeParser): Promise<ParsedMail> {
+  const converted = html.length > MAX_HTML_TO_CONVERT ? null : await convertedHtml(html, parse);
+  const shown = converted !== null && 'text' in converted ? converted.text : htmlFallbackText(html);
+  if (!saysMoreThan(shown, text)) return mail;
+  return { ...mail, text: `${text}\n\n[The HTML version of this message, which a mail app shows, says more than its text version; its text follows.]\n${shown}` };
 }
 
 /** A part's charset parameter, if it names one TextDecoder knows; else UTF-8 (bytes it cannot read become U+FFFD). */

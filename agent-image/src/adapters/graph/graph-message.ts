@@ -98,6 +98,36 @@ function asWritten(message: GraphMessage, header: string): (address: string) => 
   return (value) => kept.has(value.toLowerCase());
 }
 
+/**
+ * Whether Graph's `from` is the message's one author as the raw headers write it. Graph gives one `from`
+ * whatever the header holds, but RFC 5322 lets a From list several authors, a mail app shows them all,
+ * and the provider's DMARC check may pass any one of them: `From: ceo@client.example, eve@evil.example`
+ * would read as the known contact while the client sees (and EOP may have authenticated) the other. As
+ * the Gmail adapter does, a From header with more than one address or a group, a second From header, or
+ * one whose address is not Graph's `from` is no sender (the message is not answered). Without a From
+ * among the raw headers (a draft, a message sent from the mailbox, none given) Graph's `from` stands.
+ */
+function fromAsWritten(message: GraphMessage, from: MailAddress): boolean {
+  const written = headers(message, 'from');
+  if (written.length === 0) return true;
+  if (written.length > 1) return false;
+  const value = written[0] ?? '';
+  // addressparser reads any white space in a quoted local part as one space.
+  const spaced = (address: string): string => foldAddressCase(address).replace(/\s+/g, ' ');
+  const soleAddress = (text: string): string | null => {
+    const entries = addressparser(text);
+    const sole = entries.length === 1 ? entries[0] : undefined;
+    return sole === undefined || 'group' in sole ? null : spaced(sole.address);
+  };
+  const readings = [soleAddress(value), soleAddress(asUtf8(value))];
+  return readings.every((address) => address !== null) && readings.includes(spaced(from.address));
+}
+
+/** A header value given as its bytes, one character each (UTF-8 read as Latin-1), read as UTF-8; else as given. */
+function asUtf8(value: string): string {
+  return /^[\u0000-\u00ff]*$/.test(value) ? Buffer.from(value, 'latin1').toString('utf8') : value;
+}
+
 /** Every value of a header, in message order (top first), as Graph lists internetMessageHeaders. */
 function headers(message: GraphMessage, name: string): string[] {
   return (message.internetMessageHeaders ?? []).filter((h) => h.name.toLowerCase() === name).map((h) => h.value.replace(/\r?\n[ \t]+/g, ' ').trim());
@@ -135,7 +165,7 @@ export function toMailMessage(message: GraphMessage, sentItemsId: string | null 
   const inSentItems = sentItemsId !== null && sentItemsId !== '' && message.parentFolderId === sentItemsId;
   return shownInbound({
     ...fields,
-    from: kept(fields.from === null ? [] : [fields.from], 'from')[0] ?? null,
+    from: fields.from !== null && fromAsWritten(message, fields.from) ? (kept([fields.from], 'from')[0] ?? null) : null,
     to: kept(fields.to, 'to'),
     cc: kept(fields.cc, 'cc'),
     replyTo: kept(fields.replyTo, 'reply-to'),
