@@ -24,6 +24,7 @@ import { linkIn } from './link-host.ts';
 import { hiddenHtmlTextIn } from './hidden-html-text.ts';
 import { invisibleTextIn, unknownAddressIn } from './sent-text-content.ts';
 import { compileShortenerDetector } from './url-shortener.ts';
+import { partsWithInvisibleText } from './written-invisible-text.ts';
 import { parseEventInstant } from '../scheduling/event-instant.ts';
 import { eventStartWindowIssue } from '../scheduling/event-proposal.ts';
 
@@ -43,7 +44,8 @@ import { eventStartWindowIssue } from '../scheduling/event-proposal.ts';
  *                                     `auto_reply_loop` (auto-send-limits.ts), `bulk`, `url_shortener`,
  *                                     `public_share`, `free_text` (a link, the address of someone the client
  *                                     does not know, or invisible text, in a calendar write's text:
- *                                     sent-text-content.ts, hidden-html-text.ts)
+ *                                     sent-text-content.ts, hidden-html-text.ts; text no reader sees in a
+ *                                     mail, a draft, a file or a CRM record: written-invisible-text.ts)
  *   8. destructive actions          → needs approval `deletion`, `move` (always; archiving is not a move;
  *                                     a label that trashes or spams mail, taking SPAM off, and a file
  *                                     overwrite count)
@@ -296,6 +298,13 @@ export function compilePolicy(config: ClientConfig): PolicyEvaluator {
         if (invisible) details.push(`${whose}, which reaches attendees, carries text no reader sees (Unicode tag characters)`);
         if (hidden) details.push(`${whose}, which reaches attendees, carries text its HTML hides from readers (display:none, zero size, …)`);
       }
+    }
+    // Text no reader sees in a mail, a draft, a file or a CRM record, whatever else holds it: the approver
+    // is told, as no one reading it sees it (written-invisible-text.ts).
+    const invisible = partsWithInvisibleText(action);
+    if (invisible.length > 0) {
+      if (!reasons.includes('free_text')) reasons.push('free_text');
+      details.push(`text no reader sees (Unicode tag characters) in the ${invisible.join(' and ')}`);
     }
     const relabel = action.kind === 'mail.label' ? actingLabels(action.add, action.remove) : new Set<string>();
     if (
