@@ -57,6 +57,9 @@ export class ChainVerifier {
   private readonly seenHashes = new Map<number, string>();
   private readonly expectedHead: AuditCheckpoint | null;
   private hashAtCheckpoint: string | undefined;
+  /** Where the checkpoint's record and the last chained record were read, for the messages. */
+  private whereAtCheckpoint: string | undefined;
+  private whereLast: string | undefined;
 
   /**
    * `expectedHead`: the last checkpoint taken outside the container. `anchor`: the record before the
@@ -75,39 +78,48 @@ export class ChainVerifier {
     this.firstBreak ??= { kind, seq, message };
   }
 
-  push(record: AuditRecord): void {
+  /**
+   * The next record in stored order. `where` (e.g. "audit-2026-01-07.log line 3") is named in the message
+   * of a break found at this record, so an auditor can go to the line.
+   */
+  push(record: AuditRecord, where?: string): void {
+    const at = where === undefined ? '' : ` (${where})`;
     this.count++;
     if (this.firstBreak !== null) {
       if (this.firstBreak.kind === 'gap' && record.seq === this.firstBreak.seq) {
         this.firstBreak = {
           kind: 'reordered',
           seq: record.seq,
-          message: `record ${record.seq} appears after a later record`,
+          message: `record ${record.seq} appears after a later record${at}`,
         };
       }
       return;
     }
     if (hashRecord(record) !== record.hash) {
-      this.fail('edited', record.seq, `record ${record.seq} does not match its hash`);
+      this.fail('edited', record.seq, `record ${record.seq} does not match its hash: its content was changed after it was written${at}`);
       return;
     }
     if (record.seq !== this.expectedSeq) {
       if (record.seq > this.expectedSeq) {
-        this.fail('gap', this.expectedSeq, `record ${this.expectedSeq} is missing (found ${record.seq} after ${this.expectedSeq - 1})`);
+        this.fail('gap', this.expectedSeq, `record ${this.expectedSeq} is missing: record ${record.seq} follows record ${this.expectedSeq - 1}${at}`);
       } else if (this.seenHashes.get(record.seq) === record.hash) {
-        this.fail('duplicate', record.seq, `record ${record.seq} appears twice`);
+        this.fail('duplicate', record.seq, `record ${record.seq} appears a second time, after record ${this.expectedSeq - 1}${at}`);
       } else {
-        this.fail('reordered', record.seq, `record ${record.seq} appears after record ${this.expectedSeq - 1}`);
+        this.fail('reordered', record.seq, `record ${record.seq} appears after record ${this.expectedSeq - 1}${at}`);
       }
       return;
     }
     const expectedPrev = this.previous === null ? GENESIS_HASH : this.previous.hash;
     if (record.prev_hash !== expectedPrev) {
       const culprit = this.previous === null ? record.seq : this.previous.seq;
-      this.fail('edited', culprit, `record ${record.seq} does not chain to record ${culprit}: one of them was altered`);
+      this.fail('edited', culprit, `record ${record.seq} does not chain to record ${culprit}: one of them was altered${at}`);
       return;
     }
-    if (record.seq === this.expectedHead?.seq) this.hashAtCheckpoint = record.hash;
+    if (record.seq === this.expectedHead?.seq) {
+      this.hashAtCheckpoint = record.hash;
+      this.whereAtCheckpoint = where;
+    }
+    this.whereLast = where;
     this.seenHashes.set(record.seq, record.hash);
     // Only a recent window is kept: enough to tell a duplicated record from a reordered one.
     if (this.seenHashes.size > 4096) this.seenHashes.delete(this.seenHashes.keys().next().value as number);
@@ -121,14 +133,20 @@ export class ChainVerifier {
     if (this.firstBreak === null && head !== null) {
       const lastSeq = this.previous?.seq ?? 0;
       if (lastSeq < head.seq) {
-        this.fail('truncated', lastSeq + 1, `log ends at record ${lastSeq} but the checkpoint is at record ${head.seq}`);
+        const last = this.whereLast === undefined ? '' : ` (${this.whereLast})`;
+        this.fail('truncated', lastSeq + 1, `log ends at record ${lastSeq}${last} but the checkpoint is at record ${head.seq}: ${seqRange(lastSeq + 1, head.seq)} removed`);
       } else if (this.hashAtCheckpoint !== undefined && this.hashAtCheckpoint !== head.hash) {
-        this.fail('rewritten', head.seq, `record ${head.seq} differs from the checkpoint`);
+        const at = this.whereAtCheckpoint === undefined ? '' : ` (${this.whereAtCheckpoint})`;
+        this.fail('rewritten', head.seq, `record ${head.seq}${at} differs from the checkpoint: the history up to it was rebuilt`);
       }
     }
     if (this.firstBreak !== null) return { ok: false, count: this.count, break: this.firstBreak };
     return { ok: true, count: this.count, head: this.previous };
   }
+}
+
+function seqRange(first: number, last: number): string {
+  return first === last ? `record ${first} was` : `records ${first} to ${last} were`;
 }
 
 /** Verifies a whole chain held in memory. */

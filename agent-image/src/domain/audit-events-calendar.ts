@@ -1,4 +1,4 @@
-import { recipientsTarget, type AuditEvent, type SendAuthority } from './audit-events.ts';
+import { recipientsTarget, withRecipientsBeyondTarget, type AuditEvent, type SendAuthority } from './audit-events.ts';
 import type { JsonValue } from './audit-record.ts';
 
 /**
@@ -34,7 +34,7 @@ export function calendarEventWritten(input: {
     action_type: 'calendar_write',
     actor: authority.actor,
     target: recipientsTarget(input.attendees),
-    parameters,
+    parameters: withRecipientsBeyondTarget(parameters, input.attendees),
     approval_status: authority.approvalStatus,
     approved_by: authority.approvedBy,
     result: input.result,
@@ -66,7 +66,7 @@ export function calendarEventChanged(input: {
     action_type: 'calendar_write',
     actor: authority.actor,
     target: input.addedAttendees.length > 0 ? recipientsTarget(input.addedAttendees) : recipientsTarget([`calendar_event:${input.eventId}`]),
-    parameters,
+    parameters: withRecipientsBeyondTarget(parameters, input.addedAttendees),
     approval_status: authority.approvalStatus,
     approved_by: authority.approvedBy,
     result: input.result,

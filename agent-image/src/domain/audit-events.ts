@@ -16,9 +16,43 @@ type Parameters = { [key: string]: JsonValue };
 
 const TARGET_LIMIT = 2000;
 
-/** The recipients of an action as one audit target (bounded like every target). */
+/**
+ * The recipients of an action as one audit target (bounded like every target): whole addresses only, and
+ * when they do not all fit, the count of the rest at the end (`…, (+3 more)`). Cutting the joined list at
+ * the limit instead would record a cut address (`ana@example.co`), another address than the one used.
+ */
 export function recipientsTarget(addresses: readonly string[]): string {
-  return addresses.join(', ').slice(0, TARGET_LIMIT);
+  return splitRecipients(addresses).target;
+}
+
+/**
+ * The recipients the target has no room for, so that the record still names every one of them: added to
+ * the parameters as `more_recipients` (absent when all fit in the target).
+ */
+export function withRecipientsBeyondTarget(parameters: Parameters, addresses: readonly string[]): Parameters {
+  const { beyond } = splitRecipients(addresses);
+  return beyond.length === 0 ? parameters : { ...parameters, more_recipients: beyond };
+}
+
+function splitRecipients(addresses: readonly string[]): { target: string; beyond: string[] } {
+  const joined = addresses.join(', ');
+  if (joined.length <= TARGET_LIMIT) return { target: joined, beyond: [] };
+  // Room is kept for the longest count the end can need.
+  const room = TARGET_LIMIT - `, ${moreNote(addresses.length)}`.length;
+  const fitting: string[] = [];
+  let length = 0;
+  for (const address of addresses) {
+    const added = (fitting.length === 0 ? 0 : 2) + address.length;
+    if (length + added > room) break;
+    fitting.push(address);
+    length += added;
+  }
+  const beyond = addresses.slice(fitting.length);
+  return { target: [...fitting, moreNote(beyond.length)].join(', '), beyond };
+}
+
+function moreNote(count: number): string {
+  return `(+${count} more)`;
 }
 
 /** Who acted, as the log names a client admin. */
@@ -246,7 +280,7 @@ export function approvalRequested(input: { to: readonly string[]; parameters: Pa
     action_type: 'approval_requested',
     actor: 'agent',
     target: recipientsTarget(input.to),
-    parameters: input.parameters,
+    parameters: withRecipientsBeyondTarget(input.parameters, input.to),
     approval_status: 'pending',
     approved_by: null,
     result: 'pending',
@@ -258,7 +292,7 @@ export function approvalDecided(input: { by: string; to: readonly string[]; stat
     action_type: 'approval_decided',
     actor: adminActor(input.by),
     target: recipientsTarget(input.to),
-    parameters: input.parameters,
+    parameters: withRecipientsBeyondTarget(input.parameters, input.to),
     approval_status: input.status,
     approved_by: input.status === 'rejected' ? null : adminActor(input.by),
     result: 'success',
@@ -271,7 +305,7 @@ export function approvalExpired(input: { to: readonly string[]; approvalId: stri
     action_type: 'approval_expired',
     actor: 'system',
     target: recipientsTarget(input.to),
-    parameters: { approval_id: input.approvalId, expires_at: input.expiresAt, idempotency_key: input.idempotencyKey },
+    parameters: withRecipientsBeyondTarget({ approval_id: input.approvalId, expires_at: input.expiresAt, idempotency_key: input.idempotencyKey }, input.to),
     approval_status: 'expired',
     approved_by: null,
     result: 'skipped',
@@ -300,7 +334,7 @@ export function sendRecord(input: {
     action_type: input.action,
     actor: input.authority.actor,
     target: recipientsTarget(input.recipients),
-    parameters: input.parameters,
+    parameters: withRecipientsBeyondTarget(input.parameters, input.recipients),
     approval_status: input.authority.approvalStatus,
     approved_by: input.authority.approvedBy,
     result: input.result,
@@ -355,5 +389,5 @@ export function sendDiscarded(input: { by: string; idempotencyKey: string; conte
 
 /** A notice to the client's admins that could not be sent (dry run, no admins, sending not granted). */
 export function adminMailSkipped(input: { admins: readonly string[]; parameters: Parameters; dryRun: boolean }): AuditEvent {
-  return systemEvent('email_send', recipientsTarget(input.admins) || null, input.parameters, input.dryRun ? 'dry_run' : 'skipped');
+  return systemEvent('email_send', recipientsTarget(input.admins) || null, withRecipientsBeyondTarget(input.parameters, input.admins), input.dryRun ? 'dry_run' : 'skipped');
 }

@@ -4,7 +4,7 @@ import { ChainVerifier, type ChainVerification } from '../../domain/audit-chain.
 import type { AuditEvent } from '../../domain/audit-events.ts';
 import { FleetError, isFleetError } from '@agent-fleet/kernel/fleet-error';
 import { createSilentLogger, type Logger } from '@agent-fleet/kernel/logger';
-import { decodeAuditLine, decodeAuditLineOrThrow, encodeAuditLine } from './audit-codec.ts';
+import { decodeAuditLine, decodeAuditLineOrThrow, encodeAuditLine, type DecodedAuditLine } from './audit-codec.ts';
 import { formatAuditExport, type AuditExportFormat } from '@agent-fleet/kernel/audit-export-format';
 import { auditFileName, listAuditFiles, utcDay, type AuditFile } from './audit-files.ts';
 import { followChain } from './chain-follower.ts';
@@ -175,27 +175,30 @@ export class AuditLog {
     const files = await listAuditFiles(this.directory);
     for (const [index, file] of files.entries()) {
       let end: LineFileEnd;
+      let lineNumber = 0;
       try {
         // Line by line: a hostile file of millions of short lines is read in constant memory.
         end = await scanLineFile(join(this.directory, file.name), (line) => {
+          lineNumber++;
+          const where = `${file.name} line ${lineNumber}`;
           const decoded = decodeAuditLine(this.keys, line);
           if (!decoded.ok) {
-            verifier.fail(decoded.kind, decoded.seq ?? lastSeq + 1, `${file.name}: ${decoded.message}`);
+            verifier.fail(decoded.kind, trustedSeq(decoded, lastSeq), `${where}, after record ${lastSeq}, ${UNREADABLE[decoded.kind]}: ${decoded.message}`);
             return;
           }
           lastSeq = decoded.record.seq;
           checkDayFile(verifier, decoded.record, file);
-          verifier.push(decoded.record);
+          verifier.push(decoded.record, where);
         });
       } catch (error) {
         if (!isFleetError(error) || error.code !== 'integrity') throw error;
-        verifier.fail('malformed', lastSeq + 1, `${file.name}: ${error.message}`);
+        verifier.fail('malformed', lastSeq + 1, `${file.name}, after line ${lineNumber} (record ${lastSeq}): ${error.message}`);
         break;
       }
       // Opening the log repairs a torn write in the newest file, and appends never go back to an older
       // one: bytes after the last newline of an older file were put there by something else.
       if (end.tail.length > 0 && index < files.length - 1)
-        verifier.fail('malformed', lastSeq + 1, `${file.name} ends with ${end.tail.length} bytes that are not a whole line (an older day file is never appended to)`);
+        verifier.fail('malformed', lastSeq + 1, `${file.name} ends with ${end.tail.length} bytes that are not a whole line, after line ${lineNumber} (an older day file is never appended to)`);
     }
     return verifier.finish();
   }
@@ -211,12 +214,15 @@ export class AuditLog {
     let lastSeq = anchor.seq;
     for (const file of await this.filesFrom(anchor.seq)) {
       const { name } = file;
+      let lineNumber = 0;
       for await (const line of lineFileLines(join(this.directory, name))) {
+        lineNumber++;
+        const where = `${name} line ${lineNumber}`;
         const decoded = decodeAuditLine(this.keys, line);
         if (!decoded.ok) {
           if (!reached && (decoded.seq ?? 0) < anchor.seq) continue;
           reached = true;
-          verifier.fail(decoded.kind, decoded.seq ?? lastSeq + 1, `${name}: ${decoded.message}`);
+          verifier.fail(decoded.kind, trustedSeq(decoded, lastSeq), `${where}, after record ${lastSeq}, ${UNREADABLE[decoded.kind]}: ${decoded.message}`);
           continue;
         }
         const { record } = decoded;
@@ -232,7 +238,7 @@ export class AuditLog {
         }
         lastSeq = record.seq;
         checkDayFile(verifier, record, file);
-        verifier.push(record);
+        verifier.push(record, where);
       }
     }
     if (!reached) verifier.fail('truncated', anchor.seq, `the log ends before record ${anchor.seq} of the checkpoint`);
@@ -297,6 +303,21 @@ async function* inRange(records: AsyncIterable<AuditRecord>, range: AuditRange):
     if (until !== undefined && at > until) continue;
     yield record;
   }
+}
+
+/** What an unreadable stored line is, in plain words. */
+const UNREADABLE = {
+  undecryptable: 'is not a record sealed with the client\'s key (altered, or written by something else)',
+  malformed: 'decrypts but is not a valid audit record',
+} as const;
+
+/**
+ * The seq a break at an unreadable line concerns: the one its envelope was sealed with when it decrypted,
+ * else the one after the last good record. The seq in the clear header of a line that does not
+ * authenticate is whatever was written there, and would send an auditor to the wrong record.
+ */
+function trustedSeq(decoded: Extract<DecodedAuditLine, { ok: false }>, lastSeq: number): number {
+  return decoded.kind === 'malformed' && decoded.seq !== null ? decoded.seq : lastSeq + 1;
 }
 
 /**

@@ -33,12 +33,17 @@ export interface JournalAnchorKeeperOptions {
  * open, and at close. A failed write is retried with backoff (the heads are kept; nothing is lost but
  * the window grows), warned at once, logged as an error once failures outlast `errorAfterMs`, and told
  * when it recovers. While a kill has the token revoked it keeps trying quietly: a revival's new token
- * takes over.
+ * takes over. A recorded head only moves forward: a journal found behind it (rolled back under the
+ * running agent) keeps it, and is logged as an error and listed in `rolledBack`.
  */
 export class JournalAnchorKeeper {
   private readonly options: JournalAnchorKeeperOptions;
   private readonly intervalMs: number;
   private recorded: string | null = null;
+  /** The heads last written, by journal: an anchor only ever moves forward from them. */
+  private floor: Record<string, JournalHead> = {};
+  /** Journals found behind their recorded head, each reported once. */
+  private readonly wentBack = new Set<string>();
   private readonly writes = new SerialQueue();
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
@@ -119,16 +124,41 @@ export class JournalAnchorKeeper {
     if (!this.stopped) this.arm(next);
   }
 
+  /** Journals whose head went behind the one recorded for them while the agent ran (a rollback under it). */
+  get rolledBack(): readonly string[] {
+    return [...this.wentBack];
+  }
+
   private async writeIfMoved(): Promise<void> {
     const heads: Record<string, JournalHead> = {};
     for (const journal of this.options.journals) {
       const head = await journal.head();
+      const recorded = this.floor[journal.name];
+      if (recorded !== undefined && !isAtOrAfter(head, recorded)) {
+        // The agent's journals only grow (a compaction numbers on from the head it replaced), so a head
+        // that went back, or vanished, was put back under the running agent. Recording it would make the
+        // next open accept the rollback; the recorded head is kept so that open refuses the volume.
+        heads[journal.name] = recorded;
+        this.reportWentBack(journal.name, recorded, head);
+        continue;
+      }
       if (head !== null) heads[journal.name] = head;
     }
     const key = JSON.stringify(heads);
     if (key === this.recorded) return;
     await this.options.store.write(heads as AnchoredHeads, this.options.now());
     this.recorded = key;
+    this.floor = heads;
+  }
+
+  private reportWentBack(name: string, recorded: JournalHead, found: JournalHead | null): void {
+    if (this.wentBack.has(name)) return;
+    this.wentBack.add(name);
+    const now = found === null ? 'it is now empty or missing' : found.seq < recorded.seq ? `it now ends at event ${found.seq}` : `its event ${found.seq} is now another one`;
+    this.options.logger.error(
+      `the ${name} journal went back while the agent ran: event ${recorded.seq} was recorded in Vault, but ${now}. The recorded head is kept, so the next open refuses the volume`,
+      { journal: name, recorded, found },
+    );
   }
 
   private failed(error: unknown): void {
@@ -154,4 +184,10 @@ export class JournalAnchorKeeper {
     this.failingSince = null;
     this.reportedError = false;
   }
+}
+
+/** Whether `head` is `recorded` or a later event (a head never changes at a seq it already reached). */
+function isAtOrAfter(head: JournalHead | null, recorded: JournalHead): boolean {
+  if (head === null) return false;
+  return head.seq > recorded.seq || (head.seq === recorded.seq && head.hash === recorded.hash);
 }
