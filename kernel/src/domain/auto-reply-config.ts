@@ -79,6 +79,19 @@ export function unsafeTextIssue(text: string, options: { multiLine: boolean }): 
   return undefined;
 }
 
+/**
+ * `text` with every character unsafeTextIssue refuses in any field (line feed and tab too) written as
+ * `\u{…}`: for quoting what a document holds (an unknown key, a tag) in a problem line, which goes to a
+ * terminal, the API and the logs; a quoted line feed would otherwise start a problem line of its own.
+ */
+export function shownInert(text: string): string {
+  let shown = '';
+  for (const character of text) {
+    shown += UNSAFE_CHARACTER.test(character) ? `\\u{${(character.codePointAt(0) ?? 0).toString(16)}}` : character;
+  }
+  return shown;
+}
+
 /** A zod string check: the field's text passes unsafeTextIssue (its message names the field by path). */
 export function safeText(options: { multiLine: boolean }) {
   return (text: string, context: z.core.$RefinementCtx<string>): void => {

@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
-import { Composer, isMap, isScalar, isSeq, LineCounter, Parser, stringify as stringifyYaml, type CST, type YAMLError } from 'yaml';
+import { Composer, isMap, isScalar, isSeq, LineCounter, Parser, stringify as stringifyYaml, YAMLParseError, type CST, type YAMLError } from 'yaml';
+import { shownInert } from './auto-reply-config.ts';
 import { FleetError } from './fleet-error.ts';
 import { clientConfigFromData, type ClientConfig, type ClientConfigInput } from './client-config.ts';
 import { checkConfigSize, renderAgentConfigJson } from './client-config-document.ts';
@@ -50,14 +51,12 @@ function parseYamlData(text: string, source: string): unknown {
   checkConfigSize(text, source);
   try {
     const lineCounter = new LineCounter();
-    // The library's parseAllDocuments, with the syntax tree checked for depth before documents are built.
-    // Repeated keys are found below in one pass: the library's own check compares every key with every
-    // other, which takes minutes on a 1 MiB map of distinct keys.
-    const composer = new Composer({ uniqueKeys: false, logLevel: 'silent' });
-    const documents = Array.from(composer.compose(checkedNesting(new Parser(lineCounter.addNewLine).parse(text), lineCounter)));
-    if (documents.length > 1) {
-      throw new Error(`it holds ${documents.length} YAML documents (separated by "---"); a config is one document`);
-    }
+    // The library's parseAllDocuments, with the syntax tree checked before documents are built and the
+    // first problem ending the parse (see stopAtFirstProblem). Repeated keys are found below in one pass:
+    // the library's own check compares every key with every other, which takes minutes on a 1 MiB map of
+    // distinct keys.
+    const composer = stopAtFirstProblem(new Composer({ uniqueKeys: false, logLevel: 'silent' }), lineCounter);
+    const documents = Array.from(composer.compose(checkedTokens(new Parser(lineCounter.addNewLine).parse(text), lineCounter)));
     const document = documents[0];
     if (document === undefined) {
       const problem = composer.streamInfo().errors[0];
@@ -75,7 +74,8 @@ function parseYamlData(text: string, source: string): unknown {
     checkUniqueKeys(document.contents, lineCounter);
     return document.toJS({ maxAliasCount: 100 });
   } catch (error) {
-    throw new FleetError('invalid_input', `${source}: not valid YAML: ${(error as Error).message}`, { cause: error });
+    // The library quotes what it could not read (a tag, an alias name), which may hold a line feed or an escape.
+    throw new FleetError('invalid_input', `${source}: not valid YAML: ${shownInert((error as Error).message)}`, { cause: error });
   }
 }
 
@@ -115,11 +115,45 @@ function located(error: YAMLError, lines: LineCounter): YAMLError {
 }
 
 /**
- * The parser's documents, each refused when its lists and maps nest deeper than MAX_CONFIG_NESTING. The
- * parser builds the syntax tree without recursion; this walk keeps its own stack for the same reason.
+ * The composer, made to throw its first error or warning (with where it is) instead of recording it and
+ * going on. The library records every problem as an Error with its stack: a 1 MiB document of stray
+ * brackets, anchors or bad escapes made up to a million of them and took a minute to refuse. A later
+ * version of the library without this hook only loses the early stop: the problems are still read after.
+ * `onProblem` is called for each problem the composer reports, so a test can count that it stops at one.
  */
-function* checkedNesting(tokens: Iterable<CST.Token>, lines: LineCounter): Generator<CST.Token> {
+export function stopAtFirstProblem(composer: Composer, lines: LineCounter, onProblem: () => void = () => undefined): Composer {
+  const hooked = composer as unknown as { onError?: unknown };
+  if (typeof hooked.onError !== 'function') return composer;
+  let first: YAMLError | undefined;
+  hooked.onError = (where: number | [number, number] | { offset: number }, code: YAMLParseError['code'], message: string): never => {
+    // The library catches what is thrown while it builds a collection or a scalar and reports it again.
+    if (first === undefined) {
+      onProblem();
+      const start = typeof where === 'number' ? where : Array.isArray(where) ? where[0] : where.offset;
+      first = located(new YAMLParseError([start, start + 1], code, message), lines);
+    }
+    throw first;
+  };
+  return composer;
+}
+
+/**
+ * The parser's top-level tokens, each refused when its lists and maps nest deeper than MAX_CONFIG_NESTING,
+ * and the stream refused at its first syntax error and at a second document, before the parser reads on:
+ * a 1 MiB run of "]" or "---" lines was a million error tokens or 250 000 documents, each built before
+ * the first was looked at. The parser builds the syntax tree without recursion; the depth walk keeps its
+ * own stack for the same reason.
+ */
+export function* checkedTokens(tokens: Iterable<CST.Token>, lines: LineCounter): Generator<CST.Token> {
+  let documents = 0;
   for (const top of tokens) {
+    if (top.type === 'error') {
+      const message = top.source === '' ? top.message : `${top.message}: ${JSON.stringify(top.source)}`;
+      throw located(new YAMLParseError([top.offset, top.offset + 1], 'UNEXPECTED_TOKEN', message), lines);
+    }
+    if (top.type === 'document' && ++documents > 1) {
+      throw new Error('it holds 2 YAML documents or more (separated by "---"); a config is one document');
+    }
     const pending: Array<{ token: CST.Token | null | undefined; depth: number }> = [{ token: top, depth: 0 }];
     for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
       const { token, depth } = next;

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { autoReplyConfigSchema, safeText } from './auto-reply-config.ts';
+import { autoReplyConfigSchema, safeText, shownInert } from './auto-reply-config.ts';
 import { clientIdIssue } from './client-id.ts';
 import { normaliseAddress } from './email-address.ts';
 import { PUBSUB_TOPIC_RULE } from './pubsub-topic.ts';
@@ -60,12 +60,15 @@ const timeOfDay = z
 /**
  * A zod array check: no item twice, as the items compare once parsed (addresses lower-cased). A repeat
  * changes nothing the agent does, but says the list is not what its writer thinks it is (an admin written
- * twice in two cases, a type meant to be another).
+ * twice in two cases, a type meant to be another). One pass: the check also runs on a list too long for
+ * its field, and comparing every item with every other took minutes on a 1 MiB list.
  */
 function noRepeats(what: string) {
   return (list: readonly (string | number)[], context: z.core.$RefinementCtx<(string | number)[]>): void => {
-    const repeated = [...new Set(list.filter((item, index) => list.indexOf(item) !== index))];
-    if (repeated.length > 0) context.addIssue({ code: 'custom', message: `must not repeat ${what} (repeated: ${repeated.join(', ')})` });
+    const seen = new Set<string | number>();
+    const repeated = new Set<string | number>();
+    for (const item of list) (seen.has(item) ? repeated : seen).add(item);
+    if (repeated.size > 0) context.addIssue({ code: 'custom', message: `must not repeat ${what} (repeated: ${[...repeated].join(', ')})` });
   };
 }
 
@@ -99,8 +102,12 @@ export function knownModelRetirements(): ReadonlyMap<string, string> {
   return MODEL_RETIREMENTS;
 }
 
-/** A list of email types, each at most once. */
-const emailTypeList = z.array(z.enum(emailTypes)).superRefine(noRepeats('a type'));
+/**
+ * A list of email types, each at most once. Its length is bounded like every list's: zod checks a list's
+ * length before its items, and a list without a bound gave one problem per item, so a 1 MiB list of bad
+ * items overflowed the stack ("Maximum call stack size exceeded") instead of being refused.
+ */
+const emailTypeList = z.array(z.enum(emailTypes)).max(emailTypes.length).superRefine(noRepeats('a type'));
 
 /**
  * Checked before lower-casing, which would turn a non-ASCII letter into an ASCII one (the Kelvin sign
@@ -190,6 +197,7 @@ export const clientConfigSchema = z
         days: z
           .array(z.number().int().min(1).max(7))
           .min(1)
+          .max(7)
           .superRefine(noRepeats('a day'))
           .default([1, 2, 3, 4, 5]),
       })
@@ -396,7 +404,8 @@ function issueLine(issue: z.core.$ZodIssue): string {
     const more = issue.keys.length > MAX_KEYS_LISTED ? ` and ${issue.keys.length - MAX_KEYS_LISTED} more` : '';
     message = `Unrecognized key${issue.keys.length === 1 ? '' : 's'}: ${shown.join(', ')}${more}`;
   }
-  const line = `${field}: ${message}`;
+  // A key or value quoted in the message may hold a line feed (a fake problem line) or a terminal escape.
+  const line = shownInert(`${field}: ${message}`);
   return line.length > MAX_ISSUE_CHARS ? `${line.slice(0, MAX_ISSUE_CHARS)}…` : line;
 }
 
