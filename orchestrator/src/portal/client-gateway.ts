@@ -90,7 +90,22 @@ export interface ClientStatusView {
   stoppedAt?: string | null;
   /** Who began the current stop; absent or null when not killed, not asked for or not known. */
   stoppedBy?: StoppedBy | null;
+  /**
+   * When the agency (anyone but the client's admins) first stopped the agent during the current stop: then
+   * only the agency can restart it (stop-rights.ts). Null when only the client's admins stopped it; absent
+   * when not killed or not asked for.
+   */
+  agencyStoppedAt?: string | null;
+  /**
+   * The client's account is being closed (`closing`: its agent being removed) or closed (`closed`: removed,
+   * its data kept for the retention period, its admins still able to sign in). Its agent never runs again:
+   * there is nothing to revive. Absent or null for an open account.
+   */
+  closure?: AccountClosure | null;
 }
+
+/** A client's account on its way out: being closed, or closed. */
+export type AccountClosure = 'closing' | 'closed';
 
 /** What a status read says beyond running or stopped. */
 export interface StatusReadOptions {
@@ -108,6 +123,11 @@ export interface KillOutcome {
    * stopped, recorded), and nothing else changed.
    */
   alreadyStopped: boolean;
+  /**
+   * Set when the client's account is being closed or closed: the lockdown and stop were applied all the same,
+   * but the client was not marked stopped (a closed account is never revived). Absent or null otherwise.
+   */
+  closure?: AccountClosure | null;
 }
 
 export type SupportState = 'pending' | 'active' | 'expired' | 'revoked';
@@ -207,9 +227,17 @@ export interface ClientGateway {
    * also when the agent is stopped already: then the outcome says so.
    */
   kill(clientId: string, reason: string, by: string): Promise<KillOutcome>;
+  /**
+   * Starts a stopped agent again, as `fleet revive` does, for a stop the client's own admins made: a stop
+   * the agency made or joined (stop-rights.ts) is refused with FleetError `forbidden`, whoever asks from the
+   * portal. `conflict` when the agent is not stopped or the account is closed; nothing changed then.
+   */
   revive(clientId: string, reason: string, by: string): Promise<void>;
   supportRequests(clientId: string): Promise<SupportRequest[]>;
-  /** Approves or denies a pending support request. */
+  /**
+   * Approves or denies a pending support request. A deny that finds it approved meanwhile (another admin,
+   * at the same moment) ends that access: the answer is then the ended grant, `approvedBy` set.
+   */
   decideSupport(
     clientId: string,
     grantId: string,

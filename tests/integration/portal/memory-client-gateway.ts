@@ -12,6 +12,7 @@ import type {
   KillOutcome,
   ParkedEmail,
   ParkedEmailAction,
+  StatusReadOptions,
   SupportRequest,
 } from '../../../orchestrator/src/portal/client-gateway.ts';
 
@@ -19,6 +20,9 @@ interface ClientState {
   admins: string[];
   killed: boolean;
   reason: string | null;
+  /** Who began the current stop (a client admin's address) and when; null when not stopped. */
+  stoppedBy: string | null;
+  stoppedAt: string | null;
   approvals: Map<string, ApprovalDetail>;
   support: SupportRequest[];
   audit: AuditEvent[];
@@ -52,6 +56,8 @@ export class MemoryClientGateway implements ClientGateway {
       admins: admins.map((a) => a.toLowerCase()),
       killed: false,
       reason: null,
+      stoppedBy: null,
+      stoppedAt: null,
       approvals: new Map(),
       support: [],
       audit: [],
@@ -100,9 +106,16 @@ export class MemoryClientGateway implements ClientGateway {
     return [...(this.clients.get(clientId)?.admins ?? [])];
   }
 
-  async status(clientId: string): Promise<ClientStatusView> {
+  async status(clientId: string, options: StatusReadOptions = {}): Promise<ClientStatusView> {
     const state = this.client(clientId);
-    return { killed: state.killed, reason: state.reason };
+    if (!state.killed || options.stop !== true) return { killed: state.killed, reason: state.reason };
+    return {
+      killed: true,
+      reason: state.reason,
+      stoppedAt: state.stoppedAt,
+      stoppedBy: state.stoppedBy === null ? null : { kind: 'client-admin', email: state.stoppedBy },
+      agencyStoppedAt: null,
+    };
   }
 
   async listApprovals(clientId: string) {
@@ -159,7 +172,11 @@ export class MemoryClientGateway implements ClientGateway {
     const state = this.client(clientId);
     const alreadyStopped = state.killed;
     state.killed = true;
-    if (!alreadyStopped) state.reason = reason;
+    if (!alreadyStopped) {
+      state.reason = reason;
+      state.stoppedAt = this.now().toISOString();
+      state.stoppedBy = by;
+    }
     this.events.push({ clientId, by, event: 'kill' });
     return { alreadyStopped };
   }
@@ -167,8 +184,12 @@ export class MemoryClientGateway implements ClientGateway {
   async revive(clientId: string, reason: string, by: string): Promise<void> {
     const state = this.client(clientId);
     if (!state.killed) throw new FleetError('conflict', `${clientId} is not killed; nothing to revive`);
+    // As the real gateway (stop-rights.ts): only a stop the client's admins began is theirs to revive.
+    if (state.stoppedBy === null) throw new FleetError('forbidden', `${clientId} was stopped by the agency: only the agency can restart it`);
     state.killed = false;
     state.reason = null;
+    state.stoppedBy = null;
+    state.stoppedAt = null;
     this.events.push({ clientId, by, event: `revive: ${reason}` });
   }
 

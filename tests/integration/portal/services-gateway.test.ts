@@ -224,7 +224,7 @@ void describe('ServicesClientGateway over the registry, support access and the a
     assert.equal(approved.approvedBy, 'admin@acme.com');
     await assert.rejects(
       gateway.decideSupport('acme', grant.id, 'deny', 'admin@acme.com'),
-      /only a pending request/,
+      /was approved already/,
     );
     const other = await support.request({
       clientId: 'acme',

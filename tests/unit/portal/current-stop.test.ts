@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { OpsLogEntry } from '../../../orchestrator/src/domain/ops-log-entry.ts';
 import { currentStop } from '../../../orchestrator/src/portal/gateway/current-stop.ts';
+import { adminsMayRevive } from '../../../orchestrator/src/portal/stop-rights.ts';
 import { OneAtATime } from '../../../orchestrator/src/services/one-at-a-time.ts';
 
 let seq = 0;
@@ -16,8 +17,9 @@ const entry = (action: string, actor: string, outcome = 'success'): OpsLogEntry 
 describe('the current stop from the ops log', () => {
   test('the first kill after the last revive that succeeded; kills applied again and failed revives do not move it', () => {
     const first = entry('kill', 'client-admin:lee@acme.example');
-    const entries = [entry('kill', 'alice@agency'), entry('revive', 'alice@agency'), first, entry('kill', 'alice@agency'), entry('revive', 'bob@agency', 'failed'), entry('kill', 'client-admin:dana@acme.example')];
-    assert.deepEqual(currentStop(entries), { at: first.at, by: { kind: 'client-admin', email: 'lee@acme.example' } });
+    const joined = entry('kill', 'alice@agency');
+    const entries = [entry('kill', 'alice@agency'), entry('revive', 'alice@agency'), first, joined, entry('revive', 'bob@agency', 'failed'), entry('kill', 'client-admin:dana@acme.example')];
+    assert.deepEqual(currentStop(entries), { at: first.at, by: { kind: 'client-admin', email: 'lee@acme.example' }, agencyStoppedAt: joined.at });
   });
 
   test('anyone but a client admin is the agency; an erased actor is nobody; no kill since the revive is no stop', () => {
@@ -25,6 +27,19 @@ describe('the current stop from the ops log', () => {
     assert.equal(currentStop([entry('kill', '')])?.by, null);
     assert.equal(currentStop([entry('kill', 'alice@agency'), entry('revive', 'alice@agency')]), null);
     assert.equal(currentStop([]), null);
+  });
+});
+
+describe('who may restart the current stop from the portal', () => {
+  test('the client\'s admins, for a stop one of them began and nobody else joined; else only the agency', () => {
+    const admin = 'client-admin:lee@acme.example';
+    assert.equal(adminsMayRevive(currentStop([entry('kill', admin)])), true);
+    assert.equal(adminsMayRevive(currentStop([entry('kill', admin), entry('kill', 'client-admin:dana@acme.example')])), true);
+    assert.equal(adminsMayRevive(currentStop([entry('kill', 'alice@agency')])), false);
+    assert.equal(adminsMayRevive(currentStop([entry('kill', admin), entry('kill', 'incident:INC-7', 'failed')])), false);
+    assert.equal(adminsMayRevive(currentStop([entry('kill', '')])), false, 'an author not known is not taken for the client');
+    assert.equal(adminsMayRevive(currentStop([entry('kill', 'alice@agency'), entry('revive', 'alice@agency'), entry('kill', admin)])), true);
+    assert.equal(adminsMayRevive(null), false);
   });
 });
 

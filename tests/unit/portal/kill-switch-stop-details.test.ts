@@ -1,8 +1,9 @@
 // Since when and by whom the agent was stopped comes from the ops log's kill and revive entries. The
 // portal's status read used to fetch them on every page of a stopped client (each page's banner, the
 // revive page, support, …) although only the kill page, and the page after a press of an agent already
-// stopped, say them. Now the status read says running or stopped (and why), and only those two pages ask
-// for the stop's details: the ops-log reads are counted on a registry that counts them.
+// stopped, say them. Now the status read says running or stopped (and why), and only those two pages and
+// the revive page (only a stop the client's own admins made is revived from the portal) ask for the stop's
+// details: the ops-log reads are counted on a registry that counts them.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import type { ClientId } from '@agent-fleet/kernel/client-id';
@@ -74,17 +75,23 @@ describe('the stop details are read only by the pages that show them', () => {
       reason: 'Odd replies',
       stoppedAt: STOPPED_AT,
       stoppedBy: { kind: 'client-admin', email: 'lee@acme.example' },
+      agencyStoppedAt: null,
     });
     assert.equal(state.opsLogReads, 1);
   });
 
-  test('pages of a stopped agent that do not say when or by whom (revive, support) read no ops log', async () => {
-    for (const path of ['/revive', '/support']) {
-      const page = await harness.get(path);
-      assert.equal(page.status, 200, page.text);
-      assert.match(page.text, /The agent is stopped\.<\/strong>[^<]*Reason: Odd replies/);
-    }
+  test('pages of a stopped agent that do not say when or by whom (support) read no ops log', async () => {
+    const page = await harness.get('/support');
+    assert.equal(page.status, 200, page.text);
+    assert.match(page.text, /The agent is stopped\.<\/strong>[^<]*Reason: Odd replies/);
     assert.equal(state.opsLogReads, 0);
+  });
+
+  test('the revive page reads the ops log once: who stopped the agent decides whether it has a button', async () => {
+    const page = await harness.get('/revive');
+    assert.equal(page.status, 200, page.text);
+    assert.match(page.text, /is stopped \(since Tue, 10 Mar 2026, 12:00 UTC, by lee@acme\.example\)\. This starts it again\./);
+    assert.equal(state.opsLogReads, 1);
   });
 
   test('the kill page of a stopped agent reads the ops log once and says since when and by whom', async () => {

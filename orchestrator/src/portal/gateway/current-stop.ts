@@ -1,5 +1,6 @@
 import type { OpsLogEntry } from '../../domain/ops-log-entry.ts';
 import type { StoppedBy } from '../client-gateway.ts';
+import type { StopAuthors } from '../stop-rights.ts';
 
 /** The ops-log actions that start or end a stop. */
 export const STOP_ACTIONS = ['kill', 'revive'] as const;
@@ -15,16 +16,29 @@ function stoppedByOf(actor: string): StoppedBy | null {
   return actor.trim() === '' ? null : { kind: 'agency' };
 }
 
+/** The client's current stop: when it began, who began it, and when anyone but its admins first stopped it. */
+export interface CurrentStop extends StopAuthors {
+  at: string;
+}
+
 /**
  * When the client's current stop began and who began it, from its kill and revive entries in sequence
  * order: the first kill after the last revive that succeeded. A kill of a client already stopped (the
- * lockdown applied again) or a revive that failed does not start a new stop. Null when none is logged.
+ * lockdown applied again) or a revive that failed does not start a new stop, though a kill that is not an
+ * admin's still marks the stop as the agency's too. Null when none is logged.
  */
-export function currentStop(entries: readonly OpsLogEntry[]): { at: string; by: StoppedBy | null } | null {
-  let stop: { at: string; by: StoppedBy | null } | null = null;
+export function currentStop(entries: readonly OpsLogEntry[]): CurrentStop | null {
+  let stop: CurrentStop | null = null;
   for (const entry of entries) {
-    if (entry.action === 'revive' && entry.outcome === 'success') stop = null;
-    else if (entry.action === 'kill' && stop === null) stop = { at: entry.at, by: stoppedByOf(entry.actor) };
+    if (entry.action === 'revive' && entry.outcome === 'success') {
+      stop = null;
+      continue;
+    }
+    if (entry.action !== 'kill') continue;
+    const by = stoppedByOf(entry.actor);
+    stop ??= { at: entry.at, by, agencyStoppedAt: null };
+    if (by?.kind !== 'client-admin') stop.agencyStoppedAt ??= entry.at;
   }
   return stop;
 }
+

@@ -1,6 +1,7 @@
 import { parseClientConfigYaml } from '@agent-fleet/kernel/client-config-yaml';
 import { parseClientId, type ClientId } from '@agent-fleet/kernel/client-id';
-import { FleetError } from '@agent-fleet/kernel/fleet-error';
+import { FleetError, isFleetError } from '@agent-fleet/kernel/fleet-error';
+import { isClosedStatus, type ClientStatus } from '../../domain/client-status.ts';
 import type { Registry } from '../../ports/registry.ts';
 import type { AgentProxyService } from '../../services/agent-proxy.ts';
 import type { AgentViewsService } from '../../services/agent-views.ts';
@@ -9,6 +10,7 @@ import type { ReviveClientService } from '../../services/revive-client.ts';
 import { listClientReviewQueue, resolveReviewEntry, type ReviewQueueDependencies } from '../../services/review-queue.ts';
 import type { SupportAccessService, SupportGrant } from '../../services/support-access.ts';
 import type {
+  AccountClosure,
   ApprovalDecision,
   ApprovalDetail,
   ApprovalSummary,
@@ -32,7 +34,8 @@ import {
   type AgentApprovalView,
 } from './approval-mapping.ts';
 import { auditEventOf } from './audit-event.ts';
-import { currentStop, STOP_ACTIONS } from './current-stop.ts';
+import { adminsMayRevive } from '../stop-rights.ts';
+import { currentStop, STOP_ACTIONS, type CurrentStop } from './current-stop.ts';
 
 export interface ServicesGatewayDependencies {
   registry: Registry;
@@ -94,6 +97,23 @@ function toSupportRequest(grant: SupportGrant): SupportRequest {
   };
 }
 
+/** What became of a request that is no longer pending, in the words the portal shows a client admin. */
+function decidedText(grant: SupportGrant): string {
+  if (grant.status === 'active') return `This request was approved already, by ${String(grant.approvedBy)}: the access is open. You can end it from the support page.`;
+  if (grant.status === 'revoked') {
+    return grant.approvedBy === null
+      ? 'This request was already denied (by another of your administrators, or withdrawn by the agency). Nobody has access through it.'
+      : 'This request was approved, and that access has since been ended. Nobody has access through it.';
+  }
+  return grant.approvedBy === null
+    ? 'This request was not answered in time and has expired. Nobody has access through it; the agency must ask again.'
+    : 'This request was approved, and that access has since run out. Nobody has access through it.';
+}
+
+/** The account state of a closed client's status; null for an open one. */
+const closureOf = (status: ClientStatus): AccountClosure | null =>
+  isClosedStatus(status) ? (status === 'deprovisioning' ? 'closing' : 'closed') : null;
+
 /** Why a grant that is not active cannot be ended, in the words the portal shows a client admin. */
 function notActiveText(status: SupportGrant['status']): string {
   if (status === 'pending') return 'This request was never approved, so there is no access to end. Deny it instead.';
@@ -130,14 +150,24 @@ export class ServicesClientGateway implements ClientGateway {
   async status(clientId: string, options: StatusReadOptions = {}): Promise<ClientStatusView> {
     const record = await this.deps.registry.getClient(parseClientId(clientId));
     if (!record) throw new FleetError('not_found', `no client "${clientId}"`);
+    const closure = closureOf(record.status);
+    if (closure !== null) return { killed: false, reason: null, closure };
     if (record.status !== 'killed') return { killed: false, reason: null };
     if (options.stop !== true) return { killed: true, reason: record.statusReason };
-    const stop = await this.deps.registry
-      .listOpsLog({ clientId: record.id, actions: STOP_ACTIONS })
-      .then(currentStop)
+    const stop = await this.stopOf(record.id)
       // When and by whom only add to what the page says; the stop itself is known without them.
       .catch(() => null);
-    return { killed: true, reason: record.statusReason, stoppedAt: stop?.at ?? null, stoppedBy: stop?.by ?? null };
+    return {
+      killed: true,
+      reason: record.statusReason,
+      stoppedAt: stop?.at ?? null,
+      stoppedBy: stop?.by ?? null,
+      agencyStoppedAt: stop?.agencyStoppedAt ?? null,
+    };
+  }
+
+  private async stopOf(clientId: ClientId): Promise<CurrentStop | null> {
+    return currentStop(await this.deps.registry.listOpsLog({ clientId, actions: STOP_ACTIONS }));
   }
 
   async listApprovals(clientId: string): Promise<ApprovalSummary[]> {
@@ -183,11 +213,30 @@ export class ServicesClientGateway implements ClientGateway {
    */
   async kill(clientId: string, reason: string, by: string): Promise<KillOutcome> {
     const result = await this.deps.killer.kill({ clientId, reason, actor: actorOf(by) });
-    return { alreadyStopped: result.alreadyKilled };
+    if (result.alreadyKilled) return { alreadyStopped: true };
+    // The kill service locks down and stops a closed client without marking it killed: it stays closed.
+    const record = await this.deps.registry.getClient(result.clientId).catch(() => null);
+    const closure = record ? closureOf(record.status) : null;
+    return closure === null ? { alreadyStopped: false } : { alreadyStopped: false, closure };
   }
 
+  /**
+   * Only a stop the client's own admins made, and the agency did not join, is restarted from the portal:
+   * checked here, before the revive service (which any operator's revive also goes through) is asked.
+   */
   async revive(clientId: string, reason: string, by: string): Promise<void> {
-    await this.deps.reviver.revive({ clientId, reason, actor: actorOf(by) });
+    const id = parseClientId(clientId);
+    const record = await this.deps.registry.getClient(id);
+    if (!record) throw new FleetError('not_found', `no client "${clientId}"`);
+    if (closureOf(record.status) !== null) throw new FleetError('conflict', `${id} is closed: its agent is removed and is never revived`);
+    if (record.status === 'killed') {
+      const stop = await this.stopOf(id).catch((error: unknown) => {
+        throw new FleetError('unavailable', `who stopped ${id} could not be read, so the revive was not tried`, { retryable: true, cause: error });
+      });
+      if (!adminsMayRevive(stop)) throw new FleetError('forbidden', `${id} was stopped by the agency: only the agency can revive it`);
+    }
+    // Not killed: the revive service refuses it (conflict), with the reason it finds.
+    await this.deps.reviver.revive({ clientId: id, reason, actor: actorOf(by) });
   }
 
   async supportRequests(clientId: string): Promise<SupportRequest[]> {
@@ -200,23 +249,31 @@ export class ServicesClientGateway implements ClientGateway {
     decision: 'approve' | 'deny',
     by: string,
   ): Promise<SupportRequest> {
+    const grant = await this.grantOf(clientId, grantId);
+    if (grant.status !== 'pending') throw new FleetError('conflict', decidedText(grant));
+    if (decision === 'deny') {
+      // Approved since the read above (another admin at the same moment): the deny ends that access, and
+      // the answer, approvedBy and all, lets the page say so.
+      return toSupportRequest(await this.deps.support.revoke({ clientId, grantId, actor: actorOf(by) }));
+    }
+    try {
+      return toSupportRequest(await this.deps.support.approve({ clientId, grantId, by, actor: actorOf(by) }));
+    } catch (error) {
+      // Decided or expired since the read above: what became of it, not the service's operator words.
+      if (!isFleetError(error) || error.code !== 'conflict') throw error;
+      const now = await this.grantOf(clientId, grantId);
+      throw now.status === 'pending' ? error : new FleetError('conflict', decidedText(now), { cause: error });
+    }
+  }
+
+  private async grantOf(clientId: string, grantId: string): Promise<SupportGrant> {
     const grant = (await this.deps.support.list(clientId)).find((candidate) => candidate.id === grantId);
     if (!grant) throw new FleetError('not_found', `no support grant ${grantId}`);
-    if (grant.status !== 'pending')
-      throw new FleetError(
-        'conflict',
-        `this request is ${grant.status}; only a pending request can be decided`,
-      );
-    const decided =
-      decision === 'approve'
-        ? await this.deps.support.approve({ clientId, grantId, by, actor: actorOf(by) })
-        : await this.deps.support.revoke({ clientId, grantId, actor: actorOf(by) });
-    return toSupportRequest(decided);
+    return grant;
   }
 
   async endSupport(clientId: string, grantId: string, by: string): Promise<SupportRequest> {
-    const grant = (await this.deps.support.list(clientId)).find((candidate) => candidate.id === grantId);
-    if (!grant) throw new FleetError('not_found', `no support grant ${grantId}`);
+    const grant = await this.grantOf(clientId, grantId);
     if (grant.status !== 'active') throw new FleetError('conflict', notActiveText(grant.status));
     const ended = await this.deps.support.revoke({ clientId, grantId, actor: actorOf(by) });
     // It may have expired between the two reads: then nothing was logged, and it has ended all the same.

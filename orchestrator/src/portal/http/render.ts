@@ -5,7 +5,7 @@ import type { ClientStatusView, StatusReadOptions } from '../client-gateway.ts';
 import type { PortalContext } from '../portal-context.ts';
 import { gateReasonText } from '@agent-fleet/kernel/gate-reason-text';
 import { stateOf } from './request-state.ts';
-import { stoppedSinceText } from './stop-text.ts';
+import { agencyStopText, closureText, revivableByAdmins, stoppedSinceText } from './stop-text.ts';
 
 const VIEWS = fileURLToPath(new URL('../views/', import.meta.url));
 
@@ -38,6 +38,12 @@ export const formatters = {
   stoppedSince(status: ClientStatusView | null, viewer: string): string {
     return stoppedSinceText(status, viewer, (iso) => formatters.when(iso));
   },
+  /** Who stopped the agent when only the agency can restart it, as a sentence. */
+  agencyStop(status: ClientStatusView, viewer: string): string {
+    return agencyStopText(status, viewer, (iso) => formatters.when(iso));
+  },
+  revivable: revivableByAdmins,
+  closure: closureText,
 };
 
 export interface PageModel {

@@ -1,11 +1,12 @@
 import express from 'express';
 import * as z from 'zod';
 import { isFleetError } from '@agent-fleet/kernel/fleet-error';
+import type { AccountClosure, ClientStatusView, SupportRequest } from '../client-gateway.ts';
 import type { PortalContext } from '../portal-context.ts';
 import { csrfField, csrfOnlyForm, parseForm, requiredText } from './forms.ts';
 import { PageError, notFound } from './page-error.ts';
 import { formatters, readClientStatus, renderPage } from './render.ts';
-import { stoppedSinceText } from './stop-text.ts';
+import { agencyStopText, closureText, revivableByAdmins, stoppedSinceText } from './stop-text.ts';
 import { supportPage } from './support-page.ts';
 import { requireActive, requireCsrf, route, stateOf } from './request-state.ts';
 
@@ -14,6 +15,8 @@ const supportForm = z
   .object({ _csrf: csrfField, decision: z.enum(['approve', 'deny'], { error: 'must be approve or deny' }) })
   .strict();
 const GRANT_ID = /^sg-[a-f0-9]{16}$/;
+/** What a client admin is told of a stop the agency made or joined (stop-rights.ts). */
+const AGENCY_ONLY = 'Only the agency can restart it: call them if it should run again.';
 
 function adminOf(response: express.Response): { clientId: string; email: string } {
   const admin = stateOf(response).admin;
@@ -42,8 +45,27 @@ async function alreadyStoppedPage(context: PortalContext, admin: { clientId: str
     title: 'The agent was already stopped',
     clientStatus,
     message: `The agent was already stopped${since ? ` (${since})` : ''}. Nothing new was stopped.`,
-    detail:
-      'To be sure, its access was revoked and its container stopped again, and your request is recorded with your reason. It stays stopped until someone revives it.',
+    detail: `To be sure, its access was revoked and its container stopped again, and your request is recorded with your reason. ${untilText(clientStatus, admin.email)}`,
+    tone: 'blocked',
+  };
+}
+
+/** Who can start a stopped agent again, as the last words of a page after a press of the kill switch. */
+function untilText(status: ClientStatusView | null, viewer: string): string {
+  if (revivableByAdmins(status)) return 'It stays stopped until you or another of your administrators revive it.';
+  if (status?.killed) return `${agencyStopText(status, viewer, formatters.when)} ${AGENCY_ONLY}`;
+  return 'It stays stopped until it is revived.';
+}
+
+/**
+ * A press of the kill switch on a closed account: the lockdown and stop ran (the agent may not have been
+ * removed yet), but nothing is to be revived, ever; and a closed account raises no kill-switch notice.
+ */
+function closedKillPage(closure: AccountClosure) {
+  return {
+    title: 'The account is closed',
+    message: `Your account ${closureText(closure)}. The stop was applied all the same: its access is revoked and nothing of it runs.`,
+    detail: 'The agent of a closed account is never started again: there is nothing to revive. Your request is recorded with your reason.',
     tone: 'blocked',
   };
 }
@@ -73,18 +95,69 @@ const KILL_INCOMPLETE_PAGE = {
 };
 
 /**
- * A revive refused because the agent is not stopped (running, or being started again by someone else just
- * now), in words for a client admin: the service's own words are for operators, `fleet` commands and all.
+ * A revive that did not happen, in words for a client admin (the services' own words are for operators,
+ * `fleet` commands and all), from where the agent stands now: refused because the agency stopped it (403),
+ * because it is not stopped, was stopped again meanwhile or the account is closed (409); or tried and
+ * failed, which leaves it stopped.
  */
-function reviveRefusal(error: unknown): never {
-  if (isFleetError(error) && error.code === 'conflict') {
+async function reviveFailure(context: PortalContext, admin: { clientId: string; email: string }, error: unknown): Promise<never> {
+  if (isFleetError(error) && (error.code === 'not_found' || error.code === 'invalid_input')) return refusal(error);
+  const refused = isFleetError(error) && (error.code === 'conflict' || error.code === 'forbidden');
+  if (!refused) context.logger.error('portal revive did not complete', { error, client: admin.clientId });
+  const status = await readClientStatus(context, admin.clientId, { stop: true });
+  if (status?.closure) {
+    throw new PageError(409, 'Nothing was changed', `Your account ${closureText(status.closure)}, and the agent of a closed account is never started again.`);
+  }
+  if (isFleetError(error) && error.code === 'forbidden') {
+    const who = status?.killed ? `${agencyStopText(status, admin.email, formatters.when)} ` : '';
+    throw new PageError(403, 'Only the agency can restart the agent', `${who}${AGENCY_ONLY} Nothing was changed.`);
+  }
+  if (refused && status?.killed) {
+    // Refused part way by a stop that came while it was being started (a kill wins over a revive).
+    throw new PageError(
+      409,
+      'The agent was not started again',
+      'The agent is still stopped: it was stopped again while it was being started. Open the revive page to see who stopped it and whether you can revive it.',
+    );
+  }
+  if (refused) {
     throw new PageError(
       409,
       'Nothing was changed',
       'The agent is not stopped: it is running, or someone (another admin or the agency) is starting it again just now. Reload the page in a minute to see where it stands.',
     );
   }
-  return refusal(error);
+  if (status?.killed) {
+    throw new PageError(
+      500,
+      'The agent was not started again',
+      'The revive could not be completed just now, so the agent is still stopped. Try again in a minute; if it fails again, call the agency.',
+    );
+  }
+  throw new PageError(
+    500,
+    'The revive may not have completed',
+    'Something failed while the agent was being started again, and the portal cannot tell where it stands. Open the revive page in a minute to see; if it is still stopped, try again or call the agency.',
+  );
+}
+
+/**
+ * The page after a deny. A colleague who approved the same request at the same moment made it an access
+ * the deny then ended: the page says that, and that the member has no access now, not a plain "denied".
+ */
+function deniedPage(grant: SupportRequest, viewer: string) {
+  if (grant.approvedBy === null) {
+    const expired = grant.state === 'expired';
+    return {
+      title: expired ? 'The request had expired' : 'Access denied',
+      message: expired ? `This request expired before your answer reached it: ${grant.member} has no access.` : `Denied: ${grant.member} has no access.`,
+    };
+  }
+  const approver = grant.approvedBy === viewer.toLowerCase() ? 'You had just approved it (in another window or tab)' : `${grant.approvedBy} had just approved it`;
+  return {
+    title: 'Access approved, then ended',
+    message: `${approver}, and your deny ended that access at once: ${grant.member} has no access now (incident ${grant.incident}). Any use in between is logged.`,
+  };
 }
 
 function grantIdOf(request: express.Request): string {
@@ -123,20 +196,27 @@ export function controlRoutes(context: PortalContext): express.Router {
         await renderPage(context, response, 'done', await alreadyStoppedPage(context, admin));
         return;
       }
+      if (outcome.closure) {
+        await renderPage(context, response, 'done', closedKillPage(outcome.closure));
+        return;
+      }
       await renderPage(context, response, 'done', {
         title: 'The agent is stopped',
         message:
           'The agent is stopped: its access is revoked and its container is stopped. The agency has been notified.',
-        detail: 'It stays stopped until someone revives it.',
+        detail: 'It stays stopped until you or another of your administrators revive it, or the agency does.',
         tone: 'blocked',
       });
     }),
   );
   router.get(
     '/revive',
-    route(async (_request, response) =>
-      renderPage(context, response, 'revive', { title: 'Revive the agent' }),
-    ),
+    route(async (_request, response) => {
+      const admin = adminOf(response);
+      // Who stopped it decides whether the page has a button: only a stop of the client's own admins is revived here.
+      const clientStatus = await readClientStatus(context, admin.clientId, { stop: true });
+      await renderPage(context, response, 'revive', { title: 'Revive the agent', clientStatus });
+    }),
   );
   router.post(
     '/revive',
@@ -144,7 +224,9 @@ export function controlRoutes(context: PortalContext): express.Router {
     route(async (request, response) => {
       const form = parseForm(reasonForm, request.body);
       const admin = adminOf(response);
-      await context.gateway.revive(admin.clientId, form.reason, admin.email).catch(reviveRefusal);
+      await context.gateway
+        .revive(admin.clientId, form.reason, admin.email)
+        .catch((error: unknown) => reviveFailure(context, admin, error));
       await renderPage(context, response, 'done', {
         title: 'The agent is running again',
         message: 'The agent is running again with fresh access. The agency has been notified.',
@@ -169,16 +251,14 @@ export function controlRoutes(context: PortalContext): express.Router {
       const grant = await context.gateway
         .decideSupport(admin.clientId, grantId, form.decision, admin.email)
         .catch(refusal);
-      const message =
+      const page =
         form.decision === 'approve'
-          ? `${grant.member} can read your data until ${formatters.when(grant.expiresAt) || 'the grant ends'}, for incident ${grant.incident}. Each use is logged.`
-          : `Denied: ${grant.member} has no access.`;
-      await renderPage(context, response, 'done', {
-        title: form.decision === 'approve' ? 'Access approved' : 'Access denied',
-        message,
-        back: '/support',
-        backText: 'Back to support access',
-      });
+          ? {
+              title: 'Access approved',
+              message: `${grant.member} can read your data until ${formatters.when(grant.expiresAt) || 'the grant ends'}, for incident ${grant.incident}. Each use is logged.`,
+            }
+          : deniedPage(grant, admin.email);
+      await renderPage(context, response, 'done', { ...page, back: '/support', backText: 'Back to support access' });
     }),
   );
   router.post(
