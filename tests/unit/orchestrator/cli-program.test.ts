@@ -89,6 +89,7 @@ describe('the fleet program', () => {
       'config set',
       'config history',
       'config rollback',
+      'config confirm',
       'export',
       'export verify',
       'export public-key',
