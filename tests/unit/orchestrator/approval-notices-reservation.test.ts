@@ -11,6 +11,7 @@ import { createSilentLogger } from '@agent-fleet/kernel/logger';
 import type { AdminNoticeOutcome } from '../../../orchestrator/src/services/agent-views.ts';
 import { APPROVAL_NOTICE_ACTION, ApprovalNoticeService, type ApprovalNoticeLimits } from '../../../orchestrator/src/services/approval-notices.ts';
 import { memoryOpsLog, type MemoryOpsLog } from './client-mail-ops-log.ts';
+import { meetingOfTwo } from '../../helpers/meeting-of-two.ts';
 
 const NOW = new Date('2026-01-07T10:00:00.000Z');
 const LATER = '2026-01-10T10:00:00.000Z';
@@ -21,20 +22,9 @@ const SOONER = '2026-01-08T10:00:00.000Z';
  * process has then come to its decision before either records anything, the interleaving a race needs.
  */
 function meetingAtFirstDecision(opsLog: MemoryOpsLog): [MemoryOpsLog, MemoryOpsLog] {
-  let arrived = 0;
-  let bothArrived = (): void => undefined;
-  const meeting = new Promise<void>((resolve) => {
-    bothArrived = resolve;
-  });
+  const meeting = meetingOfTwo();
   const handle = (): MemoryOpsLog => {
-    let met = false;
-    const meet = async (): Promise<void> => {
-      if (met) return;
-      met = true;
-      arrived += 1;
-      if (arrived === 2) bothArrived();
-      await meeting;
-    };
+    const meet = meeting.party();
     return {
       ...opsLog,
       listOpsLog: async (filter) => (await meet(), opsLog.listOpsLog(filter)),

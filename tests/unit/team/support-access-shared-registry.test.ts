@@ -9,6 +9,7 @@ import { isFleetError } from '@agent-fleet/kernel/fleet-error';
 import type { Registry } from '../../../orchestrator/src/ports/registry.ts';
 import { MAX_PENDING_REQUESTS, SUPPORT_ACTIONS, SupportAccessService } from '../../../orchestrator/src/services/support-access.ts';
 import { registryBackends, type OpenedRegistry } from '../../helpers/registries.ts';
+import { meetingOfTwo } from '../../helpers/meeting-of-two.ts';
 
 const NOW = new Date('2026-03-02T09:00:00.000Z');
 const BOSS = 'boss@acme.example';
@@ -25,20 +26,9 @@ after(() => opened.close());
  * each process has then made its checks before either appends, the interleaving a race needs, every time.
  */
 function meetingAtFirstAppend(registry: Registry): [Registry, Registry] {
-  let arrived = 0;
-  let bothArrived = (): void => undefined;
-  const meeting = new Promise<void>((resolve) => {
-    bothArrived = resolve;
-  });
+  const meeting = meetingOfTwo();
   const handle = (): Registry => {
-    let met = false;
-    const meet = async (): Promise<void> => {
-      if (met) return;
-      met = true;
-      arrived += 1;
-      if (arrived === 2) bothArrived();
-      await meeting;
-    };
+    const meet = meeting.party();
     return new Proxy(registry, {
       get(target, property) {
         if (property === 'appendOpsLog') return async (...args: Parameters<Registry['appendOpsLog']>) => (await meet(), target.appendOpsLog(...args));
