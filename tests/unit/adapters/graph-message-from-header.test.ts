@@ -40,6 +40,12 @@ describe('graph message: the sender as the From header writes it', () => {
     }
   });
 
+  it('an IDN domain is the same written in punycode or in Unicode; another domain is not', () => {
+    const header: [string, string] = ['From', 'Kim Lee <kim@xn--prtner-3nf.example>'];
+    assert.equal(toMailMessage(message('kim@p\u0430rtner.example', [received, header])).from?.address, 'kim@p\u0430rtner.example');
+    assert.equal(toMailMessage(message('kim@partner.example', [received, header])).from, null);
+  });
+
   it('without a From among the raw headers (sent from the mailbox, a draft) Graph’s `from` stands', () => {
     assert.equal(toMailMessage(message('ceo@client.example', [])).from?.address, 'ceo@client.example');
     assert.equal(toMailMessage(message('ceo@client.example', [['X-Custom', '1']])).from?.address, 'ceo@client.example');

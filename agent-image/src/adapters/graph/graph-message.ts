@@ -1,3 +1,4 @@
+import { domainToASCII } from 'node:url';
 import * as z from 'zod';
 import addressparser from 'nodemailer/lib/addressparser';
 import { foldAddressCase } from '@agent-fleet/kernel/email-address';
@@ -112,8 +113,9 @@ function fromAsWritten(message: GraphMessage, from: MailAddress): boolean {
   if (written.length === 0) return true;
   if (written.length > 1) return false;
   const value = written[0] ?? '';
-  // addressparser reads any white space in a quoted local part as one space.
-  const spaced = (address: string): string => foldAddressCase(address).replace(/\s+/g, ' ');
+  // addressparser reads any white space in a quoted local part as one space; Graph gives an IDN domain in
+  // Unicode where the header may carry its punycode (both are the same domain).
+  const spaced = (address: string): string => asciiDomain(foldAddressCase(address).replace(/\s+/g, ' '));
   const soleAddress = (text: string): string | null => {
     const entries = addressparser(text);
     const sole = entries.length === 1 ? entries[0] : undefined;
@@ -121,6 +123,14 @@ function fromAsWritten(message: GraphMessage, from: MailAddress): boolean {
   };
   const readings = [soleAddress(value), soleAddress(asUtf8(value))];
   return readings.every((address) => address !== null) && readings.includes(spaced(from.address));
+}
+
+/** The address with its domain in ASCII (punycode), as UTS #46 maps it; unchanged when it cannot be mapped. */
+function asciiDomain(address: string): string {
+  const at = address.lastIndexOf('@');
+  if (at < 0) return address;
+  const ascii = domainToASCII(address.slice(at + 1));
+  return ascii === '' ? address : `${address.slice(0, at)}@${ascii}`;
 }
 
 /** A header value given as its bytes, one character each (UTF-8 read as Latin-1), read as UTF-8; else as given. */
